@@ -1,0 +1,123 @@
+/**
+ * The error taxonomy: every failure of a run is exactly one of these.
+ *
+ * @module
+ */
+
+/** The kinds of failure, as printed by the CLI (`error[Type]`) and carried in `--json`. */
+export type ErrorType =
+  | "ValidationError"
+  | "DependencyError"
+  | "NetworkError"
+  | "ExecError"
+  | "TemplateError"
+  | "PermissionError"
+  | "IntegrityError";
+
+/** CLI exit code of each error type. */
+export const EXIT_CODES: Readonly<Record<ErrorType, number>> = {
+  ValidationError: 2,
+  DependencyError: 3,
+  NetworkError: 4,
+  ExecError: 5,
+  TemplateError: 6,
+  PermissionError: 7,
+  IntegrityError: 8,
+};
+
+/** Options shared by every Capibara error. */
+export interface CapibaraErrorOptions extends ErrorOptions {
+  /** What the user can do about it. */
+  hint?: string;
+  /** Extra machine-readable detail (stderr tail, fingerprint, …). */
+  details?: Record<string, unknown>;
+}
+
+/** The JSON shape of an error, as printed by `--json`. */
+export interface ErrorJson {
+  type: ErrorType;
+  message: string;
+  hint: string;
+  exit_code: number;
+  details?: Record<string, unknown>;
+}
+
+/** Base class of the taxonomy. Catch this to catch every Capibara failure. */
+export abstract class CapibaraError extends Error {
+  /** The taxonomy name of this error. */
+  abstract readonly type: ErrorType;
+  /** What the user can do about it. */
+  readonly hint: string;
+  /** Extra machine-readable detail. */
+  readonly details?: Record<string, unknown>;
+
+  constructor(message: string, options: CapibaraErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint ?? "";
+    this.details = options.details;
+  }
+
+  /** The CLI exit code of this error. */
+  get exitCode(): number {
+    return EXIT_CODES[this.type];
+  }
+
+  /** The error as the CLI prints it with `--json`. */
+  toJSON(): ErrorJson {
+    return {
+      type: this.type,
+      message: this.message,
+      hint: this.hint,
+      exit_code: this.exitCode,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+/** Bad prompt, context or options; a path outside the workdir; an unknown fingerprint. */
+export class ValidationError extends CapibaraError {
+  readonly type = "ValidationError" as const;
+  override readonly name = "ValidationError";
+}
+
+/** The environment for the requirements could not be built. */
+export class DependencyError extends CapibaraError {
+  readonly type = "DependencyError" as const;
+  override readonly name = "DependencyError";
+}
+
+/** The generator, Core or package index was unreachable, timed out or refused. */
+export class NetworkError extends CapibaraError {
+  readonly type = "NetworkError" as const;
+  override readonly name = "NetworkError";
+}
+
+/** The script failed, timed out or broke the output contract. */
+export class ExecError extends CapibaraError {
+  readonly type = "ExecError" as const;
+  override readonly name = "ExecError";
+}
+
+/** The model's reply broke the generation contract after the allowed retries. */
+export class TemplateError extends CapibaraError {
+  readonly type = "TemplateError" as const;
+  override readonly name = "TemplateError";
+}
+
+/** A need was not granted, or the sandbox is unavailable. */
+export class PermissionError extends CapibaraError {
+  readonly type = "PermissionError" as const;
+  override readonly name = "PermissionError";
+}
+
+/** A cached file no longer matches its manifest hash or signature. */
+export class IntegrityError extends CapibaraError {
+  readonly type = "IntegrityError" as const;
+  override readonly name = "IntegrityError";
+}
+
+/** The last `max` characters of `text`, prefixed with an ellipsis when cut. */
+export function tail(text: string, max = 2000): string {
+  const trimmed = text.trimEnd();
+  return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);
+}

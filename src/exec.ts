@@ -1,0 +1,137 @@
+/**
+ * Running one subprocess with a time limit, an output cap and whole-tree kill.
+ *
+ * @module
+ */
+
+/** A command ready to run: the one place a runner's command is built, so a sandbox can wrap it. */
+export interface CommandSpec {
+  /** Executable (absolute path or a name on PATH). */
+  program: string;
+  /** Arguments. */
+  args: string[];
+  /** The complete environment (the parent's is never inherited). */
+  env: Record<string, string>;
+  /** Working directory. */
+  cwd: string;
+}
+
+/** Options of {@linkcode execCommand}. */
+export interface ExecOptions {
+  /** Wall time limit in milliseconds; the whole process group is killed past it. */
+  timeoutMs: number;
+  /** Combined stdout+stderr bytes kept; past it the process is killed and `outputTruncated` set. */
+  maxOutputBytes?: number;
+  /** Cancels the run (the process group is killed). */
+  signal?: AbortSignal;
+}
+
+/** What a finished subprocess did. */
+export interface ExecResult {
+  /** Exit code (128 + signal number when killed by a signal). */
+  code: number;
+  /** The signal that ended it, if any. */
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** True when the time limit killed it. */
+  timedOut: boolean;
+  /** True when the output cap killed it. */
+  outputTruncated: boolean;
+  /** True when `signal` cancelled it. */
+  cancelled: boolean;
+  durationMs: number;
+}
+
+function killGroup(pid: number): void {
+  try {
+    // The child leads its own process group (detached), so -pid reaches every descendant
+    // that did not leave the group on purpose; the sandbox's pid namespace catches those.
+    Deno.kill(-pid, "SIGKILL");
+  } catch {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Run a command to completion under a time limit and an output cap. Never throws for exit codes. */
+export async function execCommand(spec: CommandSpec, options: ExecOptions): Promise<ExecResult> {
+  const started = performance.now();
+  const maxBytes = options.maxOutputBytes ?? Infinity;
+  const child = new Deno.Command(spec.program, {
+    args: spec.args,
+    cwd: spec.cwd,
+    env: spec.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: Deno.build.os !== "windows",
+  }).spawn();
+
+  let timedOut = false;
+  let outputTruncated = false;
+  let cancelled = false;
+  let total = 0;
+  const kill = () => killGroup(child.pid);
+
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, options.timeoutMs);
+  const onAbort = () => {
+    cancelled = true;
+    kill();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stream) {
+      if (outputTruncated) continue;
+      const room = maxBytes - total;
+      if (chunk.byteLength > room) {
+        chunks.push(chunk.subarray(0, Math.max(0, room)));
+        total = maxBytes;
+        outputTruncated = true;
+        kill();
+        continue;
+      }
+      total += chunk.byteLength;
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.byteLength;
+    }
+    return new TextDecoder().decode(out);
+  }
+
+  try {
+    const out = collect(child.stdout);
+    const err = collect(child.stderr);
+    const status = await child.status;
+    // Whatever the leader left behind (a daemon holding our pipes, say) dies with it: nothing of
+    // the group may outlive the run.
+    killGroup(child.pid);
+    const [stdout, stderr] = await Promise.all([out, err]);
+    return {
+      code: status.code,
+      signal: status.signal,
+      stdout,
+      stderr,
+      timedOut,
+      outputTruncated,
+      cancelled,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Fingerprints: the cache key of a request.
+ *
+ * `fp_` + the first 32 hex digits of sha256(prompt ␊ context ␊ language ␊ template major), where
+ * the prompt is normalised (NFKC, lower case, whitespace collapsed, courtesy words and trailing
+ * punctuation removed) and the context is canonical JSON (RFC 8785).
+ *
+ * @module
+ */
+import canonicalize from "canonicalize";
+import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./generate/templates.ts";
+import type { Language, Mode } from "./schema.ts";
+import { ValidationError } from "./errors.ts";
+
+/** The three hashes of a request. */
+export interface Fingerprint {
+  /** `fp_` + 32 hex: the cache key. */
+  fingerprint: string;
+  /** `p_` + 32 hex: the normalised prompt's hash. */
+  prompt_sha: string;
+  /** `c_` + 32 hex: the canonical context's hash. */
+  context_sha: string;
+  /** The normalised prompt that was hashed. */
+  prompt_normalized: string;
+  /** The canonical context that was hashed. */
+  context_normalized: string;
+}
+
+/** Options of {@linkcode fingerprint}. */
+export interface FingerprintOptions {
+  /** Script language (default `python`). */
+  language?: Language;
+  /** `strict` (values count, the default) or `parametric` (only the context's shape counts). */
+  mode?: Mode;
+  /** Template version whose major part is hashed (default: the current template). */
+  templateVersion?: string;
+}
+
+const courtesy = new RegExp(
+  `(^|\\s)(?:${
+    [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).map((p) => p.replace(/ /g, "\\s+"))
+      .join("|")
+  })(?=\\s|$|[,.;:!?])[,;:!]?`,
+  "gu",
+);
+
+/** Normalise a prompt: NFKC, lower case, courtesy words and trailing punctuation out, whitespace collapsed. */
+export function normalizePrompt(prompt: string): string {
+  let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+  let previous: string;
+  do {
+    previous = text;
+    text = text.replace(courtesy, "$1").replace(/\s+/gu, " ").trim();
+    text = text.replace(/[\s\p{P}]+$/u, "").replace(/^[\s,;:!]+/u, "");
+  } while (text !== previous);
+  return text;
+}
+
+/** The shape of a JSON value: its keys and JSON types, with every value replaced by its type name. */
+export function contextShape(value: unknown): unknown {
+  if (value === null) return "null";
+  if (Array.isArray(value)) {
+    const shapes = new Map<string, unknown>();
+    for (const item of value) {
+      const shape = contextShape(item);
+      shapes.set(canonicalize(shape) ?? "", shape);
+    }
+    return [...shapes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+  }
+  if (typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, contextShape(v)]),
+    );
+  }
+  return typeof value;
+}
+
+/** Canonical JSON (RFC 8785) of a context; `undefined` counts as `{}`. */
+export function canonicalContext(context: unknown, mode: Mode = "strict"): string {
+  const value = context === undefined ? {} : context;
+  const text = canonicalize(mode === "parametric" ? contextShape(value) : value);
+  if (text === undefined) {
+    throw new ValidationError("Cannot fingerprint the context: it is not JSON", {
+      hint: "Pass a JSON object, e.g. --context '{\"input\": \"data.csv\"}'",
+    });
+  }
+  return text;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The hex sha256 of some bytes or text. */
+export async function sha256(data: string | Uint8Array): Promise<string> {
+  if (typeof data === "string") return await sha256Hex(data);
+  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Fingerprint a request. */
+export async function fingerprint(
+  prompt: string,
+  context: unknown,
+  options: FingerprintOptions = {},
+): Promise<Fingerprint> {
+  const language = options.language ?? "python";
+  const major = (options.templateVersion ?? TEMPLATE_VERSION).split(".")[0] ?? "0";
+  const prompt_normalized = normalizePrompt(prompt);
+  if (prompt_normalized === "") {
+    throw new ValidationError("The prompt is empty", {
+      hint: 'Say what the script should do, e.g. capibara run "Summarise data.csv"',
+    });
+  }
+  const context_normalized = canonicalContext(context, options.mode);
+  const [full, p, c] = await Promise.all([
+    sha256Hex([prompt_normalized, context_normalized, language, major].join("\n")),
+    sha256Hex(prompt_normalized),
+    sha256Hex(context_normalized),
+  ]);
+  return {
+    fingerprint: "fp_" + full.slice(0, 32),
+    prompt_sha: "p_" + p.slice(0, 32),
+    context_sha: "c_" + c.slice(0, 32),
+    prompt_normalized,
+    context_normalized,
+  };
+}
