@@ -1,0 +1,406 @@
+/**
+ * Orchestration of one run: fingerprint → lookup → (generate → store) → verify → run → result.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { cacheDirFrom, DEFAULTS, loadProjectConfig } from "./config.ts";
+import { ExecError, PermissionError, tail, ValidationError } from "./errors.ts";
+import { type ExecResult, execCommand } from "./exec.ts";
+import { fingerprint as computeFingerprint } from "./fingerprint.ts";
+import { type Generator, generatorFromEnv } from "./generate/openai.ts";
+import { TEMPLATE_VERSION } from "./generate/templates.ts";
+import { entryReadme } from "./readme.ts";
+import { runtimeFor } from "./runtimes/mod.ts";
+import { type Progress, scriptCommand } from "./runtimes/types.ts";
+import {
+  type Bundle,
+  ENTRY_FILES,
+  type Language,
+  type Manifest,
+  type Mode,
+  type RunResult,
+  ScriptOutput,
+} from "./schema.ts";
+import { type Entry, findRoot, Store } from "./store.ts";
+
+/** Options of {@linkcode Capibara}. */
+export interface CapibaraOptions {
+  /** Project root holding `.capibara/` (default: found from `cwd`). */
+  root?: string;
+  /** Working directory of scripts; context paths are relative to it (default: `Deno.cwd()`). */
+  cwd?: string;
+  /** The generator used on a cache miss (default: from `CAPIBARA_*`/`OPENAI_*` variables). */
+  generator?: Generator;
+  /** Time limit of a script in seconds (default 300). */
+  timeout?: number;
+  /** Machine-local cache for environments (default: `CAPIBARA_CACHE_DIR` or the platform's). */
+  cacheDir?: string;
+  /** Default script language (default `python`). */
+  language?: Language;
+  /** Fingerprint mode (default `strict`). */
+  mode?: Mode;
+  /** Environment to read configuration and granted variables from (default: the process's). */
+  env?: Record<string, string | undefined>;
+  /** Receives short messages before long steps (generation, installs). */
+  progress?: Progress;
+}
+
+/** Options of {@linkcode Capibara.run}. */
+export interface RunOptions {
+  /** JSON context passed to the script (`--context`). */
+  context?: unknown;
+  /** Keys of `output` to keep, resolved through the manifest's aliases, then `raw`. */
+  select?: string[];
+  /** Regenerate even when cached. */
+  refresh?: boolean;
+  /** Script language (default: the instance's). */
+  language?: Language;
+  /** Time limit in seconds for this run. */
+  timeout?: number;
+  /** Cancels the run; the script's whole process tree is killed. */
+  signal?: AbortSignal;
+}
+
+const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** The SDK: turns a prompt and a context into a cached script, and runs it. */
+export class Capibara {
+  readonly #options: CapibaraOptions;
+  readonly #env: Record<string, string | undefined>;
+  #store?: Promise<Store>;
+  readonly #inflight = new Map<string, Promise<{ entry: Entry; generated: boolean }>>();
+
+  constructor(options: CapibaraOptions = {}) {
+    this.#options = options;
+    this.#env = options.env ?? Deno.env.toObject();
+  }
+
+  /** The working directory scripts run in. */
+  get cwd(): string {
+    return resolve(this.#options.cwd ?? Deno.cwd());
+  }
+
+  /** The project's store. */
+  store(): Promise<Store> {
+    this.#store ??= (async () =>
+      new Store(this.#options.root ?? await findRoot(this.cwd)))();
+    return this.#store;
+  }
+
+  /** The machine-local cache directory. */
+  get cacheDir(): string {
+    return this.#options.cacheDir ?? cacheDirFrom(this.#env);
+  }
+
+  /** Fingerprints, generates on a miss, and runs a request. */
+  async run<Output extends Record<string, unknown> = Record<string, unknown>>(
+    prompt: string,
+    options: RunOptions = {},
+  ): Promise<RunResult<Output>> {
+    const started = performance.now();
+    if (typeof prompt !== "string") {
+      throw new ValidationError("The prompt must be a string", {
+        hint: 'Call run("Summarise data.csv", { context })',
+      });
+    }
+    const context = options.context ?? {};
+    if (typeof context !== "object" || context === null || Array.isArray(context)) {
+      throw new ValidationError("The context must be a JSON object", {
+        hint: 'Pass an object, e.g. --context \'{"input": "data.csv"}\'',
+      });
+    }
+    const store = await this.store();
+    const config = await loadProjectConfig(store.root);
+    const language = options.language ?? this.#options.language ?? "python";
+    const mode = this.#options.mode ?? config.mode ?? DEFAULTS.mode;
+    const fp = await computeFingerprint(prompt, context, { language, mode });
+
+    const { entry, generated } = await this.#obtain(store, fp, {
+      prompt,
+      context,
+      language,
+      mode,
+      refresh: options.refresh ?? false,
+      baseUrl: config.generator?.base_url,
+      model: config.generator?.model,
+    });
+    if (!generated) await store.verify(entry);
+
+    const timeoutSeconds = options.timeout ?? this.#options.timeout ?? config.timeout ??
+      DEFAULTS.timeoutSeconds;
+    const exec = await this.#execute(entry, context, timeoutSeconds, options.signal);
+    const output = parseScriptOutput(exec, timeoutSeconds);
+    const selected = applySelect(output, entry.manifest, options.select);
+    return {
+      status: "ok",
+      artifacts: output.artifacts,
+      output: selected.output as Output,
+      raw: output.raw,
+      fingerprint: fp.fingerprint,
+      cached: !generated,
+      duration_ms: Math.round(performance.now() - started),
+      ...(selected.missing ? { missing: selected.missing } : {}),
+    };
+  }
+
+  /** The cached entry of a request, generating it under the fingerprint's lock on a miss. */
+  #obtain(
+    store: Store,
+    fp: Awaited<ReturnType<typeof computeFingerprint>>,
+    request: {
+      prompt: string;
+      context: unknown;
+      language: Language;
+      mode: Mode;
+      refresh: boolean;
+      baseUrl?: string;
+      model?: string;
+    },
+  ): Promise<{ entry: Entry; generated: boolean }> {
+    const key = `${fp.fingerprint}:${request.refresh}`;
+    const pending = this.#inflight.get(key);
+    if (pending) return pending;
+    const work = (async () => {
+      if (!request.refresh) {
+        const hit = await store.lookup(fp.fingerprint);
+        if (hit) return { entry: hit, generated: false };
+      }
+      using _lock = await store.lock(fp.fingerprint);
+      const previous = await store.lookup(fp.fingerprint);
+      // Someone else generated it while we waited for the lock.
+      if (previous && !request.refresh) return { entry: previous, generated: false };
+      const generator = this.#options.generator ??
+        generatorFromEnv(this.#env, { base_url: request.baseUrl, model: request.model });
+      if (!generator) {
+        throw new ValidationError(
+          `No generator is configured, and "${fp.fingerprint}" is not cached`,
+          {
+            hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
+              "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
+              "for OpenAI; CAPIBARA_MODEL picks the model",
+            details: { fingerprint: fp.fingerprint },
+          },
+        );
+      }
+      this.#options.progress?.("Generating the script…");
+      const result = await generator.generate(
+        { prompt: request.prompt, context: request.context, language: request.language },
+        { progress: this.#options.progress },
+      );
+      const runtime = runtimeFor(request.language, this.#env);
+      const revision = (previous?.manifest.revision ?? 0) + 1;
+      const now = new Date().toISOString();
+      const manifest = buildManifest({
+        fp,
+        request,
+        bundle: result.bundle,
+        runtime: await runtime.describe(),
+        generator: { kind: "openai", model: result.model },
+        created_at: previous?.manifest.created_at ?? now,
+        revision,
+        history: [
+          ...(previous?.manifest.history ?? []),
+          { revision, at: now, reason: previous ? "refresh requested" : "generated" },
+        ],
+      });
+      const entry = await store.write(manifest, entryFiles(manifest, result.bundle));
+      return { entry, generated: true };
+    })();
+    this.#inflight.set(key, work);
+    return work.finally(() => this.#inflight.delete(key));
+  }
+
+  async #execute(
+    entry: Entry,
+    context: unknown,
+    timeoutSeconds: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ExecResult> {
+    const { manifest, dir } = entry;
+    const runtime = runtimeFor(manifest.language, this.#env);
+    const prepared = await runtime.prepare(manifest, dir, {
+      cacheDir: this.cacheDir,
+      progress: this.#options.progress,
+    });
+    const tmp = await Deno.makeTempDir({ prefix: "capibara-run-" });
+    try {
+      const contextFile = join(tmp, "context.json");
+      await Deno.writeTextFile(contextFile, JSON.stringify(context));
+      const home = join(tmp, "home");
+      await Deno.mkdir(home);
+      const spec = scriptCommand(prepared, join(dir, manifest.entry), contextFile, {
+        cwd: this.cwd,
+        env: {
+          PATH: BASE_PATH,
+          HOME: home,
+          TMPDIR: home,
+          LANG: "C.UTF-8",
+          LC_ALL: "C.UTF-8",
+          TZ: "UTC",
+        },
+      });
+      try {
+        return await execCommand(spec, {
+          timeoutMs: timeoutSeconds * 1000,
+          maxOutputBytes: DEFAULTS.maxOutputBytes,
+          signal,
+        });
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          throw new PermissionError(`Cannot start "${spec.program}": not found`, {
+            cause: error,
+            hint: `Install the ${manifest.runtime.name} runtime`,
+          });
+        }
+        throw error;
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+function buildManifest(input: {
+  fp: Awaited<ReturnType<typeof computeFingerprint>>;
+  request: { prompt: string; context: unknown; language: Language; mode: Mode };
+  bundle: Bundle;
+  runtime: { name: string; version: string };
+  generator: { kind: string; model?: string };
+  created_at: string;
+  revision: number;
+  history: Manifest["history"];
+}): Omit<Manifest, "files"> {
+  const { fp, request, bundle } = input;
+  return {
+    fingerprint: fp.fingerprint,
+    prompt_sha: fp.prompt_sha,
+    context_sha: fp.context_sha,
+    prompt: request.prompt,
+    ...(request.mode === "strict" ? { context: request.context } : {}),
+    mode: request.mode,
+    language: request.language,
+    entry: ENTRY_FILES[request.language],
+    runtime: input.runtime,
+    deps: bundle.requirements,
+    needs: bundle.needs,
+    allow: { network: [], env: [], fs: { read: [], write: [] } },
+    template_version: TEMPLATE_VERSION,
+    generator: input.generator,
+    created_at: input.created_at,
+    outputs: bundle.outputs,
+    aliases: bundle.aliases,
+    revision: input.revision,
+    history: input.history,
+  };
+}
+
+function entryFiles(manifest: Omit<Manifest, "files">, bundle: Bundle): Record<string, string> {
+  const files: Record<string, string> = {
+    [manifest.entry]: bundle.script.endsWith("\n") ? bundle.script : bundle.script + "\n",
+    "README.md": entryReadme(manifest, bundle.readme),
+  };
+  if (manifest.language === "python") {
+    files["requirements.txt"] = bundle.requirements.map((r) => r + "\n").join("");
+  }
+  return files;
+}
+
+/** Parses the script's final stdout line, turning every failure into an `ExecError`. */
+export function parseScriptOutput(exec: ExecResult, timeoutSeconds: number): ScriptOutput {
+  const stderrTail = tail(exec.stderr);
+  const details = { exit_code: exec.code, stderr: stderrTail };
+  const withStderr = (text: string) => stderrTail ? `${text}\n${stderrTail}` : text;
+  if (exec.timedOut) {
+    throw new ExecError(withStderr(`Script timed out after ${timeoutSeconds} s`), {
+      hint: "Raise the limit with --timeout <seconds>, or check the script for an endless loop",
+      details,
+    });
+  }
+  if (exec.cancelled) throw new ExecError("Script was cancelled", { details });
+  if (exec.outputTruncated) {
+    throw new ExecError(
+      withStderr(
+        `Script printed more than ${DEFAULTS.maxOutputBytes / 1024 ** 2} MiB: output was cut`,
+      ),
+      { hint: "Scripts should write large data to an output file, not stdout", details },
+    );
+  }
+  const last = exec.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "").at(-1);
+  let parsed: ScriptOutput | undefined;
+  let problem = "";
+  if (last === undefined) {
+    problem = "it printed nothing on stdout";
+  } else {
+    try {
+      const result = ScriptOutput.safeParse(JSON.parse(last));
+      if (result.success) parsed = result.data;
+      else problem = `its last line is not a status object (${result.error.issues[0]?.message})`;
+    } catch {
+      problem = `its last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`;
+    }
+  }
+  if (exec.code !== 0) {
+    const reason = parsed?.error ? `: ${parsed.error}` : "";
+    const how = exec.signal ? `was killed by ${exec.signal}` : `exited with code ${exec.code}`;
+    throw new ExecError(withStderr(`Script ${how}${reason}`), {
+      hint: exec.signal === "SIGKILL"
+        ? "It may have hit the memory or process limit"
+        : "Read the stderr above; run it with --refresh to regenerate it if it is wrong",
+      details,
+    });
+  }
+  if (!parsed) {
+    throw new ExecError(withStderr(`Script broke the output contract: ${problem}`), {
+      hint: 'The last non-empty stdout line must be {"status": "ok", "artifacts": [], ' +
+        '"output": {}, "raw": {}}; regenerate it with --refresh',
+      details,
+    });
+  }
+  if (parsed.status === "error") {
+    throw new ExecError(withStderr(`Script reported an error: ${parsed.error ?? "no reason"}`), {
+      hint: "Check the context it was given",
+      details: { ...details, output: parsed.output, raw: parsed.raw },
+    });
+  }
+  return parsed;
+}
+
+/**
+ * Keeps the selected keys of `output`. A key is looked up in `output`, then through the
+ * manifest's aliases (`{"precio": "price"}`: the script's `precio` answers `price`), then in
+ * `raw`; a key found nowhere is `null` and listed in `missing`.
+ */
+export function applySelect(
+  result: ScriptOutput,
+  manifest: Pick<Manifest, "aliases">,
+  select: string[] | undefined,
+): { output: Record<string, unknown>; missing?: string[] } {
+  if (!select || select.length === 0) return { output: result.output };
+  const output: Record<string, unknown> = {};
+  const missing: string[] = [];
+  const sources = [result.output, result.raw];
+  for (const key of select) {
+    const names = [
+      key,
+      ...Object.entries(manifest.aliases).filter(([, canonical]) => canonical === key).map((
+        [alias],
+      ) => alias),
+    ];
+    let found = false;
+    for (const source of sources) {
+      const name = names.find((n) => Object.hasOwn(source, n));
+      if (name !== undefined) {
+        output[key] = source[name];
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      output[key] = null;
+      missing.push(key);
+    }
+  }
+  return missing.length > 0 ? { output, missing } : { output };
+}
+

@@ -1,0 +1,46 @@
+/**
+ * `capibara clear`: remove cached scripts.
+ *
+ * @module
+ */
+import { Command } from "@commander-js/extra-typings";
+import { Capibara } from "../capibara.ts";
+import { ValidationError } from "../errors.ts";
+import { printJson, reportError } from "./output.ts";
+
+/** The `clear` subcommand. */
+export function clearCommand(setExit: (code: number) => void) {
+  return new Command("clear")
+    .description("Remove one cached script, or all of them (they are regenerated on next run)")
+    .argument("[fingerprint]", "a fingerprint or unique prefix; omit to remove every script")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (prefix, opts) => {
+      const json = opts.json ?? false;
+      try {
+        const store = await new Capibara().store();
+        const targets = prefix === undefined
+          ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
+          : [await store.resolve(prefix)];
+        if (targets.length > 0 && !opts.yes) {
+          if (!Deno.stdin.isTerminal()) {
+            throw new ValidationError(
+              `Refusing to remove ${targets.length} cached script(s) without confirmation`,
+              { hint: "Add --yes" },
+            );
+          }
+          const answer = prompt(`Remove ${targets.length} cached script(s) from ${store.scripts}? [y/N]`);
+          if (!/^y(es)?$/i.test(answer ?? "")) {
+            if (json) printJson({ removed: [] });
+            else console.log("Nothing removed");
+            return;
+          }
+        }
+        for (const fp of targets) await store.remove(fp);
+        if (json) printJson({ removed: targets });
+        else console.log(`Removed ${targets.length} cached script(s)`);
+      } catch (error) {
+        setExit(reportError(error, json));
+      }
+    });
+}

@@ -1,0 +1,83 @@
+/**
+ * `capibara run`: turn a prompt and a context into a result.
+ *
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { Capibara } from "../capibara.ts";
+import { ValidationError } from "../errors.ts";
+import { LANGUAGES } from "../schema.ts";
+import { formatValue, parseContext, printJson, progressReporter, reportError } from "./output.ts";
+
+/** The `run` subcommand. */
+export function runCommand(setExit: (code: number) => void) {
+  return new Command("run")
+    .description(
+      "Run a request: reuse its cached script, or generate one once, store it in .capibara/ " +
+        "and run it",
+    )
+    .argument("<prompt>", "what the script should do, in one sentence")
+    .option("-c, --context <json|@file>", "JSON object passed to the script (inline or @file)")
+    .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)")
+    .option("--refresh", "regenerate the script even when it is cached")
+    .option("--timeout <seconds>", "time limit of the script (default 300)")
+    .addOption(
+      new Option("--lang <language>", "script language").choices(LANGUAGES).default("python"),
+    )
+    .option("--json", "print exactly one JSON document on stdout (errors included)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  capibara run "Summarise the sales CSV" --context '{"input": "data/sales.csv"}'
+  capibara run "Concatenate these videos at 24fps" \\
+    --context '{"inputs": ["a.mp4", "b.mp4"], "output": "final.mp4"}' --json
+
+The first run of a request asks the configured LLM once (CAPIBARA_BASE_URL, CAPIBARA_API_KEY,
+CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM call.`,
+    )
+    .action(async (prompt, opts) => {
+      const json = opts.json ?? false;
+      const reporter = progressReporter();
+      try {
+        const context = await parseContext(opts.context);
+        let timeout: number | undefined;
+        if (opts.timeout !== undefined) {
+          timeout = Number(opts.timeout);
+          if (!Number.isFinite(timeout) || timeout <= 0) {
+            throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
+              hint: "Give a positive number of seconds, e.g. --timeout 60",
+            });
+          }
+        }
+        const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+        const cb = new Capibara({ progress: reporter.progress, language: opts.lang });
+        const result = await cb.run(prompt, {
+          context,
+          select,
+          refresh: opts.refresh ?? false,
+          timeout,
+        });
+        reporter.done(true);
+        if (json) {
+          printJson(result);
+          return;
+        }
+        const how = result.cached ? "cached" : "generated";
+        console.log(`✓ ${result.fingerprint} (${how}, ${result.duration_ms} ms)`);
+        const entries = Object.entries(result.output);
+        if (entries.length > 0) {
+          console.log("output:");
+          for (const [key, value] of entries) console.log(`  ${key}: ${formatValue(value)}`);
+        }
+        if (result.artifacts.length > 0) {
+          console.log("artifacts:");
+          for (const artifact of result.artifacts) console.log(`  ${artifact}`);
+        }
+        if (result.missing) console.log(`missing: ${result.missing.join(", ")}`);
+      } catch (error) {
+        reporter.done(false);
+        setExit(reportError(error, json));
+      }
+    });
+}

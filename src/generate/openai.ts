@@ -1,0 +1,328 @@
+/**
+ * The generator seam, and its implementation for any OpenAI-compatible Chat Completions server
+ * (OpenAI, Azure, Ollama, vLLM, llama.cpp, LM Studio).
+ *
+ * @module
+ */
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from "openai";
+import type { Bundle, Language } from "../schema.ts";
+import { NetworkError, TemplateError } from "../errors.ts";
+import { checkBundle, ContractViolation, extractJson } from "./parse.ts";
+import { repairMessage, replyJsonSchema, systemPrompt, userMessage } from "./templates.ts";
+
+/** What to generate. */
+export interface GenerateRequest {
+  /** What the user asked for. */
+  prompt: string;
+  /** The JSON context of the request. */
+  context: unknown;
+  /** Script language. */
+  language: Language;
+}
+
+/** A generated bundle that passed the contract checks. */
+export interface GenerateResult {
+  /** The model's reply, checked. */
+  bundle: Bundle;
+  /** The model that wrote it. */
+  model: string;
+  /** How many replies it took (1 when the first was valid). */
+  attempts: number;
+}
+
+/** Options of {@linkcode Generator.generate}. */
+export interface GenerateOptions {
+  /** Called with a short message before each step (for a spinner). */
+  progress?: (message: string) => void;
+  /** Cancels the generation. */
+  signal?: AbortSignal;
+}
+
+/** Something that turns a request into a checked bundle (an LLM, a Core, a test double). */
+export interface Generator {
+  /**
+   * Generates and checks a bundle.
+   *
+   * @throws {NetworkError} when the generator cannot be reached or refuses.
+   * @throws {TemplateError} when the replies keep breaking the generation contract.
+   */
+  generate(req: GenerateRequest, opts?: GenerateOptions): Promise<GenerateResult>;
+}
+
+/** Options of {@linkcode OpenAIGenerator}. */
+export interface OpenAIGeneratorOptions {
+  /** Base URL of the server, e.g. `http://localhost:11434/v1`. */
+  baseURL: string;
+  /** API key (any placeholder for servers that need none). */
+  apiKey: string;
+  /** Model name. */
+  model: string;
+  /** Time limit of one HTTP request in milliseconds (default 120000). */
+  timeoutMs?: number;
+  /** Retries of connection errors, timeouts, 429 and 5xx, with backoff (default 2). */
+  maxRetries?: number;
+  /** Sampling seed sent with every request (default 7). */
+  seed?: number;
+  /** Replies sent back for repair after a contract violation (default 2). */
+  maxRepairs?: number;
+}
+
+/** Default base URL of OpenAI itself. */
+export const OPENAI_BASE_URL = "https://api.openai.com/v1";
+/** Default model when none is configured. */
+export const DEFAULT_MODEL = "gpt-4o-mini";
+
+const DEFAULTS = {
+  timeoutMs: 120_000,
+  maxRetries: 2,
+  seed: 7,
+  maxRepairs: 2,
+} satisfies Partial<OpenAIGeneratorOptions>;
+
+type Message = { role: "system" | "user" | "assistant"; content: string };
+
+/** A generator backed by an OpenAI-compatible Chat Completions endpoint. */
+export class OpenAIGenerator implements Generator {
+  /** Base URL of the server. */
+  readonly baseURL: string;
+  /** Model name. */
+  readonly model: string;
+  #client: OpenAI;
+  #options: Required<OpenAIGeneratorOptions>;
+  #calls = 0;
+  #useResponseFormat = true;
+
+  constructor(options: OpenAIGeneratorOptions) {
+    this.#options = { ...DEFAULTS, ...stripUndefined(options) };
+    this.baseURL = options.baseURL;
+    this.model = options.model;
+    this.#client = new OpenAI({
+      baseURL: options.baseURL,
+      apiKey: options.apiKey,
+      organization: null,
+      project: null,
+      timeout: this.#options.timeoutMs,
+      maxRetries: this.#options.maxRetries,
+    });
+  }
+
+  /** Whether requests still carry `response_format` (false once the server rejected it). */
+  get usesResponseFormat(): boolean {
+    return this.#useResponseFormat;
+  }
+
+  /** Generates a bundle, sending contract violations back to the model for repair. */
+  async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+    const messages: Message[] = [
+      { role: "system", content: systemPrompt(req.language) },
+      { role: "user", content: userMessage(req) },
+    ];
+    const maxAttempts = 1 + this.#options.maxRepairs;
+    let lastReason = "";
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      opts.progress?.(
+        attempt === 1
+          ? `Generating a ${req.language} script with ${this.model}`
+          : `Repairing the script with ${this.model} (attempt ${attempt}/${maxAttempts})`,
+      );
+      const { content, truncated } = await this.#complete(messages, req.language, opts.signal);
+      try {
+        let raw: unknown;
+        try {
+          if (truncated) {
+            throw new Error(
+              "The reply was cut off at the token limit: write a shorter script and readme",
+            );
+          }
+          raw = extractJson(content);
+        } catch (err) {
+          throw new ContractViolation(err instanceof Error ? err.message : String(err));
+        }
+        const bundle = await checkBundle(raw, { language: req.language });
+        return { bundle, model: this.model, attempts: attempt };
+      } catch (err) {
+        if (!(err instanceof ContractViolation)) throw err;
+        lastReason = err.reason;
+        messages.push(
+          { role: "assistant", content },
+          { role: "user", content: repairMessage(err.reason) },
+        );
+      }
+    }
+    throw new TemplateError(
+      `The model "${this.model}" broke the generation contract in ${maxAttempts} attempts: ` +
+        lastReason,
+      {
+        hint: "Rephrase the prompt more precisely, or use a stronger model (CAPIBARA_MODEL)",
+        details: { model: this.model, attempts: maxAttempts, reason: lastReason },
+      },
+    );
+  }
+
+  /** One reply's content. Falls back to no `response_format` when the server rejects it. */
+  async #complete(
+    messages: Message[],
+    language: Language,
+    signal?: AbortSignal,
+  ): Promise<{ content: string; truncated: boolean }> {
+    for (;;) {
+      const first = this.#calls === 0;
+      this.#calls++;
+      const withFormat = this.#useResponseFormat;
+      try {
+        const completion = await this.#client.chat.completions.create({
+          model: this.model,
+          messages,
+          temperature: 0,
+          seed: this.#options.seed,
+          ...(withFormat
+            ? {
+              response_format: {
+                type: "json_schema" as const,
+                json_schema: replyJsonSchema(language),
+              },
+            }
+            : {}),
+        }, { signal });
+        const choice = completion.choices?.[0];
+        return {
+          content: choice?.message?.content ?? "",
+          truncated: choice?.finish_reason === "length",
+        };
+      } catch (err) {
+        if (withFormat && rejectsResponseFormat(err, first)) {
+          this.#useResponseFormat = false;
+          continue;
+        }
+        throw this.#networkError(err, signal);
+      }
+    }
+  }
+
+  #networkError(err: unknown, signal?: AbortSignal): unknown {
+    if (err instanceof APIUserAbortError || signal?.aborted) return signal?.reason ?? err;
+    const where = this.baseURL;
+    const retries = this.#options.maxRetries;
+    if (err instanceof APIConnectionTimeoutError) {
+      return new NetworkError(
+        `The generator at ${where} did not answer within ${this.#options.timeoutMs} ms ` +
+          `(${retries} retries)`,
+        {
+          hint: "Check that the server runs and CAPIBARA_BASE_URL points at it; " +
+            "slow local models may need a longer timeout",
+          cause: err,
+          details: { base_url: where },
+        },
+      );
+    }
+    if (err instanceof APIConnectionError) {
+      const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+      return new NetworkError(`Cannot reach the generator at ${where}${cause}`, {
+        hint: "Check CAPIBARA_BASE_URL (or OPENAI_BASE_URL) and that the server runs",
+        cause: err,
+        details: { base_url: where },
+      });
+    }
+    if (err instanceof APIError) {
+      const status = err.status ?? 0;
+      const message = serverMessage(err);
+      const details = { base_url: where, status, model: this.model };
+      if (status === 401 || status === 403) {
+        return new NetworkError(
+          `The generator at ${where} refused the credentials (HTTP ${status})${message}`,
+          {
+            hint: "Check CAPIBARA_API_KEY (or OPENAI_API_KEY)",
+            cause: err,
+            details,
+          },
+        );
+      }
+      if (status === 429 || status >= 500) {
+        return new NetworkError(
+          `The generator at ${where} answered HTTP ${status} after ${retries} retries${message}`,
+          {
+            hint: "The server is overloaded or failing: try again later, and check that " +
+              "CAPIBARA_BASE_URL points at a running server",
+            cause: err,
+            details,
+          },
+        );
+      }
+      if (status === 404) {
+        return new NetworkError(
+          `The generator at ${where} answered HTTP 404 for model "${this.model}"${message}`,
+          {
+            hint: "Check CAPIBARA_MODEL and that CAPIBARA_BASE_URL ends with the API path " +
+              "(usually /v1)",
+            cause: err,
+            details,
+          },
+        );
+      }
+      return new NetworkError(
+        `The generator at ${where} refused the request (HTTP ${status})${message}`,
+        {
+          hint: "Check CAPIBARA_BASE_URL and CAPIBARA_MODEL",
+          cause: err,
+          details,
+        },
+      );
+    }
+    return err;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as T;
+}
+
+/** The server's own error message, as `: …`, or "". */
+function serverMessage(err: APIError): string {
+  const body = err.error as { message?: unknown } | undefined;
+  const text = typeof body?.message === "string" ? body.message : "";
+  return text === "" ? "" : `: ${text}`;
+}
+
+/** True when `err` says the server does not support `response_format`. */
+function rejectsResponseFormat(err: unknown, firstCall: boolean): boolean {
+  if (!(err instanceof APIError) || err instanceof APIConnectionError) return false;
+  if (err.status !== 400 && err.status !== 422) return false;
+  if (firstCall) return true;
+  const text = `${err.message} ${JSON.stringify(err.error ?? "")} ${err.param ?? ""}`;
+  return /response_format|json_schema|structured output/i.test(text);
+}
+
+/** Generator settings read from `.capibara/config.json`. */
+export interface GeneratorConfig {
+  base_url?: string;
+  model?: string;
+}
+
+/**
+ * The generator configured by the environment (`CAPIBARA_BASE_URL` or `OPENAI_BASE_URL`,
+ * `CAPIBARA_API_KEY` or `OPENAI_API_KEY`, `CAPIBARA_MODEL`), falling back to `config`.
+ * Undefined when neither a base URL nor an API key is set.
+ */
+export function generatorFromEnv(
+  env: Record<string, string | undefined>,
+  config: GeneratorConfig = {},
+): OpenAIGenerator | undefined {
+  const pick = (...values: (string | undefined)[]) =>
+    values.map((v) => v?.trim()).find((v): v is string => v !== undefined && v !== "");
+  const baseURL = pick(env.CAPIBARA_BASE_URL, env.OPENAI_BASE_URL, config.base_url);
+  const apiKey = pick(env.CAPIBARA_API_KEY, env.OPENAI_API_KEY);
+  if (baseURL === undefined && apiKey === undefined) return undefined;
+  return new OpenAIGenerator({
+    baseURL: baseURL ?? OPENAI_BASE_URL,
+    // Local servers (Ollama, llama.cpp) need no key, but the client insists on one.
+    apiKey: apiKey ?? "not-needed",
+    model: pick(env.CAPIBARA_MODEL, config.model) ?? DEFAULT_MODEL,
+  });
+}

@@ -1,0 +1,331 @@
+/**
+ * Parsing the model's reply and checking it against the generation contract.
+ *
+ * @module
+ */
+import { valid as validPep440 } from "@renovatebot/pep440";
+import { Bundle, type Language } from "../schema.ts";
+import { execCommand } from "../exec.ts";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./templates.ts";
+
+/** A reply that broke the generation contract. `reason` is sent back to the model. */
+export class ContractViolation extends Error {
+  override readonly name = "ContractViolation";
+  /** What was wrong, phrased for the model. */
+  readonly reason: string;
+
+  constructor(reason: string, options?: ErrorOptions) {
+    super(reason, options);
+    this.reason = reason;
+  }
+}
+
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The first balanced `{…}` in `text` (string-aware), or undefined. */
+function firstObject(text: string, from = 0): string | undefined {
+  const start = text.indexOf("{", from);
+  if (start < 0) return undefined;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (ch === "\\") escaped = true;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === "{") depth++;
+    else if (ch === "}" && --depth === 0) return text.slice(start, i + 1);
+  }
+  return undefined;
+}
+
+/**
+ * The JSON value in a model's message: the whole content, a ```json fence, or the first balanced
+ * `{…}` object. Throws an Error saying what was found instead.
+ */
+export function extractJson(content: string): unknown {
+  const text = content.trim();
+  if (text === "") throw new Error("The reply is empty: expected one JSON object");
+  const whole = tryParse(text);
+  if (whole.ok) return whole.value;
+
+  const fences = [...text.matchAll(/```[ \t]*(?:json|JSON|jsonc)?[ \t]*\r?\n([\s\S]*?)\r?\n?```/g)];
+  for (const fence of fences) {
+    const parsed = tryParse((fence[1] ?? "").trim());
+    if (parsed.ok) return parsed.value;
+  }
+
+  let from = 0;
+  for (;;) {
+    const candidate = firstObject(text, from);
+    if (candidate === undefined) break;
+    const parsed = tryParse(candidate);
+    if (parsed.ok) return parsed.value;
+    from = text.indexOf("{", from) + 1;
+  }
+  const excerpt = text.length > 80 ? text.slice(0, 80) + "…" : text;
+  if (!text.includes("{")) {
+    throw new Error(`The reply contains no JSON object: it starts with ${JSON.stringify(excerpt)}`);
+  }
+  throw new Error(
+    `The reply is not valid JSON: ${whole.error}; it starts with ${JSON.stringify(excerpt)}`,
+  );
+}
+
+/** Options of {@linkcode checkBundle}. */
+export interface CheckBundleOptions {
+  /** The language that was asked for. */
+  language: Language;
+  /** Python interpreter for the compile check (default `python3` on PATH). */
+  python?: string;
+  /** Time limit of each compile check in milliseconds (default 15000). */
+  timeoutMs?: number;
+}
+
+const REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,\s-]*\])?==(\S+)$/;
+const NPM_REQUIREMENT = /^((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)==(\S+)$/i;
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+/** Requirement key for set comparison: PEP 503 name (python) or lower case, plus the version. */
+function requirementKey(requirement: string, language: Language): string {
+  const text = requirement.trim().replace(/\s*==\s*/, "==");
+  const [name = "", ...rest] = text.split("==");
+  const normalized = language === "python"
+    ? name.replace(/\[.*\]$/, "").toLowerCase().replace(/[-_.]+/g, "-")
+    : name.toLowerCase();
+  return [normalized, ...rest].join("==");
+}
+
+function sameSet(a: string[], b: string[], language: Language): boolean {
+  const left = new Set(a.map((r) => requirementKey(r, language)));
+  const right = new Set(b.map((r) => requirementKey(r, language)));
+  return left.size === right.size && [...left].every((k) => right.has(k));
+}
+
+function list(items: string[]): string {
+  return items.length === 0 ? "none" : items.join(", ");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** The lines between the header markers, or undefined when the block is missing. */
+function headerLines(script: string, language: Language): string[] | undefined {
+  const leader = escapeRegExp(COMMENT_LEADERS[language]);
+  const start = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_START)}\\s*$`, "m");
+  const end = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_END)}\\s*$`, "m");
+  const s = start.exec(script);
+  if (!s) return undefined;
+  const rest = script.slice(s.index + s[0].length);
+  const e = end.exec(rest);
+  if (!e) return undefined;
+  return rest.slice(0, e.index).split(/\r?\n/).filter((l) => l.trim() !== "");
+}
+
+/** The deps named by the header's `deps:` lines, or undefined when there is no such line. */
+function headerDeps(lines: string[], language: Language): string[] | undefined {
+  const leader = escapeRegExp(COMMENT_LEADERS[language]);
+  const depsLine = new RegExp(`^\\s*${leader}\\s*deps\\s*:(.*)$`, "i");
+  let found = false;
+  const deps: string[] = [];
+  for (const line of lines) {
+    const m = depsLine.exec(line);
+    if (!m) continue;
+    found = true;
+    const value = (m[1] ?? "").trim();
+    if (value === "" || /^none$/i.test(value)) continue;
+    deps.push(...value.split(",").map((d) => d.trim()).filter((d) => d !== ""));
+  }
+  return found ? deps : undefined;
+}
+
+/** The `dependencies` of the script's PEP 723 `script` block, or undefined when missing. */
+export function pep723Dependencies(script: string): string[] | undefined {
+  const block = /^# \/\/\/ script[ \t]*\r?\n((?:^#(?:| .*)\r?\n)*?)^# \/\/\/[ \t]*$/m.exec(script);
+  if (!block) return undefined;
+  const toml = (block[1] ?? "").split(/\r?\n/).map((l) => l.replace(/^# ?/, "")).join("\n");
+  const m = /^\s*dependencies\s*=\s*\[([\s\S]*?)\]/m.exec(toml);
+  if (!m) return undefined;
+  const body = (m[1] ?? "").replace(/#.*$/gm, "");
+  return [...body.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((q) => (q[1] ?? q[2] ?? "").trim());
+}
+
+function pinningProblem(requirement: string, language: Language): string | undefined {
+  if (language === "typescript") {
+    const m = NPM_REQUIREMENT.exec(requirement);
+    if (!m) return `"${requirement}" is not pinned as "name==version"`;
+    if (!SEMVER.test(m[2] ?? "")) {
+      return `"${requirement}" does not pin an exact semver version (like 1.2.3)`;
+    }
+    return undefined;
+  }
+  const m = REQUIREMENT.exec(requirement);
+  if (!m) return `"${requirement}" is not pinned as "name==version"`;
+  const version = m[3] ?? "";
+  if (version.includes("*") || validPep440(version) === null) {
+    return `"${requirement}" does not pin a valid PEP 440 version`;
+  }
+  return undefined;
+}
+
+function basicEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "LANG", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+const PY_COMPILE = "import sys\n" +
+  "path = sys.argv[1]\n" +
+  "try:\n" +
+  "    compile(open(path, encoding='utf-8').read(), 'script.py', 'exec', dont_inherit=True)\n" +
+  "except SyntaxError as exc:\n" +
+  "    print(f'{type(exc).__name__}: {exc.msg} (line {exc.lineno})', file=sys.stderr)\n" +
+  "    sys.exit(1)\n";
+
+/** Compile check of the script; returns the compiler's complaint, or undefined when it compiles. */
+async function compileProblem(
+  script: string,
+  options: CheckBundleOptions,
+): Promise<string | undefined> {
+  if (options.language === "typescript") return undefined;
+  const dir = await Deno.makeTempDir({ prefix: "capibara_check_" });
+  try {
+    const file = `${dir}/script.${options.language === "python" ? "py" : "sh"}`;
+    await Deno.writeTextFile(file, script);
+    const spec = options.language === "python"
+      ? { program: options.python ?? "python3", args: ["-c", PY_COMPILE, file] }
+      : { program: "bash", args: ["-n", file] };
+    let result;
+    try {
+      result = await execCommand(
+        { ...spec, env: basicEnv(), cwd: dir },
+        { timeoutMs: options.timeoutMs ?? 15_000, maxOutputBytes: 64_000 },
+      );
+    } catch (err) {
+      // No interpreter to compile with: the run itself reports that as a DependencyError.
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
+    if (result.timedOut) return undefined;
+    if (result.code === 0) return undefined;
+    const detail = (result.stderr.trim() || result.stdout.trim()).split(/\r?\n/).slice(-5)
+      .join("\n").replaceAll(file, "script");
+    return detail || `exit code ${result.code}`;
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function zodReason(issues: { path: PropertyKey[]; message: string }[]): string {
+  const parts = issues.map((i) => {
+    const path = i.path.length === 0 ? "(root)" : i.path.map(String).join(".");
+    return `${path}: ${i.message}`;
+  });
+  return `The reply does not match the reply format: ${parts.join("; ")}`;
+}
+
+/**
+ * Validates a parsed reply against the generation contract, in order: reply format, language,
+ * header block, header deps = requirements, pinned requirements, PEP 723 block (python), the
+ * script compiles, and it handles `--context`, `--selftest` and `--dry-run`.
+ *
+ * @throws {ContractViolation} on the first check that fails.
+ */
+export async function checkBundle(raw: unknown, expected: CheckBundleOptions): Promise<Bundle> {
+  const parsed = Bundle.safeParse(raw);
+  if (!parsed.success) throw new ContractViolation(zodReason(parsed.error.issues));
+  const bundle = parsed.data;
+  const { language } = expected;
+
+  if (bundle.language !== language) {
+    throw new ContractViolation(
+      `"language" is "${bundle.language}" but a ${language} script was asked for`,
+    );
+  }
+
+  const leader = COMMENT_LEADERS[language];
+  const lines = headerLines(bundle.script, language);
+  if (lines === undefined) {
+    throw new ContractViolation(
+      `The script has no header block: it must contain the lines "${leader} ${HEADER_START}" ` +
+        `and "${leader} ${HEADER_END}"`,
+    );
+  }
+  const deps = headerDeps(lines, language);
+  if (deps === undefined) {
+    throw new ContractViolation(
+      `The header block has no "${leader} deps:" line (write "${leader} deps: none" when there ` +
+        `are no requirements)`,
+    );
+  }
+  if (!sameSet(deps, bundle.requirements, language)) {
+    throw new ContractViolation(
+      `The header's deps (${list(deps)}) differ from "requirements" (${
+        list(bundle.requirements)
+      }): they must be the same pinned packages`,
+    );
+  }
+
+  if (language === "bash" && bundle.requirements.length > 0) {
+    throw new ContractViolation(
+      `Bash scripts cannot have requirements (got ${list(bundle.requirements)}): ` +
+        `use only common system tools and set "requirements" to []`,
+    );
+  }
+  const unpinned = bundle.requirements
+    .map((r) => pinningProblem(r.trim(), language))
+    .filter((p): p is string => p !== undefined);
+  if (unpinned.length > 0) {
+    throw new ContractViolation(
+      `Every requirement must be pinned exactly as "name==version": ${unpinned.join("; ")}`,
+    );
+  }
+
+  if (language === "python") {
+    const pep723 = pep723Dependencies(bundle.script);
+    if (pep723 === undefined) {
+      throw new ContractViolation(
+        `The script has no PEP 723 block: add "# /// script", "# dependencies = [...]" and ` +
+          `"# ///" lines listing the requirements`,
+      );
+    }
+    if (!sameSet(pep723, bundle.requirements, language)) {
+      throw new ContractViolation(
+        `The PEP 723 dependencies (${list(pep723)}) differ from "requirements" (${
+          list(bundle.requirements)
+        })`,
+      );
+    }
+  }
+
+  if (bundle.script.trim() === "") throw new ContractViolation("The script is empty");
+  const problem = await compileProblem(bundle.script, expected);
+  if (problem !== undefined) {
+    throw new ContractViolation(`The script does not compile: ${problem}`);
+  }
+
+  const missing = ["--context", "--selftest", "--dry-run"].filter((f) => !bundle.script.includes(f));
+  if (missing.length > 0) {
+    throw new ContractViolation(
+      `The script does not handle ${missing.join(", ")}: it must accept ` +
+        `--context <json | @file.json>, --selftest and --dry-run`,
+    );
+  }
+  return bundle;
+}

@@ -1,0 +1,37 @@
+/**
+ * Capibara's SDK: turn a sentence into a reviewed, cached, sandboxed script, and run it.
+ *
+ * @example Run a request
+ * ```ts ignore
+ * import { Capibara } from "@capibara/cli";
+ *
+ * const cb = new Capibara();
+ * const res = await cb.run("Summarise the sales CSV", { context: { input: "data/sales.csv" } });
+ * console.log(res.output, res.cached);
+ * ```
+ *
+ * @module
+ */
+export { applySelect, Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
+export {
+  CapibaraError,
+  type CapibaraErrorOptions,
+  DependencyError,
+  type ErrorJson,
+  type ErrorType,
+  ExecError,
+  EXIT_CODES,
+  IntegrityError,
+  NetworkError,
+  PermissionError,
+  TemplateError,
+  ValidationError,
+} from "./errors.ts";
+export { fingerprint, type Fingerprint, type FingerprintOptions, normalizePrompt } from "./fingerprint.ts";
+export {
+  type GenerateRequest,
+  type GenerateResult,
+  type Generator,
+  OpenAIGenerator,
+} from "./generate/openai.ts";
+export type { Bundle, Language, Manifest, Mode, RunResult } from "./schema.ts";
