@@ -42,7 +42,8 @@ export const EXAMPLES: ExampleRequest[] = [
       top_region: "str",
     },
     aliases: { revenue: "total_revenue" },
-    readme: "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to `output`.",
+    readme:
+      "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to `output`.",
   },
   {
     source: "video_concat.py",

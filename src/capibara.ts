@@ -6,7 +6,7 @@
 import { join, resolve } from "node:path";
 import { cacheDirFrom, DEFAULTS, loadProjectConfig } from "./config.ts";
 import { ExecError, PermissionError, tail, ValidationError } from "./errors.ts";
-import { type ExecResult, execCommand } from "./exec.ts";
+import { execCommand, type ExecResult } from "./exec.ts";
 import { fingerprint as computeFingerprint } from "./fingerprint.ts";
 import { type Generator, generatorFromEnv } from "./generate/openai.ts";
 import { TEMPLATE_VERSION } from "./generate/templates.ts";
@@ -83,8 +83,9 @@ export class Capibara {
 
   /** The project's store. */
   store(): Promise<Store> {
-    this.#store ??= (async () =>
-      new Store(this.#options.root ?? await findRoot(this.cwd)))();
+    this.#store ??=
+      (async () =>
+        new Store(this.#options.root ?? await findRoot(this.cwd), join(this.cacheDir, "locks")))();
     return this.#store;
   }
 
@@ -403,4 +404,3 @@ export function applySelect(
   }
   return missing.length > 0 ? { output, missing } : { output };
 }
-

@@ -81,7 +81,7 @@ export function canonicalContext(context: unknown, mode: Mode = "strict"): strin
   const text = canonicalize(mode === "parametric" ? contextShape(value) : value);
   if (text === undefined) {
     throw new ValidationError("Cannot fingerprint the context: it is not JSON", {
-      hint: "Pass a JSON object, e.g. --context '{\"input\": \"data.csv\"}'",
+      hint: 'Pass a JSON object, e.g. --context \'{"input": "data.csv"}\'',
     });
   }
   return text;

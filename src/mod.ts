@@ -27,7 +27,12 @@ export {
   TemplateError,
   ValidationError,
 } from "./errors.ts";
-export { fingerprint, type Fingerprint, type FingerprintOptions, normalizePrompt } from "./fingerprint.ts";
+export {
+  type Fingerprint,
+  fingerprint,
+  type FingerprintOptions,
+  normalizePrompt,
+} from "./fingerprint.ts";
 export {
   type GenerateRequest,
   type GenerateResult,

@@ -19,31 +19,49 @@ export const ENTRY_FILES: Readonly<Record<Language, string>> = {
   bash: "script.sh",
 };
 
-const stringList = z.array(z.string());
+const stringList: z.ZodType<string[]> = z.array(z.string());
+const stringMap: z.ZodType<Record<string, string>> = z.record(z.string(), z.string());
 
 /** What a script asks for: network hosts and environment variable names. */
-export const Needs = z.object({
+export interface Needs {
+  network: string[];
+  env: string[];
+}
+/** Schema of {@linkcode Needs}. */
+export const Needs: z.ZodType<Needs> = z.object({
   network: stringList.default([]),
   env: stringList.default([]),
 });
-/** What a script asks for. */
-export type Needs = z.infer<typeof Needs>;
 
-/** The model's reply (the generation contract of DESIGN.md). */
-export const Bundle = z.object({
+/** The model's reply (the generation contract of DESIGN.md), parsed. */
+export interface Bundle {
+  language: Language;
+  script: string;
+  requirements: string[];
+  outputs: Record<string, string>;
+  aliases: Record<string, string>;
+  needs: Needs;
+  readme: string;
+}
+/** Schema of {@linkcode Bundle}. */
+export const Bundle: z.ZodType<Bundle> = z.object({
   language: z.enum(LANGUAGES),
   script: z.string().min(1),
   requirements: stringList.default([]),
-  outputs: z.record(z.string(), z.string()).default({}),
-  aliases: z.record(z.string(), z.string()).default({}),
+  outputs: stringMap.default({}),
+  aliases: stringMap.default({}),
   needs: Needs.default({ network: [], env: [] }),
   readme: z.string().default(""),
 });
-/** The model's reply, parsed. */
-export type Bundle = z.infer<typeof Bundle>;
 
 /** The effective permissions of a run: what was needed and granted. */
-export const Allow = z.object({
+export interface Allow {
+  network: string[];
+  env: string[];
+  fs: { read: string[]; write: string[] };
+}
+/** Schema of {@linkcode Allow}. */
+export const Allow: z.ZodType<Allow> = z.object({
   network: stringList.default([]),
   env: stringList.default([]),
   fs: z.object({
@@ -51,20 +69,47 @@ export const Allow = z.object({
     write: stringList.default([]),
   }).default({ read: [], write: [] }),
 });
-/** The effective permissions of a run. */
-export type Allow = z.infer<typeof Allow>;
-
 /** One regeneration of a cached script, and why it happened. */
-export const HistoryEntry = z.object({
+export interface HistoryEntry {
+  revision: number;
+  at: string;
+  reason: string;
+}
+/** Schema of {@linkcode HistoryEntry}. */
+export const HistoryEntry: z.ZodType<HistoryEntry> = z.object({
   revision: z.number().int().positive(),
   at: z.string(),
   reason: z.string(),
 });
-/** One regeneration of a cached script. */
-export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
-/** `.capibara/scripts/<fp>/manifest.json`. */
-export const Manifest = z.object({
+/** `.capibara/scripts/<fp>/manifest.json`, parsed. */
+export interface Manifest {
+  fingerprint: string;
+  prompt_sha: string;
+  context_sha: string;
+  prompt: string;
+  /** The request's context (strict mode only). */
+  context?: unknown;
+  mode: Mode;
+  language: Language;
+  entry: string;
+  runtime: { name: string; version: string };
+  deps: string[];
+  needs: Needs;
+  allow: Allow;
+  template_version: string;
+  generator: { kind: string; model?: string };
+  created_at: string;
+  outputs: Record<string, string>;
+  aliases: Record<string, string>;
+  /** sha256 of every file in the folder but the manifest: `{"script.py": "sha256:…"}`. */
+  files: Record<string, string>;
+  revision: number;
+  history: HistoryEntry[];
+  signature?: string;
+}
+/** Schema of {@linkcode Manifest}. */
+export const Manifest: z.ZodType<Manifest> = z.object({
   fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
   prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
   context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
@@ -80,27 +125,29 @@ export const Manifest = z.object({
   template_version: z.string(),
   generator: z.object({ kind: z.string(), model: z.string().optional() }),
   created_at: z.string(),
-  outputs: z.record(z.string(), z.string()).default({}),
-  aliases: z.record(z.string(), z.string()).default({}),
-  files: z.record(z.string(), z.string()),
+  outputs: stringMap.default({}),
+  aliases: stringMap.default({}),
+  files: stringMap,
   revision: z.number().int().positive().default(1),
   history: z.array(HistoryEntry).default([]),
   signature: z.string().optional(),
 });
-/** A parsed manifest. */
-export type Manifest = z.infer<typeof Manifest>;
-
-/** The last non-empty stdout line of a script. */
-export const ScriptOutput = z.object({
+/** The last non-empty stdout line of a script, parsed. */
+export interface ScriptOutput {
+  status: "ok" | "error";
+  artifacts: string[];
+  output: Record<string, unknown>;
+  raw: Record<string, unknown>;
+  error?: string;
+}
+/** Schema of {@linkcode ScriptOutput}. */
+export const ScriptOutput: z.ZodType<ScriptOutput> = z.object({
   status: z.enum(["ok", "error"]),
   artifacts: stringList.default([]),
   output: z.record(z.string(), z.unknown()).default({}),
   raw: z.record(z.string(), z.unknown()).default({}),
   error: z.string().optional(),
 });
-/** A script's structured result. */
-export type ScriptOutput = z.infer<typeof ScriptOutput>;
-
 /** What `Capibara.run()` returns. `Output` types `output` for callers who know its shape. */
 export interface RunResult<Output extends Record<string, unknown> = Record<string, unknown>> {
   /** Always `"ok"`: a failed run throws instead. */
@@ -122,7 +169,14 @@ export interface RunResult<Output extends Record<string, unknown> = Record<strin
 }
 
 /** `.capibara/config.json`: team policy and defaults, committed. */
-export const ProjectConfig = z.object({
+export interface ProjectConfig {
+  generator?: { base_url?: string; model?: string };
+  mode?: Mode;
+  timeout?: number;
+  allow?: { network?: string[]; env?: string[]; read?: string[]; write?: string[] };
+}
+/** Schema of {@linkcode ProjectConfig}. */
+export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
   generator: z.object({
     base_url: z.string().optional(),
     model: z.string().optional(),
@@ -136,5 +190,3 @@ export const ProjectConfig = z.object({
     write: stringList.optional(),
   }).optional(),
 }).strict();
-/** A parsed `.capibara/config.json`. */
-export type ProjectConfig = z.infer<typeof ProjectConfig>;

@@ -10,7 +10,7 @@ import { Manifest } from "./schema.ts";
 
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";
-const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n.locks/\n";
+const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -60,10 +60,18 @@ export class Store {
   /** `<root>/.capibara/scripts`. */
   readonly scripts: string;
 
-  constructor(root: string) {
+  readonly #lockDir: string;
+
+  /**
+   * @param root the project root
+   * @param lockDir machine-local folder for lock files (default: `.capibara/.locks`); locks stay
+   *   out of `.capibara/` so a failed generation leaves no trace there
+   */
+  constructor(root: string, lockDir?: string) {
     this.root = resolve(root);
     this.base = join(this.root, STORE_DIR);
     this.scripts = join(this.base, "scripts");
+    this.#lockDir = lockDir ?? join(this.base, ".locks");
   }
 
   /** Folder of a fingerprint. */
@@ -124,10 +132,10 @@ export class Store {
 
   /** Takes the exclusive lock of a fingerprint (blocks until free; released if the process dies). */
   async lock(fingerprint: string): Promise<Lock> {
-    const dir = join(this.base, ".locks");
-    await this.#ensureBase();
-    await Deno.mkdir(dir, { recursive: true });
-    const file = await Deno.open(join(dir, `${fingerprint}.lock`), {
+    await Deno.mkdir(this.#lockDir, { recursive: true });
+    // One lock file per project and fingerprint, wherever the lock folder is shared.
+    const project = (await sha256(this.root)).slice(0, 12);
+    const file = await Deno.open(join(this.#lockDir, `${project}-${fingerprint}.lock`), {
       create: true,
       write: true,
     });
@@ -167,7 +175,10 @@ export class Store {
         hashes[name] = "sha256:" + await sha256(bytes);
       }
       const full = Manifest.parse({ ...manifest, files: hashes });
-      await Deno.writeTextFile(join(staging, "manifest.json"), JSON.stringify(full, null, 2) + "\n");
+      await Deno.writeTextFile(
+        join(staging, "manifest.json"),
+        JSON.stringify(full, null, 2) + "\n",
+      );
       if (await exists(final)) {
         const old = join(tmpRoot, `${manifest.fingerprint}-old-${crypto.randomUUID()}`);
         await Deno.rename(final, old);
@@ -176,6 +187,7 @@ export class Store {
       } else {
         await Deno.rename(staging, final);
       }
+      await Deno.remove(tmpRoot).catch(() => {}); // only when empty: others may be staging
       return { dir: final, manifest: full };
     } catch (error) {
       await Deno.remove(staging, { recursive: true }).catch(() => {});
@@ -231,9 +243,12 @@ export class Store {
         hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
       });
     }
-    throw new ValidationError(`Fingerprint prefix "${prefix}" is ambiguous: ${matches.join(", ")}`, {
-      hint: "Give more digits",
-    });
+    throw new ValidationError(
+      `Fingerprint prefix "${prefix}" is ambiguous: ${matches.join(", ")}`,
+      {
+        hint: "Give more digits",
+      },
+    );
   }
 
   /** Removes one entry. */

@@ -29,7 +29,9 @@ export function clearCommand(setExit: (code: number) => void) {
               { hint: "Add --yes" },
             );
           }
-          const answer = prompt(`Remove ${targets.length} cached script(s) from ${store.scripts}? [y/N]`);
+          const answer = prompt(
+            `Remove ${targets.length} cached script(s) from ${store.scripts}? [y/N]`,
+          );
           if (!/^y(es)?$/i.test(answer ?? "")) {
             if (json) printJson({ removed: [] });
             else console.log("Nothing removed");

@@ -68,9 +68,12 @@ export async function parseContext(value: string | undefined): Promise<Record<st
     try {
       text = await Deno.readTextFile(where);
     } catch (error) {
-      throw new ValidationError(`Cannot read context file "${where}": ${(error as Error).message}`, {
-        hint: "Pass --context @path/to/context.json with an existing file, or inline JSON",
-      });
+      throw new ValidationError(
+        `Cannot read context file "${where}": ${(error as Error).message}`,
+        {
+          hint: "Pass --context @path/to/context.json with an existing file, or inline JSON",
+        },
+      );
     }
   }
   let parsed: unknown;

@@ -40,7 +40,9 @@ export function showCommand(setExit: (code: number) => void) {
         console.log(`prompt:     ${m.prompt}`);
         if (m.context !== undefined) console.log(`context:    ${JSON.stringify(m.context)}`);
         console.log(`language:   ${m.language} (${m.runtime.name} ${m.runtime.version})`);
-        console.log(`generator:  ${m.generator.kind}${m.generator.model ? ` (${m.generator.model})` : ""}`);
+        console.log(
+          `generator:  ${m.generator.kind}${m.generator.model ? ` (${m.generator.model})` : ""}`,
+        );
         console.log(`deps:       ${m.deps.join(", ") || "none"}`);
         console.log(
           `needs:      network: ${m.needs.network.join(", ") || "none"}; env: ${

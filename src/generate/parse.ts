@@ -93,7 +93,8 @@ export interface CheckBundleOptions {
   timeoutMs?: number;
 }
 
-const REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,\s-]*\])?==(\S+)$/;
+const REQUIREMENT =
+  /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,\s-]*\])?==(\S+)$/;
 const NPM_REQUIREMENT = /^((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)==(\S+)$/i;
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
@@ -160,7 +161,9 @@ export function pep723Dependencies(script: string): string[] | undefined {
   const m = /^\s*dependencies\s*=\s*\[([\s\S]*?)\]/m.exec(toml);
   if (!m) return undefined;
   const body = (m[1] ?? "").replace(/#.*$/gm, "");
-  return [...body.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((q) => (q[1] ?? q[2] ?? "").trim());
+  return [...body.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((q) =>
+    (q[1] ?? q[2] ?? "").trim()
+  );
 }
 
 function pinningProblem(requirement: string, language: Language): string | undefined {
@@ -320,7 +323,9 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
     throw new ContractViolation(`The script does not compile: ${problem}`);
   }
 
-  const missing = ["--context", "--selftest", "--dry-run"].filter((f) => !bundle.script.includes(f));
+  const missing = ["--context", "--selftest", "--dry-run"].filter((f) =>
+    !bundle.script.includes(f)
+  );
   if (missing.length > 0) {
     throw new ContractViolation(
       `The script does not handle ${missing.join(", ")}: it must accept ` +

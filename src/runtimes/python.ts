@@ -107,7 +107,7 @@ function normaliseName(name: string): string {
 
 function rejectRequirement(requirement: string, why: string): never {
   throw new DependencyError(`Cannot install requirement ${JSON.stringify(requirement)}: ${why}`, {
-    hint: "Requirements must be named, pinned packages such as \"moviepy==1.0.3\"; " +
+    hint: 'Requirements must be named, pinned packages such as "moviepy==1.0.3"; ' +
       "regenerate the script or fix its manifest",
     details: { requirement },
   });

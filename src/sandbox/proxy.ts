@@ -1,0 +1,528 @@
+/**
+ * The sandbox's only way out to the network: an HTTP proxy that admits the granted hosts.
+ *
+ * It speaks just enough HTTP/1.1 for what scripts send to a proxy: `CONNECT host:port` (a raw
+ * tunnel, used for HTTPS) and absolute-URI requests (`GET http://host/path`, plain HTTP). Every
+ * request is checked against the rules first; a refusal is a `403` with a one-line reason.
+ *
+ * Rules (see {@linkcode hostAllowed}):
+ * - `api.example.com` admits exactly that name, on ports 80 and 443.
+ * - `*.example.com` admits every subdomain at any depth (`api.example.com`, `a.b.example.com`), but
+ *   neither the apex `example.com` nor a look-alike such as `evil-example.com`.
+ * - `host:8080` (or `*.example.com:8080`, `[::1]:8080`) admits that port only instead of 80/443.
+ * - Raw IPv4/IPv6 addresses are admitted only by a rule naming that exact address; wildcards never
+ *   match an address. Numeric spellings (`0x7f.1`, `2130706433`) are read as the address they mean.
+ * - Matching ignores case and one trailing dot. A bare `*` admits nothing.
+ *
+ * Names are resolved by the proxy (on the host), and a name admitted by a wildcard rule that
+ * resolves to a loopback, link-local, unspecified or multicast address is refused, so a wildcard
+ * grant cannot be turned against the host's own services (`127.0.0.1.nip.io`) or a cloud metadata
+ * endpoint. An exact name rule (say `localhost:8080`) is trusted as written.
+ *
+ * @module
+ */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+
+/** Opens the upstream connection for an admitted request: the seam tests use to fake upstreams. */
+export type ProxyConnect = (host: string, port: number) => Promise<Deno.Conn>;
+
+/** Options of {@linkcode startProxy}. */
+export interface ProxyOptions {
+  /** Listen on this unix socket path (a stale socket there is replaced). */
+  socketPath?: string;
+  /** Listen on this loopback TCP port instead (0 = any free port). Ignored when `socketPath` is set. */
+  port?: number;
+  /** Host rules, as in {@linkcode hostAllowed}. */
+  allow: string[];
+  /** Opens upstream connections; by default resolves the name and connects over TCP. */
+  connect?: ProxyConnect;
+  /** Milliseconds allowed to read a request head and to connect upstream (default 15,000). */
+  timeoutMs?: number;
+}
+
+/** One request the proxy answered. */
+export interface ProxyLogEntry {
+  /** The requested host, normalised (lower case, no trailing dot, no brackets). */
+  host: string;
+  port: number;
+  allowed: boolean;
+  /** Why it was refused or failed, when it was. */
+  reason?: string;
+}
+
+/** A running proxy. */
+export interface RunningProxy {
+  /** Where it listens (a unix socket or a loopback TCP address). */
+  readonly address: Deno.Addr;
+  /** Every request, in order. */
+  readonly log: ProxyLogEntry[];
+  /** Stops listening, cuts open tunnels and removes the socket file. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A parsed host rule. */
+interface Rule {
+  kind: "exact" | "wildcard" | "ip";
+  /** Canonical host (exact/ip) or the suffix without `*.` (wildcard). */
+  host: string;
+  /** Admitted ports. */
+  ports: number[];
+}
+
+/** Result of matching a host against the rules. */
+interface Verdict {
+  allowed: boolean;
+  reason?: string;
+  /** True when a rule names the host exactly (not through a wildcard). */
+  exact?: boolean;
+}
+
+const DEFAULT_PORTS = [80, 443];
+const MAX_HEAD_BYTES = 32 * 1024;
+const NAME_RE = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+class ProxyRefusal extends Error {
+  override readonly name = "ProxyRefusal";
+}
+
+/** Splits `host[:port]` (IPv6 in brackets when a port follows). Returns null when malformed. */
+function splitHostPort(text: string): { host: string; port?: number } | null {
+  let host = text;
+  let portText: string | undefined;
+  if (text.startsWith("[")) {
+    const end = text.indexOf("]");
+    if (end < 0) return null;
+    host = text.slice(1, end);
+    const after = text.slice(end + 1);
+    if (after !== "") {
+      if (!after.startsWith(":")) return null;
+      portText = after.slice(1);
+    }
+  } else {
+    const colons = text.split(":").length - 1;
+    if (colons === 1) {
+      const at = text.indexOf(":");
+      host = text.slice(0, at);
+      portText = text.slice(at + 1);
+    }
+    // More than one colon without brackets: a bare IPv6 address, no port.
+  }
+  if (portText === undefined) return { host };
+  if (!/^\d{1,5}$/.test(portText)) return null;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return null;
+  return { host, port };
+}
+
+/**
+ * The canonical form of a host: lower case, one trailing dot dropped, IPv6 without brackets and
+ * in its shortest form, IPv4 in dotted decimal (whatever spelling it came in), IDN as punycode.
+ * Returns null for anything that is not a plain host name or address.
+ */
+function canonicalHost(raw: string): { host: string; ip: boolean } | null {
+  let host = raw.trim();
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  if (host === "") return null;
+  if (host.includes(":")) {
+    if (isIP(host) !== 6) return null;
+    try {
+      const parsed = new URL(`http://[${host}]/`).hostname;
+      return { host: parsed.slice(1, -1), ip: true };
+    } catch {
+      return null;
+    }
+  }
+  // Refuse anything the URL parser would read as more than a host (user info, path, port, …).
+  if (/[\s/\\@?#%:[\]]/.test(host)) return null;
+  let parsed: string;
+  try {
+    parsed = new URL(`http://${host}/`).hostname;
+  } catch {
+    return null;
+  }
+  if (isIP(parsed) === 4) return { host: parsed, ip: true };
+  if (!NAME_RE.test(parsed)) return null;
+  return { host: parsed, ip: false };
+}
+
+function parseRule(text: string): Rule | null {
+  const split = splitHostPort(text.trim());
+  if (!split) return null;
+  const ports = split.port === undefined ? DEFAULT_PORTS : [split.port];
+  let host = split.host.toLowerCase();
+  if (host.startsWith("*.")) {
+    host = host.slice(2);
+    if (host.endsWith(".")) host = host.slice(0, -1);
+    const canonical = canonicalHost(host);
+    // A wildcard over an address (`*.10.0.0`) means nothing: refuse to guess.
+    if (!canonical || canonical.ip) return null;
+    return { kind: "wildcard", host: canonical.host, ports };
+  }
+  const canonical = canonicalHost(host);
+  if (!canonical) return null;
+  return { kind: canonical.ip ? "ip" : "exact", host: canonical.host, ports };
+}
+
+function matchRules(host: string, port: number, rules: readonly string[]): Verdict {
+  const canonical = canonicalHost(host);
+  if (!canonical) return { allowed: false, reason: `Invalid host "${host}"` };
+  let portRefused = false;
+  for (const text of rules) {
+    const rule = parseRule(text);
+    if (!rule) continue;
+    const hostMatches = canonical.ip
+      ? rule.kind === "ip" && rule.host === canonical.host
+      : rule.kind === "exact"
+      ? rule.host === canonical.host
+      : rule.kind === "wildcard" && canonical.host.endsWith("." + rule.host);
+    if (!hostMatches) continue;
+    if (!rule.ports.includes(port)) {
+      portRefused = true;
+      continue;
+    }
+    return { allowed: true, exact: rule.kind !== "wildcard" };
+  }
+  if (portRefused) {
+    return { allowed: false, reason: `Port ${port} of host "${canonical.host}" is not granted` };
+  }
+  if (canonical.ip) {
+    return {
+      allowed: false,
+      reason: `Address "${canonical.host}" is not granted (raw addresses need an exact rule)`,
+    };
+  }
+  return { allowed: false, reason: `Host "${canonical.host}" is not granted` };
+}
+
+/**
+ * Whether `host:port` is admitted by `rules` (see the module documentation for the rule syntax).
+ *
+ * @example Wildcards admit subdomains, not the apex
+ * ```ts
+ * import { hostAllowed } from "./proxy.ts";
+ * hostAllowed("api.example.com", 443, ["*.example.com"]); // true
+ * hostAllowed("example.com", 443, ["*.example.com"]); // false
+ * ```
+ */
+export function hostAllowed(host: string, port: number, rules: readonly string[]): boolean {
+  return matchRules(host, port, rules).allowed;
+}
+
+/** The normalised spelling of a host for logs (falls back to lower case when it is not valid). */
+function displayHost(host: string): string {
+  return canonicalHost(host)?.host ?? host.toLowerCase();
+}
+
+/** True for addresses a wildcard-admitted name must never lead to. */
+function isInternalAddress(address: string): boolean {
+  let ip = address.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (mapped) ip = mapped[1]!;
+  if (isIP(ip) === 4) {
+    const [a, b] = ip.split(".").map(Number) as [number, number];
+    return a === 0 || a === 127 || (a === 169 && b === 254) || a >= 224;
+  }
+  if (isIP(ip) === 6) {
+    return ip === "::" || ip === "::1" || /^fe[89ab]/.test(ip) || ip.startsWith("ff");
+  }
+  return true;
+}
+
+/** Resolves `host` on the host machine and connects to the first acceptable address. */
+async function defaultConnect(
+  host: string,
+  port: number,
+  allowInternal: boolean,
+): Promise<Deno.Conn> {
+  if (isIP(host)) return await Deno.connect({ hostname: host, port });
+  const addresses = await lookup(host, { all: true });
+  const usable = allowInternal
+    ? addresses
+    : addresses.filter((entry) => !isInternalAddress(entry.address));
+  if (usable.length === 0) {
+    throw new ProxyRefusal(`Host "${host}" resolves to a local address`);
+  }
+  let lastError: unknown;
+  for (const entry of usable) {
+    try {
+      return await Deno.connect({ hostname: entry.address, port });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+function response(status: number, text: string, reason: string): Uint8Array {
+  const body = new TextEncoder().encode(reason + "\n");
+  const head = `HTTP/1.1 ${status} ${text}\r\n` +
+    "Content-Type: text/plain; charset=utf-8\r\n" +
+    `Content-Length: ${body.byteLength}\r\n` +
+    "X-Capibara-Proxy: 1\r\n" +
+    "Connection: close\r\n\r\n";
+  const bytes = new Uint8Array(head.length + body.byteLength);
+  bytes.set(new TextEncoder().encode(head));
+  bytes.set(body, head.length);
+  return bytes;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += await conn.write(bytes.subarray(offset));
+}
+
+function findHeadEnd(bytes: Uint8Array, length: number): { end: number; skip: number } | null {
+  for (let i = 0; i + 1 < length; i++) {
+    if (bytes[i] !== 10) continue;
+    if (bytes[i + 1] === 10) return { end: i, skip: 2 };
+    if (bytes[i + 1] === 13 && bytes[i + 2] === 10) return { end: i, skip: 3 };
+  }
+  return null;
+}
+
+/** Reads up to the blank line ending the request head. Null when the client hung up first. */
+async function readHead(
+  conn: Deno.Conn,
+): Promise<{ head: string; rest: Uint8Array } | "too-large" | null> {
+  const buffer = new Uint8Array(MAX_HEAD_BYTES);
+  let length = 0;
+  while (length < buffer.byteLength) {
+    const n = await conn.read(buffer.subarray(length));
+    if (n === null) return null;
+    length += n;
+    const found = findHeadEnd(buffer, length);
+    if (found) {
+      const head = new TextDecoder("latin1").decode(buffer.subarray(0, found.end));
+      return { head, rest: buffer.slice(found.end + found.skip, length) };
+    }
+  }
+  return "too-large";
+}
+
+async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    while (true) {
+      const n = await from.read(buffer);
+      if (n === null) break;
+      await writeAll(to, buffer.subarray(0, n));
+    }
+  } catch {
+    // Either side went away: the tunnel is over.
+  }
+  try {
+    await to.closeWrite();
+  } catch {
+    // already closed
+  }
+}
+
+function closeQuietly(conn: Deno.Conn | undefined): void {
+  try {
+    conn?.close();
+  } catch {
+    // already closed
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: number | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const HOP_BY_HOP = new Set([
+  "proxy-connection",
+  "proxy-authorization",
+  "connection",
+  "keep-alive",
+  "host",
+  "te",
+  "upgrade",
+]);
+
+/**
+ * Starts the filtering proxy on a unix socket (`socketPath`) or a loopback TCP port.
+ *
+ * @example A proxy admitting one API
+ * ```ts ignore
+ * const proxy = startProxy({ port: 0, allow: ["api.example.com"] });
+ * // … point HTTPS_PROXY at it …
+ * await proxy.close();
+ * ```
+ */
+export function startProxy(options: ProxyOptions): RunningProxy {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const rules = [...options.allow];
+  const log: ProxyLogEntry[] = [];
+  const open = new Set<Deno.Conn>();
+  const tasks = new Set<Promise<void>>();
+  let listener: Deno.Listener;
+  if (options.socketPath !== undefined) {
+    try {
+      if (Deno.lstatSync(options.socketPath).isSocket) Deno.removeSync(options.socketPath);
+    } catch {
+      // nothing there
+    }
+    listener = Deno.listen({ transport: "unix", path: options.socketPath });
+  } else {
+    listener = Deno.listen({ hostname: "127.0.0.1", port: options.port ?? 0 });
+  }
+
+  async function admit(
+    client: Deno.Conn,
+    rawHost: string,
+    port: number,
+  ): Promise<Deno.Conn | null> {
+    const host = displayHost(rawHost);
+    const verdict = matchRules(rawHost, port, rules);
+    if (!verdict.allowed) {
+      log.push({ host, port, allowed: false, reason: verdict.reason });
+      await writeAll(client, response(403, "Forbidden", verdict.reason ?? "Not granted"));
+      return null;
+    }
+    const connect = options.connect ??
+      ((h: string, p: number) => defaultConnect(h, p, verdict.exact === true));
+    try {
+      const upstream = await withTimeout(
+        connect(host, port),
+        timeoutMs,
+        `Timed out connecting to ${host}:${port}`,
+      );
+      log.push({ host, port, allowed: true });
+      return upstream;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof ProxyRefusal) {
+        log.push({ host, port, allowed: false, reason });
+        await writeAll(client, response(403, "Forbidden", reason));
+      } else {
+        log.push({ host, port, allowed: true, reason });
+        await writeAll(client, response(502, "Bad Gateway", `Cannot reach ${host}:${port}`));
+      }
+      return null;
+    }
+  }
+
+  async function handle(client: Deno.Conn): Promise<void> {
+    let upstream: Deno.Conn | undefined;
+    try {
+      const read = await withTimeout(readHead(client), timeoutMs, "Request head timed out");
+      if (read === null) return;
+      if (read === "too-large") {
+        await writeAll(client, response(431, "Request Header Fields Too Large", "Head too large"));
+        return;
+      }
+      const [requestLine = "", ...headerLines] = read.head.split(/\r?\n/);
+      const [method = "", target = "", version = "HTTP/1.1"] = requestLine.split(" ");
+      if (method.toUpperCase() === "CONNECT") {
+        const split = splitHostPort(target);
+        if (!split || split.port === undefined) {
+          await writeAll(client, response(400, "Bad Request", "CONNECT needs host:port"));
+          return;
+        }
+        const conn = await admit(client, split.host, split.port);
+        if (!conn) return;
+        upstream = conn;
+        open.add(upstream);
+        await writeAll(
+          client,
+          new TextEncoder().encode(`${version} 200 Connection established\r\n\r\n`),
+        );
+        if (read.rest.byteLength > 0) await writeAll(upstream, read.rest);
+        await Promise.all([pipe(client, upstream), pipe(upstream, client)]);
+        return;
+      }
+      if (!/^http:\/\//i.test(target)) {
+        const reason = /^https:\/\//i.test(target)
+          ? "Use CONNECT for https URLs"
+          : "Proxy requests need an absolute http:// URL";
+        await writeAll(client, response(400, "Bad Request", reason));
+        return;
+      }
+      let url: URL;
+      try {
+        url = new URL(target);
+      } catch {
+        await writeAll(client, response(400, "Bad Request", "Invalid URL"));
+        return;
+      }
+      if (url.username || url.password) {
+        await writeAll(
+          client,
+          response(400, "Bad Request", "Credentials in proxy URLs are refused"),
+        );
+        return;
+      }
+      const port = url.port === "" ? 80 : Number(url.port);
+      const conn = await admit(client, url.hostname, port);
+      if (!conn) return;
+      upstream = conn;
+      open.add(upstream);
+      const headers = headerLines.filter((line) => {
+        const name = line.slice(0, line.indexOf(":")).trim().toLowerCase();
+        return line.includes(":") && !HOP_BY_HOP.has(name);
+      });
+      const head = [
+        `${method} ${url.pathname}${url.search} ${version}`,
+        `Host: ${url.host}`,
+        ...headers,
+        "Connection: close",
+        "",
+        "",
+      ].join("\r\n");
+      await writeAll(upstream, Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff));
+      if (read.rest.byteLength > 0) await writeAll(upstream, read.rest);
+      // One request per connection: the upstream closes after its answer, and so do we.
+      const toClient = pipe(upstream, client);
+      pipe(client, upstream).catch(() => {});
+      await toClient;
+    } catch {
+      // A broken client or upstream ends this exchange only.
+    } finally {
+      if (upstream) open.delete(upstream);
+      open.delete(client);
+      closeQuietly(upstream);
+      closeQuietly(client);
+    }
+  }
+
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        open.add(conn);
+        const task = handle(conn);
+        tasks.add(task);
+        task.finally(() => tasks.delete(task));
+      }
+    } catch {
+      // listener closed
+    }
+  })();
+
+  let closed: Promise<void> | undefined;
+  return {
+    address: listener.addr,
+    log,
+    close() {
+      closed ??= (async () => {
+        try {
+          listener.close();
+        } catch {
+          // already closed
+        }
+        for (const conn of open) closeQuietly(conn);
+        await accepting;
+        await Promise.allSettled([...tasks]);
+        if (options.socketPath !== undefined) {
+          await Deno.remove(options.socketPath).catch(() => {});
+        }
+      })();
+      return closed;
+    },
+  };
+}

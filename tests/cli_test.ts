@@ -1,0 +1,349 @@
+/**
+ * The core loop through the real CLI: a subprocess per invocation, a fake OpenAI-compatible server
+ * on loopback, real venvs, real pip.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { bundleReply, pythonScript, startFakeLLM } from "./fake_llm.ts";
+import { runCli, snapshotTree } from "./helpers/cli.ts";
+import { withTmpDir } from "./helpers/tmp.ts";
+import { buildWheel } from "./helpers/wheel.ts";
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_cli_cache_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+
+function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CAPIBARA_BASE_URL: url,
+    CAPIBARA_API_KEY: "test-key",
+    CAPIBARA_MODEL: "fake-model",
+    CAPIBARA_CACHE_DIR: CACHE,
+    ...extra,
+  };
+}
+
+interface RunJson {
+  status: string;
+  output: Record<string, unknown>;
+  raw: Record<string, unknown>;
+  artifacts: string[];
+  fingerprint: string;
+  cached: boolean;
+  duration_ms: number;
+  missing?: string[];
+}
+
+interface ErrorDoc {
+  error: { type: string; message: string; hint: string; exit_code: number };
+}
+
+Deno.test("capibara run generates once, then hits the cache; --refresh generates again", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const args = ["run", "Echo the context back", "--context", '{"n": 1}', "--json"];
+  const first = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(first.code, 0, first.stderr);
+  const r1 = first.json as RunJson;
+  assert.equal(r1.status, "ok");
+  assert.equal(r1.cached, false);
+  assert.deepEqual(r1.output, { context: { n: 1 } });
+  assert.match(r1.fingerprint, /^fp_[0-9a-f]{32}$/);
+  assert.equal(llm.requests, 1);
+
+  const dir = join(tmp.path, ".capibara", "scripts", r1.fingerprint);
+  const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+  assert.equal(manifest.fingerprint, r1.fingerprint);
+  assert.equal(manifest.generator.kind, "openai");
+  assert.equal(manifest.template_version, "1.0.0");
+  assert.deepEqual(Object.keys(manifest.files).sort(), [
+    "README.md",
+    "requirements.txt",
+    "script.py",
+  ]);
+  for (const name of ["script.py", "requirements.txt", "README.md"]) {
+    assert.ok((await Deno.stat(join(dir, name))).isFile);
+  }
+
+  // Same request, other spelling: a hit, no request.
+  const second = await runCli(
+    ["run", "please echo   the CONTEXT back!", "--context", '{ "n" : 1 }', "--json"],
+    { cwd: tmp.path, env: envFor(llm.url) },
+  );
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal((second.json as RunJson).cached, true);
+  assert.equal((second.json as RunJson).fingerprint, r1.fingerprint);
+  assert.equal(llm.requests, 1);
+
+  const third = await runCli([...args, "--refresh"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(third.code, 0, third.stderr);
+  assert.equal((third.json as RunJson).cached, false);
+  assert.equal(llm.requests, 2);
+  const refreshed = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+  assert.equal(refreshed.revision, 2);
+  assert.deepEqual(refreshed.history.map((h: { reason: string }) => h.reason), [
+    "generated",
+    "refresh requested",
+  ]);
+});
+
+Deno.test("capibara run repairs a reply that breaks the contract twice", async () => {
+  await using tmp = await withTmpDir();
+  const unpinned = bundleReply({ requirements: ["requests"], headerDeps: ["requests"] });
+  const noSelftest = bundleReply({
+    script: pythonScript().replaceAll("--selftest", "--self-check"),
+  });
+  await using llm = startFakeLLM({ replies: [unpinned, noSelftest, bundleReply()] });
+  const res = await runCli(["run", "Echo it", "--json"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(llm.requests, 3);
+  assert.equal((res.json as RunJson).status, "ok");
+});
+
+Deno.test("capibara run: a reply that never meets the contract is a TemplateError, nothing stored", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  await Deno.writeTextFile(join(tmp.path, ".capibara", "config.json"), '{"timeout": 60}\n');
+  const before = await snapshotTree(join(tmp.path, ".capibara"));
+  await using llm = startFakeLLM({ replies: ["this is not JSON at all"] });
+  const res = await runCli(["run", "Echo it"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(res.code, 6, res.stderr);
+  assert.match(res.stderr, /^error\[TemplateError\]: /m);
+  assert.match(res.stderr, /^hint: /m);
+  assert.equal(llm.requests, 3);
+  assert.deepEqual(await snapshotTree(join(tmp.path, ".capibara")), before);
+});
+
+Deno.test("capibara run: a failing script is an ExecError quoting its stderr", async () => {
+  await using tmp = await withTmpDir();
+  const body = 'sys.stderr.write("disk on fire\\n")\nsys.exit(3)';
+  await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
+  const res = await runCli(["run", "Fail loudly", "--json"], {
+    cwd: tmp.path,
+    env: envFor(llm.url),
+  });
+  assert.equal(res.code, 5);
+  const doc = res.json as ErrorDoc;
+  assert.equal(doc.error.type, "ExecError");
+  assert.equal(doc.error.exit_code, 5);
+  assert.match(doc.error.message, /exited with code 3/);
+  assert.match(doc.error.message, /disk on fire/);
+});
+
+Deno.test("capibara run: a script reporting status error is an ExecError with its reason", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({
+    replies: [bundleReply({ body: 'raise ValueError("bad row 7")' })],
+  });
+  const res = await runCli(["run", "Fail politely"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(res.code, 5);
+  assert.match(res.stderr, /error\[ExecError\]: .*bad row 7/);
+});
+
+Deno.test("capibara run: a script breaking the output contract is an ExecError", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({
+    replies: [
+      bundleReply({ body: 'print("done!")\nsys.stdout.flush()\nos._exit(0)', imports: ["os"] }),
+    ],
+  });
+  const res = await runCli(["run", "Print junk"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(res.code, 5, res.stderr);
+  assert.match(res.stderr, /output contract/);
+});
+
+Deno.test("capibara run: a bad --context is a ValidationError before anything else", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  for (const context of ["{not json", "[1, 2]", "@missing.json"]) {
+    const res = await runCli(["run", "Echo it", "--context", context, "--json"], {
+      cwd: tmp.path,
+      env: envFor(llm.url),
+    });
+    assert.equal(res.code, 2, context);
+    assert.equal((res.json as ErrorDoc).error.type, "ValidationError");
+  }
+  assert.equal(llm.requests, 0);
+});
+
+Deno.test("capibara run: an unreachable server is a NetworkError", async () => {
+  await using tmp = await withTmpDir();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nothing listens there now
+  const res = await runCli(["run", "Echo it"], {
+    cwd: tmp.path,
+    env: envFor(`http://127.0.0.1:${port}/v1`),
+  });
+  assert.equal(res.code, 4, res.stderr);
+  assert.match(res.stderr, /error\[NetworkError\]: .*127\.0\.0\.1/);
+  assert.match(res.stderr, /hint: .*CAPIBARA_BASE_URL/);
+});
+
+Deno.test("capibara run: no generator configured on a miss is a ValidationError naming the variable", async () => {
+  await using tmp = await withTmpDir();
+  const res = await runCli(["run", "Echo it"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE },
+  });
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /error\[ValidationError\]: No generator is configured/);
+  assert.match(res.stderr, /CAPIBARA_BASE_URL/);
+});
+
+Deno.test("capibara run installs requirements from a wheelhouse; an unknown one is a DependencyError", async () => {
+  await using tmp = await withTmpDir();
+  const wheels = join(tmp.path, "wheels");
+  await Deno.mkdir(wheels);
+  await buildWheel(wheels, {
+    name: "capitest",
+    version: "1.2.3",
+    module: { "capitest.py": "ANSWER = 42\n" },
+  });
+  const work = join(tmp.path, "work");
+  await Deno.mkdir(work);
+  const pip = { PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels };
+  await using llm = startFakeLLM({
+    replies: (body) =>
+      JSON.stringify(body).includes("unknown")
+        ? bundleReply({ requirements: ["definitely-not-a-package==9.9.9"] })
+        : bundleReply({
+          requirements: ["capitest==1.2.3"],
+          imports: ["capitest"],
+          body: 'return {"output": {"answer": capitest.ANSWER}}',
+        }),
+  });
+  const ok = await runCli(["run", "Use capitest", "--json"], {
+    cwd: work,
+    env: envFor(llm.url, pip),
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual((ok.json as RunJson).output, { answer: 42 });
+
+  const bad = await runCli(["run", "Use the unknown package", "--json"], {
+    cwd: work,
+    env: envFor(llm.url, pip),
+  });
+  assert.equal(bad.code, 3, bad.stderr);
+  const doc = bad.json as ErrorDoc;
+  assert.equal(doc.error.type, "DependencyError");
+  assert.match(doc.error.message, /definitely-not-a-package/);
+});
+
+Deno.test("capibara run: 8 concurrent runs of one new request make 1 generation, 8 identical results", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [{ content: bundleReply(), delayMs: 300 }] });
+  const runs = await Promise.all(
+    Array.from(
+      { length: 8 },
+      () =>
+        runCli(["run", "Echo the context", "--context", '{"k": "v"}', "--json"], {
+          cwd: tmp.path,
+          env: envFor(llm.url),
+        }),
+    ),
+  );
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  assert.equal(llm.requests, 1);
+  const results = runs.map((r) => {
+    const { duration_ms: _d, cached: _c, ...rest } = r.json as RunJson;
+    return rest;
+  });
+  for (const r of results) assert.deepEqual(r, results[0]);
+  assert.equal(runs.filter((r) => !(r.json as RunJson).cached).length, 1);
+  const entries = await Array.fromAsync(Deno.readDir(join(tmp.path, ".capibara", "scripts")));
+  assert.equal(entries.length, 1);
+});
+
+Deno.test("capibara run --select resolves aliases, then raw, and lists missing keys", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({
+    replies: [bundleReply({
+      body: 'return {"output": {"titulo": "Mate", "precio": 12.5}, "raw": {"stock": 3}}',
+      aliases: { precio: "price", titulo: "title" },
+    })],
+  });
+  const res = await runCli(
+    ["run", "Fetch a product", "--select", "title,price,stock,colour", "--json"],
+    { cwd: tmp.path, env: envFor(llm.url) },
+  );
+  assert.equal(res.code, 0, res.stderr);
+  const r = res.json as RunJson;
+  assert.deepEqual(r.output, { title: "Mate", price: 12.5, stock: 3, colour: null });
+  assert.deepEqual(r.missing, ["colour"]);
+});
+
+Deno.test("capibara run refuses a cached script edited behind its back (IntegrityError)", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const first = await runCli(["run", "Echo it", "--json"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(first.code, 0, first.stderr);
+  const fp = (first.json as RunJson).fingerprint;
+  const script = join(tmp.path, ".capibara", "scripts", fp, "script.py");
+  await Deno.writeTextFile(script, (await Deno.readTextFile(script)) + "\nimport os\n");
+  const res = await runCli(["run", "Echo it"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(res.code, 8);
+  assert.match(res.stderr, /error\[IntegrityError\]: .*script\.py was modified/);
+  assert.equal(llm.requests, 1);
+});
+
+Deno.test("capibara list, show and clear manage the store", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const env = envFor(llm.url);
+  const run = await runCli(["run", "Echo it", "--json"], { cwd: tmp.path, env });
+  const fp = (run.json as RunJson).fingerprint;
+
+  const list = await runCli(["list", "--json"], { cwd: tmp.path, env });
+  assert.equal(list.code, 0, list.stderr);
+  const listed = list.json as { scripts: { fingerprint: string; prompt: string }[] };
+  assert.deepEqual(listed.scripts.map((s) => [s.fingerprint, s.prompt]), [[fp, "Echo it"]]);
+
+  const show = await runCli(["show", fp.slice(0, 8)], { cwd: tmp.path, env });
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(fp));
+  assert.match(show.stdout, /integrity: +ok/);
+  assert.match(show.stdout, /Run it by hand/);
+
+  const unknown = await runCli(["show", "fp_ffff", "--json"], { cwd: tmp.path, env });
+  assert.equal(unknown.code, 2);
+
+  const refused = await runCli(["clear"], { cwd: tmp.path, env });
+  assert.equal(refused.code, 2, "clear without --yes and without a terminal must refuse");
+  const cleared = await runCli(["clear", fp, "--yes", "--json"], { cwd: tmp.path, env });
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.deepEqual((cleared.json as { removed: string[] }).removed, [fp]);
+  const after = await runCli(["list", "--json"], { cwd: tmp.path, env });
+  assert.deepEqual((after.json as { scripts: unknown[] }).scripts, []);
+});
+
+Deno.test("capibara --help and unknown options", async () => {
+  await using tmp = await withTmpDir();
+  const help = await runCli(["run", "--help"], { cwd: tmp.path });
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--context <json\|@file>/);
+  assert.match(help.stdout, /--refresh/);
+  const bad = await runCli(["run", "x", "--frobnicate"], { cwd: tmp.path });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /error\[ValidationError\]: Unknown option '--frobnicate'/);
+});
+
+Deno.test("the committed demo runs with no generator configured", async () => {
+  await using tmp = await withTmpDir();
+  const examples = join(import.meta.dirname!, "..", "examples");
+  // Copy the examples so the test never writes into the repository.
+  await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
+  const res = await runCli([
+    "run",
+    "Summarise the sales CSV: total revenue, units and revenue per region",
+    "--context",
+    '{"input": "data/sales.csv", "output": "out/summary.json"}',
+    "--json",
+  ], { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } });
+  assert.equal(res.code, 0, res.stderr);
+  const r = res.json as RunJson;
+  assert.equal(r.cached, true);
+  assert.deepEqual(r.output, { total_revenue: 1529.25, units: 83, top_region: "south" });
+  assert.deepEqual(r.artifacts, ["out/summary.json"]);
+  const summary = JSON.parse(await Deno.readTextFile(join(tmp.path, "out", "summary.json")));
+  assert.equal(summary.rows, 12);
+});

@@ -1,0 +1,76 @@
+/**
+ * Runs the real CLI as a subprocess, the way a user does.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+/** The repository root. */
+export const REPO = join(import.meta.dirname!, "..", "..");
+/** The CLI entry point. */
+export const MAIN = join(REPO, "main.ts");
+
+/** What one CLI invocation did. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (undefined when it is not exactly one JSON document). */
+  json: unknown;
+}
+
+/** Options of {@linkcode runCli}. */
+export interface RunCliOptions {
+  cwd: string;
+  /** Extra environment variables (the parent's are not inherited, but PATH and HOME are). */
+  env?: Record<string, string>;
+}
+
+/** Runs `capibara <args>` through `deno run -A main.ts`. */
+export async function runCli(args: string[], options: RunCliOptions): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    cwd: options.cwd,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      ...options.env,
+    },
+    stdin: "null",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    json = undefined;
+  }
+  return { code: out.code, stdout, stderr: new TextDecoder().decode(out.stderr), json };
+}
+
+/** Every file below a folder with its content, for before/after comparisons. */
+export async function snapshotTree(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  async function walk(current: string, prefix: string) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(current));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = join(current, entry.name);
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory) {
+        files[rel + "/"] = "";
+        await walk(path, rel);
+      } else files[rel] = await Deno.readTextFile(path);
+    }
+  }
+  await walk(dir, "");
+  return files;
+}

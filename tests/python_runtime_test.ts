@@ -1,0 +1,366 @@
+import assert from "node:assert/strict";
+import { join, relative } from "node:path";
+import { DependencyError } from "../src/errors.ts";
+import { execCommand } from "../src/exec.ts";
+import {
+  listVenvs,
+  normaliseRequirements,
+  PythonRuntime,
+  READY_MARKER,
+  venvKey,
+} from "../src/runtimes/python.ts";
+import { type PreparedRuntime, scriptCommand } from "../src/runtimes/types.ts";
+import { Manifest } from "../src/schema.ts";
+import { type TmpDir, withTmpDir } from "./helpers/tmp.ts";
+import { buildWheel } from "./helpers/wheel.ts";
+
+const PY_VERSION = (await new PythonRuntime().describe()).version;
+const FIXTURE = "capibara-fixture";
+
+function manifest(deps: string[]): Manifest {
+  return Manifest.parse({
+    fingerprint: "fp_" + "0".repeat(32),
+    prompt_sha: "p_" + "0".repeat(32),
+    context_sha: "c_" + "0".repeat(32),
+    prompt: "test",
+    language: "python",
+    entry: "script.py",
+    runtime: { name: "python", version: PY_VERSION },
+    deps,
+    needs: { network: [], env: [] },
+    allow: {},
+    template_version: "1",
+    generator: { kind: "manual" },
+    created_at: new Date().toISOString(),
+    files: {},
+  });
+}
+
+/** The user's environment without their pip configuration, plus an offline wheelhouse. */
+function offlineEnv(wheels: string): Record<string, string> {
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([name]) => !name.startsWith("PIP_")),
+  );
+  return {
+    ...env,
+    PIP_CONFIG_FILE: "/dev/null", // ignore the machine's pip.conf
+    PIP_NO_INDEX: "1",
+    PIP_FIND_LINKS: wheels,
+    PIP_NO_CACHE_DIR: "1",
+  };
+}
+
+interface Fixture extends AsyncDisposable {
+  tmp: TmpDir;
+  cacheDir: string;
+  scriptDir: string;
+  env: Record<string, string>;
+}
+
+/** A temp dir with a cache dir, a script dir and a wheelhouse holding fixture 1.0.0 and 2.0.0. */
+async function fixture(): Promise<Fixture> {
+  const tmp = await withTmpDir();
+  const wheels = join(tmp.path, "wheels");
+  for (const version of ["1.0.0", "2.0.0"]) {
+    await buildWheel(wheels, {
+      name: FIXTURE,
+      version,
+      module: { "capi_fixture.py": `VALUE = "fixture ${version}"\n` },
+    });
+  }
+  const scriptDir = join(tmp.path, "project", ".capibara", "scripts", "fp_x");
+  await Deno.mkdir(scriptDir, { recursive: true });
+  return {
+    tmp,
+    cacheDir: join(tmp.path, "cache"),
+    scriptDir,
+    env: offlineEnv(wheels),
+    [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose](),
+  };
+}
+
+/** Run a script importing the fixture module with a prepared runtime; its stdout. */
+async function runImport(prepared: PreparedRuntime, dir: string): Promise<string> {
+  const script = join(dir, "script.py");
+  const context = join(dir, "context.json");
+  await Deno.writeTextFile(
+    script,
+    "import sys, capi_fixture\nprint(capi_fixture.VALUE)\nprint(sys.prefix)\n",
+  );
+  await Deno.writeTextFile(context, "{}");
+  const spec = scriptCommand(prepared, script, context, {
+    cwd: dir,
+    env: { PATH: Deno.env.get("PATH") ?? "" },
+  });
+  const result = await execCommand(spec, { timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
+}
+
+/** Directories (not lock files) under `<cacheDir>/venvs`. */
+async function venvDirs(cacheDir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(join(cacheDir, "venvs"))) {
+      if (entry.isDirectory) names.push(entry.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}
+
+function venvOf(prepared: PreparedRuntime): string {
+  return prepared.env.VIRTUAL_ENV ?? assert.fail("no VIRTUAL_ENV");
+}
+
+function building(messages: string[]): string[] {
+  return messages.filter((m) => m.startsWith("Installing") || m.startsWith("Creating"));
+}
+
+Deno.test("PythonRuntime.describe() reports the interpreter's major.minor version", async () => {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+  }).output();
+  const expected = new TextDecoder().decode(out.stdout).trim();
+  assert.deepEqual(await new PythonRuntime().describe(), { name: "python", version: expected });
+});
+
+Deno.test("PythonRuntime.describe() throws DependencyError when Python is missing", async () => {
+  for (
+    const runtime of [
+      new PythonRuntime({ python: "/nonexistent/python3" }),
+      new PythonRuntime({ env: { PATH: "/nonexistent" } }),
+    ]
+  ) {
+    const error = await runtime.describe().then(() => undefined, (e) => e);
+    assert.ok(error instanceof DependencyError, String(error));
+    assert.match(error.hint, /Install Python 3/);
+  }
+});
+
+Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", () => {
+  assert.deepEqual(
+    normaliseRequirements(["Pillow == 10.0.0", "numpy==1.26.4", "pillow==10.0.0", "A_b.C[Z,y]>=1"]),
+    ["a-b-c[y,z]>=1", "numpy==1.26.4", "pillow==10.0.0"],
+  );
+  assert.equal(
+    venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]),
+    venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]),
+  );
+  assert.notEqual(venvKey("3.11", ["numpy==1.26.4"]), venvKey("3.12", ["numpy==1.26.4"]));
+  assert.notEqual(venvKey("3.11", ["numpy==1.26.4"]), venvKey("3.11", ["numpy==1.26.3"]));
+  assert.match(venvKey("3.11", []), /^[0-9a-f]{16}$/);
+});
+
+Deno.test("normaliseRequirements() refuses pip options, paths and URLs", () => {
+  for (
+    const bad of [
+      "--index-url=http://evil.example/simple",
+      "-r /etc/passwd",
+      "./local/pkg",
+      "/abs/pkg",
+      "pkg @ https://evil.example/pkg.whl",
+      "pkg==1\n--extra-index-url http://evil.example",
+      "",
+    ]
+  ) {
+    assert.throws(() => normaliseRequirements([bad]), DependencyError, JSON.stringify(bad));
+  }
+});
+
+Deno.test("PythonRuntime.prepare() installs requirements importable by the script", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  const progress: string[] = [];
+  const prepared = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+    progress: (m) => progress.push(m),
+  });
+  const venv = venvOf(prepared);
+  const key = venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
+  assert.equal(venv, join(fx.cacheDir, "venvs", `py${PY_VERSION}-${key}`));
+  assert.equal(prepared.interpreter, join(venv, "bin", "python"));
+  assert.deepEqual(prepared.interpreterArgs, []);
+  assert.equal(prepared.env.PYTHONNOUSERSITE, "1");
+  assert.equal(prepared.env.PYTHONDONTWRITEBYTECODE, "1");
+  assert.equal(prepared.env.PYTHONUNBUFFERED, "1");
+  assert.equal(prepared.readPaths[0], venv);
+  assert.equal(prepared.readPaths.length, 2);
+  assert.deepEqual(progress, ["Installing 1 requirement into a new environment…"]);
+  // Never under the script dir nor any .capibara folder.
+  assert.ok(relative(fx.scriptDir, venv).startsWith(".."));
+  assert.ok(!venv.includes(".capibara"));
+
+  const out = await runImport(prepared, fx.scriptDir);
+  assert.deepEqual(out.trim().split("\n"), ["fixture 1.0.0", venv]);
+});
+
+Deno.test("PythonRuntime.prepare() reuses a built environment", async () => {
+  await using fx = await fixture();
+  const deps = [`${FIXTURE}==1.0.0`];
+  const first = await new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+  });
+  const markerPath = join(venvOf(first), READY_MARKER);
+  const before = await Deno.stat(markerPath);
+  const markerBefore = await Deno.readTextFile(markerPath);
+
+  // A fresh runtime that cannot run any Python: a hit must need no subprocess at all.
+  const progress: string[] = [];
+  const second = await new PythonRuntime({ env: { PATH: "/nonexistent" } }).prepare(
+    manifest(["Capibara_Fixture == 1.0.0"]), // same set, other spelling
+    join(fx.tmp.path, "other-script"),
+    { cacheDir: fx.cacheDir, progress: (m) => progress.push(m) },
+  );
+  assert.deepEqual(second, first);
+  assert.deepEqual(progress, []);
+  const after = await Deno.stat(markerPath);
+  assert.equal(after.ino, before.ino);
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  assert.equal(await Deno.readTextFile(markerPath), markerBefore);
+  assert.equal((await venvDirs(fx.cacheDir)).length, 1);
+});
+
+Deno.test("PythonRuntime.prepare() gives a different set its own environment", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  const options = { cacheDir: fx.cacheDir };
+  const v1 = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, options);
+  const v2 = await runtime.prepare(manifest([`${FIXTURE}==2.0.0`]), fx.scriptDir, options);
+  const none = await runtime.prepare(manifest([]), fx.scriptDir, options);
+  assert.equal(new Set([venvOf(v1), venvOf(v2), venvOf(none)]).size, 3);
+  assert.match(await runImport(v1, fx.scriptDir), /^fixture 1\.0\.0\n/);
+  assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
+
+  const listed = await listVenvs(fx.cacheDir);
+  assert.equal(listed.length, 3);
+  assert.ok(listed.every((v) => v.ready && v.pythonVersion === PY_VERSION));
+  assert.deepEqual(listed.map((v) => v.requirements).sort(), [
+    [],
+    [`${FIXTURE}==1.0.0`],
+    [`${FIXTURE}==2.0.0`],
+  ]);
+});
+
+Deno.test("PythonRuntime.prepare() throws DependencyError quoting pip and leaves no venv", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  const error = await runtime
+    .prepare(manifest(["definitely-not-a-package==1.0.0"]), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+    })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof DependencyError, String(error));
+  assert.match(error.message, /^Cannot install requirements: /);
+  assert.match(error.message, /definitely-not-a-package==1\.0\.0/);
+  assert.match(error.message, /No matching distribution found/);
+  assert.match(error.hint, /PIP_INDEX_URL/);
+  assert.match(error.hint, /PIP_FIND_LINKS/);
+  assert.match(String(error.details?.stderr), /ERROR:/);
+  assert.deepEqual(await venvDirs(fx.cacheDir), []);
+  assert.deepEqual(await listVenvs(fx.cacheDir), []);
+});
+
+Deno.test("PythonRuntime.prepare() rebuilds a half-built environment", async () => {
+  await using fx = await fixture();
+  const deps = [`${FIXTURE}==1.0.0`];
+  const venv = join(fx.cacheDir, "venvs", `py${PY_VERSION}-${venvKey(PY_VERSION, deps)}`);
+  await Deno.mkdir(join(venv, "bin"), { recursive: true });
+  await Deno.writeTextFile(join(venv, "leftover.txt"), "crashed build");
+  assert.deepEqual((await listVenvs(fx.cacheDir)).map((v) => v.ready), [false]);
+
+  const progress: string[] = [];
+  const prepared = await new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+    progress: (m) => progress.push(m),
+  });
+  assert.equal(venvOf(prepared), venv);
+  assert.equal(building(progress).length, 1);
+  await assert.rejects(Deno.stat(join(venv, "leftover.txt")), Deno.errors.NotFound);
+  assert.match(await runImport(prepared, fx.scriptDir), /^fixture 1\.0\.0\n/);
+
+  // A corrupt marker is not trusted either (an empty set: a cheap rebuild).
+  const options = { cacheDir: fx.cacheDir, progress: (m: string) => progress.push(m) };
+  const empty = await new PythonRuntime({ env: fx.env }).prepare(
+    manifest([]),
+    fx.scriptDir,
+    options,
+  );
+  await Deno.writeTextFile(join(venvOf(empty), READY_MARKER), "{not json");
+  progress.length = 0;
+  await new PythonRuntime({ env: fx.env }).prepare(manifest([]), fx.scriptDir, options);
+  assert.deepEqual(building(progress), ["Creating a new Python environment…"]);
+  assert.deepEqual((await listVenvs(fx.cacheDir)).map((v) => v.ready), [true, true]);
+});
+
+Deno.test("PythonRuntime.prepare() builds a set once for concurrent callers", async () => {
+  await using fx = await fixture();
+  const deps = [`${FIXTURE}==2.0.0`];
+  const progress: string[] = [];
+  const results = await Promise.all(
+    [0, 1, 2].map(() =>
+      new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
+        cacheDir: fx.cacheDir,
+        progress: (m) => progress.push(m),
+      })
+    ),
+  );
+  assert.equal(building(progress).length, 1, progress.join("\n"));
+  assert.equal(new Set(results.map(venvOf)).size, 1);
+  assert.deepEqual(await venvDirs(fx.cacheDir), [`py${PY_VERSION}-${venvKey(PY_VERSION, deps)}`]);
+});
+
+Deno.test("PythonRuntime.prepare() builds a set once for concurrent processes", async () => {
+  await using fx = await fixture();
+  const worker = join(fx.tmp.path, "worker.ts");
+  const runtimeUrl = new URL("../src/runtimes/python.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    worker,
+    `import { PythonRuntime } from ${JSON.stringify(runtimeUrl)};
+const [manifest, scriptDir, cacheDir] = JSON.parse(Deno.args[0]);
+const progress = [];
+const prepared = await new PythonRuntime().prepare(manifest, scriptDir, {
+  cacheDir,
+  progress: (m) => progress.push(m),
+});
+const marker = JSON.parse(await Deno.readTextFile(prepared.env.VIRTUAL_ENV + "/.capibara-ready"));
+console.log(JSON.stringify({ progress, venv: prepared.env.VIRTUAL_ENV, build: marker.build_id }));
+`,
+  );
+  const arg = JSON.stringify([manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, fx.cacheDir]);
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const runs = await Promise.all(
+    [0, 1].map(() =>
+      execCommand({
+        program: Deno.execPath(),
+        args: ["run", "-A", "--config", config, worker, arg],
+        env: fx.env,
+        cwd: fx.tmp.path,
+      }, { timeoutMs: 120_000 })
+    ),
+  );
+  const outputs = runs.map((r) => {
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as {
+      progress: string[];
+      venv: string;
+      build: string;
+    };
+  });
+  assert.equal(outputs.flatMap((o) => building(o.progress)).length, 1);
+  assert.equal(new Set(outputs.map((o) => o.venv)).size, 1);
+  assert.equal(new Set(outputs.map((o) => o.build)).size, 1);
+});
+
+Deno.test("PythonRuntime.prepare() refuses a cache directory inside .capibara", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  for (const cacheDir of [join(fx.tmp.path, "project", ".capibara", "cache"), fx.scriptDir]) {
+    await assert.rejects(
+      runtime.prepare(manifest([]), fx.scriptDir, { cacheDir }),
+      DependencyError,
+    );
+  }
+  assert.deepEqual(await venvDirs(join(fx.tmp.path, "project", ".capibara", "cache")), []);
+});
