@@ -87,7 +87,7 @@ export async function seedExamples(examplesDir: string): Promise<string[]> {
       language: example.language,
       entry: ENTRY_FILES[example.language],
       runtime: example.language === "python"
-        ? { name: "python", version: "3" }
+        ? { name: "python", version: "3.11" }
         : example.language === "typescript"
         ? { name: "deno", version: "2" }
         : { name: "bash", version: "5" },

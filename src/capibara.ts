@@ -8,7 +8,7 @@ import { cacheDirFrom, DEFAULTS, loadProjectConfig } from "./config.ts";
 import { ExecError, PermissionError, tail, ValidationError } from "./errors.ts";
 import { execCommand, type ExecResult } from "./exec.ts";
 import { fingerprint as computeFingerprint } from "./fingerprint.ts";
-import { type Generator, generatorFromEnv } from "./generate/openai.ts";
+import type { Generator } from "./generate/openai.ts";
 import { TEMPLATE_VERSION } from "./generate/templates.ts";
 import { entryReadme } from "./readme.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
@@ -171,8 +171,9 @@ export class Capibara {
       const previous = await store.lookup(fp.fingerprint);
       // Someone else generated it while we waited for the lock.
       if (previous && !request.refresh) return { entry: previous, generated: false };
+      // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
-        generatorFromEnv(this.#env, { base_url: request.baseUrl, model: request.model });
+        (await import("./generate/openai.ts")).generatorFromEnv(this.#env, { base_url: request.baseUrl, model: request.model });
       if (!generator) {
         throw new ValidationError(
           `No generator is configured, and "${fp.fingerprint}" is not cached`,

@@ -139,18 +139,24 @@ Deno.test("PythonRuntime.describe() throws DependencyError when Python is missin
   }
 });
 
-Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", () => {
+Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
   assert.deepEqual(
     normaliseRequirements(["Pillow == 10.0.0", "numpy==1.26.4", "pillow==10.0.0", "A_b.C[Z,y]>=1"]),
     ["a-b-c[y,z]>=1", "numpy==1.26.4", "pillow==10.0.0"],
   );
   assert.equal(
-    venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]),
-    venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]),
+    await venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]),
+    await venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]),
   );
-  assert.notEqual(venvKey("3.11", ["numpy==1.26.4"]), venvKey("3.12", ["numpy==1.26.4"]));
-  assert.notEqual(venvKey("3.11", ["numpy==1.26.4"]), venvKey("3.11", ["numpy==1.26.3"]));
-  assert.match(venvKey("3.11", []), /^[0-9a-f]{16}$/);
+  assert.notEqual(
+    await venvKey("3.11", ["numpy==1.26.4"]),
+    await venvKey("3.12", ["numpy==1.26.4"]),
+  );
+  assert.notEqual(
+    await venvKey("3.11", ["numpy==1.26.4"]),
+    await venvKey("3.11", ["numpy==1.26.3"]),
+  );
+  assert.match(await venvKey("3.11", []), /^[0-9a-f]{16}$/);
 });
 
 Deno.test("normaliseRequirements() refuses pip options, paths and URLs", () => {
@@ -178,7 +184,7 @@ Deno.test("PythonRuntime.prepare() installs requirements importable by the scrip
     progress: (m) => progress.push(m),
   });
   const venv = venvOf(prepared);
-  const key = venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
+  const key = await venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
   assert.equal(venv, join(fx.cacheDir, "venvs", `py${PY_VERSION}-${key}`));
   assert.equal(prepared.interpreter, join(venv, "bin", "python"));
   assert.deepEqual(prepared.interpreterArgs, []);
@@ -265,7 +271,7 @@ Deno.test("PythonRuntime.prepare() throws DependencyError quoting pip and leaves
 Deno.test("PythonRuntime.prepare() rebuilds a half-built environment", async () => {
   await using fx = await fixture();
   const deps = [`${FIXTURE}==1.0.0`];
-  const venv = join(fx.cacheDir, "venvs", `py${PY_VERSION}-${venvKey(PY_VERSION, deps)}`);
+  const venv = join(fx.cacheDir, "venvs", `py${PY_VERSION}-${await venvKey(PY_VERSION, deps)}`);
   await Deno.mkdir(join(venv, "bin"), { recursive: true });
   await Deno.writeTextFile(join(venv, "leftover.txt"), "crashed build");
   assert.deepEqual((await listVenvs(fx.cacheDir)).map((v) => v.ready), [false]);

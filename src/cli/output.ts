@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { createSpinner } from "nanospinner";
 import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
 import type { Progress } from "../runtimes/types.ts";
 
@@ -43,11 +42,20 @@ export function reportError(error: unknown, json: boolean): number {
 /** A progress reporter: a spinner on stderr when it is a terminal, silent otherwise. */
 export function progressReporter(): { progress: Progress; done(ok: boolean): void } {
   if (!Deno.stderr.isTerminal()) return { progress: () => {}, done: () => {} };
-  let spinner: ReturnType<typeof createSpinner> | undefined;
+  let spinner: import("nanospinner").Spinner | undefined;
+  let pending = "";
+  // The spinner library loads on the first long step only: a cache hit never pays for it.
+  let loading: Promise<unknown> | undefined;
   return {
     progress(message) {
-      if (spinner) spinner.update({ text: message });
-      else spinner = createSpinner(message).start();
+      pending = message;
+      if (spinner) {
+        spinner.update({ text: message });
+        return;
+      }
+      loading ??= import("nanospinner").then(({ createSpinner }) => {
+        spinner = createSpinner(pending).start();
+      });
     },
     done(ok) {
       if (!spinner) return;

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { DependencyError, tail } from "../errors.ts";
+import { sha256 } from "../fingerprint.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
@@ -161,13 +161,16 @@ export function normaliseRequirements(requirements: readonly string[]): string[]
  * @example Same set, any order or spelling, same key
  * ```ts
  * import { venvKey } from "./python.ts";
- * venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]) ===
- *   venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]); // true
+ * await venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]) ===
+ *   await venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]); // true
  * ```
  */
-export function venvKey(pythonVersion: string, requirements: readonly string[]): string {
+export async function venvKey(
+  pythonVersion: string,
+  requirements: readonly string[],
+): Promise<string> {
   const canonical = [pythonVersion, ...normaliseRequirements(requirements)].join("\n");
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+  return (await sha256(canonical)).slice(0, 16);
 }
 
 /** Directory holding the environments (and their lock files) under a cache directory. */
@@ -335,7 +338,7 @@ export class PythonRuntime implements Runtime {
     version: string,
     requirements: string[],
   ): Promise<PreparedRuntime | undefined> {
-    const venvDir = join(root, `py${version}-${venvKey(version, requirements)}`);
+    const venvDir = join(root, `py${version}-${await venvKey(version, requirements)}`);
     const marker = await readyMarker(venvDir, requirements);
     if (!marker || marker.python !== this.#python) return undefined;
     return prepared(venvDir, marker);
@@ -347,7 +350,7 @@ export class PythonRuntime implements Runtime {
     requirements: string[],
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
-    const key = venvKey(probe.version, requirements);
+    const key = await venvKey(probe.version, requirements);
     const name = `py${probe.version}-${key}`;
     const venvDir = join(root, name);
     await Deno.mkdir(root, { recursive: true });
