@@ -89,7 +89,9 @@ try {
   console.log(`runs per measurement: ${RUNS} (medians)`);
   console.log(
     `cache-hit capibara run: ${hit.toFixed(1)} ms | script directly: ${base.toFixed(1)} ms | ` +
-      `ratio ${(hit / base).toFixed(2)}x | overhead ${(hit - base).toFixed(1)} ms (target < 100 ms)`,
+      `ratio ${(hit / base).toFixed(2)}x | overhead ${
+        (hit - base).toFixed(1)
+      } ms (target < 100 ms)`,
   );
   console.log(
     `second environment request (already built): ${median(second).toFixed(2)} ms`,

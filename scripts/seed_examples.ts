@@ -23,11 +23,31 @@ export interface ExampleRequest {
   needs: { network: string[]; env: string[] };
   outputs: Record<string, string>;
   aliases: Record<string, string>;
+  /** What the documented command grants: recorded so running it leaves the manifest unchanged. */
+  allow: Manifest["allow"];
   readme: string;
 }
 
 /** The examples' requests. The demo's prompt and context are those of `deno task demo`. */
 export const EXAMPLES: ExampleRequest[] = [
+  {
+    source: "sales_summary.ts",
+    prompt: "Summarise the sales CSV: total revenue, units and revenue per region",
+    context: { input: "data/sales.csv", output: "out/summary.json" },
+    language: "typescript",
+    deps: [],
+    needs: { network: [], env: [] },
+    outputs: {
+      artifacts: "list[str]",
+      total_revenue: "float",
+      units: "int",
+      top_region: "str",
+    },
+    aliases: { revenue: "total_revenue" },
+    allow: { network: [], env: [], fs: { read: ["data/sales.csv"], write: ["out"] } },
+    readme: "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to " +
+      "`output`. Runs under Deno's own permissions: no system sandbox needed.",
+  },
   {
     source: "sales_summary.py",
     prompt: "Summarise the sales CSV: total revenue, units and revenue per region",
@@ -42,6 +62,7 @@ export const EXAMPLES: ExampleRequest[] = [
       top_region: "str",
     },
     aliases: { revenue: "total_revenue" },
+    allow: { network: [], env: [], fs: { read: ["data/sales.csv"], write: ["out"] } },
     readme:
       "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to `output`.",
   },
@@ -54,6 +75,7 @@ export const EXAMPLES: ExampleRequest[] = [
     needs: { network: [], env: [] },
     outputs: { artifacts: "list[str]", fps: "int", duration: "float", clips: "int" },
     aliases: {},
+    allow: { network: [], env: [], fs: { read: [], write: ["."] } },
     readme: "Needs moviepy (installed from your package index on first run) and ffmpeg.",
   },
   {
@@ -65,6 +87,7 @@ export const EXAMPLES: ExampleRequest[] = [
     needs: { network: ["api.mercadolibre.com"], env: [] },
     outputs: { titulo: "str", precio: "float", moneda: "str", link: "str" },
     aliases: { titulo: "title", precio: "price", moneda: "currency" },
+    allow: { network: ["api.mercadolibre.com"], env: [], fs: { read: [], write: [] } },
     readme: "Calls https://api.mercadolibre.com: needs the network.",
   },
 ];
@@ -89,11 +112,11 @@ export async function seedExamples(examplesDir: string): Promise<string[]> {
       runtime: example.language === "python"
         ? { name: "python", version: "3.11" }
         : example.language === "typescript"
-        ? { name: "deno", version: "2" }
+        ? { name: "deno", version: "2.9" }
         : { name: "bash", version: "5" },
       deps: example.deps,
       needs: example.needs,
-      allow: { network: [], env: [], fs: { read: [], write: [] } },
+      allow: example.allow,
       template_version: TEMPLATE_VERSION,
       generator: { kind: "manual" },
       created_at: at,

@@ -13,6 +13,17 @@ import { TEMPLATE_VERSION } from "./generate/templates.ts";
 import { entryReadme } from "./readme.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import { type Progress, scriptCommand } from "./runtimes/types.ts";
+import { NO_SANDBOX_WARNING, requireBackend } from "./sandbox/mod.ts";
+import {
+  checkArtifacts,
+  contextPaths,
+  effectiveAllow,
+  type Grants,
+  mergeGrants,
+  protectedPaths,
+  resolveGrantedPaths,
+} from "./sandbox/policy.ts";
+import type { SandboxPolicy, WrappedCommand } from "./sandbox/types.ts";
 import {
   type Bundle,
   ENTRY_FILES,
@@ -44,6 +55,16 @@ export interface CapibaraOptions {
   env?: Record<string, string | undefined>;
   /** Receives short messages before long steps (generation, installs). */
   progress?: Progress;
+  /** What the user grants scripts (merged with `.capibara/config.json`'s `allow`). */
+  allow?: Partial<Grants>;
+  /** `false` runs Python and bash scripts unconfined (a warning is printed). Default `true`. */
+  sandbox?: boolean;
+  /** Memory limit of a script in bytes (default 2 GiB). */
+  memoryBytes?: number;
+  /** Process limit of a script (default 256). */
+  maxProcesses?: number;
+  /** Receives warnings (default: `console.error`). */
+  warn?: (message: string) => void;
 }
 
 /** Options of {@linkcode Capibara.run}. */
@@ -60,6 +81,8 @@ export interface RunOptions {
   timeout?: number;
   /** Cancels the run; the script's whole process tree is killed. */
   signal?: AbortSignal;
+  /** Grants for this run only (merged with the instance's and the config's). */
+  allow?: Partial<Grants>;
 }
 
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -130,12 +153,21 @@ export class Capibara {
 
     const timeoutSeconds = options.timeout ?? this.#options.timeout ?? config.timeout ??
       DEFAULTS.timeoutSeconds;
-    const exec = await this.#execute(entry, context, timeoutSeconds, options.signal);
+    const grants = mergeGrants(config.allow, this.#options.allow, options.allow);
+    const { exec, writeDirs } = await this.#execute(
+      store,
+      entry,
+      context,
+      grants,
+      timeoutSeconds,
+      options.signal,
+    );
     const output = parseScriptOutput(exec, timeoutSeconds);
+    const artifacts = await checkArtifacts(output.artifacts, this.cwd, writeDirs);
     const selected = applySelect(output, entry.manifest, options.select);
     return {
       status: "ok",
-      artifacts: output.artifacts,
+      artifacts,
       output: selected.output as Output,
       raw: output.raw,
       fingerprint: fp.fingerprint,
@@ -173,7 +205,10 @@ export class Capibara {
       if (previous && !request.refresh) return { entry: previous, generated: false };
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
-        (await import("./generate/openai.ts")).generatorFromEnv(this.#env, { base_url: request.baseUrl, model: request.model });
+        (await import("./generate/openai.ts")).generatorFromEnv(this.#env, {
+          base_url: request.baseUrl,
+          model: request.model,
+        });
       if (!generator) {
         throw new ValidationError(
           `No generator is configured, and "${fp.fingerprint}" is not cached`,
@@ -214,43 +249,85 @@ export class Capibara {
   }
 
   async #execute(
+    store: Store,
     entry: Entry,
     context: unknown,
+    grants: Grants,
     timeoutSeconds: number,
     signal: AbortSignal | undefined,
-  ): Promise<ExecResult> {
+  ): Promise<{ exec: ExecResult; writeDirs: string[] }> {
     const { manifest, dir } = entry;
+    const workdir = this.cwd;
+    // Policy first: a path that leaves the workdir or a need not granted stops the run here.
+    const paths = await contextPaths(context, workdir);
+    const allow = effectiveAllow(manifest.needs, grants, paths, workdir);
+    if (JSON.stringify(allow) !== JSON.stringify(manifest.allow)) {
+      await store.updateManifest(entry, { ...manifest, allow });
+    }
+    const [grantedRead, grantedWrite] = await Promise.all([
+      resolveGrantedPaths(grants.read, workdir),
+      resolveGrantedPaths(grants.write, workdir),
+    ]);
+    const writeDirs = [...paths.write, ...grantedWrite];
+    for (const d of paths.write) await Deno.mkdir(d, { recursive: true });
+
+    const sandboxed = this.#options.sandbox !== false || manifest.language === "typescript";
+    const backend = sandboxed && manifest.language !== "typescript"
+      ? await requireBackend(manifest.language)
+      : undefined;
+    if (!sandboxed) (this.#options.warn ?? console.error)(NO_SANDBOX_WARNING);
+
     const runtime = runtimeFor(manifest.language, this.#env);
     const prepared = await runtime.prepare(manifest, dir, {
       cacheDir: this.cacheDir,
       progress: this.#options.progress,
     });
-    const tmp = await Deno.makeTempDir({ prefix: "capibara-run-" });
+    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-run-" }));
+    let wrapped: WrappedCommand | undefined;
     try {
       const contextFile = join(tmp, "context.json");
       await Deno.writeTextFile(contextFile, JSON.stringify(context));
-      const home = join(tmp, "home");
-      await Deno.mkdir(home);
-      const spec = scriptCommand(prepared, join(dir, manifest.entry), contextFile, {
-        cwd: this.cwd,
-        env: {
-          PATH: BASE_PATH,
-          HOME: home,
-          TMPDIR: home,
-          LANG: "C.UTF-8",
-          LC_ALL: "C.UTF-8",
-          TZ: "UTC",
-        },
-      });
+      const env: Record<string, string> = {
+        PATH: BASE_PATH,
+        HOME: tmp,
+        TMPDIR: tmp,
+        LANG: "C.UTF-8",
+        LC_ALL: "C.UTF-8",
+        TZ: "UTC",
+      };
+      for (const name of allow.env) {
+        const value = this.#env[name];
+        if (value !== undefined) env[name] = value;
+      }
+      const policy: SandboxPolicy = {
+        network: allow.network,
+        read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
+        write: [...new Set(writeDirs)],
+        protect: await protectedPaths([store.root, workdir], writeDirs),
+        workdir,
+        tmpDir: tmp,
+        memoryBytes: this.#options.memoryBytes ?? DEFAULTS.memoryBytes,
+        maxProcesses: this.#options.maxProcesses ?? DEFAULTS.maxProcesses,
+      };
+      const script = join(dir, manifest.entry);
+      let spec;
+      if (manifest.language === "typescript") {
+        const { denoCommand } = await import("./runtimes/deno.ts");
+        spec = denoCommand(prepared, script, contextFile, policy, env);
+      } else {
+        spec = scriptCommand(prepared, script, contextFile, { cwd: workdir, env });
+      }
+      wrapped = backend ? await backend.wrap(spec, policy) : { spec, close: async () => {} };
       try {
-        return await execCommand(spec, {
+        const exec = await execCommand(wrapped.spec, {
           timeoutMs: timeoutSeconds * 1000,
           maxOutputBytes: DEFAULTS.maxOutputBytes,
           signal,
         });
+        return { exec, writeDirs };
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) {
-          throw new PermissionError(`Cannot start "${spec.program}": not found`, {
+          throw new PermissionError(`Cannot start "${wrapped.spec.program}": not found`, {
             cause: error,
             hint: `Install the ${manifest.runtime.name} runtime`,
           });
@@ -258,6 +335,7 @@ export class Capibara {
         throw error;
       }
     } finally {
+      await wrapped?.close();
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
   }

@@ -334,6 +334,8 @@ Deno.test("the committed demo runs with no generator configured", async () => {
   await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
   const res = await runCli([
     "run",
+    "--lang",
+    "typescript",
     "Summarise the sales CSV: total revenue, units and revenue per region",
     "--context",
     '{"input": "data/sales.csv", "output": "out/summary.json"}',

@@ -9,6 +9,10 @@ import { ValidationError } from "../errors.ts";
 import { LANGUAGES } from "../schema.ts";
 import { formatValue, parseContext, printJson, progressReporter, reportError } from "./output.ts";
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(",").map((v) => v.trim()).filter((v) => v !== "")];
+}
+
 /** The `run` subcommand. */
 export function runCommand(setExit: (code: number) => void) {
   return new Command("run")
@@ -24,10 +28,40 @@ export function runCommand(setExit: (code: number) => void) {
     .addOption(
       new Option("--lang <language>", "script language").choices(LANGUAGES).default("python"),
     )
+    .option(
+      "--allow-net <host>",
+      "grant a host the script needs (repeatable; *.example.com)",
+      collect,
+      [],
+    )
+    .option(
+      "--allow-read <path>",
+      "grant reading a path outside the context's inputs (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--allow-write <path>",
+      "grant writing a path besides the outputs (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--allow-env <name>",
+      "pass an environment variable the script needs (repeatable)",
+      collect,
+      [],
+    )
+    .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
+    .option("--memory <MiB>", "memory limit of the script (default 2048)")
     .option("--json", "print exactly one JSON document on stdout (errors included)")
     .addHelpText(
       "after",
       `
+Permissions: a script runs with no network, no environment variables but the basics, and only
+its context's files (inputs readable, outputs' folders writable). What it needs beyond that must
+be granted with --allow-*, or under "allow" in .capibara/config.json.
+
 Examples:
   capibara run "Summarise the sales CSV" --context '{"input": "data/sales.csv"}'
   capibara run "Concatenate these videos at 24fps" \\
@@ -51,7 +85,28 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           }
         }
         const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
-        const cb = new Capibara({ progress: reporter.progress, language: opts.lang });
+        let memoryBytes: number | undefined;
+        if (opts.memory !== undefined) {
+          const mib = Number(opts.memory);
+          if (!Number.isFinite(mib) || mib < 16) {
+            throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
+              hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
+            });
+          }
+          memoryBytes = Math.round(mib * 1024 * 1024);
+        }
+        const cb = new Capibara({
+          progress: reporter.progress,
+          language: opts.lang,
+          sandbox: opts.sandbox,
+          memoryBytes,
+          allow: {
+            network: opts.allowNet,
+            read: opts.allowRead,
+            write: opts.allowWrite,
+            env: opts.allowEnv,
+          },
+        });
         const result = await cb.run(prompt, {
           context,
           select,

@@ -79,7 +79,7 @@ export function sbplProfile(policy: SandboxPolicy, proxyPort?: number): string {
     "(allow file-read-metadata)",
     "(allow file-read*",
     subpaths(read),
-    "  (literal \"/\"))",
+    '  (literal "/"))',
     "(allow file-write*",
     subpaths(write),
     DEVICE_WRITE.map((path) => `  (literal ${sbplString(path)})`).join("\n") + ")",

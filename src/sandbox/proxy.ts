@@ -37,6 +37,8 @@ export interface ProxyOptions {
   allow: string[];
   /** Opens upstream connections; by default resolves the name and connects over TCP. */
   connect?: ProxyConnect;
+  /** Resolves names for the default `connect` (default: the system resolver, `getaddrinfo`). */
+  resolve?: (host: string) => Promise<string[]>;
   /** Milliseconds allowed to read a request head and to connect upstream (default 15,000). */
   timeoutMs?: number;
 }
@@ -230,24 +232,28 @@ function isInternalAddress(address: string): boolean {
   return true;
 }
 
+/** Resolves a name with the system resolver (honours /etc/hosts and nsswitch, like curl would). */
+async function systemResolve(host: string): Promise<string[]> {
+  return (await lookup(host, { all: true })).map((entry) => entry.address);
+}
+
 /** Resolves `host` on the host machine and connects to the first acceptable address. */
 async function defaultConnect(
   host: string,
   port: number,
   allowInternal: boolean,
+  resolve: (host: string) => Promise<string[]>,
 ): Promise<Deno.Conn> {
   if (isIP(host)) return await Deno.connect({ hostname: host, port });
-  const addresses = await lookup(host, { all: true });
-  const usable = allowInternal
-    ? addresses
-    : addresses.filter((entry) => !isInternalAddress(entry.address));
+  const addresses = await resolve(host);
+  const usable = allowInternal ? addresses : addresses.filter((ip) => !isInternalAddress(ip));
   if (usable.length === 0) {
     throw new ProxyRefusal(`Host "${host}" resolves to a local address`);
   }
   let lastError: unknown;
-  for (const entry of usable) {
+  for (const address of usable) {
     try {
-      return await Deno.connect({ hostname: entry.address, port });
+      return await Deno.connect({ hostname: address, port });
     } catch (error) {
       lastError = error;
     }
@@ -294,7 +300,8 @@ async function readHead(
     length += n;
     const found = findHeadEnd(buffer, length);
     if (found) {
-      const head = new TextDecoder("latin1").decode(buffer.subarray(0, found.end));
+      const head = new TextDecoder("latin1").decode(buffer.subarray(0, found.end))
+        .replace(/\r$/, "");
       return { head, rest: buffer.slice(found.end + found.skip, length) };
     }
   }
@@ -328,7 +335,7 @@ function closeQuietly(conn: Deno.Conn | undefined): void {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
@@ -357,6 +364,7 @@ const HOP_BY_HOP = new Set([
  */
 export function startProxy(options: ProxyOptions): RunningProxy {
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const resolve = options.resolve ?? systemResolve;
   const rules = [...options.allow];
   const log: ProxyLogEntry[] = [];
   const open = new Set<Deno.Conn>();
@@ -386,7 +394,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
       return null;
     }
     const connect = options.connect ??
-      ((h: string, p: number) => defaultConnect(h, p, verdict.exact === true));
+      ((h: string, p: number) => defaultConnect(h, p, verdict.exact === true, resolve));
     try {
       const upstream = await withTimeout(
         connect(host, port),

@@ -1,0 +1,883 @@
+/**
+ * The Linux backend: bubblewrap (`bwrap`) namespaces, cgroup limits and a filtering proxy.
+ *
+ * What a wrapped run looks like:
+ *
+ * ```text
+ * /bin/sh -c 'join the run's cgroup(s); exec "$@"'          (outside; only when cgroups work)
+ *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent …
+ *     [prlimit --as --nproc --]                               (only when cgroups do not work)
+ *     [/bin/sh -c 'socat TCP-LISTEN:3128 → proxy socket &; wait for it; exec "$@"']  (network)
+ *       the script's command
+ * ```
+ *
+ * The sandbox sees a fresh root: `/usr` and its merged-usr symlinks read-only, a short list of
+ * `/etc` files (never `shadow`; fake `passwd`/`group`/`hosts`), a new `/proc` (with `/proc/sys`
+ * read-only), a minimal `/dev`, a private `/tmp`, then the policy: `read` paths and the workdir
+ * read-only, `write` paths and the temp dir read-write, and `protect` paths read-only again on top.
+ * Nothing else of the host exists inside, so no home directory is visible unless granted.
+ *
+ * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user
+ * namespace, and the script could then remount a read-only bind as read-write or unmount a
+ * `protect` overlay (both verified). Why `/proc/sys` read-only: the sandbox's files are owned by
+ * the host's root when Capibara runs as root, and bwrap leaves `/proc/sys` writable, so global
+ * sysctls would be writable (verified).
+ *
+ * @module
+ */
+import type { CommandSpec } from "../exec.ts";
+import { PermissionError, tail, ValidationError } from "../errors.ts";
+import { type ProxyConnect, type RunningProxy, startProxy } from "./proxy.ts";
+import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
+
+/** Options of {@linkcode BubblewrapBackend}. */
+export interface BubblewrapOptions {
+  /** The bwrap executable (default: `bwrap` found on PATH). */
+  bwrap?: string;
+  /** The socat executable (default: `socat` found on PATH). */
+  socat?: string;
+  /** Upstream connector handed to the network proxy (tests route made-up names to fakes). */
+  connect?: ProxyConnect;
+}
+
+/** How one limit is enforced. */
+export type LimitMechanism = "cgroup-v2" | "cgroup-v1" | "rlimit" | "none";
+
+/** How the limits are enforced on this machine, for `capibara doctor`. */
+export interface LimitsInfo {
+  /** Mechanism capping memory. */
+  memory: LimitMechanism;
+  /** Mechanism capping processes. */
+  processes: LimitMechanism;
+  /** False when the process limit does not hold (RLIMIT_NPROC does not bind root). */
+  processesEffective: boolean;
+  /** One line per limit, human-readable. */
+  summary: string;
+}
+
+/** What the limits saw during a run (read before `close()`). */
+export interface SandboxUsage {
+  /** Peak memory of the run's cgroup, when a cgroup measured it. */
+  peakMemoryBytes?: number;
+  /** True when the memory limit killed a process of the run. */
+  memoryLimitHit: boolean;
+  /** True when a fork was refused by the process limit. */
+  processLimitHit: boolean;
+}
+
+/** A command wrapped by bubblewrap, with the limits' account of the run. */
+export interface LinuxWrappedCommand extends WrappedCommand {
+  /** What the cgroup limits saw; call after the command ended and before `close()`. */
+  usage(): Promise<SandboxUsage>;
+}
+
+/** Processes of a run that are not the script's: the outer bwrap and bwrap's pid 1 (+ socat). */
+const HELPER_PROCESSES = 2;
+/** The port socat listens on inside the sandbox. */
+const PROXY_PORT = 3128;
+/** Where the proxy's socket directory appears inside the sandbox. */
+const PROXY_DIR_INSIDE = "/capibara-proxy";
+/** The uid/gid the script sees when Capibara runs as root (it maps to root outside). */
+const SANDBOX_ID = 1000;
+
+/** Environment variables pointing HTTP clients at the proxy. */
+const PROXY_VARIABLES = [
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+  "npm_config_proxy",
+  "npm_config_https_proxy",
+  "PIP_PROXY",
+];
+
+/** Top-level system paths: bound read-only when directories, recreated when symlinks (merged usr). */
+const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+/** The `/etc` entries a script may need; everything else of `/etc` is absent. */
+const ETC_ENTRIES = [
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "ld.so.preload",
+  "alternatives",
+  "localtime",
+  "timezone",
+  "nsswitch.conf",
+  "host.conf",
+  "gai.conf",
+  "protocols",
+  "services",
+  "mime.types",
+  "locale.alias",
+  "locale.conf",
+  "default/locale",
+  "os-release",
+  "lsb-release",
+  "debian_version",
+  "ssl/certs",
+  "ssl/openssl.cnf",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "pki/tls/certs",
+  "pki/ca-trust",
+  "crypto-policies",
+  "fonts",
+  "mtab",
+];
+
+/**
+ * Host files masked (empty) whenever a granted path would expose them.
+ * Directories are replaced by an empty read-only tmpfs.
+ */
+const SENSITIVE_PATHS = [
+  "/etc/shadow",
+  "/etc/shadow-",
+  "/etc/gshadow",
+  "/etc/gshadow-",
+  "/etc/sudoers",
+  "/etc/sudoers.d",
+  "/etc/ssl/private",
+  "/etc/ssh",
+];
+
+/** Paths that may never be granted (nor anything under them but `/`): they would expose the host. */
+const FORBIDDEN_GRANTS = ["/proc", "/sys", "/dev"];
+
+/** Joins the run's cgroups, then becomes the next command. */
+const JOIN_CGROUP_SCRIPT = 'while [ "$1" != -- ]; do ' +
+  'echo $$ > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
+  'done; shift; exec "$@"';
+
+/** How /proc/net/tcp spells 127.0.0.1:PROXY_PORT. */
+const PROXY_LOCAL_ADDRESS = "0100007F:" + PROXY_PORT.toString(16).toUpperCase().padStart(4, "0");
+
+/** Starts socat towards the proxy socket, waits until it listens, then becomes the script. */
+const PROXY_SCRIPT = `socat="$1"; shift
+"$socat" TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_DIR_INSIDE}/proxy.sock 2>/dev/null &
+listening() {
+  while read -r _ local _ state _; do
+    if [ "$local" = ${PROXY_LOCAL_ADDRESS} ] && [ "$state" = 0A ]; then return 0; fi
+  done < /proc/net/tcp
+  return 1
+}
+i=0
+until listening; do
+  i=$((i + 1))
+  if [ "$i" -gt 500 ]; then echo "capibara: the network proxy did not start" >&2; exit 125; fi
+  sleep 0.01
+done
+unset socat i
+exec "$@"`;
+
+/** Features of the installed bwrap, read from `--help`. */
+interface BwrapFeatures {
+  disableUserns: boolean;
+  size: boolean;
+  remountRo: boolean;
+}
+
+/** What the probe found: how to start bwrap here. */
+interface Probe {
+  availability: Availability;
+  bwrap?: string;
+  features?: BwrapFeatures;
+  /** Whether `--unshare-user` (and so `--disable-userns`, `--uid`) works. */
+  userns: boolean;
+}
+
+/** Where per-run cgroups are created. */
+interface CgroupPlan {
+  v2?: string;
+  v1Pids?: string;
+  v1Memory?: string;
+  prlimit?: string;
+  info: LimitsInfo;
+}
+
+/** The cgroup(s) of one run. */
+interface RunCgroup {
+  /** `cgroup.procs` files the first process writes itself into. */
+  procsFiles: string[];
+  usage(): Promise<SandboxUsage>;
+  destroy(): Promise<void>;
+}
+
+let runCounter = 0;
+
+function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : dir + "/");
+}
+
+function depth(path: string): number {
+  return path.split("/").filter(Boolean).length;
+}
+
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.lstat(path);
+  } catch {
+    return null;
+  }
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Finds an executable on PATH (or takes an absolute path as is). */
+async function which(name: string): Promise<string | undefined> {
+  if (name.includes("/")) return (await lstatOrNull(name)) ? name : undefined;
+  let pathVariable = "/usr/local/bin:/usr/bin:/bin";
+  try {
+    pathVariable = Deno.env.get("PATH") ?? pathVariable;
+  } catch {
+    // no env permission: the default list
+  }
+  for (const dir of pathVariable.split(":")) {
+    if (!dir) continue;
+    const candidate = `${dir}/${name}`;
+    try {
+      const info = await Deno.stat(candidate);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function run(
+  program: string,
+  args: string[],
+  timeoutMs = 10_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(program, {
+    args,
+    clearEnv: true,
+    env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
+    cwd: "/",
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  try {
+    const output = await child.output();
+    return {
+      code: output.code,
+      stdout: new TextDecoder().decode(output.stdout),
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Read-only binds of `/usr` and the merged-usr links, shared by the probe and every run. */
+async function systemArgs(): Promise<string[]> {
+  const args: string[] = [];
+  for (const path of SYSTEM_PATHS) {
+    const info = await lstatOrNull(path);
+    if (!info) continue;
+    if (info.isSymlink) args.push("--symlink", await Deno.readLink(path), path);
+    else if (info.isDirectory) args.push("--ro-bind", path, path);
+  }
+  return args;
+}
+
+function namespaceArgs(probe: Probe): string[] {
+  const args = ["--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session"];
+  if (probe.userns) {
+    args.push("--unshare-user");
+    if (probe.features?.disableUserns) args.push("--disable-userns");
+  }
+  return args;
+}
+
+async function probeBwrap(bwrapOption?: string): Promise<Probe> {
+  const bwrap = await which(bwrapOption ?? "bwrap");
+  const disabled = "or pass --no-sandbox to run without protection";
+  if (!bwrap) {
+    return {
+      userns: false,
+      availability: {
+        ok: false,
+        reason: "bwrap (bubblewrap) was not found on PATH",
+        fix:
+          `Install bubblewrap (\`apt-get install bubblewrap\`, \`dnf install bubblewrap\`), ${disabled}`,
+      },
+    };
+  }
+  const help = await run(bwrap, ["--help"]).catch(() => ({ code: 1, stdout: "", stderr: "" }));
+  const text = help.stdout + help.stderr;
+  if (!text.includes("--cap-drop")) {
+    return {
+      bwrap,
+      userns: false,
+      availability: {
+        ok: false,
+        reason: "This bubblewrap is too old: it has no --cap-drop",
+        fix: `Install bubblewrap 0.4 or newer, ${disabled}`,
+      },
+    };
+  }
+  const features: BwrapFeatures = {
+    disableUserns: text.includes("--disable-userns"),
+    size: text.includes("--size"),
+    remountRo: text.includes("--remount-ro"),
+  };
+  const system = await systemArgs();
+  const layout = [...system, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "true"];
+  let firstError = "";
+  for (const userns of [true, false]) {
+    const probe: Probe = { bwrap, features, userns, availability: { ok: true } };
+    const result = await run(bwrap, [...namespaceArgs(probe), ...layout]).catch((error) => ({
+      code: 1,
+      stdout: "",
+      stderr: String(error),
+    }));
+    if (result.code === 0) return probe;
+    firstError ||= tail(result.stderr, 500) || `bwrap exited with code ${result.code}`;
+  }
+  return {
+    bwrap,
+    features,
+    userns: false,
+    availability: {
+      ok: false,
+      reason: `bwrap cannot create a sandbox here: ${firstError}`,
+      fix: "Enable unprivileged user namespaces (`sysctl -w kernel.unprivileged_userns_clone=1`, " +
+        "or `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04+), " +
+        "or run outside this unprivileged container (Docker needs `--security-opt " +
+        `seccomp=unconfined --security-opt apparmor=unconfined\` or --privileged), ${disabled}`,
+    },
+  };
+}
+
+/** A parsed line of /proc/self/mountinfo. */
+interface CgroupMount {
+  root: string;
+  mountPoint: string;
+  version: 1 | 2;
+  controllers: string[];
+}
+
+async function cgroupMounts(): Promise<CgroupMount[]> {
+  const text = await readText("/proc/self/mountinfo") ?? "";
+  const mounts: CgroupMount[] = [];
+  for (const line of text.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!left || !right) continue;
+    const fields = left.split(" ");
+    const [fsType, , superOptions = ""] = right.split(" ");
+    const root = fields[3]?.replaceAll("\\040", " ");
+    const mountPoint = fields[4]?.replaceAll("\\040", " ");
+    if (!root || !mountPoint) continue;
+    if (fsType === "cgroup2") mounts.push({ root, mountPoint, version: 2, controllers: [] });
+    if (fsType === "cgroup") {
+      mounts.push({ root, mountPoint, version: 1, controllers: superOptions.split(",") });
+    }
+  }
+  return mounts;
+}
+
+/** The directory of this process's own cgroup in `mount`, or undefined when not visible. */
+function ownDir(mount: CgroupMount, ownPath: string): string | undefined {
+  if (!isInside(ownPath, mount.root)) return undefined;
+  const rest = mount.root === "/" ? ownPath : ownPath.slice(mount.root.length);
+  return (mount.mountPoint + rest).replace(/\/+$/, "") || "/";
+}
+
+async function tryWrite(path: string, value: string): Promise<boolean> {
+  try {
+    await Deno.writeTextFile(path, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates and removes a probe cgroup in `parent`, writing `limitFile`: true when all worked. */
+async function canCreateCgroup(parent: string, limitFiles: string[]): Promise<boolean> {
+  const dir = `${parent}/capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.mkdir(dir);
+  } catch {
+    return false;
+  }
+  try {
+    for (const file of limitFiles) {
+      const value = file === "memory.limit_in_bytes" ? "1073741824" : "max";
+      if (!(await tryWrite(`${dir}/${file}`, value))) return false;
+    }
+    return true;
+  } finally {
+    await Deno.remove(dir).catch(() => {});
+  }
+}
+
+async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
+  const mounts = await cgroupMounts();
+  const own = new Map<string, string>();
+  for (const line of (await readText("/proc/self/cgroup") ?? "").split("\n")) {
+    const match = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!match) continue;
+    if (match[1] === "0" && match[2] === "") own.set("unified", match[3]!);
+    for (const controller of match[2]!.split(",")) if (controller) own.set(controller, match[3]!);
+  }
+  const plan: CgroupPlan = {
+    prlimit,
+    info: { memory: "none", processes: "none", processesEffective: false, summary: "" },
+  };
+  const notes: string[] = [];
+
+  // cgroup v2, delegated: a parent whose subtree has the pids and memory controllers enabled.
+  const v2 = mounts.find((m) => m.version === 2);
+  const ownV2 = own.get("unified");
+  if (v2 && ownV2 !== undefined) {
+    const mine = ownDir(v2, ownV2);
+    if (mine) {
+      const candidates = mine === v2.mountPoint
+        ? [mine]
+        : [mine, mine.slice(0, mine.lastIndexOf("/"))];
+      for (const parent of candidates) {
+        if (!isInside(parent, v2.mountPoint)) continue;
+        let subtree = (await readText(`${parent}/cgroup.subtree_control`)) ?? "";
+        const available = (await readText(`${parent}/cgroup.controllers`)) ?? "";
+        const wanted = ["pids", "memory"];
+        if (!wanted.every((c) => subtree.split(/\s+/).includes(c))) {
+          // Only the namespace root may enable controllers while it holds processes.
+          if (
+            parent !== v2.mountPoint || !wanted.every((c) => available.split(/\s+/).includes(c))
+          ) {
+            continue;
+          }
+          await tryWrite(`${parent}/cgroup.subtree_control`, "+pids +memory");
+          subtree = (await readText(`${parent}/cgroup.subtree_control`)) ?? "";
+          if (!wanted.every((c) => subtree.split(/\s+/).includes(c))) continue;
+        }
+        if (await canCreateCgroup(parent, ["pids.max", "memory.max"])) {
+          plan.v2 = parent;
+          break;
+        }
+      }
+    }
+  }
+  if (plan.v2) {
+    plan.info = {
+      memory: "cgroup-v2",
+      processes: "cgroup-v2",
+      processesEffective: true,
+      summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2})`,
+    };
+    return plan;
+  }
+
+  // cgroup v1: the pids and memory hierarchies, each on its own.
+  for (const controller of ["pids", "memory"] as const) {
+    const mount = mounts.find((m) => m.version === 1 && m.controllers.includes(controller));
+    const ownPath = own.get(controller);
+    if (!mount || ownPath === undefined) continue;
+    const parent = ownDir(mount, ownPath);
+    if (!parent) continue;
+    const file = controller === "pids" ? "pids.max" : "memory.limit_in_bytes";
+    if (!(await canCreateCgroup(parent, [file]))) continue;
+    if (controller === "pids") plan.v1Pids = parent;
+    else plan.v1Memory = parent;
+  }
+  const root = Deno.uid() === 0;
+  if (plan.v1Memory) {
+    plan.info.memory = "cgroup-v1";
+    notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory})`);
+  } else if (prlimit) {
+    plan.info.memory = "rlimit";
+    notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup)");
+  } else {
+    notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
+  }
+  if (plan.v1Pids) {
+    plan.info.processes = "cgroup-v1";
+    plan.info.processesEffective = true;
+    notes.push(`processes: cgroup v1 pids controller (per-run cgroups under ${plan.v1Pids})`);
+  } else if (prlimit) {
+    plan.info.processes = "rlimit";
+    plan.info.processesEffective = !root;
+    notes.push(
+      root
+        ? "processes: NOT limited — RLIMIT_NPROC does not bind root and no pids cgroup is writable"
+        : "processes: RLIMIT_NPROC via prlimit (no writable pids cgroup)",
+    );
+  } else {
+    notes.push("processes: not limited (no writable pids cgroup, no prlimit)");
+  }
+  plan.info.summary = notes.join("; ");
+  return plan;
+}
+
+async function readNumber(path: string): Promise<number | undefined> {
+  const text = await readText(path);
+  if (text === null) return undefined;
+  const value = Number(text.trim());
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The `key value` counter in a flat-keyed cgroup file (e.g. `oom_kill 1`). */
+async function readKey(path: string, key: string): Promise<number> {
+  const text = await readText(path) ?? "";
+  const match = new RegExp(`^${key} (\\d+)$`, "m").exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Kills every process of a cgroup directory until it is empty, then removes it. */
+async function destroyCgroup(dir: string): Promise<void> {
+  await tryWrite(`${dir}/cgroup.kill`, "1");
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const procs = (await readText(`${dir}/cgroup.procs`)) ?? "";
+    const pids = procs.split("\n").filter(Boolean).map(Number);
+    if (pids.length === 0) {
+      try {
+        await Deno.remove(dir);
+        return;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return;
+      }
+    }
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function createRunCgroup(
+  plan: CgroupPlan,
+  policy: SandboxPolicy,
+): Promise<RunCgroup | undefined> {
+  if (!plan.v2 && !plan.v1Pids && !plan.v1Memory) return undefined;
+  const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
+  const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
+  const pidsMax = String(policy.maxProcesses + helpers);
+  const memory = String(Math.max(1 << 20, Math.floor(policy.memoryBytes)));
+  const created: string[] = [];
+  async function destroy(): Promise<void> {
+    await Promise.all(created.map(destroyCgroup));
+  }
+  async function make(dir: string, limits: [string, string, boolean][]): Promise<void> {
+    await Deno.mkdir(dir);
+    created.push(dir);
+    for (const [file, value, required] of limits) {
+      if (!(await tryWrite(`${dir}/${file}`, value)) && required) {
+        throw new PermissionError(`Cannot set the sandbox limit ${dir}/${file}`);
+      }
+    }
+  }
+  try {
+    if (plan.v2) {
+      const dir = `${plan.v2}/${name}`;
+      await make(dir, [
+        ["pids.max", pidsMax, true],
+        ["memory.max", memory, true],
+        ["memory.swap.max", "0", false],
+        ["memory.oom.group", "1", false],
+      ]);
+      return {
+        procsFiles: [`${dir}/cgroup.procs`],
+        async usage() {
+          return {
+            peakMemoryBytes: await readNumber(`${dir}/memory.peak`),
+            memoryLimitHit: (await readKey(`${dir}/memory.events`, "oom_kill")) > 0,
+            processLimitHit: (await readKey(`${dir}/pids.events`, "max")) > 0,
+          };
+        },
+        destroy,
+      };
+    }
+    const pidsDir = plan.v1Pids ? `${plan.v1Pids}/${name}` : undefined;
+    const memoryDir = plan.v1Memory ? `${plan.v1Memory}/${name}` : undefined;
+    if (pidsDir) await make(pidsDir, [["pids.max", pidsMax, true]]);
+    if (memoryDir) {
+      await make(memoryDir, [
+        ["memory.limit_in_bytes", memory, true],
+        ["memory.memsw.limit_in_bytes", memory, false],
+      ]);
+    }
+    return {
+      procsFiles: created.map((dir) => `${dir}/cgroup.procs`),
+      async usage() {
+        return {
+          peakMemoryBytes: memoryDir
+            ? await readNumber(`${memoryDir}/memory.max_usage_in_bytes`)
+            : undefined,
+          memoryLimitHit: memoryDir
+            ? (await readKey(`${memoryDir}/memory.oom_control`, "oom_kill")) > 0
+            : false,
+          processLimitHit: pidsDir ? (await readKey(`${pidsDir}/pids.events`, "max")) > 0 : false,
+        };
+      },
+      destroy,
+    };
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+}
+
+function checkGrant(path: string, what: string): void {
+  if (!path.startsWith("/")) {
+    throw new ValidationError(`Sandbox ${what} path must be absolute: "${path}"`);
+  }
+  if (path === "/" || FORBIDDEN_GRANTS.some((forbidden) => isInside(path, forbidden))) {
+    throw new ValidationError(
+      `Refusing to grant "${path}" to the sandbox: it would expose the host`,
+    );
+  }
+}
+
+function fakeEtc(uid: number, gid: number, home: string): Record<string, string> {
+  return {
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n` +
+      (uid === 0 ? "" : `capibara:x:${uid}:${gid}:capibara:${home}:/bin/sh\n`) +
+      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    group: "root:x:0:\n" + (gid === 0 ? "" : `capibara:x:${gid}:\n`) + "nogroup:x:65534:\n",
+    hosts: "127.0.0.1\tlocalhost\n127.0.1.1\tcapibara\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+  };
+}
+
+/**
+ * The bubblewrap backend: namespaces for isolation, cgroups for limits, a proxy for the network.
+ *
+ * @example
+ * ```ts ignore
+ * const backend = new BubblewrapBackend();
+ * if (!(await backend.available()).ok) throw new Error("no sandbox");
+ * const wrapped = await backend.wrap(spec, policy);
+ * try {
+ *   const result = await execCommand(wrapped.spec, { timeoutMs: 60_000 });
+ * } finally {
+ *   await wrapped.close();
+ * }
+ * ```
+ */
+export class BubblewrapBackend implements SandboxBackend {
+  readonly name: string = "bubblewrap";
+  #options: BubblewrapOptions;
+  #probe?: Promise<Probe>;
+  #plan?: Promise<CgroupPlan>;
+
+  constructor(options: BubblewrapOptions = {}) {
+    this.#options = options;
+  }
+
+  #getProbe(): Promise<Probe> {
+    this.#probe ??= probeBwrap(this.#options.bwrap);
+    return this.#probe;
+  }
+
+  #getPlan(): Promise<CgroupPlan> {
+    this.#plan ??= which("prlimit").then(planCgroups);
+    return this.#plan;
+  }
+
+  /** Whether bwrap is installed and can create a sandbox here (probed once, then cached). */
+  async available(): Promise<Availability> {
+    return (await this.#getProbe()).availability;
+  }
+
+  /** Whether granted hosts can be reached: needs socat to bridge the sandbox to the proxy. */
+  async proxyAvailable(): Promise<Availability> {
+    if (await which(this.#options.socat ?? "socat")) return { ok: true };
+    return {
+      ok: false,
+      reason: "socat was not found on PATH (needed to reach granted hosts from the sandbox)",
+      fix: "Install socat (`apt-get install socat`, `dnf install socat`), or grant no network",
+    };
+  }
+
+  /** How memory and process limits are enforced on this machine (probed once, then cached). */
+  async describeLimits(): Promise<LimitsInfo> {
+    return { ...(await this.#getPlan()).info };
+  }
+
+  /** Wraps `spec` to run inside bubblewrap, confined by `policy`. */
+  async wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<LinuxWrappedCommand> {
+    const probe = await this.#getProbe();
+    if (!probe.availability.ok || !probe.bwrap) {
+      throw new PermissionError(
+        `The bubblewrap sandbox is unavailable: ${probe.availability.reason}`,
+        { hint: probe.availability.fix },
+      );
+    }
+    for (const path of policy.read) checkGrant(path, "read");
+    for (const path of policy.write) checkGrant(path, "write");
+    checkGrant(policy.workdir, "workdir");
+    checkGrant(policy.tmpDir, "temp dir");
+
+    let socat: string | undefined;
+    if (policy.network.length > 0) {
+      socat = await which(this.#options.socat ?? "socat");
+      if (!socat) {
+        const proxy = await this.proxyAvailable();
+        throw new PermissionError(`Cannot grant network access: ${proxy.reason}`, {
+          hint: proxy.fix,
+        });
+      }
+    }
+    const plan = await this.#getPlan();
+
+    for (const dir of [...policy.write, policy.tmpDir]) await Deno.mkdir(dir, { recursive: true });
+    const stateDir = await Deno.makeTempDir({ prefix: "capibara-sbx-" });
+    let proxy: RunningProxy | undefined;
+    let cgroup: RunCgroup | undefined;
+    let closed: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closed ??= (async () => {
+        await cgroup?.destroy();
+        await proxy?.close();
+        await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+      })();
+      return closed;
+    };
+
+    try {
+      const uid = Deno.uid() ?? 0;
+      const gid = Deno.gid() ?? 0;
+      const sandboxUid = probe.userns && uid === 0 ? SANDBOX_ID : uid;
+      const sandboxGid = probe.userns && gid === 0 ? SANDBOX_ID : gid;
+      const args = [...namespaceArgs(probe)];
+      if (probe.userns && sandboxUid !== uid) {
+        args.push("--uid", String(sandboxUid), "--gid", String(sandboxGid));
+      }
+      args.push("--hostname", "capibara");
+      args.push(...await systemArgs());
+
+      // /etc: a short list of harmless files, and fake identity files.
+      args.push("--dir", "/etc");
+      for (const entry of ETC_ENTRIES) {
+        const path = `/etc/${entry}`;
+        const info = await lstatOrNull(path);
+        if (!info) continue;
+        if (info.isSymlink) args.push("--symlink", await Deno.readLink(path), path);
+        else args.push("--ro-bind", path, path);
+      }
+      await Deno.mkdir(`${stateDir}/etc`);
+      for (const [name, text] of Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir))) {
+        await Deno.writeTextFile(`${stateDir}/etc/${name}`, text);
+        args.push("--ro-bind", `${stateDir}/etc/${name}`, `/etc/${name}`);
+      }
+
+      args.push("--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys");
+      for (const path of ["/proc/fs", "/proc/mtrr", "/proc/pressure"]) {
+        if (await lstatOrNull(path)) args.push("--ro-bind-try", path, path);
+      }
+      args.push("--dev", "/dev");
+      if (probe.features?.size) args.push("--size", String(Math.floor(policy.memoryBytes)));
+      args.push("--tmpfs", "/tmp");
+
+      // The policy: parents before children, so a nested grant overrides its parent's mode.
+      const binds = new Map<string, "ro" | "rw">();
+      for (const path of [...policy.read, policy.workdir]) binds.set(path, "ro");
+      for (const path of [...policy.write, policy.tmpDir]) binds.set(path, "rw");
+      const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
+      for (const [path, mode] of ordered) {
+        args.push(mode === "ro" ? "--ro-bind-try" : "--bind", path, path);
+      }
+      const writable = [...policy.write, policy.tmpDir];
+      for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
+        // Only inside writable grants: elsewhere a bind would make a protected path readable.
+        if (!writable.some((dir) => isInside(path, dir))) continue;
+        if (await lstatOrNull(path)) args.push("--ro-bind", path, path);
+      }
+      const granted = [...binds.keys()];
+      for (const path of SENSITIVE_PATHS) {
+        if (!granted.some((dir) => isInside(path, dir))) continue;
+        const info = await lstatOrNull(path);
+        if (!info) continue;
+        if (info.isDirectory) {
+          args.push("--tmpfs", path);
+          if (probe.features?.remountRo) args.push("--remount-ro", path);
+        } else {
+          args.push("--ro-bind", "/dev/null", path);
+        }
+      }
+
+      const env: Record<string, string> = {
+        ...spec.env,
+        HOME: policy.tmpDir,
+        TMPDIR: policy.tmpDir,
+      };
+      const inner: string[] = [];
+      if (!plan.v2 && !plan.v1Memory && plan.prlimit) {
+        inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
+      }
+      if (!plan.v2 && !plan.v1Pids && plan.prlimit) inner.push(`--nproc=${policy.maxProcesses}`);
+      const command: string[] = inner.length > 0 && plan.prlimit
+        ? [plan.prlimit, ...inner, "--"]
+        : [];
+
+      if (socat) {
+        await Deno.mkdir(`${stateDir}/proxy`, { mode: 0o700 });
+        proxy = startProxy({
+          socketPath: `${stateDir}/proxy/proxy.sock`,
+          allow: policy.network,
+          connect: this.#options.connect,
+        });
+        args.push("--ro-bind", `${stateDir}/proxy`, PROXY_DIR_INSIDE);
+        if (!isInside(socat, "/usr")) args.push("--ro-bind", socat, socat);
+        const url = `http://127.0.0.1:${PROXY_PORT}`;
+        for (const name of PROXY_VARIABLES) env[name] = url;
+        env.NO_PROXY = "";
+        env.no_proxy = "";
+        command.push("/bin/sh", "-c", PROXY_SCRIPT, "capibara-network", socat);
+      }
+
+      if (probe.features?.remountRo) args.push("--remount-ro", "/");
+      args.push("--chdir", policy.workdir, "--", ...command, spec.program, ...spec.args);
+
+      cgroup = await createRunCgroup(plan, policy);
+      const wrapped: CommandSpec = cgroup
+        ? {
+          program: "/bin/sh",
+          args: [
+            "-c",
+            JOIN_CGROUP_SCRIPT,
+            "capibara-limits",
+            ...cgroup.procsFiles,
+            "--",
+            probe.bwrap,
+            ...args,
+          ],
+          env,
+          cwd: "/",
+        }
+        : { program: probe.bwrap, args, env, cwd: "/" };
+      const runCgroup = cgroup;
+      return {
+        spec: wrapped,
+        close,
+        usage: (): Promise<SandboxUsage> =>
+          runCgroup?.usage() ??
+            Promise.resolve({ memoryLimitHit: false, processLimitHit: false }),
+      };
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Picks the sandbox backend of this platform and turns its unavailability into a clear refusal.
+ *
+ * @module
+ */
+import { PermissionError } from "../errors.ts";
+import type { Language } from "../schema.ts";
+import { BubblewrapBackend } from "./linux.ts";
+import { SandboxExecBackend } from "./macos.ts";
+import type { Availability, SandboxBackend } from "./types.ts";
+
+let linux: BubblewrapBackend | undefined;
+let macos: SandboxExecBackend | undefined;
+
+/** The OS-level backend of this platform (bubblewrap on Linux, sandbox-exec on macOS), if any. */
+export function platformBackend(): SandboxBackend | undefined {
+  switch (Deno.build.os) {
+    case "linux":
+      return linux ??= new BubblewrapBackend();
+    case "darwin":
+      return macos ??= new SandboxExecBackend();
+    default:
+      return undefined;
+  }
+}
+
+/** How a language's scripts are confined: Deno's own permissions, or an OS-level backend. */
+export function confinementOf(language: Language): "deno-permissions" | "os" {
+  return language === "typescript" ? "deno-permissions" : "os";
+}
+
+/** The backend for a script, or a `PermissionError` saying why none can run and what to do. */
+export async function requireBackend(language: Language): Promise<SandboxBackend> {
+  const backend = platformBackend();
+  const availability: Availability = backend ? await backend.available() : {
+    ok: false,
+    reason: `no sandbox backend exists for ${Deno.build.os}`,
+    fix: "Run Python and bash scripts on Linux (bubblewrap) or macOS (sandbox-exec)",
+  };
+  if (!backend || !availability.ok) {
+    throw new PermissionError(
+      `Cannot sandbox this ${language} script: ${
+        availability.reason ?? "the sandbox is unavailable"
+      }`,
+      {
+        hint: `${availability.fix ?? "Install bubblewrap"}; or pass --no-sandbox to run it ` +
+          "unprotected (see capibara doctor)",
+      },
+    );
+  }
+  return backend;
+}
+
+/** What `--no-sandbox` leaves unprotected, printed before such a run. */
+export const NO_SANDBOX_WARNING: string =
+  "warning: --no-sandbox: the script runs with YOUR permissions: it can read and write every " +
+  "file you can (~/.ssh included), reach any host, and start any process. Only time and output " +
+  "size are limited.";

@@ -1,0 +1,284 @@
+/**
+ * Policy: what a script needs meets what the user granted. The effective set is the
+ * intersection; a need that is not granted stops the run before it starts.
+ *
+ * Context values that are paths are resolved here too: every one must stay inside the workdir
+ * (`..`, absolute paths elsewhere and symlinks that lead out are refused), inputs become read
+ * grants and outputs' folders write grants.
+ *
+ * @module
+ */
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { PermissionError, ValidationError } from "../errors.ts";
+import type { Allow, Needs } from "../schema.ts";
+import { hostAllowed } from "./proxy.ts";
+
+/** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
+export interface Grants {
+  /** Host rules: `api.example.com`, `*.example.com`, `host:8443`. */
+  network: string[];
+  /** Environment variable names. */
+  env: string[];
+  /** Extra readable paths (relative to the workdir, or absolute). */
+  read: string[];
+  /** Extra writable paths (relative to the workdir, or absolute). */
+  write: string[];
+}
+
+/** Paths a context names, resolved and classified. */
+export interface ContextPaths {
+  /** Existing inputs (files or folders), absolute. */
+  read: string[];
+  /** Folders the outputs go to, absolute (created before the run). */
+  write: string[];
+}
+
+/** Shell start-up files that stay read-only wherever they are. */
+export const SHELL_RC_FILES: readonly string[] = [
+  ".bashrc",
+  ".bash_profile",
+  ".bash_login",
+  ".bash_logout",
+  ".profile",
+  ".zshrc",
+  ".zprofile",
+  ".zshenv",
+  ".zlogin",
+  ".envrc",
+];
+
+const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+const OUTPUT_WORDS = new Set([
+  "out",
+  "output",
+  "outputs",
+  "outfile",
+  "outdir",
+  "dest",
+  "destination",
+  "target",
+  "save",
+  "write",
+  "export",
+]);
+
+/** Whether a context key names an output: one of its words (snake, kebab or camel case) says so. */
+export function isOutputKey(key: string): boolean {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/)
+    .some((word) => OUTPUT_WORDS.has(word));
+}
+
+/** Merges grant lists, removing duplicates and blanks. */
+export function mergeGrants(...sources: (Partial<Grants> | undefined)[]): Grants {
+  const merged: Grants = { network: [], env: [], read: [], write: [] };
+  for (const source of sources) {
+    if (!source) continue;
+    for (const key of ["network", "env", "read", "write"] as const) {
+      for (const value of source[key] ?? []) {
+        const v = value.trim();
+        if (v !== "" && !merged[key].includes(v)) merged[key].push(v);
+      }
+    }
+  }
+  return merged;
+}
+
+function looksLikePath(value: string): boolean {
+  if (URL_LIKE.test(value) || value.includes("\n")) return false;
+  return isAbsolute(value) || value.startsWith("~") || value.startsWith(".") ||
+    value.includes("/") || value.includes("\\") ||
+    /^[^\s]+\.[A-Za-z0-9]{1,8}$/.test(value);
+}
+
+/** Realpath of the longest existing prefix of `path`, with the rest appended. */
+async function realpathLoose(path: string): Promise<string> {
+  const rest: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      const real = await Deno.realPath(current);
+      return rest.length ? join(real, ...rest.reverse()) : real;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      const parent = dirname(current);
+      if (parent === current) return path;
+      rest.push(basename(current));
+      current = parent;
+    }
+  }
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** Resolves a path the user or a script named, refusing anything that leaves the workdir. */
+export async function resolveInside(
+  value: string,
+  workdir: string,
+  what: string,
+): Promise<string> {
+  const realWorkdir = await Deno.realPath(workdir);
+  const refuse = (why: string) =>
+    new ValidationError(`${what} "${value}" ${why}`, {
+      hint: "Paths in the context must stay inside the working directory " +
+        `(${workdir}); copy the file there, or grant it with --allow-read/--allow-write`,
+      details: { path: value },
+    });
+  if (value.startsWith("~")) throw refuse("points into a home directory");
+  const absolute = resolve(workdir, value);
+  if (!inside(absolute, resolve(workdir))) {
+    throw refuse(
+      isAbsolute(value) ? "is outside the working directory" : "leaves the working directory",
+    );
+  }
+  const real = await realpathLoose(absolute);
+  if (!inside(real, realWorkdir)) {
+    throw refuse("is a symlink that leads out of the working directory");
+  }
+  return real;
+}
+
+/** Finds, checks and classifies the paths a context names. */
+export async function contextPaths(context: unknown, workdir: string): Promise<ContextPaths> {
+  const read = new Set<string>();
+  const write = new Set<string>();
+  async function visit(value: unknown, keyPath: string, output: boolean): Promise<void> {
+    if (typeof value === "string") {
+      if (!looksLikePath(value)) return;
+      const real = await resolveInside(value, workdir, `Context value ${keyPath}`);
+      let stat: Deno.FileInfo | undefined;
+      try {
+        stat = await Deno.stat(real);
+      } catch {
+        stat = undefined;
+      }
+      if (output) write.add(stat?.isDirectory || value.endsWith("/") ? real : dirname(real));
+      else if (stat) read.add(real);
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) await visit(item, `${keyPath}[${i}]`, output);
+      return;
+    }
+    if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        await visit(item, keyPath ? `${keyPath}.${key}` : key, output || isOutputKey(key));
+      }
+    }
+  }
+  await visit(context, "", false);
+  return { read: [...read], write: [...write] };
+}
+
+function splitHost(rule: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(rule);
+  return m && !rule.includes("]") ? { host: m[1]!, port: Number(m[2]) } : { host: rule, port: 443 };
+}
+
+/** Whether one needed host is covered by the granted rules. */
+export function hostGranted(need: string, grants: readonly string[]): boolean {
+  const n = need.trim().toLowerCase();
+  if (grants.some((g) => g.trim().toLowerCase() === n)) return true;
+  if (n.startsWith("*.")) return false; // a wildcard need is granted only by the same wildcard
+  const { host, port } = splitHost(n);
+  return hostAllowed(host, port, grants) || (port === 443 && hostAllowed(host, 80, grants));
+}
+
+/** The effective permissions, or a `PermissionError` naming the first flag to add. */
+export function effectiveAllow(
+  needs: Needs,
+  grants: Grants,
+  paths: ContextPaths,
+  workdir: string,
+): Allow {
+  const missing: string[] = [];
+  for (const host of needs.network) {
+    if (!hostGranted(host, grants.network)) missing.push(`--allow-net ${host}`);
+  }
+  for (const name of needs.env) {
+    if (!grants.env.includes(name)) missing.push(`--allow-env ${name}`);
+  }
+  if (missing.length > 0) {
+    const what = [
+      ...needs.network.filter((h) => !hostGranted(h, grants.network)).map((h) =>
+        `network access to ${h}`
+      ),
+      ...needs.env.filter((n) => !grants.env.includes(n)).map((n) =>
+        `the environment variable ${n}`
+      ),
+    ];
+    throw new PermissionError(`The script needs ${what.join(" and ")}, which was not granted`, {
+      hint: `Review the script, then add ${missing.join(" ")} ` +
+        `(or list it under "allow" in .capibara/config.json)`,
+      details: { missing },
+    });
+  }
+  const rel = (p: string) => relative(workdir, p) || ".";
+  return {
+    network: [...needs.network],
+    env: [...needs.env],
+    fs: {
+      read: [...paths.read.map(rel), ...grants.read],
+      write: [...paths.write.map(rel), ...grants.write],
+    },
+  };
+}
+
+/** Resolves user-granted paths (relative to the workdir; absolute ones are taken as granted). */
+export async function resolveGrantedPaths(paths: string[], workdir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const absolute = resolve(workdir, p);
+    out.push(await realpathLoose(absolute));
+  }
+  return out;
+}
+
+/** Paths that stay read-only even inside a writable folder. */
+export async function protectedPaths(
+  roots: string[],
+  writeDirs: string[],
+): Promise<string[]> {
+  const candidates = new Set<string>();
+  for (const dir of [...roots, ...writeDirs]) {
+    candidates.add(join(dir, ".capibara"));
+    candidates.add(join(dir, ".git"));
+    for (const rc of SHELL_RC_FILES) candidates.add(join(dir, rc));
+  }
+  const existing: string[] = [];
+  for (const path of candidates) {
+    try {
+      await Deno.lstat(path);
+      existing.push(await Deno.realPath(path).catch(() => path));
+    } catch {
+      // absent: nothing to protect
+    }
+  }
+  return existing;
+}
+
+/** Checks that every reported artifact lies inside the write set; returns them relative. */
+export async function checkArtifacts(
+  artifacts: string[],
+  workdir: string,
+  writeDirs: string[],
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const artifact of artifacts) {
+    const real = await realpathLoose(resolve(workdir, artifact));
+    if (!writeDirs.some((dir) => inside(real, dir))) {
+      throw new ValidationError(
+        `The script reported an artifact outside its outputs: "${artifact}"`,
+        {
+          hint: "Artifacts must be inside the output folders the context names; " +
+            "regenerate the script with --refresh if it is wrong",
+          details: { artifact },
+        },
+      );
+    }
+    out.push(artifact);
+  }
+  return out;
+}

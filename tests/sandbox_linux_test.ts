@@ -1,0 +1,552 @@
+/**
+ * The bubblewrap backend against real bwrap and real subprocesses. Every run is bounded by a
+ * timeout, and the fork bomb is a bounded loop.
+ */
+import assert from "node:assert/strict";
+import { execCommand, type ExecResult } from "../src/exec.ts";
+import { PermissionError, ValidationError } from "../src/errors.ts";
+import { BubblewrapBackend, type SandboxUsage } from "../src/sandbox/linux.ts";
+import type { SandboxPolicy } from "../src/sandbox/types.ts";
+
+function onPath(name: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (dir && Deno.statSync(`${dir}/${name}`).isFile) return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+const hasBwrap = Deno.build.os === "linux" && onPath("bwrap");
+if (!hasBwrap) console.warn("sandbox_linux_test: bwrap is not installed, skipping these tests");
+const ignore = !hasBwrap;
+
+/** The host's Python: the real executable (not a pyenv shim) and the tree it reads. */
+async function findPython(): Promise<{ exe: string; readPaths: string[] }> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", "import sys; print(sys.executable); print(sys.base_prefix)"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, "python3 is needed by these tests");
+  const [exe = "", prefix = ""] = new TextDecoder().decode(out.stdout).trim().split("\n");
+  return { exe: await Deno.realPath(exe), readPaths: [await Deno.realPath(prefix)] };
+}
+
+/** A scratch layout: a fake home, a workdir with inputs and an output dir holding a `.git`. */
+async function makeLayout() {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-sbx-test-" }));
+  const layout = {
+    root,
+    home: `${root}/home`,
+    work: `${root}/work`,
+    out: `${root}/work/out`,
+    granted: `${root}/granted`,
+    tmp: `${root}/tmp`,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+  await Deno.mkdir(`${layout.home}/.ssh`, { recursive: true });
+  await Deno.writeTextFile(`${layout.home}/.ssh/id_rsa`, "PRIVATE-KEY");
+  await Deno.mkdir(`${layout.out}/.git`, { recursive: true });
+  await Deno.writeTextFile(`${layout.out}/.git/config`, "[core]\n");
+  await Deno.writeTextFile(`${layout.work}/input.csv`, "a,b\n1,2\n");
+  await Deno.mkdir(layout.granted);
+  await Deno.writeTextFile(`${layout.granted}/data.txt`, "GRANTED-DATA");
+  await Deno.mkdir(layout.tmp);
+  return layout;
+}
+
+type Layout = Awaited<ReturnType<typeof makeLayout>>;
+
+function policyFor(layout: Layout, extra: Partial<SandboxPolicy> = {}): SandboxPolicy {
+  return {
+    network: [],
+    read: [layout.granted],
+    write: [layout.out],
+    protect: [`${layout.out}/.git`, `${layout.root}/not-inside-a-write-path`],
+    workdir: layout.work,
+    tmpDir: layout.tmp,
+    memoryBytes: 256 * 1024 * 1024,
+    maxProcesses: 64,
+    ...extra,
+  };
+}
+
+const BASE_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
+
+/** Wraps and runs one command, always closing the wrapper; returns the result and usage. */
+async function runSandboxed(
+  backend: BubblewrapBackend,
+  policy: SandboxPolicy,
+  program: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; afterRun?: () => void } = {},
+): Promise<ExecResult & { usage: SandboxUsage }> {
+  const wrapped = await backend.wrap(
+    { program, args, env: { ...BASE_ENV, ...options.env }, cwd: policy.workdir },
+    policy,
+  );
+  try {
+    const result = await execCommand(wrapped.spec, { timeoutMs: options.timeoutMs ?? 30_000 });
+    options.afterRun?.();
+    return { ...result, usage: await wrapped.usage() };
+  } finally {
+    await wrapped.close();
+  }
+}
+
+function bash(script: string): [string, string[]] {
+  return ["bash", ["-c", script]];
+}
+
+/** Host processes whose command line contains `marker`. */
+function processesMatching(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
+      if (cmdline.includes(marker)) found.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** The host still spawns processes normally. */
+async function hostIsFine(): Promise<void> {
+  const out = await new Deno.Command("true").output();
+  assert.equal(out.code, 0);
+}
+
+const backend = hasBwrap ? new BubblewrapBackend() : undefined as unknown as BubblewrapBackend;
+
+Deno.test({
+  name: "BubblewrapBackend.available() is ok here and describeLimits() names the mechanism",
+  ignore,
+  async fn() {
+    const availability = await backend.available();
+    assert.deepEqual(availability, { ok: true });
+    assert.deepEqual(await backend.proxyAvailable(), { ok: true });
+    const limits = await backend.describeLimits();
+    console.log(`limits: ${limits.summary}`);
+    assert.notEqual(limits.memory, "none");
+    assert.equal(limits.processesEffective, true);
+  },
+});
+
+Deno.test({
+  name: "BubblewrapBackend.available() explains a missing bwrap",
+  async fn() {
+    const missing = new BubblewrapBackend({ bwrap: "/nonexistent/bwrap" });
+    const availability = await missing.available();
+    assert.equal(availability.ok, false);
+    assert.match(availability.reason ?? "", /bwrap/);
+    assert.match(availability.fix ?? "", /apt-get install bubblewrap/);
+    assert.match(availability.fix ?? "", /--no-sandbox/);
+    await assert.rejects(
+      () => missing.wrap({ program: "true", args: [], env: {}, cwd: "/" }, {} as SandboxPolicy),
+      PermissionError,
+    );
+  },
+});
+
+Deno.test({
+  name: "wrap() hides the host: fake HOME, the real home, /etc/shadow, other users",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths] });
+    const hostHome = Deno.env.get("HOME") ?? "/root";
+    const hostHomeFile = [".bashrc", ".profile", ".gitconfig"]
+      .map((name) => `${hostHome}/${name}`)
+      .find((path) => {
+        try {
+          return Deno.statSync(path).isFile;
+        } catch {
+          return false;
+        }
+      });
+    const [program, args] = bash(`
+      try() { if "$@" >/dev/null 2>&1; then echo "LEAK: $*"; fi; }
+      try cat ${layout.home}/.ssh/id_rsa
+      try ls ${layout.home}
+      ls ${layout.root} | grep -q home && echo "LEAK: home listed"
+      try cat /etc/shadow
+      try cat /etc/gshadow
+      try ls /home
+      try cat /etc/pip.conf
+      ${hostHomeFile ? `try cat ${hostHomeFile}` : ""}
+      try cat /proc/1/root/etc/shadow
+      [ "$(ls /proc | grep -c '^[0-9]')" -lt 10 ] || echo "LEAK: host processes visible"
+      try cat /sys/fs/cgroup/pids/pids.max
+      cat ${layout.granted}/data.txt; echo
+      cat input.csv | head -1
+      ${python.exe} -c 'print("python ok")'
+      echo done
+    `);
+    const result = await runSandboxed(backend, policy, program, args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /LEAK/);
+    assert.doesNotMatch(result.stdout, /PRIVATE-KEY/);
+    assert.match(result.stdout, /GRANTED-DATA/);
+    assert.match(result.stdout, /^a,b$/m);
+    assert.match(result.stdout, /python ok/);
+    assert.match(result.stdout, /done/);
+  },
+});
+
+Deno.test({
+  name: "wrap() writes only policy.write and the temp dir, never protect paths",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const policy = policyFor(layout);
+    const [program, args] = bash(`
+      try() { if "$@" 2>/dev/null; then echo "ESCAPE: $*"; fi; }
+      echo result > out/result.txt && echo wrote-out
+      echo t > "$TMPDIR/t" && echo wrote-tmp
+      echo t > /tmp/scratch && echo wrote-private-tmp
+      try sh -c 'echo x > input.csv'
+      try sh -c 'echo x > new-in-workdir.txt'
+      try sh -c 'echo x > ${layout.granted}/data.txt'
+      try sh -c 'echo x >> out/.git/config'
+      try touch out/.git/new
+      try mkdir out/.git/hooks
+      try rm -rf out/.git
+      try mv out/.git out/git-moved
+      try mount -o remount,rw,bind ${layout.granted}
+      try umount out/.git
+      try sh -c 'echo 5 > /proc/sys/kernel/printk_ratelimit'
+      try touch /usr/capibara-escape
+      try touch /capibara-escape
+      try mkdir /etc/capibara-escape
+      echo done
+    `);
+    const result = await runSandboxed(backend, policy, program, args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /ESCAPE/);
+    assert.match(result.stdout, /wrote-out/);
+    assert.match(result.stdout, /wrote-tmp/);
+    assert.match(result.stdout, /wrote-private-tmp/);
+    assert.match(result.stdout, /done/);
+    assert.equal(await Deno.readTextFile(`${layout.out}/result.txt`), "result\n");
+    assert.equal(await Deno.readTextFile(`${layout.out}/.git/config`), "[core]\n");
+    assert.equal(await Deno.readTextFile(`${layout.work}/input.csv`), "a,b\n1,2\n");
+    assert.equal(await Deno.readTextFile(`${layout.granted}/data.txt`), "GRANTED-DATA");
+    await assert.rejects(() => Deno.stat(`${layout.work}/new-in-workdir.txt`));
+    await assert.rejects(() => Deno.stat("/usr/capibara-escape"));
+  },
+});
+
+Deno.test({
+  name: "wrap() passes exactly spec.env plus HOME, TMPDIR and PWD",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    Deno.env.set("CAPIBARA_TEST_HOST_SECRET", "host-secret");
+    try {
+      const result = await runSandboxed(backend, policyFor(layout), "env", [], {
+        env: { GRANTED_NAME: "granted-value" },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      const env = Object.fromEntries(
+        result.stdout.trim().split("\n").map((
+          line,
+        ) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+      );
+      assert.deepEqual(Object.keys(env).sort(), [
+        "GRANTED_NAME",
+        "HOME",
+        "LANG",
+        "PATH",
+        "PWD",
+        "TMPDIR",
+      ]);
+      assert.equal(env.HOME, layout.tmp);
+      assert.equal(env.TMPDIR, layout.tmp);
+      assert.equal(env.PWD, layout.work);
+      assert.equal(env.GRANTED_NAME, "granted-value");
+      assert.doesNotMatch(result.stdout, /host-secret/);
+    } finally {
+      Deno.env.delete("CAPIBARA_TEST_HOST_SECRET");
+    }
+  },
+});
+
+Deno.test({
+  name: "wrap() without network grants: no host loopback, no DNS, no outside address",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    let accepted = 0;
+    const accepting = (async () => {
+      for await (const conn of listener) {
+        accepted++;
+        conn.close();
+      }
+    })();
+    try {
+      const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths] });
+      const [program, args] = bash(`
+        if (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; then echo "LEAK: host loopback"; fi
+        ${python.exe} - <<'EOF'
+import socket
+for host in ("example.com", "localhost.localdomain", "pypi.org"):
+    try:
+        socket.getaddrinfo(host, 443)
+        print("LEAK: resolved", host)
+    except OSError:
+        pass
+for address in (("1.1.1.1", 53), ("8.8.8.8", 443)):
+    try:
+        socket.create_connection(address, timeout=2).close()
+        print("LEAK: connected", address)
+    except OSError:
+        pass
+print("net checks done")
+EOF
+      `);
+      const result = await runSandboxed(backend, policy, program, args);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout, /LEAK/);
+      assert.match(result.stdout, /net checks done/);
+      assert.equal(accepted, 0);
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "wrap() stops a bounded fork bomb at maxProcesses and the host is fine",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const marker = `${4000 + Math.floor(Math.random() * 1000)}.4321`;
+    const maxProcesses = 40;
+    const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths], maxProcesses });
+    const script = `
+import os, sys
+started = 0
+try:
+    for _ in range(5000):
+        pid = os.fork()
+        if pid == 0:
+            os.execv("/bin/sleep", ["sleep", "${marker}"])
+        started += 1
+except OSError as error:
+    print(f"fork refused after {started}: {type(error).__name__}", flush=True)
+    sys.exit(3)
+print(f"started all {started}", flush=True)
+`;
+    let duringRun = -1;
+    const result = await runSandboxed(backend, policy, python.exe, ["-c", script], {
+      timeoutMs: 60_000,
+      afterRun: () => duringRun = processesMatching(marker).length,
+    });
+    assert.equal(result.code, 3, result.stdout + result.stderr);
+    const started = Number(/fork refused after (\d+)/.exec(result.stdout)?.[1]);
+    // The script itself is one of its maxProcesses.
+    assert.equal(started, maxProcesses - 1, result.stdout);
+    assert.equal(result.usage.processLimitHit, true);
+    // The pid namespace died with the script, and close() emptied the cgroup.
+    assert.equal(duringRun, 0);
+    assert.deepEqual(processesMatching(marker), []);
+    await hostIsFine();
+  },
+});
+
+Deno.test({
+  name: "wrap() kills an allocation beyond memoryBytes",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const memoryBytes = 64 * 1024 * 1024;
+    const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths], memoryBytes });
+    const script = `
+import sys
+print("start", flush=True)
+block = b"x" * (${memoryBytes} * 4)
+print("allocated", len(block), flush=True)
+`;
+    const result = await runSandboxed(backend, policy, python.exe, ["-c", script], {
+      timeoutMs: 60_000,
+    });
+    assert.match(result.stdout, /start/);
+    assert.doesNotMatch(result.stdout, /allocated/);
+    assert.notEqual(result.code, 0);
+    assert.equal(result.usage.memoryLimitHit, true);
+    assert.ok((result.usage.peakMemoryBytes ?? 0) <= memoryBytes);
+    await hostIsFine();
+  },
+});
+
+Deno.test({
+  name: "wrap() leaves no daemon behind after close()",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const marker = `${6000 + Math.floor(Math.random() * 1000)}.1234`;
+    const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths] });
+    const [program, args] = bash(`
+      setsid sleep ${marker} </dev/null >/dev/null 2>&1 &
+      (setsid nohup sleep ${marker} </dev/null >/dev/null 2>&1 &) &
+      ${python.exe} -c '
+import os, signal
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sleep", ["sleep", "${marker}"])
+'
+      sleep 0.2
+      echo "daemons: $(pgrep -c -f ${marker} || true)"
+    `);
+    const result = await runSandboxed(backend, policy, program, args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /daemons: [1-9]/);
+    assert.deepEqual(processesMatching(marker), []);
+    await hostIsFine();
+  },
+});
+
+Deno.test({
+  name: "wrap() reaches a granted host through the proxy, and only that host",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const upstream = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (request) => new Response(`hello from upstream ${new URL(request.url).pathname}`),
+    );
+    const upstreamPort = upstream.addr.port;
+    const connected: string[] = [];
+    const granted = new BubblewrapBackend({
+      connect(host, port) {
+        connected.push(`${host}:${port}`);
+        if (host !== "api.example.test") throw new Error(`no route to ${host}`);
+        return Deno.connect({ hostname: "127.0.0.1", port: upstreamPort });
+      },
+    });
+    try {
+      const policy = policyFor(layout, {
+        read: [layout.granted, ...python.readPaths],
+        network: ["api.example.test"],
+      });
+      const script = `
+import os, socket, urllib.request, urllib.error
+print("proxy env:", os.environ["HTTPS_PROXY"], repr(os.environ["NO_PROXY"]))
+print(urllib.request.urlopen("http://api.example.test/via-get", timeout=10).read().decode())
+try:
+    urllib.request.urlopen("http://other.example.test/", timeout=10)
+    print("LEAK: other host")
+except urllib.error.HTTPError as error:
+    print("other host refused:", error.code)
+sock = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+sock.sendall(b"CONNECT api.example.test:443 HTTP/1.1\\r\\nHost: api.example.test:443\\r\\n\\r\\n")
+print("connect:", sock.recv(200).decode().splitlines()[0])
+sock.sendall(b"GET /via-connect HTTP/1.1\\r\\nHost: api.example.test\\r\\nConnection: close\\r\\n\\r\\n")
+data = b""
+while chunk := sock.recv(4096):
+    data += chunk
+print(data.decode().splitlines()[-1])
+try:
+    socket.create_connection(("127.0.0.1", ${upstreamPort}), timeout=2)
+    print("LEAK: direct loopback")
+except OSError:
+    print("direct loopback refused")
+`;
+      const wrapped = await granted.wrap(
+        { program: python.exe, args: ["-c", script], env: BASE_ENV, cwd: layout.work },
+        policy,
+      );
+      const socketDir = wrapped.spec.args.find((arg) =>
+        arg.includes("/proxy") && arg.startsWith("/tmp/capibara-sbx-")
+      );
+      let result: ExecResult;
+      try {
+        result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      } finally {
+        await wrapped.close();
+      }
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout, /LEAK/);
+      assert.match(result.stdout, /proxy env: http:\/\/127\.0\.0\.1:3128 ''/);
+      assert.match(result.stdout, /hello from upstream \/via-get/);
+      assert.match(result.stdout, /other host refused: 403/);
+      assert.match(result.stdout, /connect: HTTP\/1\.1 200 Connection established/);
+      assert.match(result.stdout, /hello from upstream \/via-connect/);
+      assert.match(result.stdout, /direct loopback refused/);
+      assert.deepEqual(connected, ["api.example.test:80", "api.example.test:443"]);
+      // close() stopped the proxy and removed its private directory.
+      assert.ok(socketDir);
+      await assert.rejects(() => Deno.stat(socketDir));
+    } finally {
+      await upstream.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name: "wrap() refuses to grant the root, /proc or /sys",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    for (const read of [["/"], ["/proc/1"], ["/sys/fs/cgroup"]]) {
+      await assert.rejects(
+        () =>
+          backend.wrap(
+            { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+            policyFor(layout, { read }),
+          ),
+        ValidationError,
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "wrap() start-up overhead of `true` (measured, logged)",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const rounds = 10;
+    let direct = 0;
+    let wrappedTotal = 0;
+    for (let i = 0; i < rounds; i++) {
+      const started = performance.now();
+      await execCommand({ program: "true", args: [], env: BASE_ENV, cwd: layout.work }, {
+        timeoutMs: 10_000,
+      });
+      direct += performance.now() - started;
+      const beforeWrap = performance.now();
+      const wrapped = await backend.wrap(
+        { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+        policyFor(layout),
+      );
+      const result = await execCommand(wrapped.spec, { timeoutMs: 10_000 });
+      await wrapped.close();
+      wrappedTotal += performance.now() - beforeWrap;
+      assert.equal(result.code, 0, result.stderr);
+    }
+    console.log(
+      `true: direct ${(direct / rounds).toFixed(1)} ms, ` +
+        `sandboxed (wrap + run + close) ${(wrappedTotal / rounds).toFixed(1)} ms`,
+    );
+  },
+});
