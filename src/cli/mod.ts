@@ -7,10 +7,12 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.ts";
 import { clearCommand } from "./clear.ts";
+import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
 import { runCommand } from "./run.ts";
 import { showCommand } from "./show.ts";
+import { verifyCommand } from "./verify.ts";
 
 /** Runs the CLI with `args` (without the program name) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -33,6 +35,8 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(listCommand(setExit))
     .addCommand(showCommand(setExit))
     .addCommand(clearCommand(setExit))
+    .addCommand(verifyCommand(setExit))
+    .addCommand(doctorCommand(setExit))
     .addHelpText(
       "after",
       `

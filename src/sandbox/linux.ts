@@ -650,6 +650,78 @@ function checkGrant(path: string, what: string): void {
   }
 }
 
+async function realPathOrNull(path: string): Promise<string | null> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The policy's binds. Parents come before children, so a nested grant overrides its parent's
+ * mode; `protect` comes last so it wins inside writable grants.
+ *
+ * Symlinks: bwrap follows a bind's source on the host. A symlink a script planted in a writable
+ * directory during an earlier run must not become a window on the host in the next one, so a
+ * writable path must be resolved, a read path inside a writable grant must be resolved, and a
+ * protect path that is (or goes through) a symlink is skipped (the sandbox then sees the symlink,
+ * which leads nowhere inside).
+ */
+async function policyArgs(policy: SandboxPolicy, features?: BwrapFeatures): Promise<string[]> {
+  const writable = [...policy.write, policy.tmpDir];
+  const binds = new Map<string, "ro" | "rw">();
+  /** Host path each bind shows, for masking sensitive files below it. */
+  const sources = new Map<string, string>();
+  for (const path of [...policy.read, policy.workdir]) {
+    const real = await realPathOrNull(path);
+    if (real === null) continue;
+    if (real !== path && writable.some((dir) => isInside(path, dir))) {
+      throw new ValidationError(
+        `Refusing to grant "${path}": it leads to "${real}" through a symlink in a writable path`,
+      );
+    }
+    binds.set(path, "ro");
+    sources.set(path, real);
+  }
+  for (const path of writable) {
+    const real = await realPathOrNull(path);
+    if (real !== path) {
+      throw new ValidationError(
+        `Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`,
+      );
+    }
+    binds.set(path, "rw");
+    sources.set(path, real);
+  }
+  const args: string[] = [];
+  const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
+  for (const [path, mode] of ordered) {
+    args.push(mode === "ro" ? "--ro-bind-try" : "--bind", path, path);
+  }
+  for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
+    // Only inside writable grants: elsewhere a bind would make a protected path readable.
+    if (!writable.some((dir) => isInside(path, dir))) continue;
+    if ((await realPathOrNull(path)) !== path) continue;
+    args.push("--ro-bind", path, path);
+  }
+  for (const [path, source] of sources) {
+    for (const sensitive of SENSITIVE_PATHS) {
+      if (!isInside(sensitive, source)) continue;
+      const info = await lstatOrNull(sensitive);
+      if (!info) continue;
+      const inside = path + sensitive.slice(source.length);
+      if (info.isDirectory) {
+        args.push("--tmpfs", inside);
+        if (features?.remountRo) args.push("--remount-ro", inside);
+      } else {
+        args.push("--ro-bind", "/dev/null", inside);
+      }
+    }
+  }
+  return args;
+}
+
 function fakeEtc(uid: number, gid: number, home: string): Record<string, string> {
   return {
     passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n` +
@@ -790,32 +862,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (probe.features?.size) args.push("--size", String(Math.floor(policy.memoryBytes)));
       args.push("--tmpfs", "/tmp");
 
-      // The policy: parents before children, so a nested grant overrides its parent's mode.
-      const binds = new Map<string, "ro" | "rw">();
-      for (const path of [...policy.read, policy.workdir]) binds.set(path, "ro");
-      for (const path of [...policy.write, policy.tmpDir]) binds.set(path, "rw");
-      const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
-      for (const [path, mode] of ordered) {
-        args.push(mode === "ro" ? "--ro-bind-try" : "--bind", path, path);
-      }
-      const writable = [...policy.write, policy.tmpDir];
-      for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
-        // Only inside writable grants: elsewhere a bind would make a protected path readable.
-        if (!writable.some((dir) => isInside(path, dir))) continue;
-        if (await lstatOrNull(path)) args.push("--ro-bind", path, path);
-      }
-      const granted = [...binds.keys()];
-      for (const path of SENSITIVE_PATHS) {
-        if (!granted.some((dir) => isInside(path, dir))) continue;
-        const info = await lstatOrNull(path);
-        if (!info) continue;
-        if (info.isDirectory) {
-          args.push("--tmpfs", path);
-          if (probe.features?.remountRo) args.push("--remount-ro", path);
-        } else {
-          args.push("--ro-bind", "/dev/null", path);
-        }
-      }
+      args.push(...await policyArgs(policy, probe.features));
 
       const env: Record<string, string> = {
         ...spec.env,

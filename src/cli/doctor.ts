@@ -1,0 +1,118 @@
+/**
+ * `capibara doctor`: what works on this machine, and why not.
+ *
+ * @module
+ */
+import { Command } from "@commander-js/extra-typings";
+import { Capibara } from "../capibara.ts";
+import { BubblewrapBackend } from "../sandbox/linux.ts";
+import { platformBackend } from "../sandbox/mod.ts";
+import { printJson, reportError } from "./output.ts";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function version(cmd: string, args: string[]): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    if (!out.success) return undefined;
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    return text.trim().split("\n")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs every check. */
+export async function doctorChecks(): Promise<Check[]> {
+  const checks: Check[] = [];
+  checks.push({
+    name: "deno",
+    ok: true,
+    detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
+  });
+  const python = await version("python3", ["--version"]);
+  checks.push({
+    name: "python3",
+    ok: python !== undefined,
+    detail: python ?? "not found",
+    fix: python ? undefined : "Install Python 3.9+ with the venv module",
+  });
+  const bash = await version("bash", ["--version"]);
+  checks.push({ name: "bash", ok: bash !== undefined, detail: bash ?? "not found" });
+
+  const backend = platformBackend();
+  if (!backend) {
+    checks.push({
+      name: "sandbox",
+      ok: false,
+      detail: `no backend for ${Deno.build.os}: Python and bash scripts need --no-sandbox`,
+    });
+  } else {
+    const availability = await backend.available();
+    checks.push({
+      name: `sandbox (${backend.name})`,
+      ok: availability.ok,
+      detail: availability.ok ? "works" : availability.reason ?? "unavailable",
+      fix: availability.fix,
+    });
+    if (backend instanceof BubblewrapBackend && availability.ok) {
+      const limits = await backend.describeLimits();
+      checks.push({
+        name: "limits",
+        ok: limits.processesEffective,
+        detail: limits.summary,
+      });
+      const proxy = await backend.proxyAvailable();
+      checks.push({
+        name: "network proxy (socat)",
+        ok: proxy.ok,
+        detail: proxy.ok ? "granted hosts reachable through the proxy" : proxy.reason ?? "",
+        fix: proxy.fix,
+      });
+    }
+  }
+  const env = Deno.env.toObject();
+  const base = env.CAPIBARA_BASE_URL ?? env.OPENAI_BASE_URL;
+  const key = env.CAPIBARA_API_KEY ?? env.OPENAI_API_KEY;
+  checks.push({
+    name: "generator",
+    ok: base !== undefined || key !== undefined,
+    detail: base || key
+      ? `${base ?? "https://api.openai.com/v1"} (model ${env.CAPIBARA_MODEL ?? "gpt-4o-mini"})`
+      : "not configured: cached scripts run, new requests fail",
+    fix: base || key ? undefined : "Set CAPIBARA_BASE_URL and/or CAPIBARA_API_KEY",
+  });
+  const cb = new Capibara();
+  const store = await cb.store();
+  checks.push({ name: "store", ok: true, detail: store.scripts });
+  checks.push({ name: "cache", ok: true, detail: cb.cacheDir });
+  return checks;
+}
+
+/** The `doctor` subcommand. */
+export function doctorCommand(setExit: (code: number) => void) {
+  return new Command("doctor")
+    .description("Report which sandbox backend, interpreters and generator work on this machine")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (opts) => {
+      const json = opts.json ?? false;
+      try {
+        const checks = await doctorChecks();
+        if (json) {
+          printJson({ checks });
+          return;
+        }
+        for (const c of checks) {
+          console.log(`${c.ok ? "✓" : "✗"} ${c.name.padEnd(24)} ${c.detail}`);
+          if (!c.ok && c.fix) console.log(`  ${"".padEnd(24)} fix: ${c.fix}`);
+        }
+      } catch (error) {
+        setExit(reportError(error, json));
+      }
+    });
+}

@@ -1,0 +1,102 @@
+/**
+ * `capibara verify`: integrity and contract/static checks of stored scripts.
+ *
+ * @module
+ */
+import { Command } from "@commander-js/extra-typings";
+import { join } from "node:path";
+import { Capibara } from "../capibara.ts";
+import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
+import { checkBundle, ContractViolation } from "../generate/parse.ts";
+import type { Entry } from "../store.ts";
+import { printJson, reportError } from "./output.ts";
+
+/** The verdict on one stored script. */
+export interface Verdict {
+  fingerprint: string;
+  ok: boolean;
+  integrity: string;
+  checks: string;
+}
+
+/** Checks one entry: file hashes, then the generation contract and the static checks. */
+export async function verifyEntry(
+  entry: Entry,
+  verify: (e: Entry) => Promise<void>,
+): Promise<{ verdict: Verdict; error?: CapibaraError }> {
+  const m = entry.manifest;
+  let integrity = "ok";
+  let checks = "ok";
+  let error: CapibaraError | undefined;
+  try {
+    await verify(entry);
+  } catch (e) {
+    if (!(e instanceof CapibaraError)) throw e;
+    integrity = e.message;
+    error = e;
+  }
+  try {
+    const script = await Deno.readTextFile(join(entry.dir, m.entry));
+    await checkBundle({
+      language: m.language,
+      script,
+      requirements: m.deps,
+      outputs: m.outputs,
+      aliases: m.aliases,
+      needs: m.needs,
+      readme: "",
+    }, { language: m.language });
+  } catch (e) {
+    if (!(e instanceof ContractViolation) && !(e instanceof Deno.errors.NotFound)) throw e;
+    checks = e instanceof ContractViolation ? e.reason : `${m.entry} is missing`;
+    error ??= new TemplateError(`Stored script "${m.fingerprint}" fails its checks: ${checks}`, {
+      hint: "Regenerate it with capibara run --refresh, or fix it and review the change",
+    });
+  }
+  return { verdict: { fingerprint: m.fingerprint, ok: !error, integrity, checks }, error };
+}
+
+/** The `verify` subcommand. */
+export function verifyCommand(setExit: (code: number) => void) {
+  return new Command("verify")
+    .description(
+      "Check stored scripts: file hashes against the manifest, the generation contract, and the " +
+        "static checks (imports, shell execution, credential reads, hard-coded secrets…)",
+    )
+    .argument("[fingerprint]", "a fingerprint or unique prefix; omit to check every script")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (prefix, opts) => {
+      const json = opts.json ?? false;
+      try {
+        const store = await new Capibara().store();
+        const entries = prefix === undefined
+          ? (await store.list()).entries
+          : [(await store.lookup(await store.resolve(prefix)))!];
+        const verdicts: Verdict[] = [];
+        let worst: CapibaraError | undefined;
+        for (const entry of entries) {
+          const { verdict, error } = await verifyEntry(entry, (e) => store.verify(e));
+          verdicts.push(verdict);
+          if (error && (!worst || error instanceof IntegrityError)) worst = error;
+        }
+        if (json) {
+          printJson({ ok: !worst, scripts: verdicts });
+        } else {
+          for (const v of verdicts) {
+            console.log(`${v.ok ? "✓" : "✗"} ${v.fingerprint}`);
+            if (v.integrity !== "ok") console.log(`    integrity: ${v.integrity}`);
+            if (v.checks !== "ok") {
+              console.log(`    checks: ${v.checks.split("\n").join("\n      ")}`);
+            }
+          }
+          if (verdicts.length === 0) console.log("No cached scripts to verify");
+        }
+        if (worst) {
+          if (!json) console.error(`error[${worst.type}]: ${worst.message.split("\n")[0]}`);
+          setExit(EXIT_CODES[worst.type]);
+        }
+      } catch (error) {
+        setExit(reportError(error, json));
+      }
+    });
+}
