@@ -157,6 +157,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "BubblewrapBackend.available() quotes bwrap's error when namespaces are refused",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capibara-fake-bwrap-" });
+    try {
+      const fake = `${dir}/bwrap`;
+      await Deno.writeTextFile(
+        fake,
+        '#!/bin/sh\nif [ "$1" = --help ]; then echo "--cap-drop --disable-userns"; exit 0; fi\n' +
+          'echo "bwrap: No permissions to create new namespace" >&2; exit 1\n',
+      );
+      await Deno.chmod(fake, 0o755);
+      const availability = await new BubblewrapBackend({ bwrap: fake }).available();
+      assert.equal(availability.ok, false);
+      assert.match(availability.reason ?? "", /No permissions to create new namespace/);
+      assert.match(availability.fix ?? "", /unprivileged_userns_clone/);
+      assert.match(availability.fix ?? "", /apparmor_restrict_unprivileged_userns/);
+      assert.match(availability.fix ?? "", /--no-sandbox/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "wrap() hides the host: fake HOME, the real home, /etc/shadow, other users",
   ignore,
   async fn() {
@@ -499,6 +523,86 @@ except OSError:
     } finally {
       await upstream.shutdown();
     }
+  },
+});
+
+Deno.test({
+  name: "wrap() follows no symlink planted in a writable path, and masks shadow under granted /etc",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    // As if an earlier run had planted these in its output directory.
+    await Deno.symlink(`${layout.home}/.ssh/id_rsa`, `${layout.out}/.bashrc`);
+    await Deno.symlink(`${layout.home}/.ssh`, `${layout.out}/.capibara`);
+    const policy = policyFor(layout, {
+      read: [layout.granted, "/etc"],
+      protect: [`${layout.out}/.git`, `${layout.out}/.bashrc`, `${layout.out}/.capibara`],
+    });
+    const [program, args] = bash(`
+      try() { if "$@" >/dev/null 2>&1; then echo "LEAK: $*"; fi; }
+      try cat out/.bashrc
+      try ls out/.capibara/
+      try cat /etc/shadow
+      try cat /etc/gshadow
+      [ -z "$(ls -A /etc/ssl/private 2>/dev/null)" ] || echo "LEAK: /etc/ssl/private"
+      cat /etc/hostname >/dev/null && echo "etc readable"
+      echo done
+    `);
+    const result = await runSandboxed(backend, policy, program, args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /LEAK/);
+    assert.match(result.stdout, /etc readable/);
+    assert.match(result.stdout, /done/);
+
+    await Deno.symlink(`${layout.home}/.ssh/id_rsa`, `${layout.out}/input-link.csv`);
+    await assert.rejects(
+      () =>
+        backend.wrap(
+          { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+          policyFor(layout, { read: [`${layout.out}/input-link.csv`] }),
+        ),
+      ValidationError,
+    );
+  },
+});
+
+Deno.test({
+  name: "wrap() on timeout: execCommand kills the sandbox and close() leaves nothing behind",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const marker = `${7000 + Math.floor(Math.random() * 1000)}.5678`;
+    const [program, args] = bash(`
+      setsid sleep ${marker} </dev/null >/dev/null 2>&1 &
+      sleep ${marker}
+    `);
+    const result = await runSandboxed(backend, policyFor(layout), program, args, {
+      timeoutMs: 1_000,
+    });
+    assert.equal(result.timedOut, true);
+    assert.deepEqual(processesMatching(marker), []);
+  },
+});
+
+Deno.test({
+  name: "wrap() needs socat only when hosts are granted",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const noSocat = new BubblewrapBackend({ socat: "/nonexistent/socat" });
+    assert.equal((await noSocat.proxyAvailable()).ok, false);
+    await assert.rejects(
+      () =>
+        noSocat.wrap(
+          { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+          policyFor(layout, { network: ["api.example.test"] }),
+        ),
+      (error: unknown) =>
+        error instanceof PermissionError && /socat/.test(error.message) &&
+        /apt-get install socat/.test(error.hint),
+    );
+    const result = await runSandboxed(noSocat, policyFor(layout), "true", []);
+    assert.equal(result.code, 0, result.stderr);
   },
 });
 

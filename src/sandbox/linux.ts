@@ -299,7 +299,10 @@ async function systemArgs(): Promise<string[]> {
 }
 
 function namespaceArgs(probe: Probe): string[] {
-  const args = ["--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session"];
+  const args = ["--unshare-all", "--die-with-parent", "--new-session"];
+  // A setuid bwrap refuses --cap-drop from non-root users, and drops every capability for them
+  // anyway; everywhere else it is what keeps root's capabilities out of the sandbox.
+  if (probe.userns || Deno.uid() === 0) args.push("--cap-drop", "ALL");
   if (probe.userns) {
     args.push("--unshare-user");
     if (probe.features?.disableUserns) args.push("--disable-userns");
@@ -340,7 +343,11 @@ async function probeBwrap(bwrapOption?: string): Promise<Probe> {
     remountRo: text.includes("--remount-ro"),
   };
   const system = await systemArgs();
-  const layout = [...system, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "true"];
+  const layout = [
+    ...system,
+    ...["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"],
+    ...["--tmpfs", "/tmp", ...(features.remountRo ? ["--remount-ro", "/"] : []), "true"],
+  ];
   let firstError = "";
   for (const userns of [true, false]) {
     const probe: Probe = { bwrap, features, userns, availability: { ok: true } };
@@ -748,11 +755,13 @@ function fakeEtc(uid: number, gid: number, home: string): Record<string, string>
  * ```
  */
 export class BubblewrapBackend implements SandboxBackend {
+  /** The backend's name, as `capibara doctor` prints it. */
   readonly name: string = "bubblewrap";
   #options: BubblewrapOptions;
   #probe?: Promise<Probe>;
   #plan?: Promise<CgroupPlan>;
 
+  /** A backend; nothing is probed until {@linkcode available} or {@linkcode wrap}. */
   constructor(options: BubblewrapOptions = {}) {
     this.#options = options;
   }

