@@ -23,6 +23,7 @@ import {
   protectedPaths,
   resolveGrantedPaths,
 } from "./sandbox/policy.ts";
+import type { LinuxWrappedCommand } from "./sandbox/linux.ts";
 import type { SandboxPolicy, WrappedCommand } from "./sandbox/types.ts";
 import {
   type Bundle,
@@ -154,7 +155,7 @@ export class Capibara {
     const timeoutSeconds = options.timeout ?? this.#options.timeout ?? config.timeout ??
       DEFAULTS.timeoutSeconds;
     const grants = mergeGrants(config.allow, this.#options.allow, options.allow);
-    const { exec, writeDirs } = await this.#execute(
+    const { exec, writeDirs, limits } = await this.#execute(
       store,
       entry,
       context,
@@ -162,7 +163,7 @@ export class Capibara {
       timeoutSeconds,
       options.signal,
     );
-    const output = parseScriptOutput(exec, timeoutSeconds);
+    const output = parseScriptOutput(exec, timeoutSeconds, limits);
     const artifacts = await checkArtifacts(output.artifacts, this.cwd, writeDirs);
     const selected = applySelect(output, entry.manifest, options.select);
     return {
@@ -255,7 +256,7 @@ export class Capibara {
     grants: Grants,
     timeoutSeconds: number,
     signal: AbortSignal | undefined,
-  ): Promise<{ exec: ExecResult; writeDirs: string[] }> {
+  ): Promise<{ exec: ExecResult; writeDirs: string[]; limits?: LimitsHit }> {
     const { manifest, dir } = entry;
     const workdir = this.cwd;
     // Policy first: a path that leaves the workdir or a need not granted stops the run here.
@@ -294,6 +295,10 @@ export class Capibara {
         LANG: "C.UTF-8",
         LC_ALL: "C.UTF-8",
         TZ: "UTC",
+        // Threads count against the process limit: keep numeric libraries' pools modest.
+        OMP_NUM_THREADS: "4",
+        OPENBLAS_NUM_THREADS: "4",
+        MKL_NUM_THREADS: "4",
       };
       for (const name of allow.env) {
         const value = this.#env[name];
@@ -324,7 +329,15 @@ export class Capibara {
           maxOutputBytes: DEFAULTS.maxOutputBytes,
           signal,
         });
-        return { exec, writeDirs };
+        let limits: LimitsHit | undefined;
+        if (exec.code !== 0 && "usage" in wrapped && typeof wrapped.usage === "function") {
+          const usage = await (wrapped as LinuxWrappedCommand).usage();
+          limits = {
+            memory: usage.memoryLimitHit ? policy.memoryBytes : undefined,
+            processes: usage.processLimitHit ? policy.maxProcesses : undefined,
+          };
+        }
+        return { exec, writeDirs, limits };
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) {
           throw new PermissionError(`Cannot start "${wrapped.spec.program}": not found`, {
@@ -386,8 +399,18 @@ function entryFiles(manifest: Omit<Manifest, "files">, bundle: Bundle): Record<s
   return files;
 }
 
+/** Which sandbox limits a failed run hit (their values), as the backend measured them. */
+export interface LimitsHit {
+  memory?: number;
+  processes?: number;
+}
+
 /** Parses the script's final stdout line, turning every failure into an `ExecError`. */
-export function parseScriptOutput(exec: ExecResult, timeoutSeconds: number): ScriptOutput {
+export function parseScriptOutput(
+  exec: ExecResult,
+  timeoutSeconds: number,
+  limits?: LimitsHit,
+): ScriptOutput {
   const stderrTail = tail(exec.stderr);
   const details = { exit_code: exec.code, stderr: stderrTail };
   const withStderr = (text: string) => stderrTail ? `${text}\n${stderrTail}` : text;
@@ -419,6 +442,20 @@ export function parseScriptOutput(exec: ExecResult, timeoutSeconds: number): Scr
     } catch {
       problem = `its last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`;
     }
+  }
+  if (limits?.memory !== undefined) {
+    throw new ExecError(
+      withStderr(
+        `Script exceeded the memory limit of ${Math.round(limits.memory / 1024 ** 2)} MiB`,
+      ),
+      { hint: "Raise it with --memory <MiB> if the script really needs more", details },
+    );
+  }
+  if (exec.code !== 0 && limits?.processes !== undefined) {
+    throw new ExecError(
+      withStderr(`Script hit the process limit of ${limits.processes}`),
+      { hint: "Scripts may not start that many processes or threads", details },
+    );
   }
   if (exec.code !== 0) {
     const reason = parsed?.error ? `: ${parsed.error}` : "";

@@ -68,7 +68,11 @@ Deno.test("hostAllowed() refuses malformed hosts and never treats * as allow-all
 function startUpstream(): { port: number; close(): Promise<void> } {
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) => new Response(`upstream saw ${new URL(request.url).pathname}`),
+    (request) =>
+      new Response(
+        `upstream saw ${new URL(request.url).pathname}` +
+          (request.headers.has("proxy-connection") ? " with proxy headers" : ""),
+      ),
   );
   return { port: server.addr.port, close: () => server.shutdown() };
 }
@@ -119,6 +123,7 @@ Deno.test("startProxy() tunnels CONNECT and forwards absolute-URI GETs to grante
     );
     assert.match(get, /^HTTP\/1\.1 200/);
     assert.match(get, /upstream saw \/plain/);
+    assert.doesNotMatch(get, /with proxy headers/);
 
     const tunnel = await rawExchange(
       port,

@@ -7,6 +7,7 @@ import { valid as validPep440 } from "@renovatebot/pep440";
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
 import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./templates.ts";
+import { formatFindings, staticChecks } from "../sandbox/checks.ts";
 
 /** A reply that broke the generation contract. `reason` is sent back to the model. */
 export class ContractViolation extends Error {
@@ -246,7 +247,8 @@ function zodReason(issues: { path: PropertyKey[]; message: string }[]): string {
 /**
  * Validates a parsed reply against the generation contract, in order: reply format, language,
  * header block, header deps = requirements, pinned requirements, PEP 723 block (python), the
- * script compiles, and it handles `--context`, `--selftest` and `--dry-run`.
+ * script compiles, it handles `--context`, `--selftest` and `--dry-run`, and the static checks
+ * (`staticChecks`) find nothing.
  *
  * @throws {ContractViolation} on the first check that fails.
  */
@@ -331,6 +333,14 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
       `The script does not handle ${missing.join(", ")}: it must accept ` +
         `--context <json | @file.json>, --selftest and --dry-run`,
     );
+  }
+
+  const findings = await staticChecks(bundle, {
+    python: expected.python,
+    timeoutMs: expected.timeoutMs,
+  });
+  if (findings.length > 0) {
+    throw new ContractViolation(`static checks failed:\n${formatFindings(findings)}`);
   }
   return bundle;
 }

@@ -4,6 +4,8 @@
  * @module
  */
 import type { Language } from "../schema.ts";
+import { BashRuntime } from "./bash.ts";
+import { DenoRuntime } from "./deno.ts";
 import { PythonRuntime } from "./python.ts";
 import type { Runtime } from "./types.ts";
 
@@ -19,6 +21,12 @@ export function runtimeFor(language: Language, env: Env): Runtime {
     switch (language) {
       case "python":
         runtime = new PythonRuntime({ env });
+        break;
+      case "typescript":
+        runtime = new DenoRuntime({ env });
+        break;
+      case "bash":
+        runtime = new BashRuntime({ env });
         break;
       default:
         throw new Error(`No runtime for ${language} yet`);

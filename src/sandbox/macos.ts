@@ -34,6 +34,10 @@ const SYSTEM_READ = [
   "/opt/homebrew",
   "/usr/local",
   "/dev",
+  // /usr/bin/python3 is a shim that runs the Command Line Tools' (or Xcode's) interpreter.
+  "/Library/Developer/CommandLineTools",
+  "/Applications/Xcode.app/Contents/Developer",
+  "/private/var/select",
 ];
 
 /** Device files scripts may write (stdout redirections, `/dev/null`). */
@@ -68,6 +72,7 @@ export function sbplProfile(policy: SandboxPolicy, proxyPort?: number): string {
     "(allow process-fork)",
     "(allow process-exec)",
     "(allow signal (target same-sandbox))",
+    "(allow process-info* (target same-sandbox))",
     "(allow sysctl-read)",
     "(allow ipc-posix-shm)",
     "(allow ipc-posix-sem)",

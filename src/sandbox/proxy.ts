@@ -397,15 +397,18 @@ export function startProxy(options: ProxyOptions): RunningProxy {
     }
     const connect = options.connect ??
       ((h: string, p: number) => defaultConnect(h, p, verdict.exact === true, resolve));
+    const connecting = connect(host, port);
     try {
       const upstream = await withTimeout(
-        connect(host, port),
+        connecting,
         timeoutMs,
         `Timed out connecting to ${host}:${port}`,
       );
       log.push({ host, port, allowed: true });
       return upstream;
     } catch (error) {
+      // A connection that completes after the timeout is closed, not leaked.
+      connecting.then((late) => late.close(), () => {});
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof ProxyRefusal) {
         log.push({ host, port, allowed: false, reason });
