@@ -314,7 +314,9 @@ Deno.test("PythonRuntime.prepare() builds a set once for concurrent callers", as
   );
   assert.equal(building(progress).length, 1, progress.join("\n"));
   assert.equal(new Set(results.map(venvOf)).size, 1);
-  assert.deepEqual(await venvDirs(fx.cacheDir), [`py${PY_VERSION}-${venvKey(PY_VERSION, deps)}`]);
+  assert.deepEqual(await venvDirs(fx.cacheDir), [
+    `py${PY_VERSION}-${await venvKey(PY_VERSION, deps)}`,
+  ]);
 });
 
 Deno.test("PythonRuntime.prepare() builds a set once for concurrent processes", async () => {

@@ -551,7 +551,7 @@ async function readKey(path: string, key: string): Promise<number> {
 /** Kills every process of a cgroup directory until it is empty, then removes it. */
 async function destroyCgroup(dir: string): Promise<void> {
   await tryWrite(`${dir}/cgroup.kill`, "1");
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 500; attempt++) {
     const procs = (await readText(`${dir}/cgroup.procs`)) ?? "";
     const pids = procs.split("\n").filter(Boolean).map(Number);
     if (pids.length === 0) {
