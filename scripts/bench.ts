@@ -2,7 +2,8 @@
  * Benchmarks, measured in one run on this machine and printed as ratios:
  *
  * - a cache-hit `capibara run` vs. running the same cached script directly with its venv's python;
- * - the second environment request for an already-built requirement set.
+ * - the second environment request for an already-built requirement set;
+ * - the sandbox's cost: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`.
  *
  *   deno task bench [--runs N]
  *
@@ -70,11 +71,15 @@ try {
 
   const hits: number[] = [];
   const directs: number[] = [];
+  const unsandboxed: number[] = [];
+  const noSandbox = [...cli, "--no-sandbox"];
   for (let i = 0; i < RUNS; i++) {
-    // Interleaved so that machine noise hits both alike.
+    // Interleaved so that machine noise hits all alike.
     hits.push(await timed(Deno.execPath(), cli, work, env));
     directs.push(await timed(prepared.interpreter, direct, work, { ...env, ...prepared.env }));
+    unsandboxed.push(await timed(Deno.execPath(), noSandbox, work, env));
   }
+  const bare = median(unsandboxed);
   const hit = median(hits);
   const base = median(directs);
 
@@ -95,6 +100,11 @@ try {
   );
   console.log(
     `second environment request (already built): ${median(second).toFixed(2)} ms`,
+  );
+  console.log(
+    `sandbox: cache-hit run ${hit.toFixed(1)} ms vs. --no-sandbox ${bare.toFixed(1)} ms | ` +
+      `ratio ${(hit / bare).toFixed(2)}x | the sandbox adds ${(hit - bare).toFixed(1)} ms ` +
+      `(target < 30 ms)`,
   );
 } finally {
   await Deno.remove(work, { recursive: true });

@@ -273,16 +273,18 @@ export class Capibara {
     for (const d of paths.write) await Deno.mkdir(d, { recursive: true });
 
     const sandboxed = this.#options.sandbox !== false || manifest.language === "typescript";
-    const backend = sandboxed && manifest.language !== "typescript"
-      ? await requireBackend(manifest.language)
-      : undefined;
     if (!sandboxed) (this.#options.warn ?? console.error)(NO_SANDBOX_WARNING);
-
+    // The backend's probe and the environment's preparation are independent: overlap them.
     const runtime = runtimeFor(manifest.language, this.#env);
-    const prepared = await runtime.prepare(manifest, dir, {
-      cacheDir: this.cacheDir,
-      progress: this.#options.progress,
-    });
+    const [backend, prepared] = await Promise.all([
+      sandboxed && manifest.language !== "typescript"
+        ? requireBackend(manifest.language, this.cacheDir)
+        : undefined,
+      runtime.prepare(manifest, dir, {
+        cacheDir: this.cacheDir,
+        progress: this.#options.progress,
+      }),
+    ]);
     const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-run-" }));
     let wrapped: WrappedCommand | undefined;
     try {

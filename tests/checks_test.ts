@@ -95,8 +95,10 @@ Deno.test("staticChecks() flags python imports outside the template and the requ
 });
 
 Deno.test("staticChecks() allows python network modules only with needs.network", async () => {
-  const bad = await check("python", "import urllib.request\n");
+  const bad = await check("python", "import urllib.request\nfrom urllib import parse, request\n");
   assertFinding(bad, "network", 1, /urllib\.request.*needs\.network/);
+  assertFinding(bad, "network", 2, /urllib\.request.*needs\.network/);
+  assert.equal(bad.length, 2, describe(bad));
   assertClean(await check("python", "import urllib.request\n", { network: ["example.com"] }));
 });
 
@@ -105,6 +107,9 @@ Deno.test("staticChecks() flags eval and exec of non-literal arguments in python
   assertFinding(bad, "dynamic-code", 2, /eval\(\)/);
   assertFinding(await check("python", "exec(open('x').read())\n"), "dynamic-code", 1);
   assertClean(await check("python", 'x = eval("1+1")\nimport re\nre.compile(x)\n'));
+  // Literal code is analysed like the rest of the script.
+  const literal = await check("python", "import json\nexec(\"import os; os.system('ls')\")\n");
+  assertFinding(literal, "shell-execution", 2, /os\.system/);
 });
 
 Deno.test("staticChecks() flags dynamic imports of computed names in python", async () => {
@@ -224,12 +229,14 @@ Deno.test("staticChecks() flags process execution in typescript, not in comments
   const bad = await check(
     "typescript",
     'const out = new Deno.Command("ls").outputSync();\nDeno.run({ cmd: ["ls"] });\n' +
-      'import cp from "node:child_process";\nDeno.dlopen("libc.so.6", {});\n',
+      'import cp from "node:child_process";\nDeno.dlopen("libc.so.6", {});\n' +
+      "const { Command } = Deno;\n",
   );
   assertFinding(bad, "shell-execution", 1, /Deno\.Command/);
   assertFinding(bad, "shell-execution", 2, /Deno\.run/);
   assertFinding(bad, "shell-execution", 3, /node:child_process/);
   assertFinding(bad, "native-code", 4, /dlopen/);
+  assertFinding(bad, "shell-execution", 5, /Deno\.Command/);
   assertClean(
     await check(
       "typescript",
@@ -297,6 +304,7 @@ Deno.test("staticChecks() flags curl in bash without needs.network", async () =>
   const script = 'set -euo pipefail\ndata="$(curl -s https://example.com/x)"\n';
   assertFinding(await check("bash", script), "network", 2, /curl/);
   assertClean(await check("bash", script, { network: ["example.com"] }));
+  assertClean(await check("bash", "command -v curl >/dev/null || echo 'no curl'\n"));
   assertClean(
     await check("bash", '# curl is not needed\necho "no curl; here"\nprintf \'%s\' "wget"\n'),
   );

@@ -539,9 +539,10 @@ PATHLIKE = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.Pu
 PATH_METHODS = {"expanduser", "resolve", "absolute", "joinpath", "with_name", "with_suffix"}
 ENV_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}
 DYNAMIC_IMPORTS = {"__import__", "builtins.__import__", "importlib.import_module"}
+DYNAMIC_CODE = {"eval", "exec", "compile", "builtins.eval", "builtins.exec", "builtins.compile"}
 
 
-def analyse(source):
+def analyse(source, depth=0):
     out = {"imports": [], "calls": [], "strings": [], "env": []}
     try:
         tree = ast.parse(source, "script.py")
@@ -708,6 +709,13 @@ def analyse(source):
                 if target is not None and attr is not None:
                     out["calls"].append({"name": target + "." + attr, "line": line,
                                          "args_literal": False, "via": "getattr"})
+            if name in DYNAMIC_CODE and call["arg0"] is not None and depth < 3:
+                # Literal code is analysed too, its findings reported on the line of the call.
+                inner = analyse(call["arg0"], depth + 1)
+                for key in ("imports", "calls", "strings", "env"):
+                    for item in inner.get(key, []):
+                        item["line"] = line
+                        out[key].append(item)
     return out
 
 
@@ -1072,30 +1080,33 @@ function checkPythonImports(ctx: CheckContext, analysis: PyAnalysis): void {
       continue;
     }
     if (module === "") continue;
-    const candidates = entry.names && !entry.names.includes("*")
-      ? [module, ...entry.names.map((n) => `${module}.${n}`)]
-      : [module];
-    if (candidates.some((c) => dedicatedImportRule(ctx, c, line))) continue;
-    const ok = (set: Set<string>) =>
-      within(module, set) ||
-      (candidates.length > 1 && candidates.slice(1).every((c) => within(c, set)));
-    if (ok(allowed)) continue;
+    if (dedicatedImportRule(ctx, module, line)) continue;
+    if (within(module, allowed)) continue;
     if (provided.has((module.split(".")[0] ?? "").toLowerCase())) continue;
-    if (ok(network)) {
-      if (ctx.network) continue;
+    // `from urllib import parse` imports the submodule urllib.parse: check each name as one.
+    const units = entry.names && entry.names.length > 0 && !entry.names.includes("*")
+      ? entry.names.map((n) => `${module}.${n}`)
+      : [module];
+    for (const unit of units) {
+      if (within(unit, allowed)) continue;
+      if (within(unit, network)) {
+        if (!ctx.network) {
+          ctx.add(
+            "network",
+            `network access (import ${unit}) needs the hosts listed in needs.network`,
+            line,
+          );
+        }
+        continue;
+      }
       ctx.add(
-        "network",
-        `network access (import ${module}) needs the hosts listed in needs.network`,
+        "import",
+        `import of ${module} is not allowed: use the standard library modules of the ` +
+          `template, or add the package, pinned as "name==version", to requirements`,
         line,
       );
-      continue;
+      break;
     }
-    ctx.add(
-      "import",
-      `import of ${module} is not allowed: use the standard library modules of the template, ` +
-        `or add the package, pinned as "name==version", to requirements`,
-      line,
-    );
   }
 }
 
@@ -1196,6 +1207,12 @@ const TS_PATTERNS: readonly {
     rule: "shell-execution",
     message: (m) => `shell execution (Deno.${m[2]}) is not allowed`,
     on: "code",
+  },
+  {
+    pattern: /\{[^{}]*\b(Command|run|dlopen)\b[^{}]*\}\s*=\s*Deno\b/g,
+    rule: "shell-execution",
+    message: (m) => `shell execution (Deno.${m[1]}) is not allowed`,
+    on: "bare",
   },
   {
     pattern: /\bDeno\s*(?:\.\s*dlopen\b|\[\s*(["'`])dlopen\1)/g,
@@ -1440,6 +1457,8 @@ function checkBash(ctx: CheckContext): void {
         break;
       }
       if (BASH_ESCALATE.has(command)) checkBashCommand(ctx, command, [], line);
+      // `command -v curl` asks whether curl exists; it does not run it.
+      if (command === "command" && /^-[vV]$/.test(unquote(words[index + 1]?.[0] ?? ""))) break;
       index++;
       skip((w) => w.startsWith("-") || /^\w+=/.test(w) || (command === "timeout" && /^\d/.test(w)));
     }

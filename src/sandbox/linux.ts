@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import type { CommandSpec } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import { type ProxyConnect, type RunningProxy, startProxy } from "./proxy.ts";
@@ -38,6 +39,11 @@ export interface BubblewrapOptions {
   socat?: string;
   /** Upstream connector handed to the network proxy (tests route made-up names to fakes). */
   connect?: ProxyConnect;
+  /**
+   * A file remembering a successful probe across processes, so a cache-hit run does not start
+   * bwrap twice. It is trusted only for the same bwrap binary (path, size, mtime), kernel and uid.
+   */
+  probeCache?: string;
 }
 
 /** How one limit is enforced. */
@@ -767,8 +773,36 @@ export class BubblewrapBackend implements SandboxBackend {
   }
 
   #getProbe(): Promise<Probe> {
-    this.#probe ??= probeBwrap(this.#options.bwrap);
+    this.#probe ??= this.#cachedProbe();
     return this.#probe;
+  }
+
+  async #cachedProbe(): Promise<Probe> {
+    const file = this.#options.probeCache;
+    const keyOf = async (bwrap: string) => {
+      const info = await Deno.stat(bwrap);
+      return [bwrap, info.size, info.mtime?.getTime(), Deno.osRelease(), Deno.uid()].join("|");
+    };
+    if (file) {
+      try {
+        const saved = JSON.parse(await Deno.readTextFile(file)) as { key: string; probe: Probe };
+        if (saved.probe.bwrap && saved.key === await keyOf(saved.probe.bwrap)) return saved.probe;
+      } catch {
+        // absent, stale or unreadable: probe again
+      }
+    }
+    const probe = await probeBwrap(this.#options.bwrap);
+    if (file && probe.availability.ok && probe.bwrap) {
+      try {
+        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+        await Deno.mkdir(dirname(file), { recursive: true });
+        await Deno.writeTextFile(tmp, JSON.stringify({ key: await keyOf(probe.bwrap), probe }));
+        await Deno.rename(tmp, file);
+      } catch {
+        // a read-only cache only costs the next run a probe
+      }
+    }
+    return probe;
   }
 
   #getPlan(): Promise<CgroupPlan> {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { PermissionError } from "../errors.ts";
 import type { Language } from "../schema.ts";
 import { BubblewrapBackend } from "./linux.ts";
@@ -12,11 +13,16 @@ import type { Availability, SandboxBackend } from "./types.ts";
 let linux: BubblewrapBackend | undefined;
 let macos: SandboxExecBackend | undefined;
 
-/** The OS-level backend of this platform (bubblewrap on Linux, sandbox-exec on macOS), if any. */
-export function platformBackend(): SandboxBackend | undefined {
+/**
+ * The OS-level backend of this platform (bubblewrap on Linux, sandbox-exec on macOS), if any.
+ * With a cache directory, a successful probe is remembered there across processes.
+ */
+export function platformBackend(cacheDir?: string): SandboxBackend | undefined {
   switch (Deno.build.os) {
     case "linux":
-      return linux ??= new BubblewrapBackend();
+      return linux ??= new BubblewrapBackend({
+        probeCache: cacheDir ? join(cacheDir, "sandbox", "bwrap-probe.json") : undefined,
+      });
     case "darwin":
       return macos ??= new SandboxExecBackend();
     default:
@@ -30,8 +36,11 @@ export function confinementOf(language: Language): "deno-permissions" | "os" {
 }
 
 /** The backend for a script, or a `PermissionError` saying why none can run and what to do. */
-export async function requireBackend(language: Language): Promise<SandboxBackend> {
-  const backend = platformBackend();
+export async function requireBackend(
+  language: Language,
+  cacheDir?: string,
+): Promise<SandboxBackend> {
+  const backend = platformBackend(cacheDir);
   const availability: Availability = backend ? await backend.available() : {
     ok: false,
     reason: `no sandbox backend exists for ${Deno.build.os}`,
