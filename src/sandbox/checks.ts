@@ -9,10 +9,21 @@
  *   inside bubblewrap (no network, no host files but the interpreter's) when bwrap works here, else
  *   as `python3 -I` with an empty environment. Without any python, a token scan stands in.
  * - typescript: a token scan (comments and string contents are told apart from code, imports and
- *   a list of dangerous names are matched). Weaker than the python analysis: aliases
- *   (`const C = Deno.Command`) and computed property names are not followed.
+ *   a list of dangerous names are matched). Weaker than the python analysis: aliases of `Deno`
+ *   (`const d = Deno; d.Command`) and computed names (`Deno[name]`) are not followed.
  * - bash: a token scan that finds the command word of each simple command (after assignments,
- *   keywords and wrappers such as `env`, `xargs` or `sudo`) and checks its arguments.
+ *   keywords and wrappers such as `env`, `xargs` or `sudo`) and checks its arguments. Code built at
+ *   run time (`bash -c "$x"`) is not followed.
+ *
+ * Rules (the `rule` of a {@linkcode Finding}): `import` (python modules outside the template's
+ * list and the requirements; TS specifiers other than listed `node:` built-ins and pinned `npm:`
+ * requirements), `network` (network modules, calls or tools without `needs.network`),
+ * `shell-execution`, `native-code` (ctypes, `Deno.dlopen`), `dynamic-code` (eval/exec of computed
+ * code, `new Function`, bash `eval`), `dynamic-import`, `raw-socket`, `delete-outside` (deleting
+ * absolute, `..` or `~` paths), `credential-path`, `secret` (API-key-shaped literals, anywhere in
+ * the file), `env` (reads of variables not in `needs.env`), `remote-access`,
+ * `privilege-escalation`, `persistence`, `git-config`, `git-hooks`, `shell-startup`,
+ * `remote-code` (bash); `syntax` and `analysis` when the script cannot be analysed.
  *
  * @module
  */
@@ -764,7 +775,13 @@ async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
 }
 
 async function findOnPath(name: string): Promise<string | undefined> {
-  for (const dir of (Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+  let path = "/usr/local/bin:/usr/bin:/bin";
+  try {
+    path = Deno.env.get("PATH") ?? path;
+  } catch {
+    // no env permission: the default list
+  }
+  for (const dir of path.split(":")) {
     if (!dir) continue;
     try {
       const info = await Deno.stat(`${dir}/${name}`);
@@ -785,7 +802,13 @@ async function sandboxArgs(exe: string, prefix: string): Promise<string[]> {
   const args = ["--unshare-all", "--die-with-parent", "--new-session"];
   // Root keeps its capabilities inside the namespace unless dropped; a setuid bwrap refuses
   // --cap-drop from other users (and drops everything for them anyway).
-  if (Deno.uid() === 0) args.push("--cap-drop", "ALL");
+  let root = false;
+  try {
+    root = Deno.uid() === 0;
+  } catch {
+    // no sys permission: assume an ordinary user
+  }
+  if (root) args.push("--cap-drop", "ALL");
   args.push("--ro-bind", "/usr", "/usr");
   for (const path of ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
     const info = await lstatOrNull(path);
