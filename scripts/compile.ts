@@ -37,7 +37,7 @@ await Deno.mkdir(DIST, { recursive: true });
 const results: { target: string; ok: boolean; detail: string }[] = [];
 for (const target of requested()) {
   const output = join(DIST, `capibara-${target}${target.includes("windows") ? ".exe" : ""}`);
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { NO_COLOR: "1" };
   // DENORT_BIN describes the host's runtime only: never hand it to another target's build.
   if (denort && target === hostTarget) env.DENORT_BIN = denort;
   const out = await new Deno.Command(Deno.execPath(), {
@@ -62,7 +62,7 @@ for (const target of requested()) {
   } else {
     // deno's error: a headline, then "Caused by:" lines `N: …`; the download failure is the one
     // that says which URL it could not fetch.
-    const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim());
+    const lines = stderr.split("\n").map((l) => l.trim());
     const causes = lines.filter((l) => /^\d+: /.test(l)).map((l) => l.replace(/^\d+: /, ""));
     const last = (causes.find((l) => l.includes("request for url")) ?? causes.at(-1) ??
       lines.find((l) => l.startsWith("error:")) ?? "deno compile failed").slice(0, 300);
