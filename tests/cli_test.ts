@@ -8,6 +8,22 @@ import { bundleReply, pythonScript, startFakeLLM } from "./fake_llm.ts";
 import { runCli, snapshotTree } from "./helpers/cli.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 import { buildWheel } from "./helpers/wheel.ts";
+import { platformBackend } from "../src/sandbox/mod.ts";
+
+// Python scripts run inside the OS sandbox; without one they are refused, so their tests skip
+// here, visibly (CI installs bubblewrap, so nothing is skipped there).
+const backend = platformBackend();
+const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+if (!OS_SANDBOX) {
+  console.warn(
+    "SKIPPED: CLI tests that run Python scripts need bubblewrap (apt-get install bubblewrap)",
+  );
+}
+
+/** A test that runs a Python script through the CLI: skipped without the OS sandbox. */
+function sandboxTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: !OS_SANDBOX, fn });
+}
 
 const CACHE = await Deno.makeTempDir({ prefix: "capibara_cli_cache_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
@@ -37,56 +53,59 @@ interface ErrorDoc {
   error: { type: string; message: string; hint: string; exit_code: number };
 }
 
-Deno.test("capibara run generates once, then hits the cache; --refresh generates again", async () => {
-  await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({ replies: [bundleReply()] });
-  const args = ["run", "Echo the context back", "--context", '{"n": 1}', "--json"];
-  const first = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
-  assert.equal(first.code, 0, first.stderr);
-  const r1 = first.json as RunJson;
-  assert.equal(r1.status, "ok");
-  assert.equal(r1.cached, false);
-  assert.deepEqual(r1.output, { context: { n: 1 } });
-  assert.match(r1.fingerprint, /^fp_[0-9a-f]{32}$/);
-  assert.equal(llm.requests, 1);
+sandboxTest(
+  "capibara run generates once, then hits the cache; --refresh generates again",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const args = ["run", "Echo the context back", "--context", '{"n": 1}', "--json"];
+    const first = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(first.code, 0, first.stderr);
+    const r1 = first.json as RunJson;
+    assert.equal(r1.status, "ok");
+    assert.equal(r1.cached, false);
+    assert.deepEqual(r1.output, { context: { n: 1 } });
+    assert.match(r1.fingerprint, /^fp_[0-9a-f]{32}$/);
+    assert.equal(llm.requests, 1);
 
-  const dir = join(tmp.path, ".capibara", "scripts", r1.fingerprint);
-  const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
-  assert.equal(manifest.fingerprint, r1.fingerprint);
-  assert.equal(manifest.generator.kind, "openai");
-  assert.equal(manifest.template_version, "1.0.0");
-  assert.deepEqual(Object.keys(manifest.files).sort(), [
-    "README.md",
-    "requirements.txt",
-    "script.py",
-  ]);
-  for (const name of ["script.py", "requirements.txt", "README.md"]) {
-    assert.ok((await Deno.stat(join(dir, name))).isFile);
-  }
+    const dir = join(tmp.path, ".capibara", "scripts", r1.fingerprint);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(manifest.fingerprint, r1.fingerprint);
+    assert.equal(manifest.generator.kind, "openai");
+    assert.equal(manifest.template_version, "1.0.0");
+    assert.deepEqual(Object.keys(manifest.files).sort(), [
+      "README.md",
+      "requirements.txt",
+      "script.py",
+    ]);
+    for (const name of ["script.py", "requirements.txt", "README.md"]) {
+      assert.ok((await Deno.stat(join(dir, name))).isFile);
+    }
 
-  // Same request, other spelling: a hit, no request.
-  const second = await runCli(
-    ["run", "please echo   the CONTEXT back!", "--context", '{ "n" : 1 }', "--json"],
-    { cwd: tmp.path, env: envFor(llm.url) },
-  );
-  assert.equal(second.code, 0, second.stderr);
-  assert.equal((second.json as RunJson).cached, true);
-  assert.equal((second.json as RunJson).fingerprint, r1.fingerprint);
-  assert.equal(llm.requests, 1);
+    // Same request, other spelling: a hit, no request.
+    const second = await runCli(
+      ["run", "please echo   the CONTEXT back!", "--context", '{ "n" : 1 }', "--json"],
+      { cwd: tmp.path, env: envFor(llm.url) },
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal((second.json as RunJson).cached, true);
+    assert.equal((second.json as RunJson).fingerprint, r1.fingerprint);
+    assert.equal(llm.requests, 1);
 
-  const third = await runCli([...args, "--refresh"], { cwd: tmp.path, env: envFor(llm.url) });
-  assert.equal(third.code, 0, third.stderr);
-  assert.equal((third.json as RunJson).cached, false);
-  assert.equal(llm.requests, 2);
-  const refreshed = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
-  assert.equal(refreshed.revision, 2);
-  assert.deepEqual(refreshed.history.map((h: { reason: string }) => h.reason), [
-    "generated",
-    "refresh requested",
-  ]);
-});
+    const third = await runCli([...args, "--refresh"], { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal((third.json as RunJson).cached, false);
+    assert.equal(llm.requests, 2);
+    const refreshed = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(refreshed.revision, 2);
+    assert.deepEqual(refreshed.history.map((h: { reason: string }) => h.reason), [
+      "generated",
+      "refresh requested",
+    ]);
+  },
+);
 
-Deno.test("capibara run repairs a reply that breaks the contract twice", async () => {
+sandboxTest("capibara run repairs a reply that breaks the contract twice", async () => {
   await using tmp = await withTmpDir();
   const unpinned = bundleReply({ requirements: ["requests"], headerDeps: ["requests"] });
   const noSelftest = bundleReply({
@@ -113,7 +132,7 @@ Deno.test("capibara run: a reply that never meets the contract is a TemplateErro
   assert.deepEqual(await snapshotTree(join(tmp.path, ".capibara")), before);
 });
 
-Deno.test("capibara run: a failing script is an ExecError quoting its stderr", async () => {
+sandboxTest("capibara run: a failing script is an ExecError quoting its stderr", async () => {
   await using tmp = await withTmpDir();
   const body = 'sys.stderr.write("disk on fire\\n")\nsys.exit(3)';
   await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
@@ -129,17 +148,20 @@ Deno.test("capibara run: a failing script is an ExecError quoting its stderr", a
   assert.match(doc.error.message, /disk on fire/);
 });
 
-Deno.test("capibara run: a script reporting status error is an ExecError with its reason", async () => {
-  await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({
-    replies: [bundleReply({ body: 'raise ValueError("bad row 7")' })],
-  });
-  const res = await runCli(["run", "Fail politely"], { cwd: tmp.path, env: envFor(llm.url) });
-  assert.equal(res.code, 5);
-  assert.match(res.stderr, /error\[ExecError\]: .*bad row 7/);
-});
+sandboxTest(
+  "capibara run: a script reporting status error is an ExecError with its reason",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({
+      replies: [bundleReply({ body: 'raise ValueError("bad row 7")' })],
+    });
+    const res = await runCli(["run", "Fail politely"], { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(res.code, 5);
+    assert.match(res.stderr, /error\[ExecError\]: .*bad row 7/);
+  },
+);
 
-Deno.test("capibara run: a script breaking the output contract is an ExecError", async () => {
+sandboxTest("capibara run: a script breaking the output contract is an ExecError", async () => {
   await using tmp = await withTmpDir();
   await using llm = startFakeLLM({
     replies: [
@@ -190,103 +212,118 @@ Deno.test("capibara run: no generator configured on a miss is a ValidationError 
   assert.match(res.stderr, /CAPIBARA_BASE_URL/);
 });
 
-Deno.test("capibara run installs requirements from a wheelhouse; an unknown one is a DependencyError", async () => {
-  await using tmp = await withTmpDir();
-  const wheels = join(tmp.path, "wheels");
-  await Deno.mkdir(wheels);
-  await buildWheel(wheels, {
-    name: "capitest",
-    version: "1.2.3",
-    module: { "capitest.py": "ANSWER = 42\n" },
-  });
-  const work = join(tmp.path, "work");
-  await Deno.mkdir(work);
-  const pip = { PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels };
-  await using llm = startFakeLLM({
-    replies: (body) =>
-      JSON.stringify(body).includes("unknown")
-        ? bundleReply({ requirements: ["definitely-not-a-package==9.9.9"] })
-        : bundleReply({
-          requirements: ["capitest==1.2.3"],
-          imports: ["capitest"],
-          body: 'return {"output": {"answer": capitest.ANSWER}}',
-        }),
-  });
-  const ok = await runCli(["run", "Use capitest", "--json"], {
-    cwd: work,
-    env: envFor(llm.url, pip),
-  });
-  assert.equal(ok.code, 0, ok.stderr);
-  assert.deepEqual((ok.json as RunJson).output, { answer: 42 });
+sandboxTest(
+  "capibara run installs requirements from a wheelhouse; an unknown one is a DependencyError",
+  async () => {
+    await using tmp = await withTmpDir();
+    const wheels = join(tmp.path, "wheels");
+    await Deno.mkdir(wheels);
+    await buildWheel(wheels, {
+      name: "capitest",
+      version: "1.2.3",
+      module: { "capitest.py": "ANSWER = 42\n" },
+    });
+    const work = join(tmp.path, "work");
+    await Deno.mkdir(work);
+    const pip = { PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels };
+    await using llm = startFakeLLM({
+      replies: (body) =>
+        JSON.stringify(body).includes("unknown")
+          ? bundleReply({ requirements: ["definitely-not-a-package==9.9.9"] })
+          : bundleReply({
+            requirements: ["capitest==1.2.3"],
+            imports: ["capitest"],
+            body: 'return {"output": {"answer": capitest.ANSWER}}',
+          }),
+    });
+    const ok = await runCli(["run", "Use capitest", "--json"], {
+      cwd: work,
+      env: envFor(llm.url, pip),
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual((ok.json as RunJson).output, { answer: 42 });
 
-  const bad = await runCli(["run", "Use the unknown package", "--json"], {
-    cwd: work,
-    env: envFor(llm.url, pip),
-  });
-  assert.equal(bad.code, 3, bad.stderr);
-  const doc = bad.json as ErrorDoc;
-  assert.equal(doc.error.type, "DependencyError");
-  assert.match(doc.error.message, /definitely-not-a-package/);
-});
+    const bad = await runCli(["run", "Use the unknown package", "--json"], {
+      cwd: work,
+      env: envFor(llm.url, pip),
+    });
+    assert.equal(bad.code, 3, bad.stderr);
+    const doc = bad.json as ErrorDoc;
+    assert.equal(doc.error.type, "DependencyError");
+    assert.match(doc.error.message, /definitely-not-a-package/);
+  },
+);
 
-Deno.test("capibara run: 8 concurrent runs of one new request make 1 generation, 8 identical results", async () => {
-  await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({ replies: [{ content: bundleReply(), delayMs: 300 }] });
-  const runs = await Promise.all(
-    Array.from(
-      { length: 8 },
-      () =>
-        runCli(["run", "Echo the context", "--context", '{"k": "v"}', "--json"], {
-          cwd: tmp.path,
-          env: envFor(llm.url),
-        }),
-    ),
-  );
-  for (const r of runs) assert.equal(r.code, 0, r.stderr);
-  assert.equal(llm.requests, 1);
-  const results = runs.map((r) => {
-    const { duration_ms: _d, cached: _c, ...rest } = r.json as RunJson;
-    return rest;
-  });
-  for (const r of results) assert.deepEqual(r, results[0]);
-  assert.equal(runs.filter((r) => !(r.json as RunJson).cached).length, 1);
-  const entries = await Array.fromAsync(Deno.readDir(join(tmp.path, ".capibara", "scripts")));
-  assert.equal(entries.length, 1);
-});
+sandboxTest(
+  "capibara run: 8 concurrent runs of one new request make 1 generation, 8 identical results",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [{ content: bundleReply(), delayMs: 300 }] });
+    const runs = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          runCli(["run", "Echo the context", "--context", '{"k": "v"}', "--json"], {
+            cwd: tmp.path,
+            env: envFor(llm.url),
+          }),
+      ),
+    );
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.equal(llm.requests, 1);
+    const results = runs.map((r) => {
+      const { duration_ms: _d, cached: _c, ...rest } = r.json as RunJson;
+      return rest;
+    });
+    for (const r of results) assert.deepEqual(r, results[0]);
+    assert.equal(runs.filter((r) => !(r.json as RunJson).cached).length, 1);
+    const entries = await Array.fromAsync(Deno.readDir(join(tmp.path, ".capibara", "scripts")));
+    assert.equal(entries.length, 1);
+  },
+);
 
-Deno.test("capibara run --select resolves aliases, then raw, and lists missing keys", async () => {
-  await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({
-    replies: [bundleReply({
-      body: 'return {"output": {"titulo": "Mate", "precio": 12.5}, "raw": {"stock": 3}}',
-      aliases: { precio: "price", titulo: "title" },
-    })],
-  });
-  const res = await runCli(
-    ["run", "Fetch a product", "--select", "title,price,stock,colour", "--json"],
-    { cwd: tmp.path, env: envFor(llm.url) },
-  );
-  assert.equal(res.code, 0, res.stderr);
-  const r = res.json as RunJson;
-  assert.deepEqual(r.output, { title: "Mate", price: 12.5, stock: 3, colour: null });
-  assert.deepEqual(r.missing, ["colour"]);
-});
+sandboxTest(
+  "capibara run --select resolves aliases, then raw, and lists missing keys",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({
+      replies: [bundleReply({
+        body: 'return {"output": {"titulo": "Mate", "precio": 12.5}, "raw": {"stock": 3}}',
+        aliases: { precio: "price", titulo: "title" },
+      })],
+    });
+    const res = await runCli(
+      ["run", "Fetch a product", "--select", "title,price,stock,colour", "--json"],
+      { cwd: tmp.path, env: envFor(llm.url) },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const r = res.json as RunJson;
+    assert.deepEqual(r.output, { title: "Mate", price: 12.5, stock: 3, colour: null });
+    assert.deepEqual(r.missing, ["colour"]);
+  },
+);
 
-Deno.test("capibara run refuses a cached script edited behind its back (IntegrityError)", async () => {
-  await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({ replies: [bundleReply()] });
-  const first = await runCli(["run", "Echo it", "--json"], { cwd: tmp.path, env: envFor(llm.url) });
-  assert.equal(first.code, 0, first.stderr);
-  const fp = (first.json as RunJson).fingerprint;
-  const script = join(tmp.path, ".capibara", "scripts", fp, "script.py");
-  await Deno.writeTextFile(script, (await Deno.readTextFile(script)) + "\nimport os\n");
-  const res = await runCli(["run", "Echo it"], { cwd: tmp.path, env: envFor(llm.url) });
-  assert.equal(res.code, 8);
-  assert.match(res.stderr, /error\[IntegrityError\]: .*script\.py was modified/);
-  assert.equal(llm.requests, 1);
-});
+sandboxTest(
+  "capibara run refuses a cached script edited behind its back (IntegrityError)",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const first = await runCli(["run", "Echo it", "--json"], {
+      cwd: tmp.path,
+      env: envFor(llm.url),
+    });
+    assert.equal(first.code, 0, first.stderr);
+    const fp = (first.json as RunJson).fingerprint;
+    const script = join(tmp.path, ".capibara", "scripts", fp, "script.py");
+    await Deno.writeTextFile(script, (await Deno.readTextFile(script)) + "\nimport os\n");
+    const res = await runCli(["run", "Echo it"], { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(res.code, 8);
+    assert.match(res.stderr, /error\[IntegrityError\]: .*script\.py was modified/);
+    assert.equal(llm.requests, 1);
+  },
+);
 
-Deno.test("capibara list, show and clear manage the store", async () => {
+sandboxTest("capibara list, show and clear manage the store", async () => {
   await using tmp = await withTmpDir();
   await using llm = startFakeLLM({ replies: [bundleReply()] });
   const env = envFor(llm.url);
