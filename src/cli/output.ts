@@ -11,16 +11,9 @@ export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-/** Turns anything thrown into a taxonomy error (unknown failures keep their message). */
-export function asCapibaraError(error: unknown): CapibaraError | undefined {
-  if (error instanceof CapibaraError) return error;
-  return undefined;
-}
-
 /** Prints an error (human on stderr, or JSON on stdout) and returns the exit code. */
 export function reportError(error: unknown, json: boolean): number {
-  const known = asCapibaraError(error);
-  if (!known) {
+  if (!(error instanceof CapibaraError)) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     if (json) {
       printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 });
@@ -31,12 +24,12 @@ export function reportError(error: unknown, json: boolean): number {
     return 1;
   }
   if (json) {
-    printJson({ error: known.toJSON() satisfies ErrorJson });
+    printJson({ error: error.toJSON() satisfies ErrorJson });
   } else {
-    console.error(`error[${known.type}]: ${known.message}`);
-    if (known.hint) console.error(`hint: ${known.hint}`);
+    console.error(`error[${error.type}]: ${error.message}`);
+    if (error.hint) console.error(`hint: ${error.hint}`);
   }
-  return known.exitCode;
+  return error.exitCode;
 }
 
 /** A progress reporter: a spinner on stderr when it is a terminal, silent otherwise. */
