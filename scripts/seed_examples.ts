@@ -28,44 +28,33 @@ export interface ExampleRequest {
   readme: string;
 }
 
+/** The CSV summary, written in TypeScript (the demo) and in Python: one request, two languages. */
+const SALES_SUMMARY: Omit<ExampleRequest, "source" | "language"> = {
+  prompt: "Summarise the sales CSV: total revenue, units and revenue per region",
+  context: { input: "data/sales.csv", output: "out/summary.json" },
+  deps: [],
+  needs: { network: [], env: [] },
+  outputs: {
+    artifacts: "list[str]",
+    total_revenue: "float",
+    units: "int",
+    top_region: "str",
+  },
+  aliases: { revenue: "total_revenue" },
+  allow: { network: [], env: [], fs: { read: ["data/sales.csv"], write: ["out"] } },
+  readme:
+    "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to `output`.",
+};
+
 /** The examples' requests. The demo's prompt and context are those of `deno task demo`. */
 export const EXAMPLES: ExampleRequest[] = [
   {
+    ...SALES_SUMMARY,
     source: "sales_summary.ts",
-    prompt: "Summarise the sales CSV: total revenue, units and revenue per region",
-    context: { input: "data/sales.csv", output: "out/summary.json" },
     language: "typescript",
-    deps: [],
-    needs: { network: [], env: [] },
-    outputs: {
-      artifacts: "list[str]",
-      total_revenue: "float",
-      units: "int",
-      top_region: "str",
-    },
-    aliases: { revenue: "total_revenue" },
-    allow: { network: [], env: [], fs: { read: ["data/sales.csv"], write: ["out"] } },
-    readme: "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to " +
-      "`output`. Runs under Deno's own permissions: no system sandbox needed.",
+    readme: SALES_SUMMARY.readme + " Runs under Deno's own permissions: no system sandbox needed.",
   },
-  {
-    source: "sales_summary.py",
-    prompt: "Summarise the sales CSV: total revenue, units and revenue per region",
-    context: { input: "data/sales.csv", output: "out/summary.json" },
-    language: "python",
-    deps: [],
-    needs: { network: [], env: [] },
-    outputs: {
-      artifacts: "list[str]",
-      total_revenue: "float",
-      units: "int",
-      top_region: "str",
-    },
-    aliases: { revenue: "total_revenue" },
-    allow: { network: [], env: [], fs: { read: ["data/sales.csv"], write: ["out"] } },
-    readme:
-      "Reads `input` (CSV with region, units, unit_price) and writes a JSON summary to `output`.",
-  },
+  { ...SALES_SUMMARY, source: "sales_summary.py", language: "python" },
   {
     source: "video_concat.py",
     prompt: "Concatenate these videos with moviepy at 24fps",
