@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { PythonRuntime } from "../src/runtimes/python.ts";
-import { Store } from "../src/store.ts";
+import { Store } from "../src/store/store.ts";
 
 const RUNS = Number(Deno.args[Deno.args.indexOf("--runs") + 1]) || 15;
 const REPO = join(import.meta.dirname!, "..");

@@ -8,10 +8,10 @@
  */
 import { join } from "node:path";
 import { fingerprint } from "../src/fingerprint.ts";
-import { TEMPLATE_VERSION } from "../src/generate/templates.ts";
+import { TEMPLATE_VERSION } from "../src/contract/contract.ts";
 import { entryReadme } from "../src/readme.ts";
 import { ENTRY_FILES, type Language, type Manifest } from "../src/schema.ts";
-import { Store } from "../src/store.ts";
+import { Store } from "../src/store/store.ts";
 
 /** One hand-written example request. */
 export interface ExampleRequest {

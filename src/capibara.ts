@@ -5,11 +5,12 @@
  */
 import { join, resolve } from "node:path";
 import { cacheDirFrom, DEFAULTS, loadProjectConfig } from "./config.ts";
-import { ExecError, PermissionError, tail, ValidationError } from "./errors.ts";
+import { PermissionError, ValidationError } from "./errors.ts";
 import { execCommand, type ExecResult } from "./exec.ts";
+import { applySelect, type LimitsHit, parseScriptOutput } from "./run/result.ts";
 import { fingerprint as computeFingerprint } from "./fingerprint.ts";
-import type { Generator } from "./generate/openai.ts";
-import { TEMPLATE_VERSION } from "./generate/templates.ts";
+import type { Generator } from "./generate/types.ts";
+import { TEMPLATE_VERSION } from "./contract/contract.ts";
 import { entryReadme } from "./readme.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import { type Progress, scriptCommand } from "./runtimes/types.ts";
@@ -32,9 +33,8 @@ import {
   type Manifest,
   type Mode,
   type RunResult,
-  ScriptOutput,
 } from "./schema.ts";
-import { type Entry, findRoot, Store } from "./store.ts";
+import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
 export interface CapibaraOptions {
@@ -319,7 +319,7 @@ export class Capibara {
       const script = join(dir, manifest.entry);
       let spec;
       if (manifest.language === "typescript") {
-        const { denoCommand } = await import("./runtimes/deno.ts");
+        const { denoCommand } = await import("./sandbox/deno.ts");
         spec = denoCommand(prepared, script, contextFile, policy, env);
       } else {
         spec = scriptCommand(prepared, script, contextFile, { cwd: workdir, env });
@@ -399,126 +399,4 @@ function entryFiles(manifest: Omit<Manifest, "files">, bundle: Bundle): Record<s
     files["requirements.txt"] = bundle.requirements.map((r) => r + "\n").join("");
   }
   return files;
-}
-
-/** Which sandbox limits a failed run hit (their values), as the backend measured them. */
-export interface LimitsHit {
-  memory?: number;
-  processes?: number;
-}
-
-/** Parses the script's final stdout line, turning every failure into an `ExecError`. */
-export function parseScriptOutput(
-  exec: ExecResult,
-  timeoutSeconds: number,
-  limits?: LimitsHit,
-): ScriptOutput {
-  const stderrTail = tail(exec.stderr);
-  const details = { exit_code: exec.code, stderr: stderrTail };
-  const withStderr = (text: string) => stderrTail ? `${text}\n${stderrTail}` : text;
-  if (exec.timedOut) {
-    throw new ExecError(withStderr(`Script timed out after ${timeoutSeconds} s`), {
-      hint: "Raise the limit with --timeout <seconds>, or check the script for an endless loop",
-      details,
-    });
-  }
-  if (exec.cancelled) throw new ExecError("Script was cancelled", { details });
-  if (exec.outputTruncated) {
-    throw new ExecError(
-      withStderr(
-        `Script printed more than ${DEFAULTS.maxOutputBytes / 1024 ** 2} MiB: output was cut`,
-      ),
-      { hint: "Scripts should write large data to an output file, not stdout", details },
-    );
-  }
-  const last = exec.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "").at(-1);
-  let parsed: ScriptOutput | undefined;
-  let problem = "";
-  if (last === undefined) {
-    problem = "it printed nothing on stdout";
-  } else {
-    try {
-      const result = ScriptOutput.safeParse(JSON.parse(last));
-      if (result.success) parsed = result.data;
-      else problem = `its last line is not a status object (${result.error.issues[0]?.message})`;
-    } catch {
-      problem = `its last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`;
-    }
-  }
-  if (limits?.memory !== undefined) {
-    throw new ExecError(
-      withStderr(
-        `Script exceeded the memory limit of ${Math.round(limits.memory / 1024 ** 2)} MiB`,
-      ),
-      { hint: "Raise it with --memory <MiB> if the script really needs more", details },
-    );
-  }
-  if (exec.code !== 0 && limits?.processes !== undefined) {
-    throw new ExecError(
-      withStderr(`Script hit the process limit of ${limits.processes}`),
-      { hint: "Scripts may not start that many processes or threads", details },
-    );
-  }
-  if (exec.code !== 0) {
-    const reason = parsed?.error ? `: ${parsed.error}` : "";
-    const how = exec.signal ? `was killed by ${exec.signal}` : `exited with code ${exec.code}`;
-    throw new ExecError(withStderr(`Script ${how}${reason}`), {
-      hint: exec.signal === "SIGKILL"
-        ? "It may have hit the memory or process limit"
-        : "Read the stderr above; run it with --refresh to regenerate it if it is wrong",
-      details,
-    });
-  }
-  if (!parsed) {
-    throw new ExecError(withStderr(`Script broke the output contract: ${problem}`), {
-      hint: 'The last non-empty stdout line must be {"status": "ok", "artifacts": [], ' +
-        '"output": {}, "raw": {}}; regenerate it with --refresh',
-      details,
-    });
-  }
-  if (parsed.status === "error") {
-    throw new ExecError(withStderr(`Script reported an error: ${parsed.error ?? "no reason"}`), {
-      hint: "Check the context it was given",
-      details: { ...details, output: parsed.output, raw: parsed.raw },
-    });
-  }
-  return parsed;
-}
-
-/**
- * Keeps the selected keys of `output`. A key is looked up in `output`, then through the
- * manifest's aliases (`{"precio": "price"}`: the script's `precio` answers `price`), then in
- * `raw`; a key found nowhere is `null` and listed in `missing`.
- */
-export function applySelect(
-  result: ScriptOutput,
-  manifest: Pick<Manifest, "aliases">,
-  select: string[] | undefined,
-): { output: Record<string, unknown>; missing?: string[] } {
-  if (!select || select.length === 0) return { output: result.output };
-  const output: Record<string, unknown> = {};
-  const missing: string[] = [];
-  const sources = [result.output, result.raw];
-  for (const key of select) {
-    const names = [
-      key,
-      ...Object.entries(manifest.aliases).filter(([, canonical]) => canonical === key).map((
-        [alias],
-      ) => alias),
-    ];
-    let found = false;
-    for (const source of sources) {
-      const name = names.find((n) => Object.hasOwn(source, n));
-      if (name !== undefined) {
-        output[key] = source[name];
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      output[key] = null;
-      missing.push(key);
-    }
-  }
-  return missing.length > 0 ? { output, missing } : { output };
 }

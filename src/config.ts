@@ -7,7 +7,7 @@ import { join } from "node:path";
 import envPaths from "env-paths";
 import { ValidationError } from "./errors.ts";
 import { type Mode, ProjectConfig } from "./schema.ts";
-import { STORE_DIR } from "./store.ts";
+import { STORE_DIR } from "./store/store.ts";
 
 /** Defaults of every tunable. */
 export const DEFAULTS = {

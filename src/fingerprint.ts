@@ -8,9 +8,10 @@
  * @module
  */
 import canonicalize from "canonicalize";
-import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./generate/templates.ts";
+import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.ts";
 import type { Language, Mode } from "./schema.ts";
 import { ValidationError } from "./errors.ts";
+import { sha256 } from "./_hash.ts";
 
 /** The three hashes of a request. */
 export interface Fingerprint {
@@ -87,18 +88,6 @@ export function canonicalContext(context: unknown, mode: Mode = "strict"): strin
   return text;
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The hex sha256 of some bytes or text. */
-export async function sha256(data: string | Uint8Array): Promise<string> {
-  if (typeof data === "string") return await sha256Hex(data);
-  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Fingerprint a request. */
 export async function fingerprint(
   prompt: string,
@@ -115,9 +104,9 @@ export async function fingerprint(
   }
   const context_normalized = canonicalContext(context, options.mode);
   const [full, p, c] = await Promise.all([
-    sha256Hex([prompt_normalized, context_normalized, language, major].join("\n")),
-    sha256Hex(prompt_normalized),
-    sha256Hex(context_normalized),
+    sha256([prompt_normalized, context_normalized, language, major].join("\n")),
+    sha256(prompt_normalized),
+    sha256(context_normalized),
   ]);
   return {
     fingerprint: "fp_" + full.slice(0, 32),

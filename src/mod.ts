@@ -12,7 +12,8 @@
  *
  * @module
  */
-export { applySelect, Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
+export { Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
+export { applySelect } from "./run/result.ts";
 export {
   CapibaraError,
   type CapibaraErrorOptions,
@@ -33,10 +34,11 @@ export {
   type FingerprintOptions,
   normalizePrompt,
 } from "./fingerprint.ts";
-export {
-  type GenerateRequest,
-  type GenerateResult,
-  type Generator,
-  OpenAIGenerator,
-} from "./generate/openai.ts";
+export type {
+  GenerateOptions,
+  GenerateRequest,
+  GenerateResult,
+  Generator,
+} from "./generate/types.ts";
+export { OpenAIGenerator, type OpenAIGeneratorOptions } from "./generate/openai.ts";
 export type { Bundle, Language, Manifest, Mode, RunResult } from "./schema.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Bundle, Language } from "../src/schema.ts";
-import { type Finding, formatFindings, staticChecks } from "../src/sandbox/checks.ts";
-import { checkBundle, ContractViolation } from "../src/generate/parse.ts";
+import { type Finding, formatFindings, staticChecks } from "../src/contract/checks/mod.ts";
+import { checkBundle, ContractViolation } from "../src/contract/bundle.ts";
 import { bundleObject } from "./fake_llm.ts";
 
 interface Extra {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara, type CapibaraOptions } from "../src/capibara.ts";
 import { CapibaraError, ExecError, PermissionError, ValidationError } from "../src/errors.ts";
-import type { Generator } from "../src/generate/openai.ts";
+import type { Generator } from "../src/generate/types.ts";
 import type { Bundle, Language } from "../src/schema.ts";
 import { platformBackend } from "../src/sandbox/mod.ts";
 

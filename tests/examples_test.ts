@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXAMPLES, seedExamples } from "../scripts/seed_examples.ts";
-import { Store } from "../src/store.ts";
+import { Store } from "../src/store/store.ts";
 import { snapshotTree } from "./helpers/cli.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { NetworkError, TemplateError } from "../src/errors.ts";
-import { checkBundle, ContractViolation, extractJson } from "../src/generate/parse.ts";
+import { checkBundle, ContractViolation, extractJson } from "../src/contract/bundle.ts";
 import {
   DEFAULT_MODEL,
   generatorFromEnv,
@@ -8,13 +8,8 @@ import {
   OpenAIGenerator,
   type OpenAIGeneratorOptions,
 } from "../src/generate/openai.ts";
-import {
-  ALLOWED_IMPORTS,
-  replyJsonSchema,
-  systemPrompt,
-  TEMPLATE_VERSION,
-  userMessage,
-} from "../src/generate/templates.ts";
+import { replyJsonSchema, systemPrompt, userMessage } from "../src/generate/templates.ts";
+import { ALLOWED_IMPORTS, TEMPLATE_VERSION } from "../src/contract/contract.ts";
 import { bundleObject, bundleReply, pythonScript, startFakeLLM } from "./fake_llm.ts";
 
 const REQUEST = {

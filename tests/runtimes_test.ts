@@ -3,13 +3,8 @@ import { join } from "node:path";
 import { DependencyError } from "../src/errors.ts";
 import { execCommand, type ExecResult } from "../src/exec.ts";
 import { BashRuntime } from "../src/runtimes/bash.ts";
-import {
-  DENO_READY_MARKER,
-  denoCommand,
-  denoDirKey,
-  denoPermissionFlags,
-  DenoRuntime,
-} from "../src/runtimes/deno.ts";
+import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../src/runtimes/deno.ts";
+import { denoCommand, denoPermissionFlags } from "../src/sandbox/deno.ts";
 import { scriptCommand } from "../src/runtimes/types.ts";
 import type { SandboxPolicy } from "../src/sandbox/types.ts";
 import { type Language, Manifest, ScriptOutput } from "../src/schema.ts";

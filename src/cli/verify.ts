@@ -7,8 +7,8 @@ import { Command } from "@commander-js/extra-typings";
 import { join } from "node:path";
 import { Capibara } from "../capibara.ts";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
-import { checkBundle, ContractViolation } from "../generate/parse.ts";
-import type { Entry } from "../store.ts";
+import { checkBundle, ContractViolation } from "../contract/bundle.ts";
+import type { Entry } from "../store/store.ts";
 import { printJson, reportError } from "./output.ts";
 
 /** The verdict on one stored script. */

@@ -7,7 +7,7 @@
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { DependencyError, tail } from "../errors.ts";
-import { sha256 } from "../fingerprint.ts";
+import { sha256 } from "../_hash.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";

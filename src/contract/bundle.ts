@@ -6,8 +6,8 @@
 import { valid as validPep440 } from "@renovatebot/pep440";
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
-import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./templates.ts";
-import { formatFindings, staticChecks } from "../sandbox/checks.ts";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.ts";
+import { formatFindings, staticChecks } from "./checks/mod.ts";
 
 /** A reply that broke the generation contract. `reason` is sent back to the model. */
 export class ContractViolation extends Error {

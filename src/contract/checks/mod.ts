@@ -27,10 +27,10 @@
  *
  * @module
  */
-import type { Bundle } from "../schema.ts";
-import { execCommand } from "../exec.ts";
-import { tail } from "../errors.ts";
-import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../generate/templates.ts";
+import type { Bundle } from "../../schema.ts";
+import { execCommand } from "../../exec.ts";
+import { tail } from "../../errors.ts";
+import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.ts";
 
 /** One problem found in a script. */
 export interface Finding {

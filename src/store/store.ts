@@ -4,9 +4,9 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { IntegrityError, ValidationError } from "./errors.ts";
-import { sha256 } from "./fingerprint.ts";
-import { Manifest } from "./schema.ts";
+import { IntegrityError, ValidationError } from "../errors.ts";
+import { sha256 } from "../_hash.ts";
+import { Manifest } from "../schema.ts";
 
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";

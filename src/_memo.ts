@@ -1,0 +1,37 @@
+/**
+ * The one "compute once, share the promise, forget it on failure" helper.
+ *
+ * @module
+ */
+
+/**
+ * Memoises an async computation per key: concurrent and later callers share one promise; a
+ * rejected promise is dropped so the next call tries again (the user may fix what failed).
+ */
+export class Memo<K, V> {
+  readonly #pending = new Map<K, Promise<V>>();
+
+  /** The value of `key`, computing it with `compute` when not known (or after a failure). */
+  get(key: K, compute: () => Promise<V>): Promise<V> {
+    const known = this.#pending.get(key);
+    if (known) return known;
+    const promise = compute();
+    this.#pending.set(key, promise);
+    promise.catch(() => {
+      if (this.#pending.get(key) === promise) this.#pending.delete(key);
+    });
+    return promise;
+  }
+
+  /** Forgets `key` (or everything). */
+  clear(key?: K): void {
+    if (key === undefined) this.#pending.clear();
+    else this.#pending.delete(key);
+  }
+}
+
+/** A memo of one value: {@linkcode Memo} with a single key. */
+export function once<V>(compute: () => Promise<V>): () => Promise<V> {
+  const memo = new Memo<true, V>();
+  return () => memo.get(true, compute);
+}

@@ -1,0 +1,187 @@
+/**
+ * The generation contract's constants, a leaf every other module may import: the template
+ * version (its major part is in every fingerprint), the courtesy phrases fingerprints drop, the
+ * header block's markers, and the imports a script may use without asking.
+ *
+ * @module
+ */
+import type { Language } from "../schema.ts";
+
+/** Version of the template. Its major part is part of every fingerprint. */
+export const TEMPLATE_VERSION = "1.0.0";
+
+/** Words and phrases removed from prompts before fingerprinting. Part of the template. */
+export const COURTESY_PHRASES: readonly string[] = [
+  "please",
+  "pls",
+  "plz",
+  "kindly",
+  "thanks",
+  "thank you",
+  "thx",
+  "could you",
+  "can you",
+  "would you",
+  "will you",
+  "i would like you to",
+  "i'd like you to",
+];
+
+/** Comment leader of each language's header block. */
+export const COMMENT_LEADERS: Readonly<Record<Language, string>> = {
+  python: "#",
+  typescript: "//",
+  bash: "#",
+};
+
+/** First line of the header block, after the comment leader. */
+export const HEADER_START = "--- CAPIBARA ---";
+/** Last line of the header block, after the comment leader. */
+export const HEADER_END = "--- /CAPIBARA ---";
+
+/**
+ * Imports (python modules, TypeScript specifiers) or commands (bash) a script may use without
+ * asking, besides the packages in its `requirements`. For the static checks.
+ */
+export const ALLOWED_IMPORTS: Readonly<Record<Language, readonly string[]>> = {
+  python: [
+    "__future__",
+    "abc",
+    "argparse",
+    "array",
+    "base64",
+    "binascii",
+    "bisect",
+    "calendar",
+    "cmath",
+    "codecs",
+    "collections",
+    "collections.abc",
+    "colorsys",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "enum",
+    "errno",
+    "fnmatch",
+    "fractions",
+    "functools",
+    "glob",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "io",
+    "itertools",
+    "json",
+    "locale",
+    "logging",
+    "lzma",
+    "math",
+    "mimetypes",
+    "numbers",
+    "operator",
+    "os",
+    "os.path",
+    "pathlib",
+    "pprint",
+    "random",
+    "re",
+    "shutil",
+    "statistics",
+    "string",
+    "struct",
+    "sys",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "time",
+    "tomllib",
+    "traceback",
+    "types",
+    "typing",
+    "unicodedata",
+    "urllib.parse",
+    "uuid",
+    "warnings",
+    "xml.etree.ElementTree",
+    "zipfile",
+    "zlib",
+    "zoneinfo",
+  ],
+  typescript: [
+    "node:assert",
+    "node:buffer",
+    "node:crypto",
+    "node:events",
+    "node:fs",
+    "node:fs/promises",
+    "node:os",
+    "node:path",
+    "node:process",
+    "node:readline",
+    "node:stream",
+    "node:string_decoder",
+    "node:url",
+    "node:util",
+    "node:zlib",
+  ],
+  bash: [
+    "awk",
+    "basename",
+    "cat",
+    "cmp",
+    "cp",
+    "cut",
+    "date",
+    "diff",
+    "dirname",
+    "du",
+    "echo",
+    "env",
+    "expr",
+    "find",
+    "grep",
+    "gzip",
+    "head",
+    "jq",
+    "ls",
+    "md5sum",
+    "mkdir",
+    "mktemp",
+    "mv",
+    "paste",
+    "printf",
+    "readlink",
+    "realpath",
+    "rm",
+    "sed",
+    "seq",
+    "sha256sum",
+    "sort",
+    "stat",
+    "tail",
+    "tar",
+    "tee",
+    "touch",
+    "tr",
+    "uniq",
+    "wc",
+    "xargs",
+  ],
+};
+
+/**
+ * Imports that reach the network: allowed only when the script lists hosts in `needs.network`.
+ * For the static checks.
+ */
+export const NETWORK_IMPORTS: Readonly<Record<Language, readonly string[]>> = {
+  python: ["http.client", "socket", "ssl", "urllib.request"],
+  typescript: ["node:http", "node:https", "node:net", "node:tls"],
+  bash: ["curl", "wget"],
+};

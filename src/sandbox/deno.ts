@@ -1,0 +1,216 @@
+/**
+ * Deno's permission flags as a sandbox layer: a policy becomes `deno run` flags (never `-A`).
+ *
+ * @module
+ */
+import { isAbsolute } from "node:path";
+import { PermissionError } from "../errors.ts";
+import type { CommandSpec } from "../exec.ts";
+import type { PreparedRuntime } from "../runtimes/types.ts";
+import type { SandboxPolicy } from "./types.ts";
+
+/**
+ * Addresses a name admitted by a wildcard rule must never lead to (loopback, link-local,
+ * unspecified, multicast), as `--deny-net` values. Deno checks a connection's resolved address
+ * against them. IPv6 ranges cannot be written for Deno, so only `::` and `::1` are listed.
+ */
+const INTERNAL_RANGES: readonly { value: string; covers: (ip: string) => boolean }[] = [
+  { value: "0.0.0.0/8", covers: (ip) => ip.startsWith("0.") },
+  { value: "127.0.0.0/8", covers: (ip) => ip.startsWith("127.") || ip === "localhost" },
+  { value: "169.254.0.0/16", covers: (ip) => ip.startsWith("169.254.") },
+  { value: "224.0.0.0/3", covers: (ip) => Number(ip.split(".")[0]) >= 224 },
+  { value: "[::]", covers: (ip) => ip === "::" },
+  { value: "[::1]", covers: (ip) => ip === "::1" || ip === "localhost" },
+];
+
+/** Options of {@linkcode denoCommand}. */
+export interface DenoCommandOptions {
+  /**
+   * Names of `env` the script may read. Default: every name of `env`, which holds only the basics
+   * and the granted names. Any other variable reads as absent (`--ignore-env`).
+   */
+  grantedEnv?: string[];
+  /** Arguments after `--context @file` (e.g. `--dry-run`). */
+  extraArgs?: string[];
+}
+
+interface NetRule {
+  kind: "exact" | "wildcard" | "ip";
+  /** Canonical host: lower case, no trailing dot; IPv6 without brackets. */
+  host: string;
+  ports: number[];
+}
+
+const HOST_LABELS =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
+/**
+ * A policy host rule (`api.example.com`, `*.example.com`, `host:8443`, `[::1]:8080`) with the
+ * proxy's meaning: without a port, ports 80 and 443. Undefined for what is not a valid rule (a
+ * bare `*`, user info, paths), which then grants nothing.
+ */
+function parseNetRule(text: string): NetRule | undefined {
+  let rest = text.trim().toLowerCase();
+  let ports = [80, 443];
+  let host: string;
+  const v6 = /^\[([0-9a-f:.]+)\](?::(\d{1,5}))?$/.exec(rest);
+  if (v6) {
+    host = v6[1]!;
+    if (v6[2] !== undefined) ports = [Number(v6[2])];
+    try {
+      host = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+    } catch {
+      return undefined;
+    }
+    return ports.every((p) => p > 0 && p < 65536) ? { kind: "ip", host, ports } : undefined;
+  }
+  const port = /:(\d{1,5})$/.exec(rest);
+  if (port) {
+    ports = [Number(port[1])];
+    rest = rest.slice(0, port.index);
+  }
+  if (!ports.every((p) => p > 0 && p < 65536)) return undefined;
+  const wildcard = rest.startsWith("*.");
+  if (wildcard) rest = rest.slice(2);
+  if (rest.endsWith(".")) rest = rest.slice(0, -1);
+  if (/[^a-z0-9._-]/.test(rest)) return undefined;
+  try {
+    host = new URL(`http://${rest}/`).hostname; // reads `0x7f.1` as 127.0.0.1
+  } catch {
+    return undefined;
+  }
+  const ip = /^\d+\.\d+\.\d+\.\d+$/.test(host);
+  if (ip) return wildcard ? undefined : { kind: "ip", host, ports };
+  if (!HOST_LABELS.test(host)) return undefined;
+  return { kind: wildcard ? "wildcard" : "exact", host, ports };
+}
+
+function netValue(host: string, port: number, wildcard = false): string {
+  const h = host.includes(":") ? `[${host}]` : host;
+  return `${wildcard ? "*." : ""}${h}:${port}`;
+}
+
+function checkedPath(path: string, what: string): string {
+  if (!isAbsolute(path)) {
+    throw new PermissionError(`Cannot grant ${what} path "${path}" to Deno: it is not absolute`, {
+      hint: "Sandbox policies hold absolute, resolved paths only",
+    });
+  }
+  // Deno splits permission lists on commas, with no escape: "/a,/" would grant "/".
+  if (path.includes(",")) {
+    throw new PermissionError(`Cannot grant ${what} path "${path}" to Deno: it contains a comma`, {
+      hint: "Rename the file or folder so that its path has no comma",
+    });
+  }
+  return path;
+}
+
+function pathList(paths: readonly string[], what: string): string[] {
+  return [...new Set(paths.filter((p) => p !== "").map((p) => checkedPath(p, what)))].sort();
+}
+
+/**
+ * The `deno run` permission flags of a sandbox policy. Nothing is granted wholesale: never `-A`,
+ * `--allow-all`, `--allow-run`, `--allow-ffi`, `--allow-sys` or `--allow-import`; subprocesses,
+ * FFI, system information and remote imports are denied explicitly.
+ *
+ * - read: `policy.read`, the write dirs and the temp dir. Not the whole workdir: a symlink in it
+ *   that leads out would be followed by Deno (it checks paths as written), so only the inputs the
+ *   context names (resolved and checked by the policy) are readable.
+ * - write: `policy.write` and the temp dir; every `policy.protect` path is `--deny-write`, which
+ *   Deno applies before any allow, so a write dir holding `.capibara/` stays writable around it
+ *   while `.capibara/` (and the write dir itself as a whole: no recursive delete, no rename) is not.
+ * - net: each host rule with the proxy's meaning (no port: 80 and 443). A wildcard `*.x` also
+ *   denies the apex `x` unless granted, and internal addresses (loopback, link-local, multicast)
+ *   that a name resolves to, unless a rule names such an address exactly.
+ * - env: only `grantedEnv`; every other variable reads as absent (`--ignore-env`).
+ *
+ * Deno checks paths as written, without resolving symlinks: the policy's paths must be resolved,
+ * and a symlink that already exists inside a granted folder is followed (scripts cannot create
+ * one: `Deno.symlink` needs unscoped read and write).
+ *
+ * @throws {PermissionError} when a path is not absolute or has a comma, or an env name cannot be
+ * written as a Deno permission.
+ */
+export function denoPermissionFlags(policy: SandboxPolicy, grantedEnv: string[]): string[] {
+  const read = pathList([...policy.read, ...policy.write, policy.tmpDir], "read");
+  const write = pathList([...policy.write, policy.tmpDir], "write");
+  const protect = pathList(policy.protect, "protected");
+  const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
+  if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
+
+  const rules = policy.network.map(parseNetRule).filter((r): r is NetRule => r !== undefined);
+  const allowNet = new Set<string>();
+  const denyNet = new Set<string>();
+  for (const rule of rules) {
+    for (const port of rule.ports) {
+      allowNet.add(netValue(rule.host, port, rule.kind === "wildcard"));
+    }
+  }
+  const exactHosts = rules.filter((r) => r.kind !== "wildcard");
+  for (const rule of rules.filter((r) => r.kind === "wildcard")) {
+    // Deno's `*.x` admits `x` as well; the policy's does not.
+    for (const port of rule.ports) {
+      const apexGranted = exactHosts.some((e) => e.host === rule.host && e.ports.includes(port));
+      if (!apexGranted) denyNet.add(netValue(rule.host, port));
+    }
+    for (const range of INTERNAL_RANGES) {
+      // A rule naming an internal address (or localhost) exactly is trusted as written.
+      const named = exactHosts.some((e) =>
+        (e.kind === "ip" || e.host === "localhost") && range.covers(e.host)
+      );
+      if (!named) denyNet.add(range.value);
+    }
+  }
+  if (allowNet.size) flags.push(`--allow-net=${[...allowNet].join(",")}`);
+  if (denyNet.size) flags.push(`--deny-net=${[...denyNet].join(",")}`);
+
+  const names = [...new Set(grantedEnv)].sort();
+  for (const name of names) {
+    if (!/^[^\s,=*]+$/.test(name)) {
+      throw new PermissionError(
+        `Cannot grant environment variable ${JSON.stringify(name)} to Deno: not a plain name`,
+        { hint: "Grant environment variables by their exact names" },
+      );
+    }
+  }
+  if (names.length) flags.push(`--allow-env=${names.join(",")}`);
+  flags.push("--ignore-env", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-import");
+  return flags;
+}
+
+/**
+ * The command that runs a TypeScript script under `policy`:
+ * `deno run <cache-only flags> <permission flags> script --context @contextFile`, in the
+ * workdir, with `env` plus the prepared `DENO_DIR` settings. The context file and the prepared
+ * read paths are readable whatever the policy says.
+ *
+ * `env` is the script's whole environment (the basics and the granted names); by default the
+ * script may read every name in it and nothing else.
+ *
+ * @throws {PermissionError} as {@linkcode denoPermissionFlags} does.
+ */
+export function denoCommand(
+  prepared: PreparedRuntime,
+  scriptPath: string,
+  contextFile: string,
+  policy: SandboxPolicy,
+  env: Record<string, string>,
+  options: DenoCommandOptions = {},
+): CommandSpec {
+  const readable = { ...policy, read: [...policy.read, ...prepared.readPaths, contextFile] };
+  const flags = denoPermissionFlags(readable, options.grantedEnv ?? Object.keys(env));
+  return {
+    program: prepared.interpreter,
+    args: [
+      ...prepared.interpreterArgs,
+      ...flags,
+      scriptPath,
+      "--context",
+      "@" + contextFile,
+      ...(options.extraArgs ?? []),
+    ],
+    env: { ...env, ...prepared.env },
+    cwd: policy.workdir,
+  };
+}
