@@ -7,7 +7,7 @@ import { isAbsolute } from "node:path";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
-import type { SandboxPolicy } from "./types.ts";
+import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 /**
  * Addresses a name admitted by a wildcard rule must never lead to (loopback, link-local,
@@ -213,4 +213,68 @@ export function denoCommand(
     env: { ...env, ...prepared.env },
     cwd: policy.workdir,
   };
+}
+
+/** Flags that would widen a `deno run` beyond its policy; refused in a command to confine. */
+const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
+
+/**
+ * Deno's permission system as a sandbox backend: {@linkcode DenoPermissionsBackend.wrap} turns a
+ * policy into `deno run` permission flags (see {@linkcode denoPermissionFlags}), inserted after
+ * `run`. The script may read only the environment names in `policy.env`.
+ *
+ * Scripts run by this backend are confined by Deno itself, not by the operating system: it needs
+ * no probe and is available wherever Deno runs.
+ */
+export class DenoPermissionsBackend implements SandboxBackend {
+  /** The backend's name, as `capibara doctor` prints it. */
+  readonly name: string = "deno-permissions";
+
+  /** Always available: Deno enforces its own permissions. */
+  available(): Promise<Availability> {
+    return Promise.resolve({ ok: true });
+  }
+
+  /**
+   * The command with the policy's permission flags. `spec` must be a `deno run` command
+   * (`run`, then Deno's own flags, then the script and its arguments) without permission flags
+   * of its own.
+   *
+   * @throws {PermissionError} when `spec` is not `deno run`, already grants a permission, or the
+   * policy cannot be written as Deno flags (see {@linkcode denoPermissionFlags}).
+   */
+  wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand> {
+    const [subcommand, ...rest] = spec.args;
+    if (subcommand !== "run") {
+      return Promise.reject(
+        new PermissionError(
+          `Cannot confine "${spec.program}" with Deno permissions: not deno run`,
+          {
+            hint: "Only TypeScript scripts run under Deno's permissions",
+          },
+        ),
+      );
+    }
+    // Deno's own flags come before the script path, the first argument without a dash.
+    const end = rest.findIndex((arg) => !arg.startsWith("-"));
+    const own = end === -1 ? rest : rest.slice(0, end);
+    const widening = own.find((arg) => WIDENING_FLAG.test(arg));
+    if (widening !== undefined) {
+      return Promise.reject(
+        new PermissionError(
+          `Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`,
+          { hint: "Permissions come from the sandbox policy only" },
+        ),
+      );
+    }
+    try {
+      const flags = denoPermissionFlags(policy, policy.env ?? []);
+      return Promise.resolve({
+        spec: { ...spec, args: ["run", ...flags, ...rest] },
+        close: () => Promise.resolve(),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 }

@@ -29,7 +29,14 @@ import { dirname } from "node:path";
 import type { CommandSpec } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import { type ProxyConnect, type RunningProxy, startProxy } from "./proxy.ts";
-import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
+import type {
+  Availability,
+  SandboxBackend,
+  SandboxPolicy,
+  SandboxUsage,
+  WrappedCommand,
+} from "./types.ts";
+export type { SandboxUsage } from "./types.ts";
 
 /** Options of {@linkcode BubblewrapBackend}. */
 export interface BubblewrapOptions {
@@ -59,16 +66,6 @@ export interface LimitsInfo {
   processesEffective: boolean;
   /** One line per limit, human-readable. */
   summary: string;
-}
-
-/** What the limits saw during a run (read before `close()`). */
-export interface SandboxUsage {
-  /** Peak memory of the run's cgroup, when a cgroup measured it. */
-  peakMemoryBytes?: number;
-  /** True when the memory limit killed a process of the run. */
-  memoryLimitHit: boolean;
-  /** True when a fork was refused by the process limit. */
-  processLimitHit: boolean;
 }
 
 /** A command wrapped by bubblewrap, with the limits' account of the run. */

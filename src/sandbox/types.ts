@@ -23,6 +23,22 @@ export interface SandboxPolicy {
   memoryBytes: number;
   /** Process limit (fork bombs die). */
   maxProcesses: number;
+  /**
+   * Names of the command's environment the script may read, for backends that scope reads
+   * (Deno's permissions); the runtime's own variables (`DENO_DIR`, a registry URL) are not among
+   * them. Default: none.
+   */
+  env?: string[];
+}
+
+/** What the limits saw during a run (read before `close()`). */
+export interface SandboxUsage {
+  /** Peak memory of the run's cgroup, when a cgroup measured it. */
+  peakMemoryBytes?: number;
+  /** True when the memory limit killed a process of the run. */
+  memoryLimitHit: boolean;
+  /** True when a fork was refused by the process limit. */
+  processLimitHit: boolean;
 }
 
 /** A command wrapped for a backend, and the resources to release after it ran. */
@@ -30,6 +46,8 @@ export interface WrappedCommand {
   spec: CommandSpec;
   /** Stops helpers (proxy, socat) and removes temporary state. Idempotent. */
   close(): Promise<void>;
+  /** What the backend's limits saw; call after the command ended and before `close()`. */
+  usage?(): Promise<SandboxUsage>;
 }
 
 /** Whether a backend can run here, and if not why and how to fix it. */
