@@ -157,6 +157,8 @@ export class Capibara {
   readonly #inflight = new Map<string, Promise<{ entry: Entry; generated: boolean }>>();
 
   /**
+   * An SDK instance; options are checked now, the project's configuration read on first use.
+   *
    * @throws {ValidationError} when an option has the wrong type or an impossible value.
    */
   constructor(options: CapibaraOptions = {}) {
