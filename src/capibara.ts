@@ -230,7 +230,7 @@ export class Capibara {
     const { manifest } = entry;
     const grants = mergeGrants(config.grants, options.allow);
     // Needs not granted stop the run before anything is installed.
-    checkPermissions(manifest.needs, grants, paths, workdir);
+    checkPermissions(manifest.needs, { grants, paths, workdir });
     const [backend, prepared] = await Promise.all([
       backendFor(manifest.language, {
         sandbox: config.sandbox,

@@ -289,6 +289,43 @@ export function resolveConfig(
   };
 }
 
+/** The keys `.capibara/config.json` knows, by object path. */
+const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
+  "": ["generator", "mode", "timeout", "allow"],
+  generator: ["base_url", "model"],
+  allow: ["network", "env", "read", "write"],
+};
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The first unknown key of a project configuration, with the nearest valid one. */
+function unknownProjectKey(json: unknown): { key: string; nearest: string } | undefined {
+  for (const [path, known] of Object.entries(PROJECT_KEYS)) {
+    const object = path === "" ? json : (json as Record<string, unknown> | null)?.[path];
+    if (typeof object !== "object" || object === null || Array.isArray(object)) continue;
+    for (const key of Object.keys(object)) {
+      if (known.includes(key)) continue;
+      const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0]!;
+      return { key: path ? `${path}.${key}` : key, nearest: path ? `${path}.${nearest}` : nearest };
+    }
+  }
+  return undefined;
+}
+
 /** Reads `.capibara/config.json` of a root; `{}` when absent. */
 export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
   const path = join(root, STORE_DIR, "config.json");
@@ -307,6 +344,15 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
       cause: error,
       hint: "Fix the file's syntax",
     });
+  }
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const unknown = unknownProjectKey(json);
+    if (unknown) {
+      throw new ValidationError(`Cannot read "${path}": unknown key "${unknown.key}"`, {
+        hint: `Did you mean "${unknown.nearest}"?`,
+        details: { key: unknown.key, nearest: unknown.nearest },
+      });
+    }
   }
   const parsed = ProjectConfig.safeParse(json);
   if (!parsed.success) {

@@ -420,3 +420,30 @@ Deno.test("capibara run: context values JSON cannot canonicalise are a Validatio
   }
   assert.equal(llm.requests, 0);
 });
+
+Deno.test("capibara doctor reports the generator of .capibara/config.json, the environment first", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  await Deno.writeTextFile(
+    join(tmp.path, ".capibara", "config.json"),
+    JSON.stringify({ generator: { base_url: "http://team-llm.example/v1", model: "team-model" } }),
+  );
+  type Doctor = { checks: { name: string; ok: boolean; detail: string }[] };
+  const generatorCheck = (doc: unknown) =>
+    (doc as Doctor).checks.find((c) => c.name === "generator")!;
+  const fromConfig = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE },
+  });
+  assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  assert.equal(generatorCheck(fromConfig.json).ok, true);
+  assert.equal(
+    generatorCheck(fromConfig.json).detail,
+    "http://team-llm.example/v1 (model team-model)",
+  );
+  const fromEnv = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_MODEL: "env-model" },
+  });
+  assert.equal(generatorCheck(fromEnv.json).detail, "http://team-llm.example/v1 (model env-model)");
+});

@@ -175,3 +175,23 @@ Deno.test("loadProjectConfig() reads config.json, {} when absent, ValidationErro
     await assert.rejects(loadProjectConfig(tmp.path), ValidationError, text);
   }
 });
+
+Deno.test("loadProjectConfig() names the nearest valid key for an unknown one", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  const file = join(tmp.path, ".capibara", "config.json");
+  const cases: [string, string, string][] = [
+    ['{"timout": 1}', "timout", "timeout"],
+    ['{"allow": {"netwrok": ["a.example"]}}', "allow.netwrok", "allow.network"],
+    ['{"generator": {"baseurl": "http://x/v1"}}', "generator.baseurl", "generator.base_url"],
+  ];
+  for (const [text, key, nearest] of cases) {
+    await Deno.writeTextFile(file, text);
+    await assert.rejects(loadProjectConfig(tmp.path), (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, new RegExp(`unknown key "${key.replace(".", "\\.")}"`));
+      assert.equal(error.hint, `Did you mean "${nearest}"?`);
+      return true;
+    });
+  }
+});

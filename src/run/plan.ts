@@ -97,11 +97,9 @@ export function baseEnv(tmpDir: string): Record<string, string> {
  */
 export function checkPermissions(
   needs: Manifest["needs"],
-  grants: Grants,
-  paths: ContextPaths,
-  workdir: string,
+  options: { grants: Grants; paths: ContextPaths; workdir: string },
 ): Allow {
-  return effectiveAllow(needs, grants, paths, workdir);
+  return effectiveAllow(needs, options.grants, options.paths, options.workdir);
 }
 
 /**

@@ -126,9 +126,11 @@ Deno.test("planRun() refuses a need that was not granted, naming the flag", asyn
     () =>
       checkPermissions(
         { network: ["*.example.com"], env: [] },
-        mergeGrants({ network: ["api.example.com"] }),
-        { read: [], write: [] },
-        fx.work,
+        {
+          grants: mergeGrants({ network: ["api.example.com"] }),
+          paths: { read: [], write: [] },
+          workdir: fx.work,
+        },
       ),
     PermissionError,
   );
