@@ -3,10 +3,10 @@
  * timeout, and the fork bomb is a bounded loop.
  */
 import assert from "node:assert/strict";
-import { execCommand, type ExecResult } from "../src/exec.ts";
-import { PermissionError, ValidationError } from "../src/errors.ts";
-import { BubblewrapBackend, type SandboxUsage } from "../src/sandbox/linux.ts";
-import type { SandboxPolicy } from "../src/sandbox/types.ts";
+import { execCommand, type ExecResult } from "../../src/exec.ts";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { BubblewrapBackend, type SandboxUsage } from "../../src/sandbox/linux.ts";
+import type { SandboxPolicy } from "../../src/sandbox/types.ts";
 
 function onPath(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
@@ -20,7 +20,7 @@ function onPath(name: string): boolean {
 }
 
 const hasBwrap = Deno.build.os === "linux" && onPath("bwrap");
-if (!hasBwrap) console.warn("sandbox_linux_test: bwrap is not installed, skipping these tests");
+if (!hasBwrap) console.warn("sandbox/linux_test: bwrap is not installed, skipping these tests");
 const ignore = !hasBwrap;
 
 /** The host's Python: the real executable (not a pyenv shim) and the tree it reads. */
