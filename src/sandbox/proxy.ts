@@ -70,6 +70,35 @@ export interface RunningProxy {
 
 const MAX_HEAD_BYTES = 32 * 1024;
 
+/** Environment variables HTTP clients (curl, pip, requests, npm, Deno) read their proxy from. */
+const PROXY_VARIABLES = [
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+  "npm_config_proxy",
+  "npm_config_https_proxy",
+  "PIP_PROXY",
+];
+
+/**
+ * The environment pointing every HTTP client at the proxy listening at `url`, with no host
+ * exempted (`NO_PROXY` empty).
+ *
+ * @example
+ * ```ts
+ * import { proxyEnv } from "./proxy.ts";
+ * proxyEnv("http://127.0.0.1:3128").HTTPS_PROXY; // "http://127.0.0.1:3128"
+ * ```
+ */
+export function proxyEnv(url: string): Record<string, string> {
+  const env: Record<string, string> = { NO_PROXY: "", no_proxy: "" };
+  for (const name of PROXY_VARIABLES) env[name] = url;
+  return env;
+}
+
 class ProxyRefusal extends Error {
   override readonly name = "ProxyRefusal";
 }

@@ -25,11 +25,26 @@ export interface SandboxPolicy {
   maxProcesses: number;
 }
 
+/** What a backend's limits saw during a run. */
+export interface SandboxUsage {
+  /** Peak memory of the run, when the backend measured it. */
+  peakMemoryBytes?: number;
+  /** True when the memory limit killed a process of the run. */
+  memoryLimitHit: boolean;
+  /** True when a fork was refused by the process limit. */
+  processLimitHit: boolean;
+}
+
 /** A command wrapped for a backend, and the resources to release after it ran. */
 export interface WrappedCommand {
   spec: CommandSpec;
   /** Stops helpers (proxy, socat) and removes temporary state. Idempotent. */
   close(): Promise<void>;
+  /**
+   * What the limits saw, for backends that measure it (bubblewrap's cgroups); call after the
+   * command ended and before `close()`.
+   */
+  usage?(): Promise<SandboxUsage>;
 }
 
 /** Whether a backend can run here, and if not why and how to fix it. */
