@@ -263,13 +263,13 @@ function covers(rule: HostRule, host: CanonicalHost): boolean {
 export function matchHost(host: string, port: number, rules: readonly HostRule[]): HostMatch {
   const canonical = canonicalHost(host);
   if (!canonical) return { allowed: false, reason: `Invalid host ${JSON.stringify(host)}` };
-  let portRefused = false;
-  for (const rule of rules) {
-    if (!covers(rule, canonical)) continue;
-    if (rule.ports.includes(port)) return { allowed: true, exact: rule.kind !== "wildcard" };
-    portRefused = true;
+  const covering = rules.filter((rule) => covers(rule, canonical));
+  const admitting = covering.filter((rule) => rule.ports.includes(port));
+  if (admitting.length > 0) {
+    // An exact rule is trusted as written, whatever order the rules come in.
+    return { allowed: true, exact: admitting.some((rule) => rule.kind !== "wildcard") };
   }
-  if (portRefused) {
+  if (covering.length > 0) {
     return { allowed: false, reason: `Port ${port} of host "${canonical.host}" is not granted` };
   }
   if (canonical.ip !== 0) {

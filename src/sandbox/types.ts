@@ -37,6 +37,7 @@ export interface SandboxUsage {
 
 /** A command wrapped for a backend, and the resources to release after it ran. */
 export interface WrappedCommand {
+  /** The command to run in place of the original one. */
   spec: CommandSpec;
   /** Stops helpers (proxy, socat) and removes temporary state. Idempotent. */
   close(): Promise<void>;
@@ -49,13 +50,17 @@ export interface WrappedCommand {
 
 /** Whether a backend can run here, and if not why and how to fix it. */
 export interface Availability {
+  /** True when the backend can confine a run here. */
   ok: boolean;
+  /** Why it cannot, when it cannot. */
   reason?: string;
+  /** What the user can do about it. */
   fix?: string;
 }
 
 /** A sandbox backend (bubblewrap, sandbox-exec, none). */
 export interface SandboxBackend {
+  /** The backend's name, as `capibara doctor` prints it. */
   readonly name: string;
   /** Checks (once, cached) whether the backend works on this machine. */
   available(): Promise<Availability>;
