@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { isInside, lstatOrNull, realPathLoose } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
-import { hostAllowed } from "./proxy.ts";
+import { hostGranted } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
 export interface Grants {
@@ -148,20 +148,6 @@ export async function contextPaths(context: unknown, workdir: string): Promise<C
   }
   await visit(context, "", false);
   return { read: [...read], write: [...write] };
-}
-
-function splitHost(rule: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(rule);
-  return m && !rule.includes("]") ? { host: m[1]!, port: Number(m[2]) } : { host: rule, port: 443 };
-}
-
-/** Whether one needed host is covered by the granted rules. */
-export function hostGranted(need: string, grants: readonly string[]): boolean {
-  const n = need.trim().toLowerCase();
-  if (grants.some((g) => g.trim().toLowerCase() === n)) return true;
-  if (n.startsWith("*.")) return false; // a wildcard need is granted only by the same wildcard
-  const { host, port } = splitHost(n);
-  return hostAllowed(host, port, grants) || (port === 443 && hostAllowed(host, 80, grants));
 }
 
 /**
