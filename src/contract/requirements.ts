@@ -602,8 +602,9 @@ const PEP723_BLOCK = new RegExp(
     `(?<content>(?:${BOL}#(?:| [^\\n]*)${EOL}${PY_BLANK})+)${BOL}# ///${EOL}`,
   "g",
 );
-/** One line with its ending, as Python's `str.splitlines(keepends=True)` cuts them. */
+/** The line boundaries of Python's `str.splitlines()`. */
 const PY_LINE_END = "\\n\\r\\x0b\\x0c\\x1c-\\x1e\\x85\\u2028\\u2029";
+/** One line with its ending, as Python's `str.splitlines(keepends=True)` cuts them. */
 const PY_LINE = new RegExp(`[^${PY_LINE_END}]*(?:\\r\\n|[${PY_LINE_END}])?`, "g");
 
 /** The TOML text of a block's content, as the reference reader strips the comment leaders. */
