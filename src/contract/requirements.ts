@@ -18,15 +18,23 @@ import { clean as cleanPep440, validRange } from "@renovatebot/pep440";
 import { parse as parseToml } from "smol-toml";
 import { DependencyError } from "../errors.ts";
 
+/** Options of {@linkcode RequirementError}. */
+export interface RequirementErrorOptions extends ErrorOptions {
+  /** The requirement as written, when the error is about one requirement. */
+  requirement?: string;
+}
+
 /** A requirement or a PEP 723 block that cannot be used; `reason` says why. */
 export class RequirementError extends Error {
+  /** The class name, for messages and logs. */
   override readonly name = "RequirementError";
   /** What is wrong, without the requirement itself. */
   readonly reason: string;
   /** The requirement as written, when the error is about one requirement. */
   readonly requirement?: string;
 
-  constructor(reason: string, options: ErrorOptions & { requirement?: string } = {}) {
+  /** An error saying `reason`, about `options.requirement` when given. */
+  constructor(reason: string, options: RequirementErrorOptions = {}) {
     super(
       options.requirement === undefined
         ? reason
@@ -82,8 +90,8 @@ const NOT = /not(?![\p{L}\p{N}_])/uy;
 /** Characters a marker's quoted value may hold: printable ASCII without blanks, `\` and `$`. */
 const MARKER_VALUE = /^[!-#%-[\]-~]*$/;
 /**
- * Extensions pip treats as a local archive when a requirement's "name" ends with one
- * (`pkg-1.0-py3-none-any.whl` is a valid PEP 508 name, and a path for pip).
+ * Extensions pip treats as a local archive when a requirement line (before its marker) ends with
+ * one: `pkg-1.0-py3-none-any.whl` is a valid PEP 508 name, and a path for pip.
  */
 const ARCHIVE_SUFFIX = /\.(?:whl|zip|tar|tgz|tbz|txz|tlz|gz|bz2|xz|lz|lzma)$/i;
 /** Largest number of digits in one numeric part of a version that normalises exactly. */
@@ -352,6 +360,11 @@ function parseOrThrow(text: string): PythonRequirement {
     r.fail(marker === undefined ? 'a comma, ";" or the end' : "the end of the requirement");
   }
   const sorted = [...new Set(clauses.map((c) => c.operator + c.version))].sort();
+  // pip reads a line whose text before the marker ends like an archive as a file path, whether
+  // the suffix is in the name or in a version (`pkg==1.0+local.zip`, `pkg===x.whl`).
+  if (ARCHIVE_SUFFIX.test(sorted.join(","))) {
+    throw new RequirementError("pip would read this requirement as a local archive file");
+  }
   const unique = sorted.map((s) => clauses.find((c) => c.operator + c.version === s)!);
   return {
     name: normaliseName(name),
