@@ -11,7 +11,6 @@ import { applySelect, type LimitsHit, parseScriptOutput } from "./run/result.ts"
 import { fingerprint as computeFingerprint } from "./fingerprint.ts";
 import type { Generator } from "./generate/types.ts";
 import { TEMPLATE_VERSION } from "./contract/contract.ts";
-import { entryReadme } from "./readme.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import { type Progress, scriptCommand } from "./runtimes/types.ts";
 import { NO_SANDBOX_WARNING, requireBackend } from "./sandbox/mod.ts";
@@ -34,6 +33,7 @@ import {
   type Mode,
   type RunResult,
 } from "./schema.ts";
+import { entryFiles } from "./store/entry.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
@@ -242,7 +242,10 @@ export class Capibara {
           { revision, at: now, reason: previous ? "refresh requested" : "generated" },
         ],
       });
-      const entry = await store.write(manifest, entryFiles(manifest, result.bundle));
+      const entry = await store.write(
+        manifest,
+        entryFiles(manifest, { script: result.bundle.script, readme: result.bundle.readme }),
+      );
       return { entry, generated: true };
     })();
     this.#inflight.set(key, work);
@@ -262,9 +265,6 @@ export class Capibara {
     // Policy first: a path that leaves the workdir or a need not granted stops the run here.
     const paths = await contextPaths(context, workdir);
     const allow = effectiveAllow(manifest.needs, grants, paths, workdir);
-    if (JSON.stringify(allow) !== JSON.stringify(manifest.allow)) {
-      await store.updateManifest(entry, { ...manifest, allow });
-    }
     const [grantedRead, grantedWrite] = await Promise.all([
       resolveGrantedPaths(grants.read, workdir),
       resolveGrantedPaths(grants.write, workdir),
@@ -388,15 +388,4 @@ function buildManifest(input: {
     revision: input.revision,
     history: input.history,
   };
-}
-
-function entryFiles(manifest: Omit<Manifest, "files">, bundle: Bundle): Record<string, string> {
-  const files: Record<string, string> = {
-    [manifest.entry]: bundle.script.endsWith("\n") ? bundle.script : bundle.script + "\n",
-    "README.md": entryReadme(manifest, bundle.readme),
-  };
-  if (manifest.language === "python") {
-    files["requirements.txt"] = bundle.requirements.map((r) => r + "\n").join("");
-  }
-  return files;
 }
