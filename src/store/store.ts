@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { exists } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
@@ -92,7 +92,15 @@ export class Store {
       if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;
     }
-    return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
+    try {
+      return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
+    } catch (error) {
+      // A manifest edited into an invalid one: the integrity check names what changed.
+      await this.#verifyDir(dir).catch((e) => {
+        if (e instanceof IntegrityError) throw e;
+      });
+      throw error;
+    }
   }
 
   /**
@@ -102,10 +110,13 @@ export class Store {
    * @throws {IntegrityError} naming each field or file that does not match
    */
   async verify(entry: Entry): Promise<void> {
-    const fp = entry.manifest.fingerprint;
-    await verifyEntryDir(entry.dir, {
-      read: entry.manifest,
-      restoreHint: `Restore it with git (git checkout -- ${STORE_DIR}/scripts/${fp}) ` +
+    await this.#verifyDir(entry.dir, entry.manifest);
+  }
+
+  async #verifyDir(dir: string, read?: Manifest): Promise<Manifest> {
+    return await verifyEntryDir(dir, {
+      read,
+      restoreHint: `Restore it with git (git checkout -- ${STORE_DIR}/scripts/${basename(dir)}) ` +
         `or regenerate it with --refresh`,
     });
   }
