@@ -127,8 +127,13 @@ export class Store {
   }
 
   /**
-   * Writes an entry atomically: all files go to a temporary folder first, which is then renamed
-   * into place. A reader sees the old entry or the new one, never a mix.
+   * Writes an entry atomically, and is the only writer of manifests: it hashes the files into
+   * `files`, computes the integrity record, writes the manifest in its stored form, verifies the
+   * result as any later read will, and only then renames the staging folder into place. A reader
+   * sees the old entry or the new one, never a mix.
+   *
+   * @param files exactly the language's files (see `entryFiles()` in entry.ts)
+   * @throws {ValidationError} when `files` is not exactly the language's set of files
    */
   async write(manifest: ManifestInput, files: EntryFiles): Promise<Entry> {
     const final = this.dirOf(manifest.fingerprint);
