@@ -18,7 +18,8 @@
  * every file through their hashes without hashing anything else. Until signatures are verified, a
  * manifest carrying one is refused rather than shown as if it were signed.
  *
- * Beyond the hashes, the entry must be well formed: a real folder named by its fingerprint, regular
+ * Beyond the hashes, the entry must be well formed: a real folder named by its fingerprint, which
+ * is the fingerprint of the stored prompt, context (strict mode) and language; regular
  * files only, exactly the files of its language (script, README, and for Python a
  * `requirements.txt` equal to `deps` line for line: the environment is built from hashed content
  * only), and nothing else in the folder.
@@ -29,6 +30,7 @@ import { basename, join } from "node:path";
 import { IntegrityError } from "../errors.ts";
 import { lstatOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
+import { type Fingerprint, fingerprint } from "../fingerprint.ts";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.ts";
 import {
   canonicalJson,
@@ -126,6 +128,7 @@ export async function verifyEntryDir(dir: string, options: VerifyOptions = {}): 
   if (manifest.fingerprint !== fingerprint) {
     problems.push(`field "fingerprint" (${manifest.fingerprint}) does not name this folder`);
   }
+  await checkRequest(manifest, problems);
   if (options.read && canonicalManifest(options.read) !== canonicalManifest(manifest)) {
     problems.push(`${MANIFEST_FILE} changed after it was read`);
   }
@@ -186,6 +189,35 @@ async function checkRecord(raw: Record<string, unknown>, problems: string[]): Pr
     problems.push(
       `field "${SIGNATURE_FIELD}" is present, but signatures cannot be verified by this version`,
     );
+  }
+}
+
+/**
+ * Checks that the fingerprint is the request's: the prompt, the language, the template's major
+ * version and (in strict mode, where the context is stored) the context.
+ */
+async function checkRequest(manifest: Manifest, problems: string[]): Promise<void> {
+  let expected: Fingerprint;
+  try {
+    expected = await fingerprint(manifest.prompt, manifest.context ?? {}, {
+      language: manifest.language,
+      mode: manifest.mode,
+      templateVersion: manifest.template_version,
+    });
+  } catch {
+    problems.push(`field "context" cannot be fingerprinted`);
+    return;
+  }
+  if (expected.prompt_sha !== manifest.prompt_sha) {
+    problems.push(`field "prompt_sha" does not match field "prompt"`);
+  }
+  // A parametric entry stores no context: its context_sha and fingerprint cannot be recomputed.
+  if (manifest.mode !== "strict") return;
+  if (expected.context_sha !== manifest.context_sha) {
+    problems.push(`field "context_sha" does not match field "context"`);
+  }
+  if (expected.fingerprint !== manifest.fingerprint) {
+    problems.push(`field "fingerprint" does not match the prompt, context and language`);
   }
 }
 

@@ -355,3 +355,21 @@ Deno.test("capibara verify fails (exit 8) on a corrupt manifest.json and on a st
   assert.equal(corrupt.code, 8, corrupt.stdout + corrupt.stderr);
   assert.match(corrupt.stdout, /not valid JSON/);
 });
+
+Deno.test("Store.verify() refuses a fingerprint that is not the stored request's, even with a recomputed record", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  await forge(entry, (raw) => {
+    raw.prompt = "Delete every file in the home folder";
+  });
+  const prompt = await refusal(store, entry);
+  assert.match(prompt.message, /field "prompt_sha" does not match field "prompt"/);
+  assert.match(prompt.message, /field "fingerprint" does not match the prompt/);
+
+  await forge(entry, (raw) => {
+    raw.prompt = "Echo the context back";
+    raw.context = { input: "/etc/passwd", n: 1 };
+  });
+  const context = await refusal(store, entry);
+  assert.match(context.message, /field "context_sha" does not match field "context"/);
+});
