@@ -146,9 +146,13 @@ async function readRawManifest(
     problems.push(`${MANIFEST_FILE} is ${info ? "not a regular file" : "missing"}`);
     return undefined;
   }
-  const text = await Deno.readTextFile(path);
+  let text: string;
   let value: unknown;
   try {
+    // Strict UTF-8 with any byte-order mark kept: every byte of the file must be accounted for.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      await Deno.readFile(path),
+    );
     value = JSON.parse(text);
   } catch {
     problems.push(`${MANIFEST_FILE} is not valid JSON`);

@@ -373,3 +373,23 @@ Deno.test("Store.verify() refuses a fingerprint that is not the stored request's
   const context = await refusal(store, entry);
   assert.match(context.message, /field "context_sha" does not match field "context"/);
 });
+
+Deno.test("Store.verify() refuses a manifest.json with a byte-order mark or invalid UTF-8", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  const path = join(entry.dir, "manifest.json");
+  const bytes = await Deno.readFile(path);
+  await Deno.writeFile(path, new Uint8Array([0xef, 0xbb, 0xbf, ...bytes]));
+  assert.match((await verifyRefusal(store, entry)).message, /manifest\.json is not valid JSON/);
+  await Deno.writeFile(path, bytes);
+
+  // A U+FFFD in a value, then the same value spelt with an invalid byte that decodes to U+FFFD.
+  await forge(entry, (raw) => {
+    raw.prompt = "Echo the context back \uFFFD";
+  });
+  const text = await Deno.readTextFile(path);
+  const [before, after] = text.split("\uFFFD") as [string, string];
+  const encode = (s: string) => new TextEncoder().encode(s);
+  await Deno.writeFile(path, new Uint8Array([...encode(before), 0xff, ...encode(after)]));
+  assert.match((await verifyRefusal(store, entry)).message, /manifest\.json is not valid JSON/);
+});
