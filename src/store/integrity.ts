@@ -209,7 +209,7 @@ async function checkRequest(manifest: Manifest, problems: string[]): Promise<voi
       templateVersion: manifest.template_version,
     });
   } catch {
-    problems.push(`field "context" cannot be fingerprinted`);
+    problems.push(`fields "prompt" and "context" cannot be fingerprinted`);
     return;
   }
   if (expected.prompt_sha !== manifest.prompt_sha) {
