@@ -20,7 +20,6 @@ import { ValidationError } from "./errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
 import type { Generator } from "./generate/types.ts";
 import { TEMPLATE_VERSION } from "./contract/contract.ts";
-import { entryReadme } from "./readme.ts";
 import { backendFor, execute, runDirPath } from "./run/execute.ts";
 import { checkPermissions, planRun } from "./run/plan.ts";
 import { runResult } from "./run/result.ts";
@@ -41,6 +40,7 @@ import {
   type Mode,
   type RunResult,
 } from "./schema.ts";
+import { entryFiles } from "./store/entry.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
@@ -340,7 +340,10 @@ export class Capibara {
           { revision, at: now, reason: previous ? "refresh requested" : "generated" },
         ],
       });
-      const entry = await store.write(manifest, entryFiles(manifest, result.bundle));
+      const entry = await store.write(
+        manifest,
+        entryFiles(manifest, { script: result.bundle.script, readme: result.bundle.readme }),
+      );
       return { entry, generated: true };
     })();
     this.#inflight.set(key, work);
@@ -381,15 +384,4 @@ function buildManifest(input: {
     revision: input.revision,
     history: input.history,
   };
-}
-
-function entryFiles(manifest: Omit<Manifest, "files">, bundle: Bundle): Record<string, string> {
-  const files: Record<string, string> = {
-    [manifest.entry]: bundle.script.endsWith("\n") ? bundle.script : bundle.script + "\n",
-    "README.md": entryReadme(manifest, bundle.readme),
-  };
-  if (manifest.language === "python") {
-    files["requirements.txt"] = bundle.requirements.map((r) => r + "\n").join("");
-  }
-  return files;
 }
