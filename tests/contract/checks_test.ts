@@ -5,6 +5,7 @@ import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
 import { bundleObject } from "../fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
+import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
 
 interface Extra {
   requirements?: string[];
@@ -267,6 +268,35 @@ Deno.test({
     // The same interpreter without the sandbox does see the file: the check above can fail.
     const bare = await staticChecks(bundle("python", "import json\n"), { python, sandbox: null });
     assertFinding(bare, "import", 1, /import of host_file_seen/);
+  },
+});
+
+Deno.test({
+  name: "staticChecks() runs the real python analyser through the sandbox backend's wrap()",
+  ignore: !sandboxAvailable,
+  async fn() {
+    const real = platformBackend()!;
+    const policies: SandboxPolicy[] = [];
+    const recording: SandboxBackend = {
+      name: "recording",
+      available: () => real.available(),
+      wrap(spec, policy) {
+        policies.push(policy);
+        return real.wrap(spec, policy);
+      },
+    };
+    const bad = await staticChecks(
+      bundle("python", "import subprocess\nsubprocess.run(['ls'])\n"),
+      { sandbox: recording, env: { PATH: "/usr/bin:/bin" } },
+    );
+    assertFinding(bad, "shell-execution", 2, /subprocess\.run/);
+    // The probe and the analysis, each confined: no network, nothing writable but its temp dir.
+    assert.equal(policies.length, 2);
+    for (const policy of policies) {
+      assert.deepEqual(policy.network, []);
+      assert.deepEqual(policy.write, []);
+      assert.ok(policy.maxProcesses <= 16 && policy.memoryBytes <= 1024 ** 3);
+    }
   },
 });
 

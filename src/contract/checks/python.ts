@@ -248,6 +248,14 @@ function runsConfined(backend: SandboxBackend, interpreter: Interpreter): Promis
   });
 }
 
+/** Remembers, for this process, that `interpreter` does not run inside `backend`. */
+function unconfined(backend: SandboxBackend, interpreter: Interpreter): undefined {
+  const memo = confinable.get(backend);
+  memo?.clear(interpreter.exe);
+  memo?.get(interpreter.exe, () => Promise.resolve(false));
+  return undefined;
+}
+
 /** Runs the `ast` analysis; a string is why it could not run (a finding); undefined: no python. */
 async function analysePython(
   script: string,
@@ -272,16 +280,24 @@ async function analysePython(
   const dir = await analysisDir(script);
   try {
     for (;;) {
-      const out = await runAnalyzer(interpreter, dir, backend, options.timeoutMs);
+      let out: ExecResult;
+      try {
+        out = await runAnalyzer(interpreter, dir, backend, options.timeoutMs);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        if (!backend) return `the python analysis failed: ${why}`;
+        // The sandbox worked at the probe and cannot wrap now: go on as where none exists.
+        backend = unconfined(backend, interpreter);
+        continue;
+      }
       if (out.timedOut) {
         return `the python analysis did not finish within ${options.timeoutMs} ms`;
       }
       const analysis = out.code === 0 ? parseAnalysis(out.stdout) : undefined;
       if (analysis) return analysis;
       if (backend && /^bwrap:/m.test(out.stderr)) {
-        // The sandbox worked at the probe and broke since: go on without it, as where none exists.
-        confinable.get(backend)?.clear(interpreter.exe);
-        backend = undefined;
+        // The sandbox worked at the probe and broke since: go on as where none exists.
+        backend = unconfined(backend, interpreter);
         continue;
       }
       return `the python analysis failed: ${tail(out.stderr || out.stdout, 300) || "no output"}`;

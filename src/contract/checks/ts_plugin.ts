@@ -149,10 +149,14 @@ const plugin: Deno.lint.Plugin = {
   rules: {
     facts: {
       create(context) {
-        let count = 0;
+        // One diagnostic per fact and place (a shorthand `{ Deno }` is visited as key and value).
+        const reported = new Set<string>();
         const report = (node: Node, fact: Fact) => {
-          count++;
-          context.report({ range: node.range, message: JSON.stringify(fact) });
+          const message = JSON.stringify(fact);
+          const key = `${node.range[0]}:${node.range[1]}:${message}`;
+          if (reported.has(key)) return;
+          reported.add(key);
+          context.report({ range: node.range, message });
         };
         const identifiers: Node[] = [];
         const members: Node[] = [];
@@ -350,7 +354,7 @@ const plugin: Deno.lint.Plugin = {
           "*": visit,
           "Program:exit"(node) {
             finish();
-            context.report({ node, message: JSON.stringify({ k: "end", n: count }) });
+            context.report({ node, message: JSON.stringify({ k: "end", n: reported.size }) });
           },
         };
       },

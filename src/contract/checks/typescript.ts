@@ -130,12 +130,22 @@ async function scriptFacts(
     let end: number | undefined;
     for (const diagnostic of report.diagnostics ?? []) {
       if (diagnostic.code !== PLUGIN_CODE) continue;
-      const fact = JSON.parse(diagnostic.message ?? "{}");
+      let fact;
+      try {
+        fact = JSON.parse(diagnostic.message ?? "");
+      } catch {
+        return `the typescript analysis reported an unreadable fact: ${diagnostic.message}`;
+      }
       if (fact.k === "end") end = fact.n;
       else facts.push({ ...fact, line: diagnostic.range?.start?.line ?? 0 });
     }
+    if (end === undefined) {
+      return "the typescript analysis did not report its end (deno lint plugins need Deno 2.2 " +
+        "or newer)" +
+        (out.stderr.trim() ? `: ${tail(out.stderr, 300)}` : "");
+    }
     if (end !== facts.length) {
-      return `the typescript analysis reported ${facts.length} of ${end ?? "?"} facts`;
+      return `the typescript analysis lost facts (${facts.length} of ${end} arrived)`;
     }
     return facts;
   } finally {
