@@ -253,21 +253,26 @@ printf '{"imports": [{"module": "%s", "line": 1}], "calls": [], "strings": [], "
 const sandboxAvailable = (await platformBackend()?.available())?.ok ?? false;
 
 Deno.test({
-  name: "staticChecks() runs the python analyser inside the sandbox: host files are out of sight",
+  name:
+    "staticChecks() runs the python analyser inside the sandbox: host files and home are hidden",
   ignore: !sandboxAvailable,
   async fn() {
     await using tmp = await withTmpDir();
     const marker = `${tmp.path}/host_secret.txt`;
     await Deno.writeTextFile(marker, "private\n");
+    const home = Deno.env.get("HOME") ?? "/root";
+    assert.ok((await Deno.stat(home)).isDirectory, `the host's home ${home} must exist`);
     const python = await fakePython(
       tmp.path,
-      `if [ -e "${marker}" ]; then module=host_file_seen; else module=host_file_hidden; fi`,
+      `if [ -e "${marker}" ]; then file=seen; else file=hidden; fi
+if [ -d "${home}" ]; then home=seen; else home=hidden; fi
+module="file_\${file}_home_\${home}"`,
     );
     const confined = await staticChecks(bundle("python", "import json\n"), { python });
-    assertFinding(confined, "import", 1, /import of host_file_hidden/);
-    // The same interpreter without the sandbox does see the file: the check above can fail.
+    assertFinding(confined, "import", 1, /import of file_hidden_home_hidden/);
+    // The same interpreter without the sandbox sees both: the check above can fail.
     const bare = await staticChecks(bundle("python", "import json\n"), { python, sandbox: null });
-    assertFinding(bare, "import", 1, /import of host_file_seen/);
+    assertFinding(bare, "import", 1, /import of file_seen_home_seen/);
   },
 });
 
