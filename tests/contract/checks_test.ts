@@ -438,9 +438,20 @@ Deno.test("staticChecks() flags static text imports in typescript as imports out
   );
   assertFinding(bad, "import", 1, /import "\/etc\/passwd" is not allowed/);
   assertFinding(bad, "credential-path", 2);
+  assertFinding(bad, "import", 2, /with \{ type: "bytes" \} is not allowed/);
   assertFinding(bad, "import", 3, /https:\/\/example\.com/);
   assertFinding(bad, "import", 5, /jsr:@std\/path/);
   assert.ok(!bad.some((f) => f.line === 4), describe(bad)); // require of an allowed built-in
+  // A relative file read through the module graph, which needs no read permission at run time.
+  const relative = await check(
+    "typescript",
+    'import data from "./data/secret.txt" with { type: "text" };\n' +
+      'const j = await import("../cfg.json", { with: { type: "json" } });\n' +
+      'import type { X } from "./types.ts";\n',
+  );
+  assertFinding(relative, "import", 1, /"\.\/data\/secret\.txt" with \{ type: "text" \}/);
+  assertFinding(relative, "import", 2, /"\.\.\/cfg\.json" with \{ type: "options" \}/);
+  assert.equal(relative.length, 2, describe(relative));
 });
 
 Deno.test("staticChecks() typescript facts cannot be hidden by deno-lint-ignore directives", async () => {

@@ -1,7 +1,7 @@
 /**
  * A `deno lint` plugin that reports facts about a TypeScript script, read from Deno's own parser:
  * every import specifier (static, `export … from`, dynamic `import()`, `require()`, `import x =
- * require()`, `import("…")` types), every use of `Deno` (members, computed members, aliases
+ * require()`, `import("…")` types) with its `with { type }` attribute, every use of `Deno` (members, computed members, aliases
  * such as `const d = Deno`, `globalThis.Deno`, destructuring, `Deno` handed on as a value), `eval`,
  * `Function`, `fetch`, `WebSocket`/`EventSource`, environment reads and every string literal.
  * Comments are not part of the tree, and a string is only ever a string.
@@ -26,7 +26,7 @@ interface Node {
 
 /** A fact about the script (see the module documentation). */
 type Fact =
-  | { k: "import"; s: string | null }
+  | { k: "import"; s: string | null; a?: string }
   | { k: "deno"; m: string | null }
   | { k: "deno-value" }
   | { k: "eval" }
@@ -181,8 +181,16 @@ const plugin: Deno.lint.Plugin = {
             memberName(e) === name;
         }
 
+        /** An import; `a` is its `with { type }` (or `options` for `import(x, options)`). */
         function visitImport(node: Node, source: Node | undefined): void {
-          report(node, { k: "import", s: staticString(source) });
+          let a: string | undefined;
+          for (const attribute of children(node, "attributes")) {
+            const key = child(attribute, "key");
+            if ((key?.name ?? key?.value) === "type") a = String(child(attribute, "value")?.value);
+          }
+          if (node.type === "ImportExpression" && child(node, "options")) a ??= "options";
+          const s = staticString(source);
+          report(node, a === undefined ? { k: "import", s } : { k: "import", s, a });
         }
 
         function visit(raw: Deno.lint.Node): void {

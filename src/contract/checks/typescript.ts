@@ -31,7 +31,7 @@ export interface TypeScriptCheckOptions {
 type Fact =
   & { line: number }
   & (
-    | { k: "import"; s: string | null }
+    | { k: "import"; s: string | null; a?: string }
     | { k: "deno"; m: string | null }
     | { k: "deno-value" }
     | { k: "eval" }
@@ -118,6 +118,9 @@ async function scriptFacts(
       }`;
     }
     const error = report.errors?.[0]?.message;
+    if (error !== undefined && !/^SyntaxError\b/.test(error)) {
+      return `the typescript analysis failed: ${tail(error, 300)}`;
+    }
     if (error !== undefined) {
       const at = /:(\d+):\d+\s*$/.exec(error);
       const first = error.split("\n")[0] ?? error;
@@ -239,6 +242,16 @@ export async function checkTypeScript(
           ctx.add(
             "dynamic-import",
             "import() of a computed specifier is not allowed: import modules by name",
+            line,
+          );
+        } else if (fact.a !== undefined && /^\.{1,2}\//.test(fact.s)) {
+          // A relative file imported as data joins the module graph, which Deno loads without
+          // asking for read permission: a way around the paths a run is granted. (Other
+          // specifiers are judged as any import is, below.)
+          ctx.add(
+            "import",
+            `import "${fact.s}" with { type: "${fact.a}" } is not allowed: read the files the ` +
+              "context names with Deno.readTextFile",
             line,
           );
         } else {
