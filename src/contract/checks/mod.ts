@@ -20,9 +20,10 @@
  *
  * Rules (the `rule` of a {@linkcode Finding}): `import` (python modules outside the template's
  * list and the requirements; TS specifiers other than listed `node:` built-ins and pinned `npm:`
- * requirements), `network` (network modules, calls or tools without `needs.network`),
- * `shell-execution`, `native-code` (ctypes, `Deno.dlopen`), `dynamic-code` (eval/exec of computed
- * code, `new Function`, bash `eval`, computed `Deno[…]`, `Deno` handed on as a value), `dynamic-import`, `raw-socket`, `delete-outside` (deleting
+ * requirements, and relative files imported as data), `network` (network modules, calls or tools
+ * without `needs.network`), `shell-execution`, `native-code` (ctypes, `Deno.dlopen`),
+ * `dynamic-code` (eval/exec of computed code, `new Function`, bash `eval`, computed `Deno[…]`,
+ * `Deno` handed on as a value), `dynamic-import`, `raw-socket`, `delete-outside` (deleting
  * absolute, `..` or `~` paths), `credential-path`, `secret` (API-key-shaped literals, anywhere in
  * the file), `env` (reads of variables not in `needs.env`), `remote-access`,
  * `privilege-escalation`, `persistence`, `git-config`, `git-hooks`, `shell-startup`,
