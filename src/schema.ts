@@ -166,6 +166,11 @@ export interface RunResult<Output extends Record<string, unknown> = Record<strin
   duration_ms: number;
   /** Selected keys found nowhere (their value in `output` is `null`). */
   missing?: string[];
+  /**
+   * What this run was granted: the script's needs met by the grants, and the paths it could read
+   * and write (relative to the workdir). The entry's manifest is never rewritten with it.
+   */
+  allow: Allow;
 }
 
 /** `.capibara/config.json`: team policy and defaults, committed. */

@@ -195,15 +195,6 @@ export class Store {
     }
   }
 
-  /** Rewrites an entry's manifest only (e.g. a new `allow`), atomically. */
-  async updateManifest(entry: Entry, manifest: Manifest): Promise<Entry> {
-    const path = join(entry.dir, "manifest.json");
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(tmp, JSON.stringify(Manifest.parse(manifest), null, 2) + "\n");
-    await Deno.rename(tmp, path);
-    return { dir: entry.dir, manifest };
-  }
-
   /** Every cached entry, oldest first. Unreadable folders are reported, not thrown. */
   async list(): Promise<{ entries: Entry[]; broken: { dir: string; reason: string }[] }> {
     const entries: Entry[] = [];
