@@ -54,7 +54,7 @@ export interface StaticChecksOptions {
    * PATH finds python and deno, and the python look-up sees `HOME`, `PYENV_ROOT`, `PYENV_VERSION`
    * (pyenv shims); the analyses themselves run with an empty environment.
    */
-  env?: Readonly<Record<string, string>>;
+  env?: Readonly<Record<string, string | undefined>>;
   /**
    * The backend that confines the python analysis (default: the platform's, as for scripts);
    * `null` runs it unconfined, as where no backend works.

@@ -125,7 +125,7 @@ export interface PythonCheckOptions {
   /** Time limit of the analysis in milliseconds. */
   timeoutMs: number;
   /** The caller's environment: its PATH finds the interpreter; nothing else reaches the analyser. */
-  env: Readonly<Record<string, string>>;
+  env: Readonly<Record<string, string | undefined>>;
   /** The backend confining the analyser; undefined runs it as `python -I` with an empty environment. */
   backend: SandboxBackend | undefined;
 }

@@ -24,7 +24,7 @@ export interface TypeScriptCheckOptions {
   /** Time limit of the analysis in milliseconds. */
   timeoutMs: number;
   /** The caller's environment: its PATH finds deno; nothing of it reaches the analysis. */
-  env: Readonly<Record<string, string>>;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A fact the plugin reports (see `ts_plugin.ts`), with its line. */
