@@ -15,6 +15,11 @@ import type { Generator } from "../src/generate/types.ts";
 import type { Bundle, Language } from "../src/schema.ts";
 import { platformBackend } from "../src/sandbox/mod.ts";
 
+/**
+ * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks with the OS sandbox switched
+ * off, to show that the suite can fail: those attacks must then report breaches.
+ */
+const NO_SANDBOX = Deno.env.get("CAPIBARA_ESCAPE_NO_SANDBOX") === "1";
 const backend = platformBackend();
 const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 if (!OS_SANDBOX) {
@@ -183,6 +188,7 @@ function attack(a: Attack): void {
         memoryBytes: 256 * 1024 ** 2,
         maxProcesses: 64,
         allow: a.allow,
+        sandbox: !(NO_SANDBOX && needsOs),
         warn: () => {},
       });
       let output: Record<string, unknown> | undefined;
@@ -670,6 +676,46 @@ attack({
       assert.ok(!text.includes("// owned"), `${name} was modified`);
     }
   },
+});
+
+// --- kernel surfaces the seccomp filter closes -----------------------------------------------
+attack({
+  name: "read the host's session keyring through ctypes reached via __builtins__",
+  language: "python",
+  script: py(
+    `ct = __builtins__.__import__("ctypes") if hasattr(__builtins__, "__import__") else __builtins__["__import__"]("ctypes")
+libc = ct.CDLL(None, use_errno=True)
+nr = 250 if os.uname().machine == "x86_64" else 219
+key = libc.syscall(nr, 0, -3, 0)  # KEYCTL_GET_KEYRING_ID of the session keyring
+breached = key >= 0
+detail = "keyring %d errno %d" % (key, ct.get_errno())`,
+  ),
+});
+attack({
+  name: "io_uring, userfaultfd and a netlink audit socket",
+  language: "python",
+  script: py(`import ctypes, socket
+libc = ctypes.CDLL(None, use_errno=True)
+x86 = os.uname().machine == "x86_64"
+uring = libc.syscall(425, 1, ctypes.create_string_buffer(120))
+uffd = libc.syscall(323 if x86 else 282, 0)
+try:
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9).close()
+    audit = True
+except OSError:
+    audit = False
+breached = uring >= 0 or uffd >= 0 or audit
+detail = "io_uring %d userfaultfd %d audit %s" % (uring, uffd, audit)`),
+});
+attack({
+  name: "read the host's session keyring through perl's syscall()",
+  language: "bash",
+  script: sh(
+    `nr=250; [ "$(uname -m)" = x86_64 ] || nr=219
+k=$(perl -e "print syscall($nr, 0, -3, 0)" 2>/dev/null)
+detail="keyring $k"
+case "$k" in ''|-*) ;; *) breached=1 ;; esac`,
+  ),
 });
 
 // --- granted cases still work ------------------------------------------------------------------

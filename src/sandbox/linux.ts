@@ -4,8 +4,9 @@
  * What a wrapped run looks like:
  *
  * ```text
- * /bin/sh -c 'join the run's cgroup(s); exec "$@"'          (outside; only when cgroups work)
- *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent …
+ * /bin/sh -c 'open the seccomp program on fd 9; join the run's cgroup(s); exec "$@"'  (outside)
+ *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent
+ *         --seccomp 9 …
  *     [prlimit --as --nproc --]                               (only when cgroups do not work)
  *     [/bin/sh -c 'socat TCP-LISTEN:3128 → proxy socket &; wait for it; exec "$@"']  (network)
  *       the script's command
@@ -31,6 +32,7 @@ import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import { type ProxyConnect, proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
+import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import type {
   Availability,
   SandboxBackend,
@@ -138,10 +140,24 @@ const SENSITIVE_PATHS = [
 /** Paths that may never be granted (nor anything under them but `/`): they would expose the host. */
 const FORBIDDEN_GRANTS = ["/proc", "/sys", "/dev"];
 
-/** Joins the run's cgroups, then becomes the next command. */
-const JOIN_CGROUP_SCRIPT = 'while [ "$1" != -- ]; do ' +
+/** The file descriptor on which bwrap reads the seccomp program (opened by the launcher). */
+const SECCOMP_FD = 9;
+
+/**
+ * The launcher: opens the seccomp program for bwrap, joins the run's cgroups (when any), then
+ * becomes bwrap.
+ */
+const LAUNCH_SCRIPT = `exec ${SECCOMP_FD}<"$1" || exit 125; shift; ` +
+  'while [ "$1" != -- ]; do ' +
   'echo $$ > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
   'done; shift; exec "$@"';
+
+/** The compiled seccomp program for this machine's architecture, or undefined when none exists. */
+export function seccompProgram(arch: string = Deno.build.arch): Uint8Array | undefined {
+  const encoded = SECCOMP_BPF[arch];
+  if (encoded === undefined) return undefined;
+  return Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+}
 
 /** How /proc/net/tcp spells 127.0.0.1:PROXY_PORT. */
 const PROXY_LOCAL_ADDRESS = "0100007F:" + PROXY_PORT.toString(16).toUpperCase().padStart(4, "0");
@@ -758,6 +774,13 @@ export class BubblewrapBackend implements SandboxBackend {
         { hint: probe.availability.fix },
       );
     }
+    const filter = seccompProgram();
+    if (!filter) {
+      throw new PermissionError(
+        `Cannot sandbox scripts on ${Deno.build.arch}: Capibara has no seccomp filter for it`,
+        { hint: "Run on x86_64 or aarch64, or pass --no-sandbox to run unprotected" },
+      );
+    }
     for (const path of policy.read) checkGrant(path, "read");
     for (const path of policy.write) checkGrant(path, "write");
     checkGrant(policy.workdir, "workdir");
@@ -854,25 +877,28 @@ export class BubblewrapBackend implements SandboxBackend {
       }
 
       if (probe.features?.remountRo) args.push("--remount-ro", "/");
+      // The seccomp filter applies to everything bwrap starts inside: the script and its helpers.
+      const filterFile = `${stateDir}/seccomp.bpf`;
+      await Deno.writeFile(filterFile, filter);
+      args.push("--seccomp", String(SECCOMP_FD));
       args.push("--chdir", policy.workdir, "--", ...command, spec.program, ...spec.args);
 
       cgroup = await createRunCgroup(plan, policy);
-      const wrapped: CommandSpec = cgroup
-        ? {
-          program: "/bin/sh",
-          args: [
-            "-c",
-            JOIN_CGROUP_SCRIPT,
-            "capibara-limits",
-            ...cgroup.procsFiles,
-            "--",
-            probe.bwrap,
-            ...args,
-          ],
-          env,
-          cwd: "/",
-        }
-        : { program: probe.bwrap, args, env, cwd: "/" };
+      const wrapped: CommandSpec = {
+        program: "/bin/sh",
+        args: [
+          "-c",
+          LAUNCH_SCRIPT,
+          "capibara-sandbox",
+          filterFile,
+          ...(cgroup?.procsFiles ?? []),
+          "--",
+          probe.bwrap,
+          ...args,
+        ],
+        env,
+        cwd: "/",
+      };
       const runCgroup = cgroup;
       return {
         spec: wrapped,

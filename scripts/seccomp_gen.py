@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Generates src/sandbox/seccomp_bpf.ts: the sandbox's seccomp filter, compiled by libseccomp.
+
+The policy is this file: default allow (like Flatpak's and Docker's blocklists), and an error for
+each system call that a script has no business making (kernel keyrings, io_uring, userfaultfd, eBPF,
+perf, ptrace, mounts and namespaces, kernel modules, clocks, hostname, terminal input injection),
+socket families other than unix, inet, inet6 and netlink, and netlink protocols other than
+NETLINK_ROUTE. clone3 answers ENOSYS so that libc falls back to clone, whose namespace flags can be
+checked. A foreign architecture (i386 via int 0x80, x32) is killed.
+
+Run with the system Python that has libseccomp's bindings (Debian: apt-get install python3-seccomp):
+    /usr/bin/python3 scripts/seccomp_gen.py > src/sandbox/seccomp_bpf.ts
+"""
+import base64
+import errno
+import json
+import os
+import sys
+import tempfile
+
+import seccomp
+
+EPERM = errno.EPERM
+
+DENIED = [
+    # kernel keyrings: the host session keyring would otherwise be readable
+    "keyctl", "add_key", "request_key",
+    # large kernel attack surfaces
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd", "bpf",
+    "perf_event_open", "fanotify_init", "lookup_dcookie", "open_by_handle_at", "name_to_handle_at",
+    # other processes' memory
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "move_pages", "migrate_pages",
+    # mounts and namespaces
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    # the machine itself
+    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
+    "swapon", "swapoff", "syslog", "acct", "quotactl", "settimeofday", "clock_settime",
+    "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "iopl", "ioperm", "uselib",
+    "vhangup",
+]
+
+CLONE_NEW_FLAGS = {
+    "CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
+    "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
+    "CLONE_NEWNET": 0x40000000, "CLONE_NEWTIME": 0x00000080,
+}
+TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+AF_MAX = 64
+NETLINK_ROUTE = 0
+
+ARCHES = {"x86_64": seccomp.Arch.X86_64, "aarch64": seccomp.Arch.AARCH64}
+
+
+def build(arch):
+    f = seccomp.SyscallFilter(seccomp.ALLOW)
+    f.remove_arch(seccomp.Arch.NATIVE)
+    f.add_arch(arch)
+    for name in DENIED:
+        try:
+            f.add_rule(seccomp.ERRNO(EPERM), name)
+        except (RuntimeError, ValueError):
+            pass  # not a system call on this architecture (iopl on aarch64, …)
+    f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    for flag in CLONE_NEW_FLAGS.values():
+        f.add_rule(seccomp.ERRNO(EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    for request in (TIOCSTI, TIOCLINUX):
+        f.add_rule(seccomp.ERRNO(EPERM), "ioctl",
+                   seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, request))
+    for family in range(AF_MAX):
+        if family in (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK):
+            continue
+        f.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.EQ, family))
+    f.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.GE, AF_MAX))
+    f.add_rule(seccomp.ERRNO(EPERM), "socket",
+               seccomp.Arg(0, seccomp.EQ, AF_NETLINK), seccomp.Arg(2, seccomp.NE, NETLINK_ROUTE))
+    with tempfile.TemporaryFile() as out:
+        f.export_bpf(out)
+        out.seek(0)
+        return out.read()
+
+
+def main():
+    programs = {name: base64.b64encode(build(arch)).decode() for name, arch in ARCHES.items()}
+    policy = {
+        "denied": DENIED,
+        "clone3": "ENOSYS",
+        "clone_flags_denied": sorted(CLONE_NEW_FLAGS),
+        "ioctl_denied": ["TIOCSTI", "TIOCLINUX"],
+        "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],
+    }
+    lines = [
+        "/**",
+        " * The sandbox's seccomp filter, compiled by libseccomp from scripts/seccomp_gen.py (which",
+        " * states the policy and why). Generated: do not edit; run",
+        " * `/usr/bin/python3 scripts/seccomp_gen.py > src/sandbox/seccomp_bpf.ts`.",
+        " *",
+        " * @module",
+        " */",
+        "",
+        "/** What the filter refuses, for `capibara doctor` and the README. */",
+        f"export const SECCOMP_POLICY = {json.dumps(policy, indent=2)} as const;",
+        "",
+        "/** The compiled classic-BPF program of each architecture, base64. */",
+        "export const SECCOMP_BPF: Readonly<Record<string, string>> = {",
+    ]
+    for name, program in programs.items():
+        lines.append(f'  {name}: "{program}",')
+    lines.append("};")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
