@@ -52,7 +52,8 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
       }`,
       {
         hint:
-          "Allowed keys: generator {base_url, model}, mode, timeout, allow {network, env, read, write}",
+          "Allowed keys: generator {base_url, model}, mode, timeout, allow {network, env, read, write}, " +
+          "install {source_builds}",
       },
     );
   }

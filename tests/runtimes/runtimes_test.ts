@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DependencyError } from "../src/errors.ts";
-import { execCommand, type ExecResult } from "../src/exec.ts";
-import { BashRuntime } from "../src/runtimes/bash.ts";
-import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../src/runtimes/deno.ts";
-import { denoCommand, denoPermissionFlags } from "../src/sandbox/deno.ts";
-import { scriptCommand } from "../src/runtimes/types.ts";
-import type { SandboxPolicy } from "../src/sandbox/types.ts";
-import { type Language, Manifest, ScriptOutput } from "../src/schema.ts";
-import { snapshotTree } from "./helpers/cli.ts";
-import { type TmpDir, withTmpDir } from "./helpers/tmp.ts";
+import { DependencyError } from "../../src/errors.ts";
+import { execCommand, type ExecResult } from "../../src/exec.ts";
+import { BashRuntime } from "../../src/runtimes/bash.ts";
+import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../../src/runtimes/deno.ts";
+import { denoCommand, denoPermissionFlags } from "../../src/sandbox/deno.ts";
+import { scriptCommand } from "../../src/runtimes/types.ts";
+import type { SandboxPolicy } from "../../src/sandbox/types.ts";
+import { type Language, Manifest, ScriptOutput } from "../../src/schema.ts";
+import { snapshotTree } from "../helpers/cli.ts";
+import { type TmpDir, withTmpDir } from "../helpers/tmp.ts";
 
 const SECRET = "s3cr3t-value-never-seen";
 const BASE_ENV = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", LANG: "C.UTF-8" };
