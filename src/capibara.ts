@@ -14,7 +14,7 @@ import { TEMPLATE_VERSION } from "./contract/contract.ts";
 import { entryReadme } from "./readme.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import { type Progress, scriptCommand } from "./runtimes/types.ts";
-import { NO_SANDBOX_WARNING, requireBackend } from "./sandbox/mod.ts";
+import { NO_SANDBOX_WARNING, platformBackend, requireBackend } from "./sandbox/mod.ts";
 import {
   checkArtifacts,
   contextPaths,
@@ -162,6 +162,7 @@ export class Capibara {
       grants,
       timeoutSeconds,
       options.signal,
+      config.install?.source_builds === true,
     );
     const output = parseScriptOutput(exec, timeoutSeconds, limits);
     const artifacts = await checkArtifacts(output.artifacts, this.cwd, writeDirs);
@@ -256,6 +257,7 @@ export class Capibara {
     grants: Grants,
     timeoutSeconds: number,
     signal: AbortSignal | undefined,
+    sourceBuilds: boolean,
   ): Promise<{ exec: ExecResult; writeDirs: string[]; limits?: LimitsHit }> {
     const { manifest, dir } = entry;
     const workdir = this.cwd;
@@ -283,6 +285,10 @@ export class Capibara {
       runtime.prepare(manifest, dir, {
         cacheDir: this.cacheDir,
         progress: this.#options.progress,
+        // Installs run in the sandbox too (an unavailable one fails like requireBackend).
+        sandbox: sandboxed ? platformBackend(this.cacheDir) : undefined,
+        sourceBuilds,
+        warn: this.#options.warn,
       }),
     ]);
     const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-run-" }));
