@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
 import { z } from "zod";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
@@ -671,8 +671,9 @@ export class PythonRuntime implements Runtime {
       program: venvPython(venvDir),
       args,
       env: {
-        PATH: `${dirname(venvPython(venvDir))}:${DEFAULT_PATH}`,
-        HOME: tmp,
+        PATH: `${dirname(venvPython(venvDir))}${delimiter}${DEFAULT_PATH}`,
+        // Unconfined, pip keeps the user's home (`.netrc`, keyring): no untrusted code runs there.
+        HOME: sandbox ? tmp : this.#userEnv.HOME ?? tmp,
         TMPDIR: tmp,
         LANG: "C.UTF-8",
         // Every setting is on the command line: no configuration file, no PIP_* variable.

@@ -3,8 +3,10 @@ import { basename, join, relative } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
 import { execCommand } from "../../src/exec.ts";
 import {
+  indexAccess,
   listVenvs,
   normaliseRequirements,
+  pipSettings,
   PythonRuntime,
   READY_MARKER,
   venvKey,
@@ -180,6 +182,73 @@ Deno.test("normaliseRequirements() refuses pip options, paths and URLs", () => {
   ) {
     assert.throws(() => normaliseRequirements([bad]), DependencyError, JSON.stringify(bad));
   }
+});
+
+Deno.test("pipSettings() reads pip's configuration: environment over install over global", () => {
+  assert.deepEqual(pipSettings({}), {
+    indexUrl: "https://pypi.org/simple",
+    extraIndexUrls: [],
+    findLinks: [],
+    noIndex: false,
+    trustedHosts: [],
+    constraints: [],
+    noCacheDir: false,
+  });
+  const items = {
+    "global.index-url": "https://global.example/simple",
+    "install.index-url": "https://install.example/simple",
+    "global.extra-index-url": "file:///opt/pypi/simple  http://127.0.0.1:8765/simple",
+    "global.find-links": "/opt/wheels",
+    ":env:.find-links": "/srv/wheels https://wheels.example/links",
+    "global.cert": "/etc/ca.pem",
+    "global.constraint": "/etc/xdg/pip/constraints.txt",
+    ":env:.default-timeout": "180",
+    ":env:.no-cache-dir": "1",
+  };
+  const settings = pipSettings(items);
+  assert.equal(settings.indexUrl, "https://install.example/simple");
+  assert.deepEqual(settings.extraIndexUrls, [
+    "file:///opt/pypi/simple",
+    "http://127.0.0.1:8765/simple",
+  ]);
+  assert.deepEqual(settings.findLinks, ["/srv/wheels", "https://wheels.example/links"]);
+  assert.equal(settings.cert, "/etc/ca.pem");
+  assert.deepEqual(settings.constraints, ["/etc/xdg/pip/constraints.txt"]);
+  assert.equal(settings.timeout, "180");
+  assert.equal(settings.noCacheDir, true);
+  // CAPIBARA_INDEX_URL replaces every index and find-links location.
+  const capibara = pipSettings(items, "https://devpi.corp.example:3141/root/pypi/+simple/");
+  assert.equal(capibara.indexUrl, "https://devpi.corp.example:3141/root/pypi/+simple/");
+  assert.deepEqual([capibara.extraIndexUrls, capibara.findLinks], [[], []]);
+  // --no-index drops every index, keeps the find-links.
+  const offline = pipSettings({ ":env:.no-index": "yes", ":env:.find-links": "/w" });
+  assert.deepEqual([offline.noIndex, offline.indexUrl, offline.findLinks], [true, undefined, [
+    "/w",
+  ]]);
+  assert.equal(pipSettings({ ":env:.no-index": "0" }).noIndex, false);
+});
+
+Deno.test("indexAccess() names exactly the index hosts and the local paths pip reads", () => {
+  assert.deepEqual(indexAccess(pipSettings({})), {
+    hosts: ["pypi.org:443", "files.pythonhosted.org:443"],
+    paths: [],
+  });
+  const access = indexAccess(pipSettings({
+    "global.index-url": "http://127.0.0.1:8765/simple/",
+    "global.extra-index-url": "file:///opt/pypi/simple https://[::1]:8443/simple " +
+      "https://user:secret@artifactory.corp.example/api/pypi/simple",
+    "global.find-links": "/opt/wheels http://wheels.example/",
+    "global.cert": "/etc/ca.pem",
+  }));
+  assert.deepEqual(access.hosts, [
+    "127.0.0.1:8765",
+    "[::1]:8443",
+    "artifactory.corp.example:443",
+    "wheels.example:80",
+  ]);
+  // A local mirror's pages link to files beside its `simple` folder.
+  assert.deepEqual(access.paths, ["/opt/pypi", "/opt/wheels", "/etc/ca.pem"]);
+  assert.deepEqual(indexAccess(pipSettings({ ":env:.no-index": "1" })), { hosts: [], paths: [] });
 });
 
 Deno.test("PythonRuntime.prepare() installs requirements importable by the script", async () => {
