@@ -594,8 +594,9 @@ export class PythonRuntime implements Runtime {
         },
       );
     }
-    let install = { confined: true, source_builds: false };
-    if (pip) install = await this.#install(venvDir, probe, pip, requirements, options);
+    const install = pip
+      ? await this.#install(venvDir, probe, pip, requirements, options)
+      : undefined;
     return {
       format: MARKER_FORMAT,
       key,
@@ -605,7 +606,7 @@ export class PythonRuntime implements Runtime {
       requirements,
       created_at: new Date().toISOString(),
       build_id: crypto.randomUUID(),
-      install,
+      ...(install ? { install } : {}),
     };
   }
 
