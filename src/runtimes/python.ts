@@ -387,32 +387,51 @@ export function indexAccess(settings: PipSettings): IndexAccess {
   return { hosts: [...hosts], paths: [...paths] };
 }
 
-/** The pip arguments that carry `settings` explicitly (pip reads no configuration file). */
-function settingsArgs(settings: PipSettings): string[] {
-  const args: string[] = [];
-  if (settings.noIndex) args.push("--no-index");
-  else if (settings.indexUrl !== undefined) args.push("--index-url", settings.indexUrl);
-  for (const url of settings.extraIndexUrls) args.push("--extra-index-url", url);
-  for (const link of settings.findLinks) args.push("--find-links", link);
-  for (const host of settings.trustedHosts) args.push("--trusted-host", host);
-  for (const file of settings.constraints) args.push("--constraint", file);
-  if (settings.cert !== undefined) args.push("--cert", settings.cert);
-  if (settings.timeout !== undefined) args.push("--timeout", settings.timeout);
-  if (settings.retries !== undefined) args.push("--retries", settings.retries);
-  return args;
+/**
+ * pip's variables that carry `settings` (pip then reads no configuration file). Variables, not
+ * arguments: an index URL may hold credentials, and other users can read a command line.
+ */
+function settingsEnv(settings: PipSettings): Record<string, string> {
+  const env: Record<string, string> = { PIP_CONFIG_FILE: "/dev/null" };
+  const set = (name: string, values: (string | undefined)[]) => {
+    const present = values.filter((v): v is string => v !== undefined);
+    if (present.length) env[name] = present.join(" ");
+  };
+  if (settings.noIndex) env.PIP_NO_INDEX = "1";
+  else set("PIP_INDEX_URL", [settings.indexUrl]);
+  set("PIP_EXTRA_INDEX_URL", settings.extraIndexUrls);
+  set("PIP_FIND_LINKS", settings.findLinks);
+  set("PIP_TRUSTED_HOST", settings.trustedHosts);
+  set("PIP_CONSTRAINT", settings.constraints);
+  set("PIP_CERT", [settings.cert]);
+  set("PIP_TIMEOUT", [settings.timeout]);
+  set("PIP_RETRIES", [settings.retries]);
+  return env;
 }
 
 /** Reads pip's location and version and its configuration items, as the host's pip sees them. */
 const PIP_INFO_CODE = `
 import json, os, sys
 import pip
-from pip._internal.configuration import Configuration
-configuration = Configuration(isolated=False)
-configuration.load()
+try:
+    # What \`pip config list\` prints, without parsing its text.
+    from pip._internal.configuration import Configuration
+    configuration = Configuration(isolated=False)
+    configuration.load()
+    items = {key: str(value) for key, value in configuration.items()}
+except Exception:
+    import ast, subprocess
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                            capture_output=True, text=True, check=True).stdout
+    items = {}
+    for line in listed.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            items[key] = str(ast.literal_eval(value))
 print(json.dumps({
     "version": pip.__version__,
     "dir": os.path.dirname(os.path.abspath(pip.__file__)),
-    "items": {key: str(value) for key, value in configuration.items()},
+    "items": items,
 }))
 `;
 
@@ -662,7 +681,6 @@ export class PythonRuntime implements Runtime {
       "--no-warn-script-location",
       "--log",
       logFile,
-      ...settingsArgs(settings),
       ...(cacheDir ? ["--cache-dir", cacheDir] : ["--no-cache-dir"]),
       ...(sourceBuilds ? [] : ["--only-binary", ":all:"]),
       "-r",
@@ -677,9 +695,8 @@ export class PythonRuntime implements Runtime {
         HOME: sandbox ? tmp : this.#userEnv.HOME ?? tmp,
         TMPDIR: tmp,
         LANG: "C.UTF-8",
-        // Every setting is on the command line: no configuration file, no PIP_* variable.
-        PIP_CONFIG_FILE: "/dev/null",
         PYTHONNOUSERSITE: "1",
+        ...settingsEnv(settings),
         ...(sandbox ? {} : this.#proxyEnv()),
       },
       cwd: venvDir,

@@ -14,6 +14,8 @@ import {
 import { type PreparedRuntime, scriptCommand } from "../../src/runtimes/types.ts";
 import { Manifest } from "../../src/schema.ts";
 import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
+import type { CommandSpec } from "../../src/exec.ts";
 import { sha256 } from "../../src/_hash.ts";
 import { type TmpDir, withTmpDir } from "../helpers/tmp.ts";
 import { buildSdist, buildWheel } from "../helpers/wheel.ts";
@@ -792,3 +794,51 @@ sandboxTest(
     );
   },
 );
+
+Deno.test("PythonRuntime.prepare() confines pip to the venv, the index and a private home", async () => {
+  await using fx = await fixture();
+  const home = join(fx.tmp.path, "home");
+  const index = "https://user:s3cret@pypi.corp.example:8443/simple";
+  const wrapped: { spec: CommandSpec; policy: SandboxPolicy }[] = [];
+  // Records what it is asked to run, and runs `false` instead: pip "fails".
+  const recording: SandboxBackend = {
+    name: "recording",
+    available: () => Promise.resolve({ ok: true }),
+    wrap: (spec, policy) => {
+      wrapped.push({ spec, policy });
+      const fail = { program: "/bin/sh", args: ["-c", "exit 1"], env: {}, cwd: "/" };
+      return Promise.resolve({ spec: fail, close: () => Promise.resolve() });
+    },
+  };
+  const env = { PATH: Deno.env.get("PATH") ?? "", HOME: home, PIP_CONFIG_FILE: "/dev/null" };
+  await assert.rejects(
+    new PythonRuntime({ env }).prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+      sandbox: recording,
+      indexUrl: index,
+    }),
+    DependencyError,
+  );
+  assert.equal(wrapped.length, 1);
+  const [{ spec, policy }] = wrapped as [{ spec: CommandSpec; policy: SandboxPolicy }];
+  const venv = join(
+    fx.cacheDir,
+    "venvs",
+    `py${PY_VERSION}-${await venvKey(PY_VERSION, [
+      `${FIXTURE}==1.0.0`,
+    ])}`,
+  );
+  assert.equal(spec.program, join(venv, "bin", "python"));
+  assert.ok(spec.args.includes("--only-binary"), spec.args.join(" "));
+  // Credentials travel in the environment, never on a command line other users can read.
+  assert.ok(!spec.args.some((a) => a.includes("s3cret")), spec.args.join(" "));
+  assert.equal(spec.env.PIP_INDEX_URL, index);
+  assert.equal(spec.env.PIP_CONFIG_FILE, "/dev/null");
+  assert.deepEqual(policy.network, ["pypi.corp.example:8443"]);
+  assert.deepEqual(policy.privateNetwork, ["pypi.corp.example:8443"]);
+  assert.deepEqual(policy.write, [venv, join(fx.cacheDir, "pip")]);
+  assert.equal(policy.workdir, venv);
+  assert.ok(!policy.read.some((p) => p.startsWith(fx.tmp.path)), policy.read.join());
+  assert.ok(!policy.tmpDir.startsWith(home));
+  assert.deepEqual(await venvDirs(fx.cacheDir), []);
+});
