@@ -131,16 +131,21 @@ interface Probe {
 export interface PipSettings {
   /** The main index, or undefined with `noIndex`. */
   indexUrl?: string;
+  /** Further indexes (`--extra-index-url`). */
   extraIndexUrls: string[];
   /** `--find-links` entries: URLs, or absolute local paths. */
   findLinks: string[];
+  /** No index at all (`--no-index`): only the find-links locations. */
   noIndex: boolean;
+  /** Hosts pip may reach over plain http or without a valid certificate (`--trusted-host`). */
   trustedHosts: string[];
   /** CA bundle file. */
   cert?: string;
   /** Constraint files. */
   constraints: string[];
+  /** Socket timeout in seconds (`--timeout`). */
   timeout?: string;
+  /** Connection retries (`--retries`). */
   retries?: string;
   /** pip's cache disabled by its configuration. */
   noCacheDir: boolean;

@@ -51,6 +51,7 @@ export interface PreparedRuntime {
 
 /** One language's runtime. */
 export interface Runtime {
+  /** The language whose scripts this runtime runs. */
   readonly language: Language;
   /** Interpreter name and version recorded in manifests (e.g. `{ name: "python", version: "3.11" }`). */
   describe(): Promise<{ name: string; version: string }>;
