@@ -735,7 +735,10 @@ export class PythonRuntime implements Runtime {
         result = await this.#exec(spec, this.#installTimeoutMs);
       }
       if (result.code !== 0) {
-        throw await this.#installFailure(result, requirements, probe, logFile, sourceBuilds);
+        throw await this.#installFailure(result, requirements, probe, logFile, {
+          sourceBuilds,
+          confined: sandbox !== undefined,
+        });
       }
     } finally {
       await removeIfExists(tmp);
@@ -769,7 +772,7 @@ export class PythonRuntime implements Runtime {
     requirements: string[],
     probe: Probe,
     logFile: string,
-    sourceBuilds: boolean,
+    { sourceBuilds, confined }: { sourceBuilds: boolean; confined: boolean },
   ): Promise<DependencyError> {
     const reason = result.timedOut
       ? `pip did not finish within ${Math.round(this.#installTimeoutMs / 1000)} s`
@@ -779,9 +782,10 @@ export class PythonRuntime implements Runtime {
       : undefined;
     const hint = sdist !== undefined
       ? `"${sdist}" publishes no wheel for this platform, only a source distribution, whose ` +
-        "build script would run: to allow that (inside the sandbox), set " +
-        '"install": {"source_builds": true} in .capibara/config.json, or pick a version ' +
-        "with wheels"
+        "build script would run: to allow that inside the sandbox, set install.source_builds " +
+        '("install": {"source_builds": true} in .capibara/config.json)' +
+        (confined ? "" : " and run with the sandbox on (never with --no-sandbox)") +
+        ", or pick a version with wheels"
       : `Check that the pinned versions exist for Python ${probe.version} on your ` +
         "package index; pip uses your configuration (CAPIBARA_INDEX_URL, pip.conf, " +
         "PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS for an offline wheelhouse)";
