@@ -3,14 +3,17 @@
  *
  * - a cache-hit `capibara run` vs. running the same cached script directly with its venv's python;
  * - the second environment request for an already-built requirement set;
- * - the sandbox's cost: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`.
+ * - the sandbox's cost: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`;
+ * - bubblewrap's own start-up: wrap + run + close of `true` vs. running `true` directly (Linux).
  *
  *   deno task bench [--runs N]
  *
  * @module
  */
 import { join } from "node:path";
+import { execCommand } from "../src/exec.ts";
 import { PythonRuntime } from "../src/runtimes/python.ts";
+import { BubblewrapBackend } from "../src/sandbox/linux.ts";
 import { Store } from "../src/store/store.ts";
 
 const RUNS = Number(Deno.args[Deno.args.indexOf("--runs") + 1]) || 15;
@@ -106,6 +109,42 @@ try {
       `ratio ${(hit / bare).toFixed(2)}x | the sandbox adds ${(hit - bare).toFixed(1)} ms ` +
       `(target < 30 ms)`,
   );
+
+  const bwrap = new BubblewrapBackend();
+  if (Deno.build.os === "linux" && (await bwrap.available()).ok) {
+    const tmpDir = join(cache, "bench-tmp");
+    const spec = { program: "true", args: [], env: { PATH: env.PATH }, cwd: work };
+    const policy = {
+      network: [],
+      read: [],
+      write: [],
+      protect: [],
+      workdir: work,
+      tmpDir,
+      memoryBytes: 256 * 1024 * 1024,
+      maxProcesses: 64,
+    };
+    const bare: number[] = [];
+    const wrapped: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let start = performance.now();
+      await execCommand(spec, { timeoutMs: 10_000 });
+      bare.push(performance.now() - start);
+      start = performance.now();
+      const command = await bwrap.wrap(spec, policy);
+      try {
+        const result = await execCommand(command.spec, { timeoutMs: 10_000 });
+        if (result.code !== 0) throw new Error(`Cannot run true in the sandbox: ${result.stderr}`);
+      } finally {
+        await command.close();
+      }
+      wrapped.push(performance.now() - start);
+    }
+    console.log(
+      `bubblewrap start-up: true directly ${median(bare).toFixed(1)} ms | ` +
+        `wrap + run + close ${median(wrapped).toFixed(1)} ms`,
+    );
+  }
 } finally {
   await Deno.remove(work, { recursive: true });
   await Deno.remove(cache, { recursive: true });

@@ -9,8 +9,8 @@
 import { join } from "node:path";
 import { fingerprint } from "../src/fingerprint.ts";
 import { TEMPLATE_VERSION } from "../src/contract/contract.ts";
-import { entryReadme } from "../src/readme.ts";
 import { ENTRY_FILES, type Language, type Manifest } from "../src/schema.ts";
+import { entryFiles, type ManifestInput } from "../src/store/entry.ts";
 import { Store } from "../src/store/store.ts";
 
 /** One hand-written example request. */
@@ -89,7 +89,7 @@ export async function seedExamples(examplesDir: string): Promise<string[]> {
     const fp = await fingerprint(example.prompt, example.context, { language: example.language });
     const script = await Deno.readTextFile(join(examplesDir, "manual", example.source));
     const at = "2026-11-25T00:00:00.000Z";
-    const manifest: Omit<Manifest, "files"> = {
+    const manifest: ManifestInput = {
       fingerprint: fp.fingerprint,
       prompt_sha: fp.prompt_sha,
       context_sha: fp.context_sha,
@@ -114,14 +114,7 @@ export async function seedExamples(examplesDir: string): Promise<string[]> {
       revision: 1,
       history: [{ revision: 1, at, reason: "written by hand for the examples" }],
     };
-    const files: Record<string, string> = {
-      [manifest.entry]: script,
-      "README.md": entryReadme(manifest, example.readme),
-    };
-    if (example.language === "python") {
-      files["requirements.txt"] = example.deps.map((d) => d + "\n").join("");
-    }
-    await store.write(manifest, files);
+    await store.write(manifest, entryFiles(manifest, { script, readme: example.readme }));
     written.push(fp.fingerprint);
   }
   return written;

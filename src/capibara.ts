@@ -1,31 +1,38 @@
 /**
- * Orchestration of one run: fingerprint → lookup → (generate → store) → verify → run → result.
+ * The facade: fingerprint → store lookup and verify → (generate → store write) → prepare → plan →
+ * execute → result. It orchestrates and decides nothing: policy is `run/plan.ts`'s, spawning
+ * `run/execute.ts`'s, configuration `config.ts`'s.
  *
  * @module
  */
 import { join, resolve } from "node:path";
-import { cacheDirFrom, DEFAULTS, loadProjectConfig } from "./config.ts";
-import { PermissionError, ValidationError } from "./errors.ts";
-import { execCommand, type ExecResult } from "./exec.ts";
-import { applySelect, type LimitsHit, parseScriptOutput } from "./run/result.ts";
-import { fingerprint as computeFingerprint } from "./fingerprint.ts";
+import { once } from "./_memo.ts";
+import {
+  checkGrants,
+  checkLanguage,
+  checkTimeout,
+  type ConfigOptions,
+  loadProjectConfig,
+  resolveConfig,
+  type ResolvedConfig,
+} from "./config.ts";
+import { ValidationError } from "./errors.ts";
+import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
 import type { Generator } from "./generate/types.ts";
 import { TEMPLATE_VERSION } from "./contract/contract.ts";
-import { entryReadme } from "./readme.ts";
+import { backendFor, execute, runDirPath } from "./run/execute.ts";
+import { checkPermissions, planRun } from "./run/plan.ts";
+import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
-import { type Progress, scriptCommand } from "./runtimes/types.ts";
-import { NO_SANDBOX_WARNING, platformBackend, requireBackend } from "./sandbox/mod.ts";
+import type { Progress } from "./runtimes/types.ts";
+import { platformBackend } from "./sandbox/mod.ts";
 import {
-  checkArtifacts,
+  type ContextPaths,
   contextPaths,
-  effectiveAllow,
   type Grants,
   mergeGrants,
-  protectedPaths,
-  resolveGrantedPaths,
+  requestedAllow,
 } from "./sandbox/policy.ts";
-import type { LinuxWrappedCommand } from "./sandbox/linux.ts";
-import type { SandboxPolicy, WrappedCommand } from "./sandbox/types.ts";
 import {
   type Bundle,
   ENTRY_FILES,
@@ -34,36 +41,21 @@ import {
   type Mode,
   type RunResult,
 } from "./schema.ts";
+import { entryFiles } from "./store/entry.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
-export interface CapibaraOptions {
+export interface CapibaraOptions extends ConfigOptions {
   /** Project root holding `.capibara/` (default: found from `cwd`). */
   root?: string;
   /** Working directory of scripts; context paths are relative to it (default: `Deno.cwd()`). */
   cwd?: string;
   /** The generator used on a cache miss (default: from `CAPIBARA_*`/`OPENAI_*` variables). */
   generator?: Generator;
-  /** Time limit of a script in seconds (default 300). */
-  timeout?: number;
-  /** Machine-local cache for environments (default: `CAPIBARA_CACHE_DIR` or the platform's). */
-  cacheDir?: string;
-  /** Default script language (default `python`). */
-  language?: Language;
-  /** Fingerprint mode (default `strict`). */
-  mode?: Mode;
   /** Environment to read configuration and granted variables from (default: the process's). */
   env?: Record<string, string | undefined>;
   /** Receives short messages before long steps (generation, installs). */
   progress?: Progress;
-  /** What the user grants scripts (merged with `.capibara/config.json`'s `allow`). */
-  allow?: Partial<Grants>;
-  /** `false` runs Python and bash scripts unconfined (a warning is printed). Default `true`. */
-  sandbox?: boolean;
-  /** Memory limit of a script in bytes (default 2 GiB). */
-  memoryBytes?: number;
-  /** Process limit of a script (default 256). */
-  maxProcesses?: number;
   /** Receives warnings (default: `console.error`). */
   warn?: (message: string) => void;
 }
@@ -86,18 +78,103 @@ export interface RunOptions {
   allow?: Partial<Grants>;
 }
 
-const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
+function sdkError(what: string, hint: string): ValidationError {
+  return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
+}
+
+function checkFunction(value: unknown, what: string, example: string): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw sdkError(what, `Pass a function, e.g. { ${what}: ${example} }`);
+  }
+}
+
+/** Checks the options only the facade uses (the rest is checked by `resolveConfig`). */
+function checkFacadeOptions(options: CapibaraOptions): void {
+  for (const key of ["root", "cwd"] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw sdkError(
+        key,
+        `Pass a directory path, e.g. new Capibara({ ${key}: "/path/to/project" })`,
+      );
+    }
+  }
+  if (
+    options.env !== undefined &&
+    (typeof options.env !== "object" || options.env === null || Array.isArray(options.env))
+  ) {
+    throw sdkError("env", "Pass an object of variables, e.g. { env: Deno.env.toObject() }");
+  }
+  const generator = options.generator as Partial<Generator> | undefined;
+  if (
+    generator !== undefined &&
+    (typeof generator !== "object" || generator === null ||
+      typeof generator.generate !== "function" ||
+      typeof generator.kind !== "string")
+  ) {
+    throw sdkError("generator", "Pass an object with a kind and a generate() method");
+  }
+  checkFunction(options.progress, "progress", "(message) => console.error(message)");
+  checkFunction(options.warn, "warn", "(message) => console.error(message)");
+}
+
+function checkRunOptions(options: RunOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw sdkError("run options", "Pass an options object, e.g. run(prompt, { context: {} })");
+  }
+  const { context, select, refresh, signal } = options;
+  if (
+    context !== undefined &&
+    (typeof context !== "object" || context === null || Array.isArray(context))
+  ) {
+    throw new ValidationError("The context must be a JSON object", {
+      hint: 'Pass an object, e.g. run(prompt, { context: { input: "data.csv" } })',
+    });
+  }
+  if (
+    select !== undefined &&
+    (!Array.isArray(select) || select.some((key) => typeof key !== "string"))
+  ) {
+    throw sdkError("select", 'Pass a list of output keys, e.g. { select: ["total", "count"] }');
+  }
+  if (refresh !== undefined && typeof refresh !== "boolean") {
+    throw sdkError("refresh", "Pass true or false, e.g. { refresh: true }");
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw sdkError("signal", "Pass an AbortSignal, e.g. { signal: AbortSignal.timeout(60_000) }");
+  }
+  if (options.language !== undefined) checkLanguage(options.language);
+  if (options.timeout !== undefined) checkTimeout(options.timeout);
+  checkGrants(options.allow);
+}
 
 /** The SDK: turns a prompt and a context into a cached script, and runs it. */
 export class Capibara {
   readonly #options: CapibaraOptions;
   readonly #env: Record<string, string | undefined>;
-  #store?: Promise<Store>;
+  /** The configuration without the project's file: enough for the cache dir, checked early. */
+  readonly #base: ResolvedConfig;
+  readonly #setup: () => Promise<{ config: ResolvedConfig; store: Store }>;
   readonly #inflight = new Map<string, Promise<{ entry: Entry; generated: boolean }>>();
 
+  /**
+   * An SDK instance; options are checked now, the project's configuration read on first use.
+   *
+   * @throws {ValidationError} when an option has the wrong type or an impossible value.
+   */
   constructor(options: CapibaraOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw sdkError("options", "Pass an options object, e.g. new Capibara({ timeout: 60 })");
+    }
+    checkFacadeOptions(options);
     this.#options = options;
     this.#env = options.env ?? Deno.env.toObject();
+    this.#base = resolveConfig(options, this.#env);
+    this.#setup = once(async () => {
+      const root = this.#options.root ?? await findRoot(this.cwd);
+      const config = resolveConfig(this.#options, this.#env, await loadProjectConfig(root));
+      return { config, store: new Store(root, join(config.cacheDir, "locks")) };
+    });
   }
 
   /** The working directory scripts run in. */
@@ -106,16 +183,18 @@ export class Capibara {
   }
 
   /** The project's store. */
-  store(): Promise<Store> {
-    this.#store ??=
-      (async () =>
-        new Store(this.#options.root ?? await findRoot(this.cwd), join(this.cacheDir, "locks")))();
-    return this.#store;
+  async store(): Promise<Store> {
+    return (await this.#setup()).store;
+  }
+
+  /** The resolved configuration: options > environment > `.capibara/config.json` > defaults. */
+  async config(): Promise<ResolvedConfig> {
+    return (await this.#setup()).config;
   }
 
   /** The machine-local cache directory. */
   get cacheDir(): string {
-    return this.#options.cacheDir ?? cacheDirFrom(this.#env);
+    return this.#base.cacheDir;
   }
 
   /** Fingerprints, generates on a miss, and runs a request. */
@@ -129,68 +208,92 @@ export class Capibara {
         hint: 'Call run("Summarise data.csv", { context })',
       });
     }
+    checkRunOptions(options);
     const context = options.context ?? {};
-    if (typeof context !== "object" || context === null || Array.isArray(context)) {
-      throw new ValidationError("The context must be a JSON object", {
-        hint: 'Pass an object, e.g. --context \'{"input": "data.csv"}\'',
-      });
-    }
-    const store = await this.store();
-    const config = await loadProjectConfig(store.root);
-    const language = options.language ?? this.#options.language ?? "python";
-    const mode = this.#options.mode ?? config.mode ?? DEFAULTS.mode;
-    const fp = await computeFingerprint(prompt, context, { language, mode });
+    const { config, store } = await this.#setup();
+    const language = options.language ?? config.language;
+    const fp = await computeFingerprint(prompt, context, { language, mode: config.mode });
+    const workdir = await Deno.realPath(this.cwd);
+    // Context paths are checked before anything is generated.
+    const paths = await contextPaths(context, workdir);
 
-    const { entry, generated } = await this.#obtain(store, fp, {
+    const { entry, generated } = await this.#obtain(store, config, fp, {
       prompt,
       context,
       language,
-      mode,
+      mode: config.mode,
       refresh: options.refresh ?? false,
-      baseUrl: config.generator?.base_url,
-      model: config.generator?.model,
+      paths,
+      workdir,
     });
     if (!generated) await store.verify(entry);
 
-    const timeoutSeconds = options.timeout ?? this.#options.timeout ?? config.timeout ??
-      DEFAULTS.timeoutSeconds;
-    const grants = mergeGrants(config.allow, this.#options.allow, options.allow);
-    const { exec, writeDirs, limits } = await this.#execute(
-      store,
+    const { manifest } = entry;
+    const grants = mergeGrants(config.grants, options.allow);
+    // Needs not granted stop the run before anything is installed.
+    checkPermissions(manifest.needs, { grants, paths, workdir });
+    const [backend, prepared] = await Promise.all([
+      backendFor(manifest.language, {
+        sandbox: config.sandbox,
+        cacheDir: config.cacheDir,
+        warn: this.#options.warn ?? console.error,
+      }),
+      runtimeFor(manifest.language, config.env).prepare(manifest, entry.dir, {
+        cacheDir: config.cacheDir,
+        progress: this.#options.progress,
+        // Installs run in the OS sandbox too (never in the unconfined or Deno-permissions one).
+        sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
+        sourceBuilds: config.sourceBuilds,
+        warn: this.#options.warn ?? console.error,
+      }),
+    ]);
+    const plan = await planRun({
       entry,
       context,
       grants,
-      timeoutSeconds,
-      options.signal,
-      config.install?.source_builds === true,
+      config,
+      prepared,
+      tmpDir: await runDirPath(),
+      workdir,
+      storeRoot: store.root,
+    });
+    const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
+    const execution = await execute(plan, backend, {
+      timeoutMs: timeoutSeconds * 1000,
+      maxOutputBytes: config.maxOutputBytes,
+      signal: options.signal,
+    });
+    const result = await runResult(
+      execution,
+      { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest },
+      { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select },
     );
-    const output = parseScriptOutput(exec, timeoutSeconds, limits);
-    const artifacts = await checkArtifacts(output.artifacts, this.cwd, writeDirs);
-    const selected = applySelect(output, entry.manifest, options.select);
     return {
       status: "ok",
-      artifacts,
-      output: selected.output as Output,
-      raw: output.raw,
+      artifacts: result.artifacts,
+      output: result.output as Output,
+      raw: result.raw,
       fingerprint: fp.fingerprint,
       cached: !generated,
       duration_ms: Math.round(performance.now() - started),
-      ...(selected.missing ? { missing: selected.missing } : {}),
+      ...(result.missing ? { missing: result.missing } : {}),
+      allow: plan.allow,
     };
   }
 
   /** The cached entry of a request, generating it under the fingerprint's lock on a miss. */
   #obtain(
     store: Store,
-    fp: Awaited<ReturnType<typeof computeFingerprint>>,
+    config: ResolvedConfig,
+    fp: Fingerprint,
     request: {
       prompt: string;
       context: unknown;
       language: Language;
       mode: Mode;
       refresh: boolean;
-      baseUrl?: string;
-      model?: string;
+      paths: ContextPaths;
+      workdir: string;
     },
   ): Promise<{ entry: Entry; generated: boolean }> {
     const key = `${fp.fingerprint}:${request.refresh}`;
@@ -207,10 +310,7 @@ export class Capibara {
       if (previous && !request.refresh) return { entry: previous, generated: false };
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
-        (await import("./generate/openai.ts")).generatorFromEnv(this.#env, {
-          base_url: request.baseUrl,
-          model: request.model,
-        });
+        (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
       if (!generator) {
         throw new ValidationError(
           `No generator is configured, and "${fp.fingerprint}" is not cached`,
@@ -227,7 +327,7 @@ export class Capibara {
         { prompt: request.prompt, context: request.context, language: request.language },
         { progress: this.#options.progress },
       );
-      const runtime = runtimeFor(request.language, this.#env);
+      const runtime = runtimeFor(request.language, config.env);
       const revision = (previous?.manifest.revision ?? 0) + 1;
       const now = new Date().toISOString();
       const manifest = buildManifest({
@@ -235,7 +335,9 @@ export class Capibara {
         request,
         bundle: result.bundle,
         runtime: await runtime.describe(),
-        generator: { kind: "openai", model: result.model },
+        generator: { kind: generator.kind, model: result.model },
+        // What the reviewer sees: the script's needs and the paths its context names.
+        allow: requestedAllow(result.bundle.needs, request.paths, request.workdir),
         created_at: previous?.manifest.created_at ?? now,
         revision,
         history: [
@@ -243,131 +345,24 @@ export class Capibara {
           { revision, at: now, reason: previous ? "refresh requested" : "generated" },
         ],
       });
-      const entry = await store.write(manifest, entryFiles(manifest, result.bundle));
+      const entry = await store.write(
+        manifest,
+        entryFiles(manifest, { script: result.bundle.script, readme: result.bundle.readme }),
+      );
       return { entry, generated: true };
     })();
     this.#inflight.set(key, work);
     return work.finally(() => this.#inflight.delete(key));
   }
-
-  async #execute(
-    store: Store,
-    entry: Entry,
-    context: unknown,
-    grants: Grants,
-    timeoutSeconds: number,
-    signal: AbortSignal | undefined,
-    sourceBuilds: boolean,
-  ): Promise<{ exec: ExecResult; writeDirs: string[]; limits?: LimitsHit }> {
-    const { manifest, dir } = entry;
-    const workdir = this.cwd;
-    // Policy first: a path that leaves the workdir or a need not granted stops the run here.
-    const paths = await contextPaths(context, workdir);
-    const allow = effectiveAllow(manifest.needs, grants, paths, workdir);
-    if (JSON.stringify(allow) !== JSON.stringify(manifest.allow)) {
-      await store.updateManifest(entry, { ...manifest, allow });
-    }
-    const [grantedRead, grantedWrite] = await Promise.all([
-      resolveGrantedPaths(grants.read, workdir),
-      resolveGrantedPaths(grants.write, workdir),
-    ]);
-    const writeDirs = [...paths.write, ...grantedWrite];
-    for (const d of paths.write) await Deno.mkdir(d, { recursive: true });
-
-    const sandboxed = this.#options.sandbox !== false || manifest.language === "typescript";
-    if (!sandboxed) (this.#options.warn ?? console.error)(NO_SANDBOX_WARNING);
-    // The backend's probe and the environment's preparation are independent: overlap them.
-    const runtime = runtimeFor(manifest.language, this.#env);
-    const [backend, prepared] = await Promise.all([
-      sandboxed && manifest.language !== "typescript"
-        ? requireBackend(manifest.language, this.cacheDir)
-        : undefined,
-      runtime.prepare(manifest, dir, {
-        cacheDir: this.cacheDir,
-        progress: this.#options.progress,
-        // Installs run in the sandbox too (an unavailable one fails like requireBackend).
-        sandbox: sandboxed ? platformBackend(this.cacheDir) : undefined,
-        sourceBuilds,
-        warn: this.#options.warn,
-      }),
-    ]);
-    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-run-" }));
-    let wrapped: WrappedCommand | undefined;
-    try {
-      const contextFile = join(tmp, "context.json");
-      await Deno.writeTextFile(contextFile, JSON.stringify(context));
-      const env: Record<string, string> = {
-        PATH: BASE_PATH,
-        HOME: tmp,
-        TMPDIR: tmp,
-        LANG: "C.UTF-8",
-        LC_ALL: "C.UTF-8",
-        TZ: "UTC",
-        // Threads count against the process limit: keep numeric libraries' pools modest.
-        OMP_NUM_THREADS: "4",
-        OPENBLAS_NUM_THREADS: "4",
-        MKL_NUM_THREADS: "4",
-      };
-      for (const name of allow.env) {
-        const value = this.#env[name];
-        if (value !== undefined) env[name] = value;
-      }
-      const policy: SandboxPolicy = {
-        network: allow.network,
-        read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
-        write: [...new Set(writeDirs)],
-        protect: await protectedPaths([store.root, workdir], writeDirs),
-        workdir,
-        tmpDir: tmp,
-        memoryBytes: this.#options.memoryBytes ?? DEFAULTS.memoryBytes,
-        maxProcesses: this.#options.maxProcesses ?? DEFAULTS.maxProcesses,
-      };
-      const script = join(dir, manifest.entry);
-      let spec;
-      if (manifest.language === "typescript") {
-        const { denoCommand } = await import("./sandbox/deno.ts");
-        spec = denoCommand(prepared, script, contextFile, policy, env);
-      } else {
-        spec = scriptCommand(prepared, script, contextFile, { cwd: workdir, env });
-      }
-      wrapped = backend ? await backend.wrap(spec, policy) : { spec, close: async () => {} };
-      try {
-        const exec = await execCommand(wrapped.spec, {
-          timeoutMs: timeoutSeconds * 1000,
-          maxOutputBytes: DEFAULTS.maxOutputBytes,
-          signal,
-        });
-        let limits: LimitsHit | undefined;
-        if (exec.code !== 0 && "usage" in wrapped && typeof wrapped.usage === "function") {
-          const usage = await (wrapped as LinuxWrappedCommand).usage();
-          limits = {
-            memory: usage.memoryLimitHit ? policy.memoryBytes : undefined,
-            processes: usage.processLimitHit ? policy.maxProcesses : undefined,
-          };
-        }
-        return { exec, writeDirs, limits };
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw new PermissionError(`Cannot start "${wrapped.spec.program}": not found`, {
-            cause: error,
-            hint: `Install the ${manifest.runtime.name} runtime`,
-          });
-        }
-        throw error;
-      }
-    } finally {
-      await wrapped?.close();
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    }
-  }
 }
 
 function buildManifest(input: {
-  fp: Awaited<ReturnType<typeof computeFingerprint>>;
+  fp: Fingerprint;
   request: { prompt: string; context: unknown; language: Language; mode: Mode };
   bundle: Bundle;
   runtime: { name: string; version: string };
   generator: { kind: string; model?: string };
+  allow: Manifest["allow"];
   created_at: string;
   revision: number;
   history: Manifest["history"];
@@ -385,7 +380,7 @@ function buildManifest(input: {
     runtime: input.runtime,
     deps: bundle.requirements,
     needs: bundle.needs,
-    allow: { network: [], env: [], fs: { read: [], write: [] } },
+    allow: input.allow,
     template_version: TEMPLATE_VERSION,
     generator: input.generator,
     created_at: input.created_at,
@@ -394,15 +389,4 @@ function buildManifest(input: {
     revision: input.revision,
     history: input.history,
   };
-}
-
-function entryFiles(manifest: Omit<Manifest, "files">, bundle: Bundle): Record<string, string> {
-  const files: Record<string, string> = {
-    [manifest.entry]: bundle.script.endsWith("\n") ? bundle.script : bundle.script + "\n",
-    "README.md": entryReadme(manifest, bundle.readme),
-  };
-  if (manifest.language === "python") {
-    files["requirements.txt"] = bundle.requirements.map((r) => r + "\n").join("");
-  }
-  return files;
 }

@@ -1,13 +1,24 @@
 /**
- * Configuration: options > environment > `.capibara/config.json` > defaults, merged once.
+ * Configuration, resolved once at the boundary: options > environment > `.capibara/config.json` >
+ * defaults. {@linkcode resolveConfig} turns the three sources into one {@linkcode ResolvedConfig};
+ * the modules below receive it and never read `Deno.env` for configuration themselves.
+ *
+ * SDK options are validated here, with hints phrased for SDK callers: a bad value is a
+ * `ValidationError` before anything runs.
  *
  * @module
  */
 import { join } from "node:path";
-import envPaths from "env-paths";
+import { homedir } from "node:os";
 import { ValidationError } from "./errors.ts";
-import { type Mode, ProjectConfig } from "./schema.ts";
+import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
+import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
+
+/** Default base URL of the generator: OpenAI itself. */
+export const OPENAI_BASE_URL = "https://api.openai.com/v1";
+/** Default model when none is configured. */
+export const DEFAULT_MODEL = "gpt-4o-mini";
 
 /** Defaults of every tunable. */
 export const DEFAULTS = {
@@ -16,13 +27,310 @@ export const DEFAULTS = {
   maxProcesses: 256,
   maxOutputBytes: 16 * 1024 ** 2,
   mode: "strict" as Mode,
+  language: "python" as Language,
 } as const;
 
-/** The machine-local cache directory: `CAPIBARA_CACHE_DIR`, else the platform's cache dir. */
-export function cacheDirFrom(env: Record<string, string | undefined>): string {
-  const explicit = env.CAPIBARA_CACHE_DIR;
-  if (explicit) return explicit;
-  return envPaths("capibara", { suffix: "" }).cache;
+/** The smallest memory limit a script can be given (interpreters need more to start). */
+export const MIN_MEMORY_BYTES = 16 * 1024 ** 2;
+
+/** Settings the SDK accepts (a subset of `CapibaraOptions`), before resolution. */
+export interface ConfigOptions {
+  /** Machine-local cache for environments (default: `CAPIBARA_CACHE_DIR` or the platform's). */
+  cacheDir?: string;
+  /** Default script language (default `python`). */
+  language?: Language;
+  /** Fingerprint mode (default: `.capibara/config.json`'s, else `strict`). */
+  mode?: Mode;
+  /** Time limit of a script in seconds (default: `.capibara/config.json`'s, else 300). */
+  timeout?: number;
+  /** Memory limit of a script in bytes (default 2 GiB). */
+  memoryBytes?: number;
+  /** Process limit of a script (default 256). */
+  maxProcesses?: number;
+  /** `false` runs Python and bash scripts unconfined. Default `true`. */
+  sandbox?: boolean;
+  /** What the user grants scripts (merged with `.capibara/config.json`'s `allow`). */
+  allow?: Partial<Grants>;
+}
+
+/** How the generator is reached, resolved from the environment and `.capibara/config.json`. */
+export interface GeneratorSettings {
+  /** Base URL of an OpenAI-compatible server. */
+  baseUrl: string;
+  /** API key (from the environment only: never from a committed file). */
+  apiKey?: string;
+  /** Model name. */
+  model: string;
+  /** False when neither a base URL nor an API key was given: no generator can be built. */
+  configured: boolean;
+}
+
+/** Every setting of a run, resolved once. */
+export interface ResolvedConfig {
+  /** Machine-local cache directory (never inside `.capibara/`). */
+  cacheDir: string;
+  /** Default script language. */
+  language: Language;
+  /** Fingerprint mode. */
+  mode: Mode;
+  /** Time limit of a script in seconds. */
+  timeoutSeconds: number;
+  /** Memory limit of a script in bytes. */
+  memoryBytes: number;
+  /** Process limit of a script. */
+  maxProcesses: number;
+  /** Combined stdout and stderr bytes a script may print. */
+  maxOutputBytes: number;
+  /** Whether Python and bash scripts run in the OS sandbox. */
+  sandbox: boolean;
+  /**
+   * Whether dependency installs may build source distributions (the project's
+   * `install.source_builds`); they then build in the sandbox, and never without it.
+   */
+  sourceBuilds: boolean;
+  /** What the user and the project grant scripts, merged. */
+  grants: Grants;
+  /** The generator's settings. */
+  generator: GeneratorSettings;
+  /** The environment: granted variables' values and the runtimes' look-ups (PATH, pip, npm). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The environment, as read by the caller at the boundary. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function pick(...values: (string | undefined)[]): string | undefined {
+  return values.map((v) => v?.trim()).find((v): v is string => v !== undefined && v !== "");
+}
+
+function invalid(what: string, value: unknown, hint: string): ValidationError {
+  let shown: string;
+  try {
+    shown = typeof value === "bigint" ? `${value}n` : JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return new ValidationError(`Invalid option ${what}: ${shown}`, {
+    hint,
+    details: { option: what },
+  });
+}
+
+/** Checks a time limit in seconds. */
+export function checkTimeout(value: unknown, where = "timeout"): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw invalid(
+      where,
+      value,
+      `Pass the time limit in seconds as a positive number, e.g. { ${where}: 60 }`,
+    );
+  }
+  return value;
+}
+
+/** Checks a script language. */
+export function checkLanguage(value: unknown, where = "language"): Language {
+  if (typeof value !== "string" || !(LANGUAGES as readonly string[]).includes(value)) {
+    throw invalid(where, value, `Pass one of ${LANGUAGES.map((l) => `"${l}"`).join(", ")}`);
+  }
+  return value as Language;
+}
+
+function checkMode(value: unknown): Mode {
+  if (value !== "strict" && value !== "parametric") {
+    throw invalid("mode", value, 'Pass "strict" or "parametric"');
+  }
+  return value;
+}
+
+function checkMemory(value: unknown): number {
+  if (
+    typeof value !== "number" || !Number.isSafeInteger(value) || value < MIN_MEMORY_BYTES
+  ) {
+    throw invalid(
+      "memoryBytes",
+      value,
+      `Pass the limit in bytes as an integer of at least ${MIN_MEMORY_BYTES} (16 MiB), ` +
+        "e.g. { memoryBytes: 4 * 1024 ** 3 }",
+    );
+  }
+  return value;
+}
+
+function checkProcesses(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw invalid("maxProcesses", value, "Pass a positive integer, e.g. { maxProcesses: 64 }");
+  }
+  return value;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A host rule: a name, `*.name`, an IPv4 address or `[v6]`, with an optional `:port`. */
+const HOST_RULE = /^(?:\*\.)?(?:[^\s/\\@,:[\]*]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Checks grants given by an SDK caller: each list an array of non-blank strings; host rules look
+ * like host rules (no scheme, path or user info), environment names are plain names, paths have
+ * no NUL byte.
+ */
+export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalid(
+      where,
+      value,
+      `Pass an object such as { ${where}: { network: ["api.example.com"], env: ["API_TOKEN"] } }`,
+    );
+  }
+  const known = ["network", "env", "read", "write"] as const;
+  for (const key of Object.keys(value)) {
+    if (!(known as readonly string[]).includes(key)) {
+      throw invalid(
+        `${where}.${key}`,
+        (value as Record<string, unknown>)[key],
+        `Grants are ${known.join(", ")}`,
+      );
+    }
+  }
+  const grants = value as Record<string, unknown>;
+  const out: Partial<Grants> = {};
+  for (const key of known) {
+    const list = grants[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      throw invalid(`${where}.${key}`, list, `Pass a list of strings, e.g. { ${key}: [...] }`);
+    }
+    for (const entry of list) {
+      const ok = typeof entry === "string" && entry.trim() !== "" && (
+        key === "network"
+          ? HOST_RULE.test(entry.trim())
+          : key === "env"
+          ? ENV_NAME.test(entry.trim())
+          : !entry.includes("\0")
+      );
+      if (!ok) {
+        const hint = key === "network"
+          ? 'Grant hosts as "api.example.com", "*.example.com" or "host:8443" (no scheme or path)'
+          : key === "env"
+          ? 'Grant environment variables by their exact names, e.g. "API_TOKEN"'
+          : "Grant paths as non-empty strings, relative to the working directory or absolute";
+        throw invalid(`${where}.${key}`, entry, hint);
+      }
+    }
+    out[key] = (list as string[]).map((s) => s.trim());
+  }
+  return out;
+}
+
+/** The platform's cache directory for Capibara, from the environment given (XDG on Linux). */
+export function platformCacheDir(env: Env, os: typeof Deno.build.os = Deno.build.os): string {
+  const home = pick(env.HOME, env.USERPROFILE) ?? homedir();
+  switch (os) {
+    case "darwin":
+      return join(home, "Library", "Caches", "capibara");
+    case "windows":
+      return join(pick(env.LOCALAPPDATA) ?? join(home, "AppData", "Local"), "capibara", "Cache");
+    default:
+      return join(pick(env.XDG_CACHE_HOME) ?? join(home, ".cache"), "capibara");
+  }
+}
+
+/**
+ * Resolves every setting once: `options` (the SDK's or the CLI's) > `env` > `project`
+ * (`.capibara/config.json`) > {@linkcode DEFAULTS}. Grants are merged (the union of the
+ * project's and the options'), not overridden. Reads nothing: the caller passes the environment
+ * and the parsed project configuration.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * const config = resolveConfig({ timeout: 60 }, { CAPIBARA_MODEL: "llama3" }, { timeout: 30 });
+ * config.timeoutSeconds; // 60
+ * config.generator.model; // "llama3"
+ * ```
+ *
+ * @throws {ValidationError} when an option has the wrong type or an impossible value.
+ */
+export function resolveConfig(
+  options: ConfigOptions,
+  env: Env,
+  project: ProjectConfig = {},
+): ResolvedConfig {
+  if (typeof options !== "object" || options === null) {
+    throw invalid("options", options, "Pass an options object, e.g. new Capibara({ timeout: 60 })");
+  }
+  const timeout = options.timeout ?? project.timeout;
+  const baseUrl = pick(env.CAPIBARA_BASE_URL, env.OPENAI_BASE_URL, project.generator?.base_url);
+  const apiKey = pick(env.CAPIBARA_API_KEY, env.OPENAI_API_KEY);
+  if (options.sandbox !== undefined && typeof options.sandbox !== "boolean") {
+    throw invalid("sandbox", options.sandbox, "Pass true or false, e.g. { sandbox: false }");
+  }
+  if (
+    options.cacheDir !== undefined && (typeof options.cacheDir !== "string" || !options.cacheDir)
+  ) {
+    throw invalid("cacheDir", options.cacheDir, "Pass a directory path outside the project");
+  }
+  return {
+    cacheDir: options.cacheDir ?? pick(env.CAPIBARA_CACHE_DIR) ?? platformCacheDir(env),
+    language: options.language === undefined ? DEFAULTS.language : checkLanguage(options.language),
+    mode: checkMode(options.mode ?? project.mode ?? DEFAULTS.mode),
+    timeoutSeconds: timeout === undefined ? DEFAULTS.timeoutSeconds : checkTimeout(timeout),
+    memoryBytes: options.memoryBytes === undefined
+      ? DEFAULTS.memoryBytes
+      : checkMemory(options.memoryBytes),
+    maxProcesses: options.maxProcesses === undefined
+      ? DEFAULTS.maxProcesses
+      : checkProcesses(options.maxProcesses),
+    maxOutputBytes: DEFAULTS.maxOutputBytes,
+    sandbox: options.sandbox ?? true,
+    sourceBuilds: project.install?.source_builds === true,
+    grants: mergeGrants(project.allow, checkGrants(options.allow)),
+    generator: {
+      baseUrl: baseUrl ?? OPENAI_BASE_URL,
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      model: pick(env.CAPIBARA_MODEL, project.generator?.model) ?? DEFAULT_MODEL,
+      configured: baseUrl !== undefined || apiKey !== undefined,
+    },
+    env,
+  };
+}
+
+/** The keys `.capibara/config.json` knows, by object path. */
+const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
+  "": ["generator", "mode", "timeout", "allow", "install"],
+  generator: ["base_url", "model"],
+  allow: ["network", "env", "read", "write"],
+  install: ["source_builds"],
+};
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The first unknown key of a project configuration, with the nearest valid one. */
+function unknownProjectKey(json: unknown): { key: string; nearest: string } | undefined {
+  for (const [path, known] of Object.entries(PROJECT_KEYS)) {
+    const object = path === "" ? json : (json as Record<string, unknown> | null)?.[path];
+    if (typeof object !== "object" || object === null || Array.isArray(object)) continue;
+    for (const key of Object.keys(object)) {
+      if (known.includes(key)) continue;
+      const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0]!;
+      return { key: path ? `${path}.${key}` : key, nearest: path ? `${path}.${nearest}` : nearest };
+    }
+  }
+  return undefined;
 }
 
 /** Reads `.capibara/config.json` of a root; `{}` when absent. */
@@ -43,6 +351,15 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
       cause: error,
       hint: "Fix the file's syntax",
     });
+  }
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const unknown = unknownProjectKey(json);
+    if (unknown) {
+      throw new ValidationError(`Cannot read "${path}": unknown key "${unknown.key}"`, {
+        hint: `Did you mean "${unknown.nearest}"?`,
+        details: { key: unknown.key, nearest: unknown.nearest },
+      });
+    }
   }
   const parsed = ProjectConfig.safeParse(json);
   if (!parsed.success) {

@@ -76,10 +76,73 @@ export function contextShape(value: unknown): unknown {
   return typeof value;
 }
 
+const CONTEXT_HINT =
+  "Pass plain JSON values: strings of whole Unicode characters, finite numbers, booleans, null, " +
+  "arrays and objects";
+
+/**
+ * Checks that a context is JSON that canonicalisation (RFC 8785) can take: no lone surrogate (in
+ * a string or a key), no NaN or infinite number (a JSON number such as `1e400` parses to
+ * Infinity), no BigInt, function or symbol, no cycle.
+ *
+ * @throws {ValidationError} naming the first offending value's path.
+ */
+export function checkContext(context: unknown): void {
+  const seen = new Set<object>();
+  const refuse = (path: string, why: string) =>
+    new ValidationError(`Cannot use the context: ${path || "the context"} ${why}`, {
+      hint: CONTEXT_HINT,
+      details: { path },
+    });
+  const visit = (value: unknown, path: string): void => {
+    switch (typeof value) {
+      case "string":
+        if (!value.isWellFormed()) throw refuse(path, "holds a lone surrogate");
+        return;
+      case "number":
+        if (!Number.isFinite(value)) throw refuse(path, `is ${value}, which JSON cannot hold`);
+        return;
+      case "bigint":
+        throw refuse(path, "is a BigInt, which JSON cannot hold; pass a number or a string");
+      case "function":
+      case "symbol":
+        throw refuse(path, `is a ${typeof value}, not JSON`);
+      case "object": {
+        if (value === null) return;
+        if (seen.has(value)) throw refuse(path, "refers to itself (a cycle)");
+        seen.add(value);
+        if (Array.isArray(value)) {
+          value.forEach((item, i) => visit(item, `${path}[${i}]`));
+        } else {
+          for (const [key, item] of Object.entries(value)) {
+            const at = path ? `${path}.${key}` : key;
+            if (!key.isWellFormed()) throw refuse(at, "is a key with a lone surrogate");
+            visit(item, at);
+          }
+        }
+        seen.delete(value);
+        return;
+      }
+      default:
+        return; // undefined and booleans: JSON semantics (undefined members are dropped)
+    }
+  };
+  visit(context, "");
+}
+
 /** Canonical JSON (RFC 8785) of a context; `undefined` counts as `{}`. */
 export function canonicalContext(context: unknown, mode: Mode = "strict"): string {
   const value = context === undefined ? {} : context;
-  const text = canonicalize(mode === "parametric" ? contextShape(value) : value);
+  checkContext(value);
+  let text: string | undefined;
+  try {
+    text = canonicalize(mode === "parametric" ? contextShape(value) : value);
+  } catch (error) {
+    throw new ValidationError(
+      `Cannot fingerprint the context: ${error instanceof Error ? error.message : error}`,
+      { cause: error, hint: CONTEXT_HINT },
+    );
+  }
   if (text === undefined) {
     throw new ValidationError("Cannot fingerprint the context: it is not JSON", {
       hint: 'Pass a JSON object, e.g. --context \'{"input": "data.csv"}\'',

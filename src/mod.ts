@@ -13,6 +13,7 @@
  * @module
  */
 export { Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
+export type { ConfigOptions, GeneratorSettings, ResolvedConfig } from "./config.ts";
 export { applySelect } from "./run/result.ts";
 export {
   CapibaraError,
@@ -41,4 +42,6 @@ export type {
   Generator,
 } from "./generate/types.ts";
 export { OpenAIGenerator, type OpenAIGeneratorOptions } from "./generate/openai.ts";
-export type { Bundle, Language, Manifest, Mode, RunResult } from "./schema.ts";
+export type { Grants } from "./sandbox/policy.ts";
+export type { Progress } from "./runtimes/types.ts";
+export type { Allow, Bundle, Language, Manifest, Mode, RunResult } from "./schema.ts";

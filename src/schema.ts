@@ -82,6 +82,23 @@ export const HistoryEntry: z.ZodType<HistoryEntry> = z.object({
   reason: z.string(),
 });
 
+/**
+ * The integrity record of a manifest (see src/store/integrity.ts): the sha256 of the canonical
+ * manifest (RFC 8785, every field but this record and `signature`) and a short digest of each of
+ * those fields, so a mismatch can name the field that changed.
+ */
+export interface IntegrityRecord {
+  /** `sha256:` + hex sha256 of the canonical manifest. */
+  manifest: string;
+  /** Top-level field name → first 16 hex digits of the sha256 of its canonical JSON. */
+  fields: Record<string, string>;
+}
+/** Schema of {@linkcode IntegrityRecord}. */
+export const IntegrityRecord: z.ZodType<IntegrityRecord> = z.object({
+  manifest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  fields: z.record(z.string(), z.string().regex(/^[0-9a-f]{16}$/)),
+}).strict();
+
 /** `.capibara/scripts/<fp>/manifest.json`, parsed. */
 export interface Manifest {
   fingerprint: string;
@@ -106,10 +123,11 @@ export interface Manifest {
   files: Record<string, string>;
   revision: number;
   history: HistoryEntry[];
+  /** Written by the store; absent only in manifests of an older format, which are refused. */
+  integrity?: IntegrityRecord;
   signature?: string;
 }
-/** Schema of {@linkcode Manifest}. */
-export const Manifest: z.ZodType<Manifest> = z.object({
+const manifestObject = z.object({
   fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
   prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
   context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
@@ -130,8 +148,15 @@ export const Manifest: z.ZodType<Manifest> = z.object({
   files: stringMap,
   revision: z.number().int().positive().default(1),
   history: z.array(HistoryEntry).default([]),
+  integrity: IntegrityRecord.optional(),
   signature: z.string().optional(),
 });
+/** Schema of {@linkcode Manifest}. */
+export const Manifest: z.ZodType<Manifest> = manifestObject;
+/** Every top-level field of a manifest, in the order the store writes them. */
+export const MANIFEST_FIELDS: readonly (keyof Manifest)[] = Object.keys(
+  manifestObject.shape,
+) as (keyof Manifest)[];
 /** The last non-empty stdout line of a script, parsed. */
 export interface ScriptOutput {
   status: "ok" | "error";
@@ -166,6 +191,11 @@ export interface RunResult<Output extends Record<string, unknown> = Record<strin
   duration_ms: number;
   /** Selected keys found nowhere (their value in `output` is `null`). */
   missing?: string[];
+  /**
+   * What this run was granted: the script's needs met by the grants, and the paths it could read
+   * and write (relative to the workdir). The entry's manifest is never rewritten with it.
+   */
+  allow: Allow;
 }
 
 /** `.capibara/config.json`: team policy and defaults, committed. */

@@ -47,6 +47,7 @@ interface RunJson {
   cached: boolean;
   duration_ms: number;
   missing?: string[];
+  allow: { network: string[]; env: string[]; fs: { read: string[]; write: string[] } };
 }
 
 interface ErrorDoc {
@@ -364,12 +365,13 @@ Deno.test("capibara --help and unknown options", async () => {
   assert.match(bad.stderr, /error\[ValidationError\]: Unknown option '--frobnicate'/);
 });
 
-Deno.test("the committed demo runs with no generator configured", async () => {
+Deno.test("the committed demo runs with no generator configured, leaving .capibara/ untouched whatever is granted", async () => {
   await using tmp = await withTmpDir();
   const examples = join(import.meta.dirname!, "..", "examples");
   // Copy the examples so the test never writes into the repository.
   await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
-  const res = await runCli([
+  const before = await snapshotTree(join(tmp.path, ".capibara"));
+  const demo = [
     "run",
     "--lang",
     "typescript",
@@ -377,12 +379,71 @@ Deno.test("the committed demo runs with no generator configured", async () => {
     "--context",
     '{"input": "data/sales.csv", "output": "out/summary.json"}',
     "--json",
-  ], { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } });
+  ];
+  const res = await runCli(demo, { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } });
   assert.equal(res.code, 0, res.stderr);
   const r = res.json as RunJson;
   assert.equal(r.cached, true);
   assert.deepEqual(r.output, { total_revenue: 1529.25, units: 83, top_region: "south" });
   assert.deepEqual(r.artifacts, ["out/summary.json"]);
+  assert.deepEqual(r.allow, {
+    network: [],
+    env: [],
+    fs: { read: ["data/sales.csv"], write: ["out"] },
+  });
   const summary = JSON.parse(await Deno.readTextFile(join(tmp.path, "out", "summary.json")));
   assert.equal(summary.rows, 12);
+
+  // Other grants: reported in the result, never written into the committed entry.
+  const granted = await runCli([...demo, "--allow-read", "data", "--allow-write", "tmp"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE },
+  });
+  assert.equal(granted.code, 0, granted.stderr);
+  assert.deepEqual((granted.json as RunJson).allow.fs, {
+    read: ["data/sales.csv", "data"],
+    write: ["out", "tmp"],
+  });
+  assert.deepEqual(await snapshotTree(join(tmp.path, ".capibara")), before);
+});
+
+Deno.test("capibara run: context values JSON cannot canonicalise are a ValidationError (exit 2)", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  for (const context of ['{"name": "\\ud800"}', '{"n": 1e400}', '{"n": -1e999}']) {
+    const res = await runCli(["run", "Echo it", "--context", context, "--json"], {
+      cwd: tmp.path,
+      env: envFor(llm.url),
+    });
+    assert.equal(res.code, 2, `${context}: ${res.stdout}`);
+    assert.equal((res.json as ErrorDoc).error.type, "ValidationError");
+  }
+  assert.equal(llm.requests, 0);
+});
+
+Deno.test("capibara doctor reports the generator of .capibara/config.json, the environment first", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  await Deno.writeTextFile(
+    join(tmp.path, ".capibara", "config.json"),
+    JSON.stringify({ generator: { base_url: "http://team-llm.example/v1", model: "team-model" } }),
+  );
+  type Doctor = { checks: { name: string; ok: boolean; detail: string }[] };
+  const generatorCheck = (doc: unknown) =>
+    (doc as Doctor).checks.find((c) => c.name === "generator")!;
+  const fromConfig = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE },
+  });
+  assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  assert.equal(generatorCheck(fromConfig.json).ok, true);
+  assert.equal(
+    generatorCheck(fromConfig.json).detail,
+    "http://team-llm.example/v1 (model team-model)",
+  );
+  const fromEnv = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_MODEL: "env-model" },
+  });
+  assert.equal(generatorCheck(fromEnv.json).detail, "http://team-llm.example/v1 (model env-model)");
 });

@@ -61,6 +61,7 @@ let blocked = 0;
 
 function fixedGenerator(bundle: Bundle): Generator {
   return {
+    kind: "escape-test",
     generate() {
       return Promise.resolve({ bundle, model: "hostile", attempts: 1 });
     },

@@ -7,6 +7,8 @@ import { Command } from "@commander-js/extra-typings";
 import { Capibara } from "../capibara.ts";
 import { BubblewrapBackend } from "../sandbox/linux.ts";
 import { platformBackend } from "../sandbox/mod.ts";
+import { DEFAULT_PATH, which } from "../_which.ts";
+import { execCommand } from "../exec.ts";
 import { printJson, reportError } from "./output.ts";
 
 interface Check {
@@ -16,36 +18,51 @@ interface Check {
   fix?: string;
 }
 
-async function version(cmd: string, args: string[]): Promise<string | undefined> {
+async function version(
+  cmd: string,
+  args: string[],
+  path: string | undefined,
+): Promise<string | undefined> {
+  const program = await which(cmd, path ?? DEFAULT_PATH);
+  if (program === undefined) return undefined;
   try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-    if (!out.success) return undefined;
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return text.trim().split("\n")[0];
+    const out = await execCommand(
+      { program, args, env: { PATH: path ?? DEFAULT_PATH }, cwd: "/" },
+      {
+        timeoutMs: 10_000,
+        maxOutputBytes: 64_000,
+      },
+    );
+    if (out.code !== 0) return undefined;
+    return (out.stdout + out.stderr).trim().split("\n")[0];
   } catch {
     return undefined;
   }
 }
 
-/** Runs every check. */
-export async function doctorChecks(): Promise<Check[]> {
+/**
+ * Runs every check, with the configuration `capibara run` would use (options > environment >
+ * `.capibara/config.json` > defaults).
+ */
+export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check[]> {
+  const config = await cb.config();
   const checks: Check[] = [];
   checks.push({
     name: "deno",
     ok: true,
     detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
   });
-  const python = await version("python3", ["--version"]);
+  const python = await version("python3", ["--version"], config.env.PATH);
   checks.push({
     name: "python3",
     ok: python !== undefined,
     detail: python ?? "not found",
     fix: python ? undefined : "Install Python 3.9+ with the venv module",
   });
-  const bash = await version("bash", ["--version"]);
+  const bash = await version("bash", ["--version"], config.env.PATH);
   checks.push({ name: "bash", ok: bash !== undefined, detail: bash ?? "not found" });
 
-  const backend = platformBackend();
+  const backend = platformBackend(config.cacheDir);
   if (!backend) {
     checks.push({
       name: "sandbox",
@@ -76,21 +93,18 @@ export async function doctorChecks(): Promise<Check[]> {
       });
     }
   }
-  const env = Deno.env.toObject();
-  const base = env.CAPIBARA_BASE_URL ?? env.OPENAI_BASE_URL;
-  const key = env.CAPIBARA_API_KEY ?? env.OPENAI_API_KEY;
+  const generator = config.generator;
   checks.push({
     name: "generator",
-    ok: base !== undefined || key !== undefined,
-    detail: base || key
-      ? `${base ?? "https://api.openai.com/v1"} (model ${env.CAPIBARA_MODEL ?? "gpt-4o-mini"})`
+    ok: generator.configured,
+    detail: generator.configured
+      ? `${generator.baseUrl} (model ${generator.model})`
       : "not configured: cached scripts run, new requests fail",
-    fix: base || key ? undefined : "Set CAPIBARA_BASE_URL and/or CAPIBARA_API_KEY",
+    fix: generator.configured ? undefined : "Set CAPIBARA_BASE_URL and/or CAPIBARA_API_KEY",
   });
-  const cb = new Capibara();
   const store = await cb.store();
   checks.push({ name: "store", ok: true, detail: store.scripts });
-  checks.push({ name: "cache", ok: true, detail: cb.cacheDir });
+  checks.push({ name: "cache", ok: true, detail: config.cacheDir });
   return checks;
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Capibara } from "../capibara.ts";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
@@ -69,11 +69,21 @@ export function verifyCommand(setExit: (code: number) => void) {
       const json = opts.json ?? false;
       try {
         const store = await new Capibara().store();
-        const entries = prefix === undefined
-          ? (await store.list()).entries
-          : [(await store.lookup(await store.resolve(prefix)))!];
+        const { entries, broken } = prefix === undefined
+          ? await store.list()
+          : { entries: [(await store.lookup(await store.resolve(prefix)))!], broken: [] };
         const verdicts: Verdict[] = [];
         let worst: CapibaraError | undefined;
+        // What run and list refuse (an unreadable manifest, a stray folder) fails verify too.
+        for (const b of broken) {
+          verdicts.push({
+            fingerprint: basename(b.dir),
+            ok: false,
+            integrity: b.reason,
+            checks: "",
+          });
+          worst = new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" });
+        }
         for (const entry of entries) {
           const { verdict, error } = await verifyEntry(entry, (e) => store.verify(e));
           verdicts.push(verdict);
@@ -85,7 +95,7 @@ export function verifyCommand(setExit: (code: number) => void) {
           for (const v of verdicts) {
             console.log(`${v.ok ? "✓" : "✗"} ${v.fingerprint}`);
             if (v.integrity !== "ok") console.log(`    integrity: ${v.integrity}`);
-            if (v.checks !== "ok") {
+            if (v.checks !== "ok" && v.checks !== "") {
               console.log(`    checks: ${v.checks.split("\n").join("\n      ")}`);
             }
           }

@@ -3,11 +3,19 @@
  *
  * @module
  */
-import { valid as validPep440 } from "@renovatebot/pep440";
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
 import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.ts";
 import { formatFindings, staticChecks } from "./checks/mod.ts";
+import {
+  normaliseRequirement,
+  parseNpmRequirement,
+  pinProblem,
+  readPep723,
+  RequirementError,
+  serialiseNpm,
+  splitDepsLine,
+} from "./requirements.ts";
 
 /** A reply that broke the generation contract. `reason` is sent back to the model. */
 export class ContractViolation extends Error {
@@ -94,20 +102,18 @@ export interface CheckBundleOptions {
   timeoutMs?: number;
 }
 
-const REQUIREMENT =
-  /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,\s-]*\])?==(\S+)$/;
-const NPM_REQUIREMENT = /^((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)==(\S+)$/i;
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
-
-/** Requirement key for set comparison: PEP 503 name (python) or lower case, plus the version. */
+/**
+ * The key a requirement is compared by: its normal form, or the text itself when it does not
+ * parse (the pin check then says why).
+ */
 function requirementKey(requirement: string, language: Language): string {
-  const text = requirement.trim().replace(/\s*==\s*/, "==");
-  const [name = "", ...rest] = text.split("==");
-  const normalized = language === "python"
-    ? name.replace(/\[.*\]$/, "").toLowerCase().replace(/[-_.]+/g, "-")
-    : name.toLowerCase();
-  return [normalized, ...rest].join("==");
+  try {
+    if (language === "python") return normaliseRequirement(requirement);
+    if (language === "typescript") return serialiseNpm(parseNpmRequirement(requirement));
+  } catch (error) {
+    if (!(error instanceof RequirementError)) throw error;
+  }
+  return `\0${requirement.trim()}`;
 }
 
 function sameSet(a: string[], b: string[], language: Language): boolean {
@@ -147,42 +153,23 @@ function headerDeps(lines: string[], language: Language): string[] | undefined {
     const m = depsLine.exec(line);
     if (!m) continue;
     found = true;
-    const value = (m[1] ?? "").trim();
-    if (value === "" || /^none$/i.test(value)) continue;
-    deps.push(...value.split(",").map((d) => d.trim()).filter((d) => d !== ""));
+    deps.push(...splitDepsLine(m[1] ?? ""));
   }
   return found ? deps : undefined;
 }
 
-/** The `dependencies` of the script's PEP 723 `script` block, or undefined when missing. */
-export function pep723Dependencies(script: string): string[] | undefined {
-  const block = /^# \/\/\/ script[ \t]*\r?\n((?:^#(?:| .*)\r?\n)*?)^# \/\/\/[ \t]*$/m.exec(script);
-  if (!block) return undefined;
-  const toml = (block[1] ?? "").split(/\r?\n/).map((l) => l.replace(/^# ?/, "")).join("\n");
-  const m = /^\s*dependencies\s*=\s*\[([\s\S]*?)\]/m.exec(toml);
-  if (!m) return undefined;
-  const body = (m[1] ?? "").replace(/#.*$/gm, "");
-  return [...body.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((q) =>
-    (q[1] ?? q[2] ?? "").trim()
-  );
-}
-
+/** Why a requirement is not pinned, phrased for the model, or undefined when it is. */
 function pinningProblem(requirement: string, language: Language): string | undefined {
-  if (language === "typescript") {
-    const m = NPM_REQUIREMENT.exec(requirement);
-    if (!m) return `"${requirement}" is not pinned as "name==version"`;
-    if (!SEMVER.test(m[2] ?? "")) {
-      return `"${requirement}" does not pin an exact semver version (like 1.2.3)`;
-    }
+  if (language !== "typescript") return pinProblem(requirement);
+  try {
+    parseNpmRequirement(requirement);
     return undefined;
+  } catch (error) {
+    if (!(error instanceof RequirementError)) throw error;
+    return /exact semver/.test(error.reason)
+      ? `"${requirement}" does not pin an exact semver version (like 1.2.3)`
+      : `"${requirement}" is not pinned as "name==version" (${error.reason})`;
   }
-  const m = REQUIREMENT.exec(requirement);
-  if (!m) return `"${requirement}" is not pinned as "name==version"`;
-  const version = m[3] ?? "";
-  if (version.includes("*") || validPep440(version) === null) {
-    return `"${requirement}" does not pin a valid PEP 440 version`;
-  }
-  return undefined;
 }
 
 function basicEnv(): Record<string, string> {
@@ -303,7 +290,14 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
   }
 
   if (language === "python") {
-    const pep723 = pep723Dependencies(bundle.script);
+    let metadata;
+    try {
+      metadata = readPep723(bundle.script);
+    } catch (error) {
+      if (!(error instanceof RequirementError)) throw error;
+      throw new ContractViolation(`The PEP 723 block cannot be read: ${error.reason}`);
+    }
+    const pep723 = metadata?.dependencies;
     if (pep723 === undefined) {
       throw new ContractViolation(
         `The script has no PEP 723 block: add "# /// script", "# dependencies = [...]" and ` +

@@ -11,6 +11,7 @@ import OpenAI, {
   APIUserAbortError,
 } from "openai";
 import type { Language } from "../schema.ts";
+import { type GeneratorSettings, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation, extractJson } from "../contract/bundle.ts";
 import { repairMessage, replyJsonSchema, systemPrompt, userMessage } from "./templates.ts";
@@ -34,10 +35,7 @@ export interface OpenAIGeneratorOptions {
   maxRepairs?: number;
 }
 
-/** Default base URL of OpenAI itself. */
-export const OPENAI_BASE_URL = "https://api.openai.com/v1";
-/** Default model when none is configured. */
-export const DEFAULT_MODEL = "gpt-4o-mini";
+export { DEFAULT_MODEL, OPENAI_BASE_URL } from "../config.ts";
 
 const DEFAULTS = {
   timeoutMs: 120_000,
@@ -50,6 +48,8 @@ type Message = { role: "system" | "user" | "assistant"; content: string };
 
 /** A generator backed by an OpenAI-compatible Chat Completions endpoint. */
 export class OpenAIGenerator implements Generator {
+  /** Always `"openai"`: any OpenAI-compatible server. */
+  readonly kind = "openai";
   /** Base URL of the server. */
   readonly baseURL: string;
   /** Model name. */
@@ -268,23 +268,27 @@ export interface GeneratorConfig {
 }
 
 /**
+ * The generator of resolved settings (see `resolveConfig`), or undefined when neither a base URL
+ * nor an API key was configured.
+ */
+export function generatorFromConfig(settings: GeneratorSettings): OpenAIGenerator | undefined {
+  if (!settings.configured) return undefined;
+  return new OpenAIGenerator({
+    baseURL: settings.baseUrl,
+    // Local servers (Ollama, llama.cpp) need no key, but the client insists on one.
+    apiKey: settings.apiKey ?? "not-needed",
+    model: settings.model,
+  });
+}
+
+/**
  * The generator configured by the environment (`CAPIBARA_BASE_URL` or `OPENAI_BASE_URL`,
- * `CAPIBARA_API_KEY` or `OPENAI_API_KEY`, `CAPIBARA_MODEL`), falling back to `config`.
- * Undefined when neither a base URL nor an API key is set.
+ * `CAPIBARA_API_KEY` or `OPENAI_API_KEY`, `CAPIBARA_MODEL`), falling back to `config`, resolved
+ * as `resolveConfig` does. Undefined when neither a base URL nor an API key is set.
  */
 export function generatorFromEnv(
   env: Record<string, string | undefined>,
   config: GeneratorConfig = {},
 ): OpenAIGenerator | undefined {
-  const pick = (...values: (string | undefined)[]) =>
-    values.map((v) => v?.trim()).find((v): v is string => v !== undefined && v !== "");
-  const baseURL = pick(env.CAPIBARA_BASE_URL, env.OPENAI_BASE_URL, config.base_url);
-  const apiKey = pick(env.CAPIBARA_API_KEY, env.OPENAI_API_KEY);
-  if (baseURL === undefined && apiKey === undefined) return undefined;
-  return new OpenAIGenerator({
-    baseURL: baseURL ?? OPENAI_BASE_URL,
-    // Local servers (Ollama, llama.cpp) need no key, but the client insists on one.
-    apiKey: apiKey ?? "not-needed",
-    model: pick(env.CAPIBARA_MODEL, config.model) ?? DEFAULT_MODEL,
-  });
+  return generatorFromConfig(resolveConfig({}, env, { generator: config }).generator);
 }

@@ -36,6 +36,8 @@ export interface GenerateOptions {
 
 /** Something that turns a request into a checked bundle (an LLM, a Core, a test double). */
 export interface Generator {
+  /** What kind of generator this is (`openai`, `core`, a test double's name): recorded in manifests. */
+  readonly kind: string;
   /**
    * Generates and checks a bundle.
    *

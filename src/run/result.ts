@@ -8,6 +8,7 @@ import { DEFAULTS } from "../config.ts";
 import { ExecError, tail } from "../errors.ts";
 import type { ExecResult } from "../exec.ts";
 import { type Manifest, ScriptOutput } from "../schema.ts";
+import { checkArtifacts } from "../sandbox/policy.ts";
 
 /** Which sandbox limits a failed run hit (their values), as the backend measured them. */
 export interface LimitsHit {
@@ -20,6 +21,7 @@ export function parseScriptOutput(
   exec: ExecResult,
   timeoutSeconds: number,
   limits?: LimitsHit,
+  maxOutputBytes: number = DEFAULTS.maxOutputBytes,
 ): ScriptOutput {
   const stderrTail = tail(exec.stderr);
   const details = { exit_code: exec.code, stderr: stderrTail };
@@ -34,7 +36,7 @@ export function parseScriptOutput(
   if (exec.outputTruncated) {
     throw new ExecError(
       withStderr(
-        `Script printed more than ${DEFAULTS.maxOutputBytes / 1024 ** 2} MiB: output was cut`,
+        `Script printed more than ${maxOutputBytes / 1024 ** 2} MiB: output was cut`,
       ),
       { hint: "Scripts should write large data to an output file, not stdout", details },
     );
@@ -129,4 +131,49 @@ export function applySelect(
     }
   }
   return missing.length > 0 ? { output, missing } : { output };
+}
+
+/** Options of {@linkcode runResult}. */
+export interface RunResultOptions {
+  /** The run's time limit in seconds (named in a timeout's message). */
+  timeoutSeconds: number;
+  /** The output cap in bytes (named in its message). */
+  maxOutputBytes?: number;
+  /** Keys of `output` to keep (see {@linkcode applySelect}). */
+  select?: string[];
+}
+
+/**
+ * The result of a finished run: the output contract checked, every reported artifact inside the
+ * writable folders, `select` applied.
+ *
+ * @throws {ExecError} when the script failed, timed out, hit a limit or broke the contract.
+ * @throws {ValidationError} when it reported an artifact outside its outputs.
+ */
+export async function runResult(
+  run: { exec: ExecResult; limits?: LimitsHit },
+  where: { workdir: string; writeDirs: string[]; manifest: Pick<Manifest, "aliases"> },
+  options: RunResultOptions,
+): Promise<
+  {
+    artifacts: string[];
+    output: Record<string, unknown>;
+    raw: Record<string, unknown>;
+    missing?: string[];
+  }
+> {
+  const parsed = parseScriptOutput(
+    run.exec,
+    options.timeoutSeconds,
+    run.limits,
+    options.maxOutputBytes,
+  );
+  const artifacts = await checkArtifacts(parsed.artifacts, where.workdir, where.writeDirs);
+  const selected = applySelect(parsed, where.manifest, options.select);
+  return {
+    artifacts,
+    output: selected.output,
+    raw: parsed.raw,
+    ...(selected.missing ? { missing: selected.missing } : {}),
+  };
 }

@@ -15,6 +15,7 @@ import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend } from "../sandbox/types.ts";
+import { normaliseNpmRequirements } from "../contract/requirements.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
@@ -81,11 +82,6 @@ const PASS_THROUGH_PREFIXES = ["NPM_CONFIG_", "npm_config_", "LC_"];
 /** Variables naming the npm registry: the run needs the same ones to find the cached packages. */
 const REGISTRY_VARS = ["NPM_CONFIG_REGISTRY", "npm_config_registry"];
 
-/** `name==version`, the name as npm spells it (optionally scoped), the version exact semver. */
-const NPM_REQUIREMENT = /^((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)==(\S+)$/i;
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
-
 const Marker = z.object({
   format: z.literal(MARKER_FORMAT),
   key: z.string(),
@@ -107,33 +103,6 @@ export interface DenoRuntimeOptions {
   env?: Record<string, string | undefined>;
   /** Time limit of one `deno cache`, in milliseconds. Default 10 minutes. */
   cacheTimeoutMs?: number;
-}
-
-function rejectRequirement(requirement: string, why: string): never {
-  throw new DependencyError(`Cannot install requirement ${JSON.stringify(requirement)}: ${why}`, {
-    hint: 'TypeScript requirements must be pinned npm packages such as "is-number==7.0.0"; ' +
-      "regenerate the script or fix its manifest",
-    details: { requirement },
-  });
-}
-
-/**
- * Check, normalise (no blanks around `==`), deduplicate and sort npm requirements: the canonical
- * form hashed by {@linkcode denoDirKey}.
- *
- * @throws {DependencyError} when a requirement is not `name==exact.semver.version`.
- */
-export function normaliseNpmRequirements(requirements: readonly string[]): string[] {
-  const normalised = requirements.map((requirement) => {
-    const text = requirement.trim().replace(/\s*==\s*/, "==");
-    const match = NPM_REQUIREMENT.exec(text);
-    if (!match) rejectRequirement(requirement, 'it is not pinned as "name==version"');
-    if (!SEMVER.test(match[2] ?? "")) {
-      rejectRequirement(requirement, "the version is not an exact semver version");
-    }
-    return text;
-  });
-  return [...new Set(normalised)].sort();
 }
 
 /**

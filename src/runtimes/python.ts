@@ -21,6 +21,7 @@ import { DEFAULT_PATH } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
+import { normaliseRequirements, venvKeyInput } from "../contract/requirements.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
@@ -159,60 +160,12 @@ export interface IndexAccess {
   paths: string[];
 }
 
-const NAME_RE = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)$/s;
-
-function normaliseName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
-
-function rejectRequirement(requirement: string, why: string): never {
-  throw new DependencyError(`Cannot install requirement ${JSON.stringify(requirement)}: ${why}`, {
-    hint: 'Requirements must be named, pinned packages such as "moviepy==1.0.3"; ' +
-      "regenerate the script or fix its manifest",
-    details: { requirement },
-  });
-}
-
-/**
- * Normalise one requirement (PEP 503 name, sorted extras, no blanks in the specifier) so that
- * spellings of the same set share one environment. Options (`-r`, `--index-url`), paths and
- * direct URL references are refused: packages come from the user's configured index only.
- */
-function normaliseRequirement(requirement: string): string {
-  const text = requirement.trim();
-  if (text === "") rejectRequirement(requirement, "it is empty");
-  if (/[\r\n]/.test(text)) rejectRequirement(requirement, "it spans several lines");
-  if (text.startsWith("-")) rejectRequirement(requirement, "pip options are not allowed");
-  const match = NAME_RE.exec(text);
-  if (!match) rejectRequirement(requirement, "it does not start with a package name");
-  const [, name = "", extras, rest = ""] = match;
-  const semicolon = rest.indexOf(";");
-  const specifier = (semicolon === -1 ? rest : rest.slice(0, semicolon)).replace(/\s+/g, "");
-  const marker = semicolon === -1 ? "" : rest.slice(semicolon + 1).trim().replace(/\s+/g, " ");
-  if (specifier.startsWith("@") || /[/\\]/.test(specifier)) {
-    rejectRequirement(requirement, "paths and direct URL references are not allowed");
-  }
-  if (specifier !== "" && !/^(?:===|==|!=|~=|<=|>=|<|>)/.test(specifier)) {
-    rejectRequirement(requirement, "the version specifier is not valid");
-  }
-  const extraList = extras === undefined
-    ? []
-    : [...new Set(extras.split(",").map((e) => normaliseName(e.trim())).filter((e) => e))].sort();
-  return normaliseName(name) +
-    (extraList.length ? `[${extraList.join(",")}]` : "") +
-    specifier +
-    (marker ? `; ${marker}` : "");
-}
-
 /**
  * Normalise, deduplicate and sort a requirement list: the canonical form hashed by
- * {@linkcode venvKey} and installed by pip.
- *
- * @throws {DependencyError} when a requirement is an option, a path, a URL or malformed.
+ * {@linkcode venvKey} and installed by pip (one module parses requirements for the contract and
+ * for installs).
  */
-export function normaliseRequirements(requirements: readonly string[]): string[] {
-  return [...new Set(requirements.map(normaliseRequirement))].sort();
-}
+export { normaliseRequirements };
 
 /**
  * The key of the environment for a Python version and a requirement set: the first 16 hex
@@ -229,8 +182,7 @@ export async function venvKey(
   pythonVersion: string,
   requirements: readonly string[],
 ): Promise<string> {
-  const canonical = [pythonVersion, ...normaliseRequirements(requirements)].join("\n");
-  return (await sha256(canonical)).slice(0, 16);
+  return (await sha256(venvKeyInput(pythonVersion, requirements))).slice(0, 16);
 }
 
 /** Directory holding the environments (and their lock files) under a cache directory. */

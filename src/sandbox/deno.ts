@@ -7,21 +7,8 @@ import { isAbsolute } from "node:path";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
-import type { SandboxPolicy } from "./types.ts";
-
-/**
- * Addresses a name admitted by a wildcard rule must never lead to (loopback, link-local,
- * unspecified, multicast), as `--deny-net` values. Deno checks a connection's resolved address
- * against them. IPv6 ranges cannot be written for Deno, so only `::` and `::1` are listed.
- */
-const INTERNAL_RANGES: readonly { value: string; covers: (ip: string) => boolean }[] = [
-  { value: "0.0.0.0/8", covers: (ip) => ip.startsWith("0.") },
-  { value: "127.0.0.0/8", covers: (ip) => ip.startsWith("127.") || ip === "localhost" },
-  { value: "169.254.0.0/16", covers: (ip) => ip.startsWith("169.254.") },
-  { value: "224.0.0.0/3", covers: (ip) => Number(ip.split(".")[0]) >= 224 },
-  { value: "[::]", covers: (ip) => ip === "::" },
-  { value: "[::1]", covers: (ip) => ip === "::1" || ip === "localhost" },
-];
+import { type AddressRange, parseHostRules, rangeContains, SPECIAL_RANGES } from "./host_rules.ts";
+import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 /** Options of {@linkcode denoCommand}. */
 export interface DenoCommandOptions {
@@ -34,60 +21,50 @@ export interface DenoCommandOptions {
   extraArgs?: string[];
 }
 
-interface NetRule {
-  kind: "exact" | "wildcard" | "ip";
-  /** Canonical host: lower case, no trailing dot; IPv6 without brackets. */
-  host: string;
-  ports: number[];
-}
-
-const HOST_LABELS =
-  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
-
-/**
- * A policy host rule (`api.example.com`, `*.example.com`, `host:8443`, `[::1]:8080`) with the
- * proxy's meaning: without a port, ports 80 and 443. Undefined for what is not a valid rule (a
- * bare `*`, user info, paths), which then grants nothing.
- */
-function parseNetRule(text: string): NetRule | undefined {
-  let rest = text.trim().toLowerCase();
-  let ports = [80, 443];
-  let host: string;
-  const v6 = /^\[([0-9a-f:.]+)\](?::(\d{1,5}))?$/.exec(rest);
-  if (v6) {
-    host = v6[1]!;
-    if (v6[2] !== undefined) ports = [Number(v6[2])];
-    try {
-      host = new URL(`http://[${host}]/`).hostname.slice(1, -1);
-    } catch {
-      return undefined;
-    }
-    return ports.every((p) => p > 0 && p < 65536) ? { kind: "ip", host, ports } : undefined;
-  }
-  const port = /:(\d{1,5})$/.exec(rest);
-  if (port) {
-    ports = [Number(port[1])];
-    rest = rest.slice(0, port.index);
-  }
-  if (!ports.every((p) => p > 0 && p < 65536)) return undefined;
-  const wildcard = rest.startsWith("*.");
-  if (wildcard) rest = rest.slice(2);
-  if (rest.endsWith(".")) rest = rest.slice(0, -1);
-  if (/[^a-z0-9._-]/.test(rest)) return undefined;
-  try {
-    host = new URL(`http://${rest}/`).hostname; // reads `0x7f.1` as 127.0.0.1
-  } catch {
-    return undefined;
-  }
-  const ip = /^\d+\.\d+\.\d+\.\d+$/.test(host);
-  if (ip) return wildcard ? undefined : { kind: "ip", host, ports };
-  if (!HOST_LABELS.test(host)) return undefined;
-  return { kind: wildcard ? "wildcard" : "exact", host, ports };
-}
-
+/** A host and port as a `--allow-net`/`--deny-net` value (`*.x:443`, `[::1]:8080`). */
 function netValue(host: string, port: number, wildcard = false): string {
   const h = host.includes(":") ? `[${host}]` : host;
   return `${wildcard ? "*." : ""}${h}:${port}`;
+}
+
+/**
+ * The special ranges as `--deny-net` values. Deno compares a connection's resolved address with
+ * them; it takes IPv4 ranges in CIDR notation but no IPv6 range, so of IPv6 only the single
+ * addresses `::` and `::1` can be written.
+ */
+const DENO_SPECIAL_RANGES: readonly { range: AddressRange; value: string }[] = SPECIAL_RANGES
+  .flatMap((range) => {
+    if (!range.cidr.includes(":")) return [{ range, value: range.cidr }];
+    const [base = "", bits] = range.cidr.split("/");
+    return bits === "128" ? [{ range, value: `[${base}]` }] : [];
+  });
+
+/** The `--allow-net` and `--deny-net` values of host rules, with the proxy's meaning. */
+function netFlags(texts: readonly string[]): { allow: string[]; deny: string[] } {
+  const rules = parseHostRules(texts);
+  const allow = new Set<string>();
+  const deny = new Set<string>();
+  for (const rule of rules) {
+    for (const port of rule.ports) allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
+  }
+  const exact = rules.filter((rule) => rule.kind !== "wildcard");
+  for (const rule of rules.filter((r) => r.kind === "wildcard")) {
+    // Deno's `*.x` admits `x` as well; the rule does not.
+    for (const port of rule.ports) {
+      const apexGranted = exact.some((e) => e.host === rule.host && e.ports.includes(port));
+      if (!apexGranted) deny.add(netValue(rule.host, port));
+    }
+    for (const { range, value } of DENO_SPECIAL_RANGES) {
+      // A rule naming a special address (or localhost) exactly is trusted as written.
+      const named = exact.some((e) =>
+        e.kind === "address"
+          ? rangeContains(range, e.host)
+          : e.host === "localhost" && range.class === "loopback"
+      );
+      if (!named) deny.add(value);
+    }
+  }
+  return { allow: [...allow], deny: [...deny] };
 }
 
 function checkedPath(path: string, what: string): string {
@@ -120,9 +97,11 @@ function pathList(paths: readonly string[], what: string): string[] {
  * - write: `policy.write` and the temp dir; every `policy.protect` path is `--deny-write`, which
  *   Deno applies before any allow, so a write dir holding `.capibara/` stays writable around it
  *   while `.capibara/` (and the write dir itself as a whole: no recursive delete, no rename) is not.
- * - net: each host rule with the proxy's meaning (no port: 80 and 443). A wildcard `*.x` also
- *   denies the apex `x` unless granted, and internal addresses (loopback, link-local, multicast)
- *   that a name resolves to, unless a rule names such an address exactly.
+ * - net: each host rule with the proxy's meaning (`host_rules.ts`: no port means 80 and 443,
+ *   names in punycode). A wildcard `*.x` also denies the apex `x` unless granted, and the special
+ *   IPv4 ranges (loopback, private, shared, link-local, multicast, unspecified, reserved) and
+ *   IPv6 `::` and `::1` that a name resolves to, unless a rule names an address in that range
+ *   (or `localhost`, for loopback) exactly.
  * - env: only `grantedEnv`; every other variable reads as absent (`--ignore-env`).
  *
  * Deno checks paths as written, without resolving symlinks: the policy's paths must be resolved,
@@ -131,6 +110,7 @@ function pathList(paths: readonly string[], what: string): string[] {
  *
  * @throws {PermissionError} when a path is not absolute or has a comma, or an env name cannot be
  * written as a Deno permission.
+ * @throws {ValidationError} when a host rule of `policy.network` is not valid.
  */
 export function denoPermissionFlags(policy: SandboxPolicy, grantedEnv: string[]): string[] {
   const read = pathList([...policy.read, ...policy.write, policy.tmpDir], "read");
@@ -139,31 +119,9 @@ export function denoPermissionFlags(policy: SandboxPolicy, grantedEnv: string[])
   const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
 
-  const rules = policy.network.map(parseNetRule).filter((r): r is NetRule => r !== undefined);
-  const allowNet = new Set<string>();
-  const denyNet = new Set<string>();
-  for (const rule of rules) {
-    for (const port of rule.ports) {
-      allowNet.add(netValue(rule.host, port, rule.kind === "wildcard"));
-    }
-  }
-  const exactHosts = rules.filter((r) => r.kind !== "wildcard");
-  for (const rule of rules.filter((r) => r.kind === "wildcard")) {
-    // Deno's `*.x` admits `x` as well; the policy's does not.
-    for (const port of rule.ports) {
-      const apexGranted = exactHosts.some((e) => e.host === rule.host && e.ports.includes(port));
-      if (!apexGranted) denyNet.add(netValue(rule.host, port));
-    }
-    for (const range of INTERNAL_RANGES) {
-      // A rule naming an internal address (or localhost) exactly is trusted as written.
-      const named = exactHosts.some((e) =>
-        (e.kind === "ip" || e.host === "localhost") && range.covers(e.host)
-      );
-      if (!named) denyNet.add(range.value);
-    }
-  }
-  if (allowNet.size) flags.push(`--allow-net=${[...allowNet].join(",")}`);
-  if (denyNet.size) flags.push(`--deny-net=${[...denyNet].join(",")}`);
+  const net = netFlags(policy.network);
+  if (net.allow.length) flags.push(`--allow-net=${net.allow.join(",")}`);
+  if (net.deny.length) flags.push(`--deny-net=${net.deny.join(",")}`);
 
   const names = [...new Set(grantedEnv)].sort();
   for (const name of names) {
@@ -213,4 +171,68 @@ export function denoCommand(
     env: { ...env, ...prepared.env },
     cwd: policy.workdir,
   };
+}
+
+/** Flags that would widen a `deno run` beyond its policy; refused in a command to confine. */
+const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
+
+/**
+ * Deno's permission system as a sandbox backend: {@linkcode DenoPermissionsBackend.wrap} turns a
+ * policy into `deno run` permission flags (see {@linkcode denoPermissionFlags}), inserted after
+ * `run`. The script may read only the environment names in `policy.env`.
+ *
+ * Scripts run by this backend are confined by Deno itself, not by the operating system: it needs
+ * no probe and is available wherever Deno runs.
+ */
+export class DenoPermissionsBackend implements SandboxBackend {
+  /** The backend's name, as `capibara doctor` prints it. */
+  readonly name: string = "deno-permissions";
+
+  /** Always available: Deno enforces its own permissions. */
+  available(): Promise<Availability> {
+    return Promise.resolve({ ok: true });
+  }
+
+  /**
+   * The command with the policy's permission flags. `spec` must be a `deno run` command
+   * (`run`, then Deno's own flags, then the script and its arguments) without permission flags
+   * of its own.
+   *
+   * @throws {PermissionError} when `spec` is not `deno run`, already grants a permission, or the
+   * policy cannot be written as Deno flags (see {@linkcode denoPermissionFlags}).
+   */
+  wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand> {
+    const [subcommand, ...rest] = spec.args;
+    if (subcommand !== "run") {
+      return Promise.reject(
+        new PermissionError(
+          `Cannot confine "${spec.program}" with Deno permissions: not deno run`,
+          {
+            hint: "Only TypeScript scripts run under Deno's permissions",
+          },
+        ),
+      );
+    }
+    // Deno's own flags come before the script path, the first argument without a dash.
+    const end = rest.findIndex((arg) => !arg.startsWith("-"));
+    const own = end === -1 ? rest : rest.slice(0, end);
+    const widening = own.find((arg) => WIDENING_FLAG.test(arg));
+    if (widening !== undefined) {
+      return Promise.reject(
+        new PermissionError(
+          `Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`,
+          { hint: "Permissions come from the sandbox policy only" },
+        ),
+      );
+    }
+    try {
+      const flags = denoPermissionFlags(policy, policy.env ?? []);
+      return Promise.resolve({
+        spec: { ...spec, args: ["run", ...flags, ...rest] },
+        close: () => Promise.resolve(),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 }

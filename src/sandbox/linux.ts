@@ -26,10 +26,19 @@
  * @module
  */
 import { dirname } from "node:path";
-import type { CommandSpec } from "../exec.ts";
+import { isInside, lstatOrNull, realPathOrNull } from "../_fs.ts";
+import { DEFAULT_PATH, which } from "../_which.ts";
+import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
-import { type ProxyConnect, type RunningProxy, startProxy } from "./proxy.ts";
-import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
+import { type ProxyConnect, proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
+import type {
+  Availability,
+  SandboxBackend,
+  SandboxPolicy,
+  SandboxUsage,
+  WrappedCommand,
+} from "./types.ts";
+export type { SandboxUsage } from "./types.ts";
 
 /** Options of {@linkcode BubblewrapBackend}. */
 export interface BubblewrapOptions {
@@ -61,17 +70,7 @@ export interface LimitsInfo {
   summary: string;
 }
 
-/** What the limits saw during a run (read before `close()`). */
-export interface SandboxUsage {
-  /** Peak memory of the run's cgroup, when a cgroup measured it. */
-  peakMemoryBytes?: number;
-  /** True when the memory limit killed a process of the run. */
-  memoryLimitHit: boolean;
-  /** True when a fork was refused by the process limit. */
-  processLimitHit: boolean;
-}
-
-/** A command wrapped by bubblewrap, with the limits' account of the run. */
+/** A command wrapped by bubblewrap, with the limits' account of the run (always present). */
 export interface LinuxWrappedCommand extends WrappedCommand {
   /** What the cgroup limits saw; call after the command ended and before `close()`. */
   usage(): Promise<SandboxUsage>;
@@ -85,19 +84,6 @@ const PROXY_PORT = 3128;
 const PROXY_DIR_INSIDE = "/capibara-proxy";
 /** The uid/gid the script sees when Capibara runs as root (it maps to root outside). */
 const SANDBOX_ID = 1000;
-
-/** Environment variables pointing HTTP clients at the proxy. */
-const PROXY_VARIABLES = [
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "http_proxy",
-  "https_proxy",
-  "ALL_PROXY",
-  "all_proxy",
-  "npm_config_proxy",
-  "npm_config_https_proxy",
-  "PIP_PROXY",
-];
 
 /** Top-level system paths: bound read-only when directories, recreated when symlinks (merged usr). */
 const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
@@ -213,22 +199,11 @@ interface RunCgroup {
 
 let runCounter = 0;
 
-function isInside(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir.endsWith("/") ? dir : dir + "/");
-}
-
 function depth(path: string): number {
   return path.split("/").filter(Boolean).length;
 }
 
-async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.lstat(path);
-  } catch {
-    return null;
-  }
-}
-
+/** The text of a kernel file (cgroup, proc), or null when it cannot be read. */
 async function readText(path: string): Promise<string | null> {
   try {
     return await Deno.readTextFile(path);
@@ -237,59 +212,11 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
-/** Finds an executable on PATH (or takes an absolute path as is). */
-async function which(name: string): Promise<string | undefined> {
-  if (name.includes("/")) return (await lstatOrNull(name)) ? name : undefined;
-  let pathVariable = "/usr/local/bin:/usr/bin:/bin";
-  try {
-    pathVariable = Deno.env.get("PATH") ?? pathVariable;
-  } catch {
-    // no env permission: the default list
-  }
-  for (const dir of pathVariable.split(":")) {
-    if (!dir) continue;
-    const candidate = `${dir}/${name}`;
-    try {
-      const info = await Deno.stat(candidate);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-async function run(
-  program: string,
-  args: string[],
-  timeoutMs = 10_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(program, {
-    args,
-    clearEnv: true,
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
-    cwd: "/",
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, timeoutMs);
-  try {
-    const output = await child.output();
-    return {
-      code: output.code,
-      stdout: new TextDecoder().decode(output.stdout),
-      stderr: new TextDecoder().decode(output.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+/** Runs a probe command (bwrap) with a cleared environment and a time limit. */
+function probeRun(program: string, args: string[]): Promise<ExecResult> {
+  return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
+    timeoutMs: 10_000,
+  });
 }
 
 /** Read-only binds of `/usr` and the merged-usr links, shared by the probe and every run. */
@@ -330,7 +257,7 @@ async function probeBwrap(bwrapOption?: string): Promise<Probe> {
       },
     };
   }
-  const help = await run(bwrap, ["--help"]).catch(() => ({ code: 1, stdout: "", stderr: "" }));
+  const help = await probeRun(bwrap, ["--help"]).catch(() => ({ code: 1, stdout: "", stderr: "" }));
   const text = help.stdout + help.stderr;
   if (!text.includes("--cap-drop")) {
     return {
@@ -357,7 +284,7 @@ async function probeBwrap(bwrapOption?: string): Promise<Probe> {
   let firstError = "";
   for (const userns of [true, false]) {
     const probe: Probe = { bwrap, features, userns, availability: { ok: true } };
-    const result = await run(bwrap, [...namespaceArgs(probe), ...layout]).catch((error) => ({
+    const result = await probeRun(bwrap, [...namespaceArgs(probe), ...layout]).catch((error) => ({
       code: 1,
       stdout: "",
       stderr: String(error),
@@ -663,14 +590,6 @@ function checkGrant(path: string, what: string): void {
   }
 }
 
-async function realPathOrNull(path: string): Promise<string | null> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The policy's binds. Parents come before children, so a nested grant overrides its parent's
  * mode; `protect` comes last so it wins inside writable grants.
@@ -931,10 +850,7 @@ export class BubblewrapBackend implements SandboxBackend {
         });
         args.push("--ro-bind", `${stateDir}/proxy`, PROXY_DIR_INSIDE);
         if (!isInside(socat, "/usr")) args.push("--ro-bind", socat, socat);
-        const url = `http://127.0.0.1:${PROXY_PORT}`;
-        for (const name of PROXY_VARIABLES) env[name] = url;
-        env.NO_PROXY = "";
-        env.no_proxy = "";
+        Object.assign(env, proxyEnv(`http://127.0.0.1:${PROXY_PORT}`));
         command.push("/bin/sh", "-c", PROXY_SCRIPT, "capibara-network", socat);
       }
 

@@ -15,7 +15,7 @@
  */
 import type { CommandSpec } from "../exec.ts";
 import { PermissionError } from "../errors.ts";
-import { type ProxyConnect, type RunningProxy, startProxy } from "./proxy.ts";
+import { type ProxyConnect, proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
@@ -156,12 +156,14 @@ export class SandboxExecBackend implements SandboxBackend {
     };
     let proxyPort: number | undefined;
     if (policy.network.length > 0) {
-      proxy = startProxy({ port: 0, allow: policy.network, connect: this.#options.connect });
+      proxy = startProxy({
+        port: 0,
+        allow: policy.network,
+        privateAllow: policy.privateNetwork,
+        connect: this.#options.connect,
+      });
       proxyPort = (proxy.address as Deno.NetAddr).port;
-      const url = `http://127.0.0.1:${proxyPort}`;
-      for (const name of PROXY_VARIABLES) env[name] = url;
-      env.NO_PROXY = "";
-      env.no_proxy = "";
+      Object.assign(env, proxyEnv(`http://127.0.0.1:${proxyPort}`));
     }
     const profile = sbplProfile(policy, proxyPort);
     let closed: Promise<void> | undefined;
@@ -179,16 +181,3 @@ export class SandboxExecBackend implements SandboxBackend {
     };
   }
 }
-
-/** Environment variables pointing HTTP clients at the proxy. */
-const PROXY_VARIABLES = [
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "http_proxy",
-  "https_proxy",
-  "ALL_PROXY",
-  "all_proxy",
-  "npm_config_proxy",
-  "npm_config_https_proxy",
-  "PIP_PROXY",
-];

@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { isInside, lstatOrNull, realPathLoose } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
-import { hostAllowed } from "./proxy.ts";
+import { hostGranted } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
 export interface Grants {
@@ -90,29 +91,6 @@ function looksLikePath(value: string): boolean {
     /^[^\s]+\.[A-Za-z0-9]{1,8}$/.test(value);
 }
 
-/** Realpath of the longest existing prefix of `path`, with the rest appended. */
-async function realpathLoose(path: string): Promise<string> {
-  const rest: string[] = [];
-  let current = path;
-  for (;;) {
-    try {
-      const real = await Deno.realPath(current);
-      return rest.length ? join(real, ...rest.reverse()) : real;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      const parent = dirname(current);
-      if (parent === current) return path;
-      rest.push(basename(current));
-      current = parent;
-    }
-  }
-}
-
-function inside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
 /** Resolves a path the user or a script named, refusing anything that leaves the workdir. */
 export async function resolveInside(
   value: string,
@@ -128,13 +106,13 @@ export async function resolveInside(
     });
   if (value.startsWith("~")) throw refuse("points into a home directory");
   const absolute = resolve(workdir, value);
-  if (!inside(absolute, resolve(workdir))) {
+  if (!isInside(absolute, resolve(workdir))) {
     throw refuse(
       isAbsolute(value) ? "is outside the working directory" : "leaves the working directory",
     );
   }
-  const real = await realpathLoose(absolute);
-  if (!inside(real, realWorkdir)) {
+  const real = await realPathLoose(absolute);
+  if (!isInside(real, realWorkdir)) {
     throw refuse("is a symlink that leads out of the working directory");
   }
   return real;
@@ -172,18 +150,18 @@ export async function contextPaths(context: unknown, workdir: string): Promise<C
   return { read: [...read], write: [...write] };
 }
 
-function splitHost(rule: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(rule);
-  return m && !rule.includes("]") ? { host: m[1]!, port: Number(m[2]) } : { host: rule, port: 443 };
-}
-
-/** Whether one needed host is covered by the granted rules. */
-export function hostGranted(need: string, grants: readonly string[]): boolean {
-  const n = need.trim().toLowerCase();
-  if (grants.some((g) => g.trim().toLowerCase() === n)) return true;
-  if (n.startsWith("*.")) return false; // a wildcard need is granted only by the same wildcard
-  const { host, port } = splitHost(n);
-  return hostAllowed(host, port, grants) || (port === 443 && hostAllowed(host, 80, grants));
+/**
+ * The permissions a reviewer sees in a manifest, written once at generation: what the script
+ * needs (hosts, environment names) and the paths its context names, relative to the workdir.
+ * Grants are not part of it: what a run was granted is reported in the run's result.
+ */
+export function requestedAllow(needs: Needs, paths: ContextPaths, workdir: string): Allow {
+  const rel = (p: string) => relative(workdir, p) || ".";
+  return {
+    network: [...needs.network],
+    env: [...needs.env],
+    fs: { read: paths.read.map(rel), write: paths.write.map(rel) },
+  };
 }
 
 /** The effective permissions, or a `PermissionError` naming the first flag to add. */
@@ -231,7 +209,7 @@ export async function resolveGrantedPaths(paths: string[], workdir: string): Pro
   const out: string[] = [];
   for (const p of paths) {
     const absolute = resolve(workdir, p);
-    out.push(await realpathLoose(absolute));
+    out.push(await realPathLoose(absolute));
   }
   return out;
 }
@@ -249,12 +227,8 @@ export async function protectedPaths(
   }
   const existing: string[] = [];
   for (const path of candidates) {
-    try {
-      await Deno.lstat(path);
-      existing.push(await Deno.realPath(path).catch(() => path));
-    } catch {
-      // absent: nothing to protect
-    }
+    // Absent paths need no protection.
+    if (await lstatOrNull(path)) existing.push(await Deno.realPath(path).catch(() => path));
   }
   return existing;
 }
@@ -267,8 +241,8 @@ export async function checkArtifacts(
 ): Promise<string[]> {
   const out: string[] = [];
   for (const artifact of artifacts) {
-    const real = await realpathLoose(resolve(workdir, artifact));
-    if (!writeDirs.some((dir) => inside(real, dir))) {
+    const real = await realPathLoose(resolve(workdir, artifact));
+    if (!writeDirs.some((dir) => isInside(real, dir))) {
       throw new ValidationError(
         `The script reported an artifact outside its outputs: "${artifact}"`,
         {

@@ -5,24 +5,27 @@
  * tunnel, used for HTTPS) and absolute-URI requests (`GET http://host/path`, plain HTTP). Every
  * request is checked against the rules first; a refusal is a `403` with a one-line reason.
  *
- * Rules (see {@linkcode hostAllowed}):
- * - `api.example.com` admits exactly that name, on ports 80 and 443.
- * - `*.example.com` admits every subdomain at any depth (`api.example.com`, `a.b.example.com`), but
- *   neither the apex `example.com` nor a look-alike such as `evil-example.com`.
- * - `host:8080` (or `*.example.com:8080`, `[::1]:8080`) admits that port only instead of 80/443.
- * - Raw IPv4/IPv6 addresses are admitted only by a rule naming that exact address; wildcards never
- *   match an address. Numeric spellings (`0x7f.1`, `2130706433`) are read as the address they mean.
- * - Matching ignores case and one trailing dot. A bare `*` admits nothing.
+ * The rules are host rules (`api.example.com`, `*.example.com`, `host:8443`, `[::1]:8080`), read by
+ * `host_rules.ts`, the grammar the Deno permission flags use too; an invalid rule is refused when
+ * the proxy starts.
  *
  * Names are resolved by the proxy (on the host), and a name admitted by a wildcard rule that
- * resolves to a loopback, link-local, unspecified or multicast address is refused, so a wildcard
- * grant cannot be turned against the host's own services (`127.0.0.1.nip.io`) or a cloud metadata
- * endpoint. An exact name rule (say `localhost:8080`) is trusted as written.
+ * resolves to a special address (loopback, private, shared, link-local, unique-local, multicast,
+ * unspecified; see `classifyAddress`) is refused, so a wildcard grant cannot be turned against the
+ * host's own services (`127.0.0.1.nip.io`), the local network or a cloud metadata endpoint. An
+ * exact name rule (say `localhost:8080`) is trusted as written.
  *
  * @module
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import {
+  canonicalHost,
+  isPublicAddress,
+  matchHost,
+  parseHostRules,
+  splitHostPort,
+} from "./host_rules.ts";
 
 /** Opens the upstream connection for an admitted request: the seam tests use to fake upstreams. */
 export type ProxyConnect = (host: string, port: number) => Promise<Deno.Conn>;
@@ -33,7 +36,7 @@ export interface ProxyOptions {
   socketPath?: string;
   /** Listen on this loopback TCP port instead (0 = any free port). Ignored when `socketPath` is set. */
   port?: number;
-  /** Host rules, as in {@linkcode hostAllowed}. */
+  /** Host rules, in the grammar of `host_rules.ts`. */
   allow: string[];
   /**
    * Exact `host:port` rules (a name or an address, never a wildcard) that are admitted even when
@@ -72,173 +75,44 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-/** A parsed host rule. */
-interface Rule {
-  kind: "exact" | "wildcard" | "ip";
-  /** Canonical host (exact/ip) or the suffix without `*.` (wildcard). */
-  host: string;
-  /** Admitted ports. */
-  ports: number[];
-}
-
-/** Result of matching a host against the rules. */
-interface Verdict {
-  allowed: boolean;
-  reason?: string;
-  /** True when a rule names the host exactly (not through a wildcard). */
-  exact?: boolean;
-}
-
-const DEFAULT_PORTS = [80, 443];
 const MAX_HEAD_BYTES = 32 * 1024;
-const NAME_RE = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+/** Environment variables HTTP clients (curl, pip, requests, npm, Deno) read their proxy from. */
+const PROXY_VARIABLES = [
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+  "npm_config_proxy",
+  "npm_config_https_proxy",
+  "PIP_PROXY",
+];
+
+/**
+ * The environment pointing every HTTP client at the proxy listening at `url`, with no host
+ * exempted (`NO_PROXY` empty).
+ *
+ * @example
+ * ```ts
+ * import { proxyEnv } from "./proxy.ts";
+ * proxyEnv("http://127.0.0.1:3128").HTTPS_PROXY; // "http://127.0.0.1:3128"
+ * ```
+ */
+export function proxyEnv(url: string): Record<string, string> {
+  const env: Record<string, string> = { NO_PROXY: "", no_proxy: "" };
+  for (const name of PROXY_VARIABLES) env[name] = url;
+  return env;
+}
 
 class ProxyRefusal extends Error {
   override readonly name = "ProxyRefusal";
 }
 
-/** Splits `host[:port]` (IPv6 in brackets when a port follows). Returns null when malformed. */
-function splitHostPort(text: string): { host: string; port?: number } | null {
-  let host = text;
-  let portText: string | undefined;
-  if (text.startsWith("[")) {
-    const end = text.indexOf("]");
-    if (end < 0) return null;
-    host = text.slice(1, end);
-    const after = text.slice(end + 1);
-    if (after !== "") {
-      if (!after.startsWith(":")) return null;
-      portText = after.slice(1);
-    }
-  } else {
-    const colons = text.split(":").length - 1;
-    if (colons === 1) {
-      const at = text.indexOf(":");
-      host = text.slice(0, at);
-      portText = text.slice(at + 1);
-    }
-    // More than one colon without brackets: a bare IPv6 address, no port.
-  }
-  if (portText === undefined) return { host };
-  if (!/^\d{1,5}$/.test(portText)) return null;
-  const port = Number(portText);
-  if (port < 1 || port > 65535) return null;
-  return { host, port };
-}
-
-/**
- * The canonical form of a host: lower case, one trailing dot dropped, IPv6 without brackets and
- * in its shortest form, IPv4 in dotted decimal (whatever spelling it came in), IDN as punycode.
- * Returns null for anything that is not a plain host name or address.
- */
-function canonicalHost(raw: string): { host: string; ip: boolean } | null {
-  let host = raw.trim();
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (host.endsWith(".")) host = host.slice(0, -1);
-  if (host === "") return null;
-  if (host.includes(":")) {
-    if (isIP(host) !== 6) return null;
-    try {
-      const parsed = new URL(`http://[${host}]/`).hostname;
-      return { host: parsed.slice(1, -1), ip: true };
-    } catch {
-      return null;
-    }
-  }
-  // Refuse anything the URL parser would read as more than a host (user info, path, port, …).
-  if (/[\s/\\@?#%:[\]]/.test(host)) return null;
-  let parsed: string;
-  try {
-    parsed = new URL(`http://${host}/`).hostname;
-  } catch {
-    return null;
-  }
-  if (isIP(parsed) === 4) return { host: parsed, ip: true };
-  if (!NAME_RE.test(parsed)) return null;
-  return { host: parsed, ip: false };
-}
-
-function parseRule(text: string): Rule | null {
-  const split = splitHostPort(text.trim());
-  if (!split) return null;
-  const ports = split.port === undefined ? DEFAULT_PORTS : [split.port];
-  let host = split.host.toLowerCase();
-  if (host.startsWith("*.")) {
-    host = host.slice(2);
-    if (host.endsWith(".")) host = host.slice(0, -1);
-    const canonical = canonicalHost(host);
-    // A wildcard over an address (`*.10.0.0`) means nothing: refuse to guess.
-    if (!canonical || canonical.ip) return null;
-    return { kind: "wildcard", host: canonical.host, ports };
-  }
-  const canonical = canonicalHost(host);
-  if (!canonical) return null;
-  return { kind: canonical.ip ? "ip" : "exact", host: canonical.host, ports };
-}
-
-function matchRules(host: string, port: number, rules: readonly string[]): Verdict {
-  const canonical = canonicalHost(host);
-  if (!canonical) return { allowed: false, reason: `Invalid host "${host}"` };
-  let portRefused = false;
-  for (const text of rules) {
-    const rule = parseRule(text);
-    if (!rule) continue;
-    const hostMatches = canonical.ip
-      ? rule.kind === "ip" && rule.host === canonical.host
-      : rule.kind === "exact"
-      ? rule.host === canonical.host
-      : rule.kind === "wildcard" && canonical.host.endsWith("." + rule.host);
-    if (!hostMatches) continue;
-    if (!rule.ports.includes(port)) {
-      portRefused = true;
-      continue;
-    }
-    return { allowed: true, exact: rule.kind !== "wildcard" };
-  }
-  if (portRefused) {
-    return { allowed: false, reason: `Port ${port} of host "${canonical.host}" is not granted` };
-  }
-  if (canonical.ip) {
-    return {
-      allowed: false,
-      reason: `Address "${canonical.host}" is not granted (raw addresses need an exact rule)`,
-    };
-  }
-  return { allowed: false, reason: `Host "${canonical.host}" is not granted` };
-}
-
-/**
- * Whether `host:port` is admitted by `rules` (see the module documentation for the rule syntax).
- *
- * @example Wildcards admit subdomains, not the apex
- * ```ts
- * import { hostAllowed } from "./proxy.ts";
- * hostAllowed("api.example.com", 443, ["*.example.com"]); // true
- * hostAllowed("example.com", 443, ["*.example.com"]); // false
- * ```
- */
-export function hostAllowed(host: string, port: number, rules: readonly string[]): boolean {
-  return matchRules(host, port, rules).allowed;
-}
-
 /** The normalised spelling of a host for logs (falls back to lower case when it is not valid). */
 function displayHost(host: string): string {
   return canonicalHost(host)?.host ?? host.toLowerCase();
-}
-
-/** True for addresses a wildcard-admitted name must never lead to. */
-function isInternalAddress(address: string): boolean {
-  let ip = address.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  if (mapped) ip = mapped[1]!;
-  if (isIP(ip) === 4) {
-    const [a, b] = ip.split(".").map(Number) as [number, number];
-    return a === 0 || a === 127 || (a === 169 && b === 254) || a >= 224;
-  }
-  if (isIP(ip) === 6) {
-    return ip === "::" || ip === "::1" || /^fe[89ab]/.test(ip) || ip.startsWith("ff");
-  }
-  return true;
 }
 
 /** Resolves a name with the system resolver (honours /etc/hosts and nsswitch, like curl would). */
@@ -255,7 +129,7 @@ async function defaultConnect(
 ): Promise<Deno.Conn> {
   if (isIP(host)) return await Deno.connect({ hostname: host, port });
   const addresses = await resolve(host);
-  const usable = allowInternal ? addresses : addresses.filter((ip) => !isInternalAddress(ip));
+  const usable = allowInternal ? addresses : addresses.filter(isPublicAddress);
   if (usable.length === 0) {
     throw new ProxyRefusal(`Host "${host}" resolves to a local address`);
   }
@@ -370,15 +244,16 @@ const HOP_BY_HOP = new Set([
  * // … point HTTPS_PROXY at it …
  * await proxy.close();
  * ```
+ *
+ * @throws {ValidationError} when a rule of `allow` is not a valid host rule.
  */
 export function startProxy(options: ProxyOptions): RunningProxy {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const resolve = options.resolve ?? systemResolve;
-  const rules = [...options.allow];
+  const rules = parseHostRules(options.allow);
   // Wildcards never reach private addresses, not even through this list.
-  const privateRules = (options.privateAllow ?? []).filter((rule) =>
-    parseRule(rule)?.kind !== "wildcard"
-  );
+  const privateRules = parseHostRules(options.privateAllow ?? [], "private network rule")
+    .filter((rule) => rule.kind !== "wildcard");
   const log: ProxyLogEntry[] = [];
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
@@ -400,8 +275,8 @@ export function startProxy(options: ProxyOptions): RunningProxy {
     port: number,
   ): Promise<Deno.Conn | null> {
     const host = displayHost(rawHost);
-    const privateVerdict = matchRules(rawHost, port, privateRules);
-    const verdict = privateVerdict.allowed ? privateVerdict : matchRules(rawHost, port, rules);
+    const privateVerdict = matchHost(rawHost, port, privateRules);
+    const verdict = privateVerdict.allowed ? privateVerdict : matchHost(rawHost, port, rules);
     if (!verdict.allowed) {
       log.push({ host, port, allowed: false, reason: verdict.reason });
       await writeAll(client, response(403, "Forbidden", verdict.reason ?? "Not granted"));

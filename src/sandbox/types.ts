@@ -28,24 +28,50 @@ export interface SandboxPolicy {
   memoryBytes: number;
   /** Process limit (fork bombs die). */
   maxProcesses: number;
+  /**
+   * Names of the command's environment the script may read, for backends that scope reads
+   * (Deno's permissions); the runtime's own variables (`DENO_DIR`, a registry URL) are not among
+   * them. Default: none.
+   */
+  env?: string[];
+}
+
+/** What a backend's limits saw during a run. */
+export interface SandboxUsage {
+  /** Peak memory of the run, when the backend measured it. */
+  peakMemoryBytes?: number;
+  /** True when the memory limit killed a process of the run. */
+  memoryLimitHit: boolean;
+  /** True when a fork was refused by the process limit. */
+  processLimitHit: boolean;
 }
 
 /** A command wrapped for a backend, and the resources to release after it ran. */
 export interface WrappedCommand {
+  /** The command to run in place of the original one. */
   spec: CommandSpec;
   /** Stops helpers (proxy, socat) and removes temporary state. Idempotent. */
   close(): Promise<void>;
+  /**
+   * What the limits saw, for backends that measure it (bubblewrap's cgroups); call after the
+   * command ended and before `close()`.
+   */
+  usage?(): Promise<SandboxUsage>;
 }
 
 /** Whether a backend can run here, and if not why and how to fix it. */
 export interface Availability {
+  /** True when the backend can confine a run here. */
   ok: boolean;
+  /** Why it cannot, when it cannot. */
   reason?: string;
+  /** What the user can do about it. */
   fix?: string;
 }
 
 /** A sandbox backend (bubblewrap, sandbox-exec, none). */
 export interface SandboxBackend {
+  /** The backend's name, as `capibara doctor` prints it. */
   readonly name: string;
   /** Checks (once, cached) whether the backend works on this machine. */
   available(): Promise<Availability>;

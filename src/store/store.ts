@@ -1,26 +1,32 @@
 /**
- * The `.capibara/` store: layout, atomic writes, locks, listing, integrity.
+ * The `.capibara/` store: its layout, lookup, listing, prefix resolution and atomic writes. What an
+ * entry holds is entry.ts; its integrity record and verification, integrity.ts; the
+ * per-fingerprint lock, lock.ts.
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { IntegrityError, ValidationError } from "../errors.ts";
+import { exists } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
+import {
+  entryFileNames,
+  type EntryFiles,
+  MANIFEST_FILE,
+  type ManifestInput,
+  serialiseManifest,
+} from "./entry.ts";
+import { integrityRecord, verifyEntryDir } from "./integrity.ts";
+import { type Lock, lockFingerprint } from "./lock.ts";
+
+export type { EntryFiles, ManifestInput } from "./entry.ts";
+export type { Lock } from "./lock.ts";
 
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 
 /**
  * The store root for a working directory: the nearest ancestor holding `.capibara/`, else the git
@@ -41,14 +47,6 @@ export async function findRoot(cwd: string): Promise<string> {
 export interface Entry {
   dir: string;
   manifest: Manifest;
-}
-
-/** Files of a new entry, by name (manifest.json excluded: the store writes it). */
-export type EntryFiles = Record<string, string>;
-
-/** A held lock; release it with `using` or `release()`. */
-export interface Lock extends Disposable {
-  release(): void;
 }
 
 /** The `.capibara/scripts/` store of one project. */
@@ -76,7 +74,7 @@ export class Store {
 
   /** Folder of a fingerprint. */
   dirOf(fingerprint: string): string {
-    if (!/^fp_[0-9a-f]{32}$/.test(fingerprint)) {
+    if (!FINGERPRINT.test(fingerprint)) {
       throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
         hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
       });
@@ -89,96 +87,84 @@ export class Store {
     const dir = this.dirOf(fingerprint);
     let text: string;
     try {
-      text = await Deno.readTextFile(join(dir, "manifest.json"));
+      text = await Deno.readTextFile(join(dir, MANIFEST_FILE));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;
     }
-    return { dir, manifest: parseManifest(text, join(dir, "manifest.json")) };
-  }
-
-  /** Checks every file of an entry against the manifest's hashes. */
-  async verify(entry: Entry): Promise<void> {
-    const problems: string[] = [];
-    const listed = new Set(Object.keys(entry.manifest.files));
-    for (const [name, expected] of Object.entries(entry.manifest.files)) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await Deno.readFile(join(entry.dir, name));
-      } catch {
-        problems.push(`${name} is missing`);
-        continue;
-      }
-      if ("sha256:" + await sha256(bytes) !== expected) problems.push(`${name} was modified`);
+    try {
+      return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
+    } catch (error) {
+      // A manifest edited into an invalid one: the integrity check names what changed.
+      await this.#verifyDir(dir).catch((e) => {
+        if (e instanceof IntegrityError) throw e;
+      });
+      throw error;
     }
-    if (!listed.has(entry.manifest.entry)) problems.push(`${entry.manifest.entry} is not hashed`);
-    for await (const item of Deno.readDir(entry.dir)) {
-      if (item.name !== "manifest.json" && !listed.has(item.name)) {
-        problems.push(`${item.name} is not in the manifest`);
-      }
-    }
-    if (problems.length > 0) {
-      const fp = entry.manifest.fingerprint;
-      throw new IntegrityError(
-        `Cached script "${fp}" does not match its manifest: ${problems.join(", ")}`,
-        {
-          hint: `Restore it with git (git checkout -- ${STORE_DIR}/scripts/${fp}) ` +
-            `or regenerate it with --refresh`,
-          details: { fingerprint: fp, problems },
-        },
-      );
-    }
-  }
-
-  /** Takes the exclusive lock of a fingerprint (blocks until free; released if the process dies). */
-  async lock(fingerprint: string): Promise<Lock> {
-    await Deno.mkdir(this.#lockDir, { recursive: true });
-    // One lock file per project and fingerprint, wherever the lock folder is shared.
-    const project = (await sha256(this.root)).slice(0, 12);
-    const file = await Deno.open(join(this.#lockDir, `${project}-${fingerprint}.lock`), {
-      create: true,
-      write: true,
-    });
-    await file.lock(true);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      try {
-        file.unlockSync();
-      } finally {
-        file.close();
-      }
-    };
-    return { release, [Symbol.dispose]: release };
   }
 
   /**
-   * Writes an entry atomically: all files go to a temporary folder first, which is then renamed
-   * into place. A reader sees the old entry or the new one, never a mix.
+   * Verifies an entry: its manifest against the integrity record (every field), every file against
+   * the manifest's hashes, and nothing else in the folder (see integrity.ts).
+   *
+   * @throws {IntegrityError} naming each field or file that does not match
    */
-  async write(
-    manifest: Omit<Manifest, "files">,
-    files: EntryFiles,
-  ): Promise<Entry> {
+  async verify(entry: Entry): Promise<void> {
+    await this.#verifyDir(entry.dir, entry.manifest);
+  }
+
+  async #verifyDir(dir: string, read?: Manifest): Promise<Manifest> {
+    return await verifyEntryDir(dir, {
+      read,
+      restoreHint: `Restore it with git (git checkout -- ${STORE_DIR}/scripts/${basename(dir)}) ` +
+        `or regenerate it with --refresh`,
+    });
+  }
+
+  /** Takes the exclusive lock of a fingerprint (blocks until free; released if the process dies). */
+  lock(fingerprint: string): Promise<Lock> {
+    return lockFingerprint(fingerprint, { lockDir: this.#lockDir, root: this.root });
+  }
+
+  /**
+   * Writes an entry atomically, and is the only writer of manifests: it hashes the files into
+   * `files`, computes the integrity record, writes the manifest in its stored form, verifies the
+   * result as any later read will, and only then renames the staging folder into place. A reader
+   * sees the old entry or the new one, never a mix.
+   *
+   * @param files exactly the language's files (see `entryFiles()` in entry.ts)
+   * @throws {ValidationError} when `files` is not exactly the language's set of files
+   */
+  async write(manifest: ManifestInput, files: EntryFiles): Promise<Entry> {
+    const final = this.dirOf(manifest.fingerprint);
+    const names = Object.keys(files).sort();
+    const wanted = entryFileNames(manifest.language);
+    if (names.join("\n") !== wanted.join("\n")) {
+      throw new ValidationError(
+        `Cannot write entry "${manifest.fingerprint}": a ${manifest.language} entry holds ` +
+          `${wanted.join(", ")} (got ${names.join(", ") || "nothing"})`,
+      );
+    }
     await this.#ensureBase();
     const tmpRoot = join(this.base, ".tmp");
     await Deno.mkdir(tmpRoot, { recursive: true });
     await Deno.mkdir(this.scripts, { recursive: true });
     const staging = await Deno.makeTempDir({ dir: tmpRoot, prefix: `${manifest.fingerprint}-` });
-    const final = this.dirOf(manifest.fingerprint);
     try {
       const hashes: Record<string, string> = {};
-      for (const [name, content] of Object.entries(files).sort(([a], [b]) => a < b ? -1 : 1)) {
-        const bytes = new TextEncoder().encode(content);
+      for (const name of names) {
+        const bytes = new TextEncoder().encode(files[name]);
         await Deno.writeFile(join(staging, name), bytes);
         hashes[name] = "sha256:" + await sha256(bytes);
       }
-      const full = Manifest.parse({ ...manifest, files: hashes });
-      await Deno.writeTextFile(
-        join(staging, "manifest.json"),
-        JSON.stringify(full, null, 2) + "\n",
-      );
+      // The record and signature are never taken from the caller: the store computes the record.
+      const { integrity: _i, signature: _s, ...fields } = manifest as Partial<Manifest>;
+      // Through JSON once, so what is hashed is exactly what is read back.
+      const plain = JSON.parse(JSON.stringify(Manifest.parse({ ...fields, files: hashes })));
+      const stored = { ...plain, integrity: await integrityRecord(plain) };
+      await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored));
+      // What was written must pass the same verification as every later read.
+      const full = await verifyEntryDir(staging, { fingerprint: manifest.fingerprint });
       if (await exists(final)) {
         const old = join(tmpRoot, `${manifest.fingerprint}-old-${crypto.randomUUID()}`);
         await Deno.rename(final, old);
@@ -195,26 +181,28 @@ export class Store {
     }
   }
 
-  /** Rewrites an entry's manifest only (e.g. a new `allow`), atomically. */
-  async updateManifest(entry: Entry, manifest: Manifest): Promise<Entry> {
-    const path = join(entry.dir, "manifest.json");
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(tmp, JSON.stringify(Manifest.parse(manifest), null, 2) + "\n");
-    await Deno.rename(tmp, path);
-    return { dir: entry.dir, manifest };
-  }
-
-  /** Every cached entry, oldest first. Unreadable folders are reported, not thrown. */
+  /**
+   * Every cached entry, oldest first. Unreadable entries and anything under `scripts/` that is not
+   * an entry folder are reported in `broken`, not thrown.
+   */
   async list(): Promise<{ entries: Entry[]; broken: { dir: string; reason: string }[] }> {
     const entries: Entry[] = [];
     const broken: { dir: string; reason: string }[] = [];
     if (!await exists(this.scripts)) return { entries, broken };
     for await (const item of Deno.readDir(this.scripts)) {
-      if (!item.isDirectory || !item.name.startsWith("fp_")) continue;
       const dir = join(this.scripts, item.name);
+      if (!item.isDirectory || !FINGERPRINT.test(item.name)) {
+        broken.push({
+          dir,
+          reason: `Cannot read "${item.name}": not a cached script folder (${
+            item.isDirectory ? "its name is not a fingerprint" : "not a folder"
+          })`,
+        });
+        continue;
+      }
       try {
-        const text = await Deno.readTextFile(join(dir, "manifest.json"));
-        entries.push({ dir, manifest: parseManifest(text, join(dir, "manifest.json")) });
+        const text = await Deno.readTextFile(join(dir, MANIFEST_FILE));
+        entries.push({ dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) });
       } catch (error) {
         broken.push({ dir, reason: error instanceof Error ? error.message : String(error) });
       }
@@ -277,7 +265,7 @@ function parseManifest(text: string, path: string): Manifest {
   if (!parsed.success) {
     throw new IntegrityError(
       `Cannot read manifest "${path}": ${
-        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+        parsed.error.issues.map((i) => `field "${i.path.join(".")}": ${i.message}`).join("; ")
       }`,
       { hint: "Restore it with git, or remove the folder and run again" },
     );

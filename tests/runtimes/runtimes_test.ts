@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DependencyError } from "../../src/errors.ts";
+import { DependencyError, ValidationError } from "../../src/errors.ts";
 import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { BashRuntime } from "../../src/runtimes/bash.ts";
 import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../../src/runtimes/deno.ts";
@@ -290,9 +290,13 @@ Deno.test("denoPermissionFlags() grants exactly the granted host", async () => {
   assert.deepEqual(flagValues(wild, "allow-net"), ["*.example.com:80", "*.example.com:443"]);
   const denied = flagValues(wild, "deny-net");
   assert.ok(denied.includes("example.com:443") && denied.includes("127.0.0.0/8"), denied.join());
-  // Invalid rules grant nothing.
-  const junk = denoPermissionFlags({ ...pol, network: ["*", "a b", "x@y.com", "/etc"] }, []);
-  assert.deepEqual(flagValues(junk, "allow-net"), []);
+  // Invalid rules grant nothing: they are refused, naming the rule.
+  for (const junk of ["*", "a b", "x@y.com", "/etc"]) {
+    assert.throws(
+      () => denoPermissionFlags({ ...pol, network: [junk] }, []),
+      (error: unknown) => error instanceof ValidationError && error.message.includes(`"${junk}"`),
+    );
+  }
 
   // End to end: the granted loopback server is reachable, nothing else is.
   await using fx = await fixture();

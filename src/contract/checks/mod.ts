@@ -31,6 +31,7 @@ import type { Bundle } from "../../schema.ts";
 import { execCommand } from "../../exec.ts";
 import { tail } from "../../errors.ts";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.ts";
+import { parseRequirement, RequirementError } from "../requirements.ts";
 
 /** One problem found in a script. */
 export interface Finding {
@@ -1048,9 +1049,14 @@ const IMPORT_NAMES: Readonly<Record<string, readonly string[]>> = {
 function requirementModules(requirements: readonly string[]): Set<string> {
   const names = new Set<string>();
   for (const requirement of requirements) {
-    const dist = (/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement)?.[1] ?? "")
-      .toLowerCase().replace(/[-_.]+/g, "_");
-    if (!dist) continue;
+    let dist: string;
+    try {
+      dist = parseRequirement(requirement).name.replaceAll("-", "_");
+    } catch (error) {
+      // An invalid requirement provides nothing; the contract refuses it on its own.
+      if (error instanceof RequirementError) continue;
+      throw error;
+    }
     names.add(dist);
     for (const known of IMPORT_NAMES[dist] ?? []) names.add(known);
     names.add(dist.split("_")[0] ?? dist);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { SandboxExecBackend, sbplProfile } from "../src/sandbox/macos.ts";
-import type { SandboxPolicy } from "../src/sandbox/types.ts";
+import { SandboxExecBackend, sbplProfile } from "../../src/sandbox/macos.ts";
+import type { SandboxPolicy } from "../../src/sandbox/types.ts";
 
 // sandbox-exec exists only on macOS: here only the profile text and availability are tested.
 

@@ -3,10 +3,10 @@
  * timeout, and the fork bomb is a bounded loop.
  */
 import assert from "node:assert/strict";
-import { execCommand, type ExecResult } from "../src/exec.ts";
-import { PermissionError, ValidationError } from "../src/errors.ts";
-import { BubblewrapBackend, type SandboxUsage } from "../src/sandbox/linux.ts";
-import type { SandboxPolicy } from "../src/sandbox/types.ts";
+import { execCommand, type ExecResult } from "../../src/exec.ts";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 
 function onPath(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
@@ -20,7 +20,7 @@ function onPath(name: string): boolean {
 }
 
 const hasBwrap = Deno.build.os === "linux" && onPath("bwrap");
-if (!hasBwrap) console.warn("sandbox_linux_test: bwrap is not installed, skipping these tests");
+if (!hasBwrap) console.warn("sandbox/linux_test: bwrap is not installed, skipping these tests");
 const ignore = !hasBwrap;
 
 /** The host's Python: the real executable (not a pyenv shim) and the tree it reads. */
@@ -359,13 +359,13 @@ Deno.test({
     await using layout = await makeLayout();
     const python = await findPython();
     const marker = `${4000 + Math.floor(Math.random() * 1000)}.4321`;
-    const maxProcesses = 40;
+    const maxProcesses = 8;
     const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths], maxProcesses });
     const script = `
 import os, sys
 started = 0
 try:
-    for _ in range(5000):
+    for _ in range(500):
         pid = os.fork()
         if pid == 0:
             os.execv("/bin/sleep", ["sleep", "${marker}"])
@@ -621,36 +621,5 @@ Deno.test({
         ValidationError,
       );
     }
-  },
-});
-
-Deno.test({
-  name: "wrap() start-up overhead of `true` (measured, logged)",
-  ignore,
-  async fn() {
-    await using layout = await makeLayout();
-    const rounds = 10;
-    let direct = 0;
-    let wrappedTotal = 0;
-    for (let i = 0; i < rounds; i++) {
-      const started = performance.now();
-      await execCommand({ program: "true", args: [], env: BASE_ENV, cwd: layout.work }, {
-        timeoutMs: 10_000,
-      });
-      direct += performance.now() - started;
-      const beforeWrap = performance.now();
-      const wrapped = await backend.wrap(
-        { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
-        policyFor(layout),
-      );
-      const result = await execCommand(wrapped.spec, { timeoutMs: 10_000 });
-      await wrapped.close();
-      wrappedTotal += performance.now() - beforeWrap;
-      assert.equal(result.code, 0, result.stderr);
-    }
-    console.log(
-      `true: direct ${(direct / rounds).toFixed(1)} ms, ` +
-        `sandboxed (wrap + run + close) ${(wrappedTotal / rounds).toFixed(1)} ms`,
-    );
   },
 });

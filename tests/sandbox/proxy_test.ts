@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { hostAllowed, type ProxyConnect, startProxy } from "../src/sandbox/proxy.ts";
+import { hostAllowed } from "../../src/sandbox/host_rules.ts";
+import { type ProxyConnect, startProxy } from "../../src/sandbox/proxy.ts";
 
 Deno.test("hostAllowed() admits exact names on ports 80 and 443 only", () => {
   const rules = ["api.example.com"];

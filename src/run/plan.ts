@@ -1,0 +1,161 @@
+/**
+ * Planning a run: (entry, context, grants, configuration, prepared runtime, temp dir) → the
+ * sandbox policy, the command (argv, environment, working directory) and the effective
+ * permissions. Pure but for reading the file system (context paths are resolved with realpath,
+ * protected paths looked up): nothing is written, nothing is spawned.
+ *
+ * A need that is not granted, or a context path that leaves the workdir, stops the run here,
+ * before anything starts.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ResolvedConfig } from "../config.ts";
+import type { CommandSpec } from "../exec.ts";
+import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
+import {
+  type ContextPaths,
+  contextPaths,
+  effectiveAllow,
+  type Grants,
+  protectedPaths,
+  resolveGrantedPaths,
+} from "../sandbox/policy.ts";
+import { confinementOf } from "../sandbox/mod.ts";
+import type { SandboxPolicy } from "../sandbox/types.ts";
+import type { Allow, Manifest } from "../schema.ts";
+
+/** `PATH` of every script: system directories only. */
+export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** How a plan's command must be confined: by Deno's permissions, or by the OS sandbox. */
+export type Confinement = ReturnType<typeof confinementOf>;
+
+/** What a plan is made from. */
+export interface PlanInput {
+  /** The entry to run: its folder and manifest. */
+  entry: { dir: string; manifest: Manifest };
+  /** The request's context (written to `<tmpDir>/context.json` by the executor). */
+  context: unknown;
+  /** What the user and the project granted, merged. */
+  grants: Grants;
+  /** The resolved configuration (limits, the environment granted variables are read from). */
+  config: Pick<ResolvedConfig, "memoryBytes" | "maxProcesses" | "env">;
+  /** The environment prepared for the entry's requirements. */
+  prepared: PreparedRuntime;
+  /** The run's private temp dir, absolute and resolved (created by the executor). */
+  tmpDir: string;
+  /** The scripts' working directory; context paths are relative to it. */
+  workdir: string;
+  /** The project root holding `.capibara/` (protected from writes). */
+  storeRoot: string;
+}
+
+/** Everything needed to run an entry, decided before anything runs. */
+export interface Plan {
+  /** What the sandbox allows. */
+  policy: SandboxPolicy;
+  /** The script's command, before a backend wraps it. */
+  command: CommandSpec;
+  /** The effective permissions: needs met by grants, and the paths, relative to the workdir. */
+  allow: Allow;
+  /** How the command must be confined. */
+  confinement: Confinement;
+  /** Where the executor writes the context. */
+  contextFile: string;
+  /** The context, as the script reads it. */
+  contextJson: string;
+  /** Folders the outputs go to: the executor creates them before the run. */
+  outputDirs: string[];
+  /** Every writable folder (outputs and granted): artifacts must lie inside one. */
+  writeDirs: string[];
+  /** The interpreter's name, for a hint when it cannot start. */
+  runtimeName: string;
+}
+
+/** Variables every script gets, besides the granted ones. */
+export function baseEnv(tmpDir: string): Record<string, string> {
+  return {
+    PATH: SCRIPT_PATH,
+    HOME: tmpDir,
+    TMPDIR: tmpDir,
+    LANG: "C.UTF-8",
+    LC_ALL: "C.UTF-8",
+    TZ: "UTC",
+    // Threads count against the process limit: keep numeric libraries' pools modest.
+    OMP_NUM_THREADS: "4",
+    OPENBLAS_NUM_THREADS: "4",
+    MKL_NUM_THREADS: "4",
+  };
+}
+
+/**
+ * Checks, before anything is installed or run, that every need of a script is granted; returns
+ * the effective permissions.
+ *
+ * @throws {PermissionError} naming the flag to add for each need not granted.
+ */
+export function checkPermissions(
+  needs: Manifest["needs"],
+  options: { grants: Grants; paths: ContextPaths; workdir: string },
+): Allow {
+  return effectiveAllow(needs, options.grants, options.paths, options.workdir);
+}
+
+/**
+ * Plans one run of an entry.
+ *
+ * - needs not granted → `PermissionError` naming the flag to add;
+ * - context paths outside the workdir → `ValidationError`;
+ * - inputs become read grants, outputs' folders write grants; `.capibara/`, `.git/` and shell
+ *   start-up files stay read-only;
+ * - the environment holds the basics and the granted names, nothing else.
+ *
+ * @throws {PermissionError} when a need is not granted.
+ * @throws {ValidationError} when a context path leaves the workdir.
+ */
+export async function planRun(input: PlanInput): Promise<Plan> {
+  const { entry: { dir, manifest }, grants, prepared, tmpDir } = input;
+  const workdir = await Deno.realPath(input.workdir);
+  const paths = await contextPaths(input.context, workdir);
+  const allow = effectiveAllow(manifest.needs, grants, paths, workdir);
+  const [grantedRead, grantedWrite] = await Promise.all([
+    resolveGrantedPaths(grants.read, workdir),
+    resolveGrantedPaths(grants.write, workdir),
+  ]);
+  const writeDirs = [...new Set([...paths.write, ...grantedWrite])];
+
+  const env = baseEnv(tmpDir);
+  for (const name of allow.env) {
+    const value = input.config.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  const policy: SandboxPolicy = {
+    network: allow.network,
+    read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
+    write: writeDirs,
+    protect: await protectedPaths([input.storeRoot, workdir], writeDirs),
+    workdir,
+    tmpDir,
+    memoryBytes: input.config.memoryBytes,
+    maxProcesses: input.config.maxProcesses,
+    // The script reads the basics and the granted names; the runtime's own variables are not its.
+    env: Object.keys(env),
+  };
+  const contextFile = join(tmpDir, "context.json");
+  const command = scriptCommand(prepared, join(dir, manifest.entry), contextFile, {
+    cwd: workdir,
+    env,
+  });
+  return {
+    policy,
+    command,
+    allow,
+    confinement: confinementOf(manifest.language),
+    contextFile,
+    contextJson: JSON.stringify(input.context ?? {}),
+    outputDirs: paths.write,
+    writeDirs,
+    runtimeName: manifest.runtime.name,
+  };
+}

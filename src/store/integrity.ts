@@ -1,0 +1,274 @@
+/**
+ * The integrity record of a cached entry, and its verification.
+ *
+ * An entry is immutable between revisions and wholly hashed:
+ * - `files` in the manifest holds the sha256 of every other file of the entry folder;
+ * - the record (`integrity` in the manifest) holds `manifest`, the sha256 of the canonical manifest
+ *   (RFC 8785 over every top-level field but `integrity` and `signature`, see entry.ts), so it
+ *   covers every field and, through `files`, every byte of every file;
+ * - and `fields`, a short digest (16 hex digits of sha256 of the field's canonical JSON) of each
+ *   covered top-level field. The short digests only serve to NAME what changed: an added, removed
+ *   or changed field is reported by name. Trust rests on the full hash; a digest that disagrees
+ *   with a full hash that agrees means the record itself was edited, and is reported as
+ *   `integrity`.
+ * - `manifest.json` must also be byte for byte the stored form the store writes (entry.ts), so
+ *   whitespace, key order or escapes edited by hand are refused too.
+ *
+ * A signature (Ed25519, by a Core or a team lead) signs the same canonical manifest, so it covers
+ * every file through their hashes without hashing anything else. Until signatures are verified, a
+ * manifest carrying one is refused rather than shown as if it were signed.
+ *
+ * Beyond the hashes, the entry must be well formed: a real folder named by its fingerprint, which
+ * is the fingerprint of the stored prompt, context (strict mode) and language; regular
+ * files only, exactly the files of its language (script, README, and for Python a
+ * `requirements.txt` equal to `deps` line for line: the environment is built from hashed content
+ * only), and nothing else in the folder.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { IntegrityError } from "../errors.ts";
+import { lstatOrNull } from "../_fs.ts";
+import { sha256 } from "../_hash.ts";
+import { type Fingerprint, fingerprint } from "../fingerprint.ts";
+import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.ts";
+import {
+  canonicalJson,
+  canonicalManifest,
+  entryFileNames,
+  INTEGRITY_FIELD,
+  MANIFEST_FILE,
+  REQUIREMENTS_FILE,
+  requirementsText,
+  serialiseManifest,
+  SIGNATURE_FIELD,
+  signedFields,
+} from "./entry.ts";
+
+/** The integrity record of a manifest (any `integrity` or `signature` in it is ignored). */
+export async function integrityRecord(manifest: object): Promise<IntegrityRecord> {
+  const fields = signedFields(manifest);
+  const digests: [string, string][] = [];
+  for (const key of Object.keys(fields).sort()) {
+    digests.push([key, await fieldDigest(fields[key])]);
+  }
+  return {
+    manifest: "sha256:" + await sha256(canonicalManifest(manifest)),
+    fields: Object.fromEntries(digests),
+  };
+}
+
+async function fieldDigest(value: unknown): Promise<string> {
+  return (await sha256(canonicalJson(value))).slice(0, 16);
+}
+
+/** Options of {@linkcode verifyEntryDir}. */
+export interface VerifyOptions {
+  /** The fingerprint the folder must hold (default: the folder's name). */
+  fingerprint?: string;
+  /** The manifest already read from the folder: it must still be what the folder holds. */
+  read?: Manifest;
+  /** How to restore the entry, for the error's hint. */
+  restoreHint?: string;
+}
+
+/**
+ * Verifies an entry folder against its manifest and the manifest against its integrity record.
+ *
+ * @returns the verified manifest
+ * @throws {IntegrityError} naming every field and file that does not match, or when the manifest
+ *   has no record (an older format)
+ */
+export async function verifyEntryDir(dir: string, options: VerifyOptions = {}): Promise<Manifest> {
+  const fingerprint = options.fingerprint ?? basename(dir);
+  const problems: string[] = [];
+  const fail: () => never = () => {
+    throw new IntegrityError(
+      `Cannot trust cached script "${fingerprint}": ${problems.join("; ")}`,
+      {
+        hint: options.restoreHint ?? "Restore it from version control or regenerate it",
+        details: { fingerprint, problems },
+      },
+    );
+  };
+
+  const folder = await lstatOrNull(dir);
+  if (!folder?.isDirectory) {
+    problems.push(`${dir} is ${folder ? "not a folder" : "missing"}`);
+    fail();
+  }
+  const raw = await readRawManifest(join(dir, MANIFEST_FILE), problems);
+  if (raw === undefined) return fail();
+  if (!Object.hasOwn(raw.value, INTEGRITY_FIELD)) {
+    throw new IntegrityError(
+      `Cannot trust cached script "${fingerprint}": its manifest has no integrity record ` +
+        `(an older format, or the record was removed)`,
+      {
+        hint: "Regenerate it with capibara run --refresh (the same prompt and context), or " +
+          "restore it from version control",
+        details: { fingerprint, problems: [`field "${INTEGRITY_FIELD}" is missing`] },
+      },
+    );
+  }
+  await checkRecord(raw.value, problems);
+  if (raw.text !== serialiseManifest(raw.value)) {
+    problems.push(
+      `${MANIFEST_FILE} is not in the form the store writes (whitespace, key order or escapes ` +
+        `were edited)`,
+    );
+  }
+  const parsed = Manifest.safeParse(raw.value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`field "${issue.path.join(".")}" is invalid: ${issue.message}`);
+    }
+    return fail();
+  }
+  const manifest = parsed.data;
+  if (manifest.fingerprint !== fingerprint) {
+    problems.push(`field "fingerprint" (${manifest.fingerprint}) does not name this folder`);
+  }
+  await checkRequest(manifest, problems);
+  if (options.read && canonicalManifest(options.read) !== canonicalManifest(manifest)) {
+    problems.push(`${MANIFEST_FILE} changed after it was read`);
+  }
+  await checkFiles(dir, manifest, problems);
+  if (problems.length > 0) fail();
+  return manifest;
+}
+
+async function readRawManifest(
+  path: string,
+  problems: string[],
+): Promise<{ text: string; value: Record<string, unknown> } | undefined> {
+  const info = await lstatOrNull(path);
+  if (!info?.isFile) {
+    problems.push(`${MANIFEST_FILE} is ${info ? "not a regular file" : "missing"}`);
+    return undefined;
+  }
+  let text: string;
+  let value: unknown;
+  try {
+    // Strict UTF-8 with any byte-order mark kept: every byte of the file must be accounted for.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      await Deno.readFile(path),
+    );
+    value = JSON.parse(text);
+  } catch {
+    problems.push(`${MANIFEST_FILE} is not valid JSON`);
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push(`${MANIFEST_FILE} is not a JSON object`);
+    return undefined;
+  }
+  return { text, value: value as Record<string, unknown> };
+}
+
+/** Compares the manifest's fields with its record, naming each field that differs. */
+async function checkRecord(raw: Record<string, unknown>, problems: string[]): Promise<void> {
+  const record = IntegrityRecord.safeParse(raw[INTEGRITY_FIELD]);
+  if (!record.success) {
+    problems.push(`field "${INTEGRITY_FIELD}" is malformed`);
+    return;
+  }
+  const actual = await integrityRecord(raw);
+  const expected = record.data.fields;
+  const named: string[] = [];
+  for (const [key, digest] of Object.entries(actual.fields)) {
+    if (!Object.hasOwn(expected, key)) named.push(`field "${key}" was added`);
+    else if (expected[key] !== digest) named.push(`field "${key}" was changed`);
+  }
+  for (const key of Object.keys(expected)) {
+    if (!Object.hasOwn(actual.fields, key)) named.push(`field "${key}" was removed`);
+  }
+  if (actual.manifest !== record.data.manifest) {
+    // The full hash decides; the digests only name. No digest differing means the record's hash
+    // itself was edited.
+    problems.push(...(named.length ? named : [`field "${INTEGRITY_FIELD}" was changed`]));
+  } else if (named.length) {
+    problems.push(`field "${INTEGRITY_FIELD}" was changed (${named.join(", ")})`);
+  }
+  if (Object.hasOwn(raw, SIGNATURE_FIELD)) {
+    problems.push(
+      `field "${SIGNATURE_FIELD}" is present, but signatures cannot be verified by this version`,
+    );
+  }
+}
+
+/**
+ * Checks that the fingerprint is the request's: the prompt, the language, the template's major
+ * version and (in strict mode, where the context is stored) the context.
+ */
+async function checkRequest(manifest: Manifest, problems: string[]): Promise<void> {
+  let expected: Fingerprint;
+  try {
+    expected = await fingerprint(manifest.prompt, manifest.context ?? {}, {
+      language: manifest.language,
+      mode: manifest.mode,
+      templateVersion: manifest.template_version,
+    });
+  } catch {
+    problems.push(`fields "prompt" and "context" cannot be fingerprinted`);
+    return;
+  }
+  if (expected.prompt_sha !== manifest.prompt_sha) {
+    problems.push(`field "prompt_sha" does not match field "prompt"`);
+  }
+  // A parametric entry stores no context: its context_sha and fingerprint cannot be recomputed.
+  if (manifest.mode !== "strict") return;
+  if (expected.context_sha !== manifest.context_sha) {
+    problems.push(`field "context_sha" does not match field "context"`);
+  }
+  if (expected.fingerprint !== manifest.fingerprint) {
+    problems.push(`field "fingerprint" does not match the prompt, context and language`);
+  }
+}
+
+/** Checks every file of the entry against `files`, and the folder against the language's files. */
+async function checkFiles(dir: string, manifest: Manifest, problems: string[]): Promise<void> {
+  const expectedEntry = ENTRY_FILES[manifest.language];
+  if (manifest.entry !== expectedEntry) {
+    problems.push(`field "entry" must be ${expectedEntry} for a ${manifest.language} script`);
+  }
+  const wanted = new Set(entryFileNames(manifest.language));
+  const listed = new Set(Object.keys(manifest.files));
+  for (const name of wanted) {
+    if (!listed.has(name)) problems.push(`file ${name} is not hashed in field "files"`);
+  }
+  const contents = new Map<string, Uint8Array>();
+  for (const [name, hash] of Object.entries(manifest.files)) {
+    // Only the language's own names are ever read: a listed "../x" never leaves the folder.
+    if (!wanted.has(name)) {
+      problems.push(`file ${name} is listed in field "files" but is not part of an entry`);
+      continue;
+    }
+    const path = join(dir, name);
+    const info = await lstatOrNull(path);
+    if (!info) {
+      problems.push(`file ${name} is missing`);
+      continue;
+    }
+    if (!info.isFile) {
+      problems.push(`file ${name} is not a regular file`);
+      continue;
+    }
+    const bytes = await Deno.readFile(path);
+    contents.set(name, bytes);
+    if ("sha256:" + await sha256(bytes) !== hash) problems.push(`file ${name} was modified`);
+  }
+  for await (const item of Deno.readDir(dir)) {
+    if (item.name !== MANIFEST_FILE && !listed.has(item.name)) {
+      problems.push(`file ${item.name}${item.isDirectory ? "/" : ""} is not in the manifest`);
+    }
+  }
+  const requirements = contents.get(REQUIREMENTS_FILE);
+  if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
+    problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
+  }
+}
+
+function sameBytes(bytes: Uint8Array, text: string): boolean {
+  const expected = new TextEncoder().encode(text);
+  return bytes.length === expected.length && bytes.every((b, i) => b === expected[i]);
+}

@@ -1,0 +1,200 @@
+/**
+ * The facade through the SDK, with a fake generator and TypeScript scripts (confined by Deno's
+ * permissions, so no OS sandbox is needed): entries are immutable, the generator's kind is
+ * recorded, SDK options and context values are validated at the boundary.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Capibara, type CapibaraOptions } from "../src/capibara.ts";
+import { PermissionError, ValidationError } from "../src/errors.ts";
+import type { GenerateRequest, GenerateResult, Generator } from "../src/generate/types.ts";
+import type { Bundle } from "../src/schema.ts";
+import { snapshotTree } from "./helpers/cli.ts";
+import { withTmpDir } from "./helpers/tmp.ts";
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_facade_cache_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+
+/** Echoes the context and the TOKEN variable, and writes the output file when asked to. */
+const SCRIPT = `// --- CAPIBARA ---
+// --- /CAPIBARA ---
+const i = Deno.args.indexOf("--context");
+const v = Deno.args[i + 1] ?? "{}";
+const ctx = JSON.parse(v.startsWith("@") ? Deno.readTextFileSync(v.slice(1)) : v);
+const artifacts: string[] = [];
+if (typeof ctx.output === "string") {
+  Deno.writeTextFileSync(ctx.output, "written");
+  artifacts.push(ctx.output);
+}
+let token: string | null = null;
+try {
+  token = Deno.env.get("TOKEN") ?? null;
+} catch {
+  token = "denied";
+}
+console.log(JSON.stringify({ status: "ok", artifacts, output: { ctx, token }, raw: {} }));
+`;
+
+/** A generator that returns one bundle and counts its calls. */
+class FakeGenerator implements Generator {
+  readonly kind = "fake-test";
+  calls = 0;
+  constructor(readonly bundle: Partial<Bundle> = {}) {}
+  generate(_req: GenerateRequest): Promise<GenerateResult> {
+    this.calls++;
+    return Promise.resolve({
+      bundle: {
+        language: "typescript",
+        script: SCRIPT,
+        requirements: [],
+        outputs: {},
+        aliases: {},
+        needs: { network: [], env: [] },
+        readme: "",
+        ...this.bundle,
+      },
+      model: "fake-model",
+      attempts: 1,
+    });
+  }
+}
+
+function sdk(dir: string, generator: Generator, over: CapibaraOptions = {}): Capibara {
+  return new Capibara({
+    root: dir,
+    cwd: dir,
+    cacheDir: CACHE,
+    generator,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", TOKEN: "t0k", OTHER: "secret" },
+    language: "typescript",
+    warn: () => {},
+    ...over,
+  });
+}
+
+Deno.test("Capibara.run() never rewrites an entry: a hit with other grants leaves .capibara/ byte-identical", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, "data"));
+  await Deno.writeTextFile(join(tmp.path, "data", "in.csv"), "a\n");
+  const generator = new FakeGenerator({ needs: { network: [], env: ["TOKEN"] } });
+  const context = { input: "data/in.csv", output: "out/r.txt" };
+
+  const first = await sdk(tmp.path, generator, { allow: { env: ["TOKEN"] } }).run("Echo it", {
+    context,
+  });
+  assert.equal(first.cached, false);
+  assert.equal(first.output.token, "t0k");
+  assert.deepEqual(first.artifacts, ["out/r.txt"]);
+  assert.deepEqual(first.allow, {
+    network: [],
+    env: ["TOKEN"],
+    fs: { read: ["data/in.csv"], write: ["out"] },
+  });
+  const dir = join(tmp.path, ".capibara", "scripts", first.fingerprint);
+  const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+  // Written once, at generation: what the reviewer sees (needs and context paths).
+  assert.deepEqual(manifest.allow, {
+    network: [],
+    env: ["TOKEN"],
+    fs: { read: ["data/in.csv"], write: ["out"] },
+  });
+  assert.deepEqual(manifest.generator, { kind: "fake-test", model: "fake-model" });
+
+  const before = await snapshotTree(join(tmp.path, ".capibara"));
+  const second = await sdk(tmp.path, generator, {
+    allow: { env: ["TOKEN", "OTHER"], network: ["api.example.com"], read: ["data"] },
+  }).run("Echo it", { context, allow: { write: ["scratch"] } });
+  assert.equal(second.cached, true);
+  assert.equal(generator.calls, 1);
+  // The run reports what it was granted...
+  assert.deepEqual(second.allow, {
+    network: [],
+    env: ["TOKEN"],
+    fs: { read: ["data/in.csv", "data"], write: ["out", "scratch"] },
+  });
+  // ...and the entry is untouched.
+  assert.deepEqual(await snapshotTree(join(tmp.path, ".capibara")), before);
+});
+
+Deno.test("Capibara.run() stops a need that was not granted before running, entry untouched", async () => {
+  await using tmp = await withTmpDir();
+  const generator = new FakeGenerator({ needs: { network: ["api.example.com"], env: [] } });
+  await assert.rejects(sdk(tmp.path, generator).run("Fetch it"), (error: unknown) => {
+    assert.ok(error instanceof PermissionError);
+    assert.match(error.hint, /--allow-net api\.example\.com/);
+    return true;
+  });
+  const before = await snapshotTree(join(tmp.path, ".capibara"));
+  const ok = await sdk(tmp.path, generator, { allow: { network: ["api.example.com"] } }).run(
+    "Fetch it",
+  );
+  assert.equal(ok.cached, true);
+  assert.deepEqual(ok.allow.network, ["api.example.com"]);
+  assert.deepEqual(await snapshotTree(join(tmp.path, ".capibara")), before);
+});
+
+Deno.test("Capibara.run() refuses context values JSON canonicalisation cannot take", async () => {
+  await using tmp = await withTmpDir();
+  const generator = new FakeGenerator();
+  const cb = sdk(tmp.path, generator);
+  const cases: [string, Record<string, unknown>][] = [
+    ["a lone surrogate", { name: "\ud800" }],
+    ["a lone surrogate in a key", { ["\udc00"]: 1 }],
+    ["Infinity", { n: JSON.parse("1e400") }],
+    ["-Infinity", { n: -Infinity }],
+    ["NaN", { n: NaN }],
+    ["a BigInt", { n: 10n }],
+    ["a nested BigInt", { list: [1, { deep: 2n }] }],
+  ];
+  for (const [what, context] of cases) {
+    await assert.rejects(cb.run("Echo it", { context }), (error: unknown) => {
+      assert.ok(error instanceof ValidationError, `${what}: ${error}`);
+      assert.equal(error.exitCode, 2);
+      return true;
+    }, what);
+  }
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  await assert.rejects(cb.run("Echo it", { context: cyclic }), ValidationError);
+  assert.equal(generator.calls, 0);
+  assert.equal(await Deno.lstat(join(tmp.path, ".capibara")).catch(() => null), null);
+});
+
+Deno.test("Capibara validates SDK options with hints for SDK callers", async () => {
+  await using tmp = await withTmpDir();
+  const generator = new FakeGenerator();
+  const bad: [CapibaraOptions, string][] = [
+    [{ timeout: -1 }, "timeout"],
+    [{ memoryBytes: 1 }, "memoryBytes"],
+    [{ language: "cobol" as "bash" }, "language"],
+    [{ mode: "fuzzy" as "strict" }, "mode"],
+    [{ allow: { network: ["http://x.example/"] } }, "allow.network"],
+    [{ generator: {} as Generator }, "generator"],
+    [{ cwd: 42 as unknown as string }, "cwd"],
+  ];
+  for (const [options, option] of bad) {
+    assert.throws(() => sdk(tmp.path, generator, options), (error: unknown) => {
+      assert.ok(error instanceof ValidationError, `${option}: ${error}`);
+      assert.match(error.message, new RegExp(option.replace(".", "\\.")));
+      assert.doesNotMatch(error.hint, /--[a-z]/);
+      return true;
+    });
+  }
+  const cb = sdk(tmp.path, generator);
+  for (
+    const options of [
+      { timeout: 0 },
+      { language: "ruby" },
+      { allow: { env: ["A B"] } },
+      { select: "a,b" },
+      { context: [1, 2] },
+    ]
+  ) {
+    await assert.rejects(
+      cb.run("Echo it", options as never),
+      ValidationError,
+      JSON.stringify(options),
+    );
+  }
+  assert.equal(generator.calls, 0);
+});

@@ -1,0 +1,155 @@
+/**
+ * execCommand(): the one subprocess runner. Real processes: the time limit and cancellation kill
+ * the whole tree, the output cap kills the writer, the parent's environment is never inherited.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CommandSpec, execCommand } from "../src/exec.ts";
+import { withTmpDir } from "./helpers/tmp.ts";
+
+const SH = "/bin/sh";
+const ENV = { PATH: "/usr/bin:/bin" };
+
+function sh(script: string, cwd: string, env: Record<string, string> = ENV): CommandSpec {
+  return { program: SH, args: ["-c", script], env, cwd };
+}
+
+/** True when the process is gone (or a zombie nobody reaped yet: it runs nothing). */
+function gone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/** Waits (up to 5 s) for a killed process to disappear; false if it is still running. */
+async function waitGone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    if (gone(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return gone(pid);
+}
+
+/** Waits (up to 30 s) until `file` holds a pid written by the script's background child. */
+async function readPid(file: string): Promise<number> {
+  for (let i = 0; i < 1500; i++) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    if (text.endsWith("\n")) return Number(text.trim());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`The script never wrote ${file}`);
+}
+
+Deno.test("execCommand() reports exit code, stdout and stderr", async () => {
+  await using tmp = await withTmpDir();
+  const res = await execCommand(sh("echo out; echo err >&2; exit 3", tmp.path), {
+    timeoutMs: 60_000,
+  });
+  assert.equal(res.code, 3);
+  assert.equal(res.stdout, "out\n");
+  assert.equal(res.stderr, "err\n");
+  assert.equal(res.timedOut, false);
+  assert.equal(res.cancelled, false);
+  assert.equal(res.outputTruncated, false);
+});
+
+Deno.test("execCommand() never inherits the parent's environment and gives no stdin", async () => {
+  await using tmp = await withTmpDir();
+  Deno.env.set("CAPIBARA_EXEC_TEST_SECRET", "leaked");
+  try {
+    const res = await execCommand(
+      sh('env; cat; echo "stdin done"', tmp.path, { ...ENV, GIVEN: "1" }),
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^GIVEN=1$/m);
+    assert.doesNotMatch(res.stdout, /CAPIBARA_EXEC_TEST_SECRET/);
+    assert.doesNotMatch(res.stdout, /^HOME=/m);
+    assert.match(res.stdout, /stdin done/);
+  } finally {
+    Deno.env.delete("CAPIBARA_EXEC_TEST_SECRET");
+  }
+});
+
+Deno.test("execCommand() kills the whole process tree at the time limit", async () => {
+  await using tmp = await withTmpDir();
+  const pidFile = join(tmp.path, "child.pid");
+  // The leader waits on a background grandchild that would outlive it for ~17 minutes.
+  const res = await execCommand(
+    sh(`sleep 1000 & echo $! > child.pid.tmp && mv child.pid.tmp child.pid; wait`, tmp.path),
+    { timeoutMs: 3_000 },
+  );
+  assert.equal(res.timedOut, true);
+  assert.notEqual(res.code, 0);
+  const child = await readPid(pidFile);
+  assert.ok(await waitGone(child), `background child ${child} survived the timeout`);
+});
+
+Deno.test("execCommand() kills a daemon the leader left behind when it exits", async () => {
+  await using tmp = await withTmpDir();
+  const pidFile = join(tmp.path, "child.pid");
+  const res = await execCommand(
+    sh(
+      `sleep 1000 >/dev/null 2>&1 & echo $! > child.pid.tmp && mv child.pid.tmp child.pid; exit 0`,
+      tmp.path,
+    ),
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(res.code, 0);
+  const child = await readPid(pidFile);
+  assert.ok(await waitGone(child), `daemon ${child} outlived the run`);
+});
+
+Deno.test("execCommand() stops a writer at the output cap", async () => {
+  await using tmp = await withTmpDir();
+  // `yes` never ends on its own: only the cap's kill ends this run before the time limit.
+  const res = await execCommand(sh("yes capibara", tmp.path), {
+    timeoutMs: 120_000,
+    maxOutputBytes: 10_000,
+  });
+  assert.equal(res.outputTruncated, true);
+  assert.equal(res.timedOut, false);
+  assert.ok(res.stdout.length <= 10_000, `kept ${res.stdout.length} bytes`);
+  assert.ok(res.stdout.startsWith("capibara\ncapibara\n"));
+  assert.notEqual(res.code, 0);
+});
+
+Deno.test("execCommand() counts stderr against the cap too", async () => {
+  await using tmp = await withTmpDir();
+  const res = await execCommand(sh("yes capibara >&2", tmp.path), {
+    timeoutMs: 120_000,
+    maxOutputBytes: 5_000,
+  });
+  assert.equal(res.outputTruncated, true);
+  assert.ok(res.stderr.length <= 5_000);
+});
+
+Deno.test("execCommand() cancels on abort, killing the tree", async () => {
+  await using tmp = await withTmpDir();
+  const pidFile = join(tmp.path, "child.pid");
+  const controller = new AbortController();
+  const running = execCommand(
+    sh(`sleep 1000 & echo $! > child.pid.tmp && mv child.pid.tmp child.pid; wait`, tmp.path),
+    { timeoutMs: 120_000, signal: controller.signal },
+  );
+  const child = await readPid(pidFile);
+  controller.abort();
+  const res = await running;
+  assert.equal(res.cancelled, true);
+  assert.equal(res.timedOut, false);
+  assert.notEqual(res.code, 0);
+  assert.ok(await waitGone(child), `background child ${child} survived the cancel`);
+});
+
+Deno.test("execCommand() throws NotFound for a missing program", async () => {
+  await using tmp = await withTmpDir();
+  await assert.rejects(
+    execCommand({ program: join(tmp.path, "nope"), args: [], env: ENV, cwd: tmp.path }, {
+      timeoutMs: 1_000,
+    }),
+    Deno.errors.NotFound,
+  );
+});

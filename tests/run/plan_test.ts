@@ -1,0 +1,287 @@
+/**
+ * planRun(): (entry, context, grants, config, prepared runtime, temp dir) → policy, command,
+ * allow. No subprocess runs here: plans are checked as data.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { checkPermissions, type PlanInput, planRun, SCRIPT_PATH } from "../../src/run/plan.ts";
+import type { PreparedRuntime } from "../../src/runtimes/types.ts";
+import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
+import { mergeGrants } from "../../src/sandbox/policy.ts";
+import { ENTRY_FILES, type Language, type Manifest } from "../../src/schema.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+function manifest(language: Language, needs: Partial<Manifest["needs"]> = {}): Manifest {
+  return {
+    fingerprint: "fp_" + "0".repeat(32),
+    prompt_sha: "p_" + "0".repeat(32),
+    context_sha: "c_" + "0".repeat(32),
+    prompt: "test",
+    mode: "strict",
+    language,
+    entry: ENTRY_FILES[language],
+    runtime: { name: language === "typescript" ? "deno" : language, version: "1" },
+    deps: [],
+    needs: { network: needs.network ?? [], env: needs.env ?? [] },
+    allow: { network: [], env: [], fs: { read: [], write: [] } },
+    template_version: "1.0.0",
+    generator: { kind: "test" },
+    created_at: "2026-01-01T00:00:00Z",
+    outputs: {},
+    aliases: {},
+    files: {},
+    revision: 1,
+    history: [],
+  };
+}
+
+const PREPARED: Record<Language, PreparedRuntime> = {
+  python: {
+    interpreter: "/venv/bin/python",
+    interpreterArgs: ["-I"],
+    readPaths: ["/venv"],
+    env: { VIRTUAL_ENV: "/venv" },
+  },
+  bash: {
+    interpreter: "/bin/bash",
+    interpreterArgs: ["--noprofile", "--norc"],
+    readPaths: [],
+    env: {},
+  },
+  typescript: {
+    interpreter: "/usr/bin/deno",
+    interpreterArgs: ["run", "--no-prompt", "--cached-only"],
+    readPaths: ["/cache/deno/abc"],
+    env: { DENO_DIR: "/cache/deno/abc", NPM_CONFIG_REGISTRY: "https://user:tok@registry/" },
+  },
+};
+
+interface Fixture extends AsyncDisposable {
+  root: string;
+  work: string;
+  entryDir: string;
+  input: (
+    over: Partial<PlanInput> & { language?: Language; needs?: Partial<Manifest["needs"]> },
+  ) => PlanInput;
+}
+
+async function fixture(): Promise<Fixture> {
+  const tmp = await withTmpDir("capibara_plan_");
+  const root = await Deno.realPath(tmp.path);
+  const work = join(root, "work");
+  await Deno.mkdir(join(work, "data"), { recursive: true });
+  await Deno.writeTextFile(join(work, "data", "in.csv"), "a,b\n");
+  const entryDir = join(work, ".capibara", "scripts", "fp_" + "0".repeat(32));
+  await Deno.mkdir(entryDir, { recursive: true });
+  await Deno.mkdir(join(work, ".git"));
+  return {
+    root,
+    work,
+    entryDir,
+    input: ({ language = "python", needs, ...over }) => ({
+      entry: { dir: entryDir, manifest: manifest(language, needs) },
+      context: {},
+      grants: mergeGrants(),
+      config: {
+        memoryBytes: 256 * 1024 ** 2,
+        maxProcesses: 64,
+        env: { SECRET: "host-secret", TOKEN: "t0k", PATH: "/host/bin", HOME: "/root" },
+      },
+      prepared: PREPARED[language],
+      tmpDir: join(root, "run-tmp"),
+      workdir: work,
+      storeRoot: work,
+      ...over,
+    }),
+    [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("planRun() refuses a need that was not granted, naming the flag", async () => {
+  await using fx = await fixture();
+  await assert.rejects(
+    planRun(fx.input({ needs: { network: ["api.example.com"] } })),
+    (error: unknown) => {
+      assert.ok(error instanceof PermissionError);
+      assert.match(error.hint, /--allow-net api\.example\.com/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    planRun(fx.input({ needs: { env: ["TOKEN"] } })),
+    (error: unknown) => {
+      assert.ok(error instanceof PermissionError);
+      assert.match(error.hint, /--allow-env TOKEN/);
+      return true;
+    },
+  );
+  // A wildcard grant covers a subdomain, not a wildcard need.
+  const plan = await planRun(fx.input({
+    needs: { network: ["api.example.com"] },
+    grants: mergeGrants({ network: ["*.example.com"] }),
+  }));
+  assert.deepEqual(plan.allow.network, ["api.example.com"]);
+  assert.throws(
+    () =>
+      checkPermissions(
+        { network: ["*.example.com"], env: [] },
+        {
+          grants: mergeGrants({ network: ["api.example.com"] }),
+          paths: { read: [], write: [] },
+          workdir: fx.work,
+        },
+      ),
+    PermissionError,
+  );
+});
+
+Deno.test("planRun() gives the script the basics and the granted names only", async () => {
+  await using fx = await fixture();
+  const plan = await planRun(fx.input({
+    needs: { env: ["TOKEN"] },
+    grants: mergeGrants({ env: ["TOKEN", "SECRET_NOT_NEEDED"] }),
+  }));
+  const { env } = plan.command;
+  assert.equal(env.TOKEN, "t0k");
+  assert.equal(env.SECRET, undefined, "a host variable that was not needed leaked");
+  assert.equal(env.SECRET_NOT_NEEDED, undefined);
+  assert.equal(env.PATH, SCRIPT_PATH, "the host PATH leaked");
+  assert.equal(env.HOME, plan.policy.tmpDir);
+  assert.equal(env.TMPDIR, plan.policy.tmpDir);
+  assert.equal(env.VIRTUAL_ENV, "/venv", "the runtime's own variables are set");
+  assert.deepEqual(plan.allow.env, ["TOKEN"]);
+  // The script may read the basics and the granted names, not the runtime's variables.
+  assert.ok(plan.policy.env?.includes("TOKEN"));
+  assert.ok(!plan.policy.env?.includes("VIRTUAL_ENV"));
+  assert.ok(!plan.policy.env?.includes("SECRET"));
+});
+
+Deno.test("planRun() refuses context paths outside the workdir", async () => {
+  await using fx = await fixture();
+  await Deno.writeTextFile(join(fx.root, "outside.txt"), "secret");
+  await Deno.symlink(join(fx.root, "outside.txt"), join(fx.work, "link.txt"));
+  await Deno.symlink(fx.root, join(fx.work, "uplink"));
+  for (
+    const context of [
+      { input: "../outside.txt" },
+      { input: join(fx.root, "outside.txt") },
+      { input: "link.txt" },
+      { output: "uplink/out.json" },
+      { nested: { list: ["data/in.csv", "~/.ssh/id_rsa"] } },
+    ]
+  ) {
+    await assert.rejects(planRun(fx.input({ context })), ValidationError, JSON.stringify(context));
+  }
+});
+
+Deno.test("planRun() reads inputs, and makes the outputs' folders writable", async () => {
+  await using fx = await fixture();
+  const plan = await planRun(fx.input({
+    context: { input: "data/in.csv", output: "out/report.json", url: "https://example.com/a.csv" },
+    grants: mergeGrants({ write: ["scratch"] }),
+  }));
+  const out = join(fx.work, "out");
+  assert.ok(plan.policy.read.includes(join(fx.work, "data", "in.csv")));
+  assert.ok(!plan.policy.read.includes(fx.work), "the whole workdir must not be readable");
+  assert.deepEqual(plan.outputDirs, [out]);
+  assert.deepEqual(plan.writeDirs, [out, join(fx.work, "scratch")]);
+  assert.deepEqual(plan.policy.write, plan.writeDirs);
+  assert.deepEqual(plan.allow.fs, { read: ["data/in.csv"], write: ["out", "scratch"] });
+  // The runtime's files and the entry are readable; the temp dir is the run's own.
+  assert.ok(plan.policy.read.includes("/venv"));
+  assert.ok(plan.policy.read.includes(fx.entryDir));
+  assert.equal(plan.policy.tmpDir, join(fx.root, "run-tmp"));
+  assert.equal(plan.contextFile, join(fx.root, "run-tmp", "context.json"));
+  assert.deepEqual(JSON.parse(plan.contextJson), {
+    input: "data/in.csv",
+    output: "out/report.json",
+    url: "https://example.com/a.csv",
+  });
+  // Planning writes nothing.
+  assert.equal(await Deno.lstat(out).catch(() => null), null);
+  assert.equal(await Deno.lstat(plan.policy.tmpDir).catch(() => null), null);
+});
+
+Deno.test("planRun() keeps .capibara, .git and shell start-up files read-only", async () => {
+  await using fx = await fixture();
+  await Deno.writeTextFile(join(fx.work, ".bashrc"), "");
+  const plan = await planRun(fx.input({ context: { output: "./" } }));
+  assert.deepEqual(plan.writeDirs, [fx.work]);
+  for (const name of [".capibara", ".git", ".bashrc"]) {
+    assert.ok(plan.policy.protect.includes(join(fx.work, name)), name);
+  }
+  assert.ok(!plan.policy.protect.includes(join(fx.work, ".zshrc")), "absent files are skipped");
+});
+
+Deno.test("planRun() gives Python and bash the plain argv", async () => {
+  await using fx = await fixture();
+  for (const language of ["python", "bash"] as const) {
+    const plan = await planRun(fx.input({ language }));
+    assert.equal(plan.confinement, "os");
+    assert.equal(plan.command.program, PREPARED[language].interpreter);
+    assert.deepEqual(plan.command.args, [
+      ...PREPARED[language].interpreterArgs,
+      join(fx.entryDir, ENTRY_FILES[language]),
+      "--context",
+      "@" + plan.contextFile,
+    ]);
+    assert.equal(plan.command.cwd, fx.work);
+    assert.ok(!plan.command.args.some((a) => a.startsWith("--allow")));
+  }
+});
+
+Deno.test("planRun() confines TypeScript with Deno flags built from the plan's policy", async () => {
+  await using fx = await fixture();
+  const plan = await planRun(fx.input({
+    language: "typescript",
+    needs: { network: ["api.example.com"], env: ["TOKEN"] },
+    grants: mergeGrants({ network: ["api.example.com"], env: ["TOKEN"] }),
+    context: { input: "data/in.csv", output: "out/r.json" },
+  }));
+  assert.equal(plan.confinement, "deno-permissions");
+  const script = join(fx.entryDir, "script.ts");
+  const { spec } = await new DenoPermissionsBackend().wrap(plan.command, plan.policy);
+  const flags = spec.args.slice(0, spec.args.indexOf(script));
+  const value = (name: string) =>
+    flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3).split(",") ?? [];
+  assert.equal(spec.args[0], "run");
+  assert.deepEqual(spec.args.slice(spec.args.indexOf(script)), [
+    script,
+    "--context",
+    "@" + plan.contextFile,
+  ]);
+  assert.ok(value("allow-read").includes(join(fx.work, "data", "in.csv")));
+  assert.ok(value("allow-read").includes("/cache/deno/abc"));
+  assert.ok(!value("allow-read").includes(fx.work));
+  assert.deepEqual(value("allow-write").sort(), [join(fx.work, "out"), plan.policy.tmpDir].sort());
+  assert.deepEqual(value("allow-net").sort(), ["api.example.com:443", "api.example.com:80"]);
+  assert.ok(value("allow-env").includes("TOKEN"));
+  assert.ok(!value("allow-env").includes("DENO_DIR"));
+  assert.ok(!value("allow-env").includes("NPM_CONFIG_REGISTRY"), "registry credentials leak");
+  for (const flag of flags) assert.ok(flag !== "-A" && !flag.startsWith("--allow-all"), flag);
+  assert.ok(flags.includes("--deny-run"));
+  assert.equal(spec.env.DENO_DIR, "/cache/deno/abc");
+});
+
+Deno.test("DenoPermissionsBackend.wrap() refuses a command that grants permissions itself", async () => {
+  const backend = new DenoPermissionsBackend();
+  const policy = {
+    network: [],
+    read: [],
+    write: [],
+    protect: [],
+    workdir: "/w",
+    tmpDir: "/t",
+    memoryBytes: 1,
+    maxProcesses: 1,
+  };
+  const base = { program: "deno", env: {}, cwd: "/w" };
+  for (const args of [["run", "-A", "s.ts"], ["run", "--allow-all", "s.ts"], ["eval", "1"]]) {
+    await assert.rejects(backend.wrap({ ...base, args }, policy), PermissionError, args.join(" "));
+  }
+  // The script's own arguments are not Deno's flags.
+  const ok = await backend.wrap({ ...base, args: ["run", "s.ts", "--allow-all"] }, policy);
+  assert.deepEqual(ok.spec.args.slice(-2), ["s.ts", "--allow-all"]);
+  assert.ok(!ok.spec.args.includes("--allow-env"), "no env name is readable without policy.env");
+});

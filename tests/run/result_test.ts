@@ -1,0 +1,146 @@
+/**
+ * The result of a run: the output contract (the last non-empty stdout line), limits, and
+ * select through aliases and raw.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ExecError, ValidationError } from "../../src/errors.ts";
+import type { ExecResult } from "../../src/exec.ts";
+import { applySelect, parseScriptOutput, runResult } from "../../src/run/result.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+function exec(over: Partial<ExecResult> = {}): ExecResult {
+  return {
+    code: 0,
+    signal: null,
+    stdout: "",
+    stderr: "",
+    timedOut: false,
+    outputTruncated: false,
+    cancelled: false,
+    durationMs: 1,
+    ...over,
+  };
+}
+
+const OK_LINE = JSON.stringify({ status: "ok", artifacts: [], output: { n: 1 }, raw: { r: 2 } });
+
+function rejectsWith(fn: () => unknown, pattern: RegExp): ExecError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ExecError, `expected an ExecError, got ${caught}`);
+  assert.match(caught.message, pattern);
+  return caught;
+}
+
+Deno.test("parseScriptOutput() reads the last non-empty stdout line", () => {
+  const parsed = parseScriptOutput(
+    exec({ stdout: `log line\n{"not": "it"}\n${OK_LINE}\n\n  \n` }),
+    10,
+  );
+  assert.deepEqual(parsed, { status: "ok", artifacts: [], output: { n: 1 }, raw: { r: 2 } });
+  // Defaults fill what the line leaves out.
+  assert.deepEqual(parseScriptOutput(exec({ stdout: '{"status": "ok"}' }), 10), {
+    status: "ok",
+    artifacts: [],
+    output: {},
+    raw: {},
+  });
+});
+
+Deno.test("parseScriptOutput() turns a broken contract into an ExecError", () => {
+  rejectsWith(() => parseScriptOutput(exec({ stdout: "" }), 10), /printed nothing on stdout/);
+  rejectsWith(() => parseScriptOutput(exec({ stdout: "done!\n" }), 10), /is not JSON/);
+  rejectsWith(
+    () => parseScriptOutput(exec({ stdout: `${OK_LINE}\ntrailing junk` }), 10),
+    /output contract/,
+  );
+  rejectsWith(
+    () => parseScriptOutput(exec({ stdout: '{"status": "maybe"}' }), 10),
+    /not a status object/,
+  );
+  const error = rejectsWith(
+    () =>
+      parseScriptOutput(
+        exec({ stdout: '{"status": "error", "error": "bad row 7", "output": {"row": 7}}' }),
+        10,
+      ),
+    /reported an error: bad row 7/,
+  );
+  assert.deepEqual(error.details?.output, { row: 7 });
+});
+
+Deno.test("parseScriptOutput() quotes the stderr tail and the exit code", () => {
+  const error = rejectsWith(
+    () => parseScriptOutput(exec({ code: 3, stderr: "disk on fire\n", stdout: OK_LINE }), 10),
+    /exited with code 3[\s\S]*disk on fire/,
+  );
+  assert.equal(error.details?.exit_code, 3);
+  rejectsWith(
+    () => parseScriptOutput(exec({ code: 137, signal: "SIGKILL" }), 10),
+    /was killed by SIGKILL/,
+  );
+});
+
+Deno.test("parseScriptOutput() names the limit a run hit", () => {
+  rejectsWith(() => parseScriptOutput(exec({ code: 137, timedOut: true }), 42), /after 42 s/);
+  rejectsWith(() => parseScriptOutput(exec({ code: 137, cancelled: true }), 42), /cancelled/);
+  rejectsWith(
+    () =>
+      parseScriptOutput(exec({ code: 137, outputTruncated: true }), 42, undefined, 2 * 1024 ** 2),
+    /more than 2 MiB/,
+  );
+  rejectsWith(
+    () => parseScriptOutput(exec({ code: 137 }), 42, { memory: 256 * 1024 ** 2 }),
+    /memory limit of 256 MiB/,
+  );
+  rejectsWith(
+    () => parseScriptOutput(exec({ code: 1 }), 42, { processes: 64 }),
+    /process limit of 64/,
+  );
+  // A limit the script stayed under does not turn a success into a failure.
+  assert.equal(parseScriptOutput(exec({ stdout: OK_LINE }), 42, { processes: 64 }).status, "ok");
+});
+
+Deno.test("applySelect() looks keys up in output, through aliases, then in raw", () => {
+  const result = {
+    status: "ok" as const,
+    artifacts: [],
+    output: { titulo: "Mate", price: 1, precio: 2 },
+    raw: { stock: 3, titulo: "raw title" },
+  };
+  const aliases = { titulo: "title", precio: "price" };
+  assert.deepEqual(applySelect(result, { aliases }, ["title", "price", "stock", "colour"]), {
+    output: { title: "Mate", price: 1, stock: 3, colour: null },
+    missing: ["colour"],
+  });
+  assert.deepEqual(applySelect(result, { aliases }, undefined), { output: result.output });
+  assert.deepEqual(applySelect(result, { aliases }, []), { output: result.output });
+  // A key of Object.prototype is not found on a plain object.
+  assert.deepEqual(applySelect(result, { aliases: {} }, ["toString"]), {
+    output: { toString: null },
+    missing: ["toString"],
+  });
+});
+
+Deno.test("runResult() refuses an artifact outside the writable folders", async () => {
+  await using tmp = await withTmpDir();
+  const workdir = await Deno.realPath(tmp.path);
+  const out = join(workdir, "out");
+  const line = (artifacts: string[]) =>
+    exec({ stdout: JSON.stringify({ status: "ok", artifacts, output: { a: 1 }, raw: {} }) });
+  const where = { workdir, writeDirs: [out], manifest: { aliases: {} } };
+  const ok = await runResult({ exec: line(["out/x.json"]) }, where, { timeoutSeconds: 1 });
+  assert.deepEqual(ok, { artifacts: ["out/x.json"], output: { a: 1 }, raw: {} });
+  for (const artifact of ["x.json", "../x.json", "/etc/passwd", "out/../.git/config"]) {
+    await assert.rejects(
+      runResult({ exec: line([artifact]) }, where, { timeoutSeconds: 1 }),
+      ValidationError,
+      artifact,
+    );
+  }
+});

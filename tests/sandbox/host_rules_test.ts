@@ -1,0 +1,458 @@
+/**
+ * The host-rule grammar, and one table of cases run through both enforcers: the proxy (real
+ * CONNECT requests) and Deno's permission flags (a real `deno run` with the flags that
+ * `denoPermissionFlags` builds). Every row must get its expected verdict from both.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ValidationError } from "../../src/errors.ts";
+import { denoPermissionFlags } from "../../src/sandbox/deno.ts";
+import {
+  classifyAddress,
+  hostGranted,
+  matchHost,
+  parseHostRule,
+  parseHostRules,
+  rangeContains,
+  SPECIAL_RANGES,
+} from "../../src/sandbox/host_rules.ts";
+import { type ProxyConnect, startProxy } from "../../src/sandbox/proxy.ts";
+import type { SandboxPolicy } from "../../src/sandbox/types.ts";
+
+/** One row: under `rules`, may a script reach `host:port`? */
+interface Case {
+  rules: string[];
+  /** The host as a script writes it in a URL (`bücher.example`, `0x7f.1`, `[::1]`). */
+  host: string;
+  port: number;
+  allowed: boolean;
+  /** A loopback listener answers at `host:port`: Deno's check is a real fetch. */
+  reachable?: boolean;
+}
+
+/** The table. `v4` and `v6` are the ports of loopback listeners on 127.0.0.1 and ::1. */
+function table(v4: number, v6: number): Case[] {
+  const rows: Case[] = [];
+  const add = (rules: string[], probes: [string, number, boolean, boolean?][]) => {
+    for (const [host, port, allowed, reachable] of probes) {
+      rows.push({ rules, host, port, allowed, reachable });
+    }
+  };
+  add(["api.example.com"], [
+    ["api.example.com", 443, true],
+    ["api.example.com", 80, true],
+    ["api.example.com", 8080, false],
+    ["API.Example.COM", 443, true],
+    ["api.example.com.", 443, true],
+    ["example.com", 443, false],
+    ["www.api.example.com", 443, false],
+    ["api.example.com.evil.net", 443, false],
+  ]);
+  add(["*.example.com"], [
+    ["api.example.com", 443, true],
+    ["a.b.example.com", 80, true],
+    ["example.com", 443, false],
+    ["example.com", 80, false],
+    ["evil-example.com", 443, false],
+    ["api.evil-example.com", 443, false],
+    ["example.com.evil.net", 443, false],
+    ["api.example.com", 22, false],
+    ["127.0.0.1", v4, false, true],
+    ["[::1]", 443, false],
+  ]);
+  add(["*.example.com", "example.com"], [
+    ["example.com", 443, true],
+    ["api.example.com", 443, true],
+  ]);
+  add(["bücher.example"], [
+    ["bücher.example", 443, true],
+    ["BÜCHER.example", 80, true],
+    ["xn--bcher-kva.example", 443, true],
+    ["bucher.example", 443, false],
+    ["shop.bücher.example", 443, false],
+  ]);
+  add(["xn--bcher-kva.example:8443"], [
+    ["bücher.example", 8443, true],
+    ["bücher.example", 443, false],
+  ]);
+  add(["*.bücher.example"], [
+    ["shop.bücher.example", 443, true],
+    ["bücher.example", 443, false],
+  ]);
+  add(["db.example.com:5432"], [
+    ["db.example.com", 5432, true],
+    ["db.example.com", 443, false],
+  ]);
+  add(["*.example.com:8443"], [
+    ["x.example.com", 8443, true],
+    ["x.example.com", 443, false],
+    ["example.com", 8443, false],
+  ]);
+  add([`127.0.0.1:${v4}`], [
+    ["127.0.0.1", v4, true, true],
+    ["0x7f.1", v4, true, true],
+    ["2130706433", v4, true, true],
+    ["127.1", v4, true, true],
+    ["127.0.0.1", 443, false],
+    ["127.0.0.2", v4, false],
+    ["localhost", v4, false],
+  ]);
+  add([`0x7f.1:${v4}`], [["127.0.0.1", v4, true, true]]);
+  add([`2130706433:${v4}`], [["127.0.0.1", v4, true, true]]);
+  add([`localhost:${v4}`], [
+    ["localhost", v4, true, true],
+    ["127.0.0.1", v4, false, true],
+  ]);
+  // A wildcard denies the special ranges in Deno; an exact address rule lifts that for its range.
+  add(["*.example.com", `127.0.0.1:${v4}`], [
+    ["127.0.0.1", v4, true, true],
+    ["api.example.com", 443, true],
+  ]);
+  add([`[::1]:${v6}`], [
+    ["[::1]", v6, true, true],
+    ["[0:0:0:0:0:0:0:1]", v6, true, true],
+    ["[::1]", 443, false],
+    ["127.0.0.1", v6, false],
+  ]);
+  add(["::1"], [
+    ["[::1]", 443, true],
+    ["[::1]", 80, true],
+    ["[::2]", 443, false],
+  ]);
+  add(["10.0.0.5"], [
+    ["10.0.0.5", 443, true],
+    ["10.0.0.6", 443, false],
+    ["10.0.0.5", 8080, false],
+  ]);
+  add(["[2001:db8::1]:8443"], [
+    ["[2001:db8:0::1]", 8443, true],
+    ["[2001:db8::2]", 8443, false],
+  ]);
+  return rows;
+}
+
+function label(row: Case): string {
+  return `${JSON.stringify(row.rules)} ${row.host}:${row.port}`;
+}
+
+function groups(rows: Case[]): Map<string, Case[]> {
+  const grouped = new Map<string, Case[]>();
+  for (const row of rows) {
+    const key = JSON.stringify(row.rules);
+    grouped.set(key, [...(grouped.get(key) ?? []), row]);
+  }
+  return grouped;
+}
+
+/** Loopback listeners on 127.0.0.1 and ::1 answering every HTTP request with 200. */
+function loopbackServers() {
+  const handler = () => new Response("reached");
+  const v4 = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const v6 = Deno.serve({ hostname: "::1", port: 0, onListen() {} }, handler);
+  return {
+    v4: v4.addr.port,
+    v6: v6.addr.port,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([v4.shutdown(), v6.shutdown()]);
+    },
+  };
+}
+
+/** Sends `CONNECT target` to the proxy and returns the status code of its answer. */
+async function connectStatus(proxyPort: number, target: string): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxyPort });
+  try {
+    await conn.write(new TextEncoder().encode(`CONNECT ${target} HTTP/1.1\r\n\r\n`));
+    let head = "";
+    const buffer = new Uint8Array(4096);
+    while (!head.includes("\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      head += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * The CONNECT target an HTTP client sends for a URL host: ASCII spellings as written (the proxy
+ * reads `0x7f.1`, case and trailing dots itself), international names as punycode, as every
+ * client encodes them (a request head is ASCII).
+ */
+function connectTarget(host: string, port: number): string {
+  const ascii = /^[\x21-\x7e]+$/.test(host) ? host : new URL(`http://${host}/`).hostname;
+  return `${ascii}:${port}`;
+}
+
+Deno.test("startProxy() gives every row of the host-rule table its verdict", async () => {
+  await using servers = loopbackServers();
+  const rows = table(servers.v4, servers.v6);
+  for (const [, cases] of groups(rows)) {
+    const asked: string[] = [];
+    // Upstreams are faked: an admitted CONNECT reaches a loopback server, whatever its name.
+    const connect: ProxyConnect = (host, port) => {
+      asked.push(`${host}:${port}`);
+      return Deno.connect({ hostname: "127.0.0.1", port: servers.v4 });
+    };
+    const proxy = startProxy({ port: 0, allow: cases[0]!.rules, connect });
+    const proxyPort = (proxy.address as Deno.NetAddr).port;
+    try {
+      for (const row of cases) {
+        const status = await connectStatus(proxyPort, connectTarget(row.host, row.port));
+        assert.equal(status, row.allowed ? 200 : 403, label(row));
+      }
+      assert.equal(asked.length, cases.filter((row) => row.allowed).length);
+    } finally {
+      await proxy.close();
+    }
+  }
+});
+
+/**
+ * Runs in `deno run` under the flags: for each probe, Deno's permission decision for the host
+ * as `fetch` names it (a URL's host: punycode, dotted IPv4), and for reachable ones a real fetch.
+ */
+const DENO_PROBE = `
+const out = [];
+for (const { host, port, reachable } of JSON.parse(Deno.args[0])) {
+  const url = new URL("http://" + host + ":" + port + "/");
+  const state = (await Deno.permissions.query({ name: "net", host: url.hostname + ":" + port })).state;
+  let fetched;
+  if (reachable) {
+    try {
+      const response = await fetch(url);
+      fetched = "ok:" + response.status + ":" + await response.text();
+    } catch (error) {
+      fetched = error instanceof Deno.errors.NotCapable ? "denied" : "error:" + error;
+    }
+  }
+  out.push({ state, fetched });
+}
+console.log(JSON.stringify(out));
+`;
+
+Deno.test("denoPermissionFlags() gives every row of the host-rule table its verdict", async () => {
+  await using servers = loopbackServers();
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-host-rules-" }));
+  try {
+    const probe = join(dir, "probe.js");
+    await Deno.writeTextFile(probe, DENO_PROBE);
+    const rows = table(servers.v4, servers.v6);
+    const base: SandboxPolicy = {
+      network: [],
+      read: [],
+      write: [],
+      protect: [],
+      workdir: dir,
+      tmpDir: dir,
+      memoryBytes: 1,
+      maxProcesses: 1,
+    };
+    const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+    for (const name of ["HOME", "DENO_DIR"]) {
+      const value = Deno.env.get(name);
+      if (value !== undefined) env[name] = value;
+    }
+    const runs = [...groups(rows).values()].map(async (cases) => {
+      const flags = denoPermissionFlags({ ...base, network: cases[0]!.rules }, []);
+      const probes = cases.map(({ host, port, reachable }) => ({ host, port, reachable }));
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", "--no-config", ...flags, probe, JSON.stringify(probes)],
+        clearEnv: true,
+        env,
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(
+        output.code,
+        0,
+        `${JSON.stringify(cases[0]!.rules)}: ${flags.join(" ")}\n${stderr}`,
+      );
+      const results = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+        state: string;
+        fetched?: string;
+      }[];
+      cases.forEach((row, i) => {
+        const { state, fetched } = results[i]!;
+        const where = `${label(row)} with ${flags.filter((f) => f.includes("-net")).join(" ")}`;
+        assert.equal(state === "granted", row.allowed, `${where}: ${state}`);
+        if (row.reachable) assert.equal(fetched, row.allowed ? "ok:200:reached" : "denied", where);
+      });
+    });
+    await Promise.all(runs);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseHostRule() reads each form into its canonical rule", () => {
+  const read = (text: string) => {
+    const parsed = parseHostRule(text);
+    assert.ok(parsed.ok, `${text}: ${parsed.ok ? "" : parsed.reason}`);
+    const { kind, host, ports } = parsed.rule;
+    return { kind, host, ports: [...ports] };
+  };
+  assert.deepEqual(read("api.example.com"), {
+    kind: "name",
+    host: "api.example.com",
+    ports: [80, 443],
+  });
+  assert.deepEqual(read("*.Example.COM.:8080"), {
+    kind: "wildcard",
+    host: "example.com",
+    ports: [8080],
+  });
+  assert.deepEqual(read("Bücher.Example"), {
+    kind: "name",
+    host: "xn--bcher-kva.example",
+    ports: [80, 443],
+  });
+  assert.deepEqual(read("[::1]:8080"), { kind: "address", host: "::1", ports: [8080] });
+  assert.deepEqual(read("0:0:0:0:0:0:0:1"), { kind: "address", host: "::1", ports: [80, 443] });
+  assert.deepEqual(read("0x7f.1"), { kind: "address", host: "127.0.0.1", ports: [80, 443] });
+  assert.deepEqual(read("2130706433:5432"), { kind: "address", host: "127.0.0.1", ports: [5432] });
+});
+
+Deno.test("parseHostRule() refuses what is not a rule, with a reason", () => {
+  const refusals: [string, RegExp][] = [
+    ["", /empty/],
+    ["*", /bare \*/],
+    ["*:443", /bare \*/],
+    ["*.10.0.0.1", /wildcard cannot cover an IP address/],
+    ["api.*.example.com", /"\*"/],
+    ["a b.example.com", /" "/],
+    ["x@y.com", /"@"/],
+    ["/etc", /"\/"/],
+    ["exa%6dple.com", /"%"/],
+    ["api.example.com..", /empty label/],
+    ["-api.example.com", /label "-api"/],
+    ["db.example.com:99999", /port/],
+    ["db.example.com:0", /port/],
+    ["[::1", /port|IPv6/],
+    ["fe80::1%eth0", /IPv6/],
+    ["1.2.3.4.5", /host name/],
+  ];
+  for (const [text, reason] of refusals) {
+    const parsed = parseHostRule(text);
+    assert.equal(parsed.ok, false, text);
+    if (!parsed.ok) assert.match(parsed.reason, reason, text);
+  }
+});
+
+Deno.test("parseHostRules() throws a ValidationError naming the invalid rule", () => {
+  assert.equal(parseHostRules(["api.example.com", "*.example.com"]).length, 2);
+  assert.throws(
+    () => parseHostRules(["api.example.com", "*"]),
+    (error: unknown) =>
+      error instanceof ValidationError && error.message.includes('"*"') &&
+      error.details?.rule === "*",
+  );
+  assert.throws(() => startProxy({ port: 0, allow: ["a b"] }), ValidationError);
+});
+
+Deno.test("hostGranted() covers a need only when every host and port it admits is granted", () => {
+  assert.equal(hostGranted("api.example.com", ["api.example.com"]), true);
+  assert.equal(hostGranted("api.example.com", ["*.example.com"]), true);
+  assert.equal(hostGranted("bücher.example", ["xn--bcher-kva.example"]), true);
+  assert.equal(hostGranted("API.example.com.", ["api.example.com"]), true);
+  // A need without a port wants 80 and 443.
+  assert.equal(hostGranted("api.example.com", ["api.example.com:443"]), false);
+  assert.equal(hostGranted("api.example.com:443", ["api.example.com"]), true);
+  assert.equal(hostGranted("api.example.com:8443", ["api.example.com"]), false);
+  assert.equal(hostGranted("example.com", ["*.example.com"]), false);
+  // A wildcard need is covered by a wildcard over the same or a wider domain only.
+  assert.equal(hostGranted("*.example.com", ["*.example.com"]), true);
+  assert.equal(hostGranted("*.api.example.com", ["*.example.com"]), true);
+  assert.equal(hostGranted("*.example.com", ["*.api.example.com"]), false);
+  assert.equal(hostGranted("*.example.com", ["api.example.com", "example.com"]), false);
+  assert.equal(hostGranted("127.0.0.1:8080", ["0x7f.1:8080"]), true);
+  assert.equal(hostGranted("127.0.0.1:8080", ["*.example.com:8080"]), false);
+  assert.throws(() => hostGranted("api.example.com", ["x@y.com"]), ValidationError);
+  assert.throws(() => hostGranted("*", ["*.example.com"]), ValidationError);
+});
+
+Deno.test("classifyAddress() names the special ranges, in IPv4 and IPv6 forms", () => {
+  const cases: [string, string | undefined][] = [
+    ["8.8.8.8", "public"],
+    ["2606:4700::1111", "public"],
+    ["0.0.0.0", "unspecified"],
+    ["::", "unspecified"],
+    ["127.0.0.1", "loopback"],
+    ["127.255.0.9", "loopback"],
+    ["::1", "loopback"],
+    ["10.1.2.3", "private"],
+    ["172.16.0.1", "private"],
+    ["172.31.255.255", "private"],
+    ["172.32.0.1", "public"],
+    ["192.168.1.1", "private"],
+    ["100.64.0.1", "shared"],
+    ["100.127.255.255", "shared"],
+    ["100.128.0.1", "public"],
+    ["169.254.169.254", "link-local"],
+    ["fe80::1", "link-local"],
+    ["fc00::1", "unique-local"],
+    ["fd12:3456::1", "unique-local"],
+    ["224.0.0.1", "multicast"],
+    ["ff02::1", "multicast"],
+    ["255.255.255.255", "reserved"],
+    // IPv6 forms of IPv4 addresses take the IPv4 address's class.
+    ["::ffff:127.0.0.1", "loopback"],
+    ["::ffff:7f00:1", "loopback"],
+    ["::ffff:a9fe:a9fe", "link-local"],
+    ["::ffff:10.0.0.1", "private"],
+    ["::ffff:8.8.8.8", "public"],
+    ["::127.0.0.1", "loopback"],
+    ["64:ff9b::192.168.0.1", "private"],
+    ["[::1]", "loopback"],
+    ["0x7f.1", "loopback"],
+    ["example.com", undefined],
+    ["", undefined],
+  ];
+  for (const [address, expected] of cases) {
+    assert.equal(classifyAddress(address), expected, address);
+  }
+  const loopback = SPECIAL_RANGES.find((range) => range.cidr === "127.0.0.0/8")!;
+  assert.equal(rangeContains(loopback, "::ffff:127.0.0.2"), true);
+  assert.equal(rangeContains(loopback, "128.0.0.1"), false);
+});
+
+Deno.test("startProxy() refuses wildcard names resolving to any special address", async () => {
+  const addresses: Record<string, string[]> = {
+    "private.example.test": ["10.0.0.7"],
+    "shared.example.test": ["100.64.1.1"],
+    "ula.example.test": ["fd00::1"],
+    "nat64.example.test": ["64:ff9b::7f00:1"],
+    "compat.example.test": ["::127.0.0.1"],
+  };
+  const proxy = startProxy({
+    port: 0,
+    allow: ["*.example.test"],
+    resolve: (host) => Promise.resolve(addresses[host] ?? []),
+  });
+  const port = (proxy.address as Deno.NetAddr).port;
+  try {
+    for (const host of Object.keys(addresses)) {
+      assert.equal(await connectStatus(port, `${host}:443`), 403, host);
+    }
+    assert.deepEqual(
+      proxy.log.map((entry) => entry.reason),
+      Object.keys(addresses).map((host) => `Host "${host}" resolves to a local address`),
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("matchHost() trusts an exact rule whatever the order of the rules", () => {
+  for (
+    const texts of [["*.example.com", "api.example.com"], ["api.example.com", "*.example.com"]]
+  ) {
+    const rules = parseHostRules(texts);
+    assert.deepEqual(matchHost("api.example.com", 443, rules), { allowed: true, exact: true });
+    assert.deepEqual(matchHost("www.example.com", 443, rules), { allowed: true, exact: false });
+  }
+});

@@ -1,0 +1,185 @@
+/**
+ * The policy: context paths resolved and classified, needs met by grants, artifacts checked,
+ * protected paths found. Real files, no subprocess.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
+import {
+  checkArtifacts,
+  contextPaths,
+  effectiveAllow,
+  isOutputKey,
+  mergeGrants,
+  protectedPaths,
+  requestedAllow,
+  SHELL_RC_FILES,
+} from "../../src/sandbox/policy.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+async function workdir(): Promise<AsyncDisposable & { root: string; work: string }> {
+  const tmp = await withTmpDir("capibara_policy_");
+  const root = await Deno.realPath(tmp.path);
+  const work = join(root, "work");
+  await Deno.mkdir(join(work, "data", "sub"), { recursive: true });
+  await Deno.writeTextFile(join(work, "data", "a.csv"), "");
+  await Deno.writeTextFile(join(root, "outside.txt"), "secret");
+  return { root, work, [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose]() };
+}
+
+Deno.test("isOutputKey() recognises output words in any case style", () => {
+  for (const key of ["output", "out_file", "outDir", "save-to", "destination", "exportPath"]) {
+    assert.ok(isOutputKey(key), key);
+  }
+  for (const key of ["input", "outline", "router", "data", "shout"]) {
+    assert.ok(!isOutputKey(key), key);
+  }
+});
+
+Deno.test("contextPaths() reads existing inputs and writes outputs' folders", async () => {
+  await using w = await workdir();
+  const paths = await contextPaths({
+    input: "data/a.csv",
+    missing_input: "data/none.csv",
+    folder: "data/sub",
+    output: "results/report.json",
+    outputs: { dir: "exports/" },
+    save: ["data/sub"],
+    note: "hello world",
+    url: "https://example.com/a.csv",
+    count: 3,
+  }, w.work);
+  assert.deepEqual(paths.read.sort(), [join(w.work, "data", "a.csv"), join(w.work, "data", "sub")]);
+  assert.deepEqual(paths.write.sort(), [
+    join(w.work, "data", "sub"),
+    join(w.work, "exports"),
+    join(w.work, "results"),
+  ]);
+});
+
+Deno.test("contextPaths() refuses every way out of the workdir", async () => {
+  await using w = await workdir();
+  await Deno.symlink(join(w.root, "outside.txt"), join(w.work, "link.txt"));
+  await Deno.symlink(w.root, join(w.work, "up"));
+  const escapes: Record<string, unknown>[] = [
+    { input: "../outside.txt" },
+    { input: "data/../../outside.txt" },
+    { input: join(w.root, "outside.txt") },
+    { input: "~/.ssh/id_rsa" },
+    { input: "link.txt" },
+    { output: "up/new.json" },
+    { deep: [{ list: ["data/a.csv", "../outside.txt"] }] },
+  ];
+  for (const context of escapes) {
+    await assert.rejects(contextPaths(context, w.work), ValidationError, JSON.stringify(context));
+  }
+});
+
+Deno.test("effectiveAllow() grants needs that were granted and names each missing flag", () => {
+  const paths = { read: ["/w/data/a.csv"], write: ["/w/out"] };
+  const grants = mergeGrants({
+    network: ["*.example.com", "other.org:8443"],
+    env: ["TOKEN"],
+    read: ["extra"],
+    write: ["scratch"],
+  });
+  assert.deepEqual(
+    effectiveAllow({ network: ["api.example.com"], env: ["TOKEN"] }, grants, paths, "/w"),
+    {
+      network: ["api.example.com"],
+      env: ["TOKEN"],
+      fs: { read: ["data/a.csv", "extra"], write: ["out", "scratch"] },
+    },
+  );
+  assert.throws(
+    () =>
+      effectiveAllow(
+        { network: ["api.example.com", "evil.net", "other.org"], env: ["TOKEN", "AWS_SECRET"] },
+        grants,
+        paths,
+        "/w",
+      ),
+    (error: unknown) => {
+      assert.ok(error instanceof PermissionError);
+      assert.deepEqual(error.details?.missing, [
+        "--allow-net evil.net",
+        "--allow-net other.org",
+        "--allow-env AWS_SECRET",
+      ]);
+      assert.match(error.message, /network access to evil\.net/);
+      assert.match(error.message, /the environment variable AWS_SECRET/);
+      return true;
+    },
+  );
+  // A wildcard need is met only by the same wildcard; the apex is not covered by `*.`.
+  assert.throws(
+    () => effectiveAllow({ network: ["*.example.com"], env: [] }, mergeGrants(), paths, "/w"),
+    PermissionError,
+  );
+  assert.throws(
+    () => effectiveAllow({ network: ["example.com"], env: [] }, grants, paths, "/w"),
+    PermissionError,
+  );
+});
+
+Deno.test("requestedAllow() records needs and context paths, never grants", () => {
+  assert.deepEqual(
+    requestedAllow(
+      { network: ["api.example.com"], env: ["TOKEN"] },
+      { read: ["/w/data/a.csv"], write: ["/w", "/w/out"] },
+      "/w",
+    ),
+    {
+      network: ["api.example.com"],
+      env: ["TOKEN"],
+      fs: { read: ["data/a.csv"], write: [".", "out"] },
+    },
+  );
+});
+
+Deno.test("checkArtifacts() keeps artifacts inside the write set and refuses the rest", async () => {
+  await using w = await workdir();
+  const out = join(w.work, "out");
+  await Deno.mkdir(out);
+  await Deno.symlink(w.root, join(out, "escape"));
+  assert.deepEqual(
+    await checkArtifacts(["out/a.json", join(out, "b.json")], w.work, [out]),
+    ["out/a.json", join(out, "b.json")],
+  );
+  for (const artifact of ["a.json", "../outside.txt", "out/../data/a.csv", "out/escape/x"]) {
+    await assert.rejects(checkArtifacts([artifact], w.work, [out]), ValidationError, artifact);
+  }
+});
+
+Deno.test("protectedPaths() lists the existing .capibara, .git and rc files of roots and write dirs", async () => {
+  await using w = await workdir();
+  const out = join(w.work, "out");
+  await Deno.mkdir(join(w.work, ".capibara"));
+  await Deno.mkdir(join(w.work, ".git"));
+  await Deno.mkdir(join(out, ".git"), { recursive: true });
+  await Deno.writeTextFile(join(out, ".bashrc"), "");
+  await Deno.writeTextFile(join(w.work, ".envrc"), "");
+  const protect = await protectedPaths([w.work], [out]);
+  assert.deepEqual(
+    protect.sort(),
+    [
+      join(w.work, ".capibara"),
+      join(w.work, ".envrc"),
+      join(w.work, ".git"),
+      join(out, ".bashrc"),
+      join(out, ".git"),
+    ].sort(),
+  );
+  assert.ok(SHELL_RC_FILES.includes(".envrc"));
+  // A protected name that is a symlink is protected where it leads.
+  await Deno.mkdir(join(w.root, "real-git"));
+  await Deno.symlink(join(w.root, "real-git"), join(out, ".capibara"));
+  assert.ok((await protectedPaths([], [out])).includes(join(w.root, "real-git")));
+});
+
+Deno.test("mergeGrants() merges lists without duplicates or blanks", () => {
+  assert.deepEqual(
+    mergeGrants({ network: ["a", " a ", ""] }, undefined, { network: ["b"], env: ["X"] }),
+    { network: ["a", "b"], env: ["X"], read: [], write: [] },
+  );
+});

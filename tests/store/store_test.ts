@@ -1,0 +1,148 @@
+/**
+ * The store: layout, atomic writes, listing, prefix resolution and the per-fingerprint lock.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { IntegrityError, ValidationError } from "../../src/errors.ts";
+import { entryFiles, serialiseManifest } from "../../src/store/entry.ts";
+import { findRoot, Store } from "../../src/store/store.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { sampleManifest, writeSample } from "./_fixture.ts";
+
+Deno.test("Store.write() writes the manifest in its stored form, with an integrity record", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  const text = await Deno.readTextFile(join(entry.dir, "manifest.json"));
+  const raw = JSON.parse(text);
+  assert.equal(text, serialiseManifest(raw));
+  assert.match(raw.integrity.manifest, /^sha256:[0-9a-f]{64}$/);
+  assert.deepEqual(Object.keys(raw.files), ["README.md", "requirements.txt", "script.py"]);
+  assert.equal(
+    await Deno.readTextFile(join(entry.dir, "requirements.txt")),
+    "six==1.16.0\n",
+  );
+  assert.deepEqual(entry.manifest.integrity, raw.integrity);
+  await store.verify(entry);
+  // Nothing is left in the staging area.
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(store.base))).map((e) => e.name).sort(),
+    [".gitignore", "scripts"],
+  );
+});
+
+Deno.test("Store.write() computes the record itself: one given by the caller is ignored", async () => {
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  const manifest = await sampleManifest();
+  const forged = {
+    ...manifest,
+    integrity: { manifest: "sha256:" + "0".repeat(64), fields: {} },
+    signature: "ed25519:forged",
+  };
+  const entry = await store.write(forged, entryFiles(manifest, { script: "x = 1", readme: "" }));
+  assert.notEqual(entry.manifest.integrity?.manifest, forged.integrity.manifest);
+  assert.equal(entry.manifest.signature, undefined);
+  await store.verify(entry);
+});
+
+Deno.test("Store.write() refuses files that are not exactly the language's entry files", async () => {
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  const manifest = await sampleManifest();
+  const files = entryFiles(manifest, { script: "x = 1", readme: "" });
+  await assert.rejects(
+    store.write(manifest, { ...files, "sitecustomize.py": "import os" }),
+    ValidationError,
+  );
+  const { "requirements.txt": _, ...withoutRequirements } = files;
+  await assert.rejects(store.write(manifest, withoutRequirements), ValidationError);
+  assert.equal(await store.lookup(manifest.fingerprint), undefined);
+});
+
+Deno.test("Store.write() replaces an entry whole with its next revision", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  const manifest = { ...await sampleManifest(), revision: 2 };
+  const next = await store.write(
+    manifest,
+    entryFiles(manifest, { script: "print('second')", readme: "Second." }),
+  );
+  assert.equal(next.dir, entry.dir);
+  assert.equal(next.manifest.revision, 2);
+  assert.equal(await Deno.readTextFile(join(next.dir, "script.py")), "print('second')\n");
+  await store.verify(next);
+  // The entry read before the rewrite no longer matches what the folder holds.
+  await assert.rejects(store.verify(entry), IntegrityError);
+});
+
+Deno.test("Store.lookup() returns undefined for a fingerprint that is not cached", async () => {
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path);
+  assert.equal(await store.lookup("fp_" + "a".repeat(32)), undefined);
+  assert.throws(() => store.dirOf("fp_../../etc"), ValidationError);
+});
+
+Deno.test("Store.lookup() refuses a manifest that is not valid JSON (IntegrityError)", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  await Deno.writeTextFile(join(entry.dir, "manifest.json"), "{ not json");
+  await assert.rejects(store.lookup(entry.manifest.fingerprint), IntegrityError);
+});
+
+Deno.test("Store.list() reports stray folders, stray files and unreadable manifests as broken", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  const other = await writeSample(tmp.path, "bash");
+  await Deno.mkdir(join(store.scripts, "not-an-entry"));
+  await Deno.writeTextFile(join(store.scripts, "notes.txt"), "hello");
+  await Deno.writeTextFile(join(other.entry.dir, "manifest.json"), "[]");
+  const { entries, broken } = await store.list();
+  assert.deepEqual(entries.map((e) => e.dir), [entry.dir]);
+  assert.deepEqual(
+    broken.map((b) => b.dir).sort(),
+    [join(store.scripts, "not-an-entry"), join(store.scripts, "notes.txt"), other.entry.dir].sort(),
+  );
+});
+
+Deno.test("Store.resolve() finds the one fingerprint of a prefix", async () => {
+  await using tmp = await withTmpDir();
+  const { store, entry } = await writeSample(tmp.path);
+  const fp = entry.manifest.fingerprint;
+  assert.equal(await store.resolve(fp.slice(3, 9)), fp);
+  assert.equal(await store.resolve(fp.slice(0, 9)), fp);
+  await assert.rejects(store.resolve("fp_1"), ValidationError);
+  await assert.rejects(store.resolve(fp.slice(3, 5) === "ff" ? "ee" : "ff"), ValidationError);
+  await Deno.mkdir(join(store.scripts, "fp_ab" + "0".repeat(30)));
+  await Deno.mkdir(join(store.scripts, "fp_ab" + "1".repeat(30)));
+  await assert.rejects(store.resolve("ab"), /ambiguous/);
+});
+
+Deno.test("Store.lock() lets one holder per fingerprint at a time", async () => {
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  const fp = "fp_" + "1".repeat(32);
+  const events: string[] = [];
+  const first = await store.lock(fp);
+  // Another fingerprint is independent.
+  (await store.lock("fp_" + "2".repeat(32))).release();
+  const second = store.lock(fp).then((lock) => {
+    events.push("second acquired");
+    return lock;
+  });
+  // Give a broken lock every chance to be taken while the first is held.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  events.push("first released");
+  first.release();
+  (await second).release();
+  assert.deepEqual(events, ["first released", "second acquired"]);
+});
+
+Deno.test("findRoot() is the nearest folder holding .capibara/, else the git root", async () => {
+  await using tmp = await withTmpDir();
+  const nested = join(tmp.path, "a", "b");
+  await Deno.mkdir(nested, { recursive: true });
+  await Deno.mkdir(join(tmp.path, ".git"));
+  assert.equal(await findRoot(nested), tmp.path);
+  await Deno.mkdir(join(tmp.path, "a", ".capibara"));
+  assert.equal(await findRoot(nested), join(tmp.path, "a"));
+});
