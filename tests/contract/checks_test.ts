@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import type { Bundle, Language } from "../src/schema.ts";
-import { type Finding, formatFindings, staticChecks } from "../src/contract/checks/mod.ts";
-import { checkBundle, ContractViolation } from "../src/contract/bundle.ts";
-import { bundleObject } from "./fake_llm.ts";
+import type { Bundle, Language } from "../../src/schema.ts";
+import { type Finding, formatFindings, staticChecks } from "../../src/contract/checks/mod.ts";
+import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
+import { bundleObject } from "../fake_llm.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { platformBackend } from "../../src/sandbox/mod.ts";
+import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
 
 interface Extra {
   requirements?: string[];
@@ -223,6 +226,108 @@ Deno.test("staticChecks() falls back to a token scan when no python is available
   assertClean(clean);
 });
 
+/**
+ * Writes a stand-in python interpreter (a shell script) into `dir/bin`: it answers the interpreter
+ * look-up as a Python 3.11 whose prefix is `dir/bin`, then reports `module(...)` as the module of
+ * an import on line 1, so that what the analyser process saw shows up as a finding.
+ */
+async function fakePython(dir: string, module: string): Promise<string> {
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  const path = `${bin}/python3`;
+  await Deno.writeTextFile(
+    path,
+    `#!/bin/sh
+if [ "$2" = "-c" ]; then
+  printf '{"exe": "%s", "prefix": "%s", "version": [3, 11]}\\n' "${path}" "${bin}"
+  exit 0
+fi
+${module}
+printf '{"imports": [{"module": "%s", "line": 1}], "calls": [], "strings": [], "env": []}' "$module"
+`,
+  );
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+const sandboxAvailable = (await platformBackend()?.available())?.ok ?? false;
+
+Deno.test({
+  name:
+    "staticChecks() runs the python analyser inside the sandbox: host files and home are hidden",
+  ignore: !sandboxAvailable,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const marker = `${tmp.path}/host_secret.txt`;
+    await Deno.writeTextFile(marker, "private\n");
+    const home = Deno.env.get("HOME") ?? "/root";
+    assert.ok((await Deno.stat(home)).isDirectory, `the host's home ${home} must exist`);
+    const python = await fakePython(
+      tmp.path,
+      `if [ -e "${marker}" ]; then file=seen; else file=hidden; fi
+if [ -d "${home}" ]; then home=seen; else home=hidden; fi
+module="file_\${file}_home_\${home}"`,
+    );
+    const confined = await staticChecks(bundle("python", "import json\n"), { python });
+    assertFinding(confined, "import", 1, /import of file_hidden_home_hidden/);
+    // The same interpreter without the sandbox sees both: the check above can fail.
+    const bare = await staticChecks(bundle("python", "import json\n"), { python, sandbox: null });
+    assertFinding(bare, "import", 1, /import of file_seen_home_seen/);
+  },
+});
+
+Deno.test({
+  name: "staticChecks() runs the real python analyser through the sandbox backend's wrap()",
+  ignore: !sandboxAvailable,
+  async fn() {
+    const real = platformBackend()!;
+    const policies: SandboxPolicy[] = [];
+    const recording: SandboxBackend = {
+      name: "recording",
+      available: () => real.available(),
+      wrap(spec, policy) {
+        policies.push(policy);
+        return real.wrap(spec, policy);
+      },
+    };
+    const bad = await staticChecks(
+      bundle("python", "import subprocess\nsubprocess.run(['ls'])\n"),
+      { sandbox: recording, env: { PATH: "/usr/bin:/bin" } },
+    );
+    assertFinding(bad, "shell-execution", 2, /subprocess\.run/);
+    // The probe and the analysis, each confined: no network, nothing writable but its temp dir.
+    assert.equal(policies.length, 2);
+    for (const policy of policies) {
+      assert.deepEqual(policy.network, []);
+      assert.deepEqual(policy.write, []);
+      assert.ok(policy.maxProcesses <= 16 && policy.memoryBytes <= 1024 ** 3);
+    }
+  },
+});
+
+Deno.test("staticChecks() finds python on the env option's PATH, never on the process's", async () => {
+  await using tmp = await withTmpDir();
+  await fakePython(tmp.path, "module=from_the_env_path");
+  const script = "import json\nprint(json.dumps({}))\n";
+  const saved = Deno.env.get("PATH");
+  Deno.env.set("PATH", `${tmp.path}/bin:${saved ?? ""}`);
+  try {
+    // Only Deno.env names the stand-in: neither the default nor a given PATH reaches it.
+    assertClean(await staticChecks(bundle("python", script)));
+    assertClean(await staticChecks(bundle("python", script), { env: { PATH: "/usr/bin:/bin" } }));
+    // The env option's PATH is the one used.
+    assertFinding(
+      await staticChecks(bundle("python", script), { env: { PATH: `${tmp.path}/bin` } }),
+      "import",
+      1,
+      /import of from_the_env_path/,
+    );
+  } finally {
+    if (saved === undefined) Deno.env.delete("PATH");
+    else Deno.env.set("PATH", saved);
+  }
+});
+
 // --- typescript ------------------------------------------------------------------------------
 
 Deno.test("staticChecks() flags process execution in typescript, not in comments or strings", async () => {
@@ -296,6 +401,70 @@ Deno.test("staticChecks() flags credential paths in typescript strings", async (
   );
   assertFinding(bad, "credential-path", 1);
   assertClean(await check("typescript", 'const k = await Deno.readTextFile("data/keys.csv");\n'));
+});
+
+Deno.test("staticChecks() reads typescript with Deno's parser: Deno.Command only in code counts", async () => {
+  assertClean(
+    await check(
+      "typescript",
+      '/* Deno.Command("sh") */\nconst help = "use Deno.Command(\\"sh\\") never";\n' +
+        'const t = `Deno.run and Deno["Command"] ${1 + 1}`;\nconst re = /Deno.Command/;\n' +
+        "// const d = Deno; d.Command\n",
+    ),
+  );
+  const bad = await check(
+    "typescript",
+    'const d = Deno;\nnew d.Command("sh");\nconst e = d;\ne.run({ cmd: ["ls"] });\n' +
+      'Deno["Command"];\nglobalThis.Deno.dlopen("x", {});\nconst name = "Command";\n' +
+      "Deno[name];\nconst { Command: C } = Deno;\n(Deno as any).Command;\nrun(Deno);\n",
+  );
+  assertFinding(bad, "shell-execution", 2, /Deno\.Command/);
+  assertFinding(bad, "shell-execution", 4, /Deno\.run/);
+  assertFinding(bad, "shell-execution", 5, /Deno\.Command/);
+  assertFinding(bad, "native-code", 6, /dlopen/);
+  assertFinding(bad, "dynamic-code", 8, /computed access to Deno/);
+  assertFinding(bad, "shell-execution", 9, /Deno\.Command/);
+  assertFinding(bad, "shell-execution", 10, /Deno\.Command/);
+  assertFinding(bad, "dynamic-code", 11, /Deno handed on as a value/);
+});
+
+Deno.test("staticChecks() flags static text imports in typescript as imports outside the allowlist", async () => {
+  const bad = await check(
+    "typescript",
+    'import x from "/etc/passwd" with { type: "text" };\n' +
+      'import k from "../../.ssh/id_rsa" with { type: "bytes" };\n' +
+      'export * from "https://example.com/mod.ts";\nconst fs = require("node:fs");\n' +
+      "const m = await import(`jsr:@std/path`);\n",
+  );
+  assertFinding(bad, "import", 1, /import "\/etc\/passwd" is not allowed/);
+  assertFinding(bad, "credential-path", 2);
+  assertFinding(bad, "import", 2, /with \{ type: "bytes" \} is not allowed/);
+  assertFinding(bad, "import", 3, /https:\/\/example\.com/);
+  assertFinding(bad, "import", 5, /jsr:@std\/path/);
+  assert.ok(!bad.some((f) => f.line === 4), describe(bad)); // require of an allowed built-in
+  // A relative file read through the module graph, which needs no read permission at run time.
+  const relative = await check(
+    "typescript",
+    'import data from "./data/secret.txt" with { type: "text" };\n' +
+      'const j = await import("../cfg.json", { with: { type: "json" } });\n' +
+      'import type { X } from "./types.ts";\n',
+  );
+  assertFinding(relative, "import", 1, /"\.\/data\/secret\.txt" with \{ type: "text" \}/);
+  assertFinding(relative, "import", 2, /"\.\.\/cfg\.json" with \{ type: "options" \}/);
+  assert.equal(relative.length, 2, describe(relative));
+});
+
+Deno.test("staticChecks() typescript facts cannot be hidden by deno-lint-ignore directives", async () => {
+  const bad = await check(
+    "typescript",
+    '// deno-lint-ignore-file\n// deno-lint-ignore capibara/facts\nnew Deno.Command("sh");\n' +
+      "/* DENO-LINT-IGNORE-FILE */\n",
+  );
+  assertFinding(bad, "shell-execution", 3, /Deno\.Command/);
+});
+
+Deno.test("staticChecks() reports a typescript script that does not parse", async () => {
+  assertFinding(await check("typescript", "const x = (;\n"), "syntax", 1, /does not parse/);
 });
 
 // --- bash ------------------------------------------------------------------------------------
