@@ -25,6 +25,7 @@ import { checkPermissions, planRun } from "./run/plan.ts";
 import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import type { Progress } from "./runtimes/types.ts";
+import { platformBackend } from "./sandbox/mod.ts";
 import {
   type ContextPaths,
   contextPaths,
@@ -240,6 +241,10 @@ export class Capibara {
       runtimeFor(manifest.language, config.env).prepare(manifest, entry.dir, {
         cacheDir: config.cacheDir,
         progress: this.#options.progress,
+        // Installs run in the OS sandbox too (never in the unconfined or Deno-permissions one).
+        sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
+        sourceBuilds: config.sourceBuilds,
+        warn: this.#options.warn ?? console.error,
       }),
     ]);
     const plan = await planRun({

@@ -83,6 +83,11 @@ export interface ResolvedConfig {
   maxOutputBytes: number;
   /** Whether Python and bash scripts run in the OS sandbox. */
   sandbox: boolean;
+  /**
+   * Whether dependency installs may build source distributions (the project's
+   * `install.source_builds`); they then build in the sandbox, and never without it.
+   */
+  sourceBuilds: boolean;
   /** What the user and the project grant scripts, merged. */
   grants: Grants;
   /** The generator's settings. */
@@ -278,6 +283,7 @@ export function resolveConfig(
       : checkProcesses(options.maxProcesses),
     maxOutputBytes: DEFAULTS.maxOutputBytes,
     sandbox: options.sandbox ?? true,
+    sourceBuilds: project.install?.source_builds === true,
     grants: mergeGrants(project.allow, checkGrants(options.allow)),
     generator: {
       baseUrl: baseUrl ?? OPENAI_BASE_URL,
@@ -291,9 +297,10 @@ export function resolveConfig(
 
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "": ["generator", "mode", "timeout", "allow"],
+  "": ["generator", "mode", "timeout", "allow", "install"],
   generator: ["base_url", "model"],
   allow: ["network", "env", "read", "write"],
+  install: ["source_builds"],
 };
 
 function editDistance(a: string, b: string): number {
@@ -362,7 +369,8 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
       }`,
       {
         hint:
-          "Allowed keys: generator {base_url, model}, mode, timeout, allow {network, env, read, write}",
+          "Allowed keys: generator {base_url, model}, mode, timeout, allow {network, env, read, write}, " +
+          "install {source_builds}",
       },
     );
   }

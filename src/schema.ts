@@ -204,6 +204,11 @@ export interface ProjectConfig {
   mode?: Mode;
   timeout?: number;
   allow?: { network?: string[]; env?: string[]; read?: string[]; write?: string[] };
+  /**
+   * How dependencies are installed. `source_builds: true` lets pip build packages that publish
+   * no wheel (their build scripts then run inside the sandbox); default: wheels only.
+   */
+  install?: { source_builds?: boolean };
 }
 /** Schema of {@linkcode ProjectConfig}. */
 export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
@@ -219,4 +224,5 @@ export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
     read: stringList.optional(),
     write: stringList.optional(),
   }).optional(),
+  install: z.object({ source_builds: z.boolean().optional() }).strict().optional(),
 }).strict();

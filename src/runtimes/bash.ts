@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { delimiter, isAbsolute, join } from "node:path";
 import { DependencyError, tail } from "../errors.ts";
+import { once } from "../_memo.ts";
+import { which } from "../_which.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
@@ -39,13 +40,15 @@ export class BashRuntime implements Runtime {
   readonly language = "bash" as const;
   readonly #bash?: string;
   readonly #userEnv: Record<string, string | undefined>;
-  #binary?: Promise<string>;
-  #version?: Promise<string>;
+  readonly #binary: () => Promise<string>;
+  readonly #version: () => Promise<string>;
 
   /** A runtime using `options.bash` (default `/bin/bash`, else `bash` on PATH). */
   constructor(options: BashRuntimeOptions = {}) {
     this.#bash = options.bash;
     this.#userEnv = options.env ?? Deno.env.toObject();
+    this.#binary = once(() => this.#findBinary());
+    this.#version = once(() => this.#probeVersion());
   }
 
   /**
@@ -55,12 +58,7 @@ export class BashRuntime implements Runtime {
    * @throws {DependencyError} when bash is missing or does not run.
    */
   async describe(): Promise<{ name: string; version: string }> {
-    this.#version ??= this.#probeVersion();
-    const version = this.#version;
-    version.catch(() => {
-      if (this.#version === version) this.#version = undefined;
-    });
-    return { name: "bash", version: await version };
+    return { name: "bash", version: await this.#version() };
   }
 
   /**
@@ -86,47 +84,27 @@ export class BashRuntime implements Runtime {
       );
     }
     return {
-      interpreter: await this.#binaryOnce(),
+      interpreter: await this.#binary(),
       interpreterArgs: ["--noprofile", "--norc"],
       readPaths: [],
       env: {},
     };
   }
 
-  #binaryOnce(): Promise<string> {
-    if (!this.#binary) {
-      const binary = this.#findBinary();
-      binary.catch(() => {
-        if (this.#binary === binary) this.#binary = undefined;
-      });
-      this.#binary = binary;
-    }
-    return this.#binary;
-  }
-
   async #findBinary(): Promise<string> {
     const name = this.#bash;
     if (name === undefined && await isExecutableFile("/bin/bash")) return "/bin/bash";
     const wanted = name ?? "bash";
-    if (isAbsolute(wanted)) {
-      if (await isExecutableFile(wanted)) return wanted;
-    } else {
-      const suffixes = Deno.build.os === "windows" ? [".exe", ""] : [""];
-      for (const dir of (this.#userEnv.PATH ?? "").split(delimiter)) {
-        if (dir === "" || !isAbsolute(dir)) continue;
-        for (const suffix of suffixes) {
-          const candidate = join(dir, wanted + suffix);
-          if (await isExecutableFile(candidate)) return candidate;
-        }
-      }
-    }
+    // `which` takes a path as given: only an executable file is a bash.
+    const found = await which(wanted, this.#userEnv.PATH ?? "");
+    if (found && found.startsWith("/") && await isExecutableFile(found)) return found;
     throw new DependencyError(`Cannot run bash scripts: "${wanted}" was not found`, {
       hint: INSTALL_HINT,
     });
   }
 
   async #probeVersion(): Promise<string> {
-    const bash = await this.#binaryOnce();
+    const bash = await this.#binary();
     let result: ExecResult;
     try {
       result = await execCommand({

@@ -5,13 +5,18 @@
  *
  * @module
  */
-import { basename, delimiter, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, isAbsolute, join, resolve, sep } from "node:path";
 import { z } from "zod";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
-import { execCommand, type ExecResult } from "../exec.ts";
+import { isInside, realPathLoose, removeIfExists } from "../_fs.ts";
+import { once } from "../_memo.ts";
+import { DEFAULT_PATH, which } from "../_which.ts";
+import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
+import type { SandboxBackend } from "../sandbox/types.ts";
 import { normaliseNpmRequirements } from "../contract/requirements.ts";
+import { buildOnce, readReady } from "./_build_once.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
 /** Name of the file written last into a finished `DENO_DIR`. */
@@ -23,6 +28,13 @@ const MARKER_FORMAT = 1;
 
 const PROBE_TIMEOUT_MS = 30_000;
 const DEFAULT_CACHE_TIMEOUT_MS = 10 * 60_000;
+/** Limits of one sandboxed `deno cache`. */
+const CACHE_MEMORY_BYTES = 4 * 1024 ** 3;
+const CACHE_MAX_PROCESSES = 256;
+/** Variables naming CA bundle files, readable inside the sandbox when set. */
+const CA_VARS = ["DENO_CERT", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"];
+/** The registry deno uses when no variable names one. */
+const NPM_REGISTRY = "https://registry.npmjs.org/";
 
 /**
  * Arguments of every run, before the permission flags: no prompt, no fetch (the cache only), and
@@ -107,39 +119,15 @@ export async function denoDirKey(requirements: readonly string[]): Promise<strin
   return (await sha256(normaliseNpmRequirements(requirements).join("\n"))).slice(0, 16);
 }
 
-function isWithin(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
-async function isExecutableFile(path: string): Promise<boolean> {
-  try {
-    const info = await Deno.stat(path);
-    return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
-  } catch {
-    return false;
-  }
-}
-
-/** The absolute path of `name` on `pathVar`, or undefined. Absolute names are only checked. */
+/** The absolute path of an executable `name` (a name on `pathVar`, or a path), or undefined. */
 async function findExecutable(
   name: string,
   pathVar: string | undefined,
 ): Promise<string | undefined> {
-  if (isAbsolute(name)) return await isExecutableFile(name) ? name : undefined;
-  if (name.includes("/") || name.includes("\\")) {
-    const path = resolve(name);
-    return await isExecutableFile(path) ? path : undefined;
-  }
-  const suffixes = Deno.build.os === "windows" ? ["", ".exe", ".cmd"] : [""];
-  for (const dir of (pathVar ?? "").split(delimiter)) {
-    if (dir === "" || !isAbsolute(dir)) continue;
-    for (const suffix of suffixes) {
-      const candidate = join(dir, name + suffix);
-      if (await isExecutableFile(candidate)) return candidate;
-    }
-  }
-  return undefined;
+  const wanted = !isAbsolute(name) && (name.includes("/") || name.includes("\\"))
+    ? resolve(name)
+    : name;
+  return await which(wanted, pathVar ?? "");
 }
 
 function isDenoBinary(path: string): boolean {
@@ -147,29 +135,17 @@ function isDenoBinary(path: string): boolean {
   return name === "deno" || name === "deno.exe";
 }
 
-async function removeDir(path: string): Promise<void> {
-  try {
-    await Deno.remove(path, { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-async function readyMarker(
-  dir: string,
-  requirements: readonly string[],
-  registry: Record<string, string>,
-): Promise<Marker | undefined> {
-  let marker: Marker;
-  try {
-    marker = Marker.parse(JSON.parse(await Deno.readTextFile(join(dir, DENO_READY_MARKER))));
-  } catch {
-    return undefined;
-  }
-  if (marker.requirements.join("\n") !== requirements.join("\n")) return undefined;
-  // The npm cache is laid out by registry host: another registry means another cache.
-  if (JSON.stringify(marker.registry) !== JSON.stringify(registry)) return undefined;
-  return marker;
+/** Accepts the marker of a complete cache of `requirements` from `registry`. */
+function acceptMarker(requirements: readonly string[], registry: Record<string, string>) {
+  return (raw: unknown): Marker | undefined => {
+    const parsed = Marker.safeParse(raw);
+    if (!parsed.success) return undefined;
+    const marker = parsed.data;
+    if (marker.requirements.join("\n") !== requirements.join("\n")) return undefined;
+    // The npm cache is laid out by registry host: another registry means another cache.
+    if (JSON.stringify(marker.registry) !== JSON.stringify(registry)) return undefined;
+    return marker;
+  };
 }
 
 /** Deno's own reason: its `error:` line and the indented causes after it, else the last line. */
@@ -201,14 +177,16 @@ export class DenoRuntime implements Runtime {
   readonly #deno?: string;
   readonly #userEnv: Record<string, string | undefined>;
   readonly #cacheTimeoutMs: number;
-  #binary?: Promise<string>;
-  #version?: Promise<string>;
+  readonly #binary: () => Promise<string>;
+  readonly #version: () => Promise<string>;
 
   /** A runtime using `options.deno` (default: this deno, else `deno` on PATH). */
   constructor(options: DenoRuntimeOptions = {}) {
     this.#deno = options.deno;
     this.#userEnv = options.env ?? Deno.env.toObject();
     this.#cacheTimeoutMs = options.cacheTimeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS;
+    this.#binary = once(() => this.#findBinary());
+    this.#version = once(() => this.#probeVersion());
   }
 
   /**
@@ -218,17 +196,15 @@ export class DenoRuntime implements Runtime {
    * @throws {DependencyError} when no deno binary is found or it does not run.
    */
   async describe(): Promise<{ name: string; version: string }> {
-    this.#version ??= this.#probeVersion();
-    const version = this.#version;
-    version.catch(() => {
-      if (this.#version === version) this.#version = undefined;
-    });
-    return { name: "deno", version: await version };
+    return { name: "deno", version: await this.#version() };
   }
 
   /**
    * Fill (or reuse) the `DENO_DIR` of `manifest.deps` and return how to run scripts with it.
    * `scriptDir` is only checked: the cache never lives under it.
+   *
+   * With `options.sandbox` (when it is available here), `deno cache` runs inside it with network
+   * only to the npm registry; else on the host (it runs no package scripts either way).
    *
    * @throws {DependencyError} when a requirement is refused, no deno binary is found, or
    * `deno cache` fails (its reason is quoted; the half-filled directory is removed).
@@ -239,84 +215,62 @@ export class DenoRuntime implements Runtime {
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
     const requirements = normaliseNpmRequirements(manifest.deps);
-    const root = join(resolve(options.cacheDir), "deno");
-    if (root.split(sep).includes(".capibara") || isWithin(resolve(scriptDir), root)) {
+    const given = join(resolve(options.cacheDir), "deno");
+    if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
       throw new DependencyError(
         `Cannot use cache directory "${options.cacheDir}": it is inside the project's .capibara folder or the script folder`,
         { hint: "Set CAPIBARA_CACHE_DIR to a machine-local directory outside the project" },
       );
     }
-    const deno = await this.#binaryOnce();
-    const key = await denoDirKey(requirements);
-    const dir = join(root, key);
+    // The sandbox binds the cache where it really is.
+    const root = await realPathLoose(given);
+    const deno = await this.#binary();
+    const dir = join(root, await denoDirKey(requirements));
     const registry = this.#registryEnv();
-    const hit = await readyMarker(dir, requirements, registry);
+    const accept = acceptMarker(requirements, registry);
+    const hit = await readReady({ dir, marker: DENO_READY_MARKER, accept });
     if (hit) return prepared(deno, dir, hit);
-    return await this.#fillLocked(deno, root, key, requirements, registry, options);
-  }
-
-  async #fillLocked(
-    deno: string,
-    root: string,
-    key: string,
-    requirements: string[],
-    registry: Record<string, string>,
-    options: PrepareOptions,
-  ): Promise<PreparedRuntime> {
-    const dir = join(root, key);
-    await Deno.mkdir(root, { recursive: true });
-    // Never removed: deleting a lock file another process holds or waits on breaks exclusion.
-    const lock = await Deno.open(join(root, `${key}.lock`), { create: true, write: true });
-    try {
-      if (!(await lock.tryLock(true))) {
-        options.progress?.("Waiting for another process to cache the npm packages…");
-        await lock.lock(true);
-      }
-      const ready = await readyMarker(dir, requirements, registry);
-      if (ready) return prepared(deno, dir, ready);
-
-      // A marker for another registry, or a leftover of a crashed fill: start clean.
-      await removeDir(dir);
-      await Deno.mkdir(dir, { recursive: true });
-      try {
+    const marker = await buildOnce({
+      dir,
+      marker: DENO_READY_MARKER,
+      accept,
+      onWait: () => options.progress?.("Waiting for another process to cache the npm packages…"),
+      build: async (target): Promise<Marker> => {
         if (requirements.length) {
           options.progress?.(
             `Caching ${requirements.length} npm package${requirements.length === 1 ? "" : "s"}…`,
           );
-          await this.#cache(deno, dir, requirements);
+          await this.#cache(deno, target, requirements, options.sandbox);
         }
-        const marker: Marker = {
+        return {
           format: MARKER_FORMAT,
-          key,
+          key: basename(target),
           requirements,
           registry,
           created_at: new Date().toISOString(),
           build_id: crypto.randomUUID(),
         };
-        // Written last and atomically: its presence means the cache is complete.
-        const tmp = join(dir, `${DENO_READY_MARKER}.tmp`);
-        await Deno.writeTextFile(tmp, JSON.stringify(marker, null, 2) + "\n");
-        await Deno.rename(tmp, join(dir, DENO_READY_MARKER));
-        return prepared(deno, dir, marker);
-      } catch (error) {
-        await removeDir(dir);
-        throw error;
-      }
-    } finally {
-      lock.close(); // releases the lock
-    }
+      },
+    });
+    return prepared(deno, dir, marker);
   }
 
   /**
    * `deno cache` of an entry point that imports exactly the requirements, so the script cannot
    * make this step fetch anything else, and `--deny-import` refuses every non-npm remote.
    */
-  async #cache(deno: string, dir: string, requirements: string[]): Promise<void> {
+  async #cache(
+    deno: string,
+    dir: string,
+    requirements: string[],
+    sandbox: SandboxBackend | undefined,
+  ): Promise<void> {
     const imports = requirements.map((r) => {
       const [name, version] = r.split("==");
       return `import ${JSON.stringify(`npm:${name}@${version}`)};\n`;
     });
     await Deno.writeTextFile(join(dir, DEPS_ENTRY), imports.join(""));
+    const confined = sandbox !== undefined && (await sandbox.available()).ok;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.#userEnv)) {
       if (value === undefined) continue;
@@ -325,21 +279,25 @@ export class DenoRuntime implements Runtime {
       }
     }
     Object.assign(env, runEnv(dir, this.#registryEnv()));
-    const args = [
-      "cache",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--node-modules-dir=none",
-      "--deny-import",
-      DEPS_ENTRY,
-    ];
+    const spec: CommandSpec = {
+      program: deno,
+      args: [
+        "cache",
+        "--quiet",
+        "--no-config",
+        "--no-lock",
+        "--node-modules-dir=none",
+        "--deny-import",
+        DEPS_ENTRY,
+      ],
+      env,
+      cwd: dir,
+    };
     let result: ExecResult;
     try {
-      result = await execCommand({ program: deno, args, env, cwd: dir }, {
-        timeoutMs: this.#cacheTimeoutMs,
-        maxOutputBytes: 1_000_000,
-      });
+      result = confined
+        ? await this.#cacheConfined(sandbox, spec, dir)
+        : await execCommand(spec, { timeoutMs: this.#cacheTimeoutMs, maxOutputBytes: 1_000_000 });
     } catch (error) {
       throw spawnFailure(error, deno) ?? error;
     }
@@ -355,6 +313,55 @@ export class DenoRuntime implements Runtime {
     }
   }
 
+  /**
+   * `deno cache` inside the sandbox: the deno binary read-only, the `DENO_DIR` writable, a
+   * private home, and network only to the npm registry (which may be on a private network).
+   */
+  async #cacheConfined(
+    sandbox: SandboxBackend,
+    spec: CommandSpec,
+    dir: string,
+  ): Promise<ExecResult> {
+    const hosts = [registryHost(this.#registryEnv())];
+    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-cache-" }));
+    try {
+      const binary = await Deno.realPath(spec.program);
+      const wrapped = await sandbox.wrap({
+        ...spec,
+        env: { ...spec.env, PATH: DEFAULT_PATH, HOME: tmp, TMPDIR: tmp },
+      }, {
+        network: hosts,
+        privateNetwork: hosts,
+        // CA bundles the user's environment names (a company's TLS-inspecting proxy).
+        read: [
+          ...new Set([
+            binary,
+            spec.program,
+            ...CA_VARS.map((name) => spec.env[name]).filter((path): path is string =>
+              path !== undefined && isAbsolute(path)
+            ),
+          ]),
+        ],
+        write: [dir],
+        protect: [],
+        workdir: dir,
+        tmpDir: tmp,
+        memoryBytes: CACHE_MEMORY_BYTES,
+        maxProcesses: CACHE_MAX_PROCESSES,
+      });
+      try {
+        return await execCommand(wrapped.spec, {
+          timeoutMs: this.#cacheTimeoutMs,
+          maxOutputBytes: 1_000_000,
+        });
+      } finally {
+        await wrapped.close();
+      }
+    } finally {
+      await removeIfExists(tmp);
+    }
+  }
+
   /** The registry variables in effect, recorded in the marker and given to every run. */
   #registryEnv(): Record<string, string> {
     const registry: Record<string, string> = {};
@@ -363,17 +370,6 @@ export class DenoRuntime implements Runtime {
       if (value !== undefined && value !== "") registry[name] = value;
     }
     return registry;
-  }
-
-  #binaryOnce(): Promise<string> {
-    if (!this.#binary) {
-      const binary = this.#findBinary();
-      binary.catch(() => {
-        if (this.#binary === binary) this.#binary = undefined;
-      });
-      this.#binary = binary;
-    }
-    return this.#binary;
   }
 
   async #findBinary(): Promise<string> {
@@ -387,7 +383,7 @@ export class DenoRuntime implements Runtime {
   }
 
   async #probeVersion(): Promise<string> {
-    const deno = await this.#binaryOnce();
+    const deno = await this.#binary();
     if (deno === Deno.execPath()) return Deno.version.deno.split(".").slice(0, 2).join(".");
     let result: ExecResult;
     try {
@@ -417,6 +413,17 @@ function spawnFailure(error: unknown, program: string): DependencyError | undefi
     });
   }
   return undefined;
+}
+
+/** The exact `host:port` of the npm registry the variables name (default registry.npmjs.org). */
+function registryHost(registry: Record<string, string>): string {
+  let url: URL;
+  try {
+    url = new URL(Object.values(registry)[0] ?? NPM_REGISTRY);
+  } catch {
+    url = new URL(NPM_REGISTRY);
+  }
+  return `${url.hostname}:${url.port || (url.protocol === "http:" ? "80" : "443")}`;
 }
 
 /** Variables every deno subprocess gets: its cache, no update check, no prompt, no colour. */

@@ -1,16 +1,28 @@
 /**
  * The Python runtime: a pool of virtual environments, one per (Python version, requirement set),
- * built once with pip in the machine-local cache and shared by every script that needs that set.
+ * built once in the machine-local cache and shared by every script that needs that set.
+ *
+ * An environment is created with `python -m venv --without-pip`, then one pip process (the host's
+ * pip, `--python <venv>/bin/python`) installs the requirements into it inside the sandbox: the
+ * system and the base Python read-only, the environment writable, a private home and temp dir,
+ * and network only to the package index that pip's own configuration names. Only wheels are
+ * accepted unless the project opts into source builds, whose build scripts then run in that same
+ * sandbox.
  *
  * @module
  */
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
 import { z } from "zod";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
-import { execCommand, type ExecResult } from "../exec.ts";
+import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";
+import { once } from "../_memo.ts";
+import { DEFAULT_PATH } from "../_which.ts";
+import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
+import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { normaliseRequirements, venvKeyInput } from "../contract/requirements.ts";
+import { buildOnce, readReady } from "./_build_once.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
 /** Name of the file written last into a finished environment. */
@@ -23,6 +35,14 @@ const MARKER_FORMAT = 1;
 const PROBE_TIMEOUT_MS = 30_000;
 const VENV_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_INSTALL_TIMEOUT_MS = 30 * 60_000;
+/** Limits of one sandboxed install (source builds may compile with many processes). */
+const INSTALL_MEMORY_BYTES = 4 * 1024 ** 3;
+const INSTALL_MAX_PROCESSES = 512;
+/** Output kept from pip (its verbose log goes to a file, see `--log`). */
+const INSTALL_MAX_OUTPUT_BYTES = 8 * 1024 ** 2;
+/** The index pip uses when its configuration names none, and the host its files live on. */
+const PYPI_INDEX = "https://pypi.org/simple";
+const PYPI_FILES_HOST = "files.pythonhosted.org";
 
 /** Names of the user's environment variables pip and the interpreter need to work as usual. */
 const PASS_THROUGH = new Set([
@@ -65,6 +85,8 @@ const Marker = z.object({
   requirements: z.array(z.string()),
   created_at: z.string(),
   build_id: z.string(),
+  /** How the requirements were installed (absent in markers of older builds). */
+  install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
 });
 /** The parsed readiness marker of a built environment. */
 type Marker = z.infer<typeof Marker>;
@@ -73,7 +95,10 @@ type Marker = z.infer<typeof Marker>;
 export interface PythonRuntimeOptions {
   /** Base interpreter that creates the environments (name on PATH or absolute). Default `python3`. */
   python?: string;
-  /** The user's environment (PATH, HOME, `PIP_*`, proxies…). Default `Deno.env.toObject()`. */
+  /**
+   * The user's environment (PATH, HOME, `PIP_*`, `CAPIBARA_INDEX_URL`, proxies…). Default
+   * `Deno.env.toObject()`.
+   */
   env?: Record<string, string | undefined>;
   /** Time limit of one `pip install`, in milliseconds. Default 30 minutes. */
   installTimeoutMs?: number;
@@ -98,6 +123,41 @@ export interface VenvInfo {
 interface Probe {
   version: string;
   basePrefix: string;
+  /** `sys.executable`, and its real path. */
+  executable: string;
+  realExecutable: string;
+}
+
+/** Where pip's configuration sends an install: what {@linkcode pipSettings} reads. */
+export interface PipSettings {
+  /** The main index, or undefined with `noIndex`. */
+  indexUrl?: string;
+  /** Further indexes (`--extra-index-url`). */
+  extraIndexUrls: string[];
+  /** `--find-links` entries: URLs, or absolute local paths. */
+  findLinks: string[];
+  /** No index at all (`--no-index`): only the find-links locations. */
+  noIndex: boolean;
+  /** Hosts pip may reach over plain http or without a valid certificate (`--trusted-host`). */
+  trustedHosts: string[];
+  /** CA bundle file. */
+  cert?: string;
+  /** Constraint files. */
+  constraints: string[];
+  /** Socket timeout in seconds (`--timeout`). */
+  timeout?: string;
+  /** Connection retries (`--retries`). */
+  retries?: string;
+  /** pip's cache disabled by its configuration. */
+  noCacheDir: boolean;
+}
+
+/** What the sandbox must let an install reach, derived from {@linkcode PipSettings}. */
+export interface IndexAccess {
+  /** Exact `host:port` rules: the index hosts (they may be on loopback or a private network). */
+  hosts: string[];
+  /** Local paths pip reads: `file:` indexes, local find-links, the CA bundle, constraints. */
+  paths: string[];
 }
 
 /**
@@ -144,33 +204,21 @@ async function readMarker(venvDir: string): Promise<Marker | undefined> {
   }
 }
 
-/** The marker of a complete, usable environment for `requirements`, or undefined. */
-async function readyMarker(
-  venvDir: string,
-  requirements: readonly string[],
-): Promise<Marker | undefined> {
-  const marker = await readMarker(venvDir);
-  if (!marker || marker.requirements.join("\n") !== requirements.join("\n")) return undefined;
-  try {
-    // Follows the interpreter symlink: a removed or upgraded base Python breaks the venv.
-    await Deno.stat(venvPython(venvDir));
-  } catch {
-    return undefined;
-  }
-  return marker;
-}
-
-async function removeDir(path: string): Promise<void> {
-  try {
-    await Deno.remove(path, { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-function isWithin(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+/** Accepts a marker of a complete, usable environment for `requirements`. */
+function acceptMarker(requirements: readonly string[]) {
+  return async (raw: unknown, venvDir: string): Promise<Marker | undefined> => {
+    const parsed = Marker.safeParse(raw);
+    if (!parsed.success) return undefined;
+    const marker = parsed.data;
+    if (marker.requirements.join("\n") !== requirements.join("\n")) return undefined;
+    try {
+      // Follows the interpreter symlink: a removed or upgraded base Python breaks the venv.
+      await Deno.stat(venvPython(venvDir));
+    } catch {
+      return undefined;
+    }
+    return marker;
+  };
 }
 
 /** Pip's own reason: its `ERROR:` lines, else the last line of stderr. */
@@ -201,12 +249,186 @@ function spawnFailure(error: unknown, program: string): DependencyError | undefi
   return undefined;
 }
 
+/** pip's reading of a boolean setting (`strtobool`). */
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(y|yes|t|true|on|1)$/i.test(value.trim());
+}
+
+function words(value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(/\s+/).filter((w) => w);
+}
+
+/** A local path named by a `file:` URL or a plain path, absolute; undefined for other URLs. */
+function localPath(location: string): string | undefined {
+  if (/^file:/i.test(location)) {
+    try {
+      return decodeURIComponent(new URL(location).pathname);
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return undefined;
+  return resolve(location);
+}
+
+/**
+ * The index settings of pip's configuration, from the items pip itself reports (`pip config
+ * list`: `global.index-url`, `install.find-links`, `:env:.index-url` for `PIP_INDEX_URL`…; the
+ * environment wins over the `install` section, which wins over `global`). `indexUrl` (from
+ * `CAPIBARA_INDEX_URL`) replaces every index and find-links location. Without any index, pip's
+ * default, PyPI.
+ */
+export function pipSettings(items: Record<string, string>, indexUrl?: string): PipSettings {
+  const get = (key: string) =>
+    items[`:env:.${key}`] ?? items[`install.${key}`] ?? items[`global.${key}`];
+  const noIndex = indexUrl === undefined && truthy(get("no-index"));
+  const settings: PipSettings = {
+    indexUrl: indexUrl ?? (noIndex ? undefined : get("index-url") ?? PYPI_INDEX),
+    extraIndexUrls: indexUrl === undefined && !noIndex ? words(get("extra-index-url")) : [],
+    findLinks: indexUrl === undefined
+      ? words(get("find-links")).map((link) =>
+        /^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolve(link)
+      )
+      : [],
+    noIndex,
+    trustedHosts: words(get("trusted-host")),
+    constraints: words(get("constraint")).map((path) => resolve(path)),
+    noCacheDir: get("no-cache-dir") !== undefined &&
+      !/^(n|no|f|false|off|0)$/i.test(get("no-cache-dir")!.trim()),
+  };
+  const cert = get("cert");
+  if (cert) settings.cert = resolve(cert);
+  const timeout = get("timeout") ?? get("default-timeout");
+  if (timeout && /^\d+(\.\d+)?$/.test(timeout)) settings.timeout = timeout;
+  const retries = get("retries");
+  if (retries && /^\d+$/.test(retries)) settings.retries = retries;
+  return settings;
+}
+
+/**
+ * The hosts and local paths an install with `settings` needs. A `file:` index ending in
+ * `/simple` is a local mirror whose pages link to files beside that folder: its parent is read.
+ */
+export function indexAccess(settings: PipSettings): IndexAccess {
+  const hosts = new Set<string>();
+  const paths = new Set<string>();
+  const indexes = [
+    ...(settings.indexUrl === undefined ? [] : [settings.indexUrl]),
+    ...settings.extraIndexUrls,
+  ];
+  for (const location of [...indexes, ...settings.findLinks]) {
+    const local = localPath(location);
+    if (local !== undefined) {
+      const isIndex = indexes.includes(location);
+      paths.add(
+        isIndex && basename(local.replace(/\/+$/, "")) === "simple"
+          ? dirname(local.replace(/\/+$/, ""))
+          : local,
+      );
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") continue;
+    const port = url.port || (url.protocol === "https:" ? "443" : "80");
+    hosts.add(`${url.hostname}:${port}`);
+    if (url.hostname === "pypi.org") hosts.add(`${PYPI_FILES_HOST}:443`);
+  }
+  for (const file of [settings.cert, ...settings.constraints]) {
+    if (file !== undefined) paths.add(file);
+  }
+  return { hosts: [...hosts], paths: [...paths] };
+}
+
+/**
+ * pip's variables that carry `settings` (pip then reads no configuration file). Variables, not
+ * arguments: an index URL may hold credentials, and other users can read a command line.
+ */
+function settingsEnv(settings: PipSettings): Record<string, string> {
+  const env: Record<string, string> = { PIP_CONFIG_FILE: "/dev/null" };
+  const set = (name: string, values: (string | undefined)[]) => {
+    const present = values.filter((v): v is string => v !== undefined);
+    if (present.length) env[name] = present.join(" ");
+  };
+  if (settings.noIndex) env.PIP_NO_INDEX = "1";
+  else set("PIP_INDEX_URL", [settings.indexUrl]);
+  set("PIP_EXTRA_INDEX_URL", settings.extraIndexUrls);
+  set("PIP_FIND_LINKS", settings.findLinks);
+  set("PIP_TRUSTED_HOST", settings.trustedHosts);
+  set("PIP_CONSTRAINT", settings.constraints);
+  set("PIP_CERT", [settings.cert]);
+  set("PIP_TIMEOUT", [settings.timeout]);
+  set("PIP_RETRIES", [settings.retries]);
+  return env;
+}
+
+/** Reads pip's location and version and its configuration items, as the host's pip sees them. */
+const PIP_INFO_CODE = `
+import json, os, sys
+import pip
+try:
+    # What \`pip config list\` prints, without parsing its text.
+    from pip._internal.configuration import Configuration
+    configuration = Configuration(isolated=False)
+    configuration.load()
+    items = {key: str(value) for key, value in configuration.items()}
+except Exception:
+    import ast, subprocess
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                            capture_output=True, text=True, check=True).stdout
+    items = {}
+    for line in listed.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            items[key] = str(ast.literal_eval(value))
+print(json.dumps({
+    "version": pip.__version__,
+    "dir": os.path.dirname(os.path.abspath(pip.__file__)),
+    "items": items,
+}))
+`;
+
+const PipInfo = z.object({
+  version: z.string(),
+  dir: z.string(),
+  items: z.record(z.string(), z.string()),
+});
+type PipInfo = z.infer<typeof PipInfo>;
+
+/** Whether pip `version` is at least 22.3, which has `--python`. */
+function pipHasPythonOption(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map((part) => parseInt(part, 10));
+  return major > 22 || (major === 22 && minor >= 3);
+}
+
+/** The name pip refused because only a source distribution exists, read from its verbose log. */
+async function sdistOnly(logFile: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const file = await Deno.open(logFile);
+    try {
+      const buffer = new Uint8Array(INSTALL_MAX_OUTPUT_BYTES);
+      const n = await file.read(buffer);
+      text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return undefined;
+  }
+  return /No sources permitted for ([A-Za-z0-9._-]+)/.exec(text)?.[1];
+}
+
 /**
  * Python scripts run in a shared pool of virtual environments under `<cacheDir>/venvs/`, one per
- * (Python major.minor, normalised requirement set), built once with pip and reused.
+ * (Python major.minor, normalised requirement set), built once and reused.
  *
  * A cache hit costs a marker read and a stat: no subprocess. Concurrent builds of one set (in
- * this process or others) are serialised by an OS file lock, so the set is built once.
+ * this process or others) wait for one build (see `_build_once.ts`).
  */
 export class PythonRuntime implements Runtime {
   /** Always `"python"`. */
@@ -214,13 +436,16 @@ export class PythonRuntime implements Runtime {
   readonly #python: string;
   readonly #userEnv: Record<string, string | undefined>;
   readonly #installTimeoutMs: number;
-  #probe?: Promise<Probe>;
+  readonly #probe: () => Promise<Probe>;
+  #probed?: Probe;
 
   /** A runtime using `options.python` (default `python3`) with the user's `options.env`. */
   constructor(options: PythonRuntimeOptions = {}) {
     this.#python = options.python ?? "python3";
     this.#userEnv = options.env ?? Deno.env.toObject();
     this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
+    // A failed probe is not cached: the user may install Python and retry in a long-lived process.
+    this.#probe = once(async () => this.#probed = await this.#runProbe());
   }
 
   /**
@@ -230,7 +455,7 @@ export class PythonRuntime implements Runtime {
    * @throws {DependencyError} when the interpreter is missing or broken.
    */
   async describe(): Promise<{ name: string; version: string }> {
-    const { version } = await this.#probeOnce();
+    const { version } = await this.#probe();
     return { name: "python", version };
   }
 
@@ -247,19 +472,20 @@ export class PythonRuntime implements Runtime {
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
     const requirements = normaliseRequirements(manifest.deps);
-    const root = venvsRoot(options.cacheDir);
-    if (root.split(sep).includes(".capibara") || isWithin(resolve(scriptDir), root)) {
+    const given = venvsRoot(options.cacheDir);
+    if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
       throw new DependencyError(
         `Cannot use cache directory "${options.cacheDir}": it is inside the project's .capibara folder or the script folder`,
         { hint: "Set CAPIBARA_CACHE_DIR to a machine-local directory outside the project" },
       );
     }
+    // Environments hard-code their path, and the sandbox binds them where they really are.
+    const root = await realPathLoose(given);
 
     // Fast path without running Python: the version already probed, else the one the manifest
     // recorded. The marker names the interpreter command, so an explicit `python` option that
     // differs from the builder's falls through to the probe.
-    const known = await this.#knownVersion();
-    const guess = known ??
+    const guess = this.#probed?.version ??
       (manifest.runtime.name === "python" && /^\d+\.\d+$/.test(manifest.runtime.version)
         ? manifest.runtime.version
         : undefined);
@@ -268,21 +494,32 @@ export class PythonRuntime implements Runtime {
       if (hit) return hit;
     }
 
-    const probe = await this.#probeOnce();
+    const probe = await this.#probe();
     if (probe.version !== guess) {
       const hit = await this.#lookup(root, probe.version, requirements);
       if (hit) return hit;
     }
-    return await this.#buildLocked(root, probe, requirements, options);
+    const key = await venvKey(probe.version, requirements);
+    const name = `py${probe.version}-${key}`;
+    const venvDir = join(root, name);
+    const marker = await buildOnce({
+      dir: venvDir,
+      lockFile: join(root, `${name}.lock`),
+      marker: READY_MARKER,
+      accept: this.#accept(requirements),
+      onWait: () =>
+        options.progress?.("Waiting for another process to build the Python environment…"),
+      build: (dir) => this.#build(dir, key, probe, requirements, options),
+    });
+    return prepared(venvDir, marker);
   }
 
-  async #knownVersion(): Promise<string | undefined> {
-    if (!this.#probe) return undefined;
-    try {
-      return (await this.#probe).version;
-    } catch {
-      return undefined;
-    }
+  #accept(requirements: readonly string[]) {
+    const accept = acceptMarker(requirements);
+    return async (raw: unknown, dir: string) => {
+      const marker = await accept(raw, dir);
+      return marker?.python === this.#python ? marker : undefined;
+    };
   }
 
   async #lookup(
@@ -291,50 +528,12 @@ export class PythonRuntime implements Runtime {
     requirements: string[],
   ): Promise<PreparedRuntime | undefined> {
     const venvDir = join(root, `py${version}-${await venvKey(version, requirements)}`);
-    const marker = await readyMarker(venvDir, requirements);
-    if (!marker || marker.python !== this.#python) return undefined;
-    return prepared(venvDir, marker);
-  }
-
-  async #buildLocked(
-    root: string,
-    probe: Probe,
-    requirements: string[],
-    options: PrepareOptions,
-  ): Promise<PreparedRuntime> {
-    const key = await venvKey(probe.version, requirements);
-    const name = `py${probe.version}-${key}`;
-    const venvDir = join(root, name);
-    await Deno.mkdir(root, { recursive: true });
-    // Never removed: deleting a lock file another process holds or waits on breaks exclusion.
-    const lock = await Deno.open(join(root, `${name}.lock`), { create: true, write: true });
-    try {
-      if (!(await lock.tryLock(true))) {
-        options.progress?.("Waiting for another process to build the Python environment…");
-        await lock.lock(true);
-      }
-      // Someone may have finished the build while we waited.
-      const ready = await readyMarker(venvDir, requirements);
-      if (ready) return prepared(venvDir, ready);
-
-      await removeDir(venvDir); // a half-built leftover of a crashed or failed build
-      options.progress?.(
-        requirements.length
-          ? `Installing ${requirements.length} requirement${
-            requirements.length === 1 ? "" : "s"
-          } into a new environment…`
-          : "Creating a new Python environment…",
-      );
-      try {
-        const marker = await this.#build(venvDir, key, probe, requirements);
-        return prepared(venvDir, marker);
-      } catch (error) {
-        await removeDir(venvDir);
-        throw error;
-      }
-    } finally {
-      lock.close(); // releases the lock
-    }
+    const marker = await readReady({
+      dir: venvDir,
+      marker: READY_MARKER,
+      accept: this.#accept(requirements),
+    });
+    return marker ? prepared(venvDir, marker) : undefined;
   }
 
   async #build(
@@ -342,14 +541,25 @@ export class PythonRuntime implements Runtime {
     key: string,
     probe: Probe,
     requirements: string[],
+    options: PrepareOptions,
   ): Promise<Marker> {
+    options.progress?.(
+      requirements.length
+        ? `Installing ${requirements.length} requirement${
+          requirements.length === 1 ? "" : "s"
+        } into a new environment…`
+        : "Creating a new Python environment…",
+    );
     const env = this.#baseEnv();
-    const venvArgs = ["-m", "venv", ...(requirements.length ? [] : ["--without-pip"]), venvDir];
-    const cwd = dirname(venvDir);
-    const created = await this.#run(this.#python, venvArgs, env, {
-      cwd,
-      timeoutMs: VENV_TIMEOUT_MS,
-    });
+    // pip's configuration is read while the environment is created: both are quick, and
+    // independent.
+    const [created, pip] = await Promise.all([
+      this.#run(probe.executable, ["-m", "venv", "--without-pip", venvDir], env, {
+        cwd: dirname(venvDir),
+        timeoutMs: VENV_TIMEOUT_MS,
+      }),
+      requirements.length ? this.#pipInfo(probe) : undefined,
+    ]);
     if (created.code !== 0) {
       throw new DependencyError(
         `Cannot create a virtual environment: ${pipReason(created.stderr || created.stdout)}`,
@@ -360,42 +570,10 @@ export class PythonRuntime implements Runtime {
         },
       );
     }
-
-    if (requirements.length) {
-      const reqFile = join(venvDir, REQUIREMENTS_FILE);
-      await Deno.writeTextFile(reqFile, requirements.join("\n") + "\n");
-      const args = [
-        "-m",
-        "pip",
-        "install",
-        "--no-input",
-        "--disable-pip-version-check",
-        "-r",
-        reqFile,
-      ];
-      const installed = await this.#run(venvPython(venvDir), args, env, {
-        cwd,
-        timeoutMs: this.#installTimeoutMs,
-      });
-      if (installed.code !== 0) {
-        const reason = installed.timedOut
-          ? `pip did not finish within ${Math.round(this.#installTimeoutMs / 1000)} s`
-          : pipReason(installed.stderr);
-        throw new DependencyError(`Cannot install requirements: ${reason}`, {
-          hint: `Check that the pinned versions exist for Python ${probe.version} on your ` +
-            "package index; pip uses your configuration (pip.conf, PIP_INDEX_URL, " +
-            "PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS for an offline wheelhouse)",
-          details: {
-            requirements,
-            python_version: probe.version,
-            exit_code: installed.code,
-            stderr: tail(installed.stderr),
-          },
-        });
-      }
-    }
-
-    const marker: Marker = {
+    const install = pip
+      ? await this.#install(venvDir, probe, pip, requirements, options)
+      : undefined;
+    return {
       format: MARKER_FORMAT,
       key,
       python: this.#python,
@@ -404,40 +582,219 @@ export class PythonRuntime implements Runtime {
       requirements,
       created_at: new Date().toISOString(),
       build_id: crypto.randomUUID(),
+      ...(install ? { install } : {}),
     };
-    // Written last and atomically: its presence means everything before it is complete.
-    const tmp = join(venvDir, `${READY_MARKER}.tmp`);
-    await Deno.writeTextFile(tmp, JSON.stringify(marker, null, 2) + "\n");
-    await Deno.rename(tmp, join(venvDir, READY_MARKER));
-    return marker;
   }
 
-  #probeOnce(): Promise<Probe> {
-    if (!this.#probe) {
-      const probe = this.#runProbe();
-      // A failed probe is not cached: the user may install Python and retry in a long-lived
-      // process.
-      probe.catch(() => {
-        if (this.#probe === probe) this.#probe = undefined;
-      });
-      this.#probe = probe;
+  /** One pip process installs `requirements` into the new environment, in the sandbox if any. */
+  async #install(
+    venvDir: string,
+    probe: Probe,
+    pip: PipInfo,
+    requirements: string[],
+    options: PrepareOptions,
+  ): Promise<{ confined: boolean; source_builds: boolean }> {
+    if (!pipHasPythonOption(pip.version) || !(await exists(join(pip.dir, "__pip-runner__.py")))) {
+      throw new DependencyError(
+        `Cannot install requirements: pip ${pip.version} is too old (22.3 or newer is needed)`,
+        { hint: `Upgrade pip: ${this.#python} -m pip install --upgrade pip` },
+      );
     }
-    return this.#probe;
+    const sandbox = options.sandbox;
+    const warn = options.warn ?? console.error;
+    if (!sandbox) {
+      warn(
+        "warning: installing Python requirements WITHOUT a sandbox: pip runs with your " +
+          "permissions, files and network. Only wheels are accepted, so no package's build " +
+          "script runs" + (options.sourceBuilds ? " (install.source_builds is ignored)" : "") + ".",
+      );
+    }
+    const sourceBuilds = sandbox !== undefined && options.sourceBuilds === true;
+    const settings = pipSettings(
+      pip.items,
+      options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined),
+    );
+    const access = indexAccess(settings);
+    // A shared cache is written only by pip itself: a source build is untrusted code.
+    const cacheDir = settings.noCacheDir || sourceBuilds
+      ? undefined
+      : join(dirname(dirname(venvDir)), "pip");
+
+    const reqFile = join(venvDir, REQUIREMENTS_FILE);
+    await Deno.writeTextFile(reqFile, requirements.join("\n") + "\n");
+    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-pip-" }));
+    const logFile = join(tmp, "pip.log");
+    // The host's pip, run by the new environment's interpreter: what `pip --python <venv>` does
+    // (pip >= 22.3 re-runs its own `__pip-runner__.py` so), without a first interpreter that
+    // only starts the second.
+    const args = [
+      join(pip.dir, "__pip-runner__.py"),
+      "install",
+      "--no-input",
+      "--disable-pip-version-check",
+      "--no-color",
+      "--progress-bar",
+      "off",
+      "--no-warn-script-location",
+      "--log",
+      logFile,
+      ...(cacheDir ? ["--cache-dir", cacheDir] : ["--no-cache-dir"]),
+      ...(sourceBuilds ? [] : ["--only-binary", ":all:"]),
+      "-r",
+      reqFile,
+    ];
+    const spec: CommandSpec = {
+      program: venvPython(venvDir),
+      args,
+      env: {
+        PATH: `${dirname(venvPython(venvDir))}${delimiter}${DEFAULT_PATH}`,
+        // Unconfined, pip keeps the user's home (`.netrc`, keyring): no untrusted code runs there.
+        HOME: sandbox ? tmp : this.#userEnv.HOME ?? tmp,
+        TMPDIR: tmp,
+        LANG: "C.UTF-8",
+        PYTHONNOUSERSITE: "1",
+        ...settingsEnv(settings),
+        ...(sandbox ? {} : this.#proxyEnv()),
+      },
+      cwd: venvDir,
+    };
+
+    let result: ExecResult;
+    try {
+      if (sandbox) {
+        if (cacheDir) await Deno.mkdir(cacheDir, { recursive: true });
+        const policy: SandboxPolicy = {
+          network: access.hosts,
+          privateNetwork: access.hosts,
+          read: [
+            ...new Set([
+              probe.basePrefix,
+              dirname(probe.executable),
+              dirname(probe.realExecutable),
+              dirname(pip.dir),
+              ...access.paths,
+            ]),
+          ],
+          write: [venvDir, ...(cacheDir ? [cacheDir] : [])],
+          protect: [],
+          workdir: venvDir,
+          tmpDir: tmp,
+          memoryBytes: INSTALL_MEMORY_BYTES,
+          maxProcesses: INSTALL_MAX_PROCESSES,
+        };
+        result = await this.#runWrapped(sandbox, spec, policy);
+      } else {
+        result = await this.#exec(spec, this.#installTimeoutMs);
+      }
+      if (result.code !== 0) {
+        throw await this.#installFailure(result, requirements, probe, logFile, {
+          sourceBuilds,
+          confined: sandbox !== undefined,
+        });
+      }
+    } finally {
+      await removeIfExists(tmp);
+    }
+    return { confined: sandbox !== undefined, source_builds: sourceBuilds };
+  }
+
+  async #runWrapped(
+    sandbox: SandboxBackend,
+    spec: CommandSpec,
+    policy: SandboxPolicy,
+  ): Promise<ExecResult> {
+    const wrapped = await sandbox.wrap(spec, policy);
+    try {
+      return await this.#exec(wrapped.spec, this.#installTimeoutMs);
+    } finally {
+      await wrapped.close();
+    }
+  }
+
+  async #exec(spec: CommandSpec, timeoutMs: number): Promise<ExecResult> {
+    try {
+      return await execCommand(spec, { timeoutMs, maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES });
+    } catch (error) {
+      throw spawnFailure(error, spec.program) ?? error;
+    }
+  }
+
+  async #installFailure(
+    result: ExecResult,
+    requirements: string[],
+    probe: Probe,
+    logFile: string,
+    { sourceBuilds, confined }: { sourceBuilds: boolean; confined: boolean },
+  ): Promise<DependencyError> {
+    const reason = result.timedOut
+      ? `pip did not finish within ${Math.round(this.#installTimeoutMs / 1000)} s`
+      : pipReason(result.stderr);
+    const sdist = !sourceBuilds && /No matching distribution/i.test(reason)
+      ? await sdistOnly(logFile)
+      : undefined;
+    const hint = sdist !== undefined
+      ? `"${sdist}" publishes no wheel for this platform, only a source distribution, whose ` +
+        "build script would run: to allow that inside the sandbox, set install.source_builds " +
+        '("install": {"source_builds": true} in .capibara/config.json)' +
+        (confined ? "" : " and run with the sandbox on (never with --no-sandbox)") +
+        ", or pick a version with wheels"
+      : `Check that the pinned versions exist for Python ${probe.version} on your ` +
+        "package index; pip uses your configuration (CAPIBARA_INDEX_URL, pip.conf, " +
+        "PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS for an offline wheelhouse)";
+    return new DependencyError(`Cannot install requirements: ${reason}`, {
+      hint,
+      details: {
+        requirements,
+        python_version: probe.version,
+        exit_code: result.code,
+        stderr: tail(result.stderr),
+        ...(sdist !== undefined ? { source_only: sdist } : {}),
+      },
+    });
+  }
+
+  /** The host's pip: its version, where it lives, and its configuration items. */
+  async #pipInfo(probe: Probe): Promise<PipInfo> {
+    const result = await this.#run(probe.executable, ["-c", PIP_INFO_CODE], this.#baseEnv(), {
+      cwd: Deno.cwd(),
+      timeoutMs: PROBE_TIMEOUT_MS,
+    });
+    if (result.code === 0) {
+      try {
+        return PipInfo.parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+      } catch {
+        // reported below
+      }
+    }
+    throw new DependencyError(
+      `Cannot install requirements: pip does not run: ${pipReason(result.stderr || result.stdout)}`,
+      {
+        hint: `Install pip for this Python: ${this.#python} -m ensurepip --upgrade`,
+        details: { python: probe.executable, exit_code: result.code, stderr: tail(result.stderr) },
+      },
+    );
   }
 
   async #runProbe(): Promise<Probe> {
-    const code = "import json, sys; " +
-      "print(json.dumps([sys.version_info[0], sys.version_info[1], sys.base_prefix]))";
+    const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
+      "sys.version_info[1], sys.base_prefix, sys.executable, " +
+      "os.path.realpath(sys.executable)]))";
     const result = await this.#run(this.#python, ["-c", code], this.#baseEnv(), {
       cwd: Deno.cwd(),
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (result.code === 0) {
       try {
-        const [major, minor, basePrefix] = z.tuple([z.number(), z.number(), z.string()]).parse(
-          JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""),
-        );
-        if (major === 3) return { version: `${major}.${minor}`, basePrefix };
+        const [major, minor, basePrefix, executable, realExecutable] = z.tuple([
+          z.number(),
+          z.number(),
+          z.string(),
+          z.string(),
+          z.string(),
+        ]).parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+        if (major === 3) {
+          return { version: `${major}.${minor}`, basePrefix, executable, realExecutable };
+        }
         throw new DependencyError(`Cannot use Python ${major}.${minor}: Python 3 is required`, {
           hint: `Install Python 3 and make sure "${this.#python}" runs it`,
         });
@@ -480,6 +837,22 @@ export class PythonRuntime implements Runtime {
       }
     }
     env.PYTHONDONTWRITEBYTECODE ??= "1";
+    return env;
+  }
+
+  /** The user's own proxy settings, for an unconfined install. */
+  #proxyEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of ["http_proxy", "https_proxy", "no_proxy", "all_proxy"]) {
+      for (const spelling of [name, name.toUpperCase()]) {
+        const value = this.#userEnv[spelling];
+        if (value !== undefined) env[spelling] = value;
+      }
+    }
+    for (const name of ["SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "NETRC"]) {
+      const value = this.#userEnv[name];
+      if (value !== undefined) env[name] = value;
+    }
     return env;
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { CommandSpec } from "../exec.ts";
+import type { SandboxBackend } from "../sandbox/types.ts";
 import type { Language, Manifest } from "../schema.ts";
 
 /** Reports progress of long steps (environment builds), e.g. to a spinner. */
@@ -16,6 +17,24 @@ export interface PrepareOptions {
   cacheDir: string;
   /** Called with a short message before a long step starts. */
   progress?: Progress;
+  /**
+   * The sandbox dependency installs run in (pip, and the build scripts of source builds), with
+   * network only to the package index. Without one, installs run unconfined, wheels only, and
+   * `warn` says so.
+   */
+  sandbox?: SandboxBackend;
+  /**
+   * Whether packages that publish no wheel may be built from source (the project's
+   * `install.source_builds`). Only honoured inside a sandbox. Default false: wheels only.
+   */
+  sourceBuilds?: boolean;
+  /**
+   * The package index to install from, overriding pip's own configuration (`CAPIBARA_INDEX_URL`).
+   * Default: what the runtime's environment says (`CAPIBARA_INDEX_URL`, then pip's configuration).
+   */
+  indexUrl?: string;
+  /** Receives warnings, e.g. that an install runs unconfined. Default `console.error`. */
+  warn?: (message: string) => void;
 }
 
 /** A prepared interpreter: how to run scripts of one requirement set. */
@@ -32,6 +51,7 @@ export interface PreparedRuntime {
 
 /** One language's runtime. */
 export interface Runtime {
+  /** The language whose scripts this runtime runs. */
   readonly language: Language;
   /** Interpreter name and version recorded in manifests (e.g. `{ name: "python", version: "3.11" }`). */
   describe(): Promise<{ name: string; version: string }>;

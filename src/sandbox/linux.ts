@@ -868,6 +868,7 @@ export class BubblewrapBackend implements SandboxBackend {
         proxy = startProxy({
           socketPath: `${stateDir}/proxy/proxy.sock`,
           allow: policy.network,
+          privateAllow: policy.privateNetwork,
           connect: this.#options.connect,
         });
         args.push("--ro-bind", `${stateDir}/proxy`, PROXY_DIR_INSIDE);

@@ -156,7 +156,12 @@ export class SandboxExecBackend implements SandboxBackend {
     };
     let proxyPort: number | undefined;
     if (policy.network.length > 0) {
-      proxy = startProxy({ port: 0, allow: policy.network, connect: this.#options.connect });
+      proxy = startProxy({
+        port: 0,
+        allow: policy.network,
+        privateAllow: policy.privateNetwork,
+        connect: this.#options.connect,
+      });
       proxyPort = (proxy.address as Deno.NetAddr).port;
       Object.assign(env, proxyEnv(`http://127.0.0.1:${proxyPort}`));
     }

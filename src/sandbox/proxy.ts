@@ -38,6 +38,13 @@ export interface ProxyOptions {
   port?: number;
   /** Host rules, in the grammar of `host_rules.ts`. */
   allow: string[];
+  /**
+   * Exact `host:port` rules (a name or an address, never a wildcard) that are admitted even when
+   * they are, or resolve to, a loopback or private address: a package index on this machine or
+   * the company network. A separate list, so that no ordinary grant reaches such addresses by
+   * accident.
+   */
+  privateAllow?: string[];
   /** Opens upstream connections; by default resolves the name and connects over TCP. */
   connect?: ProxyConnect;
   /** Resolves names for the default `connect` (default: the system resolver, `getaddrinfo`). */
@@ -244,6 +251,9 @@ export function startProxy(options: ProxyOptions): RunningProxy {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const resolve = options.resolve ?? systemResolve;
   const rules = parseHostRules(options.allow);
+  // Wildcards never reach private addresses, not even through this list.
+  const privateRules = parseHostRules(options.privateAllow ?? [], "private network rule")
+    .filter((rule) => rule.kind !== "wildcard");
   const log: ProxyLogEntry[] = [];
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
@@ -265,14 +275,16 @@ export function startProxy(options: ProxyOptions): RunningProxy {
     port: number,
   ): Promise<Deno.Conn | null> {
     const host = displayHost(rawHost);
-    const verdict = matchHost(rawHost, port, rules);
+    const privateVerdict = matchHost(rawHost, port, privateRules);
+    const verdict = privateVerdict.allowed ? privateVerdict : matchHost(rawHost, port, rules);
     if (!verdict.allowed) {
       log.push({ host, port, allowed: false, reason: verdict.reason });
       await writeAll(client, response(403, "Forbidden", verdict.reason ?? "Not granted"));
       return null;
     }
     const connect = options.connect ??
-      ((h: string, p: number) => defaultConnect(h, p, verdict.exact === true, resolve));
+      ((h: string, p: number) =>
+        defaultConnect(h, p, privateVerdict.allowed || verdict.exact === true, resolve));
     const connecting = connect(host, port);
     try {
       const upstream = await withTimeout(

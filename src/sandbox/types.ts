@@ -9,6 +9,11 @@ import type { CommandSpec } from "../exec.ts";
 export interface SandboxPolicy {
   /** Host rules the script may reach (exact names, or `*.example.com`); empty = no network. */
   network: string[];
+  /**
+   * Exact `host:port` rules reachable even on loopback or a private network (a package index
+   * named by the user's own configuration); also listed in `network`.
+   */
+  privateNetwork?: string[];
   /** Paths the script may read (inputs, granted paths, the runtime's interpreter and libraries). */
   read: string[];
   /** Directories the script may write (the outputs' directories, granted paths). */

@@ -54,3 +54,98 @@ export async function buildWheel(dir: string, spec: WheelSpec): Promise<string> 
   }
   return decoder.decode(stdout).trim();
 }
+
+/** What {@linkcode buildSdist} packs. */
+export interface SdistSpec {
+  /** Distribution name, e.g. `capibara-evil`. */
+  name: string;
+  /** Version, e.g. `1.0.0`. */
+  version: string;
+  /**
+   * Python statements run by the build backend when pip builds the wheel (a PEP 517 in-tree
+   * backend with no build requirements, so no index is needed for the build itself). They may
+   * set `files[path] = text` to add files to the built wheel.
+   */
+  buildCode: string;
+  /** Files of the wheel the backend builds, by path. */
+  module: Record<string, string>;
+}
+
+// An in-tree PEP 517 backend: build_wheel runs the spec's code, then writes a wheel the same way
+// BUILDER does.
+const BACKEND = `
+import base64, hashlib, json, os, re, zipfile
+NAME, VERSION, FILES = json.loads(%SPEC%)
+
+def _build(wheel_directory, files):
+    dist = re.sub(r"[-_.]+", "_", NAME)
+    info = f"{dist}-{VERSION}.dist-info"
+    entries = dict(files)
+    entries[f"{info}/METADATA"] = f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n"
+    entries[f"{info}/WHEEL"] = ("Wheel-Version: 1.0\\nGenerator: capibara-tests\\n"
+                                "Root-Is-Purelib: true\\nTag: py3-none-any\\n")
+    record = []
+    name = f"{dist}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as whl:
+        for arc, text in entries.items():
+            data = text.encode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{arc},sha256={digest},{len(data)}")
+            whl.writestr(arc, data)
+        record.append(f"{info}/RECORD,,")
+        whl.writestr(f"{info}/RECORD", "\\n".join(record) + "\\n")
+    return name
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    files = dict(FILES)
+%CODE%
+    return _build(wheel_directory, files)
+`;
+
+// Packs <dist>-<version>.tar.gz: PKG-INFO, pyproject.toml naming the in-tree backend, the backend.
+const SDIST_BUILDER = `
+import io, json, os, re, sys, tarfile
+out, name, version, backend = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+dist = re.sub(r"[-_.]+", "_", name)
+top = f"{dist}-{version}"
+files = {
+    "PKG-INFO": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
+    "pyproject.toml": ('[build-system]\\nrequires = []\\n'
+                       'build-backend = "capibara_backend"\\nbackend-path = ["."]\\n'),
+    "capibara_backend.py": backend,
+}
+path = os.path.join(out, f"{top}.tar.gz")
+with tarfile.open(path, "w:gz") as tar:
+    for arc, text in files.items():
+        data = text.encode()
+        info = tarfile.TarInfo(f"{top}/{arc}")
+        info.size = len(data)
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(data))
+print(path)
+`;
+
+/**
+ * Write a source distribution `<name>-<version>.tar.gz` into `dir` whose build backend runs
+ * `spec.buildCode` (as the build would, with the builder's permissions) and return its path.
+ */
+export async function buildSdist(dir: string, spec: SdistSpec): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const code = spec.buildCode.split("\n").map((line) => "    " + line).join("\n");
+  const backend = BACKEND
+    .replace("%SPEC%", () => JSON.stringify(JSON.stringify([spec.name, spec.version, spec.module])))
+    .replace("%CODE%", () => code);
+  const { code: exit, stdout, stderr } = await new Deno.Command("python3", {
+    args: ["-c", SDIST_BUILDER, dir, spec.name, spec.version, backend],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  if (exit !== 0) {
+    throw new Error(`Cannot build sdist "${spec.name}": ${decoder.decode(stderr).trim()}`);
+  }
+  return decoder.decode(stdout).trim();
+}

