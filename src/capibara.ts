@@ -181,7 +181,12 @@ export class Capibara {
     return resolve(this.#options.cwd ?? Deno.cwd());
   }
 
-  /** The project's store. */
+  /**
+   * The project's store, for Capibara's own commands (`list`, `show`, `verify`, `clear`, `doctor`).
+   * Not part of the documented SDK: the store's interface may change with its layout.
+   *
+   * @ignore
+   */
   async store(): Promise<Store> {
     return (await this.#setup()).store;
   }

@@ -44,4 +44,16 @@ export type {
 export { OpenAIGenerator, type OpenAIGeneratorOptions } from "./generate/openai.ts";
 export type { Grants } from "./sandbox/policy.ts";
 export type { Progress } from "./runtimes/types.ts";
-export type { Allow, Bundle, Language, Manifest, Mode, RunResult } from "./schema.ts";
+export {
+  type Allow,
+  type Bundle,
+  type HistoryEntry,
+  type IntegrityRecord,
+  type Language,
+  LANGUAGES,
+  type Manifest,
+  type Mode,
+  type Needs,
+  type RunResult,
+  type ScriptOutput,
+} from "./types.ts";
