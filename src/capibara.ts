@@ -182,7 +182,12 @@ export class Capibara {
     return resolve(this.#options.cwd ?? Deno.cwd());
   }
 
-  /** The project's store. */
+  /**
+   * The project's store, for Capibara's own commands (`list`, `show`, `verify`, `clear`, `doctor`).
+   * Not part of the documented SDK: the store's interface may change with its layout.
+   *
+   * @ignore
+   */
   async store(): Promise<Store> {
     return (await this.#setup()).store;
   }
@@ -197,7 +202,18 @@ export class Capibara {
     return this.#base.cacheDir;
   }
 
-  /** Fingerprints, generates on a miss, and runs a request. */
+  /**
+   * Fingerprints a request, generates its script on a cache miss (or with `refresh`), verifies a
+   * cached one, and runs it in the sandbox with the merged grants.
+   *
+   * @throws {ValidationError} for a bad prompt, context or option, or a path outside the workdir.
+   * @throws {PermissionError} when a need of the script is not granted, or no sandbox is available.
+   * @throws {IntegrityError} when the cached entry was edited since it was written.
+   * @throws {NetworkError} when the generator cannot be reached.
+   * @throws {TemplateError} when the model's replies keep breaking the generation contract.
+   * @throws {DependencyError} when the script's environment cannot be built.
+   * @throws {ExecError} when the script fails, times out or breaks the output contract.
+   */
   async run<Output extends Record<string, unknown> = Record<string, unknown>>(
     prompt: string,
     options: RunOptions = {},

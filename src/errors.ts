@@ -35,10 +35,15 @@ export interface CapibaraErrorOptions extends ErrorOptions {
 
 /** The JSON shape of an error, as printed by `--json`. */
 export interface ErrorJson {
+  /** The kind of failure: tells a caller which error class was thrown. */
   type: ErrorType;
+  /** What went wrong, e.g. `Cannot read manifest "fp_ab12…": file does not exist`. */
   message: string;
+  /** What the user can do about it (empty when there is nothing to suggest). */
   hint: string;
+  /** The CLI's exit code for this type (see {@linkcode EXIT_CODES}). */
   exit_code: number;
+  /** Extra machine-readable detail, when the error carries any (stderr tail, fingerprint, …). */
   details?: Record<string, unknown>;
 }
 
@@ -51,6 +56,12 @@ export abstract class CapibaraError extends Error {
   /** Extra machine-readable detail. */
   readonly details?: Record<string, unknown>;
 
+  /**
+   * An error of this type; `options.cause` keeps the underlying error for whoever debugs it.
+   *
+   * @param message what went wrong, e.g. `Cannot read manifest "fp_ab12…": file does not exist`
+   * @param options the hint, details and cause
+   */
   constructor(message: string, options: CapibaraErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.hint = options.hint ?? "";
@@ -76,43 +87,57 @@ export abstract class CapibaraError extends Error {
 
 /** Bad prompt, context or options; a path outside the workdir; an unknown fingerprint. */
 export class ValidationError extends CapibaraError {
+  /** Always `"ValidationError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "ValidationError" as const;
+  /** Always `"ValidationError"`, as stack traces and `console.error` print it. */
   override readonly name = "ValidationError";
 }
 
 /** The environment for the requirements could not be built. */
 export class DependencyError extends CapibaraError {
+  /** Always `"DependencyError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "DependencyError" as const;
+  /** Always `"DependencyError"`, as stack traces and `console.error` print it. */
   override readonly name = "DependencyError";
 }
 
 /** The generator, Core or package index was unreachable, timed out or refused. */
 export class NetworkError extends CapibaraError {
+  /** Always `"NetworkError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "NetworkError" as const;
+  /** Always `"NetworkError"`, as stack traces and `console.error` print it. */
   override readonly name = "NetworkError";
 }
 
 /** The script failed, timed out or broke the output contract. */
 export class ExecError extends CapibaraError {
+  /** Always `"ExecError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "ExecError" as const;
+  /** Always `"ExecError"`, as stack traces and `console.error` print it. */
   override readonly name = "ExecError";
 }
 
 /** The model's reply broke the generation contract after the allowed retries. */
 export class TemplateError extends CapibaraError {
+  /** Always `"TemplateError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "TemplateError" as const;
+  /** Always `"TemplateError"`, as stack traces and `console.error` print it. */
   override readonly name = "TemplateError";
 }
 
 /** A need was not granted, or the sandbox is unavailable. */
 export class PermissionError extends CapibaraError {
+  /** Always `"PermissionError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "PermissionError" as const;
+  /** Always `"PermissionError"`, as stack traces and `console.error` print it. */
   override readonly name = "PermissionError";
 }
 
 /** A cached file no longer matches its manifest hash or signature. */
 export class IntegrityError extends CapibaraError {
+  /** Always `"IntegrityError"`, also after serialisation (see {@linkcode ErrorJson}). */
   readonly type = "IntegrityError" as const;
+  /** Always `"IntegrityError"`, as stack traces and `console.error` print it. */
   override readonly name = "IntegrityError";
 }
 

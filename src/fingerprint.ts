@@ -151,7 +151,14 @@ export function canonicalContext(context: unknown, mode: Mode = "strict"): strin
   return text;
 }
 
-/** Fingerprint a request. */
+/**
+ * The cache key of a request, computed as `Capibara.run()` does: prompts that differ only in case,
+ * spacing, courtesy words or trailing punctuation, and contexts that differ only in key order or
+ * number spelling, get the same fingerprint and so share a cached script.
+ *
+ * @throws {ValidationError} when the prompt is empty once normalised, or the context cannot be
+ *   canonicalised (a lone surrogate, NaN or an infinite number, a BigInt, a cycle).
+ */
 export async function fingerprint(
   prompt: string,
   context: unknown,

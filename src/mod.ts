@@ -10,6 +10,29 @@
  * console.log(res.output, res.cached);
  * ```
  *
+ * @example Catch a failure by its kind
+ * ```ts ignore
+ * import { Capibara, CapibaraError, PermissionError } from "@capibara/cli";
+ *
+ * try {
+ *   await new Capibara().run("Fetch today's exchange rates", { allow: { network: [] } });
+ * } catch (error) {
+ *   if (error instanceof PermissionError) console.error("Not granted:", error.message);
+ *   else if (error instanceof CapibaraError) console.error(error.toJSON());
+ *   else throw error;
+ * }
+ * ```
+ *
+ * @example Tell whether two requests share a cached script
+ * ```ts
+ * import { fingerprint } from "@capibara/cli";
+ *
+ * // Case, spacing, courtesy words and the context's key order do not count.
+ * const a = await fingerprint("Summarise data.csv, please", { input: "data.csv", top: 5 });
+ * const b = await fingerprint("summarise  DATA.csv", { top: 5, input: "data.csv" });
+ * if (a.fingerprint !== b.fingerprint) throw new Error("expected one fingerprint");
+ * ```
+ *
  * @module
  */
 export { Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
@@ -44,4 +67,16 @@ export type {
 export { OpenAIGenerator, type OpenAIGeneratorOptions } from "./generate/openai.ts";
 export type { Grants } from "./sandbox/policy.ts";
 export type { Progress } from "./runtimes/types.ts";
-export type { Allow, Bundle, Language, Manifest, Mode, RunResult } from "./schema.ts";
+export {
+  type Allow,
+  type Bundle,
+  type HistoryEntry,
+  type IntegrityRecord,
+  type Language,
+  LANGUAGES,
+  type Manifest,
+  type Mode,
+  type Needs,
+  type RunResult,
+  type ScriptOutput,
+} from "./types.ts";

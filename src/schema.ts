@@ -1,16 +1,15 @@
 /**
- * Zod schemas: the one source of truth for every JSON shape Capibara reads or writes.
+ * Zod schemas: how every JSON shape Capibara reads or writes is checked. Each schema constant
+ * shares its name with its type, so `Manifest.parse(json)` returns a `Manifest`; the types of the
+ * public surface are declared in types.ts and aliased here.
  *
  * @module
  */
 import { z } from "zod";
+import { type Language, LANGUAGES, type Mode } from "./types.ts";
+import type * as types from "./types.ts";
 
-/** Languages a script can be written in. */
-export const LANGUAGES = ["python", "typescript", "bash"] as const;
-/** A script language. */
-export type Language = (typeof LANGUAGES)[number];
-/** Fingerprint modes: `strict` (values count) or `parametric` (only the context's shape). */
-export type Mode = "strict" | "parametric";
+export { type Language, LANGUAGES, type Mode, type RunResult } from "./types.ts";
 
 /** Script file name of each language. */
 export const ENTRY_FILES: Readonly<Record<Language, string>> = {
@@ -23,10 +22,7 @@ const stringList: z.ZodType<string[]> = z.array(z.string());
 const stringMap: z.ZodType<Record<string, string>> = z.record(z.string(), z.string());
 
 /** What a script asks for: network hosts and environment variable names. */
-export interface Needs {
-  network: string[];
-  env: string[];
-}
+export type Needs = types.Needs;
 /** Schema of {@linkcode Needs}. */
 export const Needs: z.ZodType<Needs> = z.object({
   network: stringList.default([]),
@@ -34,15 +30,7 @@ export const Needs: z.ZodType<Needs> = z.object({
 });
 
 /** The model's reply (the generation contract of DESIGN.md), parsed. */
-export interface Bundle {
-  language: Language;
-  script: string;
-  requirements: string[];
-  outputs: Record<string, string>;
-  aliases: Record<string, string>;
-  needs: Needs;
-  readme: string;
-}
+export type Bundle = types.Bundle;
 /** Schema of {@linkcode Bundle}. */
 export const Bundle: z.ZodType<Bundle> = z.object({
   language: z.enum(LANGUAGES),
@@ -55,11 +43,7 @@ export const Bundle: z.ZodType<Bundle> = z.object({
 });
 
 /** The effective permissions of a run: what was needed and granted. */
-export interface Allow {
-  network: string[];
-  env: string[];
-  fs: { read: string[]; write: string[] };
-}
+export type Allow = types.Allow;
 /** Schema of {@linkcode Allow}. */
 export const Allow: z.ZodType<Allow> = z.object({
   network: stringList.default([]),
@@ -69,12 +53,8 @@ export const Allow: z.ZodType<Allow> = z.object({
     write: stringList.default([]),
   }).default({ read: [], write: [] }),
 });
-/** One regeneration of a cached script, and why it happened. */
-export interface HistoryEntry {
-  revision: number;
-  at: string;
-  reason: string;
-}
+/** One generation of a cached script, and why it happened. */
+export type HistoryEntry = types.HistoryEntry;
 /** Schema of {@linkcode HistoryEntry}. */
 export const HistoryEntry: z.ZodType<HistoryEntry> = z.object({
   revision: z.number().int().positive(),
@@ -82,17 +62,8 @@ export const HistoryEntry: z.ZodType<HistoryEntry> = z.object({
   reason: z.string(),
 });
 
-/**
- * The integrity record of a manifest (see src/store/integrity.ts): the sha256 of the canonical
- * manifest (RFC 8785, every field but this record and `signature`) and a short digest of each of
- * those fields, so a mismatch can name the field that changed.
- */
-export interface IntegrityRecord {
-  /** `sha256:` + hex sha256 of the canonical manifest. */
-  manifest: string;
-  /** Top-level field name → first 16 hex digits of the sha256 of its canonical JSON. */
-  fields: Record<string, string>;
-}
+/** The integrity record of a manifest (see src/store/integrity.ts). */
+export type IntegrityRecord = types.IntegrityRecord;
 /** Schema of {@linkcode IntegrityRecord}. */
 export const IntegrityRecord: z.ZodType<IntegrityRecord> = z.object({
   manifest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
@@ -100,33 +71,7 @@ export const IntegrityRecord: z.ZodType<IntegrityRecord> = z.object({
 }).strict();
 
 /** `.capibara/scripts/<fp>/manifest.json`, parsed. */
-export interface Manifest {
-  fingerprint: string;
-  prompt_sha: string;
-  context_sha: string;
-  prompt: string;
-  /** The request's context (strict mode only). */
-  context?: unknown;
-  mode: Mode;
-  language: Language;
-  entry: string;
-  runtime: { name: string; version: string };
-  deps: string[];
-  needs: Needs;
-  allow: Allow;
-  template_version: string;
-  generator: { kind: string; model?: string };
-  created_at: string;
-  outputs: Record<string, string>;
-  aliases: Record<string, string>;
-  /** sha256 of every file in the folder but the manifest: `{"script.py": "sha256:…"}`. */
-  files: Record<string, string>;
-  revision: number;
-  history: HistoryEntry[];
-  /** Written by the store; absent only in manifests of an older format, which are refused. */
-  integrity?: IntegrityRecord;
-  signature?: string;
-}
+export type Manifest = types.Manifest;
 const manifestObject = z.object({
   fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
   prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
@@ -158,13 +103,7 @@ export const MANIFEST_FIELDS: readonly (keyof Manifest)[] = Object.keys(
   manifestObject.shape,
 ) as (keyof Manifest)[];
 /** The last non-empty stdout line of a script, parsed. */
-export interface ScriptOutput {
-  status: "ok" | "error";
-  artifacts: string[];
-  output: Record<string, unknown>;
-  raw: Record<string, unknown>;
-  error?: string;
-}
+export type ScriptOutput = types.ScriptOutput;
 /** Schema of {@linkcode ScriptOutput}. */
 export const ScriptOutput: z.ZodType<ScriptOutput> = z.object({
   status: z.enum(["ok", "error"]),
@@ -173,30 +112,6 @@ export const ScriptOutput: z.ZodType<ScriptOutput> = z.object({
   raw: z.record(z.string(), z.unknown()).default({}),
   error: z.string().optional(),
 });
-/** What `Capibara.run()` returns. `Output` types `output` for callers who know its shape. */
-export interface RunResult<Output extends Record<string, unknown> = Record<string, unknown>> {
-  /** Always `"ok"`: a failed run throws instead. */
-  status: "ok";
-  /** Files the script wrote, relative to the workdir. */
-  artifacts: string[];
-  /** The script's output (after `select`, when given). */
-  output: Output;
-  /** The script's raw, unselected detail. */
-  raw: Record<string, unknown>;
-  /** The request's fingerprint. */
-  fingerprint: string;
-  /** True when the script came from the cache (no generation). */
-  cached: boolean;
-  /** Wall time of the whole run. */
-  duration_ms: number;
-  /** Selected keys found nowhere (their value in `output` is `null`). */
-  missing?: string[];
-  /**
-   * What this run was granted: the script's needs met by the grants, and the paths it could read
-   * and write (relative to the workdir). The entry's manifest is never rewritten with it.
-   */
-  allow: Allow;
-}
 
 /** `.capibara/config.json`: team policy and defaults, committed. */
 export interface ProjectConfig {

@@ -59,6 +59,7 @@ export class OpenAIGenerator implements Generator {
   #calls = 0;
   #useResponseFormat = true;
 
+  /** A generator for one server and model; nothing is sent before the first `generate()`. */
   constructor(options: OpenAIGeneratorOptions) {
     this.#options = { ...DEFAULTS, ...stripUndefined(options) };
     this.baseURL = options.baseURL;

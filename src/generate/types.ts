@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Bundle, Language } from "../schema.ts";
+import type { Bundle, Language } from "../types.ts";
 
 /** What to generate. */
 export interface GenerateRequest {

@@ -7,7 +7,8 @@
 import { DEFAULTS } from "../config.ts";
 import { ExecError, tail } from "../errors.ts";
 import type { ExecResult } from "../exec.ts";
-import { type Manifest, ScriptOutput } from "../schema.ts";
+import { ScriptOutput as ScriptOutputSchema } from "../schema.ts";
+import type { Manifest, ScriptOutput } from "../types.ts";
 import { checkArtifacts } from "../sandbox/policy.ts";
 
 /** Which sandbox limits a failed run hit (their values), as the backend measured them. */
@@ -48,7 +49,7 @@ export function parseScriptOutput(
     problem = "it printed nothing on stdout";
   } else {
     try {
-      const result = ScriptOutput.safeParse(JSON.parse(last));
+      const result = ScriptOutputSchema.safeParse(JSON.parse(last));
       if (result.success) parsed = result.data;
       else problem = `its last line is not a status object (${result.error.issues[0]?.message})`;
     } catch {
