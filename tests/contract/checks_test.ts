@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { type Finding, formatFindings, staticChecks } from "../../src/contract/checks/mod.ts";
 import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
-import { bundleObject } from "../fake_llm.ts";
+import { bundleObject } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";

@@ -20,7 +20,7 @@ import {
 } from "../../src/contract/requirements.ts";
 import { PythonRuntime } from "../../src/runtimes/python.ts";
 import { Manifest } from "../../src/schema.ts";
-import { bundleObject, pythonScript } from "../fake_llm.ts";
+import { bundleObject, pythonScript } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EXAMPLES, seedExamples } from "../scripts/seed_examples.ts";
-import { Store } from "../src/store/store.ts";
-import { snapshotTree } from "./helpers/cli.ts";
-import { withTmpDir } from "./helpers/tmp.ts";
+import { EXAMPLES, seedExamples } from "../../scripts/seed_examples.ts";
+import { Store } from "../../src/store/store.ts";
+import { snapshotTree } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
 
-const EXAMPLES_DIR = join(import.meta.dirname!, "..", "examples");
+const EXAMPLES_DIR = join(import.meta.dirname!, "..", "..", "examples");
 
 Deno.test("seedExamples() reproduces the committed examples/.capibara/ byte for byte", async () => {
   await using tmp = await withTmpDir();

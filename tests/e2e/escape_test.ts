@@ -9,11 +9,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Capibara, type CapibaraOptions } from "../src/capibara.ts";
-import { CapibaraError, ExecError, PermissionError, ValidationError } from "../src/errors.ts";
-import type { Generator } from "../src/generate/types.ts";
-import type { Bundle, Language } from "../src/schema.ts";
-import { platformBackend } from "../src/sandbox/mod.ts";
+import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
+import { CapibaraError, ExecError, PermissionError, ValidationError } from "../../src/errors.ts";
+import type { Generator } from "../../src/generate/types.ts";
+import type { Bundle, Language } from "../../src/schema.ts";
+import { platformBackend } from "../../src/sandbox/mod.ts";
 
 /**
  * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks with the OS sandbox switched
@@ -61,8 +61,8 @@ const service = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, ()
 const SERVICE_PORT = service.addr.port;
 globalThis.addEventListener("unload", () => void service.shutdown());
 
-let attacks = 0;
-let blocked = 0;
+/** The attacks, in order; one test runs them all as steps and counts them itself. */
+const suite: Deno.TestStepDefinition[] = [];
 
 function fixedGenerator(bundle: Bundle): Generator {
   return {
@@ -157,13 +157,12 @@ async function processesMatching(pattern: string): Promise<string[]> {
 
 function attack(a: Attack): void {
   const needsOs = a.language !== "typescript";
-  Deno.test({
+  suite.push({
     name: `escape: ${a.language}: ${a.name}`,
     ignore: needsOs && !OS_SANDBOX,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      attacks++;
       const bundle: Bundle = {
         language: a.language,
         script: a.script,
@@ -214,7 +213,6 @@ function attack(a: Attack): void {
         assert.equal(output?.breached, false, `BREACH: ${JSON.stringify(output)}`);
       }
       await a.hostUnchanged?.();
-      blocked++;
     },
   });
 }
@@ -479,12 +477,12 @@ attack({
   name: "fork bomb (bounded: tries 5,000 processes)",
   language: "bash",
   timeout: 60,
-  script: sh(`n=0
-for i in $(seq 1 5000); do sleep 21 2>/dev/null & [ $? = 0 ] || break; n=$((n+1)); done
-started=$(jobs -p | wc -l)
-[ "$started" -ge 5000 ] && breached=1
-detail="started $started"
-kill $(jobs -p) 2>/dev/null`),
+  // perl forks: bash itself retries a refused fork for about 15 s before it gives up.
+  script: sh(
+    `started=$(perl -e 'my @k; for (1..5000) { my $p = fork; last unless defined $p; if (!$p) { exec "sleep", "21" } push @k, $p } kill "KILL", @k; waitpid($_, 0) for @k; print scalar @k')
+[ "\${started:-0}" -ge 5000 ] && breached=1
+detail="started $started"`,
+  ),
   hostUnchanged: async () => assert.deepEqual(await processesMatching("^sleep 21$"), []),
 });
 attack({
@@ -746,10 +744,20 @@ detail = text.trim();`),
 });
 
 Deno.test({
-  name: "escape suite summary",
+  name: "escape suite",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn() {
+  async fn(t) {
+    let attacks = 0;
+    let blocked = 0;
+    for (const step of suite) {
+      if (step.ignore) {
+        await t.step(step); // reported as ignored, with the reason printed at the top
+        continue;
+      }
+      attacks++;
+      if (await t.step(step)) blocked++;
+    }
     console.log(`escape suite: ${attacks} attacks, ${blocked} blocked`);
     assert.equal(blocked, attacks, "an attack got through (see the failures above)");
     assert.ok(attacks >= (OS_SANDBOX ? 30 : 8), `only ${attacks} attacks ran`);

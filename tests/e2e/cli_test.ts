@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bundleReply, pythonScript, startFakeLLM } from "./fake_llm.ts";
-import { runCli, snapshotTree } from "./helpers/cli.ts";
-import { withTmpDir } from "./helpers/tmp.ts";
-import { buildWheel } from "./helpers/wheel.ts";
-import { platformBackend } from "../src/sandbox/mod.ts";
+import { bundleReply, pythonScript, startFakeLLM } from "../helpers/fake_llm.ts";
+import { runCli, snapshotTree } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { buildWheel } from "../helpers/wheel.ts";
+import { platformBackend } from "../../src/sandbox/mod.ts";
 
 // Python scripts run inside the OS sandbox; without one they are refused, so their tests skip
 // here, visibly (CI installs bubblewrap, so nothing is skipped there).
@@ -367,7 +367,7 @@ Deno.test("capibara --help and unknown options", async () => {
 
 Deno.test("the committed demo runs with no generator configured, leaving .capibara/ untouched whatever is granted", async () => {
   await using tmp = await withTmpDir();
-  const examples = join(import.meta.dirname!, "..", "examples");
+  const examples = join(import.meta.dirname!, "..", "..", "examples");
   // Copy the examples so the test never writes into the repository.
   await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
   const before = await snapshotTree(join(tmp.path, ".capibara"));

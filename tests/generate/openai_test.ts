@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { NetworkError, TemplateError } from "../src/errors.ts";
-import { checkBundle, ContractViolation, extractJson } from "../src/contract/bundle.ts";
+import { NetworkError, TemplateError } from "../../src/errors.ts";
+import { checkBundle, ContractViolation, extractJson } from "../../src/contract/bundle.ts";
 import {
   DEFAULT_MODEL,
   generatorFromEnv,
   OPENAI_BASE_URL,
   OpenAIGenerator,
   type OpenAIGeneratorOptions,
-} from "../src/generate/openai.ts";
-import { replyJsonSchema, systemPrompt, userMessage } from "../src/generate/templates.ts";
-import { ALLOWED_IMPORTS, TEMPLATE_VERSION } from "../src/contract/contract.ts";
-import { bundleObject, bundleReply, pythonScript, startFakeLLM } from "./fake_llm.ts";
+} from "../../src/generate/openai.ts";
+import { replyJsonSchema, systemPrompt, userMessage } from "../../src/generate/templates.ts";
+import { ALLOWED_IMPORTS, TEMPLATE_VERSION } from "../../src/contract/contract.ts";
+import { bundleObject, bundleReply, pythonScript, startFakeLLM } from "../helpers/fake_llm.ts";
 
 const REQUEST = {
   prompt: "Count the rows of the CSV",
