@@ -225,3 +225,16 @@ Deno.test("resolveConfig() refuses a trustProjectConfig that is not a boolean", 
     /trustProjectConfig/,
   );
 });
+
+Deno.test("TrustStore.trust() keeps every record when projects are trusted at once", async () => {
+  await using tmp = await withTmpDir();
+  const store = new TrustStore(join(tmp.path, "cache"));
+  const roots = Array.from({ length: 12 }, (_, i) => `/projects/p${i}`);
+  await Promise.all(roots.map((root) => store.trust({ root, sha256: "a".repeat(64) })));
+  assert.deepEqual((await store.records()).map((r) => r.root).sort(), [...roots].sort());
+  // No temporary file is left beside the records.
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(join(tmp.path, "cache")))).map((e) => e.name).sort(),
+    ["trust.json", "trust.json.lock"],
+  );
+});

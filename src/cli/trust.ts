@@ -16,7 +16,7 @@ import {
 } from "../config_trust.ts";
 import { ValidationError } from "../errors.ts";
 import { realPathOrNull } from "../_fs.ts";
-import { STORE_DIR } from "../store/store.ts";
+import { findRoot, STORE_DIR } from "../store/store.ts";
 import { printJson, reportError } from "./output.ts";
 
 /** Control characters (but newline and tab) shown escaped: a committed file cannot restyle the terminal. */
@@ -80,8 +80,12 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
           });
         }
         const cb = new Capibara();
-        const store = await cb.store();
-        const root = await realPathOrNull(store.root) ?? store.root;
+        // The root `run` uses; a file that does not parse can still have its trust revoked.
+        const storeRoot = await cb.store().then(
+          (store) => store.root,
+          (error) => (opts.revoke ? findRoot(cb.cwd) : Promise.reject(error)),
+        );
+        const root = await realPathOrNull(storeRoot) ?? storeRoot;
         const trustStore = new TrustStore(cb.cacheDir);
         if (opts.revoke) {
           const revoked = await trustStore.revoke(root);
@@ -136,7 +140,13 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
         }
         console.log(`config:  ${visible(file.path)}`);
         console.log(`sha256:  ${file.sha256}`);
-        console.log(`state:   ${stateLine(trust, record?.trusted_at)}`);
+        console.log(
+          `state:   ${
+            recorded
+              ? `trusted on this machine now (was: ${stateLine(trust, record?.trusted_at)})`
+              : stateLine(trust, record?.trusted_at)
+          }`,
+        );
         if (would.length) {
           console.log("\nIt would:");
           for (const clause of would) console.log(`  - ${visible(clause)}`);

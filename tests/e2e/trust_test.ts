@@ -209,3 +209,22 @@ Deno.test("capibara run trusts a repository config in CI by CAPIBARA_TRUST_CONFI
   assert.equal(await Deno.stat(join(tmp.path, "cache", "trust.json")).catch(() => null), null);
   assert.equal(server.seen.length, 0);
 });
+
+Deno.test("capibara trust --revoke works on a file that no longer parses; --show with --revoke is refused", async () => {
+  await using tmp = await withTmpDir();
+  const repo = join(tmp.path, "repo");
+  await Deno.mkdir(join(repo, ".capibara"), { recursive: true });
+  const env = { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") };
+  await Deno.writeTextFile(join(repo, ".capibara", "config.json"), '{"allow": {"env": ["A"]}}');
+  assert.equal((await runCli(["trust"], { cwd: repo, env })).code, 0);
+  const records = () => Deno.readTextFile(join(tmp.path, "cache", "trust.json"));
+  assert.ok((await records()).includes(await Deno.realPath(repo)));
+  await Deno.writeTextFile(join(repo, ".capibara", "config.json"), "{not json");
+  const revoked = await runCli(["trust", "--revoke", "--json"], { cwd: repo, env });
+  assert.equal(revoked.code, 0, revoked.stdout + revoked.stderr);
+  assert.equal((revoked.json as { revoked: boolean }).revoked, true);
+  assert.ok(!(await records()).includes(await Deno.realPath(repo)));
+  const both = await runCli(["trust", "--show", "--revoke"], { cwd: repo, env });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /Cannot combine --show and --revoke/);
+});
