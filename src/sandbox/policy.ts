@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { isInside, lstatOrNull, realPathLoose } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
-import { hostGranted, parseHostRules } from "./host_rules.ts";
+import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
 export interface Grants {
@@ -199,6 +199,13 @@ export function requestedAllow(needs: Needs, paths: ContextPaths, workdir: strin
   };
 }
 
+/** The flag that grants a needed host: a special address needs the private-network opt-in. */
+function networkFlag(need: string): string {
+  const parsed = parseHostRule(need);
+  const special = parsed.ok && parsed.rule.kind === "address" && !isPublicAddress(parsed.rule.host);
+  return special ? "--allow-private-net" : "--allow-net";
+}
+
 /** The effective permissions, or a `PermissionError` naming the first flag to add. */
 export function effectiveAllow(
   needs: Needs,
@@ -210,7 +217,7 @@ export function effectiveAllow(
   // A private-network grant grants its host too.
   const network = [...grants.network, ...privateNetworkRules(grants)];
   for (const host of needs.network) {
-    if (!hostGranted(host, network)) missing.push(`--allow-net ${host}`);
+    if (!hostGranted(host, network)) missing.push(`${networkFlag(host)} ${host}`);
   }
   for (const name of needs.env) {
     if (!grants.env.includes(name)) missing.push(`--allow-env ${name}`);
