@@ -8,12 +8,14 @@ import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
+  canonicalHost,
   type HostRule,
   isPublicAddress,
   matchHost,
   parseHostRules,
   SPECIAL_RANGES,
 } from "./host_rules.ts";
+import { proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 /** Options of {@linkcode denoCommand}. */
@@ -25,6 +27,23 @@ export interface DenoCommandOptions {
   grantedEnv?: string[];
   /** Arguments after `--context @file` (e.g. `--dry-run`). */
   extraArgs?: string[];
+}
+
+/** Where the proxy that Deno's `fetch` goes through listens (loopback TCP). */
+export interface DenoProxy {
+  /** Its address, e.g. `127.0.0.1`. */
+  hostname: string;
+  /** Its port. */
+  port: number;
+}
+
+/** Options of {@linkcode denoPermissionFlags}. */
+export interface DenoPermissionOptions {
+  /**
+   * The proxy named by the script's `HTTP_PROXY`/`HTTPS_PROXY`: its address is left out of the
+   * denied special ranges on its port only (every granted port of that address stays denied).
+   */
+  proxy?: DenoProxy;
 }
 
 /** A host and port as a `--allow-net`/`--deny-net` value (`*.x:443`, `[::1]:8080`). */
@@ -67,8 +86,8 @@ function ipv4RangeWithout(cidr: string, excluded: readonly number[]): string[] {
  * addresses `::` and `::1` can be denied. A deny has no port: an address a private rule names is
  * reachable on every port a rule admits.
  */
-function specialDenials(privateRules: readonly HostRule[]): string[] {
-  const named = new Set<string>();
+function specialDenials(privateRules: readonly HostRule[], proxyHost?: string): string[] {
+  const named = new Set<string>(proxyHost === undefined ? [] : [proxyHost]);
   for (const rule of privateRules) {
     if (rule.kind === "address") named.add(rule.host);
     if (rule.kind === "name" && rule.host === "localhost") named.add("127.0.0.1").add("::1");
@@ -88,6 +107,7 @@ function specialDenials(privateRules: readonly HostRule[]): string[] {
 function netFlags(
   texts: readonly string[],
   privateTexts: readonly string[],
+  proxy?: DenoProxy,
 ): { allow: string[]; deny: string[] } {
   const rules = parseHostRules(texts);
   const privateRules = parseHostRules(privateTexts, "private network rule")
@@ -112,8 +132,25 @@ function netFlags(
       if (!apexGranted) deny.add(netValue(rule.host, port));
     }
   }
-  // Whatever the rule, a name must not lead to a special address.
-  if (allow.size > 0) { for (const value of specialDenials(privateRules)) deny.add(value); }
+  if (allow.size === 0) return { allow: [], deny: [...deny] };
+  // Whatever the rule, a name must not lead to a special address…
+  const proxyHost = proxy === undefined ? undefined : canonicalHost(proxy.hostname)?.host;
+  for (const value of specialDenials(privateRules, proxyHost)) deny.add(value);
+  if (proxy !== undefined && proxyHost !== undefined) {
+    // …but for the proxy's port on its address, which Deno must reach: every granted port of
+    // that address stays denied, so a name resolving there reaches the proxy and nothing else.
+    const ports = new Set(rules.flatMap((rule) => rule.ports));
+    if (ports.has(proxy.port)) {
+      throw new PermissionError(
+        `Cannot route the script's network through the proxy at port ${proxy.port}: ` +
+          "a rule grants that port",
+        { hint: "Run again: the proxy listens on another port each time" },
+      );
+    }
+    for (const port of ports) {
+      if (!matchHost(proxyHost, port, privateRules).allowed) deny.add(netValue(proxyHost, port));
+    }
+  }
   return { allow: [...allow], deny: [...deny] };
 }
 
@@ -155,7 +192,8 @@ function pathList(paths: readonly string[], what: string): string[] {
  *   `::1`); an address rule in a special range is left out of `--allow-net` unless a private
  *   rule admits it. What Deno cannot express: IPv6 ranges (`fc00::/7`, `fe80::/10`, IPv4-mapped
  *   `::ffff:0:0/96`, …) and ports in a deny, so a name that resolves to such an IPv6 address is
- *   not refused by these flags.
+ *   not refused by these flags; `fetch` then goes through the proxy (`options.proxy`), which
+ *   refuses it. The proxy's address stays reachable on its own port only.
  * - env: only `grantedEnv`; every other variable reads as absent (`--ignore-env`).
  *
  * Deno checks paths as written, without resolving symlinks: the policy's paths must be resolved,
@@ -166,14 +204,18 @@ function pathList(paths: readonly string[], what: string): string[] {
  * written as a Deno permission.
  * @throws {ValidationError} when a host rule of `policy.network` is not valid.
  */
-export function denoPermissionFlags(policy: SandboxPolicy, grantedEnv: string[]): string[] {
+export function denoPermissionFlags(
+  policy: SandboxPolicy,
+  grantedEnv: string[],
+  options: DenoPermissionOptions = {},
+): string[] {
   const read = pathList([...policy.read, ...policy.write, policy.tmpDir], "read");
   const write = pathList([...policy.write, policy.tmpDir], "write");
   const protect = pathList(policy.protect, "protected");
   const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
 
-  const net = netFlags(policy.network, policy.privateNetwork ?? []);
+  const net = netFlags(policy.network, policy.privateNetwork ?? [], options.proxy);
   if (net.allow.length) flags.push(`--allow-net=${net.allow.join(",")}`);
   if (net.deny.length) flags.push(`--deny-net=${net.deny.join(",")}`);
 
@@ -235,6 +277,12 @@ const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
  * policy into `deno run` permission flags (see {@linkcode denoPermissionFlags}), inserted after
  * `run`. The script may read only the environment names in `policy.env`.
  *
+ * A script granted hosts also gets Capibara's proxy (`proxy.ts`) on loopback, named by
+ * `HTTP_PROXY`/`HTTPS_PROXY`, which Deno's `fetch` honours: the flags check the host (and the
+ * IPv4 address it resolves to), then the proxy checks the resolved address again, IPv6 ranges
+ * included. Raw connections (`Deno.connect`, `node:net`, WebSocket) bypass the proxy and meet the
+ * flags only.
+ *
  * Scripts run by this backend are confined by Deno itself, not by the operating system: it needs
  * no probe and is available wherever Deno runs.
  */
@@ -279,14 +327,45 @@ export class DenoPermissionsBackend implements SandboxBackend {
         ),
       );
     }
-    try {
-      const flags = denoPermissionFlags(policy, policy.env ?? []);
-      return Promise.resolve({
-        spec: { ...spec, args: ["run", ...flags, ...rest] },
-        close: () => Promise.resolve(),
-      });
-    } catch (error) {
-      return Promise.reject(error);
+    if (policy.network.length === 0) {
+      try {
+        const flags = denoPermissionFlags(policy, policy.env ?? []);
+        return Promise.resolve({
+          spec: { ...spec, args: ["run", ...flags, ...rest] },
+          close: () => Promise.resolve(),
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
+    // `fetch` goes through the proxy, which decides on the address a name resolves to (IPv6
+    // ranges included, which Deno's flags cannot deny); the flags still check the host first.
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let proxy: RunningProxy;
+      try {
+        proxy = startProxy({ port: 0, allow: policy.network, privateAllow: policy.privateNetwork });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const { hostname, port } = proxy.address as Deno.NetAddr;
+      try {
+        const flags = denoPermissionFlags(policy, policy.env ?? [], { proxy: { hostname, port } });
+        return Promise.resolve({
+          spec: {
+            ...spec,
+            args: ["run", ...flags, ...rest],
+            env: { ...spec.env, ...proxyEnv(`http://${hostname}:${port}`) },
+          },
+          close: () => proxy.close(),
+        });
+      } catch (error) {
+        lastError = error;
+        void proxy.close();
+        // Only a proxy port that a rule grants is worth another try.
+        if (!(error instanceof PermissionError) || !error.message.includes("the proxy")) break;
+      }
+    }
+    return Promise.reject(lastError);
   }
 }

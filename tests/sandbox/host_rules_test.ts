@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ValidationError } from "../../src/errors.ts";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { denoPermissionFlags } from "../../src/sandbox/deno.ts";
 import {
   classifyAddress,
@@ -558,4 +558,15 @@ Deno.test("denoPermissionFlags() denies the special IPv4 ranges for every rule, 
   assert.ok(!local.deny.includes("[::1]") && !local.deny.includes("127.0.0.0/8"));
   assert.ok(net(["*.example.com"], ["*.example.com"]).deny.includes("127.0.0.0/8"));
   assert.deepEqual(net([]), { allow: [], deny: [] });
+  // The proxy fetch goes through stays reachable on its port only.
+  const proxy = { hostname: "127.0.0.1", port: 40000 };
+  const routed = denoPermissionFlags({ ...base, network: ["*.example.com", "x.org:8443"] }, [], {
+    proxy,
+  }).find((f) => f.startsWith("--deny-net="))!.split("=")[1]!.split(",");
+  assert.ok(!routed.includes("127.0.0.0/8") && routed.includes("127.0.0.2/31"));
+  for (const port of [80, 443, 8443]) assert.ok(routed.includes(`127.0.0.1:${port}`), `${port}`);
+  assert.throws(
+    () => denoPermissionFlags({ ...base, network: ["x.org:40000"] }, [], { proxy }),
+    PermissionError,
+  );
 });
