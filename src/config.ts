@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { homedir } from "node:os";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
+import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
 
@@ -47,6 +48,12 @@ export interface ConfigOptions {
   memoryBytes?: number;
   /** Process limit of a script (default 256). */
   maxProcesses?: number;
+  /**
+   * Bytes a script may write to its outputs and temp dir, checked while it runs (default 1 GiB).
+   */
+  maxOutputDiskBytes?: number;
+  /** Files a script may write to its outputs and temp dir (default 10,000). */
+  maxOutputFiles?: number;
   /** `false` runs Python and bash scripts unconfined. Default `true`. */
   sandbox?: boolean;
   /** What the user grants scripts (merged with `.capibara/config.json`'s `allow`). */
@@ -81,6 +88,8 @@ export interface ResolvedConfig {
   maxProcesses: number;
   /** Combined stdout and stderr bytes a script may print. */
   maxOutputBytes: number;
+  /** Bounds of what a script may write to its outputs and temp dir while it runs. */
+  staging: StagingLimits;
   /** Whether Python and bash scripts run in the OS sandbox. */
   sandbox: boolean;
   /**
@@ -153,6 +162,13 @@ function checkMemory(value: unknown): number {
       `Pass the limit in bytes as an integer of at least ${MIN_MEMORY_BYTES} (16 MiB), ` +
         "e.g. { memoryBytes: 4 * 1024 ** 3 }",
     );
+  }
+  return value;
+}
+
+function checkCount(value: unknown, what: string, example: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw invalid(what, value, `Pass a positive integer, e.g. { ${what}: ${example} }`);
   }
   return value;
 }
@@ -282,6 +298,14 @@ export function resolveConfig(
       ? DEFAULTS.maxProcesses
       : checkProcesses(options.maxProcesses),
     maxOutputBytes: DEFAULTS.maxOutputBytes,
+    staging: {
+      bytes: options.maxOutputDiskBytes === undefined
+        ? DEFAULT_STAGING_LIMITS.bytes
+        : checkCount(options.maxOutputDiskBytes, "maxOutputDiskBytes", "4 * 1024 ** 3"),
+      files: options.maxOutputFiles === undefined
+        ? DEFAULT_STAGING_LIMITS.files
+        : checkCount(options.maxOutputFiles, "maxOutputFiles", "50_000"),
+    },
     sandbox: options.sandbox ?? true,
     sourceBuilds: project.install?.source_builds === true,
     grants: mergeGrants(project.allow, checkGrants(options.allow)),

@@ -113,8 +113,10 @@ function pathList(paths: readonly string[], what: string): string[] {
  * @throws {ValidationError} when a host rule of `policy.network` is not valid.
  */
 export function denoPermissionFlags(policy: SandboxPolicy, grantedEnv: string[]): string[] {
-  const read = pathList([...policy.read, ...policy.write, policy.tmpDir], "read");
-  const write = pathList([...policy.write, policy.tmpDir], "write");
+  // Staged outputs: inside an OS sandbox their staging copies appear at the targets' paths.
+  const staged = (policy.stage ?? []).map((s) => s.target);
+  const read = pathList([...policy.read, ...policy.write, ...staged, policy.tmpDir], "read");
+  const write = pathList([...policy.write, ...staged, policy.tmpDir], "write");
   const protect = pathList(policy.protect, "protected");
   const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);

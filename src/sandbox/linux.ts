@@ -642,10 +642,23 @@ async function policyArgs(policy: SandboxPolicy, features?: BwrapFeatures): Prom
     binds.set(path, "rw");
     sources.set(path, real);
   }
+  // Copy-out staging: a private copy under the temp dir shown read-write at the output's path.
+  // The host's own path is only a mount point; a symlink swapped in there by another run is
+  // resolved inside the sandbox, and the source is ours, so no host folder becomes writable.
+  for (const { source, target } of policy.stage ?? []) {
+    if (!isInside(source, policy.tmpDir) || (await realPathOrNull(source)) !== source) {
+      throw new ValidationError(
+        `Sandbox staging path "${source}" is not a resolved path inside the run's temp dir`,
+      );
+    }
+    binds.set(target, "rw");
+    sources.set(target, source);
+  }
   const args: string[] = [];
   const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
   for (const [path, mode] of ordered) {
-    args.push(mode === "ro" ? "--ro-bind-try" : "--bind", path, path);
+    if (mode === "ro") args.push("--ro-bind-try", path, path);
+    else args.push("--bind", sources.get(path) ?? path, path);
   }
   for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
     // Only inside writable grants: elsewhere a bind would make a protected path readable.
@@ -783,6 +796,7 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     for (const path of policy.read) checkGrant(path, "read");
     for (const path of policy.write) checkGrant(path, "write");
+    for (const { target } of policy.stage ?? []) checkGrant(target, "output");
     checkGrant(policy.workdir, "workdir");
     checkGrant(policy.tmpDir, "temp dir");
 

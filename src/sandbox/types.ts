@@ -18,6 +18,13 @@ export interface SandboxPolicy {
   read: string[];
   /** Directories the script may write (the outputs' directories, granted paths). */
   write: string[];
+  /**
+   * Copy-out staging: each `source` (a private folder or file under the temp dir) appears
+   * read-write at `target` (a declared output in the project) inside the sandbox, while the
+   * project's own `target` stays untouched. Backends that cannot show a path at another place
+   * are given the outputs in `write` instead. Default: none.
+   */
+  stage?: { source: string; target: string }[];
   /** Paths that stay read-only even inside a writable path (`.capibara/`, `.git/`, shell rc files). */
   protect: string[];
   /** The script's working directory (readable; writable only if listed in `write`). */
