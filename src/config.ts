@@ -49,7 +49,8 @@ export interface ConfigOptions {
   /** Process limit of a script (default 256). */
   maxProcesses?: number;
   /**
-   * Bytes a script may write to its outputs and temp dir, checked while it runs (default 1 GiB).
+   * Bytes a script may write to its outputs and temp dir, checked while it runs (default:
+   * `.capibara/config.json`'s `max_output_mib`, else 1 GiB).
    */
   maxOutputDiskBytes?: number;
   /** Files a script may write to its outputs and temp dir (default 10,000). */
@@ -299,9 +300,11 @@ export function resolveConfig(
       : checkProcesses(options.maxProcesses),
     maxOutputBytes: DEFAULTS.maxOutputBytes,
     staging: {
-      bytes: options.maxOutputDiskBytes === undefined
-        ? DEFAULT_STAGING_LIMITS.bytes
-        : checkCount(options.maxOutputDiskBytes, "maxOutputDiskBytes", "4 * 1024 ** 3"),
+      bytes: options.maxOutputDiskBytes !== undefined
+        ? checkCount(options.maxOutputDiskBytes, "maxOutputDiskBytes", "4 * 1024 ** 3")
+        : project.max_output_mib !== undefined
+        ? Math.round(project.max_output_mib * 1024 ** 2)
+        : DEFAULT_STAGING_LIMITS.bytes,
       files: options.maxOutputFiles === undefined
         ? DEFAULT_STAGING_LIMITS.files
         : checkCount(options.maxOutputFiles, "maxOutputFiles", "50_000"),
@@ -321,7 +324,7 @@ export function resolveConfig(
 
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "": ["generator", "mode", "timeout", "allow", "install"],
+  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib"],
   generator: ["base_url", "model"],
   allow: ["network", "env", "read", "write"],
   install: ["source_builds"],

@@ -70,6 +70,13 @@ export function outputModeOf(backend: SandboxBackend): "copy-out" | "in-place" {
   return backend instanceof BubblewrapBackend ? "copy-out" : "in-place";
 }
 
+function sum(measures: StagingLimits[]): StagingLimits {
+  return measures.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), {
+    bytes: 0,
+    files: 0,
+  });
+}
+
 function stagingError(limits: StagingLimits, used: StagingLimits): ExecError {
   const what = used.bytes > limits.bytes
     ? `more than ${Math.round(limits.bytes / 1024 ** 2)} MiB`
@@ -153,7 +160,16 @@ export async function execute(
     created = true;
     let policy = plan.policy;
     for (const output of plan.outputs) {
-      if (output.kind === "dir") await makeFolders(workdir, output.target);
+      if (output.kind !== "dir") continue;
+      await makeFolders(workdir, output.target).catch((error) => {
+        throw new ExecError(
+          `Cannot create the output folder "${output.target}": ${error.message}`,
+          {
+            cause: error,
+            hint: "Remove what is in its way (a symlink, a file), then run again",
+          },
+        );
+      });
     }
     if (mode === "copy-out") {
       await Deno.mkdir(join(tmpDir, "outputs"));
@@ -178,6 +194,14 @@ export async function execute(
     }
     await Deno.writeTextFile(plan.contextFile, plan.contextJson);
     wrapped = await backend.wrap(plan.command, policy);
+    // Outputs written in place count too, beyond what they held before the run.
+    const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
+    const before = sum(inPlace.map((path) => measureTree(path)));
+    const usage = (): StagingLimits => {
+      const stopAt = { bytes: before.bytes + bounds.bytes, files: before.files + bounds.files };
+      const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt)));
+      return { bytes: used.bytes - before.bytes, files: used.files - before.files };
+    };
 
     // The staging bounds hold while the script runs: measured, and the run killed past them.
     const stop = new AbortController();
@@ -190,7 +214,7 @@ export async function execute(
       while (running) {
         await new Promise((r) => setTimeout(r, STAGING_SAMPLE_MS));
         if (!running) break;
-        const used = measureTree(tmpDir, bounds);
+        const used = usage();
         if (used.bytes > bounds.bytes || used.files > bounds.files) {
           exceeded = used;
           stop.abort();
@@ -228,7 +252,7 @@ export async function execute(
     }
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
-    const after = measureTree(tmpDir, bounds);
+    const after = usage();
     if (after.bytes > bounds.bytes || after.files > bounds.files) exceeded ??= after;
     if (exceeded) throw stagingError(bounds, exceeded);
 

@@ -182,6 +182,12 @@ export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits
   const total = { bytes: 0, files: 0 };
   const over = () =>
     stopAt !== undefined && (total.bytes > stopAt.bytes || total.files > stopAt.files);
+  try {
+    const info = Deno.lstatSync(root);
+    if (!info.isDirectory) return { bytes: info.isFile ? info.size : 0, files: 1 };
+  } catch {
+    return total;
+  }
   const pending = [root];
   while (pending.length > 0 && !over()) {
     const dir = pending.pop()!;

@@ -15,7 +15,9 @@
  * The sandbox sees a fresh root: `/usr` and its merged-usr symlinks read-only, a short list of
  * `/etc` files (never `shadow`; fake `passwd`/`group`/`hosts`), a new `/proc` (with `/proc/sys`
  * read-only), a minimal `/dev`, a private `/tmp`, then the policy: `read` paths and the workdir
- * read-only, `write` paths and the temp dir read-write, and `protect` paths read-only again on top.
+ * read-only, `write` paths and the temp dir read-write, each `stage` copy (private, under the temp
+ * dir) read-write at its output's path (copy-out: the project's own output stays untouched), and
+ * `protect` paths read-only again on top.
  * Nothing else of the host exists inside, so no home directory is visible unless granted.
  *
  * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user

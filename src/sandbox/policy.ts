@@ -4,7 +4,8 @@
  *
  * Context values that are paths are resolved here too: every one must stay inside the workdir
  * (`..`, absolute paths elsewhere and symlinks that lead out are refused), inputs become read
- * grants and outputs' folders write grants.
+ * grants, and outputs are staged and copied out (`copy_out.ts`); an output may not be the
+ * project root, `.git/` or `.capibara/`, lie in them or contain them.
  *
  * @module
  */

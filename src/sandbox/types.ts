@@ -16,7 +16,10 @@ export interface SandboxPolicy {
   privateNetwork?: string[];
   /** Paths the script may read (inputs, granted paths, the runtime's interpreter and libraries). */
   read: string[];
-  /** Directories the script may write (the outputs' directories, granted paths). */
+  /**
+   * Paths the script may write in place: granted paths, and the outputs for backends that cannot
+   * stage them (see `stage`).
+   */
   write: string[];
   /**
    * Copy-out staging: each `source` (a private folder or file under the temp dir) appears
