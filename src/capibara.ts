@@ -284,19 +284,26 @@ export class Capibara {
       storeRoot: store.root,
     });
     const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
+    let result: Awaited<ReturnType<typeof runResult>> | undefined;
     const execution = await execute(plan, backend, {
       timeoutMs: timeoutSeconds * 1000,
       maxOutputBytes: config.maxOutputBytes,
       signal: options.signal,
+      staging: config.staging,
+      // The result is judged before the staging area goes: only then are artifacts moved out.
+      accept: async (run) => {
+        result = await runResult(
+          run,
+          { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest },
+          { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select },
+        );
+        return result.artifacts;
+      },
     });
-    const result = await runResult(
-      execution,
-      { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest },
-      { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select },
-    );
+    if (!result) throw new Error("unreachable: the run was not judged");
     return {
       status: "ok",
-      artifacts: result.artifacts,
+      artifacts: execution.artifacts ?? result.artifacts,
       output: result.output as Output,
       raw: result.raw,
       fingerprint: fp.fingerprint,

@@ -15,6 +15,7 @@ import { realPathOrNull } from "./_fs.ts";
 import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
+import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
 
@@ -50,6 +51,13 @@ export interface ConfigOptions {
   memoryBytes?: number;
   /** Process limit of a script (default 256). */
   maxProcesses?: number;
+  /**
+   * Bytes a script may write to its outputs and temp dir, checked while it runs (default:
+   * `.capibara/config.json`'s `max_output_mib`, else 1 GiB).
+   */
+  maxOutputDiskBytes?: number;
+  /** Files a script may write to its outputs and temp dir (default 10,000). */
+  maxOutputFiles?: number;
   /** `false` runs Python and bash scripts unconfined. Default `true`. */
   sandbox?: boolean;
   /** What the user grants scripts (merged with `.capibara/config.json`'s `allow`). */
@@ -91,6 +99,8 @@ export interface ResolvedConfig {
   maxProcesses: number;
   /** Combined stdout and stderr bytes a script may print. */
   maxOutputBytes: number;
+  /** Bounds of what a script may write to its outputs and temp dir while it runs. */
+  staging: StagingLimits;
   /** Whether Python and bash scripts run in the OS sandbox. */
   sandbox: boolean;
   /**
@@ -168,6 +178,13 @@ function checkMemory(value: unknown): number {
       `Pass the limit in bytes as an integer of at least ${MIN_MEMORY_BYTES} (16 MiB), ` +
         "e.g. { memoryBytes: 4 * 1024 ** 3 }",
     );
+  }
+  return value;
+}
+
+function checkCount(value: unknown, what: string, example: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw invalid(what, value, `Pass a positive integer, e.g. { ${what}: ${example} }`);
   }
   return value;
 }
@@ -335,6 +352,16 @@ export function resolveConfig(
       ? DEFAULTS.maxProcesses
       : checkProcesses(options.maxProcesses),
     maxOutputBytes: DEFAULTS.maxOutputBytes,
+    staging: {
+      bytes: options.maxOutputDiskBytes !== undefined
+        ? checkCount(options.maxOutputDiskBytes, "maxOutputDiskBytes", "4 * 1024 ** 3")
+        : project.max_output_mib !== undefined
+        ? Math.round(project.max_output_mib * 1024 ** 2)
+        : DEFAULT_STAGING_LIMITS.bytes,
+      files: options.maxOutputFiles === undefined
+        ? DEFAULT_STAGING_LIMITS.files
+        : checkCount(options.maxOutputFiles, "maxOutputFiles", "50_000"),
+    },
     sandbox: options.sandbox ?? true,
     sourceBuilds: project.install?.source_builds === true,
     grants: mergeGrants(
@@ -354,7 +381,7 @@ export function resolveConfig(
 
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "": ["generator", "mode", "timeout", "allow", "install"],
+  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib"],
   generator: ["base_url", "model"],
   allow: ["network", "private_network", "env", "read", "write"],
   install: ["source_builds"],

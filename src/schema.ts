@@ -131,6 +131,8 @@ export interface ProjectConfig {
    * no wheel (their build scripts then run inside the sandbox); default: wheels only.
    */
   install?: { source_builds?: boolean };
+  /** MiB a script may write to its outputs and temp dir (default 1024; `--max-output`). */
+  max_output_mib?: number;
 }
 /** Schema of {@linkcode ProjectConfig}. */
 export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
@@ -148,4 +150,5 @@ export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
     write: stringList.optional(),
   }).optional(),
   install: z.object({ source_builds: z.boolean().optional() }).strict().optional(),
+  max_output_mib: z.number().positive().optional(),
 }).strict();

@@ -202,3 +202,28 @@ Deno.test("loadProjectConfig() names the nearest valid key for an unknown one", 
     });
   }
 });
+
+Deno.test("resolveConfig() bounds what a script writes: options over config.json over defaults", () => {
+  const defaults = resolveConfig({}, {}, {});
+  assert.deepEqual(defaults.staging, { bytes: 1024 ** 3, files: 10_000 });
+  const fromProject = resolveConfig({}, {}, { max_output_mib: 64 });
+  assert.equal(fromProject.staging.bytes, 64 * 1024 ** 2);
+  const fromOptions = resolveConfig(
+    { maxOutputDiskBytes: 5_000, maxOutputFiles: 7 },
+    {},
+    { max_output_mib: 64 },
+  );
+  assert.deepEqual(fromOptions.staging, { bytes: 5_000, files: 7 });
+  for (const bad of [0, -1, 1.5, "10", Infinity]) {
+    assert.throws(
+      () => resolveConfig({ maxOutputDiskBytes: bad as number }, {}, {}),
+      ValidationError,
+      String(bad),
+    );
+    assert.throws(
+      () => resolveConfig({ maxOutputFiles: bad as number }, {}, {}),
+      ValidationError,
+      String(bad),
+    );
+  }
+});

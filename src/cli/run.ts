@@ -61,12 +61,14 @@ export function runCommand(setExit: (code: number) => void) {
     )
     .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
     .option("--memory <MiB>", "memory limit of the script (default 2048)")
+    .option("--max-output <MiB>", "bytes the script may write to its outputs (default 1024)")
     .option("--json", "print exactly one JSON document on stdout (errors included)")
     .addHelpText(
       "after",
       `
 Permissions: a script runs with no network, no environment variables but the basics, and only
-its context's files (inputs readable, outputs' folders writable). What it needs beyond that must
+its context's files (inputs readable; outputs written to a private copy, and only the reported
+regular files moved into the project afterwards). What it needs beyond that must
 be granted with --allow-*, or under "allow" in .capibara/config.json.
 
 Examples:
@@ -102,7 +104,18 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           }
           memoryBytes = Math.round(mib * 1024 * 1024);
         }
+        let maxOutputDiskBytes: number | undefined;
+        if (opts.maxOutput !== undefined) {
+          const mib = Number(opts.maxOutput);
+          if (!Number.isFinite(mib) || mib < 1) {
+            throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
+              hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
+            });
+          }
+          maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
+        }
         const cb = new Capibara({
+          maxOutputDiskBytes,
           progress: reporter.progress,
           language: opts.lang,
           sandbox: opts.sandbox,

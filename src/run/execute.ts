@@ -3,14 +3,30 @@
  * backend (bubblewrap, sandbox-exec, or Deno's permissions inside bubblewrap); the run's temp dir
  * and the backend's helpers are gone when {@linkcode execute} returns, whatever happened.
  *
+ * Outputs are copied out: under bubblewrap a script writes each declared output into a private
+ * staging copy under the run's temp dir, shown at the output's path inside the sandbox. After it
+ * exits successfully, the reported artifacts are moved into the project by
+ * {@linkcode copyOut} (regular files only, no name a tool trusts, all or nothing). The temp dir,
+ * staging included, is bounded in bytes and files while the script runs: it is measured every
+ * {@linkcode STAGING_SAMPLE_MS} ms and the run is killed past a bound, then measured exactly once
+ * more after the run. Backends that cannot show a path at another place (Deno's permissions
+ * alone, sandbox-exec) and `--no-sandbox` write the declared outputs in place, as granted folders.
+ *
  * @module
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeIfExists } from "../_fs.ts";
-import { PermissionError } from "../errors.ts";
+import { lstatOrNull, removeIfExists } from "../_fs.ts";
+import { ExecError, PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Language } from "../schema.ts";
+import {
+  copyOut,
+  DEFAULT_STAGING_LIMITS,
+  makeFolders,
+  measureTree,
+  type StagingLimits,
+} from "../sandbox/copy_out.ts";
 import { DenoPermissionsBackend } from "../sandbox/deno.ts";
 import {
   confinementOf,
@@ -30,6 +46,14 @@ export interface ExecuteOptions {
   maxOutputBytes: number;
   /** Cancels the run; the script's whole process tree is killed. */
   signal?: AbortSignal;
+  /** Bounds of the run's temp dir and staging area (default {@linkcode DEFAULT_STAGING_LIMITS}). */
+  staging?: Partial<StagingLimits>;
+  /**
+   * Judges a finished run (its exit status and output contract) and returns the artifacts it
+   * reported; they are then moved into the project. Called before the staging area is removed;
+   * whatever it throws is thrown by {@linkcode execute}. Without it nothing is moved.
+   */
+  accept?: (execution: Execution) => Promise<readonly string[]>;
 }
 
 /** What a run did: the subprocess's account, and the limits it hit. */
@@ -38,6 +62,33 @@ export interface Execution {
   exec: ExecResult;
   /** The sandbox limits the run hit (when the backend measures them and the script failed). */
   limits?: LimitsHit;
+  /** The artifacts as moved into the project (with `accept`). */
+  artifacts?: string[];
+}
+
+/** How often the staging area is measured while a script runs, in milliseconds. */
+export const STAGING_SAMPLE_MS = 100;
+
+/** How a backend's run writes its outputs: staged and copied out, or in place. */
+export function outputModeOf(backend: SandboxBackend): "copy-out" | "in-place" {
+  return backend.stagesOutputs === true ? "copy-out" : "in-place";
+}
+
+function sum(measures: StagingLimits[]): StagingLimits {
+  return measures.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), {
+    bytes: 0,
+    files: 0,
+  });
+}
+
+function stagingError(limits: StagingLimits, used: StagingLimits): ExecError {
+  const what = used.bytes > limits.bytes
+    ? `more than ${Math.round(limits.bytes / 1024 ** 2)} MiB`
+    : `more than ${limits.files} files`;
+  return new ExecError(`Script wrote ${what} to its outputs and temp dir: it was stopped`, {
+    hint: "Raise the bound with --max-output <MiB> if the script really writes that much",
+    details: { max_bytes: limits.bytes, max_files: limits.files },
+  });
 }
 
 /** Options of {@linkcode backendFor}. */
@@ -104,35 +155,102 @@ export async function runDirPath(): Promise<string> {
 }
 
 /**
- * Runs a plan under a backend: creates the temp dir (private) and the output folders, writes the
- * context file, wraps the command, runs it under the time limit and output cap, reads what the
- * limits saw, then closes the backend's helpers and removes the temp dir.
+ * Runs a plan under a backend: creates the temp dir (private) and the outputs' staging copies,
+ * writes the context file, wraps the command, runs it under the time limit, output cap and
+ * staging bounds, reads what the limits saw, closes the backend's helpers, then (with `accept`)
+ * moves the accepted artifacts into the project and removes the temp dir.
  *
- * Never throws for the script's own failures: those are in the returned `exec`, for the result
- * step to judge.
+ * Never throws for the script's own failures but a staging bound: those are in the returned
+ * `exec`, for `accept` (the result step) to judge.
  *
  * @throws {PermissionError} when the interpreter (or the backend's program) cannot start.
+ * @throws {ExecError} when the script wrote past the staging bounds, or an artifact is refused.
  */
 export async function execute(
   plan: Plan,
   backend: SandboxBackend,
   options: ExecuteOptions,
 ): Promise<Execution> {
-  const { tmpDir } = plan.policy;
+  const { tmpDir, workdir } = plan.policy;
+  const bounds: StagingLimits = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
+  const mode = outputModeOf(backend);
   let created = false;
   let wrapped: WrappedCommand | undefined;
+  /** Empty files made as mount points for single-file outputs, removed unless replaced. */
+  const placeholders: { path: string; ino: number | null }[] = [];
   try {
     await Deno.mkdir(tmpDir, { mode: 0o700 });
     created = true;
-    for (const dir of plan.outputDirs) await Deno.mkdir(dir, { recursive: true });
+    let policy = plan.policy;
+    for (const output of plan.outputs) {
+      if (output.kind !== "dir") continue;
+      await makeFolders(workdir, output.target).catch((error) => {
+        throw new ExecError(
+          `Cannot create the output folder "${output.target}": ${error.message}`,
+          {
+            cause: error,
+            hint: "Remove what is in its way (a symlink, a file), then run again",
+          },
+        );
+      });
+    }
+    if (mode === "copy-out") {
+      await Deno.mkdir(join(tmpDir, "outputs"));
+      for (const output of plan.outputs) {
+        if (output.kind === "dir") {
+          await Deno.mkdir(output.staging);
+          continue;
+        }
+        await Deno.writeFile(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });
+        if (!(await lstatOrNull(output.target))) {
+          const file = await Deno.open(output.target, { createNew: true, write: true });
+          placeholders.push({ path: output.target, ino: (await file.stat()).ino });
+          file.close();
+        }
+      }
+      policy = {
+        ...policy,
+        stage: plan.outputs.map((o) => ({ source: o.staging, target: o.target })),
+      };
+    } else {
+      policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
+    }
     await Deno.writeTextFile(plan.contextFile, plan.contextJson);
-    wrapped = await backend.wrap(plan.command, plan.policy);
+    wrapped = await backend.wrap(plan.command, policy);
+    // Outputs written in place count too, beyond what they held before the run.
+    const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
+    const before = sum(inPlace.map((path) => measureTree(path)));
+    const usage = (): StagingLimits => {
+      const stopAt = { bytes: before.bytes + bounds.bytes, files: before.files + bounds.files };
+      const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt)));
+      return { bytes: used.bytes - before.bytes, files: used.files - before.files };
+    };
+
+    // The staging bounds hold while the script runs: measured, and the run killed past them.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) stop.abort();
+    let exceeded: StagingLimits | undefined;
+    let running = true;
+    const watch = (async () => {
+      while (running) {
+        await new Promise((r) => setTimeout(r, STAGING_SAMPLE_MS));
+        if (!running) break;
+        const used = usage();
+        if (used.bytes > bounds.bytes || used.files > bounds.files) {
+          exceeded = used;
+          stop.abort();
+          break;
+        }
+      }
+    })();
     let exec: ExecResult;
     try {
       exec = await execCommand(wrapped.spec, {
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
-        signal: options.signal,
+        signal: stop.signal,
       });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
@@ -142,6 +260,10 @@ export async function execute(
         });
       }
       throw error;
+    } finally {
+      running = false;
+      options.signal?.removeEventListener("abort", onAbort);
+      await watch;
     }
     let limits: LimitsHit | undefined;
     if (exec.code !== 0 && wrapped.usage) {
@@ -151,9 +273,32 @@ export async function execute(
         processes: usage.processLimitHit ? plan.policy.maxProcesses : undefined,
       };
     }
-    return { exec, limits };
+    // Every process of the run is gone before its outputs are looked at.
+    await wrapped.close();
+    const after = usage();
+    if (after.bytes > bounds.bytes || after.files > bounds.files) exceeded ??= after;
+    if (exceeded) throw stagingError(bounds, exceeded);
+
+    const execution: Execution = { exec, limits };
+    if (!options.accept) return execution;
+    const artifacts = await options.accept(execution);
+    execution.artifacts = mode === "copy-out"
+      ? await copyOut(artifacts, {
+        workdir,
+        outputs: plan.outputs,
+        declared: plan.declaredOutputs,
+        inPlace: plan.policy.write,
+      })
+      : [...artifacts];
+    return execution;
   } finally {
     await wrapped?.close();
     if (created) await removeIfExists(tmpDir).catch(() => {});
+    for (const { path, ino } of placeholders) {
+      const info = await lstatOrNull(path);
+      if (info?.isFile && info.ino === ino && info.size === 0) {
+        await Deno.remove(path).catch(() => {});
+      }
+    }
   }
 }

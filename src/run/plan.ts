@@ -9,11 +9,13 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import type { CommandSpec } from "../exec.ts";
 import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
+import type { OutputStage } from "../sandbox/copy_out.ts";
 import {
+  checkOutputFolder,
   type ContextPaths,
   contextPaths,
   effectiveAllow,
@@ -67,7 +69,15 @@ export interface Plan {
   contextJson: string;
   /** Folders the outputs go to: the executor creates them before the run. */
   outputDirs: string[];
-  /** Every writable folder (outputs and granted): artifacts must lie inside one. */
+  /**
+   * The declared outputs and their private staging copies under the temp dir. The policy does
+   * not make them writable: the executor binds the staging copies in their place (copy-out), or,
+   * for backends that cannot, grants the outputs themselves.
+   */
+  outputs: OutputStage[];
+  /** The output paths exactly as the context declares them, resolved. */
+  declaredOutputs: string[];
+  /** Every writable place (outputs and granted folders): artifacts must lie inside one. */
   writeDirs: string[];
   /** The interpreter's name, for a hint when it cannot start. */
   runtimeName: string;
@@ -107,12 +117,13 @@ export function checkPermissions(
  *
  * - needs not granted → `PermissionError` naming the flag to add;
  * - context paths outside the workdir → `ValidationError`;
- * - inputs become read grants, outputs' folders write grants; `.capibara/`, `.git/` and shell
- *   start-up files stay read-only;
+ * - inputs become read grants; outputs get a staging copy each (see `Plan.outputs`), and may not
+ *   be the project root, `.capibara/` or `.git/`, nor lie in or contain them; granted write
+ *   folders stay writable in place, with `.capibara/`, `.git/` and shell start-up files read-only;
  * - the environment holds the basics and the granted names, nothing else.
  *
  * @throws {PermissionError} when a need is not granted.
- * @throws {ValidationError} when a context path leaves the workdir.
+ * @throws {ValidationError} when a context path leaves the workdir, or an output is refused.
  */
 export async function planRun(input: PlanInput): Promise<Plan> {
   const { entry: { dir, manifest }, grants, prepared, tmpDir } = input;
@@ -123,7 +134,21 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     resolveGrantedPaths(grants.read, workdir),
     resolveGrantedPaths(grants.write, workdir),
   ]);
-  const writeDirs = [...new Set([...paths.write, ...grantedWrite])];
+  const storeRoot = await Deno.realPath(input.storeRoot).catch(() => input.storeRoot);
+  const outputs: OutputStage[] = [];
+  for (const folder of paths.write) {
+    // A file declared at the top of the workdir is staged alone, never the workdir itself.
+    if (folder === workdir) continue;
+    await checkOutputFolder(folder, [workdir, storeRoot], `Output folder "${folder}"`);
+    outputs.push({ target: folder, kind: "dir", staging: "" });
+  }
+  for (const path of paths.outputs ?? []) {
+    if (dirname(path) === workdir && !paths.write.includes(path)) {
+      outputs.push({ target: path, kind: "file", staging: "" });
+    }
+  }
+  outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+  const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
 
   const env = baseEnv(tmpDir);
   for (const name of allow.env) {
@@ -134,8 +159,8 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     network: allow.network,
     ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
     read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
-    write: writeDirs,
-    protect: await protectedPaths([input.storeRoot, workdir], writeDirs),
+    write: grantedWrite,
+    protect: await protectedPaths([storeRoot, workdir], writeDirs),
     workdir,
     tmpDir,
     memoryBytes: input.config.memoryBytes,
@@ -155,7 +180,9 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     confinement: confinementOf(manifest.language),
     contextFile,
     contextJson: JSON.stringify(input.context ?? {}),
-    outputDirs: paths.write,
+    outputDirs: outputs.filter((o) => o.kind === "dir").map((o) => o.target),
+    outputs,
+    declaredOutputs: paths.outputs ?? [],
     writeDirs,
     runtimeName: manifest.runtime.name,
   };

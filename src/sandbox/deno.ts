@@ -211,8 +211,10 @@ export function denoPermissionFlags(
   grantedEnv: string[],
   options: DenoPermissionOptions = {},
 ): string[] {
-  const read = pathList([...policy.read, ...policy.write, policy.tmpDir], "read");
-  const write = pathList([...policy.write, policy.tmpDir], "write");
+  // Staged outputs: inside an OS sandbox their staging copies appear at the targets' paths.
+  const staged = (policy.stage ?? []).map((s) => s.target);
+  const read = pathList([...policy.read, ...policy.write, ...staged, policy.tmpDir], "read");
+  const write = pathList([...policy.write, ...staged, policy.tmpDir], "write");
   const protect = pathList(policy.protect, "protected");
   const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
@@ -307,9 +309,13 @@ export class DenoPermissionsBackend implements SandboxBackend {
   readonly name: string;
   readonly #os?: SandboxBackend;
 
+  /** Whether outputs can be staged: only inside an OS backend that stages them. */
+  readonly stagesOutputs: boolean;
+
   /** A backend of Deno's flags alone, or inside `options.os`. */
   constructor(options: DenoPermissionsOptions = {}) {
     this.#os = options.os;
+    this.stagesOutputs = options.os?.stagesOutputs === true;
     this.name = options.os ? `deno-permissions+${options.os.name}` : "deno-permissions";
   }
 

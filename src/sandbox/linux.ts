@@ -15,7 +15,9 @@
  * The sandbox sees a fresh root: `/usr` and its merged-usr symlinks read-only, a short list of
  * `/etc` files (never `shadow`; fake `passwd`/`group`/`hosts`), a new `/proc` (with `/proc/sys`
  * read-only), a minimal `/dev`, a private `/tmp`, then the policy: `read` paths and the workdir
- * read-only, `write` paths and the temp dir read-write, and `protect` paths read-only again on top.
+ * read-only, `write` paths and the temp dir read-write, each `stage` copy (private, under the temp
+ * dir) read-write at its output's path (copy-out: the project's own output stays untouched), and
+ * `protect` paths read-only again on top.
  * Nothing else of the host exists inside, so no home directory is visible unless granted.
  *
  * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user
@@ -642,10 +644,23 @@ async function policyArgs(policy: SandboxPolicy, features?: BwrapFeatures): Prom
     binds.set(path, "rw");
     sources.set(path, real);
   }
+  // Copy-out staging: a private copy under the temp dir shown read-write at the output's path.
+  // The host's own path is only a mount point; a symlink swapped in there by another run is
+  // resolved inside the sandbox, and the source is ours, so no host folder becomes writable.
+  for (const { source, target } of policy.stage ?? []) {
+    if (!isInside(source, policy.tmpDir) || (await realPathOrNull(source)) !== source) {
+      throw new ValidationError(
+        `Sandbox staging path "${source}" is not a resolved path inside the run's temp dir`,
+      );
+    }
+    binds.set(target, "rw");
+    sources.set(target, source);
+  }
   const args: string[] = [];
   const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
   for (const [path, mode] of ordered) {
-    args.push(mode === "ro" ? "--ro-bind-try" : "--bind", path, path);
+    if (mode === "ro") args.push("--ro-bind-try", path, path);
+    else args.push("--bind", sources.get(path) ?? path, path);
   }
   for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
     // Only inside writable grants: elsewhere a bind would make a protected path readable.
@@ -698,6 +713,8 @@ function fakeEtc(uid: number, gid: number, home: string): Record<string, string>
 export class BubblewrapBackend implements SandboxBackend {
   /** The backend's name, as `capibara doctor` prints it. */
   readonly name: string = "bubblewrap";
+  /** Staged outputs are bound at their targets' paths inside the sandbox. */
+  readonly stagesOutputs: boolean = true;
   /** Inside the sandbox, the network proxy listens on loopback at this port (socat's bridge). */
   readonly proxyAddress: { hostname: string; port: number } = {
     hostname: "127.0.0.1",
@@ -788,6 +805,7 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     for (const path of policy.read) checkGrant(path, "read");
     for (const path of policy.write) checkGrant(path, "write");
+    for (const { target } of policy.stage ?? []) checkGrant(target, "output");
     checkGrant(policy.workdir, "workdir");
     checkGrant(policy.tmpDir, "temp dir");
 

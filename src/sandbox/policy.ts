@@ -4,14 +4,16 @@
  *
  * Context values that are paths are resolved here too: every one must stay inside the workdir
  * (`..`, absolute paths elsewhere and symlinks that lead out are refused), inputs become read
- * grants and outputs' folders write grants.
+ * grants, and outputs are staged and copied out (`copy_out.ts`); an output may not be the
+ * project root, `.git/` or `.capibara/`, lie in them or contain them.
  *
  * @module
  */
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { isInside, lstatOrNull, realPathLoose } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
+import { SHELL_RC_FILES } from "./copy_out.ts";
 import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
@@ -36,23 +38,42 @@ export interface Grants {
 export interface ContextPaths {
   /** Existing inputs (files or folders), absolute. */
   read: string[];
-  /** Folders the outputs go to, absolute (created before the run). */
+  /** Folders the outputs go to, absolute. */
   write: string[];
+  /** The output paths exactly as declared (files or folders), absolute and resolved. */
+  outputs?: string[];
 }
 
-/** Shell start-up files that stay read-only wherever they are. */
-export const SHELL_RC_FILES: readonly string[] = [
-  ".bashrc",
-  ".bash_profile",
-  ".bash_login",
-  ".bash_logout",
-  ".profile",
-  ".zshrc",
-  ".zprofile",
-  ".zshenv",
-  ".zlogin",
-  ".envrc",
-];
+/** Folders an output path may never be, nor lie in, nor contain. */
+const NEVER_OUTPUT = [".git", ".capibara"];
+
+/**
+ * Refuses an output folder that is one of `roots` (the workdir, the project root), lies in or
+ * contains `.git/` or `.capibara/`: whatever a script writes there would be trusted later.
+ *
+ * @throws {ValidationError} naming the context value and the reason.
+ */
+export async function checkOutputFolder(
+  folder: string,
+  roots: readonly string[],
+  what: string,
+): Promise<void> {
+  const refuse = (why: string) =>
+    new ValidationError(`${what} cannot be an output: ${why}`, {
+      hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
+      details: { path: folder },
+    });
+  if (roots.some((root) => isInside(root, folder))) {
+    throw refuse(`its folder "${folder}" is (or holds) the project itself`);
+  }
+  const base = roots.find((root) => isInside(folder, root)) ?? roots[0] ?? "/";
+  for (const part of relative(base, folder).split(sep)) {
+    if (NEVER_OUTPUT.includes(part.toLowerCase())) throw refuse(`it lies in ${part}/`);
+  }
+  for (const name of NEVER_OUTPUT) {
+    if (await lstatOrNull(join(folder, name))) throw refuse(`its folder holds ${name}/`);
+  }
+}
 
 const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 const OUTPUT_WORDS = new Set([
@@ -153,10 +174,17 @@ export async function resolveInside(
   return real;
 }
 
-/** Finds, checks and classifies the paths a context names. */
+/**
+ * Finds, checks and classifies the paths a context names. An output's folder may not be the
+ * workdir, lie in or contain `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
+ *
+ * @throws {ValidationError} when a path leaves the workdir or an output's folder is refused.
+ */
 export async function contextPaths(context: unknown, workdir: string): Promise<ContextPaths> {
   const read = new Set<string>();
   const write = new Set<string>();
+  const outputs = new Set<string>();
+  const realWorkdir = await Deno.realPath(workdir);
   async function visit(value: unknown, keyPath: string, output: boolean): Promise<void> {
     if (typeof value === "string") {
       if (!looksLikePath(value)) return;
@@ -167,8 +195,23 @@ export async function contextPaths(context: unknown, workdir: string): Promise<C
       } catch {
         stat = undefined;
       }
-      if (output) write.add(stat?.isDirectory || value.endsWith("/") ? real : dirname(real));
-      else if (stat) read.add(real);
+      if (output) {
+        const folder = stat?.isDirectory || value.endsWith("/") ? real : dirname(real);
+        const what = `Context value ${keyPath} ("${value}")`;
+        // A single file at the top of the project is staged on its own: its folder is not.
+        if (folder !== real && folder === realWorkdir) {
+          if (stat && !stat.isFile) {
+            throw new ValidationError(`${what} cannot be an output: it is not a regular file`);
+          }
+          if (NEVER_OUTPUT.includes(basename(real).toLowerCase())) {
+            throw new ValidationError(`${what} cannot be an output: it is ${basename(real)}`);
+          }
+        } else {
+          await checkOutputFolder(folder, [realWorkdir], what);
+        }
+        write.add(folder);
+        outputs.add(real);
+      } else if (stat) read.add(real);
       return;
     }
     if (Array.isArray(value)) {
@@ -182,7 +225,7 @@ export async function contextPaths(context: unknown, workdir: string): Promise<C
     }
   }
   await visit(context, "", false);
-  return { read: [...read], write: [...write] };
+  return { read: [...read], write: [...write], outputs: [...outputs] };
 }
 
 /**

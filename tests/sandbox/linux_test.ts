@@ -623,3 +623,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "BubblewrapBackend.wrap() shows a staging copy at the output's path, host untouched",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const staging = `${layout.tmp}/outputs/0`;
+    const stagedFile = `${layout.tmp}/outputs/1`;
+    await Deno.mkdir(staging, { recursive: true });
+    await Deno.writeTextFile(stagedFile, "");
+    await Deno.writeTextFile(`${layout.work}/top.txt`, "user's file");
+    await Deno.writeTextFile(`${layout.out}/old.txt`, "old output");
+    const policy = policyFor(layout, {
+      write: [],
+      protect: [],
+      stage: [
+        { source: staging, target: layout.out },
+        { source: stagedFile, target: `${layout.work}/top.txt` },
+      ],
+    });
+    const result = await runSandboxed(
+      backend,
+      policy,
+      ...bash(
+        "ls -A out; echo new > out/new.txt && mkdir -p out/sub && echo deep > out/sub/x && " +
+          "echo top > top.txt && echo ok",
+      ),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    // Inside, the output folder is the empty staging copy: the host's files are not there.
+    assert.equal(result.stdout.trim(), "ok");
+    assert.equal(await Deno.readTextFile(`${staging}/new.txt`), "new\n");
+    assert.equal(await Deno.readTextFile(`${staging}/sub/x`), "deep\n");
+    assert.equal(await Deno.readTextFile(stagedFile), "top\n");
+    // The project is as it was.
+    assert.equal(await Deno.readTextFile(`${layout.work}/top.txt`), "user's file");
+    const names = [...Deno.readDirSync(layout.out)].map((e) => e.name).sort();
+    assert.deepEqual(names, [".git", "old.txt"]);
+  },
+});
+
+Deno.test({
+  name: "BubblewrapBackend.wrap() refuses a staging source outside the run's temp dir",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    for (const source of [layout.granted, `${layout.home}/.ssh`]) {
+      await assert.rejects(
+        backend.wrap(
+          { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+          policyFor(layout, { stage: [{ source, target: layout.out }] }),
+        ),
+        ValidationError,
+        source,
+      );
+    }
+  },
+});

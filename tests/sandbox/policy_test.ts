@@ -14,8 +14,8 @@ import {
   privateNetworkRules,
   protectedPaths,
   requestedAllow,
-  SHELL_RC_FILES,
 } from "../../src/sandbox/policy.ts";
+import { SHELL_RC_FILES } from "../../src/sandbox/copy_out.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
 async function workdir(): Promise<AsyncDisposable & { root: string; work: string }> {

@@ -1,0 +1,473 @@
+/**
+ * Copy-out: a sandboxed script writes its outputs into a private staging area, never into the
+ * project; after it exits successfully, Capibara moves into the project only what it may keep.
+ *
+ * What is moved, all or nothing:
+ * - only the artifacts the script reported, and only under the declared output paths;
+ * - only regular files (no symlinks, devices, FIFOs or sockets), read without following a link;
+ * - no name that a tool executes or trusts ({@linkcode UNTRUSTED_NAMES}), anywhere below the
+ *   declared output folder (the user's own declared path is taken as written);
+ * - nothing that overwrites a file git tracks, unless it is exactly a declared output path;
+ * - into a destination whose every folder, from the working directory down, is a real folder
+ *   (never a symlink), through a temporary name in the destination folder and a rename.
+ *
+ * The staging area (the run's temp dir, which holds it) is bounded in bytes and files while the
+ * script runs: {@linkcode measureTree} is what the executor samples.
+ *
+ * @module
+ */
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isInside, lstatOrNull } from "../_fs.ts";
+import { DEFAULT_PATH } from "../_which.ts";
+import { ExecError } from "../errors.ts";
+import { execCommand } from "../exec.ts";
+
+/** Shell start-up files: a shell runs them. Never moved out, and read-only in granted folders. */
+export const SHELL_RC_FILES: readonly string[] = [
+  ".bashrc",
+  ".bash_profile",
+  ".bash_login",
+  ".bash_logout",
+  ".profile",
+  ".zshrc",
+  ".zprofile",
+  ".zshenv",
+  ".zlogin",
+  ".zlogout",
+  ".kshrc",
+  ".cshrc",
+  ".tcshrc",
+  ".inputrc",
+  ".envrc",
+];
+
+/**
+ * Names that tools execute or trust when they find them in a folder, compared without case
+ * (case-insensitive file systems). An artifact is refused when any part of its path below the
+ * declared output folder is one of them (or matches {@linkcode UNTRUSTED_PATTERNS}):
+ *
+ * - version control: `.git` (hooks, `core.fsmonitor`), `.gitmodules`, `.gitattributes`, `.hg`,
+ *   `.hgrc`, `.svn`, and `.capibara` (scripts, grants);
+ * - CI and hooks: `.github`, `.gitlab`, `.gitlab-ci.yml`, `.circleci`, `.travis.yml`,
+ *   `.buildkite`, `azure-pipelines.yml`, `Jenkinsfile`, `.pre-commit-config.yaml`, `.husky`,
+ *   `lefthook.yml`, `.devcontainer`;
+ * - editors: `.vscode` (tasks run on open), `.idea`, `.vim`, `.exrc`, `.nvimrc`, `.nvim.lua`,
+ *   `.dir-locals.el`, `.zed`, `.fleet`;
+ * - environment loaders: `.envrc`, `.env` (direnv, dotenv, mise, `.mise.toml`, `mise.toml`,
+ *   `.tool-versions`), and the shell start-up files of {@linkcode SHELL_RC_FILES};
+ * - Python: `sitecustomize.py`, `usercustomize.py`, `conftest.py` (pytest), `setup.py`,
+ *   `setup.cfg`, `pyproject.toml` (build backends), `pytest.ini`, `tox.ini`, `noxfile.py`,
+ *   `pip.conf`, `.pypirc`, `__main__.py`;
+ * - JavaScript: `package.json` (scripts), `.npmrc`, `.yarnrc`, `.yarnrc.yml`, `.pnpmfile.cjs`,
+ *   `deno.json`, `deno.jsonc` (tasks), `bunfig.toml`;
+ * - build tools: `Makefile`, `makefile`, `GNUmakefile`, `justfile`, `Rakefile`, `.cargo`,
+ *   `build.rs`, `CMakeLists.txt`;
+ * - credentials a tool reads: `.netrc`, `.ssh`, `.gnupg`, `.aws`, `.docker`, `.kube`, `.config`.
+ */
+export const UNTRUSTED_NAMES: readonly string[] = [
+  ".git",
+  ".gitmodules",
+  ".gitattributes",
+  ".hg",
+  ".hgrc",
+  ".svn",
+  ".capibara",
+  ".github",
+  ".gitlab",
+  ".gitlab-ci.yml",
+  ".circleci",
+  ".travis.yml",
+  ".buildkite",
+  "azure-pipelines.yml",
+  "jenkinsfile",
+  ".pre-commit-config.yaml",
+  ".husky",
+  "lefthook.yml",
+  ".devcontainer",
+  ".vscode",
+  ".idea",
+  ".vim",
+  ".exrc",
+  ".nvimrc",
+  ".nvim.lua",
+  ".dir-locals.el",
+  ".zed",
+  ".fleet",
+  ".env",
+  ".mise.toml",
+  "mise.toml",
+  ".tool-versions",
+  ...SHELL_RC_FILES,
+  "sitecustomize.py",
+  "usercustomize.py",
+  "conftest.py",
+  "setup.py",
+  "setup.cfg",
+  "pyproject.toml",
+  "pytest.ini",
+  "tox.ini",
+  "noxfile.py",
+  "pip.conf",
+  ".pypirc",
+  "__main__.py",
+  "package.json",
+  ".npmrc",
+  ".yarnrc",
+  ".yarnrc.yml",
+  ".pnpmfile.cjs",
+  "deno.json",
+  "deno.jsonc",
+  "bunfig.toml",
+  "makefile",
+  "gnumakefile",
+  "justfile",
+  "rakefile",
+  ".cargo",
+  "build.rs",
+  "cmakelists.txt",
+  ".netrc",
+  ".ssh",
+  ".gnupg",
+  ".aws",
+  ".docker",
+  ".kube",
+  ".config",
+];
+
+/**
+ * Patterns of names tools execute or trust: Python's `*.pth` (its `import` lines run at every
+ * start), dotenv variants (`.env.local`), shell rc variants (`.bashrc.d`, `.zshrc.local`),
+ * editor workspaces (`*.code-workspace`, `*.sublime-project`) and desktop launchers.
+ */
+export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
+  /\.pth$/i,
+  /^\.env\./i,
+  /^\.(bash|zsh|ksh|csh|tcsh)/i,
+  /^\.profile/i,
+  /\.code-workspace$/i,
+  /\.sublime-project$/i,
+  /\.desktop$/i,
+];
+
+const UNTRUSTED = new Set(UNTRUSTED_NAMES.map((name) => name.toLowerCase()));
+
+/** Why a file or folder name may not be moved into the project, or undefined when it may. */
+export function untrustedName(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (UNTRUSTED.has(lower)) return `"${name}" is a name that tools execute or trust`;
+  const pattern = UNTRUSTED_PATTERNS.find((p) => p.test(name));
+  if (pattern) return `"${name}" matches ${pattern}, a name that tools execute or trust`;
+  return undefined;
+}
+
+/** The staging area's bounds: bytes and files (folders count as files). */
+export interface StagingLimits {
+  /** Bytes the staging area (and the run's temp dir) may hold. */
+  bytes: number;
+  /** Files and folders it may hold. */
+  files: number;
+}
+
+/** Default bounds of a run's staging area: 1 GiB and 10,000 files. */
+export const DEFAULT_STAGING_LIMITS: Readonly<StagingLimits> = {
+  bytes: 1024 ** 3,
+  files: 10_000,
+};
+
+/**
+ * What a tree holds: bytes of its files (their apparent size, so a sparse file counts in full)
+ * and its entries. Symlinks are counted, never followed. The walk stops once a limit is passed.
+ */
+export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits {
+  const total = { bytes: 0, files: 0 };
+  const over = () =>
+    stopAt !== undefined && (total.bytes > stopAt.bytes || total.files > stopAt.files);
+  try {
+    const info = Deno.lstatSync(root);
+    if (!info.isDirectory) return { bytes: info.isFile ? info.size : 0, files: 1 };
+  } catch {
+    return total;
+  }
+  const pending = [root];
+  while (pending.length > 0 && !over()) {
+    const dir = pending.pop()!;
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      continue; // removed while we looked
+    }
+    for (const entry of entries) {
+      total.files++;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) pending.push(path);
+      else if (entry.isFile) {
+        try {
+          total.bytes += Deno.lstatSync(path).size;
+        } catch {
+          // removed while we looked
+        }
+      }
+      if (over()) break;
+    }
+  }
+  return total;
+}
+
+/** One declared output and its staging copy. */
+export interface OutputStage {
+  /** Where it goes in the project: a folder, or a single file (a declared file at the top). */
+  target: string;
+  /** `dir`: everything below `target`; `file`: exactly `target`. */
+  kind: "dir" | "file";
+  /** Its private staging copy (a folder or a file under the run's temp dir). */
+  staging: string;
+}
+
+/** Options of {@linkcode copyOut}. */
+export interface CopyOutOptions {
+  /** The working directory, resolved: relative artifacts are relative to it. */
+  workdir: string;
+  /** The declared outputs and their staging copies. */
+  outputs: readonly OutputStage[];
+  /** The exact output paths the context declares, resolved (they may overwrite tracked files). */
+  declared: readonly string[];
+  /** Folders the user granted for writing: artifacts there were written in place, and stay. */
+  inPlace?: readonly string[];
+  /** Lists which of the given paths (relative to the workdir) git tracks (default: asks git). */
+  tracked?: (workdir: string, paths: string[]) => Promise<Set<string>>;
+}
+
+/** One artifact, checked and ready to move. */
+interface Move {
+  reported: string;
+  source: string;
+  dest: string;
+  info: Deno.FileInfo;
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isSymlink) return "a symlink";
+  if (info.isDirectory) return "a folder";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "not a regular file";
+}
+
+/** Why the path from `base` down to `path` (exclusive) is not a chain of real folders. */
+async function folderChainProblem(base: string, path: string): Promise<string | undefined> {
+  const parts = relative(base, path).split(sep).filter(Boolean);
+  let current = base;
+  for (const part of parts.slice(0, -1)) {
+    current = join(current, part);
+    const info = await lstatOrNull(current);
+    if (!info) return undefined; // created by the move, folder by folder
+    if (!info.isDirectory) {
+      return `"${relative(base, current)}" on its way is ${kindOf(info)}, not a folder`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The paths (relative to `workdir`) that git tracks among `paths`. Outside a repository, none;
+ * when git cannot answer inside one (not installed, refused), every path is taken as tracked.
+ */
+export async function gitTracked(workdir: string, paths: string[]): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  let result;
+  try {
+    result = await execCommand({
+      program: "git",
+      args: [
+        "--literal-pathspecs",
+        "-c",
+        "core.fsmonitor=false",
+        "ls-files",
+        "-z",
+        "--",
+        ...paths,
+      ],
+      env: { PATH: DEFAULT_PATH, GIT_CONFIG_NOSYSTEM: "1", GIT_OPTIONAL_LOCKS: "0" },
+      cwd: workdir,
+    }, { timeoutMs: 30_000, maxOutputBytes: 16 * 1024 ** 2 });
+  } catch {
+    result = undefined;
+  }
+  if (result && result.code === 0) {
+    return new Set(result.stdout.split("\0").filter(Boolean));
+  }
+  if (result && /not a git repository/i.test(result.stderr)) return new Set();
+  // No answer: outside a repository nothing is tracked, inside one everything might be.
+  for (let dir = workdir;; dir = dirname(dir)) {
+    if (await lstatOrNull(join(dir, ".git"))) return new Set(paths);
+    if (dirname(dir) === dir) return new Set();
+  }
+}
+
+/**
+ * Creates the folders from `base` down to `dir`, one by one, never through a symlink: each part
+ * must be a real folder once it exists. Appends the folders it created to `created`.
+ *
+ * @throws {Error} when a part of the path is not a folder.
+ */
+export async function makeFolders(base: string, dir: string, created: string[] = []): Promise<
+  void
+> {
+  let current = base;
+  for (const part of relative(base, dir).split(sep).filter(Boolean)) {
+    current = join(current, part);
+    try {
+      await Deno.mkdir(current);
+      created.push(current);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    const info = await Deno.lstat(current);
+    if (!info.isDirectory) {
+      throw new Error(`"${current}" is ${kindOf(info)}, not a folder`);
+    }
+  }
+}
+
+function refusal(refused: { artifact: string; why: string }[]): ExecError {
+  const list = refused.map((r) => `"${r.artifact}": ${r.why}`).join("; ");
+  return new ExecError(
+    `Cannot move the script's outputs into the project: ${list}. Nothing was moved`,
+    {
+      hint: "Outputs must be regular files under the declared output paths, with names no tool " +
+        "executes or trusts; regenerate the script with --refresh if it is wrong",
+      details: { refused },
+    },
+  );
+}
+
+/**
+ * Moves the reported artifacts from their staging copies into the project, all or nothing, and
+ * returns them as moved (relative to the workdir, or absolute when reported absolute). Artifacts
+ * in a folder granted for writing were written in place and are returned as reported.
+ *
+ * @throws {ExecError} naming every refused artifact and why; nothing is moved then.
+ */
+export async function copyOut(artifacts: readonly string[], options: CopyOutOptions): Promise<
+  string[]
+> {
+  const { workdir, outputs } = options;
+  const refused: { artifact: string; why: string }[] = [];
+  const moves: Move[] = [];
+  const result: string[] = [];
+  const seen = new Set<string>();
+  for (const reported of artifacts) {
+    const refuse = (why: string) => refused.push({ artifact: reported, why });
+    const dest = resolve(workdir, reported);
+    const stage = outputs
+      .filter((o) => o.kind === "dir" ? isInside(dest, o.target) : dest === o.target)
+      .sort((a, b) => b.target.length - a.target.length)[0];
+    if (!stage) {
+      if ((options.inPlace ?? []).some((dir) => isInside(dest, dir))) result.push(reported);
+      else refuse("it is not under a declared output path");
+      continue;
+    }
+    if (dest === stage.target && stage.kind === "dir") {
+      refuse("it is the output folder itself, not a file in it");
+      continue;
+    }
+    if (seen.has(dest)) continue;
+    seen.add(dest);
+    const rel = relative(stage.target, dest);
+    const source = stage.kind === "dir" ? join(stage.staging, rel) : stage.staging;
+    // Names: every part below the declared folder, unless the path is exactly a declared one.
+    if (!options.declared.includes(dest)) {
+      const bad = rel.split(sep).filter(Boolean).map(untrustedName).find(Boolean);
+      if (bad) {
+        refuse(bad);
+        continue;
+      }
+    }
+    // The staging copy: real folders down to a regular file.
+    const chain = stage.kind === "dir" ? await folderChainProblem(stage.staging, source) : "";
+    if (chain) {
+      refuse(chain);
+      continue;
+    }
+    const info = await lstatOrNull(source);
+    if (!info) {
+      refuse("the script did not write it");
+      continue;
+    }
+    if (!info.isFile || info.isSymlink) {
+      refuse(`it is ${kindOf(info)}`);
+      continue;
+    }
+    // The destination: real folders from the workdir down, and no folder or link at the end.
+    const destChain = await folderChainProblem(workdir, dest);
+    if (destChain) {
+      refuse(destChain);
+      continue;
+    }
+    const existing = await lstatOrNull(dest);
+    if (existing && (!existing.isFile || existing.isSymlink)) {
+      refuse(`the project already has ${kindOf(existing)} there`);
+      continue;
+    }
+    moves.push({ reported, source, dest, info });
+    result.push(isAbsolute(reported) ? dest : relative(workdir, dest));
+  }
+
+  // Tracked files are overwritten only when they are exactly a declared output.
+  const overwrites = [];
+  for (const m of moves) {
+    if (!options.declared.includes(m.dest) && await lstatOrNull(m.dest)) overwrites.push(m);
+  }
+  const tracked = await (options.tracked ?? gitTracked)(
+    workdir,
+    overwrites.map((m) => relative(workdir, m.dest)),
+  );
+  for (const m of overwrites) {
+    if (tracked.has(relative(workdir, m.dest))) {
+      refused.push({
+        artifact: m.reported,
+        why: "it would overwrite a file git tracks, and it is not a declared output path",
+      });
+    }
+  }
+  if (refused.length > 0) throw refusal(refused);
+
+  // Write every file under a temporary name next to its destination, then rename them all.
+  const created: string[] = [];
+  const temps: { temp: string; dest: string }[] = [];
+  try {
+    for (const m of moves) {
+      await makeFolders(workdir, dirname(m.dest), created);
+      const temp = join(dirname(m.dest), `.${basename(m.dest)}.capibara-${crypto.randomUUID()}`);
+      const input = await Deno.open(m.source, { read: true });
+      let output: Deno.FsFile;
+      try {
+        // The file opened is the one checked: a swap between the check and the open is refused.
+        const opened = await input.stat();
+        if (opened.ino !== m.info.ino || opened.dev !== m.info.dev || !opened.isFile) {
+          throw new Error(`"${m.reported}" changed while it was being moved`);
+        }
+        output = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+      } catch (error) {
+        input.close();
+        throw error;
+      }
+      temps.push({ temp, dest: m.dest });
+      await input.readable.pipeTo(output.writable);
+    }
+    for (const { temp, dest } of temps) await Deno.rename(temp, dest);
+  } catch (error) {
+    for (const { temp } of temps) await Deno.remove(temp).catch(() => {});
+    for (const dir of created.reverse()) await Deno.remove(dir).catch(() => {});
+    if (error instanceof ExecError) throw error;
+    throw new ExecError(
+      `Cannot move the script's outputs into the project: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error, hint: "Check the output folders; nothing was moved" },
+    );
+  }
+  return result;
+}

@@ -1,0 +1,281 @@
+/**
+ * copyOut(): staged artifacts into the project, all or nothing, regular files only, no trusted
+ * names, no tracked file overwritten, never through a symlink. Real files, real FIFOs, real git.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ExecError } from "../../src/errors.ts";
+import {
+  copyOut,
+  type CopyOutOptions,
+  gitTracked,
+  makeFolders,
+  measureTree,
+  type OutputStage,
+  SHELL_RC_FILES,
+  untrustedName,
+} from "../../src/sandbox/copy_out.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+interface Fixture extends AsyncDisposable {
+  work: string;
+  out: string;
+  staging: string;
+  root: string;
+  options(extra?: Partial<CopyOutOptions>): CopyOutOptions;
+  stage(rel: string, text: string): Promise<void>;
+}
+
+async function fixture(): Promise<Fixture> {
+  const tmp = await withTmpDir("capibara_copy_out_");
+  const root = await Deno.realPath(tmp.path);
+  const work = join(root, "work");
+  const out = join(work, "out");
+  const staging = join(root, "run", "outputs", "0");
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.mkdir(staging, { recursive: true });
+  const outputs: OutputStage[] = [{ target: out, kind: "dir", staging }];
+  return {
+    work,
+    out,
+    staging,
+    root,
+    options: (extra = {}) => ({
+      workdir: work,
+      outputs,
+      declared: [out],
+      tracked: () => Promise.resolve(new Set<string>()),
+      ...extra,
+    }),
+    async stage(rel, text) {
+      await Deno.mkdir(join(staging, rel, ".."), { recursive: true });
+      await Deno.writeTextFile(join(staging, rel), text);
+    },
+    [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose](),
+  };
+}
+
+async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    out.push(entry.name);
+    if (entry.isDirectory) {
+      for (const sub of await listTree(join(dir, entry.name))) out.push(`${entry.name}/${sub}`);
+    }
+  }
+  return out.sort();
+}
+
+Deno.test("copyOut() moves reported regular files, and only those", async () => {
+  await using fx = await fixture();
+  await fx.stage("a.txt", "A");
+  await fx.stage("deep/b.txt", "B");
+  await fx.stage("unreported.txt", "U");
+  const moved = await copyOut(["out/a.txt", join(fx.out, "deep", "b.txt")], fx.options());
+  assert.deepEqual(moved, ["out/a.txt", join(fx.out, "deep", "b.txt")]);
+  assert.equal(await Deno.readTextFile(join(fx.out, "a.txt")), "A");
+  assert.equal(await Deno.readTextFile(join(fx.out, "deep", "b.txt")), "B");
+  assert.deepEqual(await listTree(fx.out), ["a.txt", "deep", "deep/b.txt"]);
+  // Moved files are plain files: no execute bit carried over.
+  assert.equal((await Deno.stat(join(fx.out, "a.txt"))).mode! & 0o111, 0);
+});
+
+Deno.test("copyOut() refuses every name class tools execute or trust, and moves nothing", async () => {
+  const planted = [
+    ".git/config",
+    ".git/hooks/pre-commit",
+    ".capibara/config.json",
+    "sub/.capibara/scripts/fp/script.py",
+    ".github/workflows/ci.yml",
+    ".gitlab-ci.yml",
+    ".vscode/tasks.json",
+    ".idea/workspace.xml",
+    ".envrc",
+    ".env",
+    ".env.local",
+    ...SHELL_RC_FILES,
+    ".bashrc.d/x.sh",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "conftest.py",
+    "pkg/evil.pth",
+    "Makefile",
+    "GNUmakefile",
+    "package.json",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "pyproject.toml",
+    "setup.py",
+    "deno.json",
+    "proj.code-workspace",
+    ".GIT/config",
+  ];
+  for (const path of planted) {
+    await using fx = await fixture();
+    await fx.stage("fine.txt", "ok");
+    await fx.stage(path, "evil");
+    await assert.rejects(
+      copyOut(["out/fine.txt", `out/${path}`], fx.options()),
+      (error: unknown) => {
+        assert.ok(error instanceof ExecError, path);
+        assert.match(error.message, /tools execute or trust/, path);
+        assert.ok(error.message.includes(`out/${path}`), `${path}: ${error.message}`);
+        return true;
+      },
+    );
+    assert.deepEqual(await listTree(fx.out), [], `${path}: something was moved`);
+  }
+  for (const name of ["report.json", "data.csv", "notes.md", "env.txt", "make.log"]) {
+    assert.equal(untrustedName(name), undefined, name);
+  }
+});
+
+Deno.test("copyOut() takes a declared output path as written", async () => {
+  await using fx = await fixture();
+  await fx.stage("package.json", "{}");
+  const declared = [fx.out, join(fx.out, "package.json")];
+  assert.deepEqual(
+    await copyOut(["out/package.json"], fx.options({ declared })),
+    ["out/package.json"],
+  );
+  assert.equal(await Deno.readTextFile(join(fx.out, "package.json")), "{}");
+});
+
+Deno.test("copyOut() refuses symlinks, FIFOs and folders in the staging area", async () => {
+  await using fx = await fixture();
+  const secret = join(fx.root, "secret.txt");
+  await Deno.writeTextFile(secret, "host secret");
+  await Deno.symlink(secret, join(fx.staging, "link.txt"));
+  await Deno.mkdir(join(fx.root, "elsewhere"));
+  await Deno.writeTextFile(join(fx.root, "elsewhere", "x.txt"), "host file");
+  await Deno.symlink(join(fx.root, "elsewhere"), join(fx.staging, "dirlink"));
+  const mkfifo = await new Deno.Command("mkfifo", { args: [join(fx.staging, "pipe")] }).output();
+  assert.ok(mkfifo.success);
+  await fx.stage("folder/x.txt", "x");
+  for (
+    const [artifact, why] of [
+      ["out/link.txt", /a symlink/],
+      ["out/dirlink/x.txt", /a symlink, not a folder/],
+      ["out/pipe", /a FIFO/],
+      ["out/folder", /a folder/],
+      ["out/missing.txt", /did not write it/],
+      ["out", /output folder itself/],
+      ["data/elsewhere.txt", /not under a declared output/],
+      ["../secret.txt", /not under a declared output/],
+    ] as const
+  ) {
+    await assert.rejects(copyOut([artifact], fx.options()), why, artifact);
+  }
+  assert.deepEqual(await listTree(fx.out), []);
+});
+
+Deno.test("copyOut() never writes through a symlink in the project", async () => {
+  await using fx = await fixture();
+  const elsewhere = join(fx.root, "elsewhere");
+  await Deno.mkdir(elsewhere);
+  // A link planted where a folder of the destination would be (another run, an old version).
+  await Deno.symlink(elsewhere, join(fx.out, "sub"));
+  await Deno.symlink(join(elsewhere, "target.txt"), join(fx.out, "file.txt"));
+  await fx.stage("sub/x.txt", "x");
+  await fx.stage("file.txt", "y");
+  await assert.rejects(copyOut(["out/sub/x.txt"], fx.options()), /"out\/sub" .*a symlink/);
+  await assert.rejects(copyOut(["out/file.txt"], fx.options()), /already has a symlink/);
+  assert.deepEqual(await listTree(elsewhere), [], "a file was written through a link");
+});
+
+Deno.test("copyOut() refuses to overwrite a tracked file unless it is a declared output", async () => {
+  await using fx = await fixture();
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args, cwd: fx.work, stdout: "null", stderr: "null" }).output();
+  assert.ok((await git("init", "-q")).success);
+  await Deno.writeTextFile(join(fx.out, "main.py"), "print('user code')\n");
+  await Deno.writeTextFile(join(fx.out, "declared.txt"), "old\n");
+  assert.ok((await git("add", "out/main.py", "out/declared.txt")).success);
+  assert.deepEqual(
+    await gitTracked(fx.work, ["out/main.py", "out/new.txt", "out/declared.txt"]),
+    new Set(["out/main.py", "out/declared.txt"]),
+  );
+  await fx.stage("main.py", "import os; os.system('evil')\n");
+  await fx.stage("declared.txt", "new\n");
+  await fx.stage("new.txt", "fresh\n");
+  const options = fx.options({
+    declared: [fx.out, join(fx.out, "declared.txt")],
+    tracked: undefined, // ask git
+  });
+  await assert.rejects(
+    copyOut(["out/new.txt", "out/main.py"], options),
+    /"out\/main.py": it would overwrite a file git tracks/,
+  );
+  assert.equal(await Deno.readTextFile(join(fx.out, "main.py")), "print('user code')\n");
+  assert.equal(await lstatOrNull(join(fx.out, "new.txt")), null, "all or nothing");
+  assert.deepEqual(await copyOut(["out/declared.txt", "out/new.txt"], options), [
+    "out/declared.txt",
+    "out/new.txt",
+  ]);
+  assert.equal(await Deno.readTextFile(join(fx.out, "declared.txt")), "new\n");
+});
+
+Deno.test("copyOut() replaces a destination by rename, leaving no temporary file", async () => {
+  await using fx = await fixture();
+  await Deno.writeTextFile(join(fx.out, "r.txt"), "old");
+  const before = await Deno.lstat(join(fx.out, "r.txt"));
+  // A hard link to the old file keeps its content: an in-place write would change it too.
+  await Deno.link(join(fx.out, "r.txt"), join(fx.root, "old-link"));
+  await fx.stage("r.txt", "new");
+  await copyOut(["out/r.txt"], fx.options());
+  const after = await Deno.lstat(join(fx.out, "r.txt"));
+  assert.notEqual(after.ino, before.ino, "the file was rewritten in place, not renamed over");
+  assert.equal(await Deno.readTextFile(join(fx.out, "r.txt")), "new");
+  assert.equal(await Deno.readTextFile(join(fx.root, "old-link")), "old");
+  assert.deepEqual(await listTree(fx.out), ["r.txt"]);
+});
+
+Deno.test("copyOut() keeps artifacts of folders granted for writing as reported", async () => {
+  await using fx = await fixture();
+  const granted = join(fx.work, "scratch");
+  assert.deepEqual(
+    await copyOut(["scratch/x.txt"], fx.options({ inPlace: [granted] })),
+    ["scratch/x.txt"],
+  );
+});
+
+Deno.test("copyOut() moves a single staged file to a file declared at the top", async () => {
+  await using fx = await fixture();
+  const staged = join(fx.root, "run", "outputs", "1");
+  await Deno.writeTextFile(staged, "video");
+  const target = join(fx.work, "final.mp4");
+  const options = fx.options({
+    outputs: [{ target, kind: "file", staging: staged }],
+    declared: [target],
+  });
+  assert.deepEqual(await copyOut(["final.mp4"], options), ["final.mp4"]);
+  assert.equal(await Deno.readTextFile(target), "video");
+  await assert.rejects(copyOut(["other.mp4"], options), /not under a declared output/);
+});
+
+Deno.test("makeFolders() creates folders one by one and refuses a symlink on the way", async () => {
+  await using fx = await fixture();
+  await makeFolders(fx.work, join(fx.out, "a", "b"));
+  assert.ok((await Deno.lstat(join(fx.out, "a", "b"))).isDirectory);
+  await Deno.symlink(fx.root, join(fx.out, "link"));
+  await assert.rejects(makeFolders(fx.work, join(fx.out, "link", "c")), /a symlink/);
+  assert.equal(await lstatOrNull(join(fx.root, "c")), null);
+});
+
+Deno.test("measureTree() counts bytes and entries, stopping past a bound", async () => {
+  await using fx = await fixture();
+  await fx.stage("a.txt", "12345");
+  await fx.stage("d/b.txt", "123");
+  await Deno.symlink("/etc/passwd", join(fx.staging, "link"));
+  assert.deepEqual(measureTree(fx.staging), { bytes: 8, files: 4 });
+  const stopped = measureTree(fx.staging, { bytes: 1_000, files: 1 });
+  assert.ok(
+    stopped.files === 2,
+    `the walk stops at the first entry past the bound: ${stopped.files}`,
+  );
+});
+
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+  return await Deno.lstat(path).catch(() => null);
+}
