@@ -7,7 +7,17 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { Capibara } from "../capibara.ts";
 import { ValidationError } from "../errors.ts";
 import { LANGUAGES } from "../schema.ts";
-import { formatValue, parseContext, printJson, progressReporter, reportError } from "./output.ts";
+import {
+  checkRoot,
+  formatValue,
+  parseContext,
+  printJson,
+  printWarning,
+  progressReporter,
+  reportError,
+  ROOT_HELP,
+  terminalSafe,
+} from "./output.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(",").map((v) => v.trim()).filter((v) => v !== "")];
@@ -54,6 +64,7 @@ export function runCommand(setExit: (code: number) => void) {
     )
     .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
     .option("--memory <MiB>", "memory limit of the script (default 2048)")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print exactly one JSON document on stdout (errors included)")
     .addHelpText(
       "after",
@@ -96,6 +107,8 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           memoryBytes = Math.round(mib * 1024 * 1024);
         }
         const cb = new Capibara({
+          root: await checkRoot(opts.root),
+          warn: printWarning,
           progress: reporter.progress,
           language: opts.lang,
           sandbox: opts.sandbox,
@@ -123,13 +136,15 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
         const entries = Object.entries(result.output);
         if (entries.length > 0) {
           console.log("output:");
-          for (const [key, value] of entries) console.log(`  ${key}: ${formatValue(value)}`);
+          for (const [key, value] of entries) {
+            console.log(`  ${terminalSafe(key)}: ${formatValue(value)}`);
+          }
         }
         if (result.artifacts.length > 0) {
           console.log("artifacts:");
-          for (const artifact of result.artifacts) console.log(`  ${artifact}`);
+          for (const artifact of result.artifacts) console.log(`  ${terminalSafe(artifact)}`);
         }
-        if (result.missing) console.log(`missing: ${result.missing.join(", ")}`);
+        if (result.missing) console.log(`missing: ${terminalSafe(result.missing.join(", "))}`);
       } catch (error) {
         reporter.done(false);
         setExit(reportError(error, json));
