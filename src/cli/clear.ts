@@ -4,16 +4,8 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { Capibara } from "../capibara.ts";
 import { ValidationError } from "../errors.ts";
-import {
-  checkRoot,
-  printJson,
-  printWarning,
-  reportError,
-  ROOT_HELP,
-  terminalSafe,
-} from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** The `clear` subcommand. */
 export function clearCommand(setExit: (code: number) => void) {
@@ -26,8 +18,7 @@ export function clearCommand(setExit: (code: number) => void) {
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara({ root: await checkRoot(opts.root), warn: printWarning })
-          .store();
+        const store = await (await commandCapibara(opts.root)).store();
         const targets = prefix === undefined
           ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
           : [await store.resolve(prefix)];

@@ -9,14 +9,7 @@ import { BubblewrapBackend } from "../sandbox/linux.ts";
 import { platformBackend } from "../sandbox/mod.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { execCommand } from "../exec.ts";
-import {
-  checkRoot,
-  printJson,
-  printWarning,
-  reportError,
-  ROOT_HELP,
-  terminalSafe,
-} from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 interface Check {
   name: string;
@@ -124,9 +117,7 @@ export function doctorCommand(setExit: (code: number) => void) {
     .action(async (opts) => {
       const json = opts.json ?? false;
       try {
-        const checks = await doctorChecks(
-          new Capibara({ root: await checkRoot(opts.root), warn: printWarning }),
-        );
+        const checks = await doctorChecks(await commandCapibara(opts.root));
         if (json) {
           printJson({ checks });
           return;

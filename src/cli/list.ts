@@ -5,15 +5,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
-import { Capibara } from "../capibara.ts";
-import {
-  checkRoot,
-  printJson,
-  printWarning,
-  reportError,
-  ROOT_HELP,
-  terminalSafe,
-} from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** The `list` subcommand. */
 export function listCommand(setExit: (code: number) => void) {
@@ -24,8 +16,7 @@ export function listCommand(setExit: (code: number) => void) {
     .action(async (opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara({ root: await checkRoot(opts.root), warn: printWarning })
-          .store();
+        const store = await (await commandCapibara(opts.root)).store();
         const { entries, broken } = await store.list();
         if (json) {
           printJson({

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { Capibara, type CapibaraOptions } from "../capibara.ts";
 import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
 import type { Progress } from "../runtimes/types.ts";
 
@@ -112,24 +113,29 @@ export const ROOT_HELP =
   "directory)";
 
 /**
- * Checks `--root`: an existing directory, returned as given (undefined when the option is absent).
+ * The SDK instance of a command: `--root` checked (an existing directory), warnings printed
+ * terminal-safe.
  *
- * @throws {ValidationError} when it is not a directory
+ * @throws {ValidationError} when `--root` is not a directory
  */
-export async function checkRoot(value: string | undefined): Promise<string | undefined> {
-  if (value === undefined) return undefined;
-  let isDirectory = false;
-  try {
-    isDirectory = (await Deno.stat(value)).isDirectory;
-  } catch {
-    // Reported below.
+export async function commandCapibara(
+  root: string | undefined,
+  options: CapibaraOptions = {},
+): Promise<Capibara> {
+  if (root !== undefined) {
+    let isDirectory = false;
+    try {
+      isDirectory = (await Deno.stat(root)).isDirectory;
+    } catch {
+      // Reported below.
+    }
+    if (!isDirectory) {
+      throw new ValidationError(`Cannot use --root "${root}": it is not a directory`, {
+        hint: "Pass the project's folder, the one that holds (or will hold) .capibara/",
+      });
+    }
   }
-  if (!isDirectory) {
-    throw new ValidationError(`Cannot use --root "${value}": it is not a directory`, {
-      hint: "Pass the project's folder, the one that holds (or will hold) .capibara/",
-    });
-  }
-  return value;
+  return new Capibara({ warn: printWarning, ...options, root });
 }
 
 /** Parses `--context`: inline JSON, or `@path` to a JSON file. */

@@ -4,15 +4,13 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { Capibara } from "../capibara.ts";
 import { ValidationError } from "../errors.ts";
 import { LANGUAGES } from "../schema.ts";
 import {
-  checkRoot,
+  commandCapibara,
   formatValue,
   parseContext,
   printJson,
-  printWarning,
   progressReporter,
   reportError,
   ROOT_HELP,
@@ -106,9 +104,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           }
           memoryBytes = Math.round(mib * 1024 * 1024);
         }
-        const cb = new Capibara({
-          root: await checkRoot(opts.root),
-          warn: printWarning,
+        const cb = await commandCapibara(opts.root, {
           progress: reporter.progress,
           language: opts.lang,
           sandbox: opts.sandbox,

@@ -5,17 +5,9 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { join, relative } from "node:path";
-import { Capibara } from "../capibara.ts";
 import { CapibaraError } from "../errors.ts";
 import { manualCommand } from "../readme.ts";
-import {
-  checkRoot,
-  printJson,
-  printWarning,
-  reportError,
-  ROOT_HELP,
-  terminalSafe,
-} from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** A list of untrusted strings on one line, each terminal-safe. */
 function items(list: string[], none: string): string {
@@ -32,8 +24,7 @@ export function showCommand(setExit: (code: number) => void) {
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara({ root: await checkRoot(opts.root), warn: printWarning })
-          .store();
+        const store = await (await commandCapibara(opts.root)).store();
         const fp = await store.resolve(prefix);
         const entry = (await store.lookup(fp))!;
         let integrity = "ok";

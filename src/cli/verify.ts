@@ -5,18 +5,10 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { basename, join } from "node:path";
-import { Capibara } from "../capibara.ts";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
 import type { Entry } from "../store/store.ts";
-import {
-  checkRoot,
-  printJson,
-  printWarning,
-  reportError,
-  ROOT_HELP,
-  terminalSafe,
-} from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** The verdict on one stored script. */
 export interface Verdict {
@@ -76,8 +68,7 @@ export function verifyCommand(setExit: (code: number) => void) {
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara({ root: await checkRoot(opts.root), warn: printWarning })
-          .store();
+        const store = await (await commandCapibara(opts.root)).store();
         const { entries, broken } = prefix === undefined
           ? await store.list()
           : { entries: [(await store.lookup(await store.resolve(prefix)))!], broken: [] };
