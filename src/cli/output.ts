@@ -45,9 +45,12 @@ export function printJson(value: unknown): void {
   console.log(terminalSafe(JSON.stringify(value, null, 2), { multiline: true }));
 }
 
-/** Prints a warning on stderr, terminal-safe (the CLI's `warn` for the SDK). */
+/**
+ * Prints a warning on stderr, terminal-safe, its later lines indented (the CLI's `warn` for the
+ * SDK: a warning may name a folder or a package that a script or a model chose).
+ */
 export function printWarning(message: string): void {
-  console.error(terminalSafe(message, { multiline: true }));
+  console.error(quoted(message));
 }
 
 /**

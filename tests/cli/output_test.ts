@@ -1,6 +1,7 @@
 /** Terminal-safe output: what a model or a script wrote never drives the terminal. */
 import assert from "node:assert/strict";
-import { formatValue, terminalSafe } from "../../src/cli/output.ts";
+import { formatValue, printWarning, reportError, terminalSafe } from "../../src/cli/output.ts";
+import { ExecError } from "../../src/errors.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 
 /** Every sequence a hostile string can carry, and the form it must be shown in. */
@@ -54,4 +55,27 @@ Deno.test("formatValue() escapes strings and structures, indenting their later l
   );
   assert.equal(formatValue({ a: "\x9b\u202e" }), '{\n      "a": "\\u009b\\u202e"\n    }');
   assert.equal(formatValue(3), "3");
+});
+
+Deno.test("printWarning() and reportError() indent later lines, so quoted text cannot pass for ours", () => {
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    printWarning("warning: ignoring sub\nerror[Fake]: x\x1b[2J/.capibara");
+    const code = reportError(
+      new ExecError("Script exited with code 3\nhint: all is well\x1b]0;t\x07", {
+        hint: "Read it",
+      }),
+      false,
+    );
+    assert.equal(code, 5);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(printed, [
+    "warning: ignoring sub\n  error[Fake]: x\\u001b[2J/.capibara",
+    "error[ExecError]: Script exited with code 3\n  hint: all is well\\u001b]0;t\\u0007",
+    "hint: Read it",
+  ]);
 });
