@@ -12,10 +12,11 @@ import {
   checkLanguage,
   checkTimeout,
   type ConfigOptions,
-  loadProjectConfig,
+  loadProjectFile,
   resolveConfig,
   type ResolvedConfig,
 } from "./config.ts";
+import { assertTrusted, evaluateTrust } from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
 import type { Generator } from "./generate/types.ts";
@@ -176,7 +177,13 @@ export class Capibara {
     this.#setup = once(async () => {
       const root = this.#options.root ??
         await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
-      const config = resolveConfig(this.#options, this.#env, await loadProjectConfig(root));
+      const file = await loadProjectFile(root);
+      const trust = await evaluateTrust(file, {
+        cacheDir: this.#base.cacheDir,
+        env: this.#env,
+        trustProjectConfig: this.#options.trustProjectConfig,
+      });
+      const config = resolveConfig(this.#options, this.#env, file?.config, trust);
       return { config, store: new Store(root, join(config.cacheDir, "locks")) };
     });
   }
@@ -211,7 +218,8 @@ export class Capibara {
    * cached one, and runs it in the sandbox with the merged grants.
    *
    * @throws {ValidationError} for a bad prompt, context or option, or a path outside the workdir.
-   * @throws {PermissionError} when a need of the script is not granted, or no sandbox is available.
+   * @throws {PermissionError} when a need of the script is not granted, no sandbox is available, or
+   *   the project's `.capibara/config.json` grants or redirects something and is not trusted.
    * @throws {IntegrityError} when the cached entry was edited since it was written.
    * @throws {NetworkError} when the generator cannot be reached.
    * @throws {TemplateError} when the model's replies keep breaking the generation contract.
@@ -231,6 +239,8 @@ export class Capibara {
     checkRunOptions(options);
     const context = options.context ?? {};
     const { config, store } = await this.#setup();
+    // An untrusted `.capibara/config.json` stops the run before anything is generated or run.
+    assertTrusted(config.projectTrust);
     const language = options.language ?? config.language;
     const fp = await computeFingerprint(prompt, context, { language, mode: config.mode });
     const workdir = await Deno.realPath(this.cwd);

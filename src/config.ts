@@ -8,8 +8,11 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { homedir } from "node:os";
+import { sha256 } from "./_hash.ts";
+import { realPathOrNull } from "./_fs.ts";
+import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
@@ -51,6 +54,13 @@ export interface ConfigOptions {
   sandbox?: boolean;
   /** What the user grants scripts (merged with `.capibara/config.json`'s `allow`). */
   allow?: Partial<Grants>;
+  /**
+   * `true` trusts the project's `.capibara/config.json` whatever its content, as `capibara trust`
+   * does on the command line: its grants, generator and `install` settings then take effect.
+   * Default `false`: they take effect only when the file is trusted on this machine
+   * (`capibara trust`, or `CAPIBARA_TRUST_CONFIG`), and a run is refused until it is.
+   */
+  trustProjectConfig?: boolean;
 }
 
 /** How the generator is reached, resolved from the environment and `.capibara/config.json`. */
@@ -94,6 +104,11 @@ export interface ResolvedConfig {
   generator: GeneratorSettings;
   /** The environment: granted variables' values and the runtimes' look-ups (PATH, pip, npm). */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Whether `.capibara/config.json` is trusted. When `untrusted`, its grants, generator and
+   * `install` settings were left out above, and a run is refused (see `config_trust.ts`).
+   */
+  projectTrust: ProjectTrust;
 }
 
 /** The environment, as read by the caller at the boundary. */
@@ -236,10 +251,37 @@ export function platformCacheDir(env: Env, os: typeof Deno.build.os = Deno.build
 }
 
 /**
+ * The trust state of a project's settings: `trust` (from `evaluateTrust`, for the same file) or
+ * `options.trustProjectConfig`, else untrusted when the settings need trust.
+ */
+function projectTrustOf(
+  options: ConfigOptions,
+  project: ProjectConfig,
+  trust: ProjectTrust | undefined,
+): ProjectTrust {
+  const request = trustRequest(project);
+  const file = trust?.file ? { file: trust.file } : {};
+  if (request === undefined) {
+    return { state: trust?.file || Object.keys(project).length ? "harmless" : "absent", ...file };
+  }
+  if (options.trustProjectConfig === true) {
+    return { state: "trusted", by: "option", request, ...file };
+  }
+  if (trust?.state === "trusted" && trust.by !== undefined) {
+    return { state: "trusted", by: trust.by, request, ...file };
+  }
+  return { state: "untrusted", request, ...file, ...(trust?.changed ? { changed: true } : {}) };
+}
+
+/**
  * Resolves every setting once: `options` (the SDK's or the CLI's) > `env` > `project`
  * (`.capibara/config.json`) > {@linkcode DEFAULTS}. Grants are merged (the union of the
- * project's and the options'), not overridden. Reads nothing: the caller passes the environment
- * and the parsed project configuration.
+ * project's and the options'), not overridden. Reads nothing: the caller passes the environment,
+ * the parsed project configuration and its trust state (`evaluateTrust` of `config_trust.ts`).
+ *
+ * The project's grants, generator and `install` settings apply only when it is trusted (`trust`
+ * says so, or `options.trustProjectConfig`); otherwise they are left out and
+ * {@linkcode ResolvedConfig.projectTrust} is `untrusted`.
  *
  * @example
  * ```ts
@@ -254,11 +296,22 @@ export function platformCacheDir(env: Env, os: typeof Deno.build.os = Deno.build
 export function resolveConfig(
   options: ConfigOptions,
   env: Env,
-  project: ProjectConfig = {},
+  projectConfig: ProjectConfig = {},
+  trust?: ProjectTrust,
 ): ResolvedConfig {
   if (typeof options !== "object" || options === null) {
     throw invalid("options", options, "Pass an options object, e.g. new Capibara({ timeout: 60 })");
   }
+  if (options.trustProjectConfig !== undefined && typeof options.trustProjectConfig !== "boolean") {
+    throw invalid(
+      "trustProjectConfig",
+      options.trustProjectConfig,
+      "Pass true or false, e.g. { trustProjectConfig: true }",
+    );
+  }
+  const projectTrust = projectTrustOf(options, projectConfig, trust);
+  // An untrusted file keeps only the settings that need no trust: nothing below sees the rest.
+  const project = projectTrust.state === "untrusted" ? harmlessPart(projectConfig) : projectConfig;
   const timeout = options.timeout ?? project.timeout;
   const baseUrl = pick(env.CAPIBARA_BASE_URL, env.OPENAI_BASE_URL, project.generator?.base_url);
   const apiKey = pick(env.CAPIBARA_API_KEY, env.OPENAI_API_KEY);
@@ -292,6 +345,7 @@ export function resolveConfig(
       configured: baseUrl !== undefined || apiKey !== undefined,
     },
     env,
+    projectTrust,
   };
 }
 
@@ -335,14 +389,36 @@ function unknownProjectKey(json: unknown): { key: string; nearest: string } | un
 
 /** Reads `.capibara/config.json` of a root; `{}` when absent. */
 export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
+  return (await loadProjectFile(root))?.config ?? {};
+}
+
+/**
+ * Reads `.capibara/config.json` of a root once: its settings, text and the sha256 of the bytes
+ * read (what trust is recorded for), and the root's real path; undefined when absent.
+ *
+ * @throws {ValidationError} when the file is not valid JSON or holds an unknown or bad setting.
+ */
+export async function loadProjectFile(root: string): Promise<ProjectFile | undefined> {
   const path = join(root, STORE_DIR, "config.json");
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return {};
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+  const text = new TextDecoder().decode(bytes);
+  const config = parseProjectConfig(text, path);
+  return {
+    path,
+    root: await realPathOrNull(root) ?? resolve(root),
+    sha256: await sha256(bytes),
+    text,
+    config,
+  };
+}
+
+function parseProjectConfig(text: string, path: string): ProjectConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -37,6 +37,7 @@
  */
 export { Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
 export type { ConfigOptions, GeneratorSettings, ResolvedConfig } from "./config.ts";
+export type { ProjectTrust, TrustRequest, TrustSource } from "./config_trust.ts";
 export { applySelect } from "./run/result.ts";
 export {
   CapibaraError,

@@ -13,8 +13,12 @@ import {
   platformCacheDir,
   resolveConfig,
 } from "../src/config.ts";
+import type { ProjectTrust } from "../src/config_trust.ts";
 import { ValidationError } from "../src/errors.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
+
+/** The trust state of a file trusted on this machine (see tests/config_trust_test.ts). */
+const TRUSTED: ProjectTrust = { state: "trusted", by: "record" };
 
 Deno.test("resolveConfig() gives the defaults when nothing is set", () => {
   const config = resolveConfig({}, { HOME: "/home/u" }, {});
@@ -38,7 +42,7 @@ Deno.test("resolveConfig() ranks options over the environment over config.json",
     mode: "parametric" as const,
     generator: { base_url: "http://config/v1", model: "config-model" },
   };
-  const fromProject = resolveConfig({}, {}, project);
+  const fromProject = resolveConfig({}, {}, project, TRUSTED);
   assert.equal(fromProject.timeoutSeconds, 30);
   assert.equal(fromProject.mode, "parametric");
   assert.equal(fromProject.generator.baseUrl, "http://config/v1");
@@ -51,12 +55,13 @@ Deno.test("resolveConfig() ranks options over the environment over config.json",
     CAPIBARA_MODEL: "env-model",
     CAPIBARA_CACHE_DIR: "/env/cache",
   };
-  const fromEnv = resolveConfig({}, env, project);
+  const fromEnv = resolveConfig({}, env, project, TRUSTED);
   assert.equal(fromEnv.generator.baseUrl, "http://env/v1");
   assert.equal(fromEnv.generator.model, "env-model");
   assert.equal(fromEnv.cacheDir, "/env/cache");
   assert.equal(
-    resolveConfig({}, { OPENAI_BASE_URL: "http://openai-env/v1" }, project).generator.baseUrl,
+    resolveConfig({}, { OPENAI_BASE_URL: "http://openai-env/v1" }, project, TRUSTED).generator
+      .baseUrl,
     "http://openai-env/v1",
   );
 
@@ -64,6 +69,7 @@ Deno.test("resolveConfig() ranks options over the environment over config.json",
     { timeout: 5, mode: "strict", cacheDir: "/opt/cache", language: "bash" },
     env,
     project,
+    TRUSTED,
   );
   assert.equal(fromOptions.timeoutSeconds, 5);
   assert.equal(fromOptions.mode, "strict");
@@ -87,6 +93,7 @@ Deno.test("resolveConfig() merges grants of config.json and options", () => {
     { allow: { network: ["b.example", "a.example"], env: ["TOKEN"] } },
     {},
     { allow: { network: ["a.example"], read: ["data"] } },
+    TRUSTED,
   );
   assert.deepEqual(config.grants, {
     network: ["a.example", "b.example"],

@@ -5,10 +5,12 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { Capibara } from "../capibara.ts";
+import type { ResolvedConfig } from "../config.ts";
 import { BubblewrapBackend } from "../sandbox/linux.ts";
 import { platformBackend } from "../sandbox/mod.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { execCommand } from "../exec.ts";
+import { describeRequest, TRUST_ENV } from "../config_trust.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 interface Check {
@@ -37,6 +39,40 @@ async function version(
     return (out.stdout + out.stderr).trim().split("\n")[0];
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the project's `.capibara/config.json` takes effect, and what it would grant if not. */
+function projectConfigCheck(trust: ResolvedConfig["projectTrust"]): Check {
+  const path = trust.file?.path ?? ".capibara/config.json";
+  switch (trust.state) {
+    case "absent":
+      return { name: "project config", ok: true, detail: "none" };
+    case "harmless":
+      return { name: "project config", ok: true, detail: `${path} (needs no trust)` };
+    case "trusted":
+      return {
+        name: "project config",
+        ok: true,
+        detail: `${path} (trusted ${
+          trust.by === "env"
+            ? `by ${TRUST_ENV}`
+            : trust.by === "option"
+            ? "by trustProjectConfig"
+            : "on this machine"
+        })`,
+      };
+    case "untrusted":
+      return {
+        name: "project config",
+        ok: false,
+        detail:
+          `${path} is not trusted${trust.changed ? " (it changed since it was trusted)" : ""}` +
+          `; ignored until it is. It would ${
+            trust.request ? describeRequest(trust.request).join("; ") : "grant nothing"
+          }`,
+        fix: "Review it with `capibara trust --show`, then run `capibara trust`",
+      };
   }
 }
 
@@ -102,6 +138,7 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
       : "not configured: cached scripts run, new requests fail",
     fix: generator.configured ? undefined : "Set CAPIBARA_BASE_URL and/or CAPIBARA_API_KEY",
   });
+  checks.push(projectConfigCheck(config.projectTrust));
   const store = await cb.store();
   checks.push({ name: "store", ok: true, detail: store.scripts });
   checks.push({ name: "cache", ok: true, detail: config.cacheDir });

@@ -12,6 +12,7 @@ import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
 import { runCommand } from "./run.ts";
 import { showCommand } from "./show.ts";
+import { trustCommand } from "./trust.ts";
 import { verifyCommand } from "./verify.ts";
 
 /** Runs the CLI with `args` (without the program name) and returns the exit code. */
@@ -37,6 +38,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(clearCommand(setExit))
     .addCommand(verifyCommand(setExit))
     .addCommand(doctorCommand(setExit))
+    .addCommand(trustCommand(setExit))
     .addHelpText(
       "after",
       `
@@ -44,7 +46,8 @@ Environment:
   CAPIBARA_BASE_URL   OpenAI-compatible server (OpenAI, Ollama, vLLM, LM Studio…)
   CAPIBARA_API_KEY    its API key (or OPENAI_API_KEY)
   CAPIBARA_MODEL      model name
-  CAPIBARA_CACHE_DIR  machine-local cache (virtual environments)
+  CAPIBARA_CACHE_DIR  machine-local cache (virtual environments, trust records)
+  CAPIBARA_TRUST_CONFIG  sha256 of a .capibara/config.json to trust (CI; see capibara trust)
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

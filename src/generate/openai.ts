@@ -291,5 +291,8 @@ export function generatorFromEnv(
   env: Record<string, string | undefined>,
   config: GeneratorConfig = {},
 ): OpenAIGenerator | undefined {
-  return generatorFromConfig(resolveConfig({}, env, { generator: config }).generator);
+  // `config` comes from the caller's own code, not from a project's file: it needs no trust.
+  return generatorFromConfig(
+    resolveConfig({ trustProjectConfig: true }, env, { generator: config }).generator,
+  );
 }

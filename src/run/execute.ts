@@ -1,7 +1,7 @@
 /**
  * Executing a plan: the only module that spawns scripts. Every runtime goes through a sandbox
- * backend (bubblewrap, sandbox-exec, or Deno's permissions); the run's temp dir and the backend's
- * helpers are gone when {@linkcode execute} returns, whatever happened.
+ * backend (bubblewrap, sandbox-exec, or Deno's permissions inside bubblewrap); the run's temp dir
+ * and the backend's helpers are gone when {@linkcode execute} returns, whatever happened.
  *
  * @module
  */
@@ -12,7 +12,12 @@ import { PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Language } from "../schema.ts";
 import { DenoPermissionsBackend } from "../sandbox/deno.ts";
-import { confinementOf, NO_SANDBOX_WARNING, requireBackend } from "../sandbox/mod.ts";
+import {
+  confinementOf,
+  NO_SANDBOX_WARNING,
+  platformBackend,
+  requireBackend,
+} from "../sandbox/mod.ts";
 import type { SandboxBackend, WrappedCommand } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
 import type { LimitsHit } from "./result.ts";
@@ -37,7 +42,10 @@ export interface Execution {
 
 /** Options of {@linkcode backendFor}. */
 export interface BackendOptions {
-  /** `false` runs Python and bash scripts unconfined (TypeScript keeps Deno's permissions). */
+  /**
+   * `false` runs Python and bash scripts unconfined, and TypeScript under Deno's permissions
+   * alone.
+   */
   sandbox: boolean;
   /** Machine-local cache directory (the OS backend's probe is remembered there). */
   cacheDir: string;
@@ -56,9 +64,19 @@ class UnconfinedBackend implements SandboxBackend {
   }
 }
 
+/** Printed before a TypeScript run on Linux when bubblewrap cannot run. */
+export const DENO_ONLY_WARNING: string =
+  "warning: the bubblewrap sandbox is unavailable: this TypeScript script runs under Deno's " +
+  "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
+  "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
+
 /**
- * The backend that confines scripts of `language`: Deno's permissions for TypeScript, the OS
- * sandbox for the others (or none with `sandbox: false`, after a loud warning).
+ * The backend that confines scripts of `language`:
+ *
+ * - Python and bash: the OS sandbox (or none with `sandbox: false`, after a loud warning);
+ * - TypeScript: Deno's permission flags inside bubblewrap on Linux. Where bubblewrap cannot run
+ *   (a fresh machine without it), Deno's flags alone, after a warning, so TypeScript keeps
+ *   working everywhere; likewise with `sandbox: false`. On macOS, Deno's flags alone.
  *
  * @throws {PermissionError} when the OS sandbox is needed and unavailable.
  */
@@ -66,7 +84,13 @@ export async function backendFor(
   language: Language,
   options: BackendOptions,
 ): Promise<SandboxBackend> {
-  if (confinementOf(language) === "deno-permissions") return new DenoPermissionsBackend();
+  if (confinementOf(language) === "deno-permissions") {
+    if (!options.sandbox || Deno.build.os !== "linux") return new DenoPermissionsBackend();
+    const os = platformBackend(options.cacheDir);
+    if (os && (await os.available()).ok) return new DenoPermissionsBackend({ os });
+    options.warn(DENO_ONLY_WARNING);
+    return new DenoPermissionsBackend();
+  }
   if (!options.sandbox) {
     options.warn(NO_SANDBOX_WARNING);
     return new UnconfinedBackend();

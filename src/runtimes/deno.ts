@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { basename, isAbsolute, join, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { DependencyError, tail } from "../errors.ts";
+import { DependencyError, ExecError, PermissionError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
-import { isInside, realPathLoose, removeIfExists } from "../_fs.ts";
+import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";
 import { once } from "../_memo.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
@@ -166,6 +167,11 @@ function denoReason(stderr: string): string {
 /**
  * TypeScript scripts run with `deno run` against a `DENO_DIR` per requirement set, under
  * `<cacheDir>/deno/<key>/`, filled once by `deno cache` with the set's npm packages and reused.
+ * A run never sees that folder as its `DENO_DIR`: it gets a private one in its temp dir whose
+ * `npm` links to the set's read-only package cache (see {@linkcode runDenoDir}).
+ *
+ * Before an entry runs, its module graph may hold no local file but the entry itself (see
+ * {@linkcode checkModuleGraph}): Deno checks reads, not the static imports of the graph.
  *
  * A cache hit costs a marker read: no subprocess. Concurrent fills of one set (in this process or
  * others) are serialised by an OS file lock. Scripts without requirements get an empty
@@ -229,8 +235,7 @@ export class DenoRuntime implements Runtime {
     const registry = this.#registryEnv();
     const accept = acceptMarker(requirements, registry);
     const hit = await readReady({ dir, marker: DENO_READY_MARKER, accept });
-    if (hit) return prepared(deno, dir, hit);
-    const marker = await buildOnce({
+    const marker = hit ?? await buildOnce({
       dir,
       marker: DENO_READY_MARKER,
       accept,
@@ -252,6 +257,17 @@ export class DenoRuntime implements Runtime {
         };
       },
     });
+    const entry = join(resolve(scriptDir), manifest.entry);
+    // The runtime of a script not written yet (a test's) has no graph to check.
+    if (await exists(entry)) {
+      await checkModuleGraph({
+        deno,
+        script: entry,
+        denoDir: dir,
+        env: runEnv(dir, marker.registry),
+        sandbox: options.sandbox,
+      });
+    }
     return prepared(deno, dir, marker);
   }
 
@@ -442,9 +458,181 @@ function prepared(deno: string, dir: string, marker: Marker): PreparedRuntime {
   return {
     interpreter: deno,
     interpreterArgs: [...RUN_ARGS],
-    readPaths: [dir],
+    // Only the packages: the rest of the folder (Deno's caches of `deno cache`) is no script's.
+    readPaths: [join(dir, "npm")],
     env: runEnv(dir, marker.registry),
   };
 }
 
 /** One host rule of the policy, as Deno can express it. */
+
+/**
+ * A run's own `DENO_DIR`: `<tmpDir>/.deno`, created, with `npm` linking to the `npm` folder of
+ * the entry's cache `denoDir` (when it has one). Deno writes its state there (transpiled source,
+ * analysis caches, `localStorage`), and it goes with the temp dir: no run sees another's, nor the
+ * source another project's script was transpiled from.
+ *
+ * @returns the path to set as `DENO_DIR`.
+ */
+export async function runDenoDir(denoDir: string, tmpDir: string): Promise<string> {
+  const own = join(tmpDir, ".deno");
+  await Deno.mkdir(own, { recursive: true, mode: 0o700 });
+  const npm = join(denoDir, "npm");
+  if (await exists(npm)) await Deno.symlink(npm, join(own, "npm"));
+  return own;
+}
+
+/** Options of {@linkcode checkModuleGraph}. */
+export interface ModuleGraphOptions {
+  /** The deno binary. */
+  deno: string;
+  /** The entry script: absolute path. */
+  script: string;
+  /** The entry's cache (`<cacheDir>/deno/<key>`); verdicts are kept beside it. */
+  denoDir: string;
+  /** The variables of the run (`DENO_DIR`, the registry's), minus the paths. */
+  env: Record<string, string>;
+  /** Where `deno info` runs confined (no network, the script and the package cache read-only). */
+  sandbox?: SandboxBackend;
+}
+
+/** Limits of one confined `deno info`. */
+const INFO_MEMORY_BYTES = 1024 ** 3;
+const INFO_MAX_PROCESSES = 64;
+const INFO_TIMEOUT_MS = 60_000;
+
+const GraphJson = z.object({
+  roots: z.array(z.string()).default([]),
+  modules: z.array(z.object({
+    specifier: z.string(),
+    dependencies: z.array(z.object({
+      code: z.object({ specifier: z.string() }).optional(),
+      type: z.object({ specifier: z.string() }).optional(),
+    })).optional(),
+  })).default([]),
+  redirects: z.record(z.string(), z.string()).default({}),
+});
+
+/** Every specifier a `deno info --json` document names. */
+function graphSpecifiers(graph: z.infer<typeof GraphJson>): string[] {
+  const all = [...graph.roots];
+  for (const module of graph.modules) {
+    all.push(module.specifier);
+    for (const dep of module.dependencies ?? []) {
+      if (dep.code) all.push(dep.code.specifier);
+      if (dep.type) all.push(dep.type.specifier);
+    }
+  }
+  for (const [from, to] of Object.entries(graph.redirects)) all.push(from, to);
+  return [...new Set(all)];
+}
+
+/**
+ * Refuses an entry whose module graph holds a local (`file:`) module other than the entry itself:
+ * static imports (text, bytes, JSON or code, relative or absolute, and literal dynamic imports)
+ * are loaded by Deno without a read permission check. npm packages, `node:` built-ins and `data:`
+ * URLs are allowed.
+ *
+ * The graph comes from `deno info --json` with the run's own flags, against a private copy of the
+ * `DENO_DIR`, inside `options.sandbox` when it is available (no network; only the deno binary, the
+ * script and the package cache visible, so host files the script names are never read). A clean
+ * verdict is remembered per deno binary, cache and script content under `<denoDir>/../graph-ok/`.
+ *
+ * @throws {PermissionError} naming the first local specifier outside the entry.
+ * @throws {ExecError} when `deno info` fails (a script Deno cannot parse).
+ */
+export async function checkModuleGraph(options: ModuleGraphOptions): Promise<void> {
+  const { deno, script, denoDir } = options;
+  const source = await Deno.readTextFile(script);
+  const verdict = join(
+    dirname(denoDir),
+    "graph-ok",
+    await sha256([deno, denoDir, script, source].join("\0")),
+  );
+  if (await exists(verdict)) return;
+
+  const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
+  let result: ExecResult;
+  try {
+    const spec: CommandSpec = {
+      program: deno,
+      args: [
+        "info",
+        "--json",
+        "--no-config",
+        "--no-lock",
+        "--node-modules-dir=none",
+        "--deny-import",
+        script,
+      ],
+      env: {
+        ...options.env,
+        PATH: DEFAULT_PATH,
+        HOME: tmp,
+        TMPDIR: tmp,
+        DENO_DIR: await runDenoDir(denoDir, tmp),
+      },
+      cwd: tmp,
+    };
+    const limits = { timeoutMs: INFO_TIMEOUT_MS, maxOutputBytes: 8_000_000 };
+    const confined = options.sandbox !== undefined && (await options.sandbox.available()).ok;
+    try {
+      if (confined) {
+        const binary = await Deno.realPath(deno);
+        const wrapped = await options.sandbox!.wrap(spec, {
+          network: [],
+          read: [...new Set([binary, deno, script, join(denoDir, "npm")])],
+          write: [],
+          protect: [],
+          workdir: tmp,
+          tmpDir: tmp,
+          memoryBytes: INFO_MEMORY_BYTES,
+          maxProcesses: INFO_MAX_PROCESSES,
+        });
+        try {
+          result = await execCommand(wrapped.spec, limits);
+        } finally {
+          await wrapped.close();
+        }
+      } else {
+        result = await execCommand(spec, limits);
+      }
+    } catch (error) {
+      throw spawnFailure(error, deno) ?? error;
+    }
+  } finally {
+    await removeIfExists(tmp);
+  }
+
+  let graph: z.infer<typeof GraphJson> | undefined;
+  try {
+    const parsed = GraphJson.safeParse(JSON.parse(result.stdout));
+    if (parsed.success) graph = parsed.data;
+  } catch {
+    // not JSON: deno's reason is on stderr
+  }
+  if (result.code !== 0 || graph === undefined) {
+    const reason = result.timedOut
+      ? `deno info did not finish within ${INFO_TIMEOUT_MS / 1000} s`
+      : denoReason(result.stderr || result.stdout);
+    throw new ExecError(`Cannot check the imports of "${basename(script)}": ${reason}`, {
+      hint: "Regenerate the script with --refresh",
+      details: { exit_code: result.code, stderr: tail(result.stderr) },
+    });
+  }
+  // The root is the entry as Deno spells it.
+  const entry = graph.roots[0] ?? pathToFileURL(script).href;
+  const local = graphSpecifiers(graph).find((s) => s.startsWith("file:") && s !== entry);
+  if (local !== undefined) {
+    throw new PermissionError(
+      `Cannot run "${basename(script)}": it imports the local file ${JSON.stringify(local)}`,
+      {
+        hint: "Scripts may import npm: packages and node: built-ins only; files are read at " +
+          "run time from the paths the context names",
+        details: { specifier: local },
+      },
+    );
+  }
+  await Deno.mkdir(dirname(verdict), { recursive: true });
+  await Deno.writeTextFile(verdict, "");
+}

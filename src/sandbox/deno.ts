@@ -1,11 +1,13 @@
 /**
- * Deno's permission flags as a sandbox layer: a policy becomes `deno run` flags (never `-A`).
+ * Deno's permission flags as a sandbox layer: a policy becomes `deno run` flags (never `-A`),
+ * inside the OS sandbox where there is one.
  *
  * @module
  */
 import { isAbsolute } from "node:path";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
+import { runDenoDir } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import { type AddressRange, parseHostRules, rangeContains, SPECIAL_RANGES } from "./host_rules.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
@@ -176,41 +178,57 @@ export function denoCommand(
 /** Flags that would widen a `deno run` beyond its policy; refused in a command to confine. */
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
 
+/** Options of {@linkcode DenoPermissionsBackend}. */
+export interface DenoPermissionsOptions {
+  /**
+   * The OS sandbox that wraps the confined `deno run` (bubblewrap on Linux): Deno's flags are
+   * then the inner layer. Without one, Deno's flags are the only layer.
+   */
+  os?: SandboxBackend;
+}
+
 /**
  * Deno's permission system as a sandbox backend: {@linkcode DenoPermissionsBackend.wrap} turns a
  * policy into `deno run` permission flags (see {@linkcode denoPermissionFlags}), inserted after
- * `run`. The script may read only the environment names in `policy.env`.
+ * `run`, then hands that command to the OS backend, when one is given, which wraps it with the
+ * same policy plus the deno binary (read-only). The script may read only the environment names in
+ * `policy.env`.
  *
- * Scripts run by this backend are confined by Deno itself, not by the operating system: it needs
- * no probe and is available wherever Deno runs.
+ * A command whose environment names a `DENO_DIR` (the entry's package cache) runs with a private
+ * one instead, in the run's temp dir (see {@linkcode runDenoDir}): Deno's own state and
+ * `localStorage` vanish with the run.
  */
 export class DenoPermissionsBackend implements SandboxBackend {
-  /** The backend's name, as `capibara doctor` prints it. */
-  readonly name: string = "deno-permissions";
+  /** The backend's name, as `capibara doctor` prints it (`deno-permissions+bubblewrap`). */
+  readonly name: string;
+  readonly #os?: SandboxBackend;
 
-  /** Always available: Deno enforces its own permissions. */
+  /** A backend of Deno's flags alone, or inside `options.os`. */
+  constructor(options: DenoPermissionsOptions = {}) {
+    this.#os = options.os;
+    this.name = options.os ? `deno-permissions+${options.os.name}` : "deno-permissions";
+  }
+
+  /** Deno's flags are always available; the OS layer, when there is one, says for itself. */
   available(): Promise<Availability> {
-    return Promise.resolve({ ok: true });
+    return this.#os ? this.#os.available() : Promise.resolve({ ok: true });
   }
 
   /**
-   * The command with the policy's permission flags. `spec` must be a `deno run` command
-   * (`run`, then Deno's own flags, then the script and its arguments) without permission flags
-   * of its own.
+   * The command with the policy's permission flags, wrapped by the OS backend when there is one.
+   * `spec` must be a `deno run` command (`run`, then Deno's own flags, then the script and its
+   * arguments) without permission flags of its own. The run's temp dir must exist.
    *
    * @throws {PermissionError} when `spec` is not `deno run`, already grants a permission, or the
-   * policy cannot be written as Deno flags (see {@linkcode denoPermissionFlags}).
+   * policy cannot be written as Deno flags (see {@linkcode denoPermissionFlags}); and whatever
+   * the OS backend throws.
    */
-  wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand> {
+  async wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand> {
     const [subcommand, ...rest] = spec.args;
     if (subcommand !== "run") {
-      return Promise.reject(
-        new PermissionError(
-          `Cannot confine "${spec.program}" with Deno permissions: not deno run`,
-          {
-            hint: "Only TypeScript scripts run under Deno's permissions",
-          },
-        ),
+      throw new PermissionError(
+        `Cannot confine "${spec.program}" with Deno permissions: not deno run`,
+        { hint: "Only TypeScript scripts run under Deno's permissions" },
       );
     }
     // Deno's own flags come before the script path, the first argument without a dash.
@@ -218,21 +236,18 @@ export class DenoPermissionsBackend implements SandboxBackend {
     const own = end === -1 ? rest : rest.slice(0, end);
     const widening = own.find((arg) => WIDENING_FLAG.test(arg));
     if (widening !== undefined) {
-      return Promise.reject(
-        new PermissionError(
-          `Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`,
-          { hint: "Permissions come from the sandbox policy only" },
-        ),
+      throw new PermissionError(
+        `Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`,
+        { hint: "Permissions come from the sandbox policy only" },
       );
     }
-    try {
-      const flags = denoPermissionFlags(policy, policy.env ?? []);
-      return Promise.resolve({
-        spec: { ...spec, args: ["run", ...flags, ...rest] },
-        close: () => Promise.resolve(),
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const flags = denoPermissionFlags(policy, policy.env ?? []);
+    const env = { ...spec.env };
+    if (env.DENO_DIR !== undefined) env.DENO_DIR = await runDenoDir(env.DENO_DIR, policy.tmpDir);
+    const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...rest], env };
+    if (!this.#os) return { spec: inner, close: () => Promise.resolve() };
+    const binary = await Deno.realPath(spec.program);
+    const read = [...new Set([...policy.read, binary, spec.program])].filter((p) => isAbsolute(p));
+    return await this.#os.wrap(inner, { ...policy, read });
   }
 }

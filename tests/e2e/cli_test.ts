@@ -9,6 +9,7 @@ import { runCli, snapshotTree } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
+import { sha256 } from "../../src/_hash.ts";
 
 // Python scripts run inside the OS sandbox; without one they are refused, so their tests skip
 // here, visibly (CI installs bubblewrap, so nothing is skipped there).
@@ -424,18 +425,27 @@ Deno.test("capibara run: context values JSON cannot canonicalise are a Validatio
 Deno.test("capibara doctor reports the generator of .capibara/config.json, the environment first", async () => {
   await using tmp = await withTmpDir();
   await Deno.mkdir(join(tmp.path, ".capibara"));
-  await Deno.writeTextFile(
-    join(tmp.path, ".capibara", "config.json"),
-    JSON.stringify({ generator: { base_url: "http://team-llm.example/v1", model: "team-model" } }),
-  );
+  const text = JSON.stringify({
+    generator: { base_url: "http://team-llm.example/v1", model: "team-model" },
+  });
+  await Deno.writeTextFile(join(tmp.path, ".capibara", "config.json"), text);
+  // The file sets the generator: it takes effect once trusted (here by its hash, as CI does).
+  const trusted = { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_TRUST_CONFIG: await sha256(text) };
   type Doctor = { checks: { name: string; ok: boolean; detail: string }[] };
-  const generatorCheck = (doc: unknown) =>
-    (doc as Doctor).checks.find((c) => c.name === "generator")!;
-  const fromConfig = await runCli(["doctor", "--json"], {
+  const check = (doc: unknown, name: string) =>
+    (doc as Doctor).checks.find((c) => c.name === name)!;
+  const generatorCheck = (doc: unknown) => check(doc, "generator");
+  const untrusted = await runCli(["doctor", "--json"], {
     cwd: tmp.path,
     env: { CAPIBARA_CACHE_DIR: CACHE },
   });
+  assert.equal(untrusted.code, 0, untrusted.stderr);
+  assert.equal(check(untrusted.json, "project config").ok, false);
+  assert.match(check(untrusted.json, "project config").detail, /http:\/\/team-llm\.example\/v1/);
+  assert.doesNotMatch(generatorCheck(untrusted.json).detail, /team-llm/);
+  const fromConfig = await runCli(["doctor", "--json"], { cwd: tmp.path, env: trusted });
   assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  assert.equal(check(fromConfig.json, "project config").ok, true);
   assert.equal(generatorCheck(fromConfig.json).ok, true);
   assert.equal(
     generatorCheck(fromConfig.json).detail,
@@ -443,7 +453,7 @@ Deno.test("capibara doctor reports the generator of .capibara/config.json, the e
   );
   const fromEnv = await runCli(["doctor", "--json"], {
     cwd: tmp.path,
-    env: { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_MODEL: "env-model" },
+    env: { ...trusted, CAPIBARA_MODEL: "env-model" },
   });
   assert.equal(generatorCheck(fromEnv.json).detail, "http://team-llm.example/v1 (model env-model)");
 });

@@ -13,11 +13,13 @@ import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
 import { CapibaraError, ExecError, PermissionError, ValidationError } from "../../src/errors.ts";
 import type { Generator } from "../../src/generate/types.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
+import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
 
 /**
- * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks with the OS sandbox switched
- * off, to show that the suite can fail: those attacks must then report breaches.
+ * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks, and the TypeScript attacks
+ * only the OS layer stops (`osLayer`), with the OS sandbox switched off (TypeScript then runs under
+ * Deno's flags alone), to show that the suite can fail: those attacks must then report breaches.
  */
 const NO_SANDBOX = Deno.env.get("CAPIBARA_ESCAPE_NO_SANDBOX") === "1";
 const backend = platformBackend();
@@ -129,6 +131,12 @@ interface Attack {
   hostUnchanged?: () => Promise<void>;
   /** For granted cases: what the result must be. */
   granted?: (output: Record<string, unknown>) => void;
+  /** A TypeScript attack only the OS sandbox stops (Deno's flags alone let it through). */
+  osLayer?: boolean;
+  /** Runs first (an earlier run that plants something for this one). */
+  before?: () => Promise<void>;
+  /** Text that must appear neither in the output nor in the error (a secret's bytes). */
+  leaks?: string[];
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -155,41 +163,47 @@ async function processesMatching(pattern: string): Promise<string[]> {
   return found;
 }
 
+/** A runner in `project` whose generator always replies with `a`'s script. */
+function capibaraFor(a: Attack, project = PROJECT): Capibara {
+  const bundle: Bundle = {
+    language: a.language,
+    script: a.script,
+    requirements: [],
+    outputs: {},
+    aliases: {},
+    needs: { network: a.needs?.network ?? [], env: a.needs?.env ?? [] },
+    readme: "",
+  };
+  return new Capibara({
+    root: project,
+    cwd: project,
+    cacheDir: CACHE,
+    generator: fixedGenerator(bundle),
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME,
+      SECRET_TOKEN: ENV_SECRET,
+      GRANTED_VAR: "granted-value",
+    },
+    timeout: a.timeout ?? 30,
+    memoryBytes: 256 * 1024 ** 2,
+    maxProcesses: 64,
+    allow: a.allow,
+    sandbox: !(NO_SANDBOX && (a.language !== "typescript" || a.osLayer)),
+    warn: () => {},
+  });
+}
+
 function attack(a: Attack): void {
   const needsOs = a.language !== "typescript";
   suite.push({
     name: `escape: ${a.language}: ${a.name}`,
-    ignore: needsOs && !OS_SANDBOX,
+    ignore: (needsOs || a.osLayer === true) && !OS_SANDBOX,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      const bundle: Bundle = {
-        language: a.language,
-        script: a.script,
-        requirements: [],
-        outputs: {},
-        aliases: {},
-        needs: { network: a.needs?.network ?? [], env: a.needs?.env ?? [] },
-        readme: "",
-      };
-      const cb = new Capibara({
-        root: PROJECT,
-        cwd: PROJECT,
-        cacheDir: CACHE,
-        generator: fixedGenerator(bundle),
-        env: {
-          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-          HOME,
-          SECRET_TOKEN: ENV_SECRET,
-          GRANTED_VAR: "granted-value",
-        },
-        timeout: a.timeout ?? 30,
-        memoryBytes: 256 * 1024 ** 2,
-        maxProcesses: 64,
-        allow: a.allow,
-        sandbox: !(NO_SANDBOX && needsOs),
-        warn: () => {},
-      });
+      await a.before?.();
+      const cb = capibaraFor(a);
       let output: Record<string, unknown> | undefined;
       let error: unknown;
       try {
@@ -199,6 +213,11 @@ function attack(a: Attack): void {
         })).output;
       } catch (e) {
         error = e;
+      }
+      const seen = JSON.stringify(output ?? {}) + String(error) +
+        JSON.stringify(error instanceof CapibaraError ? error.details ?? {} : {});
+      for (const secret of a.leaks ?? []) {
+        assert.ok(!seen.includes(secret), `BREACH: the result holds ${JSON.stringify(secret)}`);
       }
       if (a.granted) {
         assert.equal(error, undefined, `granted case failed: ${error}`);
@@ -714,6 +733,149 @@ k=$(perl -e "print syscall($nr, 0, -3, 0)" 2>/dev/null)
 detail="keyring $k"
 case "$k" in ''|-*) ;; *) breached=1 ;; esac`,
   ),
+});
+
+// --- TypeScript: the module graph, the OS layer and Deno's own state ----------------------------
+const PROJECT_PRIVATE = "project-private-note";
+await Deno.writeTextFile(join(PROJECT, "private.txt"), PROJECT_PRIVATE);
+attack({
+  name: "a static text import of ~/.ssh/id_rsa",
+  language: "typescript",
+  script: `import key from ${JSON.stringify(SSH_KEY)} with { type: "text" };\n` +
+    ts(`detail = key;\nbreached = key.includes("hunter2");`),
+  blockedBy: [PermissionError],
+  leaks: ["hunter2"],
+});
+attack({
+  name: "a relative ../../ import of a project file the context does not name",
+  language: "typescript",
+  // The entry lives in <project>/.capibara/scripts/<fingerprint>/.
+  script: `import note from "../../../private.txt" with { type: "text" };\n` +
+    ts(`detail = note;\nbreached = note.includes(${JSON.stringify(PROJECT_PRIVATE)});`),
+  blockedBy: [PermissionError],
+  leaks: [PROJECT_PRIVATE],
+});
+attack({
+  name: "a literal dynamic import of ~/.ssh/id_rsa as bytes",
+  language: "typescript",
+  script: ts(`const mod = await import(${JSON.stringify(SSH_KEY)}, { with: { type: "bytes" } });
+detail = new TextDecoder().decode(mod.default);
+breached = detail.includes("hunter2");`),
+  blockedBy: [PermissionError],
+  leaks: ["hunter2"],
+});
+
+// A first run (Python, in the OS sandbox) plants symlinks in its output folder; a TypeScript run
+// writing to the same folder follows them: Deno checks the paths as written.
+const LINKED = join(PROJECT, "linked");
+const TS_PLANTED = join(OTHER, "planted-by-typescript.txt");
+attack({
+  name: "follow symlinks an earlier run planted in its output folder",
+  language: "typescript",
+  osLayer: true,
+  context: { output: "linked/result.txt" },
+  before: async () => {
+    await capibaraFor({
+      name: "plant symlinks",
+      language: "python",
+      script: py(`os.makedirs("linked", exist_ok=True)
+os.symlink(${JSON.stringify(SSH_KEY)}, "linked/key")
+os.symlink(${JSON.stringify(OTHER)}, "linked/other")`),
+    }).run("escape test: plant symlinks in an output folder", {
+      context: { output: "linked/result.txt" },
+      language: "python",
+    });
+    assert.ok((await Deno.lstat(join(LINKED, "key"))).isSymlink, "the first run planted nothing");
+  },
+  script: ts(`try {
+  detail = Deno.readTextFileSync("linked/key");
+  breached = detail.includes("hunter2");
+} catch (error) { detail = String(error); }
+Deno.writeTextFileSync("linked/other/planted-by-typescript.txt", "x");
+breached = true;`),
+  leaks: ["hunter2"],
+  hostUnchanged: async () => {
+    assert.equal(await exists(TS_PLANTED), false, "a file was written through the symlink");
+  },
+});
+
+/** Every file below `dir` whose bytes hold `text`. */
+async function filesHolding(dir: string, text: string): Promise<string[]> {
+  const found: string[] = [];
+  const needle = new TextEncoder().encode(text);
+  const holds = (bytes: Uint8Array) => {
+    outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) found.push(...await filesHolding(path, text));
+    else if (entry.isFile && holds(await Deno.readFile(path))) found.push(path);
+  }
+  return found;
+}
+
+// Another project's TypeScript entry, run first: its source must leave no trace in the shared
+// cache, and this project's script must not find it there.
+const OTHER_EMIT = "other-project-emitted-source-0xC0FFEE";
+const emptySetDir = join(CACHE, "deno", await denoDirKey([]));
+attack({
+  name: "read another project's emitted script source from the shared DENO_DIR",
+  language: "typescript",
+  before: async () => {
+    const other = join(ROOT, "other-ts-project");
+    await Deno.mkdir(other, { recursive: true });
+    await capibaraFor({
+      name: "the other project's script",
+      language: "typescript",
+      script: ts(`const secret: string = ${JSON.stringify(OTHER_EMIT)};\ndetail = secret;`),
+    }, other).run("escape test: the other project's TypeScript script", {
+      language: "typescript",
+    });
+  },
+  script: ts(`const walk = (dir: string): string[] => {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const path = dir + "/" + e.name;
+    if (e.isDirectory) out.push(...walk(path));
+    else if (e.isFile) out.push(path);
+  }
+  return out;
+};
+for (const path of walk(${JSON.stringify(emptySetDir)})) {
+  try {
+    const text = new TextDecoder().decode(Deno.readFileSync(path));
+    if (text.includes(${
+    JSON.stringify(OTHER_EMIT.slice(0, 20))
+  })) { breached = true; detail = path; }
+  } catch { /* unreadable */ }
+}`),
+  hostUnchanged: async () => {
+    assert.deepEqual(await filesHolding(join(CACHE, "deno"), OTHER_EMIT), []);
+  },
+});
+const LOCAL_STORAGE = {
+  name: "keep localStorage across runs",
+  language: "typescript" as const,
+  script: ts(`const before = localStorage.getItem("capibara-escape");
+localStorage.setItem("capibara-escape", "kept-from-an-earlier-run");
+breached = before === "kept-from-an-earlier-run";
+detail = String(before);`),
+};
+attack({
+  ...LOCAL_STORAGE,
+  // The same entry ran once before: what it stored must be gone.
+  before: async () => {
+    await capibaraFor(LOCAL_STORAGE).run(`escape test: typescript: ${LOCAL_STORAGE.name}`, {
+      language: "typescript",
+    });
+  },
+  hostUnchanged: async () => {
+    assert.deepEqual(await filesHolding(CACHE, "kept-from-an-earlier-run"), []);
+  },
 });
 
 // --- granted cases still work ------------------------------------------------------------------

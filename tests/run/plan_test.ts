@@ -261,7 +261,8 @@ Deno.test("planRun() confines TypeScript with Deno flags built from the plan's p
   assert.ok(!value("allow-env").includes("NPM_CONFIG_REGISTRY"), "registry credentials leak");
   for (const flag of flags) assert.ok(flag !== "-A" && !flag.startsWith("--allow-all"), flag);
   assert.ok(flags.includes("--deny-run"));
-  assert.equal(spec.env.DENO_DIR, "/cache/deno/abc");
+  // The run's own DENO_DIR, in its temp dir: not the shared cache.
+  assert.equal(spec.env.DENO_DIR, join(plan.policy.tmpDir, ".deno"));
 });
 
 Deno.test("DenoPermissionsBackend.wrap() refuses a command that grants permissions itself", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DependencyError, ValidationError } from "../../src/errors.ts";
+import { DependencyError, PermissionError, ValidationError } from "../../src/errors.ts";
 import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { BashRuntime } from "../../src/runtimes/bash.ts";
 import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../../src/runtimes/deno.ts";
@@ -452,7 +452,8 @@ Deno.test("DenoRuntime.prepare() caches npm deps once and the run imports them o
   assert.deepEqual(progress, ["Caching 1 npm package…"]);
   const denoDir = join(fx.cacheDir, "deno", await denoDirKey(deps));
   assert.equal(first.env.DENO_DIR, denoDir);
-  assert.deepEqual(first.readPaths, [denoDir]);
+  // Only the packages are readable, not the rest of the shared cache.
+  assert.deepEqual(first.readPaths, [join(denoDir, "npm")]);
   const marker = await Deno.stat(join(denoDir, DENO_READY_MARKER));
 
   // A fresh runtime: a hit needs no subprocess at all, only the marker.
@@ -480,7 +481,8 @@ console.log(JSON.stringify({
   });
   assert.equal(exec.code, 0, exec.stderr);
   assert.deepEqual(output, { five: true, word: false });
-  assert.deepEqual(await deno.calls(), ["cache", "run"]);
+  // The entry's module graph is checked once (`info`) before it runs.
+  assert.deepEqual(await deno.calls(), ["cache", "info", "run"]);
 
   // An import the set does not hold is not fetched at run time.
   const undeclared = script.replaceAll("is-number@7.0.0", "is-odd@3.0.1");
@@ -491,6 +493,48 @@ console.log(JSON.stringify({
   const offline = await execCommand(spec, { timeoutMs: 60_000 });
   assert.notEqual(offline.code, 0);
   assert.match(offline.stderr, /cached-only|not found in cache/i);
+});
+
+Deno.test("DenoRuntime.prepare() refuses an entry whose module graph holds a local file", async () => {
+  await using fx = await fixture();
+  const deno = await countingDeno(fx.tmp.path);
+  const key = join(fx.home, ".ssh", "id_rsa");
+  const ok = `import { join } from "node:path";\nconsole.log(join("a", "b"));\n`;
+  const imports = [
+    `import key from ${JSON.stringify(key)} with { type: "text" };\nconsole.log(key);\n`,
+    `import s from "../../../secret.txt" with { type: "text" };\nconsole.log(s);\n`,
+    `const m = await import(${JSON.stringify(key)}, { with: { type: "bytes" } });\n`,
+    `import ${JSON.stringify("file://" + key)};\n`,
+    `import "data:text/javascript,import '${"file://" + key}';";\n`,
+  ];
+  const scriptPath = join(fx.scriptDir, "script.ts");
+  const prepare = () =>
+    new DenoRuntime({ deno: deno.path }).prepare(manifest("typescript", []), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+    });
+  for (const script of imports) {
+    await Deno.writeTextFile(scriptPath, script);
+    const error = await prepare().then(() => undefined, (e) => e);
+    assert.ok(error instanceof PermissionError, `${script}: ${error}`);
+    assert.match(error.message, /imports the local file "file:\/\//, script);
+  }
+  // Deno's flags alone let the static import read the key: the check is what stops it.
+  await Deno.writeTextFile(scriptPath, imports[0]!);
+  await Deno.writeTextFile(fx.contextFile, "{}");
+  const direct = await execCommand({
+    program: Deno.execPath(),
+    args: ["run", "--no-prompt", "--no-config", `--allow-read=${fx.scriptDir}`, scriptPath],
+    env: { PATH: "/usr/bin:/bin", DENO_DIR: join(fx.tmp.path, "direct-deno-dir") },
+    cwd: fx.workdir,
+  }, { timeoutMs: 60_000 });
+  assert.match(direct.stdout, /PRIVATE KEY/);
+
+  // npm: and node: imports pass; the clean verdict is remembered: no second `deno info`.
+  await Deno.writeTextFile(scriptPath, ok);
+  const before = (await deno.calls()).length;
+  await prepare();
+  await prepare();
+  assert.deepEqual((await deno.calls()).slice(before), ["info"]);
 });
 
 Deno.test("DenoRuntime.prepare() fills one set once under concurrency, per registry", async () => {

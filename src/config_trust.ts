@@ -1,0 +1,321 @@
+/**
+ * Trust of a project's `.capibara/config.json`: the one rule for which of its settings take effect.
+ *
+ * A committed configuration comes with whatever repository was cloned. The settings that widen what
+ * a script may do or where the user's API key goes (`allow` with any entry, `generator.base_url`,
+ * `generator.model`, `install.source_builds: true`) take effect only once the file is trusted on
+ * this machine, as direnv, mise and editors' workspace trust do:
+ *
+ * - `capibara trust` records the file's sha256 for the project's real root in the machine-local
+ *   cache (`<cacheDir>/trust.json`); a changed file needs trust again;
+ * - `CAPIBARA_TRUST_CONFIG=<sha256>` trusts the file with that hash (for CI): a hash, not a flag,
+ *   so that a variable set for one repository trusts neither another repository's file nor a
+ *   change to this one (a pull request that edits the file is not trusted by it);
+ * - the SDK option `trustProjectConfig: true` trusts it for that instance: the caller's own code
+ *   points the SDK at the project.
+ *
+ * Settings that only narrow or tune (`mode`, `timeout`) need no trust. `resolveConfig` applies the
+ * rule, so nothing below it sees an untrusted file's grants or generator.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { PermissionError } from "./errors.ts";
+import type { ProjectConfig } from "./schema.ts";
+
+/** The environment variable that trusts a configuration file by its sha256 (CI). */
+export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
+
+/** The name of the trust records' file inside the machine-local cache. */
+export const TRUST_FILE = "trust.json";
+
+/** A project's configuration file, read once: its parsed settings and the hash of those bytes. */
+export interface ProjectFile {
+  /** Absolute path of `.capibara/config.json`. */
+  path: string;
+  /** Real path of the project root (symlinks resolved). */
+  root: string;
+  /** Hex sha256 of the file's bytes, as read. */
+  sha256: string;
+  /** The file's text, as read. */
+  text: string;
+  /** The parsed settings. */
+  config: ProjectConfig;
+}
+
+/** What a configuration file grants or sets that needs trust. */
+export interface TrustRequest {
+  /** Hosts scripts may reach. */
+  network: string[];
+  /** Environment variables scripts receive. */
+  env: string[];
+  /** Paths scripts may read. */
+  read: string[];
+  /** Paths scripts may write. */
+  write: string[];
+  /** The generator's base URL: generation requests, with the user's API key, go there. */
+  baseUrl?: string;
+  /** The generator's model. */
+  model?: string;
+  /** Whether dependency installs may build source distributions (their build scripts run). */
+  sourceBuilds: boolean;
+}
+
+/** How a file that needs trust is trusted. */
+export type TrustSource = "record" | "env" | "option";
+
+/** The trust state of a project's configuration, as resolved. */
+export interface ProjectTrust {
+  /**
+   * `absent`: no file; `harmless`: a file that needs no trust; `trusted`: a file that needs trust
+   * and has it; `untrusted`: one that needs it and does not have it (its gated settings are
+   * ignored, and a run is refused).
+   */
+  state: "absent" | "harmless" | "trusted" | "untrusted";
+  /** The file, when it was read through {@linkcode evaluateTrust}. */
+  file?: { path: string; root: string; sha256: string };
+  /** What the file grants or sets that needs trust (only for `trusted` and `untrusted`). */
+  request?: TrustRequest;
+  /** How it is trusted (only for `trusted`). */
+  by?: TrustSource;
+  /** `untrusted` only: this project's file was trusted before, with other content. */
+  changed?: boolean;
+}
+
+/** One trust record: the project root's real path and the hash of the file trusted there. */
+export interface TrustRecord {
+  /** Real path of the project root. */
+  root: string;
+  /** Hex sha256 of the trusted file's bytes. */
+  sha256: string;
+  /** When it was trusted (ISO 8601). */
+  trusted_at: string;
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** What a configuration grants or sets that needs trust; undefined when it needs none. */
+export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
+  const allow = project.allow ?? {};
+  const request: TrustRequest = {
+    network: [...(allow.network ?? [])],
+    env: [...(allow.env ?? [])],
+    read: [...(allow.read ?? [])],
+    write: [...(allow.write ?? [])],
+    sourceBuilds: project.install?.source_builds === true,
+  };
+  const baseUrl = nonBlank(project.generator?.base_url);
+  const model = nonBlank(project.generator?.model);
+  if (baseUrl !== undefined) request.baseUrl = baseUrl;
+  if (model !== undefined) request.model = model;
+  const needed = request.network.length + request.env.length + request.read.length +
+          request.write.length > 0 ||
+    request.sourceBuilds || baseUrl !== undefined ||
+    model !== undefined;
+  return needed ? request : undefined;
+}
+
+/** The settings of a configuration that take effect without trust. */
+export function harmlessPart(project: ProjectConfig): ProjectConfig {
+  return {
+    ...(project.mode !== undefined ? { mode: project.mode } : {}),
+    ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
+  };
+}
+
+/** What a request would do, as clauses for people ("send … to …", "grant network access to …"). */
+export function describeRequest(request: TrustRequest): string[] {
+  const list = (values: string[]) => values.map((v) => JSON.stringify(v)).join(", ");
+  const clauses: string[] = [];
+  if (request.baseUrl !== undefined) {
+    clauses.push(`send generation requests and your API key to ${JSON.stringify(request.baseUrl)}`);
+  }
+  if (request.model !== undefined) clauses.push(`use the model ${JSON.stringify(request.model)}`);
+  if (request.network.length) clauses.push(`grant network access to ${list(request.network)}`);
+  if (request.env.length) clauses.push(`grant the environment variables ${list(request.env)}`);
+  if (request.read.length) clauses.push(`grant reading ${list(request.read)}`);
+  if (request.write.length) clauses.push(`grant writing ${list(request.write)}`);
+  if (request.sourceBuilds) {
+    clauses.push(
+      "let dependency installs build source distributions (running their build scripts)",
+    );
+  }
+  return clauses;
+}
+
+/** The hashes `CAPIBARA_TRUST_CONFIG` names (comma- or space-separated, `sha256:` optional). */
+export function trustedHashes(env: Readonly<Record<string, string | undefined>>): Set<string> {
+  const value = env[TRUST_ENV] ?? "";
+  return new Set(
+    value.split(/[\s,]+/).map((h) => h.trim().toLowerCase().replace(/^sha256:/, "")).filter((h) =>
+      /^[0-9a-f]{64}$/.test(h)
+    ),
+  );
+}
+
+/**
+ * The trust records of this machine, in `<cacheDir>/trust.json` (mode 0600, replaced atomically,
+ * updated under a file lock).
+ */
+export class TrustStore {
+  /** The records' file. */
+  readonly path: string;
+  readonly #dir: string;
+
+  /** The records kept in the machine-local cache directory `cacheDir`. */
+  constructor(cacheDir: string) {
+    this.#dir = cacheDir;
+    this.path = join(cacheDir, TRUST_FILE);
+  }
+
+  /** Every record; malformed ones are skipped (they trust nothing). */
+  async records(): Promise<TrustRecord[]> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return [];
+    }
+    const projects = (json as { projects?: unknown } | null)?.projects;
+    if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return [];
+    const out: TrustRecord[] = [];
+    for (const [root, value] of Object.entries(projects)) {
+      const record = value as Partial<TrustRecord> | null;
+      if (typeof record?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(record.sha256)) continue;
+      out.push({
+        root,
+        sha256: record.sha256,
+        trusted_at: typeof record.trusted_at === "string" ? record.trusted_at : "",
+      });
+    }
+    return out;
+  }
+
+  /** The record of a project root (its real path), if any. */
+  async get(root: string): Promise<TrustRecord | undefined> {
+    return (await this.records()).find((r) => r.root === root);
+  }
+
+  /** Records trust of a file (replacing the project's earlier record). */
+  async trust(file: Pick<ProjectFile, "root" | "sha256">): Promise<TrustRecord> {
+    const record = { root: file.root, sha256: file.sha256, trusted_at: new Date().toISOString() };
+    await this.#update((records) => [...records.filter((r) => r.root !== file.root), record]);
+    return record;
+  }
+
+  /** Removes a project's record; false when there was none. */
+  async revoke(root: string): Promise<boolean> {
+    let found = false;
+    await this.#update((records) => {
+      found = records.some((r) => r.root === root);
+      return records.filter((r) => r.root !== root);
+    });
+    return found;
+  }
+
+  async #update(change: (records: TrustRecord[]) => TrustRecord[]): Promise<void> {
+    await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    using lock = await Deno.open(join(this.#dir, `${TRUST_FILE}.lock`), {
+      create: true,
+      write: true,
+      mode: 0o600,
+    });
+    await lock.lock(true);
+    const records = change(await this.records());
+    const projects: Record<string, Omit<TrustRecord, "root">> = {};
+    for (const r of records) projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
+    const tmp = join(this.#dir, `.${TRUST_FILE}.${crypto.randomUUID()}.tmp`);
+    try {
+      await Deno.writeTextFile(tmp, JSON.stringify({ version: 1, projects }, null, 2) + "\n", {
+        mode: 0o600,
+        createNew: true,
+      });
+      await Deno.chmod(tmp, 0o600);
+      await Deno.rename(tmp, this.path);
+    } catch (error) {
+      await Deno.remove(tmp).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+/** Options of {@linkcode evaluateTrust}. */
+export interface EvaluateTrustOptions {
+  /** The machine-local cache directory holding the trust records. */
+  cacheDir: string;
+  /** The environment (`CAPIBARA_TRUST_CONFIG`). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The SDK's `trustProjectConfig` option. */
+  trustProjectConfig?: boolean;
+}
+
+/**
+ * The trust state of a project's file (undefined: the project has none), from the SDK option, the
+ * environment and this machine's records. Pass the result to `resolveConfig`.
+ */
+export async function evaluateTrust(
+  file: ProjectFile | undefined,
+  options: EvaluateTrustOptions,
+): Promise<ProjectTrust> {
+  if (file === undefined) return { state: "absent" };
+  const where = { path: file.path, root: file.root, sha256: file.sha256 };
+  const request = trustRequest(file.config);
+  if (request === undefined) return { state: "harmless", file: where };
+  if (options.trustProjectConfig === true) {
+    return { state: "trusted", by: "option", file: where, request };
+  }
+  if (trustedHashes(options.env).has(file.sha256)) {
+    return { state: "trusted", by: "env", file: where, request };
+  }
+  const record = await new TrustStore(options.cacheDir).get(file.root);
+  if (record?.sha256 === file.sha256) {
+    return { state: "trusted", by: "record", file: where, request };
+  }
+  return { state: "untrusted", file: where, request, ...(record ? { changed: true } : {}) };
+}
+
+/** The error of an untrusted configuration: what it would grant, where the key would go, and how to trust it. */
+export function untrustedError(trust: ProjectTrust): PermissionError {
+  const path = trust.file?.path ?? ".capibara/config.json";
+  const why = trust.changed
+    ? "it changed since it was trusted on this machine"
+    : "it is not trusted on this machine";
+  const would = trust.request ? describeRequest(trust.request) : [];
+  return new PermissionError(
+    `Cannot use "${path}": ${why}` + (would.length ? `, and it would ${would.join("; ")}` : ""),
+    {
+      hint: "Review it with `capibara trust --show`, then trust it with `capibara trust`" +
+        (trust.file ? ` (in CI: ${TRUST_ENV}=${trust.file.sha256})` : "") +
+        "; SDK callers pass { trustProjectConfig: true }",
+      details: {
+        config: path,
+        ...(trust.file ? { root: trust.file.root, sha256: trust.file.sha256 } : {}),
+        ...(trust.changed ? { changed: true } : {}),
+        grants: {
+          network: trust.request?.network ?? [],
+          env: trust.request?.env ?? [],
+          read: trust.request?.read ?? [],
+          write: trust.request?.write ?? [],
+        },
+        ...(trust.request?.baseUrl !== undefined ? { base_url: trust.request.baseUrl } : {}),
+        ...(trust.request?.model !== undefined ? { model: trust.request.model } : {}),
+        ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
+      },
+    },
+  );
+}
+
+/** Throws when a configuration needs trust and does not have it. */
+export function assertTrusted(trust: ProjectTrust): void {
+  if (trust.state === "untrusted") throw untrustedError(trust);
+}

@@ -1,0 +1,130 @@
+/**
+ * Everything dies with Capibara: a TypeScript script started by a real `capibara run` process
+ * does not outlive that process, whether it is killed (SIGKILL) or interrupted (SIGINT).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
+import { MAIN } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { platformBackend } from "../../src/sandbox/mod.ts";
+
+const backend = platformBackend();
+const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+if (!OS_SANDBOX) {
+  console.warn("SKIPPED: the lifetime tests need bubblewrap (apt-get install bubblewrap)");
+}
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_lifetime_cache_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+
+/** Writes `started`, sleeps, then writes `finished`: the marker of a script that outlived us. */
+function sleeperScript(token: string): string {
+  return `// --- CAPIBARA ---
+// deps: none
+// --- /CAPIBARA ---
+// handles --context, --selftest and --dry-run
+import { parseArgs } from "node:util";
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    context: { type: "string" },
+    selftest: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  },
+});
+if (values.selftest || values["dry-run"]) {
+  console.log(JSON.stringify({ status: "ok", artifacts: [], output: {}, raw: {} }));
+  Deno.exit(0);
+}
+const context = JSON.parse(Deno.readTextFileSync(String(values.context).slice(1)));
+const token = ${JSON.stringify(token)};
+Deno.writeTextFileSync(context.started_output, token);
+await new Promise((resolve) => setTimeout(resolve, 4000));
+Deno.writeTextFileSync(context.finished_output, token);
+console.log(JSON.stringify({ status: "ok", artifacts: [], output: {}, raw: {} }));
+`;
+}
+
+/** The command lines of live processes holding `text` (the script's path), `pgrep` excluded. */
+async function processesHolding(text: string): Promise<string[]> {
+  const out = await new Deno.Command("pgrep", { args: ["-af", text], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((line) => line.trim() !== "" && !line.includes("pgrep"));
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Gave up waiting: ${what}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+for (const signal of ["SIGKILL", "SIGINT"] as const) {
+  Deno.test({
+    name: `capibara run: a TypeScript script dies with the CLI on ${signal}`,
+    ignore: !OS_SANDBOX,
+    async fn() {
+      await using tmp = await withTmpDir();
+      const token = `capibara-lifetime-${signal}-${crypto.randomUUID()}`;
+      await using llm = startFakeLLM({
+        replies: [bundleReply({ language: "typescript", script: sleeperScript(token) })],
+      });
+      const started = join(tmp.path, "out", "started.txt");
+      const finished = join(tmp.path, "out", "finished.txt");
+      const cli = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          "run",
+          "--lang",
+          "typescript",
+          `Sleep, then write a marker (${signal})`,
+          "--context",
+          JSON.stringify({
+            started_output: "out/started.txt",
+            finished_output: "out/finished.txt",
+          }),
+        ],
+        cwd: tmp.path,
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: Deno.env.get("HOME") ?? "/tmp",
+          NO_COLOR: "1",
+          CAPIBARA_BASE_URL: llm.url,
+          CAPIBARA_API_KEY: "test-key",
+          CAPIBARA_MODEL: "fake-model",
+          CAPIBARA_CACHE_DIR: CACHE,
+        },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const stderr = new Response(cli.stderr).text();
+      let running = true;
+      const status = cli.status.finally(() => running = false);
+      await until(async () => !running || await exists(started), "the script to start");
+      if (!running) assert.fail(`the CLI ended before the script started: ${await stderr}`);
+      const scripts = join(tmp.path, ".capibara", "scripts");
+      assert.notDeepEqual(await processesHolding(scripts), [], "no script process to kill");
+
+      cli.kill(signal);
+      await status;
+      await stderr;
+      // Once no process of the script is left, the marker can never appear.
+      let left: string[] = [];
+      await until(async () => (left = await processesHolding(scripts)).length === 0, "")
+        .catch(() => {});
+      assert.deepEqual(left, [], "a script process outlived the CLI");
+      assert.equal(await exists(finished), false, "the script finished after the CLI died");
+    },
+  });
+}
