@@ -267,3 +267,33 @@ Deno.test("capibara list: outside a git repository the store is the current dire
   assert.equal(up.code, 0, up.stderr);
   assert.equal((up.json as { root: string }).root, tmp.path);
 });
+
+Deno.test("capibara trust --show --root: a committed config's text and grants are shown escaped", async () => {
+  await using tmp = await withTmpDir();
+  const project = join(tmp.path, "project");
+  await Deno.mkdir(join(project, ".capibara"), { recursive: true });
+  const config = { generator: { model: `m${EVIL}` }, allow: { env: [`X${EVIL}`] } };
+  // ESC is a JSON escape in the file; C1 and bidirectional characters are raw, as JSON allows.
+  const text = JSON.stringify(config, null, 2);
+  await Deno.writeTextFile(join(project, ".capibara", "config.json"), text + "\n");
+  const env = { CAPIBARA_CACHE_DIR: await Deno.makeTempDir({ dir: tmp.path }) };
+  const show = await runCli(["trust", "--show", "--root", "project"], { cwd: tmp.path, env });
+  assert.equal(show.code, 0, show.stderr);
+  assertTerminalSafe(show.stdout + show.stderr, "trust --show");
+  assert.match(show.stdout, /use the model "m\\u001b\]52;c;aGVsbG8=\\u0007\|/);
+  assert.ok(show.stdout.includes("\\u009b31m\\u009d0;t\\u009c|\\u202eevil\\u202c"), show.stdout);
+  const json = await runCli(["trust", "--show", "--root", "project", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.equal(json.code, 0, json.stderr);
+  assertTerminalSafe(json.stdout, "trust --show --json");
+  const doc = json.json as { model: string; grants: { env: string[] } };
+  assert.equal(doc.model, `m${EVIL}`);
+  assert.deepEqual(doc.grants.env, [`X${EVIL}`]);
+  // The run refuses the untrusted file; its error names the grants, escaped.
+  const run = await runCli(["run", "Anything", "--root", "project"], { cwd: tmp.path, env });
+  assert.equal(run.code, 7, run.stderr);
+  assertTerminalSafe(run.stderr, "the untrusted config's PermissionError");
+  assert.match(run.stderr, /X\\u001b\]52;c;/);
+});
