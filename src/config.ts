@@ -197,7 +197,7 @@ export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | 
       `Pass an object such as { ${where}: { network: ["api.example.com"], env: ["API_TOKEN"] } }`,
     );
   }
-  const known = ["network", "env", "read", "write"] as const;
+  const known = ["network", "privateNetwork", "env", "read", "write"] as const;
   for (const key of Object.keys(value)) {
     if (!(known as readonly string[]).includes(key)) {
       throw invalid(
@@ -217,14 +217,14 @@ export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | 
     }
     for (const entry of list) {
       const ok = typeof entry === "string" && entry.trim() !== "" && (
-        key === "network"
+        key === "network" || key === "privateNetwork"
           ? HOST_RULE.test(entry.trim())
           : key === "env"
           ? ENV_NAME.test(entry.trim())
           : !entry.includes("\0")
       );
       if (!ok) {
-        const hint = key === "network"
+        const hint = key === "network" || key === "privateNetwork"
           ? 'Grant hosts as "api.example.com", "*.example.com" or "host:8443" (no scheme or path)'
           : key === "env"
           ? 'Grant environment variables by their exact names, e.g. "API_TOKEN"'
@@ -337,7 +337,10 @@ export function resolveConfig(
     maxOutputBytes: DEFAULTS.maxOutputBytes,
     sandbox: options.sandbox ?? true,
     sourceBuilds: project.install?.source_builds === true,
-    grants: mergeGrants(project.allow, checkGrants(options.allow)),
+    grants: mergeGrants(
+      { ...project.allow, privateNetwork: project.allow?.private_network },
+      checkGrants(options.allow),
+    ),
     generator: {
       baseUrl: baseUrl ?? OPENAI_BASE_URL,
       ...(apiKey !== undefined ? { apiKey } : {}),
@@ -353,7 +356,7 @@ export function resolveConfig(
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
   "": ["generator", "mode", "timeout", "allow", "install"],
   generator: ["base_url", "model"],
-  allow: ["network", "env", "read", "write"],
+  allow: ["network", "private_network", "env", "read", "write"],
   install: ["source_builds"],
 };
 
@@ -444,8 +447,8 @@ function parseProjectConfig(text: string, path: string): ProjectConfig {
         parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
       }`,
       {
-        hint:
-          "Allowed keys: generator {base_url, model}, mode, timeout, allow {network, env, read, write}, " +
+        hint: "Allowed keys: generator {base_url, model}, mode, timeout, " +
+          "allow {network, private_network, env, read, write}, " +
           "install {source_builds}",
       },
     );

@@ -118,7 +118,14 @@ export interface ProjectConfig {
   generator?: { base_url?: string; model?: string };
   mode?: Mode;
   timeout?: number;
-  allow?: { network?: string[]; env?: string[]; read?: string[]; write?: string[] };
+  allow?: {
+    network?: string[];
+    /** Exact hosts that may be special addresses (loopback, private, …): `--allow-private-net`. */
+    private_network?: string[];
+    env?: string[];
+    read?: string[];
+    write?: string[];
+  };
   /**
    * How dependencies are installed. `source_builds: true` lets pip build packages that publish
    * no wheel (their build scripts then run inside the sandbox); default: wheels only.
@@ -135,6 +142,7 @@ export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
   timeout: z.number().positive().optional(),
   allow: z.object({
     network: stringList.optional(),
+    private_network: stringList.optional(),
     env: stringList.optional(),
     read: stringList.optional(),
     write: stringList.optional(),

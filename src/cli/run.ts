@@ -43,6 +43,13 @@ export function runCommand(setExit: (code: number) => void) {
       [],
     )
     .option(
+      "--allow-private-net <ip[:port]>",
+      "grant an exact loopback or private-network address, which --allow-net never reaches " +
+        "(repeatable; 127.0.0.1:5432, [fd00::5]:8080)",
+      collect,
+      [],
+    )
+    .option(
       "--allow-read <path>",
       "grant reading a path outside the context's inputs (repeatable)",
       collect,
@@ -111,6 +118,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           memoryBytes,
           allow: {
             network: opts.allowNet,
+            privateNetwork: opts.allowPrivateNet,
             read: opts.allowRead,
             write: opts.allowWrite,
             env: opts.allowEnv,

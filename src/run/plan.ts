@@ -132,6 +132,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
   }
   const policy: SandboxPolicy = {
     network: allow.network,
+    ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
     read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
     write: writeDirs,
     protect: await protectedPaths([input.storeRoot, workdir], writeDirs),

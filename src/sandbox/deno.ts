@@ -9,7 +9,15 @@ import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
 import { runDenoDir } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
-import { type AddressRange, parseHostRules, rangeContains, SPECIAL_RANGES } from "./host_rules.ts";
+import {
+  canonicalHost,
+  type HostRule,
+  isPublicAddress,
+  matchHost,
+  parseHostRules,
+  SPECIAL_RANGES,
+} from "./host_rules.ts";
+import { proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 /** Options of {@linkcode denoCommand}. */
@@ -23,31 +31,100 @@ export interface DenoCommandOptions {
   extraArgs?: string[];
 }
 
+/** Where the proxy that Deno's `fetch` goes through listens (loopback TCP). */
+export interface DenoProxy {
+  /** Its address, e.g. `127.0.0.1`. */
+  hostname: string;
+  /** Its port. */
+  port: number;
+}
+
+/** Options of {@linkcode denoPermissionFlags}. */
+export interface DenoPermissionOptions {
+  /**
+   * The proxy named by the script's `HTTP_PROXY`/`HTTPS_PROXY`: its address is left out of the
+   * denied special ranges on its port only (every granted port of that address stays denied).
+   */
+  proxy?: DenoProxy;
+}
+
 /** A host and port as a `--allow-net`/`--deny-net` value (`*.x:443`, `[::1]:8080`). */
 function netValue(host: string, port: number, wildcard = false): string {
   const h = host.includes(":") ? `[${host}]` : host;
   return `${wildcard ? "*." : ""}${h}:${port}`;
 }
 
-/**
- * The special ranges as `--deny-net` values. Deno compares a connection's resolved address with
- * them; it takes IPv4 ranges in CIDR notation but no IPv6 range, so of IPv6 only the single
- * addresses `::` and `::1` can be written.
- */
-const DENO_SPECIAL_RANGES: readonly { range: AddressRange; value: string }[] = SPECIAL_RANGES
-  .flatMap((range) => {
-    if (!range.cidr.includes(":")) return [{ range, value: range.cidr }];
-    const [base = "", bits] = range.cidr.split("/");
-    return bits === "128" ? [{ range, value: `[${base}]` }] : [];
-  });
+/** An IPv4 address as a number (0 to 2^32 - 1). */
+function ipv4Number(address: string): number {
+  return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
 
-/** The `--allow-net` and `--deny-net` values of host rules, with the proxy's meaning. */
-function netFlags(texts: readonly string[]): { allow: string[]; deny: string[] } {
+function ipv4Text(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** An IPv4 range in CIDR notation without the `excluded` addresses, as CIDR blocks. */
+function ipv4RangeWithout(cidr: string, excluded: readonly number[]): string[] {
+  const [base = "", bits = "32"] = cidr.split("/");
+  const blocks: string[] = [];
+  const visit = (start: number, prefix: number) => {
+    const size = 2 ** (32 - prefix);
+    if (!excluded.some((x) => x >= start && x < start + size)) {
+      blocks.push(`${ipv4Text(start)}/${prefix}`);
+    } else if (prefix < 32) {
+      visit(start, prefix + 1);
+      visit(start + size / 2, prefix + 1);
+    }
+  };
+  visit(ipv4Number(base), Number(bits));
+  return blocks;
+}
+
+/**
+ * The special ranges as `--deny-net` values, less the addresses a private-network rule names
+ * (`localhost` names `127.0.0.1` and `::1`). Deno compares the address a connection resolves to
+ * with them. It takes IPv4 ranges in CIDR notation but no IPv6 range, and it does not read an
+ * IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) as the IPv4 one: of IPv6, only the single
+ * addresses `::` and `::1` can be denied. A deny has no port: an address a private rule names is
+ * reachable on every port a rule admits.
+ */
+function specialDenials(privateRules: readonly HostRule[], proxyHost?: string): string[] {
+  const named = new Set<string>(proxyHost === undefined ? [] : [proxyHost]);
+  for (const rule of privateRules) {
+    if (rule.kind === "address") named.add(rule.host);
+    if (rule.kind === "name" && rule.host === "localhost") named.add("127.0.0.1").add("::1");
+  }
+  const v4 = [...named].filter((a) => !a.includes(":")).map(ipv4Number);
+  return SPECIAL_RANGES.flatMap((range) => {
+    if (!range.cidr.includes(":")) return ipv4RangeWithout(range.cidr, v4);
+    const [base = "", bits] = range.cidr.split("/");
+    return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
+  });
+}
+
+/**
+ * The `--allow-net` and `--deny-net` values of host rules, with the proxy's meaning as far as
+ * Deno can express it (see {@linkcode specialDenials}).
+ */
+function netFlags(
+  texts: readonly string[],
+  privateTexts: readonly string[],
+  proxy?: DenoProxy,
+): { allow: string[]; deny: string[] } {
   const rules = parseHostRules(texts);
+  const privateRules = parseHostRules(privateTexts, "private network rule")
+    .filter((rule) => rule.kind !== "wildcard");
   const allow = new Set<string>();
   const deny = new Set<string>();
   for (const rule of rules) {
-    for (const port of rule.ports) allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
+    for (const port of rule.ports) {
+      // A special address is reachable only through a private-network rule naming it.
+      if (
+        rule.kind === "address" && !isPublicAddress(rule.host) &&
+        !matchHost(rule.host, port, privateRules).allowed
+      ) continue;
+      allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
+    }
   }
   const exact = rules.filter((rule) => rule.kind !== "wildcard");
   for (const rule of rules.filter((r) => r.kind === "wildcard")) {
@@ -56,14 +133,24 @@ function netFlags(texts: readonly string[]): { allow: string[]; deny: string[] }
       const apexGranted = exact.some((e) => e.host === rule.host && e.ports.includes(port));
       if (!apexGranted) deny.add(netValue(rule.host, port));
     }
-    for (const { range, value } of DENO_SPECIAL_RANGES) {
-      // A rule naming a special address (or localhost) exactly is trusted as written.
-      const named = exact.some((e) =>
-        e.kind === "address"
-          ? rangeContains(range, e.host)
-          : e.host === "localhost" && range.class === "loopback"
+  }
+  if (allow.size === 0) return { allow: [], deny: [...deny] };
+  // Whatever the rule, a name must not lead to a special address…
+  const proxyHost = proxy === undefined ? undefined : canonicalHost(proxy.hostname)?.host;
+  for (const value of specialDenials(privateRules, proxyHost)) deny.add(value);
+  if (proxy !== undefined && proxyHost !== undefined) {
+    // …but for the proxy's port on its address, which Deno must reach: every granted port of
+    // that address stays denied, so a name resolving there reaches the proxy and nothing else.
+    const ports = new Set(rules.flatMap((rule) => rule.ports));
+    if (ports.has(proxy.port)) {
+      throw new PermissionError(
+        `Cannot route the script's network through the proxy at port ${proxy.port}: ` +
+          "a rule grants that port",
+        { hint: "Run again: the proxy listens on another port each time" },
       );
-      if (!named) deny.add(value);
+    }
+    for (const port of ports) {
+      if (!matchHost(proxyHost, port, privateRules).allowed) deny.add(netValue(proxyHost, port));
     }
   }
   return { allow: [...allow], deny: [...deny] };
@@ -100,10 +187,15 @@ function pathList(paths: readonly string[], what: string): string[] {
  *   Deno applies before any allow, so a write dir holding `.capibara/` stays writable around it
  *   while `.capibara/` (and the write dir itself as a whole: no recursive delete, no rename) is not.
  * - net: each host rule with the proxy's meaning (`host_rules.ts`: no port means 80 and 443,
- *   names in punycode). A wildcard `*.x` also denies the apex `x` unless granted, and the special
- *   IPv4 ranges (loopback, private, shared, link-local, multicast, unspecified, reserved) and
- *   IPv6 `::` and `::1` that a name resolves to, unless a rule names an address in that range
- *   (or `localhost`, for loopback) exactly.
+ *   names in punycode). A wildcard `*.x` also denies the apex `x` unless granted. For every rule,
+ *   the special IPv4 ranges (loopback, private, shared, link-local, multicast, unspecified,
+ *   reserved) and IPv6 `::` and `::1` are denied, whether a name resolves to them or a rule names
+ *   them, except the addresses `policy.privateNetwork` names (`localhost` names `127.0.0.1` and
+ *   `::1`); an address rule in a special range is left out of `--allow-net` unless a private
+ *   rule admits it. What Deno cannot express: IPv6 ranges (`fc00::/7`, `fe80::/10`, IPv4-mapped
+ *   `::ffff:0:0/96`, …) and ports in a deny, so a name that resolves to such an IPv6 address is
+ *   not refused by these flags; `fetch` then goes through the proxy (`options.proxy`), which
+ *   refuses it. The proxy's address stays reachable on its own port only.
  * - env: only `grantedEnv`; every other variable reads as absent (`--ignore-env`).
  *
  * Deno checks paths as written, without resolving symlinks: the policy's paths must be resolved,
@@ -114,14 +206,18 @@ function pathList(paths: readonly string[], what: string): string[] {
  * written as a Deno permission.
  * @throws {ValidationError} when a host rule of `policy.network` is not valid.
  */
-export function denoPermissionFlags(policy: SandboxPolicy, grantedEnv: string[]): string[] {
+export function denoPermissionFlags(
+  policy: SandboxPolicy,
+  grantedEnv: string[],
+  options: DenoPermissionOptions = {},
+): string[] {
   const read = pathList([...policy.read, ...policy.write, policy.tmpDir], "read");
   const write = pathList([...policy.write, policy.tmpDir], "write");
   const protect = pathList(policy.protect, "protected");
   const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
 
-  const net = netFlags(policy.network);
+  const net = netFlags(policy.network, policy.privateNetwork ?? [], options.proxy);
   if (net.allow.length) flags.push(`--allow-net=${net.allow.join(",")}`);
   if (net.deny.length) flags.push(`--deny-net=${net.deny.join(",")}`);
 
@@ -197,6 +293,14 @@ export interface DenoPermissionsOptions {
  * A command whose environment names a `DENO_DIR` (the entry's package cache) runs with a private
  * one instead, in the run's temp dir (see {@linkcode runDenoDir}): Deno's own state and
  * `localStorage` vanish with the run.
+ *
+ * A script granted hosts also gets Capibara's proxy (`proxy.ts`) on loopback, named by
+ * `HTTP_PROXY`/`HTTPS_PROXY`, which Deno's `fetch` honours: the flags check the host (and the
+ * IPv4 address it resolves to), then the proxy checks the resolved address again, IPv6 ranges
+ * included. Raw connections (`Deno.connect`, `node:net`, WebSocket) bypass the proxy and meet the
+ * flags only.
+ * Inside an OS backend, the script's network goes through that backend's own proxy instead (its
+ * {@linkcode SandboxBackend.proxyAddress}), which the flags then admit.
  */
 export class DenoPermissionsBackend implements SandboxBackend {
   /** The backend's name, as `capibara doctor` prints it (`deno-permissions+bubblewrap`). */
@@ -241,13 +345,50 @@ export class DenoPermissionsBackend implements SandboxBackend {
         { hint: "Permissions come from the sandbox policy only" },
       );
     }
-    const flags = denoPermissionFlags(policy, policy.env ?? []);
     const env = { ...spec.env };
     if (env.DENO_DIR !== undefined) env.DENO_DIR = await runDenoDir(env.DENO_DIR, policy.tmpDir);
-    const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...rest], env };
-    if (!this.#os) return { spec: inner, close: () => Promise.resolve() };
-    const binary = await Deno.realPath(spec.program);
-    const read = [...new Set([...policy.read, binary, spec.program])].filter((p) => isAbsolute(p));
-    return await this.#os.wrap(inner, { ...policy, read });
+    if (this.#os) {
+      // Inside the OS sandbox the network goes through that sandbox's proxy, which it names.
+      const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;
+      const flags = denoPermissionFlags(policy, policy.env ?? [], proxy ? { proxy } : {});
+      const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...rest], env };
+      const binary = await Deno.realPath(spec.program);
+      const read = [...new Set([...policy.read, binary, spec.program])].filter((p) =>
+        isAbsolute(p)
+      );
+      return await this.#os.wrap(inner, { ...policy, read });
+    }
+    if (policy.network.length === 0) {
+      const flags = denoPermissionFlags(policy, policy.env ?? []);
+      return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => {} };
+    }
+    // `fetch` goes through the proxy, which decides on the address a name resolves to (IPv6
+    // ranges included, which Deno's flags cannot deny); the flags still check the host first.
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const proxy = startProxy({
+        port: 0,
+        allow: policy.network,
+        privateAllow: policy.privateNetwork,
+      });
+      const { hostname, port } = proxy.address as Deno.NetAddr;
+      try {
+        const flags = denoPermissionFlags(policy, policy.env ?? [], { proxy: { hostname, port } });
+        return {
+          spec: {
+            ...spec,
+            args: ["run", ...flags, ...rest],
+            env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
+          },
+          close: () => proxy.close(),
+        };
+      } catch (error) {
+        lastError = error;
+        void proxy.close();
+        // Only a proxy port that a rule grants is worth another try.
+        if (!(error instanceof PermissionError) || !error.message.includes("the proxy")) break;
+      }
+    }
+    throw lastError;
   }
 }

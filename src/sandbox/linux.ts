@@ -698,6 +698,11 @@ function fakeEtc(uid: number, gid: number, home: string): Record<string, string>
 export class BubblewrapBackend implements SandboxBackend {
   /** The backend's name, as `capibara doctor` prints it. */
   readonly name: string = "bubblewrap";
+  /** Inside the sandbox, the network proxy listens on loopback at this port (socat's bridge). */
+  readonly proxyAddress: { hostname: string; port: number } = {
+    hostname: "127.0.0.1",
+    port: PROXY_PORT,
+  };
   #options: BubblewrapOptions;
   #probe?: Promise<Probe>;
   #plan?: Promise<CgroupPlan>;

@@ -12,12 +12,18 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { isInside, lstatOrNull, realPathLoose } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
-import { hostGranted } from "./host_rules.ts";
+import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
 export interface Grants {
   /** Host rules: `api.example.com`, `*.example.com`, `host:8443`. */
   network: string[];
+  /**
+   * Exact host rules (`127.0.0.1:5432`, `[fd00::5]:8080`, `localhost:8080`; never a wildcard)
+   * that may be, or resolve to, a special address (loopback, private, link-local, …), which no
+   * other grant reaches. Each also grants its host as `network` does. Present when not empty.
+   */
+  privateNetwork?: string[];
   /** Environment variable names. */
   env: string[];
   /** Extra readable paths (relative to the workdir, or absolute). */
@@ -71,17 +77,46 @@ export function isOutputKey(key: string): boolean {
 
 /** Merges grant lists, removing duplicates and blanks. */
 export function mergeGrants(...sources: (Partial<Grants> | undefined)[]): Grants {
-  const merged: Grants = { network: [], env: [], read: [], write: [] };
+  const merged: Required<Grants> = {
+    network: [],
+    privateNetwork: [],
+    env: [],
+    read: [],
+    write: [],
+  };
   for (const source of sources) {
     if (!source) continue;
-    for (const key of ["network", "env", "read", "write"] as const) {
+    for (const key of ["network", "privateNetwork", "env", "read", "write"] as const) {
       for (const value of source[key] ?? []) {
         const v = value.trim();
         if (v !== "" && !merged[key].includes(v)) merged[key].push(v);
       }
     }
   }
-  return merged;
+  const { privateNetwork, ...grants } = merged;
+  return privateNetwork.length > 0 ? { ...grants, privateNetwork } : grants;
+}
+
+/**
+ * The private-network grants as host rules, refusing a wildcard: a special address is reached
+ * only through a rule that names it.
+ *
+ * @throws {ValidationError} when a grant is not a valid host rule, or is a wildcard.
+ */
+export function privateNetworkRules(grants: Grants): string[] {
+  const list = grants.privateNetwork ?? [];
+  for (const rule of parseHostRules(list, "private network grant")) {
+    if (rule.kind === "wildcard") {
+      throw new ValidationError(
+        `Cannot use private network grant ${JSON.stringify(rule.text)}: it is a wildcard`,
+        {
+          hint: "Name the address (and port) exactly, e.g. --allow-private-net 10.0.0.5:5432",
+          details: { rule: rule.text },
+        },
+      );
+    }
+  }
+  return [...list];
 }
 
 function looksLikePath(value: string): boolean {
@@ -164,6 +199,13 @@ export function requestedAllow(needs: Needs, paths: ContextPaths, workdir: strin
   };
 }
 
+/** The flag that grants a needed host: a special address needs the private-network opt-in. */
+function networkFlag(need: string): string {
+  const parsed = parseHostRule(need);
+  const special = parsed.ok && parsed.rule.kind === "address" && !isPublicAddress(parsed.rule.host);
+  return special ? "--allow-private-net" : "--allow-net";
+}
+
 /** The effective permissions, or a `PermissionError` naming the first flag to add. */
 export function effectiveAllow(
   needs: Needs,
@@ -172,17 +214,17 @@ export function effectiveAllow(
   workdir: string,
 ): Allow {
   const missing: string[] = [];
+  // A private-network grant grants its host too.
+  const network = [...grants.network, ...privateNetworkRules(grants)];
   for (const host of needs.network) {
-    if (!hostGranted(host, grants.network)) missing.push(`--allow-net ${host}`);
+    if (!hostGranted(host, network)) missing.push(`${networkFlag(host)} ${host}`);
   }
   for (const name of needs.env) {
     if (!grants.env.includes(name)) missing.push(`--allow-env ${name}`);
   }
   if (missing.length > 0) {
     const what = [
-      ...needs.network.filter((h) => !hostGranted(h, grants.network)).map((h) =>
-        `network access to ${h}`
-      ),
+      ...needs.network.filter((h) => !hostGranted(h, network)).map((h) => `network access to ${h}`),
       ...needs.env.filter((n) => !grants.env.includes(n)).map((n) =>
         `the environment variable ${n}`
       ),

@@ -9,18 +9,31 @@
  * `host_rules.ts`, the grammar the Deno permission flags use too; an invalid rule is refused when
  * the proxy starts.
  *
- * Names are resolved by the proxy (on the host), and a name admitted by a wildcard rule that
- * resolves to a special address (loopback, private, shared, link-local, unique-local, multicast,
- * unspecified; see `classifyAddress`) is refused, so a wildcard grant cannot be turned against the
- * host's own services (`127.0.0.1.nip.io`), the local network or a cloud metadata endpoint. An
- * exact name rule (say `localhost:8080`) is trusted as written.
+ * The proxy decides on resolved addresses. It resolves every name itself (on the host) and
+ * connects only to the address it checked, so a name cannot be re-resolved in between. Whatever
+ * the rule (a wildcard, an exact name, an exact address), an address in a special range
+ * (loopback, private, shared, link-local, unique-local, multicast, unspecified, reserved, and the
+ * IPv4-mapped, IPv4-compatible and NAT64 forms of these; see `classifyAddress`) is refused unless
+ * a private-network rule (`privateAllow`, the user's `--allow-private-net`) names that host or
+ * address exactly. So neither `*.example.com` resolving to `127.0.0.1`, nor an exact grant of
+ * `127.0.0.1:5432`, nor `localhost` reaches the host's own services, the local network or a cloud
+ * metadata endpoint without that separate opt-in.
+ *
+ * It is bounded against a script that opens connections in a loop: at most
+ * {@linkcode PROXY_LIMITS}`.maxConnections` at once and `.maxTotalConnections` over its life
+ * (one run); a connection past either bound is closed as soon as it is accepted, with nothing
+ * read or buffered. A request head may hold 32 KiB and must arrive within `timeoutMs`; a tunnel
+ * with no byte either way for `idleTimeoutMs` is closed. One connection carries one request, so
+ * the log holds at most one entry per admitted connection.
  *
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import {
+  type CanonicalHost,
   canonicalHost,
+  classifyAddress,
+  type HostRule,
   isPublicAddress,
   matchHost,
   parseHostRules,
@@ -29,6 +42,29 @@ import {
 
 /** Opens the upstream connection for an admitted request: the seam tests use to fake upstreams. */
 export type ProxyConnect = (host: string, port: number) => Promise<Deno.Conn>;
+
+/** The bounds of a proxy. */
+export interface ProxyLimits {
+  /** Client connections open at once; more are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+  /** Client connections over the proxy's life; more are closed as soon as they are accepted. */
+  readonly maxTotalConnections: number;
+  /** A tunnel or forwarded request with no byte either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** Time allowed to read a request head, and to resolve and connect upstream. */
+  readonly timeoutMs: number;
+  /** Largest request head, in bytes. */
+  readonly maxHeadBytes: number;
+}
+
+/** The bounds of one proxy (one run), unless its options say otherwise. */
+export const PROXY_LIMITS: ProxyLimits = {
+  maxConnections: 64,
+  maxTotalConnections: 1_000,
+  idleTimeoutMs: 60_000,
+  timeoutMs: 15_000,
+  maxHeadBytes: 32 * 1024,
+};
 
 /** Options of {@linkcode startProxy}. */
 export interface ProxyOptions {
@@ -39,18 +75,29 @@ export interface ProxyOptions {
   /** Host rules, in the grammar of `host_rules.ts`. */
   allow: string[];
   /**
-   * Exact `host:port` rules (a name or an address, never a wildcard) that are admitted even when
-   * they are, or resolve to, a loopback or private address: a package index on this machine or
-   * the company network. A separate list, so that no ordinary grant reaches such addresses by
-   * accident.
+   * Exact rules (a name or an address, with or without a port; never a wildcard) whose host may
+   * be, or resolve to, a special address (loopback, private, link-local, …): a package index on
+   * this machine, a database on the company network. A request must still be admitted by
+   * `allow`; this list only lifts the address check for what it names. A separate list, so that
+   * no ordinary grant reaches such addresses by accident.
    */
   privateAllow?: string[];
-  /** Opens upstream connections; by default resolves the name and connects over TCP. */
+  /**
+   * Opens upstream connections in place of connecting to the checked addresses (a test seam).
+   * Unless `resolve` is given too, names are then not resolved: the seam stands in for the
+   * network. Addresses written as such are checked whatever the seam.
+   */
   connect?: ProxyConnect;
-  /** Resolves names for the default `connect` (default: the system resolver, `getaddrinfo`). */
+  /** Resolves names (default: the system resolver, `getaddrinfo`). */
   resolve?: (host: string) => Promise<string[]>;
-  /** Milliseconds allowed to read a request head and to connect upstream (default 15,000). */
+  /** Milliseconds allowed to read a request head and to resolve and connect upstream. */
   timeoutMs?: number;
+  /** Milliseconds a tunnel may stay silent both ways before it is closed. */
+  idleTimeoutMs?: number;
+  /** Client connections open at once (default {@linkcode PROXY_LIMITS}`.maxConnections`). */
+  maxConnections?: number;
+  /** Client connections over the proxy's life (default `PROXY_LIMITS.maxTotalConnections`). */
+  maxTotalConnections?: number;
 }
 
 /** One request the proxy answered. */
@@ -65,17 +112,29 @@ export interface ProxyLogEntry {
   reason?: string;
 }
 
+/** Connection counts of a running proxy. */
+export interface ProxyStats {
+  /** Client connections open now. */
+  open: number;
+  /** The most client connections that were open at once. */
+  peakOpen: number;
+  /** Client connections accepted and served. */
+  accepted: number;
+  /** Client connections closed unread because a bound was reached. */
+  refused: number;
+}
+
 /** A running proxy. */
 export interface RunningProxy {
   /** Where it listens (a unix socket or a loopback TCP address). */
   readonly address: Deno.Addr;
-  /** Every request, in order. */
+  /** Every request, in order (at most one per accepted connection). */
   readonly log: ProxyLogEntry[];
+  /** Connection counts, now. */
+  stats(): ProxyStats;
   /** Stops listening, cuts open tunnels and removes the socket file. Idempotent. */
   close(): Promise<void>;
 }
-
-const MAX_HEAD_BYTES = 32 * 1024;
 
 /** Environment variables HTTP clients (curl, pip, requests, npm, Deno) read their proxy from. */
 const PROXY_VARIABLES = [
@@ -106,13 +165,14 @@ export function proxyEnv(url: string): Record<string, string> {
   return env;
 }
 
-class ProxyRefusal extends Error {
-  override readonly name = "ProxyRefusal";
-}
-
 /** The normalised spelling of a host for logs (falls back to lower case when it is not valid). */
 function displayHost(host: string): string {
   return canonicalHost(host)?.host ?? host.toLowerCase();
+}
+
+/** `host:port` as a rule spells it (IPv6 in brackets). */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Resolves a name with the system resolver (honours /etc/hosts and nsswitch, like curl would). */
@@ -120,21 +180,10 @@ async function systemResolve(host: string): Promise<string[]> {
   return (await lookup(host, { all: true })).map((entry) => entry.address);
 }
 
-/** Resolves `host` on the host machine and connects to the first acceptable address. */
-async function defaultConnect(
-  host: string,
-  port: number,
-  allowInternal: boolean,
-  resolve: (host: string) => Promise<string[]>,
-): Promise<Deno.Conn> {
-  if (isIP(host)) return await Deno.connect({ hostname: host, port });
-  const addresses = await resolve(host);
-  const usable = allowInternal ? addresses : addresses.filter(isPublicAddress);
-  if (usable.length === 0) {
-    throw new ProxyRefusal(`Host "${host}" resolves to a local address`);
-  }
-  let lastError: unknown;
-  for (const address of usable) {
+/** Connects to the first of `addresses` that answers. */
+async function connectFirst(addresses: readonly string[], port: number): Promise<Deno.Conn> {
+  let lastError: unknown = new Error("no address");
+  for (const address of addresses) {
     try {
       return await Deno.connect({ hostname: address, port });
     } catch (error) {
@@ -175,7 +224,7 @@ function findHeadEnd(bytes: Uint8Array, length: number): { end: number; skip: nu
 async function readHead(
   conn: Deno.Conn,
 ): Promise<{ head: string; rest: Uint8Array } | "too-large" | null> {
-  const buffer = new Uint8Array(MAX_HEAD_BYTES);
+  const buffer = new Uint8Array(PROXY_LIMITS.maxHeadBytes);
   let length = 0;
   while (length < buffer.byteLength) {
     const n = await conn.read(buffer.subarray(length));
@@ -191,13 +240,15 @@ async function readHead(
   return "too-large";
 }
 
-async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+async function pipe(from: Deno.Conn, to: Deno.Conn, touch: () => void): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
   try {
     while (true) {
       const n = await from.read(buffer);
       if (n === null) break;
+      touch();
       await writeAll(to, buffer.subarray(0, n));
+      touch();
     }
   } catch {
     // Either side went away: the tunnel is over.
@@ -214,6 +265,40 @@ function closeQuietly(conn: Deno.Conn | undefined): void {
     conn?.close();
   } catch {
     // already closed
+  }
+}
+
+/**
+ * Relays bytes between `client` and `upstream` until `untilUpstreamEnds` (only the answer
+ * matters) or both directions end; closes both when neither side sent a byte for `idleMs`.
+ */
+async function relay(
+  client: Deno.Conn,
+  upstream: Deno.Conn,
+  idleMs: number,
+  untilUpstreamEnds: boolean,
+): Promise<void> {
+  let last = performance.now();
+  const touch = () => {
+    last = performance.now();
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    const silent = performance.now() - last;
+    if (silent >= idleMs) {
+      closeQuietly(client);
+      closeQuietly(upstream);
+    } else {
+      timer = setTimeout(check, idleMs - silent);
+    }
+  };
+  timer = setTimeout(check, idleMs);
+  try {
+    const toClient = pipe(upstream, client, touch);
+    const toUpstream = pipe(client, upstream, touch);
+    await (untilUpstreamEnds ? toClient : Promise.all([toClient, toUpstream]));
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -235,6 +320,54 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
+/** A refusal (`403`) or a failure upstream (`502`), with the reason for the client. */
+interface Denial {
+  status: 403 | 502;
+  reason: string;
+}
+
+/** Why a special address is refused, with the flag that would admit it. */
+function specialReason(what: string, address: string, grant: string): string {
+  return `${what} is a ${classifyAddress(address)} address: reaching it needs ` +
+    `--allow-private-net ${grant}`;
+}
+
+/**
+ * The addresses an admitted `host:port` may be reached at, after resolving a name: those outside
+ * the special ranges, and those a private rule names (by the host as requested, or by address).
+ * Undefined when names are left to the `connect` seam.
+ */
+async function checkedAddresses(
+  host: CanonicalHost,
+  port: number,
+  privateRules: readonly HostRule[],
+  resolve: ((host: string) => Promise<string[]>) | undefined,
+  timeoutMs: number,
+): Promise<string[] | Denial | undefined> {
+  const privateGranted = (h: string) => matchHost(h, port, privateRules).allowed;
+  if (host.ip !== 0) {
+    if (isPublicAddress(host.host) || privateGranted(host.host)) return [host.host];
+    const reason = specialReason(`Address "${host.host}"`, host.host, hostPort(host.host, port));
+    return { status: 403, reason };
+  }
+  if (!resolve) return undefined;
+  let addresses: string[];
+  try {
+    addresses = await withTimeout(resolve(host.host), timeoutMs, "timed out");
+  } catch {
+    return { status: 502, reason: `Cannot resolve "${host.host}"` };
+  }
+  if (addresses.length === 0) return { status: 502, reason: `Cannot resolve "${host.host}"` };
+  if (privateGranted(host.host)) return addresses;
+  const usable = addresses.filter((a) => isPublicAddress(a) || privateGranted(a));
+  if (usable.length > 0) return usable;
+  return {
+    status: 403,
+    reason: `Host "${host.host}" resolves to a local address: ` +
+      specialReason(addresses[0]!, addresses[0]!, hostPort(host.host, port)),
+  };
+}
+
 /**
  * Starts the filtering proxy on a unix socket (`socketPath`) or a loopback TCP port.
  *
@@ -245,16 +378,20 @@ const HOP_BY_HOP = new Set([
  * await proxy.close();
  * ```
  *
- * @throws {ValidationError} when a rule of `allow` is not a valid host rule.
+ * @throws {ValidationError} when a rule of `allow` or `privateAllow` is not a valid host rule.
  */
 export function startProxy(options: ProxyOptions): RunningProxy {
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const resolve = options.resolve ?? systemResolve;
+  const timeoutMs = options.timeoutMs ?? PROXY_LIMITS.timeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? PROXY_LIMITS.idleTimeoutMs;
+  const maxConnections = options.maxConnections ?? PROXY_LIMITS.maxConnections;
+  const maxTotal = options.maxTotalConnections ?? PROXY_LIMITS.maxTotalConnections;
+  const resolve = options.resolve ?? (options.connect ? undefined : systemResolve);
   const rules = parseHostRules(options.allow);
-  // Wildcards never reach private addresses, not even through this list.
+  // Wildcards never reach special addresses, not even through this list.
   const privateRules = parseHostRules(options.privateAllow ?? [], "private network rule")
     .filter((rule) => rule.kind !== "wildcard");
   const log: ProxyLogEntry[] = [];
+  const stats: ProxyStats = { open: 0, peakOpen: 0, accepted: 0, refused: 0 };
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   let listener: Deno.Listener;
@@ -269,23 +406,36 @@ export function startProxy(options: ProxyOptions): RunningProxy {
     listener = Deno.listen({ hostname: "127.0.0.1", port: options.port ?? 0 });
   }
 
+  async function deny(client: Deno.Conn, host: string, port: number, denial: Denial) {
+    log.push({ host, port, allowed: denial.status !== 403, reason: denial.reason });
+    await writeAll(
+      client,
+      denial.status === 403
+        ? response(403, "Forbidden", denial.reason)
+        : response(502, "Bad Gateway", denial.reason),
+    );
+  }
+
   async function admit(
     client: Deno.Conn,
     rawHost: string,
     port: number,
   ): Promise<Deno.Conn | null> {
     const host = displayHost(rawHost);
-    const privateVerdict = matchHost(rawHost, port, privateRules);
-    const verdict = privateVerdict.allowed ? privateVerdict : matchHost(rawHost, port, rules);
-    if (!verdict.allowed) {
-      log.push({ host, port, allowed: false, reason: verdict.reason });
-      await writeAll(client, response(403, "Forbidden", verdict.reason ?? "Not granted"));
+    const verdict = matchHost(rawHost, port, rules);
+    const canonical = canonicalHost(rawHost);
+    if (!verdict.allowed || !canonical) {
+      await deny(client, host, port, { status: 403, reason: verdict.reason ?? "Not granted" });
       return null;
     }
-    const connect = options.connect ??
-      ((h: string, p: number) =>
-        defaultConnect(h, p, privateVerdict.allowed || verdict.exact === true, resolve));
-    const connecting = connect(host, port);
+    const addresses = await checkedAddresses(canonical, port, privateRules, resolve, timeoutMs);
+    if (addresses !== undefined && !Array.isArray(addresses)) {
+      await deny(client, host, port, addresses);
+      return null;
+    }
+    const connecting = options.connect
+      ? options.connect(canonical.host, port)
+      : connectFirst(addresses ?? [], port);
     try {
       const upstream = await withTimeout(
         connecting,
@@ -294,17 +444,10 @@ export function startProxy(options: ProxyOptions): RunningProxy {
       );
       log.push({ host, port, allowed: true });
       return upstream;
-    } catch (error) {
+    } catch {
       // A connection that completes after the timeout is closed, not leaked.
       connecting.then((late) => late.close(), () => {});
-      const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof ProxyRefusal) {
-        log.push({ host, port, allowed: false, reason });
-        await writeAll(client, response(403, "Forbidden", reason));
-      } else {
-        log.push({ host, port, allowed: true, reason });
-        await writeAll(client, response(502, "Bad Gateway", `Cannot reach ${host}:${port}`));
-      }
+      await deny(client, host, port, { status: 502, reason: `Cannot reach ${host}:${port}` });
       return null;
     }
   }
@@ -335,7 +478,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
           new TextEncoder().encode(`${version} 200 Connection established\r\n\r\n`),
         );
         if (read.rest.byteLength > 0) await writeAll(upstream, read.rest);
-        await Promise.all([pipe(client, upstream), pipe(upstream, client)]);
+        await relay(client, upstream, idleTimeoutMs, false);
         return;
       }
       if (!/^http:\/\//i.test(target)) {
@@ -379,9 +522,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
       await writeAll(upstream, Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff));
       if (read.rest.byteLength > 0) await writeAll(upstream, read.rest);
       // One request per connection: the upstream closes after its answer, and so do we.
-      const toClient = pipe(upstream, client);
-      pipe(client, upstream).catch(() => {});
-      await toClient;
+      await relay(client, upstream, idleTimeoutMs, true);
     } catch {
       // A broken client or upstream ends this exchange only.
     } finally {
@@ -395,10 +536,21 @@ export function startProxy(options: ProxyOptions): RunningProxy {
   const accepting = (async () => {
     try {
       for await (const conn of listener) {
+        // Past a bound, the connection is closed unread: nothing is kept for it.
+        if (stats.open >= maxConnections || stats.accepted >= maxTotal) {
+          stats.refused++;
+          closeQuietly(conn);
+          continue;
+        }
+        stats.accepted++;
+        stats.open++;
+        stats.peakOpen = Math.max(stats.peakOpen, stats.open);
         open.add(conn);
-        const task = handle(conn);
+        const task = handle(conn).finally(() => {
+          stats.open--;
+          tasks.delete(task);
+        });
         tasks.add(task);
-        task.finally(() => tasks.delete(task));
       }
     } catch {
       // listener closed
@@ -409,6 +561,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
   return {
     address: listener.addr,
     log,
+    stats: () => ({ ...stats }),
     close() {
       closed ??= (async () => {
         try {

@@ -77,4 +77,9 @@ export interface SandboxBackend {
   available(): Promise<Availability>;
   /** Wraps a command so it runs confined by `policy`. */
   wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand>;
+  /**
+   * Where a wrapped command reaches the backend's network proxy, when it runs one at a fixed
+   * address inside the sandbox (bubblewrap's bridge on loopback); an inner layer admits it.
+   */
+  readonly proxyAddress?: { hostname: string; port: number };
 }

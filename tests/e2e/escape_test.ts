@@ -318,7 +318,7 @@ attack({
   name: "a granted host through the proxy still works",
   language: "python",
   needs: { network: [`127.0.0.1:${SERVICE_PORT}`] },
-  allow: { network: [`127.0.0.1:${SERVICE_PORT}`] },
+  allow: { privateNetwork: [`127.0.0.1:${SERVICE_PORT}`] },
   script: py(`import urllib.request
 body = urllib.request.urlopen("http://127.0.0.1:${SERVICE_PORT}/", timeout=10).read().decode()
 detail = body`),
@@ -877,6 +877,96 @@ attack({
     assert.deepEqual(await filesHolding(CACHE, "kept-from-an-earlier-run"), []);
   },
 });
+// --- the proxy decides on resolved addresses: an exact grant is no way to loopback -------------
+/** A service on loopback that counts the connections it accepts. */
+let privateHits = 0;
+const privateService = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+const PRIVATE_PORT = privateService.addr.port;
+(async () => {
+  for await (const conn of privateService) {
+    privateHits++;
+    (async () => {
+      try {
+        await conn.read(new Uint8Array(4096));
+        const body = "private service says hi\n";
+        await conn.write(
+          new TextEncoder().encode(
+            `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          ),
+        );
+      } catch {
+        // the client went away
+      } finally {
+        conn.close();
+      }
+    })();
+  }
+})().catch(() => {});
+globalThis.addEventListener("unload", () => privateService.close());
+
+function privateUnreached(): Promise<void> {
+  assert.equal(privateHits, 0, "the loopback service was reached");
+  return Promise.resolve();
+}
+
+/** Python fetching `url` the way a script would (urllib honours the proxy variables). */
+function pyFetch(url: string): string {
+  return py(`import urllib.request
+try:
+    body = urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).read()
+    breached = b"private service" in body
+    detail = body.decode(errors="replace")[:80]
+except Exception as exc:
+    detail = repr(exc)[:200]`);
+}
+
+for (
+  const [grant, url] of [
+    [`127.0.0.1:${PRIVATE_PORT}`, `http://127.0.0.1:${PRIVATE_PORT}/`],
+    [`localhost:${PRIVATE_PORT}`, `http://localhost:${PRIVATE_PORT}/`],
+    [`[::ffff:127.0.0.1]:${PRIVATE_PORT}`, `http://[::ffff:127.0.0.1]:${PRIVATE_PORT}/`],
+    [`2130706433:${PRIVATE_PORT}`, `http://2130706433:${PRIVATE_PORT}/`],
+  ] as const
+) {
+  attack({
+    name: `reach a loopback service through an exact grant of ${grant.replace(/:\d+$/, "")}`,
+    language: "python",
+    needs: { network: [grant] },
+    allow: { network: [grant] },
+    script: pyFetch(url),
+    hostUnchanged: privateUnreached,
+  });
+}
+attack({
+  name: "reach a loopback service through an exact grant of 127.0.0.1 (curl)",
+  language: "bash",
+  needs: { network: [`127.0.0.1:${PRIVATE_PORT}`] },
+  allow: { network: [`127.0.0.1:${PRIVATE_PORT}`] },
+  // curl honours http_proxy; without curl, the request goes to the proxy (or direct) by hand.
+  script: sh(`url=http://127.0.0.1:${PRIVATE_PORT}/
+if command -v curl >/dev/null; then
+  body=$(curl -s --max-time 5 "$url")
+else
+  hp=\${http_proxy:-}; hp=\${hp#http://}; hp=\${hp%/}
+  if [ -n "$hp" ]; then host=\${hp%:*}; port=\${hp##*:}; target=$url
+  else host=127.0.0.1; port=${PRIVATE_PORT}; target=/; fi
+  body=$(exec 3<>"/dev/tcp/$host/$port" && printf 'GET %s HTTP/1.0\r\n\r\n' "$target" >&3 && cat <&3)
+fi
+case "$body" in *"private service"*) breached=1 ;; esac
+detail=$(printf %s "$body" | head -c 120 | tr -d '\r\n')`),
+  hostUnchanged: privateUnreached,
+});
+for (const grant of [`127.0.0.1:${PRIVATE_PORT}`, `localhost:${PRIVATE_PORT}`]) {
+  attack({
+    name: `reach a loopback service through an exact grant of ${grant.replace(/:\d+$/, "")}`,
+    language: "typescript",
+    needs: { network: [grant] },
+    allow: { network: [grant] },
+    script: ts(`const r = await fetch("http://${grant}/");
+breached = (await r.text()).includes("private service");`),
+    hostUnchanged: privateUnreached,
+  });
+}
 
 // --- granted cases still work ------------------------------------------------------------------
 attack({
@@ -904,6 +994,24 @@ detail = text.trim();`),
     assert.equal(Deno.readTextFileSync(join(PROJECT, "out", "copy.txt")), "input data\n");
   },
 });
+
+for (const language of ["python", "typescript"] as const) {
+  attack({
+    name: "a loopback service granted with --allow-private-net is reachable",
+    language,
+    needs: { network: [`127.0.0.1:${PRIVATE_PORT}`] },
+    allow: { privateNetwork: [`127.0.0.1:${PRIVATE_PORT}`] },
+    script: language === "python"
+      ? pyFetch(`http://127.0.0.1:${PRIVATE_PORT}/`)
+      : ts(`const r = await fetch("http://127.0.0.1:${PRIVATE_PORT}/");
+detail = await r.text();
+breached = detail.includes("private service");`),
+    granted(o) {
+      assert.equal(o.breached, true, `not reached: ${o.detail}`);
+      assert.ok(privateHits > 0);
+    },
+  });
+}
 
 Deno.test({
   name: "escape suite",

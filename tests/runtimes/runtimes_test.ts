@@ -271,7 +271,8 @@ Deno.test("denoPermissionFlags() grants exactly the granted host", async () => {
   };
   const flags = denoPermissionFlags(pol, []);
   assert.deepEqual(flagValues(flags, "allow-net"), ["api.example.com:80", "api.example.com:443"]);
-  assert.deepEqual(flagValues(flags, "deny-net"), []);
+  // An exact name never leads to the host's own services either.
+  assert.ok(flagValues(flags, "deny-net").includes("127.0.0.0/8"));
   assert.equal(flags.filter((f) => f.startsWith("--allow-net")).length, 1);
   assert.deepEqual(
     denoPermissionFlags({ ...pol, network: [] }, []).filter((f) => f.startsWith("--allow-net")),
@@ -298,21 +299,22 @@ Deno.test("denoPermissionFlags() grants exactly the granted host", async () => {
     );
   }
 
-  // End to end: the granted loopback server is reachable, nothing else is.
+  // End to end: the granted loopback server (opted in) is reachable, nothing else is.
   await using fx = await fixture();
   await using server = loopbackServer();
   await using other = loopbackServer();
+  const loopback = [`127.0.0.1:${server.port}`];
   const { output } = await runDeno(
     fx,
     new DenoRuntime(),
-    policy(fx, { network: [`127.0.0.1:${server.port}`] }),
+    policy(fx, { network: loopback, privateNetwork: loopback }),
     { try: ["fetch"], url: server.url },
   );
   assert.equal(output.fetch, "ok:200");
   const refused = await runDeno(
     fx,
     new DenoRuntime(),
-    policy(fx, { network: [`127.0.0.1:${server.port}`] }),
+    policy(fx, { network: loopback, privateNetwork: loopback }),
     { try: ["fetch"], url: other.url },
   );
   assert.match(refused.output.fetch ?? "", /^denied:/);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ValidationError } from "../../src/errors.ts";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { denoPermissionFlags } from "../../src/sandbox/deno.ts";
 import {
   classifyAddress,
@@ -19,9 +19,11 @@ import {
 import { type ProxyConnect, startProxy } from "../../src/sandbox/proxy.ts";
 import type { SandboxPolicy } from "../../src/sandbox/types.ts";
 
-/** One row: under `rules`, may a script reach `host:port`? */
+/** One row: under `rules` (and the private-network opt-in), may a script reach `host:port`? */
 interface Case {
   rules: string[];
+  /** Private-network rules (`--allow-private-net`). */
+  privateNetwork: string[];
   /** The host as a script writes it in a URL (`bücher.example`, `0x7f.1`, `[::1]`). */
   host: string;
   port: number;
@@ -33,9 +35,15 @@ interface Case {
 /** The table. `v4` and `v6` are the ports of loopback listeners on 127.0.0.1 and ::1. */
 function table(v4: number, v6: number): Case[] {
   const rows: Case[] = [];
-  const add = (rules: string[], probes: [string, number, boolean, boolean?][]) => {
+  const add = (
+    rules: string[] | [string[], string[]],
+    probes: [string, number, boolean, boolean?][],
+  ) => {
+    const [allow, privateNetwork] = typeof rules[0] === "string"
+      ? [rules as string[], []]
+      : rules as [string[], string[]];
     for (const [host, port, allowed, reachable] of probes) {
-      rows.push({ rules, host, port, allowed, reachable });
+      rows.push({ rules: allow, privateNetwork, host, port, allowed, reachable });
     }
   };
   add(["api.example.com"], [
@@ -88,7 +96,14 @@ function table(v4: number, v6: number): Case[] {
     ["x.example.com", 443, false],
     ["example.com", 8443, false],
   ]);
+  // A special address is reached only through the private-network opt-in, whatever the rule.
   add([`127.0.0.1:${v4}`], [
+    ["127.0.0.1", v4, false, true],
+    ["0x7f.1", v4, false, true],
+    ["127.0.0.1", 443, false],
+    ["localhost", v4, false],
+  ]);
+  add([[`127.0.0.1:${v4}`], [`127.0.0.1:${v4}`]], [
     ["127.0.0.1", v4, true, true],
     ["0x7f.1", v4, true, true],
     ["2130706433", v4, true, true],
@@ -97,33 +112,61 @@ function table(v4: number, v6: number): Case[] {
     ["127.0.0.2", v4, false],
     ["localhost", v4, false],
   ]);
-  add([`0x7f.1:${v4}`], [["127.0.0.1", v4, true, true]]);
-  add([`2130706433:${v4}`], [["127.0.0.1", v4, true, true]]);
+  add([[`0x7f.1:${v4}`], [`127.0.0.1:${v4}`]], [["127.0.0.1", v4, true, true]]);
+  add([[`2130706433:${v4}`], [`2130706433:${v4}`]], [["127.0.0.1", v4, true, true]]);
   add([`localhost:${v4}`], [
+    ["localhost", v4, false, true],
+    ["127.0.0.1", v4, false, true],
+  ]);
+  add([[`localhost:${v4}`], [`localhost:${v4}`]], [
     ["localhost", v4, true, true],
     ["127.0.0.1", v4, false, true],
   ]);
-  // A wildcard denies the special ranges in Deno; an exact address rule lifts that for its range.
+  // A wildcard beside an exact address changes nothing: the opt-in decides.
   add(["*.example.com", `127.0.0.1:${v4}`], [
+    ["127.0.0.1", v4, false, true],
+    ["api.example.com", 443, true],
+  ]);
+  add([["*.example.com", `127.0.0.1:${v4}`], [`127.0.0.1:${v4}`]], [
     ["127.0.0.1", v4, true, true],
     ["api.example.com", 443, true],
   ]);
+  // The opt-in alone grants nothing.
+  add([[], [`127.0.0.1:${v4}`]], [["127.0.0.1", v4, false, true]]);
   add([`[::1]:${v6}`], [
+    ["[::1]", v6, false, true],
+    ["[0:0:0:0:0:0:0:1]", v6, false, true],
+  ]);
+  add([[`[::1]:${v6}`], [`[::1]:${v6}`]], [
     ["[::1]", v6, true, true],
     ["[0:0:0:0:0:0:0:1]", v6, true, true],
     ["[::1]", 443, false],
     ["127.0.0.1", v6, false],
   ]);
   add(["::1"], [
+    ["[::1]", 443, false],
+    ["[::1]", 80, false],
+  ]);
+  add([["::1"], ["::1"]], [
     ["[::1]", 443, true],
     ["[::1]", 80, true],
     ["[::2]", 443, false],
   ]);
   add(["10.0.0.5"], [
+    ["10.0.0.5", 443, false],
+    ["10.0.0.6", 443, false],
+  ]);
+  add([["10.0.0.5"], ["10.0.0.5"]], [
     ["10.0.0.5", 443, true],
     ["10.0.0.6", 443, false],
     ["10.0.0.5", 8080, false],
   ]);
+  add(["169.254.169.254", "100.64.0.1", "[fd00:ec2::254]"], [
+    ["169.254.169.254", 80, false],
+    ["100.64.0.1", 443, false],
+    ["[fd00:ec2::254]", 80, false],
+  ]);
+  add(["93.184.216.34"], [["93.184.216.34", 443, true]]);
   add(["[2001:db8::1]:8443"], [
     ["[2001:db8:0::1]", 8443, true],
     ["[2001:db8::2]", 8443, false],
@@ -132,13 +175,14 @@ function table(v4: number, v6: number): Case[] {
 }
 
 function label(row: Case): string {
-  return `${JSON.stringify(row.rules)} ${row.host}:${row.port}`;
+  const opted = row.privateNetwork.length ? ` private ${JSON.stringify(row.privateNetwork)}` : "";
+  return `${JSON.stringify(row.rules)}${opted} ${row.host}:${row.port}`;
 }
 
 function groups(rows: Case[]): Map<string, Case[]> {
   const grouped = new Map<string, Case[]>();
   for (const row of rows) {
-    const key = JSON.stringify(row.rules);
+    const key = JSON.stringify([row.rules, row.privateNetwork]);
     grouped.set(key, [...(grouped.get(key) ?? []), row]);
   }
   return grouped;
@@ -196,7 +240,16 @@ Deno.test("startProxy() gives every row of the host-rule table its verdict", asy
       asked.push(`${host}:${port}`);
       return Deno.connect({ hostname: "127.0.0.1", port: servers.v4 });
     };
-    const proxy = startProxy({ port: 0, allow: cases[0]!.rules, connect });
+    // The proxy resolves names itself: localhost to loopback, the others to a public address.
+    const resolve = (host: string) =>
+      Promise.resolve(host === "localhost" ? ["127.0.0.1", "::1"] : ["93.184.216.34"]);
+    const proxy = startProxy({
+      port: 0,
+      allow: cases[0]!.rules,
+      privateAllow: cases[0]!.privateNetwork,
+      connect,
+      resolve,
+    });
     const proxyPort = (proxy.address as Deno.NetAddr).port;
     try {
       for (const row of cases) {
@@ -256,7 +309,11 @@ Deno.test("denoPermissionFlags() gives every row of the host-rule table its verd
       if (value !== undefined) env[name] = value;
     }
     const runs = [...groups(rows).values()].map(async (cases) => {
-      const flags = denoPermissionFlags({ ...base, network: cases[0]!.rules }, []);
+      const flags = denoPermissionFlags({
+        ...base,
+        network: cases[0]!.rules,
+        privateNetwork: cases[0]!.privateNetwork,
+      }, []);
       const probes = cases.map(({ host, port, reachable }) => ({ host, port, reachable }));
       const output = await new Deno.Command(Deno.execPath(), {
         args: ["run", "--quiet", "--no-config", ...flags, probe, JSON.stringify(probes)],
@@ -279,8 +336,14 @@ Deno.test("denoPermissionFlags() gives every row of the host-rule table its verd
       cases.forEach((row, i) => {
         const { state, fetched } = results[i]!;
         const where = `${label(row)} with ${flags.filter((f) => f.includes("-net")).join(" ")}`;
-        assert.equal(state === "granted", row.allowed, `${where}: ${state}`);
-        if (row.reachable) assert.equal(fetched, row.allowed ? "ok:200:reached" : "denied", where);
+        // Deno decides on a special address when it connects (the permission query does not
+        // know where a name resolves): a listener there tells.
+        if (row.reachable) {
+          if (row.allowed) assert.equal(fetched, "ok:200:reached", where);
+          else assert.ok(!fetched?.startsWith("ok:"), `${where}: ${fetched}`);
+        } else {
+          assert.equal(state === "granted", row.allowed, `${where}: ${state}`);
+        }
       });
     });
     await Promise.all(runs);
@@ -439,7 +502,7 @@ Deno.test("startProxy() refuses wildcard names resolving to any special address"
       assert.equal(await connectStatus(port, `${host}:443`), 403, host);
     }
     assert.deepEqual(
-      proxy.log.map((entry) => entry.reason),
+      proxy.log.map((entry) => entry.reason?.split(": ")[0]),
       Object.keys(addresses).map((host) => `Host "${host}" resolves to a local address`),
     );
   } finally {
@@ -455,4 +518,55 @@ Deno.test("matchHost() trusts an exact rule whatever the order of the rules", ()
     assert.deepEqual(matchHost("api.example.com", 443, rules), { allowed: true, exact: true });
     assert.deepEqual(matchHost("www.example.com", 443, rules), { allowed: true, exact: false });
   }
+});
+
+Deno.test("denoPermissionFlags() denies the special IPv4 ranges for every rule, less the opt-in", () => {
+  const base: SandboxPolicy = {
+    network: [],
+    read: [],
+    write: [],
+    protect: [],
+    workdir: "/w",
+    tmpDir: "/t",
+    memoryBytes: 1,
+    maxProcesses: 1,
+  };
+  const net = (network: string[], privateNetwork?: string[]) => {
+    const flags = denoPermissionFlags({ ...base, network, privateNetwork }, []);
+    const value = (name: string) =>
+      flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3).split(",") ?? [];
+    return { allow: value("allow-net"), deny: value("deny-net") };
+  };
+  const special = SPECIAL_RANGES.filter((r) => !r.cidr.includes(":")).map((r) => r.cidr);
+  // An exact name: every special IPv4 range, and IPv6 :: and ::1, are denied.
+  const exact = net(["api.example.com"]);
+  assert.deepEqual(exact.allow, ["api.example.com:80", "api.example.com:443"]);
+  for (const cidr of [...special, "[::]", "[::1]"]) assert.ok(exact.deny.includes(cidr), cidr);
+  // An exact special address without the opt-in is not even allowed.
+  assert.deepEqual(net(["127.0.0.1:8080"]).allow, []);
+  assert.deepEqual(net(["[fd00::1]:8080"]).allow, []);
+  assert.deepEqual(net(["93.184.216.34"]).allow, ["93.184.216.34:80", "93.184.216.34:443"]);
+  // With the opt-in, exactly that address is carved out of its range.
+  const opted = net(["127.0.0.1:8080"], ["127.0.0.1:8080"]);
+  assert.deepEqual(opted.allow, ["127.0.0.1:8080"]);
+  assert.ok(!opted.deny.includes("127.0.0.0/8"));
+  assert.ok(opted.deny.includes("127.0.0.2/31") && opted.deny.includes("127.0.0.0/32"));
+  assert.ok(opted.deny.includes("10.0.0.0/8") && opted.deny.includes("[::1]"));
+  assert.equal(opted.deny.filter((d) => d.startsWith("127.")).length, 24);
+  // localhost opts in 127.0.0.1 and ::1; a wildcard opts in nothing; no rule, no deny.
+  const local = net(["localhost:8080"], ["localhost:8080"]);
+  assert.ok(!local.deny.includes("[::1]") && !local.deny.includes("127.0.0.0/8"));
+  assert.ok(net(["*.example.com"], ["*.example.com"]).deny.includes("127.0.0.0/8"));
+  assert.deepEqual(net([]), { allow: [], deny: [] });
+  // The proxy fetch goes through stays reachable on its port only.
+  const proxy = { hostname: "127.0.0.1", port: 40000 };
+  const routed = denoPermissionFlags({ ...base, network: ["*.example.com", "x.org:8443"] }, [], {
+    proxy,
+  }).find((f) => f.startsWith("--deny-net="))!.split("=")[1]!.split(",");
+  assert.ok(!routed.includes("127.0.0.0/8") && routed.includes("127.0.0.2/31"));
+  for (const port of [80, 443, 8443]) assert.ok(routed.includes(`127.0.0.1:${port}`), `${port}`);
+  assert.throws(
+    () => denoPermissionFlags({ ...base, network: ["x.org:40000"] }, [], { proxy }),
+    PermissionError,
+  );
 });

@@ -11,6 +11,7 @@ import {
   effectiveAllow,
   isOutputKey,
   mergeGrants,
+  privateNetworkRules,
   protectedPaths,
   requestedAllow,
   SHELL_RC_FILES,
@@ -181,5 +182,53 @@ Deno.test("mergeGrants() merges lists without duplicates or blanks", () => {
   assert.deepEqual(
     mergeGrants({ network: ["a", " a ", ""] }, undefined, { network: ["b"], env: ["X"] }),
     { network: ["a", "b"], env: ["X"], read: [], write: [] },
+  );
+});
+
+Deno.test("mergeGrants() merges private-network grants and leaves them out when there are none", () => {
+  assert.deepEqual(
+    mergeGrants(
+      { privateNetwork: ["127.0.0.1:5432", " "] },
+      { privateNetwork: ["127.0.0.1:5432", "[fd00::5]:8080"], network: ["a"] },
+    ),
+    {
+      network: ["a"],
+      env: [],
+      read: [],
+      write: [],
+      privateNetwork: ["127.0.0.1:5432", "[fd00::5]:8080"],
+    },
+  );
+  assert.equal("privateNetwork" in mergeGrants({ privateNetwork: [""] }), false);
+});
+
+Deno.test("effectiveAllow() takes a private-network grant as a grant of its host, never a wildcard", () => {
+  const paths = { read: [], write: [] };
+  const needs = { network: ["127.0.0.1:5432"], env: [] };
+  const opted = mergeGrants({ privateNetwork: ["127.0.0.1:5432"] });
+  assert.deepEqual(effectiveAllow(needs, opted, paths, "/w").network, ["127.0.0.1:5432"]);
+  // Not granted: the hint names the opt-in for a special address, --allow-net for the rest.
+  assert.throws(
+    () =>
+      effectiveAllow(
+        { network: ["10.0.0.5", "api.example.com"], env: [] },
+        mergeGrants(),
+        paths,
+        "/w",
+      ),
+    (error: unknown) => {
+      assert.ok(error instanceof PermissionError);
+      assert.deepEqual(error.details?.missing, [
+        "--allow-private-net 10.0.0.5",
+        "--allow-net api.example.com",
+      ]);
+      return true;
+    },
+  );
+  const wildcard = mergeGrants({ privateNetwork: ["*.corp.example"] });
+  assert.throws(() => privateNetworkRules(wildcard), ValidationError);
+  assert.throws(
+    () => effectiveAllow({ network: ["db.corp.example"], env: [] }, wildcard, paths, "/w"),
+    (error: unknown) => error instanceof ValidationError && /wildcard/.test(error.message),
   );
 });

@@ -164,35 +164,175 @@ Deno.test("startProxy() tunnels CONNECT and forwards absolute-URI GETs to grante
   }
 });
 
-Deno.test("startProxy() refuses wildcard-admitted names that resolve to local addresses", async () => {
-  const upstream = startUpstream();
-  const addresses: Record<string, string[]> = {
-    "rebind.example.test": ["127.0.0.1"],
-    "metadata.example.test": ["169.254.169.254"],
-    "mapped.example.test": ["::ffff:127.0.0.1", "::1"],
-  };
-  const resolve = (host: string) => Promise.resolve(addresses[host] ?? []);
-  const proxy = startProxy({
-    port: 0,
-    allow: ["*.example.test", `rebind.example.test:${upstream.port}`],
-    resolve,
-  });
-  const port = (proxy.address as Deno.NetAddr).port;
+/** Sends one CONNECT and returns the proxy's first answer (the tunnel, if any, is then closed). */
+async function connectAnswer(port: number, target: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    for (const host of ["rebind.example.test", "metadata.example.test", "mapped.example.test"]) {
-      const refused = await rawExchange(port, `CONNECT ${host}:443 HTTP/1.1\r\n\r\n`);
-      assert.match(refused, /^HTTP\/1\.1 403/);
-      assert.match(refused, /resolves to a local address/);
+    await conn.write(new TextEncoder().encode(`CONNECT ${target} HTTP/1.1\r\n\r\n`));
+    let answer = "";
+    const buffer = new Uint8Array(4096);
+    while (!answer.includes("\r\n\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      answer += new TextDecoder().decode(buffer.subarray(0, n));
     }
-    // An exact rule is trusted as written, even towards loopback.
-    const exact = await rawExchange(
-      port,
-      `GET http://rebind.example.test:${upstream.port}/exact HTTP/1.1\r\n\r\n`,
-    );
-    assert.match(exact, /upstream saw \/exact/);
+    // A refusal carries a one-line body after the head.
+    if (/^HTTP\/1\.1 [45]/.test(answer) && !answer.endsWith("\n\n")) {
+      const n = await conn.read(buffer);
+      if (n !== null) answer += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return answer;
   } finally {
-    await proxy.close();
+    conn.close();
+  }
+}
+
+/** Addresses the fake resolver gives each name (a name it does not know resolves to nothing). */
+const RESOLVED: Record<string, string[]> = {
+  "public.example.test": ["93.184.216.34"],
+  "mixed.example.test": ["127.0.0.1", "93.184.216.34"],
+  "rebind.example.test": ["127.0.0.1"],
+  "localhost": ["127.0.0.1", "::1"],
+  "lan.example.test": ["192.168.1.10"],
+  "ten.example.test": ["10.0.0.5"],
+  "metadata.example.test": ["169.254.169.254"],
+  "ula.example.test": ["fd00:ec2::254"],
+  "cgnat.example.test": ["100.64.0.1"],
+  "mcast.example.test": ["224.0.0.1"],
+  "zero.example.test": ["0.0.0.0"],
+  "linklocal6.example.test": ["fe80::1"],
+  "mapped.example.test": ["::ffff:127.0.0.1", "::1"],
+  "compat.example.test": ["::7f00:1"],
+  "nat64.example.test": ["64:ff9b::a9fe:a9fe"],
+};
+
+/** One row: under `allow` and `privateAllow`, is `target` (a CONNECT target) tunnelled? */
+type AddressRow = [allow: string[], privateAllow: string[], target: string, tunnelled: boolean];
+
+const ADDRESS_TABLE: AddressRow[] = [
+  // Names admitted by a wildcard never lead to a special address.
+  [["*.example.test"], [], "public.example.test:443", true],
+  [["*.example.test"], [], "mixed.example.test:443", true],
+  [["*.example.test"], [], "rebind.example.test:443", false],
+  [["*.example.test"], [], "lan.example.test:443", false],
+  [["*.example.test"], [], "ten.example.test:443", false],
+  [["*.example.test"], [], "metadata.example.test:80", false],
+  [["*.example.test"], [], "ula.example.test:443", false],
+  [["*.example.test"], [], "cgnat.example.test:443", false],
+  [["*.example.test"], [], "mcast.example.test:443", false],
+  [["*.example.test"], [], "zero.example.test:443", false],
+  [["*.example.test"], [], "linklocal6.example.test:443", false],
+  [["*.example.test"], [], "mapped.example.test:443", false],
+  [["*.example.test"], [], "compat.example.test:443", false],
+  [["*.example.test"], [], "nat64.example.test:443", false],
+  // Nor do exact names: the resolved address decides.
+  [["rebind.example.test:8080"], [], "rebind.example.test:8080", false],
+  [["localhost:8080"], [], "localhost:8080", false],
+  [["metadata.example.test"], [], "metadata.example.test:80", false],
+  // Nor exact addresses, in any spelling.
+  [["127.0.0.1:8080"], [], "127.0.0.1:8080", false],
+  [["127.0.0.1:8080"], [], "0x7f.1:8080", false],
+  [["127.0.0.1:8080"], [], "2130706433:8080", false],
+  [["[::1]:8080"], [], "[::1]:8080", false],
+  [["[::ffff:127.0.0.1]:8080"], [], "[::ffff:127.0.0.1]:8080", false],
+  [["[::ffff:127.0.0.1]:8080"], [], "[::ffff:7f00:1]:8080", false],
+  [["10.0.0.5"], [], "10.0.0.5:443", false],
+  [["169.254.169.254"], [], "169.254.169.254:80", false],
+  [["[fd00:ec2::254]"], [], "[fd00:ec2::254]:80", false],
+  [["100.64.0.1"], [], "100.64.0.1:443", false],
+  [["0.0.0.0:8080"], [], "0.0.0.0:8080", false],
+  [["93.184.216.34"], [], "93.184.216.34:443", true],
+  // The private-network opt-in names the host or the address exactly, port included.
+  [["127.0.0.1:8080"], ["127.0.0.1:8080"], "127.0.0.1:8080", true],
+  [["127.0.0.1:8080"], ["127.0.0.1:8080"], "0x7f.1:8080", true],
+  [["127.0.0.1:8080"], ["127.0.0.1:9090"], "127.0.0.1:8080", false],
+  [["127.0.0.1:8080"], ["127.0.0.2:8080"], "127.0.0.1:8080", false],
+  [["[::ffff:127.0.0.1]:8080"], ["127.0.0.1:8080"], "[::ffff:127.0.0.1]:8080", false],
+  [["[::1]:8080"], ["[::1]:8080"], "[::1]:8080", true],
+  [["10.0.0.5"], ["10.0.0.5"], "10.0.0.5:443", true],
+  [["10.0.0.5"], ["10.0.0.5"], "10.0.0.5:80", true],
+  [["localhost:8080"], ["localhost:8080"], "localhost:8080", true],
+  [["rebind.example.test:8080"], ["127.0.0.1:8080"], "rebind.example.test:8080", true],
+  [["*.example.test"], ["10.0.0.5"], "ten.example.test:443", true],
+  [["*.example.test"], ["10.0.0.5"], "lan.example.test:443", false],
+  // The opt-in is not a grant on its own, and a wildcard in it opts nothing in.
+  [[], ["127.0.0.1:8080"], "127.0.0.1:8080", false],
+  [["*.example.test"], ["*.example.test"], "rebind.example.test:443", false],
+];
+
+Deno.test("startProxy() refuses special addresses for every rule, unless a private rule names them", async () => {
+  const asked: string[] = [];
+  const resolve = (host: string) => {
+    asked.push(host);
+    return Promise.resolve(RESOLVED[host] ?? []);
+  };
+  // Upstreams are faked (no traffic leaves the machine); the resolver decides what is special.
+  const upstream = startUpstream();
+  const connect: ProxyConnect = () => Deno.connect({ hostname: "127.0.0.1", port: upstream.port });
+  try {
+    for (const [allow, privateAllow, target, tunnelled] of ADDRESS_TABLE) {
+      const proxy = startProxy({ port: 0, allow, privateAllow, resolve, connect });
+      const port = (proxy.address as Deno.NetAddr).port;
+      try {
+        const answer = await connectAnswer(port, target);
+        const where = `${JSON.stringify(allow)} private ${JSON.stringify(privateAllow)} ${target}`;
+        if (tunnelled) {
+          assert.match(answer, /^HTTP\/1\.1 200 Connection established/, where);
+        } else {
+          assert.match(answer, /^HTTP\/1\.1 403 Forbidden/, where);
+          assert.match(answer, /not granted|address: reaching it needs --allow-private-net/, where);
+        }
+      } finally {
+        await proxy.close();
+      }
+    }
+    // Names were resolved by the proxy; addresses were not looked up.
+    assert.ok(asked.includes("localhost"));
+    assert.ok(!asked.some((host) => /^[\d.]+$/.test(host) || host.includes(":")));
+  } finally {
     await upstream.close();
+  }
+});
+
+Deno.test("startProxy() connects to the address it checked, and says which flag would admit one", async () => {
+  // A real connection, no seam: the name resolves to loopback, where a listener counts.
+  let hits = 0;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      hits++;
+      conn.close();
+    }
+  })().catch(() => {});
+  const target = `rebind.example.test:${listener.addr.port}`;
+  const resolve = (host: string) => Promise.resolve(RESOLVED[host] ?? []);
+  const refusing = startProxy({ port: 0, allow: [target], resolve });
+  const admitting = startProxy({ port: 0, allow: [target], privateAllow: [target], resolve });
+  try {
+    const refused = await rawExchange(
+      (refusing.address as Deno.NetAddr).port,
+      `CONNECT ${target} HTTP/1.1\r\n\r\n`,
+    );
+    assert.match(refused, /^HTTP\/1\.1 403/);
+    assert.match(
+      refused,
+      new RegExp(
+        `Host "rebind\\.example\\.test" resolves to a local address: 127\\.0\\.0\\.1 is a ` +
+          `loopback address: reaching it needs --allow-private-net ${
+            target.replaceAll(".", "\\.")
+          }`,
+      ),
+    );
+    assert.equal(hits, 0);
+    assert.deepEqual(refusing.log.map((e) => e.allowed), [false]);
+    const admitted = await connectAnswer((admitting.address as Deno.NetAddr).port, target);
+    assert.match(admitted, /^HTTP\/1\.1 200 Connection established/);
+    assert.equal(hits, 1);
+  } finally {
+    await refusing.close();
+    await admitting.close();
+    listener.close();
+    await serving;
   }
 });
 
@@ -214,4 +354,128 @@ Deno.test("startProxy() listens on a unix socket and removes it on close()", asy
   }
   await assert.rejects(() => Deno.lstat(socketPath), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
+});
+
+/** Waits (bounded) until `condition` holds; false when it never did. */
+async function eventually(condition: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  return condition();
+}
+
+/** Reads until the peer closes: the bytes read, or the error that ended it. */
+async function readToEnd(conn: Deno.Conn): Promise<string> {
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  try {
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) return text;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+  } catch (error) {
+    return text + `<${(error as Error).name}>`;
+  }
+}
+
+/** Reads until the proxy closes `conn`, giving up (and closing it) after 10 s. */
+async function readUntilClosed(conn: Deno.Conn): Promise<{ text: string; gaveUp: boolean }> {
+  let gaveUp = false;
+  const guard = setTimeout(() => {
+    gaveUp = true;
+    conn.close();
+  }, 10_000);
+  const text = await readToEnd(conn);
+  clearTimeout(guard);
+  if (!gaveUp) conn.close();
+  return { text, gaveUp };
+}
+
+Deno.test("startProxy() bounds open and total connections without reading the refused ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "capibara-proxy-limits-" });
+  const socketPath = `${dir}/proxy.sock`;
+  const maxConnections = 16;
+  const maxTotalConnections = 100;
+  const proxy = startProxy({ socketPath, allow: [], maxConnections, maxTotalConnections });
+  const dial = () => Deno.connect({ transport: "unix", path: socketPath });
+  const held: Deno.Conn[] = [];
+  try {
+    // An attacker holds the bound open with idle connections…
+    for (let i = 0; i < maxConnections; i++) held.push(await dial());
+    assert.ok(await eventually(() => proxy.stats().open === maxConnections));
+    // …then opens 3,000 more, 200 at a time: each is closed unread, and nothing piles up.
+    for (let batch = 0; batch < 15; batch++) {
+      const conns = await Promise.all(Array.from({ length: 200 }, dial));
+      const answers = await Promise.all(conns.map(async (conn) => {
+        await conn.write(new TextEncoder().encode("CONNECT evil.test:443 HTTP/1.1\r\n\r\n"))
+          .catch(() => 0);
+        const answer = await readToEnd(conn);
+        conn.close();
+        return answer;
+      }));
+      assert.deepEqual(answers.filter((a) => a.startsWith("HTTP")), [], `batch ${batch}`);
+    }
+    const stats = proxy.stats();
+    assert.equal(stats.refused, 3000);
+    assert.equal(stats.peakOpen, maxConnections);
+    assert.equal(stats.accepted, maxConnections);
+    assert.equal(proxy.log.length, 0);
+
+    // Freed slots serve again, until the total bound is reached.
+    for (const conn of held.splice(0)) conn.close();
+    assert.ok(await eventually(() => proxy.stats().open === 0));
+    const served: string[] = [];
+    for (let i = 0; i < maxTotalConnections; i++) {
+      const conn = await dial();
+      await conn.write(new TextEncoder().encode("CONNECT evil.test:443 HTTP/1.1\r\n\r\n"));
+      served.push(await readToEnd(conn));
+      conn.close();
+    }
+    const answered = served.filter((a) => a.startsWith("HTTP/1.1 403"));
+    assert.equal(answered.length, maxTotalConnections - maxConnections);
+    assert.equal(proxy.stats().accepted, maxTotalConnections);
+    assert.equal(proxy.log.length, maxTotalConnections - maxConnections);
+    assert.equal(proxy.stats().peakOpen, maxConnections);
+  } finally {
+    for (const conn of held) conn.close();
+    await proxy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startProxy() closes a connection idle before its request head, and an idle tunnel", async () => {
+  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const upstreamConns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    // A silent upstream: it accepts and never sends a byte.
+    for await (const conn of upstream) upstreamConns.push(conn);
+  })().catch(() => {});
+  const connect: ProxyConnect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: upstream.addr.port });
+  const proxy = startProxy({
+    port: 0,
+    allow: ["api.example.test"],
+    connect,
+    timeoutMs: 300,
+    idleTimeoutMs: 300,
+  });
+  const port = (proxy.address as Deno.NetAddr).port;
+  try {
+    const idle = await Deno.connect({ hostname: "127.0.0.1", port });
+    const idleEnd = await readUntilClosed(idle);
+    assert.equal(idleEnd.gaveUp, false, "the proxy kept an idle connection open");
+    assert.equal(idleEnd.text, "");
+
+    const tunnel = await Deno.connect({ hostname: "127.0.0.1", port });
+    await tunnel.write(new TextEncoder().encode("CONNECT api.example.test:443 HTTP/1.1\r\n\r\n"));
+    const tunnelEnd = await readUntilClosed(tunnel);
+    assert.equal(tunnelEnd.gaveUp, false, "the proxy kept an idle tunnel open");
+    assert.match(tunnelEnd.text, /^HTTP\/1\.1 200 Connection established\r\n\r\n$/);
+    assert.ok(await eventually(() => proxy.stats().open === 0));
+    assert.equal(proxy.stats().accepted, 2);
+  } finally {
+    await proxy.close();
+    upstream.close();
+    for (const conn of upstreamConns) conn.close();
+    await accepting;
+  }
 });

@@ -1,0 +1,134 @@
+/**
+ * The Deno permissions backend's network: `fetch` goes through Capibara's proxy, which decides on
+ * resolved addresses; the flags still check the host first. Real `deno run`, real proxy, a real
+ * listener on loopback that counts connections.
+ */
+import assert from "node:assert/strict";
+import { lookup } from "node:dns/promises";
+import { join } from "node:path";
+import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
+import { isPublicAddress } from "../../src/sandbox/host_rules.ts";
+import type { SandboxPolicy } from "../../src/sandbox/types.ts";
+
+const PROBE = `
+const out = {};
+const [target, rawHost, rawPort] = Deno.args;
+try {
+  const response = await fetch(target);
+  out.fetch = response.status + ":" + (response.headers.get("x-capibara-proxy") ?? "") + ":" +
+    (await response.text()).trim();
+} catch (error) {
+  out.fetch = "error:" + error.name;
+}
+try {
+  (await Deno.connect({ hostname: rawHost, port: Number(rawPort) })).close();
+  out.connect = "connected";
+} catch (error) {
+  out.connect = "error:" + error.name;
+}
+console.log(JSON.stringify(out));
+`;
+
+Deno.test("DenoPermissionsBackend.wrap() sends fetch through the proxy, and refuses loopback", async () => {
+  let hits = 0;
+  const service = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of service) {
+      hits++;
+      await conn.read(new Uint8Array(4096)).catch(() => null);
+      const body = "service says hi";
+      await conn.write(
+        new TextEncoder().encode(
+          `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        ),
+      ).catch(() => 0);
+      conn.close();
+    }
+  })().catch(() => {});
+  const port = service.addr.port;
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-net-" }));
+  const probe = join(dir, "probe.js");
+  await Deno.writeTextFile(probe, PROBE);
+  const policy = (network: string[], privateNetwork?: string[]): SandboxPolicy => ({
+    network,
+    privateNetwork,
+    read: [probe],
+    write: [],
+    protect: [],
+    workdir: dir,
+    tmpDir: dir,
+    memoryBytes: 1,
+    maxProcesses: 1,
+  });
+  const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+  for (const name of ["HOME", "DENO_DIR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const run = async (pol: SandboxPolicy, url: string, host: string) => {
+    const wrapped = await new DenoPermissionsBackend().wrap({
+      program: Deno.execPath(),
+      args: ["run", "--quiet", "--no-config", probe, url, host, String(port)],
+      env,
+      cwd: dir,
+    }, pol);
+    try {
+      const output = await new Deno.Command(wrapped.spec.program, {
+        args: wrapped.spec.args,
+        env: wrapped.spec.env,
+        clearEnv: true,
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 0, stderr);
+      return {
+        proxy: wrapped.spec.env.HTTP_PROXY,
+        ...JSON.parse(new TextDecoder().decode(output.stdout)) as {
+          fetch: string;
+          connect: string;
+        },
+      };
+    } finally {
+      await wrapped.close();
+    }
+  };
+  try {
+    // A granted name: the flags admit it, and fetch asks the proxy, which resolves it (here it
+    // cannot: the name does not exist) and answers itself.
+    const unknown = await run(policy(["api.example.test"]), "http://api.example.test/", "x");
+    assert.match(unknown.fetch, /^502:1:Cannot resolve "api\.example\.test"$/);
+    // The proxy was stopped with the run.
+    assert.ok(unknown.proxy);
+    const { hostname, port: proxyPort } = new URL(unknown.proxy);
+    await assert.rejects(() => Deno.connect({ hostname, port: Number(proxyPort) }));
+
+    // This machine's own name, when it resolves to a special address only (a loopback or private
+    // address in /etc/hosts, as on most machines): refused, by the flags (Deno checks the
+    // address a name resolves to against --deny-net before it asks the proxy) or by the proxy
+    // (for what the flags cannot express: IPv6 ranges, IPv4-mapped addresses).
+    const self = Deno.hostname().toLowerCase();
+    const addresses = (await lookup(self, { all: true }).catch(() => [])).map((a) => a.address);
+    if (
+      self !== "localhost" && addresses.length > 0 && !addresses.some(isPublicAddress)
+    ) {
+      const refused = await run(policy([`${self}:${port}`]), `http://${self}:${port}/`, self);
+      assert.match(refused.fetch, /^(?:error:|403:1:.*--allow-private-net)/);
+      assert.match(refused.connect, /^error:/);
+    } else {
+      console.warn(`SKIPPED: ${self} resolves to ${addresses.join(", ") || "nothing"}`);
+    }
+    assert.equal(hits, 0);
+
+    // Opted in: reached, through the proxy.
+    const granted = [`127.0.0.1:${port}`];
+    const reached = await run(policy(granted, granted), `http://127.0.0.1:${port}/`, "127.0.0.1");
+    assert.equal(reached.fetch, "200::service says hi");
+    assert.equal(hits, 2); // the fetch and the raw connection
+  } finally {
+    service.close();
+    await serving;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
