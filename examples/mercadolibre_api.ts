@@ -14,6 +14,7 @@ import { Capibara, CapibaraError } from "../main.ts";
 const query = Deno.args[0] ?? "mate cup";
 const cb = new Capibara({
   cwd: import.meta.dirname,
+  root: import.meta.dirname,
   allow: { network: ["api.mercadolibre.com"] },
 });
 try {

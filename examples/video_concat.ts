@@ -12,7 +12,7 @@
 import { Capibara, CapibaraError } from "../main.ts";
 
 const inputs = Deno.args.length > 0 ? Deno.args : ["a.mp4", "b.mp4"];
-const cb = new Capibara({ cwd: import.meta.dirname });
+const cb = new Capibara({ cwd: import.meta.dirname, root: import.meta.dirname });
 try {
   const res = await cb.run<{ fps: number; duration: number }>(
     "Concatenate these videos with moviepy at 24fps",

@@ -47,7 +47,10 @@ import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
 export interface CapibaraOptions extends ConfigOptions {
-  /** Project root holding `.capibara/` (default: found from `cwd`). */
+  /**
+   * Project root holding `.capibara/` (default: the git root of `cwd`, else `cwd`; never a folder
+   * found by looking for `.capibara/`).
+   */
   root?: string;
   /** Working directory of scripts; context paths are relative to it (default: `Deno.cwd()`). */
   cwd?: string;
@@ -172,7 +175,8 @@ export class Capibara {
     this.#env = options.env ?? Deno.env.toObject();
     this.#base = resolveConfig(options, this.#env);
     this.#setup = once(async () => {
-      const root = this.#options.root ?? await findRoot(this.cwd);
+      const root = this.#options.root ??
+        await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
       const file = await loadProjectFile(root);
       const trust = await evaluateTrust(file, {
         cacheDir: this.#base.cacheDir,

@@ -4,9 +4,8 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { Capibara } from "../capibara.ts";
 import { ValidationError } from "../errors.ts";
-import { printJson, reportError } from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** The `clear` subcommand. */
 export function clearCommand(setExit: (code: number) => void) {
@@ -14,11 +13,12 @@ export function clearCommand(setExit: (code: number) => void) {
     .description("Remove one cached script, or all of them (they are regenerated on next run)")
     .argument("[fingerprint]", "a fingerprint or unique prefix; omit to remove every script")
     .option("-y, --yes", "do not ask for confirmation")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara().store();
+        const store = await (await commandCapibara(opts.root)).store();
         const targets = prefix === undefined
           ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
           : [await store.resolve(prefix)];
@@ -30,7 +30,7 @@ export function clearCommand(setExit: (code: number) => void) {
             );
           }
           const answer = prompt(
-            `Remove ${targets.length} cached script(s) from ${store.scripts}? [y/N]`,
+            `Remove ${targets.length} cached script(s) from ${terminalSafe(store.scripts)}? [y/N]`,
           );
           if (!/^y(es)?$/i.test(answer ?? "")) {
             if (json) printJson({ removed: [] });

@@ -11,7 +11,7 @@ import { platformBackend } from "../sandbox/mod.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { execCommand } from "../exec.ts";
 import { describeRequest, TRUST_ENV } from "../config_trust.ts";
-import { printJson, reportError } from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 interface Check {
   name: string;
@@ -149,18 +149,20 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
 export function doctorCommand(setExit: (code: number) => void) {
   return new Command("doctor")
     .description("Report which sandbox backend, interpreters and generator work on this machine")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .action(async (opts) => {
       const json = opts.json ?? false;
       try {
-        const checks = await doctorChecks();
+        const checks = await doctorChecks(await commandCapibara(opts.root));
         if (json) {
           printJson({ checks });
           return;
         }
+        // Details quote the project's configuration, tools' output and paths: terminal-safe.
         for (const c of checks) {
-          console.log(`${c.ok ? "✓" : "✗"} ${c.name.padEnd(24)} ${c.detail}`);
-          if (!c.ok && c.fix) console.log(`  ${"".padEnd(24)} fix: ${c.fix}`);
+          console.log(`${c.ok ? "✓" : "✗"} ${c.name.padEnd(24)} ${terminalSafe(c.detail)}`);
+          if (!c.ok && c.fix) console.log(`  ${"".padEnd(24)} fix: ${terminalSafe(c.fix)}`);
         }
       } catch (error) {
         setExit(reportError(error, json));

@@ -5,18 +5,18 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
-import { Capibara } from "../capibara.ts";
-import { printJson, reportError } from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** The `list` subcommand. */
 export function listCommand(setExit: (code: number) => void) {
   return new Command("list")
     .description("List the cached scripts of this project (.capibara/scripts/)")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .action(async (opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara().store();
+        const store = await (await commandCapibara(opts.root)).store();
         const { entries, broken } = await store.list();
         if (json) {
           printJson({
@@ -36,16 +36,22 @@ export function listCommand(setExit: (code: number) => void) {
           return;
         }
         if (entries.length === 0 && broken.length === 0) {
-          console.log(`No cached scripts in ${relative(Deno.cwd(), store.scripts) || "."}`);
+          console.log(
+            `No cached scripts in ${terminalSafe(relative(Deno.cwd(), store.scripts) || ".")}`,
+          );
           return;
         }
+        // A manifest is untrusted text (a cloned repository's, a model's prompt): every field is
+        // escaped, the prompt before it is cut.
         for (const { manifest: m } of entries) {
-          const prompt = m.prompt.length > 60 ? m.prompt.slice(0, 59) + "…" : m.prompt;
+          const safe = terminalSafe(m.prompt);
+          const prompt = safe.length > 60 ? safe.slice(0, 59) + "…" : safe;
+          const created = terminalSafe(m.created_at.slice(0, 10));
           console.log(
-            `${m.fingerprint}  ${m.language.padEnd(10)} ${m.created_at.slice(0, 10)}  ${prompt}`,
+            `${m.fingerprint}  ${terminalSafe(m.language).padEnd(10)} ${created}  ${prompt}`,
           );
         }
-        for (const b of broken) console.log(`! ${b.dir}: ${b.reason}`);
+        for (const b of broken) console.log(`! ${terminalSafe(b.dir)}: ${terminalSafe(b.reason)}`);
       } catch (error) {
         setExit(reportError(error, json));
       }

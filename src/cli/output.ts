@@ -3,12 +3,62 @@
  *
  * @module
  */
+import { Capibara, type CapibaraOptions } from "../capibara.ts";
 import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
 import type { Progress } from "../runtimes/types.ts";
 
-/** Prints one JSON document on stdout. */
+/** Options of {@linkcode terminalSafe}. */
+export interface TerminalSafeOptions {
+  /** Keep line feeds and tabs (a stderr tail, a README); otherwise they are escaped too. */
+  multiline?: boolean;
+}
+
+// What a terminal obeys or reorders: C0 (but line feed and tab, which multi-line text keeps), DEL,
+// C1, the bidirectional marks, embeddings, overrides and isolates, and the Unicode line and
+// paragraph separators.
+const UNSAFE =
+  "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069";
+const UNSAFE_MULTILINE = new RegExp(`\\r\\n|[${UNSAFE}]`, "g");
+const UNSAFE_LINE = new RegExp(`[\\n\\t${UNSAFE}]`, "g");
+const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text that is safe to print on a terminal: every control character a model or a script could use
+ * to drive it (ESC and the rest of C0, DEL, C1: clipboard writes, titles, links, clearing and
+ * rewriting lines) and every bidirectional control that reorders what a reviewer reads is shown
+ * escaped, as `\u001b` (or `\n`, `\r`, `\t`). The escapes are JSON's, so JSON text stays valid
+ * JSON that parses to the same value.
+ */
+export function terminalSafe(text: string, options: TerminalSafeOptions = {}): string {
+  const unsafe = options.multiline ? UNSAFE_MULTILINE : UNSAFE_LINE;
+  return text.replace(unsafe, (c) => {
+    if (c === "\r\n") return "\n";
+    return SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
+/**
+ * Prints one JSON document on stdout. The value is exact; characters JSON leaves raw but a
+ * terminal obeys (DEL, C1, bidirectional controls) are written as JSON escapes.
+ */
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(terminalSafe(JSON.stringify(value, null, 2), { multiline: true }));
+}
+
+/**
+ * Prints a warning on stderr, terminal-safe, its later lines indented (the CLI's `warn` for the
+ * SDK: a warning may name a folder or a package that a script or a model chose).
+ */
+export function printWarning(message: string): void {
+  console.error(quoted(message));
+}
+
+/**
+ * Terminal-safe text whose lines after the first are indented, so what a script printed (a stderr
+ * tail) can never pass for a line of Capibara's own (`hint: …`, `error[…]`).
+ */
+function quoted(text: string): string {
+  return terminalSafe(text, { multiline: true }).split("\n").join("\n  ");
 }
 
 /** Prints an error (human on stderr, or JSON on stdout) and returns the exit code. */
@@ -18,7 +68,7 @@ export function reportError(error: unknown, json: boolean): number {
     if (json) {
       printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 });
     } else {
-      console.error(`error[InternalError]: ${message}`);
+      console.error(`error[InternalError]: ${quoted(message)}`);
       console.error("hint: this is a bug in Capibara; please report it with the command you ran");
     }
     return 1;
@@ -26,8 +76,8 @@ export function reportError(error: unknown, json: boolean): number {
   if (json) {
     printJson({ error: error.toJSON() satisfies ErrorJson });
   } else {
-    console.error(`error[${error.type}]: ${error.message}`);
-    if (error.hint) console.error(`hint: ${error.hint}`);
+    console.error(`error[${error.type}]: ${quoted(error.message)}`);
+    if (error.hint) console.error(`hint: ${quoted(error.hint)}`);
   }
   return error.exitCode;
 }
@@ -40,7 +90,8 @@ export function progressReporter(): { progress: Progress; done(ok: boolean): voi
   // The spinner library loads on the first long step only: a cache hit never pays for it.
   let loading: Promise<unknown> | undefined;
   return {
-    progress(message) {
+    progress(text) {
+      const message = terminalSafe(text);
       pending = message;
       if (spinner) {
         spinner.update({ text: message });
@@ -57,6 +108,37 @@ export function progressReporter(): { progress: Progress; done(ok: boolean): voi
       spinner = undefined;
     },
   };
+}
+
+/** Help of the `--root` option of every command that uses a store. */
+export const ROOT_HELP =
+  "project root holding .capibara/ (default: the git root, else the current " +
+  "directory)";
+
+/**
+ * The SDK instance of a command: `--root` checked (an existing directory), warnings printed
+ * terminal-safe.
+ *
+ * @throws {ValidationError} when `--root` is not a directory
+ */
+export async function commandCapibara(
+  root: string | undefined,
+  options: CapibaraOptions = {},
+): Promise<Capibara> {
+  if (root !== undefined) {
+    let isDirectory = false;
+    try {
+      isDirectory = (await Deno.stat(root)).isDirectory;
+    } catch {
+      // Reported below.
+    }
+    if (!isDirectory) {
+      throw new ValidationError(`Cannot use --root "${root}": it is not a directory`, {
+        hint: "Pass the project's folder, the one that holds (or will hold) .capibara/",
+      });
+    }
+  }
+  return new Capibara({ warn: printWarning, ...options, root });
 }
 
 /** Parses `--context`: inline JSON, or `@path` to a JSON file. */
@@ -93,9 +175,14 @@ export async function parseContext(value: string | undefined): Promise<Record<st
   return parsed as Record<string, unknown>;
 }
 
-/** Formats a JSON value for people: scalars inline, structures as indented JSON. */
+/**
+ * Formats a JSON value for people, terminal-safe: scalars inline, structures as indented JSON, the
+ * lines after the first indented under their key.
+ */
 export function formatValue(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value === null || typeof value !== "object") return String(value);
-  return JSON.stringify(value, null, 2).split("\n").join("\n    ");
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (value === null || typeof value !== "object") text = String(value);
+  else text = JSON.stringify(value, null, 2);
+  return terminalSafe(text, { multiline: true }).split("\n").join("\n    ");
 }

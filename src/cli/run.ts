@@ -4,10 +4,18 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { Capibara } from "../capibara.ts";
 import { ValidationError } from "../errors.ts";
 import { LANGUAGES } from "../schema.ts";
-import { formatValue, parseContext, printJson, progressReporter, reportError } from "./output.ts";
+import {
+  commandCapibara,
+  formatValue,
+  parseContext,
+  printJson,
+  progressReporter,
+  reportError,
+  ROOT_HELP,
+  terminalSafe,
+} from "./output.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(",").map((v) => v.trim()).filter((v) => v !== "")];
@@ -62,6 +70,7 @@ export function runCommand(setExit: (code: number) => void) {
     .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
     .option("--memory <MiB>", "memory limit of the script (default 2048)")
     .option("--max-output <MiB>", "bytes the script may write to its outputs (default 1024)")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print exactly one JSON document on stdout (errors included)")
     .addHelpText(
       "after",
@@ -114,7 +123,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           }
           maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
         }
-        const cb = new Capibara({
+        const cb = await commandCapibara(opts.root, {
           maxOutputDiskBytes,
           progress: reporter.progress,
           language: opts.lang,
@@ -144,13 +153,15 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
         const entries = Object.entries(result.output);
         if (entries.length > 0) {
           console.log("output:");
-          for (const [key, value] of entries) console.log(`  ${key}: ${formatValue(value)}`);
+          for (const [key, value] of entries) {
+            console.log(`  ${terminalSafe(key)}: ${formatValue(value)}`);
+          }
         }
         if (result.artifacts.length > 0) {
           console.log("artifacts:");
-          for (const artifact of result.artifacts) console.log(`  ${artifact}`);
+          for (const artifact of result.artifacts) console.log(`  ${terminalSafe(artifact)}`);
         }
-        if (result.missing) console.log(`missing: ${result.missing.join(", ")}`);
+        if (result.missing) console.log(`missing: ${terminalSafe(result.missing.join(", "))}`);
       } catch (error) {
         reporter.done(false);
         setExit(reportError(error, json));

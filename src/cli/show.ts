@@ -5,21 +5,26 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { join, relative } from "node:path";
-import { Capibara } from "../capibara.ts";
 import { CapibaraError } from "../errors.ts";
 import { manualCommand } from "../readme.ts";
-import { printJson, reportError } from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+
+/** A list of untrusted strings on one line, each terminal-safe. */
+function items(list: string[], none: string): string {
+  return list.map((item) => terminalSafe(item)).join(", ") || none;
+}
 
 /** The `show` subcommand. */
 export function showCommand(setExit: (code: number) => void) {
   return new Command("show")
     .description("Show a cached script: manifest, files, integrity, and how to run it by hand")
     .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara().store();
+        const store = await (await commandCapibara(opts.root)).store();
         const fp = await store.resolve(prefix);
         const entry = (await store.lookup(fp))!;
         let integrity = "ok";
@@ -35,34 +40,44 @@ export function showCommand(setExit: (code: number) => void) {
           printJson({ dir: entry.dir, manifest: m, integrity, run_by_hand: run });
           return;
         }
-        const where = relative(Deno.cwd(), entry.dir) || ".";
-        console.log(`${m.fingerprint}  (revision ${m.revision}, ${m.created_at})`);
-        console.log(`prompt:     ${m.prompt}`);
-        if (m.context !== undefined) console.log(`context:    ${JSON.stringify(m.context)}`);
-        console.log(`language:   ${m.language} (${m.runtime.name} ${m.runtime.version})`);
+        // Every field of a manifest is untrusted text (a model's choice, or a cloned repository's
+        // file), and so are the file names and the integrity verdict that names them: each is
+        // escaped on its own line, so none can hide or rewrite another.
+        const safe = (text: string) => terminalSafe(text);
+        const where = safe(relative(Deno.cwd(), entry.dir) || ".");
+        console.log(`${m.fingerprint}  (revision ${m.revision}, ${safe(m.created_at)})`);
+        console.log(`prompt:     ${safe(m.prompt)}`);
+        if (m.context !== undefined) console.log(`context:    ${safe(JSON.stringify(m.context))}`);
         console.log(
-          `generator:  ${m.generator.kind}${m.generator.model ? ` (${m.generator.model})` : ""}`,
+          `language:   ${safe(m.language)} (${safe(m.runtime.name)} ${safe(m.runtime.version)})`,
         );
-        console.log(`deps:       ${m.deps.join(", ") || "none"}`);
         console.log(
-          `needs:      network: ${m.needs.network.join(", ") || "none"}; env: ${
-            m.needs.env.join(", ") || "none"
+          `generator:  ${safe(m.generator.kind)}${
+            m.generator.model ? ` (${safe(m.generator.model)})` : ""
+          }`,
+        );
+        console.log(`deps:       ${items(m.deps, "none")}`);
+        console.log(
+          `needs:      network: ${items(m.needs.network, "none")}; env: ${
+            items(m.needs.env, "none")
           }`,
         );
         console.log(
-          `allowed:    network: ${m.allow.network.join(", ") || "none"}; env: ${
-            m.allow.env.join(", ") || "none"
-          }; read: ${m.allow.fs.read.join(", ") || "inputs only"}; write: ${
-            m.allow.fs.write.join(", ") || "outputs only"
+          `allowed:    network: ${items(m.allow.network, "none")}; env: ${
+            items(m.allow.env, "none")
+          }; read: ${items(m.allow.fs.read, "inputs only")}; write: ${
+            items(m.allow.fs.write, "outputs only")
           }`,
         );
-        console.log(`integrity:  ${integrity}`);
+        console.log(`integrity:  ${safe(integrity)}`);
         console.log(`folder:     ${where}`);
         for (const [name, hash] of Object.entries(m.files)) {
-          console.log(`  ${join(where, name)}  ${hash.slice(0, 19)}…`);
+          console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);
         }
         console.log("\nRun it by hand (from the folder above):");
-        console.log("  " + run.split("\n").join("\n  "));
+        // The entry's name is escaped before the command is built: its only line breaks are ours.
+        const byHand = manualCommand({ ...m, entry: safe(m.entry) });
+        console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
       } catch (error) {
         setExit(reportError(error, json));
       }

@@ -4,8 +4,7 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { join } from "node:path";
-import { Capibara } from "../capibara.ts";
+import { join, resolve } from "node:path";
 import { loadProjectFile } from "../config.ts";
 import {
   describeRequest,
@@ -17,16 +16,14 @@ import {
 import { ValidationError } from "../errors.ts";
 import { realPathOrNull } from "../_fs.ts";
 import { findRoot, STORE_DIR } from "../store/store.ts";
-import { printJson, reportError } from "./output.ts";
-
-/** Control characters (but newline and tab) shown escaped: a committed file cannot restyle the terminal. */
-function visible(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
-  );
-}
+import {
+  commandCapibara,
+  printJson,
+  printWarning,
+  reportError,
+  ROOT_HELP,
+  terminalSafe,
+} from "./output.ts";
 
 function stateLine(trust: ProjectTrust, recordedAt: string | undefined): string {
   switch (trust.state) {
@@ -55,6 +52,7 @@ export function trustCommand(setExit: (code: number) => void) {
     )
     .option("--show", "show the file, its sha256 and what it grants; record nothing")
     .option("--revoke", "remove this project's trust")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
       "after",
@@ -79,11 +77,16 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
             hint: "Run capibara trust --show, or capibara trust --revoke",
           });
         }
-        const cb = new Capibara();
+        const cb = await commandCapibara(opts.root);
         // The root `run` uses; a file that does not parse can still have its trust revoked.
         const storeRoot = await cb.store().then(
           (store) => store.root,
-          (error) => (opts.revoke ? findRoot(cb.cwd) : Promise.reject(error)),
+          (error) =>
+            opts.revoke
+              ? (opts.root !== undefined
+                ? resolve(opts.root)
+                : findRoot(cb.cwd, { warn: printWarning }))
+              : Promise.reject(error),
         );
         const root = await realPathOrNull(storeRoot) ?? storeRoot;
         const trustStore = new TrustStore(cb.cacheDir);
@@ -94,8 +97,8 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
           } else {
             console.log(
               revoked
-                ? `Revoked trust of ${visible(join(root, STORE_DIR, "config.json"))}`
-                : `Nothing to revoke: ${visible(root)} was not trusted on this machine`,
+                ? `Revoked trust of ${terminalSafe(join(root, STORE_DIR, "config.json"))}`
+                : `Nothing to revoke: ${terminalSafe(root)} was not trusted on this machine`,
             );
           }
           return;
@@ -135,10 +138,12 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
           return;
         }
         if (!file) {
-          console.log(`No ${join(STORE_DIR, "config.json")} in ${visible(root)}: nothing to trust`);
+          console.log(
+            `No ${join(STORE_DIR, "config.json")} in ${terminalSafe(root)}: nothing to trust`,
+          );
           return;
         }
-        console.log(`config:  ${visible(file.path)}`);
+        console.log(`config:  ${terminalSafe(file.path)}`);
         console.log(`sha256:  ${file.sha256}`);
         console.log(
           `state:   ${
@@ -149,11 +154,11 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
         );
         if (would.length) {
           console.log("\nIt would:");
-          for (const clause of would) console.log(`  - ${visible(clause)}`);
+          for (const clause of would) console.log(`  - ${terminalSafe(clause)}`);
         }
         if (opts.show) {
           console.log("\n--- file ---");
-          console.log(visible(file.text.replace(/\n$/, "")));
+          console.log(terminalSafe(file.text.replace(/\n$/, ""), { multiline: true }));
           console.log("--- end ---");
           if (trust.state === "untrusted") {
             console.log(
@@ -164,7 +169,9 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`,
         }
         console.log(
           recorded
-            ? `\nTrusted on this machine for ${visible(root)}; a changed file needs trust again.`
+            ? `\nTrusted on this machine for ${
+              terminalSafe(root)
+            }; a changed file needs trust again.`
             : "\nNothing to record: this file needs no trust.",
         );
       } catch (error) {

@@ -5,11 +5,10 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { basename, join } from "node:path";
-import { Capibara } from "../capibara.ts";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
 import type { Entry } from "../store/store.ts";
-import { printJson, reportError } from "./output.ts";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** The verdict on one stored script. */
 export interface Verdict {
@@ -64,11 +63,12 @@ export function verifyCommand(setExit: (code: number) => void) {
         "static checks (imports, shell execution, credential reads, hard-coded secrets…)",
     )
     .argument("[fingerprint]", "a fingerprint or unique prefix; omit to check every script")
+    .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
       try {
-        const store = await new Capibara().store();
+        const store = await (await commandCapibara(opts.root)).store();
         const { entries, broken } = prefix === undefined
           ? await store.list()
           : { entries: [(await store.lookup(await store.resolve(prefix)))!], broken: [] };
@@ -92,17 +92,23 @@ export function verifyCommand(setExit: (code: number) => void) {
         if (json) {
           printJson({ ok: !worst, scripts: verdicts });
         } else {
+          // Folder names, verdicts and check findings quote untrusted text: all terminal-safe.
           for (const v of verdicts) {
-            console.log(`${v.ok ? "✓" : "✗"} ${v.fingerprint}`);
-            if (v.integrity !== "ok") console.log(`    integrity: ${v.integrity}`);
+            console.log(`${v.ok ? "✓" : "✗"} ${terminalSafe(v.fingerprint)}`);
+            if (v.integrity !== "ok") {
+              console.log(`    integrity: ${terminalSafe(v.integrity)}`);
+            }
             if (v.checks !== "ok" && v.checks !== "") {
-              console.log(`    checks: ${v.checks.split("\n").join("\n      ")}`);
+              const checks = terminalSafe(v.checks, { multiline: true });
+              console.log(`    checks: ${checks.split("\n").join("\n      ")}`);
             }
           }
           if (verdicts.length === 0) console.log("No cached scripts to verify");
         }
         if (worst) {
-          if (!json) console.error(`error[${worst.type}]: ${worst.message.split("\n")[0]}`);
+          if (!json) {
+            console.error(`error[${worst.type}]: ${terminalSafe(worst.message.split("\n")[0]!)}`);
+          }
           setExit(EXIT_CODES[worst.type]);
         }
       } catch (error) {

@@ -17,6 +17,52 @@ export interface LimitsHit {
   processes?: number;
 }
 
+/**
+ * Limits of the final stdout line, checked before it is parsed: a line a script writes is
+ * untrusted, and one nested thousands deep would overflow the stack of whatever walks it next.
+ */
+export const OUTPUT_LIMITS = {
+  /** Bytes of the line (UTF-8). Large results belong in an output file. */
+  maxBytes: 1024 ** 2,
+  /** Nesting depth of objects and arrays. */
+  maxDepth: 64,
+  /** Keys and array elements, counted over the whole line. */
+  maxItems: 100_000,
+} as const;
+
+/**
+ * Why a line breaks {@linkcode OUTPUT_LIMITS}, or undefined when it keeps them. One pass over the
+ * text, outside strings: depth by brackets, items by commas (each container's first item is
+ * counted with the container).
+ */
+export function outputLimitProblem(line: string): string | undefined {
+  const { maxBytes, maxDepth, maxItems } = OUTPUT_LIMITS;
+  // A character is at most 3 UTF-8 bytes (a surrogate pair, 4 bytes for 2): encode only near the cap.
+  if (line.length * 3 > maxBytes && new TextEncoder().encode(line).length > maxBytes) {
+    return `its last line is larger than ${maxBytes / 1024 ** 2} MiB`;
+  }
+  let depth = 0;
+  let items = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) { // [ {
+      if (++depth > maxDepth) return `its last line is nested deeper than ${maxDepth} levels`;
+      if (++items > maxItems) return `its last line holds more than ${maxItems} keys and elements`;
+    } else if (c === 0x5d || c === 0x7d) depth--; // ] }
+    else if (c === 0x2c && ++items > maxItems) { // ,
+      return `its last line holds more than ${maxItems} keys and elements`;
+    }
+  }
+  return undefined;
+}
+
 /** Parses the script's final stdout line, turning every failure into an `ExecError`. */
 export function parseScriptOutput(
   exec: ExecResult,
@@ -48,12 +94,16 @@ export function parseScriptOutput(
   if (last === undefined) {
     problem = "it printed nothing on stdout";
   } else {
-    try {
-      const result = ScriptOutputSchema.safeParse(JSON.parse(last));
-      if (result.success) parsed = result.data;
-      else problem = `its last line is not a status object (${result.error.issues[0]?.message})`;
-    } catch {
-      problem = `its last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`;
+    // The limits are checked before anything walks the value.
+    problem = outputLimitProblem(last) ?? "";
+    if (problem === "") {
+      try {
+        const result = ScriptOutputSchema.safeParse(JSON.parse(last));
+        if (result.success) parsed = result.data;
+        else problem = `its last line is not a status object (${result.error.issues[0]?.message})`;
+      } catch {
+        problem = `its last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`;
+      }
     }
   }
   if (limits?.memory !== undefined) {

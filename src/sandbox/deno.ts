@@ -17,7 +17,7 @@ import {
   parseHostRules,
   SPECIAL_RANGES,
 } from "./host_rules.ts";
-import { proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
+import { proxyEnv, startProxy } from "./proxy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 /** Options of {@linkcode denoCommand}. */

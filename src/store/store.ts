@@ -28,19 +28,35 @@ export const STORE_DIR = ".capibara";
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
 const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 
+/** Options of {@linkcode findRoot}. */
+export interface FindRootOptions {
+  /** Receives the warning about each `.capibara/` ignored below the root (default: none). */
+  warn?: (message: string) => void;
+}
+
 /**
- * The store root for a working directory: the nearest ancestor holding `.capibara/`, else the git
- * work tree's root, else the directory itself.
+ * The store root for a working directory: the git work tree's root (the nearest ancestor holding
+ * `.git`), else the directory itself. Never a folder found by looking for `.capibara/`: a script
+ * that can write below the root could plant one there, with its own config and entries. Each
+ * `.capibara/` between the directory and the root is ignored, with a warning naming it.
  */
-export async function findRoot(cwd: string): Promise<string> {
+export async function findRoot(cwd: string, options: FindRootOptions = {}): Promise<string> {
   const start = resolve(cwd);
-  let gitRoot: string | undefined;
+  const below: string[] = [];
   for (let dir = start;; dir = dirname(dir)) {
-    if (await exists(join(dir, STORE_DIR))) return dir;
-    if (gitRoot === undefined && await exists(join(dir, ".git"))) gitRoot = dir;
-    if (dirname(dir) === dir) break;
+    if (await exists(join(dir, ".git"))) {
+      for (const ignored of below) {
+        options.warn?.(
+          `warning: ignoring ${join(ignored, STORE_DIR)}: the store is the one at the git root ` +
+            `(${join(dir, STORE_DIR)}); a .capibara/ below it could have been written by a ` +
+            `script. Pass --root ${ignored} to use it on purpose`,
+        );
+      }
+      return dir;
+    }
+    if (await exists(join(dir, STORE_DIR))) below.push(dir);
+    if (dirname(dir) === dir) return start;
   }
-  return gitRoot ?? start;
 }
 
 /** One cached script: its folder and parsed manifest. */

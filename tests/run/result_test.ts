@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ExecError, ValidationError } from "../../src/errors.ts";
 import type { ExecResult } from "../../src/exec.ts";
-import { applySelect, parseScriptOutput, runResult } from "../../src/run/result.ts";
+import {
+  applySelect,
+  OUTPUT_LIMITS,
+  outputLimitProblem,
+  parseScriptOutput,
+  runResult,
+} from "../../src/run/result.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
 function exec(over: Partial<ExecResult> = {}): ExecResult {
@@ -104,6 +110,73 @@ Deno.test("parseScriptOutput() names the limit a run hit", () => {
   );
   // A limit the script stayed under does not turn a success into a failure.
   assert.equal(parseScriptOutput(exec({ stdout: OK_LINE }), 42, { processes: 64 }).status, "ok");
+});
+
+/** A status line whose output holds `value`. */
+function line(value: string): string {
+  return `{"status": "ok", "artifacts": [], "output": {"v": ${value}}, "raw": {}}`;
+}
+
+Deno.test("parseScriptOutput() refuses a last line nested deeper than 64, before parsing it", () => {
+  // 100,000 deep overflowed the stack of the printer: an ExecError now, whatever the nesting.
+  for (const deep of [100_000, OUTPUT_LIMITS.maxDepth - 1]) {
+    const value = "[".repeat(deep) + "]".repeat(deep);
+    const error = rejectsWith(
+      () => parseScriptOutput(exec({ stdout: line(value), stderr: "deep\n" }), 10),
+      /^Script broke the output contract: its last line is nested deeper than 64 levels\ndeep$/,
+    );
+    assert.equal(error.exitCode, 5);
+    assert.match(error.hint, /status/);
+  }
+  const objects = '{"a":'.repeat(65) + "1" + "}".repeat(65);
+  rejectsWith(
+    () => parseScriptOutput(exec({ stdout: `{"status": "ok", "raw": ${objects}}` }), 10),
+    /nested deeper than 64/,
+  );
+  // Exactly at the limit (the status object, output, and 62 arrays): parsed.
+  const fits = "[".repeat(62) + "]".repeat(62);
+  let nested: unknown = parseScriptOutput(exec({ stdout: line(fits) }), 10).output.v;
+  for (let i = 1; i < 62; i++) nested = (nested as unknown[])[0];
+  assert.deepEqual(nested, []);
+});
+
+Deno.test("parseScriptOutput() refuses a last line with more than 100,000 keys and elements", () => {
+  const many = `[${Array(OUTPUT_LIMITS.maxItems).fill(0).join(",")}]`;
+  rejectsWith(
+    () => parseScriptOutput(exec({ stdout: line(many) }), 10),
+    /output contract: its last line holds more than 100000 keys and elements/,
+  );
+  const keys = `{${Array.from({ length: 100_001 }, (_, i) => `"${i.toString(36)}":0`).join(",")}}`;
+  rejectsWith(() => parseScriptOutput(exec({ stdout: line(keys) }), 10), /more than 100000 keys/);
+  // Commas and brackets inside strings are text, not structure.
+  const text = JSON.stringify(",[{".repeat(200_000));
+  assert.equal(parseScriptOutput(exec({ stdout: line(text) }), 10).output.v, ",[{".repeat(200_000));
+  const fewer = `[${Array(1000).fill(0).join(",")}]`;
+  assert.equal(
+    (parseScriptOutput(exec({ stdout: line(fewer) }), 10).output.v as number[]).length,
+    1000,
+  );
+});
+
+Deno.test("parseScriptOutput() refuses a last line larger than 1 MiB", () => {
+  const big = JSON.stringify("x".repeat(OUTPUT_LIMITS.maxBytes));
+  rejectsWith(
+    () => parseScriptOutput(exec({ stdout: line(big) }), 10),
+    /output contract: its last line is larger than 1 MiB/,
+  );
+  // Bytes, not characters: 400,000 three-byte characters are 1.2 MB.
+  assert.match(outputLimitProblem(line(JSON.stringify("€".repeat(400_000))))!, /larger than 1 MiB/);
+  assert.equal(outputLimitProblem(line(JSON.stringify("€".repeat(300_000)))), undefined);
+  // Earlier lines are logs: only the last one is bounded.
+  const logs = "x".repeat(2 * OUTPUT_LIMITS.maxBytes);
+  assert.equal(parseScriptOutput(exec({ stdout: `${logs}\n${OK_LINE}` }), 10).status, "ok");
+});
+
+Deno.test("outputLimitProblem() skips escaped quotes inside strings", () => {
+  // An escaped quote does not end the string: the brackets after it stay text.
+  const tricky = JSON.stringify('\\"' + "[".repeat(100) + "\\");
+  assert.equal(outputLimitProblem(line(tricky)), undefined);
+  assert.match(outputLimitProblem(line("[".repeat(70) + "]".repeat(70)))!, /deeper than 64/);
 });
 
 Deno.test("applySelect() looks keys up in output, through aliases, then in raw", () => {

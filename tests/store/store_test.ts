@@ -137,12 +137,43 @@ Deno.test("Store.lock() lets one holder per fingerprint at a time", async () => 
   assert.deepEqual(events, ["first released", "second acquired"]);
 });
 
-Deno.test("findRoot() is the nearest folder holding .capibara/, else the git root", async () => {
+Deno.test("findRoot() is the git root, never a folder found by its .capibara/", async () => {
   await using tmp = await withTmpDir();
   const nested = join(tmp.path, "a", "b");
   await Deno.mkdir(nested, { recursive: true });
   await Deno.mkdir(join(tmp.path, ".git"));
-  assert.equal(await findRoot(nested), tmp.path);
+  const warnings: string[] = [];
+  const warn = (message: string) => warnings.push(message);
+  assert.equal(await findRoot(nested, { warn }), tmp.path);
+  assert.deepEqual(warnings, []);
+  // A .capibara/ below the git root (planted by a script, say) is ignored, and named.
   await Deno.mkdir(join(tmp.path, "a", ".capibara"));
-  assert.equal(await findRoot(nested), join(tmp.path, "a"));
+  await Deno.mkdir(join(nested, ".capibara"));
+  assert.equal(await findRoot(nested, { warn }), tmp.path);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0]!, new RegExp(`^warning: ignoring ${join(nested, ".capibara")}: `));
+  assert.match(
+    warnings[1]!,
+    new RegExp(`^warning: ignoring ${join(tmp.path, "a", ".capibara")}: `),
+  );
+  assert.match(warnings[1]!, /--root /);
+  // The git root's own store is no warning; a .git file (a worktree, a submodule) is a git root.
+  warnings.length = 0;
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  assert.equal(await findRoot(tmp.path, { warn }), tmp.path);
+  await Deno.writeTextFile(join(tmp.path, "a", ".git"), "gitdir: ../.git/worktrees/a\n");
+  assert.equal(await findRoot(nested, { warn }), join(tmp.path, "a"));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, new RegExp(`ignoring ${join(nested, ".capibara")}`));
+});
+
+Deno.test("findRoot() outside a git repository is the directory itself", async () => {
+  await using tmp = await withTmpDir();
+  const nested = join(tmp.path, "a");
+  await Deno.mkdir(join(nested, ".capibara"), { recursive: true });
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  const warnings: string[] = [];
+  assert.equal(await findRoot(nested, { warn: (m) => warnings.push(m) }), nested);
+  assert.equal(await findRoot(join(tmp.path, "a", "..")), tmp.path);
+  assert.deepEqual(warnings, []);
 });

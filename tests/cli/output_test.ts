@@ -1,0 +1,81 @@
+/** Terminal-safe output: what a model or a script wrote never drives the terminal. */
+import assert from "node:assert/strict";
+import { formatValue, printWarning, reportError, terminalSafe } from "../../src/cli/output.ts";
+import { ExecError } from "../../src/errors.ts";
+import { assertTerminalSafe } from "../helpers/terminal.ts";
+
+/** Every sequence a hostile string can carry, and the form it must be shown in. */
+const HOSTILE: [string, string][] = [
+  ["\x1b]52;c;aGVsbG8=\x07", "\\u001b]52;c;aGVsbG8=\\u0007"], // clipboard write (OSC 52)
+  ["\x1b]0;owned\x07", "\\u001b]0;owned\\u0007"], // window title (OSC 0)
+  [
+    "\x1b]8;;https://evil.example\x1b\\x\x1b]8;;\x1b\\",
+    "\\u001b]8;;https://evil.example\\u001b\\x\\u001b]8;;\\u001b\\",
+  ], // link (OSC 8)
+  ["\x1b[2J", "\\u001b[2J"], // clear the screen
+  ["\x1b[2K\rnothing", "\\u001b[2K\\rnothing"], // erase the line, back to its start
+  ["\x9b2J\x9d0;t\x9c", "\\u009b2J\\u009d0;t\\u009c"], // C1 CSI, OSC, ST
+  ["a\x7fb\x00c\x08", "a\\u007fb\\u0000c\\u0008"], // DEL, NUL, backspace
+  [
+    "\u202eevil\u202c \u2066x\u2069 \u200f\u061c",
+    "\\u202eevil\\u202c \\u2066x\\u2069 \\u200f\\u061c",
+  ],
+  ["a\u2028b\u2029c", "a\\u2028b\\u2029c"],
+];
+
+Deno.test("terminalSafe() escapes C0, DEL, C1 and bidirectional controls visibly", () => {
+  for (const [raw, shown] of HOSTILE) {
+    assert.equal(terminalSafe(raw), shown);
+    assert.equal(terminalSafe(raw, { multiline: true }), shown);
+  }
+  // Ordinary text, accents and other scripts are left alone.
+  const plain = "Café ñandú — 東京 العربية 🦫 \\u001b stays as typed";
+  assert.equal(terminalSafe(plain), plain);
+});
+
+Deno.test("terminalSafe() keeps line feeds and tabs only in multi-line text", () => {
+  assert.equal(terminalSafe("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+  assert.equal(terminalSafe("a\nb\tc\rd", { multiline: true }), "a\nb\tc\\rd");
+  // CR LF is a line break; a lone CR (which rewrites the line) is not.
+  assert.equal(terminalSafe("a\r\nb\r", { multiline: true }), "a\nb\\r");
+});
+
+Deno.test("terminalSafe() of JSON text is JSON of the same value", () => {
+  const value = { s: HOSTILE.map(([raw]) => raw).join("|"), [`k\x1b[2J\u202e`]: ["\x9b", 1] };
+  const text = terminalSafe(JSON.stringify(value, null, 2), { multiline: true });
+  assert.deepEqual(JSON.parse(text), value);
+  assertTerminalSafe(text, "JSON text");
+  assert.throws(() => assertTerminalSafe(JSON.stringify(value), "raw JSON"), /raw U\+009b/);
+});
+
+Deno.test("formatValue() escapes strings and structures, indenting their later lines", () => {
+  assert.equal(
+    formatValue("x\x1b]52;c;AA==\x07\nfake: line"),
+    "x\\u001b]52;c;AA==\\u0007\n    fake: line",
+  );
+  assert.equal(formatValue({ a: "\x9b\u202e" }), '{\n      "a": "\\u009b\\u202e"\n    }');
+  assert.equal(formatValue(3), "3");
+});
+
+Deno.test("printWarning() and reportError() indent later lines, so quoted text cannot pass for ours", () => {
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    printWarning("warning: ignoring sub\nerror[Fake]: x\x1b[2J/.capibara");
+    const code = reportError(
+      new ExecError("Script exited with code 3\nhint: all is well\x1b]0;t\x07", {
+        hint: "Read it",
+      }),
+      false,
+    );
+    assert.equal(code, 5);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(printed, [
+    "warning: ignoring sub\n  error[Fake]: x\\u001b[2J/.capibara",
+    "error[ExecError]: Script exited with code 3\n  hint: all is well\\u001b]0;t\\u0007",
+    "hint: Read it",
+  ]);
+});

@@ -1,0 +1,299 @@
+/**
+ * The real CLI facing what a model or a script wrote: terminal control sequences in outputs,
+ * stderr, needs and prompts; a final line built to overflow the parser; a `.capibara/` planted
+ * below the project root.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
+import { runCli } from "../helpers/cli.ts";
+import { assertTerminalSafe } from "../helpers/terminal.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { platformBackend } from "../../src/sandbox/mod.ts";
+
+// Python scripts run inside the OS sandbox; without one those tests skip here, visibly.
+const backend = platformBackend();
+const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+if (!OS_SANDBOX) {
+  console.warn("SKIPPED: CLI tests that run Python scripts need bubblewrap");
+}
+
+/** A test that runs a Python script through the CLI: skipped without the OS sandbox. */
+function sandboxTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: !OS_SANDBOX, fn });
+}
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_untrusted_cache_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+
+function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CAPIBARA_BASE_URL: url,
+    CAPIBARA_API_KEY: "test-key",
+    CAPIBARA_MODEL: "fake-model",
+    CAPIBARA_CACHE_DIR: CACHE,
+    ...extra,
+  };
+}
+
+/**
+ * Every sequence the attack used: clipboard write (OSC 52), title (OSC 0), a link (OSC 8), clear
+ * the screen, erase the line and return to its start, the same in C1 form, and bidirectional
+ * overrides and isolates that reorder what is read.
+ */
+const EVIL = "\x1b]52;c;aGVsbG8=\x07|\x1b]0;owned\x07|\x1b]8;;https://evil.example/\x1b\\link" +
+  "\x1b]8;;\x1b\\|\x1b[2J|\x1b[2K\rhidden|\x9b31m\x9d0;t\x9c|\u202eevil\u202c|\u2066iso\u2069";
+/** How each part of EVIL must be shown. */
+const SHOWN = [
+  "\\u001b]52;c;aGVsbG8=\\u0007",
+  "\\u001b]0;owned\\u0007",
+  "\\u001b]8;;https://evil.example/\\u001b\\link\\u001b]8;;\\u001b\\",
+  "\\u001b[2J",
+  "\\u001b[2K\\rhidden",
+  "\\u009b31m\\u009d0;t\\u009c",
+  "\\u202eevil\\u202c",
+  "\\u2066iso\\u2069",
+];
+
+/** A Python string literal of `text`, in ASCII (no raw control character in the script). */
+function pyString(text: string): string {
+  return '"' + [...text].map((c) => {
+    const code = c.codePointAt(0)!;
+    if (code >= 0x20 && code < 0x7f && c !== '"' && c !== "\\") return c;
+    return code > 0xffff
+      ? `\\U${code.toString(16).padStart(8, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  }).join("") + '"';
+}
+
+function assertShown(text: string, what: string): void {
+  assertTerminalSafe(text, what);
+  for (const part of SHOWN) assert.ok(text.includes(part), `${what} lacks ${part}:\n${text}`);
+}
+
+interface ErrorDoc {
+  error: { type: string; message: string; hint: string; details?: Record<string, unknown> };
+}
+
+sandboxTest(
+  "capibara run, list, show, verify and doctor escape control characters; --json is exact",
+  async () => {
+    await using tmp = await withTmpDir();
+    const body = [
+      `evil = ${pyString(EVIL)}`,
+      'if ctx.get("fail"):',
+      '    sys.stderr.buffer.write(("boom " + evil + "\\n").encode("utf-8"))',
+      "    sys.stderr.flush()",
+      "    sys.exit(3)",
+      'return {"output": {"value": evil, "list": [evil], evil: 1}, "artifacts": []}',
+    ].join("\n");
+    await using llm = startFakeLLM({
+      replies: (request) =>
+        JSON.stringify(request).includes("Need it")
+          ? bundleReply({ needs: { env: [`TOKEN${EVIL}`] }, readme: `Notes ${EVIL}` })
+          : bundleReply({ body, outputs: { value: "str" }, readme: `Notes ${EVIL}` }),
+    });
+    const env = envFor(llm.url, { CAPIBARA_MODEL: `model${EVIL}` });
+    const prompt = `Echo ${EVIL} back`;
+
+    // Output values and keys.
+    const ok = await runCli(["run", prompt], { cwd: tmp.path, env });
+    assert.equal(ok.code, 0, ok.stderr);
+    assertShown(ok.stdout, "run's stdout");
+    assertTerminalSafe(ok.stderr, "run's stderr");
+    const okJson = await runCli(["run", prompt, "--json"], { cwd: tmp.path, env });
+    assert.equal(okJson.code, 0, okJson.stderr);
+    assert.deepEqual((okJson.json as { output: unknown }).output, {
+      value: EVIL,
+      list: [EVIL],
+      [EVIL]: 1,
+    });
+    assertTerminalSafe(okJson.stdout, "run's --json stdout");
+
+    // The stderr tail of an ExecError.
+    const fail = await runCli(["run", prompt, "--context", '{"fail": true}'], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(fail.code, 5, fail.stderr);
+    assert.match(fail.stderr, /^error\[ExecError\]: Script exited with code 3\n {2}boom /m);
+    assertShown(fail.stderr, "the ExecError");
+    const failJson = await runCli(["run", prompt, "--context", '{"fail": true}', "--json"], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(failJson.code, 5);
+    const failDoc = failJson.json as ErrorDoc;
+    assert.ok(failDoc.error.message.endsWith(`boom ${EVIL}`), failDoc.error.message);
+    assert.equal(failDoc.error.details?.stderr, `boom ${EVIL}`);
+    assertTerminalSafe(failJson.stdout, "the ExecError's --json");
+
+    // Needs chosen by the model: refused, named escaped.
+    const needs = await runCli(["run", "Need it"], { cwd: tmp.path, env });
+    assert.equal(needs.code, 7, needs.stderr);
+    assert.match(needs.stderr, /--allow-env TOKEN\\u001b\]52;c;/);
+    assertShown(needs.stderr, "the PermissionError");
+    const needsJson = await runCli(["run", "Need it", "--json"], { cwd: tmp.path, env });
+    const needsDoc = needsJson.json as ErrorDoc;
+    assert.deepEqual(needsDoc.error.details?.missing, [`--allow-env TOKEN${EVIL}`]);
+
+    // list, show and verify of the stored entries.
+    const list = await runCli(["list"], { cwd: tmp.path, env });
+    assert.equal(list.code, 0, list.stderr);
+    assertTerminalSafe(list.stdout + list.stderr, "list");
+    assert.match(list.stdout, /Echo \\u001b\]52;c;aGVsbG8=\\u0007\|/);
+    const listJson = await runCli(["list", "--json"], { cwd: tmp.path, env });
+    type Listed = { scripts: { fingerprint: string; prompt: string; needs: { env: string[] } }[] };
+    const listed = (listJson.json as Listed).scripts;
+    // Two entries echo (two contexts), one needs.
+    assert.deepEqual(listed.map((s) => s.prompt).sort(), [prompt, prompt, "Need it"]);
+    assertTerminalSafe(listJson.stdout, "list --json");
+    const needy = listed.find((s) => s.prompt === "Need it")!;
+    assert.deepEqual(needy.needs.env, [`TOKEN${EVIL}`]);
+    const echo = listed.find((s) => s.prompt === prompt)!;
+
+    const show = await runCli(["show", needy.fingerprint], { cwd: tmp.path, env });
+    assert.equal(show.code, 0, show.stderr);
+    // The need is on its own line, whole and visible: nothing after it can erase or hide it.
+    const needsLine = show.stdout.split("\n").find((l) => l.startsWith("needs:"));
+    assert.equal(needsLine, `needs:      network: none; env: TOKEN${SHOWN.join("|")}`);
+    assertShown(show.stdout, "show");
+    const showEcho = await runCli(["show", echo.fingerprint], { cwd: tmp.path, env });
+    assert.match(showEcho.stdout, /^prompt: {5}Echo \\u001b\]52;c;aGVsbG8=\\u0007\|/m);
+    assertShown(showEcho.stdout, "show");
+    const showJson = await runCli(["show", needy.fingerprint, "--json"], { cwd: tmp.path, env });
+    type Shown = { manifest: { needs: { env: string[] }; prompt: string } };
+    assert.deepEqual((showJson.json as Shown).manifest.needs.env, [`TOKEN${EVIL}`]);
+    assertTerminalSafe(showJson.stdout, "show --json");
+
+    const verify = await runCli(["verify"], { cwd: tmp.path, env });
+    assert.equal(verify.code, 0, verify.stderr);
+    assertTerminalSafe(verify.stdout + verify.stderr, "verify");
+
+    // The configuration the doctor reports (here the model's name from the environment).
+    const doctor = await runCli(["doctor"], { cwd: tmp.path, env });
+    assertTerminalSafe(doctor.stdout + doctor.stderr, "doctor");
+    assert.match(doctor.stdout, /\(model model\\u001b\]52;c;aGVsbG8=/);
+    const doctorJson = await runCli(["doctor", "--json"], { cwd: tmp.path, env });
+    type Doctor = { checks: { name: string; detail: string }[] };
+    const generator = (doctorJson.json as Doctor).checks.find((c) => c.name === "generator")!;
+    assert.ok(generator.detail.endsWith(`(model model${EVIL})`), generator.detail);
+  },
+);
+
+sandboxTest("capibara run: a final line nested 100,000 deep is an ExecError (exit 5)", async () => {
+  await using tmp = await withTmpDir();
+  const body = [
+    'deep = "[" * 100000 + "]" * 100000',
+    'print(\'{"status": "ok", "output": {"v": \' + deep + "}}", flush=True)',
+    "sys.exit(0)",
+  ].join("\n");
+  await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
+  const human = await runCli(["run", "Nest deeply"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(human.code, 5, human.stderr);
+  assert.match(
+    human.stderr,
+    /^error\[ExecError\]: Script broke the output contract: its last line is nested deeper than 64 levels$/m,
+  );
+  const json = await runCli(["run", "Nest deeply", "--json"], {
+    cwd: tmp.path,
+    env: envFor(llm.url),
+  });
+  assert.equal(json.code, 5);
+  assert.equal((json.json as ErrorDoc).error.type, "ExecError");
+  assert.match((json.json as ErrorDoc).error.message, /nested deeper than 64 levels/);
+});
+
+sandboxTest(
+  "capibara run: a .capibara/ planted below the git root is ignored, with a warning; --root uses it",
+  async () => {
+    await using tmp = await withTmpDir();
+    await Deno.mkdir(join(tmp.path, ".git"));
+    // The folder's name carries a control sequence too: the warning names it, escaped.
+    const subName = "sub\x1b]0;t\x07";
+    const sub = join(tmp.path, subName);
+    await Deno.mkdir(sub);
+    const who = (name: string) => bundleReply({ body: `return {"output": {"who": "${name}"}}` });
+    await using llm = startFakeLLM({ replies: [who("planted"), who("project")] });
+    const env = envFor(llm.url);
+    const args = ["run", "Who runs here", "--json"];
+
+    // A script's planting, done here by an explicit --root: an entry for the same request.
+    const planted = await runCli([...args, "--root", subName], { cwd: tmp.path, env });
+    assert.equal(planted.code, 0, planted.stderr);
+    assert.deepEqual((planted.json as { output: unknown }).output, { who: "planted" });
+    const fp = (planted.json as { fingerprint: string }).fingerprint;
+    assert.ok((await Deno.stat(join(sub, ".capibara", "scripts", fp))).isDirectory);
+    // ... and a config that would break every run it applied to.
+    await Deno.writeTextFile(join(sub, ".capibara", "config.json"), '{"timeout": 0.001}\n');
+
+    // From sub/, the store is the git root's: the planted entry never runs, its config never
+    // applies, and the warning names it.
+    const fromSub = await runCli(args, { cwd: sub, env });
+    assert.equal(fromSub.code, 0, fromSub.stderr);
+    assert.deepEqual((fromSub.json as { output: unknown }).output, { who: "project" });
+    assert.equal((fromSub.json as { cached: boolean }).cached, false);
+    assert.equal(llm.requests, 2);
+    assert.ok((await Deno.stat(join(tmp.path, ".capibara", "scripts", fp))).isDirectory);
+    assertTerminalSafe(fromSub.stderr, "the warning");
+    const ignored = join(tmp.path, "sub\\u001b]0;t\\u0007", ".capibara");
+    assert.ok(fromSub.stderr.includes(`warning: ignoring ${ignored}: `), fromSub.stderr);
+    const list = await runCli(["list", "--json"], { cwd: sub, env });
+    assert.equal((list.json as { root: string }).root, tmp.path);
+
+    // --root names the store on purpose: there, the planted config applies (and times out).
+    const rooted = await runCli([...args, "--root", "."], { cwd: sub, env });
+    assert.equal(rooted.code, 5, rooted.stderr);
+    assert.match((rooted.json as ErrorDoc).error.message, /timed out/);
+    assert.doesNotMatch(rooted.stderr, /warning: ignoring/);
+    assert.equal(llm.requests, 2);
+
+    const missing = await runCli(["list", "--root", "nowhere"], { cwd: tmp.path, env });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Cannot use --root "nowhere": it is not a directory/);
+  },
+);
+
+Deno.test("capibara list: outside a git repository the store is the current directory's", async () => {
+  await using tmp = await withTmpDir();
+  const work = join(tmp.path, "work");
+  await Deno.mkdir(join(tmp.path, ".capibara", "scripts"), { recursive: true });
+  await Deno.mkdir(work);
+  const env = { CAPIBARA_CACHE_DIR: CACHE };
+  const here = await runCli(["list", "--json"], { cwd: work, env });
+  assert.equal(here.code, 0, here.stderr);
+  assert.equal((here.json as { root: string }).root, work);
+  const up = await runCli(["list", "--json", "--root", ".."], { cwd: work, env });
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal((up.json as { root: string }).root, tmp.path);
+});
+
+Deno.test("capibara trust --show --root: a committed config's text and grants are shown escaped", async () => {
+  await using tmp = await withTmpDir();
+  const project = join(tmp.path, "project");
+  await Deno.mkdir(join(project, ".capibara"), { recursive: true });
+  const config = { generator: { model: `m${EVIL}` }, allow: { env: [`X${EVIL}`] } };
+  // ESC is a JSON escape in the file; C1 and bidirectional characters are raw, as JSON allows.
+  const text = JSON.stringify(config, null, 2);
+  await Deno.writeTextFile(join(project, ".capibara", "config.json"), text + "\n");
+  const env = { CAPIBARA_CACHE_DIR: await Deno.makeTempDir({ dir: tmp.path }) };
+  const show = await runCli(["trust", "--show", "--root", "project"], { cwd: tmp.path, env });
+  assert.equal(show.code, 0, show.stderr);
+  assertTerminalSafe(show.stdout + show.stderr, "trust --show");
+  assert.match(show.stdout, /use the model "m\\u001b\]52;c;aGVsbG8=\\u0007\|/);
+  assert.ok(show.stdout.includes("\\u009b31m\\u009d0;t\\u009c|\\u202eevil\\u202c"), show.stdout);
+  const json = await runCli(["trust", "--show", "--root", "project", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.equal(json.code, 0, json.stderr);
+  assertTerminalSafe(json.stdout, "trust --show --json");
+  const doc = json.json as { model: string; grants: { env: string[] } };
+  assert.equal(doc.model, `m${EVIL}`);
+  assert.deepEqual(doc.grants.env, [`X${EVIL}`]);
+  // The run refuses the untrusted file; its error names the grants, escaped.
+  const run = await runCli(["run", "Anything", "--root", "project"], { cwd: tmp.path, env });
+  assert.equal(run.code, 7, run.stderr);
+  assertTerminalSafe(run.stderr, "the untrusted config's PermissionError");
+  assert.match(run.stderr, /X\\u001b\]52;c;/);
+});
