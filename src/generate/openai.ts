@@ -46,6 +46,36 @@ const DEFAULTS = {
 
 type Message = { role: "system" | "user" | "assistant"; content: string };
 
+type ChatCompletionBody = {
+  choices: { message?: { content?: string | null }; finish_reason?: string | null }[];
+};
+
+/**
+ * The base URL, checked: an absolute `http:` or `https:` URL.
+ *
+ * @throws {NetworkError} for anything else (a missing scheme, another protocol).
+ */
+function checkBaseUrl(baseURL: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol === "http:" || url?.protocol === "https:") return;
+  const example = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseURL)
+    ? ""
+    : ` (did you mean http://${baseURL}?)`;
+  throw new NetworkError(
+    `Cannot use the generator base URL "${baseURL}": it is not an http:// or https:// URL`,
+    {
+      hint: `Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL${example}, ` +
+        "e.g. http://localhost:11434/v1",
+      details: { base_url: baseURL },
+    },
+  );
+}
+
 /** A generator backed by an OpenAI-compatible Chat Completions endpoint. */
 export class OpenAIGenerator implements Generator {
   /** Always `"openai"`: any OpenAI-compatible server. */
@@ -81,6 +111,7 @@ export class OpenAIGenerator implements Generator {
 
   /** Generates a bundle, sending contract violations back to the model for repair. */
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+    checkBaseUrl(this.baseURL);
     const messages: Message[] = [
       { role: "system", content: systemPrompt(req.language) },
       { role: "user", content: userMessage(req) },
@@ -138,7 +169,7 @@ export class OpenAIGenerator implements Generator {
       this.#calls++;
       const withFormat = this.#useResponseFormat;
       try {
-        const completion = await this.#client.chat.completions.create({
+        const response = await this.#client.chat.completions.create({
           model: this.model,
           messages,
           temperature: 0,
@@ -151,8 +182,9 @@ export class OpenAIGenerator implements Generator {
               },
             }
             : {}),
-        }, { signal });
-        const choice = completion.choices?.[0];
+        }, { signal }).asResponse();
+        const completion = await this.#readCompletion(response);
+        const choice = completion.choices[0];
         return {
           content: choice?.message?.content ?? "",
           truncated: choice?.finish_reason === "length",
@@ -165,6 +197,39 @@ export class OpenAIGenerator implements Generator {
         throw this.#networkError(err, signal);
       }
     }
+  }
+
+  /**
+   * The parsed body of a successful reply: JSON with a `choices` list. Anything else (an HTML
+   * page, a proxy's error text, JSON of another API) says the base URL is wrong.
+   */
+  async #readCompletion(response: Response): Promise<ChatCompletionBody> {
+    const contentType = response.headers.get("content-type") ?? "none";
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const choices = (body as { choices?: unknown } | null | undefined)?.choices;
+    if (Array.isArray(choices)) return body as ChatCompletionBody;
+    const where = this.baseURL;
+    const what = body === undefined ? "is not JSON" : "is not a chat completion (no choices)";
+    throw new NetworkError(
+      `The generator at ${where} answered HTTP ${response.status} with a body that ${what}`,
+      {
+        hint: `Check that the base URL ${where} is an OpenAI-compatible API, usually ending ` +
+          `in /v1 (CAPIBARA_BASE_URL, --base-url or generator.base_url); it sent ` +
+          `content type ${contentType}, starting with ${JSON.stringify(text.slice(0, 80))}`,
+        details: {
+          base_url: where,
+          status: response.status,
+          content_type: contentType,
+          body_start: text.slice(0, 200),
+        },
+      },
+    );
   }
 
   #networkError(err: unknown, signal?: AbortSignal): unknown {

@@ -24,8 +24,18 @@ export interface ContentReply {
   finishReason?: string;
 }
 
-/** One reply: the message content, an HTTP error, or content with options. */
-export type ReplySpec = string | ErrorReply | ContentReply;
+/** A reply sent verbatim: a body that is not a chat completion (an HTML page, plain text). */
+export interface RawReply {
+  /** The body, as is. */
+  raw: string;
+  /** Its content type (default `text/html`). */
+  contentType?: string;
+  /** HTTP status (default 200). */
+  status?: number;
+}
+
+/** One reply: the message content, an HTTP error, content with options, or a raw body. */
+export type ReplySpec = string | ErrorReply | ContentReply | RawReply;
 
 /** Options of {@linkcode startFakeLLM}. */
 export interface FakeLLMOptions {
@@ -111,6 +121,12 @@ export function startFakeLLM(opts: FakeLLMOptions): FakeLLM {
       }, 400);
     }
     const spec = replyFor(body, count);
+    if (typeof spec !== "string" && "raw" in spec) {
+      return new Response(spec.raw, {
+        status: spec.status ?? 200,
+        headers: { "content-type": spec.contentType ?? "text/html" },
+      });
+    }
     if (typeof spec !== "string" && "status" in spec) {
       return json(
         spec.body ?? {

@@ -1,0 +1,66 @@
+/**
+ * What a new user meets in the first hour, through the real CLI: bad server replies, `doctor`,
+ * `verify`, context paths, hand edits, signals.
+ */
+import assert from "node:assert/strict";
+import { startFakeLLM } from "../helpers/fake_llm.ts";
+import { runCli } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_first_hour_cache_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+
+function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CAPIBARA_BASE_URL: url,
+    CAPIBARA_API_KEY: "test-key",
+    CAPIBARA_MODEL: "fake-model",
+    CAPIBARA_CACHE_DIR: CACHE,
+    ...extra,
+  };
+}
+
+interface ErrorDoc {
+  error: { type: string; message: string; hint: string; exit_code: number };
+}
+
+for (
+  const [name, raw] of [
+    ["a body that is not JSON", { raw: "not json at all", contentType: "application/json" }],
+    ["an HTML page", { raw: "<!doctype html><html><body>Welcome</body></html>" }],
+  ] as const
+) {
+  Deno.test(`capibara run reports ${name} as a NetworkError naming the base URL`, async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [raw] });
+    for (const json of [true, false]) {
+      const args = ["run", "Echo the context back", ...(json ? ["--json"] : [])];
+      const r = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+      assert.equal(r.code, 4, r.stdout + r.stderr);
+      if (json) {
+        const e = (r.json as ErrorDoc).error;
+        assert.equal(e.type, "NetworkError");
+        assert.ok(e.hint.includes(llm.url), e.hint);
+        assert.ok(e.hint.includes(raw.raw.slice(0, 10)), e.hint);
+        assert.ok(e.hint.includes(raw.contentType ?? "text/html"), e.hint);
+      } else {
+        assert.match(r.stderr, /^error\[NetworkError\]/);
+        assert.doesNotMatch(r.stderr, / {4}at |this is a bug/);
+      }
+    }
+    // One request per run: a reply that is not a chat completion is not sent back for repair.
+    assert.equal(llm.requests, 2);
+  });
+}
+
+Deno.test("capibara run reports a base URL without a scheme as a NetworkError", async () => {
+  await using tmp = await withTmpDir();
+  const r = await runCli(["run", "Echo the context back", "--json"], {
+    cwd: tmp.path,
+    env: envFor("localhost:1234/v1"),
+  });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  const e = (r.json as ErrorDoc).error;
+  assert.equal(e.type, "NetworkError");
+  assert.match(e.hint, /http:\/\/localhost:1234\/v1/);
+});
