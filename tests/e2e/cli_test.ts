@@ -439,12 +439,15 @@ Deno.test("capibara doctor reports the generator of .capibara/config.json, the e
     cwd: tmp.path,
     env: { CAPIBARA_CACHE_DIR: CACHE },
   });
-  assert.equal(untrusted.code, 0, untrusted.stderr);
+  // An untrusted project configuration is a failed check: PermissionError's exit code.
+  assert.equal(untrusted.code, 7, untrusted.stderr);
   assert.equal(check(untrusted.json, "project config").ok, false);
   assert.match(check(untrusted.json, "project config").detail, /http:\/\/team-llm\.example\/v1/);
   assert.doesNotMatch(generatorCheck(untrusted.json).detail, /team-llm/);
   const fromConfig = await runCli(["doctor", "--json"], { cwd: tmp.path, env: trusted });
-  assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  // The configured server does not exist: its check fails, with NetworkError's exit code.
+  assert.equal(fromConfig.code, 4, fromConfig.stderr);
+  assert.equal(check(fromConfig.json, "generator server").ok, false);
   assert.equal(check(fromConfig.json, "project config").ok, true);
   assert.equal(generatorCheck(fromConfig.json).ok, true);
   assert.equal(

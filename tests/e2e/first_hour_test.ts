@@ -64,3 +64,42 @@ Deno.test("capibara run reports a base URL without a scheme as a NetworkError", 
   assert.equal(e.type, "NetworkError");
   assert.match(e.hint, /http:\/\/localhost:1234\/v1/);
 });
+
+type Doctor = {
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string; fix?: string }[];
+};
+
+Deno.test("capibara doctor contacts the server and exits non-zero when a check fails", async () => {
+  await using tmp = await withTmpDir();
+  const doctor = async (url: string, extra: Record<string, string> = {}) => {
+    const r = await runCli(["doctor", "--json"], { cwd: tmp.path, env: envFor(url, extra) });
+    const doc = r.json as Doctor;
+    return { code: r.code, doc, server: doc.checks.find((c) => c.name === "generator server")! };
+  };
+  {
+    await using llm = startFakeLLM({ replies: ["unused"], models: ["fake-model", "other"] });
+    const good = await doctor(llm.url);
+    assert.equal(good.server.ok, true, good.server.detail);
+    const wrongModel = await doctor(llm.url, { CAPIBARA_MODEL: "gpt-4o-mini" });
+    assert.equal(wrongModel.code, 4);
+    assert.equal(wrongModel.doc.ok, false);
+    assert.match(wrongModel.server.detail, /"gpt-4o-mini".*fake-model, other/);
+  }
+  {
+    await using llm = startFakeLLM({ replies: ["unused"], modelsStatus: 401 });
+    const refused = await doctor(llm.url);
+    assert.equal(refused.code, 4);
+    assert.match(refused.server.detail, /refused the credentials \(HTTP 401\)/);
+  }
+  const closed = startFakeLLM({ replies: ["unused"] });
+  const url = closed.url;
+  await closed.close();
+  const unreachable = await doctor(url);
+  assert.equal(unreachable.code, 4);
+  assert.match(unreachable.server.detail, /cannot reach/);
+  // The human form shows the failed check and exits non-zero too.
+  const human = await runCli(["doctor"], { cwd: tmp.path, env: envFor(url) });
+  assert.equal(human.code, 4);
+  assert.match(human.stdout, /✗ generator server/);
+});

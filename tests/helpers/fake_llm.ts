@@ -48,6 +48,8 @@ export interface FakeLLMOptions {
   rejectResponseFormat?: boolean;
   /** Model names listed by `GET /v1/models` (default `["fake-model"]`). */
   models?: string[];
+  /** Answer `GET /v1/models` with this HTTP error status instead of the list. */
+  modelsStatus?: number;
 }
 
 /** A running fake server. */
@@ -163,6 +165,13 @@ export function startFakeLLM(opts: FakeLLMOptions): FakeLLM {
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
     if (req.method === "POST" && path === "/v1/chat/completions") return chat(req);
     if (req.method === "GET" && path === "/v1/models") {
+      if (opts.modelsStatus !== undefined) {
+        const status = opts.modelsStatus;
+        return json(
+          { error: { message: `Fake error ${status}`, type: errorType(status) } },
+          status,
+        );
+      }
       return json({
         object: "list",
         data: (opts.models ?? ["fake-model"]).map((id) => ({
