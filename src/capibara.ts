@@ -245,7 +245,7 @@ export class Capibara {
     const fp = await computeFingerprint(prompt, context, { language, mode: config.mode });
     const workdir = await Deno.realPath(this.cwd);
     // Context paths are checked before anything is generated.
-    const paths = await contextPaths(context, workdir);
+    const paths = await contextPaths(context, workdir, { requireInputs: true });
 
     const { entry, generated } = await this.#obtain(store, config, fp, {
       prompt,

@@ -96,6 +96,26 @@ export function isOutputKey(key: string): boolean {
     .some((word) => OUTPUT_WORDS.has(word));
 }
 
+const INPUT_WORDS = new Set([
+  "in",
+  "input",
+  "inputs",
+  "infile",
+  "file",
+  "files",
+  "path",
+  "paths",
+  "src",
+  "source",
+  "sources",
+]);
+
+/** Whether a context key names inputs (`input`, `files`, `sourcePath`…), which must exist. */
+export function isInputKey(key: string): boolean {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/)
+    .some((word) => INPUT_WORDS.has(word));
+}
+
 /** Merges grant lists, removing duplicates and blanks. */
 export function mergeGrants(...sources: (Partial<Grants> | undefined)[]): Grants {
   const merged: Required<Grants> = {
@@ -157,7 +177,8 @@ export async function resolveInside(
   const refuse = (why: string) =>
     new ValidationError(`${what} "${value}" ${why}`, {
       hint: "Paths in the context must stay inside the working directory " +
-        `(${workdir}); copy the file there, or grant it with --allow-read/--allow-write`,
+        `(${workdir}): copy or move the file into it, or run from a folder that contains ` +
+        "both the project and the file",
       details: { path: value },
     });
   if (value.startsWith("~")) throw refuse("points into a home directory");
@@ -178,14 +199,27 @@ export async function resolveInside(
  * Finds, checks and classifies the paths a context names. An output's folder may not be the
  * workdir, lie in or contain `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
  *
- * @throws {ValidationError} when a path leaves the workdir or an output's folder is refused.
+ * With `requireInputs`, a path under an input key (`input`, `files`, `source`…, see
+ * {@linkcode isInputKey}) that does not exist is refused too.
+ *
+ * @throws {ValidationError} when a path leaves the workdir, an output's folder is refused, or
+ * (with `requireInputs`) an input does not exist.
  */
-export async function contextPaths(context: unknown, workdir: string): Promise<ContextPaths> {
+export async function contextPaths(
+  context: unknown,
+  workdir: string,
+  options: { requireInputs?: boolean } = {},
+): Promise<ContextPaths> {
   const read = new Set<string>();
   const write = new Set<string>();
   const outputs = new Set<string>();
   const realWorkdir = await Deno.realPath(workdir);
-  async function visit(value: unknown, keyPath: string, output: boolean): Promise<void> {
+  async function visit(
+    value: unknown,
+    keyPath: string,
+    output: boolean,
+    input = false,
+  ): Promise<void> {
     if (typeof value === "string") {
       if (!looksLikePath(value)) return;
       const real = await resolveInside(value, workdir, `Context value ${keyPath}`);
@@ -212,15 +246,29 @@ export async function contextPaths(context: unknown, workdir: string): Promise<C
         write.add(folder);
         outputs.add(real);
       } else if (stat) read.add(real);
+      else if (input && options.requireInputs) {
+        throw new ValidationError(`Context value ${keyPath} ("${value}") does not exist`, {
+          hint: `Check the path: inputs are read relative to ${workdir}`,
+          details: { path: value },
+        });
+      }
       return;
     }
     if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) await visit(item, `${keyPath}[${i}]`, output);
+      for (const [i, item] of value.entries()) {
+        await visit(item, `${keyPath}[${i}]`, output, input);
+      }
       return;
     }
     if (value !== null && typeof value === "object") {
       for (const [key, item] of Object.entries(value)) {
-        await visit(item, keyPath ? `${keyPath}.${key}` : key, output || isOutputKey(key));
+        const isOutput = output || isOutputKey(key);
+        await visit(
+          item,
+          keyPath ? `${keyPath}.${key}` : key,
+          isOutput,
+          !isOutput && (input || isInputKey(key)),
+        );
       }
     }
   }

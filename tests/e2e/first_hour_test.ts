@@ -3,7 +3,9 @@
  * `verify`, context paths, hand edits, signals.
  */
 import assert from "node:assert/strict";
-import { startFakeLLM } from "../helpers/fake_llm.ts";
+import { join } from "node:path";
+import { exists } from "../../src/_fs.ts";
+import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
@@ -102,4 +104,39 @@ Deno.test("capibara doctor contacts the server and exits non-zero when a check f
   const human = await runCli(["doctor"], { cwd: tmp.path, env: envFor(url) });
   assert.equal(human.code, 4);
   assert.match(human.stdout, /✗ generator server/);
+});
+
+Deno.test("capibara run refuses bad context paths before calling the LLM, with a hint that works", async () => {
+  await using tmp = await withTmpDir();
+  const project = join(tmp.path, "project");
+  await Deno.mkdir(project);
+  await Deno.writeTextFile(join(tmp.path, "secret.txt"), "secret");
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  for (
+    const [context, why] of [
+      [{ input: "../secret.txt" }, /leaves the working directory/],
+      [{ input: "data/missing.csv" }, /does not exist/],
+      [{ inputs: ["missing.mp4"], output: "out/final.mp4" }, /does not exist/],
+    ] as const
+  ) {
+    const r = await runCli([
+      "run",
+      "Count the lines",
+      "--context",
+      JSON.stringify(context),
+      "--json",
+    ], {
+      cwd: project,
+      env: envFor(llm.url),
+    });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const e = (r.json as ErrorDoc).error;
+    assert.equal(e.type, "ValidationError");
+    assert.match(e.message, why);
+    // --allow-read grants reading more, never a context path outside the project.
+    assert.doesNotMatch(e.hint, /--allow-read/);
+  }
+  assert.equal(llm.requests, 0);
+  // Nothing was stored.
+  assert.equal(await exists(join(project, ".capibara")), false);
 });
