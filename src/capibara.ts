@@ -255,8 +255,12 @@ export class Capibara {
       refresh: options.refresh ?? false,
       paths,
       workdir,
+      signal: options.signal,
     });
-    if (!generated) await store.verify(entry);
+    if (!generated) {
+      this.#options.progress?.("Checking the cached script");
+      await store.verify(entry);
+    }
 
     const { manifest } = entry;
     const grants = mergeGrants(config.grants, options.allow);
@@ -288,6 +292,7 @@ export class Capibara {
       storeRoot: store.root,
     });
     const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
+    this.#options.progress?.(`Running ${fp.fingerprint}`);
     let result: Awaited<ReturnType<typeof runResult>> | undefined;
     const execution = await execute(plan, backend, {
       timeoutMs: timeoutSeconds * 1000,
@@ -331,6 +336,7 @@ export class Capibara {
       refresh: boolean;
       paths: ContextPaths;
       workdir: string;
+      signal?: AbortSignal;
     },
   ): Promise<{ entry: Entry; generated: boolean }> {
     const key = `${fp.fingerprint}:${request.refresh}`;
@@ -362,7 +368,7 @@ export class Capibara {
       this.#options.progress?.("Generating the script…");
       const result = await generator.generate(
         { prompt: request.prompt, context: request.context, language: request.language },
-        { progress: this.#options.progress },
+        { progress: this.#options.progress, signal: request.signal },
       );
       const runtime = runtimeFor(request.language, config.env);
       const revision = (previous?.manifest.revision ?? 0) + 1;

@@ -82,15 +82,99 @@ export function reportError(error: unknown, json: boolean): number {
   return error.exitCode;
 }
 
+/** Exit codes of a run interrupted by a signal (128 + the signal's number). */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** An interruption by a signal: what {@linkcode interruptible} hands back. */
+export interface Interruption {
+  /** Aborted on the first SIGINT or SIGTERM. */
+  readonly signal: AbortSignal;
+  /** The signal received, if any. */
+  readonly received: keyof typeof SIGNAL_EXIT_CODES | undefined;
+  /** Removes the signal handlers. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Signal handlers for the length of a command: the first SIGINT or SIGTERM aborts `signal`, so
+ * the work under way stops and cleans up after itself (temporary folders, sandbox state, cgroups);
+ * a second one exits at once.
+ */
+export function interruptible(): Interruption {
+  const controller = new AbortController();
+  let received: keyof typeof SIGNAL_EXIT_CODES | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]).map(
+    (name) => {
+      const handler = () => {
+        if (received) Deno.exit(SIGNAL_EXIT_CODES[name]);
+        received = name;
+        controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
+      };
+      Deno.addSignalListener(name, handler);
+      return [name, handler] as const;
+    },
+  );
+  return {
+    signal: controller.signal,
+    get received() {
+      return received;
+    },
+    [Symbol.dispose]() {
+      for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+    },
+  };
+}
+
+/**
+ * Reports an interrupted command (human on stderr, or JSON on stdout) and returns its exit code:
+ * 130 for SIGINT, 143 for SIGTERM.
+ */
+export function reportInterrupted(
+  received: keyof typeof SIGNAL_EXIT_CODES,
+  step: string,
+  json: boolean,
+): number {
+  const exitCode = SIGNAL_EXIT_CODES[received];
+  const message = `Interrupted by ${received}${step ? ` while: ${step}` : ""}`;
+  const hint = "The script and its processes were stopped, and the run's temporary folders, " +
+    "sandbox state and cgroups removed; a script still being generated was not stored";
+  if (json) {
+    printJson({ error: { type: "Interrupted", message, hint, exit_code: exitCode } });
+  } else {
+    console.error(`interrupted: ${terminalSafe(message)}`);
+    console.error(`hint: ${hint}`);
+  }
+  return exitCode;
+}
+
 /** A progress reporter: a spinner on stderr when it is a terminal, silent otherwise. */
-export function progressReporter(): { progress: Progress; done(ok: boolean): void } {
-  if (!Deno.stderr.isTerminal()) return { progress: () => {}, done: () => {} };
+export function progressReporter(): {
+  progress: Progress;
+  done(ok: boolean): void;
+  readonly step: string;
+} {
+  let step = "";
+  if (!Deno.stderr.isTerminal()) {
+    return {
+      progress: (text) => {
+        step = text;
+      },
+      done: () => {},
+      get step() {
+        return step;
+      },
+    };
+  }
   let spinner: import("nanospinner").Spinner | undefined;
   let pending = "";
   // The spinner library loads on the first long step only: a cache hit never pays for it.
   let loading: Promise<unknown> | undefined;
   return {
+    get step() {
+      return step;
+    },
     progress(text) {
+      step = text;
       const message = terminalSafe(text);
       pending = message;
       if (spinner) {

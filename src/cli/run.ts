@@ -9,10 +9,12 @@ import { LANGUAGES } from "../schema.ts";
 import {
   commandCapibara,
   formatValue,
+  interruptible,
   parseContext,
   printJson,
   progressReporter,
   reportError,
+  reportInterrupted,
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
@@ -91,6 +93,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
     .action(async (prompt, opts) => {
       const json = opts.json ?? false;
       const reporter = progressReporter();
+      using interruption = interruptible();
       try {
         const context = await parseContext(opts.context);
         let timeout: number | undefined;
@@ -142,8 +145,13 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           select,
           refresh: opts.refresh ?? false,
           timeout,
+          signal: interruption.signal,
         });
         reporter.done(true);
+        if (interruption.received) {
+          setExit(reportInterrupted(interruption.received, reporter.step, json));
+          return;
+        }
         if (json) {
           printJson(result);
           return;
@@ -164,6 +172,11 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
         if (result.missing) console.log(`missing: ${terminalSafe(result.missing.join(", "))}`);
       } catch (error) {
         reporter.done(false);
+        // Whatever the interrupted step threw (an abort, a killed script), the signal is the cause.
+        if (interruption.received) {
+          setExit(reportInterrupted(interruption.received, reporter.step, json));
+          return;
+        }
         setExit(reportError(error, json));
       }
     });

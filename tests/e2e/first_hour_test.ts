@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists } from "../../src/_fs.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
-import { runCli } from "../helpers/cli.ts";
+import { MAIN, runCli } from "../helpers/cli.ts";
+import { platformBackend } from "../../src/sandbox/mod.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
 const CACHE = await Deno.makeTempDir({ prefix: "capibara_first_hour_cache_" });
@@ -140,3 +141,98 @@ Deno.test("capibara run refuses bad context paths before calling the LLM, with a
   // Nothing was stored.
   assert.equal(await exists(join(project, ".capibara")), false);
 });
+
+const backend = platformBackend();
+const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+
+/** Folders and cgroups named `prefix…` below `root`, `depth` levels deep at most. */
+async function named(root: string, prefix: string, depth: number): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(dir: string, level: number): Promise<void> {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory) continue;
+      if (e.name.startsWith(prefix)) found.push(join(dir, e.name));
+      else if (level < depth) await walk(join(dir, e.name), level + 1);
+    }
+  }
+  await walk(root, 0);
+  return found;
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Gave up waiting: ${what}`);
+}
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test({
+    name: `capibara run on ${signal} cleans up, says what was interrupted and exits ${code}`,
+    ignore: !OS_SANDBOX,
+    async fn() {
+      await using tmp = await withTmpDir();
+      const tmpRoot = join(tmp.path, "tmp");
+      await Deno.mkdir(tmpRoot);
+      await Deno.mkdir(join(tmp.path, "markers"));
+      const body = [
+        'open(ctx["started_marker"], "w").write("started")',
+        "time.sleep(60)",
+        'return {"output": {"done": True}}',
+      ].join("\n");
+      await using llm = startFakeLLM({ replies: [bundleReply({ body, imports: ["time"] })] });
+      const cli = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          "run",
+          `Sleep for a minute (${signal})`,
+          "--context",
+          JSON.stringify({ started_marker: "markers/started.txt" }),
+          "--allow-write",
+          "markers",
+        ],
+        cwd: tmp.path,
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: Deno.env.get("HOME") ?? "/tmp",
+          NO_COLOR: "1",
+          TMPDIR: tmpRoot,
+          ...envFor(llm.url),
+        },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const stderr = new Response(cli.stderr).text();
+      let running = true;
+      const status = cli.status.finally(() => running = false);
+      const started = join(tmp.path, "markers", "started.txt");
+      await until(async () => !running || await exists(started), "the script to start");
+      if (!running) assert.fail(`the CLI ended before the script started: ${await stderr}`);
+      // While it runs, its temporary folders exist (the test sees what it then checks is gone).
+      assert.notDeepEqual(await named(tmpRoot, "capibara-run-", 0), []);
+      assert.notDeepEqual(await named(tmpRoot, "capibara-sbx-", 0), []);
+
+      cli.kill(signal);
+      const { code: exitCode } = await status;
+      const text = await stderr;
+      assert.deepEqual(await named(tmpRoot, "capibara-run-", 0), []);
+      assert.deepEqual(await named(tmpRoot, "capibara-sbx-", 0), []);
+      assert.deepEqual(await named("/sys/fs/cgroup", `capibara-${cli.pid}-`, 4), []);
+      assert.equal(exitCode, code, text);
+      assert.match(text, new RegExp(`interrupted: Interrupted by ${signal} while: Running fp_`));
+      assert.doesNotMatch(text, /error\[/);
+    },
+  });
+}
