@@ -78,6 +78,11 @@ export interface RunOptions {
   timeout?: number;
   /** Cancels the run; the script's whole process tree is killed. */
   signal?: AbortSignal;
+  /**
+   * Receives the script's stderr as it arrives. The bytes are the script's, untrusted: escape
+   * them before showing them on a terminal.
+   */
+  onStderr?: (chunk: Uint8Array) => void;
   /** Grants for this run only (merged with the instance's and the config's). */
   allow?: Partial<Grants>;
 }
@@ -147,6 +152,7 @@ function checkRunOptions(options: RunOptions): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw sdkError("signal", "Pass an AbortSignal, e.g. { signal: AbortSignal.timeout(60_000) }");
   }
+  checkFunction(options.onStderr, "onStderr", "(chunk) => Deno.stderr.write(chunk)");
   if (options.language !== undefined) checkLanguage(options.language);
   if (options.timeout !== undefined) checkTimeout(options.timeout);
   checkGrants(options.allow);
@@ -298,6 +304,7 @@ export class Capibara {
       timeoutMs: timeoutSeconds * 1000,
       maxOutputBytes: config.maxOutputBytes,
       signal: options.signal,
+      onStderr: options.onStderr,
       staging: config.staging,
       // The result is judged before the staging area goes: only then are artifacts moved out.
       accept: async (run) => {

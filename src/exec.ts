@@ -24,6 +24,8 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** Cancels the run (the process group is killed). */
   signal?: AbortSignal;
+  /** Receives the stderr bytes kept, as they arrive (they are still returned in full too). */
+  onStderr?: (chunk: Uint8Array) => void;
 }
 
 /** What a finished subprocess did. */
@@ -88,13 +90,17 @@ export async function execCommand(spec: CommandSpec, options: ExecOptions): Prom
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
+  async function collect(
+    stream: ReadableStream<Uint8Array>,
+    onChunk?: (chunk: Uint8Array) => void,
+  ): Promise<string> {
     const chunks: Uint8Array[] = [];
     for await (const chunk of stream) {
       if (outputTruncated) continue;
       const room = maxBytes - total;
       if (chunk.byteLength > room) {
         chunks.push(chunk.subarray(0, Math.max(0, room)));
+        onChunk?.(chunk.subarray(0, Math.max(0, room)));
         total = maxBytes;
         outputTruncated = true;
         kill();
@@ -102,6 +108,7 @@ export async function execCommand(spec: CommandSpec, options: ExecOptions): Prom
       }
       total += chunk.byteLength;
       chunks.push(chunk);
+      onChunk?.(chunk);
     }
     const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
     let offset = 0;
@@ -114,7 +121,7 @@ export async function execCommand(spec: CommandSpec, options: ExecOptions): Prom
 
   try {
     const out = collect(child.stdout);
-    const err = collect(child.stderr);
+    const err = collect(child.stderr, options.onStderr);
     const status = await child.status;
     // Whatever the leader left behind (a daemon holding our pipes, say) dies with it: nothing of
     // the group may outlive the run.

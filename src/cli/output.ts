@@ -147,13 +147,62 @@ export function reportInterrupted(
   return exitCode;
 }
 
-/** A progress reporter: a spinner on stderr when it is a terminal, silent otherwise. */
-export function progressReporter(): {
+/** Options of {@linkcode progressReporter}. */
+export interface ProgressOptions {
+  /** Print every step as a line on stderr, and the script's stderr as it arrives. */
+  verbose?: boolean;
+}
+
+/** What {@linkcode progressReporter} returns. */
+export interface ProgressReporter {
+  /** Reports the step under way. */
   progress: Progress;
+  /** Receives the script's stderr (shown with `verbose` only). */
+  onStderr?: (chunk: Uint8Array) => void;
+  /** Ends the display. */
   done(ok: boolean): void;
+  /** The step under way ("" before the first). */
   readonly step: string;
-} {
+}
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)}s`;
+}
+
+/**
+ * A progress reporter on stderr. With `verbose`, each step is a line with the time elapsed, and
+ * the script's stderr follows as it arrives, each line quoted under a `│` (dimmed on a terminal
+ * unless NO_COLOR is set), terminal-safe. Otherwise a spinner with the step under way and its
+ * elapsed time when stderr is a terminal, and nothing when it is not.
+ */
+export function progressReporter(options: ProgressOptions = {}): ProgressReporter {
+  const started = performance.now();
   let step = "";
+  if (options.verbose) {
+    const dim = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+    const decoder = new TextDecoder();
+    let partial = "";
+    const line = (text: string) =>
+      console.error(dim ? `\x1b[2m  │ ${text}\x1b[22m` : `  │ ${text}`);
+    return {
+      progress(text) {
+        step = text;
+        console.error(`· ${terminalSafe(text)} (${seconds(started)})`);
+      },
+      onStderr(chunk) {
+        const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+        partial = lines.pop() ?? "";
+        for (const l of lines) line(terminalSafe(l));
+      },
+      done() {
+        if (partial !== "") line(terminalSafe(partial));
+        partial = "";
+      },
+      get step() {
+        return step;
+      },
+    };
+  }
   if (!Deno.stderr.isTerminal()) {
     return {
       progress: (text) => {
@@ -167,25 +216,30 @@ export function progressReporter(): {
   }
   let spinner: import("nanospinner").Spinner | undefined;
   let pending = "";
+  let stepStarted = started;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   // The spinner library loads on the first long step only: a cache hit never pays for it.
   let loading: Promise<unknown> | undefined;
+  const text = () => `${pending} (${seconds(stepStarted)})`;
   return {
     get step() {
       return step;
     },
-    progress(text) {
-      step = text;
-      const message = terminalSafe(text);
-      pending = message;
+    progress(message) {
+      step = message;
+      pending = terminalSafe(message);
+      stepStarted = performance.now();
       if (spinner) {
-        spinner.update({ text: message });
+        spinner.update({ text: text() });
         return;
       }
       loading ??= import("nanospinner").then(({ createSpinner }) => {
-        spinner = createSpinner(pending).start();
+        spinner = createSpinner(text()).start();
+        ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
       });
     },
     done(ok) {
+      clearInterval(ticker);
       if (!spinner) return;
       if (ok) spinner.clear();
       else spinner.stop();

@@ -72,6 +72,10 @@ export function runCommand(setExit: (code: number) => void) {
     .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
     .option("--memory <MiB>", "memory limit of the script (default 2048)")
     .option("--max-output <MiB>", "bytes the script may write to its outputs (default 1024)")
+    .option(
+      "-v, --verbose",
+      "show each step with its elapsed time, and the script's stderr as it arrives",
+    )
     .option("--root <dir>", ROOT_HELP)
     .option("--json", "print exactly one JSON document on stdout (errors included)")
     .addHelpText(
@@ -92,7 +96,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
     )
     .action(async (prompt, opts) => {
       const json = opts.json ?? false;
-      const reporter = progressReporter();
+      const reporter = progressReporter({ verbose: opts.verbose ?? false });
       using interruption = interruptible();
       try {
         const context = await parseContext(opts.context);
@@ -146,6 +150,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           refresh: opts.refresh ?? false,
           timeout,
           signal: interruption.signal,
+          onStderr: reporter.onStderr,
         });
         reporter.done(true);
         if (interruption.received) {

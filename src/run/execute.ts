@@ -46,6 +46,8 @@ export interface ExecuteOptions {
   maxOutputBytes: number;
   /** Cancels the run; the script's whole process tree is killed. */
   signal?: AbortSignal;
+  /** Receives the script's stderr as it arrives (untrusted bytes). */
+  onStderr?: (chunk: Uint8Array) => void;
   /** Bounds of the run's temp dir and staging area (default {@linkcode DEFAULT_STAGING_LIMITS}). */
   staging?: Partial<StagingLimits>;
   /**
@@ -251,6 +253,7 @@ export async function execute(
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
         signal: stop.signal,
+        onStderr: options.onStderr,
       });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {

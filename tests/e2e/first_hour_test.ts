@@ -236,3 +236,30 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "capibara run --verbose shows each step and the script's stderr, terminal-safe",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const body = [
+      'sys.stderr.write("halfway there \\x1b]0;owned\\x07\\n")',
+      "sys.stderr.flush()",
+      'return {"output": {"done": True}}',
+    ].join("\n");
+    await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
+    const args = ["run", "Say where it is on stderr", "--verbose"];
+    const first = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /^· Generating .*\(\d+\.\ds\)$/m);
+    assert.match(first.stderr, /^· Running fp_[0-9a-f]{32} \(\d+\.\ds\)$/m);
+    assert.match(first.stderr, /^ {2}│ halfway there \\u001b\]0;owned\\u0007$/m);
+    assert.equal(first.stderr.includes("\x1b"), false);
+    // A cache hit shows its steps too.
+    const hit = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(hit.code, 0, hit.stderr);
+    assert.match(hit.stderr, /^· Checking the cached script/m);
+    assert.match(hit.stderr, /^· Running fp_/m);
+    assert.doesNotMatch(hit.stderr, /Generating/);
+  },
+});
