@@ -5,18 +5,51 @@
  */
 import type { Manifest } from "./schema.ts";
 
-/** How to run a cached script by hand, without Capibara. */
-export function manualCommand(manifest: Pick<Manifest, "language" | "entry" | "context">): string {
-  const context = JSON.stringify(manifest.context ?? {});
-  const quoted = `'${context.replaceAll("'", `'\\''`)}'`;
+/** A word quoted for a POSIX shell (left bare when it needs no quoting). */
+function shellWord(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * How to run a cached script by hand, without Capibara and outside its sandbox: commands for a
+ * POSIX shell, run from the project root (the folder holding `.capibara/`), that leave the entry
+ * untouched (a Python environment goes to a temporary folder). A TypeScript script gets the Deno
+ * permissions its manifest lists, and no more.
+ */
+export function manualCommand(
+  manifest: Pick<Manifest, "language" | "entry" | "context" | "fingerprint" | "deps" | "allow">,
+): string {
+  const context = shellWord(JSON.stringify(manifest.context ?? {}));
+  const dir = `.capibara/scripts/${manifest.fingerprint}`;
+  const script = shellWord(`${dir}/${manifest.entry}`);
   switch (manifest.language) {
-    case "python":
-      return `python3 -m venv .venv && .venv/bin/pip install -r requirements.txt\n` +
-        `.venv/bin/python ${manifest.entry} --context ${quoted}`;
-    case "typescript":
-      return `deno run --no-prompt ${manifest.entry} --context ${quoted}`;
+    case "python": {
+      const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv "$venv"'];
+      if (manifest.deps.length > 0) {
+        lines.push(`"$venv/bin/pip" install -r ${shellWord(`${dir}/requirements.txt`)}`);
+      }
+      lines.push(`"$venv/bin/python" ${script} --context ${context}`);
+      return lines.join("\n");
+    }
+    case "typescript": {
+      const { network, env, fs } = manifest.allow;
+      const flag = (name: string, list: readonly string[]) =>
+        list.length > 0 ? [`--allow-${name}=${shellWord(list.join(","))}`] : [];
+      const flags = [
+        "--no-prompt",
+        "--no-config",
+        "--no-lock",
+        "--node-modules-dir=none",
+        ...flag("read", [...new Set([...fs.read, ...fs.write])]),
+        ...flag("write", fs.write),
+        ...flag("net", network),
+        ...flag("env", env),
+      ];
+      return `deno run ${flags.join(" ")} ${script} --context ${context}`;
+    }
     case "bash":
-      return `bash ${manifest.entry} --context ${quoted}`;
+      return `bash ${script} --context ${context}`;
   }
 }
 

@@ -74,7 +74,9 @@ export function showCommand(setExit: (code: number) => void) {
         for (const [name, hash] of Object.entries(m.files)) {
           console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);
         }
-        console.log("\nRun it by hand (from the folder above):");
+        console.log(
+          `\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`,
+        );
         // The entry's name is escaped before the command is built: its only line breaks are ours.
         const byHand = manualCommand({ ...m, entry: safe(m.entry) });
         console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));

@@ -263,3 +263,79 @@ Deno.test({
     assert.doesNotMatch(hit.stderr, /Generating/);
   },
 });
+
+/** A TypeScript script that copies `input` to `output`, upper-cased. */
+const UPPER_TS = `// --- CAPIBARA ---
+// deps: none
+// --- /CAPIBARA ---
+// handles --context, --selftest and --dry-run
+import { parseArgs } from "node:util";
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    context: { type: "string" },
+    selftest: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  },
+});
+if (values.selftest || values["dry-run"]) {
+  console.log(JSON.stringify({ status: "ok", artifacts: [], output: {}, raw: {} }));
+  Deno.exit(0);
+}
+const raw = String(values.context);
+const ctx = JSON.parse(raw.startsWith("@") ? Deno.readTextFileSync(raw.slice(1)) : raw);
+const text = Deno.readTextFileSync(ctx.input);
+Deno.mkdirSync(ctx.output.split("/").slice(0, -1).join("/") || ".", { recursive: true });
+Deno.writeTextFileSync(ctx.output, text.toUpperCase());
+console.log(JSON.stringify({ status: "ok", artifacts: [ctx.output], output: {}, raw: {} }));
+`;
+
+for (const language of ["python", "typescript"] as const) {
+  Deno.test({
+    name: `capibara show's run-by-hand command works verbatim from the project root (${language})`,
+    ignore: !OS_SANDBOX,
+    async fn() {
+      await using tmp = await withTmpDir();
+      await Deno.mkdir(join(tmp.path, "data"));
+      await Deno.writeTextFile(join(tmp.path, "data", "in.txt"), "hello");
+      const body = [
+        "import os",
+        'os.makedirs(os.path.dirname(ctx["output"]), exist_ok=True)',
+        'text = open(ctx["input"]).read()',
+        'open(ctx["output"], "w").write(text.upper())',
+        'return {"artifacts": [ctx["output"]]}',
+      ].join("\n");
+      const reply = language === "python"
+        ? bundleReply({ body, outputs: {} })
+        : bundleReply({ language, script: UPPER_TS, outputs: {} });
+      await using llm = startFakeLLM({ replies: [reply] });
+      const env = envFor(llm.url);
+      const context = JSON.stringify({ input: "data/in.txt", output: "out/result.txt" });
+      const args = ["run", "Upper-case the file", "--lang", language, "--context", context];
+      const first = await runCli([...args, "--json"], { cwd: tmp.path, env });
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      const fp = (first.json as { fingerprint: string }).fingerprint;
+      await Deno.remove(join(tmp.path, "out"), { recursive: true });
+
+      const show = await runCli(["show", fp, "--json"], { cwd: tmp.path, env });
+      assert.equal(show.code, 0, show.stderr);
+      const byHand = (show.json as { run_by_hand: string }).run_by_hand;
+      const sh = await new Deno.Command("sh", {
+        args: ["-ec", byHand],
+        cwd: tmp.path,
+        env: { HOME: tmp.path, DENO_DIR: Deno.env.get("DENO_DIR") ?? "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const shErr = new TextDecoder().decode(sh.stderr);
+      assert.equal(sh.code, 0, `${byHand}\n${shErr}`);
+      assert.equal(await Deno.readTextFile(join(tmp.path, "out", "result.txt")), "HELLO");
+      // The entry is untouched: verify passes and the next run is a cache hit.
+      const verify = await runCli(["verify", fp], { cwd: tmp.path, env });
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      const again = await runCli([...args, "--json"], { cwd: tmp.path, env });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.equal((again.json as { cached: boolean }).cached, true);
+    },
+  });
+}
