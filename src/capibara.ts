@@ -17,7 +17,7 @@ import {
   type ResolvedConfig,
 } from "./config.ts";
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
-import { ValidationError } from "./errors.ts";
+import { IntegrityError, ValidationError } from "./errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
 import type { Generator } from "./generate/types.ts";
 import { TEMPLATE_VERSION } from "./contract/contract.ts";
@@ -72,6 +72,8 @@ export interface RunOptions {
   select?: string[];
   /** Regenerate even when cached. */
   refresh?: boolean;
+  /** With `refresh`, regenerate even over an entry whose files were edited since stored. */
+  force?: boolean;
   /** Script language (default: the instance's). */
   language?: Language;
   /** Time limit in seconds for this run. */
@@ -259,6 +261,7 @@ export class Capibara {
       language,
       mode: config.mode,
       refresh: options.refresh ?? false,
+      force: options.force ?? false,
       paths,
       workdir,
       signal: options.signal,
@@ -341,6 +344,7 @@ export class Capibara {
       language: Language;
       mode: Mode;
       refresh: boolean;
+      force?: boolean;
       paths: ContextPaths;
       workdir: string;
       signal?: AbortSignal;
@@ -358,6 +362,21 @@ export class Capibara {
       const previous = await store.lookup(fp.fingerprint);
       // Someone else generated it while we waited for the lock.
       if (previous && !request.refresh) return { entry: previous, generated: false };
+      // A refresh never silently overwrites a hand edit.
+      if (previous && !request.force) {
+        await store.verify(previous).catch((error) => {
+          if (!(error instanceof IntegrityError)) throw error;
+          throw new IntegrityError(
+            `Cannot refresh "${fp.fingerprint}": its files changed since they were stored ` +
+              `(${(error.details?.problems as string[] | undefined)?.join("; ") ?? error.message})`,
+            {
+              hint: `Keep a reviewed edit with capibara accept ${fp.fingerprint}, or ` +
+                "overwrite it with --refresh --force",
+              details: { fingerprint: fp.fingerprint },
+            },
+          );
+        });
+      }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);

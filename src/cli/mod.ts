@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.ts";
+import { acceptCommand } from "./accept.ts";
 import { clearCommand } from "./clear.ts";
 import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
@@ -37,6 +38,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(showCommand(setExit))
     .addCommand(clearCommand(setExit))
     .addCommand(verifyCommand(setExit))
+    .addCommand(acceptCommand(setExit))
     .addCommand(doctorCommand(setExit))
     .addCommand(trustCommand(setExit))
     .addHelpText(

@@ -34,6 +34,7 @@ export function runCommand(setExit: (code: number) => void) {
     .option("-c, --context <json|@file>", "JSON object passed to the script (inline or @file)")
     .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)")
     .option("--refresh", "regenerate the script even when it is cached")
+    .option("--force", "with --refresh, overwrite a cached script edited by hand")
     .option("--timeout <seconds>", "time limit of the script (default 300)")
     .addOption(
       new Option("--lang <language>", "script language").choices(LANGUAGES).default("python"),
@@ -148,6 +149,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           context,
           select,
           refresh: opts.refresh ?? false,
+          force: opts.force ?? false,
           timeout,
           signal: interruption.signal,
           onStderr: reporter.onStderr,

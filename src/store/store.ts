@@ -132,8 +132,10 @@ export class Store {
   async #verifyDir(dir: string, read?: Manifest): Promise<Manifest> {
     return await verifyEntryDir(dir, {
       read,
-      restoreHint: `Restore it with git (git checkout -- ${STORE_DIR}/scripts/${basename(dir)}) ` +
-        `or regenerate it with --refresh`,
+      restoreHint: `If you edited it on purpose, review the change and keep it with ` +
+        `capibara accept ${basename(dir)}; otherwise restore it with git (git checkout -- ` +
+        `${STORE_DIR}/scripts/${basename(dir)}, once committed) or regenerate it with ` +
+        `--refresh --force`,
     });
   }
 

@@ -339,3 +339,71 @@ for (const language of ["python", "typescript"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "capibara accept keeps a reviewed hand edit as a new revision; --refresh needs --force",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    const args = ["run", "Echo the context back", "--context", '{"n": 1}', "--json"];
+    const first = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(first.code, 0, first.stderr);
+    const fp = (first.json as { fingerprint: string }).fingerprint;
+    const dir = join(tmp.path, ".capibara", "scripts", fp);
+    const scriptPath = join(dir, "script.py");
+    const original = await Deno.readTextFile(scriptPath);
+    const edit = (from: string, to: string) => {
+      assert.ok(original.includes(from), from);
+      return Deno.writeTextFile(scriptPath, original.replace(from, to));
+    };
+    await edit('return {"output": {"context": ctx}}', 'return {"output": {"edited": True}}');
+
+    const refused = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(refused.code, 8, refused.stdout);
+    assert.match((refused.json as ErrorDoc).error.hint, new RegExp(`capibara accept ${fp}`));
+    // --refresh does not overwrite the edit without --force.
+    const refresh = await runCli([...args, "--refresh"], { cwd: tmp.path, env });
+    assert.equal(refresh.code, 8, refresh.stdout);
+    assert.match((refresh.json as ErrorDoc).error.hint, /capibara accept .*--force/);
+    assert.equal(llm.requests, 1);
+    assert.match(await Deno.readTextFile(scriptPath), /"edited": True/);
+
+    const accepted = await runCli(["accept", fp.slice(0, 10), "--json"], { cwd: tmp.path, env });
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+    assert.deepEqual(accepted.json, {
+      fingerprint: fp,
+      accepted: true,
+      revision: 2,
+      changed: ["script.py"],
+      dropped: [],
+    });
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(manifest.revision, 2);
+    assert.deepEqual(
+      manifest.history.map((h: { reason: string }) => h.reason),
+      ["generated", "edited by hand"],
+    );
+    const after = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(after.code, 0, after.stdout + after.stderr);
+    assert.deepEqual((after.json as { output: unknown }).output, { edited: true });
+    assert.equal((await runCli(["verify"], { cwd: tmp.path, env })).code, 0);
+
+    // An edit that fails the static checks, or whose self-test fails, is not accepted.
+    await edit("import argparse\n", "import argparse\nimport subprocess\nsubprocess.run(['id'])\n");
+    const unsafe = await runCli(["accept", fp, "--json"], { cwd: tmp.path, env });
+    assert.equal(unsafe.code, 6, unsafe.stdout + unsafe.stderr);
+    await edit('emit("ok", output={"selftest": True})', "raise SystemExit(3)");
+    const broken = await runCli(["accept", fp, "--json"], { cwd: tmp.path, env });
+    assert.equal(broken.code, 5, broken.stdout + broken.stderr);
+    assert.match((broken.json as ErrorDoc).error.message, /--selftest exited with code 3/);
+    assert.equal(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))).revision, 2);
+
+    // --refresh --force regenerates over the edit.
+    const forced = await runCli([...args, "--refresh", "--force"], { cwd: tmp.path, env });
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+    assert.equal(llm.requests, 2);
+    assert.equal(await Deno.readTextFile(scriptPath), original);
+  },
+});

@@ -1,0 +1,293 @@
+/**
+ * `capibara accept`: keep a reviewed hand edit of a cached script as its next revision.
+ *
+ * @module
+ */
+import { Command } from "@commander-js/extra-typings";
+import { join } from "node:path";
+import { assertTrusted } from "../config_trust.ts";
+import type { Capibara } from "../capibara.ts";
+import { checkBundle, ContractViolation } from "../contract/bundle.ts";
+import { ExecError, IntegrityError, TemplateError } from "../errors.ts";
+import { backendFor, execute, runDirPath } from "../run/execute.ts";
+import { planRun } from "../run/plan.ts";
+import { runtimeFor } from "../runtimes/mod.ts";
+import { platformBackend } from "../sandbox/mod.ts";
+import { sha256 } from "../_hash.ts";
+import { Manifest } from "../schema.ts";
+import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
+import type { Entry } from "../store/store.ts";
+import {
+  commandCapibara,
+  interruptible,
+  printJson,
+  printWarning,
+  reportError,
+  reportInterrupted,
+  ROOT_HELP,
+  terminalSafe,
+} from "./output.ts";
+
+/** The reason recorded in `history` for an accepted hand edit. */
+export const EDITED_BY_HAND = "edited by hand";
+
+/** What {@linkcode acceptEdit} did. */
+export interface Accepted {
+  fingerprint: string;
+  /** False when the entry was intact: nothing to accept, nothing written. */
+  accepted: boolean;
+  revision: number;
+  /** The entry's files whose content changed. */
+  changed: string[];
+  /** Files in the entry's folder that are not part of an entry, left out of the new revision. */
+  dropped: string[];
+}
+
+/** The lines of a `requirements.txt`: one requirement a line, blanks and comments left out. */
+function requirementLines(text: string): string[] {
+  return text.split("\n").map((line) => line.trim()).filter((line) =>
+    line !== "" && !line.startsWith("#")
+  );
+}
+
+/**
+ * Runs the script's `--selftest` with no context, no network and no granted variables, in the
+ * sandbox a run uses (never unconfined).
+ *
+ * @throws {ExecError} when the self-test fails or does not report `status: "ok"`.
+ */
+async function selftest(
+  cb: Capibara,
+  entry: Entry,
+  options: { signal?: AbortSignal; progress?: (text: string) => void },
+): Promise<void> {
+  const config = await cb.config();
+  const store = await cb.store();
+  // The self-test runs offline: the script's needs are not granted to it.
+  const manifest = { ...entry.manifest, needs: { network: [], env: [] } };
+  const warn = printWarning;
+  const [backend, prepared] = await Promise.all([
+    backendFor(manifest.language, { sandbox: true, cacheDir: config.cacheDir, warn }),
+    runtimeFor(manifest.language, config.env).prepare(manifest, entry.dir, {
+      cacheDir: config.cacheDir,
+      progress: options.progress,
+      sandbox: platformBackend(config.cacheDir),
+      sourceBuilds: config.sourceBuilds,
+      warn,
+    }),
+  ]);
+  const plan = await planRun({
+    entry: { dir: entry.dir, manifest },
+    context: {},
+    grants: { network: [], env: [], read: [], write: [] },
+    config,
+    prepared,
+    tmpDir: await runDirPath(),
+    workdir: Deno.cwd(),
+    storeRoot: store.root,
+  });
+  plan.command = { ...plan.command, args: [...plan.command.args, "--selftest"] };
+  options.progress?.(`Running ${manifest.fingerprint} --selftest`);
+  const { exec } = await execute(plan, backend, {
+    timeoutMs: config.timeoutSeconds * 1000,
+    maxOutputBytes: config.maxOutputBytes,
+    signal: options.signal,
+    staging: config.staging,
+  });
+  const last = exec.stdout.trim().split("\n").at(-1) ?? "";
+  let status: unknown;
+  try {
+    status = (JSON.parse(last) as { status?: unknown }).status;
+  } catch {
+    status = undefined;
+  }
+  if (exec.code !== 0 || status !== "ok") {
+    const tail = exec.stderr.trim().split("\n").slice(-5).join("\n");
+    throw new ExecError(
+      `Cannot accept "${manifest.fingerprint}": its --selftest ${
+        exec.code !== 0 ? `exited with code ${exec.code}` : 'did not report status "ok"'
+      }${tail ? `:\n${tail}` : ""}`,
+      {
+        hint: "Fix the script so that `--selftest` passes offline, then run capibara accept again",
+        details: { fingerprint: manifest.fingerprint, code: exec.code },
+      },
+    );
+  }
+}
+
+/**
+ * Accepts a reviewed hand edit of a cached script: the entry's files as they are now are checked
+ * (the generation contract and the static checks, then `--selftest` in the sandbox) and written
+ * through the store as the next revision, with `reason: "edited by hand"` in `history`. Python's
+ * `deps` follow the edited `requirements.txt`. An intact entry is left alone.
+ *
+ * @throws {TemplateError} when the edited script fails the static checks.
+ * @throws {ExecError} when its self-test fails.
+ * @throws {IntegrityError} when the manifest itself is unreadable or no longer names the folder.
+ */
+export async function acceptEdit(
+  cb: Capibara,
+  prefix: string,
+  options: { signal?: AbortSignal; progress?: (text: string) => void } = {},
+): Promise<Accepted> {
+  assertTrusted((await cb.config()).projectTrust);
+  const store = await cb.store();
+  const fp = await store.resolve(prefix);
+  using _lock = await store.lock(fp);
+  const dir = store.dirOf(fp);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+  } catch (error) {
+    throw new IntegrityError(
+      `Cannot accept "${fp}": its ${MANIFEST_FILE} cannot be read (${(error as Error).message})`,
+      {
+        hint: "Only the script, README.md and requirements.txt can be accepted after an edit: " +
+          "restore manifest.json from version control, or regenerate with --refresh --force",
+      },
+    );
+  }
+  const parsed = Manifest.safeParse(raw);
+  if (!parsed.success) {
+    throw new IntegrityError(`Cannot accept "${fp}": its ${MANIFEST_FILE} is not a manifest`, {
+      hint: "Restore manifest.json from version control, or regenerate with --refresh --force",
+    });
+  }
+  const previous = parsed.data;
+  try {
+    await store.verify({ dir, manifest: previous });
+    return {
+      fingerprint: fp,
+      accepted: false,
+      revision: previous.revision,
+      changed: [],
+      dropped: [],
+    };
+  } catch (error) {
+    if (!(error instanceof IntegrityError)) throw error;
+  }
+
+  const names = entryFileNames(previous.language);
+  const files: Record<string, string> = {};
+  for (const name of names) {
+    try {
+      files[name] = await Deno.readTextFile(join(dir, name));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new IntegrityError(`Cannot accept "${fp}": ${name} is missing`, {
+        hint: "Restore the file, or regenerate the script with capibara run --refresh --force",
+      });
+    }
+  }
+  const deps = previous.language === "python"
+    ? requirementLines(files[REQUIREMENTS_FILE] ?? "")
+    : previous.deps;
+  if (previous.language === "python") {
+    files[REQUIREMENTS_FILE] = deps.map((d) => d + "\n").join("");
+  }
+  const script = files[previous.entry] ?? "";
+  options.progress?.(`Checking ${fp}`);
+  try {
+    await checkBundle({
+      language: previous.language,
+      script,
+      requirements: deps,
+      outputs: previous.outputs,
+      aliases: previous.aliases,
+      needs: previous.needs,
+      readme: "",
+    }, { language: previous.language });
+  } catch (error) {
+    if (!(error instanceof ContractViolation)) throw error;
+    throw new TemplateError(`Cannot accept "${fp}": the edited script fails its checks`, {
+      hint: `Fix it and run capibara accept again: ${error.reason}`,
+      details: { fingerprint: fp, reason: error.reason },
+    });
+  }
+  const dropped = [];
+  for await (const item of Deno.readDir(dir)) {
+    if (item.name !== MANIFEST_FILE && !names.includes(item.name)) dropped.push(item.name);
+  }
+  const changed = [];
+  for (const name of names) {
+    const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+    if (previous.files[name] !== hash) changed.push(name);
+  }
+  const revision = previous.revision + 1;
+  const now = new Date().toISOString();
+  const { files: _files, integrity: _integrity, signature: _signature, ...fields } = previous;
+  const next = {
+    ...fields,
+    deps,
+    revision,
+    history: [...previous.history, { revision, at: now, reason: EDITED_BY_HAND }],
+  };
+  // The self-test runs the files as they will be stored, in a staging copy of the entry.
+  const staging = await Deno.makeTempDir({ prefix: "capibara-accept-" });
+  try {
+    for (const name of names) await Deno.writeTextFile(join(staging, name), files[name]!);
+    await selftest(cb, { dir: staging, manifest: { ...previous, deps } }, options);
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
+  await store.write(next, files);
+  return { fingerprint: fp, accepted: true, revision, changed, dropped };
+}
+
+/** The `accept` subcommand. */
+export function acceptCommand(setExit: (code: number) => void) {
+  return new Command("accept")
+    .description(
+      "Keep a reviewed hand edit of a cached script: re-check it (static checks, --selftest in " +
+        'the sandbox) and store it as its next revision ("edited by hand" in its history)',
+    )
+    .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
+    .option("--root <dir>", ROOT_HELP)
+    .option("--json", "print one JSON document on stdout")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $EDITOR .capibara/scripts/fp_1a2b…/script.py    # review and edit
+  capibara accept fp_1a2b                            # re-check and keep the edit
+  git add .capibara && git commit -m "Reviewed fp_1a2b"`,
+    )
+    .action(async (prefix, opts) => {
+      const json = opts.json ?? false;
+      using interruption = interruptible();
+      let step = "";
+      try {
+        const cb = await commandCapibara(opts.root);
+        const result = await acceptEdit(cb, prefix, {
+          signal: interruption.signal,
+          progress: (text) => step = text,
+        });
+        if (json) {
+          printJson(result);
+          return;
+        }
+        if (!result.accepted) {
+          console.log(`✓ ${result.fingerprint} is intact: nothing to accept`);
+          return;
+        }
+        console.log(
+          `✓ ${result.fingerprint} accepted as revision ${result.revision} (edited by hand)`,
+        );
+        if (result.changed.length > 0) {
+          console.log(`changed: ${terminalSafe(result.changed.join(", "))}`);
+        }
+        if (result.dropped.length > 0) {
+          console.log(
+            `left out (not part of an entry): ${terminalSafe(result.dropped.join(", "))}`,
+          );
+        }
+        console.log("Commit .capibara/ to keep the reviewed revision");
+      } catch (error) {
+        if (interruption.received) {
+          setExit(reportInterrupted(interruption.received, step, json));
+          return;
+        }
+        setExit(reportError(error, json));
+      }
+    });
+}
