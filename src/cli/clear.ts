@@ -22,6 +22,12 @@ export function clearCommand(setExit: (code: number) => void) {
         const targets = prefix === undefined
           ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
           : [await store.resolve(prefix)];
+        // What each one was for, to say what went (a broken entry has no prompt to show).
+        const prompts = new Map<string, string>();
+        for (const fp of targets) {
+          const entry = await store.lookup(fp).catch(() => undefined);
+          if (entry) prompts.set(fp, entry.manifest.prompt);
+        }
         if (targets.length > 0 && !opts.yes) {
           if (!Deno.stdin.isTerminal()) {
             throw new ValidationError(
@@ -40,7 +46,14 @@ export function clearCommand(setExit: (code: number) => void) {
         }
         for (const fp of targets) await store.remove(fp);
         if (json) printJson({ removed: targets });
-        else console.log(`Removed ${targets.length} cached script(s)`);
+        else if (targets.length === 0) console.log("No cached scripts to remove");
+        else {
+          console.log(`Removed ${targets.length} cached script(s):`);
+          // A cloned project's manifest is anyone's: its prompt is shown terminal-safe.
+          for (const fp of targets) {
+            console.log(`  ${fp}  ${terminalSafe(prompts.get(fp) ?? "(unreadable manifest)")}`);
+          }
+        }
       } catch (error) {
         setExit(reportError(error, json));
       }

@@ -8,6 +8,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.ts";
 import { acceptCommand } from "./accept.ts";
 import { clearCommand } from "./clear.ts";
+import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
@@ -15,6 +16,43 @@ import { runCommand } from "./run.ts";
 import { showCommand } from "./show.ts";
 import { trustCommand } from "./trust.ts";
 import { verifyCommand } from "./verify.ts";
+
+/** Examples shown under each subcommand's help (those that write their own are left out). */
+const EXAMPLES: Readonly<Record<string, string>> = {
+  list: `
+Examples:
+  capibara list                 the cached scripts, newest last
+  capibara list --json | jq '.[].fingerprint'`,
+  show: `
+Examples:
+  capibara show fp_1a2b         a script's manifest, files and how to run it by hand
+  capibara show 1a2b --json`,
+  clear: `
+Examples:
+  capibara clear fp_1a2b --yes  remove one cached script
+  capibara clear --yes          remove every cached script of this project`,
+  verify: `
+Examples:
+  capibara verify               check every stored script (exit 8 when one fails: a CI gate)
+  capibara verify fp_1a2b --json`,
+  doctor: `
+Examples:
+  capibara doctor               what works here: sandbox, interpreters, the generator's server
+  capibara doctor --json        the same as one JSON document (exit non-zero when a check fails)`,
+};
+
+/**
+ * The arguments with a `--json` given before the subcommand moved after it, so that
+ * `capibara --json list` means `capibara list --json`.
+ */
+function jsonAfterCommand(args: string[], commands: string[]): string[] {
+  const at = args.findIndex((a) => commands.includes(a));
+  const json = args.indexOf("--json");
+  if (at < 0 || json < 0 || json > at) return args;
+  const rest = args.filter((_, i) => i !== json);
+  rest.splice(at, 0, "--json");
+  return rest;
+}
 
 /** Runs the CLI with `args` (without the program name) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -30,7 +68,6 @@ export async function main(args: string[]): Promise<number> {
         ".capibara/scripts/<fingerprint>/ (commit it); every later run reuses it offline.",
     )
     .version(denoJson.version, "-V, --version")
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .addCommand(runCommand(setExit))
@@ -54,9 +91,18 @@ Environment:
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,
     );
+  program.addCommand(completionsCommand(() => program.commands));
+  const names = program.commands.map((c) => c.name());
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ outputError: () => {} }).showHelpAfterError();
+    command.exitOverride().configureOutput({ outputError: () => {} });
+    const examples = EXAMPLES[command.name()];
+    if (examples) command.addHelpText("after", examples);
   }
+  if (args.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  args = jsonAfterCommand(args, names);
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (error) {
@@ -69,9 +115,10 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
       }
       const json = args.includes("--json");
       const message = error.message.replace(/^error: /, "");
+      const command = args.find((a) => names.includes(a));
       return reportError(
         new ValidationError(message.charAt(0).toUpperCase() + message.slice(1), {
-          hint: "See capibara --help, or capibara <command> --help",
+          hint: command ? `See capibara ${command} --help` : "See capibara --help",
         }),
         json,
       );

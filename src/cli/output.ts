@@ -279,12 +279,15 @@ export async function commandCapibara(
   return new Capibara({ warn: printWarning, ...options, root });
 }
 
-/** Parses `--context`: inline JSON, or `@path` to a JSON file. */
+/** Parses `--context`: inline JSON, `@path` to a JSON file, or `@-` for standard input. */
 export async function parseContext(value: string | undefined): Promise<Record<string, unknown>> {
   if (value === undefined) return {};
   let text = value;
   let where = "--context";
-  if (value.startsWith("@")) {
+  if (value === "@-") {
+    where = "standard input";
+    text = await new Response(Deno.stdin.readable).text();
+  } else if (value.startsWith("@")) {
     where = value.slice(1);
     try {
       text = await Deno.readTextFile(where);
@@ -301,8 +304,13 @@ export async function parseContext(value: string | undefined): Promise<Record<st
   try {
     parsed = JSON.parse(text);
   } catch (error) {
+    // A file name given without its @.
+    const looksLikeFile = where === "--context" && /^[^{[\s"][^\s]*\.json$/i.test(value.trim());
     throw new ValidationError(`Invalid JSON in ${where}: ${(error as Error).message}`, {
-      hint: `Quote the JSON for your shell, e.g. --context '{"input": "data.csv"}'`,
+      hint: looksLikeFile
+        ? `To read the context from a file, prefix it with @: --context @${value.trim()}`
+        : `Quote the JSON for your shell, e.g. --context '{"input": "data.csv"}', or read it ` +
+          "from a file with --context @context.json (@- for standard input)",
     });
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {

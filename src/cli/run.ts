@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { ValidationError } from "../errors.ts";
-import { LANGUAGES } from "../schema.ts";
+import { type Language, LANGUAGES } from "../schema.ts";
 import {
   commandCapibara,
   formatValue,
@@ -19,8 +19,27 @@ import {
   terminalSafe,
 } from "./output.ts";
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(",").map((v) => v.trim()).filter((v) => v !== "")];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], ...value.split(",").map((v) => v.trim()).filter((v) => v !== "")];
+}
+
+/** Short names accepted by `--lang`. */
+const LANGUAGE_ALIASES: Readonly<Record<string, Language>> = {
+  py: "python",
+  ts: "typescript",
+  sh: "bash",
+};
+
+function parseLanguage(value: string): Language {
+  const language = LANGUAGE_ALIASES[value] ?? value;
+  if (!(LANGUAGES as readonly string[]).includes(language)) {
+    throw new InvalidArgumentError(
+      `Allowed choices are ${LANGUAGES.join(", ")} (or ${
+        Object.keys(LANGUAGE_ALIASES).join(", ")
+      })`,
+    );
+  }
+  return language as Language;
 }
 
 /** The `run` subcommand. */
@@ -31,44 +50,45 @@ export function runCommand(setExit: (code: number) => void) {
         "and run it",
     )
     .argument("<prompt>", "what the script should do, in one sentence")
-    .option("-c, --context <json|@file>", "JSON object passed to the script (inline or @file)")
+    .option(
+      "-c, --context <json|@file>",
+      "JSON object passed to the script (inline, @file, or @- for standard input)",
+    )
     .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)")
     .option("--refresh", "regenerate the script even when it is cached")
     .option("--force", "with --refresh, overwrite a cached script edited by hand")
     .option("--timeout <seconds>", "time limit of the script (default 300)")
     .addOption(
-      new Option("--lang <language>", "script language").choices(LANGUAGES).default("python"),
+      new Option(
+        "--lang <language>",
+        "script language: python (py), typescript (ts) or bash (sh)",
+      ).argParser(parseLanguage).default("python" as Language),
     )
     .option(
       "--allow-net <host>",
       "grant a host the script needs (repeatable; *.example.com)",
       collect,
-      [],
     )
     .option(
       "--allow-private-net <ip[:port]>",
       "grant an exact loopback or private-network address, which --allow-net never reaches " +
         "(repeatable; 127.0.0.1:5432, [fd00::5]:8080)",
       collect,
-      [],
     )
     .option(
       "--allow-read <path>",
       "grant reading a path outside the context's inputs (repeatable)",
       collect,
-      [],
     )
     .option(
       "--allow-write <path>",
       "grant writing a path besides the outputs (repeatable)",
       collect,
-      [],
     )
     .option(
       "--allow-env <name>",
       "pass an environment variable the script needs (repeatable)",
       collect,
-      [],
     )
     .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
     .option("--memory <MiB>", "memory limit of the script (default 2048)")
@@ -138,11 +158,11 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           sandbox: opts.sandbox,
           memoryBytes,
           allow: {
-            network: opts.allowNet,
-            privateNetwork: opts.allowPrivateNet,
-            read: opts.allowRead,
-            write: opts.allowWrite,
-            env: opts.allowEnv,
+            network: opts.allowNet ?? [],
+            privateNetwork: opts.allowPrivateNet ?? [],
+            read: opts.allowRead ?? [],
+            write: opts.allowWrite ?? [],
+            env: opts.allowEnv ?? [],
           },
         });
         const result = await cb.run(prompt, {

@@ -1,0 +1,117 @@
+/**
+ * The CLI's help, usage errors and small conveniences, through the real CLI.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MAIN, runCli } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+const CACHE = await Deno.makeTempDir({ prefix: "capibara_help_cache_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+const env = { CAPIBARA_CACHE_DIR: CACHE };
+
+interface ErrorDoc {
+  error: { type: string; message: string; hint: string; exit_code: number };
+}
+
+Deno.test("capibara usage errors print the error and a --help pointer, not the help", async () => {
+  await using tmp = await withTmpDir();
+  const r = await runCli(["run"], { cwd: tmp.path, env });
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.equal(
+    r.stderr,
+    "error[ValidationError]: Missing required argument 'prompt'\nhint: See capibara run --help\n",
+  );
+});
+
+Deno.test("capibara with no arguments prints its help on stdout", async () => {
+  await using tmp = await withTmpDir();
+  const r = await runCli([], { cwd: tmp.path, env });
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Usage: capibara/);
+  assert.equal(r.stderr, "");
+});
+
+Deno.test("capibara run --help shows no empty defaults; every subcommand has examples", async () => {
+  await using tmp = await withTmpDir();
+  const run = await runCli(["run", "--help"], { cwd: tmp.path, env });
+  assert.doesNotMatch(run.stdout, /default: \[\]/);
+  for (const command of ["run", "list", "show", "clear", "verify", "accept", "doctor", "trust"]) {
+    const help = await runCli([command, "--help"], { cwd: tmp.path, env });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /\nExamples:\n {2}\S/, command);
+  }
+});
+
+Deno.test("capibara --version and --json before the subcommand work", async () => {
+  await using tmp = await withTmpDir();
+  const version = await runCli(["--version"], { cwd: tmp.path, env });
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  const list = await runCli(["--json", "list"], { cwd: tmp.path, env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual((list.json as { scripts: unknown[] }).scripts, []);
+});
+
+Deno.test("capibara run accepts py/ts/sh for --lang and refuses others", async () => {
+  await using tmp = await withTmpDir();
+  for (const lang of ["py", "ts", "sh"]) {
+    // No generator is configured: the request gets past option parsing to the generator.
+    const r = await runCli(["run", "Say hi", "--lang", lang, "--json"], { cwd: tmp.path, env });
+    assert.equal(r.code, 2);
+    assert.match((r.json as ErrorDoc).error.message, /No generator is configured/);
+  }
+  const bad = await runCli(["run", "Say hi", "--lang", "rust", "--json"], { cwd: tmp.path, env });
+  assert.equal(bad.code, 2);
+  assert.match((bad.json as ErrorDoc).error.message, /python, typescript, bash/);
+});
+
+Deno.test("capibara run -c: a file name without @ gets a hint; @- reads standard input", async () => {
+  await using tmp = await withTmpDir();
+  const r = await runCli(["run", "Say hi", "-c", "missing.json", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.equal(r.code, 2);
+  assert.match((r.json as ErrorDoc).error.hint, /--context @missing\.json/);
+
+  // A context from standard input is parsed (here its input is then found missing).
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "run", "Count lines", "-c", "@-", "--json"],
+    cwd: tmp.path,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1", ...env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode('{"input": "nowhere.csv"}'));
+  await writer.close();
+  const out = await child.output();
+  assert.equal(out.code, 2);
+  const doc = JSON.parse(new TextDecoder().decode(out.stdout)) as ErrorDoc;
+  assert.match(doc.error.message, /input \("nowhere\.csv"\) does not exist/);
+});
+
+Deno.test("capibara clear names what it removed", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".capibara", "scripts"), { recursive: true });
+  const none = await runCli(["clear", "--yes"], { cwd: tmp.path, env });
+  assert.equal(none.code, 0);
+  assert.equal(none.stdout, "No cached scripts to remove\n");
+});
+
+Deno.test("capibara completions prints a script for bash, zsh and fish", async () => {
+  await using tmp = await withTmpDir();
+  for (const shell of ["bash", "zsh", "fish"]) {
+    const r = await runCli(["completions", shell], { cwd: tmp.path, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /accept/);
+    assert.match(r.stdout, /allow-net/);
+  }
+  const bash = await runCli(["completions", "bash"], { cwd: tmp.path, env });
+  const check = await new Deno.Command("bash", { args: ["-n", "-c", bash.stdout] }).output();
+  assert.equal(check.code, 0, new TextDecoder().decode(check.stderr));
+});
