@@ -79,6 +79,10 @@ export interface GeneratorSettings {
   apiKey?: string;
   /** Model name. */
   model: string;
+  /** True when a model was set (absent when `model` is the default). */
+  modelSet?: boolean;
+  /** Seconds one request may take (`CAPIBARA_GENERATE_TIMEOUT`, `generator.timeout`). */
+  timeoutSeconds?: number;
   /** False when neither a base URL nor an API key was given: no generator can be built. */
   configured: boolean;
 }
@@ -372,6 +376,10 @@ export function resolveConfig(
       baseUrl: baseUrl ?? OPENAI_BASE_URL,
       ...(apiKey !== undefined ? { apiKey } : {}),
       model: pick(env.CAPIBARA_MODEL, project.generator?.model) ?? DEFAULT_MODEL,
+      ...(pick(env.CAPIBARA_MODEL, project.generator?.model) !== undefined
+        ? { modelSet: true }
+        : {}),
+      ...generateTimeout(env, project),
       configured: baseUrl !== undefined || apiKey !== undefined,
     },
     env,
@@ -379,10 +387,27 @@ export function resolveConfig(
   };
 }
 
+/** The generator's time limit: `CAPIBARA_GENERATE_TIMEOUT`, else `generator.timeout`. */
+function generateTimeout(env: Env, project: ProjectConfig): { timeoutSeconds?: number } {
+  const text = pick(env.CAPIBARA_GENERATE_TIMEOUT);
+  if (text === undefined) {
+    const fromFile = project.generator?.timeout;
+    return fromFile === undefined ? {} : { timeoutSeconds: fromFile };
+  }
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new ValidationError(`Invalid CAPIBARA_GENERATE_TIMEOUT "${text}"`, {
+      hint: "Give the seconds one request to the generator may take, e.g. 600 for a slow " +
+        "local model",
+    });
+  }
+  return { timeoutSeconds: seconds };
+}
+
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
   "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib"],
-  generator: ["base_url", "model"],
+  generator: ["base_url", "model", "timeout"],
   allow: ["network", "private_network", "env", "read", "write"],
   install: ["source_builds"],
 };
@@ -474,7 +499,7 @@ function parseProjectConfig(text: string, path: string): ProjectConfig {
         parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
       }`,
       {
-        hint: "Allowed keys: generator {base_url, model}, mode, timeout, " +
+        hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
           "allow {network, private_network, env, read, write}, " +
           "install {source_builds}",
       },

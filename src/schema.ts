@@ -115,7 +115,12 @@ export const ScriptOutput: z.ZodType<ScriptOutput> = z.object({
 
 /** `.capibara/config.json`: team policy and defaults, committed. */
 export interface ProjectConfig {
-  generator?: { base_url?: string; model?: string };
+  generator?: {
+    base_url?: string;
+    model?: string;
+    /** Seconds one request to the generator may take (default 120). */
+    timeout?: number;
+  };
   mode?: Mode;
   timeout?: number;
   allow?: {
@@ -139,6 +144,7 @@ export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
   generator: z.object({
     base_url: z.string().optional(),
     model: z.string().optional(),
+    timeout: z.number().positive().optional(),
   }).optional(),
   mode: z.enum(["strict", "parametric"]).optional(),
   timeout: z.number().positive().optional(),

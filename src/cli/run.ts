@@ -58,6 +58,11 @@ export function runCommand(setExit: (code: number) => void) {
     .option("--refresh", "regenerate the script even when it is cached")
     .option("--force", "with --refresh, overwrite a cached script edited by hand")
     .option("--timeout <seconds>", "time limit of the script (default 300)")
+    .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)")
+    .option(
+      "--base-url <url>",
+      "OpenAI-compatible server to generate with (overrides CAPIBARA_BASE_URL)",
+    )
     .addOption(
       new Option(
         "--lang <language>",
@@ -151,7 +156,12 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           }
           maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
         }
+        // The flags win over the environment, as options win over variables everywhere.
+        const env: Record<string, string | undefined> = Deno.env.toObject();
+        if (opts.model !== undefined) env.CAPIBARA_MODEL = opts.model;
+        if (opts.baseUrl !== undefined) env.CAPIBARA_BASE_URL = opts.baseUrl;
         const cb = await commandCapibara(opts.root, {
+          env,
           maxOutputDiskBytes,
           progress: reporter.progress,
           language: opts.lang,

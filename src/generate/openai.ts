@@ -11,8 +11,8 @@ import OpenAI, {
   APIUserAbortError,
 } from "openai";
 import type { Language } from "../schema.ts";
-import { type GeneratorSettings, resolveConfig } from "../config.ts";
-import { NetworkError, TemplateError } from "../errors.ts";
+import { type GeneratorSettings, OPENAI_BASE_URL, resolveConfig } from "../config.ts";
+import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
 import { checkBundle, ContractViolation, extractJson } from "../contract/bundle.ts";
 import { repairMessage, replyJsonSchema, systemPrompt, userMessage } from "./templates.ts";
 import type { GenerateOptions, GenerateRequest, GenerateResult, Generator } from "./types.ts";
@@ -29,6 +29,11 @@ export interface OpenAIGeneratorOptions {
   timeoutMs?: number;
   /** Retries of connection errors, timeouts, 429 and 5xx, with backoff (default 2). */
   maxRetries?: number;
+  /**
+   * No model was chosen: before the first request, ask the server (`GET /models`) and use its
+   * only model; several or none is a `ValidationError` asking for one (default false).
+   */
+  discoverModel?: boolean;
   /** Sampling seed sent with every request (default 7). */
   seed?: number;
   /** Replies sent back for repair after a contract violation (default 2). */
@@ -42,6 +47,7 @@ const DEFAULTS = {
   maxRetries: 2,
   seed: 7,
   maxRepairs: 2,
+  discoverModel: false,
 } satisfies Partial<OpenAIGeneratorOptions>;
 
 type Message = { role: "system" | "user" | "assistant"; content: string };
@@ -82,8 +88,7 @@ export class OpenAIGenerator implements Generator {
   readonly kind = "openai";
   /** Base URL of the server. */
   readonly baseURL: string;
-  /** Model name. */
-  readonly model: string;
+  #model: string;
   #client: OpenAI;
   #options: Required<OpenAIGeneratorOptions>;
   #calls = 0;
@@ -93,7 +98,7 @@ export class OpenAIGenerator implements Generator {
   constructor(options: OpenAIGeneratorOptions) {
     this.#options = { ...DEFAULTS, ...stripUndefined(options) };
     this.baseURL = options.baseURL;
-    this.model = options.model;
+    this.#model = options.model;
     this.#client = new OpenAI({
       baseURL: options.baseURL,
       apiKey: options.apiKey,
@@ -104,6 +109,37 @@ export class OpenAIGenerator implements Generator {
     });
   }
 
+  /** Model name (the server's only model once discovered, see `discoverModel`). */
+  get model(): string {
+    return this.#model;
+  }
+
+  /** Asks the server for its models and takes the only one. */
+  async #discoverModel(signal?: AbortSignal): Promise<void> {
+    if (!this.#options.discoverModel) return;
+    let models: string[];
+    try {
+      const page = await this.#client.models.list({ signal, maxRetries: 0 });
+      models = page.data.map((m) => m.id);
+    } catch (err) {
+      throw this.#networkError(err, signal);
+    }
+    if (models.length !== 1) {
+      throw new ValidationError(
+        `No model is set, and the generator at ${this.baseURL} lists ${
+          models.length === 0 ? "none" : `${models.length}: ${models.slice(0, 10).join(", ")}`
+        }`,
+        {
+          hint: "Choose one with --model, CAPIBARA_MODEL or generator.model in " +
+            ".capibara/config.json",
+          details: { base_url: this.baseURL, models: models.slice(0, 50) },
+        },
+      );
+    }
+    this.#model = models[0]!;
+    this.#options.discoverModel = false;
+  }
+
   /** Whether requests still carry `response_format` (false once the server rejected it). */
   get usesResponseFormat(): boolean {
     return this.#useResponseFormat;
@@ -112,6 +148,7 @@ export class OpenAIGenerator implements Generator {
   /** Generates a bundle, sending contract violations back to the model for repair. */
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
     checkBaseUrl(this.baseURL);
+    await this.#discoverModel(opts.signal);
     const messages: Message[] = [
       { role: "system", content: systemPrompt(req.language) },
       { role: "user", content: userMessage(req) },
@@ -241,8 +278,9 @@ export class OpenAIGenerator implements Generator {
         `The generator at ${where} did not answer within ${this.#options.timeoutMs} ms ` +
           `(${retries} retries)`,
         {
-          hint: "Check that the server runs and CAPIBARA_BASE_URL points at it; " +
-            "slow local models may need a longer timeout",
+          hint: "Check that the server runs and CAPIBARA_BASE_URL points at it; a slow local " +
+            "model may need a longer limit: CAPIBARA_GENERATE_TIMEOUT=600 (seconds) or " +
+            "generator.timeout in .capibara/config.json",
           cause: err,
           details: { base_url: where },
         },
@@ -344,6 +382,11 @@ export function generatorFromConfig(settings: GeneratorSettings): OpenAIGenerato
     // Local servers (Ollama, llama.cpp) need no key, but the client insists on one.
     apiKey: settings.apiKey ?? "not-needed",
     model: settings.model,
+    // The default model is OpenAI's: another server is asked which one it has.
+    discoverModel: !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL,
+    timeoutMs: settings.timeoutSeconds === undefined
+      ? undefined
+      : Math.round(settings.timeoutSeconds * 1000),
   });
 }
 

@@ -407,3 +407,41 @@ Deno.test({
     assert.equal(await Deno.readTextFile(scriptPath), original);
   },
 });
+
+Deno.test("capibara run picks the model: --model, else the server's only one; -m and --base-url win", async () => {
+  await using tmp = await withTmpDir();
+  const noModel = (url: string) => {
+    const env = envFor(url);
+    delete (env as Record<string, string | undefined>).CAPIBARA_MODEL;
+    return env;
+  };
+  {
+    await using llm = startFakeLLM({ replies: [bundleReply()], models: ["only-model"] });
+    const r = await runCli(["run", "Echo one", "--json"], { cwd: tmp.path, env: noModel(llm.url) });
+    assert.equal((llm.bodies[0] as { model: string }).model, "only-model", r.stdout + r.stderr);
+  }
+  {
+    await using llm = startFakeLLM({ replies: [bundleReply()], models: ["a", "b"] });
+    const r = await runCli(["run", "Echo two", "--json"], { cwd: tmp.path, env: noModel(llm.url) });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match((r.json as ErrorDoc).error.message, /No model is set.*lists 2: a, b/);
+    assert.match((r.json as ErrorDoc).error.hint, /--model/);
+    assert.equal(llm.requests, 0);
+    // -m chooses one; --base-url overrides the environment's (here a dead) server.
+    const args = ["run", "Echo three", "-m", "b", "--base-url", llm.url, "--json"];
+    await runCli(args, { cwd: tmp.path, env: noModel("http://127.0.0.1:9/v1") });
+    assert.equal((llm.bodies[0] as { model: string }).model, "b");
+  }
+});
+
+Deno.test("capibara run: CAPIBARA_GENERATE_TIMEOUT bounds a request to the generator", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [{ content: bundleReply(), delayMs: 20_000 }] });
+  const r = await runCli(["run", "Echo slowly", "--json"], {
+    cwd: tmp.path,
+    env: envFor(llm.url, { CAPIBARA_GENERATE_TIMEOUT: "0.5" }),
+  });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  assert.match((r.json as ErrorDoc).error.message, /did not answer within 500 ms/);
+  assert.match((r.json as ErrorDoc).error.hint, /CAPIBARA_GENERATE_TIMEOUT/);
+});
