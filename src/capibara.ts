@@ -74,6 +74,11 @@ export interface RunOptions {
   refresh?: boolean;
   /** With `refresh`, regenerate even over an entry whose files were edited since stored. */
   force?: boolean;
+  /**
+   * Generate and store the script (or check the cached one), but do not run it: the result has
+   * no output and no artifacts.
+   */
+  dryRun?: boolean;
   /** Script language (default: the instance's). */
   language?: Language;
   /** Time limit in seconds for this run. */
@@ -272,6 +277,18 @@ export class Capibara {
     }
 
     const { manifest } = entry;
+    if (options.dryRun) {
+      return {
+        status: "ok",
+        artifacts: [],
+        output: {} as Output,
+        raw: {},
+        fingerprint: fp.fingerprint,
+        cached: !generated,
+        duration_ms: Math.round(performance.now() - started),
+        allow: manifest.allow,
+      };
+    }
     const grants = mergeGrants(config.grants, options.allow);
     // Needs not granted stop the run before anything is installed.
     checkPermissions(manifest.needs, { grants, paths, workdir });

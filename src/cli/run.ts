@@ -4,7 +4,8 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { ValidationError } from "../errors.ts";
+import { join, relative } from "node:path";
+import { TemplateError, ValidationError } from "../errors.ts";
 import { type Language, LANGUAGES } from "../schema.ts";
 import {
   commandCapibara,
@@ -57,6 +58,7 @@ export function runCommand(setExit: (code: number) => void) {
     .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)")
     .option("--refresh", "regenerate the script even when it is cached")
     .option("--force", "with --refresh, overwrite a cached script edited by hand")
+    .option("--dry-run", "generate and store the script (or check the cached one); do not run it")
     .option("--timeout <seconds>", "time limit of the script (default 300)")
     .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)")
     .option(
@@ -180,6 +182,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           select,
           refresh: opts.refresh ?? false,
           force: opts.force ?? false,
+          dryRun: opts.dryRun ?? false,
           timeout,
           signal: interruption.signal,
           onStderr: reporter.onStderr,
@@ -194,7 +197,16 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           return;
         }
         const how = result.cached ? "cached" : "generated";
-        console.log(`✓ ${result.fingerprint} (${how}, ${result.duration_ms} ms)`);
+        const ran = opts.dryRun ? ", not run: --dry-run" : "";
+        console.log(`✓ ${result.fingerprint} (${how}${ran}, ${result.duration_ms} ms)`);
+        if (!result.cached) {
+          const dir = join((await cb.store()).scripts, result.fingerprint);
+          console.log(`stored in ${terminalSafe(relative(Deno.cwd(), dir) || dir)}/`);
+          console.log(
+            `review it (capibara show ${result.fingerprint} --script) and commit it: it runs ` +
+              "on every matching request",
+          );
+        }
         const entries = Object.entries(result.output);
         if (entries.length > 0) {
           console.log("output:");
@@ -215,6 +227,14 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           return;
         }
         setExit(reportError(error, json));
+        // With --verbose, what the model last answered when it broke the contract.
+        const reply = error instanceof TemplateError ? error.details?.reply : undefined;
+        if (opts.verbose && !json && typeof reply === "string" && reply !== "") {
+          console.error("the model's last reply (start):");
+          console.error(
+            "  │ " + terminalSafe(reply, { multiline: true }).split("\n").join("\n  │ "),
+          );
+        }
       }
     });
 }

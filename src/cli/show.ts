@@ -19,6 +19,7 @@ export function showCommand(setExit: (code: number) => void) {
   return new Command("show")
     .description("Show a cached script: manifest, files, integrity, and how to run it by hand")
     .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
+    .option("--script", "print the script itself (terminal-safe)")
     .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
     .action(async (prefix, opts) => {
@@ -35,6 +36,13 @@ export function showCommand(setExit: (code: number) => void) {
           integrity = error.message;
         }
         const m = entry.manifest;
+        if (opts.script) {
+          const script = await Deno.readTextFile(join(entry.dir, m.entry));
+          if (json) printJson({ fingerprint: m.fingerprint, entry: m.entry, script, integrity });
+          // A script is untrusted text: every control character shows escaped.
+          else console.log(terminalSafe(script, { multiline: true }).replace(/\n$/, ""));
+          return;
+        }
         const run = manualCommand(m);
         if (json) {
           printJson({ dir: entry.dir, manifest: m, integrity, run_by_hand: run });

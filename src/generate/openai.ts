@@ -155,6 +155,7 @@ export class OpenAIGenerator implements Generator {
     ];
     const maxAttempts = 1 + this.#options.maxRepairs;
     let lastReason = "";
+    let lastReply = "";
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       opts.progress?.(
         attempt === 1
@@ -179,6 +180,7 @@ export class OpenAIGenerator implements Generator {
       } catch (err) {
         if (!(err instanceof ContractViolation)) throw err;
         lastReason = err.reason;
+        lastReply = content;
         messages.push(
           { role: "assistant", content },
           { role: "user", content: repairMessage(err.reason) },
@@ -190,7 +192,13 @@ export class OpenAIGenerator implements Generator {
         lastReason,
       {
         hint: "Rephrase the prompt more precisely, or use a stronger model (CAPIBARA_MODEL)",
-        details: { model: this.model, attempts: maxAttempts, reason: lastReason },
+        details: {
+          model: this.model,
+          attempts: maxAttempts,
+          reason: lastReason,
+          // What the model last answered (the start of it), for `run --verbose`.
+          reply: lastReply.slice(0, 4000),
+        },
       },
     );
   }

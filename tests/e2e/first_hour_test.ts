@@ -445,3 +445,37 @@ Deno.test("capibara run: CAPIBARA_GENERATE_TIMEOUT bounds a request to the gener
   assert.match((r.json as ErrorDoc).error.message, /did not answer within 500 ms/);
   assert.match((r.json as ErrorDoc).error.hint, /CAPIBARA_GENERATE_TIMEOUT/);
 });
+
+Deno.test({
+  name: "capibara run --dry-run stores without running; a miss says where and to review it",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const body = 'raise RuntimeError("ran")';
+    await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
+    const env = envFor(llm.url);
+    const dry = await runCli(["run", "Fail when run", "--dry-run"], { cwd: tmp.path, env });
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    const fp = dry.stdout.match(/fp_[0-9a-f]{32}/)![0];
+    assert.match(dry.stdout, /\(generated, not run: --dry-run, /);
+    assert.match(dry.stdout, new RegExp(`stored in \\.capibara/scripts/${fp}/`));
+    assert.match(dry.stdout, new RegExp(`review it \\(capibara show ${fp} --script\\) and commit`));
+    const script = await runCli(["show", fp, "--script"], { cwd: tmp.path, env });
+    assert.equal(script.code, 0, script.stderr);
+    assert.match(script.stdout, /raise RuntimeError\("ran"\)/);
+    // Run for real, the script fails: the dry run did not run it.
+    const real = await runCli(["run", "Fail when run"], { cwd: tmp.path, env });
+    assert.equal(real.code, 5, real.stdout + real.stderr);
+    assert.equal(llm.requests, 1);
+  },
+});
+
+Deno.test("capibara run --verbose shows the model's reply when it breaks the contract", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: ["Sure! Here is a script: print('hi')"] });
+  const r = await runCli(["run", "Say hi", "--verbose"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.equal(r.code, 6, r.stdout + r.stderr);
+  assert.match(r.stderr, /the model's last reply \(start\):\n {2}│ Sure! Here is a script/);
+  const quiet = await runCli(["run", "Say hi"], { cwd: tmp.path, env: envFor(llm.url) });
+  assert.doesNotMatch(quiet.stderr, /the model's last reply/);
+});
