@@ -403,7 +403,8 @@ export class Capibara {
           {
             hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
               "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
-              "for OpenAI; CAPIBARA_MODEL picks the model",
+              "for OpenAI, or generator.base_url in .capibara/config.json (run --base-url " +
+              "for once); CAPIBARA_MODEL, generator.model or --model picks the model",
             details: { fingerprint: fp.fingerprint },
           },
         );

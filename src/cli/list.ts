@@ -4,8 +4,18 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { relative } from "node:path";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+
+/**
+ * A one-line summary of a stored context, telling apart the entries of one prompt: its keys and
+ * scalar values (`input=a.csv, n=3`), or "" without one (parametric mode stores none).
+ */
+export function contextSummary(context: unknown): string {
+  if (context === null || typeof context !== "object" || Array.isArray(context)) return "";
+  return Object.entries(context).map(([key, value]) =>
+    value !== null && typeof value === "object" ? `${key}=…` : `${key}=${String(value)}`
+  ).join(", ");
+}
 
 /** The `list` subcommand. */
 export function listCommand(setExit: (code: number) => void) {
@@ -30,25 +40,31 @@ export function listCommand(setExit: (code: number) => void) {
               generator: m.generator,
               created_at: m.created_at,
               revision: m.revision,
+              context: contextSummary(m.context),
             })),
             broken,
           });
           return;
         }
         if (entries.length === 0 && broken.length === 0) {
-          console.log(
-            `No cached scripts in ${terminalSafe(relative(Deno.cwd(), store.scripts) || ".")}`,
-          );
+          console.log(`No cached scripts in ${terminalSafe(store.scripts)}`);
           return;
         }
+        console.log(`${terminalSafe(store.scripts)}:`);
         // A manifest is untrusted text (a cloned repository's, a model's prompt): every field is
         // escaped, the prompt before it is cut.
         for (const { manifest: m } of entries) {
           const safe = terminalSafe(m.prompt);
           const prompt = safe.length > 60 ? safe.slice(0, 59) + "…" : safe;
           const created = terminalSafe(m.created_at.slice(0, 10));
+          const context = terminalSafe(contextSummary(m.context));
           console.log(
-            `${m.fingerprint}  ${terminalSafe(m.language).padEnd(10)} ${created}  ${prompt}`,
+            `${m.fingerprint}  ${
+              terminalSafe(m.language).padEnd(10)
+            } r${m.revision}  ${created}  ` +
+              `${prompt}${
+                context ? `  [${context.length > 50 ? context.slice(0, 49) + "…" : context}]` : ""
+              }`,
           );
         }
         for (const b of broken) console.log(`! ${terminalSafe(b.dir)}: ${terminalSafe(b.reason)}`);

@@ -5,7 +5,8 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { join, relative } from "node:path";
-import { CapibaraError } from "../errors.ts";
+import { CapibaraError, ValidationError } from "../errors.ts";
+import type { Store } from "../store/store.ts";
 import { manualCommand } from "../readme.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
@@ -14,11 +15,46 @@ function items(list: string[], none: string): string {
   return list.map((item) => terminalSafe(item)).join(", ") || none;
 }
 
+/**
+ * The fingerprint `query` names: a fingerprint or its prefix, else the one entry whose prompt
+ * holds the text (case-insensitive).
+ *
+ * @throws {ValidationError} when nothing or more than one entry matches.
+ */
+async function resolveOrSearch(store: Store, query: string): Promise<string> {
+  if (/^(fp_)?[0-9a-f]+$/.test(query)) {
+    try {
+      return await store.resolve(query);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+    }
+  }
+  const wanted = query.toLowerCase();
+  const matches = (await store.list()).entries.filter((e) =>
+    e.manifest.prompt.toLowerCase().includes(wanted)
+  );
+  if (matches.length === 1) return matches[0]!.manifest.fingerprint;
+  if (matches.length === 0) {
+    throw new ValidationError(`No cached script matches "${query}"`, {
+      hint: `Give a fingerprint, or words of its prompt; see capibara list (${store.scripts})`,
+    });
+  }
+  throw new ValidationError(
+    `"${query}" matches ${matches.length} cached scripts: ${
+      matches.slice(0, 5).map((e) => e.manifest.fingerprint).join(", ")
+    }`,
+    { hint: "Give its fingerprint (see capibara list), or more words of the prompt" },
+  );
+}
+
 /** The `show` subcommand. */
 export function showCommand(setExit: (code: number) => void) {
   return new Command("show")
     .description("Show a cached script: manifest, files, integrity, and how to run it by hand")
-    .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
+    .argument(
+      "<fingerprint|text>",
+      "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt",
+    )
     .option("--script", "print the script itself (terminal-safe)")
     .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
@@ -26,7 +62,7 @@ export function showCommand(setExit: (code: number) => void) {
       const json = opts.json ?? false;
       try {
         const store = await (await commandCapibara(opts.root)).store();
-        const fp = await store.resolve(prefix);
+        const fp = await resolveOrSearch(store, prefix);
         const entry = (await store.lookup(fp))!;
         let integrity = "ok";
         try {

@@ -479,3 +479,34 @@ Deno.test("capibara run --verbose shows the model's reply when it breaks the con
   const quiet = await runCli(["run", "Say hi"], { cwd: tmp.path, env: envFor(llm.url) });
   assert.doesNotMatch(quiet.stderr, /the model's last reply/);
 });
+
+Deno.test({
+  name: "capibara list tells entries of one prompt apart; show finds a script by its prompt",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    for (const n of [1, 2]) {
+      const r = await runCli(["run", "Echo the number", "-c", `{"n": ${n}}`], {
+        cwd: tmp.path,
+        env,
+      });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const list = await runCli(["list"], { cwd: tmp.path, env });
+    assert.equal(list.code, 0, list.stderr);
+    const scripts = await Deno.realPath(join(tmp.path, ".capibara", "scripts"));
+    assert.equal(list.stdout.split("\n")[0], `${scripts}:`);
+    assert.match(list.stdout, /python {5}r1 .*Echo the number {2}\[n=1\]/);
+    assert.match(list.stdout, /Echo the number {2}\[n=2\]/);
+    const ambiguous = await runCli(["show", "echo the"], { cwd: tmp.path, env });
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /matches 2 cached scripts/);
+    const other = await runCli(["run", "Reverse the words", "--dry-run"], { cwd: tmp.path, env });
+    assert.equal(other.code, 0, other.stderr);
+    const show = await runCli(["show", "reverse"], { cwd: tmp.path, env });
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /prompt: {5}Reverse the words/);
+  },
+});

@@ -115,3 +115,19 @@ Deno.test("capibara completions prints a script for bash, zsh and fish", async (
   const check = await new Deno.Command("bash", { args: ["-n", "-c", bash.stdout] }).output();
   assert.equal(check.code, 0, new TextDecoder().decode(check.stderr));
 });
+
+Deno.test("capibara run's no-generator hint names .capibara/config.json; unknown keys name the nearest", async () => {
+  await using tmp = await withTmpDir();
+  const r = await runCli(["run", "Say hi", "--json"], { cwd: tmp.path, env });
+  assert.equal(r.code, 2);
+  assert.match((r.json as ErrorDoc).error.hint, /generator\.base_url in \.capibara\/config\.json/);
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  await Deno.writeTextFile(
+    join(tmp.path, ".capibara", "config.json"),
+    JSON.stringify({ generator: { baseUrl: "http://localhost:11434/v1" } }),
+  );
+  const bad = await runCli(["run", "Say hi", "--json"], { cwd: tmp.path, env });
+  assert.equal(bad.code, 2);
+  assert.match((bad.json as ErrorDoc).error.message, /unknown key "generator\.baseUrl"/);
+  assert.match((bad.json as ErrorDoc).error.hint, /"generator\.base_url"/);
+});
