@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { join, relative } from "node:path";
 import { TemplateError, ValidationError } from "../errors.ts";
+import type { Capibara } from "../capibara.ts";
 import { type Language, LANGUAGES } from "../schema.ts";
 import {
   commandCapibara,
@@ -43,6 +44,33 @@ function parseLanguage(value: string): Language {
   return language as Language;
 }
 
+/**
+ * Notes on a miss: the other entries of the same prompt, and the context keys whose values differ
+ * (a sign that parametric mode would have reused one).
+ */
+async function samePromptNotes(
+  cb: Capibara,
+  prompt: string,
+  fingerprint: string,
+  context: Record<string, unknown>,
+): Promise<string[]> {
+  const { entries } = await (await cb.store()).list();
+  const notes: string[] = [];
+  for (const { manifest: m } of entries) {
+    if (m.prompt !== prompt || m.fingerprint === fingerprint) continue;
+    const other = (m.context ?? {}) as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(context), ...Object.keys(other)])].filter((k) =>
+      JSON.stringify(context[k]) !== JSON.stringify(other[k])
+    );
+    notes.push(
+      `note: ${m.fingerprint} has the same prompt (${m.language}); the context differs in: ${
+        terminalSafe(keys.join(", ") || "nothing (another language or mode)")
+      } (--mode parametric reuses one script across context values)`,
+    );
+  }
+  return notes.slice(0, 3);
+}
+
 /** The `run` subcommand. */
 export function runCommand(setExit: (code: number) => void) {
   return new Command("run")
@@ -60,6 +88,13 @@ export function runCommand(setExit: (code: number) => void) {
     .option("--force", "with --refresh, overwrite a cached script edited by hand")
     .option("--dry-run", "generate and store the script (or check the cached one); do not run it")
     .option("--timeout <seconds>", "time limit of the script (default 300)")
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "strict: a script per prompt and context values; parametric: one per prompt and " +
+          "context shape (default: strict, or mode in .capibara/config.json)",
+      ).choices(["strict", "parametric"] as const),
+    )
     .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)")
     .option(
       "--base-url <url>",
@@ -167,6 +202,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
           maxOutputDiskBytes,
           progress: reporter.progress,
           language: opts.lang,
+          mode: opts.mode,
           sandbox: opts.sandbox,
           memoryBytes,
           allow: {
@@ -206,6 +242,9 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
             `review it (capibara show ${result.fingerprint} --script) and commit it: it runs ` +
               "on every matching request",
           );
+          for (const note of await samePromptNotes(cb, prompt, result.fingerprint, context)) {
+            console.log(note);
+          }
         }
         const entries = Object.entries(result.output);
         if (entries.length > 0) {

@@ -510,3 +510,33 @@ Deno.test({
     assert.match(show.stdout, /prompt: {5}Reverse the words/);
   },
 });
+
+Deno.test({
+  name: "capibara run --mode parametric reuses a script across values; a strict miss says why",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    const run = (n: number, ...extra: string[]) =>
+      runCli(["run", "Echo the count", "-c", `{"n": ${n}, "unit": "kg"}`, ...extra], {
+        cwd: tmp.path,
+        env,
+      });
+    assert.equal((await run(1)).code, 0);
+    const second = await run(2);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      /note: fp_[0-9a-f]{32} has the same prompt \(python\); the context differs in: n \(--mode parametric/,
+    );
+    assert.equal(llm.requests, 2);
+    const p1 = await run(3, "--mode", "parametric", "--json");
+    assert.equal(p1.code, 0, p1.stderr);
+    const p2 = await run(4, "--mode", "parametric", "--json");
+    assert.equal(p2.code, 0, p2.stderr);
+    assert.equal((p2.json as { cached: boolean }).cached, true);
+    assert.deepEqual((p2.json as { output: unknown }).output, { context: { n: 4, unit: "kg" } });
+    assert.equal(llm.requests, 3);
+  },
+});
