@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { join, relative } from "node:path";
+import { exists } from "../_fs.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
 import type { Capibara } from "../capibara.ts";
 import { type Language, LANGUAGES } from "../schema.ts";
@@ -213,6 +214,8 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
             env: opts.allowEnv ?? [],
           },
         });
+        const store = await cb.store();
+        const storeExisted = await exists(store.base);
         const result = await cb.run(prompt, {
           context,
           select,
@@ -236,7 +239,13 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
         const ran = opts.dryRun ? ", not run: --dry-run" : "";
         console.log(`✓ ${result.fingerprint} (${how}${ran}, ${result.duration_ms} ms)`);
         if (!result.cached) {
-          const dir = join((await cb.store()).scripts, result.fingerprint);
+          const dir = join(store.scripts, result.fingerprint);
+          if (!storeExisted) {
+            const where = (await exists(join(store.root, ".git")))
+              ? "at the git root"
+              : "in the current folder: no git repository here (--root chooses another)";
+            console.log(`created the store ${terminalSafe(store.base)} ${where}`);
+          }
           console.log(`stored in ${terminalSafe(relative(Deno.cwd(), dir) || dir)}/`);
           console.log(
             `review it (capibara show ${result.fingerprint} --script) and commit it: it runs ` +

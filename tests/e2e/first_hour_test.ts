@@ -458,6 +458,12 @@ Deno.test({
     assert.equal(dry.code, 0, dry.stdout + dry.stderr);
     const fp = dry.stdout.match(/fp_[0-9a-f]{32}/)![0];
     assert.match(dry.stdout, /\(generated, not run: --dry-run, /);
+    // The first write outside a git repository says where the store went.
+    const base = join(await Deno.realPath(tmp.path), ".capibara");
+    assert.ok(
+      dry.stdout.includes(`created the store ${base} in the current folder: no git repository`),
+      dry.stdout,
+    );
     assert.match(dry.stdout, new RegExp(`stored in \\.capibara/scripts/${fp}/`));
     assert.match(dry.stdout, new RegExp(`review it \\(capibara show ${fp} --script\\) and commit`));
     const script = await runCli(["show", fp, "--script"], { cwd: tmp.path, env });
