@@ -546,3 +546,32 @@ Deno.test({
     assert.equal(llm.requests, 3);
   },
 });
+
+Deno.test("capibara run on SIGINT while generating stops the request and stores nothing", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [{ content: bundleReply(), delayMs: 30_000 }] });
+  const cli = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "run", "Wait for the model"],
+    cwd: tmp.path,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      ...envFor(llm.url),
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(cli.stderr).text();
+  await until(() => Promise.resolve(llm.requests > 0), "the request to arrive");
+  cli.kill("SIGINT");
+  const { code } = await cli.status;
+  const text = await stderr;
+  assert.equal(code, 130, text);
+  assert.match(text, /interrupted: Interrupted by SIGINT while: Generating a python script/);
+  const scripts = join(tmp.path, ".capibara", "scripts");
+  const stored = await exists(scripts) ? await Array.fromAsync(Deno.readDir(scripts)) : [];
+  assert.deepEqual(stored, []);
+});
