@@ -103,17 +103,20 @@ export interface Interruption {
 export function interruptible(): Interruption {
   const controller = new AbortController();
   let received: keyof typeof SIGNAL_EXIT_CODES | undefined;
-  const handlers = (Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]).map(
-    (name) => {
-      const handler = () => {
-        if (received) Deno.exit(SIGNAL_EXIT_CODES[name]);
-        received = name;
-        controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
-      };
+  const handlers: [Deno.Signal, () => void][] = [];
+  for (const name of Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]) {
+    const handler = () => {
+      if (received) Deno.exit(SIGNAL_EXIT_CODES[name]);
+      received = name;
+      controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
+    };
+    try {
       Deno.addSignalListener(name, handler);
-      return [name, handler] as const;
-    },
-  );
+      handlers.push([name, handler]);
+    } catch {
+      // A signal the platform cannot listen to (SIGTERM on Windows).
+    }
+  }
   return {
     signal: controller.signal,
     get received() {
