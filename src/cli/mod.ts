@@ -10,6 +10,7 @@ import { clearCommand } from "./clear.ts";
 import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
+import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
 import { showCommand } from "./show.ts";
 import { trustCommand } from "./trust.ts";
@@ -39,6 +40,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(verifyCommand(setExit))
     .addCommand(doctorCommand(setExit))
     .addCommand(trustCommand(setExit))
+    .addCommand(rekeyCommand(setExit))
     .addHelpText(
       "after",
       `
