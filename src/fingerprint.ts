@@ -242,8 +242,9 @@ export function canonicalContext(context: unknown, mode: Mode = "strict"): strin
 
 /**
  * The cache key of a request, computed as `Capibara.run()` does: prompts that differ only in case,
- * spacing, courtesy phrases at the start or end, or sentence-final punctuation, and contexts that differ only in key order or
- * number spelling, get the same fingerprint and so share a cached script.
+ * NFKC forms, spacing, courtesy phrases at the very start or end, or sentence-final punctuation at
+ * the very end, and contexts that differ only in key order or number spelling, get the same
+ * fingerprint and so share a cached script. Any other character, a symbol or a digit, counts.
  *
  * @throws {ValidationError} when the prompt is empty once normalised, or the context cannot be
  *   canonicalised (a lone surrogate, NaN or an infinite number, a BigInt, a cycle).

@@ -3,7 +3,8 @@
  * moving each to the fingerprint of the current rule (`capibara rekey`), with no LLM call.
  *
  * The legacy rule merged requests that mean different things, so a legacy entry serves only the
- * request it was written for: its stored prompt must be the request's prompt under the current rule.
+ * request it was written for: its stored prompt must be the request's prompt under the current
+ * rule.
  *
  * @module
  */
