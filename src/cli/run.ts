@@ -4,21 +4,12 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { ValidationError } from "../errors.ts";
 import { LANGUAGES } from "../schema.ts";
-import {
-  commandCapibara,
-  formatValue,
-  parseContext,
-  printJson,
-  progressReporter,
-  reportError,
-  ROOT_HELP,
-  terminalSafe,
-} from "./output.ts";
+import { ROOT_HELP } from "./output.ts";
+import { runAction, splitList } from "./_fast_run.ts";
 
 function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(",").map((v) => v.trim()).filter((v) => v !== "")];
+  return [...previous, ...splitList(value)];
 }
 
 /** The `run` subcommand. */
@@ -89,82 +80,7 @@ The first run of a request asks the configured LLM once (CAPIBARA_BASE_URL, CAPI
 CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM call.`,
     )
     .action(async (prompt, opts) => {
-      const json = opts.json ?? false;
-      const reporter = progressReporter();
-      try {
-        const context = await parseContext(opts.context);
-        let timeout: number | undefined;
-        if (opts.timeout !== undefined) {
-          timeout = Number(opts.timeout);
-          if (!Number.isFinite(timeout) || timeout <= 0) {
-            throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
-              hint: "Give a positive number of seconds, e.g. --timeout 60",
-            });
-          }
-        }
-        const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
-        let memoryBytes: number | undefined;
-        if (opts.memory !== undefined) {
-          const mib = Number(opts.memory);
-          if (!Number.isFinite(mib) || mib < 16) {
-            throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
-              hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
-            });
-          }
-          memoryBytes = Math.round(mib * 1024 * 1024);
-        }
-        let maxOutputDiskBytes: number | undefined;
-        if (opts.maxOutput !== undefined) {
-          const mib = Number(opts.maxOutput);
-          if (!Number.isFinite(mib) || mib < 1) {
-            throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
-              hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
-            });
-          }
-          maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
-        }
-        const cb = await commandCapibara(opts.root, {
-          maxOutputDiskBytes,
-          progress: reporter.progress,
-          language: opts.lang,
-          sandbox: opts.sandbox,
-          memoryBytes,
-          allow: {
-            network: opts.allowNet,
-            privateNetwork: opts.allowPrivateNet,
-            read: opts.allowRead,
-            write: opts.allowWrite,
-            env: opts.allowEnv,
-          },
-        });
-        const result = await cb.run(prompt, {
-          context,
-          select,
-          refresh: opts.refresh ?? false,
-          timeout,
-        });
-        reporter.done(true);
-        if (json) {
-          printJson(result);
-          return;
-        }
-        const how = result.cached ? "cached" : "generated";
-        console.log(`✓ ${result.fingerprint} (${how}, ${result.duration_ms} ms)`);
-        const entries = Object.entries(result.output);
-        if (entries.length > 0) {
-          console.log("output:");
-          for (const [key, value] of entries) {
-            console.log(`  ${terminalSafe(key)}: ${formatValue(value)}`);
-          }
-        }
-        if (result.artifacts.length > 0) {
-          console.log("artifacts:");
-          for (const artifact of result.artifacts) console.log(`  ${terminalSafe(artifact)}`);
-        }
-        if (result.missing) console.log(`missing: ${terminalSafe(result.missing.join(", "))}`);
-      } catch (error) {
-        reporter.done(false);
-        setExit(reportError(error, json));
-      }
+      const code = await runAction(prompt, opts);
+      if (code !== 0) setExit(code);
     });
 }

@@ -4,12 +4,8 @@
  *
  * @module
  */
-import OpenAI, {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from "openai";
+import type OpenAI from "openai";
+import type { APIError } from "openai";
 import type { Language } from "../schema.ts";
 import { type GeneratorSettings, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError } from "../errors.ts";
@@ -46,6 +42,13 @@ const DEFAULTS = {
 
 type Message = { role: "system" | "user" | "assistant"; content: string };
 
+/** The OpenAI client library, loaded on the first request only: a cache hit never pays for it. */
+type Client = typeof import("openai");
+let client: Client | undefined;
+async function loadClient(): Promise<Client> {
+  return client ??= await import("openai");
+}
+
 /** A generator backed by an OpenAI-compatible Chat Completions endpoint. */
 export class OpenAIGenerator implements Generator {
   /** Always `"openai"`: any OpenAI-compatible server. */
@@ -54,7 +57,7 @@ export class OpenAIGenerator implements Generator {
   readonly baseURL: string;
   /** Model name. */
   readonly model: string;
-  #client: OpenAI;
+  #client?: OpenAI;
   #options: Required<OpenAIGeneratorOptions>;
   #calls = 0;
   #useResponseFormat = true;
@@ -64,9 +67,13 @@ export class OpenAIGenerator implements Generator {
     this.#options = { ...DEFAULTS, ...stripUndefined(options) };
     this.baseURL = options.baseURL;
     this.model = options.model;
-    this.#client = new OpenAI({
-      baseURL: options.baseURL,
-      apiKey: options.apiKey,
+  }
+
+  async #chat(): Promise<OpenAI> {
+    const { default: OpenAIClient } = await loadClient();
+    return this.#client ??= new OpenAIClient({
+      baseURL: this.baseURL,
+      apiKey: this.#options.apiKey,
       organization: null,
       project: null,
       timeout: this.#options.timeoutMs,
@@ -133,12 +140,13 @@ export class OpenAIGenerator implements Generator {
     language: Language,
     signal?: AbortSignal,
   ): Promise<{ content: string; truncated: boolean }> {
+    const chat = await this.#chat();
     for (;;) {
       const first = this.#calls === 0;
       this.#calls++;
       const withFormat = this.#useResponseFormat;
       try {
-        const completion = await this.#client.chat.completions.create({
+        const completion = await chat.chat.completions.create({
           model: this.model,
           messages,
           temperature: 0,
@@ -158,16 +166,17 @@ export class OpenAIGenerator implements Generator {
           truncated: choice?.finish_reason === "length",
         };
       } catch (err) {
-        if (withFormat && rejectsResponseFormat(err, first)) {
+        if (withFormat && rejectsResponseFormat(err, first, await loadClient())) {
           this.#useResponseFormat = false;
           continue;
         }
-        throw this.#networkError(err, signal);
+        throw this.#networkError(err, await loadClient(), signal);
       }
     }
   }
 
-  #networkError(err: unknown, signal?: AbortSignal): unknown {
+  #networkError(err: unknown, library: Client, signal?: AbortSignal): unknown {
+    const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = library;
     if (err instanceof APIUserAbortError || signal?.aborted) return signal?.reason ?? err;
     const where = this.baseURL;
     const retries = this.#options.maxRetries;
@@ -254,7 +263,8 @@ function serverMessage(err: APIError): string {
 }
 
 /** True when `err` says the server does not support `response_format`. */
-function rejectsResponseFormat(err: unknown, firstCall: boolean): boolean {
+function rejectsResponseFormat(err: unknown, firstCall: boolean, library: Client): boolean {
+  const { APIConnectionError, APIError } = library;
   if (!(err instanceof APIError) || err instanceof APIConnectionError) return false;
   if (err.status !== 400 && err.status !== 422) return false;
   if (firstCall) return true;
