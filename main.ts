@@ -9,6 +9,9 @@
 export * from "./src/mod.ts";
 
 if (import.meta.main) {
-  const { main } = await import("./src/cli/mod.ts");
-  Deno.exit(await main(Deno.args));
+  // A plain `run` skips the argument parser library; anything else goes to the full CLI.
+  const { fastRun } = await import("./src/cli/_fast_run.ts");
+  const code = await fastRun(Deno.args) ??
+    await (await import("./src/cli/mod.ts")).main(Deno.args);
+  Deno.exit(code);
 }

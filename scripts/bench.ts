@@ -1,9 +1,14 @@
 /**
- * Benchmarks, measured in one run on this machine and printed as ratios:
+ * Benchmarks, measured in one run on this machine (interleaved, medians) and printed against their
+ * targets:
  *
- * - a cache-hit `capibara run` vs. running the same cached script directly with its venv's python;
- * - the second environment request for an already-built requirement set;
- * - the sandbox's cost: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`;
+ * - a cache-hit `capibara run` vs. the same cached script run directly: Python (its venv's
+ *   python) and TypeScript (`deno run` with the same permission flags);
+ * - the sandbox's share: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`;
+ * - an SDK hit in-process: `new Capibara().run()` repeated in one process vs. the script itself;
+ * - a new environment for a requirement set with one local wheel vs. plain `python -m venv` + pip;
+ * - the peak memory of a cache-hit process;
+ * - 50 concurrent cache-hit processes of one entry vs. 50 sequential ones;
  * - bubblewrap's own start-up: wrap + run + close of `true` vs. running `true` directly (Linux).
  *
  *   deno task bench [--runs N]
@@ -11,12 +16,24 @@
  * @module
  */
 import { join } from "node:path";
+import { Capibara } from "../src/capibara.ts";
+import { resolveConfig } from "../src/config.ts";
 import { execCommand } from "../src/exec.ts";
+import { runDirPath } from "../src/run/execute.ts";
+import { planRun } from "../src/run/plan.ts";
+import { DenoRuntime } from "../src/runtimes/deno.ts";
 import { PythonRuntime } from "../src/runtimes/python.ts";
+import { DenoPermissionsBackend } from "../src/sandbox/deno.ts";
 import { BubblewrapBackend } from "../src/sandbox/linux.ts";
+import { platformBackend } from "../src/sandbox/mod.ts";
+import { mergeGrants } from "../src/sandbox/policy.ts";
+import type { Language } from "../src/schema.ts";
 import { Store } from "../src/store/store.ts";
+import { buildWheel } from "../tests/helpers/wheel.ts";
 
 const RUNS = Number(Deno.args[Deno.args.indexOf("--runs") + 1]) || 15;
+const BUILDS = 3;
+const CONCURRENT = 50;
 const REPO = join(import.meta.dirname!, "..");
 const PROMPT = "Summarise the sales CSV: total revenue, units and revenue per region";
 const CONTEXT = { input: "data/sales.csv", output: "out/summary.json" };
@@ -27,28 +44,76 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function timed(cmd: string, args: string[], cwd: string, env: Record<string, string>) {
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+
+interface Cmd {
+  program: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/** Runs a command to completion; its wall time and stdout. Throws when it fails. */
+async function timed(cmd: Cmd): Promise<{ ms: number; stdout: string }> {
   const start = performance.now();
-  const out = await new Deno.Command(cmd, { args, cwd, env, clearEnv: true, stdout: "piped" })
-    .output();
-  const ms = performance.now() - start;
+  const out = await new Deno.Command(cmd.program, {
+    args: cmd.args,
+    cwd: cmd.cwd,
+    env: cmd.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const elapsed = performance.now() - start;
   if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+    const stderr = new TextDecoder().decode(out.stderr);
+    throw new Error(`${cmd.program} ${cmd.args.join(" ")} failed: ${stderr}`);
   }
-  return ms;
+  return { ms: elapsed, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+/** Medians of commands run in turn `runs` times, so that machine noise hits all alike. */
+async function interleaved(cmds: Cmd[], runs = RUNS): Promise<number[]> {
+  const times = cmds.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, cmd] of cmds.entries()) times[k]!.push((await timed(cmd)).ms);
+  }
+  return times.map(median);
+}
+
+/** Peak resident memory of a command, in MiB, from `/usr/bin/time -f %M`. */
+async function peakMiB(cmd: Cmd): Promise<number | undefined> {
+  try {
+    const out = await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%M", cmd.program, ...cmd.args],
+      cwd: cmd.cwd,
+      env: cmd.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) return undefined;
+    const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+    return Number(lines.at(-1)) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 const work = await Deno.makeTempDir({ prefix: "capibara_bench_" });
 const cache = await Deno.makeTempDir({ prefix: "capibara_bench_cache_" });
 try {
   await new Deno.Command("cp", { args: ["-r", join(REPO, "examples") + "/.", work] }).output();
-  const env = {
+  const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/tmp",
     CAPIBARA_CACHE_DIR: cache,
     NO_COLOR: "1",
   };
-  const cli = [
+  const cliArgs = (...extra: string[]) => [
     "run",
     "-A",
     join(REPO, "main.ts"),
@@ -57,63 +122,241 @@ try {
     "--context",
     JSON.stringify(CONTEXT),
     "--json",
+    ...extra,
   ];
-  // Warm-up: builds the venv, fills Deno's code cache.
-  for (let i = 0; i < 3; i++) await timed(Deno.execPath(), cli, work, env);
+  const cli = (...extra: string[]): Cmd => ({
+    program: Deno.execPath(),
+    args: cliArgs(...extra),
+    env,
+    cwd: work,
+  });
+  // Deno's own start, and the start plus loading the modules of a hit (nothing run).
+  const emptyFile = join(work, "bench-empty.ts");
+  const loadFile = join(work, "bench-load.ts");
+  await Deno.writeTextFile(emptyFile, "");
+  await Deno.writeTextFile(loadFile, `import ${JSON.stringify(join(REPO, "main.ts"))};\n`);
+  const denoOnly = (file: string): Cmd => ({
+    program: Deno.execPath(),
+    args: ["run", "-A", "--config", join(REPO, "deno.json"), file],
+    env,
+    cwd: work,
+  });
+  const denoStart = denoOnly(emptyFile);
+  const denoLoad = denoOnly(loadFile);
+  const pyHit = cli();
+  const pyBare = cli("--no-sandbox");
+  const tsHit = cli("--lang", "typescript");
+  // Warm-up: builds the environments, fills Deno's code cache and the sandbox probe.
+  for (let i = 0; i < 3; i++) {
+    for (const cmd of [pyHit, pyBare, tsHit, denoStart, denoLoad]) await timed(cmd);
+  }
 
   const store = new Store(work);
-  const entry = (await store.list()).entries.find((e) => e.manifest.prompt === PROMPT)!;
-  const runtime = new PythonRuntime({ env });
-  const prepared = await runtime.prepare(entry.manifest, entry.dir, { cacheDir: cache });
+  const entries = (await store.list()).entries;
+  const entryOf = (language: Language) =>
+    entries.find((e) => e.manifest.prompt === PROMPT && e.manifest.language === language)!;
   const ctxFile = join(work, "bench-context.json");
   await Deno.writeTextFile(ctxFile, JSON.stringify(CONTEXT));
-  const direct = [join(entry.dir, entry.manifest.entry), "--context", "@" + ctxFile];
-  for (let i = 0; i < 3; i++) {
-    await timed(prepared.interpreter, direct, work, { ...env, ...prepared.env });
-  }
 
-  const hits: number[] = [];
-  const directs: number[] = [];
-  const unsandboxed: number[] = [];
-  const noSandbox = [...cli, "--no-sandbox"];
-  for (let i = 0; i < RUNS; i++) {
-    // Interleaved so that machine noise hits all alike.
-    hits.push(await timed(Deno.execPath(), cli, work, env));
-    directs.push(await timed(prepared.interpreter, direct, work, { ...env, ...prepared.env }));
-    unsandboxed.push(await timed(Deno.execPath(), noSandbox, work, env));
-  }
-  const bare = median(unsandboxed);
-  const hit = median(hits);
-  const base = median(directs);
+  // The Python script directly, by its venv's python.
+  const py = entryOf("python");
+  const pyPrepared = await new PythonRuntime({ env }).prepare(py.manifest, py.dir, {
+    cacheDir: cache,
+  });
+  const pyDirect: Cmd = {
+    program: pyPrepared.interpreter,
+    args: [
+      ...pyPrepared.interpreterArgs,
+      join(py.dir, py.manifest.entry),
+      "--context",
+      "@" + ctxFile,
+    ],
+    env: { ...env, ...pyPrepared.env },
+    cwd: work,
+  };
 
-  const second: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const fresh = new PythonRuntime({ env });
+  // The TypeScript script by `deno run` with the permission flags of a hit (no OS sandbox).
+  const ts = entryOf("typescript");
+  const config = resolveConfig({}, env);
+  const tsPrepared = await new DenoRuntime({ env }).prepare(ts.manifest, ts.dir, {
+    cacheDir: cache,
+  });
+  const tsTmp = await runDirPath();
+  await Deno.mkdir(tsTmp, { recursive: true });
+  const plan = await planRun({
+    entry: ts,
+    context: CONTEXT,
+    grants: mergeGrants(config.grants, undefined),
+    config,
+    prepared: tsPrepared,
+    tmpDir: tsTmp,
+    workdir: work,
+    storeRoot: store.root,
+  });
+  await Deno.writeTextFile(plan.contextFile, plan.contextJson);
+  const tsWrapped = await new DenoPermissionsBackend().wrap(plan.command, {
+    ...plan.policy,
+    // In a hit the outputs are staged copies at the same paths, with the same flags.
+    write: [...plan.policy.write, ...plan.writeDirs],
+  });
+  const tsDirect: Cmd = {
+    program: tsWrapped.spec.program,
+    args: tsWrapped.spec.args,
+    env: tsWrapped.spec.env ?? env,
+    cwd: tsWrapped.spec.cwd ?? work,
+  };
+  await timed(tsDirect);
+
+  console.log(`runs per measurement: ${RUNS} (medians, interleaved)`);
+
+  // 1. Cache hit vs. direct, and the sandbox's share.
+  const [pyHitMs, pyDirectMs, pyBareMs, tsHitMs, tsDirectMs, startMs, loadMs] = await interleaved([
+    pyHit,
+    pyDirect,
+    pyBare,
+    tsHit,
+    tsDirect,
+    denoStart,
+    denoLoad,
+  ]);
+  for (
+    const [name, hit, direct] of [
+      ["Python", pyHitMs!, pyDirectMs!],
+      ["TypeScript", tsHitMs!, tsDirectMs!],
+    ] as const
+  ) {
+    const overhead = hit - direct;
+    console.log(
+      `cache hit, ${name}: capibara run ${ms(hit)} | script directly ${ms(direct)} | ` +
+        `ratio ${(hit / direct).toFixed(2)}x | overhead ${ms(overhead)} ` +
+        `(target <= 60 ms, aim 35 ms: ${verdict(overhead <= 60)})`,
+    );
+  }
+  const share = pyHitMs! - pyBareMs!;
+  console.log(
+    `sandbox share: hit ${ms(pyHitMs!)} vs. --no-sandbox ${ms(pyBareMs!)} | ` +
+      `ratio ${(pyHitMs! / pyBareMs!).toFixed(2)}x | the sandbox adds ${ms(share)} ` +
+      `(target <= 25 ms: ${verdict(share <= 25)})`,
+  );
+
+  // 2. The SDK in one process: a new instance per call, the same cached entry.
+  const sdkRun = async () => {
     const start = performance.now();
-    await fresh.prepare(entry.manifest, entry.dir, { cacheDir: cache });
-    second.push(performance.now() - start);
+    await new Capibara({ root: work, cwd: work, env, warn: () => {} }).run(PROMPT, {
+      context: CONTEXT,
+    });
+    return performance.now() - start;
+  };
+  for (let i = 0; i < 3; i++) await sdkRun();
+  const sdk: number[] = [];
+  const sdkDirect: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    sdk.push(await sdkRun());
+    sdkDirect.push((await timed(pyDirect)).ms);
   }
-
-  console.log(`runs per measurement: ${RUNS} (medians)`);
+  const sdkOverhead = median(sdk) - median(sdkDirect);
   console.log(
-    `cache-hit capibara run: ${hit.toFixed(1)} ms | script directly: ${base.toFixed(1)} ms | ` +
-      `ratio ${(hit / base).toFixed(2)}x | overhead ${
-        (hit - base).toFixed(1)
-      } ms (target < 100 ms)`,
-  );
-  console.log(
-    `second environment request (already built): ${median(second).toFixed(2)} ms`,
-  );
-  console.log(
-    `sandbox: cache-hit run ${hit.toFixed(1)} ms vs. --no-sandbox ${bare.toFixed(1)} ms | ` +
-      `ratio ${(hit / bare).toFixed(2)}x | the sandbox adds ${(hit - bare).toFixed(1)} ms ` +
-      `(target < 30 ms)`,
+    `SDK hit in-process: new Capibara().run() ${ms(median(sdk))} | script directly ` +
+      `${ms(median(sdkDirect))} | overhead ${ms(sdkOverhead)} ` +
+      `(target <= 10 ms: ${verdict(sdkOverhead <= 10)})`,
   );
 
+  // Where a Python hit's time goes: each part measured above, the rest is the hit's own work.
+  const parts: [string, number][] = [
+    ["Deno's start (an empty script)", startMs!],
+    ["loading the modules of a hit", loadMs! - startMs!],
+    ["the sandbox (bubblewrap, proxy, staging)", share],
+    ["the script itself", pyDirectMs!],
+  ];
+  const rest = pyHitMs! - parts.reduce((sum, [, value]) => sum + value, 0);
+  parts.push(["the rest: config, fingerprint, lookup, integrity, plan, results", rest]);
+  console.log(`where a Python hit's ${ms(pyHitMs!)} go:`);
+  for (const [name, value] of parts) console.log(`  ${ms(value).padStart(10)}  ${name}`);
+  console.log(
+    `  (in-process, the SDK's own work is ${ms(sdkOverhead)} per hit, sandbox included)`,
+  );
+
+  // 3. Peak memory of a hit (the whole process, as the kernel counts it).
+  const peak = await peakMiB(pyHit);
+  const peakDirect = await peakMiB(pyDirect);
+  console.log(
+    peak === undefined
+      ? "peak memory of a hit: /usr/bin/time is not available"
+      : `peak memory of a hit: ${peak.toFixed(1)} MiB (script directly ` +
+        `${peakDirect?.toFixed(1) ?? "?"} MiB) (target <= 60 MiB: ${verdict(peak <= 60)})`,
+  );
+
+  // 4. 50 concurrent hits of one entry vs. 50 sequential ones.
+  let start = performance.now();
+  const results = await Promise.allSettled(
+    Array.from({ length: CONCURRENT }, () => timed(pyHit)),
+  );
+  const concurrentMs = performance.now() - start;
+  const failed = results.filter((r) => r.status === "rejected").length;
+  const outputs = new Set(
+    results.flatMap((r) =>
+      r.status === "fulfilled" ? [JSON.stringify(JSON.parse(r.value.stdout).output)] : []
+    ),
+  );
+  start = performance.now();
+  for (let i = 0; i < CONCURRENT; i++) await timed(pyHit);
+  const sequentialMs = performance.now() - start;
+  console.log(
+    `${CONCURRENT} concurrent hits: ${ms(concurrentMs)} vs. ${CONCURRENT} sequential ` +
+      `${ms(sequentialMs)} | ${failed} failed, ${outputs.size} distinct output(s) ` +
+      `(target: 0 failed, 1 output: ${verdict(failed === 0 && outputs.size === 1)})`,
+  );
+
+  // 5. A new requirement set: one local wheel, vs. plain venv + pip.
+  const wheels = join(cache, "bench-wheels");
+  await buildWheel(wheels, {
+    name: "capibara-bench-fixture",
+    version: "1.0.0",
+    module: { "capibara_bench_fixture.py": "VALUE = 1\n" },
+  });
+  const pipEnv = {
+    ...env,
+    PIP_CONFIG_FILE: "/dev/null",
+    PIP_NO_INDEX: "1",
+    PIP_FIND_LINKS: wheels,
+    PIP_NO_CACHE_DIR: "1",
+    PIP_DISABLE_PIP_VERSION_CHECK: "1",
+  };
+  const requirement = "capibara-bench-fixture==1.0.0";
+  const newSet: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < BUILDS; i++) {
+    const buildCache = join(cache, `bench-build-${i}`);
+    const begin = performance.now();
+    await new PythonRuntime({ env: pipEnv }).prepare(
+      { ...py.manifest, deps: [requirement] },
+      py.dir,
+      { cacheDir: buildCache, sandbox: platformBackend(buildCache), warn: () => {} },
+    );
+    newSet.push(performance.now() - begin);
+    const venv = join(cache, `bench-venv-${i}`);
+    const from = performance.now();
+    await timed({ program: "python3", args: ["-m", "venv", venv], env: pipEnv, cwd: work });
+    await timed({
+      program: join(venv, "bin", "python"),
+      args: ["-m", "pip", "install", "--quiet", requirement],
+      env: pipEnv,
+      cwd: work,
+    });
+    plain.push(performance.now() - from);
+  }
+  console.log(
+    `new requirement set (one local wheel, sandboxed install): ${ms(median(newSet))} | ` +
+      `plain python -m venv + pip install ${ms(median(plain))} | ratio ` +
+      `${(median(newSet) / median(plain)).toFixed(2)}x (${BUILDS} builds each; target: ` +
+      `faster than the plain venv + pip: ${verdict(median(newSet) < median(plain))})`,
+  );
+
+  // 6. bubblewrap's own start-up.
   const bwrap = new BubblewrapBackend();
   if (Deno.build.os === "linux" && (await bwrap.available()).ok) {
     const tmpDir = join(cache, "bench-tmp");
-    const spec = { program: "true", args: [], env: { PATH: env.PATH }, cwd: work };
+    const spec = { program: "true", args: [], env: { PATH: env.PATH! }, cwd: work };
     const policy = {
       network: [],
       read: [],
@@ -127,10 +370,10 @@ try {
     const bare: number[] = [];
     const wrapped: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      let start = performance.now();
+      let begin = performance.now();
       await execCommand(spec, { timeoutMs: 10_000 });
-      bare.push(performance.now() - start);
-      start = performance.now();
+      bare.push(performance.now() - begin);
+      begin = performance.now();
       const command = await bwrap.wrap(spec, policy);
       try {
         const result = await execCommand(command.spec, { timeoutMs: 10_000 });
@@ -138,13 +381,15 @@ try {
       } finally {
         await command.close();
       }
-      wrapped.push(performance.now() - start);
+      wrapped.push(performance.now() - begin);
     }
     console.log(
-      `bubblewrap start-up: true directly ${median(bare).toFixed(1)} ms | ` +
-        `wrap + run + close ${median(wrapped).toFixed(1)} ms`,
+      `bubblewrap start-up: true directly ${ms(median(bare))} | ` +
+        `wrap + run + close ${ms(median(wrapped))}`,
     );
   }
+  await tsWrapped.close();
+  await Deno.remove(tsTmp, { recursive: true }).catch(() => {});
 } finally {
   await Deno.remove(work, { recursive: true });
   await Deno.remove(cache, { recursive: true });

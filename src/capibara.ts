@@ -43,6 +43,7 @@ import {
   type RunResult,
 } from "./schema.ts";
 import { entryFiles } from "./store/entry.ts";
+import { findLegacyEntry } from "./store/rekey.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
@@ -173,6 +174,7 @@ export class Capibara {
   readonly #base: ResolvedConfig;
   readonly #setup: () => Promise<{ config: ResolvedConfig; store: Store }>;
   readonly #inflight = new Map<string, Promise<{ entry: Entry; generated: boolean }>>();
+  #warnedLegacy = false;
 
   /**
    * An SDK instance; options are checked now, the project's configuration read on first use.
@@ -342,12 +344,30 @@ export class Capibara {
       artifacts: execution.artifacts ?? result.artifacts,
       output: result.output as Output,
       raw: result.raw,
-      fingerprint: fp.fingerprint,
+      fingerprint: manifest.fingerprint,
       cached: !generated,
       duration_ms: Math.round(performance.now() - started),
       ...(result.missing ? { missing: result.missing } : {}),
       allow: plan.allow,
     };
+  }
+
+  /** An entry keyed under template 1's prompt rule for this very request; says once to re-key. */
+  async #legacyHit(
+    store: Store,
+    fp: Fingerprint,
+    request: { prompt: string; context: unknown; language: Language; mode: Mode },
+  ): Promise<Entry | undefined> {
+    const entry = await findLegacyEntry(store, request, fp);
+    if (entry && !this.#warnedLegacy) {
+      this.#warnedLegacy = true;
+      (this.#options.warn ?? console.error)(
+        `warning: cached script ${entry.manifest.fingerprint} is keyed under template 1's ` +
+          `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
+          `or regenerate it with --refresh`,
+      );
+    }
+    return entry;
   }
 
   /** The cached entry of a request, generating it under the fingerprint's lock on a miss. */
@@ -372,7 +392,7 @@ export class Capibara {
     if (pending) return pending;
     const work = (async () => {
       if (!request.refresh) {
-        const hit = await store.lookup(fp.fingerprint);
+        const hit = await store.lookup(fp.fingerprint) ?? await this.#legacyHit(store, fp, request);
         if (hit) return { entry: hit, generated: false };
       }
       using _lock = await store.lock(fp.fingerprint);

@@ -2,8 +2,10 @@
  * Fingerprints: the cache key of a request.
  *
  * `fp_` + the first 32 hex digits of sha256(prompt ␊ context ␊ language ␊ template major), where
- * the prompt is normalised (NFKC, lower case, whitespace collapsed, courtesy words and trailing
- * punctuation removed) and the context is canonical JSON (RFC 8785).
+ * the prompt is normalised by the rule of the template major ({@linkcode normalizePrompt} since
+ * major 2: NFKC, lower case, whitespace collapsed, courtesy phrases at the very start or end and
+ * sentence-final punctuation at the very end removed; nothing else) and the context is canonical
+ * JSON (RFC 8785).
  *
  * @module
  */
@@ -33,28 +35,115 @@ export interface FingerprintOptions {
   language?: Language;
   /** `strict` (values count, the default) or `parametric` (only the context's shape counts). */
   mode?: Mode;
-  /** Template version whose major part is hashed (default: the current template). */
+  /**
+   * Template version whose major part is hashed (default: the current template). Major 1 also
+   * selects the legacy prompt rule ({@linkcode normalizePromptLegacyV1}), so that entries written
+   * under it still verify.
+   */
   templateVersion?: string;
 }
 
-const courtesy = new RegExp(
+/** The template major whose prompt rule is the legacy one ({@linkcode normalizePromptLegacyV1}). */
+export const LEGACY_TEMPLATE_MAJOR = "1";
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const PHRASES = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).map(escapeRegExp).join(
+  "|",
+);
+/** A courtesy phrase opening the prompt, as whole words, with the comma that may follow it. */
+const LEADING_COURTESY = new RegExp(`^(?:${PHRASES})(?: ?,| |$)`, "u");
+/** A courtesy phrase closing the prompt, as whole words, with the comma that may precede it. */
+const TRAILING_COURTESY = new RegExp(`(?:^|,? |,)(?:${PHRASES})$`, "u");
+/** Sentence-final punctuation closing the prompt (NFKC has already turned `…` into `...`). */
+const FINAL_PUNCTUATION = /[.!?…]+$/u;
+
+/**
+ * Normalises a prompt for its fingerprint (template major 2). It removes only what cannot change
+ * what is asked, and keeps every other character, symbols and digits included:
+ *
+ * 1. Unicode NFKC, then lower case (`toLowerCase()`, Unicode's default mapping);
+ * 2. every run of white space (`\s`) becomes one space; leading and trailing space goes;
+ * 3. then, until nothing changes: sentence-final punctuation (`.` `!` `?` `…`, any run of them) at
+ *    the very end; a courtesy phrase (`COURTESY_PHRASES`: "please", "could you", "can you",
+ *    "kindly", "thanks", "thank you") at the very start, as whole words, with the one comma that
+ *    may follow it; the same at the very end, with the one comma that may precede it.
+ *
+ * So "Please summarise the CSV." and "summarise the csv" are one request, while "Increase prices by
+ * 10%" and "… by 10", or "Send the thanks email" and "Send the email", stay two.
+ */
+export function normalizePrompt(prompt: string): string {
+  let text = collapse(prompt.normalize("NFKC").toLowerCase());
+  let previous: string;
+  do {
+    previous = text;
+    text = collapse(text.replace(FINAL_PUNCTUATION, ""));
+    text = collapse(text.replace(LEADING_COURTESY, ""));
+    text = collapse(text.replace(TRAILING_COURTESY, ""));
+  } while (text !== previous);
+  return text;
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/gu, " ").trim();
+}
+
+/**
+ * The courtesy words of template major 1, frozen: the legacy rule removed them anywhere in the
+ * prompt. Used only to find and re-key entries written under that rule.
+ */
+const LEGACY_V1_COURTESY_PHRASES: readonly string[] = [
+  "please",
+  "pls",
+  "plz",
+  "kindly",
+  "thanks",
+  "thank you",
+  "thx",
+  "could you",
+  "can you",
+  "would you",
+  "will you",
+  "i would like you to",
+  "i'd like you to",
+];
+
+const LEGACY_V1_COURTESY = new RegExp(
   `(^|\\s)(?:${
-    [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).map((p) => p.replace(/ /g, "\\s+"))
-      .join("|")
+    [...LEGACY_V1_COURTESY_PHRASES].sort((a, b) => b.length - a.length).map((p) =>
+      p.replace(/ /g, "\\s+")
+    ).join("|")
   })(?=\\s|$|[,.;:!?])[,;:!]?`,
   "gu",
 );
 
-/** Normalise a prompt: NFKC, lower case, courtesy words and trailing punctuation out, whitespace collapsed. */
-export function normalizePrompt(prompt: string): string {
+/**
+ * The legacy prompt rule of template major 1, read-only: it merged requests that mean different
+ * things (it dropped every punctuation mark at the end, `%` included, and courtesy words anywhere),
+ * so it is never used to key a new entry. It stays only so that entries written under it still
+ * verify, can be found on a miss, and can be re-keyed (`capibara rekey`).
+ */
+export function normalizePromptLegacyV1(prompt: string): string {
   let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
   let previous: string;
   do {
     previous = text;
-    text = text.replace(courtesy, "$1").replace(/\s+/gu, " ").trim();
+    text = text.replace(LEGACY_V1_COURTESY, "$1").replace(/\s+/gu, " ").trim();
     text = text.replace(/[\s\p{P}]+$/u, "").replace(/^[\s,;:!]+/u, "");
   } while (text !== previous);
   return text;
+}
+
+/** The prompt rule of a template major: the legacy one for major 1, else the current one. */
+export function promptNormalizer(major: string): (prompt: string) => string {
+  return major === LEGACY_TEMPLATE_MAJOR ? normalizePromptLegacyV1 : normalizePrompt;
+}
+
+/** The major part of a template version (`"2.0.0"` → `"2"`). */
+export function templateMajor(templateVersion: string): string {
+  return templateVersion.split(".")[0] ?? "0";
 }
 
 /** The shape of a JSON value: its keys and JSON types, with every value replaced by its type name. */
@@ -153,8 +242,9 @@ export function canonicalContext(context: unknown, mode: Mode = "strict"): strin
 
 /**
  * The cache key of a request, computed as `Capibara.run()` does: prompts that differ only in case,
- * spacing, courtesy words or trailing punctuation, and contexts that differ only in key order or
- * number spelling, get the same fingerprint and so share a cached script.
+ * NFKC forms, spacing, courtesy phrases at the very start or end, or sentence-final punctuation at
+ * the very end, and contexts that differ only in key order or number spelling, get the same
+ * fingerprint and so share a cached script. Any other character, a symbol or a digit, counts.
  *
  * @throws {ValidationError} when the prompt is empty once normalised, or the context cannot be
  *   canonicalised (a lone surrogate, NaN or an infinite number, a BigInt, a cycle).
@@ -165,8 +255,8 @@ export async function fingerprint(
   options: FingerprintOptions = {},
 ): Promise<Fingerprint> {
   const language = options.language ?? "python";
-  const major = (options.templateVersion ?? TEMPLATE_VERSION).split(".")[0] ?? "0";
-  const prompt_normalized = normalizePrompt(prompt);
+  const major = templateMajor(options.templateVersion ?? TEMPLATE_VERSION);
+  const prompt_normalized = promptNormalizer(major)(prompt);
   if (prompt_normalized === "") {
     throw new ValidationError("The prompt is empty", {
       hint: 'Say what the script should do, e.g. capibara run "Summarise data.csv"',

@@ -5,7 +5,9 @@ import {
   fingerprint,
   type FingerprintOptions,
   normalizePrompt,
+  normalizePromptLegacyV1,
 } from "../src/fingerprint.ts";
+import { TEMPLATE_VERSION } from "../src/contract/contract.ts";
 import { ValidationError } from "../src/errors.ts";
 
 const PROMPT = "Concatenate these videos with moviepy at 24fps";
@@ -29,13 +31,14 @@ Deno.test("fingerprint() changes with a value, the language or the template majo
     await fingerprint(PROMPT, { ...CONTEXT, output: "other.mp4" }),
     await fingerprint(PROMPT, { ...CONTEXT, inputs: ["b.mp4", "a.mp4"] }),
     await fingerprint(PROMPT, CONTEXT, { language: "typescript" }),
-    await fingerprint(PROMPT, CONTEXT, { templateVersion: "2.0.0" }),
+    await fingerprint(PROMPT, CONTEXT, { templateVersion: "3.0.0" }),
+    await fingerprint(PROMPT, CONTEXT, { templateVersion: "1.0.0" }),
     await fingerprint(PROMPT + " and add music", CONTEXT),
   ];
   for (const o of others) assert.notEqual(o.fingerprint, base.fingerprint);
   // A minor template change keeps the fingerprint.
   assert.equal(
-    (await fingerprint(PROMPT, CONTEXT, { templateVersion: "1.4.2" })).fingerprint,
+    (await fingerprint(PROMPT, CONTEXT, { templateVersion: "2.4.2" })).fingerprint,
     base.fingerprint,
   );
 });
@@ -57,19 +60,52 @@ Deno.test("fingerprint() in parametric mode counts only the context's shape", as
 
 Deno.test("fingerprint() golden values pin the algorithm", async () => {
   // If one of these changes, every cached script in every repository misses: bump the template
-  // major instead of changing the algorithm silently.
+  // major instead of changing the algorithm silently. The values of template 2 were computed
+  // outside Capibara, with Python's hashlib over the rule as README states it (unicodedata NFKC,
+  // lower case, whitespace collapsed, courtesy phrases and final punctuation at the ends only;
+  // the context as sorted, compact JSON).
+  assert.equal(TEMPLATE_VERSION, "2.0.0");
   const golden: [string, unknown, Record<string, string>, [string, string, string]][] = [
     [PROMPT, CONTEXT, {}, [
-      "fp_d42845d83149203590a3e7e74aba5977",
+      "fp_4c9488bc31c2c619ee929fe16f9c4976",
       "p_db6a152b0aae7d762b2a3bb72b183ba8",
       "c_8fbcdfb9ff9ba0a283bf3b40e3567b50",
     ]],
     ["Summarise data.csv", {}, { language: "bash" }, [
-      "fp_73f756aa44d1a6c0631d2ca0a1e5d308",
+      "fp_9cd7953650c9e2ef5d13e039afc8cd3b",
       "p_5e84f7e84e73980a7b4a6148a1bdebba",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
     ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, { mode: "parametric" }, [
+      "fp_4e0f5410cad1442d18939a345ffc904c",
+      "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
+      "c_e0ca6d5d498397be71ffbe13f57e4562",
+    ]],
+    ["Please, increase prices by 10%!", {}, {}, [
+      "fp_6f8beddee362ae4227a9e0512c002649",
+      "p_c73a95aa8fb49844ba2ff8581c1fbfa8",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Send the thanks email, thank you.", { to: "ana@example.com" }, { language: "typescript" }, [
+      "fp_a9afc27f876250eec53fe7bd15c215d7",
+      "p_6ffc7b1599d500b5137c73fe6c15ae9e",
+      "c_7013b9d9176a849613fa0957ee48f921",
+    ]],
+    // Template 1 keeps its own (legacy) rule and its own values, so its entries still verify.
+    [PROMPT, CONTEXT, { templateVersion: "1.0.0" }, [
+      "fp_d42845d83149203590a3e7e74aba5977",
+      "p_db6a152b0aae7d762b2a3bb72b183ba8",
+      "c_8fbcdfb9ff9ba0a283bf3b40e3567b50",
+    ]],
+    ["Summarise data.csv", {}, { language: "bash", templateVersion: "1.0.0" }, [
+      "fp_73f756aa44d1a6c0631d2ca0a1e5d308",
+      "p_5e84f7e84e73980a7b4a6148a1bdebba",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, {
+      mode: "parametric",
+      templateVersion: "1.0.0",
+    }, [
       "fp_0f29da12fe5e3b947eb11308d7c5a194",
       "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
       "c_e0ca6d5d498397be71ffbe13f57e4562",
@@ -77,16 +113,30 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
   ];
   for (const [prompt, context, options, expected] of golden) {
     const f = await fingerprint(prompt, context, options as FingerprintOptions);
-    assert.deepEqual([f.fingerprint, f.prompt_sha, f.context_sha], expected);
+    assert.deepEqual([f.fingerprint, f.prompt_sha, f.context_sha], expected, prompt);
   }
 });
 
-Deno.test("normalizePrompt() removes courtesy words and trailing punctuation only", () => {
+Deno.test("normalizePrompt() removes courtesy phrases at the ends and final punctuation only", () => {
   assert.equal(normalizePrompt("Please summarise data.csv, thanks!"), "summarise data.csv");
   assert.equal(normalizePrompt("Kindly   SORT the list."), "sort the list");
+  assert.equal(normalizePrompt("Please, could you sort the list? Thank you…"), "sort the list");
   // Words that merely contain a courtesy word survive.
   assert.equal(normalizePrompt("Pleasure report"), "pleasure report");
   assert.equal(normalizePrompt("Thanksgiving dates"), "thanksgiving dates");
+  assert.equal(normalizePrompt("please-do list"), "please-do list");
+  // A courtesy word inside the prompt is content; so is punctuation that is not at the end.
+  assert.equal(normalizePrompt("Send the thanks email"), "send the thanks email");
+  assert.equal(normalizePrompt("Sort. Then count!"), "sort. then count");
+  assert.equal(normalizePrompt("Increase prices by 10%."), "increase prices by 10%");
+  assert.equal(normalizePrompt("List files; please"), "list files;");
+});
+
+Deno.test("normalizePromptLegacyV1() is the frozen rule of template 1", () => {
+  // The rule that merged requests: kept only to find and re-key entries written under it.
+  assert.equal(normalizePromptLegacyV1("Increase prices by 10%"), "increase prices by 10");
+  assert.equal(normalizePromptLegacyV1("Send the thanks email"), "send the email");
+  assert.equal(normalizePromptLegacyV1("Please, summarise data.csv, thx!"), "summarise data.csv");
 });
 
 Deno.test("canonicalContext() is RFC 8785: sorted keys, canonical numbers", () => {

@@ -12,6 +12,7 @@ import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
+import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
 import { showCommand } from "./show.ts";
 import { trustCommand } from "./trust.ts";
@@ -78,6 +79,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(acceptCommand(setExit))
     .addCommand(doctorCommand(setExit))
     .addCommand(trustCommand(setExit))
+    .addCommand(rekeyCommand(setExit))
     .addHelpText(
       "after",
       `

@@ -1,30 +1,30 @@
 /**
  * The generation contract's constants, a leaf every other module may import: the template
- * version (its major part is in every fingerprint), the courtesy phrases fingerprints drop, the
+ * version (its major part is in every fingerprint), the courtesy phrases fingerprints ignore, the
  * header block's markers, and the imports a script may use without asking.
  *
  * @module
  */
 import type { Language } from "../schema.ts";
 
-/** Version of the template. Its major part is part of every fingerprint. */
-export const TEMPLATE_VERSION = "1.0.0";
+/**
+ * Version of the template. Its major part is part of every fingerprint, and names the prompt
+ * normalisation rule: major 1 is the legacy rule (kept only to find and re-key older entries),
+ * major 2 the rule of src/fingerprint.ts.
+ */
+export const TEMPLATE_VERSION = "2.0.0";
 
-/** Words and phrases removed from prompts before fingerprinting. Part of the template. */
+/**
+ * Courtesy phrases a fingerprint ignores, only at the very start or the very end of a prompt and
+ * only as whole words (see `normalizePrompt()`). Part of the template: changing it is a new major.
+ */
 export const COURTESY_PHRASES: readonly string[] = [
   "please",
-  "pls",
-  "plz",
+  "could you",
+  "can you",
   "kindly",
   "thanks",
   "thank you",
-  "thx",
-  "could you",
-  "can you",
-  "would you",
-  "will you",
-  "i would like you to",
-  "i'd like you to",
 ];
 
 /** Comment leader of each language's header block. */

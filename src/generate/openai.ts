@@ -4,12 +4,8 @@
  *
  * @module
  */
-import OpenAI, {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from "openai";
+import type OpenAI from "openai";
+import type { APIError } from "openai";
 import type { Language } from "../schema.ts";
 import { type GeneratorSettings, OPENAI_BASE_URL, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
@@ -82,6 +78,13 @@ function checkBaseUrl(baseURL: string): void {
   );
 }
 
+/** The OpenAI client library, loaded on the first request only: a cache hit never pays for it. */
+type Client = typeof import("openai");
+let client: Client | undefined;
+async function loadClient(): Promise<Client> {
+  return client ??= await import("openai");
+}
+
 /** A generator backed by an OpenAI-compatible Chat Completions endpoint. */
 export class OpenAIGenerator implements Generator {
   /** Always `"openai"`: any OpenAI-compatible server. */
@@ -89,7 +92,7 @@ export class OpenAIGenerator implements Generator {
   /** Base URL of the server. */
   readonly baseURL: string;
   #model: string;
-  #client: OpenAI;
+  #client?: OpenAI;
   #options: Required<OpenAIGeneratorOptions>;
   #calls = 0;
   #useResponseFormat = true;
@@ -99,9 +102,13 @@ export class OpenAIGenerator implements Generator {
     this.#options = { ...DEFAULTS, ...stripUndefined(options) };
     this.baseURL = options.baseURL;
     this.#model = options.model;
-    this.#client = new OpenAI({
-      baseURL: options.baseURL,
-      apiKey: options.apiKey,
+  }
+
+  async #chat(): Promise<OpenAI> {
+    const { default: OpenAIClient } = await loadClient();
+    return this.#client ??= new OpenAIClient({
+      baseURL: this.baseURL,
+      apiKey: this.#options.apiKey,
       organization: null,
       project: null,
       timeout: this.#options.timeoutMs,
@@ -119,10 +126,10 @@ export class OpenAIGenerator implements Generator {
     if (!this.#options.discoverModel) return;
     let models: string[];
     try {
-      const page = await this.#client.models.list({ signal, maxRetries: 0 });
+      const page = await (await this.#chat()).models.list({ signal, maxRetries: 0 });
       models = page.data.map((m) => m.id);
     } catch (err) {
-      throw this.#networkError(err, signal);
+      throw this.#networkError(err, await loadClient(), signal);
     }
     if (models.length !== 1) {
       throw new ValidationError(
@@ -209,12 +216,13 @@ export class OpenAIGenerator implements Generator {
     language: Language,
     signal?: AbortSignal,
   ): Promise<{ content: string; truncated: boolean }> {
+    const chat = await this.#chat();
     for (;;) {
       const first = this.#calls === 0;
       this.#calls++;
       const withFormat = this.#useResponseFormat;
       try {
-        const response = await this.#client.chat.completions.create({
+        const response = await chat.chat.completions.create({
           model: this.model,
           messages,
           temperature: 0,
@@ -235,11 +243,11 @@ export class OpenAIGenerator implements Generator {
           truncated: choice?.finish_reason === "length",
         };
       } catch (err) {
-        if (withFormat && rejectsResponseFormat(err, first)) {
+        if (withFormat && rejectsResponseFormat(err, first, await loadClient())) {
           this.#useResponseFormat = false;
           continue;
         }
-        throw this.#networkError(err, signal);
+        throw this.#networkError(err, await loadClient(), signal);
       }
     }
   }
@@ -277,7 +285,8 @@ export class OpenAIGenerator implements Generator {
     );
   }
 
-  #networkError(err: unknown, signal?: AbortSignal): unknown {
+  #networkError(err: unknown, library: Client, signal?: AbortSignal): unknown {
+    const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = library;
     if (err instanceof APIUserAbortError || signal?.aborted) return signal?.reason ?? err;
     const where = this.baseURL;
     const retries = this.#options.maxRetries;
@@ -365,7 +374,8 @@ function serverMessage(err: APIError): string {
 }
 
 /** True when `err` says the server does not support `response_format`. */
-function rejectsResponseFormat(err: unknown, firstCall: boolean): boolean {
+function rejectsResponseFormat(err: unknown, firstCall: boolean, library: Client): boolean {
+  const { APIConnectionError, APIError } = library;
   if (!(err instanceof APIError) || err instanceof APIConnectionError) return false;
   if (err.status !== 400 && err.status !== 422) return false;
   if (firstCall) return true;

@@ -235,9 +235,17 @@ export async function execute(
     if (options.signal?.aborted) stop.abort();
     let exceeded: StagingLimits | undefined;
     let running = true;
+    // The pause between samples ends early when the script does: its end is not delayed.
+    let wake = () => {};
     const watch = (async () => {
       while (running) {
-        await new Promise((r) => setTimeout(r, STAGING_SAMPLE_MS));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, STAGING_SAMPLE_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
         if (!running) break;
         const used = usage();
         if (used.bytes > bounds.bytes || used.files > bounds.files) {
@@ -265,6 +273,7 @@ export async function execute(
       throw error;
     } finally {
       running = false;
+      wake();
       options.signal?.removeEventListener("abort", onAbort);
       await watch;
     }

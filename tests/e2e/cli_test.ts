@@ -74,7 +74,7 @@ sandboxTest(
     const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
     assert.equal(manifest.fingerprint, r1.fingerprint);
     assert.equal(manifest.generator.kind, "openai");
-    assert.equal(manifest.template_version, "1.0.0");
+    assert.equal(manifest.template_version, "2.0.0");
     assert.deepEqual(Object.keys(manifest.files).sort(), [
       "README.md",
       "requirements.txt",

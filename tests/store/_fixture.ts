@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { TEMPLATE_VERSION } from "../../src/contract/contract.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import type { Language } from "../../src/schema.ts";
 import { entryFiles, type ManifestInput, serialiseManifest } from "../../src/store/entry.ts";
@@ -35,7 +36,7 @@ export async function sampleManifest(
     deps: language === "python" ? ["six==1.16.0"] : [],
     needs: { network: [], env: [] },
     allow: { network: [], env: [], fs: { read: ["data.csv"], write: [] } },
-    template_version: "1.0.0",
+    template_version: TEMPLATE_VERSION,
     generator: { kind: "manual" },
     created_at: at,
     outputs: { n: "int", artifacts: "list[str]" },

@@ -1,0 +1,311 @@
+/**
+ * `capibara run` without the argument parser library: a cache hit loads only what finding,
+ * verifying and running a cached script needs. {@linkcode fastRun} parses the common shapes of
+ * `run`'s arguments from {@linkcode RUN_OPTIONS}, a table checked against the `run` command's own
+ * definition (tests/cli/fast_run_test.ts), and declines (returns `undefined`) on anything else:
+ * help, unknown or malformed options, a bad choice, `--`. The full parser then handles the
+ * arguments, errors and help included. Both paths share {@linkcode runAction}.
+ *
+ * @module
+ */
+import { join, relative } from "node:path";
+import { exists } from "../_fs.ts";
+import type { Capibara } from "../capibara.ts";
+import { TemplateError, ValidationError } from "../errors.ts";
+import { type Language, LANGUAGES } from "../types.ts";
+import {
+  commandCapibara,
+  formatValue,
+  interruptible,
+  parseContext,
+  printJson,
+  progressReporter,
+  reportError,
+  reportInterrupted,
+  terminalSafe,
+} from "./output.ts";
+
+/** The options of `capibara run`, as the argument parser hands them to the action. */
+export interface RunCommandOptions {
+  context?: string;
+  select?: string;
+  refresh?: true;
+  force?: true;
+  dryRun?: true;
+  timeout?: string;
+  lang: Language;
+  mode?: "strict" | "parametric";
+  model?: string;
+  baseUrl?: string;
+  verbose?: true;
+  allowNet: string[];
+  allowPrivateNet: string[];
+  allowRead: string[];
+  allowWrite: string[];
+  allowEnv: string[];
+  sandbox: boolean;
+  memory?: string;
+  maxOutput?: string;
+  root?: string;
+  json?: true;
+}
+
+type Kind = "value" | "list" | "flag" | "negate";
+
+/**
+ * Every option of `run`: its flags, its key in {@linkcode RunCommandOptions} and how it takes a
+ * value ("value": the last one wins; "list": repeatable, comma-separated; "flag": true;
+ * "negate": `--no-x` sets x to false).
+ */
+export const RUN_OPTIONS: ReadonlyArray<
+  { flags: readonly string[]; key: keyof RunCommandOptions; kind: Kind }
+> = [
+  { flags: ["-c", "--context"], key: "context", kind: "value" },
+  { flags: ["-s", "--select"], key: "select", kind: "value" },
+  { flags: ["--refresh"], key: "refresh", kind: "flag" },
+  { flags: ["--force"], key: "force", kind: "flag" },
+  { flags: ["--dry-run"], key: "dryRun", kind: "flag" },
+  { flags: ["--timeout"], key: "timeout", kind: "value" },
+  { flags: ["--lang"], key: "lang", kind: "value" },
+  { flags: ["--mode"], key: "mode", kind: "value" },
+  { flags: ["-m", "--model"], key: "model", kind: "value" },
+  { flags: ["--base-url"], key: "baseUrl", kind: "value" },
+  { flags: ["-v", "--verbose"], key: "verbose", kind: "flag" },
+  { flags: ["--allow-net"], key: "allowNet", kind: "list" },
+  { flags: ["--allow-private-net"], key: "allowPrivateNet", kind: "list" },
+  { flags: ["--allow-read"], key: "allowRead", kind: "list" },
+  { flags: ["--allow-write"], key: "allowWrite", kind: "list" },
+  { flags: ["--allow-env"], key: "allowEnv", kind: "list" },
+  { flags: ["--no-sandbox"], key: "sandbox", kind: "negate" },
+  { flags: ["--memory"], key: "memory", kind: "value" },
+  { flags: ["--max-output"], key: "maxOutput", kind: "value" },
+  { flags: ["--root"], key: "root", kind: "value" },
+  { flags: ["--json"], key: "json", kind: "flag" },
+];
+
+const BY_FLAG = new Map(RUN_OPTIONS.flatMap((option) => option.flags.map((f) => [f, option])));
+
+/** Splits a repeatable option's value the way the full parser does. */
+export function splitList(value: string): string[] {
+  return value.split(",").map((v) => v.trim()).filter((v) => v !== "");
+}
+
+/**
+ * The prompt and options of `run <args…>` (`args` without `run`), or `undefined` when the fast
+ * parser does not handle them and the full parser must.
+ */
+export function parseRunArgs(
+  args: readonly string[],
+): { prompt: string; options: RunCommandOptions } | undefined {
+  const options: RunCommandOptions = {
+    lang: "python",
+    allowNet: [],
+    allowPrivateNet: [],
+    allowRead: [],
+    allowWrite: [],
+    allowEnv: [],
+    sandbox: true,
+  };
+  const values = options as unknown as Record<string, unknown>;
+  const prompts: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("-") || arg === "-") {
+      prompts.push(arg);
+      continue;
+    }
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const option = BY_FLAG.get(flag);
+    if (!option) return undefined;
+    if (option.kind === "flag" || option.kind === "negate") {
+      if (eq !== -1) return undefined;
+      values[option.key] = option.kind === "flag";
+      continue;
+    }
+    let value: string;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      const next = args[i + 1];
+      // A missing value, or one that looks like an option, is the full parser's to judge.
+      if (next === undefined || next.startsWith("-")) return undefined;
+      value = next;
+      i++;
+    }
+    if (option.kind === "list") {
+      (values[option.key] as string[]).push(...splitList(value));
+    } else values[option.key] = value;
+  }
+  if (prompts.length !== 1) return undefined;
+  // Aliases (`py`) and bad choices are the full parser's to map or refuse.
+  if (!(LANGUAGES as readonly string[]).includes(options.lang)) return undefined;
+  if (options.mode !== undefined && options.mode !== "strict" && options.mode !== "parametric") {
+    return undefined;
+  }
+  return { prompt: prompts[0]!, options };
+}
+
+/**
+ * Runs `capibara <args>` when they are a `run` the fast parser handles, and returns its exit code;
+ * `undefined` when the full CLI must handle them.
+ */
+export async function fastRun(args: readonly string[]): Promise<number | undefined> {
+  if (args[0] !== "run") return undefined;
+  const parsed = parseRunArgs(args.slice(1));
+  if (!parsed) return undefined;
+  return await runAction(parsed.prompt, parsed.options);
+}
+
+/**
+ * Notes on a miss: the other entries of the same prompt, and the context keys whose values differ
+ * (a sign that parametric mode would have reused one).
+ */
+async function samePromptNotes(
+  cb: Capibara,
+  prompt: string,
+  fingerprint: string,
+  context: Record<string, unknown>,
+): Promise<string[]> {
+  const { entries } = await (await cb.store()).list();
+  const notes: string[] = [];
+  for (const { manifest: m } of entries) {
+    if (m.prompt !== prompt || m.fingerprint === fingerprint) continue;
+    const other = (m.context ?? {}) as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(context), ...Object.keys(other)])].filter((k) =>
+      JSON.stringify(context[k]) !== JSON.stringify(other[k])
+    );
+    notes.push(
+      `note: ${m.fingerprint} has the same prompt (${m.language}); the context differs in: ${
+        terminalSafe(keys.join(", ") || "nothing (another language or mode)")
+      } (--mode parametric reuses one script across context values)`,
+    );
+  }
+  return notes.slice(0, 3);
+}
+
+/** The action of `capibara run`: runs the request, prints its result, returns the exit code. */
+export async function runAction(prompt: string, opts: RunCommandOptions): Promise<number> {
+  const json = opts.json ?? false;
+  const reporter = progressReporter({ verbose: opts.verbose ?? false });
+  using interruption = interruptible();
+  try {
+    const context = await parseContext(opts.context);
+    let timeout: number | undefined;
+    if (opts.timeout !== undefined) {
+      timeout = Number(opts.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) {
+        throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
+          hint: "Give a positive number of seconds, e.g. --timeout 60",
+        });
+      }
+    }
+    const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    let memoryBytes: number | undefined;
+    if (opts.memory !== undefined) {
+      const mib = Number(opts.memory);
+      if (!Number.isFinite(mib) || mib < 16) {
+        throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
+          hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
+        });
+      }
+      memoryBytes = Math.round(mib * 1024 * 1024);
+    }
+    let maxOutputDiskBytes: number | undefined;
+    if (opts.maxOutput !== undefined) {
+      const mib = Number(opts.maxOutput);
+      if (!Number.isFinite(mib) || mib < 1) {
+        throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
+          hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
+        });
+      }
+      maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
+    }
+    // The flags win over the environment, as options win over variables everywhere.
+    const env: Record<string, string | undefined> = Deno.env.toObject();
+    if (opts.model !== undefined) env.CAPIBARA_MODEL = opts.model;
+    if (opts.baseUrl !== undefined) env.CAPIBARA_BASE_URL = opts.baseUrl;
+    const cb = await commandCapibara(opts.root, {
+      env,
+      maxOutputDiskBytes,
+      progress: reporter.progress,
+      language: opts.lang,
+      mode: opts.mode,
+      sandbox: opts.sandbox,
+      memoryBytes,
+      allow: {
+        network: opts.allowNet,
+        privateNetwork: opts.allowPrivateNet,
+        read: opts.allowRead,
+        write: opts.allowWrite,
+        env: opts.allowEnv,
+      },
+    });
+    const store = await cb.store();
+    const storeExisted = await exists(store.base);
+    const result = await cb.run(prompt, {
+      context,
+      select,
+      refresh: opts.refresh ?? false,
+      force: opts.force ?? false,
+      dryRun: opts.dryRun ?? false,
+      timeout,
+      signal: interruption.signal,
+      onStderr: reporter.onStderr,
+    });
+    reporter.done(true);
+    if (interruption.received) {
+      return reportInterrupted(interruption.received, reporter.step, json);
+    }
+    if (json) {
+      printJson(result);
+      return 0;
+    }
+    const how = result.cached ? "cached" : "generated";
+    const ran = opts.dryRun ? ", not run: --dry-run" : "";
+    console.log(`✓ ${result.fingerprint} (${how}${ran}, ${result.duration_ms} ms)`);
+    if (!result.cached) {
+      const dir = join(store.scripts, result.fingerprint);
+      if (!storeExisted) {
+        const where = (await exists(join(store.root, ".git")))
+          ? "at the git root"
+          : "in the current folder: no git repository here (--root chooses another)";
+        console.log(`created the store ${terminalSafe(store.base)} ${where}`);
+      }
+      console.log(`stored in ${terminalSafe(relative(Deno.cwd(), dir) || dir)}/`);
+      console.log(
+        `review it (capibara show ${result.fingerprint} --script) and commit it: it runs ` +
+          "on every matching request",
+      );
+      for (const note of await samePromptNotes(cb, prompt, result.fingerprint, context)) {
+        console.log(note);
+      }
+    }
+    const entries = Object.entries(result.output);
+    if (entries.length > 0) {
+      console.log("output:");
+      for (const [key, value] of entries) {
+        console.log(`  ${terminalSafe(key)}: ${formatValue(value)}`);
+      }
+    }
+    if (result.artifacts.length > 0) {
+      console.log("artifacts:");
+      for (const artifact of result.artifacts) console.log(`  ${terminalSafe(artifact)}`);
+    }
+    if (result.missing) console.log(`missing: ${terminalSafe(result.missing.join(", "))}`);
+  } catch (error) {
+    reporter.done(false);
+    // Whatever the interrupted step threw (an abort, a killed script), the signal is the cause.
+    if (interruption.received) {
+      return reportInterrupted(interruption.received, reporter.step, json);
+    }
+    const code = reportError(error, json);
+    // With --verbose, what the model last answered when it broke the contract.
+    const reply = error instanceof TemplateError ? error.details?.reply : undefined;
+    if (opts.verbose && !json && typeof reply === "string" && reply !== "") {
+      console.error("the model's last reply (start):");
+      console.error("  │ " + terminalSafe(reply, { multiline: true }).split("\n").join("\n  │ "));
+    }
+    return code;
+  }
+  return 0;
+}

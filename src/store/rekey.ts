@@ -1,0 +1,244 @@
+/**
+ * Entries written under the legacy prompt rule (template major 1): finding one on a miss, and
+ * moving each to the fingerprint of the current rule (`capibara rekey`), with no LLM call.
+ *
+ * The legacy rule merged requests that mean different things, so a legacy entry serves only the
+ * request it was written for: its stored prompt must be the request's prompt under the current
+ * rule.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { TEMPLATE_VERSION } from "../contract/contract.ts";
+import { CapibaraError, IntegrityError, ValidationError } from "../errors.ts";
+import {
+  type Fingerprint,
+  fingerprint,
+  LEGACY_TEMPLATE_MAJOR,
+  normalizePrompt,
+  templateMajor,
+} from "../fingerprint.ts";
+import { sha256 } from "../_hash.ts";
+import type { Language, Manifest, Mode } from "../schema.ts";
+import { entryFileNames, type EntryFiles, README_FILE } from "./entry.ts";
+import type { Entry, Store } from "./store.ts";
+
+/** The history reason of a re-keyed entry's new revision. */
+export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
+
+/** A request, as `Capibara.run()` fingerprints it. */
+export interface LegacyRequest {
+  prompt: string;
+  context: unknown;
+  language: Language;
+  mode: Mode;
+}
+
+/**
+ * The entry written for this request under the legacy rule, when the request misses under the
+ * current one. An entry the legacy rule keyed for another request (one that differs in a symbol,
+ * a digit or a courtesy word inside the prompt) is never returned.
+ *
+ * @param current the request's fingerprint under the current rule
+ */
+export async function findLegacyEntry(
+  store: Store,
+  request: LegacyRequest,
+  current: Fingerprint,
+): Promise<Entry | undefined> {
+  let legacy: Fingerprint;
+  try {
+    legacy = await fingerprint(request.prompt, request.context, {
+      language: request.language,
+      mode: request.mode,
+      templateVersion: LEGACY_TEMPLATE_MAJOR,
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined; // empty under the legacy rule
+    throw error;
+  }
+  const entry = await store.lookup(legacy.fingerprint);
+  if (!entry || templateMajor(entry.manifest.template_version) !== LEGACY_TEMPLATE_MAJOR) {
+    return undefined;
+  }
+  // The language and the context (or its shape) are in both fingerprints; the prompt decides.
+  return normalizePrompt(entry.manifest.prompt) === current.prompt_normalized ? entry : undefined;
+}
+
+/** What `rekey` did (or, in a dry run, would do) with one entry. */
+export type RekeyStatus =
+  | "moved"
+  | "would-move"
+  | "current"
+  | "superseded"
+  | "skipped"
+  | "failed";
+
+/** One entry's outcome. */
+export interface RekeyOutcome {
+  /** The fingerprint (folder name) the entry had. */
+  from: string;
+  /** Its fingerprint under the current rule, when it could be computed. */
+  to?: string;
+  status: RekeyStatus;
+  /** Why it was skipped, superseded or failed. */
+  reason?: string;
+  /** The error behind a failure, for its type and exit code. */
+  error?: CapibaraError;
+}
+
+/** Options of {@linkcode rekeyStore}. */
+export interface RekeyOptions {
+  /** Say what would move, and change nothing. */
+  dryRun?: boolean;
+  /** The clock of the history entry (default: now). */
+  now?: () => Date;
+}
+
+/**
+ * Moves every entry of the legacy template major to its fingerprint under the current rule,
+ * without calling an LLM. Each entry is verified first (a tampered entry is never re-keyed, since
+ * re-keying writes a new integrity record); its files are copied as they are hashed (the README's
+ * title names the new fingerprint); the manifest is rewritten by `Store.write()` with the current
+ * template version, the next revision and a history entry {@linkcode REKEY_REASON}; the old folder
+ * is removed only once the new one is in place. An entry whose new fingerprint is taken by another
+ * entry is left where it is.
+ */
+export async function rekeyStore(
+  store: Store,
+  options: RekeyOptions = {},
+): Promise<RekeyOutcome[]> {
+  const { entries, broken } = await store.list();
+  const outcomes: RekeyOutcome[] = broken.map((b) => ({
+    from: basename(b.dir),
+    status: "failed",
+    reason: b.reason,
+    error: new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" }),
+  }));
+  for (const entry of entries) outcomes.push(await rekeyEntry(store, entry, options));
+  return outcomes;
+}
+
+async function rekeyEntry(
+  store: Store,
+  entry: Entry,
+  options: RekeyOptions,
+): Promise<RekeyOutcome> {
+  const old = entry.manifest;
+  const from = old.fingerprint;
+  const major = templateMajor(old.template_version);
+  if (major === templateMajor(TEMPLATE_VERSION)) return { from, status: "current" };
+  if (major !== LEGACY_TEMPLATE_MAJOR) {
+    return {
+      from,
+      status: "skipped",
+      reason: `template ${old.template_version} is not one this version can re-key`,
+    };
+  }
+  if (old.mode !== "strict") {
+    return {
+      from,
+      status: "skipped",
+      reason: "a parametric entry does not store its context, so its new fingerprint cannot be " +
+        "computed: regenerate it with capibara run --refresh",
+    };
+  }
+  let files: EntryFiles;
+  let to: string;
+  let next: Fingerprint;
+  try {
+    await store.verify(entry);
+    files = await readVerifiedFiles(entry);
+    next = await fingerprint(old.prompt, old.context ?? {}, {
+      language: old.language,
+      mode: old.mode,
+    });
+    to = next.fingerprint;
+  } catch (error) {
+    return failure(from, error);
+  }
+  if (options.dryRun) {
+    const existing = await store.lookup(to).catch(() => undefined);
+    if (existing && !isRekeyOf(existing.manifest, old)) return superseded(from, to);
+    return { from, to, status: "would-move" };
+  }
+  const [first, second] = [from, to].sort();
+  using _first = await store.lock(first!);
+  using _second = await store.lock(second!);
+  try {
+    const existing = await store.lookup(to);
+    if (existing) {
+      // A move that stopped after the new folder was in place: finish it.
+      await store.verify(existing);
+      if (!isRekeyOf(existing.manifest, old)) return superseded(from, to);
+    } else {
+      const now = (options.now?.() ?? new Date()).toISOString();
+      const revision = old.revision + 1;
+      const { files: _f, integrity: _i, signature: _s, ...fields } = old;
+      await store.write({
+        ...fields,
+        fingerprint: to,
+        prompt_sha: next.prompt_sha,
+        context_sha: next.context_sha,
+        template_version: TEMPLATE_VERSION,
+        revision,
+        history: [...old.history, { revision, at: now, reason: REKEY_REASON }],
+      }, retitle(files, from, to));
+    }
+    await store.remove(from);
+    return { from, to, status: "moved" };
+  } catch (error) {
+    return failure(from, error, to);
+  }
+}
+
+/** The entry's files, read once and checked against the verified manifest's hashes. */
+async function readVerifiedFiles(entry: Entry): Promise<EntryFiles> {
+  const files: EntryFiles = {};
+  for (const name of entryFileNames(entry.manifest.language)) {
+    const bytes = await Deno.readFile(join(entry.dir, name));
+    if ("sha256:" + await sha256(bytes) !== entry.manifest.files[name]) {
+      throw new IntegrityError(
+        `Cannot re-key "${entry.manifest.fingerprint}": file ${name} changed while it was read`,
+        { hint: "Run capibara rekey again" },
+      );
+    }
+    files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  }
+  return files;
+}
+
+/** The README's title is the entry's fingerprint: the one line that changes. */
+function retitle(files: EntryFiles, from: string, to: string): EntryFiles {
+  const readme = files[README_FILE];
+  if (readme === undefined || !readme.startsWith(`# ${from}\n`)) return files;
+  return { ...files, [README_FILE]: `# ${to}\n` + readme.slice(`# ${from}\n`.length) };
+}
+
+/** Whether `moved` is `old` re-keyed: the same request and script, one revision later. */
+function isRekeyOf(moved: Manifest, old: Manifest): boolean {
+  const script = Object.keys(old.files).find((name) => name !== README_FILE);
+  return moved.revision === old.revision + 1 &&
+    moved.history.at(-1)?.reason === REKEY_REASON &&
+    moved.prompt === old.prompt &&
+    script !== undefined &&
+    Object.keys(old.files).every((name) =>
+      name === README_FILE || moved.files[name] === old.files[name]
+    );
+}
+
+function superseded(from: string, to: string): RekeyOutcome {
+  return {
+    from,
+    to,
+    status: "superseded",
+    reason: `${to} already holds another entry for this request; this one is never used again: ` +
+      `remove it with capibara clear ${from}`,
+  };
+}
+
+/** A refused entry (a Capibara error) is an outcome; anything else (a file system error) throws. */
+function failure(from: string, error: unknown, to?: string): RekeyOutcome {
+  if (!(error instanceof CapibaraError)) throw error;
+  return { from, ...(to ? { to } : {}), status: "failed", reason: error.message, error };
+}

@@ -1,0 +1,68 @@
+/**
+ * `capibara rekey` as a subprocess: a dry run changes nothing, a run moves the entry, the next
+ * run has nothing to do, and the help shows examples.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fingerprint } from "../../src/fingerprint.ts";
+import { Store } from "../../src/store/store.ts";
+import { runCli, snapshotTree } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { CONTEXT, writeLegacy } from "../store/_legacy.ts";
+
+Deno.test("capibara rekey moves template-1 entries; --dry-run changes nothing", async () => {
+  await using tmp = await withTmpDir();
+  const env = { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") };
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  const old = await writeLegacy(store, "Increase prices by 10%");
+  const to = (await fingerprint("Increase prices by 10%", CONTEXT, { language: "typescript" }))
+    .fingerprint;
+  const before = await snapshotTree(store.base);
+
+  const dry = await runCli(["rekey", "--dry-run", "--json"], { cwd: tmp.path, env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(dry.json, {
+    ok: true,
+    dry_run: true,
+    entries: [{ from: old.manifest.fingerprint, to, status: "would-move" }],
+  });
+  assert.deepEqual(await snapshotTree(store.base), before);
+
+  const run = await runCli(["rekey"], { cwd: tmp.path, env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`moved +${old.manifest.fingerprint} → ${to}`));
+  assert.match(run.stdout, /1 moved, 0 already current/);
+  assert.equal(await store.lookup(old.manifest.fingerprint), undefined);
+  await store.verify((await store.lookup(to))!);
+
+  const again = await runCli(["rekey", "--json"], { cwd: tmp.path, env });
+  assert.deepEqual(again.json, {
+    ok: true,
+    dry_run: false,
+    entries: [{ from: to, status: "current" }],
+  });
+});
+
+Deno.test("capibara rekey exits 8 on a tampered entry and leaves it", async () => {
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  const old = await writeLegacy(store, "in EUR");
+  await Deno.writeTextFile(join(old.dir, "script.ts"), "console.log(2);\n");
+  const result = await runCli(["rekey", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") },
+  });
+  assert.equal(result.code, 8);
+  const json = result.json as { ok: boolean; entries: { status: string }[] };
+  assert.equal(json.ok, false);
+  assert.equal(json.entries[0]?.status, "failed");
+  assert.ok(await store.lookup(old.manifest.fingerprint));
+});
+
+Deno.test("capibara rekey --help shows examples", async () => {
+  await using tmp = await withTmpDir();
+  const help = await runCli(["rekey", "--help"], { cwd: tmp.path });
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Examples:\n {2}capibara rekey --dry-run/);
+  assert.match(help.stdout, /--dry-run/);
+});

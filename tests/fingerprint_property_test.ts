@@ -1,0 +1,251 @@
+/**
+ * Prompt normalisation must never merge two requests that mean different things: a property test
+ * over seeded, generated prompt pairs, and a table of real pairs in both directions.
+ */
+import assert from "node:assert/strict";
+import { fingerprint } from "../src/fingerprint.ts";
+import { COURTESY_PHRASES } from "../src/contract/contract.ts";
+
+/** A small seeded generator (mulberry32): the same pairs on every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = [
+  "sort",
+  "the",
+  "list",
+  "sales",
+  "csv",
+  "revenue",
+  "region",
+  "count",
+  "rows",
+  "in",
+  "eur",
+  "usd",
+  "by",
+  "prices",
+  "increase",
+  "decrease",
+  "last",
+  "days",
+  "files",
+  "merge",
+  "report",
+  "ascending",
+  "descending",
+  "email",
+  "send",
+  "top",
+  "per",
+  "month",
+  "video",
+  "json",
+  "café",
+  "résumé",
+  "data.csv",
+];
+/** Symbols that may stand anywhere in a token, the ends of the prompt included. */
+const SYMBOLS = ["%", "$", "-", "/", "+", "#", "&", "@", "=", "*", "'", "(", ")", "€", "<", ">"];
+/** Punctuation that is content inside the prompt (sentence-final only at the very end). */
+const INNER_PUNCTUATION = [",", ".", "!", "?", ";", ":", "…"];
+const FINAL_PUNCTUATION = [".", "!", "?", "…", "?!", "...", "!!!", ".?"];
+const SPACES = [" ", "  ", "\t", "\n", " \t ", "\u3000", "\u00a0"];
+
+type Rng = () => number;
+
+function pick<T>(rng: Rng, items: readonly T[]): T {
+  return items[Math.floor(rng() * items.length)]!;
+}
+
+function numberToken(rng: Rng): string {
+  return String(Math.floor(rng() * 1000));
+}
+
+/** A request: 3 to 7 tokens (words, numbers, words with symbols), a content word at each end. */
+function baseTokens(rng: Rng): string[] {
+  const count = 3 + Math.floor(rng() * 5);
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const edge = i === 0 || i === count - 1;
+    const r = rng();
+    if (edge || r < 0.6) tokens.push(pick(rng, WORDS));
+    else if (r < 0.8) tokens.push(numberToken(rng));
+    else tokens.push(numberToken(rng) + pick(rng, SYMBOLS));
+  }
+  return tokens;
+}
+
+/** The same text in another spelling that the rule must ignore: case, NFKC forms. */
+function respell(rng: Rng, token: string): string {
+  let out = "";
+  for (const ch of token) {
+    const r = rng();
+    if (/[a-z]/.test(ch) && r < 0.2) {
+      out += String.fromCodePoint(ch.codePointAt(0)! - 0x61 + 0xff41); // fullwidth: NFKC
+    } else if (/[0-9]/.test(ch) && r < 0.2) {
+      out += String.fromCodePoint(ch.codePointAt(0)! - 0x30 + 0xff10);
+    } else if (r < 0.5) {
+      out += ch.toUpperCase();
+    } else {
+      out += ch;
+    }
+  }
+  return rng() < 0.3 ? out.normalize("NFD") : out;
+}
+
+function courtesy(rng: Rng): string {
+  return respell(rng, pick(rng, COURTESY_PHRASES)).replace(/ /g, () => pick(rng, SPACES));
+}
+
+/**
+ * Joins tokens the way a person might type them, adding only what the rule removes: other case
+ * and NFKC forms, other spacing, courtesy phrases at the start and end, final punctuation.
+ */
+function spell(rng: Rng, tokens: readonly string[]): string {
+  let text = tokens.map((t) => respell(rng, t)).reduce((a, t) => a + pick(rng, SPACES) + t);
+  if (rng() < 0.5) text = text + pick(rng, FINAL_PUNCTUATION);
+  for (let i = Math.floor(rng() * 3); i > 0; i--) {
+    text = courtesy(rng) + (rng() < 0.5 ? "," : "") + pick(rng, SPACES) + text;
+  }
+  for (let i = Math.floor(rng() * 3); i > 0; i--) {
+    text = text + (rng() < 0.5 ? "," : "") + pick(rng, SPACES) + courtesy(rng);
+    if (rng() < 0.5) text += pick(rng, FINAL_PUNCTUATION);
+  }
+  if (rng() < 0.3) text = pick(rng, SPACES) + text;
+  if (rng() < 0.3) text = text + pick(rng, SPACES);
+  return text;
+}
+
+/** One change of a kept character: the result means something else. */
+function change(rng: Rng, tokens: readonly string[]): { tokens: string[]; what: string } {
+  const out = [...tokens];
+  const inner = () => 1 + Math.floor(rng() * (out.length - 2)); // never an end
+  const any = () => Math.floor(rng() * out.length);
+  for (;;) {
+    switch (Math.floor(rng() * 8)) {
+      case 0: { // a digit
+        const at = out.findIndex((t) => /[0-9]/.test(t));
+        if (at < 0) {
+          out.splice(inner(), 0, numberToken(rng));
+          return { tokens: out, what: "a digit" };
+        }
+        const token = out[at]!;
+        const digits = [...token].map((c, i) => [c, i] as const).filter(([c]) => /[0-9]/.test(c));
+        const [digit, i] = pick(rng, digits);
+        const other = String((Number(digit) + 1 + Math.floor(rng() * 9)) % 10);
+        out[at] = token.slice(0, i) + other + token.slice(i + 1);
+        return { tokens: out, what: "a digit" };
+      }
+      case 1: { // a symbol, at any token, the ends included
+        const at = any();
+        const symbol = pick(rng, SYMBOLS);
+        out[at] = rng() < 0.5 ? out[at] + symbol : symbol + out[at];
+        return { tokens: out, what: "a symbol" };
+      }
+      case 2: { // punctuation inside the prompt
+        const at = Math.floor(rng() * (out.length - 1)); // after any token but the last
+        out[at] = out[at] + pick(rng, INNER_PUNCTUATION);
+        return { tokens: out, what: "inner punctuation" };
+      }
+      case 3: { // another content word
+        const at = any();
+        const word = pick(rng, WORDS);
+        if (word === out[at]) continue;
+        out[at] = word;
+        return { tokens: out, what: "a content word replaced" };
+      }
+      case 4: // a content word added
+        out.splice(Math.floor(rng() * (out.length + 1)), 0, pick(rng, WORDS));
+        return { tokens: out, what: "a content word added" };
+      case 5: // a content word removed
+        if (out.length < 4) continue;
+        out.splice(inner(), 1);
+        return { tokens: out, what: "a token removed" };
+      case 6: { // the word order
+        const at = Math.floor(rng() * (out.length - 1));
+        if (out[at] === out[at + 1]) continue;
+        [out[at], out[at + 1]] = [out[at + 1]!, out[at]!];
+        return { tokens: out, what: "two words swapped" };
+      }
+      default: // a courtesy word inside the prompt is content
+        out.splice(inner(), 0, pick(rng, COURTESY_PHRASES));
+        return { tokens: out, what: "a courtesy word inside" };
+    }
+  }
+}
+
+const PAIRS = 2000;
+
+Deno.test("fingerprint() merges a generated pair that differs only in what the rule removes", async () => {
+  const rng = random(0x5eed_0001);
+  for (let i = 0; i < PAIRS; i++) {
+    const tokens = baseTokens(rng);
+    const a = spell(rng, tokens);
+    const b = spell(rng, tokens);
+    const [fa, fb] = await Promise.all([fingerprint(a, {}), fingerprint(b, {})]);
+    assert.equal(fa.prompt_normalized, tokens.join(" "), `pair ${i}: ${JSON.stringify(a)}`);
+    assert.equal(
+      fa.fingerprint,
+      fb.fingerprint,
+      `pair ${i}: ${JSON.stringify(a)} and ${JSON.stringify(b)} must be one request`,
+    );
+  }
+});
+
+Deno.test("fingerprint() keeps apart a generated pair that differs in any kept character", async () => {
+  const rng = random(0x5eed_0002);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < PAIRS; i++) {
+    const tokens = baseTokens(rng);
+    const changed = change(rng, tokens);
+    const a = spell(rng, tokens);
+    const b = spell(rng, changed.tokens);
+    const [fa, fb] = await Promise.all([fingerprint(a, {}), fingerprint(b, {})]);
+    seen.set(changed.what, (seen.get(changed.what) ?? 0) + 1);
+    assert.notEqual(
+      fa.fingerprint,
+      fb.fingerprint,
+      `pair ${i} (${changed.what}): ${JSON.stringify(a)} and ${JSON.stringify(b)} must be two ` +
+        `requests`,
+    );
+  }
+  // Every kind of change was tried many times.
+  assert.equal(seen.size, 8, [...seen.keys()].join(", "));
+  for (const [what, n] of seen) assert.ok(n > 100, `${what}: only ${n} pairs`);
+});
+
+/** Real pairs: [a, b, one request?]. */
+const TABLE: [string, string, boolean][] = [
+  ["Please summarise the CSV.", "summarise the csv", true],
+  ["Could you sort the list? Thanks!", "sort the list", true],
+  ["  Kindly\tconvert the VIDEO to 24fps…", "convert the video to 24fps", true],
+  ["Thank you, list the files", "list the files", true],
+  ["Ｌａｓｔ ７ days", "last 7 days", true],
+  ["Increase prices by 10%", "Increase prices by 10", false],
+  ["Send the thanks email", "Send the email", false],
+  ["last 7 days", "last 30 days", false],
+  ["sort ascending", "sort descending", false],
+  ["in EUR", "in USD", false],
+  ["Delete rows where price < 0", "Delete rows where price > 0", false],
+  ["Sort by date, then name", "Sort by date then name", false],
+  ["Round to 2 decimals", "Round to 2. decimals", false],
+  ["rename a.txt to b.txt", "rename b.txt to a.txt", false],
+  ["Count words; please", "Count words", false],
+];
+
+for (const [a, b, same] of TABLE) {
+  Deno.test(`fingerprint() ${same ? "merges" : "keeps apart"} "${a}" and "${b}"`, async () => {
+    const [fa, fb] = await Promise.all([fingerprint(a, {}), fingerprint(b, {})]);
+    if (same) assert.equal(fa.fingerprint, fb.fingerprint);
+    else assert.notEqual(fa.fingerprint, fb.fingerprint);
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * Entries of template 1 (the legacy prompt rule): they still verify, a miss finds them only for
+ * the very request they were written for, and re-keying moves them to the current rule's
+ * fingerprint through the store's one writer.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Capibara } from "../../src/capibara.ts";
+import { TEMPLATE_VERSION } from "../../src/contract/contract.ts";
+import { IntegrityError } from "../../src/errors.ts";
+import { fingerprint } from "../../src/fingerprint.ts";
+import { entryFiles } from "../../src/store/entry.ts";
+import { findLegacyEntry, REKEY_REASON, rekeyStore } from "../../src/store/rekey.ts";
+import { Store } from "../../src/store/store.ts";
+import { snapshotTree } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { sampleManifest } from "./_fixture.ts";
+import { CONTEXT, SCRIPT, writeLegacy } from "./_legacy.ts";
+
+function storeAt(root: string): Store {
+  return new Store(root, join(root, "locks"));
+}
+
+Deno.test("Store.verify() checks a template-1 entry's fingerprint under the template-1 rule", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const entry = await writeLegacy(store, "Increase prices by 10%");
+  await store.verify(entry); // the legacy rule's fingerprint verifies
+  // The current rule's fingerprint under a template-1 label does not.
+  const base = await sampleManifest("typescript", "Increase prices by 10%");
+  const forged = { ...base, template_version: "1.0.0" };
+  await assert.rejects(
+    store.write(forged, entryFiles(forged, { script: SCRIPT, readme: "" })),
+    (e: unknown) => e instanceof IntegrityError && /does not match/.test(e.message),
+  );
+});
+
+Deno.test("findLegacyEntry() finds a template-1 entry for the same request only", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const entry = await writeLegacy(store, "Send the email, thanks");
+  const request = (prompt: string) => ({
+    prompt,
+    context: CONTEXT,
+    language: "typescript" as const,
+    mode: "strict" as const,
+  });
+  const same = request("please send the EMAIL");
+  const found = await findLegacyEntry(store, same, await fingerprint(same.prompt, CONTEXT, same));
+  assert.equal(found?.dir, entry.dir);
+  // The legacy rule gives "Send the thanks email" the same key: it must not get this script.
+  const other = request("Send the thanks email");
+  const legacy = await fingerprint(other.prompt, CONTEXT, {
+    language: "typescript",
+    templateVersion: "1.0.0",
+  });
+  assert.equal(legacy.fingerprint, entry.manifest.fingerprint);
+  assert.equal(
+    await findLegacyEntry(store, other, await fingerprint(other.prompt, CONTEXT, other)),
+    undefined,
+  );
+});
+
+Deno.test("Capibara.run() runs a template-1 entry on a miss, says once to re-key, and never generates", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.writeTextFile(join(tmp.path, "data.csv"), "a\n");
+  const store = storeAt(tmp.path);
+  const entry = await writeLegacy(store, "Count the rows");
+  const warnings: string[] = [];
+  const generator = {
+    kind: "fail",
+    generate: () => Promise.reject(new Error("the generator must not be called")),
+  };
+  const capibara = new Capibara({
+    root: tmp.path,
+    cwd: tmp.path,
+    cacheDir: join(tmp.path, "cache"),
+    generator,
+    language: "typescript",
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    warn: (m) => warnings.push(m),
+  });
+  for (const prompt of ["Count the rows.", "please count the rows"]) {
+    const result = await capibara.run(prompt, { context: CONTEXT });
+    assert.equal(result.cached, true);
+    assert.equal(result.fingerprint, entry.manifest.fingerprint);
+    assert.deepEqual(result.output, { n: 1 });
+  }
+  const rekey = warnings.filter((w) => w.includes("capibara rekey"));
+  assert.equal(rekey.length, 1, warnings.join("\n"));
+  assert.match(rekey[0]!, new RegExp(entry.manifest.fingerprint));
+});
+
+Deno.test("rekeyStore() moves a template-1 entry to its new fingerprint through Store.write()", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const old = await writeLegacy(store, "Increase prices by 10%", "python");
+  const expected = await fingerprint("Increase prices by 10%", CONTEXT, { language: "python" });
+  assert.notEqual(expected.fingerprint, old.manifest.fingerprint);
+
+  const at = new Date("2026-12-01T00:00:00.000Z");
+  const outcomes = await rekeyStore(store, { now: () => at });
+  assert.deepEqual(outcomes, [
+    { from: old.manifest.fingerprint, to: expected.fingerprint, status: "moved" },
+  ]);
+  assert.equal(await store.lookup(old.manifest.fingerprint), undefined);
+  const moved = (await store.lookup(expected.fingerprint))!;
+  await store.verify(moved);
+  const m = moved.manifest;
+  assert.equal(m.template_version, TEMPLATE_VERSION);
+  assert.equal(m.prompt_sha, expected.prompt_sha);
+  assert.equal(m.revision, 2);
+  assert.deepEqual(m.history.at(-1), { revision: 2, at: at.toISOString(), reason: REKEY_REASON });
+  assert.equal(REKEY_REASON, "re-keyed to template 2");
+  assert.deepEqual(m.history.slice(0, -1), old.manifest.history);
+  assert.equal(m.files["script.py"], old.manifest.files["script.py"]);
+  assert.equal(m.files["requirements.txt"], old.manifest.files["requirements.txt"]);
+  const readme = await Deno.readTextFile(join(moved.dir, "README.md"));
+  assert.ok(readme.startsWith(`# ${expected.fingerprint}\n`));
+  assert.match(readme, /Notes\./);
+  // Nothing left behind, and a second run has nothing to do.
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(store.base))).map((e) => e.name).sort(),
+    [".gitignore", "scripts"],
+  );
+  assert.deepEqual(await rekeyStore(store), [{ from: expected.fingerprint, status: "current" }]);
+});
+
+Deno.test("rekeyStore() with dryRun says what would move and changes nothing", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const old = await writeLegacy(store, "Sort ascending");
+  const before = await snapshotTree(store.base);
+  const outcomes = await rekeyStore(store, { dryRun: true });
+  const to = (await fingerprint("Sort ascending", CONTEXT, { language: "typescript" }))
+    .fingerprint;
+  assert.deepEqual(outcomes, [{ from: old.manifest.fingerprint, to, status: "would-move" }]);
+  assert.deepEqual(await snapshotTree(store.base), before);
+});
+
+Deno.test("rekeyStore() never re-keys a tampered entry: it fails and both folders stay as they were", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const old = await writeLegacy(store, "Sort descending");
+  await Deno.writeTextFile(join(old.dir, "script.ts"), "console.log('changed');\n");
+  const before = await snapshotTree(store.base);
+  const [outcome] = await rekeyStore(store);
+  assert.equal(outcome?.status, "failed");
+  assert.ok(outcome?.error instanceof IntegrityError);
+  assert.match(outcome!.reason!, /script\.ts was modified/);
+  assert.deepEqual(await snapshotTree(store.base), before);
+});
+
+Deno.test("rekeyStore() leaves an entry whose new fingerprint holds another entry", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const old = await writeLegacy(store, "in EUR");
+  const current = await sampleManifest("typescript", "in EUR");
+  await store.write(current, entryFiles(current, { script: "console.log(1)", readme: "" }));
+  const before = await snapshotTree(store.base);
+  const outcomes = await rekeyStore(store);
+  const stale = outcomes.find((o) => o.from === old.manifest.fingerprint);
+  assert.equal(stale?.status, "superseded");
+  assert.match(stale!.reason!, /capibara clear/);
+  assert.deepEqual(await snapshotTree(store.base), before);
+});
+
+Deno.test("rekeyStore() finishes a move that stopped once the new folder was in place", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const old = await writeLegacy(store, "last 7 days");
+  const copy = join(tmp.path, "copy");
+  await Deno.mkdir(copy);
+  for await (const file of Deno.readDir(old.dir)) {
+    await Deno.copyFile(join(old.dir, file.name), join(copy, file.name));
+  }
+  const [moved] = await rekeyStore(store);
+  assert.equal(moved?.status, "moved");
+  // Put the old folder back beside the new one, as a stop between the two steps leaves them.
+  await Deno.rename(copy, old.dir);
+  const outcomes = await rekeyStore(store);
+  assert.deepEqual(outcomes.find((o) => o.from === old.manifest.fingerprint), {
+    from: old.manifest.fingerprint,
+    to: moved!.to,
+    status: "moved",
+  });
+  assert.equal(await store.lookup(old.manifest.fingerprint), undefined);
+  await store.verify((await store.lookup(moved!.to!))!);
+});
