@@ -844,3 +844,50 @@ Deno.test("PythonRuntime.prepare() confines pip to the venv, the index and a pri
   assert.ok(!policy.tmpDir.startsWith(home));
   assert.deepEqual(await venvDirs(fx.cacheDir), []);
 });
+
+/** Plants modules Python would import from `dir` (as cwd, script dir or PYTHONPATH); each writes `marker`. */
+async function plantModules(dir: string, marker: string): Promise<void> {
+  const code = (name: string) =>
+    `open(${JSON.stringify(marker)}, "a").write(${JSON.stringify(name + "\n")})\n`;
+  await Deno.writeTextFile(join(dir, "json.py"), code("json"));
+  await Deno.writeTextFile(join(dir, "sitecustomize.py"), code("sitecustomize"));
+  await Deno.writeTextFile(join(dir, "usercustomize.py"), code("usercustomize"));
+  await Deno.writeTextFile(join(dir, "runpy.py"), code("runpy"));
+  await Deno.writeTextFile(join(dir, "pip_evil.pth"), `import os; ${code("pth").trim()}\n`);
+  await Deno.mkdir(join(dir, "encodings"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "encodings", "__init__.py"), code("encodings"));
+  await Deno.mkdir(join(dir, "pip"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "pip", "__init__.py"), code("pip"));
+}
+
+Deno.test("PythonRuntime host-side Python imports nothing from the cwd, the project or PYTHON* variables", async () => {
+  await using fx = await fixture();
+  const project = join(fx.tmp.path, "project");
+  const marker = join(fx.tmp.path, "imported.txt");
+  await plantModules(project, marker);
+  await plantModules(fx.scriptDir, marker);
+  const before = Deno.cwd();
+  Deno.chdir(project);
+  try {
+    const runtime = new PythonRuntime({
+      env: {
+        ...fx.env,
+        PYTHONPATH: project,
+        PYTHONSTARTUP: join(project, "json.py"),
+        PYTHONHOME: undefined as unknown as string,
+        PYTHONUSERBASE: project,
+      },
+    });
+    // The interpreter probe, pip's configuration query and the venv's creation all run here.
+    assert.equal((await runtime.describe()).version, PY_VERSION);
+    const prepared = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+      ...quiet,
+    });
+    assert.ok(venvOf(prepared));
+  } finally {
+    Deno.chdir(before);
+  }
+  const imported = await Deno.readTextFile(marker).catch(() => "");
+  assert.equal(imported, "", `host-side Python imported planted modules: ${imported}`);
+});
