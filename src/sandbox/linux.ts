@@ -161,12 +161,20 @@ const FORBIDDEN_GRANTS = ["/proc", "/sys", "/dev"];
 
 /** The file descriptor on which bwrap reads the seccomp program (opened by the launcher). */
 const SECCOMP_FD = 9;
+/**
+ * The descriptors bwrap copies the fake `/etc` files from (`--file`, in the order of
+ * {@linkcode fakeEtc}): copies on the sandbox's own tmpfs, so `/proc/self/mountinfo` shows no bind
+ * naming the host's temp dir.
+ */
+const ETC_FDS = [3, 4, 5];
 
 /**
  * The launcher: opens the seccomp program for bwrap, joins the run's cgroups (when any), then
  * becomes bwrap.
  */
-const LAUNCH_SCRIPT = `exec ${SECCOMP_FD}<"$1" || exit 125; shift; ` +
+const LAUNCH_SCRIPT =
+  `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
+  `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
   'while [ "$1" != -- ]; do ' +
   'echo $$ > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
   'done; shift; exec "$@"';
@@ -1092,9 +1100,12 @@ export class BubblewrapBackend implements SandboxBackend {
         else args.push("--ro-bind", path, path);
       }
       await Deno.mkdir(`${stateDir}/etc`);
-      for (const [name, text] of Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir))) {
+      const etcFiles: string[] = [];
+      const fake = Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir));
+      for (const [i, [name, text]] of fake.entries()) {
         await Deno.writeTextFile(`${stateDir}/etc/${name}`, text);
-        args.push("--ro-bind", `${stateDir}/etc/${name}`, `/etc/${name}`);
+        etcFiles.push(`${stateDir}/etc/${name}`);
+        args.push("--perms", "0444", "--file", String(ETC_FDS[i]), `/etc/${name}`);
       }
 
       args.push("--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys");
@@ -1154,6 +1165,7 @@ export class BubblewrapBackend implements SandboxBackend {
           LAUNCH_SCRIPT,
           "capibara-sandbox",
           filterFile,
+          ...etcFiles,
           ...(cgroup?.procsFiles ?? []),
           "--",
           ...(drop ? dropPrefix(drop, mounts) : []),

@@ -767,3 +767,22 @@ Deno.test({
     assert.match((await backend.describeIdentity()).summary, /map to uid 65534, not root/);
   },
 });
+
+Deno.test({
+  name: "wrap() mountinfo names the granted paths only: no state dir, no home, no cache",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const result = await runSandboxed(backend, policyFor(layout), "cat", ["/proc/self/mountinfo"]);
+    assert.equal(result.code, 0, result.stderr);
+    // The fake /etc files are copies on the sandbox's tmpfs, not binds from the run's state dir.
+    assert.doesNotMatch(result.stdout, /\/capibara-sbx-[0-9a-f]+\//);
+    assert.doesNotMatch(result.stdout, / \/etc\/passwd /);
+    assert.ok(!result.stdout.includes(layout.home), "the home directory is named");
+    const roots = result.stdout.trim().split("\n").map((line) => line.split(" ")[3]!);
+    const allowed = [layout.work, layout.out, `${layout.out}/.git`, layout.granted, layout.tmp];
+    for (const root of roots.filter((r) => r.startsWith(layout.root))) {
+      assert.ok(allowed.includes(root), `an ungranted host path is named: ${root}`);
+    }
+  },
+});
