@@ -334,11 +334,20 @@ async function readableBy(path: string, uid: number, gid: number): Promise<boole
 /** Owners of a tree's entries (symlinks left alone), to give them back after the run. */
 type Owners = Map<string, { uid: number; gid: number }>;
 
-/** Makes a tree the sandbox uid's, remembering the owners it had. Symlinks are not followed. */
+/**
+ * Makes a tree the sandbox uid's, remembering the owners it had, so that nothing stays the sandbox
+ * uid's once given back. Symlinks are not followed.
+ */
 async function lendTree(root: string, uid: number, gid: number, owners: Owners): Promise<void> {
   const info = await lstatOrNull(root);
   if (!info || info.isSymlink) return;
-  owners.set(root, { uid: info.uid ?? 0, gid: info.gid ?? 0 });
+  // Already the sandbox uid's (a concurrent run lent it): given back to Capibara's own uid.
+  owners.set(
+    root,
+    info.uid === uid
+      ? { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 }
+      : { uid: info.uid ?? 0, gid: info.gid ?? 0 },
+  );
   await Deno.chown(root, uid, gid);
   if (!info.isDirectory) return;
   for await (const entry of Deno.readDir(root)) {
