@@ -4,7 +4,10 @@
  * What a wrapped run looks like:
  *
  * ```text
- * /bin/sh -c 'open the seccomp program on fd 9; join the run's cgroup(s); exec "$@"'  (outside)
+ * /bin/sh -c 'open the seccomp program on fd 9, the fake /etc files on 3-5; join the run's
+ *             cgroup(s); exec "$@"'                                   (outside, as Capibara)
+ *   [unshare --mount; mount --bind <granted path> <state dir>/src/N …;
+ *    setpriv --reuid=65534 --regid=65534 --clear-groups]            (only when Capibara is root)
  *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent
  *         --seccomp 9 …
  *     [prlimit --as --nproc --]                               (only when cgroups do not work)
@@ -20,11 +23,18 @@
  * `protect` paths read-only again on top.
  * Nothing else of the host exists inside, so no home directory is visible unless granted.
  *
+ * Not root inside: when Capibara runs as root, bwrap itself runs as the sandbox uid (65534, or
+ * `CAPIBARA_SANDBOX_UID`), so the script's uid maps to it, not to root: root-only `/proc` files
+ * stay closed and what it creates is not root's. The granted paths are bound first, still as root,
+ * in a private mount namespace under the run's state dir (0711), so that uid needs no search
+ * permission on their parents; the temp dir and write paths are lent to it for the run and given
+ * back after. A run whose workdir or read grant that uid cannot read keeps the root mapping.
+ *
  * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user
  * namespace, and the script could then remount a read-only bind as read-write or unmount a
- * `protect` overlay (both verified). Why `/proc/sys` read-only: the sandbox's files are owned by
- * the host's root when Capibara runs as root, and bwrap leaves `/proc/sys` writable, so global
- * sysctls would be writable (verified).
+ * `protect` overlay (both verified). Why `/proc/sys` read-only: when the sandbox maps to the
+ * host's root (no drop possible), bwrap leaves `/proc/sys` writable, so global sysctls would be
+ * writable (verified).
  *
  * @module
  */

@@ -1373,19 +1373,40 @@ const IMPORTED = join(ROOT, "host-python-imported.txt");
 const PLANTED_JSON = `open(${JSON.stringify(IMPORTED)}, "a").write("json.py ran on the host\\n")\n`;
 /** A later Python run from the project (cwd and root) imports nothing the script planted. */
 async function hostPythonImportsNothing(): Promise<void> {
-  const before = Deno.cwd();
-  Deno.chdir(PROJECT);
+  // In a process of its own whose current directory is the project (a chdir here would move
+  // every test running in parallel).
+  const code = `
+const { Capibara } = await import(${JSON.stringify(import.meta.resolve("../../src/capibara.ts"))});
+const bundle = {
+  language: "python",
+  script: ${JSON.stringify(py(`detail = "later run"`))},
+  requirements: [],
+  outputs: {},
+  aliases: {},
+  needs: { network: [], env: [] },
+  readme: "",
+};
+const cb = new Capibara({
+  root: ${JSON.stringify(PROJECT)},
+  cwd: ${JSON.stringify(PROJECT)},
+  cacheDir: ${JSON.stringify(CACHE)},
+  generator: { kind: "escape-test", generate: () => Promise.resolve({ bundle, model: "m", attempts: 1 }) },
+  env: { PATH: ${JSON.stringify(Deno.env.get("PATH") ?? "/usr/bin:/bin")}, HOME: ${
+    JSON.stringify(HOME)
+  } },
+  timeout: 30,
+  sandbox: ${!NO_SANDBOX},
+  warn: () => {},
+});
+await cb.run("escape test: a later python run after json.py was planted", { context: {}, language: "python" });`;
   try {
-    await capibaraFor({
-      name: "a later run",
-      language: "python",
-      script: py(`detail = "later run"`),
-    }).run("escape test: a later python run after json.py was planted", {
-      context: {},
-      language: "python",
-    }).catch(() => undefined);
+    await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+      cwd: PROJECT,
+      stdout: "null",
+      stderr: "null",
+    }).output();
   } finally {
-    Deno.chdir(before);
     await Deno.remove(join(PROJECT, "json.py")).catch(() => {});
   }
   const imported = await Deno.readTextFile(IMPORTED).catch(() => "");

@@ -866,28 +866,38 @@ Deno.test("PythonRuntime host-side Python imports nothing from the cwd, the proj
   const marker = join(fx.tmp.path, "imported.txt");
   await plantModules(project, marker);
   await plantModules(fx.scriptDir, marker);
-  const before = Deno.cwd();
-  Deno.chdir(project);
-  try {
-    const runtime = new PythonRuntime({
-      env: {
-        ...fx.env,
-        PYTHONPATH: project,
-        PYTHONSTARTUP: join(project, "json.py"),
-        PYTHONHOME: undefined as unknown as string,
-        PYTHONUSERBASE: project,
-      },
-    });
-    // The interpreter probe, pip's configuration query and the venv's creation all run here.
-    assert.equal((await runtime.describe()).version, PY_VERSION);
-    const prepared = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
-      cacheDir: fx.cacheDir,
-      ...quiet,
-    });
-    assert.ok(venvOf(prepared));
-  } finally {
-    Deno.chdir(before);
-  }
+  // In a process of its own whose current directory is the project (a chdir here would move
+  // every test running in parallel).
+  const code = `
+const { PythonRuntime } = await import(${
+    JSON.stringify(import.meta.resolve("../../src/runtimes/python.ts"))
+  });
+const { Manifest } = await import(${JSON.stringify(import.meta.resolve("../../src/schema.ts"))});
+const a = JSON.parse(Deno.env.get("CAPIBARA_TEST_ARGS"));
+const runtime = new PythonRuntime({ env: a.env });
+// The interpreter probe, pip's configuration query and the venv's creation all run here.
+console.log((await runtime.describe()).version);
+await runtime.prepare(Manifest.parse(a.manifest), a.scriptDir, { cacheDir: a.cacheDir, warn() {} });
+console.log("prepared");`;
+  const args = {
+    env: {
+      ...fx.env,
+      PYTHONPATH: project,
+      PYTHONSTARTUP: join(project, "json.py"),
+      PYTHONUSERBASE: project,
+    },
+    manifest: manifest([`${FIXTURE}==1.0.0`]),
+    scriptDir: fx.scriptDir,
+    cacheDir: fx.cacheDir,
+  };
+  const result = await execCommand({
+    program: Deno.execPath(),
+    args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+    env: { PATH: Deno.env.get("PATH") ?? "", CAPIBARA_TEST_ARGS: JSON.stringify(args) },
+    cwd: project,
+  }, { timeoutMs: 120_000 });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split("\n"), [PY_VERSION, "prepared"]);
   const imported = await Deno.readTextFile(marker).catch(() => "");
   assert.equal(imported, "", `host-side Python imported planted modules: ${imported}`);
 });
