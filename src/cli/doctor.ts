@@ -205,6 +205,8 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
         ok: limits.processesEffective,
         detail: limits.summary,
       });
+      const identity = await backend.describeIdentity();
+      checks.push({ name: "sandbox uid", ok: identity.uid !== 0, detail: identity.summary });
       const proxy = await backend.proxyAvailable();
       checks.push({
         name: "network proxy (socat)",

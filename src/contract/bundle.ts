@@ -200,7 +200,7 @@ async function compileProblem(
     const file = `${dir}/script.${options.language === "python" ? "py" : "sh"}`;
     await Deno.writeTextFile(file, script);
     const spec = options.language === "python"
-      ? { program: options.python ?? "python3", args: ["-c", PY_COMPILE, file] }
+      ? { program: options.python ?? "python3", args: ["-I", "-c", PY_COMPILE, file] }
       : { program: "bash", args: ["-n", file] };
     let result;
     try {

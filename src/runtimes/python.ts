@@ -554,7 +554,7 @@ export class PythonRuntime implements Runtime {
     // pip's configuration is read while the environment is created: both are quick, and
     // independent.
     const [created, pip] = await Promise.all([
-      this.#run(probe.executable, ["-m", "venv", "--without-pip", venvDir], env, {
+      this.#run(probe.executable, ["-I", "-m", "venv", "--without-pip", venvDir], env, {
         cwd: dirname(venvDir),
         timeoutMs: VENV_TIMEOUT_MS,
       }),
@@ -755,8 +755,11 @@ export class PythonRuntime implements Runtime {
 
   /** The host's pip: its version, where it lives, and its configuration items. */
   async #pipInfo(probe: Probe): Promise<PipInfo> {
-    const result = await this.#run(probe.executable, ["-c", PIP_INFO_CODE], this.#baseEnv(), {
-      cwd: Deno.cwd(),
+    // Isolated (-I: no script or current directory on sys.path, no PYTHON* variables, no user
+    // site) from a neutral directory: a `json.py` a script left in the project is never imported.
+    // pip's own variables (PIP_*, HOME for pip.conf) stay: they are what this query reads.
+    const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], this.#baseEnv(), {
+      cwd: "/",
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (result.code === 0) {
@@ -779,8 +782,10 @@ export class PythonRuntime implements Runtime {
     const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
       "sys.version_info[1], sys.base_prefix, sys.executable, " +
       "os.path.realpath(sys.executable)]))";
-    const result = await this.#run(this.#python, ["-c", code], this.#baseEnv(), {
-      cwd: Deno.cwd(),
+    // Isolated and without site (-I -S), from a neutral directory, with only PATH and the locale:
+    // nothing of the project, the user's site-packages or PYTHON* variables is imported.
+    const result = await this.#run(this.#python, ["-I", "-S", "-c", code], this.#probeEnv(), {
+      cwd: "/",
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (result.code === 0) {
@@ -837,6 +842,18 @@ export class PythonRuntime implements Runtime {
       }
     }
     env.PYTHONDONTWRITEBYTECODE ??= "1";
+    return env;
+  }
+
+  /** The host-side probe's environment: PATH and HOME (pyenv's shims), pyenv's own, the locale. */
+  #probeEnv(): Record<string, string> {
+    const env: Record<string, string> = { PYTHONDONTWRITEBYTECODE: "1" };
+    for (const [name, value] of Object.entries(this.#userEnv)) {
+      if (value === undefined) continue;
+      if (["PATH", "HOME", "LANG", "SYSTEMROOT"].includes(name) || /^(LC_|PYENV)/.test(name)) {
+        env[name] = value;
+      }
+    }
     return env;
   }
 

@@ -4,7 +4,10 @@
  * What a wrapped run looks like:
  *
  * ```text
- * /bin/sh -c 'open the seccomp program on fd 9; join the run's cgroup(s); exec "$@"'  (outside)
+ * /bin/sh -c 'open the seccomp program on fd 9, the fake /etc files on 3-5; join the run's
+ *             cgroup(s); exec "$@"'                                   (outside, as Capibara)
+ *   [unshare --mount; mount --bind <granted path> <state dir>/src/N …;
+ *    setpriv --reuid=65534 --regid=65534 --clear-groups]            (only when Capibara is root)
  *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent
  *         --seccomp 9 …
  *     [prlimit --as --nproc --]                               (only when cgroups do not work)
@@ -20,11 +23,18 @@
  * `protect` paths read-only again on top.
  * Nothing else of the host exists inside, so no home directory is visible unless granted.
  *
+ * Not root inside: when Capibara runs as root, bwrap itself runs as the sandbox uid (65534, or
+ * `CAPIBARA_SANDBOX_UID`), so the script's uid maps to it, not to root: root-only `/proc` files
+ * stay closed and what it creates is not root's. The granted paths are bound first, still as root,
+ * in a private mount namespace under the run's state dir (0711), so that uid needs no search
+ * permission on their parents; the temp dir and write paths are lent to it for the run and given
+ * back after. A run whose workdir or read grant that uid cannot read keeps the root mapping.
+ *
  * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user
  * namespace, and the script could then remount a read-only bind as read-write or unmount a
- * `protect` overlay (both verified). Why `/proc/sys` read-only: the sandbox's files are owned by
- * the host's root when Capibara runs as root, and bwrap leaves `/proc/sys` writable, so global
- * sysctls would be writable (verified).
+ * `protect` overlay (both verified). Why `/proc/sys` read-only: when the sandbox maps to the
+ * host's root (no drop possible), bwrap leaves `/proc/sys` writable, so global sysctls would be
+ * writable (verified).
  *
  * @module
  */
@@ -57,6 +67,19 @@ export interface BubblewrapOptions {
    * bwrap twice. It is trusted only for the same bwrap binary (path, size, mtime), kernel and uid.
    */
   probeCache?: string;
+  /**
+   * The host uid (and gid) the sandbox runs as when Capibara runs as root; `0` keeps the sandbox
+   * mapped to root. Default: `CAPIBARA_SANDBOX_UID`, else 65534 (nobody).
+   */
+  sandboxUid?: number;
+}
+
+/** Who the sandbox is on the host when Capibara runs as root (for `capibara doctor`). */
+export interface SandboxIdentity {
+  /** The host uid a root run's sandbox maps to (0: root, as when no drop is possible). */
+  uid: number;
+  /** One line, human-readable. */
+  summary: string;
 }
 
 /** How one limit is enforced. */
@@ -78,6 +101,8 @@ export interface LimitsInfo {
 export interface LinuxWrappedCommand extends WrappedCommand {
   /** What the cgroup limits saw; call after the command ended and before `close()`. */
   usage(): Promise<SandboxUsage>;
+  /** The host uid the script runs as (what files it creates are owned by, what it may read). */
+  hostUid: number;
 }
 
 /** Processes of a run that are not the script's: the outer bwrap and bwrap's pid 1 (+ socat). */
@@ -86,8 +111,10 @@ const HELPER_PROCESSES = 2;
 const PROXY_PORT = 3128;
 /** Where the proxy's socket directory appears inside the sandbox. */
 const PROXY_DIR_INSIDE = "/capibara-proxy";
-/** The uid/gid the script sees when Capibara runs as root (it maps to root outside). */
+/** The uid/gid the script sees when Capibara runs as root (it maps to the sandbox uid outside). */
 const SANDBOX_ID = 1000;
+/** The host uid/gid a root run's sandbox maps to unless `CAPIBARA_SANDBOX_UID` says otherwise. */
+const DEFAULT_SANDBOX_HOST_ID = 65534;
 
 /** Top-level system paths: bound read-only when directories, recreated when symlinks (merged usr). */
 const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
@@ -144,12 +171,20 @@ const FORBIDDEN_GRANTS = ["/proc", "/sys", "/dev"];
 
 /** The file descriptor on which bwrap reads the seccomp program (opened by the launcher). */
 const SECCOMP_FD = 9;
+/**
+ * The descriptors bwrap copies the fake `/etc` files from (`--file`, in the order of
+ * {@linkcode fakeEtc}): copies on the sandbox's own tmpfs, so `/proc/self/mountinfo` shows no bind
+ * naming the host's temp dir.
+ */
+const ETC_FDS = [3, 4, 5];
 
 /**
  * The launcher: opens the seccomp program for bwrap, joins the run's cgroups (when any), then
  * becomes bwrap.
  */
-const LAUNCH_SCRIPT = `exec ${SECCOMP_FD}<"$1" || exit 125; shift; ` +
+const LAUNCH_SCRIPT =
+  `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
+  `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
   'while [ "$1" != -- ]; do ' +
   'echo $$ > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
   'done; shift; exec "$@"';
@@ -189,6 +224,20 @@ interface BwrapFeatures {
   remountRo: boolean;
 }
 
+/**
+ * How a root run drops to the sandbox uid: in a private mount namespace (still root), the granted
+ * paths are bound under the run's state dir, so the sandbox uid needs no search permission on
+ * their parents (`/root`, a 0700 temp dir); then `setpriv` becomes the sandbox uid and starts
+ * bwrap, whose user namespace maps the script's uid to it.
+ */
+interface Drop {
+  uid: number;
+  gid: number;
+  unshare: string;
+  setpriv: string;
+  mount: string;
+}
+
 /** What the probe found: how to start bwrap here. */
 interface Probe {
   availability: Availability;
@@ -196,6 +245,10 @@ interface Probe {
   features?: BwrapFeatures;
   /** Whether `--unshare-user` (and so `--disable-userns`, `--uid`) works. */
   userns: boolean;
+  /** How a root run drops to the sandbox uid; absent when it does not work here. */
+  drop?: Drop;
+  /** Why a root run cannot drop (shown by `capibara doctor`). */
+  dropError?: string;
 }
 
 /** Where per-run cgroups are created. */
@@ -230,6 +283,108 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * Binds each source at its mount point (in the private mount namespace `unshare` made), then
+ * becomes the rest of the arguments: `src1 point1 src2 point2 … -- command…`.
+ */
+const MOUNT_SCRIPT = 'mount="$1"; shift; while [ "$1" != -- ]; do ' +
+  '"$mount" --bind "$1" "$2" || { echo "capibara: cannot bind $1" >&2; exit 125; }; shift 2; ' +
+  'done; shift; exec "$@"';
+
+/** The command prefix that drops to the sandbox uid (see {@linkcode Drop}). */
+function dropPrefix(drop: Drop, mounts: [string, string][]): string[] {
+  return [
+    drop.unshare,
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    MOUNT_SCRIPT,
+    "capibara-mounts",
+    drop.mount,
+    ...mounts.flat(),
+    "--",
+    drop.setpriv,
+    `--reuid=${drop.uid}`,
+    `--regid=${drop.gid}`,
+    "--clear-groups",
+    "--",
+  ];
+}
+
+/** The sandbox uid asked for: the option, else `CAPIBARA_SANDBOX_UID`, else nobody. */
+function sandboxUidOf(option?: number): number {
+  if (option !== undefined) return option;
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("CAPIBARA_SANDBOX_UID");
+  } catch {
+    value = undefined;
+  }
+  if (value !== undefined && /^\d{1,10}$/.test(value.trim())) return Number(value.trim());
+  return DEFAULT_SANDBOX_HOST_ID;
+}
+
+/** Whether the sandbox uid may read `path` itself (its own mode bits; parents are bound away). */
+async function readableBy(path: string, uid: number, gid: number): Promise<boolean> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    return true; // absent: nothing is bound, nothing to refuse
+  }
+  const mode = info.mode ?? 0;
+  const bits = info.uid === uid ? mode >> 6 : info.gid === gid ? mode >> 3 : mode;
+  const needed = info.isDirectory ? 0o5 : 0o4;
+  return (bits & needed) === needed;
+}
+
+/** Owners of a tree's entries (symlinks left alone), to give them back after the run. */
+type Owners = Map<string, { uid: number; gid: number }>;
+
+/**
+ * Makes a tree the sandbox uid's, remembering the owners it had, so that nothing stays the sandbox
+ * uid's once given back. Symlinks are not followed.
+ */
+async function lendTree(root: string, uid: number, gid: number, owners: Owners): Promise<void> {
+  const info = await lstatOrNull(root);
+  if (!info || info.isSymlink) return;
+  // Already the sandbox uid's (a concurrent run lent it): given back to Capibara's own uid.
+  owners.set(
+    root,
+    info.uid === uid
+      ? { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 }
+      : { uid: info.uid ?? 0, gid: info.gid ?? 0 },
+  );
+  await Deno.chown(root, uid, gid);
+  if (!info.isDirectory) return;
+  for await (const entry of Deno.readDir(root)) {
+    await lendTree(`${root}/${entry.name}`, uid, gid, owners);
+  }
+}
+
+/**
+ * Gives a lent tree back: each entry to the owner it had, what the run created to the owner of
+ * the tree's root. Runs after every process of the run is gone; symlinks are not followed.
+ */
+async function returnTree(root: string, owners: Owners, owner = owners.get(root)): Promise<void> {
+  if (!owner) return;
+  const info = await lstatOrNull(root);
+  if (!info || info.isSymlink) return;
+  const to = owners.get(root) ?? owner;
+  await Deno.chown(root, to.uid, to.gid).catch(() => {});
+  if (!info.isDirectory) return;
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(root));
+  } catch {
+    return;
+  }
+  for (const entry of entries) await returnTree(`${root}/${entry.name}`, owners, owner);
+}
+
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
 function probeRun(program: string, args: string[]): Promise<ExecResult> {
   return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
@@ -261,7 +416,7 @@ function namespaceArgs(probe: Probe): string[] {
   return args;
 }
 
-async function probeBwrap(bwrapOption?: string): Promise<Probe> {
+async function probeBwrap(bwrapOption: string | undefined, sandboxUid: number): Promise<Probe> {
   const bwrap = await which(bwrapOption ?? "bwrap");
   const disabled = "or pass --no-sandbox to run without protection";
   if (!bwrap) {
@@ -307,7 +462,12 @@ async function probeBwrap(bwrapOption?: string): Promise<Probe> {
       stdout: "",
       stderr: String(error),
     }));
-    if (result.code === 0) return probe;
+    if (result.code === 0) {
+      if (userns && Deno.uid() === 0 && sandboxUid !== 0) {
+        await probeDrop(probe, layout, sandboxUid);
+      }
+      return probe;
+    }
     firstError ||= tail(result.stderr, 500) || `bwrap exited with code ${result.code}`;
   }
   return {
@@ -323,6 +483,36 @@ async function probeBwrap(bwrapOption?: string): Promise<Probe> {
         `seccomp=unconfined --security-opt apparmor=unconfined\` or --privileged), ${disabled}`,
     },
   };
+}
+
+/** Whether a root run can drop to `uid` here (unshare, mount, setpriv, bwrap as that uid). */
+async function probeDrop(probe: Probe, layout: string[], uid: number): Promise<void> {
+  const [unshare, setpriv, mount] = await Promise.all(
+    ["unshare", "setpriv", "mount"].map((name) => which(name)),
+  );
+  if (!unshare || !setpriv || !mount) {
+    probe.dropError = "unshare, setpriv or mount (util-linux) was not found";
+    return;
+  }
+  const drop: Drop = { uid, gid: uid, unshare, setpriv, mount };
+  // A bind through the private mount namespace, as every run does, from a root-only directory.
+  const dir = await Deno.makeTempDir({ prefix: "capibara-probe-" });
+  try {
+    await Deno.mkdir(`${dir}/point`);
+    await Deno.chmod(dir, 0o711);
+    const result = await probeRun(drop.unshare, [
+      ...dropPrefix(drop, [["/usr", `${dir}/point`]]).slice(1),
+      probe.bwrap!,
+      ...namespaceArgs(probe),
+      ...["--uid", String(SANDBOX_ID), "--gid", String(SANDBOX_ID)],
+      ...["--ro-bind", `${dir}/point`, "/capibara-probe"],
+      ...layout,
+    ]).catch((error) => ({ code: 1, stdout: "", stderr: String(error) }));
+    if (result.code === 0) probe.drop = drop;
+    else probe.dropError = tail(result.stderr, 300) || `exit code ${result.code}`;
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }
 
 /** A parsed line of /proc/self/mountinfo. */
@@ -618,7 +808,11 @@ function checkGrant(path: string, what: string): void {
  * protect path that is (or goes through) a symlink is skipped (the sandbox then sees the symlink,
  * which leads nowhere inside).
  */
-async function policyArgs(policy: SandboxPolicy, features?: BwrapFeatures): Promise<string[]> {
+async function policyArgs(
+  policy: SandboxPolicy,
+  features: BwrapFeatures | undefined,
+  via: (source: string) => Promise<string> = (source) => Promise.resolve(source),
+): Promise<string[]> {
   const writable = [...policy.write, policy.tmpDir];
   const binds = new Map<string, "ro" | "rw">();
   /** Host path each bind shows, for masking sensitive files below it. */
@@ -659,14 +853,15 @@ async function policyArgs(policy: SandboxPolicy, features?: BwrapFeatures): Prom
   const args: string[] = [];
   const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
   for (const [path, mode] of ordered) {
-    if (mode === "ro") args.push("--ro-bind-try", path, path);
-    else args.push("--bind", sources.get(path) ?? path, path);
+    const source = sources.get(path) ?? path;
+    if (mode === "ro") args.push("--ro-bind-try", await via(source), path);
+    else args.push("--bind", await via(source), path);
   }
   for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
     // Only inside writable grants: elsewhere a bind would make a protected path readable.
     if (!writable.some((dir) => isInside(path, dir))) continue;
     if ((await realPathOrNull(path)) !== path) continue;
-    args.push("--ro-bind", path, path);
+    args.push("--ro-bind", await via(path), path);
   }
   for (const [path, source] of sources) {
     for (const sensitive of SENSITIVE_PATHS) {
@@ -721,12 +916,14 @@ export class BubblewrapBackend implements SandboxBackend {
     port: PROXY_PORT,
   };
   #options: BubblewrapOptions;
+  #sandboxUid: number;
   #probe?: Promise<Probe>;
   #plan?: Promise<CgroupPlan>;
 
   /** A backend; nothing is probed until {@linkcode available} or {@linkcode wrap}. */
   constructor(options: BubblewrapOptions = {}) {
     this.#options = options;
+    this.#sandboxUid = sandboxUidOf(options.sandboxUid);
   }
 
   #getProbe(): Promise<Probe> {
@@ -738,7 +935,15 @@ export class BubblewrapBackend implements SandboxBackend {
     const file = this.#options.probeCache;
     const keyOf = async (bwrap: string) => {
       const info = await Deno.stat(bwrap);
-      return [bwrap, info.size, info.mtime?.getTime(), Deno.osRelease(), Deno.uid()].join("|");
+      return [
+        "2",
+        bwrap,
+        info.size,
+        info.mtime?.getTime(),
+        Deno.osRelease(),
+        Deno.uid(),
+        this.#sandboxUid,
+      ].join("|");
     };
     if (file) {
       try {
@@ -748,7 +953,7 @@ export class BubblewrapBackend implements SandboxBackend {
         // absent, stale or unreadable: probe again
       }
     }
-    const probe = await probeBwrap(this.#options.bwrap);
+    const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
     if (file && probe.availability.ok && probe.bwrap) {
       try {
         const tmp = `${file}.${crypto.randomUUID()}.tmp`;
@@ -780,6 +985,26 @@ export class BubblewrapBackend implements SandboxBackend {
       reason: "socat was not found on PATH (needed to reach granted hosts from the sandbox)",
       fix: "Install socat (`apt-get install socat`, `dnf install socat`), or grant no network",
     };
+  }
+
+  /** Who a root run's sandbox is on the host, and why (for `capibara doctor`). */
+  async describeIdentity(): Promise<SandboxIdentity> {
+    const uid = Deno.uid() ?? 0;
+    if (uid !== 0) return { uid, summary: `runs as your own uid (${uid})` };
+    const probe = await this.#getProbe();
+    if (probe.drop) {
+      return {
+        uid: probe.drop.uid,
+        summary: `root's runs map to uid ${probe.drop.uid}, not root (CAPIBARA_SANDBOX_UID); ` +
+          "a run whose project or read grants that uid cannot read maps to root",
+      };
+    }
+    const why = this.#sandboxUid === 0
+      ? "CAPIBARA_SANDBOX_UID=0"
+      : `dropping to uid ${this.#sandboxUid} does not work here: ${
+        probe.dropError ?? "no user namespace"
+      }`;
+    return { uid: 0, summary: `root's runs map to root (${why})` };
   }
 
   /** How memory and process limits are enforced on this machine (probed once, then cached). */
@@ -826,10 +1051,13 @@ export class BubblewrapBackend implements SandboxBackend {
     let proxy: RunningProxy | undefined;
     let cgroup: RunCgroup | undefined;
     let closed: Promise<void> | undefined;
+    /** Trees lent to the sandbox uid, given back when the run is over. */
+    const lent = new Map<string, Owners>();
     const close = (): Promise<void> => {
       closed ??= (async () => {
         await cgroup?.destroy();
         await proxy?.close();
+        for (const [root, owners] of lent) await returnTree(root, owners);
         await Deno.remove(stateDir, { recursive: true }).catch(() => {});
       })();
       return closed;
@@ -838,6 +1066,40 @@ export class BubblewrapBackend implements SandboxBackend {
     try {
       const uid = Deno.uid() ?? 0;
       const gid = Deno.gid() ?? 0;
+      // Root drops to the sandbox uid, unless the project or a read grant is closed to it (mode
+      // 0700 or 0600 on the path itself): that run maps to root as before.
+      let drop = uid === 0 ? probe.drop : undefined;
+      if (drop) {
+        for (const path of [...policy.read, policy.workdir]) {
+          const real = await realPathOrNull(path);
+          if (real !== null && !(await readableBy(real, drop.uid, drop.gid))) {
+            drop = undefined;
+            break;
+          }
+        }
+      }
+      /** Sources bound under the state dir in the private mount namespace (`drop` only). */
+      const mounts: [string, string][] = [];
+      const via = async (source: string): Promise<string> => {
+        if (!drop) return source;
+        const info = await Deno.stat(source).catch(() => null);
+        if (!info) return source;
+        const point = `${stateDir}/src/${mounts.length}`;
+        if (info.isDirectory) await Deno.mkdir(point);
+        else await Deno.writeFile(point, new Uint8Array());
+        mounts.push([source, point]);
+        return point;
+      };
+      if (drop) {
+        await Deno.chmod(stateDir, 0o711);
+        await Deno.mkdir(`${stateDir}/src`, { mode: 0o711 });
+        await Deno.chmod(`${stateDir}/src`, 0o711);
+        for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
+          const owners: Owners = new Map();
+          lent.set(dir, owners);
+          await lendTree(dir, drop.uid, drop.gid, owners);
+        }
+      }
       const sandboxUid = probe.userns && uid === 0 ? SANDBOX_ID : uid;
       const sandboxGid = probe.userns && gid === 0 ? SANDBOX_ID : gid;
       const args = [...namespaceArgs(probe)];
@@ -857,9 +1119,12 @@ export class BubblewrapBackend implements SandboxBackend {
         else args.push("--ro-bind", path, path);
       }
       await Deno.mkdir(`${stateDir}/etc`);
-      for (const [name, text] of Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir))) {
+      const etcFiles: string[] = [];
+      const fake = Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir));
+      for (const [i, [name, text]] of fake.entries()) {
         await Deno.writeTextFile(`${stateDir}/etc/${name}`, text);
-        args.push("--ro-bind", `${stateDir}/etc/${name}`, `/etc/${name}`);
+        etcFiles.push(`${stateDir}/etc/${name}`);
+        args.push("--perms", "0444", "--file", String(ETC_FDS[i]), `/etc/${name}`);
       }
 
       args.push("--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys");
@@ -870,7 +1135,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (probe.features?.size) args.push("--size", String(Math.floor(policy.memoryBytes)));
       args.push("--tmpfs", "/tmp");
 
-      args.push(...await policyArgs(policy, probe.features));
+      args.push(...await policyArgs(policy, probe.features, via));
 
       const env: Record<string, string> = {
         ...spec.env,
@@ -894,8 +1159,12 @@ export class BubblewrapBackend implements SandboxBackend {
           privateAllow: policy.privateNetwork,
           connect: this.#options.connect,
         });
+        if (drop) {
+          await Deno.chown(`${stateDir}/proxy`, drop.uid, drop.gid);
+          await Deno.chown(`${stateDir}/proxy/proxy.sock`, drop.uid, drop.gid);
+        }
         args.push("--ro-bind", `${stateDir}/proxy`, PROXY_DIR_INSIDE);
-        if (!isInside(socat, "/usr")) args.push("--ro-bind", socat, socat);
+        if (!isInside(socat, "/usr")) args.push("--ro-bind", await via(socat), socat);
         Object.assign(env, proxyEnv(`http://127.0.0.1:${PROXY_PORT}`));
         command.push("/bin/sh", "-c", PROXY_SCRIPT, "capibara-network", socat);
       }
@@ -915,8 +1184,10 @@ export class BubblewrapBackend implements SandboxBackend {
           LAUNCH_SCRIPT,
           "capibara-sandbox",
           filterFile,
+          ...etcFiles,
           ...(cgroup?.procsFiles ?? []),
           "--",
+          ...(drop ? dropPrefix(drop, mounts) : []),
           probe.bwrap,
           ...args,
         ],
@@ -927,6 +1198,7 @@ export class BubblewrapBackend implements SandboxBackend {
       return {
         spec: wrapped,
         close,
+        hostUid: drop?.uid ?? uid,
         usage: (): Promise<SandboxUsage> =>
           runCgroup?.usage() ??
             Promise.resolve({ memoryLimitHit: false, processLimitHit: false }),

@@ -168,6 +168,9 @@ export class Store {
     await Deno.mkdir(tmpRoot, { recursive: true });
     await Deno.mkdir(this.scripts, { recursive: true });
     const staging = await Deno.makeTempDir({ dir: tmpRoot, prefix: `${manifest.fingerprint}-` });
+    // Like the project's other folders (makeTempDir makes it 0700): a root run's sandbox, which is
+    // not root, reads the entry.
+    await Deno.chmod(staging, 0o755);
     try {
       const hashes: Record<string, string> = {};
       for (const name of names) {

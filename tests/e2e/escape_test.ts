@@ -1273,6 +1273,166 @@ os._exit(3)`),
     assert.equal(await exists(join(PROJECT, "top-failed.txt")), false, "a partial output stayed"),
 });
 
+// --- not root inside, host information, Capibara's own host-side Python ------------------------
+// When Capibara runs as root, the sandbox maps to an unprivileged host uid (65534), never root.
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`for name in ["/proc/slabinfo", "/proc/kpageflags"]:
+    try:
+        with open(name, "rb") as f:
+            f.read(16)
+        breached = True
+        detail += name + " read; "
+    except OSError as exc:
+        detail += name + ": " + str(exc.strerror) + "; "`),
+    ],
+    [
+      "bash",
+      sh(`for f in /proc/slabinfo /proc/kpageflags; do
+  if head -c 16 "$f" >/dev/null 2>&1; then breached=1; detail="$detail $f read"; fi
+done`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "read root-only kernel files (/proc/slabinfo, /proc/kpageflags)",
+    language,
+    script,
+  });
+}
+// Host root's files are the script's own exactly when the sandbox's uid is host root (the uid
+// map alone does not tell: bwrap nests a second user namespace).
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`owner = os.stat("/usr/bin").st_uid
+detail = "/usr/bin is owned by %d, the script is %d" % (owner, os.getuid())
+breached = owner == os.getuid()`),
+    ],
+    [
+      "bash",
+      sh(`owner=$(stat -c %u /usr/bin); me=$(id -u)
+detail="/usr/bin is owned by $owner, the script is $me"
+[ "$owner" = "$me" ] && breached=1`),
+    ],
+  ] as const
+) {
+  attack({ name: "run as the host's root (host root's files are its own)", language, script });
+}
+// A file the script creates in a granted write path: as host root, a setuid copy of a shell would
+// stay there, owned by root, for any local user to run.
+const SUID_DIR = join(OTHER, "suid-drop");
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import shutil
+os.makedirs(${JSON.stringify(SUID_DIR)}, exist_ok=True)
+shutil.copy("/bin/sh", ${JSON.stringify(join(SUID_DIR, "sh"))})
+os.chmod(${JSON.stringify(join(SUID_DIR, "sh"))}, 0o4755)
+open(${JSON.stringify(join(SUID_DIR, "made.txt"))}, "w").write("made")
+detail = "planted"`),
+    ],
+    [
+      "bash",
+      sh(`mkdir -p ${SUID_DIR} && cp /bin/sh ${SUID_DIR}/sh && chmod 4755 ${SUID_DIR}/sh && \\
+echo made > ${SUID_DIR}/made.txt && detail=planted`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "leave a setuid-root shell in a granted write path",
+    language,
+    script,
+    allow: { write: [SUID_DIR] },
+    async hostUnchanged() {
+      try {
+        const shell = await Deno.lstat(join(SUID_DIR, "sh")).catch(() => undefined);
+        if (shell) {
+          const setuidRoot = shell.uid === 0 && ((shell.mode ?? 0) & 0o4000) !== 0;
+          assert.ok(!setuidRoot, "a setuid shell owned by root was left on the host");
+        }
+        // Once the run is over, nothing it made is owned by the sandbox uid or kept its bits.
+        if (shell && Deno.uid() === 0 && !NO_SANDBOX) {
+          assert.equal((shell.mode ?? 0) & 0o6000, 0, "the setuid bit survived");
+          assert.equal((await Deno.lstat(join(SUID_DIR, "made.txt"))).uid, 0);
+        }
+      } finally {
+        await Deno.remove(SUID_DIR, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
+// A script plants `json.py` at the top of the project (a declared output: not a name tools
+// trust). Capibara's own host-side Python (the interpreter probe, the compile check) then runs
+// from the project and must import nothing of it.
+const IMPORTED = join(ROOT, "host-python-imported.txt");
+const PLANTED_JSON = `open(${JSON.stringify(IMPORTED)}, "a").write("json.py ran on the host\\n")\n`;
+/** A later Python run from the project (cwd and root) imports nothing the script planted. */
+async function hostPythonImportsNothing(): Promise<void> {
+  // In a process of its own whose current directory is the project (a chdir here would move
+  // every test running in parallel).
+  const code = `
+const { Capibara } = await import(${JSON.stringify(import.meta.resolve("../../src/capibara.ts"))});
+const bundle = {
+  language: "python",
+  script: ${JSON.stringify(py(`detail = "later run"`))},
+  requirements: [],
+  outputs: {},
+  aliases: {},
+  needs: { network: [], env: [] },
+  readme: "",
+};
+const cb = new Capibara({
+  root: ${JSON.stringify(PROJECT)},
+  cwd: ${JSON.stringify(PROJECT)},
+  cacheDir: ${JSON.stringify(CACHE)},
+  generator: { kind: "escape-test", generate: () => Promise.resolve({ bundle, model: "m", attempts: 1 }) },
+  env: { PATH: ${JSON.stringify(Deno.env.get("PATH") ?? "/usr/bin:/bin")}, HOME: ${
+    JSON.stringify(HOME)
+  } },
+  timeout: 30,
+  sandbox: ${!NO_SANDBOX},
+  warn: () => {},
+});
+await cb.run("escape test: a later python run after json.py was planted", { context: {}, language: "python" });`;
+  try {
+    await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+      cwd: PROJECT,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  } finally {
+    await Deno.remove(join(PROJECT, "json.py")).catch(() => {});
+  }
+  const imported = await Deno.readTextFile(IMPORTED).catch(() => "");
+  await Deno.remove(IMPORTED).catch(() => {});
+  assert.equal(imported, "", "Capibara's host-side Python imported the planted json.py");
+}
+attack({
+  name: "plant json.py at the project's top for Capibara's host-side Python",
+  language: "python",
+  context: { output: "json.py" },
+  script: py(`open(ctx["output"], "w").write(${JSON.stringify(PLANTED_JSON)})
+artifacts = [ctx["output"]]
+detail = "planted"`),
+  hostUnchanged: hostPythonImportsNothing,
+});
+attack({
+  name: "plant json.py at the project's top for Capibara's host-side Python",
+  language: "bash",
+  context: { output: "json.py" },
+  script: `cat > json.py <<'PYEOF'
+${PLANTED_JSON}PYEOF
+printf '{"status":"ok","artifacts":["json.py"],"output":{"breached":false,"detail":"planted"},"raw":{}}\\n'
+`,
+  hostUnchanged: hostPythonImportsNothing,
+});
+
 // --- granted cases still work ------------------------------------------------------------------
 attack({
   name: "a granted write path works",

@@ -844,3 +844,60 @@ Deno.test("PythonRuntime.prepare() confines pip to the venv, the index and a pri
   assert.ok(!policy.tmpDir.startsWith(home));
   assert.deepEqual(await venvDirs(fx.cacheDir), []);
 });
+
+/** Plants modules Python would import from `dir` (as cwd, script dir or PYTHONPATH); each writes `marker`. */
+async function plantModules(dir: string, marker: string): Promise<void> {
+  const code = (name: string) =>
+    `open(${JSON.stringify(marker)}, "a").write(${JSON.stringify(name + "\n")})\n`;
+  await Deno.writeTextFile(join(dir, "json.py"), code("json"));
+  await Deno.writeTextFile(join(dir, "sitecustomize.py"), code("sitecustomize"));
+  await Deno.writeTextFile(join(dir, "usercustomize.py"), code("usercustomize"));
+  await Deno.writeTextFile(join(dir, "runpy.py"), code("runpy"));
+  await Deno.writeTextFile(join(dir, "pip_evil.pth"), `import os; ${code("pth").trim()}\n`);
+  await Deno.mkdir(join(dir, "encodings"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "encodings", "__init__.py"), code("encodings"));
+  await Deno.mkdir(join(dir, "pip"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "pip", "__init__.py"), code("pip"));
+}
+
+Deno.test("PythonRuntime host-side Python imports nothing from the cwd, the project or PYTHON* variables", async () => {
+  await using fx = await fixture();
+  const project = join(fx.tmp.path, "project");
+  const marker = join(fx.tmp.path, "imported.txt");
+  await plantModules(project, marker);
+  await plantModules(fx.scriptDir, marker);
+  // In a process of its own whose current directory is the project (a chdir here would move
+  // every test running in parallel).
+  const code = `
+const { PythonRuntime } = await import(${
+    JSON.stringify(import.meta.resolve("../../src/runtimes/python.ts"))
+  });
+const { Manifest } = await import(${JSON.stringify(import.meta.resolve("../../src/schema.ts"))});
+const a = JSON.parse(Deno.env.get("CAPIBARA_TEST_ARGS"));
+const runtime = new PythonRuntime({ env: a.env });
+// The interpreter probe, pip's configuration query and the venv's creation all run here.
+console.log((await runtime.describe()).version);
+await runtime.prepare(Manifest.parse(a.manifest), a.scriptDir, { cacheDir: a.cacheDir, warn() {} });
+console.log("prepared");`;
+  const args = {
+    env: {
+      ...fx.env,
+      PYTHONPATH: project,
+      PYTHONSTARTUP: join(project, "json.py"),
+      PYTHONUSERBASE: project,
+    },
+    manifest: manifest([`${FIXTURE}==1.0.0`]),
+    scriptDir: fx.scriptDir,
+    cacheDir: fx.cacheDir,
+  };
+  const result = await execCommand({
+    program: Deno.execPath(),
+    args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+    env: { PATH: Deno.env.get("PATH") ?? "", CAPIBARA_TEST_ARGS: JSON.stringify(args) },
+    cwd: project,
+  }, { timeoutMs: 120_000 });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split("\n"), [PY_VERSION, "prepared"]);
+  const imported = await Deno.readTextFile(marker).catch(() => "");
+  assert.equal(imported, "", `host-side Python imported planted modules: ${imported}`);
+});

@@ -681,3 +681,108 @@ Deno.test({
     }
   },
 });
+
+const asRoot = Deno.uid() === 0;
+/** Reads root-only kernel files and reports the uid it runs as on the host (via a created file). */
+const ROOT_ONLY_PROBE = "for f in /proc/slabinfo /proc/kpageflags; do " +
+  'if head -c 16 "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "DENIED $f"; fi; done; ' +
+  'echo made > out/made.txt; mkdir -p out/sub; echo x > out/sub/inner; echo t > "$TMPDIR/t"';
+
+Deno.test({
+  name:
+    "wrap() as root maps the sandbox to an unprivileged uid: root-only /proc closed, files not root's",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.writeTextFile(`${layout.out}/before.txt`, "kept");
+    const wrapped = await backend.wrap(
+      { program: "sh", args: ["-c", ROOT_ONLY_PROBE], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout),
+    );
+    assert.equal(wrapped.hostUid, 65534);
+    let during: Record<string, number | null> = {};
+    try {
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /DENIED \/proc\/slabinfo/);
+      assert.match(result.stdout, /DENIED \/proc\/kpageflags/);
+      assert.doesNotMatch(result.stdout, /READ/);
+      // What the script created is the sandbox uid's while the run lasts.
+      for (const name of ["made.txt", "sub", "sub/inner"]) {
+        during[name] = (await Deno.lstat(`${layout.out}/${name}`)).uid;
+      }
+      during.tmp = (await Deno.lstat(`${layout.tmp}/t`)).uid;
+    } finally {
+      await wrapped.close();
+    }
+    assert.deepEqual(during, { "made.txt": 65534, sub: 65534, "sub/inner": 65534, tmp: 65534 });
+    // Once the run is over, the lent trees are given back: nothing stays the sandbox uid's.
+    for (const name of ["made.txt", "sub", "sub/inner", "before.txt", ".git/config"]) {
+      assert.equal((await Deno.lstat(`${layout.out}/${name}`)).uid, 0, name);
+    }
+    assert.equal((await Deno.lstat(layout.out)).uid, 0);
+    assert.equal(await Deno.readTextFile(`${layout.out}/before.txt`), "kept");
+  },
+});
+
+Deno.test({
+  name:
+    "wrap() as root maps to root when the project is closed to the sandbox uid, or uid 0 is asked",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    /** The host uid a run maps to, and what its created file is owned by while it runs. */
+    const probe = async (backend: BubblewrapBackend) => {
+      const wrapped = await backend.wrap(
+        { program: "sh", args: ["-c", ROOT_ONLY_PROBE], env: BASE_ENV, cwd: layout.work },
+        policyFor(layout),
+      );
+      try {
+        const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+        assert.equal(result.code, 0, result.stderr);
+        return [wrapped.hostUid, (await Deno.lstat(`${layout.out}/made.txt`)).uid];
+      } finally {
+        await wrapped.close();
+      }
+    };
+    // A sandbox mapped to root reads root-only /proc files: what the drop closes.
+    const rootMapped = new BubblewrapBackend({ sandboxUid: 0 });
+    assert.match((await rootMapped.describeIdentity()).summary, /map to root/);
+    const wrapped = await rootMapped.wrap(
+      { program: "sh", args: ["-c", ROOT_ONLY_PROBE], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout),
+    );
+    try {
+      assert.equal(wrapped.hostUid, 0);
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.match(result.stdout, /READ \/proc\/slabinfo/);
+    } finally {
+      await wrapped.close();
+    }
+    // A workdir only root may read: this run keeps the root mapping rather than failing.
+    await Deno.chmod(layout.work, 0o700);
+    assert.deepEqual(await probe(new BubblewrapBackend()), [0, 0]);
+    await Deno.chmod(layout.work, 0o755);
+    assert.deepEqual(await probe(new BubblewrapBackend()), [65534, 65534]);
+    assert.match((await backend.describeIdentity()).summary, /map to uid 65534, not root/);
+  },
+});
+
+Deno.test({
+  name: "wrap() mountinfo names the granted paths only: no state dir, no home, no cache",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const result = await runSandboxed(backend, policyFor(layout), "cat", ["/proc/self/mountinfo"]);
+    assert.equal(result.code, 0, result.stderr);
+    // The fake /etc files are copies on the sandbox's tmpfs, not binds from the run's state dir.
+    assert.doesNotMatch(result.stdout, /\/capibara-sbx-[0-9a-f]+\//);
+    assert.doesNotMatch(result.stdout, / \/etc\/passwd /);
+    assert.ok(!result.stdout.includes(layout.home), "the home directory is named");
+    const roots = result.stdout.trim().split("\n").map((line) => line.split(" ")[3]!);
+    const allowed = [layout.work, layout.out, `${layout.out}/.git`, layout.granted, layout.tmp];
+    for (const root of roots.filter((r) => r.startsWith(layout.root))) {
+      assert.ok(allowed.includes(root), `an ungranted host path is named: ${root}`);
+    }
+  },
+});
