@@ -309,23 +309,29 @@ Deno.test("staticChecks() finds python on the env option's PATH, never on the pr
   await using tmp = await withTmpDir();
   await fakePython(tmp.path, "module=from_the_env_path");
   const script = "import json\nprint(json.dumps({}))\n";
-  const saved = Deno.env.get("PATH");
-  Deno.env.set("PATH", `${tmp.path}/bin:${saved ?? ""}`);
-  try {
-    // Only Deno.env names the stand-in: neither the default nor a given PATH reaches it.
-    assertClean(await staticChecks(bundle("python", script)));
-    assertClean(await staticChecks(bundle("python", script), { env: { PATH: "/usr/bin:/bin" } }));
-    // The env option's PATH is the one used.
-    assertFinding(
-      await staticChecks(bundle("python", script), { env: { PATH: `${tmp.path}/bin` } }),
-      "import",
-      1,
-      /import of from_the_env_path/,
-    );
-  } finally {
-    if (saved === undefined) Deno.env.delete("PATH");
-    else Deno.env.set("PATH", saved);
-  }
+  // Only the process's PATH names the stand-in, in a child process: changing this process's
+  // environment would reach the test files that run beside this one.
+  const child = `import { staticChecks } from ${
+    JSON.stringify(new URL("../../src/contract/checks/mod.ts", import.meta.url).href)
+  };
+const bundle = ${JSON.stringify(bundle("python", script))};
+const found = [...await staticChecks(bundle), ...await staticChecks(bundle, { env: { PATH: "/usr/bin:/bin" } })];
+console.log(JSON.stringify(found));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", child],
+    env: { PATH: `${tmp.path}/bin:${Deno.env.get("PATH") ?? ""}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), []);
+  // The env option's PATH is the one used.
+  assertFinding(
+    await staticChecks(bundle("python", script), { env: { PATH: `${tmp.path}/bin` } }),
+    "import",
+    1,
+    /import of from_the_env_path/,
+  );
 });
 
 // --- typescript ------------------------------------------------------------------------------

@@ -190,6 +190,9 @@ function capibaraFor(a: Attack, project = PROJECT): Capibara {
     timeout: a.timeout ?? 30,
     memoryBytes: 256 * 1024 ** 2,
     maxProcesses: 64,
+    // The staging bounds proven with smaller values than the defaults (1 GiB, 10,000 files).
+    maxOutputDiskBytes: 128 * 1024 ** 2,
+    maxOutputFiles: 2_000,
     allow: a.allow,
     sandbox: !(NO_SANDBOX && (a.language !== "typescript" || a.osLayer)),
     warn: () => {},
