@@ -700,7 +700,7 @@ Deno.test({
       policyFor(layout),
     );
     assert.equal(wrapped.hostUid, 65534);
-    let during: Record<string, number | null> = {};
+    const during: Record<string, number | null> = {};
     try {
       const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
       assert.equal(result.code, 0, result.stderr);
