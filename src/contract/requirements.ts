@@ -417,7 +417,17 @@ function serialiseUnchecked(requirement: PythonRequirement): string {
   return requirement.name +
     (requirement.extras.length ? `[${requirement.extras.join(",")}]` : "") +
     requirement.specifier +
-    (requirement.marker === undefined ? "" : `; ${requirement.marker}`);
+    (requirement.marker === undefined
+      ? ""
+      : `${markerSeparator(requirement)}${requirement.marker}`);
+}
+
+/**
+ * `; ` before a marker, or ` ; ` after an arbitrary-equality (`===`) clause: older copies of
+ * packaging (pip 23.0's) read `===x;` as the string `x;` and the marker as garbage.
+ */
+function markerSeparator(requirement: PythonRequirement): string {
+  return requirement.specifier.includes("===") ? " ; " : "; ";
 }
 
 /** The normal form of one requirement: `serialise(parseRequirement(text))`. */
