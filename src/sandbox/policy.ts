@@ -92,8 +92,12 @@ const OUTPUT_WORDS = new Set([
 
 /** Whether a context key names an output: one of its words (snake, kebab or camel case) says so. */
 export function isOutputKey(key: string): boolean {
-  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/)
-    .some((word) => OUTPUT_WORDS.has(word));
+  return keyWords(key).some((word) => OUTPUT_WORDS.has(word));
+}
+
+/** The words of a context key, in snake, kebab or camel case, lower-cased. */
+function keyWords(key: string): string[] {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/);
 }
 
 const INPUT_WORDS = new Set([
@@ -112,8 +116,7 @@ const INPUT_WORDS = new Set([
 
 /** Whether a context key names inputs (`input`, `files`, `sourcePath`…), which must exist. */
 export function isInputKey(key: string): boolean {
-  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/)
-    .some((word) => INPUT_WORDS.has(word));
+  return keyWords(key).some((word) => INPUT_WORDS.has(word));
 }
 
 /** Merges grant lists, removing duplicates and blanks. */

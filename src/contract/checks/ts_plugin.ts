@@ -25,7 +25,7 @@ interface Node {
 }
 
 /** A fact about the script (see the module documentation). */
-type Fact =
+export type Fact =
   | { k: "import"; s: string | null; a?: string }
   | { k: "deno"; m: string | null }
   | { k: "deno-value" }

@@ -10,6 +10,7 @@
  */
 import { basename, join } from "node:path";
 import PLUGIN from "./ts_plugin.ts" with { type: "text" };
+import type { Fact as PluginFact } from "./ts_plugin.ts";
 import { execCommand } from "../../exec.ts";
 import { tail } from "../../errors.ts";
 import { removeIfExists } from "../../_fs.ts";
@@ -29,19 +30,7 @@ export interface TypeScriptCheckOptions {
 }
 
 /** A fact the plugin reports (see `ts_plugin.ts`), with its line. */
-type Fact =
-  & { line: number }
-  & (
-    | { k: "import"; s: string | null; a?: string }
-    | { k: "deno"; m: string | null }
-    | { k: "deno-value" }
-    | { k: "eval" }
-    | { k: "function" }
-    | { k: "fetch" }
-    | { k: "new"; c: string }
-    | { k: "env"; name: string }
-    | { k: "string"; v: string }
-  );
+type Fact = PluginFact & { line: number };
 
 /** The plugin's rule, as `deno lint --json` names it. */
 const PLUGIN_CODE = "capibara/facts";
