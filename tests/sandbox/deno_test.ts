@@ -102,7 +102,34 @@ Deno.test("DenoPermissionsBackend.wrap() sends fetch through the proxy, and refu
     // The proxy was stopped with the run.
     assert.ok(unknown.proxy);
     const { hostname, port: proxyPort } = new URL(unknown.proxy);
-    await assert.rejects(() => Deno.connect({ hostname, port: Number(proxyPort) }));
+    // The port may already serve another test's listener (files run in parallel): what must be
+    // gone is this run's proxy, which would answer for the name it granted.
+    const answer = await Deno.connect({ hostname, port: Number(proxyPort) }).then(
+      async (conn) => {
+        try {
+          await conn.write(
+            new TextEncoder().encode("CONNECT api.example.test:80 HTTP/1.1\r\n\r\n"),
+          );
+          const buffer = new Uint8Array(512);
+          const timer = setTimeout(() => conn.close(), 2000);
+          const n = await conn.read(buffer).catch(() => null);
+          clearTimeout(timer);
+          return new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+        } finally {
+          try {
+            conn.close();
+          } catch {
+            // closed by the timer
+          }
+        }
+      },
+      () => "",
+    );
+    assert.doesNotMatch(
+      answer,
+      /Cannot resolve "api\.example\.test"/,
+      "the proxy outlived the run",
+    );
 
     // This machine's own name, when it resolves to a special address only (a loopback or private
     // address in /etc/hosts, as on most machines): refused, by the flags (Deno checks the
