@@ -94,7 +94,11 @@ const manifestObject = z.object({
   revision: z.number().int().positive().default(1),
   history: z.array(HistoryEntry).default([]),
   integrity: IntegrityRecord.optional(),
-  signature: z.string().optional(),
+  signature: z.object({
+    alg: z.literal("Ed25519"),
+    key_id: z.string().regex(/^[0-9a-f]{16}$/),
+    value: z.string(),
+  }).strict().optional(),
 });
 /** Schema of {@linkcode Manifest}. */
 export const Manifest: z.ZodType<Manifest> = manifestObject;

@@ -132,7 +132,20 @@ export interface Manifest {
   /** Written by the store; absent only in manifests of an older format, which are refused. */
   integrity?: IntegrityRecord;
   /** A signature over the canonical manifest, when a Core or a team lead signed the entry. */
-  signature?: string;
+  signature?: Signature;
+}
+
+/**
+ * An Ed25519 signature over a canonical manifest (RFC 8785 of every field but `integrity` and
+ * `signature`), by a Core or a team lead's key.
+ */
+export interface Signature {
+  /** Always `"Ed25519"`. */
+  alg: "Ed25519";
+  /** First 16 hex digits of the sha256 of the signing key's raw 32-byte public key. */
+  key_id: string;
+  /** Base64 of the 64 signature bytes. */
+  value: string;
 }
 
 /**
