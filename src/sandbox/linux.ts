@@ -28,7 +28,9 @@
  * stay closed and what it creates is not root's. The granted paths are bound first, still as root,
  * in a private mount namespace under the run's state dir (0711), so that uid needs no search
  * permission on their parents; the temp dir and write paths are lent to it for the run and given
- * back after. A run whose workdir or read grant that uid cannot read keeps the root mapping.
+ * back after. A read path that only root may read is passed in as a copy that uid may read
+ * (bounded), and a workdir only root may read is shown as an empty folder holding the inputs and
+ * outputs: the mapping never falls back to root.
  *
  * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user
  * namespace, and the script could then remount a read-only bind as read-write or unmount a
@@ -383,6 +385,128 @@ async function returnTree(root: string, owners: Owners, owner = owners.get(root)
     return;
   }
   for (const entry of entries) await returnTree(`${root}/${entry.name}`, owners, owner);
+}
+
+/**
+ * Bytes and files of the copies a root run makes of read paths closed to the sandbox uid: past
+ * them the run is refused (a large closed folder is the user's to open, not Capibara's to copy).
+ */
+const MAX_COPY_BYTES = 64 * 1024 ** 2;
+const MAX_COPY_FILES = 1_000;
+
+/** What the copies of one run used so far. */
+interface CopyBudget {
+  bytes: number;
+  files: number;
+}
+
+function closedError(path: string, uid: number, why: string): PermissionError {
+  return new PermissionError(
+    `Cannot let the sandbox read "${path}": only root may read it, and the sandbox runs as ` +
+      `uid ${uid}, never as root (${why})`,
+    {
+      hint: `Make it readable to others (chmod o+rX "${path}"), or move what the script needs ` +
+        "into a folder others may read",
+      details: { path },
+    },
+  );
+}
+
+/**
+ * Copies `source` (a regular file, or a folder of regular files and folders) to `target`,
+ * readable by `drop`'s uid only. Each file is opened first and must be the regular file `lstat`
+ * finds at its path, so a symlink swapped in meanwhile is never followed; symlinks inside a
+ * folder are left out.
+ *
+ * @throws {PermissionError} past {@linkcode MAX_COPY_BYTES} or {@linkcode MAX_COPY_FILES}.
+ */
+async function copyClosed(
+  source: string,
+  target: string,
+  drop: Drop,
+  budget: CopyBudget,
+  shown: string,
+): Promise<void> {
+  const info = await lstatOrNull(source);
+  if (!info || info.isSymlink) return;
+  if (++budget.files > MAX_COPY_FILES) {
+    throw closedError(shown, drop.uid, `more than ${MAX_COPY_FILES} files to copy`);
+  }
+  if (info.isDirectory) {
+    await Deno.mkdir(target, { mode: 0o500 });
+    for await (const entry of Deno.readDir(source)) {
+      await copyClosed(`${source}/${entry.name}`, `${target}/${entry.name}`, drop, budget, shown);
+    }
+  } else if (info.isFile) {
+    using file = await Deno.open(source, { read: true });
+    const opened = await file.stat();
+    if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+      throw closedError(shown, drop.uid, "it changed while it was copied");
+    }
+    budget.bytes += opened.size;
+    if (budget.bytes > MAX_COPY_BYTES) {
+      throw closedError(shown, drop.uid, `more than ${MAX_COPY_BYTES >> 20} MiB to copy`);
+    }
+    using out = await Deno.open(target, { write: true, createNew: true, mode: 0o400 });
+    // Only the size it had when opened: a file growing meanwhile is cut there.
+    let left = opened.size;
+    const buffer = new Uint8Array(1 << 16);
+    while (left > 0) {
+      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+      if (n === null) break;
+      let written = 0;
+      while (written < n) written += await out.write(buffer.subarray(written, n));
+      left -= n;
+    }
+  } else {
+    return; // devices, FIFOs, sockets: nothing to read
+  }
+  await Deno.chown(target, drop.uid, drop.gid);
+  await Deno.chmod(target, info.isDirectory ? 0o500 : 0o400);
+}
+
+/**
+ * A root run never maps to root: each read path the sandbox uid may not read itself (its own
+ * mode bits; parents are bound away) is copied under the state dir for it, within
+ * {@linkcode MAX_COPY_BYTES}; a closed workdir is shown as an empty folder of that uid (the
+ * inputs and outputs are bound inside it). Fills `substitutes` (host path → what is bound there).
+ */
+async function substituteClosed(
+  policy: SandboxPolicy,
+  drop: Drop,
+  stateDir: string,
+  substitutes: Map<string, string>,
+): Promise<void> {
+  const budget: CopyBudget = { bytes: 0, files: 0 };
+  const copies = `${stateDir}/copies`;
+  for (const path of policy.read) {
+    const real = await realPathOrNull(path);
+    if (real === null || (await readableBy(real, drop.uid, drop.gid))) continue;
+    if (substitutes.size === 0) await Deno.mkdir(copies, { mode: 0o711 });
+    const copy = `${copies}/${substitutes.size}`;
+    await copyClosed(real, copy, drop, budget, path);
+    substitutes.set(path, copy);
+  }
+  const workdir = await realPathOrNull(policy.workdir);
+  if (workdir !== null && !(await readableBy(workdir, drop.uid, drop.gid))) {
+    const empty = `${stateDir}/workdir`;
+    await Deno.mkdir(empty, { mode: 0o755 });
+    // It is bound read-only: every bind inside it needs its mount point made here first.
+    const inside = [
+      ...policy.read.map((path) => ({ path, source: substitutes.get(path) ?? path })),
+      ...policy.write.map((path) => ({ path, source: path })),
+      ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
+    ];
+    for (const { path, source } of inside) {
+      if (!isInside(path, policy.workdir) || path === policy.workdir) continue;
+      const point = empty + path.slice(policy.workdir.length);
+      const info = await Deno.stat(source).catch(() => null);
+      if (!info) continue;
+      await Deno.mkdir(info.isDirectory ? point : dirname(point), { recursive: true });
+      if (!info.isDirectory) await Deno.writeFile(point, new Uint8Array(), { create: true });
+    }
+    substitutes.set(policy.workdir, empty);
+  }
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
@@ -812,6 +936,7 @@ async function policyArgs(
   policy: SandboxPolicy,
   features: BwrapFeatures | undefined,
   via: (source: string) => Promise<string> = (source) => Promise.resolve(source),
+  substitutes: ReadonlyMap<string, string> = new Map(),
 ): Promise<string[]> {
   const writable = [...policy.write, policy.tmpDir];
   const binds = new Map<string, "ro" | "rw">();
@@ -826,7 +951,7 @@ async function policyArgs(
       );
     }
     binds.set(path, "ro");
-    sources.set(path, real);
+    sources.set(path, substitutes.get(path) ?? real);
   }
   for (const path of writable) {
     const real = await realPathOrNull(path);
@@ -996,7 +1121,7 @@ export class BubblewrapBackend implements SandboxBackend {
       return {
         uid: probe.drop.uid,
         summary: `root's runs map to uid ${probe.drop.uid}, not root (CAPIBARA_SANDBOX_UID); ` +
-          "a run whose project or read grants that uid cannot read maps to root",
+          "inputs only root may read are passed in as copies",
       };
     }
     const why = this.#sandboxUid === 0
@@ -1066,17 +1191,15 @@ export class BubblewrapBackend implements SandboxBackend {
     try {
       const uid = Deno.uid() ?? 0;
       const gid = Deno.gid() ?? 0;
-      // Root drops to the sandbox uid, unless the project or a read grant is closed to it (mode
-      // 0700 or 0600 on the path itself): that run maps to root as before.
-      let drop = uid === 0 ? probe.drop : undefined;
+      // Root drops to the sandbox uid, always. A read path closed to that uid (mode 0600 or 0700
+      // on the path itself) is passed in as a copy it may read; a closed workdir is shown as an
+      // empty folder holding the inputs and outputs.
+      const drop = uid === 0 ? probe.drop : undefined;
+      /** Read paths shown inside by something else than themselves (`drop` only). */
+      const substitutes = new Map<string, string>();
       if (drop) {
-        for (const path of [...policy.read, policy.workdir]) {
-          const real = await realPathOrNull(path);
-          if (real !== null && !(await readableBy(real, drop.uid, drop.gid))) {
-            drop = undefined;
-            break;
-          }
-        }
+        await Deno.chmod(stateDir, 0o711);
+        await substituteClosed(policy, drop, stateDir, substitutes);
       }
       /** Sources bound under the state dir in the private mount namespace (`drop` only). */
       const mounts: [string, string][] = [];
@@ -1091,7 +1214,6 @@ export class BubblewrapBackend implements SandboxBackend {
         return point;
       };
       if (drop) {
-        await Deno.chmod(stateDir, 0o711);
         await Deno.mkdir(`${stateDir}/src`, { mode: 0o711 });
         await Deno.chmod(`${stateDir}/src`, 0o711);
         for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
@@ -1135,7 +1257,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (probe.features?.size) args.push("--size", String(Math.floor(policy.memoryBytes)));
       args.push("--tmpfs", "/tmp");
 
-      args.push(...await policyArgs(policy, probe.features, via));
+      args.push(...await policyArgs(policy, probe.features, via, substitutes));
 
       const env: Record<string, string> = {
         ...spec.env,

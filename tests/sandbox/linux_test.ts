@@ -727,24 +727,10 @@ Deno.test({
 
 Deno.test({
   name:
-    "wrap() as root maps to root when the project is closed to the sandbox uid, or uid 0 is asked",
+    "wrap() as root never maps to root for inputs only root may read: copies, an empty closed workdir",
   ignore: ignore || !asRoot,
   async fn() {
     await using layout = await makeLayout();
-    /** The host uid a run maps to, and what its created file is owned by while it runs. */
-    const probe = async (backend: BubblewrapBackend) => {
-      const wrapped = await backend.wrap(
-        { program: "sh", args: ["-c", ROOT_ONLY_PROBE], env: BASE_ENV, cwd: layout.work },
-        policyFor(layout),
-      );
-      try {
-        const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
-        assert.equal(result.code, 0, result.stderr);
-        return [wrapped.hostUid, (await Deno.lstat(`${layout.out}/made.txt`)).uid];
-      } finally {
-        await wrapped.close();
-      }
-    };
     // A sandbox mapped to root reads root-only /proc files: what the drop closes.
     const rootMapped = new BubblewrapBackend({ sandboxUid: 0 });
     assert.match((await rootMapped.describeIdentity()).summary, /map to root/);
@@ -759,11 +745,48 @@ Deno.test({
     } finally {
       await wrapped.close();
     }
-    // A workdir only root may read: this run keeps the root mapping rather than failing.
+    // A workdir, an input file and a granted folder only root may read: the run still maps to
+    // the sandbox uid, reads copies of the input and the folder, and sees an empty workdir.
+    const input = `${layout.work}/input.csv`;
+    await Deno.writeTextFile(`${layout.work}/other.txt`, "NOT-AN-INPUT");
+    await Deno.chmod(input, 0o600);
+    await Deno.chmod(layout.granted, 0o700);
+    await Deno.chmod(`${layout.granted}/data.txt`, 0o600);
     await Deno.chmod(layout.work, 0o700);
-    assert.deepEqual(await probe(new BubblewrapBackend()), [0, 0]);
+    const probe = `${ROOT_ONLY_PROBE}; cat input.csv; cat ${layout.granted}/data.txt; ` +
+      "cat other.txt 2>/dev/null || echo NO-OTHER; echo changed >> input.csv 2>/dev/null; true";
+    const dropped = await backend.wrap(
+      { program: "sh", args: ["-c", probe], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout, { read: [layout.granted, input] }),
+    );
+    try {
+      assert.equal(dropped.hostUid, 65534);
+      const result = await execCommand(dropped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /DENIED \/proc\/slabinfo/);
+      assert.doesNotMatch(result.stdout, /READ/);
+      assert.match(result.stdout, /a,b\n1,2\n/);
+      assert.match(result.stdout, /GRANTED-DATA/);
+      assert.match(result.stdout, /NO-OTHER/);
+      assert.equal((await Deno.lstat(`${layout.out}/made.txt`)).uid, 65534);
+    } finally {
+      await dropped.close();
+    }
+    assert.equal(await Deno.readTextFile(input), "a,b\n1,2\n");
+    // A closed folder too large to copy is refused, never run as root.
     await Deno.chmod(layout.work, 0o755);
-    assert.deepEqual(await probe(new BubblewrapBackend()), [65534, 65534]);
+    const big = `${layout.root}/big`;
+    await Deno.mkdir(big, { mode: 0o700 });
+    await Deno.chmod(big, 0o700);
+    for (let i = 0; i < 1_001; i++) await Deno.writeFile(`${big}/${i}`, new Uint8Array());
+    await assert.rejects(
+      backend.wrap(
+        { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+        policyFor(layout, { read: [big] }),
+      ),
+      PermissionError,
+      "only root may read it",
+    );
     assert.match((await backend.describeIdentity()).summary, /map to uid 65534, not root/);
   },
 });
