@@ -83,7 +83,7 @@ async function selftest(
     config,
     prepared,
     tmpDir: await runDirPath(),
-    workdir: Deno.cwd(),
+    workdir: cb.cwd,
     storeRoot: store.root,
   });
   plan.command = { ...plan.command, args: [...plan.command.args, "--selftest"] };
