@@ -27,7 +27,10 @@ export function manualCommand(
     case "python": {
       const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv "$venv"'];
       if (manifest.deps.length > 0) {
-        lines.push(`"$venv/bin/pip" install -r ${shellWord(`${dir}/requirements.txt`)}`);
+        // Wheels only, as Capibara installs outside its sandbox: no package's build code runs.
+        lines.push(
+          `"$venv/bin/pip" install --only-binary=:all: -r ${shellWord(`${dir}/requirements.txt`)}`,
+        );
       }
       lines.push(`"$venv/bin/python" ${script} --context ${context}`);
       return lines.join("\n");

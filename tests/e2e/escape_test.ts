@@ -13,7 +13,11 @@ import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
 import { CapibaraError, ExecError, PermissionError, ValidationError } from "../../src/errors.ts";
 import type { Generator } from "../../src/generate/types.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
+import { basename } from "node:path";
+import { sha256 } from "../../src/_hash.ts";
 import { acceptEdit } from "../../src/cli/accept.ts";
+import { manualCommand } from "../../src/readme.ts";
+import { buildSdist } from "../helpers/wheel.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
 
@@ -144,6 +148,12 @@ interface Attack {
   before?: () => Promise<void>;
   /** Text that must appear neither in the output nor in the error (a secret's bytes). */
   leaks?: string[];
+  /** The script's pinned requirements (default none). */
+  requirements?: string[];
+  /** The project the run happens in (default the shared one). */
+  project?: string;
+  /** Options of the instance that replace the suite's. */
+  options?: Partial<CapibaraOptions>;
   /**
    * What the attack goes through, in place of `cb.run()` (e.g. `capibara accept` of a hand edit);
    * returns the script's output, if it is seen.
@@ -176,11 +186,11 @@ async function processesMatching(pattern: string): Promise<string[]> {
 }
 
 /** A runner in `project` whose generator always replies with `a`'s script. */
-function capibaraFor(a: Attack, project = PROJECT): Capibara {
+function capibaraFor(a: Attack, project = a.project ?? PROJECT): Capibara {
   const bundle: Bundle = {
     language: a.language,
     script: a.script,
-    requirements: [],
+    requirements: a.requirements ?? [],
     outputs: {},
     aliases: {},
     needs: { network: a.needs?.network ?? [], env: a.needs?.env ?? [] },
@@ -206,6 +216,7 @@ function capibaraFor(a: Attack, project = PROJECT): Capibara {
     allow: a.allow,
     sandbox: !(NO_SANDBOX && (a.language !== "typescript" || a.osLayer)),
     warn: () => {},
+    ...a.options,
   });
 }
 
@@ -1681,6 +1692,132 @@ for (const language of ["python", "bash", "typescript"] as const) {
     });
   }
 }
+
+// --- dependency installs: a pinned requirement served only as a source distribution ----------
+// Its build backend runs during `pip install`. With source builds allowed (a trusted config), it
+// runs in the sandbox: it must write nothing outside, read no key, reach no host service. The
+// project is a folder of its own, so that its config grants nothing to the attacks above.
+const BUILD_PROJECT = join(ROOT, "build-project");
+const BUILD_PLANT = join(OTHER, "planted-by-build.txt");
+const BUILD_EXFIL = join(OTHER, "key-from-build.txt");
+await Deno.mkdir(join(BUILD_PROJECT, ".capibara"), { recursive: true });
+await Deno.writeTextFile(
+  join(BUILD_PROJECT, ".capibara", "config.json"),
+  JSON.stringify({ install: { source_builds: true } }),
+);
+const evilSdist = await buildSdist(join(ROOT, "dist"), {
+  name: "capibara-escape-build",
+  version: "1.0.0",
+  module: { "capibara_escape_build.py": "VALUE = 1\n" },
+  buildCode: `
+import os, socket
+for action in (
+    lambda: open(${JSON.stringify(BUILD_PLANT)}, "w").write("planted"),
+    lambda: open(${JSON.stringify(BUILD_EXFIL)}, "w").write(open(${
+    JSON.stringify(SSH_KEY)
+  }).read()),
+    lambda: socket.create_connection(("127.0.0.1", ${SERVICE_PORT}), timeout=3).sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"),
+):
+    try:
+        action()
+    except Exception:
+        pass
+`,
+});
+const sdistBytes = await Deno.readFile(evilSdist);
+const indexPage = `<!DOCTYPE html><html><body><a href="/files/${
+  basename(evilSdist)
+}#sha256=${await sha256(
+  sdistBytes,
+)}">${basename(evilSdist)}</a></body></html>`;
+const packageIndex = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+  const path = new URL(request.url).pathname;
+  if (/^\/simple\/capibara-escape-build\/?$/.test(path)) {
+    return new Response(indexPage, { headers: { "content-type": "text/html" } });
+  }
+  if (path === `/files/${basename(evilSdist)}`) return new Response(sdistBytes);
+  return new Response("not found", { status: 404 });
+});
+globalThis.addEventListener("unload", () => void packageIndex.shutdown());
+attack({
+  name: "a requirement's source build writes outside, reads ~/.ssh and connects out",
+  language: "python",
+  script: py(`import capibara_escape_build
+detail = "installed"`),
+  requirements: ["capibara-escape-build==1.0.0"],
+  project: BUILD_PROJECT,
+  options: {
+    trustProjectConfig: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME,
+      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
+    },
+  },
+  timeout: 120,
+  leaks: ["hunter2"],
+  // The build ran (the script imports what it built): only the sandbox stopped it.
+  granted: (o) => assert.equal(o.detail, "installed"),
+  async hostUnchanged() {
+    const planted = await exists(BUILD_PLANT);
+    const stolen = await Deno.readTextFile(BUILD_EXFIL).catch(() => "");
+    await Deno.remove(BUILD_PLANT).catch(() => {});
+    await Deno.remove(BUILD_EXFIL).catch(() => {});
+    assert.equal(planted, false, "the build wrote outside");
+    assert.ok(!stolen.includes("hunter2"), "the build read the key");
+    assert.equal(serviceHits, 0, "the build reached the host service");
+  },
+});
+
+// `capibara show` prints how to run an entry by hand, outside the sandbox: its install step takes
+// wheels only, so the same source distribution's build never runs on the host.
+attack({
+  name: "capibara show's run-by-hand steps install a requirement's source build",
+  language: "python",
+  script: py(`import capibara_escape_build
+detail = "installed"`),
+  requirements: ["capibara-escape-build==1.0.0"],
+  project: BUILD_PROJECT,
+  options: {
+    trustProjectConfig: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME,
+      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
+    },
+  },
+  timeout: 120,
+  async via(cb, prompt) {
+    const result = await cb.run(prompt, { context: {}, language: "python" });
+    const manifest = JSON.parse(
+      await Deno.readTextFile(
+        join(BUILD_PROJECT, ".capibara", "scripts", result.fingerprint, "manifest.json"),
+      ),
+    );
+    await new Deno.Command("sh", {
+      args: ["-c", manualCommand(manifest)],
+      cwd: BUILD_PROJECT,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME,
+        PIP_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
+        PIP_DISABLE_PIP_VERSION_CHECK: "1",
+      },
+      clearEnv: true,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return { breached: false, detail: "ran by hand" };
+  },
+  async hostUnchanged() {
+    const planted = await exists(BUILD_PLANT);
+    const stolen = await Deno.readTextFile(BUILD_EXFIL).catch(() => "");
+    await Deno.remove(BUILD_PLANT).catch(() => {});
+    await Deno.remove(BUILD_EXFIL).catch(() => {});
+    assert.equal(planted, false, "the build ran on the host: it wrote outside");
+    assert.ok(!stolen.includes("hunter2"), "the build ran on the host: it read the key");
+  },
+});
 
 // --- granted cases still work ------------------------------------------------------------------
 attack({
