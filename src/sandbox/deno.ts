@@ -46,12 +46,75 @@ export interface DenoPermissionOptions {
    * denied special ranges on its port only (every granted port of that address stays denied).
    */
   proxy?: DenoProxy;
+  /**
+   * More `--deny-net` values, besides the ranges: the special IPv6 addresses the granted exact
+   * names resolved to before the run (see {@linkcode resolvedDenials}).
+   */
+  denyNet?: readonly string[];
 }
 
 /** A host and port as a `--allow-net`/`--deny-net` value (`*.x:443`, `[::1]:8080`). */
 function netValue(host: string, port: number, wildcard = false): string {
   const h = host.includes(":") ? `[${host}]` : host;
-  return `${wildcard ? "*." : ""}${h}:${port}`;
+  return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
+}
+
+/** Resolves a name to its addresses as a connection would (getaddrinfo); none when it fails. */
+export type Resolver = (name: string) => Promise<string[]>;
+
+async function systemResolve(name: string): Promise<string[]> {
+  const { lookup } = await import("node:dns/promises");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timed out")), RESOLVE_TIMEOUT_MS);
+  });
+  try {
+    const found = await Promise.race([lookup(name, { all: true, verbatim: true }), timeout]);
+    return found.map((a) => a.address);
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long one name's lookup before a run may take. */
+const RESOLVE_TIMEOUT_MS = 3_000;
+
+/**
+ * The special IPv6 addresses (loopback, link-local, ULA, IPv4-mapped, NAT64…; see
+ * `host_rules.ts`) that the policy's exact names resolve to now, less those a private-network
+ * rule opts in: Deno's `--deny-net` takes single IPv6 addresses but no IPv6 range, so a name
+ * granted by its rule that leads to `fd00::1` or `::ffff:127.0.0.1` is denied by that address.
+ * Wildcard rules cannot be resolved ahead (any subdomain), and a name that resolves differently
+ * when the script connects (a short-lived DNS answer) is not covered.
+ */
+export async function resolvedDenials(
+  policy: Pick<SandboxPolicy, "network" | "privateNetwork">,
+  resolve: Resolver = systemResolve,
+): Promise<string[]> {
+  const names = parseHostRules(policy.network).filter((rule) => rule.kind === "name");
+  const privateRules = parseHostRules(policy.privateNetwork ?? [], "private network rule")
+    .filter((rule) => rule.kind !== "wildcard");
+  const found = await Promise.all(names.map((rule) => resolve(rule.host).catch(() => [])));
+  const denied = new Set<string>();
+  for (const [i, addresses] of found.entries()) {
+    for (const address of addresses) {
+      const canonical = canonicalHost(address)?.host;
+      // IPv4: the special ranges are denied whole already (and the proxy's address must stay).
+      if (canonical === undefined || !canonical.includes(":") || isPublicAddress(canonical)) {
+        continue;
+      }
+      const ports = names[i]!.ports.filter((port) =>
+        !matchHost(canonical, port, privateRules).allowed
+      );
+      if (ports.length === 0) continue;
+      // Without a port Deno ignores an IPv4-mapped address; with one it holds: both are given.
+      denied.add(netValue(canonical, 0));
+      for (const port of ports) denied.add(netValue(canonical, port));
+    }
+  }
+  return [...denied].sort();
 }
 
 /** An IPv4 address as a number (0 to 2^32 - 1). */
@@ -220,6 +283,9 @@ export function denoPermissionFlags(
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
 
   const net = netFlags(policy.network, policy.privateNetwork ?? [], options.proxy);
+  if (net.allow.length > 0) {
+    for (const value of options.denyNet ?? []) net.deny.push(value);
+  }
   if (net.allow.length) flags.push(`--allow-net=${net.allow.join(",")}`);
   if (net.deny.length) flags.push(`--deny-net=${net.deny.join(",")}`);
 
@@ -283,6 +349,11 @@ export interface DenoPermissionsOptions {
    * then the inner layer. Without one, Deno's flags are the only layer.
    */
   os?: SandboxBackend;
+  /**
+   * How granted names are resolved before a run without an OS sandbox, to deny the special
+   * addresses they lead to (default: the system's resolver, as connections use it).
+   */
+  resolve?: Resolver;
 }
 
 /**
@@ -300,7 +371,8 @@ export interface DenoPermissionsOptions {
  * `HTTP_PROXY`/`HTTPS_PROXY`, which Deno's `fetch` honours: the flags check the host (and the
  * IPv4 address it resolves to), then the proxy checks the resolved address again, IPv6 ranges
  * included. Raw connections (`Deno.connect`, `node:net`, WebSocket) bypass the proxy and meet the
- * flags only.
+ * flags only: without an OS sandbox, the special IPv6 addresses that the granted exact names
+ * resolve to when the run starts are denied one by one (see {@linkcode resolvedDenials}).
  * Inside an OS backend, the script's network goes through that backend's own proxy instead (its
  * {@linkcode SandboxBackend.proxyAddress}), which the flags then admit.
  */
@@ -308,6 +380,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
   /** The backend's name, as `capibara doctor` prints it (`deno-permissions+bubblewrap`). */
   readonly name: string;
   readonly #os?: SandboxBackend;
+  readonly #resolve?: Resolver;
 
   /** Whether outputs can be staged: only inside an OS backend that stages them. */
   readonly stagesOutputs: boolean;
@@ -315,6 +388,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
   /** A backend of Deno's flags alone, or inside `options.os`. */
   constructor(options: DenoPermissionsOptions = {}) {
     this.#os = options.os;
+    this.#resolve = options.resolve;
     this.stagesOutputs = options.os?.stagesOutputs === true;
     this.name = options.os ? `deno-permissions+${options.os.name}` : "deno-permissions";
   }
@@ -369,7 +443,9 @@ export class DenoPermissionsBackend implements SandboxBackend {
       return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => {} };
     }
     // `fetch` goes through the proxy, which decides on the address a name resolves to (IPv6
-    // ranges included, which Deno's flags cannot deny); the flags still check the host first.
+    // ranges included, which Deno's flags cannot deny); the flags still check the host first,
+    // and deny the special addresses the granted names resolve to now (raw sockets meet them).
+    const denyNet = await resolvedDenials(policy, this.#resolve);
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
       const proxy = startProxy({
@@ -379,7 +455,10 @@ export class DenoPermissionsBackend implements SandboxBackend {
       });
       const { hostname, port } = proxy.address as Deno.NetAddr;
       try {
-        const flags = denoPermissionFlags(policy, policy.env ?? [], { proxy: { hostname, port } });
+        const flags = denoPermissionFlags(policy, policy.env ?? [], {
+          proxy: { hostname, port },
+          denyNet,
+        });
         return {
           spec: {
             ...spec,

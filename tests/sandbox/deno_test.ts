@@ -159,3 +159,67 @@ Deno.test("DenoPermissionsBackend.wrap() sends fetch through the proxy, and refu
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DenoPermissionsBackend.wrap() without an OS sandbox denies the special IPv6 addresses granted names resolve to", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-net-" }));
+  const asked: string[] = [];
+  const resolve = (name: string) => {
+    asked.push(name);
+    const answers: Record<string, string[]> = {
+      "metadata.example.test": ["fd00:ec2::254", "93.184.216.34"],
+      "mapped.example.test": ["::ffff:127.0.0.1"],
+      "opted.example.test": ["fd12::5"],
+      "public.example.test": ["2001:4860:4860::8888", "10.0.0.5"],
+    };
+    return Promise.resolve(answers[name] ?? []);
+  };
+  const network = [
+    "metadata.example.test",
+    "mapped.example.test",
+    "opted.example.test:8080",
+    "public.example.test",
+    "*.wild.example.test",
+  ];
+  try {
+    const wrapped = await new DenoPermissionsBackend({ resolve }).wrap({
+      program: Deno.execPath(),
+      args: ["run", "--no-config", join(dir, "x.ts")],
+      env: {},
+      cwd: dir,
+    }, {
+      network,
+      privateNetwork: ["[fd12::5]:8080"],
+      read: [],
+      write: [],
+      protect: [],
+      workdir: dir,
+      tmpDir: dir,
+      memoryBytes: 1,
+      maxProcesses: 1,
+    });
+    await wrapped.close();
+    const deny = wrapped.spec.args.find((a) => a.startsWith("--deny-net="))!.split("=")[1]!
+      .split(",");
+    // The ULA and the IPv4-mapped loopback: denied by address. The opted-in one and public
+    // addresses: not. IPv4 ones are covered by the ranges already (10.0.0.0/8).
+    for (const value of ["[fd00:ec2::254]", "[fd00:ec2::254]:80", "[fd00:ec2::254]:443"]) {
+      assert.ok(deny.includes(value), `${value} not in ${deny.join(",")}`);
+    }
+    // Deno holds an IPv4-mapped deny only with a port: each granted port is denied.
+    for (const value of ["[::ffff:7f00:1]:80", "[::ffff:7f00:1]:443"]) {
+      assert.ok(deny.includes(value), `${value} not in ${deny.join(",")}`);
+    }
+    assert.ok(!deny.some((d) => d.startsWith("[fd12::5")), deny.join(","));
+    assert.ok(!deny.some((d) => d.includes("2001:4860")), deny.join(","));
+    assert.ok(deny.includes("10.0.0.0/8"));
+    // Wildcards cannot be resolved ahead; exact names are.
+    assert.deepEqual(asked.sort(), [
+      "mapped.example.test",
+      "metadata.example.test",
+      "opted.example.test",
+      "public.example.test",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
