@@ -17,7 +17,7 @@ import {
   type ResolvedConfig,
 } from "./config.ts";
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
-import { IntegrityError, ValidationError } from "./errors.ts";
+import { forAudience, type HintAudience, IntegrityError, ValidationError } from "./errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
 import type { Generator } from "./generate/types.ts";
 import { TEMPLATE_VERSION } from "./contract/contract.ts";
@@ -63,6 +63,12 @@ export interface CapibaraOptions extends ConfigOptions {
   progress?: Progress;
   /** Receives warnings (default: `console.error`). */
   warn?: (message: string) => void;
+  /**
+   * Who reads the hints of the errors `run()` throws: `"sdk"` (default) names this API's
+   * options (`allow: { network: ["api.x"] }`, `sandbox: false`), `"cli"` the command's flags
+   * (`--allow-net api.x`, `--no-sandbox`).
+   */
+  hints?: HintAudience;
 }
 
 /** Options of {@linkcode Capibara.run}. */
@@ -107,6 +113,9 @@ function checkFunction(value: unknown, what: string, example: string): void {
 
 /** Checks the options only the facade uses (the rest is checked by `resolveConfig`). */
 function checkFacadeOptions(options: CapibaraOptions): void {
+  if (options.hints !== undefined && options.hints !== "sdk" && options.hints !== "cli") {
+    throw sdkError("hints", 'Pass "sdk" or "cli", e.g. { hints: "sdk" }');
+  }
   for (const key of ["root", "cwd"] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== "string" || value === "")) {
@@ -244,6 +253,17 @@ export class Capibara {
   async run<Output extends Record<string, unknown> = Record<string, unknown>>(
     prompt: string,
     options: RunOptions = {},
+  ): Promise<RunResult<Output>> {
+    try {
+      return await this.#run<Output>(prompt, options);
+    } catch (error) {
+      throw forAudience(error, this.#options.hints ?? "sdk");
+    }
+  }
+
+  async #run<Output extends Record<string, unknown>>(
+    prompt: string,
+    options: RunOptions,
   ): Promise<RunResult<Output>> {
     const started = performance.now();
     if (typeof prompt !== "string") {

@@ -146,3 +146,63 @@ export function tail(text: string, max = 2000): string {
   const trimmed = text.trimEnd();
   return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);
 }
+
+/** Who reads a hint: a CLI user (flags), or an SDK caller (options). */
+export type HintAudience = "cli" | "sdk";
+
+/** The `allow` option's key of each grant flag. */
+const GRANT_KEYS: Readonly<Record<string, string>> = {
+  net: "network",
+  "private-net": "privateNetwork",
+  env: "env",
+  read: "read",
+  write: "write",
+};
+
+/** A run of grant flags with their values, e.g. `--allow-net a.com --allow-env TOKEN`. */
+const GRANT_RUN =
+  /--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+(?:\s+--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+)*/g;
+
+/** The other flags hints name, in SDK terms (most specific first). */
+const SDK_TERMS: readonly [RegExp, string][] = [
+  [/capibara run --refresh --force/g, "run(prompt, { refresh: true, force: true })"],
+  [/capibara run --refresh/g, "run(prompt, { refresh: true })"],
+  [/--refresh --force/g, "{ refresh: true, force: true }"],
+  [/--refresh/g, "{ refresh: true }"],
+  [/--no-sandbox/g, "sandbox: false"],
+  [/--timeout <seconds>/g, "the timeout option (seconds)"],
+  [/--memory <MiB>/g, "the memoryBytes option"],
+  [/--max-output <MiB>/g, "the maxOutputDiskBytes option"],
+];
+
+/**
+ * A hint written for the CLI (it names flags: `--allow-net api.x`, `--no-sandbox`, `--refresh`…)
+ * in the terms of an SDK caller (`allow: { network: ["api.x"] }`, `sandbox: false`,
+ * `{ refresh: true }`…). Text without such flags is returned as it is.
+ */
+export function sdkHint(hint: string): string {
+  let out = hint.replace(GRANT_RUN, (run) => {
+    const allow = new Map<string, string[]>();
+    for (const [, flag = "", value = ""] of run.matchAll(/--allow-([a-z-]+)[ =](\S+)/g)) {
+      const key = GRANT_KEYS[flag] ?? flag;
+      allow.set(key, [...(allow.get(key) ?? []), value]);
+    }
+    const fields = [...allow].map(([key, values]) =>
+      `${key}: [${values.map((v) => JSON.stringify(v)).join(", ")}]`
+    );
+    return `allow: { ${fields.join(", ")} } to run()`;
+  });
+  for (const [pattern, replacement] of SDK_TERMS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/**
+ * The error with its hint for `audience`: unchanged for the CLI, in SDK terms (see
+ * {@linkcode sdkHint}) for an SDK caller. The same object is returned (class, stack, cause).
+ */
+export function forAudience<E>(error: E, audience: HintAudience): E {
+  if (audience === "sdk" && error instanceof CapibaraError && error.hint !== "") {
+    (error as { hint: string }).hint = sdkHint(error.hint);
+  }
+  return error;
+}

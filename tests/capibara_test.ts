@@ -121,7 +121,9 @@ Deno.test("Capibara.run() stops a need that was not granted before running, entr
   const generator = new FakeGenerator({ needs: { network: ["api.example.com"], env: [] } });
   await assert.rejects(sdk(tmp.path, generator).run("Fetch it"), (error: unknown) => {
     assert.ok(error instanceof PermissionError);
-    assert.match(error.hint, /--allow-net api\.example\.com/);
+    // An SDK caller is told the option, not the CLI's flag.
+    assert.match(error.hint, /allow: \{ network: \["api\.example\.com"\] \}/);
+    assert.doesNotMatch(error.hint, /--allow-net/);
     return true;
   });
   const before = await snapshotTree(join(tmp.path, ".capibara"));

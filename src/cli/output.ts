@@ -279,7 +279,7 @@ export async function commandCapibara(
       });
     }
   }
-  return new Capibara({ warn: printWarning, ...options, root });
+  return new Capibara({ warn: printWarning, ...options, root, hints: "cli" });
 }
 
 /** Parses `--context`: inline JSON, `@path` to a JSON file, or `@-` for standard input. */
