@@ -1,0 +1,87 @@
+/**
+ * The SDK as a program outside this repository uses it: `src/mod.ts` imported by path from a
+ * folder of its own, without `--config`, under the permissions README's SDK section lists.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { platformBackend } from "../src/sandbox/mod.ts";
+import { withTmpDir } from "./helpers/tmp.ts";
+
+const MOD = new URL("../src/mod.ts", import.meta.url).href;
+const MAIN = new URL("../main.ts", import.meta.url).href;
+const backend = platformBackend();
+const ignore = !(backend && (await backend.available()).ok);
+
+/** README's narrowest set: everything but FFI and imports, `--allow-sys` for three names. */
+const NARROW = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net",
+  "--allow-sys=osRelease,uid,gid",
+];
+
+const PROGRAM = `
+import { Capibara } from ${JSON.stringify(MOD)};
+import * as cli from ${JSON.stringify(MAIN)};
+const script = "echo '{\\"status\\":\\"ok\\",\\"artifacts\\":[],\\"output\\":{\\"v\\":1},\\"raw\\":{}}'\\n";
+const bundle = {
+  language: "bash", script, requirements: [], outputs: {}, aliases: {},
+  needs: { network: [], env: [] }, readme: "",
+};
+const cb = new Capibara({
+  root: Deno.cwd(),
+  cacheDir: Deno.args[0],
+  generator: { kind: "sdk-test", generate: () => Promise.resolve({ bundle, model: "m", attempts: 1 }) },
+  warn: () => {},
+});
+const result = await cb.run("an sdk program outside the repository", { language: "bash" });
+console.log(JSON.stringify({ output: result.output, cli: typeof cli }));
+`;
+
+async function runProgram(dir: string, flags: string[]) {
+  await Deno.writeTextFile(join(dir, "program.ts"), PROGRAM);
+  const out = await new Deno.Command(Deno.execPath(), {
+    // No --config: bare specifiers would not resolve from here.
+    args: ["run", "--no-prompt", "--quiet", ...flags, "program.ts", join(dir, "cache")],
+    cwd: dir,
+    // The parent's environment (Deno's cache, certificates, proxies), as a user's shell has it.
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test({
+  name: "src/mod.ts imports from another folder without --config and runs with -A",
+  ignore,
+  async fn() {
+    await using tmp = await withTmpDir("capibara_sdk_");
+    const r = await runProgram(tmp.path, ["-A"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").at(-1)!), {
+      output: { v: 1 },
+      cli: "object",
+    });
+  },
+});
+
+Deno.test({
+  name: "src/mod.ts runs a script under README's narrowest permissions, and not without them",
+  ignore,
+  async fn() {
+    await using tmp = await withTmpDir("capibara_sdk_");
+    const r = await runProgram(tmp.path, NARROW);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").at(-1)!).output, { v: 1 });
+    // Each flag is needed: without the uid, the sandbox cannot be planned.
+    const fewer = await runProgram(tmp.path, NARROW.filter((f) => !f.startsWith("--allow-sys")));
+    assert.notEqual(fewer.code, 0);
+    assert.match(fewer.stderr, /NotCapable: Requires sys access/);
+  },
+});
