@@ -1523,6 +1523,8 @@ printf '{"status":"ok","artifacts":["json.py"],"output":{"breached":false,"detai
 // must be confined like a run (no grants, no network, staged outputs never copied out), whatever
 // the instance's own `sandbox` option says.
 const ACCEPT_PLANT = join(OTHER, "planted-by-selftest.txt");
+/** The host service's count before an attack (a granted case above reached it on purpose). */
+let hitsBefore = 0;
 const SSH_PARTS = `[${JSON.stringify(HOME)}, chr(46) + "s" + "sh", "id_" + "rsa"]`;
 
 /** A script that passes the contract checks; `selftest` is its (hostile) --selftest branch. */
@@ -1683,11 +1685,12 @@ for (const language of ["python", "bash", "typescript"] as const) {
       // (or an accepted edit that did nothing) counts.
       blockedBy: [ExecError],
       leaks: ["hunter2"],
+      before: () => Promise.resolve(void (hitsBefore = serviceHits)),
       async hostUnchanged() {
         const planted = await exists(ACCEPT_PLANT);
         await Deno.remove(ACCEPT_PLANT).catch(() => {});
         assert.equal(planted, false, "the self-test wrote outside");
-        assert.equal(serviceHits, 0, "the self-test reached the host service");
+        assert.equal(serviceHits, hitsBefore, "the self-test reached the host service");
       },
     });
   }
@@ -1758,6 +1761,7 @@ detail = "installed"`),
   leaks: ["hunter2"],
   // The build ran (the script imports what it built): only the sandbox stopped it.
   granted: (o) => assert.equal(o.detail, "installed"),
+  before: () => Promise.resolve(void (hitsBefore = serviceHits)),
   async hostUnchanged() {
     const planted = await exists(BUILD_PLANT);
     const stolen = await Deno.readTextFile(BUILD_EXFIL).catch(() => "");
@@ -1765,7 +1769,7 @@ detail = "installed"`),
     await Deno.remove(BUILD_EXFIL).catch(() => {});
     assert.equal(planted, false, "the build wrote outside");
     assert.ok(!stolen.includes("hunter2"), "the build read the key");
-    assert.equal(serviceHits, 0, "the build reached the host service");
+    assert.equal(serviceHits, hitsBefore, "the build reached the host service");
   },
 });
 
