@@ -18,6 +18,7 @@ import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts"
 import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
+import { checkProjectKeys, resolveSignaturePolicy, type SignaturePolicy } from "./store/trust.ts";
 
 /** Default base URL of the generator: OpenAI itself. */
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
@@ -123,6 +124,12 @@ export interface ResolvedConfig {
    * `install` settings were left out above, and a run is refused (see `config_trust.ts`).
    */
   projectTrust: ProjectTrust;
+  /**
+   * Which signatures count and whether entries must be signed or accepted on this machine: the
+   * project's `trust` (it needs no trust: it only refuses entries), overridden by the machine's
+   * `CAPIBARA_REQUIRE_SIGNATURE` / `CAPIBARA_TRUSTED_KEYS` (see store/trust.ts).
+   */
+  signatures: SignaturePolicy;
 }
 
 /** The environment, as read by the caller at the boundary. */
@@ -384,6 +391,7 @@ export function resolveConfig(
     },
     env,
     projectTrust,
+    signatures: resolveSignaturePolicy(project.trust, env),
   };
 }
 
@@ -406,10 +414,11 @@ function generateTimeout(env: Env, project: ProjectConfig): { timeoutSeconds?: n
 
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib"],
+  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib", "trust"],
   generator: ["base_url", "model", "timeout"],
   allow: ["network", "private_network", "env", "read", "write"],
   install: ["source_builds"],
+  trust: ["keys", "require_signature"],
 };
 
 function editDistance(a: string, b: string): number {
@@ -464,6 +473,7 @@ export async function loadProjectFile(root: string): Promise<ProjectFile | undef
   }
   const text = new TextDecoder().decode(bytes);
   const config = parseProjectConfig(text, path);
+  await checkProjectKeys(config.trust, path);
   return {
     path,
     root: await realPathOrNull(root) ?? resolve(root),
@@ -501,7 +511,7 @@ function parseProjectConfig(text: string, path: string): ProjectConfig {
       {
         hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
           "allow {network, private_network, env, read, write}, " +
-          "install {source_builds}",
+          "install {source_builds}, trust {keys, require_signature}",
       },
     );
   }
