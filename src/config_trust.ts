@@ -24,6 +24,7 @@
  */
 import { join } from "node:path";
 import { PermissionError } from "./errors.ts";
+import { readJsonFile, updateJsonFile } from "./_json_file.ts";
 import type { ProjectConfig } from "./schema.ts";
 
 /** The environment variable that trusts a configuration file by its sha256 (CI). */
@@ -167,42 +168,15 @@ export function trustedHashes(env: Readonly<Record<string, string | undefined>>)
 export class TrustStore {
   /** The records' file. */
   readonly path: string;
-  readonly #dir: string;
 
   /** The records kept in the machine-local cache directory `cacheDir`. */
   constructor(cacheDir: string) {
-    this.#dir = cacheDir;
     this.path = join(cacheDir, TRUST_FILE);
   }
 
   /** Every record; malformed ones are skipped (they trust nothing). */
   async records(): Promise<TrustRecord[]> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [];
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return [];
-    }
-    const projects = (json as { projects?: unknown } | null)?.projects;
-    if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return [];
-    const out: TrustRecord[] = [];
-    for (const [root, value] of Object.entries(projects)) {
-      const record = value as Partial<TrustRecord> | null;
-      if (typeof record?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(record.sha256)) continue;
-      out.push({
-        root,
-        sha256: record.sha256,
-        trusted_at: typeof record.trusted_at === "string" ? record.trusted_at : "",
-      });
-    }
-    return out;
+    return recordsOf(await readJsonFile(this.path));
   }
 
   /** The record of a project root (its real path), if any. */
@@ -228,29 +202,31 @@ export class TrustStore {
   }
 
   async #update(change: (records: TrustRecord[]) => TrustRecord[]): Promise<void> {
-    await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    using lock = await Deno.open(join(this.#dir, `${TRUST_FILE}.lock`), {
-      create: true,
-      write: true,
-      mode: 0o600,
+    await updateJsonFile(this.path, (current) => {
+      const projects: Record<string, Omit<TrustRecord, "root">> = {};
+      for (const r of change(recordsOf(current))) {
+        projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
+      }
+      return { version: 1, projects };
     });
-    await lock.lock(true);
-    const records = change(await this.records());
-    const projects: Record<string, Omit<TrustRecord, "root">> = {};
-    for (const r of records) projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
-    const tmp = join(this.#dir, `.${TRUST_FILE}.${crypto.randomUUID()}.tmp`);
-    try {
-      await Deno.writeTextFile(tmp, JSON.stringify({ version: 1, projects }, null, 2) + "\n", {
-        mode: 0o600,
-        createNew: true,
-      });
-      await Deno.chmod(tmp, 0o600);
-      await Deno.rename(tmp, this.path);
-    } catch (error) {
-      await Deno.remove(tmp).catch(() => {});
-      throw error;
-    }
   }
+}
+
+/** The well-formed records of a trust file's content. */
+function recordsOf(json: unknown): TrustRecord[] {
+  const projects = (json as { projects?: unknown } | null)?.projects;
+  if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return [];
+  const out: TrustRecord[] = [];
+  for (const [root, value] of Object.entries(projects)) {
+    const record = value as Partial<TrustRecord> | null;
+    if (typeof record?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(record.sha256)) continue;
+    out.push({
+      root,
+      sha256: record.sha256,
+      trusted_at: typeof record.trusted_at === "string" ? record.trusted_at : "",
+    });
+  }
+  return out;
 }
 
 /** Options of {@linkcode evaluateTrust}. */

@@ -34,6 +34,7 @@ import { join } from "node:path";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { isInside, realPathLoose } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
+import { readJsonFile, updateJsonFile } from "../_json_file.ts";
 import type { Signature } from "../types.ts";
 import { canonicalManifest } from "./entry.ts";
 
@@ -366,31 +367,10 @@ export async function checkSignaturePolicy(
 export class AcceptanceStore {
   /** The records' file. */
   readonly path: string;
-  readonly #dir: string;
 
   /** The records kept in the machine-local cache directory `cacheDir`. */
   constructor(cacheDir: string) {
-    this.#dir = cacheDir;
     this.path = join(cacheDir, ACCEPTANCE_FILE);
-  }
-
-  async #read(): Promise<Record<string, Record<string, Acceptance>>> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return {};
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return {};
-    }
-    const projects = (json as { projects?: unknown } | null)?.projects;
-    if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return {};
-    return projects as Record<string, Record<string, Acceptance>>;
   }
 
   /**
@@ -399,7 +379,8 @@ export class AcceptanceStore {
    */
   async get(root: string, fingerprint: string): Promise<Acceptance | undefined> {
     if (isInside(await realPathLoose(this.path), root)) return undefined;
-    const record = (await this.#read())[root]?.[fingerprint] as Partial<Acceptance> | undefined;
+    const projects = projectsOf(await readJsonFile(this.path));
+    const record = projects[root]?.[fingerprint] as Partial<Acceptance> | undefined;
     if (typeof record !== "object" || record === null) return undefined;
     if (typeof record.manifest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(record.manifest)) {
       return undefined;
@@ -411,41 +392,29 @@ export class AcceptanceStore {
   }
 
   /** Records the acceptance of a manifest (replacing the fingerprint's earlier one). */
-  async accept(
-    root: string,
-    manifest: { fingerprint: string } & object,
-  ): Promise<Acceptance> {
+  async accept(root: string, manifest: { fingerprint: string } & object): Promise<Acceptance> {
     const record = {
       manifest: await manifestHash(manifest),
       accepted_at: new Date().toISOString(),
     };
-    await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    using lock = await Deno.open(join(this.#dir, `${ACCEPTANCE_FILE}.lock`), {
-      create: true,
-      write: true,
-      mode: 0o600,
+    await updateJsonFile(this.path, (current) => {
+      const projects = projectsOf(current);
+      const earlier = projects[root];
+      projects[root] = {
+        ...(typeof earlier === "object" && earlier !== null && !Array.isArray(earlier)
+          ? earlier
+          : {}),
+        [manifest.fingerprint]: record,
+      };
+      return { version: 1, projects };
     });
-    await lock.lock(true);
-    const projects = await this.#read();
-    const earlier = projects[root];
-    projects[root] = {
-      ...(typeof earlier === "object" && earlier !== null && !Array.isArray(earlier)
-        ? earlier
-        : {}),
-      [manifest.fingerprint]: record,
-    };
-    const tmp = join(this.#dir, `.${ACCEPTANCE_FILE}.${crypto.randomUUID()}.tmp`);
-    try {
-      await Deno.writeTextFile(tmp, JSON.stringify({ version: 1, projects }, null, 2) + "\n", {
-        mode: 0o600,
-        createNew: true,
-      });
-      await Deno.chmod(tmp, 0o600);
-      await Deno.rename(tmp, this.path);
-    } catch (error) {
-      await Deno.remove(tmp).catch(() => {});
-      throw error;
-    }
     return record;
   }
+}
+
+/** The projects of an acceptance file's content (`{}` when it is malformed). */
+function projectsOf(json: unknown): Record<string, Record<string, Acceptance>> {
+  const projects = (json as { projects?: unknown } | null)?.projects;
+  if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return {};
+  return projects as Record<string, Record<string, Acceptance>>;
 }
