@@ -39,6 +39,7 @@ export { Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
 export type { ConfigOptions, GeneratorSettings, ResolvedConfig } from "./config.ts";
 export type { StagingLimits } from "./sandbox/copy_out.ts";
 export type { ProjectTrust, TrustRequest, TrustSource } from "./config_trust.ts";
+export type { SignaturePolicy } from "./store/trust.ts";
 export { applySelect } from "./run/result.ts";
 export {
   CapibaraError,
@@ -81,4 +82,5 @@ export {
   type Needs,
   type RunResult,
   type ScriptOutput,
+  type Signature,
 } from "./types.ts";

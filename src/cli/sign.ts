@@ -141,9 +141,12 @@ Examples:
         }
         if (!trusted && signed.length > 0) {
           printWarning(
-            `warning: key ${key.keyId} is not trusted by this project: its signatures count once ` +
-              `.capibara/config.json lists it, "trust": {"keys": {"${key.keyId}": ` +
-              `"${key.publicKey}"}}`,
+            store.signatures.source === "machine"
+              ? `warning: key ${key.keyId} is not trusted on this machine: its signatures count ` +
+                `once CAPIBARA_TRUSTED_KEYS lists ${key.publicKey}`
+              : `warning: key ${key.keyId} is not trusted by this project: its signatures count ` +
+                `once .capibara/config.json lists it, "trust": {"keys": {"${key.keyId}": ` +
+                `"${key.publicKey}"}}`,
           );
         }
         if (worst) {

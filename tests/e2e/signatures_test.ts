@@ -70,6 +70,8 @@ Deno.test({
     assert.equal((await Deno.stat(key.private_key_path)).mode! & 0o777, 0o600);
     const again = await cli(["keygen", "--out", join(tmp.path, "keys")]);
     assert.equal(again.code, 2, "an existing key is never overwritten");
+    const noOut = await cli(["keygen", "--json"]);
+    assert.equal((noOut.json as ErrorDoc).error.type, "ValidationError");
 
     // The project requires signatures: the unsigned entry is refused, with the way out.
     await Deno.writeTextFile(
