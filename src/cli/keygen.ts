@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { writeKeyPair } from "../core/sign.ts";
 import { CapibaraError, ValidationError } from "../errors.ts";
 import { printJson, reportError, terminalSafe } from "./output.ts";

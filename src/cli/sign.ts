@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { loadSigningKey, type SigningKey, signManifest } from "../core/sign.ts";
 import { CapibaraError, EXIT_CODES, IntegrityError, ValidationError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
