@@ -142,6 +142,11 @@ export interface ProjectConfig {
   install?: { source_builds?: boolean };
   /** MiB a script may write to its outputs and temp dir (default 1024; `--max-output`). */
   max_output_mib?: number;
+  /**
+   * The team's Core (`capibara serve`): a miss asks it instead of an LLM. Its token comes from
+   * `CAPIBARA_CORE_TOKEN` only, never from this file.
+   */
+  core?: { url?: string };
 }
 /** Schema of {@linkcode ProjectConfig}. */
 export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
@@ -161,4 +166,5 @@ export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
   }).optional(),
   install: z.object({ source_builds: z.boolean().optional() }).strict().optional(),
   max_output_mib: z.number().positive().optional(),
+  core: z.object({ url: z.string().optional() }).strict().optional(),
 }).strict();
