@@ -19,30 +19,16 @@ import {
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
 import { IntegrityError, ValidationError } from "./errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
+import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
-import { TEMPLATE_VERSION } from "./contract/contract.ts";
 import { backendFor, execute, runDirPath } from "./run/execute.ts";
 import { checkPermissions, planRun } from "./run/plan.ts";
 import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import type { Progress } from "./runtimes/types.ts";
 import { platformBackend } from "./sandbox/mod.ts";
-import {
-  type ContextPaths,
-  contextPaths,
-  type Grants,
-  mergeGrants,
-  requestedAllow,
-} from "./sandbox/policy.ts";
-import {
-  type Bundle,
-  ENTRY_FILES,
-  type Language,
-  type Manifest,
-  type Mode,
-  type RunResult,
-} from "./schema.ts";
-import { entryFiles } from "./store/entry.ts";
+import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./sandbox/policy.ts";
+import type { Language, Mode, RunResult } from "./schema.ts";
 import { findLegacyEntry } from "./store/rekey.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 
@@ -434,66 +420,20 @@ export class Capibara {
         { prompt: request.prompt, context: request.context, language: request.language },
         { progress: this.#options.progress, signal: request.signal },
       );
-      const runtime = runtimeFor(request.language, config.env);
-      const revision = (previous?.manifest.revision ?? 0) + 1;
-      const now = new Date().toISOString();
-      const manifest = buildManifest({
+      const { manifest, files } = generatedEntry({
         fp,
         request,
-        bundle: result.bundle,
-        runtime: await runtime.describe(),
-        generator: { kind: generator.kind, model: result.model },
-        // What the reviewer sees: the script's needs and the paths its context names.
-        allow: requestedAllow(result.bundle.needs, request.paths, request.workdir),
-        created_at: previous?.manifest.created_at ?? now,
-        revision,
-        history: [
-          ...(previous?.manifest.history ?? []),
-          { revision, at: now, reason: previous ? "refresh requested" : "generated" },
-        ],
+        result,
+        generatorKind: generator.kind,
+        runtime: await runtimeFor(request.language, config.env).describe(),
+        paths: request.paths,
+        workdir: request.workdir,
+        previous: previous?.manifest,
       });
-      const entry = await store.write(
-        manifest,
-        entryFiles(manifest, { script: result.bundle.script, readme: result.bundle.readme }),
-      );
+      const entry = await store.write(manifest, files);
       return { entry, generated: true };
     })();
     this.#inflight.set(key, work);
     return work.finally(() => this.#inflight.delete(key));
   }
-}
-
-function buildManifest(input: {
-  fp: Fingerprint;
-  request: { prompt: string; context: unknown; language: Language; mode: Mode };
-  bundle: Bundle;
-  runtime: { name: string; version: string };
-  generator: { kind: string; model?: string };
-  allow: Manifest["allow"];
-  created_at: string;
-  revision: number;
-  history: Manifest["history"];
-}): Omit<Manifest, "files"> {
-  const { fp, request, bundle } = input;
-  return {
-    fingerprint: fp.fingerprint,
-    prompt_sha: fp.prompt_sha,
-    context_sha: fp.context_sha,
-    prompt: request.prompt,
-    ...(request.mode === "strict" ? { context: request.context } : {}),
-    mode: request.mode,
-    language: request.language,
-    entry: ENTRY_FILES[request.language],
-    runtime: input.runtime,
-    deps: bundle.requirements,
-    needs: bundle.needs,
-    allow: input.allow,
-    template_version: TEMPLATE_VERSION,
-    generator: input.generator,
-    created_at: input.created_at,
-    outputs: bundle.outputs,
-    aliases: bundle.aliases,
-    revision: input.revision,
-    history: input.history,
-  };
 }

@@ -14,6 +14,7 @@ import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
 import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
+import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { trustCommand } from "./trust.ts";
 import { verifyCommand } from "./verify.ts";
@@ -80,6 +81,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(doctorCommand(setExit))
     .addCommand(trustCommand(setExit))
     .addCommand(rekeyCommand(setExit))
+    .addCommand(serveCommand(setExit))
     .addHelpText(
       "after",
       `
