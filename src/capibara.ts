@@ -31,6 +31,7 @@ import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./san
 import type { Language, Mode, RunResult } from "./schema.ts";
 import { findLegacyEntry } from "./store/rekey.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
+import { AcceptanceStore } from "./store/trust.ts";
 
 /** Options of {@linkcode Capibara}. */
 export interface CapibaraOptions extends ConfigOptions {
@@ -185,7 +186,11 @@ export class Capibara {
         trustProjectConfig: this.#options.trustProjectConfig,
       });
       const config = resolveConfig(this.#options, this.#env, file?.config, trust);
-      return { config, store: new Store(root, join(config.cacheDir, "locks")) };
+      const store = new Store(root, join(config.cacheDir, "locks"), {
+        signatures: config.signatures,
+        acceptances: new AcceptanceStore(config.cacheDir),
+      });
+      return { config, store };
     });
   }
 
@@ -277,6 +282,9 @@ export class Capibara {
         allow: manifest.allow,
       };
     }
+    // A script generated here is unsigned: where signatures are required, a person reviews and
+    // accepts it (capibara accept) before it runs.
+    if (generated) await store.checkPolicy(manifest);
     const grants = mergeGrants(config.grants, options.allow);
     // Needs not granted stop the run before anything is installed.
     checkPermissions(manifest.needs, { grants, paths, workdir });

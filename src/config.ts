@@ -18,6 +18,7 @@ import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts"
 import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
+import { checkProjectKeys, resolveSignaturePolicy, type SignaturePolicy } from "./store/trust.ts";
 
 /** Default base URL of the generator: OpenAI itself. */
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
@@ -150,6 +151,12 @@ export interface ResolvedConfig {
    * `install` settings were left out above, and a run is refused (see `config_trust.ts`).
    */
   projectTrust: ProjectTrust;
+  /**
+   * Which signatures count and whether entries must be signed or accepted on this machine: the
+   * project's `trust` (it needs no trust: it only refuses entries), overridden by the machine's
+   * `CAPIBARA_REQUIRE_SIGNATURE` / `CAPIBARA_TRUSTED_KEYS` (see store/trust.ts).
+   */
+  signatures: SignaturePolicy;
 }
 
 /** The environment, as read by the caller at the boundary. */
@@ -412,6 +419,7 @@ export function resolveConfig(
     ...coreSettings(options, env, project),
     env,
     projectTrust,
+    signatures: resolveSignaturePolicy(project.trust, env),
   };
 }
 
@@ -464,10 +472,11 @@ function generateTimeout(env: Env, project: ProjectConfig): { timeoutSeconds?: n
 
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib", "core"],
+  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib", "trust", "core"],
   generator: ["base_url", "model", "timeout"],
   allow: ["network", "private_network", "env", "read", "write"],
   install: ["source_builds"],
+  trust: ["keys", "require_signature"],
   core: ["url"],
 };
 
@@ -523,6 +532,7 @@ export async function loadProjectFile(root: string): Promise<ProjectFile | undef
   }
   const text = new TextDecoder().decode(bytes);
   const config = parseProjectConfig(text, path);
+  await checkProjectKeys(config.trust, path);
   return {
     path,
     root: await realPathOrNull(root) ?? resolve(root),
@@ -560,7 +570,7 @@ function parseProjectConfig(text: string, path: string): ProjectConfig {
       {
         hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
           "allow {network, private_network, env, read, write}, " +
-          "install {source_builds}, core {url}",
+          "install {source_builds}, trust {keys, require_signature}, core {url}",
       },
     );
   }

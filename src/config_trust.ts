@@ -15,8 +15,11 @@
  * - the SDK option `trustProjectConfig: true` trusts it for that instance: the caller's own code
  *   points the SDK at the project.
  *
- * Settings that only narrow or tune (`mode`, `timeout`) need no trust. `resolveConfig` applies the
- * rule, so nothing below it sees an untrusted file's grants or generator.
+ * Settings that only narrow or tune (`mode`, `timeout`, `trust`) need no trust. `trust` (the keys
+ * whose signatures count, and `require_signature`) can only refuse entries: a signature grants a
+ * script nothing that an unsigned entry would not get, and a repository's keys never satisfy a
+ * machine's own requirement (`CAPIBARA_REQUIRE_SIGNATURE`, see store/trust.ts). `resolveConfig`
+ * applies the rule, so nothing below it sees an untrusted file's grants or generator.
  *
  * @module
  */
@@ -128,6 +131,7 @@ export function harmlessPart(project: ProjectConfig): ProjectConfig {
   return {
     ...(project.mode !== undefined ? { mode: project.mode } : {}),
     ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
+    ...(project.trust !== undefined ? { trust: project.trust } : {}),
   };
 }
 
