@@ -408,6 +408,11 @@ export class Capibara {
           );
         });
       }
+      // With a Core, the team's entry (or one the Core generates): never an LLM from here. A
+      // generator passed in code is the caller's explicit choice, and wins over the environment.
+      if (config.core && !this.#options.generator) {
+        return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+      }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
@@ -418,7 +423,8 @@ export class Capibara {
             hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
               "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
               "for OpenAI, or generator.base_url in .capibara/config.json (run --base-url " +
-              "for once); CAPIBARA_MODEL, generator.model or --model picks the model",
+              "for once); CAPIBARA_MODEL, generator.model or --model picks the model. With a " +
+              "team Core, set CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN instead",
             details: { fingerprint: fp.fingerprint },
           },
         );
@@ -443,5 +449,59 @@ export class Capibara {
     })();
     this.#inflight.set(key, work);
     return work.finally(() => this.#inflight.delete(key));
+  }
+
+  /**
+   * The entry of a request from the team's Core (the caller holds the fingerprint's lock): its
+   * shared entry, else one it generates. The entry must be this request's, and is stored only
+   * through `importEntry`, which verifies it as any cached entry (signature policy included).
+   */
+  async #fromCore(
+    store: Store,
+    config: ResolvedConfig,
+    fp: Fingerprint,
+    request: {
+      prompt: string;
+      context: unknown;
+      language: Language;
+      mode: Mode;
+      signal?: AbortSignal;
+    },
+  ): Promise<Entry> {
+    const core = config.core!;
+    // The client loads only on a miss, like the OpenAI client.
+    const { CoreClient, checkEntryIdentity } = await import("./generate/core_client.ts");
+    const seconds = config.generator.timeoutSeconds;
+    const client = new CoreClient({
+      url: core.url,
+      token: core.token,
+      ...(seconds !== undefined ? { genTimeoutMs: seconds * 1000 } : {}),
+    });
+    this.#options.progress?.("Asking the Core for the script…");
+    let wire = await client.getEntry(fp.fingerprint, { signal: request.signal });
+    if (wire === undefined) {
+      this.#options.progress?.("The Core is generating the script…");
+      wire = (await client.generate(request, { signal: request.signal })).entry;
+    }
+    checkEntryIdentity(
+      wire,
+      { ...fp, language: request.language, mode: request.mode },
+      client.url,
+    );
+    try {
+      return await store.importEntry(wire, { fingerprint: fp.fingerprint });
+    } catch (error) {
+      // Not an entry of the right form (files, size): the Core's answer is at fault, not an option.
+      if (!(error instanceof ValidationError)) throw error;
+      throw new IntegrityError(
+        `Cannot use the entry the Core at ${client.url} sent for ${fp.fingerprint}: ` +
+          error.message.replace(/^Cannot import entry: /, ""),
+        {
+          cause: error,
+          hint: "Nothing was stored. Tell the Core's operator",
+          details: { core_url: client.url, fingerprint: fp.fingerprint },
+        },
+      );
+    }
   }
 }

@@ -76,11 +76,11 @@ export interface ConfigOptions {
    * `CAPIBARA_CORE_TOKEN`, else a trusted `.capibara/config.json`'s `core.url`). `token` defaults
    * to `CAPIBARA_CORE_TOKEN`.
    */
-  core?: CoreOptions;
+  core?: CoreConnection;
 }
 
 /** The SDK's `core` option: where the team's Core is, and the token it knows this caller by. */
-export interface CoreOptions {
+export interface CoreConnection {
   /** The Core's base URL: `https://…`, or `http://` to a loopback address. */
   url: string;
   /** Bearer token (default: `CAPIBARA_CORE_TOKEN`). */
@@ -429,7 +429,7 @@ function coreSettings(
   env: Env,
   project: ProjectConfig,
 ): { core?: CoreSettings } {
-  const core = options.core as Partial<CoreOptions> | undefined;
+  const core = options.core as Partial<CoreConnection> | undefined;
   if (
     core !== undefined &&
     (typeof core !== "object" || core === null || typeof core.url !== "string" ||

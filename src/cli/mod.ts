@@ -14,6 +14,7 @@ import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
 import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
+import { pushCommand } from "./push.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { trustCommand } from "./trust.ts";
@@ -82,6 +83,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(trustCommand(setExit))
     .addCommand(rekeyCommand(setExit))
     .addCommand(serveCommand(setExit))
+    .addCommand(pushCommand(setExit))
     .addHelpText(
       "after",
       `
@@ -91,6 +93,8 @@ Environment:
   CAPIBARA_MODEL      model name
   CAPIBARA_CACHE_DIR  machine-local cache (virtual environments, trust records)
   CAPIBARA_TRUST_CONFIG  sha256 of a .capibara/config.json to trust (CI; see capibara trust)
+  CAPIBARA_CORE_URL   the team's Core (capibara serve): a miss asks it, never an LLM
+  CAPIBARA_CORE_TOKEN its bearer token
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

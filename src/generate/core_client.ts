@@ -24,19 +24,14 @@ import {
   ValidationError,
 } from "../errors.ts";
 import type { Language, Mode } from "../types.ts";
+import type { WireEntry } from "../store/store.ts";
+
+export type { WireEntry } from "../store/store.ts";
 
 /** The environment variable naming the Core's base URL. */
 export const CORE_URL_ENV = "CAPIBARA_CORE_URL";
 /** The environment variable holding the bearer token sent to the Core. */
 export const CORE_TOKEN_ENV = "CAPIBARA_CORE_TOKEN";
-
-/** An entry as a Core sends and receives it: the manifest and every other file, as text. */
-export interface WireEntry {
-  /** The manifest, exactly as `manifest.json` holds it (integrity record and signature included). */
-  manifest: Record<string, unknown>;
-  /** Every file of the entry but `manifest.json`, by name, as UTF-8 text. */
-  files: Record<string, string>;
-}
 
 /** What `POST /v1/gen` generates. */
 export interface CoreGenRequest {
@@ -48,7 +43,7 @@ export interface CoreGenRequest {
 
 /** What `POST /v1/gen` answered. */
 export interface CoreGenResult {
-  /** The entry, unverified. */
+  /** The entry, unverified: its manifest is whatever the Core sent. */
   entry: WireEntry;
   /** `hit` when the Core had it already (no LLM call), `miss` when it generated it. */
   cache?: "hit" | "miss";
@@ -497,9 +492,10 @@ export interface ExpectedEntry {
  */
 export function checkEntryIdentity(entry: WireEntry, expected: ExpectedEntry, url: string): void {
   const keys = ["fingerprint", "prompt_sha", "context_sha", "language", "mode"] as const;
-  const differ = keys.filter((key) => entry.manifest[key] !== expected[key]);
+  const manifest = entry.manifest as unknown as Record<string, unknown>;
+  const differ = keys.filter((key) => manifest[key] !== expected[key]);
   if (differ.length === 0) return;
-  const got = entry.manifest.fingerprint;
+  const got = manifest.fingerprint;
   throw new IntegrityError(
     `Cannot use the entry the Core at ${url} sent for ${expected.fingerprint}: it is the entry ` +
       `of another request (${differ.map((key) => `${key} differs`).join(", ")}${

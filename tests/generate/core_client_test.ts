@@ -21,10 +21,14 @@ import {
 
 const TOKEN = "core-token-never-shown-5f3a9c";
 const FP = "fp_" + "ab".repeat(16);
-const ENTRY: WireEntry = {
-  manifest: { fingerprint: FP, language: "python" },
-  files: { "script.py": "print(1)\n", "README.md": "# x\n" },
-};
+/** What a Core may send: a manifest is whatever it says until the store verifies it. */
+function wire(manifest: Record<string, unknown>, files: Record<string, string> = {}): WireEntry {
+  return { manifest, files } as unknown as WireEntry;
+}
+const ENTRY = wire({ fingerprint: FP, language: "python" }, {
+  "script.py": "print(1)\n",
+  "README.md": "# x\n",
+});
 
 type Handler = (req: Request) => Response | Promise<Response>;
 
@@ -310,11 +314,11 @@ Deno.test("checkEntryIdentity() refuses an entry of another request", () => {
     language: "python" as const,
     mode: "strict" as const,
   };
-  const entry = { manifest: { ...expected }, files: {} };
+  const entry = wire({ ...expected });
   checkEntryIdentity(entry, expected, URL_);
-  const other = { manifest: { ...expected, fingerprint: "fp_" + "9".repeat(32) }, files: {} };
+  const other = wire({ ...expected, fingerprint: "fp_" + "9".repeat(32) });
   assert.throws(() => checkEntryIdentity(other, expected, URL_), IntegrityError);
-  const moved = { manifest: { ...expected, context_sha: "c_" + "3".repeat(32) }, files: {} };
+  const moved = wire({ ...expected, context_sha: "c_" + "3".repeat(32) });
   assert.throws(
     () => checkEntryIdentity(moved, expected, URL_),
     (error: IntegrityError) => /context_sha differs/.test(error.message),
