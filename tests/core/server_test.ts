@@ -21,6 +21,10 @@ import { MAIN } from "../helpers/cli.ts";
 import { bundleObject, bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
+/** A parsed reply body, read field by field by the assertions. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
 const FULL = "full-token-0123456789abcdef";
 const READER = "read-token-0123456789abcdef";
 const LIMITED = "limited-token-0123456789abcd";
@@ -90,7 +94,7 @@ async function call(
   core: Core,
   path: string,
   init: RequestInit & { token?: string } = {},
-): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
+): Promise<{ status: number; headers: Headers; text: string; json: () => Json }> {
   const { token, ...rest } = init;
   const response = await fetch(core.url + path, {
     ...rest,
@@ -219,7 +223,7 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
       },
     );
 
-    let first: any;
+    let first: Json;
     await t.step(
       "POST /v1/gen returns an entry signed by the Core's key; a second is a hit",
       async () => {
