@@ -50,7 +50,10 @@ export async function openStorage(options: OpenStorageOptions): Promise<EntrySto
   }
   if (options.s3 !== undefined) {
     const { S3Storage } = await import("./s3.ts");
-    return S3Storage.fromUrl(options.s3, options.env ?? Deno.env.toObject());
+    const storage = S3Storage.fromUrl(options.s3, options.env ?? Deno.env.toObject());
+    // One read at start: a wrong endpoint, bucket or key fails now, not on the first request.
+    await storage.get("fp_" + "0".repeat(32));
+    return storage;
   }
   if (options.store === undefined) {
     throw new ValidationError("Cannot open the Core's storage: no folder given", {

@@ -68,17 +68,26 @@ export class S3Storage implements EntryStorage {
   async get(fingerprint: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
     const response = await this.#send("GET", fingerprint);
     if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
+      const text = await response.text().catch(() => "");
+      // A missing bucket is a misconfiguration, not a missing entry.
+      if (!/<Code>NoSuchBucket<\/Code>/.test(text)) return undefined;
+      throw this.#failure("read", fingerprint, response.status, text);
     }
-    if (!response.ok) throw await this.#failure("read", fingerprint, response);
+    if (!response.ok) {
+      throw this.#failure(
+        "read",
+        fingerprint,
+        response.status,
+        await response.text().catch(() => ""),
+      );
+    }
     return new Uint8Array(await response.arrayBuffer());
   }
 
   async put(fingerprint: string, body: Uint8Array): Promise<void> {
     const response = await this.#send("PUT", fingerprint, body);
-    if (!response.ok) throw await this.#failure("write", fingerprint, response);
-    await response.body?.cancel();
+    const text = await response.text().catch(() => "");
+    if (!response.ok) throw this.#failure("write", fingerprint, response.status, text);
   }
 
   async #send(method: string, fingerprint: string, body?: Uint8Array): Promise<Response> {
@@ -97,11 +106,10 @@ export class S3Storage implements EntryStorage {
     }
   }
 
-  async #failure(what: string, fingerprint: string, response: Response): Promise<NetworkError> {
-    const text = (await response.text().catch(() => "")).slice(0, 300);
-    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? "";
+  #failure(what: string, fingerprint: string, status: number, body: string): NetworkError {
+    const code = /<Code>([^<]{1,80})<\/Code>/.exec(body)?.[1] ?? "";
     return new NetworkError(
-      `Cannot ${what} "${fingerprint}" in the S3 storage: HTTP ${response.status} ${code}`.trim(),
+      `Cannot ${what} "${fingerprint}" in the S3 storage: HTTP ${status} ${code}`.trim(),
       { hint: "Check the bucket, the credentials (AWS_ACCESS_KEY_ID…) and AWS_REGION" },
     );
   }
