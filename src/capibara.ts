@@ -118,6 +118,12 @@ function checkFacadeOptions(options: CapibaraOptions): void {
   ) {
     throw sdkError("generator", "Pass an object with a kind and a generate() method");
   }
+  if (options.core !== undefined && options.generator !== undefined) {
+    throw sdkError(
+      "core",
+      "Pass either core (the team's Core generates on a miss) or generator, not both",
+    );
+  }
   checkFunction(options.progress, "progress", "(message) => console.error(message)");
   checkFunction(options.warn, "warn", "(message) => console.error(message)");
 }

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
 import { writeKeyPair } from "../../src/core/sign.ts";
-import { IntegrityError } from "../../src/errors.ts";
+import { IntegrityError, ValidationError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { MANIFEST_FILE } from "../../src/store/entry.ts";
 import { Store, type WireEntry } from "../../src/store/store.ts";
@@ -395,4 +395,12 @@ Deno.test("Capibara.run() refuses what a malicious Core sends, as a tampered loc
   } finally {
     await evil.shutdown();
   }
+});
+
+Deno.test("new Capibara() refuses both a core and a generator", () => {
+  const generator = { kind: "test", generate: () => Promise.reject(new Error("unused")) };
+  assert.throws(
+    () => new Capibara({ core: { url: "https://core.example.com" }, generator }),
+    (error: ValidationError) => error instanceof ValidationError && /core/.test(error.message),
+  );
 });
