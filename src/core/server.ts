@@ -25,6 +25,7 @@ import { contextPaths } from "../sandbox/policy.ts";
 import { LANGUAGES } from "../schema.ts";
 import { MANIFEST_FILE, serialiseManifest } from "../store/entry.ts";
 import { Store } from "../store/store.ts";
+import { EntryCache } from "./cache.ts";
 import { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate.ts";
 import { type SigningKey, signManifest } from "./sign.ts";
@@ -43,6 +44,10 @@ export const CORE_DEFAULTS = {
   burst: 100,
   /** Largest request body, in bytes. */
   maxBodyBytes: 1024 * 1024,
+  /** How long an entry read from storage is served from memory, in seconds. */
+  cacheSeconds: 5,
+  /** The most entry bytes kept in memory. */
+  cacheBytes: 64 * 1024 * 1024,
 } as const;
 
 /** Options of {@linkcode startCore}. */
@@ -186,7 +191,25 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     (await import("../generate/openai.ts")).generatorFromConfig(config.generator);
   const keys = new Map(options.trustedKeys ?? []);
   keys.set(options.signingKey.keyId, options.signingKey.publicKey);
-  const storage = options.storage;
+  const cache = new EntryCache({
+    ttlMs: CORE_DEFAULTS.cacheSeconds * 1000,
+    maxBytes: CORE_DEFAULTS.cacheBytes,
+  });
+  const backend = options.storage;
+  // Reads go through the cache; writes update it, so this Core never serves what it replaced.
+  const storage = {
+    async get(fp: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
+      const cached = cache.get(fp);
+      if (cached) return cached;
+      const body = await backend.get(fp);
+      if (body) cache.set(fp, body);
+      return body;
+    },
+    async put(fp: string, body: Uint8Array<ArrayBuffer>): Promise<void> {
+      await backend.put(fp, body);
+      cache.set(fp, body);
+    },
+  };
   const limiter = new RateLimiter({
     rate: options.rate ?? CORE_DEFAULTS.rate,
     burst: options.burst ?? CORE_DEFAULTS.burst,
@@ -199,7 +222,19 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   await Deno.mkdir(workdir);
   const genStore = new Store(join(scratch, "gen"), join(scratch, "locks"));
   const inflight = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
-  const publishing = new Map<string, Promise<unknown>>();
+  const writing = new Map<string, Promise<unknown>>();
+
+  /** Runs `fn` when no other write of the fingerprint is under way (generation or publication). */
+  async function exclusive<T>(fp: string, fn: () => Promise<T>): Promise<T> {
+    const previous = writing.get(fp) ?? Promise.resolve();
+    const work = previous.catch(() => {}).then(fn);
+    writing.set(fp, work);
+    try {
+      return await work;
+    } finally {
+      if (writing.get(fp) === work) writing.delete(fp);
+    }
+  }
 
   function authorize(request: Request, right: Right, entry: RequestLog): TokenIdentity {
     const header = request.headers.get("authorization") ?? "";
@@ -346,8 +381,13 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       // What the Core serves passes the very check it applies to a published entry.
       await checkWireEntry(fp.fingerprint, wire, { keys, scratch });
       const body = encoder.encode(JSON.stringify(wire));
-      await storage.put(fp.fingerprint, body);
-      return body;
+      // An entry published while the generator ran is kept: it may be a reviewed revision.
+      return await exclusive(fp.fingerprint, async () => {
+        const published = await storage.get(fp.fingerprint);
+        if (published) return published;
+        await storage.put(fp.fingerprint, body);
+        return body;
+      });
     } finally {
       await genStore.remove(fp.fingerprint).catch(() => {});
     }
@@ -425,9 +465,8 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       throw httpErrorOf(error, false);
     }
     const body = encoder.encode(JSON.stringify(parsed));
-    // One publication of a fingerprint at a time, so the comparison below stays true.
-    const previous = publishing.get(fp) ?? Promise.resolve();
-    const work = previous.catch(() => {}).then(async () => {
+    // One write of a fingerprint at a time, so the comparison below stays true.
+    const status = await exclusive(fp, async () => {
       const existing = await storage.get(fp);
       if (existing) {
         if (equalBytes(existing, body)) return 200;
@@ -446,13 +485,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       await storage.put(fp, body);
       return 201;
     });
-    publishing.set(fp, work);
-    try {
-      const status = await work;
-      return jsonResponse({ fingerprint: fp, stored: status === 201 }, status);
-    } finally {
-      if (publishing.get(fp) === work) publishing.delete(fp);
-    }
+    return jsonResponse({ fingerprint: fp, stored: status === 201 }, status);
   }
 
   async function updates(request: Request, url: URL, entry: RequestLog): Promise<Response> {
