@@ -22,9 +22,8 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { CORE_TOKEN_ENV, CORE_URL_ENV, CoreClient } from "../generate/core_client.ts";
-import { loadSigningKey, type SigningKey, signManifest } from "../core/sign.ts";
-import type { Entry, Store } from "../store/store.ts";
-import { verifySignature } from "../store/trust.ts";
+import { loadSigningKey } from "../core/sign.ts";
+import type { Entry } from "../store/store.ts";
 import {
   commandCapibara,
   interruptible,
@@ -34,6 +33,7 @@ import {
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
+import { signEntry } from "./sign.ts";
 
 /** What happened to one entry. */
 export interface PushOutcome {
@@ -134,7 +134,8 @@ export async function pushEntries(
             details: { fingerprint: fp },
           });
         }
-        await signEntry(store, found, key);
+        // As capibara sign does: under the lock, verified again, then signed as stored.
+        await signEntry(store, fp, key);
         signed = true;
       }
       const wire = await store.readEntry(fp);
@@ -157,21 +158,6 @@ export async function pushEntries(
     }
   }
   return { core: client.url, outcomes };
-}
-
-/** Signs a verified entry with `key`, in the local store, under the fingerprint's lock. */
-async function signEntry(store: Store, entry: Entry, key: SigningKey): Promise<void> {
-  const fp = entry.manifest.fingerprint;
-  using _lock = await store.lock(fp);
-  const signature = await signManifest(entry.manifest, key);
-  const signed = await store.writeSignature(fp, signature);
-  // writeSignature verified the entry again; the signature must be of what is stored now.
-  if (!await verifySignature(signed.manifest, signed.manifest.signature, key.publicKey)) {
-    throw new IntegrityError(`Cannot sign "${fp}": it changed while it was being signed`, {
-      hint: "Run capibara verify, then push again",
-      details: { fingerprint: fp },
-    });
-  }
 }
 
 /** The `push` subcommand. */

@@ -24,9 +24,11 @@ import { type Lock, lockFingerprint } from "./lock.ts";
 import {
   type AcceptanceStore,
   checkSignaturePolicy,
+  manifestHash,
   NO_SIGNATURE_POLICY,
   type SignaturePolicy,
   type SignatureStatus,
+  verifySignature,
 } from "./trust.ts";
 
 export type { EntryFiles, ManifestInput } from "./entry.ts";
@@ -188,25 +190,62 @@ export class Store {
    *   refuses the entry
    */
   async verify(entry: Entry, options: StoreVerifyOptions = {}): Promise<SignatureStatus> {
-    const manifest = await this.#verifyDir(entry.dir, entry.manifest);
-    if (options.policy === false) return { state: "unsigned" };
-    return await this.checkPolicy(manifest);
+    if (options.policy === false || !this.#policyActive()) {
+      await this.#verifyDir(entry.dir, entry.manifest);
+      return { state: "unsigned" };
+    }
+    const { raw } = await this.#verifiedRaw(entry.dir, entry.manifest);
+    return await this.checkPolicy(raw);
   }
 
   /**
-   * The trust policy alone, for a manifest whose integrity was verified (see
-   * `checkSignaturePolicy` in trust.ts): with this store's policy and this machine's acceptance.
+   * The trust policy alone (see `checkSignaturePolicy` in trust.ts), with this store's policy and
+   * this machine's acceptance, for a manifest as stored (every field, a signature included) whose
+   * integrity was verified.
    *
    * @throws {IntegrityError} when the policy refuses it
    */
-  async checkPolicy(manifest: Manifest): Promise<SignatureStatus> {
-    const policy = this.signatures;
-    // Nothing to read or verify when nothing is required and no key is trusted: a hit stays fast.
-    if (!policy.required && policy.keys.length === 0) return { state: "unsigned" };
-    const acceptance = this.#acceptances && (policy.required || manifest.signature === undefined)
-      ? await this.#acceptances.get(await this.realRoot(), manifest.fingerprint)
+  async checkPolicy(manifest: Manifest | Record<string, unknown>): Promise<SignatureStatus> {
+    if (!this.#policyActive()) return { state: "unsigned" };
+    const fp = String(manifest.fingerprint);
+    const acceptance = this.#acceptances
+      ? await this.#acceptances.get(await this.realRoot(), fp)
       : undefined;
-    return await checkSignaturePolicy(manifest, policy, acceptance);
+    return await checkSignaturePolicy(
+      { ...manifest, fingerprint: fp },
+      this.signatures,
+      acceptance,
+    );
+  }
+
+  /** Whether the policy can refuse anything: without a requirement or a key, nothing to check. */
+  #policyActive(): boolean {
+    return this.signatures.required || this.signatures.keys.length > 0;
+  }
+
+  /**
+   * Verifies an entry folder and returns its manifest both parsed and as stored (`raw`: every
+   * field, those this version does not know included), which is what signatures cover.
+   */
+  async #verifiedRaw(
+    dir: string,
+    read?: Manifest,
+  ): Promise<{ manifest: Manifest; raw: Record<string, unknown> }> {
+    const manifest = await this.#verifyDir(dir, read);
+    let raw: Record<string, unknown> | undefined;
+    try {
+      raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+    } catch {
+      raw = undefined;
+    }
+    // The text read now must be the one just verified: its hash is the verified record's.
+    if (raw === undefined || await manifestHash(raw) !== manifest.integrity?.manifest) {
+      throw new IntegrityError(
+        `Cannot trust cached script "${basename(dir)}": ${MANIFEST_FILE} changed while it was read`,
+        { hint: "Run the command again", details: { fingerprint: basename(dir) } },
+      );
+    }
+    return { manifest, raw };
   }
 
   /** Records this machine's acceptance of a verified manifest (`capibara accept`). */
@@ -312,13 +351,14 @@ export class Store {
       for (const [name, text] of Object.entries(files)) {
         await Deno.writeTextFile(join(staging, name), text, { createNew: true });
       }
-      await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(manifest));
+      const text = serialiseManifest(manifest);
+      await Deno.writeTextFile(join(staging, MANIFEST_FILE), text);
       const verified = await verifyEntryDir(staging, {
         fingerprint: fp,
         restoreHint: "The entry received is not the one its manifest describes: nothing was " +
           "stored. Fetch it again, or ask whoever published it",
       });
-      await this.checkPolicy(verified);
+      await this.checkPolicy(JSON.parse(text));
       await this.#replace(staging, final, tmpRoot, fp);
       return { dir: final, manifest: verified };
     } catch (error) {
@@ -342,12 +382,14 @@ export class Store {
         hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
       });
     }
-    const manifest = await this.#verifyDir(dir);
+    const { manifest, raw } = await this.#verifiedRaw(dir);
     const files: Record<string, string> = {};
     const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
     for (const name of Object.keys(manifest.files).sort()) {
+      let bytes: Uint8Array;
       try {
-        files[name] = decoder.decode(await Deno.readFile(join(dir, name)));
+        bytes = await Deno.readFile(join(dir, name));
+        files[name] = decoder.decode(bytes);
       } catch (error) {
         throw new IntegrityError(
           `Cannot read cached script "${fingerprint}": ${name} is not text`,
@@ -357,39 +399,48 @@ export class Store {
           },
         );
       }
-    }
-    // What was read must still be what was verified.
-    const again = await this.#verifyDir(dir, manifest);
-    for (const [name, text] of Object.entries(files)) {
-      const hash = "sha256:" + await sha256(new TextEncoder().encode(text));
-      if (again.files[name] !== hash) {
+      // What was read must be what was verified.
+      if ("sha256:" + await sha256(bytes) !== manifest.files[name]) {
         throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} changed`, {
           hint: "Run the command again",
+          details: { fingerprint },
         });
       }
     }
-    return { manifest: again, files };
+    return { manifest: raw as unknown as Manifest, files };
   }
 
   /**
    * Puts a signature into an entry's manifest (`capibara sign`), changing nothing else: the
    * integrity record and the fingerprint stay, since neither covers the signature. The entry is
-   * verified first (a changed entry is never signed), the new manifest written to a temporary file
-   * and renamed over the old one, and the result verified again. Call it under the fingerprint's
-   * lock; the caller checks that the signature verifies.
+   * verified first (a changed entry is never signed) and the signature must verify with
+   * `publicKey` over the manifest as stored; the new manifest is written to a temporary file and
+   * renamed over the old one, and the result verified again. Call it under the fingerprint's lock.
    *
    * @returns the signed entry
-   * @throws {IntegrityError} when the entry does not verify
+   * @throws {IntegrityError} when the entry does not verify, or the signature is not its
    */
-  async writeSignature(fingerprint: string, signature: Signature): Promise<Entry> {
+  async writeSignature(
+    fingerprint: string,
+    signature: Signature,
+    publicKey: string,
+  ): Promise<Entry> {
     const dir = this.dirOf(fingerprint);
-    const manifest = await this.#verifyDir(dir);
-    const signed = { ...manifest, [SIGNATURE_FIELD]: signature };
+    const { raw } = await this.#verifiedRaw(dir);
+    if (!await verifySignature(raw, signature, publicKey)) {
+      throw new IntegrityError(
+        `Cannot sign "${fingerprint}": the signature does not verify over its manifest`,
+        { hint: "Sign the manifest as it is stored now, and try again" },
+      );
+    }
     const tmpRoot = join(this.base, ".tmp");
     await Deno.mkdir(tmpRoot, { recursive: true });
     const tmp = join(tmpRoot, `${fingerprint}-manifest-${crypto.randomUUID()}.json`);
     try {
-      await Deno.writeTextFile(tmp, serialiseManifest(signed), { createNew: true, mode: 0o644 });
+      await Deno.writeTextFile(tmp, serialiseManifest({ ...raw, [SIGNATURE_FIELD]: signature }), {
+        createNew: true,
+        mode: 0o644,
+      });
       await Deno.rename(tmp, join(dir, MANIFEST_FILE));
     } catch (error) {
       await Deno.remove(tmp).catch(() => {});
