@@ -168,9 +168,8 @@ function clip(text: string, max = MAX_TEXT): string {
   return text.length <= max ? text : text.slice(0, max) + "…";
 }
 
-/** The right each route needs on the Core. */
-const RIGHTS = { read: "read", gen: "gen", publish: "publish" } as const;
-type Right = keyof typeof RIGHTS;
+/** A right a token holds on the Core (a route needs one). */
+type Right = "read" | "gen" | "publish";
 
 interface Route {
   method: "GET" | "POST" | "PUT";
@@ -202,12 +201,20 @@ export class CoreClient {
   /**
    * A client of the Core at `options.url`.
    *
-   * @throws {ValidationError} when the URL is not https:// (or http:// to loopback)
+   * @throws {ValidationError} when the URL is not https:// (or http:// to loopback), or the token
+   *   is not printable ASCII
    */
   constructor(options: CoreClientOptions) {
     this.#base = checkCoreUrl(options.url);
     this.url = options.url.replace(/\/+$/, "");
     this.#token = options.token?.trim() || undefined;
+    // Checked here, since an invalid header value's error would quote the token.
+    if (this.#token !== undefined && !/^[\x21-\x7e]+$/.test(this.#token)) {
+      throw new ValidationError(
+        "Cannot use the Core token: it holds spaces, control or non-ASCII characters",
+        { hint: `Set ${CORE_TOKEN_ENV} to the token exactly as the Core's token file lists it` },
+      );
+    }
     this.#options = {
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       genTimeoutMs: options.genTimeoutMs ?? DEFAULTS.genTimeoutMs,
@@ -423,13 +430,13 @@ export class CoreClient {
       return new PermissionError(
         `Cannot ${route.what} on the Core at ${this.url}${
           said || `: the token lacks the ` +
-            `"${RIGHTS[route.right]}" right`
+            `"${route.right}" right`
         } (HTTP 403)`,
         {
           hint: wire?.hint ||
-            `Ask the Core's operator for a token with the "${RIGHTS[route.right]}" right ` +
-              `(a line "<token> ${RIGHTS[route.right]}" in its token file)`,
-          details: { ...details, right: RIGHTS[route.right] },
+            `Ask the Core's operator for a token with the "${route.right}" right ` +
+              `(a line "<token> ${route.right}" in its token file)`,
+          details: { ...details, right: route.right },
         },
       );
     }

@@ -332,3 +332,14 @@ Deno.test("wireProblem() accepts the wire format only", () => {
   assert.equal(wireProblem({ manifest: {}, files: { "a.py": 1 } }), "file a.py is not text");
   assert.match(wireProblem({ manifest: {}, files: { "..": "" } })!, /plain name/);
 });
+
+Deno.test("new CoreClient() refuses a token a header cannot carry, without quoting it", () => {
+  for (const token of ["sec ret-hunter2", "hunter2\nx", "hunter2é"]) {
+    assert.throws(
+      () => new CoreClient({ url: URL_, token }),
+      (error: ValidationError) =>
+        error instanceof ValidationError && !JSON.stringify(error.toJSON()).includes("hunter2"),
+      JSON.stringify(token),
+    );
+  }
+});
