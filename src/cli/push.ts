@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { basename } from "node:path";
 import type { Capibara } from "../capibara.ts";
 import { untrustedError } from "../config_trust.ts";
