@@ -338,7 +338,7 @@ export class Store {
    * @throws {IntegrityError} when it does not verify, or the trust policy refuses it
    */
   async importEntry(entry: WireEntry, options: ImportOptions = {}): Promise<Entry> {
-    const { manifest, files } = checkWireEntry(entry, options);
+    const { manifest, text, files } = checkWireEntry(entry, options);
     const fp = manifest.fingerprint as string;
     const final = this.dirOf(fp);
     await this.#ensureBase();
@@ -351,7 +351,6 @@ export class Store {
       for (const [name, text] of Object.entries(files)) {
         await Deno.writeTextFile(join(staging, name), text, { createNew: true });
       }
-      const text = serialiseManifest(manifest);
       await Deno.writeTextFile(join(staging, MANIFEST_FILE), text);
       const verified = await verifyEntryDir(staging, {
         fingerprint: fp,
@@ -558,7 +557,7 @@ function parseManifest(text: string, path: string): Manifest {
 function checkWireEntry(
   entry: unknown,
   options: ImportOptions,
-): { manifest: Record<string, unknown>; files: Record<string, string> } {
+): { manifest: Record<string, unknown>; text: string; files: Record<string, string> } {
   const bad = (why: string) =>
     new ValidationError(`Cannot import entry: ${why}`, {
       hint: "An entry is {manifest, files} as a Core serves it; fetch it again",
@@ -596,8 +595,15 @@ function checkWireEntry(
     if (typeof text !== "string") throw bad(`file ${name} is not text`);
     bytes += new TextEncoder().encode(text).length;
   }
-  bytes += new TextEncoder().encode(JSON.stringify(manifest)).length;
   const max = options.maxBytes ?? MAX_IMPORT_BYTES;
-  if (bytes > max) throw bad(`it takes ${bytes} bytes, over the ${max} allowed`);
-  return { manifest, files: files as Record<string, string> };
+  if (bytes > max) throw bad(`it takes over the ${max} bytes allowed`);
+  let text: string;
+  try {
+    text = serialiseManifest(manifest);
+  } catch {
+    throw bad("its manifest is not plain JSON");
+  }
+  bytes += new TextEncoder().encode(text).length;
+  if (bytes > max) throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
+  return { manifest, text, files: files as Record<string, string> };
 }

@@ -427,7 +427,13 @@ export class AcceptanceStore {
     });
     await lock.lock(true);
     const projects = await this.#read();
-    projects[root] = { ...projects[root], [manifest.fingerprint]: record };
+    const earlier = projects[root];
+    projects[root] = {
+      ...(typeof earlier === "object" && earlier !== null && !Array.isArray(earlier)
+        ? earlier
+        : {}),
+      [manifest.fingerprint]: record,
+    };
     const tmp = join(this.#dir, `.${ACCEPTANCE_FILE}.${crypto.randomUUID()}.tmp`);
     try {
       await Deno.writeTextFile(tmp, JSON.stringify({ version: 1, projects }, null, 2) + "\n", {

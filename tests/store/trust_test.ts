@@ -282,7 +282,7 @@ Deno.test("Store.importEntry() stores a verified entry and leaves nothing of a r
     );
     await nothingLeft();
   }
-  await assert.rejects(store.importEntry(wire, { maxBytes: 100 }), /over the 100 allowed/);
+  await assert.rejects(store.importEntry(wire, { maxBytes: 100 }), /over the 100 bytes allowed/);
   await assert.rejects(
     store.importEntry(wire, { fingerprint: "fp_" + "0".repeat(32) }),
     /not the "fp_0+" asked for/,
