@@ -2,8 +2,9 @@
  * Trust of a project's `.capibara/config.json`: the one rule for which of its settings take effect.
  *
  * A committed configuration comes with whatever repository was cloned. The settings that widen what
- * a script may do or where the user's API key goes (`allow` with any entry, `generator.base_url`,
- * `generator.model`, `install.source_builds: true`) take effect only once the file is trusted on
+ * a script may do or where the user's API key or Core token goes (`allow` with any entry,
+ * `generator.base_url`, `generator.model`, `core.url`, `install.source_builds: true`) take effect
+ * only once the file is trusted on
  * this machine, as direnv, mise and editors' workspace trust do:
  *
  * - `capibara trust` records the file's sha256 for the project's real root in the machine-local
@@ -61,6 +62,8 @@ export interface TrustRequest {
   baseUrl?: string;
   /** The generator's model. */
   model?: string;
+  /** The Core's URL: requests for scripts, with the user's Core token, go there. */
+  coreUrl?: string;
   /** Whether dependency installs may build source distributions (their build scripts run). */
   sourceBuilds: boolean;
 }
@@ -115,10 +118,12 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   const model = nonBlank(project.generator?.model);
   if (baseUrl !== undefined) request.baseUrl = baseUrl;
   if (model !== undefined) request.model = model;
+  const coreUrl = nonBlank(project.core?.url);
+  if (coreUrl !== undefined) request.coreUrl = coreUrl;
   const needed = request.network.length + request.env.length + request.read.length +
           request.write.length > 0 ||
     request.sourceBuilds || baseUrl !== undefined ||
-    model !== undefined;
+    model !== undefined || coreUrl !== undefined;
   return needed ? request : undefined;
 }
 
@@ -139,6 +144,11 @@ export function describeRequest(request: TrustRequest): string[] {
     clauses.push(`send generation requests and your API key to ${JSON.stringify(request.baseUrl)}`);
   }
   if (request.model !== undefined) clauses.push(`use the model ${JSON.stringify(request.model)}`);
+  if (request.coreUrl !== undefined) {
+    clauses.push(
+      `ask the Core at ${JSON.stringify(request.coreUrl)} for scripts, sending it your Core token`,
+    );
+  }
   if (request.network.length) clauses.push(`grant network access to ${list(request.network)}`);
   if (request.env.length) clauses.push(`grant the environment variables ${list(request.env)}`);
   if (request.read.length) clauses.push(`grant reading ${list(request.read)}`);
@@ -289,6 +299,7 @@ export function untrustedError(trust: ProjectTrust): PermissionError {
         },
         ...(trust.request?.baseUrl !== undefined ? { base_url: trust.request.baseUrl } : {}),
         ...(trust.request?.model !== undefined ? { model: trust.request.model } : {}),
+        ...(trust.request?.coreUrl !== undefined ? { core_url: trust.request.coreUrl } : {}),
         ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
       },
     },

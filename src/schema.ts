@@ -148,6 +148,11 @@ export interface ProjectConfig {
    * to run. It only narrows what runs, so it applies without `capibara trust`.
    */
   trust?: { keys?: Record<string, string>; require_signature?: boolean };
+  /**
+   * The team's Core (`capibara serve`): a miss asks it instead of an LLM. Its token comes from
+   * `CAPIBARA_CORE_TOKEN` only, never from this file.
+   */
+  core?: { url?: string };
 }
 /** Schema of {@linkcode ProjectConfig}. */
 export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
@@ -172,4 +177,5 @@ export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
       .optional(),
     require_signature: z.boolean().optional(),
   }).strict().optional(),
+  core: z.object({ url: z.string().optional() }).strict().optional(),
 }).strict();
