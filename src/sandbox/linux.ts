@@ -413,10 +413,11 @@ function closedError(path: string, uid: number, why: string): PermissionError {
 }
 
 /**
- * Copies `source` (a regular file, or a folder of regular files and folders) to `target`,
- * readable by `drop`'s uid only. Each file is opened first and must be the regular file `lstat`
- * finds at its path, so a symlink swapped in meanwhile is never followed; symlinks inside a
- * folder are left out.
+ * Copies `source` (a regular file, or a folder of regular files, folders and symlinks) to
+ * `target`, readable by `drop`'s uid only. Each file is opened first and must be the regular file
+ * `lstat` finds at its path, so a symlink swapped in meanwhile is never followed on the host; a
+ * symlink inside a folder is copied as a symlink, which only the sandbox resolves, in its own view
+ * (a venv's `bin/python`).
  *
  * @throws {PermissionError} past {@linkcode MAX_COPY_BYTES} or {@linkcode MAX_COPY_FILES}.
  */
@@ -428,9 +429,13 @@ async function copyClosed(
   shown: string,
 ): Promise<void> {
   const info = await lstatOrNull(source);
-  if (!info || info.isSymlink) return;
+  if (!info) return;
   if (++budget.files > MAX_COPY_FILES) {
     throw closedError(shown, drop.uid, `more than ${MAX_COPY_FILES} files to copy`);
+  }
+  if (info.isSymlink) {
+    await Deno.symlink(await Deno.readLink(source), target);
+    return;
   }
   if (info.isDirectory) {
     await Deno.mkdir(target, { mode: 0o500 });

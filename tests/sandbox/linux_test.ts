@@ -752,9 +752,12 @@ Deno.test({
     await Deno.chmod(input, 0o600);
     await Deno.chmod(layout.granted, 0o700);
     await Deno.chmod(`${layout.granted}/data.txt`, 0o600);
+    // A symlink in a closed folder is copied as a symlink, resolved in the sandbox's own view.
+    await Deno.symlink("data.txt", `${layout.granted}/link.txt`);
     await Deno.chmod(layout.work, 0o700);
     const probe = `${ROOT_ONLY_PROBE}; cat input.csv; cat ${layout.granted}/data.txt; ` +
-      "cat other.txt 2>/dev/null || echo NO-OTHER; echo changed >> input.csv 2>/dev/null; true";
+      `cat ${layout.granted}/link.txt; cat other.txt 2>/dev/null || echo NO-OTHER; ` +
+      "echo changed >> input.csv 2>/dev/null; true";
     const dropped = await backend.wrap(
       { program: "sh", args: ["-c", probe], env: BASE_ENV, cwd: layout.work },
       policyFor(layout, { read: [layout.granted, input] }),
@@ -766,7 +769,7 @@ Deno.test({
       assert.match(result.stdout, /DENIED \/proc\/slabinfo/);
       assert.doesNotMatch(result.stdout, /READ/);
       assert.match(result.stdout, /a,b\n1,2\n/);
-      assert.match(result.stdout, /GRANTED-DATA/);
+      assert.match(result.stdout, /GRANTED-DATAGRANTED-DATA/);
       assert.match(result.stdout, /NO-OTHER/);
       assert.equal((await Deno.lstat(`${layout.out}/made.txt`)).uid, 65534);
     } finally {
