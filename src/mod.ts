@@ -66,6 +66,7 @@ export {
   type ErrorType,
   ExecError,
   EXIT_CODES,
+  type HintAudience,
   IntegrityError,
   NetworkError,
   PermissionError,
