@@ -499,7 +499,7 @@ async function substituteClosed(
     // It is bound read-only: every bind inside it needs its mount point made here first.
     const inside = [
       ...policy.read.map((path) => ({ path, source: substitutes.get(path) ?? path })),
-      ...policy.write.map((path) => ({ path, source: path })),
+      ...[...policy.write, policy.tmpDir].map((path) => ({ path, source: path })),
       ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
     ];
     for (const { path, source } of inside) {
