@@ -329,8 +329,16 @@ function sandboxUidOf(option?: number): number {
   return DEFAULT_SANDBOX_HOST_ID;
 }
 
-/** Whether the sandbox uid may read `path` itself (its own mode bits; parents are bound away). */
-async function readableBy(path: string, uid: number, gid: number): Promise<boolean> {
+/**
+ * Whether the sandbox uid may read `path` itself (its own mode bits; parents are bound away), or
+ * with `needed`, do that (`0o1`: search a folder).
+ */
+async function readableBy(
+  path: string,
+  uid: number,
+  gid: number,
+  needed?: number,
+): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -339,8 +347,8 @@ async function readableBy(path: string, uid: number, gid: number): Promise<boole
   }
   const mode = info.mode ?? 0;
   const bits = info.uid === uid ? mode >> 6 : info.gid === gid ? mode >> 3 : mode;
-  const needed = info.isDirectory ? 0o5 : 0o4;
-  return (bits & needed) === needed;
+  const want = needed ?? (info.isDirectory ? 0o5 : 0o4);
+  return (bits & want) === want;
 }
 
 /** Owners of a tree's entries (symlinks left alone), to give them back after the run. */
@@ -473,8 +481,9 @@ async function copyClosed(
 /**
  * A root run never maps to root: each read path the sandbox uid may not read itself (its own
  * mode bits; parents are bound away) is copied under the state dir for it, within
- * {@linkcode MAX_COPY_BYTES}; a closed workdir is shown as an empty folder of that uid (the
- * inputs and outputs are bound inside it). Fills `substitutes` (host path → what is bound there).
+ * {@linkcode MAX_COPY_BYTES}; a workdir it may not read, or whose folders it may not search down
+ * to a bind inside (an input under a 0700 folder), is shown as an empty folder (the inputs and
+ * outputs are bound inside it). Fills `substitutes` (host path → what is bound there).
  */
 async function substituteClosed(
   policy: SandboxPolicy,
@@ -493,25 +502,36 @@ async function substituteClosed(
     substitutes.set(path, copy);
   }
   const workdir = await realPathOrNull(policy.workdir);
-  if (workdir !== null && !(await readableBy(workdir, drop.uid, drop.gid))) {
-    const empty = `${stateDir}/workdir`;
-    await Deno.mkdir(empty, { mode: 0o755 });
-    // It is bound read-only: every bind inside it needs its mount point made here first.
-    const inside = [
-      ...policy.read.map((path) => ({ path, source: substitutes.get(path) ?? path })),
-      ...[...policy.write, policy.tmpDir].map((path) => ({ path, source: path })),
-      ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
-    ];
-    for (const { path, source } of inside) {
-      if (!isInside(path, policy.workdir) || path === policy.workdir) continue;
-      const point = empty + path.slice(policy.workdir.length);
-      const info = await Deno.stat(source).catch(() => null);
-      if (!info) continue;
-      await Deno.mkdir(info.isDirectory ? point : dirname(point), { recursive: true });
-      if (!info.isDirectory) await Deno.writeFile(point, new Uint8Array(), { create: true });
+  if (workdir === null) return;
+  // Every bind inside the workdir needs its mount point reached through the workdir's folders.
+  const inside = [
+    ...policy.read.map((path) => ({ path, source: substitutes.get(path) ?? path })),
+    ...[...policy.write, policy.tmpDir].map((path) => ({ path, source: path })),
+    ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
+  ].filter(({ path }) => isInside(path, policy.workdir) && path !== policy.workdir);
+  let closed = !(await readableBy(workdir, drop.uid, drop.gid));
+  for (const { path } of inside) {
+    if (closed) break;
+    for (let dir = dirname(path); dir !== policy.workdir && isInside(dir, policy.workdir);) {
+      if (!(await readableBy(dir, drop.uid, drop.gid, 0o1))) {
+        closed = true;
+        break;
+      }
+      dir = dirname(dir);
     }
-    substitutes.set(policy.workdir, empty);
   }
+  if (!closed) return;
+  const empty = `${stateDir}/workdir`;
+  await Deno.mkdir(empty, { mode: 0o755 });
+  // It is bound read-only: every bind inside it needs its mount point made here first.
+  for (const { path, source } of inside) {
+    const point = empty + path.slice(policy.workdir.length);
+    const info = await Deno.stat(source).catch(() => null);
+    if (!info) continue;
+    await Deno.mkdir(info.isDirectory ? point : dirname(point), { recursive: true });
+    if (!info.isDirectory) await Deno.writeFile(point, new Uint8Array(), { create: true });
+  }
+  substitutes.set(policy.workdir, empty);
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */

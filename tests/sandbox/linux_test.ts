@@ -776,8 +776,24 @@ Deno.test({
       await dropped.close();
     }
     assert.equal(await Deno.readTextFile(input), "a,b\n1,2\n");
-    // A closed folder too large to copy is refused, never run as root.
+    // An open workdir, but the input under a folder the sandbox uid may not search.
     await Deno.chmod(layout.work, 0o755);
+    await Deno.mkdir(`${layout.work}/closed`, { mode: 0o700 });
+    await Deno.chmod(`${layout.work}/closed`, 0o700);
+    await Deno.writeTextFile(`${layout.work}/closed/in.txt`, "UNDER-A-CLOSED-FOLDER");
+    const under = await backend.wrap(
+      { program: "cat", args: ["closed/in.txt"], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout, { read: [`${layout.work}/closed/in.txt`] }),
+    );
+    try {
+      assert.equal(under.hostUid, 65534);
+      const result = await execCommand(under.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, "UNDER-A-CLOSED-FOLDER");
+    } finally {
+      await under.close();
+    }
+    // A closed folder too large to copy is refused, never run as root.
     const big = `${layout.root}/big`;
     await Deno.mkdir(big, { mode: 0o700 });
     await Deno.chmod(big, 0o700);
