@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError } from "npm:@commander-js/extra-typings@^15.1.0";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.ts";
 import { acceptCommand } from "./accept.ts";

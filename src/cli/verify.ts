@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { basename, join } from "node:path";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";

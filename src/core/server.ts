@@ -14,7 +14,7 @@
  * @module
  */
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
 import { CapibaraError, type ErrorType } from "../errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "../fingerprint.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 
 /** One invalidation. */
 export const Update = z.strictObject({

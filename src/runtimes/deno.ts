@@ -7,7 +7,7 @@
  */
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";

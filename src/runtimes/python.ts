@@ -12,7 +12,7 @@
  * @module
  */
 import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import S3rver from "s3rver";
+import S3rver from "npm:s3rver@^3.7.1";
 import { DiskStorage } from "../../src/core/storage/disk.ts";
 import { type EntryStorage, openStorage } from "../../src/core/storage/mod.ts";
 import { NetworkError, ValidationError } from "../../src/errors.ts";

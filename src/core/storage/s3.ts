@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { AwsClient } from "aws4fetch";
+import { AwsClient } from "npm:aws4fetch@^1.0.20";
 import { NetworkError, ValidationError } from "../../errors.ts";
 import { entryKey, type EntryStorage } from "./mod.ts";
 
