@@ -44,6 +44,8 @@ export const CORE_DEFAULTS = {
   burst: 100,
   /** Largest request body, in bytes. */
   maxBodyBytes: 1024 * 1024,
+  /** How long a client may take to send its request body, in seconds. */
+  bodySeconds: 30,
   /** How long an entry read from storage is served from memory, in seconds. */
   cacheSeconds: 5,
   /** The most entry bytes kept in memory. */
@@ -286,15 +288,33 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     let total = 0;
     if (request.body) {
       const reader = request.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.length;
-        if (total > maxBody) {
-          await reader.cancel().catch(() => {});
-          throw tooLarge();
+      // A client that sends its body slowly does not hold a request open for ever.
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reader.cancel().catch(() => {});
+      }, CORE_DEFAULTS.bodySeconds * 1000);
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          total += value.length;
+          if (total > maxBody) {
+            await reader.cancel().catch(() => {});
+            throw tooLarge();
+          }
+          chunks.push(value);
         }
-        chunks.push(value);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (late) {
+        throw new HttpError(
+          408,
+          "NetworkError",
+          `The request body did not arrive within ${CORE_DEFAULTS.bodySeconds} s`,
+          "Check the network between the client and the Core",
+        );
       }
     }
     const bytes = new Uint8Array(total);

@@ -17,7 +17,7 @@ import { MANIFEST_FILE } from "../../src/store/entry.ts";
 import { Store } from "../../src/store/store.ts";
 import { verifySignature } from "../../src/store/trust.ts";
 import type { Bundle } from "../../src/schema.ts";
-import { MAIN } from "../helpers/cli.ts";
+import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleObject, bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
@@ -499,4 +499,28 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
       await core.child.status;
     }
   }
+});
+
+Deno.test("capibara serve refuses to start on a bad tokens file or key, naming the line, not the token", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n${READER} read,admin\n`);
+  const args = ["serve", "--port", "0", "--tokens", tokens, "--store", join(tmp.path, "store")];
+  const badTokens = await runCli([...args, "--signing-key", key.private_key_path], {
+    cwd: tmp.path,
+  });
+  assert.equal(badTokens.code, 2, badTokens.stderr);
+  assert.match(badTokens.stderr, /line 2 names an unknown right "admin"/);
+  assert.ok(!badTokens.stderr.includes(READER));
+  assert.equal(badTokens.stdout, "");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`);
+  const noKey = await runCli([...args, "--signing-key", join(tmp.path, "missing.pem")], {
+    cwd: tmp.path,
+  });
+  assert.equal(noKey.code, 2, noKey.stderr);
+  assert.equal(noKey.stdout, "");
+  const noFlag = await runCli(["serve", "--tokens", tokens], { cwd: tmp.path });
+  assert.equal(noFlag.code, 2);
+  assert.match(noFlag.stderr, /--signing-key/);
 });
