@@ -181,9 +181,8 @@ function httpErrorOf(error: unknown, generating: boolean): HttpError {
  */
 export async function startCore(options: CoreOptions): Promise<CoreServer> {
   const env = options.env ?? Deno.env.toObject();
-  const log = options.log ?? ((line: string) => {
-    Deno.stderr.writeSync(encoder.encode(line + "\n"));
-  });
+  const stderr = new StderrLog();
+  const log = options.log ?? ((line: string) => stderr.write(line));
   const logEvent = (event: Record<string, unknown>) =>
     log(JSON.stringify({ at: new Date().toISOString(), ...event }));
   const tokens: TokenTable = await loadTokens(options.tokensFile);
@@ -621,6 +620,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopping: Promise<void> | undefined;
   const finished = server.finished.then(async () => {
+    stderr.flush();
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   });
   return {
@@ -650,6 +650,30 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       return stopping;
     },
   };
+}
+
+/**
+ * Log lines to stderr, written in batches: one write per turn of the event loop rather than one
+ * per request, which under load costs more than the request itself.
+ */
+class StderrLog {
+  #pending: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  write(line: string): void {
+    this.#pending.push(line);
+    this.#timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const bytes = encoder.encode(this.#pending.join("\n") + "\n");
+    this.#pending = [];
+    let written = 0;
+    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  }
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
