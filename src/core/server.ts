@@ -222,7 +222,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   const workdir = join(scratch, "workdir");
   await Deno.mkdir(workdir);
   const genStore = new Store(join(scratch, "gen"), join(scratch, "locks"));
-  const inflight = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+  const inflight = new Map<string, Promise<Served>>();
   const writing = new Map<string, Promise<unknown>>();
 
   /** Runs `fn` when no other write of the fingerprint is under way (generation or publication). */
@@ -354,7 +354,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   async function generate(
     fp: Fingerprint,
     request: z.infer<typeof GenRequest>,
-  ): Promise<Uint8Array<ArrayBuffer>> {
+  ): Promise<Served> {
     if (!generator) {
       throw new HttpError(
         500,
@@ -366,6 +366,10 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     const paths = await contextPaths(request.context, workdir).catch((error) => {
       throw httpErrorOf(error, false);
     });
+    // Cores sharing the storage generate a fingerprint once between them, where it can lock.
+    using _lock = backend.lock ? await backend.lock(fp.fingerprint) : undefined;
+    const meanwhile = await backend.get(fp.fingerprint);
+    if (meanwhile) return { body: meanwhile, cache: "hit" };
     const started = performance.now();
     let result;
     try {
@@ -401,11 +405,11 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       await checkWireEntry(fp.fingerprint, wire, { keys, scratch });
       const body = encoder.encode(JSON.stringify(wire));
       // An entry published while the generator ran is kept: it may be a reviewed revision.
-      return await exclusive(fp.fingerprint, async () => {
+      return await exclusive(fp.fingerprint, async (): Promise<Served> => {
         const published = await storage.get(fp.fingerprint);
-        if (published) return published;
+        if (published) return { body: published, cache: "hit" };
         await storage.put(fp.fingerprint, body);
-        return body;
+        return { body, cache: "miss" };
       });
     } finally {
       await genStore.remove(fp.fingerprint).catch(() => {});
@@ -444,16 +448,16 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function obtain(fp: Fingerprint, body: z.infer<typeof GenRequest>): Promise<Served> {
     const pending = inflight.get(fp.fingerprint);
-    if (pending) return { body: await pending, cache: "hit" };
+    if (pending) return { body: (await pending).body, cache: "hit" };
     const stored = await storage.get(fp.fingerprint);
     if (stored) return { body: stored, cache: "hit" };
     // Checked again: another request may have started while storage answered.
     const started = inflight.get(fp.fingerprint);
-    if (started) return { body: await started, cache: "hit" };
+    if (started) return { body: (await started).body, cache: "hit" };
     const work = generate(fp, body);
     inflight.set(fp.fingerprint, work);
     try {
-      return { body: await work, cache: "miss" };
+      return await work;
     } finally {
       inflight.delete(fp.fingerprint);
     }

@@ -178,6 +178,7 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
         return { status: 401 };
       }
       if (text.includes("slowly")) return { content: bundleReply(), delayMs: 1500 };
+      if (text.includes("two Cores")) return { content: bundleReply(), delayMs: 300 };
       return bundleReply();
     },
   });
@@ -453,6 +454,37 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
       assert.match(text, /capibara_core_cache_hits_total [1-9]\d*\n/);
       assert.match(text, /capibara_core_llm_latency_seconds_count 3\n/);
     });
+
+    await t.step(
+      "two Cores sharing one --store make one LLM call for a new fingerprint",
+      async () => {
+        // The first Core's tokens file was left malformed by the reload step.
+        await Deno.writeTextFile(join(dir, "tokens2"), `${FULL} read,gen\n`);
+        const second = await startCore([
+          "--tokens",
+          join(dir, "tokens2"),
+          "--signing-key",
+          coreKey.private_key_path,
+          "--store",
+          storeDir,
+        ], {
+          CAPIBARA_BASE_URL: llm.url,
+          CAPIBARA_MODEL: "fake-model",
+          PATH: Deno.env.get("PATH")!,
+        });
+        try {
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => gen(i % 2 ? second : core, "shared by two Cores")),
+          );
+          assert.deepEqual(results.map((r) => r.status), Array(10).fill(200));
+          assert.equal(new Set(results.map((r) => r.text)).size, 1);
+          assert.equal(callsFor("shared by two Cores"), 1);
+        } finally {
+          second.child.kill("SIGTERM");
+          assert.equal((await second.child.status).code, 0);
+        }
+      },
+    );
 
     await t.step(
       "SIGTERM during a slow generation finishes it, stores it and exits 0",
