@@ -16,7 +16,7 @@
 import { join } from "node:path";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
-import { CapibaraError, type ErrorType } from "../errors.ts";
+import { CapibaraError, type ErrorType, ValidationError } from "../errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "../fingerprint.ts";
 import { generatedEntry } from "../generate/entry.ts";
 import type { Generator } from "../generate/types.ts";
@@ -118,9 +118,19 @@ class HttpError extends Error {
     message: string,
     readonly hint = "",
     readonly headers: Record<string, string> = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/** A failure of the Core itself (500): the client learns what failed, the log why. */
+function internal(error: unknown, what: string): HttpError {
+  if (error instanceof HttpError) return error;
+  const type = error instanceof CapibaraError ? error.type : "NetworkError";
+  return new HttpError(500, type, `The Core failed: ${what}`, "See the Core's log", {}, {
+    cause: error,
+  });
 }
 
 /** What one request's log line says, filled in as it goes. */
@@ -166,12 +176,7 @@ function httpErrorOf(error: unknown, generating: boolean): HttpError {
       : 400;
     return new HttpError(status, error.type, error.message, error.hint);
   }
-  return new HttpError(
-    500,
-    "NetworkError",
-    "The Core failed: internal error",
-    "See the Core's log",
-  );
+  return internal(error, "internal error");
 }
 
 /**
@@ -366,8 +371,15 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     const paths = await contextPaths(request.context, workdir).catch((error) => {
       throw httpErrorOf(error, false);
     });
+    const runtime = await runtimeFor(request.language, config.env).describe().catch((error) => {
+      throw internal(error, `cannot find the ${request.language} runtime`);
+    });
     // Cores sharing the storage generate a fingerprint once between them, where it can lock.
-    using _lock = backend.lock ? await backend.lock(fp.fingerprint) : undefined;
+    using _lock = backend.lock
+      ? await backend.lock(fp.fingerprint).catch((error) => {
+        throw internal(error, "cannot lock the fingerprint in its storage");
+      })
+      : undefined;
     const meanwhile = await backend.get(fp.fingerprint);
     if (meanwhile) return { body: meanwhile, cache: "hit" };
     const started = performance.now();
@@ -388,12 +400,14 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       request,
       result,
       generatorKind: generator.kind,
-      runtime: await runtimeFor(request.language, config.env).describe(),
+      runtime,
       paths,
       workdir,
     });
     // The store's own writer computes the files' hashes and the integrity record, and verifies.
-    const written = await genStore.write(manifest, files);
+    const written = await genStore.write(manifest, files).catch((error) => {
+      throw internal(error, "cannot write the generated entry");
+    });
     try {
       const stored = JSON.parse(await Deno.readTextFile(join(written.dir, MANIFEST_FILE)));
       const signature = await signManifest(stored, options.signingKey);
@@ -411,6 +425,8 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
         await storage.put(fp.fingerprint, body);
         return { body, cache: "miss" };
       });
+    } catch (error) {
+      throw internal(error, "cannot sign and store the generated entry");
     } finally {
       await genStore.remove(fp.fingerprint).catch(() => {});
     }
@@ -593,10 +609,14 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       response = await route(request, new URL(request.url), entry);
     } catch (error) {
       const failure = httpErrorOf(error, false);
-      if (
-        failure.status >= 500 && !(error instanceof HttpError || error instanceof CapibaraError)
-      ) {
-        logEvent({ event: "internal_error", route: entry.route, error: String(error) });
+      if (failure.status === 500) {
+        // Only the Core's own failures: a generator's (502) may quote the model's reply.
+        const cause = failure.cause ?? error;
+        logEvent({
+          event: "internal_error",
+          route: entry.route,
+          error: cause instanceof Error ? cause.message : String(cause),
+        });
       }
       entry.error = failure.type;
       response = errorResponse(failure);
@@ -615,12 +635,19 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     return response;
   }
 
-  const server = Deno.serve({
-    hostname: options.hostname ?? CORE_DEFAULTS.hostname,
-    port: options.port ?? CORE_DEFAULTS.port,
-    onListen: () => {},
-  }, handle);
-  const addr = server.addr as Deno.NetAddr;
+  const hostname = options.hostname ?? CORE_DEFAULTS.hostname;
+  const port = options.port ?? CORE_DEFAULTS.port;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port, onListen: () => {} }, handle);
+  } catch (error) {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    throw new ValidationError(
+      `Cannot listen on ${hostname}:${port}: ${(error as Error).message}`,
+      { cause: error, hint: "Pick another --host or --port (--port 0 picks a free one)" },
+    );
+  }
+  const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopping: Promise<void> | undefined;
   const finished = server.finished.then(async () => {
