@@ -177,7 +177,7 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
         failing++;
         return { status: 401 };
       }
-      if (text.includes("slowly")) return { content: bundleReply(), delayMs: 1500 };
+      if (text.includes("slowly")) return { content: bundleReply(), delayMs: 800 };
       if (text.includes("two Cores")) return { content: bundleReply(), delayMs: 300 };
       return bundleReply();
     },
