@@ -21,7 +21,7 @@ export interface Verdict {
 /** Checks one entry: file hashes, then the generation contract and the static checks. */
 export async function verifyEntry(
   entry: Entry,
-  verify: (e: Entry) => Promise<void>,
+  verify: (e: Entry) => Promise<unknown>,
 ): Promise<{ verdict: Verdict; error?: CapibaraError }> {
   const m = entry.manifest;
   let integrity = "ok";
