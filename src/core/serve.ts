@@ -8,7 +8,7 @@
 import { loadSigningKey } from "./sign.ts";
 import { startCore } from "./server.ts";
 import { openStorage } from "./storage/mod.ts";
-import { loadTrustedKeys } from "./wire.ts";
+import { loadTrustedKeys } from "./keys.ts";
 
 /** Options of {@linkcode serve}: the command line's. */
 export interface ServeOptions {

@@ -23,16 +23,15 @@ import type { Generator } from "../generate/types.ts";
 import { runtimeFor } from "../runtimes/mod.ts";
 import { contextPaths } from "../sandbox/policy.ts";
 import { LANGUAGES } from "../schema.ts";
-import { MANIFEST_FILE, serialiseManifest } from "../store/entry.ts";
-import { Store } from "../store/store.ts";
+import { Store, type WireEntry } from "../store/store.ts";
 import { EntryCache } from "./cache.ts";
 import { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate.ts";
 import { type SigningKey, signManifest } from "./sign.ts";
 import type { EntryStorage } from "./storage/mod.ts";
+import { publisherKey } from "./keys.ts";
 import { loadTokens, type Right, type TokenIdentity, type TokenTable } from "./tokens.ts";
 import { readUpdates } from "./updates.ts";
-import { checkWireEntry, parseWireEntry, type WireEntry } from "./wire.ts";
 
 /** Defaults of the Core's limits. */
 export const CORE_DEFAULTS = {
@@ -226,7 +225,12 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   // The Core sees no client's files: context paths are classified against an empty folder.
   const workdir = join(scratch, "workdir");
   await Deno.mkdir(workdir);
-  const genStore = new Store(join(scratch, "gen"), join(scratch, "locks"));
+  // Entries are built and checked in a scratch store by the store's own code: written (hashes,
+  // integrity record) and signed for /v1/gen, imported (verified as any received entry, and its
+  // signature by a key the Core trusts) for PUT.
+  const scratchStore = new Store(join(scratch, "store"), join(scratch, "locks"), {
+    signatures: { required: true, keys: [...keys.values()], source: "machine" },
+  });
   const inflight = new Map<string, Promise<Served>>();
   const writing = new Map<string, Promise<unknown>>();
 
@@ -404,20 +408,13 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       paths,
       workdir,
     });
-    // The store's own writer computes the files' hashes and the integrity record, and verifies.
-    const written = await genStore.write(manifest, files).catch((error) => {
-      throw internal(error, "cannot write the generated entry");
-    });
+    using _scratch = await scratchStore.lock(fp.fingerprint);
     try {
-      const stored = JSON.parse(await Deno.readTextFile(join(written.dir, MANIFEST_FILE)));
+      await scratchStore.write(manifest, files);
+      const { manifest: stored } = await scratchStore.readEntry(fp.fingerprint);
       const signature = await signManifest(stored, options.signingKey);
-      const wire: WireEntry = {
-        manifest: JSON.parse(serialiseManifest({ ...stored, signature })),
-        files,
-      };
-      // What the Core serves passes the very check it applies to a published entry.
-      await checkWireEntry(fp.fingerprint, wire, { keys, scratch });
-      const body = encoder.encode(JSON.stringify(wire));
+      await scratchStore.writeSignature(fp.fingerprint, signature, options.signingKey.publicKey);
+      const body = encoder.encode(JSON.stringify(await scratchStore.readEntry(fp.fingerprint)));
       // An entry published while the generator ran is kept: it may be a reviewed revision.
       return await exclusive(fp.fingerprint, async (): Promise<Served> => {
         const published = await storage.get(fp.fingerprint);
@@ -428,7 +425,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     } catch (error) {
       throw internal(error, "cannot sign and store the generated entry");
     } finally {
-      await genStore.remove(fp.fingerprint).catch(() => {});
+      await scratchStore.remove(fp.fingerprint).catch(() => {});
     }
   }
 
@@ -495,11 +492,21 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function putEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
     authorize(request, "publish", entry);
-    const text = await readBody(request);
+    const received = parseJson(await readBody(request));
     let parsed: WireEntry;
     try {
-      parsed = parseWireEntry(text);
-      await checkWireEntry(fp, parsed, { keys, scratch });
+      publisherKey(fp, received, keys);
+      using _scratch = await scratchStore.lock(fp);
+      try {
+        // Verified as any entry received: integrity, form, fingerprint, files, signature.
+        await scratchStore.importEntry(received as WireEntry, {
+          fingerprint: fp,
+          maxBytes: maxBody,
+        });
+        parsed = await scratchStore.readEntry(fp);
+      } finally {
+        await scratchStore.remove(fp).catch(() => {});
+      }
     } catch (error) {
       throw httpErrorOf(error, false);
     }
