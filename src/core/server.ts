@@ -246,10 +246,14 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     }
   }
 
-  function authorize(request: Request, right: Right, entry: RequestLog): TokenIdentity {
+  async function authorize(
+    request: Request,
+    right: Right,
+    entry: RequestLog,
+  ): Promise<TokenIdentity> {
     const header = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const identity = match ? tokens.authenticate(match[1]!) : undefined;
+    const identity = match ? await tokens.authenticate(match[1]!) : undefined;
     if (!identity) {
       throw new HttpError(
         401,
@@ -430,7 +434,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   async function gen(request: Request, entry: RequestLog): Promise<Response> {
-    authorize(request, "gen", entry);
+    await authorize(request, "gen", entry);
     const parsed = GenRequest.safeParse(parseJson(await readBody(request)));
     if (!parsed.success) {
       throw new HttpError(
@@ -477,7 +481,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   async function getEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
-    authorize(request, "read", entry);
+    await authorize(request, "read", entry);
     const body = await storage.get(fp);
     if (!body) {
       throw new HttpError(
@@ -491,7 +495,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   async function putEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
-    authorize(request, "publish", entry);
+    await authorize(request, "publish", entry);
     const received = parseJson(await readBody(request));
     let parsed: WireEntry;
     try {
@@ -535,7 +539,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   async function updates(request: Request, url: URL, entry: RequestLog): Promise<Response> {
-    authorize(request, "read", entry);
+    await authorize(request, "read", entry);
     const since = url.searchParams.get("since");
     let sinceMs: number | undefined;
     if (since !== null) {
