@@ -16,7 +16,7 @@ import { generatedEntry } from "../../src/generate/entry.ts";
 import { MANIFEST_FILE } from "../../src/store/entry.ts";
 import { Store } from "../../src/store/store.ts";
 import { verifySignature } from "../../src/store/trust.ts";
-import type { Bundle } from "../../src/schema.ts";
+import type { Bundle, Manifest } from "../../src/schema.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleObject, bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
@@ -29,7 +29,7 @@ const FULL = "full-token-0123456789abcdef";
 const READER = "read-token-0123456789abcdef";
 const LIMITED = "limited-token-0123456789abcd";
 const LATER = "later-token-0123456789abcdef";
-const BURST = 70;
+const BURST = 150;
 const MAX_BODY = 65536;
 
 interface Core {
@@ -113,7 +113,12 @@ function gen(core: Core, prompt: string, token = FULL, context: unknown = {}) {
 }
 
 /** An entry signed by `key`, written by the store's own writer as a local generation would. */
-async function localEntry(dir: string, prompt: string, key: SigningKey) {
+async function localEntry(
+  dir: string,
+  prompt: string,
+  key: SigningKey,
+  previous?: Manifest,
+) {
   const request = { prompt, context: {}, language: "python" as const, mode: "strict" as const };
   const fp = await fingerprint(prompt, {}, { language: "python", mode: "strict" });
   const { manifest, files } = generatedEntry({
@@ -124,6 +129,7 @@ async function localEntry(dir: string, prompt: string, key: SigningKey) {
     runtime: { name: "python", version: "3.11" },
     paths: { read: [], write: [] },
     workdir: dir,
+    previous,
   });
   const store = new Store(dir);
   const entry = await store.write(manifest, files);
@@ -292,6 +298,12 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
         body: JSON.stringify({ prompt: 42 }),
       });
       assert.deepEqual([bad.status, bad.json().error.type], [400, "ValidationError"]);
+      const outside = await gen(core, "write a report", FULL, { output: "/etc/report.json" });
+      assert.deepEqual([outside.status, outside.json().error.type], [400, "ValidationError"]);
+      const unknown = await call(core, "/v2/anything", { token: FULL });
+      assert.deepEqual([unknown.status, unknown.json().error.type], [404, "NotFoundError"]);
+      const method = await call(core, "/v1/gen", { token: FULL });
+      assert.deepEqual([method.status, method.headers.get("allow")], [405, "POST"]);
       const big = JSON.stringify({ prompt: "x".repeat(MAX_BODY + 10) });
       const declared = await call(core, "/v1/gen", { method: "POST", token: FULL, body: big });
       assert.deepEqual([declared.status, declared.json().error.type], [413, "ValidationError"]);
@@ -400,6 +412,28 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
           }),
         });
         assert.deepEqual([moved.status, moved.json().error.type], [400, "IntegrityError"]);
+        // A higher revision (a reviewed refresh) replaces the stored entry.
+        const next = await localEntry(
+          join(dir, "machine"),
+          "made on a laptop",
+          team,
+          local.manifest,
+        );
+        assert.equal(next.manifest.revision, 2);
+        const replaced = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify({ manifest: next.manifest, files: next.files }),
+        });
+        assert.equal(replaced.status, 201, replaced.text);
+        const now = await call(core, `/v1/entries/${local.fp}`, { token: READER });
+        assert.equal(now.json().manifest.revision, 2);
+        const older = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify(body),
+        });
+        assert.equal(older.status, 409);
       },
     );
 
