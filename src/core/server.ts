@@ -16,7 +16,7 @@
 import { join } from "node:path";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
-import { CapibaraError, type ErrorType, ValidationError } from "../errors.ts";
+import { ValidationError } from "../errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "../fingerprint.ts";
 import { generatedEntry } from "../generate/entry.ts";
 import type { Generator } from "../generate/types.ts";
@@ -24,6 +24,15 @@ import { runtimeFor } from "../runtimes/mod.ts";
 import { contextPaths } from "../sandbox/policy.ts";
 import { LANGUAGES } from "../schema.ts";
 import { Store, type WireEntry } from "../store/store.ts";
+import {
+  errorResponse,
+  HttpError,
+  httpErrorOf,
+  internal,
+  jsonResponse,
+  parseJson,
+  readBody,
+} from "./_http.ts";
 import { EntryCache } from "./cache.ts";
 import { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate.ts";
@@ -109,29 +118,6 @@ const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
 const encoder = new TextEncoder();
 
-/** A failure answered with a status and the taxonomy's error JSON. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: ErrorType | "NotFoundError",
-    message: string,
-    readonly hint = "",
-    readonly headers: Record<string, string> = {},
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** A failure of the Core itself (500): the client learns what failed, the log why. */
-function internal(error: unknown, what: string): HttpError {
-  if (error instanceof HttpError) return error;
-  const type = error instanceof CapibaraError ? error.type : "NetworkError";
-  return new HttpError(500, type, `The Core failed: ${what}`, "See the Core's log", {}, {
-    cause: error,
-  });
-}
-
 /** What one request's log line says, filled in as it goes. */
 interface RequestLog {
   route: string;
@@ -145,37 +131,6 @@ interface RequestLog {
 interface Served {
   body: Uint8Array<ArrayBuffer>;
   cache: "hit" | "miss";
-}
-
-function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
-
-function errorResponse(error: HttpError): Response {
-  return jsonResponse(
-    { error: { type: error.type, message: error.message, hint: error.hint } },
-    error.status,
-    error.headers,
-  );
-}
-
-/** The HTTP form of a failure of the generator or the entry checks. */
-function httpErrorOf(error: unknown, generating: boolean): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof CapibaraError) {
-    const status = generating
-      ? 502
-      : error.type === "PermissionError"
-      ? 403
-      : error.type === "NetworkError"
-      ? 500
-      : 400;
-    return new HttpError(status, error.type, error.message, error.hint);
-  }
-  return internal(error, "internal error");
 }
 
 /**
@@ -220,6 +175,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     burst: options.burst ?? CORE_DEFAULTS.burst,
   });
   const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
+  const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
   const metrics = new Metrics();
   const scratch = await Deno.makeTempDir({ prefix: "capibara-core-" });
   // The Core sees no client's files: context paths are classified against an empty folder.
@@ -284,70 +240,6 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       );
     }
     return identity;
-  }
-
-  async function readBody(request: Request): Promise<string> {
-    const declared = request.headers.get("content-length");
-    const tooLarge = () =>
-      new HttpError(
-        413,
-        "ValidationError",
-        `The request body is larger than the Core accepts (${maxBody} bytes)`,
-        "Send a smaller request, or raise the Core's --max-body-bytes",
-      );
-    if (declared !== null && Number(declared) > maxBody) throw tooLarge();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    if (request.body) {
-      const reader = request.body.getReader();
-      // A client that sends its body slowly does not hold a request open for ever.
-      let late = false;
-      const timer = setTimeout(() => {
-        late = true;
-        reader.cancel().catch(() => {});
-      }, CORE_DEFAULTS.bodySeconds * 1000);
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          total += value.length;
-          if (total > maxBody) {
-            await reader.cancel().catch(() => {});
-            throw tooLarge();
-          }
-          chunks.push(value);
-        }
-      } finally {
-        clearTimeout(timer);
-      }
-      if (late) {
-        throw new HttpError(
-          408,
-          "NetworkError",
-          `The request body did not arrive within ${CORE_DEFAULTS.bodySeconds} s`,
-          "Check the network between the client and the Core",
-        );
-      }
-    }
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      throw new HttpError(400, "ValidationError", "The request body is not UTF-8 text");
-    }
-  }
-
-  function parseJson(text: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new HttpError(400, "ValidationError", "The request body is not valid JSON");
-    }
   }
 
   function fingerprintParam(value: string, entry: RequestLog): string {
@@ -435,7 +327,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function gen(request: Request, entry: RequestLog): Promise<Response> {
     await authorize(request, "gen", entry);
-    const parsed = GenRequest.safeParse(parseJson(await readBody(request)));
+    const parsed = GenRequest.safeParse(parseJson(await readBody(request, bodyLimits)));
     if (!parsed.success) {
       throw new HttpError(
         400,
@@ -496,7 +388,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function putEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
     await authorize(request, "publish", entry);
-    const received = parseJson(await readBody(request));
+    const received = parseJson(await readBody(request, bodyLimits));
     let parsed: WireEntry;
     try {
       publisherKey(fp, received, keys);
