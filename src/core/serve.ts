@@ -58,6 +58,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     url: core.url,
     storage: storage.description,
     key_id: signingKey.keyId,
+    generator: core.generating ? "configured" : "none: /v1/gen serves stored entries only",
   }));
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGHUP", () => void core.reloadTokens()],

@@ -96,6 +96,8 @@ export interface CoreServer {
   readonly url: string;
   /** The address it listens on. */
   readonly addr: Deno.NetAddr;
+  /** Whether a generator is configured (without one, `/v1/gen` serves stored entries only). */
+  readonly generating: boolean;
   /**
    * Re-reads the tokens file; on failure keeps the current tokens, logs why and returns false.
    */
@@ -560,6 +562,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   return {
     url: `http://${host}:${addr.port}`,
     addr,
+    generating: generator !== undefined,
     finished,
     async reloadTokens() {
       try {
