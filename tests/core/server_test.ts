@@ -248,6 +248,18 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
           "requirements.txt",
           "script.py",
         ]);
+        assert.deepEqual(first.manifest.generator, { kind: "openai", model: "fake-model" });
+        assert.deepEqual(first.manifest.history.map((h: { reason: string }) => h.reason), [
+          "generated",
+        ]);
+        // A client that requires the Core's signature stores it as a verified local entry.
+        const client = new Store(join(dir, "client"), join(dir, "client-locks"), {
+          signatures: { required: true, keys: [coreKey.public_key], source: "project" },
+        });
+        const imported = await client.importEntry(first, {
+          fingerprint: first.manifest.fingerprint,
+        });
+        await client.verify(imported);
         const calls = llm.requests;
         const again = await gen(core, "echo the context");
         assert.deepEqual([again.status, again.headers.get("x-capibara-cache")], [200, "hit"]);
