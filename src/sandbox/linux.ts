@@ -43,7 +43,7 @@ import { isInside, lstatOrNull, realPathOrNull } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
-import { type ProxyConnect, proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
+import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import type {
   Availability,
@@ -1178,6 +1178,8 @@ export class BubblewrapBackend implements SandboxBackend {
 
       if (socat) {
         await Deno.mkdir(`${stateDir}/proxy`, { mode: 0o700 });
+        // Loaded only when hosts are granted: a run without network never pays for it.
+        const { proxyEnv, startProxy } = await import("./proxy.ts");
         proxy = startProxy({
           socketPath: `${stateDir}/proxy/proxy.sock`,
           allow: policy.network,
