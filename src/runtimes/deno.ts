@@ -7,7 +7,7 @@
  */
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { z } from "zod";
+import * as z from "../_shape.ts";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";
@@ -87,11 +87,11 @@ const Marker = z.object({
   format: z.literal(MARKER_FORMAT),
   key: z.string(),
   requirements: z.array(z.string()),
-  registry: z.record(z.string(), z.string()),
+  registry: z.record(z.string()),
   created_at: z.string(),
   build_id: z.string(),
 });
-type Marker = z.infer<typeof Marker>;
+type Marker = z.Infer<typeof Marker>;
 
 /** Options of {@linkcode DenoRuntime}. */
 export interface DenoRuntimeOptions {
@@ -510,11 +510,11 @@ const GraphJson = z.object({
       type: z.object({ specifier: z.string() }).optional(),
     })).optional(),
   })).default([]),
-  redirects: z.record(z.string(), z.string()).default({}),
+  redirects: z.record(z.string()).default({}),
 });
 
 /** Every specifier a `deno info --json` document names. */
-function graphSpecifiers(graph: z.infer<typeof GraphJson>): string[] {
+function graphSpecifiers(graph: z.Infer<typeof GraphJson>): string[] {
   const all = [...graph.roots];
   for (const module of graph.modules) {
     all.push(module.specifier);
@@ -604,7 +604,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
     await removeIfExists(tmp);
   }
 
-  let graph: z.infer<typeof GraphJson> | undefined;
+  let graph: z.Infer<typeof GraphJson> | undefined;
   try {
     const parsed = GraphJson.safeParse(JSON.parse(result.stdout));
     if (parsed.success) graph = parsed.data;
