@@ -201,7 +201,9 @@ try {
   });
   const tsDirect: Cmd = {
     program: tsWrapped.spec.program,
-    args: tsWrapped.spec.args,
+    // By hand the script keeps Deno's code cache in its DENO_DIR (a hit's DENO_DIR is new each run,
+    // so a hit writes none): the baseline runs as a user would run it.
+    args: tsWrapped.spec.args.filter((arg) => arg !== "--no-code-cache"),
     env: tsWrapped.spec.env ?? env,
     cwd: tsWrapped.spec.cwd ?? work,
   };
