@@ -43,7 +43,6 @@ import {
   type RunResult,
 } from "./schema.ts";
 import { entryFiles } from "./store/entry.ts";
-import { findLegacyEntry } from "./store/rekey.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 
 /** Options of {@linkcode Capibara}. */
@@ -358,6 +357,8 @@ export class Capibara {
     fp: Fingerprint,
     request: { prompt: string; context: unknown; language: Language; mode: Mode },
   ): Promise<Entry | undefined> {
+    // Only on a miss: the re-keying module never loads on a hit.
+    const { findLegacyEntry } = await import("./store/rekey.ts");
     const entry = await findLegacyEntry(store, request, fp);
     if (entry && !this.#warnedLegacy) {
       this.#warnedLegacy = true;

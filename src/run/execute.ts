@@ -27,7 +27,6 @@ import {
   measureTree,
   type StagingLimits,
 } from "../sandbox/copy_out.ts";
-import { DenoPermissionsBackend } from "../sandbox/deno.ts";
 import {
   confinementOf,
   NO_SANDBOX_WARNING,
@@ -138,6 +137,8 @@ export async function backendFor(
   options: BackendOptions,
 ): Promise<SandboxBackend> {
   if (confinementOf(language) === "deno-permissions") {
+    // Loaded for TypeScript only: a Python or bash run never pays for Deno's flag builder.
+    const { DenoPermissionsBackend } = await import("../sandbox/deno.ts");
     if (!options.sandbox || Deno.build.os !== "linux") return new DenoPermissionsBackend();
     const os = platformBackend(options.cacheDir);
     if (os && (await os.available()).ok) return new DenoPermissionsBackend({ os });
