@@ -4,6 +4,7 @@
  *
  * - a cache-hit `capibara run` vs. the same cached script run directly: Python (its venv's
  *   python) and TypeScript (`deno run` with the same permission flags);
+ * - the same in CPU time (user + system of the whole process tree), which load hardly moves;
  * - the sandbox's share: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`;
  * - an SDK hit in-process: `new Capibara().run()` repeated in one process vs. the script itself;
  * - a new environment for a requirement set with one local wheel vs. plain `python -m venv` + pip;
@@ -175,7 +176,12 @@ try {
   const emptyFile = join(work, "bench-empty.ts");
   const loadFile = join(work, "bench-load.ts");
   await Deno.writeTextFile(emptyFile, "");
-  await Deno.writeTextFile(loadFile, `import ${JSON.stringify(join(REPO, "main.ts"))};\n`);
+  // main.ts and what a Python hit imports on its way (the fast parser, the Python runtime).
+  const hitModules = ["main.ts", "src/cli/_fast_run.ts", "src/runtimes/python.ts"];
+  await Deno.writeTextFile(
+    loadFile,
+    hitModules.map((path) => `import ${JSON.stringify(join(REPO, path))};\n`).join(""),
+  );
   const denoOnly = (file: string): Cmd => ({
     program: Deno.execPath(),
     args: ["run", "-A", "--config", join(REPO, "deno.json"), file],
