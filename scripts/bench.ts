@@ -4,7 +4,6 @@
  *
  * - a cache-hit `capibara run` vs. the same cached script run directly: Python (its venv's
  *   python) and TypeScript (`deno run` with the same permission flags);
- * - the same in CPU time (user + system of the whole process tree), which load hardly moves;
  * - the sandbox's share: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`;
  * - an SDK hit in-process: `new Capibara().run()` repeated in one process vs. the script itself;
  * - a new environment for a requirement set with one local wheel vs. plain `python -m venv` + pip;
@@ -82,47 +81,6 @@ async function interleaved(cmds: Cmd[], runs = RUNS): Promise<number[]> {
     for (const [k, cmd] of cmds.entries()) times[k]!.push((await timed(cmd)).ms);
   }
   return times.map(median);
-}
-
-/** Reports the CPU time (user + system, in ms) of a command's whole process tree. */
-const CPU_PROBE = "import resource, subprocess, sys\n" +
-  "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)" +
-  ".returncode\n" +
-  "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n" +
-  "print(code, (r.ru_utime + r.ru_stime) * 1000)\n";
-
-/**
- * CPU time of a command (its whole process tree, as the kernel accounts it), in ms: unlike wall
- * time it hardly moves when other work shares the machine. Undefined without python3.
- */
-async function cpuMs(cmd: Cmd): Promise<number | undefined> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-c", CPU_PROBE, cmd.program, ...cmd.args],
-      cwd: cmd.cwd,
-      env: cmd.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const [code, cpu] = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
-    return out.success && code === 0 ? cpu : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Medians of the CPU time of commands run in turn `runs` times (undefined when unmeasured). */
-async function interleavedCpu(cmds: Cmd[], runs = RUNS): Promise<(number | undefined)[]> {
-  const times = cmds.map(() => [] as number[]);
-  for (let i = 0; i < runs; i++) {
-    for (const [k, cmd] of cmds.entries()) {
-      const cpu = await cpuMs(cmd);
-      if (cpu !== undefined) times[k]!.push(cpu);
-    }
-  }
-  return times.map((t) => (t.length ? median(t) : undefined));
 }
 
 /** Peak resident memory of a command, in MiB, from `/usr/bin/time -f %M`. */
@@ -279,25 +237,6 @@ try {
       `cache hit, ${name}: capibara run ${ms(hit)} | script directly ${ms(direct)} | ` +
         `ratio ${(hit / direct).toFixed(2)}x | overhead ${ms(overhead)} ` +
         `(target <= 60 ms, aim 35 ms: ${verdict(overhead <= 60)})`,
-    );
-  }
-  // The same in CPU time (user + system of the whole process tree): what a hit costs the
-  // machine, and a figure that other work on a shared machine hardly moves.
-  const [pyHitCpu, pyDirectCpu, pyBareCpu, tsHitCpu, tsDirectCpu] = await interleavedCpu([
-    pyHit,
-    pyDirect,
-    pyBare,
-    tsHit,
-    tsDirect,
-  ]);
-  if (pyHitCpu !== undefined && pyDirectCpu !== undefined) {
-    console.log(
-      `CPU time (user + system, whole process tree): Python hit ${ms(pyHitCpu)} vs. directly ` +
-        `${ms(pyDirectCpu)} (+${ms(pyHitCpu - pyDirectCpu)}); --no-sandbox ${
-          ms(pyBareCpu ?? NaN)
-        }; ` +
-        `TypeScript hit ${ms(tsHitCpu ?? NaN)} vs. directly ${ms(tsDirectCpu ?? NaN)} ` +
-        `(+${ms((tsHitCpu ?? NaN) - (tsDirectCpu ?? NaN))})`,
     );
   }
   const share = pyHitMs! - pyBareMs!;
