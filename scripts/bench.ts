@@ -9,9 +9,11 @@
  * - a new environment for a requirement set with one local wheel vs. plain `python -m venv` + pip;
  * - the peak memory of a cache-hit process;
  * - 50 concurrent cache-hit processes of one entry vs. 50 sequential ones;
- * - bubblewrap's own start-up: wrap + run + close of `true` vs. running `true` directly (Linux).
+ * - bubblewrap's own start-up: wrap + run + close of `true` vs. running `true` directly (Linux);
+ * - the Core (`capibara serve`): entry GETs and `/v1/gen` cache hits at 1, 10 and 50 clients
+ *   (`bench_core.ts`).
  *
- *   deno task bench [--runs N]
+ *   deno task bench [--runs N] [--core (the Core's section only)]
  *
  * @module
  */
@@ -30,6 +32,12 @@ import { mergeGrants } from "../src/sandbox/policy.ts";
 import type { Language } from "../src/schema.ts";
 import { Store } from "../src/store/store.ts";
 import { buildWheel } from "../tests/helpers/wheel.ts";
+import { benchCore } from "./bench_core.ts";
+
+if (Deno.args.includes("--core")) {
+  await benchCore();
+  Deno.exit(0);
+}
 
 const RUNS = Number(Deno.args[Deno.args.indexOf("--runs") + 1]) || 15;
 const BUILDS = 3;
@@ -395,6 +403,8 @@ try {
         `wrap + run + close ${ms(median(wrapped))}`,
     );
   }
+  // 7. The Core.
+  await benchCore();
   await tsWrapped.close();
   await Deno.remove(tsTmp, { recursive: true }).catch(() => {});
 } finally {

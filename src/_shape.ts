@@ -148,18 +148,29 @@ export class DefaultShape<T> extends Shape<T> {
   }
 }
 
+/** A pattern a string must match, and the message when it does not. */
+export interface PatternCheck {
+  /** The pattern. */
+  pattern: RegExp;
+  /** The issue's message (default: zod's). */
+  message?: string;
+}
+
 /** A string: see {@linkcode string}. */
 export class StringShape extends Shape<string> {
   /** The patterns it must match, and the least length. */
-  readonly checks: { patterns: RegExp[]; min?: number };
+  readonly checks: { patterns: PatternCheck[]; min?: number };
   /** @internal */
-  constructor(checks: { patterns: RegExp[]; min?: number } = { patterns: [] }) {
+  constructor(checks: { patterns: PatternCheck[]; min?: number } = { patterns: [] }) {
     super();
     this.checks = checks;
   }
-  /** The same, matching `pattern` too. */
-  regex(pattern: RegExp): StringShape {
-    return new StringShape({ ...this.checks, patterns: [...this.checks.patterns, pattern] });
+  /** The same, matching `pattern` too (`message` says why when it does not). */
+  regex(pattern: RegExp, message?: string): StringShape {
+    return new StringShape({
+      ...this.checks,
+      patterns: [...this.checks.patterns, { pattern, message }],
+    });
   }
   /** The same, at least `length` characters long. */
   min(length: number): StringShape {
@@ -179,10 +190,10 @@ export class StringShape extends Shape<string> {
       });
       ok = false;
     }
-    for (const pattern of this.checks.patterns) {
+    for (const { pattern, message } of this.checks.patterns) {
       pattern.lastIndex = 0;
       if (!pattern.test(value)) {
-        issues.push({ path, message: `Invalid string: must match pattern ${pattern}` });
+        issues.push({ path, message: message ?? `Invalid string: must match pattern ${pattern}` });
         ok = false;
       }
     }
@@ -335,12 +346,15 @@ export class TupleShape<S extends readonly Shape<unknown>[]> extends Shape<Tuple
 
 /** An object of string keys, one shape for every value: see {@linkcode record}. */
 export class RecordShape<T> extends Shape<Record<string, T>> {
+  /** The shape of each key (any string when absent). */
+  readonly key?: Shape<string>;
   /** The shape of each value. */
   readonly value: Shape<T>;
   /** @internal */
-  constructor(value: Shape<T>) {
+  constructor(value: Shape<T>, key?: Shape<string>) {
     super();
     this.value = value;
+    this.key = key;
   }
   /** @internal */
   run(value: unknown, path: Path, issues: ShapeIssue[]): Out<Record<string, T>> {
@@ -351,6 +365,17 @@ export class RecordShape<T> extends Shape<Record<string, T>> {
     const out: Record<string, T> = {};
     let ok = true;
     for (const key of Object.keys(value)) {
+      if (this.key) {
+        const keyIssues: ShapeIssue[] = [];
+        if (this.key.run(key, [...path, key], keyIssues) === FAIL) {
+          issues.push({
+            path: [...path, key],
+            message: `Invalid key in record: ${keyIssues.map((i) => i.message).join("; ")}`,
+          });
+          ok = false;
+          continue;
+        }
+      }
       const item = this.value.run(value[key], [...path, key], issues);
       if (item === FAIL) ok = false;
       else define(out, key, item);
@@ -457,9 +482,16 @@ export function tuple<const S extends readonly Shape<unknown>[]>(items: S): Tupl
   return new TupleShape(items);
 }
 
-/** An object of string keys whose every value is `value`. */
-export function record<T>(value: Shape<T>): RecordShape<T> {
-  return new RecordShape(value);
+/**
+ * An object of string keys whose every value is `value`: `record(value)`, or
+ * `record(key, value)` when each key must have the shape `key` too.
+ */
+export function record<T>(value: Shape<T>): RecordShape<T>;
+export function record<T>(key: Shape<string>, value: Shape<T>): RecordShape<T>;
+export function record<T>(first: Shape<unknown>, second?: Shape<T>): RecordShape<T> {
+  return second === undefined
+    ? new RecordShape(first as Shape<T>)
+    : new RecordShape(second, first as Shape<string>);
 }
 
 /** An object with `fields` (other keys dropped; `.strict()` refuses them). */

@@ -19,31 +19,18 @@ import {
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
 import { IntegrityError, ValidationError } from "./errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
+import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
-import { TEMPLATE_VERSION } from "./contract/contract.ts";
 import { backendFor, execute, runDirPath } from "./run/execute.ts";
 import { checkPermissions, planRun } from "./run/plan.ts";
 import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import type { Progress } from "./runtimes/types.ts";
 import { platformBackend } from "./sandbox/mod.ts";
-import {
-  type ContextPaths,
-  contextPaths,
-  type Grants,
-  mergeGrants,
-  requestedAllow,
-} from "./sandbox/policy.ts";
-import {
-  type Bundle,
-  ENTRY_FILES,
-  type Language,
-  type Manifest,
-  type Mode,
-  type RunResult,
-} from "./schema.ts";
-import { entryFiles } from "./store/entry.ts";
+import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./sandbox/policy.ts";
+import type { Language, Mode, RunResult } from "./schema.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
+import { AcceptanceStore } from "./store/trust.ts";
 
 /** Options of {@linkcode Capibara}. */
 export interface CapibaraOptions extends ConfigOptions {
@@ -130,6 +117,12 @@ function checkFacadeOptions(options: CapibaraOptions): void {
   ) {
     throw sdkError("generator", "Pass an object with a kind and a generate() method");
   }
+  if (options.core !== undefined && options.generator !== undefined) {
+    throw sdkError(
+      "core",
+      "Pass either core (the team's Core generates on a miss) or generator, not both",
+    );
+  }
   checkFunction(options.progress, "progress", "(message) => console.error(message)");
   checkFunction(options.warn, "warn", "(message) => console.error(message)");
 }
@@ -198,7 +191,11 @@ export class Capibara {
         trustProjectConfig: this.#options.trustProjectConfig,
       });
       const config = resolveConfig(this.#options, this.#env, file?.config, trust);
-      return { config, store: new Store(root, join(config.cacheDir, "locks")) };
+      const store = new Store(root, join(config.cacheDir, "locks"), {
+        signatures: config.signatures,
+        acceptances: new AcceptanceStore(config.cacheDir),
+      });
+      return { config, store };
     });
   }
 
@@ -290,6 +287,9 @@ export class Capibara {
         allow: manifest.allow,
       };
     }
+    // A script generated here is unsigned: where signatures are required, a person reviews and
+    // accepts it (capibara accept) before it runs.
+    if (generated) await store.checkPolicy(manifest);
     const grants = mergeGrants(config.grants, options.allow);
     // Needs not granted stop the run before anything is installed.
     checkPermissions(manifest.needs, { grants, paths, workdir });
@@ -402,7 +402,7 @@ export class Capibara {
       if (previous && !request.refresh) return { entry: previous, generated: false };
       // A refresh never silently overwrites a hand edit.
       if (previous && !request.force) {
-        await store.verify(previous).catch((error) => {
+        await store.verify(previous, { policy: false }).catch((error) => {
           if (!(error instanceof IntegrityError)) throw error;
           throw new IntegrityError(
             `Cannot refresh "${fp.fingerprint}": its files changed since they were stored ` +
@@ -415,6 +415,11 @@ export class Capibara {
           );
         });
       }
+      // With a Core, the team's entry (or one the Core generates): never an LLM from here. A
+      // generator passed in code is the caller's explicit choice, and wins over the environment.
+      if (config.core && !this.#options.generator) {
+        return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+      }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
@@ -425,7 +430,8 @@ export class Capibara {
             hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
               "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
               "for OpenAI, or generator.base_url in .capibara/config.json (run --base-url " +
-              "for once); CAPIBARA_MODEL, generator.model or --model picks the model",
+              "for once); CAPIBARA_MODEL, generator.model or --model picks the model. With a " +
+              "team Core, set CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN instead",
             details: { fingerprint: fp.fingerprint },
           },
         );
@@ -435,66 +441,74 @@ export class Capibara {
         { prompt: request.prompt, context: request.context, language: request.language },
         { progress: this.#options.progress, signal: request.signal },
       );
-      const runtime = runtimeFor(request.language, config.env);
-      const revision = (previous?.manifest.revision ?? 0) + 1;
-      const now = new Date().toISOString();
-      const manifest = buildManifest({
+      const { manifest, files } = generatedEntry({
         fp,
         request,
-        bundle: result.bundle,
-        runtime: await runtime.describe(),
-        generator: { kind: generator.kind, model: result.model },
-        // What the reviewer sees: the script's needs and the paths its context names.
-        allow: requestedAllow(result.bundle.needs, request.paths, request.workdir),
-        created_at: previous?.manifest.created_at ?? now,
-        revision,
-        history: [
-          ...(previous?.manifest.history ?? []),
-          { revision, at: now, reason: previous ? "refresh requested" : "generated" },
-        ],
+        result,
+        generatorKind: generator.kind,
+        runtime: await runtimeFor(request.language, config.env).describe(),
+        paths: request.paths,
+        workdir: request.workdir,
+        previous: previous?.manifest,
       });
-      const entry = await store.write(
-        manifest,
-        entryFiles(manifest, { script: result.bundle.script, readme: result.bundle.readme }),
-      );
+      const entry = await store.write(manifest, files);
       return { entry, generated: true };
     })();
     this.#inflight.set(key, work);
     return work.finally(() => this.#inflight.delete(key));
   }
-}
 
-function buildManifest(input: {
-  fp: Fingerprint;
-  request: { prompt: string; context: unknown; language: Language; mode: Mode };
-  bundle: Bundle;
-  runtime: { name: string; version: string };
-  generator: { kind: string; model?: string };
-  allow: Manifest["allow"];
-  created_at: string;
-  revision: number;
-  history: Manifest["history"];
-}): Omit<Manifest, "files"> {
-  const { fp, request, bundle } = input;
-  return {
-    fingerprint: fp.fingerprint,
-    prompt_sha: fp.prompt_sha,
-    context_sha: fp.context_sha,
-    prompt: request.prompt,
-    ...(request.mode === "strict" ? { context: request.context } : {}),
-    mode: request.mode,
-    language: request.language,
-    entry: ENTRY_FILES[request.language],
-    runtime: input.runtime,
-    deps: bundle.requirements,
-    needs: bundle.needs,
-    allow: input.allow,
-    template_version: TEMPLATE_VERSION,
-    generator: input.generator,
-    created_at: input.created_at,
-    outputs: bundle.outputs,
-    aliases: bundle.aliases,
-    revision: input.revision,
-    history: input.history,
-  };
+  /**
+   * The entry of a request from the team's Core (the caller holds the fingerprint's lock): its
+   * shared entry, else one it generates. The entry must be this request's, and is stored only
+   * through `importEntry`, which verifies it as any cached entry (signature policy included).
+   */
+  async #fromCore(
+    store: Store,
+    config: ResolvedConfig,
+    fp: Fingerprint,
+    request: {
+      prompt: string;
+      context: unknown;
+      language: Language;
+      mode: Mode;
+      signal?: AbortSignal;
+    },
+  ): Promise<Entry> {
+    const core = config.core!;
+    // The client loads only on a miss, like the OpenAI client.
+    const { CoreClient, checkEntryIdentity } = await import("./generate/core_client.ts");
+    const seconds = config.generator.timeoutSeconds;
+    const client = new CoreClient({
+      url: core.url,
+      token: core.token,
+      ...(seconds !== undefined ? { genTimeoutMs: seconds * 1000 } : {}),
+    });
+    this.#options.progress?.("Asking the Core for the script…");
+    let wire = await client.getEntry(fp.fingerprint, { signal: request.signal });
+    if (wire === undefined) {
+      this.#options.progress?.("The Core is generating the script…");
+      wire = (await client.generate(request, { signal: request.signal })).entry;
+    }
+    checkEntryIdentity(
+      wire,
+      { ...fp, language: request.language, mode: request.mode },
+      client.url,
+    );
+    try {
+      return await store.importEntry(wire, { fingerprint: fp.fingerprint });
+    } catch (error) {
+      // Not an entry of the right form (files, size): the Core's answer is at fault, not an option.
+      if (!(error instanceof ValidationError)) throw error;
+      throw new IntegrityError(
+        `Cannot use the entry the Core at ${client.url} sent for ${fp.fingerprint}: ` +
+          error.message.replace(/^Cannot import entry: /, ""),
+        {
+          cause: error,
+          hint: "Nothing was stored. Tell the Core's operator",
+          details: { core_url: client.url, fingerprint: fp.fingerprint },
+        },
+      );
+    }
+  }
 }

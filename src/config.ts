@@ -18,6 +18,7 @@ import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts"
 import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
+import { checkProjectKeys, resolveSignaturePolicy, type SignaturePolicy } from "./store/trust.ts";
 
 /** Default base URL of the generator: OpenAI itself. */
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
@@ -69,6 +70,31 @@ export interface ConfigOptions {
    * (`capibara trust`, or `CAPIBARA_TRUST_CONFIG`), and a run is refused until it is.
    */
   trustProjectConfig?: boolean;
+  /**
+   * The team's Core (`capibara serve`): on a local miss, its shared entry is fetched, or the Core
+   * generates one; no LLM is called from here (default: `CAPIBARA_CORE_URL` and
+   * `CAPIBARA_CORE_TOKEN`, else a trusted `.capibara/config.json`'s `core.url`). `token` defaults
+   * to `CAPIBARA_CORE_TOKEN`.
+   */
+  core?: CoreConnection;
+}
+
+/** The SDK's `core` option: where the team's Core is, and the token it knows this caller by. */
+export interface CoreConnection {
+  /** The Core's base URL: `https://…`, or `http://` to a loopback address. */
+  url: string;
+  /** Bearer token (default: `CAPIBARA_CORE_TOKEN`). */
+  token?: string;
+}
+
+/** How the Core is reached, resolved from the options, environment and `.capibara/config.json`. */
+export interface CoreSettings {
+  /** The Core's base URL. */
+  url: string;
+  /** Bearer token (from the SDK option or the environment only: never from a committed file). */
+  token?: string;
+  /** Where the URL came from. */
+  source: "option" | "env" | "config";
 }
 
 /** How the generator is reached, resolved from the environment and `.capibara/config.json`. */
@@ -116,6 +142,8 @@ export interface ResolvedConfig {
   grants: Grants;
   /** The generator's settings. */
   generator: GeneratorSettings;
+  /** The team's Core, when one is configured: a miss then asks it, never an LLM. */
+  core?: CoreSettings;
   /** The environment: granted variables' values and the runtimes' look-ups (PATH, pip, npm). */
   env: Readonly<Record<string, string | undefined>>;
   /**
@@ -123,6 +151,12 @@ export interface ResolvedConfig {
    * `install` settings were left out above, and a run is refused (see `config_trust.ts`).
    */
   projectTrust: ProjectTrust;
+  /**
+   * Which signatures count and whether entries must be signed or accepted on this machine: the
+   * project's `trust` (it needs no trust: it only refuses entries), overridden by the machine's
+   * `CAPIBARA_REQUIRE_SIGNATURE` / `CAPIBARA_TRUSTED_KEYS` (see store/trust.ts).
+   */
+  signatures: SignaturePolicy;
 }
 
 /** The environment, as read by the caller at the boundary. */
@@ -382,9 +416,41 @@ export function resolveConfig(
       ...generateTimeout(env, project),
       configured: baseUrl !== undefined || apiKey !== undefined,
     },
+    ...coreSettings(options, env, project),
     env,
     projectTrust,
+    signatures: resolveSignaturePolicy(project.trust, env),
   };
+}
+
+/** The Core's settings: the `core` option > `CAPIBARA_CORE_URL` > the project's `core.url`. */
+function coreSettings(
+  options: ConfigOptions,
+  env: Env,
+  project: ProjectConfig,
+): { core?: CoreSettings } {
+  const core = options.core as Partial<CoreConnection> | undefined;
+  if (
+    core !== undefined &&
+    (typeof core !== "object" || core === null || typeof core.url !== "string" ||
+      core.url.trim() === "" || (core.token !== undefined && typeof core.token !== "string"))
+  ) {
+    throw invalid(
+      "core",
+      core && typeof core === "object" ? { ...core, token: core.token && "…" } : core,
+      'Pass the Core\'s URL and token, e.g. { core: { url: "https://core.example.com", token } }',
+    );
+  }
+  const token = pick(core?.token, env.CAPIBARA_CORE_TOKEN);
+  const withToken = token === undefined ? {} : { token };
+  if (core?.url !== undefined) {
+    return { core: { url: core.url.trim(), ...withToken, source: "option" } };
+  }
+  const fromEnv = pick(env.CAPIBARA_CORE_URL);
+  if (fromEnv !== undefined) return { core: { url: fromEnv, ...withToken, source: "env" } };
+  const fromFile = pick(project.core?.url);
+  if (fromFile !== undefined) return { core: { url: fromFile, ...withToken, source: "config" } };
+  return {};
 }
 
 /** The generator's time limit: `CAPIBARA_GENERATE_TIMEOUT`, else `generator.timeout`. */
@@ -406,10 +472,12 @@ function generateTimeout(env: Env, project: ProjectConfig): { timeoutSeconds?: n
 
 /** The keys `.capibara/config.json` knows, by object path. */
 const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib"],
+  "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib", "trust", "core"],
   generator: ["base_url", "model", "timeout"],
   allow: ["network", "private_network", "env", "read", "write"],
   install: ["source_builds"],
+  trust: ["keys", "require_signature"],
+  core: ["url"],
 };
 
 function editDistance(a: string, b: string): number {
@@ -464,6 +532,7 @@ export async function loadProjectFile(root: string): Promise<ProjectFile | undef
   }
   const text = new TextDecoder().decode(bytes);
   const config = parseProjectConfig(text, path);
+  await checkProjectKeys(config.trust, path);
   return {
     path,
     root: await realPathOrNull(root) ?? resolve(root),
@@ -501,7 +570,7 @@ function parseProjectConfig(text: string, path: string): ProjectConfig {
       {
         hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
           "allow {network, private_network, env, read, write}, " +
-          "install {source_builds}",
+          "install {source_builds}, trust {keys, require_signature}, core {url}",
       },
     );
   }

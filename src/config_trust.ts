@@ -2,8 +2,9 @@
  * Trust of a project's `.capibara/config.json`: the one rule for which of its settings take effect.
  *
  * A committed configuration comes with whatever repository was cloned. The settings that widen what
- * a script may do or where the user's API key goes (`allow` with any entry, `generator.base_url`,
- * `generator.model`, `install.source_builds: true`) take effect only once the file is trusted on
+ * a script may do or where the user's API key or Core token goes (`allow` with any entry,
+ * `generator.base_url`, `generator.model`, `core.url`, `install.source_builds: true`) take effect
+ * only once the file is trusted on
  * this machine, as direnv, mise and editors' workspace trust do:
  *
  * - `capibara trust` records the file's sha256 for the project's real root in the machine-local
@@ -14,13 +15,17 @@
  * - the SDK option `trustProjectConfig: true` trusts it for that instance: the caller's own code
  *   points the SDK at the project.
  *
- * Settings that only narrow or tune (`mode`, `timeout`) need no trust. `resolveConfig` applies the
- * rule, so nothing below it sees an untrusted file's grants or generator.
+ * Settings that only narrow or tune (`mode`, `timeout`, `trust`) need no trust. `trust` (the keys
+ * whose signatures count, and `require_signature`) can only refuse entries: a signature grants a
+ * script nothing that an unsigned entry would not get, and a repository's keys never satisfy a
+ * machine's own requirement (`CAPIBARA_REQUIRE_SIGNATURE`, see store/trust.ts). `resolveConfig`
+ * applies the rule, so nothing below it sees an untrusted file's grants or generator.
  *
  * @module
  */
 import { join } from "node:path";
 import { PermissionError } from "./errors.ts";
+import { readJsonFile, updateJsonFile } from "./_json_file.ts";
 import type { ProjectConfig } from "./schema.ts";
 
 /** The environment variable that trusts a configuration file by its sha256 (CI). */
@@ -57,6 +62,8 @@ export interface TrustRequest {
   baseUrl?: string;
   /** The generator's model. */
   model?: string;
+  /** The Core's URL: requests for scripts, with the user's Core token, go there. */
+  coreUrl?: string;
   /** Whether dependency installs may build source distributions (their build scripts run). */
   sourceBuilds: boolean;
 }
@@ -111,10 +118,12 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   const model = nonBlank(project.generator?.model);
   if (baseUrl !== undefined) request.baseUrl = baseUrl;
   if (model !== undefined) request.model = model;
+  const coreUrl = nonBlank(project.core?.url);
+  if (coreUrl !== undefined) request.coreUrl = coreUrl;
   const needed = request.network.length + request.env.length + request.read.length +
           request.write.length > 0 ||
     request.sourceBuilds || baseUrl !== undefined ||
-    model !== undefined;
+    model !== undefined || coreUrl !== undefined;
   return needed ? request : undefined;
 }
 
@@ -123,6 +132,7 @@ export function harmlessPart(project: ProjectConfig): ProjectConfig {
   return {
     ...(project.mode !== undefined ? { mode: project.mode } : {}),
     ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
+    ...(project.trust !== undefined ? { trust: project.trust } : {}),
   };
 }
 
@@ -134,6 +144,11 @@ export function describeRequest(request: TrustRequest): string[] {
     clauses.push(`send generation requests and your API key to ${JSON.stringify(request.baseUrl)}`);
   }
   if (request.model !== undefined) clauses.push(`use the model ${JSON.stringify(request.model)}`);
+  if (request.coreUrl !== undefined) {
+    clauses.push(
+      `ask the Core at ${JSON.stringify(request.coreUrl)} for scripts, sending it your Core token`,
+    );
+  }
   if (request.network.length) clauses.push(`grant network access to ${list(request.network)}`);
   if (request.env.length) clauses.push(`grant the environment variables ${list(request.env)}`);
   if (request.read.length) clauses.push(`grant reading ${list(request.read)}`);
@@ -163,42 +178,15 @@ export function trustedHashes(env: Readonly<Record<string, string | undefined>>)
 export class TrustStore {
   /** The records' file. */
   readonly path: string;
-  readonly #dir: string;
 
   /** The records kept in the machine-local cache directory `cacheDir`. */
   constructor(cacheDir: string) {
-    this.#dir = cacheDir;
     this.path = join(cacheDir, TRUST_FILE);
   }
 
   /** Every record; malformed ones are skipped (they trust nothing). */
   async records(): Promise<TrustRecord[]> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [];
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return [];
-    }
-    const projects = (json as { projects?: unknown } | null)?.projects;
-    if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return [];
-    const out: TrustRecord[] = [];
-    for (const [root, value] of Object.entries(projects)) {
-      const record = value as Partial<TrustRecord> | null;
-      if (typeof record?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(record.sha256)) continue;
-      out.push({
-        root,
-        sha256: record.sha256,
-        trusted_at: typeof record.trusted_at === "string" ? record.trusted_at : "",
-      });
-    }
-    return out;
+    return recordsOf(await readJsonFile(this.path));
   }
 
   /** The record of a project root (its real path), if any. */
@@ -224,29 +212,31 @@ export class TrustStore {
   }
 
   async #update(change: (records: TrustRecord[]) => TrustRecord[]): Promise<void> {
-    await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    using lock = await Deno.open(join(this.#dir, `${TRUST_FILE}.lock`), {
-      create: true,
-      write: true,
-      mode: 0o600,
+    await updateJsonFile(this.path, (current) => {
+      const projects: Record<string, Omit<TrustRecord, "root">> = {};
+      for (const r of change(recordsOf(current))) {
+        projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
+      }
+      return { version: 1, projects };
     });
-    await lock.lock(true);
-    const records = change(await this.records());
-    const projects: Record<string, Omit<TrustRecord, "root">> = {};
-    for (const r of records) projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
-    const tmp = join(this.#dir, `.${TRUST_FILE}.${crypto.randomUUID()}.tmp`);
-    try {
-      await Deno.writeTextFile(tmp, JSON.stringify({ version: 1, projects }, null, 2) + "\n", {
-        mode: 0o600,
-        createNew: true,
-      });
-      await Deno.chmod(tmp, 0o600);
-      await Deno.rename(tmp, this.path);
-    } catch (error) {
-      await Deno.remove(tmp).catch(() => {});
-      throw error;
-    }
   }
+}
+
+/** The well-formed records of a trust file's content. */
+function recordsOf(json: unknown): TrustRecord[] {
+  const projects = (json as { projects?: unknown } | null)?.projects;
+  if (typeof projects !== "object" || projects === null || Array.isArray(projects)) return [];
+  const out: TrustRecord[] = [];
+  for (const [root, value] of Object.entries(projects)) {
+    const record = value as Partial<TrustRecord> | null;
+    if (typeof record?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(record.sha256)) continue;
+    out.push({
+      root,
+      sha256: record.sha256,
+      trusted_at: typeof record.trusted_at === "string" ? record.trusted_at : "",
+    });
+  }
+  return out;
 }
 
 /** Options of {@linkcode evaluateTrust}. */
@@ -309,6 +299,7 @@ export function untrustedError(trust: ProjectTrust): PermissionError {
         },
         ...(trust.request?.baseUrl !== undefined ? { base_url: trust.request.baseUrl } : {}),
         ...(trust.request?.model !== undefined ? { model: trust.request.model } : {}),
+        ...(trust.request?.coreUrl !== undefined ? { core_url: trust.request.coreUrl } : {}),
         ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
       },
     },

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import canonicalize from "canonicalize";
+import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.ts";
 import type { Language, Mode } from "./schema.ts";
 import { ValidationError } from "./errors.ts";

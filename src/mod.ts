@@ -23,6 +23,17 @@
  * }
  * ```
  *
+ * @example Use the team's Core on a miss (no LLM is called from here)
+ * ```ts ignore
+ * import { Capibara } from "@capibara/cli";
+ *
+ * // Also from CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN, or core.url in a trusted config.json.
+ * const cb = new Capibara({
+ *   core: { url: "https://core.example.com", token: Deno.env.get("CORE_TOKEN") },
+ * });
+ * await cb.run("Summarise the sales CSV", { context: { input: "data/sales.csv" } });
+ * ```
+ *
  * @example Tell whether two requests share a cached script
  * ```ts
  * import { fingerprint } from "@capibara/cli";
@@ -36,9 +47,16 @@
  * @module
  */
 export { Capibara, type CapibaraOptions, type RunOptions } from "./capibara.ts";
-export type { ConfigOptions, GeneratorSettings, ResolvedConfig } from "./config.ts";
+export type {
+  ConfigOptions,
+  CoreConnection,
+  CoreSettings,
+  GeneratorSettings,
+  ResolvedConfig,
+} from "./config.ts";
 export type { StagingLimits } from "./sandbox/copy_out.ts";
 export type { ProjectTrust, TrustRequest, TrustSource } from "./config_trust.ts";
+export type { SignaturePolicy } from "./store/trust.ts";
 export { applySelect } from "./run/result.ts";
 export {
   CapibaraError,
@@ -81,4 +99,5 @@ export {
   type Needs,
   type RunResult,
   type ScriptOutput,
+  type Signature,
 } from "./types.ts";

@@ -144,6 +144,17 @@ export interface ProjectConfig {
   install?: { source_builds?: boolean };
   /** MiB a script may write to its outputs and temp dir (default 1024; `--max-output`). */
   max_output_mib?: number;
+  /**
+   * Signatures: the public keys the team trusts (key id → base64 public key, as `capibara keygen`
+   * prints them) and whether an entry must be signed by one of them, or accepted on this machine,
+   * to run. It only narrows what runs, so it applies without `capibara trust`.
+   */
+  trust?: { keys?: Record<string, string>; require_signature?: boolean };
+  /**
+   * The team's Core (`capibara serve`): a miss asks it instead of an LLM. Its token comes from
+   * `CAPIBARA_CORE_TOKEN` only, never from this file.
+   */
+  core?: { url?: string };
 }
 /** Schema of {@linkcode ProjectConfig}. */
 export const ProjectConfig: z.Shape<ProjectConfig> = z.object({
@@ -163,4 +174,10 @@ export const ProjectConfig: z.Shape<ProjectConfig> = z.object({
   }).optional(),
   install: z.object({ source_builds: z.boolean().optional() }).strict().optional(),
   max_output_mib: z.number().positive().optional(),
+  trust: z.object({
+    keys: z.record(z.string().regex(/^[0-9a-f]{16}$/, "a key id is 16 hex digits"), z.string())
+      .optional(),
+    require_signature: z.boolean().optional(),
+  }).strict().optional(),
+  core: z.object({ url: z.string().optional() }).strict().optional(),
 }).strict();

@@ -5,7 +5,7 @@
  * and issues at the same paths.
  */
 import assert from "node:assert/strict";
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 import {
   ArrayShape,
   BooleanShape,
@@ -29,7 +29,7 @@ function toZod(shape: Shape<unknown>): z.ZodType {
   if (shape instanceof StringShape) {
     let out = z.string();
     if (shape.checks.min !== undefined) out = out.min(shape.checks.min);
-    for (const pattern of shape.checks.patterns) out = out.regex(pattern);
+    for (const { pattern, message } of shape.checks.patterns) out = out.regex(pattern, message);
     return out;
   }
   if (shape instanceof NumberShape) {
@@ -49,7 +49,12 @@ function toZod(shape: Shape<unknown>): z.ZodType {
   if (shape instanceof TupleShape) {
     return z.tuple(shape.items.map(toZod) as unknown as [z.ZodType, ...z.ZodType[]]);
   }
-  if (shape instanceof RecordShape) return z.record(z.string(), toZod(shape.value));
+  if (shape instanceof RecordShape) {
+    return z.record(
+      (shape.key ? toZod(shape.key) : z.string()) as z.ZodString,
+      toZod(shape.value),
+    );
+  }
   if (shape instanceof ObjectShape) {
     const fields = Object.fromEntries(
       Object.entries(shape.shape as Record<string, Shape<unknown>>).map(([k, v]) => [k, toZod(v)]),
@@ -174,7 +179,13 @@ Deno.test("the other schemas' safeParse() agree with zod on samples and their mu
         allow: { network: ["a.example"], private_network: [], env: ["X"], read: [], write: [] },
         install: { source_builds: true },
         max_output_mib: 512,
+        trust: {
+          keys: { "0123456789abcdef": "-----BEGIN PUBLIC KEY-----" },
+          require_signature: true,
+        },
+        core: { url: "http://core.example:8080" },
       },
+      { trust: { keys: { "not-a-key-id": "x", "0123456789abcdef": "y" } } },
       {},
     ]],
     ["IntegrityRecord", schemas.IntegrityRecord, [

@@ -227,3 +227,57 @@ Deno.test("resolveConfig() bounds what a script writes: options over config.json
     );
   }
 });
+
+Deno.test("resolveConfig() takes the Core from the core option, then CAPIBARA_CORE_*, then config.json", () => {
+  const env = { CAPIBARA_CORE_URL: "https://env.example", CAPIBARA_CORE_TOKEN: "env-token" };
+  const project = { core: { url: "https://file.example" } };
+  assert.equal(resolveConfig({}, {}, {}).core, undefined);
+  assert.deepEqual(resolveConfig({}, { CAPIBARA_CORE_TOKEN: "t" }, project, TRUSTED).core, {
+    url: "https://file.example",
+    token: "t",
+    source: "config",
+  });
+  assert.deepEqual(resolveConfig({}, env, project, TRUSTED).core, {
+    url: "https://env.example",
+    token: "env-token",
+    source: "env",
+  });
+  const option = { core: { url: "https://sdk.example", token: "sdk-token" } };
+  assert.deepEqual(resolveConfig(option, env, project, TRUSTED).core, {
+    url: "https://sdk.example",
+    token: "sdk-token",
+    source: "option",
+  });
+  // The token defaults to the environment's.
+  assert.equal(
+    resolveConfig({ core: { url: "https://sdk.example" } }, env).core?.token,
+    "env-token",
+  );
+});
+
+Deno.test("resolveConfig() refuses a bad core option without showing its token", () => {
+  for (const core of [{}, { url: "" }, { url: 5 }, "https://x", { url: "https://x", token: 5 }]) {
+    assert.throws(
+      () => resolveConfig({ core } as never, {}),
+      ValidationError,
+      JSON.stringify(core),
+    );
+  }
+  assert.throws(
+    () => resolveConfig({ core: { url: 1, token: "hunter2-token" } } as never, {}),
+    (error: ValidationError) => !JSON.stringify(error.toJSON()).includes("hunter2"),
+  );
+});
+
+Deno.test("loadProjectConfig() refuses a Core token in config.json (tokens come from the environment)", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  await Deno.writeTextFile(
+    join(tmp.path, ".capibara", "config.json"),
+    JSON.stringify({ core: { url: "https://core.example", token: "committed" } }),
+  );
+  await assert.rejects(loadProjectConfig(tmp.path), (error: ValidationError) => {
+    assert.match(error.message, /unknown key "core\.token"/);
+    return true;
+  });
+});

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Capibara } from "../src/capibara.ts";
 import { loadProjectFile, OPENAI_BASE_URL, resolveConfig } from "../src/config.ts";
 import {
+  describeRequest,
   evaluateTrust,
   type EvaluateTrustOptions,
   TRUST_ENV,
@@ -237,4 +238,26 @@ Deno.test("TrustStore.trust() keeps every record when projects are trusted at on
     (await Array.fromAsync(Deno.readDir(join(tmp.path, "cache")))).map((e) => e.name).sort(),
     ["trust.json", "trust.json.lock"],
   );
+});
+
+Deno.test("trustRequest() needs trust for core.url: the user's Core token would go there", async () => {
+  const request = trustRequest({ core: { url: "https://core.evil.example" } });
+  assert.equal(request?.coreUrl, "https://core.evil.example");
+  assert.match(describeRequest(request!).join("; "), /Core .*core\.evil\.example.*token/);
+  assert.equal(trustRequest({ core: { url: " " } }), undefined);
+  await using p = await project({ core: { url: "https://core.evil.example" } });
+  const env = { CAPIBARA_CORE_TOKEN: "t" };
+  const untrusted = await resolveProject(p.root, { cacheDir: p.cacheDir, env });
+  assert.equal(untrusted.projectTrust.state, "untrusted");
+  assert.equal(untrusted.core, undefined);
+  const trusted = await resolveProject(p.root, {
+    cacheDir: p.cacheDir,
+    env,
+    trustProjectConfig: true,
+  });
+  assert.deepEqual(trusted.core, {
+    url: "https://core.evil.example",
+    token: "t",
+    source: "config",
+  });
 });

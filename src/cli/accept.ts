@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { join } from "node:path";
 import { assertTrusted } from "../config_trust.ts";
 import type { Capibara } from "../capibara.ts";
@@ -17,6 +17,7 @@ import { sha256 } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
 import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
 import type { Entry } from "../store/store.ts";
+import { checkSignaturePolicy } from "../store/trust.ts";
 import {
   commandCapibara,
   interruptible,
@@ -34,13 +35,23 @@ export const EDITED_BY_HAND = "edited by hand";
 /** What {@linkcode acceptEdit} did. */
 export interface Accepted {
   fingerprint: string;
-  /** False when the entry was intact: nothing to accept, nothing written. */
+  /**
+   * False when there was nothing to accept: the entry was intact, and signed by a trusted key,
+   * already accepted here, or not required to be either.
+   */
   accepted: boolean;
   revision: number;
   /** The entry's files whose content changed. */
   changed: string[];
   /** Files in the entry's folder that are not part of an entry, left out of the new revision. */
   dropped: string[];
+  /**
+   * Present (true) when signatures are required and the acceptance was recorded on this machine,
+   * so that the unsigned entry runs here.
+   */
+  accepted_locally?: true;
+  /** The key id of a signature the edit made void (a new revision is unsigned). */
+  signature_removed?: string;
 }
 
 /** The lines of a `requirements.txt`: one requirement a line, blanks and comments left out. */
@@ -119,7 +130,10 @@ async function selftest(
  * Accepts a reviewed hand edit of a cached script: the entry's files as they are now are checked
  * (the generation contract and the static checks, then `--selftest` in the sandbox) and written
  * through the store as the next revision, with `reason: "edited by hand"` in `history`. Python's
- * `deps` follow the edited `requirements.txt`. An intact entry is left alone.
+ * `deps` follow the edited `requirements.txt`. Where signatures are required (`trust` in
+ * `.capibara/config.json`, or `CAPIBARA_REQUIRE_SIGNATURE`), the acceptance is also recorded on
+ * this machine, so the unsigned revision runs here; an intact unsigned entry is checked the same
+ * way and its acceptance recorded without a new revision. Any other intact entry is left alone.
  *
  * @throws {TemplateError} when the edited script fails the static checks.
  * @throws {ExecError} when its self-test fails.
@@ -154,17 +168,31 @@ export async function acceptEdit(
     });
   }
   const previous = parsed.data;
+  // Intact: its integrity holds, and a trusted signature it carries still verifies (one that does
+  // not means a change after signing, accepted like any edit).
+  let stored: Manifest | undefined;
   try {
-    await store.verify({ dir, manifest: previous });
-    return {
-      fingerprint: fp,
-      accepted: false,
-      revision: previous.revision,
-      changed: [],
-      dropped: [],
-    };
+    await store.verify({ dir, manifest: previous }, { policy: false });
+    stored = (await store.readEntry(fp)).manifest;
+    await checkSignaturePolicy(stored, { ...store.signatures, required: false });
   } catch (error) {
     if (!(error instanceof IntegrityError)) throw error;
+    stored = undefined;
+  }
+  if (stored !== undefined) {
+    const passes = await store.checkPolicy(stored).then(() => true, (error) => {
+      if (!(error instanceof IntegrityError)) throw error;
+      return false;
+    });
+    if (passes) {
+      return {
+        fingerprint: fp,
+        accepted: false,
+        revision: previous.revision,
+        changed: [],
+        dropped: [],
+      };
+    }
   }
 
   const names = entryFileNames(previous.language);
@@ -230,8 +258,30 @@ export async function acceptEdit(
   } finally {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
+  if (stored !== undefined) {
+    // Intact but unsigned where signatures are required: the review is recorded here, no revision.
+    await store.accept(stored);
+    return {
+      fingerprint: fp,
+      accepted: true,
+      revision: previous.revision,
+      changed: [],
+      dropped: [],
+      accepted_locally: true,
+    };
+  }
   await store.write(next, files);
-  return { fingerprint: fp, accepted: true, revision, changed, dropped };
+  const required = store.signatures.required;
+  if (required) await store.accept((await store.readEntry(fp)).manifest);
+  return {
+    fingerprint: fp,
+    accepted: true,
+    revision,
+    changed,
+    dropped,
+    ...(required ? { accepted_locally: true as const } : {}),
+    ...(previous.signature ? { signature_removed: previous.signature.key_id } : {}),
+  };
 }
 
 /** The `accept` subcommand. */
@@ -239,7 +289,8 @@ export function acceptCommand(setExit: (code: number) => void) {
   return new Command("accept")
     .description(
       "Keep a reviewed hand edit of a cached script: re-check it (static checks, --selftest in " +
-        'the sandbox) and store it as its next revision ("edited by hand" in its history)',
+        'the sandbox) and store it as its next revision ("edited by hand" in its history); ' +
+        "where signatures are required, accept an unsigned script on this machine",
     )
     .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
     .option("--root <dir>", ROOT_HELP)
@@ -250,7 +301,12 @@ export function acceptCommand(setExit: (code: number) => void) {
 Examples:
   $EDITOR .capibara/scripts/fp_1a2b…/script.py    # review and edit
   capibara accept fp_1a2b                            # re-check and keep the edit
-  git add .capibara && git commit -m "Reviewed fp_1a2b"`,
+  git add .capibara && git commit -m "Reviewed fp_1a2b"
+
+Where .capibara/config.json has "trust": {"require_signature": true} (or CAPIBARA_REQUIRE_SIGNATURE=1
+is set), an unsigned script runs only once accepted here (recorded in the machine-local cache, for
+this project and this exact content) or signed by a trusted key (capibara sign):
+  capibara show fp_1a2b --script && capibara accept fp_1a2b`,
     )
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
@@ -270,9 +326,23 @@ Examples:
           console.log(`✓ ${result.fingerprint} is intact: nothing to accept`);
           return;
         }
+        if (result.changed.length === 0 && result.dropped.length === 0 && result.accepted_locally) {
+          console.log(
+            `✓ ${result.fingerprint} accepted on this machine (revision ${result.revision}, ` +
+              "unsigned): it runs here until it changes",
+          );
+          return;
+        }
         console.log(
-          `✓ ${result.fingerprint} accepted as revision ${result.revision} (edited by hand)`,
+          `✓ ${result.fingerprint} accepted as revision ${result.revision} (edited by hand)` +
+            (result.accepted_locally ? ", and on this machine" : ""),
         );
+        if (result.signature_removed) {
+          console.log(
+            `its signature by ${result.signature_removed} no longer holds: sign the new revision ` +
+              `with capibara sign ${result.fingerprint} --key <file>`,
+          );
+        }
         if (result.changed.length > 0) {
           console.log(`changed: ${terminalSafe(result.changed.join(", "))}`);
         }

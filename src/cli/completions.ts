@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Argument, Command } from "@commander-js/extra-typings";
+import { Argument, Command } from "npm:@commander-js/extra-typings@^15.1.0";
 
 /** What completion needs of a subcommand. */
 export interface CompletableCommand {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { Capibara } from "../capibara.ts";
 import type { ResolvedConfig } from "../config.ts";
 import { BubblewrapBackend } from "../sandbox/linux.ts";

@@ -3,18 +3,22 @@
  *
  * @module
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError } from "npm:@commander-js/extra-typings@^15.1.0";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.ts";
 import { acceptCommand } from "./accept.ts";
 import { clearCommand } from "./clear.ts";
 import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
+import { keygenCommand } from "./keygen.ts";
 import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
 import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
+import { pushCommand } from "./push.ts";
+import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
+import { signCommand } from "./sign.ts";
 import { trustCommand } from "./trust.ts";
 import { verifyCommand } from "./verify.ts";
 
@@ -80,6 +84,10 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(doctorCommand(setExit))
     .addCommand(trustCommand(setExit))
     .addCommand(rekeyCommand(setExit))
+    .addCommand(serveCommand(setExit))
+    .addCommand(pushCommand(setExit))
+    .addCommand(keygenCommand(setExit))
+    .addCommand(signCommand(setExit))
     .addHelpText(
       "after",
       `
@@ -89,6 +97,10 @@ Environment:
   CAPIBARA_MODEL      model name
   CAPIBARA_CACHE_DIR  machine-local cache (virtual environments, trust records)
   CAPIBARA_TRUST_CONFIG  sha256 of a .capibara/config.json to trust (CI; see capibara trust)
+  CAPIBARA_CORE_URL   the team's Core (capibara serve): a miss asks it, never an LLM
+  CAPIBARA_CORE_TOKEN its bearer token
+  CAPIBARA_REQUIRE_SIGNATURE  1: run only scripts signed by CAPIBARA_TRUSTED_KEYS or accepted here
+  CAPIBARA_TRUSTED_KEYS  public keys this machine trusts (capibara keygen), comma-separated
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

@@ -217,7 +217,7 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
       },
     };
   }
-  let spinner: import("nanospinner").Spinner | undefined;
+  let spinner: import("npm:nanospinner@^1.2.2").Spinner | undefined;
   let pending = "";
   let stepStarted = started;
   let ticker: ReturnType<typeof setInterval> | undefined;
@@ -236,7 +236,7 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
         spinner.update({ text: text() });
         return;
       }
-      loading ??= import("nanospinner").then(({ createSpinner }) => {
+      loading ??= import("npm:nanospinner@^1.2.2").then(({ createSpinner }) => {
         spinner = createSpinner(text()).start();
         ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
       });

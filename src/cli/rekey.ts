@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { EXIT_CODES } from "../errors.ts";
 import { type RekeyOutcome, rekeyStore } from "../store/rekey.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";

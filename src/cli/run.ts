@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { Command, Help, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  Command,
+  Help,
+  InvalidArgumentError,
+  Option,
+} from "npm:@commander-js/extra-typings@^15.1.0";
 import { type Language, LANGUAGES } from "../schema.ts";
 import { ROOT_HELP } from "./output.ts";
 import { runAction, splitList } from "./_fast_run.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { join, resolve } from "node:path";
 import { loadProjectFile } from "../config.ts";
 import {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { basename, join } from "node:path";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
@@ -21,7 +21,7 @@ export interface Verdict {
 /** Checks one entry: file hashes, then the generation contract and the static checks. */
 export async function verifyEntry(
   entry: Entry,
-  verify: (e: Entry) => Promise<void>,
+  verify: (e: Entry) => Promise<unknown>,
 ): Promise<{ verdict: Verdict; error?: CapibaraError }> {
   const m = entry.manifest;
   let integrity = "ok";

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { clean as cleanPep440, validRange } from "@renovatebot/pep440";
-import { parse as parseToml } from "smol-toml";
+import { clean as cleanPep440, validRange } from "npm:@renovatebot/pep440@^5.0.1";
+import { parse as parseToml } from "npm:smol-toml@^1.9.1";
 import { DependencyError } from "../errors.ts";
 
 /** Options of {@linkcode RequirementError}. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type OpenAI from "openai";
-import type { APIError } from "openai";
+import type OpenAI from "npm:openai@^7.57.0";
+import type { APIError } from "npm:openai@^7.57.0";
 import type { Language } from "../schema.ts";
 import { type GeneratorSettings, OPENAI_BASE_URL, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
@@ -77,10 +77,10 @@ function checkBaseUrl(baseURL: string): void {
 }
 
 /** The OpenAI client library, loaded on the first request only: a cache hit never pays for it. */
-type Client = typeof import("openai");
+type Client = typeof import("npm:openai@^7.57.0");
 let client: Client | undefined;
 async function loadClient(): Promise<Client> {
-  return client ??= await import("openai");
+  return client ??= await import("npm:openai@^7.57.0");
 }
 
 /** The contract's checks and the prompts, loaded on the first request only (a hit never asks). */

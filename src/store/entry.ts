@@ -13,7 +13,7 @@
  *
  * @module
  */
-import canonicalize from "canonicalize";
+import canonicalize from "npm:canonicalize@^5.1.0";
 import { entryReadme } from "../readme.ts";
 import { ENTRY_FILES, type Language, type Manifest, MANIFEST_FIELDS } from "../schema.ts";
 

@@ -15,8 +15,9 @@
  *   whitespace, key order or escapes edited by hand are refused too.
  *
  * A signature (Ed25519, by a Core or a team lead) signs the same canonical manifest, so it covers
- * every file through their hashes without hashing anything else. Until signatures are verified, a
- * manifest carrying one is refused rather than shown as if it were signed.
+ * every file through their hashes without hashing anything else. Here it must only be well formed
+ * (`{alg: "Ed25519", key_id, value}`); whether it verifies, and whether its key counts, is the trust
+ * policy's business (`checkSignaturePolicy` in trust.ts).
  *
  * Beyond the hashes, the entry must be well formed: a real folder named by its fingerprint, which
  * is the fingerprint of the stored prompt, context (strict mode) and language; regular
@@ -44,6 +45,7 @@ import {
   SIGNATURE_FIELD,
   signedFields,
 } from "./entry.ts";
+import { isWellFormedSignature } from "./trust.ts";
 
 /** The integrity record of a manifest (any `integrity` or `signature` in it is ignored). */
 export async function integrityRecord(manifest: object): Promise<IntegrityRecord> {
@@ -189,9 +191,10 @@ async function checkRecord(raw: Record<string, unknown>, problems: string[]): Pr
   } else if (named.length) {
     problems.push(`field "${INTEGRITY_FIELD}" was changed (${named.join(", ")})`);
   }
-  if (Object.hasOwn(raw, SIGNATURE_FIELD)) {
+  if (Object.hasOwn(raw, SIGNATURE_FIELD) && !isWellFormedSignature(raw[SIGNATURE_FIELD])) {
     problems.push(
-      `field "${SIGNATURE_FIELD}" is present, but signatures cannot be verified by this version`,
+      `field "${SIGNATURE_FIELD}" is malformed (expected {alg: "Ed25519", key_id: 16 hex ` +
+        `digits, value: base64 of 64 bytes})`,
     );
   }
 }

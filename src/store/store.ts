@@ -7,21 +7,74 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { exists } from "../_fs.ts";
+import { exists, realPathOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
-import { Manifest } from "../schema.ts";
+import { LANGUAGES, Manifest } from "../schema.ts";
+import type { Signature } from "../types.ts";
 import {
   entryFileNames,
   type EntryFiles,
   MANIFEST_FILE,
   type ManifestInput,
   serialiseManifest,
+  SIGNATURE_FIELD,
 } from "./entry.ts";
 import { integrityRecord, verifyEntryDir } from "./integrity.ts";
 import { type Lock, lockFingerprint } from "./lock.ts";
+import {
+  type AcceptanceStore,
+  checkSignaturePolicy,
+  manifestHash,
+  NO_SIGNATURE_POLICY,
+  type SignaturePolicy,
+  type SignatureStatus,
+  verifySignature,
+} from "./trust.ts";
 
 export type { EntryFiles, ManifestInput } from "./entry.ts";
 export type { Lock } from "./lock.ts";
+export type { SignaturePolicy, SignatureStatus } from "./trust.ts";
+
+/**
+ * An entry as it travels between machines (a Core's `GET`/`PUT /v1/entries/<fp>` and `/v1/gen`):
+ * the manifest exactly as `manifest.json` holds it (with `integrity` and any `signature`), and
+ * every other file of the entry as text. Whoever receives one verifies it like a local entry
+ * ({@linkcode Store.importEntry}).
+ */
+export interface WireEntry {
+  /** The manifest, as stored. */
+  manifest: Manifest;
+  /** File name → UTF-8 text: exactly the files of the language (see `entryFileNames`). */
+  files: Record<string, string>;
+}
+
+/** Options of the {@linkcode Store} constructor. */
+export interface StoreOptions {
+  /** The trust policy every verified entry must pass (default: none required, none trusted). */
+  signatures?: SignaturePolicy;
+  /** This machine's acceptances (`capibara accept`), in the machine-local cache. */
+  acceptances?: AcceptanceStore;
+}
+
+/** Options of {@linkcode Store.verify}. */
+export interface StoreVerifyOptions {
+  /**
+   * `false` checks the entry's integrity only (hashes, form, well-formed signature), not the
+   * trust policy: for `accept` and `sign`, which decide what to do about the policy themselves.
+   */
+  policy?: boolean;
+}
+
+/** Options of {@linkcode Store.importEntry}. */
+export interface ImportOptions {
+  /** The fingerprint the entry must have (e.g. the one requested); default: its manifest's. */
+  fingerprint?: string;
+  /** Bytes the manifest and files may take together (default {@linkcode MAX_IMPORT_BYTES}). */
+  maxBytes?: number;
+}
+
+/** Default bound of an imported entry's size: its manifest and files together. */
+export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
 
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";
@@ -74,18 +127,25 @@ export class Store {
   /** `<root>/.capibara/scripts`. */
   readonly scripts: string;
 
+  /** The trust policy every verified entry must pass. */
+  readonly signatures: SignaturePolicy;
+
   readonly #lockDir: string;
+  readonly #acceptances?: AcceptanceStore;
 
   /**
    * @param root the project root
    * @param lockDir machine-local folder for lock files (default: `.capibara/.locks`); locks stay
    *   out of `.capibara/` so a failed generation leaves no trace there
+   * @param options the trust policy and this machine's acceptances
    */
-  constructor(root: string, lockDir?: string) {
+  constructor(root: string, lockDir?: string, options: StoreOptions = {}) {
     this.root = resolve(root);
     this.base = join(this.root, STORE_DIR);
     this.scripts = join(this.base, "scripts");
     this.#lockDir = lockDir ?? join(this.base, ".locks");
+    this.signatures = options.signatures ?? NO_SIGNATURE_POLICY;
+    this.#acceptances = options.acceptances;
   }
 
   /** Folder of a fingerprint. */
@@ -121,12 +181,84 @@ export class Store {
 
   /**
    * Verifies an entry: its manifest against the integrity record (every field), every file against
-   * the manifest's hashes, and nothing else in the folder (see integrity.ts).
+   * the manifest's hashes, and nothing else in the folder (see integrity.ts); then the trust
+   * policy (signatures, this machine's acceptances: see trust.ts), unless `options.policy` is
+   * `false`.
    *
-   * @throws {IntegrityError} naming each field or file that does not match
+   * @returns how the entry passed the policy (`unsigned` when it was not checked)
+   * @throws {IntegrityError} naming each field or file that does not match, or why the policy
+   *   refuses the entry
    */
-  async verify(entry: Entry): Promise<void> {
-    await this.#verifyDir(entry.dir, entry.manifest);
+  async verify(entry: Entry, options: StoreVerifyOptions = {}): Promise<SignatureStatus> {
+    if (options.policy === false || !this.#policyActive()) {
+      await this.#verifyDir(entry.dir, entry.manifest);
+      return { state: "unsigned" };
+    }
+    const { raw } = await this.#verifiedRaw(entry.dir, entry.manifest);
+    return await this.checkPolicy(raw);
+  }
+
+  /**
+   * The trust policy alone (see `checkSignaturePolicy` in trust.ts), with this store's policy and
+   * this machine's acceptance, for a manifest as stored (every field, a signature included) whose
+   * integrity was verified.
+   *
+   * @throws {IntegrityError} when the policy refuses it
+   */
+  async checkPolicy(manifest: Manifest | Record<string, unknown>): Promise<SignatureStatus> {
+    if (!this.#policyActive()) return { state: "unsigned" };
+    const fp = String(manifest.fingerprint);
+    const acceptance = this.#acceptances
+      ? await this.#acceptances.get(await this.realRoot(), fp)
+      : undefined;
+    return await checkSignaturePolicy(
+      { ...manifest, fingerprint: fp },
+      this.signatures,
+      acceptance,
+    );
+  }
+
+  /** Whether the policy can refuse anything: without a requirement or a key, nothing to check. */
+  #policyActive(): boolean {
+    return this.signatures.required || this.signatures.keys.length > 0;
+  }
+
+  /**
+   * Verifies an entry folder and returns its manifest both parsed and as stored (`raw`: every
+   * field, those this version does not know included), which is what signatures cover.
+   */
+  async #verifiedRaw(
+    dir: string,
+    read?: Manifest,
+  ): Promise<{ manifest: Manifest; raw: Record<string, unknown> }> {
+    const manifest = await this.#verifyDir(dir, read);
+    let raw: Record<string, unknown> | undefined;
+    try {
+      raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+    } catch {
+      raw = undefined;
+    }
+    // The text read now must be the one just verified: its hash is the verified record's.
+    if (raw === undefined || await manifestHash(raw) !== manifest.integrity?.manifest) {
+      throw new IntegrityError(
+        `Cannot trust cached script "${basename(dir)}": ${MANIFEST_FILE} changed while it was read`,
+        { hint: "Run the command again", details: { fingerprint: basename(dir) } },
+      );
+    }
+    return { manifest, raw };
+  }
+
+  /** Records this machine's acceptance of a verified manifest (`capibara accept`). */
+  async accept(manifest: Manifest): Promise<void> {
+    if (!this.#acceptances) {
+      throw new Error("Cannot record an acceptance: this store has no acceptance records");
+    }
+    await this.#acceptances.accept(await this.realRoot(), manifest);
+  }
+
+  /** The real path of the project root (what acceptances are recorded for). */
+  async realRoot(): Promise<string> {
+    return await realPathOrNull(this.root) ?? this.root;
   }
 
   async #verifyDir(dir: string, read?: Manifest): Promise<Manifest> {
@@ -186,20 +318,147 @@ export class Store {
       await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored));
       // What was written must pass the same verification as every later read.
       const full = await verifyEntryDir(staging, { fingerprint: manifest.fingerprint });
-      if (await exists(final)) {
-        const old = join(tmpRoot, `${manifest.fingerprint}-old-${crypto.randomUUID()}`);
-        await Deno.rename(final, old);
-        await Deno.rename(staging, final);
-        await Deno.remove(old, { recursive: true });
-      } else {
-        await Deno.rename(staging, final);
-      }
-      await Deno.remove(tmpRoot).catch(() => {}); // only when empty: others may be staging
+      await this.#replace(staging, final, tmpRoot, manifest.fingerprint);
       return { dir: final, manifest: full };
     } catch (error) {
       await Deno.remove(staging, { recursive: true }).catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Stores an entry received from elsewhere (a Core, another machine), never trusting it: its
+   * manifest and files are written to a staging folder, verified there exactly as a cache hit is
+   * (integrity, form, fingerprint, the language's files only) and against the trust policy, and
+   * only then renamed into place (replacing any entry of that fingerprint). A refused entry leaves
+   * nothing behind. Call it under the fingerprint's lock ({@linkcode Store.lock}).
+   *
+   * @throws {ValidationError} when the entry is not of the wire form (not an object, a file that is
+   *   not text or not of the language, over `maxBytes`, another fingerprint than asked)
+   * @throws {IntegrityError} when it does not verify, or the trust policy refuses it
+   */
+  async importEntry(entry: WireEntry, options: ImportOptions = {}): Promise<Entry> {
+    const { manifest, text, files } = checkWireEntry(entry, options);
+    const fp = manifest.fingerprint as string;
+    const final = this.dirOf(fp);
+    await this.#ensureBase();
+    const tmpRoot = join(this.base, ".tmp");
+    await Deno.mkdir(tmpRoot, { recursive: true });
+    await Deno.mkdir(this.scripts, { recursive: true });
+    const staging = await Deno.makeTempDir({ dir: tmpRoot, prefix: `${fp}-` });
+    await Deno.chmod(staging, 0o755);
+    try {
+      for (const [name, text] of Object.entries(files)) {
+        await Deno.writeTextFile(join(staging, name), text, { createNew: true });
+      }
+      await Deno.writeTextFile(join(staging, MANIFEST_FILE), text);
+      const verified = await verifyEntryDir(staging, {
+        fingerprint: fp,
+        restoreHint: "The entry received is not the one its manifest describes: nothing was " +
+          "stored. Fetch it again, or ask whoever published it",
+      });
+      await this.checkPolicy(JSON.parse(text));
+      await this.#replace(staging, final, tmpRoot, fp);
+      return { dir: final, manifest: verified };
+    } catch (error) {
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * The wire form of a local entry (for `push`, or a Core's disk storage): its manifest as stored
+   * and its files as text, after verifying its integrity (not the trust policy: the receiver
+   * applies its own).
+   *
+   * @throws {IntegrityError} when the entry does not verify, or a file is not UTF-8 text
+   * @throws {ValidationError} when the fingerprint is malformed or not cached
+   */
+  async readEntry(fingerprint: string): Promise<WireEntry> {
+    const dir = this.dirOf(fingerprint);
+    if (!await exists(dir)) {
+      throw new ValidationError(`No cached script "${fingerprint}"`, {
+        hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
+      });
+    }
+    const { manifest, raw } = await this.#verifiedRaw(dir);
+    const files: Record<string, string> = {};
+    const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    for (const name of Object.keys(manifest.files).sort()) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await Deno.readFile(join(dir, name));
+        files[name] = decoder.decode(bytes);
+      } catch (error) {
+        throw new IntegrityError(
+          `Cannot read cached script "${fingerprint}": ${name} is not text`,
+          {
+            cause: error,
+            hint: "Regenerate it with capibara run --refresh --force",
+          },
+        );
+      }
+      // What was read must be what was verified.
+      if ("sha256:" + await sha256(bytes) !== manifest.files[name]) {
+        throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} changed`, {
+          hint: "Run the command again",
+          details: { fingerprint },
+        });
+      }
+    }
+    return { manifest: raw as unknown as Manifest, files };
+  }
+
+  /**
+   * Puts a signature into an entry's manifest (`capibara sign`), changing nothing else: the
+   * integrity record and the fingerprint stay, since neither covers the signature. The entry is
+   * verified first (a changed entry is never signed) and the signature must verify with
+   * `publicKey` over the manifest as stored; the new manifest is written to a temporary file and
+   * renamed over the old one, and the result verified again. Call it under the fingerprint's lock.
+   *
+   * @returns the signed entry
+   * @throws {IntegrityError} when the entry does not verify, or the signature is not its
+   */
+  async writeSignature(
+    fingerprint: string,
+    signature: Signature,
+    publicKey: string,
+  ): Promise<Entry> {
+    const dir = this.dirOf(fingerprint);
+    const { raw } = await this.#verifiedRaw(dir);
+    if (!await verifySignature(raw, signature, publicKey)) {
+      throw new IntegrityError(
+        `Cannot sign "${fingerprint}": the signature does not verify over its manifest`,
+        { hint: "Sign the manifest as it is stored now, and try again" },
+      );
+    }
+    const tmpRoot = join(this.base, ".tmp");
+    await Deno.mkdir(tmpRoot, { recursive: true });
+    const tmp = join(tmpRoot, `${fingerprint}-manifest-${crypto.randomUUID()}.json`);
+    try {
+      await Deno.writeTextFile(tmp, serialiseManifest({ ...raw, [SIGNATURE_FIELD]: signature }), {
+        createNew: true,
+        mode: 0o644,
+      });
+      await Deno.rename(tmp, join(dir, MANIFEST_FILE));
+    } catch (error) {
+      await Deno.remove(tmp).catch(() => {});
+      throw error;
+    }
+    await Deno.remove(tmpRoot).catch(() => {}); // only when empty: others may be staging
+    return { dir, manifest: await this.#verifyDir(dir) };
+  }
+
+  async #replace(staging: string, final: string, tmpRoot: string, fp: string): Promise<void> {
+    if (await exists(final)) {
+      const old = join(tmpRoot, `${fp}-old-${crypto.randomUUID()}`);
+      await Deno.rename(final, old);
+      await Deno.rename(staging, final);
+      await Deno.remove(old, { recursive: true });
+    } else {
+      await Deno.rename(staging, final);
+    }
+    await Deno.remove(tmpRoot).catch(() => {}); // only when empty: others may be staging
   }
 
   /**
@@ -292,4 +551,59 @@ function parseManifest(text: string, path: string): Manifest {
     );
   }
   return parsed.data;
+}
+
+/** Checks the shape and size of a received entry before anything is written. */
+function checkWireEntry(
+  entry: unknown,
+  options: ImportOptions,
+): { manifest: Record<string, unknown>; text: string; files: Record<string, string> } {
+  const bad = (why: string) =>
+    new ValidationError(`Cannot import entry: ${why}`, {
+      hint: "An entry is {manifest, files} as a Core serves it; fetch it again",
+    });
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isObject(entry) || !isObject(entry.manifest) || !isObject(entry.files)) {
+    throw bad("expected an object {manifest, files}");
+  }
+  const manifest = entry.manifest;
+  const files = entry.files;
+  const fp = manifest.fingerprint;
+  if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
+    throw bad('field "fingerprint" of its manifest is not a fingerprint');
+  }
+  if (options.fingerprint !== undefined && fp !== options.fingerprint) {
+    throw bad(`it is "${fp}", not the "${options.fingerprint}" asked for`);
+  }
+  const language = manifest.language;
+  if (typeof language !== "string" || !(LANGUAGES as readonly string[]).includes(language)) {
+    throw bad('field "language" of its manifest is not a language');
+  }
+  const wanted = entryFileNames(language as Manifest["language"]);
+  const names = Object.keys(files).sort();
+  if (names.join("\n") !== wanted.join("\n")) {
+    throw bad(
+      `a ${language} entry holds ${wanted.join(", ")} (got ${
+        names.map((n) => JSON.stringify(n)).join(", ") || "nothing"
+      })`,
+    );
+  }
+  let bytes = 0;
+  for (const name of names) {
+    const text = files[name];
+    if (typeof text !== "string") throw bad(`file ${name} is not text`);
+    bytes += new TextEncoder().encode(text).length;
+  }
+  const max = options.maxBytes ?? MAX_IMPORT_BYTES;
+  if (bytes > max) throw bad(`it takes over the ${max} bytes allowed`);
+  let text: string;
+  try {
+    text = serialiseManifest(manifest);
+  } catch {
+    throw bad("its manifest is not plain JSON");
+  }
+  bytes += new TextEncoder().encode(text).length;
+  if (bytes > max) throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
+  return { manifest, text, files: files as Record<string, string> };
 }

@@ -1,0 +1,51 @@
+/**
+ * Machine-local JSON record files (trust records, acceptances): read leniently, replaced
+ * atomically (a temporary file, mode 0600, then a rename) under a file lock beside them.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/** The parsed content of a JSON file; undefined when it is missing or not JSON. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Replaces a JSON file with `change(current)`, under an exclusive lock (`<path>.lock`), through a
+ * temporary file renamed over it: a reader sees the old content or the new, never a mix. The
+ * folder is created (mode 0700) when missing; the file's mode is 0600.
+ */
+export async function updateJsonFile(
+  path: string,
+  change: (current: unknown) => unknown | Promise<unknown>,
+): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  using lock = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
+  await lock.lock(true);
+  const next = await change(await readJsonFile(path));
+  const tmp = join(dir, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
+  try {
+    await Deno.writeTextFile(tmp, JSON.stringify(next, null, 2) + "\n", {
+      mode: 0o600,
+      createNew: true,
+    });
+    await Deno.chmod(tmp, 0o600);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}

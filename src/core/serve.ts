@@ -1,0 +1,83 @@
+/**
+ * The `capibara serve` process: opens the storage and the keys, starts the Core, prints the one
+ * line that says where it listens, and handles the signals (SIGHUP re-reads the tokens, SIGTERM and
+ * SIGINT shut down gracefully).
+ *
+ * @module
+ */
+import { loadSigningKey } from "./sign.ts";
+import { startCore } from "./server.ts";
+import { openStorage } from "./storage/mod.ts";
+import { loadTrustedKeys } from "./wire.ts";
+
+/** Options of {@linkcode serve}: the command line's. */
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  tokensFile: string;
+  signingKeyFile: string;
+  /** Storage folder (default `./capibara-core` when no `s3` is given). */
+  store?: string;
+  s3?: string;
+  trustKeysFile?: string;
+  updatesDir?: string;
+  rate?: number;
+  burst?: number;
+  maxBodyBytes?: number;
+}
+
+/** Runs the Core until SIGTERM or SIGINT; resolves with the exit code (0 after a clean stop). */
+export async function serve(options: ServeOptions): Promise<number> {
+  const env = Deno.env.toObject();
+  const signingKey = await loadSigningKey(options.signingKeyFile);
+  const storage = await openStorage({
+    store: options.s3 === undefined ? options.store ?? "capibara-core" : options.store,
+    s3: options.s3,
+    env,
+  });
+  const trustedKeys = options.trustKeysFile
+    ? await loadTrustedKeys(options.trustKeysFile)
+    : undefined;
+  const core = await startCore({
+    hostname: options.hostname,
+    port: options.port,
+    tokensFile: options.tokensFile,
+    signingKey,
+    storage,
+    trustedKeys,
+    updatesDir: options.updatesDir,
+    env,
+    rate: options.rate,
+    burst: options.burst,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  console.log(`capibara core listening on ${core.url}`);
+  console.error(JSON.stringify({
+    at: new Date().toISOString(),
+    event: "started",
+    url: core.url,
+    storage: storage.description,
+    key_id: signingKey.keyId,
+  }));
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGHUP", () => void core.reloadTokens()],
+    ["SIGTERM", () => void core.shutdown()],
+    ["SIGINT", () => void core.shutdown()],
+  ];
+  for (const [signal, listener] of listeners) {
+    try {
+      Deno.addSignalListener(signal, listener);
+    } catch {
+      // A signal this platform cannot listen to (SIGHUP on Windows) is skipped.
+    }
+  }
+  await core.finished;
+  for (const [signal, listener] of listeners) {
+    try {
+      Deno.removeSignalListener(signal, listener);
+    } catch {
+      // Never added.
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,502 @@
+/**
+ * The Core as a real process (`deno run -A main.ts serve --port 0 …`) against the fake
+ * OpenAI-compatible server, all on loopback. One Core serves every step but the last, which stops
+ * it with SIGTERM during a slow generation.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  loadSigningKey,
+  type SigningKey,
+  signManifest,
+  writeKeyPair,
+} from "../../src/core/sign.ts";
+import { fingerprint } from "../../src/fingerprint.ts";
+import { generatedEntry } from "../../src/generate/entry.ts";
+import { MANIFEST_FILE } from "../../src/store/entry.ts";
+import { Store } from "../../src/store/store.ts";
+import { verifySignature } from "../../src/store/trust.ts";
+import type { Bundle } from "../../src/schema.ts";
+import { MAIN } from "../helpers/cli.ts";
+import { bundleObject, bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+/** A parsed reply body, read field by field by the assertions. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+const FULL = "full-token-0123456789abcdef";
+const READER = "read-token-0123456789abcdef";
+const LIMITED = "limited-token-0123456789abcd";
+const LATER = "later-token-0123456789abcdef";
+const BURST = 70;
+const MAX_BODY = 65536;
+
+interface Core {
+  url: string;
+  child: Deno.ChildProcess;
+  /** Every stderr line so far. */
+  logs: string[];
+  /** Resolves with the first log line (now or later) that matches. */
+  waitLog(pattern: RegExp): Promise<string>;
+}
+
+async function startCore(args: string[], env: Record<string, string>): Promise<Core> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "serve", "--port", "0", ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const logs: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  (async () => {
+    let rest = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        logs.push(line);
+        for (const w of waiters.filter((w) => w.pattern.test(line))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  })();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`The Core exited before listening:\n${logs.join("\n")}`);
+    first += value;
+  }
+  reader.releaseLock();
+  const line = first.split("\n")[0]!;
+  assert.match(line, /^capibara core listening on http:\/\/127\.0\.0\.1:\d+$/);
+  return {
+    url: line.slice("capibara core listening on ".length),
+    child,
+    logs,
+    waitLog(pattern) {
+      const found = logs.find((l) => pattern.test(l));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+    },
+  };
+}
+
+function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+async function call(
+  core: Core,
+  path: string,
+  init: RequestInit & { token?: string } = {},
+): Promise<{ status: number; headers: Headers; text: string; json: () => Json }> {
+  const { token, ...rest } = init;
+  const response = await fetch(core.url + path, {
+    ...rest,
+    headers: { ...(token ? bearer(token) : {}), ...(rest.headers as Record<string, string>) },
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+function gen(core: Core, prompt: string, token = FULL, context: unknown = {}) {
+  return call(core, "/v1/gen", {
+    method: "POST",
+    token,
+    body: JSON.stringify({ prompt, context, language: "python", mode: "strict" }),
+  });
+}
+
+/** An entry signed by `key`, written by the store's own writer as a local generation would. */
+async function localEntry(dir: string, prompt: string, key: SigningKey) {
+  const request = { prompt, context: {}, language: "python" as const, mode: "strict" as const };
+  const fp = await fingerprint(prompt, {}, { language: "python", mode: "strict" });
+  const { manifest, files } = generatedEntry({
+    fp,
+    request,
+    result: { bundle: bundleObject() as unknown as Bundle, model: "fake-model", attempts: 1 },
+    generatorKind: "test",
+    runtime: { name: "python", version: "3.11" },
+    paths: { read: [], write: [] },
+    workdir: dir,
+  });
+  const store = new Store(dir);
+  const entry = await store.write(manifest, files);
+  const stored = JSON.parse(await Deno.readTextFile(join(entry.dir, MANIFEST_FILE)));
+  return {
+    fp: fp.fingerprint,
+    manifest: { ...stored, signature: await signManifest(stored, key) },
+    files,
+  };
+}
+
+Deno.test("capibara serve: auth, limits, generation, single flight, publication, reload, shutdown", async (t) => {
+  await using tmp = await withTmpDir();
+  const dir = tmp.path;
+  const coreKey = await writeKeyPair(join(dir, "core-key"));
+  const teamKey = await writeKeyPair(join(dir, "team-key"));
+  const strangerKey = await writeKeyPair(join(dir, "stranger-key"));
+  await Deno.writeTextFile(
+    join(dir, "trust.json"),
+    JSON.stringify({ keys: { [teamKey.key_id]: teamKey.public_key } }),
+  );
+  const tokensFile = join(dir, "tokens");
+  await Deno.writeTextFile(
+    tokensFile,
+    `# the team\n${FULL} read,gen,publish\n${READER} read  # CI\n${LIMITED} read\n`,
+  );
+  const updates = join(dir, "updates");
+  await Deno.mkdir(updates);
+  await Deno.writeTextFile(
+    join(updates, "a.json"),
+    JSON.stringify({
+      updates: [
+        {
+          requirement: "requests<2.32",
+          reason: "CVE-2024-35195",
+          id: "CVE-2024-35195",
+          at: "2026-01-02T00:00:00Z",
+        },
+        { fingerprint: "fp_" + "a".repeat(32), reason: "template fix", at: "2026-03-01T00:00:00Z" },
+      ],
+    }),
+  );
+  await Deno.writeTextFile(join(updates, "b.json"), '{"requirement": "x", "at": "yesterday"}');
+  const storeDir = join(dir, "store");
+
+  let failing = 0;
+  await using llm = startFakeLLM({
+    replies: (body) => {
+      const text = JSON.stringify(body);
+      if (text.includes("please fail")) {
+        failing++;
+        return { status: 401 };
+      }
+      if (text.includes("slowly")) return { content: bundleReply(), delayMs: 1500 };
+      return bundleReply();
+    },
+  });
+  const callsFor = (word: string) =>
+    llm.bodies.filter((b) => JSON.stringify(b).includes(word)).length;
+  const core = await startCore([
+    "--tokens",
+    tokensFile,
+    "--signing-key",
+    coreKey.private_key_path,
+    "--store",
+    storeDir,
+    "--trust-keys",
+    join(dir, "trust.json"),
+    "--updates",
+    updates,
+    "--rate",
+    "1",
+    "--burst",
+    String(BURST),
+    "--max-body-bytes",
+    String(MAX_BODY),
+  ], { CAPIBARA_BASE_URL: llm.url, CAPIBARA_MODEL: "fake-model", PATH: Deno.env.get("PATH")! });
+  let exited = false;
+  try {
+    await t.step("GET /healthz answers without a token", async () => {
+      const r = await call(core, "/healthz");
+      assert.deepEqual([r.status, r.json()], [200, { status: "ok" }]);
+    });
+
+    await t.step(
+      "no token or a wrong one → 401 PermissionError; a token without the right → 403",
+      async () => {
+        const none = await gen(core, "echo the context", "");
+        assert.deepEqual(none.status, 401);
+        assert.deepEqual(none.json().error.type, "PermissionError");
+        const wrong = await gen(core, "echo the context", FULL.slice(0, -1) + "x");
+        assert.deepEqual(wrong.status, 401);
+        const reader = await gen(core, "echo the context", READER);
+        assert.deepEqual(reader.status, 403);
+        assert.deepEqual(reader.json().error.type, "PermissionError");
+        assert.deepEqual(llm.requests, 0);
+      },
+    );
+
+    let first: Json;
+    await t.step(
+      "POST /v1/gen returns an entry signed by the Core's key; a second is a hit",
+      async () => {
+        const r = await gen(core, "echo the context");
+        assert.deepEqual(r.status, 200, r.text);
+        assert.deepEqual(r.headers.get("x-capibara-cache"), "miss");
+        first = r.json();
+        assert.deepEqual(Object.keys(first).sort(), ["files", "manifest"]);
+        assert.deepEqual(first.manifest.signature.key_id, coreKey.key_id);
+        assert.ok(
+          await verifySignature(first.manifest, first.manifest.signature, coreKey.public_key),
+        );
+        assert.deepEqual(Object.keys(first.files).sort(), [
+          "README.md",
+          "requirements.txt",
+          "script.py",
+        ]);
+        const calls = llm.requests;
+        const again = await gen(core, "echo the context");
+        assert.deepEqual([again.status, again.headers.get("x-capibara-cache")], [200, "hit"]);
+        assert.deepEqual(again.text, r.text);
+        assert.deepEqual(llm.requests, calls);
+        const got = await call(core, `/v1/entries/${first.manifest.fingerprint}`, {
+          token: READER,
+        });
+        assert.deepEqual([got.status, got.text], [200, r.text]);
+      },
+    );
+
+    await t.step(
+      "an LLM failure → 502 with the generator's error type, and nothing stored",
+      async () => {
+        const r = await gen(core, "please fail");
+        assert.deepEqual(r.status, 502, r.text);
+        assert.deepEqual(r.json().error.type, "NetworkError");
+        assert.ok(failing >= 1);
+        const fp = await fingerprint("please fail", {}, { language: "python", mode: "strict" });
+        const got = await call(core, `/v1/entries/${fp.fingerprint}`, { token: READER });
+        assert.deepEqual([got.status, got.json().error.type], [404, "NotFoundError"]);
+        const names = [...Deno.readDirSync(join(storeDir, "entries"))].map((e) => e.name);
+        assert.deepEqual(names, [`${first.manifest.fingerprint}.json`]);
+      },
+    );
+
+    await t.step(
+      "50 concurrent /v1/gen for one new fingerprint make exactly 1 LLM call",
+      async () => {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => gen(core, "count to fifty")),
+        );
+        assert.deepEqual(results.map((r) => r.status), Array(50).fill(200));
+        assert.deepEqual(callsFor("count to fifty"), 1);
+        assert.deepEqual(new Set(results.map((r) => r.text)).size, 1);
+        assert.deepEqual(
+          results.filter((r) => r.headers.get("x-capibara-cache") === "miss").length,
+          1,
+        );
+      },
+    );
+
+    await t.step("an invalid body → 400 ValidationError; an oversized one → 413", async () => {
+      const bad = await call(core, "/v1/gen", {
+        method: "POST",
+        token: FULL,
+        body: JSON.stringify({ prompt: 42 }),
+      });
+      assert.deepEqual([bad.status, bad.json().error.type], [400, "ValidationError"]);
+      const big = JSON.stringify({ prompt: "x".repeat(MAX_BODY + 10) });
+      const declared = await call(core, "/v1/gen", { method: "POST", token: FULL, body: big });
+      assert.deepEqual([declared.status, declared.json().error.type], [413, "ValidationError"]);
+      // Streamed without a Content-Length: the Core counts the bytes.
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(8192).fill(32));
+          controller.close();
+        },
+      });
+      const streamed = await call(core, `/v1/entries/${first.manifest.fingerprint}`, {
+        method: "PUT",
+        token: FULL,
+        body: stream,
+      });
+      assert.deepEqual(streamed.status, 413);
+    });
+
+    await t.step(
+      "PUT refuses unsigned, unknown-key, wrongly signed and tampered entries",
+      async () => {
+        const fp = first.manifest.fingerprint;
+        const put = (body: unknown, token = FULL) =>
+          call(core, `/v1/entries/${fp}`, { method: "PUT", token, body: JSON.stringify(body) });
+        const { signature, ...unsigned } = first.manifest;
+        const noSig = await put({ manifest: unsigned, files: first.files });
+        assert.deepEqual([noSig.status, noSig.json().error.type], [403, "PermissionError"]);
+        const stranger = await loadSigningKey(strangerKey.private_key_path);
+        const byStranger = await put({
+          manifest: { ...unsigned, signature: await signManifest(unsigned, stranger) },
+          files: first.files,
+        });
+        assert.deepEqual([byStranger.status, byStranger.json().error.type], [
+          403,
+          "PermissionError",
+        ]);
+        const editedField = await put({
+          manifest: { ...first.manifest, prompt: "echo the context!" },
+          files: first.files,
+        });
+        assert.deepEqual([editedField.status, editedField.json().error.type], [
+          400,
+          "IntegrityError",
+        ]);
+        const truncated = await put({
+          manifest: {
+            ...unsigned,
+            signature: { ...signature, value: signature.value.slice(0, 40) },
+          },
+          files: first.files,
+        });
+        assert.deepEqual(truncated.status, 400);
+        const editedFile = await put({
+          manifest: first.manifest,
+          files: { ...first.files, "script.py": first.files["script.py"] + "# changed\n" },
+        });
+        assert.deepEqual([editedFile.status, editedFile.json().error.type], [
+          400,
+          "IntegrityError",
+        ]);
+        const extraFile = await put({
+          manifest: first.manifest,
+          files: { ...first.files, "../../evil.py": "x" },
+        });
+        assert.deepEqual(extraFile.status, 400);
+        const noRight = await put(first, READER);
+        assert.deepEqual(noRight.status, 403);
+        const same = await put(first);
+        assert.deepEqual(same.status, 200);
+        const got = await call(core, `/v1/entries/${fp}`, { token: READER });
+        assert.deepEqual(JSON.parse(got.text), first);
+      },
+    );
+
+    await t.step(
+      "PUT stores an entry signed by a trusted key; a different one of the same revision → 409",
+      async () => {
+        const team = await loadSigningKey(teamKey.private_key_path);
+        const local = await localEntry(join(dir, "machine"), "made on a laptop", team);
+        const body = { manifest: local.manifest, files: local.files };
+        const r = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify(body),
+        });
+        assert.deepEqual(r.status, 201, r.text);
+        const got = await call(core, `/v1/entries/${local.fp}`, { token: READER });
+        assert.deepEqual(JSON.parse(got.text), body);
+        const core2 = await loadSigningKey(coreKey.private_key_path);
+        const { signature: _s, ...unsigned } = local.manifest;
+        const other = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify({
+            manifest: { ...unsigned, signature: await signManifest(unsigned, core2) },
+            files: local.files,
+          }),
+        });
+        assert.deepEqual(other.status, 409, other.text);
+        const moved = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify({
+            manifest: { ...unsigned, signature: first.manifest.signature },
+            files: local.files,
+          }),
+        });
+        assert.deepEqual([moved.status, moved.json().error.type], [400, "IntegrityError"]);
+      },
+    );
+
+    await t.step(
+      "GET /v1/updates lists valid files' updates after since; a bad file is skipped",
+      async () => {
+        const all = await call(core, "/v1/updates", { token: READER });
+        assert.deepEqual(all.status, 200);
+        assert.deepEqual(all.json().updates.map((u: { reason: string }) => u.reason), [
+          "CVE-2024-35195",
+          "template fix",
+        ]);
+        const later = await call(core, "/v1/updates?since=2026-02-01T00:00:00Z", { token: READER });
+        assert.deepEqual(later.json().updates.length, 1);
+        const bad = await call(core, "/v1/updates?since=yesterday", { token: READER });
+        assert.deepEqual(bad.status, 400);
+        await core.waitLog(/"event":"updates_file_skipped".*b\.json/);
+      },
+    );
+
+    await t.step("over the rate → 429 with Retry-After", async () => {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < BURST + 5; i++) {
+        const r = await call(core, "/v1/updates", { token: LIMITED });
+        statuses.push(r.status);
+        if (r.status === 429) retryAfter = r.headers.get("retry-after");
+      }
+      assert.ok(statuses.includes(429), `no 429 in ${statuses}`);
+      assert.match(retryAfter ?? "", /^[1-9]\d*$/);
+      // Another token's bucket is its own.
+      assert.deepEqual((await call(core, "/v1/updates", { token: READER })).status, 200);
+    });
+
+    await t.step("SIGHUP re-reads the tokens; a bad file keeps the old ones", async () => {
+      assert.deepEqual((await call(core, "/v1/updates", { token: LATER })).status, 401);
+      await Deno.writeTextFile(tokensFile, `${FULL} read,gen,publish\n${LATER} read\n`);
+      core.child.kill("SIGHUP");
+      await core.waitLog(/"event":"tokens_reloaded"/);
+      assert.deepEqual((await call(core, "/v1/updates", { token: LATER })).status, 200);
+      assert.deepEqual((await call(core, "/v1/updates", { token: READER })).status, 401);
+      await Deno.writeTextFile(tokensFile, `${FULL} read,gen,everything\n`);
+      core.child.kill("SIGHUP");
+      await core.waitLog(/"event":"tokens_reload_failed"/);
+      assert.deepEqual((await call(core, "/v1/updates", { token: LATER })).status, 200);
+    });
+
+    await t.step("GET /metrics counts requests, generations and cache hits", async () => {
+      const text = (await call(core, "/metrics")).text;
+      assert.match(text, /capibara_core_requests_total\{route="\/v1\/gen",status="200"\} \d+/);
+      assert.match(text, /capibara_core_generations_total 2\n/);
+      assert.match(text, /capibara_core_cache_hits_total [1-9]\d*\n/);
+      assert.match(text, /capibara_core_llm_latency_seconds_count 3\n/);
+    });
+
+    await t.step(
+      "SIGTERM during a slow generation finishes it, stores it and exits 0",
+      async () => {
+        const pending = gen(core, "answer slowly");
+        while (callsFor("slowly") === 0) await new Promise((r) => setTimeout(r, 20));
+        core.child.kill("SIGTERM");
+        const r = await pending;
+        assert.deepEqual(r.status, 200, r.text);
+        const status = await core.child.status;
+        exited = true;
+        assert.deepEqual(status.code, 0);
+        const stored = await Deno.readTextFile(
+          join(storeDir, "entries", `${r.json().manifest.fingerprint}.json`),
+        );
+        assert.deepEqual(stored, r.text);
+        assert.deepEqual(
+          [...Deno.readDirSync(join(storeDir, "entries"))].filter((e) => e.name.endsWith(".tmp")),
+          [],
+        );
+      },
+    );
+
+    await t.step(
+      "the log has one JSON line per request, with token ids, never tokens or prompts",
+      () => {
+        const requests = core.logs.filter((l) => l.includes('"route"') && l.includes('"status"'));
+        assert.ok(requests.length > 100);
+        for (const line of core.logs) {
+          const entry = JSON.parse(line);
+          assert.notDeepEqual(entry, null);
+          for (
+            const secret of [FULL, READER, LIMITED, LATER, "echo the context", "count to fifty"]
+          ) {
+            assert.ok(!line.includes(secret), `the log holds ${secret}: ${line}`);
+          }
+        }
+        assert.ok(requests.some((l) => /"token":"tok_[0-9a-f]{12}"/.test(l)));
+      },
+    );
+  } finally {
+    if (!exited) {
+      core.child.kill("SIGKILL");
+      await core.child.status;
+    }
+  }
+});
