@@ -24,6 +24,18 @@ export async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   }
 }
 
+/**
+ * `Deno.lstatSync`, or `null` when the path does not exist or cannot be read: for many quick
+ * looks at local paths, where each async call would cost a round trip to a worker thread.
+ */
+export function lstatSyncOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Whether anything (a dangling symlink included) exists at `path`; other errors are thrown. */
 export async function exists(path: string): Promise<boolean> {
   try {

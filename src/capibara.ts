@@ -29,7 +29,6 @@ import type { Progress } from "./runtimes/types.ts";
 import { platformBackend } from "./sandbox/mod.ts";
 import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./sandbox/policy.ts";
 import type { Language, Mode, RunResult } from "./schema.ts";
-import { findLegacyEntry } from "./store/rekey.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 import { AcceptanceStore } from "./store/trust.ts";
 
@@ -378,6 +377,8 @@ export class Capibara {
     fp: Fingerprint,
     request: { prompt: string; context: unknown; language: Language; mode: Mode },
   ): Promise<Entry | undefined> {
+    // Only on a miss: the re-keying module never loads on a hit.
+    const { findLegacyEntry } = await import("./store/rekey.ts");
     const entry = await findLegacyEntry(store, request, fp);
     if (entry && !this.#warnedLegacy) {
       this.#warnedLegacy = true;

@@ -1,11 +1,13 @@
 /**
- * Zod schemas: how every JSON shape Capibara reads or writes is checked. Each schema constant
- * shares its name with its type, so `Manifest.parse(json)` returns a `Manifest`; the types of the
- * public surface are declared in types.ts and aliased here.
+ * Schemas: how every JSON shape Capibara reads or writes is checked (with `_shape.ts`, which has
+ * zod's interface and verdicts but loads in well under a millisecond: a cache hit reads a
+ * manifest and a script's output, and must not pay ~30 ms for zod). Each schema constant shares
+ * its name with its type, so `Manifest.parse(json)` returns a `Manifest`; the types of the public
+ * surface are declared in types.ts and aliased here, and each schema is typed against its type.
  *
  * @module
  */
-import { z } from "npm:zod@^4.6.7";
+import * as z from "./_shape.ts";
 import { type Language, LANGUAGES, type Mode } from "./types.ts";
 import type * as types from "./types.ts";
 
@@ -18,13 +20,13 @@ export const ENTRY_FILES: Readonly<Record<Language, string>> = {
   bash: "script.sh",
 };
 
-const stringList: z.ZodType<string[]> = z.array(z.string());
-const stringMap: z.ZodType<Record<string, string>> = z.record(z.string(), z.string());
+const stringList: z.Shape<string[]> = z.array(z.string());
+const stringMap: z.Shape<Record<string, string>> = z.record(z.string());
 
 /** What a script asks for: network hosts and environment variable names. */
 export type Needs = types.Needs;
 /** Schema of {@linkcode Needs}. */
-export const Needs: z.ZodType<Needs> = z.object({
+export const Needs: z.Shape<Needs> = z.object({
   network: stringList.default([]),
   env: stringList.default([]),
 });
@@ -32,8 +34,8 @@ export const Needs: z.ZodType<Needs> = z.object({
 /** The model's reply (the generation contract of DESIGN.md), parsed. */
 export type Bundle = types.Bundle;
 /** Schema of {@linkcode Bundle}. */
-export const Bundle: z.ZodType<Bundle> = z.object({
-  language: z.enum(LANGUAGES),
+export const Bundle: z.Shape<Bundle> = z.object({
+  language: z.enumOf(LANGUAGES),
   script: z.string().min(1),
   requirements: stringList.default([]),
   outputs: stringMap.default({}),
@@ -45,7 +47,7 @@ export const Bundle: z.ZodType<Bundle> = z.object({
 /** The effective permissions of a run: what was needed and granted. */
 export type Allow = types.Allow;
 /** Schema of {@linkcode Allow}. */
-export const Allow: z.ZodType<Allow> = z.object({
+export const Allow: z.Shape<Allow> = z.object({
   network: stringList.default([]),
   env: stringList.default([]),
   fs: z.object({
@@ -56,7 +58,7 @@ export const Allow: z.ZodType<Allow> = z.object({
 /** One generation of a cached script, and why it happened. */
 export type HistoryEntry = types.HistoryEntry;
 /** Schema of {@linkcode HistoryEntry}. */
-export const HistoryEntry: z.ZodType<HistoryEntry> = z.object({
+export const HistoryEntry: z.Shape<HistoryEntry> = z.object({
   revision: z.number().int().positive(),
   at: z.string(),
   reason: z.string(),
@@ -65,9 +67,9 @@ export const HistoryEntry: z.ZodType<HistoryEntry> = z.object({
 /** The integrity record of a manifest (see src/store/integrity.ts). */
 export type IntegrityRecord = types.IntegrityRecord;
 /** Schema of {@linkcode IntegrityRecord}. */
-export const IntegrityRecord: z.ZodType<IntegrityRecord> = z.object({
+export const IntegrityRecord: z.Shape<IntegrityRecord> = z.object({
   manifest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  fields: z.record(z.string(), z.string().regex(/^[0-9a-f]{16}$/)),
+  fields: z.record(z.string().regex(/^[0-9a-f]{16}$/)),
 }).strict();
 
 /** `.capibara/scripts/<fp>/manifest.json`, parsed. */
@@ -78,8 +80,8 @@ const manifestObject = z.object({
   context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
   prompt: z.string(),
   context: z.unknown().optional(),
-  mode: z.enum(["strict", "parametric"]).default("strict"),
-  language: z.enum(LANGUAGES),
+  mode: z.enumOf(["strict", "parametric"]).default("strict"),
+  language: z.enumOf(LANGUAGES),
   entry: z.string(),
   runtime: z.object({ name: z.string(), version: z.string() }),
   deps: stringList,
@@ -101,7 +103,7 @@ const manifestObject = z.object({
   }).strict().optional(),
 });
 /** Schema of {@linkcode Manifest}. */
-export const Manifest: z.ZodType<Manifest> = manifestObject;
+export const Manifest: z.Shape<Manifest> = manifestObject;
 /** Every top-level field of a manifest, in the order the store writes them. */
 export const MANIFEST_FIELDS: readonly (keyof Manifest)[] = Object.keys(
   manifestObject.shape,
@@ -109,11 +111,11 @@ export const MANIFEST_FIELDS: readonly (keyof Manifest)[] = Object.keys(
 /** The last non-empty stdout line of a script, parsed. */
 export type ScriptOutput = types.ScriptOutput;
 /** Schema of {@linkcode ScriptOutput}. */
-export const ScriptOutput: z.ZodType<ScriptOutput> = z.object({
-  status: z.enum(["ok", "error"]),
+export const ScriptOutput: z.Shape<ScriptOutput> = z.object({
+  status: z.enumOf(["ok", "error"]),
   artifacts: stringList.default([]),
-  output: z.record(z.string(), z.unknown()).default({}),
-  raw: z.record(z.string(), z.unknown()).default({}),
+  output: z.record(z.unknown()).default({}),
+  raw: z.record(z.unknown()).default({}),
   error: z.string().optional(),
 });
 
@@ -155,13 +157,13 @@ export interface ProjectConfig {
   core?: { url?: string };
 }
 /** Schema of {@linkcode ProjectConfig}. */
-export const ProjectConfig: z.ZodType<ProjectConfig> = z.object({
+export const ProjectConfig: z.Shape<ProjectConfig> = z.object({
   generator: z.object({
     base_url: z.string().optional(),
     model: z.string().optional(),
     timeout: z.number().positive().optional(),
   }).optional(),
-  mode: z.enum(["strict", "parametric"]).optional(),
+  mode: z.enumOf(["strict", "parametric"]).optional(),
   timeout: z.number().positive().optional(),
   allow: z.object({
     network: stringList.optional(),

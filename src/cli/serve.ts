@@ -8,15 +8,21 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { ValidationError } from "../errors.ts";
 import { reportError } from "./output.ts";
 
-function integer(name: string, min: number, max: number): (value: string) => number {
+/** A parser of a numeric option: a whole number, or with `decimals` a decimal one, in a range. */
+function numberIn(
+  name: string,
+  min: number,
+  max: number,
+  decimals = false,
+): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!/^\d+(\.\d+)?$/.test(value) || n < min || n > max) {
+    if (!(decimals ? /^\d+(\.\d+)?$/ : /^\d+$/).test(value) || n < min || n > max) {
       throw new ValidationError(
-        `Invalid ${name} "${value}": expected a number from ${min} to ${max}`,
-        {
-          hint: `See capibara serve --help`,
-        },
+        `Invalid --${name} "${value}": expected a ${
+          decimals ? "number" : "whole number"
+        } from ${min} to ${max}`,
+        { hint: "See capibara serve --help" },
       );
     }
     return n;
@@ -34,7 +40,7 @@ export function serveCommand(setExit: (code: number) => void) {
     .option(
       "--port <port>",
       "port to listen on (0 picks a free one)",
-      integer("port", 0, 65535),
+      numberIn("port", 0, 65535),
       8787,
     )
     .requiredOption("--tokens <file>", "the tokens file: one '<token> <rights>' line per client")
@@ -46,12 +52,12 @@ export function serveCommand(setExit: (code: number) => void) {
     )
     .option("--trust-keys <file>", 'other keys a PUT may be signed by: {"keys": {"<id>": "<key>"}}')
     .option("--updates <dir>", "folder of update files that GET /v1/updates lists")
-    .option("--rate <n>", "requests per second per token", integer("rate", 0.001, 1e9), 20)
-    .option("--burst <n>", "requests at once per token", integer("burst", 1, 1e9), 100)
+    .option("--rate <n>", "requests per second per token", numberIn("rate", 0.001, 1e9, true), 20)
+    .option("--burst <n>", "requests at once per token", numberIn("burst", 1, 1e9), 100)
     .option(
       "--max-body-bytes <n>",
       "largest request body",
-      integer("max-body-bytes", 1024, 2 ** 31),
+      numberIn("max-body-bytes", 1024, 2 ** 31),
       1024 * 1024,
     )
     .addHelpText(

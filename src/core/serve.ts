@@ -8,7 +8,7 @@
 import { loadSigningKey } from "./sign.ts";
 import { startCore } from "./server.ts";
 import { openStorage } from "./storage/mod.ts";
-import { loadTrustedKeys } from "./wire.ts";
+import { loadTrustedKeys } from "./keys.ts";
 
 /** Options of {@linkcode serve}: the command line's. */
 export interface ServeOptions {
@@ -51,14 +51,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     burst: options.burst,
     maxBodyBytes: options.maxBodyBytes,
   });
-  console.log(`capibara core listening on ${core.url}`);
-  console.error(JSON.stringify({
-    at: new Date().toISOString(),
-    event: "started",
-    url: core.url,
-    storage: storage.description,
-    key_id: signingKey.keyId,
-  }));
+  // Listening to the signals before saying where it listens: a SIGTERM sent on that line stops it
+  // gracefully too.
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGHUP", () => void core.reloadTokens()],
     ["SIGTERM", () => void core.shutdown()],
@@ -71,6 +65,15 @@ export async function serve(options: ServeOptions): Promise<number> {
       // A signal this platform cannot listen to (SIGHUP on Windows) is skipped.
     }
   }
+  console.log(`capibara core listening on ${core.url}`);
+  console.error(JSON.stringify({
+    at: new Date().toISOString(),
+    event: "started",
+    url: core.url,
+    storage: storage.description,
+    key_id: signingKey.keyId,
+    generator: core.generating ? "configured" : "none: /v1/gen serves stored entries only",
+  }));
   await core.finished;
   for (const [signal, listener] of listeners) {
     try {

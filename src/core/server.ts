@@ -16,23 +16,31 @@
 import { join } from "node:path";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
-import { CapibaraError, type ErrorType } from "../errors.ts";
+import { ValidationError } from "../errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "../fingerprint.ts";
 import { generatedEntry } from "../generate/entry.ts";
 import type { Generator } from "../generate/types.ts";
 import { runtimeFor } from "../runtimes/mod.ts";
 import { contextPaths } from "../sandbox/policy.ts";
 import { LANGUAGES } from "../schema.ts";
-import { MANIFEST_FILE, serialiseManifest } from "../store/entry.ts";
-import { Store } from "../store/store.ts";
+import { Store, type WireEntry } from "../store/store.ts";
+import {
+  errorResponse,
+  HttpError,
+  httpErrorOf,
+  internal,
+  jsonResponse,
+  parseJson,
+  readBody,
+} from "./_http.ts";
 import { EntryCache } from "./cache.ts";
 import { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate.ts";
 import { type SigningKey, signManifest } from "./sign.ts";
 import type { EntryStorage } from "./storage/mod.ts";
+import { publisherKey } from "./keys.ts";
 import { loadTokens, type Right, type TokenIdentity, type TokenTable } from "./tokens.ts";
 import { readUpdates } from "./updates.ts";
-import { checkWireEntry, parseWireEntry, type WireEntry } from "./wire.ts";
 
 /** Defaults of the Core's limits. */
 export const CORE_DEFAULTS = {
@@ -44,6 +52,8 @@ export const CORE_DEFAULTS = {
   burst: 100,
   /** Largest request body, in bytes. */
   maxBodyBytes: 1024 * 1024,
+  /** How long a client may take to send its request body, in seconds. */
+  bodySeconds: 30,
   /** How long an entry read from storage is served from memory, in seconds. */
   cacheSeconds: 5,
   /** The most entry bytes kept in memory. */
@@ -86,6 +96,8 @@ export interface CoreServer {
   readonly url: string;
   /** The address it listens on. */
   readonly addr: Deno.NetAddr;
+  /** Whether a generator is configured (without one, `/v1/gen` serves stored entries only). */
+  readonly generating: boolean;
   /**
    * Re-reads the tokens file; on failure keeps the current tokens, logs why and returns false.
    */
@@ -108,19 +120,6 @@ const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
 const encoder = new TextEncoder();
 
-/** A failure answered with a status and the taxonomy's error JSON. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: ErrorType | "NotFoundError",
-    message: string,
-    readonly hint = "",
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
 /** What one request's log line says, filled in as it goes. */
 interface RequestLog {
   route: string;
@@ -136,42 +135,6 @@ interface Served {
   cache: "hit" | "miss";
 }
 
-function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
-
-function errorResponse(error: HttpError): Response {
-  return jsonResponse(
-    { error: { type: error.type, message: error.message, hint: error.hint } },
-    error.status,
-    error.headers,
-  );
-}
-
-/** The HTTP form of a failure of the generator or the entry checks. */
-function httpErrorOf(error: unknown, generating: boolean): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof CapibaraError) {
-    const status = generating
-      ? 502
-      : error.type === "PermissionError"
-      ? 403
-      : error.type === "NetworkError"
-      ? 500
-      : 400;
-    return new HttpError(status, error.type, error.message, error.hint);
-  }
-  return new HttpError(
-    500,
-    "NetworkError",
-    "The Core failed: internal error",
-    "See the Core's log",
-  );
-}
-
 /**
  * Starts a Core. Resolves once it listens.
  *
@@ -179,9 +142,8 @@ function httpErrorOf(error: unknown, generating: boolean): HttpError {
  */
 export async function startCore(options: CoreOptions): Promise<CoreServer> {
   const env = options.env ?? Deno.env.toObject();
-  const log = options.log ?? ((line: string) => {
-    Deno.stderr.writeSync(encoder.encode(line + "\n"));
-  });
+  const stderr = new StderrLog();
+  const log = options.log ?? ((line: string) => stderr.write(line));
   const logEvent = (event: Record<string, unknown>) =>
     log(JSON.stringify({ at: new Date().toISOString(), ...event }));
   const tokens: TokenTable = await loadTokens(options.tokensFile);
@@ -215,13 +177,19 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     burst: options.burst ?? CORE_DEFAULTS.burst,
   });
   const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
+  const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
   const metrics = new Metrics();
   const scratch = await Deno.makeTempDir({ prefix: "capibara-core-" });
   // The Core sees no client's files: context paths are classified against an empty folder.
   const workdir = join(scratch, "workdir");
   await Deno.mkdir(workdir);
-  const genStore = new Store(join(scratch, "gen"), join(scratch, "locks"));
-  const inflight = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+  // Entries are built and checked in a scratch store by the store's own code: written (hashes,
+  // integrity record) and signed for /v1/gen, imported (verified as any received entry, and its
+  // signature by a key the Core trusts) for PUT.
+  const scratchStore = new Store(join(scratch, "store"), join(scratch, "locks"), {
+    signatures: { required: true, keys: [...keys.values()], source: "machine" },
+  });
+  const inflight = new Map<string, Promise<Served>>();
   const writing = new Map<string, Promise<unknown>>();
 
   /** Runs `fn` when no other write of the fingerprint is under way (generation or publication). */
@@ -236,10 +204,14 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     }
   }
 
-  function authorize(request: Request, right: Right, entry: RequestLog): TokenIdentity {
+  async function authorize(
+    request: Request,
+    right: Right,
+    entry: RequestLog,
+  ): Promise<TokenIdentity> {
     const header = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const identity = match ? tokens.authenticate(match[1]!) : undefined;
+    const identity = match ? await tokens.authenticate(match[1]!) : undefined;
     if (!identity) {
       throw new HttpError(
         401,
@@ -272,52 +244,6 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     return identity;
   }
 
-  async function readBody(request: Request): Promise<string> {
-    const declared = request.headers.get("content-length");
-    const tooLarge = () =>
-      new HttpError(
-        413,
-        "ValidationError",
-        `The request body is larger than the Core accepts (${maxBody} bytes)`,
-        "Send a smaller request, or raise the Core's --max-body-bytes",
-      );
-    if (declared !== null && Number(declared) > maxBody) throw tooLarge();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    if (request.body) {
-      const reader = request.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.length;
-        if (total > maxBody) {
-          await reader.cancel().catch(() => {});
-          throw tooLarge();
-        }
-        chunks.push(value);
-      }
-    }
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      throw new HttpError(400, "ValidationError", "The request body is not UTF-8 text");
-    }
-  }
-
-  function parseJson(text: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new HttpError(400, "ValidationError", "The request body is not valid JSON");
-    }
-  }
-
   function fingerprintParam(value: string, entry: RequestLog): string {
     if (!FINGERPRINT.test(value)) {
       throw new HttpError(
@@ -335,7 +261,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   async function generate(
     fp: Fingerprint,
     request: z.infer<typeof GenRequest>,
-  ): Promise<Uint8Array<ArrayBuffer>> {
+  ): Promise<Served> {
     if (!generator) {
       throw new HttpError(
         500,
@@ -347,6 +273,17 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     const paths = await contextPaths(request.context, workdir).catch((error) => {
       throw httpErrorOf(error, false);
     });
+    const runtime = await runtimeFor(request.language, config.env).describe().catch((error) => {
+      throw internal(error, `cannot find the ${request.language} runtime`);
+    });
+    // Cores sharing the storage generate a fingerprint once between them, where it can lock.
+    using _lock = backend.lock
+      ? await backend.lock(fp.fingerprint).catch((error) => {
+        throw internal(error, "cannot lock the fingerprint in its storage");
+      })
+      : undefined;
+    const meanwhile = await backend.get(fp.fingerprint);
+    if (meanwhile) return { body: meanwhile, cache: "hit" };
     const started = performance.now();
     let result;
     try {
@@ -365,37 +302,34 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       request,
       result,
       generatorKind: generator.kind,
-      runtime: await runtimeFor(request.language, config.env).describe(),
+      runtime,
       paths,
       workdir,
     });
-    // The store's own writer computes the files' hashes and the integrity record, and verifies.
-    const written = await genStore.write(manifest, files);
+    using _scratch = await scratchStore.lock(fp.fingerprint);
     try {
-      const stored = JSON.parse(await Deno.readTextFile(join(written.dir, MANIFEST_FILE)));
+      await scratchStore.write(manifest, files);
+      const { manifest: stored } = await scratchStore.readEntry(fp.fingerprint);
       const signature = await signManifest(stored, options.signingKey);
-      const wire: WireEntry = {
-        manifest: JSON.parse(serialiseManifest({ ...stored, signature })),
-        files,
-      };
-      // What the Core serves passes the very check it applies to a published entry.
-      await checkWireEntry(fp.fingerprint, wire, { keys, scratch });
-      const body = encoder.encode(JSON.stringify(wire));
+      await scratchStore.writeSignature(fp.fingerprint, signature, options.signingKey.publicKey);
+      const body = encoder.encode(JSON.stringify(await scratchStore.readEntry(fp.fingerprint)));
       // An entry published while the generator ran is kept: it may be a reviewed revision.
-      return await exclusive(fp.fingerprint, async () => {
+      return await exclusive(fp.fingerprint, async (): Promise<Served> => {
         const published = await storage.get(fp.fingerprint);
-        if (published) return published;
+        if (published) return { body: published, cache: "hit" };
         await storage.put(fp.fingerprint, body);
-        return body;
+        return { body, cache: "miss" };
       });
+    } catch (error) {
+      throw internal(error, "cannot sign and store the generated entry");
     } finally {
-      await genStore.remove(fp.fingerprint).catch(() => {});
+      await scratchStore.remove(fp.fingerprint).catch(() => {});
     }
   }
 
   async function gen(request: Request, entry: RequestLog): Promise<Response> {
-    authorize(request, "gen", entry);
-    const parsed = GenRequest.safeParse(parseJson(await readBody(request)));
+    await authorize(request, "gen", entry);
+    const parsed = GenRequest.safeParse(parseJson(await readBody(request, bodyLimits)));
     if (!parsed.success) {
       throw new HttpError(
         400,
@@ -425,23 +359,23 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function obtain(fp: Fingerprint, body: z.infer<typeof GenRequest>): Promise<Served> {
     const pending = inflight.get(fp.fingerprint);
-    if (pending) return { body: await pending, cache: "hit" };
+    if (pending) return { body: (await pending).body, cache: "hit" };
     const stored = await storage.get(fp.fingerprint);
     if (stored) return { body: stored, cache: "hit" };
     // Checked again: another request may have started while storage answered.
     const started = inflight.get(fp.fingerprint);
-    if (started) return { body: await started, cache: "hit" };
+    if (started) return { body: (await started).body, cache: "hit" };
     const work = generate(fp, body);
     inflight.set(fp.fingerprint, work);
     try {
-      return { body: await work, cache: "miss" };
+      return await work;
     } finally {
       inflight.delete(fp.fingerprint);
     }
   }
 
   async function getEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
-    authorize(request, "read", entry);
+    await authorize(request, "read", entry);
     const body = await storage.get(fp);
     if (!body) {
       throw new HttpError(
@@ -455,12 +389,22 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   async function putEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
-    authorize(request, "publish", entry);
-    const text = await readBody(request);
+    await authorize(request, "publish", entry);
+    const received = parseJson(await readBody(request, bodyLimits));
     let parsed: WireEntry;
     try {
-      parsed = parseWireEntry(text);
-      await checkWireEntry(fp, parsed, { keys, scratch });
+      publisherKey(fp, received, keys);
+      using _scratch = await scratchStore.lock(fp);
+      try {
+        // Verified as any entry received: integrity, form, fingerprint, files, signature.
+        await scratchStore.importEntry(received as WireEntry, {
+          fingerprint: fp,
+          maxBytes: maxBody,
+        });
+        parsed = await scratchStore.readEntry(fp);
+      } finally {
+        await scratchStore.remove(fp).catch(() => {});
+      }
     } catch (error) {
       throw httpErrorOf(error, false);
     }
@@ -489,7 +433,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   async function updates(request: Request, url: URL, entry: RequestLog): Promise<Response> {
-    authorize(request, "read", entry);
+    await authorize(request, "read", entry);
     const since = url.searchParams.get("since");
     let sinceMs: number | undefined;
     if (since !== null) {
@@ -570,10 +514,14 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       response = await route(request, new URL(request.url), entry);
     } catch (error) {
       const failure = httpErrorOf(error, false);
-      if (
-        failure.status >= 500 && !(error instanceof HttpError || error instanceof CapibaraError)
-      ) {
-        logEvent({ event: "internal_error", route: entry.route, error: String(error) });
+      if (failure.status === 500) {
+        // Only the Core's own failures: a generator's (502) may quote the model's reply.
+        const cause = failure.cause ?? error;
+        logEvent({
+          event: "internal_error",
+          route: entry.route,
+          error: cause instanceof Error ? cause.message : String(cause),
+        });
       }
       entry.error = failure.type;
       response = errorResponse(failure);
@@ -592,20 +540,29 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     return response;
   }
 
-  const server = Deno.serve({
-    hostname: options.hostname ?? CORE_DEFAULTS.hostname,
-    port: options.port ?? CORE_DEFAULTS.port,
-    onListen: () => {},
-  }, handle);
-  const addr = server.addr as Deno.NetAddr;
+  const hostname = options.hostname ?? CORE_DEFAULTS.hostname;
+  const port = options.port ?? CORE_DEFAULTS.port;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port, onListen: () => {} }, handle);
+  } catch (error) {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    throw new ValidationError(
+      `Cannot listen on ${hostname}:${port}: ${(error as Error).message}`,
+      { cause: error, hint: "Pick another --host or --port (--port 0 picks a free one)" },
+    );
+  }
+  const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopping: Promise<void> | undefined;
   const finished = server.finished.then(async () => {
+    stderr.flush();
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   });
   return {
     url: `http://${host}:${addr.port}`,
     addr,
+    generating: generator !== undefined,
     finished,
     async reloadTokens() {
       try {
@@ -630,6 +587,30 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       return stopping;
     },
   };
+}
+
+/**
+ * Log lines to stderr, written in batches: one write per turn of the event loop rather than one
+ * per request, which under load costs more than the request itself.
+ */
+class StderrLog {
+  #pending: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  write(line: string): void {
+    this.#pending.push(line);
+    this.#timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const bytes = encoder.encode(this.#pending.join("\n") + "\n");
+    this.#pending = [];
+    let written = 0;
+    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  }
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { sha256 } from "../_hash.ts";
 import { ValidationError } from "../errors.ts";
 
 /** What a token may do. */
@@ -23,16 +24,19 @@ export interface TokenIdentity {
 }
 
 interface TokenRecord extends TokenIdentity {
-  digest: Buffer;
+  /** The hex sha256 of the token, as bytes. */
+  digest: Uint8Array;
 }
 
-function digestOf(token: string): Buffer {
-  return createHash("sha256").update(token, "utf8").digest();
+const encoder = new TextEncoder();
+
+async function digestOf(token: string): Promise<Uint8Array> {
+  return encoder.encode(await sha256(token));
 }
 
-/** The id of a token in logs: the first 12 hex digits of its sha256. */
-export function tokenId(token: string): string {
-  return "tok_" + digestOf(token).toString("hex").slice(0, 12);
+/** The id of a token in logs: `tok_` and the first 12 hex digits of its sha256. */
+export async function tokenId(token: string): Promise<string> {
+  return "tok_" + (await sha256(token)).slice(0, 12);
 }
 
 /**
@@ -40,7 +44,7 @@ export function tokenId(token: string): string {
  *
  * @throws {ValidationError} naming the line of a malformed entry (the token itself is never quoted)
  */
-export function parseTokens(text: string, path = "tokens file"): TokenRecord[] {
+export async function parseTokens(text: string, path = "tokens file"): Promise<TokenRecord[]> {
   const records: TokenRecord[] = [];
   const seen = new Set<string>();
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
@@ -63,10 +67,10 @@ export function parseTokens(text: string, path = "tokens file"): TokenRecord[] {
       }
       rights.add(right as Right);
     }
-    const id = tokenId(token);
-    if (seen.has(id)) throw fail("repeats a token listed above");
-    seen.add(id);
-    records.push({ id, rights, digest: digestOf(token) });
+    const hex = await sha256(token);
+    if (seen.has(hex)) throw fail("repeats a token listed above");
+    seen.add(hex);
+    records.push({ id: "tok_" + hex.slice(0, 12), rights, digest: encoder.encode(hex) });
   }
   return records;
 }
@@ -94,8 +98,8 @@ export class TokenTable {
    * The identity of a presented token, or undefined. Every known token is compared, each in
    * constant time over sha256 digests, so the time taken says nothing about which bytes matched.
    */
-  authenticate(token: string): TokenIdentity | undefined {
-    const digest = digestOf(token);
+  async authenticate(token: string): Promise<TokenIdentity | undefined> {
+    const digest = await digestOf(token);
     let found: TokenRecord | undefined;
     for (const record of this.#records) {
       if (timingSafeEqual(record.digest, digest)) found = record;
@@ -119,7 +123,7 @@ export async function loadTokens(path: string): Promise<TokenTable> {
       hint: "Pass --tokens <file> with one <token> <rights> line per client",
     });
   }
-  const records = parseTokens(text, `tokens file "${path}"`);
+  const records = await parseTokens(text, `tokens file "${path}"`);
   if (records.length === 0) {
     throw new ValidationError(`Cannot use tokens file "${path}": it lists no token`, {
       hint: "Add a line such as <token> read,gen (generate a token with openssl rand -hex 32)",

@@ -9,8 +9,6 @@ import type { APIError } from "npm:openai@^7.57.0";
 import type { Language } from "../schema.ts";
 import { type GeneratorSettings, OPENAI_BASE_URL, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
-import { checkBundle, ContractViolation, extractJson } from "../contract/bundle.ts";
-import { repairMessage, replyJsonSchema, systemPrompt, userMessage } from "./templates.ts";
 import type { GenerateOptions, GenerateRequest, GenerateResult, Generator } from "./types.ts";
 
 /** Options of {@linkcode OpenAIGenerator}. */
@@ -85,6 +83,11 @@ async function loadClient(): Promise<Client> {
   return client ??= await import("npm:openai@^7.57.0");
 }
 
+/** The contract's checks and the prompts, loaded on the first request only (a hit never asks). */
+async function loadContract() {
+  return { ...await import("../contract/bundle.ts"), ...await import("./templates.ts") };
+}
+
 /** A generator backed by an OpenAI-compatible Chat Completions endpoint. */
 export class OpenAIGenerator implements Generator {
   /** Always `"openai"`: any OpenAI-compatible server. */
@@ -156,6 +159,14 @@ export class OpenAIGenerator implements Generator {
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
     checkBaseUrl(this.baseURL);
     await this.#discoverModel(opts.signal);
+    const {
+      checkBundle,
+      ContractViolation,
+      extractJson,
+      repairMessage,
+      systemPrompt,
+      userMessage,
+    } = await loadContract();
     const messages: Message[] = [
       { role: "system", content: systemPrompt(req.language) },
       { role: "user", content: userMessage(req) },
@@ -217,6 +228,7 @@ export class OpenAIGenerator implements Generator {
     signal?: AbortSignal,
   ): Promise<{ content: string; truncated: boolean }> {
     const chat = await this.#chat();
+    const { replyJsonSchema } = await loadContract();
     for (;;) {
       const first = this.#calls === 0;
       this.#calls++;

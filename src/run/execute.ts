@@ -27,7 +27,6 @@ import {
   measureTree,
   type StagingLimits,
 } from "../sandbox/copy_out.ts";
-import { DenoPermissionsBackend } from "../sandbox/deno.ts";
 import {
   confinementOf,
   NO_SANDBOX_WARNING,
@@ -138,6 +137,8 @@ export async function backendFor(
   options: BackendOptions,
 ): Promise<SandboxBackend> {
   if (confinementOf(language) === "deno-permissions") {
+    // Loaded for TypeScript only: a Python or bash run never pays for Deno's flag builder.
+    const { DenoPermissionsBackend } = await import("../sandbox/deno.ts");
     if (!options.sandbox || Deno.build.os !== "linux") return new DenoPermissionsBackend();
     const os = platformBackend(options.cacheDir);
     if (os && (await os.available()).ok) return new DenoPermissionsBackend({ os });
@@ -181,7 +182,8 @@ export async function execute(
   /** Empty files made as mount points for single-file outputs, removed unless replaced. */
   const placeholders: { path: string; ino: number | null }[] = [];
   try {
-    await Deno.mkdir(tmpDir, { mode: 0o700 });
+    // A handful of small local file operations: synchronous, microseconds each.
+    Deno.mkdirSync(tmpDir, { mode: 0o700 });
     created = true;
     let policy = plan.policy;
     for (const output of plan.outputs) {
@@ -197,13 +199,13 @@ export async function execute(
       });
     }
     if (mode === "copy-out") {
-      await Deno.mkdir(join(tmpDir, "outputs"));
+      Deno.mkdirSync(join(tmpDir, "outputs"));
       for (const output of plan.outputs) {
         if (output.kind === "dir") {
-          await Deno.mkdir(output.staging);
+          Deno.mkdirSync(output.staging);
           continue;
         }
-        await Deno.writeFile(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });
+        Deno.writeFileSync(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });
         if (!(await lstatOrNull(output.target))) {
           const file = await Deno.open(output.target, { createNew: true, write: true });
           placeholders.push({ path: output.target, ino: (await file.stat()).ino });
@@ -217,7 +219,7 @@ export async function execute(
     } else {
       policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
     }
-    await Deno.writeTextFile(plan.contextFile, plan.contextJson);
+    Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
     wrapped = await backend.wrap(plan.command, policy);
     // Outputs written in place count too, beyond what they held before the run.
     const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];

@@ -12,7 +12,7 @@
  * @module
  */
 import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
-import { z } from "npm:zod@^4.6.7";
+import * as z from "../_shape.ts";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";
@@ -89,7 +89,7 @@ const Marker = z.object({
   install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
 });
 /** The parsed readiness marker of a built environment. */
-type Marker = z.infer<typeof Marker>;
+type Marker = z.Infer<typeof Marker>;
 
 /** Options of {@linkcode PythonRuntime}. */
 export interface PythonRuntimeOptions {
@@ -395,9 +395,9 @@ print(json.dumps({
 const PipInfo = z.object({
   version: z.string(),
   dir: z.string(),
-  items: z.record(z.string(), z.string()),
+  items: z.record(z.string()),
 });
-type PipInfo = z.infer<typeof PipInfo>;
+type PipInfo = z.Infer<typeof PipInfo>;
 
 /** Whether pip `version` is at least 22.3, which has `--python`. */
 function pipHasPythonOption(version: string): boolean {

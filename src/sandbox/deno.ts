@@ -17,7 +17,6 @@ import {
   parseHostRules,
   SPECIAL_RANGES,
 } from "./host_rules.ts";
-import { proxyEnv, startProxy } from "./proxy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 /** Options of {@linkcode denoCommand}. */
@@ -442,6 +441,8 @@ export class DenoPermissionsBackend implements SandboxBackend {
       const flags = denoPermissionFlags(policy, policy.env ?? []);
       return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => {} };
     }
+    // Loaded only when hosts are granted: a run without network never pays for it.
+    const { proxyEnv, startProxy } = await import("./proxy.ts");
     // `fetch` goes through the proxy, which decides on the address a name resolves to (IPv6
     // ranges included, which Deno's flags cannot deny); the flags still check the host first,
     // and deny the special addresses the granted names resolve to now (raw sockets meet them).

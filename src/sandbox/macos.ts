@@ -15,7 +15,7 @@
  */
 import type { CommandSpec } from "../exec.ts";
 import { PermissionError } from "../errors.ts";
-import { type ProxyConnect, proxyEnv, type RunningProxy, startProxy } from "./proxy.ts";
+import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
@@ -156,6 +156,8 @@ export class SandboxExecBackend implements SandboxBackend {
     };
     let proxyPort: number | undefined;
     if (policy.network.length > 0) {
+      // Loaded only when hosts are granted: a run without network never pays for it.
+      const { proxyEnv, startProxy } = await import("./proxy.ts");
       proxy = startProxy({
         port: 0,
         allow: policy.network,

@@ -16,8 +16,8 @@ import { generatedEntry } from "../../src/generate/entry.ts";
 import { MANIFEST_FILE } from "../../src/store/entry.ts";
 import { Store } from "../../src/store/store.ts";
 import { verifySignature } from "../../src/store/trust.ts";
-import type { Bundle } from "../../src/schema.ts";
-import { MAIN } from "../helpers/cli.ts";
+import type { Bundle, Manifest } from "../../src/schema.ts";
+import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleObject, bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
@@ -29,7 +29,7 @@ const FULL = "full-token-0123456789abcdef";
 const READER = "read-token-0123456789abcdef";
 const LIMITED = "limited-token-0123456789abcd";
 const LATER = "later-token-0123456789abcdef";
-const BURST = 70;
+const BURST = 150;
 const MAX_BODY = 65536;
 
 interface Core {
@@ -113,7 +113,12 @@ function gen(core: Core, prompt: string, token = FULL, context: unknown = {}) {
 }
 
 /** An entry signed by `key`, written by the store's own writer as a local generation would. */
-async function localEntry(dir: string, prompt: string, key: SigningKey) {
+async function localEntry(
+  dir: string,
+  prompt: string,
+  key: SigningKey,
+  previous?: Manifest,
+) {
   const request = { prompt, context: {}, language: "python" as const, mode: "strict" as const };
   const fp = await fingerprint(prompt, {}, { language: "python", mode: "strict" });
   const { manifest, files } = generatedEntry({
@@ -124,6 +129,7 @@ async function localEntry(dir: string, prompt: string, key: SigningKey) {
     runtime: { name: "python", version: "3.11" },
     paths: { read: [], write: [] },
     workdir: dir,
+    previous,
   });
   const store = new Store(dir);
   const entry = await store.write(manifest, files);
@@ -177,7 +183,8 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
         failing++;
         return { status: 401 };
       }
-      if (text.includes("slowly")) return { content: bundleReply(), delayMs: 1500 };
+      if (text.includes("slowly")) return { content: bundleReply(), delayMs: 800 };
+      if (text.includes("two Cores")) return { content: bundleReply(), delayMs: 300 };
       return bundleReply();
     },
   });
@@ -241,6 +248,18 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
           "requirements.txt",
           "script.py",
         ]);
+        assert.deepEqual(first.manifest.generator, { kind: "openai", model: "fake-model" });
+        assert.deepEqual(first.manifest.history.map((h: { reason: string }) => h.reason), [
+          "generated",
+        ]);
+        // A client that requires the Core's signature stores it as a verified local entry.
+        const client = new Store(join(dir, "client"), join(dir, "client-locks"), {
+          signatures: { required: true, keys: [coreKey.public_key], source: "project" },
+        });
+        const imported = await client.importEntry(first, {
+          fingerprint: first.manifest.fingerprint,
+        });
+        await client.verify(imported);
         const calls = llm.requests;
         const again = await gen(core, "echo the context");
         assert.deepEqual([again.status, again.headers.get("x-capibara-cache")], [200, "hit"]);
@@ -291,6 +310,12 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
         body: JSON.stringify({ prompt: 42 }),
       });
       assert.deepEqual([bad.status, bad.json().error.type], [400, "ValidationError"]);
+      const outside = await gen(core, "write a report", FULL, { output: "/etc/report.json" });
+      assert.deepEqual([outside.status, outside.json().error.type], [400, "ValidationError"]);
+      const unknown = await call(core, "/v2/anything", { token: FULL });
+      assert.deepEqual([unknown.status, unknown.json().error.type], [404, "NotFoundError"]);
+      const method = await call(core, "/v1/gen", { token: FULL });
+      assert.deepEqual([method.status, method.headers.get("allow")], [405, "POST"]);
       const big = JSON.stringify({ prompt: "x".repeat(MAX_BODY + 10) });
       const declared = await call(core, "/v1/gen", { method: "POST", token: FULL, body: big });
       assert.deepEqual([declared.status, declared.json().error.type], [413, "ValidationError"]);
@@ -399,6 +424,28 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
           }),
         });
         assert.deepEqual([moved.status, moved.json().error.type], [400, "IntegrityError"]);
+        // A higher revision (a reviewed refresh) replaces the stored entry.
+        const next = await localEntry(
+          join(dir, "machine"),
+          "made on a laptop",
+          team,
+          local.manifest,
+        );
+        assert.equal(next.manifest.revision, 2);
+        const replaced = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify({ manifest: next.manifest, files: next.files }),
+        });
+        assert.equal(replaced.status, 201, replaced.text);
+        const now = await call(core, `/v1/entries/${local.fp}`, { token: READER });
+        assert.equal(now.json().manifest.revision, 2);
+        const older = await call(core, `/v1/entries/${local.fp}`, {
+          method: "PUT",
+          token: FULL,
+          body: JSON.stringify(body),
+        });
+        assert.equal(older.status, 409);
       },
     );
 
@@ -455,6 +502,37 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
     });
 
     await t.step(
+      "two Cores sharing one --store make one LLM call for a new fingerprint",
+      async () => {
+        // The first Core's tokens file was left malformed by the reload step.
+        await Deno.writeTextFile(join(dir, "tokens2"), `${FULL} read,gen\n`);
+        const second = await startCore([
+          "--tokens",
+          join(dir, "tokens2"),
+          "--signing-key",
+          coreKey.private_key_path,
+          "--store",
+          storeDir,
+        ], {
+          CAPIBARA_BASE_URL: llm.url,
+          CAPIBARA_MODEL: "fake-model",
+          PATH: Deno.env.get("PATH")!,
+        });
+        try {
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => gen(i % 2 ? second : core, "shared by two Cores")),
+          );
+          assert.deepEqual(results.map((r) => r.status), Array(10).fill(200));
+          assert.equal(new Set(results.map((r) => r.text)).size, 1);
+          assert.equal(callsFor("shared by two Cores"), 1);
+        } finally {
+          second.child.kill("SIGTERM");
+          assert.equal((await second.child.status).code, 0);
+        }
+      },
+    );
+
+    await t.step(
       "SIGTERM during a slow generation finishes it, stores it and exits 0",
       async () => {
         const pending = gen(core, "answer slowly");
@@ -499,4 +577,28 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
       await core.child.status;
     }
   }
+});
+
+Deno.test("capibara serve refuses to start on a bad tokens file or key, naming the line, not the token", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n${READER} read,admin\n`);
+  const args = ["serve", "--port", "0", "--tokens", tokens, "--store", join(tmp.path, "store")];
+  const badTokens = await runCli([...args, "--signing-key", key.private_key_path], {
+    cwd: tmp.path,
+  });
+  assert.equal(badTokens.code, 2, badTokens.stderr);
+  assert.match(badTokens.stderr, /line 2 names an unknown right "admin"/);
+  assert.ok(!badTokens.stderr.includes(READER));
+  assert.equal(badTokens.stdout, "");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`);
+  const noKey = await runCli([...args, "--signing-key", join(tmp.path, "missing.pem")], {
+    cwd: tmp.path,
+  });
+  assert.equal(noKey.code, 2, noKey.stderr);
+  assert.equal(noKey.stdout, "");
+  const noFlag = await runCli(["serve", "--tokens", tokens], { cwd: tmp.path });
+  assert.equal(noFlag.code, 2);
+  assert.match(noFlag.stderr, /--signing-key/);
 });

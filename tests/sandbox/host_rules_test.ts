@@ -4,12 +4,14 @@
  * `denoPermissionFlags` builds). Every row must get its expected verdict from both.
  */
 import assert from "node:assert/strict";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { denoPermissionFlags } from "../../src/sandbox/deno.ts";
 import {
   classifyAddress,
   hostGranted,
+  ipVersion,
   matchHost,
   parseHostRule,
   parseHostRules,
@@ -569,4 +571,67 @@ Deno.test("denoPermissionFlags() denies the special IPv4 ranges for every rule, 
     () => denoPermissionFlags({ ...base, network: ["x.org:40000"] }, [], { proxy }),
     PermissionError,
   );
+});
+
+Deno.test("ipVersion() reads the address literals node:net's isIP reads, zone ids refused", () => {
+  const literals = [
+    "1.2.3.4",
+    "0.0.0.0",
+    "255.255.255.255",
+    "256.1.1.1",
+    "01.2.3.4",
+    "1.2.3",
+    "1.2.3.4.5",
+    "1.2.3.04",
+    "1.2.3.4.",
+    "0x7f.0.0.1",
+    "127.1",
+    "2130706433",
+    "\u0663.1.1.1",
+    "\uff11.2.3.4",
+    "::",
+    "::1",
+    "1::",
+    "1:2:3:4:5:6:7:8",
+    "1:2:3:4:5:6:7::",
+    "::2:3:4:5:6:7:8",
+    "1:2:3:4:5:6:7:8:9",
+    "1:2:3:4:5:6:7",
+    "1::2::3",
+    ":::",
+    "1:::2",
+    ":1::2",
+    "1::2:",
+    "::0:0:0:0:0:0:0",
+    "::0:0:0:0:0:0:0:0",
+    "FFFF::",
+    "abcd:EF01::",
+    "12345::",
+    "g::1",
+    "::ffff:1.2.3.4",
+    "::ffff:1.2.3.04",
+    "::ffff:256.1.1.1",
+    "::ffff:1.2.3.4.5",
+    "::1.2.3.4",
+    "::1.2.3.4.",
+    "::1.2.3.4:5",
+    "1.2.3.4::",
+    "1::1.2.3",
+    "a::b:1.2.3.4",
+    "1:2:3:4:5:6:1.2.3.4",
+    "1:2:3:4:5:6:7:1.2.3.4",
+    "1:2:3:4:5::1.2.3.4",
+    "a:b:c:d:e:f:1.2.3.4",
+    "",
+    " ::1",
+    "::1 ",
+    "[::1]",
+    "example.com",
+    "localhost",
+  ];
+  for (const literal of literals) {
+    assert.equal(ipVersion(literal), isIP(literal), JSON.stringify(literal));
+  }
+  assert.equal(isIP("fe80::1%eth0"), 6);
+  assert.equal(ipVersion("fe80::1%eth0"), 0, "a zone id is not part of a host rule");
 });

@@ -828,3 +828,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "wrap() binds granted paths whose names hold spaces, tabs, a backslash, # and non-ASCII",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    // A root run binds these through a mount table, where such bytes must be escaped.
+    const odd = `${layout.root}/we ird\\x #ñ\ty`;
+    await Deno.mkdir(odd);
+    await Deno.writeTextFile(`${odd}/data.txt`, "ODD-DATA");
+    const outOdd = `${layout.work}/out put\\ñ`;
+    await Deno.mkdir(outOdd);
+    const policy = policyFor(layout, { read: [layout.granted, odd], write: [outOdd] });
+    const [program, args] = bash(`cat "$1/data.txt"; echo; echo written > "$2/f.txt"`);
+    const result = await runSandboxed(backend, policy, program, [...args, "-", odd, outOdd]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /ODD-DATA/);
+    assert.equal(await Deno.readTextFile(`${outOdd}/f.txt`), "written\n");
+  },
+});

@@ -6,6 +6,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { lockFingerprint } from "../../store/lock.ts";
 import { entryKey, type EntryStorage } from "./mod.ts";
 
 /** Entries as files in a folder. */
@@ -33,6 +34,11 @@ export class DiskStorage implements EntryStorage {
       if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;
     }
+  }
+
+  async lock(fingerprint: string): Promise<Disposable> {
+    entryKey(fingerprint);
+    return await lockFingerprint(fingerprint, { lockDir: join(this.dir, "locks"), root: this.dir });
   }
 
   async put(fingerprint: string, body: Uint8Array): Promise<void> {

@@ -25,6 +25,12 @@ export interface EntryStorage {
   get(fingerprint: string): Promise<Uint8Array<ArrayBuffer> | undefined>;
   /** Stores (or replaces) the wire JSON of a fingerprint, all or nothing. */
   put(fingerprint: string, body: Uint8Array): Promise<void>;
+  /**
+   * Takes the fingerprint's lock across every Core that shares this storage, when the backend has
+   * one (disk: an OS file lock; released when the holder dies): then Cores sharing it make one LLM
+   * call per new fingerprint between them, not one each.
+   */
+  lock?(fingerprint: string): Promise<Disposable>;
 }
 
 /** Options of {@linkcode openStorage}. */

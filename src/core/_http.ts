@@ -1,0 +1,158 @@
+/**
+ * The HTTP side of the Core's routes: failures as statuses with the taxonomy's error JSON, and
+ * request bodies read within a size and a time limit.
+ *
+ * @module
+ */
+import { CapibaraError, type ErrorType } from "../errors.ts";
+
+/** A failure answered with a status and the taxonomy's error JSON. */
+export class HttpError extends Error {
+  /**
+   * @param status the HTTP status
+   * @param type the taxonomy's type (or `NotFoundError` for a 404)
+   * @param message what went wrong
+   * @param hint what the client can do
+   * @param headers extra response headers (`Retry-After`, `Allow`…)
+   * @param options the cause, for the log
+   */
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType | "NotFoundError",
+    message: string,
+    readonly hint = "",
+    readonly headers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A failure of the Core itself (500): the client learns what failed, the log why. */
+export function internal(error: unknown, what: string): HttpError {
+  if (error instanceof HttpError) return error;
+  const type = error instanceof CapibaraError ? error.type : "NetworkError";
+  return new HttpError(500, type, `The Core failed: ${what}`, "See the Core's log", {}, {
+    cause: error,
+  });
+}
+
+/** A JSON response. */
+export function jsonResponse(
+  body: unknown,
+  status: number,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** The response of a failure: `{"error": {type, message, hint}}` with its status and headers. */
+export function errorResponse(error: HttpError): Response {
+  return jsonResponse(
+    { error: { type: error.type, message: error.message, hint: error.hint } },
+    error.status,
+    error.headers,
+  );
+}
+
+/**
+ * The HTTP form of a failure: with `generating`, the generator's (502, its own type); otherwise
+ * 403 for a PermissionError, 500 for a NetworkError (the Core's storage), 400 for the rest.
+ */
+export function httpErrorOf(error: unknown, generating: boolean): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof CapibaraError) {
+    const status = generating
+      ? 502
+      : error.type === "PermissionError"
+      ? 403
+      : error.type === "NetworkError"
+      ? 500
+      : 400;
+    return new HttpError(status, error.type, error.message, error.hint);
+  }
+  return internal(error, "internal error");
+}
+
+/** Options of {@linkcode readBody}. */
+export interface ReadBodyOptions {
+  /** The most bytes accepted (413 beyond). */
+  maxBytes: number;
+  /** How long the body may take to arrive, in milliseconds (408 beyond). */
+  timeoutMs: number;
+}
+
+/**
+ * A request's body as UTF-8 text, refused (413) as soon as its declared length or the bytes
+ * received pass `maxBytes`, and (408) when it does not arrive in time.
+ *
+ * @throws {HttpError} 400, 408 or 413
+ */
+export async function readBody(request: Request, options: ReadBodyOptions): Promise<string> {
+  const maxBody = options.maxBytes;
+  const declared = request.headers.get("content-length");
+  const tooLarge = () =>
+    new HttpError(
+      413,
+      "ValidationError",
+      `The request body is larger than the Core accepts (${maxBody} bytes)`,
+      "Send a smaller request, or raise the Core's --max-body-bytes",
+    );
+  if (declared !== null && Number(declared) > maxBody) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    // A client that sends its body slowly does not hold a request open for ever.
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reader.cancel().catch(() => {});
+    }, options.timeoutMs);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.length;
+        if (total > maxBody) {
+          await reader.cancel().catch(() => {});
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (late) {
+      throw new HttpError(
+        408,
+        "NetworkError",
+        `The request body did not arrive within ${options.timeoutMs / 1000} s`,
+        "Check the network between the client and the Core",
+      );
+    }
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, "ValidationError", "The request body is not UTF-8 text");
+  }
+}
+
+/** Parses a request body, 400 when it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "ValidationError", "The request body is not valid JSON");
+  }
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { HttpError, readBody } from "../../src/core/_http.ts";
+
+const limits = { maxBytes: 10, timeoutMs: 5_000 };
+
+function post(body: BodyInit, headers: Record<string, string> = {}): Request {
+  return new Request("http://core.test/v1/gen", { method: "POST", body, headers });
+}
+
+function streamOf(chunks: string[], endless = false): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+      if (!endless) controller.close();
+    },
+  });
+}
+
+async function status(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return 200;
+  } catch (error) {
+    assert.ok(error instanceof HttpError, String(error));
+    return error.status;
+  }
+}
+
+Deno.test("readBody() returns UTF-8 text within the limit", async () => {
+  assert.equal(await readBody(post("héllo"), limits), "héllo");
+  assert.equal(await readBody(post(streamOf(["ab", "cd"])), limits), "abcd");
+});
+
+Deno.test("readBody() refuses a body over the limit, declared or counted (413)", async () => {
+  assert.equal(await status(readBody(post("x".repeat(11)), limits)), 413);
+  assert.equal(await status(readBody(post(streamOf(["123456", "789012"])), limits)), 413);
+});
+
+Deno.test("readBody() refuses bytes that are not UTF-8 (400)", async () => {
+  assert.equal(await status(readBody(post(new Uint8Array([0xff, 0xfe])), limits)), 400);
+});
+
+Deno.test("readBody() gives up on a body that does not arrive in time (408)", async () => {
+  const slow = readBody(post(streamOf(["ab"], true)), { maxBytes: 10, timeoutMs: 50 });
+  assert.equal(await status(slow), 408);
+});
