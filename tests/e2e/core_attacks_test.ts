@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeKeyPair } from "../../src/core/sign.ts";
+import { CoreClient } from "../../src/generate/core_client.ts";
+import { NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
@@ -48,7 +50,9 @@ async function startCore(args: string[], env: Record<string, string>) {
     url,
     log,
     async [Symbol.asyncDispose]() {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already stopped */ }
       await child.status;
       await logDone;
     },
@@ -98,7 +102,7 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
       cwd: root,
       env: { CAPIBARA_CACHE_DIR: cache, ...env },
     });
-  const _fp = (await fingerprint(PROMPT, { n: 1 }, { language: "python" })).fingerprint;
+  const fp = (await fingerprint(PROMPT, { n: 1 }, { language: "python" })).fingerprint;
 
   await t.step(
     "a repository's trust.keys cannot satisfy this machine's CAPIBARA_REQUIRE_SIGNATURE",
@@ -137,6 +141,139 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
       assert.deepEqual(await tree(outside), [], "an entry was written outside the project");
       assert.equal(r.code, 8, r.stdout + r.stderr);
       assert.match((r.json as ErrorDoc).error.message, /scripts is a symlink/);
+    },
+  );
+
+  // A malicious Core (or whoever answers in its place): a server in this process.
+  let answer: (request: Request) => Response = () => new Response(null, { status: 404 });
+  const authorizations: string[] = [];
+  await using evil = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    authorizations.push(request.headers.get("authorization") ?? "");
+    return answer(request);
+  });
+  const evilUrl = `http://127.0.0.1:${evil.addr.port}`;
+  const evilEnv = { CAPIBARA_CORE_URL: evilUrl, CAPIBARA_CORE_TOKEN: TOKEN };
+
+  await t.step("core.url in an untrusted config.json: the token is never sent", async () => {
+    const root = await repo("repo-core-url", { core: { url: evilUrl } });
+    const before = authorizations.length;
+    const r = await run(root, { CAPIBARA_CORE_TOKEN: TOKEN });
+    assert.equal(r.code, 7, r.stdout + r.stderr);
+    assert.equal((r.json as ErrorDoc).error.type, "PermissionError");
+    assert.equal(authorizations.length, before, "the repository's Core was asked");
+  });
+
+  await t.step("a Core's error text cannot drive the terminal (human output)", async () => {
+    answer = () =>
+      Response.json({
+        error: {
+          type: "NetworkError",
+          message: "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\r\x9b1Aforged",
+          hint: "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\u202e",
+        },
+      }, { status: 500 });
+    const root = await repo("repo-evil-error");
+    const r = await run(root, evilEnv, []);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stderr, /forged/);
+    assert.doesNotMatch(
+      r.stderr,
+      /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/,
+      "raw controls reached the terminal",
+    );
+  });
+
+  await t.step("a redirect to file:// is not followed, and nothing is stored", async () => {
+    answer = () => new Response(null, { status: 302, headers: { location: "file:///etc/passwd" } });
+    const root = await repo("repo-redirect");
+    const r = await run(root, evilEnv);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(
+      (r.json as ErrorDoc).error.message,
+      /redirect \(HTTP 302\), which is not followed/,
+    );
+    assert.ok(!(await tree(root)).some((p) => p.includes("fp_")));
+  });
+
+  await t.step("an entry naming files outside its folder writes nothing anywhere", async () => {
+    const good = await (await fetch(`${core.url}/v1/entries/${fp}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })).json();
+    const before = await tree(dir);
+    for (
+      const name of [
+        "../../../pwned.py",
+        "/tmp/pwned.py",
+        "script.py\u0000x",
+        "SCRIPT.PY",
+        "scrіpt.py",
+      ]
+    ) {
+      answer = () => Response.json({ ...good, files: { ...good.files, [name]: "print(1)" } });
+      const root = await repo(`repo-names-${before.length}-${name.length}`);
+      const r = await run(root, evilEnv);
+      assert.notEqual(r.code, 0, `${JSON.stringify(name)}: ${r.stdout}`);
+      assert.ok(!(await tree(root)).some((p) => p.includes("fp_")), JSON.stringify(name));
+    }
+    const after = (await tree(dir)).filter((p) =>
+      !p.startsWith("repo-names-") && !p.startsWith("cache")
+    );
+    assert.deepEqual(after, before.filter((p) => !p.startsWith("cache")));
+  });
+
+  await t.step(
+    "a Core whose body never ends: the client gives up within its time limit",
+    async () => {
+      answer = () =>
+        new Response(
+          new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }),
+        );
+      const client = new CoreClient({ url: evilUrl, token: TOKEN, timeoutMs: 300 });
+      await assert.rejects(
+        client.getEntry(fp),
+        (e) => e instanceof NetworkError && /no answer within/.test(e.message),
+      );
+    },
+  );
+
+  await t.step(
+    "hostile requests to the real Core: paths, a moved entry, a wrong token",
+    async () => {
+      const send = async (path: string, init: RequestInit = {}, token = TOKEN) => {
+        const response = await fetch(`${core.url}${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) },
+        });
+        return { status: response.status, text: await response.text() };
+      };
+      for (
+        const path of [
+          "%2e%2e%2f%2e%2e%2ftokens",
+          "..%2ftokens",
+          "fp_" + "0".repeat(5000),
+          `${fp}%00`,
+        ]
+      ) {
+        const r = await send(`/v1/entries/${path}`);
+        assert.ok(r.status === 400 || r.status === 404, `${path}: ${r.status}`);
+        assert.ok(!r.text.includes(TOKEN) && r.text.length < 1000, r.text);
+      }
+      // The Core's signed entry, PUT under another fingerprint.
+      const entry = await send(`/v1/entries/${fp}`);
+      const other = "fp_" + "1".repeat(32);
+      const moved = await send(`/v1/entries/${other}`, { method: "PUT", body: entry.text });
+      assert.equal(moved.status, 400, moved.text);
+      assert.equal((await send(`/v1/entries/${other}`)).status, 404);
+      const wrong = await send(`/v1/entries/${fp}`, {}, TOKEN.replace("0", "1"));
+      assert.equal(wrong.status, 401);
+      assert.ok(!wrong.text.includes(TOKEN.replace("0", "1")));
+      await core[Symbol.asyncDispose]();
+      const log = core.log.join("");
+      assert.match(log, /"status":401/);
+      assert.ok(
+        !log.includes(TOKEN) && !log.includes(TOKEN.replace("0", "1")),
+        "a token is in the log",
+      );
     },
   );
 });
