@@ -12,6 +12,7 @@ import { NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
+import { assertTerminalSafe } from "../helpers/terminal.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
 const TOKEN = "core-attack-token-0123456789abcdef";
@@ -176,11 +177,7 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     const r = await run(root, evilEnv, []);
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.match(r.stderr, /forged/);
-    assert.doesNotMatch(
-      r.stderr,
-      /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/,
-      "raw controls reached the terminal",
-    );
+    assertTerminalSafe(r.stderr, "the CLI's stderr");
   });
 
   await t.step("a redirect to file:// is not followed, and nothing is stored", async () => {
