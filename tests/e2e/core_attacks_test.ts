@@ -255,6 +255,16 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
         assert.ok(r.status === 400 || r.status === 404, `${path}: ${r.status}`);
         assert.ok(!r.text.includes(TOKEN) && r.text.length < 1000, r.text);
       }
+      // A context nested too deep for any walk of it: refused as the client's error, and the Core
+      // stays up.
+      const deep = "[".repeat(100_000) + "]".repeat(100_000);
+      const gen = await send("/v1/gen", {
+        method: "POST",
+        body: `{"prompt": "Count the items", "context": {"a": ${deep}}}`,
+      });
+      assert.equal(gen.status, 400, gen.text);
+      assert.match(gen.text, /nested deeper than/);
+      assert.equal((await send("/healthz")).status, 200);
       // The Core's signed entry, PUT under another fingerprint.
       const entry = await send(`/v1/entries/${fp}`);
       const other = "fp_" + "1".repeat(32);
