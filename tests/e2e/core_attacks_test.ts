@@ -10,6 +10,7 @@ import { writeKeyPair } from "../../src/core/sign.ts";
 import { CoreClient } from "../../src/generate/core_client.ts";
 import { NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
+import { sha256 } from "../../src/_hash.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
@@ -163,6 +164,32 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     assert.equal((r.json as ErrorDoc).error.type, "PermissionError");
     assert.equal(authorizations.length, before, "the repository's Core was asked");
   });
+
+  await t.step(
+    "a trust record the repository ships in a cache folder inside it is ignored (CI caches)",
+    async () => {
+      const config = JSON.stringify({ core: { url: evilUrl } });
+      const root = await repo("repo-planted-trust");
+      await Deno.writeTextFile(join(root, ".capibara", "config.json"), config);
+      const sha = await sha256(new TextEncoder().encode(config));
+      // A CI job that keeps Capibara's cache in the workspace, where the repository can plant it.
+      const planted = join(root, "ci-cache", "capibara");
+      await Deno.mkdir(planted, { recursive: true });
+      const projects = { [await Deno.realPath(root)]: { sha256: sha, trusted_at: "" } };
+      await Deno.writeTextFile(
+        join(planted, "trust.json"),
+        JSON.stringify({ version: 1, projects }),
+      );
+      const before = authorizations.length;
+      const r = await runCli(["run", PROMPT, "--context", '{"n": 1}', "--dry-run", "--json"], {
+        cwd: root,
+        env: { CAPIBARA_CACHE_DIR: planted, CAPIBARA_CORE_TOKEN: TOKEN },
+      });
+      assert.equal(authorizations.length, before, "the repository's Core received the token");
+      assert.equal(r.code, 7, r.stdout + r.stderr);
+      assert.equal((r.json as ErrorDoc).error.type, "PermissionError");
+    },
+  );
 
   await t.step("a Core's error text cannot drive the terminal (human output)", async () => {
     answer = () =>
