@@ -207,6 +207,16 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     assertTerminalSafe(r.stderr, "the CLI's stderr");
   });
 
+  await t.step("a Core's error type naming an Object property is a NetworkError", async () => {
+    const root = await repo("repo-error-type");
+    for (const type of ["constructor", "__proto__", "toString"]) {
+      answer = () => Response.json({ error: { type, message: "no", hint: "" } }, { status: 500 });
+      const r = await run(root, evilEnv);
+      assert.equal(r.code, 4, `${type}: ${r.stdout}${r.stderr}`);
+      assert.equal((r.json as ErrorDoc).error.type, "NetworkError");
+    }
+  });
+
   await t.step("a redirect to file:// is not followed, and nothing is stored", async () => {
     answer = () => new Response(null, { status: 302, headers: { location: "file:///etc/passwd" } });
     const root = await repo("repo-redirect");
