@@ -11,6 +11,7 @@ import { CoreClient } from "../../src/generate/core_client.ts";
 import { NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { sha256 } from "../../src/_hash.ts";
+import { Store } from "../../src/store/store.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
@@ -143,6 +144,26 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
       assert.deepEqual(await tree(outside), [], "an entry was written outside the project");
       assert.equal(r.code, 8, r.stdout + r.stderr);
       assert.match((r.json as ErrorDoc).error.message, /scripts is a symlink/);
+    },
+  );
+
+  await t.step(
+    "a symlinked .capibara/scripts/<fp> is refused, even to a validly signed entry",
+    async () => {
+      const response = await fetch(`${core.url}/v1/entries/${fp}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const elsewhere = new Store(join(dir, "elsewhere"), join(dir, "elsewhere-locks"));
+      const real = await elsewhere.importEntry(await response.json());
+      const root = await repo("repo-entry-link");
+      await Deno.mkdir(join(root, ".capibara", "scripts"));
+      await Deno.symlink(real.dir, join(root, ".capibara", "scripts", fp));
+      const r = await run(root, {
+        CAPIBARA_REQUIRE_SIGNATURE: "1",
+        CAPIBARA_TRUSTED_KEYS: coreKey.public_key,
+      });
+      assert.equal(r.code, 8, r.stdout + r.stderr);
+      assert.match((r.json as ErrorDoc).error.message, /is not a folder/);
     },
   );
 
