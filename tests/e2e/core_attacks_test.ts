@@ -238,6 +238,24 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     }
   });
 
+  await t.step("push shows a Core's refusal terminal-safe (human output)", async () => {
+    answer = () =>
+      Response.json({
+        error: {
+          type: "PermissionError",
+          message: "\x1b[1A\x1b[2K\r✓ pushed everything\x1b]0;owned\x07forged",
+          hint: "\x9b2J\u2066hidden",
+        },
+      }, { status: 403 });
+    const r = await runCli(["push"], {
+      cwd: join(dir, "elsewhere"),
+      env: { CAPIBARA_CACHE_DIR: cache, ...evilEnv },
+    });
+    assert.equal(r.code, 7, r.stdout + r.stderr);
+    assert.match(r.stdout, /✗ refused .*forged/);
+    assertTerminalSafe(r.stdout + r.stderr, "push's output");
+  });
+
   await t.step("a redirect to file:// is not followed, and nothing is stored", async () => {
     answer = () => new Response(null, { status: 302, headers: { location: "file:///etc/passwd" } });
     const root = await repo("repo-redirect");
