@@ -167,6 +167,36 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     },
   );
 
+  await t.step(
+    "accept never reads a host file through a symlink planted in an entry",
+    async () => {
+      const secret = join(dir, "secret.txt");
+      await Deno.writeTextFile(secret, "-----BEGIN OPENSSH PRIVATE KEY----- the user's key\n");
+      const root = await repo("repo-accept-link");
+      const entryDir = join(root, ".capibara", "scripts", fp);
+      await Deno.mkdir(entryDir, { recursive: true });
+      for await (const item of Deno.readDir(join(dir, "elsewhere", ".capibara", "scripts", fp))) {
+        await Deno.copyFile(
+          join(dir, "elsewhere", ".capibara", "scripts", fp, item.name),
+          join(entryDir, item.name),
+        );
+      }
+      await Deno.remove(join(entryDir, "README.md"));
+      await Deno.symlink(secret, join(entryDir, "README.md"));
+      const r = await runCli(["accept", fp, "--json"], {
+        cwd: root,
+        env: { CAPIBARA_CACHE_DIR: cache },
+      });
+      const stored = await Deno.readTextFile(join(entryDir, "README.md")).catch(() => "");
+      const info = await Deno.lstat(join(entryDir, "README.md")).catch(() => undefined);
+      assert.ok(
+        info?.isSymlink || !stored.includes("PRIVATE KEY"),
+        "the host file was copied into the entry: " + r.stdout,
+      );
+      assert.notEqual(r.code, 0, r.stdout + r.stderr);
+    },
+  );
+
   // A malicious Core (or whoever answers in its place): a server in this process.
   let answer: (request: Request) => Response = () => new Response(null, { status: 404 });
   const authorizations: string[] = [];
