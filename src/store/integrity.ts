@@ -271,9 +271,10 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
  * any file of the host (a key, a credentials file) for a command to read and copy into the entry.
  *
  * @returns the bytes, or why they were not read ("is missing", "is not a regular file", "is in a
- *   folder that is not a real folder")
+ *   folder that is not a real folder", "is not a file name" for a path such as `../x`)
  */
 export async function readEntryFile(dir: string, name: string): Promise<Uint8Array | string> {
+  if (name !== basename(name) || name === "." || name === "..") return "is not a file name";
   if (!(await lstatOrNull(dir))?.isDirectory) return "is in a folder that is not a real folder";
   const path = join(dir, name);
   const info = await lstatOrNull(path);

@@ -197,6 +197,28 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     },
   );
 
+  await t.step("show --script never prints a host file an entry's manifest points at", async () => {
+    const root = await repo("repo-show-path");
+    const entryDir = join(root, ".capibara", "scripts", fp);
+    await Deno.mkdir(entryDir, { recursive: true });
+    const source = join(dir, "elsewhere", ".capibara", "scripts", fp);
+    for await (const item of Deno.readDir(source)) {
+      await Deno.copyFile(join(source, item.name), join(entryDir, item.name));
+    }
+    const manifest = join(entryDir, "manifest.json");
+    const text = await Deno.readTextFile(manifest);
+    await Deno.writeTextFile(
+      manifest,
+      text.replace('"entry": "script.py"', '"entry": "../../../../secret.txt"'),
+    );
+    const r = await runCli(["show", fp, "--script"], {
+      cwd: root,
+      env: { CAPIBARA_CACHE_DIR: cache },
+    });
+    assert.ok(!(r.stdout + r.stderr).includes("PRIVATE KEY"), "a host file was printed");
+    assert.equal(r.code, 8, r.stdout + r.stderr);
+  });
+
   // A malicious Core (or whoever answers in its place): a server in this process.
   let answer: (request: Request) => Response = () => new Response(null, { status: 404 });
   const authorizations: string[] = [];
