@@ -197,7 +197,7 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     },
   );
 
-  await t.step("show --script never prints a host file an entry's manifest points at", async () => {
+  await t.step("show --script and verify never read a host file a manifest points at", async () => {
     const root = await repo("repo-show-path");
     const entryDir = join(root, ".capibara", "scripts", fp);
     await Deno.mkdir(entryDir, { recursive: true });
@@ -217,6 +217,13 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
     });
     assert.ok(!(r.stdout + r.stderr).includes("PRIVATE KEY"), "a host file was printed");
     assert.equal(r.code, 8, r.stdout + r.stderr);
+    // verify's static checks never read it either.
+    const v = await runCli(["verify", fp, "--json"], {
+      cwd: root,
+      env: { CAPIBARA_CACHE_DIR: cache },
+    });
+    assert.equal(v.code, 8, v.stdout + v.stderr);
+    assert.match(v.stdout, /secret\.txt is not a file name/);
   });
 
   // A malicious Core (or whoever answers in its place): a server in this process.
