@@ -5,6 +5,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import { isInside, realPathLoose } from "./_fs.ts";
 
 /** The parsed content of a JSON file; undefined when it is missing or not JSON. */
 export async function readJsonFile(path: string): Promise<unknown> {
@@ -20,6 +21,17 @@ export async function readJsonFile(path: string): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The parsed content of a machine-local record file read for a project whose real root is `root`:
+ * undefined when it is missing, not JSON, or lies (its real path) inside the project. A record
+ * file there may have come with the repository, e.g. when the cache folder is set inside the
+ * checkout for a CI cache, and a repository never vouches for itself.
+ */
+export async function readRecordsFor(path: string, root: string): Promise<unknown> {
+  if (isInside(await realPathLoose(path), root)) return undefined;
+  return await readJsonFile(path);
 }
 
 /**

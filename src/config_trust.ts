@@ -25,7 +25,7 @@
  */
 import { join } from "node:path";
 import { PermissionError } from "./errors.ts";
-import { readJsonFile, updateJsonFile } from "./_json_file.ts";
+import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.ts";
 import type { ProjectConfig } from "./schema.ts";
 
 /** The environment variable that trusts a configuration file by its sha256 (CI). */
@@ -189,9 +189,12 @@ export class TrustStore {
     return recordsOf(await readJsonFile(this.path));
   }
 
-  /** The record of a project root (its real path), if any. */
+  /**
+   * The record of a project root (its real path), if any. A records file inside the project is
+   * ignored: it could have come with the repository.
+   */
   async get(root: string): Promise<TrustRecord | undefined> {
-    return (await this.records()).find((r) => r.root === root);
+    return recordsOf(await readRecordsFor(this.path, root)).find((r) => r.root === root);
   }
 
   /** Records trust of a file (replacing the project's earlier record). */

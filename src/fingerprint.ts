@@ -170,9 +170,16 @@ const CONTEXT_HINT =
   "arrays and objects";
 
 /**
+ * How deep a context's arrays and objects may nest: deeper, every walk of it (canonicalisation,
+ * its shape, the check itself) would overflow the stack.
+ */
+export const MAX_CONTEXT_DEPTH = 256;
+
+/**
  * Checks that a context is JSON that canonicalisation (RFC 8785) can take: no lone surrogate (in
  * a string or a key), no NaN or infinite number (a JSON number such as `1e400` parses to
- * Infinity), no BigInt, function or symbol, no cycle.
+ * Infinity), no BigInt, function or symbol, no cycle, and no nesting deeper than
+ * {@linkcode MAX_CONTEXT_DEPTH}.
  *
  * @throws {ValidationError} naming the first offending value's path.
  */
@@ -183,7 +190,7 @@ export function checkContext(context: unknown): void {
       hint: CONTEXT_HINT,
       details: { path },
     });
-  const visit = (value: unknown, path: string): void => {
+  const visit = (value: unknown, path: string, depth = 0): void => {
     switch (typeof value) {
       case "string":
         if (!value.isWellFormed()) throw refuse(path, "holds a lone surrogate");
@@ -199,14 +206,17 @@ export function checkContext(context: unknown): void {
       case "object": {
         if (value === null) return;
         if (seen.has(value)) throw refuse(path, "refers to itself (a cycle)");
+        if (depth >= MAX_CONTEXT_DEPTH) {
+          throw refuse(path, `is nested deeper than ${MAX_CONTEXT_DEPTH} levels`);
+        }
         seen.add(value);
         if (Array.isArray(value)) {
-          value.forEach((item, i) => visit(item, `${path}[${i}]`));
+          value.forEach((item, i) => visit(item, `${path}[${i}]`, depth + 1));
         } else {
           for (const [key, item] of Object.entries(value)) {
             const at = path ? `${path}.${key}` : key;
             if (!key.isWellFormed()) throw refuse(at, "is a key with a lone surrogate");
-            visit(item, at);
+            visit(item, at, depth + 1);
           }
         }
         seen.delete(value);

@@ -16,6 +16,7 @@ import { platformBackend } from "../sandbox/mod.ts";
 import { sha256 } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
 import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
+import { readEntryFile } from "../store/integrity.ts";
 import type { Entry } from "../store/store.ts";
 import { checkSignaturePolicy } from "../store/trust.ts";
 import {
@@ -151,7 +152,9 @@ export async function acceptEdit(
   const dir = store.dirOf(fp);
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+    const bytes = await readEntryFile(dir, MANIFEST_FILE);
+    if (typeof bytes === "string") throw new Error(`it ${bytes}`);
+    raw = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new IntegrityError(
       `Cannot accept "${fp}": its ${MANIFEST_FILE} cannot be read (${(error as Error).message})`,
@@ -198,14 +201,14 @@ export async function acceptEdit(
   const names = entryFileNames(previous.language);
   const files: Record<string, string> = {};
   for (const name of names) {
-    try {
-      files[name] = await Deno.readTextFile(join(dir, name));
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      throw new IntegrityError(`Cannot accept "${fp}": ${name} is missing`, {
+    // Never through a symlink: the repository could point one at any file of this machine.
+    const bytes = await readEntryFile(dir, name);
+    if (typeof bytes === "string") {
+      throw new IntegrityError(`Cannot accept "${fp}": ${name} ${bytes}`, {
         hint: "Restore the file, or regenerate the script with capibara run --refresh --force",
       });
     }
+    files[name] = new TextDecoder().decode(bytes);
   }
   const deps = previous.language === "python"
     ? requirementLines(files[REQUIREMENTS_FILE] ?? "")

@@ -5,7 +5,8 @@
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { join, relative } from "node:path";
-import { CapibaraError, ValidationError } from "../errors.ts";
+import { CapibaraError, IntegrityError, ValidationError } from "../errors.ts";
+import { readEntryFile } from "../store/integrity.ts";
 import type { Store } from "../store/store.ts";
 import { manualCommand } from "../readme.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
@@ -73,7 +74,15 @@ export function showCommand(setExit: (code: number) => void) {
         }
         const m = entry.manifest;
         if (opts.script) {
-          const script = await Deno.readTextFile(join(entry.dir, m.entry));
+          // The manifest names the script: never a path out of the folder, nor a symlink.
+          const bytes = await readEntryFile(entry.dir, m.entry);
+          if (typeof bytes === "string") {
+            throw new IntegrityError(`Cannot show the script of "${fp}": ${m.entry} ${bytes}`, {
+              hint: "Restore the entry from version control, or regenerate it with " +
+                "capibara run --refresh --force",
+            });
+          }
+          const script = new TextDecoder().decode(bytes);
           if (json) printJson({ fingerprint: m.fingerprint, entry: m.entry, script, integrity });
           // A script is untrusted text: every control character shows escaped.
           else console.log(terminalSafe(script, { multiline: true }).replace(/\n$/, ""));

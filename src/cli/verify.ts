@@ -4,9 +4,10 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
+import { readEntryFile } from "../store/integrity.ts";
 import type { Entry } from "../store/store.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
@@ -35,7 +36,10 @@ export async function verifyEntry(
     error = e;
   }
   try {
-    const script = await Deno.readTextFile(join(entry.dir, m.entry));
+    // The manifest names the script: never a path out of the folder, nor a symlink.
+    const bytes = await readEntryFile(entry.dir, m.entry);
+    if (typeof bytes === "string") throw new ContractViolation(`${m.entry} ${bytes}`);
+    const script = new TextDecoder().decode(bytes);
     await checkBundle({
       language: m.language,
       script,
@@ -46,8 +50,8 @@ export async function verifyEntry(
       readme: "",
     }, { language: m.language });
   } catch (e) {
-    if (!(e instanceof ContractViolation) && !(e instanceof Deno.errors.NotFound)) throw e;
-    checks = e instanceof ContractViolation ? e.reason : `${m.entry} is missing`;
+    if (!(e instanceof ContractViolation)) throw e;
+    checks = e.reason;
     error ??= new TemplateError(`Stored script "${m.fingerprint}" fails its checks: ${checks}`, {
       hint: "Regenerate it with capibara run --refresh, or fix it and review the change",
     });

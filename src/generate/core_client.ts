@@ -453,7 +453,10 @@ export class CoreClient {
       );
     }
     if (wire) {
-      const ErrorClass = ERROR_CLASSES[wire.type as ErrorType] ?? NetworkError;
+      // Own keys only: "constructor" or "__proto__" would name Object's members.
+      const ErrorClass = Object.hasOwn(ERROR_CLASSES, wire.type)
+        ? ERROR_CLASSES[wire.type as ErrorType]
+        : NetworkError;
       return new ErrorClass(
         `Cannot ${route.what} on the Core at ${this.url}: ${wire.message}`,
         { hint: wire.hint, details },

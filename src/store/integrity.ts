@@ -246,17 +246,11 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
       problems.push(`file ${name} is listed in field "files" but is not part of an entry`);
       continue;
     }
-    const path = join(dir, name);
-    const info = await lstatOrNull(path);
-    if (!info) {
-      problems.push(`file ${name} is missing`);
+    const bytes = await readEntryFile(dir, name);
+    if (typeof bytes === "string") {
+      problems.push(`file ${name} ${bytes}`);
       continue;
     }
-    if (!info.isFile) {
-      problems.push(`file ${name} is not a regular file`);
-      continue;
-    }
-    const bytes = await Deno.readFile(path);
     contents.set(name, bytes);
     if ("sha256:" + await sha256(bytes) !== hash) problems.push(`file ${name} was modified`);
   }
@@ -269,6 +263,24 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
   if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
     problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
   }
+}
+
+/**
+ * The bytes of the file `name` of an entry folder, read only when the folder is a real folder and
+ * the file a regular file in it: never through a symlink, which a repository can commit pointing at
+ * any file of the host (a key, a credentials file) for a command to read and copy into the entry.
+ *
+ * @returns the bytes, or why they were not read ("is missing", "is not a regular file", "is in a
+ *   folder that is not a real folder", "is not a file name" for a path such as `../x`)
+ */
+export async function readEntryFile(dir: string, name: string): Promise<Uint8Array | string> {
+  if (name !== basename(name) || name === "." || name === "..") return "is not a file name";
+  if (!(await lstatOrNull(dir))?.isDirectory) return "is in a folder that is not a real folder";
+  const path = join(dir, name);
+  const info = await lstatOrNull(path);
+  if (!info) return "is missing";
+  if (!info.isFile) return "is not a regular file";
+  return await Deno.readFile(path);
 }
 
 function sameBytes(bytes: Uint8Array, text: string): boolean {

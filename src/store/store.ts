@@ -7,7 +7,7 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { exists, realPathOrNull } from "../_fs.ts";
+import { exists, lstatOrNull, realPathOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
 import type { Signature } from "../types.ts";
@@ -425,6 +425,7 @@ export class Store {
     publicKey: string,
   ): Promise<Entry> {
     const dir = this.dirOf(fingerprint);
+    await this.#checkFolders();
     const { raw } = await this.#verifiedRaw(dir);
     if (!await verifySignature(raw, signature, publicKey)) {
       throw new IntegrityError(
@@ -521,10 +522,38 @@ export class Store {
 
   /** Removes one entry. */
   async remove(fingerprint: string): Promise<void> {
-    await Deno.remove(this.dirOf(fingerprint), { recursive: true });
+    const dir = this.dirOf(fingerprint);
+    await this.#checkFolders();
+    await Deno.remove(dir, { recursive: true });
+  }
+
+  /**
+   * Refuses to write through a store folder that is not a real folder: a repository can commit
+   * `.capibara`, `.capibara/scripts` or `.capibara/.tmp` as a symlink, and entries would then be
+   * staged, written, replaced or removed wherever it points, outside the project.
+   *
+   * @throws {IntegrityError} naming the folder
+   */
+  async #checkFolders(): Promise<void> {
+    for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
+      const info = await lstatOrNull(dir);
+      if (info && !info.isDirectory) {
+        throw new IntegrityError(
+          `Cannot write to the store: ${dir} is ${
+            info.isSymlink ? "a symlink" : "not a folder"
+          }, and entries are only written inside the project's own ${STORE_DIR}/ folders`,
+          {
+            hint: `Remove it (a repository may have committed it) and run again; ${STORE_DIR}/ ` +
+              "and its scripts/ are created as real folders when missing",
+            details: { path: dir },
+          },
+        );
+      }
+    }
   }
 
   async #ensureBase(): Promise<void> {
+    await this.#checkFolders();
     await Deno.mkdir(this.base, { recursive: true });
     const ignore = join(this.base, ".gitignore");
     if (!await exists(ignore)) await Deno.writeTextFile(ignore, GITIGNORE);

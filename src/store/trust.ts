@@ -32,9 +32,8 @@
  */
 import { join } from "node:path";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { isInside, realPathLoose } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
-import { readJsonFile, updateJsonFile } from "../_json_file.ts";
+import { readRecordsFor, updateJsonFile } from "../_json_file.ts";
 import type { Signature } from "../types.ts";
 import { canonicalManifest } from "./entry.ts";
 
@@ -378,8 +377,7 @@ export class AcceptanceStore {
    * records file inside the project is ignored: it could have come with the repository.
    */
   async get(root: string, fingerprint: string): Promise<Acceptance | undefined> {
-    if (isInside(await realPathLoose(this.path), root)) return undefined;
-    const projects = projectsOf(await readJsonFile(this.path));
+    const projects = projectsOf(await readRecordsFor(this.path, root));
     const record = projects[root]?.[fingerprint] as Partial<Acceptance> | undefined;
     if (typeof record !== "object" || record === null) return undefined;
     if (typeof record.manifest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(record.manifest)) {
