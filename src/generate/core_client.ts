@@ -131,8 +131,11 @@ export function checkCoreUrl(url: string): URL {
   const hint = `Set ${CORE_URL_ENV} (or core.url in .capibara/config.json, or the SDK's ` +
     "core.url) to the Core's https:// URL, e.g. https://core.example.com";
   if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
+    // "127.0.0.1:8787" or "core.example.com": the scheme is missing; say the URL that would work.
+    const bare = /^[\w.-]+(:\d+)?(\/.*)?$/.test(url) ? new URL(`http://${url}`) : undefined;
+    const meant = bare && `${isLoopback(bare.hostname) ? "http" : "https"}://${url}`;
     throw new ValidationError(`Cannot use the Core URL "${url}": it is not an https:// URL`, {
-      hint,
+      hint: meant ? `Did you mean ${meant}? ${hint}` : hint,
       details: { core_url: url },
     });
   }
@@ -456,7 +459,15 @@ export class CoreClient {
       const ErrorClass = ERROR_CLASSES[wire.type as ErrorType] ?? NetworkError;
       return new ErrorClass(
         `Cannot ${route.what} on the Core at ${this.url}: ${wire.message}`,
-        { hint: wire.hint, details },
+        {
+          // A Core's 404 for a route means the URL holds a path the Core does not serve (/v1…).
+          hint: wire.hint ||
+            (answer.status === 404
+              ? `Set ${CORE_URL_ENV} (or core.url) to the Core's base URL exactly as capibara ` +
+                "serve prints it on its first line (http(s)://host:port, without /v1)"
+              : ""),
+          details,
+        },
       );
     }
     return new NetworkError(
