@@ -27,6 +27,11 @@ export interface Check {
   ok: boolean;
   detail: string;
   fix?: string;
+  /**
+   * Present (true) on a passed check that still deserves attention, e.g. no generator on a fresh
+   * machine: cached scripts run, new requests fail. It never fails `doctor`.
+   */
+  warning?: boolean;
   /** The exit code when this check fails (default 3: something the machine lacks). */
   exit_code?: number;
   /** The Core token check: the rights the token holds (`read`, `gen`, `publish`). */
@@ -442,6 +447,7 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
     checks.push({
       name: "generator",
       ok: true,
+      ...(generator.configured ? {} : { warning: true }),
       detail: generator.configured
         ? `${generator.baseUrl} (model ${generator.model})`
         : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
@@ -479,7 +485,8 @@ export function doctorCommand(setExit: (code: number) => void) {
         }
         // Details quote the project's configuration, tools' output and paths: terminal-safe.
         for (const c of checks) {
-          console.log(`${c.ok ? "✓" : "✗"} ${c.name.padEnd(24)} ${terminalSafe(c.detail)}`);
+          const mark = !c.ok ? "✗" : c.warning ? "!" : "✓";
+          console.log(`${mark} ${c.name.padEnd(24)} ${terminalSafe(c.detail)}`);
           if (!c.ok && c.fix) console.log(`  ${"".padEnd(24)} fix: ${terminalSafe(c.fix)}`);
         }
         if (failed) console.error(`error: ${checks.filter((c) => !c.ok).length} check(s) failed`);

@@ -18,6 +18,7 @@ interface Check {
   detail: string;
   fix?: string;
   rights?: string[];
+  warning?: boolean;
   policy?: { required: boolean; source: string; key_ids: string[] };
 }
 interface Doctor {
@@ -59,6 +60,7 @@ Deno.test("capibara doctor checks the Core, its token's rights and the signature
     assert.deepEqual(full.check("core token")?.rights, ["read", "gen", "publish"]);
     assert.doesNotMatch(full.check("generator")!.detail, /not configured/);
     assert.match(full.check("generator")!.detail, /Core/);
+    assert.equal(full.check("generator")!.warning, undefined);
     // A read-only token (CI's) works: a miss the Core has not stored fails, and it says so.
     assert.equal(reader.code, 0, JSON.stringify(reader.doc));
     assert.deepEqual(reader.check("core token")?.rights, ["read"]);
@@ -119,6 +121,7 @@ Deno.test("capibara doctor checks the Core, its token's rights and the signature
     assert.match(machine.check("signatures")!.detail, /CAPIBARA_REQUIRE_SIGNATURE/);
     // Without a generator or a Core, doctor warns and passes: a fresh machine runs cached scripts.
     assert.match(off.check("generator")!.detail, /not configured/);
+    assert.equal(off.check("generator")!.warning, true);
   });
 
   await t.step("capibara run's first Core errors name what to fix", async () => {
