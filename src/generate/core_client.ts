@@ -436,9 +436,14 @@ export class CoreClient {
             `"${route.right}" right`
         } (HTTP 403)`,
         {
-          hint: wire?.hint ||
-            `Ask the Core's operator for a token with the "${route.right}" right ` +
-              `(a line "<token> ${route.right}" in its token file)`,
+          hint: route.right === "gen" && (!said || / right/.test(said))
+            // A read-only token (CI's) reaches this on any request the Core has not stored.
+            ? 'Without the "gen" right a token gets only the entries the Core already stores: ' +
+              "generate this one once with a token that has it (or commit the entry), or ask the " +
+              `Core's operator for such a token (a line "<token> read,gen" in its token file)`
+            : wire?.hint ||
+              `Ask the Core's operator for a token with the "${route.right}" right ` +
+                `(a line "<token> ${route.right}" in its token file)`,
           details: { ...details, right: route.right },
         },
       );

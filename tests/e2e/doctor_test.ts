@@ -127,13 +127,20 @@ Deno.test("capibara doctor checks the Core, its token's rights and the signature
   await t.step("capibara run's first Core errors name what to fix", async () => {
     const run = (extra: Record<string, string>) =>
       runCli(["run", "Say hi", "--json"], { cwd: tmp.path, env: env(extra) });
-    const [noScheme, withPath] = await Promise.all([
+    const [noScheme, withPath, readOnly] = await Promise.all([
       run(withCore(FULL, core.url.replace("http://", ""))),
       run(withCore(FULL, `${core.url}/v1`)),
+      run(withCore(READER)),
     ]);
     assert.equal(noScheme.code, 2);
     assert.match((noScheme.json as ErrorDoc).error.hint, new RegExp(`Did you mean ${core.url}\\?`));
     assert.equal(withPath.code, 4);
     assert.match((withPath.json as ErrorDoc).error.hint, /base URL .*without \/v1/);
+    // A read-only token (CI's) on a request the Core has not stored: what to do about it.
+    assert.equal(readOnly.code, 7);
+    assert.match(
+      (readOnly.json as ErrorDoc).error.hint,
+      /Without the "gen" right .* already stores/,
+    );
   });
 });
