@@ -5,7 +5,15 @@
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { Capibara } from "../capibara.ts";
-import type { ResolvedConfig } from "../config.ts";
+import type { CoreSettings, ResolvedConfig } from "../config.ts";
+import { CapibaraError, EXIT_CODES } from "../errors.ts";
+import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.ts";
+import {
+  keyIdOf,
+  REQUIRE_SIGNATURE_ENV,
+  type SignaturePolicy,
+  TRUSTED_KEYS_ENV,
+} from "../store/trust.ts";
 import { BubblewrapBackend } from "../sandbox/linux.ts";
 import { platformBackend } from "../sandbox/mod.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
@@ -19,9 +27,21 @@ export interface Check {
   ok: boolean;
   detail: string;
   fix?: string;
+  /**
+   * Present (true) on a passed check that still deserves attention, e.g. no generator on a fresh
+   * machine: cached scripts run, new requests fail. It never fails `doctor`.
+   */
+  warning?: boolean;
   /** The exit code when this check fails (default 3: something the machine lacks). */
   exit_code?: number;
+  /** The Core token check: the rights the token holds (`read`, `gen`, `publish`). */
+  rights?: Right[];
+  /** The signature policy check: the policy in force. */
+  policy?: { required: boolean; source: "project" | "machine"; key_ids: string[] };
 }
+
+/** A right a token may hold on a Core. */
+type Right = "read" | "gen" | "publish";
 
 /** How long `doctor` waits for the generator's server. */
 const SERVER_TIMEOUT_MS = 5_000;
@@ -103,6 +123,201 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
     );
   }
   return { name, ok: true, detail: `${where} answers and lists "${generator.model}"` };
+}
+
+/** Where the Core's URL came from, in the words a user sets it with. */
+function coreSource(core: CoreSettings): string {
+  return core.source === "env"
+    ? CORE_URL_ENV
+    : core.source === "config"
+    ? "core.url in .capibara/config.json"
+    : "the core option";
+}
+
+/** A bounded request to the Core: the response, or why there was none. */
+async function coreFetch(
+  url: URL,
+  init: RequestInit,
+): Promise<{ response: Response; text: string } | { error: string }> {
+  try {
+    const response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
+    });
+    const text = await response.text().catch(() => "");
+    return { response, text };
+  } catch (error) {
+    return {
+      error: error instanceof DOMException && error.name === "TimeoutError"
+        ? `no answer within ${SERVER_TIMEOUT_MS} ms`
+        : (error as Error).message.slice(0, 300),
+    };
+  }
+}
+
+/**
+ * Checks the team's Core: its URL (https://, or http:// to loopback), that it answers
+ * `GET /healthz` as a Core, and that the token is accepted, with the rights it holds.
+ *
+ * Rights are probed without side effects: `GET /v1/updates` (read); `POST /v1/gen` and
+ * `PUT /v1/entries/<fp>` with an empty object (gen, publish), which the Core refuses with 403
+ * before reading the body when the token lacks the right, and as invalid (400) once it holds it:
+ * nothing is generated or stored.
+ */
+export async function coreChecks(core: CoreSettings): Promise<Check[]> {
+  const where = `${core.url} (from ${coreSource(core)})`;
+  let base: URL;
+  try {
+    base = checkCoreUrl(core.url);
+  } catch (error) {
+    if (!(error instanceof CapibaraError)) throw error;
+    return [{
+      name: "core",
+      ok: false,
+      detail: error.message,
+      fix: error.hint,
+      exit_code: EXIT_CODES[error.type],
+    }];
+  }
+  const health = await coreFetch(new URL("healthz", base), {});
+  const unreached = (detail: string, fix: string): Check[] => [
+    { name: "core", ok: false, detail, fix, exit_code: 4 },
+    { name: "core token", ok: false, detail: "not checked: the Core did not answer", exit_code: 4 },
+  ];
+  if ("error" in health) {
+    return unreached(
+      `cannot reach the Core at ${where}: ${health.error}`,
+      `Start the Core (capibara serve prints its URL on its first line), or set ${CORE_URL_ENV} ` +
+        "to its URL",
+    );
+  }
+  let status: unknown;
+  try {
+    status = (JSON.parse(health.text) as { status?: unknown }).status;
+  } catch {
+    status = undefined;
+  }
+  if (health.response.status !== 200 || status !== "ok") {
+    const type = health.response.headers.get("content-type") ?? "no content type";
+    return unreached(
+      `${new URL("healthz", base)} is not a Capibara Core's health check: it answered HTTP ` +
+        `${health.response.status} (${type}), starting with ${
+          JSON.stringify(health.text.slice(0, 60))
+        }`,
+      `Set ${CORE_URL_ENV} to the URL capibara serve prints on its first line`,
+    );
+  }
+  const checks: Check[] = [{ name: "core", ok: true, detail: `${where} answers` }];
+  const token = core.token?.trim();
+  if (!token) {
+    checks.push({
+      name: "core token",
+      ok: false,
+      detail: "no token: the Core refuses every request without one",
+      fix: `Set ${CORE_TOKEN_ENV} to a token listed in the Core's token file (its operator ` +
+        "issues them)",
+      exit_code: 7,
+    });
+    return checks;
+  }
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    checks.push({
+      name: "core token",
+      ok: false,
+      detail: `${CORE_TOKEN_ENV} holds spaces, control or non-ASCII characters`,
+      fix: `Set ${CORE_TOKEN_ENV} to the token exactly as the Core's token file lists it`,
+      exit_code: 2,
+    });
+    return checks;
+  }
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const probes: [Right, URL, RequestInit][] = [
+    ["read", new URL(`v1/updates?since=${new Date().toISOString()}`, base), { headers }],
+    ["gen", new URL("v1/gen", base), { method: "POST", headers, body: "{}" }],
+    ["publish", new URL(`v1/entries/fp_${"0".repeat(32)}`, base), {
+      method: "PUT",
+      headers,
+      body: "{}",
+    }],
+  ];
+  const rights: Right[] = [];
+  for (const [right, url, init] of probes) {
+    const answer = await coreFetch(url, init);
+    if ("error" in answer) {
+      checks.push({
+        name: "core token",
+        ok: false,
+        detail: `cannot check the token: the Core at ${core.url} did not answer: ${answer.error}`,
+        exit_code: 4,
+      });
+      return checks;
+    }
+    const code = answer.response.status;
+    if (code === 401) {
+      checks.push({
+        name: "core token",
+        ok: false,
+        detail: `the Core at ${core.url} refused the token (HTTP 401)`,
+        fix: `Set ${CORE_TOKEN_ENV} to a token listed in the Core's token file (its operator ` +
+          "issues them)",
+        exit_code: 7,
+      });
+      return checks;
+    }
+    if (code === 429) {
+      checks.push({
+        name: "core token",
+        ok: false,
+        detail: `cannot check the token: the Core at ${core.url} limited the requests (HTTP 429)`,
+        fix: "Run capibara doctor again in a moment",
+        exit_code: 4,
+      });
+      return checks;
+    }
+    // 403: the token lacks the right. Anything else: the right was granted, then the probe refused.
+    if (code !== 403) rights.push(right);
+  }
+  const missing = (["read", "gen", "publish"] as const).filter((r) => !rights.includes(r));
+  const holds = `accepted; rights: ${rights.join(", ") || "none"}`;
+  if (!rights.includes("read")) {
+    checks.push({
+      name: "core token",
+      ok: false,
+      detail: `${holds}: without "read", every miss fails (it fetches the shared entry first)`,
+      fix: 'Ask the Core\'s operator for a token with the "read" right',
+      exit_code: 7,
+      rights,
+    });
+    return checks;
+  }
+  const note = missing.length === 0
+    ? ""
+    : ` (not ${missing.join(", ")}${
+      missing.includes("gen") ? ": a miss the Core has not stored fails instead of generating" : ""
+    })`;
+  checks.push({ name: "core token", ok: true, detail: holds + note, rights });
+  return checks;
+}
+
+/** The signature policy in force: whether signatures are required, by whom, and which keys count. */
+export async function signatureCheck(policy: SignaturePolicy): Promise<Check> {
+  const keyIds = await Promise.all(policy.keys.map((k) => keyIdOf(k).catch(() => "invalid")));
+  const keys = keyIds.length === 0 ? "no trusted keys" : `trusted keys: ${keyIds.join(", ")}`;
+  const by = policy.source === "machine"
+    ? `required on this machine (${REQUIRE_SIGNATURE_ENV}; only ${TRUSTED_KEYS_ENV} counts)`
+    : "required by this project (trust.require_signature in .capibara/config.json)";
+  const detail = !policy.required
+    ? `not required; ${keys}`
+    : `${by}; ${keys}${
+      keyIds.length === 0 ? ": only scripts accepted on this machine (capibara accept) run" : ""
+    }`;
+  return {
+    name: "signatures",
+    ok: true,
+    detail,
+    policy: { required: policy.required, source: policy.source, key_ids: keyIds },
+  };
 }
 
 async function version(
@@ -217,16 +432,31 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
     }
   }
   const generator = config.generator;
-  // No generator is a choice, not a fault: cached scripts run. A configured one must answer.
-  checks.push({
-    name: "generator",
-    ok: true,
-    detail: generator.configured
-      ? `${generator.baseUrl} (model ${generator.model})`
-      : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
-        "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json)",
-  });
-  if (generator.configured) checks.push(await serverCheck(generator));
+  if (config.core) {
+    // With a Core, a miss asks it and never an LLM: the local generator is not used.
+    checks.push({
+      name: "generator",
+      ok: true,
+      detail: `the team's Core at ${config.core.url}: a miss asks it, never an LLM${
+        generator.configured ? ` (${generator.baseUrl} is not used while a Core is set)` : ""
+      }`,
+    });
+    checks.push(...await coreChecks(config.core));
+  } else {
+    // No generator is a choice, not a fault: cached scripts run. A configured one must answer.
+    checks.push({
+      name: "generator",
+      ok: true,
+      ...(generator.configured ? {} : { warning: true }),
+      detail: generator.configured
+        ? `${generator.baseUrl} (model ${generator.model})`
+        : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
+          "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
+          `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
+    });
+    if (generator.configured) checks.push(await serverCheck(generator));
+  }
+  checks.push(await signatureCheck(config.signatures));
   checks.push({ ...projectConfigCheck(config.projectTrust), exit_code: 7 });
   const store = await cb.store();
   checks.push({ name: "store", ok: true, detail: store.scripts });
@@ -238,8 +468,8 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
 export function doctorCommand(setExit: (code: number) => void) {
   return new Command("doctor")
     .description(
-      "Report which sandbox backend, interpreters and generator work on this machine; " +
-        "exits non-zero when a check fails",
+      "Report which sandbox backend, interpreters, generator or Core work on this machine, and " +
+        "the signature policy in force; exits non-zero when a check fails",
     )
     .option("--root <dir>", ROOT_HELP)
     .option("--json", "print one JSON document on stdout")
@@ -255,7 +485,8 @@ export function doctorCommand(setExit: (code: number) => void) {
         }
         // Details quote the project's configuration, tools' output and paths: terminal-safe.
         for (const c of checks) {
-          console.log(`${c.ok ? "✓" : "✗"} ${c.name.padEnd(24)} ${terminalSafe(c.detail)}`);
+          const mark = !c.ok ? "✗" : c.warning ? "!" : "✓";
+          console.log(`${mark} ${c.name.padEnd(24)} ${terminalSafe(c.detail)}`);
           if (!c.ok && c.fix) console.log(`  ${"".padEnd(24)} fix: ${terminalSafe(c.fix)}`);
         }
         if (failed) console.error(`error: ${checks.filter((c) => !c.ok).length} check(s) failed`);

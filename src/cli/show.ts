@@ -5,10 +5,11 @@
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { join, relative } from "node:path";
-import { CapibaraError, IntegrityError, ValidationError } from "../errors.ts";
+import { IntegrityError, ValidationError } from "../errors.ts";
 import { readEntryFile } from "../store/integrity.ts";
 import type { Store } from "../store/store.ts";
 import { manualCommand } from "../readme.ts";
+import { describeSignature, entryStanding } from "./list.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
 /** A list of untrusted strings on one line, each terminal-safe. */
@@ -51,7 +52,9 @@ async function resolveOrSearch(store: Store, query: string): Promise<string> {
 /** The `show` subcommand. */
 export function showCommand(setExit: (code: number) => void) {
   return new Command("show")
-    .description("Show a cached script: manifest, files, integrity, and how to run it by hand")
+    .description(
+      "Show a cached script: manifest, files, integrity, signature state, and how to run it by hand",
+    )
     .argument(
       "<fingerprint|text>",
       "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt",
@@ -65,13 +68,8 @@ export function showCommand(setExit: (code: number) => void) {
         const store = await (await commandCapibara(opts.root)).store();
         const fp = await resolveOrSearch(store, prefix);
         const entry = (await store.lookup(fp))!;
-        let integrity = "ok";
-        try {
-          await store.verify(entry);
-        } catch (error) {
-          if (!(error instanceof CapibaraError)) throw error;
-          integrity = error.message;
-        }
+        // One verification, as run's: integrity, then the signature policy.
+        const { integrity, signature } = await entryStanding(store, entry);
         const m = entry.manifest;
         if (opts.script) {
           // The manifest names the script: never a path out of the folder, nor a symlink.
@@ -83,14 +81,15 @@ export function showCommand(setExit: (code: number) => void) {
             });
           }
           const script = new TextDecoder().decode(bytes);
-          if (json) printJson({ fingerprint: m.fingerprint, entry: m.entry, script, integrity });
-          // A script is untrusted text: every control character shows escaped.
+          if (json) {
+            printJson({ fingerprint: m.fingerprint, entry: m.entry, script, integrity, signature });
+          } // A script is untrusted text: every control character shows escaped.
           else console.log(terminalSafe(script, { multiline: true }).replace(/\n$/, ""));
           return;
         }
         const run = manualCommand(m);
         if (json) {
-          printJson({ dir: entry.dir, manifest: m, integrity, run_by_hand: run });
+          printJson({ dir: entry.dir, manifest: m, integrity, signature, run_by_hand: run });
           return;
         }
         // Every field of a manifest is untrusted text (a model's choice, or a cloned repository's
@@ -123,6 +122,7 @@ export function showCommand(setExit: (code: number) => void) {
           }`,
         );
         console.log(`integrity:  ${safe(integrity)}`);
+        console.log(`signature:  ${describeSignature(signature)}`);
         console.log(`folder:     ${where}`);
         for (const [name, hash] of Object.entries(m.files)) {
           console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);

@@ -131,8 +131,11 @@ export function checkCoreUrl(url: string): URL {
   const hint = `Set ${CORE_URL_ENV} (or core.url in .capibara/config.json, or the SDK's ` +
     "core.url) to the Core's https:// URL, e.g. https://core.example.com";
   if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
+    // "127.0.0.1:8787" or "core.example.com": the scheme is missing; say the URL that would work.
+    const bare = /^[\w.-]+(:\d+)?(\/.*)?$/.test(url) ? new URL(`http://${url}`) : undefined;
+    const meant = bare && `${isLoopback(bare.hostname) ? "http" : "https"}://${url}`;
     throw new ValidationError(`Cannot use the Core URL "${url}": it is not an https:// URL`, {
-      hint,
+      hint: meant ? `Did you mean ${meant}? ${hint}` : hint,
       details: { core_url: url },
     });
   }
@@ -433,9 +436,14 @@ export class CoreClient {
             `"${route.right}" right`
         } (HTTP 403)`,
         {
-          hint: wire?.hint ||
-            `Ask the Core's operator for a token with the "${route.right}" right ` +
-              `(a line "<token> ${route.right}" in its token file)`,
+          hint: route.right === "gen" && (!said || / right/.test(said))
+            // A read-only token (CI's) reaches this on any request the Core has not stored.
+            ? 'Without the "gen" right a token gets only the entries the Core already stores: ' +
+              "generate this one once with a token that has it (or commit the entry), or ask the " +
+              `Core's operator for such a token (a line "<token> read,gen" in its token file)`
+            : wire?.hint ||
+              `Ask the Core's operator for a token with the "${route.right}" right ` +
+                `(a line "<token> ${route.right}" in its token file)`,
           details: { ...details, right: route.right },
         },
       );
@@ -459,7 +467,15 @@ export class CoreClient {
         : NetworkError;
       return new ErrorClass(
         `Cannot ${route.what} on the Core at ${this.url}: ${wire.message}`,
-        { hint: wire.hint, details },
+        {
+          // A Core's 404 for a route means the URL holds a path the Core does not serve (/v1…).
+          hint: wire.hint ||
+            (answer.status === 404
+              ? `Set ${CORE_URL_ENV} (or core.url) to the Core's base URL exactly as capibara ` +
+                "serve prints it on its first line (http(s)://host:port, without /v1)"
+              : ""),
+          details,
+        },
       );
     }
     return new NetworkError(

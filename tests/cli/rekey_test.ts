@@ -1,9 +1,12 @@
 /**
  * `capibara rekey` as a subprocess: a dry run changes nothing, a run moves the entry, the next
- * run has nothing to do, and the help shows examples.
+ * run has nothing to do, and the help shows examples; under require_signature, moved entries are
+ * said to be unsigned, and `--key` signs them as `capibara sign` does.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { signEntry } from "../../src/cli/sign.ts";
+import { loadSigningKey, writeKeyPair } from "../../src/core/sign.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { Store } from "../../src/store/store.ts";
 import { runCli, snapshotTree } from "../helpers/cli.ts";
@@ -65,4 +68,54 @@ Deno.test("capibara rekey --help shows examples", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Examples:\n {2}capibara rekey --dry-run/);
   assert.match(help.stdout, /--dry-run/);
+});
+
+Deno.test("capibara rekey under require_signature says moved entries are unsigned; --key signs them", async () => {
+  await using tmp = await withTmpDir();
+  const keys = await writeKeyPair(join(tmp.path, "keys"));
+  const key = await loadSigningKey(keys.private_key_path);
+  /** A project requiring signatures by `keys`, holding one signed legacy entry. */
+  const project = async (name: string) => {
+    const root = join(tmp.path, name);
+    const store = new Store(root, join(tmp.path, `${name}-locks`));
+    const old = await writeLegacy(store, "Increase prices by 10%");
+    await signEntry(store, old.manifest.fingerprint, key);
+    await Deno.writeTextFile(
+      join(root, ".capibara", "config.json"),
+      JSON.stringify({
+        trust: { keys: { [keys.key_id]: keys.public_key }, require_signature: true },
+      }),
+    );
+    return { root, store };
+  };
+  const [plain, signed] = await Promise.all([project("plain"), project("signed")]);
+  const env = { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") };
+  const to = (await fingerprint("Increase prices by 10%", CONTEXT, { language: "typescript" }))
+    .fingerprint;
+  const [human, withKey] = await Promise.all([
+    runCli(["rekey"], { cwd: plain.root, env }),
+    runCli(["rekey", "--key", keys.private_key_path, "--json"], { cwd: signed.root, env }),
+  ]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(
+    human.stdout,
+    new RegExp(`comes out unsigned \\(its signature by key ${keys.key_id}`),
+  );
+  assert.match(human.stdout, new RegExp(`capibara sign ${to} --key <file>`));
+  // It is so: run would refuse the moved entry.
+  await assert.rejects(
+    new Store(plain.root, join(tmp.path, "check-locks"), {
+      signatures: { required: true, keys: [keys.public_key], source: "project" },
+    }).verify((await plain.store.lookup(to))!),
+    /not signed by a trusted key/,
+  );
+
+  assert.equal(withKey.code, 0, withKey.stderr);
+  const entry = (withKey.json as { entries: Record<string, unknown>[] }).entries[0]!;
+  assert.equal(entry.signed_by, keys.key_id);
+  const policy = { required: true, keys: [keys.public_key], source: "project" as const };
+  const status = await new Store(signed.root, join(tmp.path, "check-locks"), {
+    signatures: policy,
+  }).verify((await signed.store.lookup(to))!);
+  assert.deepEqual(status, { state: "signed", key_id: keys.key_id });
 });

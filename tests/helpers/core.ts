@@ -1,0 +1,72 @@
+/**
+ * A real Core for tests: `capibara serve --port 0` as a process, on loopback.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { writeKeyPair } from "../../src/core/sign.ts";
+import { MAIN } from "./cli.ts";
+
+/** A running Core: its URL, and its disposal (SIGTERM, then its exit is awaited). */
+export interface TestCore extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`, as its first line on stdout says. */
+  url: string;
+}
+
+/**
+ * Starts a Core with a fresh signing key under `dir` and a token file of `tokens` (token →
+ * rights, e.g. `{ "tok-read-0123456789": "read" }`); resolves once it prints where it listens.
+ */
+export async function startCore(
+  dir: string,
+  tokens: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<TestCore> {
+  const key = await writeKeyPair(join(dir, "core-key"));
+  const tokenFile = join(dir, "tokens");
+  await Deno.writeTextFile(
+    tokenFile,
+    Object.entries(tokens).map(([token, rights]) => `${token} ${rights}\n`).join(""),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "serve",
+      "--port",
+      "0",
+      "--tokens",
+      tokenFile,
+      "--signing-key",
+      key.private_key_path,
+      "--store",
+      join(dir, "core-store"),
+    ],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME")!, ...env },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error("The Core exited before listening");
+    first += value;
+  }
+  // The rest of stdout is drained, so that the Core never blocks on it.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  const url = first.split("\n")[0]!.replace("capibara core listening on ", "");
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`Unexpected first line: ${first}`);
+  return {
+    url,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
