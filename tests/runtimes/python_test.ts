@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
 import { execCommand } from "../../src/exec.ts";
+import type { PreparedRuntime } from "../../src/runtimes/types.ts";
 import {
   indexAccess,
   listVenvs,
@@ -147,84 +148,88 @@ Deno.test("indexAccess() names exactly the index hosts and the local paths pip r
   assert.deepEqual(indexAccess(pipSettings({ ":env:.no-index": "1" })), { hosts: [], paths: [] });
 });
 
-Deno.test("PythonRuntime.prepare() installs requirements importable by the script", async () => {
+// One environment built for three tests (steps): the install, its reuse, and another set beside it.
+Deno.test("PythonRuntime.prepare() builds, reuses and separates environments", async (t) => {
   await using fx = await fixture();
-  const runtime = new PythonRuntime({ env: fx.env });
-  const progress: string[] = [];
-  const warnings: string[] = [];
-  const prepared = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
-    cacheDir: fx.cacheDir,
-    progress: (m) => progress.push(m),
-    warn: (m) => warnings.push(m),
-  });
-  // No sandbox given: the install says loudly that it runs unconfined.
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /WITHOUT a sandbox/);
-  const venv = venvOf(prepared);
-  const key = await venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
-  assert.equal(venv, join(fx.cacheDir, "venvs", `py${PY_VERSION}-${key}`));
-  assert.equal(prepared.interpreter, join(venv, "bin", "python"));
-  assert.deepEqual(prepared.interpreterArgs, []);
-  assert.equal(prepared.env.PYTHONNOUSERSITE, "1");
-  assert.equal(prepared.env.PYTHONDONTWRITEBYTECODE, "1");
-  assert.equal(prepared.env.PYTHONUNBUFFERED, "1");
-  assert.equal(prepared.readPaths[0], venv);
-  assert.equal(prepared.readPaths.length, 2);
-  assert.deepEqual(progress, ["Installing 1 requirement into a new environment…"]);
-  // Never under the script dir nor any .capibara folder.
-  assert.ok(relative(fx.scriptDir, venv).startsWith(".."));
-  assert.ok(!venv.includes(".capibara"));
+  let built: PreparedRuntime | undefined;
 
-  const out = await runImport(prepared, fx.scriptDir);
-  assert.deepEqual(out.trim().split("\n"), ["fixture 1.0.0", venv]);
-});
+  await t.step(
+    "PythonRuntime.prepare() installs requirements importable by the script",
+    async () => {
+      const runtime = new PythonRuntime({ env: fx.env });
+      const progress: string[] = [];
+      const warnings: string[] = [];
+      const prepared = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, {
+        cacheDir: fx.cacheDir,
+        progress: (m) => progress.push(m),
+        warn: (m) => warnings.push(m),
+      });
+      // No sandbox given: the install says loudly that it runs unconfined.
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /WITHOUT a sandbox/);
+      const venv = venvOf(prepared);
+      const key = await venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
+      assert.equal(venv, join(fx.cacheDir, "venvs", `py${PY_VERSION}-${key}`));
+      assert.equal(prepared.interpreter, join(venv, "bin", "python"));
+      assert.deepEqual(prepared.interpreterArgs, []);
+      assert.equal(prepared.env.PYTHONNOUSERSITE, "1");
+      assert.equal(prepared.env.PYTHONDONTWRITEBYTECODE, "1");
+      assert.equal(prepared.env.PYTHONUNBUFFERED, "1");
+      assert.equal(prepared.readPaths[0], venv);
+      assert.equal(prepared.readPaths.length, 2);
+      assert.deepEqual(progress, ["Installing 1 requirement into a new environment…"]);
+      // Never under the script dir nor any .capibara folder.
+      assert.ok(relative(fx.scriptDir, venv).startsWith(".."));
+      assert.ok(!venv.includes(".capibara"));
 
-Deno.test("PythonRuntime.prepare() reuses a built environment", async () => {
-  await using fx = await fixture();
-  const deps = [`${FIXTURE}==1.0.0`];
-  const first = await new PythonRuntime({ env: fx.env }).prepare(manifest(deps), fx.scriptDir, {
-    cacheDir: fx.cacheDir,
-    ...quiet,
-  });
-  const markerPath = join(venvOf(first), READY_MARKER);
-  const before = await Deno.stat(markerPath);
-  const markerBefore = await Deno.readTextFile(markerPath);
-
-  // A fresh runtime that cannot run any Python: a hit must need no subprocess at all.
-  const progress: string[] = [];
-  const second = await new PythonRuntime({ env: { PATH: "/nonexistent" } }).prepare(
-    manifest(["Capibara_Fixture == 1.0.0"]), // same set, other spelling
-    join(fx.tmp.path, "other-script"),
-    { cacheDir: fx.cacheDir, ...quiet, progress: (m) => progress.push(m) },
+      const out = await runImport(prepared, fx.scriptDir);
+      assert.deepEqual(out.trim().split("\n"), ["fixture 1.0.0", venv]);
+      built = prepared;
+    },
   );
-  assert.deepEqual(second, first);
-  assert.deepEqual(progress, []);
-  const after = await Deno.stat(markerPath);
-  assert.equal(after.ino, before.ino);
-  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
-  assert.equal(await Deno.readTextFile(markerPath), markerBefore);
-  assert.equal((await venvDirs(fx.cacheDir)).length, 1);
-});
 
-Deno.test("PythonRuntime.prepare() gives a different set its own environment", async () => {
-  await using fx = await fixture();
-  const runtime = new PythonRuntime({ env: fx.env });
-  const options = { cacheDir: fx.cacheDir, ...quiet };
-  const v1 = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, options);
-  const v2 = await runtime.prepare(manifest([`${FIXTURE}==2.0.0`]), fx.scriptDir, options);
-  const none = await runtime.prepare(manifest([]), fx.scriptDir, options);
-  assert.equal(new Set([venvOf(v1), venvOf(v2), venvOf(none)]).size, 3);
-  assert.match(await runImport(v1, fx.scriptDir), /^fixture 1\.0\.0\n/);
-  assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
+  await t.step("PythonRuntime.prepare() reuses a built environment", async () => {
+    // The environment the step above built (the same set, the same cache).
+    const first = built ?? assert.fail("the install step built nothing");
+    const markerPath = join(venvOf(first), READY_MARKER);
+    const before = await Deno.stat(markerPath);
+    const markerBefore = await Deno.readTextFile(markerPath);
 
-  const listed = await listVenvs(fx.cacheDir);
-  assert.equal(listed.length, 3);
-  assert.ok(listed.every((v) => v.ready && v.pythonVersion === PY_VERSION));
-  assert.deepEqual(listed.map((v) => v.requirements).sort(), [
-    [],
-    [`${FIXTURE}==1.0.0`],
-    [`${FIXTURE}==2.0.0`],
-  ]);
+    // A fresh runtime that cannot run any Python: a hit must need no subprocess at all.
+    const progress: string[] = [];
+    const second = await new PythonRuntime({ env: { PATH: "/nonexistent" } }).prepare(
+      manifest(["Capibara_Fixture == 1.0.0"]), // same set, other spelling
+      join(fx.tmp.path, "other-script"),
+      { cacheDir: fx.cacheDir, ...quiet, progress: (m) => progress.push(m) },
+    );
+    assert.deepEqual(second, first);
+    assert.deepEqual(progress, []);
+    const after = await Deno.stat(markerPath);
+    assert.equal(after.ino, before.ino);
+    assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+    assert.equal(await Deno.readTextFile(markerPath), markerBefore);
+    assert.equal((await venvDirs(fx.cacheDir)).length, 1);
+  });
+
+  await t.step("PythonRuntime.prepare() gives a different set its own environment", async () => {
+    const runtime = new PythonRuntime({ env: fx.env });
+    const options = { cacheDir: fx.cacheDir, ...quiet };
+    const v1 = await runtime.prepare(manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, options);
+    const v2 = await runtime.prepare(manifest([`${FIXTURE}==2.0.0`]), fx.scriptDir, options);
+    const none = await runtime.prepare(manifest([]), fx.scriptDir, options);
+    assert.equal(new Set([venvOf(v1), venvOf(v2), venvOf(none)]).size, 3);
+    assert.match(await runImport(v1, fx.scriptDir), /^fixture 1\.0\.0\n/);
+    assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
+
+    const listed = await listVenvs(fx.cacheDir);
+    assert.equal(listed.length, 3);
+    assert.ok(listed.every((v) => v.ready && v.pythonVersion === PY_VERSION));
+    assert.deepEqual(listed.map((v) => v.requirements).sort(), [
+      [],
+      [`${FIXTURE}==1.0.0`],
+      [`${FIXTURE}==2.0.0`],
+    ]);
+  });
 });
 
 Deno.test("PythonRuntime.prepare() throws DependencyError quoting pip and leaves no venv", async () => {
