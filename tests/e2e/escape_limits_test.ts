@@ -1,0 +1,198 @@
+/**
+ * The escape suite, limits: fork and memory bombs, endless loops, stdout floods, daemons that
+ * would outlive the run, and a full disk or inode table. Each attack asserts that the attempt
+ * failed AND that the host is unchanged (see _escape.ts).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ExecError } from "../../src/errors.ts";
+import { attack, escapeSuite, processesMatching, PROJECT, py, RUN_ID, sh, ts } from "./_escape.ts";
+
+// --- limits ----------------------------------------------------------------------------------
+attack({
+  name: "fork bomb (bounded: tries 5,000 processes)",
+  language: "python",
+  timeout: 60,
+  script: py(`import subprocess
+procs = []
+for i in range(5000):
+    try:
+        procs.append(subprocess.Popen(["sleep", "20.${RUN_ID}"]))
+    except OSError as exc:
+        detail = f"stopped at {i}: {exc!r}"
+        break
+breached = len(procs) >= 5000
+for p in procs:
+    p.kill()`),
+  hostUnchanged: async () =>
+    assert.deepEqual(await processesMatching(`^sleep 20\\.${RUN_ID}$`), []),
+});
+attack({
+  name: "fork bomb (bounded: tries 5,000 processes)",
+  language: "bash",
+  timeout: 60,
+  // perl forks: bash itself retries a refused fork for about 15 s before it gives up.
+  script: sh(
+    `started=$(perl -e 'my @k; for (1..5000) { my $p = fork; last unless defined $p; if (!$p) { exec "sleep", "21.${RUN_ID}" } push @k, $p } kill "KILL", @k; waitpid($_, 0) for @k; print scalar @k')
+[ "\${started:-0}" -ge 5000 ] && breached=1
+detail="started $started"`,
+  ),
+  hostUnchanged: async () =>
+    assert.deepEqual(await processesMatching(`^sleep 21\\.${RUN_ID}$`), []),
+});
+attack({
+  name: "memory bomb (4x the limit)",
+  language: "python",
+  script: py(`blocks = []
+for _ in range(64):
+    blocks.append(bytearray(16 * 1024 * 1024))
+breached = True
+detail = "allocated 1 GiB"`),
+});
+attack({
+  name: "endless loop (timeout, then no process left)",
+  language: "python",
+  timeout: 2,
+  script: py(`import time
+while True:
+    time.sleep(0.01)  # capibara-endless-loop-marker`),
+  blockedBy: [ExecError],
+  hostUnchanged: async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await processesMatching("escape test: python: endless"), []);
+    assert.deepEqual(await processesMatching(`${PROJECT}/.capibara/scripts/.*script.py`), []);
+  },
+});
+attack({
+  name: "endless loop (timeout)",
+  language: "bash",
+  timeout: 2,
+  script: sh(`while :; do :; done`),
+  blockedBy: [ExecError],
+});
+attack({
+  name: "flood stdout (64 MiB)",
+  language: "python",
+  script: py(`chunk = "x" * (1024 * 1024) + "\\n"
+for _ in range(64):
+    sys.stdout.write(chunk)
+breached = True`),
+  blockedBy: [ExecError],
+});
+attack({
+  name: "spawn a daemon that outlives the run",
+  language: "python",
+  script: py(`import subprocess
+subprocess.Popen(["setsid", "sleep", "31337.${RUN_ID}"], start_new_session=True,
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "31338.${RUN_ID}"])
+    os._exit(0)`),
+  hostUnchanged: async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      await processesMatching(`sleep 3133[78]\\.${RUN_ID}`),
+      [],
+      "a daemon survived the run",
+    );
+  },
+});
+attack({
+  name: "spawn a daemon that outlives the run",
+  language: "bash",
+  script: sh(`setsid nohup sleep 31339.${RUN_ID} >/dev/null 2>&1 &
+disown`),
+  hostUnchanged: async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      await processesMatching(`sleep 31339\\.${RUN_ID}`),
+      [],
+      "a daemon survived the run",
+    );
+  },
+});
+
+// Disk: the staging area is bounded while the script runs (default 1 GiB and 10,000 files).
+const bigFile = join(PROJECT, "out", "big.bin");
+const notFilled = async () => {
+  const info = await Deno.stat(bigFile).catch(() => null);
+  await Deno.remove(bigFile).catch(() => {});
+  assert.ok(!info || info.size < 2 * 1024 ** 3, "2 GiB reached the project");
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`chunk = b"x" * (16 * 1024 * 1024)
+with open("out/big.bin", "wb") as fh:
+    for _ in range(128):
+        fh.write(chunk)
+artifacts = ["out/big.bin"]
+breached = os.path.getsize("out/big.bin") >= 2 * 1024 ** 3
+detail = "wrote 2 GiB"`),
+    ],
+    [
+      "bash",
+      sh(`head -c 2147483648 /dev/zero > out/big.bin && breached=1
+detail="wrote 2 GiB"`),
+    ],
+    [
+      "typescript",
+      ts(`const chunk = new Uint8Array(16 * 1024 * 1024);
+const file = Deno.openSync("out/big.bin", { write: true, create: true });
+for (let i = 0; i < 128; i++) file.writeSync(chunk);
+file.close();
+breached = Deno.statSync("out/big.bin").size >= 2 * 1024 ** 3;`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "fill the disk: 2 GiB under a 256 MiB memory limit",
+    language,
+    context: { output: "out/big.bin" },
+    timeout: 120,
+    script,
+    blockedBy: [ExecError],
+    hostUnchanged: notFilled,
+  });
+}
+const manyFiles = async () => {
+  let count = 0;
+  for await (const e of Deno.readDir(join(PROJECT, "out"))) {
+    if (e.name.startsWith("f-")) {
+      count++;
+      await Deno.remove(join(PROJECT, "out", e.name));
+    }
+  }
+  assert.ok(count < 100_000, `${count} files reached the project`);
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`for i in range(100_000):
+    open(f"out/f-{i}", "w").close()
+breached = True
+detail = "created 100,000 files"`),
+    ],
+    [
+      "bash",
+      sh(`cd out && seq 1 100000 | sed 's/^/f-/' | xargs touch && breached=1
+detail="created 100,000 files"`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "fill the inodes: 100,000 files",
+    language,
+    context: { output: "out/" },
+    timeout: 120,
+    script,
+    blockedBy: [ExecError],
+    hostUnchanged: manyFiles,
+  });
+}
+
+Deno.test(escapeSuite("limits", { atLeast: { sandbox: 13, noSandbox: 1 } }));

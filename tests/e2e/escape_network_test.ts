@@ -1,0 +1,211 @@
+/**
+ * The escape suite, network: hostile scripts in Python, bash and TypeScript try to reach a host
+ * service on loopback, resolve names, get past the proxy, or reach loopback through an exact grant
+ * of it; the granted cases still work. Each attack asserts that the attempt failed AND that the
+ * host is unchanged (see _escape.ts).
+ */
+import assert from "node:assert/strict";
+import { attack, escapeSuite, py, SERVICE_PORT, serviceHits, sh, ts } from "./_escape.ts";
+
+// --- network (the one granted case comes last: until then the service must see no request) ----
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import socket
+s = socket.create_connection(("127.0.0.1", ${SERVICE_PORT}), timeout=3)
+s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+breached = b"host service" in s.recv(1000)`),
+    ],
+    [
+      "bash",
+      sh(
+        `if exec 3<>/dev/tcp/127.0.0.1/${SERVICE_PORT}; then printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; grep -q "host service" <&3 && breached=1; fi`,
+      ),
+    ],
+    [
+      "typescript",
+      ts(`const r = await fetch("http://127.0.0.1:${SERVICE_PORT}/");
+breached = (await r.text()).includes("host service");`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "connect to a host service on loopback",
+    language,
+    script,
+    hostUnchanged() {
+      assert.equal(serviceHits, 0, "the host service was reached");
+      return Promise.resolve();
+    },
+  });
+}
+
+attack({
+  name: "DNS lookup",
+  language: "python",
+  script: py(`import socket
+breached = len(socket.getaddrinfo("registry.npmjs.org", 443)) > 0`),
+});
+attack({
+  name: "DNS lookup",
+  language: "bash",
+  script: sh(`getent hosts registry.npmjs.org >/dev/null 2>&1 && breached=1`),
+});
+attack({
+  name: "DNS lookup",
+  language: "typescript",
+  script: ts(`breached = (await Deno.resolveDns("registry.npmjs.org", "A")).length > 0;`),
+});
+attack({
+  name: "reach a non-granted host through the proxy",
+  language: "python",
+  needs: { network: ["api.granted.test"] },
+  allow: { network: ["api.granted.test"] },
+  script: py(`import urllib.request
+for url in ["http://evil.example.com/", "http://127.0.0.1:${SERVICE_PORT}/", "http://granted.test/"]:
+    try:
+        urllib.request.urlopen(url, timeout=5).read()
+        breached = True
+        detail = url
+    except Exception as exc:
+        detail += " " + repr(exc)[:80]`),
+  hostUnchanged() {
+    assert.equal(serviceHits, 0, "the host service was reached");
+    return Promise.resolve();
+  },
+});
+attack({
+  name: "reach a non-granted host with curl through the proxy (CONNECT)",
+  language: "bash",
+  needs: { network: ["api.granted.test"] },
+  allow: { network: ["api.granted.test"] },
+  script: sh(
+    `if command -v curl >/dev/null; then curl -sf --max-time 5 https://evil-granted.test/ >/dev/null && breached=1; fi
+exec 3<>/dev/tcp/127.0.0.1/3128 && printf 'CONNECT evil.example.com:443 HTTP/1.1\\r\\nHost: evil.example.com:443\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q " 200" && breached=1`,
+  ),
+});
+attack({
+  name: "a granted host through the proxy still works",
+  language: "python",
+  needs: { network: [`127.0.0.1:${SERVICE_PORT}`] },
+  allow: { privateNetwork: [`127.0.0.1:${SERVICE_PORT}`] },
+  script: py(`import urllib.request
+body = urllib.request.urlopen("http://127.0.0.1:${SERVICE_PORT}/", timeout=10).read().decode()
+detail = body`),
+  granted(o) {
+    assert.equal(o.detail, "host service says hi");
+  },
+});
+
+// --- the proxy decides on resolved addresses: an exact grant is no way to loopback -------------
+/** A service on loopback that counts the connections it accepts. */
+let privateHits = 0;
+const privateService = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+const PRIVATE_PORT = privateService.addr.port;
+(async () => {
+  for await (const conn of privateService) {
+    privateHits++;
+    (async () => {
+      try {
+        await conn.read(new Uint8Array(4096));
+        const body = "private service says hi\n";
+        await conn.write(
+          new TextEncoder().encode(
+            `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          ),
+        );
+      } catch {
+        // the client went away
+      } finally {
+        conn.close();
+      }
+    })();
+  }
+})().catch(() => {});
+globalThis.addEventListener("unload", () => privateService.close());
+
+function privateUnreached(): Promise<void> {
+  assert.equal(privateHits, 0, "the loopback service was reached");
+  return Promise.resolve();
+}
+
+/** Python fetching `url` the way a script would (urllib honours the proxy variables). */
+function pyFetch(url: string): string {
+  return py(`import urllib.request
+try:
+    body = urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).read()
+    breached = b"private service" in body
+    detail = body.decode(errors="replace")[:80]
+except Exception as exc:
+    detail = repr(exc)[:200]`);
+}
+
+for (
+  const [grant, url] of [
+    [`127.0.0.1:${PRIVATE_PORT}`, `http://127.0.0.1:${PRIVATE_PORT}/`],
+    [`localhost:${PRIVATE_PORT}`, `http://localhost:${PRIVATE_PORT}/`],
+    [`[::ffff:127.0.0.1]:${PRIVATE_PORT}`, `http://[::ffff:127.0.0.1]:${PRIVATE_PORT}/`],
+    [`2130706433:${PRIVATE_PORT}`, `http://2130706433:${PRIVATE_PORT}/`],
+  ] as const
+) {
+  attack({
+    name: `reach a loopback service through an exact grant of ${grant.replace(/:\d+$/, "")}`,
+    language: "python",
+    needs: { network: [grant] },
+    allow: { network: [grant] },
+    script: pyFetch(url),
+    hostUnchanged: privateUnreached,
+  });
+}
+attack({
+  name: "reach a loopback service through an exact grant of 127.0.0.1 (curl)",
+  language: "bash",
+  needs: { network: [`127.0.0.1:${PRIVATE_PORT}`] },
+  allow: { network: [`127.0.0.1:${PRIVATE_PORT}`] },
+  // curl honours http_proxy; without curl, the request goes to the proxy (or direct) by hand.
+  script: sh(`url=http://127.0.0.1:${PRIVATE_PORT}/
+if command -v curl >/dev/null; then
+  body=$(curl -s --max-time 5 "$url")
+else
+  hp=\${http_proxy:-}; hp=\${hp#http://}; hp=\${hp%/}
+  if [ -n "$hp" ]; then host=\${hp%:*}; port=\${hp##*:}; target=$url
+  else host=127.0.0.1; port=${PRIVATE_PORT}; target=/; fi
+  body=$(exec 3<>"/dev/tcp/$host/$port" && printf 'GET %s HTTP/1.0\r\n\r\n' "$target" >&3 && cat <&3)
+fi
+case "$body" in *"private service"*) breached=1 ;; esac
+detail=$(printf %s "$body" | head -c 120 | tr -d '\r\n')`),
+  hostUnchanged: privateUnreached,
+});
+for (const grant of [`127.0.0.1:${PRIVATE_PORT}`, `localhost:${PRIVATE_PORT}`]) {
+  attack({
+    name: `reach a loopback service through an exact grant of ${grant.replace(/:\d+$/, "")}`,
+    language: "typescript",
+    needs: { network: [grant] },
+    allow: { network: [grant] },
+    script: ts(`const r = await fetch("http://${grant}/");
+breached = (await r.text()).includes("private service");`),
+    hostUnchanged: privateUnreached,
+  });
+}
+
+// --- granted cases still work ------------------------------------------------------------------
+for (const language of ["python", "typescript"] as const) {
+  attack({
+    name: "a loopback service granted with --allow-private-net is reachable",
+    language,
+    needs: { network: [`127.0.0.1:${PRIVATE_PORT}`] },
+    allow: { privateNetwork: [`127.0.0.1:${PRIVATE_PORT}`] },
+    script: language === "python"
+      ? pyFetch(`http://127.0.0.1:${PRIVATE_PORT}/`)
+      : ts(`const r = await fetch("http://127.0.0.1:${PRIVATE_PORT}/");
+detail = await r.text();
+breached = detail.includes("private service");`),
+    granted(o) {
+      assert.equal(o.breached, true, `not reached: ${o.detail}`);
+      assert.ok(privateHits > 0);
+    },
+  });
+}
+
+Deno.test(escapeSuite("network", { atLeast: { sandbox: 18, noSandbox: 5 } }));

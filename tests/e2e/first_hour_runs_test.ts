@@ -1,0 +1,178 @@
+/**
+ * The first hour through the real CLI, while a script runs: signals, `--verbose`, and
+ * `capibara show`'s run-by-hand command.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { exists } from "../../src/_fs.ts";
+import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
+import { MAIN, runCli } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { envFor, named, OS_SANDBOX, until } from "./_first_hour.ts";
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test({
+    name: `capibara run on ${signal} cleans up, says what was interrupted and exits ${code}`,
+    ignore: !OS_SANDBOX,
+    async fn() {
+      await using tmp = await withTmpDir();
+      const tmpRoot = join(tmp.path, "tmp");
+      await Deno.mkdir(tmpRoot);
+      await Deno.mkdir(join(tmp.path, "markers"));
+      const body = [
+        'open(ctx["started_marker"], "w").write("started")',
+        "time.sleep(60)",
+        'return {"output": {"done": True}}',
+      ].join("\n");
+      await using llm = startFakeLLM({ replies: [bundleReply({ body, imports: ["time"] })] });
+      const cli = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          "run",
+          `Sleep for a minute (${signal})`,
+          "--context",
+          JSON.stringify({ started_marker: "markers/started.txt" }),
+          "--allow-write",
+          "markers",
+        ],
+        cwd: tmp.path,
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: Deno.env.get("HOME") ?? "/tmp",
+          NO_COLOR: "1",
+          TMPDIR: tmpRoot,
+          ...envFor(llm.url),
+        },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const stderr = new Response(cli.stderr).text();
+      let running = true;
+      const status = cli.status.finally(() => running = false);
+      const started = join(tmp.path, "markers", "started.txt");
+      await until(async () => !running || await exists(started), "the script to start");
+      if (!running) assert.fail(`the CLI ended before the script started: ${await stderr}`);
+      // While it runs, its temporary folders exist (the test sees what it then checks is gone).
+      assert.notDeepEqual(await named(tmpRoot, "capibara-run-", 0), []);
+      assert.notDeepEqual(await named(tmpRoot, "capibara-sbx-", 0), []);
+
+      cli.kill(signal);
+      const { code: exitCode } = await status;
+      const text = await stderr;
+      assert.deepEqual(await named(tmpRoot, "capibara-run-", 0), []);
+      assert.deepEqual(await named(tmpRoot, "capibara-sbx-", 0), []);
+      assert.deepEqual(await named("/sys/fs/cgroup", `capibara-${cli.pid}-`, 4), []);
+      assert.equal(exitCode, code, text);
+      assert.match(text, new RegExp(`interrupted: Interrupted by ${signal} while: Running fp_`));
+      assert.doesNotMatch(text, /error\[/);
+    },
+  });
+}
+
+Deno.test({
+  name: "capibara run --verbose shows each step and the script's stderr, terminal-safe",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const body = [
+      'sys.stderr.write("halfway there \\x1b]0;owned\\x07\\n")',
+      "sys.stderr.flush()",
+      'return {"output": {"done": True}}',
+    ].join("\n");
+    await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
+    const args = ["run", "Say where it is on stderr", "--verbose"];
+    const first = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /^· Generating .*\(\d+\.\ds\)$/m);
+    assert.match(first.stderr, /^· Running fp_[0-9a-f]{32} \(\d+\.\ds\)$/m);
+    assert.match(first.stderr, /^ {2}│ halfway there \\u001b\]0;owned\\u0007$/m);
+    assert.equal(first.stderr.includes("\x1b"), false);
+    // A cache hit shows its steps too.
+    const hit = await runCli(args, { cwd: tmp.path, env: envFor(llm.url) });
+    assert.equal(hit.code, 0, hit.stderr);
+    assert.match(hit.stderr, /^· Checking the cached script/m);
+    assert.match(hit.stderr, /^· Running fp_/m);
+    assert.doesNotMatch(hit.stderr, /Generating/);
+  },
+});
+
+/** A TypeScript script that copies `input` to `output`, upper-cased. */
+const UPPER_TS = `// --- CAPIBARA ---
+// deps: none
+// --- /CAPIBARA ---
+// handles --context, --selftest and --dry-run
+import { parseArgs } from "node:util";
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    context: { type: "string" },
+    selftest: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  },
+});
+if (values.selftest || values["dry-run"]) {
+  console.log(JSON.stringify({ status: "ok", artifacts: [], output: {}, raw: {} }));
+  Deno.exit(0);
+}
+const raw = String(values.context);
+const ctx = JSON.parse(raw.startsWith("@") ? Deno.readTextFileSync(raw.slice(1)) : raw);
+const text = Deno.readTextFileSync(ctx.input);
+Deno.mkdirSync(ctx.output.split("/").slice(0, -1).join("/") || ".", { recursive: true });
+Deno.writeTextFileSync(ctx.output, text.toUpperCase());
+console.log(JSON.stringify({ status: "ok", artifacts: [ctx.output], output: {}, raw: {} }));
+`;
+
+for (const language of ["python", "typescript"] as const) {
+  Deno.test({
+    name: `capibara show's run-by-hand command works verbatim from the project root (${language})`,
+    ignore: !OS_SANDBOX,
+    async fn() {
+      await using tmp = await withTmpDir();
+      await Deno.mkdir(join(tmp.path, "data"));
+      await Deno.writeTextFile(join(tmp.path, "data", "in.txt"), "hello");
+      const body = [
+        "import os",
+        'os.makedirs(os.path.dirname(ctx["output"]), exist_ok=True)',
+        'text = open(ctx["input"]).read()',
+        'open(ctx["output"], "w").write(text.upper())',
+        'return {"artifacts": [ctx["output"]]}',
+      ].join("\n");
+      const reply = language === "python"
+        ? bundleReply({ body, outputs: {} })
+        : bundleReply({ language, script: UPPER_TS, outputs: {} });
+      await using llm = startFakeLLM({ replies: [reply] });
+      const env = envFor(llm.url);
+      const context = JSON.stringify({ input: "data/in.txt", output: "out/result.txt" });
+      const args = ["run", "Upper-case the file", "--lang", language, "--context", context];
+      const first = await runCli([...args, "--json"], { cwd: tmp.path, env });
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      const fp = (first.json as { fingerprint: string }).fingerprint;
+      await Deno.remove(join(tmp.path, "out"), { recursive: true });
+
+      const show = await runCli(["show", fp, "--json"], { cwd: tmp.path, env });
+      assert.equal(show.code, 0, show.stderr);
+      const byHand = (show.json as { run_by_hand: string }).run_by_hand;
+      const sh = await new Deno.Command("sh", {
+        args: ["-ec", byHand],
+        cwd: tmp.path,
+        env: { HOME: tmp.path, DENO_DIR: Deno.env.get("DENO_DIR") ?? "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const shErr = new TextDecoder().decode(sh.stderr);
+      assert.equal(sh.code, 0, `${byHand}\n${shErr}`);
+      assert.equal(await Deno.readTextFile(join(tmp.path, "out", "result.txt")), "HELLO");
+      // The entry is untouched: verify passes and the next run is a cache hit.
+      const verify = await runCli(["verify", fp], { cwd: tmp.path, env });
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      const again = await runCli([...args, "--json"], { cwd: tmp.path, env });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.equal((again.json as { cached: boolean }).cached, true);
+    },
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * The first hour through the real CLI, the store: `accept` of a hand edit, `--dry-run`, `list`
+ * and `show` by prompt, `--mode parametric`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
+import { runCli } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { envFor, type ErrorDoc, OS_SANDBOX } from "./_first_hour.ts";
+
+Deno.test({
+  name: "capibara accept keeps a reviewed hand edit as a new revision; --refresh needs --force",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    const args = ["run", "Echo the context back", "--context", '{"n": 1}', "--json"];
+    const first = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(first.code, 0, first.stderr);
+    const fp = (first.json as { fingerprint: string }).fingerprint;
+    const dir = join(tmp.path, ".capibara", "scripts", fp);
+    const scriptPath = join(dir, "script.py");
+    const original = await Deno.readTextFile(scriptPath);
+    const edit = (from: string, to: string) => {
+      assert.ok(original.includes(from), from);
+      return Deno.writeTextFile(scriptPath, original.replace(from, to));
+    };
+    await edit('return {"output": {"context": ctx}}', 'return {"output": {"edited": True}}');
+
+    const refused = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(refused.code, 8, refused.stdout);
+    assert.match((refused.json as ErrorDoc).error.hint, new RegExp(`capibara accept ${fp}`));
+    // --refresh does not overwrite the edit without --force.
+    const refresh = await runCli([...args, "--refresh"], { cwd: tmp.path, env });
+    assert.equal(refresh.code, 8, refresh.stdout);
+    assert.match((refresh.json as ErrorDoc).error.hint, /capibara accept .*--force/);
+    assert.equal(llm.requests, 1);
+    assert.match(await Deno.readTextFile(scriptPath), /"edited": True/);
+
+    const accepted = await runCli(["accept", fp.slice(0, 10), "--json"], { cwd: tmp.path, env });
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+    assert.deepEqual(accepted.json, {
+      fingerprint: fp,
+      accepted: true,
+      revision: 2,
+      changed: ["script.py"],
+      dropped: [],
+    });
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(manifest.revision, 2);
+    assert.deepEqual(
+      manifest.history.map((h: { reason: string }) => h.reason),
+      ["generated", "edited by hand"],
+    );
+    const after = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(after.code, 0, after.stdout + after.stderr);
+    assert.deepEqual((after.json as { output: unknown }).output, { edited: true });
+    assert.equal((await runCli(["verify"], { cwd: tmp.path, env })).code, 0);
+
+    // An edit that fails the static checks, or whose self-test fails, is not accepted.
+    await edit("import argparse\n", "import argparse\nimport subprocess\nsubprocess.run(['id'])\n");
+    const unsafe = await runCli(["accept", fp, "--json"], { cwd: tmp.path, env });
+    assert.equal(unsafe.code, 6, unsafe.stdout + unsafe.stderr);
+    await edit('emit("ok", output={"selftest": True})', "raise SystemExit(3)");
+    const broken = await runCli(["accept", fp, "--json"], { cwd: tmp.path, env });
+    assert.equal(broken.code, 5, broken.stdout + broken.stderr);
+    assert.match((broken.json as ErrorDoc).error.message, /--selftest exited with code 3/);
+    assert.equal(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))).revision, 2);
+
+    // --refresh --force regenerates over the edit.
+    const forced = await runCli([...args, "--refresh", "--force"], { cwd: tmp.path, env });
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+    assert.equal(llm.requests, 2);
+    assert.equal(await Deno.readTextFile(scriptPath), original);
+  },
+});
+
+Deno.test({
+  name: "capibara run --dry-run stores without running; a miss says where and to review it",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const body = 'raise RuntimeError("ran")';
+    await using llm = startFakeLLM({ replies: [bundleReply({ body })] });
+    const env = envFor(llm.url);
+    const dry = await runCli(["run", "Fail when run", "--dry-run"], { cwd: tmp.path, env });
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    const fp = dry.stdout.match(/fp_[0-9a-f]{32}/)![0];
+    assert.match(dry.stdout, /\(generated, not run: --dry-run, /);
+    // The first write outside a git repository says where the store went.
+    const base = join(await Deno.realPath(tmp.path), ".capibara");
+    assert.ok(
+      dry.stdout.includes(`created the store ${base} in the current folder: no git repository`),
+      dry.stdout,
+    );
+    assert.match(dry.stdout, new RegExp(`stored in \\.capibara/scripts/${fp}/`));
+    assert.match(dry.stdout, new RegExp(`review it \\(capibara show ${fp} --script\\) and commit`));
+    const script = await runCli(["show", fp, "--script"], { cwd: tmp.path, env });
+    assert.equal(script.code, 0, script.stderr);
+    assert.match(script.stdout, /raise RuntimeError\("ran"\)/);
+    // Run for real, the script fails: the dry run did not run it.
+    const real = await runCli(["run", "Fail when run"], { cwd: tmp.path, env });
+    assert.equal(real.code, 5, real.stdout + real.stderr);
+    assert.equal(llm.requests, 1);
+  },
+});
+
+Deno.test({
+  name: "capibara list tells entries of one prompt apart; show finds a script by its prompt",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    for (const n of [1, 2]) {
+      const r = await runCli(["run", "Echo the number", "-c", `{"n": ${n}}`], {
+        cwd: tmp.path,
+        env,
+      });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const list = await runCli(["list"], { cwd: tmp.path, env });
+    assert.equal(list.code, 0, list.stderr);
+    const scripts = await Deno.realPath(join(tmp.path, ".capibara", "scripts"));
+    assert.equal(list.stdout.split("\n")[0], `${scripts}:`);
+    assert.match(list.stdout, /python {5}r1 .*Echo the number {2}\[n=1\]/);
+    assert.match(list.stdout, /Echo the number {2}\[n=2\]/);
+    const ambiguous = await runCli(["show", "echo the"], { cwd: tmp.path, env });
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /matches 2 cached scripts/);
+    const other = await runCli(["run", "Reverse the words", "--dry-run"], { cwd: tmp.path, env });
+    assert.equal(other.code, 0, other.stderr);
+    const show = await runCli(["show", "reverse"], { cwd: tmp.path, env });
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /prompt: {5}Reverse the words/);
+  },
+});
+
+Deno.test({
+  name: "capibara run --mode parametric reuses a script across values; a strict miss says why",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    const run = (n: number, ...extra: string[]) =>
+      runCli(["run", "Echo the count", "-c", `{"n": ${n}, "unit": "kg"}`, ...extra], {
+        cwd: tmp.path,
+        env,
+      });
+    assert.equal((await run(1)).code, 0);
+    const second = await run(2);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      /note: fp_[0-9a-f]{32} has the same prompt \(python\); the context differs in: n \(--mode parametric/,
+    );
+    assert.equal(llm.requests, 2);
+    const p1 = await run(3, "--mode", "parametric", "--json");
+    assert.equal(p1.code, 0, p1.stderr);
+    const p2 = await run(4, "--mode", "parametric", "--json");
+    assert.equal(p2.code, 0, p2.stderr);
+    assert.equal((p2.json as { cached: boolean }).cached, true);
+    assert.deepEqual((p2.json as { output: unknown }).output, { context: { n: 4, unit: "kg" } });
+    assert.equal(llm.requests, 3);
+  },
+});
