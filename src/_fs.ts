@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.ts";
 
 /**
  * Whether `child` is `parent` or lies below it, comparing normalised absolute paths lexically

@@ -14,8 +14,7 @@
  *
  * @module
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, tmpDir } from "../_path.ts";
 import { lstatOrNull, removeIfExists } from "../_fs.ts";
 import { ExecError, PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
@@ -154,7 +153,7 @@ export async function backendFor(
 
 /** A fresh path for a run's temp dir (created by {@linkcode execute}), resolved. */
 export async function runDirPath(): Promise<string> {
-  return join(await Deno.realPath(tmpdir()), `capibara-run-${crypto.randomUUID()}`);
+  return join(await Deno.realPath(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
 }
 
 /**

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
-import { pathToFileURL } from "node:url";
+import { basename, dirname, isAbsolute, join, pathToFileUrl, resolve, sep } from "../_path.ts";
 import * as z from "../_shape.ts";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
@@ -624,7 +623,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
     });
   }
   // The root is the entry as Deno spells it.
-  const entry = graph.roots[0] ?? pathToFileURL(script).href;
+  const entry = graph.roots[0] ?? pathToFileUrl(script).href;
   const local = graphSpecifiers(graph).find((s) => s.startsWith("file:") && s !== entry);
   if (local !== undefined) {
     throw new PermissionError(

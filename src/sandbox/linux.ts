@@ -40,7 +40,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../_path.ts";
 import { isInside, lstatOrNull, lstatSyncOrNull, realPathOrNull } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";

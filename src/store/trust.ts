@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { isInside, realPathLoose } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
