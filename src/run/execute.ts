@@ -16,6 +16,7 @@
  */
 import { join, tmpDir } from "../_path.ts";
 import { lstatOrNull, removeIfExists } from "../_fs.ts";
+import { onTimeout } from "../_timer.ts";
 import { ExecError, PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Language } from "../schema.ts";
@@ -241,9 +242,9 @@ export async function execute(
     const watch = (async () => {
       while (running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, STAGING_SAMPLE_MS);
+          const cancel = onTimeout(STAGING_SAMPLE_MS, resolve);
           wake = () => {
-            clearTimeout(timer);
+            cancel();
             resolve();
           };
         });

@@ -47,6 +47,7 @@ import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
+import { sleep } from "../_timer.ts";
 import type {
   Availability,
   SandboxBackend,
@@ -891,7 +892,7 @@ async function destroyCgroup(dir: string): Promise<void> {
         // already gone
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
