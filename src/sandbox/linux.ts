@@ -562,6 +562,19 @@ async function substituteClosed(
   substitutes.set(policy.workdir, empty);
 }
 
+/**
+ * Where a run's state dir (its seccomp program, fake /etc files, mount points, copies of closed
+ * read paths) is made: `TMPDIR` when it is set, else `/dev/shm` when it is the usual tmpfs (world
+ * writable and sticky, owned by root), else the system's temp dir. Its dozen folders cost ≈ 0.5-1.5
+ * ms each to remove on a disk (ext4 here: ≈ 10-15 ms a run) and microseconds on a tmpfs.
+ */
+function stateDirBase(): string | undefined {
+  if (Deno.env.get("TMPDIR")) return undefined;
+  const info = lstatSyncOrNull("/dev/shm");
+  const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
+  return sticky ? "/dev/shm" : undefined;
+}
+
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
 function probeRun(program: string, args: string[]): Promise<ExecResult> {
   return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
@@ -1230,7 +1243,7 @@ export class BubblewrapBackend implements SandboxBackend {
     const plan = await this.#getPlan();
 
     for (const dir of [...policy.write, policy.tmpDir]) Deno.mkdirSync(dir, { recursive: true });
-    const stateDir = Deno.makeTempDirSync({ prefix: "capibara-sbx-" });
+    const stateDir = Deno.makeTempDirSync({ prefix: "capibara-sbx-", dir: stateDirBase() });
     let proxy: RunningProxy | undefined;
     let cgroup: RunCgroup | undefined;
     let closed: Promise<void> | undefined;
