@@ -56,6 +56,15 @@ export async function realPathOrNull(path: string): Promise<string | null> {
   }
 }
 
+/** `Deno.realPathSync`, or `null` when the path does not exist (the synchronous twin, as above). */
+export function realPathSyncOrNull(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Realpath of the longest existing prefix of `path`, with the rest appended. */
 export async function realPathLoose(path: string): Promise<string> {
   const rest: string[] = [];

@@ -41,7 +41,7 @@
  * @module
  */
 import { dirname } from "../_path.ts";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathOrNull } from "../_fs.ts";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
@@ -523,14 +523,14 @@ async function substituteClosed(
   const budget: CopyBudget = { bytes: 0, files: 0 };
   const copies = `${stateDir}/copies`;
   for (const path of policy.read) {
-    const real = await realPathOrNull(path);
+    const real = realPathSyncOrNull(path);
     if (real === null || readableBy(real, drop.uid, drop.gid)) continue;
-    if (substitutes.size === 0) await Deno.mkdir(copies, { mode: 0o711 });
+    if (substitutes.size === 0) Deno.mkdirSync(copies, { mode: 0o711 });
     const copy = `${copies}/${substitutes.size}`;
     await copyClosed(real, copy, drop, budget, path);
     substitutes.set(path, copy);
   }
-  const workdir = await realPathOrNull(policy.workdir);
+  const workdir = realPathSyncOrNull(policy.workdir);
   if (workdir === null) return;
   // Every bind inside the workdir needs its mount point reached through the workdir's folders.
   const inside = [
@@ -551,14 +551,14 @@ async function substituteClosed(
   }
   if (!closed) return;
   const empty = `${stateDir}/workdir`;
-  await Deno.mkdir(empty, { mode: 0o755 });
+  Deno.mkdirSync(empty, { mode: 0o755 });
   // It is bound read-only: every bind inside it needs its mount point made here first.
   for (const { path, source } of inside) {
     const point = empty + path.slice(policy.workdir.length);
-    const info = await Deno.stat(source).catch(() => null);
+    const info = statSyncOrNull(source);
     if (!info) continue;
-    await Deno.mkdir(info.isDirectory ? point : dirname(point), { recursive: true });
-    if (!info.isDirectory) await Deno.writeFile(point, new Uint8Array(), { create: true });
+    Deno.mkdirSync(info.isDirectory ? point : dirname(point), { recursive: true });
+    if (!info.isDirectory) Deno.writeFileSync(point, new Uint8Array(), { create: true });
   }
   substitutes.set(policy.workdir, empty);
 }
@@ -574,6 +574,15 @@ function stateDirBase(): string | undefined {
   const info = lstatSyncOrNull("/dev/shm");
   const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
   return sticky ? "/dev/shm" : undefined;
+}
+
+/** `Deno.statSync` (symlinks followed), or `null` when the path cannot be reached. */
+function statSyncOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
@@ -1015,7 +1024,7 @@ async function policyArgs(
   /** Host path each bind shows, for masking sensitive files below it. */
   const sources = new Map<string, string>();
   for (const path of [...policy.read, policy.workdir]) {
-    const real = await realPathOrNull(path);
+    const real = realPathSyncOrNull(path);
     if (real === null) continue;
     if (real !== path && writable.some((dir) => isInside(path, dir))) {
       throw new ValidationError(
@@ -1026,7 +1035,7 @@ async function policyArgs(
     sources.set(path, substitutes.get(path) ?? real);
   }
   for (const path of writable) {
-    const real = await realPathOrNull(path);
+    const real = realPathSyncOrNull(path);
     if (real !== path) {
       throw new ValidationError(
         `Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`,
@@ -1039,7 +1048,7 @@ async function policyArgs(
   // The host's own path is only a mount point; a symlink swapped in there by another run is
   // resolved inside the sandbox, and the source is ours, so no host folder becomes writable.
   for (const { source, target } of policy.stage ?? []) {
-    if (!isInside(source, policy.tmpDir) || (await realPathOrNull(source)) !== source) {
+    if (!isInside(source, policy.tmpDir) || (realPathSyncOrNull(source)) !== source) {
       throw new ValidationError(
         `Sandbox staging path "${source}" is not a resolved path inside the run's temp dir`,
       );
@@ -1057,13 +1066,13 @@ async function policyArgs(
   for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
     // Only inside writable grants: elsewhere a bind would make a protected path readable.
     if (!writable.some((dir) => isInside(path, dir))) continue;
-    if ((await realPathOrNull(path)) !== path) continue;
+    if ((realPathSyncOrNull(path)) !== path) continue;
     args.push("--ro-bind", await via(path), path);
   }
   for (const [path, source] of sources) {
     for (const sensitive of SENSITIVE_PATHS) {
       if (!isInside(sensitive, source)) continue;
-      const info = await lstatOrNull(sensitive);
+      const info = lstatSyncOrNull(sensitive);
       if (!info) continue;
       const inside = path + sensitive.slice(source.length);
       if (info.isDirectory) {
