@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.ts";
 
 /**
  * Whether `child` is `parent` or lies below it, comparing normalised absolute paths lexically
@@ -51,6 +51,15 @@ export async function exists(path: string): Promise<boolean> {
 export async function realPathOrNull(path: string): Promise<string | null> {
   try {
     return await Deno.realPath(path);
+  } catch {
+    return null;
+  }
+}
+
+/** `Deno.realPathSync`, or `null` when the path does not exist (the synchronous twin, as above). */
+export function realPathSyncOrNull(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
   } catch {
     return null;
   }

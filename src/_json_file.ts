@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./_path.ts";
 import { isInside, realPathLoose } from "./_fs.ts";
 
 /** The parsed content of a JSON file; undefined when it is missing or not JSON. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { delimiter, isAbsolute, join } from "node:path";
+import { delimiter, isAbsolute, join } from "./_path.ts";
 
 /** The PATH used when none is given (or the process may not read its own). */
 export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";

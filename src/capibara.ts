@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "./_path.ts";
 import { once } from "./_memo.ts";
 import {
   checkGrants,

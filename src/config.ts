@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { homedir } from "node:os";
+import { homeDir, join, resolve } from "./_path.ts";
 import { sha256 } from "./_hash.ts";
 import { realPathOrNull } from "./_fs.ts";
 import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
@@ -294,7 +293,7 @@ export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | 
 
 /** The platform's cache directory for Capibara, from the environment given (XDG on Linux). */
 export function platformCacheDir(env: Env, os: typeof Deno.build.os = Deno.build.os): string {
-  const home = pick(env.HOME, env.USERPROFILE) ?? homedir();
+  const home = pick(env.HOME, env.USERPROFILE) ?? homeDir();
   switch (os) {
     case "darwin":
       return join(home, "Library", "Caches", "capibara");

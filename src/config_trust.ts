@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./_path.ts";
 import { PermissionError } from "./errors.ts";
 import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.ts";
 import type { ProjectConfig } from "./schema.ts";

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { onTimeout } from "./_timer.ts";
 
 /** A command ready to run: the one place a runner's command is built, so a sandbox can wrap it. */
 export interface CommandSpec {
@@ -80,10 +81,10 @@ export async function execCommand(spec: CommandSpec, options: ExecOptions): Prom
   let total = 0;
   const kill = () => killGroup(child.pid);
 
-  const timer = setTimeout(() => {
+  const cancelTimer = onTimeout(options.timeoutMs, () => {
     timedOut = true;
     kill();
-  }, options.timeoutMs);
+  });
   const onAbort = () => {
     cancelled = true;
     kill();
@@ -138,7 +139,7 @@ export async function execCommand(spec: CommandSpec, options: ExecOptions): Prom
       durationMs: performance.now() - started,
     };
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     options.signal?.removeEventListener("abort", onAbort);
   }
 }

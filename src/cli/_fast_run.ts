@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { join, relative } from "../_path.ts";
 import { exists } from "../_fs.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { assertTrusted } from "../config_trust.ts";
 import type { Capibara } from "../capibara.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";

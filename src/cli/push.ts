@@ -10,7 +10,7 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { basename } from "node:path";
+import { basename } from "../_path.ts";
 import type { Capibara } from "../capibara.ts";
 import { untrustedError } from "../config_trust.ts";
 import {

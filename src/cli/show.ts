@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { join, relative } from "node:path";
+import { join, relative } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { readEntryFile } from "../store/integrity.ts";
 import type { Store } from "../store/store.ts";

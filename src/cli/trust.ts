@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { join, resolve } from "node:path";
+import { join, resolve } from "../_path.ts";
 import { loadProjectFile } from "../config.ts";
 import {
   describeRequest,

@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { basename } from "node:path";
+import { basename } from "../_path.ts";
 import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
 import { readEntryFile } from "../store/integrity.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../_path.ts";
 import { ValidationError } from "../errors.ts";
 import { keyIdOf, type Signature, SIGNATURE_ALG, signedMessage } from "../store/trust.ts";
 

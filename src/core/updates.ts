@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
 
 /** One invalidation. */

@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, tmpDir } from "../_path.ts";
 import { lstatOrNull, removeIfExists } from "../_fs.ts";
+import { onTimeout } from "../_timer.ts";
 import { ExecError, PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Language } from "../schema.ts";
@@ -154,7 +154,7 @@ export async function backendFor(
 
 /** A fresh path for a run's temp dir (created by {@linkcode execute}), resolved. */
 export async function runDirPath(): Promise<string> {
-  return join(await Deno.realPath(tmpdir()), `capibara-run-${crypto.randomUUID()}`);
+  return join(await Deno.realPath(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
 }
 
 /**
@@ -242,9 +242,9 @@ export async function execute(
     const watch = (async () => {
       while (running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, STAGING_SAMPLE_MS);
+          const cancel = onTimeout(STAGING_SAMPLE_MS, resolve);
           wake = () => {
-            clearTimeout(timer);
+            cancel();
             resolve();
           };
         });

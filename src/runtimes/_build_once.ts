@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../_path.ts";
 import { Memo } from "../_memo.ts";
 import { removeIfExists } from "../_fs.ts";
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
+import { basename, delimiter, dirname, join, resolve, sep } from "../_path.ts";
 import * as z from "../_shape.ts";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";

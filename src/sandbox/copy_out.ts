@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
 import { isInside, lstatOrNull } from "../_fs.ts";
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";

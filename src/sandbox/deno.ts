@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAbsolute } from "node:path";
+import { isAbsolute } from "../_path.ts";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
 import { runDenoDir } from "../runtimes/deno.ts";

@@ -40,13 +40,14 @@
  *
  * @module
  */
-import { dirname } from "node:path";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathOrNull } from "../_fs.ts";
+import { dirname } from "../_path.ts";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
+import { sleep } from "../_timer.ts";
 import type {
   Availability,
   SandboxBackend,
@@ -195,7 +196,8 @@ const LAUNCH_SCRIPT =
 export function seccompProgram(arch: string = Deno.build.arch): Uint8Array | undefined {
   const encoded = SECCOMP_BPF[arch];
   if (encoded === undefined) return undefined;
-  return Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  // One native call (≈ 0.04 ms) where mapping each character took ≈ 2 ms in a cold process.
+  return Uint8Array.fromBase64(encoded);
 }
 
 /** How /proc/net/tcp spells 127.0.0.1:PROXY_PORT. */
@@ -521,14 +523,14 @@ async function substituteClosed(
   const budget: CopyBudget = { bytes: 0, files: 0 };
   const copies = `${stateDir}/copies`;
   for (const path of policy.read) {
-    const real = await realPathOrNull(path);
+    const real = realPathSyncOrNull(path);
     if (real === null || readableBy(real, drop.uid, drop.gid)) continue;
-    if (substitutes.size === 0) await Deno.mkdir(copies, { mode: 0o711 });
+    if (substitutes.size === 0) Deno.mkdirSync(copies, { mode: 0o711 });
     const copy = `${copies}/${substitutes.size}`;
     await copyClosed(real, copy, drop, budget, path);
     substitutes.set(path, copy);
   }
-  const workdir = await realPathOrNull(policy.workdir);
+  const workdir = realPathSyncOrNull(policy.workdir);
   if (workdir === null) return;
   // Every bind inside the workdir needs its mount point reached through the workdir's folders.
   const inside = [
@@ -549,16 +551,38 @@ async function substituteClosed(
   }
   if (!closed) return;
   const empty = `${stateDir}/workdir`;
-  await Deno.mkdir(empty, { mode: 0o755 });
+  Deno.mkdirSync(empty, { mode: 0o755 });
   // It is bound read-only: every bind inside it needs its mount point made here first.
   for (const { path, source } of inside) {
     const point = empty + path.slice(policy.workdir.length);
-    const info = await Deno.stat(source).catch(() => null);
+    const info = statSyncOrNull(source);
     if (!info) continue;
-    await Deno.mkdir(info.isDirectory ? point : dirname(point), { recursive: true });
-    if (!info.isDirectory) await Deno.writeFile(point, new Uint8Array(), { create: true });
+    Deno.mkdirSync(info.isDirectory ? point : dirname(point), { recursive: true });
+    if (!info.isDirectory) Deno.writeFileSync(point, new Uint8Array(), { create: true });
   }
   substitutes.set(policy.workdir, empty);
+}
+
+/**
+ * Where a run's state dir (its seccomp program, fake /etc files, mount points, copies of closed
+ * read paths) is made: `TMPDIR` when it is set, else `/dev/shm` when it is the usual tmpfs (world
+ * writable and sticky, owned by root), else the system's temp dir. Its dozen folders cost ≈ 0.5-1.5
+ * ms each to remove on a disk (ext4 here: ≈ 10-15 ms a run) and microseconds on a tmpfs.
+ */
+function stateDirBase(): string | undefined {
+  if (Deno.env.get("TMPDIR")) return undefined;
+  const info = lstatSyncOrNull("/dev/shm");
+  const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
+  return sticky ? "/dev/shm" : undefined;
+}
+
+/** `Deno.statSync` (symlinks followed), or `null` when the path cannot be reached. */
+function statSyncOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
@@ -891,7 +915,7 @@ async function destroyCgroup(dir: string): Promise<void> {
         // already gone
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -1000,7 +1024,7 @@ async function policyArgs(
   /** Host path each bind shows, for masking sensitive files below it. */
   const sources = new Map<string, string>();
   for (const path of [...policy.read, policy.workdir]) {
-    const real = await realPathOrNull(path);
+    const real = realPathSyncOrNull(path);
     if (real === null) continue;
     if (real !== path && writable.some((dir) => isInside(path, dir))) {
       throw new ValidationError(
@@ -1011,7 +1035,7 @@ async function policyArgs(
     sources.set(path, substitutes.get(path) ?? real);
   }
   for (const path of writable) {
-    const real = await realPathOrNull(path);
+    const real = realPathSyncOrNull(path);
     if (real !== path) {
       throw new ValidationError(
         `Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`,
@@ -1024,7 +1048,7 @@ async function policyArgs(
   // The host's own path is only a mount point; a symlink swapped in there by another run is
   // resolved inside the sandbox, and the source is ours, so no host folder becomes writable.
   for (const { source, target } of policy.stage ?? []) {
-    if (!isInside(source, policy.tmpDir) || (await realPathOrNull(source)) !== source) {
+    if (!isInside(source, policy.tmpDir) || (realPathSyncOrNull(source)) !== source) {
       throw new ValidationError(
         `Sandbox staging path "${source}" is not a resolved path inside the run's temp dir`,
       );
@@ -1042,13 +1066,13 @@ async function policyArgs(
   for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
     // Only inside writable grants: elsewhere a bind would make a protected path readable.
     if (!writable.some((dir) => isInside(path, dir))) continue;
-    if ((await realPathOrNull(path)) !== path) continue;
+    if ((realPathSyncOrNull(path)) !== path) continue;
     args.push("--ro-bind", await via(path), path);
   }
   for (const [path, source] of sources) {
     for (const sensitive of SENSITIVE_PATHS) {
       if (!isInside(sensitive, source)) continue;
-      const info = await lstatOrNull(sensitive);
+      const info = lstatSyncOrNull(sensitive);
       if (!info) continue;
       const inside = path + sensitive.slice(source.length);
       if (info.isDirectory) {
@@ -1229,7 +1253,7 @@ export class BubblewrapBackend implements SandboxBackend {
     const plan = await this.#getPlan();
 
     for (const dir of [...policy.write, policy.tmpDir]) Deno.mkdirSync(dir, { recursive: true });
-    const stateDir = Deno.makeTempDirSync({ prefix: "capibara-sbx-" });
+    const stateDir = Deno.makeTempDirSync({ prefix: "capibara-sbx-", dir: stateDirBase() });
     let proxy: RunningProxy | undefined;
     let cgroup: RunCgroup | undefined;
     let closed: Promise<void> | undefined;

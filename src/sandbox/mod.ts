@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { PermissionError } from "../errors.ts";
 import type { Language } from "../schema.ts";
 import { BubblewrapBackend } from "./linux.ts";

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../_path.ts";
 import { IntegrityError } from "../errors.ts";
 import { lstatOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";

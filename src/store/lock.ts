@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { sha256 } from "../_hash.ts";
 
 /** A held lock; release it with `using` or `release()`. */

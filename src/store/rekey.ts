@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../_path.ts";
 import { TEMPLATE_VERSION } from "../contract/contract.ts";
 import { CapibaraError, IntegrityError, ValidationError } from "../errors.ts";
 import {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { exists, lstatOrNull, realPathOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";

@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import { readRecordsFor, updateJsonFile } from "../_json_file.ts";

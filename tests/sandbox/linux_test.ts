@@ -500,7 +500,7 @@ except OSError:
         policy,
       );
       const socketDir = wrapped.spec.args.find((arg) =>
-        arg.includes("/proxy") && arg.startsWith("/tmp/capibara-sbx-")
+        arg.includes("/proxy") && arg.includes("/capibara-sbx-")
       );
       let result: ExecResult;
       try {

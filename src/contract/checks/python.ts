@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "../../_path.ts";
 import PY_ANALYZER from "./py_analyzer.py" with { type: "text" };
 import { type CommandSpec, execCommand, type ExecResult } from "../../exec.ts";
 import { tail } from "../../errors.ts";

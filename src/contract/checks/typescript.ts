@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../../_path.ts";
 import PLUGIN from "./ts_plugin.ts" with { type: "text" };
 import type { Fact as PluginFact } from "./ts_plugin.ts";
 import { execCommand } from "../../exec.ts";

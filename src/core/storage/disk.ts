@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../../_path.ts";
 import { lockFingerprint } from "../../store/lock.ts";
 import { entryKey, type EntryStorage } from "./mod.ts";
 

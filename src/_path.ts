@@ -1,0 +1,241 @@
+/**
+ * Path helpers with `node:path`'s semantics, without loading Deno's Node compatibility layer on a
+ * cache hit (≈ 10-15 ms of a process's start). POSIX paths are handled here, by the same algorithm
+ * as Node's `path.posix`; on Windows every function is `node:path`'s own (`win32`), loaded only
+ * there. One definition for the whole code base: import these instead of `node:path` and
+ * `node:os`'s `tmpdir`/`homedir`.
+ *
+ * @module
+ */
+
+type NodePath = typeof import("node:path");
+type NodeOs = typeof import("node:os");
+type NodeUrl = typeof import("node:url");
+
+const WINDOWS = Deno.build.os === "windows";
+const win: { path: NodePath; os: NodeOs; url: NodeUrl } | undefined = WINDOWS
+  ? {
+    path: await import("node:path"),
+    os: await import("node:os"),
+    url: await import("node:url"),
+  }
+  : undefined;
+
+const SLASH = 47; // "/"
+const DOT = 46; // "."
+
+/** Resolves "." and ".." segments and repeated slashes of a path without its root. */
+function normalizeString(path: string, allowAboveRoot: boolean): string {
+  let res = "";
+  let lastSegmentLength = 0;
+  let lastSlash = -1;
+  let dots = 0;
+  let code = 0;
+  for (let i = 0; i <= path.length; ++i) {
+    if (i < path.length) code = path.charCodeAt(i);
+    else if (code === SLASH) break;
+    else code = SLASH;
+    if (code === SLASH) {
+      if (lastSlash === i - 1 || dots === 1) {
+        // An empty segment or ".": nothing to add.
+      } else if (dots === 2) {
+        if (
+          res.length < 2 || lastSegmentLength !== 2 ||
+          res.charCodeAt(res.length - 1) !== DOT || res.charCodeAt(res.length - 2) !== DOT
+        ) {
+          if (res.length > 2) {
+            const lastSlashIndex = res.lastIndexOf("/");
+            if (lastSlashIndex === -1) {
+              res = "";
+              lastSegmentLength = 0;
+            } else {
+              res = res.slice(0, lastSlashIndex);
+              lastSegmentLength = res.length - 1 - res.lastIndexOf("/");
+            }
+            lastSlash = i;
+            dots = 0;
+            continue;
+          } else if (res.length !== 0) {
+            res = "";
+            lastSegmentLength = 0;
+            lastSlash = i;
+            dots = 0;
+            continue;
+          }
+        }
+        if (allowAboveRoot) {
+          res += res.length > 0 ? "/.." : "..";
+          lastSegmentLength = 2;
+        }
+      } else {
+        if (res.length > 0) res += "/" + path.slice(lastSlash + 1, i);
+        else res = path.slice(lastSlash + 1, i);
+        lastSegmentLength = i - lastSlash - 1;
+      }
+      lastSlash = i;
+      dots = 0;
+    } else if (code === DOT && dots !== -1) {
+      ++dots;
+    } else {
+      dots = -1;
+    }
+  }
+  return res;
+}
+
+function posixNormalize(path: string): string {
+  if (path.length === 0) return ".";
+  const absolute = path.charCodeAt(0) === SLASH;
+  const trailing = path.charCodeAt(path.length - 1) === SLASH;
+  let out = normalizeString(path, !absolute);
+  if (out.length === 0) {
+    if (absolute) return "/";
+    return trailing ? "./" : ".";
+  }
+  if (trailing) out += "/";
+  return absolute ? `/${out}` : out;
+}
+
+function posixJoin(...paths: string[]): string {
+  const joined = paths.filter((p) => p.length > 0).join("/");
+  return joined.length === 0 ? "." : posixNormalize(joined);
+}
+
+function posixResolve(...paths: string[]): string {
+  let resolved = "";
+  let absolute = false;
+  for (let i = paths.length - 1; i >= -1 && !absolute; i--) {
+    const path = i >= 0 ? paths[i]! : Deno.cwd();
+    if (path.length === 0) continue;
+    resolved = `${path}/${resolved}`;
+    absolute = path.charCodeAt(0) === SLASH;
+  }
+  resolved = normalizeString(resolved, !absolute);
+  if (absolute) return `/${resolved}`;
+  return resolved.length > 0 ? resolved : ".";
+}
+
+function posixIsAbsolute(path: string): boolean {
+  return path.length > 0 && path.charCodeAt(0) === SLASH;
+}
+
+function posixDirname(path: string): string {
+  if (path.length === 0) return ".";
+  const hasRoot = path.charCodeAt(0) === SLASH;
+  let end = -1;
+  let matchedSlash = true;
+  for (let i = path.length - 1; i >= 1; --i) {
+    if (path.charCodeAt(i) === SLASH) {
+      if (!matchedSlash) {
+        end = i;
+        break;
+      }
+    } else {
+      matchedSlash = false;
+    }
+  }
+  if (end === -1) return hasRoot ? "/" : ".";
+  if (hasRoot && end === 1) return "//";
+  return path.slice(0, end);
+}
+
+function posixBasename(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === SLASH) end--;
+  return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
+}
+
+function posixRelative(from: string, to: string): string {
+  if (from === to) return "";
+  from = posixResolve(from);
+  to = posixResolve(to);
+  if (from === to) return "";
+  const fromStart = 1;
+  const fromEnd = from.length;
+  const fromLen = fromEnd - fromStart;
+  const toStart = 1;
+  const toLen = to.length - toStart;
+  const length = fromLen < toLen ? fromLen : toLen;
+  let lastCommonSep = -1;
+  let i = 0;
+  for (; i < length; i++) {
+    const fromCode = from.charCodeAt(fromStart + i);
+    if (fromCode !== to.charCodeAt(toStart + i)) break;
+    else if (fromCode === SLASH) lastCommonSep = i;
+  }
+  if (i === length) {
+    if (toLen > length) {
+      if (to.charCodeAt(toStart + i) === SLASH) return to.slice(toStart + i + 1);
+      if (i === 0) return to.slice(toStart + i);
+    } else if (fromLen > length) {
+      if (from.charCodeAt(fromStart + i) === SLASH) lastCommonSep = i;
+      else if (i === 0) lastCommonSep = 0;
+    }
+  }
+  let out = "";
+  for (i = fromStart + lastCommonSep + 1; i <= fromEnd; ++i) {
+    if (i === fromEnd || from.charCodeAt(i) === SLASH) out += out.length === 0 ? ".." : "/..";
+  }
+  return `${out}${to.slice(toStart + lastCommonSep)}`;
+}
+
+/** `path.join`: the segments joined by the separator, normalised ("." when empty). */
+export const join: (...paths: string[]) => string = win ? win.path.join : posixJoin;
+/** `path.resolve`: an absolute path from the segments, right to left, then the working directory. */
+export const resolve: (...paths: string[]) => string = win ? win.path.resolve : posixResolve;
+/** `path.dirname`: the path without its last segment. */
+export const dirname: (path: string) => string = win ? win.path.dirname : posixDirname;
+/** `path.basename`: the last segment, trailing separators ignored. */
+export const basename: (path: string) => string = win
+  ? (path) => win.path.basename(path)
+  : posixBasename;
+/** `path.isAbsolute`. */
+export const isAbsolute: (path: string) => boolean = win ? win.path.isAbsolute : posixIsAbsolute;
+/** `path.relative`: the way from `from` to `to` ("" when they are the same). */
+export const relative: (from: string, to: string) => string = win
+  ? win.path.relative
+  : posixRelative;
+/** `path.sep`: the platform's path separator. */
+export const sep: string = win ? win.path.sep : "/";
+/** `path.delimiter`: the separator of `PATH`'s entries. */
+export const delimiter: string = win ? win.path.delimiter : ":";
+
+/** `os.tmpdir()`: the temporary directory (`TMPDIR`, `TMP`, `TEMP` or `/tmp`). */
+export function tmpDir(): string {
+  if (win) return win.os.tmpdir();
+  let path = Deno.env.get("TMPDIR") || Deno.env.get("TMP") || Deno.env.get("TEMP") || "/tmp";
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  return path;
+}
+
+/**
+ * `os.homedir()`: `HOME`, else the user's entry in `/etc/passwd` (as `getpwuid` would give it for
+ * a local user), else "/".
+ */
+export function homeDir(): string {
+  if (win) return win.os.homedir();
+  const home = Deno.env.get("HOME");
+  if (home) return home;
+  const uid = Deno.uid();
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const fields = line.split(":");
+      if (fields.length >= 7 && Number(fields[2]) === uid && fields[5]) return fields[5];
+    }
+  } catch {
+    // No readable password file: the root below.
+  }
+  return "/";
+}
+
+/** `url.pathToFileURL()`: the `file:` URL of a path, resolved, with `%` and whitespace escaped. */
+export function pathToFileUrl(path: string): URL {
+  if (win) return win.url.pathToFileURL(path);
+  const url = new URL("file:///");
+  const resolved = posixResolve(path) + (path.endsWith("/") && path !== "/" ? "/" : "");
+  url.pathname = resolved.replace(/%/g, "%25").replace(/\\/g, "%5C").replace(
+    /[\n\r\t]/g,
+    (c) => encodeURIComponent(c),
+  );
+  return url;
+}
