@@ -4,7 +4,8 @@
  *
  * Only entries that verify here (integrity and this machine's trust policy) and carry a signature
  * are sent; the Core then checks the signature against its own keys. With `--key`, an unsigned
- * entry that verifies here is signed with that key first, in the local store too (what
+ * entry that verifies here and that a person chose (named on the command line, or accepted on this
+ * machine) is signed with that key first, in the local store too (what
  * `capibara sign` does), so that the entry committed and the one on the Core are the same bytes.
  *
  * @module
@@ -124,8 +125,21 @@ export async function pushEntries(
     let signed = false;
     try {
       // What verifies here (integrity and this machine's policy) is all that may be published.
-      await store.verify(found);
+      const status = await store.verify(found);
       if (found.manifest.signature === undefined) {
+        // A key signs on the way only what a person chose: a named entry, or one accepted on this
+        // machine. An entry a cloned repository planted is never signed just for being there.
+        if (key && prefixes.length === 0 && status.state !== "accepted") {
+          throw new PermissionError(
+            `Cannot push "${fp}": it is not signed, and --key signs only the scripts named on ` +
+              "the command line or accepted on this machine",
+            {
+              hint: `Review it, then push it by name (capibara push ${fp} --key <file>) or ` +
+                `sign it with capibara sign ${fp} --key <file>`,
+              details: { fingerprint: fp },
+            },
+          );
+        }
         if (!key) {
           throw new PermissionError(`Cannot push "${fp}": it is not signed`, {
             hint: `Review it, then sign it with capibara sign ${fp} --key <file>, or push it ` +

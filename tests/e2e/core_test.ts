@@ -253,6 +253,16 @@ Deno.test("capibara run and push against a real Core: shared entries, signed, no
       assert.match(refused[0]!.error.message, /not signed/);
       assert.equal(await coreStatus(localFp), 404);
 
+      // --key with no names never signs an entry nobody chose (a cloned repository's, say).
+      const unnamed = await push(["--key", leadKey.private_key_path]);
+      assert.equal(unnamed.code, 7, unnamed.stdout + unnamed.stderr);
+      const skipped = (unnamed.json as { results: { status: string; error: ErrorDoc["error"] }[] })
+        .results;
+      assert.equal(skipped[0]!.status, "refused");
+      assert.match(skipped[0]!.error.message, /named on the command line or accepted/);
+      assert.equal((await readManifest(lead, localFp)).signature, undefined);
+      assert.equal(await coreStatus(localFp), 404);
+
       // A token without the publish right: the Core refuses, naming the right.
       const reader = await runCli(
         ["push", localFp, "--key", leadKey.private_key_path, "--json"],
