@@ -12,54 +12,17 @@ import { NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { sha256 } from "../../src/_hash.ts";
 import { Store } from "../../src/store/store.ts";
-import { MAIN, runCli } from "../helpers/cli.ts";
+import { runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
+import { spawnCore } from "../helpers/core.ts";
 
 const TOKEN = "core-attack-token-0123456789abcdef";
 const PROMPT = "Echo the context back";
 
 interface ErrorDoc {
   error: { type: string; message: string; hint: string; exit_code: number };
-}
-
-/** Starts `capibara serve --port 0`; resolves once it prints where it listens. */
-async function startCore(args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "serve", "--port", "0", ...args],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME")!, ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("The Core exited before listening");
-    first += value;
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  // The log is kept, to look for the token in it.
-  const log: string[] = [];
-  const logDone = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) log.push(chunk);
-  })();
-  const url = first.split("\n")[0]!.replace("capibara core listening on ", "");
-  return {
-    url,
-    log,
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already stopped */ }
-      await child.status;
-      await logDone;
-    },
-  };
 }
 
 /** Every path below a folder (symlinks not followed). */
@@ -80,7 +43,7 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
   await using llm = startFakeLLM({ replies: () => bundleReply() });
   const coreKey = await writeKeyPair(join(dir, "core-key"));
   await Deno.writeTextFile(join(dir, "tokens"), `${TOKEN} read,gen,publish\n`);
-  await using core = await startCore([
+  await using core = await spawnCore([
     "--tokens",
     join(dir, "tokens"),
     "--signing-key",

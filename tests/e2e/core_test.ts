@@ -15,9 +15,10 @@ import { fingerprint } from "../../src/fingerprint.ts";
 import { MANIFEST_FILE } from "../../src/store/entry.ts";
 import { Store, type WireEntry } from "../../src/store/store.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
-import { MAIN, runCli } from "../helpers/cli.ts";
+import { runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
+import { spawnCore } from "../helpers/core.ts";
 
 const backend = platformBackend();
 const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
@@ -32,37 +33,6 @@ const FAILING = "Write something the model cannot";
 
 interface ErrorDoc {
   error: { type: string; message: string; hint: string; exit_code: number };
-}
-
-/** Starts `capibara serve --port 0`; resolves once it prints where it listens. */
-async function startCore(args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "serve", "--port", "0", ...args],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME")!, ...env },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("The Core exited before listening");
-    first += value;
-  }
-  // The rest of stdout is drained, so that the Core never blocks on it.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  const url = first.split("\n")[0]!.replace("capibara core listening on ", "");
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  return {
-    url,
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
 }
 
 async function entryDirs(root: string): Promise<string[]> {
@@ -96,7 +66,7 @@ Deno.test("capibara run and push against a real Core: shared entries, signed, no
     join(dir, "trusted.json"),
     JSON.stringify({ keys: { [leadKey.key_id]: leadKey.public_key } }),
   );
-  await using core = await startCore([
+  await using core = await spawnCore([
     "--tokens",
     join(dir, "tokens"),
     "--signing-key",
