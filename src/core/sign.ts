@@ -11,6 +11,7 @@
  */
 import { join, resolve } from "../_path.ts";
 import { ValidationError } from "../errors.ts";
+import { readPrivateFile } from "./_private_file.ts";
 import { keyIdOf, type Signature, SIGNATURE_ALG, signedMessage } from "../store/trust.ts";
 
 /** File names `capibara keygen` writes in its output folder. */
@@ -87,23 +88,11 @@ export async function writeKeyPair(dir: string): Promise<KeyPairFiles> {
  */
 export async function loadSigningKey(path: string): Promise<SigningKey> {
   const file = resolve(path);
-  let text: string;
-  try {
-    const info = await Deno.stat(file);
-    if (info.mode !== null && (info.mode & 0o077) !== 0) {
-      throw new ValidationError(
-        `Cannot use signing key ${file}: it is readable by other users (mode ` +
-          `${(info.mode & 0o777).toString(8).padStart(4, "0")})`,
-        { hint: `Restrict it with chmod 600 ${file}` },
-      );
-    }
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError(`Cannot read signing key ${file}: ${(error as Error).message}`, {
-      hint: "Give the private key file that capibara keygen wrote",
-    });
-  }
+  const text = await readPrivateFile(
+    file,
+    "signing key",
+    "Give the private key file that capibara keygen wrote",
+  );
   const bad = () =>
     new ValidationError(`Cannot use signing key ${file}: it is not an Ed25519 private key`, {
       hint: "Give the .pem file that capibara keygen (or openssl genpkey -algorithm ed25519) wrote",

@@ -8,6 +8,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256 } from "../_hash.ts";
 import { ValidationError } from "../errors.ts";
+import { readPrivateFile } from "./_private_file.ts";
 
 /** What a token may do. */
 export type Right = "read" | "gen" | "publish";
@@ -111,18 +112,15 @@ export class TokenTable {
 /**
  * Reads a token file.
  *
- * @throws {ValidationError} when it cannot be read, is malformed, or lists no token
+ * @throws {ValidationError} when it cannot be read, is open to other users, is malformed, or lists
+ *   no token
  */
 export async function loadTokens(path: string): Promise<TokenTable> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new ValidationError(`Cannot read tokens file "${path}": ${(error as Error).message}`, {
-      cause: error,
-      hint: "Pass --tokens <file> with one <token> <rights> line per client",
-    });
-  }
+  const text = await readPrivateFile(
+    path,
+    "tokens file",
+    "Pass --tokens <file> with one <token> <rights> line per client",
+  );
   const records = await parseTokens(text, `tokens file "${path}"`);
   if (records.length === 0) {
     throw new ValidationError(`Cannot use tokens file "${path}": it lists no token`, {

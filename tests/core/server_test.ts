@@ -155,6 +155,7 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
   await Deno.writeTextFile(
     tokensFile,
     `# the team\n${FULL} read,gen,publish\n${READER} read  # CI\n${LIMITED} read\n`,
+    { mode: 0o600 },
   );
   const updates = join(dir, "updates");
   await Deno.mkdir(updates);
@@ -482,12 +483,14 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
 
     await t.step("SIGHUP re-reads the tokens; a bad file keeps the old ones", async () => {
       assert.deepEqual((await call(core, "/v1/updates", { token: LATER })).status, 401);
-      await Deno.writeTextFile(tokensFile, `${FULL} read,gen,publish\n${LATER} read\n`);
+      await Deno.writeTextFile(tokensFile, `${FULL} read,gen,publish\n${LATER} read\n`, {
+        mode: 0o600,
+      });
       core.child.kill("SIGHUP");
       await core.waitLog(/"event":"tokens_reloaded"/);
       assert.deepEqual((await call(core, "/v1/updates", { token: LATER })).status, 200);
       assert.deepEqual((await call(core, "/v1/updates", { token: READER })).status, 401);
-      await Deno.writeTextFile(tokensFile, `${FULL} read,gen,everything\n`);
+      await Deno.writeTextFile(tokensFile, `${FULL} read,gen,everything\n`, { mode: 0o600 });
       core.child.kill("SIGHUP");
       await core.waitLog(/"event":"tokens_reload_failed"/);
       assert.deepEqual((await call(core, "/v1/updates", { token: LATER })).status, 200);
@@ -505,7 +508,7 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
       "two Cores sharing one --store make one LLM call for a new fingerprint",
       async () => {
         // The first Core's tokens file was left malformed by the reload step.
-        await Deno.writeTextFile(join(dir, "tokens2"), `${FULL} read,gen\n`);
+        await Deno.writeTextFile(join(dir, "tokens2"), `${FULL} read,gen\n`, { mode: 0o600 });
         const second = await startCore([
           "--tokens",
           join(dir, "tokens2"),
@@ -583,7 +586,7 @@ Deno.test("capibara serve refuses to start on a bad tokens file or key, naming t
   await using tmp = await withTmpDir();
   const key = await writeKeyPair(join(tmp.path, "key"));
   const tokens = join(tmp.path, "tokens");
-  await Deno.writeTextFile(tokens, `${FULL} read,gen\n${READER} read,admin\n`);
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n${READER} read,admin\n`, { mode: 0o600 });
   const args = ["serve", "--port", "0", "--tokens", tokens, "--store", join(tmp.path, "store")];
   const badTokens = await runCli([...args, "--signing-key", key.private_key_path], {
     cwd: tmp.path,
@@ -592,7 +595,7 @@ Deno.test("capibara serve refuses to start on a bad tokens file or key, naming t
   assert.match(badTokens.stderr, /line 2 names an unknown right "admin"/);
   assert.ok(!badTokens.stderr.includes(READER));
   assert.equal(badTokens.stdout, "");
-  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`);
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
   const noKey = await runCli([...args, "--signing-key", join(tmp.path, "missing.pem")], {
     cwd: tmp.path,
   });
@@ -601,4 +604,12 @@ Deno.test("capibara serve refuses to start on a bad tokens file or key, naming t
   const noFlag = await runCli(["serve", "--tokens", tokens], { cwd: tmp.path });
   assert.equal(noFlag.code, 2);
   assert.match(noFlag.stderr, /--signing-key/);
+  // A tokens file other users may read is refused, as a signing key is.
+  await Deno.chmod(tokens, 0o644);
+  const open = await runCli([...args, "--signing-key", key.private_key_path], { cwd: tmp.path });
+  assert.equal(open.code, 2, open.stderr);
+  assert.match(open.stderr, /tokens file .* other users may read it \(mode 0644\)/);
+  assert.match(open.stderr, /chmod 600/);
+  assert.ok(!open.stderr.includes(FULL));
+  assert.equal(open.stdout, "");
 });

@@ -38,7 +38,7 @@ Deno.test("loadSigningKey() refuses a key readable by others, and a file that is
   await using dir = await withTmpDir();
   const pair = await writeKeyPair(dir.path);
   await Deno.chmod(pair.private_key_path, 0o644);
-  await assert.rejects(loadSigningKey(pair.private_key_path), /readable by other users/);
+  await assert.rejects(loadSigningKey(pair.private_key_path), /other users may read it/);
   const junk = join(dir.path, "junk.pem");
   await Deno.writeTextFile(junk, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", {
     mode: 0o600,

@@ -42,7 +42,7 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
   const dir = tmp.path;
   await using llm = startFakeLLM({ replies: () => bundleReply() });
   const coreKey = await writeKeyPair(join(dir, "core-key"));
-  await Deno.writeTextFile(join(dir, "tokens"), `${TOKEN} read,gen,publish\n`);
+  await Deno.writeTextFile(join(dir, "tokens"), `${TOKEN} read,gen,publish\n`, { mode: 0o600 });
   await using core = await spawnCore([
     "--tokens",
     join(dir, "tokens"),

@@ -61,7 +61,9 @@ Deno.test("capibara run and push against a real Core: shared entries, signed, no
 
   const coreKey = await writeKeyPair(join(dir, "core-key"));
   const leadKey = await writeKeyPair(join(dir, "lead-key"));
-  await Deno.writeTextFile(join(dir, "tokens"), `${FULL} read,gen,publish\n${READER} read\n`);
+  await Deno.writeTextFile(join(dir, "tokens"), `${FULL} read,gen,publish\n${READER} read\n`, {
+    mode: 0o600,
+  });
   await Deno.writeTextFile(
     join(dir, "trusted.json"),
     JSON.stringify({ keys: { [leadKey.key_id]: leadKey.public_key } }),

@@ -77,6 +77,7 @@ export async function startCore(
   await Deno.writeTextFile(
     tokenFile,
     Object.entries(tokens).map(([token, rights]) => `${token} ${rights}\n`).join(""),
+    { mode: 0o600 },
   );
   return await spawnCore(
     [
