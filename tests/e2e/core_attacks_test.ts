@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeKeyPair } from "../../src/core/sign.ts";
 import { CoreClient } from "../../src/generate/core_client.ts";
 import { NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
@@ -16,7 +15,7 @@ import { runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { spawnCore } from "../helpers/core.ts";
+import { startCore } from "../helpers/core.ts";
 
 const TOKEN = "core-attack-token-0123456789abcdef";
 const PROMPT = "Echo the context back";
@@ -41,16 +40,11 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
   await using tmp = await withTmpDir();
   const dir = tmp.path;
   await using llm = startFakeLLM({ replies: () => bundleReply() });
-  const coreKey = await writeKeyPair(join(dir, "core-key"));
-  await Deno.writeTextFile(join(dir, "tokens"), `${TOKEN} read,gen,publish\n`, { mode: 0o600 });
-  await using core = await spawnCore([
-    "--tokens",
-    join(dir, "tokens"),
-    "--signing-key",
-    coreKey.private_key_path,
-    "--store",
-    join(dir, "core-store"),
-  ], { CAPIBARA_BASE_URL: llm.url, CAPIBARA_MODEL: "fake-model" });
+  await using core = await startCore(dir, { [TOKEN]: "read,gen,publish" }, {
+    CAPIBARA_BASE_URL: llm.url,
+    CAPIBARA_MODEL: "fake-model",
+  });
+  const coreKey = core.key;
 
   const cache = join(dir, "cache");
   /** A cloned repository: a git root whose `.capibara/` someone else committed. */

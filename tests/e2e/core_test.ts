@@ -18,7 +18,7 @@ import { platformBackend } from "../../src/sandbox/mod.ts";
 import { runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { spawnCore } from "../helpers/core.ts";
+import { startCore } from "../helpers/core.ts";
 
 const backend = platformBackend();
 const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
@@ -59,25 +59,18 @@ Deno.test("capibara run and push against a real Core: shared entries, signed, no
   // Every client machine is configured with an LLM too: with a Core, it is never called.
   await using clientLLM = startFakeLLM({ replies: [bundleReply({ readme: "Written locally." })] });
 
-  const coreKey = await writeKeyPair(join(dir, "core-key"));
   const leadKey = await writeKeyPair(join(dir, "lead-key"));
-  await Deno.writeTextFile(join(dir, "tokens"), `${FULL} read,gen,publish\n${READER} read\n`, {
-    mode: 0o600,
-  });
   await Deno.writeTextFile(
     join(dir, "trusted.json"),
     JSON.stringify({ keys: { [leadKey.key_id]: leadKey.public_key } }),
   );
-  await using core = await spawnCore([
-    "--tokens",
-    join(dir, "tokens"),
-    "--signing-key",
-    coreKey.private_key_path,
-    "--store",
-    join(dir, "core-store"),
-    "--trust-keys",
-    join(dir, "trusted.json"),
-  ], { CAPIBARA_BASE_URL: coreLLM.url, CAPIBARA_MODEL: "fake-model" });
+  await using core = await startCore(
+    dir,
+    { [FULL]: "read,gen,publish", [READER]: "read" },
+    { CAPIBARA_BASE_URL: coreLLM.url, CAPIBARA_MODEL: "fake-model" },
+    ["--trust-keys", join(dir, "trusted.json")],
+  );
+  const coreKey = core.key;
 
   // One machine-local cache for every "machine", so the script's environment is built once.
   const cache = join(dir, "cache");

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { writeKeyPair } from "../../src/core/sign.ts";
+import { type KeyPairFiles, writeKeyPair } from "../../src/core/sign.ts";
 import { MAIN } from "./cli.ts";
 
 /** A running Core: its URL, its log so far, and its disposal (SIGTERM, then its exit is awaited). */
@@ -63,15 +63,23 @@ export async function spawnCore(
   };
 }
 
+/** A Core started by {@linkcode startCore}, with the key pair it signs with. */
+export interface SigningTestCore extends TestCore {
+  /** The Core's key pair (its public key is what clients trust). */
+  key: KeyPairFiles;
+}
+
 /**
- * Starts a Core with a fresh signing key under `dir` and a token file of `tokens` (token →
- * rights, e.g. `{ "tok-read-0123456789": "read" }`).
+ * Starts a Core with a fresh signing key under `dir`, a token file of `tokens` (token → rights,
+ * e.g. `{ "tok-read-0123456789": "read" }`, written 0600 as `serve` requires) and its store in
+ * `dir`; `args` are further `serve` flags.
  */
 export async function startCore(
   dir: string,
   tokens: Record<string, string>,
   env: Record<string, string> = {},
-): Promise<TestCore> {
+  args: string[] = [],
+): Promise<SigningTestCore> {
   const key = await writeKeyPair(join(dir, "core-key"));
   const tokenFile = join(dir, "tokens");
   await Deno.writeTextFile(
@@ -79,7 +87,7 @@ export async function startCore(
     Object.entries(tokens).map(([token, rights]) => `${token} ${rights}\n`).join(""),
     { mode: 0o600 },
   );
-  return await spawnCore(
+  const core = await spawnCore(
     [
       "--tokens",
       tokenFile,
@@ -87,7 +95,9 @@ export async function startCore(
       key.private_key_path,
       "--store",
       join(dir, "core-store"),
+      ...args,
     ],
     env,
   );
+  return Object.assign(core, { key });
 }
