@@ -167,6 +167,9 @@ function checkRunOptions(options: RunOptions): void {
   checkGrants(options.allow);
 }
 
+/** What a request is fingerprinted from: the prompt, its context, the language and the mode. */
+type Request = { prompt: string; context: unknown; language: Language; mode: Mode };
+
 /** The SDK: turns a prompt and a context into a cached script, and runs it. */
 export class Capibara {
   readonly #options: CapibaraOptions;
@@ -375,7 +378,7 @@ export class Capibara {
   async #legacyHit(
     store: Store,
     fp: Fingerprint,
-    request: { prompt: string; context: unknown; language: Language; mode: Mode },
+    request: Request,
   ): Promise<Entry | undefined> {
     // Only on a miss: the re-keying module never loads on a hit.
     const { findLegacyEntry } = await import("./store/rekey.ts");
@@ -396,11 +399,7 @@ export class Capibara {
     store: Store,
     config: ResolvedConfig,
     fp: Fingerprint,
-    request: {
-      prompt: string;
-      context: unknown;
-      language: Language;
-      mode: Mode;
+    request: Request & {
       refresh: boolean;
       force?: boolean;
       paths: ContextPaths;
@@ -487,13 +486,7 @@ export class Capibara {
     store: Store,
     config: ResolvedConfig,
     fp: Fingerprint,
-    request: {
-      prompt: string;
-      context: unknown;
-      language: Language;
-      mode: Mode;
-      signal?: AbortSignal;
-    },
+    request: Request & { signal?: AbortSignal },
   ): Promise<Entry> {
     const core = config.core!;
     // The client loads only on a miss, like the OpenAI client.
