@@ -16,7 +16,7 @@ import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
 import { CapibaraError } from "../../src/errors.ts";
 import type { Generator } from "../../src/generate/types.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
+import { OS_SANDBOX } from "../helpers/cli.ts";
 
 /**
  * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks, and the TypeScript attacks
@@ -26,9 +26,7 @@ import { platformBackend } from "../../src/sandbox/mod.ts";
 export const NO_SANDBOX = Deno.env.get("CAPIBARA_ESCAPE_NO_SANDBOX") === "1";
 /** `CAPIBARA_ESCAPE_ONLY=<text>` runs only the attacks whose name holds the text. */
 export const ONLY = Deno.env.get("CAPIBARA_ESCAPE_ONLY");
-const backend = platformBackend();
-/** Whether the OS sandbox (bubblewrap) is there: the Python and bash attacks need it. */
-export const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+export { OS_SANDBOX };
 if (!OS_SANDBOX) {
   console.warn(
     "SKIPPED: Python and bash escape tests need bubblewrap (apt-get install bubblewrap socat)",

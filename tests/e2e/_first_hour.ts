@@ -5,21 +5,14 @@
  * @module
  */
 import { join } from "node:path";
-import { platformBackend } from "../../src/sandbox/mod.ts";
+import { fakeServerEnv, testCache } from "../helpers/cli.ts";
 
 /** A cache folder of the importing file, removed at exit. */
-export const CACHE = await Deno.makeTempDir({ prefix: "capibara_first_hour_cache_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+export const CACHE = await testCache("capibara_first_hour_cache_");
 
 /** The CLI's environment for a fake server at `url`. */
 export function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CAPIBARA_BASE_URL: url,
-    CAPIBARA_API_KEY: "test-key",
-    CAPIBARA_MODEL: "fake-model",
-    CAPIBARA_CACHE_DIR: CACHE,
-    ...extra,
-  };
+  return fakeServerEnv(url, CACHE, extra);
 }
 
 /** The `--json` form of an error. */
@@ -27,9 +20,8 @@ export interface ErrorDoc {
   error: { type: string; message: string; hint: string; exit_code: number };
 }
 
-const backend = platformBackend();
 /** Whether the OS sandbox is there (runs of Python scripts need it). */
-export const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
+export { OS_SANDBOX } from "../helpers/cli.ts";
 
 /** Folders and cgroups named `prefix…` below `root`, `depth` levels deep at most. */
 export async function named(root: string, prefix: string, depth: number): Promise<string[]> {

@@ -5,16 +5,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, pythonScript, startFakeLLM } from "../helpers/fake_llm.ts";
-import { runCli, snapshotTree } from "../helpers/cli.ts";
+import { fakeServerEnv, OS_SANDBOX, runCli, snapshotTree, testCache } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheel.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
 import { sha256 } from "../../src/_hash.ts";
 
 // Python scripts run inside the OS sandbox; without one they are refused, so their tests skip
 // here, visibly (CI installs bubblewrap, so nothing is skipped there).
-const backend = platformBackend();
-const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 if (!OS_SANDBOX) {
   console.warn(
     "SKIPPED: CLI tests that run Python scripts need bubblewrap (apt-get install bubblewrap)",
@@ -26,17 +23,10 @@ function sandboxTest(name: string, fn: () => Promise<void>): void {
   Deno.test({ name, ignore: !OS_SANDBOX, fn });
 }
 
-const CACHE = await Deno.makeTempDir({ prefix: "capibara_cli_cache_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+const CACHE = await testCache("capibara_cli_cache_");
 
 function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CAPIBARA_BASE_URL: url,
-    CAPIBARA_API_KEY: "test-key",
-    CAPIBARA_MODEL: "fake-model",
-    CAPIBARA_CACHE_DIR: CACHE,
-    ...extra,
-  };
+  return fakeServerEnv(url, CACHE, extra);
 }
 
 interface RunJson {

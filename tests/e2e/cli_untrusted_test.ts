@@ -6,14 +6,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
-import { runCli } from "../helpers/cli.ts";
+import { fakeServerEnv, OS_SANDBOX, runCli, testCache } from "../helpers/cli.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
 
 // Python scripts run inside the OS sandbox; without one those tests skip here, visibly.
-const backend = platformBackend();
-const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 if (!OS_SANDBOX) {
   console.warn("SKIPPED: CLI tests that run Python scripts need bubblewrap");
 }
@@ -23,17 +20,10 @@ function sandboxTest(name: string, fn: () => Promise<void>): void {
   Deno.test({ name, ignore: !OS_SANDBOX, fn });
 }
 
-const CACHE = await Deno.makeTempDir({ prefix: "capibara_untrusted_cache_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+const CACHE = await testCache("capibara_untrusted_cache_");
 
 function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CAPIBARA_BASE_URL: url,
-    CAPIBARA_API_KEY: "test-key",
-    CAPIBARA_MODEL: "fake-model",
-    CAPIBARA_CACHE_DIR: CACHE,
-    ...extra,
-  };
+  return fakeServerEnv(url, CACHE, extra);
 }
 
 /**

@@ -14,14 +14,11 @@ import { IntegrityError, ValidationError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { MANIFEST_FILE } from "../../src/store/entry.ts";
 import { Store, type WireEntry } from "../../src/store/store.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
-import { runCli } from "../helpers/cli.ts";
+import { OS_SANDBOX, runCli } from "../helpers/cli.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { startCore } from "../helpers/core.ts";
 
-const backend = platformBackend();
-const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 /** Where bubblewrap is missing, scripts run unconfined: what is tested here is the Core. */
 const SANDBOX_ARGS = OS_SANDBOX ? [] : ["--no-sandbox"];
 

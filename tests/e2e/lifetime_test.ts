@@ -5,12 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
-import { MAIN } from "../helpers/cli.ts";
+import { MAIN, OS_SANDBOX } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
 
-const backend = platformBackend();
-const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 if (!OS_SANDBOX) {
   console.warn("SKIPPED: the lifetime tests need bubblewrap (apt-get install bubblewrap)");
 }

@@ -7,16 +7,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists } from "../../src/_fs.ts";
 import { loadSigningKey, signManifest, writeKeyPair } from "../../src/core/sign.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
 import { serialiseManifest } from "../../src/store/entry.ts";
 import { integrityRecord } from "../../src/store/integrity.ts";
 import { bundleReply } from "../helpers/fake_llm.ts";
 import { startFakeLLM } from "../helpers/fake_llm.ts";
-import { runCli } from "../helpers/cli.ts";
+import { OS_SANDBOX, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-
-const backend = platformBackend();
-const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 
 interface ErrorDoc {
   error: { type: string; message: string; hint: string; exit_code: number };

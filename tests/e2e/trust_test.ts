@@ -10,14 +10,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply } from "../helpers/fake_llm.ts";
-import { runCli, snapshotTree } from "../helpers/cli.ts";
+import { OS_SANDBOX, runCli, snapshotTree } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { sha256 } from "../../src/_hash.ts";
-import { platformBackend } from "../../src/sandbox/mod.ts";
 
 const BYPASS = Deno.env.get("CAPIBARA_TRUST_TEST_BYPASS") === "1";
-const backend = platformBackend();
-const OS_SANDBOX = backend !== undefined && (await backend.available()).ok;
 if (!OS_SANDBOX) {
   console.warn("SKIPPED: the trusted run of a Python script needs bubblewrap");
 }

@@ -4,6 +4,33 @@
  * @module
  */
 import { join } from "node:path";
+import { platformBackend } from "../../src/sandbox/mod.ts";
+
+const backend = platformBackend();
+/** Whether the OS sandbox is there: runs of Python and bash scripts need it. */
+export const OS_SANDBOX: boolean = backend !== undefined && (await backend.available()).ok;
+
+/** A machine-local cache folder for one test file, removed when the file's tests end. */
+export async function testCache(prefix: string): Promise<string> {
+  const path = await Deno.makeTempDir({ prefix });
+  globalThis.addEventListener("unload", () => Deno.removeSync(path, { recursive: true }));
+  return path;
+}
+
+/** The CLI's environment for a fake OpenAI-compatible server at `url`, with `cache` as its cache. */
+export function fakeServerEnv(
+  url: string,
+  cache: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CAPIBARA_BASE_URL: url,
+    CAPIBARA_API_KEY: "test-key",
+    CAPIBARA_MODEL: "fake-model",
+    CAPIBARA_CACHE_DIR: cache,
+    ...extra,
+  };
+}
 
 /** The repository root. */
 export const REPO = join(import.meta.dirname!, "..", "..");
