@@ -8,6 +8,13 @@ socket families other than unix, inet, inet6 and netlink, and netlink protocols 
 NETLINK_ROUTE. clone3 answers ENOSYS so that libc falls back to clone, whose namespace flags can be
 checked. A foreign architecture (i386 via int 0x80, x32) is killed.
 
+A blocklist does not know the system calls added after it: every number above the newest one
+libseccomp knows answers ENOSYS ("not implemented", which libc and runtimes fall back from), as in
+Docker's default profile. That closes statmount and listmount (Linux 6.8), which print a mount's
+`root` (a host path) as /proc/*/mountinfo would, and whatever a newer kernel adds. libseccomp
+cannot compare system call numbers, so this check is a short classic-BPF prefix in front of its
+program (prefixing keeps libseccomp's relative jumps intact).
+
 Run with the system Python that has libseccomp's bindings (Debian: apt-get install python3-seccomp):
     /usr/bin/python3 scripts/seccomp_gen.py > src/sandbox/seccomp_bpf.ts
 """
@@ -15,6 +22,7 @@ import base64
 import errno
 import json
 import os
+import struct
 import sys
 import tempfile
 
@@ -30,8 +38,8 @@ DENIED = [
     "perf_event_open", "fanotify_init", "lookup_dcookie", "open_by_handle_at", "name_to_handle_at",
     # other processes' memory
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "move_pages", "migrate_pages",
-    # mounts and namespaces
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount",
+    # mounts and namespaces (statmount and listmount name host paths; see the prefix below)
+    "statmount", "listmount", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount",
     "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
     # the machine itself
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
@@ -51,15 +59,49 @@ AF_MAX = 64
 NETLINK_ROUTE = 0
 
 ARCHES = {"x86_64": seccomp.Arch.X86_64, "aarch64": seccomp.Arch.AARCH64}
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+
+# classic BPF (linux/filter.h, linux/seccomp.h)
+BPF_LD_W_ABS, BPF_JMP_JEQ_K, BPF_JMP_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+SECCOMP_DATA_NR, SECCOMP_DATA_ARCH = 0, 4
+SECCOMP_RET_ERRNO = 0x00050000
 
 
-def build(arch):
+def newest_known(arch):
+    """The highest system call number libseccomp knows for arch."""
+    known = 0
+    for number in range(1024):
+        try:
+            seccomp.resolve_syscall(arch, number)
+            known = number
+        except (RuntimeError, ValueError):
+            pass
+    return known
+
+
+def unknown_prefix(name, arch):
+    """BPF that answers ENOSYS for every number above the newest known one, then falls through."""
+    first_unknown = newest_known(arch) + 1
+
+    def insn(code, jt, jf, k):
+        return struct.pack("=HBBI", code, jt, jf, k)
+
+    return b"".join([
+        insn(BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH),
+        insn(BPF_JMP_JEQ_K, 0, 3, AUDIT_ARCH[name]),  # another arch: libseccomp's program decides
+        insn(BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_NR),
+        insn(BPF_JMP_JGE_K, 0, 1, first_unknown),
+        insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno.ENOSYS),
+    ]), first_unknown
+
+
+def build(name, arch):
     f = seccomp.SyscallFilter(seccomp.ALLOW)
     f.remove_arch(seccomp.Arch.NATIVE)
     f.add_arch(arch)
-    for name in DENIED:
+    for call in DENIED:
         try:
-            f.add_rule(seccomp.ERRNO(EPERM), name)
+            f.add_rule(seccomp.ERRNO(EPERM), call)
         except (RuntimeError, ValueError):
             pass  # not a system call on this architecture (iopl on aarch64, …)
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
@@ -78,14 +120,17 @@ def build(arch):
     with tempfile.TemporaryFile() as out:
         f.export_bpf(out)
         out.seek(0)
-        return out.read()
+        prefix, first_unknown = unknown_prefix(name, arch)
+        return prefix + out.read(), first_unknown
 
 
 def main():
-    programs = {name: base64.b64encode(build(arch)).decode() for name, arch in ARCHES.items()}
+    built = {name: build(name, arch) for name, arch in ARCHES.items()}
+    programs = {name: base64.b64encode(program).decode() for name, (program, _) in built.items()}
     policy = {
         "denied": DENIED,
         "clone3": "ENOSYS",
+        "enosys_from": {name: first for name, (_, first) in built.items()},
         "clone_flags_denied": sorted(CLONE_NEW_FLAGS),
         "ioctl_denied": ["TIOCSTI", "TIOCLINUX"],
         "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],

@@ -435,7 +435,8 @@ export class DenoPermissionsBackend implements SandboxBackend {
       const read = [...new Set([...policy.read, binary, spec.program])].filter((p) =>
         isAbsolute(p)
       );
-      return await this.#os.wrap(inner, { ...policy, read });
+      // Deno's --allow-read list never holds /proc: it is the read guard Landlock would be.
+      return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true });
     }
     if (policy.network.length === 0) {
       const flags = denoPermissionFlags(policy, policy.env ?? []);

@@ -12,7 +12,8 @@
  *         --seccomp 9 …
  *     [prlimit --as --nproc --]                               (only when cgroups do not work)
  *     [/bin/sh -c 'socat TCP-LISTEN:3128 → proxy socket &; wait for it; exec "$@"']  (network)
- *       the script's command
+ *       python -I -S -c landlock.py script|exec …  (the Landlock rule set, see landlock.ts)
+ *         the script's command
  * ```
  *
  * The sandbox sees a fresh root: `/usr` and its merged-usr symlinks read-only, a short list of
@@ -46,6 +47,7 @@ import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
+import { landlockCommand } from "./landlock.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import { sleep } from "../_timer.ts";
 import type {
@@ -1387,7 +1389,12 @@ export class BubblewrapBackend implements SandboxBackend {
       const filterFile = `${stateDir}/seccomp.bpf`;
       Deno.writeFileSync(filterFile, filter);
       args.push("--seccomp", String(SECCOMP_FD));
-      args.push("--chdir", policy.workdir, "--", ...command, spec.program, ...spec.args);
+      // Last, the Landlock rule set (landlock.py): no mount table of /proc names a host path.
+      const program = policy.readsScopedByProgram
+        ? undefined
+        : landlockCommand(spec.program, spec.args);
+      args.push("--chdir", policy.workdir, "--", ...command);
+      args.push(...program ?? [spec.program, ...spec.args]);
 
       let table: string | undefined;
       if (drop) {

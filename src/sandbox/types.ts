@@ -44,6 +44,12 @@ export interface SandboxPolicy {
    * them. Default: none.
    */
   env?: string[];
+  /**
+   * True when the program itself refuses every read outside `read` (Deno's permissions, which
+   * never grant `/proc`): the OS backend then starts it without its own read rule set (Landlock),
+   * which would cost a second process start. Default: false.
+   */
+  readsScopedByProgram?: boolean;
 }
 
 /** What a backend's limits saw during a run. */

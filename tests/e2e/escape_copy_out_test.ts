@@ -284,6 +284,75 @@ done`),
     script,
   });
 }
+// The kernel's mount tables name, in each bind's `root` field, the host path it came from (the
+// cache, the home folder), wherever it is mounted inside: Landlock closes the files, seccomp the
+// statmount/listmount calls. Evidence: any mount table read, or a statmount answered.
+const MOUNT_TABLES = [
+  "/proc/self/mountinfo",
+  "/proc/1/mountinfo",
+  "/proc/self/mounts",
+  "/proc/self/mountstats",
+  "/proc/thread-self/mountinfo",
+  "/etc/mtab",
+];
+attack({
+  name: "read the mount tables and statmount() the project's mount",
+  language: "python",
+  script: py(`import ctypes, struct
+tables = ${JSON.stringify(MOUNT_TABLES)}
+for name in tables + ["/proc/%d/task/%d/mountinfo" % (os.getpid(), os.getpid())]:
+    try:
+        text = open(name).read()
+        if "/" in text:
+            breached = True
+            detail += name + " read; "
+    except OSError as exc:
+        detail += name + ": " + str(exc.strerror) + "; "
+mnt_id = 0
+try:
+    for line in open("/proc/self/fdinfo/0"):
+        if line.startswith("mnt_id:"):
+            mnt_id = int(line.split()[1])
+except OSError:
+    pass
+libc = ctypes.CDLL(None, use_errno=True)
+request = struct.pack("=IIQQ", 24, 0, mnt_id, 0x8 | 0x10)  # STATMOUNT_MNT_ROOT | _MNT_POINT
+buffer = ctypes.create_string_buffer(4096)
+answer = libc.syscall(457, request, buffer, 4096, 0)
+if answer == 0:
+    breached = True
+detail += "statmount %d errno %d" % (answer, ctypes.get_errno())
+# A child process (its own /proc/self) fares no better.
+import subprocess
+child = subprocess.run(["cat", "/proc/self/mountinfo"], capture_output=True, text=True)
+if child.returncode == 0 and "/" in child.stdout:
+    breached = True
+    detail += "; a child read its mountinfo"`),
+});
+attack({
+  name: "cat the mount tables, findmnt",
+  language: "bash",
+  script: sh(`for f in ${MOUNT_TABLES.join(" ")}; do
+  if grep -q / "$f" 2>/dev/null; then breached=1; detail="$detail $f read"; fi
+done
+if command -v findmnt >/dev/null && findmnt -n 2>/dev/null | grep -q /; then
+  breached=1; detail="$detail findmnt listed mounts"
+fi`),
+});
+attack({
+  name: "read /proc/self/mountinfo",
+  language: "typescript",
+  script: ts(`for (const name of ${JSON.stringify(MOUNT_TABLES)}) {
+  try {
+    if ((await Deno.readTextFile(name)).includes("/")) {
+      breached = true;
+      detail += name + " read; ";
+    }
+  } catch (error) {
+    detail += name + ": " + String(error).slice(0, 60) + "; ";
+  }
+}`),
+});
 // The same with an input only root may read (mode 0600): it is passed in as a copy, and the run
 // still maps to the unprivileged uid. Evidence on the host: the artifact holds what the script
 // could read of /proc/slabinfo.
@@ -474,4 +543,4 @@ printf '{"status":"ok","artifacts":["json.py"],"output":{"breached":false,"detai
   hostUnchanged: hostPythonImportsNothing,
 });
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 32, noSandbox: 5 } }));
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 35, noSandbox: 6 } }));

@@ -1,0 +1,176 @@
+"""The sandbox's last step before a script runs: a Landlock rule set on the process.
+
+Inside bubblewrap, a script could still read the kernel's mount tables (/proc/*/mountinfo,
+/proc/*/mounts, /proc/*/mountstats), whose `root` fields name the host paths that were bound in
+(the project, the cache, the home folder), wherever they are mounted inside. Landlock (Linux 5.13+)
+lets an unprivileged process give up rights for itself and every process it starts: here, the right
+to read files anywhere but below the sandbox's own top-level folders, a few machine-wide /proc
+files and this process's own /proc files other than its mount tables. The seccomp filter closes the
+system calls that would tell the same (statmount, listmount).
+
+Run as `python -I -S -c <this file> MODE ...`, isolated and before `site`, so nothing of the
+environment, the project or site-packages (a `.pth` file of a dependency) runs before the rule set:
+
+- `script PATH ARGS...`: restricts, then runs the Python script PATH as `python PATH ARGS...` would
+  (site-packages, sys.argv, sys.path[0], unbuffered output when PYTHONUNBUFFERED is set, and the
+  interpreter flags its own child interpreters inherit);
+- `exec PROGRAM ARGS...`: restricts, then becomes PROGRAM;
+- `abi`: prints the Landlock ABI version this kernel offers (0 when none).
+
+On a kernel without Landlock the script runs without it (`capibara doctor` says so); a failure
+while restricting on a kernel that has it stops the run (exit 125).
+"""
+import sys
+
+# Files below /proc that stay readable: machine-wide figures programs size themselves by, and
+# (of this process only) what libc, Python and their libraries read about themselves.
+PROC_FILES = ("cpuinfo", "meminfo", "stat", "uptime", "loadavg", "version", "filesystems", "sys")
+OWN_PROC_FILES = (
+    "auxv", "cgroup", "cmdline", "comm", "environ", "fd", "fdinfo", "io", "limits", "maps",
+    "net", "smaps", "stat", "statm", "status",
+)
+
+LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_CREATE_RULESET_VERSION = 1
+LANDLOCK_RULE_PATH_BENEATH = 1
+LANDLOCK_ACCESS_FS_READ_FILE = 1 << 2
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def restrict():
+    """Applies the rule set to this process; returns the ABI version (0: no Landlock here)."""
+    import ctypes
+    import os
+    import struct
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    syscall = libc.syscall
+    syscall.restype = ctypes.c_long
+    abi = syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                  ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    if abi < 1:
+        return 0
+
+    def fail(what):
+        err = ctypes.get_errno()
+        sys.stderr.write(f"capibara: cannot {what}: {os.strerror(err)}\n")
+        sys.stderr.flush()
+        os._exit(125)
+
+    attr = ctypes.create_string_buffer(struct.pack("=Q", LANDLOCK_ACCESS_FS_READ_FILE))
+    ruleset = syscall(LANDLOCK_CREATE_RULESET, attr, ctypes.c_size_t(8), ctypes.c_uint32(0))
+    if ruleset < 0:
+        fail("create the Landlock rule set")
+
+    def allow(path):
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_ACCESS_FS_READ_FILE, fd))
+            if syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule,
+                       ctypes.c_uint32(0)) != 0:
+                fail(f"add a Landlock rule for {path}")
+        finally:
+            os.close(fd)
+
+    for name in os.listdir("/"):
+        if name != "proc":
+            allow("/" + name)
+    for name in PROC_FILES:
+        allow("/proc/" + name)
+    own = f"/proc/{os.getpid()}/"
+    for name in OWN_PROC_FILES:
+        allow(own + name)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        fail("set no_new_privs")
+    if syscall(LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) != 0:
+        fail("apply the Landlock rule set")
+    os.close(ruleset)
+    return abi
+
+
+def run_script(path, args):
+    """Runs the script as `python PATH ARGS...` would, in this interpreter."""
+    import os
+
+    environ = os.environ
+    flags = sys.flags
+    if environ.get("PYTHONDONTWRITEBYTECODE"):
+        sys.dont_write_bytecode = True
+    if environ.get("PYTHONUNBUFFERED"):
+        import io
+
+        for name, fd in (("stdout", 1), ("stderr", 2)):
+            stream = getattr(sys, name)
+            if stream is None:
+                continue
+            unbuffered = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False),
+                                          encoding=stream.encoding, errors=stream.errors,
+                                          write_through=True)
+            setattr(sys, name, unbuffered)
+            setattr(sys, "__" + name + "__", unbuffered)
+    # Interpreters this one starts (multiprocessing's spawn and forkserver) copy its flags: they
+    # get those of a plain `python PATH`, not this step's -I -S, or they would lack site-packages.
+    fields = getattr(type(flags), "__match_args__", None)
+    if fields:
+        plain = {name: getattr(flags, name) for name in fields}
+        plain.update(isolated=0, no_site=0, ignore_environment=0, safe_path=False,
+                     no_user_site=int(bool(environ.get("PYTHONNOUSERSITE")) or flags.no_user_site),
+                     dont_write_bytecode=int(sys.dont_write_bytecode))
+        sys.flags = type("flags", (tuple,), {
+            name: property(lambda self, i=i: self[i]) for i, name in enumerate(fields)
+        })(plain[name] for name in fields)
+
+    import site
+
+    site.main()
+    # As CPython runs a script file: in the __main__ module, with its folder first on sys.path.
+    script = os.path.abspath(path)
+    with open(script, "rb") as file:
+        code = compile(file.read(), script, "exec", dont_inherit=True)
+    sys.argv[:] = [path, *args]
+    sys.path.insert(0, os.path.dirname(script))
+    import __main__
+    from importlib.machinery import SourceFileLoader
+
+    namespace = __main__.__dict__
+    builtins = namespace["__builtins__"]
+    namespace.clear()
+    namespace.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None,
+                     __file__=script, __cached__=None, __builtins__=builtins, __annotations__={},
+                     __loader__=SourceFileLoader("__main__", script))
+    exec(code, namespace)
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "abi":
+        import os
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        abi = libc.syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                           ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+        print(max(abi, 0))
+        return
+    if mode == "script" and len(sys.argv) > 2:
+        restrict()
+        run_script(sys.argv[2], sys.argv[3:])  # the script's own code: nothing may follow it here
+        return
+    if mode == "exec" and len(sys.argv) > 2:
+        import os
+
+        restrict()
+        try:
+            os.execvp(sys.argv[2], sys.argv[2:])
+        except OSError as error:
+            sys.stderr.write(f"capibara: cannot run {sys.argv[2]}: {error.strerror}\n")
+            sys.exit(127)
+    sys.stderr.write("usage: python -I -S -c <landlock.py> script|exec|abi ...\n")
+    sys.exit(125)
+
+
+main()

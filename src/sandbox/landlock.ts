@@ -1,0 +1,67 @@
+/**
+ * The Landlock step of the Linux sandbox (`landlock.py`, which says what it closes and why): the
+ * command line that starts a program inside bubblewrap with the rule set applied first.
+ *
+ * - A Python script (`python SCRIPT ARGS…`) is run by its own interpreter, isolated (`-I -S`), which
+ *   restricts itself and then runs the script in the same process: no second interpreter start.
+ * - Any other program is started by a Python that restricts itself, then becomes that program:
+ *   the program's own interpreter when it is a Python, else the system's `/usr/bin/python3`.
+ * - Without a Python to do it (no `/usr/bin/python3` for a bash script), the program starts as it
+ *   is; `capibara doctor` says so.
+ *
+ * @module
+ */
+import LANDLOCK_PY from "./landlock.py" with { type: "text" };
+import { lstatSyncOrNull } from "../_fs.ts";
+import { execCommand } from "../exec.ts";
+
+/** The Python that restricts programs that are not themselves Python. */
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+
+const PYTHON_NAME = /(^|\/)python(\d+(\.\d+)?)?$/;
+
+/** Whether `program` names a Python interpreter (`python`, `python3`, `…/bin/python3.11`). */
+function isPython(program: string): boolean {
+  return PYTHON_NAME.test(program);
+}
+
+let systemPython: boolean | undefined;
+
+/**
+ * The command that runs `program args…` under the Landlock rule set, or undefined when no Python
+ * can apply it here.
+ */
+export function landlockCommand(
+  program: string,
+  args: readonly string[],
+): string[] | undefined {
+  const boot = ["-I", "-S", "-c", LANDLOCK_PY];
+  if (isPython(program)) {
+    const first = args[0];
+    if (first !== undefined && !first.startsWith("-")) {
+      return [program, ...boot, "script", ...args];
+    }
+    return [program, ...boot, "exec", program, ...args];
+  }
+  systemPython ??= lstatSyncOrNull(SYSTEM_PYTHON) !== null;
+  if (!systemPython) return undefined;
+  return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
+}
+
+/**
+ * The Landlock ABI version this kernel offers (0: none), asked of `python` on the host; undefined
+ * when no Python could answer. For `capibara doctor`.
+ */
+export async function landlockAbi(python: string = SYSTEM_PYTHON): Promise<number | undefined> {
+  try {
+    const { code, stdout } = await execCommand(
+      { program: python, args: ["-I", "-S", "-c", LANDLOCK_PY, "abi"], env: {}, cwd: "/" },
+      { timeoutMs: 10_000 },
+    );
+    if (code !== 0) return undefined;
+    const abi = Number(stdout.trim());
+    return Number.isInteger(abi) ? abi : undefined;
+  } catch {
+    return undefined;
+  }
+}

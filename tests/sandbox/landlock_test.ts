@@ -1,0 +1,132 @@
+/**
+ * The Landlock step (src/sandbox/landlock.py): how a program is started under it, and that a
+ * Python script run through it behaves as `python script.py` does while the mount tables are
+ * closed. Runs the real bootstrap with the host's Python, outside bubblewrap (the escape suite runs
+ * it inside).
+ */
+import assert from "node:assert/strict";
+import { landlockAbi, landlockCommand, SYSTEM_PYTHON } from "../../src/sandbox/landlock.ts";
+import { execCommand } from "../../src/exec.ts";
+
+const abi = Deno.build.os === "linux" ? await landlockAbi() : undefined;
+if (!abi) console.warn("SKIPPED: sandbox/landlock_test's runs need Landlock (Linux 5.13+)");
+
+Deno.test("landlockCommand(): a Python script runs in its own interpreter, others through Python", () => {
+  const script = landlockCommand("/venv/bin/python", ["/entry/script.py", "--context", "@c"])!;
+  assert.equal(script[0], "/venv/bin/python");
+  assert.deepEqual(script.slice(1, 3), ["-I", "-S"]);
+  assert.deepEqual(script.slice(5), ["script", "/entry/script.py", "--context", "@c"]);
+
+  // Interpreter options first (pip, -m): the same interpreter restricts itself, then execs.
+  const pip = landlockCommand("python3.11", ["-m", "pip", "install", "x"])!;
+  assert.deepEqual(pip.slice(5), ["exec", "python3.11", "-m", "pip", "install", "x"]);
+
+  const bash = landlockCommand("/usr/bin/bash", ["--noprofile", "script.sh"]);
+  if (bash) {
+    assert.equal(bash[0], SYSTEM_PYTHON);
+    assert.deepEqual(bash.slice(5), ["exec", "/usr/bin/bash", "--noprofile", "script.sh"]);
+  }
+  // Not mistaken for a Python: a name that only starts like one.
+  const other = landlockCommand("/usr/bin/python-config", ["x.py"]);
+  assert.notEqual(other?.[0], "/usr/bin/python-config");
+});
+
+/** The host's Python and a scratch folder. */
+async function setup() {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-landlock-" }));
+  return {
+    dir,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const PROBE = `import os, sys, json
+def readable(path):
+    try:
+        open(path).read(1)
+        return True
+    except OSError:
+        return False
+import subprocess
+child = subprocess.run(["cat", "/proc/self/mountinfo"], capture_output=True)
+print(json.dumps({
+    "name": __name__, "file": __file__, "argv": sys.argv, "path0": sys.path[0],
+    "isolated": sys.flags.isolated, "no_site": sys.flags.no_site,
+    "dont_write_bytecode": sys.dont_write_bytecode,
+    "site_packages": any(p.endswith("site-packages") for p in sys.path),
+    "mountinfo": readable("/proc/self/mountinfo"), "mounts": readable("/proc/1/mounts"),
+    "mtab": readable("/etc/mtab"), "status": readable("/proc/self/status"),
+    "cpuinfo": readable("/proc/cpuinfo"), "own_file": readable(__file__),
+    "child_mountinfo": child.returncode == 0,
+}))
+sys.exit(int(sys.argv[1]))
+`;
+
+Deno.test({
+  name: "landlock.py script: runs as python script.py would, with the mount tables closed",
+  ignore: !abi,
+  async fn() {
+    await using scratch = await setup();
+    const script = `${scratch.dir}/probe.py`;
+    await Deno.writeTextFile(script, PROBE);
+    const command = landlockCommand("python3", [script, "3"])!;
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", PYTHONDONTWRITEBYTECODE: "1" };
+    const run = await execCommand({ program: command[0]!, args: command.slice(1), env, cwd: "/" }, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(run.code, 3, run.stderr);
+    const seen = JSON.parse(run.stdout);
+    assert.equal(seen.name, "__main__");
+    assert.equal(seen.file, script);
+    assert.deepEqual(seen.argv, [script, "3"]);
+    assert.equal(seen.path0, scratch.dir);
+    assert.equal(seen.isolated, 0, "child interpreters would inherit -I");
+    assert.equal(seen.no_site, 0, "child interpreters would inherit -S");
+    assert.equal(seen.dont_write_bytecode, true);
+    assert.equal(seen.site_packages, true, "site-packages are missing");
+    for (const closed of ["mountinfo", "mounts", "mtab", "child_mountinfo"]) {
+      assert.equal(seen[closed], false, `${closed} was readable`);
+    }
+    for (const open of ["status", "cpuinfo", "own_file"]) {
+      assert.equal(seen[open], true, `${open} was not readable`);
+    }
+
+    // The probe can tell: run plainly, it reads the mount tables.
+    const plain = await execCommand({ program: "python3", args: [script, "0"], env, cwd: "/" }, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(JSON.parse(plain.stdout).mountinfo, true);
+  },
+});
+
+Deno.test({
+  name: "landlock.py exec: the program it becomes cannot read a mount table; failures are exit 127",
+  ignore: !abi,
+  async fn() {
+    const command = landlockCommand("python3", [
+      "-c",
+      "print(open('/proc/self/mountinfo').read())",
+    ])!;
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+    const run = await execCommand({ program: command[0]!, args: command.slice(1), env, cwd: "/" }, {
+      timeoutMs: 30_000,
+    });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /PermissionError/);
+
+    const missing = landlockCommand("python3", ["-c", "pass"])!;
+    missing[missing.indexOf("exec") + 1] = "/nonexistent/program";
+    const failed = await execCommand({
+      program: missing[0]!,
+      args: missing.slice(1),
+      env,
+      cwd: "/",
+    }, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(failed.code, 127);
+    assert.match(failed.stderr, /capibara: cannot run \/nonexistent\/program/);
+  },
+});
