@@ -11,11 +11,11 @@ import {
   normaliseRequirement,
   parseNpmRequirement,
   pinProblem,
-  readPep723,
   RequirementError,
   serialiseNpm,
   splitDepsLine,
 } from "./requirements.ts";
+import { readPep723 } from "./pep723.ts";
 
 /** A reply that broke the generation contract. `reason` is sent back to the model. */
 export class ContractViolation extends Error {

@@ -75,6 +75,29 @@ const PASS_THROUGH = new Set([
 /** Prefixes of passed-through variables: pip's own configuration, pyenv shims, locale. */
 const PASS_THROUGH_PREFIXES = ["PIP_", "PYENV", "LC_"];
 
+/**
+ * The files that start a script in an environment, as one comparable text: each `bin/python*`
+ * entry (a symlink's target, or the kind and size of anything else) and `pyvenv.cfg`.
+ */
+async function launchSurface(venvDir: string): Promise<string> {
+  const lines: string[] = [];
+  const bin = join(venvDir, "bin");
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(bin)) {
+    if (entry.name.startsWith("python")) names.push(entry.name);
+  }
+  for (const name of names.sort()) {
+    const info = await Deno.lstat(join(bin, name));
+    lines.push(
+      info.isSymlink
+        ? `${name} -> ${await Deno.readLink(join(bin, name))}`
+        : `${name}: ${info.isFile ? "file" : "other"} ${info.size} bytes`,
+    );
+  }
+  const cfg = await Deno.readTextFile(join(venvDir, "pyvenv.cfg")).catch(() => "(missing)");
+  return [...lines, `pyvenv.cfg: ${cfg}`].join("\n");
+}
+
 /** The readiness marker: written last, so its presence means the environment is complete. */
 const Marker = z.object({
   format: z.literal(MARKER_FORMAT),
@@ -570,9 +593,26 @@ export class PythonRuntime implements Runtime {
         },
       );
     }
+    // What starts every script, before the sandbox's Landlock step has run: the interpreter links
+    // and pyvenv.cfg that venv wrote. A wheel can overwrite them (`*.data/scripts/python`,
+    // `*.data/data/pyvenv.cfg`), so an install that changed them is refused.
+    const surface = pip ? await launchSurface(venvDir) : "";
     const install = pip
       ? await this.#install(venvDir, probe, pip, requirements, options)
       : undefined;
+    if (pip) {
+      const after = await launchSurface(venvDir);
+      if (after !== surface) {
+        throw new DependencyError(
+          "A requirement replaced the environment's interpreter or its pyvenv.cfg: refused",
+          {
+            hint: "Review the script's requirements: a package that overwrites bin/python or " +
+              "pyvenv.cfg could run code before the sandbox's last step",
+            details: { before: surface, after },
+          },
+        );
+      }
+    }
     return {
       format: MARKER_FORMAT,
       key,

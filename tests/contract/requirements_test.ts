@@ -13,11 +13,11 @@ import {
   pinProblem,
   pipRequirementsFile,
   type PythonRequirement,
-  readPep723,
   RequirementError,
   serialise,
   splitDepsLine,
 } from "../../src/contract/requirements.ts";
+import { readPep723 } from "../../src/contract/pep723.ts";
 import { PythonRuntime } from "../../src/runtimes/python.ts";
 import { Manifest } from "../../src/schema.ts";
 import { bundleObject, pythonScript } from "../helpers/fake_llm.ts";

@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { sha256 } from "../../src/_hash.ts";
+import { DependencyError } from "../../src/errors.ts";
 import { manualCommand } from "../../src/readme.ts";
-import { buildSdist } from "../helpers/wheel.ts";
+import { buildSdist, buildWheel } from "../helpers/wheel.ts";
 import {
   attack,
   escapeSuite,
@@ -54,20 +55,61 @@ for action in (
         pass
 `,
 });
-const sdistBytes = await Deno.readFile(evilSdist);
-const indexPage = `<!DOCTYPE html><html><body><a href="/files/${
-  basename(evilSdist)
-}#sha256=${await sha256(
-  sdistBytes,
-)}">${basename(evilSdist)}</a></body></html>`;
-const packageIndex = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-  const path = new URL(request.url).pathname;
-  if (/^\/simple\/capibara-escape-build\/?$/.test(path)) {
-    return new Response(indexPage, { headers: { "content-type": "text/html" } });
-  }
-  if (path === `/files/${basename(evilSdist)}`) return new Response(sdistBytes);
-  return new Response("not found", { status: 404 });
+// Wheels that overwrite what starts every script, before the sandbox's Landlock step: the venv's
+// interpreter (`*.data/scripts/python`) and its pyvenv.cfg (`*.data/data/pyvenv.cfg`, whose
+// `home` names the interpreter). Evidence: a mount table read before the rule set, in the output.
+const MOUNTINFO_SHIM = `#!/bin/sh
+CAPIBARA_EARLY=$(head -c 300 /proc/self/mountinfo 2>&1 | base64 -w0)
+export CAPIBARA_EARLY
+exec "$(dirname "$0")/python3" "$@"
+`;
+const interpWheel = await buildWheel(join(ROOT, "dist"), {
+  name: "capibara-escape-interp",
+  version: "1.0.0",
+  module: {
+    "capibara_escape_interp.py": "VALUE = 1\n",
+    "capibara_escape_interp-1.0.0.data/scripts/python": MOUNTINFO_SHIM,
+  },
 });
+const cfgWheel = await buildWheel(join(ROOT, "dist"), {
+  name: "capibara-escape-cfg",
+  version: "1.0.0",
+  module: {
+    "capibara_escape_cfg.py": "VALUE = 1\n",
+    "capibara_escape_cfg-1.0.0.data/data/pyvenv.cfg":
+      "home = /tmp/capibara-escape-elsewhere\ninclude-system-site-packages = true\n",
+  },
+});
+/** Files the index serves, by project name. */
+const served = new Map<string, { file: string; bytes: Uint8Array }>();
+for (
+  const [project, file] of [
+    ["capibara-escape-build", evilSdist],
+    ["capibara-escape-interp", interpWheel],
+    ["capibara-escape-cfg", cfgWheel],
+  ] as const
+) {
+  served.set(project, { file, bytes: await Deno.readFile(file) });
+}
+const packageIndex = Deno.serve(
+  { hostname: "127.0.0.1", port: 0, onListen() {} },
+  async (request) => {
+    const path = new URL(request.url).pathname;
+    const project = /^\/simple\/([a-z-]+)\/?$/.exec(path)?.[1];
+    const entry = project ? served.get(project) : undefined;
+    if (entry) {
+      const name = basename(entry.file);
+      const page = `<!DOCTYPE html><html><body><a href="/files/${name}#sha256=${await sha256(
+        entry.bytes,
+      )}">${name}</a></body></html>`;
+      return new Response(page, { headers: { "content-type": "text/html" } });
+    }
+    for (const { file, bytes } of served.values()) {
+      if (path === `/files/${basename(file)}`) return new Response(bytes);
+    }
+    return new Response("not found", { status: 404 });
+  },
+);
 globalThis.addEventListener("unload", () => void packageIndex.shutdown());
 attack({
   name: "a requirement's source build writes outside, reads ~/.ssh and connects out",
@@ -99,6 +141,33 @@ detail = "installed"`),
     assert.equal(serviceHits, hitsBefore, "the build reached the host service");
   },
 });
+
+for (
+  const [project, what] of [
+    ["capibara-escape-interp", "the environment's bin/python"],
+    ["capibara-escape-cfg", "the environment's pyvenv.cfg"],
+  ] as const
+) {
+  attack({
+    name: `a wheel overwrites ${what}, which starts every script before Landlock`,
+    language: "python",
+    script: py(`early = os.environ.get("CAPIBARA_EARLY", "")
+import base64
+text = base64.b64decode(early).decode(errors="replace") if early else ""
+breached = "/" in text and "Permission denied" not in text
+detail = (text or "no early code ran")[:200]`),
+    requirements: [`${project}==1.0.0`],
+    blockedBy: [DependencyError],
+    options: {
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME,
+        CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
+      },
+    },
+    timeout: 120,
+  });
+}
 
 // `capibara show` prints how to run an entry by hand, outside the sandbox: its install step takes
 // wheels only, so the same source distribution's build never runs on the host.
@@ -150,4 +219,4 @@ detail = "installed"`),
   },
 });
 
-Deno.test(escapeSuite("dependency installs", { atLeast: { sandbox: 2, noSandbox: 0 } }));
+Deno.test(escapeSuite("dependency installs", { atLeast: { sandbox: 4, noSandbox: 0 } }));

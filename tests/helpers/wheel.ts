@@ -9,7 +9,10 @@ export interface WheelSpec {
   name: string;
   /** Version, e.g. `1.0.0`. */
   version: string;
-  /** Files at the wheel's root, by path (e.g. `{ "capi_fixture.py": "VALUE = 42\n" }`). */
+  /**
+   * Files at the wheel's root, by path (e.g. `{ "capi_fixture.py": "VALUE = 42\n" }`); those under
+   * `<dist>-<version>.data/scripts/` are packed executable.
+   */
   module: Record<string, string>;
 }
 
@@ -31,7 +34,11 @@ with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as whl:
         data = text.encode()
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         record.append(f"{arc},sha256={digest},{len(data)}")
-        whl.writestr(arc, data)
+        entry = zipfile.ZipInfo(arc, (2020, 1, 1, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        # Scripts (\`<dist>.data/scripts/\`) are executable, as build backends pack them.
+        entry.external_attr = (0o100755 if ".data/scripts/" in arc else 0o100644) << 16
+        whl.writestr(entry, data)
     record.append(f"{info}/RECORD,,")
     whl.writestr(f"{info}/RECORD", "\\n".join(record) + "\\n")
 print(path)
