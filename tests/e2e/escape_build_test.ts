@@ -81,7 +81,7 @@ const cfgWheel = await buildWheel(join(ROOT, "dist"), {
   },
 });
 /** Files the index serves, by project name. */
-const served = new Map<string, { file: string; bytes: Uint8Array }>();
+const served = new Map<string, { file: string; bytes: Uint8Array<ArrayBuffer> }>();
 for (
   const [project, file] of [
     ["capibara-escape-build", evilSdist],
