@@ -68,7 +68,8 @@ export async function benchCore(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "capibara_bench_core_" });
   await using llm = startFakeLLM({ replies: [bundleReply()] });
   const key = await writeKeyPair(join(dir, "key"));
-  await Deno.writeTextFile(join(dir, "tokens"), `${TOKEN} read,gen\n`);
+  // The Core refuses a tokens file others may read.
+  await Deno.writeTextFile(join(dir, "tokens"), `${TOKEN} read,gen\n`, { mode: 0o600 });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -134,7 +135,11 @@ export async function benchCore(): Promise<void> {
       }
     }
   } finally {
-    child.kill("SIGTERM");
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // it already exited (the error above says why it stopped the bench)
+    }
     await child.status;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
