@@ -37,28 +37,56 @@ LANDLOCK_ACCESS_FS_READ_FILE = 1 << 2
 PR_SET_NO_NEW_PRIVS = 38
 
 
+def libc_calls():
+    """libc's syscall() and prctl() and the errno getter, through `_ctypes`.
+
+    ctypes' own module costs a script's start ≈ 5 ms (it builds its whole type zoo); these calls
+    need only a C long, a function pointer type and the process's own symbol table.
+    """
+    import _ctypes
+
+    class c_long(_ctypes._SimpleCData):
+        _type_ = "l"
+
+    class Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = c_long
+
+    class Library:  # what a function pointer looks its name up in: this process's own symbols
+        _handle = _ctypes.dlopen(None, 0)
+
+    syscall = Function(("syscall", Library()))
+    prctl = Function(("prctl", Library()))
+
+    def call(function, *args):
+        return function(*(arg if isinstance(arg, bytes) else c_long(arg) for arg in args))
+
+    return (lambda *args: call(syscall, *args)), (lambda *args: call(prctl, *args)), \
+        _ctypes.get_errno
+
+
+def abi_version(syscall):
+    """The Landlock ABI this kernel offers (0: none)."""
+    return max(syscall(LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION), 0)
+
+
 def restrict():
     """Applies the rule set to this process; returns the ABI version (0: no Landlock here)."""
-    import ctypes
     import os
     import struct
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    syscall = libc.syscall
-    syscall.restype = ctypes.c_long
-    abi = syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
-                  ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    syscall, prctl, get_errno = libc_calls()
+    abi = abi_version(syscall)
     if abi < 1:
         return 0
 
     def fail(what):
-        err = ctypes.get_errno()
-        sys.stderr.write(f"capibara: cannot {what}: {os.strerror(err)}\n")
+        sys.stderr.write(f"capibara: cannot {what}: {os.strerror(get_errno())}\n")
         sys.stderr.flush()
         os._exit(125)
 
-    attr = ctypes.create_string_buffer(struct.pack("=Q", LANDLOCK_ACCESS_FS_READ_FILE))
-    ruleset = syscall(LANDLOCK_CREATE_RULESET, attr, ctypes.c_size_t(8), ctypes.c_uint32(0))
+    attr = struct.pack("=Q", LANDLOCK_ACCESS_FS_READ_FILE)
+    ruleset = syscall(LANDLOCK_CREATE_RULESET, attr, len(attr), 0)
     if ruleset < 0:
         fail("create the Landlock rule set")
 
@@ -68,9 +96,8 @@ def restrict():
         except OSError:
             return
         try:
-            rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_ACCESS_FS_READ_FILE, fd))
-            if syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule,
-                       ctypes.c_uint32(0)) != 0:
+            rule = struct.pack("=Qi", LANDLOCK_ACCESS_FS_READ_FILE, fd)
+            if syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule, 0) != 0:
                 fail(f"add a Landlock rule for {path}")
         finally:
             os.close(fd)
@@ -83,9 +110,9 @@ def restrict():
     own = f"/proc/{os.getpid()}/"
     for name in OWN_PROC_FILES:
         allow(own + name)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         fail("set no_new_privs")
-    if syscall(LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) != 0:
+    if syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
         fail("apply the Landlock rule set")
     os.close(ruleset)
     return abi
@@ -133,7 +160,7 @@ def run_script(path, args):
     sys.argv[:] = [path, *args]
     sys.path.insert(0, os.path.dirname(script))
     import __main__
-    from importlib.machinery import SourceFileLoader
+    from _frozen_importlib_external import SourceFileLoader
 
     namespace = __main__.__dict__
     builtins = namespace["__builtins__"]
@@ -147,14 +174,7 @@ def run_script(path, args):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
     if mode == "abi":
-        import os
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.syscall.restype = ctypes.c_long
-        abi = libc.syscall(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
-                           ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
-        print(max(abi, 0))
+        print(abi_version(libc_calls()[0]))
         return
     if mode == "script" and len(sys.argv) > 2:
         restrict()

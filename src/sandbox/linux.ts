@@ -921,11 +921,37 @@ async function destroyCgroup(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Removes the run cgroups under `parent` that a Capibara process no longer alive left behind (it
+ * was killed before it could remove them): `capibara-<pid>-…` whose pid has no /proc entry. A
+ * cgroup still holding processes cannot be removed and stays.
+ */
+function sweepStaleCgroups(parent: string): void {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(parent)].map((entry) => entry.name);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^capibara-(\d+)-\d+-[0-9a-f]{8}$/.exec(name)?.[1];
+    if (!pid || pid === String(Deno.pid) || lstatSyncOrNull(`/proc/${pid}`)) continue;
+    try {
+      Deno.removeSync(`${parent}/${name}`);
+    } catch {
+      // still populated, or removed by another run meanwhile
+    }
+  }
+}
+
 async function createRunCgroup(
   plan: CgroupPlan,
   policy: SandboxPolicy,
 ): Promise<RunCgroup | undefined> {
   if (!plan.v2 && !plan.v1Pids && !plan.v1Memory) return undefined;
+  for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
+    if (parent) sweepStaleCgroups(parent);
+  }
   const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
   const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
   const pidsMax = String(policy.maxProcesses + helpers);
@@ -1176,8 +1202,45 @@ export class BubblewrapBackend implements SandboxBackend {
   }
 
   #getPlan(): Promise<CgroupPlan> {
-    this.#plan ??= which("prlimit").then(planCgroups);
+    this.#plan ??= this.#cachedPlan();
     return this.#plan;
+  }
+
+  /** Where the cgroup plan is remembered across processes (next to the bwrap probe), if at all. */
+  #planFile(): string | undefined {
+    const probe = this.#options.probeCache;
+    return probe ? `${dirname(probe)}/cgroup-plan.json` : undefined;
+  }
+
+  /**
+   * The cgroup plan, remembered across processes for the same cgroup membership and uid: finding
+   * it makes and removes a probe cgroup per controller (≈ 4 ms of a cold run). A remembered plan
+   * that no longer works fails loudly at the run's cgroup creation, which then plans again.
+   */
+  async #cachedPlan(fresh = false): Promise<CgroupPlan> {
+    const prlimit = await which("prlimit");
+    const file = this.#planFile();
+    const key = JSON.stringify(["1", Deno.uid(), readText("/proc/self/cgroup"), prlimit ?? null]);
+    if (file && !fresh) {
+      try {
+        const saved = JSON.parse(Deno.readTextFileSync(file)) as { key: string; plan: CgroupPlan };
+        if (saved.key === key) return saved.plan;
+      } catch {
+        // absent, stale or unreadable: plan again
+      }
+    }
+    const plan = await planCgroups(prlimit);
+    if (file) {
+      try {
+        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+        Deno.mkdirSync(dirname(file), { recursive: true });
+        Deno.writeTextFileSync(tmp, JSON.stringify({ key, plan }));
+        Deno.renameSync(tmp, file);
+      } catch {
+        // a read-only cache only costs the next run a plan
+      }
+    }
+    return plan;
   }
 
   /** Whether bwrap is installed and can create a sandbox here (probed once, then cached). */
@@ -1403,7 +1466,25 @@ export class BubblewrapBackend implements SandboxBackend {
         table = `${stateDir}/binds`;
         Deno.writeTextFileSync(table, bindTable(mounts));
       }
-      cgroup = await createRunCgroup(plan, policy);
+      try {
+        cgroup = await createRunCgroup(plan, policy);
+      } catch (error) {
+        // A remembered plan that no longer holds (a cgroup moved or lost its delegation): plan
+        // afresh once; a fresh plan that fails is the run's error.
+        if (!this.#planFile()) throw error;
+        this.#plan = this.#cachedPlan(true);
+        const fresh = await this.#plan;
+        if (
+          fresh.info.memory !== plan.info.memory || fresh.info.processes !== plan.info.processes
+        ) {
+          // The limits chosen above (prlimit or not) followed the old plan: never run half-limited.
+          throw new PermissionError(
+            "The machine's cgroups changed since the last run; the new plan is saved",
+            { cause: error, hint: "Run the command again" },
+          );
+        }
+        cgroup = await createRunCgroup(fresh, policy);
+      }
       const wrapped: CommandSpec = {
         program: "/bin/sh",
         args: [
