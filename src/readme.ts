@@ -25,7 +25,13 @@ export function manualCommand(
   const script = shellWord(`${dir}/${manifest.entry}`);
   switch (manifest.language) {
     case "python": {
-      const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv "$venv"'];
+      // Without requirements the environment needs no pip of its own: --without-pip makes it in
+      // ≈ 0.1 s where ensurepip takes seconds.
+      const lines = [
+        `venv="$(mktemp -d)/venv" && python3 -m venv${
+          manifest.deps.length > 0 ? "" : " --without-pip"
+        } "$venv"`,
+      ];
       if (manifest.deps.length > 0) {
         // Wheels only, as Capibara installs outside its sandbox: no package's build code runs.
         lines.push(
