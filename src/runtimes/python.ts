@@ -76,26 +76,38 @@ const PASS_THROUGH = new Set([
 const PASS_THROUGH_PREFIXES = ["PIP_", "PYENV", "LC_"];
 
 /**
- * The files that start a script in an environment, as one comparable text: each `bin/python*`
- * entry (a symlink's target, or the kind and size of anything else) and `pyvenv.cfg`.
+ * What starts a script in an environment, before the sandbox's Landlock step, as one comparable
+ * text: the `bin` folder itself, each `bin/python*` and `bin/pyvenv.cfg` entry, and the root's
+ * `pyvenv.cfg` (Python reads it, or `bin/pyvenv.cfg` when it cannot, to find its standard library),
+ * each by `lstat`: a symlink by its target, a file by its identity and its content. Nothing here
+ * follows a link an install may have planted.
  */
 async function launchSurface(venvDir: string): Promise<string> {
-  const lines: string[] = [];
+  const describe = async (path: string): Promise<string> => {
+    const info = await Deno.lstat(path).catch(() => undefined);
+    if (!info) return "absent";
+    if (info.isSymlink) return `symlink -> ${await Deno.readLink(path)}`;
+    const mode = (info.mode ?? 0).toString(8);
+    if (!info.isFile) return info.isDirectory ? `folder ${info.ino} ${mode}` : "other";
+    const text = info.size <= 64 * 1024
+      ? await Deno.readTextFile(path).catch(() => "(unreadable)")
+      : "";
+    return `file ${info.ino} ${mode} ${info.size} bytes ${info.mtime?.getTime()} ` +
+      JSON.stringify(text);
+  };
   const bin = join(venvDir, "bin");
+  const lines = [`bin: ${await describe(bin)}`];
   const names: string[] = [];
-  for await (const entry of Deno.readDir(bin)) {
-    if (entry.name.startsWith("python")) names.push(entry.name);
+  if ((await Deno.lstat(bin).catch(() => undefined))?.isDirectory) {
+    for await (const entry of Deno.readDir(bin)) {
+      if (entry.name.startsWith("python") || entry.name.startsWith("pyvenv")) {
+        names.push(entry.name);
+      }
+    }
   }
-  for (const name of names.sort()) {
-    const info = await Deno.lstat(join(bin, name));
-    lines.push(
-      info.isSymlink
-        ? `${name} -> ${await Deno.readLink(join(bin, name))}`
-        : `${name}: ${info.isFile ? "file" : "other"} ${info.size} bytes`,
-    );
-  }
-  const cfg = await Deno.readTextFile(join(venvDir, "pyvenv.cfg")).catch(() => "(missing)");
-  return [...lines, `pyvenv.cfg: ${cfg}`].join("\n");
+  for (const name of names.sort()) lines.push(`bin/${name}: ${await describe(join(bin, name))}`);
+  lines.push(`pyvenv.cfg: ${await describe(join(venvDir, "pyvenv.cfg"))}`);
+  return lines.join("\n");
 }
 
 /** The readiness marker: written last, so its presence means the environment is complete. */

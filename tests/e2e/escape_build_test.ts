@@ -80,6 +80,63 @@ const cfgWheel = await buildWheel(join(ROOT, "dist"), {
       "home = /tmp/capibara-escape-elsewhere\ninclude-system-site-packages = true\n",
   },
 });
+// A source build rewires what the venv's interpreter reads at start-up, before the Landlock step:
+// pyvenv.cfg becomes a symlink that reads the same on the host (through a kernel thread's
+// /proc/<pid>/root, which only a root Capibara can open) but leads nowhere in the sandbox's pid
+// namespace, so Python falls back to bin/pyvenv.cfg, which names a planted "standard library"
+// whose `encodings` reads a mount table.
+let kernelThread = 0;
+const pids = [];
+for await (const entry of Deno.readDir("/proc")) {
+  if (/^\d+$/.test(entry.name) && Number(entry.name) >= 40) pids.push(Number(entry.name));
+}
+for (const pid of pids.sort((a, b) => a - b)) {
+  // A kernel thread (its parent is kthreadd, pid 2), long-lived, whose root this process may open.
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+  if (!/\) \S+ 2 /.test(stat) || stat.includes("kworker")) continue;
+  const open = await Deno.readDir(`/proc/${pid}/root`)[Symbol.asyncIterator]().next().then(
+    () => true,
+    () => false,
+  );
+  if (open) {
+    kernelThread = pid;
+    break;
+  }
+}
+const startupSdist = await buildSdist(join(ROOT, "dist"), {
+  name: "capibara-escape-startup",
+  version: "1.0.0",
+  module: { "capibara_escape_startup.py": "VALUE = 1\n" },
+  buildCode: `
+import os, sys
+venv = os.path.dirname(os.path.dirname(sys.executable))
+version = "python%d.%d" % sys.version_info[:2]
+base = [p for p in sys.path if p.startswith(sys.base_prefix)]
+lib = os.path.join(venv, "planted", "lib", version)
+try:
+    os.makedirs(os.path.join(lib, "encodings"), exist_ok=True)
+    os.makedirs(os.path.join(venv, "planted", "bin"), exist_ok=True)
+    open(os.path.join(lib, "os.py"), "w").close()
+    open(os.path.join(lib, "encodings", "__init__.py"), "w").write(
+        "import posix, sys\\n"
+        "try:\\n"
+        "    fd = posix.open('/proc/self/mountinfo', posix.O_RDONLY)\\n"
+        "    data = posix.read(fd, 300)\\n"
+        "except OSError as e:\\n"
+        "    data = b'denied'\\n"
+        "posix.environ[b'CAPIBARA_EARLY'] = data.replace(b'\\\\n', b' ')\\n"
+        "sys.path[:] = %r\\n"
+        "del sys.modules['encodings']\\n"
+        "import encodings\\n" % (base,))
+    open(os.path.join(venv, "bin", "pyvenv.cfg"), "w").write(
+        "home = " + os.path.join(venv, "planted", "bin") + "\\n")
+    cfg = os.path.join(venv, "pyvenv.cfg")
+    os.rename(cfg, cfg + ".real")
+    os.symlink("/proc/${kernelThread}/root" + cfg + ".real", cfg)
+except Exception:
+    pass
+`,
+});
 /** Files the index serves, by project name. */
 const served = new Map<string, { file: string; bytes: Uint8Array<ArrayBuffer> }>();
 for (
@@ -87,6 +144,7 @@ for (
     ["capibara-escape-build", evilSdist],
     ["capibara-escape-interp", interpWheel],
     ["capibara-escape-cfg", cfgWheel],
+    ["capibara-escape-startup", startupSdist],
   ] as const
 ) {
   served.set(project, { file, bytes: await Deno.readFile(file) });
@@ -169,6 +227,26 @@ detail = (text or "no early code ran")[:200]`),
   });
 }
 
+attack({
+  name: "a source build plants bin/pyvenv.cfg and hides pyvenv.cfg: a start-up before Landlock",
+  language: "python",
+  script: py(`early = os.environ.get("CAPIBARA_EARLY", "")
+breached = "/" in early
+detail = early[:200] or "no early code ran"`),
+  requirements: ["capibara-escape-startup==1.0.0"],
+  project: BUILD_PROJECT,
+  blockedBy: [DependencyError],
+  options: {
+    trustProjectConfig: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME,
+      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
+    },
+  },
+  timeout: 120,
+});
+
 // `capibara show` prints how to run an entry by hand, outside the sandbox: its install step takes
 // wheels only, so the same source distribution's build never runs on the host.
 attack({
@@ -219,4 +297,4 @@ detail = "installed"`),
   },
 });
 
-Deno.test(escapeSuite("dependency installs", { atLeast: { sandbox: 4, noSandbox: 0 } }));
+Deno.test(escapeSuite("dependency installs", { atLeast: { sandbox: 5, noSandbox: 0 } }));
