@@ -169,6 +169,12 @@ const packageIndex = Deno.serve(
   },
 );
 globalThis.addEventListener("unload", () => void packageIndex.shutdown());
+/** The environment of every attack here: pip's index is the loopback one above. */
+const INDEX_ENV = {
+  PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+  HOME,
+  CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
+};
 attack({
   name: "a requirement's source build writes outside, reads ~/.ssh and connects out",
   language: "python",
@@ -178,11 +184,7 @@ detail = "installed"`),
   project: BUILD_PROJECT,
   options: {
     trustProjectConfig: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME,
-      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
-    },
+    env: INDEX_ENV,
   },
   timeout: 120,
   leaks: ["hunter2"],
@@ -217,11 +219,7 @@ detail = (text or "no early code ran")[:200]`),
     requirements: [`${project}==1.0.0`],
     blockedBy: [DependencyError],
     options: {
-      env: {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        HOME,
-        CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
-      },
+      env: INDEX_ENV,
     },
     timeout: 120,
   });
@@ -238,11 +236,7 @@ detail = early[:200] or "no early code ran"`),
   blockedBy: [DependencyError],
   options: {
     trustProjectConfig: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME,
-      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
-    },
+    env: INDEX_ENV,
   },
   timeout: 120,
 });
@@ -258,11 +252,7 @@ detail = "installed"`),
   project: BUILD_PROJECT,
   options: {
     trustProjectConfig: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME,
-      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
-    },
+    env: INDEX_ENV,
   },
   timeout: 120,
   async via(cb, prompt) {
