@@ -1,5 +1,6 @@
 /**
- * Per-token rate limits: a token bucket for each token id, refilled continuously.
+ * Rate limits: a token bucket per key (a token id, or a client's address for failed
+ * authentications), refilled continuously.
  *
  * @module
  */
@@ -12,6 +13,11 @@ export interface RateLimiterOptions {
   burst: number;
   /** The clock, in milliseconds (default `performance.now`). */
   now?: () => number;
+  /**
+   * The most keys remembered; past it the longest-untouched bucket is forgotten (as if full), so
+   * that memory does not grow with an attacker's addresses. Default: unbounded.
+   */
+  maxKeys?: number;
 }
 
 /** Token buckets by key. */
@@ -19,6 +25,7 @@ export class RateLimiter {
   readonly #rate: number;
   readonly #burst: number;
   readonly #now: () => number;
+  readonly #maxKeys: number;
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   /** Buckets of `burst` requests refilled at `rate` per second. */
@@ -26,6 +33,26 @@ export class RateLimiter {
     this.#rate = options.rate;
     this.#burst = options.burst;
     this.#now = options.now ?? (() => performance.now());
+    this.#maxKeys = options.maxKeys ?? Infinity;
+  }
+
+  /** The key's bucket refilled to now, most recently touched last in the map's order. */
+  #bucket(key: string, now: number): { tokens: number; at: number } {
+    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) / 1000 * this.#rate);
+    bucket.at = now;
+    this.#buckets.delete(key);
+    this.#buckets.set(key, bucket);
+    while (this.#buckets.size > this.#maxKeys) {
+      this.#buckets.delete(this.#buckets.keys().next().value!);
+    }
+    return bucket;
+  }
+
+  /** The whole seconds until the key's bucket holds a request again (0: it holds one now). */
+  wait(key: string): number {
+    const bucket = this.#bucket(key, this.#now());
+    return bucket.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / this.#rate));
   }
 
   /**
@@ -33,11 +60,7 @@ export class RateLimiter {
    * the next one would be (for `Retry-After`).
    */
   take(key: string): number {
-    const now = this.#now();
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) / 1000 * this.#rate);
-    bucket.at = now;
-    this.#buckets.set(key, bucket);
+    const bucket = this.#bucket(key, this.#now());
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;

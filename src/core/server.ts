@@ -50,6 +50,14 @@ export const CORE_DEFAULTS = {
   rate: 20,
   /** Requests one token may make at once. */
   burst: 100,
+  /**
+   * Failed authentications one client address may make at once, then one per second: a token is
+   * never guessed at speed, and every request from an address over it waits, a right token too
+   * (or its answer would tell the guess was right).
+   */
+  authFailureBurst: 20,
+  /** Client addresses whose failures are remembered (the oldest forgotten past it). */
+  authFailureKeys: 10_000,
   /** Largest request body, in bytes. */
   maxBodyBytes: 1024 * 1024,
   /** How long a client may take to send its request body, in seconds. */
@@ -123,6 +131,8 @@ const encoder = new TextEncoder();
 /** What one request's log line says, filled in as it goes. */
 interface RequestLog {
   route: string;
+  /** The client's address (not logged: failed authentications are counted by it). */
+  client: string;
   token?: string;
   fingerprint?: string;
   cache?: "hit" | "miss";
@@ -176,6 +186,11 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     rate: options.rate ?? CORE_DEFAULTS.rate,
     burst: options.burst ?? CORE_DEFAULTS.burst,
   });
+  const authFailures = new RateLimiter({
+    rate: 1,
+    burst: CORE_DEFAULTS.authFailureBurst,
+    maxKeys: CORE_DEFAULTS.authFailureKeys,
+  });
   const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
   const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
   const metrics = new Metrics();
@@ -209,10 +224,21 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     right: Right,
     entry: RequestLog,
   ): Promise<TokenIdentity> {
+    const blocked = authFailures.wait(entry.client);
+    if (blocked > 0) {
+      throw new HttpError(
+        429,
+        "NetworkError",
+        "The Core refused the request: too many failed authentications from this address",
+        `Retry after ${blocked} s`,
+        { "retry-after": String(blocked) },
+      );
+    }
     const header = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const identity = match ? await tokens.authenticate(match[1]!) : undefined;
     if (!identity) {
+      authFailures.take(entry.client);
       throw new HttpError(
         401,
         "PermissionError",
@@ -506,9 +532,12 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     throw new HttpError(404, "NotFoundError", `No such route: ${method} ${pathname.slice(0, 80)}`);
   }
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> {
     const started = performance.now();
-    const entry: RequestLog = { route: "other" };
+    const entry: RequestLog = { route: "other", client: info.remoteAddr.hostname };
     let response: Response;
     try {
       response = await route(request, new URL(request.url), entry);

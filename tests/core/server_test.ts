@@ -613,3 +613,39 @@ Deno.test("capibara serve refuses to start on a bad tokens file or key, naming t
   assert.ok(!open.stderr.includes(FULL));
   assert.equal(open.stdout, "");
 });
+
+Deno.test("capibara serve slows token guessing: failed authentications from one address → 429", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
+  const core = await startCore([
+    "--tokens",
+    tokens,
+    "--signing-key",
+    key.private_key_path,
+    "--store",
+    join(tmp.path, "store"),
+  ], { PATH: Deno.env.get("PATH")! });
+  try {
+    assert.equal((await call(core, "/v1/updates", { token: FULL })).status, 200);
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 25; i++) {
+      const r = await call(core, "/v1/updates", { token: `guess-${i}-0123456789abcdef` });
+      statuses.push(r.status);
+      if (r.status === 429) retryAfter = r.headers.get("retry-after");
+    }
+    // A burst of honest mistakes is answered 401; then guesses wait, one per second.
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(401));
+    assert.ok(statuses.slice(20).every((s) => s === 429), `${statuses}`);
+    assert.match(retryAfter ?? "", /^[1-9]\d*$/);
+    // The right token from that address waits too: its answer would tell the guess was right.
+    assert.equal((await call(core, "/v1/updates", { token: FULL })).status, 429);
+    // Routes without a token are not counted or refused.
+    assert.equal((await call(core, "/metrics")).status, 200);
+  } finally {
+    core.child.kill("SIGTERM");
+    await core.child.status;
+  }
+});
