@@ -280,7 +280,7 @@ try {
   const parts: [string, number][] = [
     ["Deno's start (an empty script)", startMs!],
     ["loading the modules of a hit", loadMs! - startMs!],
-    ["the sandbox (bubblewrap, proxy, staging)", share],
+    ["the sandbox (bubblewrap, Landlock, staging)", share],
     ["the script itself", pyDirectMs!],
   ];
   const rest = pyHitMs! - parts.reduce((sum, [, value]) => sum + value, 0);
