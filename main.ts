@@ -11,9 +11,8 @@ export * from "./src/mod.ts";
 if (import.meta.main) {
   // A plain `run` skips the argument parser library; anything else goes to the full CLI.
   const { fastRun } = await import("./src/cli/_fast_run.ts");
-  // Template specifier: outside the module graph Deno loads at start (README, Architecture).
   const code = await fastRun(Deno.args) ??
-    await (await (import(`./src/cli/${"mod"}.ts`) as Promise<typeof import("./src/cli/mod.ts")>))
+    await (await import("./src/cli/mod.ts"))
       .main(Deno.args);
   Deno.exit(code);
 }

@@ -124,7 +124,8 @@ try {
   const cliArgs = (...extra: string[]) => [
     "run",
     "-A",
-    join(REPO, "main.ts"),
+    // The installed command's entry (README, CLI).
+    join(REPO, "cli.ts"),
     "run",
     PROMPT,
     "--context",
@@ -142,8 +143,8 @@ try {
   const emptyFile = join(work, "bench-empty.ts");
   const loadFile = join(work, "bench-load.ts");
   await Deno.writeTextFile(emptyFile, "");
-  // main.ts and what a Python hit imports on its way (the fast parser, the Python runtime).
-  const hitModules = ["main.ts", "src/cli/_fast_run.ts", "src/runtimes/python.ts"];
+  // What a Python hit imports on its way (the fast parser, the Python runtime), without running.
+  const hitModules = ["src/cli/_fast_run.ts", "src/runtimes/python.ts"];
   await Deno.writeTextFile(
     loadFile,
     hitModules.map((path) => `import ${JSON.stringify(join(REPO, path))};\n`).join(""),

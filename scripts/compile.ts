@@ -49,7 +49,11 @@ for (const target of requested()) {
       target,
       "--output",
       output,
-      join(REPO, "main.ts"),
+      // The installed command's entry; the full CLI it imports by a computed specifier, which
+      // deno compile cannot see, is included by name.
+      "--include",
+      join(REPO, "src", "cli", "mod.ts"),
+      join(REPO, "cli.ts"),
     ],
     env,
     stdout: "piped",

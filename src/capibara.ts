@@ -381,9 +381,7 @@ export class Capibara {
     request: Request,
   ): Promise<Entry | undefined> {
     // Only on a miss: the re-keying module never loads on a hit.
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-    const { findLegacyEntry } =
-      await (import(`./store/${"rekey"}.ts`) as Promise<typeof import("./store/rekey.ts")>);
+    const { findLegacyEntry } = await import("./store/rekey.ts");
     const entry = await findLegacyEntry(store, request, fp);
     if (entry && !this.#warnedLegacy) {
       this.#warnedLegacy = true;
@@ -442,11 +440,8 @@ export class Capibara {
         return { entry: await this.#fromCore(store, config, fp, request), generated: true };
       }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
-      // Template specifier: outside the module graph Deno loads at start (README, Architecture).
       const generator = this.#options.generator ??
-        (await (import(`./generate/${"openai"}.ts`) as Promise<
-          typeof import("./generate/openai.ts")
-        >))
+        (await import("./generate/openai.ts"))
           .generatorFromConfig(config.generator);
       if (!generator) {
         throw new ValidationError(
@@ -496,11 +491,7 @@ export class Capibara {
   ): Promise<Entry> {
     const core = config.core!;
     // The client loads only on a miss, like the OpenAI client.
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-    const { CoreClient, checkEntryIdentity } =
-      await (import(`./generate/${"core_client"}.ts`) as Promise<
-        typeof import("./generate/core_client.ts")
-      >);
+    const { CoreClient, checkEntryIdentity } = await import("./generate/core_client.ts");
     const seconds = config.generator.timeoutSeconds;
     const client = new CoreClient({
       url: core.url,

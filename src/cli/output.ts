@@ -217,7 +217,7 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
       },
     };
   }
-  let spinner: import("./_spinner.ts").Spinner | undefined;
+  let spinner: import("npm:nanospinner@^1.2.2").Spinner | undefined;
   let pending = "";
   let stepStarted = started;
   let ticker: ReturnType<typeof setInterval> | undefined;
@@ -236,8 +236,7 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
         spinner.update({ text: text() });
         return;
       }
-      // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-      loading ??= (import(`./${"_spinner"}.ts`) as Promise<typeof import("./_spinner.ts")>).then(
+      loading ??= import("npm:nanospinner@^1.2.2").then(
         ({ createSpinner }) => {
           spinner = createSpinner(text()).start();
           ticker = setInterval(() => spinner?.update({ text: text() }), 1000);

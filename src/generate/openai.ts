@@ -80,18 +80,14 @@ function checkBaseUrl(baseURL: string): void {
 type Client = typeof import("npm:openai@^7.57.0");
 let client: Client | undefined;
 async function loadClient(): Promise<Client> {
-  // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-  return client ??= await (import(`./${"_openai_client"}.ts`) as Promise<Client>);
+  return client ??= await import("npm:openai@^7.57.0");
 }
 
 /** The contract's checks and the prompts, loaded on the first request only (a hit never asks). */
 async function loadContract() {
   return {
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-    ...await (import(`../contract/${"bundle"}.ts`) as Promise<
-      typeof import("../contract/bundle.ts")
-    >),
-    ...await (import(`./${"templates"}.ts`) as Promise<typeof import("./templates.ts")>),
+    ...await import("../contract/bundle.ts"),
+    ...await import("./templates.ts"),
   };
 }
 

@@ -138,9 +138,7 @@ export async function backendFor(
 ): Promise<SandboxBackend> {
   if (confinementOf(language) === "deno-permissions") {
     // Loaded for TypeScript only: a Python or bash run never pays for Deno's flag builder.
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-    const { DenoPermissionsBackend } =
-      await (import(`../sandbox/${"deno"}.ts`) as Promise<typeof import("../sandbox/deno.ts")>);
+    const { DenoPermissionsBackend } = await import("../sandbox/deno.ts");
     if (!options.sandbox || Deno.build.os !== "linux") return new DenoPermissionsBackend();
     const os = platformBackend(options.cacheDir);
     if (os && (await os.available()).ok) return new DenoPermissionsBackend({ os });

@@ -40,20 +40,17 @@ class LazyRuntime implements Runtime {
 
 function load(language: Language, env: Env): () => Promise<Runtime> {
   switch (language) {
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
     case "python":
       return async () =>
-        new (await (import(`./${"python"}.ts`) as Promise<typeof import("./python.ts")>))
+        new (await import("./python.ts"))
           .PythonRuntime({ env });
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
     case "typescript":
       return async () =>
-        new (await (import(`./${"deno"}.ts`) as Promise<typeof import("./deno.ts")>))
+        new (await import("./deno.ts"))
           .DenoRuntime({ env });
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
     case "bash":
       return async () =>
-        new (await (import(`./${"bash"}.ts`) as Promise<typeof import("./bash.ts")>))
+        new (await import("./bash.ts"))
           .BashRuntime({ env });
     default:
       throw new Error(`No runtime for ${language} yet`);

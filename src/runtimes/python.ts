@@ -21,7 +21,6 @@ import { DEFAULT_PATH } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
-import { normaliseRequirements, venvKeyInput } from "../contract/requirements.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
@@ -195,12 +194,26 @@ export interface IndexAccess {
   paths: string[];
 }
 
+type Requirements = typeof import("../contract/requirements.ts");
+let requirementsModule: Promise<Requirements> | undefined;
+
 /**
- * Normalise, deduplicate and sort a requirement list: the canonical form hashed by
- * {@linkcode venvKey} and installed by pip (one module parses requirements for the contract and
- * for installs).
+ * The requirements module (the PEP 508 grammar and PEP 440), evaluated for a script that has
+ * requirements only: a hit of a script without any never pays for it.
  */
-export { normaliseRequirements };
+function requirementsLib(): Promise<Requirements> {
+  requirementsModule ??= import("../contract/requirements.ts");
+  return requirementsModule;
+}
+
+/**
+ * The requirement list normalised, deduplicated and sorted (`normaliseRequirements()` of the
+ * requirements module): the canonical form hashed by {@linkcode venvKey} and installed by pip.
+ */
+async function normalised(requirements: readonly string[]): Promise<string[]> {
+  if (requirements.length === 0) return [];
+  return (await requirementsLib()).normaliseRequirements(requirements);
+}
 
 /**
  * The key of the environment for a Python version and a requirement set: the first 16 hex
@@ -217,7 +230,11 @@ export async function venvKey(
   pythonVersion: string,
   requirements: readonly string[],
 ): Promise<string> {
-  return (await sha256(venvKeyInput(pythonVersion, requirements))).slice(0, 16);
+  // With no requirement the key's input is the version alone, as venvKeyInput() writes it.
+  const input = requirements.length === 0
+    ? pythonVersion
+    : (await requirementsLib()).venvKeyInput(pythonVersion, requirements);
+  return (await sha256(input)).slice(0, 16);
 }
 
 /** Directory holding the environments (and their lock files) under a cache directory. */
@@ -506,7 +523,7 @@ export class PythonRuntime implements Runtime {
     scriptDir: string,
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
-    const requirements = normaliseRequirements(manifest.deps);
+    const requirements = await normalised(manifest.deps);
     const given = venvsRoot(options.cacheDir);
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
       throw new DependencyError(

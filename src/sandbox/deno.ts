@@ -443,9 +443,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
       return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => {} };
     }
     // Loaded only when hosts are granted: a run without network never pays for it.
-    // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-    const { proxyEnv, startProxy } =
-      await (import(`./${"proxy"}.ts`) as Promise<typeof import("./proxy.ts")>);
+    const { proxyEnv, startProxy } = await import("./proxy.ts");
     // `fetch` goes through the proxy, which decides on the address a name resolves to (IPv6
     // ranges included, which Deno's flags cannot deny); the flags still check the host first,
     // and deny the special addresses the granted names resolve to now (raw sockets meet them).

@@ -1430,9 +1430,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (socat) {
         await Deno.mkdir(`${stateDir}/proxy`, { mode: 0o700 });
         // Loaded only when hosts are granted: a run without network never pays for it.
-        // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-        const { proxyEnv, startProxy } =
-          await (import(`./${"proxy"}.ts`) as Promise<typeof import("./proxy.ts")>);
+        const { proxyEnv, startProxy } = await import("./proxy.ts");
         proxy = startProxy({
           socketPath: `${stateDir}/proxy/proxy.sock`,
           allow: policy.network,

@@ -157,9 +157,7 @@ export class SandboxExecBackend implements SandboxBackend {
     let proxyPort: number | undefined;
     if (policy.network.length > 0) {
       // Loaded only when hosts are granted: a run without network never pays for it.
-      // Template specifier: outside the module graph Deno loads at start (README, Architecture).
-      const { proxyEnv, startProxy } =
-        await (import(`./${"proxy"}.ts`) as Promise<typeof import("./proxy.ts")>);
+      const { proxyEnv, startProxy } = await import("./proxy.ts");
       proxy = startProxy({
         port: 0,
         allow: policy.network,

@@ -6,12 +6,13 @@ import type { PreparedRuntime } from "../../src/runtimes/types.ts";
 import {
   indexAccess,
   listVenvs,
-  normaliseRequirements,
   pipSettings,
   PythonRuntime,
   READY_MARKER,
   venvKey,
 } from "../../src/runtimes/python.ts";
+import { normaliseRequirements, venvKeyInput } from "../../src/contract/requirements.ts";
+import { sha256 } from "../../src/_hash.ts";
 import {
   building,
   FIXTURE,
@@ -63,6 +64,13 @@ Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blan
     await venvKey("3.11", ["numpy==1.26.3"]),
   );
   assert.match(await venvKey("3.11", []), /^[0-9a-f]{16}$/);
+  // Without requirements the key is computed without the requirements module, and is the same.
+  for (const [version, requirements] of [["3.11", []], ["3.12", ["numpy==1.26.4"]]] as const) {
+    assert.equal(
+      await venvKey(version, requirements),
+      (await sha256(venvKeyInput(version, requirements))).slice(0, 16),
+    );
+  }
 });
 
 Deno.test("normaliseRequirements() refuses pip options, paths and URLs", () => {
