@@ -25,17 +25,15 @@ export function manualCommand(
   const script = shellWord(`${dir}/${manifest.entry}`);
   switch (manifest.language) {
     case "python": {
-      // Without requirements the environment needs no pip of its own: --without-pip makes it in
-      // ≈ 0.1 s where ensurepip takes seconds.
-      const lines = [
-        `venv="$(mktemp -d)/venv" && python3 -m venv${
-          manifest.deps.length > 0 ? "" : " --without-pip"
-        } "$venv"`,
-      ];
+      // The environment gets no pip of its own (--without-pip: ≈ 0.1 s where ensurepip takes
+      // seconds): the machine's pip (22.3+, as Capibara's own installs need) fills it, wheels
+      // only, since this install runs outside the sandbox: no package's build code runs.
+      const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv --without-pip "$venv"'];
       if (manifest.deps.length > 0) {
-        // Wheels only, as Capibara installs outside its sandbox: no package's build code runs.
         lines.push(
-          `"$venv/bin/pip" install --only-binary=:all: -r ${shellWord(`${dir}/requirements.txt`)}`,
+          `python3 -m pip --python "$venv/bin/python" install --only-binary=:all: -r ${
+            shellWord(`${dir}/requirements.txt`)
+          }`,
         );
       }
       lines.push(`"$venv/bin/python" ${script} --context ${context}`);
