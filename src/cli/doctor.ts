@@ -15,7 +15,7 @@ import {
   TRUSTED_KEYS_ENV,
 } from "../store/trust.ts";
 import { BubblewrapBackend } from "../sandbox/linux.ts";
-import { landlockAbi, SYSTEM_PYTHON } from "../sandbox/landlock.ts";
+import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landlock.ts";
 import { platformBackend } from "../sandbox/mod.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { execCommand } from "../exec.ts";
@@ -423,12 +423,12 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
       });
       const identity = await backend.describeIdentity();
       checks.push({ name: "sandbox uid", ok: identity.uid !== 0, detail: identity.summary });
-      const abi = await landlockAbi();
+      const abi = systemPythonInside() ? await landlockAbi() : undefined;
       checks.push({
         name: "landlock",
         ok: (abi ?? 0) > 0,
         detail: abi === undefined
-          ? `${SYSTEM_PYTHON} was not found: bash scripts and installs run without the rule set ` +
+          ? `${SYSTEM_PYTHON} was not found under /usr: bash scripts run without the rule set ` +
             "that closes /proc's mount tables (Python scripts apply it themselves)"
           : abi > 0
           ? `ABI ${abi}: scripts cannot read /proc's mount tables (the host paths of their binds)`

@@ -28,6 +28,19 @@ function isPython(program: string): boolean {
 let systemPython: boolean | undefined;
 
 /**
+ * Whether the system's Python exists and lives under `/usr`, which the sandbox shows read-only (a
+ * link to `/opt/…` would lead nowhere inside, and every program started through it would fail).
+ */
+export function systemPythonInside(): boolean {
+  if (lstatSyncOrNull(SYSTEM_PYTHON) === null) return false;
+  try {
+    return Deno.realPathSync(SYSTEM_PYTHON).startsWith("/usr/");
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The command that runs `program args…` under the Landlock rule set, or undefined when no Python
  * can apply it here.
  */
@@ -43,7 +56,7 @@ export function landlockCommand(
     }
     return [program, ...boot, "exec", program, ...args];
   }
-  systemPython ??= lstatSyncOrNull(SYSTEM_PYTHON) !== null;
+  systemPython ??= systemPythonInside();
   if (!systemPython) return undefined;
   return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
 }
