@@ -219,21 +219,24 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     }
   }
 
+  /** 429, with when to retry: a rate limit of `what` was reached. */
+  function tooMany(what: string, retryAfterSeconds: number): HttpError {
+    return new HttpError(
+      429,
+      "NetworkError",
+      `The Core refused the request: too many ${what}`,
+      `Retry after ${retryAfterSeconds} s`,
+      { "retry-after": String(retryAfterSeconds) },
+    );
+  }
+
   async function authorize(
     request: Request,
     right: Right,
     entry: RequestLog,
   ): Promise<TokenIdentity> {
     const blocked = authFailures.wait(entry.client);
-    if (blocked > 0) {
-      throw new HttpError(
-        429,
-        "NetworkError",
-        "The Core refused the request: too many failed authentications from this address",
-        `Retry after ${blocked} s`,
-        { "retry-after": String(blocked) },
-      );
-    }
+    if (blocked > 0) throw tooMany("failed authentications from this address", blocked);
     const header = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const identity = match ? await tokens.authenticate(match[1]!) : undefined;
@@ -250,15 +253,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     }
     entry.token = identity.id;
     const wait = limiter.take(identity.id);
-    if (wait > 0) {
-      throw new HttpError(
-        429,
-        "NetworkError",
-        "The Core refused the request: too many requests for this token",
-        `Retry after ${wait} s`,
-        { "retry-after": String(wait) },
-      );
-    }
+    if (wait > 0) throw tooMany("requests for this token", wait);
     if (!identity.rights.has(right)) {
       throw new HttpError(
         403,
