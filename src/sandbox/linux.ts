@@ -223,6 +223,30 @@ done
 unset socat i
 exec "$@"`;
 
+/**
+ * A value this machine remembered across processes (the bwrap probe, the cgroup plan), or
+ * undefined when the file is absent or unreadable: the caller then works it out again.
+ */
+function recall<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(file)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers a value for later processes, atomically; a read-only cache only costs them the work. */
+function remember(file: string, value: unknown): void {
+  try {
+    const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+    Deno.mkdirSync(dirname(file), { recursive: true });
+    Deno.writeTextFileSync(tmp, JSON.stringify(value));
+    Deno.renameSync(tmp, file);
+  } catch {
+    // not remembered
+  }
+}
+
 /** Features of the installed bwrap, read from `--help`. */
 interface BwrapFeatures {
   disableUserns: boolean;
@@ -949,9 +973,6 @@ async function createRunCgroup(
   policy: SandboxPolicy,
 ): Promise<RunCgroup | undefined> {
   if (!plan.v2 && !plan.v1Pids && !plan.v1Memory) return undefined;
-  for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
-    if (parent) sweepStaleCgroups(parent);
-  }
   const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
   const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
   const pidsMax = String(policy.maxProcesses + helpers);
@@ -1153,6 +1174,8 @@ export class BubblewrapBackend implements SandboxBackend {
   #sandboxUid: number;
   #probe?: Promise<Probe>;
   #plan?: Promise<CgroupPlan>;
+  /** Whether this backend swept its cgroup parents of stale run cgroups (once: an SDK runs many). */
+  #swept = false;
 
   /** A backend; nothing is probed until {@linkcode available} or {@linkcode wrap}. */
   constructor(options: BubblewrapOptions = {}) {
@@ -1179,24 +1202,14 @@ export class BubblewrapBackend implements SandboxBackend {
         this.#sandboxUid,
       ].join("|");
     };
-    if (file) {
-      try {
-        const saved = JSON.parse(await Deno.readTextFile(file)) as { key: string; probe: Probe };
-        if (saved.probe.bwrap && saved.key === await keyOf(saved.probe.bwrap)) return saved.probe;
-      } catch {
-        // absent, stale or unreadable: probe again
-      }
+    const saved = file ? recall<{ key: string; probe: Probe }>(file) : undefined;
+    if (saved?.probe?.bwrap) {
+      const key = await keyOf(saved.probe.bwrap).catch(() => undefined);
+      if (saved.key === key) return saved.probe;
     }
     const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
     if (file && probe.availability.ok && probe.bwrap) {
-      try {
-        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-        await Deno.mkdir(dirname(file), { recursive: true });
-        await Deno.writeTextFile(tmp, JSON.stringify({ key: await keyOf(probe.bwrap), probe }));
-        await Deno.rename(tmp, file);
-      } catch {
-        // a read-only cache only costs the next run a probe
-      }
+      remember(file, { key: await keyOf(probe.bwrap), probe });
     }
     return probe;
   }
@@ -1221,25 +1234,10 @@ export class BubblewrapBackend implements SandboxBackend {
     const prlimit = await which("prlimit");
     const file = this.#planFile();
     const key = JSON.stringify(["1", Deno.uid(), readText("/proc/self/cgroup"), prlimit ?? null]);
-    if (file && !fresh) {
-      try {
-        const saved = JSON.parse(Deno.readTextFileSync(file)) as { key: string; plan: CgroupPlan };
-        if (saved.key === key) return saved.plan;
-      } catch {
-        // absent, stale or unreadable: plan again
-      }
-    }
+    const saved = file && !fresh ? recall<{ key: string; plan: CgroupPlan }>(file) : undefined;
+    if (saved?.plan && saved.key === key) return saved.plan;
     const plan = await planCgroups(prlimit);
-    if (file) {
-      try {
-        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-        Deno.mkdirSync(dirname(file), { recursive: true });
-        Deno.writeTextFileSync(tmp, JSON.stringify({ key, plan }));
-        Deno.renameSync(tmp, file);
-      } catch {
-        // a read-only cache only costs the next run a plan
-      }
-    }
+    if (file) remember(file, { key, plan });
     return plan;
   }
 
@@ -1463,6 +1461,12 @@ export class BubblewrapBackend implements SandboxBackend {
       if (drop) {
         table = `${stateDir}/binds`;
         Deno.writeTextFileSync(table, bindTable(mounts));
+      }
+      if (!this.#swept) {
+        this.#swept = true;
+        for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
+          if (parent) sweepStaleCgroups(parent);
+        }
       }
       try {
         cgroup = await createRunCgroup(plan, policy);
