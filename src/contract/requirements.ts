@@ -499,16 +499,6 @@ export function pipRequirementsFile(requirements: readonly string[]): string {
   return lines.length === 0 ? "" : lines.join("\n") + "\n";
 }
 
-/**
- * What identifies an environment: the Python version and the normalised requirements, one per
- * line. Hashed by the Python runtime into the environment's name.
- *
- * @throws {DependencyError} when a requirement is refused.
- */
-export function venvKeyInput(pythonVersion: string, requirements: readonly string[]): string {
-  return [pythonVersion, ...normaliseRequirements(requirements)].join("\n");
-}
-
 // --- npm ----------------------------------------------------------------------------------------
 
 /** A pinned npm requirement of a TypeScript script. */

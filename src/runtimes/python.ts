@@ -230,10 +230,8 @@ export async function venvKey(
   pythonVersion: string,
   requirements: readonly string[],
 ): Promise<string> {
-  // With no requirement the key's input is the version alone, as venvKeyInput() writes it.
-  const input = requirements.length === 0
-    ? pythonVersion
-    : (await requirementsLib()).venvKeyInput(pythonVersion, requirements);
+  // What identifies an environment: the version, then the normalised requirements, a line each.
+  const input = [pythonVersion, ...await normalised(requirements)].join("\n");
   return (await sha256(input)).slice(0, 16);
 }
 
