@@ -12,7 +12,6 @@ if (import.meta.main) {
   // A plain `run` skips the argument parser library; anything else goes to the full CLI.
   const { fastRun } = await import("./src/cli/_fast_run.ts");
   const code = await fastRun(Deno.args) ??
-    await (await import("./src/cli/mod.ts"))
-      .main(Deno.args);
+    await (await import("./src/cli/mod.ts")).main(Deno.args);
   Deno.exit(code);
 }

@@ -441,8 +441,7 @@ export class Capibara {
       }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = this.#options.generator ??
-        (await import("./generate/openai.ts"))
-          .generatorFromConfig(config.generator);
+        (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
       if (!generator) {
         throw new ValidationError(
           `No generator is configured, and "${fp.fingerprint}" is not cached`,

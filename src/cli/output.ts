@@ -236,12 +236,10 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
         spinner.update({ text: text() });
         return;
       }
-      loading ??= import("npm:nanospinner@^1.2.2").then(
-        ({ createSpinner }) => {
-          spinner = createSpinner(text()).start();
-          ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
-        },
-      );
+      loading ??= import("npm:nanospinner@^1.2.2").then(({ createSpinner }) => {
+        spinner = createSpinner(text()).start();
+        ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
+      });
     },
     done(ok) {
       clearInterval(ticker);

@@ -85,10 +85,7 @@ async function loadClient(): Promise<Client> {
 
 /** The contract's checks and the prompts, loaded on the first request only (a hit never asks). */
 async function loadContract() {
-  return {
-    ...await import("../contract/bundle.ts"),
-    ...await import("./templates.ts"),
-  };
+  return { ...await import("../contract/bundle.ts"), ...await import("./templates.ts") };
 }
 
 /** A generator backed by an OpenAI-compatible Chat Completions endpoint. */

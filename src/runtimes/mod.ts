@@ -41,17 +41,11 @@ class LazyRuntime implements Runtime {
 function load(language: Language, env: Env): () => Promise<Runtime> {
   switch (language) {
     case "python":
-      return async () =>
-        new (await import("./python.ts"))
-          .PythonRuntime({ env });
+      return async () => new (await import("./python.ts")).PythonRuntime({ env });
     case "typescript":
-      return async () =>
-        new (await import("./deno.ts"))
-          .DenoRuntime({ env });
+      return async () => new (await import("./deno.ts")).DenoRuntime({ env });
     case "bash":
-      return async () =>
-        new (await import("./bash.ts"))
-          .BashRuntime({ env });
+      return async () => new (await import("./bash.ts")).BashRuntime({ env });
     default:
       throw new Error(`No runtime for ${language} yet`);
   }
