@@ -73,7 +73,6 @@ def abi_version(syscall):
 def restrict():
     """Applies the rule set to this process; returns the ABI version (0: no Landlock here)."""
     import os
-    import struct
 
     syscall, prctl, get_errno = libc_calls()
     abi = abi_version(syscall)
@@ -85,7 +84,9 @@ def restrict():
         sys.stderr.flush()
         os._exit(125)
 
-    attr = struct.pack("=Q", LANDLOCK_ACCESS_FS_READ_FILE)
+    # The kernel's structs in native byte order, packed (`struct` costs a start ≈ 1.3 ms).
+    access = LANDLOCK_ACCESS_FS_READ_FILE.to_bytes(8, sys.byteorder)
+    attr = access  # struct landlock_ruleset_attr { __u64 handled_access_fs; }
     ruleset = syscall(LANDLOCK_CREATE_RULESET, attr, len(attr), 0)
     if ruleset < 0:
         fail("create the Landlock rule set")
@@ -96,7 +97,8 @@ def restrict():
         except OSError:
             return
         try:
-            rule = struct.pack("=Qi", LANDLOCK_ACCESS_FS_READ_FILE, fd)
+            # struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } (packed)
+            rule = access + fd.to_bytes(4, sys.byteorder, signed=True)
             if syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule, 0) != 0:
                 fail(f"add a Landlock rule for {path}")
         finally:

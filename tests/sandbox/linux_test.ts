@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
-import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import { bindTable, BubblewrapBackend, launchCommand } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 
 function onPath(name: string): boolean {
@@ -918,5 +918,75 @@ Deno.test({
     );
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await Deno.lstat(stale).then(() => true, () => false), false, "not swept");
+  },
+});
+
+Deno.test({
+  name:
+    "the launcher of a root run binds, joins and only then starts the command; a failure stops it",
+  ignore: ignore || !asRoot || !onPath("unshare") || !onPath("setpriv"),
+  async fn() {
+    await using layout = await makeLayout();
+    const which = (name: string) =>
+      ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].map((dir) => `${dir}/${name}`)
+        .find((path) => {
+          try {
+            return Deno.statSync(path).isFile;
+          } catch {
+            return false;
+          }
+        })!;
+    const drop = {
+      uid: 65534,
+      gid: 65534,
+      unshare: which("unshare"),
+      setpriv: which("setpriv"),
+      mount: which("mount"),
+    };
+    // The source sits in a folder closed to the sandbox uid; its bind is how the uid reaches it.
+    const source = `${layout.root}/closed/source`;
+    await Deno.mkdir(source, { recursive: true });
+    await Deno.chmod(`${layout.root}/closed`, 0o700);
+    await Deno.writeTextFile(`${source}/data.txt`, "BOUND");
+    const open = `${layout.root}/open`;
+    await Deno.mkdir(`${open}/point`, { recursive: true });
+    await Deno.chmod(layout.root, 0o711);
+    await Deno.chmod(open, 0o711);
+    const marker = `${layout.tmp}/ran`;
+    await Deno.chmod(layout.tmp, 0o777);
+    const launch = async (binds: [string, string][], procsFiles: string[]) => {
+      await Deno.writeTextFile(`${open}/binds`, bindTable(binds));
+      const { program, args } = launchCommand({
+        seccompFile: "/dev/null",
+        etcFiles: ["/dev/null", "/dev/null", "/dev/null"],
+        procsFiles,
+        drop: { drop, table: `${open}/binds` },
+        command: [
+          "/bin/sh",
+          "-c",
+          `id -u; cat "${open}/point/data.txt"; echo ran > "${marker}"`,
+        ],
+      });
+      return await execCommand({ program, args, env: BASE_ENV, cwd: "/" }, { timeoutMs: 30_000 });
+    };
+
+    // The command runs as the sandbox uid and reads the bind: the binds were done before it.
+    const ok = await launch([[source, `${open}/point`]], []);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "65534\nBOUND");
+    assert.equal(await Deno.readTextFile(marker), "ran\n");
+    await Deno.remove(marker);
+
+    // A bind that fails stops the run before the command.
+    const badBind = await launch([[`${layout.root}/missing`, `${open}/point`]], []);
+    assert.equal(badBind.code, 125);
+    assert.match(badBind.stderr, /cannot bind the granted paths/);
+    assert.equal(await Deno.lstat(marker).catch(() => null), null);
+
+    // A cgroup that cannot be joined stops the run before the command, binds or not.
+    const badJoin = await launch([[source, `${open}/point`]], [`${layout.root}/no/cgroup.procs`]);
+    assert.equal(badJoin.code, 125);
+    assert.match(badJoin.stderr, /cannot join cgroup/);
+    assert.equal(await Deno.lstat(marker).catch(() => null), null);
   },
 });
