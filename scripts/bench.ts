@@ -62,8 +62,8 @@ interface Cmd {
   cwd: string;
 }
 
-/** Runs a command to completion; its wall time and stdout. Throws when it fails. */
-async function timed(cmd: Cmd): Promise<{ ms: number; stdout: string }> {
+/** Runs a command to completion; its wall time, stdout and stderr. Throws when it fails. */
+async function timed(cmd: Cmd): Promise<{ ms: number; stdout: string; stderr: string }> {
   const start = performance.now();
   const out = await new Deno.Command(cmd.program, {
     args: cmd.args,
@@ -79,16 +79,41 @@ async function timed(cmd: Cmd): Promise<{ ms: number; stdout: string }> {
     const stderr = new TextDecoder().decode(out.stderr);
     throw new Error(`${cmd.program} ${cmd.args.join(" ")} failed: ${stderr}`);
   }
-  return { ms: elapsed, stdout: new TextDecoder().decode(out.stdout) };
+  return {
+    ms: elapsed,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
 }
 
-/** Medians of commands run in turn `runs` times, so that machine noise hits all alike. */
-async function interleaved(cmds: Cmd[], runs = RUNS): Promise<number[]> {
+/**
+ * Medians of commands run in turn `runs` times, so that machine noise hits all alike; `onRun`
+ * sees each run's output.
+ */
+async function interleaved(
+  cmds: Cmd[],
+  runs = RUNS,
+  onRun?: (k: number, run: { ms: number; stderr: string }) => void,
+): Promise<number[]> {
   const times = cmds.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    for (const [k, cmd] of cmds.entries()) times[k]!.push((await timed(cmd)).ms);
+    for (const [k, cmd] of cmds.entries()) {
+      const run = await timed(cmd);
+      times[k]!.push(run.ms);
+      onRun?.(k, run);
+    }
   }
   return times.map(median);
+}
+
+/** The steps `CAPIBARA_TIMINGS=1` printed on stderr (`   12.3 ms  fingerprint`), total excluded. */
+function stepsOf(stderr: string): [string, number][] {
+  const steps: [string, number][] = [];
+  for (const line of stderr.split("\n")) {
+    const match = /^\s+([\d.]+) ms {2}(.+)$/.exec(line);
+    if (match && match[2] !== "total") steps.push([match[2]!, Number(match[1])]);
+  }
+  return steps;
 }
 
 /** Peak resident memory of a command, in MiB, from `/usr/bin/time -f %M`. */
@@ -139,30 +164,23 @@ try {
     env,
     cwd: work,
   });
-  // Deno's own start, and the start plus loading the modules of a hit (nothing run).
+  // Deno's own start: an empty script.
   const emptyFile = join(work, "bench-empty.ts");
-  const loadFile = join(work, "bench-load.ts");
   await Deno.writeTextFile(emptyFile, "");
-  // What a Python hit imports on its way (the fast parser, the Python runtime), without running.
-  const hitModules = ["src/cli/_fast_run.ts", "src/runtimes/python.ts"];
-  await Deno.writeTextFile(
-    loadFile,
-    hitModules.map((path) => `import ${JSON.stringify(join(REPO, path))};\n`).join(""),
-  );
-  const denoOnly = (file: string): Cmd => ({
+  const denoStart: Cmd = {
     program: Deno.execPath(),
-    args: ["run", "-A", "--config", join(REPO, "deno.json"), file],
+    args: ["run", "-A", "--config", join(REPO, "deno.json"), emptyFile],
     env,
     cwd: work,
-  });
-  const denoStart = denoOnly(emptyFile);
-  const denoLoad = denoOnly(loadFile);
+  };
   const pyHit = cli();
+  // The same hit, reporting its steps (CAPIBARA_TIMINGS=1): where the time goes, measured inside.
+  const pyStepped: Cmd = { ...pyHit, env: { ...env, CAPIBARA_TIMINGS: "1" } };
   const pyBare = cli("--no-sandbox");
   const tsHit = cli("--lang", "typescript");
   // Warm-up: builds the environments, fills Deno's code cache and the sandbox probe.
   for (let i = 0; i < 3; i++) {
-    for (const cmd of [pyHit, pyBare, tsHit, denoStart, denoLoad]) await timed(cmd);
+    for (const cmd of [pyHit, pyBare, tsHit, denoStart, pyStepped]) await timed(cmd);
   }
 
   const store = new Store(work);
@@ -226,15 +244,17 @@ try {
   console.log(`runs per measurement: ${RUNS} (medians, interleaved)`);
 
   // 1. Cache hit vs. direct, and the sandbox's share.
-  const [pyHitMs, pyDirectMs, pyBareMs, tsHitMs, tsDirectMs, startMs, loadMs] = await interleaved([
-    pyHit,
-    pyDirect,
-    pyBare,
-    tsHit,
-    tsDirect,
-    denoStart,
-    denoLoad,
-  ]);
+  const stepRuns: [string, number][][] = [];
+  const stepWalls: number[] = [];
+  const [pyHitMs, pyDirectMs, pyBareMs, tsHitMs, tsDirectMs, startMs] = await interleaved(
+    [pyHit, pyDirect, pyBare, tsHit, tsDirect, denoStart, pyStepped],
+    RUNS,
+    (k, run) => {
+      if (k !== 6) return;
+      stepRuns.push(stepsOf(run.stderr));
+      stepWalls.push(run.ms);
+    },
+  );
   for (
     const [name, hit, direct] of [
       ["Python", pyHitMs!, pyDirectMs!],
@@ -277,17 +297,28 @@ try {
       `(target <= 10 ms: ${verdict(sdkOverhead <= 10)})`,
   );
 
-  // Where a Python hit's time goes: each part measured above, the rest is the hit's own work.
-  const parts: [string, number][] = [
-    ["Deno's start (an empty script)", startMs!],
-    ["loading the modules of a hit", loadMs! - startMs!],
-    ["the sandbox (bubblewrap, Landlock, staging)", share],
-    ["the script itself", pyDirectMs!],
-  ];
-  const rest = pyHitMs! - parts.reduce((sum, [, value]) => sum + value, 0);
-  parts.push(["the rest: config, fingerprint, lookup, integrity, plan, results", rest]);
-  console.log(`where a Python hit's ${ms(pyHitMs!)} go:`);
-  for (const [name, value] of parts) console.log(`  ${ms(value).padStart(10)}  ${name}`);
+  // Where a Python hit's time goes, as the hit itself measured its steps (CAPIBARA_TIMINGS=1).
+  const stepNames = stepRuns[0]?.map(([name]) => name) ?? [];
+  const stepMedians = stepNames.map((name, i) =>
+    [name, median(stepRuns.map((run) => run[i]?.[1] ?? 0))] as [string, number]
+  );
+  const counted = stepMedians.reduce((sum, [, value]) => sum + value, 0);
+  const steppedWall = median(stepWalls);
+  console.log(
+    `where a Python hit's time goes (${ms(steppedWall)}, its own steps, medians of ${RUNS}; ` +
+      `an empty deno run: ${ms(startMs!)}):`,
+  );
+  console.log(
+    `  ${ms(steppedWall - counted).padStart(10)}  Deno's start before its clock, and its exit`,
+  );
+  for (const [name, value] of stepMedians) console.log(`  ${ms(value).padStart(10)}  ${name}`);
+  const inSandbox = stepMedians.find(([name]) => name === "the script, in the sandbox")?.[1];
+  if (inSandbox !== undefined) {
+    console.log(
+      `  (the script alone takes ${ms(pyDirectMs!)}: the sandbox's processes add ` +
+        `${ms(inSandbox - pyDirectMs!)} to its run)`,
+    );
+  }
   console.log(
     `  (in-process, the SDK's own work is ${ms(sdkOverhead)} per hit, sandbox included)`,
   );

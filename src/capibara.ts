@@ -27,6 +27,7 @@ import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
 import type { Progress } from "./runtimes/types.ts";
 import { platformBackend } from "./sandbox/mod.ts";
+import { step } from "./_timings.ts";
 import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./sandbox/policy.ts";
 import type { Language, Mode, RunResult } from "./schema.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
@@ -273,13 +274,16 @@ export class Capibara {
     checkRunOptions(options);
     const context = options.context ?? {};
     const { config, store } = await this.#setup();
+    step("the project: its root, configuration file and trust");
     // An untrusted `.capibara/config.json` stops the run before anything is generated or run.
     assertTrusted(config.projectTrust);
     const language = options.language ?? config.language;
     const fp = await computeFingerprint(prompt, context, { language, mode: config.mode });
+    step("fingerprint");
     const workdir = await Deno.realPath(this.cwd);
     // Context paths are checked before anything is generated.
     const paths = await contextPaths(context, workdir, { requireInputs: true });
+    step("the context's paths");
 
     const { entry, generated } = await this.#obtain(store, config, fp, {
       prompt,
@@ -292,9 +296,11 @@ export class Capibara {
       workdir,
       signal: options.signal,
     });
+    step(generated ? "generation" : "lookup");
     if (!generated) {
       this.#options.progress?.("Checking the cached script");
       await store.verify(entry);
+      step("integrity check");
     }
 
     const { manifest } = entry;
@@ -331,6 +337,7 @@ export class Capibara {
         warn: this.#options.warn ?? console.error,
       }),
     ]);
+    step("the runtime (its environment) and the sandbox backend");
     const plan = await planRun({
       entry,
       context,
@@ -341,6 +348,7 @@ export class Capibara {
       workdir,
       storeRoot: store.root,
     });
+    step("plan");
     const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
     this.#options.progress?.(`Running ${fp.fingerprint}`);
     let result: Awaited<ReturnType<typeof runResult>> | undefined;
@@ -360,6 +368,7 @@ export class Capibara {
         return result.artifacts;
       },
     });
+    step("outputs moved into the project, the run's folder removed");
     if (!result) throw new Error("unreachable: the run was not judged");
     return {
       status: "ok",

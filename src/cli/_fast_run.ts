@@ -10,6 +10,7 @@
  */
 import { join, relative } from "../_path.ts";
 import { exists } from "../_fs.ts";
+import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
 import { type Language, LANGUAGES } from "../types.ts";
@@ -183,8 +184,36 @@ async function samePromptNotes(
   return notes.slice(0, 3);
 }
 
-/** The action of `capibara run`: runs the request, prints its result, returns the exit code. */
+/** Whether `CAPIBARA_TIMINGS=1` asks for the steps' durations. */
+function timingsAsked(): boolean {
+  try {
+    return Deno.env.get("CAPIBARA_TIMINGS") === "1";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The action of `capibara run`: runs the request, prints its result, returns the exit code.
+ * With `CAPIBARA_TIMINGS=1`, then prints where the time went on stderr.
+ */
 export async function runAction(prompt: string, opts: RunCommandOptions): Promise<number> {
+  const timed = timingsAsked();
+  if (timed) {
+    recordTimings();
+    step("the runtime and the modules of a run");
+  }
+  try {
+    return await runRequest(prompt, opts);
+  } finally {
+    if (timed) {
+      step("the result printed");
+      console.error(formatTimings(timings()));
+    }
+  }
+}
+
+async function runRequest(prompt: string, opts: RunCommandOptions): Promise<number> {
   const json = opts.json ?? false;
   const reporter = progressReporter({ verbose: opts.verbose ?? false });
   using interruption = interruptible();
@@ -240,6 +269,7 @@ export async function runAction(prompt: string, opts: RunCommandOptions): Promis
         env: opts.allowEnv,
       },
     });
+    step("arguments, context and the configuration");
     const store = await cb.store();
     const storeExisted = await exists(store.base);
     const result = await cb.run(prompt, {

@@ -101,6 +101,7 @@ Environment:
   CAPIBARA_CORE_TOKEN its bearer token
   CAPIBARA_REQUIRE_SIGNATURE  1: run only scripts signed by CAPIBARA_TRUSTED_KEYS or accepted here
   CAPIBARA_TRUSTED_KEYS  public keys this machine trusts (capibara keygen), comma-separated
+  CAPIBARA_TIMINGS    1: after a run, print on stderr how long each of its steps took
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

@@ -17,6 +17,7 @@
 import { join, tmpDir } from "../_path.ts";
 import { lstatOrNull, removeIfExists } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
+import { step } from "../_timings.ts";
 import { ExecError, PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult } from "../exec.ts";
 import type { Language } from "../schema.ts";
@@ -221,6 +222,7 @@ export async function execute(
     }
     Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
     wrapped = await backend.wrap(plan.command, policy);
+    step("sandbox set-up");
     // Outputs written in place count too, beyond what they held before the run.
     const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
     const before = sum(inPlace.map((path) => measureTree(path)));
@@ -279,6 +281,7 @@ export async function execute(
       options.signal?.removeEventListener("abort", onAbort);
       await watch;
     }
+    step("the script, in the sandbox");
     let limits: LimitsHit | undefined;
     if (exec.code !== 0 && wrapped.usage) {
       const usage = await wrapped.usage();
@@ -289,6 +292,7 @@ export async function execute(
     }
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
+    step("sandbox teardown");
     const after = usage();
     if (after.bytes > bounds.bytes || after.files > bounds.files) exceeded ??= after;
     if (exceeded) throw stagingError(bounds, exceeded);
@@ -296,6 +300,7 @@ export async function execute(
     const execution: Execution = { exec, limits };
     if (!options.accept) return execution;
     const artifacts = await options.accept(execution);
+    step("the result judged");
     execution.artifacts = mode === "copy-out"
       ? await copyOut(artifacts, {
         workdir,

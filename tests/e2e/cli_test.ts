@@ -450,3 +450,53 @@ Deno.test("capibara doctor reports the generator of .capibara/config.json, the e
   });
   assert.equal(generatorCheck(fromEnv.json).detail, "http://team-llm.example/v1 (model env-model)");
 });
+
+Deno.test("CAPIBARA_TIMINGS=1 prints each step of a hit on stderr; stdout stays the JSON result", async () => {
+  await using tmp = await withTmpDir();
+  const examples = join(import.meta.dirname!, "..", "..", "examples");
+  await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
+  const demo = [
+    "run",
+    "--lang",
+    "typescript",
+    "Summarise the sales CSV: total revenue, units and revenue per region",
+    "--context",
+    '{"input": "data/sales.csv", "output": "out/summary.json"}',
+    "--json",
+  ];
+  const timed = await runCli(demo, {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_TIMINGS: "1" },
+  });
+  assert.equal(timed.code, 0, timed.stderr);
+  assert.equal((timed.json as RunJson).cached, true);
+  const steps = [...timed.stderr.matchAll(/^\s+([\d.]+) ms {2}(.+)$/gm)]
+    .map(([, ms, name]) => ({ name: name!, ms: Number(ms) }));
+  assert.deepEqual(steps.map((s) => s.name), [
+    "the runtime and the modules of a run",
+    "arguments, context and the configuration",
+    "the project: its root, configuration file and trust",
+    "fingerprint",
+    "the context's paths",
+    "lookup",
+    "integrity check",
+    "the runtime (its environment) and the sandbox backend",
+    "plan",
+    "sandbox set-up",
+    "the script, in the sandbox",
+    "sandbox teardown",
+    "the result judged",
+    "outputs moved into the project, the run's folder removed",
+    "the result printed",
+    "total",
+  ]);
+  const total = steps.pop()!.ms;
+  const sum = steps.reduce((acc, s) => acc + s.ms, 0);
+  assert.ok(Math.abs(sum - total) < 0.1 * steps.length, `${sum} vs ${total}`);
+  assert.ok(steps.every((s) => s.ms >= 0));
+
+  // Without it, a hit prints nothing of the kind.
+  const plain = await runCli(demo, { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.doesNotMatch(plain.stderr, /timings|ms {2}/);
+});
