@@ -10,7 +10,7 @@
  */
 import { homeDir, join, resolve } from "./_path.ts";
 import { sha256 } from "./_hash.ts";
-import { realPathOrNull } from "./_fs.ts";
+import { entriesNamed, realPathOrNull } from "./_fs.ts";
 import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
@@ -522,6 +522,8 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
  */
 export async function loadProjectFile(root: string): Promise<ProjectFile | undefined> {
   const path = join(root, STORE_DIR, "config.json");
+  // Most projects have none: one listing of `.capibara/` says so without a failed read's error.
+  if (entriesNamed(join(root, STORE_DIR), ["config.json"]).length === 0) return undefined;
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

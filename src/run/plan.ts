@@ -139,7 +139,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
   for (const folder of paths.write) {
     // A file declared at the top of the workdir is staged alone, never the workdir itself.
     if (folder === workdir) continue;
-    await checkOutputFolder(folder, [workdir, storeRoot], `Output folder "${folder}"`);
+    checkOutputFolder(folder, [workdir, storeRoot], `Output folder "${folder}"`);
     outputs.push({ target: folder, kind: "dir", staging: "" });
   }
   for (const path of paths.outputs ?? []) {
@@ -160,7 +160,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
     read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
     write: grantedWrite,
-    protect: await protectedPaths([storeRoot, workdir], writeDirs),
+    protect: protectedPaths([storeRoot, workdir], writeDirs),
     workdir,
     tmpDir,
     memoryBytes: input.config.memoryBytes,

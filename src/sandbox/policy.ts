@@ -9,8 +9,14 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
-import { isInside, lstatOrNull, realPathLoose } from "../_fs.ts";
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "../_path.ts";
+import {
+  entriesNamed,
+  isInside,
+  realPathLoose,
+  realPathLooseSync,
+  realPathSyncOrNull,
+} from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
 import { SHELL_RC_FILES } from "./copy_out.ts";
@@ -53,11 +59,11 @@ const NEVER_OUTPUT = [".git", ".capibara"];
  *
  * @throws {ValidationError} naming the context value and the reason.
  */
-export async function checkOutputFolder(
+export function checkOutputFolder(
   folder: string,
   roots: readonly string[],
   what: string,
-): Promise<void> {
+): void {
   const refuse = (why: string) =>
     new ValidationError(`${what} cannot be an output: ${why}`, {
       hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -70,9 +76,8 @@ export async function checkOutputFolder(
   for (const part of relative(base, folder).split(sep)) {
     if (NEVER_OUTPUT.includes(part.toLowerCase())) throw refuse(`it lies in ${part}/`);
   }
-  for (const name of NEVER_OUTPUT) {
-    if (await lstatOrNull(join(folder, name))) throw refuse(`its folder holds ${name}/`);
-  }
+  const held = entriesNamed(folder, NEVER_OUTPUT)[0];
+  if (held) throw refuse(`its folder holds ${basename(held)}/`);
 }
 
 const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
@@ -171,12 +176,12 @@ function looksLikePath(value: string): boolean {
 }
 
 /** Resolves a path the user or a script named, refusing anything that leaves the workdir. */
-export async function resolveInside(
+export function resolveInside(
   value: string,
   workdir: string,
   what: string,
-): Promise<string> {
-  const realWorkdir = await Deno.realPath(workdir);
+): string {
+  const realWorkdir = Deno.realPathSync(workdir);
   const refuse = (why: string) =>
     new ValidationError(`${what} "${value}" ${why}`, {
       hint: "Paths in the context must stay inside the working directory " +
@@ -191,7 +196,7 @@ export async function resolveInside(
       isAbsolute(value) ? "is outside the working directory" : "leaves the working directory",
     );
   }
-  const real = await realPathLoose(absolute);
+  const real = realPathLooseSync(absolute);
   if (!isInside(real, realWorkdir)) {
     throw refuse("is a symlink that leads out of the working directory");
   }
@@ -216,7 +221,7 @@ export async function contextPaths(
   const read = new Set<string>();
   const write = new Set<string>();
   const outputs = new Set<string>();
-  const realWorkdir = await Deno.realPath(workdir);
+  const realWorkdir = Deno.realPathSync(workdir);
   async function visit(
     value: unknown,
     keyPath: string,
@@ -225,10 +230,10 @@ export async function contextPaths(
   ): Promise<void> {
     if (typeof value === "string") {
       if (!looksLikePath(value)) return;
-      const real = await resolveInside(value, workdir, `Context value ${keyPath}`);
+      const real = resolveInside(value, workdir, `Context value ${keyPath}`);
       let stat: Deno.FileInfo | undefined;
       try {
-        stat = await Deno.stat(real);
+        stat = Deno.statSync(real);
       } catch {
         stat = undefined;
       }
@@ -244,7 +249,7 @@ export async function contextPaths(
             throw new ValidationError(`${what} cannot be an output: it is ${basename(real)}`);
           }
         } else {
-          await checkOutputFolder(folder, [realWorkdir], what);
+          checkOutputFolder(folder, [realWorkdir], what);
         }
         write.add(folder);
         outputs.add(real);
@@ -351,22 +356,18 @@ export async function resolveGrantedPaths(paths: string[], workdir: string): Pro
 }
 
 /** Paths that stay read-only even inside a writable folder. */
-export async function protectedPaths(
+export function protectedPaths(
   roots: string[],
   writeDirs: string[],
-): Promise<string[]> {
-  const candidates = new Set<string>();
-  for (const dir of [...roots, ...writeDirs]) {
-    candidates.add(join(dir, ".capibara"));
-    candidates.add(join(dir, ".git"));
-    for (const rc of SHELL_RC_FILES) candidates.add(join(dir, rc));
-  }
-  const existing: string[] = [];
-  for (const path of candidates) {
+): string[] {
+  const existing = new Set<string>();
+  for (const dir of new Set([...roots, ...writeDirs])) {
     // Absent paths need no protection.
-    if (await lstatOrNull(path)) existing.push(await Deno.realPath(path).catch(() => path));
+    for (const path of entriesNamed(dir, [".capibara", ".git", ...SHELL_RC_FILES])) {
+      existing.add(realPathSyncOrNull(path) ?? path);
+    }
   }
-  return existing;
+  return [...existing].sort();
 }
 
 /** Checks that every reported artifact lies inside the write set; returns them relative. */

@@ -7,7 +7,7 @@
  */
 import { basename, dirname, join, resolve } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { exists, lstatOrNull, realPathOrNull } from "../_fs.ts";
+import { entriesNamed, exists, existsSync, lstatOrNull, realPathOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
 import type { Signature } from "../types.ts";
@@ -93,11 +93,25 @@ export interface FindRootOptions {
  * that can write below the root could plant one there, with its own config and entries. Each
  * `.capibara/` between the directory and the root is ignored, with a warning naming it.
  */
-export async function findRoot(cwd: string, options: FindRootOptions = {}): Promise<string> {
+export function findRoot(cwd: string, options: FindRootOptions = {}): Promise<string> {
+  try {
+    return Promise.resolve(findRootNow(cwd, options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** {@linkcode findRoot}, synchronously: a few quick looks up the tree. */
+function findRootNow(cwd: string, options: FindRootOptions): string {
   const start = resolve(cwd);
   const below: string[] = [];
   for (let dir = start;; dir = dirname(dir)) {
-    if (await exists(join(dir, ".git"))) {
+    // One listing per folder; a name listed is then looked up as itself (the file system decides
+    // whether `.GIT` is `.git`).
+    const listed = entriesNamed(dir, [".git", STORE_DIR]).map((path) =>
+      basename(path).toLowerCase()
+    );
+    if (listed.includes(".git") && existsSync(join(dir, ".git"))) {
       for (const ignored of below) {
         options.warn?.(
           `warning: ignoring ${join(ignored, STORE_DIR)}: the store is the one at the git root ` +
@@ -107,7 +121,7 @@ export async function findRoot(cwd: string, options: FindRootOptions = {}): Prom
       }
       return dir;
     }
-    if (await exists(join(dir, STORE_DIR))) below.push(dir);
+    if (listed.includes(STORE_DIR) && existsSync(join(dir, STORE_DIR))) below.push(dir);
     if (dirname(dir) === dir) return start;
   }
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import {
   checkArtifacts,
+  checkOutputFolder,
   contextPaths,
   effectiveAllow,
   isOutputKey,
@@ -160,7 +161,7 @@ Deno.test("protectedPaths() lists the existing .capibara, .git and rc files of r
   await Deno.mkdir(join(out, ".git"), { recursive: true });
   await Deno.writeTextFile(join(out, ".bashrc"), "");
   await Deno.writeTextFile(join(w.work, ".envrc"), "");
-  const protect = await protectedPaths([w.work], [out]);
+  const protect = protectedPaths([w.work], [out]);
   assert.deepEqual(
     protect.sort(),
     [
@@ -175,7 +176,7 @@ Deno.test("protectedPaths() lists the existing .capibara, .git and rc files of r
   // A protected name that is a symlink is protected where it leads.
   await Deno.mkdir(join(w.root, "real-git"));
   await Deno.symlink(join(w.root, "real-git"), join(out, ".capibara"));
-  assert.ok((await protectedPaths([], [out])).includes(join(w.root, "real-git")));
+  assert.ok((protectedPaths([], [out])).includes(join(w.root, "real-git")));
 });
 
 Deno.test("mergeGrants() merges lists without duplicates or blanks", () => {
@@ -231,4 +232,41 @@ Deno.test("effectiveAllow() takes a private-network grant as a grant of its host
     () => effectiveAllow({ network: ["db.corp.example"], env: [] }, wildcard, paths, "/w"),
     (error: unknown) => error instanceof ValidationError && /wildcard/.test(error.message),
   );
+});
+
+Deno.test("protectedPaths() finds every protected name in a folder too large to list, and names in another case", async () => {
+  await using w = await workdir();
+  const out = join(w.work, "out");
+  await Deno.mkdir(out);
+  // More entries than a listing reads: each name is then looked for on its own.
+  for (let i = 0; i < 300; i++) await Deno.writeTextFile(join(out, `f${i}.txt`), "");
+  await Deno.writeTextFile(join(out, ".zshrc"), "");
+  await Deno.mkdir(join(out, ".capibara"));
+  // A name in another case is what a case-insensitive file system opens for the protected one.
+  await Deno.writeTextFile(join(w.work, ".BashRC"), "");
+  const protect = protectedPaths([w.work], [out]);
+  assert.deepEqual(
+    protect,
+    [
+      join(w.work, ".BashRC"),
+      join(out, ".capibara"),
+      join(out, ".zshrc"),
+    ].sort(),
+  );
+  // A folder that does not exist protects nothing, and is no error.
+  assert.deepEqual(protectedPaths([], [join(w.work, "missing")]), []);
+});
+
+Deno.test("checkOutputFolder() refuses a folder holding .git or .capibara, in any case", async () => {
+  await using w = await workdir();
+  const out = join(w.work, "out");
+  await Deno.mkdir(join(out, ".Git"), { recursive: true });
+  assert.throws(
+    () => checkOutputFolder(out, [w.work], "Output"),
+    ValidationError,
+    "its folder holds .Git/",
+  );
+  await Deno.remove(join(out, ".Git"));
+  checkOutputFolder(out, [w.work], "Output");
+  checkOutputFolder(join(w.work, "not-yet"), [w.work], "Output");
 });
