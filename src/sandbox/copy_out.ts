@@ -17,7 +17,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
-import { isInside, lstatOrNull } from "../_fs.ts";
+import { isInside, lstatOrNull, lstatSyncOrNull } from "../_fs.ts";
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";
 import { execCommand } from "../exec.ts";
@@ -256,12 +256,12 @@ function kindOf(info: Deno.FileInfo): string {
 }
 
 /** Why the path from `base` down to `path` (exclusive) is not a chain of real folders. */
-async function folderChainProblem(base: string, path: string): Promise<string | undefined> {
+function folderChainProblem(base: string, path: string): string | undefined {
   const parts = relative(base, path).split(sep).filter(Boolean);
   let current = base;
   for (const part of parts.slice(0, -1)) {
     current = join(current, part);
-    const info = await lstatOrNull(current);
+    const info = lstatSyncOrNull(current);
     if (!info) return undefined; // created by the move, folder by folder
     if (!info.isDirectory) {
       return `"${relative(base, current)}" on its way is ${kindOf(info)}, not a folder`;
@@ -312,22 +312,29 @@ export async function gitTracked(workdir: string, paths: string[]): Promise<Set<
  *
  * @throws {Error} when a part of the path is not a folder.
  */
-export async function makeFolders(base: string, dir: string, created: string[] = []): Promise<
-  void
-> {
-  let current = base;
-  for (const part of relative(base, dir).split(sep).filter(Boolean)) {
-    current = join(current, part);
-    try {
-      await Deno.mkdir(current);
-      created.push(current);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+export function makeFolders(base: string, dir: string, created: string[] = []): Promise<void> {
+  try {
+    let current = base;
+    for (const part of relative(base, dir).split(sep).filter(Boolean)) {
+      current = join(current, part);
+      // Most folders exist already: a look first spares a failed mkdir and its error.
+      let info = lstatSyncOrNull(current);
+      if (!info) {
+        try {
+          Deno.mkdirSync(current);
+          created.push(current);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        }
+        info = Deno.lstatSync(current);
+      }
+      if (!info.isDirectory) {
+        throw new Error(`"${current}" is ${kindOf(info)}, not a folder`);
+      }
     }
-    const info = await Deno.lstat(current);
-    if (!info.isDirectory) {
-      throw new Error(`"${current}" is ${kindOf(info)}, not a folder`);
-    }
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
@@ -386,7 +393,7 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
       }
     }
     // The staging copy: real folders down to a regular file.
-    const chain = stage.kind === "dir" ? await folderChainProblem(stage.staging, source) : "";
+    const chain = stage.kind === "dir" ? folderChainProblem(stage.staging, source) : "";
     if (chain) {
       refuse(chain);
       continue;
@@ -401,7 +408,7 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
       continue;
     }
     // The destination: real folders from the workdir down, and no folder or link at the end.
-    const destChain = await folderChainProblem(workdir, dest);
+    const destChain = folderChainProblem(workdir, dest);
     if (destChain) {
       refuse(destChain);
       continue;
