@@ -15,8 +15,8 @@ import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend } from "../sandbox/types.ts";
-import { normaliseNpmRequirements } from "../contract/requirements.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
+import { normalisedNpm } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
 /** Name of the file written last into a finished `DENO_DIR`. */
@@ -119,7 +119,7 @@ export interface DenoRuntimeOptions {
  * ```
  */
 export async function denoDirKey(requirements: readonly string[]): Promise<string> {
-  return (await sha256(normaliseNpmRequirements(requirements).join("\n"))).slice(0, 16);
+  return (await sha256((await normalisedNpm(requirements)).join("\n"))).slice(0, 16);
 }
 
 /** The absolute path of an executable `name` (a name on `pathVar`, or a path), or undefined. */
@@ -222,7 +222,7 @@ export class DenoRuntime implements Runtime {
     scriptDir: string,
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
-    const requirements = normaliseNpmRequirements(manifest.deps);
+    const requirements = await normalisedNpm(manifest.deps);
     const given = join(resolve(options.cacheDir), "deno");
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
       throw new DependencyError(

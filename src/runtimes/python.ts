@@ -22,6 +22,7 @@ import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
+import { normalisedPython } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
 /** Name of the file written last into a finished environment. */
@@ -194,27 +195,6 @@ export interface IndexAccess {
   paths: string[];
 }
 
-type Requirements = typeof import("../contract/requirements.ts");
-let requirementsModule: Promise<Requirements> | undefined;
-
-/**
- * The requirements module (the PEP 508 grammar and PEP 440), evaluated for a script that has
- * requirements only: a hit of a script without any never pays for it.
- */
-function requirementsLib(): Promise<Requirements> {
-  requirementsModule ??= import("../contract/requirements.ts");
-  return requirementsModule;
-}
-
-/**
- * The requirement list normalised, deduplicated and sorted (`normaliseRequirements()` of the
- * requirements module): the canonical form hashed by {@linkcode venvKey} and installed by pip.
- */
-async function normalised(requirements: readonly string[]): Promise<string[]> {
-  if (requirements.length === 0) return [];
-  return (await requirementsLib()).normaliseRequirements(requirements);
-}
-
 /**
  * The key of the environment for a Python version and a requirement set: the first 16 hex
  * digits of the sha256 of the version and the normalised, sorted requirements.
@@ -231,7 +211,7 @@ export async function venvKey(
   requirements: readonly string[],
 ): Promise<string> {
   // What identifies an environment: the version, then the normalised requirements, a line each.
-  const input = [pythonVersion, ...await normalised(requirements)].join("\n");
+  const input = [pythonVersion, ...await normalisedPython(requirements)].join("\n");
   return (await sha256(input)).slice(0, 16);
 }
 
@@ -521,7 +501,7 @@ export class PythonRuntime implements Runtime {
     scriptDir: string,
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
-    const requirements = await normalised(manifest.deps);
+    const requirements = await normalisedPython(manifest.deps);
     const given = venvsRoot(options.cacheDir);
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
       throw new DependencyError(

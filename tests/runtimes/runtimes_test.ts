@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DependencyError, PermissionError, ValidationError } from "../../src/errors.ts";
+import { sha256 } from "../../src/_hash.ts";
 import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { BashRuntime } from "../../src/runtimes/bash.ts";
 import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../../src/runtimes/deno.ts";
@@ -741,4 +742,14 @@ Deno.test("BashRuntime.prepare() refuses requirements", async () => {
     ),
     DependencyError,
   );
+});
+
+Deno.test("denoDirKey() keeps its format: environments cached before stay found", async () => {
+  // The sha256 of the normalised, sorted requirements, a line each; no requirements: of "".
+  assert.equal(await denoDirKey([]), (await sha256("")).slice(0, 16));
+  assert.equal(
+    await denoDirKey(["zod == 3.23.8", "is-number==7.0.0"]),
+    (await sha256("is-number==7.0.0\nzod==3.23.8")).slice(0, 16),
+  );
+  await assert.rejects(denoDirKey(["zod==latest"]), DependencyError, "zod==latest");
 });
