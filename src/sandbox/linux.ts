@@ -4,10 +4,11 @@
  * What a wrapped run looks like:
  *
  * ```text
- * /bin/sh -c 'open the seccomp program on fd 9, the fake /etc files on 3-5; join the run's
- *             cgroup(s); exec "$@"'                                   (outside, as Capibara)
- *   [unshare --mount; mount --all --fstab <state dir>/binds (<granted path> → <state dir>/src/N);
- *    setpriv --reuid=65534 --regid=65534 --clear-groups]            (only when Capibara is root)
+ * [unshare --mount --propagation private --]                      (only when Capibara is root)
+ * /bin/sh -c 'open the seccomp program on fd 9, the fake /etc files on 3-5;
+ *             [mount --all --fstab <state dir>/binds (<granted path> → <state dir>/src/N) &]
+ *             join the run's cgroup(s); [wait for the binds]; exec "$@"'  (outside, as Capibara)
+ *   [setpriv --reuid=65534 --regid=65534 --clear-groups]           (only when Capibara is root)
  *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent
  *         --seccomp 9 …
  *     [prlimit --as --nproc --]                               (only when cgroups do not work)
