@@ -7,6 +7,18 @@
 import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.ts";
 
 /**
+ * `fn()`'s value as a promise, its exception as a rejection: a synchronous body (quick local
+ * look-ups) behind an asynchronous signature, which never throws before its caller awaits.
+ */
+export function promised<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
  * Whether `child` is `parent` or lies below it, comparing normalised absolute paths lexically
  * (no symlink is followed: resolve both first where links matter).
  */
@@ -113,11 +125,7 @@ export function realPathSyncOrNull(path: string): string | null {
  * ({@linkcode realPathLooseSync}), answered as a promise.
  */
 export function realPathLoose(path: string): Promise<string> {
-  try {
-    return Promise.resolve(realPathLooseSync(path));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return promised(() => realPathLooseSync(path));
 }
 
 /** Realpath of the longest existing prefix of `path`, with the rest appended. */

@@ -17,7 +17,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
-import { isInside, lstatOrNull, lstatSyncOrNull } from "../_fs.ts";
+import { isInside, lstatOrNull, lstatSyncOrNull, promised } from "../_fs.ts";
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";
 import { execCommand } from "../exec.ts";
@@ -313,7 +313,7 @@ export async function gitTracked(workdir: string, paths: string[]): Promise<Set<
  * @throws {Error} when a part of the path is not a folder.
  */
 export function makeFolders(base: string, dir: string, created: string[] = []): Promise<void> {
-  try {
+  return promised(() => {
     let current = base;
     for (const part of relative(base, dir).split(sep).filter(Boolean)) {
       current = join(current, part);
@@ -332,10 +332,7 @@ export function makeFolders(base: string, dir: string, created: string[] = []): 
         throw new Error(`"${current}" is ${kindOf(info)}, not a folder`);
       }
     }
-    return Promise.resolve();
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  });
 }
 
 function refusal(refused: { artifact: string; why: string }[]): ExecError {

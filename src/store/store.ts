@@ -7,7 +7,7 @@
  */
 import { basename, dirname, join, resolve } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { entriesNamed, exists, existsSync, lstatOrNull, realPathOrNull } from "../_fs.ts";
+import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
 import type { Signature } from "../types.ts";
@@ -94,11 +94,7 @@ export interface FindRootOptions {
  * `.capibara/` between the directory and the root is ignored, with a warning naming it.
  */
 export function findRoot(cwd: string, options: FindRootOptions = {}): Promise<string> {
-  try {
-    return Promise.resolve(findRootNow(cwd, options));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return promised(() => findRootNow(cwd, options));
 }
 
 /** {@linkcode findRoot}, synchronously: a few quick looks up the tree. */
