@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, pythonScript, startFakeLLM } from "../helpers/fake_llm.ts";
-import { fakeServerEnv, OS_SANDBOX, runCli, snapshotTree, testCache } from "../helpers/cli.ts";
+import {
+  DEMO_ARGS,
+  fakeServerEnv,
+  OS_SANDBOX,
+  runCli,
+  snapshotTree,
+  testCache,
+} from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 import { sha256 } from "../../src/_hash.ts";
@@ -27,6 +34,14 @@ const CACHE = await testCache("capibara_cli_cache_");
 
 function envFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
   return fakeServerEnv(url, CACHE, extra);
+}
+
+/** The committed TypeScript demo's request, with `--json`. */
+const DEMO_RUN = [...DEMO_ARGS, "--json"];
+/** Copies the examples (their committed cache included), so a test never writes into the repo. */
+async function copyExamples(to: string): Promise<void> {
+  const examples = join(import.meta.dirname!, "..", "..", "examples");
+  await new Deno.Command("cp", { args: ["-r", examples + "/.", to] }).output();
 }
 
 interface RunJson {
@@ -358,19 +373,9 @@ Deno.test("capibara --help and unknown options", async () => {
 
 Deno.test("the committed demo runs with no generator configured, leaving .capibara/ untouched whatever is granted", async () => {
   await using tmp = await withTmpDir();
-  const examples = join(import.meta.dirname!, "..", "..", "examples");
-  // Copy the examples so the test never writes into the repository.
-  await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
+  await copyExamples(tmp.path);
   const before = await snapshotTree(join(tmp.path, ".capibara"));
-  const demo = [
-    "run",
-    "--lang",
-    "typescript",
-    "Summarise the sales CSV: total revenue, units and revenue per region",
-    "--context",
-    '{"input": "data/sales.csv", "output": "out/summary.json"}',
-    "--json",
-  ];
+  const demo = DEMO_RUN;
   const res = await runCli(demo, { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } });
   assert.equal(res.code, 0, res.stderr);
   const r = res.json as RunJson;
@@ -453,17 +458,8 @@ Deno.test("capibara doctor reports the generator of .capibara/config.json, the e
 
 Deno.test("CAPIBARA_TIMINGS=1 prints each step of a hit on stderr; stdout stays the JSON result", async () => {
   await using tmp = await withTmpDir();
-  const examples = join(import.meta.dirname!, "..", "..", "examples");
-  await new Deno.Command("cp", { args: ["-r", examples + "/.", tmp.path] }).output();
-  const demo = [
-    "run",
-    "--lang",
-    "typescript",
-    "Summarise the sales CSV: total revenue, units and revenue per region",
-    "--context",
-    '{"input": "data/sales.csv", "output": "out/summary.json"}',
-    "--json",
-  ];
+  await copyExamples(tmp.path);
+  const demo = DEMO_RUN;
   const timed = await runCli(demo, {
     cwd: tmp.path,
     env: { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_TIMINGS: "1" },

@@ -37,6 +37,16 @@ export const REPO = join(import.meta.dirname!, "..", "..");
 /** The CLI entry point. */
 export const MAIN = join(REPO, "main.ts");
 
+/** The committed TypeScript demo's request (`deno task demo`), as `capibara` arguments. */
+export const DEMO_ARGS: readonly string[] = [
+  "run",
+  "--lang",
+  "typescript",
+  "Summarise the sales CSV: total revenue, units and revenue per region",
+  "--context",
+  '{"input": "data/sales.csv", "output": "out/summary.json"}',
+];
+
 /** What one CLI invocation did. */
 export interface CliResult {
   code: number;

@@ -10,7 +10,7 @@ import { canonicalManifest } from "../../src/store/entry.ts";
 import { integrityRecord, verifyEntryDir } from "../../src/store/integrity.ts";
 import type { Entry, Store } from "../../src/store/store.ts";
 import { EXAMPLES, seedExamples } from "../../scripts/seed_examples.ts";
-import { REPO, runCli } from "../helpers/cli.ts";
+import { DEMO_ARGS, REPO, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { readRaw, writeRaw, writeSample } from "./_fixture.ts";
 
@@ -285,15 +285,6 @@ Deno.test("integrityRecord() covers the canonical manifest and ignores the recor
 // ---------------------------------------------------------------------------------------------
 // End to end: the demo's request through the real CLI, with `deps` edited by hand.
 
-const DEMO_ARGS = [
-  "run",
-  "--lang",
-  "typescript",
-  "Summarise the sales CSV: total revenue, units and revenue per region",
-  "--context",
-  '{"input": "data/sales.csv", "output": "out/summary.json"}',
-];
-
 /** A project holding the examples' sources and data, with their entries written by the seed. */
 async function seedProject(dir: string): Promise<void> {
   const examples = join(REPO, "examples");
@@ -317,7 +308,7 @@ Deno.test("capibara run and verify refuse a manifest whose deps were edited by h
   // The script writes this file whenever it runs.
   const marker = join(tmp.path, "out", "summary.json");
 
-  const untouched = await runCli(DEMO_ARGS, { cwd: tmp.path, env });
+  const untouched = await runCli([...DEMO_ARGS], { cwd: tmp.path, env });
   assert.equal(untouched.code, 0, untouched.stderr);
   await Deno.stat(marker); // it ran
   await Deno.remove(join(tmp.path, "out"), { recursive: true });
@@ -337,7 +328,7 @@ Deno.test("capibara run and verify refuse a manifest whose deps were edited by h
   assert.match(text, /"deps": \[\]/);
   await Deno.writeTextFile(path, text.replace('"deps": []', '"deps": ["left-pad==1.3.0"]'));
 
-  const run = await runCli(DEMO_ARGS, { cwd: tmp.path, env });
+  const run = await runCli([...DEMO_ARGS], { cwd: tmp.path, env });
   assert.equal(run.code, 8, run.stdout + run.stderr);
   assert.match(run.stderr, /error\[IntegrityError\]: .*field "deps" was changed/);
   assert.equal(await Deno.lstat(marker).then(() => true, () => false), false, "the script ran");
