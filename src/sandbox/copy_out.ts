@@ -335,6 +335,26 @@ export function makeFolders(base: string, dir: string, created: string[] = []): 
   });
 }
 
+/**
+ * Copies one open file into another and closes both: a loop of reads and writes, where a stream
+ * pipe costs a small output ≈ 2-3 ms of set-up.
+ */
+async function copyFile(input: Deno.FsFile, output: Deno.FsFile): Promise<void> {
+  try {
+    const buffer = new Uint8Array(1024 * 1024);
+    for (;;) {
+      const read = await input.read(buffer);
+      if (read === null) break;
+      for (let written = 0; written < read;) {
+        written += await output.write(buffer.subarray(written, read));
+      }
+    }
+  } finally {
+    input.close();
+    output.close();
+  }
+}
+
 function refusal(refused: { artifact: string; why: string }[]): ExecError {
   const list = refused.map((r) => `"${r.artifact}": ${r.why}`).join("; ");
   return new ExecError(
@@ -459,7 +479,7 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
         throw error;
       }
       temps.push({ temp, dest: m.dest });
-      await input.readable.pipeTo(output.writable);
+      await copyFile(input, output);
     }
     for (const { temp, dest } of temps) await Deno.rename(temp, dest);
   } catch (error) {

@@ -80,6 +80,20 @@ Deno.test("copyOut() moves reported regular files, and only those", async () => 
   assert.equal((await Deno.stat(join(fx.out, "a.txt"))).mode! & 0o111, 0);
 });
 
+Deno.test("copyOut() moves a file larger than its buffer whole, byte for byte", async () => {
+  await using fx = await fixture();
+  // 3 MiB and 7 bytes of varied content: several reads, a last partial one.
+  const text = Array.from(
+    { length: 3 * 1024 * 1024 + 7 },
+    (_, i) => String.fromCharCode(97 + (i * 7919) % 26),
+  )
+    .join("");
+  await fx.stage("big.txt", text);
+  assert.deepEqual(await copyOut(["out/big.txt"], fx.options()), ["out/big.txt"]);
+  assert.equal(await Deno.readTextFile(join(fx.out, "big.txt")), text);
+  assert.deepEqual(await listTree(fx.out), ["big.txt"]);
+});
+
 Deno.test("copyOut() refuses every name class tools execute or trust, and moves nothing", async () => {
   const planted = [
     ".git/config",
