@@ -82,10 +82,13 @@ const LIST_CAP = 256;
  * file system finds `.BASHRC` for `.bashrc`; elsewhere, it is one more path matched, never one
  * fewer), as paths under `dir`. One listing of a small folder costs a fraction of looking for each
  * absent name, whose error alone costs ≈ 0.15 ms; a folder that cannot be listed, or holds more
- * than 256 entries, is asked name by name instead.
+ * than 256 entries, is asked name by name instead. A folder that does not exist holds none.
+ *
+ * @throws {Deno.errors.PermissionDenied} (or another error but NotFound) when a name cannot be
+ *   looked up, as `lstat` would
  */
-export function entriesNamed(dir: string, names: Iterable<string>): string[] {
-  const wanted = new Set([...names].map((name) => name.toLowerCase()));
+export function entriesNamed(dir: string, names: readonly string[]): string[] {
+  const wanted = new Set(names.map((name) => name.toLowerCase()));
   const found: string[] = [];
   try {
     let count = 0;
@@ -96,9 +99,7 @@ export function entriesNamed(dir: string, names: Iterable<string>): string[] {
     return found;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
-    return [...new Set(names)].map((name) => join(dir, name)).filter((path) =>
-      lstatSyncOrNull(path) !== null
-    );
+    return [...new Set(names)].map((name) => join(dir, name)).filter((path) => existsSync(path));
   }
 }
 

@@ -1,0 +1,36 @@
+/** The file-system helpers every module shares (`src/_fs.ts`), against a real temp folder. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { entriesNamed, promised } from "../src/_fs.ts";
+import { withTmpDir } from "./helpers/tmp.ts";
+
+Deno.test("entriesNamed() lists a folder once, matching names in any case", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.writeTextFile(join(tmp.path, ".BashRC"), "");
+  await Deno.mkdir(join(tmp.path, ".git"));
+  await Deno.writeTextFile(join(tmp.path, "other"), "");
+  assert.deepEqual(
+    entriesNamed(tmp.path, [".bashrc", ".git", ".zshrc"]).sort(),
+    [join(tmp.path, ".BashRC"), join(tmp.path, ".git")].sort(),
+  );
+  // A folder that does not exist holds none of them.
+  assert.deepEqual(entriesNamed(join(tmp.path, "missing"), [".git"]), []);
+});
+
+Deno.test("entriesNamed() asks name by name in a large folder, and never hides an error", async () => {
+  await using tmp = await withTmpDir();
+  for (let i = 0; i < 300; i++) await Deno.writeTextFile(join(tmp.path, `f${i}`), "");
+  await Deno.mkdir(join(tmp.path, ".capibara"));
+  assert.deepEqual(entriesNamed(tmp.path, [".capibara", ".git"]), [join(tmp.path, ".capibara")]);
+  // A path that cannot be looked up (a symlink loop) is an error, as lstat's, not an absence.
+  await Deno.symlink(join(tmp.path, "loop"), join(tmp.path, "loop"));
+  assert.throws(() => entriesNamed(join(tmp.path, "loop"), [".git"]));
+});
+
+Deno.test("promised() turns a synchronous throw into a rejection", async () => {
+  const rejected = promised(() => {
+    throw new Error("boom");
+  });
+  await assert.rejects(rejected, /boom/);
+  assert.equal(await promised(() => 7), 7);
+});
