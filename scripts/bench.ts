@@ -19,6 +19,7 @@
  */
 import { join } from "node:path";
 import { Capibara } from "../src/capibara.ts";
+import { recordTimings, step, type Timing, timings } from "../src/_timings.ts";
 import { resolveConfig } from "../src/config.ts";
 import { execCommand } from "../src/exec.ts";
 import { runDirPath } from "../src/run/execute.ts";
@@ -276,14 +277,21 @@ try {
   );
 
   // 2. The SDK in one process: a new instance per call, the same cached entry.
+  // Each SDK run records its steps too (what CAPIBARA_TIMINGS prints for the command).
+  const sdkSteps: Timing[][] = [];
   const sdkRun = async () => {
+    recordTimings();
+    step("(start)");
     const start = performance.now();
     await new Capibara({ root: work, cwd: work, env, warn: () => {} }).run(PROMPT, {
       context: CONTEXT,
     });
-    return performance.now() - start;
+    const elapsed = performance.now() - start;
+    sdkSteps.push(timings().slice(1));
+    return elapsed;
   };
   for (let i = 0; i < 3; i++) await sdkRun();
+  sdkSteps.length = 0;
   const sdk: number[] = [];
   const sdkDirect: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -296,6 +304,11 @@ try {
       `${ms(median(sdkDirect))} | overhead ${ms(sdkOverhead)} ` +
       `(target <= 10 ms: ${verdict(sdkOverhead <= 10)})`,
   );
+  console.log("  its steps (medians):");
+  for (const [i, first] of (sdkSteps[0] ?? []).entries()) {
+    const value = median(sdkSteps.map((run) => run[i]?.ms ?? 0));
+    console.log(`  ${ms(value).padStart(10)}  ${first.step}`);
+  }
 
   // Where a Python hit's time goes, as the hit itself measured its steps (CAPIBARA_TIMINGS=1).
   const stepNames = stepRuns[0]?.map(([name]) => name) ?? [];
