@@ -14,6 +14,7 @@
  *   (`bench_core.ts`).
  *
  *   deno task bench [--runs N] [--core (the Core's section only)]
+ *                   [--other-user (as root: the hits as uid 65534 only)]
  *
  * @module
  */
@@ -137,6 +138,140 @@ async function peakMiB(cmd: Cmd): Promise<number | undefined> {
   }
 }
 
+/** `deno` arguments of the bench's hit: the installed command's entry (README, CLI). */
+function cliArgs(...extra: string[]): string[] {
+  return [
+    "run",
+    "-A",
+    join(REPO, "cli.ts"),
+    "run",
+    PROMPT,
+    "--context",
+    JSON.stringify(CONTEXT),
+    "--json",
+    ...extra,
+  ];
+}
+
+/** The uid the bench runs hits as when it runs as root (nobody's). */
+const OTHER_UID = 65534;
+/** What reaching the npm registry may need here. */
+const NETWORK_VARIABLES = [
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "NPM_CONFIG_REGISTRY",
+];
+
+/**
+ * When the bench runs as root: the Python hit, `--no-sandbox` and the script directly, as uid
+ * 65534 (`setpriv`), with its own home, cache and `DENO_DIR`. A user other than root pays no drop
+ * to the sandbox uid and, without delegated cgroups, joins none (its limits are `prlimit`'s).
+ */
+async function asAnotherUser(): Promise<void> {
+  if (Deno.uid() !== 0) return;
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+  const home = await Deno.makeTempDir({ prefix: "capibara_bench_user_" });
+  try {
+    const reach = await new Deno.Command(setpriv ?? "setpriv", {
+      args: [
+        `--reuid=${OTHER_UID}`,
+        `--regid=${OTHER_UID}`,
+        "--clear-groups",
+        "--",
+        "test",
+        "-r",
+        join(REPO, "cli.ts"),
+      ],
+    }).output().catch(() => undefined);
+    if (!setpriv || !reach?.success) {
+      console.log(
+        `as uid ${OTHER_UID}: skipped (${
+          setpriv ? "this checkout is not readable by that uid" : "setpriv is not installed"
+        })`,
+      );
+      return;
+    }
+    const work = join(home, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    await new Deno.Command("chown", { args: ["-R", `${OTHER_UID}:${OTHER_UID}`, home] }).output();
+    const env: Record<string, string> = {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: home,
+      DENO_DIR: join(home, "deno"),
+      CAPIBARA_CACHE_DIR: join(home, "cache"),
+      NO_COLOR: "1",
+    };
+    // Its DENO_DIR is new: the npm packages are fetched once, through this machine's CA and proxy.
+    for (const name of NETWORK_VARIABLES) {
+      const value = Deno.env.get(name);
+      if (value !== undefined) env[name] = value;
+    }
+    const as = (program: string, args: string[]): Cmd => ({
+      program: setpriv,
+      args: [
+        `--reuid=${OTHER_UID}`,
+        `--regid=${OTHER_UID}`,
+        "--clear-groups",
+        "--",
+        program,
+        ...args,
+      ],
+      env,
+      cwd: work,
+    });
+    const hit = as(Deno.execPath(), cliArgs());
+    const bare = as(Deno.execPath(), cliArgs("--no-sandbox"));
+    // Warm-up: the npm packages, the environment, Deno's caches.
+    for (let i = 0; i < 3; i++) for (const cmd of [hit, bare]) await timed(cmd);
+    const venvs = join(home, "cache", "venvs");
+    const venv = [...Deno.readDirSync(venvs)].find((e) => e.isDirectory)?.name;
+    const entry = (await new Store(work).list()).entries.find((e) =>
+      e.manifest.prompt === PROMPT && e.manifest.language === "python"
+    );
+    if (!venv || !entry) throw new Error("the warm-up built no environment or found no entry");
+    const ctx = join(home, "context.json");
+    await Deno.writeTextFile(ctx, JSON.stringify(CONTEXT));
+    await Deno.chown(ctx, OTHER_UID, OTHER_UID);
+    const direct = as(join(venvs, venv, "bin", "python"), [
+      join(entry.dir, entry.manifest.entry),
+      "--context",
+      "@" + ctx,
+    ]);
+    const [hitMs, bareMs, directMs] = await interleaved([hit, bare, direct]);
+    console.log(
+      `as uid ${OTHER_UID}: cache hit, Python ${ms(hitMs!)} | script directly ${ms(directMs!)} | ` +
+        `overhead ${ms(hitMs! - directMs!)} | --no-sandbox ${ms(bareMs!)}: the sandbox adds ` +
+        `${ms(hitMs! - bareMs!)} (targets: <= 60 ms over, <= 25 ms for the sandbox: ` +
+        `${verdict(hitMs! - directMs! <= 60)}, ${verdict(hitMs! - bareMs! <= 25)})`,
+    );
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    console.log(`as uid ${OTHER_UID}: skipped (${why.slice(-400)})`);
+  } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+}
+
+if (Deno.args.includes("--other-user")) {
+  await asAnotherUser();
+  Deno.exit(0);
+}
+
 const work = await Deno.makeTempDir({ prefix: "capibara_bench_" });
 const cache = await Deno.makeTempDir({ prefix: "capibara_bench_cache_" });
 try {
@@ -147,18 +282,6 @@ try {
     CAPIBARA_CACHE_DIR: cache,
     NO_COLOR: "1",
   };
-  const cliArgs = (...extra: string[]) => [
-    "run",
-    "-A",
-    // The installed command's entry (README, CLI).
-    join(REPO, "cli.ts"),
-    "run",
-    PROMPT,
-    "--context",
-    JSON.stringify(CONTEXT),
-    "--json",
-    ...extra,
-  ];
   const cli = (...extra: string[]): Cmd => ({
     program: Deno.execPath(),
     args: cliArgs(...extra),
@@ -335,6 +458,9 @@ try {
   console.log(
     `  (in-process, the SDK's own work is ${ms(sdkOverhead)} per hit, sandbox included)`,
   );
+
+  // 2b. The same hits as a user other than root, which is what most people run as.
+  await asAnotherUser();
 
   // 3. Peak memory of a hit (the whole process, as the kernel counts it).
   const peak = await peakMiB(pyHit);
