@@ -41,6 +41,27 @@ detail="started $started"`,
     assert.deepEqual(await processesMatching(`^sleep 21\\.${RUN_ID}$`), []),
 });
 attack({
+  name: "leave the run's cgroups (write its pid to a cgroup.procs, mount the cgroup file system)",
+  language: "python",
+  script: py(`import ctypes, glob
+found = glob.glob("/sys/fs/cgroup/**/cgroup.procs", recursive=True)
+moved = []
+for path in found:
+    try:
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+        moved.append(path)
+    except OSError:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs("/tmp/cg", exist_ok=True)
+mounted = libc.mount(b"cgroup2", b"/tmp/cg", b"cgroup2", 0, None) == 0
+if mounted:
+    libc.umount2(b"/tmp/cg", 0)  # a breach found is not left behind on the host
+breached = bool(moved) or mounted
+detail = f"{len(found)} cgroup.procs seen, moved into {moved}, mounted: {mounted}"`),
+});
+attack({
   name: "memory bomb (4x the limit)",
   language: "python",
   script: py(`blocks = []
