@@ -34,3 +34,11 @@ Deno.test("promised() turns a synchronous throw into a rejection", async () => {
   await assert.rejects(rejected, /boom/);
   assert.equal(await promised(() => 7), 7);
 });
+
+Deno.test("entriesNamed() of a file, or under one, finds nothing and is no error", async () => {
+  await using tmp = await withTmpDir();
+  const file = join(tmp.path, "final.txt");
+  await Deno.writeTextFile(file, "");
+  assert.deepEqual(entriesNamed(file, [".git", ".capibara"]), []);
+  assert.deepEqual(entriesNamed(join(file, "sub"), [".git"]), []);
+});

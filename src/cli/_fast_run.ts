@@ -271,7 +271,7 @@ async function runRequest(prompt: string, opts: RunCommandOptions): Promise<numb
     });
     step("arguments, context and the configuration");
     const store = await cb.store();
-    const storeExisted = await exists(store.base);
+    const storeExisted = existsSync(store.base);
     const result = await cb.run(prompt, {
       context,
       select,

@@ -332,3 +332,15 @@ Deno.test("DenoPermissionsBackend.wrap() refuses a command that grants permissio
   assert.deepEqual(ok.spec.args.slice(-2), ["s.ts", "--allow-all"]);
   assert.ok(!ok.spec.args.includes("--allow-env"), "no env name is readable without policy.env");
 });
+
+Deno.test("planRun() plans again when a top-level output file or a granted file already exists", async () => {
+  await using fx = await fixture();
+  // A second run: the first one wrote the output at the top of the project.
+  await Deno.writeTextFile(join(fx.work, "final.mp4"), "old");
+  const plan = await planRun(fx.input({ context: { output: "final.mp4" } }));
+  assert.equal(plan.outputs[0]?.kind, "file");
+  // A file granted for writing is a write path, not a folder to look into.
+  await Deno.writeTextFile(join(fx.work, "log.txt"), "old");
+  const granted = await planRun(fx.input({ grants: mergeGrants({ write: ["log.txt"] }) }));
+  assert.ok(granted.policy.write.includes(join(fx.work, "log.txt")));
+});
