@@ -9,7 +9,7 @@
  * @module
  */
 import { join, relative } from "../_path.ts";
-import { exists } from "../_fs.ts";
+import { exists, existsSync } from "../_fs.ts";
 import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
