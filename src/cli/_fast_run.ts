@@ -152,6 +152,10 @@ export function parseRunArgs(
  */
 export async function fastRun(args: readonly string[]): Promise<number | undefined> {
   if (args[0] !== "run") return undefined;
+  // The first asynchronous call of a process waits for Deno's worker thread to start (≈ 2 ms
+  // here): one started now, while the arguments, the configuration and the project are read
+  // synchronously, has it ready for the fingerprint's hashes.
+  void crypto.subtle.digest("SHA-256", new Uint8Array(0));
   const parsed = parseRunArgs(args.slice(1));
   if (!parsed) return undefined;
   return await runAction(parsed.prompt, parsed.options);
