@@ -42,7 +42,7 @@
  *
  * @module
  */
-import { dirname } from "../_path.ts";
+import { basename, dirname, join, tmpDir } from "../_path.ts";
 import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
@@ -438,23 +438,28 @@ function readableBy(path: string, uid: number, gid: number, needed?: number): bo
 type Owners = Map<string, { uid: number; gid: number }>;
 
 /**
- * Makes a tree the sandbox uid's, remembering the owners it had, so that nothing stays the sandbox
- * uid's once given back. Symlinks are not followed.
+ * The owners of a tree's entries (symlinks left alone), before it is lent to `uid`: an entry that
+ * is already that uid's (a concurrent run lent it) is given back to Capibara's own uid.
  */
-function lendTree(root: string, uid: number, gid: number, owners: Owners): void {
+function ownersOf(root: string, uid: number, owners: Owners): void {
   const info = lstatSyncOrNull(root);
   if (!info || info.isSymlink) return;
-  // Already the sandbox uid's (a concurrent run lent it): given back to Capibara's own uid.
   owners.set(
     root,
     info.uid === uid
       ? { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 }
       : { uid: info.uid ?? 0, gid: info.gid ?? 0 },
   );
-  Deno.chownSync(root, uid, gid);
   if (!info.isDirectory) return;
-  for (const entry of Deno.readDirSync(root)) {
-    lendTree(`${root}/${entry.name}`, uid, gid, owners);
+  for (const entry of Deno.readDirSync(root)) ownersOf(`${root}/${entry.name}`, uid, owners);
+}
+
+/** Makes the recorded entries of a tree the sandbox uid's (symlinks are not followed). */
+function lendTree(owners: Owners, uid: number, gid: number): void {
+  for (const path of owners.keys()) {
+    const info = lstatSyncOrNull(path);
+    if (!info || info.isSymlink) continue;
+    Deno.chownSync(path, uid, gid);
   }
 }
 
@@ -1007,6 +1012,103 @@ function sweepStaleCgroups(parent: string): void {
   }
 }
 
+/**
+ * What a run must undo, written into its state dir before it lends anything: the trees lent to
+ * the sandbox uid with the owners they had, and the run's temp dir. A run whose Capibara was killed
+ * (SIGKILL, the OOM killer) before its close is undone from it by the next run's sweep.
+ */
+interface Journal {
+  tmpDir: string;
+  lent: [root: string, owners: [path: string, uid: number, gid: number][]][];
+}
+
+/** The journal's file in a state dir. */
+const JOURNAL_FILE = "undo.json";
+
+/** A state dir's name: its Capibara's pid first, so that a sweep knows whether it is gone. */
+const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
+
+/** A run's temp dir as `runDirPath()` names it: the only kind of temp dir a sweep removes. */
+const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function writeJournal(stateDir: string, tmpDir: string, lent: Map<string, Owners>): void {
+  const journal: Journal = {
+    tmpDir,
+    lent: [...lent].map(([root, owners]) => [
+      root,
+      [...owners].map(([path, owner]) => [path, owner.uid, owner.gid]),
+    ]),
+  };
+  Deno.writeTextFileSync(`${stateDir}/${JOURNAL_FILE}`, JSON.stringify(journal), { mode: 0o600 });
+}
+
+/** The journal of a state dir, when it is a regular file of this uid's and well formed. */
+function readJournal(stateDir: string, uid: number): Journal | undefined {
+  const path = `${stateDir}/${JOURNAL_FILE}`;
+  const info = lstatSyncOrNull(path);
+  if (!info?.isFile || info.uid !== uid) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    return undefined;
+  }
+  const journal = value as Journal;
+  const int = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+  const wellFormed = typeof value === "object" && value !== null &&
+    typeof journal.tmpDir === "string" && Array.isArray(journal.lent) &&
+    journal.lent.every((item) =>
+      Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
+      Array.isArray(item[1]) &&
+      item[1].every((o) =>
+        Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
+        int(o[2])
+      )
+    );
+  return wellFormed ? journal : undefined;
+}
+
+/**
+ * Undoes the runs whose Capibara was killed before it could close them: each state dir of this
+ * uid under `base` whose pid is gone gives its lent trees back to the owners its journal names,
+ * removes the run's temp dir (a `capibara-run-…` folder only), and is removed.
+ */
+function sweepStaleStateDirs(base: string): void {
+  const uid = Deno.uid() ?? 0;
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(base)].map((entry) => entry.name);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = STATE_DIR_NAME.exec(name)?.[1];
+    if (!pid || pid === String(Deno.pid) || lstatSyncOrNull(`/proc/${pid}`)) continue;
+    const stateDir = join(base, name);
+    const info = lstatSyncOrNull(stateDir);
+    if (!info?.isDirectory || info.uid !== uid) continue;
+    const journal = readJournal(stateDir, uid);
+    if (journal) {
+      for (const [root, owners] of journal.lent) {
+        returnTree(root, new Map(owners.map(([path, u, g]) => [path, { uid: u, gid: g }])));
+      }
+      const tmp = lstatSyncOrNull(journal.tmpDir);
+      if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
+        try {
+          Deno.removeSync(journal.tmpDir, { recursive: true });
+        } catch {
+          // removed meanwhile, or not ours
+        }
+      }
+    }
+    try {
+      Deno.removeSync(stateDir, { recursive: true });
+    } catch {
+      // removed by another sweep meanwhile
+    }
+  }
+}
+
 async function createRunCgroup(
   plan: CgroupPlan,
   policy: SandboxPolicy,
@@ -1215,6 +1317,8 @@ export class BubblewrapBackend implements SandboxBackend {
   #plan?: Promise<CgroupPlan>;
   /** Whether this backend swept its cgroup parents of stale run cgroups (once: an SDK runs many). */
   #swept = false;
+  /** Whether this backend undid the runs of killed Capibara processes (once, as above). */
+  #sweptStateDirs = false;
 
   /** A backend; nothing is probed until {@linkcode available} or {@linkcode wrap}. */
   constructor(options: BubblewrapOptions = {}) {
@@ -1368,7 +1472,12 @@ export class BubblewrapBackend implements SandboxBackend {
     const plan = await this.#getPlan();
 
     for (const dir of [...policy.write, policy.tmpDir]) Deno.mkdirSync(dir, { recursive: true });
-    const stateDir = Deno.makeTempDirSync({ prefix: "capibara-sbx-", dir: stateDirBase() });
+    const base = stateDirBase();
+    if (!this.#sweptStateDirs) {
+      this.#sweptStateDirs = true;
+      sweepStaleStateDirs(base ?? tmpDir());
+    }
+    const stateDir = Deno.makeTempDirSync({ prefix: `capibara-sbx-${Deno.pid}-`, dir: base });
     let proxy: RunningProxy | undefined;
     let cgroup: RunCgroup | undefined;
     let closed: Promise<void> | undefined;
@@ -1422,10 +1531,13 @@ export class BubblewrapBackend implements SandboxBackend {
         Deno.chmodSync(`${stateDir}/src`, 0o711);
         for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
           const owners: Owners = new Map();
+          ownersOf(dir, drop.uid, owners);
           lent.set(dir, owners);
-          lendTree(dir, drop.uid, drop.gid, owners);
         }
       }
+      // Written before anything is lent: a Capibara killed from here on is undone by a later run.
+      writeJournal(stateDir, policy.tmpDir, lent);
+      if (drop) { for (const owners of lent.values()) lendTree(owners, drop.uid, drop.gid); }
       const sandboxUid = probe.userns && uid === 0 ? SANDBOX_ID : uid;
       const sandboxGid = probe.userns && gid === 0 ? SANDBOX_ID : gid;
       const args = [...namespaceArgs(probe)];

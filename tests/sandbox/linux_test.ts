@@ -990,3 +990,63 @@ Deno.test({
     assert.equal(await Deno.lstat(marker).catch(() => null), null);
   },
 });
+
+Deno.test({
+  name:
+    "a root run whose Capibara was killed (SIGKILL) is undone by the next run: lent folders given back, its temp dir and state dir removed",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
+    const runDir = `${layout.root}/capibara-run-${crypto.randomUUID()}`;
+    await Deno.mkdir(runDir);
+    const policy = policyFor(layout, { tmpDir: runDir });
+    // A Capibara process that wraps a run, starts it and is killed before it can close it.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { BubblewrapBackend } from ${
+          JSON.stringify(import.meta.resolve("../../src/sandbox/linux.ts"))
+        };
+const wrapped = await new BubblewrapBackend().wrap(
+  { program: "sleep", args: ["30"], env: { PATH: "/usr/bin:/bin" }, cwd: ${
+          JSON.stringify(layout.work)
+        } },
+  ${JSON.stringify(policy)},
+);
+const run = new Deno.Command(wrapped.spec.program, { args: wrapped.spec.args, env: wrapped.spec.env, cwd: "/" }).spawn();
+console.log("started");
+await run.status;`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value?.trim(), "started");
+    // What a killed run leaves: its lent folders the sandbox uid's, its temp and state dirs.
+    const stateDirs = () =>
+      [...Deno.readDirSync("/dev/shm")].map((e) => e.name)
+        .filter((name) => name.startsWith(`capibara-sbx-${child.pid}-`));
+    assert.equal((await Deno.lstat(`${layout.out}/kept.txt`)).uid, 65534);
+    assert.equal(stateDirs().length, 1);
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel().catch(() => {});
+    assert.equal((await Deno.lstat(`${layout.out}/kept.txt`)).uid, 65534);
+
+    // The next run (another backend, as a new Capibara process would have) undoes it first.
+    const next = await new BubblewrapBackend().wrap(
+      { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout, { write: [], tmpDir: layout.tmp }),
+    );
+    await next.close();
+    for (const path of [layout.out, `${layout.out}/kept.txt`, `${layout.out}/.git`]) {
+      assert.equal((await Deno.lstat(path)).uid, 0, path);
+    }
+    assert.equal(await Deno.readTextFile(`${layout.out}/kept.txt`), "kept");
+    assert.equal(await Deno.lstat(runDir).catch(() => null), null);
+    assert.deepEqual(stateDirs(), []);
+  },
+});
