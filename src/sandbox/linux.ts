@@ -438,53 +438,85 @@ function readableBy(path: string, uid: number, gid: number, needed?: number): bo
 type Owners = Map<string, { uid: number; gid: number }>;
 
 /**
- * The owners of a tree's entries (symlinks left alone), before it is lent to `uid`: an entry that
- * is already that uid's (a concurrent run lent it) is given back to Capibara's own uid.
+ * The owners of a tree's entries (symlinks left alone), before it is lent to `uid`, for the run's
+ * journal (see {@linkcode writeJournal}); {@linkcode lendTree} records them again as it lends.
  */
 function ownersOf(root: string, uid: number, owners: Owners): void {
   const info = lstatSyncOrNull(root);
   if (!info || info.isSymlink) return;
-  owners.set(
-    root,
-    info.uid === uid
-      ? { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 }
-      : { uid: info.uid ?? 0, gid: info.gid ?? 0 },
-  );
+  owners.set(root, ownerToRecord(info, uid));
   if (!info.isDirectory) return;
   for (const entry of Deno.readDirSync(root)) ownersOf(`${root}/${entry.name}`, uid, owners);
 }
 
-/** Makes the recorded entries of a tree the sandbox uid's (symlinks are not followed). */
-function lendTree(owners: Owners, uid: number, gid: number): void {
-  for (const path of owners.keys()) {
-    const info = lstatSyncOrNull(path);
-    if (!info || info.isSymlink) continue;
-    Deno.chownSync(path, uid, gid);
+/** The owner to give an entry back to: an entry already `uid`'s (a concurrent run lent it), ours. */
+function ownerToRecord(info: Deno.FileInfo, uid: number): { uid: number; gid: number } {
+  return info.uid === uid
+    ? { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 }
+    : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+}
+
+/**
+ * Makes a tree the sandbox uid's, remembering the owners it had, so that nothing stays the sandbox
+ * uid's once given back. Top-down, each folder lent before it is listed: once a folder is the
+ * sandbox uid's, its former owner can no longer swap an entry in it for a symlink, and no path is
+ * ever used below a folder not yet lent. Symlinks are not followed.
+ */
+function lendTree(root: string, uid: number, gid: number, owners: Owners): void {
+  const info = lstatSyncOrNull(root);
+  if (!info || info.isSymlink) return;
+  owners.set(root, ownerToRecord(info, uid));
+  Deno.chownSync(root, uid, gid);
+  if (!info.isDirectory) return;
+  for (const entry of Deno.readDirSync(root)) {
+    lendTree(`${root}/${entry.name}`, uid, gid, owners);
   }
 }
 
 /**
  * Gives a lent tree back: each entry to the owner it had, what the run created to the owner of
- * the tree's root. Runs after every process of the run is gone; symlinks are not followed.
+ * its nearest folder that had one. Runs after every process of the run is gone; symlinks are not
+ * followed. In two passes, so that a former owner cannot swap a folder for a symlink while the
+ * entries in it are given back through it: first the whole tree becomes Capibara's own, top-down,
+ * each folder before it is listed; then each entry is given back, children before their folder,
+ * so that every folder on the way is still Capibara's when an entry in it is given back. (A folder
+ * writable by others stays open to them during the run, as it was before.)
  */
-function returnTree(root: string, owners: Owners, owner = owners.get(root)): void {
-  if (!owner) return;
-  const info = lstatSyncOrNull(root);
-  if (!info || info.isSymlink) return;
-  const to = owners.get(root) ?? owner;
-  try {
-    Deno.chownSync(root, to.uid, to.gid);
-  } catch {
-    // gone, or not ours to give back
+function returnTree(root: string, owners: Owners): void {
+  const rootOwner = owners.get(root);
+  if (!rootOwner) return;
+  const self = { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
+  /** Each entry taken, top-down, with the owner it goes back to. */
+  const order: [string, { uid: number; gid: number }][] = [];
+  const take = (path: string, inherited: { uid: number; gid: number }) => {
+    const info = lstatSyncOrNull(path);
+    if (!info || info.isSymlink) return;
+    const to = owners.get(path) ?? inherited;
+    try {
+      Deno.chownSync(path, self.uid, self.gid);
+    } catch {
+      return; // gone, or not ours to give back
+    }
+    order.push([path, to]);
+    if (!info.isDirectory) return;
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(path)];
+    } catch {
+      return;
+    }
+    for (const entry of entries) take(`${path}/${entry.name}`, to);
+  };
+  take(root, rootOwner);
+  for (const [path, to] of order.reverse()) {
+    const info = lstatSyncOrNull(path);
+    if (!info || info.isSymlink) continue;
+    try {
+      Deno.chownSync(path, to.uid, to.gid);
+    } catch {
+      // gone meanwhile
+    }
   }
-  if (!info.isDirectory) return;
-  let entries: Deno.DirEntry[] = [];
-  try {
-    entries = [...Deno.readDirSync(root)];
-  } catch {
-    return;
-  }
-  for (const entry of entries) returnTree(`${root}/${entry.name}`, owners, owner);
 }
 
 /**
@@ -1046,7 +1078,12 @@ function writeJournal(stateDir: string, tmpDir: string, lent: Map<string, Owners
 function readJournal(stateDir: string, uid: number): Journal | undefined {
   const path = `${stateDir}/${JOURNAL_FILE}`;
   const info = lstatSyncOrNull(path);
-  if (!info?.isFile || info.uid !== uid) return undefined;
+  // As writeJournal leaves it: this uid's, 0600, one name.
+  if (
+    !info?.isFile || info.uid !== uid || (info.mode ?? 0) % 0o1000 !== 0o600 || info.nlink !== 1
+  ) {
+    return undefined;
+  }
   let value: unknown;
   try {
     value = JSON.parse(Deno.readTextFileSync(path));
@@ -1086,7 +1123,9 @@ function sweepStaleStateDirs(base: string): void {
     if (!pid || pid === String(Deno.pid) || lstatSyncOrNull(`/proc/${pid}`)) continue;
     const stateDir = join(base, name);
     const info = lstatSyncOrNull(stateDir);
-    if (!info?.isDirectory || info.uid !== uid) continue;
+    // As wrap() leaves it: this uid's, 0700 (or 0711 for a root run's drop).
+    const mode = (info?.mode ?? 0) % 0o10000;
+    if (!info?.isDirectory || info.uid !== uid || (mode !== 0o700 && mode !== 0o711)) continue;
     const journal = readJournal(stateDir, uid);
     if (journal) {
       for (const [root, owners] of journal.lent) {
@@ -1529,15 +1568,21 @@ export class BubblewrapBackend implements SandboxBackend {
       if (drop) {
         Deno.mkdirSync(`${stateDir}/src`, { mode: 0o711 });
         Deno.chmodSync(`${stateDir}/src`, 0o711);
+        const before = new Map<string, Owners>();
         for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
           const owners: Owners = new Map();
           ownersOf(dir, drop.uid, owners);
-          lent.set(dir, owners);
+          before.set(dir, owners);
         }
-      }
-      // Written before anything is lent: a Capibara killed from here on is undone by a later run.
-      writeJournal(stateDir, policy.tmpDir, lent);
-      if (drop) { for (const owners of lent.values()) lendTree(owners, drop.uid, drop.gid); }
+        // Written before anything is lent: a Capibara killed from here on is undone by a later
+        // run (see sweepStaleStateDirs).
+        writeJournal(stateDir, policy.tmpDir, before);
+        for (const dir of before.keys()) {
+          const owners: Owners = new Map();
+          lent.set(dir, owners);
+          lendTree(dir, drop.uid, drop.gid, owners);
+        }
+      } else writeJournal(stateDir, policy.tmpDir, lent);
       const sandboxUid = probe.userns && uid === 0 ? SANDBOX_ID : uid;
       const sandboxGid = probe.userns && gid === 0 ? SANDBOX_ID : gid;
       const args = [...namespaceArgs(probe)];

@@ -1050,3 +1050,37 @@ await run.status;`,
     assert.deepEqual(stateDirs(), []);
   },
 });
+
+Deno.test({
+  name:
+    "wrap() as root gives what a run created back to the owner of its nearest folder, not the lent root's",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    // A folder of another user inside the granted output folder.
+    await Deno.mkdir(`${layout.out}/theirs`);
+    await Deno.chown(`${layout.out}/theirs`, 1234, 1234);
+    await Deno.chmod(`${layout.out}/theirs`, 0o777);
+    const wrapped = await backend.wrap(
+      {
+        program: "sh",
+        args: ["-c", "mkdir out/theirs/made && echo x > out/theirs/made/f && echo y > out/top"],
+        env: BASE_ENV,
+        cwd: layout.work,
+      },
+      policyFor(layout),
+    );
+    try {
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await wrapped.close();
+    }
+    const owner = async (rel: string) => (await Deno.lstat(`${layout.out}/${rel}`)).uid;
+    assert.equal(await owner("theirs"), 1234);
+    assert.equal(await owner("theirs/made"), 1234);
+    assert.equal(await owner("theirs/made/f"), 1234);
+    assert.equal(await owner("top"), 0);
+    assert.equal(await owner("."), 0);
+  },
+});
