@@ -446,7 +446,52 @@ function ownersOf(root: string, uid: number, owners: Owners): void {
   if (!info || info.isSymlink) return;
   owners.set(root, ownerToRecord(info, uid));
   if (!info.isDirectory) return;
+  if (openToOthers(info)) {
+    throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
+  }
   for (const entry of Deno.readDirSync(root)) ownersOf(`${root}/${entry.name}`, uid, owners);
+}
+
+/** Why a tree cannot be lent and given back safely (see {@linkcode checkLendable}). */
+class LendError extends Error {}
+
+/** A folder's permission bits, in octal. */
+function modeOf(info: Deno.FileInfo): string {
+  return ((info.mode ?? 0) % 0o10000).toString(8).padStart(4, "0");
+}
+
+/** Whether a folder lets its group or everyone change its entries (and is not sticky). */
+function openToOthers(info: Deno.FileInfo): boolean {
+  const mode = info.mode ?? 0;
+  return (mode & 0o022) !== 0 && (mode & 0o1000) === 0;
+}
+
+/**
+ * Refuses to lend a tree that someone else than root could change while it is lent or given back:
+ * a folder on its way that is not root's, or that others may write to (a sticky one, such as
+ * `/tmp`, only when the entry on the way is root's); a folder in it that others may write to is
+ * refused by {@linkcode ownersOf}. Otherwise the owner of such a folder could swap the tree, or a
+ * folder in it, for a symlink while Capibara gives entries back through it, and have a file of
+ * root's given to them.
+ *
+ * @throws {LendError} naming the folder
+ */
+function checkLendable(root: string): void {
+  let entry = root;
+  for (let dir = dirname(root);; dir = dirname(dir)) {
+    const info = lstatSyncOrNull(dir);
+    if (!info?.isDirectory) throw new LendError(`${dir} is not a folder Capibara can check`);
+    if (info.uid !== 0) throw new LendError(`${dir} belongs to uid ${info.uid}`);
+    const mode = info.mode ?? 0;
+    if ((mode & 0o022) !== 0) {
+      const sticky = (mode & 0o1000) !== 0;
+      if (!sticky || lstatSyncOrNull(entry)?.uid !== 0) {
+        throw new LendError(`${dir} is a folder others may write to (mode ${modeOf(info)})`);
+      }
+    }
+    if (dirname(dir) === dir) return;
+    entry = dir;
+  }
 }
 
 /** The owner to give an entry back to: an entry already `uid`'s (a concurrent run lent it), ours. */
@@ -1571,7 +1616,20 @@ export class BubblewrapBackend implements SandboxBackend {
         const before = new Map<string, Owners>();
         for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
           const owners: Owners = new Map();
-          ownersOf(dir, drop.uid, owners);
+          try {
+            checkLendable(dir);
+            ownersOf(dir, drop.uid, owners);
+          } catch (error) {
+            if (!(error instanceof LendError)) throw error;
+            throw new PermissionError(
+              `Cannot lend "${dir}" to the sandbox uid for this run: ${error.message}`,
+              {
+                hint: "A run as root writes into a folder only when no other user can change it " +
+                  "or a folder on its way; run Capibara as the folder's owner, or grant a folder " +
+                  "only root controls",
+              },
+            );
+          }
           before.set(dir, owners);
         }
         // Written before anything is lent: a Capibara killed from here on is undone by a later

@@ -1060,7 +1060,7 @@ Deno.test({
     // A folder of another user inside the granted output folder.
     await Deno.mkdir(`${layout.out}/theirs`);
     await Deno.chown(`${layout.out}/theirs`, 1234, 1234);
-    await Deno.chmod(`${layout.out}/theirs`, 0o777);
+    await Deno.chmod(`${layout.out}/theirs`, 0o755);
     const wrapped = await backend.wrap(
       {
         program: "sh",
@@ -1082,5 +1082,45 @@ Deno.test({
     assert.equal(await owner("theirs/made/f"), 1234);
     assert.equal(await owner("top"), 0);
     assert.equal(await owner("."), 0);
+  },
+});
+
+Deno.test({
+  name:
+    "wrap() as root refuses to lend a folder another user could swap: one of theirs on its way, or one anyone may write to in it",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    const refused = async (write: string, why: RegExp) => {
+      await assert.rejects(
+        backend.wrap(
+          { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+          policyFor(layout, { write: [write] }),
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof PermissionError, String(error));
+          assert.match(error.message, why);
+          return true;
+        },
+      );
+    };
+    // A folder on the way that belongs to another user: they could rename the granted one.
+    await Deno.mkdir(`${layout.root}/users/data`, { recursive: true });
+    await Deno.chown(`${layout.root}/users`, 1234, 1234);
+    await refused(`${layout.root}/users/data`, /users belongs to uid 1234/);
+    // A folder in the granted tree that anyone may write to.
+    await Deno.mkdir(`${layout.out}/open`);
+    await Deno.chmod(`${layout.out}/open`, 0o777);
+    await refused(layout.out, /open is a folder others may write to \(mode 0777\)/);
+    // Nothing was lent by the refused runs.
+    assert.equal((await Deno.lstat(`${layout.out}/open`)).uid, 0);
+    assert.equal((await Deno.lstat(`${layout.root}/users/data`)).uid, 0);
+    // A sticky folder others may write to (/tmp) is fine on the way to a folder of root's.
+    await Deno.chmod(`${layout.out}/open`, 0o1777);
+    const ok = await backend.wrap(
+      { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout),
+    );
+    await ok.close();
   },
 });
