@@ -554,6 +554,8 @@ function returnTree(root: string, owners: Owners): void {
   };
   take(root, rootOwner);
   for (const [path, to] of order.reverse()) {
+    // Taken back already (a tree of Capibara's own, the common case): nothing more to give.
+    if (to.uid === self.uid && to.gid === self.gid) continue;
     const info = lstatSyncOrNull(path);
     if (!info || info.isSymlink) continue;
     try {
