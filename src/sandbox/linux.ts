@@ -494,11 +494,14 @@ function checkLendable(root: string): void {
   }
 }
 
+/** Capibara's own uid and gid. */
+function ownIds(): { uid: number; gid: number } {
+  return { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
+}
+
 /** The owner to give an entry back to: an entry already `uid`'s (a concurrent run lent it), ours. */
 function ownerToRecord(info: Deno.FileInfo, uid: number): { uid: number; gid: number } {
-  return info.uid === uid
-    ? { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 }
-    : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+  return info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
 }
 
 /**
@@ -530,7 +533,7 @@ function lendTree(root: string, uid: number, gid: number, owners: Owners): void 
 function returnTree(root: string, owners: Owners): void {
   const rootOwner = owners.get(root);
   if (!rootOwner) return;
-  const self = { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
+  const self = ownIds();
   /** Each entry taken, top-down, with the owner it goes back to. */
   const order: [string, { uid: number; gid: number }][] = [];
   const take = (path: string, inherited: { uid: number; gid: number }) => {
@@ -1069,20 +1072,28 @@ async function destroyCgroup(dir: string): Promise<void> {
 }
 
 /**
- * Removes the run cgroups under `parent` that a Capibara process no longer alive left behind (it
- * was killed before it could remove them): `capibara-<pid>-…` whose pid has no /proc entry. A
- * cgroup still holding processes cannot be removed and stays.
+ * The entries of `dir` that a Capibara process no longer alive left behind (it was killed before
+ * it could remove them): names `pattern` matches, whose first group is a pid with no /proc entry.
  */
-function sweepStaleCgroups(parent: string): void {
+function staleEntries(dir: string, pattern: RegExp): string[] {
   let names: string[];
   try {
-    names = [...Deno.readDirSync(parent)].map((entry) => entry.name);
+    names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
   } catch {
-    return;
+    return [];
   }
-  for (const name of names) {
-    const pid = /^capibara-(\d+)-\d+-[0-9a-f]{8}$/.exec(name)?.[1];
-    if (!pid || pid === String(Deno.pid) || lstatSyncOrNull(`/proc/${pid}`)) continue;
+  return names.filter((name) => {
+    const pid = pattern.exec(name)?.[1];
+    return pid !== undefined && pid !== String(Deno.pid) && !lstatSyncOrNull(`/proc/${pid}`);
+  });
+}
+
+/**
+ * Removes the run cgroups under `parent` left by a killed Capibara (`capibara-<pid>-…`). A cgroup
+ * still holding processes cannot be removed and stays.
+ */
+function sweepStaleCgroups(parent: string): void {
+  for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
     try {
       Deno.removeSync(`${parent}/${name}`);
     } catch {
@@ -1159,15 +1170,7 @@ function readJournal(stateDir: string, uid: number): Journal | undefined {
  */
 function sweepStaleStateDirs(base: string): void {
   const uid = Deno.uid() ?? 0;
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(base)].map((entry) => entry.name);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = STATE_DIR_NAME.exec(name)?.[1];
-    if (!pid || pid === String(Deno.pid) || lstatSyncOrNull(`/proc/${pid}`)) continue;
+  for (const name of staleEntries(base, STATE_DIR_NAME)) {
     const stateDir = join(base, name);
     const info = lstatSyncOrNull(stateDir);
     // As wrap() leaves it: this uid's, 0700 (or 0711 for a root run's drop).
@@ -1401,10 +1404,8 @@ export class BubblewrapBackend implements SandboxBackend {
   #sandboxUid: number;
   #probe?: Promise<Probe>;
   #plan?: Promise<CgroupPlan>;
-  /** Whether this backend swept its cgroup parents of stale run cgroups (once: an SDK runs many). */
+  /** Whether this backend undid what killed Capibara processes left (once: an SDK runs many). */
   #swept = false;
-  /** Whether this backend undid the runs of killed Capibara processes (once, as above). */
-  #sweptStateDirs = false;
 
   /** A backend; nothing is probed until {@linkcode available} or {@linkcode wrap}. */
   constructor(options: BubblewrapOptions = {}) {
@@ -1559,9 +1560,13 @@ export class BubblewrapBackend implements SandboxBackend {
 
     for (const dir of [...policy.write, policy.tmpDir]) Deno.mkdirSync(dir, { recursive: true });
     const base = stateDirBase();
-    if (!this.#sweptStateDirs) {
-      this.#sweptStateDirs = true;
+    if (!this.#swept) {
+      // What killed Capibara processes left: their runs' lent trees, state dirs and cgroups.
+      this.#swept = true;
       sweepStaleStateDirs(base ?? tmpDir());
+      for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
+        if (parent) sweepStaleCgroups(parent);
+      }
     }
     const stateDir = Deno.makeTempDirSync({ prefix: `capibara-sbx-${Deno.pid}-`, dir: base });
     let proxy: RunningProxy | undefined;
@@ -1730,12 +1735,6 @@ export class BubblewrapBackend implements SandboxBackend {
       if (drop) {
         table = `${stateDir}/binds`;
         Deno.writeTextFileSync(table, bindTable(mounts));
-      }
-      if (!this.#swept) {
-        this.#swept = true;
-        for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
-          if (parent) sweepStaleCgroups(parent);
-        }
       }
       try {
         cgroup = await createRunCgroup(plan, policy);

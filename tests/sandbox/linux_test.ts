@@ -7,6 +7,7 @@ import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { bindTable, BubblewrapBackend, launchCommand } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
+import { which } from "../../src/_which.ts";
 
 function onPath(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
@@ -927,21 +928,13 @@ Deno.test({
   ignore: ignore || !asRoot || !onPath("unshare") || !onPath("setpriv"),
   async fn() {
     await using layout = await makeLayout();
-    const which = (name: string) =>
-      ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].map((dir) => `${dir}/${name}`)
-        .find((path) => {
-          try {
-            return Deno.statSync(path).isFile;
-          } catch {
-            return false;
-          }
-        })!;
+    const tool = async (name: string) => (await which(name, "/usr/bin:/bin:/usr/sbin:/sbin"))!;
     const drop = {
       uid: 65534,
       gid: 65534,
-      unshare: which("unshare"),
-      setpriv: which("setpriv"),
-      mount: which("mount"),
+      unshare: await tool("unshare"),
+      setpriv: await tool("setpriv"),
+      mount: await tool("mount"),
     };
     // The source sits in a folder closed to the sandbox uid; its bind is how the uid reaches it.
     const source = `${layout.root}/closed/source`;
