@@ -6,7 +6,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ExecError } from "../../src/errors.ts";
-import { attack, escapeSuite, processesMatching, PROJECT, py, RUN_ID, sh, ts } from "./_escape.ts";
+import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import {
+  attack,
+  escapeSuite,
+  processesMatching,
+  PROJECT,
+  py,
+  ROOT,
+  RUN_ID,
+  sh,
+  ts,
+} from "./_escape.ts";
 
 // --- limits ----------------------------------------------------------------------------------
 attack({
@@ -60,6 +71,50 @@ if mounted:
     libc.umount2(b"/tmp/cg", 0)  # a breach found is not left behind on the host
 breached = bool(moved) or mounted
 detail = f"{len(found)} cgroup.procs seen, moved into {moved}, mounted: {mounted}"`),
+});
+/** A host folder the forged journal below names as a lent tree, to be "given back" to uid 4242. */
+const VICTIM = join(ROOT, `victim-${RUN_ID}`);
+attack({
+  name: "forge a killed run's journal for the next run's sweep (give a host folder to uid 4242)",
+  language: "python",
+  before: async () => {
+    await Deno.mkdir(VICTIM, { recursive: true });
+  },
+  script: py(`import json, tempfile
+journal = {"tmpDir": "/nowhere", "lent": [[${JSON.stringify(VICTIM)}, [[${
+    JSON.stringify(VICTIM)
+  }, 4242, 4242]]]]}
+planted = []
+for base in {"/dev/shm", "/tmp", tempfile.gettempdir(), os.environ.get("TMPDIR", "/tmp")}:
+    try:
+        d = os.path.join(base, "capibara-sbx-999999-${RUN_ID}")
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o700)
+        fd = os.open(os.path.join(d, "undo.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, json.dumps(journal).encode())
+        os.close(fd)
+        planted.append(d)
+    except OSError:
+        pass
+detail = f"planted {planted} (the sweep runs on the host, after)"`),
+  hostUnchanged: async () => {
+    // The next run's sweep, as a new Capibara process would do it.
+    const next = await new BubblewrapBackend().wrap(
+      { program: "true", args: [], env: { PATH: "/usr/bin:/bin" }, cwd: ROOT },
+      {
+        network: [],
+        read: [],
+        write: [],
+        protect: [],
+        workdir: ROOT,
+        tmpDir: join(ROOT, `sweep-tmp-${RUN_ID}`),
+        memoryBytes: 256 * 1024 * 1024,
+        maxProcesses: 64,
+      },
+    );
+    await next.close();
+    assert.notEqual((await Deno.lstat(VICTIM)).uid, 4242, "the forged journal was applied");
+  },
 });
 attack({
   name: "memory bomb (4x the limit)",
@@ -216,4 +271,4 @@ detail="created 100,000 files"`),
   });
 }
 
-Deno.test(escapeSuite("limits", { atLeast: { sandbox: 13, noSandbox: 1 } }));
+Deno.test(escapeSuite("limits", { atLeast: { sandbox: 14, noSandbox: 1 } }));
