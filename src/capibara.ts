@@ -21,7 +21,8 @@ import { forAudience, type HintAudience, IntegrityError, ValidationError } from 
 import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
 import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
-import { backendFor, execute, runDirPath } from "./run/execute.ts";
+import { backendFor, runDirPath, runStaged, stage } from "./run/execute.ts";
+import { prestarts } from "./run/prestart.ts";
 import { checkPermissions, planRun } from "./run/plan.ts";
 import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
@@ -56,6 +57,14 @@ export interface CapibaraOptions extends ConfigOptions {
    * (`--allow-net api.x`, `--no-sandbox`).
    */
   hints?: HintAudience;
+  /**
+   * Keep a sandbox ready for the next run of the same request (default `false`): while a run
+   * goes on, the next one's sandbox is set up and waits at a gate, so a repeated request costs
+   * little more than its script. What waits is checked against the next run's plan and paths and
+   * thrown away on any difference; it never runs anything of the script before its run, and is
+   * gone after 30 s, at {@linkcode Capibara.disposePrestarted} or when the process ends.
+   */
+  prestart?: boolean;
 }
 
 /** Options of {@linkcode Capibara.run}. */
@@ -133,6 +142,9 @@ function checkFacadeOptions(options: CapibaraOptions): void {
       "Pass either core (the team's Core generates on a miss) or generator, not both",
     );
   }
+  if (options.prestart !== undefined && typeof options.prestart !== "boolean") {
+    throw sdkError("prestart", "Pass true or false, e.g. new Capibara({ prestart: true })");
+  }
   checkFunction(options.progress, "progress", "(message) => console.error(message)");
   checkFunction(options.warn, "warn", "(message) => console.error(message)");
 }
@@ -180,6 +192,14 @@ export class Capibara {
   readonly #setup: () => Promise<{ config: ResolvedConfig; store: Store }>;
   readonly #inflight = new Map<string, Promise<{ entry: Entry; generated: boolean }>>();
   #warnedLegacy = false;
+
+  /**
+   * Throws away the sandboxes that instances with `prestart` keep ready (they are the process's,
+   * shared by every instance); resolves once they are gone.
+   */
+  static disposePrestarted(): Promise<void> {
+    return prestarts.dispose();
+  }
 
   /**
    * An SDK instance; options are checked now, the project's configuration read on first use.
@@ -338,21 +358,24 @@ export class Capibara {
       }),
     ]);
     step("the runtime (its environment) and the sandbox backend");
-    const plan = await planRun({
-      entry,
-      context,
-      grants,
-      config,
-      prepared,
-      tmpDir: await runDirPath(),
-      workdir,
-      storeRoot: store.root,
-    });
+    const planInput = { entry, context, grants, config, prepared, workdir, storeRoot: store.root };
+    const plan = await planRun({ ...planInput, tmpDir: await runDirPath() });
+    // The sandbox started for this request ahead of it, when it still fits; then the next one.
+    const key = JSON.stringify([backend.name, entry.dir, workdir, plan.contextJson]);
+    const ready = this.#options.prestart ? await prestarts.take(key, plan) : undefined;
+    if (this.#options.prestart) {
+      prestarts.start(
+        key,
+        backend,
+        async () => planRun({ ...planInput, tmpDir: await runDirPath() }),
+      );
+    }
     step("plan");
     const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
     this.#options.progress?.(`Running ${fp.fingerprint}`);
     let result: Awaited<ReturnType<typeof runResult>> | undefined;
-    const execution = await execute(plan, backend, {
+    const staged = ready ?? await stage(plan, backend);
+    const execution = await runStaged(staged, {
       timeoutMs: timeoutSeconds * 1000,
       maxOutputBytes: config.maxOutputBytes,
       signal: options.signal,

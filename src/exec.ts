@@ -60,20 +60,86 @@ function killGroup(pid: number): void {
   }
 }
 
-/** Run a command to completion under a time limit and an output cap. Never throws for exit codes. */
-export async function execCommand(spec: CommandSpec, options: ExecOptions): Promise<ExecResult> {
-  const started = performance.now();
-  const maxBytes = options.maxOutputBytes ?? Infinity;
-  const child = new Deno.Command(spec.program, {
+function spawn(spec: CommandSpec, stdin: "null" | "piped"): Deno.ChildProcess {
+  return new Deno.Command(spec.program, {
     args: spec.args,
     cwd: spec.cwd,
     env: spec.env,
     clearEnv: true,
-    stdin: "null",
+    stdin,
     stdout: "piped",
     stderr: "piped",
     detached: Deno.build.os !== "windows",
   }).spawn();
+}
+
+/** Run a command to completion under a time limit and an output cap. Never throws for exit codes. */
+export async function execCommand(spec: CommandSpec, options: ExecOptions): Promise<ExecResult> {
+  return await supervise(spawn(spec, "null"), options);
+}
+
+/**
+ * A command started ahead of its run and waiting at a gate: its standard input is the gate (one
+ * newline releases it, end of input without one tells it to quit). The wrapped command must read
+ * the gate itself before anything of the script runs (the sandbox's held start does).
+ */
+export interface HeldCommand {
+  /** Process id of the command's leader. */
+  readonly pid: number;
+  /** False once it ended on its own (a failed start): it can no longer be released. */
+  readonly waiting: boolean;
+  /**
+   * Opens the gate and supervises the command from now on, as {@linkcode execCommand} would from
+   * its start (the time limit and duration count from here).
+   */
+  release(options: ExecOptions): Promise<ExecResult>;
+  /** Kills the command's whole process group without releasing it; resolves once it ended. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Starts `spec` held at its gate (see {@linkcode HeldCommand}). It does not keep the process
+ * alive while it waits.
+ */
+export function holdCommand(spec: CommandSpec): HeldCommand {
+  const child = spawn(spec, "piped");
+  child.unref();
+  let waiting = true;
+  let used = false;
+  const ended = child.status.then(() => {
+    waiting = false;
+  });
+  return {
+    pid: child.pid,
+    get waiting() {
+      return waiting && !used;
+    },
+    async release(options: ExecOptions): Promise<ExecResult> {
+      if (used) throw new Error("a held command is released once");
+      used = true;
+      child.ref();
+      const result = supervise(child, options);
+      const gate = child.stdin.getWriter();
+      await gate.write(new Uint8Array([10])).catch(() => {});
+      await gate.close().catch(() => {});
+      return await result;
+    },
+    async discard(): Promise<void> {
+      if (used) return;
+      used = true;
+      child.ref();
+      killGroup(child.pid);
+      await child.stdin.close().catch(() => {});
+      await Promise.all([child.stdout.cancel(), child.stderr.cancel()]).catch(() => {});
+      await ended;
+    },
+  };
+}
+
+/** Supervises a started child to its end: time limit, cancellation, output cap, group kill. */
+async function supervise(child: Deno.ChildProcess, options: ExecOptions): Promise<ExecResult> {
+  const started = performance.now();
+  const maxBytes = options.maxOutputBytes ?? Infinity;
 
   let timedOut = false;
   let outputTruncated = false;

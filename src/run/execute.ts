@@ -19,7 +19,7 @@ import { lstatOrNull, removeIfExists } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
 import { step } from "../_timings.ts";
 import { ExecError, PermissionError } from "../errors.ts";
-import { execCommand, type ExecResult } from "../exec.ts";
+import { execCommand, type ExecResult, type HeldCommand, holdCommand } from "../exec.ts";
 import type { Language } from "../schema.ts";
 import {
   copyOut,
@@ -159,29 +159,54 @@ export async function runDirPath(): Promise<string> {
 }
 
 /**
- * Runs a plan under a backend: creates the temp dir (private) and the outputs' staging copies,
- * writes the context file, wraps the command, runs it under the time limit, output cap and
- * staging bounds, reads what the limits saw, closes the backend's helpers, then (with `accept`)
- * moves the accepted artifacts into the project and removes the temp dir.
- *
- * Never throws for the script's own failures but a staging bound: those are in the returned
- * `exec`, for `accept` (the result step) to judge.
- *
- * @throws {PermissionError} when the interpreter (or the backend's program) cannot start.
- * @throws {ExecError} when the script wrote past the staging bounds, or an artifact is refused.
+ * A plan made ready to run: its temp dir, the outputs' staging copies and the context file
+ * written, its command wrapped and, held, already started at its gate.
  */
-export async function execute(
+export interface Staged {
+  /** The plan it was staged for. */
+  readonly plan: Plan;
+  /** The wrapped command. */
+  readonly wrapped: WrappedCommand;
+  /** The command started ahead, waiting at its gate (a held stage only). */
+  readonly held?: HeldCommand;
+  /** Outputs written in place or copied out. */
+  readonly mode: "copy-out" | "in-place";
+  /** Undoes the stage: kills a held command, closes the backend's helpers, removes the temp dir. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Stages a plan: creates the temp dir (private), the output folders and the outputs' staging
+ * copies, writes the context file and wraps the command. With `held` (a backend that `holds`),
+ * also starts the command, which then waits at its gate until {@linkcode runStaged} releases it.
+ *
+ * @throws {ExecError} when an output folder cannot be created.
+ */
+export async function stage(
   plan: Plan,
   backend: SandboxBackend,
-  options: ExecuteOptions,
-): Promise<Execution> {
+  options: { held?: boolean } = {},
+): Promise<Staged> {
   const { tmpDir, workdir } = plan.policy;
-  const bounds: StagingLimits = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
   const mode = outputModeOf(backend);
   let created = false;
   let wrapped: WrappedCommand | undefined;
+  let held: HeldCommand | undefined;
   /** Empty files made as mount points for single-file outputs, removed unless replaced. */
   const placeholders: { path: string; ino: number | null }[] = [];
+  let disposed: Promise<void> | undefined;
+  const dispose = (): Promise<void> =>
+    disposed ??= (async () => {
+      await held?.discard();
+      await wrapped?.close();
+      if (created) await removeIfExists(tmpDir).catch(() => {});
+      for (const { path, ino } of placeholders) {
+        const info = await lstatOrNull(path);
+        if (info?.isFile && info.ino === ino && info.size === 0) {
+          await Deno.remove(path).catch(() => {});
+        }
+      }
+    })();
   try {
     // A handful of small local file operations: synchronous, microseconds each.
     Deno.mkdirSync(tmpDir, { mode: 0o700 });
@@ -221,7 +246,50 @@ export async function execute(
       policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
     }
     Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
-    wrapped = await backend.wrap(plan.command, policy);
+    const hold = options.held === true && backend.holds === true;
+    wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
+    if (hold) {
+      if (!wrapped.held) throw new Error("the backend did not hold the command");
+      held = holdCommand(wrapped.spec);
+    }
+    return { plan, wrapped, held, mode, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/**
+ * Runs a plan under a backend: {@linkcode stage}, then {@linkcode runStaged}.
+ *
+ * @throws {PermissionError} when the interpreter (or the backend's program) cannot start.
+ * @throws {ExecError} when the script wrote past the staging bounds, or an artifact is refused.
+ */
+export async function execute(
+  plan: Plan,
+  backend: SandboxBackend,
+  options: ExecuteOptions,
+): Promise<Execution> {
+  return await runStaged(await stage(plan, backend), options);
+}
+
+/**
+ * Runs a staged plan (releases a held one) under the time limit, output cap and staging bounds,
+ * reads what the limits saw, closes the backend's helpers, then (with `accept`) moves the
+ * accepted artifacts into the project and removes the temp dir: the stage is disposed of when
+ * this returns, whatever happened.
+ *
+ * Never throws for the script's own failures but a staging bound: those are in the returned
+ * `exec`, for `accept` (the result step) to judge.
+ *
+ * @throws {PermissionError} when the interpreter (or the backend's program) cannot start.
+ * @throws {ExecError} when the script wrote past the staging bounds, or an artifact is refused.
+ */
+export async function runStaged(staged: Staged, options: ExecuteOptions): Promise<Execution> {
+  const { plan, wrapped, mode } = staged;
+  const { tmpDir, workdir } = plan.policy;
+  const bounds: StagingLimits = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
+  try {
     step("sandbox set-up");
     // Outputs written in place count too, beyond what they held before the run.
     const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
@@ -261,12 +329,15 @@ export async function execute(
     })();
     let exec: ExecResult;
     try {
-      exec = await execCommand(wrapped.spec, {
+      const execOptions = {
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
         signal: stop.signal,
         onStderr: options.onStderr,
-      });
+      };
+      exec = staged.held
+        ? await staged.held.release(execOptions)
+        : await execCommand(wrapped.spec, execOptions);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         throw new PermissionError(`Cannot start "${wrapped.spec.program}": not found`, {
@@ -311,13 +382,6 @@ export async function execute(
       : [...artifacts];
     return execution;
   } finally {
-    await wrapped?.close();
-    if (created) await removeIfExists(tmpDir).catch(() => {});
-    for (const { path, ino } of placeholders) {
-      const info = await lstatOrNull(path);
-      if (info?.isFile && info.ino === ino && info.size === 0) {
-        await Deno.remove(path).catch(() => {});
-      }
-    }
+    await staged.dispose();
   }
 }

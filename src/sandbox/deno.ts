@@ -17,7 +17,13 @@ import {
   parseHostRules,
   SPECIAL_RANGES,
 } from "./host_rules.ts";
-import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
+import type {
+  Availability,
+  SandboxBackend,
+  SandboxPolicy,
+  WrapOptions,
+  WrappedCommand,
+} from "./types.ts";
 
 /** Options of {@linkcode denoCommand}. */
 export interface DenoCommandOptions {
@@ -383,12 +389,15 @@ export class DenoPermissionsBackend implements SandboxBackend {
 
   /** Whether outputs can be staged: only inside an OS backend that stages them. */
   readonly stagesOutputs: boolean;
+  /** Whether a command can start held: only inside an OS backend that can. */
+  readonly holds: boolean;
 
   /** A backend of Deno's flags alone, or inside `options.os`. */
   constructor(options: DenoPermissionsOptions = {}) {
     this.#os = options.os;
     this.#resolve = options.resolve;
     this.stagesOutputs = options.os?.stagesOutputs === true;
+    this.holds = options.os?.holds === true;
     this.name = options.os ? `deno-permissions+${options.os.name}` : "deno-permissions";
   }
 
@@ -406,7 +415,11 @@ export class DenoPermissionsBackend implements SandboxBackend {
    * policy cannot be written as Deno flags (see {@linkcode denoPermissionFlags}); and whatever
    * the OS backend throws.
    */
-  async wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand> {
+  async wrap(
+    spec: CommandSpec,
+    policy: SandboxPolicy,
+    options: WrapOptions = {},
+  ): Promise<WrappedCommand> {
     const [subcommand, ...rest] = spec.args;
     if (subcommand !== "run") {
       throw new PermissionError(
@@ -436,7 +449,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
         isAbsolute(p)
       );
       // Deno's --allow-read list never holds /proc: it is the read guard Landlock would be.
-      return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true });
+      return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true }, options);
     }
     if (policy.network.length === 0) {
       const flags = denoPermissionFlags(policy, policy.env ?? []);

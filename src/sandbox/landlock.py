@@ -8,7 +8,7 @@ to read files anywhere but below the sandbox's own top-level folders, a few mach
 files and this process's own /proc files other than its mount tables. The seccomp filter closes the
 system calls that would tell the same (statmount, listmount).
 
-Run as `python -I -S -c <this file> MODE ...`, isolated and before `site`, so nothing of the
+Run as `python -I -S -c <this file> [--held=FD] MODE ...`, isolated and before `site`, so nothing of the
 environment, the project or site-packages (a `.pth` file of a dependency) runs before the rule set:
 
 - `script PATH ARGS...`: restricts, then runs the Python script PATH as `python PATH ARGS...` would
@@ -16,6 +16,14 @@ environment, the project or site-packages (a `.pth` file of a dependency) runs b
   interpreter flags its own child interpreters inherit);
 - `exec PROGRAM ARGS...`: restricts, then becomes PROGRAM;
 - `abi`: prints the Landlock ABI version this kernel offers (0 when none).
+
+In both modes, every descriptor the step inherited above standard error is closed first (but the
+gate below): what a parent left open does not reach the script.
+
+With `--held=FD` before the mode (a sandbox started ahead of its run), the step restricts itself,
+then waits for one newline on descriptor FD before it goes on, and closes FD: nothing of the script,
+its interpreter's `site` or its dependencies runs before the run is released. End of input without
+the newline (the run was discarded) ends the step with 125.
 
 On a kernel without Landlock the script runs without it (`capibara doctor` says so); a failure
 while restricting on a kernel that has it stops the run (exit 125).
@@ -173,23 +181,61 @@ def run_script(path, args):
     exec(code, namespace)
 
 
+def close_inherited(keep):
+    """Closes every descriptor above stderr but `keep`: a parent's descriptor left open without
+    close-on-exec (a file, a socket, a build tool's pipe) must not reach the script."""
+    import os
+
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def wait_for_release(fd):
+    """Blocks until the run is released (one newline on fd), then closes fd."""
+    import os
+
+    try:
+        go = os.read(fd, 1)
+        os.close(fd)
+    except OSError:
+        go = b""
+    if go != b"\n":
+        os._exit(125)
+
+
 def main():
-    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    args = sys.argv[1:]
+    held = None
+    if args and args[0].startswith("--held="):
+        held = int(args[0][len("--held="):])
+        args = args[1:]
+    mode = args[0] if args else ""
     if mode == "abi":
         print(abi_version(libc_calls()[0]))
         return
-    if mode == "script" and len(sys.argv) > 2:
+    if mode in ("script", "exec"):
+        close_inherited(held)
+    if mode == "script" and len(args) > 1:
         restrict()
-        run_script(sys.argv[2], sys.argv[3:])  # the script's own code: nothing may follow it here
+        if held is not None:
+            wait_for_release(held)
+        run_script(args[1], args[2:])  # the script's own code: nothing may follow it here
         return
-    if mode == "exec" and len(sys.argv) > 2:
+    if mode == "exec" and len(args) > 1:
         import os
 
         restrict()
+        if held is not None:
+            wait_for_release(held)
         try:
-            os.execvp(sys.argv[2], sys.argv[2:])
+            os.execvp(args[1], args[1:])
         except OSError as error:
-            sys.stderr.write(f"capibara: cannot run {sys.argv[2]}: {error.strerror}\n")
+            sys.stderr.write(f"capibara: cannot run {args[1]}: {error.strerror}\n")
             sys.exit(127)
     sys.stderr.write("usage: python -I -S -c <landlock.py> script|exec|abi ...\n")
     sys.exit(125)

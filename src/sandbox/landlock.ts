@@ -42,13 +42,15 @@ export function systemPythonInside(): boolean {
 
 /**
  * The command that runs `program args…` under the Landlock rule set, or undefined when no Python
- * can apply it here.
+ * can apply it here. With `heldFd`, the step waits for the run's release on that descriptor after
+ * restricting itself and before anything of the program runs.
  */
 export function landlockCommand(
   program: string,
   args: readonly string[],
+  heldFd?: number,
 ): string[] | undefined {
-  const boot = ["-I", "-S", "-c", LANDLOCK_PY];
+  const boot = ["-I", "-S", "-c", LANDLOCK_PY, ...heldFd === undefined ? [] : [`--held=${heldFd}`]];
   if (isPython(program)) {
     const first = args[0];
     if (first !== undefined && !first.startsWith("-")) {

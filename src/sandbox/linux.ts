@@ -56,6 +56,7 @@ import type {
   SandboxBackend,
   SandboxPolicy,
   SandboxUsage,
+  WrapOptions,
   WrappedCommand,
 } from "./types.ts";
 export type { SandboxUsage } from "./types.ts";
@@ -183,11 +184,19 @@ const SECCOMP_FD = 9;
  * naming the host's temp dir.
  */
 const ETC_FDS = [3, 4, 5];
+/**
+ * The descriptor a held start waits on (see {@linkcode WrapOptions.held}): the launcher moves its
+ * standard input (the gate) there and takes `/dev/null` as its input, as an unheld run has.
+ */
+const HELD_FD = 6;
+/** The gate of a held program that has no Landlock step to wait in (TypeScript under Deno). */
+const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exec "$@"`;
 
 /**
  * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files
  * for bwrap, joins the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
- * `sh -c LAUNCH_SCRIPT capibara-sandbox SECCOMP ETC… [--mount MOUNT TABLE] PROCS… -- COMMAND…`.
+ * `sh -c LAUNCH_SCRIPT capibara-sandbox SECCOMP ETC… [--held] [--mount MOUNT TABLE] PROCS… --
+ * COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}.
  *
  * With `--mount` (a root run, in the private mount namespace `unshare` made), `mount --all` binds
  * every granted source at its point from one table while the shell joins the cgroups: the first
@@ -198,6 +207,7 @@ const ETC_FDS = [3, 4, 5];
 const LAUNCH_SCRIPT =
   `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
   `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
+  `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
   'binding=; if [ "$1" = --mount ]; then "$2" --all --fstab "$3" & binding=$!; shift 3; fi; ' +
   'while [ "$1" != -- ]; do ' +
   'echo $$ > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
@@ -213,6 +223,8 @@ export interface Launch {
   procsFiles: readonly string[];
   /** A root run's drop, with its table of binds. */
   drop?: { drop: Drop; table: string };
+  /** A held start: standard input is the gate, moved to {@linkcode HELD_FD}. */
+  held?: boolean;
   /** bwrap and its arguments. */
   command: readonly string[];
 }
@@ -229,6 +241,7 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
     "capibara-sandbox",
     launch.seccompFile,
     ...launch.etcFiles,
+    ...launch.held ? ["--held"] : [],
   ];
   if (!launch.drop) {
     const [program, ...args] = [...shell, ...launch.procsFiles, "--", ...launch.command];
@@ -1395,6 +1408,8 @@ export class BubblewrapBackend implements SandboxBackend {
   readonly name: string = "bubblewrap";
   /** Staged outputs are bound at their targets' paths inside the sandbox. */
   readonly stagesOutputs: boolean = true;
+  /** A command can be started held: its sandbox is set up ahead of the run. */
+  readonly holds: boolean = true;
   /** Inside the sandbox, the network proxy listens on loopback at this port (socat's bridge). */
   readonly proxyAddress: { hostname: string; port: number } = {
     hostname: "127.0.0.1",
@@ -1525,7 +1540,12 @@ export class BubblewrapBackend implements SandboxBackend {
   }
 
   /** Wraps `spec` to run inside bubblewrap, confined by `policy`. */
-  async wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<LinuxWrappedCommand> {
+  async wrap(
+    spec: CommandSpec,
+    policy: SandboxPolicy,
+    options: WrapOptions = {},
+  ): Promise<LinuxWrappedCommand> {
+    const held = options.held === true;
     const probe = await this.#getProbe();
     if (!probe.availability.ok || !probe.bwrap) {
       throw new PermissionError(
@@ -1727,8 +1747,9 @@ export class BubblewrapBackend implements SandboxBackend {
       // Last, the Landlock rule set (landlock.py): no mount table of /proc names a host path.
       const program = policy.readsScopedByProgram
         ? undefined
-        : landlockCommand(spec.program, spec.args);
+        : landlockCommand(spec.program, spec.args, held ? HELD_FD : undefined);
       args.push("--chdir", policy.workdir, "--", ...command);
+      if (!program && held) args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");
       args.push(...program ?? [spec.program, ...spec.args]);
 
       let table: string | undefined;
@@ -1761,6 +1782,7 @@ export class BubblewrapBackend implements SandboxBackend {
           etcFiles,
           procsFiles: cgroup?.procsFiles ?? [],
           drop: drop && table ? { drop, table } : undefined,
+          held,
           command: [probe.bwrap, ...args],
         }),
         env,
@@ -1769,6 +1791,7 @@ export class BubblewrapBackend implements SandboxBackend {
       const runCgroup = cgroup;
       return {
         spec: wrapped,
+        held,
         close,
         hostUid: drop?.uid ?? uid,
         usage: (): Promise<SandboxUsage> =>

@@ -62,10 +62,22 @@ export interface SandboxUsage {
   processLimitHit: boolean;
 }
 
+/** How a backend wraps one command. */
+export interface WrapOptions {
+  /**
+   * Start ahead of the run, held (backends with `holds` only): the wrapped command sets up its
+   * whole sandbox, then waits for one newline on its standard input before anything of the script
+   * runs, and ends without running it at end of input. Start it with `holdCommand`.
+   */
+  held?: boolean;
+}
+
 /** A command wrapped for a backend, and the resources to release after it ran. */
 export interface WrappedCommand {
   /** The command to run in place of the original one. */
   spec: CommandSpec;
+  /** True when wrapped held (see {@linkcode WrapOptions.held}). */
+  held?: boolean;
   /** Stops helpers (proxy, socat) and removes temporary state. Idempotent. */
   close(): Promise<void>;
   /**
@@ -92,7 +104,9 @@ export interface SandboxBackend {
   /** Checks (once, cached) whether the backend works on this machine. */
   available(): Promise<Availability>;
   /** Wraps a command so it runs confined by `policy`. */
-  wrap(spec: CommandSpec, policy: SandboxPolicy): Promise<WrappedCommand>;
+  wrap(spec: CommandSpec, policy: SandboxPolicy, options?: WrapOptions): Promise<WrappedCommand>;
+  /** True when the backend can start a command held, ahead of its run (`WrapOptions.held`). */
+  readonly holds?: boolean;
   /**
    * Where a wrapped command reaches the backend's network proxy, when it runs one at a fixed
    * address inside the sandbox (bubblewrap's bridge on loopback); an inner layer admits it.

@@ -5,11 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Capibara } from "../../src/capibara.ts";
 import { ExecError } from "../../src/errors.ts";
+import { prestarts } from "../../src/run/prestart.ts";
 import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
 import {
   attack,
   escapeSuite,
+  NO_SANDBOX,
   processesMatching,
   PROJECT,
   py,
@@ -271,4 +274,72 @@ detail="created 100,000 files"`),
   });
 }
 
-Deno.test(escapeSuite("limits", { atLeast: { sandbox: 14, noSandbox: 1 } }));
+// --- a sandbox set up ahead of its run (prestart) -------------------------------------------
+/** Runs the request three times with `prestart`: the last two in sandboxes set up ahead. */
+const prestarted = async (cb: Capibara, prompt: string, language: string) => {
+  const used = prestarts.stats.used;
+  let output: Record<string, unknown> | undefined;
+  try {
+    for (let i = 0; i < 3; i++) {
+      output =
+        (await cb.run(prompt, { context: { output: "out/" }, language: language as "python" }))
+          .output;
+    }
+  } finally {
+    await Capibara.disposePrestarted();
+  }
+  if (!NO_SANDBOX) assert.ok(prestarts.stats.used >= used + 2, "no run used a prestarted sandbox");
+  return output;
+};
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`import glob
+fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+extra = []
+for fd in fds:
+    try:
+        extra.append((fd, os.readlink(f"/proc/self/fd/{fd}")))
+    except OSError:
+        pass
+extra = [(fd, target) for fd, target in extra if fd > 2 and not target.startswith("/proc/")]
+stdin = os.readlink("/proc/self/fd/0")
+seen = []
+for path in glob.glob("/proc/[0-9]*/cmdline"):
+    if path == f"/proc/{os.getpid()}/cmdline":
+        continue  # this very process: the Landlock step that ran the script
+    try:
+        line = open(path, "rb").read().replace(b"\\x00", b" ").decode()
+    except OSError:
+        continue
+    if "--held=" in line or "deno" in line:
+        seen.append(line[:120])
+breached = bool(extra) or stdin != "/dev/null" or bool(seen)
+detail = f"fds {extra}, stdin {stdin}, processes {seen}"`),
+    ],
+    [
+      "bash",
+      sh(
+        `extra=$(ls -l /proc/self/fd/ 2>/dev/null | awk 'NR > 1 && $9 > 2 { print $9 "->" $11 }' | grep -v '/proc/' | tr '\n' ' ')
+stdin=$(readlink /proc/self/fd/0)
+seen=$(grep -l -a -e '--held=' -e deno /proc/[0-9]*/cmdline 2>/dev/null | tr '\n' ' ')
+if [ -n "$extra" ] || [ "$stdin" != /dev/null ] || [ -n "$seen" ]; then breached=1; fi
+detail="fds $extra stdin $stdin processes $seen"`,
+      ),
+    ],
+  ] as const
+) {
+  attack({
+    name: "a run in a sandbox set up ahead: its gate, the next run's sandbox, the host's processes",
+    language,
+    script,
+    options: { prestart: true },
+    // The script reports what it saw: any failure of the run is not a block here.
+    blockedBy: [],
+    before: () => Deno.mkdir(join(PROJECT, "out"), { recursive: true }),
+    via: (cb, prompt) => prestarted(cb, prompt, language),
+  });
+}
+
+Deno.test(escapeSuite("limits", { atLeast: { sandbox: 16, noSandbox: 1 } }));

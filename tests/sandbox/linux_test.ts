@@ -3,7 +3,8 @@
  * timeout, and the fork bomb is a bounded loop.
  */
 import assert from "node:assert/strict";
-import { execCommand, type ExecResult } from "../../src/exec.ts";
+import { execCommand, type ExecResult, holdCommand } from "../../src/exec.ts";
+import { lstatSyncOrNull } from "../../src/_fs.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { bindTable, BubblewrapBackend, launchCommand } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
@@ -1115,5 +1116,91 @@ Deno.test({
       policyFor(layout),
     );
     await ok.close();
+  },
+});
+
+Deno.test({
+  name: "bwrap: a descriptor the parent left open does not reach a Python or bash script",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const secret = `${layout.home}/.ssh/id_rsa`;
+    const python = await findPython();
+    for (
+      const [program, args] of [
+        bash("cat <&7 2>&1; echo; ls /proc/self/fd"),
+        [python.exe, ["-c", "import os; print(os.read(7, 100))"]],
+      ] as const
+    ) {
+      const wrapped = await backend.wrap(
+        { program, args: [...args], env: BASE_ENV, cwd: layout.work },
+        policyFor(layout, { read: [layout.granted, ...python.readPaths] }),
+      );
+      try {
+        // The parent (a shell, a build tool) opened fd 7 without close-on-exec.
+        const result = await execCommand({
+          program: "/bin/sh",
+          args: [
+            "-c",
+            'exec 7<"$0"; exec "$@"',
+            secret,
+            wrapped.spec.program,
+            ...wrapped.spec.args,
+          ],
+          env: wrapped.spec.env,
+          cwd: wrapped.spec.cwd,
+        }, { timeoutMs: 30_000 });
+        assert.ok(!result.stdout.includes("PRIVATE-KEY"), `BREACH: ${result.stdout}`);
+        assert.ok(!result.stderr.includes("PRIVATE-KEY"), `BREACH: ${result.stderr}`);
+        assert.match(
+          result.stdout + result.stderr,
+          /Bad file descriptor|bad file descriptor|Errno 9/,
+        );
+      } finally {
+        await wrapped.close();
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "bwrap: a held start runs nothing before its release, and nothing at all when discarded",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const marker = `${layout.out}/ran`;
+    const policy = policyFor(layout);
+    const spec = {
+      program: "bash",
+      args: ["-c", `date +%s%N > ${marker}`],
+      env: BASE_ENV,
+      cwd: layout.work,
+    };
+    // Released: the script runs then, with /dev/null as its input as an unheld run has.
+    let wrapped = await backend.wrap(spec, policy, { held: true });
+    assert.equal(wrapped.held, true);
+    try {
+      const held = holdCommand(wrapped.spec);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(held.waiting, true);
+      assert.equal(lstatSyncOrNull(marker) !== null, false, "the script ran before its release");
+      const result = await held.release({ timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(lstatSyncOrNull(marker) !== null, true);
+    } finally {
+      await wrapped.close();
+    }
+    await Deno.remove(marker);
+    // Discarded: it never runs.
+    wrapped = await backend.wrap(spec, policy, { held: true });
+    try {
+      const held = holdCommand(wrapped.spec);
+      await new Promise((r) => setTimeout(r, 300));
+      await held.discard();
+      assert.equal(held.waiting, false);
+    } finally {
+      await wrapped.close();
+    }
+    assert.equal(lstatSyncOrNull(marker) !== null, false, "a discarded start ran the script");
   },
 });

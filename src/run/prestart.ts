@@ -1,0 +1,220 @@
+/**
+ * Sandboxes started ahead of the run they are for. A request that repeats (a loop, a resident
+ * runner) gets its next sandbox set up while the current run goes on: the temp dir, the staging
+ * copies, the namespaces, binds, cgroups, Landlock and seccomp, and the interpreter's own start.
+ * The sandbox then waits at its gate (see `holdCommand`): nothing of the script, its `site` or
+ * its dependencies runs until the run it is for releases it.
+ *
+ * A started sandbox is used only by a run whose plan is the very plan it was started for (the
+ * temp dir aside), and whose every path is still the file it was when the sandbox was set up: a
+ * bound file replaced since (a new inode), a folder on the way swapped, a mode or owner changed,
+ * an input written to: the started sandbox is thrown away and the run starts cold. It never
+ * starts for a plan that would change the project while it waits (an output folder or file not
+ * there yet, a folder written in place): what waits touches only its own temp dir. It lives at
+ * most {@linkcode PRESTART_MAX_AGE_MS}, and dies with the process.
+ *
+ * @module
+ */
+import { dirname } from "../_path.ts";
+import { lstatSyncOrNull } from "../_fs.ts";
+import type { SandboxBackend } from "../sandbox/types.ts";
+import type { Plan } from "./plan.ts";
+import { stage, type Staged } from "./execute.ts";
+
+/** How long a started sandbox waits for its run before it is thrown away. */
+export const PRESTART_MAX_AGE_MS = 30_000;
+/** How many started sandboxes one process keeps at most (the oldest goes first). */
+export const PRESTART_MAX_SLOTS = 4;
+
+/** A sandbox started for a plan, and what its paths were when it was set up. */
+interface Slot {
+  staged: Staged;
+  /** The plan's JSON with its temp dir replaced by a marker (see {@linkcode planShape}). */
+  shape: string;
+  /** What each path the sandbox shows was, before it was set up. */
+  identities: Map<string, string>;
+  born: number;
+}
+
+const TMP_MARKER = "\u0000tmp\u0000";
+
+/** A plan's JSON with its own temp dir abstracted: two plans for the same run compare equal. */
+function planShape(plan: Plan): string {
+  return JSON.stringify(plan).replaceAll(
+    JSON.stringify(plan.policy.tmpDir).slice(1, -1),
+    TMP_MARKER,
+  );
+}
+
+/** Whether a plan can be staged ahead without the project seeing anything while it waits. */
+export function prestartable(plan: Plan): boolean {
+  if (plan.policy.write.length > 0) return false;
+  return plan.outputs.every((output) => {
+    const info = lstatSyncOrNull(output.target);
+    return info !== null && (output.kind === "dir" ? info.isDirectory : info.isFile);
+  });
+}
+
+/**
+ * The paths a plan's sandbox shows or stands on (everything in its policy but its own temp dir,
+ * and every folder above them), each with what identifies it: device, inode, type, mode and
+ * owner; for a file that is read, also its size and change time (a read path closed to the
+ * sandbox is shown as a copy made when the sandbox is set up).
+ */
+function identitiesOf(plan: Plan): Map<string, string> {
+  const { policy } = plan;
+  const read = new Set(policy.read);
+  const paths = new Set<string>();
+  const add = (path: string) => {
+    for (let p = path; !paths.has(p); p = dirname(p)) {
+      paths.add(p);
+      if (p === "/" || p === ".") break;
+    }
+  };
+  for (const path of [...policy.read, ...policy.protect, policy.workdir]) add(path);
+  for (const output of plan.outputs) add(output.target);
+  const identities = new Map<string, string>();
+  for (const path of paths) {
+    const info = lstatSyncOrNull(path);
+    if (!info) {
+      identities.set(path, "absent");
+      continue;
+    }
+    let id = `${info.dev}:${info.ino}:${info.mode}:${info.uid}:${info.gid}:` +
+      `${info.isDirectory ? "d" : info.isSymlink ? "l" : "f"}`;
+    if (read.has(path) && !info.isDirectory) {
+      id += `:${info.size}:${info.mtime?.getTime()}:${info.ctime?.getTime()}`;
+    }
+    identities.set(path, id);
+  }
+  return identities;
+}
+
+function sameIdentities(before: Map<string, string>, now: Map<string, string>): boolean {
+  if (before.size !== now.size) return false;
+  for (const [path, id] of before) if (now.get(path) !== id) return false;
+  return true;
+}
+
+/** Sandboxes started ahead, by request. One pool per process (see {@linkcode prestarts}). */
+export class Prestarts {
+  #slots = new Map<string, Promise<Slot | undefined>>();
+  #live = new Set<Staged>();
+  #timers = new Map<string, number>();
+  #exitHook = false;
+  /** Counts: sandboxes started ahead, used by their run, thrown away (unfit, stale or unused). */
+  readonly stats: { started: number; used: number; discarded: number } = {
+    started: 0,
+    used: 0,
+    discarded: 0,
+  };
+
+  /** How many started (or starting) sandboxes wait. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /**
+   * Starts a sandbox for `key`'s next run, planned by `plan(tmpDir)`. Nothing happens when one
+   * already waits for `key`, or the plan is not {@linkcode prestartable}; a start that fails is
+   * forgotten (the next run starts cold).
+   */
+  start(
+    key: string,
+    backend: SandboxBackend,
+    plan: () => Promise<Plan>,
+  ): void {
+    if (!backend.holds || this.#slots.has(key)) return;
+    this.#hookExit();
+    while (this.#slots.size >= PRESTART_MAX_SLOTS) {
+      const oldest = this.#slots.keys().next().value!;
+      this.#drop(oldest);
+    }
+    const slot = (async (): Promise<Slot | undefined> => {
+      const planned = await plan();
+      if (!prestartable(planned)) return undefined;
+      const identities = identitiesOf(planned);
+      const staged = await stage(planned, backend, { held: true });
+      this.#live.add(staged);
+      this.stats.started++;
+      return { staged, shape: planShape(planned), identities, born: performance.now() };
+    })().catch(() => undefined);
+    this.#slots.set(key, slot);
+    // Off the hit path: a resident process drops what nobody took; it never keeps one alive.
+    const timer = setTimeout(() => this.#drop(key), PRESTART_MAX_AGE_MS) as unknown as number;
+    Deno.unrefTimer(timer);
+    this.#timers.set(key, timer);
+  }
+
+  /**
+   * The sandbox started for `key`, when it was started for exactly `plan` (its temp dir aside)
+   * and nothing it shows changed since; else undefined, and whatever waited is thrown away.
+   * Taken once.
+   */
+  async take(key: string, plan: Plan): Promise<Staged | undefined> {
+    const pending = this.#slots.get(key);
+    if (!pending) return undefined;
+    this.#forget(key);
+    const slot = await pending;
+    if (!slot) return undefined;
+    this.#live.delete(slot.staged);
+    const fits = slot.staged.held?.waiting === true &&
+      performance.now() - slot.born < PRESTART_MAX_AGE_MS &&
+      slot.shape === planShape(plan) &&
+      sameIdentities(slot.identities, identitiesOf(slot.staged.plan));
+    if (fits) {
+      this.stats.used++;
+      return slot.staged;
+    }
+    this.stats.discarded++;
+    void slot.staged.dispose();
+    return undefined;
+  }
+
+  /** Throws away every started sandbox; resolves once they are gone. */
+  async dispose(): Promise<void> {
+    const keys = [...this.#slots.keys()];
+    await Promise.all(keys.map((key) => this.#drop(key)));
+  }
+
+  #forget(key: string): void {
+    this.#slots.delete(key);
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+  }
+
+  async #drop(key: string): Promise<void> {
+    const pending = this.#slots.get(key);
+    this.#forget(key);
+    const slot = await pending;
+    if (!slot) return;
+    this.#live.delete(slot.staged);
+    this.stats.discarded++;
+    await slot.staged.dispose();
+  }
+
+  /** At exit, what still waits is killed (its temp dir and state go with the next run's sweep). */
+  #hookExit(): void {
+    if (this.#exitHook) return;
+    this.#exitHook = true;
+    globalThis.addEventListener("unload", () => {
+      for (const staged of this.#live) {
+        const pid = staged.held?.pid;
+        if (pid === undefined) continue;
+        try {
+          Deno.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        try {
+          Deno.removeSync(staged.plan.policy.tmpDir, { recursive: true });
+        } catch {
+          // swept later
+        }
+      }
+    });
+  }
+}
+
+/** The process's pool. */
+export const prestarts: Prestarts = new Prestarts();

@@ -1,0 +1,149 @@
+/**
+ * Sandboxes started ahead of their run (`prestart`): the next run of a request uses the one set up
+ * for it only when nothing it shows changed, and nothing of the script runs before its run.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
+import type { Generator } from "../../src/generate/types.ts";
+import type { Plan } from "../../src/run/plan.ts";
+import { prestartable, prestarts } from "../../src/run/prestart.ts";
+import type { Bundle } from "../../src/schema.ts";
+import { bundleObject } from "../helpers/fake_llm.ts";
+import { OS_SANDBOX } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+if (!OS_SANDBOX) {
+  console.warn("SKIPPED: prestart tests need bubblewrap (apt-get install bubblewrap)");
+}
+
+function generator(body: string, imports: string[] = []): Generator {
+  const bundle = bundleObject({
+    body,
+    imports,
+    needs: { env: ["GRANTED_VAR"] },
+  }) as unknown as Bundle;
+  return {
+    kind: "prestart-test",
+    generate: () => Promise.resolve({ bundle, model: "test", attempts: 1 }),
+  };
+}
+
+/** Reads the input, writes it to the output folder, and says when the script itself started. */
+const ECHO = `import time
+started = time.time()
+with open(ctx["input"], encoding="utf-8") as fh:
+    text = fh.read()
+with open(os.path.join(ctx["output"], "copy.txt"), "w", encoding="utf-8") as fh:
+    fh.write(text)
+return {"output": {"text": text, "started": started, "var": os.environ.get("GRANTED_VAR")},
+        "artifacts": [os.path.join(ctx["output"], "copy.txt")]}`;
+
+async function project(dir: string): Promise<void> {
+  await Deno.mkdir(join(dir, "data"));
+  await Deno.mkdir(join(dir, "out"));
+  await Deno.writeTextFile(join(dir, "data", "in.txt"), "first");
+}
+
+function sdk(dir: string, cache: string, over: CapibaraOptions = {}): Capibara {
+  return new Capibara({
+    root: dir,
+    cwd: dir,
+    cacheDir: cache,
+    generator: generator(ECHO, ["os", "time"]),
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", GRANTED_VAR: "one" },
+    allow: { env: ["GRANTED_VAR"] },
+    prestart: true,
+    warn: () => {},
+    ...over,
+  });
+}
+
+const CONTEXT = { input: "data/in.txt", output: "out/" };
+
+Deno.test({
+  name: "prestart: the next run uses the sandbox set up for it, and never a stale one",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const dir = join(tmp.path, "p");
+    await Deno.mkdir(dir);
+    await project(dir);
+    const cache = join(tmp.path, "cache");
+    const run = async (over: CapibaraOptions = {}) =>
+      (await sdk(dir, cache, over).run("echo the input", { context: CONTEXT })).output;
+    try {
+      const before = { ...prestarts.stats };
+      const delta = () => ({
+        used: prestarts.stats.used - before.used,
+        discarded: prestarts.stats.discarded - before.discarded,
+      });
+      assert.equal((await run()).text, "first");
+      // Set up ahead: nothing of the script runs before the run it is for.
+      await new Promise((r) => setTimeout(r, 700));
+      const released = Date.now() / 1000;
+      const second = await run();
+      assert.equal(second.text, "first");
+      assert.deepEqual(delta(), { used: 1, discarded: 0 });
+      assert.ok(
+        (second.started as number) >= released - 0.05,
+        `the script started ${released - (second.started as number)} s before its run`,
+      );
+      assert.equal(await Deno.readTextFile(join(dir, "out", "copy.txt")), "first");
+
+      // An input written in place since: the waiting sandbox is thrown away.
+      await Deno.writeTextFile(join(dir, "data", "in.txt"), "second");
+      assert.equal((await run()).text, "second");
+      assert.deepEqual(delta(), { used: 1, discarded: 1 });
+      // An input replaced by another file (a new inode, which a bind made earlier would miss).
+      await Deno.writeTextFile(join(dir, "data", "in.new"), "third");
+      await Deno.rename(join(dir, "data", "in.new"), join(dir, "data", "in.txt"));
+      assert.equal((await run()).text, "third");
+      assert.deepEqual(delta(), { used: 1, discarded: 2 });
+      // The output folder replaced: its bind would be detached.
+      await Deno.rename(join(dir, "out"), join(dir, "old-out"));
+      await Deno.mkdir(join(dir, "out"));
+      assert.equal((await run()).text, "third");
+      assert.equal(await Deno.readTextFile(join(dir, "out", "copy.txt")), "third");
+      assert.deepEqual(delta(), { used: 1, discarded: 3 });
+      // A granted variable with another value: another plan.
+      assert.equal((await run({ env: { PATH: "/usr/bin:/bin", GRANTED_VAR: "two" } })).var, "two");
+      assert.deepEqual(delta(), { used: 1, discarded: 4 });
+      // Nothing changed: used.
+      assert.equal((await run({ env: { PATH: "/usr/bin:/bin", GRANTED_VAR: "two" } })).var, "two");
+      assert.deepEqual(delta(), { used: 2, discarded: 4 });
+    } finally {
+      await Capibara.disposePrestarted();
+    }
+    assert.equal(prestarts.size, 0);
+    // Nothing of what waited is left: no process, no temp dir.
+    const out = await new Deno.Command("pgrep", { args: ["-f", tmp.path], stdout: "piped" })
+      .output();
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "", "a started sandbox survived");
+  },
+});
+
+Deno.test("prestartable() refuses plans that would change the project while they wait", async () => {
+  await using tmp = await withTmpDir();
+  const plan = (over: Partial<Plan["policy"]>, outputs: Plan["outputs"]): Plan =>
+    ({
+      policy: { write: [], ...over },
+      outputs,
+    }) as unknown as Plan;
+  const folder = join(tmp.path, "out");
+  await Deno.mkdir(folder);
+  const file = join(tmp.path, "result.json");
+  assert.equal(prestartable(plan({}, [{ target: folder, kind: "dir", staging: "" }])), true);
+  // An output folder or file not there yet would be created by the stage.
+  assert.equal(
+    prestartable(plan({}, [{ target: join(tmp.path, "missing"), kind: "dir", staging: "" }])),
+    false,
+  );
+  assert.equal(prestartable(plan({}, [{ target: file, kind: "file", staging: "" }])), false);
+  await Deno.writeTextFile(file, "{}");
+  assert.equal(prestartable(plan({}, [{ target: file, kind: "file", staging: "" }])), true);
+  // A folder written in place would be lent to the sandbox while it waits.
+  assert.equal(prestartable(plan({ write: [folder] }, [])), false);
+});
