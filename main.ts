@@ -9,9 +9,11 @@
 export * from "./src/mod.ts";
 
 if (import.meta.main) {
-  // A plain `run` skips the argument parser library; anything else goes to the full CLI.
+  // A `run` goes to the resident runner when one listens; else a plain `run` skips the argument
+  // parser library; anything else goes to the full CLI.
+  const { viaRunner } = await import("./src/cli/_runner_client.ts");
   const { fastRun } = await import("./src/cli/_fast_run.ts");
-  const code = await fastRun(Deno.args) ??
+  const code = await viaRunner(Deno.args) ?? await fastRun(Deno.args) ??
     await (await import("./src/cli/mod.ts")).main(Deno.args);
   Deno.exit(code);
 }

@@ -14,11 +14,16 @@ export interface Timing {
 }
 
 let recording = false;
+let origin = 0;
 const ends: [string, number][] = [];
 
-/** Records steps from now on; `performance.now()` counts from the runtime's start. */
-export function recordTimings(): void {
+/**
+ * Records steps from now on, the first one counted from `since` (default the runtime's start:
+ * `performance.now()` counts from there).
+ */
+export function recordTimings(since = 0): void {
   recording = true;
+  origin = since;
   ends.length = 0;
 }
 
@@ -29,7 +34,7 @@ export function step(name: string): void {
 
 /** The steps recorded, in order, each with its own duration. */
 export function timings(): Timing[] {
-  let previous = 0;
+  let previous = origin;
   return ends.map(([name, end]) => {
     const ms = end - previous;
     previous = end;
@@ -42,7 +47,8 @@ export function formatTimings(list: readonly Timing[]): string {
   const total = list.reduce((sum, t) => sum + t.ms, 0);
   const line = (ms: number, what: string) => `${ms.toFixed(1).padStart(8)} ms  ${what}`;
   return [
-    "timings (from the runtime's start; Deno's own start before it is not counted):",
+    "timings (from the runtime's start, or the request's arrival at the runner; Deno's own " +
+    "start before it is not counted):",
     ...list.map((t) => line(t.ms, t.step)),
     line(total, "total"),
   ].join("\n");

@@ -16,10 +16,13 @@ import { TemplateError, ValidationError } from "../errors.ts";
 import { type Language, LANGUAGES } from "../types.ts";
 import {
   commandCapibara,
+  type CommandIo,
   formatValue,
   interruptible,
+  type Interruption,
   parseContext,
   printJson,
+  PROCESS_IO,
   progressReporter,
   reportError,
   reportInterrupted,
@@ -189,40 +192,57 @@ async function samePromptNotes(
 }
 
 /** Whether `CAPIBARA_TIMINGS=1` asks for the steps' durations. */
-function timingsAsked(): boolean {
+function timingsAsked(io: CommandIo): boolean {
   try {
-    return Deno.env.get("CAPIBARA_TIMINGS") === "1";
+    return io.env.CAPIBARA_TIMINGS === "1";
   } catch {
     return false;
   }
 }
 
+/** Where a run's interruption comes from: the process's signals, or a client's. */
+export type InterruptionSource = () => Interruption;
+
 /**
  * The action of `capibara run`: runs the request, prints its result, returns the exit code.
  * With `CAPIBARA_TIMINGS=1`, then prints where the time went on stderr.
  */
-export async function runAction(prompt: string, opts: RunCommandOptions): Promise<number> {
-  const timed = timingsAsked();
+export async function runAction(
+  prompt: string,
+  opts: RunCommandOptions,
+  io: CommandIo = PROCESS_IO,
+  serving?: { interruption: InterruptionSource; prestart: boolean },
+): Promise<number> {
+  const timed = timingsAsked(io);
   if (timed) {
-    recordTimings();
-    step("the runtime and the modules of a run");
+    recordTimings(serving ? performance.now() : 0);
+    step(
+      serving
+        ? "handed to the runner (no start, no modules)"
+        : "the runtime and the modules of a run",
+    );
   }
   try {
-    return await runRequest(prompt, opts);
+    return await runRequest(prompt, opts, io, serving);
   } finally {
     if (timed) {
       step("the result printed");
-      console.error(formatTimings(timings()));
+      io.err(formatTimings(timings()));
     }
   }
 }
 
-async function runRequest(prompt: string, opts: RunCommandOptions): Promise<number> {
+async function runRequest(
+  prompt: string,
+  opts: RunCommandOptions,
+  io: CommandIo,
+  serving?: { interruption: InterruptionSource; prestart: boolean },
+): Promise<number> {
   const json = opts.json ?? false;
-  const reporter = progressReporter({ verbose: opts.verbose ?? false });
-  using interruption = interruptible();
+  const reporter = progressReporter({ verbose: opts.verbose ?? false, io });
+  using interruption = (serving?.interruption ?? interruptible)();
   try {
-    const context = await parseContext(opts.context);
+    const context = await parseContext(opts.context, io);
     let timeout: number | undefined;
     if (opts.timeout !== undefined) {
       timeout = Number(opts.timeout);
@@ -254,11 +274,13 @@ async function runRequest(prompt: string, opts: RunCommandOptions): Promise<numb
       maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
     }
     // The flags win over the environment, as options win over variables everywhere.
-    const env: Record<string, string | undefined> = Deno.env.toObject();
+    const env: Record<string, string | undefined> = { ...io.env };
     if (opts.model !== undefined) env.CAPIBARA_MODEL = opts.model;
     if (opts.baseUrl !== undefined) env.CAPIBARA_BASE_URL = opts.baseUrl;
     const cb = await commandCapibara(opts.root, {
       env,
+      cwd: io.cwd,
+      prestart: serving?.prestart ?? false,
       maxOutputDiskBytes,
       progress: reporter.progress,
       language: opts.lang,
@@ -288,56 +310,56 @@ async function runRequest(prompt: string, opts: RunCommandOptions): Promise<numb
     });
     reporter.done(true);
     if (interruption.received) {
-      return reportInterrupted(interruption.received, reporter.step, json);
+      return reportInterrupted(interruption.received, reporter.step, json, io);
     }
     if (json) {
-      printJson(result);
+      printJson(result, io);
       return 0;
     }
     const how = result.cached ? "cached" : "generated";
     const ran = opts.dryRun ? ", not run: --dry-run" : "";
-    console.log(`✓ ${result.fingerprint} (${how}${ran}, ${result.duration_ms} ms)`);
+    io.out(`✓ ${result.fingerprint} (${how}${ran}, ${result.duration_ms} ms)`);
     if (!result.cached) {
       const dir = join(store.scripts, result.fingerprint);
       if (!storeExisted) {
         const where = (await exists(join(store.root, ".git")))
           ? "at the git root"
           : "in the current folder: no git repository here (--root chooses another)";
-        console.log(`created the store ${terminalSafe(store.base)} ${where}`);
+        io.out(`created the store ${terminalSafe(store.base)} ${where}`);
       }
-      console.log(`stored in ${terminalSafe(relative(Deno.cwd(), dir) || dir)}/`);
-      console.log(
+      io.out(`stored in ${terminalSafe(relative(io.cwd, dir) || dir)}/`);
+      io.out(
         `review it (capibara show ${result.fingerprint} --script) and commit it: it runs ` +
           "on every matching request",
       );
       for (const note of await samePromptNotes(cb, prompt, result.fingerprint, context)) {
-        console.log(note);
+        io.out(note);
       }
     }
     const entries = Object.entries(result.output);
     if (entries.length > 0) {
-      console.log("output:");
+      io.out("output:");
       for (const [key, value] of entries) {
-        console.log(`  ${terminalSafe(key)}: ${formatValue(value)}`);
+        io.out(`  ${terminalSafe(key)}: ${formatValue(value)}`);
       }
     }
     if (result.artifacts.length > 0) {
-      console.log("artifacts:");
-      for (const artifact of result.artifacts) console.log(`  ${terminalSafe(artifact)}`);
+      io.out("artifacts:");
+      for (const artifact of result.artifacts) io.out(`  ${terminalSafe(artifact)}`);
     }
-    if (result.missing) console.log(`missing: ${terminalSafe(result.missing.join(", "))}`);
+    if (result.missing) io.out(`missing: ${terminalSafe(result.missing.join(", "))}`);
   } catch (error) {
     reporter.done(false);
     // Whatever the interrupted step threw (an abort, a killed script), the signal is the cause.
     if (interruption.received) {
-      return reportInterrupted(interruption.received, reporter.step, json);
+      return reportInterrupted(interruption.received, reporter.step, json, io);
     }
-    const code = reportError(error, json);
+    const code = reportError(error, json, io);
     // With --verbose, what the model last answered when it broke the contract.
     const reply = error instanceof TemplateError ? error.details?.reply : undefined;
     if (opts.verbose && !json && typeof reply === "string" && reply !== "") {
-      console.error("the model's last reply (start):");
-      console.error("  │ " + terminalSafe(reply, { multiline: true }).split("\n").join("\n  │ "));
+      io.err("the model's last reply (start):");
+      io.err("  │ " + terminalSafe(reply, { multiline: true }).split("\n").join("\n  │ "));
     }
     return code;
   }

@@ -10,6 +10,8 @@ export interface CompletableCommand {
   name(): string;
   description(): string;
   readonly options: readonly { long?: string; short?: string }[];
+  /** Its own subcommands (`runner start`): their names and options complete after it. */
+  readonly commands?: readonly CompletableCommand[];
 }
 
 /** The shells {@linkcode completionScript} writes for. */
@@ -26,7 +28,12 @@ function wordsOf(commands: readonly CompletableCommand[]): Words[] {
   return commands.map((c) => ({
     name: c.name(),
     description: c.description().split("\n")[0]!.replace(/[:'"`$\\]/g, " ").slice(0, 60),
-    options: c.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)),
+    options: [
+      ...(c.commands ?? []).map((sub) => sub.name()),
+      ...[c, ...(c.commands ?? [])].flatMap((command) =>
+        command.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f))
+      ),
+    ].filter((word, i, all) => all.indexOf(word) === i),
   }));
 }
 

@@ -15,6 +15,7 @@ import { listCommand } from "./list.ts";
 import { reportError } from "./output.ts";
 import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
+import { runnerCommand } from "./runner.ts";
 import { pushCommand } from "./push.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
@@ -84,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(doctorCommand(setExit))
     .addCommand(trustCommand(setExit))
     .addCommand(rekeyCommand(setExit))
+    .addCommand(runnerCommand(setExit))
     .addCommand(serveCommand(setExit))
     .addCommand(pushCommand(setExit))
     .addCommand(keygenCommand(setExit))
@@ -102,6 +104,7 @@ Environment:
   CAPIBARA_REQUIRE_SIGNATURE  1: run only scripts signed by CAPIBARA_TRUSTED_KEYS or accepted here
   CAPIBARA_TRUSTED_KEYS  public keys this machine trusts (capibara keygen), comma-separated
   CAPIBARA_TIMINGS    1: after a run, print on stderr how long each of its steps took
+  CAPIBARA_RUNNER     0: never hand a run to the resident runner (capibara runner)
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

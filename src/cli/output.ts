@@ -3,9 +3,45 @@
  *
  * @module
  */
+import { resolve } from "../_path.ts";
 import { Capibara, type CapibaraOptions } from "../capibara.ts";
 import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
 import type { Progress } from "../runtimes/types.ts";
+
+/**
+ * Where a command writes and what it runs in: the process's own streams, folder and environment,
+ * or a client's (a command served by the resident runner, `capibara runner`).
+ */
+export interface CommandIo {
+  /** Writes one line on standard output. */
+  out(line: string): void;
+  /** Writes one line on standard error. */
+  err(line: string): void;
+  /** Whether standard error is a terminal. */
+  readonly errIsTerminal: boolean;
+  /** The environment. */
+  readonly env: Record<string, string>;
+  /** The current folder, absolute. */
+  readonly cwd: string;
+  /** The whole of standard input. */
+  stdin(): Promise<string>;
+}
+
+/** The process's own streams, folder and environment. */
+export const PROCESS_IO: CommandIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  get errIsTerminal() {
+    return Deno.stderr.isTerminal();
+  },
+  get env() {
+    return Deno.env.toObject();
+  },
+  get cwd() {
+    return Deno.cwd();
+  },
+  stdin: () => new Response(Deno.stdin.readable).text(),
+};
 
 /** Options of {@linkcode terminalSafe}. */
 export interface TerminalSafeOptions {
@@ -41,16 +77,16 @@ export function terminalSafe(text: string, options: TerminalSafeOptions = {}): s
  * Prints one JSON document on stdout. The value is exact; characters JSON leaves raw but a
  * terminal obeys (DEL, C1, bidirectional controls) are written as JSON escapes.
  */
-export function printJson(value: unknown): void {
-  console.log(terminalSafe(JSON.stringify(value, null, 2), { multiline: true }));
+export function printJson(value: unknown, io: CommandIo = PROCESS_IO): void {
+  io.out(terminalSafe(JSON.stringify(value, null, 2), { multiline: true }));
 }
 
 /**
  * Prints a warning on stderr, terminal-safe, its later lines indented (the CLI's `warn` for the
  * SDK: a warning may name a folder or a package that a script or a model chose).
  */
-export function printWarning(message: string): void {
-  console.error(quoted(message));
+export function printWarning(message: string, io: CommandIo = PROCESS_IO): void {
+  io.err(quoted(message));
 }
 
 /**
@@ -62,22 +98,22 @@ function quoted(text: string): string {
 }
 
 /** Prints an error (human on stderr, or JSON on stdout) and returns the exit code. */
-export function reportError(error: unknown, json: boolean): number {
+export function reportError(error: unknown, json: boolean, io: CommandIo = PROCESS_IO): number {
   if (!(error instanceof CapibaraError)) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     if (json) {
-      printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 });
+      printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 }, io);
     } else {
-      console.error(`error[InternalError]: ${quoted(message)}`);
-      console.error("hint: this is a bug in Capibara; please report it with the command you ran");
+      io.err(`error[InternalError]: ${quoted(message)}`);
+      io.err("hint: this is a bug in Capibara; please report it with the command you ran");
     }
     return 1;
   }
   if (json) {
-    printJson({ error: error.toJSON() satisfies ErrorJson });
+    printJson({ error: error.toJSON() satisfies ErrorJson }, io);
   } else {
-    console.error(`error[${error.type}]: ${quoted(error.message)}`);
-    if (error.hint) console.error(`hint: ${quoted(error.hint)}`);
+    io.err(`error[${error.type}]: ${quoted(error.message)}`);
+    if (error.hint) io.err(`hint: ${quoted(error.hint)}`);
   }
   return error.exitCode;
 }
@@ -136,16 +172,17 @@ export function reportInterrupted(
   received: keyof typeof SIGNAL_EXIT_CODES,
   step: string,
   json: boolean,
+  io: CommandIo = PROCESS_IO,
 ): number {
   const exitCode = SIGNAL_EXIT_CODES[received];
   const message = `Interrupted by ${received}${step ? ` while: ${step}` : ""}`;
   const hint = "The script and its processes were stopped, and the run's temporary folders, " +
     "sandbox state and cgroups removed; a script still being generated was not stored";
   if (json) {
-    printJson({ error: { type: "Interrupted", message, hint, exit_code: exitCode } });
+    printJson({ error: { type: "Interrupted", message, hint, exit_code: exitCode } }, io);
   } else {
-    console.error(`interrupted: ${terminalSafe(message)}`);
-    console.error(`hint: ${hint}`);
+    io.err(`interrupted: ${terminalSafe(message)}`);
+    io.err(`hint: ${hint}`);
   }
   return exitCode;
 }
@@ -154,6 +191,8 @@ export function reportInterrupted(
 export interface ProgressOptions {
   /** Print every step as a line on stderr, and the script's stderr as it arrives. */
   verbose?: boolean;
+  /** Where to print (default the process's stderr). */
+  io?: CommandIo;
 }
 
 /** What {@linkcode progressReporter} returns. */
@@ -180,17 +219,17 @@ function seconds(since: number): string {
  */
 export function progressReporter(options: ProgressOptions = {}): ProgressReporter {
   const started = performance.now();
+  const io = options.io ?? PROCESS_IO;
   let step = "";
   if (options.verbose) {
-    const dim = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+    const dim = io.errIsTerminal && !io.env.NO_COLOR;
     const decoder = new TextDecoder();
     let partial = "";
-    const line = (text: string) =>
-      console.error(dim ? `\x1b[2m  │ ${text}\x1b[22m` : `  │ ${text}`);
+    const line = (text: string) => io.err(dim ? `\x1b[2m  │ ${text}\x1b[22m` : `  │ ${text}`);
     return {
       progress(text) {
         step = text;
-        console.error(`· ${terminalSafe(text)} (${seconds(started)})`);
+        io.err(`· ${terminalSafe(text)} (${seconds(started)})`);
       },
       onStderr(chunk) {
         const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
@@ -206,7 +245,8 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
       },
     };
   }
-  if (!Deno.stderr.isTerminal()) {
+  // The spinner draws on the process's own terminal only.
+  if (io !== PROCESS_IO || !io.errIsTerminal) {
     return {
       progress: (text) => {
         step = text;
@@ -265,11 +305,12 @@ export const ROOT_HELP =
 export async function commandCapibara(
   root: string | undefined,
   options: CapibaraOptions = {},
+  io: CommandIo = PROCESS_IO,
 ): Promise<Capibara> {
   if (root !== undefined) {
     let isDirectory = false;
     try {
-      isDirectory = (await Deno.stat(root)).isDirectory;
+      isDirectory = (await Deno.stat(resolve(io.cwd, root))).isDirectory;
     } catch {
       // Reported below.
     }
@@ -279,21 +320,29 @@ export async function commandCapibara(
       });
     }
   }
-  return new Capibara({ warn: printWarning, ...options, root, hints: "cli" });
+  return new Capibara({
+    warn: (message) => printWarning(message, io),
+    ...options,
+    root: root === undefined ? undefined : resolve(io.cwd, root),
+    hints: "cli",
+  });
 }
 
 /** Parses `--context`: inline JSON, `@path` to a JSON file, or `@-` for standard input. */
-export async function parseContext(value: string | undefined): Promise<Record<string, unknown>> {
+export async function parseContext(
+  value: string | undefined,
+  io: CommandIo = PROCESS_IO,
+): Promise<Record<string, unknown>> {
   if (value === undefined) return {};
   let text = value;
   let where = "--context";
   if (value === "@-") {
     where = "standard input";
-    text = await new Response(Deno.stdin.readable).text();
+    text = await io.stdin();
   } else if (value.startsWith("@")) {
     where = value.slice(1);
     try {
-      text = await Deno.readTextFile(where);
+      text = await Deno.readTextFile(resolve(io.cwd, where));
     } catch (error) {
       throw new ValidationError(
         `Cannot read context file "${where}": ${(error as Error).message}`,

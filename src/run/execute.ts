@@ -173,6 +173,8 @@ export interface Staged {
   readonly mode: "copy-out" | "in-place";
   /** Undoes the stage: kills a held command, closes the backend's helpers, removes the temp dir. */
   dispose(): Promise<void>;
+  /** `dispose()` for a process that is exiting: synchronous, best effort. */
+  abandon(): void;
 }
 
 /**
@@ -252,7 +254,25 @@ export async function stage(
       if (!wrapped.held) throw new Error("the backend did not hold the command");
       held = holdCommand(wrapped.spec);
     }
-    return { plan, wrapped, held, mode, dispose };
+    const abandon = () => {
+      if (disposed) return;
+      disposed = Promise.resolve();
+      // A command that ended on its own is not killed: its process group may be another's now.
+      if (held?.waiting) {
+        try {
+          Deno.kill(-held.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      wrapped?.abandon?.();
+      try {
+        Deno.removeSync(tmpDir, { recursive: true });
+      } catch {
+        // swept later
+      }
+    };
+    return { plan, wrapped, held, mode, dispose, abandon };
   } catch (error) {
     await dispose();
     throw error;

@@ -10,7 +10,9 @@
  * bound file replaced since (a new inode), a folder on the way swapped, a mode or owner changed,
  * an input written to: the started sandbox is thrown away and the run starts cold. It never
  * starts for a plan that would change the project while it waits (an output folder or file not
- * there yet, a folder written in place): what waits touches only its own temp dir. It lives at
+ * there yet, a folder written in place), nor one whose sandbox shows copies made when it is set up
+ * (a read path closed to the sandbox's uid, as root): what waits touches only its own temp dir and
+ * shows the project as it is. It lives at
  * most {@linkcode PRESTART_MAX_AGE_MS}, and dies with the process.
  *
  * @module
@@ -135,6 +137,11 @@ export class Prestarts {
       if (!prestartable(planned)) return undefined;
       const identities = identitiesOf(planned);
       const staged = await stage(planned, backend, { held: true });
+      // Copies made now (a read path closed to the sandbox's uid) would go stale while it waits.
+      if (staged.wrapped.copies) {
+        await staged.dispose();
+        return undefined;
+      }
       this.#live.add(staged);
       this.stats.started++;
       return { staged, shape: planShape(planned), identities, born: performance.now() };
@@ -193,25 +200,17 @@ export class Prestarts {
     await slot.staged.dispose();
   }
 
-  /** At exit, what still waits is killed (its temp dir and state go with the next run's sweep). */
+  /**
+   * At exit, what still waits is killed and undone (its temp dir, state dir and cgroups); a
+   * process that dies without an `unload` (a signal, an uncaught error) leaves them to the next
+   * run's sweep.
+   */
   #hookExit(): void {
     if (this.#exitHook) return;
     this.#exitHook = true;
     globalThis.addEventListener("unload", () => {
-      for (const staged of this.#live) {
-        const pid = staged.held?.pid;
-        if (pid === undefined) continue;
-        try {
-          Deno.kill(-pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-        try {
-          Deno.removeSync(staged.plan.policy.tmpDir, { recursive: true });
-        } catch {
-          // swept later
-        }
-      }
+      for (const staged of this.#live) staged.abandon();
+      this.#live.clear();
     });
   }
 }

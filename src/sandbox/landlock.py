@@ -15,6 +15,8 @@ environment, the project or site-packages (a `.pth` file of a dependency) runs b
   (site-packages, sys.argv, sys.path[0], unbuffered output when PYTHONUNBUFFERED is set, and the
   interpreter flags its own child interpreters inherit);
 - `exec PROGRAM ARGS...`: restricts, then becomes PROGRAM;
+- `bare PROGRAM ARGS...`: becomes PROGRAM without restricting (a program that scopes its own reads,
+  Deno, started this way only to close what it would inherit, see below);
 - `abi`: prints the Landlock ABI version this kernel offers (0 when none).
 
 In both modes, every descriptor the step inherited above standard error is closed first (but the
@@ -218,7 +220,7 @@ def main():
     if mode == "abi":
         print(abi_version(libc_calls()[0]))
         return
-    if mode in ("script", "exec"):
+    if mode in ("script", "exec", "bare"):
         close_inherited(held)
     if mode == "script" and len(args) > 1:
         restrict()
@@ -226,10 +228,11 @@ def main():
             wait_for_release(held)
         run_script(args[1], args[2:])  # the script's own code: nothing may follow it here
         return
-    if mode == "exec" and len(args) > 1:
+    if mode in ("exec", "bare") and len(args) > 1:
         import os
 
-        restrict()
+        if mode == "exec":
+            restrict()
         if held is not None:
             wait_for_release(held)
         try:

@@ -63,6 +63,54 @@ export function landlockCommand(
   return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
 }
 
+/** `O_CLOEXEC` in the `flags` of `/proc/self/fdinfo/<fd>` (octal there). */
+const O_CLOEXEC = 0o2000000;
+
+let inherits: boolean | undefined;
+
+/**
+ * Whether this process holds a descriptor above standard error that a program it starts would
+ * inherit: one its parent left open without close-on-exec (a shell's `exec 7<file`, a build tool's
+ * pipe). Deno opens every descriptor of its own close-on-exec. Looked at once per process.
+ */
+export function inheritsDescriptors(): boolean {
+  if (inherits !== undefined) return inherits;
+  inherits = false;
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
+      const fd = Number(entry.name);
+      if (!(fd > 2)) continue;
+      let text: string;
+      try {
+        text = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
+      } catch {
+        continue; // closed meanwhile (the listing's own descriptor)
+      }
+      const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) inherits = true;
+    }
+  } catch {
+    // no /proc: nothing known
+  }
+  return inherits;
+}
+
+/**
+ * The command that starts `program args…` (a program that scopes its own reads: Deno) after
+ * closing every descriptor it would inherit above standard error, and, with `heldFd`, after the
+ * run's release; undefined when no Python can do it here.
+ */
+export function bareCommand(
+  program: string,
+  args: readonly string[],
+  heldFd?: number,
+): string[] | undefined {
+  systemPython ??= systemPythonInside();
+  if (!systemPython) return undefined;
+  const held = heldFd === undefined ? [] : [`--held=${heldFd}`];
+  return [SYSTEM_PYTHON, "-I", "-S", "-c", LANDLOCK_PY, ...held, "bare", program, ...args];
+}
+
 /**
  * The Landlock ABI version this kernel offers (0: none), asked of `python` on the host; undefined
  * when no Python could answer. For `capibara doctor`.

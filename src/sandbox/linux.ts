@@ -48,7 +48,7 @@ import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
-import { landlockCommand } from "./landlock.ts";
+import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import { sleep } from "../_timer.ts";
 import type {
@@ -373,6 +373,8 @@ interface RunCgroup {
   procsFiles: string[];
   usage(): Promise<SandboxUsage>;
   destroy(): Promise<void>;
+  /** `destroy()` for a process that is exiting. */
+  destroySync(): void;
 }
 
 let runCounter = 0;
@@ -1060,27 +1062,43 @@ async function readKey(path: string, key: string): Promise<number> {
 }
 
 /** Kills every process of a cgroup directory until it is empty, then removes it. */
+/** One attempt at removing a run's cgroup: true once it is gone, else its processes are killed. */
+function removeCgroup(dir: string): boolean {
+  const procs = readText(`${dir}/cgroup.procs`) ?? "";
+  const pids = procs.split("\n").filter(Boolean).map(Number);
+  if (pids.length === 0) {
+    try {
+      Deno.removeSync(dir);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return true;
+    }
+  }
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return false;
+}
+
 async function destroyCgroup(dir: string): Promise<void> {
-  await tryWrite(`${dir}/cgroup.kill`, "1");
+  tryWrite(`${dir}/cgroup.kill`, "1");
   for (let attempt = 0; attempt < 500; attempt++) {
-    const procs = (await readText(`${dir}/cgroup.procs`)) ?? "";
-    const pids = procs.split("\n").filter(Boolean).map(Number);
-    if (pids.length === 0) {
-      try {
-        Deno.removeSync(dir);
-        return;
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return;
-      }
-    }
-    for (const pid of pids) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    if (removeCgroup(dir)) return;
     await sleep(10);
+  }
+}
+
+/** {@linkcode destroyCgroup} for a process that is exiting: waits at most ≈ 0.5 s. */
+function destroyCgroupSync(dir: string): void {
+  tryWrite(`${dir}/cgroup.kill`, "1");
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (removeCgroup(dir)) return;
+    Atomics.wait(pause, 0, 0, 10);
   }
 }
 
@@ -1224,6 +1242,9 @@ async function createRunCgroup(
   async function destroy(): Promise<void> {
     await Promise.all(created.map(destroyCgroup));
   }
+  function destroySync(): void {
+    for (const dir of created) destroyCgroupSync(dir);
+  }
   function make(dir: string, limits: [string, string, boolean][]): void {
     Deno.mkdirSync(dir);
     created.push(dir);
@@ -1252,6 +1273,7 @@ async function createRunCgroup(
           };
         },
         destroy,
+        destroySync,
       };
     }
     const pidsDir = plan.v1Pids ? `${plan.v1Pids}/${name}` : undefined;
@@ -1277,6 +1299,7 @@ async function createRunCgroup(
         };
       },
       destroy,
+      destroySync,
     };
   } catch (error) {
     await destroy();
@@ -1594,18 +1617,28 @@ export class BubblewrapBackend implements SandboxBackend {
     let closed: Promise<void> | undefined;
     /** Trees lent to the sandbox uid, given back when the run is over. */
     const lent = new Map<string, Owners>();
+    const removeState = () => {
+      for (const [root, owners] of lent) returnTree(root, owners);
+      try {
+        Deno.removeSync(stateDir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    };
     const close = (): Promise<void> => {
       closed ??= (async () => {
         await cgroup?.destroy();
         await proxy?.close();
-        for (const [root, owners] of lent) returnTree(root, owners);
-        try {
-          Deno.removeSync(stateDir, { recursive: true });
-        } catch {
-          // already gone
-        }
+        removeState();
       })();
       return closed;
+    };
+    /** At the process's exit: the same, synchronously (the proxy ends with the process). */
+    const abandon = (): void => {
+      if (closed) return;
+      closed = Promise.resolve();
+      cgroup?.destroySync();
+      removeState();
     };
 
     try {
@@ -1745,8 +1778,12 @@ export class BubblewrapBackend implements SandboxBackend {
       Deno.writeFileSync(filterFile, filter);
       args.push("--seccomp", String(SECCOMP_FD));
       // Last, the Landlock rule set (landlock.py): no mount table of /proc names a host path.
+      // A program that scopes its own reads skips the rule set; it still goes through the step
+      // when this process holds descriptors it would inherit (the step closes them first).
       const program = policy.readsScopedByProgram
-        ? undefined
+        ? inheritsDescriptors()
+          ? bareCommand(spec.program, spec.args, held ? HELD_FD : undefined)
+          : undefined
         : landlockCommand(spec.program, spec.args, held ? HELD_FD : undefined);
       args.push("--chdir", policy.workdir, "--", ...command);
       if (!program && held) args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");
@@ -1792,6 +1829,8 @@ export class BubblewrapBackend implements SandboxBackend {
       return {
         spec: wrapped,
         held,
+        copies: substitutes.size > 0,
+        abandon,
         close,
         hostUid: drop?.uid ?? uid,
         usage: (): Promise<SandboxUsage> =>

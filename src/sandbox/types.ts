@@ -78,8 +78,18 @@ export interface WrappedCommand {
   spec: CommandSpec;
   /** True when wrapped held (see {@linkcode WrapOptions.held}). */
   held?: boolean;
+  /**
+   * True when the sandbox shows copies of some paths, made when it was set up (a read path its uid
+   * may not read): what changes in them later is not seen, so the sandbox is for a run now only.
+   */
+  copies?: boolean;
   /** Stops helpers (proxy, socat) and removes temporary state. Idempotent. */
   close(): Promise<void>;
+  /**
+   * `close()` for a process that is exiting (an `unload` listener): synchronous, best effort;
+   * what it cannot undo is left to the next run's sweep. Nothing when `close()` was called.
+   */
+  abandon?(): void;
   /**
    * What the limits saw, for backends that measure it (bubblewrap's cgroups); call after the
    * command ended and before `close()`.

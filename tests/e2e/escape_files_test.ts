@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { runnerSocket } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import {
   attack,
@@ -17,6 +18,8 @@ import {
   exists,
   HOME,
   neverRan,
+  NO_SANDBOX,
+  OS_SANDBOX,
   OTHER,
   OTHER_SECRET,
   PROJECT,
@@ -25,6 +28,7 @@ import {
   ROOT,
   sh,
   SSH_KEY,
+  step,
   ts,
 } from "./_escape.ts";
 
@@ -504,4 +508,157 @@ detail = text.trim();`),
   },
 });
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 43, noSandbox: 15 } }));
+step({
+  name: "escape: python, bash, typescript: read a pipe the program calling Capibara left open",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // A program (a shell, a build tool) runs the SDK with descriptor 7 a pipe it left open without
+    // close-on-exec; each script tries to read it.
+    const project = join(ROOT, "leaked-fd-project");
+    await Deno.mkdir(project, { recursive: true });
+    const scripts = {
+      python: py(`data = os.read(7, 100)
+breached = b"LEAKED" in data
+detail = repr(data)`),
+      bash: sh(`data=$(timeout 2 cat <&7 2>&1)
+case "$data" in *LEAKED*) breached=1;; esac
+detail="$data"`),
+      typescript: ts(`const net = await import("node:net");
+let socket: { destroy(): void } | undefined;
+const data = await new Promise<string>((resolve) => {
+  try {
+    const s = new net.Socket({ fd: 7, readable: true });
+    socket = s;
+    s.on("data", (d: unknown) => resolve(String(d)));
+    s.on("error", (e: unknown) => resolve("error " + String(e)));
+  } catch (e) {
+    resolve("error " + String(e));
+  }
+  setTimeout(() => resolve("timeout"), 2000);
+});
+socket?.destroy();
+breached = data.includes("LEAKED");
+detail = data.slice(0, 200);`),
+    };
+    const child = join(ROOT, "leaked_fd_child.ts");
+    await Deno.writeTextFile(
+      child,
+      `import { Capibara } from ${
+        JSON.stringify(new URL("../../src/capibara.ts", import.meta.url).href)
+      };
+const scripts = ${JSON.stringify(scripts)};
+for (const [language, script] of Object.entries(scripts)) {
+  const bundle = { language, script, requirements: [], outputs: {}, aliases: {},
+    needs: { network: [], env: [] }, readme: "" };
+  const cb = new Capibara({ root: ${JSON.stringify(project)}, cwd: ${JSON.stringify(project)},
+    cacheDir: ${JSON.stringify(CACHE)}, sandbox: ${!NO_SANDBOX}, warn: () => {},
+    generator: { kind: "escape-test", generate: () => Promise.resolve({ bundle, model: "m", attempts: 1 }) } });
+  try {
+    const r = await cb.run("escape test: leaked descriptor " + language, { language, timeout: 30 });
+    console.log(JSON.stringify({ language, output: r.output }));
+  } catch (error) {
+    console.log(JSON.stringify({ language, error: String(error) }));
+  }
+}
+`,
+    );
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        'exec 7< <(echo LEAKED-PIPE-SECRET); exec "$0" run -A --no-config "$1"',
+        Deno.execPath(),
+        child,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const results = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    assert.equal(results.length, 3, stdout);
+    for (const result of results) {
+      assert.ok(
+        !JSON.stringify(result).includes("LEAKED-PIPE"),
+        `BREACH: ${JSON.stringify(result)}`,
+      );
+      if (result.output) assert.equal(result.output.breached, false, JSON.stringify(result));
+    }
+  },
+});
+
+step({
+  name: "escape: python: from a run the resident runner serves, reach the runner or its clients",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const runtime = join(ROOT, "runtime");
+    await Deno.mkdir(runtime, { mode: 0o700, recursive: true });
+    const socket = runnerSocket({ XDG_RUNTIME_DIR: runtime });
+    const a = {
+      name: "reach the runner",
+      language: "python" as const,
+      script: py(`import glob, socket
+found = glob.glob(${JSON.stringify(runtime)} + "/**", recursive=True)
+found += glob.glob("/tmp/capibara-*/*.sock") + glob.glob("/run/user/*/capibara/*.sock")
+reached = []
+for path in found + [${JSON.stringify(socket)}]:
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.sendall(b'{"v": 1, "kind": "status"}\\n')
+        reached.append(path + ": " + s.recv(200).decode(errors="replace"))
+    except OSError:
+        pass
+runners = []
+for path in glob.glob("/proc/[0-9]*/cmdline"):
+    try:
+        if b"runner" in open(path, "rb").read():
+            runners.append(path)
+    except OSError:
+        pass
+breached = bool(reached) or bool(runners) or bool([p for p in found if p != ${
+        JSON.stringify(runtime)
+      } + "/"])
+detail = f"{found} {reached} {runners}"`),
+    };
+    const prompt = "escape test: python: reach the runner";
+    // The entry is stored first, then run by the command, which hands it to the runner.
+    await capibaraFor(a).run(prompt, { language: "python", dryRun: true });
+    const env = {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME,
+      NO_COLOR: "1",
+      XDG_RUNTIME_DIR: runtime,
+      CAPIBARA_CACHE_DIR: CACHE,
+      // Deno's own cache stays the test's (HOME is the attacked host's).
+      DENO_DIR: Deno.env.get("DENO_DIR") ??
+        join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
+    };
+    const cli = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", join(import.meta.dirname!, "..", "..", "cli.ts"), ...args],
+        cwd: PROJECT,
+        clearEnv: true,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    assert.equal((await cli(["runner", "start"])).code, 0);
+    try {
+      const run = await cli(["run", prompt, "--json", ...NO_SANDBOX ? ["--no-sandbox"] : []]);
+      const status = JSON.parse(decode((await cli(["runner", "status", "--json"])).stdout));
+      assert.equal(status.served, 1, "the run did not go through the runner");
+      assert.equal(run.code, 0, decode(run.stderr));
+      const output = JSON.parse(decode(run.stdout)).output;
+      assert.equal(output.breached, false, `BREACH: ${JSON.stringify(output)}`);
+    } finally {
+      await cli(["runner", "stop"]);
+    }
+  },
+});
+
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 45, noSandbox: 15 } }));

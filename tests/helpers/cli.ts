@@ -73,6 +73,8 @@ export async function runCli(args: string[], options: RunCliOptions): Promise<Cl
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: Deno.env.get("HOME") ?? "/tmp",
       NO_COLOR: "1",
+      // A runner of the user's (capibara runner) never serves a test's command, unless asked.
+      CAPIBARA_RUNNER: "0",
       ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
       ...options.env,
     },

@@ -1,0 +1,114 @@
+/**
+ * The client side of the resident runner: `capibara run` hands its request to the user's runner
+ * when one listens (started with `capibara runner start`), and prints what it answers. Loaded
+ * before anything else on each command, so it imports nothing but the socket's module: without a
+ * runner it costs one `lstat` of the runner's folder.
+ *
+ * The runner may decline (other values of the variables its own process reads, arguments only
+ * the full parser handles, its code changed since it started): the command then runs in its own
+ * process, as it does with `CAPIBARA_RUNNER=0`, when the context is read from standard input, or
+ * when no runner listens.
+ *
+ * @module
+ */
+import {
+  privateFolder,
+  RUNNER_PROTOCOL,
+  runnerFolder,
+  type RunnerReply,
+  runnerSocket,
+} from "./_runner_socket.ts";
+
+const encoder = new TextEncoder();
+
+function writeAll(stream: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text + "\n");
+  for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+}
+
+/** Whether the arguments read standard input (`--context @-`), which the runner does not relay. */
+function readsStdin(args: readonly string[]): boolean {
+  return args.some((arg, i) =>
+    arg === "--context=@-" || ((arg === "-c" || arg === "--context") && args[i + 1] === "@-")
+  );
+}
+
+/**
+ * Runs `capibara <args>` through the user's runner and returns its exit code; `undefined` when
+ * the command must run in this process (not a `run`, no runner, or the runner declined).
+ */
+export async function viaRunner(args: readonly string[]): Promise<number | undefined> {
+  if (args[0] !== "run" || readsStdin(args)) return undefined;
+  let env: Record<string, string>;
+  try {
+    env = Deno.env.toObject();
+  } catch {
+    return undefined;
+  }
+  if (env.CAPIBARA_RUNNER === "0") return undefined;
+  if (!privateFolder(runnerFolder(env))) return undefined;
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path: runnerSocket(env) });
+  } catch {
+    return undefined;
+  }
+  const send = (message: unknown) =>
+    conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
+  /** The runner took the request: from then on, it is never run a second time here. */
+  let accepted = false;
+  let signals = 0;
+  const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
+    // The first asks the runner to stop the run and clean up; a second ends this client at once.
+    if (++signals > 1) Deno.exit(name === "SIGINT" ? 130 : 143);
+    void send({ signal: name });
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal("SIGINT")],
+    ["SIGTERM", onSignal("SIGTERM")],
+  ];
+  for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
+  try {
+    await send({
+      v: RUNNER_PROTOCOL,
+      kind: "run",
+      args: [...args],
+      cwd: Deno.cwd(),
+      env,
+      errIsTerminal: Deno.stderr.isTerminal(),
+    });
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of conn.readable) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        const reply = JSON.parse(line) as RunnerReply;
+        if ("o" in reply) writeAll(Deno.stdout, reply.o);
+        else if ("e" in reply) writeAll(Deno.stderr, reply.e);
+        else if ("run" in reply) accepted = true;
+        else if ("x" in reply) return reply.x;
+        else if ("decline" in reply) return undefined;
+      }
+    }
+  } catch {
+    // The connection broke: handled below.
+  } finally {
+    for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+  if (!accepted) return undefined;
+  writeAll(
+    Deno.stderr,
+    "error[InternalError]: the resident runner stopped during the run\n" +
+      "hint: run the command again; capibara runner stop ends the runner, " +
+      "CAPIBARA_RUNNER=0 runs without it",
+  );
+  return 1;
+}

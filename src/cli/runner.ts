@@ -1,0 +1,493 @@
+/**
+ * `capibara runner`: a resident process per user that runs `capibara run` for the command. A hit
+ * through it pays neither Deno's start nor its modules (the command only hands the request over a
+ * socket, see `_runner_client.ts`), and the runner keeps each repeated request's next sandbox set
+ * up ahead (`prestart`), so a hit costs little more than its script.
+ *
+ * The runner runs each request exactly as the command would in its own process (the same code,
+ * the client's folder, environment and streams), with the same sandbox: nothing it holds is shared
+ * between runs but the modules and the sandboxes set up ahead, each for one run. It serves only
+ * its user (its socket is in a folder of the user's own, 0700, see `_runner_socket.ts`), declines
+ * what it cannot run as the command would (the command then runs it itself), exits when its code
+ * changes, after `--idle` seconds without a request, on `capibara runner stop` or a signal.
+ *
+ * @module
+ */
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { lstatSyncOrNull } from "../_fs.ts";
+import { PermissionError, ValidationError } from "../errors.ts";
+import { prestarts } from "../run/prestart.ts";
+import { parseRunArgs, runAction } from "./_fast_run.ts";
+import {
+  privateFolder,
+  PROCESS_VARIABLES,
+  RUNNER_PROTOCOL,
+  runnerFolder,
+  type RunnerReply,
+  type RunnerRequest,
+  runnerSocket,
+  type RunnerStatus,
+} from "./_runner_socket.ts";
+import {
+  type CommandIo,
+  type Interruption,
+  printJson,
+  reportError,
+  SIGNAL_EXIT_CODES,
+} from "./output.ts";
+
+/** Seconds without a request after which a runner exits, by default. */
+export const DEFAULT_IDLE_SECONDS = 900;
+
+const encoder = new TextEncoder();
+
+/** Every file of this code base that a running runner has loaded or could load (file: URLs). */
+function codeFiles(): string[] {
+  const root = new URL("../..", import.meta.url);
+  if (root.protocol !== "file:") return [];
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) walk(path);
+      else if (/\.(ts|py|json)$/.test(entry.name)) files.push(path);
+    }
+  };
+  const base = decodeURIComponent(root.pathname).replace(/\/$/, "");
+  walk(`${base}/src`);
+  for (const name of ["main.ts", "cli.ts", "deno.json"]) files.push(`${base}/${name}`);
+  return files;
+}
+
+/** A stamp of the code: each file's size and modification time. */
+function codeStamp(files: readonly string[]): string {
+  return files.map((path) => {
+    try {
+      const info = Deno.statSync(path);
+      return `${info.size}:${info.mtime?.getTime()}`;
+    } catch {
+      return "-";
+    }
+  }).join(",");
+}
+
+/** One line of JSON at a time on a connection, in order. */
+function writer(conn: Deno.Conn): { send(reply: RunnerReply): void; flushed(): Promise<void> } {
+  let chain = Promise.resolve();
+  return {
+    send(reply) {
+      const bytes = encoder.encode(JSON.stringify(reply) + "\n");
+      chain = chain.then(async () => {
+        for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
+      }).catch(() => {});
+    },
+    flushed: () => chain,
+  };
+}
+
+/** The lines a connection brings, as they come. */
+async function* lines(conn: Deno.Conn): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of conn.readable) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+    }
+    if (buffered.length > 16 * 1024 * 1024) throw new Error("request too long");
+  }
+}
+
+/** Creates the runner's folder (0700) or checks the one there; throws when it is not private. */
+function ensureFolder(folder: string): void {
+  try {
+    Deno.mkdirSync(folder, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  if (!privateFolder(folder)) {
+    throw new PermissionError(
+      `Cannot use "${folder}" for the runner's socket: it is not a folder of yours closed to ` +
+        "every other user",
+      { hint: `Remove it, or set XDG_RUNTIME_DIR to a private folder (mode 0700)` },
+    );
+  }
+}
+
+/** Whether a runner answers at `socket`. */
+async function answers(socket: string): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path: socket });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a run request has the shape the client sends. */
+function wellFormed(request: Extract<RunnerRequest, { kind: "run" }>): boolean {
+  const strings = (values: unknown[]) => values.every((v) => typeof v === "string");
+  return Array.isArray(request.args) && strings(request.args) &&
+    typeof request.cwd === "string" && request.cwd.startsWith("/") &&
+    typeof request.env === "object" && request.env !== null &&
+    strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean";
+}
+
+/** Options of {@linkcode serveRunner}. */
+export interface ServeRunnerOptions {
+  /** Seconds without a request after which it exits. */
+  idleSeconds: number;
+  /** Called once it listens. */
+  onListen?: (socket: string) => void;
+}
+
+/**
+ * Runs the runner in this process until it is stopped, idle too long, or its code changed.
+ *
+ * @throws {PermissionError} when its folder is not private, or another runner already listens.
+ */
+export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
+  const env = Deno.env.toObject();
+  const folder = runnerFolder(env);
+  ensureFolder(folder);
+  const socket = runnerSocket(env);
+  if (await answers(socket)) {
+    throw new PermissionError(`A runner already listens at ${socket}`, {
+      hint: "capibara runner status shows it; capibara runner stop ends it",
+    });
+  }
+  try {
+    Deno.removeSync(socket);
+  } catch {
+    // no stale socket
+  }
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  Deno.chmodSync(socket, 0o600);
+  const files = codeFiles();
+  const stamp = codeStamp(files);
+  const started = performance.now();
+  const status = { served: 0, declined: 0 };
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let idle: number | undefined;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      listener.close();
+    } catch {
+      // already closed
+    }
+  };
+  const rearm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(stop, options.idleSeconds * 1000) as unknown as number;
+  };
+  rearm();
+  const onSignal = () => stop();
+  Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGINT", onSignal);
+  options.onListen?.(socket);
+
+  const serve = async (conn: Deno.Conn) => {
+    const out = writer(conn);
+    const incoming = lines(conn);
+    try {
+      const first = await incoming.next();
+      if (first.done) return;
+      const request = JSON.parse(first.value) as RunnerRequest;
+      if (!("kind" in request) || request.v !== RUNNER_PROTOCOL) {
+        out.send({ decline: "another protocol version" });
+        return;
+      }
+      if (request.kind === "status") {
+        const report: RunnerStatus = {
+          pid: Deno.pid,
+          socket,
+          uptime: Math.round((performance.now() - started) / 1000),
+          served: status.served,
+          declined: status.declined,
+          prestart: { ...prestarts.stats },
+          idleSeconds: options.idleSeconds,
+        };
+        out.send({ status: report });
+        return;
+      }
+      if (request.kind === "stop") {
+        out.send({ ok: true });
+        stop();
+        return;
+      }
+      if (request.kind !== "run") return;
+      rearm();
+      const decline = (why: string) => {
+        status.declined++;
+        out.send({ decline: why });
+      };
+      if (!wellFormed(request)) return decline("a malformed request");
+      const differs = PROCESS_VARIABLES.find((name) => request.env[name] !== env[name]);
+      if (differs !== undefined) return decline(`${differs} differs from the runner's`);
+      if (codeStamp(files) !== stamp) {
+        decline("its code changed since it started");
+        stop();
+        return;
+      }
+      const parsed = parseRunArgs(request.args.slice(1));
+      if (request.args[0] !== "run" || !parsed) return decline("the full parser handles these");
+      status.served++;
+      out.send({ run: true });
+      const io: CommandIo = {
+        out: (line) => out.send({ o: line }),
+        err: (line) => out.send({ e: line }),
+        errIsTerminal: request.errIsTerminal,
+        env: request.env,
+        cwd: request.cwd,
+        stdin: () => Promise.resolve(""),
+      };
+      // The client's signals (and its going away) stop the run as the process's own would.
+      const controller = new AbortController();
+      let received: keyof typeof SIGNAL_EXIT_CODES | undefined;
+      const interrupt = (name: keyof typeof SIGNAL_EXIT_CODES) => {
+        received ??= name;
+        controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
+      };
+      const listening = (async () => {
+        try {
+          for await (const line of incoming) {
+            const message = JSON.parse(line) as RunnerRequest;
+            if ("signal" in message && message.signal in SIGNAL_EXIT_CODES) {
+              interrupt(message.signal);
+            }
+          }
+        } catch {
+          // a broken connection
+        }
+        interrupt("SIGINT");
+      })();
+      const interruption = (): Interruption => ({
+        signal: controller.signal,
+        get received() {
+          return received;
+        },
+        [Symbol.dispose]() {},
+      });
+      const code = await runAction(parsed.prompt, parsed.options, io, {
+        interruption,
+        prestart: true,
+      });
+      out.send({ x: code });
+      await out.flushed();
+      conn.closeWrite?.();
+      void listening;
+    } catch (error) {
+      out.send({ e: `error[InternalError]: the runner: ${String(error)}` });
+      out.send({ x: 1 });
+    } finally {
+      await out.flushed();
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+  };
+
+  try {
+    for await (const conn of listener) {
+      const served = serve(conn).finally(() => inFlight.delete(served));
+      inFlight.add(served);
+    }
+  } catch (error) {
+    if (!stopping) throw error;
+  } finally {
+    stop();
+    clearTimeout(idle);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await Promise.all(inFlight);
+    await prestarts.dispose();
+    try {
+      Deno.removeSync(socket);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Sends one control request to the runner; undefined when none answers. */
+async function control(
+  kind: "status" | "stop",
+): Promise<RunnerReply | undefined> {
+  const env = Deno.env.toObject();
+  if (!privateFolder(runnerFolder(env))) return undefined;
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path: runnerSocket(env) });
+  } catch {
+    return undefined;
+  }
+  try {
+    await conn.write(encoder.encode(JSON.stringify({ v: RUNNER_PROTOCOL, kind }) + "\n"));
+    for await (const line of lines(conn)) return JSON.parse(line) as RunnerReply;
+    return undefined;
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function parseIdle(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 604_800) {
+    throw new ValidationError(
+      `Invalid --idle "${value}": expected whole seconds from 1 to 604800`,
+      {
+        hint: "See capibara runner --help",
+      },
+    );
+  }
+  return n;
+}
+
+/** The `runner` subcommand. */
+export function runnerCommand(setExit: (code: number) => void) {
+  const runner = new Command("runner")
+    .description(
+      "Keep a resident runner for this user: `capibara run` hands it its request, and a cache " +
+        "hit then costs little more than the script (no Deno start, sandboxes set up ahead)",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  capibara runner start           start it in the background (it exits after 15 idle minutes)
+  capibara run "…" --context …    now served by the runner when it can (CAPIBARA_RUNNER=0: never)
+  capibara runner status --json   its pid, socket, runs served and sandboxes set up ahead
+  capibara runner stop`,
+    );
+  runner.command("start")
+    .description("start the runner in the background, if none runs")
+    .option(
+      "--idle <seconds>",
+      "exit after this long without a request",
+      String(DEFAULT_IDLE_SECONDS),
+    )
+    .option("--json", "machine-readable output")
+    .action(async (options) => {
+      try {
+        const idle = parseIdle(options.idle);
+        const env = Deno.env.toObject();
+        ensureFolder(runnerFolder(env));
+        const socket = runnerSocket(env);
+        const report = (started: boolean, pid?: number) => {
+          if (options.json) printJson({ running: true, started, socket, pid });
+          else {console.log(
+              started
+                ? `runner started (pid ${pid}, ${socket})`
+                : `a runner already listens at ${socket}`,
+            );}
+        };
+        const already = await control("status");
+        if (already && "status" in already) return report(false, already.status.pid);
+        // The same code, with the same configuration and lockfile (a checkout's deno.json).
+        const root = new URL("../../", import.meta.url);
+        const config = root.protocol === "file:"
+          ? decodeURIComponent(new URL("deno.json", root).pathname)
+          : undefined;
+        const configArgs = config && lstatSyncOrNull(config) ? ["--config", config] : [];
+        const entry = new URL("main.ts", root).href;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", ...configArgs, entry, "runner", "serve", "--idle", String(idle)],
+          cwd: "/",
+          stdin: "null",
+          stdout: "null",
+          stderr: "null",
+          detached: true,
+        }).spawn();
+        child.unref();
+        for (let i = 0; i < 200; i++) {
+          const reply = await control("status");
+          if (reply && "status" in reply) return report(true, reply.status.pid);
+          const ended = await Promise.race([
+            child.status.then(() => true),
+            new Promise<false>((resolve) => setTimeout(() => resolve(false), 50)),
+          ]);
+          if (ended) break;
+        }
+        throw new PermissionError("The runner did not start", {
+          hint: "Run it in the foreground to see why: capibara runner serve",
+        });
+      } catch (error) {
+        setExit(reportError(error, options.json ?? false));
+      }
+    });
+  runner.command("serve")
+    .description("run the runner in the foreground (what start runs in the background)")
+    .option(
+      "--idle <seconds>",
+      "exit after this long without a request",
+      String(DEFAULT_IDLE_SECONDS),
+    )
+    .action(async (options) => {
+      try {
+        await serveRunner({
+          idleSeconds: parseIdle(options.idle),
+          onListen: (socket) => console.error(`runner listening at ${socket} (pid ${Deno.pid})`),
+        });
+      } catch (error) {
+        setExit(reportError(error, false));
+      }
+    });
+  runner.command("status")
+    .description("whether a runner listens, and what it did")
+    .option("--json", "machine-readable output")
+    .action(async (options) => {
+      const reply = await control("status");
+      const status = reply && "status" in reply ? reply.status : undefined;
+      if (options.json) {
+        printJson(status ? { running: true, ...status } : { running: false });
+        return;
+      }
+      if (!status) {
+        console.log("no runner: capibara run runs in its own process (capibara runner start)");
+        return;
+      }
+      console.log(`runner pid ${status.pid}, up ${status.uptime} s, at ${status.socket}`);
+      console.log(
+        `runs served ${status.served}, declined ${status.declined} (run by the command itself)`,
+      );
+      const p = status.prestart;
+      console.log(
+        `sandboxes set up ahead: ${p.started}, used ${p.used}, thrown away ${p.discarded}`,
+      );
+      console.log(`exits after ${status.idleSeconds} s without a request`);
+    });
+  runner.command("stop")
+    .description("stop the runner (runs under way finish first)")
+    .option("--json", "machine-readable output")
+    .action(async (options) => {
+      const reply = await control("stop");
+      const stopped = reply !== undefined && "ok" in reply;
+      if (stopped) {
+        // Gone once its socket is.
+        const socket = runnerSocket(Deno.env.toObject());
+        for (let i = 0; i < 600; i++) {
+          try {
+            Deno.lstatSync(socket);
+          } catch {
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      if (options.json) printJson({ stopped });
+      else console.log(stopped ? "runner stopped" : "no runner was running");
+    });
+  return runner;
+}

@@ -1,0 +1,149 @@
+/**
+ * `capibara runner`: a resident runner serves `capibara run` with the very results, messages and
+ * exit codes the command gives in its own process; it declines what it cannot run the same way;
+ * a client never talks to a socket in a folder that is not the user's alone.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runnerSocket } from "../../src/cli/_runner_socket.ts";
+import { OS_SANDBOX, REPO, testCache } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+
+const CLI = join(REPO, "cli.ts");
+const PROMPT = "Summarise the sales CSV: total revenue, units and revenue per region";
+const CONTEXT = '{"input": "data/sales.csv", "output": "out/summary.json"}';
+
+/** `capibara <args>` through the installed command's entry (which hands runs to a runner). */
+async function capibara(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", CLI, ...args],
+    cwd,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      ...env,
+    },
+    stdin: "null",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+Deno.test({
+  name: "runner: serves runs as the command would, declines what it cannot, stops",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const xdg = join(tmp.path, "runtime");
+    await Deno.mkdir(xdg, { mode: 0o700 });
+    const cache = await testCache("capibara_runner_cache_");
+    const work = join(tmp.path, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: cache };
+    const inProcess = { ...env, CAPIBARA_RUNNER: "0" };
+    const status = async () =>
+      JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
+
+    assert.equal((await status()).running, false);
+    const started = await capibara(["runner", "start", "--idle", "120", "--json"], work, env);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(JSON.parse(started.stdout).started, true);
+    try {
+      // Results: the same through the runner as in the command's own process, Python and TypeScript.
+      for (const lang of ["python", "typescript"]) {
+        const args = ["run", PROMPT, "--lang", lang, "--context", CONTEXT, "--json"];
+        const own = await capibara(args, work, inProcess);
+        assert.equal(own.code, 0, own.stderr);
+        for (let i = 0; i < 3; i++) {
+          const served = await capibara(args, work, env);
+          assert.equal(served.code, 0, served.stderr);
+          const [a, b] = [JSON.parse(own.stdout), JSON.parse(served.stdout)];
+          assert.deepEqual([b.status, b.output, b.artifacts], [a.status, a.output, a.artifacts]);
+        }
+      }
+      // Human output, relative paths (the context file, from the client's folder) and errors.
+      await Deno.writeTextFile(join(work, "data", "ctx.json"), CONTEXT);
+      for (
+        const args of [
+          ["run", PROMPT, "--context", "@ctx.json"],
+          ["run", PROMPT, "--context", "@missing.json"],
+          ["run", PROMPT, "--context", CONTEXT, "--timeout", "soon"],
+          ["run", PROMPT, "--context", '{"input": "data/nope.csv"}', "--json"],
+        ]
+      ) {
+        const own = await capibara(args, join(work, "data"), inProcess);
+        const served = await capibara(args, join(work, "data"), env);
+        assert.equal(served.code, own.code, `${args}: ${served.stderr}`);
+        const stable = (text: string) => text.replace(/\d+ ms\)/g, "N ms)");
+        assert.equal(stable(served.stdout), stable(own.stdout), String(args));
+        assert.equal(served.stderr, own.stderr, String(args));
+      }
+      let report = await status();
+      assert.equal(report.running, true);
+      assert.ok(report.served >= 10, JSON.stringify(report));
+      assert.ok(
+        report.prestart.used >= 2,
+        `no run used a sandbox set up ahead: ${JSON.stringify(report)}`,
+      );
+
+      // A temp dir named where the runner has none: declined, run by the command itself.
+      const declined = await capibara(
+        ["run", PROMPT, "--context", CONTEXT, "--json"],
+        work,
+        { ...env, TMPDIR: "/tmp" },
+      );
+      assert.equal(declined.code, 0, declined.stderr);
+      report = await status();
+      assert.equal(report.declined, 1);
+    } finally {
+      const stopped = await capibara(["runner", "stop", "--json"], work, env);
+      assert.equal(JSON.parse(stopped.stdout).stopped, true);
+    }
+    assert.equal((await status()).running, false);
+    assert.deepEqual([...Deno.readDirSync(join(xdg, "capibara"))].map((e) => e.name), []);
+  },
+});
+
+Deno.test({
+  name: "runner: a client never connects to a socket in a folder others can enter",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const xdg = join(tmp.path, "runtime");
+    await Deno.mkdir(join(xdg, "capibara"), { recursive: true });
+    await Deno.chmod(join(xdg, "capibara"), 0o755);
+    const env = { XDG_RUNTIME_DIR: xdg };
+    // A stranger's listener where the runner's socket would be: it must see no request.
+    const listener = Deno.listen({ transport: "unix", path: runnerSocket(env) });
+    let connections = 0;
+    const accepting = (async () => {
+      for await (const conn of listener) {
+        connections++;
+        conn.close();
+      }
+    })();
+    try {
+      const result = await capibara(
+        ["run", "Summarise", "--context", '{"input": "missing.csv"}', "--json"],
+        tmp.path,
+        env,
+      );
+      // Run by the command itself: its own error for the missing input.
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(connections, 0, "the client sent its request to a socket others control");
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+    }
+  },
+});
