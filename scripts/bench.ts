@@ -282,6 +282,8 @@ try {
     HOME: Deno.env.get("HOME") ?? "/tmp",
     CAPIBARA_CACHE_DIR: cache,
     NO_COLOR: "1",
+    // A runner of the user's never serves the bench's own-process hits.
+    CAPIBARA_RUNNER: "0",
   };
   const cli = (...extra: string[]): Cmd => ({
     program: Deno.execPath(),
@@ -481,6 +483,71 @@ try {
   console.log(
     `  (in-process, the SDK's own work is ${ms(sdkOverhead)} per hit, sandbox included)`,
   );
+
+  // 2a. The same hits through a resident runner (capibara runner): the command hands the request
+  // over a socket; the runner runs it warm, its sandbox set up ahead.
+  const runtime = await Deno.makeTempDir({ prefix: "capibara_bench_runtime_" });
+  const runnerEnv = { ...env, CAPIBARA_RUNNER: "1", XDG_RUNTIME_DIR: runtime };
+  const viaRunner = (...extra: string[]): Cmd => ({ ...cli(...extra), env: runnerEnv });
+  const runnerCli = (...args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(REPO, "cli.ts"), "runner", ...args],
+      env: runnerEnv,
+      clearEnv: true,
+      cwd: work,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  await runnerCli("start", "--idle", "600");
+  try {
+    const rPy = viaRunner();
+    const rTs = viaRunner("--lang", "typescript");
+    const rBare = viaRunner("--no-sandbox");
+    const rStepped: Cmd = { ...rPy, env: { ...runnerEnv, CAPIBARA_TIMINGS: "1" } };
+    for (let i = 0; i < 3; i++) for (const cmd of [rPy, rTs, rBare]) await timed(cmd);
+    const runnerSteps: [string, number][][] = [];
+    const [rPyMs, rPyDirect, rTsMs, rTsDirect, rBareMs] = await interleaved(
+      [rPy, pyDirect, rTs, tsDirect, rBare, rStepped],
+      RUNS,
+      (k, run) => {
+        if (k === 5) runnerSteps.push(stepsOf(run.stderr));
+      },
+    );
+    for (
+      const [name, hit, direct] of [
+        ["Python", rPyMs!, rPyDirect!],
+        ["TypeScript", rTsMs!, rTsDirect!],
+      ] as const
+    ) {
+      const overhead = hit - direct;
+      console.log(
+        `cache hit through the runner, ${name}: capibara run ${ms(hit)} | script directly ` +
+          `${ms(direct)} | ratio ${(hit / direct).toFixed(2)}x | overhead ${ms(overhead)} ` +
+          `(target <= 60 ms, aim 35 ms: ${verdict(overhead <= 60)})`,
+      );
+    }
+    const rShare = rPyMs! - rBareMs!;
+    console.log(
+      `sandbox share through the runner: hit ${ms(rPyMs!)} vs. --no-sandbox ${ms(rBareMs!)} | ` +
+        `the sandbox adds ${ms(rShare)} (target <= 25 ms: ${verdict(rShare <= 25)})`,
+    );
+    const status = JSON.parse(
+      new TextDecoder().decode((await runnerCli("status", "--json")).stdout),
+    );
+    console.log(
+      `  the runner served ${status.served} runs (declined ${status.declined}); sandboxes set ` +
+        `up ahead ${status.prestart.started}, used ${status.prestart.used}, thrown away ` +
+        `${status.prestart.discarded}`,
+    );
+    console.log("  a Python hit through the runner, its steps in the runner (medians):");
+    for (const [i, [name]] of (runnerSteps[0] ?? []).entries()) {
+      const value = median(runnerSteps.map((run) => run[i]?.[1] ?? 0));
+      console.log(`  ${ms(value).padStart(10)}  ${name}`);
+    }
+  } finally {
+    await runnerCli("stop");
+    await Deno.remove(runtime, { recursive: true }).catch(() => {});
+  }
 
   // 2b. The same hits as a user other than root, which is what most people run as.
   await asAnotherUser();

@@ -1829,7 +1829,8 @@ export class BubblewrapBackend implements SandboxBackend {
       return {
         spec: wrapped,
         held,
-        copies: substitutes.size > 0,
+        // A closed workdir is shown as an empty folder of live binds: only read copies go stale.
+        copies: [...substitutes.keys()].some((path) => path !== policy.workdir),
         abandon,
         close,
         hostUid: drop?.uid ?? uid,
