@@ -11,13 +11,7 @@
  *
  * @module
  */
-import {
-  privateFolder,
-  RUNNER_PROTOCOL,
-  runnerFolder,
-  type RunnerReply,
-  runnerSocket,
-} from "./_runner_socket.ts";
+import { connectRunner, RUNNER_PROTOCOL, type RunnerReply } from "./_runner_socket.ts";
 
 const encoder = new TextEncoder();
 
@@ -46,13 +40,8 @@ export async function viaRunner(args: readonly string[]): Promise<number | undef
     return undefined;
   }
   if (env.CAPIBARA_RUNNER === "0") return undefined;
-  if (!privateFolder(runnerFolder(env))) return undefined;
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: runnerSocket(env) });
-  } catch {
-    return undefined;
-  }
+  const conn = await connectRunner(env);
+  if (!conn) return undefined;
   const send = (message: unknown) =>
     conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
   /** The runner took the request: from then on, it is never run a second time here. */

@@ -64,6 +64,21 @@ export function privateFolder(folder: string): boolean {
   }
 }
 
+/**
+ * A connection to the user's runner, or undefined when none listens, or its folder is not the
+ * user's alone (then nothing is sent: a stranger's socket would receive the request).
+ */
+export async function connectRunner(
+  env: Record<string, string | undefined>,
+): Promise<Deno.UnixConn | undefined> {
+  if (!privateFolder(runnerFolder(env))) return undefined;
+  try {
+    return await Deno.connect({ transport: "unix", path: runnerSocket(env) });
+  } catch {
+    return undefined;
+  }
+}
+
 /** A runner's message to its client, one JSON document per line. */
 export type RunnerReply =
   | { run: true }

@@ -19,6 +19,7 @@ import { PermissionError, ValidationError } from "../errors.ts";
 import { prestarts } from "../run/prestart.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
 import {
+  connectRunner,
   privateFolder,
   PROCESS_VARIABLES,
   RUNNER_PROTOCOL,
@@ -321,14 +322,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
 async function control(
   kind: "status" | "stop",
 ): Promise<RunnerReply | undefined> {
-  const env = Deno.env.toObject();
-  if (!privateFolder(runnerFolder(env))) return undefined;
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: runnerSocket(env) });
-  } catch {
-    return undefined;
-  }
+  const conn = await connectRunner(Deno.env.toObject());
+  if (!conn) return undefined;
   try {
     await conn.write(encoder.encode(JSON.stringify({ v: RUNNER_PROTOCOL, kind }) + "\n"));
     for await (const line of lines(conn)) return JSON.parse(line) as RunnerReply;
