@@ -75,13 +75,16 @@ Deno.test("pathToFileUrl() agrees with node:url's pathToFileURL", () => {
   }
 });
 
-Deno.test("tmpDir() reads TMPDIR and drops its trailing slash", () => {
-  const saved = Deno.env.get("TMPDIR");
-  try {
-    Deno.env.set("TMPDIR", "/some/where/");
-    assert.deepEqual(tmpDir(), "/some/where");
-  } finally {
-    if (saved === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", saved);
-  }
+Deno.test("tmpDir() reads TMPDIR and drops its trailing slash", async () => {
+  // In a process of its own: test files share this one's environment while they run.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { tmpDir } from ${JSON.stringify(new URL("../src/_path.ts", import.meta.url).href)};
+console.log(tmpDir());`,
+    ],
+    env: { TMPDIR: "/some/where/" },
+    stdout: "piped",
+  }).output();
+  assert.deepEqual(new TextDecoder().decode(out.stdout).trim(), "/some/where");
 });

@@ -294,7 +294,7 @@ async function runRequest(
         write: opts.allowWrite,
         env: opts.allowEnv,
       },
-    });
+    }, io);
     step("arguments, context and the configuration");
     const store = await cb.store();
     const storeExisted = existsSync(store.base);

@@ -10,6 +10,9 @@
  * @module
  */
 
+import { privateFolder, runnerFolder } from "../_runner_folder.ts";
+export { privateFolder, runnerFolder } from "../_runner_folder.ts";
+
 /** The protocol's version: a client and a runner of different versions never talk. */
 export const RUNNER_PROTOCOL = 1;
 
@@ -25,6 +28,17 @@ export const PROCESS_VARIABLES: readonly string[] = [
   "PATH",
   "XDG_RUNTIME_DIR",
   "CAPIBARA_SANDBOX_UID",
+  // Read by the generation's checks on a miss.
+  "LANG",
+  "PYENV_ROOT",
+  "PYENV_VERSION",
+];
+
+/** Variables naming folders: a relative one would be read from the runner's folder, not yours. */
+export const PATH_VARIABLES: readonly string[] = [
+  "CAPIBARA_CACHE_DIR",
+  "XDG_CACHE_HOME",
+  "DENO_DIR",
 ];
 
 /** 32-bit FNV-1a, hex: a short name for the code's location (not a security boundary). */
@@ -37,14 +51,6 @@ function shortHash(text: string): string {
   return hash.toString(16).padStart(8, "0");
 }
 
-/** The folder of the user's runner sockets (not checked: see {@linkcode privateFolder}). */
-export function runnerFolder(env: Record<string, string | undefined>): string {
-  const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime && runtime.startsWith("/")) return `${runtime.replace(/\/+$/, "")}/capibara`;
-  const tmp = (env.TMPDIR || env.TMP || env.TEMP || "/tmp").replace(/(.)\/+$/, "$1");
-  return `${tmp}/capibara-${Deno.uid() ?? "user"}`;
-}
-
 /**
  * The runner's socket for this code (its location and the protocol): a runner of another checkout
  * or version listens elsewhere.
@@ -52,16 +58,6 @@ export function runnerFolder(env: Record<string, string | undefined>): string {
 export function runnerSocket(env: Record<string, string | undefined>): string {
   const code = new URL("../..", import.meta.url).href;
   return `${runnerFolder(env)}/runner-${shortHash(`${RUNNER_PROTOCOL}\0${code}`)}.sock`;
-}
-
-/** Whether `folder` is a real folder of this user's that no other user can enter or change. */
-export function privateFolder(folder: string): boolean {
-  try {
-    const info = Deno.lstatSync(folder);
-    return info.isDirectory && info.uid === Deno.uid() && ((info.mode ?? 0o777) & 0o077) === 0;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -20,6 +20,7 @@ import { prestarts } from "../run/prestart.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
 import {
   connectRunner,
+  PATH_VARIABLES,
   privateFolder,
   PROCESS_VARIABLES,
   RUNNER_PROTOCOL,
@@ -231,6 +232,11 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       if (!wellFormed(request)) return decline("a malformed request");
       const differs = PROCESS_VARIABLES.find((name) => request.env[name] !== env[name]);
       if (differs !== undefined) return decline(`${differs} differs from the runner's`);
+      const relative = PATH_VARIABLES.find((name) => {
+        const value = request.env[name];
+        return value !== undefined && value !== "" && !value.startsWith("/");
+      });
+      if (relative !== undefined) return decline(`${relative} is a relative path`);
       if (codeStamp(files) !== stamp) {
         decline("its code changed since it started");
         stop();
@@ -238,6 +244,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       }
       const parsed = parseRunArgs(request.args.slice(1));
       if (request.args[0] !== "run" || !parsed) return decline("the full parser handles these");
+      // Nothing runs unconfined in the runner: such a run is the command's own, with its warning.
+      if (!parsed.options.sandbox) return decline("--no-sandbox runs in the command's process");
       status.served++;
       out.send({ run: true });
       const io: CommandIo = {

@@ -49,6 +49,7 @@ import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
+import { runnerFolders } from "../_runner_folder.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import { sleep } from "../_timer.ts";
 import type {
@@ -1384,11 +1385,24 @@ async function policyArgs(
     if ((realPathSyncOrNull(path)) !== path) continue;
     args.push("--ro-bind", await via(path), path);
   }
+  // The user's runner folders too: a script that reached a runner could ask it for any run. One
+  // that is not there yet is made (empty, 0700) when a granted path would show it, so that a
+  // runner started while this sandbox lives is hidden as well.
+  const runners = runnerFolders(Deno.env.toObject());
   for (const [path, source] of sources) {
-    for (const sensitive of SENSITIVE_PATHS) {
+    for (const sensitive of [...SENSITIVE_PATHS, ...runners]) {
       if (!isInside(sensitive, source)) continue;
+      if (runners.includes(sensitive) && !lstatSyncOrNull(sensitive)) {
+        try {
+          Deno.mkdirSync(sensitive, { mode: 0o700 });
+        } catch {
+          // its folder is not there or not ours: no runner can listen there either
+        }
+      }
       const info = lstatSyncOrNull(sensitive);
       if (!info) continue;
+      // Not a folder (a link someone else left): no runner listens there.
+      if (runners.includes(sensitive) && !info.isDirectory) continue;
       const inside = path + sensitive.slice(source.length);
       if (info.isDirectory) {
         args.push("--tmpfs", inside);

@@ -76,6 +76,22 @@ export interface ImportOptions {
 /** Default bound of an imported entry's size: its manifest and files together. */
 export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
 
+/**
+ * A new staging folder under the store's `.tmp`. A concurrent writer removes `.tmp` when it finds
+ * it empty (see `#replace`), which can happen between making `.tmp` and making the folder in it:
+ * then `.tmp` is made again. Once the staging folder exists, `.tmp` is not empty and stays.
+ */
+async function makeStaging(tmpRoot: string, prefix: string): Promise<string> {
+  for (let attempt = 1;; attempt++) {
+    await Deno.mkdir(tmpRoot, { recursive: true });
+    try {
+      return await Deno.makeTempDir({ dir: tmpRoot, prefix });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt >= 100) throw error;
+    }
+  }
+}
+
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
@@ -307,9 +323,8 @@ export class Store {
     }
     await this.#ensureBase();
     const tmpRoot = join(this.base, ".tmp");
-    await Deno.mkdir(tmpRoot, { recursive: true });
     await Deno.mkdir(this.scripts, { recursive: true });
-    const staging = await Deno.makeTempDir({ dir: tmpRoot, prefix: `${manifest.fingerprint}-` });
+    const staging = await makeStaging(tmpRoot, `${manifest.fingerprint}-`);
     // Like the project's other folders (makeTempDir makes it 0700): a root run's sandbox, which is
     // not root, reads the entry.
     await Deno.chmod(staging, 0o755);
@@ -353,9 +368,8 @@ export class Store {
     const final = this.dirOf(fp);
     await this.#ensureBase();
     const tmpRoot = join(this.base, ".tmp");
-    await Deno.mkdir(tmpRoot, { recursive: true });
     await Deno.mkdir(this.scripts, { recursive: true });
-    const staging = await Deno.makeTempDir({ dir: tmpRoot, prefix: `${fp}-` });
+    const staging = await makeStaging(tmpRoot, `${fp}-`);
     await Deno.chmod(staging, 0o755);
     try {
       for (const [name, text] of Object.entries(files)) {
@@ -444,17 +458,16 @@ export class Store {
       );
     }
     const tmpRoot = join(this.base, ".tmp");
-    await Deno.mkdir(tmpRoot, { recursive: true });
-    const tmp = join(tmpRoot, `${fingerprint}-manifest-${crypto.randomUUID()}.json`);
+    const staging = await makeStaging(tmpRoot, `${fingerprint}-signature-`);
+    const tmp = join(staging, MANIFEST_FILE);
     try {
       await Deno.writeTextFile(tmp, serialiseManifest({ ...raw, [SIGNATURE_FIELD]: signature }), {
         createNew: true,
         mode: 0o644,
       });
       await Deno.rename(tmp, join(dir, MANIFEST_FILE));
-    } catch (error) {
-      await Deno.remove(tmp).catch(() => {});
-      throw error;
+    } finally {
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
     }
     await Deno.remove(tmpRoot).catch(() => {}); // only when empty: others may be staging
     return { dir, manifest: await this.#verifyDir(dir) };

@@ -1204,3 +1204,38 @@ Deno.test({
     assert.equal(lstatSyncOrNull(marker) !== null, false, "a discarded start ran the script");
   },
 });
+
+Deno.test({
+  name: "bwrap: the user's runner folders are hidden from scripts, even under a granted /tmp",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    // The layout lies under /tmp: the sandbox's uid must reach it through the granted /tmp.
+    Deno.chmodSync(layout.root, 0o755);
+    const folder = `/tmp/capibara-${Deno.uid()}`;
+    let made = false;
+    if (!lstatSyncOrNull(folder)) {
+      Deno.mkdirSync(folder, { mode: 0o700 });
+      made = true;
+    }
+    const marker = `${folder}/runner-test-${crypto.randomUUID()}.sock`;
+    Deno.writeTextFileSync(marker, "");
+    // A folder where no runner listens yet is made and hidden too (one started later stays hidden).
+    const xdg = `${layout.root}/xdg`;
+    Deno.mkdirSync(xdg, { mode: 0o700 });
+    try {
+      const result = await runSandboxed(
+        backend,
+        policyFor(layout, { read: [layout.granted, "/tmp"] }),
+        ...bash(`ls -a ${folder} && echo listed`),
+        { env: { XDG_RUNTIME_DIR: xdg } },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(result.stdout.includes("listed"), result.stdout + result.stderr);
+      assert.ok(!result.stdout.includes("runner-test-"), `BREACH: ${result.stdout}`);
+    } finally {
+      Deno.removeSync(marker);
+      if (made) Deno.removeSync(folder);
+    }
+  },
+});

@@ -177,3 +177,16 @@ Deno.test("findRoot() outside a git repository is the directory itself", async (
   assert.equal(await findRoot(join(tmp.path, "a", "..")), tmp.path);
   assert.deepEqual(warnings, []);
 });
+
+Deno.test("Store.write() from two writers at once: neither loses its staging folder", async () => {
+  // A writer that finishes removes .tmp when it is empty, maybe between the other's making .tmp
+  // and its staging folder in it.
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  await Promise.all([0, 1].map(async (w) => {
+    for (let n = 0; n < 150; n++) {
+      const manifest = await sampleManifest("python", `Request ${w}-${n}`);
+      await store.write(manifest, entryFiles(manifest, { script: "x = 1", readme: "" }));
+    }
+  }));
+});
