@@ -11,7 +11,6 @@ import {
   relative,
   resolve,
   sep,
-  tmpDir,
 } from "../src/_path.ts";
 
 // Segments that exercise the edge cases: roots, empties, dots, repeated and trailing slashes.
