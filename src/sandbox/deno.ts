@@ -362,6 +362,15 @@ export interface DenoPermissionsOptions {
 }
 
 /**
+ * The gate of a held Deno start (see `WrapOptions.selfGated`), preloaded before the script: one
+ * newline on standard input releases the run; end of input (a discarded start) ends it with 125.
+ * A `data:` module: no file a script could have changed, and no permission it needs.
+ */
+export const DENO_GATE: string = "data:text/javascript," + encodeURIComponent(
+  "const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);",
+);
+
+/**
  * Deno's permission system as a sandbox backend: {@linkcode DenoPermissionsBackend.wrap} turns a
  * policy into `deno run` permission flags (see {@linkcode denoPermissionFlags}), inserted after
  * `run`, then hands that command to the OS backend, when one is given, which wraps it with the
@@ -443,13 +452,20 @@ export class DenoPermissionsBackend implements SandboxBackend {
       // Inside the OS sandbox the network goes through that sandbox's proxy, which it names.
       const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;
       const flags = denoPermissionFlags(policy, policy.env ?? [], proxy ? { proxy } : {});
-      const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...rest], env };
+      // Held: Deno starts ahead and waits at the gate in a preloaded module, before the script's
+      // modules load (its own start, ≈ 20 ms, is then off the run's path).
+      const gate = options.held ? ["--preload", DENO_GATE] : [];
+      const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...gate, ...rest], env };
       const binary = await Deno.realPath(spec.program);
       const read = [...new Set([...policy.read, binary, spec.program])].filter((p) =>
         isAbsolute(p)
       );
       // Deno's --allow-read list never holds /proc: it is the read guard Landlock would be.
-      return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true }, options);
+      return await this.#os.wrap(
+        inner,
+        { ...policy, read, readsScopedByProgram: true },
+        options.held ? { held: true, selfGated: true } : {},
+      );
     }
     if (policy.network.length === 0) {
       const flags = denoPermissionFlags(policy, policy.env ?? []);

@@ -1583,6 +1583,9 @@ export class BubblewrapBackend implements SandboxBackend {
     options: WrapOptions = {},
   ): Promise<LinuxWrappedCommand> {
     const held = options.held === true;
+    /** The program waits at the gate itself, on its standard input (see WrapOptions). */
+    const selfGated = held && options.selfGated === true;
+    const heldFd = held && !selfGated ? HELD_FD : undefined;
     const probe = await this.#getProbe();
     if (!probe.availability.ok || !probe.bwrap) {
       throw new PermissionError(
@@ -1795,12 +1798,12 @@ export class BubblewrapBackend implements SandboxBackend {
       // A program that scopes its own reads skips the rule set; it still goes through the step
       // when this process holds descriptors it would inherit (the step closes them first).
       const program = policy.readsScopedByProgram
-        ? inheritsDescriptors()
-          ? bareCommand(spec.program, spec.args, held ? HELD_FD : undefined)
-          : undefined
-        : landlockCommand(spec.program, spec.args, held ? HELD_FD : undefined);
+        ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, heldFd) : undefined
+        : landlockCommand(spec.program, spec.args, heldFd);
       args.push("--chdir", policy.workdir, "--", ...command);
-      if (!program && held) args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");
+      if (!program && heldFd !== undefined) {
+        args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");
+      }
       args.push(...program ?? [spec.program, ...spec.args]);
 
       let table: string | undefined;
@@ -1833,7 +1836,7 @@ export class BubblewrapBackend implements SandboxBackend {
           etcFiles,
           procsFiles: cgroup?.procsFiles ?? [],
           drop: drop && table ? { drop, table } : undefined,
-          held,
+          held: heldFd !== undefined,
           command: [probe.bwrap, ...args],
         }),
         env,

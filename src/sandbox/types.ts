@@ -70,6 +70,12 @@ export interface WrapOptions {
    * runs, and ends without running it at end of input. Start it with `holdCommand`.
    */
   held?: boolean;
+  /**
+   * With `held`: the program itself waits at the gate, on its standard input, once it has started
+   * (Deno, through a preloaded module), so that its own start is made ahead too; the backend
+   * leaves the gate where it is. Default: the backend's gate waits before the program starts.
+   */
+  selfGated?: boolean;
 }
 
 /** A command wrapped for a backend, and the resources to release after it ran. */

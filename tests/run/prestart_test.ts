@@ -147,3 +147,62 @@ Deno.test("prestartable() refuses plans that would change the project while they
   // A folder written in place would be lent to the sandbox while it waits.
   assert.equal(prestartable(plan({ write: [folder] }, [])), false);
 });
+
+Deno.test({
+  name: "prestart: a TypeScript run's Deno starts ahead, and nothing of the script runs before it",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const dir = join(tmp.path, "p");
+    await Deno.mkdir(dir);
+    await project(dir);
+    const script = `const started = Date.now() / 1000;
+let stdin = "";
+try {
+  const buffer = new Uint8Array(16);
+  stdin = String(Deno.stdin.readSync(buffer));
+} catch (error) {
+  stdin = String(error);
+}
+console.log(JSON.stringify({ status: "ok", artifacts: [], output: { started, stdin }, raw: {} }));
+`;
+    const bundle = {
+      ...bundleObject({ language: "typescript", script }),
+      requirements: [],
+    } as unknown as Bundle;
+    const cb = () =>
+      new Capibara({
+        root: dir,
+        cwd: dir,
+        cacheDir: join(tmp.path, "cache"),
+        generator: {
+          kind: "prestart-test",
+          generate: () => Promise.resolve({ bundle, model: "test", attempts: 1 }),
+        },
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        prestart: true,
+        warn: () => {},
+      });
+    try {
+      const used = prestarts.stats.used;
+      await cb().run("report when it started", { context: CONTEXT, language: "typescript" });
+      await new Promise((r) => setTimeout(r, 700));
+      const released = Date.now() / 1000;
+      const { output } = await cb().run("report when it started", {
+        context: CONTEXT,
+        language: "typescript",
+      });
+      assert.equal(prestarts.stats.used, used + 1, "the second run did not use its sandbox");
+      assert.ok(
+        (output.started as number) >= released - 0.05,
+        `the script started ${released - (output.started as number)} s before its run`,
+      );
+      // Its standard input holds nothing (the gate's newline was the gate's).
+      assert.equal(output.stdin, "null");
+    } finally {
+      await Capibara.disposePrestarted();
+    }
+  },
+});
