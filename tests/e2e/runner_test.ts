@@ -5,11 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Capibara } from "../../src/capibara.ts";
 import { runnerSocket } from "../../src/cli/_runner_socket.ts";
+import type { Bundle } from "../../src/schema.ts";
 import { OS_SANDBOX, REPO, testCache } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
 const CLI = join(REPO, "cli.ts");
+/** One cache for the file: its environments are built once. */
+const CACHE = await testCache("capibara_runner_cache_");
 const PROMPT = "Summarise the sales CSV: total revenue, units and revenue per region";
 const CONTEXT = '{"input": "data/sales.csv", "output": "out/summary.json"}';
 
@@ -45,7 +49,7 @@ Deno.test({
     await using tmp = await withTmpDir();
     const xdg = join(tmp.path, "runtime");
     await Deno.mkdir(xdg, { mode: 0o700 });
-    const cache = await testCache("capibara_runner_cache_");
+    const cache = CACHE;
     const work = join(tmp.path, "work");
     await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
     const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: cache };
@@ -149,6 +153,85 @@ Deno.test({
     } finally {
       listener.close();
       await accepting.catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "runner: Ctrl-C of the command stops the served run, as in its own process",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const xdg = join(tmp.path, "runtime");
+    await Deno.mkdir(xdg, { mode: 0o700 });
+    const cache = CACHE;
+    const project = join(tmp.path, "project");
+    await Deno.mkdir(project);
+    // The script's process names its file, under the project's store.
+    const marker = join(project, ".capibara", "scripts");
+    const script = `import json, time\ntime.sleep(30)\n` +
+      `print(json.dumps({"status": "ok", "artifacts": [], "output": {}, "raw": {}}))\n`;
+    const bundle = {
+      language: "python",
+      script,
+      requirements: [],
+      outputs: {},
+      aliases: {},
+      needs: { network: [], env: [] },
+      readme: "",
+    } as unknown as Bundle;
+    await new Capibara({
+      root: project,
+      cwd: project,
+      cacheDir: cache,
+      warn: () => {},
+      generator: {
+        kind: "runner-test",
+        generate: () => Promise.resolve({ bundle, model: "test", attempts: 1 }),
+      },
+    }).run("sleep a while", { dryRun: true });
+    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: cache };
+    assert.equal((await capibara(["runner", "start"], project, env)).code, 0);
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", CLI, "run", "sleep a while"],
+        cwd: project,
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: Deno.env.get("HOME") ?? "/tmp",
+          NO_COLOR: "1",
+          ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+          ...env,
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // Once the script sleeps, interrupt the command.
+      for (let i = 0; i < 100; i++) {
+        const found = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" })
+          .output();
+        if (new TextDecoder().decode(found.stdout).trim() !== "") break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill("SIGINT");
+      const out = await child.output();
+      assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+      assert.match(new TextDecoder().decode(out.stderr), /^interrupted: Interrupted by SIGINT/m);
+      // The next run's sandbox, set up ahead, waits (--held): the script itself must be gone.
+      const left = await new Deno.Command("pgrep", { args: ["-af", marker], stdout: "piped" })
+        .output();
+      const running = new TextDecoder().decode(left.stdout).split("\n")
+        .filter((line) => line.trim() !== "" && !line.includes("--held="));
+      assert.deepEqual(running, [], "the script outlived Ctrl-C");
+      const status = JSON.parse(
+        (await capibara(["runner", "status", "--json"], project, env)).stdout,
+      );
+      assert.equal(status.served, 1, "the run was not the runner's");
+    } finally {
+      await capibara(["runner", "stop"], project, env);
     }
   },
 });
