@@ -184,7 +184,7 @@ Deno.test("Store.write() from two writers at once: neither loses its staging fol
   await using tmp = await withTmpDir();
   const store = new Store(tmp.path, join(tmp.path, "locks"));
   await Promise.all([0, 1].map(async (w) => {
-    for (let n = 0; n < 150; n++) {
+    for (let n = 0; n < 40; n++) {
       const manifest = await sampleManifest("python", `Request ${w}-${n}`);
       await store.write(manifest, entryFiles(manifest, { script: "x = 1", readme: "" }));
     }
