@@ -17,6 +17,7 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { lstatSyncOrNull } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import { prestarts } from "../run/prestart.ts";
+import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
 import {
   connectRunner,
@@ -405,8 +406,17 @@ Examples:
           : undefined;
         const configArgs = config && lstatSyncOrNull(config) ? ["--config", config] : [];
         const entry = new URL("main.ts", root).href;
-        const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", ...configArgs, entry, "runner", "serve", "--idle", String(idle)],
+        const serve = [
+          Deno.execPath(),
+          ...["run", "-A", ...configArgs, entry, "runner", "serve", "--idle", String(idle)],
+        ];
+        // Descriptors this command inherited (a shell's, a build tool's) are not the runner's to
+        // keep: it would hold them for as long as it lives. The closing step drops them first.
+        const [program, ...args] =
+          (inheritsDescriptors() && bareCommand(serve[0]!, serve.slice(1))) ||
+          serve;
+        const child = new Deno.Command(program!, {
+          args,
           cwd: "/",
           stdin: "null",
           stdout: "null",

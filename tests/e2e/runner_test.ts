@@ -235,3 +235,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "runner: started from a shell that leaked a descriptor, the runner does not keep it",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const xdg = join(tmp.path, "runtime");
+    await Deno.mkdir(xdg, { mode: 0o700 });
+    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: CACHE };
+    const started = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        'exec 7</dev/null; exec "$0" run -A --quiet "$1" runner start --json',
+        Deno.execPath(),
+        CLI,
+      ],
+      cwd: tmp.path,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? "/tmp",
+        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+        ...env,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(started.code, 0, new TextDecoder().decode(started.stderr));
+    const { pid } = JSON.parse(new TextDecoder().decode(started.stdout));
+    try {
+      const inherited: number[] = [];
+      for (const entry of Deno.readDirSync(`/proc/${pid}/fdinfo`)) {
+        const fd = Number(entry.name);
+        const text = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd}`);
+        const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(text)?.[1] ?? "0", 8);
+        if (fd > 2 && (flags & 0o2000000) === 0) inherited.push(fd);
+      }
+      assert.deepEqual(inherited, [], "the runner holds descriptors it inherited");
+    } finally {
+      await capibara(["runner", "stop"], tmp.path, env);
+    }
+  },
+});
