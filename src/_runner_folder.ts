@@ -1,22 +1,25 @@
 /**
- * The folder of the user's runner sockets (`capibara runner`), and the one rule for trusting it.
- * A leaf: the runner, its client and the sandbox (which hides it from every script) share it.
+ * The folder of the user's runner key (`capibara runner`), and the one rule for trusting it. A
+ * leaf: the runner, its client and the sandbox (which hides it from every script) share it.
  *
  * @module
  */
+import { dirname, isAbsolute, resolve } from "./_path.ts";
 
-/** The folder of the user's runner sockets (not checked: see {@linkcode privateFolder}). */
+/**
+ * The folder of the user's runner key (not checked: see {@linkcode privateFolder}):
+ * `$XDG_RUNTIME_DIR/capibara`, else `<temp dir>/capibara-<uid>`; only absolute variables count.
+ */
 export function runnerFolder(env: Record<string, string | undefined>): string {
   const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime && runtime.startsWith("/")) return `${runtime.replace(/\/+$/, "")}/capibara`;
-  const tmp = (env.TMPDIR || env.TMP || env.TEMP || "/tmp").replace(/(.)\/+$/, "$1");
-  return `${tmp}/capibara-${Deno.uid() ?? "user"}`;
+  if (runtime && isAbsolute(runtime)) return resolve(runtime, "capibara");
+  const tmp = [env.TMPDIR, env.TMP, env.TEMP].find((value) => value && isAbsolute(value));
+  return resolve(tmp ?? "/tmp", `capibara-${Deno.uid() ?? "user"}`);
 }
 
 /**
- * Every folder a runner of this user could listen in, whatever the environment it was started
- * with: the sandbox hides each of them from scripts (a script that reached a runner could ask it
- * for any run).
+ * The folders a runner of this user usually keeps its key in, whatever the environment: the
+ * sandbox hides them from scripts (the runner's socket is out of every sandbox's reach anyway).
  */
 export function runnerFolders(env: Record<string, string | undefined>): string[] {
   const uid = Deno.uid() ?? "user";
@@ -29,16 +32,14 @@ export function runnerFolders(env: Record<string, string | undefined>): string[]
  * sticky (as `/tmp`), so that nobody else can rename it away between this check and its use.
  */
 export function privateFolder(folder: string): boolean {
+  if (!isAbsolute(folder) || resolve(folder) !== folder) return false;
   const uid = Deno.uid();
   try {
     const info = Deno.lstatSync(folder);
     if (!info.isDirectory || info.uid !== uid || ((info.mode ?? 0o777) & 0o077) !== 0) {
       return false;
     }
-    for (
-      let dir = folder.replace(/\/[^/]*$/, "") || "/";;
-      dir = dir.replace(/\/[^/]*$/, "") || "/"
-    ) {
+    for (let dir = dirname(folder);; dir = dirname(dir)) {
       const above = Deno.lstatSync(dir);
       const mode = above.mode ?? 0o777;
       if (!above.isDirectory || (above.uid !== uid && above.uid !== 0)) return false;

@@ -40,8 +40,9 @@ export async function viaRunner(args: readonly string[]): Promise<number | undef
     return undefined;
   }
   if (env.CAPIBARA_RUNNER === "0") return undefined;
-  const conn = await connectRunner(env);
-  if (!conn) return undefined;
+  const runner = await connectRunner(env);
+  if (!runner) return undefined;
+  const { conn } = runner;
   const send = (message: unknown) =>
     conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
   /** The runner took the request: from then on, it is never run a second time here. */
@@ -60,27 +61,20 @@ export async function viaRunner(args: readonly string[]): Promise<number | undef
   try {
     await send({
       v: RUNNER_PROTOCOL,
+      proof: runner.proof,
       kind: "run",
       args: [...args],
       cwd: Deno.cwd(),
       env,
       errIsTerminal: Deno.stderr.isTerminal(),
     });
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of conn.readable) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        const reply = JSON.parse(line) as RunnerReply;
-        if ("o" in reply) writeAll(Deno.stdout, reply.o);
-        else if ("e" in reply) writeAll(Deno.stderr, reply.e);
-        else if ("run" in reply) accepted = true;
-        else if ("x" in reply) return reply.x;
-        else if ("decline" in reply) return undefined;
-      }
+    for await (const line of runner.replies) {
+      const reply = JSON.parse(line) as RunnerReply;
+      if ("o" in reply) writeAll(Deno.stdout, reply.o);
+      else if ("e" in reply) writeAll(Deno.stderr, reply.e);
+      else if ("run" in reply) accepted = true;
+      else if ("x" in reply) return reply.x;
+      else if ("decline" in reply) return undefined;
     }
   } catch {
     // The connection broke: handled below.

@@ -1,11 +1,14 @@
 /**
- * Where the resident runner (`capibara runner`) listens, and what its client and it agree on. Kept
- * free of every other module: the client loads it before anything else on each `capibara run`.
+ * Where the resident runner (`capibara runner`) listens, and what its client and it agree on. It
+ * imports only two leaves (`_runner_folder.ts`, `_path.ts`): the client loads it before anything
+ * else on each `capibara run`.
  *
- * The socket lives in a folder of the user's own (`$XDG_RUNTIME_DIR/capibara`, else
- * `<temp dir>/capibara-<uid>`), which must be a real folder owned by the user and closed to every
- * other user (mode 0700): a folder someone else made or can enter is never used, by the runner or
- * by a client (a stranger's socket there would receive the request, its environment included).
+ * The socket is an abstract one (Linux): a name in the network namespace, not a file, so that no
+ * sandbox (each has a network namespace of its own) can reach it, whatever files it is shown. Any
+ * local user could reach the name, so both sides prove they hold the runner's key, a random file
+ * in a folder of the user's own (`$XDG_RUNTIME_DIR/capibara`, else `<temp dir>/capibara-<uid>`,
+ * mode 0700, see `privateFolder`), before anything is sent: the runner answers the client's nonce
+ * first (an impostor holding the name learns nothing), then the client answers the runner's.
  *
  * @module
  */
@@ -41,8 +44,14 @@ export const PATH_VARIABLES: readonly string[] = [
   "DENO_DIR",
 ];
 
-/** 32-bit FNV-1a, hex: a short name for the code's location (not a security boundary). */
-function shortHash(text: string): string {
+/**
+ * A short name for this code's location, the protocol and the key's folder (32-bit FNV-1a, hex):
+ * one runner per checkout and key folder.
+ */
+function runnerName(env: Record<string, string | undefined>): string {
+  const text = `${RUNNER_PROTOCOL}\0${new URL("../..", import.meta.url).href}\0${
+    runnerFolder(env)
+  }`;
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -51,32 +60,124 @@ function shortHash(text: string): string {
   return hash.toString(16).padStart(8, "0");
 }
 
-/**
- * The runner's socket for this code (its location and the protocol): a runner of another checkout
- * or version listens elsewhere.
- */
-export function runnerSocket(env: Record<string, string | undefined>): string {
-  const code = new URL("../..", import.meta.url).href;
-  return `${runnerFolder(env)}/runner-${shortHash(`${RUNNER_PROTOCOL}\0${code}`)}.sock`;
+/** The runner's abstract socket for this user, this code and this key folder. */
+export function runnerAddress(env: Record<string, string | undefined>): string {
+  return `\0capibara-runner-${Deno.uid() ?? "user"}-${runnerName(env)}`;
+}
+
+/** The file holding the runner's key (32 random bytes, mode 0600) in the user's runner folder. */
+export function runnerKeyFile(env: Record<string, string | undefined>): string {
+  return `${runnerFolder(env)}/runner-${runnerName(env)}.key`;
+}
+
+/** The runner's key, when its folder is the user's alone and the file is a 0600 file of theirs. */
+export function readRunnerKey(env: Record<string, string | undefined>): Uint8Array | undefined {
+  if (!privateFolder(runnerFolder(env))) return undefined;
+  const file = runnerKeyFile(env);
+  try {
+    const info = Deno.lstatSync(file);
+    if (!info.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0) {
+      return undefined;
+    }
+    const key = Deno.readFileSync(file);
+    return key.length === 32 ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** HMAC-SHA256 of `role:nonce` under the runner's key, base64. */
+export async function proof(key: Uint8Array, role: "runner" | "client", nonce: string) {
+  const hmac = await crypto.subtle.importKey(
+    "raw",
+    key as Uint8Array<ArrayBuffer>,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const signed = await crypto.subtle.sign(
+    "HMAC",
+    hmac,
+    new TextEncoder().encode(`${role}:${nonce}`),
+  );
+  return new Uint8Array(signed).toBase64();
+}
+
+/** Whether two proofs are equal, in time that does not depend on where they differ. */
+export function sameProof(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** A fresh nonce, base64. */
+export function nonce(): string {
+  return crypto.getRandomValues(new Uint8Array(16)).toBase64();
+}
+
+/** The lines a connection brings, as they come (a line longer than 16 MiB ends it). */
+export async function* lines(conn: Deno.Conn): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of conn.readable) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+    }
+    if (buffered.length > 16 * 1024 * 1024) throw new Error("line too long");
+  }
 }
 
 /**
- * A connection to the user's runner, or undefined when none listens, or its folder is not the
- * user's alone (then nothing is sent: a stranger's socket would receive the request).
+ * A connection to the user's runner that proved it holds the runner's key, with the client's own
+ * proof to send in its request and the rest of what the runner sends; undefined when there is no
+ * key, nothing listens, or what listens cannot prove it (nothing else is sent then).
  */
 export async function connectRunner(
   env: Record<string, string | undefined>,
-): Promise<Deno.UnixConn | undefined> {
-  if (!privateFolder(runnerFolder(env))) return undefined;
+): Promise<{ conn: Deno.UnixConn; proof: string; replies: AsyncGenerator<string> } | undefined> {
+  const key = readRunnerKey(env);
+  if (!key) return undefined;
+  let conn: Deno.UnixConn;
   try {
-    return await Deno.connect({ transport: "unix", path: runnerSocket(env) });
+    conn = await Deno.connect({ transport: "unix", path: runnerAddress(env) });
   } catch {
+    return undefined;
+  }
+  try {
+    const mine = nonce();
+    await conn.write(
+      new TextEncoder().encode(JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine }) + "\n"),
+    );
+    const replies = lines(conn);
+    const first = await replies.next();
+    const hello = first.done
+      ? undefined
+      : JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
+    if (
+      typeof hello?.nonce !== "string" || typeof hello.proof !== "string" ||
+      !sameProof(hello.proof, await proof(key, "runner", mine))
+    ) {
+      conn.close();
+      return undefined;
+    }
+    return { conn, proof: await proof(key, "client", hello.nonce), replies };
+  } catch {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
     return undefined;
   }
 }
 
 /** A runner's message to its client, one JSON document per line. */
 export type RunnerReply =
+  | { nonce: string; proof: string }
   | { run: true }
   | { o: string }
   | { e: string }
@@ -88,7 +189,9 @@ export type RunnerReply =
 /** What `capibara runner status` shows. */
 export interface RunnerStatus {
   pid: number;
+  /** Its abstract socket's name (`@…`) and its key's file. */
   socket: string;
+  key: string;
   /** Seconds since it started. */
   uptime: number;
   /** Requests it ran, and requests it sent back to run in the client's own process. */
@@ -102,13 +205,15 @@ export interface RunnerStatus {
 
 /** A client's request. */
 export type RunnerRequest =
+  | { v: number; hello: string }
   | {
     v: number;
+    proof: string;
     kind: "run";
     args: string[];
     cwd: string;
     env: Record<string, string>;
     errIsTerminal: boolean;
   }
-  | { v: number; kind: "status" | "stop" }
+  | { v: number; proof: string; kind: "status" | "stop" }
   | { signal: "SIGINT" | "SIGTERM" };

@@ -21,15 +21,21 @@ import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
 import {
   connectRunner,
+  lines,
+  nonce,
   PATH_VARIABLES,
   privateFolder,
   PROCESS_VARIABLES,
+  proof,
+  readRunnerKey,
   RUNNER_PROTOCOL,
+  runnerAddress,
   runnerFolder,
+  runnerKeyFile,
   type RunnerReply,
   type RunnerRequest,
-  runnerSocket,
   type RunnerStatus,
+  sameProof,
 } from "./_runner_socket.ts";
 import {
   type CommandIo,
@@ -88,21 +94,6 @@ function writer(conn: Deno.Conn): { send(reply: RunnerReply): void; flushed(): P
   };
 }
 
-/** The lines a connection brings, as they come. */
-async function* lines(conn: Deno.Conn): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of conn.readable) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-    }
-    if (buffered.length > 16 * 1024 * 1024) throw new Error("request too long");
-  }
-}
-
 /** Creates the runner's folder (0700) or checks the one there; throws when it is not private. */
 function ensureFolder(folder: string): void {
   try {
@@ -119,15 +110,24 @@ function ensureFolder(folder: string): void {
   }
 }
 
-/** Whether a runner answers at `socket`. */
-async function answers(socket: string): Promise<boolean> {
+/** Whether something listens at the runner's address (a runner, or a process holding its name). */
+async function answers(env: Record<string, string | undefined>): Promise<boolean> {
   try {
-    const conn = await Deno.connect({ transport: "unix", path: socket });
+    const conn = await Deno.connect({ transport: "unix", path: runnerAddress(env) });
     conn.close();
     return true;
   } catch {
     return false;
   }
+}
+
+/** Writes a new random key for the runner (0600), atomically; returns it. */
+function writeKey(file: string): Uint8Array {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const temp = `${file}.${crypto.randomUUID()}`;
+  Deno.writeFileSync(temp, key, { createNew: true, mode: 0o600 });
+  Deno.renameSync(temp, file);
+  return key;
 }
 
 /** Whether a run request has the shape the client sends. */
@@ -153,22 +153,32 @@ export interface ServeRunnerOptions {
  * @throws {PermissionError} when its folder is not private, or another runner already listens.
  */
 export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
+  if (Deno.build.os !== "linux") {
+    throw new PermissionError("The runner needs Linux: its socket is an abstract one", {
+      hint: "capibara run works without it",
+    });
+  }
   const env = Deno.env.toObject();
   const folder = runnerFolder(env);
   ensureFolder(folder);
-  const socket = runnerSocket(env);
-  if (await answers(socket)) {
+  const address = runnerAddress(env);
+  const socket = `@${address.slice(1)}`;
+  if (await answers(env)) {
     throw new PermissionError(`A runner already listens at ${socket}`, {
-      hint: "capibara runner status shows it; capibara runner stop ends it",
+      hint: "capibara runner status shows it; capibara runner stop ends it (another user's " +
+        "process holding that name keeps a runner from starting: it cannot serve you)",
     });
   }
+  let listener: Deno.Listener;
   try {
-    Deno.removeSync(socket);
-  } catch {
-    // no stale socket
+    listener = Deno.listen({ transport: "unix", path: address });
+  } catch (error) {
+    throw new PermissionError(`Cannot listen at ${socket}: ${(error as Error).message}`, {
+      hint: "capibara runner status shows whether a runner already listens",
+    });
   }
-  const listener = Deno.listen({ transport: "unix", path: socket });
-  Deno.chmodSync(socket, 0o600);
+  const keyFile = runnerKeyFile(env);
+  const key = writeKey(keyFile);
   const files = codeFiles();
   const stamp = codeStamp(files);
   const started = performance.now();
@@ -199,17 +209,29 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     const out = writer(conn);
     const incoming = lines(conn);
     try {
+      // The client's nonce, answered first; then its request, with its answer to ours.
       const first = await incoming.next();
       if (first.done) return;
-      const request = JSON.parse(first.value) as RunnerRequest;
-      if (!("kind" in request) || request.v !== RUNNER_PROTOCOL) {
-        out.send({ decline: "another protocol version" });
+      const hello = JSON.parse(first.value) as RunnerRequest;
+      if (!("hello" in hello) || hello.v !== RUNNER_PROTOCOL || typeof hello.hello !== "string") {
+        return;
+      }
+      const mine = nonce();
+      out.send({ nonce: mine, proof: await proof(key, "runner", hello.hello) });
+      const second = await incoming.next();
+      if (second.done) return;
+      const request = JSON.parse(second.value) as RunnerRequest;
+      if (
+        !("kind" in request) || typeof request.proof !== "string" ||
+        !sameProof(request.proof, await proof(key, "client", mine))
+      ) {
         return;
       }
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,
           socket,
+          key: keyFile,
           uptime: Math.round((performance.now() - started) / 1000),
           served: status.served,
           declined: status.declined,
@@ -320,7 +342,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     await Promise.all(inFlight);
     await prestarts.dispose();
     try {
-      Deno.removeSync(socket);
+      // Only the key this runner wrote: a runner started since has its own.
+      if (readRunnerKey(env)?.toBase64() === key.toBase64()) Deno.removeSync(keyFile);
     } catch {
       // gone
     }
@@ -331,15 +354,19 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
 async function control(
   kind: "status" | "stop",
 ): Promise<RunnerReply | undefined> {
-  const conn = await connectRunner(Deno.env.toObject());
-  if (!conn) return undefined;
+  const runner = await connectRunner(Deno.env.toObject());
+  if (!runner) return undefined;
   try {
-    await conn.write(encoder.encode(JSON.stringify({ v: RUNNER_PROTOCOL, kind }) + "\n"));
-    for await (const line of lines(conn)) return JSON.parse(line) as RunnerReply;
+    await runner.conn.write(
+      encoder.encode(JSON.stringify({ v: RUNNER_PROTOCOL, proof: runner.proof, kind }) + "\n"),
+    );
+    for await (const line of runner.replies) return JSON.parse(line) as RunnerReply;
+    return undefined;
+  } catch {
     return undefined;
   } finally {
     try {
-      conn.close();
+      runner.conn.close();
     } catch {
       // already closed
     }
@@ -388,7 +415,7 @@ Examples:
         const idle = parseIdle(options.idle);
         const env = Deno.env.toObject();
         ensureFolder(runnerFolder(env));
-        const socket = runnerSocket(env);
+        const socket = `@${runnerAddress(env).slice(1)}`;
         const report = (started: boolean, pid?: number) => {
           if (options.json) printJson({ running: true, started, socket, pid });
           else {console.log(
@@ -488,14 +515,8 @@ Examples:
       const reply = await control("stop");
       const stopped = reply !== undefined && "ok" in reply;
       if (stopped) {
-        // Gone once its socket is.
-        const socket = runnerSocket(Deno.env.toObject());
-        for (let i = 0; i < 600; i++) {
-          try {
-            Deno.lstatSync(socket);
-          } catch {
-            break;
-          }
+        // Gone once nothing listens at its address.
+        for (let i = 0; i < 600 && await answers(Deno.env.toObject()); i++) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }

@@ -66,16 +66,13 @@ export function landlockCommand(
 /** `O_CLOEXEC` in the `flags` of `/proc/self/fdinfo/<fd>` (octal there). */
 const O_CLOEXEC = 0o2000000;
 
-let inherits: boolean | undefined;
-
 /**
  * Whether this process holds a descriptor above standard error that a program it starts would
  * inherit: one its parent left open without close-on-exec (a shell's `exec 7<file`, a build tool's
- * pipe). Deno opens every descriptor of its own close-on-exec. Looked at once per process.
+ * pipe), or one a native library of the host program opened so. Deno opens every descriptor of
+ * its own close-on-exec. Looked at before each start (≈ 0.5 ms): one may be opened at any time.
  */
 export function inheritsDescriptors(): boolean {
-  if (inherits !== undefined) return inherits;
-  inherits = false;
   try {
     for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
       const fd = Number(entry.name);
@@ -87,12 +84,12 @@ export function inheritsDescriptors(): boolean {
         continue; // closed meanwhile (the listing's own descriptor)
       }
       const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
-      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) inherits = true;
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) return true;
     }
   } catch {
     // no /proc: nothing known
   }
-  return inherits;
+  return false;
 }
 
 /**

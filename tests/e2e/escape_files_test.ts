@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
-import { runnerSocket } from "../../src/cli/_runner_socket.ts";
+import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import {
   attack,
@@ -596,20 +596,29 @@ step({
   async fn() {
     const runtime = join(ROOT, "runtime");
     await Deno.mkdir(runtime, { mode: 0o700, recursive: true });
-    const socket = runnerSocket({ XDG_RUNTIME_DIR: runtime });
+    const runnerEnv = { XDG_RUNTIME_DIR: runtime };
+    // The runner's abstract name, as a script could compute it; its key file, wherever visible.
+    const address = runnerAddress(runnerEnv).slice(1);
+    const keyFile = runnerKeyFile(runnerEnv);
     const a = {
       name: "reach the runner",
       language: "python" as const,
       script: py(`import glob, socket
-found = glob.glob(${JSON.stringify(runtime)} + "/**", recursive=True)
-found += glob.glob("/tmp/capibara-*/*.sock") + glob.glob("/run/user/*/capibara/*.sock")
 reached = []
-for path in found + [${JSON.stringify(socket)}]:
+for name in ["\\0" + ${JSON.stringify(address)}]:
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(path)
-        s.sendall(b'{"v": 1, "kind": "status"}\\n')
-        reached.append(path + ": " + s.recv(200).decode(errors="replace"))
+        s.connect(name)
+        s.sendall(b'{"v": 1, "hello": "x"}\\n')
+        reached.append(s.recv(200).decode(errors="replace"))
+    except OSError as exc:
+        detail += repr(exc)
+keys = []
+for path in [${
+        JSON.stringify(keyFile)
+      }] + glob.glob("/tmp/capibara-*/*.key") + glob.glob("/run/user/*/capibara/*.key"):
+    try:
+        keys.append(open(path, "rb").read().hex()[:8])
     except OSError:
         pass
 runners = []
@@ -619,10 +628,8 @@ for path in glob.glob("/proc/[0-9]*/cmdline"):
             runners.append(path)
     except OSError:
         pass
-breached = bool(reached) or bool(runners) or bool([p for p in found if p != ${
-        JSON.stringify(runtime)
-      } + "/"])
-detail = f"{found} {reached} {runners}"`),
+breached = bool(reached) or bool(runners) or bool(keys)
+detail = f"{reached} {keys} {runners} {detail}"`),
     };
     const prompt = "escape test: python: reach the runner";
     // The entry is stored first, then run by the command, which hands it to the runner.

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
-import { runnerSocket } from "../../src/cli/_runner_socket.ts";
+import { lines, runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import type { Bundle } from "../../src/schema.ts";
 import { OS_SANDBOX, REPO, testCache } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
@@ -123,22 +123,35 @@ Deno.test({
 });
 
 Deno.test({
-  name: "runner: a client never connects to a socket in a folder others can enter",
+  name: "runner: a client sends nothing to what holds the runner's name without its key",
+  ignore: Deno.build.os !== "linux",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
     const xdg = join(tmp.path, "runtime");
-    await Deno.mkdir(join(xdg, "capibara"), { recursive: true });
-    await Deno.chmod(join(xdg, "capibara"), 0o755);
-    const env = { XDG_RUNTIME_DIR: xdg };
-    // A stranger's listener where the runner's socket would be: it must see no request.
-    const listener = Deno.listen({ transport: "unix", path: runnerSocket(env) });
-    let connections = 0;
+    await Deno.mkdir(join(xdg, "capibara"), { recursive: true, mode: 0o700 });
+    await Deno.chmod(join(xdg, "capibara"), 0o700);
+    const env = { XDG_RUNTIME_DIR: xdg, SECRET_TOKEN: "do-not-send-me" };
+    // A key the client trusts, and an impostor at the runner's name that does not hold it.
+    Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
+      mode: 0o600,
+    });
+    const listener = Deno.listen({ transport: "unix", path: runnerAddress(env) });
+    const received: string[] = [];
     const accepting = (async () => {
       for await (const conn of listener) {
-        connections++;
-        conn.close();
+        for await (const line of lines(conn)) {
+          received.push(line);
+          // Whatever comes second (a request, with the environment) ends the exchange.
+          if (received.length > 1) break;
+          await conn.write(new TextEncoder().encode('{"nonce": "x", "proof": "forged"}\n'));
+        }
+        try {
+          conn.close();
+        } catch {
+          // closed with its stream
+        }
       }
     })();
     try {
@@ -149,7 +162,12 @@ Deno.test({
       );
       // Run by the command itself: its own error for the missing input.
       assert.equal(result.code, 2, result.stderr);
-      assert.equal(connections, 0, "the client sent its request to a socket others control");
+      assert.equal(received.length, 1, "the client said more than hello");
+      assert.ok(!received.join("").includes("do-not-send-me"), "the impostor got the environment");
+      // A key in a folder others may enter is not trusted: no connection at all.
+      await Deno.chmod(join(xdg, "capibara"), 0o755);
+      await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
+      assert.equal(received.length, 1, "the client used a key in an open folder");
     } finally {
       listener.close();
       await accepting.catch(() => {});
