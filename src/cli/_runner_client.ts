@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { connectRunner, RUNNER_PROTOCOL, type RunnerReply } from "./_runner_socket.ts";
+import { connectRunner, type RunnerReply } from "./_runner_socket.ts";
 
 const encoder = new TextEncoder();
 
@@ -59,15 +59,14 @@ export async function viaRunner(args: readonly string[]): Promise<number | undef
   ];
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
   try {
-    await send({
-      v: RUNNER_PROTOCOL,
-      proof: runner.proof,
+    const request = await runner.request({
       kind: "run",
       args: [...args],
       cwd: Deno.cwd(),
       env,
       errIsTerminal: Deno.stderr.isTerminal(),
     });
+    await conn.write(encoder.encode(request)).catch(() => {});
     for await (const line of runner.replies) {
       const reply = JSON.parse(line) as RunnerReply;
       if ("o" in reply) writeAll(Deno.stdout, reply.o);

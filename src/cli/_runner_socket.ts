@@ -8,7 +8,9 @@
  * local user could reach the name, so both sides prove they hold the runner's key, a random file
  * in a folder of the user's own (`$XDG_RUNTIME_DIR/capibara`, else `<temp dir>/capibara-<uid>`,
  * mode 0700, see `privateFolder`), before anything is sent: the runner answers the client's nonce
- * first (an impostor holding the name learns nothing), then the client answers the runner's.
+ * first (an impostor holding the name learns nothing), then the client signs its request with both
+ * nonces. The runner drops its key before it stops listening, so nobody can take its name while a
+ * client may still trust it.
  *
  * @module
  */
@@ -86,8 +88,13 @@ export function readRunnerKey(env: Record<string, string | undefined>): Uint8Arr
   }
 }
 
-/** HMAC-SHA256 of `role:nonce` under the runner's key, base64. */
-export async function proof(key: Uint8Array, role: "runner" | "client", nonce: string) {
+/**
+ * HMAC-SHA256 under the runner's key, base64, of the runner's answer (`runner:<client's
+ * nonce>:<runner's nonce>`) or of the client's request (`client:<both nonces>:<the request>`):
+ * each proof binds both nonces, and the client's binds what it asks, so a proof is worth nothing
+ * on another connection or for another request.
+ */
+export async function proof(key: Uint8Array, text: string): Promise<string> {
   const hmac = await crypto.subtle.importKey(
     "raw",
     key as Uint8Array<ArrayBuffer>,
@@ -95,11 +102,7 @@ export async function proof(key: Uint8Array, role: "runner" | "client", nonce: s
     false,
     ["sign"],
   );
-  const signed = await crypto.subtle.sign(
-    "HMAC",
-    hmac,
-    new TextEncoder().encode(`${role}:${nonce}`),
-  );
+  const signed = await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(text));
   return new Uint8Array(signed).toBase64();
 }
 
@@ -116,8 +119,11 @@ export function nonce(): string {
   return crypto.getRandomValues(new Uint8Array(16)).toBase64();
 }
 
-/** The lines a connection brings, as they come (a line longer than 16 MiB ends it). */
-export async function* lines(conn: Deno.Conn): AsyncGenerator<string> {
+/** The longest line before both sides proved themselves. */
+export const HANDSHAKE_BYTES = 1024 * 1024;
+
+/** The lines a connection brings, as they come (a line longer than `max` bytes ends it). */
+export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of conn.readable) {
@@ -127,18 +133,26 @@ export async function* lines(conn: Deno.Conn): AsyncGenerator<string> {
       yield buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
     }
-    if (buffered.length > 16 * 1024 * 1024) throw new Error("line too long");
+    if (buffered.length > max) throw new Error("line too long");
   }
 }
 
 /**
- * A connection to the user's runner that proved it holds the runner's key, with the client's own
- * proof to send in its request and the rest of what the runner sends; undefined when there is no
- * key, nothing listens, or what listens cannot prove it (nothing else is sent then).
+ * A connection to the user's runner that proved it holds the runner's key, with the function that
+ * signs the client's request (see {@linkcode proof}) and the rest of what the runner sends;
+ * undefined when there is no key, nothing listens, or what listens cannot prove it (nothing else
+ * is sent then).
  */
 export async function connectRunner(
   env: Record<string, string | undefined>,
-): Promise<{ conn: Deno.UnixConn; proof: string; replies: AsyncGenerator<string> } | undefined> {
+): Promise<
+  | {
+    conn: Deno.UnixConn;
+    request(body: unknown): Promise<string>;
+    replies: AsyncGenerator<string>;
+  }
+  | undefined
+> {
   const key = readRunnerKey(env);
   if (!key) return undefined;
   let conn: Deno.UnixConn;
@@ -152,19 +166,28 @@ export async function connectRunner(
     await conn.write(
       new TextEncoder().encode(JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine }) + "\n"),
     );
-    const replies = lines(conn);
+    const replies = lines(conn, HANDSHAKE_BYTES);
     const first = await replies.next();
     const hello = first.done
       ? undefined
       : JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
     if (
       typeof hello?.nonce !== "string" || typeof hello.proof !== "string" ||
-      !sameProof(hello.proof, await proof(key, "runner", mine))
+      !sameProof(hello.proof, await proof(key, `runner:${mine}:${hello.nonce}`))
     ) {
       conn.close();
       return undefined;
     }
-    return { conn, proof: await proof(key, "client", hello.nonce), replies };
+    const theirs = hello.nonce;
+    return {
+      conn,
+      async request(body) {
+        const text = JSON.stringify(body);
+        const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
+        return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
+      },
+      replies,
+    };
   } catch {
     try {
       conn.close();
@@ -206,14 +229,13 @@ export interface RunnerStatus {
 /** A client's request. */
 export type RunnerRequest =
   | { v: number; hello: string }
+  | { v: number; proof: string; body: string }
   | {
-    v: number;
-    proof: string;
     kind: "run";
     args: string[];
     cwd: string;
     env: Record<string, string>;
     errIsTerminal: boolean;
   }
-  | { v: number; proof: string; kind: "status" | "stop" }
+  | { kind: "status" | "stop" }
   | { signal: "SIGINT" | "SIGTERM" };

@@ -21,6 +21,7 @@ import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
 import {
   connectRunner,
+  HANDSHAKE_BYTES,
   lines,
   nonce,
   PATH_VARIABLES,
@@ -179,6 +180,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   }
   const keyFile = runnerKeyFile(env);
   const key = writeKey(keyFile);
+  const removeKey = () => {
+    try {
+      // Only the key this runner wrote: a runner started since has its own.
+      if (readRunnerKey(env)?.toBase64() === key.toBase64()) Deno.removeSync(keyFile);
+    } catch {
+      // gone
+    }
+  };
   const files = codeFiles();
   const stamp = codeStamp(files);
   const started = performance.now();
@@ -186,14 +195,29 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let idle: number | undefined;
+  /** Connections that have not proved themselves yet. */
+  const pending = new Set<Deno.Conn>();
+  const dropConnection = (conn: Deno.Conn) => {
+    pending.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    // The key first: once the name is free someone else may take it, and no client may trust
+    // it then; nor may a connection that has not proved itself reach this runner any more (it
+    // could relay a client's handshake).
+    removeKey();
     try {
       listener.close();
     } catch {
       // already closed
     }
+    for (const conn of [...pending]) dropConnection(conn);
   };
   const rearm = () => {
     clearTimeout(idle);
@@ -207,7 +231,10 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
 
   const serve = async (conn: Deno.Conn) => {
     const out = writer(conn);
-    const incoming = lines(conn);
+    const incoming = lines(conn, HANDSHAKE_BYTES);
+    // Until it proved itself a connection is dropped at the runner's stop, or after 5 s.
+    pending.add(conn);
+    const deadline = setTimeout(() => dropConnection(conn), 5000) as unknown as number;
     try {
       // The client's nonce, answered first; then its request, with its answer to ours.
       const first = await incoming.next();
@@ -217,16 +244,21 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         return;
       }
       const mine = nonce();
-      out.send({ nonce: mine, proof: await proof(key, "runner", hello.hello) });
+      out.send({ nonce: mine, proof: await proof(key, `runner:${hello.hello}:${mine}`) });
       const second = await incoming.next();
       if (second.done) return;
-      const request = JSON.parse(second.value) as RunnerRequest;
+      const signed = JSON.parse(second.value) as RunnerRequest;
       if (
-        !("kind" in request) || typeof request.proof !== "string" ||
-        !sameProof(request.proof, await proof(key, "client", mine))
+        !("body" in signed) || typeof signed.body !== "string" ||
+        typeof signed.proof !== "string" || stopping ||
+        !sameProof(signed.proof, await proof(key, `client:${hello.hello}:${mine}:${signed.body}`))
       ) {
         return;
       }
+      pending.delete(conn);
+      clearTimeout(deadline);
+      const request = JSON.parse(signed.body) as RunnerRequest;
+      if (!("kind" in request)) return;
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,
@@ -318,6 +350,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       out.send({ e: `error[InternalError]: the runner: ${String(error)}` });
       out.send({ x: 1 });
     } finally {
+      pending.delete(conn);
+      clearTimeout(deadline);
       await out.flushed();
       try {
         conn.close();
@@ -341,12 +375,6 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     Deno.removeSignalListener("SIGINT", onSignal);
     await Promise.all(inFlight);
     await prestarts.dispose();
-    try {
-      // Only the key this runner wrote: a runner started since has its own.
-      if (readRunnerKey(env)?.toBase64() === key.toBase64()) Deno.removeSync(keyFile);
-    } catch {
-      // gone
-    }
   }
 }
 
@@ -357,9 +385,7 @@ async function control(
   const runner = await connectRunner(Deno.env.toObject());
   if (!runner) return undefined;
   try {
-    await runner.conn.write(
-      encoder.encode(JSON.stringify({ v: RUNNER_PROTOCOL, proof: runner.proof, kind }) + "\n"),
-    );
+    await runner.conn.write(encoder.encode(await runner.request({ kind })));
     for await (const line of runner.replies) return JSON.parse(line) as RunnerReply;
     return undefined;
   } catch {

@@ -298,3 +298,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "runner: at stop its key goes first and a connection that proved nothing is dropped",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const xdg = join(tmp.path, "runtime");
+    await Deno.mkdir(xdg, { mode: 0o700 });
+    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: CACHE };
+    assert.equal((await capibara(["runner", "start"], tmp.path, env)).code, 0);
+    // Held open without a word: once the name is free, such a connection could relay a client's
+    // handshake to the runner for whoever took the name.
+    const held = await Deno.connect({ transport: "unix", path: runnerAddress(env) });
+    try {
+      const stopped = await capibara(["runner", "stop", "--json"], tmp.path, env);
+      assert.equal(JSON.parse(stopped.stdout).stopped, true, stopped.stderr);
+      assert.equal(await Deno.lstat(runnerKeyFile(env)).catch(() => null), null, "the key is left");
+      const buffer = new Uint8Array(64);
+      const read = await Promise.race([
+        held.read(buffer).catch(() => null),
+        new Promise<"open">((resolve) => setTimeout(() => resolve("open"), 3000)),
+      ]);
+      assert.equal(read, null, "the runner kept a connection that proved nothing");
+    } finally {
+      try {
+        held.close();
+      } catch {
+        // closed by the runner
+      }
+    }
+  },
+});
