@@ -122,12 +122,18 @@ export function nonce(): string {
 /** The longest line before both sides proved themselves. */
 export const HANDSHAKE_BYTES = 1024 * 1024;
 
-/** The lines a connection brings, as they come (a line longer than `max` bytes ends it). */
+/**
+ * The lines a connection brings, as they come (a line longer than `max` bytes ends it). Plain
+ * reads: a connection's `readable` stream costs the client ≈ 8 ms to set up.
+ */
 export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGenerator<string> {
   const decoder = new TextDecoder();
+  const chunk = new Uint8Array(64 * 1024);
   let buffered = "";
-  for await (const chunk of conn.readable) {
-    buffered += decoder.decode(chunk, { stream: true });
+  for (;;) {
+    const read = await conn.read(chunk);
+    if (read === null) return;
+    buffered += decoder.decode(chunk.subarray(0, read), { stream: true });
     let newline: number;
     while ((newline = buffered.indexOf("\n")) >= 0) {
       yield buffered.slice(0, newline);
