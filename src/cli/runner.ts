@@ -46,6 +46,9 @@ import {
   SIGNAL_EXIT_CODES,
 } from "./output.ts";
 
+/** Connections that have not proved themselves yet, at most (each may hold 1 MiB for 5 s). */
+const MAX_PENDING = 64;
+
 /** Seconds without a request after which a runner exits, by default. */
 export const DEFAULT_IDLE_SECONDS = 900;
 
@@ -232,7 +235,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const serve = async (conn: Deno.Conn) => {
     const out = writer(conn);
     const incoming = lines(conn, HANDSHAKE_BYTES);
-    // Until it proved itself a connection is dropped at the runner's stop, or after 5 s.
+    // Until it proved itself a connection is dropped at the runner's stop, or after 5 s; at most
+    // MAX_PENDING wait at once (the oldest goes), so other users' connections bound its memory.
+    if (pending.size >= MAX_PENDING) dropConnection(pending.values().next().value!);
     pending.add(conn);
     const deadline = setTimeout(() => dropConnection(conn), 5000) as unknown as number;
     try {
