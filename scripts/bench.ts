@@ -119,6 +119,16 @@ function stepsOf(stderr: string): [string, number][] {
   return steps;
 }
 
+/** Prints a cache hit against the script run directly, with the hit target's verdict. */
+function hitLine(what: string, hit: number, direct: number): void {
+  const overhead = hit - direct;
+  console.log(
+    `${what}: capibara run ${ms(hit)} | script directly ${ms(direct)} | ` +
+      `ratio ${(hit / direct).toFixed(2)}x | overhead ${ms(overhead)} ` +
+      `(target <= 60 ms, aim 35 ms: ${verdict(overhead <= 60)})`,
+  );
+}
+
 /** Peak resident memory of a command, in MiB, from `/usr/bin/time -f %M`. */
 async function peakMiB(cmd: Cmd): Promise<number | undefined> {
   try {
@@ -382,19 +392,8 @@ try {
       stepWalls.push(run.ms);
     },
   );
-  for (
-    const [name, hit, direct] of [
-      ["Python", pyHitMs!, pyDirectMs!],
-      ["TypeScript", tsHitMs!, tsDirectMs!],
-    ] as const
-  ) {
-    const overhead = hit - direct;
-    console.log(
-      `cache hit, ${name}: capibara run ${ms(hit)} | script directly ${ms(direct)} | ` +
-        `ratio ${(hit / direct).toFixed(2)}x | overhead ${ms(overhead)} ` +
-        `(target <= 60 ms, aim 35 ms: ${verdict(overhead <= 60)})`,
-    );
-  }
+  hitLine("cache hit, Python", pyHitMs!, pyDirectMs!);
+  hitLine("cache hit, TypeScript", tsHitMs!, tsDirectMs!);
   const share = pyHitMs! - pyBareMs!;
   console.log(
     `sandbox share: hit ${ms(pyHitMs!)} vs. --no-sandbox ${ms(pyBareMs!)} | ` +
@@ -512,19 +511,8 @@ try {
         if (k === 4) runnerSteps.push(stepsOf(run.stderr));
       },
     );
-    for (
-      const [name, hit, direct] of [
-        ["Python", rPyMs!, rPyDirect!],
-        ["TypeScript", rTsMs!, rTsDirect!],
-      ] as const
-    ) {
-      const overhead = hit - direct;
-      console.log(
-        `cache hit through the runner, ${name}: capibara run ${ms(hit)} | script directly ` +
-          `${ms(direct)} | ratio ${(hit / direct).toFixed(2)}x | overhead ${ms(overhead)} ` +
-          `(target <= 60 ms, aim 35 ms: ${verdict(overhead <= 60)})`,
-      );
-    }
+    hitLine("cache hit through the runner, Python", rPyMs!, rPyDirect!);
+    hitLine("cache hit through the runner, TypeScript", rTsMs!, rTsDirect!);
     // An unconfined run never goes through the runner: the sandbox's share there is what it adds
     // to the script's own run (the runner's step "the script, in the sandbox" vs. the script).
     const inRunner = median(

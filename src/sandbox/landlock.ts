@@ -50,7 +50,7 @@ export function landlockCommand(
   args: readonly string[],
   heldFd?: number,
 ): string[] | undefined {
-  const boot = ["-I", "-S", "-c", LANDLOCK_PY, ...heldFd === undefined ? [] : [`--held=${heldFd}`]];
+  const boot = stepArgs(heldFd);
   if (isPython(program)) {
     const first = args[0];
     if (first !== undefined && !first.startsWith("-")) {
@@ -58,9 +58,19 @@ export function landlockCommand(
     }
     return [program, ...boot, "exec", program, ...args];
   }
-  systemPython ??= systemPythonInside();
-  if (!systemPython) return undefined;
+  if (!systemPythonUsable()) return undefined;
   return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
+}
+
+/** The step's interpreter flags and source, and its gate when held. */
+function stepArgs(heldFd: number | undefined): string[] {
+  return ["-I", "-S", "-c", LANDLOCK_PY, ...heldFd === undefined ? [] : [`--held=${heldFd}`]];
+}
+
+/** {@linkcode systemPythonInside}, looked at once. */
+function systemPythonUsable(): boolean {
+  systemPython ??= systemPythonInside();
+  return systemPython;
 }
 
 /** `O_CLOEXEC` in the `flags` of `/proc/self/fdinfo/<fd>` (octal there). */
@@ -102,10 +112,8 @@ export function bareCommand(
   args: readonly string[],
   heldFd?: number,
 ): string[] | undefined {
-  systemPython ??= systemPythonInside();
-  if (!systemPython) return undefined;
-  const held = heldFd === undefined ? [] : [`--held=${heldFd}`];
-  return [SYSTEM_PYTHON, "-I", "-S", "-c", LANDLOCK_PY, ...held, "bare", program, ...args];
+  if (!systemPythonUsable()) return undefined;
+  return [SYSTEM_PYTHON, ...stepArgs(heldFd), "bare", program, ...args];
 }
 
 /**

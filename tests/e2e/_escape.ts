@@ -14,9 +14,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
 import { CapibaraError } from "../../src/errors.ts";
-import type { Generator } from "../../src/generate/types.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { OS_SANDBOX } from "../helpers/cli.ts";
+import { fixedGenerator } from "../helpers/fake_llm.ts";
 
 /**
  * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks, and the TypeScript attacks
@@ -85,15 +85,7 @@ globalThis.addEventListener("unload", () => void service.shutdown());
 /** The attacks of this file, in order; one test runs them all as steps and counts them itself. */
 const suite: Deno.TestStepDefinition[] = [];
 
-/** A generator that always replies with `bundle`. */
-export function fixedGenerator(bundle: Bundle): Generator {
-  return {
-    kind: "escape-test",
-    generate() {
-      return Promise.resolve({ bundle, model: "hostile", attempts: 1 });
-    },
-  };
-}
+export { fixedGenerator };
 
 /** A Python script: `body` sets `breached = True` (and `detail`) when the attack worked. */
 export function py(body: string): string {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
+import { CLI, runCli } from "../helpers/cli.ts";
 import {
   attack,
   CACHE,
@@ -635,32 +636,23 @@ detail = f"{reached} {keys} {runners} {detail}"`),
     // The entry is stored first, then run by the command, which hands it to the runner.
     await capibaraFor(a).run(prompt, { language: "python", dryRun: true });
     const env = {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME,
-      NO_COLOR: "1",
       XDG_RUNTIME_DIR: runtime,
       CAPIBARA_CACHE_DIR: CACHE,
+      CAPIBARA_RUNNER: "1",
       // Deno's own cache stays the test's (HOME is the attacked host's).
       DENO_DIR: Deno.env.get("DENO_DIR") ??
         join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
     };
-    const cli = (args: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", join(import.meta.dirname!, "..", "..", "cli.ts"), ...args],
-        cwd: PROJECT,
-        clearEnv: true,
-        env,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const cli = (args: string[]) => runCli(args, { cwd: PROJECT, env, entry: CLI });
     assert.equal((await cli(["runner", "start"])).code, 0);
     try {
+      // Without the sandbox the runner declines the run: the command runs it, unconfined.
       const run = await cli(["run", prompt, "--json", ...NO_SANDBOX ? ["--no-sandbox"] : []]);
-      const status = JSON.parse(decode((await cli(["runner", "status", "--json"])).stdout));
-      assert.equal(status.served, 1, "the run did not go through the runner");
-      assert.equal(run.code, 0, decode(run.stderr));
-      const output = JSON.parse(decode(run.stdout)).output;
+      const status = (await cli(["runner", "status", "--json"])).json as { served: number };
+      if (!NO_SANDBOX) assert.equal(status.served, 1, "the run did not go through the runner");
+      assert.equal(run.code, 0, run.stderr);
+      const output = (run.json as { output: Record<string, unknown> }).output;
       assert.equal(output.breached, false, `BREACH: ${JSON.stringify(output)}`);
     } finally {
       await cli(["runner", "stop"]);

@@ -8,36 +8,26 @@ import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
 import { lines, runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import type { Bundle } from "../../src/schema.ts";
-import { OS_SANDBOX, REPO, testCache } from "../helpers/cli.ts";
+import {
+  CLI,
+  cliEnv,
+  type CliResult,
+  OS_SANDBOX,
+  REPO,
+  runCli,
+  testCache,
+} from "../helpers/cli.ts";
+import { fixedGenerator } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
-const CLI = join(REPO, "cli.ts");
 /** One cache for the file: its environments are built once. */
 const CACHE = await testCache("capibara_runner_cache_");
 const PROMPT = "Summarise the sales CSV: total revenue, units and revenue per region";
 const CONTEXT = '{"input": "data/sales.csv", "output": "out/summary.json"}';
 
-/** `capibara <args>` through the installed command's entry (which hands runs to a runner). */
-async function capibara(
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", CLI, ...args],
-    cwd,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      ...env,
-    },
-    stdin: "null",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+/** `capibara <args>` through the installed command's entry, which hands runs to a runner. */
+function capibara(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+  return runCli(args, { cwd, env: { CAPIBARA_RUNNER: "1", ...env }, entry: CLI });
 }
 
 Deno.test({
@@ -205,10 +195,7 @@ Deno.test({
       cwd: project,
       cacheDir: cache,
       warn: () => {},
-      generator: {
-        kind: "runner-test",
-        generate: () => Promise.resolve({ bundle, model: "test", attempts: 1 }),
-      },
+      generator: fixedGenerator(bundle),
     }).run("sleep a while", { dryRun: true });
     const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: cache };
     assert.equal((await capibara(["runner", "start"], project, env)).code, 0);
@@ -217,13 +204,7 @@ Deno.test({
         args: ["run", "-A", "--quiet", CLI, "run", "sleep a while"],
         cwd: project,
         clearEnv: true,
-        env: {
-          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-          HOME: Deno.env.get("HOME") ?? "/tmp",
-          NO_COLOR: "1",
-          ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-          ...env,
-        },
+        env: cliEnv({ CAPIBARA_RUNNER: "1", ...env }),
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -273,12 +254,7 @@ Deno.test({
       ],
       cwd: tmp.path,
       clearEnv: true,
-      env: {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        HOME: Deno.env.get("HOME") ?? "/tmp",
-        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-        ...env,
-      },
+      env: cliEnv({ CAPIBARA_RUNNER: "1", ...env }),
       stdout: "piped",
       stderr: "piped",
     }).output();

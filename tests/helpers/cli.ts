@@ -61,23 +61,36 @@ export interface RunCliOptions {
   cwd: string;
   /** Extra environment variables (the parent's are not inherited, but PATH and HOME are). */
   env?: Record<string, string>;
+  /** The entry (default `main.ts`; `CLI` is the installed command's, which hands runs to a runner). */
+  entry?: string;
 }
 
-/** Runs `capibara <args>` through `deno run -A main.ts`. */
+/** The installed command's entry. */
+export const CLI: string = join(REPO, "cli.ts");
+
+/**
+ * The environment of a command a test starts: this process's `PATH`, `HOME` and `DENO_DIR`, no
+ * colour, no runner of the user's (`CAPIBARA_RUNNER=0`), then `extra`.
+ */
+export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    NO_COLOR: "1",
+    // A runner of the user's (capibara runner) never serves a test's command, unless asked.
+    CAPIBARA_RUNNER: "0",
+    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+    ...extra,
+  };
+}
+
+/** Runs `capibara <args>` through `deno run -A main.ts` (or `options.entry`). */
 export async function runCli(args: string[], options: RunCliOptions): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+    args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
     cwd: options.cwd,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      // A runner of the user's (capibara runner) never serves a test's command, unless asked.
-      CAPIBARA_RUNNER: "0",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      ...options.env,
-    },
+    env: cliEnv(options.env),
     stdin: "null",
   }).output();
   const stdout = new TextDecoder().decode(out.stdout);

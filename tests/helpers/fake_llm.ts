@@ -4,6 +4,9 @@
  * @module
  */
 
+import type { Generator } from "../../src/generate/types.ts";
+import type { Bundle } from "../../src/schema.ts";
+
 /** An HTTP error reply. */
 export interface ErrorReply {
   /** HTTP status. */
@@ -333,4 +336,14 @@ export function bundleObject(opts: BundleReplyOptions = {}): Record<string, unkn
 /** A model reply (message content, JSON) carrying a valid python bundle built from `opts`. */
 export function bundleReply(opts: BundleReplyOptions = {}): string {
   return JSON.stringify(bundleObject(opts), null, 2);
+}
+
+/** A generator, in process, that always replies with `bundle` (no server: the SDK's own seam). */
+export function fixedGenerator(bundle: Bundle, kind = "fixed"): Generator {
+  return {
+    kind,
+    generate() {
+      return Promise.resolve({ bundle, model: "fixed", attempts: 1 });
+    },
+  };
 }

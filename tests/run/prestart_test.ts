@@ -9,7 +9,7 @@ import type { Generator } from "../../src/generate/types.ts";
 import type { Plan } from "../../src/run/plan.ts";
 import { prestartable, prestarts } from "../../src/run/prestart.ts";
 import type { Bundle } from "../../src/schema.ts";
-import { bundleObject } from "../helpers/fake_llm.ts";
+import { bundleObject, fixedGenerator } from "../helpers/fake_llm.ts";
 import { OS_SANDBOX } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
@@ -18,15 +18,9 @@ if (!OS_SANDBOX) {
 }
 
 function generator(body: string, imports: string[] = []): Generator {
-  const bundle = bundleObject({
-    body,
-    imports,
-    needs: { env: ["GRANTED_VAR"] },
-  }) as unknown as Bundle;
-  return {
-    kind: "prestart-test",
-    generate: () => Promise.resolve({ bundle, model: "test", attempts: 1 }),
-  };
+  return fixedGenerator(
+    bundleObject({ body, imports, needs: { env: ["GRANTED_VAR"] } }) as unknown as Bundle,
+  );
 }
 
 /** Reads the input, writes it to the output folder, and says when the script itself started. */
@@ -172,19 +166,7 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { started, std
       ...bundleObject({ language: "typescript", script }),
       requirements: [],
     } as unknown as Bundle;
-    const cb = () =>
-      new Capibara({
-        root: dir,
-        cwd: dir,
-        cacheDir: join(tmp.path, "cache"),
-        generator: {
-          kind: "prestart-test",
-          generate: () => Promise.resolve({ bundle, model: "test", attempts: 1 }),
-        },
-        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-        prestart: true,
-        warn: () => {},
-      });
+    const cb = () => sdk(dir, join(tmp.path, "cache"), { generator: fixedGenerator(bundle) });
     try {
       const used = prestarts.stats.used;
       await cb().run("report when it started", { context: CONTEXT, language: "typescript" });
