@@ -1,6 +1,6 @@
 /**
  * The `capibara` command as installed (README, CLI). A `run` goes to the user's resident runner
- * when one listens (`capibara runner`); else a plain `run` takes the fast path; any other
+ * when one listens (`capibara runner`; one is started on demand, see `_runner_start.ts`); else a plain `run` takes the fast path; any other
  * command loads the full CLI through a computed specifier, which keeps it (its argument parser,
  * every command, the Core) out of the module graph Deno reads before a cache hit starts. Not
  * published: JSR flags an import it cannot analyse, so the package's entry stays `main.ts`, which
@@ -15,7 +15,11 @@ const FAST_RUN: string = new URL("./src/cli/_fast_run.ts", import.meta.url).href
 /** The full CLI, resolved only when a command other than a plain `run` needs it. */
 const FULL_CLI: string = new URL("./src/cli/mod.ts", import.meta.url).href;
 
-const code = await viaRunner(Deno.args) ??
-  await (await import(FAST_RUN) as typeof import("./src/cli/_fast_run.ts")).fastRun(Deno.args) ??
-  await (await import(FULL_CLI) as typeof import("./src/cli/mod.ts")).main(Deno.args);
+const runner = await viaRunner(Deno.args);
+const code = typeof runner === "number" ? runner : (
+  await (await import(FAST_RUN) as typeof import("./src/cli/_fast_run.ts")).fastRun(Deno.args, {
+    startRunner: runner === "absent",
+  }) ??
+    await (await import(FULL_CLI) as typeof import("./src/cli/mod.ts")).main(Deno.args)
+);
 Deno.exit(code);

@@ -13,7 +13,10 @@ if (import.meta.main) {
   // parser library; anything else goes to the full CLI.
   const { viaRunner } = await import("./src/cli/_runner_client.ts");
   const { fastRun } = await import("./src/cli/_fast_run.ts");
-  const code = await viaRunner(Deno.args) ?? await fastRun(Deno.args) ??
-    await (await import("./src/cli/mod.ts")).main(Deno.args);
+  const runner = await viaRunner(Deno.args);
+  const code = typeof runner === "number"
+    ? runner
+    : await fastRun(Deno.args, { startRunner: runner === "absent" }) ??
+      await (await import("./src/cli/mod.ts")).main(Deno.args);
   Deno.exit(code);
 }

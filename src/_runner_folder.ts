@@ -1,29 +1,38 @@
 /**
- * The folder of the user's runner key (`capibara runner`), and the one rule for trusting it. A
+ * The folder of the user's runner keys (`capibara runner`), and the one rule for trusting it. A
  * leaf: the runner, its client and the sandbox (which hides it from every script) share it.
+ *
+ * The folder never depends on the environment: a runner started with other variables than a
+ * run's keeps its key where that run's sandbox hides it too, and one user has one runner per
+ * checkout however its variables differ from one command to the next.
  *
  * @module
  */
 import { dirname, isAbsolute, resolve } from "./_path.ts";
 
-/**
- * The folder of the user's runner key (not checked: see {@linkcode privateFolder}):
- * `$XDG_RUNTIME_DIR/capibara`, else `<temp dir>/capibara-<uid>`; only absolute variables count.
- */
-export function runnerFolder(env: Record<string, string | undefined>): string {
-  const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime && isAbsolute(runtime)) return resolve(runtime, "capibara");
-  const tmp = [env.TMPDIR, env.TMP, env.TEMP].find((value) => value && isAbsolute(value));
-  return resolve(tmp ?? "/tmp", `capibara-${Deno.uid() ?? "user"}`);
+/** The two places a key can be, for this user: the login session's runtime folder, then /tmp. */
+export function runnerFolders(): string[] {
+  const uid = Deno.uid() ?? "user";
+  return [`/run/user/${uid}/capibara`, `/tmp/capibara-${uid}`];
 }
 
 /**
- * The folders a runner of this user usually keeps its key in, whatever the environment: the
- * sandbox hides them from scripts (the runner's socket is out of every sandbox's reach anyway).
+ * The folder of the user's runner keys (not checked: see {@linkcode privateFolder}):
+ * `/run/user/<uid>/capibara` when the login session's runtime folder (systemd's, the user's own,
+ * 0700) exists, else `/tmp/capibara-<uid>`.
  */
-export function runnerFolders(env: Record<string, string | undefined>): string[] {
-  const uid = Deno.uid() ?? "user";
-  return [...new Set([runnerFolder(env), `/tmp/capibara-${uid}`, `/run/user/${uid}/capibara`])];
+export function runnerFolder(): string {
+  const [session, tmp] = runnerFolders() as [string, string];
+  const uid = Deno.uid();
+  try {
+    const info = Deno.lstatSync(dirname(session));
+    if (info.isDirectory && info.uid === uid && ((info.mode ?? 0o777) & 0o077) === 0) {
+      return session;
+    }
+  } catch {
+    // no login session's folder
+  }
+  return tmp;
 }
 
 /**

@@ -374,23 +374,31 @@ export class Capibara {
     const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
     this.#options.progress?.(`Running ${fp.fingerprint}`);
     let result: Awaited<ReturnType<typeof runResult>> | undefined;
-    const staged = ready ?? await stage(plan, backend);
-    const execution = await runStaged(staged, {
-      timeoutMs: timeoutSeconds * 1000,
-      maxOutputBytes: config.maxOutputBytes,
-      signal: options.signal,
-      onStderr: options.onStderr,
-      staging: config.staging,
-      // The result is judged before the staging area goes: only then are artifacts moved out.
-      accept: async (run) => {
-        result = await runResult(
-          run,
-          { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest },
-          { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select },
-        );
-        return result.artifacts;
-      },
-    });
+    let execution: Awaited<ReturnType<typeof runStaged>>;
+    try {
+      const staged = ready ?? await stage(plan, backend);
+      execution = await runStaged(staged, {
+        timeoutMs: timeoutSeconds * 1000,
+        maxOutputBytes: config.maxOutputBytes,
+        signal: options.signal,
+        onStderr: options.onStderr,
+        staging: config.staging,
+        // The result is judged before the staging area goes: only then are artifacts moved out.
+        accept: async (run) => {
+          result = await runResult(
+            run,
+            { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest },
+            { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select },
+          );
+          return result.artifacts;
+        },
+      });
+    } catch (error) {
+      // A run that ended badly throws away the sandbox started for the next one.
+      if (this.#options.prestart) prestarts.settle(key, false);
+      throw error;
+    }
+    if (this.#options.prestart) prestarts.settle(key, true);
     step("outputs moved into the project, the run's folder removed");
     if (!result) throw new Error("unreachable: the run was not judged");
     return {

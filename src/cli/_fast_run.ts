@@ -13,6 +13,7 @@ import { exists, existsSync } from "../_fs.ts";
 import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
+import { startOnDemand } from "./_runner_start.ts";
 import { type Language, LANGUAGES } from "../types.ts";
 import {
   commandCapibara,
@@ -153,7 +154,10 @@ export function parseRunArgs(
  * Runs `capibara <args>` when they are a `run` the fast parser handles, and returns its exit code;
  * `undefined` when the full CLI must handle them.
  */
-export async function fastRun(args: readonly string[]): Promise<number | undefined> {
+export async function fastRun(
+  args: readonly string[],
+  options: { startRunner?: boolean } = {},
+): Promise<number | undefined> {
   if (args[0] !== "run") return undefined;
   // The first asynchronous call of a process waits for Deno's worker thread to start (≈ 2 ms
   // here): one started now, while the arguments, the configuration and the project are read
@@ -161,7 +165,19 @@ export async function fastRun(args: readonly string[]): Promise<number | undefin
   void crypto.subtle.digest("SHA-256", new Uint8Array(0));
   const parsed = parseRunArgs(args.slice(1));
   if (!parsed) return undefined;
-  return await runAction(parsed.prompt, parsed.options);
+  const outcome: RunOutcome = {};
+  const code = await runAction(parsed.prompt, parsed.options, PROCESS_IO, undefined, outcome);
+  // No runner listened and this was a sandboxed hit (what a runner serves): maybe start one.
+  if (options.startRunner && code === 0 && outcome.cached && parsed.options.sandbox) {
+    startOnDemand(PROCESS_IO);
+  }
+  return code;
+}
+
+/** What {@linkcode runAction} tells its caller of the run, besides the exit code. */
+export interface RunOutcome {
+  /** Whether the script came from the store (a cache hit). */
+  cached?: boolean;
 }
 
 /**
@@ -212,6 +228,7 @@ export async function runAction(
   opts: RunCommandOptions,
   io: CommandIo = PROCESS_IO,
   serving?: { interruption: InterruptionSource; prestart: boolean },
+  outcome?: RunOutcome,
 ): Promise<number> {
   const timed = timingsAsked(io);
   if (timed) {
@@ -223,7 +240,7 @@ export async function runAction(
     );
   }
   try {
-    return await runRequest(prompt, opts, io, serving);
+    return await runRequest(prompt, opts, io, serving, outcome);
   } finally {
     if (timed) {
       step("the result printed");
@@ -237,6 +254,7 @@ async function runRequest(
   opts: RunCommandOptions,
   io: CommandIo,
   serving?: { interruption: InterruptionSource; prestart: boolean },
+  outcome?: RunOutcome,
 ): Promise<number> {
   const json = opts.json ?? false;
   const reporter = progressReporter({ verbose: opts.verbose ?? false, io });
@@ -309,6 +327,7 @@ async function runRequest(
       onStderr: reporter.onStderr,
     });
     reporter.done(true);
+    if (outcome) outcome.cached = result.cached;
     if (interruption.received) {
       return reportInterrupted(interruption.received, reporter.step, json, io);
     }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { connectRunner, type RunnerReply } from "./_runner_socket.ts";
+import { connectRunner, type RunnerReply, runnerSetting } from "./_runner_socket.ts";
 
 const encoder = new TextEncoder();
 
@@ -28,20 +28,24 @@ function readsStdin(args: readonly string[]): boolean {
 }
 
 /**
- * Runs `capibara <args>` through the user's runner and returns its exit code; `undefined` when
- * the command must run in this process (not a `run`, no runner, or the runner declined).
+ * What became of a command offered to the runner: its exit code when the runner ran it; else why
+ * the command runs in this process: `"off"` (not a `run` it takes, or `CAPIBARA_RUNNER=0`),
+ * `"absent"` (no runner of this user's answered), `"declined"` (the runner sent it back).
  */
-export async function viaRunner(args: readonly string[]): Promise<number | undefined> {
-  if (args[0] !== "run" || readsStdin(args)) return undefined;
+export type RunnerOutcome = number | "off" | "absent" | "declined";
+
+/** Runs `capibara <args>` through the user's runner, when one listens and takes it. */
+export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome> {
+  if (args[0] !== "run" || readsStdin(args)) return "off";
   let env: Record<string, string>;
   try {
     env = Deno.env.toObject();
   } catch {
-    return undefined;
+    return "off";
   }
-  if (env.CAPIBARA_RUNNER === "0") return undefined;
+  if (runnerSetting(env) === "off") return "off";
   const runner = await connectRunner(env);
-  if (!runner) return undefined;
+  if (!runner) return "absent";
   const { conn } = runner;
   const send = (message: unknown) =>
     conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
@@ -73,7 +77,7 @@ export async function viaRunner(args: readonly string[]): Promise<number | undef
       else if ("e" in reply) writeAll(Deno.stderr, reply.e);
       else if ("run" in reply) accepted = true;
       else if ("x" in reply) return reply.x;
-      else if ("decline" in reply) return undefined;
+      else if ("decline" in reply) return "declined";
     }
   } catch {
     // The connection broke: handled below.
@@ -85,7 +89,8 @@ export async function viaRunner(args: readonly string[]): Promise<number | undef
       // already closed
     }
   }
-  if (!accepted) return undefined;
+  // A runner that went away before it took the request (it was stopping): as if none listened.
+  if (!accepted) return "absent";
   writeAll(
     Deno.stderr,
     "error[InternalError]: the resident runner stopped during the run\n" +

@@ -6,10 +6,10 @@
  * The socket is an abstract one (Linux): a name in the network namespace, not a file, so that no
  * sandbox (each has a network namespace of its own) can reach it, whatever files it is shown. Any
  * local user could reach the name, so both sides prove they hold the runner's key, a random file
- * in a folder of the user's own (`$XDG_RUNTIME_DIR/capibara`, else `<temp dir>/capibara-<uid>`,
- * mode 0700, see `privateFolder`), before anything is sent: the runner answers the client's nonce
- * first (an impostor holding the name learns nothing), then the client signs its request with both
- * nonces. The runner drops its key before it stops listening, so nobody can take its name while a
+ * in a folder of the user's own (`/run/user/<uid>/capibara`, else `/tmp/capibara-<uid>`, mode
+ * 0700, whatever the environment: see `_runner_folder.ts`), before anything is sent: the runner
+ * answers the client's nonce first (an impostor holding the name learns nothing), then the client
+ * signs its request with both nonces. The runner drops its key before it stops listening, so nobody can take its name while a
  * client may still trust it.
  *
  * @module
@@ -31,7 +31,6 @@ export const PROCESS_VARIABLES: readonly string[] = [
   "TEMP",
   "HOME",
   "PATH",
-  "XDG_RUNTIME_DIR",
   "CAPIBARA_SANDBOX_UID",
   // Read by the generation's checks on a miss.
   "LANG",
@@ -47,12 +46,12 @@ export const PATH_VARIABLES: readonly string[] = [
 ];
 
 /**
- * A short name for this code's location, the protocol and the key's folder (32-bit FNV-1a, hex):
- * one runner per checkout and key folder.
+ * A short name for this code's location, the protocol, the key's folder and `CAPIBARA_RUNNER_NAME`
+ * (32-bit FNV-1a, hex): one runner per checkout, and more only when asked for by name (tests).
  */
 function runnerName(env: Record<string, string | undefined>): string {
-  const text = `${RUNNER_PROTOCOL}\0${new URL("../..", import.meta.url).href}\0${
-    runnerFolder(env)
+  const text = `${RUNNER_PROTOCOL}\0${new URL("../..", import.meta.url).href}\0${runnerFolder()}\0${
+    env.CAPIBARA_RUNNER_NAME ?? ""
   }`;
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -67,14 +66,43 @@ export function runnerAddress(env: Record<string, string | undefined>): string {
   return `\0capibara-runner-${Deno.uid() ?? "user"}-${runnerName(env)}`;
 }
 
+/**
+ * A file of this runner's in the user's runner folder: its key (`key`: 32 random bytes, 0600), the
+ * time of the last hit run without it (`hit`), the lock of its start on demand (`starting`).
+ */
+export function runnerFile(
+  env: Record<string, string | undefined>,
+  kind: "key" | "hit" | "starting",
+): string {
+  return `${runnerFolder()}/runner-${runnerName(env)}.${kind}`;
+}
+
 /** The file holding the runner's key (32 random bytes, mode 0600) in the user's runner folder. */
 export function runnerKeyFile(env: Record<string, string | undefined>): string {
-  return `${runnerFolder(env)}/runner-${runnerName(env)}.key`;
+  return runnerFile(env, "key");
+}
+
+/**
+ * What `CAPIBARA_RUNNER` asks for: `0` (or `false`, `off`, `no`) never a runner; `1` (or `true`,
+ * `on`, `yes`) a runner, started on demand even in CI; unset (or anything else) a runner started
+ * on demand outside CI (`CI` unset, empty, `0` or `false`).
+ */
+export function runnerSetting(env: Record<string, string | undefined>): "off" | "on" | "auto" {
+  const value = (env.CAPIBARA_RUNNER ?? "").trim().toLowerCase();
+  if (["0", "false", "off", "no"].includes(value)) return "off";
+  if (["1", "true", "on", "yes"].includes(value)) return "on";
+  return "auto";
+}
+
+/** Whether the environment says it is a CI job (`CI` set, and not empty, `0` or `false`). */
+export function inCi(env: Record<string, string | undefined>): boolean {
+  const value = (env.CI ?? "").trim().toLowerCase();
+  return value !== "" && value !== "0" && value !== "false";
 }
 
 /** The runner's key, when its folder is the user's alone and the file is a 0600 file of theirs. */
 export function readRunnerKey(env: Record<string, string | undefined>): Uint8Array | undefined {
-  if (!privateFolder(runnerFolder(env))) return undefined;
+  if (!privateFolder(runnerFolder())) return undefined;
   const file = runnerKeyFile(env);
   try {
     const info = Deno.lstatSync(file);

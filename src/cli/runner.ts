@@ -9,28 +9,28 @@
  * between runs but the modules and the sandboxes set up ahead, each for one run. It serves only
  * its user (its socket is in a folder of the user's own, 0700, see `_runner_socket.ts`), declines
  * what it cannot run as the command would (the command then runs it itself), exits when its code
- * changes, after `--idle` seconds without a request, on `capibara runner stop` or a signal.
+ * changes, after `--idle` seconds without a request, on `capibara runner stop` or a signal. It is
+ * started by `capibara runner start`, or on demand by `capibara run` (see `_runner_start.ts`).
  *
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { lstatSyncOrNull } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import { prestarts } from "../run/prestart.ts";
-import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
+import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner } from "./_runner_start.ts";
 import {
   connectRunner,
   HANDSHAKE_BYTES,
   lines,
   nonce,
   PATH_VARIABLES,
-  privateFolder,
   PROCESS_VARIABLES,
   proof,
   readRunnerKey,
   RUNNER_PROTOCOL,
   runnerAddress,
+  runnerFile,
   runnerFolder,
   runnerKeyFile,
   type RunnerReply,
@@ -48,9 +48,6 @@ import {
 
 /** Connections that have not proved themselves yet, at most (each may hold 1 MiB for 5 s). */
 const MAX_PENDING = 64;
-
-/** Seconds without a request after which a runner exits, by default. */
-export const DEFAULT_IDLE_SECONDS = 900;
 
 const encoder = new TextEncoder();
 
@@ -96,22 +93,6 @@ function writer(conn: Deno.Conn): { send(reply: RunnerReply): void; flushed(): P
     },
     flushed: () => chain,
   };
-}
-
-/** Creates the runner's folder (0700) or checks the one there; throws when it is not private. */
-function ensureFolder(folder: string): void {
-  try {
-    Deno.mkdirSync(folder, { mode: 0o700 });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-  }
-  if (!privateFolder(folder)) {
-    throw new PermissionError(
-      `Cannot use "${folder}" for the runner's socket: it is not a folder of yours closed to ` +
-        "every other user",
-      { hint: `Remove it, or set XDG_RUNTIME_DIR to a private folder (mode 0700)` },
-    );
-  }
 }
 
 /** Whether something listens at the runner's address (a runner, or a process holding its name). */
@@ -163,8 +144,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     });
   }
   const env = Deno.env.toObject();
-  const folder = runnerFolder(env);
-  ensureFolder(folder);
+  ensureFolder(runnerFolder());
   const address = runnerAddress(env);
   const socket = `@${address.slice(1)}`;
   if (await answers(env)) {
@@ -227,6 +207,12 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     idle = setTimeout(stop, options.idleSeconds * 1000) as unknown as number;
   };
   rearm();
+  // A start on demand (see _runner_start.ts) held its lock until now.
+  try {
+    Deno.removeSync(runnerFile(env, "starting"));
+  } catch {
+    // none
+  }
   const onSignal = () => stop();
   Deno.addSignalListener("SIGTERM", onSignal);
   Deno.addSignalListener("SIGINT", onSignal);
@@ -429,7 +415,8 @@ export function runnerCommand(setExit: (code: number) => void) {
       `
 Examples:
   capibara runner start           start it in the background (it exits after 15 idle minutes)
-  capibara run "…" --context …    now served by the runner when it can (CAPIBARA_RUNNER=0: never)
+  capibara run "…" --context …    now served by the runner when it can (CAPIBARA_RUNNER=0: never;
+                                  a second hit within a minute starts one, outside CI)
   capibara runner status --json   its pid, socket, runs served and sandboxes set up ahead
   capibara runner stop`,
     );
@@ -445,7 +432,7 @@ Examples:
       try {
         const idle = parseIdle(options.idle);
         const env = Deno.env.toObject();
-        ensureFolder(runnerFolder(env));
+        ensureFolder(runnerFolder());
         const socket = `@${runnerAddress(env).slice(1)}`;
         const report = (started: boolean, pid?: number) => {
           if (options.json) printJson({ running: true, started, socket, pid });
@@ -457,31 +444,7 @@ Examples:
         };
         const already = await control("status");
         if (already && "status" in already) return report(false, already.status.pid);
-        // The same code, with the same configuration and lockfile (a checkout's deno.json).
-        const root = new URL("../../", import.meta.url);
-        const config = root.protocol === "file:"
-          ? decodeURIComponent(new URL("deno.json", root).pathname)
-          : undefined;
-        const configArgs = config && lstatSyncOrNull(config) ? ["--config", config] : [];
-        const entry = new URL("main.ts", root).href;
-        const serve = [
-          Deno.execPath(),
-          ...["run", "-A", ...configArgs, entry, "runner", "serve", "--idle", String(idle)],
-        ];
-        // Descriptors this command inherited (a shell's, a build tool's) are not the runner's to
-        // keep: it would hold them for as long as it lives. The closing step drops them first.
-        const [program, ...args] =
-          (inheritsDescriptors() && bareCommand(serve[0]!, serve.slice(1))) ||
-          serve;
-        const child = new Deno.Command(program!, {
-          args,
-          cwd: "/",
-          stdin: "null",
-          stdout: "null",
-          stderr: "null",
-          detached: true,
-        }).spawn();
-        child.unref();
+        const child = spawnRunner(idle);
         for (let i = 0; i < 200; i++) {
           const reply = await control("status");
           if (reply && "status" in reply) return report(true, reply.status.pid);

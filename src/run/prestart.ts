@@ -1,6 +1,7 @@
 /**
  * Sandboxes started ahead of the run they are for. A request that repeats (a loop, a resident
- * runner) gets its next sandbox set up while the current run goes on: the temp dir, the staging
+ * runner) gets its next sandbox set up while the current run goes on, from its second run on and
+ * while its runs end well: the temp dir, the staging
  * copies, the namespaces, binds, cgroups, Landlock and seccomp, and the interpreter's own start.
  * The sandbox then waits at its gate (see `holdCommand`): nothing of the script, its `site` or
  * its dependencies runs until the run it is for releases it.
@@ -27,6 +28,8 @@ import { stage, type Staged } from "./execute.ts";
 export const PRESTART_MAX_AGE_MS = 30_000;
 /** How many started sandboxes one process keeps at most (the oldest goes first). */
 export const PRESTART_MAX_SLOTS = 4;
+/** How many requests' last outcomes one process remembers (the oldest goes first). */
+export const PRESTART_HISTORY = 64;
 
 /** A sandbox started for a plan, and what its paths were when it was set up. */
 interface Slot {
@@ -101,6 +104,8 @@ function sameIdentities(before: Map<string, string>, now: Map<string, string>): 
 /** Sandboxes started ahead, by request. One pool per process (see {@linkcode prestarts}). */
 export class Prestarts {
   #slots = new Map<string, Promise<Slot | undefined>>();
+  /** How each request's last run ended (true: ok), for the last {@linkcode PRESTART_HISTORY}. */
+  #history = new Map<string, boolean>();
   #live = new Set<Staged>();
   #timers = new Map<string, number>();
   #exitHook = false;
@@ -117,16 +122,17 @@ export class Prestarts {
   }
 
   /**
-   * Starts a sandbox for `key`'s next run, planned by `plan(tmpDir)`. Nothing happens when one
-   * already waits for `key`, or the plan is not {@linkcode prestartable}; a start that fails is
-   * forgotten (the next run starts cold).
+   * Starts a sandbox for `key`'s next run, planned by `plan(tmpDir)`. Nothing happens for a
+   * request whose last run did not end well or that did not run before (a request run once
+   * leaves nothing waiting), when one already waits for `key`, or when the plan is not
+   * {@linkcode prestartable}; a start that fails is forgotten (the next run starts cold).
    */
   start(
     key: string,
     backend: SandboxBackend,
     plan: () => Promise<Plan>,
   ): void {
-    if (!backend.holds || this.#slots.has(key)) return;
+    if (!backend.holds || this.#slots.has(key) || this.#history.get(key) !== true) return;
     this.#hookExit();
     while (this.#slots.size >= PRESTART_MAX_SLOTS) {
       const oldest = this.#slots.keys().next().value!;
@@ -176,6 +182,19 @@ export class Prestarts {
     this.stats.discarded++;
     void slot.staged.dispose();
     return undefined;
+  }
+
+  /**
+   * Records how `key`'s run ended. After one that failed or was interrupted, the sandbox started
+   * for its next run is thrown away, and none starts until a run of it ends well again.
+   */
+  settle(key: string, ok: boolean): void {
+    this.#history.delete(key);
+    this.#history.set(key, ok);
+    while (this.#history.size > PRESTART_HISTORY) {
+      this.#history.delete(this.#history.keys().next().value!);
+    }
+    if (!ok && this.#slots.has(key)) void this.#drop(key);
   }
 
   /** Throws away every started sandbox; resolves once they are gone. */

@@ -1388,7 +1388,7 @@ async function policyArgs(
   // The user's runner folders too: a script that reached a runner could ask it for any run. One
   // that is not there yet is made (empty, 0700) when a granted path would show it, so that a
   // runner started while this sandbox lives is hidden as well.
-  const runners = runnerFolders(Deno.env.toObject());
+  const runners = runnerFolders();
   for (const [path, source] of sources) {
     for (const sensitive of [...SENSITIVE_PATHS, ...runners]) {
       if (!isInside(sensitive, source)) continue;

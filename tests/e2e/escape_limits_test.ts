@@ -275,12 +275,15 @@ detail="created 100,000 files"`),
 }
 
 // --- a sandbox set up ahead of its run (prestart) -------------------------------------------
-/** Runs the request three times with `prestart`: the last two in sandboxes set up ahead. */
+/**
+ * Runs the request four times with `prestart`: the last two in sandboxes set up ahead (the next
+ * run's is set up from a request's second run on).
+ */
 const prestarted = async (cb: Capibara, prompt: string, language: string) => {
   const used = prestarts.stats.used;
   let output: Record<string, unknown> | undefined;
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       output =
         (await cb.run(prompt, { context: { output: "out/" }, language: language as "python" }))
           .output;

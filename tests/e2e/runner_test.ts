@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
-import { lines, runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
+import { lines, runnerAddress, runnerFolder, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
+import { ensureFolder, START_LOCK_MS, takeStartLock } from "../../src/cli/_runner_start.ts";
 import type { Bundle } from "../../src/schema.ts";
 import {
   CLI,
@@ -25,6 +26,11 @@ const CACHE = await testCache("capibara_runner_cache_");
 const PROMPT = "Summarise the sales CSV: total revenue, units and revenue per region";
 const CONTEXT = '{"input": "data/sales.csv", "output": "out/summary.json"}';
 
+/** A runner of the test's own (its key in the user's folder, its name apart from any other). */
+function testName(): string {
+  return `test-${crypto.randomUUID()}`;
+}
+
 /** `capibara <args>` through the installed command's entry, which hands runs to a runner. */
 function capibara(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
   return runCli(args, { cwd, env: { CAPIBARA_RUNNER: "1", ...env }, entry: CLI });
@@ -37,12 +43,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const xdg = join(tmp.path, "runtime");
-    await Deno.mkdir(xdg, { mode: 0o700 });
     const cache = CACHE;
     const work = join(tmp.path, "work");
     await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
-    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: cache };
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: cache };
     const inProcess = { ...env, CAPIBARA_RUNNER: "0" };
     const status = async () =>
       JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
@@ -108,7 +112,7 @@ Deno.test({
       assert.equal(JSON.parse(stopped.stdout).stopped, true);
     }
     assert.equal((await status()).running, false);
-    assert.deepEqual([...Deno.readDirSync(join(xdg, "capibara"))].map((e) => e.name), []);
+    assert.equal(await Deno.lstat(runnerKeyFile(env)).catch(() => null), null, "the key is left");
   },
 });
 
@@ -119,10 +123,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const xdg = join(tmp.path, "runtime");
-    await Deno.mkdir(join(xdg, "capibara"), { recursive: true, mode: 0o700 });
-    await Deno.chmod(join(xdg, "capibara"), 0o700);
-    const env = { XDG_RUNTIME_DIR: xdg, SECRET_TOKEN: "do-not-send-me" };
+    ensureFolder(runnerFolder());
+    const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
     // A key the client trusts, and an impostor at the runner's name that does not hold it.
     Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
       mode: 0o600,
@@ -154,13 +156,14 @@ Deno.test({
       assert.equal(result.code, 2, result.stderr);
       assert.equal(received.length, 1, "the client said more than hello");
       assert.ok(!received.join("").includes("do-not-send-me"), "the impostor got the environment");
-      // A key in a folder others may enter is not trusted: no connection at all.
-      await Deno.chmod(join(xdg, "capibara"), 0o755);
+      // A key others may read is not trusted: no connection at all.
+      await Deno.chmod(runnerKeyFile(env), 0o644);
       await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
       assert.equal(received.length, 1, "the client used a key in an open folder");
     } finally {
       listener.close();
       await accepting.catch(() => {});
+      await Deno.remove(runnerKeyFile(env)).catch(() => {});
     }
   },
 });
@@ -172,8 +175,6 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const xdg = join(tmp.path, "runtime");
-    await Deno.mkdir(xdg, { mode: 0o700 });
     const cache = CACHE;
     const project = join(tmp.path, "project");
     await Deno.mkdir(project);
@@ -197,7 +198,7 @@ Deno.test({
       warn: () => {},
       generator: fixedGenerator(bundle),
     }).run("sleep a while", { dryRun: true });
-    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: cache };
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: cache };
     assert.equal((await capibara(["runner", "start"], project, env)).code, 0);
     try {
       const child = new Deno.Command(Deno.execPath(), {
@@ -242,9 +243,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const xdg = join(tmp.path, "runtime");
-    await Deno.mkdir(xdg, { mode: 0o700 });
-    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: CACHE };
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
     const started = await new Deno.Command("bash", {
       args: [
         "-c",
@@ -282,9 +281,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const xdg = join(tmp.path, "runtime");
-    await Deno.mkdir(xdg, { mode: 0o700 });
-    const env = { XDG_RUNTIME_DIR: xdg, CAPIBARA_CACHE_DIR: CACHE };
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
     assert.equal((await capibara(["runner", "start"], tmp.path, env)).code, 0);
     // Held open without a word: once the name is free, such a connection could relay a client's
     // handshake to the runner for whoever took the name.
@@ -307,4 +304,108 @@ Deno.test({
       }
     }
   },
+});
+
+/** Waits until `check()` holds (a runner starting in the background), at most `ms`. */
+async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+/** A command that must end: a hit that waited for the runner it started would never end. */
+async function ends(result: Promise<CliResult>, what: string): Promise<CliResult> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not end`)), 60_000);
+  });
+  try {
+    return await Promise.race([result, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test({
+  name:
+    "runner: a second hit within a minute starts one on demand (not in CI, not when told not to)",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const work = join(tmp.path, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
+    const status = async (env: Record<string, string>) =>
+      JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
+    const names: Record<string, string>[] = [];
+    /** An environment of its own runner; CAPIBARA_RUNNER "" is unset (on demand outside CI). */
+    const envFor = (extra: Record<string, string>) => {
+      const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE, ...extra };
+      names.push(env);
+      return env;
+    };
+    try {
+      // Told not to, or in CI: three hits in a row start nothing.
+      for (
+        const extra of [{ CAPIBARA_RUNNER: "0" }, { CAPIBARA_RUNNER: "", CI: "true" }] as Record<
+          string,
+          string
+        >[]
+      ) {
+        const env = envFor(extra);
+        for (let i = 0; i < 3; i++) {
+          const hit = await capibara(args, work, env);
+          assert.equal(hit.code, 0, hit.stderr);
+        }
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(
+          (await status(env)).running,
+          false,
+          `a runner started with ${JSON.stringify(extra)}`,
+        );
+      }
+      // On demand: the first hit starts nothing, the second (within a minute) starts a runner
+      // without waiting for it, and the next hit is served by it with the same result.
+      for (
+        const extra of [{ CAPIBARA_RUNNER: "" }, { CAPIBARA_RUNNER: "1", CI: "true" }] as Record<
+          string,
+          string
+        >[]
+      ) {
+        const env = envFor(extra);
+        const first = await capibara(args, work, env);
+        assert.equal(first.code, 0, first.stderr);
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.equal((await status(env)).running, false, "a runner started after one hit");
+        const second = await ends(capibara(args, work, env), "the hit that started a runner");
+        assert.equal(second.code, 0, second.stderr);
+        assert.ok(
+          await eventually(async () => (await status(env)).running === true),
+          `no runner started on demand with ${JSON.stringify(extra)}`,
+        );
+        const third = await capibara(args, work, env);
+        assert.equal(third.code, 0, third.stderr);
+        assert.equal((await status(env)).served, 1, "the third hit was not the runner's");
+        const [a, c] = [JSON.parse(first.stdout), JSON.parse(third.stdout)];
+        assert.deepEqual([c.status, c.output, c.artifacts], [a.status, a.output, a.artifacts]);
+      }
+    } finally {
+      for (const env of names) await capibara(["runner", "stop"], work, env);
+    }
+  },
+});
+
+Deno.test("runner: one start on demand at a time; a lock left by a start that failed expires", async () => {
+  await using tmp = await withTmpDir();
+  const lock = join(tmp.path, "runner.starting");
+  assert.equal(takeStartLock(lock), true);
+  assert.equal(takeStartLock(lock), false, "a second start while the first is under way");
+  const past = new Date(Date.now() - START_LOCK_MS - 1000);
+  await Deno.utime(lock, past, past);
+  assert.equal(takeStartLock(lock), true, "a stale lock still held");
+  assert.equal(takeStartLock(lock), false);
 });

@@ -28,6 +28,8 @@ const ECHO = `import time
 started = time.time()
 with open(ctx["input"], encoding="utf-8") as fh:
     text = fh.read()
+if text == "fail":
+    raise SystemExit("asked to fail")
 with open(os.path.join(ctx["output"], "copy.txt"), "w", encoding="utf-8") as fh:
     fh.write(text)
 return {"output": {"text": text, "started": started, "var": os.environ.get("GRANTED_VAR")},
@@ -75,6 +77,10 @@ Deno.test({
         discarded: prestarts.stats.discarded - before.discarded,
       });
       assert.equal((await run()).text, "first");
+      // A request run once leaves nothing waiting: its next sandbox is set up from its second run.
+      assert.equal(prestarts.size, 0, "a sandbox waits after a request's first run");
+      assert.equal((await run()).text, "first");
+      assert.deepEqual(delta(), { used: 0, discarded: 0 });
       // Set up ahead: nothing of the script runs before the run it is for.
       await new Promise((r) => setTimeout(r, 700));
       const released = Date.now() / 1000;
@@ -108,6 +114,14 @@ Deno.test({
       // Nothing changed: used.
       assert.equal((await run({ env: { PATH: "/usr/bin:/bin", GRANTED_VAR: "two" } })).var, "two");
       assert.deepEqual(delta(), { used: 2, discarded: 4 });
+      // A run that fails throws away the sandbox set up for the next, and none is set up after it.
+      await Deno.writeTextFile(join(dir, "data", "in.txt"), "fail");
+      await assert.rejects(run());
+      assert.equal(prestarts.size, 0, "a sandbox waits after a failed run");
+      // The waiting one was stale (the input written), and the one set up for the next run went.
+      assert.deepEqual(delta(), { used: 2, discarded: 6 });
+      await assert.rejects(run());
+      assert.equal(prestarts.size, 0, "a sandbox was set up after a failed run");
     } finally {
       await Capibara.disposePrestarted();
     }
@@ -168,6 +182,7 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { started, std
     } as unknown as Bundle;
     const cb = () => sdk(dir, join(tmp.path, "cache"), { generator: fixedGenerator(bundle) });
     try {
+      await cb().run("report when it started", { context: CONTEXT, language: "typescript" });
       const used = prestarts.stats.used;
       await cb().run("report when it started", { context: CONTEXT, language: "typescript" });
       await new Promise((r) => setTimeout(r, 700));
@@ -176,7 +191,7 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { started, std
         context: CONTEXT,
         language: "typescript",
       });
-      assert.equal(prestarts.stats.used, used + 1, "the second run did not use its sandbox");
+      assert.equal(prestarts.stats.used, used + 1, "the third run did not use its sandbox");
       assert.ok(
         (output.started as number) >= released - 0.05,
         `the script started ${released - (output.started as number)} s before its run`,

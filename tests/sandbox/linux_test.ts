@@ -1220,15 +1220,11 @@ Deno.test({
     }
     const marker = `${folder}/runner-test-${crypto.randomUUID()}.sock`;
     Deno.writeTextFileSync(marker, "");
-    // A folder where no runner listens yet is made and hidden too (one started later stays hidden).
-    const xdg = `${layout.root}/xdg`;
-    Deno.mkdirSync(xdg, { mode: 0o700 });
     try {
       const result = await runSandboxed(
         backend,
         policyFor(layout, { read: [layout.granted, "/tmp"] }),
         ...bash(`ls -a ${folder} && echo listed`),
-        { env: { XDG_RUNTIME_DIR: xdg } },
       );
       assert.equal(result.code, 0, result.stderr);
       assert.ok(result.stdout.includes("listed"), result.stdout + result.stderr);

@@ -1,0 +1,127 @@
+/**
+ * Starting the user's resident runner: by `capibara runner start`, and on demand. A cache hit that
+ * a `capibara run` process ran itself, less than {@linkcode ON_DEMAND_WINDOW_MS} after another such
+ * hit, starts a runner in the background (outside CI, unless `CAPIBARA_RUNNER=1`; never with
+ * `CAPIBARA_RUNNER=0`): a command called in a loop, a Makefile or a script's steps is then served
+ * by it from its next call on, while a command run once in a while leaves nothing behind.
+ *
+ * @module
+ */
+import { lstatSyncOrNull } from "../_fs.ts";
+import { PermissionError } from "../errors.ts";
+import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
+import { inCi, privateFolder, runnerFile, runnerFolder, runnerSetting } from "./_runner_socket.ts";
+import type { CommandIo } from "./output.ts";
+
+/** Seconds without a request after which a runner exits, by default. */
+export const DEFAULT_IDLE_SECONDS = 900;
+
+/** Two hits run without a runner at most this far apart start one on demand. */
+export const ON_DEMAND_WINDOW_MS = 60_000;
+
+/** How long a start on demand keeps others from starting one, at most, before it listens. */
+export const START_LOCK_MS = 30_000;
+
+/** Creates the runner's folder (0700) or checks the one there; throws when it is not private. */
+export function ensureFolder(folder: string): void {
+  try {
+    Deno.mkdirSync(folder, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  if (!privateFolder(folder)) {
+    throw new PermissionError(
+      `Cannot use "${folder}" for the runner's key: it is not a folder of yours closed to ` +
+        "every other user",
+      { hint: "Remove it (a runner makes it again, mode 0700); capibara run works without one" },
+    );
+  }
+}
+
+/**
+ * Starts `capibara runner serve` in the background, detached from this process's session, with
+ * none of its standard streams nor any descriptor it inherited (a shell's, a build tool's pipe:
+ * a runner would hold them for as long as it lives, and `$(capibara run …)` would wait for it).
+ */
+export function spawnRunner(idleSeconds: number): Deno.ChildProcess {
+  // The same code, with the same configuration and lockfile (a checkout's deno.json).
+  const root = new URL("../../", import.meta.url);
+  const config = root.protocol === "file:"
+    ? decodeURIComponent(new URL("deno.json", root).pathname)
+    : undefined;
+  const configArgs = config && lstatSyncOrNull(config) ? ["--config", config] : [];
+  const entry = new URL("main.ts", root).href;
+  const serve = [
+    Deno.execPath(),
+    ...["run", "-A", ...configArgs, entry, "runner", "serve", "--idle", String(idleSeconds)],
+  ];
+  const [program, ...args] = (inheritsDescriptors() && bareCommand(serve[0]!, serve.slice(1))) ||
+    serve;
+  const child = new Deno.Command(program!, {
+    args,
+    cwd: "/",
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  return child;
+}
+
+/** Takes the lock of a start on demand (a file made exclusively); false when another holds it. */
+export function takeStartLock(lock: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      Deno.writeFileSync(lock, new TextEncoder().encode(String(Deno.pid)), {
+        createNew: true,
+        mode: 0o600,
+      });
+      return true;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) return false;
+      const held = lstatSyncOrNull(lock);
+      const age = held?.mtime ? Date.now() - held.mtime.getTime() : 0;
+      // A start that never listened (it failed, or its machine slept) frees it after a while.
+      if (age < START_LOCK_MS && age >= 0) return false;
+      try {
+        Deno.removeSync(lock);
+      } catch {
+        return false;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * After a cache hit this process ran itself (no runner listened): starts a runner when the
+ * previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS} ago and the settings allow
+ * it, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
+ * Returns whether it started one.
+ */
+export function startOnDemand(io: CommandIo): boolean {
+  if (Deno.build.os !== "linux") return false;
+  const setting = runnerSetting(io.env);
+  if (setting === "off" || (setting === "auto" && inCi(io.env))) return false;
+  try {
+    ensureFolder(runnerFolder());
+    const hit = runnerFile(io.env, "hit");
+    const last = lstatSyncOrNull(hit);
+    Deno.writeFileSync(hit, new Uint8Array(0), { mode: 0o600 });
+    const since = last?.isFile && last.mtime ? Date.now() - last.mtime.getTime() : Infinity;
+    if (!(since >= 0 && since < ON_DEMAND_WINDOW_MS)) return false;
+    if (!takeStartLock(runnerFile(io.env, "starting"))) return false;
+    spawnRunner(DEFAULT_IDLE_SECONDS);
+  } catch {
+    return false;
+  }
+  if (io.errIsTerminal) {
+    io.err(
+      "capibara: started a resident runner for faster cache hits (it exits after " +
+        `${DEFAULT_IDLE_SECONDS / 60} idle minutes; capibara runner stop ends it, ` +
+        "CAPIBARA_RUNNER=0 never starts one)",
+    );
+  }
+  return true;
+}
