@@ -22,6 +22,13 @@ export function runnerFolders(): string[] {
  * 0700) exists, else `/tmp/capibara-<uid>`.
  */
 export function runnerFolder(): string {
+  return chosen ??= choose();
+}
+
+/** Chosen once per process: a failed look-up costs ≈ 0.5 ms, and the client asks several times. */
+let chosen: string | undefined;
+
+function choose(): string {
   const [session, tmp] = runnerFolders() as [string, string];
   const uid = Deno.uid();
   try {

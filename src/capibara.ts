@@ -399,7 +399,7 @@ export class Capibara {
       throw error;
     }
     if (this.#options.prestart) prestarts.settle(key, true);
-    step("outputs moved into the project, the run's folder removed");
+    step("the run's folder removed");
     if (!result) throw new Error("unreachable: the run was not judged");
     return {
       status: "ok",

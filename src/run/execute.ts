@@ -400,6 +400,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
         inPlace: plan.policy.write,
       })
       : [...artifacts];
+    step("outputs moved into the project");
     return execution;
   } finally {
     await staged.dispose();

@@ -482,7 +482,8 @@ Deno.test("CAPIBARA_TIMINGS=1 prints each step of a hit on stderr; stdout stays 
     "the script, in the sandbox",
     "sandbox teardown",
     "the result judged",
-    "outputs moved into the project, the run's folder removed",
+    "outputs moved into the project",
+    "the run's folder removed",
     "the result printed",
     "total",
   ]);

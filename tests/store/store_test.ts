@@ -183,10 +183,17 @@ Deno.test("Store.write() from two writers at once: neither loses its staging fol
   // and its staging folder in it.
   await using tmp = await withTmpDir();
   const store = new Store(tmp.path, join(tmp.path, "locks"));
-  await Promise.all([0, 1].map(async (w) => {
+  // Both writers finish before the folder goes (a failure of one must not be hidden by the
+  // clean-up racing the other), and every failure is reported with its own error.
+  const settled = await Promise.allSettled([0, 1].map(async (w) => {
     for (let n = 0; n < 40; n++) {
       const manifest = await sampleManifest("python", `Request ${w}-${n}`);
       await store.write(manifest, entryFiles(manifest, { script: "x = 1", readme: "" }));
     }
   }));
+  const failed = settled.flatMap((r) =>
+    r.status === "rejected" ? [String(r.reason?.stack ?? r.reason)] : []
+  );
+  assert.deepEqual(failed, []);
+  assert.equal((await store.list()).entries.length, 80);
 });
