@@ -11,13 +11,32 @@
  *
  * @module
  */
-import { connectRunner, type RunnerReply, runnerSetting } from "./_runner_socket.ts";
+import { connectRunner, peerMark, type RunnerReply, runnerSetting } from "./_runner_socket.ts";
 
 const encoder = new TextEncoder();
 
 function writeAll(stream: typeof Deno.stdout, text: string): void {
   const bytes = encoder.encode(text + "\n");
   for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+}
+
+/** This process's name (`/proc/self/comm`), or undefined when it cannot be read. */
+function ownName(): string | undefined {
+  try {
+    return Deno.readTextFileSync("/proc/self/comm").replace(/\n$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names this process (at most 15 bytes); false when it cannot. */
+function setOwnName(name: string): boolean {
+  try {
+    Deno.writeTextFileSync("/proc/self/comm", name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the arguments read standard input (`--context @-`), which the runner does not relay. */
@@ -62,26 +81,43 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
     ["SIGTERM", onSignal("SIGTERM")],
   ];
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
+  // The runner checks that this very process asks (see peerMark), then the name goes back.
+  const before = ownName();
+  const restoreName = () => {
+    if (before !== undefined) setOwnName(before);
+  };
   try {
+    if (before === undefined || !setOwnName(peerMark(runner.theirs))) return "declined";
     const request = await runner.request({
       kind: "run",
       args: [...args],
       cwd: Deno.cwd(),
       env,
       errIsTerminal: Deno.stderr.isTerminal(),
+      pid: Deno.pid,
+      umask: Deno.umask(),
     });
     await conn.write(encoder.encode(request)).catch(() => {});
     for await (const line of runner.replies) {
       const reply = JSON.parse(line) as RunnerReply;
       if ("o" in reply) writeAll(Deno.stdout, reply.o);
       else if ("e" in reply) writeAll(Deno.stderr, reply.e);
-      else if ("run" in reply) accepted = true;
-      else if ("x" in reply) return reply.x;
-      else if ("decline" in reply) return "declined";
+      else if ("run" in reply) {
+        accepted = true;
+        restoreName();
+      } else if ("x" in reply) return reply.x;
+      else if ("decline" in reply) {
+        // Why a hit pays its own process: part of where the time goes.
+        if (env.CAPIBARA_TIMINGS === "1") {
+          writeAll(Deno.stderr, `runner declined: ${reply.decline}`);
+        }
+        return "declined";
+      }
     }
   } catch {
     // The connection broke: handled below.
   } finally {
+    restoreName();
     for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     try {
       conn.close();

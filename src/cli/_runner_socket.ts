@@ -1,6 +1,6 @@
 /**
  * Where the resident runner (`capibara runner`) listens, and what its client and it agree on. It
- * imports only two leaves (`_runner_folder.ts`, `_path.ts`): the client loads it before anything
+ * imports only leaves (`_runner_folder.ts`, `_path.ts`, `_timer.ts`): the client loads it before anything
  * else on each `capibara run`.
  *
  * The socket is an abstract one (Linux): a name in the network namespace, not a file, so that no
@@ -16,6 +16,7 @@
  */
 
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
+import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
 /** The protocol's version: a client and a runner of different versions never talk. */
@@ -23,7 +24,8 @@ export const RUNNER_PROTOCOL = 1;
 
 /**
  * Variables the runner's own process reads (the temp dir, the home folder, programs looked up on
- * `PATH`, the sandbox's uid): a client whose values differ runs in its own process.
+ * `PATH`, the sandbox's uid): a client whose values differ runs in its own process. Besides
+ * these, every variable {@linkcode readByTheProcess} names must be equal.
  */
 export const PROCESS_VARIABLES: readonly string[] = [
   "TMPDIR",
@@ -36,7 +38,31 @@ export const PROCESS_VARIABLES: readonly string[] = [
   "LANG",
   "PYENV_ROOT",
   "PYENV_VERSION",
+  "TZ",
 ];
+
+/**
+ * Whether a variable is one the runner's process itself reads, not only what a run is given:
+ * {@linkcode PROCESS_VARIABLES}, Deno's (`DENO_*`: its cache, certificates, auth tokens), proxies
+ * (`*_proxy` in any case, which `fetch` follows), TLS (`SSL_*`), the loader's (`LD_*`), the locale
+ * (`LC_*`), npm's and Node's. A request whose value of any differs from the runner's is declined:
+ * a runner must never send a client's model request through another command's proxy.
+ */
+export function readByTheProcess(name: string): boolean {
+  return PROCESS_VARIABLES.includes(name) || /_proxy$/i.test(name) ||
+    /^(DENO_|SSL_|LD_|LC_|NPM_CONFIG_|NODE_)/i.test(name);
+}
+
+/** The first variable the process reads whose value differs between two environments. */
+export function processVariableDiffering(
+  a: Record<string, string | undefined>,
+  b: Record<string, string | undefined>,
+): string | undefined {
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (readByTheProcess(name) && a[name] !== b[name]) return name;
+  }
+  return undefined;
+}
 
 /** Variables naming folders: a relative one would be read from the runner's folder, not yours. */
 export const PATH_VARIABLES: readonly string[] = [
@@ -94,11 +120,34 @@ export function runnerSetting(env: Record<string, string | undefined>): "off" | 
   return "auto";
 }
 
-/** Whether the environment says it is a CI job (`CI` set, and not empty, `0` or `false`). */
+/** Variables by which CI services that do not set `CI` say a job runs. */
+const CI_VARIABLES = [
+  "JENKINS_URL",
+  "TF_BUILD",
+  "CODEBUILD_BUILD_ID",
+  "TEAMCITY_VERSION",
+  "BUILDKITE",
+  "GITLAB_CI",
+  "GITHUB_ACTIONS",
+  "BITBUCKET_BUILD_NUMBER",
+  "CIRCLECI",
+  "DRONE",
+  "CONTINUOUS_INTEGRATION",
+];
+
+/**
+ * Whether the environment says it is a CI job: `CI` set (and not empty, `0` or `false`), or a
+ * variable a CI service sets instead ({@linkcode CI_VARIABLES}: Jenkins, Azure Pipelines,
+ * CodeBuild, TeamCity…).
+ */
 export function inCi(env: Record<string, string | undefined>): boolean {
   const value = (env.CI ?? "").trim().toLowerCase();
-  return value !== "" && value !== "0" && value !== "false";
+  if (value !== "") return value !== "0" && value !== "false";
+  return CI_VARIABLES.some((name) => (env[name] ?? "") !== "");
 }
+
+/** How long a client waits for a runner to connect and answer its hello, at most. */
+export const HANDSHAKE_DEADLINE_MS = 2000;
 
 /** The runner's key, when its folder is the user's alone and the file is a 0600 file of theirs. */
 export function readRunnerKey(env: Record<string, string | undefined>): Uint8Array | undefined {
@@ -201,6 +250,8 @@ export async function connectRunner(
 ): Promise<
   | {
     conn: Deno.UnixConn;
+    /** The runner's nonce: the client proves it is the process it says it is with it. */
+    theirs: string;
     request(body: unknown): Promise<string>;
     replies: AsyncGenerator<string>;
   }
@@ -215,6 +266,15 @@ export async function connectRunner(
   } catch {
     return undefined;
   }
+  // Whatever holds the name must answer in time: one that never does (a runner stuck, or another
+  // user's process that took the name of one killed) leaves the command to run by itself.
+  const cancel = onTimeout(HANDSHAKE_DEADLINE_MS, () => {
+    try {
+      conn.close();
+    } catch {
+      // closed
+    }
+  });
   try {
     const mine = nonce();
     await conn.write(
@@ -222,6 +282,7 @@ export async function connectRunner(
     );
     const replies = lines(conn, HANDSHAKE_BYTES);
     const first = await replies.next();
+    cancel();
     const hello = first.done
       ? undefined
       : JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
@@ -235,6 +296,7 @@ export async function connectRunner(
     const theirs = hello.nonce;
     return {
       conn,
+      theirs,
       async request(body) {
         const text = JSON.stringify(body);
         const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
@@ -243,6 +305,7 @@ export async function connectRunner(
       replies,
     };
   } catch {
+    cancel();
     try {
       conn.close();
     } catch {
@@ -290,6 +353,19 @@ export type RunnerRequest =
     cwd: string;
     env: Record<string, string>;
     errIsTerminal: boolean;
+    /** The client's pid, and its umask; its name (`comm`) is {@linkcode peerMark} meanwhile. */
+    pid: number;
+    umask: number;
   }
   | { kind: "status" | "stop" }
   | { signal: "SIGINT" | "SIGTERM" };
+
+/**
+ * What a client names its own process (`/proc/self/comm`, 15 bytes) while the runner looks at it:
+ * only a thread of that very process can set it, so a client cannot pass for another process
+ * (one confined otherwise, say, claiming the pid of one that is not). Deno does not expose the
+ * socket's peer credentials.
+ */
+export function peerMark(runnerNonce: string): string {
+  return runnerNonce.slice(0, 15);
+}

@@ -33,7 +33,10 @@ export function ensureFolder(folder: string): void {
     throw new PermissionError(
       `Cannot use "${folder}" for the runner's key: it is not a folder of yours closed to ` +
         "every other user",
-      { hint: "Remove it (a runner makes it again, mode 0700); capibara run works without one" },
+      {
+        hint: "Have it removed (it may belong to another user: then only root can remove it); a " +
+          "runner makes it again, mode 0700. capibara run works without a runner",
+      },
     );
   }
 }
@@ -44,19 +47,34 @@ export function ensureFolder(folder: string): void {
  * a runner would hold them for as long as it lives, and `$(capibara run …)` would wait for it).
  */
 export function spawnRunner(idleSeconds: number): Deno.ChildProcess {
-  // The same code, with the same configuration and lockfile (a checkout's deno.json).
-  const root = new URL("../../", import.meta.url);
-  const config = root.protocol === "file:"
-    ? decodeURIComponent(new URL("deno.json", root).pathname)
-    : undefined;
-  const configArgs = config && lstatSyncOrNull(config) ? ["--config", config] : [];
-  const entry = new URL("main.ts", root).href;
-  const serve = [
-    Deno.execPath(),
-    ...["run", "-A", ...configArgs, entry, "runner", "serve", "--idle", String(idleSeconds)],
-  ];
-  const [program, ...args] = (inheritsDescriptors() && bareCommand(serve[0]!, serve.slice(1))) ||
-    serve;
+  const command = ["runner", "serve", "--idle", String(idleSeconds)];
+  let serve: string[];
+  if (Deno.build.standalone) {
+    // A compiled `capibara`: the binary is the whole program.
+    serve = [Deno.execPath(), ...command];
+  } else {
+    // The same code, with the same configuration and lockfile (a checkout's deno.json).
+    const root = new URL("../../", import.meta.url);
+    const config = root.protocol === "file:"
+      ? decodeURIComponent(new URL("deno.json", root).pathname)
+      : undefined;
+    const configArgs = config && lstatSyncOrNull(config) ? ["--config", config] : [];
+    const entry = new URL("main.ts", root).href;
+    serve = [Deno.execPath(), "run", "-A", ...configArgs, entry, ...command];
+  }
+  let closed: string[] | undefined = serve;
+  if (inheritsDescriptors()) {
+    closed = bareCommand(serve[0]!, serve.slice(1), undefined, Deno.env.toObject());
+    if (!closed) {
+      throw new PermissionError(
+        "Cannot start a runner from here: this command holds descriptors its caller left open " +
+          "(a shell's, a build tool's pipe), and without /usr/bin/python3 nothing closes them " +
+          "first: the runner would hold them, and whoever waits on them, for as long as it lives",
+        { hint: "Start it from a plain shell (capibara runner start), or install python3" },
+      );
+    }
+  }
+  const [program, ...args] = closed;
   const child = new Deno.Command(program!, {
     args,
     cwd: "/",

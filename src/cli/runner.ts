@@ -25,7 +25,8 @@ import {
   lines,
   nonce,
   PATH_VARIABLES,
-  PROCESS_VARIABLES,
+  peerMark,
+  processVariableDiffering,
   proof,
   readRunnerKey,
   RUNNER_PROTOCOL,
@@ -121,7 +122,61 @@ function wellFormed(request: Extract<RunnerRequest, { kind: "run" }>): boolean {
   return Array.isArray(request.args) && strings(request.args) &&
     typeof request.cwd === "string" && request.cwd.startsWith("/") &&
     typeof request.env === "object" && request.env !== null &&
-    strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean";
+    strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean" &&
+    Number.isSafeInteger(request.pid) && request.pid > 0 &&
+    Number.isSafeInteger(request.umask) && request.umask >= 0 && request.umask <= 0o777;
+}
+
+/** Namespaces a client must share with the runner. */
+const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
+/** Lines of `/proc/<pid>/status` a client must share with the runner (ids, privileges, filters). */
+const STATUS_FIELDS =
+  /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb):/;
+
+/**
+ * Why the process that asks is not one the runner may act for, or undefined when it may: it must
+ * be the process it says it is (its name is the mark only it could set, see `peerMark`), in the
+ * runner's namespaces, with the runner's ids, capabilities, `no_new_privs`, seccomp filters and
+ * umask. A process confined by something else (another tool's sandbox, a Landlock domain, which
+ * sets `no_new_privs`) that can read the key must not get through the runner what its confinement
+ * denies it: it runs by itself, confined as it is.
+ */
+function foreignPeer(pid: number, mark: string, umask: number): string | undefined {
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  if (read(`/proc/${pid}/comm`)?.replace(/\n$/, "") !== mark) {
+    return "it could not show it is the process it says it is";
+  }
+  for (const ns of NAMESPACES) {
+    let theirs: string | undefined;
+    try {
+      theirs = Deno.readLinkSync(`/proc/${pid}/ns/${ns}`);
+    } catch {
+      // unreadable: not the same
+    }
+    if (theirs !== Deno.readLinkSync(`/proc/self/ns/${ns}`)) {
+      return `it runs in another ${ns} namespace than the runner`;
+    }
+  }
+  const fields = (text: string | undefined) =>
+    (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
+  const theirs = fields(read(`/proc/${pid}/status`));
+  if (theirs === "" || theirs !== fields(read("/proc/self/status"))) {
+    return "it runs with other ids, capabilities or filters than the runner";
+  }
+  const own = Deno.umask();
+  if (umask !== own) return "its umask differs from the runner's";
+  // The comm mark may have been set by the process for this connection only: check it again, so
+  // that a pid reused meanwhile by another process is not taken for it.
+  if (read(`/proc/${pid}/comm`)?.replace(/\n$/, "") !== mark) {
+    return "it could not show it is the process it says it is";
+  }
+  return undefined;
 }
 
 /** Options of {@linkcode serveRunner}. */
@@ -276,7 +331,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         out.send({ decline: why });
       };
       if (!wellFormed(request)) return decline("a malformed request");
-      const differs = PROCESS_VARIABLES.find((name) => request.env[name] !== env[name]);
+      const foreign = foreignPeer(request.pid, peerMark(mine), request.umask);
+      if (foreign !== undefined) return decline(foreign);
+      const differs = processVariableDiffering(request.env, env);
       if (differs !== undefined) return decline(`${differs} differs from the runner's`);
       const relative = PATH_VARIABLES.find((name) => {
         const value = request.env[name];

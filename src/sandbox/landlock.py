@@ -216,6 +216,15 @@ def main():
     if args and args[0].startswith("--held="):
         held = int(args[0][len("--held="):])
         args = args[1:]
+    # Python sets LC_CTYPE itself when the locale is C (PEP 538): what this step starts gets the
+    # value it was meant to have (--no-lc-ctype: none), not Python's.
+    lc_ctype = False
+    if args and args[0].startswith("--lc-ctype="):
+        lc_ctype = args[0][len("--lc-ctype="):]
+        args = args[1:]
+    elif args and args[0] == "--no-lc-ctype":
+        lc_ctype = None
+        args = args[1:]
     mode = args[0] if args else ""
     if mode == "abi":
         print(abi_version(libc_calls()[0]))
@@ -235,6 +244,10 @@ def main():
             restrict()
         if held is not None:
             wait_for_release(held)
+        if lc_ctype is None:
+            os.environ.pop("LC_CTYPE", None)
+        elif lc_ctype is not False:
+            os.environ["LC_CTYPE"] = lc_ctype
         try:
             os.execvp(args[1], args[1:])
         except OSError as error:

@@ -49,8 +49,9 @@ export function landlockCommand(
   program: string,
   args: readonly string[],
   heldFd?: number,
+  env?: Record<string, string | undefined>,
 ): string[] | undefined {
-  const boot = stepArgs(heldFd);
+  const boot = stepArgs(heldFd, env);
   if (isPython(program)) {
     const first = args[0];
     if (first !== undefined && !first.startsWith("-")) {
@@ -62,9 +63,27 @@ export function landlockCommand(
   return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
 }
 
-/** The step's interpreter flags and source, and its gate when held. */
-function stepArgs(heldFd: number | undefined): string[] {
-  return ["-I", "-S", "-c", LANDLOCK_PY, ...heldFd === undefined ? [] : [`--held=${heldFd}`]];
+/**
+ * The step's interpreter flags and source, its gate when held, and, given the environment of what
+ * it starts, that environment's `LC_CTYPE` (Python sets one of its own when the locale is C).
+ */
+function stepArgs(
+  heldFd: number | undefined,
+  env?: Record<string, string | undefined>,
+): string[] {
+  const lcCtype = env === undefined
+    ? []
+    : env.LC_CTYPE === undefined
+    ? ["--no-lc-ctype"]
+    : [`--lc-ctype=${env.LC_CTYPE}`];
+  return [
+    "-I",
+    "-S",
+    "-c",
+    LANDLOCK_PY,
+    ...heldFd === undefined ? [] : [`--held=${heldFd}`],
+    ...lcCtype,
+  ];
 }
 
 /** {@linkcode systemPythonInside}, looked at once. */
@@ -111,9 +130,10 @@ export function bareCommand(
   program: string,
   args: readonly string[],
   heldFd?: number,
+  env?: Record<string, string | undefined>,
 ): string[] | undefined {
   if (!systemPythonUsable()) return undefined;
-  return [SYSTEM_PYTHON, ...stepArgs(heldFd), "bare", program, ...args];
+  return [SYSTEM_PYTHON, ...stepArgs(heldFd, env), "bare", program, ...args];
 }
 
 /**

@@ -1798,8 +1798,8 @@ export class BubblewrapBackend implements SandboxBackend {
       // A program that scopes its own reads skips the rule set; it still goes through the step
       // when this process holds descriptors it would inherit (the step closes them first).
       const program = policy.readsScopedByProgram
-        ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, heldFd) : undefined
-        : landlockCommand(spec.program, spec.args, heldFd);
+        ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, heldFd, spec.env) : undefined
+        : landlockCommand(spec.program, spec.args, heldFd, spec.env);
       args.push("--chdir", policy.workdir, "--", ...command);
       if (!program && heldFd !== undefined) {
         args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");

@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
-import { lines, runnerAddress, runnerFolder, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
+import {
+  connectRunner,
+  lines,
+  runnerAddress,
+  runnerFolder,
+  runnerKeyFile,
+} from "../../src/cli/_runner_socket.ts";
 import { ensureFolder, START_LOCK_MS, takeStartLock } from "../../src/cli/_runner_start.ts";
 import type { Bundle } from "../../src/schema.ts";
 import {
@@ -408,4 +414,120 @@ Deno.test("runner: one start on demand at a time; a lock left by a start that fa
   await Deno.utime(lock, past, past);
   assert.equal(takeStartLock(lock), true, "a stale lock still held");
   assert.equal(takeStartLock(lock), false);
+});
+
+Deno.test({
+  name: "runner: serves only a process like itself (not one confined otherwise, not an impostor)",
+  ignore: !OS_SANDBOX || Deno.uid() !== 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const work = join(tmp.path, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
+    const status = async () =>
+      JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
+    /** A hit through the installed command, started by `wrapper` (its decline said on stderr). */
+    const hit = async (wrapper: string[], extra: Record<string, string> = {}) => {
+      const out = await new Deno.Command(wrapper[0] ?? Deno.execPath(), {
+        args: [
+          ...wrapper.slice(1),
+          ...wrapper.length ? [Deno.execPath()] : [],
+          ...["run", "-A", "--quiet", CLI, "run", PROMPT, "--context", CONTEXT, "--json"],
+        ],
+        cwd: work,
+        clearEnv: true,
+        env: cliEnv({ CAPIBARA_RUNNER: "1", CAPIBARA_TIMINGS: "1", ...env, ...extra }),
+        stdin: "null",
+      }).output();
+      return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+    };
+    assert.equal((await capibara(["runner", "start"], work, env)).code, 0);
+    try {
+      const plain = await hit([]);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal((await status()).served, 1, plain.stderr);
+      const cases: [string, string[], Record<string, string>, RegExp][] = [
+        ["no_new_privs (as a Landlock domain sets)", ["setpriv", "--no-new-privs"], {}, /filters/],
+        ["another mount namespace", ["unshare", "--mount"], {}, /mnt namespace/],
+        // A read-only view of the host, sharing its network: the PoC of a confined agent.
+        [
+          "a read-only bubblewrap",
+          ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"],
+          {},
+          /namespace/,
+        ],
+        ["a proxy of its own", [], { HTTPS_PROXY: "http://127.0.0.1:9" }, /HTTPS_PROXY differs/],
+        ["a umask of its own", ["sh", "-c", 'umask 077; exec "$@"', "sh"], {}, /umask/],
+      ];
+      for (const [what, wrapper, extra, why] of cases) {
+        const before = await status();
+        const run = await hit(wrapper, extra);
+        assert.match(run.stderr, /runner declined: /, `${what}: ${run.stderr}`);
+        assert.match(run.stderr, why, what);
+        const after = await status();
+        assert.equal(after.served, before.served, `${what} was served`);
+        assert.equal(after.declined, before.declined + 1, what);
+      }
+      // A client that claims to be another process (this test's) without setting its mark.
+      const runner = await connectRunner(env);
+      assert.ok(runner, "no runner to talk to");
+      try {
+        await runner.conn.write(
+          new TextEncoder().encode(
+            await runner.request({
+              kind: "run",
+              args: ["run", PROMPT, "--context", CONTEXT],
+              cwd: work,
+              env: cliEnv({ CAPIBARA_RUNNER: "1", ...env }),
+              errIsTerminal: false,
+              pid: Deno.pid,
+              umask: Deno.umask(),
+            }),
+          ),
+        );
+        const reply = JSON.parse((await runner.replies.next()).value ?? "{}");
+        assert.match(String(reply.decline), /could not show it is the process/);
+      } finally {
+        runner.conn.close();
+      }
+    } finally {
+      await capibara(["runner", "stop"], work, env);
+    }
+  },
+});
+
+Deno.test({
+  name: "runner: a client does not wait on what holds the name and never answers",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    ensureFolder(runnerFolder());
+    const env = { CAPIBARA_RUNNER_NAME: testName() };
+    Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
+      mode: 0o600,
+    });
+    const listener = Deno.listen({ transport: "unix", path: runnerAddress(env) });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of listener) held.push(conn);
+    })();
+    try {
+      const result = await ends(
+        capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env),
+        "a command facing a silent runner",
+      );
+      // Run by the command itself: its own error for the missing input.
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(held.length, 1, "the command never tried the runner");
+    } finally {
+      for (const conn of held) conn.close();
+      listener.close();
+      await accepting.catch(() => {});
+      await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    }
+  },
 });

@@ -1235,3 +1235,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "bwrap: a bash script gets the LC_CTYPE it was given, not the Landlock step's Python's",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    // Without LANG the step's Python runs in the C locale and sets LC_CTYPE itself (PEP 538).
+    for (
+      const [env, expected] of [
+        [{ PATH: BASE_ENV.PATH }, "unset"],
+        [{ PATH: BASE_ENV.PATH, LC_CTYPE: "C" }, "C"],
+        [{ PATH: BASE_ENV.PATH, LANG: "C.UTF-8", LC_CTYPE: "POSIX" }, "POSIX"],
+      ] as const
+    ) {
+      const [program, args] = bash('echo "LC_CTYPE=${LC_CTYPE-unset}"');
+      const wrapped = await backend.wrap(
+        { program, args, env: { ...env }, cwd: layout.work },
+        policyFor(layout),
+      );
+      try {
+        const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stdout.trim(), `LC_CTYPE=${expected}`, JSON.stringify(env));
+      } finally {
+        await wrapped.close();
+      }
+    }
+  },
+});
