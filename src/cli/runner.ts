@@ -136,7 +136,7 @@ const STATUS_FIELDS =
 /**
  * Why the process that asks is not one the runner may act for, or undefined when it may: it must
  * be the process it says it is (its name is the mark only it could set, see `peerMark`), in the
- * runner's namespaces, with the runner's ids, capabilities, `no_new_privs`, seccomp filters and
+ * runner's namespaces and root folder, with the runner's ids, capabilities, `no_new_privs`, seccomp filters and
  * umask. A process confined by something else (another tool's sandbox, a Landlock domain, which
  * sets `no_new_privs`) that can read the key must not get through the runner what its confinement
  * denies it: it runs by itself, confined as it is.
@@ -163,6 +163,13 @@ function foreignPeer(pid: number, mark: string, umask: number): string | undefin
       return `it runs in another ${ns} namespace than the runner`;
     }
   }
+  let root: string | undefined;
+  try {
+    root = Deno.readLinkSync(`/proc/${pid}/root`);
+  } catch {
+    // unreadable: not the same
+  }
+  if (root !== Deno.readLinkSync("/proc/self/root")) return "it runs under another root folder";
   const fields = (text: string | undefined) =>
     (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
   const theirs = fields(read(`/proc/${pid}/status`));
