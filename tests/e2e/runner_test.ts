@@ -42,6 +42,33 @@ function capibara(args: string[], cwd: string, env: Record<string, string>): Pro
   return runCli(args, { cwd, env: { CAPIBARA_RUNNER: "1", ...env }, entry: CLI });
 }
 
+/** What `capibara runner status --json` says, for the runner of `env`. */
+async function runnerStatus(cwd: string, env: Record<string, string>) {
+  return JSON.parse((await capibara(["runner", "status", "--json"], cwd, env)).stdout);
+}
+
+/**
+ * An impostor: the runner's name held by a listener that does not hold the key the client
+ * trusts (a fresh one, written where the client reads it). Dispose it to remove both.
+ */
+function holdName(env: Record<string, string>): Deno.UnixListener & AsyncDisposable {
+  ensureFolder(runnerFolder());
+  Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
+    mode: 0o600,
+  });
+  const listener = Deno.listen({ transport: "unix", path: runnerAddress(env) });
+  return Object.assign(listener, {
+    async [Symbol.asyncDispose]() {
+      try {
+        listener.close();
+      } catch {
+        // closed
+      }
+      await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    },
+  });
+}
+
 Deno.test({
   name: "runner: serves runs as the command would, declines what it cannot, stops",
   ignore: !OS_SANDBOX,
@@ -54,8 +81,7 @@ Deno.test({
     await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
     const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: cache };
     const inProcess = { ...env, CAPIBARA_RUNNER: "0" };
-    const status = async () =>
-      JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
+    const status = () => runnerStatus(work, env);
 
     assert.equal((await status()).running, false);
     const started = await capibara(["runner", "start", "--idle", "120", "--json"], work, env);
@@ -129,13 +155,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    ensureFolder(runnerFolder());
     const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
     // A key the client trusts, and an impostor at the runner's name that does not hold it.
-    Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
-      mode: 0o600,
-    });
-    const listener = Deno.listen({ transport: "unix", path: runnerAddress(env) });
+    await using listener = holdName(env);
     const received: string[] = [];
     const accepting = (async () => {
       for await (const conn of listener) {
@@ -165,11 +187,10 @@ Deno.test({
       // A key others may read is not trusted: no connection at all.
       await Deno.chmod(runnerKeyFile(env), 0o644);
       await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
-      assert.equal(received.length, 1, "the client used a key in an open folder");
+      assert.equal(received.length, 1, "the client used a key others may read");
     } finally {
       listener.close();
       await accepting.catch(() => {});
-      await Deno.remove(runnerKeyFile(env)).catch(() => {});
     }
   },
 });
@@ -345,8 +366,7 @@ Deno.test({
     const work = join(tmp.path, "work");
     await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
     const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
-    const status = async (env: Record<string, string>) =>
-      JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
+    const status = (env: Record<string, string>) => runnerStatus(work, env);
     const names: Record<string, string>[] = [];
     /** An environment of its own runner; CAPIBARA_RUNNER "" is unset (on demand outside CI). */
     const envFor = (extra: Record<string, string>) => {
@@ -426,8 +446,7 @@ Deno.test({
     const work = join(tmp.path, "work");
     await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
     const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
-    const status = async () =>
-      JSON.parse((await capibara(["runner", "status", "--json"], work, env)).stdout);
+    const status = () => runnerStatus(work, env);
     /** A hit through the installed command, started by `wrapper` (its decline said on stderr). */
     const hit = async (wrapper: string[], extra: Record<string, string> = {}) => {
       const out = await new Deno.Command(wrapper[0] ?? Deno.execPath(), {
@@ -505,12 +524,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    ensureFolder(runnerFolder());
     const env = { CAPIBARA_RUNNER_NAME: testName() };
-    Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
-      mode: 0o600,
-    });
-    const listener = Deno.listen({ transport: "unix", path: runnerAddress(env) });
+    await using listener = holdName(env);
     const held: Deno.Conn[] = [];
     const accepting = (async () => {
       for await (const conn of listener) held.push(conn);
@@ -527,7 +542,6 @@ Deno.test({
       for (const conn of held) conn.close();
       listener.close();
       await accepting.catch(() => {});
-      await Deno.remove(runnerKeyFile(env)).catch(() => {});
     }
   },
 });
