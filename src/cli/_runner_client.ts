@@ -11,32 +11,13 @@
  *
  * @module
  */
-import { connectRunner, peerMark, type RunnerReply, runnerSetting } from "./_runner_socket.ts";
+import { connectRunner, type RunnerReply, runnerSetting, wearMark } from "./_runner_socket.ts";
 
 const encoder = new TextEncoder();
 
 function writeAll(stream: typeof Deno.stdout, text: string): void {
   const bytes = encoder.encode(text + "\n");
   for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
-}
-
-/** This process's name (`/proc/self/comm`), or undefined when it cannot be read. */
-function ownName(): string | undefined {
-  try {
-    return Deno.readTextFileSync("/proc/self/comm").replace(/\n$/, "");
-  } catch {
-    return undefined;
-  }
-}
-
-/** Names this process (at most 15 bytes); false when it cannot. */
-function setOwnName(name: string): boolean {
-  try {
-    Deno.writeTextFileSync("/proc/self/comm", name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether the arguments read standard input (`--context @-`), which the runner does not relay. */
@@ -81,13 +62,10 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
     ["SIGTERM", onSignal("SIGTERM")],
   ];
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
-  // The runner checks that this very process asks (see peerMark), then the name goes back.
-  const before = ownName();
-  const restoreName = () => {
-    if (before !== undefined) setOwnName(before);
-  };
+  // The runner checks that this very process asks (see wearMark), then the name goes back.
+  const restoreName = wearMark(runner.theirs);
   try {
-    if (before === undefined || !setOwnName(peerMark(runner.theirs))) return "declined";
+    if (!restoreName) return "declined";
     const request = await runner.request({
       kind: "run",
       args: [...args],
@@ -104,7 +82,7 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
       else if ("e" in reply) writeAll(Deno.stderr, reply.e);
       else if ("run" in reply) {
         accepted = true;
-        restoreName();
+        restoreName?.();
       } else if ("x" in reply) return reply.x;
       else if ("decline" in reply) {
         // Why a hit pays its own process: part of where the time goes.
@@ -117,7 +95,7 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   } catch {
     // The connection broke: handled below.
   } finally {
-    restoreName();
+    restoreName?.();
     for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     try {
       conn.close();

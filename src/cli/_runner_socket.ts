@@ -110,8 +110,8 @@ export function runnerKeyFile(env: Record<string, string | undefined>): string {
 
 /**
  * What `CAPIBARA_RUNNER` asks for: `0` (or `false`, `off`, `no`) never a runner; `1` (or `true`,
- * `on`, `yes`) a runner, started on demand even in CI; unset (or anything else) a runner started
- * on demand outside CI (`CI` unset, empty, `0` or `false`).
+ * `on`, `yes`) a runner, started on demand (see `_runner_start.ts`); unset (or anything else) the
+ * runner the user started (`capibara runner start`) when one runs, none started.
  */
 export function runnerSetting(env: Record<string, string | undefined>): "off" | "on" | "auto" {
   const value = (env.CAPIBARA_RUNNER ?? "").trim().toLowerCase();
@@ -120,36 +120,36 @@ export function runnerSetting(env: Record<string, string | undefined>): "off" | 
   return "auto";
 }
 
-/** Variables by which CI services that do not set `CI` say a job runs. */
-const CI_VARIABLES = [
-  "JENKINS_URL",
-  "TF_BUILD",
-  "CODEBUILD_BUILD_ID",
-  "TEAMCITY_VERSION",
-  "BUILDKITE",
-  "GITLAB_CI",
-  "GITHUB_ACTIONS",
-  "BITBUCKET_BUILD_NUMBER",
-  "CIRCLECI",
-  "DRONE",
-  "CONTINUOUS_INTEGRATION",
-];
-
-/**
- * Whether the environment says it is a CI job: `CI` set (and not empty, `0` or `false`), or a
- * variable a CI service sets instead ({@linkcode CI_VARIABLES}: Jenkins, Azure Pipelines,
- * CodeBuild, TeamCity…).
- */
-export function inCi(env: Record<string, string | undefined>): boolean {
-  const value = (env.CI ?? "").trim().toLowerCase();
-  if (value !== "") return value !== "0" && value !== "false";
-  return CI_VARIABLES.some((name) => (env[name] ?? "") !== "");
-}
-
 /** How long a client waits for a runner to connect and answer its hello, at most. */
 export const HANDSHAKE_DEADLINE_MS = 2000;
 
-/** The runner's key, when its folder is the user's alone and the file is a 0600 file of theirs. */
+/** When process `pid` started (field 22 of `/proc/<pid>/stat`), or undefined when it is gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a runner writes in its key file: the 32-byte key, then its pid and start time, so that a
+ * key left by a runner that did not stop (killed, out of memory) names a process that is gone and
+ * is never trusted again: whoever takes such a runner's name later cannot pose as it.
+ */
+export function keyRecord(key: Uint8Array, pid: number = Deno.pid): Uint8Array {
+  const trailer = new TextEncoder().encode(`${pid} ${processStart(pid) ?? ""}\n`);
+  const record = new Uint8Array(key.length + trailer.length);
+  record.set(key);
+  record.set(trailer, key.length);
+  return record;
+}
+
+/**
+ * The runner's key, when its folder is the user's alone, the file is a 0600 file of theirs, and
+ * the runner that wrote it still runs (see {@linkcode keyRecord}).
+ */
 export function readRunnerKey(env: Record<string, string | undefined>): Uint8Array | undefined {
   if (!privateFolder(runnerFolder())) return undefined;
   const file = runnerKeyFile(env);
@@ -158,8 +158,15 @@ export function readRunnerKey(env: Record<string, string | undefined>): Uint8Arr
     if (!info.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0) {
       return undefined;
     }
-    const key = Deno.readFileSync(file);
-    return key.length === 32 ? key : undefined;
+    const record = Deno.readFileSync(file);
+    const match = /^(\d+) (\d+)\n$/.exec(new TextDecoder().decode(record.subarray(32)));
+    if (record.length <= 32 || !match) return undefined;
+    const pid = Number(match[1]);
+    if (processStart(pid) !== match[2]) return undefined;
+    // The process the key names must be one like this one (see foreignPeer): a process confined
+    // otherwise that wrote a key of its own there is no runner to hand a request, or secrets, to.
+    if (foreignPeer(pid) !== undefined) return undefined;
+    return record.slice(0, 32);
   } catch {
     return undefined;
   }
@@ -357,7 +364,7 @@ export type RunnerRequest =
     pid: number;
     umask: number;
   }
-  | { kind: "status" | "stop" }
+  | { kind: "status" | "stop"; pid: number; umask: number }
   | { signal: "SIGINT" | "SIGTERM" };
 
 /**
@@ -368,4 +375,101 @@ export type RunnerRequest =
  */
 export function peerMark(runnerNonce: string): string {
   return runnerNonce.slice(0, 15);
+}
+
+/**
+ * Names this process {@linkcode peerMark}`(runnerNonce)` for the runner to see; returns what puts
+ * its name back, or undefined when it cannot be named (no /proc).
+ */
+export function wearMark(runnerNonce: string): (() => void) | undefined {
+  let before: string;
+  try {
+    before = Deno.readTextFileSync("/proc/self/comm").replace(/\n$/, "");
+    Deno.writeTextFileSync("/proc/self/comm", peerMark(runnerNonce));
+  } catch {
+    return undefined;
+  }
+  return () => {
+    try {
+      Deno.writeTextFileSync("/proc/self/comm", before);
+    } catch {
+      // not renamed back: a name only
+    }
+  };
+}
+
+/** Namespaces a client and its runner share. */
+const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
+/** Lines of `/proc/<pid>/status` a client and its runner share (ids, privileges, filters). */
+const STATUS_FIELDS =
+  /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb|TracerPid):/;
+/** Files of `/proc/<pid>` a client and its runner share: cgroups, limits, LSM label. */
+const SAME_FILES = ["cgroup", "limits", "attr/current"];
+
+/**
+ * Why process `pid` is not one like this process, so that a runner may not act for it (or a client
+ * trust it as its runner), or undefined when it is. With `proof` (the runner's side), it must be
+ * the process it says it is (its name is the mark only it could set, see `peerMark`), and have the
+ * runner's umask. Either way it must be in the namespaces and root folder of this process, with
+ * its ids, capabilities, `no_new_privs`, seccomp filters, tracer, cgroups, limits and security
+ * label. A process confined by something else (another tool's sandbox, a Landlock domain, which
+ * sets `no_new_privs`, a ptrace jail, a cgroup's device or network rules) that can read the key
+ * must not get through the runner what its confinement denies it (it runs by itself, confined as
+ * it is), nor pose as a runner to the user's other commands.
+ *
+ * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root) and so
+ * needs no `no_new_privs` (the kernel shows no Landlock state in /proc), and any confinement of a
+ * process that can write the runner's folder (it can write a key of its own there). The runner is
+ * opt-in for those reasons.
+ */
+export function foreignPeer(
+  pid: number,
+  proof?: { mark: string; umask: number },
+): string | undefined {
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  const proved = () =>
+    proof === undefined || read(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark;
+  if (!proved()) return "it could not show it is the process it says it is";
+  for (const ns of NAMESPACES) {
+    let theirs: string | undefined;
+    try {
+      theirs = Deno.readLinkSync(`/proc/${pid}/ns/${ns}`);
+    } catch {
+      // unreadable: not the same
+    }
+    if (theirs !== Deno.readLinkSync(`/proc/self/ns/${ns}`)) {
+      return `it runs in another ${ns} namespace than the runner`;
+    }
+  }
+  let root: string | undefined;
+  try {
+    root = Deno.readLinkSync(`/proc/${pid}/root`);
+  } catch {
+    // unreadable: not the same
+  }
+  if (root !== Deno.readLinkSync("/proc/self/root")) return "it runs under another root folder";
+  const fields = (text: string | undefined) =>
+    (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
+  const theirs = fields(read(`/proc/${pid}/status`));
+  if (theirs === "" || theirs !== fields(read("/proc/self/status"))) {
+    return "it runs with other ids, capabilities or filters than the runner";
+  }
+  // TracerPid: a process traced (strace, a ptrace jail) may be confined by its tracer. Only the
+  // runner's own tracer, if it has one, is the same.
+  for (const name of SAME_FILES) {
+    const mine = read(`/proc/self/${name}`);
+    if (read(`/proc/${pid}/${name}`) !== mine) {
+      return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
+    }
+  }
+  if (proof && proof.umask !== Deno.umask()) return "its umask differs from the runner's";
+  // Checked again, so that a pid reused meanwhile by another process is not taken for it.
+  if (!proved()) return "it could not show it is the process it says it is";
+  return undefined;
 }

@@ -1,16 +1,20 @@
 /**
- * Starting the user's resident runner: by `capibara runner start`, and on demand. A cache hit that
- * a `capibara run` process ran itself, less than {@linkcode ON_DEMAND_WINDOW_MS} after another such
- * hit, starts a runner in the background (outside CI, unless `CAPIBARA_RUNNER=1`; never with
- * `CAPIBARA_RUNNER=0`): a command called in a loop, a Makefile or a script's steps is then served
- * by it from its next call on, while a command run once in a while leaves nothing behind.
+ * Starting the user's resident runner: by `capibara runner start`, and on demand when
+ * `CAPIBARA_RUNNER=1`: a cache hit that a `capibara run` process ran itself, less than
+ * {@linkcode ON_DEMAND_WINDOW_MS} after another such hit, starts a runner in the background, so a
+ * command called in a loop, a Makefile or a script's steps is served by it from its next call on,
+ * while a command run once in a while leaves nothing behind. Not by default: a runner acts for
+ * whichever process of the user's proves it holds the key and looks like the runner (see
+ * `foreignPeer` in runner.ts), and some confinements of another tool cannot be told apart from
+ * the outside (a Landlock domain of a root process, a process that can write the key's folder):
+ * keeping a process that acts for the user is the user's choice.
  *
  * @module
  */
 import { lstatSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
-import { inCi, privateFolder, runnerFile, runnerFolder, runnerSetting } from "./_runner_socket.ts";
+import { privateFolder, runnerFile, runnerFolder, runnerSetting } from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
 /** Seconds without a request after which a runner exits, by default. */
@@ -113,15 +117,13 @@ export function takeStartLock(lock: string): boolean {
 }
 
 /**
- * After a cache hit this process ran itself (no runner listened): starts a runner when the
- * previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS} ago and the settings allow
- * it, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
+ * After a cache hit this process ran itself (no runner listened): starts a runner when
+ * `CAPIBARA_RUNNER=1` and the previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS} ago, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
  * Returns whether it started one.
  */
 export function startOnDemand(io: CommandIo): boolean {
   if (Deno.build.os !== "linux") return false;
-  const setting = runnerSetting(io.env);
-  if (setting === "off" || (setting === "auto" && inCi(io.env))) return false;
+  if (runnerSetting(io.env) !== "on") return false;
   try {
     ensureFolder(runnerFolder());
     const hit = runnerFile(io.env, "hit");
@@ -138,7 +140,7 @@ export function startOnDemand(io: CommandIo): boolean {
     io.err(
       "capibara: started a resident runner for faster cache hits (it exits after " +
         `${DEFAULT_IDLE_SECONDS / 60} idle minutes; capibara runner stop ends it, ` +
-        "CAPIBARA_RUNNER=0 never starts one)",
+        "CAPIBARA_RUNNER unset starts none)",
     );
   }
   return true;

@@ -21,7 +21,9 @@ import { parseRunArgs, runAction } from "./_fast_run.ts";
 import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner } from "./_runner_start.ts";
 import {
   connectRunner,
+  foreignPeer,
   HANDSHAKE_BYTES,
+  keyRecord,
   lines,
   nonce,
   PATH_VARIABLES,
@@ -38,6 +40,7 @@ import {
   type RunnerRequest,
   type RunnerStatus,
   sameProof,
+  wearMark,
 } from "./_runner_socket.ts";
 import {
   type CommandIo,
@@ -111,7 +114,7 @@ async function answers(env: Record<string, string | undefined>): Promise<boolean
 function writeKey(file: string): Uint8Array {
   const key = crypto.getRandomValues(new Uint8Array(32));
   const temp = `${file}.${crypto.randomUUID()}`;
-  Deno.writeFileSync(temp, key, { createNew: true, mode: 0o600 });
+  Deno.writeFileSync(temp, keyRecord(key), { createNew: true, mode: 0o600 });
   Deno.renameSync(temp, file);
   return key;
 }
@@ -125,65 +128,6 @@ function wellFormed(request: Extract<RunnerRequest, { kind: "run" }>): boolean {
     strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean" &&
     Number.isSafeInteger(request.pid) && request.pid > 0 &&
     Number.isSafeInteger(request.umask) && request.umask >= 0 && request.umask <= 0o777;
-}
-
-/** Namespaces a client must share with the runner. */
-const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
-/** Lines of `/proc/<pid>/status` a client must share with the runner (ids, privileges, filters). */
-const STATUS_FIELDS =
-  /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb):/;
-
-/**
- * Why the process that asks is not one the runner may act for, or undefined when it may: it must
- * be the process it says it is (its name is the mark only it could set, see `peerMark`), in the
- * runner's namespaces and root folder, with the runner's ids, capabilities, `no_new_privs`, seccomp filters and
- * umask. A process confined by something else (another tool's sandbox, a Landlock domain, which
- * sets `no_new_privs`) that can read the key must not get through the runner what its confinement
- * denies it: it runs by itself, confined as it is.
- */
-function foreignPeer(pid: number, mark: string, umask: number): string | undefined {
-  const read = (path: string) => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch {
-      return undefined;
-    }
-  };
-  if (read(`/proc/${pid}/comm`)?.replace(/\n$/, "") !== mark) {
-    return "it could not show it is the process it says it is";
-  }
-  for (const ns of NAMESPACES) {
-    let theirs: string | undefined;
-    try {
-      theirs = Deno.readLinkSync(`/proc/${pid}/ns/${ns}`);
-    } catch {
-      // unreadable: not the same
-    }
-    if (theirs !== Deno.readLinkSync(`/proc/self/ns/${ns}`)) {
-      return `it runs in another ${ns} namespace than the runner`;
-    }
-  }
-  let root: string | undefined;
-  try {
-    root = Deno.readLinkSync(`/proc/${pid}/root`);
-  } catch {
-    // unreadable: not the same
-  }
-  if (root !== Deno.readLinkSync("/proc/self/root")) return "it runs under another root folder";
-  const fields = (text: string | undefined) =>
-    (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
-  const theirs = fields(read(`/proc/${pid}/status`));
-  if (theirs === "" || theirs !== fields(read("/proc/self/status"))) {
-    return "it runs with other ids, capabilities or filters than the runner";
-  }
-  const own = Deno.umask();
-  if (umask !== own) return "its umask differs from the runner's";
-  // The comm mark may have been set by the process for this connection only: check it again, so
-  // that a pid reused meanwhile by another process is not taken for it.
-  if (read(`/proc/${pid}/comm`)?.replace(/\n$/, "") !== mark) {
-    return "it could not show it is the process it says it is";
-  }
-  return undefined;
 }
 
 /** Options of {@linkcode serveRunner}. */
@@ -312,6 +256,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       clearTimeout(deadline);
       const request = JSON.parse(signed.body) as RunnerRequest;
       if (!("kind" in request)) return;
+      // Only a process like the runner itself may have it run, say what it did, or stop.
+      if (!Number.isSafeInteger(request.pid) || !Number.isSafeInteger(request.umask)) return;
+      const foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
+      if (foreign !== undefined) {
+        status.declined++;
+        out.send({ decline: foreign });
+        return;
+      }
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,
@@ -338,8 +290,6 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         out.send({ decline: why });
       };
       if (!wellFormed(request)) return decline("a malformed request");
-      const foreign = foreignPeer(request.pid, peerMark(mine), request.umask);
-      if (foreign !== undefined) return decline(foreign);
       const differs = processVariableDiffering(request.env, env);
       if (differs !== undefined) return decline(`${differs} differs from the runner's`);
       const relative = PATH_VARIABLES.find((name) => {
@@ -439,13 +389,18 @@ async function control(
 ): Promise<RunnerReply | undefined> {
   const runner = await connectRunner(Deno.env.toObject());
   if (!runner) return undefined;
+  const restoreName = wearMark(runner.theirs);
   try {
-    await runner.conn.write(encoder.encode(await runner.request({ kind })));
+    if (!restoreName) return undefined;
+    await runner.conn.write(
+      encoder.encode(await runner.request({ kind, pid: Deno.pid, umask: Deno.umask() })),
+    );
     for await (const line of runner.replies) return JSON.parse(line) as RunnerReply;
     return undefined;
   } catch {
     return undefined;
   } finally {
+    restoreName?.();
     try {
       runner.conn.close();
     } catch {
@@ -480,7 +435,7 @@ export function runnerCommand(setExit: (code: number) => void) {
 Examples:
   capibara runner start           start it in the background (it exits after 15 idle minutes)
   capibara run "…" --context …    now served by the runner when it can (CAPIBARA_RUNNER=0: never;
-                                  a second hit within a minute starts one, outside CI)
+                                  with CAPIBARA_RUNNER=1, a second hit within a minute starts one)
   capibara runner status --json   its pid, socket, runs served and sandboxes set up ahead
   capibara runner stop`,
     );
@@ -548,8 +503,19 @@ Examples:
     .action(async (options) => {
       const reply = await control("status");
       const status = reply && "status" in reply ? reply.status : undefined;
+      const declined = reply && "decline" in reply ? reply.decline : undefined;
       if (options.json) {
-        printJson(status ? { running: true, ...status } : { running: false });
+        printJson(
+          status
+            ? { running: true, ...status }
+            : declined
+            ? { running: true, serves: false, why: declined }
+            : { running: false },
+        );
+        return;
+      }
+      if (declined) {
+        console.log(`a runner listens, but serves no process like this one: ${declined}`);
         return;
       }
       if (!status) {
@@ -578,8 +544,11 @@ Examples:
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
-      if (options.json) printJson({ stopped });
-      else console.log(stopped ? "runner stopped" : "no runner was running");
+      const declined = reply && "decline" in reply ? reply.decline : undefined;
+      if (options.json) printJson(declined ? { stopped, why: declined } : { stopped });
+      else if (declined) {
+        console.log(`the runner takes no orders from a process like this one: ${declined}`);
+      } else console.log(stopped ? "runner stopped" : "no runner was running");
     });
   return runner;
 }

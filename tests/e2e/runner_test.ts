@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
 import {
   connectRunner,
+  keyRecord,
   lines,
   runnerAddress,
   runnerFolder,
@@ -26,11 +27,40 @@ import {
 } from "../helpers/cli.ts";
 import { fixedGenerator } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
+import { which } from "../../src/_which.ts";
 
 /** One cache for the file: its environments are built once. */
 const CACHE = await testCache("capibara_runner_cache_");
 const PROMPT = "Summarise the sales CSV: total revenue, units and revenue per region";
 const CONTEXT = '{"input": "data/sales.csv", "output": "out/summary.json"}';
+
+/**
+ * An attacker's client: reads the runner's key itself, proves it, names itself with the runner's
+ * mark and asks `Deno.args[0]` ("run" of `args[1]` with context `args[2]`, or "stop"); prints
+ * the runner's answer.
+ */
+const ATTACKER = `import * as socket from ${
+  JSON.stringify(join(REPO, "src", "cli", "_runner_socket.ts"))
+};
+const env = Deno.env.toObject();
+const encode = (text) => new TextEncoder().encode(text + "\\n");
+const key = Deno.readFileSync(socket.runnerKeyFile(env)).slice(0, 32);
+const conn = await Deno.connect({ transport: "unix", path: socket.runnerAddress(env) });
+const mine = socket.nonce();
+await conn.write(encode(JSON.stringify({ v: socket.RUNNER_PROTOCOL, hello: mine })));
+const replies = socket.lines(conn, socket.HANDSHAKE_BYTES);
+const hello = JSON.parse((await replies.next()).value);
+socket.wearMark(hello.nonce);
+const [kind, prompt, context] = Deno.args;
+const ids = { pid: Deno.pid, umask: Deno.umask() };
+const body = JSON.stringify(kind === "run"
+  ? { kind, args: ["run", prompt, "--context", context], cwd: Deno.cwd(), env, errIsTerminal: false, ...ids }
+  : { kind, ...ids });
+const signed = await socket.proof(key, "client:" + mine + ":" + hello.nonce + ":" + body);
+await conn.write(encode(JSON.stringify({ v: socket.RUNNER_PROTOCOL, proof: signed, body })));
+console.log((await replies.next()).value);
+conn.close();
+`;
 
 /** A runner of the test's own (its key in the user's folder, its name apart from any other). */
 function testName(): string {
@@ -53,7 +83,8 @@ async function runnerStatus(cwd: string, env: Record<string, string>) {
  */
 function holdName(env: Record<string, string>): Deno.UnixListener & AsyncDisposable {
   ensureFolder(runnerFolder());
-  Deno.writeFileSync(runnerKeyFile(env), crypto.getRandomValues(new Uint8Array(32)), {
+  // The impostor runs (this process), so its key names a live process.
+  Deno.writeFileSync(runnerKeyFile(env), keyRecord(crypto.getRandomValues(new Uint8Array(32))), {
     mode: 0o600,
   });
   const listener = Deno.listen({ transport: "unix", path: runnerAddress(env) });
@@ -357,7 +388,7 @@ async function ends(result: Promise<CliResult>, what: string): Promise<CliResult
 
 Deno.test({
   name:
-    "runner: a second hit within a minute starts one on demand (not in CI, not when told not to)",
+    "runner: with CAPIBARA_RUNNER=1, a second hit within a minute starts one on demand (else none)",
   ignore: !OS_SANDBOX,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -368,16 +399,16 @@ Deno.test({
     const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
     const status = (env: Record<string, string>) => runnerStatus(work, env);
     const names: Record<string, string>[] = [];
-    /** An environment of its own runner; CAPIBARA_RUNNER "" is unset (on demand outside CI). */
+    /** An environment of its own runner; CAPIBARA_RUNNER "" is unset. */
     const envFor = (extra: Record<string, string>) => {
       const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE, ...extra };
       names.push(env);
       return env;
     };
     try {
-      // Told not to, or in CI: three hits in a row start nothing.
+      // Not asked for (unset, 0): three hits in a row start nothing.
       for (
-        const extra of [{ CAPIBARA_RUNNER: "0" }, { CAPIBARA_RUNNER: "", CI: "true" }] as Record<
+        const extra of [{ CAPIBARA_RUNNER: "0" }, { CAPIBARA_RUNNER: "" }] as Record<
           string,
           string
         >[]
@@ -397,7 +428,7 @@ Deno.test({
       // On demand: the first hit starts nothing, the second (within a minute) starts a runner
       // without waiting for it, and the next hit is served by it with the same result.
       for (
-        const extra of [{ CAPIBARA_RUNNER: "" }, { CAPIBARA_RUNNER: "1", CI: "true" }] as Record<
+        const extra of [{ CAPIBARA_RUNNER: "1" }] as Record<
           string,
           string
         >[]
@@ -479,16 +510,43 @@ Deno.test({
         ],
         ["a proxy of its own", [], { HTTPS_PROXY: "http://127.0.0.1:9" }, /HTTPS_PROXY differs/],
         ["a umask of its own", ["sh", "-c", 'umask 077; exec "$@"', "sh"], {}, /umask/],
+        // A ptrace jail (its tracer may deny any call): the tracer is not the runner's.
+        ...(await which("strace")
+          ? [["traced", ["strace", "-f", "-o", "/dev/null"], {}, /filters/] as const]
+          : (console.warn("runner_test: strace is not installed: the traced client is skipped"),
+            [])) as [string, string[], Record<string, string>, RegExp][],
       ];
+      // Each asks as an attacker would: its own client, which reads the key itself (the command's
+      // own client would not even trust a runner unlike itself).
+      const attack = join(tmp.path, "attack.ts");
+      await Deno.writeTextFile(attack, ATTACKER);
+      const ask = async (wrapper: string[], kind: string, extra: Record<string, string> = {}) => {
+        const out = await new Deno.Command(wrapper[0] ?? Deno.execPath(), {
+          args: [
+            ...wrapper.slice(1),
+            ...wrapper.length ? [Deno.execPath()] : [],
+            ...["run", "-A", "--quiet", attack, kind, PROMPT, CONTEXT],
+          ],
+          cwd: work,
+          clearEnv: true,
+          env: cliEnv({ CAPIBARA_RUNNER: "1", ...env, ...extra }),
+          stdin: "null",
+        }).output();
+        return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      };
       for (const [what, wrapper, extra, why] of cases) {
         const before = await status();
-        const run = await hit(wrapper, extra);
-        assert.match(run.stderr, /runner declined: /, `${what}: ${run.stderr}`);
-        assert.match(run.stderr, why, what);
+        const reply = await ask(wrapper, "run", extra);
+        assert.match(reply, /"decline"/, `${what}: ${reply}`);
+        assert.match(reply, why, what);
         const after = await status();
         assert.equal(after.served, before.served, `${what} was served`);
         assert.equal(after.declined, before.declined + 1, what);
       }
+      // Nor does a process unlike it stop it.
+      const stopped = await ask(["setpriv", "--no-new-privs"], "stop");
+      assert.match(stopped, /"decline".*filters/, stopped);
+      assert.equal((await status()).running, true, "a process unlike the runner stopped it");
       // A client that claims to be another process (this test's) without setting its mark.
       const runner = await connectRunner(env);
       assert.ok(runner, "no runner to talk to");
@@ -540,6 +598,76 @@ Deno.test({
       assert.equal(held.length, 1, "the command never tried the runner");
     } finally {
       for (const conn of held) conn.close();
+      listener.close();
+      await accepting.catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "runner: a key left by a runner that is gone, or by a process unlike the client, is never trusted",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName() };
+    await using listener = holdName(env);
+    // The key now names a process that ran and ended (a runner killed without its clean-up).
+    const gone = new Deno.Command("true").spawn();
+    await gone.status;
+    Deno.writeFileSync(
+      runnerKeyFile(env),
+      keyRecord(crypto.getRandomValues(new Uint8Array(32)), gone.pid),
+      { mode: 0o600 },
+    );
+    let connections = 0;
+    const accepting = (async () => {
+      for await (const conn of listener) {
+        connections++;
+        conn.close();
+      }
+    })();
+    try {
+      const result = await capibara(
+        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        tmp.path,
+        env,
+      );
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(connections, 0, "the client trusted the key of a runner that is gone");
+      // A key naming a live process unlike the client (confined otherwise: no_new_privs), as a
+      // process that can write the folder could leave to pose as a runner.
+      const confined = new Deno.Command("setpriv", { args: ["--no-new-privs", "sleep", "30"] })
+        .spawn();
+      try {
+        Deno.writeFileSync(
+          runnerKeyFile(env),
+          keyRecord(crypto.getRandomValues(new Uint8Array(32)), confined.pid),
+          { mode: 0o600 },
+        );
+        await capibara(
+          ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+          tmp.path,
+          env,
+        );
+        assert.equal(connections, 0, "the client trusted a key of a process unlike it");
+      } finally {
+        confined.kill();
+        await confined.status;
+      }
+      // The same key naming a process that runs (this one) is trusted: the check is the process.
+      Deno.writeFileSync(
+        runnerKeyFile(env),
+        keyRecord(crypto.getRandomValues(new Uint8Array(32))),
+        {
+          mode: 0o600,
+        },
+      );
+      await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
+      assert.equal(connections, 1);
+    } finally {
       listener.close();
       await accepting.catch(() => {});
     }
