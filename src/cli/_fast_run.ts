@@ -169,7 +169,7 @@ export async function fastRun(
   const code = await runAction(parsed.prompt, parsed.options, PROCESS_IO, undefined, outcome);
   // No runner listened and this was a sandboxed hit (what a runner serves): maybe start one.
   if (options.startRunner && code === 0 && outcome.cached && parsed.options.sandbox) {
-    startOnDemand(PROCESS_IO);
+    await startOnDemand(PROCESS_IO);
   }
   return code;
 }

@@ -46,6 +46,11 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   if (runnerSetting(env) === "off") return "off";
   const runner = await connectRunner(env);
   if (!runner) return "absent";
+  if ("unlike" in runner) {
+    // A runner runs, but not one this process may use (another cgroup, limits, filters…).
+    if (env.CAPIBARA_TIMINGS === "1") writeAll(Deno.stderr, `runner not used: ${runner.unlike}`);
+    return "declined";
+  }
   const { conn } = runner;
   const send = (message: unknown) =>
     conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});

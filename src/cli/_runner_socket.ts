@@ -45,12 +45,13 @@ export const PROCESS_VARIABLES: readonly string[] = [
  * Whether a variable is one the runner's process itself reads, not only what a run is given:
  * {@linkcode PROCESS_VARIABLES}, Deno's (`DENO_*`: its cache, certificates, auth tokens), proxies
  * (`*_proxy` in any case, which `fetch` follows), TLS (`SSL_*`), the loader's (`LD_*`), the locale
- * (`LC_*`), npm's and Node's. A request whose value of any differs from the runner's is declined:
+ * (`LC_*`), npm's registry settings (`NPM_CONFIG_*`: not npm's own lowercase `npm_config_*` of a
+ * script) and Node's. A request whose value of any differs from the runner's is declined:
  * a runner must never send a client's model request through another command's proxy.
  */
 export function readByTheProcess(name: string): boolean {
   return PROCESS_VARIABLES.includes(name) || /_proxy$/i.test(name) ||
-    /^(DENO_|SSL_|LD_|LC_|NPM_CONFIG_|NODE_)/i.test(name);
+    /^(DENO_|SSL_|LD_|LC_|NODE_)/i.test(name) || name.startsWith("NPM_CONFIG_");
 }
 
 /** The first variable the process reads whose value differs between two environments. */
@@ -146,11 +147,18 @@ export function keyRecord(key: Uint8Array, pid: number = Deno.pid): Uint8Array {
   return record;
 }
 
+/** A runner's key record, read: its key, pid and start time; or why its runner is not this one's. */
+export type RunnerKey = { key: Uint8Array; pid: number; start: string; record: Uint8Array } | {
+  unlike: string;
+};
+
 /**
  * The runner's key, when its folder is the user's alone, the file is a 0600 file of theirs, and
- * the runner that wrote it still runs (see {@linkcode keyRecord}).
+ * the runner that wrote it still runs (see {@linkcode keyRecord}); `{ unlike }` when that runner
+ * is not a process like this one (see {@linkcode foreignPeer}): a process confined otherwise that
+ * wrote a key of its own there is no runner to hand a request, or secrets, to.
  */
-export function readRunnerKey(env: Record<string, string | undefined>): Uint8Array | undefined {
+export function readRunnerKey(env: Record<string, string | undefined>): RunnerKey | undefined {
   if (!privateFolder(runnerFolder())) return undefined;
   const file = runnerKeyFile(env);
   try {
@@ -162,13 +170,30 @@ export function readRunnerKey(env: Record<string, string | undefined>): Uint8Arr
     const match = /^(\d+) (\d+)\n$/.exec(new TextDecoder().decode(record.subarray(32)));
     if (record.length <= 32 || !match) return undefined;
     const pid = Number(match[1]);
-    if (processStart(pid) !== match[2]) return undefined;
-    // The process the key names must be one like this one (see foreignPeer): a process confined
-    // otherwise that wrote a key of its own there is no runner to hand a request, or secrets, to.
-    if (foreignPeer(pid) !== undefined) return undefined;
-    return record.slice(0, 32);
+    const start = match[2]!;
+    if (processStart(pid) !== start) return undefined;
+    const unlike = foreignPeer(pid);
+    if (unlike !== undefined) return { unlike };
+    return { key: record.slice(0, 32), pid, start, record };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether the key record read before is still the runner's, and its process still the one that
+ * wrote it: checked after the runner's proof, before anything is sent, so that a runner killed
+ * between the first read and the connection (and its name taken by whoever read its key) is
+ * never trusted.
+ */
+function stillRunning(env: Record<string, string | undefined>, before: RunnerKey): boolean {
+  if ("unlike" in before) return false;
+  try {
+    const now = Deno.readFileSync(runnerKeyFile(env));
+    return now.length === before.record.length && now.every((b, i) => b === before.record[i]) &&
+      processStart(before.pid) === before.start;
+  } catch {
+    return false;
   }
 }
 
@@ -262,10 +287,13 @@ export async function connectRunner(
     request(body: unknown): Promise<string>;
     replies: AsyncGenerator<string>;
   }
+  | { unlike: string }
   | undefined
 > {
-  const key = readRunnerKey(env);
-  if (!key) return undefined;
+  const found = readRunnerKey(env);
+  if (!found) return undefined;
+  if ("unlike" in found) return found;
+  const key = found.key;
   void hmacKey(key).catch(() => {});
   let conn: Deno.UnixConn;
   try {
@@ -297,6 +325,10 @@ export async function connectRunner(
       typeof hello?.nonce !== "string" || typeof hello.proof !== "string" ||
       !sameProof(hello.proof, await proof(key, `runner:${mine}:${hello.nonce}`))
     ) {
+      conn.close();
+      return undefined;
+    }
+    if (!stillRunning(env, found)) {
       conn.close();
       return undefined;
     }
@@ -403,8 +435,19 @@ const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
 /** Lines of `/proc/<pid>/status` a client and its runner share (ids, privileges, filters). */
 const STATUS_FIELDS =
   /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb|TracerPid):/;
-/** Files of `/proc/<pid>` a client and its runner share: cgroups, limits, LSM label. */
-const SAME_FILES = ["cgroup", "limits", "attr/current"];
+/**
+ * What of a `/proc/<pid>` file a client and its runner share: the cgroups (but a named hierarchy
+ * of v1 with no controller, as systemd's `name=systemd`, which only tracks sessions), the limits
+ * that confine (a file size, processes, memory), the LSM label.
+ */
+const SAME_FILES: [string, (line: string) => boolean][] = [
+  ["cgroup", (line) => !/^\d+:name=[^:]*:/.test(line)],
+  [
+    "limits",
+    (line) => /^Max (file size|processes|address space|data size|locked memory)/.test(line),
+  ],
+  ["attr/current", () => true],
+];
 
 /**
  * Why process `pid` is not one like this process, so that a runner may not act for it (or a client
@@ -462,9 +505,9 @@ export function foreignPeer(
   }
   // TracerPid: a process traced (strace, a ptrace jail) may be confined by its tracer. Only the
   // runner's own tracer, if it has one, is the same.
-  for (const name of SAME_FILES) {
-    const mine = read(`/proc/self/${name}`);
-    if (read(`/proc/${pid}/${name}`) !== mine) {
+  for (const [name, kept] of SAME_FILES) {
+    const lines = (text: string | undefined) => text?.split("\n").filter(kept).join("\n");
+    if (lines(read(`/proc/${pid}/${name}`)) !== lines(read(`/proc/self/${name}`))) {
       return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
     }
   }

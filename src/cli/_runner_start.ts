@@ -14,7 +14,13 @@
 import { lstatSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
-import { privateFolder, runnerFile, runnerFolder, runnerSetting } from "./_runner_socket.ts";
+import {
+  privateFolder,
+  runnerAddress,
+  runnerFile,
+  runnerFolder,
+  runnerSetting,
+} from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
 /** Seconds without a request after which a runner exits, by default. */
@@ -121,9 +127,17 @@ export function takeStartLock(lock: string): boolean {
  * `CAPIBARA_RUNNER=1` and the previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS} ago, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
  * Returns whether it started one.
  */
-export function startOnDemand(io: CommandIo): boolean {
+export async function startOnDemand(io: CommandIo): Promise<boolean> {
   if (Deno.build.os !== "linux") return false;
   if (runnerSetting(io.env) !== "on") return false;
+  // Something holds the name already (a runner this process may not use, or another user's
+  // process): a new runner could not listen, and each start would cost a Deno start for nothing.
+  try {
+    (await Deno.connect({ transport: "unix", path: runnerAddress(io.env) })).close();
+    return false;
+  } catch {
+    // nothing listens
+  }
   try {
     ensureFolder(runnerFolder());
     const hit = runnerFile(io.env, "hit");

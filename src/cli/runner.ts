@@ -30,7 +30,6 @@ import {
   peerMark,
   processVariableDiffering,
   proof,
-  readRunnerKey,
   RUNNER_PROTOCOL,
   runnerAddress,
   runnerFile,
@@ -172,7 +171,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const removeKey = () => {
     try {
       // Only the key this runner wrote: a runner started since has its own.
-      if (readRunnerKey(env)?.toBase64() === key.toBase64()) Deno.removeSync(keyFile);
+      if (Deno.readFileSync(keyFile).subarray(0, 32).toBase64() === key.toBase64()) {
+        Deno.removeSync(keyFile);
+      }
     } catch {
       // gone
     }
@@ -389,6 +390,7 @@ async function control(
 ): Promise<RunnerReply | undefined> {
   const runner = await connectRunner(Deno.env.toObject());
   if (!runner) return undefined;
+  if ("unlike" in runner) return { decline: runner.unlike };
   const restoreName = wearMark(runner.theirs);
   try {
     if (!restoreName) return undefined;

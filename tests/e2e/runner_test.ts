@@ -10,6 +10,7 @@ import {
   connectRunner,
   keyRecord,
   lines,
+  proof,
   runnerAddress,
   runnerFolder,
   runnerKeyFile,
@@ -498,6 +499,15 @@ Deno.test({
       const plain = await hit([]);
       assert.equal(plain.code, 0, plain.stderr);
       assert.equal((await status()).served, 1, plain.stderr);
+      // What differs between a user's own shells, and confines nothing, is served: npm's metadata
+      // of a script, another core dump size.
+      const legit = await hit(["sh", "-c", 'ulimit -c 1024; exec "$@"', "sh"], {
+        npm_config_user_agent: "npm/10 node/v22",
+        npm_lifecycle_event: "build",
+      });
+      assert.equal(legit.code, 0, legit.stderr);
+      assert.doesNotMatch(legit.stderr, /runner (declined|not used)/, legit.stderr);
+      assert.equal((await status()).served, 2, legit.stderr);
       const cases: [string, string[], Record<string, string>, RegExp][] = [
         ["no_new_privs (as a Landlock domain sets)", ["setpriv", "--no-new-privs"], {}, /filters/],
         ["another mount namespace", ["unshare", "--mount"], {}, /mnt namespace/],
@@ -549,7 +559,7 @@ Deno.test({
       assert.equal((await status()).running, true, "a process unlike the runner stopped it");
       // A client that claims to be another process (this test's) without setting its mark.
       const runner = await connectRunner(env);
-      assert.ok(runner, "no runner to talk to");
+      assert.ok(runner && "conn" in runner, `no runner to talk to: ${JSON.stringify(runner)}`);
       try {
         await runner.conn.write(
           new TextEncoder().encode(
@@ -667,6 +677,59 @@ Deno.test({
       );
       await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
       assert.equal(connections, 1);
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "runner: a client that finds its runner gone by the time it answers sends it nothing",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
+    // Whoever read a live runner's key, killed it between a client's reading of the key and its
+    // connection, and took its name: it answers with the right proof.
+    await using listener = holdName(env);
+    const key = Deno.readFileSync(runnerKeyFile(env)).slice(0, 32);
+    const gone = new Deno.Command("true").spawn();
+    await gone.status;
+    const received: string[] = [];
+    const accepting = (async () => {
+      for await (const conn of listener) {
+        const incoming = lines(conn);
+        const first = await incoming.next();
+        if (first.done) continue;
+        received.push(first.value);
+        const hello = JSON.parse(first.value);
+        // The runner the key named is gone now (its record names a process that ended).
+        Deno.writeFileSync(runnerKeyFile(env), keyRecord(key, gone.pid), { mode: 0o600 });
+        const mine = "n".repeat(24);
+        const signed = await proof(key, `runner:${hello.hello}:${mine}`);
+        await conn.write(
+          new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed }) + "\n"),
+        );
+        const second = await incoming.next();
+        if (!second.done) received.push(second.value);
+        try {
+          conn.close();
+        } catch {
+          // closed by the client
+        }
+      }
+    })();
+    try {
+      const result = await capibara(
+        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        tmp.path,
+        env,
+      );
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(received.length, 1, `the client sent its request: ${received.join("\n")}`);
     } finally {
       listener.close();
       await accepting.catch(() => {});
