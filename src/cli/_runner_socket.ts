@@ -124,11 +124,16 @@ export function runnerSetting(env: Record<string, string | undefined>): "off" | 
 /** How long a client waits for a runner to connect and answer its hello, at most. */
 export const HANDSHAKE_DEADLINE_MS = 2000;
 
-/** When process `pid` started (field 22 of `/proc/<pid>/stat`), or undefined when it is gone. */
+/**
+ * When process `pid` started (field 22 of `/proc/<pid>/stat`), or undefined when it is gone,
+ * dead but not reaped yet (a zombie keeps its start time, not its sockets) included.
+ */
 export function processStart(pid: number): string | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }
@@ -191,7 +196,9 @@ function stillRunning(env: Record<string, string | undefined>, before: RunnerKey
   try {
     const now = Deno.readFileSync(runnerKeyFile(env));
     return now.length === before.record.length && now.every((b, i) => b === before.record[i]) &&
-      processStart(before.pid) === before.start;
+      processStart(before.pid) === before.start &&
+      // Still like this one: a process that exited has no namespaces left to compare.
+      foreignPeer(before.pid) === undefined;
   } catch {
     return false;
   }
@@ -437,17 +444,29 @@ const STATUS_FIELDS =
   /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb|TracerPid):/;
 /**
  * What of a `/proc/<pid>` file a client and its runner share: the cgroups (but a named hierarchy
- * of v1 with no controller, as systemd's `name=systemd`, which only tracks sessions), the limits
- * that confine (a file size, processes, memory), the LSM label.
+ * of v1 with no controller, as systemd's `name=systemd`, which only tracks sessions) and the LSM
+ * label. Limits: see {@linkcode CONFINING_LIMITS}.
  */
 const SAME_FILES: [string, (line: string) => boolean][] = [
   ["cgroup", (line) => !/^\d+:name=[^:]*:/.test(line)],
-  [
-    "limits",
-    (line) => /^Max (file size|processes|address space|data size|locked memory)/.test(line),
-  ],
   ["attr/current", () => true],
 ];
+
+/** Limits that confine: a client's must be at least the runner's, soft and hard. */
+const CONFINING_LIMITS =
+  /^Max (cpu time|file size|data size|processes|address space|locked memory)\s{2,}(\S+)\s+(\S+)/;
+
+/** The confining limits of `/proc/<pid>/limits`, by name: [soft, hard] (unlimited: Infinity). */
+function confiningLimits(text: string | undefined): Map<string, [number, number]> | undefined {
+  if (text === undefined) return undefined;
+  const limits = new Map<string, [number, number]>();
+  const value = (v: string) => v === "unlimited" ? Infinity : Number(v);
+  for (const line of text.split("\n")) {
+    const match = CONFINING_LIMITS.exec(line);
+    if (match) limits.set(match[1]!, [value(match[2]!), value(match[3]!)]);
+  }
+  return limits;
+}
 
 /**
  * Why process `pid` is not one like this process, so that a runner may not act for it (or a client
@@ -510,6 +529,17 @@ export function foreignPeer(
     if (lines(read(`/proc/${pid}/${name}`)) !== lines(read(`/proc/self/${name}`))) {
       return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
     }
+  }
+  // A limit lower than this process's (a CPU-time or file-size bound put on it) must not be
+  // escaped by having this process act for it; a higher one is no confinement of it.
+  const theirLimits = confiningLimits(read(`/proc/${pid}/limits`));
+  const ownLimits = confiningLimits(read("/proc/self/limits"));
+  if (!theirLimits || !ownLimits || theirLimits.size !== ownLimits.size) {
+    return "its limits could not be read";
+  }
+  for (const [name, [soft, hard]] of ownLimits) {
+    const theirs = theirLimits.get(name);
+    if (!theirs || theirs[0] < soft || theirs[1] < hard) return `its limit of ${name} is lower`;
   }
   if (proof && proof.umask !== Deno.umask()) return "its umask differs from the runner's";
   // Checked again, so that a pid reused meanwhile by another process is not taken for it.

@@ -520,6 +520,8 @@ Deno.test({
         ],
         ["a proxy of its own", [], { HTTPS_PROXY: "http://127.0.0.1:9" }, /HTTPS_PROXY differs/],
         ["a umask of its own", ["sh", "-c", 'umask 077; exec "$@"', "sh"], {}, /umask/],
+        // A CPU-time bound (a grader's, prlimit's): not escaped through the runner.
+        ["a CPU-time limit", ["prlimit", "--cpu=600"], {}, /limit of cpu time is lower/],
         // A ptrace jail (its tracer may deny any call): the tracer is not the runner's.
         ...(await which("strace")
           ? [["traced", ["strace", "-f", "-o", "/dev/null"], {}, /filters/] as const]
@@ -647,6 +649,42 @@ Deno.test({
       );
       assert.equal(result.code, 2, result.stderr);
       assert.equal(connections, 0, "the client trusted the key of a runner that is gone");
+      // A key naming a runner killed but not reaped yet (a zombie keeps its start time, and its
+      // name is free for whoever takes it).
+      const parent = new Deno.Command("python3", {
+        args: [
+          "-c",
+          "import os, sys, time\npid = os.fork()\nif pid == 0: os._exit(0)\n" +
+          "print(pid, flush=True)\ntime.sleep(30)",
+        ],
+        stdout: "piped",
+      }).spawn();
+      try {
+        const reader = parent.stdout.getReader();
+        const zombie = Number(new TextDecoder().decode((await reader.read()).value).trim());
+        reader.releaseLock();
+        await new Promise((r) => setTimeout(r, 100));
+        assert.match(Deno.readTextFileSync(`/proc/${zombie}/stat`), /\) Z /);
+        const record = keyRecord(crypto.getRandomValues(new Uint8Array(32)), zombie);
+        assert.doesNotMatch(new TextDecoder().decode(record.subarray(32)), /^\d+ \d+\n$/);
+        // Written with the start time it had when it ran: still refused.
+        const start = Deno.readTextFileSync(`/proc/${zombie}/stat`).split(") ")[1]!.split(" ")[19];
+        const forged = new Uint8Array([
+          ...record.subarray(0, 32),
+          ...new TextEncoder().encode(`${zombie} ${start}\n`),
+        ]);
+        Deno.writeFileSync(runnerKeyFile(env), forged, { mode: 0o600 });
+        await capibara(
+          ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+          tmp.path,
+          env,
+        );
+        assert.equal(connections, 0, "the client trusted the key of a runner not reaped yet");
+      } finally {
+        parent.kill();
+        await parent.stdout.cancel().catch(() => {});
+        await parent.status;
+      }
       // A key naming a live process unlike the client (confined otherwise: no_new_privs), as a
       // process that can write the folder could leave to pose as a runner.
       const confined = new Deno.Command("setpriv", { args: ["--no-new-privs", "sleep", "30"] })
