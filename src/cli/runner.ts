@@ -202,6 +202,12 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     // it then; nor may a connection that has not proved itself reach this runner any more (it
     // could relay a client's handshake).
     removeKey();
+    // The marker of the last hit run without a runner: the next start on demand counts afresh.
+    try {
+      Deno.removeSync(runnerFile(env, "hit"));
+    } catch {
+      // none
+    }
     try {
       listener.close();
     } catch {
