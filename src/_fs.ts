@@ -48,6 +48,18 @@ export function lstatSyncOrNull(path: string): Deno.FileInfo | null {
   }
 }
 
+/**
+ * A small file's text (a kernel file of /proc or a cgroup), or `null` when it cannot be read:
+ * synchronous, as {@linkcode lstatSyncOrNull}, for the many such reads of a run's set-up.
+ */
+export function readTextSyncOrNull(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Whether anything (a dangling symlink included) exists at `path`; other errors are thrown. */
 export async function exists(path: string): Promise<boolean> {
   try {

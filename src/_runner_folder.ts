@@ -18,8 +18,8 @@ export function runnerFolders(): string[] {
 
 /**
  * The folder of the user's runner keys (not checked: see {@linkcode privateFolder}):
- * `/run/user/<uid>/capibara` when the login session's runtime folder (systemd's, the user's own,
- * 0700) exists, else `/tmp/capibara-<uid>`.
+ * `/run/user/<uid>/capibara` when the login session's runtime folder (systemd's) exists and is
+ * {@linkcode privateFolder}, else `/tmp/capibara-<uid>`.
  */
 export function runnerFolder(): string {
   return chosen ??= choose();
@@ -30,16 +30,7 @@ let chosen: string | undefined;
 
 function choose(): string {
   const [session, tmp] = runnerFolders() as [string, string];
-  const uid = Deno.uid();
-  try {
-    const info = Deno.lstatSync(dirname(session));
-    if (info.isDirectory && info.uid === uid && ((info.mode ?? 0o777) & 0o077) === 0) {
-      return session;
-    }
-  } catch {
-    // no login session's folder
-  }
-  return tmp;
+  return privateFolder(dirname(session)) ? session : tmp;
 }
 
 /**

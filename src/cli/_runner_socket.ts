@@ -9,13 +9,14 @@
  * in a folder of the user's own (`/run/user/<uid>/capibara`, else `/tmp/capibara-<uid>`, mode
  * 0700, whatever the environment: see `_runner_folder.ts`), before anything is sent: the runner
  * answers the client's nonce first (an impostor holding the name learns nothing), then the client
- * signs its request with both nonces. The runner drops its key before it stops listening, so nobody can take its name while a
- * client may still trust it.
+ * signs its request with both nonces. The runner drops its key before it stops listening, so
+ * nobody can take its name while a client may still trust it.
  *
  * @module
  */
 
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
+import { readTextSyncOrNull } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
@@ -93,6 +94,16 @@ export function runnerAddress(env: Record<string, string | undefined>): string {
   return `\0capibara-runner-${Deno.uid() ?? "user"}-${runnerName(env)}`;
 }
 
+/** Whether something listens at the runner's address (a runner, or a process holding its name). */
+export async function runnerAnswers(env: Record<string, string | undefined>): Promise<boolean> {
+  try {
+    (await Deno.connect({ transport: "unix", path: runnerAddress(env) })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A file of this runner's in the user's runner folder: its key (`key`: 32 random bytes, 0600), the
  * time of the last hit run without it (`hit`), the lock of its start on demand (`starting`).
@@ -129,14 +140,11 @@ export const HANDSHAKE_DEADLINE_MS = 2000;
  * dead but not reaped yet (a zombie keeps its start time, not its sockets) included.
  */
 export function processStart(pid: number): string | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
+  const stat = readTextSyncOrNull(`/proc/${pid}/stat`);
+  if (stat === null) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
+  return fields[19];
 }
 
 /**
@@ -439,7 +447,10 @@ export function wearMark(runnerNonce: string): (() => void) | undefined {
 
 /** Namespaces a client and its runner share. */
 const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
-/** Lines of `/proc/<pid>/status` a client and its runner share (ids, privileges, filters). */
+/**
+ * Lines of `/proc/<pid>/status` a client and its runner share: ids, privileges, filters, and the
+ * tracer (a process traced by strace or a ptrace jail may be confined by its tracer).
+ */
 const STATUS_FIELDS =
   /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb|TracerPid):/;
 /**
@@ -457,8 +468,8 @@ const CONFINING_LIMITS =
   /^Max (cpu time|file size|data size|processes|address space|locked memory)\s{2,}(\S+)\s+(\S+)/;
 
 /** The confining limits of `/proc/<pid>/limits`, by name: [soft, hard] (unlimited: Infinity). */
-function confiningLimits(text: string | undefined): Map<string, [number, number]> | undefined {
-  if (text === undefined) return undefined;
+function confiningLimits(text: string | null): Map<string, [number, number]> | undefined {
+  if (text === null) return undefined;
   const limits = new Map<string, [number, number]>();
   const value = (v: string) => v === "unlimited" ? Infinity : Number(v);
   for (const line of text.split("\n")) {
@@ -488,13 +499,7 @@ export function foreignPeer(
   pid: number,
   proof?: { mark: string; umask: number },
 ): string | undefined {
-  const read = (path: string) => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch {
-      return undefined;
-    }
-  };
+  const read = readTextSyncOrNull;
   const proved = () =>
     proof === undefined || read(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark;
   if (!proved()) return "it could not show it is the process it says it is";
@@ -516,16 +521,14 @@ export function foreignPeer(
     // unreadable: not the same
   }
   if (root !== Deno.readLinkSync("/proc/self/root")) return "it runs under another root folder";
-  const fields = (text: string | undefined) =>
+  const fields = (text: string | null) =>
     (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
   const theirs = fields(read(`/proc/${pid}/status`));
   if (theirs === "" || theirs !== fields(read("/proc/self/status"))) {
     return "it runs with other ids, capabilities or filters than the runner";
   }
-  // TracerPid: a process traced (strace, a ptrace jail) may be confined by its tracer. Only the
-  // runner's own tracer, if it has one, is the same.
   for (const [name, kept] of SAME_FILES) {
-    const lines = (text: string | undefined) => text?.split("\n").filter(kept).join("\n");
+    const lines = (text: string | null) => text?.split("\n").filter(kept).join("\n");
     if (lines(read(`/proc/${pid}/${name}`)) !== lines(read(`/proc/self/${name}`))) {
       return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
     }

@@ -16,7 +16,7 @@ import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import {
   privateFolder,
-  runnerAddress,
+  runnerAnswers,
   runnerFile,
   runnerFolder,
   runnerSetting,
@@ -124,28 +124,26 @@ export function takeStartLock(lock: string): boolean {
 
 /**
  * After a cache hit this process ran itself (no runner listened): starts a runner when
- * `CAPIBARA_RUNNER=1` and the previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS} ago, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
+ * `CAPIBARA_RUNNER=1` and the previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS}
+ * ago, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
  * Returns whether it started one.
  */
 export async function startOnDemand(io: CommandIo): Promise<boolean> {
   if (Deno.build.os !== "linux") return false;
-  if (runnerSetting(io.env) !== "on") return false;
-  // Something holds the name already (a runner this process may not use, or another user's
-  // process): a new runner could not listen, and each start would cost a Deno start for nothing.
   try {
-    (await Deno.connect({ transport: "unix", path: runnerAddress(io.env) })).close();
-    return false;
-  } catch {
-    // nothing listens
-  }
-  try {
+    // Read once: the process's environment is a fresh copy at each read.
+    const env = io.env;
+    if (runnerSetting(env) !== "on") return false;
     ensureFolder(runnerFolder());
-    const hit = runnerFile(io.env, "hit");
+    const hit = runnerFile(env, "hit");
     const last = lstatSyncOrNull(hit);
     Deno.writeFileSync(hit, new Uint8Array(0), { mode: 0o600 });
     const since = last?.isFile && last.mtime ? Date.now() - last.mtime.getTime() : Infinity;
     if (!(since >= 0 && since < ON_DEMAND_WINDOW_MS)) return false;
-    if (!takeStartLock(runnerFile(io.env, "starting"))) return false;
+    // Something holds the name already (a runner this process may not use, or another user's
+    // process): a new runner could not listen, and each start would cost a Deno start for nothing.
+    if (await runnerAnswers(env)) return false;
+    if (!takeStartLock(runnerFile(env, "starting"))) return false;
     spawnRunner(DEFAULT_IDLE_SECONDS);
   } catch {
     return false;

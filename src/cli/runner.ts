@@ -32,6 +32,7 @@ import {
   proof,
   RUNNER_PROTOCOL,
   runnerAddress,
+  runnerAnswers,
   runnerFile,
   runnerFolder,
   runnerKeyFile,
@@ -98,17 +99,6 @@ function writer(conn: Deno.Conn): { send(reply: RunnerReply): void; flushed(): P
   };
 }
 
-/** Whether something listens at the runner's address (a runner, or a process holding its name). */
-async function answers(env: Record<string, string | undefined>): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ transport: "unix", path: runnerAddress(env) });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Writes a new random key for the runner (0600), atomically; returns it. */
 function writeKey(file: string): Uint8Array {
   const key = crypto.getRandomValues(new Uint8Array(32));
@@ -124,9 +114,14 @@ function wellFormed(request: Extract<RunnerRequest, { kind: "run" }>): boolean {
   return Array.isArray(request.args) && strings(request.args) &&
     typeof request.cwd === "string" && request.cwd.startsWith("/") &&
     typeof request.env === "object" && request.env !== null &&
-    strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean" &&
-    Number.isSafeInteger(request.pid) && request.pid > 0 &&
-    Number.isSafeInteger(request.umask) && request.umask >= 0 && request.umask <= 0o777;
+    strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean";
+}
+
+/** Whether a request names the client's pid and umask, as every kind must (see `foreignPeer`). */
+function identified(request: { pid: unknown; umask: unknown }): boolean {
+  return Number.isSafeInteger(request.pid) && (request.pid as number) > 0 &&
+    Number.isSafeInteger(request.umask) && (request.umask as number) >= 0 &&
+    (request.umask as number) <= 0o777;
 }
 
 /** Options of {@linkcode serveRunner}. */
@@ -152,7 +147,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   ensureFolder(runnerFolder());
   const address = runnerAddress(env);
   const socket = `@${address.slice(1)}`;
-  if (await answers(env)) {
+  if (await runnerAnswers(env)) {
     throw new PermissionError(`A runner already listens at ${socket}`, {
       hint: "capibara runner status shows it; capibara runner stop ends it (another user's " +
         "process holding that name keeps a runner from starting: it cannot serve you)",
@@ -263,14 +258,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       clearTimeout(deadline);
       const request = JSON.parse(signed.body) as RunnerRequest;
       if (!("kind" in request)) return;
-      // Only a process like the runner itself may have it run, say what it did, or stop.
-      if (!Number.isSafeInteger(request.pid) || !Number.isSafeInteger(request.umask)) return;
-      const foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
-      if (foreign !== undefined) {
+      const decline = (why: string) => {
         status.declined++;
-        out.send({ decline: foreign });
-        return;
-      }
+        out.send({ decline: why });
+      };
+      // Only a process like the runner itself may have it run, say what it did, or stop.
+      if (!identified(request)) return;
+      const foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
+      if (foreign !== undefined) return decline(foreign);
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,
@@ -292,10 +287,6 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       }
       if (request.kind !== "run") return;
       rearm();
-      const decline = (why: string) => {
-        status.declined++;
-        out.send({ decline: why });
-      };
       if (!wellFormed(request)) return decline("a malformed request");
       const differs = processVariableDiffering(request.env, env);
       if (differs !== undefined) return decline(`${differs} differs from the runner's`);
@@ -548,7 +539,7 @@ Examples:
       const stopped = reply !== undefined && "ok" in reply;
       if (stopped) {
         // Gone once nothing listens at its address.
-        for (let i = 0; i < 600 && await answers(Deno.env.toObject()); i++) {
+        for (let i = 0; i < 600 && await runnerAnswers(Deno.env.toObject()); i++) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }

@@ -1,8 +1,8 @@
 /**
  * Sandboxes started ahead of the run they are for. A request that repeats (a loop, a resident
  * runner) gets its next sandbox set up while the current run goes on, from its second run on and
- * while its runs end well: the temp dir, the staging
- * copies, the namespaces, binds, cgroups, Landlock and seccomp, and the interpreter's own start.
+ * while its runs end well: the temp dir, the staging copies, the namespaces, binds, cgroups,
+ * Landlock and seccomp, and the interpreter's own start.
  * The sandbox then waits at its gate (see `holdCommand`): nothing of the script, its `site` or
  * its dependencies runs until the run it is for releases it.
  *
@@ -13,8 +13,8 @@
  * starts for a plan that would change the project while it waits (an output folder or file not
  * there yet, a folder written in place), nor one whose sandbox shows copies made when it is set up
  * (a read path closed to the sandbox's uid, as root): what waits touches only its own temp dir and
- * shows the project as it is. It lives at
- * most {@linkcode PRESTART_MAX_AGE_MS}, and dies with the process.
+ * shows the project as it is. It lives at most {@linkcode PRESTART_MAX_AGE_MS}, and dies with the
+ * process.
  *
  * @module
  */

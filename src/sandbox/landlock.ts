@@ -12,7 +12,7 @@
  * @module
  */
 import LANDLOCK_PY from "./landlock.py" with { type: "text" };
-import { lstatSyncOrNull } from "../_fs.ts";
+import { lstatSyncOrNull, readTextSyncOrNull } from "../_fs.ts";
 import { execCommand } from "../exec.ts";
 
 /** The Python that restricts programs that are not themselves Python. */
@@ -106,12 +106,8 @@ export function inheritsDescriptors(): boolean {
     for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
       const fd = Number(entry.name);
       if (!(fd > 2)) continue;
-      let text: string;
-      try {
-        text = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
-      } catch {
-        continue; // closed meanwhile (the listing's own descriptor)
-      }
+      const text = readTextSyncOrNull(`/proc/self/fdinfo/${fd}`);
+      if (text === null) continue; // closed meanwhile (the listing's own descriptor)
       const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
       if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) return true;
     }

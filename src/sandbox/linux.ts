@@ -43,7 +43,13 @@
  * @module
  */
 import { basename, dirname, join, tmpDir } from "../_path.ts";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
+import {
+  isInside,
+  lstatOrNull,
+  lstatSyncOrNull,
+  readTextSyncOrNull,
+  realPathSyncOrNull,
+} from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
@@ -382,19 +388,6 @@ let runCounter = 0;
 
 function depth(path: string): number {
   return path.split("/").filter(Boolean).length;
-}
-
-/**
- * The text of a kernel file (cgroup, proc), or null when it cannot be read. The set-up of a run
- * makes dozens of such small file operations: synchronous, each costs microseconds instead of a
- * round trip to a worker thread.
- */
-function readText(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
-  }
 }
 
 /** Bytes written as themselves in a mount table; every other byte is an octal escape (`\040`). */
@@ -893,7 +886,7 @@ interface CgroupMount {
 }
 
 async function cgroupMounts(): Promise<CgroupMount[]> {
-  const text = await readText("/proc/self/mountinfo") ?? "";
+  const text = await readTextSyncOrNull("/proc/self/mountinfo") ?? "";
   const mounts: CgroupMount[] = [];
   for (const line of text.split("\n")) {
     const [left, right] = line.split(" - ");
@@ -953,7 +946,7 @@ function canCreateCgroup(parent: string, limitFiles: string[]): boolean {
 async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
   const mounts = await cgroupMounts();
   const own = new Map<string, string>();
-  for (const line of (await readText("/proc/self/cgroup") ?? "").split("\n")) {
+  for (const line of (await readTextSyncOrNull("/proc/self/cgroup") ?? "").split("\n")) {
     const match = /^(\d+):([^:]*):(.*)$/.exec(line);
     if (!match) continue;
     if (match[1] === "0" && match[2] === "") own.set("unified", match[3]!);
@@ -976,8 +969,8 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
         : [mine, mine.slice(0, mine.lastIndexOf("/"))];
       for (const parent of candidates) {
         if (!isInside(parent, v2.mountPoint)) continue;
-        let subtree = (await readText(`${parent}/cgroup.subtree_control`)) ?? "";
-        const available = (await readText(`${parent}/cgroup.controllers`)) ?? "";
+        let subtree = (await readTextSyncOrNull(`${parent}/cgroup.subtree_control`)) ?? "";
+        const available = (await readTextSyncOrNull(`${parent}/cgroup.controllers`)) ?? "";
         const wanted = ["pids", "memory"];
         if (!wanted.every((c) => subtree.split(/\s+/).includes(c))) {
           // Only the namespace root may enable controllers while it holds processes.
@@ -987,7 +980,7 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
             continue;
           }
           await tryWrite(`${parent}/cgroup.subtree_control`, "+pids +memory");
-          subtree = (await readText(`${parent}/cgroup.subtree_control`)) ?? "";
+          subtree = (await readTextSyncOrNull(`${parent}/cgroup.subtree_control`)) ?? "";
           if (!wanted.every((c) => subtree.split(/\s+/).includes(c))) continue;
         }
         if (await canCreateCgroup(parent, ["pids.max", "memory.max"])) {
@@ -1049,7 +1042,7 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
 }
 
 async function readNumber(path: string): Promise<number | undefined> {
-  const text = await readText(path);
+  const text = await readTextSyncOrNull(path);
   if (text === null) return undefined;
   const value = Number(text.trim());
   return Number.isFinite(value) ? value : undefined;
@@ -1057,7 +1050,7 @@ async function readNumber(path: string): Promise<number | undefined> {
 
 /** The `key value` counter in a flat-keyed cgroup file (e.g. `oom_kill 1`). */
 async function readKey(path: string, key: string): Promise<number> {
-  const text = await readText(path) ?? "";
+  const text = await readTextSyncOrNull(path) ?? "";
   const match = new RegExp(`^${key} (\\d+)$`, "m").exec(text);
   return match ? Number(match[1]) : 0;
 }
@@ -1065,7 +1058,7 @@ async function readKey(path: string, key: string): Promise<number> {
 /** Kills every process of a cgroup directory until it is empty, then removes it. */
 /** One attempt at removing a run's cgroup: true once it is gone, else its processes are killed. */
 function removeCgroup(dir: string): boolean {
-  const procs = readText(`${dir}/cgroup.procs`) ?? "";
+  const procs = readTextSyncOrNull(`${dir}/cgroup.procs`) ?? "";
   const pids = procs.split("\n").filter(Boolean).map(Number);
   if (pids.length === 0) {
     try {
@@ -1519,7 +1512,7 @@ export class BubblewrapBackend implements SandboxBackend {
    */
   async #cachedPlan(fresh = false): Promise<CgroupPlan> {
     const file = this.#planFile();
-    const key = JSON.stringify(["2", Deno.uid(), readText("/proc/self/cgroup")]);
+    const key = JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
     const saved = file && !fresh ? recall<{ key: string; plan: CgroupPlan }>(file) : undefined;
     // prlimit stands in only where no cgroup limits: only there can its coming or going matter
     // (a look-up along PATH, ≈ 2 ms of a cold run).

@@ -27,7 +27,7 @@ import {
   runCli,
   testCache,
 } from "../helpers/cli.ts";
-import { fixedGenerator } from "../helpers/fake_llm.ts";
+import { bundleObject, fixedGenerator } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { which } from "../../src/_which.ts";
 
@@ -242,15 +242,7 @@ Deno.test({
     const marker = join(project, ".capibara", "scripts");
     const script = `import json, time\ntime.sleep(30)\n` +
       `print(json.dumps({"status": "ok", "artifacts": [], "output": {}, "raw": {}}))\n`;
-    const bundle = {
-      language: "python",
-      script,
-      requirements: [],
-      outputs: {},
-      aliases: {},
-      needs: { network: [], env: [] },
-      readme: "",
-    } as unknown as Bundle;
+    const bundle = bundleObject({ script, outputs: {}, readme: "" }) as unknown as Bundle;
     await new Capibara({
       root: project,
       cwd: project,
@@ -286,9 +278,7 @@ Deno.test({
       const running = new TextDecoder().decode(left.stdout).split("\n")
         .filter((line) => line.trim() !== "" && !line.includes("--held="));
       assert.deepEqual(running, [], "the script outlived Ctrl-C");
-      const status = JSON.parse(
-        (await capibara(["runner", "status", "--json"], project, env)).stdout,
-      );
+      const status = await runnerStatus(project, env);
       assert.equal(status.served, 1, "the run was not the runner's");
     } finally {
       await capibara(["runner", "stop"], project, env);
