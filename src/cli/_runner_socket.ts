@@ -123,7 +123,7 @@ export function runnerKeyFile(env: Record<string, string | undefined>): string {
 /**
  * What `CAPIBARA_RUNNER` asks for: `0` (or `false`, `off`, `no`) never a runner; `1` (or `true`,
  * `on`, `yes`) a runner, started on demand (see `_runner_start.ts`); unset (or anything else) the
- * runner the user started (`capibara runner start`) when one runs, none started.
+ * runner that runs, started on demand only for a user other than root, outside CI.
  */
 export function runnerSetting(env: Record<string, string | undefined>): "off" | "on" | "auto" {
   const value = (env.CAPIBARA_RUNNER ?? "").trim().toLowerCase();
@@ -286,6 +286,92 @@ export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGene
   }
 }
 
+/** SOL_SOCKET and SO_PEERCRED (Linux, x86-64 and arm64 alike). */
+const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
+
+type SocketCalls = {
+  getsockopt(
+    fd: number,
+    level: number,
+    name: number,
+    value: Uint8Array,
+    length: Uint8Array,
+  ): number;
+  getpeername(fd: number, address: Uint8Array, length: Uint8Array): number;
+};
+
+let socketCallsMemo: SocketCalls | null | undefined;
+
+/**
+ * libc's `getsockopt` and `getpeername`, through Deno's FFI (Deno does not expose a socket's peer
+ * credentials), or null where they cannot be had: not Linux, no libc by a known name, or no FFI
+ * permission (`--deny-ffi`). Where they cannot, no runner is used.
+ */
+export function socketCalls(): SocketCalls | null {
+  if (socketCallsMemo !== undefined) return socketCallsMemo;
+  socketCallsMemo = null;
+  if (Deno.build.os !== "linux") return null;
+  for (const name of ["libc.so.6", `libc.musl-${Deno.build.arch}.so.1`]) {
+    try {
+      socketCallsMemo = Deno.dlopen(name, {
+        getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+        getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+      }).symbols as SocketCalls;
+      break;
+    } catch {
+      // Not this libc, or no FFI permission.
+    }
+  }
+  return socketCallsMemo;
+}
+
+/**
+ * The pid of the process that listens at `address`, as the kernel recorded it when that process
+ * called `listen()` (`SO_PEERCRED` of this process's connections there, found among its open
+ * descriptors by their peer's address), or undefined when it cannot be told: no connection there,
+ * connections that disagree, another user's listener, or no {@linkcode socketCalls}. A client
+ * trusts a runner only when this is the pid its key names: whoever can write the key's folder
+ * could write a key naming any process of the user's, but cannot make the kernel name another
+ * process than itself as the listener.
+ */
+export function listenerPid(address: string): number | undefined {
+  const calls = socketCalls();
+  if (!calls) return undefined;
+  const wanted = new TextEncoder().encode(address);
+  let pid: number | undefined;
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      const fd = Number(entry.name);
+      // sockaddr_un: sa_family (AF_UNIX, 1) and the name (an abstract one begins with a NUL).
+      const peer = new Uint8Array(2 + 108);
+      const peerLength = new Uint32Array([peer.length]);
+      if (calls.getpeername(fd, peer, new Uint8Array(peerLength.buffer)) !== 0) continue;
+      const length = peerLength[0]! - 2;
+      if (
+        new Uint16Array(peer.buffer, 0, 1)[0] !== 1 || length !== wanted.length ||
+        !wanted.every((byte, i) => peer[2 + i] === byte)
+      ) continue;
+      // struct ucred: pid, uid, gid.
+      const credentials = new Int32Array(3);
+      const credentialsLength = new Uint32Array([12]);
+      const read = calls.getsockopt(
+        fd,
+        SOL_SOCKET,
+        SO_PEERCRED,
+        new Uint8Array(credentials.buffer),
+        new Uint8Array(credentialsLength.buffer),
+      );
+      if (read !== 0 || credentials[1] !== Deno.uid()) return undefined;
+      if (pid !== undefined && pid !== credentials[0]) return undefined;
+      pid = credentials[0];
+    }
+  } catch {
+    return undefined;
+  }
+  return pid !== undefined && pid > 0 ? pid : undefined;
+}
+
 /**
  * A connection to the user's runner that proved it holds the runner's key, with the function that
  * signs the client's request (see {@linkcode proof}) and the rest of what the runner sends;
@@ -311,10 +397,26 @@ export async function connectRunner(
   const key = found.key;
   void hmacKey(key).catch(() => {});
   let conn: Deno.UnixConn;
+  const address = runnerAddress(env);
   try {
-    conn = await Deno.connect({ transport: "unix", path: runnerAddress(env) });
+    const connecting = Deno.connect({ transport: "unix", path: address });
+    // libc's calls are bound while the connection is made.
+    socketCalls();
+    conn = await connecting;
   } catch {
     return undefined;
+  }
+  // Before anything is sent: what listens must be the process the key names. A process that can
+  // write the key's folder (one confined by another tool, say) could leave a key naming any
+  // process of the user's and listen itself, then read every later command's environment.
+  const listener = listenerPid(address);
+  if (listener !== found.pid) {
+    conn.close();
+    return {
+      unlike: listener === undefined
+        ? "this process cannot see who listens at the runner's name (no FFI permission, or no libc)"
+        : "what listens at the runner's name is not the process its key names",
+    };
   }
   // Whatever holds the name must answer in time: one that never does (a runner stuck, or another
   // user's process that took the name of one killed) leaves the command to run by itself.
@@ -417,8 +519,10 @@ export type RunnerRequest =
 /**
  * What a client names its own process (`/proc/self/comm`, 15 bytes) while the runner looks at it:
  * only a thread of that very process can set it, so a client cannot pass for another process
- * (one confined otherwise, say, claiming the pid of one that is not). Deno does not expose the
- * socket's peer credentials.
+ * (one confined otherwise, say, claiming the pid of one that is not). The runner's side cannot
+ * tell which of its descriptors is a connection (Deno does not expose them), so it has no use of
+ * the socket's peer credentials; the client's side has (see {@linkcode listenerPid}), and checks
+ * them before it wears any mark, so the mark cannot be relayed to another runner.
  */
 export function peerMark(runnerNonce: string): string {
   return runnerNonce.slice(0, 15);
@@ -491,9 +595,10 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * it is), nor pose as a runner to the user's other commands.
  *
  * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root) and so
- * needs no `no_new_privs` (the kernel shows no Landlock state in /proc), and any confinement of a
- * process that can write the runner's folder (it can write a key of its own there). The runner is
- * opt-in for those reasons.
+ * needs no `no_new_privs` (the kernel shows no Landlock state in /proc): root's runner is opt-in
+ * for that reason. A process that can write the runner's folder can write a key of its own there,
+ * naming any process; a client trusts a runner only when the kernel names the key's process as
+ * the listener (see {@linkcode listenerPid}).
  */
 export function foreignPeer(
   pid: number,

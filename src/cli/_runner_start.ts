@@ -1,13 +1,11 @@
 /**
- * Starting the user's resident runner: by `capibara runner start`, and on demand when
- * `CAPIBARA_RUNNER=1`: a cache hit that a `capibara run` process ran itself, less than
- * {@linkcode ON_DEMAND_WINDOW_MS} after another such hit, starts a runner in the background, so a
- * command called in a loop, a Makefile or a script's steps is served by it from its next call on,
- * while a command run once in a while leaves nothing behind. Not by default: a runner acts for
- * whichever process of the user's proves it holds the key and looks like the runner (see
- * `foreignPeer` in runner.ts), and some confinements of another tool cannot be told apart from
- * the outside (a Landlock domain of a root process, a process that can write the key's folder):
- * keeping a process that acts for the user is the user's choice.
+ * Starting the user's resident runner: by `capibara runner start`, and on demand: a cache hit
+ * that a `capibara run` process ran itself, less than {@linkcode ON_DEMAND_WINDOW_MS} after
+ * another such hit, starts a runner in the background, so a command called in a loop, a Makefile
+ * or a script's steps is served by it from its next call on, while a command run once in a while
+ * leaves nothing behind. On demand by default for a user other than root, outside CI; with
+ * `CAPIBARA_RUNNER=1` for root and in CI too; never with `CAPIBARA_RUNNER=0` (see
+ * {@linkcode startsOnDemand} for why root is not by default).
  *
  * @module
  */
@@ -20,6 +18,7 @@ import {
   runnerFile,
   runnerFolder,
   runnerSetting,
+  socketCalls,
 } from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
@@ -122,18 +121,59 @@ export function takeStartLock(lock: string): boolean {
   return false;
 }
 
+/** Variables CI services set (GitHub, GitLab, Azure, Jenkins, and most others set `CI`). */
+const CI_VARIABLES = [
+  "CI",
+  "CONTINUOUS_INTEGRATION",
+  "GITHUB_ACTIONS",
+  "GITLAB_CI",
+  "TF_BUILD",
+  "JENKINS_URL",
+  "BUILD_NUMBER",
+];
+
+/** Whether the environment is a CI service's job (a variable of {@linkcode CI_VARIABLES} set). */
+export function inCi(env: Record<string, string | undefined>): boolean {
+  return CI_VARIABLES.some((name) => {
+    const value = env[name]?.trim().toLowerCase();
+    return value !== undefined && !["", "0", "false", "no"].includes(value);
+  });
+}
+
+/**
+ * Whether a hit may start a runner on demand: with `CAPIBARA_RUNNER=1`; with it unset, for a user
+ * other than root and outside CI (a job's leftover process is unwelcome there, as Nx's daemon
+ * holds); never with `CAPIBARA_RUNNER=0`, nor where this process cannot ask the kernel who
+ * listens (no client here could use it, see `listenerPid`).
+ *
+ * Why not root by default: a runner acts for any process of the user's that proves it holds the
+ * key and is like the runner (`foreignPeer`), and one confinement of another tool cannot be seen
+ * from outside: a Landlock domain of a process that holds `CAP_SYS_ADMIN` needs no
+ * `no_new_privs`, and the kernel shows no Landlock state in /proc. Without that capability (and
+ * the runner compares capabilities), a Landlock domain needs `no_new_privs` or a user namespace of
+ * its own, both of which the runner compares.
+ */
+export function startsOnDemand(
+  env: Record<string, string | undefined>,
+  uid: number | null = Deno.uid(),
+): boolean {
+  const setting = runnerSetting(env);
+  if (setting === "off" || (setting === "auto" && (uid === 0 || inCi(env)))) return false;
+  return socketCalls() !== null;
+}
+
 /**
  * After a cache hit this process ran itself (no runner listened): starts a runner when
- * `CAPIBARA_RUNNER=1` and the previous such hit was less than {@linkcode ON_DEMAND_WINDOW_MS}
- * ago, and notes it on a terminal. Never throws: a runner that cannot start only costs speed.
- * Returns whether it started one.
+ * {@linkcode startsOnDemand} and the previous such hit was less than
+ * {@linkcode ON_DEMAND_WINDOW_MS} ago, and notes it on a terminal. Never throws: a runner that
+ * cannot start only costs speed. Returns whether it started one.
  */
 export async function startOnDemand(io: CommandIo): Promise<boolean> {
   if (Deno.build.os !== "linux") return false;
   try {
     // Read once: the process's environment is a fresh copy at each read.
     const env = io.env;
-    if (runnerSetting(env) !== "on") return false;
+    if (!startsOnDemand(env)) return false;
     ensureFolder(runnerFolder());
     const hit = runnerFile(env, "hit");
     const last = lstatSyncOrNull(hit);
@@ -152,7 +192,7 @@ export async function startOnDemand(io: CommandIo): Promise<boolean> {
     io.err(
       "capibara: started a resident runner for faster cache hits (it exits after " +
         `${DEFAULT_IDLE_SECONDS / 60} idle minutes; capibara runner stop ends it, ` +
-        "CAPIBARA_RUNNER unset starts none)",
+        "CAPIBARA_RUNNER=0 starts none)",
     );
   }
   return true;

@@ -104,8 +104,8 @@ Environment:
   CAPIBARA_REQUIRE_SIGNATURE  1: run only scripts signed by CAPIBARA_TRUSTED_KEYS or accepted here
   CAPIBARA_TRUSTED_KEYS  public keys this machine trusts (capibara keygen), comma-separated
   CAPIBARA_TIMINGS    1: after a run, print on stderr how long each of its steps took
-  CAPIBARA_RUNNER     0: never use a resident runner (capibara runner); 1: a second hit
-                      within a minute starts one (unset: use one you started, start none)
+  CAPIBARA_RUNNER     0: never use a resident runner (capibara runner); unset: a second hit
+                      within a minute starts one (not for root, nor in CI); 1: also for those
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

@@ -434,7 +434,8 @@ export function runnerCommand(setExit: (code: number) => void) {
 Examples:
   capibara runner start           start it in the background (it exits after 15 idle minutes)
   capibara run "…" --context …    now served by the runner when it can (CAPIBARA_RUNNER=0: never;
-                                  with CAPIBARA_RUNNER=1, a second hit within a minute starts one)
+                                  a second hit within a minute starts one, for root and in CI
+                                  only with CAPIBARA_RUNNER=1)
   capibara runner status --json   its pid, socket, runs served and sandboxes set up ahead
   capibara runner stop`,
     );

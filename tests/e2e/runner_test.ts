@@ -10,13 +10,21 @@ import {
   connectRunner,
   keyRecord,
   lines,
+  listenerPid,
   proof,
   runnerAddress,
   runnerFile,
   runnerFolder,
   runnerKeyFile,
+  socketCalls,
 } from "../../src/cli/_runner_socket.ts";
-import { ensureFolder, START_LOCK_MS, takeStartLock } from "../../src/cli/_runner_start.ts";
+import {
+  ensureFolder,
+  inCi,
+  START_LOCK_MS,
+  startsOnDemand,
+  takeStartLock,
+} from "../../src/cli/_runner_start.ts";
 import type { Bundle } from "../../src/schema.ts";
 import {
   CLI,
@@ -380,7 +388,7 @@ async function ends(result: Promise<CliResult>, what: string): Promise<CliResult
 
 Deno.test({
   name:
-    "runner: with CAPIBARA_RUNNER=1, a second hit within a minute starts one on demand (else none)",
+    "runner: a second hit within a minute starts one on demand (not with CAPIBARA_RUNNER=0, nor unset for root or in CI)",
   ignore: !OS_SANDBOX,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -398,19 +406,21 @@ Deno.test({
       return env;
     };
     try {
-      // Not asked for (unset, 0): three hits in a row start nothing.
-      for (
-        const extra of [{ CAPIBARA_RUNNER: "0" }, { CAPIBARA_RUNNER: "" }] as Record<
-          string,
-          string
-        >[]
-      ) {
-        const env = envFor(extra);
-        for (let i = 0; i < 3; i++) {
+      // Not asked for (0; unset in CI, or for root): hits in a row start nothing.
+      const none: Record<string, string>[] = [
+        { CAPIBARA_RUNNER: "0" },
+        { CAPIBARA_RUNNER: "", CI: "true" },
+        ...Deno.uid() === 0 ? [{ CAPIBARA_RUNNER: "" }] : [],
+      ];
+      for (const env of none.map(envFor)) {
+        for (let i = 0; i < 2; i++) {
           const hit = await capibara(args, work, env);
           assert.equal(hit.code, 0, hit.stderr);
         }
-        await new Promise((r) => setTimeout(r, 1500));
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const [i, extra] of none.entries()) {
+        const env = names[i]!;
         assert.equal(
           (await status(env)).running,
           false,
@@ -418,12 +428,13 @@ Deno.test({
         );
       }
       // On demand: the first hit starts nothing, the second (within a minute) starts a runner
-      // without waiting for it, and the next hit is served by it with the same result.
+      // without waiting for it, and the next hit is served by it with the same result. Unset,
+      // for a user other than root outside CI; asked for (1), in CI too.
       for (
-        const extra of [{ CAPIBARA_RUNNER: "1" }] as Record<
-          string,
-          string
-        >[]
+        const extra of [
+          { CAPIBARA_RUNNER: "1", CI: "true" },
+          ...Deno.uid() === 0 ? [] : [{ CAPIBARA_RUNNER: "" }],
+        ] as Record<string, string>[]
       ) {
         const env = envFor(extra);
         const first = await capibara(args, work, env);
@@ -768,4 +779,158 @@ Deno.test({
       await accepting.catch(() => {});
     }
   },
+});
+
+/**
+ * An impostor in a process of its own: writes a key of its own naming process `Deno.args[0]` (a
+ * live process like the client, which is not the impostor), holds the runner's name, answers each
+ * hello with the right proof and prints every line it is sent.
+ */
+const IMPOSTOR = `import * as socket from ${
+  JSON.stringify(join(REPO, "src", "cli", "_runner_socket.ts"))
+};
+const env = Deno.env.toObject();
+const key = crypto.getRandomValues(new Uint8Array(32));
+Deno.writeFileSync(socket.runnerKeyFile(env), socket.keyRecord(key, Number(Deno.args[0])), { mode: 0o600 });
+const listener = Deno.listen({ transport: "unix", path: socket.runnerAddress(env) });
+console.log("listening");
+for await (const conn of listener) {
+  (async () => {
+    for await (const line of socket.lines(conn)) {
+      console.log("received " + line);
+      const hello = JSON.parse(line).hello;
+      if (typeof hello !== "string") {
+        conn.close();
+        break;
+      }
+      const mine = socket.nonce();
+      const signed = await socket.proof(key, "runner:" + hello + ":" + mine);
+      await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed }) + "\\n"));
+    }
+  })().catch(() => {});
+}
+`;
+
+Deno.test({
+  name:
+    "runner: a client trusts only the process the kernel names as listening, not one a key names",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
+    ensureFolder(runnerFolder());
+    const script = join(tmp.path, "impostor.ts");
+    await Deno.writeTextFile(script, IMPOSTOR);
+    // A process that can write the key's folder (confined by another tool, say) names this test's
+    // process, which runs and is like the client, and listens itself.
+    const impostor = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", script, String(Deno.pid)],
+      env: { ...env },
+      stdin: "null",
+      stdout: "piped",
+    }).spawn();
+    const seen: string[] = [];
+    const reading = (async () => {
+      let buffered = "";
+      for await (const text of impostor.stdout.pipeThrough(new TextDecoderStream())) {
+        const parts = (buffered + text).split("\n");
+        buffered = parts.pop()!;
+        seen.push(...parts);
+      }
+    })();
+    try {
+      assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
+      const result = await capibara(
+        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        tmp.path,
+        { ...env, CAPIBARA_TIMINGS: "1" },
+      );
+      // Nor do `runner status` and `stop` talk to it.
+      await capibara(["runner", "status"], tmp.path, env);
+      await capibara(["runner", "stop"], tmp.path, env);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(seen, ["listening"], `the client sent it: ${seen.join("\n")}`);
+      // Run by the command itself (its own error for the missing input), saying why.
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /not the process its key names/, result.stderr);
+    } finally {
+      impostor.kill();
+      await impostor.status;
+      await reading.catch(() => {});
+      await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "runner: the listener's pid is the kernel's, found by the connection's peer address",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const address = `\0capibara-test-${crypto.randomUUID()}`;
+    assert.equal(listenerPid(address), undefined, "no connection there yet");
+    // Another process listens: its pid, not this one's.
+    const other = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const listener = Deno.listen({ transport: "unix", path: ${JSON.stringify(address)} });` +
+        'console.log("up"); for await (const conn of listener) void conn;',
+      ],
+      stdout: "piped",
+    }).spawn();
+    const reader = other.stdout.getReader();
+    try {
+      await reader.read();
+      const conn = await Deno.connect({ transport: "unix", path: address });
+      // A connection of this process's to a name of its own does not confuse it.
+      const own = `${address}-own`;
+      const listener = Deno.listen({ transport: "unix", path: own });
+      const ownConn = await Deno.connect({ transport: "unix", path: own });
+      try {
+        assert.equal(listenerPid(address), other.pid);
+        assert.equal(listenerPid(own), Deno.pid);
+        assert.equal(listenerPid(`${address}-none`), undefined);
+      } finally {
+        conn.close();
+        ownConn.close();
+        listener.close();
+      }
+      assert.equal(listenerPid(address), undefined, "a closed connection still counted");
+    } finally {
+      reader.releaseLock();
+      other.kill();
+      await other.stdout.cancel().catch(() => {});
+      await other.status;
+    }
+  },
+});
+
+Deno.test("runner: on demand by default for a user other than root, outside CI; 1 and 0 decide", () => {
+  // Where this process can ask the kernel who listens (Linux, FFI): else never.
+  const can = socketCalls() !== null;
+  assert.equal(can, Deno.build.os === "linux");
+  const cases: [Record<string, string>, number, boolean][] = [
+    [{}, 1000, true],
+    [{}, 0, false],
+    [{ CAPIBARA_RUNNER: "auto" }, 1000, true],
+    [{ CI: "true" }, 1000, false],
+    [{ CI: "1" }, 1000, false],
+    [{ CI: "false" }, 1000, true],
+    [{ CI: "" }, 1000, true],
+    [{ GITHUB_ACTIONS: "true" }, 1000, false],
+    [{ GITLAB_CI: "true" }, 1000, false],
+    [{ JENKINS_URL: "http://ci:8080/" }, 1000, false],
+    [{ CAPIBARA_RUNNER: "1" }, 0, true],
+    [{ CAPIBARA_RUNNER: "yes", CI: "true" }, 1000, true],
+    [{ CAPIBARA_RUNNER: "0" }, 1000, false],
+    [{ CAPIBARA_RUNNER: "off" }, 0, false],
+  ];
+  for (const [env, uid, expected] of cases) {
+    assert.equal(startsOnDemand(env, uid), expected && can, `${JSON.stringify(env)} as ${uid}`);
+  }
+  assert.equal(inCi({ CI: "true" }), true);
+  assert.equal(inCi({ CI: "no" }), false);
 });
