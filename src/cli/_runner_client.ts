@@ -71,6 +71,11 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   const restoreName = wearMark(runner.theirs);
   try {
     if (!restoreName) return "declined";
+    const refused = await runner.identify();
+    if (refused !== undefined) {
+      if (env.CAPIBARA_TIMINGS === "1") writeAll(Deno.stderr, `runner declined: ${refused}`);
+      return "declined";
+    }
     const request = await runner.request({
       kind: "run",
       args: [...args],

@@ -21,7 +21,7 @@ import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
 /** The protocol's version: a client and a runner of different versions never talk. */
-export const RUNNER_PROTOCOL = 1;
+export const RUNNER_PROTOCOL = 2;
 
 /**
  * Variables the runner's own process reads (the temp dir, the home folder, programs looked up on
@@ -123,7 +123,7 @@ export function runnerKeyFile(env: Record<string, string | undefined>): string {
 /**
  * What `CAPIBARA_RUNNER` asks for: `0` (or `false`, `off`, `no`) never a runner; `1` (or `true`,
  * `on`, `yes`) a runner, started on demand (see `_runner_start.ts`); unset (or anything else) the
- * runner that runs, started on demand only for a user other than root, outside CI.
+ * same, but none started in CI.
  */
 export function runnerSetting(env: Record<string, string | undefined>): "off" | "on" | "auto" {
   const value = (env.CAPIBARA_RUNNER ?? "").trim().toLowerCase();
@@ -372,6 +372,59 @@ export function listenerPid(address: string): number | undefined {
   return pid !== undefined && pid > 0 ? pid : undefined;
 }
 
+/** CAP_SYS_ADMIN's bit in the capability sets of `/proc/<pid>/status`. */
+const CAP_SYS_ADMIN = 21n;
+
+let sysAdminMemo: boolean | undefined;
+
+/**
+ * Whether this process holds `CAP_SYS_ADMIN`, and so could be in a Landlock domain without
+ * `no_new_privs` (which {@linkcode foreignPeer} compares), a domain the kernel shows nowhere in
+ * /proc. Between two such processes, runner and client each prove they can read the other's
+ * memory (see {@linkcode ownWitness}), which no Landlock domain allows towards a process outside it.
+ */
+export function holdsSysAdmin(): boolean {
+  if (sysAdminMemo !== undefined) return sysAdminMemo;
+  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "");
+  sysAdminMemo = match ? ((BigInt(`0x${match[1]}`) >> CAP_SYS_ADMIN) & 1n) === 1n : false;
+  return sysAdminMemo;
+}
+
+let witnessMemo: { bytes: Uint8Array; at: string } | undefined;
+
+/**
+ * 32 random bytes in this process's memory, for its lifetime, and their address (hex): a process
+ * that can read them (`/proc/<pid>/mem`, which needs ptrace access) is in no Landlock domain this
+ * one is not in, and under no other module's ptrace rule against it. Off V8's heap (an
+ * `ArrayBuffer` of a page), so they never move. Needs FFI (for the address).
+ */
+export function ownWitness(): { bytes: Uint8Array; at: string } {
+  if (witnessMemo) return witnessMemo;
+  const page = new Uint8Array(new ArrayBuffer(4096));
+  const bytes = crypto.getRandomValues(page.subarray(0, 32));
+  const at = Deno.UnsafePointer.value(Deno.UnsafePointer.of(page)).toString(16);
+  witnessMemo = { bytes, at };
+  return witnessMemo;
+}
+
+/** The 32 bytes at `at` (hex) in process `pid`'s memory, or undefined when they cannot be read. */
+export function readWitness(pid: number, at: unknown): Uint8Array | undefined {
+  if (typeof at !== "string" || !/^[0-9a-f]{1,16}$/.test(at)) return undefined;
+  try {
+    using file = Deno.openSync(`/proc/${pid}/mem`);
+    file.seekSync(BigInt(`0x${at}`), Deno.SeekMode.Start);
+    const bytes = new Uint8Array(32);
+    for (let done = 0; done < bytes.length;) {
+      const read = file.readSync(bytes.subarray(done));
+      if (!read) return undefined;
+      done += read;
+    }
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A connection to the user's runner that proved it holds the runner's key, with the function that
  * signs the client's request (see {@linkcode proof}) and the rest of what the runner sends;
@@ -385,6 +438,12 @@ export async function connectRunner(
     conn: Deno.UnixConn;
     /** The runner's nonce: the client proves it is the process it says it is with it. */
     theirs: string;
+    /**
+     * Where a Landlock domain could hide (see {@linkcode holdsSysAdmin}), the client's and the
+     * runner's proofs that each read the other's memory, exchanged while the client wears the
+     * runner's mark and before any request: undefined once done (or not needed), else why not.
+     */
+    identify(): Promise<string | undefined>;
     request(body: unknown): Promise<string>;
     replies: AsyncGenerator<string>;
   }
@@ -437,7 +496,7 @@ export async function connectRunner(
     cancel();
     const hello = first.done
       ? undefined
-      : JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
+      : JSON.parse(first.value) as Partial<{ nonce: string; proof: string; witness: string }>;
     if (
       typeof hello?.nonce !== "string" || typeof hello.proof !== "string" ||
       !sameProof(hello.proof, await proof(key, `runner:${mine}:${hello.nonce}`))
@@ -450,14 +509,51 @@ export async function connectRunner(
       return undefined;
     }
     const theirs = hello.nonce;
+    // Where a Landlock domain could hide (see holdsSysAdmin): this process must read the runner's
+    // memory, and the runner this one's, before anything of the request counts.
+    const admin = holdsSysAdmin();
+    let seen: string | undefined;
+    if (admin) {
+      const witness = readWitness(found.pid, hello.witness);
+      if (!witness) {
+        conn.close();
+        return {
+          unlike: "this process cannot read the runner's memory (a Landlock domain, or another " +
+            "security module's ptrace rule, may confine it)",
+        };
+      }
+      seen = await proof(witness, `client-seen:${mine}:${theirs}`);
+    }
+    const request = async (body: unknown) => {
+      const text = JSON.stringify(body);
+      const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
+      return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
+    };
     return {
       conn,
       theirs,
-      async request(body) {
-        const text = JSON.stringify(body);
-        const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
-        return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
+      async identify() {
+        if (!admin) return undefined;
+        const text = await request({
+          kind: "identify",
+          pid: Deno.pid,
+          umask: Deno.umask(),
+          seen,
+          witness: ownWitness().at,
+        });
+        await conn.write(new TextEncoder().encode(text));
+        const first = await replies.next();
+        if (first.done) return "the runner went away";
+        const reply = JSON.parse(first.value) as Partial<{ seen: string; decline: string }>;
+        if (typeof reply.decline === "string") return reply.decline;
+        const expected = await proof(ownWitness().bytes, `runner-seen:${mine}:${theirs}`);
+        if (typeof reply.seen !== "string" || !sameProof(reply.seen, expected)) {
+          return "the runner could not read this process's memory (a Landlock domain, or another " +
+            "security module's ptrace rule, may confine it)";
+        }
+        return undefined;
       },
+      request,
       replies,
     };
   } catch {
@@ -473,7 +569,8 @@ export async function connectRunner(
 
 /** A runner's message to its client, one JSON document per line. */
 export type RunnerReply =
-  | { nonce: string; proof: string }
+  | { nonce: string; proof: string; witness?: string }
+  | { seen: string }
   | { run: true }
   | { o: string }
   | { e: string }
@@ -514,6 +611,17 @@ export type RunnerRequest =
     umask: number;
   }
   | { kind: "status" | "stop"; pid: number; umask: number }
+  | {
+    /**
+     * A client holding `CAP_SYS_ADMIN` first (see {@linkcode holdsSysAdmin}): its proof that it
+     * read the runner's witness (`ownWitness`), and where its own is.
+     */
+    kind: "identify";
+    pid: number;
+    umask: number;
+    seen: string;
+    witness: string;
+  }
   | { signal: "SIGINT" | "SIGTERM" };
 
 /**
@@ -594,11 +702,12 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * must not get through the runner what its confinement denies it (it runs by itself, confined as
  * it is), nor pose as a runner to the user's other commands.
  *
- * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root) and so
- * needs no `no_new_privs` (the kernel shows no Landlock state in /proc): root's runner is opt-in
- * for that reason. A process that can write the runner's folder can write a key of its own there,
- * naming any process; a client trusts a runner only when the kernel names the key's process as
- * the listener (see {@linkcode listenerPid}).
+ * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root), which
+ * needs no `no_new_privs` (the kernel shows no Landlock state in /proc): between such processes
+ * the runner and its client each prove they read the other's memory (see
+ * {@linkcode holdsSysAdmin}). A process that can write the runner's folder can write a key of its
+ * own there, naming any process; a client trusts a runner only when the kernel names the key's
+ * process as the listener (see {@linkcode listenerPid}).
  */
 export function foreignPeer(
   pid: number,

@@ -3,16 +3,16 @@
  * that a `capibara run` process ran itself, less than {@linkcode ON_DEMAND_WINDOW_MS} after
  * another such hit, starts a runner in the background, so a command called in a loop, a Makefile
  * or a script's steps is served by it from its next call on, while a command run once in a while
- * leaves nothing behind. On demand by default for a user other than root, outside CI; with
- * `CAPIBARA_RUNNER=1` for root and in CI too; never with `CAPIBARA_RUNNER=0` (see
- * {@linkcode startsOnDemand} for why root is not by default).
+ * leaves nothing behind. On demand by default outside CI; with `CAPIBARA_RUNNER=1` in CI too;
+ * never with `CAPIBARA_RUNNER=0` (see {@linkcode startsOnDemand}).
  *
  * @module
  */
-import { lstatSyncOrNull } from "../_fs.ts";
+import { lstatSyncOrNull, readTextSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import {
+  holdsSysAdmin,
   privateFolder,
   runnerAnswers,
   runnerFile,
@@ -141,24 +141,21 @@ export function inCi(env: Record<string, string | undefined>): boolean {
 }
 
 /**
- * Whether a hit may start a runner on demand: with `CAPIBARA_RUNNER=1`; with it unset, for a user
- * other than root and outside CI (a job's leftover process is unwelcome there, as Nx's daemon
- * holds); never with `CAPIBARA_RUNNER=0`, nor where this process cannot ask the kernel who
- * listens (no client here could use it, see `listenerPid`).
- *
- * Why not root by default: a runner acts for any process of the user's that proves it holds the
- * key and is like the runner (`foreignPeer`), and one confinement of another tool cannot be seen
- * from outside: a Landlock domain of a process that holds `CAP_SYS_ADMIN` needs no
- * `no_new_privs`, and the kernel shows no Landlock state in /proc. Without that capability (and
- * the runner compares capabilities), a Landlock domain needs `no_new_privs` or a user namespace of
- * its own, both of which the runner compares.
+ * Whether a hit may start a runner on demand: with `CAPIBARA_RUNNER=1`; with it unset, outside CI
+ * (a job's leftover process is unwelcome there; Nx's daemon is off in CI too); never with
+ * `CAPIBARA_RUNNER=0`, nor where this process cannot ask the kernel who listens (no client here
+ * could use it, see `listenerPid`), nor where the runner and its clients would have to read each
+ * other's memory (they hold `CAP_SYS_ADMIN`, see `holdsSysAdmin`) and Yama forbids that
+ * (`ptrace_scope` 3): it would decline every client.
  */
 export function startsOnDemand(
   env: Record<string, string | undefined>,
-  uid: number | null = Deno.uid(),
+  admin: boolean = holdsSysAdmin(),
 ): boolean {
   const setting = runnerSetting(env);
-  if (setting === "off" || (setting === "auto" && (uid === 0 || inCi(env)))) return false;
+  if (setting === "off" || (setting === "auto" && inCi(env))) return false;
+  const yama = readTextSyncOrNull("/proc/sys/kernel/yama/ptrace_scope")?.trim();
+  if (admin && yama === "3") return false;
   return socketCalls() !== null;
 }
 

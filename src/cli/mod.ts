@@ -105,7 +105,7 @@ Environment:
   CAPIBARA_TRUSTED_KEYS  public keys this machine trusts (capibara keygen), comma-separated
   CAPIBARA_TIMINGS    1: after a run, print on stderr how long each of its steps took
   CAPIBARA_RUNNER     0: never use a resident runner (capibara runner); unset: a second hit
-                      within a minute starts one (not for root, nor in CI); 1: also for those
+                      within a minute starts one (not in CI); 1: in CI too
 
 Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecError,
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`,

@@ -23,13 +23,16 @@ import {
   connectRunner,
   foreignPeer,
   HANDSHAKE_BYTES,
+  holdsSysAdmin,
   keyRecord,
   lines,
   nonce,
+  ownWitness,
   PATH_VARIABLES,
   peerMark,
   processVariableDiffering,
   proof,
+  readWitness,
   RUNNER_PROTOCOL,
   runnerAddress,
   runnerAnswers,
@@ -178,6 +181,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const started = performance.now();
   const status = { served: 0, declined: 0 };
   const inFlight = new Set<Promise<void>>();
+  // Where a Landlock domain could hide from the peer check: the memory proofs (holdsSysAdmin).
+  const admin = holdsSysAdmin();
+  if (admin) ownWitness();
   let stopping = false;
   let idle: number | undefined;
   /** Connections that have not proved themselves yet. */
@@ -243,20 +249,29 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         return;
       }
       const mine = nonce();
-      out.send({ nonce: mine, proof: await proof(key, `runner:${hello.hello}:${mine}`) });
-      const second = await incoming.next();
-      if (second.done) return;
-      const signed = JSON.parse(second.value) as RunnerRequest;
-      if (
-        !("body" in signed) || typeof signed.body !== "string" ||
-        typeof signed.proof !== "string" || stopping ||
-        !sameProof(signed.proof, await proof(key, `client:${hello.hello}:${mine}:${signed.body}`))
-      ) {
-        return;
-      }
+      out.send({
+        nonce: mine,
+        proof: await proof(key, `runner:${hello.hello}:${mine}`),
+        ...admin ? { witness: ownWitness().at } : {},
+      });
+      /** The client's next message, when it proves the key over both nonces. */
+      const nextSigned = async (): Promise<RunnerRequest | undefined> => {
+        const line = await incoming.next();
+        if (line.done) return undefined;
+        const signed = JSON.parse(line.value) as RunnerRequest;
+        if (
+          !("body" in signed) || typeof signed.body !== "string" ||
+          typeof signed.proof !== "string" || stopping ||
+          !sameProof(signed.proof, await proof(key, `client:${hello.hello}:${mine}:${signed.body}`))
+        ) {
+          return undefined;
+        }
+        return JSON.parse(signed.body) as RunnerRequest;
+      };
+      let request = await nextSigned();
+      if (!request) return;
       pending.delete(conn);
       clearTimeout(deadline);
-      const request = JSON.parse(signed.body) as RunnerRequest;
       if (!("kind" in request)) return;
       const decline = (why: string) => {
         status.declined++;
@@ -264,8 +279,29 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       };
       // Only a process like the runner itself may have it run, say what it did, or stop.
       if (!identified(request)) return;
-      const foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
+      let foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
+      if (admin) {
+        // Each reads the other's memory (see holdsSysAdmin), the client first, before any request.
+        const expected = await proof(ownWitness().bytes, `client-seen:${hello.hello}:${mine}`);
+        if (
+          request.kind !== "identify" || typeof request.seen !== "string" ||
+          !sameProof(request.seen, expected)
+        ) {
+          return decline(
+            "it could not read the runner's memory (a Landlock domain, or another security " +
+              "module's ptrace rule, may confine it)",
+          );
+        }
+        const theirs = readWitness(request.pid, request.witness);
+        if (!theirs) return decline("the runner could not read its memory");
+        out.send({ seen: await proof(theirs, `runner-seen:${hello.hello}:${mine}`) });
+        const pid = request.pid;
+        request = await nextSigned();
+        if (!request || !("kind" in request) || !identified(request) || request.pid !== pid) return;
+        foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
+        if (foreign !== undefined) return decline(foreign);
+      }
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,
@@ -391,6 +427,8 @@ async function control(
   const restoreName = wearMark(runner.theirs);
   try {
     if (!restoreName) return undefined;
+    const refused = await runner.identify();
+    if (refused !== undefined) return { decline: refused };
     await runner.conn.write(
       encoder.encode(await runner.request({ kind, pid: Deno.pid, umask: Deno.umask() })),
     );
@@ -434,8 +472,8 @@ export function runnerCommand(setExit: (code: number) => void) {
 Examples:
   capibara runner start           start it in the background (it exits after 15 idle minutes)
   capibara run "…" --context …    now served by the runner when it can (CAPIBARA_RUNNER=0: never;
-                                  a second hit within a minute starts one, for root and in CI
-                                  only with CAPIBARA_RUNNER=1)
+                                  a second hit within a minute starts one; in CI only with
+                                  CAPIBARA_RUNNER=1)
   capibara runner status --json   its pid, socket, runs served and sandboxes set up ahead
   capibara runner stop`,
     );

@@ -63,13 +63,46 @@ const hello = JSON.parse((await replies.next()).value);
 socket.wearMark(hello.nonce);
 const [kind, prompt, context] = Deno.args;
 const ids = { pid: Deno.pid, umask: Deno.umask() };
+const send = async (body) => {
+  const signed = await socket.proof(key, "client:" + mine + ":" + hello.nonce + ":" + body);
+  await conn.write(encode(JSON.stringify({ v: socket.RUNNER_PROTOCOL, proof: signed, body })));
+};
+// Where the runner asks for it, the memory proof: read from the runner's process, if it can.
+if (hello.witness) {
+  const record = Deno.readFileSync(socket.runnerKeyFile(env)).subarray(32);
+  const runnerPid = Number(new TextDecoder().decode(record).split(" ")[0]);
+  const bytes = socket.readWitness(runnerPid, hello.witness);
+  const seen = bytes ? await socket.proof(bytes, "client-seen:" + mine + ":" + hello.nonce) : "";
+  await send(JSON.stringify({ kind: "identify", ...ids, seen, witness: socket.ownWitness().at }));
+  const reply = (await replies.next()).value;
+  if (!reply || !("seen" in JSON.parse(reply))) {
+    console.log(reply);
+    Deno.exit(0);
+  }
+}
 const body = JSON.stringify(kind === "run"
   ? { kind, args: ["run", prompt, "--context", context], cwd: Deno.cwd(), env, errIsTerminal: false, ...ids }
   : { kind, ...ids });
-const signed = await socket.proof(key, "client:" + mine + ":" + hello.nonce + ":" + body);
-await conn.write(encode(JSON.stringify({ v: socket.RUNNER_PROTOCOL, proof: signed, body })));
+await send(body);
 console.log((await replies.next()).value);
 conn.close();
+`;
+
+/**
+ * Runs `argv[1:]` in a Landlock domain that restricts no file access (every file under `/` may be
+ * read), without `no_new_privs`, as a process holding `CAP_SYS_ADMIN` may: /proc shows no sign of
+ * it. Exits 125 when the kernel has no Landlock.
+ */
+const LANDLOCK_NO_NNP = `import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+attr = struct.pack("Q", 1 << 2)
+ruleset = libc.syscall(444, ctypes.create_string_buffer(attr), len(attr), 0)
+if ruleset < 0: sys.exit(125)
+root = os.open("/", os.O_PATH)
+rule = ctypes.create_string_buffer(struct.pack("=Qi", 1 << 2, root))
+if libc.syscall(445, ruleset, 1, rule, 0) != 0 or libc.syscall(446, ruleset, 0) != 0: sys.exit(125)
+os.execvp(sys.argv[1], sys.argv[1:])
 `;
 
 /** A runner of the test's own (its key in the user's folder, its name apart from any other). */
@@ -388,7 +421,7 @@ async function ends(result: Promise<CliResult>, what: string): Promise<CliResult
 
 Deno.test({
   name:
-    "runner: a second hit within a minute starts one on demand (not with CAPIBARA_RUNNER=0, nor unset for root or in CI)",
+    "runner: a second hit within a minute starts one on demand (not with CAPIBARA_RUNNER=0, nor unset in CI)",
   ignore: !OS_SANDBOX,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -406,11 +439,10 @@ Deno.test({
       return env;
     };
     try {
-      // Not asked for (0; unset in CI, or for root): hits in a row start nothing.
+      // Not asked for (0; unset in CI): hits in a row start nothing.
       const none: Record<string, string>[] = [
         { CAPIBARA_RUNNER: "0" },
         { CAPIBARA_RUNNER: "", CI: "true" },
-        ...Deno.uid() === 0 ? [{ CAPIBARA_RUNNER: "" }] : [],
       ];
       for (const env of none.map(envFor)) {
         for (let i = 0; i < 2; i++) {
@@ -429,11 +461,11 @@ Deno.test({
       }
       // On demand: the first hit starts nothing, the second (within a minute) starts a runner
       // without waiting for it, and the next hit is served by it with the same result. Unset,
-      // for a user other than root outside CI; asked for (1), in CI too.
+      // outside CI; asked for (1), in CI too.
       for (
         const extra of [
+          { CAPIBARA_RUNNER: "" },
           { CAPIBARA_RUNNER: "1", CI: "true" },
-          ...Deno.uid() === 0 ? [] : [{ CAPIBARA_RUNNER: "" }],
         ] as Record<string, string>[]
       ) {
         const env = envFor(extra);
@@ -514,7 +546,33 @@ Deno.test({
       assert.equal(legit.code, 0, legit.stderr);
       assert.doesNotMatch(legit.stderr, /runner (declined|not used)/, legit.stderr);
       assert.equal((await status()).served, 2, legit.stderr);
+      // A Landlock domain without no_new_privs (root may make one): /proc shows nothing of it, but
+      // it cannot read the runner's memory, nor the runner its. The command's own client sees so
+      // and runs by itself.
+      const landlocked = ["/usr/bin/python3", "-c", LANDLOCK_NO_NNP];
+      const landlock = (await new Deno.Command(landlocked[0]!, {
+        args: [...landlocked.slice(1), "true"],
+      }).output()).code === 0;
+      if (landlock) {
+        // (Its own run then fails: bubblewrap cannot mount inside a Landlock domain.)
+        const inDomain = await hit(landlocked);
+        // (Its first look at the runner already fails: a domain denies /proc/<pid>/ns outside it.)
+        assert.match(
+          inDomain.stderr,
+          /runner not used: (this process cannot read the runner's memory|it runs in another)/,
+          inDomain.stderr,
+        );
+        assert.equal((await status()).served, 2, "a client in a Landlock domain was served");
+      } else console.warn("runner_test: no Landlock here: the Landlock domain cases are skipped");
       const cases: [string, string[], Record<string, string>, RegExp][] = [
+        ...(landlock
+          ? [[
+            "a Landlock domain without no_new_privs",
+            landlocked,
+            {},
+            /could not read the runner's memory/,
+          ] as [string, string[], Record<string, string>, RegExp]]
+          : []),
         ["no_new_privs (as a Landlock domain sets)", ["setpriv", "--no-new-privs"], {}, /filters/],
         ["another mount namespace", ["unshare", "--mount"], {}, /mnt namespace/],
         // A read-only view of the host, sharing its network: the PoC of a confined agent.
@@ -783,29 +841,36 @@ Deno.test({
 
 /**
  * An impostor in a process of its own: writes a key of its own naming process `Deno.args[0]` (a
- * live process like the client, which is not the impostor), holds the runner's name, answers each
- * hello with the right proof and prints every line it is sent.
+ * live process like the client, which is not the impostor; `self`: itself), holds the runner's
+ * name, answers each hello with the right proof and a witness of its memory, forges the proof of
+ * having read the client's, and prints every line it is sent.
  */
 const IMPOSTOR = `import * as socket from ${
   JSON.stringify(join(REPO, "src", "cli", "_runner_socket.ts"))
 };
 const env = Deno.env.toObject();
 const key = crypto.getRandomValues(new Uint8Array(32));
-Deno.writeFileSync(socket.runnerKeyFile(env), socket.keyRecord(key, Number(Deno.args[0])), { mode: 0o600 });
+const named = Deno.args[0] === "self" ? Deno.pid : Number(Deno.args[0]);
+Deno.writeFileSync(socket.runnerKeyFile(env), socket.keyRecord(key, named), { mode: 0o600 });
 const listener = Deno.listen({ transport: "unix", path: socket.runnerAddress(env) });
 console.log("listening");
 for await (const conn of listener) {
   (async () => {
     for await (const line of socket.lines(conn)) {
       console.log("received " + line);
-      const hello = JSON.parse(line).hello;
+      const { hello, body } = JSON.parse(line);
+      if (typeof body === "string" && JSON.parse(body).kind === "identify") {
+        await conn.write(new TextEncoder().encode(JSON.stringify({ seen: "forged" }) + "\\n"));
+        continue;
+      }
       if (typeof hello !== "string") {
         conn.close();
         break;
       }
       const mine = socket.nonce();
       const signed = await socket.proof(key, "runner:" + hello + ":" + mine);
-      await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed }) + "\\n"));
+      const witness = socket.ownWitness().at;
+      await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed, witness }) + "\\n"));
     }
   })().catch(() => {});
 }
@@ -823,30 +888,50 @@ Deno.test({
     ensureFolder(runnerFolder());
     const script = join(tmp.path, "impostor.ts");
     await Deno.writeTextFile(script, IMPOSTOR);
+    /** Runs the impostor (`named`: the pid its key names), started by `wrapper`, around `fn`. */
+    const withImpostor = async (
+      named: string,
+      wrapper: string[],
+      fn: (seen: string[]) => Promise<void>,
+    ) => {
+      const impostor = new Deno.Command(wrapper[0] ?? Deno.execPath(), {
+        args: [
+          ...wrapper.slice(1),
+          ...wrapper.length ? [Deno.execPath()] : [],
+          ...["run", "-A", "--quiet", script, named],
+        ],
+        env: { ...env },
+        stdin: "null",
+        stdout: "piped",
+      }).spawn();
+      const seen: string[] = [];
+      const reading = (async () => {
+        let buffered = "";
+        for await (const text of impostor.stdout.pipeThrough(new TextDecoderStream())) {
+          const parts = (buffered + text).split("\n");
+          buffered = parts.pop()!;
+          seen.push(...parts);
+        }
+      })();
+      try {
+        assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
+        await fn(seen);
+      } finally {
+        impostor.kill();
+        await impostor.status;
+        await reading.catch(() => {});
+        await Deno.remove(runnerKeyFile(env)).catch(() => {});
+      }
+    };
+    const hit = () =>
+      capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, {
+        ...env,
+        CAPIBARA_TIMINGS: "1",
+      });
     // A process that can write the key's folder (confined by another tool, say) names this test's
     // process, which runs and is like the client, and listens itself.
-    const impostor = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", script, String(Deno.pid)],
-      env: { ...env },
-      stdin: "null",
-      stdout: "piped",
-    }).spawn();
-    const seen: string[] = [];
-    const reading = (async () => {
-      let buffered = "";
-      for await (const text of impostor.stdout.pipeThrough(new TextDecoderStream())) {
-        const parts = (buffered + text).split("\n");
-        buffered = parts.pop()!;
-        seen.push(...parts);
-      }
-    })();
-    try {
-      assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
-      const result = await capibara(
-        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
-        tmp.path,
-        { ...env, CAPIBARA_TIMINGS: "1" },
-      );
+    await withImpostor(String(Deno.pid), [], async (seen) => {
+      const result = await hit();
       // Nor do `runner status` and `stop` talk to it.
       await capibara(["runner", "status"], tmp.path, env);
       await capibara(["runner", "stop"], tmp.path, env);
@@ -855,12 +940,27 @@ Deno.test({
       // Run by the command itself (its own error for the missing input), saying why.
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /not the process its key names/, result.stderr);
-    } finally {
-      impostor.kill();
-      await impostor.status;
-      await reading.catch(() => {});
-      await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    });
+    // As root, one in a Landlock domain without no_new_privs, naming itself: /proc shows nothing
+    // of the domain, and it listens as the key says; but it cannot read the client's memory, so
+    // the client sends it no request (its environment, its arguments) and runs by itself.
+    const landlocked = ["/usr/bin/python3", "-c", LANDLOCK_NO_NNP];
+    const landlock = (await new Deno.Command(landlocked[0]!, {
+      args: [...landlocked.slice(1), "true"],
+    }).output().catch(() => ({ code: 1 }))).code === 0;
+    if (Deno.uid() !== 0 || !landlock) {
+      console.warn("runner_test: not root, or no Landlock: the Landlock impostor is skipped");
+      return;
     }
+    await withImpostor("self", landlocked, async (seen) => {
+      const result = await hit();
+      await new Promise((r) => setTimeout(r, 200));
+      const sent = seen.join("\n");
+      assert.ok(!sent.includes("do-not-send-me"), `the client sent its environment: ${sent}`);
+      assert.ok(!sent.includes('\\"kind\\":\\"run\\"'), `the client sent its request: ${sent}`);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /could not read this process's memory/, result.stderr);
+    });
   },
 });
 
@@ -908,28 +1008,35 @@ Deno.test({
   },
 });
 
-Deno.test("runner: on demand by default for a user other than root, outside CI; 1 and 0 decide", () => {
+Deno.test("runner: on demand by default outside CI; 1 and 0 decide", () => {
   // Where this process can ask the kernel who listens (Linux, FFI): else never.
   const can = socketCalls() !== null;
   assert.equal(can, Deno.build.os === "linux");
-  const cases: [Record<string, string>, number, boolean][] = [
-    [{}, 1000, true],
-    [{}, 0, false],
-    [{ CAPIBARA_RUNNER: "auto" }, 1000, true],
-    [{ CI: "true" }, 1000, false],
-    [{ CI: "1" }, 1000, false],
-    [{ CI: "false" }, 1000, true],
-    [{ CI: "" }, 1000, true],
-    [{ GITHUB_ACTIONS: "true" }, 1000, false],
-    [{ GITLAB_CI: "true" }, 1000, false],
-    [{ JENKINS_URL: "http://ci:8080/" }, 1000, false],
-    [{ CAPIBARA_RUNNER: "1" }, 0, true],
-    [{ CAPIBARA_RUNNER: "yes", CI: "true" }, 1000, true],
-    [{ CAPIBARA_RUNNER: "0" }, 1000, false],
-    [{ CAPIBARA_RUNNER: "off" }, 0, false],
+  const yama = (() => {
+    try {
+      return Deno.readTextFileSync("/proc/sys/kernel/yama/ptrace_scope").trim();
+    } catch {
+      return undefined;
+    }
+  })();
+  const cases: [Record<string, string>, boolean, boolean][] = [
+    [{}, false, true],
+    [{}, true, yama !== "3"],
+    [{ CAPIBARA_RUNNER: "auto" }, false, true],
+    [{ CI: "true" }, false, false],
+    [{ CI: "1" }, false, false],
+    [{ CI: "false" }, false, true],
+    [{ CI: "" }, false, true],
+    [{ GITHUB_ACTIONS: "true" }, false, false],
+    [{ GITLAB_CI: "true" }, false, false],
+    [{ JENKINS_URL: "http://ci:8080/" }, false, false],
+    [{ CAPIBARA_RUNNER: "1" }, false, true],
+    [{ CAPIBARA_RUNNER: "yes", CI: "true" }, false, true],
+    [{ CAPIBARA_RUNNER: "0" }, false, false],
+    [{ CAPIBARA_RUNNER: "off" }, true, false],
   ];
-  for (const [env, uid, expected] of cases) {
-    assert.equal(startsOnDemand(env, uid), expected && can, `${JSON.stringify(env)} as ${uid}`);
+  for (const [env, admin, expected] of cases) {
+    assert.equal(startsOnDemand(env, admin), expected && can, `${JSON.stringify(env)}, ${admin}`);
   }
   assert.equal(inCi({ CI: "true" }), true);
   assert.equal(inCi({ CI: "no" }), false);
