@@ -68,7 +68,7 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   ];
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
   // The runner checks that this very process asks (see wearMark), then the name goes back.
-  const restoreName = wearMark(runner.theirs);
+  const restoreName = wearMark(runner.mark);
   try {
     if (!restoreName) return "declined";
     const refused = await runner.identify();

@@ -286,90 +286,43 @@ export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGene
   }
 }
 
-/** SOL_SOCKET and SO_PEERCRED (Linux, x86-64 and arm64 alike). */
-const SOL_SOCKET = 1;
-const SO_PEERCRED = 17;
-
-type SocketCalls = {
-  getsockopt(
-    fd: number,
-    level: number,
-    name: number,
-    value: Uint8Array,
-    length: Uint8Array,
-  ): number;
-  getpeername(fd: number, address: Uint8Array, length: Uint8Array): number;
-};
-
-let socketCallsMemo: SocketCalls | null | undefined;
+/** The flag of a listening socket in `/proc/net/unix` (`__SO_ACCEPTCON`). */
+const ACCEPTING = 0x10000;
 
 /**
- * libc's `getsockopt` and `getpeername`, through Deno's FFI (Deno does not expose a socket's peer
- * credentials), or null where they cannot be had: not Linux, no libc by a known name, or no FFI
- * permission (`--deny-ffi`). Where they cannot, no runner is used.
+ * Whether process `pid` holds the socket that listens at `address` (an abstract name): the
+ * listening socket's inode, from `/proc/net/unix` (this network namespace's), among the
+ * descriptors of `/proc/<pid>/fd`. A client trusts a runner only when the process its key names
+ * holds it: whoever can write the key's folder could write a key naming any process of the user's
+ * and listen itself, and the kernel's record of who called `listen()` (`SO_PEERCRED`) names a
+ * pid that another process may have taken since (an attacker's review listened from a child that
+ * exited, then cycled pids until a process of the user's had its number). A descriptor cannot be
+ * put into another process without its help.
  */
-export function socketCalls(): SocketCalls | null {
-  if (socketCallsMemo !== undefined) return socketCallsMemo;
-  socketCallsMemo = null;
-  if (Deno.build.os !== "linux") return null;
-  for (const name of ["libc.so.6", `libc.musl-${Deno.build.arch}.so.1`]) {
-    try {
-      socketCallsMemo = Deno.dlopen(name, {
-        getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-        getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-      }).symbols as SocketCalls;
-      break;
-    } catch {
-      // Not this libc, or no FFI permission.
+export function listenerHeldBy(address: string, pid: number): boolean {
+  const name = address.startsWith("\0") ? `@${address.slice(1)}` : address;
+  const inodes = new Set<string>();
+  for (const line of (readTextSyncOrNull("/proc/net/unix") ?? "").split("\n")) {
+    // Num RefCount Protocol Flags Type St Inode Path
+    const fields = line.trim().split(/\s+/);
+    if (fields.length === 8 && fields[7] === name && (parseInt(fields[3]!, 16) & ACCEPTING) !== 0) {
+      inodes.add(fields[6]!);
     }
   }
-  return socketCallsMemo;
-}
-
-/**
- * The pid of the process that listens at `address`, as the kernel recorded it when that process
- * called `listen()` (`SO_PEERCRED` of this process's connections there, found among its open
- * descriptors by their peer's address), or undefined when it cannot be told: no connection there,
- * connections that disagree, another user's listener, or no {@linkcode socketCalls}. A client
- * trusts a runner only when this is the pid its key names: whoever can write the key's folder
- * could write a key naming any process of the user's, but cannot make the kernel name another
- * process than itself as the listener.
- */
-export function listenerPid(address: string): number | undefined {
-  const calls = socketCalls();
-  if (!calls) return undefined;
-  const wanted = new TextEncoder().encode(address);
-  let pid: number | undefined;
+  if (inodes.size !== 1) return false;
+  const wanted = `socket:[${[...inodes][0]}]`;
   try {
-    for (const entry of Deno.readDirSync("/proc/self/fd")) {
-      const fd = Number(entry.name);
-      // sockaddr_un: sa_family (AF_UNIX, 1) and the name (an abstract one begins with a NUL).
-      const peer = new Uint8Array(2 + 108);
-      const peerLength = new Uint32Array([peer.length]);
-      if (calls.getpeername(fd, peer, new Uint8Array(peerLength.buffer)) !== 0) continue;
-      const length = peerLength[0]! - 2;
-      if (
-        new Uint16Array(peer.buffer, 0, 1)[0] !== 1 || length !== wanted.length ||
-        !wanted.every((byte, i) => peer[2 + i] === byte)
-      ) continue;
-      // struct ucred: pid, uid, gid.
-      const credentials = new Int32Array(3);
-      const credentialsLength = new Uint32Array([12]);
-      const read = calls.getsockopt(
-        fd,
-        SOL_SOCKET,
-        SO_PEERCRED,
-        new Uint8Array(credentials.buffer),
-        new Uint8Array(credentialsLength.buffer),
-      );
-      if (read !== 0 || credentials[1] !== Deno.uid()) return undefined;
-      if (pid !== undefined && pid !== credentials[0]) return undefined;
-      pid = credentials[0];
+    for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`) === wanted) return true;
+      } catch {
+        // closed meanwhile
+      }
     }
   } catch {
-    return undefined;
+    // gone, or not ours to read
   }
-  return pid !== undefined && pid > 0 ? pid : undefined;
+  return false;
 }
 
 /** CAP_SYS_ADMIN's bit in the capability sets of `/proc/<pid>/status`. */
@@ -436,8 +389,10 @@ export async function connectRunner(
 ): Promise<
   | {
     conn: Deno.UnixConn;
-    /** The runner's nonce: the client proves it is the process it says it is with it. */
+    /** The runner's nonce. */
     theirs: string;
+    /** What the client names itself to prove it is the process it says (see `peerMark`). */
+    mark: string;
     /**
      * Where a Landlock domain could hide (see {@linkcode holdsSysAdmin}), the client's and the
      * runner's proofs that each read the other's memory, exchanged while the client wears the
@@ -458,24 +413,16 @@ export async function connectRunner(
   let conn: Deno.UnixConn;
   const address = runnerAddress(env);
   try {
-    const connecting = Deno.connect({ transport: "unix", path: address });
-    // libc's calls are bound while the connection is made.
-    socketCalls();
-    conn = await connecting;
+    conn = await Deno.connect({ transport: "unix", path: address });
   } catch {
     return undefined;
   }
   // Before anything is sent: what listens must be the process the key names. A process that can
   // write the key's folder (one confined by another tool, say) could leave a key naming any
   // process of the user's and listen itself, then read every later command's environment.
-  const listener = listenerPid(address);
-  if (listener !== found.pid) {
+  if (!listenerHeldBy(address, found.pid)) {
     conn.close();
-    return {
-      unlike: listener === undefined
-        ? "this process cannot see who listens at the runner's name (no FFI permission, or no libc)"
-        : "what listens at the runner's name is not the process its key names",
-    };
+    return { unlike: "what listens at the runner's name is not the process its key names" };
   }
   // Whatever holds the name must answer in time: one that never does (a runner stuck, or another
   // user's process that took the name of one killed) leaves the command to run by itself.
@@ -529,9 +476,11 @@ export async function connectRunner(
       const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
+    const mark = await peerMark(key, address, theirs);
     return {
       conn,
       theirs,
+      mark,
       async identify() {
         if (!admin) return undefined;
         const text = await request({
@@ -627,24 +576,28 @@ export type RunnerRequest =
 /**
  * What a client names its own process (`/proc/self/comm`, 15 bytes) while the runner looks at it:
  * only a thread of that very process can set it, so a client cannot pass for another process
- * (one confined otherwise, say, claiming the pid of one that is not). The runner's side cannot
- * tell which of its descriptors is a connection (Deno does not expose them), so it has no use of
- * the socket's peer credentials; the client's side has (see {@linkcode listenerPid}), and checks
- * them before it wears any mark, so the mark cannot be relayed to another runner.
+ * (one confined otherwise, say, claiming the pid of one that is not). Deno does not expose a
+ * socket's peer credentials. The client checks its runner (see {@linkcode listenerHeldBy}) before
+ * it wears any mark, and the mark is bound to the runner's key and name, so it cannot be relayed
+ * to another runner.
  */
-export function peerMark(runnerNonce: string): string {
-  return runnerNonce.slice(0, 15);
+export async function peerMark(
+  key: Uint8Array,
+  address: string,
+  runnerNonce: string,
+): Promise<string> {
+  return (await proof(key, `mark:${address}:${runnerNonce}`)).slice(0, 15);
 }
 
 /**
- * Names this process {@linkcode peerMark}`(runnerNonce)` for the runner to see; returns what puts
+ * Names this process `mark` (see {@linkcode peerMark}) for the runner to see; returns what puts
  * its name back, or undefined when it cannot be named (no /proc).
  */
-export function wearMark(runnerNonce: string): (() => void) | undefined {
+export function wearMark(mark: string): (() => void) | undefined {
   let before: string;
   try {
     before = Deno.readTextFileSync("/proc/self/comm").replace(/\n$/, "");
-    Deno.writeTextFileSync("/proc/self/comm", peerMark(runnerNonce));
+    Deno.writeTextFileSync("/proc/self/comm", mark);
   } catch {
     return undefined;
   }
@@ -706,8 +659,8 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * needs no `no_new_privs` (the kernel shows no Landlock state in /proc): between such processes
  * the runner and its client each prove they read the other's memory (see
  * {@linkcode holdsSysAdmin}). A process that can write the runner's folder can write a key of its
- * own there, naming any process; a client trusts a runner only when the kernel names the key's
- * process as the listener (see {@linkcode listenerPid}).
+ * own there, naming any process; a client trusts a runner only when the key's process holds the
+ * listening socket (see {@linkcode listenerHeldBy}).
  */
 export function foreignPeer(
   pid: number,

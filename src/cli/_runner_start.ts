@@ -18,7 +18,6 @@ import {
   runnerFile,
   runnerFolder,
   runnerSetting,
-  socketCalls,
 } from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
@@ -96,6 +95,18 @@ export function spawnRunner(idleSeconds: number): Deno.ChildProcess {
   return child;
 }
 
+/** Whether a lock of a start on demand is there and younger than {@linkcode START_LOCK_MS}. */
+function lockFresh(lock: string): boolean {
+  const held = lstatSyncOrNull(lock);
+  const age = held?.mtime ? Date.now() - held.mtime.getTime() : Infinity;
+  return age >= 0 && age < START_LOCK_MS;
+}
+
+/** Whether a start on demand of the runner of `env` is under way (its lock is fresh). */
+export function startUnderWay(env: Record<string, string | undefined>): boolean {
+  return lockFresh(runnerFile(env, "starting"));
+}
+
 /** Takes the lock of a start on demand (a file made exclusively); false when another holds it. */
 export function takeStartLock(lock: string): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -107,10 +118,8 @@ export function takeStartLock(lock: string): boolean {
       return true;
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) return false;
-      const held = lstatSyncOrNull(lock);
-      const age = held?.mtime ? Date.now() - held.mtime.getTime() : 0;
       // A start that never listened (it failed, or its machine slept) frees it after a while.
-      if (age < START_LOCK_MS && age >= 0) return false;
+      if (lockFresh(lock)) return false;
       try {
         Deno.removeSync(lock);
       } catch {
@@ -143,10 +152,10 @@ export function inCi(env: Record<string, string | undefined>): boolean {
 /**
  * Whether a hit may start a runner on demand: with `CAPIBARA_RUNNER=1`; with it unset, outside CI
  * (a job's leftover process is unwelcome there; Nx's daemon is off in CI too); never with
- * `CAPIBARA_RUNNER=0`, nor where this process cannot ask the kernel who listens (no client here
- * could use it, see `listenerPid`), nor where the runner and its clients would have to read each
- * other's memory (they hold `CAP_SYS_ADMIN`, see `holdsSysAdmin`) and Yama forbids that
- * (`ptrace_scope` 3): it would decline every client.
+ * `CAPIBARA_RUNNER=0`, nor where the runner and its clients would have to read each other's
+ * memory (they hold `CAP_SYS_ADMIN`, see `holdsSysAdmin`) and cannot: Yama forbids it
+ * (`ptrace_scope` 3), or this process may not use FFI (which gives the address to read). It would
+ * decline every client.
  */
 export function startsOnDemand(
   env: Record<string, string | undefined>,
@@ -154,9 +163,10 @@ export function startsOnDemand(
 ): boolean {
   const setting = runnerSetting(env);
   if (setting === "off" || (setting === "auto" && inCi(env))) return false;
+  if (Deno.build.os !== "linux") return false;
+  if (!admin) return true;
   const yama = readTextSyncOrNull("/proc/sys/kernel/yama/ptrace_scope")?.trim();
-  if (admin && yama === "3") return false;
-  return socketCalls() !== null;
+  return yama !== "3" && Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 }
 
 /**

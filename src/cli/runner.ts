@@ -18,7 +18,7 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { PermissionError, ValidationError } from "../errors.ts";
 import { prestarts } from "../run/prestart.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
-import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner } from "./_runner_start.ts";
+import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner, startUnderWay } from "./_runner_start.ts";
 import {
   connectRunner,
   foreignPeer,
@@ -279,7 +279,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       };
       // Only a process like the runner itself may have it run, say what it did, or stop.
       if (!identified(request)) return;
-      let foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
+      const mark = await peerMark(key, address, mine);
+      let foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
       if (admin) {
         // Each reads the other's memory (see holdsSysAdmin), the client first, before any request.
@@ -299,7 +300,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         const pid = request.pid;
         request = await nextSigned();
         if (!request || !("kind" in request) || !identified(request) || request.pid !== pid) return;
-        foreign = foreignPeer(request.pid, { mark: peerMark(mine), umask: request.umask });
+        foreign = foreignPeer(request.pid, { mark, umask: request.umask });
         if (foreign !== undefined) return decline(foreign);
       }
       if (request.kind === "status") {
@@ -424,7 +425,7 @@ async function control(
   const runner = await connectRunner(Deno.env.toObject());
   if (!runner) return undefined;
   if ("unlike" in runner) return { decline: runner.unlike };
-  const restoreName = wearMark(runner.theirs);
+  const restoreName = wearMark(runner.mark);
   try {
     if (!restoreName) return undefined;
     const refused = await runner.identify();
@@ -574,6 +575,11 @@ Examples:
     .description("stop the runner (runs under way finish first)")
     .option("--json", "machine-readable output")
     .action(async (options) => {
+      const env = Deno.env.toObject();
+      // A runner being started on demand (its lock is fresh) is waited for, then stopped.
+      for (let i = 0; i < 200 && !await runnerAnswers(env) && startUnderWay(env); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       const reply = await control("stop");
       const stopped = reply !== undefined && "ok" in reply;
       if (stopped) {

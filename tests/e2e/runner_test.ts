@@ -10,13 +10,13 @@ import {
   connectRunner,
   keyRecord,
   lines,
-  listenerPid,
+  listenerHeldBy,
+  peerMark,
   proof,
   runnerAddress,
   runnerFile,
   runnerFolder,
   runnerKeyFile,
-  socketCalls,
 } from "../../src/cli/_runner_socket.ts";
 import {
   ensureFolder,
@@ -60,7 +60,7 @@ const mine = socket.nonce();
 await conn.write(encode(JSON.stringify({ v: socket.RUNNER_PROTOCOL, hello: mine })));
 const replies = socket.lines(conn, socket.HANDSHAKE_BYTES);
 const hello = JSON.parse((await replies.next()).value);
-socket.wearMark(hello.nonce);
+socket.wearMark(await socket.peerMark(key, socket.runnerAddress(env), hello.nonce));
 const [kind, prompt, context] = Deno.args;
 const ids = { pid: Deno.pid, umask: Deno.umask() };
 const send = async (body) => {
@@ -485,6 +485,13 @@ Deno.test({
         const [a, c] = [JSON.parse(first.stdout), JSON.parse(third.stdout)];
         assert.deepEqual([c.status, c.output, c.artifacts], [a.status, a.output, a.artifacts]);
       }
+      // A stop right after the hit that starts one waits for it to listen, and stops it.
+      const env = envFor({ CAPIBARA_RUNNER: "1" });
+      for (let i = 0; i < 2; i++) assert.equal((await capibara(args, work, env)).code, 0);
+      const stopped = await capibara(["runner", "stop", "--json"], work, env);
+      assert.deepEqual(JSON.parse(stopped.stdout), { stopped: true }, stopped.stderr);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await status(env)).running, false, "a runner outlived its stop");
     } finally {
       for (const env of names) await capibara(["runner", "stop"], work, env);
       // A runner's stop removes the marker of the last hit run without it.
@@ -878,7 +885,7 @@ for await (const conn of listener) {
 
 Deno.test({
   name:
-    "runner: a client trusts only the process the kernel names as listening, not one a key names",
+    "runner: a client trusts no listener but the process its key names, nor one that cannot read its memory",
   ignore: Deno.build.os !== "linux",
   sanitizeOps: false,
   sanitizeResources: false,
@@ -964,15 +971,99 @@ Deno.test({
   },
 });
 
+/**
+ * An impostor that listens from one process and serves from another, in Python: the parent binds
+ * and listens (the kernel records its pid for `SO_PEERCRED`), forks the server, closes its copy of
+ * the socket and stays alive, as a process of the user's would that took the pid of a listener
+ * that exited. The server writes a key naming the parent, answers hellos with the right proof and
+ * prints every line it is sent.
+ */
+const STALE_LISTENER = `import base64, hashlib, hmac, json, os, socket, sys, time
+address, key_file = sys.argv[1], sys.argv[2]
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(b"\\0" + address.encode())
+listener.listen(8)
+parent = os.getpid()
+if os.fork() != 0:
+    listener.close()
+    time.sleep(60)
+    sys.exit(0)
+key = os.urandom(32)
+start = open(f"/proc/{parent}/stat").read().rsplit(")", 1)[1].split()[19]
+fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, key + f"{parent} {start}\\n".encode())
+os.close(fd)
+print("listening", flush=True)
+while True:
+    conn, _ = listener.accept()
+    for line in conn.makefile("r"):
+        print("received " + line.strip(), flush=True)
+        hello = json.loads(line).get("hello")
+        if not isinstance(hello, str):
+            break
+        mine = base64.b64encode(os.urandom(16)).decode()
+        signed = base64.b64encode(hmac.new(key, f"runner:{hello}:{mine}".encode(), hashlib.sha256).digest()).decode()
+        conn.sendall((json.dumps({"nonce": mine, "proof": signed}) + "\\n").encode())
+    conn.close()
+`;
+
 Deno.test({
-  name: "runner: the listener's pid is the kernel's, found by the connection's peer address",
+  name:
+    "runner: a client trusts a runner only when the key's process holds the listening socket (not a listener's stale pid)",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
+    ensureFolder(runnerFolder());
+    const script = join(tmp.path, "stale.py");
+    await Deno.writeTextFile(script, STALE_LISTENER);
+    const impostor = new Deno.Command("/usr/bin/python3", {
+      // The abstract name without its leading NUL, which no argument may hold.
+      args: [script, runnerAddress(env).slice(1), runnerKeyFile(env)],
+      stdin: "null",
+      stdout: "piped",
+    }).spawn();
+    const seen: string[] = [];
+    const reading = (async () => {
+      let buffered = "";
+      for await (const text of impostor.stdout.pipeThrough(new TextDecoderStream())) {
+        const parts = (buffered + text).split("\n");
+        buffered = parts.pop()!;
+        seen.push(...parts);
+      }
+    })();
+    try {
+      assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
+      const result = await capibara(
+        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        tmp.path,
+        { ...env, CAPIBARA_TIMINGS: "1" },
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(seen, ["listening"], `the client sent it: ${seen.join("\n")}`);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /not the process its key names/, result.stderr);
+    } finally {
+      // The server (the parent's child) first: it holds the output pipe too.
+      await new Deno.Command("pkill", { args: ["-f", script] }).output().catch(() => {});
+      await impostor.status;
+      await reading.catch(() => {});
+      await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "runner: the process holding a listening socket is found by its descriptors",
   ignore: Deno.build.os !== "linux",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const address = `\0capibara-test-${crypto.randomUUID()}`;
-    assert.equal(listenerPid(address), undefined, "no connection there yet");
-    // Another process listens: its pid, not this one's.
+    assert.equal(listenerHeldBy(address, Deno.pid), false, "nothing listens there yet");
+    // Another process listens: it holds the socket, this one does not (even connected to it).
     const other = new Deno.Command(Deno.execPath(), {
       args: [
         "eval",
@@ -985,20 +1076,18 @@ Deno.test({
     try {
       await reader.read();
       const conn = await Deno.connect({ transport: "unix", path: address });
-      // A connection of this process's to a name of its own does not confuse it.
       const own = `${address}-own`;
       const listener = Deno.listen({ transport: "unix", path: own });
-      const ownConn = await Deno.connect({ transport: "unix", path: own });
       try {
-        assert.equal(listenerPid(address), other.pid);
-        assert.equal(listenerPid(own), Deno.pid);
-        assert.equal(listenerPid(`${address}-none`), undefined);
+        assert.equal(listenerHeldBy(address, other.pid), true);
+        assert.equal(listenerHeldBy(address, Deno.pid), false, "a connection taken for the socket");
+        assert.equal(listenerHeldBy(own, Deno.pid), true);
+        assert.equal(listenerHeldBy(own, other.pid), false);
+        assert.equal(listenerHeldBy(`${address}-none`, other.pid), false);
       } finally {
         conn.close();
-        ownConn.close();
         listener.close();
       }
-      assert.equal(listenerPid(address), undefined, "a closed connection still counted");
     } finally {
       reader.releaseLock();
       other.kill();
@@ -1009,9 +1098,7 @@ Deno.test({
 });
 
 Deno.test("runner: on demand by default outside CI; 1 and 0 decide", () => {
-  // Where this process can ask the kernel who listens (Linux, FFI): else never.
-  const can = socketCalls() !== null;
-  assert.equal(can, Deno.build.os === "linux");
+  const can = Deno.build.os === "linux";
   const yama = (() => {
     try {
       return Deno.readTextFileSync("/proc/sys/kernel/yama/ptrace_scope").trim();
@@ -1040,4 +1127,16 @@ Deno.test("runner: on demand by default outside CI; 1 and 0 decide", () => {
   }
   assert.equal(inCi({ CI: "true" }), true);
   assert.equal(inCi({ CI: "no" }), false);
+});
+
+Deno.test("runner: the mark a client wears is bound to the runner's key and name", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const other = crypto.getRandomValues(new Uint8Array(32));
+  const mark = await peerMark(key, "\0a", "nonce");
+  assert.equal(mark.length, 15);
+  assert.equal(await peerMark(key, "\0a", "nonce"), mark);
+  // Worn for one runner, it is worth nothing to another (a relay of the mark).
+  assert.notEqual(await peerMark(other, "\0a", "nonce"), mark);
+  assert.notEqual(await peerMark(key, "\0b", "nonce"), mark);
+  assert.notEqual(await peerMark(key, "\0a", "other"), mark);
 });
