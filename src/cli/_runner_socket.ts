@@ -360,6 +360,23 @@ export function ownWitness(): { bytes: Uint8Array; at: string } {
   return witnessMemo;
 }
 
+/**
+ * A witness's address as the runner sends it in answer to a hello, before the client proved the
+ * key: masked with an HMAC under the key of both nonces, so that whoever connects without the key
+ * learns nothing of the runner's memory layout. The same call unmasks it.
+ */
+export async function maskedAddress(
+  key: Uint8Array,
+  at: unknown,
+  clientNonce: string,
+  runnerNonce: string,
+): Promise<string | undefined> {
+  if (typeof at !== "string" || !/^[0-9a-f]{1,16}$/.test(at)) return undefined;
+  const mask = Uint8Array.fromBase64(await proof(key, `witness:${clientNonce}:${runnerNonce}`));
+  const bits = new DataView(mask.buffer).getBigUint64(0);
+  return (BigInt(`0x${at}`) ^ bits).toString(16);
+}
+
 /** The 32 bytes at `at` (hex) in process `pid`'s memory, or undefined when they cannot be read. */
 export function readWitness(pid: number, at: unknown): Uint8Array | undefined {
   if (typeof at !== "string" || !/^[0-9a-f]{1,16}$/.test(at)) return undefined;
@@ -461,7 +478,8 @@ export async function connectRunner(
     const admin = holdsSysAdmin();
     let seen: string | undefined;
     if (admin) {
-      const witness = readWitness(found.pid, hello.witness);
+      const at = await maskedAddress(key, hello.witness, mine, theirs);
+      const witness = at === undefined ? undefined : readWitness(found.pid, at);
       if (!witness) {
         conn.close();
         return {

@@ -26,6 +26,7 @@ import {
   holdsSysAdmin,
   keyRecord,
   lines,
+  maskedAddress,
   nonce,
   ownWitness,
   PATH_VARIABLES,
@@ -252,7 +253,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       out.send({
         nonce: mine,
         proof: await proof(key, `runner:${hello.hello}:${mine}`),
-        ...admin ? { witness: ownWitness().at } : {},
+        ...admin ? { witness: await maskedAddress(key, ownWitness().at, hello.hello, mine) } : {},
       });
       /** The client's next message, when it proves the key over both nonces. */
       const nextSigned = async (): Promise<RunnerRequest | undefined> => {

@@ -11,6 +11,7 @@ import {
   keyRecord,
   lines,
   listenerHeldBy,
+  maskedAddress,
   peerMark,
   proof,
   runnerAddress,
@@ -71,7 +72,8 @@ const send = async (body) => {
 if (hello.witness) {
   const record = Deno.readFileSync(socket.runnerKeyFile(env)).subarray(32);
   const runnerPid = Number(new TextDecoder().decode(record).split(" ")[0]);
-  const bytes = socket.readWitness(runnerPid, hello.witness);
+  const at = await socket.maskedAddress(key, hello.witness, mine, hello.nonce);
+  const bytes = socket.readWitness(runnerPid, at);
   const seen = bytes ? await socket.proof(bytes, "client-seen:" + mine + ":" + hello.nonce) : "";
   await send(JSON.stringify({ kind: "identify", ...ids, seen, witness: socket.ownWitness().at }));
   const reply = (await replies.next()).value;
@@ -876,7 +878,7 @@ for await (const conn of listener) {
       }
       const mine = socket.nonce();
       const signed = await socket.proof(key, "runner:" + hello + ":" + mine);
-      const witness = socket.ownWitness().at;
+      const witness = await socket.maskedAddress(key, socket.ownWitness().at, hello, mine);
       await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed, witness }) + "\\n"));
     }
   })().catch(() => {});
@@ -1129,7 +1131,7 @@ Deno.test("runner: on demand by default outside CI; 1 and 0 decide", () => {
   assert.equal(inCi({ CI: "no" }), false);
 });
 
-Deno.test("runner: the mark a client wears is bound to the runner's key and name", async () => {
+Deno.test("runner: the mark a client wears is bound to the runner's key and name; addresses are masked", async () => {
   const key = crypto.getRandomValues(new Uint8Array(32));
   const other = crypto.getRandomValues(new Uint8Array(32));
   const mark = await peerMark(key, "\0a", "nonce");
@@ -1139,4 +1141,11 @@ Deno.test("runner: the mark a client wears is bound to the runner's key and name
   assert.notEqual(await peerMark(other, "\0a", "nonce"), mark);
   assert.notEqual(await peerMark(key, "\0b", "nonce"), mark);
   assert.notEqual(await peerMark(key, "\0a", "other"), mark);
+  // The runner's memory address, sent before the client proved the key, is masked by the key.
+  const at = "7f3a12345678";
+  const masked = await maskedAddress(key, at, "n1", "n2");
+  assert.ok(masked !== undefined && masked !== at);
+  assert.equal(await maskedAddress(key, masked, "n1", "n2"), at);
+  assert.notEqual(await maskedAddress(other, masked, "n1", "n2"), at);
+  assert.notEqual(await maskedAddress(key, at, "n1", "n3"), masked);
 });
