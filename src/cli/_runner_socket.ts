@@ -286,6 +286,100 @@ export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGene
   }
 }
 
+/** SOL_SOCKET and SO_PEERPIDFD (Linux 6.5+, x86-64 and arm64 alike). */
+const SOL_SOCKET = 1;
+const SO_PEERPIDFD = 77;
+
+type SocketCalls = {
+  getsockopt(
+    fd: number,
+    level: number,
+    name: number,
+    value: Uint8Array,
+    length: Uint8Array,
+  ): number;
+  getpeername(fd: number, address: Uint8Array, length: Uint8Array): number;
+  close(fd: number): number;
+};
+
+let socketCallsMemo: SocketCalls | null | undefined;
+
+/**
+ * libc's `getsockopt`, `getpeername` and `close`, through Deno's FFI (Deno exposes no socket's peer
+ * credentials), or null where they cannot be had: not Linux, no libc by a known name, or no FFI
+ * permission. Where they cannot, no runner is used.
+ */
+export function socketCalls(): SocketCalls | null {
+  if (socketCallsMemo !== undefined) return socketCallsMemo;
+  socketCallsMemo = null;
+  if (Deno.build.os !== "linux") return null;
+  for (const name of ["libc.so.6", `libc.musl-${Deno.build.arch}.so.1`]) {
+    try {
+      socketCallsMemo = Deno.dlopen(name, {
+        getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+        getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+        close: { parameters: ["i32"], result: "i32" },
+      }).symbols as SocketCalls;
+      break;
+    } catch {
+      // Not this libc, or no FFI permission.
+    }
+  }
+  return socketCallsMemo;
+}
+
+/**
+ * The process at the other end of this process's connection to `address`: the one that listened
+ * there, as the kernel holds it (`SO_PEERPIDFD`, a pidfd: a process, not a number another may take
+ * once it exits), by its pid now, or undefined when it cannot be told (it exited, connections
+ * there disagree, no connection, a kernel before 6.5, no {@linkcode socketCalls}). A client trusts
+ * a runner only when this is the process its key names: whoever holds the socket it connected to
+ * is the process it talks to, whatever listens at the name by the time it looks (an attacker's
+ * review handed the name over to the real runner while a client it had accepted waited).
+ */
+export function connectedListener(address: string): number | undefined {
+  const calls = socketCalls();
+  if (!calls) return undefined;
+  const wanted = new TextEncoder().encode(address);
+  let pid: number | undefined;
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      const fd = Number(entry.name);
+      // sockaddr_un: sa_family (AF_UNIX, 1), then the name (an abstract one begins with a NUL).
+      const peer = new Uint8Array(2 + 108);
+      const peerLength = new Uint32Array([peer.length]);
+      if (calls.getpeername(fd, peer, new Uint8Array(peerLength.buffer)) !== 0) continue;
+      if (
+        new Uint16Array(peer.buffer, 0, 1)[0] !== 1 || peerLength[0]! - 2 !== wanted.length ||
+        !wanted.every((byte, i) => peer[2 + i] === byte)
+      ) continue;
+      const pidfd = new Int32Array(1);
+      const pidfdLength = new Uint32Array([4]);
+      const got = calls.getsockopt(
+        fd,
+        SOL_SOCKET,
+        SO_PEERPIDFD,
+        new Uint8Array(pidfd.buffer),
+        new Uint8Array(pidfdLength.buffer),
+      );
+      if (got !== 0) return undefined;
+      let info: string | null;
+      try {
+        info = readTextSyncOrNull(`/proc/self/fdinfo/${pidfd[0]}`);
+      } finally {
+        calls.close(pidfd[0]!);
+      }
+      // "Pid: -1" once the process exited; 0 outside this pid namespace.
+      const now = Number(/^Pid:\s*(-?\d+)$/m.exec(info ?? "")?.[1] ?? 0);
+      if (!(now > 0) || (pid !== undefined && pid !== now)) return undefined;
+      pid = now;
+    }
+  } catch {
+    return undefined;
+  }
+  return pid;
+}
+
 /** The flag of a listening socket in `/proc/net/unix` (`__SO_ACCEPTCON`). */
 const ACCEPTING = 0x10000;
 
@@ -434,12 +528,19 @@ export async function connectRunner(
   } catch {
     return undefined;
   }
-  // Before anything is sent: what listens must be the process the key names. A process that can
-  // write the key's folder (one confined by another tool, say) could leave a key naming any
-  // process of the user's and listen itself, then read every later command's environment.
-  if (!listenerHeldBy(address, found.pid)) {
+  // Before anything is sent: what this connection reached must be the process the key names, and
+  // hold the socket at the name. A process that can write the key's folder (one confined by
+  // another tool, say) could leave a key naming any process of the user's and listen itself, then
+  // read every later command's environment.
+  const reached = connectedListener(address);
+  if (reached !== found.pid || !listenerHeldBy(address, found.pid)) {
     conn.close();
-    return { unlike: "what listens at the runner's name is not the process its key names" };
+    return {
+      unlike: reached === undefined
+        ? "this process cannot learn which process it reached (no FFI permission, or Linux " +
+          "before 6.5)"
+        : "what listens at the runner's name is not the process its key names",
+    };
   }
   // Whatever holds the name must answer in time: one that never does (a runner stuck, or another
   // user's process that took the name of one killed) leaves the command to run by itself.

@@ -18,6 +18,7 @@ import {
   runnerFile,
   runnerFolder,
   runnerSetting,
+  socketCalls,
 } from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
@@ -152,7 +153,8 @@ export function inCi(env: Record<string, string | undefined>): boolean {
 /**
  * Whether a hit may start a runner on demand: with `CAPIBARA_RUNNER=1`; with it unset, outside CI
  * (a job's leftover process is unwelcome there; Nx's daemon is off in CI too); never with
- * `CAPIBARA_RUNNER=0`, nor where the runner and its clients would have to read each other's
+ * `CAPIBARA_RUNNER=0`, nor where no client could check what it reaches (see `connectedListener`:
+ * Linux 6.5 and FFI), nor where the runner and its clients would have to read each other's
  * memory (they hold `CAP_SYS_ADMIN`, see `holdsSysAdmin`) and cannot: Yama forbids it
  * (`ptrace_scope` 3), or this process may not use FFI (which gives the address to read). It would
  * decline every client.
@@ -163,10 +165,16 @@ export function startsOnDemand(
 ): boolean {
   const setting = runnerSetting(env);
   if (setting === "off" || (setting === "auto" && inCi(env))) return false;
-  if (Deno.build.os !== "linux") return false;
+  if (Deno.build.os !== "linux" || !peerPidfds() || socketCalls() === null) return false;
   if (!admin) return true;
   const yama = readTextSyncOrNull("/proc/sys/kernel/yama/ptrace_scope")?.trim();
   return yama !== "3" && Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+}
+
+/** Whether this kernel names a socket's peer by a pidfd (`SO_PEERPIDFD`, Linux 6.5 and later). */
+function peerPidfds(): boolean {
+  const [major, minor] = Deno.osRelease().split(/[.-]/).map(Number);
+  return major! > 6 || (major === 6 && minor! >= 5);
 }
 
 /**

@@ -1057,6 +1057,127 @@ Deno.test({
   },
 });
 
+/**
+ * An impostor that hands the runner's name over (a fifth review's PoC): it listens with a key of
+ * its own naming process `argv[3]` (like the client; it listens at the name later), accepts one
+ * client and stops it, closes its listener, and on a line on stdin lets the client go on and
+ * answers it with the right proof, printing every line it is sent.
+ */
+const HANDOVER = `import base64, hashlib, hmac, json, os, signal, socket, struct, sys
+address, key_file, named = sys.argv[1], sys.argv[2], int(sys.argv[3])
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(b"\\0" + address.encode())
+listener.listen(8)
+key = os.urandom(32)
+start = open(f"/proc/{named}/stat").read().rsplit(")", 1)[1].split()[19]
+fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, key + f"{named} {start}\\n".encode())
+os.close(fd)
+print("listening", flush=True)
+conn, _ = listener.accept()
+client = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+os.kill(client, signal.SIGSTOP)
+listener.close()
+print("stopped", flush=True)
+sys.stdin.readline()
+os.kill(client, signal.SIGCONT)
+for line in conn.makefile("r"):
+    print("received " + line.strip(), flush=True)
+    hello = json.loads(line).get("hello")
+    if not isinstance(hello, str):
+        break
+    mine = base64.b64encode(os.urandom(16)).decode()
+    signed = base64.b64encode(hmac.new(key, f"runner:{hello}:{mine}".encode(), hashlib.sha256).digest()).decode()
+    conn.sendall((json.dumps({"nonce": mine, "proof": signed}) + "\\n").encode())
+`;
+
+/** The lines a child prints, as they come. */
+function printed(child: Deno.ChildProcess): { seen: string[]; done: Promise<void> } {
+  const seen: string[] = [];
+  const done = (async () => {
+    let buffered = "";
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+      const parts = (buffered + text).split("\n");
+      buffered = parts.pop()!;
+      seen.push(...parts);
+    }
+  })();
+  return { seen, done };
+}
+
+Deno.test({
+  name:
+    "runner: a client trusts only the process it reached, not the one that holds the name when it looks",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
+    ensureFolder(runnerFolder());
+    const address = runnerAddress(env);
+    // The process the key names: like the client, it listens at the name once told to.
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "const line = Deno.stdin.readable.getReader(); await line.read();" +
+        `const l = Deno.listen({ transport: "unix", path: ${JSON.stringify(address)} });` +
+        'console.log("up"); for await (const c of l) void c;',
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const script = join(tmp.path, "handover.py");
+    await Deno.writeTextFile(script, HANDOVER);
+    const impostor = new Deno.Command("/usr/bin/python3", {
+      args: [script, address.slice(1), runnerKeyFile(env), String(holder.pid)],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const held = printed(holder);
+    const heard = printed(impostor);
+    const say = async (child: Deno.ChildProcess) => {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("go\n"));
+      writer.releaseLock();
+    };
+    try {
+      assert.ok(await eventually(() => Promise.resolve(heard.seen.includes("listening")), 10_000));
+      const run = capibara(
+        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        tmp.path,
+        {
+          ...env,
+          CAPIBARA_TIMINGS: "1",
+        },
+      );
+      assert.ok(await eventually(() => Promise.resolve(heard.seen.includes("stopped")), 10_000));
+      // The name handed over: the key's process now holds the socket at the name.
+      await say(holder);
+      assert.ok(await eventually(() => Promise.resolve(held.seen.includes("up")), 10_000));
+      await say(impostor);
+      const result = await ends(run, "a client facing a handed-over name");
+      await new Promise((r) => setTimeout(r, 200));
+      const sent = heard.seen.join("\n");
+      assert.ok(!sent.includes("received"), `the client sent it: ${sent}`);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /not the process its key names/, result.stderr);
+    } finally {
+      for (const child of [impostor, holder]) {
+        try {
+          child.kill();
+        } catch {
+          // ended
+        }
+        await child.status;
+        await child.stdin.close().catch(() => {});
+      }
+      await Promise.allSettled([held.done, heard.done]);
+      await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    }
+  },
+});
+
 Deno.test({
   name: "runner: the process holding a listening socket is found by its descriptors",
   ignore: Deno.build.os !== "linux",
