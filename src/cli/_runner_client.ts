@@ -54,12 +54,19 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   const { conn } = runner;
   const send = (message: unknown) =>
     conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
+  // The runner checks that this very process asks (see wearMark), then the name goes back.
+  const restoreName = wearMark(runner.mark);
   /** The runner took the request: from then on, it is never run a second time here. */
   let accepted = false;
   let signals = 0;
   const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
-    // The first asks the runner to stop the run and clean up; a second ends this client at once.
-    if (++signals > 1) Deno.exit(name === "SIGINT" ? 130 : 143);
+    // Before the runner took the request, or at a second signal, this client ends at once (the
+    // runner stops whatever it began when the connection closes); else the first asks the runner
+    // to stop the run and clean up.
+    if (!accepted || ++signals > 1) {
+      restoreName?.();
+      Deno.exit(name === "SIGINT" ? 130 : 143);
+    }
     void send({ signal: name });
   };
   const handlers: [Deno.Signal, () => void][] = [
@@ -67,8 +74,6 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
     ["SIGTERM", onSignal("SIGTERM")],
   ];
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
-  // The runner checks that this very process asks (see wearMark), then the name goes back.
-  const restoreName = wearMark(runner.mark);
   try {
     if (!restoreName) return "declined";
     const refused = await runner.identify();
@@ -85,8 +90,12 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
       pid: Deno.pid,
       umask: Deno.umask(),
     });
+    // Whatever holds the name must take or decline the request in time.
+    let cancel: (() => void) | undefined = runner.deadline();
     await conn.write(encoder.encode(request)).catch(() => {});
     for await (const line of runner.replies) {
+      cancel?.();
+      cancel = undefined;
       const reply = JSON.parse(line) as RunnerReply;
       if ("o" in reply) writeAll(Deno.stdout, reply.o);
       else if ("e" in reply) writeAll(Deno.stderr, reply.e);

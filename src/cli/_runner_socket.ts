@@ -419,22 +419,43 @@ export function listenerHeldBy(address: string, pid: number): boolean {
   return false;
 }
 
-/** CAP_SYS_ADMIN's bit in the capability sets of `/proc/<pid>/status`. */
+/** Capability bits in `/proc/<pid>/status` (`CapEff`). */
+const CAP_SYS_PTRACE = 19n;
 const CAP_SYS_ADMIN = 21n;
 
-let sysAdminMemo: boolean | undefined;
+/** Whether this process's effective capabilities hold `bit`. */
+function holdsCapability(bit: bigint): boolean {
+  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "");
+  return match ? ((BigInt(`0x${match[1]}`) >> bit) & 1n) === 1n : false;
+}
+
+let hideMemo: boolean | undefined;
 
 /**
- * Whether this process holds `CAP_SYS_ADMIN`, and so could be in a Landlock domain without
- * `no_new_privs` (which {@linkcode foreignPeer} compares), a domain the kernel shows nowhere in
- * /proc. Between two such processes, runner and client each prove they can read the other's
- * memory (see {@linkcode ownWitness}), which no Landlock domain allows towards a process outside it.
+ * Whether another process like this one could be in a Landlock domain that {@linkcode foreignPeer}
+ * cannot see: a domain needs `no_new_privs` or `CAP_SYS_ADMIN`, and the kernel shows no Landlock
+ * state in /proc. When this process holds neither, a process like it (same `NoNewPrivs`, same
+ * capabilities) cannot be in a domain without showing `NoNewPrivs: 1`. When it holds either (root;
+ * a session under Docker's `no-new-privileges`, systemd's `NoNewPrivileges=`, `setpriv`), runner
+ * and client each prove they read the other's memory (see {@linkcode ownWitness}), which no
+ * Landlock domain allows towards a process outside it.
  */
-export function holdsSysAdmin(): boolean {
-  if (sysAdminMemo !== undefined) return sysAdminMemo;
-  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "");
-  sysAdminMemo = match ? ((BigInt(`0x${match[1]}`) >> CAP_SYS_ADMIN) & 1n) === 1n : false;
-  return sysAdminMemo;
+export function landlockCouldHide(): boolean {
+  if (hideMemo !== undefined) return hideMemo;
+  const nnp = /^NoNewPrivs:\s*1$/m.test(readTextSyncOrNull("/proc/self/status") ?? "");
+  hideMemo = nnp || holdsCapability(CAP_SYS_ADMIN);
+  return hideMemo;
+}
+
+/**
+ * Whether this process may read the memory of another process of the user's that it did not
+ * start, as the witnesses need: Yama's `ptrace_scope` 0 (or no Yama), or 1 and 2 with
+ * `CAP_SYS_PTRACE`; never 3.
+ */
+export function witnessesReadable(): boolean {
+  const scope = readTextSyncOrNull("/proc/sys/kernel/yama/ptrace_scope")?.trim();
+  if (scope === undefined || scope === "0") return true;
+  return scope !== "3" && holdsCapability(CAP_SYS_PTRACE);
 }
 
 let witnessMemo: { bytes: Uint8Array; at: string } | undefined;
@@ -505,7 +526,12 @@ export async function connectRunner(
     /** What the client names itself to prove it is the process it says (see `peerMark`). */
     mark: string;
     /**
-     * Where a Landlock domain could hide (see {@linkcode holdsSysAdmin}), the client's and the
+     * Arms the handshake's deadline again (until the runner took or declined a request): the
+     * connection is closed unless the returned function is called in time.
+     */
+    deadline(): () => void;
+    /**
+     * Where a Landlock domain could hide (see {@linkcode landlockCouldHide}), the client's and the
      * runner's proofs that each read the other's memory, exchanged while the client wears the
      * runner's mark and before any request: undefined once done (or not needed), else why not.
      */
@@ -574,11 +600,11 @@ export async function connectRunner(
       return undefined;
     }
     const theirs = hello.nonce;
-    // Where a Landlock domain could hide (see holdsSysAdmin): this process must read the runner's
+    // Where a Landlock domain could hide (see landlockCouldHide): this process must read the runner's
     // memory, and the runner this one's, before anything of the request counts.
-    const admin = holdsSysAdmin();
+    const witnessed = landlockCouldHide();
     let seen: string | undefined;
-    if (admin) {
+    if (witnessed) {
       const at = await maskedAddress(key, hello.witness, mine, theirs);
       const witness = at === undefined ? undefined : readWitness(found.pid, at);
       if (!witness) {
@@ -596,12 +622,22 @@ export async function connectRunner(
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
     const mark = await peerMark(key, address, theirs);
+    /** Closes the connection unless the returned function is called within the deadline. */
+    const deadline = () =>
+      onTimeout(HANDSHAKE_DEADLINE_MS, () => {
+        try {
+          conn.close();
+        } catch {
+          // closed
+        }
+      });
     return {
       conn,
       theirs,
       mark,
+      deadline,
       async identify() {
-        if (!admin) return undefined;
+        if (!witnessed) return undefined;
         const text = await request({
           kind: "identify",
           pid: Deno.pid,
@@ -609,9 +645,17 @@ export async function connectRunner(
           seen,
           witness: ownWitness().at,
         });
-        await conn.write(new TextEncoder().encode(text));
-        const first = await replies.next();
-        if (first.done) return "the runner went away";
+        const cancel = deadline();
+        let first: IteratorResult<string>;
+        try {
+          await conn.write(new TextEncoder().encode(text));
+          first = await replies.next();
+        } catch {
+          return "the runner did not answer in time";
+        } finally {
+          cancel();
+        }
+        if (first.done) return "the runner did not answer in time";
         const reply = JSON.parse(first.value) as Partial<{ seen: string; decline: string }>;
         if (typeof reply.decline === "string") return reply.decline;
         const expected = await proof(ownWitness().bytes, `runner-seen:${mine}:${theirs}`);
@@ -681,7 +725,8 @@ export type RunnerRequest =
   | { kind: "status" | "stop"; pid: number; umask: number }
   | {
     /**
-     * A client holding `CAP_SYS_ADMIN` first (see {@linkcode holdsSysAdmin}): its proof that it
+     * A client first where a Landlock domain could hide (see {@linkcode landlockCouldHide}): its
+     * proof that it
      * read the runner's witness (`ownWitness`), and where its own is.
      */
     kind: "identify";
@@ -774,12 +819,12 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * must not get through the runner what its confinement denies it (it runs by itself, confined as
  * it is), nor pose as a runner to the user's other commands.
  *
- * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root), which
- * needs no `no_new_privs` (the kernel shows no Landlock state in /proc): between such processes
- * the runner and its client each prove they read the other's memory (see
- * {@linkcode holdsSysAdmin}). A process that can write the runner's folder can write a key of its
- * own there, naming any process; a client trusts a runner only when the key's process holds the
- * listening socket (see {@linkcode listenerHeldBy}).
+ * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root) or runs
+ * under `no_new_privs` already (the kernel shows no Landlock state in /proc): there the runner and
+ * its client each prove they read the other's memory (see {@linkcode landlockCouldHide}). A
+ * process that can write the runner's folder can write a key of its own there, naming any
+ * process; a client trusts a runner only when its connection reached the key's process, which
+ * holds the socket at the name (see {@linkcode connectedListener}, {@linkcode listenerHeldBy}).
  */
 export function foreignPeer(
   pid: number,

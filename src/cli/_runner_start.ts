@@ -12,13 +12,14 @@ import { lstatSyncOrNull, readTextSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import {
-  holdsSysAdmin,
+  landlockCouldHide,
   privateFolder,
   runnerAnswers,
   runnerFile,
   runnerFolder,
   runnerSetting,
   socketCalls,
+  witnessesReadable,
 } from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
@@ -155,20 +156,18 @@ export function inCi(env: Record<string, string | undefined>): boolean {
  * (a job's leftover process is unwelcome there; Nx's daemon is off in CI too); never with
  * `CAPIBARA_RUNNER=0`, nor where no client could check what it reaches (see `connectedListener`:
  * Linux 6.5 and FFI), nor where the runner and its clients would have to read each other's
- * memory (they hold `CAP_SYS_ADMIN`, see `holdsSysAdmin`) and cannot: Yama forbids it
- * (`ptrace_scope` 3), or this process may not use FFI (which gives the address to read). It would
- * decline every client.
+ * memory (see `landlockCouldHide`) and cannot: Yama forbids it (see `witnessesReadable`), or this
+ * process may not use FFI (which gives the address to read). It would decline every client.
  */
 export function startsOnDemand(
   env: Record<string, string | undefined>,
-  admin: boolean = holdsSysAdmin(),
+  witnessed: boolean = landlockCouldHide(),
 ): boolean {
   const setting = runnerSetting(env);
   if (setting === "off" || (setting === "auto" && inCi(env))) return false;
   if (Deno.build.os !== "linux" || !peerPidfds() || socketCalls() === null) return false;
-  if (!admin) return true;
-  const yama = readTextSyncOrNull("/proc/sys/kernel/yama/ptrace_scope")?.trim();
-  return yama !== "3" && Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  if (!witnessed) return true;
+  return witnessesReadable() && Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 }
 
 /** Whether this kernel names a socket's peer by a pidfd (`SO_PEERPIDFD`, Linux 6.5 and later). */

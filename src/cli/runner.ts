@@ -23,8 +23,8 @@ import {
   connectRunner,
   foreignPeer,
   HANDSHAKE_BYTES,
-  holdsSysAdmin,
   keyRecord,
+  landlockCouldHide,
   lines,
   maskedAddress,
   nonce,
@@ -182,9 +182,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const started = performance.now();
   const status = { served: 0, declined: 0 };
   const inFlight = new Set<Promise<void>>();
-  // Where a Landlock domain could hide from the peer check: the memory proofs (holdsSysAdmin).
-  const admin = holdsSysAdmin();
-  if (admin) ownWitness();
+  // Where a Landlock domain could hide from the peer check: the memory proofs (landlockCouldHide).
+  const witnessed = landlockCouldHide();
+  if (witnessed) ownWitness();
   let stopping = false;
   let idle: number | undefined;
   /** Connections that have not proved themselves yet. */
@@ -253,7 +253,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       out.send({
         nonce: mine,
         proof: await proof(key, `runner:${hello.hello}:${mine}`),
-        ...admin ? { witness: await maskedAddress(key, ownWitness().at, hello.hello, mine) } : {},
+        ...witnessed
+          ? { witness: await maskedAddress(key, ownWitness().at, hello.hello, mine) }
+          : {},
       });
       /** The client's next message, when it proves the key over both nonces. */
       const nextSigned = async (): Promise<RunnerRequest | undefined> => {
@@ -283,8 +285,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       const mark = await peerMark(key, address, mine);
       let foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
-      if (admin) {
-        // Each reads the other's memory (see holdsSysAdmin), the client first, before any request.
+      if (witnessed) {
+        // Each reads the other's memory (see landlockCouldHide), the client first, before any request.
         const expected = await proof(ownWitness().bytes, `client-seen:${hello.hello}:${mine}`);
         if (
           request.kind !== "identify" || typeof request.seen !== "string" ||
@@ -431,10 +433,15 @@ async function control(
     if (!restoreName) return undefined;
     const refused = await runner.identify();
     if (refused !== undefined) return { decline: refused };
-    await runner.conn.write(
-      encoder.encode(await runner.request({ kind, pid: Deno.pid, umask: Deno.umask() })),
-    );
-    for await (const line of runner.replies) return JSON.parse(line) as RunnerReply;
+    const cancel = runner.deadline();
+    try {
+      await runner.conn.write(
+        encoder.encode(await runner.request({ kind, pid: Deno.pid, umask: Deno.umask() })),
+      );
+      for await (const line of runner.replies) return JSON.parse(line) as RunnerReply;
+    } finally {
+      cancel();
+    }
     return undefined;
   } catch {
     return undefined;

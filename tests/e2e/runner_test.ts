@@ -661,6 +661,65 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "runner: in a session under no_new_privs, a Landlock domain (invisible in /proc) is not served",
+  ignore: !OS_SANDBOX || Deno.uid() !== 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const landlocked = ["/usr/bin/python3", "-c", LANDLOCK_NO_NNP];
+    const session = ["setpriv", "--no-new-privs", "--bounding-set=-all", "--"];
+    if (
+      (await new Deno.Command(session[0]!, {
+        args: [...session.slice(1), ...landlocked, "true"],
+      }).output().catch(() => ({ code: 1 }))).code !== 0
+    ) {
+      console.warn("runner_test: no Landlock or setpriv here: the session case is skipped");
+      return;
+    }
+    // A session as Docker's no-new-privileges or systemd's NoNewPrivileges= make it, without
+    // capabilities: the runner, its clients and a Landlock domain in it all show NoNewPrivs: 1.
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
+    const inSession = async (wrapper: string[], args: string[], entry = CLI) => {
+      const out = await new Deno.Command(session[0]!, {
+        args: [
+          ...session.slice(1),
+          ...wrapper,
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          entry,
+          ...args,
+        ],
+        cwd: tmp.path,
+        clearEnv: true,
+        env: cliEnv({ CAPIBARA_RUNNER: "1", ...env }),
+        stdin: "null",
+      }).output();
+      return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    };
+    const started = await inSession([], ["runner", "start"]);
+    assert.match(started, /runner started/, started);
+    try {
+      // A client of the session proves it read the runner's memory, and is answered.
+      const status = await inSession([], ["runner", "status", "--json"]);
+      assert.match(status, /"running": true/, status);
+      // One in a Landlock domain of the session cannot: declined, whatever else it shows.
+      const attack = join(tmp.path, "attack.ts");
+      await Deno.writeTextFile(attack, ATTACKER);
+      const reply = await inSession(landlocked, ["stop"], attack);
+      assert.match(reply, /"decline".*could not read the runner's memory/, reply);
+      const after = await inSession([], ["runner", "status", "--json"]);
+      assert.match(after, /"running": true/, "a Landlock domain stopped the runner");
+    } finally {
+      await inSession([], ["runner", "stop"]);
+    }
+  },
+});
+
+Deno.test({
   name: "runner: a client does not wait on what holds the name and never answers",
   ignore: Deno.build.os !== "linux",
   sanitizeOps: false,
@@ -869,7 +928,10 @@ for await (const conn of listener) {
       console.log("received " + line);
       const { hello, body } = JSON.parse(line);
       if (typeof body === "string" && JSON.parse(body).kind === "identify") {
-        await conn.write(new TextEncoder().encode(JSON.stringify({ seen: "forged" }) + "\\n"));
+        // "silent": never answers it.
+        if (Deno.args[1] !== "silent") {
+          await conn.write(new TextEncoder().encode(JSON.stringify({ seen: "forged" }) + "\\n"));
+        }
         continue;
       }
       if (typeof hello !== "string") {
@@ -907,7 +969,7 @@ Deno.test({
         args: [
           ...wrapper.slice(1),
           ...wrapper.length ? [Deno.execPath()] : [],
-          ...["run", "-A", "--quiet", script, named],
+          ...["run", "-A", "--quiet", script, ...named.split(" ")],
         ],
         env: { ...env },
         stdin: "null",
@@ -961,6 +1023,16 @@ Deno.test({
       console.warn("runner_test: not root, or no Landlock: the Landlock impostor is skipped");
       return;
     }
+    // One that answers the hello, then never the memory proof: the client runs by itself after
+    // the handshake's deadline, and sends nothing more.
+    await withImpostor("self silent", [], async (seen) => {
+      const started = performance.now();
+      const result = await ends(hit(), "a client facing a runner that never answers");
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /runner declined: the runner did not answer in time/);
+      assert.ok(performance.now() - started < 30_000);
+      assert.ok(!seen.join("\n").includes("do-not-send-me"), seen.join("\n"));
+    });
     await withImpostor("self", landlocked, async (seen) => {
       const result = await hit();
       await new Promise((r) => setTimeout(r, 200));
