@@ -550,7 +550,10 @@ export async function connectRunner(
   let conn: Deno.UnixConn;
   const address = runnerAddress(env);
   try {
-    conn = await Deno.connect({ transport: "unix", path: address });
+    const connecting = Deno.connect({ transport: "unix", path: address });
+    // libc's calls are bound while the connection is made.
+    socketCalls();
+    conn = await connecting;
   } catch {
     return undefined;
   }

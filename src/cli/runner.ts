@@ -283,7 +283,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       // Only a process like the runner itself may have it run, say what it did, or stop.
       if (!identified(request)) return;
       const mark = await peerMark(key, address, mine);
-      let foreign = foreignPeer(request.pid, { mark, umask: request.umask });
+      const foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
       if (witnessed) {
         // Each reads the other's memory (see landlockCouldHide), the client first, before any request.
@@ -300,11 +300,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         const theirs = readWitness(request.pid, request.witness);
         if (!theirs) return decline("the runner could not read its memory");
         out.send({ seen: await proof(theirs, `runner-seen:${hello.hello}:${mine}`) });
-        const pid = request.pid;
+        // The request comes on the same connection, from the process just checked (its mark is
+        // still worn): its pid and umask must be the same.
+        const { pid, umask } = request;
         request = await nextSigned();
-        if (!request || !("kind" in request) || !identified(request) || request.pid !== pid) return;
-        foreign = foreignPeer(request.pid, { mark, umask: request.umask });
-        if (foreign !== undefined) return decline(foreign);
+        if (
+          !request || !("kind" in request) || !identified(request) || request.pid !== pid ||
+          request.umask !== umask
+        ) return;
       }
       if (request.kind === "status") {
         const report: RunnerStatus = {
