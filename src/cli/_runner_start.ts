@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { lstatSyncOrNull, readTextSyncOrNull } from "../_fs.ts";
+import { lstatSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import {
