@@ -603,6 +603,8 @@ export async function connectRunner(
       return undefined;
     }
     const theirs = hello.nonce;
+    // WebCrypto answers on another thread: what does not depend on another is started at once.
+    const marking = peerMark(key, address, theirs);
     // Where a Landlock domain could hide (see landlockCouldHide): this process must read the runner's
     // memory, and the runner this one's, before anything of the request counts.
     const witnessed = landlockCouldHide();
@@ -624,7 +626,7 @@ export async function connectRunner(
       const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
-    const mark = await peerMark(key, address, theirs);
+    const mark = await marking;
     /** Closes the connection unless the returned function is called within the deadline. */
     const deadline = () =>
       onTimeout(HANDSHAKE_DEADLINE_MS, () => {
@@ -648,6 +650,7 @@ export async function connectRunner(
           seen,
           witness: ownWitness().at,
         });
+        const expecting = proof(ownWitness().bytes, `runner-seen:${mine}:${theirs}`);
         const cancel = deadline();
         let first: IteratorResult<string>;
         try {
@@ -661,8 +664,7 @@ export async function connectRunner(
         if (first.done) return "the runner did not answer in time";
         const reply = JSON.parse(first.value) as Partial<{ seen: string; decline: string }>;
         if (typeof reply.decline === "string") return reply.decline;
-        const expected = await proof(ownWitness().bytes, `runner-seen:${mine}:${theirs}`);
-        if (typeof reply.seen !== "string" || !sameProof(reply.seen, expected)) {
+        if (typeof reply.seen !== "string" || !sameProof(reply.seen, await expecting)) {
           return "the runner could not read this process's memory (a Landlock domain, or another " +
             "security module's ptrace rule, may confine it)";
         }

@@ -271,6 +271,11 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         }
         return JSON.parse(signed.body) as RunnerRequest;
       };
+      // WebCrypto answers on another thread: what the checks below need is started at once.
+      const marking = peerMark(key, address, mine);
+      const expecting = witnessed
+        ? proof(ownWitness().bytes, `client-seen:${hello.hello}:${mine}`)
+        : undefined;
       let request = await nextSigned();
       if (!request) return;
       pending.delete(conn);
@@ -282,15 +287,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       };
       // Only a process like the runner itself may have it run, say what it did, or stop.
       if (!identified(request)) return;
-      const mark = await peerMark(key, address, mine);
+      const mark = await marking;
       const foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
       if (witnessed) {
         // Each reads the other's memory (see landlockCouldHide), the client first, before any request.
-        const expected = await proof(ownWitness().bytes, `client-seen:${hello.hello}:${mine}`);
         if (
           request.kind !== "identify" || typeof request.seen !== "string" ||
-          !sameProof(request.seen, expected)
+          !sameProof(request.seen, (await expecting)!)
         ) {
           return decline(
             "it could not read the runner's memory (a Landlock domain, or another security " +
