@@ -975,15 +975,7 @@ Deno.test({
         stdin: "null",
         stdout: "piped",
       }).spawn();
-      const seen: string[] = [];
-      const reading = (async () => {
-        let buffered = "";
-        for await (const text of impostor.stdout.pipeThrough(new TextDecoderStream())) {
-          const parts = (buffered + text).split("\n");
-          buffered = parts.pop()!;
-          seen.push(...parts);
-        }
-      })();
+      const { seen, done: reading } = printed(impostor);
       try {
         assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
         await fn(seen);
@@ -1099,15 +1091,7 @@ Deno.test({
       stdin: "null",
       stdout: "piped",
     }).spawn();
-    const seen: string[] = [];
-    const reading = (async () => {
-      let buffered = "";
-      for await (const text of impostor.stdout.pipeThrough(new TextDecoderStream())) {
-        const parts = (buffered + text).split("\n");
-        buffered = parts.pop()!;
-        seen.push(...parts);
-      }
-    })();
+    const { seen, done: reading } = printed(impostor);
     try {
       assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
       const result = await capibara(
