@@ -175,11 +175,8 @@ export function readRunnerKey(env: Record<string, string | undefined>): RunnerKe
   if (!privateFolder(runnerFolder())) return undefined;
   const file = runnerKeyFile(env);
   try {
-    const info = Deno.lstatSync(file);
-    if (!info.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0) {
-      return undefined;
-    }
-    const record = Deno.readFileSync(file);
+    const record = readKeyFile(file);
+    if (!record) return undefined;
     const match = /^(\d+) (\d+)\n$/.exec(new TextDecoder().decode(record.subarray(32)));
     if (record.length <= 32 || !match) return undefined;
     const pid = Number(match[1]);
@@ -202,8 +199,10 @@ export function readRunnerKey(env: Record<string, string | undefined>): RunnerKe
 function stillRunning(env: Record<string, string | undefined>, before: RunnerKey): boolean {
   if ("unlike" in before) return false;
   try {
-    const now = Deno.readFileSync(runnerKeyFile(env));
-    return now.length === before.record.length && now.every((b, i) => b === before.record[i]) &&
+    const now = readKeyFile(runnerKeyFile(env));
+    return now !== undefined && now.length === before.record.length && now.every((b, i) =>
+      b === before.record[i]
+    ) &&
       processStart(before.pid) === before.start &&
       // Still like this one: a process that exited has no namespaces left to compare.
       foreignPeer(before.pid) === undefined;
@@ -299,6 +298,7 @@ type SocketCalls = {
     length: Uint8Array,
   ): number;
   getpeername(fd: number, address: Uint8Array, length: Uint8Array): number;
+  open(path: Uint8Array, flags: number): number;
   close(fd: number): number;
 };
 
@@ -318,6 +318,7 @@ export function socketCalls(): SocketCalls | null {
       socketCallsMemo = Deno.dlopen(name, {
         getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
         getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+        open: { parameters: ["buffer", "i32"], result: "i32" },
         close: { parameters: ["i32"], result: "i32" },
       }).symbols as SocketCalls;
       break;
@@ -378,6 +379,35 @@ export function connectedListener(address: string): number | undefined {
     return undefined;
   }
   return pid;
+}
+
+/** `O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC` on x86-64 and arm64 (`O_NOFOLLOW` differs). */
+const OPEN_KEY = 0o4000 | 0o2000000 | (Deno.build.arch === "aarch64" ? 0o100000 : 0o400000);
+
+/**
+ * A key file's bytes when it is a regular file of this user's that no one else may read (at most
+ * 4 KiB), else undefined. Opened without following a link and without waiting on whatever else
+ * the name may be by then (a FIFO put there would block a plain open forever: an attacker's review
+ * swapped one in between a check and the read), then checked and read through that descriptor.
+ */
+export function readKeyFile(file: string): Uint8Array | undefined {
+  const calls = socketCalls();
+  if (!calls) return undefined;
+  const fd = calls.open(new TextEncoder().encode(`${file}\0`), OPEN_KEY);
+  if (fd < 0) return undefined;
+  try {
+    const opened = `/proc/self/fd/${fd}`;
+    const info = Deno.statSync(opened);
+    if (
+      !info.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0 ||
+      info.size > 4096
+    ) return undefined;
+    return Deno.readFileSync(opened);
+  } catch {
+    return undefined;
+  } finally {
+    calls.close(fd);
+  }
 }
 
 /** The flag of a listening socket in `/proc/net/unix` (`__SO_ACCEPTCON`). */

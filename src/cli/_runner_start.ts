@@ -191,7 +191,13 @@ export async function startOnDemand(io: CommandIo): Promise<boolean> {
     ensureFolder(runnerFolder());
     const hit = runnerFile(env, "hit");
     const last = lstatSyncOrNull(hit);
-    Deno.writeFileSync(hit, new Uint8Array(0), { mode: 0o600 });
+    // Made anew, never opened as it is (a FIFO put there would block the open for ever).
+    try {
+      Deno.removeSync(hit);
+    } catch {
+      // none
+    }
+    Deno.writeFileSync(hit, new Uint8Array(0), { mode: 0o600, createNew: true });
     const since = last?.isFile && last.mtime ? Date.now() - last.mtime.getTime() : Infinity;
     if (!(since >= 0 && since < ON_DEMAND_WINDOW_MS)) return false;
     // Something holds the name already (a runner this process may not use, or another user's

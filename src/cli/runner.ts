@@ -167,12 +167,13 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   }
   const keyFile = runnerKeyFile(env);
   const key = writeKey(keyFile);
+  const written = Deno.lstatSync(keyFile);
   const removeKey = () => {
     try {
-      // Only the key this runner wrote: a runner started since has its own.
-      if (Deno.readFileSync(keyFile).subarray(0, 32).toBase64() === key.toBase64()) {
-        Deno.removeSync(keyFile);
-      }
+      // Only the file this runner wrote (a runner started since has its own), known by its inode:
+      // nothing there is opened (a FIFO put in its place would block an open for ever).
+      const now = Deno.lstatSync(keyFile);
+      if (now.ino === written.ino && now.dev === written.dev) Deno.removeSync(keyFile);
     } catch {
       // gone
     }

@@ -1326,3 +1326,71 @@ Deno.test("runner: the mark a client wears is bound to the runner's key and name
   assert.notEqual(await maskedAddress(other, masked, "n1", "n2"), at);
   assert.notEqual(await maskedAddress(key, at, "n1", "n3"), masked);
 });
+
+Deno.test({
+  name: "runner: a FIFO put at the runner's key or marker never blocks a command",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const mkfifo = async (path: string) => {
+      await Deno.remove(path).catch(() => {});
+      assert.equal(
+        (await new Deno.Command("mkfifo", { args: ["-m", "600", path] }).output()).code,
+        0,
+      );
+    };
+    // The key swapped for a FIFO between the client's first read and its second (after the
+    // runner's proof): the second read must not wait on it.
+    const env = { CAPIBARA_RUNNER_NAME: testName() };
+    await using listener = holdName(env);
+    const key = Deno.readFileSync(runnerKeyFile(env)).slice(0, 32);
+    const accepting = (async () => {
+      for await (const conn of listener) {
+        const incoming = lines(conn);
+        const first = await incoming.next();
+        if (first.done) continue;
+        const hello = JSON.parse(first.value);
+        await mkfifo(runnerKeyFile(env));
+        const mine = "n".repeat(24);
+        const signed = await proof(key, `runner:${hello.hello}:${mine}`);
+        await conn.write(
+          new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed }) + "\n"),
+        ).catch(() => {});
+        await incoming.next().catch(() => {});
+        try {
+          conn.close();
+        } catch {
+          // closed by the client
+        }
+      }
+    })();
+    try {
+      const result = await ends(
+        capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env),
+        "a command whose runner's key became a FIFO",
+      );
+      assert.equal(result.code, 2, result.stderr);
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+    }
+    // The marker of the last hit a FIFO: a hit that would start a runner does not wait on it.
+    const work = join(tmp.path, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const onDemand = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
+    ensureFolder(runnerFolder());
+    await mkfifo(runnerFile(onDemand, "hit"));
+    try {
+      const hit = await ends(
+        capibara(["run", PROMPT, "--context", CONTEXT, "--json"], work, onDemand),
+        "a hit whose marker is a FIFO",
+      );
+      assert.equal(hit.code, 0, hit.stderr);
+    } finally {
+      await capibara(["runner", "stop"], work, onDemand);
+      await Deno.remove(runnerFile(onDemand, "hit")).catch(() => {});
+    }
+  },
+});
