@@ -1,7 +1,7 @@
 /**
  * Where the resident runner (`capibara runner`) listens, and what its client and it agree on. It
- * imports only leaves (`_runner_folder.ts`, `_path.ts`, `_timer.ts`): the client loads it before anything
- * else on each `capibara run`.
+ * imports only leaves (`_runner_folder.ts`, `_path.ts`, `_fs.ts`, `_timer.ts`): the client loads
+ * it before anything else on each `capibara run`.
  *
  * The socket is an abstract one (Linux): a name in the network namespace, not a file, so that no
  * sandbox (each has a network namespace of its own) can reach it, whatever files it is shown. Any
@@ -200,10 +200,9 @@ function stillRunning(env: Record<string, string | undefined>, before: RunnerKey
   if ("unlike" in before) return false;
   try {
     const now = readKeyFile(runnerKeyFile(env));
-    return now !== undefined && now.length === before.record.length && now.every((b, i) =>
-      b === before.record[i]
-    ) &&
-      processStart(before.pid) === before.start &&
+    const same = now !== undefined && now.length === before.record.length &&
+      now.every((byte, i) => byte === before.record[i]);
+    return same && processStart(before.pid) === before.start &&
       // Still like this one: a process that exited has no namespaces left to compare.
       foreignPeer(before.pid) === undefined;
   } catch {
@@ -305,9 +304,9 @@ type SocketCalls = {
 let socketCallsMemo: SocketCalls | null | undefined;
 
 /**
- * libc's `getsockopt`, `getpeername` and `close`, through Deno's FFI (Deno exposes no socket's peer
- * credentials), or null where they cannot be had: not Linux, no libc by a known name, or no FFI
- * permission. Where they cannot, no runner is used.
+ * libc's `getsockopt`, `getpeername`, `open` and `close`, through Deno's FFI (Deno exposes no
+ * socket's peer credentials, nor an open that never waits), or null where they cannot be had: not
+ * Linux, no libc by a known name, or no FFI permission. Where they cannot, no runner is used.
  */
 export function socketCalls(): SocketCalls | null {
   if (socketCallsMemo !== undefined) return socketCallsMemo;
@@ -453,9 +452,12 @@ export function listenerHeldBy(address: string, pid: number): boolean {
 const CAP_SYS_PTRACE = 19n;
 const CAP_SYS_ADMIN = 21n;
 
-/** Whether this process's effective capabilities hold `bit`. */
-function holdsCapability(bit: bigint): boolean {
-  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "");
+/** Whether the effective capabilities in `status` (this process's by default) hold `bit`. */
+function holdsCapability(
+  bit: bigint,
+  status: string = readTextSyncOrNull("/proc/self/status") ?? "",
+): boolean {
+  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
   return match ? ((BigInt(`0x${match[1]}`) >> bit) & 1n) === 1n : false;
 }
 
@@ -472,8 +474,8 @@ let hideMemo: boolean | undefined;
  */
 export function landlockCouldHide(): boolean {
   if (hideMemo !== undefined) return hideMemo;
-  const nnp = /^NoNewPrivs:\s*1$/m.test(readTextSyncOrNull("/proc/self/status") ?? "");
-  hideMemo = nnp || holdsCapability(CAP_SYS_ADMIN);
+  const status = readTextSyncOrNull("/proc/self/status") ?? "";
+  hideMemo = /^NoNewPrivs:\s*1$/m.test(status) || holdsCapability(CAP_SYS_ADMIN, status);
   return hideMemo;
 }
 
@@ -489,6 +491,9 @@ export function witnessesReadable(): boolean {
 }
 
 let witnessMemo: { bytes: Uint8Array; at: string } | undefined;
+
+/** A witness's address as it travels: hex, at most 64 bits. */
+const WITNESS_ADDRESS = /^[0-9a-f]{1,16}$/;
 
 /**
  * 32 random bytes in this process's memory, for its lifetime, and their address (hex): a process
@@ -516,7 +521,7 @@ export async function maskedAddress(
   clientNonce: string,
   runnerNonce: string,
 ): Promise<string | undefined> {
-  if (typeof at !== "string" || !/^[0-9a-f]{1,16}$/.test(at)) return undefined;
+  if (typeof at !== "string" || !WITNESS_ADDRESS.test(at)) return undefined;
   const mask = Uint8Array.fromBase64(await proof(key, `witness:${clientNonce}:${runnerNonce}`));
   const bits = new DataView(mask.buffer).getBigUint64(0);
   return (BigInt(`0x${at}`) ^ bits).toString(16);
@@ -524,7 +529,7 @@ export async function maskedAddress(
 
 /** The 32 bytes at `at` (hex) in process `pid`'s memory, or undefined when they cannot be read. */
 export function readWitness(pid: number, at: unknown): Uint8Array | undefined {
-  if (typeof at !== "string" || !/^[0-9a-f]{1,16}$/.test(at)) return undefined;
+  if (typeof at !== "string" || !WITNESS_ADDRESS.test(at)) return undefined;
   try {
     using file = Deno.openSync(`/proc/${pid}/mem`);
     file.seekSync(BigInt(`0x${at}`), Deno.SeekMode.Start);
@@ -601,15 +606,18 @@ export async function connectRunner(
         : "what listens at the runner's name is not the process its key names",
     };
   }
+  /** Closes the connection unless the returned function is called within the deadline. */
+  const deadline = () =>
+    onTimeout(HANDSHAKE_DEADLINE_MS, () => {
+      try {
+        conn.close();
+      } catch {
+        // closed
+      }
+    });
   // Whatever holds the name must answer in time: one that never does (a runner stuck, or another
   // user's process that took the name of one killed) leaves the command to run by itself.
-  const cancel = onTimeout(HANDSHAKE_DEADLINE_MS, () => {
-    try {
-      conn.close();
-    } catch {
-      // closed
-    }
-  });
+  const cancel = deadline();
   try {
     const mine = nonce();
     await conn.write(
@@ -635,8 +643,8 @@ export async function connectRunner(
     const theirs = hello.nonce;
     // WebCrypto answers on another thread: what does not depend on another is started at once.
     const marking = peerMark(key, address, theirs);
-    // Where a Landlock domain could hide (see landlockCouldHide): this process must read the runner's
-    // memory, and the runner this one's, before anything of the request counts.
+    // Where a Landlock domain could hide (see landlockCouldHide): this process must read the
+    // runner's memory, and the runner this one's, before anything of the request counts.
     const witnessed = landlockCouldHide();
     let seen: string | undefined;
     if (witnessed) {
@@ -657,15 +665,6 @@ export async function connectRunner(
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
     const mark = await marking;
-    /** Closes the connection unless the returned function is called within the deadline. */
-    const deadline = () =>
-      onTimeout(HANDSHAKE_DEADLINE_MS, () => {
-        try {
-          conn.close();
-        } catch {
-          // closed
-        }
-      });
     return {
       conn,
       theirs,
@@ -761,8 +760,7 @@ export type RunnerRequest =
   | {
     /**
      * A client first where a Landlock domain could hide (see {@linkcode landlockCouldHide}): its
-     * proof that it
-     * read the runner's witness (`ownWitness`), and where its own is.
+     * proof that it read the runner's witness (`ownWitness`), and where its own is.
      */
     kind: "identify";
     pid: number;
@@ -776,9 +774,9 @@ export type RunnerRequest =
  * What a client names its own process (`/proc/self/comm`, 15 bytes) while the runner looks at it:
  * only a thread of that very process can set it, so a client cannot pass for another process
  * (one confined otherwise, say, claiming the pid of one that is not). Deno does not expose a
- * socket's peer credentials. The client checks its runner (see {@linkcode listenerHeldBy}) before
- * it wears any mark, and the mark is bound to the runner's key and name, so it cannot be relayed
- * to another runner.
+ * socket's peer credentials to the runner. The client checks its runner (see
+ * {@linkcode connectedListener}, {@linkcode listenerHeldBy}) before it wears any mark, and the
+ * mark is bound to the runner's key and name, so it cannot be relayed to another runner.
  */
 export async function peerMark(
   key: Uint8Array,

@@ -292,7 +292,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       const foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
       if (witnessed) {
-        // Each reads the other's memory (see landlockCouldHide), the client first, before any request.
+        // Each reads the other's memory (see landlockCouldHide): the client first, then the runner,
+        // before any request.
         if (
           request.kind !== "identify" || typeof request.seen !== "string" ||
           !sameProof(request.seen, (await expecting)!)
