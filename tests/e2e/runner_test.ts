@@ -1394,3 +1394,57 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "runner: once its code changed, it declines and stops (told by file events, not per request)",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    // A checkout of its own, so that its code can change.
+    const checkout = join(tmp.path, "checkout");
+    await Deno.mkdir(checkout);
+    for (const name of ["src", "main.ts", "cli.ts", "deno.json", "deno.lock"]) {
+      const copied = await new Deno.Command("cp", { args: ["-r", join(REPO, name), checkout] })
+        .output();
+      assert.ok(copied.success, name);
+    }
+    const work = join(tmp.path, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const env = {
+      CAPIBARA_RUNNER: "1",
+      CAPIBARA_RUNNER_NAME: testName(),
+      CAPIBARA_CACHE_DIR: CACHE,
+      CAPIBARA_TIMINGS: "1",
+    };
+    const entry = join(checkout, "cli.ts");
+    const command = (args: string[]) => runCli(args, { cwd: work, env, entry });
+    const status = async () => JSON.parse((await command(["runner", "status", "--json"])).stdout);
+    const started = await command(["runner", "start", "--idle", "120", "--json"]);
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
+      const served = await command(args);
+      assert.equal(served.code, 0, served.stderr);
+      assert.doesNotMatch(served.stderr, /runner (declined|not used)/);
+      assert.equal((await status()).served, 1);
+      // A file the runner has not loaded yet counts too: it could load it.
+      await Deno.writeTextFile(join(checkout, "src", "errors.ts"), "\n// changed\n", {
+        append: true,
+      });
+      const after = await command(args);
+      assert.equal(after.code, 0, after.stderr);
+      assert.match(after.stderr, /runner declined: its code changed since it started/);
+      assert.deepEqual(JSON.parse(after.stdout).output, JSON.parse(served.stdout).output);
+      // It stopped: the next command finds no runner.
+      for (let i = 0; i < 50 && (await status()).running; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal((await status()).running, false);
+    } finally {
+      await command(["runner", "stop", "--json"]);
+    }
+  },
+});
