@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, resolve } from "./_path.ts";
+import { basename, dirname, isAbsolute, resolve } from "./_path.ts";
 
 /** The two places a key can be, for this user: the login session's runtime folder, then /tmp. */
 export function runnerFolders(): string[] {
@@ -30,7 +30,23 @@ let chosen: string | undefined;
 
 function choose(): string {
   const [session, tmp] = runnerFolders() as [string, string];
-  return privateFolder(dirname(session)) ? session : tmp;
+  return listed(dirname(session)) && privateFolder(dirname(session)) ? session : tmp;
+}
+
+/**
+ * Whether `path`'s folder lists it: asked of the session's runtime folder, which is missing for
+ * many (root outside a login session, containers), without the error a failed `lstat` raises
+ * (≈ 1 ms in a new process: every command asks).
+ */
+function listed(path: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(dirname(path))) {
+      if (entry.name === basename(path)) return true;
+    }
+  } catch {
+    // its folder is missing, or closed to this user
+  }
+  return false;
 }
 
 /**

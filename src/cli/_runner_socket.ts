@@ -169,16 +169,16 @@ export type RunnerKey = { key: Uint8Array; pid: number; start: string; record: U
  * The runner's key, when its folder is the user's alone, the file is a 0600 file of theirs, and
  * the runner that wrote it still runs (see {@linkcode keyRecord}); `{ unlike }` when that runner
  * is not a process like this one (see {@linkcode foreignPeer}): a process confined otherwise that
- * wrote a key of its own there is no runner to hand a request, or secrets, to.
+ * wrote a key of its own there is no runner to hand a request, or secrets, to, nor to connect
+ * to. Whether a connection then reaches this very process is {@linkcode connectRunner}'s check.
  */
 export function readRunnerKey(env: Record<string, string | undefined>): RunnerKey | undefined {
   if (!privateFolder(runnerFolder())) return undefined;
-  const file = runnerKeyFile(env);
   try {
-    const record = readKeyFile(file);
-    if (!record) return undefined;
+    const record = readKeyFile(runnerKeyFile(env));
+    if (!record || record.length <= 32) return undefined;
     const match = /^(\d+) (\d+)\n$/.exec(new TextDecoder().decode(record.subarray(32)));
-    if (record.length <= 32 || !match) return undefined;
+    if (!match) return undefined;
     const pid = Number(match[1]);
     const start = match[2]!;
     if (processStart(pid) !== start) return undefined;
@@ -190,24 +190,11 @@ export function readRunnerKey(env: Record<string, string | undefined>): RunnerKe
   }
 }
 
-/**
- * Whether the key record read before is still the runner's, and its process still the one that
- * wrote it: checked after the runner's proof, before anything is sent, so that a runner killed
- * between the first read and the connection (and its name taken by whoever read its key) is
- * never trusted.
- */
-function stillRunning(env: Record<string, string | undefined>, before: RunnerKey): boolean {
-  if ("unlike" in before) return false;
-  try {
-    const now = readKeyFile(runnerKeyFile(env));
-    const same = now !== undefined && now.length === before.record.length &&
-      now.every((byte, i) => byte === before.record[i]);
-    return same && processStart(before.pid) === before.start &&
-      // Still like this one: a process that exited has no namespaces left to compare.
-      foreignPeer(before.pid) === undefined;
-  } catch {
-    return false;
-  }
+/** Whether the runner's key file still holds `record`, as read before. */
+function sameKey(env: Record<string, string | undefined>, record: Uint8Array): boolean {
+  const now = readKeyFile(runnerKeyFile(env));
+  return now !== undefined && now.length === record.length &&
+    now.every((byte, i) => byte === record[i]);
 }
 
 /**
@@ -328,20 +315,46 @@ export function socketCalls(): SocketCalls | null {
   return socketCallsMemo;
 }
 
+/** The process a pidfd names, by its pid now: 0 once it exited (or outside this pid namespace). */
+function pidfdPid(pidfd: number): number {
+  const info = readTextSyncOrNull(`/proc/self/fdinfo/${pidfd}`);
+  // "Pid: -1" once the process exited; 0 outside this pid namespace.
+  const now = Number(/^Pid:\s*(-?\d+)$/m.exec(info ?? "")?.[1] ?? 0);
+  return now > 0 ? now : 0;
+}
+
+/**
+ * The process at the other end of a connection: its pid, held by a pidfd (a process, not a number
+ * another may take once it exits) for as long as this is not disposed, so that whatever is read of
+ * `/proc/<pid>` meanwhile is known to be that process's when {@linkcode ConnectedPeer.stillThere}
+ * says so afterwards.
+ */
+export interface ConnectedPeer extends Disposable {
+  /** Its pid. */
+  readonly pid: number;
+  /** Whether it still runs: then every read of `/proc/<pid>` since was of this very process. */
+  stillThere(): boolean;
+}
+
 /**
  * The process at the other end of this process's connection to `address`: the one that listened
- * there, as the kernel holds it (`SO_PEERPIDFD`, a pidfd: a process, not a number another may take
- * once it exits), by its pid now, or undefined when it cannot be told (it exited, connections
- * there disagree, no connection, a kernel before 6.5, no {@linkcode socketCalls}). A client trusts
- * a runner only when this is the process its key names: whoever holds the socket it connected to
- * is the process it talks to, whatever listens at the name by the time it looks (an attacker's
- * review handed the name over to the real runner while a client it had accepted waited).
+ * there, as the kernel holds it (`SO_PEERPIDFD`), or undefined when it cannot be told (it exited,
+ * connections there disagree, no connection, a kernel before 6.5, no {@linkcode socketCalls}). A
+ * client trusts a runner only when this is the process its key names: whoever holds the socket it
+ * connected to is the process it talks to, whatever listens at the name by the time it looks (an
+ * attacker's review handed the name over to the real runner while a client it had accepted
+ * waited).
  */
-export function connectedListener(address: string): number | undefined {
+export function connectedListener(address: string): ConnectedPeer | undefined {
   const calls = socketCalls();
   if (!calls) return undefined;
   const wanted = new TextEncoder().encode(address);
   let pid: number | undefined;
+  let held: number | undefined;
+  const release = () => {
+    if (held !== undefined) calls.close(held);
+    held = undefined;
+  };
   try {
     for (const entry of Deno.readDirSync("/proc/self/fd")) {
       const fd = Number(entry.name);
@@ -362,22 +375,30 @@ export function connectedListener(address: string): number | undefined {
         new Uint8Array(pidfd.buffer),
         new Uint8Array(pidfdLength.buffer),
       );
-      if (got !== 0) return undefined;
-      let info: string | null;
-      try {
-        info = readTextSyncOrNull(`/proc/self/fdinfo/${pidfd[0]}`);
-      } finally {
-        calls.close(pidfd[0]!);
+      if (got !== 0) {
+        release();
+        return undefined;
       }
-      // "Pid: -1" once the process exited; 0 outside this pid namespace.
-      const now = Number(/^Pid:\s*(-?\d+)$/m.exec(info ?? "")?.[1] ?? 0);
-      if (!(now > 0) || (pid !== undefined && pid !== now)) return undefined;
+      const now = pidfdPid(pidfd[0]!);
+      if (held === undefined) held = pidfd[0]!;
+      else calls.close(pidfd[0]!);
+      if (now === 0 || (pid !== undefined && pid !== now)) {
+        release();
+        return undefined;
+      }
       pid = now;
     }
   } catch {
+    release();
     return undefined;
   }
-  return pid;
+  if (pid === undefined || held === undefined) return undefined;
+  const found = pid;
+  return {
+    pid: found,
+    stillThere: () => held !== undefined && pidfdPid(held) === found,
+    [Symbol.dispose]: release,
+  };
 }
 
 /** `O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC` on x86-64 and arm64 (`O_NOFOLLOW` differs). */
@@ -585,19 +606,22 @@ export async function connectRunner(
   let conn: Deno.UnixConn;
   const address = runnerAddress(env);
   try {
-    const connecting = Deno.connect({ transport: "unix", path: address });
-    // libc's calls are bound while the connection is made.
-    socketCalls();
-    conn = await connecting;
+    conn = await Deno.connect({ transport: "unix", path: address });
   } catch {
     return undefined;
   }
-  // Before anything is sent: what this connection reached must be the process the key names, and
-  // hold the socket at the name. A process that can write the key's folder (one confined by
+  // Before anything is sent, the process this connection reached must be the runner that wrote the
+  // key and hold the socket at the name. A process that can write the key's folder (one confined by
   // another tool, say) could leave a key naming any process of the user's and listen itself, then
-  // read every later command's environment.
-  const reached = connectedListener(address);
-  if (reached !== found.pid || !listenerHeldBy(address, found.pid)) {
+  // read every later command's environment. The reached process is held (a pidfd) from here until
+  // the last read of its /proc/<pid> (stillThere, below): its start time is the key's, so it is
+  // the process readRunnerKey found like this one (a pid is never two processes' at once, nor
+  // does a process come back), and no other process can have taken its pid meanwhile.
+  using reached = connectedListener(address);
+  if (
+    !reached || reached.pid !== found.pid || processStart(found.pid) !== found.start ||
+    !listenerHeldBy(address, found.pid)
+  ) {
     conn.close();
     return {
       unlike: reached === undefined
@@ -636,10 +660,6 @@ export async function connectRunner(
       conn.close();
       return undefined;
     }
-    if (!stillRunning(env, found)) {
-      conn.close();
-      return undefined;
-    }
     const theirs = hello.nonce;
     // WebCrypto answers on another thread: what does not depend on another is started at once.
     const marking = peerMark(key, address, theirs);
@@ -665,6 +685,13 @@ export async function connectRunner(
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
     const mark = await marking;
+    // Every read of the runner's /proc/<pid> (its start, its kind, its memory) was of the process
+    // this connection reached; and its key is still the one it proved (a runner started since
+    // wrote its own: this one is stopping).
+    if (!reached?.stillThere() || !sameKey(env, found.record)) {
+      conn.close();
+      return undefined;
+    }
     return {
       conn,
       theirs,
