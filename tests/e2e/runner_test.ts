@@ -13,6 +13,7 @@ import {
   listenerHeldBy,
   maskedAddress,
   peerMark,
+  procText,
   proof,
   runnerAddress,
   runnerFile,
@@ -1446,5 +1447,23 @@ Deno.test({
     } finally {
       await command(["runner", "stop", "--json"]);
     }
+  },
+});
+
+Deno.test({
+  name:
+    "runner: /proc files are read through libc as Deno reads them, and null where they cannot be",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    assert.equal(procText("/proc/self/limits"), Deno.readTextFileSync("/proc/self/limits"));
+    assert.match(procText(`/proc/${Deno.pid}/stat`) ?? "", new RegExp(`^${Deno.pid} \\(`));
+    assert.equal(procText("/proc/no-such-file"), null);
+    // A folder opens but cannot be read.
+    assert.equal(procText("/proc/self"), null);
+    // Longer than the buffer: read whole all the same.
+    await using tmp = await withTmpDir();
+    const long = "x".repeat(200 * 1024);
+    await Deno.writeTextFile(join(tmp.path, "long"), long);
+    assert.equal(procText(join(tmp.path, "long")), long);
   },
 });
