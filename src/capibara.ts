@@ -58,11 +58,13 @@ export interface CapibaraOptions extends ConfigOptions {
    */
   hints?: HintAudience;
   /**
-   * Keep a sandbox ready for the next run of the same request (default `false`): while a run
-   * goes on, the next one's sandbox is set up and waits at a gate, so a repeated request costs
-   * little more than its script. What waits is checked against the next run's plan and paths and
-   * thrown away on any difference; it never runs anything of the script before its run, and is
-   * gone after 30 s, at {@linkcode Capibara.disposePrestarted} or when the process ends.
+   * Keep a sandbox ready for the next run of a request that repeats (default `true`): from a
+   * request's second run on, while a run goes on, the next one's sandbox is set up and waits at a
+   * gate, so a repeated request costs little more than its script; a request run once leaves
+   * nothing waiting. What waits is checked against the next run's plan and paths and thrown away
+   * on any difference; it never runs anything of the script before its run, does not keep the
+   * process alive, and is gone after 30 s, at {@linkcode Capibara.disposePrestarted} or when the
+   * process ends. `false`: every run sets up its sandbox when it starts.
    */
   prestart?: boolean;
 }
@@ -362,8 +364,9 @@ export class Capibara {
     const plan = await planRun({ ...planInput, tmpDir: await runDirPath() });
     // The sandbox started for this request ahead of it, when it still fits; then the next one.
     const key = JSON.stringify([backend.name, entry.dir, workdir, plan.contextJson]);
-    const ready = this.#options.prestart ? await prestarts.take(key, plan) : undefined;
-    if (this.#options.prestart) {
+    const prestart = this.#options.prestart ?? true;
+    const ready = prestart ? await prestarts.take(key, plan) : undefined;
+    if (prestart) {
       prestarts.start(
         key,
         backend,
@@ -395,10 +398,10 @@ export class Capibara {
       });
     } catch (error) {
       // A run that ended badly throws away the sandbox started for the next one.
-      if (this.#options.prestart) prestarts.settle(key, false);
+      if (prestart) prestarts.settle(key, false);
       throw error;
     }
-    if (this.#options.prestart) prestarts.settle(key, true);
+    if (prestart) prestarts.settle(key, true);
     step("the run's folder removed");
     if (!result) throw new Error("unreachable: the run was not judged");
     return {
