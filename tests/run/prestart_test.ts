@@ -203,3 +203,34 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { started, std
     }
   },
 });
+
+Deno.test({
+  name: "prestart: on by default from a request's second run; prestart: false sets up none",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const dir = join(tmp.path, "p");
+    await Deno.mkdir(dir);
+    await project(dir);
+    const cache = join(tmp.path, "cache");
+    const run = (over: CapibaraOptions) => sdk(dir, cache, over).run("echo", { context: CONTEXT });
+    try {
+      for (let i = 0; i < 2; i++) await run({ prestart: false });
+      assert.equal(prestarts.size, 0, "prestart: false set up a sandbox ahead");
+      const used = prestarts.stats.used;
+      // The default: from the request's second run (as the pool counts them), its next sandbox
+      // is set up, and the next run uses it.
+      await run({ prestart: undefined });
+      assert.equal(prestarts.size, 0, "a sandbox waits after a request's first run");
+      await run({ prestart: undefined });
+      assert.equal(prestarts.size, 1, "the default set up no sandbox for the next run");
+      await run({ prestart: undefined });
+      assert.equal(prestarts.stats.used, used + 1);
+    } finally {
+      await Capibara.disposePrestarted();
+    }
+    assert.equal(prestarts.size, 0);
+  },
+});
