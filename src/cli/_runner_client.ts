@@ -54,6 +54,11 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   const { conn } = runner;
   const send = (message: unknown) =>
     conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
+  const declined = (why: string): "declined" => {
+    // Why a hit pays its own process: part of where the time goes.
+    if (env.CAPIBARA_TIMINGS === "1") writeAll(Deno.stderr, `runner declined: ${why}`);
+    return "declined";
+  };
   // The runner checks that this very process asks (see wearMark), then the name goes back.
   const restoreName = wearMark(runner.mark);
   /** The runner took the request: from then on, it is never run a second time here. */
@@ -76,12 +81,8 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
   try {
     if (!restoreName) return "declined";
-    const refused = await runner.identify();
-    if (refused !== undefined) {
-      if (env.CAPIBARA_TIMINGS === "1") writeAll(Deno.stderr, `runner declined: ${refused}`);
-      return "declined";
-    }
-    const request = await runner.request({
+    // Whatever holds the name must take or decline the request in time.
+    const answer = await runner.ask({
       kind: "run",
       args: [...args],
       cwd: Deno.cwd(),
@@ -90,26 +91,16 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
       pid: Deno.pid,
       umask: Deno.umask(),
     });
-    // Whatever holds the name must take or decline the request in time.
-    let cancel: (() => void) | undefined = runner.deadline();
-    await conn.write(encoder.encode(request)).catch(() => {});
+    if ("declined" in answer) return declined(answer.declined);
+    if ("gone" in answer) return "absent";
+    if (!("run" in answer.reply)) return declined("the runner's answer is not one");
+    accepted = true;
+    restoreName?.();
     for await (const line of runner.replies) {
-      cancel?.();
-      cancel = undefined;
       const reply = JSON.parse(line) as RunnerReply;
       if ("o" in reply) writeAll(Deno.stdout, reply.o);
       else if ("e" in reply) writeAll(Deno.stderr, reply.e);
-      else if ("run" in reply) {
-        accepted = true;
-        restoreName?.();
-      } else if ("x" in reply) return reply.x;
-      else if ("decline" in reply) {
-        // Why a hit pays its own process: part of where the time goes.
-        if (env.CAPIBARA_TIMINGS === "1") {
-          writeAll(Deno.stderr, `runner declined: ${reply.decline}`);
-        }
-        return "declined";
-      }
+      else if ("x" in reply) return reply.x;
     }
   } catch {
     // The connection broke: handled below.

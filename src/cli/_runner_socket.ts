@@ -21,7 +21,7 @@ import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
 /** The protocol's version: a client and a runner of different versions never talk. */
-export const RUNNER_PROTOCOL = 2;
+export const RUNNER_PROTOCOL = 3;
 
 /**
  * Variables the runner's own process reads (the temp dir, the home folder, programs looked up on
@@ -599,38 +599,96 @@ export function readWitness(pid: number, at: unknown): Uint8Array | undefined {
   }
 }
 
+/** AES-GCM's nonce: each sealing key serves one message (it binds both sides' nonces). */
+const SEAL_IV = new Uint8Array(12);
+
+/** The key that seals one request: HMAC-SHA256 under a witness's bytes of both nonces. */
+async function sealingKey(
+  witness: Uint8Array,
+  nonces: string,
+  use: "encrypt" | "decrypt",
+): Promise<CryptoKey> {
+  const raw = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(witness),
+    new TextEncoder().encode(`seal:${nonces}`),
+  );
+  return crypto.subtle.importKey("raw", raw, "AES-GCM", false, [use]);
+}
+
 /**
- * A connection to the user's runner that proved it holds the runner's key, with the function that
- * signs the client's request (see {@linkcode proof}) and the rest of what the runner sends;
- * undefined when there is no key, nothing listens, or what listens cannot prove it (nothing else
- * is sent then).
+ * `text` sealed (AES-GCM, base64) under a key drawn from the client's witness (see
+ * {@linkcode ownWitness}) and both nonces: only a process that reads the client's memory opens it,
+ * which no process in a Landlock domain the client is not in can (see {@linkcode landlockCouldHide}).
+ * So the client sends its request with its proof in one message, and learns whether the runner
+ * read its memory from the runner's first answer, before it trusts anything the runner says.
+ */
+export async function seal(witness: Uint8Array, nonces: string, text: string): Promise<string> {
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: SEAL_IV },
+    await sealingKey(witness, nonces, "encrypt"),
+    new TextEncoder().encode(text),
+  );
+  return new Uint8Array(sealed).toBase64();
+}
+
+/** What {@linkcode seal} sealed, or undefined when `sealed` was not sealed under that witness. */
+export async function unseal(
+  witness: Uint8Array,
+  nonces: string,
+  sealed: unknown,
+): Promise<string | undefined> {
+  if (typeof sealed !== "string") return undefined;
+  try {
+    const opened = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: SEAL_IV },
+      await sealingKey(witness, nonces, "decrypt"),
+      Uint8Array.fromBase64(sealed),
+    );
+    return new TextDecoder("utf-8", { fatal: true }).decode(opened);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a runner's answer to a request is not taken, or what it took. */
+export type RunnerAnswer =
+  | { reply: Exclude<RunnerReply, { decline: string }> }
+  | { declined: string }
+  | { gone: true };
+
+/** A connection to the user's runner that proved it holds the runner's key. */
+export interface RunnerSession {
+  conn: Deno.UnixConn;
+  /** What the client names itself to prove it is the process it says (see `peerMark`). */
+  mark: string;
+  /**
+   * The line that carries `body` to the runner: signed with both nonces (see {@linkcode proof});
+   * where a Landlock domain could hide (see {@linkcode landlockCouldHide}), with the client's
+   * proof that it read the runner's memory, and sealed for a reader of the client's (see
+   * {@linkcode seal}).
+   */
+  request(body: unknown): Promise<string>;
+  /**
+   * Sends `body` (see {@linkcode request}), while the client wears the runner's mark, and waits
+   * for the runner's first answer, within the handshake's deadline: what it took (where memory
+   * proofs are asked, it proved it read the client's), why it did not (`declined`: the command
+   * then runs by itself), or that it went away (`gone`: it was stopping).
+   */
+  ask(body: unknown): Promise<RunnerAnswer>;
+  /** The rest of what the runner sends. */
+  replies: AsyncGenerator<string>;
+}
+
+/**
+ * A connection to the user's runner that proved it holds the runner's key (see
+ * {@linkcode RunnerSession}); `{ unlike }` when a runner runs but is not one this process may
+ * use; undefined when there is no key, nothing listens, or what listens cannot prove it (nothing
+ * else is sent then).
  */
 export async function connectRunner(
   env: Record<string, string | undefined>,
-): Promise<
-  | {
-    conn: Deno.UnixConn;
-    /** The runner's nonce. */
-    theirs: string;
-    /** What the client names itself to prove it is the process it says (see `peerMark`). */
-    mark: string;
-    /**
-     * Arms the handshake's deadline again (until the runner took or declined a request): the
-     * connection is closed unless the returned function is called in time.
-     */
-    deadline(): () => void;
-    /**
-     * Where a Landlock domain could hide (see {@linkcode landlockCouldHide}), the client's and the
-     * runner's proofs that each read the other's memory, exchanged while the client wears the
-     * runner's mark and before any request: undefined once done (or not needed), else why not.
-     */
-    identify(): Promise<string | undefined>;
-    request(body: unknown): Promise<string>;
-    replies: AsyncGenerator<string>;
-  }
-  | { unlike: string }
-  | undefined
-> {
+): Promise<RunnerSession | { unlike: string } | undefined> {
   const found = readRunnerKey(env);
   if (!found) return undefined;
   if ("unlike" in found) return found;
@@ -663,9 +721,14 @@ export async function connectRunner(
         : "what listens at the runner's name is not the process its key names",
     };
   }
-  /** Closes the connection unless the returned function is called within the deadline. */
+  /**
+   * Closes the connection unless the returned function is called within the deadline (`late`
+   * says it was not).
+   */
+  let late = false;
   const deadline = () =>
     onTimeout(HANDSHAKE_DEADLINE_MS, () => {
+      late = true;
       try {
         conn.close();
       } catch {
@@ -694,12 +757,14 @@ export async function connectRunner(
       return undefined;
     }
     const theirs = hello.nonce;
+    const nonces = `${mine}:${theirs}`;
     // WebCrypto answers on another thread: what does not depend on another is started at once.
     const marking = peerMark(key, address, theirs);
     // Where a Landlock domain could hide (see landlockCouldHide): this process must read the
     // runner's memory, and the runner this one's, before anything of the request counts.
     const witnessed = landlockCouldHide();
     let seen: string | undefined;
+    let expecting: Promise<string> | undefined;
     if (witnessed) {
       const at = await maskedAddress(key, hello.witness, mine, theirs);
       const witness = at === undefined ? undefined : readWitness(found.pid, at);
@@ -710,11 +775,22 @@ export async function connectRunner(
             "security module's ptrace rule, may confine it)",
         };
       }
-      seen = await proof(witness, `client-seen:${mine}:${theirs}`);
+      seen = await proof(witness, `client-seen:${nonces}`);
+      expecting = proof(ownWitness().bytes, `runner-seen:${nonces}`);
     }
     const request = async (body: unknown) => {
-      const text = JSON.stringify(body);
-      const signed = await proof(key, `client:${mine}:${theirs}:${text}`);
+      let text = JSON.stringify(body);
+      if (witnessed) {
+        text = JSON.stringify({
+          kind: "sealed",
+          pid: Deno.pid,
+          umask: Deno.umask(),
+          seen,
+          witness: ownWitness().at,
+          sealed: await seal(ownWitness().bytes, nonces, text),
+        });
+      }
+      const signed = await proof(key, `client:${nonces}:${text}`);
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
     const mark = await marking;
@@ -725,43 +801,42 @@ export async function connectRunner(
       conn.close();
       return undefined;
     }
-    return {
-      conn,
-      theirs,
-      mark,
-      deadline,
-      async identify() {
-        if (!witnessed) return undefined;
-        const text = await request({
-          kind: "identify",
-          pid: Deno.pid,
-          umask: Deno.umask(),
-          seen,
-          witness: ownWitness().at,
-        });
-        const expecting = proof(ownWitness().bytes, `runner-seen:${mine}:${theirs}`);
-        const cancel = deadline();
-        let first: IteratorResult<string>;
-        try {
-          await conn.write(new TextEncoder().encode(text));
-          first = await replies.next();
-        } catch {
-          return "the runner did not answer in time";
-        } finally {
-          cancel();
-        }
-        if (first.done) return "the runner did not answer in time";
-        const reply = JSON.parse(first.value) as Partial<{ seen: string; decline: string }>;
-        if (typeof reply.decline === "string") return reply.decline;
-        if (typeof reply.seen !== "string" || !sameProof(reply.seen, await expecting)) {
-          return "the runner could not read this process's memory (a Landlock domain, or another " +
-            "security module's ptrace rule, may confine it)";
-        }
-        return undefined;
-      },
-      request,
-      replies,
+    const ask = async (body: unknown): Promise<RunnerAnswer> => {
+      const text = await request(body);
+      const cancel = deadline();
+      let first: IteratorResult<string>;
+      try {
+        await conn.write(new TextEncoder().encode(text));
+        first = await replies.next();
+      } catch {
+        first = { done: true, value: undefined };
+      } finally {
+        cancel();
+      }
+      if (late) return { declined: "the runner did not answer in time" };
+      if (first.done) return { gone: true };
+      let reply: RunnerReply & { seen?: unknown };
+      try {
+        reply = JSON.parse(first.value);
+      } catch {
+        return { declined: "the runner's answer is not one" };
+      }
+      if (typeof reply !== "object" || reply === null) {
+        return { declined: "the runner's answer is not one" };
+      }
+      if ("decline" in reply) return { declined: String(reply.decline) };
+      if (
+        expecting !== undefined &&
+        (typeof reply.seen !== "string" || !sameProof(reply.seen, await expecting))
+      ) {
+        return {
+          declined: "the runner could not read this process's memory (a Landlock domain, or " +
+            "another security module's ptrace rule, may confine it)",
+        };
+      }
+      return { reply };
     };
+    return { conn, mark, request, ask, replies };
   } catch {
     cancel();
     try {
@@ -773,17 +848,20 @@ export async function connectRunner(
   }
 }
 
-/** A runner's message to its client, one JSON document per line. */
+/**
+ * A runner's message to its client, one JSON document per line. Its first answer to a request
+ * (`run`, `status`, `ok`) carries, where memory proofs are asked (see
+ * {@linkcode landlockCouldHide}), its proof that it read the client's memory (`seen`).
+ */
 export type RunnerReply =
   | { nonce: string; proof: string; witness?: string }
-  | { seen: string }
-  | { run: true }
+  | { run: true; seen?: string }
   | { o: string }
   | { e: string }
   | { x: number }
   | { decline: string }
-  | { status: RunnerStatus }
-  | { ok: true };
+  | { status: RunnerStatus; seen?: string }
+  | { ok: true; seen?: string };
 
 /** What `capibara runner status` shows. */
 export interface RunnerStatus {
@@ -819,14 +897,16 @@ export type RunnerRequest =
   | { kind: "status" | "stop"; pid: number; umask: number }
   | {
     /**
-     * A client first where a Landlock domain could hide (see {@linkcode landlockCouldHide}): its
-     * proof that it read the runner's witness (`ownWitness`), and where its own is.
+     * Where a Landlock domain could hide (see {@linkcode landlockCouldHide}), one of the above,
+     * sealed for a reader of the client's memory (see {@linkcode seal}), with the client's proof
+     * that it read the runner's witness (`ownWitness`), and where its own is.
      */
-    kind: "identify";
+    kind: "sealed";
     pid: number;
     umask: number;
     seen: string;
     witness: string;
+    sealed: string;
   }
   | { signal: "SIGINT" | "SIGTERM" };
 

@@ -44,6 +44,7 @@ import {
   type RunnerRequest,
   type RunnerStatus,
   sameProof,
+  unseal,
   wearMark,
 } from "./_runner_socket.ts";
 import {
@@ -340,8 +341,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       const expecting = witnessed
         ? proof(ownWitness().bytes, `client-seen:${hello.hello}:${mine}`)
         : undefined;
-      let request = await nextSigned();
-      if (!request) return;
+      const signed = await nextSigned();
+      if (!signed) return;
+      let request: RunnerRequest = signed;
       pending.delete(conn);
       clearTimeout(deadline);
       if (!("kind" in request)) return;
@@ -354,11 +356,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       const mark = await marking;
       const foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
+      /** Where memory proofs are asked: this runner's proof that it read the client's memory. */
+      let seen: { seen: string } | Record<never, never> = {};
       if (witnessed) {
-        // Each reads the other's memory (see landlockCouldHide): the client first, then the runner,
-        // before any request.
+        // Each reads the other's memory (see landlockCouldHide): the client first (its proof comes
+        // with its request), then the runner, whose proof goes with its first answer; the request
+        // is sealed for a reader of the client's memory (see seal).
         if (
-          request.kind !== "identify" || typeof request.seen !== "string" ||
+          request.kind !== "sealed" || typeof request.seen !== "string" ||
           !sameProof(request.seen, (await expecting)!)
         ) {
           return decline(
@@ -368,16 +373,25 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         }
         const theirs = readWitness(request.pid, request.witness);
         if (!theirs) return decline("the runner could not read its memory");
-        out.send({ seen: await proof(theirs, `runner-seen:${hello.hello}:${mine}`) });
-        // The request comes on the same connection, from the process just checked (its mark is
-        // still worn): its pid and umask must be the same.
-        const { pid, umask } = request;
-        request = await nextSigned();
+        const nonces = `${hello.hello}:${mine}`;
+        const proving = proof(theirs, `runner-seen:${nonces}`);
+        const opened = await unseal(theirs, nonces, request.sealed);
+        let inner: RunnerRequest | undefined;
+        try {
+          inner = opened === undefined ? undefined : JSON.parse(opened);
+        } catch {
+          // not a request
+        }
+        // The request the process just checked sealed (its mark is still worn): its pid and umask
+        // must be the same.
         if (
-          !request || !("kind" in request) || !identified(request) || request.pid !== pid ||
-          request.umask !== umask
-        ) return;
-      }
+          typeof inner !== "object" || inner === null || !("kind" in inner) ||
+          inner.kind === "sealed" || !identified(inner) || inner.pid !== request.pid ||
+          inner.umask !== request.umask
+        ) return decline("a malformed request");
+        request = inner;
+        seen = { seen: await proving };
+      } else if (request.kind === "sealed") return decline("a sealed request, where none is asked");
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,
@@ -389,11 +403,11 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
           prestart: { ...prestarts.stats },
           idleSeconds: options.idleSeconds,
         };
-        out.send({ status: report });
+        out.send({ status: report, ...seen });
         return;
       }
       if (request.kind === "stop") {
-        out.send({ ok: true });
+        out.send({ ok: true, ...seen });
         stop();
         return;
       }
@@ -417,7 +431,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       // Nothing runs unconfined in the runner: such a run is the command's own, with its warning.
       if (!parsed.options.sandbox) return decline("--no-sandbox runs in the command's process");
       status.served++;
-      out.send({ run: true });
+      out.send({ run: true, ...seen });
       const io: CommandIo = {
         out: (line) => out.send({ o: line }),
         err: (line) => out.send({ e: line }),
@@ -504,18 +518,9 @@ async function control(
   const restoreName = wearMark(runner.mark);
   try {
     if (!restoreName) return undefined;
-    const refused = await runner.identify();
-    if (refused !== undefined) return { decline: refused };
-    const cancel = runner.deadline();
-    try {
-      await runner.conn.write(
-        encoder.encode(await runner.request({ kind, pid: Deno.pid, umask: Deno.umask() })),
-      );
-      for await (const line of runner.replies) return JSON.parse(line) as RunnerReply;
-    } finally {
-      cancel();
-    }
-    return undefined;
+    const answer = await runner.ask({ kind, pid: Deno.pid, umask: Deno.umask() });
+    if ("declined" in answer) return { decline: answer.declined };
+    return "reply" in answer ? answer.reply : undefined;
   } catch {
     return undefined;
   } finally {

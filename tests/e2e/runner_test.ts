@@ -69,24 +69,21 @@ const send = async (body) => {
   const signed = await socket.proof(key, "client:" + mine + ":" + hello.nonce + ":" + body);
   await conn.write(encode(JSON.stringify({ v: socket.RUNNER_PROTOCOL, proof: signed, body })));
 };
-// Where the runner asks for it, the memory proof: read from the runner's process, if it can.
+const body = JSON.stringify(kind === "run"
+  ? { kind, args: ["run", prompt, "--context", context], cwd: Deno.cwd(), env, errIsTerminal: false, ...ids }
+  : { kind, ...ids });
+// Where the runner asks for it, the memory proof: read from the runner's process, if it can, and
+// the request sealed for the runner to open with what it reads of this one's.
 if (hello.witness) {
   const record = Deno.readFileSync(socket.runnerKeyFile(env)).subarray(32);
   const runnerPid = Number(new TextDecoder().decode(record).split(" ")[0]);
   const at = await socket.maskedAddress(key, hello.witness, mine, hello.nonce);
   const bytes = socket.readWitness(runnerPid, at);
   const seen = bytes ? await socket.proof(bytes, "client-seen:" + mine + ":" + hello.nonce) : "";
-  await send(JSON.stringify({ kind: "identify", ...ids, seen, witness: socket.ownWitness().at }));
-  const reply = (await replies.next()).value;
-  if (!reply || !("seen" in JSON.parse(reply))) {
-    console.log(reply);
-    Deno.exit(0);
-  }
-}
-const body = JSON.stringify(kind === "run"
-  ? { kind, args: ["run", prompt, "--context", context], cwd: Deno.cwd(), env, errIsTerminal: false, ...ids }
-  : { kind, ...ids });
-await send(body);
+  const own = socket.ownWitness();
+  const sealed = await socket.seal(own.bytes, mine + ":" + hello.nonce, body);
+  await send(JSON.stringify({ kind: "sealed", ...ids, seen, witness: own.at, sealed }));
+} else await send(body);
 console.log((await replies.next()).value);
 conn.close();
 `;
@@ -911,8 +908,8 @@ Deno.test({
 /**
  * An impostor in a process of its own: writes a key of its own naming process `Deno.args[0]` (a
  * live process like the client, which is not the impostor; `self`: itself), holds the runner's
- * name, answers each hello with the right proof and a witness of its memory, forges the proof of
- * having read the client's, and prints every line it is sent.
+ * name, answers each hello with the right proof and a witness of its memory, takes the request with a
+ * forged proof of having read the client's, and prints every line it is sent.
  */
 const IMPOSTOR = `import * as socket from ${
   JSON.stringify(join(REPO, "src", "cli", "_runner_socket.ts"))
@@ -928,10 +925,11 @@ for await (const conn of listener) {
     for await (const line of socket.lines(conn)) {
       console.log("received " + line);
       const { hello, body } = JSON.parse(line);
-      if (typeof body === "string" && JSON.parse(body).kind === "identify") {
+      if (typeof body === "string" && JSON.parse(body).kind === "sealed") {
         // "silent": never answers it.
         if (Deno.args[1] !== "silent") {
-          await conn.write(new TextEncoder().encode(JSON.stringify({ seen: "forged" }) + "\\n"));
+          const forged = JSON.stringify({ run: true, seen: "forged" });
+          await conn.write(new TextEncoder().encode(forged + "\\n"));
         }
         continue;
       }
