@@ -702,24 +702,26 @@ export async function connectRunner(
     return undefined;
   }
   // Before anything is sent, the process this connection reached must be the runner that wrote the
-  // key and hold the socket at the name. A process that can write the key's folder (one confined by
-  // another tool, say) could leave a key naming any process of the user's and listen itself, then
-  // read every later command's environment. The reached process is held (a pidfd) from here until
-  // the last read of its /proc/<pid> (stillThere, below): its start time is the key's, so it is
-  // the process readRunnerKey found like this one (a pid is never two processes' at once, nor
-  // does a process come back), and no other process can have taken its pid meanwhile.
+  // key, hold the socket at the name, and be like this one. A process that can write the key's
+  // folder (one confined by another tool, say) could leave a key naming any process of the user's
+  // and listen itself, then read every later command's environment. The reached process is held
+  // (a pidfd) from here until the last read of its /proc/<pid> (stillThere, below), so no other
+  // process can have taken its pid meanwhile.
   using reached = connectedListener(address);
-  if (
-    !reached || reached.pid !== found.pid || processStart(found.pid) !== found.start ||
-    !listenerHeldBy(address, found.pid)
-  ) {
+  const unlike = !reached
+    ? "this process cannot learn which process it reached (no FFI permission, or Linux before 6.5)"
+    : reached.pid !== found.pid || processStart(found.pid) !== found.start ||
+        !listenerHeldBy(address, found.pid)
+    ? "what listens at the runner's name is not the process its key names"
+    // Like this one now, not only when readRunnerKey looked: a process confines itself in place
+    // (its pid and start time kept: `unshare` without --fork, a Landlock sandboxer, then exec), and
+    // an attacker's review had one checked before it did so, then listen confined. It listened
+    // before this connection, and a confined process cannot undo its confinement: what it is now,
+    // it still is when it reads.
+    : foreignPeer(found.pid);
+  if (unlike !== undefined) {
     conn.close();
-    return {
-      unlike: reached === undefined
-        ? "this process cannot learn which process it reached (no FFI permission, or Linux " +
-          "before 6.5)"
-        : "what listens at the runner's name is not the process its key names",
-    };
+    return { unlike };
   }
   /**
    * Closes the connection unless the returned function is called within the deadline (`late`

@@ -1465,3 +1465,103 @@ Deno.test({
     assert.equal(procText(join(tmp.path, "long")), long);
   },
 });
+
+/**
+ * A process that is like the client when the client first looks, then confines itself in place
+ * (a CPU-time bound: its pid and start time kept, as `unshare` without --fork or a Landlock
+ * sandboxer before an exec keep them) and only then listens, with a key naming itself. It runs the client
+ * (`argv[3:]`) itself, so that both are traced alike (see the test), confines itself after
+ * `argv[2]` seconds, and prints every line it is sent, then the client's exit code.
+ */
+const TRANSITIONING = `import base64, hashlib, hmac, json, os, resource, socket, subprocess, sys, time
+address, key_file, after, command = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
+key = os.urandom(32)
+start = open(f"/proc/{os.getpid()}/stat").read().rsplit(")", 1)[1].split()[19]
+fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, key + f"{os.getpid()} {start}\\n".encode())
+os.close(fd)
+client = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+time.sleep(after)
+resource.setrlimit(resource.RLIMIT_CPU, (600, 600))
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(b"\\0" + address.encode())
+listener.listen(8)
+listener.settimeout(5)
+try:
+    conn, _ = listener.accept()
+    conn.settimeout(5)
+    for line in conn.makefile("r"):
+        print("received " + line.strip(), flush=True)
+        hello = json.loads(line).get("hello")
+        if not isinstance(hello, str):
+            break
+        mine = base64.b64encode(os.urandom(16)).decode()
+        signed = base64.b64encode(hmac.new(key, f"runner:{hello}:{mine}".encode(), hashlib.sha256).digest()).decode()
+        conn.sendall((json.dumps({"nonce": mine, "proof": signed}) + "\\n").encode())
+except (socket.timeout, OSError):
+    pass
+_, err = client.communicate(timeout=60)
+print("client " + str(client.returncode), flush=True)
+print(err.decode(), flush=True)
+`;
+
+Deno.test({
+  name:
+    "runner: a client checks what its runner is once connected, not only before (it may confine itself in place)",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const strace = await which("strace");
+    if (!strace) {
+      console.warn(
+        "runner_test: strace is not installed: the in-place confinement case is skipped",
+      );
+      return;
+    }
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), SECRET_TOKEN: "do-not-send-me" };
+    ensureFolder(runnerFolder());
+    const script = join(tmp.path, "transitioning.py");
+    await Deno.writeTextFile(script, TRANSITIONING);
+    // Both under one tracer (the same TracerPid and filters, so alike), which holds the client's
+    // connect() 2 s: the process confines itself and listens after the client's first look, and
+    // before its connection.
+    const out = await new Deno.Command(strace, {
+      args: [
+        "-f",
+        "-qq",
+        "--seccomp-bpf",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=connect",
+        "-e",
+        "inject=connect:delay_enter=2000000",
+        "/usr/bin/python3",
+        script,
+        runnerAddress(env).slice(1),
+        runnerKeyFile(env),
+        "1",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        CLI,
+        "run",
+        "Summarise",
+        "--context",
+        '{"input": "missing.csv"}',
+      ],
+      cwd: tmp.path,
+      clearEnv: true,
+      env: cliEnv({ CAPIBARA_RUNNER: "1", CAPIBARA_TIMINGS: "1", ...env }),
+      stdin: "null",
+    }).output();
+    await Deno.remove(runnerKeyFile(env)).catch(() => {});
+    const printed = new TextDecoder().decode(out.stdout);
+    assert.match(printed, /^client 2$/m, printed + new TextDecoder().decode(out.stderr));
+    assert.doesNotMatch(printed, /received/, `the client talked to it: ${printed}`);
+    assert.match(printed, /runner not used: its limit of cpu time is lower/);
+  },
+});
