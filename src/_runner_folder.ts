@@ -30,23 +30,25 @@ let chosen: string | undefined;
 
 function choose(): string {
   const [session, tmp] = runnerFolders() as [string, string];
-  return listed(dirname(session)) && privateFolder(dirname(session)) ? session : tmp;
+  return listed(dirname(session)) !== false && privateFolder(dirname(session)) ? session : tmp;
 }
 
 /**
- * Whether `path`'s folder lists it: asked of the session's runtime folder, which is missing for
- * many (root outside a login session, containers), without the error a failed `lstat` raises
- * (≈ 1 ms in a new process: every command asks).
+ * Whether `path`'s folder lists it (undefined: its folder cannot be listed, then `lstat` tells):
+ * asked of the session's runtime folder, which is missing for many (root outside a login session,
+ * containers), without the error a failed `lstat` raises (≈ 1 ms in a new process: every
+ * command asks).
  */
-function listed(path: string): boolean {
+function listed(path: string): boolean | undefined {
   try {
     for (const entry of Deno.readDirSync(dirname(path))) {
       if (entry.name === basename(path)) return true;
     }
-  } catch {
-    // its folder is missing, or closed to this user
+    return false;
+  } catch (error) {
+    // Missing: so is what it would list. Closed to this user (mode 0711): unknown.
+    return error instanceof Deno.errors.NotFound ? false : undefined;
   }
-  return false;
 }
 
 /**

@@ -71,69 +71,92 @@ function codeBase(): string | undefined {
 /** The files at the top of the code base that a runner loads, besides `src/`. */
 const TOP_FILES = ["main.ts", "cli.ts", "deno.json"];
 
-/** Whether `path` is one a running runner has loaded or could load (see {@linkcode codeFiles}). */
+/** Whether `path` is one a running runner has loaded or could load (see {@linkcode codeStamp}). */
 function isCodeFile(base: string, path: string): boolean {
   return TOP_FILES.some((name) => path === `${base}/${name}`) ||
     (path.startsWith(`${base}/src/`) && /\.(ts|py|json)$/.test(path));
 }
 
-/** Every file of this code base that a running runner has loaded or could load (file: URLs). */
-function codeFiles(base: string): string[] {
-  const files: string[] = [];
+/**
+ * A stamp of the code: the device, inode, size and modification time of every file of this code
+ * base that a running runner has loaded or could load, and of every folder under `src/` (a file
+ * added, removed or renamed there); the checkout's folder by its identity alone.
+ */
+function codeStamp(base: string): string {
+  const parts: string[] = [];
+  const stamp = (path: string, times = true) => {
+    try {
+      const info = Deno.statSync(path);
+      parts.push(
+        `${path}:${info.dev}:${info.ino}` +
+          (times ? `:${info.size}:${info.mtime?.getTime()}` : ""),
+      );
+    } catch {
+      parts.push(`${path}:-`);
+    }
+  };
   const walk = (dir: string) => {
+    stamp(dir);
     for (const entry of Deno.readDirSync(dir)) {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory) walk(path);
-      else if (isCodeFile(base, path)) files.push(path);
+      else if (isCodeFile(base, path)) stamp(path);
     }
   };
-  walk(`${base}/src`);
-  for (const name of TOP_FILES) files.push(`${base}/${name}`);
-  return files;
+  try {
+    stamp(base, false);
+    walk(`${base}/src`);
+  } catch {
+    parts.push("unreadable");
+  }
+  for (const name of TOP_FILES) stamp(`${base}/${name}`);
+  return parts.join(",");
 }
 
-/** A stamp of the code: each file's size and modification time. */
-function codeStamp(files: readonly string[]): string {
-  return files.map((path) => {
-    try {
-      const info = Deno.statSync(path);
-      return `${info.size}:${info.mtime?.getTime()}`;
-    } catch {
-      return "-";
-    }
-  }).join(",");
+/** A folder's device and inode: another folder put in its place has others. */
+function folderIdentity(path: string): string {
+  try {
+    const info = Deno.statSync(path);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return "-";
+  }
 }
 
 /**
- * Whether the code this runner runs changed since it started: told by the kernel's file events
- * (inotify, through `Deno.watchFs`) on the code's folders, so that a request pays no look-up (a
- * stamp of its hundred files costs ≈ 1.3 ms); where no watch can be set (the user's limit of
- * watches reached), each request stamps the files instead.
+ * Whether the code this runner runs changed since it started. Told first by the kernel's file
+ * events (inotify, through `Deno.watchFs`): any event under `src/` (a folder renamed or put in
+ * place counts, whatever its files), or on a file at the top; and by the two folders' identities
+ * (`src/` or the checkout swapped: a watch follows the folder it was set on). A request pays two
+ * `stat`s, not a stamp of the hundred files (≈ 1.3 ms). What events miss (a file changed through
+ * a hard link elsewhere, events lost when a burst overflows the kernel's queue, which Deno does
+ * not report) is caught by {@linkcode codeStamp}, taken again after each run served
+ * (`restamp`), off the requests' path: at most one run of stale code. Where no watch can be set
+ * (the user's limit of watches reached), each request stamps the files.
  */
-function codeWatch(): { changed(): boolean; close(): void } {
+function codeWatch(): { changed(): boolean; restamp(): void; close(): void } {
   const base = codeBase();
-  if (base === undefined) return { changed: () => false, close() {} };
-  const files = codeFiles(base);
-  const stamp = codeStamp(files);
-  let watchers: Deno.FsWatcher[] = [];
+  if (base === undefined) return { changed: () => false, restamp() {}, close() {} };
+  const stamp = codeStamp(base);
+  const src = `${base}/src`;
+  const folders = [base, src].map(folderIdentity).join(",");
+  const watchers: Deno.FsWatcher[] = [];
   try {
-    watchers = [
-      Deno.watchFs(`${base}/src`, { recursive: true }),
-      Deno.watchFs(base, { recursive: false }),
-    ];
+    watchers.push(Deno.watchFs(src, { recursive: true }));
+    watchers.push(Deno.watchFs(base, { recursive: false }));
   } catch {
     for (const watcher of watchers) watcher.close();
-    return { changed: () => codeStamp(files) !== stamp, close() {} };
+    return { changed: () => codeStamp(base) !== stamp, restamp() {}, close() {} };
   }
   // A change between the stamp and the watch.
-  let changed = codeStamp(files) !== stamp;
+  let changed = codeStamp(base) !== stamp;
+  const counts = (path: string) =>
+    path === src || path.startsWith(`${src}/`) || isCodeFile(base, path);
   for (const watcher of watchers) {
     (async () => {
       try {
         for await (const event of watcher) {
-          if (event.kind !== "access" && event.paths.some((path) => isCodeFile(base, path))) {
-            changed = true;
-          }
+          if (event.kind !== "access" && event.paths.some(counts)) changed = true;
         }
       } catch {
         // closed
@@ -141,7 +164,10 @@ function codeWatch(): { changed(): boolean; close(): void } {
     })();
   }
   return {
-    changed: () => changed,
+    changed: () => changed ||= [base, src].map(folderIdentity).join(",") !== folders,
+    restamp() {
+      changed ||= codeStamp(base) !== stamp;
+    },
     close() {
       for (const watcher of watchers) {
         try {
@@ -475,6 +501,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       await out.flushed();
       conn.closeWrite?.();
       void listening;
+      // Off the request's path: what the file events missed is seen before the next run.
+      codeChanges.restamp();
     } catch (error) {
       out.send({ e: `error[InternalError]: the runner: ${String(error)}` });
       out.send({ x: 1 });

@@ -1421,29 +1421,66 @@ Deno.test({
     const entry = join(checkout, "cli.ts");
     const command = (args: string[]) => runCli(args, { cwd: work, env, entry });
     const status = async () => JSON.parse((await command(["runner", "status", "--json"])).stdout);
-    const started = await command(["runner", "start", "--idle", "120", "--json"]);
-    assert.equal(started.code, 0, started.stderr);
-    try {
-      const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
-      const served = await command(args);
-      assert.equal(served.code, 0, served.stderr);
-      assert.doesNotMatch(served.stderr, /runner (declined|not used)/);
-      assert.equal((await status()).served, 1);
+    const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
+    const src = join(checkout, "src");
+    const outside = join(tmp.path, "outside");
+    await Deno.mkdir(outside);
+    // Each change, and how many runs of stale code it may get at most (none: told at once).
+    const changes: [string, () => Promise<void>, number][] = [
       // A file the runner has not loaded yet counts too: it could load it.
-      await Deno.writeTextFile(join(checkout, "src", "errors.ts"), "\n// changed\n", {
-        append: true,
-      });
-      const after = await command(args);
-      assert.equal(after.code, 0, after.stderr);
-      assert.match(after.stderr, /runner declined: its code changed since it started/);
-      assert.deepEqual(JSON.parse(after.stdout).output, JSON.parse(served.stdout).output);
-      // It stopped: the next command finds no runner.
-      for (let i = 0; i < 50 && (await status()).running; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      [
+        "a file edited",
+        () => Deno.writeTextFile(join(src, "errors.ts"), "\n// a\n", { append: true }),
+        0,
+      ],
+      // A folder replaced by a rename (a deploy, `mv new old`): its files send no events.
+      ["a folder swapped", async () => {
+        await new Deno.Command("cp", { args: ["-r", join(src, "sandbox"), join(tmp.path, "new")] })
+          .output();
+        await Deno.rename(join(src, "sandbox"), join(outside, `old-${crypto.randomUUID()}`));
+        await Deno.rename(join(tmp.path, "new"), join(src, "sandbox"));
+      }, 0],
+      // The whole src/ replaced: the watch follows the folder it was set on.
+      ["src/ swapped", async () => {
+        await new Deno.Command("cp", { args: ["-r", src, join(tmp.path, "src-new")] }).output();
+        await Deno.rename(src, join(outside, `src-${crypto.randomUUID()}`));
+        await Deno.rename(join(tmp.path, "src-new"), src);
+      }, 0],
+      // Written through a hard link outside its folders: no event reaches the watch, the stamp
+      // taken again after the run sees it.
+      ["a file edited through a hard link", async () => {
+        const link = join(outside, `errors-${crypto.randomUUID()}.ts`);
+        await Deno.link(join(src, "errors.ts"), link);
+        await Deno.writeTextFile(link, "\n// b\n", { append: true });
+      }, 1],
+    ];
+    for (const [what, change, stale] of changes) {
+      const started = await command(["runner", "start", "--idle", "120", "--json"]);
+      assert.equal(started.code, 0, started.stderr);
+      try {
+        const served = await command(args);
+        assert.equal(served.code, 0, served.stderr);
+        assert.doesNotMatch(served.stderr, /runner (declined|not used)/);
+        assert.equal((await status()).served, 1);
+        await change();
+        let declined: CliResult | undefined;
+        for (let run = 0; run <= stale && !declined; run++) {
+          const after = await command(args);
+          assert.equal(after.code, 0, after.stderr);
+          assert.deepEqual(JSON.parse(after.stdout).output, JSON.parse(served.stdout).output);
+          if (/runner declined: its code changed since it started/.test(after.stderr)) {
+            declined = after;
+          }
+        }
+        assert.ok(declined, `${what}: the runner still serves its old code`);
+        // It stopped: the next command finds no runner.
+        for (let i = 0; i < 50 && (await status()).running; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.equal((await status()).running, false, what);
+      } finally {
+        await command(["runner", "stop", "--json"]);
       }
-      assert.equal((await status()).running, false);
-    } finally {
-      await command(["runner", "stop", "--json"]);
     }
   },
 });
@@ -1473,7 +1510,8 @@ Deno.test({
  * (`argv[3:]`) itself, so that both are traced alike (see the test), confines itself after
  * `argv[2]` seconds, and prints every line it is sent, then the client's exit code.
  */
-const TRANSITIONING = `import base64, hashlib, hmac, json, os, resource, socket, subprocess, sys, time
+const TRANSITIONING =
+  `import base64, hashlib, hmac, json, os, resource, socket, subprocess, sys, time
 address, key_file, after, command = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
 key = os.urandom(32)
 start = open(f"/proc/{os.getpid()}/stat").read().rsplit(")", 1)[1].split()[19]
