@@ -39,5 +39,19 @@ Deno.test({
     await Deno.remove(folder);
     await Deno.symlink(tmp.path, folder);
     assert.equal(privateFolder(folder), false, "a link");
+    // Only a plain absolute path: what a path's "..", "." or empty parts point to may change.
+    await Deno.remove(folder);
+    await Deno.mkdir(folder, { mode: 0o700 });
+    assert.equal(privateFolder(folder), true);
+    for (
+      const path of [
+        "capibara",
+        `${folder}/`,
+        `${folder}/.`,
+        `${tmp.path}//capibara`,
+        `${tmp.path}/./capibara`,
+        `${folder}/../capibara`,
+      ]
+    ) assert.equal(privateFolder(path), false, path);
   },
 });

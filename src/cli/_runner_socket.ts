@@ -1,7 +1,7 @@
 /**
  * Where the resident runner (`capibara runner`) listens, and what its client and it agree on. It
- * imports only leaves (`_runner_folder.ts`, `_path.ts`, `_fs.ts`, `_timer.ts`): the client loads
- * it before anything else on each `capibara run`.
+ * imports only two leaves that import nothing (`_runner_folder.ts`, `_timer.ts`): the client loads
+ * it before anything else on each `capibara run`, and each module costs a start ≈ 0.3 ms.
  *
  * The socket is an abstract one (Linux): a name in the network namespace, not a file, so that no
  * sandbox (each has a network namespace of its own) can reach it, whatever files it is shown. Any
@@ -16,7 +16,6 @@
  */
 
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
-import { readTextSyncOrNull } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
@@ -330,7 +329,14 @@ let procBuffer: Uint8Array | undefined;
  */
 export function procText(path: string): string | null {
   const calls = socketCalls();
-  if (!calls) return readTextSyncOrNull(path);
+  const byDeno = () => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return null;
+    }
+  };
+  if (!calls) return byDeno();
   const fd = calls.open(new TextEncoder().encode(`${path}\0`), OPEN_READ);
   if (fd < 0) return null;
   try {
@@ -341,7 +347,7 @@ export function procText(path: string): string | null {
       if (got < 0) return null;
       if (got === 0) return new TextDecoder().decode(buffer.subarray(0, length));
       length += got;
-      if (length === buffer.length) return readTextSyncOrNull(path);
+      if (length === buffer.length) return byDeno();
     }
   } finally {
     calls.close(fd);
@@ -479,7 +485,7 @@ const ACCEPTING = 0x10000;
 export function listenerHeldBy(address: string, pid: number): boolean {
   const name = address.startsWith("\0") ? `@${address.slice(1)}` : address;
   const inodes = new Set<string>();
-  for (const line of (readTextSyncOrNull("/proc/net/unix") ?? "").split("\n")) {
+  for (const line of (procText("/proc/net/unix") ?? "").split("\n")) {
     // Num RefCount Protocol Flags Type St Inode Path
     const fields = line.trim().split(/\s+/);
     if (fields.length === 8 && fields[7] === name && (parseInt(fields[3]!, 16) & ACCEPTING) !== 0) {
@@ -623,13 +629,22 @@ async function sealingKey(
  * So the client sends its request with its proof in one message, and learns whether the runner
  * read its memory from the runner's first answer, before it trusts anything the runner says.
  */
-export async function seal(witness: Uint8Array, nonces: string, text: string): Promise<string> {
-  const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: SEAL_IV },
-    await sealingKey(witness, nonces, "encrypt"),
-    new TextEncoder().encode(text),
-  );
-  return new Uint8Array(sealed).toBase64();
+export function seal(witness: Uint8Array, nonces: string, text: string): Promise<string> {
+  return sealer(witness, nonces)(text);
+}
+
+/** {@linkcode seal} with its key drawn at once, before the text is known. */
+export function sealer(witness: Uint8Array, nonces: string): (text: string) => Promise<string> {
+  const key = sealingKey(witness, nonces, "encrypt");
+  key.catch(() => {});
+  return async (text) => {
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: SEAL_IV },
+      await key,
+      new TextEncoder().encode(text),
+    );
+    return new Uint8Array(sealed).toBase64();
+  };
 }
 
 /** What {@linkcode seal} sealed, or undefined when `sealed` was not sealed under that witness. */
@@ -766,7 +781,9 @@ export async function connectRunner(
     // runner's memory, and the runner this one's, before anything of the request counts.
     const witnessed = landlockCouldHide();
     let seen: string | undefined;
-    let expecting: Promise<string> | undefined;
+    const expecting = witnessed ? proof(ownWitness().bytes, `runner-seen:${nonces}`) : undefined;
+    const sealing = witnessed ? sealer(ownWitness().bytes, nonces) : undefined;
+    expecting?.catch(() => {});
     if (witnessed) {
       const at = await maskedAddress(key, hello.witness, mine, theirs);
       const witness = at === undefined ? undefined : readWitness(found.pid, at);
@@ -778,18 +795,17 @@ export async function connectRunner(
         };
       }
       seen = await proof(witness, `client-seen:${nonces}`);
-      expecting = proof(ownWitness().bytes, `runner-seen:${nonces}`);
     }
     const request = async (body: unknown) => {
       let text = JSON.stringify(body);
-      if (witnessed) {
+      if (sealing) {
         text = JSON.stringify({
           kind: "sealed",
           pid: Deno.pid,
           umask: Deno.umask(),
           seen,
           witness: ownWitness().at,
-          sealed: await seal(ownWitness().bytes, nonces, text),
+          sealed: await sealing(text),
         });
       }
       const signed = await proof(key, `client:${nonces}:${text}`);
