@@ -284,34 +284,68 @@ type SocketCalls = {
   ): number;
   getpeername(fd: number, address: Uint8Array, length: Uint8Array): number;
   open(path: Uint8Array, flags: number): number;
-  read(fd: number, buffer: Uint8Array, count: bigint): bigint;
+  read(fd: number, buffer: Uint8Array): number;
   close(fd: number): number;
 };
+
+/** The kernel's numbers of the calls {@linkcode socketCalls} makes, by architecture. */
+const SYSCALLS: Record<
+  string,
+  Record<"read" | "close" | "openat" | "getpeername" | "getsockopt", number>
+> = {
+  x86_64: { read: 0, close: 3, getpeername: 52, getsockopt: 55, openat: 257 },
+  aarch64: { read: 63, close: 57, openat: 56, getpeername: 205, getsockopt: 209 },
+};
+
+/** `openat`'s folder for a path relative to the current one (and ignored for an absolute one). */
+const AT_FDCWD = -100n;
 
 let socketCallsMemo: SocketCalls | null | undefined;
 
 /**
- * libc's `getsockopt`, `getpeername`, `open`, `read` and `close`, through Deno's FFI (Deno exposes
- * no socket's peer credentials, nor an open that never waits), or null where they cannot be had:
- * not Linux, no libc by a known name, or no FFI permission. Where they cannot, no runner is used.
+ * `getsockopt`, `getpeername`, `open`, `read` and `close`, made through libc's `syscall` and Deno's
+ * FFI (Deno exposes no socket's peer credentials, nor an open that never waits), or null where
+ * they cannot be had: not Linux on x86-64 or arm64, no libc by a known name, or no FFI permission.
+ * Where they cannot, no runner is used. One symbol, not one per call: Deno compiles each bound
+ * symbol's trampoline when the library is opened, ≈ 0.5 ms each, on every hit.
  */
 export function socketCalls(): SocketCalls | null {
   if (socketCallsMemo !== undefined) return socketCallsMemo;
   socketCallsMemo = null;
-  if (Deno.build.os !== "linux") return null;
+  const numbers = SYSCALLS[Deno.build.arch];
+  if (Deno.build.os !== "linux" || !numbers) return null;
   for (const name of ["libc.so.6", `libc.musl-${Deno.build.arch}.so.1`]) {
+    let syscall: (...args: bigint[]) => bigint;
     try {
-      socketCallsMemo = Deno.dlopen(name, {
-        getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-        getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-        open: { parameters: ["buffer", "i32"], result: "i32" },
-        read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-        close: { parameters: ["i32"], result: "i32" },
-      }).symbols as SocketCalls;
-      break;
+      syscall = Deno.dlopen(name, {
+        syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
+      }).symbols.syscall as (...args: bigint[]) => bigint;
     } catch {
       // Not this libc, or no FFI permission.
+      continue;
     }
+    /**
+     * A buffer's address. Asking for its `ArrayBuffer` moves a small array's bytes off V8's heap
+     * (where a collection could move them) for good, so the address holds while the call runs.
+     */
+    const at = (buffer: Uint8Array) => {
+      void buffer.buffer;
+      return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer)));
+    };
+    const call = (number: number, ...args: bigint[]) => {
+      while (args.length < 5) args.push(0n);
+      return Number(syscall(BigInt(number), ...args));
+    };
+    socketCallsMemo = {
+      getsockopt: (fd, level, option, value, length) =>
+        call(numbers.getsockopt, BigInt(fd), BigInt(level), BigInt(option), at(value), at(length)),
+      getpeername: (fd, address, length) =>
+        call(numbers.getpeername, BigInt(fd), at(address), at(length)),
+      open: (path, flags) => call(numbers.openat, AT_FDCWD, at(path), BigInt(flags)),
+      read: (fd, buffer) => call(numbers.read, BigInt(fd), at(buffer), BigInt(buffer.length)),
+      close: (fd) => call(numbers.close, BigInt(fd)),
+    };
+    break;
   }
   return socketCallsMemo;
 }
@@ -343,7 +377,7 @@ export function procText(path: string): string | null {
     const buffer = procBuffer ??= new Uint8Array(64 * 1024);
     let length = 0;
     for (;;) {
-      const got = Number(calls.read(fd, buffer.subarray(length), BigInt(buffer.length - length)));
+      const got = calls.read(fd, buffer.subarray(length));
       if (got < 0) return null;
       if (got === 0) return new TextDecoder().decode(buffer.subarray(0, length));
       length += got;
