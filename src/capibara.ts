@@ -29,6 +29,7 @@ import { runtimeFor } from "./runtimes/mod.ts";
 import type { Progress } from "./runtimes/types.ts";
 import { platformBackend } from "./sandbox/mod.ts";
 import { step } from "./_timings.ts";
+import { onTimeout } from "./_timer.ts";
 import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./sandbox/policy.ts";
 import type { Language, Mode, RunResult } from "./schema.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
@@ -362,17 +363,18 @@ export class Capibara {
     step("the runtime (its environment) and the sandbox backend");
     const planInput = { entry, context, grants, config, prepared, workdir, storeRoot: store.root };
     const plan = await planRun({ ...planInput, tmpDir: await runDirPath() });
-    // The sandbox started for this request ahead of it, when it still fits; then the next one.
+    // The sandbox started for this request ahead of it, when it still fits; then the next one,
+    // now or once this run ended (see Prestarts.nextAfterRun).
     const key = JSON.stringify([backend.name, entry.dir, workdir, plan.contextJson]);
     const prestart = this.#options.prestart ?? true;
     const ready = prestart ? await prestarts.take(key, plan) : undefined;
-    if (prestart) {
+    const startNext = () =>
       prestarts.start(
         key,
         backend,
         async () => planRun({ ...planInput, tmpDir: await runDirPath() }),
       );
-    }
+    if (prestart && !prestarts.nextAfterRun) startNext();
     step("plan");
     const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
     this.#options.progress?.(`Running ${fp.fingerprint}`);
@@ -401,7 +403,11 @@ export class Capibara {
       if (prestart) prestarts.settle(key, false);
       throw error;
     }
-    if (prestart) prestarts.settle(key, true);
+    if (prestart) {
+      prestarts.settle(key, true);
+      // After what the caller does with this result (a runner sends it first).
+      if (prestarts.nextAfterRun) onTimeout(0, startNext);
+    }
     step("the run's folder removed");
     if (!result) throw new Error("unreachable: the run was not judged");
     return {

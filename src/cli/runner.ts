@@ -270,6 +270,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     }
   };
   const codeChanges = codeWatch();
+  // Its clients leave it time between two runs: a request's next sandbox is set up after its run.
+  prestarts.nextAfterRun = true;
   const started = performance.now();
   const status = { served: 0, declined: 0 };
   const inFlight = new Set<Promise<void>>();
