@@ -20,7 +20,7 @@ import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
 /** The protocol's version: a client and a runner of different versions never talk. */
-export const RUNNER_PROTOCOL = 3;
+export const RUNNER_PROTOCOL = 4;
 
 /**
  * Variables the runner's own process reads (the temp dir, the home folder, programs looked up on
@@ -250,10 +250,15 @@ export function nonce(): string {
 export const HANDSHAKE_BYTES = 1024 * 1024;
 
 /**
- * The lines a connection brings, as they come (a line longer than `max` bytes ends it). Plain
- * reads: a connection's `readable` stream costs the client ≈ 8 ms to set up.
+ * The lines a connection brings, as they come (a line longer than `max` bytes ends it; `max` may
+ * be changed on the way, through the object). Plain reads: a connection's `readable` stream costs
+ * the client ≈ 8 ms to set up.
  */
-export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGenerator<string> {
+export async function* lines(
+  conn: Deno.Conn,
+  max: number | { max: number } = 16 * 1024 * 1024,
+): AsyncGenerator<string> {
+  const limit = typeof max === "number" ? { max } : max;
   const decoder = new TextDecoder();
   const chunk = new Uint8Array(64 * 1024);
   let buffered = "";
@@ -266,7 +271,7 @@ export async function* lines(conn: Deno.Conn, max = 16 * 1024 * 1024): AsyncGene
       yield buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
     }
-    if (buffered.length > max) throw new Error("line too long");
+    if (buffered.length > limit.max) throw new Error("line too long");
   }
 }
 
@@ -286,21 +291,32 @@ type SocketCalls = {
   open(path: Uint8Array, flags: number): number;
   read(fd: number, buffer: Uint8Array): number;
   close(fd: number): number;
+  /** `memfd_create(name, MFD_CLOEXEC)`. */
+  memfd(name: string): number;
 };
 
 /** The kernel's numbers of the calls {@linkcode socketCalls} makes, by architecture. */
 const SYSCALLS: Record<
   string,
-  Record<"read" | "close" | "openat" | "getpeername" | "getsockopt", number>
+  Record<"read" | "close" | "openat" | "getpeername" | "getsockopt" | "memfd_create", number>
 > = {
-  x86_64: { read: 0, close: 3, getpeername: 52, getsockopt: 55, openat: 257 },
-  aarch64: { read: 63, close: 57, openat: 56, getpeername: 205, getsockopt: 209 },
+  x86_64: { read: 0, close: 3, getpeername: 52, getsockopt: 55, openat: 257, memfd_create: 319 },
+  aarch64: {
+    read: 63,
+    close: 57,
+    openat: 56,
+    getpeername: 205,
+    getsockopt: 209,
+    memfd_create: 279,
+  },
 };
 
 /** `openat`'s folder for a path relative to the current one (and ignored for an absolute one). */
 const AT_FDCWD = -100n;
 
 let socketCallsMemo: SocketCalls | null | undefined;
+/** The last call's arguments: a store the compiler cannot drop keeps its buffers alive to its end. */
+const kept: { args?: unknown } = {};
 
 /**
  * `getsockopt`, `getpeername`, `open`, `read` and `close`, made through libc's `syscall` and Deno's
@@ -325,25 +341,30 @@ export function socketCalls(): SocketCalls | null {
       continue;
     }
     /**
-     * A buffer's address. Asking for its `ArrayBuffer` moves a small array's bytes off V8's heap
-     * (where a collection could move them) for good, so the address holds while the call runs.
+     * One call: its buffers are passed by address, each taken last (asking for its `ArrayBuffer`
+     * moves a small array's bytes off V8's heap, where a collection could move them, for good),
+     * and they are kept reachable until the call returned.
      */
-    const at = (buffer: Uint8Array) => {
-      void buffer.buffer;
-      return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer)));
-    };
-    const call = (number: number, ...args: bigint[]) => {
-      while (args.length < 5) args.push(0n);
-      return Number(syscall(BigInt(number), ...args));
+    const call = (number: number, ...args: (bigint | Uint8Array)[]) => {
+      const raw = args.map((arg) => {
+        if (typeof arg === "bigint") return arg;
+        void arg.buffer;
+        return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(arg)));
+      });
+      while (raw.length < 5) raw.push(0n);
+      const result = Number(syscall(BigInt(number), ...raw));
+      kept.args = args;
+      return result;
     };
     socketCallsMemo = {
       getsockopt: (fd, level, option, value, length) =>
-        call(numbers.getsockopt, BigInt(fd), BigInt(level), BigInt(option), at(value), at(length)),
-      getpeername: (fd, address, length) =>
-        call(numbers.getpeername, BigInt(fd), at(address), at(length)),
-      open: (path, flags) => call(numbers.openat, AT_FDCWD, at(path), BigInt(flags)),
-      read: (fd, buffer) => call(numbers.read, BigInt(fd), at(buffer), BigInt(buffer.length)),
+        call(numbers.getsockopt, BigInt(fd), BigInt(level), BigInt(option), value, length),
+      getpeername: (fd, address, length) => call(numbers.getpeername, BigInt(fd), address, length),
+      open: (path, flags) => call(numbers.openat, AT_FDCWD, path, BigInt(flags)),
+      read: (fd, buffer) => call(numbers.read, BigInt(fd), buffer, BigInt(buffer.length)),
       close: (fd) => call(numbers.close, BigInt(fd)),
+      memfd: (name) =>
+        call(numbers.memfd_create, new TextEncoder().encode(`${name}\0`), 1n /* MFD_CLOEXEC */),
     };
     break;
   }
@@ -503,6 +524,8 @@ export function readKeyFile(file: string): Uint8Array | undefined {
   }
 }
 
+/** A stream socket's type in `/proc/net/unix`. */
+const SOCK_STREAM = "0001";
 /** The flag of a listening socket in `/proc/net/unix` (`__SO_ACCEPTCON`). */
 const ACCEPTING = 0x10000;
 
@@ -522,7 +545,12 @@ export function listenerHeldBy(address: string, pid: number): boolean {
   for (const line of (procText("/proc/net/unix") ?? "").split("\n")) {
     // Num RefCount Protocol Flags Type St Inode Path
     const fields = line.trim().split(/\s+/);
-    if (fields.length === 8 && fields[7] === name && (parseInt(fields[3]!, 16) & ACCEPTING) !== 0) {
+    // A stream socket's only: one of another type may take the same name (an attacker's review
+    // had another user's listener at it, which made every client refuse the user's runner).
+    if (
+      fields.length === 8 && fields[7] === name && fields[4] === SOCK_STREAM &&
+      (parseInt(fields[3]!, 16) & ACCEPTING) !== 0
+    ) {
       inodes.add(fields[6]!);
     }
   }
@@ -542,101 +570,56 @@ export function listenerHeldBy(address: string, pid: number): boolean {
   return false;
 }
 
-/** Capability bits in `/proc/<pid>/status` (`CapEff`). */
-const CAP_SYS_PTRACE = 19n;
-const CAP_SYS_ADMIN = 21n;
+/** How `/proc/<pid>/fd/<n>` shows a witness (see {@linkcode ownWitness}): its 32 bytes, hex. */
+const WITNESS_LINK = /^\/memfd:capibara-witness-([0-9a-f]{64}) \(deleted\)$/;
 
-/** Whether the effective capabilities in `status` (this process's by default) hold `bit`. */
-function holdsCapability(
-  bit: bigint,
-  status: string = procText("/proc/self/status") ?? "",
-): boolean {
-  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  return match ? ((BigInt(`0x${match[1]}`) >> bit) & 1n) === 1n : false;
-}
-
-let hideMemo: boolean | undefined;
+let witnessMemo: Uint8Array | null | undefined;
 
 /**
- * Whether another process like this one could be in a Landlock domain that {@linkcode foreignPeer}
- * cannot see: a domain needs `no_new_privs` or `CAP_SYS_ADMIN`, and the kernel shows no Landlock
- * state in /proc. When this process holds neither, a process like it (same `NoNewPrivs`, same
- * capabilities) cannot be in a domain without showing `NoNewPrivs: 1`. When it holds either (root;
- * a session under Docker's `no-new-privileges`, systemd's `NoNewPrivileges=`, `setpriv`), runner
- * and client each prove they read the other's memory (see {@linkcode ownWitness}), which no
- * Landlock domain allows towards a process outside it.
+ * 32 random bytes this process shows only through its open files, for its lifetime: an anonymous
+ * file (a memfd, which no folder lists) named after them, or null where none can be made (no
+ * {@linkcode socketCalls}). A process that reads the name (the link `/proc/<pid>/fd/<n>`, which
+ * only a process with ptrace read access to this one may follow) is in no Landlock domain this
+ * one is not in, and under no other module's ptrace rule against it: no Landlock domain lets a
+ * process inspect one outside it, whatever its uid, capabilities or `no_new_privs`, and /proc
+ * shows no domain (an attacker's review made one as root, then became the user, who shows nothing
+ * of it). Yama asks nothing of such a read: it guards attaching only.
  */
-export function landlockCouldHide(): boolean {
-  if (hideMemo !== undefined) return hideMemo;
-  const status = procText("/proc/self/status") ?? "";
-  hideMemo = /^NoNewPrivs:\s*1$/m.test(status) || holdsCapability(CAP_SYS_ADMIN, status);
-  return hideMemo;
-}
-
-/**
- * Whether this process may read the memory of another process of the user's that it did not
- * start, as the witnesses need: Yama's `ptrace_scope` 0 (or no Yama), or 1 and 2 with
- * `CAP_SYS_PTRACE`; never 3.
- */
-export function witnessesReadable(): boolean {
-  const scope = procText("/proc/sys/kernel/yama/ptrace_scope")?.trim();
-  if (scope === undefined || scope === "0") return true;
-  return scope !== "3" && holdsCapability(CAP_SYS_PTRACE);
-}
-
-let witnessMemo: { bytes: Uint8Array; at: string } | undefined;
-
-/** A witness's address as it travels: hex, at most 64 bits. */
-const WITNESS_ADDRESS = /^[0-9a-f]{1,16}$/;
-
-/**
- * 32 random bytes in this process's memory, for its lifetime, and their address (hex): a process
- * that can read them (`/proc/<pid>/mem`, which needs ptrace access) is in no Landlock domain this
- * one is not in, and under no other module's ptrace rule against it. Off V8's heap (an
- * `ArrayBuffer` of a page), so they never move. Needs FFI (for the address).
- */
-export function ownWitness(): { bytes: Uint8Array; at: string } {
-  if (witnessMemo) return witnessMemo;
-  const page = new Uint8Array(new ArrayBuffer(4096));
-  const bytes = crypto.getRandomValues(page.subarray(0, 32));
-  const at = Deno.UnsafePointer.value(Deno.UnsafePointer.of(page)).toString(16);
-  witnessMemo = { bytes, at };
+export function ownWitness(): Uint8Array | null {
+  if (witnessMemo !== undefined) return witnessMemo;
+  witnessMemo = null;
+  const calls = socketCalls();
+  if (!calls) return null;
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  if (calls.memfd(`capibara-witness-${bytes.toHex()}`) >= 0) witnessMemo = bytes;
   return witnessMemo;
 }
 
 /**
- * A witness's address as the runner sends it in answer to a hello, before the client proved the
- * key: masked with an HMAC under the key of both nonces, so that whoever connects without the key
- * learns nothing of the runner's memory layout. The same call unmasks it.
+ * The witness of process `pid` (see {@linkcode ownWitness}), or undefined when this process
+ * cannot see it: it is not this process's to inspect, or it shows none, or several.
  */
-export async function maskedAddress(
-  key: Uint8Array,
-  at: unknown,
-  clientNonce: string,
-  runnerNonce: string,
-): Promise<string | undefined> {
-  if (typeof at !== "string" || !WITNESS_ADDRESS.test(at)) return undefined;
-  const mask = Uint8Array.fromBase64(await proof(key, `witness:${clientNonce}:${runnerNonce}`));
-  const bits = new DataView(mask.buffer).getBigUint64(0);
-  return (BigInt(`0x${at}`) ^ bits).toString(16);
-}
-
-/** The 32 bytes at `at` (hex) in process `pid`'s memory, or undefined when they cannot be read. */
-export function readWitness(pid: number, at: unknown): Uint8Array | undefined {
-  if (typeof at !== "string" || !WITNESS_ADDRESS.test(at)) return undefined;
+export function readWitness(pid: number): Uint8Array | undefined {
+  let found: string | undefined;
   try {
-    using file = Deno.openSync(`/proc/${pid}/mem`);
-    file.seekSync(BigInt(`0x${at}`), Deno.SeekMode.Start);
-    const bytes = new Uint8Array(32);
-    for (let done = 0; done < bytes.length;) {
-      const read = file.readSync(bytes.subarray(done));
-      if (!read) return undefined;
-      done += read;
+    for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      let link: string;
+      try {
+        link = Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+      } catch (error) {
+        // Closed meanwhile; anything else (denied) means not this process's to see.
+        if (error instanceof Deno.errors.NotFound) continue;
+        return undefined;
+      }
+      const match = WITNESS_LINK.exec(link);
+      if (!match) continue;
+      if (found !== undefined && found !== match[1]) return undefined;
+      found = match[1];
     }
-    return bytes;
   } catch {
     return undefined;
   }
+  return found === undefined ? undefined : Uint8Array.fromHex(found);
 }
 
 /** AES-GCM's nonce: each sealing key serves one message (it binds both sides' nonces). */
@@ -658,10 +641,10 @@ async function sealingKey(
 
 /**
  * `text` sealed (AES-GCM, base64) under a key drawn from the client's witness (see
- * {@linkcode ownWitness}) and both nonces: only a process that reads the client's memory opens it,
- * which no process in a Landlock domain the client is not in can (see {@linkcode landlockCouldHide}).
+ * {@linkcode ownWitness}) and both nonces: only a process that sees the client's witness opens it,
+ * which no process in a Landlock domain the client is not in can.
  * So the client sends its request with its proof in one message, and learns whether the runner
- * read its memory from the runner's first answer, before it trusts anything the runner says.
+ * saw its witness from the runner's first answer, before it trusts anything the runner says.
  */
 export function seal(witness: Uint8Array, nonces: string, text: string): Promise<string> {
   return sealer(witness, nonces)(text);
@@ -713,16 +696,16 @@ export interface RunnerSession {
   mark: string;
   /**
    * The line that carries `body` to the runner: signed with both nonces (see {@linkcode proof});
-   * where a Landlock domain could hide (see {@linkcode landlockCouldHide}), with the client's
-   * proof that it read the runner's memory, and sealed for a reader of the client's (see
+   * with the client's proof that it saw the runner's witness (see {@linkcode ownWitness}), and
+   * sealed for whoever sees the client's (see
    * {@linkcode seal}).
    */
   request(body: unknown): Promise<string>;
   /**
    * Sends `body` (see {@linkcode request}), while the client wears the runner's mark, and waits
-   * for the runner's first answer, within the handshake's deadline: what it took (where memory
-   * proofs are asked, it proved it read the client's), why it did not (`declined`: the command
-   * then runs by itself), or that it went away (`gone`: it was stopping).
+   * for the runner's first answer, within the handshake's deadline: what it took (with its proof
+   * that it saw the client's witness), why it did not (`declined`: the command then runs by
+   * itself), or that it went away (`gone`: it was stopping).
    */
   ask(body: unknown): Promise<RunnerAnswer>;
   /** The rest of what the runner sends. */
@@ -794,12 +777,15 @@ export async function connectRunner(
     await conn.write(
       new TextEncoder().encode(JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine }) + "\n"),
     );
-    const replies = lines(conn, HANDSHAKE_BYTES);
+    // Until the runner proved it saw this process's witness; then a run's whole result is one line
+    // (an attacker's review had one over 1 MiB end the run).
+    const limit = { max: HANDSHAKE_BYTES };
+    const replies = lines(conn, limit);
     const first = await replies.next();
     cancel();
     const hello = first.done
       ? undefined
-      : JSON.parse(first.value) as Partial<{ nonce: string; proof: string; witness: string }>;
+      : JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
     if (
       typeof hello?.nonce !== "string" || typeof hello.proof !== "string" ||
       !sameProof(hello.proof, await proof(key, `runner:${mine}:${hello.nonce}`))
@@ -811,37 +797,32 @@ export async function connectRunner(
     const nonces = `${mine}:${theirs}`;
     // WebCrypto answers on another thread: what does not depend on another is started at once.
     const marking = peerMark(key, address, theirs);
-    // Where a Landlock domain could hide (see landlockCouldHide): this process must read the
-    // runner's memory, and the runner this one's, before anything of the request counts.
-    const witnessed = landlockCouldHide();
-    let seen: string | undefined;
-    const expecting = witnessed ? proof(ownWitness().bytes, `runner-seen:${nonces}`) : undefined;
-    const sealing = witnessed ? sealer(ownWitness().bytes, nonces) : undefined;
-    expecting?.catch(() => {});
-    if (witnessed) {
-      const at = await maskedAddress(key, hello.witness, mine, theirs);
-      const witness = at === undefined ? undefined : readWitness(found.pid, at);
-      if (!witness) {
-        conn.close();
-        return {
-          unlike: "this process cannot read the runner's memory (a Landlock domain, or another " +
-            "security module's ptrace rule, may confine it)",
-        };
-      }
-      seen = await proof(witness, `client-seen:${nonces}`);
+    // Each sees the other's witness (see ownWitness): no Landlock domain, which /proc does not
+    // show, lets a process inspect one outside it. This one first; the runner's proof comes with
+    // its first answer, and the request is sealed for whoever sees this process's witness.
+    const own = ownWitness();
+    const theirWitness = own ? readWitness(found.pid) : undefined;
+    if (!own || !theirWitness) {
+      conn.close();
+      return {
+        unlike: own
+          ? "this process cannot see the runner's open files (a Landlock domain, or another " +
+            "security module's ptrace rule, may confine it)"
+          : "this process cannot show its own witness (no FFI permission)",
+      };
     }
+    const expecting = proof(own, `runner-seen:${nonces}`);
+    expecting.catch(() => {});
+    const sealing = sealer(own, nonces);
+    const seen = await proof(theirWitness, `client-seen:${nonces}`);
     const request = async (body: unknown) => {
-      let text = JSON.stringify(body);
-      if (sealing) {
-        text = JSON.stringify({
-          kind: "sealed",
-          pid: Deno.pid,
-          umask: Deno.umask(),
-          seen,
-          witness: ownWitness().at,
-          sealed: await sealing(text),
-        });
-      }
+      const text = JSON.stringify({
+        kind: "sealed",
+        pid: Deno.pid,
+        umask: Deno.umask(),
+        seen,
+        sealed: await sealing(JSON.stringify(body)),
+      });
       const signed = await proof(key, `client:${nonces}:${text}`);
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
@@ -877,15 +858,13 @@ export async function connectRunner(
         return { declined: "the runner's answer is not one" };
       }
       if ("decline" in reply) return { declined: String(reply.decline) };
-      if (
-        expecting !== undefined &&
-        (typeof reply.seen !== "string" || !sameProof(reply.seen, await expecting))
-      ) {
+      if (typeof reply.seen !== "string" || !sameProof(reply.seen, await expecting)) {
         return {
-          declined: "the runner could not read this process's memory (a Landlock domain, or " +
+          declined: "the runner could not see this process's open files (a Landlock domain, or " +
             "another security module's ptrace rule, may confine it)",
         };
       }
+      limit.max = Infinity;
       return { reply };
     };
     return { conn, mark, request, ask, replies };
@@ -902,11 +881,11 @@ export async function connectRunner(
 
 /**
  * A runner's message to its client, one JSON document per line. Its first answer to a request
- * (`run`, `status`, `ok`) carries, where memory proofs are asked (see
- * {@linkcode landlockCouldHide}), its proof that it read the client's memory (`seen`).
+ * (`run`, `status`, `ok`) carries its proof that it saw the client's witness (`seen`, see
+ * {@linkcode ownWitness}).
  */
 export type RunnerReply =
-  | { nonce: string; proof: string; witness?: string }
+  | { nonce: string; proof: string }
   | { run: true; seen?: string }
   | { o: string }
   | { e: string }
@@ -949,15 +928,14 @@ export type RunnerRequest =
   | { kind: "status" | "stop"; pid: number; umask: number }
   | {
     /**
-     * Where a Landlock domain could hide (see {@linkcode landlockCouldHide}), one of the above,
-     * sealed for a reader of the client's memory (see {@linkcode seal}), with the client's proof
-     * that it read the runner's witness (`ownWitness`), and where its own is.
+     * How every request of the above travels: sealed for whoever sees the client's witness (see
+     * {@linkcode seal}), with the client's proof that it saw the runner's (`seen`, see
+     * {@linkcode ownWitness}).
      */
     kind: "sealed";
     pid: number;
     umask: number;
     seen: string;
-    witness: string;
     sealed: string;
   }
   | { signal: "SIGINT" | "SIGTERM" };
@@ -1044,9 +1022,10 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * must not get through the runner what its confinement denies it (it runs by itself, confined as
  * it is), nor pose as a runner to the user's other commands.
  *
- * What it cannot see: a Landlock domain of a process that holds `CAP_SYS_ADMIN` (root) or runs
- * under `no_new_privs` already (the kernel shows no Landlock state in /proc): there the runner and
- * its client each prove they read the other's memory (see {@linkcode landlockCouldHide}). A
+ * What it cannot see: a Landlock domain (the kernel shows none in /proc; root may make one
+ * without `no_new_privs`, then become the user): the runner and its client each prove they saw
+ * the other's witness (see {@linkcode ownWitness}), which no domain allows towards a process
+ * outside it. A
  * process that can write the runner's folder can write a key of its own there, naming any
  * process; a client trusts a runner only when its connection reached the key's process, which
  * holds the socket at the name (see {@linkcode connectedListener}, {@linkcode listenerHeldBy}).

@@ -12,14 +12,12 @@ import { lstatSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.ts";
 import {
-  landlockCouldHide,
   privateFolder,
   runnerAnswers,
   runnerFile,
   runnerFolder,
   runnerSetting,
   socketCalls,
-  witnessesReadable,
 } from "./_runner_socket.ts";
 import type { CommandIo } from "./output.ts";
 
@@ -155,19 +153,13 @@ export function inCi(env: Record<string, string | undefined>): boolean {
  * Whether a hit may start a runner on demand: with `CAPIBARA_RUNNER=1`; with it unset, outside CI
  * (a job's leftover process is unwelcome there; Nx's daemon is off in CI too); never with
  * `CAPIBARA_RUNNER=0`, nor where no client could check what it reaches (see `connectedListener`:
- * Linux 6.5 and FFI), nor where the runner and its clients would have to read each other's
- * memory (see `landlockCouldHide`) and cannot: Yama forbids it (see `witnessesReadable`), or this
- * process may not use FFI (which gives the address to read). It would decline every client.
+ * Linux 6.5 and FFI, which the witnesses need too, see `ownWitness`). It would decline every
+ * client.
  */
-export function startsOnDemand(
-  env: Record<string, string | undefined>,
-  witnessed: boolean = landlockCouldHide(),
-): boolean {
+export function startsOnDemand(env: Record<string, string | undefined>): boolean {
   const setting = runnerSetting(env);
   if (setting === "off" || (setting === "auto" && inCi(env))) return false;
-  if (Deno.build.os !== "linux" || !peerPidfds() || socketCalls() === null) return false;
-  if (!witnessed) return true;
-  return witnessesReadable() && Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  return Deno.build.os === "linux" && peerPidfds() && socketCalls() !== null;
 }
 
 /** Whether this kernel names a socket's peer by a pidfd (`SO_PEERPIDFD`, Linux 6.5 and later). */

@@ -24,9 +24,7 @@ import {
   foreignPeer,
   HANDSHAKE_BYTES,
   keyRecord,
-  landlockCouldHide,
   lines,
-  maskedAddress,
   nonce,
   ownWitness,
   PATH_VARIABLES,
@@ -238,6 +236,13 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       hint: "capibara run works without it",
     });
   }
+  // What a client must see of it, as it must see the client's (see ownWitness).
+  const witness = ownWitness();
+  if (!witness) {
+    throw new PermissionError("The runner needs Deno's FFI permission (to show its witness)", {
+      hint: "Run it with -A, as the installed command does; capibara run works without it",
+    });
+  }
   const env = Deno.env.toObject();
   ensureFolder(runnerFolder());
   const address = runnerAddress(env);
@@ -275,9 +280,6 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const started = performance.now();
   const status = { served: 0, declined: 0 };
   const inFlight = new Set<Promise<void>>();
-  // Where a Landlock domain could hide from the peer check: the memory proofs (landlockCouldHide).
-  const witnessed = landlockCouldHide();
-  if (witnessed) ownWitness();
   let stopping = false;
   let idle: number | undefined;
   /** Connections that have not proved themselves yet. */
@@ -343,13 +345,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         return;
       }
       const mine = nonce();
-      out.send({
-        nonce: mine,
-        proof: await proof(key, `runner:${hello.hello}:${mine}`),
-        ...witnessed
-          ? { witness: await maskedAddress(key, ownWitness().at, hello.hello, mine) }
-          : {},
-      });
+      out.send({ nonce: mine, proof: await proof(key, `runner:${hello.hello}:${mine}`) });
       /** The client's next message, when it proves the key over both nonces. */
       const nextSigned = async (): Promise<RunnerRequest | undefined> => {
         const line = await incoming.next();
@@ -366,9 +362,9 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       };
       // WebCrypto answers on another thread: what the checks below need is started at once.
       const marking = peerMark(key, address, mine);
-      const expecting = witnessed
-        ? proof(ownWitness().bytes, `client-seen:${hello.hello}:${mine}`)
-        : undefined;
+      const nonces = `${hello.hello}:${mine}`;
+      const expecting = proof(witness, `client-seen:${nonces}`);
+      expecting.catch(() => {});
       const signed = await nextSigned();
       if (!signed) return;
       let request: RunnerRequest = signed;
@@ -384,42 +380,38 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       const mark = await marking;
       const foreign = foreignPeer(request.pid, { mark, umask: request.umask });
       if (foreign !== undefined) return decline(foreign);
-      /** Where memory proofs are asked: this runner's proof that it read the client's memory. */
-      let seen: { seen: string } | Record<never, never> = {};
-      if (witnessed) {
-        // Each reads the other's memory (see landlockCouldHide): the client first (its proof comes
-        // with its request), then the runner, whose proof goes with its first answer; the request
-        // is sealed for a reader of the client's memory (see seal).
-        if (
-          request.kind !== "sealed" || typeof request.seen !== "string" ||
-          !sameProof(request.seen, (await expecting)!)
-        ) {
-          return decline(
-            "it could not read the runner's memory (a Landlock domain, or another security " +
-              "module's ptrace rule, may confine it)",
-          );
-        }
-        const theirs = readWitness(request.pid, request.witness);
-        if (!theirs) return decline("the runner could not read its memory");
-        const nonces = `${hello.hello}:${mine}`;
-        const proving = proof(theirs, `runner-seen:${nonces}`);
-        const opened = await unseal(theirs, nonces, request.sealed);
-        let inner: RunnerRequest | undefined;
-        try {
-          inner = opened === undefined ? undefined : JSON.parse(opened);
-        } catch {
-          // not a request
-        }
-        // The request the process just checked sealed (its mark is still worn): its pid and umask
-        // must be the same.
-        if (
-          typeof inner !== "object" || inner === null || !("kind" in inner) ||
-          inner.kind === "sealed" || !identified(inner) || inner.pid !== request.pid ||
-          inner.umask !== request.umask
-        ) return decline("a malformed request");
-        request = inner;
-        seen = { seen: await proving };
-      } else if (request.kind === "sealed") return decline("a sealed request, where none is asked");
+      // Each sees the other's witness (see ownWitness): the client first (its proof comes with its
+      // request), then the runner, whose proof goes with its first answer; the request is sealed
+      // for whoever sees the client's witness (see seal).
+      if (
+        request.kind !== "sealed" || typeof request.seen !== "string" ||
+        !sameProof(request.seen, await expecting)
+      ) {
+        return decline(
+          "it could not see the runner's open files (a Landlock domain, or another security " +
+            "module's ptrace rule, may confine it)",
+        );
+      }
+      const theirs = readWitness(request.pid);
+      if (!theirs) return decline("the runner could not see its open files");
+      const proving = proof(theirs, `runner-seen:${nonces}`);
+      const opened = await unseal(theirs, nonces, request.sealed);
+      let inner: RunnerRequest | undefined;
+      try {
+        inner = opened === undefined ? undefined : JSON.parse(opened);
+      } catch {
+        // not a request
+      }
+      // The request the process just checked sealed (its mark is still worn): its pid and umask
+      // must be the same.
+      if (
+        typeof inner !== "object" || inner === null || !("kind" in inner) ||
+        inner.kind === "sealed" || !identified(inner) || inner.pid !== request.pid ||
+        inner.umask !== request.umask
+      ) return decline("a malformed request");
+      request = inner;
+      /** This runner's proof that it saw the client's witness, with its first answer. */
+      const seen = { seen: await proving };
       if (request.kind === "status") {
         const report: RunnerStatus = {
           pid: Deno.pid,

@@ -265,7 +265,7 @@ Deno.test({
 /**
  * An impostor in a process of its own: writes a key of its own naming process `Deno.args[0]` (a
  * live process like the client, which is not the impostor; `self`: itself), holds the runner's
- * name, answers each hello with the right proof and a witness of its memory, takes the request with a
+ * name, answers each hello with the right proof, shows a witness (see ownWitness), takes the request with a
  * forged proof of having read the client's, and prints every line it is sent.
  */
 const IMPOSTOR = `import * as socket from ${
@@ -275,6 +275,8 @@ const env = Deno.env.toObject();
 const key = crypto.getRandomValues(new Uint8Array(32));
 const named = Deno.args[0] === "self" ? Deno.pid : Number(Deno.args[0]);
 Deno.writeFileSync(socket.runnerKeyFile(env), socket.keyRecord(key, named), { mode: 0o600 });
+// Its witness, for the client to see (it is like the client, or in a domain the client is not).
+socket.ownWitness();
 const listener = Deno.listen({ transport: "unix", path: socket.runnerAddress(env) });
 console.log("listening");
 for await (const conn of listener) {
@@ -296,8 +298,7 @@ for await (const conn of listener) {
       }
       const mine = socket.nonce();
       const signed = await socket.proof(key, "runner:" + hello + ":" + mine);
-      const witness = await socket.maskedAddress(key, socket.ownWitness().at, hello, mine);
-      await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed, witness }) + "\\n"));
+      await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed }) + "\\n"));
     }
   })().catch(() => {});
 }
@@ -305,7 +306,7 @@ for await (const conn of listener) {
 
 Deno.test({
   name:
-    "runner: a client trusts no listener but the process its key names, nor one that cannot read its memory",
+    "runner: a client trusts no listener but the process its key names, nor one that cannot see its witness",
   ignore: Deno.build.os !== "linux",
   sanitizeOps: false,
   sanitizeResources: false,
@@ -388,7 +389,7 @@ Deno.test({
       assert.ok(!sent.includes("do-not-send-me"), `the client sent its environment: ${sent}`);
       assert.ok(!sent.includes('\\"kind\\":\\"run\\"'), `the client sent its request: ${sent}`);
       assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, /could not read this process's memory/, result.stderr);
+      assert.match(result.stderr, /could not see this process's open files/, result.stderr);
     });
   },
 });
@@ -607,6 +608,35 @@ Deno.test({
         assert.equal(listenerHeldBy(own, Deno.pid), true);
         assert.equal(listenerHeldBy(own, other.pid), false);
         assert.equal(listenerHeldBy(`${address}-none`, other.pid), false);
+        // Another user's socket of another type at the same name (the kernel keeps the types
+        // apart) does not make the stream listener's holder unknown.
+        const squatter = new Deno.Command("setpriv", {
+          args: [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            "import socket, sys, time\n" +
+            "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n" +
+            "s.bind(b'\\0' + sys.argv[1].encode()); s.listen(1)\n" +
+            "print('up', flush=True); time.sleep(30)",
+            address.slice(1),
+          ],
+          stdout: "piped",
+        }).spawn();
+        const squatting = squatter.stdout.getReader();
+        try {
+          if (Deno.uid() === 0) {
+            await squatting.read();
+            assert.equal(listenerHeldBy(address, other.pid), true, "a squatter of another type");
+          }
+        } finally {
+          squatting.releaseLock();
+          squatter.kill();
+          await squatter.stdout.cancel().catch(() => {});
+          await squatter.status;
+        }
       } finally {
         conn.close();
         listener.close();
@@ -718,5 +748,100 @@ Deno.test({
     assert.match(printed, /^client 2$/m, printed + new TextDecoder().decode(out.stderr));
     assert.doesNotMatch(printed, /received/, `the client talked to it: ${printed}`);
     assert.match(printed, /runner not used: its limit of cpu time is lower/);
+  },
+});
+
+/** A victim's client alone: offers a run to the runner and prints what became of it. */
+const VICTIM = `import { viaRunner } from ${
+  JSON.stringify(join(REPO, "src", "cli", "_runner_client.ts"))
+};
+const outcome = await viaRunner(["run", "Summarise", "--context", '{"input": "missing.csv"}']);
+console.log("outcome " + JSON.stringify(outcome));
+`;
+
+Deno.test({
+  name:
+    "runner: a user's client gets nothing from an impostor root confined by Landlock before it became that user",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const landlocked = ["/usr/bin/python3", "-c", LANDLOCK_NO_NNP];
+    const drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"];
+    const works = await new Deno.Command(landlocked[0]!, {
+      args: [...landlocked.slice(1), ...drop, "true"],
+    }).output().catch(() => ({ code: 1 }));
+    if (works.code !== 0) {
+      console.warn("runner_impostors_test: no Landlock or setpriv here: the case is skipped");
+      return;
+    }
+    await using tmp = await withTmpDir();
+    await Deno.chmod(tmp.path, 0o755);
+    // The user (65534): its home, Deno's cache and its runner's folder.
+    const home = join(tmp.path, "home");
+    await Deno.mkdir(home);
+    await Deno.chown(home, 65534, 65534);
+    const folder = "/tmp/capibara-65534";
+    await Deno.mkdir(folder, { mode: 0o700 }).catch(() => {});
+    await Deno.chown(folder, 65534, 65534);
+    await Deno.chmod(folder, 0o700);
+    const before = new Set([...Deno.readDirSync(folder)].map((entry) => entry.name));
+    const env = {
+      ...cliEnv({ CAPIBARA_RUNNER: "1", CAPIBARA_TIMINGS: "1" }),
+      CAPIBARA_RUNNER_NAME: testName(),
+      HOME: home,
+      DENO_DIR: join(home, "deno"),
+      SECRET_TOKEN: "do-not-send-me",
+    };
+    const impostorScript = join(tmp.path, "impostor.ts");
+    const victimScript = join(tmp.path, "victim.ts");
+    await Deno.writeTextFile(impostorScript, IMPOSTOR);
+    await Deno.writeTextFile(victimScript, VICTIM);
+    // Root makes a Landlock domain without no_new_privs, then becomes the user: the impostor
+    // shows no_new_privs 0 and no capability, as the victim does, and holds the runner's name.
+    const impostor = new Deno.Command(landlocked[0]!, {
+      args: [
+        ...landlocked.slice(1),
+        ...drop,
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        impostorScript,
+        "self",
+      ],
+      cwd: tmp.path,
+      clearEnv: true,
+      env,
+      stdin: "null",
+      stdout: "piped",
+    }).spawn();
+    const { seen, done: reading } = printed(impostor);
+    try {
+      assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 20_000));
+      const out = await new Deno.Command(drop[0]!, {
+        args: [...drop.slice(1), Deno.execPath(), "run", "-A", "--quiet", victimScript],
+        cwd: tmp.path,
+        clearEnv: true,
+        env,
+        stdin: "null",
+      }).output();
+      const said = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      await new Promise((r) => setTimeout(r, 200));
+      const sent = seen.join("\n");
+      assert.ok(!sent.includes("do-not-send-me"), `the impostor read the environment: ${sent}`);
+      assert.ok(!sent.includes('\\"kind\\":\\"run\\"'), `the impostor read the request: ${sent}`);
+      // Its answer is not taken: the command runs by itself.
+      assert.match(said, /outcome "declined"/, said);
+      assert.match(said, /the runner could not see this process's open files/, said);
+    } finally {
+      impostor.kill();
+      await impostor.status;
+      await reading.catch(() => {});
+      // What the impostor left in the user's folder (its key).
+      for (const entry of Deno.readDirSync(folder)) {
+        if (!before.has(entry.name)) await Deno.remove(join(folder, entry.name)).catch(() => {});
+      }
+    }
   },
 });

@@ -156,14 +156,14 @@ Deno.test({
     const started = await inSession([], ["runner", "start"]);
     assert.match(started, /runner started/, started);
     try {
-      // A client of the session proves it read the runner's memory, and is answered.
+      // A client of the session proves it saw the runner's witness, and is answered.
       const status = await inSession([], ["runner", "status", "--json"]);
       assert.match(status, /"running": true/, status);
       // One in a Landlock domain of the session cannot: declined, whatever else it shows.
       const attack = join(tmp.path, "attack.ts");
       await Deno.writeTextFile(attack, ATTACKER);
       const reply = await inSession(landlocked, ["stop"], attack);
-      assert.match(reply, /"decline".*could not read the runner's memory/, reply);
+      assert.match(reply, /"decline".*could not see the runner's open files/, reply);
       const after = await inSession([], ["runner", "status", "--json"]);
       assert.match(after, /"running": true/, "a Landlock domain stopped the runner");
     } finally {

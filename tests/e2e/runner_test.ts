@@ -9,14 +9,17 @@ import { Capibara } from "../../src/capibara.ts";
 import {
   connectRunner,
   lines,
-  maskedAddress,
+  ownWitness,
   peerMark,
   procText,
   proof,
+  readWitness,
   runnerAddress,
   runnerFile,
   runnerFolder,
   runnerKeyFile,
+  seal,
+  unseal,
 } from "../../src/cli/_runner_socket.ts";
 import {
   ensureFolder,
@@ -318,7 +321,7 @@ Deno.test({
         // (Its first look at the runner already fails: a domain denies /proc/<pid>/ns outside it.)
         assert.match(
           inDomain.stderr,
-          /runner not used: (this process cannot read the runner's memory|it runs in another)/,
+          /runner not used: (this process cannot see the runner's open files|it runs in another)/,
           inDomain.stderr,
         );
         assert.equal((await status()).served, 2, "a client in a Landlock domain was served");
@@ -329,7 +332,7 @@ Deno.test({
             "a Landlock domain without no_new_privs",
             landlocked,
             {},
-            /could not read the runner's memory/,
+            /could not see the runner's open files/,
           ] as [string, string[], Record<string, string>, RegExp]]
           : []),
         ["no_new_privs (as a Landlock domain sets)", ["setpriv", "--no-new-privs"], {}, /filters/],
@@ -412,37 +415,29 @@ Deno.test({
 
 Deno.test("runner: on demand by default outside CI; 1 and 0 decide", () => {
   const can = Deno.build.os === "linux";
-  const yama = (() => {
-    try {
-      return Deno.readTextFileSync("/proc/sys/kernel/yama/ptrace_scope").trim();
-    } catch {
-      return undefined;
-    }
-  })();
-  const cases: [Record<string, string>, boolean, boolean][] = [
-    [{}, false, true],
-    [{}, true, yama !== "3"],
-    [{ CAPIBARA_RUNNER: "auto" }, false, true],
-    [{ CI: "true" }, false, false],
-    [{ CI: "1" }, false, false],
-    [{ CI: "false" }, false, true],
-    [{ CI: "" }, false, true],
-    [{ GITHUB_ACTIONS: "true" }, false, false],
-    [{ GITLAB_CI: "true" }, false, false],
-    [{ JENKINS_URL: "http://ci:8080/" }, false, false],
-    [{ CAPIBARA_RUNNER: "1" }, false, true],
-    [{ CAPIBARA_RUNNER: "yes", CI: "true" }, false, true],
-    [{ CAPIBARA_RUNNER: "0" }, false, false],
-    [{ CAPIBARA_RUNNER: "off" }, true, false],
+  const cases: [Record<string, string>, boolean][] = [
+    [{}, true],
+    [{ CAPIBARA_RUNNER: "auto" }, true],
+    [{ CI: "true" }, false],
+    [{ CI: "1" }, false],
+    [{ CI: "false" }, true],
+    [{ CI: "" }, true],
+    [{ GITHUB_ACTIONS: "true" }, false],
+    [{ GITLAB_CI: "true" }, false],
+    [{ JENKINS_URL: "http://ci:8080/" }, false],
+    [{ CAPIBARA_RUNNER: "1" }, true],
+    [{ CAPIBARA_RUNNER: "yes", CI: "true" }, true],
+    [{ CAPIBARA_RUNNER: "0" }, false],
+    [{ CAPIBARA_RUNNER: "off" }, false],
   ];
-  for (const [env, admin, expected] of cases) {
-    assert.equal(startsOnDemand(env, admin), expected && can, `${JSON.stringify(env)}, ${admin}`);
+  for (const [env, expected] of cases) {
+    assert.equal(startsOnDemand(env), expected && can, JSON.stringify(env));
   }
   assert.equal(inCi({ CI: "true" }), true);
   assert.equal(inCi({ CI: "no" }), false);
 });
 
-Deno.test("runner: the mark a client wears is bound to the runner's key and name; addresses are masked", async () => {
+Deno.test("runner: the mark a client wears is bound to the runner's key and name", async () => {
   const key = crypto.getRandomValues(new Uint8Array(32));
   const other = crypto.getRandomValues(new Uint8Array(32));
   const mark = await peerMark(key, "\0a", "nonce");
@@ -452,13 +447,34 @@ Deno.test("runner: the mark a client wears is bound to the runner's key and name
   assert.notEqual(await peerMark(other, "\0a", "nonce"), mark);
   assert.notEqual(await peerMark(key, "\0b", "nonce"), mark);
   assert.notEqual(await peerMark(key, "\0a", "other"), mark);
-  // The runner's memory address, sent before the client proved the key, is masked by the key.
-  const at = "7f3a12345678";
-  const masked = await maskedAddress(key, at, "n1", "n2");
-  assert.ok(masked !== undefined && masked !== at);
-  assert.equal(await maskedAddress(key, masked, "n1", "n2"), at);
-  assert.notEqual(await maskedAddress(other, masked, "n1", "n2"), at);
-  assert.notEqual(await maskedAddress(key, at, "n1", "n3"), masked);
+});
+
+Deno.test({
+  name:
+    "runner: a witness is seen through a process's open files, by a process as free as it, alone",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const own = ownWitness();
+    assert.ok(own, "no witness");
+    assert.equal(ownWitness(), own, "one witness per process");
+    assert.deepEqual(readWitness(Deno.pid), own);
+    // Named by nothing on disk, and by nothing another process can list without ptrace access.
+    assert.doesNotMatch(Deno.readTextFileSync(`/proc/${Deno.pid}/maps`), /capibara-witness/);
+    // A process that shows none: nothing to see.
+    const child = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    try {
+      assert.equal(readWitness(child.pid), undefined);
+    } finally {
+      child.kill();
+      await child.status;
+    }
+    // Sealed for a witness, opened with it alone.
+    const other = crypto.getRandomValues(new Uint8Array(32));
+    const sealed = await seal(own, "a:b", "the request");
+    assert.equal(await unseal(own, "a:b", sealed), "the request");
+    assert.equal(await unseal(other, "a:b", sealed), undefined);
+    assert.equal(await unseal(own, "a:c", sealed), undefined);
+  },
 });
 
 Deno.test({
@@ -544,5 +560,45 @@ Deno.test({
     const long = "x".repeat(200 * 1024);
     await Deno.writeTextFile(join(tmp.path, "long"), long);
     assert.equal(procText(join(tmp.path, "long")), long);
+  },
+});
+
+Deno.test({
+  name: "runner: a result of over a megabyte comes through whole, as in the command's process",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const project = join(tmp.path, "project");
+    await Deno.mkdir(project);
+    // Within the script's contract (a last line of at most 1 MiB), printed as more than a MiB.
+    const script = `import json\nregions = {"r%d" % i: {"v": i} for i in range(30000)}\n` +
+      `print(json.dumps({"status": "ok", "artifacts": [], "output": regions, "raw": {}}))\n`;
+    const bundle = bundleObject({ script, outputs: {}, readme: "" }) as unknown as Bundle;
+    await new Capibara({
+      root: project,
+      cwd: project,
+      cacheDir: CACHE,
+      warn: () => {},
+      generator: fixedGenerator(bundle),
+    }).run("say a lot", { dryRun: true });
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
+    assert.equal((await capibara(["runner", "start"], project, env)).code, 0);
+    try {
+      const own = await capibara(["run", "say a lot", "--json"], project, {
+        ...env,
+        CAPIBARA_RUNNER: "0",
+      });
+      assert.equal(own.code, 0, own.stderr + own.stdout.slice(0, 2000));
+      const served = await capibara(["run", "say a lot", "--json"], project, env);
+      assert.equal(served.code, 0, served.stderr);
+      assert.ok(served.stdout.length > 1024 * 1024, String(served.stdout.length));
+      assert.equal(Object.keys(JSON.parse(served.stdout).output).length, 30000);
+      assert.deepEqual(JSON.parse(served.stdout).output, JSON.parse(own.stdout).output);
+      assert.equal((await runnerStatus(project, env)).served, 1);
+    } finally {
+      await capibara(["runner", "stop"], project, env);
+    }
   },
 });

@@ -42,18 +42,14 @@ const send = async (body) => {
 const body = JSON.stringify(kind === "run"
   ? { kind, args: ["run", prompt, "--context", context], cwd: Deno.cwd(), env, errIsTerminal: false, ...ids }
   : { kind, ...ids });
-// Where the runner asks for it, the memory proof: read from the runner's process, if it can, and
-// the request sealed for the runner to open with what it reads of this one's.
-if (hello.witness) {
-  const record = Deno.readFileSync(socket.runnerKeyFile(env)).subarray(32);
-  const runnerPid = Number(new TextDecoder().decode(record).split(" ")[0]);
-  const at = await socket.maskedAddress(key, hello.witness, mine, hello.nonce);
-  const bytes = socket.readWitness(runnerPid, at);
-  const seen = bytes ? await socket.proof(bytes, "client-seen:" + mine + ":" + hello.nonce) : "";
-  const own = socket.ownWitness();
-  const sealed = await socket.seal(own.bytes, mine + ":" + hello.nonce, body);
-  await send(JSON.stringify({ kind: "sealed", ...ids, seen, witness: own.at, sealed }));
-} else await send(body);
+// The witness proof: the runner's witness seen, if this process can (see ownWitness), and the
+// request sealed for the runner to open with what it sees of this one's.
+const record = Deno.readFileSync(socket.runnerKeyFile(env)).subarray(32);
+const runnerPid = Number(new TextDecoder().decode(record).split(" ")[0]);
+const bytes = socket.readWitness(runnerPid);
+const seen = bytes ? await socket.proof(bytes, "client-seen:" + mine + ":" + hello.nonce) : "";
+const sealed = await socket.seal(socket.ownWitness(), mine + ":" + hello.nonce, body);
+await send(JSON.stringify({ kind: "sealed", ...ids, seen, sealed }));
 console.log((await replies.next()).value);
 conn.close();
 `;
