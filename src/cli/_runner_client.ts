@@ -92,7 +92,13 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
       umask: Deno.umask(),
     });
     if ("declined" in answer) return declined(answer.declined);
-    if ("gone" in answer) return "absent";
+    if ("gone" in answer) {
+      // A runner stopping, or one whose pending connections another user's flood took over.
+      if (env.CAPIBARA_TIMINGS === "1") {
+        writeAll(Deno.stderr, "runner not used: it closed the connection before it answered");
+      }
+      return "absent";
+    }
     if (!("run" in answer.reply)) return declined("the runner's answer is not one");
     accepted = true;
     restoreName?.();

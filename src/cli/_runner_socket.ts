@@ -293,20 +293,34 @@ type SocketCalls = {
   close(fd: number): number;
   /** `memfd_create(name, MFD_CLOEXEC)`. */
   memfd(name: string): number;
+  /** `prlimit64(0, RLIMIT_CORE, limit, NULL)`: `limit` is a `struct rlimit64`. */
+  setCoreLimit(limit: Uint8Array): number;
 };
 
 /** The kernel's numbers of the calls {@linkcode socketCalls} makes, by architecture. */
 const SYSCALLS: Record<
   string,
-  Record<"read" | "close" | "openat" | "getpeername" | "getsockopt" | "memfd_create", number>
+  Record<
+    "read" | "close" | "openat" | "getpeername" | "getsockopt" | "memfd_create" | "prlimit64",
+    number
+  >
 > = {
-  x86_64: { read: 0, close: 3, getpeername: 52, getsockopt: 55, openat: 257, memfd_create: 319 },
+  x86_64: {
+    read: 0,
+    close: 3,
+    getpeername: 52,
+    getsockopt: 55,
+    openat: 257,
+    prlimit64: 302,
+    memfd_create: 319,
+  },
   aarch64: {
     read: 63,
     close: 57,
     openat: 56,
     getpeername: 205,
     getsockopt: 209,
+    prlimit64: 261,
     memfd_create: 279,
   },
 };
@@ -363,6 +377,7 @@ export function socketCalls(): SocketCalls | null {
       open: (path, flags) => call(numbers.openat, AT_FDCWD, path, BigInt(flags)),
       read: (fd, buffer) => call(numbers.read, BigInt(fd), buffer, BigInt(buffer.length)),
       close: (fd) => call(numbers.close, BigInt(fd)),
+      setCoreLimit: (limit) => call(numbers.prlimit64, 0n, RLIMIT_CORE, limit, 0n),
       memfd: (name) =>
         call(numbers.memfd_create, new TextEncoder().encode(`${name}\0`), 1n /* MFD_CLOEXEC */),
     };
@@ -570,8 +585,17 @@ export function listenerHeldBy(address: string, pid: number): boolean {
   return false;
 }
 
-/** How `/proc/<pid>/fd/<n>` shows a witness (see {@linkcode ownWitness}): its 32 bytes, hex. */
-const WITNESS_LINK = /^\/memfd:capibara-witness-([0-9a-f]{64}) \(deleted\)$/;
+/** What a witness's name begins with (see {@linkcode ownWitness}). */
+const WITNESS_NAME = "capibara-witness-";
+
+/** A witness's bytes and its name, after {@linkcode WITNESS_NAME} (and a tag, see below). */
+function showWitness(tag: string): { bytes: Uint8Array; fd: number } | undefined {
+  const calls = socketCalls();
+  if (!calls || !forbidCoreDumps()) return undefined;
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const fd = calls.memfd(`${WITNESS_NAME}${tag}${bytes.toHex()}`);
+  return fd < 0 ? undefined : { bytes, fd };
+}
 
 let witnessMemo: Uint8Array | null | undefined;
 
@@ -583,23 +607,58 @@ let witnessMemo: Uint8Array | null | undefined;
  * one is not in, and under no other module's ptrace rule against it: no Landlock domain lets a
  * process inspect one outside it, whatever its uid, capabilities or `no_new_privs`, and /proc
  * shows no domain (an attacker's review made one as root, then became the user, who shows nothing
- * of it). Yama asks nothing of such a read: it guards attaching only.
+ * of it). Yama asks nothing of such a read: it guards attaching only. A process that shows one
+ * dumps no core (see {@linkcode forbidCoreDumps}). A client's: the runner shows one per
+ * connection (see {@linkcode connectionWitness}).
  */
 export function ownWitness(): Uint8Array | null {
   if (witnessMemo !== undefined) return witnessMemo;
-  witnessMemo = null;
-  const calls = socketCalls();
-  if (!calls) return null;
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  if (calls.memfd(`capibara-witness-${bytes.toHex()}`) >= 0) witnessMemo = bytes;
+  witnessMemo = showWitness("")?.bytes ?? null;
   return witnessMemo;
 }
 
 /**
- * The witness of process `pid` (see {@linkcode ownWitness}), or undefined when this process
- * cannot see it: it is not this process's to inspect, or it shows none, or several.
+ * The runner's witness for one connection, shown until it is closed (once the client proved it
+ * saw it), and found by the tag of the client's nonce: a witness that lived as long as the runner
+ * was read from a client's core dump by a process in a Landlock domain, which was then served
+ * for the runner's whole life (an attacker's review). Undefined when the nonce is not one, or
+ * none can be shown.
  */
-export function readWitness(pid: number): Uint8Array | undefined {
+export function connectionWitness(
+  clientNonce: string,
+): { bytes: Uint8Array; close(): void } | undefined {
+  const tag = witnessTag(clientNonce);
+  const shown = tag === undefined ? undefined : showWitness(tag);
+  if (!shown) return undefined;
+  let open = true;
+  return {
+    bytes: shown.bytes,
+    close() {
+      if (open) socketCalls()?.close(shown.fd);
+      open = false;
+    },
+  };
+}
+
+/** The tag of a connection's witness: its client's nonce (16 bytes), hex, and a dash. */
+function witnessTag(clientNonce: string): string | undefined {
+  try {
+    const bytes = Uint8Array.fromBase64(clientNonce);
+    return bytes.length === 16 ? `${bytes.toHex()}-` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The witness of process `pid` (see {@linkcode ownWitness}), or with `clientNonce`, the one it
+ * shows for that client's connection (see {@linkcode connectionWitness}); undefined when this
+ * process cannot see it: it is not this process's to inspect, or it shows none, or several.
+ */
+export function readWitness(pid: number, clientNonce?: string): Uint8Array | undefined {
+  const tag = clientNonce === undefined ? "" : witnessTag(clientNonce);
+  if (tag === undefined) return undefined;
+  const prefix = `/memfd:${WITNESS_NAME}${tag}`;
   let found: string | undefined;
   try {
     for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
@@ -611,15 +670,39 @@ export function readWitness(pid: number): Uint8Array | undefined {
         if (error instanceof Deno.errors.NotFound) continue;
         return undefined;
       }
-      const match = WITNESS_LINK.exec(link);
-      if (!match) continue;
-      if (found !== undefined && found !== match[1]) return undefined;
-      found = match[1];
+      if (!link.startsWith(prefix) || !link.endsWith(" (deleted)")) continue;
+      const hex = link.slice(prefix.length, -" (deleted)".length);
+      if (!/^[0-9a-f]{64}$/.test(hex)) continue;
+      if (found !== undefined && found !== hex) return undefined;
+      found = hex;
     }
   } catch {
     return undefined;
   }
   return found === undefined ? undefined : Uint8Array.fromHex(found);
+}
+
+/** `RLIMIT_CORE`. */
+const RLIMIT_CORE = 4n;
+
+let coreMemo: boolean | undefined;
+
+/**
+ * Lowers this process's core size limit, soft and hard, to 1 byte for good (no process of the
+ * user's may raise a hard limit again; 1 byte, not 0, for the kernel refuses a core to a pipe
+ * handler too then): a core dump is written without ptrace access, so one process in a Landlock
+ * domain could have another of the user's dump what it holds (a witness, a request's
+ * environment) where it reads it (an attacker's review did, through `prlimit` and a signal).
+ * False when it cannot be done.
+ */
+export function forbidCoreDumps(): boolean {
+  if (coreMemo !== undefined) return coreMemo;
+  const calls = socketCalls();
+  const limit = new Uint8Array(new ArrayBuffer(16));
+  new DataView(limit.buffer).setBigUint64(0, 1n, true);
+  new DataView(limit.buffer).setBigUint64(8, 1n, true);
+  coreMemo = calls !== null && calls.setCoreLimit(limit) === 0;
+  return coreMemo;
 }
 
 /** AES-GCM's nonce: each sealing key serves one message (it binds both sides' nonces). */
@@ -801,7 +884,7 @@ export async function connectRunner(
     // show, lets a process inspect one outside it. This one first; the runner's proof comes with
     // its first answer, and the request is sealed for whoever sees this process's witness.
     const own = ownWitness();
-    const theirWitness = own ? readWitness(found.pid) : undefined;
+    const theirWitness = own ? readWitness(found.pid, mine) : undefined;
     if (!own || !theirWitness) {
       conn.close();
       return {

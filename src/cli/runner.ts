@@ -20,13 +20,14 @@ import { prestarts } from "../run/prestart.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
 import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner, startUnderWay } from "./_runner_start.ts";
 import {
+  connectionWitness,
   connectRunner,
+  forbidCoreDumps,
   foreignPeer,
   HANDSHAKE_BYTES,
   keyRecord,
   lines,
   nonce,
-  ownWitness,
   PATH_VARIABLES,
   peerMark,
   processVariableDiffering,
@@ -236,10 +237,10 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       hint: "capibara run works without it",
     });
   }
-  // What a client must see of it, as it must see the client's (see ownWitness).
-  const witness = ownWitness();
-  if (!witness) {
-    throw new PermissionError("The runner needs Deno's FFI permission (to show its witness)", {
+  // It shows a witness to each client (see connectionWitness), and holds their requests: it dumps
+  // no core.
+  if (!forbidCoreDumps()) {
+    throw new PermissionError("The runner needs Deno's FFI permission (to show its witnesses)", {
       hint: "Run it with -A, as the installed command does; capibara run works without it",
     });
   }
@@ -336,14 +337,24 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     if (pending.size >= MAX_PENDING) dropConnection(pending.values().next().value!);
     pending.add(conn);
     const deadline = setTimeout(() => dropConnection(conn), 5000) as unknown as number;
+    /** What this connection's client must see of the runner (see connectionWitness). */
+    let witness: ReturnType<typeof connectionWitness>;
     try {
       // The client's nonce, answered first; then its request, with its answer to ours.
       const first = await incoming.next();
       if (first.done) return;
-      const hello = JSON.parse(first.value) as RunnerRequest;
-      if (!("hello" in hello) || hello.v !== RUNNER_PROTOCOL || typeof hello.hello !== "string") {
+      let hello: RunnerRequest;
+      try {
+        hello = JSON.parse(first.value);
+      } catch {
         return;
       }
+      if (
+        typeof hello !== "object" || hello === null || !("hello" in hello) ||
+        hello.v !== RUNNER_PROTOCOL || typeof hello.hello !== "string"
+      ) return;
+      witness = connectionWitness(hello.hello);
+      if (!witness) return;
       const mine = nonce();
       out.send({ nonce: mine, proof: await proof(key, `runner:${hello.hello}:${mine}`) });
       /** The client's next message, when it proves the key over both nonces. */
@@ -363,7 +374,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       // WebCrypto answers on another thread: what the checks below need is started at once.
       const marking = peerMark(key, address, mine);
       const nonces = `${hello.hello}:${mine}`;
-      const expecting = proof(witness, `client-seen:${nonces}`);
+      const expecting = proof(witness.bytes, `client-seen:${nonces}`);
       expecting.catch(() => {});
       const signed = await nextSigned();
       if (!signed) return;
@@ -383,10 +394,11 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       // Each sees the other's witness (see ownWitness): the client first (its proof comes with its
       // request), then the runner, whose proof goes with its first answer; the request is sealed
       // for whoever sees the client's witness (see seal).
-      if (
-        request.kind !== "sealed" || typeof request.seen !== "string" ||
-        !sameProof(request.seen, await expecting)
-      ) {
+      const sawIt = request.kind === "sealed" && typeof request.seen === "string" &&
+        sameProof(request.seen, await expecting);
+      // Seen once: a copy of it (a core dump of this client's, say) is worth nothing from now on.
+      witness.close();
+      if (!sawIt || request.kind !== "sealed") {
         return decline(
           "it could not see the runner's open files (a Landlock domain, or another security " +
             "module's ptrace rule, may confine it)",
@@ -501,6 +513,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       out.send({ e: `error[InternalError]: the runner: ${String(error)}` });
       out.send({ x: 1 });
     } finally {
+      witness?.close();
       pending.delete(conn);
       clearTimeout(deadline);
       await out.flushed();

@@ -275,8 +275,6 @@ const env = Deno.env.toObject();
 const key = crypto.getRandomValues(new Uint8Array(32));
 const named = Deno.args[0] === "self" ? Deno.pid : Number(Deno.args[0]);
 Deno.writeFileSync(socket.runnerKeyFile(env), socket.keyRecord(key, named), { mode: 0o600 });
-// Its witness, for the client to see (it is like the client, or in a domain the client is not).
-socket.ownWitness();
 const listener = Deno.listen({ transport: "unix", path: socket.runnerAddress(env) });
 console.log("listening");
 for await (const conn of listener) {
@@ -297,6 +295,8 @@ for await (const conn of listener) {
         break;
       }
       const mine = socket.nonce();
+      // Its witness for this client to see (it is like the client, or in a domain the client is not).
+      socket.connectionWitness(hello);
       const signed = await socket.proof(key, "runner:" + hello + ":" + mine);
       await conn.write(new TextEncoder().encode(JSON.stringify({ nonce: mine, proof: signed }) + "\\n"));
     }

@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
 import {
+  connectionWitness,
   connectRunner,
   lines,
+  nonce,
   ownWitness,
   peerMark,
   procText,
@@ -458,6 +460,19 @@ Deno.test({
     assert.ok(own, "no witness");
     assert.equal(ownWitness(), own, "one witness per process");
     assert.deepEqual(readWitness(Deno.pid), own);
+    // A process that shows one dumps no core: its hard limit is 1 byte, for good.
+    assert.match(Deno.readTextFileSync("/proc/self/limits"), /^Max core file size\s+1\s+1\s/m);
+    // The runner's, one per connection, found by its client's nonce, gone once closed.
+    const [mine, theirs] = [nonce(), nonce()];
+    const shown = connectionWitness(mine);
+    assert.ok(shown);
+    assert.notDeepEqual(shown.bytes, own);
+    assert.deepEqual(readWitness(Deno.pid, mine), shown.bytes);
+    assert.equal(readWitness(Deno.pid, theirs), undefined);
+    assert.deepEqual(readWitness(Deno.pid), own, "the process's own is still the one");
+    shown.close();
+    assert.equal(readWitness(Deno.pid, mine), undefined);
+    assert.equal(connectionWitness("not a nonce"), undefined);
     // Named by nothing on disk, and by nothing another process can list without ptrace access.
     assert.doesNotMatch(Deno.readTextFileSync(`/proc/${Deno.pid}/maps`), /capibara-witness/);
     // A process that shows none: nothing to see.

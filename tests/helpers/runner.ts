@@ -46,7 +46,7 @@ const body = JSON.stringify(kind === "run"
 // request sealed for the runner to open with what it sees of this one's.
 const record = Deno.readFileSync(socket.runnerKeyFile(env)).subarray(32);
 const runnerPid = Number(new TextDecoder().decode(record).split(" ")[0]);
-const bytes = socket.readWitness(runnerPid);
+const bytes = socket.readWitness(runnerPid, mine);
 const seen = bytes ? await socket.proof(bytes, "client-seen:" + mine + ":" + hello.nonce) : "";
 const sealed = await socket.seal(socket.ownWitness(), mine + ":" + hello.nonce, body);
 await send(JSON.stringify({ kind: "sealed", ...ids, seen, sealed }));
