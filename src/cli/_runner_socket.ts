@@ -20,7 +20,7 @@ import { onTimeout } from "../_timer.ts";
 export { privateFolder, runnerFolder } from "../_runner_folder.ts";
 
 /** The protocol's version: a client and a runner of different versions never talk. */
-export const RUNNER_PROTOCOL = 4;
+export const RUNNER_PROTOCOL = 5;
 
 /**
  * Variables the runner's own process reads (the temp dir, the home folder, programs looked up on
@@ -293,15 +293,21 @@ type SocketCalls = {
   close(fd: number): number;
   /** `memfd_create(name, MFD_CLOEXEC)`. */
   memfd(name: string): number;
-  /** `prlimit64(0, RLIMIT_CORE, limit, NULL)`: `limit` is a `struct rlimit64`. */
-  setCoreLimit(limit: Uint8Array): number;
+  /** `prlimit64(0, RLIMIT_CORE, set, old)`: each a `struct rlimit64`, or null. */
+  coreLimit(set: Uint8Array | null, old: Uint8Array | null): number;
 };
 
 /** The kernel's numbers of the calls {@linkcode socketCalls} makes, by architecture. */
 const SYSCALLS: Record<
   string,
   Record<
-    "read" | "close" | "openat" | "getpeername" | "getsockopt" | "memfd_create" | "prlimit64",
+    | "read"
+    | "close"
+    | "openat"
+    | "getpeername"
+    | "getsockopt"
+    | "memfd_create"
+    | "prlimit64",
     number
   >
 > = {
@@ -377,7 +383,7 @@ export function socketCalls(): SocketCalls | null {
       open: (path, flags) => call(numbers.openat, AT_FDCWD, path, BigInt(flags)),
       read: (fd, buffer) => call(numbers.read, BigInt(fd), buffer, BigInt(buffer.length)),
       close: (fd) => call(numbers.close, BigInt(fd)),
-      setCoreLimit: (limit) => call(numbers.prlimit64, 0n, RLIMIT_CORE, limit, 0n),
+      coreLimit: (set, old) => call(numbers.prlimit64, 0n, RLIMIT_CORE, set ?? 0n, old ?? 0n),
       memfd: (name) =>
         call(numbers.memfd_create, new TextEncoder().encode(`${name}\0`), 1n /* MFD_CLOEXEC */),
     };
@@ -689,19 +695,27 @@ let coreMemo: boolean | undefined;
 
 /**
  * Lowers this process's core size limit, soft and hard, to 1 byte for good (no process of the
- * user's may raise a hard limit again; 1 byte, not 0, for the kernel refuses a core to a pipe
- * handler too then): a core dump is written without ptrace access, so one process in a Landlock
- * domain could have another of the user's dump what it holds (a witness, a request's
- * environment) where it reads it (an attacker's review did, through `prlimit` and a signal).
- * False when it cannot be done.
+ * user's may raise a hard limit again; 1 byte, not 0, for the kernel then refuses a core to a
+ * `|` pipe handler too), or to 0 where the hard limit is 0 already (hardened hosts: a process may
+ * not raise it to 1; a pipe handler of the system's then decides, as systemd-coredump does, which
+ * stores nothing under a page). A core dump is written without ptrace access, so one process in a
+ * Landlock domain could have another of the user's dump what it holds (a witness, a request's
+ * environment) where it reads it (an attacker's review did, through `prlimit` and a signal). A
+ * runner's scripts inherit the limit. False when it cannot be done.
  */
 export function forbidCoreDumps(): boolean {
   if (coreMemo !== undefined) return coreMemo;
+  coreMemo = false;
   const calls = socketCalls();
+  if (!calls) return false;
+  const now = new Uint8Array(new ArrayBuffer(16));
+  if (calls.coreLimit(null, now) !== 0) return false;
+  const hard = new DataView(now.buffer).getBigUint64(8, true);
+  const wanted = hard < 1n ? hard : 1n;
   const limit = new Uint8Array(new ArrayBuffer(16));
-  new DataView(limit.buffer).setBigUint64(0, 1n, true);
-  new DataView(limit.buffer).setBigUint64(8, 1n, true);
-  coreMemo = calls !== null && calls.setCoreLimit(limit) === 0;
+  new DataView(limit.buffer).setBigUint64(0, wanted, true);
+  new DataView(limit.buffer).setBigUint64(8, wanted, true);
+  coreMemo = calls.coreLimit(limit, null) === 0;
   return coreMemo;
 }
 
@@ -857,8 +871,13 @@ export async function connectRunner(
   const cancel = deadline();
   try {
     const mine = nonce();
+    // With its proof of the key (worth nothing to whoever holds the name without it): the runner
+    // keeps a client of the user's waiting before another user's connections (see runner.ts).
+    const helloKey = await proof(key, `hello:${mine}`);
     await conn.write(
-      new TextEncoder().encode(JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine }) + "\n"),
+      new TextEncoder().encode(
+        JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine, key: helloKey }) + "\n",
+      ),
     );
     // Until the runner proved it saw this process's witness; then a run's whole result is one line
     // (an attacker's review had one over 1 MiB end the run).
@@ -891,7 +910,8 @@ export async function connectRunner(
         unlike: own
           ? "this process cannot see the runner's open files (a Landlock domain, or another " +
             "security module's ptrace rule, may confine it)"
-          : "this process cannot show its own witness (no FFI permission)",
+          : "this process cannot show its own witness (no FFI permission, or its core size " +
+            "limit could not be lowered)",
       };
     }
     const expecting = proof(own, `runner-seen:${nonces}`);
@@ -996,7 +1016,7 @@ export interface RunnerStatus {
 
 /** A client's request. */
 export type RunnerRequest =
-  | { v: number; hello: string }
+  | { v: number; hello: string; key?: string }
   | { v: number; proof: string; body: string }
   | {
     kind: "run";

@@ -473,6 +473,19 @@ Deno.test({
     shown.close();
     assert.equal(readWitness(Deno.pid, mine), undefined);
     assert.equal(connectionWitness("not a nonce"), undefined);
+    // Where the hard limit is 0 already (hardened hosts), a witness is shown all the same.
+    const socketModule = JSON.stringify(join(REPO, "src", "cli", "_runner_socket.ts"));
+    const zero = await new Deno.Command("prlimit", {
+      args: [
+        "--core=0:0",
+        Deno.execPath(),
+        "eval",
+        `import { ownWitness } from ${socketModule};` +
+        'console.log(ownWitness() !== null, Deno.readTextFileSync("/proc/self/limits")' +
+        ".match(/^Max core file size.*$/m)[0])",
+      ],
+    }).output();
+    assert.match(new TextDecoder().decode(zero.stdout), /^true Max core file size\s+0\s+0\s/);
     // Named by nothing on disk, and by nothing another process can list without ptrace access.
     assert.doesNotMatch(Deno.readTextFileSync(`/proc/${Deno.pid}/maps`), /capibara-witness/);
     // A process that shows none: nothing to see.
