@@ -822,7 +822,12 @@ export async function connectRunner(
   if (!found) return undefined;
   if ("unlike" in found) return found;
   const key = found.key;
-  void hmacKey(key).catch(() => {});
+  // The hello and its proof of the key (worth nothing to whoever holds the name without it; the
+  // runner keeps a client of the user's waiting before another user's connections, see
+  // runner.ts), drawn while the connection is made and checked.
+  const mine = nonce();
+  const helloKey = proof(key, `hello:${mine}`);
+  helloKey.catch(() => {});
   let conn: Deno.UnixConn;
   const address = runnerAddress(env);
   try {
@@ -870,13 +875,9 @@ export async function connectRunner(
   // user's process that took the name of one killed) leaves the command to run by itself.
   const cancel = deadline();
   try {
-    const mine = nonce();
-    // With its proof of the key (worth nothing to whoever holds the name without it): the runner
-    // keeps a client of the user's waiting before another user's connections (see runner.ts).
-    const helloKey = await proof(key, `hello:${mine}`);
     await conn.write(
       new TextEncoder().encode(
-        JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine, key: helloKey }) + "\n",
+        JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine, key: await helloKey }) + "\n",
       ),
     );
     // Until the runner proved it saw this process's witness; then a run's whole result is one line
