@@ -56,6 +56,9 @@ import {
 
 /** Connections that have not proved themselves yet, at most (each may hold 1 MiB for 5 s). */
 const MAX_PENDING = 64;
+/** A connection's first line (its hello), at most, and how long it may take. */
+const HELLO_BYTES = 4096;
+const HELLO_MS = 1000;
 
 const encoder = new TextEncoder();
 
@@ -289,6 +292,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   const pending = new Set<Deno.Conn>();
   /** Those of them whose hello proved the key (a client of this user's, mid-handshake). */
   const keyHolders = new WeakSet<Deno.Conn>();
+  /** The nonces of the connections being served. */
+  const helloNonces = new Set<string>();
   const dropConnection = (conn: Deno.Conn) => {
     pending.delete(conn);
     try {
@@ -335,7 +340,10 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
 
   const serve = async (conn: Deno.Conn) => {
     const out = writer(conn);
-    const incoming = lines(conn, HANDSHAKE_BYTES);
+    // A hello is ≈ 110 bytes, and comes at once: a connection's first line may be HELLO_BYTES long
+    // and take HELLO_MS; only a hello that proved the key may be followed by a longer one.
+    const limit = { max: HELLO_BYTES };
+    const incoming = lines(conn, limit);
     // Until it proved itself a connection is dropped at the runner's stop, or after 5 s; at most
     // MAX_PENDING wait at once, so other users' connections bound its memory. The oldest goes,
     // but one whose hello proved the key only when none else waits: any local user may connect,
@@ -347,6 +355,10 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     }
     pending.add(conn);
     const deadline = setTimeout(() => dropConnection(conn), 5000) as unknown as number;
+    const helloDeadline = setTimeout(() => dropConnection(conn), HELLO_MS) as unknown as number;
+    let helloNonce: string | undefined;
+    /** Whether this connection's client had its run taken (see `{ run: true }`). */
+    let running = false;
     /** What this connection's client must see of the runner (see connectionWitness). */
     let witness: ReturnType<typeof connectionWitness>;
     try {
@@ -363,9 +375,16 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
         typeof hello !== "object" || hello === null || !("hello" in hello) ||
         hello.v !== RUNNER_PROTOCOL || typeof hello.hello !== "string" ||
         typeof hello.key !== "string" ||
-        !sameProof(hello.key, await proof(key, `hello:${hello.hello}`))
+        !sameProof(hello.key, await proof(key, `hello:${hello.hello}`)) ||
+        // A nonce another waiting connection uses (seen in its witness's name by a process of the
+        // user's) would show two witnesses to its client, which would then run by itself.
+        helloNonces.has(hello.hello)
       ) return;
+      clearTimeout(helloDeadline);
+      helloNonce = hello.hello;
+      helloNonces.add(helloNonce);
       keyHolders.add(conn);
+      limit.max = HANDSHAKE_BYTES;
       witness = connectionWitness(hello.hello);
       if (!witness) return;
       const mine = nonce();
@@ -477,6 +496,7 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       if (!parsed.options.sandbox) return decline("--no-sandbox runs in the command's process");
       status.served++;
       out.send({ run: true, ...seen });
+      running = true;
       const io: CommandIo = {
         out: (line) => out.send({ o: line }),
         err: (line) => out.send({ e: line }),
@@ -523,12 +543,17 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       // Off the request's path: what the file events missed is seen before the next run.
       codeChanges.restamp();
     } catch (error) {
-      out.send({ e: `error[InternalError]: the runner: ${String(error)}` });
-      out.send({ x: 1 });
+      // Said only to a client whose run it took: anyone else gets nothing from this runner.
+      if (running) {
+        out.send({ e: `error[InternalError]: the runner: ${String(error)}` });
+        out.send({ x: 1 });
+      }
     } finally {
       witness?.close();
+      if (helloNonce !== undefined) helloNonces.delete(helloNonce);
       pending.delete(conn);
       clearTimeout(deadline);
+      clearTimeout(helloDeadline);
       await out.flushed();
       try {
         conn.close();

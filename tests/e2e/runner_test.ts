@@ -630,3 +630,73 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "runner: lines come whole, however their bytes are split, and a line too long ends them",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const address = `\0capibara-test-${crypto.randomUUID()}`;
+    const listener = Deno.listen({ transport: "unix", path: address });
+    const client = await Deno.connect({ transport: "unix", path: address });
+    const server = await listener.accept();
+    try {
+      const limit = { max: 16 };
+      const incoming = lines(server, limit);
+      // A character of three bytes split between two writes, and a line a byte at a time.
+      const bytes = new TextEncoder().encode("é€x\nabc\n");
+      for (const byte of bytes) await client.write(new Uint8Array([byte]));
+      assert.equal((await incoming.next()).value, "é€x");
+      assert.equal((await incoming.next()).value, "abc");
+      // Two lines in one write; then a line over the limit, counted in bytes (a "€" is three).
+      await client.write(new TextEncoder().encode("1\n2\n" + "€".repeat(6)));
+      client.close();
+      assert.equal((await incoming.next()).value, "1");
+      assert.equal((await incoming.next()).value, "2");
+      await assert.rejects(incoming.next(), /line too long/);
+    } finally {
+      try {
+        client.close();
+      } catch {
+        // closed above
+      }
+      server.close();
+      listener.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "runner: a connection's first line is short and prompt, or the connection is dropped",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const env = { CAPIBARA_RUNNER_NAME: testName() };
+    assert.equal((await capibara(["runner", "start"], tmp.path, env)).code, 0);
+    try {
+      /** How long the runner keeps a connection that sends `bytes` and then waits. */
+      const kept = async (bytes: Uint8Array) => {
+        const conn = await Deno.connect({ transport: "unix", path: runnerAddress(env) });
+        const started = performance.now();
+        try {
+          if (bytes.length) await conn.write(bytes);
+          const read = await conn.read(new Uint8Array(1)).catch(() => null);
+          assert.equal(read, null, "the runner answered");
+          return performance.now() - started;
+        } finally {
+          conn.close();
+        }
+      };
+      // A first line longer than any hello: dropped at once, not after its 5 s.
+      assert.ok(await kept(new Uint8Array(8192).fill(120)) < 900);
+      // Nothing at all: dropped after a second, not five.
+      const silent = await kept(new Uint8Array());
+      assert.ok(silent >= 900 && silent < 3000, String(silent));
+      // The runner still serves its user.
+      assert.equal((await runnerStatus(tmp.path, env)).running, true);
+    } finally {
+      await capibara(["runner", "stop"], tmp.path, env);
+    }
+  },
+});
