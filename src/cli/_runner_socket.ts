@@ -953,7 +953,7 @@ export async function connectRunner(
       return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
     };
     const mark = await marking;
-    // Every read of the runner's /proc/<pid> (its start, its kind, its memory) was of the process
+    // Every read of the runner's /proc/<pid> (its start, its kind, its witness) was of the process
     // this connection reached; and its key is still the one it proved (a runner started since
     // wrote its own: this one is stopping).
     if (!reached?.stillThere() || !sameKey(env, found.record)) {
