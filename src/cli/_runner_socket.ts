@@ -668,11 +668,17 @@ export function connectionWitness(
   };
 }
 
-/** The tag of a connection's witness: its client's nonce (16 bytes), hex, and a dash. */
+/**
+ * The tag of a connection's witness: its client's nonce (16 bytes), hex, and a dash; undefined
+ * unless the nonce is spelled as {@linkcode nonce} spells one (the decoder takes other spellings
+ * of the same bytes, which let a second connection show a witness under a live client's tag).
+ */
 function witnessTag(clientNonce: string): string | undefined {
   try {
     const bytes = Uint8Array.fromBase64(clientNonce);
-    return bytes.length === 16 ? `${bytes.toHex()}-` : undefined;
+    return bytes.length === 16 && bytes.toBase64() === clientNonce
+      ? `${bytes.toHex()}-`
+      : undefined;
   } catch {
     return undefined;
   }
@@ -908,9 +914,12 @@ export async function connectRunner(
     const replies = lines(conn, limit);
     const first = await replies.next();
     cancel();
-    const hello = first.done
-      ? undefined
-      : JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
+    if (first.done) {
+      conn.close();
+      // A runner that is stopping, or that dropped this connection as too slow to say hello.
+      return { unlike: "the runner closed the connection before it answered this process's hello" };
+    }
+    const hello = JSON.parse(first.value) as Partial<{ nonce: string; proof: string }>;
     if (
       typeof hello?.nonce !== "string" || typeof hello.proof !== "string" ||
       !sameProof(hello.proof, await proof(key, `runner:${mine}:${hello.nonce}`))

@@ -56,7 +56,10 @@ import {
 
 /** Connections that have not proved themselves yet, at most (each may hold 1 MiB for 5 s). */
 const MAX_PENDING = 64;
-/** A connection's first line (its hello), at most, and how long it may take. */
+/**
+ * A connection's first line (its hello), at most, and how long it may take while other connections
+ * wait for half the places (else it has the 5 s of any connection).
+ */
 const HELLO_BYTES = 4096;
 const HELLO_MS = 1000;
 
@@ -355,7 +358,11 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
     }
     pending.add(conn);
     const deadline = setTimeout(() => dropConnection(conn), 5000) as unknown as number;
-    const helloDeadline = setTimeout(() => dropConnection(conn), HELLO_MS) as unknown as number;
+    // Only when half the places are taken: a client's checks before its hello read files whose
+    // size another user can grow (an attacker's review made them take 1.5 s).
+    const helloDeadline = setTimeout(() => {
+      if (pending.size >= MAX_PENDING / 2) dropConnection(conn);
+    }, HELLO_MS) as unknown as number;
     let helloNonce: string | undefined;
     /** Whether this connection's client had its run taken (see `{ run: true }`). */
     let running = false;
