@@ -361,9 +361,9 @@ let socketCallsMemo: SocketCalls | null | undefined;
 const kept: { args?: unknown } = {};
 
 /**
- * `getsockopt`, `getpeername`, `open`, `read` and `close`, made through libc's `syscall` and Deno's
- * FFI (Deno exposes no socket's peer credentials, nor an open that never waits), or null where
- * they cannot be had: not Linux on x86-64 or arm64, no libc by a known name, or no FFI permission.
+ * `getsockopt`, `getpeername`, `open`, `read`, `close`, `memfd_create` and `prlimit64`, made
+ * through libc's `syscall` and Deno's FFI (Deno exposes no socket's peer credentials, no open that
+ * never waits, no memfd, no limit of this process's), or null where they cannot be had: not Linux on x86-64 or arm64, no libc by a known name, or no FFI permission.
  * Where they cannot, no runner is used. One symbol, not one per call: Deno compiles each bound
  * symbol's trampoline when the library is opened, ≈ 0.5 ms each, on every hit.
  */
@@ -423,7 +423,7 @@ let procBuffer: Uint8Array | undefined;
  * A `/proc` file's text, or null when it cannot be read: through libc where it can be had, so that
  * a file that cannot be read (a security module's label where no module labels processes, a
  * process gone) raises no error, which costs a new process ≈ 0.7 ms the first time, on every hit.
- * A file longer than 64 KiB is read by Deno.
+ * A file longer than 64 KiB (`/proc/net/unix` on a busy host) is read on into a larger buffer.
  */
 export function procText(path: string): string | null {
   const calls = socketCalls();
@@ -438,14 +438,18 @@ export function procText(path: string): string | null {
   const fd = calls.open(new TextEncoder().encode(`${path}\0`), OPEN_READ);
   if (fd < 0) return null;
   try {
-    const buffer = procBuffer ??= new Uint8Array(64 * 1024);
+    let buffer = procBuffer ??= new Uint8Array(64 * 1024);
     let length = 0;
     for (;;) {
       const got = calls.read(fd, buffer.subarray(length));
       if (got < 0) return null;
       if (got === 0) return new TextDecoder().decode(buffer.subarray(0, length));
       length += got;
-      if (length === buffer.length) return byDeno();
+      if (length === buffer.length) {
+        const larger = new Uint8Array(buffer.length * 2);
+        larger.set(buffer);
+        buffer = larger;
+      }
     }
   } finally {
     calls.close(fd);
@@ -599,18 +603,32 @@ export function listenerHeldBy(address: string, pid: number): boolean {
   }
   if (inodes.size !== 1) return false;
   const wanted = `socket:[${[...inodes][0]}]`;
-  try {
-    for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
-      try {
-        if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`) === wanted) return true;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  } catch {
-    // gone, or not ours to read
-  }
+  for (const link of fdLinks(pid)) if (link === wanted) return true;
   return false;
+}
+
+/**
+ * What process `pid`'s descriptors name (the links `/proc/<pid>/fd/<n>`), as they are listed; a
+ * descriptor closed meanwhile is left out. Null, then nothing more, where they may not be read
+ * (not this process's to inspect, or gone).
+ */
+function* fdLinks(pid: number): Generator<string | null> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(`/proc/${pid}/fd`)];
+  } catch {
+    yield null;
+    return;
+  }
+  for (const entry of entries) {
+    try {
+      yield Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      yield null;
+      return;
+    }
+  }
 }
 
 /** What a witness's name begins with (see {@linkcode ownWitness}). */
@@ -694,24 +712,13 @@ export function readWitness(pid: number, clientNonce?: string): Uint8Array | und
   if (tag === undefined) return undefined;
   const prefix = `/memfd:${WITNESS_NAME}${tag}`;
   let found: string | undefined;
-  try {
-    for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
-      let link: string;
-      try {
-        link = Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
-      } catch (error) {
-        // Closed meanwhile; anything else (denied) means not this process's to see.
-        if (error instanceof Deno.errors.NotFound) continue;
-        return undefined;
-      }
-      if (!link.startsWith(prefix) || !link.endsWith(" (deleted)")) continue;
-      const hex = link.slice(prefix.length, -" (deleted)".length);
-      if (!/^[0-9a-f]{64}$/.test(hex)) continue;
-      if (found !== undefined && found !== hex) return undefined;
-      found = hex;
-    }
-  } catch {
-    return undefined;
+  for (const link of fdLinks(pid)) {
+    if (link === null) return undefined;
+    if (!link.startsWith(prefix) || !link.endsWith(" (deleted)")) continue;
+    const hex = link.slice(prefix.length, -" (deleted)".length);
+    if (!/^[0-9a-f]{64}$/.test(hex)) continue;
+    if (found !== undefined && found !== hex) return undefined;
+    found = hex;
   }
   return found === undefined ? undefined : Uint8Array.fromHex(found);
 }

@@ -89,13 +89,10 @@ function isCodeFile(base: string, path: string): boolean {
  */
 function codeStamp(base: string): string {
   const parts: string[] = [];
-  const stamp = (path: string, times = true) => {
+  const stamp = (path: string) => {
     try {
       const info = Deno.statSync(path);
-      parts.push(
-        `${path}:${info.dev}:${info.ino}` +
-          (times ? `:${info.size}:${info.mtime?.getTime()}` : ""),
-      );
+      parts.push(`${path}:${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`);
     } catch {
       parts.push(`${path}:-`);
     }
@@ -108,8 +105,8 @@ function codeStamp(base: string): string {
       else if (isCodeFile(base, path)) stamp(path);
     }
   };
+  parts.push(`${base}:${folderIdentity(base)}`);
   try {
-    stamp(base, false);
     walk(`${base}/src`);
   } catch {
     parts.push("unreadable");
