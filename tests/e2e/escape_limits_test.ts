@@ -276,8 +276,8 @@ detail="created 100,000 files"`),
 
 // --- a sandbox set up ahead of its run (prestart) -------------------------------------------
 /**
- * Runs the request four times with `prestart`: the last two in sandboxes set up ahead (the next
- * run's is set up from a request's second run on).
+ * Runs the request four times with the SDK's default (`prestart`): the last two in sandboxes set
+ * up ahead (the next run's is set up from a request's second run on).
  */
 const prestarted = async (cb: Capibara, prompt: string, language: string) => {
   const used = prestarts.stats.used;
@@ -337,7 +337,7 @@ detail="fds $extra stdin $stdin processes $seen"`,
     name: "a run in a sandbox set up ahead: its gate, the next run's sandbox, the host's processes",
     language,
     script,
-    options: { prestart: true },
+    // The default (`prestart`, on): the sandbox every repeated SDK request gets.
     // The script reports what it saw: any failure of the run is not a block here.
     blockedBy: [],
     before: () => Deno.mkdir(join(PROJECT, "out"), { recursive: true }),

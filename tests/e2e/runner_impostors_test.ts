@@ -23,6 +23,7 @@ import {
   eventually,
   holdName,
   LANDLOCK_NO_NNP,
+  MISSING_INPUT_RUN,
   printed,
   testName,
 } from "../helpers/runner.ts";
@@ -55,7 +56,7 @@ Deno.test({
     })();
     try {
       const result = await capibara(
-        ["run", "Summarise", "--context", '{"input": "missing.csv"}', "--json"],
+        [...MISSING_INPUT_RUN, "--json"],
         tmp.path,
         env,
       );
@@ -65,7 +66,7 @@ Deno.test({
       assert.ok(!received.join("").includes("do-not-send-me"), "the impostor got the environment");
       // A key others may read is not trusted: no connection at all.
       await Deno.chmod(runnerKeyFile(env), 0o644);
-      await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
+      await capibara([...MISSING_INPUT_RUN], tmp.path, env);
       assert.equal(received.length, 1, "the client used a key others may read");
     } finally {
       listener.close();
@@ -89,7 +90,7 @@ Deno.test({
     })();
     try {
       const result = await ends(
-        capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env),
+        capibara([...MISSING_INPUT_RUN], tmp.path, env),
         "a command facing a silent runner",
       );
       // Run by the command itself: its own error for the missing input.
@@ -130,7 +131,7 @@ Deno.test({
     })();
     try {
       const result = await capibara(
-        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        [...MISSING_INPUT_RUN],
         tmp.path,
         env,
       );
@@ -162,7 +163,7 @@ Deno.test({
         ]);
         Deno.writeFileSync(runnerKeyFile(env), forged, { mode: 0o600 });
         await capibara(
-          ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+          [...MISSING_INPUT_RUN],
           tmp.path,
           env,
         );
@@ -183,7 +184,7 @@ Deno.test({
           { mode: 0o600 },
         );
         await capibara(
-          ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+          [...MISSING_INPUT_RUN],
           tmp.path,
           env,
         );
@@ -200,7 +201,7 @@ Deno.test({
           mode: 0o600,
         },
       );
-      await capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env);
+      await capibara([...MISSING_INPUT_RUN], tmp.path, env);
       assert.equal(connections, 1);
     } finally {
       listener.close();
@@ -249,7 +250,7 @@ Deno.test({
     })();
     try {
       const result = await capibara(
-        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        [...MISSING_INPUT_RUN],
         tmp.path,
         env,
       );
@@ -344,7 +345,7 @@ Deno.test({
       }
     };
     const hit = () =>
-      capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, {
+      capibara([...MISSING_INPUT_RUN], tmp.path, {
         ...env,
         CAPIBARA_TIMINGS: "1",
       });
@@ -452,7 +453,7 @@ Deno.test({
     try {
       assert.ok(await eventually(() => Promise.resolve(seen.includes("listening")), 10_000));
       const result = await capibara(
-        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        [...MISSING_INPUT_RUN],
         tmp.path,
         { ...env, CAPIBARA_TIMINGS: "1" },
       );
@@ -545,7 +546,7 @@ Deno.test({
     try {
       assert.ok(await eventually(() => Promise.resolve(heard.seen.includes("listening")), 10_000));
       const run = capibara(
-        ["run", "Summarise", "--context", '{"input": "missing.csv"}'],
+        [...MISSING_INPUT_RUN],
         tmp.path,
         {
           ...env,
@@ -733,10 +734,7 @@ Deno.test({
         "-A",
         "--quiet",
         CLI,
-        "run",
-        "Summarise",
-        "--context",
-        '{"input": "missing.csv"}',
+        ...MISSING_INPUT_RUN,
       ],
       cwd: tmp.path,
       clearEnv: true,
@@ -755,7 +753,7 @@ Deno.test({
 const VICTIM = `import { viaRunner } from ${
   JSON.stringify(join(REPO, "src", "cli", "_runner_client.ts"))
 };
-const outcome = await viaRunner(["run", "Summarise", "--context", '{"input": "missing.csv"}']);
+const outcome = await viaRunner(${JSON.stringify(MISSING_INPUT_RUN)});
 console.log("outcome " + JSON.stringify(outcome));
 `;
 

@@ -42,6 +42,7 @@ import {
   ends,
   holdName,
   LANDLOCK_NO_NNP,
+  MISSING_INPUT_RUN,
   PROMPT,
   runnerStatus,
   testName,
@@ -551,7 +552,7 @@ Deno.test({
     })();
     try {
       const result = await ends(
-        capibara(["run", "Summarise", "--context", '{"input": "missing.csv"}'], tmp.path, env),
+        capibara([...MISSING_INPUT_RUN], tmp.path, env),
         "a command whose runner's key became a FIFO",
       );
       assert.equal(result.code, 2, result.stderr);

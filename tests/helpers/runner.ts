@@ -17,6 +17,17 @@ export const PROMPT = "Summarise the sales CSV: total revenue, units and revenue
 export const CONTEXT = '{"input": "data/sales.csv", "output": "out/summary.json"}';
 
 /**
+ * A run whose input is missing: the command says so (exit 2), whoever runs it, which is how a test
+ * tells that a command facing an impostor ran by itself.
+ */
+export const MISSING_INPUT_RUN: readonly string[] = [
+  "run",
+  "Summarise",
+  "--context",
+  '{"input": "missing.csv"}',
+];
+
+/**
  * An attacker's client: reads the runner's key itself, proves it, names itself with the runner's
  * mark and asks `Deno.args[0]` ("run" of `args[1]` with context `args[2]`, or "stop"); prints
  * the runner's answer.
