@@ -17,11 +17,40 @@ Deno.test("entriesNamed() lists a folder once, matching names in any case", asyn
   assert.deepEqual(entriesNamed(join(tmp.path, "missing"), [".git"]), []);
 });
 
+/** Counts the calls of `Deno.readDirSync` until `restore()`. */
+function countListings(): { count: number; restore(): void } {
+  const original = Deno.readDirSync;
+  const counter = {
+    count: 0,
+    restore: () => {
+      Deno.readDirSync = original;
+    },
+  };
+  Deno.readDirSync = (path) => {
+    counter.count++;
+    return original(path);
+  };
+  return counter;
+}
+
 Deno.test("entriesNamed() asks name by name in a large folder, and never hides an error", async () => {
   await using tmp = await withTmpDir();
-  for (let i = 0; i < 300; i++) await Deno.writeTextFile(join(tmp.path, `f${i}`), "");
+  for (let i = 0; i < 300; i++) {
+    await Deno.writeTextFile(join(tmp.path, `a-file-of-a-larger-folder-${i}`), "");
+  }
   await Deno.mkdir(join(tmp.path, ".capibara"));
-  assert.deepEqual(entriesNamed(tmp.path, [".capibara", ".git"]), [join(tmp.path, ".capibara")]);
+  // Deno reads a listing whole: a folder larger than one block is not listed at all.
+  const listed = countListings();
+  try {
+    assert.deepEqual(entriesNamed(tmp.path, [".capibara", ".git"]), [join(tmp.path, ".capibara")]);
+    assert.ok(Deno.statSync(tmp.path).size > 4096, "300 names take more than one block");
+    assert.equal(listed.count, 0);
+    // A small one is listed, once.
+    assert.deepEqual(entriesNamed(join(tmp.path, ".capibara"), [".git"]), []);
+    assert.equal(listed.count, 1);
+  } finally {
+    listed.restore();
+  }
   // A path that cannot be looked up (a symlink loop) is an error, as lstat's, not an absence.
   await Deno.symlink(join(tmp.path, "loop"), join(tmp.path, "loop"));
   assert.throws(() => entriesNamed(join(tmp.path, "loop"), [".git"]));

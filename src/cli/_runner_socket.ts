@@ -159,10 +159,17 @@ export function keyRecord(key: Uint8Array, pid: number = Deno.pid): Uint8Array {
   return record;
 }
 
-/** A runner's key record, read: its key, pid and start time; or why its runner is not this one's. */
-export type RunnerKey = { key: Uint8Array; pid: number; start: string; record: Uint8Array } | {
-  unlike: string;
-};
+/**
+ * A runner's key record, read: its key, pid and start time, and the state of this process its
+ * runner was compared with (see {@linkcode OwnState}); or why its runner is not this one's.
+ */
+export type RunnerKey = {
+  key: Uint8Array;
+  pid: number;
+  start: string;
+  record: Uint8Array;
+  own: OwnState;
+} | { unlike: string };
 
 /**
  * The runner's key, when its folder is the user's alone, the file is a 0600 file of theirs, and
@@ -181,9 +188,10 @@ export function readRunnerKey(env: Record<string, string | undefined>): RunnerKe
     const pid = Number(match[1]);
     const start = match[2]!;
     if (processStart(pid) !== start) return undefined;
-    const unlike = foreignPeer(pid);
+    const own = ownState();
+    const unlike = foreignPeer(pid, undefined, own);
     if (unlike !== undefined) return { unlike };
-    return { key: record.slice(0, 32), pid, start, record };
+    return { key: record.slice(0, 32), pid, start, record, own };
   } catch {
     return undefined;
   }
@@ -887,7 +895,7 @@ export async function connectRunner(
     // an attacker's review had one checked before it did so, then listen confined. It listened
     // before this connection, and a confined process cannot undo its confinement: what it is now,
     // it still is when it reads.
-    : foreignPeer(found.pid);
+    : foreignPeer(found.pid, undefined, found.own);
   if (unlike !== undefined) {
     conn.close();
     return { unlike };
@@ -1171,49 +1179,38 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * process that can write the runner's folder can write a key of its own there, naming any
  * process; a client trusts a runner only when its connection reached the key's process, which
  * holds the socket at the name (see {@linkcode connectedListener}, {@linkcode listenerHeldBy}).
+ * `own` is this process's side, read now unless given (see {@linkcode OwnState}).
  */
 export function foreignPeer(
   pid: number,
   proof?: { mark: string; umask: number },
+  own: OwnState = ownState(),
 ): string | undefined {
   const read = procText;
   const proved = () =>
     proof === undefined || read(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark;
   if (!proved()) return "it could not show it is the process it says it is";
-  for (const ns of NAMESPACES) {
-    let theirs: string | undefined;
-    try {
-      theirs = Deno.readLinkSync(`/proc/${pid}/ns/${ns}`);
-    } catch {
-      // unreadable: not the same
-    }
-    if (theirs !== Deno.readLinkSync(`/proc/self/ns/${ns}`)) {
+  for (const [i, ns] of NAMESPACES.entries()) {
+    const theirs = linkOrUndefined(`/proc/${pid}/ns/${ns}`);
+    if (theirs === undefined || theirs !== own.namespaces[i]) {
       return `it runs in another ${ns} namespace than the runner`;
     }
   }
-  let root: string | undefined;
-  try {
-    root = Deno.readLinkSync(`/proc/${pid}/root`);
-  } catch {
-    // unreadable: not the same
-  }
-  if (root !== Deno.readLinkSync("/proc/self/root")) return "it runs under another root folder";
-  const fields = (text: string | null) =>
-    (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
-  const theirs = fields(read(`/proc/${pid}/status`));
-  if (theirs === "" || theirs !== fields(read("/proc/self/status"))) {
+  const root = linkOrUndefined(`/proc/${pid}/root`);
+  if (root === undefined || root !== own.root) return "it runs under another root folder";
+  const theirs = statusFields(read(`/proc/${pid}/status`));
+  if (theirs === "" || theirs !== own.status) {
     return "it runs with other ids, capabilities or filters than the runner";
   }
-  for (const [name, kept] of SAME_FILES) {
-    const lines = (text: string | null) => text?.split("\n").filter(kept).join("\n");
-    if (lines(read(`/proc/${pid}/${name}`)) !== lines(read(`/proc/self/${name}`))) {
+  for (const [i, [name, kept]] of SAME_FILES.entries()) {
+    if (keptLines(read(`/proc/${pid}/${name}`), kept) !== own.files[i]) {
       return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
     }
   }
   // A limit lower than this process's (a CPU-time or file-size bound put on it) must not be
   // escaped by having this process act for it; a higher one is no confinement of it.
   const theirLimits = confiningLimits(read(`/proc/${pid}/limits`));
-  const ownLimits = confiningLimits(read("/proc/self/limits"));
+  const ownLimits = own.limits;
   if (!theirLimits || !ownLimits || theirLimits.size !== ownLimits.size) {
     return "its limits could not be read";
   }
@@ -1225,4 +1222,50 @@ export function foreignPeer(
   // Checked again, so that a pid reused meanwhile by another process is not taken for it.
   if (!proved()) return "it could not show it is the process it says it is";
   return undefined;
+}
+
+/**
+ * What {@linkcode foreignPeer} compares of this process, read at once. A client reads it once and
+ * compares its runner twice (before it connects, and once connected); a runner reads it again for
+ * each request, since what confines it may change while it runs.
+ */
+export interface OwnState {
+  /** The links of {@linkcode NAMESPACES}, in order. */
+  namespaces: (string | undefined)[];
+  root: string | undefined;
+  /** The lines of `status` {@linkcode STATUS_FIELDS} names. */
+  status: string;
+  /** The lines of {@linkcode SAME_FILES} kept, in order. */
+  files: (string | undefined)[];
+  limits: Map<string, [number, number]> | undefined;
+}
+
+/** This process's {@linkcode OwnState}, now. */
+export function ownState(): OwnState {
+  return {
+    namespaces: NAMESPACES.map((ns) => linkOrUndefined(`/proc/self/ns/${ns}`)),
+    root: linkOrUndefined("/proc/self/root"),
+    status: statusFields(procText("/proc/self/status")),
+    files: SAME_FILES.map(([name, kept]) => keptLines(procText(`/proc/self/${name}`), kept)),
+    limits: confiningLimits(procText("/proc/self/limits")),
+  };
+}
+
+/** A symlink's target, or undefined when it cannot be read. */
+function linkOrUndefined(path: string): string | undefined {
+  try {
+    return Deno.readLinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lines of a `/proc/<pid>/status` that {@linkcode STATUS_FIELDS} names. */
+function statusFields(text: string | null): string {
+  return (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
+}
+
+/** The lines of a `/proc/<pid>` file that `kept` keeps (undefined: it could not be read). */
+function keptLines(text: string | null, kept: (line: string) => boolean): string | undefined {
+  return text?.split("\n").filter(kept).join("\n");
 }
