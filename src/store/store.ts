@@ -78,16 +78,19 @@ export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
 
 /**
  * A new staging folder under the store's `.tmp`. A concurrent writer removes `.tmp` when it finds
- * it empty (see `#replace`), which can happen between making `.tmp` and making the folder in it:
- * then `.tmp` is made again. Once the staging folder exists, `.tmp` is not empty and stays.
+ * it empty (see `#replace`), which can happen between making `.tmp` and making the folder in it,
+ * or within a recursive `mkdir` (it found `.tmp` there, then not a folder: AlreadyExists): then
+ * `.tmp` is made again. Once the staging folder exists, `.tmp` is not empty and stays.
  */
 async function makeStaging(tmpRoot: string, prefix: string): Promise<string> {
   for (let attempt = 1;; attempt++) {
-    await Deno.mkdir(tmpRoot, { recursive: true });
     try {
+      await Deno.mkdir(tmpRoot, { recursive: true });
       return await Deno.makeTempDir({ dir: tmpRoot, prefix });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound) || attempt >= 100) throw error;
+      const raced = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.AlreadyExists;
+      if (!raced || attempt >= 100) throw error;
     }
   }
 }
