@@ -388,6 +388,9 @@ export class Capibara {
         signal: options.signal,
         onStderr: options.onStderr,
         staging: config.staging,
+        removeLater: prestart && prestarts.nextAfterRun
+          ? (folder) => prestarts.removeLater(folder)
+          : undefined,
         // The result is judged before the staging area goes: only then are artifacts moved out.
         accept: async (run) => {
           result = await runResult(

@@ -56,6 +56,12 @@ export interface ExecuteOptions {
    * whatever it throws is thrown by {@linkcode execute}. Without it nothing is moved.
    */
   accept?: (execution: Execution) => Promise<readonly string[]>;
+  /**
+   * Takes over the removal of the run's temp dir, once every process of the run is gone and its
+   * outputs are moved (a resident runner removes it after its answer went); default: removed
+   * before {@linkcode runStaged} returns.
+   */
+  removeLater?: (folder: string) => void;
 }
 
 /** What a run did: the subprocess's account, and the limits it hit. */
@@ -171,8 +177,11 @@ export interface Staged {
   readonly held?: HeldCommand;
   /** Outputs written in place or copied out. */
   readonly mode: "copy-out" | "in-place";
-  /** Undoes the stage: kills a held command, closes the backend's helpers, removes the temp dir. */
-  dispose(): Promise<void>;
+  /**
+   * Undoes the stage: kills a held command, closes the backend's helpers, removes the temp dir (or
+   * hands it to `removeLater`).
+   */
+  dispose(removeLater?: (folder: string) => void): Promise<void>;
   /** `dispose()` for a process that is exiting: synchronous, best effort. */
   abandon(): void;
 }
@@ -197,11 +206,12 @@ export async function stage(
   /** Empty files made as mount points for single-file outputs, removed unless replaced. */
   const placeholders: { path: string; ino: number | null }[] = [];
   let disposed: Promise<void> | undefined;
-  const dispose = (): Promise<void> =>
+  const dispose = (removeLater?: (folder: string) => void): Promise<void> =>
     disposed ??= (async () => {
       await held?.discard();
       await wrapped?.close();
-      if (created) await removeIfExists(tmpDir).catch(() => {});
+      if (created && removeLater) removeLater(tmpDir);
+      else if (created) await removeIfExists(tmpDir).catch(() => {});
       for (const { path, ino } of placeholders) {
         const info = await lstatOrNull(path);
         if (info?.isFile && info.ino === ino && info.size === 0) {
@@ -403,6 +413,6 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     step("outputs moved into the project");
     return execution;
   } finally {
-    await staged.dispose();
+    await staged.dispose(options.removeLater);
   }
 }

@@ -19,7 +19,8 @@
  * @module
  */
 import { dirname } from "../_path.ts";
-import { lstatSyncOrNull } from "../_fs.ts";
+import { lstatSyncOrNull, removeIfExists } from "../_fs.ts";
+import { onTimeout } from "../_timer.ts";
 import type { SandboxBackend } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
 import { stage, type Staged } from "./execute.ts";
@@ -108,6 +109,8 @@ export class Prestarts {
   #history = new Map<string, boolean>();
   #live = new Set<Staged>();
   #timers = new Map<string, number>();
+  /** Run folders whose removal waits for the answer (see {@linkcode Prestarts.removeLater}). */
+  #leftovers = new Map<string, Promise<void>>();
   #exitHook = false;
   /** Counts: sandboxes started ahead, used by their run, thrown away (unfit, stale or unused). */
   readonly stats: { started: number; used: number; discarded: number } = {
@@ -125,6 +128,24 @@ export class Prestarts {
    * from the overlap.
    */
   nextAfterRun = false;
+
+  /**
+   * Removes a finished run's folder once the caller's answer went (a timer of 0 ms), where
+   * {@linkcode nextAfterRun} is set: a resident runner's client waits for nothing that follows
+   * the answer (≈ 1 ms here). Awaited by {@linkcode dispose}; removed at once at exit.
+   */
+  removeLater(folder: string): void {
+    this.#hookExit();
+    const removal = new Promise<void>((resolve) => {
+      onTimeout(0, () => {
+        removeIfExists(folder).catch(() => {}).finally(() => {
+          this.#leftovers.delete(folder);
+          resolve();
+        });
+      });
+    });
+    this.#leftovers.set(folder, removal);
+  }
 
   /** How many started (or starting) sandboxes wait. */
   get size(): number {
@@ -210,7 +231,7 @@ export class Prestarts {
   /** Throws away every started sandbox; resolves once they are gone. */
   async dispose(): Promise<void> {
     const keys = [...this.#slots.keys()];
-    await Promise.all(keys.map((key) => this.#drop(key)));
+    await Promise.all([...keys.map((key) => this.#drop(key)), ...this.#leftovers.values()]);
   }
 
   #forget(key: string): void {
@@ -240,6 +261,14 @@ export class Prestarts {
     globalThis.addEventListener("unload", () => {
       for (const staged of this.#live) staged.abandon();
       this.#live.clear();
+      for (const folder of this.#leftovers.keys()) {
+        try {
+          Deno.removeSync(folder, { recursive: true });
+        } catch {
+          // gone, or swept later
+        }
+      }
+      this.#leftovers.clear();
     });
   }
 }

@@ -234,3 +234,47 @@ Deno.test({
     assert.equal(prestarts.size, 0);
   },
 });
+
+Deno.test({
+  name: "prestart: a runner's run leaves its folder for after its answer, and removes it then",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const dir = join(tmp.path, "project");
+    await Deno.mkdir(dir);
+    await project(dir);
+    const before = prestarts.nextAfterRun;
+    prestarts.nextAfterRun = true;
+    const runFolders = () =>
+      [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].filter((e) =>
+        e.name.startsWith("capibara-run-")
+      ).map((e) => e.name);
+    try {
+      const cb = sdk(dir, join(tmp.path, "cache"));
+      await cb.run("copy the input", { context: CONTEXT });
+      const others = new Set(runFolders());
+      // The second run of the request sets up its next sandbox, once the answer went.
+      await cb.run("copy the input", { context: CONTEXT });
+      let ahead: string[] = [];
+      for (let i = 0; i < 200 && ahead.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        ahead = runFolders().filter((name) => !others.has(name));
+      }
+      assert.equal(ahead.length, 1, "one sandbox set up ahead");
+      const used = prestarts.stats.used;
+      const result = await cb.run("copy the input", { context: CONTEXT });
+      assert.equal(result.output.text, "first");
+      assert.equal(prestarts.stats.used, used + 1, "the run used the sandbox set up ahead");
+      // Its folder is still there when its result is: the answer does not wait for its removal.
+      assert.ok(runFolders().includes(ahead[0]!), "the run's folder went before its result");
+      // Then it goes (dispose also waits for what is left).
+      await Capibara.disposePrestarted();
+      assert.ok(!runFolders().includes(ahead[0]!), "the run's folder was left behind");
+    } finally {
+      prestarts.nextAfterRun = before;
+      await Capibara.disposePrestarted();
+    }
+  },
+});
