@@ -335,18 +335,25 @@ export function makeFolders(base: string, dir: string, created: string[] = []): 
   });
 }
 
+/** Outputs up to this size are copied synchronously (one read and one write). */
+const SYNC_COPY_BYTES = 1024 * 1024;
+
 /**
  * Copies one open file into another and closes both: a loop of reads and writes, where a stream
- * pipe costs a small output ≈ 2-3 ms of set-up.
+ * pipe costs a small output ≈ 2-3 ms of set-up. A file of at most {@linkcode SYNC_COPY_BYTES}
+ * (`size`, as looked at: nothing of the run still writes it) is copied synchronously; a larger one
+ * in turns that leave a resident runner's other clients their share.
  */
-async function copyFile(input: Deno.FsFile, output: Deno.FsFile): Promise<void> {
+async function copyFile(input: Deno.FsFile, output: Deno.FsFile, size: number): Promise<void> {
   try {
-    const buffer = new Uint8Array(1024 * 1024);
+    const buffer = new Uint8Array(SYNC_COPY_BYTES);
+    const small = size <= SYNC_COPY_BYTES;
     for (;;) {
-      const read = await input.read(buffer);
+      const read = small ? input.readSync(buffer) : await input.read(buffer);
       if (read === null) break;
       for (let written = 0; written < read;) {
-        written += await output.write(buffer.subarray(written, read));
+        const part = buffer.subarray(written, read);
+        written += small ? output.writeSync(part) : await output.write(part);
       }
     }
   } finally {
@@ -465,23 +472,25 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
     for (const m of moves) {
       await makeFolders(workdir, dirname(m.dest), created);
       const temp = join(dirname(m.dest), `.${basename(m.dest)}.capibara-${crypto.randomUUID()}`);
-      const input = await Deno.open(m.source, { read: true });
+      // Opens, looks and renames are synchronous (microseconds each, where each asynchronous
+      // call costs a round trip to a worker thread); only a large file's copy is not.
+      const input = Deno.openSync(m.source, { read: true });
       let output: Deno.FsFile;
       try {
         // The file opened is the one checked: a swap between the check and the open is refused.
-        const opened = await input.stat();
+        const opened = input.statSync();
         if (opened.ino !== m.info.ino || opened.dev !== m.info.dev || !opened.isFile) {
           throw new Error(`"${m.reported}" changed while it was being moved`);
         }
-        output = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+        output = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
       } catch (error) {
         input.close();
         throw error;
       }
       temps.push({ temp, dest: m.dest });
-      await copyFile(input, output);
+      await copyFile(input, output, m.info.size);
     }
-    for (const { temp, dest } of temps) await Deno.rename(temp, dest);
+    for (const { temp, dest } of temps) Deno.renameSync(temp, dest);
   } catch (error) {
     for (const { temp } of temps) await Deno.remove(temp).catch(() => {});
     for (const dir of created.reverse()) await Deno.remove(dir).catch(() => {});
