@@ -392,7 +392,7 @@ try {
   const tsPrepared = await new DenoRuntime({ env }).prepare(ts.manifest, ts.dir, {
     cacheDir: cache,
   });
-  const tsTmp = await runDirPath();
+  const tsTmp = runDirPath();
   await Deno.mkdir(tsTmp, { recursive: true });
   const plan = await planRun({
     entry: ts,

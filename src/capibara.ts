@@ -303,7 +303,7 @@ export class Capibara {
     const language = options.language ?? config.language;
     const fp = await computeFingerprint(prompt, context, { language, mode: config.mode });
     step("fingerprint");
-    const workdir = await Deno.realPath(this.cwd);
+    const workdir = Deno.realPathSync(this.cwd);
     // Context paths are checked before anything is generated.
     const paths = await contextPaths(context, workdir, { requireInputs: true });
     step("the context's paths");
@@ -362,7 +362,7 @@ export class Capibara {
     ]);
     step("the runtime (its environment) and the sandbox backend");
     const planInput = { entry, context, grants, config, prepared, workdir, storeRoot: store.root };
-    const plan = await planRun({ ...planInput, tmpDir: await runDirPath() });
+    const plan = await planRun({ ...planInput, tmpDir: runDirPath() });
     // The sandbox started for this request ahead of it, when it still fits; then the next one,
     // now or once this run ended (see Prestarts.nextAfterRun).
     const key = JSON.stringify([backend.name, entry.dir, workdir, plan.contextJson]);
@@ -372,7 +372,7 @@ export class Capibara {
       prestarts.start(
         key,
         backend,
-        async () => planRun({ ...planInput, tmpDir: await runDirPath() }),
+        () => planRun({ ...planInput, tmpDir: runDirPath() }),
       );
     if (prestart && !prestarts.nextAfterRun) startNext();
     step("plan");

@@ -94,7 +94,7 @@ async function selftest(
     grants: { network: [], env: [], read: [], write: [] },
     config,
     prepared,
-    tmpDir: await runDirPath(),
+    tmpDir: runDirPath(),
     workdir: cb.cwd,
     storeRoot: store.root,
   });

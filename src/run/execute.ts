@@ -160,8 +160,8 @@ export async function backendFor(
 }
 
 /** A fresh path for a run's temp dir (created by {@linkcode execute}), resolved. */
-export async function runDirPath(): Promise<string> {
-  return join(await Deno.realPath(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
+export function runDirPath(): string {
+  return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
 }
 
 /**

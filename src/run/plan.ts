@@ -10,6 +10,7 @@
  * @module
  */
 import { dirname, join } from "../_path.ts";
+import { realPathSyncOrNull } from "../_fs.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { CommandSpec } from "../exec.ts";
 import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
@@ -127,14 +128,14 @@ export function checkPermissions(
  */
 export async function planRun(input: PlanInput): Promise<Plan> {
   const { entry: { dir, manifest }, grants, prepared, tmpDir } = input;
-  const workdir = await Deno.realPath(input.workdir);
+  const workdir = Deno.realPathSync(input.workdir);
   const paths = await contextPaths(input.context, workdir);
   const allow = effectiveAllow(manifest.needs, grants, paths, workdir);
   const [grantedRead, grantedWrite] = await Promise.all([
     resolveGrantedPaths(grants.read, workdir),
     resolveGrantedPaths(grants.write, workdir),
   ]);
-  const storeRoot = await Deno.realPath(input.storeRoot).catch(() => input.storeRoot);
+  const storeRoot = realPathSyncOrNull(input.storeRoot) ?? input.storeRoot;
   const outputs: OutputStage[] = [];
   for (const folder of paths.write) {
     // A file declared at the top of the workdir is staged alone, never the workdir itself.

@@ -192,7 +192,7 @@ export class Store {
     const dir = this.dirOf(fingerprint);
     let text: string;
     try {
-      text = await Deno.readTextFile(join(dir, MANIFEST_FILE));
+      text = Deno.readTextFileSync(join(dir, MANIFEST_FILE));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;
