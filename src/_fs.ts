@@ -102,12 +102,13 @@ const ENTRIES_PER_NAME = 32;
 const LISTED_FOLDER_BYTES = 4096;
 
 /**
- * The entries of `dir` whose names are among `names`, compared without case (a case-insensitive
- * file system finds `.BASHRC` for `.bashrc`; elsewhere, it is one more path matched, never one
- * fewer), as paths under `dir`. One listing of a small folder costs a fraction of looking for each
- * absent name; a folder that cannot be listed, is larger than {@linkcode LISTED_FOLDER_BYTES}, or
- * holds more than 32 entries per name looked for, is asked name by name instead. A folder that
- * does not exist, or is a file, holds none.
+ * The entries of `dir` whose names are among `names`, as paths under `dir`. A listing compares
+ * names without case (a case-insensitive file system finds `.BASHRC` for `.bashrc`; elsewhere it
+ * is one more path matched); asked name by name, the file system decides. One listing of a small
+ * folder costs a fraction of looking for each absent name; a folder that cannot be listed, is
+ * larger than {@linkcode LISTED_FOLDER_BYTES}, or holds more than 32 entries per name looked for,
+ * is asked name by name instead, and a large one that can be listed but not searched (mode `r--`)
+ * is listed after all. A folder that does not exist, or is a file, holds none.
  *
  * @throws {Deno.errors.PermissionDenied} (or another error but NotFound) when a name cannot be
  *   looked up, as `lstat` would
@@ -115,18 +116,17 @@ const LISTED_FOLDER_BYTES = 4096;
 export function entriesNamed(dir: string, names: readonly string[]): string[] {
   const wanted = new Set(names.map((name) => name.toLowerCase()));
   const cap = ENTRIES_PER_NAME * Math.max(names.length, 2);
-  const found: string[] = [];
-  try {
-    if (Deno.statSync(dir).size > LISTED_FOLDER_BYTES) throw new RangeError("a large folder");
+  const listed = (limit: number): string[] => {
+    const found: string[] = [];
     let count = 0;
     for (const entry of Deno.readDirSync(dir)) {
-      if (++count > cap) throw new RangeError("a large folder");
+      if (++count > limit) throw new RangeError("a large folder");
       if (wanted.has(entry.name.toLowerCase())) found.push(join(dir, entry.name));
     }
     return found;
-  } catch (error) {
-    if (absence(error)) return [];
-    return [...new Set(names)].map((name) => join(dir, name)).filter((path) => {
+  };
+  const asked = (): string[] =>
+    [...new Set(names)].map((name) => join(dir, name)).filter((path) => {
       try {
         Deno.lstatSync(path);
         return true;
@@ -135,6 +135,19 @@ export function entriesNamed(dir: string, names: readonly string[]): string[] {
         throw error;
       }
     });
+  let large = false;
+  try {
+    large = Deno.statSync(dir).size > LISTED_FOLDER_BYTES;
+    if (!large) return listed(cap);
+  } catch (error) {
+    if (absence(error)) return [];
+  }
+  try {
+    return asked();
+  } catch (error) {
+    // Readable but not searchable: its names can only be listed.
+    if (large && error instanceof Deno.errors.PermissionDenied) return listed(Infinity);
+    throw error;
   }
 }
 

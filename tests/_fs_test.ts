@@ -56,6 +56,28 @@ Deno.test("entriesNamed() asks name by name in a large folder, and never hides a
   assert.throws(() => entriesNamed(join(tmp.path, "loop"), [".git"]));
 });
 
+Deno.test("entriesNamed() lists a large folder it cannot search (mode r--) after all", async () => {
+  await using tmp = await withTmpDir();
+  for (let i = 0; i < 300; i++) {
+    await Deno.writeTextFile(join(tmp.path, `a-file-of-a-larger-folder-${i}`), "");
+  }
+  await Deno.writeTextFile(join(tmp.path, ".bashrc"), "");
+  assert.ok(Deno.statSync(tmp.path).size > 4096);
+  // What a folder without the search right answers for each name in it (root searches any).
+  const original = Deno.lstatSync;
+  Deno.lstatSync = (path) => {
+    if (String(path).startsWith(tmp.path + "/")) {
+      throw new Deno.errors.PermissionDenied(`Permission denied: ${path}`);
+    }
+    return original(path);
+  };
+  try {
+    assert.deepEqual(entriesNamed(tmp.path, [".bashrc", ".git"]), [join(tmp.path, ".bashrc")]);
+  } finally {
+    Deno.lstatSync = original;
+  }
+});
+
 Deno.test("promised() turns a synchronous throw into a rejection", async () => {
   const rejected = promised(() => {
     throw new Error("boom");
