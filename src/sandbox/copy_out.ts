@@ -342,15 +342,19 @@ const SYNC_COPY_BYTES = 1024 * 1024;
  * Copies one open file into another and closes both: a loop of reads and writes, where a stream
  * pipe costs a small output ≈ 2-3 ms of set-up. A file of at most {@linkcode SYNC_COPY_BYTES}
  * (`size`, as looked at: nothing of the run still writes it) is copied synchronously; a larger one
- * in turns that leave a resident runner's other clients their share.
+ * in turns that leave a resident runner's other clients their share, and so is whatever a file
+ * holds beyond the size looked at.
  */
 async function copyFile(input: Deno.FsFile, output: Deno.FsFile, size: number): Promise<void> {
   try {
     const buffer = new Uint8Array(SYNC_COPY_BYTES);
-    const small = size <= SYNC_COPY_BYTES;
+    let small = size <= SYNC_COPY_BYTES;
+    let copied = 0;
     for (;;) {
       const read = small ? input.readSync(buffer) : await input.read(buffer);
       if (read === null) break;
+      copied += read;
+      if (copied > size) small = false;
       for (let written = 0; written < read;) {
         const part = buffer.subarray(written, read);
         written += small ? output.writeSync(part) : await output.write(part);
