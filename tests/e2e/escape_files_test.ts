@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { lstatSyncOrNull } from "../../src/_fs.ts";
 import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { CLI, type CliResult, runCli } from "../helpers/cli.ts";
@@ -635,6 +636,14 @@ for path in glob.glob("/proc/[0-9]*/fd/*"):
             witnesses.append(path)
     except OSError:
         pass
+# Links to the host's files left in the run's own folder, which the runner removes once its answer
+# went: its removal must remove the links, never what they name.
+scratch = os.environ["TMPDIR"]
+for i, target in enumerate(${JSON.stringify([OTHER, SSH_KEY, join(PROJECT, ".git")])}):
+    os.symlink(target, os.path.join(scratch, f"link-{i}"))
+    os.makedirs(os.path.join(scratch, "deep", str(i)), exist_ok=True)
+    os.symlink(target, os.path.join(scratch, "deep", str(i), "link"))
+open(os.path.join(scratch, ${JSON.stringify(RUN_FOLDER_MARKER)}), "w").close()
 breached = bool(reached) or bool(runners) or bool(keys) or bool(witnesses)
 detail = f"{reached} {keys} {runners} {witnesses} {detail}"`),
     };
@@ -681,7 +690,37 @@ detail = f"{reached} {keys} {runners} {witnesses} {detail}"`),
     } finally {
       await cli(["runner", "stop"]);
     }
+    // The runs' folders went (the runner's after its answer), and nothing their links named.
+    for (const path of [join(OTHER, "secret.txt"), SSH_KEY, join(PROJECT, ".git", "config")]) {
+      assert.ok(
+        await exists(path),
+        `BREACH: the removal of a run's folder followed a link to ${path}`,
+      );
+    }
+    let left: string[] = [];
+    for (let wait = 0; wait < 50; wait++) {
+      left = runFolders().filter((dir) => lstatSyncOrNull(join(dir, RUN_FOLDER_MARKER)) !== null);
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(left, [], "a run's folder was left behind");
   },
 });
+
+/** What the runner attack leaves in its run's folder, to tell that folder's removal. */
+const RUN_FOLDER_MARKER = `capibara-escape-marker-${crypto.randomUUID()}`;
+
+/** The runs' folders in the temp folders a run of this suite may use. */
+function runFolders(): string[] {
+  const bases = new Set(["/tmp", Deno.env.get("TMPDIR") ?? "/tmp"]);
+  return [...bases].flatMap((base) => {
+    try {
+      return [...Deno.readDirSync(base)].filter((e) => e.name.startsWith("capibara-run-"))
+        .map((e) => join(base, e.name));
+    } catch {
+      return [];
+    }
+  });
+}
 
 Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 45, noSandbox: 15 } }));
