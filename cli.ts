@@ -8,7 +8,9 @@
  *
  * @module
  */
-import { viaRunner } from "./src/cli/_runner_client.ts";
+// The client as one compiled file (see scripts/build_client.ts), with the source's types.
+// @ts-types="./src/cli/_runner_client.ts"
+import { viaRunner } from "./src/cli/_runner_client.bundle.js";
 
 /** The cache-hit path, resolved only when no resident runner (capibara runner) takes the run. */
 const FAST_RUN: string = new URL("./src/cli/_fast_run.ts", import.meta.url).href;
