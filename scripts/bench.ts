@@ -3,7 +3,8 @@
  * targets:
  *
  * - a cache-hit `capibara run` vs. the same cached script run directly: Python (its venv's
- *   python) and TypeScript (`deno run` with the same permission flags);
+ *   python) and TypeScript (`deno run` with the same permission flags); `capibara` is the command
+ *   `deno install -g -A -n capibara cli.ts` writes (README, CLI), installed in a temp folder;
  * - the sandbox's share: a cache-hit run under bubblewrap vs. the same run with `--no-sandbox`;
  * - an SDK hit in-process: `new Capibara().run()` repeated in one process vs. the script itself;
  * - a new environment for a requirement set with one local wheel vs. plain `python -m venv` + pip;
@@ -165,12 +166,51 @@ async function peakMiB(cmd: Cmd): Promise<number | undefined> {
   }
 }
 
-/** `deno` arguments of the bench's hit: the installed command's entry (README, CLI). */
+/**
+ * Installs the `capibara` command as README's CLI section does (`deno install -g -A -n capibara
+ * cli.ts`), under `root`, and returns it: a hit is measured as a user types it, through the shim
+ * `deno install` writes, with the configuration and lockfile it keeps (`deno run -A cli.ts` from
+ * the checkout reads the checkout's whole lockfile instead, ≈ 2-3 ms more before its first line).
+ * `run` makes the install (as another user, say).
+ */
+async function installCommand(
+  root: string,
+  run: (program: string, args: string[]) => Cmd,
+): Promise<string> {
+  const install = run(Deno.execPath(), [
+    "install",
+    "-g",
+    "-A",
+    "-f",
+    "-n",
+    "capibara",
+    "--root",
+    root,
+    join(REPO, "cli.ts"),
+  ]);
+  const out = await new Deno.Command(install.program, {
+    args: install.args,
+    cwd: install.cwd,
+    env: install.env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`deno install failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return join(root, "bin", "capibara");
+}
+
+/** The shim `deno install` writes runs `deno` by name: this one, first on `PATH`. */
+function withDeno(path: string | undefined): string {
+  const folder = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
+  return `${folder}:${path ?? "/usr/bin:/bin"}`;
+}
+
+/** The installed command's arguments of the bench's hit. */
 function cliArgs(...extra: string[]): string[] {
   return [
-    "run",
-    "-A",
-    join(REPO, "cli.ts"),
     "run",
     PROMPT,
     "--context",
@@ -237,7 +277,7 @@ async function asAnotherUser(): Promise<void> {
     await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
     await new Deno.Command("chown", { args: ["-R", `${OTHER_UID}:${OTHER_UID}`, home] }).output();
     const env: Record<string, string> = {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
+      PATH: withDeno("/usr/local/bin:/usr/bin:/bin"),
       HOME: home,
       DENO_DIR: join(home, "deno"),
       CAPIBARA_CACHE_DIR: join(home, "cache"),
@@ -262,8 +302,9 @@ async function asAnotherUser(): Promise<void> {
       env,
       cwd: work,
     });
-    const hit = as(Deno.execPath(), cliArgs());
-    const bare = as(Deno.execPath(), cliArgs("--no-sandbox"));
+    const command = await installCommand(join(home, "command"), as);
+    const hit = as(command, cliArgs());
+    const bare = as(command, cliArgs("--no-sandbox"));
     // Warm-up: the npm packages, the environment, Deno's caches.
     for (let i = 0; i < 3; i++) for (const cmd of [hit, bare]) await timed(cmd);
     const venvs = join(home, "cache", "venvs");
@@ -296,7 +337,7 @@ async function asAnotherUser(): Promise<void> {
     const served: Cmd = { ...hit, env: onDemand };
     const runner = (arg: string) =>
       timed({
-        ...as(Deno.execPath(), ["run", "-A", join(REPO, "cli.ts"), "runner", arg, "--json"]),
+        ...as(command, ["runner", arg, "--json"]),
         env: onDemand,
       });
     try {
@@ -327,18 +368,23 @@ if (Deno.args.includes("--other-user")) {
 
 const work = await Deno.makeTempDir({ prefix: "capibara_bench_" });
 const cache = await Deno.makeTempDir({ prefix: "capibara_bench_cache_" });
+const installed = await Deno.makeTempDir({ prefix: "capibara_bench_command_" });
 try {
   await new Deno.Command("cp", { args: ["-r", join(REPO, "examples") + "/.", work] }).output();
   const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    PATH: withDeno(Deno.env.get("PATH")),
     HOME: Deno.env.get("HOME") ?? "/tmp",
     CAPIBARA_CACHE_DIR: cache,
     NO_COLOR: "1",
     // A runner of the user's never serves the bench's own-process hits.
     CAPIBARA_RUNNER: "0",
   };
+  const command = await installCommand(
+    installed,
+    (program, args) => ({ program, args, env, cwd: work }),
+  );
   const cli = (...extra: string[]): Cmd => ({
-    program: Deno.execPath(),
+    program: command,
     args: cliArgs(...extra),
     env,
     cwd: work,
@@ -536,8 +582,8 @@ try {
   const runnerEnv = { ...unset, CAPIBARA_RUNNER_NAME: `bench-${crypto.randomUUID()}` };
   const viaRunner = (...extra: string[]): Cmd => ({ ...cli(...extra), env: runnerEnv });
   const runnerCli = (...args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(REPO, "cli.ts"), "runner", ...args],
+    new Deno.Command(command, {
+      args: ["runner", ...args],
       env: runnerEnv,
       clearEnv: true,
       cwd: work,
@@ -716,4 +762,5 @@ try {
 } finally {
   await Deno.remove(work, { recursive: true });
   await Deno.remove(cache, { recursive: true });
+  await Deno.remove(installed, { recursive: true });
 }
