@@ -202,14 +202,19 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exe
 /**
  * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files
  * for bwrap, joins the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
- * `sh -c LAUNCH_SCRIPT capibara-sandbox SECCOMP ETC… [--held] [--mount MOUNT TABLE] PROCS… --
+ * `sh -c LAUNCH_SCRIPT capibara-sandbox SECCOMP ETC… [--held] [--mount MOUNT TABLE] JOIN… --
  * COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}.
  *
  * With `--mount` (a root run, in the private mount namespace `unshare` made), `mount --all` binds
- * every granted source at its point from one table while the shell joins the cgroups: the first
- * join waits for the kernel (a read-copy-update grace period, ≈ 10 ms here), which the binds
- * overlap. Both are done before the command starts. One `mount` for all binds: one per bind cost
- * ≈ 5 ms each.
+ * every granted source at its point from one table while the shell joins the cgroups. Both are
+ * done before the command starts. One `mount` for all binds: one per bind cost ≈ 5 ms each.
+ *
+ * The shell joins by writing `0` (itself) to each file {@linkcode RunCgroup.joinFiles} names. A
+ * pid written to `cgroup.procs` moves a whole process, for which the kernel takes a lock across
+ * every cgroup and waits out a read-copy-update grace period first (≈ 5 ms per hierarchy here,
+ * 5-19 ms per run); cgroup v1's `tasks` file with `0` moves the writing thread alone, which the
+ * kernel does without that lock. The shell has one thread, and everything it becomes and starts
+ * after is where it is. cgroup v2 has no such file: there `cgroup.procs` it is.
  */
 const LAUNCH_SCRIPT =
   `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
@@ -217,7 +222,7 @@ const LAUNCH_SCRIPT =
   `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
   'binding=; if [ "$1" = --mount ]; then "$2" --all --fstab "$3" & binding=$!; shift 3; fi; ' +
   'while [ "$1" != -- ]; do ' +
-  'echo $$ > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
+  'echo 0 > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
   "done; shift; " +
   'if [ -n "$binding" ] && ! wait "$binding"; then ' +
   'echo "capibara: cannot bind the granted paths" >&2; exit 125; fi; exec "$@"';
@@ -227,7 +232,8 @@ export interface Launch {
   seccompFile: string;
   /** The fake /etc files (ETC_FDS, in order). */
   etcFiles: readonly string[];
-  procsFiles: readonly string[];
+  /** The files the launcher writes itself into (see {@linkcode RunCgroup.joinFiles}). */
+  joinFiles: readonly string[];
   /** A root run's drop, with its table of binds. */
   drop?: { drop: Drop; table: string };
   /** A held start: standard input is the gate, moved to {@linkcode HELD_FD}. */
@@ -251,7 +257,7 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
     ...launch.held ? ["--held"] : [],
   ];
   if (!launch.drop) {
-    const [program, ...args] = [...shell, ...launch.procsFiles, "--", ...launch.command];
+    const [program, ...args] = [...shell, ...launch.joinFiles, "--", ...launch.command];
     return { program: program!, args };
   }
   const { drop, table } = launch.drop;
@@ -266,7 +272,7 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
       "--mount",
       drop.mount,
       table,
-      ...launch.procsFiles,
+      ...launch.joinFiles,
       "--",
       drop.setpriv,
       `--reuid=${drop.uid}`,
@@ -376,8 +382,11 @@ interface CgroupPlan {
 
 /** The cgroup(s) of one run. */
 interface RunCgroup {
-  /** `cgroup.procs` files the first process writes itself into. */
-  procsFiles: string[];
+  /**
+   * The files the first process writes itself into: each v1 hierarchy's `tasks` (its one thread:
+   * see {@linkcode LAUNCH_SCRIPT}), or v2's `cgroup.procs`.
+   */
+  joinFiles: string[];
   usage(): Promise<SandboxUsage>;
   destroy(): Promise<void>;
   /** `destroy()` for a process that is exiting. */
@@ -858,7 +867,7 @@ async function probeDrop(probe: Probe, layout: string[], uid: number): Promise<v
     const { program, args } = launchCommand({
       seccompFile: "/dev/null",
       etcFiles: ETC_FDS.map(() => "/dev/null"),
-      procsFiles: [],
+      joinFiles: [],
       drop: { drop, table: `${dir}/binds` },
       command: [
         probe.bwrap!,
@@ -1260,7 +1269,7 @@ async function createRunCgroup(
         ["memory.oom.group", "1", false],
       ]);
       return {
-        procsFiles: [`${dir}/cgroup.procs`],
+        joinFiles: [`${dir}/cgroup.procs`],
         async usage() {
           return {
             peakMemoryBytes: await readNumber(`${dir}/memory.peak`),
@@ -1282,7 +1291,7 @@ async function createRunCgroup(
       ]);
     }
     return {
-      procsFiles: created.map((dir) => `${dir}/cgroup.procs`),
+      joinFiles: created.map((dir) => `${dir}/tasks`),
       async usage() {
         return {
           peakMemoryBytes: memoryDir
@@ -1829,7 +1838,7 @@ export class BubblewrapBackend implements SandboxBackend {
         ...launchCommand({
           seccompFile: filterFile,
           etcFiles,
-          procsFiles: cgroup?.procsFiles ?? [],
+          joinFiles: cgroup?.joinFiles ?? [],
           drop: drop && table ? { drop, table } : undefined,
           held: heldFd !== undefined,
           command: [probe.bwrap, ...args],

@@ -890,7 +890,8 @@ Deno.test({
     );
     const wrapped = await new BubblewrapBackend({ probeCache }).wrap(spec, policyFor(layout));
     await wrapped.close();
-    const procs = wrapped.spec.args.filter((a) => a.endsWith("/cgroup.procs"));
+    // The files the launcher joins: v2's cgroup.procs, or each v1 hierarchy's tasks.
+    const procs = wrapped.spec.args.filter((a) => /\/(cgroup\.procs|tasks)$/.test(a));
     assert.ok(procs.length > 0 && procs.every((a) => !a.includes(gone)), "the run has no cgroup");
     const replanned = JSON.parse(await Deno.readTextFile(planFile));
     for (const k of parents) assert.equal(replanned.plan[k], saved.plan[k]);
@@ -948,12 +949,12 @@ Deno.test({
     await Deno.chmod(open, 0o711);
     const marker = `${layout.tmp}/ran`;
     await Deno.chmod(layout.tmp, 0o777);
-    const launch = async (binds: [string, string][], procsFiles: string[]) => {
+    const launch = async (binds: [string, string][], joinFiles: string[]) => {
       await Deno.writeTextFile(`${open}/binds`, bindTable(binds));
       const { program, args } = launchCommand({
         seccompFile: "/dev/null",
         etcFiles: ["/dev/null", "/dev/null", "/dev/null"],
-        procsFiles,
+        joinFiles,
         drop: { drop, table: `${open}/binds` },
         command: [
           "/bin/sh",
