@@ -35,7 +35,7 @@ Deno.test("client bundle: the bundle behaves as its source where no runner is as
   }
 });
 
-Deno.test("client bundle: eagerFunctions parenthesizes each top-level function and nothing else", () => {
+Deno.test("client bundle: eagerFunctions parenthesizes each top-level function, first, and nothing else", () => {
   const input = [
     "var x = 1;",
     "function plain(a) {",
@@ -55,6 +55,11 @@ Deno.test("client bundle: eagerFunctions parenthesizes each top-level function a
     "function empty() {}",
     "const f = function inner() {",
     "};",
+    // A script held in a string is text, not code, however it is laid out.
+    "var held = `",
+    "function cleanup() {",
+    "}",
+    "`;",
     "export {",
     "  plain",
     "};",
@@ -62,7 +67,6 @@ Deno.test("client bundle: eagerFunctions parenthesizes each top-level function a
   assert.equal(
     eagerFunctions(input),
     [
-      "var x = 1;",
       "var plain = (function plain(a) {",
       "  function nested() {",
       "  }",
@@ -78,16 +82,33 @@ Deno.test("client bundle: eagerFunctions parenthesizes each top-level function a
       "  yield c;",
       "});",
       "var empty = (function empty() {});",
+      "var x = 1;",
       "const f = function inner() {",
       "};",
+      "var held = `",
+      "function cleanup() {",
+      "}",
+      "`;",
       "export {",
       "  plain",
       "};",
     ].join("\n"),
   );
-  // A function whose end is not where esbuild prints it: nothing half-rewritten is returned.
-  assert.throws(
-    () => eagerFunctions("function open(a) {\n  return a;\n  }"),
-    /end of function open/,
-  );
+});
+
+Deno.test("client bundle: a value computed from a function declared below it is the same after eagerFunctions", async () => {
+  // A declaration is hoisted: a statement above it may call it. Rewritten in place, the function
+  // would still be undefined there.
+  const source = [
+    "var answer = (() => { try { return compute(); } catch { return 'fallback'; } })();",
+    "function compute() {",
+    "  return 'computed';",
+    "}",
+    "export { answer };",
+  ].join("\n");
+  const load = async (text: string) =>
+    (await import(`data:text/javascript;base64,${new TextEncoder().encode(text).toBase64()}`))
+      .answer;
+  assert.equal(await load(source), "computed");
+  assert.equal(await load(eagerFunctions(source)), "computed");
 });

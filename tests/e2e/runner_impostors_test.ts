@@ -749,9 +749,12 @@ Deno.test({
   },
 });
 
-/** A victim's client alone: offers a run to the runner and prints what became of it. */
+/**
+ * A victim's client alone, as the command loads it (the bundle built from `_runner_client.ts`):
+ * offers a run to the runner and prints what became of it.
+ */
 const VICTIM = `import { viaRunner } from ${
-  JSON.stringify(join(REPO, "src", "cli", "_runner_client.ts"))
+  JSON.stringify(join(REPO, "src", "cli", "_runner_client.bundle.js"))
 };
 const outcome = await viaRunner(${JSON.stringify(MISSING_INPUT_RUN)});
 console.log("outcome " + JSON.stringify(outcome));
