@@ -36,27 +36,48 @@ const HEADER =
 
 /**
  * The bundle's text with each top-level function declaration (generators and async ones too) made
- * a parenthesized function expression bound to the same name, all of them first: a declaration is
- * hoisted, so a statement above it may call it, and an expression's evaluation has no effect of its
- * own. Found on the syntax tree (acorn), so that a script held in a template string is never taken
- * for code.
+ * a parenthesized function expression assigned to a `var` of its name, all of them first: a
+ * declaration is hoisted, so a statement above it may call it, and an expression's evaluation has
+ * no effect of its own. Found on the syntax tree (acorn), so that a script held in a template
+ * string is never taken for code. Each expression is anonymous, so that inside it its name is the
+ * module's binding, as it was for the declaration (a named expression's own name is read-only);
+ * `var f = (function () {})` still names the function `f`. An empty statement is left where each
+ * was, so the statements around it never run together, and a `#!` line stays first. The result is
+ * parsed again and must hold the same statements: anything else throws, and nothing is written.
  */
 export function eagerFunctions(bundle: string): string {
-  const program = acorn.parse(bundle, { ecmaVersion: "latest", sourceType: "module" });
+  const parse = (text: string) =>
+    acorn.parse(text, { ecmaVersion: "latest", sourceType: "module", allowHashBang: true });
   const functions: string[] = [];
+  const others: string[] = [];
   let rest = "";
   let at = 0;
-  for (const node of program.body) {
-    if (node.type !== "FunctionDeclaration") continue;
-    const name = node.id.name;
-    functions.push(`var ${name} = (${bundle.slice(node.start, node.end)});\n`);
-    rest += bundle.slice(at, node.start);
+  for (const node of parse(bundle).body) {
+    if (node.type !== "FunctionDeclaration") {
+      others.push(bundle.slice(node.start, node.end));
+      continue;
+    }
+    functions.push(
+      `var ${node.id.name} = (${bundle.slice(node.start, node.id.start)}` +
+        `${bundle.slice(node.id.end, node.end)});`,
+    );
+    rest += bundle.slice(at, node.start) + ";";
     at = node.end;
-    // The declaration's line goes with it.
-    if (bundle[at] === "\n") at++;
   }
   rest += bundle.slice(at);
-  return functions.join("") + rest;
+  const hashbang = /^#![^\n]*\n/.exec(rest)?.[0] ?? "";
+  const result = hashbang + functions.map((f) => f + "\n").join("") + rest.slice(hashbang.length);
+  // A statement without its semicolon takes the empty one left after it.
+  const bare = (text: string) => text.replace(/\s*;$/, "");
+  const statements = parse(result).body.map((node) => result.slice(node.start, node.end));
+  const moved = statements.slice(0, functions.length);
+  const kept = statements.slice(functions.length).filter((text) => text !== ";").map(bare);
+  if (
+    moved.join("\0") !== functions.join("\0") || kept.join("\0") !== others.map(bare).join("\0")
+  ) {
+    throw new Error("the rewritten bundle does not parse back to the same statements");
+  }
+  return result;
 }
 
 /** The bundle the sources make now. */
@@ -74,7 +95,10 @@ export async function buildClient(): Promise<string> {
     if (!bundled.success) {
       throw new Error(`deno bundle failed: ${new TextDecoder().decode(bundled.stderr).trim()}`);
     }
-    return HEADER + eagerFunctions(await Deno.readTextFile(output));
+    const eager = eagerFunctions(await Deno.readTextFile(output));
+    // A `#!` line stays first.
+    const hashbang = /^#![^\n]*\n/.exec(eager)?.[0] ?? "";
+    return hashbang + HEADER + eager.slice(hashbang.length);
   } finally {
     await Deno.remove(temp, { recursive: true });
   }
