@@ -755,20 +755,21 @@ var viaRunner = (async function (args) {
       onSignal("SIGTERM")
     ]
   ];
+  const answering = restoreName ? runner.ask({
+    kind: "run",
+    args: [
+      ...args
+    ],
+    cwd: Deno.cwd(),
+    env,
+    errIsTerminal: Deno.stderr.isTerminal(),
+    pid: Deno.pid,
+    umask: Deno.umask()
+  }) : void 0;
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
   try {
-    if (!restoreName) return "declined";
-    const answer = await runner.ask({
-      kind: "run",
-      args: [
-        ...args
-      ],
-      cwd: Deno.cwd(),
-      env,
-      errIsTerminal: Deno.stderr.isTerminal(),
-      pid: Deno.pid,
-      umask: Deno.umask()
-    });
+    if (!answering) return "declined";
+    const answer = await answering;
     if ("declined" in answer) return declined(answer.declined);
     if ("gone" in answer) {
       if (env.CAPIBARA_TIMINGS === "1") {

@@ -78,11 +78,10 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
     ["SIGINT", onSignal("SIGINT")],
     ["SIGTERM", onSignal("SIGTERM")],
   ];
-  for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
-  try {
-    if (!restoreName) return "declined";
-    // Whatever holds the name must take or decline the request in time.
-    const answer = await runner.ask({
+  // Whatever holds the name must take or decline the request in time. The request is sealed and
+  // signed on WebCrypto's thread: the handlers are installed meanwhile, before it is sent.
+  const answering = restoreName
+    ? runner.ask({
       kind: "run",
       args: [...args],
       cwd: Deno.cwd(),
@@ -90,7 +89,12 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
       errIsTerminal: Deno.stderr.isTerminal(),
       pid: Deno.pid,
       umask: Deno.umask(),
-    });
+    })
+    : undefined;
+  for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
+  try {
+    if (!answering) return "declined";
+    const answer = await answering;
     if ("declined" in answer) return declined(answer.declined);
     if ("gone" in answer) {
       // A runner stopping, or one whose pending connections another user's flood took over.
