@@ -147,6 +147,17 @@ export class Prestarts {
     this.#leftovers.set(folder, removal);
   }
 
+  /** The run folders (temp dirs) of the sandboxes that wait, once each is set up. */
+  async waiting(): Promise<string[]> {
+    const slots = await Promise.all(this.#slots.values());
+    return slots.flatMap((slot) => slot ? [slot.staged.plan.policy.tmpDir] : []);
+  }
+
+  /** Resolves once the run folders whose removal waits for the answer so far are gone. */
+  async removals(): Promise<void> {
+    await Promise.all(this.#leftovers.values());
+  }
+
   /** How many started (or starting) sandboxes wait. */
   get size(): number {
     return this.#slots.size;

@@ -247,31 +247,28 @@ Deno.test({
     await project(dir);
     const before = prestarts.nextAfterRun;
     prestarts.nextAfterRun = true;
-    const runFolders = () =>
-      [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].filter((e) =>
-        e.name.startsWith("capibara-run-")
-      ).map((e) => e.name);
+    // This run's folders are named by the pool: the suite's other tests, in this process too,
+    // make run folders in the same temp folder meanwhile.
+    const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
     try {
       const cb = sdk(dir, join(tmp.path, "cache"));
       await cb.run("copy the input", { context: CONTEXT });
-      const others = new Set(runFolders());
-      // The second run of the request sets up its next sandbox, once the answer went.
+      // The second run of the request sets up its next sandbox, once the answer went; its own
+      // folder (the sandbox the first run set up) goes then too.
       await cb.run("copy the input", { context: CONTEXT });
-      let ahead: string[] = [];
-      for (let i = 0; i < 200 && ahead.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        ahead = runFolders().filter((name) => !others.has(name));
-      }
+      await prestarts.removals();
+      const ahead = await prestarts.waiting();
       assert.equal(ahead.length, 1, "one sandbox set up ahead");
+      assert.ok(await exists(ahead[0]!), "the sandbox set up ahead has no folder");
       const used = prestarts.stats.used;
       const result = await cb.run("copy the input", { context: CONTEXT });
       assert.equal(result.output.text, "first");
       assert.equal(prestarts.stats.used, used + 1, "the run used the sandbox set up ahead");
       // Its folder is still there when its result is: the answer does not wait for its removal.
-      assert.ok(runFolders().includes(ahead[0]!), "the run's folder went before its result");
+      assert.ok(await exists(ahead[0]!), "the run's folder went before its result");
       // Then it goes (dispose also waits for what is left).
       await Capibara.disposePrestarted();
-      assert.ok(!runFolders().includes(ahead[0]!), "the run's folder was left behind");
+      assert.ok(!await exists(ahead[0]!), "the run's folder was left behind");
     } finally {
       prestarts.nextAfterRun = before;
       await Capibara.disposePrestarted();
