@@ -9,6 +9,10 @@
  * It imports nothing: the client loads it before every command, and each module costs a start
  * ≈ 0.3 ms. Its paths are POSIX paths (the runner is Linux's).
  *
+ * The `capibara` command loads the client and what it imports as one compiled file
+ * (`src/cli/_runner_client.bundle.js`): after a change here, `deno task build:client` (a test
+ * fails until then).
+ *
  * @module
  */
 

@@ -3,6 +3,10 @@
  * use (≈ 10 ms of a cold hit); an `AbortSignal.timeout` does not. Its timer keeps the process
  * alive only while the signal has a listener, so a cancelled {@linkcode onTimeout} holds nothing.
  *
+ * The `capibara` command loads the client and what it imports as one compiled file
+ * (`src/cli/_runner_client.bundle.js`): after a change here, `deno task build:client` (a test
+ * fails until then).
+ *
  * @module
  */
 

@@ -9,6 +9,10 @@
  * process, as it does with `CAPIBARA_RUNNER=0`, when the context is read from standard input, or
  * when no runner listens.
  *
+ * The `capibara` command loads the client and what it imports as one compiled file
+ * (`src/cli/_runner_client.bundle.js`): after a change here, `deno task build:client` (a test
+ * fails until then).
+ *
  * @module
  */
 import { connectRunner, type RunnerReply, runnerSetting, wearMark } from "./_runner_socket.ts";

@@ -12,6 +12,10 @@
  * signs its request with both nonces. The runner drops its key before it stops listening, so
  * nobody can take its name while a client may still trust it.
  *
+ * The `capibara` command loads the client and what it imports as one compiled file
+ * (`src/cli/_runner_client.bundle.js`): after a change here, `deno task build:client` (a test
+ * fails until then).
+ *
  * @module
  */
 
