@@ -649,46 +649,49 @@ var confiningLimits = (function (text) {
   return limits;
 });
 var foreignPeer = (function (pid, proof2, own = ownState()) {
-  const read = procText;
-  const proved = () => proof2 === void 0 || read(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof2.mark;
+  const proved = () => proof2 === void 0 || procText(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof2.mark;
   if (!proved()) return "it could not show it is the process it says it is";
+  const theirs = processState(String(pid));
   for (const [i, ns] of NAMESPACES.entries()) {
-    const theirs2 = linkOrUndefined(`/proc/${pid}/ns/${ns}`);
-    if (theirs2 === void 0 || theirs2 !== own.namespaces[i]) {
+    if (theirs.namespaces[i] === void 0 || theirs.namespaces[i] !== own.namespaces[i]) {
       return `it runs in another ${ns} namespace than the runner`;
     }
   }
-  const root = linkOrUndefined(`/proc/${pid}/root`);
-  if (root === void 0 || root !== own.root) return "it runs under another root folder";
-  const theirs = statusFields(read(`/proc/${pid}/status`));
-  if (theirs === "" || theirs !== own.status) {
+  if (theirs.root === void 0 || theirs.root !== own.root) {
+    return "it runs under another root folder";
+  }
+  if (theirs.status === "" || theirs.status !== own.status) {
     return "it runs with other ids, capabilities or filters than the runner";
   }
-  for (const [i, [name, kept2]] of SAME_FILES.entries()) {
-    if (keptLines(read(`/proc/${pid}/${name}`), kept2) !== own.files[i]) {
+  for (const [i, [name]] of SAME_FILES.entries()) {
+    if (theirs.files[i] !== own.files[i]) {
       return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
     }
   }
-  const theirLimits = confiningLimits(read(`/proc/${pid}/limits`));
+  const theirLimits = theirs.limits;
   const ownLimits = own.limits;
   if (!theirLimits || !ownLimits || theirLimits.size !== ownLimits.size) {
     return "its limits could not be read";
   }
   for (const [name, [soft, hard]] of ownLimits) {
-    const theirs2 = theirLimits.get(name);
-    if (!theirs2 || theirs2[0] < soft || theirs2[1] < hard) return `its limit of ${name} is lower`;
+    const limit = theirLimits.get(name);
+    if (!limit || limit[0] < soft || limit[1] < hard) return `its limit of ${name} is lower`;
   }
   if (proof2 && proof2.umask !== Deno.umask()) return "its umask differs from the runner's";
   if (!proved()) return "it could not show it is the process it says it is";
   return void 0;
 });
 var ownState = (function () {
+  return processState("self");
+});
+var processState = (function (proc) {
+  const at = `/proc/${proc}`;
   return {
-    namespaces: NAMESPACES.map((ns) => linkOrUndefined(`/proc/self/ns/${ns}`)),
-    root: linkOrUndefined("/proc/self/root"),
-    status: statusFields(procText("/proc/self/status")),
-    files: SAME_FILES.map(([name, kept2]) => keptLines(procText(`/proc/self/${name}`), kept2)),
-    limits: confiningLimits(procText("/proc/self/limits"))
+    namespaces: NAMESPACES.map((ns) => linkOrUndefined(`${at}/ns/${ns}`)),
+    root: linkOrUndefined(`${at}/root`),
+    status: statusFields(procText(`${at}/status`)),
+    files: SAME_FILES.map(([name, kept2]) => keptLines(procText(`${at}/${name}`), kept2)),
+    limits: confiningLimits(procText(`${at}/limits`))
   };
 });
 var linkOrUndefined = (function (path) {
@@ -903,6 +906,7 @@ var SAME_FILES = [
   ]
 ];
 var CONFINING_LIMITS = /^Max (cpu time|file size|data size|processes|address space|locked memory)\s{2,}(\S+)\s+(\S+)/;
+;
 ;
 ;
 ;

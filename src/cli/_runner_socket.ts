@@ -165,14 +165,14 @@ export function keyRecord(key: Uint8Array, pid: number = Deno.pid): Uint8Array {
 
 /**
  * A runner's key record, read: its key, pid and start time, and the state of this process its
- * runner was compared with (see {@linkcode OwnState}); or why its runner is not this one's.
+ * runner was compared with (see {@linkcode ProcessState}); or why its runner is not this one's.
  */
 export type RunnerKey = {
   key: Uint8Array;
   pid: number;
   start: string;
   record: Uint8Array;
-  own: OwnState;
+  own: ProcessState;
 } | { unlike: string };
 
 /**
@@ -1183,44 +1183,45 @@ function confiningLimits(text: string | null): Map<string, [number, number]> | u
  * process that can write the runner's folder can write a key of its own there, naming any
  * process; a client trusts a runner only when its connection reached the key's process, which
  * holds the socket at the name (see {@linkcode connectedListener}, {@linkcode listenerHeldBy}).
- * `own` is this process's side, read now unless given (see {@linkcode OwnState}).
+ * `own` is this process's side, read now unless given (see {@linkcode ProcessState}).
  */
 export function foreignPeer(
   pid: number,
   proof?: { mark: string; umask: number },
-  own: OwnState = ownState(),
+  own: ProcessState = ownState(),
 ): string | undefined {
-  const read = procText;
   const proved = () =>
-    proof === undefined || read(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark;
+    proof === undefined || procText(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark;
   if (!proved()) return "it could not show it is the process it says it is";
+  // Read between the two looks at its name: all of it is that very process's.
+  const theirs = processState(String(pid));
   for (const [i, ns] of NAMESPACES.entries()) {
-    const theirs = linkOrUndefined(`/proc/${pid}/ns/${ns}`);
-    if (theirs === undefined || theirs !== own.namespaces[i]) {
+    // What cannot be read is never the same.
+    if (theirs.namespaces[i] === undefined || theirs.namespaces[i] !== own.namespaces[i]) {
       return `it runs in another ${ns} namespace than the runner`;
     }
   }
-  const root = linkOrUndefined(`/proc/${pid}/root`);
-  if (root === undefined || root !== own.root) return "it runs under another root folder";
-  const theirs = statusFields(read(`/proc/${pid}/status`));
-  if (theirs === "" || theirs !== own.status) {
+  if (theirs.root === undefined || theirs.root !== own.root) {
+    return "it runs under another root folder";
+  }
+  if (theirs.status === "" || theirs.status !== own.status) {
     return "it runs with other ids, capabilities or filters than the runner";
   }
-  for (const [i, [name, kept]] of SAME_FILES.entries()) {
-    if (keptLines(read(`/proc/${pid}/${name}`), kept) !== own.files[i]) {
+  for (const [i, [name]] of SAME_FILES.entries()) {
+    if (theirs.files[i] !== own.files[i]) {
       return `its ${name === "attr/current" ? "security label" : name} differs from the runner's`;
     }
   }
   // A limit lower than this process's (a CPU-time or file-size bound put on it) must not be
   // escaped by having this process act for it; a higher one is no confinement of it.
-  const theirLimits = confiningLimits(read(`/proc/${pid}/limits`));
+  const theirLimits = theirs.limits;
   const ownLimits = own.limits;
   if (!theirLimits || !ownLimits || theirLimits.size !== ownLimits.size) {
     return "its limits could not be read";
   }
   for (const [name, [soft, hard]] of ownLimits) {
-    const theirs = theirLimits.get(name);
-    if (!theirs || theirs[0] < soft || theirs[1] < hard) return `its limit of ${name} is lower`;
+    const limit = theirLimits.get(name);
+    if (!limit || limit[0] < soft || limit[1] < hard) return `its limit of ${name} is lower`;
   }
   if (proof && proof.umask !== Deno.umask()) return "its umask differs from the runner's";
   // Checked again, so that a pid reused meanwhile by another process is not taken for it.
@@ -1229,11 +1230,12 @@ export function foreignPeer(
 }
 
 /**
- * What {@linkcode foreignPeer} compares of this process, read at once. A client reads it once and
- * compares its runner twice (before it connects, and once connected); a runner reads it again for
+ * What {@linkcode foreignPeer} compares of a process, read at once: this one's (see
+ * {@linkcode ownState}) and its peer's, by one reader. A client reads its own once and compares
+ * its runner twice (before it connects, and once connected); a runner reads its own again for
  * each request, since what confines it may change while it runs.
  */
-export interface OwnState {
+export interface ProcessState {
   /** The links of {@linkcode NAMESPACES}, in order. */
   namespaces: (string | undefined)[];
   root: string | undefined;
@@ -1244,14 +1246,20 @@ export interface OwnState {
   limits: Map<string, [number, number]> | undefined;
 }
 
-/** This process's {@linkcode OwnState}, now. */
-export function ownState(): OwnState {
+/** This process's {@linkcode ProcessState}, now. */
+export function ownState(): ProcessState {
+  return processState("self");
+}
+
+/** The {@linkcode ProcessState} of `/proc/<proc>` (`self`, or a pid), now. */
+function processState(proc: string): ProcessState {
+  const at = `/proc/${proc}`;
   return {
-    namespaces: NAMESPACES.map((ns) => linkOrUndefined(`/proc/self/ns/${ns}`)),
-    root: linkOrUndefined("/proc/self/root"),
-    status: statusFields(procText("/proc/self/status")),
-    files: SAME_FILES.map(([name, kept]) => keptLines(procText(`/proc/self/${name}`), kept)),
-    limits: confiningLimits(procText("/proc/self/limits")),
+    namespaces: NAMESPACES.map((ns) => linkOrUndefined(`${at}/ns/${ns}`)),
+    root: linkOrUndefined(`${at}/root`),
+    status: statusFields(procText(`${at}/status`)),
+    files: SAME_FILES.map(([name, kept]) => keptLines(procText(`${at}/${name}`), kept)),
+    limits: confiningLimits(procText(`${at}/limits`)),
   };
 }
 
