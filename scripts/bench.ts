@@ -177,7 +177,7 @@ async function installCommand(
   root: string,
   run: (program: string, args: string[]) => Cmd,
 ): Promise<string> {
-  const install = run(Deno.execPath(), [
+  await timed(run(Deno.execPath(), [
     "install",
     "-g",
     "-A",
@@ -187,18 +187,7 @@ async function installCommand(
     "--root",
     root,
     join(REPO, "cli.ts"),
-  ]);
-  const out = await new Deno.Command(install.program, {
-    args: install.args,
-    cwd: install.cwd,
-    env: install.env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`deno install failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
+  ]));
   return join(root, "bin", "capibara");
 }
 

@@ -42,10 +42,11 @@ const HEADER =
  * string is never taken for code. Each expression is anonymous, so that inside it its name is the
  * module's binding, as it was for the declaration (a named expression's own name is read-only);
  * `var f = (function () {})` still names the function `f`. An empty statement is left where each
- * was, so the statements around it never run together, and a `#!` line stays first. The result is
+ * was, so the statements around it never run together, and a `#!` line stays first (`header`,
+ * comments only, follows it). The result is
  * parsed again and must hold the same statements: anything else throws, and nothing is written.
  */
-export function eagerFunctions(bundle: string): string {
+export function eagerFunctions(bundle: string, header = ""): string {
   const parse = (text: string) =>
     acorn.parse(text, { ecmaVersion: "latest", sourceType: "module", allowHashBang: true });
   const functions: string[] = [];
@@ -66,7 +67,8 @@ export function eagerFunctions(bundle: string): string {
   }
   rest += bundle.slice(at);
   const hashbang = /^#![^\n]*\n/.exec(rest)?.[0] ?? "";
-  const result = hashbang + functions.map((f) => f + "\n").join("") + rest.slice(hashbang.length);
+  const result = hashbang + header + functions.map((f) => f + "\n").join("") +
+    rest.slice(hashbang.length);
   // A statement without its semicolon takes the empty one left after it.
   const bare = (text: string) => text.replace(/\s*;$/, "");
   const statements = parse(result).body.map((node) => result.slice(node.start, node.end));
@@ -95,10 +97,7 @@ export async function buildClient(): Promise<string> {
     if (!bundled.success) {
       throw new Error(`deno bundle failed: ${new TextDecoder().decode(bundled.stderr).trim()}`);
     }
-    const eager = eagerFunctions(await Deno.readTextFile(output));
-    // A `#!` line stays first.
-    const hashbang = /^#![^\n]*\n/.exec(eager)?.[0] ?? "";
-    return hashbang + HEADER + eager.slice(hashbang.length);
+    return eagerFunctions(await Deno.readTextFile(output), HEADER);
   } finally {
     await Deno.remove(temp, { recursive: true });
   }

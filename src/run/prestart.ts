@@ -20,7 +20,7 @@
  */
 import { dirname } from "../_path.ts";
 import { lstatSyncOrNull, removeIfExists } from "../_fs.ts";
-import { onTimeout } from "../_timer.ts";
+import { sleep } from "../_timer.ts";
 import type { SandboxBackend } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
 import { stage, type Staged } from "./execute.ts";
@@ -136,13 +136,8 @@ export class Prestarts {
    */
   removeLater(folder: string): void {
     this.#hookExit();
-    const removal = new Promise<void>((resolve) => {
-      onTimeout(0, () => {
-        removeIfExists(folder).catch(() => {}).finally(() => {
-          this.#leftovers.delete(folder);
-          resolve();
-        });
-      });
+    const removal = sleep(0).then(() => removeIfExists(folder)).catch(() => {}).finally(() => {
+      this.#leftovers.delete(folder);
     });
     this.#leftovers.set(folder, removal);
   }
