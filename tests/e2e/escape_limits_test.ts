@@ -55,25 +55,36 @@ detail="started $started"`,
     assert.deepEqual(await processesMatching(`^sleep 21\\.${RUN_ID}$`), []),
 });
 attack({
-  name: "leave the run's cgroups (write its pid to a cgroup.procs, mount the cgroup file system)",
+  name:
+    "leave the run's cgroups (its pid to a cgroup.procs, 0 or a thread's id to a tasks or cgroup.threads file, as the launcher joins them; mount the cgroup file system)",
   language: "python",
-  script: py(`import ctypes, glob
+  script: py(`import ctypes, glob, threading
 found = glob.glob("/sys/fs/cgroup/**/cgroup.procs", recursive=True)
 moved = []
-for path in found:
-    try:
-        with open(path, "w") as f:
-            f.write(str(os.getpid()))
-        moved.append(path)
-    except OSError:
-        pass
+def write_all(paths, value):
+    for path in paths:
+        try:
+            with open(path, "w") as f:
+                f.write(value)
+            moved.append(path)
+        except OSError:
+            pass
+write_all(found, str(os.getpid()))
+# The launcher joins v1 hierarchies thread by thread (0 to tasks): so may a script's threads try.
+threads = glob.glob("/sys/fs/cgroup/**/tasks", recursive=True) + \\
+    glob.glob("/sys/fs/cgroup/**/cgroup.threads", recursive=True)
+write_all(threads, "0")
+other = threading.Thread(target=lambda: write_all(threads, str(threading.get_native_id())))
+other.start()
+other.join()
 libc = ctypes.CDLL(None, use_errno=True)
 os.makedirs("/tmp/cg", exist_ok=True)
 mounted = libc.mount(b"cgroup2", b"/tmp/cg", b"cgroup2", 0, None) == 0
 if mounted:
     libc.umount2(b"/tmp/cg", 0)  # a breach found is not left behind on the host
 breached = bool(moved) or mounted
-detail = f"{len(found)} cgroup.procs seen, moved into {moved}, mounted: {mounted}"`),
+detail = f"{len(found)} cgroup.procs and {len(threads)} tasks or cgroup.threads seen, " + \\
+    f"moved into {moved}, mounted: {mounted}"`),
 });
 /** A host folder the forged journal below names as a lent tree, to be "given back" to uid 4242. */
 const VICTIM = join(ROOT, `victim-${RUN_ID}`);
