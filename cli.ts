@@ -17,7 +17,16 @@ const FAST_RUN: string = new URL("./src/cli/_fast_run.ts", import.meta.url).href
 /** The full CLI, resolved only when a command other than a plain `run` needs it. */
 const FULL_CLI: string = new URL("./src/cli/mod.ts", import.meta.url).href;
 
+/** A run's sandbox started from its command's last plan (a run of this process's own only). */
+const REMEMBERED: string = new URL("./src/run/remembered.ts", import.meta.url).href;
+
 const runner = await viaRunner(Deno.args);
+if (typeof runner !== "number" && Deno.args[0] === "run") {
+  await (await import(REMEMBERED) as typeof import("./src/run/remembered.ts")).startRemembered(
+    Deno.args,
+    Deno.cwd(),
+  );
+}
 const code = typeof runner === "number" ? runner : (
   await (await import(FAST_RUN) as typeof import("./src/cli/_fast_run.ts")).fastRun(Deno.args, {
     startRunner: runner === "absent",

@@ -12,8 +12,13 @@ if (import.meta.main) {
   // A `run` goes to the resident runner when one listens; else a plain `run` skips the argument
   // parser library; anything else goes to the full CLI.
   const { viaRunner } = await import("./src/cli/_runner_client.ts");
-  const { fastRun } = await import("./src/cli/_fast_run.ts");
   const runner = await viaRunner(Deno.args);
+  // A run of this process's own: its sandbox starts from its command's last plan meanwhile.
+  if (typeof runner !== "number" && Deno.args[0] === "run") {
+    const { startRemembered } = await import("./src/run/remembered.ts");
+    await startRemembered(Deno.args, Deno.cwd());
+  }
+  const { fastRun } = await import("./src/cli/_fast_run.ts");
   const code = typeof runner === "number"
     ? runner
     : await fastRun(Deno.args, { startRunner: runner === "absent" }) ??

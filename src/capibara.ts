@@ -23,6 +23,7 @@ import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
 import { backendFor, runDirPath, runStaged, stage } from "./run/execute.ts";
 import { prestarts } from "./run/prestart.ts";
+import { rememberRun } from "./run/remembered.ts";
 import { checkPermissions, planRun } from "./run/plan.ts";
 import { runResult } from "./run/result.ts";
 import { runtimeFor } from "./runtimes/mod.ts";
@@ -365,9 +366,17 @@ export class Capibara {
     const plan = await planRun({ ...planInput, tmpDir: runDirPath() });
     // The sandbox started for this request ahead of it, when it still fits; then the next one,
     // now or once this run ended (see Prestarts.nextAfterRun).
-    const key = JSON.stringify([backend.name, entry.dir, workdir, plan.contextJson]);
+    const key = JSON.stringify([
+      backend.name,
+      config.cacheDir,
+      entry.dir,
+      workdir,
+      plan.contextJson,
+    ]);
     const prestart = this.#options.prestart ?? true;
-    const ready = prestart ? await prestarts.take(key, plan) : undefined;
+    // Taken whoever started it: this instance's last run, or the command's start from the plan of
+    // its last hit (see run/remembered.ts).
+    const ready = await prestarts.take(key, plan);
     const startNext = () =>
       prestarts.start(
         key,
@@ -406,6 +415,10 @@ export class Capibara {
       if (prestart) prestarts.settle(key, false);
       throw error;
     }
+    rememberRun(
+      { key, language: manifest.language, cacheDir: config.cacheDir, plan },
+      backend.holds === true,
+    );
     if (prestart) {
       prestarts.settle(key, true);
       // After what the caller does with this result (a runner sends it first).

@@ -320,7 +320,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
   const { tmpDir, workdir } = plan.policy;
   const bounds: StagingLimits = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
   try {
-    step("sandbox set-up");
+    step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
     // Outputs written in place count too, beyond what they held before the run.
     const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
     const before = sum(inPlace.map((path) => measureTree(path)));

@@ -169,7 +169,29 @@ export class Prestarts {
     backend: SandboxBackend,
     plan: () => Promise<Plan>,
   ): void {
-    if (!backend.holds || this.#slots.has(key) || this.#history.get(key) !== true) return;
+    if (this.#history.get(key) !== true) return;
+    void this.#open(key, backend, plan);
+  }
+
+  /**
+   * Starts a sandbox for `key`'s run from a plan made before this process knew the request (the
+   * last hit of the same command, see `remembered.ts`), whatever this process's history: the
+   * run's own plan decides at {@linkcode Prestarts.take} whether it is used. Resolves once the
+   * sandbox is started (or could not be).
+   */
+  async adopt(key: string, backend: SandboxBackend, plan: Plan): Promise<void> {
+    // No timer drops it: the command's process ends with its run (a first `setTimeout` loads
+    // Deno's Node layer, ≈ 6 ms here); it still fits only within the age limit.
+    await this.#open(key, backend, () => Promise.resolve(plan), false);
+  }
+
+  #open(
+    key: string,
+    backend: SandboxBackend,
+    plan: () => Promise<Plan>,
+    expires = true,
+  ): Promise<Slot | undefined> | undefined {
+    if (!backend.holds || this.#slots.has(key)) return undefined;
     this.#hookExit();
     while (this.#slots.size >= PRESTART_MAX_SLOTS) {
       const oldest = this.#slots.keys().next().value!;
@@ -190,10 +212,12 @@ export class Prestarts {
       return { staged, shape: planShape(planned), identities, born: performance.now() };
     })().catch(() => undefined);
     this.#slots.set(key, slot);
+    if (!expires) return slot;
     // Off the hit path: a resident process drops what nobody took; it never keeps one alive.
     const timer = setTimeout(() => this.#drop(key), PRESTART_MAX_AGE_MS) as unknown as number;
     Deno.unrefTimer(timer);
     this.#timers.set(key, timer);
+    return slot;
   }
 
   /**

@@ -1,0 +1,197 @@
+/**
+ * A hit's sandbox started at the command's start, from the plan its last run of the same command
+ * used. A hit in a process of its own (CI, `CAPIBARA_RUNNER=0`) otherwise sets its sandbox up only
+ * once its modules are loaded and its entry found and checked; started from the remembered plan
+ * instead, the sandbox's namespaces, mounts, cgroups and the interpreter's own start go on, on the
+ * other core, while this process loads the rest of a run.
+ *
+ * What is remembered is only a guess. The sandbox it starts waits at its gate (see
+ * `Prestarts`): nothing of the script, its `site` or its dependencies runs until the run releases
+ * it, and the run does so only when the plan it made itself, after the entry's full integrity
+ * check, is that very plan (its temp dir aside) and nothing the sandbox shows changed since it was
+ * set up ({@linkcode Prestarts.take}). Any other plan, a failed check or an error throws the
+ * sandbox away, and the run starts cold.
+ *
+ * The plans live in the user's runner folder (`plans/`), which is private to the user (mode 0700,
+ * checked, see `_runner_folder.ts`) and hidden from every script by the sandbox: the same trust as
+ * the cache folder's environments, whose interpreters a hit runs. A repository never brings one.
+ *
+ * @module
+ */
+import { join } from "../_path.ts";
+import { isInside, lstatSyncOrNull } from "../_fs.ts";
+import { privateFolder, runnerFolder } from "../_runner_folder.ts";
+import { type Language, LANGUAGES } from "../types.ts";
+import { backendFor, runDirPath } from "./execute.ts";
+import { prestartable, prestarts } from "./prestart.ts";
+import type { Plan } from "./plan.ts";
+
+/** The remembered plans kept at most; the oldest go first. */
+export const REMEMBERED_MAX = 64;
+
+/** What is remembered of a command's last hit. */
+export interface Remembered {
+  /** The key the run looks its started sandbox up by (see `Capibara`). */
+  key: string;
+  language: Language;
+  /** The cache folder the backend was made with. */
+  cacheDir: string;
+  /** The plan, with the temp dir it had. */
+  plan: Plan;
+}
+
+/** A short, stable name for a command (its arguments and folder): FNV-1a, twice 32 bits. */
+function nameOf(args: readonly string[], cwd: string): string {
+  const text = JSON.stringify([cwd, ...args]);
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Where the plan of the command `args` run in `cwd` is remembered (the folder may be missing). */
+export function rememberedFile(args: readonly string[], cwd: string): string {
+  return join(runnerFolder(), "plans", `${nameOf(args, cwd)}.json`);
+}
+
+/** The plans' folder, when the runner folder is there and private. */
+function plansFolder(create: boolean): string | undefined {
+  const folder = runnerFolder();
+  if (create) {
+    try {
+      Deno.mkdirSync(folder, { mode: 0o700 });
+    } catch {
+      // there already (checked next), or not ours to make
+    }
+  }
+  if (!privateFolder(folder)) return undefined;
+  const plans = join(folder, "plans");
+  if (create) {
+    try {
+      Deno.mkdirSync(plans, { mode: 0o700 });
+    } catch {
+      // there already (checked next)
+    }
+  }
+  const info = lstatSyncOrNull(plans);
+  if (!info?.isDirectory || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0) {
+    return undefined;
+  }
+  return plans;
+}
+
+/** A plan's JSON with its temp dir replaced by `tmpDir`. */
+function movedTo(plan: Plan, tmpDir: string): Plan {
+  const from = JSON.stringify(plan.policy.tmpDir).slice(1, -1);
+  const to = JSON.stringify(tmpDir).slice(1, -1);
+  return JSON.parse(JSON.stringify(plan).replaceAll(from, to)) as Plan;
+}
+
+function parse(text: string): Remembered | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Remembered>;
+    if (
+      typeof value.key !== "string" || typeof value.cacheDir !== "string" ||
+      !(LANGUAGES as readonly string[]).includes(value.language as string) ||
+      typeof value.plan?.policy?.tmpDir !== "string"
+    ) return undefined;
+    return value as Remembered;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's command, once {@linkcode startRemembered} looked its plan up. */
+let command: { file: string; text?: string } | undefined;
+
+/**
+ * Starts, held, the sandbox the last hit of this very command (`args` in `cwd`) used, when one
+ * is remembered and still fits its plan's rules ({@linkcode prestartable}); and notes that this
+ * process's hit is to be remembered ({@linkcode rememberRun}). Never throws: a plan that cannot
+ * be used only costs the time it saves.
+ */
+export async function startRemembered(args: readonly string[], cwd: string): Promise<void> {
+  try {
+    const folder = plansFolder(false);
+    command = { file: rememberedFile(args, cwd) };
+    if (!folder) return;
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(command.file);
+    } catch {
+      return;
+    }
+    command.text = text;
+    const remembered = parse(text);
+    if (!remembered) return;
+    const plan = movedTo(remembered.plan, runDirPath());
+    const { tmpDir } = plan.policy;
+    // Everything it makes lies in its own temp dir.
+    if (
+      !isInside(plan.contextFile, tmpDir) ||
+      !plan.outputs.every((output) => isInside(output.staging, tmpDir)) ||
+      !prestartable(plan)
+    ) return;
+    const backend = await backendFor(remembered.language, {
+      sandbox: true,
+      cacheDir: remembered.cacheDir,
+      warn: () => {},
+    });
+    await prestarts.adopt(remembered.key, backend, plan);
+  } catch {
+    // started cold
+  }
+}
+
+/**
+ * Remembers a hit's plan for this process's command's next hit, when {@linkcode startRemembered}
+ * ran first, the backend holds and the plan may be started ahead; rewrites the file only when the
+ * plan changed. Never throws.
+ */
+export function rememberRun(remembered: Remembered, holds: boolean): void {
+  if (!command || !holds || !prestartable(remembered.plan)) return;
+  try {
+    const text = JSON.stringify(remembered);
+    if (command.text !== undefined && sameButTmp(command.text, remembered)) return;
+    const folder = plansFolder(true);
+    if (!folder) return;
+    const tmp = `${command.file}.${crypto.randomUUID()}.tmp`;
+    Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
+    Deno.renameSync(tmp, command.file);
+    command.text = text;
+    prune(folder);
+  } catch {
+    // not remembered
+  }
+}
+
+function sameButTmp(text: string, remembered: Remembered): boolean {
+  const before = parse(text);
+  if (!before) return false;
+  return JSON.stringify({
+    ...remembered,
+    plan: movedTo(remembered.plan, before.plan.policy.tmpDir),
+  }) ===
+    JSON.stringify(before);
+}
+
+/** Keeps the newest {@linkcode REMEMBERED_MAX} plans. */
+function prune(folder: string): void {
+  const files = [...Deno.readDirSync(folder)].filter((e) => e.isFile);
+  if (files.length <= REMEMBERED_MAX) return;
+  const aged = files.map((e) => ({
+    path: join(folder, e.name),
+    mtime: lstatSyncOrNull(join(folder, e.name))?.mtime?.getTime() ?? 0,
+  })).sort((a, b) => a.mtime - b.mtime);
+  for (const { path } of aged.slice(0, aged.length - REMEMBERED_MAX)) {
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // gone
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * A hit in a process of its own starts its sandbox from the plan its command's last hit used
+ * (src/run/remembered.ts), held at its gate while the process loads the rest of a run. What is
+ * remembered is a guess that never decides what runs: only a plan that is the run's own, made
+ * after the entry's integrity check, releases it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { OS_SANDBOX, REPO, runCli, testCache } from "../helpers/cli.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
+import { rememberedFile } from "../../src/run/remembered.ts";
+
+if (!OS_SANDBOX) {
+  console.warn(
+    "SKIPPED: remembered plans are for sandboxes that start held: they need bubblewrap " +
+      "(apt-get install bubblewrap)",
+  );
+}
+
+const cache = await testCache("capibara_remembered_cache_");
+
+const ARGS = [
+  "run",
+  "Summarise the sales CSV: total revenue, units and revenue per region",
+  "--context",
+  '{"input": "data/sales.csv", "output": "out/summary.json"}',
+  "--json",
+];
+
+/** The committed Python example in a project of its own. */
+async function project(dir: string): Promise<void> {
+  const examples = join(REPO, "examples");
+  const out = await new Deno.Command("cp", {
+    args: ["-r", join(examples, ".capibara"), join(examples, "data"), dir],
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
+const STARTED_AHEAD = "the sandbox started ahead, released";
+const SET_UP = "sandbox set-up";
+
+/** The named steps `CAPIBARA_TIMINGS=1` printed. */
+function steps(stderr: string): string[] {
+  return stderr.split("\n").flatMap((line) => {
+    const match = /^\s+[\d.]+ ms {2}(.+)$/.exec(line);
+    return match ? [match[1]!] : [];
+  });
+}
+
+/** A result without its duration. */
+function result(json: unknown): unknown {
+  const { duration_ms: _, ...rest } = json as Record<string, unknown>;
+  return rest;
+}
+
+async function hit(cwd: string) {
+  const result = await runCli([...ARGS], {
+    cwd,
+    env: { CAPIBARA_CACHE_DIR: cache, CAPIBARA_TIMINGS: "1" },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  return { ...result, steps: steps(result.stderr) };
+}
+
+Deno.test({
+  name: "remembered: a hit of its own starts its sandbox from the command's last plan; " +
+    "one that is not the run's own is thrown away, and never runs",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await project(tmp.path);
+    const cwd = Deno.realPathSync(tmp.path);
+    const file = rememberedFile(ARGS, cwd);
+    try {
+      const first = await hit(cwd);
+      assert.ok(first.steps.includes(SET_UP), first.stderr);
+      const remembered = JSON.parse(await Deno.readTextFile(file));
+      assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+      const summary = await Deno.readTextFile(join(cwd, "out", "summary.json"));
+
+      // The next hit of the same command takes the sandbox started from that plan.
+      const second = await hit(cwd);
+      assert.ok(second.steps.includes(STARTED_AHEAD), second.stderr);
+      assert.ok(!second.steps.includes(SET_UP), second.stderr);
+      assert.deepEqual(result(second.json), result(first.json));
+
+      // A plan that runs another script (the remembered file of an older entry, or one written
+      // by someone else): its sandbox is set up, but the run's own plan differs, so it is
+      // thrown away unreleased and the run starts cold.
+      const evil = join(cwd, "evil.py");
+      await Deno.writeTextFile(
+        evil,
+        "import sys\n" +
+          "open('out/summary.json', 'w').write('{\"pwned\": true}')\n" +
+          "print('{\"pwned\": true}')\n",
+      );
+      const script = remembered.plan.command.args.findIndex((arg: string) =>
+        arg.endsWith("script.py")
+      );
+      assert.ok(script >= 0, JSON.stringify(remembered.plan.command));
+      remembered.plan.command.args[script] = evil;
+      remembered.plan.policy.read.push(evil);
+      await Deno.writeTextFile(file, JSON.stringify(remembered));
+      const third = await hit(cwd);
+      assert.ok(third.steps.includes(SET_UP), third.stderr);
+      assert.ok(!third.steps.includes(STARTED_AHEAD), third.stderr);
+      assert.deepEqual(result(third.json), result(first.json));
+      assert.equal(await Deno.readTextFile(join(cwd, "out", "summary.json")), summary);
+      assert.ok(!(await Deno.readTextFile(file)).includes("evil.py"), "the run's plan replaced it");
+
+      // The next hit takes a sandbox started from the run's own plan again.
+      const fourth = await hit(cwd);
+      assert.ok(fourth.steps.includes(STARTED_AHEAD), fourth.stderr);
+      assert.deepEqual(result(fourth.json), result(first.json));
+    } finally {
+      await Deno.remove(file).catch(() => {});
+    }
+  },
+});
