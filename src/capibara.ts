@@ -374,9 +374,9 @@ export class Capibara {
       plan.contextJson,
     ]);
     const prestart = this.#options.prestart ?? true;
-    // Taken whoever started it: this instance's last run, or the command's start from the plan of
-    // its last hit (see run/remembered.ts).
-    const ready = await prestarts.take(key, plan);
+    // Without `prestart`, only a sandbox the command started from its last hit's plan is taken
+    // (see run/remembered.ts).
+    const ready = await prestarts.take(key, plan, !prestart);
     const startNext = () =>
       prestarts.start(
         key,
@@ -389,8 +389,11 @@ export class Capibara {
     this.#options.progress?.(`Running ${fp.fingerprint}`);
     let result: Awaited<ReturnType<typeof runResult>> | undefined;
     let execution: Awaited<ReturnType<typeof runStaged>>;
+    /** Whether the sandbox showed copies made when it was set up (see run/remembered.ts). */
+    let copies = false;
     try {
       const staged = ready ?? await stage(plan, backend);
+      copies = Boolean(staged.wrapped.copies);
       execution = await runStaged(staged, {
         timeoutMs: timeoutSeconds * 1000,
         maxOutputBytes: config.maxOutputBytes,
@@ -417,7 +420,7 @@ export class Capibara {
     }
     rememberRun(
       { key, language: manifest.language, cacheDir: config.cacheDir, plan },
-      backend.holds === true,
+      { holds: backend.holds === true, copies },
     );
     if (prestart) {
       prestarts.settle(key, true);

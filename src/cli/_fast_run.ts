@@ -14,6 +14,7 @@ import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
 import { startOnDemand } from "./_runner_start.ts";
+import { handOver } from "../run/remembered.ts";
 import { type Language, LANGUAGES } from "../types.ts";
 import {
   commandCapibara,
@@ -259,6 +260,8 @@ async function runRequest(
   const json = opts.json ?? false;
   const reporter = progressReporter({ verbose: opts.verbose ?? false, io });
   using interruption = (serving?.interruption ?? interruptible)();
+  // The command's own listeners, set while its sandbox started ahead, give way to the run's.
+  handOver();
   try {
     const context = await parseContext(opts.context, io);
     let timeout: number | undefined;

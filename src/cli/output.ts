@@ -245,8 +245,10 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
       },
     };
   }
-  // The spinner draws on the process's own terminal only.
-  if (io !== PROCESS_IO || !io.errIsTerminal) {
+  // The spinner draws on the process's own terminal only, and only on one that says its width:
+  // it counts the lines to erase by it, and a width of 0 (a pseudo-terminal never sized, as
+  // `script` makes) had it erase for ever.
+  if (io !== PROCESS_IO || !io.errIsTerminal || !(terminalColumns() > 0)) {
     return {
       progress: (text) => {
         step = text;
@@ -282,13 +284,23 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
       });
     },
     done(ok) {
-      clearInterval(ticker);
+      // Only where one was set: a first clearInterval loads Deno's Node layer (≈ 4 ms here).
+      if (ticker !== undefined) clearInterval(ticker);
       if (!spinner) return;
       if (ok) spinner.clear();
       else spinner.stop();
       spinner = undefined;
     },
   };
+}
+
+/** The width of the process's terminal, 0 when it tells none. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 0;
+  }
 }
 
 /** Help of the `--root` option of every command that uses a store. */

@@ -108,6 +108,8 @@ export class Prestarts {
   /** How each request's last run ended (true: ok), for the last {@linkcode PRESTART_HISTORY}. */
   #history = new Map<string, boolean>();
   #live = new Set<Staged>();
+  /** The keys whose waiting sandbox {@linkcode Prestarts.adopt} started. */
+  #adopted = new Set<string>();
   #timers = new Map<string, number>();
   /** Run folders whose removal waits for the answer (see {@linkcode Prestarts.removeLater}). */
   #leftovers = new Map<string, Promise<void>>();
@@ -212,7 +214,10 @@ export class Prestarts {
       return { staged, shape: planShape(planned), identities, born: performance.now() };
     })().catch(() => undefined);
     this.#slots.set(key, slot);
-    if (!expires) return slot;
+    if (!expires) {
+      this.#adopted.add(key);
+      return slot;
+    }
     // Off the hit path: a resident process drops what nobody took; it never keeps one alive.
     const timer = setTimeout(() => this.#drop(key), PRESTART_MAX_AGE_MS) as unknown as number;
     Deno.unrefTimer(timer);
@@ -223,11 +228,13 @@ export class Prestarts {
   /**
    * The sandbox started for `key`, when it was started for exactly `plan` (its temp dir aside)
    * and nothing it shows changed since; else undefined, and whatever waited is thrown away.
-   * Taken once.
+   * Taken once. With `adoptedOnly`, only a sandbox started by {@linkcode Prestarts.adopt} is.
    */
-  async take(key: string, plan: Plan): Promise<Staged | undefined> {
+  async take(key: string, plan: Plan, adoptedOnly = false): Promise<Staged | undefined> {
     const pending = this.#slots.get(key);
-    if (!pending) return undefined;
+    // A sandbox the command started for another request than its run's is of no use now.
+    for (const other of this.#adopted) if (other !== key) void this.#drop(other);
+    if (!pending || (adoptedOnly && !this.#adopted.has(key))) return undefined;
     this.#forget(key);
     const slot = await pending;
     if (!slot) return undefined;
@@ -266,7 +273,11 @@ export class Prestarts {
 
   #forget(key: string): void {
     this.#slots.delete(key);
-    clearTimeout(this.#timers.get(key));
+    this.#adopted.delete(key);
+    const timer = this.#timers.get(key);
+    // Only where one was set: a first clearTimeout too loads Deno's Node layer (≈ 4 ms here).
+    if (timer === undefined) return;
+    clearTimeout(timer);
     this.#timers.delete(key);
   }
 

@@ -108,27 +108,72 @@ function parse(text: string): Remembered | undefined {
 /** This process's command, once {@linkcode startRemembered} looked its plan up. */
 let command: { file: string; text?: string } | undefined;
 
+/** The largest plan file read (a plan is a few kilobytes). */
+const MAX_PLAN_BYTES = 1 << 20;
+
+/** The exit codes of the signals a command ends with while its sandbox starts ahead. */
+const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+/** Removes the signal listeners {@linkcode startRemembered} set (see {@linkcode handOver}). */
+let listening: (() => void) | undefined;
+
+/**
+ * The plan file's text: a regular file of this user's, closed to others, with one link and at
+ * most {@linkcode MAX_PLAN_BYTES} (never a FIFO, whose open would block).
+ */
+function readPlan(file: string): string | undefined {
+  const info = lstatSyncOrNull(file);
+  if (
+    !info?.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0 ||
+    info.nlink !== 1 || info.size > MAX_PLAN_BYTES
+  ) return undefined;
+  try {
+    return Deno.readTextFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The plan as it is written down: the values of the variables granted to the script (tokens,
+ * keys) are left out; {@linkcode withGranted} takes them from the environment again.
+ */
+function withoutGranted(plan: Plan): Plan {
+  const env: Record<string, string | null> = { ...plan.command.env };
+  // null in its place: the variables keep their order, which the comparison of plans sees.
+  for (const name of plan.allow.env) if (name in env) env[name] = null;
+  return { ...plan, command: { ...plan.command, env: env as Record<string, string> } };
+}
+
+/** A written-down plan with its granted variables' values taken from this environment. */
+function withGranted(plan: Plan): Plan {
+  const env: Record<string, string | null> = { ...plan.command.env };
+  for (const name of plan.allow.env) {
+    if (env[name] !== null) continue;
+    const value = Deno.env.get(name);
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return { ...plan, command: { ...plan.command, env: env as Record<string, string> } };
+}
+
 /**
  * Starts, held, the sandbox the last hit of this very command (`args` in `cwd`) used, when one
  * is remembered and still fits its plan's rules ({@linkcode prestartable}); and notes that this
- * process's hit is to be remembered ({@linkcode rememberRun}). Never throws: a plan that cannot
- * be used only costs the time it saves.
+ * process's hit is to be remembered ({@linkcode rememberRun}). Until the run's own signal handling
+ * takes over ({@linkcode handOver}), SIGINT and SIGTERM end the command at once, with what waits
+ * undone. Never throws: a plan that cannot be used only costs the time it saves.
  */
 export async function startRemembered(args: readonly string[], cwd: string): Promise<void> {
   try {
     const folder = plansFolder(false);
     command = { file: rememberedFile(args, cwd) };
     if (!folder) return;
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(command.file);
-    } catch {
-      return;
-    }
+    const text = readPlan(command.file);
+    if (text === undefined) return;
     command.text = text;
     const remembered = parse(text);
     if (!remembered) return;
-    const plan = movedTo(remembered.plan, runDirPath());
+    const plan = withGranted(movedTo(remembered.plan, runDirPath()));
     const { tmpDir } = plan.policy;
     // Everything it makes lies in its own temp dir.
     if (
@@ -141,6 +186,14 @@ export async function startRemembered(args: readonly string[], cwd: string): Pro
       cacheDir: remembered.cacheDir,
       warn: () => {},
     });
+    const listeners = Object.entries(SIGNALS).map(([name, code]) => {
+      const listener = () => Deno.exit(code);
+      Deno.addSignalListener(name as Deno.Signal, listener);
+      return [name as Deno.Signal, listener] as const;
+    });
+    listening = () => {
+      for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+    };
     await prestarts.adopt(remembered.key, backend, plan);
   } catch {
     // started cold
@@ -148,17 +201,31 @@ export async function startRemembered(args: readonly string[], cwd: string): Pro
 }
 
 /**
+ * Called once the run handles SIGINT and SIGTERM itself: the listeners
+ * {@linkcode startRemembered} set to end the command while its sandbox starts are removed.
+ */
+export function handOver(): void {
+  listening?.();
+  listening = undefined;
+}
+
+/**
  * Remembers a hit's plan for this process's command's next hit, when {@linkcode startRemembered}
- * ran first, the backend holds and the plan may be started ahead; rewrites the file only when the
+ * ran first, the backend holds, the plan may be started ahead and its sandbox needed no copies
+ * made when set up (they would be thrown away, see `Prestarts`); rewrites the file only when the
  * plan changed. Never throws.
  */
-export function rememberRun(remembered: Remembered, holds: boolean): void {
-  if (!command || !holds || !prestartable(remembered.plan)) return;
+export function rememberRun(
+  remembered: Remembered,
+  fit: { holds: boolean; copies: boolean },
+): void {
+  if (!command || !fit.holds || fit.copies || !prestartable(remembered.plan)) return;
   try {
-    const text = JSON.stringify(remembered);
-    if (command.text !== undefined && sameButTmp(command.text, remembered)) return;
+    const written = { ...remembered, plan: withoutGranted(remembered.plan) };
+    if (command.text !== undefined && sameButTmp(command.text, written)) return;
     const folder = plansFolder(true);
     if (!folder) return;
+    const text = JSON.stringify(written);
     const tmp = `${command.file}.${crypto.randomUUID()}.tmp`;
     Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
     Deno.renameSync(tmp, command.file);
@@ -175,8 +242,7 @@ function sameButTmp(text: string, remembered: Remembered): boolean {
   return JSON.stringify({
     ...remembered,
     plan: movedTo(remembered.plan, before.plan.policy.tmpDir),
-  }) ===
-    JSON.stringify(before);
+  }) === JSON.stringify(before);
 }
 
 /** Keeps the newest {@linkcode REMEMBERED_MAX} plans. */

@@ -1395,6 +1395,14 @@ async function policyArgs(
   const runners = runnerFolders();
   for (const [path, source] of sources) {
     for (const sensitive of [...SENSITIVE_PATHS, ...runners]) {
+      // A grant below one would show what is masked: by its path, its real path (a link leads
+      // there too) or the copy shown in its place.
+      if ([path, source].some((p) => p !== sensitive && isInside(p, sensitive))) {
+        throw new ValidationError(
+          `Refusing to grant "${path}" to the sandbox: it lies in ${sensitive}, which is ` +
+            "never shown to scripts",
+        );
+      }
       if (!isInside(sensitive, source)) continue;
       if (runners.includes(sensitive) && !lstatSyncOrNull(sensitive)) {
         try {

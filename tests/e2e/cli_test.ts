@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, pythonScript, startFakeLLM } from "../helpers/fake_llm.ts";
 import {
+  cliEnv,
   DEMO_ARGS,
   fakeServerEnv,
+  MAIN,
   OS_SANDBOX,
   runCli,
   snapshotTree,
@@ -496,4 +498,34 @@ Deno.test("CAPIBARA_TIMINGS=1 prints each step of a hit on stderr; stdout stays 
   const plain = await runCli(demo, { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } });
   assert.equal(plain.code, 0, plain.stderr);
   assert.doesNotMatch(plain.stderr, /timings|ms {2}/);
+});
+
+Deno.test({
+  name: "on a terminal that tells no width (a pseudo-terminal never sized), a run ends: no " +
+    "progress line erased for ever",
+  ignore: !(await new Deno.Command("sh", { args: ["-c", "command -v script"] }).output()).success,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await copyExamples(tmp.path);
+    const quoted = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+    const line = [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...DEMO_ARGS].map(quoted)
+      .join(" ");
+    // util-linux's script runs the command on a new pseudo-terminal, 0 columns wide.
+    const child = new Deno.Command("script", {
+      args: ["-qec", line, "/dev/null"],
+      cwd: tmp.path,
+      clearEnv: true,
+      env: cliEnv({ TERM: "xterm" }),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const out = await child.output();
+    clearTimeout(killer);
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, text.slice(-2000));
+    assert.ok(text.length < 20_000, `${text.length} bytes of output: ${text.slice(0, 300)}`);
+    assert.match(text, /total_revenue|revenue/);
+  },
 });

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { lstatSyncOrNull } from "../../src/_fs.ts";
+import { runnerFolders } from "../../src/_runner_folder.ts";
 import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { CLI, type CliResult, runCli } from "../helpers/cli.ts";
@@ -124,6 +125,33 @@ for (
     name: `refused before running: ${name}`,
     language: "python",
     context,
+    script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
+    blockedBy: [ValidationError],
+    hostUnchanged: neverRan,
+  });
+}
+// A grant below a folder the sandbox never shows (the user's runner folder, with its keys and the
+// plans a hit starts from; /etc/ssh): by its path, or by a link in the project leading there.
+const RUNNER_PLANS = join(runnerFolders()[1]!, "plans");
+const PLANS_LINK = join(PROJECT, "plans-link");
+for (
+  const [name, read] of [
+    ["the runner folder's plans", RUNNER_PLANS],
+    ["a link to the runner folder's plans", PLANS_LINK],
+    // Where the machine has one (openssh's client).
+    ...lstatSyncOrNull("/etc/ssh/ssh_config")
+      ? [["a file in /etc/ssh", "/etc/ssh/ssh_config"]]
+      : [],
+  ] as const
+) {
+  attack({
+    name: `refused before running: a grant below a folder never shown: ${name}`,
+    language: "python",
+    allow: { read: [read] },
+    before: async () => {
+      await Deno.mkdir(RUNNER_PLANS, { recursive: true, mode: 0o700 }).catch(() => {});
+      await Deno.symlink(RUNNER_PLANS, PLANS_LINK).catch(() => {});
+    },
     script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
     blockedBy: [ValidationError],
     hostUnchanged: neverRan,

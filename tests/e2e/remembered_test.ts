@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { OS_SANDBOX, REPO, runCli, testCache } from "../helpers/cli.ts";
+import { fakeServerEnv, OS_SANDBOX, REPO, runCli, testCache } from "../helpers/cli.ts";
+import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { rememberedFile } from "../../src/run/remembered.ts";
 
@@ -112,6 +113,53 @@ Deno.test({
       const fourth = await hit(cwd);
       assert.ok(fourth.steps.includes(STARTED_AHEAD), fourth.stderr);
       assert.deepEqual(result(fourth.json), result(first.json));
+    } finally {
+      await Deno.remove(file).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "remembered: a granted variable's value is never written down; the next hit takes it " +
+    "from its own environment",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({
+      replies: [bundleReply({
+        needs: { env: ["SECRET_TOKEN"] },
+        body: 'return {"output": {"seen": __import__("os").environ.get("SECRET_TOKEN", "")}}',
+      })],
+    });
+    const cwd = Deno.realPathSync(tmp.path);
+    const args = ["run", "Show the token", "--allow-env", "SECRET_TOKEN", "--json"];
+    const file = rememberedFile(args, cwd);
+    const run = async (token: string) => {
+      const result = await runCli([...args], {
+        cwd,
+        env: fakeServerEnv(llm.url, cache, { SECRET_TOKEN: token, CAPIBARA_TIMINGS: "1" }),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      return {
+        seen: (result.json as { output: { seen: string } }).output.seen,
+        steps: steps(result.stderr),
+      };
+    };
+    try {
+      const first = `tok-${crypto.randomUUID()}`;
+      assert.equal((await run(first)).seen, first);
+      const written = await Deno.readTextFile(file);
+      assert.ok(written.includes("SECRET_TOKEN"), written);
+      assert.ok(!written.includes(first), "the token's value was written down");
+      const second = await run(first);
+      assert.equal(second.seen, first);
+      assert.ok(second.steps.includes(STARTED_AHEAD), second.steps.join(", "));
+      // Another value: the sandbox started ahead shows this one, as the run's own plan does.
+      const other = `tok-${crypto.randomUUID()}`;
+      const third = await run(other);
+      assert.equal(third.seen, other);
+      assert.ok(third.steps.includes(STARTED_AHEAD), third.steps.join(", "));
+      assert.ok(!(await Deno.readTextFile(file)).includes(other));
     } finally {
       await Deno.remove(file).catch(() => {});
     }
