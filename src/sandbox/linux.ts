@@ -1321,6 +1321,18 @@ function checkGrant(path: string, what: string): void {
       `Refusing to grant "${path}" to the sandbox: it would expose the host`,
     );
   }
+  // A grant that holds a hidden path shows it masked (see policyArgs); one below it, by its path
+  // or its real path (a link leads there too), would show it: refused before anything, a copy of
+  // a file closed to the sandbox's uid included, is made of it.
+  const real = realPathSyncOrNull(path);
+  for (const hidden of [...SENSITIVE_PATHS, ...runnerFolders()]) {
+    if ([path, real].some((p) => p !== null && p !== hidden && isInside(p, hidden))) {
+      throw new ValidationError(
+        `Refusing to grant "${path}" to the sandbox: it lies in ${hidden}, which is never ` +
+          "shown to scripts",
+      );
+    }
+  }
 }
 
 /**
@@ -1395,14 +1407,6 @@ async function policyArgs(
   const runners = runnerFolders();
   for (const [path, source] of sources) {
     for (const sensitive of [...SENSITIVE_PATHS, ...runners]) {
-      // A grant below one would show what is masked: by its path, its real path (a link leads
-      // there too) or the copy shown in its place.
-      if ([path, source].some((p) => p !== sensitive && isInside(p, sensitive))) {
-        throw new ValidationError(
-          `Refusing to grant "${path}" to the sandbox: it lies in ${sensitive}, which is ` +
-            "never shown to scripts",
-        );
-      }
       if (!isInside(sensitive, source)) continue;
       if (runners.includes(sensitive) && !lstatSyncOrNull(sensitive)) {
         try {

@@ -9,6 +9,8 @@ import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { bindTable, BubblewrapBackend, launchCommand } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 import { which } from "../../src/_which.ts";
+import { runnerFolders } from "../../src/_runner_folder.ts";
+import { join } from "node:path";
 
 function onPath(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
@@ -1262,6 +1264,47 @@ Deno.test({
       } finally {
         await wrapped.close();
       }
+    }
+  },
+});
+
+Deno.test({
+  name: "wrap() shows the user's runner folder (keys, the plans hits start from) empty under a " +
+    "grant that holds it, and refuses a grant below it, by path or through a link",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    // The sandbox's uid (root's runs) must reach the workdir's mount point below the grant.
+    await Deno.chmod(layout.root, 0o755);
+    const plans = join(runnerFolders()[1]!, "plans");
+    await Deno.mkdir(plans, { recursive: true, mode: 0o700 }).catch(() => {});
+    const marker = `plan-${crypto.randomUUID()}`;
+    const file = join(plans, `${marker}.json`);
+    const secret = `secret-${crypto.randomUUID()}`;
+    await Deno.writeTextFile(file, JSON.stringify({ secret }), { mode: 0o600 });
+    try {
+      const [program, args] = bash(`ls -A ${plans} 2>&1; cat ${file} 2>/dev/null; echo done`);
+      const shown = await runSandboxed(
+        backend,
+        policyFor(layout, { read: [layout.granted, "/tmp"] }),
+        program,
+        args,
+      );
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /done/);
+      assert.ok(!shown.stdout.includes(marker), shown.stdout);
+      assert.ok(!shown.stdout.includes(secret), shown.stdout);
+      const link = join(layout.granted, "plans-link");
+      await Deno.symlink(plans, link);
+      for (const read of [plans, file, link]) {
+        await assert.rejects(
+          () => runSandboxed(backend, policyFor(layout, { read: [read] }), program, args),
+          ValidationError,
+          read,
+        );
+      }
+    } finally {
+      await Deno.remove(file).catch(() => {});
     }
   },
 });
