@@ -447,7 +447,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
       );
     }
     const env = { ...spec.env };
-    if (env.DENO_DIR !== undefined) env.DENO_DIR = await runDenoDir(env.DENO_DIR, policy.tmpDir);
+    if (env.DENO_DIR !== undefined) env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir);
     if (this.#os) {
       // Inside the OS sandbox the network goes through that sandbox's proxy, which it names.
       const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;
@@ -456,7 +456,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
       // modules load (its own start, ≈ 20 ms, is then off the run's path).
       const gate = options.held ? ["--preload", DENO_GATE] : [];
       const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...gate, ...rest], env };
-      const binary = await Deno.realPath(spec.program);
+      const binary = Deno.realPathSync(spec.program);
       const read = [...new Set([...policy.read, binary, spec.program])].filter((p) =>
         isAbsolute(p)
       );

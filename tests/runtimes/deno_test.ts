@@ -18,7 +18,7 @@ Deno.test("runDenoDir() gives a run's deno no analysis database to write", async
   try {
     const cache = join(tmp, "cache");
     await Deno.mkdir(cache);
-    const own = await runDenoDir(cache, join(tmp, "run"));
+    const own = runDenoDir(cache, join(tmp, "run"));
     const script = join(tmp, "script.ts");
     await Deno.writeTextFile(script, 'const n: number = 41;\nconsole.log("sum", n + 1);\n');
     const out = await new Deno.Command(Deno.execPath(), {
