@@ -15,7 +15,7 @@
  * @module
  */
 import { join, tmpDir } from "../_path.ts";
-import { lstatOrNull, removeIfExists } from "../_fs.ts";
+import { lstatOrNull, lstatSyncOrNull, removeIfExists } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
 import { step } from "../_timings.ts";
 import { ExecError, PermissionError } from "../errors.ts";
@@ -244,7 +244,7 @@ export async function stage(
           continue;
         }
         Deno.writeFileSync(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });
-        if (!(await lstatOrNull(output.target))) {
+        if (!lstatSyncOrNull(output.target)) {
           const file = await Deno.open(output.target, { createNew: true, write: true });
           placeholders.push({ path: output.target, ino: (await file.stat()).ino });
           file.close();
