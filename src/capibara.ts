@@ -31,7 +31,13 @@ import type { Progress } from "./runtimes/types.ts";
 import { platformBackend } from "./sandbox/mod.ts";
 import { step } from "./_timings.ts";
 import { onTimeout } from "./_timer.ts";
-import { type ContextPaths, contextPaths, type Grants, mergeGrants } from "./sandbox/policy.ts";
+import {
+  checkProjectPaths,
+  type ContextPaths,
+  contextPaths,
+  type Grants,
+  mergeGrants,
+} from "./sandbox/policy.ts";
 import type { Language, Mode, RunResult } from "./schema.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 import { AcceptanceStore } from "./store/trust.ts";
@@ -307,6 +313,8 @@ export class Capibara {
     const workdir = Deno.realPathSync(this.cwd);
     // Context paths are checked before anything is generated.
     const paths = await contextPaths(context, workdir, { requireInputs: true });
+    // The project's own grants still lead inside it (a link committed after its trust would not).
+    await checkProjectPaths(config.projectPaths, workdir, store.root);
     step("the context's paths");
 
     const { entry, generated } = await this.#obtain(store, config, fp, {

@@ -139,6 +139,11 @@ export interface ResolvedConfig {
   sourceBuilds: boolean;
   /** What the user and the project grant scripts, merged. */
   grants: Grants;
+  /**
+   * The paths `.capibara/config.json` grants (when trusted), as written: each must still lead
+   * inside the project when a run starts (see `checkProjectPaths` in sandbox/policy.ts).
+   */
+  projectPaths: { read: string[]; write: string[] };
   /** The generator's settings. */
   generator: GeneratorSettings;
   /** The team's Core, when one is configured: a miss then asks it, never an LLM. */
@@ -405,6 +410,7 @@ export function resolveConfig(
       { ...project.allow, privateNetwork: project.allow?.private_network },
       checkGrants(options.allow),
     ),
+    projectPaths: { read: project.allow?.read ?? [], write: project.allow?.write ?? [] },
     generator: {
       baseUrl: baseUrl ?? OPENAI_BASE_URL,
       ...(apiKey !== undefined ? { apiKey } : {}),

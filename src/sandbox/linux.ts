@@ -688,6 +688,8 @@ async function substituteClosed(
   for (const path of policy.read) {
     const real = realPathSyncOrNull(path);
     if (real === null || readableBy(real, drop.uid, drop.gid)) continue;
+    // A copy shows all it holds: no mask covers a hidden path inside it.
+    refuseHidden(path, true);
     if (substitutes.size === 0) Deno.mkdirSync(copies, { mode: 0o711 });
     const copy = `${copies}/${substitutes.size}`;
     await copyClosed(real, copy, drop, budget, path);
@@ -1321,16 +1323,39 @@ function checkGrant(path: string, what: string): void {
       `Refusing to grant "${path}" to the sandbox: it would expose the host`,
     );
   }
-  // A grant that holds a hidden path shows it masked (see policyArgs); one below it, by its path
-  // or its real path (a link leads there too), would show it: refused before anything, a copy of
-  // a file closed to the sandbox's uid included, is made of it.
+  const real = realPathSyncOrNull(path);
+  if (real !== null && FORBIDDEN_GRANTS.some((forbidden) => isInside(real, forbidden))) {
+    throw new ValidationError(
+      `Refusing to grant "${path}" to the sandbox: it leads to "${real}", which would expose ` +
+        "the host",
+    );
+  }
+  refuseHidden(path, false);
+}
+
+/**
+ * Refuses a granted path that would show a hidden one ({@linkcode SENSITIVE_PATHS}, the user's
+ * runner folders with their keys and the plans hits start from): one it is or lies in, by its
+ * path or its real path (a link leads there too); with `holding`, also one it holds. A grant that
+ * holds a hidden path is shown with that path masked (see policyArgs), except where no mask can
+ * cover it: a tree lent to the sandbox's uid on the host (a root run's writable folder) and a
+ * copy made for it (a folder closed to that uid). Asked before anything is made for the run, and
+ * again of each real path as it is bound.
+ *
+ * @throws {ValidationError} naming the hidden path.
+ */
+function refuseHidden(path: string, holding: boolean): void {
   const real = realPathSyncOrNull(path);
   for (const hidden of [...SENSITIVE_PATHS, ...runnerFolders()]) {
-    if ([path, real].some((p) => p !== null && p !== hidden && isInside(p, hidden))) {
-      throw new ValidationError(
-        `Refusing to grant "${path}" to the sandbox: it lies in ${hidden}, which is never ` +
-          "shown to scripts",
-      );
+    for (const p of real === null || real === path ? [path] : [path, real]) {
+      if (isInside(p, hidden) || (holding && isInside(hidden, p))) {
+        throw new ValidationError(
+          `Refusing to grant "${path}" to the sandbox: it ${
+            isInside(p, hidden) ? "lies in" : "holds"
+          } ${hidden}, which is never shown to scripts`,
+          { hint: "Grant a folder that neither is, holds nor lies in it" },
+        );
+      }
     }
   }
 }
@@ -1358,6 +1383,8 @@ async function policyArgs(
   for (const path of [...policy.read, policy.workdir]) {
     const real = realPathSyncOrNull(path);
     if (real === null) continue;
+    // Asked again of the path as it is bound now: a link swapped in since the grant was checked.
+    refuseHidden(real, false);
     if (real !== path && writable.some((dir) => isInside(path, dir))) {
       throw new ValidationError(
         `Refusing to grant "${path}": it leads to "${real}" through a symlink in a writable path`,
@@ -1368,6 +1395,7 @@ async function policyArgs(
   }
   for (const path of writable) {
     const real = realPathSyncOrNull(path);
+    if (real !== null) refuseHidden(real, false);
     if (real !== path) {
       throw new ValidationError(
         `Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`,
@@ -1708,6 +1736,8 @@ export class BubblewrapBackend implements SandboxBackend {
         Deno.chmodSync(`${stateDir}/src`, 0o711);
         const before = new Map<string, Owners>();
         for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
+          // A lent tree is the sandbox uid's on the host: no mask covers a hidden path inside it.
+          refuseHidden(dir, true);
           const owners: Owners = new Map();
           try {
             checkLendable(dir);

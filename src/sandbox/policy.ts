@@ -355,6 +355,36 @@ export async function resolveGrantedPaths(paths: string[], workdir: string): Pro
   return out;
 }
 
+/**
+ * Refuses a path `.capibara/config.json` grants that lies in the project but leads out of it: its
+ * trust covers the file's text, not what a path in the repository is, and a link committed later
+ * (`data` → `~/.ssh`) would take the grant with it. A path outside the project, written as such,
+ * is what the trusted text says; a user's own `--allow-read` follows links as typed.
+ *
+ * @throws {ValidationError} naming the grant and where it leads.
+ */
+export async function checkProjectPaths(
+  paths: { read: string[]; write: string[] },
+  workdir: string,
+  root: string,
+): Promise<void> {
+  const project = await realPathLoose(root);
+  for (const path of [...paths.read, ...paths.write]) {
+    const absolute = resolve(workdir, path.trim());
+    if (!isInside(absolute, project) && !isInside(absolute, root)) continue;
+    const real = await realPathLoose(absolute);
+    if (!isInside(real, project)) {
+      throw new ValidationError(
+        `.capibara/config.json grants "${path}", which leads out of the project to "${real}"`,
+        {
+          hint: "A repository's grant stays inside it: remove the link, or grant the place " +
+            "yourself (--allow-read / --allow-write)",
+        },
+      );
+    }
+  }
+}
+
 /** Paths that stay read-only even inside a writable folder. */
 export function protectedPaths(
   roots: string[],

@@ -157,6 +157,27 @@ for (
     hostUnchanged: neverRan,
   });
 }
+// A trusted `.capibara/config.json` grants "data"; a link committed later makes it ~/.ssh. The
+// trust covers the file's text: the grant must still lead inside the project.
+const LINK_PROJECT = join(ROOT, "linked-project");
+attack({
+  name: "read ~/.ssh through a trusted config's grant that a committed link leads out",
+  language: "python",
+  project: LINK_PROJECT,
+  options: { trustProjectConfig: true },
+  before: async () => {
+    await Deno.mkdir(join(LINK_PROJECT, ".capibara"), { recursive: true });
+    await Deno.writeTextFile(
+      join(LINK_PROJECT, ".capibara", "config.json"),
+      JSON.stringify({ allow: { read: ["data"] } }),
+    );
+    await Deno.symlink(join(HOME, ".ssh"), join(LINK_PROJECT, "data")).catch(() => {});
+  },
+  script: py(`detail = open(${JSON.stringify(join(LINK_PROJECT, "data", "id_rsa"))}).read()
+breached = "hunter2" in detail`),
+  blockedBy: [ValidationError],
+  leaks: ["hunter2"],
+});
 attack({
   name: "report an artifact outside the outputs",
   language: "python",

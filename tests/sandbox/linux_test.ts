@@ -1296,12 +1296,23 @@ Deno.test({
       assert.ok(!shown.stdout.includes(secret), shown.stdout);
       const link = join(layout.granted, "plans-link");
       await Deno.symlink(plans, link);
-      for (const read of [plans, file, link]) {
+      for (const read of [runnerFolders()[1]!, plans, file, link]) {
         await assert.rejects(
           () => runSandboxed(backend, policyFor(layout, { read: [read] }), program, args),
           ValidationError,
           read,
         );
+      }
+      if (asRoot) {
+        // A root run's writable folder is lent to the sandbox's uid on the host: no mask covers
+        // what it holds. Nothing is lent: the runner folder stays root's.
+        await assert.rejects(
+          () => runSandboxed(backend, policyFor(layout, { write: ["/tmp"] }), program, args),
+          ValidationError,
+          "holds",
+        );
+        assert.equal((await Deno.lstat(plans)).uid, 0);
+        assert.equal((await Deno.lstat("/tmp")).uid, 0);
       }
     } finally {
       await Deno.remove(file).catch(() => {});
