@@ -120,6 +120,16 @@ export function parseScriptOutput(
       { hint: "Scripts may not start that many processes or threads", details },
     );
   }
+  // bubblewrap says why it could not set the sandbox up, and exits 1: the script never ran, and
+  // regenerating it would change nothing (a script that prints the same only misleads itself).
+  if (exec.code === 1 && exec.stdout.trim() === "" && exec.stderr.startsWith("bwrap: ")) {
+    throw new ExecError(withStderr("The sandbox could not be set up: the script did not run"), {
+      hint: "Read bubblewrap's message above (capibara doctor checks the sandbox). A mount " +
+        "point it cannot make: a granted folder holds the working directory below a folder the " +
+        "sandbox's uid cannot enter (a root run's is uid 65534); grant a folder nearer the inputs",
+      details,
+    });
+  }
   if (exec.code !== 0) {
     const reason = parsed?.error ? `: ${parsed.error}` : "";
     const how = exec.signal ? `was killed by ${exec.signal}` : `exited with code ${exec.code}`;

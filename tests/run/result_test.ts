@@ -217,3 +217,21 @@ Deno.test("runResult() refuses an artifact outside the writable folders", async 
     );
   }
 });
+
+Deno.test("parseScriptOutput() says when bubblewrap could not set the sandbox up: no regenerating", () => {
+  const error = rejectsWith(
+    () =>
+      parseScriptOutput(
+        exec({ code: 1, stderr: "bwrap: Can't mkdir /tmp/x/project: Permission denied\n" }),
+        30,
+      ),
+    /The sandbox could not be set up: the script did not run\nbwrap: Can't mkdir/,
+  );
+  assert.doesNotMatch(error.hint ?? "", /--refresh/);
+  // A script's own failure keeps its advice.
+  const own = rejectsWith(
+    () => parseScriptOutput(exec({ code: 1, stderr: "Traceback: boom\n" }), 30),
+    /Script exited with code 1/,
+  );
+  assert.match(own.hint ?? "", /--refresh/);
+});
