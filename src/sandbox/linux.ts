@@ -42,7 +42,7 @@
  *
  * @module
  */
-import { basename, dirname, join, tmpDir } from "../_path.ts";
+import { basename, dirname, join, resolve, tmpDir } from "../_path.ts";
 import {
   isInside,
   lstatOrNull,
@@ -1330,7 +1330,7 @@ function checkGrant(path: string, what: string): void {
         "the host",
     );
   }
-  refuseHidden(path, false);
+  refuseHidden(path, false, real);
 }
 
 /**
@@ -1344,14 +1344,24 @@ function checkGrant(path: string, what: string): void {
  *
  * @throws {ValidationError} naming the hidden path.
  */
-function refuseHidden(path: string, holding: boolean): void {
-  const real = realPathSyncOrNull(path);
+function refuseHidden(
+  path: string,
+  holding: boolean,
+  real: string | null = realPathSyncOrNull(path),
+): void {
+  // Plain prefix tests on resolved paths: asked of every bound path, isInside's two resolutions
+  // per pair cost a run milliseconds.
+  const resolved = resolve(path);
+  const paths = real === null || real === resolved ? [resolved] : [resolved, real];
+  const below = (child: string, parent: string) =>
+    child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
   for (const hidden of [...SENSITIVE_PATHS, ...runnerFolders()]) {
-    for (const p of real === null || real === path ? [path] : [path, real]) {
-      if (isInside(p, hidden) || (holding && isInside(hidden, p))) {
+    for (const p of paths) {
+      const lies = below(p, hidden);
+      if (lies || (holding && below(hidden, p))) {
         throw new ValidationError(
           `Refusing to grant "${path}" to the sandbox: it ${
-            isInside(p, hidden) ? "lies in" : "holds"
+            lies ? "lies in" : "holds"
           } ${hidden}, which is never shown to scripts`,
           { hint: "Grant a folder that neither is, holds nor lies in it" },
         );
@@ -1384,7 +1394,7 @@ async function policyArgs(
     const real = realPathSyncOrNull(path);
     if (real === null) continue;
     // Asked again of the path as it is bound now: a link swapped in since the grant was checked.
-    refuseHidden(real, false);
+    refuseHidden(real, false, real);
     if (real !== path && writable.some((dir) => isInside(path, dir))) {
       throw new ValidationError(
         `Refusing to grant "${path}": it leads to "${real}" through a symlink in a writable path`,
@@ -1395,7 +1405,7 @@ async function policyArgs(
   }
   for (const path of writable) {
     const real = realPathSyncOrNull(path);
-    if (real !== null) refuseHidden(real, false);
+    if (real !== null) refuseHidden(real, false, real);
     if (real !== path) {
       throw new ValidationError(
         `Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`,
