@@ -23,9 +23,21 @@ export function promised<T>(fn: () => T): Promise<T> {
  * (no symlink is followed: resolve both first where links matter).
  */
 export function isInside(child: string, parent: string): boolean {
+  // Two plain absolute paths (no `.`, `..` or empty part, no trailing slash): a prefix test
+  // answers the same as the resolution below, which costs microseconds per call, and a run asks
+  // hundreds (every bound path against every hidden one).
+  if (plainAbsolute(child) && plainAbsolute(parent)) {
+    return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
+  }
   const rel = relative(parent, child);
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
+
+/** A POSIX path that `resolve` leaves as it is: absolute, no `.`, `..` or empty part. */
+function plainAbsolute(path: string): boolean {
+  return Deno.build.os !== "windows" && path.startsWith("/") && !NOT_PLAIN.test(path);
+}
+const NOT_PLAIN = /\/\/|\/\.\.?(\/|$)|.\/$/;
 
 /** `Deno.lstat`, or `null` when the path does not exist or cannot be read. */
 export async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {

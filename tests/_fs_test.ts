@@ -1,7 +1,8 @@
 /** The file-system helpers every module shares (`src/_fs.ts`), against a real temp folder. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { entriesNamed, promised } from "../src/_fs.ts";
+import * as nodePath from "node:path";
+import { entriesNamed, isInside, promised } from "../src/_fs.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 
 Deno.test("entriesNamed() lists a folder once, matching names in any case", async () => {
@@ -92,4 +93,37 @@ Deno.test("entriesNamed() of a file, or under one, finds nothing and is no error
   await Deno.writeTextFile(file, "");
   assert.deepEqual(entriesNamed(file, [".git", ".capibara"]), []);
   assert.deepEqual(entriesNamed(join(file, "sub"), [".git"]), []);
+});
+
+Deno.test("isInside() answers as the lexical resolution does, for plain and other paths alike", () => {
+  // The reference: node's own path resolution, as isInside did before its prefix test.
+  const reference = (child: string, parent: string) => {
+    const rel = nodePath.relative(parent, child);
+    return rel === "" ||
+      (rel !== ".." && !rel.startsWith(`..${nodePath.sep}`) && !nodePath.isAbsolute(rel));
+  };
+  const parts = ["a", "b", "ab", "..", ".", "..b", ".a", "", "a b"];
+  let seed = 7;
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const path = () => {
+    const n = random(5);
+    const picked = Array.from({ length: n }, () => parts[random(parts.length)]!);
+    return "/" + picked.join("/") + (random(6) === 0 ? "/" : "");
+  };
+  for (let i = 0; i < 20_000; i++) {
+    const [child, parent] = [path(), path()];
+    assert.equal(isInside(child, parent), reference(child, parent), `${child} in ${parent}`);
+  }
+  for (
+    const [child, parent, inside] of [
+      ["/a/b", "/a", true],
+      ["/ab", "/a", false],
+      ["/a", "/a", true],
+      ["/a", "/", true],
+      ["/", "/a", false],
+      ["/a/..b", "/a", true],
+      ["/a/../b", "/a", false],
+      ["/a/b/", "/a/b", true],
+    ] as const
+  ) assert.equal(isInside(child, parent), inside, `${child} in ${parent}`);
 });
