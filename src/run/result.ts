@@ -126,7 +126,7 @@ export function parseScriptOutput(
     throw new ExecError(withStderr("The sandbox could not be set up: the script did not run"), {
       hint: "Read bubblewrap's message above (capibara doctor checks the sandbox). A mount " +
         "point it cannot make: a granted folder holds the working directory below a folder the " +
-        "sandbox's uid cannot enter (a root run's is uid 65534); grant a folder nearer the inputs",
+        "sandbox's uid cannot enter (a root run's is not root); grant a folder nearer the inputs",
       details,
     });
   }

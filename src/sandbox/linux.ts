@@ -8,7 +8,7 @@
  * /bin/sh -c 'open the seccomp program on fd 9, the fake /etc files on 3-5;
  *             [mount --all --fstab <state dir>/binds (<granted path> → <state dir>/src/N) &]
  *             join the run's cgroup(s); [wait for the binds]; exec "$@"'  (outside, as Capibara)
- *   [setpriv --reuid=65534 --regid=65534 --clear-groups]           (only when Capibara is root)
+ *   [setpriv --reuid=<run id> --regid=<run id> --clear-groups]     (only when Capibara is root)
  *   bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent
  *         --seccomp 9 …
  *     [prlimit --as --nproc --]                               (only when cgroups do not work)
@@ -25,8 +25,9 @@
  * `protect` paths read-only again on top.
  * Nothing else of the host exists inside, so no home directory is visible unless granted.
  *
- * Not root inside: when Capibara runs as root, bwrap itself runs as the sandbox uid (65534, or
- * `CAPIBARA_SANDBOX_UID`), so the script's uid maps to it, not to root: root-only `/proc` files
+ * Not root inside: when Capibara runs as root, bwrap itself runs as the sandbox uid (a new id of
+ * its own per run, see {@linkcode RUN_IDS_START}; 65534 where the user namespace maps too few ids;
+ * or `CAPIBARA_SANDBOX_UID`), so the script's uid maps to it, not to root: root-only `/proc` files
  * stay closed and what it creates is not root's. The granted paths are bound first, still as root,
  * in a private mount namespace under the run's state dir (0711), so that uid needs no search
  * permission on their parents; the temp dir and write paths are lent to it for the run and given
@@ -83,7 +84,8 @@ export interface BubblewrapOptions {
   probeCache?: string;
   /**
    * The host uid (and gid) the sandbox runs as when Capibara runs as root; `0` keeps the sandbox
-   * mapped to root. Default: `CAPIBARA_SANDBOX_UID`, else 65534 (nobody).
+   * mapped to root. Default: `CAPIBARA_SANDBOX_UID`, else a new id per run from 0x70000000 (else
+   * 65534, nobody, where this user namespace does not map that range).
    */
   sandboxUid?: number;
 }
@@ -422,8 +424,8 @@ export function bindTable(mounts: readonly [string, string][]): string {
     .join("");
 }
 
-/** The sandbox uid asked for: the option, else `CAPIBARA_SANDBOX_UID`, else nobody. */
-function sandboxUidOf(option?: number): number {
+/** The sandbox uid asked for: the option, else `CAPIBARA_SANDBOX_UID`; undefined: none asked. */
+function sandboxUidOf(option?: number): number | undefined {
   if (option !== undefined) return option;
   let value: string | undefined;
   try {
@@ -432,7 +434,45 @@ function sandboxUidOf(option?: number): number {
     value = undefined;
   }
   if (value !== undefined && /^\d{1,10}$/.test(value.trim())) return Number(value.trim());
-  return DEFAULT_SANDBOX_HOST_ID;
+  return undefined;
+}
+
+/**
+ * The host ids a root run's sandbox takes one of, a new one per run, unless
+ * `CAPIBARA_SANDBOX_UID` names one: no other process runs as it, so none can read the run's
+ * environment or memory through `/proc`, nor change its temp dir, context or lent folders while
+ * it lives. Far above the ids of users, of systemd's dynamic users and of the ranges container
+ * managers hand out by default.
+ */
+const RUN_IDS_START = 0x70000000;
+/** How many ids the range holds. */
+const RUN_IDS_COUNT = 1 << 20;
+
+/** Whether `id` is one of {@linkcode RUN_IDS_START}'s range. */
+function isRunId(id: number | null | undefined): boolean {
+  return id !== null && id !== undefined && id >= RUN_IDS_START &&
+    id < RUN_IDS_START + RUN_IDS_COUNT;
+}
+
+/**
+ * Whether this process's user namespace maps the whole range, uids and gids (a container may map
+ * only 65536 ids): read once.
+ */
+function runIdsMapped(): boolean {
+  return runIdsMappedMemo ??= ["uid_map", "gid_map"].every((file) => {
+    const text = readTextSyncOrNull(`/proc/self/${file}`);
+    return text !== null && text.split("\n").some((line) => {
+      const [inside, , count] = line.trim().split(/\s+/).map(Number);
+      return inside !== undefined && count !== undefined && inside <= RUN_IDS_START &&
+        RUN_IDS_START + RUN_IDS_COUNT <= inside + count;
+    });
+  });
+}
+let runIdsMappedMemo: boolean | undefined;
+
+/** A new id of the range for one run. */
+function newRunId(): number {
+  return RUN_IDS_START + (crypto.getRandomValues(new Uint32Array(1))[0]! % RUN_IDS_COUNT);
 }
 
 /**
@@ -517,9 +557,14 @@ function ownIds(): { uid: number; gid: number } {
   return { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
 }
 
-/** The owner to give an entry back to: an entry already `uid`'s (a concurrent run lent it), ours. */
+/**
+ * The owner to give an entry back to: an entry already `uid`'s or a run id's (a concurrent run
+ * lent it), ours.
+ */
 function ownerToRecord(info: Deno.FileInfo, uid: number): { uid: number; gid: number } {
-  return info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+  return info.uid === uid || isRunId(info.uid)
+    ? ownIds()
+    : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
 }
 
 /**
@@ -1507,7 +1552,10 @@ export class BubblewrapBackend implements SandboxBackend {
     port: PROXY_PORT,
   };
   #options: BubblewrapOptions;
+  /** The uid the drop is probed with: the one asked for, else the first run id, else nobody. */
   #sandboxUid: number;
+  /** Whether each root run takes a new id of the run ids' range (none was asked for). */
+  #perRun: boolean;
   #probe?: Promise<Probe>;
   #plan?: Promise<CgroupPlan>;
   /** Whether this backend undid what killed Capibara processes left (once: an SDK runs many). */
@@ -1516,7 +1564,9 @@ export class BubblewrapBackend implements SandboxBackend {
   /** A backend; nothing is probed until {@linkcode available} or {@linkcode wrap}. */
   constructor(options: BubblewrapOptions = {}) {
     this.#options = options;
-    this.#sandboxUid = sandboxUidOf(options.sandboxUid);
+    const asked = sandboxUidOf(options.sandboxUid);
+    this.#perRun = asked === undefined && Deno.build.os === "linux" && runIdsMapped();
+    this.#sandboxUid = asked ?? (this.#perRun ? RUN_IDS_START : DEFAULT_SANDBOX_HOST_ID);
   }
 
   #getProbe(): Promise<Probe> {
@@ -1610,6 +1660,14 @@ export class BubblewrapBackend implements SandboxBackend {
     const uid = Deno.uid() ?? 0;
     if (uid !== 0) return { uid, summary: `runs as your own uid (${uid})` };
     const probe = await this.#getProbe();
+    if (probe.drop && this.#perRun) {
+      return {
+        uid: probe.drop.uid,
+        summary: `root's runs map each to a uid of their own (${RUN_IDS_START} and up), not ` +
+          "root (CAPIBARA_SANDBOX_UID picks one for all); inputs only root may read are passed " +
+          "in as copies",
+      };
+    }
     if (probe.drop) {
       return {
         uid: probe.drop.uid,
@@ -1718,7 +1776,10 @@ export class BubblewrapBackend implements SandboxBackend {
       // Root drops to the sandbox uid, always. A read path closed to that uid (mode 0600 or 0700
       // on the path itself) is passed in as a copy it may read; a closed workdir is shown as an
       // empty folder holding the inputs and outputs.
-      const drop = uid === 0 ? probe.drop : undefined;
+      const probed = uid === 0 ? probe.drop : undefined;
+      // A new host id per run, unless one was asked for (see RUN_IDS_START).
+      const id = probed && this.#perRun ? newRunId() : undefined;
+      const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
       /** Read paths shown inside by something else than themselves (`drop` only). */
       const substitutes = new Map<string, string>();
       if (drop) {

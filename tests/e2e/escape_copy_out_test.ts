@@ -256,7 +256,7 @@ os._exit(3)`),
 });
 
 // --- not root inside, host information, Capibara's own host-side Python ------------------------
-// When Capibara runs as root, the sandbox maps to an unprivileged host uid (65534), never root.
+// When Capibara runs as root, the sandbox maps to an unprivileged host uid (a run's own), never root.
 for (
   const [language, script] of [
     [

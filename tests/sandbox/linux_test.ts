@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execCommand, type ExecResult, holdCommand } from "../../src/exec.ts";
-import { lstatSyncOrNull } from "../../src/_fs.ts";
+import { lstatSyncOrNull, readTextSyncOrNull } from "../../src/_fs.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { bindTable, BubblewrapBackend, launchCommand } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
@@ -81,6 +81,15 @@ function policyFor(layout: Layout, extra: Partial<SandboxPolicy> = {}): SandboxP
 }
 
 const BASE_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
+
+/**
+ * Whether `uid` is what a root run's sandbox is on the host by default: a run's own id of the
+ * range from 0x70000000, or nobody where this user namespace does not map that range.
+ */
+function sandboxHostUid(uid: number | null | undefined): boolean {
+  return uid === 65534 || (uid !== null && uid !== undefined && uid >= 0x70000000 &&
+    uid < 0x70000000 + 2 ** 20);
+}
 
 /** Wraps and runs one command, always closing the wrapper; returns the result and usage. */
 async function runSandboxed(
@@ -703,7 +712,14 @@ Deno.test({
       { program: "sh", args: ["-c", ROOT_ONLY_PROBE], env: BASE_ENV, cwd: layout.work },
       policyFor(layout),
     );
-    assert.equal(wrapped.hostUid, 65534);
+    assert.ok(sandboxHostUid(wrapped.hostUid), String(wrapped.hostUid));
+    // Each run its own: no other run's (nor another service's) process shares its uid.
+    const other = await backend.wrap(
+      { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout, { write: [], tmpDir: `${layout.root}/other-tmp` }),
+    );
+    await other.close();
+    if (wrapped.hostUid !== 65534) assert.notEqual(other.hostUid, wrapped.hostUid);
     const during: Record<string, number | null> = {};
     try {
       const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
@@ -719,7 +735,8 @@ Deno.test({
     } finally {
       await wrapped.close();
     }
-    assert.deepEqual(during, { "made.txt": 65534, sub: 65534, "sub/inner": 65534, tmp: 65534 });
+    const id = wrapped.hostUid;
+    assert.deepEqual(during, { "made.txt": id, sub: id, "sub/inner": id, tmp: id });
     // Once the run is over, the lent trees are given back: nothing stays the sandbox uid's.
     for (const name of ["made.txt", "sub", "sub/inner", "before.txt", ".git/config"]) {
       assert.equal((await Deno.lstat(`${layout.out}/${name}`)).uid, 0, name);
@@ -769,7 +786,7 @@ Deno.test({
       { ...policyFor(layout, { read: [layout.granted, input] }), ...noLandlock },
     );
     try {
-      assert.equal(dropped.hostUid, 65534);
+      assert.ok(sandboxHostUid(dropped.hostUid), String(dropped.hostUid));
       const result = await execCommand(dropped.spec, { timeoutMs: 30_000 });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /DENIED \/proc\/slabinfo/);
@@ -777,7 +794,7 @@ Deno.test({
       assert.match(result.stdout, /a,b\n1,2\n/);
       assert.match(result.stdout, /GRANTED-DATAGRANTED-DATA/);
       assert.match(result.stdout, /NO-OTHER/);
-      assert.equal((await Deno.lstat(`${layout.out}/made.txt`)).uid, 65534);
+      assert.equal((await Deno.lstat(`${layout.out}/made.txt`)).uid, dropped.hostUid);
     } finally {
       await dropped.close();
     }
@@ -792,7 +809,7 @@ Deno.test({
       policyFor(layout, { read: [`${layout.work}/closed/in.txt`] }),
     );
     try {
-      assert.equal(under.hostUid, 65534);
+      assert.ok(sandboxHostUid(under.hostUid), String(under.hostUid));
       const result = await execCommand(under.spec, { timeoutMs: 30_000 });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, "UNDER-A-CLOSED-FOLDER");
@@ -812,7 +829,10 @@ Deno.test({
       PermissionError,
       "only root may read it",
     );
-    assert.match((await backend.describeIdentity()).summary, /map to uid 65534, not root/);
+    assert.match(
+      (await backend.describeIdentity()).summary,
+      /map each to a uid of their own \(1879048192 and up\), not root|map to uid 65534, not root/,
+    );
   },
 });
 
@@ -1024,7 +1044,7 @@ await run.status;`,
     const stateDirs = () =>
       [...Deno.readDirSync("/dev/shm")].map((e) => e.name)
         .filter((name) => name.startsWith(`capibara-sbx-${child.pid}-`));
-    assert.equal((await Deno.lstat(`${layout.out}/kept.txt`)).uid, 65534);
+    assert.ok(sandboxHostUid((await Deno.lstat(`${layout.out}/kept.txt`)).uid));
     assert.equal(stateDirs().length, 1);
     child.kill("SIGKILL");
     await child.status;
@@ -1316,6 +1336,72 @@ Deno.test({
       }
     } finally {
       await Deno.remove(file).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "bwrap: a root run's sandbox shares its uid with no other process: nobody (65534) reads " +
+    "neither its environment nor its files while it waits or runs",
+  // CAPIBARA_SANDBOX_UID picks one uid for all runs: then sharing it is the user's choice.
+  ignore: ignore || !asRoot || !(await which("setpriv")) ||
+    Deno.env.get("CAPIBARA_SANDBOX_UID") !== undefined,
+  async fn() {
+    await using layout = await makeLayout();
+    const secret = `secret-${crypto.randomUUID()}`;
+    const wrapped = await backend.wrap(
+      {
+        program: "sh",
+        args: ["-c", "sleep 30"],
+        env: { ...BASE_ENV, SECRET_TOKEN: secret },
+        cwd: layout.work,
+      },
+      policyFor(layout),
+      { held: true },
+    );
+    // Where this user namespace maps only some ids (a container), runs fall back to nobody's.
+    const mapped = ["uid_map", "gid_map"].every((file) =>
+      (readTextSyncOrNull(`/proc/self/${file}`) ?? "").split("\n").some((line) => {
+        const [inside, , count] = line.trim().split(/\s+/).map(Number);
+        return inside! <= 0x70000000 && 0x70000000 + 2 ** 20 <= inside! + count!;
+      })
+    );
+    if (!mapped) {
+      console.warn("SKIPPED: this user namespace does not map the run ids' range");
+      await wrapped.close();
+      return;
+    }
+    const held = holdCommand(wrapped.spec);
+    try {
+      // Every process of the held sandbox, as the host sees it.
+      let pids: string[] = [];
+      for (let i = 0; i < 100 && pids.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        pids = [...Deno.readDirSync("/proc")].map((e) => e.name).filter((pid) => {
+          const status = readTextSyncOrNull(`/proc/${pid}/status`) ?? "";
+          return /^\d+$/.test(pid) &&
+            new RegExp(`^Uid:\\s+${wrapped.hostUid}\\s`, "m").test(status);
+        });
+      }
+      assert.ok(pids.length > 0, "no process of the run's uid");
+      const reads = pids.flatMap((pid) => [`/proc/${pid}/environ`, `/proc/${pid}/cmdline`]);
+      const out = await new Deno.Command("setpriv", {
+        args: [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "sh",
+          "-c",
+          `for f in ${reads.join(" ")} ${layout.tmp}/*; do cat "$f" 2>/dev/null; echo; done; ` +
+          `touch ${layout.tmp}/planted 2>/dev/null && echo PLANTED`,
+        ],
+      }).output();
+      const seen = new TextDecoder().decode(out.stdout);
+      assert.ok(!seen.includes(secret), "nobody read the run's environment");
+      assert.ok(!seen.includes("PLANTED"), "nobody wrote into the run's temp dir");
+    } finally {
+      await held.discard();
+      await wrapped.close();
     }
   },
 });
