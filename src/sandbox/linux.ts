@@ -448,12 +448,6 @@ const RUN_IDS_START = 0x70000000;
 /** How many ids the range holds. */
 const RUN_IDS_COUNT = 1 << 20;
 
-/** Whether `id` is one of {@linkcode RUN_IDS_START}'s range. */
-function isRunId(id: number | null | undefined): boolean {
-  return id !== null && id !== undefined && id >= RUN_IDS_START &&
-    id < RUN_IDS_START + RUN_IDS_COUNT;
-}
-
 /**
  * Whether this process's user namespace maps the whole range, uids and gids (a container may map
  * only 65536 ids): read once.
@@ -557,14 +551,9 @@ function ownIds(): { uid: number; gid: number } {
   return { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
 }
 
-/**
- * The owner to give an entry back to: an entry already `uid`'s or a run id's (a concurrent run
- * lent it), ours.
- */
+/** The owner to give an entry back to: an entry already `uid`'s (a concurrent run lent it), ours. */
 function ownerToRecord(info: Deno.FileInfo, uid: number): { uid: number; gid: number } {
-  return info.uid === uid || isRunId(info.uid)
-    ? ownIds()
-    : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+  return info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
 }
 
 /**
@@ -1570,7 +1559,13 @@ export class BubblewrapBackend implements SandboxBackend {
   }
 
   #getProbe(): Promise<Probe> {
-    this.#probe ??= this.#cachedProbe();
+    this.#probe ??= this.#cachedProbe().then((probe) => {
+      if (!this.#perRun || probe.drop || !probe.availability.ok || Deno.uid() !== 0) return probe;
+      // The run ids cannot be dropped to here: nobody's uid, as without them, and never root.
+      this.#perRun = false;
+      this.#sandboxUid = DEFAULT_SANDBOX_HOST_ID;
+      return this.#cachedProbe();
+    });
     return this.#probe;
   }
 
@@ -1664,8 +1659,9 @@ export class BubblewrapBackend implements SandboxBackend {
       return {
         uid: probe.drop.uid,
         summary: `root's runs map each to a uid of their own (${RUN_IDS_START} and up), not ` +
-          "root (CAPIBARA_SANDBOX_UID picks one for all); inputs only root may read are passed " +
-          "in as copies",
+          `root; those that write beyond their temp dir share ${RUN_IDS_START} ` +
+          "(CAPIBARA_SANDBOX_UID picks one for all); inputs only root may read are passed in " +
+          "as copies",
       };
     }
     if (probe.drop) {
@@ -1777,8 +1773,11 @@ export class BubblewrapBackend implements SandboxBackend {
       // on the path itself) is passed in as a copy it may read; a closed workdir is shown as an
       // empty folder holding the inputs and outputs.
       const probed = uid === 0 ? probe.drop : undefined;
-      // A new host id per run, unless one was asked for (see RUN_IDS_START).
-      const id = probed && this.#perRun ? newRunId() : undefined;
+      // A new host id per run (see RUN_IDS_START), unless one was asked for, or the run writes to
+      // a folder beyond its own temp dir: a folder runs may lend at once (a granted output folder,
+      // pip's cache during installs) is lent to the id such runs share (the range's first, as
+      // probed), since each lends it again and a second id would shut the first run out.
+      const id = probed && this.#perRun && policy.write.length === 0 ? newRunId() : undefined;
       const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
       /** Read paths shown inside by something else than themselves (`drop` only). */
       const substitutes = new Map<string, string>();

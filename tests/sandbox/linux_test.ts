@@ -713,13 +713,24 @@ Deno.test({
       policyFor(layout),
     );
     assert.ok(sandboxHostUid(wrapped.hostUid), String(wrapped.hostUid));
-    // Each run its own: no other run's (nor another service's) process shares its uid.
-    const other = await backend.wrap(
-      { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
-      policyFor(layout, { write: [], tmpDir: `${layout.root}/other-tmp` }),
-    );
-    await other.close();
-    if (wrapped.hostUid !== 65534) assert.notEqual(other.hostUid, wrapped.hostUid);
+    // A run that writes only to its temp dir (a hit: its outputs are staged there) takes a uid of
+    // its own: no other run's (nor another service's) process shares it. One that lends a folder
+    // runs may lend at once (this one's out/) takes the one the runs that lend folders share.
+    const own = [];
+    for (const name of ["a", "b"]) {
+      const other = await backend.wrap(
+        { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
+        policyFor(layout, { write: [], tmpDir: `${layout.root}/tmp-${name}` }),
+      );
+      await other.close();
+      assert.ok(sandboxHostUid(other.hostUid), String(other.hostUid));
+      own.push(other.hostUid);
+    }
+    if (own[0] !== 65534) {
+      assert.notEqual(own[0], own[1]);
+      // The range's first id: shared by the runs that lend folders, and by nobody else.
+      assert.equal(wrapped.hostUid, 0x70000000);
+    }
     const during: Record<string, number | null> = {};
     try {
       const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
@@ -1356,7 +1367,8 @@ Deno.test({
         env: { ...BASE_ENV, SECRET_TOKEN: secret },
         cwd: layout.work,
       },
-      policyFor(layout),
+      // A run that writes only to its temp dir (its outputs staged there, as a hit's are).
+      policyFor(layout, { write: [] }),
       { held: true },
     );
     // Where this user namespace maps only some ids (a container), runs fall back to nobody's.
