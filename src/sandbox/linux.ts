@@ -599,6 +599,18 @@ function returnTree(root: string, owners: Owners): void {
     }
     order.push([path, to]);
     if (!info.isDirectory) return;
+    // A folder the run opened to its group or everyone (none was when lent: see ownersOf) is
+    // closed before it is listed: while entries are given back through it, no other user may
+    // swap one for a link that a chown would follow. One the run made loses a setgid bit too.
+    const mode = (info.mode ?? 0) & 0o7777;
+    const closing = owners.has(path) ? 0o022 : 0o2022;
+    if ((mode & closing) !== 0) {
+      try {
+        Deno.chmodSync(path, mode & ~closing);
+      } catch {
+        return;
+      }
+    }
     let entries: Deno.DirEntry[] = [];
     try {
       entries = [...Deno.readDirSync(path)];

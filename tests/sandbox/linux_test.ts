@@ -709,7 +709,12 @@ Deno.test({
     await using layout = await makeLayout();
     await Deno.writeTextFile(`${layout.out}/before.txt`, "kept");
     const wrapped = await backend.wrap(
-      { program: "sh", args: ["-c", ROOT_ONLY_PROBE], env: BASE_ENV, cwd: layout.work },
+      {
+        program: "sh",
+        args: ["-c", `${ROOT_ONLY_PROBE}; mkdir -m 2777 out/open`],
+        env: BASE_ENV,
+        cwd: layout.work,
+      },
       policyFor(layout),
     );
     assert.ok(sandboxHostUid(wrapped.hostUid), String(wrapped.hostUid));
@@ -754,6 +759,9 @@ Deno.test({
     }
     assert.equal((await Deno.lstat(layout.out)).uid, 0);
     assert.equal(await Deno.readTextFile(`${layout.out}/before.txt`), "kept");
+    // A folder the script opened to everyone, setgid, comes back closed: while entries were given
+    // back through it, no other user could swap one for a link.
+    assert.equal(((await Deno.lstat(`${layout.out}/open`)).mode ?? 0) & 0o7777, 0o755);
   },
 });
 
