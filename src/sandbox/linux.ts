@@ -460,9 +460,42 @@ function runIdsMapped(): boolean {
       return inside !== undefined && count !== undefined && inside <= RUN_IDS_START &&
         RUN_IDS_START + RUN_IDS_COUNT <= inside + count;
     });
+  }) && runIdsFree({
+    passwd: readTextSyncOrNull("/etc/passwd") ?? "",
+    group: readTextSyncOrNull("/etc/group") ?? "",
+    subuid: readTextSyncOrNull("/etc/subuid") ?? "",
+    subgid: readTextSyncOrNull("/etc/subgid") ?? "",
   });
 }
 let runIdsMappedMemo: boolean | undefined;
+
+/**
+ * Whether no id of the run ids' range is this host's: a user or group of its own files, nor a
+ * subordinate range handed to a user's containers (`/etc/subuid`, `/etc/subgid`). Ids a directory
+ * service (SSSD, winbind) hands out are not listed there: pin `CAPIBARA_SANDBOX_UID` where its
+ * ranges reach 0x70000000.
+ */
+export function runIdsFree(
+  files: { passwd: string; group: string; subuid: string; subgid: string },
+): boolean {
+  const end = RUN_IDS_START + RUN_IDS_COUNT;
+  const overlaps = (start: number, count: number) =>
+    Number.isFinite(start) && Number.isFinite(count) && start < end &&
+    RUN_IDS_START < start + count;
+  for (const text of [files.passwd, files.group]) {
+    for (const line of text.split("\n")) {
+      const id = Number(line.split(":")[2]);
+      if (line.trim() !== "" && overlaps(id, 1)) return false;
+    }
+  }
+  for (const text of [files.subuid, files.subgid]) {
+    for (const line of text.split("\n")) {
+      const [, start, count] = line.trim().split(":");
+      if (line.trim() !== "" && overlaps(Number(start), Number(count))) return false;
+    }
+  }
+  return true;
+}
 
 /** A new id of the range for one run. */
 function newRunId(): number {

@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { execCommand, type ExecResult, holdCommand } from "../../src/exec.ts";
 import { lstatSyncOrNull, readTextSyncOrNull } from "../../src/_fs.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
-import { bindTable, BubblewrapBackend, launchCommand } from "../../src/sandbox/linux.ts";
+import {
+  bindTable,
+  BubblewrapBackend,
+  launchCommand,
+  runIdsFree,
+} from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 import { which } from "../../src/_which.ts";
 import { runnerFolders } from "../../src/_runner_folder.ts";
@@ -1424,4 +1429,23 @@ Deno.test({
       await wrapped.close();
     }
   },
+});
+
+Deno.test("runIdsFree() gives up the run ids where a user, group or subordinate range holds one", () => {
+  const none = { passwd: "", group: "", subuid: "", subgid: "" };
+  assert.equal(
+    runIdsFree({
+      ...none,
+      passwd: "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
+      subuid: "alice:100000:65536\n",
+    }),
+    true,
+  );
+  assert.equal(runIdsFree({ ...none, passwd: "ad:x:1879052345:1:::\n" }), false);
+  assert.equal(runIdsFree({ ...none, group: "g:x:1879048192:\n" }), false);
+  // A range reaching into it from below, or holding all of it.
+  assert.equal(runIdsFree({ ...none, subuid: "bob:1879000000:100000\n" }), false);
+  assert.equal(runIdsFree({ ...none, subgid: "bob:1000000:2000000000\n" }), false);
+  // Just past its end.
+  assert.equal(runIdsFree({ ...none, subuid: `c:${0x70000000 + 2 ** 20}:10\n` }), true);
 });
