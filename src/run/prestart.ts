@@ -44,12 +44,22 @@ interface Slot {
 
 const TMP_MARKER = "\u0000tmp\u0000";
 
-/** A plan's JSON with its own temp dir abstracted: two plans for the same run compare equal. */
-function planShape(plan: Plan): string {
+/** A plan's JSON with its own temp dir, wherever it appears, written as `replacement`. */
+function withTmpText(plan: Plan, replacement: string): string {
   return JSON.stringify(plan).replaceAll(
     JSON.stringify(plan.policy.tmpDir).slice(1, -1),
-    TMP_MARKER,
+    replacement,
   );
+}
+
+/** A plan's JSON with its own temp dir abstracted: two plans for the same run compare equal. */
+function planShape(plan: Plan): string {
+  return withTmpText(plan, TMP_MARKER);
+}
+
+/** The same plan for another temp dir (`tmpDir`, as the executor would plan it). */
+export function movedTo(plan: Plan, tmpDir: string): Plan {
+  return JSON.parse(withTmpText(plan, JSON.stringify(tmpDir).slice(1, -1))) as Plan;
 }
 
 /** Whether a plan can be staged ahead without the project seeing anything while it waits. */

@@ -23,7 +23,7 @@ import { isInside, lstatSyncOrNull } from "../_fs.ts";
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
 import { type Language, LANGUAGES } from "../types.ts";
 import { backendFor, runDirPath } from "./execute.ts";
-import { prestartable, prestarts } from "./prestart.ts";
+import { movedTo, prestartable, prestarts } from "./prestart.ts";
 import type { Plan } from "./plan.ts";
 
 /** The remembered plans kept at most; the oldest go first. */
@@ -77,18 +77,7 @@ function plansFolder(create: boolean): string | undefined {
       // there already (checked next)
     }
   }
-  const info = lstatSyncOrNull(plans);
-  if (!info?.isDirectory || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0) {
-    return undefined;
-  }
-  return plans;
-}
-
-/** A plan's JSON with its temp dir replaced by `tmpDir`. */
-function movedTo(plan: Plan, tmpDir: string): Plan {
-  const from = JSON.stringify(plan.policy.tmpDir).slice(1, -1);
-  const to = JSON.stringify(tmpDir).slice(1, -1);
-  return JSON.parse(JSON.stringify(plan).replaceAll(from, to)) as Plan;
+  return privateFolder(plans) ? plans : undefined;
 }
 
 function parse(text: string): Remembered | undefined {

@@ -1428,16 +1428,13 @@ function refuseHidden(
   holding: boolean,
   real: string | null = realPathSyncOrNull(path),
 ): void {
-  // Plain prefix tests on resolved paths: asked of every bound path, isInside's two resolutions
-  // per pair cost a run milliseconds.
+  // Resolved once: isInside then compares plain paths by prefix (asked of every bound path).
   const resolved = resolve(path);
   const paths = real === null || real === resolved ? [resolved] : [resolved, real];
-  const below = (child: string, parent: string) =>
-    child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
   for (const hidden of [...SENSITIVE_PATHS, ...runnerFolders()]) {
     for (const p of paths) {
-      const lies = below(p, hidden);
-      if (lies || (holding && below(hidden, p))) {
+      const lies = isInside(p, hidden);
+      if (lies || (holding && isInside(hidden, p))) {
         throw new ValidationError(
           `Refusing to grant "${path}" to the sandbox: it ${
             lies ? "lies in" : "holds"

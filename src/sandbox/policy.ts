@@ -368,6 +368,8 @@ export async function checkProjectPaths(
   workdir: string,
   root: string,
 ): Promise<void> {
+  // Most projects grant no path: then nothing is looked up on the run's way.
+  if (paths.read.length === 0 && paths.write.length === 0) return;
   const project = await realPathLoose(root);
   for (const path of [...paths.read, ...paths.write]) {
     const absolute = resolve(workdir, path.trim());
