@@ -95,11 +95,27 @@ function systemPythonUsable(): boolean {
 /** `O_CLOEXEC` in the `flags` of `/proc/self/fdinfo/<fd>` (octal there). */
 const O_CLOEXEC = 0o2000000;
 
+/** The null device's number (major 1, minor 3), as `stat` gives it. */
+const NULL_DEVICE = 0x103;
+
+/** Whether descriptor `fd` of this process is open on the null device (`/dev/null`). */
+function onNullDevice(fd: number): boolean {
+  try {
+    // The descriptor's own file, not a path's: the link in /proc leads to what it holds.
+    const info = Deno.statSync(`/proc/self/fd/${fd}`);
+    return info.isCharDevice === true && info.rdev === NULL_DEVICE;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether this process holds a descriptor above standard error that a program it starts would
  * inherit: one its parent left open without close-on-exec (a shell's `exec 7<file`, a build tool's
- * pipe), or one a native library of the host program opened so. Deno opens every descriptor of
- * its own close-on-exec. Looked at before each start (≈ 0.5 ms): one may be opened at any time.
+ * pipe), or one a native library of the host program opened so. One on the null device gives
+ * nothing and does not count: Deno itself keeps one open without close-on-exec. Deno opens every
+ * other descriptor of its own close-on-exec. Looked at before each start (≈ 0.5 ms): one may be
+ * opened at any time.
  */
 export function inheritsDescriptors(): boolean {
   try {
@@ -109,7 +125,8 @@ export function inheritsDescriptors(): boolean {
       const text = readTextSyncOrNull(`/proc/self/fdinfo/${fd}`);
       if (text === null) continue; // closed meanwhile (the listing's own descriptor)
       const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
-      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) return true;
+      if (flags === undefined || (parseInt(flags, 8) & O_CLOEXEC) !== 0) continue;
+      if (!onNullDevice(fd)) return true;
     }
   } catch {
     // no /proc: nothing known

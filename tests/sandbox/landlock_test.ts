@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { landlockAbi, landlockCommand, SYSTEM_PYTHON } from "../../src/sandbox/landlock.ts";
 import { execCommand } from "../../src/exec.ts";
+import { join } from "node:path";
 
 const abi = Deno.build.os === "linux" ? await landlockAbi() : undefined;
 if (!abi) console.warn("SKIPPED: sandbox/landlock_test's runs need Landlock (Linux 5.13+)");
@@ -130,5 +131,45 @@ Deno.test({
     });
     assert.equal(failed.code, 127);
     assert.match(failed.stderr, /capibara: cannot run \/nonexistent\/program/);
+  },
+});
+
+Deno.test({
+  name: "inheritsDescriptors(): a descriptor a program would inherit counts, one on /dev/null not",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using scratch = await setup();
+    const file = join(scratch.dir, "secret.txt");
+    await Deno.writeTextFile(file, "secret");
+    const probe = join(scratch.dir, "probe.ts");
+    await Deno.writeTextFile(
+      probe,
+      `import { inheritsDescriptors } from ${
+        JSON.stringify(new URL("../../src/sandbox/landlock.ts", import.meta.url).href)
+      };\nconsole.log(inheritsDescriptors());`,
+    );
+    /** What a Deno process started by `sh` with the descriptors `redirects` opens says. */
+    const inherits = async (redirects: string) => {
+      const out = await new Deno.Command("bash", {
+        // What the test's own process inherited is closed first.
+        args: [
+          "-c",
+          `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt 2 ] && eval "exec $n<&-"; done ` +
+          `2>/dev/null; exec ${redirects} "$0" run -A --no-config "$1"`,
+          Deno.execPath(),
+          probe,
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout).trim();
+    };
+    // Deno itself holds one on /dev/null without close-on-exec: it gives a program nothing.
+    assert.equal(await inherits("7</dev/null 8<>/dev/null"), "false");
+    assert.equal(await inherits(`7<${JSON.stringify(file)}`), "true");
+    // Another device is not the null one.
+    assert.equal(await inherits("7</dev/zero"), "true");
   },
 });
