@@ -38,9 +38,8 @@ const NPM_REGISTRY = "https://registry.npmjs.org/";
 
 /**
  * Arguments of every run, before the permission flags: no prompt, no fetch (the cache only),
- * nothing from the user's project (`deno.json`, import maps, lock file, `node_modules`), and no
- * V8 code cache: each run's `DENO_DIR` is new and goes with it (see {@linkcode runDenoDir}), so a
- * code cache would only be written (~1 MiB, ~40 ms) and thrown away.
+ * nothing from the user's project (`deno.json`, import maps, lock file, `node_modules`); and,
+ * for a script with packages, {@linkcode NO_CODE_CACHE}.
  */
 const RUN_ARGS: readonly string[] = [
   "run",
@@ -49,8 +48,47 @@ const RUN_ARGS: readonly string[] = [
   "--no-config",
   "--no-lock",
   "--node-modules-dir=none",
-  "--no-code-cache",
 ];
+
+/**
+ * Each run's `DENO_DIR` is new and goes with it (see {@linkcode runDenoDir}), so a code cache
+ * built by the run would only be written (≈ 1 MiB for Node's built-ins alone, ≈ 8 ms; more with
+ * packages) and thrown away. A script without packages runs with one instead, a copy of the seed
+ * Capibara builds once per deno binary (see {@linkcode CODE_CACHE_SEED}).
+ */
+const NO_CODE_CACHE = "--no-code-cache";
+
+/**
+ * Deno's V8 code cache of its own Node built-ins, which a run without packages starts with (a
+ * copy in its own `DENO_DIR`, see {@linkcode runDenoDir}): their code is compiled once, not on
+ * every run (≈ 10 ms of a run that imports `node:util`). Built by Capibara itself (see
+ * {@linkcode seedCodeCache}): a `deno run` of a module of its own that imports the built-ins and
+ * nothing else, so the cache holds only Deno's own modules, compiled by that binary; no script
+ * ever writes it, and no run sees it.
+ */
+const CODE_CACHE_SEED = "v8_code_cache_seed";
+/** Beside the seed: the identity of the deno binary that built it (path, inode, size, time). */
+const CODE_CACHE_SEED_FOR = "v8_code_cache_seed.for";
+/** What the seed's builder imports: the built-ins scripts use most. */
+const SEEDED_BUILTINS: readonly string[] = [
+  "assert",
+  "buffer",
+  "child_process",
+  "crypto",
+  "events",
+  "fs",
+  "fs/promises",
+  "os",
+  "path",
+  "process",
+  "readline",
+  "stream",
+  "url",
+  "util",
+  "zlib",
+];
+/** The time the seed's builder may take. */
+const SEED_TIMEOUT_MS = 30_000;
 
 /** Variables of the user's environment `deno cache` needs to reach the npm registry as usual. */
 const PASS_THROUGH = new Set([
@@ -270,7 +308,8 @@ export class DenoRuntime implements Runtime {
         sandbox: options.sandbox,
       });
     }
-    return prepared(deno, dir, marker);
+    const seeded = requirements.length === 0 && await seedCodeCache(deno, dir);
+    return prepared(deno, dir, marker, seeded);
   }
 
   /**
@@ -456,10 +495,15 @@ function runEnv(dir: string, registry: Record<string, string>): Record<string, s
   };
 }
 
-function prepared(deno: string, dir: string, marker: Marker): PreparedRuntime {
+function prepared(
+  deno: string,
+  dir: string,
+  marker: Marker,
+  seeded: boolean,
+): PreparedRuntime {
   return {
     interpreter: deno,
-    interpreterArgs: [...RUN_ARGS],
+    interpreterArgs: seeded ? [...RUN_ARGS] : [...RUN_ARGS, NO_CODE_CACHE],
     // Only the packages: the rest of the folder (Deno's caches of `deno cache`) is no script's.
     readPaths: [join(dir, "npm")],
     env: runEnv(dir, marker.registry),
@@ -472,11 +516,13 @@ function prepared(deno: string, dir: string, marker: Marker): PreparedRuntime {
  * A run's own `DENO_DIR`: `<tmpDir>/.deno`, created, with `npm` linking to the `npm` folder of
  * the entry's cache `denoDir` (when it has one). Deno writes its state there (transpiled source,
  * analysis caches, `localStorage`), and it goes with the temp dir: no run sees another's, nor the
- * source another project's script was transpiled from.
+ * source another project's script was transpiled from. With `codeCache` (a run without
+ * `--no-code-cache`), it starts with a copy of `denoDir`'s code cache seed when there is one
+ * ({@linkcode CODE_CACHE_SEED}): a file of its own, which the run may change as it likes.
  *
  * @returns the path to set as `DENO_DIR`.
  */
-export function runDenoDir(denoDir: string, tmpDir: string): string {
+export function runDenoDir(denoDir: string, tmpDir: string, codeCache = false): string {
   const own = join(tmpDir, ".deno");
   // Synchronous, as a run's other few local file operations are: each asynchronous call is a
   // round trip to a worker thread (≈ 0.5 ms in a new process), on the way to the run's start.
@@ -489,7 +535,87 @@ export function runDenoDir(denoDir: string, tmpDir: string): string {
   for (const name of DISCARDED_DATABASES) Deno.mkdirSync(join(own, name));
   const npm = join(denoDir, "npm");
   if (existsSync(npm)) Deno.symlinkSync(npm, join(own, "npm"));
+  if (codeCache) {
+    try {
+      Deno.copyFileSync(join(denoDir, CODE_CACHE_SEED), join(own, "v8_code_cache_v2"));
+    } catch {
+      // no seed: Deno builds the run's own
+    }
+  }
   return own;
+}
+
+/** Whether Deno's own flags of a `deno run` command (`args`) let it use a code cache. */
+export function usesCodeCache(args: readonly string[]): boolean {
+  return !args.includes(NO_CODE_CACHE);
+}
+
+/** The identity of a binary as the seed records it: another deno (an upgrade) builds a new seed. */
+function binaryIdentity(binary: string): string | undefined {
+  try {
+    const real = Deno.realPathSync(binary);
+    const info = Deno.statSync(real);
+    return JSON.stringify([real, info.ino, info.size, info.mtime?.getTime() ?? null]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes sure `dir` (a requirement set's `DENO_DIR`) holds a code cache seed built by `deno`
+ * ({@linkcode CODE_CACHE_SEED}), building it when it is missing or another binary's. Never
+ * throws: without a seed, runs go on without a code cache.
+ *
+ * @returns whether the seed is there.
+ */
+async function seedCodeCache(deno: string, dir: string): Promise<boolean> {
+  const identity = binaryIdentity(deno);
+  if (identity === undefined) return false;
+  const seed = join(dir, CODE_CACHE_SEED);
+  const recorded = join(dir, CODE_CACHE_SEED_FOR);
+  try {
+    if (Deno.readTextFileSync(recorded) === identity && existsSync(seed)) return true;
+  } catch {
+    // not built yet
+  }
+  let work: string | undefined;
+  try {
+    work = await Deno.makeTempDir({ dir, prefix: ".seed-" });
+    const builder = join(work, "seed.js");
+    await Deno.writeTextFile(
+      builder,
+      SEEDED_BUILTINS.map((name) => `import "node:${name}";\n`).join(""),
+    );
+    const cacheDir = join(work, "deno");
+    // Capibara's own module, importing built-ins only: no permission, no network, no script.
+    const result = await execCommand({
+      program: deno,
+      args: [...RUN_ARGS, builder],
+      env: { ...runEnv(cacheDir, {}), PATH: DEFAULT_PATH, HOME: work, TMPDIR: work },
+      cwd: work,
+    }, { timeoutMs: SEED_TIMEOUT_MS, maxOutputBytes: 100_000 });
+    if (result.code !== 0) return false;
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(join(cacheDir, "v8_code_cache_v2"));
+    try {
+      // Deno's own modules only (the builder's entry goes), in one file: no journal beside it.
+      db.exec(
+        "DELETE FROM codecache WHERE specifier NOT LIKE 'ext:%'; " +
+          "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; VACUUM;",
+      );
+    } finally {
+      db.close();
+    }
+    // Renamed into place whole, the seed first: a run never copies half of one.
+    await Deno.rename(join(cacheDir, "v8_code_cache_v2"), seed);
+    await Deno.writeTextFile(join(work, "for"), identity);
+    await Deno.rename(join(work, "for"), recorded);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (work !== undefined) await removeIfExists(work).catch(() => {});
+  }
 }
 
 /** The module analysis databases of a `DENO_DIR`, which a run's new one never reuses. */

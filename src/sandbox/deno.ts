@@ -7,7 +7,7 @@
 import { isAbsolute } from "../_path.ts";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
-import { runDenoDir } from "../runtimes/deno.ts";
+import { runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
   canonicalHost,
@@ -447,7 +447,9 @@ export class DenoPermissionsBackend implements SandboxBackend {
       );
     }
     const env = { ...spec.env };
-    if (env.DENO_DIR !== undefined) env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir);
+    if (env.DENO_DIR !== undefined) {
+      env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, usesCodeCache(own));
+    }
     if (this.#os) {
       // Inside the OS sandbox the network goes through that sandbox's proxy, which it names.
       const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;

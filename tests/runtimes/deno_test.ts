@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "../../src/_path.ts";
+import { existsSync } from "../../src/_fs.ts";
 import { runDenoDir } from "../../src/runtimes/deno.ts";
 
 /** Every file under `dir`, relative. */
@@ -41,6 +42,35 @@ Deno.test("runDenoDir() gives a run's deno no analysis database to write", async
         `${name} is still the folder in the way`,
       );
     }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("runDenoDir() starts a run's code cache as a copy of the seed, only when asked", async () => {
+  const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-denodir-test-" }));
+  try {
+    const cache = join(tmp, "cache");
+    await Deno.mkdir(cache);
+    const seed = join(cache, "v8_code_cache_seed");
+    await Deno.writeTextFile(seed, "seed");
+    assert.equal(
+      existsSync(join(runDenoDir(cache, join(tmp, "plain")), "v8_code_cache_v2")),
+      false,
+    );
+    const own = runDenoDir(cache, join(tmp, "run"), true);
+    const copy = join(own, "v8_code_cache_v2");
+    assert.equal(await Deno.readTextFile(copy), "seed");
+    // The run may change its copy: the seed stays as it was.
+    await Deno.writeTextFile(copy, "poisoned");
+    assert.equal(await Deno.readTextFile(seed), "seed");
+    assert.equal((await Deno.lstat(copy)).isSymlink, false);
+    // No seed: a run builds its own.
+    await Deno.remove(seed);
+    assert.equal(
+      existsSync(join(runDenoDir(cache, join(tmp, "bare"), true), "v8_code_cache_v2")),
+      false,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -537,7 +537,8 @@ Deno.test("DenoRuntime.prepare() refuses an entry whose module graph holds a loc
   const before = (await deno.calls()).length;
   await prepare();
   await prepare();
-  assert.deepEqual((await deno.calls()).slice(before), ["info"]);
+  // (and the code cache seed, built once)
+  assert.deepEqual((await deno.calls()).slice(before).filter((c) => c !== "run"), ["info"]);
 });
 
 Deno.test("DenoRuntime.prepare() fills one set once under concurrency, per registry", async () => {
@@ -617,7 +618,7 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { five: isNumb
   },
 });
 
-Deno.test("DenoRuntime.prepare() needs no subprocess for a script without deps", async () => {
+Deno.test("DenoRuntime.prepare() needs no subprocess for a script without deps, once its code cache seed is built", async () => {
   await using fx = await fixture();
   const deno = await countingDeno(fx.tmp.path);
   const runtime = new DenoRuntime({ deno: deno.path });
@@ -625,12 +626,50 @@ Deno.test("DenoRuntime.prepare() needs no subprocess for a script without deps",
     cacheDir: fx.cacheDir,
   });
   assert.equal(prepared.interpreter, deno.path);
-  assert.deepEqual(await deno.calls(), []);
+  // The seed, built once for this binary by a run of Capibara's own module.
+  assert.deepEqual(await deno.calls(), ["run"]);
+  assert.ok(!prepared.interpreterArgs.includes("--no-code-cache"));
+  const denoDir = prepared.env.DENO_DIR!;
+  const seed = join(denoDir, "v8_code_cache_seed");
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(seed, { readOnly: true });
+  const specifiers = db.prepare("SELECT specifier FROM codecache").all().map((row) =>
+    String(row.specifier)
+  );
+  db.close();
+  // Deno's own modules only: Node's built-ins, nothing of a file or a package.
+  assert.ok(specifiers.some((s) => s.startsWith("ext:deno_node/")), specifiers.join(", "));
+  assert.deepEqual(specifiers.filter((s) => !s.startsWith("ext:")), []);
+  // One file: no journal beside it that a copy would miss.
+  assert.deepEqual(
+    [...Deno.readDirSync(denoDir)].map((e) => e.name).filter((n) => n.startsWith("v8_")).sort(),
+    ["v8_code_cache_seed", "v8_code_cache_seed.for"],
+  );
+
   const again = await runtime.prepare(manifest("typescript", []), fx.scriptDir, {
     cacheDir: fx.cacheDir,
   });
   assert.deepEqual(again, prepared);
-  assert.deepEqual(await deno.calls(), []);
+  assert.deepEqual(await deno.calls(), ["run"]);
+
+  // Another binary at the same path (an upgrade): a new seed, once.
+  const seedIno = Deno.statSync(seed).ino;
+  await Deno.writeTextFile(deno.path, (await Deno.readTextFile(deno.path)) + "# upgraded\n");
+  await new DenoRuntime({ deno: deno.path }).prepare(manifest("typescript", []), fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+  });
+  assert.deepEqual(await deno.calls(), ["run", "run"]);
+  assert.notEqual(Deno.statSync(seed).ino, seedIno);
+
+  // A set with packages runs without a code cache: its run would write its packages' whole cache.
+  const withDeps = await runtime.prepare(
+    manifest("typescript", ["is-number==7.0.0"]),
+    fx.scriptDir,
+    {
+      cacheDir: fx.cacheDir,
+    },
+  );
+  assert.ok(withDeps.interpreterArgs.includes("--no-code-cache"));
 });
 
 Deno.test("DenoRuntime.prepare() reports an unknown npm package as a DependencyError", async () => {
