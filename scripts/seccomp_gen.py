@@ -3,9 +3,9 @@
 
 The policy is this file: default allow (like Flatpak's and Docker's blocklists), and an error for
 each system call that a script has no business making (kernel keyrings, io_uring, userfaultfd, eBPF,
-perf, ptrace, mounts and namespaces, kernel modules, clocks, hostname, terminal input injection),
-socket families other than unix, inet, inet6 and netlink, and netlink protocols other than
-NETLINK_ROUTE. clone3 answers ENOSYS so that libc falls back to clone, whose namespace flags can be
+perf, ptrace, mounts and namespaces, kernel modules, clocks, hostname, terminal input injection,
+setting extended attributes: a POSIX ACL outlives the run), socket families other than unix, inet,
+inet6 and netlink, and netlink protocols other than NETLINK_ROUTE. clone3 answers ENOSYS so that libc falls back to clone, whose namespace flags can be
 checked. A foreign architecture (i386 via int 0x80, x32) is killed.
 
 A blocklist does not know the system calls added after it: every number above the newest one
@@ -46,6 +46,10 @@ DENIED = [
     "swapon", "swapoff", "syslog", "acct", "quotactl", "settimeofday", "clock_settime",
     "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "iopl", "ioperm", "uselib",
     "vhangup",
+    # extended attributes: a POSIX ACL set on a file or folder the script may write (a granted
+    # folder) outlives the run and opens it to another user or uid; no script needs to set one
+    # (Python's shutil, cp -a and tar carry on without, as on a file system without them)
+    "setxattr", "lsetxattr", "fsetxattr", "setxattrat",
 ]
 
 CLONE_NEW_FLAGS = {

@@ -573,6 +573,39 @@ attack({
   },
 });
 
+// A POSIX ACL the script sets in a folder it may write outlives the run: another local user (uid
+// 1001 here) could read or write there later, the folder's mode bits saying nothing of it.
+{
+  const shared = join(OTHER, "acl-exports");
+  const acl = `import struct
+entry = lambda tag, perm, uid: struct.pack("<HHI", tag, perm, uid)
+ANY = 0xFFFFFFFF
+ACL = struct.pack("<I", 2) + entry(1, 7, ANY) + entry(2, 7, 1001) + entry(4, 5, ANY) + entry(0x10, 7, ANY) + entry(0x20, 5, ANY)`;
+  attack({
+    name: "leave a POSIX ACL for another user on a granted folder",
+    language: "python",
+    allow: { write: [shared] },
+    script: py(`${acl}
+os.makedirs(${JSON.stringify(shared)}, exist_ok=True)
+done = []
+for name, value in (("system.posix_acl_access", ACL), ("system.posix_acl_default", ACL), ("user.note", b"x")):
+    try:
+        os.setxattr(${JSON.stringify(shared)}, name, value)
+        done.append(name)
+    except OSError as error:
+        detail += "%s: errno %d; " % (name, error.errno)
+breached = bool(done)
+detail += " set: " + ",".join(done)`),
+    hostUnchanged: async () => {
+      const out = await new Deno.Command("/usr/bin/python3", {
+        args: ["-c", "import os, sys; print(os.listxattr(sys.argv[1]))", shared],
+        stdout: "piped",
+      }).output();
+      assert.equal(new TextDecoder().decode(out.stdout).trim(), "[]", "the folder keeps an ACL");
+    },
+  });
+}
+
 // --- granted cases still work ------------------------------------------------------------------
 attack({
   name: "a granted write path works",

@@ -78,6 +78,15 @@ import sys
 for name, args in (X86 if os.uname().machine == "x86_64" else ARM).items():
     if len(sys.argv) < 2 or name == sys.argv[1]:
         call(name, *args)
+if len(sys.argv) < 2 or sys.argv[1] == "setxattr":
+    # A file of its own, in its own temp dir: only the filter refuses (EPERM; a file system
+    # without extended attributes would say EOPNOTSUPP).
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "xattr-probe")
+    open(path, "w").close()
+    try:
+        os.setxattr(path, "user.capibara", b"1"); print("setxattr", 0)
+    except OSError as e:
+        print("setxattr", e.errno)
 if len(sys.argv) > 1:
     sys.exit(0)
 for family, proto, name in ((socket.AF_NETLINK, 9, "netlink_audit"), (socket.AF_PACKET, 0, "packet")):
@@ -155,6 +164,7 @@ Deno.test({
           "setns",
           "process_vm_readv",
           "netlink_audit",
+          "setxattr",
         ]
       ) {
         assert.equal(seen.get(name), "1", `${name} was not refused with EPERM: ${stdout}`);
@@ -206,6 +216,19 @@ Deno.test({
         new TextDecoder().decode(bareStatmount.stdout),
       );
       assert.ok(kernelAnswer, "the probe did not answer outside the filter");
+      // And its extended attribute is set without the filter, in the same temp dir.
+      const bareXattr = await new Deno.Command(bwrap!, {
+        args: [
+          ...["--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"],
+          ...["--ro-bind", "/", "/", "--bind", `${dir}/tmp`, `${dir}/tmp`],
+          ...["--proc", "/proc", "--dev", "/dev"],
+          ...[exe, `${dir}/probe.py`, "setxattr"],
+        ],
+        stdout: "piped",
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin", TMPDIR: `${dir}/tmp` },
+      }).output();
+      assert.match(new TextDecoder().decode(bareXattr.stdout), /^setxattr 0$/m);
       if (kernelAnswer[1] === "38") {
         console.warn(
           "seccomp_test: this kernel has no statmount (Linux < 6.8): ENOSYS proves less",
