@@ -13,7 +13,6 @@ import { exists, existsSync } from "../_fs.ts";
 import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
-import { startOnDemand } from "./_runner_start.ts";
 import { handOver } from "../run/remembered.ts";
 import { type Language, LANGUAGES } from "../types.ts";
 import {
@@ -170,7 +169,9 @@ export async function fastRun(
   const code = await runAction(parsed.prompt, parsed.options, PROCESS_IO, undefined, outcome);
   // No runner listened and this was a sandboxed hit (what a runner serves): maybe start one.
   if (options.startRunner && code === 0 && outcome.cached && parsed.options.sandbox) {
-    await startOnDemand(PROCESS_IO);
+    // Loaded only here: a hit that starts no runner (CAPIBARA_RUNNER=0, a runner already up) never
+    // loads the runner's modules.
+    await (await import("./_runner_start.ts")).startOnDemand(PROCESS_IO);
   }
   return code;
 }
