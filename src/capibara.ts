@@ -7,6 +7,7 @@
  */
 import { join, resolve } from "./_path.ts";
 import { once } from "./_memo.ts";
+import { ownCacheFolder } from "./_cache_folder.ts";
 import {
   checkGrants,
   checkLanguage,
@@ -225,6 +226,8 @@ export class Capibara {
     this.#env = options.env ?? Deno.env.toObject();
     this.#base = resolveConfig(options, this.#env);
     this.#setup = once(async () => {
+      // What the cache holds decides what runs and what is trusted: this user's alone.
+      ownCacheFolder(this.#base.cacheDir);
       const root = this.#options.root ??
         await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
       const file = await loadProjectFile(root);

@@ -27,6 +27,7 @@ import { join } from "./_path.ts";
 import { PermissionError } from "./errors.ts";
 import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.ts";
 import type { ProjectConfig } from "./schema.ts";
+import { ownCacheFolder } from "./_cache_folder.ts";
 
 /** The environment variable that trusts a configuration file by its sha256 (CI). */
 export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
@@ -179,9 +180,14 @@ export class TrustStore {
   /** The records' file. */
   readonly path: string;
 
-  /** The records kept in the machine-local cache directory `cacheDir`. */
+  /**
+   * The records kept in the machine-local cache directory `cacheDir`, which must be this user's
+   * alone (see `ownCacheFolder`).
+   *
+   * @throws {PermissionError} when it is not
+   */
   constructor(cacheDir: string) {
-    this.path = join(cacheDir, TRUST_FILE);
+    this.path = join(ownCacheFolder(cacheDir), TRUST_FILE);
   }
 
   /** Every record; malformed ones are skipped (they trust nothing). */

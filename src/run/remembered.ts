@@ -20,6 +20,7 @@
  */
 import { join } from "../_path.ts";
 import { isInside, lstatSyncOrNull } from "../_fs.ts";
+import { cacheFolderIsOwn } from "../_cache_folder.ts";
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
 import { type Language, LANGUAGES } from "../types.ts";
 import { backendFor, runDirPath } from "./execute.ts";
@@ -161,7 +162,9 @@ export async function startRemembered(args: readonly string[], cwd: string): Pro
     if (text === undefined) return;
     command.text = text;
     const remembered = parse(text);
-    if (!remembered) return;
+    // Its environments and the sandbox's probe start what the plan names: not from a cache
+    // folder others may write (the run itself then refuses it).
+    if (!remembered || !cacheFolderIsOwn(remembered.cacheDir)) return;
     const plan = withGranted(movedTo(remembered.plan, runDirPath()));
     const { tmpDir } = plan.policy;
     // Everything it makes lies in its own temp dir.

@@ -447,13 +447,18 @@ export class DenoPermissionsBackend implements SandboxBackend {
       );
     }
     const env = { ...spec.env };
+    /** The policy Deno's flags express: the run's own `DENO_DIR` is never the script's to write. */
+    let flagged = policy;
     if (env.DENO_DIR !== undefined) {
       env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, usesCodeCache(own));
+      // Deno's state, its V8 code cache above all: compiled code V8 loads unchecked, which a
+      // script that wrote it could turn into its own in the middle of its run.
+      flagged = { ...policy, protect: [...policy.protect, env.DENO_DIR] };
     }
     if (this.#os) {
       // Inside the OS sandbox the network goes through that sandbox's proxy, which it names.
       const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;
-      const flags = denoPermissionFlags(policy, policy.env ?? [], proxy ? { proxy } : {});
+      const flags = denoPermissionFlags(flagged, policy.env ?? [], proxy ? { proxy } : {});
       // Held: Deno starts ahead and waits at the gate in a preloaded module, before the script's
       // modules load (its own start, ≈ 20 ms, is then off the run's path).
       const gate = options.held ? ["--preload", DENO_GATE] : [];
@@ -470,7 +475,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
       );
     }
     if (policy.network.length === 0) {
-      const flags = denoPermissionFlags(policy, policy.env ?? []);
+      const flags = denoPermissionFlags(flagged, policy.env ?? []);
       return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => {} };
     }
     // Loaded only when hosts are granted: a run without network never pays for it.
@@ -488,7 +493,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
       });
       const { hostname, port } = proxy.address as Deno.NetAddr;
       try {
-        const flags = denoPermissionFlags(policy, policy.env ?? [], {
+        const flags = denoPermissionFlags(flagged, policy.env ?? [], {
           proxy: { hostname, port },
           denyNet,
         });

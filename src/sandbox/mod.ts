@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from "../_path.ts";
+import { cacheFolderIsOwn } from "../_cache_folder.ts";
 import { PermissionError } from "../errors.ts";
 import type { Language } from "../schema.ts";
 import { BubblewrapBackend } from "./linux.ts";
@@ -20,8 +21,12 @@ let macos: SandboxExecBackend | undefined;
 export function platformBackend(cacheDir?: string): SandboxBackend | undefined {
   switch (Deno.build.os) {
     case "linux":
+      // The probe names the programs a run starts: remembered only in a cache folder of the
+      // user's alone (see _cache_folder.ts), else probed afresh.
       return linux ??= new BubblewrapBackend({
-        probeCache: cacheDir ? join(cacheDir, "sandbox", "bwrap-probe.json") : undefined,
+        probeCache: cacheDir && cacheFolderIsOwn(cacheDir)
+          ? join(cacheDir, "sandbox", "bwrap-probe.json")
+          : undefined,
       });
     case "darwin":
       return macos ??= new SandboxExecBackend();

