@@ -1,10 +1,12 @@
 /**
  * The `capibara` command as installed (README, CLI). A `run` goes to the user's resident runner
- * when one listens (`capibara runner`; one is started on demand, see `_runner_start.ts`); else a plain `run` takes the fast path; any other
- * command loads the full CLI through a computed specifier, which keeps it (its argument parser,
- * every command, the Core) out of the module graph Deno reads before a cache hit starts. Not
+ * when one listens (`capibara runner`; one is started on demand, see `_runner_start.ts`); else a
+ * plain `run` takes the fast path; any other command loads the full CLI through a computed
+ * specifier, which keeps it (its argument parser, every command, the Core) out of the module graph
+ * Deno reads before a cache hit starts. The modules come from `lib/`, the JavaScript of `src/`
+ * (see scripts/build_js.ts): Deno loads them without checking a transpiled copy of each. Not
  * published: JSR flags an import it cannot analyse, so the package's entry stays `main.ts`, which
- * does the same with a literal import.
+ * does the same with literal imports of the TypeScript.
  *
  * @module
  */
@@ -13,12 +15,12 @@
 import { viaRunner } from "./src/cli/_runner_client.bundle.js";
 
 /** The cache-hit path, resolved only when no resident runner (capibara runner) takes the run. */
-const FAST_RUN: string = new URL("./src/cli/_fast_run.ts", import.meta.url).href;
+const FAST_RUN: string = new URL("./lib/cli/_fast_run.js", import.meta.url).href;
 /** The full CLI, resolved only when a command other than a plain `run` needs it. */
-const FULL_CLI: string = new URL("./src/cli/mod.ts", import.meta.url).href;
+const FULL_CLI: string = new URL("./lib/cli/mod.js", import.meta.url).href;
 
 /** A run's sandbox started from its command's last plan (a run of this process's own only). */
-const REMEMBERED: string = new URL("./src/run/remembered.ts", import.meta.url).href;
+const REMEMBERED: string = new URL("./lib/run/remembered.js", import.meta.url).href;
 
 const runner = await viaRunner(Deno.args);
 if (typeof runner !== "number" && Deno.args[0] === "run") {

@@ -49,10 +49,12 @@ for (const target of requested()) {
       target,
       "--output",
       output,
-      // The installed command's entry; the full CLI it imports by a computed specifier, which
-      // deno compile cannot see, is included by name.
-      "--include",
-      join(REPO, "src", "cli", "mod.ts"),
+      // The installed command's entry; the modules it imports by computed specifiers (lib/, the
+      // JavaScript of src/), which deno compile cannot see, are included by name.
+      ...["cli/mod.js", "cli/_fast_run.js", "run/remembered.js"].flatMap((module) => [
+        "--include",
+        join(REPO, "lib", module),
+      ]),
       join(REPO, "cli.ts"),
     ],
     env,

@@ -183,7 +183,7 @@ Deno.test({
     // A checkout of its own, so that its code can change.
     const checkout = join(tmp.path, "checkout");
     await Deno.mkdir(checkout);
-    for (const name of ["src", "main.ts", "cli.ts", "deno.json", "deno.lock"]) {
+    for (const name of ["src", "lib", "main.ts", "cli.ts", "deno.json", "deno.lock"]) {
       const copied = await new Deno.Command("cp", { args: ["-r", join(REPO, name), checkout] })
         .output();
       assert.ok(copied.success, name);

@@ -1,0 +1,67 @@
+// Generated from src/_cache_folder.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { resolve } from "./_path.js";
+import { privateFolder } from "./_runner_folder.js";
+import { PermissionError } from "./errors.js";
+function realFolder(folder) {
+    try {
+        return Deno.realPathSync(resolve(folder));
+    }
+    catch {
+        return undefined;
+    }
+}
+export function cacheFolderIsOwn(folder) {
+    if (Deno.build.os === "windows")
+        return true;
+    const real = realFolder(folder);
+    return real !== undefined && privateFolder(real);
+}
+export function ownCacheFolder(folder) {
+    const absolute = resolve(folder);
+    if (Deno.build.os === "windows")
+        return absolute;
+    try {
+        Deno.mkdirSync(absolute, { recursive: true, mode: 0o700 });
+    }
+    catch {
+    }
+    const real = realFolder(absolute);
+    const info = real === undefined ? undefined : lstatOrUndefined(real);
+    const mode = info?.mode ?? 0;
+    if (real !== undefined && info?.isDirectory && info.uid === Deno.uid() &&
+        (mode & 0o022) === 0 && (mode & 0o077) !== 0) {
+        try {
+            Deno.chmodSync(real, 0o700);
+        }
+        catch {
+        }
+    }
+    if (real !== undefined && privateFolder(real))
+        return real;
+    throw new PermissionError(`Cannot use the cache folder "${folder}": ${problemOf(real, info)}`, {
+        hint: "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
+            "own), or point it (or the SDK's cacheDir) at a new folder of yours; a folder others " +
+            "could write may hold what they put there: remove it rather than reuse it",
+        details: { cache_dir: folder, ...(real !== undefined ? { real_path: real } : {}) },
+    });
+}
+function lstatOrUndefined(path) {
+    try {
+        return Deno.lstatSync(path);
+    }
+    catch {
+        return undefined;
+    }
+}
+function problemOf(real, info) {
+    if (real === undefined || info === undefined)
+        return "it cannot be made or read";
+    if (!info.isDirectory)
+        return "it is not a folder";
+    if (info.uid !== Deno.uid())
+        return `it belongs to uid ${info.uid}, not to you`;
+    if (((info.mode ?? 0) & 0o022) !== 0) {
+        return `other users may write in it (mode ${((info.mode ?? 0) & 0o7777).toString(8)})`;
+    }
+    return "a folder above it may be changed by other users";
+}

@@ -1,0 +1,163 @@
+// Generated from src/_fs.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.js";
+export function promised(fn) {
+    try {
+        return Promise.resolve(fn());
+    }
+    catch (error) {
+        return Promise.reject(error);
+    }
+}
+export function isInside(child, parent) {
+    if (plainAbsolute(child) && plainAbsolute(parent)) {
+        return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
+    }
+    const rel = relative(parent, child);
+    return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+function plainAbsolute(path) {
+    return Deno.build.os !== "windows" && path.startsWith("/") && !NOT_PLAIN.test(path);
+}
+const NOT_PLAIN = /\/\/|\/\.\.?(\/|$)|.\/$/;
+export async function lstatOrNull(path) {
+    try {
+        return await Deno.lstat(path);
+    }
+    catch {
+        return null;
+    }
+}
+export function lstatSyncOrNull(path) {
+    try {
+        return Deno.lstatSync(path);
+    }
+    catch {
+        return null;
+    }
+}
+export function readTextSyncOrNull(path) {
+    try {
+        return Deno.readTextFileSync(path);
+    }
+    catch {
+        return null;
+    }
+}
+export async function exists(path) {
+    try {
+        await Deno.lstat(path);
+        return true;
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return false;
+        throw error;
+    }
+}
+export function existsSync(path) {
+    try {
+        Deno.lstatSync(path);
+        return true;
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return false;
+        throw error;
+    }
+}
+const ENTRIES_PER_NAME = 32;
+const LISTED_FOLDER_BYTES = 4096;
+export function entriesNamed(dir, names) {
+    const wanted = new Set(names.map((name) => name.toLowerCase()));
+    const cap = ENTRIES_PER_NAME * Math.max(names.length, 2);
+    const listed = (limit) => {
+        const found = [];
+        let count = 0;
+        for (const entry of Deno.readDirSync(dir)) {
+            if (++count > limit)
+                throw new RangeError("a large folder");
+            if (wanted.has(entry.name.toLowerCase()))
+                found.push(join(dir, entry.name));
+        }
+        return found;
+    };
+    const asked = () => [...new Set(names)].map((name) => join(dir, name)).filter((path) => {
+        try {
+            Deno.lstatSync(path);
+            return true;
+        }
+        catch (error) {
+            if (absence(error))
+                return false;
+            throw error;
+        }
+    });
+    let large = false;
+    try {
+        large = Deno.statSync(dir).size > LISTED_FOLDER_BYTES;
+        if (!large)
+            return listed(cap);
+    }
+    catch (error) {
+        if (absence(error))
+            return [];
+    }
+    try {
+        return asked();
+    }
+    catch (error) {
+        if (large && error instanceof Deno.errors.PermissionDenied)
+            return listed(Infinity);
+        throw error;
+    }
+}
+function absence(error) {
+    return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
+}
+export async function realPathOrNull(path) {
+    try {
+        return await Deno.realPath(path);
+    }
+    catch {
+        return null;
+    }
+}
+export function realPathSyncOrNull(path) {
+    try {
+        return Deno.realPathSync(path);
+    }
+    catch {
+        return null;
+    }
+}
+export function realPathLoose(path) {
+    return promised(() => realPathLooseSync(path));
+}
+export function realPathLooseSync(path) {
+    const rest = [];
+    let current = path;
+    for (;;) {
+        try {
+            const real = Deno.realPathSync(current);
+            return rest.length ? join(real, ...rest.reverse()) : real;
+        }
+        catch (error) {
+            if (!(error instanceof Deno.errors.NotFound))
+                throw error;
+            const parent = dirname(current);
+            if (parent === current)
+                return path;
+            rest.push(basename(current));
+            current = parent;
+        }
+    }
+}
+export async function removeIfExists(path) {
+    try {
+        await Deno.remove(path, { recursive: true });
+    }
+    catch (error) {
+        if (!(error instanceof Deno.errors.NotFound))
+            throw error;
+    }
+}

@@ -1,0 +1,6 @@
+// Generated from src/_hash.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export async function sha256(data) {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    return new Uint8Array(digest).toHex();
+}

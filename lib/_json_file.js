@@ -1,0 +1,45 @@
+// Generated from src/_json_file.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, dirname, join } from "./_path.js";
+import { isInside, realPathLoose } from "./_fs.js";
+export async function readJsonFile(path) {
+    let text;
+    try {
+        text = await Deno.readTextFile(path);
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return undefined;
+        throw error;
+    }
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+export async function readRecordsFor(path, root) {
+    if (isInside(await realPathLoose(path), root))
+        return undefined;
+    return await readJsonFile(path);
+}
+export async function updateJsonFile(path, change) {
+    const dir = dirname(path);
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    using lock = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
+    await lock.lock(true);
+    const next = await change(await readJsonFile(path));
+    const tmp = join(dir, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
+    try {
+        await Deno.writeTextFile(tmp, JSON.stringify(next, null, 2) + "\n", {
+            mode: 0o600,
+            createNew: true,
+        });
+        await Deno.chmod(tmp, 0o600);
+        await Deno.rename(tmp, path);
+    }
+    catch (error) {
+        await Deno.remove(tmp).catch(() => { });
+        throw error;
+    }
+}

@@ -1,0 +1,26 @@
+// Generated from src/_memo.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export class Memo {
+    #pending = new Map();
+    get(key, compute) {
+        const known = this.#pending.get(key);
+        if (known)
+            return known;
+        const promise = compute();
+        this.#pending.set(key, promise);
+        promise.catch(() => {
+            if (this.#pending.get(key) === promise)
+                this.#pending.delete(key);
+        });
+        return promise;
+    }
+    clear(key) {
+        if (key === undefined)
+            this.#pending.clear();
+        else
+            this.#pending.delete(key);
+    }
+}
+export function once(compute) {
+    const memo = new Memo();
+    return () => memo.get(true, compute);
+}

@@ -1,0 +1,58 @@
+// Generated from src/_runner_folder.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+function parentOf(path) {
+    return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+function plainAbsolute(path) {
+    return path === "/" ||
+        (path.startsWith("/") &&
+            path.slice(1).split("/").every((part) => part !== "" && part !== "." && part !== ".."));
+}
+export function runnerFolders() {
+    const uid = Deno.uid() ?? "user";
+    return [`/run/user/${uid}/capibara`, `/tmp/capibara-${uid}`];
+}
+export function runnerFolder() {
+    return chosen ??= choose();
+}
+let chosen;
+function choose() {
+    const [session, tmp] = runnerFolders();
+    return listed(parentOf(session)) !== false && privateFolder(parentOf(session)) ? session : tmp;
+}
+function listed(path) {
+    try {
+        const name = path.slice(path.lastIndexOf("/") + 1);
+        for (const entry of Deno.readDirSync(parentOf(path))) {
+            if (entry.name === name)
+                return true;
+        }
+        return false;
+    }
+    catch (error) {
+        return error instanceof Deno.errors.NotFound ? false : undefined;
+    }
+}
+export function privateFolder(folder) {
+    if (!plainAbsolute(folder))
+        return false;
+    const uid = Deno.uid();
+    try {
+        const info = Deno.lstatSync(folder);
+        if (!info.isDirectory || info.uid !== uid || ((info.mode ?? 0o777) & 0o077) !== 0) {
+            return false;
+        }
+        for (let dir = parentOf(folder);; dir = parentOf(dir)) {
+            const above = Deno.lstatSync(dir);
+            const mode = above.mode ?? 0o777;
+            if (!above.isDirectory || (above.uid !== uid && above.uid !== 0))
+                return false;
+            if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
+                return false;
+            if (dir === "/")
+                return true;
+        }
+    }
+    catch {
+        return false;
+    }
+}

@@ -1,0 +1,377 @@
+// Generated from src/capibara.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join, resolve } from "./_path.js";
+import { once } from "./_memo.js";
+import { ownCacheFolder } from "./_cache_folder.js";
+import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
+import { assertTrusted, evaluateTrust } from "./config_trust.js";
+import { forAudience, IntegrityError, ValidationError } from "./errors.js";
+import { fingerprint as computeFingerprint } from "./fingerprint.js";
+import { generatedEntry } from "./generate/entry.js";
+import { backendFor, runDirPath, runStaged, stage } from "./run/execute.js";
+import { prestarts } from "./run/prestart.js";
+import { rememberRun } from "./run/remembered.js";
+import { checkPermissions, planRun } from "./run/plan.js";
+import { runResult } from "./run/result.js";
+import { runtimeFor } from "./runtimes/mod.js";
+import { platformBackend } from "./sandbox/mod.js";
+import { step } from "./_timings.js";
+import { onTimeout } from "./_timer.js";
+import { checkProjectPaths, contextPaths, mergeGrants, } from "./sandbox/policy.js";
+import { findRoot, Store } from "./store/store.js";
+import { AcceptanceStore } from "./store/trust.js";
+function sdkError(what, hint) {
+    return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
+}
+function checkFunction(value, what, example) {
+    if (value !== undefined && typeof value !== "function") {
+        throw sdkError(what, `Pass a function, e.g. { ${what}: ${example} }`);
+    }
+}
+function checkFacadeOptions(options) {
+    if (options.hints !== undefined && options.hints !== "sdk" && options.hints !== "cli") {
+        throw sdkError("hints", 'Pass "sdk" or "cli", e.g. { hints: "sdk" }');
+    }
+    for (const key of ["root", "cwd"]) {
+        const value = options[key];
+        if (value !== undefined && (typeof value !== "string" || value === "")) {
+            throw sdkError(key, `Pass a directory path, e.g. new Capibara({ ${key}: "/path/to/project" })`);
+        }
+    }
+    if (options.env !== undefined &&
+        (typeof options.env !== "object" || options.env === null || Array.isArray(options.env))) {
+        throw sdkError("env", "Pass an object of variables, e.g. { env: Deno.env.toObject() }");
+    }
+    const generator = options.generator;
+    if (generator !== undefined &&
+        (typeof generator !== "object" || generator === null ||
+            typeof generator.generate !== "function" ||
+            typeof generator.kind !== "string")) {
+        throw sdkError("generator", "Pass an object with a kind and a generate() method");
+    }
+    if (options.core !== undefined && options.generator !== undefined) {
+        throw sdkError("core", "Pass either core (the team's Core generates on a miss) or generator, not both");
+    }
+    if (options.prestart !== undefined && typeof options.prestart !== "boolean") {
+        throw sdkError("prestart", "Pass true or false, e.g. new Capibara({ prestart: true })");
+    }
+    checkFunction(options.progress, "progress", "(message) => console.error(message)");
+    checkFunction(options.warn, "warn", "(message) => console.error(message)");
+}
+function checkRunOptions(options) {
+    if (typeof options !== "object" || options === null) {
+        throw sdkError("run options", "Pass an options object, e.g. run(prompt, { context: {} })");
+    }
+    const { context, select, refresh, signal } = options;
+    if (context !== undefined &&
+        (typeof context !== "object" || context === null || Array.isArray(context))) {
+        throw new ValidationError("The context must be a JSON object", {
+            hint: 'Pass an object, e.g. run(prompt, { context: { input: "data.csv" } })',
+        });
+    }
+    if (select !== undefined &&
+        (!Array.isArray(select) || select.some((key) => typeof key !== "string"))) {
+        throw sdkError("select", 'Pass a list of output keys, e.g. { select: ["total", "count"] }');
+    }
+    if (refresh !== undefined && typeof refresh !== "boolean") {
+        throw sdkError("refresh", "Pass true or false, e.g. { refresh: true }");
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+        throw sdkError("signal", "Pass an AbortSignal, e.g. { signal: AbortSignal.timeout(60_000) }");
+    }
+    checkFunction(options.onStderr, "onStderr", "(chunk) => Deno.stderr.write(chunk)");
+    if (options.language !== undefined)
+        checkLanguage(options.language);
+    if (options.timeout !== undefined)
+        checkTimeout(options.timeout);
+    checkGrants(options.allow);
+}
+export class Capibara {
+    #options;
+    #env;
+    #base;
+    #setup;
+    #inflight = new Map();
+    #warnedLegacy = false;
+    static disposePrestarted() {
+        return prestarts.dispose();
+    }
+    constructor(options = {}) {
+        if (typeof options !== "object" || options === null) {
+            throw sdkError("options", "Pass an options object, e.g. new Capibara({ timeout: 60 })");
+        }
+        checkFacadeOptions(options);
+        this.#options = options;
+        this.#env = options.env ?? Deno.env.toObject();
+        this.#base = resolveConfig(options, this.#env);
+        this.#setup = once(async () => {
+            ownCacheFolder(this.#base.cacheDir);
+            const root = this.#options.root ??
+                await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
+            const file = await loadProjectFile(root);
+            const trust = await evaluateTrust(file, {
+                cacheDir: this.#base.cacheDir,
+                env: this.#env,
+                trustProjectConfig: this.#options.trustProjectConfig,
+            });
+            const config = resolveConfig(this.#options, this.#env, file?.config, trust);
+            const store = new Store(root, join(config.cacheDir, "locks"), {
+                signatures: config.signatures,
+                acceptances: new AcceptanceStore(config.cacheDir),
+            });
+            return { config, store };
+        });
+    }
+    get cwd() {
+        return resolve(this.#options.cwd ?? Deno.cwd());
+    }
+    async store() {
+        return (await this.#setup()).store;
+    }
+    async config() {
+        return (await this.#setup()).config;
+    }
+    get cacheDir() {
+        return this.#base.cacheDir;
+    }
+    async run(prompt, options = {}) {
+        try {
+            return await this.#run(prompt, options);
+        }
+        catch (error) {
+            throw forAudience(error, this.#options.hints ?? "sdk");
+        }
+    }
+    async #run(prompt, options) {
+        const started = performance.now();
+        if (typeof prompt !== "string") {
+            throw new ValidationError("The prompt must be a string", {
+                hint: 'Call run("Summarise data.csv", { context })',
+            });
+        }
+        checkRunOptions(options);
+        const context = options.context ?? {};
+        const { config, store } = await this.#setup();
+        step("the project: its root, configuration file and trust");
+        assertTrusted(config.projectTrust);
+        const language = options.language ?? config.language;
+        const fp = await computeFingerprint(prompt, context, { language, mode: config.mode });
+        step("fingerprint");
+        const workdir = Deno.realPathSync(this.cwd);
+        const paths = await contextPaths(context, workdir, { requireInputs: true });
+        await checkProjectPaths(config.projectPaths, workdir, store.root);
+        step("the context's paths");
+        const { entry, generated } = await this.#obtain(store, config, fp, {
+            prompt,
+            context,
+            language,
+            mode: config.mode,
+            refresh: options.refresh ?? false,
+            force: options.force ?? false,
+            paths,
+            workdir,
+            signal: options.signal,
+        });
+        step(generated ? "generation" : "lookup");
+        if (!generated) {
+            this.#options.progress?.("Checking the cached script");
+            await store.verify(entry);
+            step("integrity check");
+        }
+        const { manifest } = entry;
+        if (options.dryRun) {
+            return {
+                status: "ok",
+                artifacts: [],
+                output: {},
+                raw: {},
+                fingerprint: fp.fingerprint,
+                cached: !generated,
+                duration_ms: Math.round(performance.now() - started),
+                allow: manifest.allow,
+            };
+        }
+        if (generated)
+            await store.checkPolicy(manifest);
+        const grants = mergeGrants(config.grants, options.allow);
+        checkPermissions(manifest.needs, { grants, paths, workdir });
+        const [backend, prepared] = await Promise.all([
+            backendFor(manifest.language, {
+                sandbox: config.sandbox,
+                cacheDir: config.cacheDir,
+                warn: this.#options.warn ?? console.error,
+            }),
+            runtimeFor(manifest.language, config.env).prepare(manifest, entry.dir, {
+                cacheDir: config.cacheDir,
+                progress: this.#options.progress,
+                sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
+                sourceBuilds: config.sourceBuilds,
+                warn: this.#options.warn ?? console.error,
+            }),
+        ]);
+        step("the runtime (its environment) and the sandbox backend");
+        const planInput = { entry, context, grants, config, prepared, workdir, storeRoot: store.root };
+        const plan = await planRun({ ...planInput, tmpDir: runDirPath() });
+        const key = JSON.stringify([
+            backend.name,
+            config.cacheDir,
+            entry.dir,
+            workdir,
+            plan.contextJson,
+        ]);
+        const prestart = this.#options.prestart ?? true;
+        const ready = await prestarts.take(key, plan, !prestart);
+        const startNext = () => prestarts.start(key, backend, () => planRun({ ...planInput, tmpDir: runDirPath() }));
+        if (prestart && !prestarts.nextAfterRun)
+            startNext();
+        step("plan");
+        const timeoutSeconds = options.timeout ?? config.timeoutSeconds;
+        this.#options.progress?.(`Running ${fp.fingerprint}`);
+        let result;
+        let execution;
+        let copies = false;
+        try {
+            const staged = ready ?? await stage(plan, backend);
+            copies = Boolean(staged.wrapped.copies);
+            execution = await runStaged(staged, {
+                timeoutMs: timeoutSeconds * 1000,
+                maxOutputBytes: config.maxOutputBytes,
+                signal: options.signal,
+                onStderr: options.onStderr,
+                staging: config.staging,
+                removeLater: prestart && prestarts.nextAfterRun
+                    ? (folder) => prestarts.removeLater(folder)
+                    : undefined,
+                accept: async (run) => {
+                    result = await runResult(run, { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest }, { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select });
+                    return result.artifacts;
+                },
+            });
+        }
+        catch (error) {
+            if (prestart)
+                prestarts.settle(key, false);
+            throw error;
+        }
+        rememberRun({ key, language: manifest.language, cacheDir: config.cacheDir, plan }, { holds: backend.holds === true, copies });
+        if (prestart) {
+            prestarts.settle(key, true);
+            if (prestarts.nextAfterRun)
+                onTimeout(0, startNext);
+        }
+        step("the run's folder removed");
+        if (!result)
+            throw new Error("unreachable: the run was not judged");
+        return {
+            status: "ok",
+            artifacts: execution.artifacts ?? result.artifacts,
+            output: result.output,
+            raw: result.raw,
+            fingerprint: manifest.fingerprint,
+            cached: !generated,
+            duration_ms: Math.round(performance.now() - started),
+            ...(result.missing ? { missing: result.missing } : {}),
+            allow: plan.allow,
+        };
+    }
+    async #legacyHit(store, fp, request) {
+        const { findLegacyEntry } = await import("./store/rekey.js");
+        const entry = await findLegacyEntry(store, request, fp);
+        if (entry && !this.#warnedLegacy) {
+            this.#warnedLegacy = true;
+            (this.#options.warn ?? console.error)(`warning: cached script ${entry.manifest.fingerprint} is keyed under template 1's ` +
+                `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
+                `or regenerate it with --refresh`);
+        }
+        return entry;
+    }
+    #obtain(store, config, fp, request) {
+        const key = `${fp.fingerprint}:${request.refresh}`;
+        const pending = this.#inflight.get(key);
+        if (pending)
+            return pending;
+        const work = (async () => {
+            if (!request.refresh) {
+                const hit = await store.lookup(fp.fingerprint) ?? await this.#legacyHit(store, fp, request);
+                if (hit)
+                    return { entry: hit, generated: false };
+            }
+            using _lock = await store.lock(fp.fingerprint);
+            const previous = await store.lookup(fp.fingerprint);
+            if (previous && !request.refresh)
+                return { entry: previous, generated: false };
+            if (previous && !request.force) {
+                await store.verify(previous, { policy: false }).catch((error) => {
+                    if (!(error instanceof IntegrityError))
+                        throw error;
+                    throw new IntegrityError(`Cannot refresh "${fp.fingerprint}": its files changed since they were stored ` +
+                        `(${error.details?.problems?.join("; ") ?? error.message})`, {
+                        hint: `Keep a reviewed edit with capibara accept ${fp.fingerprint}, or ` +
+                            "overwrite it with --refresh --force",
+                        details: { fingerprint: fp.fingerprint },
+                    });
+                });
+            }
+            if (config.core && !this.#options.generator) {
+                return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+            }
+            const generator = this.#options.generator ??
+                (await import("./generate/openai.js")).generatorFromConfig(config.generator);
+            if (!generator) {
+                throw new ValidationError(`No generator is configured, and "${fp.fingerprint}" is not cached`, {
+                    hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
+                        "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
+                        "for OpenAI, or generator.base_url in .capibara/config.json (run --base-url " +
+                        "for once); CAPIBARA_MODEL, generator.model or --model picks the model. With a " +
+                        "team Core, set CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN instead",
+                    details: { fingerprint: fp.fingerprint },
+                });
+            }
+            this.#options.progress?.("Generating the script…");
+            const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal });
+            const { manifest, files } = generatedEntry({
+                fp,
+                request,
+                result,
+                generatorKind: generator.kind,
+                runtime: await runtimeFor(request.language, config.env).describe(),
+                paths: request.paths,
+                workdir: request.workdir,
+                previous: previous?.manifest,
+            });
+            const entry = await store.write(manifest, files);
+            return { entry, generated: true };
+        })();
+        this.#inflight.set(key, work);
+        return work.finally(() => this.#inflight.delete(key));
+    }
+    async #fromCore(store, config, fp, request) {
+        const core = config.core;
+        const { CoreClient, checkEntryIdentity } = await import("./generate/core_client.js");
+        const seconds = config.generator.timeoutSeconds;
+        const client = new CoreClient({
+            url: core.url,
+            token: core.token,
+            ...(seconds !== undefined ? { genTimeoutMs: seconds * 1000 } : {}),
+        });
+        this.#options.progress?.("Asking the Core for the script…");
+        let wire = await client.getEntry(fp.fingerprint, { signal: request.signal });
+        if (wire === undefined) {
+            this.#options.progress?.("The Core is generating the script…");
+            wire = (await client.generate(request, { signal: request.signal })).entry;
+        }
+        checkEntryIdentity(wire, { ...fp, language: request.language, mode: request.mode }, client.url);
+        try {
+            return await store.importEntry(wire, { fingerprint: fp.fingerprint });
+        }
+        catch (error) {
+            if (!(error instanceof ValidationError))
+                throw error;
+            throw new IntegrityError(`Cannot use the entry the Core at ${client.url} sent for ${fp.fingerprint}: ` +
+                error.message.replace(/^Cannot import entry: /, ""), {
+                cause: error,
+                hint: "Nothing was stored. Tell the Core's operator",
+                details: { core_url: client.url, fingerprint: fp.fingerprint },
+            });
+        }
+    }
+}

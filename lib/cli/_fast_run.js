@@ -1,0 +1,272 @@
+// Generated from src/cli/_fast_run.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join, relative } from "../_path.js";
+import { exists, existsSync } from "../_fs.js";
+import { formatTimings, recordTimings, step, timings } from "../_timings.js";
+import { TemplateError, ValidationError } from "../errors.js";
+import { handOver } from "../run/remembered.js";
+import { LANGUAGES } from "../types.js";
+import { commandCapibara, formatValue, interruptible, parseContext, printJson, PROCESS_IO, progressReporter, reportError, reportInterrupted, terminalSafe, } from "./output.js";
+export const RUN_OPTIONS = [
+    { flags: ["-c", "--context"], key: "context", kind: "value" },
+    { flags: ["-s", "--select"], key: "select", kind: "value" },
+    { flags: ["--refresh"], key: "refresh", kind: "flag" },
+    { flags: ["--force"], key: "force", kind: "flag" },
+    { flags: ["--dry-run"], key: "dryRun", kind: "flag" },
+    { flags: ["--timeout"], key: "timeout", kind: "value" },
+    { flags: ["--lang"], key: "lang", kind: "value" },
+    { flags: ["--mode"], key: "mode", kind: "value" },
+    { flags: ["-m", "--model"], key: "model", kind: "value" },
+    { flags: ["--base-url"], key: "baseUrl", kind: "value" },
+    { flags: ["-v", "--verbose"], key: "verbose", kind: "flag" },
+    { flags: ["--allow-net"], key: "allowNet", kind: "list" },
+    { flags: ["--allow-private-net"], key: "allowPrivateNet", kind: "list" },
+    { flags: ["--allow-read"], key: "allowRead", kind: "list" },
+    { flags: ["--allow-write"], key: "allowWrite", kind: "list" },
+    { flags: ["--allow-env"], key: "allowEnv", kind: "list" },
+    { flags: ["--no-sandbox"], key: "sandbox", kind: "negate" },
+    { flags: ["--memory"], key: "memory", kind: "value" },
+    { flags: ["--max-output"], key: "maxOutput", kind: "value" },
+    { flags: ["--root"], key: "root", kind: "value" },
+    { flags: ["--json"], key: "json", kind: "flag" },
+];
+const BY_FLAG = new Map(RUN_OPTIONS.flatMap((option) => option.flags.map((f) => [f, option])));
+export function splitList(value) {
+    return value.split(",").map((v) => v.trim()).filter((v) => v !== "");
+}
+export function parseRunArgs(args) {
+    const options = {
+        lang: "python",
+        allowNet: [],
+        allowPrivateNet: [],
+        allowRead: [],
+        allowWrite: [],
+        allowEnv: [],
+        sandbox: true,
+    };
+    const values = options;
+    const prompts = [];
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (!arg.startsWith("-") || arg === "-") {
+            prompts.push(arg);
+            continue;
+        }
+        const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+        const flag = eq === -1 ? arg : arg.slice(0, eq);
+        const option = BY_FLAG.get(flag);
+        if (!option)
+            return undefined;
+        if (option.kind === "flag" || option.kind === "negate") {
+            if (eq !== -1)
+                return undefined;
+            values[option.key] = option.kind === "flag";
+            continue;
+        }
+        let value;
+        if (eq !== -1)
+            value = arg.slice(eq + 1);
+        else {
+            const next = args[i + 1];
+            if (next === undefined || next.startsWith("-"))
+                return undefined;
+            value = next;
+            i++;
+        }
+        if (option.kind === "list") {
+            values[option.key].push(...splitList(value));
+        }
+        else
+            values[option.key] = value;
+    }
+    if (prompts.length !== 1)
+        return undefined;
+    if (!LANGUAGES.includes(options.lang))
+        return undefined;
+    if (options.mode !== undefined && options.mode !== "strict" && options.mode !== "parametric") {
+        return undefined;
+    }
+    return { prompt: prompts[0], options };
+}
+export async function fastRun(args, options = {}) {
+    if (args[0] !== "run")
+        return undefined;
+    void crypto.subtle.digest("SHA-256", new Uint8Array(0));
+    const parsed = parseRunArgs(args.slice(1));
+    if (!parsed)
+        return undefined;
+    const outcome = {};
+    const code = await runAction(parsed.prompt, parsed.options, PROCESS_IO, undefined, outcome);
+    if (options.startRunner && code === 0 && outcome.cached && parsed.options.sandbox) {
+        await (await import("./_runner_start.js")).startOnDemand(PROCESS_IO);
+    }
+    return code;
+}
+async function samePromptNotes(cb, prompt, fingerprint, context) {
+    const { entries } = await (await cb.store()).list();
+    const notes = [];
+    for (const { manifest: m } of entries) {
+        if (m.prompt !== prompt || m.fingerprint === fingerprint)
+            continue;
+        const other = (m.context ?? {});
+        const keys = [...new Set([...Object.keys(context), ...Object.keys(other)])].filter((k) => JSON.stringify(context[k]) !== JSON.stringify(other[k]));
+        notes.push(`note: ${m.fingerprint} has the same prompt (${m.language}); the context differs in: ${terminalSafe(keys.join(", ") || "nothing (another language or mode)")} (--mode parametric reuses one script across context values)`);
+    }
+    return notes.slice(0, 3);
+}
+function timingsAsked(io) {
+    try {
+        return io.env.CAPIBARA_TIMINGS === "1";
+    }
+    catch {
+        return false;
+    }
+}
+export async function runAction(prompt, opts, io = PROCESS_IO, serving, outcome) {
+    const timed = timingsAsked(io);
+    if (timed) {
+        recordTimings(serving ? performance.now() : 0);
+        step(serving
+            ? "handed to the runner (no start, no modules)"
+            : "the runtime and the modules of a run");
+    }
+    try {
+        return await runRequest(prompt, opts, io, serving, outcome);
+    }
+    finally {
+        if (timed) {
+            step("the result printed");
+            io.err(formatTimings(timings()));
+        }
+    }
+}
+async function runRequest(prompt, opts, io, serving, outcome) {
+    const json = opts.json ?? false;
+    const reporter = progressReporter({ verbose: opts.verbose ?? false, io });
+    using interruption = (serving?.interruption ?? interruptible)();
+    handOver();
+    try {
+        const context = await parseContext(opts.context, io);
+        let timeout;
+        if (opts.timeout !== undefined) {
+            timeout = Number(opts.timeout);
+            if (!Number.isFinite(timeout) || timeout <= 0) {
+                throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
+                    hint: "Give a positive number of seconds, e.g. --timeout 60",
+                });
+            }
+        }
+        const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+        let memoryBytes;
+        if (opts.memory !== undefined) {
+            const mib = Number(opts.memory);
+            if (!Number.isFinite(mib) || mib < 16) {
+                throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
+                    hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
+                });
+            }
+            memoryBytes = Math.round(mib * 1024 * 1024);
+        }
+        let maxOutputDiskBytes;
+        if (opts.maxOutput !== undefined) {
+            const mib = Number(opts.maxOutput);
+            if (!Number.isFinite(mib) || mib < 1) {
+                throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
+                    hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
+                });
+            }
+            maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
+        }
+        const env = { ...io.env };
+        if (opts.model !== undefined)
+            env.CAPIBARA_MODEL = opts.model;
+        if (opts.baseUrl !== undefined)
+            env.CAPIBARA_BASE_URL = opts.baseUrl;
+        const cb = await commandCapibara(opts.root, {
+            env,
+            cwd: io.cwd,
+            prestart: serving?.prestart ?? false,
+            maxOutputDiskBytes,
+            progress: reporter.progress,
+            language: opts.lang,
+            mode: opts.mode,
+            sandbox: opts.sandbox,
+            memoryBytes,
+            allow: {
+                network: opts.allowNet,
+                privateNetwork: opts.allowPrivateNet,
+                read: opts.allowRead,
+                write: opts.allowWrite,
+                env: opts.allowEnv,
+            },
+        }, io);
+        step("arguments, context and the configuration");
+        const store = await cb.store();
+        const storeExisted = existsSync(store.base);
+        const result = await cb.run(prompt, {
+            context,
+            select,
+            refresh: opts.refresh ?? false,
+            force: opts.force ?? false,
+            dryRun: opts.dryRun ?? false,
+            timeout,
+            signal: interruption.signal,
+            onStderr: reporter.onStderr,
+        });
+        reporter.done(true);
+        if (outcome)
+            outcome.cached = result.cached;
+        if (interruption.received) {
+            return reportInterrupted(interruption.received, reporter.step, json, io);
+        }
+        if (json) {
+            printJson(result, io);
+            return 0;
+        }
+        const how = result.cached ? "cached" : "generated";
+        const ran = opts.dryRun ? ", not run: --dry-run" : "";
+        io.out(`✓ ${result.fingerprint} (${how}${ran}, ${result.duration_ms} ms)`);
+        if (!result.cached) {
+            const dir = join(store.scripts, result.fingerprint);
+            if (!storeExisted) {
+                const where = (await exists(join(store.root, ".git")))
+                    ? "at the git root"
+                    : "in the current folder: no git repository here (--root chooses another)";
+                io.out(`created the store ${terminalSafe(store.base)} ${where}`);
+            }
+            io.out(`stored in ${terminalSafe(relative(io.cwd, dir) || dir)}/`);
+            io.out(`review it (capibara show ${result.fingerprint} --script) and commit it: it runs ` +
+                "on every matching request");
+            for (const note of await samePromptNotes(cb, prompt, result.fingerprint, context)) {
+                io.out(note);
+            }
+        }
+        const entries = Object.entries(result.output);
+        if (entries.length > 0) {
+            io.out("output:");
+            for (const [key, value] of entries) {
+                io.out(`  ${terminalSafe(key)}: ${formatValue(value)}`);
+            }
+        }
+        if (result.artifacts.length > 0) {
+            io.out("artifacts:");
+            for (const artifact of result.artifacts)
+                io.out(`  ${terminalSafe(artifact)}`);
+        }
+        if (result.missing)
+            io.out(`missing: ${terminalSafe(result.missing.join(", "))}`);
+    }
+    catch (error) {
+        reporter.done(false);
+        if (interruption.received) {
+            return reportInterrupted(interruption.received, reporter.step, json, io);
+        }
+        const code = reportError(error, json, io);
+        const reply = error instanceof TemplateError ? error.details?.reply : undefined;
+        if (opts.verbose && !json && typeof reply === "string" && reply !== "") {
+            io.err("the model's last reply (start):");
+            io.err("  │ " + terminalSafe(reply, { multiline: true }).split("\n").join("\n  │ "));
+        }
+        return code;
+    }
+    return 0;
+}

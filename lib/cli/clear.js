@@ -1,0 +1,55 @@
+// Generated from src/cli/clear.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { ValidationError } from "../errors.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+export function clearCommand(setExit) {
+    return new Command("clear")
+        .description("Remove one cached script, or all of them (they are regenerated on next run)")
+        .argument("[fingerprint]", "a fingerprint or unique prefix; omit to remove every script")
+        .option("-y, --yes", "do not ask for confirmation")
+        .option("--root <dir>", ROOT_HELP)
+        .option("--json", "print one JSON document on stdout")
+        .action(async (prefix, opts) => {
+        const json = opts.json ?? false;
+        try {
+            const store = await (await commandCapibara(opts.root)).store();
+            const targets = prefix === undefined
+                ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
+                : [await store.resolve(prefix)];
+            const prompts = new Map();
+            for (const fp of targets) {
+                const entry = await store.lookup(fp).catch(() => undefined);
+                if (entry)
+                    prompts.set(fp, entry.manifest.prompt);
+            }
+            if (targets.length > 0 && !opts.yes) {
+                if (!Deno.stdin.isTerminal()) {
+                    throw new ValidationError(`Refusing to remove ${targets.length} cached script(s) without confirmation`, { hint: "Add --yes" });
+                }
+                const answer = prompt(`Remove ${targets.length} cached script(s) from ${terminalSafe(store.scripts)}? [y/N]`);
+                if (!/^y(es)?$/i.test(answer ?? "")) {
+                    if (json)
+                        printJson({ removed: [] });
+                    else
+                        console.log("Nothing removed");
+                    return;
+                }
+            }
+            for (const fp of targets)
+                await store.remove(fp);
+            if (json)
+                printJson({ removed: targets });
+            else if (targets.length === 0)
+                console.log("No cached scripts to remove");
+            else {
+                console.log(`Removed ${targets.length} cached script(s):`);
+                for (const fp of targets) {
+                    console.log(`  ${fp}  ${terminalSafe(prompts.get(fp) ?? "(unreadable manifest)")}`);
+                }
+            }
+        }
+        catch (error) {
+            setExit(reportError(error, json));
+        }
+    });
+}

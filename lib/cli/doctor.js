@@ -1,0 +1,410 @@
+// Generated from src/cli/doctor.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { Capibara } from "../capibara.js";
+import { CapibaraError, EXIT_CODES } from "../errors.js";
+import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.js";
+import { keyIdOf, REQUIRE_SIGNATURE_ENV, TRUSTED_KEYS_ENV, } from "../store/trust.js";
+import { BubblewrapBackend } from "../sandbox/linux.js";
+import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landlock.js";
+import { platformBackend } from "../sandbox/mod.js";
+import { DEFAULT_PATH, which } from "../_which.js";
+import { execCommand } from "../exec.js";
+import { describeRequest, TRUST_ENV } from "../config_trust.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+const SERVER_TIMEOUT_MS = 5_000;
+export async function serverCheck(generator) {
+    const name = "generator server";
+    const where = generator.baseUrl;
+    const fail = (detail, fix) => ({
+        name,
+        ok: false,
+        detail,
+        fix,
+        exit_code: 4,
+    });
+    let url;
+    try {
+        url = new URL(`${where.replace(/\/+$/, "")}/models`);
+        if (url.protocol !== "http:" && url.protocol !== "https:")
+            throw new Error("scheme");
+    }
+    catch {
+        return fail(`"${where}" is not an http:// or https:// URL`, "Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL, e.g. http://localhost:11434/v1");
+    }
+    let response;
+    try {
+        response = await fetch(url, {
+            headers: generator.apiKey ? { authorization: `Bearer ${generator.apiKey}` } : {},
+            signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
+        });
+    }
+    catch (error) {
+        const why = error instanceof DOMException && error.name === "TimeoutError"
+            ? `no answer within ${SERVER_TIMEOUT_MS} ms`
+            : error.message;
+        return fail(`cannot reach ${where}: ${why}`, "Start the server, or point CAPIBARA_BASE_URL at a running one");
+    }
+    const contentType = response.headers.get("content-type") ?? "none";
+    const text = await response.text().catch(() => "");
+    if (response.status === 401 || response.status === 403) {
+        return fail(`${where} refused the credentials (HTTP ${response.status})`, "Check CAPIBARA_API_KEY (or OPENAI_API_KEY)");
+    }
+    if (!response.ok) {
+        return fail(`${url} answered HTTP ${response.status}`, "Check that CAPIBARA_BASE_URL ends with the API path (usually /v1)");
+    }
+    let models;
+    try {
+        const data = JSON.parse(text).data;
+        if (Array.isArray(data)) {
+            models = data.map((m) => m?.id).filter((id) => typeof id === "string");
+        }
+    }
+    catch {
+        models = undefined;
+    }
+    if (models === undefined) {
+        return fail(`${url} did not answer with a model list (content type ${contentType}, starting with ` +
+            `${JSON.stringify(text.slice(0, 60))})`, "Point CAPIBARA_BASE_URL at an OpenAI-compatible API, usually ending in /v1");
+    }
+    if (!models.includes(generator.model)) {
+        const listed = models.length === 0 ? "none" : models.slice(0, 10).join(", ");
+        return fail(`${where} does not list the model "${generator.model}" (it lists: ${listed})`, "Set CAPIBARA_MODEL (or generator.model) to one of the listed models");
+    }
+    return { name, ok: true, detail: `${where} answers and lists "${generator.model}"` };
+}
+function coreSource(core) {
+    return core.source === "env"
+        ? CORE_URL_ENV
+        : core.source === "config"
+            ? "core.url in .capibara/config.json"
+            : "the core option";
+}
+async function coreFetch(url, init) {
+    try {
+        const response = await fetch(url, {
+            ...init,
+            redirect: "manual",
+            signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
+        });
+        const text = await response.text().catch(() => "");
+        return { response, text };
+    }
+    catch (error) {
+        return {
+            error: error instanceof DOMException && error.name === "TimeoutError"
+                ? `no answer within ${SERVER_TIMEOUT_MS} ms`
+                : error.message.slice(0, 300),
+        };
+    }
+}
+export async function coreChecks(core) {
+    const where = `${core.url} (from ${coreSource(core)})`;
+    let base;
+    try {
+        base = checkCoreUrl(core.url);
+    }
+    catch (error) {
+        if (!(error instanceof CapibaraError))
+            throw error;
+        return [{
+                name: "core",
+                ok: false,
+                detail: error.message,
+                fix: error.hint,
+                exit_code: EXIT_CODES[error.type],
+            }];
+    }
+    const health = await coreFetch(new URL("healthz", base), {});
+    const unreached = (detail, fix) => [
+        { name: "core", ok: false, detail, fix, exit_code: 4 },
+        { name: "core token", ok: false, detail: "not checked: the Core did not answer", exit_code: 4 },
+    ];
+    if ("error" in health) {
+        return unreached(`cannot reach the Core at ${where}: ${health.error}`, `Start the Core (capibara serve prints its URL on its first line), or set ${CORE_URL_ENV} ` +
+            "to its URL");
+    }
+    let status;
+    try {
+        status = JSON.parse(health.text).status;
+    }
+    catch {
+        status = undefined;
+    }
+    if (health.response.status !== 200 || status !== "ok") {
+        const type = health.response.headers.get("content-type") ?? "no content type";
+        return unreached(`${new URL("healthz", base)} is not a Capibara Core's health check: it answered HTTP ` +
+            `${health.response.status} (${type}), starting with ${JSON.stringify(health.text.slice(0, 60))}`, `Set ${CORE_URL_ENV} to the URL capibara serve prints on its first line`);
+    }
+    const checks = [{ name: "core", ok: true, detail: `${where} answers` }];
+    const token = core.token?.trim();
+    if (!token) {
+        checks.push({
+            name: "core token",
+            ok: false,
+            detail: "no token: the Core refuses every request without one",
+            fix: `Set ${CORE_TOKEN_ENV} to a token listed in the Core's token file (its operator ` +
+                "issues them)",
+            exit_code: 7,
+        });
+        return checks;
+    }
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+        checks.push({
+            name: "core token",
+            ok: false,
+            detail: `${CORE_TOKEN_ENV} holds spaces, control or non-ASCII characters`,
+            fix: `Set ${CORE_TOKEN_ENV} to the token exactly as the Core's token file lists it`,
+            exit_code: 2,
+        });
+        return checks;
+    }
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const probes = [
+        ["read", new URL(`v1/updates?since=${new Date().toISOString()}`, base), { headers }],
+        ["gen", new URL("v1/gen", base), { method: "POST", headers, body: "{}" }],
+        ["publish", new URL(`v1/entries/fp_${"0".repeat(32)}`, base), {
+                method: "PUT",
+                headers,
+                body: "{}",
+            }],
+    ];
+    const rights = [];
+    for (const [right, url, init] of probes) {
+        const answer = await coreFetch(url, init);
+        if ("error" in answer) {
+            checks.push({
+                name: "core token",
+                ok: false,
+                detail: `cannot check the token: the Core at ${core.url} did not answer: ${answer.error}`,
+                exit_code: 4,
+            });
+            return checks;
+        }
+        const code = answer.response.status;
+        if (code === 401) {
+            checks.push({
+                name: "core token",
+                ok: false,
+                detail: `the Core at ${core.url} refused the token (HTTP 401)`,
+                fix: `Set ${CORE_TOKEN_ENV} to a token listed in the Core's token file (its operator ` +
+                    "issues them)",
+                exit_code: 7,
+            });
+            return checks;
+        }
+        if (code === 429) {
+            checks.push({
+                name: "core token",
+                ok: false,
+                detail: `cannot check the token: the Core at ${core.url} limited the requests (HTTP 429)`,
+                fix: "Run capibara doctor again in a moment",
+                exit_code: 4,
+            });
+            return checks;
+        }
+        if (code !== 403)
+            rights.push(right);
+    }
+    const missing = ["read", "gen", "publish"].filter((r) => !rights.includes(r));
+    const holds = `accepted; rights: ${rights.join(", ") || "none"}`;
+    if (!rights.includes("read")) {
+        checks.push({
+            name: "core token",
+            ok: false,
+            detail: `${holds}: without "read", every miss fails (it fetches the shared entry first)`,
+            fix: 'Ask the Core\'s operator for a token with the "read" right',
+            exit_code: 7,
+            rights,
+        });
+        return checks;
+    }
+    const note = missing.length === 0
+        ? ""
+        : ` (not ${missing.join(", ")}${missing.includes("gen") ? ": a miss the Core has not stored fails instead of generating" : ""})`;
+    checks.push({ name: "core token", ok: true, detail: holds + note, rights });
+    return checks;
+}
+export async function signatureCheck(policy) {
+    const keyIds = await Promise.all(policy.keys.map((k) => keyIdOf(k).catch(() => "invalid")));
+    const keys = keyIds.length === 0 ? "no trusted keys" : `trusted keys: ${keyIds.join(", ")}`;
+    const by = policy.source === "machine"
+        ? `required on this machine (${REQUIRE_SIGNATURE_ENV}; only ${TRUSTED_KEYS_ENV} counts)`
+        : "required by this project (trust.require_signature in .capibara/config.json)";
+    const detail = !policy.required
+        ? `not required; ${keys}`
+        : `${by}; ${keys}${keyIds.length === 0 ? ": only scripts accepted on this machine (capibara accept) run" : ""}`;
+    return {
+        name: "signatures",
+        ok: true,
+        detail,
+        policy: { required: policy.required, source: policy.source, key_ids: keyIds },
+    };
+}
+async function version(cmd, args, path) {
+    const program = await which(cmd, path ?? DEFAULT_PATH);
+    if (program === undefined)
+        return undefined;
+    try {
+        const out = await execCommand({ program, args, env: { PATH: path ?? DEFAULT_PATH }, cwd: "/" }, {
+            timeoutMs: 10_000,
+            maxOutputBytes: 64_000,
+        });
+        if (out.code !== 0)
+            return undefined;
+        return (out.stdout + out.stderr).trim().split("\n")[0];
+    }
+    catch {
+        return undefined;
+    }
+}
+function projectConfigCheck(trust) {
+    const path = trust.file?.path ?? ".capibara/config.json";
+    switch (trust.state) {
+        case "absent":
+            return { name: "project config", ok: true, detail: "none" };
+        case "harmless":
+            return { name: "project config", ok: true, detail: `${path} (needs no trust)` };
+        case "trusted":
+            return {
+                name: "project config",
+                ok: true,
+                detail: `${path} (trusted ${trust.by === "env"
+                    ? `by ${TRUST_ENV}`
+                    : trust.by === "option"
+                        ? "by trustProjectConfig"
+                        : "on this machine"})`,
+            };
+        case "untrusted":
+            return {
+                name: "project config",
+                ok: false,
+                detail: `${path} is not trusted${trust.changed ? " (it changed since it was trusted)" : ""}` +
+                    `; ignored until it is. It would ${trust.request ? describeRequest(trust.request).join("; ") : "grant nothing"}`,
+                fix: "Review it with `capibara trust --show`, then run `capibara trust`",
+            };
+    }
+}
+export async function doctorChecks(cb = new Capibara()) {
+    const config = await cb.config();
+    const checks = [];
+    checks.push({
+        name: "deno",
+        ok: true,
+        detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
+    });
+    const python = await version("python3", ["--version"], config.env.PATH);
+    checks.push({
+        name: "python3",
+        ok: python !== undefined,
+        detail: python ?? "not found",
+        fix: python ? undefined : "Install Python 3.9+ with the venv module",
+    });
+    const bash = await version("bash", ["--version"], config.env.PATH);
+    checks.push({ name: "bash", ok: bash !== undefined, detail: bash ?? "not found" });
+    const backend = platformBackend(config.cacheDir);
+    if (!backend) {
+        checks.push({
+            name: "sandbox",
+            ok: false,
+            detail: `no backend for ${Deno.build.os}: Python and bash scripts need --no-sandbox`,
+        });
+    }
+    else {
+        const availability = await backend.available();
+        checks.push({
+            name: `sandbox (${backend.name})`,
+            ok: availability.ok,
+            detail: availability.ok ? "works" : availability.reason ?? "unavailable",
+            fix: availability.fix,
+        });
+        if (backend instanceof BubblewrapBackend && availability.ok) {
+            const limits = await backend.describeLimits();
+            checks.push({
+                name: "limits",
+                ok: limits.processesEffective,
+                detail: limits.summary,
+            });
+            const identity = await backend.describeIdentity();
+            checks.push({ name: "sandbox uid", ok: identity.uid !== 0, detail: identity.summary });
+            const abi = systemPythonInside() ? await landlockAbi() : undefined;
+            checks.push({
+                name: "landlock",
+                ok: (abi ?? 0) > 0,
+                detail: abi === undefined
+                    ? `${SYSTEM_PYTHON} was not found under /usr: bash scripts run without the rule set ` +
+                        "that closes /proc's mount tables (Python scripts apply it themselves)"
+                    : abi > 0
+                        ? `ABI ${abi}: scripts cannot read /proc's mount tables (the host paths of their binds)`
+                        : "this kernel has no Landlock (Linux 5.13+): scripts can read /proc's mount tables, " +
+                            "which name the host paths of their binds",
+            });
+            const proxy = await backend.proxyAvailable();
+            checks.push({
+                name: "network proxy (socat)",
+                ok: proxy.ok,
+                detail: proxy.ok ? "granted hosts reachable through the proxy" : proxy.reason ?? "",
+                fix: proxy.fix,
+            });
+        }
+    }
+    const generator = config.generator;
+    if (config.core) {
+        checks.push({
+            name: "generator",
+            ok: true,
+            detail: `the team's Core at ${config.core.url}: a miss asks it, never an LLM${generator.configured ? ` (${generator.baseUrl} is not used while a Core is set)` : ""}`,
+        });
+        checks.push(...await coreChecks(config.core));
+    }
+    else {
+        checks.push({
+            name: "generator",
+            ok: true,
+            ...(generator.configured ? {} : { warning: true }),
+            detail: generator.configured
+                ? `${generator.baseUrl} (model ${generator.model})`
+                : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
+                    "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
+                    `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
+        });
+        if (generator.configured)
+            checks.push(await serverCheck(generator));
+    }
+    checks.push(await signatureCheck(config.signatures));
+    checks.push({ ...projectConfigCheck(config.projectTrust), exit_code: 7 });
+    const store = await cb.store();
+    checks.push({ name: "store", ok: true, detail: store.scripts });
+    checks.push({ name: "cache", ok: true, detail: config.cacheDir });
+    return checks;
+}
+export function doctorCommand(setExit) {
+    return new Command("doctor")
+        .description("Report which sandbox backend, interpreters, generator or Core work on this machine, and " +
+        "the signature policy in force; exits non-zero when a check fails")
+        .option("--root <dir>", ROOT_HELP)
+        .option("--json", "print one JSON document on stdout")
+        .action(async (opts) => {
+        const json = opts.json ?? false;
+        try {
+            const checks = await doctorChecks(await commandCapibara(opts.root));
+            const failed = checks.find((c) => !c.ok);
+            if (failed)
+                setExit(failed.exit_code ?? 3);
+            if (json) {
+                printJson({ ok: !failed, checks });
+                return;
+            }
+            for (const c of checks) {
+                const mark = !c.ok ? "✗" : c.warning ? "!" : "✓";
+                console.log(`${mark} ${c.name.padEnd(24)} ${terminalSafe(c.detail)}`);
+                if (!c.ok && c.fix)
+                    console.log(`  ${"".padEnd(24)} fix: ${terminalSafe(c.fix)}`);
+            }
+            if (failed)
+                console.error(`error: ${checks.filter((c) => !c.ok).length} check(s) failed`);
+        }
+        catch (error) {
+            setExit(reportError(error, json));
+        }
+    });
+}

@@ -1,0 +1,266 @@
+// Generated from src/cli/output.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { resolve } from "../_path.js";
+import { Capibara } from "../capibara.js";
+import { CapibaraError, ValidationError } from "../errors.js";
+export const PROCESS_IO = {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    get errIsTerminal() {
+        return Deno.stderr.isTerminal();
+    },
+    get env() {
+        return Deno.env.toObject();
+    },
+    get cwd() {
+        return Deno.cwd();
+    },
+    stdin: () => new Response(Deno.stdin.readable).text(),
+};
+const UNSAFE = "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069";
+const UNSAFE_MULTILINE = new RegExp(`\\r\\n|[${UNSAFE}]`, "g");
+const UNSAFE_LINE = new RegExp(`[\\n\\t${UNSAFE}]`, "g");
+const SHORT = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+export function terminalSafe(text, options = {}) {
+    const unsafe = options.multiline ? UNSAFE_MULTILINE : UNSAFE_LINE;
+    return text.replace(unsafe, (c) => {
+        if (c === "\r\n")
+            return "\n";
+        return SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    });
+}
+export function printJson(value, io = PROCESS_IO) {
+    io.out(terminalSafe(JSON.stringify(value, null, 2), { multiline: true }));
+}
+export function printWarning(message, io = PROCESS_IO) {
+    io.err(quoted(message));
+}
+function quoted(text) {
+    return terminalSafe(text, { multiline: true }).split("\n").join("\n  ");
+}
+export function reportError(error, json, io = PROCESS_IO) {
+    if (!(error instanceof CapibaraError)) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        if (json) {
+            printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 }, io);
+        }
+        else {
+            io.err(`error[InternalError]: ${quoted(message)}`);
+            io.err("hint: this is a bug in Capibara; please report it with the command you ran");
+        }
+        return 1;
+    }
+    if (json) {
+        printJson({ error: error.toJSON() }, io);
+    }
+    else {
+        io.err(`error[${error.type}]: ${quoted(error.message)}`);
+        if (error.hint)
+            io.err(`hint: ${quoted(error.hint)}`);
+    }
+    return error.exitCode;
+}
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+export function interruptible() {
+    const controller = new AbortController();
+    let received;
+    const handlers = [];
+    for (const name of Object.keys(SIGNAL_EXIT_CODES)) {
+        const handler = () => {
+            if (received)
+                Deno.exit(SIGNAL_EXIT_CODES[name]);
+            received = name;
+            controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
+        };
+        try {
+            Deno.addSignalListener(name, handler);
+            handlers.push([name, handler]);
+        }
+        catch {
+        }
+    }
+    return {
+        signal: controller.signal,
+        get received() {
+            return received;
+        },
+        [Symbol.dispose]() {
+            for (const [name, handler] of handlers)
+                Deno.removeSignalListener(name, handler);
+        },
+    };
+}
+export function reportInterrupted(received, step, json, io = PROCESS_IO) {
+    const exitCode = SIGNAL_EXIT_CODES[received];
+    const message = `Interrupted by ${received}${step ? ` while: ${step}` : ""}`;
+    const hint = "The script and its processes were stopped, and the run's temporary folders, " +
+        "sandbox state and cgroups removed; a script still being generated was not stored";
+    if (json) {
+        printJson({ error: { type: "Interrupted", message, hint, exit_code: exitCode } }, io);
+    }
+    else {
+        io.err(`interrupted: ${terminalSafe(message)}`);
+        io.err(`hint: ${hint}`);
+    }
+    return exitCode;
+}
+function seconds(since) {
+    return `${((performance.now() - since) / 1000).toFixed(1)}s`;
+}
+export function progressReporter(options = {}) {
+    const started = performance.now();
+    const io = options.io ?? PROCESS_IO;
+    let step = "";
+    if (options.verbose) {
+        const dim = io.errIsTerminal && !io.env.NO_COLOR;
+        const decoder = new TextDecoder();
+        let partial = "";
+        const line = (text) => io.err(dim ? `\x1b[2m  │ ${text}\x1b[22m` : `  │ ${text}`);
+        return {
+            progress(text) {
+                step = text;
+                io.err(`· ${terminalSafe(text)} (${seconds(started)})`);
+            },
+            onStderr(chunk) {
+                const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+                partial = lines.pop() ?? "";
+                for (const l of lines)
+                    line(terminalSafe(l));
+            },
+            done() {
+                if (partial !== "")
+                    line(terminalSafe(partial));
+                partial = "";
+            },
+            get step() {
+                return step;
+            },
+        };
+    }
+    if (io !== PROCESS_IO || !io.errIsTerminal || !(terminalColumns() > 0)) {
+        return {
+            progress: (text) => {
+                step = text;
+            },
+            done: () => { },
+            get step() {
+                return step;
+            },
+        };
+    }
+    let spinner;
+    let pending = "";
+    let stepStarted = started;
+    let ticker;
+    let loading;
+    const text = () => `${pending} (${seconds(stepStarted)})`;
+    return {
+        get step() {
+            return step;
+        },
+        progress(message) {
+            step = message;
+            pending = terminalSafe(message);
+            stepStarted = performance.now();
+            if (spinner) {
+                spinner.update({ text: text() });
+                return;
+            }
+            loading ??= import("npm:nanospinner@^1.2.2").then(({ createSpinner }) => {
+                spinner = createSpinner(text()).start();
+                ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
+            });
+        },
+        done(ok) {
+            if (ticker !== undefined)
+                clearInterval(ticker);
+            if (!spinner)
+                return;
+            if (ok)
+                spinner.clear();
+            else
+                spinner.stop();
+            spinner = undefined;
+        },
+    };
+}
+function terminalColumns() {
+    try {
+        return Deno.consoleSize().columns;
+    }
+    catch {
+        return 0;
+    }
+}
+export const ROOT_HELP = "project root holding .capibara/ (default: the git root, else the current " +
+    "directory)";
+export async function commandCapibara(root, options = {}, io = PROCESS_IO) {
+    if (root !== undefined) {
+        let isDirectory = false;
+        try {
+            isDirectory = (await Deno.stat(resolve(io.cwd, root))).isDirectory;
+        }
+        catch {
+        }
+        if (!isDirectory) {
+            throw new ValidationError(`Cannot use --root "${root}": it is not a directory`, {
+                hint: "Pass the project's folder, the one that holds (or will hold) .capibara/",
+            });
+        }
+    }
+    return new Capibara({
+        warn: (message) => printWarning(message, io),
+        ...options,
+        root: root === undefined ? undefined : resolve(io.cwd, root),
+        hints: "cli",
+    });
+}
+export async function parseContext(value, io = PROCESS_IO) {
+    if (value === undefined)
+        return {};
+    let text = value;
+    let where = "--context";
+    if (value === "@-") {
+        where = "standard input";
+        text = await io.stdin();
+    }
+    else if (value.startsWith("@")) {
+        where = value.slice(1);
+        try {
+            text = await Deno.readTextFile(resolve(io.cwd, where));
+        }
+        catch (error) {
+            throw new ValidationError(`Cannot read context file "${where}": ${error.message}`, {
+                hint: "Pass --context @path/to/context.json with an existing file, or inline JSON",
+            });
+        }
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch (error) {
+        const looksLikeFile = where === "--context" && /^[^{[\s"][^\s]*\.json$/i.test(value.trim());
+        throw new ValidationError(`Invalid JSON in ${where}: ${error.message}`, {
+            hint: looksLikeFile
+                ? `To read the context from a file, prefix it with @: --context @${value.trim()}`
+                : `Quote the JSON for your shell, e.g. --context '{"input": "data.csv"}', or read it ` +
+                    "from a file with --context @context.json (@- for standard input)",
+        });
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new ValidationError(`The context in ${where} must be a JSON object`, {
+            hint: `Wrap values in an object, e.g. --context '{"inputs": ["a.mp4", "b.mp4"]}'`,
+        });
+    }
+    return parsed;
+}
+export function formatValue(value) {
+    let text;
+    if (typeof value === "string")
+        text = value;
+    else if (value === null || typeof value !== "object")
+        text = String(value);
+    else
+        text = JSON.stringify(value, null, 2);
+    return terminalSafe(text, { multiline: true }).split("\n").join("\n    ");
+}

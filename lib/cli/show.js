@@ -1,0 +1,94 @@
+// Generated from src/cli/show.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { join, relative } from "../_path.js";
+import { IntegrityError, ValidationError } from "../errors.js";
+import { readEntryFile } from "../store/integrity.js";
+import { manualCommand } from "../readme.js";
+import { describeSignature, entryStanding } from "./list.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+function items(list, none) {
+    return list.map((item) => terminalSafe(item)).join(", ") || none;
+}
+async function resolveOrSearch(store, query) {
+    if (/^(fp_)?[0-9a-f]+$/.test(query)) {
+        try {
+            return await store.resolve(query);
+        }
+        catch (error) {
+            if (!(error instanceof ValidationError))
+                throw error;
+        }
+    }
+    const wanted = query.toLowerCase();
+    const matches = (await store.list()).entries.filter((e) => e.manifest.prompt.toLowerCase().includes(wanted));
+    if (matches.length === 1)
+        return matches[0].manifest.fingerprint;
+    if (matches.length === 0) {
+        throw new ValidationError(`No cached script matches "${query}"`, {
+            hint: `Give a fingerprint, or words of its prompt; see capibara list (${store.scripts})`,
+        });
+    }
+    throw new ValidationError(`"${query}" matches ${matches.length} cached scripts: ${matches.slice(0, 5).map((e) => e.manifest.fingerprint).join(", ")}`, { hint: "Give its fingerprint (see capibara list), or more words of the prompt" });
+}
+export function showCommand(setExit) {
+    return new Command("show")
+        .description("Show a cached script: manifest, files, integrity, signature state, and how to run it by hand")
+        .argument("<fingerprint|text>", "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt")
+        .option("--script", "print the script itself (terminal-safe)")
+        .option("--root <dir>", ROOT_HELP)
+        .option("--json", "print one JSON document on stdout")
+        .action(async (prefix, opts) => {
+        const json = opts.json ?? false;
+        try {
+            const store = await (await commandCapibara(opts.root)).store();
+            const fp = await resolveOrSearch(store, prefix);
+            const entry = (await store.lookup(fp));
+            const { integrity, signature } = await entryStanding(store, entry);
+            const m = entry.manifest;
+            if (opts.script) {
+                const bytes = await readEntryFile(entry.dir, m.entry);
+                if (typeof bytes === "string") {
+                    throw new IntegrityError(`Cannot show the script of "${fp}": ${m.entry} ${bytes}`, {
+                        hint: "Restore the entry from version control, or regenerate it with " +
+                            "capibara run --refresh --force",
+                    });
+                }
+                const script = new TextDecoder().decode(bytes);
+                if (json) {
+                    printJson({ fingerprint: m.fingerprint, entry: m.entry, script, integrity, signature });
+                }
+                else
+                    console.log(terminalSafe(script, { multiline: true }).replace(/\n$/, ""));
+                return;
+            }
+            const run = manualCommand(m);
+            if (json) {
+                printJson({ dir: entry.dir, manifest: m, integrity, signature, run_by_hand: run });
+                return;
+            }
+            const safe = (text) => terminalSafe(text);
+            const where = safe(relative(Deno.cwd(), entry.dir) || ".");
+            console.log(`${m.fingerprint}  (revision ${m.revision}, ${safe(m.created_at)})`);
+            console.log(`prompt:     ${safe(m.prompt)}`);
+            if (m.context !== undefined)
+                console.log(`context:    ${safe(JSON.stringify(m.context))}`);
+            console.log(`language:   ${safe(m.language)} (${safe(m.runtime.name)} ${safe(m.runtime.version)})`);
+            console.log(`generator:  ${safe(m.generator.kind)}${m.generator.model ? ` (${safe(m.generator.model)})` : ""}`);
+            console.log(`deps:       ${items(m.deps, "none")}`);
+            console.log(`needs:      network: ${items(m.needs.network, "none")}; env: ${items(m.needs.env, "none")}`);
+            console.log(`allowed:    network: ${items(m.allow.network, "none")}; env: ${items(m.allow.env, "none")}; read: ${items(m.allow.fs.read, "inputs only")}; write: ${items(m.allow.fs.write, "outputs only")}`);
+            console.log(`integrity:  ${safe(integrity)}`);
+            console.log(`signature:  ${describeSignature(signature)}`);
+            console.log(`folder:     ${where}`);
+            for (const [name, hash] of Object.entries(m.files)) {
+                console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);
+            }
+            console.log(`\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`);
+            const byHand = manualCommand({ ...m, entry: safe(m.entry) });
+            console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
+        }
+        catch (error) {
+            setExit(reportError(error, json));
+        }
+    });
+}

@@ -1,0 +1,171 @@
+// Generated from src/config_trust.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join } from "./_path.js";
+import { PermissionError } from "./errors.js";
+import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.js";
+import { ownCacheFolder } from "./_cache_folder.js";
+export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
+export const TRUST_FILE = "trust.json";
+function nonBlank(value) {
+    const trimmed = value?.trim();
+    return trimmed ? trimmed : undefined;
+}
+export function trustRequest(project) {
+    const allow = project.allow ?? {};
+    const request = {
+        network: [...(allow.network ?? [])],
+        env: [...(allow.env ?? [])],
+        read: [...(allow.read ?? [])],
+        write: [...(allow.write ?? [])],
+        sourceBuilds: project.install?.source_builds === true,
+    };
+    const baseUrl = nonBlank(project.generator?.base_url);
+    const model = nonBlank(project.generator?.model);
+    if (baseUrl !== undefined)
+        request.baseUrl = baseUrl;
+    if (model !== undefined)
+        request.model = model;
+    const coreUrl = nonBlank(project.core?.url);
+    if (coreUrl !== undefined)
+        request.coreUrl = coreUrl;
+    const needed = request.network.length + request.env.length + request.read.length +
+        request.write.length > 0 ||
+        request.sourceBuilds || baseUrl !== undefined ||
+        model !== undefined || coreUrl !== undefined;
+    return needed ? request : undefined;
+}
+export function harmlessPart(project) {
+    return {
+        ...(project.mode !== undefined ? { mode: project.mode } : {}),
+        ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
+        ...(project.trust !== undefined ? { trust: project.trust } : {}),
+    };
+}
+export function describeRequest(request) {
+    const list = (values) => values.map((v) => JSON.stringify(v)).join(", ");
+    const clauses = [];
+    if (request.baseUrl !== undefined) {
+        clauses.push(`send generation requests and your API key to ${JSON.stringify(request.baseUrl)}`);
+    }
+    if (request.model !== undefined)
+        clauses.push(`use the model ${JSON.stringify(request.model)}`);
+    if (request.coreUrl !== undefined) {
+        clauses.push(`ask the Core at ${JSON.stringify(request.coreUrl)} for scripts, sending it your Core token`);
+    }
+    if (request.network.length)
+        clauses.push(`grant network access to ${list(request.network)}`);
+    if (request.env.length)
+        clauses.push(`grant the environment variables ${list(request.env)}`);
+    if (request.read.length)
+        clauses.push(`grant reading ${list(request.read)}`);
+    if (request.write.length)
+        clauses.push(`grant writing ${list(request.write)}`);
+    if (request.sourceBuilds) {
+        clauses.push("let dependency installs build source distributions (running their build scripts)");
+    }
+    return clauses;
+}
+export function trustedHashes(env) {
+    const value = env[TRUST_ENV] ?? "";
+    return new Set(value.split(/[\s,]+/).map((h) => h.trim().toLowerCase().replace(/^sha256:/, "")).filter((h) => /^[0-9a-f]{64}$/.test(h)));
+}
+export class TrustStore {
+    path;
+    constructor(cacheDir) {
+        this.path = join(ownCacheFolder(cacheDir), TRUST_FILE);
+    }
+    async records() {
+        return recordsOf(await readJsonFile(this.path));
+    }
+    async get(root) {
+        return recordsOf(await readRecordsFor(this.path, root)).find((r) => r.root === root);
+    }
+    async trust(file) {
+        const record = { root: file.root, sha256: file.sha256, trusted_at: new Date().toISOString() };
+        await this.#update((records) => [...records.filter((r) => r.root !== file.root), record]);
+        return record;
+    }
+    async revoke(root) {
+        let found = false;
+        await this.#update((records) => {
+            found = records.some((r) => r.root === root);
+            return records.filter((r) => r.root !== root);
+        });
+        return found;
+    }
+    async #update(change) {
+        await updateJsonFile(this.path, (current) => {
+            const projects = {};
+            for (const r of change(recordsOf(current))) {
+                projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
+            }
+            return { version: 1, projects };
+        });
+    }
+}
+function recordsOf(json) {
+    const projects = json?.projects;
+    if (typeof projects !== "object" || projects === null || Array.isArray(projects))
+        return [];
+    const out = [];
+    for (const [root, value] of Object.entries(projects)) {
+        const record = value;
+        if (typeof record?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(record.sha256))
+            continue;
+        out.push({
+            root,
+            sha256: record.sha256,
+            trusted_at: typeof record.trusted_at === "string" ? record.trusted_at : "",
+        });
+    }
+    return out;
+}
+export async function evaluateTrust(file, options) {
+    if (file === undefined)
+        return { state: "absent" };
+    const where = { path: file.path, root: file.root, sha256: file.sha256 };
+    const request = trustRequest(file.config);
+    if (request === undefined)
+        return { state: "harmless", file: where };
+    if (options.trustProjectConfig === true) {
+        return { state: "trusted", by: "option", file: where, request };
+    }
+    if (trustedHashes(options.env).has(file.sha256)) {
+        return { state: "trusted", by: "env", file: where, request };
+    }
+    const record = await new TrustStore(options.cacheDir).get(file.root);
+    if (record?.sha256 === file.sha256) {
+        return { state: "trusted", by: "record", file: where, request };
+    }
+    return { state: "untrusted", file: where, request, ...(record ? { changed: true } : {}) };
+}
+export function untrustedError(trust) {
+    const path = trust.file?.path ?? ".capibara/config.json";
+    const why = trust.changed
+        ? "it changed since it was trusted on this machine"
+        : "it is not trusted on this machine";
+    const would = trust.request ? describeRequest(trust.request) : [];
+    return new PermissionError(`Cannot use "${path}": ${why}` + (would.length ? `, and it would ${would.join("; ")}` : ""), {
+        hint: "Review it with `capibara trust --show`, then trust it with `capibara trust`" +
+            (trust.file ? ` (in CI: ${TRUST_ENV}=${trust.file.sha256})` : "") +
+            "; SDK callers pass { trustProjectConfig: true }",
+        details: {
+            config: path,
+            ...(trust.file ? { root: trust.file.root, sha256: trust.file.sha256 } : {}),
+            ...(trust.changed ? { changed: true } : {}),
+            grants: {
+                network: trust.request?.network ?? [],
+                env: trust.request?.env ?? [],
+                read: trust.request?.read ?? [],
+                write: trust.request?.write ?? [],
+            },
+            ...(trust.request?.baseUrl !== undefined ? { base_url: trust.request.baseUrl } : {}),
+            ...(trust.request?.model !== undefined ? { model: trust.request.model } : {}),
+            ...(trust.request?.coreUrl !== undefined ? { core_url: trust.request.coreUrl } : {}),
+            ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
+        },
+    });
+}
+export function assertTrusted(trust) {
+    if (trust.state === "untrusted")
+        throw untrustedError(trust);
+}

@@ -1,0 +1,271 @@
+// Generated from src/contract/bundle.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { Bundle } from "../schema.js";
+import { execCommand } from "../exec.js";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.js";
+import { formatFindings, staticChecks } from "./checks/mod.js";
+import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
+import { readPep723 } from "./pep723.js";
+export class ContractViolation extends Error {
+    name = "ContractViolation";
+    reason;
+    constructor(reason, options) {
+        super(reason, options);
+        this.reason = reason;
+    }
+}
+function tryParse(text) {
+    try {
+        return { ok: true, value: JSON.parse(text) };
+    }
+    catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+}
+function firstObject(text, from = 0) {
+    const start = text.indexOf("{", from);
+    if (start < 0)
+        return undefined;
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (let i = start; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (ch === "\\")
+                escaped = true;
+            else if (ch === '"')
+                inString = false;
+            continue;
+        }
+        if (ch === '"')
+            inString = true;
+        else if (ch === "{")
+            depth++;
+        else if (ch === "}" && --depth === 0)
+            return text.slice(start, i + 1);
+    }
+    return undefined;
+}
+export function extractJson(content) {
+    const text = content.trim();
+    if (text === "")
+        throw new Error("The reply is empty: expected one JSON object");
+    const whole = tryParse(text);
+    if (whole.ok)
+        return whole.value;
+    const fences = [...text.matchAll(/```[ \t]*(?:json|JSON|jsonc)?[ \t]*\r?\n([\s\S]*?)\r?\n?```/g)];
+    for (const fence of fences) {
+        const parsed = tryParse((fence[1] ?? "").trim());
+        if (parsed.ok)
+            return parsed.value;
+    }
+    let from = 0;
+    for (;;) {
+        const candidate = firstObject(text, from);
+        if (candidate === undefined)
+            break;
+        const parsed = tryParse(candidate);
+        if (parsed.ok)
+            return parsed.value;
+        from = text.indexOf("{", from) + 1;
+    }
+    const excerpt = text.length > 80 ? text.slice(0, 80) + "…" : text;
+    if (!text.includes("{")) {
+        throw new Error(`The reply contains no JSON object: it starts with ${JSON.stringify(excerpt)}`);
+    }
+    throw new Error(`The reply is not valid JSON: ${whole.error}; it starts with ${JSON.stringify(excerpt)}`);
+}
+function requirementKey(requirement, language) {
+    try {
+        if (language === "python")
+            return normaliseRequirement(requirement);
+        if (language === "typescript")
+            return serialiseNpm(parseNpmRequirement(requirement));
+    }
+    catch (error) {
+        if (!(error instanceof RequirementError))
+            throw error;
+    }
+    return `\0${requirement.trim()}`;
+}
+function sameSet(a, b, language) {
+    const left = new Set(a.map((r) => requirementKey(r, language)));
+    const right = new Set(b.map((r) => requirementKey(r, language)));
+    return left.size === right.size && [...left].every((k) => right.has(k));
+}
+function list(items) {
+    return items.length === 0 ? "none" : items.join(", ");
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+function headerLines(script, language) {
+    const leader = escapeRegExp(COMMENT_LEADERS[language]);
+    const start = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_START)}\\s*$`, "m");
+    const end = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_END)}\\s*$`, "m");
+    const s = start.exec(script);
+    if (!s)
+        return undefined;
+    const rest = script.slice(s.index + s[0].length);
+    const e = end.exec(rest);
+    if (!e)
+        return undefined;
+    return rest.slice(0, e.index).split(/\r?\n/).filter((l) => l.trim() !== "");
+}
+function headerDeps(lines, language) {
+    const leader = escapeRegExp(COMMENT_LEADERS[language]);
+    const depsLine = new RegExp(`^\\s*${leader}\\s*deps\\s*:(.*)$`, "i");
+    let found = false;
+    const deps = [];
+    for (const line of lines) {
+        const m = depsLine.exec(line);
+        if (!m)
+            continue;
+        found = true;
+        deps.push(...splitDepsLine(m[1] ?? ""));
+    }
+    return found ? deps : undefined;
+}
+function pinningProblem(requirement, language) {
+    if (language !== "typescript")
+        return pinProblem(requirement);
+    try {
+        parseNpmRequirement(requirement);
+        return undefined;
+    }
+    catch (error) {
+        if (!(error instanceof RequirementError))
+            throw error;
+        return /exact semver/.test(error.reason)
+            ? `"${requirement}" does not pin an exact semver version (like 1.2.3)`
+            : `"${requirement}" is not pinned as "name==version" (${error.reason})`;
+    }
+}
+function basicEnv() {
+    const env = {};
+    for (const name of ["PATH", "HOME", "LANG", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"]) {
+        const value = Deno.env.get(name);
+        if (value !== undefined)
+            env[name] = value;
+    }
+    return env;
+}
+const PY_COMPILE = "import sys\n" +
+    "path = sys.argv[1]\n" +
+    "try:\n" +
+    "    compile(open(path, encoding='utf-8').read(), 'script.py', 'exec', dont_inherit=True)\n" +
+    "except SyntaxError as exc:\n" +
+    "    print(f'{type(exc).__name__}: {exc.msg} (line {exc.lineno})', file=sys.stderr)\n" +
+    "    sys.exit(1)\n";
+async function compileProblem(script, options) {
+    if (options.language === "typescript")
+        return undefined;
+    const dir = await Deno.makeTempDir({ prefix: "capibara_check_" });
+    try {
+        const file = `${dir}/script.${options.language === "python" ? "py" : "sh"}`;
+        await Deno.writeTextFile(file, script);
+        const spec = options.language === "python"
+            ? { program: options.python ?? "python3", args: ["-I", "-c", PY_COMPILE, file] }
+            : { program: "bash", args: ["-n", file] };
+        let result;
+        try {
+            result = await execCommand({ ...spec, env: basicEnv(), cwd: dir }, { timeoutMs: options.timeoutMs ?? 15_000, maxOutputBytes: 64_000 });
+        }
+        catch (err) {
+            if (err instanceof Deno.errors.NotFound)
+                return undefined;
+            throw err;
+        }
+        if (result.timedOut)
+            return undefined;
+        if (result.code === 0)
+            return undefined;
+        const detail = (result.stderr.trim() || result.stdout.trim()).split(/\r?\n/).slice(-5)
+            .join("\n").replaceAll(file, "script");
+        return detail || `exit code ${result.code}`;
+    }
+    finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => { });
+    }
+}
+function zodReason(issues) {
+    const parts = issues.map((i) => {
+        const path = i.path.length === 0 ? "(root)" : i.path.map(String).join(".");
+        return `${path}: ${i.message}`;
+    });
+    return `The reply does not match the reply format: ${parts.join("; ")}`;
+}
+export async function checkBundle(raw, expected) {
+    const parsed = Bundle.safeParse(raw);
+    if (!parsed.success)
+        throw new ContractViolation(zodReason(parsed.error.issues));
+    const bundle = parsed.data;
+    const { language } = expected;
+    if (bundle.language !== language) {
+        throw new ContractViolation(`"language" is "${bundle.language}" but a ${language} script was asked for`);
+    }
+    const leader = COMMENT_LEADERS[language];
+    const lines = headerLines(bundle.script, language);
+    if (lines === undefined) {
+        throw new ContractViolation(`The script has no header block: it must contain the lines "${leader} ${HEADER_START}" ` +
+            `and "${leader} ${HEADER_END}"`);
+    }
+    const deps = headerDeps(lines, language);
+    if (deps === undefined) {
+        throw new ContractViolation(`The header block has no "${leader} deps:" line (write "${leader} deps: none" when there ` +
+            `are no requirements)`);
+    }
+    if (!sameSet(deps, bundle.requirements, language)) {
+        throw new ContractViolation(`The header's deps (${list(deps)}) differ from "requirements" (${list(bundle.requirements)}): they must be the same pinned packages`);
+    }
+    if (language === "bash" && bundle.requirements.length > 0) {
+        throw new ContractViolation(`Bash scripts cannot have requirements (got ${list(bundle.requirements)}): ` +
+            `use only common system tools and set "requirements" to []`);
+    }
+    const unpinned = bundle.requirements
+        .map((r) => pinningProblem(r.trim(), language))
+        .filter((p) => p !== undefined);
+    if (unpinned.length > 0) {
+        throw new ContractViolation(`Every requirement must be pinned exactly as "name==version": ${unpinned.join("; ")}`);
+    }
+    if (language === "python") {
+        let metadata;
+        try {
+            metadata = readPep723(bundle.script);
+        }
+        catch (error) {
+            if (!(error instanceof RequirementError))
+                throw error;
+            throw new ContractViolation(`The PEP 723 block cannot be read: ${error.reason}`);
+        }
+        const pep723 = metadata?.dependencies;
+        if (pep723 === undefined) {
+            throw new ContractViolation(`The script has no PEP 723 block: add "# /// script", "# dependencies = [...]" and ` +
+                `"# ///" lines listing the requirements`);
+        }
+        if (!sameSet(pep723, bundle.requirements, language)) {
+            throw new ContractViolation(`The PEP 723 dependencies (${list(pep723)}) differ from "requirements" (${list(bundle.requirements)})`);
+        }
+    }
+    if (bundle.script.trim() === "")
+        throw new ContractViolation("The script is empty");
+    const problem = await compileProblem(bundle.script, expected);
+    if (problem !== undefined) {
+        throw new ContractViolation(`The script does not compile: ${problem}`);
+    }
+    const missing = ["--context", "--selftest", "--dry-run"].filter((f) => !bundle.script.includes(f));
+    if (missing.length > 0) {
+        throw new ContractViolation(`The script does not handle ${missing.join(", ")}: it must accept ` +
+            `--context <json | @file.json>, --selftest and --dry-run`);
+    }
+    const findings = await staticChecks(bundle, {
+        python: expected.python,
+        timeoutMs: expected.timeoutMs,
+    });
+    if (findings.length > 0) {
+        throw new ContractViolation(`static checks failed:\n${formatFindings(findings)}`);
+    }
+    return bundle;
+}

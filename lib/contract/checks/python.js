@@ -1,0 +1,449 @@
+// Generated from src/contract/checks/python.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { dirname, isAbsolute, join } from "../../_path.js";
+import PY_ANALYZER from "../../../src/contract/checks/py_analyzer.py" with { type: "text" };
+import { execCommand } from "../../exec.js";
+import { tail } from "../../errors.js";
+import { isInside, removeIfExists } from "../../_fs.js";
+import { Memo } from "../../_memo.js";
+import { DEFAULT_PATH, which } from "../../_which.js";
+import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
+import { parseRequirement, RequirementError } from "../requirements.js";
+import { blank, checkCredentialPath, checkEnvRead, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
+function scanPythonText(src) {
+    const code = src.split("");
+    const bare = src.split("");
+    const strings = [];
+    let i = 0;
+    while (i < src.length) {
+        const c = src[i] ?? "";
+        if (c === "#") {
+            const end = src.indexOf("\n", i);
+            const stop = end < 0 ? src.length : end;
+            blank(code, i, stop);
+            blank(bare, i, stop);
+            i = stop;
+            continue;
+        }
+        const prefix = /^[rRbBuUfF]{0,2}(?="|')/.exec(src.slice(i, i + 3));
+        if (prefix && (i === 0 || !/\w/.test(src[i - 1] ?? ""))) {
+            const q = i + prefix[0].length;
+            const quote = src.startsWith('"""', q) || src.startsWith("'''", q)
+                ? src.slice(q, q + 3)
+                : src[q] ?? '"';
+            const start = q + quote.length;
+            let j = start;
+            while (j < src.length && !src.startsWith(quote, j)) {
+                if (quote.length === 1 && src[j] === "\n")
+                    break;
+                j += src[j] === "\\" ? 2 : 1;
+            }
+            strings.push({ value: src.slice(start, j), offset: start });
+            blank(bare, start, j);
+            i = j + quote.length;
+            continue;
+        }
+        i++;
+    }
+    return { code: code.join(""), bare: bare.join(""), strings };
+}
+const interpreters = new Memo();
+const confinable = new WeakMap();
+const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
+const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
+const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
+const ANALYSIS_MAX_PROCESSES = 8;
+function parseAnalysis(stdout) {
+    try {
+        const value = JSON.parse(stdout);
+        return value && typeof value === "object" ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function resolveInterpreter(program, env) {
+    let result;
+    try {
+        result = await execCommand({
+            program,
+            args: [
+                "-I",
+                "-c",
+                "import sys, os, json; print(json.dumps({'exe': os.path.realpath(sys.executable), " +
+                    "'prefix': os.path.realpath(sys.base_prefix), 'version': list(sys.version_info[:2])}))",
+            ],
+            env,
+            cwd: "/",
+        }, { timeoutMs: 15_000, maxOutputBytes: 64_000 });
+    }
+    catch {
+        return undefined;
+    }
+    if (result.code !== 0)
+        return undefined;
+    let info;
+    try {
+        info = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
+    }
+    catch {
+        return undefined;
+    }
+    const [major = 0, minor = 0] = info.version ?? [];
+    if (major < 3 || (major === 3 && minor < 8) || !info.exe || !isAbsolute(info.exe)) {
+        return undefined;
+    }
+    return { exe: info.exe, prefix: info.prefix };
+}
+function analyzerPolicy(interpreter, workdir, tmpDir) {
+    const read = [];
+    for (const path of [interpreter.prefix, dirname(interpreter.exe)]) {
+        if (!isAbsolute(path) || path === "/" || read.some((dir) => isInside(path, dir)))
+            continue;
+        read.push(path);
+    }
+    return {
+        network: [],
+        read,
+        write: [],
+        protect: [],
+        workdir,
+        tmpDir,
+        memoryBytes: ANALYSIS_MEMORY_BYTES,
+        maxProcesses: ANALYSIS_MAX_PROCESSES,
+    };
+}
+async function analysisDir(script) {
+    const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_checks_" }));
+    const work = join(root, "work");
+    const tmp = join(root, "tmp");
+    await Deno.mkdir(work);
+    await Deno.mkdir(tmp);
+    await Deno.writeTextFile(join(work, "analyzer.py"), PY_ANALYZER);
+    await Deno.writeTextFile(join(work, "script.py"), script);
+    return { root, work, tmp };
+}
+async function runAnalyzer(interpreter, dir, backend, timeoutMs) {
+    const spec = {
+        program: interpreter.exe,
+        args: [...PY_FLAGS, join(dir.work, "analyzer.py"), join(dir.work, "script.py")],
+        env: {},
+        cwd: dir.work,
+    };
+    const limits = { timeoutMs, maxOutputBytes: 32_000_000 };
+    if (!backend)
+        return await execCommand(spec, limits);
+    const wrapped = await backend.wrap(spec, analyzerPolicy(interpreter, dir.work, dir.tmp));
+    try {
+        return await execCommand(wrapped.spec, limits);
+    }
+    finally {
+        await wrapped.close();
+    }
+}
+function runsConfined(backend, interpreter) {
+    let memo = confinable.get(backend);
+    if (!memo)
+        confinable.set(backend, memo = new Memo());
+    return memo.get(interpreter.exe, async () => {
+        if (!(await backend.available()).ok)
+            return false;
+        const dir = await analysisDir("import os\n");
+        try {
+            const out = await runAnalyzer(interpreter, dir, backend, 15_000);
+            return out.code === 0 && Array.isArray(parseAnalysis(out.stdout)?.imports);
+        }
+        catch {
+            return false;
+        }
+        finally {
+            await removeIfExists(dir.root);
+        }
+    });
+}
+function unconfined(backend, interpreter) {
+    const memo = confinable.get(backend);
+    memo?.clear(interpreter.exe);
+    memo?.get(interpreter.exe, () => Promise.resolve(false));
+    return undefined;
+}
+async function analysePython(script, options) {
+    const path = options.env.PATH ?? DEFAULT_PATH;
+    const program = await which(options.python, path);
+    if (!program)
+        return undefined;
+    const lookupEnv = {};
+    for (const name of LOOKUP_ENV) {
+        const value = options.env[name];
+        if (value !== undefined)
+            lookupEnv[name] = value;
+    }
+    const interpreter = await interpreters.get(JSON.stringify([program, lookupEnv]), () => resolveInterpreter(program, lookupEnv));
+    if (!interpreter)
+        return undefined;
+    let backend = options.backend && await runsConfined(options.backend, interpreter)
+        ? options.backend
+        : undefined;
+    const dir = await analysisDir(script);
+    try {
+        for (;;) {
+            let out;
+            try {
+                out = await runAnalyzer(interpreter, dir, backend, options.timeoutMs);
+            }
+            catch (error) {
+                const why = error instanceof Error ? error.message : String(error);
+                if (!backend)
+                    return `the python analysis failed: ${why}`;
+                backend = unconfined(backend, interpreter);
+                continue;
+            }
+            if (out.timedOut) {
+                return `the python analysis did not finish within ${options.timeoutMs} ms`;
+            }
+            const analysis = out.code === 0 ? parseAnalysis(out.stdout) : undefined;
+            if (analysis)
+                return analysis;
+            if (backend && /^bwrap:/m.test(out.stderr)) {
+                backend = unconfined(backend, interpreter);
+                continue;
+            }
+            return `the python analysis failed: ${tail(out.stderr || out.stdout, 300) || "no output"}`;
+        }
+    }
+    finally {
+        await removeIfExists(dir.root);
+    }
+}
+function scanPythonAnalysis(script) {
+    const scan = scanPythonText(script);
+    const lineAt = lineIndex(script);
+    const aliases = new Map();
+    const imports = [];
+    scan.bare.split("\n").forEach((text, index) => {
+        const line = index + 1;
+        const plain = /^\s*import\s+(.+)$/.exec(text);
+        if (plain) {
+            for (const part of (plain[1] ?? "").split(",")) {
+                const m = /^\s*([\w.]+)(?:\s+as\s+(\w+))?/.exec(part);
+                if (!m?.[1])
+                    continue;
+                const top = m[1].split(".")[0] ?? m[1];
+                aliases.set(m[2] ?? top, m[2] ? m[1] : top);
+                imports.push({ module: m[1], line });
+            }
+        }
+        const from = /^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?([^)]*)/.exec(text);
+        if (from) {
+            const module = from[2] ?? "";
+            const names = [];
+            for (const part of (from[3] ?? "").split(",")) {
+                const m = /^\s*(\w+|\*)(?:\s+as\s+(\w+))?/.exec(part);
+                if (!m?.[1])
+                    continue;
+                names.push(m[1]);
+                if (m[1] !== "*" && module)
+                    aliases.set(m[2] ?? m[1], `${module}.${m[1]}`);
+            }
+            imports.push({ module, names, level: (from[1] ?? "").length, line });
+        }
+    });
+    const stringAt = new Map(scan.strings.map((s) => [s.offset, s.value]));
+    const calls = [];
+    const env = [];
+    for (const m of scan.bare.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(/g)) {
+        const written = (m[1] ?? "").replace(/\s+/g, "");
+        const [root = "", ...rest] = written.split(".");
+        const name = [aliases.get(root) ?? root, ...rest].join(".");
+        const open = (m.index ?? 0) + m[0].length;
+        const quoted = /^\s*[rRbBuUfF]{0,2}("""|'''|"|')/.exec(script.slice(open, open + 40));
+        const arg0 = quoted ? stringAt.get(open + quoted[0].length) ?? null : null;
+        const lineEnd = script.indexOf("\n", open);
+        const frag0 = scan.strings
+            .filter((s) => s.offset >= open && (lineEnd < 0 || s.offset < lineEnd))
+            .map((s) => s.value);
+        const line = lineAt(m.index ?? 0);
+        calls.push({ name, line, args_literal: arg0 !== null, arg0, head0: arg0, frag0 });
+        if (["os.environ.get", "os.getenv"].includes(name) && arg0 !== null) {
+            env.push({ name: arg0, line });
+        }
+        if (["__import__", "importlib.import_module"].includes(name) && arg0 !== null) {
+            imports.push({ module: arg0, line, dynamic: true });
+        }
+    }
+    for (const m of scan.code.matchAll(/\benviron\s*\[\s*[rbuRBU]?(["'])([^"'\n]*)\1\s*\]/g)) {
+        env.push({ name: m[2] ?? "", line: lineAt(m.index ?? 0) });
+    }
+    return {
+        imports,
+        calls,
+        env,
+        strings: scan.strings.map((s) => ({ value: s.value, line: lineAt(s.offset) })),
+    };
+}
+const IMPORT_NAMES = {
+    pillow: ["pil"],
+    opencv_python: ["cv2"],
+    opencv_python_headless: ["cv2"],
+    opencv_contrib_python: ["cv2"],
+    opencv_contrib_python_headless: ["cv2"],
+    beautifulsoup4: ["bs4"],
+    pyyaml: ["yaml"],
+    scikit_learn: ["sklearn"],
+    scikit_image: ["skimage"],
+    python_dateutil: ["dateutil"],
+    moviepy: ["moviepy"],
+    pymupdf: ["fitz", "pymupdf"],
+    pycryptodome: ["crypto"],
+    pycryptodomex: ["cryptodome"],
+    protobuf: ["google"],
+    attrs: ["attr", "attrs"],
+    pyjwt: ["jwt"],
+};
+function requirementModules(requirements) {
+    const names = new Set();
+    for (const requirement of requirements) {
+        let dist;
+        try {
+            dist = parseRequirement(requirement).name.replaceAll("-", "_");
+        }
+        catch (error) {
+            if (error instanceof RequirementError)
+                continue;
+            throw error;
+        }
+        names.add(dist);
+        for (const known of IMPORT_NAMES[dist] ?? [])
+            names.add(known);
+        names.add(dist.split("_")[0] ?? dist);
+        names.add(dist.replace(/^python_/, "").replace(/_python$/, ""));
+        names.add(dist.replace(/^py/, ""));
+    }
+    return names;
+}
+function dedicatedImportRule(ctx, module, line) {
+    const top = module.split(".")[0] ?? module;
+    if (top === "subprocess" || top === "pty") {
+        ctx.add("shell-execution", `shell execution (import ${module}) is not allowed`, line);
+        return true;
+    }
+    if (top === "ctypes" || top === "_ctypes" || top === "cffi") {
+        ctx.add("native-code", `native code (import ${module}) is not allowed`, line);
+        return true;
+    }
+    if (top === "socket" && !ctx.network) {
+        ctx.add("raw-socket", `raw sockets (import ${module}) are not allowed without network access: list the hosts ` +
+            `in needs.network`, line);
+        return true;
+    }
+    return false;
+}
+function checkPythonImports(ctx, analysis) {
+    const allowed = new Set(ALLOWED_IMPORTS.python);
+    const network = new Set(NETWORK_IMPORTS.python);
+    const provided = requirementModules(ctx.requirements);
+    const within = (module, set) => {
+        const parts = module.split(".");
+        return parts.some((_, i) => set.has(parts.slice(0, i + 1).join(".")));
+    };
+    for (const entry of analysis.imports) {
+        const { module, line } = entry;
+        if ((entry.level ?? 0) > 0) {
+            ctx.add("import", `relative import (from ${".".repeat(entry.level ?? 0)}${module} import …) is not ` +
+                `allowed: a script is a single file`, line);
+            continue;
+        }
+        if (module === "")
+            continue;
+        if (dedicatedImportRule(ctx, module, line))
+            continue;
+        if (within(module, allowed))
+            continue;
+        if (provided.has((module.split(".")[0] ?? "").toLowerCase()))
+            continue;
+        const units = entry.names && entry.names.length > 0 && !entry.names.includes("*")
+            ? entry.names.map((n) => `${module}.${n}`)
+            : [module];
+        for (const unit of units) {
+            if (within(unit, allowed))
+                continue;
+            if (within(unit, network)) {
+                if (!ctx.network) {
+                    ctx.add("network", `network access (import ${unit}) needs the hosts listed in needs.network`, line);
+                }
+                continue;
+            }
+            ctx.add("import", `import of ${module} is not allowed: use the standard library modules of the ` +
+                `template, or add the package, pinned as "name==version", to requirements`, line);
+            break;
+        }
+    }
+}
+const PY_SHELL = /^(?:os\.(?:system|popen|fork|forkpty|posix_spawnp?|exec\w*|spawn\w*)|subprocess\.\w+|pty\.(?:spawn|fork)|asyncio\.create_subprocess_(?:exec|shell)|platform\.popen)$/;
+const PY_DYNAMIC_CODE = new Set([
+    "eval",
+    "exec",
+    "compile",
+    "builtins.eval",
+    "builtins.exec",
+    "builtins.compile",
+]);
+const PY_DYNAMIC_IMPORT = new Set(["__import__", "builtins.__import__", "importlib.import_module"]);
+const PY_DELETE = new Set(["os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree"]);
+const PY_SOCKET = new Set(["socket.socket", "socket.create_connection", "socket.socketpair"]);
+function checkPythonCalls(ctx, analysis) {
+    for (const call of analysis.calls) {
+        const { name, line } = call;
+        const via = call.via ? ` via ${call.via}` : "";
+        if (name !== null && PY_SHELL.test(name)) {
+            ctx.add("shell-execution", `shell execution (${name}${via}) is not allowed`, line);
+        }
+        else if (name !== null && PY_DYNAMIC_CODE.has(name) && !call.via && call.arg0 == null) {
+            ctx.add("dynamic-code", `${name}() of a non-literal argument is not allowed: write the code out`, line);
+        }
+        else if (name !== null && PY_DYNAMIC_IMPORT.has(name) && !call.via && call.arg0 == null) {
+            ctx.add("dynamic-import", `${name}() of a computed module name is not allowed: import modules by name`, line);
+        }
+        else if (name !== null && PY_SOCKET.has(name) && !ctx.network) {
+            ctx.add("raw-socket", `raw sockets (${name}) are not allowed without network access: list the hosts in ` +
+                `needs.network`, line);
+        }
+        else if (name !== null && name.split(".")[0] === "ctypes" && call.via) {
+            ctx.add("native-code", `native code (${name}${via}) is not allowed`, line);
+        }
+        if (name !== null && PY_DELETE.has(name) && !call.method) {
+            const path = riskyPath(call.head0, call.frag0 ?? []);
+            if (path !== null)
+                ctx.add("delete-outside", deleteMessage(name, path), line);
+        }
+        else if (call.method === "unlink" || call.method === "rmdir") {
+            const path = riskyPath(call.recv_head, call.recv_frag ?? []);
+            if (path !== null) {
+                ctx.add("delete-outside", deleteMessage(`Path.${call.method}`, path), line);
+            }
+        }
+    }
+}
+export async function checkPython(ctx, options) {
+    const result = await analysePython(ctx.script, options);
+    if (typeof result === "string") {
+        ctx.add("analysis", `the script could not be analysed: ${result}`);
+        return;
+    }
+    const analysis = result ?? scanPythonAnalysis(ctx.script);
+    if (analysis.error) {
+        ctx.add("analysis", `the script could not be analysed: ${analysis.error}`);
+        return;
+    }
+    if (analysis.syntax_error) {
+        ctx.add("syntax", `the script does not parse: ${analysis.syntax_error}`, analysis.syntax_line);
+        return;
+    }
+    checkPythonImports(ctx, analysis);
+    checkPythonCalls(ctx, analysis);
+    for (const { name, line } of analysis.env)
+        checkEnvRead(ctx, name, line);
+    for (const { value, line, doc } of analysis.strings) {
+        if (!doc)
+            checkCredentialPath(ctx, value, line);
+    }
+}

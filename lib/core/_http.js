@@ -1,0 +1,103 @@
+// Generated from src/core/_http.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { CapibaraError } from "../errors.js";
+export class HttpError extends Error {
+    status;
+    type;
+    hint;
+    headers;
+    constructor(status, type, message, hint = "", headers = {}, options) {
+        super(message, options);
+        this.status = status;
+        this.type = type;
+        this.hint = hint;
+        this.headers = headers;
+    }
+}
+export function internal(error, what) {
+    if (error instanceof HttpError)
+        return error;
+    const type = error instanceof CapibaraError ? error.type : "NetworkError";
+    return new HttpError(500, type, `The Core failed: ${what}`, "See the Core's log", {}, {
+        cause: error,
+    });
+}
+export function jsonResponse(body, status, headers = {}) {
+    return new Response(JSON.stringify(body), {
+        status,
+        headers: { "content-type": "application/json", ...headers },
+    });
+}
+export function errorResponse(error) {
+    return jsonResponse({ error: { type: error.type, message: error.message, hint: error.hint } }, error.status, error.headers);
+}
+export function httpErrorOf(error, generating) {
+    if (error instanceof HttpError)
+        return error;
+    if (error instanceof CapibaraError) {
+        const status = generating
+            ? 502
+            : error.type === "PermissionError"
+                ? 403
+                : error.type === "NetworkError"
+                    ? 500
+                    : 400;
+        return new HttpError(status, error.type, error.message, error.hint);
+    }
+    return internal(error, "internal error");
+}
+export async function readBody(request, options) {
+    const maxBody = options.maxBytes;
+    const declared = request.headers.get("content-length");
+    const tooLarge = () => new HttpError(413, "ValidationError", `The request body is larger than the Core accepts (${maxBody} bytes)`, "Send a smaller request, or raise the Core's --max-body-bytes");
+    if (declared !== null && Number(declared) > maxBody)
+        throw tooLarge();
+    const chunks = [];
+    let total = 0;
+    if (request.body) {
+        const reader = request.body.getReader();
+        let late = false;
+        const timer = setTimeout(() => {
+            late = true;
+            reader.cancel().catch(() => { });
+        }, options.timeoutMs);
+        try {
+            for (;;) {
+                const { done, value } = await reader.read();
+                if (done)
+                    break;
+                total += value.length;
+                if (total > maxBody) {
+                    await reader.cancel().catch(() => { });
+                    throw tooLarge();
+                }
+                chunks.push(value);
+            }
+        }
+        finally {
+            clearTimeout(timer);
+        }
+        if (late) {
+            throw new HttpError(408, "NetworkError", `The request body did not arrive within ${options.timeoutMs / 1000} s`, "Check the network between the client and the Core");
+        }
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+        bytes.set(chunk, at);
+        at += chunk.length;
+    }
+    try {
+        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    }
+    catch {
+        throw new HttpError(400, "ValidationError", "The request body is not UTF-8 text");
+    }
+}
+export function parseJson(text) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        throw new HttpError(400, "ValidationError", "The request body is not valid JSON");
+    }
+}

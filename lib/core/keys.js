@@ -1,0 +1,51 @@
+// Generated from src/core/keys.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
+import { SIGNATURE_FIELD } from "../store/entry.js";
+import { checkProjectKeys, isWellFormedSignature } from "../store/trust.js";
+export async function loadTrustedKeys(path) {
+    const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
+    let value;
+    try {
+        value = JSON.parse(await Deno.readTextFile(path));
+    }
+    catch (error) {
+        throw new ValidationError(`Cannot read trusted keys "${path}": ${error.message}`, {
+            cause: error,
+            hint,
+        });
+    }
+    const keys = value?.keys;
+    if (typeof keys !== "object" || keys === null || Array.isArray(keys) ||
+        Object.values(keys).some((key) => typeof key !== "string")) {
+        throw new ValidationError(`Cannot read trusted keys "${path}": no "keys" object of strings`, {
+            hint,
+        });
+    }
+    const listed = keys;
+    await checkProjectKeys({ keys: listed }, path);
+    return new Map(Object.entries(listed));
+}
+export function publisherKey(fp, entry, keys) {
+    const manifest = entry?.manifest;
+    if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) {
+        throw new ValidationError("Cannot read the entry: expected an object {manifest, files}", {
+            hint: "Send the entry as the Core's GET returns it",
+        });
+    }
+    const signature = manifest[SIGNATURE_FIELD];
+    if (signature === undefined) {
+        throw new PermissionError(`Cannot accept "${fp}": it is not signed`, {
+            hint: "Sign it first (capibara sign) with the Core's key or one listed in --trust-keys",
+        });
+    }
+    if (!isWellFormedSignature(signature)) {
+        throw new IntegrityError(`Cannot accept "${fp}": its signature is malformed`, {
+            hint: "Sign it again with capibara sign",
+        });
+    }
+    if (!keys.has(signature.key_id)) {
+        throw new PermissionError(`Cannot accept "${fp}": it is signed by key ${signature.key_id}, which this Core does ` +
+            "not trust", { hint: "Add the key to the Core's --trust-keys file, or sign with a trusted key" });
+    }
+    return signature.key_id;
+}

@@ -1,0 +1,60 @@
+// Generated from src/core/serve.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { loadSigningKey } from "./sign.js";
+import { startCore } from "./server.js";
+import { openStorage } from "./storage/mod.js";
+import { loadTrustedKeys } from "./keys.js";
+export async function serve(options) {
+    const env = Deno.env.toObject();
+    const signingKey = await loadSigningKey(options.signingKeyFile);
+    const storage = await openStorage({
+        store: options.s3 === undefined ? options.store ?? "capibara-core" : options.store,
+        s3: options.s3,
+        env,
+    });
+    const trustedKeys = options.trustKeysFile
+        ? await loadTrustedKeys(options.trustKeysFile)
+        : undefined;
+    const core = await startCore({
+        hostname: options.hostname,
+        port: options.port,
+        tokensFile: options.tokensFile,
+        signingKey,
+        storage,
+        trustedKeys,
+        updatesDir: options.updatesDir,
+        env,
+        rate: options.rate,
+        burst: options.burst,
+        maxBodyBytes: options.maxBodyBytes,
+    });
+    const listeners = [
+        ["SIGHUP", () => void core.reloadTokens()],
+        ["SIGTERM", () => void core.shutdown()],
+        ["SIGINT", () => void core.shutdown()],
+    ];
+    for (const [signal, listener] of listeners) {
+        try {
+            Deno.addSignalListener(signal, listener);
+        }
+        catch {
+        }
+    }
+    console.log(`capibara core listening on ${core.url}`);
+    console.error(JSON.stringify({
+        at: new Date().toISOString(),
+        event: "started",
+        url: core.url,
+        storage: storage.description,
+        key_id: signingKey.keyId,
+        generator: core.generating ? "configured" : "none: /v1/gen serves stored entries only",
+    }));
+    await core.finished;
+    for (const [signal, listener] of listeners) {
+        try {
+            Deno.removeSignalListener(signal, listener);
+        }
+        catch {
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,73 @@
+// Generated from src/core/sign.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join, resolve } from "../_path.js";
+import { ValidationError } from "../errors.js";
+import { readPrivateFile } from "./_private_file.js";
+import { keyIdOf, SIGNATURE_ALG, signedMessage } from "../store/trust.js";
+export const KEY_FILES = {
+    private: "capibara_signing_key.pem",
+    public: "capibara_signing_key.pub",
+};
+const PEM_LABEL = "PRIVATE KEY";
+export async function writeKeyPair(dir) {
+    const pair = await crypto.subtle.generateKey(SIGNATURE_ALG, true, [
+        "sign",
+        "verify",
+    ]);
+    const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey)).toBase64();
+    const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+    const folder = resolve(dir);
+    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
+    const privatePath = join(folder, KEY_FILES.private);
+    const publicPath = join(folder, KEY_FILES.public);
+    try {
+        await Deno.writeTextFile(privatePath, pem(pkcs8), { createNew: true, mode: 0o600 });
+        await Deno.writeTextFile(publicPath, publicKey + "\n", { createNew: true, mode: 0o644 });
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) {
+            throw new ValidationError(`Cannot write a key pair: a key already exists in ${folder}`, {
+                hint: "Choose another --out folder; an existing key is never overwritten",
+            });
+        }
+        throw error;
+    }
+    return {
+        key_id: await keyIdOf(publicKey),
+        public_key: publicKey,
+        private_key_path: privatePath,
+        public_key_path: publicPath,
+    };
+}
+export async function loadSigningKey(path) {
+    const file = resolve(path);
+    const text = await readPrivateFile(file, "signing key", "Give the private key file that capibara keygen wrote");
+    const bad = () => new ValidationError(`Cannot use signing key ${file}: it is not an Ed25519 private key`, {
+        hint: "Give the .pem file that capibara keygen (or openssl genpkey -algorithm ed25519) wrote",
+    });
+    const match = text.match(new RegExp(`-----BEGIN ${PEM_LABEL}-----([A-Za-z0-9+/=\\s]+)-----END ${PEM_LABEL}-----`));
+    if (!match?.[1])
+        throw bad();
+    let jwk;
+    let privateKey;
+    try {
+        const der = Uint8Array.fromBase64(match[1].replace(/\s+/g, ""));
+        const extractable = await crypto.subtle.importKey("pkcs8", der, SIGNATURE_ALG, true, ["sign"]);
+        jwk = await crypto.subtle.exportKey("jwk", extractable);
+        privateKey = await crypto.subtle.importKey("pkcs8", der, SIGNATURE_ALG, false, ["sign"]);
+    }
+    catch {
+        throw bad();
+    }
+    if (!jwk.x)
+        throw bad();
+    const publicKey = Uint8Array.fromBase64(jwk.x, { alphabet: "base64url" }).toBase64();
+    return { keyId: await keyIdOf(publicKey), publicKey, privateKey };
+}
+export async function signManifest(manifest, key) {
+    const bytes = await crypto.subtle.sign(SIGNATURE_ALG, key.privateKey, signedMessage(manifest));
+    return { alg: SIGNATURE_ALG, key_id: key.keyId, value: new Uint8Array(bytes).toBase64() };
+}
+function pem(der) {
+    const lines = der.toBase64().match(/.{1,64}/g) ?? [];
+    return `-----BEGIN ${PEM_LABEL}-----\n${lines.join("\n")}\n-----END ${PEM_LABEL}-----\n`;
+}

@@ -1,0 +1,30 @@
+// Generated from src/core/storage/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { ValidationError } from "../../errors.js";
+export function entryKey(fingerprint) {
+    if (!/^fp_[0-9a-f]{32}$/.test(fingerprint)) {
+        throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
+            hint: "Fingerprints look like fp_ followed by 32 hex digits",
+        });
+    }
+    return `entries/${fingerprint}.json`;
+}
+export async function openStorage(options) {
+    if (options.s3 !== undefined && options.store !== undefined) {
+        throw new ValidationError("Cannot use both --store and --s3", {
+            hint: "Choose one: a folder on this machine, or a bucket several Cores share",
+        });
+    }
+    if (options.s3 !== undefined) {
+        const { S3Storage } = await import("./s3.js");
+        const storage = S3Storage.fromUrl(options.s3, options.env ?? Deno.env.toObject());
+        await storage.get("fp_" + "0".repeat(32));
+        return storage;
+    }
+    if (options.store === undefined) {
+        throw new ValidationError("Cannot open the Core's storage: no folder given", {
+            hint: "Pass --store <dir> (or --s3 <bucket-url>)",
+        });
+    }
+    const { DiskStorage } = await import("./disk.js");
+    return await DiskStorage.open(options.store);
+}

@@ -1,0 +1,51 @@
+// Generated from src/core/updates.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join } from "../_path.js";
+import { z } from "npm:zod@^4.6.7";
+export const Update = z.strictObject({
+    fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/).optional(),
+    requirement: z.string().min(1).max(500).optional(),
+    reason: z.string().min(1).max(2000),
+    id: z.string().min(1).max(200).optional(),
+    at: z.iso.datetime({ offset: true }),
+}).refine((u) => (u.fingerprint === undefined) !== (u.requirement === undefined), {
+    message: "an update names exactly one of fingerprint or requirement",
+});
+const UpdateFile = z.union([
+    Update,
+    z.array(Update),
+    z.strictObject({ updates: z.array(Update) }),
+]);
+export async function readUpdates(dir, since, skip) {
+    const updates = [];
+    let names;
+    try {
+        names = [];
+        for await (const item of Deno.readDir(dir)) {
+            if (item.isFile && item.name.endsWith(".json"))
+                names.push(item.name);
+        }
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return [];
+        throw error;
+    }
+    for (const name of names.sort()) {
+        let parsed;
+        try {
+            parsed = UpdateFile.safeParse(JSON.parse(await Deno.readTextFile(join(dir, name))));
+        }
+        catch (error) {
+            skip(name, `not valid JSON (${error.message.slice(0, 200)})`);
+            continue;
+        }
+        if (!parsed.success) {
+            skip(name, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+            continue;
+        }
+        const data = parsed.data;
+        const list = Array.isArray(data) ? data : "updates" in data ? data.updates : [data];
+        updates.push(...list.filter((u) => since === undefined || Date.parse(u.at) > since));
+    }
+    return updates.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}

@@ -1,0 +1,101 @@
+// Generated from src/errors.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export const EXIT_CODES = {
+    ValidationError: 2,
+    DependencyError: 3,
+    NetworkError: 4,
+    ExecError: 5,
+    TemplateError: 6,
+    PermissionError: 7,
+    IntegrityError: 8,
+};
+export class CapibaraError extends Error {
+    hint;
+    details;
+    constructor(message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.hint = options.hint ?? "";
+        this.details = options.details;
+    }
+    get exitCode() {
+        return EXIT_CODES[this.type];
+    }
+    toJSON() {
+        return {
+            type: this.type,
+            message: this.message,
+            hint: this.hint,
+            exit_code: this.exitCode,
+            ...(this.details ? { details: this.details } : {}),
+        };
+    }
+}
+export class ValidationError extends CapibaraError {
+    type = "ValidationError";
+    name = "ValidationError";
+}
+export class DependencyError extends CapibaraError {
+    type = "DependencyError";
+    name = "DependencyError";
+}
+export class NetworkError extends CapibaraError {
+    type = "NetworkError";
+    name = "NetworkError";
+}
+export class ExecError extends CapibaraError {
+    type = "ExecError";
+    name = "ExecError";
+}
+export class TemplateError extends CapibaraError {
+    type = "TemplateError";
+    name = "TemplateError";
+}
+export class PermissionError extends CapibaraError {
+    type = "PermissionError";
+    name = "PermissionError";
+}
+export class IntegrityError extends CapibaraError {
+    type = "IntegrityError";
+    name = "IntegrityError";
+}
+export function tail(text, max = 2000) {
+    const trimmed = text.trimEnd();
+    return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);
+}
+const GRANT_KEYS = {
+    net: "network",
+    "private-net": "privateNetwork",
+    env: "env",
+    read: "read",
+    write: "write",
+};
+const GRANT_RUN = /--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+(?:\s+--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+)*/g;
+const SDK_TERMS = [
+    [/capibara run --refresh --force/g, "run(prompt, { refresh: true, force: true })"],
+    [/capibara run --refresh/g, "run(prompt, { refresh: true })"],
+    [/--refresh --force/g, "{ refresh: true, force: true }"],
+    [/--refresh/g, "{ refresh: true }"],
+    [/--no-sandbox/g, "sandbox: false"],
+    [/--timeout <seconds>/g, "the timeout option (seconds)"],
+    [/--memory <MiB>/g, "the memoryBytes option"],
+    [/--max-output <MiB>/g, "the maxOutputDiskBytes option"],
+];
+export function sdkHint(hint) {
+    let out = hint.replace(GRANT_RUN, (run) => {
+        const allow = new Map();
+        for (const [, flag = "", value = ""] of run.matchAll(/--allow-([a-z-]+)[ =](\S+)/g)) {
+            const key = GRANT_KEYS[flag] ?? flag;
+            allow.set(key, [...(allow.get(key) ?? []), value]);
+        }
+        const fields = [...allow].map(([key, values]) => `${key}: [${values.map((v) => JSON.stringify(v)).join(", ")}]`);
+        return `allow: { ${fields.join(", ")} } to run()`;
+    });
+    for (const [pattern, replacement] of SDK_TERMS)
+        out = out.replace(pattern, replacement);
+    return out;
+}
+export function forAudience(error, audience) {
+    if (audience === "sdk" && error instanceof CapibaraError && error.hint !== "") {
+        error.hint = sdkHint(error.hint);
+    }
+    return error;
+}

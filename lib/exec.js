@@ -1,0 +1,130 @@
+// Generated from src/exec.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { onTimeout } from "./_timer.js";
+function killGroup(pid) {
+    try {
+        Deno.kill(-pid, "SIGKILL");
+    }
+    catch {
+        try {
+            Deno.kill(pid, "SIGKILL");
+        }
+        catch {
+        }
+    }
+}
+function spawn(spec, stdin) {
+    return new Deno.Command(spec.program, {
+        args: spec.args,
+        cwd: spec.cwd,
+        env: spec.env,
+        clearEnv: true,
+        stdin,
+        stdout: "piped",
+        stderr: "piped",
+        detached: Deno.build.os !== "windows",
+    }).spawn();
+}
+export async function execCommand(spec, options) {
+    return await supervise(spawn(spec, "null"), options);
+}
+export function holdCommand(spec) {
+    const child = spawn(spec, "piped");
+    child.unref();
+    let waiting = true;
+    let used = false;
+    const ended = child.status.then(() => {
+        waiting = false;
+    });
+    return {
+        pid: child.pid,
+        get waiting() {
+            return waiting && !used;
+        },
+        async release(options) {
+            if (used)
+                throw new Error("a held command is released once");
+            used = true;
+            child.ref();
+            const result = supervise(child, options);
+            const gate = child.stdin.getWriter();
+            await gate.write(new Uint8Array([10])).catch(() => { });
+            await gate.close().catch(() => { });
+            return await result;
+        },
+        async discard() {
+            if (used)
+                return;
+            used = true;
+            child.ref();
+            killGroup(child.pid);
+            await child.stdin.close().catch(() => { });
+            await Promise.all([child.stdout.cancel(), child.stderr.cancel()]).catch(() => { });
+            await ended;
+        },
+    };
+}
+async function supervise(child, options) {
+    const started = performance.now();
+    const maxBytes = options.maxOutputBytes ?? Infinity;
+    let timedOut = false;
+    let outputTruncated = false;
+    let cancelled = false;
+    let total = 0;
+    const kill = () => killGroup(child.pid);
+    const cancelTimer = onTimeout(options.timeoutMs, () => {
+        timedOut = true;
+        kill();
+    });
+    const onAbort = () => {
+        cancelled = true;
+        kill();
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    async function collect(stream, onChunk) {
+        const chunks = [];
+        for await (const chunk of stream) {
+            if (outputTruncated)
+                continue;
+            const room = maxBytes - total;
+            if (chunk.byteLength > room) {
+                chunks.push(chunk.subarray(0, Math.max(0, room)));
+                onChunk?.(chunk.subarray(0, Math.max(0, room)));
+                total = maxBytes;
+                outputTruncated = true;
+                kill();
+                continue;
+            }
+            total += chunk.byteLength;
+            chunks.push(chunk);
+            onChunk?.(chunk);
+        }
+        const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+        let offset = 0;
+        for (const c of chunks) {
+            out.set(c, offset);
+            offset += c.byteLength;
+        }
+        return new TextDecoder().decode(out);
+    }
+    try {
+        const out = collect(child.stdout);
+        const err = collect(child.stderr, options.onStderr);
+        const status = await child.status;
+        killGroup(child.pid);
+        const [stdout, stderr] = await Promise.all([out, err]);
+        return {
+            code: status.code,
+            signal: status.signal,
+            stdout,
+            stderr,
+            timedOut,
+            outputTruncated,
+            cancelled,
+            durationMs: performance.now() - started,
+        };
+    }
+    finally {
+        cancelTimer();
+        options.signal?.removeEventListener("abort", onAbort);
+    }
+}

@@ -1,0 +1,168 @@
+// Generated from src/fingerprint.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import canonicalize from "npm:canonicalize@^5.1.0";
+import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
+import { ValidationError } from "./errors.js";
+import { sha256 } from "./_hash.js";
+export const LEGACY_TEMPLATE_MAJOR = "1";
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+const PHRASES = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
+const LEADING_COURTESY = new RegExp(`^(?:${PHRASES})(?: ?,| |$)`, "u");
+const TRAILING_COURTESY = new RegExp(`(?:^|,? |,)(?:${PHRASES})$`, "u");
+const FINAL_PUNCTUATION = /[.!?…]+$/u;
+export function normalizePrompt(prompt) {
+    let text = collapse(prompt.normalize("NFKC").toLowerCase());
+    let previous;
+    do {
+        previous = text;
+        text = collapse(text.replace(FINAL_PUNCTUATION, ""));
+        text = collapse(text.replace(LEADING_COURTESY, ""));
+        text = collapse(text.replace(TRAILING_COURTESY, ""));
+    } while (text !== previous);
+    return text;
+}
+function collapse(text) {
+    return text.replace(/\s+/gu, " ").trim();
+}
+const LEGACY_V1_COURTESY_PHRASES = [
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "thanks",
+    "thank you",
+    "thx",
+    "could you",
+    "can you",
+    "would you",
+    "will you",
+    "i would like you to",
+    "i'd like you to",
+];
+const LEGACY_V1_COURTESY = new RegExp(`(^|\\s)(?:${[...LEGACY_V1_COURTESY_PHRASES].sort((a, b) => b.length - a.length).map((p) => p.replace(/ /g, "\\s+")).join("|")})(?=\\s|$|[,.;:!?])[,;:!]?`, "gu");
+export function normalizePromptLegacyV1(prompt) {
+    let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+    let previous;
+    do {
+        previous = text;
+        text = text.replace(LEGACY_V1_COURTESY, "$1").replace(/\s+/gu, " ").trim();
+        text = text.replace(/[\s\p{P}]+$/u, "").replace(/^[\s,;:!]+/u, "");
+    } while (text !== previous);
+    return text;
+}
+export function promptNormalizer(major) {
+    return major === LEGACY_TEMPLATE_MAJOR ? normalizePromptLegacyV1 : normalizePrompt;
+}
+export function templateMajor(templateVersion) {
+    return templateVersion.split(".")[0] ?? "0";
+}
+export function contextShape(value) {
+    if (value === null)
+        return "null";
+    if (Array.isArray(value)) {
+        const shapes = new Map();
+        for (const item of value) {
+            const shape = contextShape(item);
+            shapes.set(canonicalize(shape) ?? "", shape);
+        }
+        return [...shapes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+    }
+    if (typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, contextShape(v)]));
+    }
+    return typeof value;
+}
+const CONTEXT_HINT = "Pass plain JSON values: strings of whole Unicode characters, finite numbers, booleans, null, " +
+    "arrays and objects";
+export const MAX_CONTEXT_DEPTH = 256;
+export function checkContext(context) {
+    const seen = new Set();
+    const refuse = (path, why) => new ValidationError(`Cannot use the context: ${path || "the context"} ${why}`, {
+        hint: CONTEXT_HINT,
+        details: { path },
+    });
+    const visit = (value, path, depth = 0) => {
+        switch (typeof value) {
+            case "string":
+                if (!value.isWellFormed())
+                    throw refuse(path, "holds a lone surrogate");
+                return;
+            case "number":
+                if (!Number.isFinite(value))
+                    throw refuse(path, `is ${value}, which JSON cannot hold`);
+                return;
+            case "bigint":
+                throw refuse(path, "is a BigInt, which JSON cannot hold; pass a number or a string");
+            case "function":
+            case "symbol":
+                throw refuse(path, `is a ${typeof value}, not JSON`);
+            case "object": {
+                if (value === null)
+                    return;
+                if (seen.has(value))
+                    throw refuse(path, "refers to itself (a cycle)");
+                if (depth >= MAX_CONTEXT_DEPTH) {
+                    throw refuse(path, `is nested deeper than ${MAX_CONTEXT_DEPTH} levels`);
+                }
+                seen.add(value);
+                if (Array.isArray(value)) {
+                    value.forEach((item, i) => visit(item, `${path}[${i}]`, depth + 1));
+                }
+                else {
+                    for (const [key, item] of Object.entries(value)) {
+                        const at = path ? `${path}.${key}` : key;
+                        if (!key.isWellFormed())
+                            throw refuse(at, "is a key with a lone surrogate");
+                        visit(item, at, depth + 1);
+                    }
+                }
+                seen.delete(value);
+                return;
+            }
+            default:
+                return;
+        }
+    };
+    visit(context, "");
+}
+export function canonicalContext(context, mode = "strict") {
+    const value = context === undefined ? {} : context;
+    checkContext(value);
+    let text;
+    try {
+        text = canonicalize(mode === "parametric" ? contextShape(value) : value);
+    }
+    catch (error) {
+        throw new ValidationError(`Cannot fingerprint the context: ${error instanceof Error ? error.message : error}`, { cause: error, hint: CONTEXT_HINT });
+    }
+    if (text === undefined) {
+        throw new ValidationError("Cannot fingerprint the context: it is not JSON", {
+            hint: 'Pass a JSON object, e.g. --context \'{"input": "data.csv"}\'',
+        });
+    }
+    return text;
+}
+export async function fingerprint(prompt, context, options = {}) {
+    const language = options.language ?? "python";
+    const major = templateMajor(options.templateVersion ?? TEMPLATE_VERSION);
+    const prompt_normalized = promptNormalizer(major)(prompt);
+    if (prompt_normalized === "") {
+        throw new ValidationError("The prompt is empty", {
+            hint: 'Say what the script should do, e.g. capibara run "Summarise data.csv"',
+        });
+    }
+    const context_normalized = canonicalContext(context, options.mode);
+    const [full, p, c] = await Promise.all([
+        sha256([prompt_normalized, context_normalized, language, major].join("\n")),
+        sha256(prompt_normalized),
+        sha256(context_normalized),
+    ]);
+    return {
+        fingerprint: "fp_" + full.slice(0, 32),
+        prompt_sha: "p_" + p.slice(0, 32),
+        context_sha: "c_" + c.slice(0, 32),
+        prompt_normalized,
+        context_normalized,
+    };
+}

@@ -1,0 +1,257 @@
+// Generated from src/run/execute.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join, tmpDir } from "../_path.js";
+import { lstatOrNull, lstatSyncOrNull, removeIfExists } from "../_fs.js";
+import { onTimeout } from "../_timer.js";
+import { step } from "../_timings.js";
+import { ExecError, PermissionError } from "../errors.js";
+import { execCommand, holdCommand } from "../exec.js";
+import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, } from "../sandbox/copy_out.js";
+import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
+export const STAGING_SAMPLE_MS = 100;
+export function outputModeOf(backend) {
+    return backend.stagesOutputs === true ? "copy-out" : "in-place";
+}
+function sum(measures) {
+    return measures.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), {
+        bytes: 0,
+        files: 0,
+    });
+}
+function stagingError(limits, used) {
+    const what = used.bytes > limits.bytes
+        ? `more than ${Math.round(limits.bytes / 1024 ** 2)} MiB`
+        : `more than ${limits.files} files`;
+    return new ExecError(`Script wrote ${what} to its outputs and temp dir: it was stopped`, {
+        hint: "Raise the bound with --max-output <MiB> if the script really writes that much",
+        details: { max_bytes: limits.bytes, max_files: limits.files },
+    });
+}
+class UnconfinedBackend {
+    name = "none";
+    available() {
+        return Promise.resolve({ ok: true });
+    }
+    wrap(spec) {
+        return Promise.resolve({ spec, close: () => Promise.resolve() });
+    }
+}
+export const DENO_ONLY_WARNING = "warning: the bubblewrap sandbox is unavailable: this TypeScript script runs under Deno's " +
+    "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
+    "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
+export async function backendFor(language, options) {
+    if (confinementOf(language) === "deno-permissions") {
+        const { DenoPermissionsBackend } = await import("../sandbox/deno.js");
+        if (!options.sandbox || Deno.build.os !== "linux")
+            return new DenoPermissionsBackend();
+        const os = platformBackend(options.cacheDir);
+        if (os && (await os.available()).ok)
+            return new DenoPermissionsBackend({ os });
+        options.warn(DENO_ONLY_WARNING);
+        return new DenoPermissionsBackend();
+    }
+    if (!options.sandbox) {
+        options.warn(NO_SANDBOX_WARNING);
+        return new UnconfinedBackend();
+    }
+    return await requireBackend(language, options.cacheDir);
+}
+export function runDirPath() {
+    return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
+}
+export async function stage(plan, backend, options = {}) {
+    const { tmpDir, workdir } = plan.policy;
+    const mode = outputModeOf(backend);
+    let created = false;
+    let wrapped;
+    let held;
+    const placeholders = [];
+    let disposed;
+    const dispose = (removeLater) => disposed ??= (async () => {
+        await held?.discard();
+        await wrapped?.close();
+        if (created && removeLater)
+            removeLater(tmpDir);
+        else if (created)
+            await removeIfExists(tmpDir).catch(() => { });
+        for (const { path, ino } of placeholders) {
+            const info = await lstatOrNull(path);
+            if (info?.isFile && info.ino === ino && info.size === 0) {
+                await Deno.remove(path).catch(() => { });
+            }
+        }
+    })();
+    try {
+        Deno.mkdirSync(tmpDir, { mode: 0o700 });
+        created = true;
+        let policy = plan.policy;
+        for (const output of plan.outputs) {
+            if (output.kind !== "dir")
+                continue;
+            await makeFolders(workdir, output.target).catch((error) => {
+                throw new ExecError(`Cannot create the output folder "${output.target}": ${error.message}`, {
+                    cause: error,
+                    hint: "Remove what is in its way (a symlink, a file), then run again",
+                });
+            });
+        }
+        if (mode === "copy-out") {
+            Deno.mkdirSync(join(tmpDir, "outputs"));
+            for (const output of plan.outputs) {
+                if (output.kind === "dir") {
+                    Deno.mkdirSync(output.staging);
+                    continue;
+                }
+                Deno.writeFileSync(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });
+                if (!lstatSyncOrNull(output.target)) {
+                    const file = await Deno.open(output.target, { createNew: true, write: true });
+                    placeholders.push({ path: output.target, ino: (await file.stat()).ino });
+                    file.close();
+                }
+            }
+            policy = {
+                ...policy,
+                stage: plan.outputs.map((o) => ({ source: o.staging, target: o.target })),
+            };
+        }
+        else {
+            policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
+        }
+        Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
+        const hold = options.held === true && backend.holds === true;
+        wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
+        if (hold) {
+            if (!wrapped.held)
+                throw new Error("the backend did not hold the command");
+            held = holdCommand(wrapped.spec);
+        }
+        const abandon = () => {
+            if (disposed)
+                return;
+            disposed = Promise.resolve();
+            if (held?.waiting) {
+                try {
+                    Deno.kill(-held.pid, "SIGKILL");
+                }
+                catch {
+                }
+            }
+            wrapped?.abandon?.();
+            try {
+                Deno.removeSync(tmpDir, { recursive: true });
+            }
+            catch {
+            }
+        };
+        return { plan, wrapped, held, mode, dispose, abandon };
+    }
+    catch (error) {
+        await dispose();
+        throw error;
+    }
+}
+export async function execute(plan, backend, options) {
+    return await runStaged(await stage(plan, backend), options);
+}
+export async function runStaged(staged, options) {
+    const { plan, wrapped, mode } = staged;
+    const { tmpDir, workdir } = plan.policy;
+    const bounds = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
+    try {
+        step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
+        const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
+        const before = sum(inPlace.map((path) => measureTree(path)));
+        const usage = () => {
+            const stopAt = { bytes: before.bytes + bounds.bytes, files: before.files + bounds.files };
+            const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt)));
+            return { bytes: used.bytes - before.bytes, files: used.files - before.files };
+        };
+        const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        options.signal?.addEventListener("abort", onAbort, { once: true });
+        if (options.signal?.aborted)
+            stop.abort();
+        let exceeded;
+        let running = true;
+        let wake = () => { };
+        const watch = (async () => {
+            while (running) {
+                await new Promise((resolve) => {
+                    const cancel = onTimeout(STAGING_SAMPLE_MS, resolve);
+                    wake = () => {
+                        cancel();
+                        resolve();
+                    };
+                });
+                if (!running)
+                    break;
+                const used = usage();
+                if (used.bytes > bounds.bytes || used.files > bounds.files) {
+                    exceeded = used;
+                    stop.abort();
+                    break;
+                }
+            }
+        })();
+        let exec;
+        try {
+            const execOptions = {
+                timeoutMs: options.timeoutMs,
+                maxOutputBytes: options.maxOutputBytes,
+                signal: stop.signal,
+                onStderr: options.onStderr,
+            };
+            exec = staged.held
+                ? await staged.held.release(execOptions)
+                : await execCommand(wrapped.spec, execOptions);
+        }
+        catch (error) {
+            if (error instanceof Deno.errors.NotFound) {
+                throw new PermissionError(`Cannot start "${wrapped.spec.program}": not found`, {
+                    cause: error,
+                    hint: `Install the ${plan.runtimeName} runtime`,
+                });
+            }
+            throw error;
+        }
+        finally {
+            running = false;
+            wake();
+            options.signal?.removeEventListener("abort", onAbort);
+            await watch;
+        }
+        step("the script, in the sandbox");
+        let limits;
+        if (exec.code !== 0 && wrapped.usage) {
+            const usage = await wrapped.usage();
+            limits = {
+                memory: usage.memoryLimitHit ? plan.policy.memoryBytes : undefined,
+                processes: usage.processLimitHit ? plan.policy.maxProcesses : undefined,
+            };
+        }
+        await wrapped.close();
+        step("sandbox teardown");
+        const after = usage();
+        if (after.bytes > bounds.bytes || after.files > bounds.files)
+            exceeded ??= after;
+        if (exceeded)
+            throw stagingError(bounds, exceeded);
+        const execution = { exec, limits };
+        if (!options.accept)
+            return execution;
+        const artifacts = await options.accept(execution);
+        step("the result judged");
+        execution.artifacts = mode === "copy-out"
+            ? await copyOut(artifacts, {
+                workdir,
+                outputs: plan.outputs,
+                declared: plan.declaredOutputs,
+                inPlace: plan.policy.write,
+            })
+            : [...artifacts];
+        step("outputs moved into the project");
+        return execution;
+    }
+    finally {
+        await staged.dispose(options.removeLater);
+    }
+}

@@ -1,0 +1,84 @@
+// Generated from src/run/plan.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { dirname, join } from "../_path.js";
+import { realPathSyncOrNull } from "../_fs.js";
+import { scriptCommand } from "../runtimes/types.js";
+import { checkOutputFolder, contextPaths, effectiveAllow, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
+import { confinementOf } from "../sandbox/mod.js";
+export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
+export function baseEnv(tmpDir) {
+    return {
+        PATH: SCRIPT_PATH,
+        HOME: tmpDir,
+        TMPDIR: tmpDir,
+        LANG: "C.UTF-8",
+        LC_ALL: "C.UTF-8",
+        TZ: "UTC",
+        OMP_NUM_THREADS: "4",
+        OPENBLAS_NUM_THREADS: "4",
+        MKL_NUM_THREADS: "4",
+    };
+}
+export function checkPermissions(needs, options) {
+    return effectiveAllow(needs, options.grants, options.paths, options.workdir);
+}
+export async function planRun(input) {
+    const { entry: { dir, manifest }, grants, prepared, tmpDir } = input;
+    const workdir = Deno.realPathSync(input.workdir);
+    const paths = await contextPaths(input.context, workdir);
+    const allow = effectiveAllow(manifest.needs, grants, paths, workdir);
+    const [grantedRead, grantedWrite] = await Promise.all([
+        resolveGrantedPaths(grants.read, workdir),
+        resolveGrantedPaths(grants.write, workdir),
+    ]);
+    const storeRoot = realPathSyncOrNull(input.storeRoot) ?? input.storeRoot;
+    const outputs = [];
+    for (const folder of paths.write) {
+        if (folder === workdir)
+            continue;
+        checkOutputFolder(folder, [workdir, storeRoot], `Output folder "${folder}"`);
+        outputs.push({ target: folder, kind: "dir", staging: "" });
+    }
+    for (const path of paths.outputs ?? []) {
+        if (dirname(path) === workdir && !paths.write.includes(path)) {
+            outputs.push({ target: path, kind: "file", staging: "" });
+        }
+    }
+    outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+    const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
+    const env = baseEnv(tmpDir);
+    for (const name of allow.env) {
+        const value = input.config.env[name];
+        if (value !== undefined)
+            env[name] = value;
+    }
+    const policy = {
+        network: allow.network,
+        ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
+        read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
+        write: grantedWrite,
+        protect: protectedPaths([storeRoot, workdir], writeDirs),
+        workdir,
+        tmpDir,
+        memoryBytes: input.config.memoryBytes,
+        maxProcesses: input.config.maxProcesses,
+        env: Object.keys(env),
+    };
+    const contextFile = join(tmpDir, "context.json");
+    const command = scriptCommand(prepared, join(dir, manifest.entry), contextFile, {
+        cwd: workdir,
+        env,
+    });
+    return {
+        policy,
+        command,
+        allow,
+        confinement: confinementOf(manifest.language),
+        contextFile,
+        contextJson: JSON.stringify(input.context ?? {}),
+        outputDirs: outputs.filter((o) => o.kind === "dir").map((o) => o.target),
+        outputs,
+        declaredOutputs: paths.outputs ?? [],
+        writeDirs,
+        runtimeName: manifest.runtime.name,
+    };
+}

@@ -1,0 +1,43 @@
+// Generated from src/runtimes/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+const cache = new WeakMap();
+class LazyRuntime {
+    language;
+    #runtime;
+    #load;
+    constructor(language, load) {
+        this.language = language;
+        this.#load = load;
+    }
+    #get() {
+        return this.#runtime ??= this.#load();
+    }
+    async describe() {
+        return await (await this.#get()).describe();
+    }
+    async prepare(manifest, scriptDir, options) {
+        return await (await this.#get()).prepare(manifest, scriptDir, options);
+    }
+}
+function load(language, env) {
+    switch (language) {
+        case "python":
+            return async () => new (await import("./python.js")).PythonRuntime({ env });
+        case "typescript":
+            return async () => new (await import("./deno.js")).DenoRuntime({ env });
+        case "bash":
+            return async () => new (await import("./bash.js")).BashRuntime({ env });
+        default:
+            throw new Error(`No runtime for ${language} yet`);
+    }
+}
+export function runtimeFor(language, env) {
+    let byLanguage = cache.get(env);
+    if (!byLanguage)
+        cache.set(env, byLanguage = new Map());
+    let runtime = byLanguage.get(language);
+    if (!runtime) {
+        runtime = new LazyRuntime(language, load(language, env));
+        byLanguage.set(language, runtime);
+    }
+    return runtime;
+}

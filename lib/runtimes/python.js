@@ -1,0 +1,702 @@
+// Generated from src/runtimes/python.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
+import * as z from "../_shape.js";
+import { DependencyError, tail } from "../errors.js";
+import { sha256 } from "../_hash.js";
+import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.js";
+import { once } from "../_memo.js";
+import { DEFAULT_PATH } from "../_which.js";
+import { execCommand } from "../exec.js";
+import { buildOnce, readReady } from "./_build_once.js";
+import { normalisedPython } from "./_requirements.js";
+export const READY_MARKER = ".capibara-ready";
+const REQUIREMENTS_FILE = "capibara-requirements.txt";
+const MARKER_FORMAT = 1;
+const PROBE_TIMEOUT_MS = 30_000;
+const VENV_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_INSTALL_TIMEOUT_MS = 30 * 60_000;
+const INSTALL_MEMORY_BYTES = 4 * 1024 ** 3;
+const INSTALL_MAX_PROCESSES = 512;
+const INSTALL_MAX_OUTPUT_BYTES = 8 * 1024 ** 2;
+const PYPI_INDEX = "https://pypi.org/simple";
+const PYPI_FILES_HOST = "files.pythonhosted.org";
+const PASS_THROUGH = new Set([
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NETRC",
+    "SYSTEMROOT",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+]);
+const PASS_THROUGH_PREFIXES = ["PIP_", "PYENV", "LC_"];
+async function launchSurface(venvDir) {
+    const describe = async (path) => {
+        const info = await Deno.lstat(path).catch(() => undefined);
+        if (!info)
+            return "absent";
+        if (info.isSymlink)
+            return `symlink -> ${await Deno.readLink(path)}`;
+        const mode = (info.mode ?? 0).toString(8);
+        if (!info.isFile)
+            return info.isDirectory ? `folder ${info.ino} ${mode}` : "other";
+        const text = info.size <= 64 * 1024
+            ? await Deno.readTextFile(path).catch(() => "(unreadable)")
+            : "";
+        return `file ${info.ino} ${mode} ${info.size} bytes ${info.mtime?.getTime()} ` +
+            JSON.stringify(text);
+    };
+    const bin = join(venvDir, "bin");
+    const lines = [`bin: ${await describe(bin)}`];
+    const names = [];
+    if ((await Deno.lstat(bin).catch(() => undefined))?.isDirectory) {
+        for await (const entry of Deno.readDir(bin)) {
+            if (entry.name.startsWith("python") || entry.name.startsWith("pyvenv")) {
+                names.push(entry.name);
+            }
+        }
+    }
+    for (const name of names.sort())
+        lines.push(`bin/${name}: ${await describe(join(bin, name))}`);
+    lines.push(`pyvenv.cfg: ${await describe(join(venvDir, "pyvenv.cfg"))}`);
+    return lines.join("\n");
+}
+const Marker = z.object({
+    format: z.literal(MARKER_FORMAT),
+    key: z.string(),
+    python: z.string(),
+    python_version: z.string(),
+    base_prefix: z.string(),
+    requirements: z.array(z.string()),
+    created_at: z.string(),
+    build_id: z.string(),
+    install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
+});
+export async function venvKey(pythonVersion, requirements) {
+    const input = [pythonVersion, ...await normalisedPython(requirements)].join("\n");
+    return (await sha256(input)).slice(0, 16);
+}
+function venvsRoot(cacheDir) {
+    return join(resolve(cacheDir), "venvs");
+}
+function venvPython(venvDir) {
+    return Deno.build.os === "windows"
+        ? join(venvDir, "Scripts", "python.exe")
+        : join(venvDir, "bin", "python");
+}
+async function readMarker(venvDir) {
+    try {
+        return Marker.parse(JSON.parse(await Deno.readTextFile(join(venvDir, READY_MARKER))));
+    }
+    catch {
+        return undefined;
+    }
+}
+function acceptMarker(requirements) {
+    return async (raw, venvDir) => {
+        const parsed = Marker.safeParse(raw);
+        if (!parsed.success)
+            return undefined;
+        const marker = parsed.data;
+        if (marker.requirements.join("\n") !== requirements.join("\n"))
+            return undefined;
+        try {
+            await Deno.stat(venvPython(venvDir));
+        }
+        catch {
+            return undefined;
+        }
+        return marker;
+    };
+}
+function pipReason(stderr) {
+    const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
+    const errors = lines
+        .filter((l) => /^error:/i.test(l))
+        .map((l) => l.replace(/^error:\s*/i, ""))
+        .filter((l) => l);
+    const picked = errors.length ? [...new Set(errors)].slice(0, 3) : lines.slice(-1);
+    return picked.join("; ") || "pip gave no reason";
+}
+function spawnFailure(error, program) {
+    if (error instanceof Deno.errors.NotFound) {
+        return new DependencyError(`Cannot run Python: "${program}" was not found`, {
+            hint: "Install Python 3 (python.org, your package manager or pyenv) and make sure " +
+                `"${program}" is on PATH`,
+            cause: error,
+        });
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+        return new DependencyError(`Cannot run Python: "${program}" is not executable`, {
+            hint: "Check the permissions of your Python 3 installation",
+            cause: error,
+        });
+    }
+    return undefined;
+}
+function truthy(value) {
+    return value !== undefined && /^(y|yes|t|true|on|1)$/i.test(value.trim());
+}
+function words(value) {
+    return value === undefined ? [] : value.split(/\s+/).filter((w) => w);
+}
+function localPath(location) {
+    if (/^file:/i.test(location)) {
+        try {
+            return decodeURIComponent(new URL(location).pathname);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+        return undefined;
+    return resolve(location);
+}
+export function pipSettings(items, indexUrl) {
+    const get = (key) => items[`:env:.${key}`] ?? items[`install.${key}`] ?? items[`global.${key}`];
+    const noIndex = indexUrl === undefined && truthy(get("no-index"));
+    const settings = {
+        indexUrl: indexUrl ?? (noIndex ? undefined : get("index-url") ?? PYPI_INDEX),
+        extraIndexUrls: indexUrl === undefined && !noIndex ? words(get("extra-index-url")) : [],
+        findLinks: indexUrl === undefined
+            ? words(get("find-links")).map((link) => /^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolve(link))
+            : [],
+        noIndex,
+        trustedHosts: words(get("trusted-host")),
+        constraints: words(get("constraint")).map((path) => resolve(path)),
+        noCacheDir: get("no-cache-dir") !== undefined &&
+            !/^(n|no|f|false|off|0)$/i.test(get("no-cache-dir").trim()),
+    };
+    const cert = get("cert");
+    if (cert)
+        settings.cert = resolve(cert);
+    const timeout = get("timeout") ?? get("default-timeout");
+    if (timeout && /^\d+(\.\d+)?$/.test(timeout))
+        settings.timeout = timeout;
+    const retries = get("retries");
+    if (retries && /^\d+$/.test(retries))
+        settings.retries = retries;
+    return settings;
+}
+export function indexAccess(settings) {
+    const hosts = new Set();
+    const paths = new Set();
+    const indexes = [
+        ...(settings.indexUrl === undefined ? [] : [settings.indexUrl]),
+        ...settings.extraIndexUrls,
+    ];
+    for (const location of [...indexes, ...settings.findLinks]) {
+        const local = localPath(location);
+        if (local !== undefined) {
+            const isIndex = indexes.includes(location);
+            paths.add(isIndex && basename(local.replace(/\/+$/, "")) === "simple"
+                ? dirname(local.replace(/\/+$/, ""))
+                : local);
+            continue;
+        }
+        let url;
+        try {
+            url = new URL(location);
+        }
+        catch {
+            continue;
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:")
+            continue;
+        const port = url.port || (url.protocol === "https:" ? "443" : "80");
+        hosts.add(`${url.hostname}:${port}`);
+        if (url.hostname === "pypi.org")
+            hosts.add(`${PYPI_FILES_HOST}:443`);
+    }
+    for (const file of [settings.cert, ...settings.constraints]) {
+        if (file !== undefined)
+            paths.add(file);
+    }
+    return { hosts: [...hosts], paths: [...paths] };
+}
+function settingsEnv(settings) {
+    const env = { PIP_CONFIG_FILE: "/dev/null" };
+    const set = (name, values) => {
+        const present = values.filter((v) => v !== undefined);
+        if (present.length)
+            env[name] = present.join(" ");
+    };
+    if (settings.noIndex)
+        env.PIP_NO_INDEX = "1";
+    else
+        set("PIP_INDEX_URL", [settings.indexUrl]);
+    set("PIP_EXTRA_INDEX_URL", settings.extraIndexUrls);
+    set("PIP_FIND_LINKS", settings.findLinks);
+    set("PIP_TRUSTED_HOST", settings.trustedHosts);
+    set("PIP_CONSTRAINT", settings.constraints);
+    set("PIP_CERT", [settings.cert]);
+    set("PIP_TIMEOUT", [settings.timeout]);
+    set("PIP_RETRIES", [settings.retries]);
+    return env;
+}
+const PIP_INFO_CODE = `
+import json, os, sys
+import pip
+try:
+    # What \`pip config list\` prints, without parsing its text.
+    from pip._internal.configuration import Configuration
+    configuration = Configuration(isolated=False)
+    configuration.load()
+    items = {key: str(value) for key, value in configuration.items()}
+except Exception:
+    import ast, subprocess
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                            capture_output=True, text=True, check=True).stdout
+    items = {}
+    for line in listed.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            items[key] = str(ast.literal_eval(value))
+print(json.dumps({
+    "version": pip.__version__,
+    "dir": os.path.dirname(os.path.abspath(pip.__file__)),
+    "items": items,
+}))
+`;
+const PipInfo = z.object({
+    version: z.string(),
+    dir: z.string(),
+    items: z.record(z.string()),
+});
+function pipHasPythonOption(version) {
+    const [major = 0, minor = 0] = version.split(".").map((part) => parseInt(part, 10));
+    return major > 22 || (major === 22 && minor >= 3);
+}
+async function sdistOnly(logFile) {
+    let text;
+    try {
+        const file = await Deno.open(logFile);
+        try {
+            const buffer = new Uint8Array(INSTALL_MAX_OUTPUT_BYTES);
+            const n = await file.read(buffer);
+            text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+        }
+        finally {
+            file.close();
+        }
+    }
+    catch {
+        return undefined;
+    }
+    return /No sources permitted for ([A-Za-z0-9._-]+)/.exec(text)?.[1];
+}
+export class PythonRuntime {
+    language = "python";
+    #python;
+    #userEnv;
+    #installTimeoutMs;
+    #probe;
+    #probed;
+    constructor(options = {}) {
+        this.#python = options.python ?? "python3";
+        this.#userEnv = options.env ?? Deno.env.toObject();
+        this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
+        this.#probe = once(async () => this.#probed = await this.#runProbe());
+    }
+    async describe() {
+        const { version } = await this.#probe();
+        return { name: "python", version };
+    }
+    async prepare(manifest, scriptDir, options) {
+        const requirements = await normalisedPython(manifest.deps);
+        const given = venvsRoot(options.cacheDir);
+        if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
+            throw new DependencyError(`Cannot use cache directory "${options.cacheDir}": it is inside the project's .capibara folder or the script folder`, { hint: "Set CAPIBARA_CACHE_DIR to a machine-local directory outside the project" });
+        }
+        const root = await realPathLoose(given);
+        const guess = this.#probed?.version ??
+            (manifest.runtime.name === "python" && /^\d+\.\d+$/.test(manifest.runtime.version)
+                ? manifest.runtime.version
+                : undefined);
+        if (guess !== undefined) {
+            const hit = await this.#lookup(root, guess, requirements);
+            if (hit)
+                return hit;
+        }
+        const probe = await this.#probe();
+        if (probe.version !== guess) {
+            const hit = await this.#lookup(root, probe.version, requirements);
+            if (hit)
+                return hit;
+        }
+        const key = await venvKey(probe.version, requirements);
+        const name = `py${probe.version}-${key}`;
+        const venvDir = join(root, name);
+        const marker = await buildOnce({
+            dir: venvDir,
+            lockFile: join(root, `${name}.lock`),
+            marker: READY_MARKER,
+            accept: this.#accept(requirements),
+            onWait: () => options.progress?.("Waiting for another process to build the Python environment…"),
+            build: (dir) => this.#build(dir, key, probe, requirements, options),
+        });
+        return prepared(venvDir, marker);
+    }
+    #accept(requirements) {
+        const accept = acceptMarker(requirements);
+        return async (raw, dir) => {
+            const marker = await accept(raw, dir);
+            return marker?.python === this.#python ? marker : undefined;
+        };
+    }
+    async #lookup(root, version, requirements) {
+        const venvDir = join(root, `py${version}-${await venvKey(version, requirements)}`);
+        const marker = await readReady({
+            dir: venvDir,
+            marker: READY_MARKER,
+            accept: this.#accept(requirements),
+        });
+        return marker ? prepared(venvDir, marker) : undefined;
+    }
+    async #build(venvDir, key, probe, requirements, options) {
+        options.progress?.(requirements.length
+            ? `Installing ${requirements.length} requirement${requirements.length === 1 ? "" : "s"} into a new environment…`
+            : "Creating a new Python environment…");
+        const env = this.#baseEnv();
+        const [created, pip] = await Promise.all([
+            this.#run(probe.executable, ["-I", "-m", "venv", "--without-pip", venvDir], env, {
+                cwd: dirname(venvDir),
+                timeoutMs: VENV_TIMEOUT_MS,
+            }),
+            requirements.length ? this.#pipInfo(probe) : undefined,
+        ]);
+        if (created.code !== 0) {
+            throw new DependencyError(`Cannot create a virtual environment: ${pipReason(created.stderr || created.stdout)}`, {
+                hint: "Check that Python's venv module works (on Debian or Ubuntu: apt install " +
+                    "python3-venv) and that the cache directory is writable",
+                details: { python: this.#python, stderr: tail(created.stderr) },
+            });
+        }
+        const surface = pip ? await launchSurface(venvDir) : "";
+        const install = pip
+            ? await this.#install(venvDir, probe, pip, requirements, options)
+            : undefined;
+        if (pip) {
+            const after = await launchSurface(venvDir);
+            if (after !== surface) {
+                throw new DependencyError("A requirement replaced the environment's interpreter or its pyvenv.cfg: refused", {
+                    hint: "Review the script's requirements: a package that overwrites bin/python or " +
+                        "pyvenv.cfg could run code before the sandbox's last step",
+                    details: { before: surface, after },
+                });
+            }
+        }
+        return {
+            format: MARKER_FORMAT,
+            key,
+            python: this.#python,
+            python_version: probe.version,
+            base_prefix: probe.basePrefix,
+            requirements,
+            created_at: new Date().toISOString(),
+            build_id: crypto.randomUUID(),
+            ...(install ? { install } : {}),
+        };
+    }
+    async #install(venvDir, probe, pip, requirements, options) {
+        if (!pipHasPythonOption(pip.version) || !(await exists(join(pip.dir, "__pip-runner__.py")))) {
+            throw new DependencyError(`Cannot install requirements: pip ${pip.version} is too old (22.3 or newer is needed)`, { hint: `Upgrade pip: ${this.#python} -m pip install --upgrade pip` });
+        }
+        const sandbox = options.sandbox;
+        const warn = options.warn ?? console.error;
+        if (!sandbox) {
+            warn("warning: installing Python requirements WITHOUT a sandbox: pip runs with your " +
+                "permissions, files and network. Only wheels are accepted, so no package's build " +
+                "script runs" + (options.sourceBuilds ? " (install.source_builds is ignored)" : "") + ".");
+        }
+        const sourceBuilds = sandbox !== undefined && options.sourceBuilds === true;
+        const settings = pipSettings(pip.items, options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined));
+        const access = indexAccess(settings);
+        const cacheDir = settings.noCacheDir || sourceBuilds
+            ? undefined
+            : join(dirname(dirname(venvDir)), "pip");
+        const reqFile = join(venvDir, REQUIREMENTS_FILE);
+        await Deno.writeTextFile(reqFile, requirements.join("\n") + "\n");
+        const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-pip-" }));
+        const logFile = join(tmp, "pip.log");
+        const args = [
+            join(pip.dir, "__pip-runner__.py"),
+            "install",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--no-color",
+            "--progress-bar",
+            "off",
+            "--no-warn-script-location",
+            "--log",
+            logFile,
+            ...(cacheDir ? ["--cache-dir", cacheDir] : ["--no-cache-dir"]),
+            ...(sourceBuilds ? [] : ["--only-binary", ":all:"]),
+            "-r",
+            reqFile,
+        ];
+        const spec = {
+            program: venvPython(venvDir),
+            args,
+            env: {
+                PATH: `${dirname(venvPython(venvDir))}${delimiter}${DEFAULT_PATH}`,
+                HOME: sandbox ? tmp : this.#userEnv.HOME ?? tmp,
+                TMPDIR: tmp,
+                LANG: "C.UTF-8",
+                PYTHONNOUSERSITE: "1",
+                ...settingsEnv(settings),
+                ...(sandbox ? {} : this.#proxyEnv()),
+            },
+            cwd: venvDir,
+        };
+        let result;
+        try {
+            if (sandbox) {
+                if (cacheDir)
+                    await Deno.mkdir(cacheDir, { recursive: true });
+                const policy = {
+                    network: access.hosts,
+                    privateNetwork: access.hosts,
+                    read: [
+                        ...new Set([
+                            probe.basePrefix,
+                            dirname(probe.executable),
+                            dirname(probe.realExecutable),
+                            dirname(pip.dir),
+                            ...access.paths,
+                        ]),
+                    ],
+                    write: [venvDir, ...(cacheDir ? [cacheDir] : [])],
+                    protect: [],
+                    workdir: venvDir,
+                    tmpDir: tmp,
+                    memoryBytes: INSTALL_MEMORY_BYTES,
+                    maxProcesses: INSTALL_MAX_PROCESSES,
+                };
+                result = await this.#runWrapped(sandbox, spec, policy);
+            }
+            else {
+                result = await this.#exec(spec, this.#installTimeoutMs);
+            }
+            if (result.code !== 0) {
+                throw await this.#installFailure(result, requirements, probe, logFile, {
+                    sourceBuilds,
+                    confined: sandbox !== undefined,
+                });
+            }
+        }
+        finally {
+            await removeIfExists(tmp);
+        }
+        return { confined: sandbox !== undefined, source_builds: sourceBuilds };
+    }
+    async #runWrapped(sandbox, spec, policy) {
+        const wrapped = await sandbox.wrap(spec, policy);
+        try {
+            return await this.#exec(wrapped.spec, this.#installTimeoutMs);
+        }
+        finally {
+            await wrapped.close();
+        }
+    }
+    async #exec(spec, timeoutMs) {
+        try {
+            return await execCommand(spec, { timeoutMs, maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES });
+        }
+        catch (error) {
+            throw spawnFailure(error, spec.program) ?? error;
+        }
+    }
+    async #installFailure(result, requirements, probe, logFile, { sourceBuilds, confined }) {
+        const reason = result.timedOut
+            ? `pip did not finish within ${Math.round(this.#installTimeoutMs / 1000)} s`
+            : pipReason(result.stderr);
+        const sdist = !sourceBuilds && /No matching distribution/i.test(reason)
+            ? await sdistOnly(logFile)
+            : undefined;
+        const hint = sdist !== undefined
+            ? `"${sdist}" publishes no wheel for this platform, only a source distribution, whose ` +
+                "build script would run: to allow that inside the sandbox, set install.source_builds " +
+                '("install": {"source_builds": true} in .capibara/config.json)' +
+                (confined ? "" : " and run with the sandbox on (never with --no-sandbox)") +
+                ", or pick a version with wheels"
+            : `Check that the pinned versions exist for Python ${probe.version} on your ` +
+                "package index; pip uses your configuration (CAPIBARA_INDEX_URL, pip.conf, " +
+                "PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS for an offline wheelhouse)";
+        return new DependencyError(`Cannot install requirements: ${reason}`, {
+            hint,
+            details: {
+                requirements,
+                python_version: probe.version,
+                exit_code: result.code,
+                stderr: tail(result.stderr),
+                ...(sdist !== undefined ? { source_only: sdist } : {}),
+            },
+        });
+    }
+    async #pipInfo(probe) {
+        const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], this.#baseEnv(), {
+            cwd: "/",
+            timeoutMs: PROBE_TIMEOUT_MS,
+        });
+        if (result.code === 0) {
+            try {
+                return PipInfo.parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+            }
+            catch {
+            }
+        }
+        throw new DependencyError(`Cannot install requirements: pip does not run: ${pipReason(result.stderr || result.stdout)}`, {
+            hint: `Install pip for this Python: ${this.#python} -m ensurepip --upgrade`,
+            details: { python: probe.executable, exit_code: result.code, stderr: tail(result.stderr) },
+        });
+    }
+    async #runProbe() {
+        const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
+            "sys.version_info[1], sys.base_prefix, sys.executable, " +
+            "os.path.realpath(sys.executable)]))";
+        const result = await this.#run(this.#python, ["-I", "-S", "-c", code], this.#probeEnv(), {
+            cwd: "/",
+            timeoutMs: PROBE_TIMEOUT_MS,
+        });
+        if (result.code === 0) {
+            try {
+                const [major, minor, basePrefix, executable, realExecutable] = z.tuple([
+                    z.number(),
+                    z.number(),
+                    z.string(),
+                    z.string(),
+                    z.string(),
+                ]).parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+                if (major === 3) {
+                    return { version: `${major}.${minor}`, basePrefix, executable, realExecutable };
+                }
+                throw new DependencyError(`Cannot use Python ${major}.${minor}: Python 3 is required`, {
+                    hint: `Install Python 3 and make sure "${this.#python}" runs it`,
+                });
+            }
+            catch (error) {
+                if (error instanceof DependencyError)
+                    throw error;
+            }
+        }
+        throw new DependencyError(`Cannot run Python: "${this.#python}" failed: ${pipReason(result.stderr || result.stdout)}`, {
+            hint: `Install Python 3 and make sure "${this.#python}" is on PATH and runs`,
+            details: { python: this.#python, exit_code: result.code, stderr: tail(result.stderr) },
+        });
+    }
+    async #run(program, args, env, options) {
+        try {
+            return await execCommand({ program, args, env, cwd: options.cwd }, {
+                timeoutMs: options.timeoutMs,
+            });
+        }
+        catch (error) {
+            throw spawnFailure(error, program) ?? error;
+        }
+    }
+    #baseEnv() {
+        const env = {};
+        for (const [name, value] of Object.entries(this.#userEnv)) {
+            if (value === undefined)
+                continue;
+            if (PASS_THROUGH.has(name) || PASS_THROUGH_PREFIXES.some((p) => name.startsWith(p))) {
+                env[name] = value;
+            }
+        }
+        env.PYTHONDONTWRITEBYTECODE ??= "1";
+        return env;
+    }
+    #probeEnv() {
+        const env = { PYTHONDONTWRITEBYTECODE: "1" };
+        for (const [name, value] of Object.entries(this.#userEnv)) {
+            if (value === undefined)
+                continue;
+            if (["PATH", "HOME", "LANG", "SYSTEMROOT"].includes(name) || /^(LC_|PYENV)/.test(name)) {
+                env[name] = value;
+            }
+        }
+        return env;
+    }
+    #proxyEnv() {
+        const env = {};
+        for (const name of ["http_proxy", "https_proxy", "no_proxy", "all_proxy"]) {
+            for (const spelling of [name, name.toUpperCase()]) {
+                const value = this.#userEnv[spelling];
+                if (value !== undefined)
+                    env[spelling] = value;
+            }
+        }
+        for (const name of ["SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "NETRC"]) {
+            const value = this.#userEnv[name];
+            if (value !== undefined)
+                env[name] = value;
+        }
+        return env;
+    }
+}
+function prepared(venvDir, marker) {
+    return {
+        interpreter: venvPython(venvDir),
+        interpreterArgs: [],
+        readPaths: [venvDir, marker.base_prefix],
+        env: {
+            PYTHONDONTWRITEBYTECODE: "1",
+            PYTHONNOUSERSITE: "1",
+            PYTHONUNBUFFERED: "1",
+            VIRTUAL_ENV: venvDir,
+        },
+    };
+}
+export async function listVenvs(cacheDir) {
+    const root = venvsRoot(cacheDir);
+    const found = [];
+    try {
+        for await (const entry of Deno.readDir(root)) {
+            if (!entry.isDirectory || !/^py\d+\.\d+-[0-9a-f]{16}$/.test(entry.name))
+                continue;
+            const path = join(root, entry.name);
+            const marker = await readMarker(path);
+            found.push(marker
+                ? {
+                    name: entry.name,
+                    path,
+                    ready: true,
+                    pythonVersion: marker.python_version,
+                    requirements: marker.requirements,
+                    createdAt: marker.created_at,
+                }
+                : {
+                    name: entry.name,
+                    path,
+                    ready: false,
+                    pythonVersion: /^py(\d+\.\d+)-/.exec(entry.name)?.[1],
+                });
+        }
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return [];
+        throw error;
+    }
+    return found.sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,270 @@
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { isAbsolute } from "../_path.js";
+import { PermissionError } from "../errors.js";
+import { runDenoDir, usesCodeCache } from "../runtimes/deno.js";
+import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
+function netValue(host, port, wildcard = false) {
+    const h = host.includes(":") ? `[${host}]` : host;
+    return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
+}
+async function systemResolve(name) {
+    const { lookup } = await import("node:dns/promises");
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timed out")), RESOLVE_TIMEOUT_MS);
+    });
+    try {
+        const found = await Promise.race([lookup(name, { all: true, verbatim: true }), timeout]);
+        return found.map((a) => a.address);
+    }
+    catch {
+        return [];
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+const RESOLVE_TIMEOUT_MS = 3_000;
+export async function resolvedDenials(policy, resolve = systemResolve) {
+    const names = parseHostRules(policy.network).filter((rule) => rule.kind === "name");
+    const privateRules = parseHostRules(policy.privateNetwork ?? [], "private network rule")
+        .filter((rule) => rule.kind !== "wildcard");
+    const found = await Promise.all(names.map((rule) => resolve(rule.host).catch(() => [])));
+    const denied = new Set();
+    for (const [i, addresses] of found.entries()) {
+        for (const address of addresses) {
+            const canonical = canonicalHost(address)?.host;
+            if (canonical === undefined || !canonical.includes(":") || isPublicAddress(canonical)) {
+                continue;
+            }
+            const ports = names[i].ports.filter((port) => !matchHost(canonical, port, privateRules).allowed);
+            if (ports.length === 0)
+                continue;
+            denied.add(netValue(canonical, 0));
+            for (const port of ports)
+                denied.add(netValue(canonical, port));
+        }
+    }
+    return [...denied].sort();
+}
+function ipv4Number(address) {
+    return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+function ipv4Text(n) {
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+function ipv4RangeWithout(cidr, excluded) {
+    const [base = "", bits = "32"] = cidr.split("/");
+    const blocks = [];
+    const visit = (start, prefix) => {
+        const size = 2 ** (32 - prefix);
+        if (!excluded.some((x) => x >= start && x < start + size)) {
+            blocks.push(`${ipv4Text(start)}/${prefix}`);
+        }
+        else if (prefix < 32) {
+            visit(start, prefix + 1);
+            visit(start + size / 2, prefix + 1);
+        }
+    };
+    visit(ipv4Number(base), Number(bits));
+    return blocks;
+}
+function specialDenials(privateRules, proxyHost) {
+    const named = new Set(proxyHost === undefined ? [] : [proxyHost]);
+    for (const rule of privateRules) {
+        if (rule.kind === "address")
+            named.add(rule.host);
+        if (rule.kind === "name" && rule.host === "localhost")
+            named.add("127.0.0.1").add("::1");
+    }
+    const v4 = [...named].filter((a) => !a.includes(":")).map(ipv4Number);
+    return SPECIAL_RANGES.flatMap((range) => {
+        if (!range.cidr.includes(":"))
+            return ipv4RangeWithout(range.cidr, v4);
+        const [base = "", bits] = range.cidr.split("/");
+        return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
+    });
+}
+function netFlags(texts, privateTexts, proxy) {
+    const rules = parseHostRules(texts);
+    const privateRules = parseHostRules(privateTexts, "private network rule")
+        .filter((rule) => rule.kind !== "wildcard");
+    const allow = new Set();
+    const deny = new Set();
+    for (const rule of rules) {
+        for (const port of rule.ports) {
+            if (rule.kind === "address" && !isPublicAddress(rule.host) &&
+                !matchHost(rule.host, port, privateRules).allowed)
+                continue;
+            allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
+        }
+    }
+    const exact = rules.filter((rule) => rule.kind !== "wildcard");
+    for (const rule of rules.filter((r) => r.kind === "wildcard")) {
+        for (const port of rule.ports) {
+            const apexGranted = exact.some((e) => e.host === rule.host && e.ports.includes(port));
+            if (!apexGranted)
+                deny.add(netValue(rule.host, port));
+        }
+    }
+    if (allow.size === 0)
+        return { allow: [], deny: [...deny] };
+    const proxyHost = proxy === undefined ? undefined : canonicalHost(proxy.hostname)?.host;
+    for (const value of specialDenials(privateRules, proxyHost))
+        deny.add(value);
+    if (proxy !== undefined && proxyHost !== undefined) {
+        const ports = new Set(rules.flatMap((rule) => rule.ports));
+        if (ports.has(proxy.port)) {
+            throw new PermissionError(`Cannot route the script's network through the proxy at port ${proxy.port}: ` +
+                "a rule grants that port", { hint: "Run again: the proxy listens on another port each time" });
+        }
+        for (const port of ports) {
+            if (!matchHost(proxyHost, port, privateRules).allowed)
+                deny.add(netValue(proxyHost, port));
+        }
+    }
+    return { allow: [...allow], deny: [...deny] };
+}
+function checkedPath(path, what) {
+    if (!isAbsolute(path)) {
+        throw new PermissionError(`Cannot grant ${what} path "${path}" to Deno: it is not absolute`, {
+            hint: "Sandbox policies hold absolute, resolved paths only",
+        });
+    }
+    if (path.includes(",")) {
+        throw new PermissionError(`Cannot grant ${what} path "${path}" to Deno: it contains a comma`, {
+            hint: "Rename the file or folder so that its path has no comma",
+        });
+    }
+    return path;
+}
+function pathList(paths, what) {
+    return [...new Set(paths.filter((p) => p !== "").map((p) => checkedPath(p, what)))].sort();
+}
+export function denoPermissionFlags(policy, grantedEnv, options = {}) {
+    const staged = (policy.stage ?? []).map((s) => s.target);
+    const read = pathList([...policy.read, ...policy.write, ...staged, policy.tmpDir], "read");
+    const write = pathList([...policy.write, ...staged, policy.tmpDir], "write");
+    const protect = pathList(policy.protect, "protected");
+    const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
+    if (protect.length)
+        flags.push(`--deny-write=${protect.join(",")}`);
+    const net = netFlags(policy.network, policy.privateNetwork ?? [], options.proxy);
+    if (net.allow.length > 0) {
+        for (const value of options.denyNet ?? [])
+            net.deny.push(value);
+    }
+    if (net.allow.length)
+        flags.push(`--allow-net=${net.allow.join(",")}`);
+    if (net.deny.length)
+        flags.push(`--deny-net=${net.deny.join(",")}`);
+    const names = [...new Set(grantedEnv)].sort();
+    for (const name of names) {
+        if (!/^[^\s,=*]+$/.test(name)) {
+            throw new PermissionError(`Cannot grant environment variable ${JSON.stringify(name)} to Deno: not a plain name`, { hint: "Grant environment variables by their exact names" });
+        }
+    }
+    if (names.length)
+        flags.push(`--allow-env=${names.join(",")}`);
+    flags.push("--ignore-env", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-import");
+    return flags;
+}
+export function denoCommand(prepared, scriptPath, contextFile, policy, env, options = {}) {
+    const readable = { ...policy, read: [...policy.read, ...prepared.readPaths, contextFile] };
+    const flags = denoPermissionFlags(readable, options.grantedEnv ?? Object.keys(env));
+    return {
+        program: prepared.interpreter,
+        args: [
+            ...prepared.interpreterArgs,
+            ...flags,
+            scriptPath,
+            "--context",
+            "@" + contextFile,
+            ...(options.extraArgs ?? []),
+        ],
+        env: { ...env, ...prepared.env },
+        cwd: policy.workdir,
+    };
+}
+const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
+export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);");
+export class DenoPermissionsBackend {
+    name;
+    #os;
+    #resolve;
+    stagesOutputs;
+    holds;
+    constructor(options = {}) {
+        this.#os = options.os;
+        this.#resolve = options.resolve;
+        this.stagesOutputs = options.os?.stagesOutputs === true;
+        this.holds = options.os?.holds === true;
+        this.name = options.os ? `deno-permissions+${options.os.name}` : "deno-permissions";
+    }
+    available() {
+        return this.#os ? this.#os.available() : Promise.resolve({ ok: true });
+    }
+    async wrap(spec, policy, options = {}) {
+        const [subcommand, ...rest] = spec.args;
+        if (subcommand !== "run") {
+            throw new PermissionError(`Cannot confine "${spec.program}" with Deno permissions: not deno run`, { hint: "Only TypeScript scripts run under Deno's permissions" });
+        }
+        const end = rest.findIndex((arg) => !arg.startsWith("-"));
+        const own = end === -1 ? rest : rest.slice(0, end);
+        const widening = own.find((arg) => WIDENING_FLAG.test(arg));
+        if (widening !== undefined) {
+            throw new PermissionError(`Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`, { hint: "Permissions come from the sandbox policy only" });
+        }
+        const env = { ...spec.env };
+        let flagged = policy;
+        if (env.DENO_DIR !== undefined) {
+            env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, usesCodeCache(own));
+            flagged = { ...policy, protect: [...policy.protect, env.DENO_DIR] };
+        }
+        if (this.#os) {
+            const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;
+            const flags = denoPermissionFlags(flagged, policy.env ?? [], proxy ? { proxy } : {});
+            const gate = options.held ? ["--preload", DENO_GATE] : [];
+            const inner = { ...spec, args: ["run", ...flags, ...gate, ...rest], env };
+            const binary = Deno.realPathSync(spec.program);
+            const read = [...new Set([...policy.read, binary, spec.program])].filter((p) => isAbsolute(p));
+            return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true }, options.held ? { held: true, selfGated: true } : {});
+        }
+        if (policy.network.length === 0) {
+            const flags = denoPermissionFlags(flagged, policy.env ?? []);
+            return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => { } };
+        }
+        const { proxyEnv, startProxy } = await import("./proxy.js");
+        const denyNet = await resolvedDenials(policy, this.#resolve);
+        let lastError;
+        for (let attempt = 0; attempt < 5; attempt++) {
+            const proxy = startProxy({
+                port: 0,
+                allow: policy.network,
+                privateAllow: policy.privateNetwork,
+            });
+            const { hostname, port } = proxy.address;
+            try {
+                const flags = denoPermissionFlags(flagged, policy.env ?? [], {
+                    proxy: { hostname, port },
+                    denyNet,
+                });
+                return {
+                    spec: {
+                        ...spec,
+                        args: ["run", ...flags, ...rest],
+                        env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
+                    },
+                    close: () => proxy.close(),
+                };
+            }
+            catch (error) {
+                lastError = error;
+                void proxy.close();
+                if (!(error instanceof PermissionError) || !error.message.includes("the proxy"))
+                    break;
+            }
+        }
+        throw lastError;
+    }
+}

@@ -1,0 +1,43 @@
+// Generated from src/sandbox/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { join } from "../_path.js";
+import { cacheFolderIsOwn } from "../_cache_folder.js";
+import { PermissionError } from "../errors.js";
+import { BubblewrapBackend } from "./linux.js";
+import { SandboxExecBackend } from "./macos.js";
+let linux;
+let macos;
+export function platformBackend(cacheDir) {
+    switch (Deno.build.os) {
+        case "linux":
+            return linux ??= new BubblewrapBackend({
+                probeCache: cacheDir && cacheFolderIsOwn(cacheDir)
+                    ? join(cacheDir, "sandbox", "bwrap-probe.json")
+                    : undefined,
+            });
+        case "darwin":
+            return macos ??= new SandboxExecBackend();
+        default:
+            return undefined;
+    }
+}
+export function confinementOf(language) {
+    return language === "typescript" ? "deno-permissions" : "os";
+}
+export async function requireBackend(language, cacheDir) {
+    const backend = platformBackend(cacheDir);
+    const availability = backend ? await backend.available() : {
+        ok: false,
+        reason: `no sandbox backend exists for ${Deno.build.os}`,
+        fix: "Run Python and bash scripts on Linux (bubblewrap) or macOS (sandbox-exec)",
+    };
+    if (!backend || !availability.ok) {
+        throw new PermissionError(`Cannot sandbox this ${language} script: ${availability.reason ?? "the sandbox is unavailable"}`, {
+            hint: `${availability.fix ?? "Install bubblewrap"}; or pass --no-sandbox to run it ` +
+                "unprotected (see capibara doctor)",
+        });
+    }
+    return backend;
+}
+export const NO_SANDBOX_WARNING = "warning: --no-sandbox: the script runs with YOUR permissions: it can read and write every " +
+    "file you can (~/.ssh included), reach any host, and start any process. Only time and output " +
+    "size are limited.";

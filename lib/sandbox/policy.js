@@ -1,0 +1,275 @@
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "../_path.js";
+import { entriesNamed, isInside, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
+import { PermissionError, ValidationError } from "../errors.js";
+import { SHELL_RC_FILES } from "./copy_out.js";
+import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
+const NEVER_OUTPUT = [".git", ".capibara"];
+export function checkOutputFolder(folder, roots, what) {
+    const refuse = (why) => new ValidationError(`${what} cannot be an output: ${why}`, {
+        hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
+        details: { path: folder },
+    });
+    if (roots.some((root) => isInside(root, folder))) {
+        throw refuse(`its folder "${folder}" is (or holds) the project itself`);
+    }
+    const base = roots.find((root) => isInside(folder, root)) ?? roots[0] ?? "/";
+    for (const part of relative(base, folder).split(sep)) {
+        if (NEVER_OUTPUT.includes(part.toLowerCase()))
+            throw refuse(`it lies in ${part}/`);
+    }
+    const held = entriesNamed(folder, NEVER_OUTPUT)[0];
+    if (held)
+        throw refuse(`its folder holds ${basename(held)}/`);
+}
+const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+const OUTPUT_WORDS = new Set([
+    "out",
+    "output",
+    "outputs",
+    "outfile",
+    "outdir",
+    "dest",
+    "destination",
+    "target",
+    "save",
+    "write",
+    "export",
+]);
+export function isOutputKey(key) {
+    return keyWords(key).some((word) => OUTPUT_WORDS.has(word));
+}
+function keyWords(key) {
+    return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/);
+}
+const INPUT_WORDS = new Set([
+    "in",
+    "input",
+    "inputs",
+    "infile",
+    "file",
+    "files",
+    "path",
+    "paths",
+    "src",
+    "source",
+    "sources",
+]);
+export function isInputKey(key) {
+    return keyWords(key).some((word) => INPUT_WORDS.has(word));
+}
+export function mergeGrants(...sources) {
+    const merged = {
+        network: [],
+        privateNetwork: [],
+        env: [],
+        read: [],
+        write: [],
+    };
+    for (const source of sources) {
+        if (!source)
+            continue;
+        for (const key of ["network", "privateNetwork", "env", "read", "write"]) {
+            for (const value of source[key] ?? []) {
+                const v = value.trim();
+                if (v !== "" && !merged[key].includes(v))
+                    merged[key].push(v);
+            }
+        }
+    }
+    const { privateNetwork, ...grants } = merged;
+    return privateNetwork.length > 0 ? { ...grants, privateNetwork } : grants;
+}
+export function privateNetworkRules(grants) {
+    const list = grants.privateNetwork ?? [];
+    for (const rule of parseHostRules(list, "private network grant")) {
+        if (rule.kind === "wildcard") {
+            throw new ValidationError(`Cannot use private network grant ${JSON.stringify(rule.text)}: it is a wildcard`, {
+                hint: "Name the address (and port) exactly, e.g. --allow-private-net 10.0.0.5:5432",
+                details: { rule: rule.text },
+            });
+        }
+    }
+    return [...list];
+}
+function looksLikePath(value) {
+    if (URL_LIKE.test(value) || value.includes("\n"))
+        return false;
+    return isAbsolute(value) || value.startsWith("~") || value.startsWith(".") ||
+        value.includes("/") || value.includes("\\") ||
+        /^[^\s]+\.[A-Za-z0-9]{1,8}$/.test(value);
+}
+export function resolveInside(value, workdir, what) {
+    const realWorkdir = Deno.realPathSync(workdir);
+    const refuse = (why) => new ValidationError(`${what} "${value}" ${why}`, {
+        hint: "Paths in the context must stay inside the working directory " +
+            `(${workdir}): copy or move the file into it, or run from a folder that contains ` +
+            "both the project and the file",
+        details: { path: value },
+    });
+    if (value.startsWith("~"))
+        throw refuse("points into a home directory");
+    const absolute = resolve(workdir, value);
+    if (!isInside(absolute, resolve(workdir))) {
+        throw refuse(isAbsolute(value) ? "is outside the working directory" : "leaves the working directory");
+    }
+    const real = realPathLooseSync(absolute);
+    if (!isInside(real, realWorkdir)) {
+        throw refuse("is a symlink that leads out of the working directory");
+    }
+    return real;
+}
+export async function contextPaths(context, workdir, options = {}) {
+    const read = new Set();
+    const write = new Set();
+    const outputs = new Set();
+    const realWorkdir = Deno.realPathSync(workdir);
+    async function visit(value, keyPath, output, input = false) {
+        if (typeof value === "string") {
+            if (!looksLikePath(value))
+                return;
+            const real = resolveInside(value, workdir, `Context value ${keyPath}`);
+            let stat;
+            try {
+                stat = Deno.statSync(real);
+            }
+            catch {
+                stat = undefined;
+            }
+            if (output) {
+                const folder = stat?.isDirectory || value.endsWith("/") ? real : dirname(real);
+                const what = `Context value ${keyPath} ("${value}")`;
+                if (folder !== real && folder === realWorkdir) {
+                    if (stat && !stat.isFile) {
+                        throw new ValidationError(`${what} cannot be an output: it is not a regular file`);
+                    }
+                    if (NEVER_OUTPUT.includes(basename(real).toLowerCase())) {
+                        throw new ValidationError(`${what} cannot be an output: it is ${basename(real)}`);
+                    }
+                }
+                else {
+                    checkOutputFolder(folder, [realWorkdir], what);
+                }
+                write.add(folder);
+                outputs.add(real);
+            }
+            else if (stat)
+                read.add(real);
+            else if (input && options.requireInputs) {
+                throw new ValidationError(`Context value ${keyPath} ("${value}") does not exist`, {
+                    hint: `Check the path: inputs are read relative to ${workdir}`,
+                    details: { path: value },
+                });
+            }
+            return;
+        }
+        if (Array.isArray(value)) {
+            for (const [i, item] of value.entries()) {
+                await visit(item, `${keyPath}[${i}]`, output, input);
+            }
+            return;
+        }
+        if (value !== null && typeof value === "object") {
+            for (const [key, item] of Object.entries(value)) {
+                const isOutput = output || isOutputKey(key);
+                await visit(item, keyPath ? `${keyPath}.${key}` : key, isOutput, !isOutput && (input || isInputKey(key)));
+            }
+        }
+    }
+    await visit(context, "", false);
+    return { read: [...read], write: [...write], outputs: [...outputs] };
+}
+export function requestedAllow(needs, paths, workdir) {
+    const rel = (p) => relative(workdir, p) || ".";
+    return {
+        network: [...needs.network],
+        env: [...needs.env],
+        fs: { read: paths.read.map(rel), write: paths.write.map(rel) },
+    };
+}
+function networkFlag(need) {
+    const parsed = parseHostRule(need);
+    const special = parsed.ok && parsed.rule.kind === "address" && !isPublicAddress(parsed.rule.host);
+    return special ? "--allow-private-net" : "--allow-net";
+}
+export function effectiveAllow(needs, grants, paths, workdir) {
+    const missing = [];
+    const network = [...grants.network, ...privateNetworkRules(grants)];
+    for (const host of needs.network) {
+        if (!hostGranted(host, network))
+            missing.push(`${networkFlag(host)} ${host}`);
+    }
+    for (const name of needs.env) {
+        if (!grants.env.includes(name))
+            missing.push(`--allow-env ${name}`);
+    }
+    if (missing.length > 0) {
+        const what = [
+            ...needs.network.filter((h) => !hostGranted(h, network)).map((h) => `network access to ${h}`),
+            ...needs.env.filter((n) => !grants.env.includes(n)).map((n) => `the environment variable ${n}`),
+        ];
+        throw new PermissionError(`The script needs ${what.join(" and ")}, which was not granted`, {
+            hint: `Review the script, then add ${missing.join(" ")} ` +
+                `(or list it under "allow" in .capibara/config.json)`,
+            details: { missing },
+        });
+    }
+    const rel = (p) => relative(workdir, p) || ".";
+    return {
+        network: [...needs.network],
+        env: [...needs.env],
+        fs: {
+            read: [...paths.read.map(rel), ...grants.read],
+            write: [...paths.write.map(rel), ...grants.write],
+        },
+    };
+}
+export async function resolveGrantedPaths(paths, workdir) {
+    const out = [];
+    for (const p of paths) {
+        const absolute = resolve(workdir, p);
+        out.push(await realPathLoose(absolute));
+    }
+    return out;
+}
+export async function checkProjectPaths(paths, workdir, root) {
+    if (paths.read.length === 0 && paths.write.length === 0)
+        return;
+    const project = await realPathLoose(root);
+    for (const path of [...paths.read, ...paths.write]) {
+        const absolute = resolve(workdir, path.trim());
+        if (!isInside(absolute, project) && !isInside(absolute, root))
+            continue;
+        const real = await realPathLoose(absolute);
+        if (!isInside(real, project)) {
+            throw new ValidationError(`.capibara/config.json grants "${path}", which leads out of the project to "${real}"`, {
+                hint: "A repository's grant stays inside it: remove the link, or grant the place " +
+                    "yourself (--allow-read / --allow-write)",
+            });
+        }
+    }
+}
+export function protectedPaths(roots, writeDirs) {
+    const existing = new Set();
+    for (const dir of new Set([...roots, ...writeDirs])) {
+        for (const path of entriesNamed(dir, [".capibara", ".git", ...SHELL_RC_FILES])) {
+            existing.add(realPathSyncOrNull(path) ?? path);
+        }
+    }
+    return [...existing].sort();
+}
+export async function checkArtifacts(artifacts, workdir, writeDirs) {
+    const out = [];
+    for (const artifact of artifacts) {
+        const real = await realPathLoose(resolve(workdir, artifact));
+        if (!writeDirs.some((dir) => isInside(real, dir))) {
+            throw new ValidationError(`The script reported an artifact outside its outputs: "${artifact}"`, {
+                hint: "Artifacts must be inside the output folders the context names; " +
+                    "regenerate the script with --refresh if it is wrong",
+                details: { artifact },
+            });
+        }
+        out.push(artifact);
+    }
+    return out;
+}

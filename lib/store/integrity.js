@@ -1,0 +1,206 @@
+// Generated from src/store/integrity.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, join } from "../_path.js";
+import { IntegrityError } from "../errors.js";
+import { lstatSyncOrNull, promised } from "../_fs.js";
+import { sha256 } from "../_hash.js";
+import { fingerprint } from "../fingerprint.js";
+import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
+import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
+import { isWellFormedSignature } from "./trust.js";
+export async function integrityRecord(manifest) {
+    const fields = signedFields(manifest);
+    const keys = Object.keys(fields).sort();
+    const [whole, ...digests] = await Promise.all([
+        sha256(canonicalManifest(manifest)),
+        ...keys.map((key) => fieldDigest(fields[key])),
+    ]);
+    return {
+        manifest: "sha256:" + whole,
+        fields: Object.fromEntries(keys.map((key, i) => [key, digests[i]])),
+    };
+}
+async function fieldDigest(value) {
+    return (await sha256(canonicalJson(value))).slice(0, 16);
+}
+export async function verifyEntryDir(dir, options = {}) {
+    const fingerprint = options.fingerprint ?? basename(dir);
+    const problems = [];
+    const fail = () => {
+        throw new IntegrityError(`Cannot trust cached script "${fingerprint}": ${problems.join("; ")}`, {
+            hint: options.restoreHint ?? "Restore it from version control or regenerate it",
+            details: { fingerprint, problems },
+        });
+    };
+    const folder = lstatSyncOrNull(dir);
+    if (!folder?.isDirectory) {
+        problems.push(`${dir} is ${folder ? "not a folder" : "missing"}`);
+        fail();
+    }
+    const raw = readRawManifest(join(dir, MANIFEST_FILE), problems);
+    if (raw === undefined)
+        return fail();
+    if (!Object.hasOwn(raw.value, INTEGRITY_FIELD)) {
+        throw new IntegrityError(`Cannot trust cached script "${fingerprint}": its manifest has no integrity record ` +
+            `(an older format, or the record was removed)`, {
+            hint: "Regenerate it with capibara run --refresh (the same prompt and context), or " +
+                "restore it from version control",
+            details: { fingerprint, problems: [`field "${INTEGRITY_FIELD}" is missing`] },
+        });
+    }
+    await checkRecord(raw.value, problems);
+    if (raw.text !== serialiseManifest(raw.value)) {
+        problems.push(`${MANIFEST_FILE} is not in the form the store writes (whitespace, key order or escapes ` +
+            `were edited)`);
+    }
+    const parsed = Manifest.safeParse(raw.value);
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+            problems.push(`field "${issue.path.join(".")}" is invalid: ${issue.message}`);
+        }
+        return fail();
+    }
+    const manifest = parsed.data;
+    if (manifest.fingerprint !== fingerprint) {
+        problems.push(`field "fingerprint" (${manifest.fingerprint}) does not name this folder`);
+    }
+    await checkRequest(manifest, problems);
+    if (options.read && canonicalManifest(options.read) !== canonicalManifest(manifest)) {
+        problems.push(`${MANIFEST_FILE} changed after it was read`);
+    }
+    await checkFiles(dir, manifest, problems);
+    if (problems.length > 0)
+        fail();
+    return manifest;
+}
+function readRawManifest(path, problems) {
+    const info = lstatSyncOrNull(path);
+    if (!info?.isFile) {
+        problems.push(`${MANIFEST_FILE} is ${info ? "not a regular file" : "missing"}`);
+        return undefined;
+    }
+    let text;
+    let value;
+    try {
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Deno.readFileSync(path));
+        value = JSON.parse(text);
+    }
+    catch {
+        problems.push(`${MANIFEST_FILE} is not valid JSON`);
+        return undefined;
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        problems.push(`${MANIFEST_FILE} is not a JSON object`);
+        return undefined;
+    }
+    return { text, value: value };
+}
+async function checkRecord(raw, problems) {
+    const record = IntegrityRecord.safeParse(raw[INTEGRITY_FIELD]);
+    if (!record.success) {
+        problems.push(`field "${INTEGRITY_FIELD}" is malformed`);
+        return;
+    }
+    const actual = await integrityRecord(raw);
+    const expected = record.data.fields;
+    const named = [];
+    for (const [key, digest] of Object.entries(actual.fields)) {
+        if (!Object.hasOwn(expected, key))
+            named.push(`field "${key}" was added`);
+        else if (expected[key] !== digest)
+            named.push(`field "${key}" was changed`);
+    }
+    for (const key of Object.keys(expected)) {
+        if (!Object.hasOwn(actual.fields, key))
+            named.push(`field "${key}" was removed`);
+    }
+    if (actual.manifest !== record.data.manifest) {
+        problems.push(...(named.length ? named : [`field "${INTEGRITY_FIELD}" was changed`]));
+    }
+    else if (named.length) {
+        problems.push(`field "${INTEGRITY_FIELD}" was changed (${named.join(", ")})`);
+    }
+    if (Object.hasOwn(raw, SIGNATURE_FIELD) && !isWellFormedSignature(raw[SIGNATURE_FIELD])) {
+        problems.push(`field "${SIGNATURE_FIELD}" is malformed (expected {alg: "Ed25519", key_id: 16 hex ` +
+            `digits, value: base64 of 64 bytes})`);
+    }
+}
+async function checkRequest(manifest, problems) {
+    let expected;
+    try {
+        expected = await fingerprint(manifest.prompt, manifest.context ?? {}, {
+            language: manifest.language,
+            mode: manifest.mode,
+            templateVersion: manifest.template_version,
+        });
+    }
+    catch {
+        problems.push(`fields "prompt" and "context" cannot be fingerprinted`);
+        return;
+    }
+    if (expected.prompt_sha !== manifest.prompt_sha) {
+        problems.push(`field "prompt_sha" does not match field "prompt"`);
+    }
+    if (manifest.mode !== "strict")
+        return;
+    if (expected.context_sha !== manifest.context_sha) {
+        problems.push(`field "context_sha" does not match field "context"`);
+    }
+    if (expected.fingerprint !== manifest.fingerprint) {
+        problems.push(`field "fingerprint" does not match the prompt, context and language`);
+    }
+}
+async function checkFiles(dir, manifest, problems) {
+    const expectedEntry = ENTRY_FILES[manifest.language];
+    if (manifest.entry !== expectedEntry) {
+        problems.push(`field "entry" must be ${expectedEntry} for a ${manifest.language} script`);
+    }
+    const wanted = new Set(entryFileNames(manifest.language));
+    const listed = new Set(Object.keys(manifest.files));
+    for (const name of wanted) {
+        if (!listed.has(name))
+            problems.push(`file ${name} is not hashed in field "files"`);
+    }
+    const contents = new Map();
+    for (const [name, hash] of Object.entries(manifest.files)) {
+        if (!wanted.has(name)) {
+            problems.push(`file ${name} is listed in field "files" but is not part of an entry`);
+            continue;
+        }
+        const bytes = await readEntryFile(dir, name);
+        if (typeof bytes === "string") {
+            problems.push(`file ${name} ${bytes}`);
+            continue;
+        }
+        contents.set(name, bytes);
+        if ("sha256:" + await sha256(bytes) !== hash)
+            problems.push(`file ${name} was modified`);
+    }
+    for (const item of Deno.readDirSync(dir)) {
+        if (item.name !== MANIFEST_FILE && !listed.has(item.name)) {
+            problems.push(`file ${item.name}${item.isDirectory ? "/" : ""} is not in the manifest`);
+        }
+    }
+    const requirements = contents.get(REQUIREMENTS_FILE);
+    if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
+        problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
+    }
+}
+export function readEntryFile(dir, name) {
+    return promised(() => {
+        if (name !== basename(name) || name === "." || name === "..")
+            return "is not a file name";
+        if (!lstatSyncOrNull(dir)?.isDirectory)
+            return "is in a folder that is not a real folder";
+        const path = join(dir, name);
+        const info = lstatSyncOrNull(path);
+        if (!info)
+            return "is missing";
+        if (!info.isFile)
+            return "is not a regular file";
+        return Deno.readFileSync(path);
+    });
+}
+function sameBytes(bytes, text) {
+    const expected = new TextEncoder().encode(text);
+    return bytes.length === expected.length && bytes.every((b, i) => b === expected[i]);
+}

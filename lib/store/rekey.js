@@ -1,0 +1,152 @@
+// Generated from src/store/rekey.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, join } from "../_path.js";
+import { TEMPLATE_VERSION } from "../contract/contract.js";
+import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
+import { fingerprint, LEGACY_TEMPLATE_MAJOR, normalizePrompt, templateMajor, } from "../fingerprint.js";
+import { sha256 } from "../_hash.js";
+import { entryFileNames, README_FILE } from "./entry.js";
+export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
+export async function findLegacyEntry(store, request, current) {
+    let legacy;
+    try {
+        legacy = await fingerprint(request.prompt, request.context, {
+            language: request.language,
+            mode: request.mode,
+            templateVersion: LEGACY_TEMPLATE_MAJOR,
+        });
+    }
+    catch (error) {
+        if (error instanceof ValidationError)
+            return undefined;
+        throw error;
+    }
+    const entry = await store.lookup(legacy.fingerprint);
+    if (!entry || templateMajor(entry.manifest.template_version) !== LEGACY_TEMPLATE_MAJOR) {
+        return undefined;
+    }
+    return normalizePrompt(entry.manifest.prompt) === current.prompt_normalized ? entry : undefined;
+}
+export async function rekeyStore(store, options = {}) {
+    const { entries, broken } = await store.list();
+    const outcomes = broken.map((b) => ({
+        from: basename(b.dir),
+        status: "failed",
+        reason: b.reason,
+        error: new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" }),
+    }));
+    for (const entry of entries)
+        outcomes.push(await rekeyEntry(store, entry, options));
+    return outcomes;
+}
+async function rekeyEntry(store, entry, options) {
+    const old = entry.manifest;
+    const from = old.fingerprint;
+    const major = templateMajor(old.template_version);
+    if (major === templateMajor(TEMPLATE_VERSION))
+        return { from, status: "current" };
+    if (major !== LEGACY_TEMPLATE_MAJOR) {
+        return {
+            from,
+            status: "skipped",
+            reason: `template ${old.template_version} is not one this version can re-key`,
+        };
+    }
+    if (old.mode !== "strict") {
+        return {
+            from,
+            status: "skipped",
+            reason: "a parametric entry does not store its context, so its new fingerprint cannot be " +
+                "computed: regenerate it with capibara run --refresh",
+        };
+    }
+    let files;
+    let to;
+    let next;
+    try {
+        await store.verify(entry);
+        files = await readVerifiedFiles(entry);
+        next = await fingerprint(old.prompt, old.context ?? {}, {
+            language: old.language,
+            mode: old.mode,
+        });
+        to = next.fingerprint;
+    }
+    catch (error) {
+        return failure(from, error);
+    }
+    if (options.dryRun) {
+        const existing = await store.lookup(to).catch(() => undefined);
+        if (existing && !isRekeyOf(existing.manifest, old))
+            return superseded(from, to);
+        return { from, to, status: "would-move" };
+    }
+    const [first, second] = [from, to].sort();
+    using _first = await store.lock(first);
+    using _second = await store.lock(second);
+    try {
+        const existing = await store.lookup(to);
+        if (existing) {
+            await store.verify(existing);
+            if (!isRekeyOf(existing.manifest, old))
+                return superseded(from, to);
+        }
+        else {
+            const now = (options.now?.() ?? new Date()).toISOString();
+            const revision = old.revision + 1;
+            const { files: _f, integrity: _i, signature: _s, ...fields } = old;
+            await store.write({
+                ...fields,
+                fingerprint: to,
+                prompt_sha: next.prompt_sha,
+                context_sha: next.context_sha,
+                template_version: TEMPLATE_VERSION,
+                revision,
+                history: [...old.history, { revision, at: now, reason: REKEY_REASON }],
+            }, retitle(files, from, to));
+        }
+        await store.remove(from);
+        return { from, to, status: "moved" };
+    }
+    catch (error) {
+        return failure(from, error, to);
+    }
+}
+async function readVerifiedFiles(entry) {
+    const files = {};
+    for (const name of entryFileNames(entry.manifest.language)) {
+        const bytes = await Deno.readFile(join(entry.dir, name));
+        if ("sha256:" + await sha256(bytes) !== entry.manifest.files[name]) {
+            throw new IntegrityError(`Cannot re-key "${entry.manifest.fingerprint}": file ${name} changed while it was read`, { hint: "Run capibara rekey again" });
+        }
+        files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    }
+    return files;
+}
+function retitle(files, from, to) {
+    const readme = files[README_FILE];
+    if (readme === undefined || !readme.startsWith(`# ${from}\n`))
+        return files;
+    return { ...files, [README_FILE]: `# ${to}\n` + readme.slice(`# ${from}\n`.length) };
+}
+function isRekeyOf(moved, old) {
+    const script = Object.keys(old.files).find((name) => name !== README_FILE);
+    return moved.revision === old.revision + 1 &&
+        moved.history.at(-1)?.reason === REKEY_REASON &&
+        moved.prompt === old.prompt &&
+        script !== undefined &&
+        Object.keys(old.files).every((name) => name === README_FILE || moved.files[name] === old.files[name]);
+}
+function superseded(from, to) {
+    return {
+        from,
+        to,
+        status: "superseded",
+        reason: `${to} already holds another entry for this request; this one is never used again: ` +
+            `remove it with capibara clear ${from}`,
+    };
+}
+function failure(from, error, to) {
+    if (!(error instanceof CapibaraError))
+        throw error;
+    return { from, ...(to ? { to } : {}), status: "failed", reason: error.message, error };
+}

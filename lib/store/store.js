@@ -1,0 +1,417 @@
+// Generated from src/store/store.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { basename, dirname, join, resolve } from "../_path.js";
+import { IntegrityError, ValidationError } from "../errors.js";
+import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull } from "../_fs.js";
+import { sha256 } from "../_hash.js";
+import { LANGUAGES, Manifest } from "../schema.js";
+import { entryFileNames, MANIFEST_FILE, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
+import { integrityRecord, verifyEntryDir } from "./integrity.js";
+import { lockFingerprint } from "./lock.js";
+import { checkSignaturePolicy, manifestHash, NO_SIGNATURE_POLICY, verifySignature, } from "./trust.js";
+export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
+async function makeStaging(tmpRoot, prefix) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            await Deno.mkdir(tmpRoot, { recursive: true });
+            return await Deno.makeTempDir({ dir: tmpRoot, prefix });
+        }
+        catch (error) {
+            const raced = error instanceof Deno.errors.NotFound ||
+                error instanceof Deno.errors.AlreadyExists;
+            if (!raced || attempt >= 100)
+                throw error;
+        }
+    }
+}
+export const STORE_DIR = ".capibara";
+const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
+const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
+export function findRoot(cwd, options = {}) {
+    return promised(() => findRootNow(cwd, options));
+}
+function findRootNow(cwd, options) {
+    const start = resolve(cwd);
+    const below = [];
+    for (let dir = start;; dir = dirname(dir)) {
+        const listed = entriesNamed(dir, [".git", STORE_DIR]).map((path) => basename(path).toLowerCase());
+        if (listed.includes(".git") && existsSync(join(dir, ".git"))) {
+            for (const ignored of below) {
+                options.warn?.(`warning: ignoring ${join(ignored, STORE_DIR)}: the store is the one at the git root ` +
+                    `(${join(dir, STORE_DIR)}); a .capibara/ below it could have been written by a ` +
+                    `script. Pass --root ${ignored} to use it on purpose`);
+            }
+            return dir;
+        }
+        if (listed.includes(STORE_DIR) && existsSync(join(dir, STORE_DIR)))
+            below.push(dir);
+        if (dirname(dir) === dir)
+            return start;
+    }
+}
+export class Store {
+    root;
+    base;
+    scripts;
+    signatures;
+    #lockDir;
+    #acceptances;
+    constructor(root, lockDir, options = {}) {
+        this.root = resolve(root);
+        this.base = join(this.root, STORE_DIR);
+        this.scripts = join(this.base, "scripts");
+        this.#lockDir = lockDir ?? join(this.base, ".locks");
+        this.signatures = options.signatures ?? NO_SIGNATURE_POLICY;
+        this.#acceptances = options.acceptances;
+    }
+    dirOf(fingerprint) {
+        if (!FINGERPRINT.test(fingerprint)) {
+            throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
+                hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
+            });
+        }
+        return join(this.scripts, fingerprint);
+    }
+    async lookup(fingerprint) {
+        const dir = this.dirOf(fingerprint);
+        let text;
+        try {
+            text = Deno.readTextFileSync(join(dir, MANIFEST_FILE));
+        }
+        catch (error) {
+            if (error instanceof Deno.errors.NotFound)
+                return undefined;
+            throw error;
+        }
+        try {
+            return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
+        }
+        catch (error) {
+            await this.#verifyDir(dir).catch((e) => {
+                if (e instanceof IntegrityError)
+                    throw e;
+            });
+            throw error;
+        }
+    }
+    async verify(entry, options = {}) {
+        if (options.policy === false || !this.#policyActive()) {
+            await this.#verifyDir(entry.dir, entry.manifest);
+            return { state: "unsigned" };
+        }
+        const { raw } = await this.#verifiedRaw(entry.dir, entry.manifest);
+        return await this.checkPolicy(raw);
+    }
+    async checkPolicy(manifest) {
+        if (!this.#policyActive())
+            return { state: "unsigned" };
+        const fp = String(manifest.fingerprint);
+        const acceptance = this.#acceptances
+            ? await this.#acceptances.get(await this.realRoot(), fp)
+            : undefined;
+        return await checkSignaturePolicy({ ...manifest, fingerprint: fp }, this.signatures, acceptance);
+    }
+    #policyActive() {
+        return this.signatures.required || this.signatures.keys.length > 0;
+    }
+    async #verifiedRaw(dir, read) {
+        const manifest = await this.#verifyDir(dir, read);
+        let raw;
+        try {
+            raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+        }
+        catch {
+            raw = undefined;
+        }
+        if (raw === undefined || await manifestHash(raw) !== manifest.integrity?.manifest) {
+            throw new IntegrityError(`Cannot trust cached script "${basename(dir)}": ${MANIFEST_FILE} changed while it was read`, { hint: "Run the command again", details: { fingerprint: basename(dir) } });
+        }
+        return { manifest, raw };
+    }
+    async accept(manifest) {
+        if (!this.#acceptances) {
+            throw new Error("Cannot record an acceptance: this store has no acceptance records");
+        }
+        await this.#acceptances.accept(await this.realRoot(), manifest);
+    }
+    async realRoot() {
+        return await realPathOrNull(this.root) ?? this.root;
+    }
+    async #verifyDir(dir, read) {
+        return await verifyEntryDir(dir, {
+            read,
+            restoreHint: `If you edited it on purpose, review the change and keep it with ` +
+                `capibara accept ${basename(dir)}; otherwise restore it with git (git checkout -- ` +
+                `${STORE_DIR}/scripts/${basename(dir)}, once committed) or regenerate it with ` +
+                `--refresh --force`,
+        });
+    }
+    lock(fingerprint) {
+        return lockFingerprint(fingerprint, { lockDir: this.#lockDir, root: this.root });
+    }
+    async write(manifest, files) {
+        const final = this.dirOf(manifest.fingerprint);
+        const names = Object.keys(files).sort();
+        const wanted = entryFileNames(manifest.language);
+        if (names.join("\n") !== wanted.join("\n")) {
+            throw new ValidationError(`Cannot write entry "${manifest.fingerprint}": a ${manifest.language} entry holds ` +
+                `${wanted.join(", ")} (got ${names.join(", ") || "nothing"})`);
+        }
+        await this.#ensureBase();
+        const tmpRoot = join(this.base, ".tmp");
+        await Deno.mkdir(this.scripts, { recursive: true });
+        const staging = await makeStaging(tmpRoot, `${manifest.fingerprint}-`);
+        await Deno.chmod(staging, 0o755);
+        try {
+            const hashes = {};
+            for (const name of names) {
+                const bytes = new TextEncoder().encode(files[name]);
+                await Deno.writeFile(join(staging, name), bytes);
+                hashes[name] = "sha256:" + await sha256(bytes);
+            }
+            const { integrity: _i, signature: _s, ...fields } = manifest;
+            const plain = JSON.parse(JSON.stringify(Manifest.parse({ ...fields, files: hashes })));
+            const stored = { ...plain, integrity: await integrityRecord(plain) };
+            await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored));
+            const full = await verifyEntryDir(staging, { fingerprint: manifest.fingerprint });
+            await this.#replace(staging, final, tmpRoot, manifest.fingerprint);
+            return { dir: final, manifest: full };
+        }
+        catch (error) {
+            await Deno.remove(staging, { recursive: true }).catch(() => { });
+            throw error;
+        }
+    }
+    async importEntry(entry, options = {}) {
+        const { manifest, text, files } = checkWireEntry(entry, options);
+        const fp = manifest.fingerprint;
+        const final = this.dirOf(fp);
+        await this.#ensureBase();
+        const tmpRoot = join(this.base, ".tmp");
+        await Deno.mkdir(this.scripts, { recursive: true });
+        const staging = await makeStaging(tmpRoot, `${fp}-`);
+        await Deno.chmod(staging, 0o755);
+        try {
+            for (const [name, text] of Object.entries(files)) {
+                await Deno.writeTextFile(join(staging, name), text, { createNew: true });
+            }
+            await Deno.writeTextFile(join(staging, MANIFEST_FILE), text);
+            const verified = await verifyEntryDir(staging, {
+                fingerprint: fp,
+                restoreHint: "The entry received is not the one its manifest describes: nothing was " +
+                    "stored. Fetch it again, or ask whoever published it",
+            });
+            await this.checkPolicy(JSON.parse(text));
+            await this.#replace(staging, final, tmpRoot, fp);
+            return { dir: final, manifest: verified };
+        }
+        catch (error) {
+            await Deno.remove(staging, { recursive: true }).catch(() => { });
+            throw error;
+        }
+    }
+    async readEntry(fingerprint) {
+        const dir = this.dirOf(fingerprint);
+        if (!await exists(dir)) {
+            throw new ValidationError(`No cached script "${fingerprint}"`, {
+                hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
+            });
+        }
+        const { manifest, raw } = await this.#verifiedRaw(dir);
+        const files = {};
+        const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+        for (const name of Object.keys(manifest.files).sort()) {
+            let bytes;
+            try {
+                bytes = await Deno.readFile(join(dir, name));
+                files[name] = decoder.decode(bytes);
+            }
+            catch (error) {
+                throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} is not text`, {
+                    cause: error,
+                    hint: "Regenerate it with capibara run --refresh --force",
+                });
+            }
+            if ("sha256:" + await sha256(bytes) !== manifest.files[name]) {
+                throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} changed`, {
+                    hint: "Run the command again",
+                    details: { fingerprint },
+                });
+            }
+        }
+        return { manifest: raw, files };
+    }
+    async writeSignature(fingerprint, signature, publicKey) {
+        const dir = this.dirOf(fingerprint);
+        await this.#checkFolders();
+        const { raw } = await this.#verifiedRaw(dir);
+        if (!await verifySignature(raw, signature, publicKey)) {
+            throw new IntegrityError(`Cannot sign "${fingerprint}": the signature does not verify over its manifest`, { hint: "Sign the manifest as it is stored now, and try again" });
+        }
+        const tmpRoot = join(this.base, ".tmp");
+        const staging = await makeStaging(tmpRoot, `${fingerprint}-signature-`);
+        const tmp = join(staging, MANIFEST_FILE);
+        try {
+            await Deno.writeTextFile(tmp, serialiseManifest({ ...raw, [SIGNATURE_FIELD]: signature }), {
+                createNew: true,
+                mode: 0o644,
+            });
+            await Deno.rename(tmp, join(dir, MANIFEST_FILE));
+        }
+        finally {
+            await Deno.remove(staging, { recursive: true }).catch(() => { });
+        }
+        await Deno.remove(tmpRoot).catch(() => { });
+        return { dir, manifest: await this.#verifyDir(dir) };
+    }
+    async #replace(staging, final, tmpRoot, fp) {
+        if (await exists(final)) {
+            const old = join(tmpRoot, `${fp}-old-${crypto.randomUUID()}`);
+            await Deno.rename(final, old);
+            await Deno.rename(staging, final);
+            await Deno.remove(old, { recursive: true });
+        }
+        else {
+            await Deno.rename(staging, final);
+        }
+        await Deno.remove(tmpRoot).catch(() => { });
+    }
+    async list() {
+        const entries = [];
+        const broken = [];
+        if (!await exists(this.scripts))
+            return { entries, broken };
+        for await (const item of Deno.readDir(this.scripts)) {
+            const dir = join(this.scripts, item.name);
+            if (!item.isDirectory || !FINGERPRINT.test(item.name)) {
+                broken.push({
+                    dir,
+                    reason: `Cannot read "${item.name}": not a cached script folder (${item.isDirectory ? "its name is not a fingerprint" : "not a folder"})`,
+                });
+                continue;
+            }
+            try {
+                const text = await Deno.readTextFile(join(dir, MANIFEST_FILE));
+                entries.push({ dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) });
+            }
+            catch (error) {
+                broken.push({ dir, reason: error instanceof Error ? error.message : String(error) });
+            }
+        }
+        entries.sort((a, b) => a.manifest.created_at.localeCompare(b.manifest.created_at));
+        return { entries, broken };
+    }
+    async resolve(prefix) {
+        const wanted = prefix.startsWith("fp_") ? prefix : `fp_${prefix}`;
+        if (wanted.length < 5) {
+            throw new ValidationError(`Fingerprint prefix "${prefix}" is too short`, {
+                hint: "Give at least 2 hex digits after fp_",
+            });
+        }
+        const matches = [];
+        if (await exists(this.scripts)) {
+            for await (const item of Deno.readDir(this.scripts)) {
+                if (item.isDirectory && item.name.startsWith(wanted))
+                    matches.push(item.name);
+            }
+        }
+        if (matches.length === 1)
+            return matches[0];
+        if (matches.length === 0) {
+            throw new ValidationError(`No cached script matches "${prefix}"`, {
+                hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
+            });
+        }
+        throw new ValidationError(`Fingerprint prefix "${prefix}" is ambiguous: ${matches.join(", ")}`, {
+            hint: "Give more digits",
+        });
+    }
+    async remove(fingerprint) {
+        const dir = this.dirOf(fingerprint);
+        await this.#checkFolders();
+        await Deno.remove(dir, { recursive: true });
+    }
+    async #checkFolders() {
+        for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
+            const info = await lstatOrNull(dir);
+            if (info && !info.isDirectory) {
+                throw new IntegrityError(`Cannot write to the store: ${dir} is ${info.isSymlink ? "a symlink" : "not a folder"}, and entries are only written inside the project's own ${STORE_DIR}/ folders`, {
+                    hint: `Remove it (a repository may have committed it) and run again; ${STORE_DIR}/ ` +
+                        "and its scripts/ are created as real folders when missing",
+                    details: { path: dir },
+                });
+            }
+        }
+    }
+    async #ensureBase() {
+        await this.#checkFolders();
+        await Deno.mkdir(this.base, { recursive: true });
+        const ignore = join(this.base, ".gitignore");
+        if (!await exists(ignore))
+            await Deno.writeTextFile(ignore, GITIGNORE);
+    }
+}
+function parseManifest(text, path) {
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (error) {
+        throw new IntegrityError(`Cannot read manifest "${path}": it is not valid JSON`, {
+            cause: error,
+            hint: "Restore it with git, or remove the folder and run again",
+        });
+    }
+    const parsed = Manifest.safeParse(json);
+    if (!parsed.success) {
+        throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map((i) => `field "${i.path.join(".")}": ${i.message}`).join("; ")}`, { hint: "Restore it with git, or remove the folder and run again" });
+    }
+    return parsed.data;
+}
+function checkWireEntry(entry, options) {
+    const bad = (why) => new ValidationError(`Cannot import entry: ${why}`, {
+        hint: "An entry is {manifest, files} as a Core serves it; fetch it again",
+    });
+    const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+    if (!isObject(entry) || !isObject(entry.manifest) || !isObject(entry.files)) {
+        throw bad("expected an object {manifest, files}");
+    }
+    const manifest = entry.manifest;
+    const files = entry.files;
+    const fp = manifest.fingerprint;
+    if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
+        throw bad('field "fingerprint" of its manifest is not a fingerprint');
+    }
+    if (options.fingerprint !== undefined && fp !== options.fingerprint) {
+        throw bad(`it is "${fp}", not the "${options.fingerprint}" asked for`);
+    }
+    const language = manifest.language;
+    if (typeof language !== "string" || !LANGUAGES.includes(language)) {
+        throw bad('field "language" of its manifest is not a language');
+    }
+    const wanted = entryFileNames(language);
+    const names = Object.keys(files).sort();
+    if (names.join("\n") !== wanted.join("\n")) {
+        throw bad(`a ${language} entry holds ${wanted.join(", ")} (got ${names.map((n) => JSON.stringify(n)).join(", ") || "nothing"})`);
+    }
+    let bytes = 0;
+    for (const name of names) {
+        const text = files[name];
+        if (typeof text !== "string")
+            throw bad(`file ${name} is not text`);
+        bytes += new TextEncoder().encode(text).length;
+    }
+    const max = options.maxBytes ?? MAX_IMPORT_BYTES;
+    if (bytes > max)
+        throw bad(`it takes over the ${max} bytes allowed`);
+    let text;
+    try {
+        text = serialiseManifest(manifest);
+    }
+    catch {
+        throw bad("its manifest is not plain JSON");
+    }
+    bytes += new TextEncoder().encode(text).length;
+    if (bytes > max)
+        throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
+    return { manifest, text, files: files };
+}
