@@ -10,9 +10,32 @@ function realFolder(folder) {
         return undefined;
     }
 }
+function givenPathProblem(absolute) {
+    const uid = Deno.uid();
+    let path = "";
+    for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
+        path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
+        let info;
+        try {
+            info = Deno.lstatSync(path);
+        }
+        catch {
+            return undefined;
+        }
+        if (info.uid !== uid && info.uid !== 0)
+            return `${path} belongs to uid ${info.uid}, not to you`;
+        const mode = info.mode ?? 0o777;
+        if (info.isDirectory && path !== absolute && (mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+            return `${path}, a folder on its way, may be changed by other users`;
+        }
+    }
+    return undefined;
+}
 export function cacheFolderIsOwn(folder) {
     if (Deno.build.os === "windows")
         return true;
+    if (givenPathProblem(resolve(folder)) !== undefined)
+        return false;
     const real = realFolder(folder);
     return real !== undefined && privateFolder(real);
 }
@@ -24,6 +47,13 @@ export function ownCacheFolder(folder) {
         Deno.mkdirSync(absolute, { recursive: true, mode: 0o700 });
     }
     catch {
+    }
+    const given = givenPathProblem(absolute);
+    if (given !== undefined) {
+        throw new PermissionError(`Cannot use the cache folder "${folder}": ${given}`, {
+            hint: HINT,
+            details: { cache_dir: folder },
+        });
     }
     const real = realFolder(absolute);
     const info = real === undefined ? undefined : lstatOrUndefined(real);
@@ -39,12 +69,14 @@ export function ownCacheFolder(folder) {
     if (real !== undefined && privateFolder(real))
         return real;
     throw new PermissionError(`Cannot use the cache folder "${folder}": ${problemOf(real, info)}`, {
-        hint: "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
-            "own), or point it (or the SDK's cacheDir) at a new folder of yours; a folder others " +
-            "could write may hold what they put there: remove it rather than reuse it",
+        hint: HINT,
         details: { cache_dir: folder, ...(real !== undefined ? { real_path: real } : {}) },
     });
 }
+const HINT = "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
+    "own), or point it (or the SDK's cacheDir) at a new folder of yours, on a path no other user " +
+    "can change; a folder others could write may hold what they put there: remove it rather than " +
+    "reuse it";
 function lstatOrUndefined(path) {
     try {
         return Deno.lstatSync(path);

@@ -104,16 +104,16 @@ export class Capibara {
         this.#env = options.env ?? Deno.env.toObject();
         this.#base = resolveConfig(options, this.#env);
         this.#setup = once(async () => {
-            ownCacheFolder(this.#base.cacheDir);
+            const cacheDir = ownCacheFolder(this.#base.cacheDir);
             const root = this.#options.root ??
                 await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
             const file = await loadProjectFile(root);
             const trust = await evaluateTrust(file, {
-                cacheDir: this.#base.cacheDir,
+                cacheDir,
                 env: this.#env,
                 trustProjectConfig: this.#options.trustProjectConfig,
             });
-            const config = resolveConfig(this.#options, this.#env, file?.config, trust);
+            const config = resolveConfig({ ...this.#options, cacheDir }, this.#env, file?.config, trust);
             const store = new Store(root, join(config.cacheDir, "locks"), {
                 signatures: config.signatures,
                 acceptances: new AcceptanceStore(config.cacheDir),

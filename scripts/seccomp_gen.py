@@ -3,10 +3,11 @@
 
 The policy is this file: default allow (like Flatpak's and Docker's blocklists), and an error for
 each system call that a script has no business making (kernel keyrings, io_uring, userfaultfd, eBPF,
-perf, ptrace, mounts and namespaces, kernel modules, clocks, hostname, terminal input injection,
-setting extended attributes: a POSIX ACL outlives the run), socket families other than unix, inet,
-inet6 and netlink, and netlink protocols other than NETLINK_ROUTE. clone3 answers ENOSYS so that libc falls back to clone, whose namespace flags can be
-checked. A foreign architecture (i386 via int 0x80, x32) is killed.
+perf, ptrace, mounts and namespaces, kernel modules, clocks, hostname, terminal input injection;
+setting extended attributes or set-user-ID and set-group-ID bits, which outlive the run), socket
+families other than unix, inet, inet6 and netlink, and netlink protocols other than NETLINK_ROUTE.
+clone3 and openat2 answer ENOSYS so that libc falls back to clone and openat, whose arguments can
+be checked. A foreign architecture (i386 via int 0x80, x32) is killed.
 
 A blocklist does not know the system calls added after it: every number above the newest one
 libseccomp knows answers ENOSYS ("not implemented", which libc and runtimes fall back from), as in
@@ -58,6 +59,15 @@ CLONE_NEW_FLAGS = {
     "CLONE_NEWNET": 0x40000000, "CLONE_NEWTIME": 0x00000080,
 }
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+S_ISUID, S_ISGID = 0o4000, 0o2000
+O_CREAT = 0o100
+# (call, argument holding the mode, argument holding the flags where the mode counts only with
+# O_CREAT): every call that gives a file or folder its mode bits.
+SETS_MODE = [
+    ("chmod", 1, None), ("fchmod", 1, None), ("fchmodat", 2, None), ("fchmodat2", 2, None),
+    ("open", 2, 1), ("openat", 3, 2), ("creat", 1, None),
+    ("mkdir", 1, None), ("mkdirat", 2, None), ("mknod", 1, None), ("mknodat", 2, None),
+]
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 AF_MAX = 64
 NETLINK_ROUTE = 0
@@ -111,6 +121,20 @@ def build(name, arch):
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     for flag in CLONE_NEW_FLAGS.values():
         f.add_rule(seccomp.ERRNO(EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    # A set-user-ID or set-group-ID bit on what the script leaves in a folder it may write (a
+    # granted one): the user's own shell, made set-user-ID to them, would outlive the run and let
+    # any other local user act as them. Refused on every call that sets a mode; openat2 (whose
+    # mode seccomp cannot see) answers ENOSYS, and callers fall back to openat.
+    for call, mode_arg, flags_arg in SETS_MODE:
+        for bit in (S_ISUID, S_ISGID):
+            conditions = [seccomp.Arg(mode_arg, seccomp.MASKED_EQ, bit, bit)]
+            if flags_arg is not None:
+                conditions.append(seccomp.Arg(flags_arg, seccomp.MASKED_EQ, O_CREAT, O_CREAT))
+            try:
+                f.add_rule(seccomp.ERRNO(EPERM), call, *conditions)
+            except (RuntimeError, ValueError):
+                pass  # not a system call on this architecture (open, creat, mkdir on aarch64)
+    f.add_rule(seccomp.ERRNO(errno.ENOSYS), "openat2")
     for request in (TIOCSTI, TIOCLINUX):
         f.add_rule(seccomp.ERRNO(EPERM), "ioctl",
                    seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, request))
@@ -137,6 +161,8 @@ def main():
         "enosys_from": {name: first for name, (_, first) in built.items()},
         "clone_flags_denied": sorted(CLONE_NEW_FLAGS),
         "ioctl_denied": ["TIOCSTI", "TIOCLINUX"],
+        "mode_bits_denied": ["S_ISUID", "S_ISGID"],
+        "openat2": "ENOSYS",
         "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],
     }
     lines = [

@@ -22,11 +22,39 @@ function realFolder(folder: string): string | undefined {
 }
 
 /**
- * Whether `folder` exists and is this user's alone (see {@linkcode privateFolder}, checked on its
- * real path). Always true where files have no owners to check (Windows).
+ * Why the path as given could lead elsewhere later, or undefined: each part of it that exists must
+ * be this user's or root's (a link too: another user's link could be pointed anywhere at any
+ * moment), and each folder on the way writable by others only when sticky (as `/tmp`: nobody may
+ * then rename or replace what is not theirs). A missing part is made by this user from there.
+ */
+function givenPathProblem(absolute: string): string | undefined {
+  const uid = Deno.uid();
+  let path = "";
+  for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
+    path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(path);
+    } catch {
+      return undefined;
+    }
+    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, not to you`;
+    const mode = info.mode ?? 0o777;
+    if (info.isDirectory && path !== absolute && (mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+      return `${path}, a folder on its way, may be changed by other users`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether `folder` exists and is this user's alone: the path as given leads there for good (see
+ * {@linkcode givenPathProblem}) and its real path is a private folder ({@linkcode privateFolder}).
+ * Always true where files have no owners to check (Windows).
  */
 export function cacheFolderIsOwn(folder: string): boolean {
   if (Deno.build.os === "windows") return true;
+  if (givenPathProblem(resolve(folder)) !== undefined) return false;
   const real = realFolder(folder);
   return real !== undefined && privateFolder(real);
 }
@@ -34,11 +62,13 @@ export function cacheFolderIsOwn(folder: string): boolean {
 /**
  * Makes the cache folder `folder` (mode 0700) when it is missing, closes one of this user's that
  * others may read but not write (0755: nothing of theirs can be in it) to 0700, and checks that it
- * is this user's alone.
+ * is this user's alone ({@linkcode cacheFolderIsOwn}). What uses the cache afterwards must use the
+ * real path this returns, never `folder` again: only the real path was checked.
  *
  * @returns the folder's real path.
  * @throws {PermissionError} when it is not a folder, not this user's, writable by others, or lies
- * in a folder others may change (it may hold what they put there).
+ * in a folder others may change, or the path as given passes through another user's link or a
+ * folder others may change (it may hold what they put there, or lead there later).
  */
 export function ownCacheFolder(folder: string): string {
   const absolute = resolve(folder);
@@ -47,6 +77,13 @@ export function ownCacheFolder(folder: string): string {
     Deno.mkdirSync(absolute, { recursive: true, mode: 0o700 });
   } catch {
     // there already (checked next), or not ours to make
+  }
+  const given = givenPathProblem(absolute);
+  if (given !== undefined) {
+    throw new PermissionError(`Cannot use the cache folder "${folder}": ${given}`, {
+      hint: HINT,
+      details: { cache_dir: folder },
+    });
   }
   const real = realFolder(absolute);
   const info = real === undefined ? undefined : lstatOrUndefined(real);
@@ -65,13 +102,16 @@ export function ownCacheFolder(folder: string): string {
   throw new PermissionError(
     `Cannot use the cache folder "${folder}": ${problemOf(real, info)}`,
     {
-      hint: "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
-        "own), or point it (or the SDK's cacheDir) at a new folder of yours; a folder others " +
-        "could write may hold what they put there: remove it rather than reuse it",
+      hint: HINT,
       details: { cache_dir: folder, ...(real !== undefined ? { real_path: real } : {}) },
     },
   );
 }
+
+const HINT = "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
+  "own), or point it (or the SDK's cacheDir) at a new folder of yours, on a path no other user " +
+  "can change; a folder others could write may hold what they put there: remove it rather than " +
+  "reuse it";
 
 function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
   try {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cacheFolderIsOwn, ownCacheFolder } from "../src/_cache_folder.ts";
+import { Capibara } from "../src/capibara.ts";
 import { PermissionError } from "../src/errors.ts";
 import { runCli } from "./helpers/cli.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
@@ -57,7 +58,7 @@ Deno.test({
     const shared = join(base, "shared");
     await Deno.mkdir(join(shared, "cache"), { recursive: true });
     await Deno.chmod(shared, 0o777);
-    assert.throws(() => ownCacheFolder(join(shared, "cache")), /a folder above it/);
+    assert.throws(() => ownCacheFolder(join(shared, "cache")), /may be changed by other users/);
     assert.equal(cacheFolderIsOwn(join(shared, "cache")), false);
   },
 });
@@ -98,5 +99,45 @@ Deno.test({
     assert.match(result.stdout + result.stderr, /Cannot use the cache folder/);
     assert.match(result.stdout + result.stderr, /other users may write in it/);
     assert.doesNotMatch(result.stderr, /^\s+at /m, "a stack trace");
+  },
+});
+
+Deno.test({
+  name:
+    "ownCacheFolder() refuses a path through another user's link, even to the user's own folder",
+  ignore: !posix || !root,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const base = await Deno.realPath(tmp.path);
+    // A shared sticky folder (as /tmp), the user's private cache, and another user's link to it
+    // that could be pointed elsewhere between a check and a use.
+    const shared = join(base, "shared");
+    await Deno.mkdir(shared);
+    await Deno.chmod(shared, 0o1777);
+    const mine = join(base, "mine");
+    await Deno.mkdir(mine, { mode: 0o700 });
+    const link = join(shared, "capibara-cache");
+    await Deno.symlink(mine, link);
+    await new Deno.Command("chown", { args: ["-h", "65534:65534", link] }).output();
+    assert.throws(() => ownCacheFolder(link), /capibara-cache belongs to uid 65534/);
+    assert.equal(cacheFolderIsOwn(link), false);
+    assert.ok(cacheFolderIsOwn(mine));
+  },
+});
+
+Deno.test({
+  name: "a run uses the cache folder by the real path it checked, not by the link it was given",
+  ignore: !posix,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const base = await Deno.realPath(tmp.path);
+    const real = join(base, "real-cache");
+    await Deno.mkdir(real, { mode: 0o700 });
+    const link = join(base, "cache-link");
+    await Deno.symlink(real, link);
+    const project = join(base, "project");
+    await Deno.mkdir(join(project, ".capibara"), { recursive: true });
+    const cb = new Capibara({ root: project, cwd: project, cacheDir: link, warn: () => {} });
+    assert.equal((await cb.config()).cacheDir, real);
   },
 });

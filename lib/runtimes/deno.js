@@ -26,7 +26,7 @@ const RUN_ARGS = [
     "--no-lock",
     "--node-modules-dir=none",
 ];
-const NO_CODE_CACHE = "--no-code-cache";
+export const NO_CODE_CACHE = "--no-code-cache";
 const CODE_CACHE_SEED = "v8_code_cache_seed";
 const CODE_CACHE_SEED_FOR = "v8_code_cache_seed.for";
 const SEEDED_BUILTINS = [

@@ -1,7 +1,7 @@
 // Generated from src/sandbox/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { isAbsolute } from "../_path.js";
 import { PermissionError } from "../errors.js";
-import { runDenoDir, usesCodeCache } from "../runtimes/deno.js";
+import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 function netValue(host, port, wildcard = false) {
     const h = host.includes(":") ? `[${host}]` : host;
@@ -217,8 +217,10 @@ export class DenoPermissionsBackend {
         }
         const env = { ...spec.env };
         let flagged = policy;
+        const codeCache = this.#os !== undefined && usesCodeCache(own);
+        const noCodeCache = !codeCache && usesCodeCache(own) ? [NO_CODE_CACHE] : [];
         if (env.DENO_DIR !== undefined) {
-            env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, usesCodeCache(own));
+            env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, codeCache);
             flagged = { ...policy, protect: [...policy.protect, env.DENO_DIR] };
         }
         if (this.#os) {
@@ -232,7 +234,10 @@ export class DenoPermissionsBackend {
         }
         if (policy.network.length === 0) {
             const flags = denoPermissionFlags(flagged, policy.env ?? []);
-            return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => { } };
+            return {
+                spec: { ...spec, args: ["run", ...noCodeCache, ...flags, ...rest], env },
+                close: async () => { },
+            };
         }
         const { proxyEnv, startProxy } = await import("./proxy.js");
         const denyNet = await resolvedDenials(policy, this.#resolve);
@@ -252,7 +257,7 @@ export class DenoPermissionsBackend {
                 return {
                     spec: {
                         ...spec,
-                        args: ["run", ...flags, ...rest],
+                        args: ["run", ...noCodeCache, ...flags, ...rest],
                         env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
                     },
                     close: () => proxy.close(),

@@ -1123,13 +1123,16 @@ export class BubblewrapBackend {
     }
     async #cachedProbe() {
         const file = this.#options.probeCache;
-        const keyOf = (bwrap) => {
-            const info = Deno.statSync(bwrap);
+        const keyOf = (probe) => {
+            const programs = [probe.bwrap, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
             return [
-                "3",
-                bwrap,
-                info.size,
-                info.mtime?.getTime(),
+                "4",
+                ...programs.map((program) => {
+                    if (program === undefined)
+                        return "-";
+                    const info = Deno.statSync(program);
+                    return [program, info.ino, info.size, info.mtime?.getTime(), info.uid].join(":");
+                }),
                 Deno.osRelease(),
                 Deno.uid(),
                 this.#sandboxUid,
@@ -1139,7 +1142,7 @@ export class BubblewrapBackend {
         if (saved?.probe?.bwrap) {
             let key;
             try {
-                key = keyOf(saved.probe.bwrap);
+                key = keyOf(saved.probe);
             }
             catch {
                 key = undefined;
@@ -1149,7 +1152,7 @@ export class BubblewrapBackend {
         }
         const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
         if (file && probe.availability.ok && probe.bwrap) {
-            remember(file, { key: keyOf(probe.bwrap), probe });
+            remember(file, { key: keyOf(probe), probe });
         }
         return probe;
     }

@@ -56,7 +56,7 @@ const RUN_ARGS: readonly string[] = [
  * packages) and thrown away. A script without packages runs with one instead, a copy of the seed
  * Capibara builds once per deno binary (see {@linkcode CODE_CACHE_SEED}).
  */
-const NO_CODE_CACHE = "--no-code-cache";
+export const NO_CODE_CACHE = "--no-code-cache";
 
 /**
  * Deno's V8 code cache of its own Node built-ins, which a run without packages starts with (a

@@ -7,7 +7,7 @@
 import { isAbsolute } from "../_path.ts";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
-import { runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
+import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
   canonicalHost,
@@ -449,8 +449,13 @@ export class DenoPermissionsBackend implements SandboxBackend {
     const env = { ...spec.env };
     /** The policy Deno's flags express: the run's own `DENO_DIR` is never the script's to write. */
     let flagged = policy;
+    // A code cache (see runDenoDir) only inside an OS sandbox, where the temp dir is a mount
+    // point: with Deno's flags alone, a script granted the temp dir's parent could rename the
+    // temp dir away, change the cache and rename it back.
+    const codeCache = this.#os !== undefined && usesCodeCache(own);
+    const noCodeCache = !codeCache && usesCodeCache(own) ? [NO_CODE_CACHE] : [];
     if (env.DENO_DIR !== undefined) {
-      env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, usesCodeCache(own));
+      env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, codeCache);
       // Deno's state, its V8 code cache above all: compiled code V8 loads unchecked, which a
       // script that wrote it could turn into its own in the middle of its run.
       flagged = { ...policy, protect: [...policy.protect, env.DENO_DIR] };
@@ -476,7 +481,10 @@ export class DenoPermissionsBackend implements SandboxBackend {
     }
     if (policy.network.length === 0) {
       const flags = denoPermissionFlags(flagged, policy.env ?? []);
-      return { spec: { ...spec, args: ["run", ...flags, ...rest], env }, close: async () => {} };
+      return {
+        spec: { ...spec, args: ["run", ...noCodeCache, ...flags, ...rest], env },
+        close: async () => {},
+      };
     }
     // Loaded only when hosts are granted: a run without network never pays for it.
     const { proxyEnv, startProxy } = await import("./proxy.ts");
@@ -500,7 +508,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
         return {
           spec: {
             ...spec,
-            args: ["run", ...flags, ...rest],
+            args: ["run", ...noCodeCache, ...flags, ...rest],
             env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
           },
           close: () => proxy.close(),

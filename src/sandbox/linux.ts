@@ -1613,13 +1613,17 @@ export class BubblewrapBackend implements SandboxBackend {
 
   async #cachedProbe(): Promise<Probe> {
     const file = this.#options.probeCache;
-    const keyOf = (bwrap: string) => {
-      const info = Deno.statSync(bwrap);
+    // Every program the probe names, as it is now: another binary at one of those paths (an
+    // upgrade, a replacement) is probed again, never started on an old probe's word.
+    const keyOf = (probe: Probe) => {
+      const programs = [probe.bwrap!, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
       return [
-        "3",
-        bwrap,
-        info.size,
-        info.mtime?.getTime(),
+        "4",
+        ...programs.map((program) => {
+          if (program === undefined) return "-";
+          const info = Deno.statSync(program);
+          return [program, info.ino, info.size, info.mtime?.getTime(), info.uid].join(":");
+        }),
         Deno.osRelease(),
         Deno.uid(),
         this.#sandboxUid,
@@ -1629,7 +1633,7 @@ export class BubblewrapBackend implements SandboxBackend {
     if (saved?.probe?.bwrap) {
       let key: string | undefined;
       try {
-        key = keyOf(saved.probe.bwrap);
+        key = keyOf(saved.probe);
       } catch {
         key = undefined;
       }
@@ -1637,7 +1641,7 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
     if (file && probe.availability.ok && probe.bwrap) {
-      remember(file, { key: keyOf(probe.bwrap), probe });
+      remember(file, { key: keyOf(probe), probe });
     }
     return probe;
   }

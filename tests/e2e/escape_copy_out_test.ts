@@ -441,15 +441,17 @@ for (
       "python",
       py(`import shutil
 os.makedirs(${JSON.stringify(SUID_DIR)}, exist_ok=True)
+open(${JSON.stringify(join(SUID_DIR, "made.txt"))}, "w").write("made")
 shutil.copy("/bin/sh", ${JSON.stringify(join(SUID_DIR, "sh"))})
 os.chmod(${JSON.stringify(join(SUID_DIR, "sh"))}, 0o4755)
-open(${JSON.stringify(join(SUID_DIR, "made.txt"))}, "w").write("made")
 detail = "planted"`),
     ],
     [
       "bash",
-      sh(`mkdir -p ${SUID_DIR} && cp /bin/sh ${SUID_DIR}/sh && chmod 4755 ${SUID_DIR}/sh && \\
-echo made > ${SUID_DIR}/made.txt && detail=planted`),
+      sh(
+        `mkdir -p ${SUID_DIR} && echo made > ${SUID_DIR}/made.txt && cp /bin/sh ${SUID_DIR}/sh && \\
+chmod 4755 ${SUID_DIR}/sh && detail=planted`,
+      ),
     ],
   ] as const
 ) {

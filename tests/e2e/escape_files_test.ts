@@ -634,6 +634,42 @@ detail += " set: " + ",".join(done)`),
   });
 }
 
+// A set-user-ID copy of a shell left in a folder the script may write lets any other local user
+// act as the user who ran Capibara (a review's attack, as a user other than root: root's give-back
+// clears the bit by its chown, a plain user has no give-back).
+{
+  const shared = join(OTHER, "setuid-exports");
+  attack({
+    name: "leave a set-user-ID shell (and a set-group-ID folder) in a granted folder",
+    language: "python",
+    allow: { write: [shared] },
+    script: py(`import shutil
+os.makedirs(${JSON.stringify(shared)}, exist_ok=True)
+shell = os.path.join(${JSON.stringify(shared)}, "sh")
+shutil.copyfile("/bin/sh", shell)
+done = []
+for name, action in (
+    ("chmod 4755", lambda: os.chmod(shell, 0o4755)),
+    ("chmod 2755", lambda: os.chmod(shell, 0o2755)),
+    ("open 4755", lambda: os.close(os.open(shell + "2", os.O_CREAT | os.O_WRONLY, 0o4755))),
+    ("mkdir 2777", lambda: os.mkdir(os.path.join(${JSON.stringify(shared)}, "sub"), 0o2777)),
+):
+    try:
+        action()
+        done.append(name)
+    except OSError as error:
+        detail += "%s: errno %d; " % (name, error.errno)
+breached = bool(done) or bool(os.stat(shell).st_mode & 0o6000)
+detail += " done: " + ",".join(done)`),
+    hostUnchanged: async () => {
+      for await (const entry of Deno.readDir(shared)) {
+        const mode = (await Deno.lstat(join(shared, entry.name))).mode ?? 0;
+        assert.equal(mode & 0o6000, 0, `${entry.name} keeps mode ${(mode & 0o7777).toString(8)}`);
+      }
+    },
+  });
+}
+
 // --- granted cases still work ------------------------------------------------------------------
 attack({
   name: "a granted write path works",

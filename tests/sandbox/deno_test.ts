@@ -223,3 +223,40 @@ Deno.test("DenoPermissionsBackend.wrap() without an OS sandbox denies the specia
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DenoPermissionsBackend: the run's DENO_DIR is never the script's to write, and holds a code cache only inside an OS sandbox", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-denodir-flags-" }));
+  try {
+    const cache = join(dir, "cache");
+    await Deno.mkdir(cache);
+    await Deno.writeTextFile(join(cache, "v8_code_cache_seed"), "seed");
+    const tmp = join(dir, "tmp");
+    await Deno.mkdir(tmp);
+    const wrapped = await new DenoPermissionsBackend().wrap({
+      program: Deno.execPath(),
+      // A run that may use a code cache (no --no-code-cache: a script without packages).
+      args: ["run", "--no-config", join(dir, "script.ts")],
+      env: { DENO_DIR: cache },
+      cwd: dir,
+    }, {
+      network: [],
+      read: [],
+      write: [dir],
+      protect: [],
+      workdir: dir,
+      tmpDir: tmp,
+      memoryBytes: 1,
+      maxProcesses: 1,
+    });
+    const own = wrapped.spec.env!.DENO_DIR!;
+    assert.equal(own, join(tmp, ".deno"));
+    assert.ok(wrapped.spec.args.includes(`--deny-write=${own}`), wrapped.spec.args.join(" "));
+    // Deno's flags alone: a script granted the temp dir's parent could rename the temp dir away,
+    // change its code cache and rename it back, so there is none to change.
+    assert.ok(wrapped.spec.args.includes("--no-code-cache"), wrapped.spec.args.join(" "));
+    assert.equal(await Deno.lstat(join(own, "v8_code_cache_v2")).catch(() => null), null);
+    await wrapped.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

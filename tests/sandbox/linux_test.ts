@@ -716,7 +716,11 @@ Deno.test({
     const wrapped = await backend.wrap(
       {
         program: "sh",
-        args: ["-c", `${ROOT_ONLY_PROBE}; mkdir -m 2777 out/open`],
+        args: [
+          "-c",
+          // A set-group-ID folder is refused (the seccomp filter).
+          `${ROOT_ONLY_PROBE}; mkdir -m 0777 out/open; mkdir -m 2777 out/sgid 2>/dev/null; true`,
+        ],
         env: BASE_ENV,
         cwd: layout.work,
       },
@@ -764,9 +768,10 @@ Deno.test({
     }
     assert.equal((await Deno.lstat(layout.out)).uid, 0);
     assert.equal(await Deno.readTextFile(`${layout.out}/before.txt`), "kept");
-    // A folder the script opened to everyone, setgid, comes back closed: while entries were given
-    // back through it, no other user could swap one for a link.
+    // A folder the script opened to everyone comes back closed: while entries were given back
+    // through it, no other user could swap one for a link. None keeps a set-group-ID bit.
     assert.equal(((await Deno.lstat(`${layout.out}/open`)).mode ?? 0) & 0o7777, 0o755);
+    assert.equal(await Deno.lstat(`${layout.out}/sgid`).catch(() => null), null);
   },
 });
 

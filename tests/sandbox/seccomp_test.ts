@@ -87,6 +87,24 @@ if len(sys.argv) < 2 or sys.argv[1] == "setxattr":
         os.setxattr(path, "user.capibara", b"1"); print("setxattr", 0)
     except OSError as e:
         print("setxattr", e.errno)
+if len(sys.argv) < 2 or sys.argv[1] == "modes":
+    # Set-user-ID and set-group-ID bits, by each way a mode is given; plain modes still work.
+    tmp = os.environ.get("TMPDIR", "/tmp")
+    def attempt(name, action):
+        try:
+            action(); print(name, 0)
+        except OSError as e:
+            print(name, e.errno)
+    target = os.path.join(tmp, "mode-probe")
+    open(target, "w").close()
+    attempt("chmod_setuid", lambda: os.chmod(target, 0o4755))
+    attempt("chmod_setgid", lambda: os.chmod(target, 0o2755))
+    attempt("chmod_plain", lambda: os.chmod(target, 0o755))
+    attempt("open_creat_setuid", lambda: os.close(os.open(os.path.join(tmp, "m2"), os.O_CREAT | os.O_WRONLY, 0o4755)))
+    attempt("open_plain_odd_mode", lambda: os.close(os.open(target, os.O_RDONLY, 0o4777)))
+    attempt("mkdir_setgid", lambda: os.mkdir(os.path.join(tmp, "m3"), 0o2775))
+    attempt("mknod_setuid", lambda: os.mknod(os.path.join(tmp, "m4"), 0o104755))
+    print("setuid_bit", 1 if os.stat(target).st_mode & 0o4000 else 0)
 if len(sys.argv) > 1:
     sys.exit(0)
 for family, proto, name in ((socket.AF_NETLINK, 9, "netlink_audit"), (socket.AF_PACKET, 0, "packet")):
@@ -165,11 +183,19 @@ Deno.test({
           "process_vm_readv",
           "netlink_audit",
           "setxattr",
+          "chmod_setuid",
+          "chmod_setgid",
+          "open_creat_setuid",
+          "mkdir_setgid",
+          "mknod_setuid",
         ]
       ) {
         assert.equal(seen.get(name), "1", `${name} was not refused with EPERM: ${stdout}`);
       }
       assert.equal(seen.get("packet"), "97", "AF_PACKET was not refused with EAFNOSUPPORT");
+      for (const name of ["chmod_plain", "open_plain_odd_mode", "setuid_bit"]) {
+        assert.equal(seen.get(name), "0", `${name}: ${stdout}`);
+      }
       // Newer than the blocklist's libseccomp: "not implemented", as for any unknown number.
       for (const name of ["statmount", "listmount"]) {
         assert.equal(seen.get(name), "38", `${name} was not refused with ENOSYS: ${stdout}`);
@@ -229,6 +255,22 @@ Deno.test({
         env: { PATH: "/usr/bin:/bin", TMPDIR: `${dir}/tmp` },
       }).output();
       assert.match(new TextDecoder().decode(bareXattr.stdout), /^setxattr 0$/m);
+      // And its set-user-ID bits are set without the filter.
+      const bareModes = await new Deno.Command(bwrap!, {
+        args: [
+          ...["--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"],
+          ...["--ro-bind", "/", "/", "--bind", `${dir}/tmp`, `${dir}/tmp`],
+          ...["--proc", "/proc", "--dev", "/dev"],
+          ...[exe, `${dir}/probe.py`, "modes"],
+        ],
+        stdout: "piped",
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin", TMPDIR: `${dir}/tmp` },
+      }).output();
+      const bareText = new TextDecoder().decode(bareModes.stdout);
+      for (const name of ["chmod_setuid", "open_creat_setuid"]) {
+        assert.match(bareText, new RegExp(`^${name} 0$`, "m"), bareText);
+      }
       if (kernelAnswer[1] === "38") {
         console.warn(
           "seccomp_test: this kernel has no statmount (Linux < 6.8): ENOSYS proves less",
