@@ -10,17 +10,23 @@ function realFolder(folder) {
         return undefined;
     }
 }
-function givenPathProblem(absolute) {
+function givenPathProblem(absolute, make = false) {
     const uid = Deno.uid();
     let path = "";
     for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
         path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
-        let info;
-        try {
-            info = Deno.lstatSync(path);
-        }
-        catch {
-            return undefined;
+        let info = lstatOrUndefined(path);
+        if (info === undefined) {
+            if (!make)
+                return undefined;
+            try {
+                Deno.mkdirSync(path, { mode: 0o700 });
+            }
+            catch {
+            }
+            info = lstatOrUndefined(path);
+            if (info === undefined)
+                return undefined;
         }
         if (info.uid !== uid && info.uid !== 0)
             return `${path} belongs to uid ${info.uid}, not to you`;
@@ -43,12 +49,7 @@ export function ownCacheFolder(folder) {
     const absolute = resolve(folder);
     if (Deno.build.os === "windows")
         return absolute;
-    try {
-        Deno.mkdirSync(absolute, { recursive: true, mode: 0o700 });
-    }
-    catch {
-    }
-    const given = givenPathProblem(absolute);
+    const given = givenPathProblem(absolute, true);
     if (given !== undefined) {
         throw new PermissionError(`Cannot use the cache folder "${folder}": ${given}`, {
             hint: HINT,

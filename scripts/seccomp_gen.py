@@ -61,11 +61,14 @@ CLONE_NEW_FLAGS = {
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 S_ISUID, S_ISGID = 0o4000, 0o2000
 O_CREAT = 0o100
-# (call, argument holding the mode, argument holding the flags where the mode counts only with
-# O_CREAT): every call that gives a file or folder its mode bits.
+O_TMPFILE_BIT = 0o20000000  # __O_TMPFILE: O_TMPFILE is it with O_DIRECTORY
+# (call, argument holding the mode, argument holding the flags and the flag with which the mode
+# counts, O_CREAT or O_TMPFILE, an unnamed file that linkat can name later): every call that gives
+# a file or folder its mode bits.
 SETS_MODE = [
     ("chmod", 1, None), ("fchmod", 1, None), ("fchmodat", 2, None), ("fchmodat2", 2, None),
-    ("open", 2, 1), ("openat", 3, 2), ("creat", 1, None),
+    ("open", 2, (1, O_CREAT)), ("open", 2, (1, O_TMPFILE_BIT)),
+    ("openat", 3, (2, O_CREAT)), ("openat", 3, (2, O_TMPFILE_BIT)), ("creat", 1, None),
     ("mkdir", 1, None), ("mkdirat", 2, None), ("mknod", 1, None), ("mknodat", 2, None),
 ]
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
@@ -125,11 +128,12 @@ def build(name, arch):
     # granted one): the user's own shell, made set-user-ID to them, would outlive the run and let
     # any other local user act as them. Refused on every call that sets a mode; openat2 (whose
     # mode seccomp cannot see) answers ENOSYS, and callers fall back to openat.
-    for call, mode_arg, flags_arg in SETS_MODE:
+    for call, mode_arg, flag in SETS_MODE:
         for bit in (S_ISUID, S_ISGID):
             conditions = [seccomp.Arg(mode_arg, seccomp.MASKED_EQ, bit, bit)]
-            if flags_arg is not None:
-                conditions.append(seccomp.Arg(flags_arg, seccomp.MASKED_EQ, O_CREAT, O_CREAT))
+            if flag is not None:
+                flags_arg, value = flag
+                conditions.append(seccomp.Arg(flags_arg, seccomp.MASKED_EQ, value, value))
             try:
                 f.add_rule(seccomp.ERRNO(EPERM), call, *conditions)
             except (RuntimeError, ValueError):

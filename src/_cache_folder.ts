@@ -25,18 +25,25 @@ function realFolder(folder: string): string | undefined {
  * Why the path as given could lead elsewhere later, or undefined: each part of it that exists must
  * be this user's or root's (a link too: another user's link could be pointed anywhere at any
  * moment), and each folder on the way writable by others only when sticky (as `/tmp`: nobody may
- * then rename or replace what is not theirs). A missing part is made by this user from there.
+ * then rename or replace what is not theirs). With `make`, each missing part is made (0700), one at
+ * a time and checked before the next: nothing is made through a part that fails.
  */
-function givenPathProblem(absolute: string): string | undefined {
+function givenPathProblem(absolute: string, make = false): string | undefined {
   const uid = Deno.uid();
   let path = "";
   for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
     path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.lstatSync(path);
-    } catch {
-      return undefined;
+    let info = lstatOrUndefined(path);
+    if (info === undefined) {
+      if (!make) return undefined;
+      try {
+        // Not recursive, and never through a link: mkdir does not follow one it finds in place.
+        Deno.mkdirSync(path, { mode: 0o700 });
+      } catch {
+        // another process made it meanwhile (checked next), or it cannot be made (seen at use)
+      }
+      info = lstatOrUndefined(path);
+      if (info === undefined) return undefined;
     }
     if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, not to you`;
     const mode = info.mode ?? 0o777;
@@ -73,12 +80,7 @@ export function cacheFolderIsOwn(folder: string): boolean {
 export function ownCacheFolder(folder: string): string {
   const absolute = resolve(folder);
   if (Deno.build.os === "windows") return absolute;
-  try {
-    Deno.mkdirSync(absolute, { recursive: true, mode: 0o700 });
-  } catch {
-    // there already (checked next), or not ours to make
-  }
-  const given = givenPathProblem(absolute);
+  const given = givenPathProblem(absolute, true);
   if (given !== undefined) {
     throw new PermissionError(`Cannot use the cache folder "${folder}": ${given}`, {
       hint: HINT,

@@ -122,6 +122,9 @@ Deno.test({
     assert.throws(() => ownCacheFolder(link), /capibara-cache belongs to uid 65534/);
     assert.equal(cacheFolderIsOwn(link), false);
     assert.ok(cacheFolderIsOwn(mine));
+    // Nothing is made through it either: the missing folders below the link stay unmade.
+    assert.throws(() => ownCacheFolder(join(link, "sub", "deeper")), /belongs to uid 65534/);
+    assert.equal(await Deno.lstat(join(mine, "sub")).catch(() => null), null);
   },
 });
 

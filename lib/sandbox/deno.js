@@ -1,5 +1,6 @@
 // Generated from src/sandbox/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { isAbsolute } from "../_path.js";
+import { isInside, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
 import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
@@ -186,6 +187,14 @@ export function denoCommand(prepared, scriptPath, contextFile, policy, env, opti
         cwd: policy.workdir,
     };
 }
+function writableAbove(policy, path) {
+    const real = realPathSyncOrNull(path) ?? path;
+    const writable = [...policy.write, ...(policy.stage ?? []).map((s) => s.target)];
+    return writable.some((grant) => {
+        const target = realPathSyncOrNull(grant) ?? grant;
+        return [path, real].some((p) => isInside(p, grant) || isInside(p, target));
+    });
+}
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
 export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);");
 export class DenoPermissionsBackend {
@@ -217,7 +226,8 @@ export class DenoPermissionsBackend {
         }
         const env = { ...spec.env };
         let flagged = policy;
-        const codeCache = this.#os !== undefined && usesCodeCache(own);
+        const codeCache = this.#os !== undefined && usesCodeCache(own) &&
+            !writableAbove(policy, policy.tmpDir);
         const noCodeCache = !codeCache && usesCodeCache(own) ? [NO_CODE_CACHE] : [];
         if (env.DENO_DIR !== undefined) {
             env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, codeCache);
@@ -227,7 +237,11 @@ export class DenoPermissionsBackend {
             const proxy = policy.network.length > 0 ? this.#os.proxyAddress : undefined;
             const flags = denoPermissionFlags(flagged, policy.env ?? [], proxy ? { proxy } : {});
             const gate = options.held ? ["--preload", DENO_GATE] : [];
-            const inner = { ...spec, args: ["run", ...flags, ...gate, ...rest], env };
+            const inner = {
+                ...spec,
+                args: ["run", ...noCodeCache, ...flags, ...gate, ...rest],
+                env,
+            };
             const binary = Deno.realPathSync(spec.program);
             const read = [...new Set([...policy.read, binary, spec.program])].filter((p) => isAbsolute(p));
             return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true }, options.held ? { held: true, selfGated: true } : {});

@@ -5,6 +5,7 @@
  * @module
  */
 import { isAbsolute } from "../_path.ts";
+import { isInside, realPathSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
 import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
@@ -344,6 +345,16 @@ export function denoCommand(
   };
 }
 
+/** Whether a path the script may write (a grant, a staged output) holds `path`, or its real path. */
+function writableAbove(policy: SandboxPolicy, path: string): boolean {
+  const real = realPathSyncOrNull(path) ?? path;
+  const writable = [...policy.write, ...(policy.stage ?? []).map((s) => s.target)];
+  return writable.some((grant) => {
+    const target = realPathSyncOrNull(grant) ?? grant;
+    return [path, real].some((p) => isInside(p, grant) || isInside(p, target));
+  });
+}
+
 /** Flags that would widen a `deno run` beyond its policy; refused in a command to confine. */
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
 
@@ -450,9 +461,11 @@ export class DenoPermissionsBackend implements SandboxBackend {
     /** The policy Deno's flags express: the run's own `DENO_DIR` is never the script's to write. */
     let flagged = policy;
     // A code cache (see runDenoDir) only inside an OS sandbox, where the temp dir is a mount
-    // point: with Deno's flags alone, a script granted the temp dir's parent could rename the
-    // temp dir away, change the cache and rename it back.
-    const codeCache = this.#os !== undefined && usesCodeCache(own);
+    // point, and only when no path the script may write holds it: with Deno's flags alone, or
+    // through a folder above it that a grant holds, a script could rename it away, change the
+    // cache and rename it back (the deny below names the path, not the folder).
+    const codeCache = this.#os !== undefined && usesCodeCache(own) &&
+      !writableAbove(policy, policy.tmpDir);
     const noCodeCache = !codeCache && usesCodeCache(own) ? [NO_CODE_CACHE] : [];
     if (env.DENO_DIR !== undefined) {
       env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, codeCache);
@@ -467,7 +480,11 @@ export class DenoPermissionsBackend implements SandboxBackend {
       // Held: Deno starts ahead and waits at the gate in a preloaded module, before the script's
       // modules load (its own start, ≈ 20 ms, is then off the run's path).
       const gate = options.held ? ["--preload", DENO_GATE] : [];
-      const inner: CommandSpec = { ...spec, args: ["run", ...flags, ...gate, ...rest], env };
+      const inner: CommandSpec = {
+        ...spec,
+        args: ["run", ...noCodeCache, ...flags, ...gate, ...rest],
+        env,
+      };
       const binary = Deno.realPathSync(spec.program);
       const read = [...new Set([...policy.read, binary, spec.program])].filter((p) =>
         isAbsolute(p)

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
 import { isPublicAddress } from "../../src/sandbox/host_rules.ts";
 import type { SandboxPolicy } from "../../src/sandbox/types.ts";
+import type { CommandSpec } from "../../src/exec.ts";
 
 const PROBE = `
 const out = {};
@@ -256,6 +257,55 @@ Deno.test("DenoPermissionsBackend: the run's DENO_DIR is never the script's to w
     assert.ok(wrapped.spec.args.includes("--no-code-cache"), wrapped.spec.args.join(" "));
     assert.equal(await Deno.lstat(join(own, "v8_code_cache_v2")).catch(() => null), null);
     await wrapped.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("DenoPermissionsBackend: inside an OS sandbox a run starts with the code cache seed, unless a path it may write holds its temp dir", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-denodir-os-" }));
+  try {
+    const cache = join(dir, "cache");
+    await Deno.mkdir(cache);
+    await Deno.writeTextFile(join(cache, "v8_code_cache_seed"), "seed");
+    // The OS layer as a pass-through: what is checked here is what Deno's own layer asks for.
+    const os = {
+      name: "pass-through",
+      available: () => Promise.resolve({ ok: true }),
+      wrap: (spec: CommandSpec) => Promise.resolve({ spec, close: () => Promise.resolve() }),
+    };
+    const wrapOnce = async (name: string, write: string[]) => {
+      const tmp = join(dir, "work", name);
+      await Deno.mkdir(tmp, { recursive: true });
+      const wrapped = await new DenoPermissionsBackend({ os }).wrap({
+        program: Deno.execPath(),
+        args: ["run", "--no-config", join(dir, "script.ts")],
+        env: { DENO_DIR: cache },
+        cwd: dir,
+      }, {
+        network: [],
+        read: [],
+        write,
+        protect: [],
+        workdir: dir,
+        tmpDir: tmp,
+        memoryBytes: 1,
+        maxProcesses: 1,
+      });
+      const own = wrapped.spec.env!.DENO_DIR!;
+      return {
+        args: wrapped.spec.args,
+        copied: await Deno.lstat(join(own, "v8_code_cache_v2")).then(() => true, () => false),
+      };
+    };
+    const plain = await wrapOnce("plain", []);
+    assert.equal(plain.args.includes("--no-code-cache"), false);
+    assert.equal(plain.copied, true);
+    // A grant above the temp dir: the script could rename a folder on its way and change the
+    // cache behind the deny, which names the path.
+    const above = await wrapOnce("above", [join(dir, "work")]);
+    assert.equal(above.args.includes("--no-code-cache"), true);
+    assert.equal(above.copied, false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -102,6 +102,7 @@ if len(sys.argv) < 2 or sys.argv[1] == "modes":
     attempt("chmod_plain", lambda: os.chmod(target, 0o755))
     attempt("open_creat_setuid", lambda: os.close(os.open(os.path.join(tmp, "m2"), os.O_CREAT | os.O_WRONLY, 0o4755)))
     attempt("open_plain_odd_mode", lambda: os.close(os.open(target, os.O_RDONLY, 0o4777)))
+    attempt("open_tmpfile_setuid", lambda: os.close(os.open(tmp, os.O_TMPFILE | os.O_RDWR, 0o4755)))
     attempt("mkdir_setgid", lambda: os.mkdir(os.path.join(tmp, "m3"), 0o2775))
     attempt("mknod_setuid", lambda: os.mknod(os.path.join(tmp, "m4"), 0o104755))
     print("setuid_bit", 1 if os.stat(target).st_mode & 0o4000 else 0)
@@ -186,6 +187,7 @@ Deno.test({
           "chmod_setuid",
           "chmod_setgid",
           "open_creat_setuid",
+          "open_tmpfile_setuid",
           "mkdir_setgid",
           "mknod_setuid",
         ]
@@ -268,7 +270,7 @@ Deno.test({
         env: { PATH: "/usr/bin:/bin", TMPDIR: `${dir}/tmp` },
       }).output();
       const bareText = new TextDecoder().decode(bareModes.stdout);
-      for (const name of ["chmod_setuid", "open_creat_setuid"]) {
+      for (const name of ["chmod_setuid", "open_creat_setuid", "open_tmpfile_setuid"]) {
         assert.match(bareText, new RegExp(`^${name} 0$`, "m"), bareText);
       }
       if (kernelAnswer[1] === "38") {
