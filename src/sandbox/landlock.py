@@ -25,7 +25,8 @@ gate below): what a parent left open does not reach the script.
 With `--held=FD` before the mode (a sandbox started ahead of its run), the step restricts itself,
 then waits for one newline on descriptor FD before it goes on, and closes FD: nothing of the script,
 its interpreter's `site` or its dependencies runs before the run is released. End of input without
-the newline (the run was discarded) ends the step with 125.
+the newline (the run was discarded) ends the step with 125. Meanwhile, in `script` mode, it loads
+the standard-library modules the script's top-level lines import (see preload).
 
 On a kernel without Landlock the script runs without it (`capibara doctor` says so); a failure
 while restricting on a kernel that has it stops the run (exit 125).
@@ -183,6 +184,61 @@ def run_script(path, args):
     exec(code, namespace)
 
 
+# Standard-library modules without side effects on import, which a held start loads while it waits
+# (see preload): what scripts import most, nothing that prints, opens a window or a browser, or
+# reads the environment when imported.
+PRELOADABLE = frozenset((
+    "abc", "argparse", "array", "base64", "bisect", "calendar", "codecs", "collections",
+    "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal", "difflib", "email", "enum",
+    "fnmatch", "fractions", "functools", "glob", "gzip", "hashlib", "heapq", "hmac", "html", "http",
+    "io", "ipaddress", "itertools", "json", "math", "numbers", "operator", "os", "pathlib",
+    "pprint", "queue", "random", "re", "secrets", "shlex", "shutil", "socket", "sqlite3",
+    "statistics", "string", "struct", "subprocess", "tarfile", "tempfile", "textwrap", "time",
+    "typing", "unicodedata", "urllib", "uuid", "xml", "zipfile", "zlib",
+))
+
+
+def preload(script):
+    """While a held start waits at its gate: imports, in a thread, the standard-library modules of
+    PRELOADABLE that the script's top-level lines (`import x`, `from x import y`, at column 0)
+    name, so that the script finds them loaded once released (its imports are most of a short
+    script's run). Only the standard library can load now: this interpreter runs isolated and
+    before `site` (-I -S), so `sys.path` holds no site-packages and not the script's folder (an
+    entry's folder holds no module either); the script's own lines are read as text, never run.
+    Returns the thread, which the step joins before anything else runs, or None."""
+    try:
+        with open(script, "rb") as file:
+            text = file.read(1 << 20).decode("utf-8", "replace")
+    except OSError:
+        return None
+    names = []
+    for line in text.splitlines():
+        if line.startswith("import "):
+            parts = [part.split(" as ")[0].strip() for part in line[7:].split("#")[0].split(",")]
+        elif line.startswith("from ") and " import " in line:
+            parts = [line[5:].split(" import ")[0].strip()]
+        else:
+            continue
+        for name in parts:
+            dotted = name.split(".")
+            if dotted[0] in PRELOADABLE and all(part.isidentifier() for part in dotted):
+                names.append(name)
+    if not names:
+        return None
+    import threading
+
+    def load():
+        for name in names:
+            try:
+                __import__(name)
+            except Exception:  # the script's own import says what is wrong
+                pass
+
+    thread = threading.Thread(target=load, name="capibara-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def close_inherited(keep):
     """Closes every descriptor above stderr but `keep`: a parent's descriptor left open without
     close-on-exec (a file, a socket, a build tool's pipe) must not reach the script."""
@@ -234,7 +290,11 @@ def main():
     if mode == "script" and len(args) > 1:
         restrict()
         if held is not None:
+            loading = preload(args[1])
             wait_for_release(held)
+            # Done before anything of the run: no thread of the step outlives it (a fork after).
+            if loading is not None:
+                loading.join()
         run_script(args[1], args[2:])  # the script's own code: nothing may follow it here
         return
     if mode in ("exec", "bare") and len(args) > 1:

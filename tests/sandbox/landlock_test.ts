@@ -173,3 +173,47 @@ Deno.test({
     assert.equal(await inherits("7</dev/zero"), "true");
   },
 });
+
+Deno.test({
+  name:
+    "landlock.py script, held: the standard library the script imports is loaded while it waits, nothing else",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using scratch = await setup();
+    const script = `${scratch.dir}/script.py`;
+    await Deno.writeTextFile(
+      script,
+      [
+        "import sys",
+        'loaded = [m for m in ("json", "argparse", "decimal", "this") if m in sys.modules]',
+        "import json, argparse",
+        "from decimal import Decimal",
+        "import this  # prints the Zen of Python when imported: never before the release",
+        'print("LOADED " + json.dumps(loaded))',
+        "",
+      ].join("\n"),
+    );
+    const command = landlockCommand("python3", [script], 0)!;
+    const child = new Deno.Command(command[0]!, {
+      args: command.slice(1),
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      cwd: "/",
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    // Held: nothing of the script runs, nor any module it names but those preloaded.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const gate = child.stdin.getWriter();
+    await gate.write(new TextEncoder().encode("\n"));
+    await gate.close();
+    const { code, stdout, stderr } = await output;
+    const text = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    // The Zen comes once, after the release, from the script's own import: first in the output.
+    assert.match(text, /^The Zen of Python/);
+    assert.equal(text.match(/The Zen of Python/g)?.length, 1);
+    assert.match(text, /LOADED \["json", "argparse", "decimal"\]/);
+  },
+});
