@@ -151,6 +151,10 @@ def run_script(path, args):
                                           write_through=True)
             setattr(sys, name, unbuffered)
             setattr(sys, "__" + name + "__", unbuffered)
+    # Imported before the flags change: site.py runs its main() when imported without -S, and it
+    # runs once, below.
+    import site
+
     # Interpreters this one starts (multiprocessing's spawn and forkserver) copy its flags: they
     # get those of a plain `python PATH`, not this step's -I -S, or they would lack site-packages.
     fields = getattr(type(flags), "__match_args__", None)
@@ -162,8 +166,6 @@ def run_script(path, args):
         sys.flags = type("flags", (tuple,), {
             name: property(lambda self, i=i: self[i]) for i, name in enumerate(fields)
         })(plain[name] for name in fields)
-
-    import site
 
     site.main()
     # As CPython runs a script file: in the __main__ module, with its folder first on sys.path.
@@ -185,8 +187,9 @@ def run_script(path, args):
 
 
 # Standard-library modules without side effects on import, which a held start loads while it waits
-# (see preload): what scripts import most, nothing that prints, opens a window or a browser, or
-# reads the environment when imported.
+# (see preload): what scripts import most, nothing that prints, opens a window or a browser, runs a
+# program, or reads the environment when imported. Packages count by their own name only, but for
+# the submodules listed beside them.
 PRELOADABLE = frozenset((
     "abc", "argparse", "array", "base64", "bisect", "calendar", "codecs", "collections",
     "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal", "difflib", "email", "enum",
@@ -196,21 +199,41 @@ PRELOADABLE = frozenset((
     "statistics", "string", "struct", "subprocess", "tarfile", "tempfile", "textwrap", "time",
     "typing", "unicodedata", "urllib", "uuid", "xml", "zipfile", "zlib",
 ))
+PRELOADABLE_SUBMODULES = frozenset((
+    "collections.abc", "email.message", "email.utils", "html.parser", "http.client", "os.path",
+    "urllib.parse", "urllib.request", "xml.dom.minidom", "xml.etree.ElementTree",
+))
+# The most names, and the most of the script, a preload looks at.
+PRELOAD_MAX_NAMES = 32
+PRELOAD_MAX_BYTES = 1 << 16
 
 
-def preload(script):
-    """While a held start waits at its gate: imports, in a thread, the standard-library modules of
-    PRELOADABLE that the script's top-level lines (`import x`, `from x import y`, at column 0)
-    name, so that the script finds them loaded once released (its imports are most of a short
-    script's run). Only the standard library can load now: this interpreter runs isolated and
-    before `site` (-I -S), so `sys.path` holds no site-packages and not the script's folder (an
-    entry's folder holds no module either); the script's own lines are read as text, never run.
-    Returns the thread, which the step joins before anything else runs, or None."""
+def preload_names(script):
+    """The modules preload loads for `script`: those of its top-level lines (`import x`,
+    `from x import y`, at column 0) that PRELOADABLE or PRELOADABLE_SUBMODULES name, and that no
+    module beside the script would shadow; at most PRELOAD_MAX_NAMES, from the first
+    PRELOAD_MAX_BYTES of a regular file (never through a link: the script is not checked yet)."""
+    import os
+
+    if sys.version_info < (3, 9) or any(name.startswith("OPENSSL_") for name in os.environ):
+        # Python 3.8's uuid runs `uname`; OpenSSL's configuration (hashlib, http, urllib) may
+        # load modules of its own when a variable names another one.
+        return []
     try:
-        with open(script, "rb") as file:
-            text = file.read(1 << 20).decode("utf-8", "replace")
+        fd = os.open(script, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
-        return None
+        return []
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        text = os.read(fd, PRELOAD_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    folder = os.path.dirname(os.path.abspath(script))
     names = []
     for line in text.splitlines():
         if line.startswith("import "):
@@ -220,14 +243,37 @@ def preload(script):
         else:
             continue
         for name in parts:
-            dotted = name.split(".")
-            if dotted[0] in PRELOADABLE and all(part.isidentifier() for part in dotted):
-                names.append(name)
+            top = name.split(".")[0]
+            if name in names or not (name in PRELOADABLE or name in PRELOADABLE_SUBMODULES):
+                continue
+            if os.path.lexists(os.path.join(folder, top + ".py")) or \
+                    os.path.lexists(os.path.join(folder, top)):
+                continue  # the script's own module of that name, as `python script.py` finds
+            names.append(name)
+            if len(names) >= PRELOAD_MAX_NAMES:
+                return names
+    return names
+
+
+def preload(script):
+    """While a held start waits at its gate: imports, in a thread, the standard-library modules the
+    script's top-level lines name (see preload_names), so that the script finds them loaded once
+    released (its imports are most of a short script's run). Only the standard library can load
+    now: this interpreter runs isolated and before `site` (-I -S), so `sys.path` holds no
+    site-packages and neither the working directory nor the script's folder; the script's lines are
+    read as text, never run. Returns the thread, which the step joins before anything else runs
+    (see finish_preload), or None."""
+    names = preload_names(script)
     if not names:
         return None
     import threading
 
+    writes_bytecode = sys.dont_write_bytecode
+
     def load():
+        # -I ignores PYTHONDONTWRITEBYTECODE: none is written now (run_script decides for the
+        # script); what each module writes itself, it writes then.
+        sys.dont_write_bytecode = True
         for name in names:
             try:
                 __import__(name)
@@ -235,8 +281,16 @@ def preload(script):
                 pass
 
     thread = threading.Thread(target=load, name="capibara-preload", daemon=True)
+    thread.writes_bytecode = writes_bytecode
     thread.start()
     return thread
+
+
+def finish_preload(thread):
+    """Waits for the preload (if any) to end: no thread of the step outlives it."""
+    if thread is not None:
+        thread.join()
+        sys.dont_write_bytecode = thread.writes_bytecode
 
 
 def close_inherited(keep):
@@ -293,8 +347,7 @@ def main():
             loading = preload(args[1])
             wait_for_release(held)
             # Done before anything of the run: no thread of the step outlives it (a fork after).
-            if loading is not None:
-                loading.join()
+            finish_preload(loading)
         run_script(args[1], args[2:])  # the script's own code: nothing may follow it here
         return
     if mode in ("exec", "bare") and len(args) > 1:

@@ -217,3 +217,68 @@ Deno.test({
     assert.match(text, /LOADED \["json", "argparse", "decimal"\]/);
   },
 });
+
+Deno.test({
+  name:
+    "landlock.py script: a venv's .pth runs as often as under python script.py; held, a module beside the script still shadows the standard library's",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using scratch = await setup();
+    const venv = `${scratch.dir}/venv`;
+    const made = await new Deno.Command("python3", {
+      args: ["-m", "venv", "--without-pip", venv],
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    }).output();
+    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    const python = `${venv}/bin/python`;
+    const purelib = new TextDecoder().decode(
+      (await new Deno.Command(python, {
+        args: ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        stdout: "piped",
+      }).output()).stdout,
+    ).trim();
+    const counter = `${scratch.dir}/pth-runs.txt`;
+    await Deno.writeTextFile(
+      `${purelib}/counter.pth`,
+      `import os; open(${JSON.stringify(counter)}, "a").write("ran\\n")\n`,
+    );
+    const folder = `${scratch.dir}/entry`;
+    await Deno.mkdir(folder);
+    const script = `${folder}/script.py`;
+    await Deno.writeTextFile(script, "import json\nprint(json.WHERE)\n");
+    await Deno.writeTextFile(`${folder}/json.py`, 'WHERE = "beside the script"\n');
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+    const runs = async (args: string[], gate: boolean) => {
+      const child = new Deno.Command(args[0]!, {
+        args: args.slice(1),
+        env,
+        cwd: "/",
+        stdin: gate ? "piped" : "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      if (gate) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode("\n"));
+        await writer.close();
+      }
+      const out = await child.output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout).trim();
+    };
+    const lines = async () => (await Deno.readTextFile(counter)).split("\n").filter((l) => l);
+    // As many times as `python script.py` runs it (site may meet a venv's folder twice).
+    assert.equal(await runs([python, script], false), "beside the script");
+    const plain = (await lines()).length;
+    assert.ok(plain >= 1, "python script.py did not run the .pth");
+    assert.equal(await runs(landlockCommand(python, [script])!, false), "beside the script");
+    assert.equal(
+      (await lines()).length,
+      2 * plain,
+      "the step ran the .pth another number of times",
+    );
+    assert.equal(await runs(landlockCommand(python, [script], 0)!, true), "beside the script");
+    assert.equal((await lines()).length, 3 * plain, "the held step ran it another number of times");
+  },
+});
