@@ -1,6 +1,6 @@
 // Generated from src/_cache_folder.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { resolve } from "./_path.js";
-import { privateFolder } from "./_runner_folder.js";
+import { othersMayChange, privateFolder } from "./_runner_folder.js";
 import { PermissionError } from "./errors.js";
 function realFolder(folder) {
     try {
@@ -30,8 +30,7 @@ function givenPathProblem(absolute, make = false) {
         }
         if (info.uid !== uid && info.uid !== 0)
             return `${path} belongs to uid ${info.uid}, not to you`;
-        const mode = info.mode ?? 0o777;
-        if (info.isDirectory && path !== absolute && (mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+        if (info.isDirectory && path !== absolute && othersMayChange(info)) {
             return `${path}, a folder on its way, may be changed by other users`;
         }
     }

@@ -32,6 +32,11 @@ function listed(path) {
         return error instanceof Deno.errors.NotFound ? false : undefined;
     }
 }
+export function othersMayChange(info) {
+    const mode = info.mode ?? 0o777;
+    return (info.uid !== Deno.uid() && info.uid !== 0) ||
+        ((mode & 0o022) !== 0 && (mode & 0o1000) === 0);
+}
 export function privateFolder(folder) {
     if (!plainAbsolute(folder))
         return false;
@@ -43,10 +48,7 @@ export function privateFolder(folder) {
         }
         for (let dir = parentOf(folder);; dir = parentOf(dir)) {
             const above = Deno.lstatSync(dir);
-            const mode = above.mode ?? 0o777;
-            if (!above.isDirectory || (above.uid !== uid && above.uid !== 0))
-                return false;
-            if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
+            if (!above.isDirectory || othersMayChange(above))
                 return false;
             if (dir === "/")
                 return true;

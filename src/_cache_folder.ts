@@ -9,7 +9,7 @@
  * @module
  */
 import { resolve } from "./_path.ts";
-import { privateFolder } from "./_runner_folder.ts";
+import { othersMayChange, privateFolder } from "./_runner_folder.ts";
 import { PermissionError } from "./errors.ts";
 
 /** The folder's real path, or undefined when it does not exist (or cannot be resolved). */
@@ -46,8 +46,7 @@ function givenPathProblem(absolute: string, make = false): string | undefined {
       if (info === undefined) return undefined;
     }
     if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, not to you`;
-    const mode = info.mode ?? 0o777;
-    if (info.isDirectory && path !== absolute && (mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+    if (info.isDirectory && path !== absolute && othersMayChange(info)) {
       return `${path}, a folder on its way, may be changed by other users`;
     }
   }

@@ -71,6 +71,18 @@ function listed(path: string): boolean | undefined {
 }
 
 /**
+ * Whether another user could change what is in `info`'s folder (add, rename or replace an entry):
+ * it is neither this user's nor root's, or it is writable by its group or others and not sticky
+ * (in a sticky folder, as `/tmp`, nobody renames or replaces what is not theirs). The one rule by
+ * which a path on the way to a private folder is trusted (see also `_cache_folder.ts`).
+ */
+export function othersMayChange(info: Deno.FileInfo): boolean {
+  const mode = info.mode ?? 0o777;
+  return (info.uid !== Deno.uid() && info.uid !== 0) ||
+    ((mode & 0o022) !== 0 && (mode & 0o1000) === 0);
+}
+
+/**
  * Whether `folder` is a real folder of this user's that no other user can enter, change or swap:
  * mode 0700, and every folder above it this user's or root's, and writable by others only when
  * sticky (as `/tmp`), so that nobody else can rename it away between this check and its use.
@@ -85,9 +97,7 @@ export function privateFolder(folder: string): boolean {
     }
     for (let dir = parentOf(folder);; dir = parentOf(dir)) {
       const above = Deno.lstatSync(dir);
-      const mode = above.mode ?? 0o777;
-      if (!above.isDirectory || (above.uid !== uid && above.uid !== 0)) return false;
-      if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) return false;
+      if (!above.isDirectory || othersMayChange(above)) return false;
       if (dir === "/") return true;
     }
   } catch {

@@ -32,6 +32,10 @@ var listed = (function (path) {
     return error instanceof Deno.errors.NotFound ? false : void 0;
   }
 });
+var othersMayChange = (function (info) {
+  const mode = info.mode ?? 511;
+  return info.uid !== Deno.uid() && info.uid !== 0 || (mode & 18) !== 0 && (mode & 512) === 0;
+});
 var privateFolder = (function (folder) {
   if (!plainAbsolute(folder)) return false;
   const uid = Deno.uid();
@@ -42,9 +46,7 @@ var privateFolder = (function (folder) {
     }
     for (let dir = parentOf(folder); ; dir = parentOf(dir)) {
       const above = Deno.lstatSync(dir);
-      const mode = above.mode ?? 511;
-      if (!above.isDirectory || above.uid !== uid && above.uid !== 0) return false;
-      if ((mode & 18) !== 0 && (mode & 512) === 0) return false;
+      if (!above.isDirectory || othersMayChange(above)) return false;
       if (dir === "/") return true;
     }
   } catch {
@@ -808,6 +810,7 @@ var viaRunner = (async function (args) {
 ;
 ;
 var chosen;
+;
 ;
 ;
 ;
