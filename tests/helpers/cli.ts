@@ -61,7 +61,10 @@ export interface RunCliOptions {
   cwd: string;
   /** Extra environment variables (the parent's are not inherited, but PATH and HOME are). */
   env?: Record<string, string>;
-  /** The entry (default `main.ts`; `CLI` is the installed command's, which hands runs to a runner). */
+  /**
+   * The entry (default `CLI`: the installed command's, which loads `lib/` and hands runs to a
+   * runner when one is asked for; `MAIN`, `main.ts`, loads `src/`).
+   */
   entry?: string;
 }
 
@@ -84,10 +87,13 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
   };
 }
 
-/** Runs `capibara <args>` through `deno run -A main.ts` (or `options.entry`). */
+/**
+ * Runs `capibara <args>` as the installed command does, through `deno run -A cli.ts` (or
+ * `options.entry`): the JavaScript of `lib/`, which users run.
+ */
 export async function runCli(args: string[], options: RunCliOptions): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
+    args: ["run", "-A", "--quiet", options.entry ?? CLI, ...args],
     cwd: options.cwd,
     clearEnv: true,
     env: cliEnv(options.env),
