@@ -603,7 +603,7 @@ Examples:
         .option("--json", "machine-readable output")
         .action(async (options) => {
         const env = Deno.env.toObject();
-        for (let i = 0; i < 200 && !await runnerAnswers(env) && startUnderWay(env); i++) {
+        for (let i = 0; i < 200 && startUnderWay(env); i++) {
             await new Promise((resolve) => setTimeout(resolve, 50));
         }
         const reply = await control("stop");

@@ -739,8 +739,10 @@ Examples:
     .option("--json", "machine-readable output")
     .action(async (options) => {
       const env = Deno.env.toObject();
-      // A runner being started on demand (its lock is fresh) is waited for, then stopped.
-      for (let i = 0; i < 200 && !await runnerAnswers(env) && startUnderWay(env); i++) {
+      // A runner being started on demand (its lock is fresh) is waited for, then stopped. It
+      // removes its lock once it serves: it listens before it writes its key, so a runner that
+      // merely answers may not be ready to take an order yet.
+      for (let i = 0; i < 200 && startUnderWay(env); i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const reply = await control("stop");
