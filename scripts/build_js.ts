@@ -4,6 +4,7 @@
  *
  *   deno task build:js            # writes lib/
  *   deno task build:js --check    # exit 1 when lib/ is not what src/ makes
+ *   deno task build:js --transpile src/x.ts < text   # one module's JavaScript
  *
  * Why (README, Architecture, "The installed command loads JavaScript"): Deno checks a TypeScript
  * module's transpiled copy in its cache before each load, ≈ 0.2 ms a module here; a hit in a
@@ -21,7 +22,16 @@
  * @module
  */
 import { dirname, join, relative, resolve } from "node:path";
-import ts from "npm:typescript@5.6.3";
+
+/**
+ * TypeScript's compiler, loaded by a computed specifier: it is a build tool, kept out of the
+ * project's lockfile (a first run from a checkout caches every package that lockfile names), and
+ * locked in `scripts/build.lock` by the task and the test that run this script.
+ */
+const TYPESCRIPT = ["npm:typescript", "5.6.3"].join("@");
+// deno-lint-ignore no-explicit-any
+type Ts = any;
+const ts: Ts = (await import(TYPESCRIPT)).default;
 
 const REPO = resolve(import.meta.dirname!, "..");
 /** The TypeScript sources. */
@@ -69,7 +79,7 @@ export function transpile(source: string, text: string): string {
   const mirrorDir = dirname(join(REPO, MIRROR_DIR, relative(SOURCE_DIR, source)));
   const file = ts.createSourceFile(source, text, ts.ScriptTarget.ESNext, true);
   const edits: { start: number; end: number; text: string }[] = [];
-  const rewrite = (literal: ts.Node, withAttributes: boolean) => {
+  const rewrite = (literal: Ts, withAttributes: boolean) => {
     if (!ts.isStringLiteral(literal)) return;
     const specifier = literal.text;
     if (!specifier.startsWith("./") && !specifier.startsWith("../")) return;
@@ -83,7 +93,7 @@ export function transpile(source: string, text: string): string {
       text: JSON.stringify(specifierFrom(mirrorDir, to)),
     });
   };
-  const visit = (node: ts.Node) => {
+  const visit = (node: Ts) => {
     if (
       (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier
     ) {
@@ -112,7 +122,7 @@ export function transpile(source: string, text: string): string {
     },
     reportDiagnostics: true,
   });
-  const errors = (output.diagnostics ?? []).filter((d) =>
+  const errors = (output.diagnostics ?? []).filter((d: Ts) =>
     d.category === ts.DiagnosticCategory.Error
   );
   if (errors.length > 0) {
@@ -163,6 +173,12 @@ export function staleFiles(): string[] {
 }
 
 if (import.meta.main) {
+  if (Deno.args[0] === "--transpile" && Deno.args[1]) {
+    // One module's JavaScript, its source on standard input (tests/cli/command_js_test.ts).
+    const text = new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer());
+    await Deno.stdout.write(new TextEncoder().encode(transpile(Deno.args[1], text)));
+    Deno.exit(0);
+  }
   if (Deno.args.includes("--check")) {
     const stale = staleFiles();
     if (stale.length > 0) {
