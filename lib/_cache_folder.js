@@ -1,22 +1,15 @@
 // Generated from src/_cache_folder.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { resolve } from "./_path.js";
+import { lstatSyncOrNull, realPathSyncOrNull } from "./_fs.js";
 import { othersMayChange, privateFolder } from "./_runner_folder.js";
 import { PermissionError } from "./errors.js";
-function realFolder(folder) {
-    try {
-        return Deno.realPathSync(resolve(folder));
-    }
-    catch {
-        return undefined;
-    }
-}
 function givenPathProblem(absolute, make = false) {
     const uid = Deno.uid();
     let path = "";
     for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
         path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
-        let info = lstatOrUndefined(path);
-        if (info === undefined) {
+        let info = lstatSyncOrNull(path);
+        if (info === null) {
             if (!make)
                 return undefined;
             try {
@@ -24,8 +17,8 @@ function givenPathProblem(absolute, make = false) {
             }
             catch {
             }
-            info = lstatOrUndefined(path);
-            if (info === undefined)
+            info = lstatSyncOrNull(path);
+            if (info === null)
                 return undefined;
         }
         if (info.uid !== uid && info.uid !== 0)
@@ -39,10 +32,11 @@ function givenPathProblem(absolute, make = false) {
 export function cacheFolderIsOwn(folder) {
     if (Deno.build.os === "windows")
         return true;
-    if (givenPathProblem(resolve(folder)) !== undefined)
+    const absolute = resolve(folder);
+    if (givenPathProblem(absolute) !== undefined)
         return false;
-    const real = realFolder(folder);
-    return real !== undefined && privateFolder(real);
+    const real = realPathSyncOrNull(absolute);
+    return real !== null && privateFolder(real);
 }
 export function ownCacheFolder(folder) {
     const absolute = resolve(folder);
@@ -55,10 +49,10 @@ export function ownCacheFolder(folder) {
             details: { cache_dir: folder },
         });
     }
-    const real = realFolder(absolute);
-    const info = real === undefined ? undefined : lstatOrUndefined(real);
+    const real = realPathSyncOrNull(absolute);
+    const info = real === null ? null : lstatSyncOrNull(real);
     const mode = info?.mode ?? 0;
-    if (real !== undefined && info?.isDirectory && info.uid === Deno.uid() &&
+    if (real !== null && info?.isDirectory && info.uid === Deno.uid() &&
         (mode & 0o022) === 0 && (mode & 0o077) !== 0) {
         try {
             Deno.chmodSync(real, 0o700);
@@ -66,27 +60,19 @@ export function ownCacheFolder(folder) {
         catch {
         }
     }
-    if (real !== undefined && privateFolder(real))
+    if (real !== null && privateFolder(real))
         return real;
     throw new PermissionError(`Cannot use the cache folder "${folder}": ${problemOf(real, info)}`, {
         hint: HINT,
-        details: { cache_dir: folder, ...(real !== undefined ? { real_path: real } : {}) },
+        details: { cache_dir: folder, ...(real !== null ? { real_path: real } : {}) },
     });
 }
 const HINT = "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
     "own), or point it (or the SDK's cacheDir) at a new folder of yours, on a path no other user " +
     "can change; a folder others could write may hold what they put there: remove it rather than " +
     "reuse it";
-function lstatOrUndefined(path) {
-    try {
-        return Deno.lstatSync(path);
-    }
-    catch {
-        return undefined;
-    }
-}
 function problemOf(real, info) {
-    if (real === undefined || info === undefined)
+    if (real === null || info === null)
         return "it cannot be made or read";
     if (!info.isDirectory)
         return "it is not a folder";

@@ -122,6 +122,10 @@ export async function realPathOrNull(path) {
         return null;
     }
 }
+export function fileIdentity(path) {
+    const info = Deno.statSync(path);
+    return [path, info.ino, info.size, info.mtime?.getTime() ?? null, info.uid].join(":");
+}
 export function realPathSyncOrNull(path) {
     try {
         return Deno.realPathSync(path);

@@ -9,17 +9,9 @@
  * @module
  */
 import { resolve } from "./_path.ts";
+import { lstatSyncOrNull, realPathSyncOrNull } from "./_fs.ts";
 import { othersMayChange, privateFolder } from "./_runner_folder.ts";
 import { PermissionError } from "./errors.ts";
-
-/** The folder's real path, or undefined when it does not exist (or cannot be resolved). */
-function realFolder(folder: string): string | undefined {
-  try {
-    return Deno.realPathSync(resolve(folder));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Why the path as given could lead elsewhere later, or undefined: each part of it that exists must
@@ -33,8 +25,8 @@ function givenPathProblem(absolute: string, make = false): string | undefined {
   let path = "";
   for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
     path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
-    let info = lstatOrUndefined(path);
-    if (info === undefined) {
+    let info = lstatSyncOrNull(path);
+    if (info === null) {
       if (!make) return undefined;
       try {
         // Not recursive, and never through a link: mkdir does not follow one it finds in place.
@@ -42,8 +34,8 @@ function givenPathProblem(absolute: string, make = false): string | undefined {
       } catch {
         // another process made it meanwhile (checked next), or it cannot be made (seen at use)
       }
-      info = lstatOrUndefined(path);
-      if (info === undefined) return undefined;
+      info = lstatSyncOrNull(path);
+      if (info === null) return undefined;
     }
     if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, not to you`;
     if (info.isDirectory && path !== absolute && othersMayChange(info)) {
@@ -60,9 +52,10 @@ function givenPathProblem(absolute: string, make = false): string | undefined {
  */
 export function cacheFolderIsOwn(folder: string): boolean {
   if (Deno.build.os === "windows") return true;
-  if (givenPathProblem(resolve(folder)) !== undefined) return false;
-  const real = realFolder(folder);
-  return real !== undefined && privateFolder(real);
+  const absolute = resolve(folder);
+  if (givenPathProblem(absolute) !== undefined) return false;
+  const real = realPathSyncOrNull(absolute);
+  return real !== null && privateFolder(real);
 }
 
 /**
@@ -86,11 +79,11 @@ export function ownCacheFolder(folder: string): string {
       details: { cache_dir: folder },
     });
   }
-  const real = realFolder(absolute);
-  const info = real === undefined ? undefined : lstatOrUndefined(real);
+  const real = realPathSyncOrNull(absolute);
+  const info = real === null ? null : lstatSyncOrNull(real);
   const mode = info?.mode ?? 0;
   if (
-    real !== undefined && info?.isDirectory && info.uid === Deno.uid() &&
+    real !== null && info?.isDirectory && info.uid === Deno.uid() &&
     (mode & 0o022) === 0 && (mode & 0o077) !== 0
   ) {
     try {
@@ -99,12 +92,12 @@ export function ownCacheFolder(folder: string): string {
       // checked next
     }
   }
-  if (real !== undefined && privateFolder(real)) return real;
+  if (real !== null && privateFolder(real)) return real;
   throw new PermissionError(
     `Cannot use the cache folder "${folder}": ${problemOf(real, info)}`,
     {
       hint: HINT,
-      details: { cache_dir: folder, ...(real !== undefined ? { real_path: real } : {}) },
+      details: { cache_dir: folder, ...(real !== null ? { real_path: real } : {}) },
     },
   );
 }
@@ -114,17 +107,9 @@ const HINT = "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the def
   "can change; a folder others could write may hold what they put there: remove it rather than " +
   "reuse it";
 
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Why a cache folder is refused, in words. */
-function problemOf(real: string | undefined, info: Deno.FileInfo | undefined): string {
-  if (real === undefined || info === undefined) return "it cannot be made or read";
+function problemOf(real: string | null, info: Deno.FileInfo | null): string {
+  if (real === null || info === null) return "it cannot be made or read";
   if (!info.isDirectory) return "it is not a folder";
   if (info.uid !== Deno.uid()) return `it belongs to uid ${info.uid}, not to you`;
   if (((info.mode ?? 0) & 0o022) !== 0) {

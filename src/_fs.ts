@@ -177,6 +177,18 @@ export async function realPathOrNull(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * The identity of the file at `path` as it is now (path, inode, size, time of change, owner):
+ * another file put at the path, or the same one rewritten, has another. What is remembered of a
+ * program (a probe, a cache built by it) holds only while its identity is the same.
+ *
+ * @throws {Deno.errors.NotFound} when nothing is at `path` (a link is followed)
+ */
+export function fileIdentity(path: string): string {
+  const info = Deno.statSync(path);
+  return [path, info.ino, info.size, info.mtime?.getTime() ?? null, info.uid].join(":");
+}
+
 /** `Deno.realPathSync`, or `null` when the path does not exist (the synchronous twin, as above). */
 export function realPathSyncOrNull(path: string): string | null {
   try {

@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, pathToFileUrl, resolve, sep } from
 import * as z from "../_shape.js";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, existsSync, isInside, realPathLoose, removeIfExists } from "../_fs.js";
+import { exists, existsSync, fileIdentity, isInside, realPathLoose, removeIfExists, } from "../_fs.js";
 import { once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
@@ -379,9 +379,7 @@ export function usesCodeCache(args) {
 }
 function binaryIdentity(binary) {
     try {
-        const real = Deno.realPathSync(binary);
-        const info = Deno.statSync(real);
-        return JSON.stringify([real, info.ino, info.size, info.mtime?.getTime() ?? null]);
+        return fileIdentity(Deno.realPathSync(binary));
     }
     catch {
         return undefined;

@@ -228,7 +228,7 @@ export class DenoPermissionsBackend {
         let flagged = policy;
         const codeCache = this.#os !== undefined && usesCodeCache(own) &&
             !writableAbove(policy, policy.tmpDir);
-        const noCodeCache = !codeCache && usesCodeCache(own) ? [NO_CODE_CACHE] : [];
+        const body = codeCache || !usesCodeCache(own) ? rest : [NO_CODE_CACHE, ...rest];
         if (env.DENO_DIR !== undefined) {
             env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, codeCache);
             flagged = { ...policy, protect: [...policy.protect, env.DENO_DIR] };
@@ -239,7 +239,7 @@ export class DenoPermissionsBackend {
             const gate = options.held ? ["--preload", DENO_GATE] : [];
             const inner = {
                 ...spec,
-                args: ["run", ...noCodeCache, ...flags, ...gate, ...rest],
+                args: ["run", ...flags, ...gate, ...body],
                 env,
             };
             const binary = Deno.realPathSync(spec.program);
@@ -249,7 +249,7 @@ export class DenoPermissionsBackend {
         if (policy.network.length === 0) {
             const flags = denoPermissionFlags(flagged, policy.env ?? []);
             return {
-                spec: { ...spec, args: ["run", ...noCodeCache, ...flags, ...rest], env },
+                spec: { ...spec, args: ["run", ...flags, ...body], env },
                 close: async () => { },
             };
         }
@@ -271,7 +271,7 @@ export class DenoPermissionsBackend {
                 return {
                     spec: {
                         ...spec,
-                        args: ["run", ...noCodeCache, ...flags, ...rest],
+                        args: ["run", ...flags, ...body],
                         env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
                     },
                     close: () => proxy.close(),

@@ -1,6 +1,6 @@
 // Generated from src/sandbox/linux.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, readTextSyncOrNull, realPathSyncOrNull, } from "../_fs.js";
+import { fileIdentity, isInside, lstatOrNull, lstatSyncOrNull, readTextSyncOrNull, realPathSyncOrNull, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
@@ -1127,12 +1127,7 @@ export class BubblewrapBackend {
             const programs = [probe.bwrap, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
             return [
                 "4",
-                ...programs.map((program) => {
-                    if (program === undefined)
-                        return "-";
-                    const info = Deno.statSync(program);
-                    return [program, info.ino, info.size, info.mtime?.getTime(), info.uid].join(":");
-                }),
+                ...programs.map((program) => program === undefined ? "-" : fileIdentity(program)),
                 Deno.osRelease(),
                 Deno.uid(),
                 this.#sandboxUid,

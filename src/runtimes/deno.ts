@@ -9,7 +9,14 @@ import { basename, dirname, isAbsolute, join, pathToFileUrl, resolve, sep } from
 import * as z from "../_shape.ts";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
-import { exists, existsSync, isInside, realPathLoose, removeIfExists } from "../_fs.ts";
+import {
+  exists,
+  existsSync,
+  fileIdentity,
+  isInside,
+  realPathLoose,
+  removeIfExists,
+} from "../_fs.ts";
 import { once } from "../_memo.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
@@ -553,9 +560,7 @@ export function usesCodeCache(args: readonly string[]): boolean {
 /** The identity of a binary as the seed records it: another deno (an upgrade) builds a new seed. */
 function binaryIdentity(binary: string): string | undefined {
   try {
-    const real = Deno.realPathSync(binary);
-    const info = Deno.statSync(real);
-    return JSON.stringify([real, info.ino, info.size, info.mtime?.getTime() ?? null]);
+    return fileIdentity(Deno.realPathSync(binary));
   } catch {
     return undefined;
   }

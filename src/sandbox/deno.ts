@@ -466,7 +466,8 @@ export class DenoPermissionsBackend implements SandboxBackend {
     // cache and rename it back (the deny below names the path, not the folder).
     const codeCache = this.#os !== undefined && usesCodeCache(own) &&
       !writableAbove(policy, policy.tmpDir);
-    const noCodeCache = !codeCache && usesCodeCache(own) ? [NO_CODE_CACHE] : [];
+    /** Deno's own flags and the script's arguments, without a code cache where there is none. */
+    const body = codeCache || !usesCodeCache(own) ? rest : [NO_CODE_CACHE, ...rest];
     if (env.DENO_DIR !== undefined) {
       env.DENO_DIR = runDenoDir(env.DENO_DIR, policy.tmpDir, codeCache);
       // Deno's state, its V8 code cache above all: compiled code V8 loads unchecked, which a
@@ -482,7 +483,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
       const gate = options.held ? ["--preload", DENO_GATE] : [];
       const inner: CommandSpec = {
         ...spec,
-        args: ["run", ...noCodeCache, ...flags, ...gate, ...rest],
+        args: ["run", ...flags, ...gate, ...body],
         env,
       };
       const binary = Deno.realPathSync(spec.program);
@@ -499,7 +500,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
     if (policy.network.length === 0) {
       const flags = denoPermissionFlags(flagged, policy.env ?? []);
       return {
-        spec: { ...spec, args: ["run", ...noCodeCache, ...flags, ...rest], env },
+        spec: { ...spec, args: ["run", ...flags, ...body], env },
         close: async () => {},
       };
     }
@@ -525,7 +526,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
         return {
           spec: {
             ...spec,
-            args: ["run", ...noCodeCache, ...flags, ...rest],
+            args: ["run", ...flags, ...body],
             env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
           },
           close: () => proxy.close(),

@@ -45,6 +45,7 @@
  */
 import { basename, dirname, join, resolve, tmpDir } from "../_path.ts";
 import {
+  fileIdentity,
   isInside,
   lstatOrNull,
   lstatSyncOrNull,
@@ -1619,11 +1620,7 @@ export class BubblewrapBackend implements SandboxBackend {
       const programs = [probe.bwrap!, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
       return [
         "4",
-        ...programs.map((program) => {
-          if (program === undefined) return "-";
-          const info = Deno.statSync(program);
-          return [program, info.ino, info.size, info.mtime?.getTime(), info.uid].join(":");
-        }),
+        ...programs.map((program) => program === undefined ? "-" : fileIdentity(program)),
         Deno.osRelease(),
         Deno.uid(),
         this.#sandboxUid,

@@ -225,38 +225,57 @@ Deno.test("DenoPermissionsBackend.wrap() without an OS sandbox denies the specia
   }
 });
 
+/**
+ * A run that may use a code cache (no --no-code-cache: a script without packages), wrapped in a
+ * folder of its own with a seed in its requirement set's DENO_DIR: its arguments, its own DENO_DIR
+ * and whether that DENO_DIR got a copy of the seed.
+ */
+async function wrapSeeded(
+  backend: DenoPermissionsBackend,
+  dir: string,
+  name: string,
+  write: string[],
+): Promise<{ args: string[]; own: string; copied: boolean; close: () => Promise<void> }> {
+  const cache = join(dir, "cache");
+  await Deno.mkdir(cache, { recursive: true });
+  await Deno.writeTextFile(join(cache, "v8_code_cache_seed"), "seed");
+  const tmp = join(dir, "work", name);
+  await Deno.mkdir(tmp, { recursive: true });
+  const wrapped = await backend.wrap({
+    program: Deno.execPath(),
+    args: ["run", "--no-config", join(dir, "script.ts")],
+    env: { DENO_DIR: cache },
+    cwd: dir,
+  }, {
+    network: [],
+    read: [],
+    write,
+    protect: [],
+    workdir: dir,
+    tmpDir: tmp,
+    memoryBytes: 1,
+    maxProcesses: 1,
+  });
+  const own = wrapped.spec.env!.DENO_DIR!;
+  return {
+    args: wrapped.spec.args,
+    own,
+    copied: await Deno.lstat(join(own, "v8_code_cache_v2")).then(() => true, () => false),
+    close: () => wrapped.close(),
+  };
+}
+
 Deno.test("DenoPermissionsBackend: the run's DENO_DIR is never the script's to write, and holds a code cache only inside an OS sandbox", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-denodir-flags-" }));
   try {
-    const cache = join(dir, "cache");
-    await Deno.mkdir(cache);
-    await Deno.writeTextFile(join(cache, "v8_code_cache_seed"), "seed");
-    const tmp = join(dir, "tmp");
-    await Deno.mkdir(tmp);
-    const wrapped = await new DenoPermissionsBackend().wrap({
-      program: Deno.execPath(),
-      // A run that may use a code cache (no --no-code-cache: a script without packages).
-      args: ["run", "--no-config", join(dir, "script.ts")],
-      env: { DENO_DIR: cache },
-      cwd: dir,
-    }, {
-      network: [],
-      read: [],
-      write: [dir],
-      protect: [],
-      workdir: dir,
-      tmpDir: tmp,
-      memoryBytes: 1,
-      maxProcesses: 1,
-    });
-    const own = wrapped.spec.env!.DENO_DIR!;
-    assert.equal(own, join(tmp, ".deno"));
-    assert.ok(wrapped.spec.args.includes(`--deny-write=${own}`), wrapped.spec.args.join(" "));
+    const run = await wrapSeeded(new DenoPermissionsBackend(), dir, "tmp", [dir]);
+    assert.equal(run.own, join(dir, "work", "tmp", ".deno"));
+    assert.ok(run.args.includes(`--deny-write=${run.own}`), run.args.join(" "));
     // Deno's flags alone: a script granted the temp dir's parent could rename the temp dir away,
     // change its code cache and rename it back, so there is none to change.
-    assert.ok(wrapped.spec.args.includes("--no-code-cache"), wrapped.spec.args.join(" "));
-    assert.equal(await Deno.lstat(join(own, "v8_code_cache_v2")).catch(() => null), null);
-    await wrapped.close();
+    assert.ok(run.args.includes("--no-code-cache"), run.args.join(" "));
+    assert.equal(run.copied, false);
+    await run.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -265,45 +284,19 @@ Deno.test("DenoPermissionsBackend: the run's DENO_DIR is never the script's to w
 Deno.test("DenoPermissionsBackend: inside an OS sandbox a run starts with the code cache seed, unless a path it may write holds its temp dir", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-denodir-os-" }));
   try {
-    const cache = join(dir, "cache");
-    await Deno.mkdir(cache);
-    await Deno.writeTextFile(join(cache, "v8_code_cache_seed"), "seed");
     // The OS layer as a pass-through: what is checked here is what Deno's own layer asks for.
     const os = {
       name: "pass-through",
       available: () => Promise.resolve({ ok: true }),
       wrap: (spec: CommandSpec) => Promise.resolve({ spec, close: () => Promise.resolve() }),
     };
-    const wrapOnce = async (name: string, write: string[]) => {
-      const tmp = join(dir, "work", name);
-      await Deno.mkdir(tmp, { recursive: true });
-      const wrapped = await new DenoPermissionsBackend({ os }).wrap({
-        program: Deno.execPath(),
-        args: ["run", "--no-config", join(dir, "script.ts")],
-        env: { DENO_DIR: cache },
-        cwd: dir,
-      }, {
-        network: [],
-        read: [],
-        write,
-        protect: [],
-        workdir: dir,
-        tmpDir: tmp,
-        memoryBytes: 1,
-        maxProcesses: 1,
-      });
-      const own = wrapped.spec.env!.DENO_DIR!;
-      return {
-        args: wrapped.spec.args,
-        copied: await Deno.lstat(join(own, "v8_code_cache_v2")).then(() => true, () => false),
-      };
-    };
-    const plain = await wrapOnce("plain", []);
+    const backend = new DenoPermissionsBackend({ os });
+    const plain = await wrapSeeded(backend, dir, "plain", []);
     assert.equal(plain.args.includes("--no-code-cache"), false);
     assert.equal(plain.copied, true);
     // A grant above the temp dir: the script could rename a folder on its way and change the
     // cache behind the deny, which names the path.
-    const above = await wrapOnce("above", [join(dir, "work")]);
+    const above = await wrapSeeded(backend, dir, "above", [join(dir, "work")]);
     assert.equal(above.args.includes("--no-code-cache"), true);
     assert.equal(above.copied, false);
   } finally {
