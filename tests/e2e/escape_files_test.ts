@@ -652,6 +652,9 @@ for name, action in (
     ("chmod 4755", lambda: os.chmod(shell, 0o4755)),
     ("chmod 2755", lambda: os.chmod(shell, 0o2755)),
     ("open 4755", lambda: os.close(os.open(shell + "2", os.O_CREAT | os.O_WRONLY, 0o4755))),
+    ("O_TMPFILE 4755", lambda: os.close(os.open(${
+      JSON.stringify(shared)
+    }, os.O_TMPFILE | os.O_WRONLY, 0o4755))),
     ("mkdir 2777", lambda: os.mkdir(os.path.join(${JSON.stringify(shared)}, "sub"), 0o2777)),
 ):
     try:
