@@ -38,7 +38,7 @@ export function spawnRunner(idleSeconds) {
         serve = [Deno.execPath(), "run", "-A", ...configArgs, entry, ...command];
     }
     let closed = serve;
-    if (inheritsDescriptors()) {
+    if (inheritsDescriptors({ lifelong: true })) {
         closed = bareCommand(serve[0], serve.slice(1), undefined, Deno.env.toObject());
         if (!closed) {
             throw new PermissionError("Cannot start a runner from here: this command holds descriptors its caller left open " +

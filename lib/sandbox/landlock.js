@@ -61,7 +61,7 @@ function onNullDevice(fd) {
         return false;
     }
 }
-export function inheritsDescriptors() {
+export function inheritsDescriptors(options = {}) {
     try {
         for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
             const fd = Number(entry.name);
@@ -73,7 +73,7 @@ export function inheritsDescriptors() {
             const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
             if (flags === undefined || (parseInt(flags, 8) & O_CLOEXEC) !== 0)
                 continue;
-            if (!onNullDevice(fd))
+            if (options.lifelong || !onNullDevice(fd))
                 return true;
         }
     }

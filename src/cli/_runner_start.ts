@@ -71,7 +71,7 @@ export function spawnRunner(idleSeconds: number): Deno.ChildProcess {
     serve = [Deno.execPath(), "run", "-A", ...configArgs, entry, ...command];
   }
   let closed: string[] | undefined = serve;
-  if (inheritsDescriptors()) {
+  if (inheritsDescriptors({ lifelong: true })) {
     closed = bareCommand(serve[0]!, serve.slice(1), undefined, Deno.env.toObject());
     if (!closed) {
       throw new PermissionError(

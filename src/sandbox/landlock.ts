@@ -112,12 +112,13 @@ function onNullDevice(fd: number): boolean {
 /**
  * Whether this process holds a descriptor above standard error that a program it starts would
  * inherit: one its parent left open without close-on-exec (a shell's `exec 7<file`, a build tool's
- * pipe), or one a native library of the host program opened so. One on the null device gives
- * nothing and does not count: Deno itself keeps one open without close-on-exec. Deno opens every
- * other descriptor of its own close-on-exec. Looked at before each start (≈ 0.5 ms): one may be
- * opened at any time.
+ * pipe), or one a native library of the host program opened so. Deno opens every other descriptor
+ * of its own close-on-exec. One on the null device gives nothing and holds no one up, so a run does
+ * not pay a closing step for it (Deno itself keeps one open without close-on-exec); a program that
+ * lives on (`lifelong`: the runner) is started with none at all. Looked at before each start
+ * (≈ 0.5 ms): one may be opened at any time.
  */
-export function inheritsDescriptors(): boolean {
+export function inheritsDescriptors(options: { lifelong?: boolean } = {}): boolean {
   try {
     for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
       const fd = Number(entry.name);
@@ -126,7 +127,7 @@ export function inheritsDescriptors(): boolean {
       if (text === null) continue; // closed meanwhile (the listing's own descriptor)
       const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
       if (flags === undefined || (parseInt(flags, 8) & O_CLOEXEC) !== 0) continue;
-      if (!onNullDevice(fd)) return true;
+      if (options.lifelong || !onNullDevice(fd)) return true;
     }
   } catch {
     // no /proc: nothing known
