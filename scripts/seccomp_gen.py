@@ -59,7 +59,7 @@ CLONE_NEW_FLAGS = {
     "CLONE_NEWNET": 0x40000000, "CLONE_NEWTIME": 0x00000080,
 }
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
-S_ISUID, S_ISGID = 0o4000, 0o2000
+S_ISUID, S_ISGID, S_IWOTH = 0o4000, 0o2000, 0o0002
 O_CREAT = 0o100
 O_TMPFILE_BIT = 0o20000000  # __O_TMPFILE: O_TMPFILE is it with O_DIRECTORY
 # (call, argument holding the mode, argument holding the flags and the flag with which the mode
@@ -138,6 +138,14 @@ def build(name, arch):
                 f.add_rule(seccomp.ERRNO(EPERM), call, *conditions)
             except (RuntimeError, ValueError):
                 pass  # not a system call on this architecture (open, creat, mkdir on aarch64)
+    # Write for every user on a file or folder that already exists (the granted folder itself, the
+    # user's files in it): another local user could change them after the run. Refused on the
+    # calls that change a mode; a new file's mode passes the umask (0666 is what every open asks).
+    for call, mode_arg, flag in SETS_MODE:
+        if flag is not None or call in ("creat", "mkdir", "mkdirat", "mknod", "mknodat"):
+            continue
+        f.add_rule(seccomp.ERRNO(EPERM), call,
+                   seccomp.Arg(mode_arg, seccomp.MASKED_EQ, S_IWOTH, S_IWOTH))
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "openat2")
     for request in (TIOCSTI, TIOCLINUX):
         f.add_rule(seccomp.ERRNO(EPERM), "ioctl",
@@ -166,6 +174,7 @@ def main():
         "clone_flags_denied": sorted(CLONE_NEW_FLAGS),
         "ioctl_denied": ["TIOCSTI", "TIOCLINUX"],
         "mode_bits_denied": ["S_ISUID", "S_ISGID"],
+        "chmod_bits_denied": ["S_IWOTH"],
         "openat2": "ENOSYS",
         "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],
     }

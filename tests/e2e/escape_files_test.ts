@@ -780,6 +780,59 @@ detail += " done: " + ",".join(done)`),
   });
 }
 
+// Write for every user on the granted folder, or on a file of the user's in it: any other local
+// user could change them after the run (the same class as the ACL and the set-user-ID bit above).
+{
+  const shared = join(OTHER, "world-exports");
+  const kept = join(shared, "users-file.txt");
+  attack({
+    name: "make a granted folder and the user's file in it writable by every user",
+    language: "python",
+    allow: { write: [shared] },
+    before: async () => {
+      await Deno.mkdir(shared, { recursive: true, mode: 0o755 });
+      await Deno.chmod(shared, 0o755);
+      await Deno.writeTextFile(kept, "the user's own\n", { mode: 0o644 });
+      await Deno.chmod(kept, 0o644);
+    },
+    script: py(`done = []
+folder = ${JSON.stringify(shared)}
+kept = ${JSON.stringify(kept)}
+fd = os.open(kept, os.O_RDONLY)
+for name, action in (
+    ("chmod 0777 folder", lambda: os.chmod(folder, 0o777)),
+    ("chmod 0666 file", lambda: os.chmod(kept, 0o666)),
+    ("fchmod 0646 file", lambda: os.fchmod(fd, 0o646)),
+    ("chmod 1777 folder", lambda: os.chmod(folder, 0o1777)),
+):
+    try:
+        action()
+        done.append(name)
+    except OSError as error:
+        detail += "%s: errno %d; " % (name, error.errno)
+breached = bool(done) or bool(os.stat(folder).st_mode & 0o002) or bool(os.stat(kept).st_mode & 0o002)
+detail += " done: " + ",".join(done)`),
+    hostUnchanged: async () => {
+      assert.equal((await Deno.lstat(shared)).mode! & 0o7777, 0o755, "the folder's mode changed");
+      assert.equal((await Deno.lstat(kept)).mode! & 0o7777, 0o644, "the file's mode changed");
+    },
+  });
+  attack({
+    name: "a granted folder's modes may still change, short of every user's write",
+    language: "python",
+    allow: { write: [shared] },
+    script: py(`path = os.path.join(${JSON.stringify(shared)}, "tool.sh")
+open(path, "w").write("#!/bin/sh\\n")
+os.chmod(path, 0o755)
+os.chmod(path, 0o664)
+os.chmod(path, 0o700)
+detail = oct(os.stat(path).st_mode & 0o7777)`),
+    granted(o) {
+      assert.equal(o.detail, "0o700");
+    },
+  });
+}
+
 // --- granted cases still work ------------------------------------------------------------------
 attack({
   name: "a granted write path works",
@@ -1030,4 +1083,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 51, noSandbox: 16 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 53, noSandbox: 16 } }));
