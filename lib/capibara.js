@@ -209,7 +209,16 @@ export class Capibara {
             }),
         ]);
         step("the runtime (its environment) and the sandbox backend");
-        const planInput = { entry, context, grants, config, prepared, workdir, storeRoot: store.root };
+        const planInput = {
+            entry,
+            context,
+            grants,
+            config,
+            prepared,
+            workdir,
+            storeRoot: store.root,
+            givenCacheDir: this.#base.cacheDir,
+        };
         const plan = await planRun({ ...planInput, tmpDir: runDirPath() });
         const key = JSON.stringify([
             backend.name,

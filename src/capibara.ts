@@ -374,7 +374,16 @@ export class Capibara {
       }),
     ]);
     step("the runtime (its environment) and the sandbox backend");
-    const planInput = { entry, context, grants, config, prepared, workdir, storeRoot: store.root };
+    const planInput = {
+      entry,
+      context,
+      grants,
+      config,
+      prepared,
+      workdir,
+      storeRoot: store.root,
+      givenCacheDir: this.#base.cacheDir,
+    };
     const plan = await planRun({ ...planInput, tmpDir: runDirPath() });
     // The sandbox started for this request ahead of it, when it still fits; then the next one,
     // now or once this run ended (see Prestarts.nextAfterRun).

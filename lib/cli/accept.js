@@ -42,6 +42,7 @@ async function selftest(cb, entry, options) {
         tmpDir: runDirPath(),
         workdir: cb.cwd,
         storeRoot: store.root,
+        givenCacheDir: cb.cacheDir,
     });
     plan.command = { ...plan.command, args: [...plan.command.args, "--selftest"] };
     options.progress?.(`Running ${manifest.fingerprint} --selftest`);

@@ -1,8 +1,8 @@
 // Generated from src/run/plan.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname, join } from "../_path.js";
+import { dirname, homeDir, join } from "../_path.js";
 import { realPathSyncOrNull } from "../_fs.js";
 import { scriptCommand } from "../runtimes/types.js";
-import { checkOutputFolder, checkStateFolder, contextPaths, effectiveAllow, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
+import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
 import { confinementOf } from "../sandbox/mod.js";
 export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
 export function baseEnv(tmpDir) {
@@ -44,9 +44,14 @@ export async function planRun(input) {
         }
     }
     outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
-    checkStateFolder(input.config.cacheDir, {
+    const own = [
+        ...ownPaths(input.config.cacheDir, input.config.env),
+        ...(input.givenCacheDir ? [input.givenCacheDir] : []),
+    ];
+    checkOwnPaths(own, {
         granted: grantedWrite,
         outputs: outputs.map((o) => o.target),
+        home: input.config.env.HOME || homeDir(),
     });
     const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
     const env = baseEnv(tmpDir);
@@ -60,7 +65,7 @@ export async function planRun(input) {
         ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
         read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
         write: grantedWrite,
-        protect: protectedPaths([storeRoot, workdir], writeDirs, input.config.cacheDir),
+        protect: protectedPaths([storeRoot, workdir], writeDirs, own),
         workdir,
         tmpDir,
         memoryBytes: input.config.memoryBytes,

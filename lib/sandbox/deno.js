@@ -4,6 +4,7 @@ import { isInside, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
 import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
+import { pinnedFolders } from "./policy.js";
 function netValue(host, port, wildcard = false) {
     const h = host.includes(":") ? `[${host}]` : host;
     return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
@@ -146,7 +147,12 @@ export function denoPermissionFlags(policy, grantedEnv, options = {}) {
     const staged = (policy.stage ?? []).map((s) => s.target);
     const read = pathList([...policy.read, ...policy.write, ...staged, policy.tmpDir], "read");
     const write = pathList([...policy.write, ...staged, policy.tmpDir], "write");
-    const protect = pathList(policy.protect, "protected");
+    const pinned = pinnedFolders(policy.protect, write)
+        .filter((dir) => !write.some((place) => isInside(place, dir)));
+    const protect = pathList([
+        ...policy.protect,
+        ...pinned.filter((dir) => !pinned.some((other) => other !== dir && isInside(dir, other))),
+    ], "protected");
     const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
     if (protect.length)
         flags.push(`--deny-write=${protect.join(",")}`);

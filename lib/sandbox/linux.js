@@ -7,6 +7,7 @@ import { PermissionError, tail, ValidationError } from "../errors.js";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.js";
 import { runnerFolders } from "../_runner_folder.js";
 import { SECCOMP_BPF } from "./seccomp_bpf.js";
+import { pinnedFolders } from "./policy.js";
 import { sleep } from "../_timer.js";
 const HELPER_PROCESSES = 2;
 const PROXY_PORT = 3128;
@@ -1036,6 +1037,17 @@ async function policyArgs(policy, features, via = (source) => Promise.resolve(so
         binds.set(target, "rw");
         sources.set(target, source);
     }
+    const protect = policy.protect.filter((path) => realPathSyncOrNull(path) === path);
+    for (const dir of pinnedFolders(protect, writable)) {
+        if (binds.has(dir))
+            continue;
+        const holder = [...binds.keys()].filter((path) => isInside(dir, path))
+            .sort((a, b) => depth(b) - depth(a))[0];
+        if (holder === undefined)
+            continue;
+        binds.set(dir, binds.get(holder));
+        sources.set(dir, (sources.get(holder) ?? holder) + dir.slice(holder.length));
+    }
     const args = [];
     const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
     for (const [path, mode] of ordered) {
@@ -1045,10 +1057,8 @@ async function policyArgs(policy, features, via = (source) => Promise.resolve(so
         else
             args.push("--bind", await via(source), path);
     }
-    for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
+    for (const path of [...protect].sort((a, b) => depth(a) - depth(b))) {
         if (!writable.some((dir) => isInside(path, dir)))
-            continue;
-        if ((realPathSyncOrNull(path)) !== path)
             continue;
         args.push("--ro-bind", await via(path), path);
     }

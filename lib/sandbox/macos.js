@@ -1,5 +1,6 @@
 // Generated from src/sandbox/macos.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { PermissionError } from "../errors.js";
+import { pinnedFolders } from "./policy.js";
 const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
 const SYSTEM_READ = [
     "/usr",
@@ -51,6 +52,10 @@ export function sbplProfile(policy, proxyPort) {
     ];
     if (policy.protect.length > 0) {
         lines.push("(deny file-write*", subpaths(policy.protect) + ")");
+        const pinned = pinnedFolders(policy.protect, write);
+        if (pinned.length > 0) {
+            lines.push("(deny file-write*", pinned.map((path) => `  (literal ${sbplString(path)})`).join("\n") + ")");
+        }
     }
     if (proxyPort !== undefined) {
         lines.push(`(allow network-outbound (remote ip ${sbplString(`localhost:${proxyPort}`)}))`);

@@ -1,6 +1,6 @@
 // Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "../_path.js";
-import { entriesNamed, isInside, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
+import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep } from "../_path.js";
+import { entriesNamed, isInside, lstatSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { SHELL_RC_FILES } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
@@ -249,34 +249,100 @@ export async function checkProjectPaths(paths, workdir, root) {
         }
     }
 }
-export function protectedPaths(roots, writeDirs, stateDir) {
+export function protectedPaths(roots, writeDirs, own = []) {
     const existing = new Set();
     for (const dir of new Set([...roots, ...writeDirs])) {
         for (const path of entriesNamed(dir, [".capibara", ".git", ...SHELL_RC_FILES])) {
             existing.add(realPathSyncOrNull(path) ?? path);
         }
     }
-    if (stateDir !== undefined) {
-        const state = realPathSyncOrNull(stateDir);
-        if (state !== null && writeDirs.some((dir) => isInside(state, dir)))
-            existing.add(state);
+    for (const path of own) {
+        const real = realPathSyncOrNull(path);
+        if (real !== null && writeDirs.some((dir) => isInside(real, dir)))
+            existing.add(real);
     }
     return [...existing].sort();
 }
-export function checkStateFolder(stateDir, places) {
-    const state = realPathSyncOrNull(stateDir) ?? stateDir;
-    const refuse = (what, path) => new ValidationError(`${what} "${path}" ${isInside(path, state) ? "lies in" : "holds"} Capibara's own folder "${state}", which no script writes`, {
-        hint: "Grant or name a folder outside it: environments, trust records and the " +
-            "sandbox's settings there are what later runs rely on",
-        details: { path, cacheDir: state },
-    });
-    for (const path of places.granted) {
-        if (isInside(path, state))
-            throw refuse("The writable grant", path);
+export function pinnedFolders(protect, writable) {
+    const pinned = new Set();
+    for (const path of protect) {
+        const top = writable.filter((dir) => isInside(path, dir) && dir !== path)
+            .sort((a, b) => a.length - b.length)[0];
+        if (top === undefined)
+            continue;
+        for (let dir = dirname(path); dir !== top && isInside(dir, top); dir = dirname(dir)) {
+            pinned.add(dir);
+        }
     }
-    for (const path of places.outputs) {
-        if (isInside(path, state) || isInside(state, path))
-            throw refuse("The output folder", path);
+    return [...pinned].sort();
+}
+function denoDir(env) {
+    if (env.DENO_DIR)
+        return env.DENO_DIR;
+    const home = env.HOME || env.USERPROFILE || homeDir();
+    switch (Deno.build.os) {
+        case "darwin":
+            return join(home, "Library", "Caches", "deno");
+        case "windows":
+            return join(env.LOCALAPPDATA || join(home, "AppData", "Local"), "deno");
+        default:
+            return join(env.XDG_CACHE_HOME || join(home, ".cache"), "deno");
+    }
+}
+const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
+export function ownPaths(cacheDir, env) {
+    const home = env.HOME || homeDir();
+    const paths = [
+        cacheDir,
+        denoDir(env),
+        dirname(Deno.execPath()),
+        env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
+    ];
+    const code = new URL("../../", import.meta.url);
+    if (code.protocol === "file:") {
+        const root = decodeURIComponent(code.pathname);
+        for (const name of ["src", "lib", ...CODE_FILES])
+            paths.push(join(root, name));
+    }
+    return paths;
+}
+export function checkOwnPaths(own, places) {
+    const refuse = (what, path, how, target) => new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
+        hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
+            "programs you run later start from there",
+        details: { path, reaches: target },
+    });
+    if (places.home !== undefined && places.granted.length > 0) {
+        const home = realPathSyncOrNull(places.home) ?? places.home;
+        for (const path of places.granted) {
+            if (isInside(home, path)) {
+                throw refuse("The writable grant", path, "is or holds your home folder", home);
+            }
+        }
+    }
+    for (const given of own) {
+        const real = realPathSyncOrNull(given) ?? resolve(given);
+        for (const path of places.granted) {
+            if (isInside(path, real)) {
+                throw refuse("The writable grant", path, path === real ? "is" : "lies in", real);
+            }
+        }
+        for (const path of places.outputs) {
+            if (isInside(path, real) || isInside(real, path)) {
+                throw refuse("The output folder", path, isInside(path, real) ? "lies in" : "holds", real);
+            }
+        }
+        if (places.granted.length === 0)
+            continue;
+        let here = "/";
+        for (const part of resolve(given).split("/").filter(Boolean)) {
+            const next = here === "/" ? `/${part}` : `${here}/${part}`;
+            const grant = places.granted.find((dir) => isInside(next, dir) && next !== dir);
+            if (grant !== undefined && lstatSyncOrNull(next)?.isSymlink === true) {
+                throw refuse("The writable grant", grant, "holds a link on the way to", given);
+            }
+            here = realPathSyncOrNull(next) ?? next;
+        }
     }
 }
 export async function checkArtifacts(artifacts, workdir, writeDirs) {

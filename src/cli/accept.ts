@@ -97,6 +97,7 @@ async function selftest(
     tmpDir: runDirPath(),
     workdir: cb.cwd,
     storeRoot: store.root,
+    givenCacheDir: cb.cacheDir,
   });
   plan.command = { ...plan.command, args: [...plan.command.args, "--selftest"] };
   options.progress?.(`Running ${manifest.fingerprint} --selftest`);

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { dirname, join } from "../_path.ts";
+import { dirname, homeDir, join } from "../_path.ts";
 import { realPathSyncOrNull } from "../_fs.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { CommandSpec } from "../exec.ts";
@@ -17,11 +17,12 @@ import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
 import type { OutputStage } from "../sandbox/copy_out.ts";
 import {
   checkOutputFolder,
-  checkStateFolder,
+  checkOwnPaths,
   type ContextPaths,
   contextPaths,
   effectiveAllow,
   type Grants,
+  ownPaths,
   protectedPaths,
   resolveGrantedPaths,
 } from "../sandbox/policy.ts";
@@ -44,10 +45,15 @@ export interface PlanInput {
   /** What the user and the project granted, merged. */
   grants: Grants;
   /**
-   * The resolved configuration: limits, the environment granted variables are read from, and the
-   * cache folder (Capibara's own, which no script writes).
+   * The resolved configuration: limits, the environment granted variables are read from (and
+   * where Capibara's own folders are found, see `ownPaths`), and the cache folder.
    */
   config: Pick<ResolvedConfig, "memoryBytes" | "maxProcesses" | "env" | "cacheDir">;
+  /**
+   * The cache folder as it was given (`config.cacheDir` is its real path): each run finds it again
+   * by this way, which no script may re-point (see `checkOwnPaths`).
+   */
+  givenCacheDir?: string;
   /** The environment prepared for the entry's requirements. */
   prepared: PreparedRuntime;
   /** The run's private temp dir, absolute and resolved (created by the executor). */
@@ -153,10 +159,15 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     }
   }
   outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
-  checkStateFolder(input.config.cacheDir, {
+  const own = [
+    ...ownPaths(input.config.cacheDir, input.config.env),
+    ...(input.givenCacheDir ? [input.givenCacheDir] : []),
+  ];
+  checkOwnPaths(own, {
     granted: grantedWrite,
     // A file at the top of the workdir is staged alone: the file, not its folder, is written.
     outputs: outputs.map((o) => o.target),
+    home: input.config.env.HOME || homeDir(),
   });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
 
@@ -170,7 +181,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
     read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
     write: grantedWrite,
-    protect: protectedPaths([storeRoot, workdir], writeDirs, input.config.cacheDir),
+    protect: protectedPaths([storeRoot, workdir], writeDirs, own),
     workdir,
     tmpDir,
     memoryBytes: input.config.memoryBytes,

@@ -18,6 +18,7 @@ import {
   parseHostRules,
   SPECIAL_RANGES,
 } from "./host_rules.ts";
+import { pinnedFolders } from "./policy.ts";
 import type {
   Availability,
   SandboxBackend,
@@ -284,7 +285,15 @@ export function denoPermissionFlags(
   const staged = (policy.stage ?? []).map((s) => s.target);
   const read = pathList([...policy.read, ...policy.write, ...staged, policy.tmpDir], "read");
   const write = pathList([...policy.write, ...staged, policy.tmpDir], "write");
-  const protect = pathList(policy.protect, "protected");
+  // The topmost folder a protected path hangs from is denied too (Deno's deny covers a path and
+  // what lies below it, not a folder above it that a script could rename and replace), short of
+  // one that holds a writable place: a deny there would take that place's writes away.
+  const pinned = pinnedFolders(policy.protect, write)
+    .filter((dir) => !write.some((place) => isInside(place, dir)));
+  const protect = pathList([
+    ...policy.protect,
+    ...pinned.filter((dir) => !pinned.some((other) => other !== dir && isInside(dir, other))),
+  ], "protected");
   const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
   if (protect.length) flags.push(`--deny-write=${protect.join(",")}`);
 

@@ -59,6 +59,7 @@ import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
 import { runnerFolders } from "../_runner_folder.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
+import { pinnedFolders } from "./policy.ts";
 import { sleep } from "../_timer.ts";
 import type {
   Availability,
@@ -1503,6 +1504,17 @@ async function policyArgs(
     binds.set(target, "rw");
     sources.set(target, source);
   }
+  // The folders a protected path hangs from, each bound onto itself in the mode of the bind that
+  // holds it: a mount point cannot be renamed, so none can be moved aside and replaced.
+  const protect = policy.protect.filter((path) => realPathSyncOrNull(path) === path);
+  for (const dir of pinnedFolders(protect, writable)) {
+    if (binds.has(dir)) continue;
+    const holder = [...binds.keys()].filter((path) => isInside(dir, path))
+      .sort((a, b) => depth(b) - depth(a))[0];
+    if (holder === undefined) continue;
+    binds.set(dir, binds.get(holder)!);
+    sources.set(dir, (sources.get(holder) ?? holder) + dir.slice(holder.length));
+  }
   const args: string[] = [];
   const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
   for (const [path, mode] of ordered) {
@@ -1510,10 +1522,9 @@ async function policyArgs(
     if (mode === "ro") args.push("--ro-bind-try", await via(source), path);
     else args.push("--bind", await via(source), path);
   }
-  for (const path of [...policy.protect].sort((a, b) => depth(a) - depth(b))) {
+  for (const path of [...protect].sort((a, b) => depth(a) - depth(b))) {
     // Only inside writable grants: elsewhere a bind would make a protected path readable.
     if (!writable.some((dir) => isInside(path, dir))) continue;
-    if ((realPathSyncOrNull(path)) !== path) continue;
     args.push("--ro-bind", await via(path), path);
   }
   // The user's runner folders too: a script that reached a runner could ask it for any run. One

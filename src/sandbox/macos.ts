@@ -16,6 +16,7 @@
 import type { CommandSpec } from "../exec.ts";
 import { PermissionError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
+import { pinnedFolders } from "./policy.ts";
 import type { Availability, SandboxBackend, SandboxPolicy, WrappedCommand } from "./types.ts";
 
 const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
@@ -91,6 +92,15 @@ export function sbplProfile(policy: SandboxPolicy, proxyPort?: number): string {
   ];
   if (policy.protect.length > 0) {
     lines.push("(deny file-write*", subpaths(policy.protect) + ")");
+    // The folders a protected path hangs from may not be renamed or removed themselves; what
+    // lies in them stays writable.
+    const pinned = pinnedFolders(policy.protect, write);
+    if (pinned.length > 0) {
+      lines.push(
+        "(deny file-write*",
+        pinned.map((path) => `  (literal ${sbplString(path)})`).join("\n") + ")",
+      );
+    }
   }
   if (proxyPort !== undefined) {
     lines.push(`(allow network-outbound (remote ip ${sbplString(`localhost:${proxyPort}`)}))`);

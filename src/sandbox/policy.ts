@@ -9,14 +9,16 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "../_path.ts";
+import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
 import {
   entriesNamed,
   isInside,
+  lstatSyncOrNull,
   realPathLoose,
   realPathLooseSync,
   realPathSyncOrNull,
 } from "../_fs.ts";
+import type { Env } from "../config.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
 import { SHELL_RC_FILES } from "./copy_out.ts";
@@ -389,13 +391,13 @@ export async function checkProjectPaths(
 
 /**
  * Paths that stay read-only even inside a writable folder: the `.capibara`, `.git` and shell
- * start-up files of `roots` and `writeDirs`, and Capibara's own folder (`stateDir`, see
- * {@linkcode checkStateFolder}) when a writable folder holds it.
+ * start-up files of `roots` and `writeDirs`, and each of Capibara's own paths (`own`, see
+ * {@linkcode ownPaths}) that a writable folder holds.
  */
 export function protectedPaths(
   roots: string[],
   writeDirs: string[],
-  stateDir?: string,
+  own: readonly string[] = [],
 ): string[] {
   const existing = new Set<string>();
   for (const dir of new Set([...roots, ...writeDirs])) {
@@ -404,42 +406,130 @@ export function protectedPaths(
       existing.add(realPathSyncOrNull(path) ?? path);
     }
   }
-  if (stateDir !== undefined) {
-    const state = realPathSyncOrNull(stateDir);
-    if (state !== null && writeDirs.some((dir) => isInside(state, dir))) existing.add(state);
+  for (const path of own) {
+    const real = realPathSyncOrNull(path);
+    if (real !== null && writeDirs.some((dir) => isInside(real, dir))) existing.add(real);
   }
   return [...existing].sort();
 }
 
 /**
- * Refuses a writable place inside Capibara's own folder on this machine (`stateDir`: its cache of
- * environments, runtimes, trust records, acceptances and the sandbox's probe, which later runs
- * trust), and an output folder that lies in it or holds it (what a script writes there is copied
- * out). A granted folder that holds it keeps it read-only ({@linkcode protectedPaths}).
- *
- * @throws {ValidationError} naming the place and Capibara's folder.
+ * The folders a protected path inside a writable folder hangs from: each one strictly between the
+ * outermost writable folder that holds it and the path. A read-only path does not stop a script
+ * from renaming a folder above it (`mv ~/.cache ~/old`) and making a new one in its place, which
+ * the next run would take for the original: every backend keeps these from being moved (bubblewrap
+ * binds each onto itself, a mount point cannot be renamed; Deno's flags deny writing the topmost;
+ * macOS denies writing each folder itself).
  */
-export function checkStateFolder(
-  stateDir: string,
-  places: { granted: readonly string[]; outputs: readonly string[] },
-): void {
-  const state = realPathSyncOrNull(stateDir) ?? stateDir;
-  const refuse = (what: string, path: string) =>
-    new ValidationError(
-      `${what} "${path}" ${
-        isInside(path, state) ? "lies in" : "holds"
-      } Capibara's own folder "${state}", which no script writes`,
-      {
-        hint: "Grant or name a folder outside it: environments, trust records and the " +
-          "sandbox's settings there are what later runs rely on",
-        details: { path, cacheDir: state },
-      },
-    );
-  for (const path of places.granted) {
-    if (isInside(path, state)) throw refuse("The writable grant", path);
+export function pinnedFolders(protect: readonly string[], writable: readonly string[]): string[] {
+  const pinned = new Set<string>();
+  for (const path of protect) {
+    const top = writable.filter((dir) => isInside(path, dir) && dir !== path)
+      .sort((a, b) => a.length - b.length)[0];
+    if (top === undefined) continue;
+    for (let dir = dirname(path); dir !== top && isInside(dir, top); dir = dirname(dir)) {
+      pinned.add(dir);
+    }
   }
-  for (const path of places.outputs) {
-    if (isInside(path, state) || isInside(state, path)) throw refuse("The output folder", path);
+  return [...pinned].sort();
+}
+
+/** Deno's cache folder as `deno` finds it (`DENO_DIR`, else the platform's cache folder). */
+function denoDir(env: Env): string {
+  if (env.DENO_DIR) return env.DENO_DIR;
+  const home = env.HOME || env.USERPROFILE || homeDir();
+  switch (Deno.build.os) {
+    case "darwin":
+      return join(home, "Library", "Caches", "deno");
+    case "windows":
+      return join(env.LOCALAPPDATA || join(home, "AppData", "Local"), "deno");
+    default:
+      return join(env.XDG_CACHE_HOME || join(home, ".cache"), "deno");
+  }
+}
+
+/** The files of a checkout that Capibara runs from, besides `src/` and `lib/`. */
+const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
+
+/**
+ * Capibara's own paths on this machine, as they are found (not resolved): what Capibara itself
+ * runs or trusts later, outside any sandbox. Its cache folder (`cacheDir`: environments,
+ * runtimes, trust records, acceptances, the sandbox's probe); Deno's cache folder (the npm packages
+ * Capibara runs and their compiled code); the folder of the `deno` binary and the one
+ * `deno install` puts commands in; and, run from a checkout, its code.
+ */
+export function ownPaths(cacheDir: string, env: Env): string[] {
+  const home = env.HOME || homeDir();
+  const paths = [
+    cacheDir,
+    denoDir(env),
+    dirname(Deno.execPath()),
+    env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
+  ];
+  const code = new URL("../../", import.meta.url);
+  if (code.protocol === "file:") {
+    const root = decodeURIComponent(code.pathname);
+    for (const name of ["src", "lib", ...CODE_FILES]) paths.push(join(root, name));
+  }
+  return paths;
+}
+
+/**
+ * Refuses, before anything runs, a run whose script could change what Capibara itself runs or
+ * trusts later (`own`, see {@linkcode ownPaths}):
+ * - a writable grant that is or holds the user's home folder (`home`): it holds every place a
+ *   program of the user's starts from (shell start-up files, `~/.local/bin`, `~/.config`,
+ *   Capibara and Deno themselves);
+ * - a writable grant inside one of Capibara's own paths, and an output folder in or holding one
+ *   (what a script writes there is copied out);
+ * - a link on the way to one of them inside a writable grant: each run finds them again by that
+ *   way, and a script could point it elsewhere.
+ * A writable grant that holds one keeps it read-only ({@linkcode protectedPaths}) and the folders
+ * above it in place ({@linkcode pinnedFolders}).
+ *
+ * @throws {ValidationError} naming the place and what it would reach.
+ */
+export function checkOwnPaths(
+  own: readonly string[],
+  places: { granted: readonly string[]; outputs: readonly string[]; home?: string },
+): void {
+  const refuse = (what: string, path: string, how: string, target: string) =>
+    new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
+      hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
+        "programs you run later start from there",
+      details: { path, reaches: target },
+    });
+  if (places.home !== undefined && places.granted.length > 0) {
+    const home = realPathSyncOrNull(places.home) ?? places.home;
+    for (const path of places.granted) {
+      if (isInside(home, path)) {
+        throw refuse("The writable grant", path, "is or holds your home folder", home);
+      }
+    }
+  }
+  for (const given of own) {
+    const real = realPathSyncOrNull(given) ?? resolve(given);
+    for (const path of places.granted) {
+      if (isInside(path, real)) {
+        throw refuse("The writable grant", path, path === real ? "is" : "lies in", real);
+      }
+    }
+    for (const path of places.outputs) {
+      if (isInside(path, real) || isInside(real, path)) {
+        throw refuse("The output folder", path, isInside(path, real) ? "lies in" : "holds", real);
+      }
+    }
+    if (places.granted.length === 0) continue;
+    // The way as it is walked: each part resolved before the next is looked up.
+    let here = "/";
+    for (const part of resolve(given).split("/").filter(Boolean)) {
+      const next = here === "/" ? `/${part}` : `${here}/${part}`;
+      const grant = places.granted.find((dir) => isInside(next, dir) && next !== dir);
+      if (grant !== undefined && lstatSyncOrNull(next)?.isSymlink === true) {
+        throw refuse("The writable grant", grant, "holds a link on the way to", given);
+      }
+      here = realPathSyncOrNull(next) ?? next;
+    }
   }
 }
 

@@ -6,7 +6,7 @@
  * the host is unchanged (see _escape.ts).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { lstatSyncOrNull } from "../../src/_fs.ts";
 import { runnerFolders } from "../../src/_runner_folder.ts";
@@ -381,6 +381,85 @@ walk(${JSON.stringify(state)});`),
       hostUnchanged: untouched,
     });
   }
+  // A read-only folder does not stop a script from moving a folder above it aside and making a
+  // new one in its place, which the next run would take for Capibara's own (and start the sandbox
+  // probe it finds there, outside any sandbox): every folder on the way stays where it is.
+  for (
+    const [language, script] of [
+      [
+        "bash",
+        sh(`mv ${granted}/.cache ${granted}/.cache-old 2>/dev/null && detail="moved"
+mkdir -p ${state} 2>/dev/null && echo ${planted} > ${state}/planted 2>/dev/null && { breached=1; detail="$detail planted"; }`),
+      ],
+      [
+        "typescript",
+        ts(
+          `try { Deno.renameSync(${JSON.stringify(`${granted}/.cache`)}, ${
+            JSON.stringify(`${granted}/.cache-old`)
+          }); detail = "moved"; } catch (e) { detail = String(e).slice(0, 80); }
+Deno.mkdirSync(${JSON.stringify(state)}, { recursive: true });
+Deno.writeTextFileSync(${JSON.stringify(`${state}/planted`)}, ${
+            JSON.stringify(planted)
+          }); breached = true;`,
+        ),
+      ],
+    ] as const
+  ) {
+    let identity = "";
+    attack({
+      name: "write Capibara's own folder: move a folder above it aside, make a new one",
+      language,
+      allow: { write: [granted] },
+      options: { cacheDir: state },
+      before: async () => {
+        await Deno.mkdir(state, { recursive: true, mode: 0o700 });
+        const info = await Deno.stat(state);
+        identity = `${info.dev}:${info.ino}`;
+      },
+      script,
+      hostUnchanged: async () => {
+        const info = await Deno.stat(state);
+        assert.equal(`${info.dev}:${info.ino}`, identity, "another folder is at the cache's path");
+        assert.equal(await exists(`${granted}/.cache-old`), false, "a folder on the way moved");
+        await untouched();
+      },
+    });
+  }
+  // Deno's cache folder holds the npm packages Capibara runs and their compiled code: a script
+  // that patched one would run in Capibara's next command, outside any sandbox.
+  const denoDir = join(granted, "deno-cache");
+  const library = join(denoDir, "npm", "registry.npmjs.org", "canonicalize", "5.1.0", "index.js");
+  attack({
+    name: "patch an npm package in Deno's cache folder, which Capibara itself runs",
+    language: "python",
+    allow: { write: [granted] },
+    options: {
+      cacheDir: state,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME,
+        DENO_DIR: denoDir,
+      },
+    },
+    before: async () => {
+      await Deno.mkdir(dirname(library), { recursive: true });
+      await Deno.writeTextFile(library, "export default 1;\n");
+    },
+    script: py(`try:
+    with open(${JSON.stringify(library)}, "a") as fh:
+        fh.write("globalThis.pwned = 1;")
+    breached = True
+except OSError as error:
+    detail = repr(error)
+try:
+    os.rename(${JSON.stringify(denoDir)}, ${JSON.stringify(denoDir + "-old")})
+    breached = True
+except OSError as error:
+    detail += " " + repr(error)`),
+    hostUnchanged: async () => {
+      assert.equal(await Deno.readTextFile(library), "export default 1;\n");
+    },
+  });
   const refused: [string, Partial<Attack>][] = [
     ["a writable grant inside Capibara's own folder", { allow: { write: [join(state, "venvs")] } }],
     ["an output folder inside Capibara's own folder", {
@@ -391,6 +470,15 @@ walk(${JSON.stringify(state)});`),
       project: granted,
       context: { output: ".cache/x.txt" },
     }],
+    // Every place a program of the user's starts from lies in the home folder.
+    ["a writable grant of the home folder", { allow: { write: [HOME] } }],
+    ["a writable grant holding the home folder", { allow: { write: [ROOT] } }],
+    // Each run finds the cache folder by the way it is given: a link on it in a writable grant
+    // could be pointed at a folder of the script's.
+    ["a writable grant holding a link on the way to Capibara's own folder", {
+      allow: { write: [granted] },
+      options: { cacheDir: join(granted, "state-link", "capibara") },
+    }],
   ];
   for (const [name, over] of refused) {
     attack({
@@ -398,7 +486,11 @@ walk(${JSON.stringify(state)});`),
       language: "python",
       options: { cacheDir: state },
       ...over,
-      before: () => Deno.mkdir(join(state, "venvs"), { recursive: true, mode: 0o700 }),
+      before: async () => {
+        await Deno.mkdir(join(state, "venvs"), { recursive: true, mode: 0o700 });
+        await Deno.mkdir(join(ROOT, "linked-state", "capibara"), { recursive: true, mode: 0o700 });
+        await Deno.symlink(join(ROOT, "linked-state"), join(granted, "state-link")).catch(() => {});
+      },
       script: py(`open(${JSON.stringify(ranMarker)}, "w").write("ran")\nbreached = True`),
       blockedBy: [ValidationError],
       hostUnchanged: async () => {
@@ -1083,4 +1175,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 53, noSandbox: 16 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 59, noSandbox: 17 } }));

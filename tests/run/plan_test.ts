@@ -8,7 +8,7 @@ import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { checkPermissions, type PlanInput, planRun, SCRIPT_PATH } from "../../src/run/plan.ts";
 import type { PreparedRuntime } from "../../src/runtimes/types.ts";
 import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
-import { mergeGrants } from "../../src/sandbox/policy.ts";
+import { mergeGrants, pinnedFolders } from "../../src/sandbox/policy.ts";
 import { ENTRY_FILES, type Language, type Manifest } from "../../src/schema.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
@@ -258,6 +258,61 @@ Deno.test("planRun() keeps Capibara's own folder read-only in a grant that holds
   // An output beside it is planned as before.
   const beside = await planRun(fx.input({ config, context: { output: "home/out/x.txt" } }));
   assert.deepEqual(beside.writeDirs, [join(fx.work, "home", "out")]);
+});
+
+Deno.test("planRun() refuses a writable grant of the home folder, and one holding a link on the way to Capibara's own paths", async () => {
+  await using fx = await fixture();
+  const home = join(fx.work, "home");
+  const denoDir = join(fx.work, "tools", "deno");
+  const store = join(fx.work, "store", "capibara");
+  for (const dir of [join(home, "docs"), denoDir, store]) {
+    await Deno.mkdir(dir, { recursive: true });
+  }
+  await Deno.symlink("../store", join(fx.work, "tools", "link"));
+  const base = fx.input({}).config;
+  const config = { ...base, cacheDir: store, env: { ...base.env, HOME: home, DENO_DIR: denoDir } };
+  // The home folder, or a folder holding it: refused; a folder inside it: granted.
+  for (const write of ["home", ".", "home/"]) {
+    await assert.rejects(
+      planRun(fx.input({ config, grants: mergeGrants({ write: [write] }) })),
+      ValidationError,
+      "home folder",
+    );
+  }
+  const docs = await planRun(fx.input({ config, grants: mergeGrants({ write: ["home/docs"] }) }));
+  assert.deepEqual(docs.writeDirs, [join(home, "docs")]);
+  // Deno's cache folder is one of Capibara's own: read-only in a grant that holds it.
+  const tools = await planRun(fx.input({ config, grants: mergeGrants({ write: ["tools"] }) }));
+  assert.ok(tools.policy.protect.includes(denoDir), JSON.stringify(tools.policy.protect));
+  // The cache folder found through a link inside a writable grant: a script could re-point it.
+  await assert.rejects(
+    planRun(fx.input({
+      config,
+      givenCacheDir: join(fx.work, "tools", "link", "capibara"),
+      grants: mergeGrants({ write: ["tools"] }),
+    })),
+    ValidationError,
+    "link on the way",
+  );
+  // The same link with no grant holding it: planned.
+  await planRun(fx.input({
+    config,
+    givenCacheDir: join(fx.work, "tools", "link", "capibara"),
+    grants: mergeGrants({ write: ["home/docs"] }),
+  }));
+});
+
+Deno.test("pinnedFolders(): the folders between the outermost writable folder and each protected path", () => {
+  assert.deepEqual(
+    pinnedFolders(["/h/.cache/capibara", "/h/code/p/.git", "/w/.capibara", "/elsewhere/x"], [
+      "/h",
+      "/h/code",
+      "/w",
+    ]),
+    ["/h/.cache", "/h/code", "/h/code/p"],
+  );
+  assert.deepEqual(pinnedFolders(["/h/.cache/capibara"], ["/h/.cache"]), []);
+  assert.deepEqual(pinnedFolders(["/h/.cache/capibara"], []), []);
 });
 
 Deno.test("planRun() refuses an output at the project root, in or holding .git or .capibara", async () => {

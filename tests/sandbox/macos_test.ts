@@ -42,6 +42,20 @@ Deno.test("sbplProfile() denies protect paths after the write grants, so the den
   assert.ok(allowWrite >= 0 && denyWrite > allowWrite);
 });
 
+Deno.test("sbplProfile() denies writing the folders a protected path hangs from, not what is in them", () => {
+  const profile = sbplProfile({
+    ...policy,
+    write: ["/Users/dev"],
+    protect: ["/Users/dev/Library/Caches/capibara"],
+  });
+  const deny = profile.slice(profile.indexOf("(deny file-write*"));
+  assert.match(deny, /\(subpath "\/Users\/dev\/Library\/Caches\/capibara"\)/);
+  assert.match(deny, /\(literal "\/Users\/dev\/Library"\)/);
+  assert.match(deny, /\(literal "\/Users\/dev\/Library\/Caches"\)/);
+  assert.doesNotMatch(deny, /\(subpath "\/Users\/dev\/Library"\)/);
+  assert.doesNotMatch(sbplProfile(policy), /\(literal "\/Users\/dev\/project"\)/);
+});
+
 Deno.test("sbplProfile() escapes quotes and backslashes in paths", () => {
   assert.ok(sbplProfile(policy).includes('(subpath "/Users/dev/odd \\"name\\"\\\\dir")'));
 });
