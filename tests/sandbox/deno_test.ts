@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
-import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
+import { denoPermissionFlags, DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
+import { withTmpDir } from "../helpers/tmp.ts";
 import { isPublicAddress } from "../../src/sandbox/host_rules.ts";
 import type { SandboxPolicy } from "../../src/sandbox/types.ts";
 import type { CommandSpec } from "../../src/exec.ts";
@@ -302,4 +303,54 @@ Deno.test("DenoPermissionsBackend: inside an OS sandbox a run starts with the co
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("denoPermissionFlags(): a folder a protected path hangs from cannot be moved aside, its neighbours stay writable", async () => {
+  await using tmp = await withTmpDir("capibara-deno-pinned-");
+  const root = await Deno.realPath(tmp.path);
+  const grant = join(root, "grant");
+  const state = join(grant, "cache", "capibara");
+  await Deno.mkdir(state, { recursive: true });
+  await Deno.mkdir(join(grant, "docs"));
+  const script = join(root, "script.js");
+  await Deno.writeTextFile(
+    script,
+    `const tries = {};
+for (const [name, act] of [
+  ["rename the folder above", () => Deno.renameSync(${JSON.stringify(join(grant, "cache"))}, ${
+      JSON.stringify(join(grant, "moved"))
+    })],
+  ["write in the protected folder", () => Deno.writeTextFileSync(${
+      JSON.stringify(join(state, "x"))
+    }, "x")],
+  ["write beside", () => Deno.writeTextFileSync(${
+      JSON.stringify(join(grant, "docs", "ok.txt"))
+    }, "ok")],
+]) {
+  try { act(); tries[name] = "done"; } catch (error) { tries[name] = error.name; }
+}
+console.log(JSON.stringify(tries));`,
+  );
+  const flags = denoPermissionFlags({
+    network: [],
+    read: [script],
+    write: [grant],
+    protect: [state],
+    workdir: root,
+    tmpDir: join(root, "tmp"),
+    memoryBytes: 1,
+    maxProcesses: 1,
+  }, []);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "--no-config", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+    "rename the folder above": "NotCapable",
+    "write in the protected folder": "NotCapable",
+    "write beside": "done",
+  });
+  assert.ok(await Deno.stat(state));
 });
