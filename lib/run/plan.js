@@ -1,8 +1,8 @@
 // Generated from src/run/plan.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname, homeDir, join } from "../_path.js";
+import { dirname, join } from "../_path.js";
 import { realPathSyncOrNull } from "../_fs.js";
 import { scriptCommand } from "../runtimes/types.js";
-import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
+import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
 import { confinementOf } from "../sandbox/mod.js";
 export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
 export function baseEnv(tmpDir) {
@@ -51,7 +51,7 @@ export async function planRun(input) {
     checkOwnPaths(own, {
         granted: grantedWrite,
         outputs: outputs.map((o) => o.target),
-        home: input.config.env.HOME || homeDir(),
+        enclosing: enclosingFolders(input.config.env),
     });
     const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
     const env = baseEnv(tmpDir);

@@ -1,5 +1,5 @@
 // Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep } from "../_path.js";
+import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep, tmpDir, } from "../_path.js";
 import { entriesNamed, isInside, lstatSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { SHELL_RC_FILES } from "./copy_out.js";
@@ -290,6 +290,27 @@ function denoDir(env) {
     }
 }
 const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
+function checkoutRoot() {
+    const code = new URL("../../", import.meta.url);
+    return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
+}
+function pathFolders(env) {
+    const out = new Set();
+    for (const list of [env.PATH, Deno.env.get("PATH")]) {
+        for (const dir of (list ?? "").split(":")) {
+            if (!dir.startsWith("/") || dir === "/")
+                continue;
+            out.add(dir);
+            const prefix = dirname(dir);
+            if (prefix === "/")
+                continue;
+            if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
+                out.add(prefix);
+            }
+        }
+    }
+    return [...out];
+}
 export function ownPaths(cacheDir, env) {
     const home = env.HOME || homeDir();
     const paths = [
@@ -297,34 +318,50 @@ export function ownPaths(cacheDir, env) {
         denoDir(env),
         dirname(Deno.execPath()),
         env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
+        ...pathFolders(env),
     ];
-    const code = new URL("../../", import.meta.url);
-    if (code.protocol === "file:") {
-        const root = decodeURIComponent(code.pathname);
+    const root = checkoutRoot();
+    if (root !== undefined) {
         for (const name of ["src", "lib", ...CODE_FILES])
             paths.push(join(root, name));
     }
     return paths;
 }
+export function enclosingFolders(env) {
+    const out = [
+        { path: env.HOME || homeDir(), what: "your home folder" },
+        { path: tmpDir(), what: "the temp folder runs keep their state in" },
+    ];
+    const root = checkoutRoot();
+    if (root !== undefined)
+        out.push({ path: root, what: "the checkout Capibara runs from" });
+    return out;
+}
 export function checkOwnPaths(own, places) {
+    if (places.granted.length === 0 && places.outputs.length === 0)
+        return;
     const refuse = (what, path, how, target) => new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
         hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
             "programs you run later start from there",
         details: { path, reaches: target },
     });
-    if (places.home !== undefined && places.granted.length > 0) {
-        const home = realPathSyncOrNull(places.home) ?? places.home;
+    for (const { path: folder, what } of places.enclosing ?? []) {
+        const real = realPathSyncOrNull(folder) ?? resolve(folder);
         for (const path of places.granted) {
-            if (isInside(home, path)) {
-                throw refuse("The writable grant", path, "is or holds your home folder", home);
+            if (isInside(real, path)) {
+                throw refuse("The writable grant", path, `is or holds ${what}`, real);
             }
         }
     }
     for (const given of own) {
-        const real = realPathSyncOrNull(given) ?? resolve(given);
+        const found = realPathSyncOrNull(given);
+        const real = found ?? resolve(given);
         for (const path of places.granted) {
             if (isInside(path, real)) {
                 throw refuse("The writable grant", path, path === real ? "is" : "lies in", real);
+            }
+            if (found === null && isInside(real, path)) {
+                throw refuse("The writable grant", path, "holds the place, not made yet, of", real);
             }
         }
         for (const path of places.outputs) {

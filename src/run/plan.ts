@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { dirname, homeDir, join } from "../_path.ts";
+import { dirname, join } from "../_path.ts";
 import { realPathSyncOrNull } from "../_fs.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { CommandSpec } from "../exec.ts";
@@ -21,6 +21,7 @@ import {
   type ContextPaths,
   contextPaths,
   effectiveAllow,
+  enclosingFolders,
   type Grants,
   ownPaths,
   protectedPaths,
@@ -167,7 +168,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     granted: grantedWrite,
     // A file at the top of the workdir is staged alone: the file, not its folder, is written.
     outputs: outputs.map((o) => o.target),
-    home: input.config.env.HOME || homeDir(),
+    enclosing: enclosingFolders(input.config.env),
   });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
 

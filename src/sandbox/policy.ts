@@ -9,7 +9,17 @@
  *
  * @module
  */
-import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
+import {
+  basename,
+  dirname,
+  homeDir,
+  isAbsolute,
+  join,
+  relative,
+  resolve,
+  sep,
+  tmpDir,
+} from "../_path.ts";
 import {
   entriesNamed,
   isInside,
@@ -451,12 +461,41 @@ function denoDir(env: Env): string {
 /** The files of a checkout that Capibara runs from, besides `src/` and `lib/`. */
 const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
 
+/** The folder a checkout of Capibara runs from, when it runs from files (not a compiled binary). */
+function checkoutRoot(): string | undefined {
+  const code = new URL("../../", import.meta.url);
+  return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
+}
+
+/**
+ * The folders on `PATH` (the environment's and this process's), where a program started by name
+ * is found, and the prefix each belongs to when it is a Python environment's or `node_modules`'
+ * (the interpreter and packages its commands run): a script that made a new name there, or a
+ * `.pth` file in the environment, would run in a later command outside any sandbox.
+ */
+function pathFolders(env: Env): string[] {
+  const out = new Set<string>();
+  for (const list of [env.PATH, Deno.env.get("PATH")]) {
+    for (const dir of (list ?? "").split(":")) {
+      if (!dir.startsWith("/") || dir === "/") continue;
+      out.add(dir);
+      const prefix = dirname(dir);
+      if (prefix === "/") continue;
+      if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
+        out.add(prefix);
+      }
+    }
+  }
+  return [...out];
+}
+
 /**
  * Capibara's own paths on this machine, as they are found (not resolved): what Capibara itself
- * runs or trusts later, outside any sandbox. Its cache folder (`cacheDir`: environments,
- * runtimes, trust records, acceptances, the sandbox's probe); Deno's cache folder (the npm packages
- * Capibara runs and their compiled code); the folder of the `deno` binary and the one
- * `deno install` puts commands in; and, run from a checkout, its code.
+ * or the user runs or trusts later, outside any sandbox. Its cache folder (`cacheDir`:
+ * environments, runtimes, trust records, acceptances, the sandbox's probe); Deno's cache folder
+ * (the npm packages Capibara runs and their compiled code); the folder of the `deno` binary and the
+ * one `deno install` puts commands in; the folders on `PATH` ({@linkcode pathFolders}); and, run
+ * from a checkout, its code.
  */
 export function ownPaths(cacheDir: string, env: Env): string[] {
   const home = env.HOME || homeDir();
@@ -465,23 +504,39 @@ export function ownPaths(cacheDir: string, env: Env): string[] {
     denoDir(env),
     dirname(Deno.execPath()),
     env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
+    ...pathFolders(env),
   ];
-  const code = new URL("../../", import.meta.url);
-  if (code.protocol === "file:") {
-    const root = decodeURIComponent(code.pathname);
+  const root = checkoutRoot();
+  if (root !== undefined) {
     for (const name of ["src", "lib", ...CODE_FILES]) paths.push(join(root, name));
   }
   return paths;
 }
 
 /**
- * Refuses, before anything runs, a run whose script could change what Capibara itself runs or
- * trusts later (`own`, see {@linkcode ownPaths}):
- * - a writable grant that is or holds the user's home folder (`home`): it holds every place a
- *   program of the user's starts from (shell start-up files, `~/.local/bin`, `~/.config`,
- *   Capibara and Deno themselves);
- * - a writable grant inside one of Capibara's own paths, and an output folder in or holding one
- *   (what a script writes there is copied out);
+ * Folders no writable grant may be or hold, each with what it is: the user's home folder (every
+ * place a program of theirs starts from: shell start-up files, `~/.local/bin`, `~/.config`), the
+ * temp folder the runs and their sandboxes keep their state in (a state dir planted there would be
+ * taken for a killed run's, and its journal followed), and the checkout Capibara runs from (a
+ * `deno.json` put above its files would re-map its modules).
+ */
+export function enclosingFolders(env: Env): { path: string; what: string }[] {
+  const out = [
+    { path: env.HOME || homeDir(), what: "your home folder" },
+    { path: tmpDir(), what: "the temp folder runs keep their state in" },
+  ];
+  const root = checkoutRoot();
+  if (root !== undefined) out.push({ path: root, what: "the checkout Capibara runs from" });
+  return out;
+}
+
+/**
+ * Refuses, before anything runs, a run whose script could change what Capibara or the user runs
+ * or trusts later (`own`, see {@linkcode ownPaths}):
+ * - a writable grant that is or holds one of `places.enclosing` ({@linkcode enclosingFolders});
+ * - a writable grant inside one of the own paths, and an output folder in or holding one (what a
+ *   script writes there is copied out); a writable grant that holds one that is not there yet (no
+ *   read-only bind can keep a path that is not there: the script would make it);
  * - a link on the way to one of them inside a writable grant: each run finds them again by that
  *   way, and a script could point it elsewhere.
  * A writable grant that holds one keeps it read-only ({@linkcode protectedPaths}) and the folders
@@ -491,27 +546,36 @@ export function ownPaths(cacheDir: string, env: Env): string[] {
  */
 export function checkOwnPaths(
   own: readonly string[],
-  places: { granted: readonly string[]; outputs: readonly string[]; home?: string },
+  places: {
+    granted: readonly string[];
+    outputs: readonly string[];
+    enclosing?: readonly { path: string; what: string }[];
+  },
 ): void {
+  if (places.granted.length === 0 && places.outputs.length === 0) return;
   const refuse = (what: string, path: string, how: string, target: string) =>
     new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
       hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
         "programs you run later start from there",
       details: { path, reaches: target },
     });
-  if (places.home !== undefined && places.granted.length > 0) {
-    const home = realPathSyncOrNull(places.home) ?? places.home;
+  for (const { path: folder, what } of places.enclosing ?? []) {
+    const real = realPathSyncOrNull(folder) ?? resolve(folder);
     for (const path of places.granted) {
-      if (isInside(home, path)) {
-        throw refuse("The writable grant", path, "is or holds your home folder", home);
+      if (isInside(real, path)) {
+        throw refuse("The writable grant", path, `is or holds ${what}`, real);
       }
     }
   }
   for (const given of own) {
-    const real = realPathSyncOrNull(given) ?? resolve(given);
+    const found = realPathSyncOrNull(given);
+    const real = found ?? resolve(given);
     for (const path of places.granted) {
       if (isInside(path, real)) {
         throw refuse("The writable grant", path, path === real ? "is" : "lies in", real);
+      }
+      if (found === null && isInside(real, path)) {
+        throw refuse("The writable grant", path, "holds the place, not made yet, of", real);
       }
     }
     for (const path of places.outputs) {

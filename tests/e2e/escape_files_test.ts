@@ -13,6 +13,9 @@ import { runnerFolders } from "../../src/_runner_folder.ts";
 import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { CLI, type CliResult, runCli } from "../helpers/cli.ts";
+
+/** The checkout these tests run from (Capibara's code). */
+const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 import {
   type Attack,
   attack,
@@ -460,6 +463,43 @@ except OSError as error:
       assert.equal(await Deno.readTextFile(library), "export default 1;\n");
     },
   });
+  // A project's Python environment on PATH (activated): a name made in its bin/, or a .pth file
+  // in its site-packages, would run in the next command that starts python, outside any sandbox
+  // (Capibara's own environment builds start the python on PATH).
+  const project = join(granted, "venv-project");
+  const venv = join(project, ".venv");
+  const sitePackages = join(venv, "lib", "python3", "site-packages");
+  attack({
+    name: "plant a command and a .pth file in the project's environment on PATH",
+    language: "python",
+    allow: { write: [project] },
+    options: {
+      cacheDir: state,
+      env: { PATH: `${venv}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`, HOME },
+    },
+    before: async () => {
+      await Deno.mkdir(join(venv, "bin"), { recursive: true });
+      await Deno.mkdir(sitePackages, { recursive: true });
+      await Deno.writeTextFile(join(venv, "pyvenv.cfg"), "home = /usr/bin\n");
+    },
+    script: py(`done = []
+for path, text in (
+    (${JSON.stringify(join(venv, "bin", "git"))}, "#!/bin/sh\\necho pwned\\n"),
+    (${JSON.stringify(join(sitePackages, "planted.pth"))}, "import os; os.system('id')\\n"),
+):
+    try:
+        with open(path, "w") as fh:
+            fh.write(text)
+        done.append(path)
+    except OSError as error:
+        detail += repr(error)[:80]
+breached = bool(done)
+detail += " wrote: " + ",".join(done)`),
+    hostUnchanged: async () => {
+      assert.equal(await exists(join(venv, "bin", "git")), false);
+      assert.equal(await exists(join(sitePackages, "planted.pth")), false);
+    },
+  });
   const refused: [string, Partial<Attack>][] = [
     ["a writable grant inside Capibara's own folder", { allow: { write: [join(state, "venvs")] } }],
     ["an output folder inside Capibara's own folder", {
@@ -473,6 +513,16 @@ except OSError as error:
     // Every place a program of the user's starts from lies in the home folder.
     ["a writable grant of the home folder", { allow: { write: [HOME] } }],
     ["a writable grant holding the home folder", { allow: { write: [ROOT] } }],
+    // Runs keep their temp dirs and their sandboxes' state dirs (with the journal a later
+    // command follows to give lent trees back) in the temp folder: a state dir planted there
+    // would be taken for a killed run's.
+    ["a writable grant of the temp folder", {
+      allow: { write: [Deno.env.get("TMPDIR") || "/tmp"] },
+    }],
+    // A deno.json put above the checkout's files would re-map Capibara's own modules.
+    ["a writable grant holding the checkout Capibara runs from", {
+      allow: { write: [dirname(REPO_ROOT)] },
+    }],
     // Each run finds the cache folder by the way it is given: a link on it in a writable grant
     // could be pointed at a folder of the script's.
     ["a writable grant holding a link on the way to Capibara's own folder", {
@@ -1175,4 +1225,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 59, noSandbox: 17 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 62, noSandbox: 17 } }));

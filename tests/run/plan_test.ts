@@ -279,6 +279,19 @@ Deno.test("planRun() refuses a writable grant of the home folder, and one holdin
       "home folder",
     );
   }
+  // The temp folder (runs' state) and the checkout Capibara runs from: refused likewise.
+  for (
+    const [write, what] of [
+      [Deno.env.get("TMPDIR") || "/tmp", "temp folder"],
+      [join(new URL("../../", import.meta.url).pathname, ".."), "checkout"],
+    ]
+  ) {
+    await assert.rejects(
+      planRun(fx.input({ config, grants: mergeGrants({ write: [write!] }) })),
+      ValidationError,
+      what,
+    );
+  }
   const docs = await planRun(fx.input({ config, grants: mergeGrants({ write: ["home/docs"] }) }));
   assert.deepEqual(docs.writeDirs, [join(home, "docs")]);
   // Deno's cache folder is one of Capibara's own: read-only in a grant that holds it.
