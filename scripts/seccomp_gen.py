@@ -112,7 +112,7 @@ def unknown_prefix(name, arch):
     ]), first_unknown
 
 
-def build(name, arch):
+def build(name, arch, script=True):
     f = seccomp.SyscallFilter(seccomp.ALLOW)
     f.remove_arch(seccomp.Arch.NATIVE)
     f.add_arch(arch)
@@ -146,6 +146,16 @@ def build(name, arch):
             continue
         f.add_rule(seccomp.ERRNO(EPERM), call,
                    seccomp.Arg(mode_arg, seccomp.MASKED_EQ, S_IWOTH, S_IWOTH))
+    if script:
+        # A umask without write for others: a script that cleared it (umask(0)) would make its
+        # new files and folders in a granted folder, or the user's file it re-creates there,
+        # writable by any local user. Such a call does nothing and answers 0, as if that were the
+        # mask before: an error would break the idiom that reads the mask by setting it to 0 and
+        # back (coreutils' mkdir -p: an error's -1 set back as the mask is 0777, no access at
+        # all). A program told 0 that then asks for write for others by chmod is refused there.
+        # Not in an install's filter: pip reads the mask that way and sets the modes it computes
+        # from it (in Capibara's own environment; the sandbox's mask already has no such write).
+        f.add_rule(seccomp.ERRNO(0), "umask", seccomp.Arg(0, seccomp.MASKED_EQ, S_IWOTH, 0))
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "openat2")
     for request in (TIOCSTI, TIOCLINUX):
         f.add_rule(seccomp.ERRNO(EPERM), "ioctl",
@@ -167,6 +177,8 @@ def build(name, arch):
 def main():
     built = {name: build(name, arch) for name, arch in ARCHES.items()}
     programs = {name: base64.b64encode(program).decode() for name, (program, _) in built.items()}
+    installs = {name: base64.b64encode(build(name, arch, script=False)[0]).decode()
+                for name, arch in ARCHES.items()}
     policy = {
         "denied": DENIED,
         "clone3": "ENOSYS",
@@ -175,6 +187,7 @@ def main():
         "ioctl_denied": ["TIOCSTI", "TIOCLINUX"],
         "mode_bits_denied": ["S_ISUID", "S_ISGID"],
         "chmod_bits_denied": ["S_IWOTH"],
+        "umask_without": "S_IWOTH: a no-op answering 0 (scripts; an install may set any)",
         "openat2": "ENOSYS",
         "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],
     }
@@ -194,6 +207,12 @@ def main():
         "export const SECCOMP_BPF: Readonly<Record<string, string>> = {",
     ]
     for name, program in programs.items():
+        lines.append(f'  {name}: "{program}",')
+    lines.append("};")
+    lines.append("")
+    lines.append("/** The same for an install (pip): any umask may be set. */")
+    lines.append("export const SECCOMP_BPF_INSTALL: Readonly<Record<string, string>> = {")
+    for name, program in installs.items():
         lines.append(f'  {name}: "{program}",')
     lines.append("};")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -6,7 +6,7 @@ import { execCommand } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.js";
 import { runnerFolders } from "../_runner_folder.js";
-import { SECCOMP_BPF } from "./seccomp_bpf.js";
+import { SECCOMP_BPF, SECCOMP_BPF_INSTALL } from "./seccomp_bpf.js";
 import { pinnedFolders } from "./policy.js";
 import { sleep } from "../_timer.js";
 const HELPER_PROCESSES = 2;
@@ -60,7 +60,8 @@ const SECCOMP_FD = 9;
 const ETC_FDS = [3, 4, 5];
 const HELD_FD = 6;
 const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exec "$@"`;
-const LAUNCH_SCRIPT = `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
+const LAUNCH_SCRIPT = `umask "$(printf '%04o' $(( $(umask) | 2 )))"; ` +
+    `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
     `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
     `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
     'binding=; if [ "$1" = --mount ]; then "$2" --all --fstab "$3" & binding=$!; shift 3; fi; ' +
@@ -106,8 +107,8 @@ export function launchCommand(launch) {
         ],
     };
 }
-export function seccompProgram(arch = Deno.build.arch) {
-    const encoded = SECCOMP_BPF[arch];
+export function seccompProgram(arch = Deno.build.arch, installs = false) {
+    const encoded = (installs ? SECCOMP_BPF_INSTALL : SECCOMP_BPF)[arch];
     if (encoded === undefined)
         return undefined;
     return Uint8Array.fromBase64(encoded);
@@ -1238,7 +1239,7 @@ export class BubblewrapBackend {
         if (!probe.availability.ok || !probe.bwrap) {
             throw new PermissionError(`The bubblewrap sandbox is unavailable: ${probe.availability.reason}`, { hint: probe.availability.fix });
         }
-        const filter = seccompProgram();
+        const filter = seccompProgram(Deno.build.arch, policy.installs === true);
         if (!filter) {
             throw new PermissionError(`Cannot sandbox scripts on ${Deno.build.arch}: Capibara has no seccomp filter for it`, { hint: "Run on x86_64 or aarch64, or pass --no-sandbox to run unprotected" });
         }

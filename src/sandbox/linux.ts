@@ -58,7 +58,7 @@ import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
 import { runnerFolders } from "../_runner_folder.ts";
-import { SECCOMP_BPF } from "./seccomp_bpf.ts";
+import { SECCOMP_BPF, SECCOMP_BPF_INSTALL } from "./seccomp_bpf.ts";
 import { pinnedFolders } from "./policy.ts";
 import { sleep } from "../_timer.ts";
 import type {
@@ -221,6 +221,8 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exe
  * after is where it is. cgroup v2 has no such file: there `cgroup.procs` it is.
  */
 const LAUNCH_SCRIPT =
+  // No write for others in the umask (the script's filter refuses to clear it again).
+  `umask "$(printf '%04o' $(( $(umask) | 2 )))"; ` +
   `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
   `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
   `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
@@ -288,9 +290,15 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
   };
 }
 
-/** The compiled seccomp program for this machine's architecture, or undefined when none exists. */
-export function seccompProgram(arch: string = Deno.build.arch): Uint8Array | undefined {
-  const encoded = SECCOMP_BPF[arch];
+/**
+ * The compiled seccomp program for this machine's architecture, a script's or an install's (see
+ * {@linkcode SandboxPolicy.installs}), or undefined when none exists.
+ */
+export function seccompProgram(
+  arch: string = Deno.build.arch,
+  installs = false,
+): Uint8Array | undefined {
+  const encoded = (installs ? SECCOMP_BPF_INSTALL : SECCOMP_BPF)[arch];
   if (encoded === undefined) return undefined;
   // One native call (≈ 0.04 ms) where mapping each character took ≈ 2 ms in a cold process.
   return Uint8Array.fromBase64(encoded);
@@ -1755,7 +1763,7 @@ export class BubblewrapBackend implements SandboxBackend {
         { hint: probe.availability.fix },
       );
     }
-    const filter = seccompProgram();
+    const filter = seccompProgram(Deno.build.arch, policy.installs === true);
     if (!filter) {
       throw new PermissionError(
         `Cannot sandbox scripts on ${Deno.build.arch}: Capibara has no seccomp filter for it`,

@@ -959,6 +959,41 @@ detail += " done: " + ",".join(done)`),
       assert.equal((await Deno.lstat(kept)).mode! & 0o7777, 0o644, "the file's mode changed");
     },
   });
+  // New files and folders pass the umask: cleared, a script could re-create the user's file
+  // (moved aside) or make folders writable by every user.
+  const remade = join(OTHER, "umask-exports");
+  attack({
+    name:
+      "clear the umask, then re-create the user's file and make a folder, writable by every user",
+    language: "python",
+    allow: { write: [remade] },
+    before: async () => {
+      await Deno.mkdir(remade, { recursive: true, mode: 0o755 });
+      await Deno.writeTextFile(join(remade, "users-file.txt"), "the user's own\n", { mode: 0o644 });
+    },
+    script: py(`folder = ${JSON.stringify(remade)}
+try:
+    os.umask(0)
+    detail += "umask cleared; "
+except OSError as error:
+    detail += "umask: errno %d; " % error.errno
+path = os.path.join(folder, "users-file.txt")
+os.rename(path, path + ".old")
+fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o666)
+os.write(fd, open(path + ".old", "rb").read())
+os.close(fd)
+os.unlink(path + ".old")
+os.mkdir(os.path.join(folder, "drop"), 0o777)
+modes = {name: os.stat(os.path.join(folder, name)).st_mode & 0o777 for name in os.listdir(folder)}
+detail += str(modes)
+breached = any(mode & 0o002 for mode in modes.values())`),
+    hostUnchanged: async () => {
+      for await (const entry of Deno.readDir(remade)) {
+        const mode = (await Deno.lstat(join(remade, entry.name))).mode! & 0o777;
+        assert.equal(mode & 0o002, 0, `${entry.name} is writable by every user`);
+      }
+    },
+  });
   attack({
     name: "a granted folder's modes may still change, short of every user's write",
     language: "python",
@@ -1225,4 +1260,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 62, noSandbox: 17 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 63, noSandbox: 17 } }));
