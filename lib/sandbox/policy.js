@@ -319,6 +319,8 @@ export function ownPaths(cacheDir, env) {
         dirname(Deno.execPath()),
         env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
         ...pathFolders(env),
+        env.XDG_CONFIG_HOME || join(home, ".config"),
+        join(home, ".local"),
     ];
     const root = checkoutRoot();
     if (root !== undefined) {

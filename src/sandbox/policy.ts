@@ -494,8 +494,8 @@ function pathFolders(env: Env): string[] {
  * or the user runs or trusts later, outside any sandbox. Its cache folder (`cacheDir`:
  * environments, runtimes, trust records, acceptances, the sandbox's probe); Deno's cache folder
  * (the npm packages Capibara runs and their compiled code); the folder of the `deno` binary and the
- * one `deno install` puts commands in; the folders on `PATH` ({@linkcode pathFolders}); and, run
- * from a checkout, its code.
+ * one `deno install` puts commands in; the folders on `PATH` ({@linkcode pathFolders}); the
+ * user's settings and local programs (`~/.config`, `~/.local`); and, run from a checkout, its code.
  */
 export function ownPaths(cacheDir: string, env: Env): string[] {
   const home = env.HOME || homeDir();
@@ -505,6 +505,10 @@ export function ownPaths(cacheDir: string, env: Env): string[] {
     dirname(Deno.execPath()),
     env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
     ...pathFolders(env),
+    // Where programs read their settings and keep what they run (git's config and hooks, systemd
+    // user units, autostart entries, the user's site-packages and commands).
+    env.XDG_CONFIG_HOME || join(home, ".config"),
+    join(home, ".local"),
   ];
   const root = checkoutRoot();
   if (root !== undefined) {

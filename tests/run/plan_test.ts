@@ -292,6 +292,16 @@ Deno.test("planRun() refuses a writable grant of the home folder, and one holdin
       what,
     );
   }
+  // The user's settings and local programs: a grant inside them is refused.
+  await Deno.mkdir(join(home, ".config", "app"), { recursive: true });
+  await Deno.mkdir(join(home, ".local", "bin"), { recursive: true });
+  for (const write of ["home/.config/app", "home/.local/bin"]) {
+    await assert.rejects(
+      planRun(fx.input({ config, grants: mergeGrants({ write: [write] }) })),
+      ValidationError,
+      "lies in",
+    );
+  }
   const docs = await planRun(fx.input({ config, grants: mergeGrants({ write: ["home/docs"] }) }));
   assert.deepEqual(docs.writeDirs, [join(home, "docs")]);
   // Deno's cache folder is one of Capibara's own: read-only in a grant that holds it.
