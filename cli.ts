@@ -22,6 +22,10 @@ const FULL_CLI: string = new URL("./lib/cli/mod.js", import.meta.url).href;
 /** A run's sandbox started from its command's last plan (a run of this process's own only). */
 const REMEMBERED: string = new URL("./lib/run/remembered.js", import.meta.url).href;
 
+// Nothing the command makes is writable by its group or others, whatever the umask it was started
+// with (a folder of a run's that others may change is never lent to a root run's sandbox).
+const mask = Deno.umask();
+if ((mask & 0o022) !== 0o022) Deno.umask(mask | 0o022);
 const runner = await viaRunner(Deno.args);
 if (typeof runner !== "number" && Deno.args[0] === "run") {
   await (await import(REMEMBERED) as typeof import("./src/run/remembered.ts")).startRemembered(

@@ -11,6 +11,9 @@ export * from "./src/mod.ts";
 if (import.meta.main) {
   // A `run` goes to the resident runner when one listens; else a plain `run` skips the argument
   // parser library; anything else goes to the full CLI.
+  // Nothing the command makes is writable by its group or others, whatever its umask was.
+  const mask = Deno.umask();
+  if ((mask & 0o022) !== 0o022) Deno.umask(mask | 0o022);
   const { viaRunner } = await import("./src/cli/_runner_client.ts");
   const runner = await viaRunner(Deno.args);
   // A run of this process's own: its sandbox starts from its command's last plan meanwhile.

@@ -95,10 +95,10 @@ export async function stage(plan, backend, options = {}) {
             });
         }
         if (mode === "copy-out") {
-            Deno.mkdirSync(join(tmpDir, "outputs"));
+            Deno.mkdirSync(join(tmpDir, "outputs"), { mode: 0o755 });
             for (const output of plan.outputs) {
                 if (output.kind === "dir") {
-                    Deno.mkdirSync(output.staging);
+                    Deno.mkdirSync(output.staging, { mode: 0o755 });
                     continue;
                 }
                 Deno.writeFileSync(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });

@@ -60,7 +60,7 @@ const SECCOMP_FD = 9;
 const ETC_FDS = [3, 4, 5];
 const HELD_FD = 6;
 const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exec "$@"`;
-const LAUNCH_SCRIPT = `umask "$(printf '%04o' $(( $(umask) | 2 )))"; ` +
+const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
     `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
     `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
     `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
@@ -70,12 +70,18 @@ const LAUNCH_SCRIPT = `umask "$(printf '%04o' $(( $(umask) | 2 )))"; ` +
     "done; shift; " +
     'if [ -n "$binding" ] && ! wait "$binding"; then ' +
     'echo "capibara: cannot bind the granted paths" >&2; exit 125; fi; exec "$@"';
+function sandboxUmask() {
+    const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
+    const mask = own === undefined ? 0o022 : parseInt(own, 8);
+    return (mask | 0o002).toString(8).padStart(4, "0");
+}
 export function launchCommand(launch) {
     const shell = [
         "/bin/sh",
         "-c",
         LAUNCH_SCRIPT,
         "capibara-sandbox",
+        sandboxUmask(),
         launch.seccompFile,
         ...launch.etcFiles,
         ...launch.held ? ["--held"] : [],
@@ -442,13 +448,20 @@ async function substituteClosed(policy, drop, stateDir, substitutes) {
     if (!closed)
         return;
     const empty = `${stateDir}/workdir`;
-    Deno.mkdirSync(empty, { mode: 0o755 });
+    const openFolder = (dir) => {
+        if (lstatSyncOrNull(dir))
+            return;
+        openFolder(dirname(dir));
+        Deno.mkdirSync(dir);
+        Deno.chmodSync(dir, 0o755);
+    };
+    openFolder(empty);
     for (const { path, source } of inside) {
         const point = empty + path.slice(policy.workdir.length);
         const info = statSyncOrNull(source);
         if (!info)
             continue;
-        Deno.mkdirSync(info.isDirectory ? point : dirname(point), { recursive: true });
+        openFolder(info.isDirectory ? point : dirname(point));
         if (!info.isDirectory)
             Deno.writeFileSync(point, new Uint8Array(), { create: true });
     }

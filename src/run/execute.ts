@@ -237,10 +237,11 @@ export async function stage(
       });
     }
     if (mode === "copy-out") {
-      Deno.mkdirSync(join(tmpDir, "outputs"));
+      // Modes the user's umask cannot widen (a folder others may write is never lent).
+      Deno.mkdirSync(join(tmpDir, "outputs"), { mode: 0o755 });
       for (const output of plan.outputs) {
         if (output.kind === "dir") {
-          Deno.mkdirSync(output.staging);
+          Deno.mkdirSync(output.staging, { mode: 0o755 });
           continue;
         }
         Deno.writeFileSync(output.staging, new Uint8Array(), { createNew: true, mode: 0o600 });

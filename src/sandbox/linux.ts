@@ -206,7 +206,7 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exe
 /**
  * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files
  * for bwrap, joins the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
- * `sh -c LAUNCH_SCRIPT capibara-sandbox SECCOMP ETC… [--held] [--mount MOUNT TABLE] JOIN… --
+ * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK SECCOMP ETC… [--held] [--mount MOUNT TABLE] JOIN… --
  * COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}.
  *
  * With `--mount` (a root run, in the private mount namespace `unshare` made), `mount --all` binds
@@ -221,8 +221,8 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exe
  * after is where it is. cgroup v2 has no such file: there `cgroup.procs` it is.
  */
 const LAUNCH_SCRIPT =
-  // No write for others in the umask (the script's filter refuses to clear it again).
-  `umask "$(printf '%04o' $(( $(umask) | 2 )))"; ` +
+  // The mask first (a builtin: no process), then the files.
+  'umask "$1" || exit 125; shift; ' +
   `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
   `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
   `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
@@ -232,6 +232,18 @@ const LAUNCH_SCRIPT =
   "done; shift; " +
   'if [ -n "$binding" ] && ! wait "$binding"; then ' +
   'echo "capibara: cannot bind the granted paths" >&2; exit 125; fi; exec "$@"';
+
+/**
+ * The sandbox's file mode mask: this process's (read from `/proc/self/status`: `Deno.umask()`
+ * needs a permission the SDK does not ask for; 0022 where it cannot be read), with write for
+ * others always masked (a script's seccomp filter keeps it so), in octal for the launcher's
+ * `umask`.
+ */
+function sandboxUmask(): string {
+  const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
+  const mask = own === undefined ? 0o022 : parseInt(own, 8);
+  return (mask | 0o002).toString(8).padStart(4, "0");
+}
 
 /** What the launcher opens for bwrap and joins, and what it becomes. */
 export interface Launch {
@@ -258,6 +270,7 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
     "-c",
     LAUNCH_SCRIPT,
     "capibara-sandbox",
+    sandboxUmask(),
     launch.seccompFile,
     ...launch.etcFiles,
     ...launch.held ? ["--held"] : [],
@@ -805,13 +818,20 @@ async function substituteClosed(
   }
   if (!closed) return;
   const empty = `${stateDir}/workdir`;
-  Deno.mkdirSync(empty, { mode: 0o755 });
+  // Open to the sandbox's uid whatever the umask (0077 made them 0700: no mount point reached).
+  const openFolder = (dir: string) => {
+    if (lstatSyncOrNull(dir)) return;
+    openFolder(dirname(dir));
+    Deno.mkdirSync(dir);
+    Deno.chmodSync(dir, 0o755);
+  };
+  openFolder(empty);
   // It is bound read-only: every bind inside it needs its mount point made here first.
   for (const { path, source } of inside) {
     const point = empty + path.slice(policy.workdir.length);
     const info = statSyncOrNull(source);
     if (!info) continue;
-    Deno.mkdirSync(info.isDirectory ? point : dirname(point), { recursive: true });
+    openFolder(info.isDirectory ? point : dirname(point));
     if (!info.isDirectory) Deno.writeFileSync(point, new Uint8Array(), { create: true });
   }
   substitutes.set(policy.workdir, empty);

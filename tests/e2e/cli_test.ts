@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, pythonScript, startFakeLLM } from "../helpers/fake_llm.ts";
 import {
+  CLI,
   cliEnv,
   DEMO_ARGS,
   fakeServerEnv,
@@ -527,5 +528,44 @@ Deno.test({
     assert.equal(out.code, 0, text.slice(-2000));
     assert.ok(text.length < 20_000, `${text.length} bytes of output: ${text.slice(0, 300)}`);
     assert.match(text, /total_revenue|revenue/);
+  },
+});
+
+Deno.test({
+  name:
+    "capibara run under a umask of 0000 or 0077 (TypeScript, Python): the run works, and nothing it makes is writable by others",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    for (
+      const [mask, lang] of [["0000", "typescript"], ["0077", "typescript"], ["0077", "python"]]
+    ) {
+      await using tmp = await withTmpDir();
+      await copyExamples(tmp.path);
+      const out = await new Deno.Command("/bin/sh", {
+        args: [
+          "-c",
+          `umask ${mask}; exec "$@"`,
+          "sh",
+          Deno.execPath(),
+          "run",
+          "-A",
+          CLI,
+          ...DEMO_RUN.map((arg) => arg === "typescript" ? lang! : arg),
+        ],
+        cwd: tmp.path,
+        clearEnv: true,
+        env: cliEnv({ CAPIBARA_CACHE_DIR: CACHE }),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(
+        out.code,
+        0,
+        `${mask}: ${new TextDecoder().decode(out.stderr)}${new TextDecoder().decode(out.stdout)}`,
+      );
+      const summary = join(tmp.path, "out", "summary.json");
+      assert.equal(JSON.parse(await Deno.readTextFile(summary)).rows, 12, mask);
+      assert.equal((await Deno.lstat(summary)).mode! & 0o002, 0, `${mask}: writable by others`);
+    }
   },
 });
