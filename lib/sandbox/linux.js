@@ -1023,7 +1023,9 @@ async function policyArgs(policy, features, via = (source) => Promise.resolve(so
     const writable = [...policy.write, policy.tmpDir];
     const binds = new Map();
     const sources = new Map();
-    for (const path of [...policy.read, policy.workdir]) {
+    const workdirHeld = !substitutes.has(policy.workdir) &&
+        writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
+    for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
         const real = realPathSyncOrNull(path);
         if (real === null)
             continue;

@@ -1496,7 +1496,11 @@ async function policyArgs(
   const binds = new Map<string, "ro" | "rw">();
   /** Host path each bind shows, for masking sensitive files below it. */
   const sources = new Map<string, string>();
-  for (const path of [...policy.read, policy.workdir]) {
+  // The workdir is shown read-only, unless a writable grant holds it (`--allow-write ..`): then it
+  // is writable as the grant is (a bind of its own would make it read-only inside the grant).
+  const workdirHeld = !substitutes.has(policy.workdir) &&
+    writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
+  for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
     const real = realPathSyncOrNull(path);
     if (real === null) continue;
     // Asked again of the path as it is bound now: a link swapped in since the grant was checked.

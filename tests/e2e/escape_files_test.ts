@@ -1023,6 +1023,31 @@ detail = "wrote"`),
     assert.equal(Deno.readTextFileSync(join(OTHER, "exports", "ok.txt")), "granted");
   },
 });
+// A grant that holds the workdir (`--allow-write ..`) makes the workdir writable as the grant is;
+// its .capibara/ stays read-only.
+{
+  const held = join(OTHER, "held");
+  const work = join(held, "work");
+  attack({
+    name: "a grant holding the workdir: the workdir is writable, its .capibara/ is not",
+    language: "python",
+    project: work,
+    allow: { write: [held] },
+    before: () => Deno.mkdir(work, { recursive: true }),
+    script: py(`done = []
+for path in ("in-workdir.txt", "../beside.txt", ".capibara/planted"):
+    try:
+        open(path, "w").write("x")
+        done.append(path)
+    except OSError as error:
+        done.append("refused " + path)
+detail = ",".join(done)`),
+    granted(o) {
+      assert.equal(o.detail, "in-workdir.txt,../beside.txt,refused .capibara/planted");
+      assert.equal(Deno.readTextFileSync(join(work, "in-workdir.txt")), "x");
+    },
+  });
+}
 attack({
   name: "inputs named by the context are readable, outputs writable",
   language: "typescript",
@@ -1260,4 +1285,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 63, noSandbox: 17 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 64, noSandbox: 17 } }));
