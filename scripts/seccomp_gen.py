@@ -47,11 +47,13 @@ DENIED = [
     "swapon", "swapoff", "syslog", "acct", "quotactl", "settimeofday", "clock_settime",
     "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "iopl", "ioperm", "uselib",
     "vhangup",
-    # extended attributes: a POSIX ACL set on a file or folder the script may write (a granted
-    # folder) outlives the run and opens it to another user or uid; no script needs to set one
-    # (Python's shutil, cp -a and tar carry on without, as on a file system without them)
-    "setxattr", "lsetxattr", "fsetxattr", "setxattrat",
 ]
+
+# Extended attributes: a POSIX ACL set on a file or folder the script may write (a granted folder)
+# outlives the run and opens it to another user or uid; no script needs to set one. Answered as a
+# file system without them answers (EOPNOTSUPP): Python's shutil, cp -a, install -m and tar then
+# carry on; EPERM made coreutils fail ("preserving permissions: Operation not permitted").
+NO_XATTR = ["setxattr", "lsetxattr", "fsetxattr", "setxattrat"]
 
 CLONE_NEW_FLAGS = {
     "CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
@@ -112,7 +114,7 @@ def unknown_prefix(name, arch):
     ]), first_unknown
 
 
-def build(name, arch, script=True):
+def build(name, arch):
     f = seccomp.SyscallFilter(seccomp.ALLOW)
     f.remove_arch(seccomp.Arch.NATIVE)
     f.add_arch(arch)
@@ -121,6 +123,11 @@ def build(name, arch, script=True):
             f.add_rule(seccomp.ERRNO(EPERM), call)
         except (RuntimeError, ValueError):
             pass  # not a system call on this architecture (iopl on aarch64, …)
+    for call in NO_XATTR:
+        try:
+            f.add_rule(seccomp.ERRNO(errno.EOPNOTSUPP), call)
+        except (RuntimeError, ValueError):
+            pass  # not known to this libseccomp (setxattrat)
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     for flag in CLONE_NEW_FLAGS.values():
         f.add_rule(seccomp.ERRNO(EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
@@ -146,16 +153,6 @@ def build(name, arch, script=True):
             continue
         f.add_rule(seccomp.ERRNO(EPERM), call,
                    seccomp.Arg(mode_arg, seccomp.MASKED_EQ, S_IWOTH, S_IWOTH))
-    if script:
-        # A umask without write for others: a script that cleared it (umask(0)) would make its
-        # new files and folders in a granted folder, or the user's file it re-creates there,
-        # writable by any local user. Such a call does nothing and answers 0, as if that were the
-        # mask before: an error would break the idiom that reads the mask by setting it to 0 and
-        # back (coreutils' mkdir -p: an error's -1 set back as the mask is 0777, no access at
-        # all). A program told 0 that then asks for write for others by chmod is refused there.
-        # Not in an install's filter: pip reads the mask that way and sets the modes it computes
-        # from it (in Capibara's own environment; the sandbox's mask already has no such write).
-        f.add_rule(seccomp.ERRNO(0), "umask", seccomp.Arg(0, seccomp.MASKED_EQ, S_IWOTH, 0))
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "openat2")
     for request in (TIOCSTI, TIOCLINUX):
         f.add_rule(seccomp.ERRNO(EPERM), "ioctl",
@@ -177,17 +174,15 @@ def build(name, arch, script=True):
 def main():
     built = {name: build(name, arch) for name, arch in ARCHES.items()}
     programs = {name: base64.b64encode(program).decode() for name, (program, _) in built.items()}
-    installs = {name: base64.b64encode(build(name, arch, script=False)[0]).decode()
-                for name, arch in ARCHES.items()}
     policy = {
         "denied": DENIED,
+        "no_extended_attributes": NO_XATTR,
         "clone3": "ENOSYS",
         "enosys_from": {name: first for name, (_, first) in built.items()},
         "clone_flags_denied": sorted(CLONE_NEW_FLAGS),
         "ioctl_denied": ["TIOCSTI", "TIOCLINUX"],
         "mode_bits_denied": ["S_ISUID", "S_ISGID"],
         "chmod_bits_denied": ["S_IWOTH"],
-        "umask_without": "S_IWOTH: a no-op answering 0 (scripts; an install may set any)",
         "openat2": "ENOSYS",
         "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],
     }
@@ -209,12 +204,7 @@ def main():
     for name, program in programs.items():
         lines.append(f'  {name}: "{program}",')
     lines.append("};")
-    lines.append("")
-    lines.append("/** The same for an install (pip): any umask may be set. */")
-    lines.append("export const SECCOMP_BPF_INSTALL: Readonly<Record<string, string>> = {")
-    for name, program in installs.items():
-        lines.append(f'  {name}: "{program}",')
-    lines.append("};")
+
     sys.stdout.write("\n".join(lines) + "\n")
 
 

@@ -45,13 +45,13 @@ export async function planRun(input) {
     }
     outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
     const own = [
-        ...ownPaths(input.config.cacheDir, input.config.env),
+        ...ownPaths(input.config.cacheDir, input.config.env, workdir),
         ...(input.givenCacheDir ? [input.givenCacheDir] : []),
     ];
     checkOwnPaths(own, {
         granted: grantedWrite,
         outputs: outputs.map((o) => o.target),
-        enclosing: enclosingFolders(input.config.env),
+        enclosing: enclosingFolders(input.config.env, workdir),
     });
     const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
     const env = baseEnv(tmpDir);

@@ -510,7 +510,7 @@ export class PythonRuntime {
         return { confined: sandbox !== undefined, source_builds: sourceBuilds };
     }
     async #runWrapped(sandbox, spec, policy) {
-        const wrapped = await sandbox.wrap(spec, { ...policy, installs: true });
+        const wrapped = await sandbox.wrap(spec, policy);
         try {
             return await this.#exec(wrapped.spec, this.#installTimeoutMs);
         }

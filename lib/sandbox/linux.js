@@ -6,7 +6,7 @@ import { execCommand } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.js";
 import { runnerFolders } from "../_runner_folder.js";
-import { SECCOMP_BPF, SECCOMP_BPF_INSTALL } from "./seccomp_bpf.js";
+import { SECCOMP_BPF } from "./seccomp_bpf.js";
 import { pinnedFolders } from "./policy.js";
 import { sleep } from "../_timer.js";
 const HELPER_PROCESSES = 2;
@@ -113,8 +113,8 @@ export function launchCommand(launch) {
         ],
     };
 }
-export function seccompProgram(arch = Deno.build.arch, installs = false) {
-    const encoded = (installs ? SECCOMP_BPF_INSTALL : SECCOMP_BPF)[arch];
+export function seccompProgram(arch = Deno.build.arch) {
+    const encoded = SECCOMP_BPF[arch];
     if (encoded === undefined)
         return undefined;
     return Uint8Array.fromBase64(encoded);
@@ -354,6 +354,33 @@ function returnTree(root, owners) {
         catch {
         }
     }
+}
+const CLOSE_MAX_ENTRIES = 200_000;
+function closeToOthers(root, since, budget) {
+    if (budget.left-- <= 0)
+        return;
+    const info = lstatSyncOrNull(root);
+    if (!info || info.isSymlink)
+        return;
+    const mode = (info.mode ?? 0) & 0o7777;
+    if ((mode & 0o002) !== 0 && (info.ctime?.getTime() ?? since) >= since) {
+        try {
+            Deno.chmodSync(root, mode & ~0o002);
+        }
+        catch {
+        }
+    }
+    if (!info.isDirectory)
+        return;
+    let entries;
+    try {
+        entries = [...Deno.readDirSync(root)];
+    }
+    catch {
+        return;
+    }
+    for (const entry of entries)
+        closeToOthers(`${root}/${entry.name}`, since, budget);
 }
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
@@ -1254,7 +1281,7 @@ export class BubblewrapBackend {
         if (!probe.availability.ok || !probe.bwrap) {
             throw new PermissionError(`The bubblewrap sandbox is unavailable: ${probe.availability.reason}`, { hint: probe.availability.fix });
         }
-        const filter = seccompProgram(Deno.build.arch, policy.installs === true);
+        const filter = seccompProgram();
         if (!filter) {
             throw new PermissionError(`Cannot sandbox scripts on ${Deno.build.arch}: Capibara has no seccomp filter for it`, { hint: "Run on x86_64 or aarch64, or pass --no-sandbox to run unprotected" });
         }
@@ -1293,9 +1320,13 @@ export class BubblewrapBackend {
         let cgroup;
         let closed;
         const lent = new Map();
+        const since = Date.now() - 1000;
         const removeState = () => {
             for (const [root, owners] of lent)
                 returnTree(root, owners);
+            const budget = { left: CLOSE_MAX_ENTRIES };
+            for (const path of policy.write)
+                closeToOthers(path, since, budget);
             try {
                 Deno.removeSync(stateDir, { recursive: true });
             }

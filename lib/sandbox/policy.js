@@ -1,6 +1,6 @@
 // Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep, tmpDir, } from "../_path.js";
-import { entriesNamed, isInside, lstatSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
+import { entriesNamed, isInside, lstatSyncOrNull, readTextSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { SHELL_RC_FILES } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
@@ -294,34 +294,74 @@ function checkoutRoot() {
     const code = new URL("../../", import.meta.url);
     return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
 }
-function pathFolders(env) {
+function passwdHome(user) {
+    for (const line of (readTextSyncOrNull("/etc/passwd") ?? "").split("\n")) {
+        const fields = line.split(":");
+        if (fields.length < 7 || !fields[5])
+            continue;
+        if (user.uid !== undefined ? Number(fields[2]) === user.uid : fields[0] === user.name) {
+            return fields[5];
+        }
+    }
+    return undefined;
+}
+function homeFolders(env) {
     const out = new Set();
+    const uid = Deno.build.os === "windows" ? null : Deno.uid();
+    for (const home of [
+        env.HOME,
+        Deno.env.get("HOME"),
+        uid === null ? undefined : passwdHome({ uid }),
+        env.SUDO_USER ? passwdHome({ name: env.SUDO_USER }) : undefined,
+        homeDir(),
+    ]) {
+        if (home && home.startsWith("/") && home !== "/")
+            out.add(home);
+    }
+    return [...out];
+}
+function pathFolders(env, workdir) {
+    const out = new Set();
+    const homes = homeFolders(env);
     for (const list of [env.PATH, Deno.env.get("PATH")]) {
-        for (const dir of (list ?? "").split(":")) {
-            if (!dir.startsWith("/") || dir === "/")
+        for (const entry of (list ?? "").split(":")) {
+            let dirs;
+            if (entry === "~" || entry.startsWith("~/"))
+                dirs = homes.map((h) => h + entry.slice(1));
+            else if (entry.startsWith("/"))
+                dirs = [entry];
+            else if (workdir !== undefined && entry !== "" && entry !== ".") {
+                dirs = [resolve(workdir, entry)];
+            }
+            else
                 continue;
-            out.add(dir);
-            const prefix = dirname(dir);
-            if (prefix === "/")
-                continue;
-            if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
-                out.add(prefix);
+            for (const dir of dirs) {
+                if (dir === "/")
+                    continue;
+                out.add(dir);
+                const prefix = dirname(dir);
+                if (prefix === "/")
+                    continue;
+                if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
+                    out.add(prefix);
+                }
             }
         }
     }
     return [...out];
 }
-export function ownPaths(cacheDir, env) {
-    const home = env.HOME || homeDir();
-    const paths = [
-        cacheDir,
-        denoDir(env),
-        dirname(Deno.execPath()),
-        env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
-        ...pathFolders(env),
-        env.XDG_CONFIG_HOME || join(home, ".config"),
-        join(home, ".local"),
-    ];
+function pathHasCurrentFolder(env) {
+    return [env.PATH, Deno.env.get("PATH")].some((list) => list !== undefined && list.split(":").some((entry) => entry === "" || entry === "."));
+}
+export function ownPaths(cacheDir, env, workdir) {
+    const paths = [cacheDir, denoDir(env), dirname(Deno.execPath()), ...pathFolders(env, workdir)];
+    if (env.DENO_INSTALL_ROOT)
+        paths.push(join(env.DENO_INSTALL_ROOT, "bin"));
+    if (env.XDG_CONFIG_HOME)
+        paths.push(env.XDG_CONFIG_HOME);
+    for (const home of homeFolders(env)) {
+        paths.push(join(home, ".deno", "bin"), join(home, ".config"), join(home, ".local"));
+    }
     const root = checkoutRoot();
     if (root !== undefined) {
         for (const name of ["src", "lib", ...CODE_FILES])
@@ -329,14 +369,15 @@ export function ownPaths(cacheDir, env) {
     }
     return paths;
 }
-export function enclosingFolders(env) {
-    const out = [
-        { path: env.HOME || homeDir(), what: "your home folder" },
-        { path: tmpDir(), what: "the temp folder runs keep their state in" },
-    ];
+export function enclosingFolders(env, workdir) {
+    const out = homeFolders(env).map((path) => ({ path, what: "your home folder" }));
+    out.push({ path: tmpDir(), what: "the temp folder runs keep their state in" });
     const root = checkoutRoot();
     if (root !== undefined)
         out.push({ path: root, what: "the checkout Capibara runs from" });
+    if (workdir !== undefined && pathHasCurrentFolder(env)) {
+        out.push({ path: workdir, what: "the working folder, which PATH names (.)" });
+    }
     return out;
 }
 export function checkOwnPaths(own, places) {

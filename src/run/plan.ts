@@ -161,14 +161,14 @@ export async function planRun(input: PlanInput): Promise<Plan> {
   }
   outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
   const own = [
-    ...ownPaths(input.config.cacheDir, input.config.env),
+    ...ownPaths(input.config.cacheDir, input.config.env, workdir),
     ...(input.givenCacheDir ? [input.givenCacheDir] : []),
   ];
   checkOwnPaths(own, {
     granted: grantedWrite,
     // A file at the top of the workdir is staged alone: the file, not its folder, is written.
     outputs: outputs.map((o) => o.target),
-    enclosing: enclosingFolders(input.config.env),
+    enclosing: enclosingFolders(input.config.env, workdir),
   });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
 

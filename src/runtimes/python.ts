@@ -750,7 +750,7 @@ export class PythonRuntime implements Runtime {
     spec: CommandSpec,
     policy: SandboxPolicy,
   ): Promise<ExecResult> {
-    const wrapped = await sandbox.wrap(spec, { ...policy, installs: true });
+    const wrapped = await sandbox.wrap(spec, policy);
     try {
       return await this.#exec(wrapped.spec, this.#installTimeoutMs);
     } finally {

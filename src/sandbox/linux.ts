@@ -58,7 +58,7 @@ import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
 import { runnerFolders } from "../_runner_folder.ts";
-import { SECCOMP_BPF, SECCOMP_BPF_INSTALL } from "./seccomp_bpf.ts";
+import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import { pinnedFolders } from "./policy.ts";
 import { sleep } from "../_timer.ts";
 import type {
@@ -303,15 +303,9 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
   };
 }
 
-/**
- * The compiled seccomp program for this machine's architecture, a script's or an install's (see
- * {@linkcode SandboxPolicy.installs}), or undefined when none exists.
- */
-export function seccompProgram(
-  arch: string = Deno.build.arch,
-  installs = false,
-): Uint8Array | undefined {
-  const encoded = (installs ? SECCOMP_BPF_INSTALL : SECCOMP_BPF)[arch];
+/** The compiled seccomp program for this machine's architecture, or undefined when none exists. */
+export function seccompProgram(arch: string = Deno.build.arch): Uint8Array | undefined {
+  const encoded = SECCOMP_BPF[arch];
   if (encoded === undefined) return undefined;
   // One native call (≈ 0.04 ms) where mapping each character took ≈ 2 ms in a cold process.
   return Uint8Array.fromBase64(encoded);
@@ -687,6 +681,38 @@ function returnTree(root: string, owners: Owners): void {
       // gone meanwhile
     }
   }
+}
+
+/** The entries {@linkcode closeToOthers} looks at after one run, at most. */
+const CLOSE_MAX_ENTRIES = 200_000;
+
+/**
+ * After a run, with every process of it gone: takes write for others away from each entry of
+ * `root` (a folder the run wrote in place: a granted one) changed since `since`, folders before
+ * what is in them, links never followed. The filter refuses such a `chmod`, but a script may clear
+ * its umask and make new files and folders so, or make a user's file again that way; another local
+ * user could change them after the run. What was writable by others before the run stays so.
+ */
+function closeToOthers(root: string, since: number, budget: { left: number }): void {
+  if (budget.left-- <= 0) return;
+  const info = lstatSyncOrNull(root);
+  if (!info || info.isSymlink) return;
+  const mode = (info.mode ?? 0) & 0o7777;
+  if ((mode & 0o002) !== 0 && (info.ctime?.getTime() ?? since) >= since) {
+    try {
+      Deno.chmodSync(root, mode & ~0o002);
+    } catch {
+      // gone, or not ours
+    }
+  }
+  if (!info.isDirectory) return;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(root)];
+  } catch {
+    return;
+  }
+  for (const entry of entries) closeToOthers(`${root}/${entry.name}`, since, budget);
 }
 
 /**
@@ -1787,7 +1813,7 @@ export class BubblewrapBackend implements SandboxBackend {
         { hint: probe.availability.fix },
       );
     }
-    const filter = seccompProgram(Deno.build.arch, policy.installs === true);
+    const filter = seccompProgram();
     if (!filter) {
       throw new PermissionError(
         `Cannot sandbox scripts on ${Deno.build.arch}: Capibara has no seccomp filter for it`,
@@ -1828,8 +1854,13 @@ export class BubblewrapBackend implements SandboxBackend {
     let closed: Promise<void> | undefined;
     /** Trees lent to the sandbox uid, given back when the run is over. */
     const lent = new Map<string, Owners>();
+    /** When the run's processes could start changing what it may write. */
+    const since = Date.now() - 1000;
     const removeState = () => {
       for (const [root, owners] of lent) returnTree(root, owners);
+      // What the run made or changed in a folder it wrote in place keeps no write for others.
+      const budget = { left: CLOSE_MAX_ENTRIES };
+      for (const path of policy.write) closeToOthers(path, since, budget);
       try {
         Deno.removeSync(stateDir, { recursive: true });
       } catch {

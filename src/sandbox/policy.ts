@@ -24,6 +24,7 @@ import {
   entriesNamed,
   isInside,
   lstatSyncOrNull,
+  readTextSyncOrNull,
   realPathLoose,
   realPathLooseSync,
   realPathSyncOrNull,
@@ -467,26 +468,79 @@ function checkoutRoot(): string | undefined {
   return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
 }
 
+/** The home folder `/etc/passwd` gives a user (by uid or name), when it names one. */
+function passwdHome(user: { uid?: number; name?: string }): string | undefined {
+  for (const line of (readTextSyncOrNull("/etc/passwd") ?? "").split("\n")) {
+    const fields = line.split(":");
+    if (fields.length < 7 || !fields[5]) continue;
+    if (user.uid !== undefined ? Number(fields[2]) === user.uid : fields[0] === user.name) {
+      return fields[5];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every home folder a later command of the user's may start from: `HOME` as Capibara was given it
+ * and as this process has it, the one `/etc/passwd` gives this process's user, and, under `sudo`,
+ * the invoking user's (`sudo -E` keeps their `HOME` for root).
+ */
+function homeFolders(env: Env): string[] {
+  const out = new Set<string>();
+  const uid = Deno.build.os === "windows" ? null : Deno.uid();
+  for (
+    const home of [
+      env.HOME,
+      Deno.env.get("HOME"),
+      uid === null ? undefined : passwdHome({ uid }),
+      env.SUDO_USER ? passwdHome({ name: env.SUDO_USER }) : undefined,
+      homeDir(),
+    ]
+  ) {
+    if (home && home.startsWith("/") && home !== "/") out.add(home);
+  }
+  return [...out];
+}
+
 /**
  * The folders on `PATH` (the environment's and this process's), where a program started by name
  * is found, and the prefix each belongs to when it is a Python environment's or `node_modules`'
  * (the interpreter and packages its commands run): a script that made a new name there, or a
- * `.pth` file in the environment, would run in a later command outside any sandbox.
+ * `.pth` file in the environment, would run in a later command outside any sandbox. An entry
+ * written with `~` is taken in every home folder (a shell expands it); a relative one from the
+ * workdir (where the user's next command is likely to start). `.` (or an empty entry) is the
+ * workdir itself: {@linkcode enclosingFolders} keeps any grant from being or holding it.
  */
-function pathFolders(env: Env): string[] {
+function pathFolders(env: Env, workdir: string | undefined): string[] {
   const out = new Set<string>();
+  const homes = homeFolders(env);
   for (const list of [env.PATH, Deno.env.get("PATH")]) {
-    for (const dir of (list ?? "").split(":")) {
-      if (!dir.startsWith("/") || dir === "/") continue;
-      out.add(dir);
-      const prefix = dirname(dir);
-      if (prefix === "/") continue;
-      if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
-        out.add(prefix);
+    for (const entry of (list ?? "").split(":")) {
+      let dirs: string[];
+      if (entry === "~" || entry.startsWith("~/")) dirs = homes.map((h) => h + entry.slice(1));
+      else if (entry.startsWith("/")) dirs = [entry];
+      else if (workdir !== undefined && entry !== "" && entry !== ".") {
+        dirs = [resolve(workdir, entry)];
+      } else continue;
+      for (const dir of dirs) {
+        if (dir === "/") continue;
+        out.add(dir);
+        const prefix = dirname(dir);
+        if (prefix === "/") continue;
+        if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
+          out.add(prefix);
+        }
       }
     }
   }
   return [...out];
+}
+
+/** Whether `PATH` (the environment's or this process's) names the current folder (`.`, empty). */
+function pathHasCurrentFolder(env: Env): boolean {
+  return [env.PATH, Deno.env.get("PATH")].some((list) =>
+    list !== undefined && list.split(":").some((entry) => entry === "" || entry === ".")
+  );
 }
 
 /**
@@ -495,21 +549,18 @@ function pathFolders(env: Env): string[] {
  * environments, runtimes, trust records, acceptances, the sandbox's probe); Deno's cache folder
  * (the npm packages Capibara runs and their compiled code); the folder of the `deno` binary and the
  * one `deno install` puts commands in; the folders on `PATH` ({@linkcode pathFolders}); the
- * user's settings and local programs (`~/.config`, `~/.local`); and, run from a checkout, its code.
+ * user's settings and local programs (`~/.config`, `~/.local`, in every home folder); and, run
+ * from a checkout, its code.
  */
-export function ownPaths(cacheDir: string, env: Env): string[] {
-  const home = env.HOME || homeDir();
-  const paths = [
-    cacheDir,
-    denoDir(env),
-    dirname(Deno.execPath()),
-    env.DENO_INSTALL_ROOT ? join(env.DENO_INSTALL_ROOT, "bin") : join(home, ".deno", "bin"),
-    ...pathFolders(env),
-    // Where programs read their settings and keep what they run (git's config and hooks, systemd
-    // user units, autostart entries, the user's site-packages and commands).
-    env.XDG_CONFIG_HOME || join(home, ".config"),
-    join(home, ".local"),
-  ];
+export function ownPaths(cacheDir: string, env: Env, workdir?: string): string[] {
+  const paths = [cacheDir, denoDir(env), dirname(Deno.execPath()), ...pathFolders(env, workdir)];
+  if (env.DENO_INSTALL_ROOT) paths.push(join(env.DENO_INSTALL_ROOT, "bin"));
+  if (env.XDG_CONFIG_HOME) paths.push(env.XDG_CONFIG_HOME);
+  // Where programs read their settings and keep what they run (git's config and hooks, systemd
+  // user units, autostart entries, the user's site-packages and commands).
+  for (const home of homeFolders(env)) {
+    paths.push(join(home, ".deno", "bin"), join(home, ".config"), join(home, ".local"));
+  }
   const root = checkoutRoot();
   if (root !== undefined) {
     for (const name of ["src", "lib", ...CODE_FILES]) paths.push(join(root, name));
@@ -518,19 +569,24 @@ export function ownPaths(cacheDir: string, env: Env): string[] {
 }
 
 /**
- * Folders no writable grant may be or hold, each with what it is: the user's home folder (every
- * place a program of theirs starts from: shell start-up files, `~/.local/bin`, `~/.config`), the
- * temp folder the runs and their sandboxes keep their state in (a state dir planted there would be
- * taken for a killed run's, and its journal followed), and the checkout Capibara runs from (a
- * `deno.json` put above its files would re-map its modules).
+ * Folders no writable grant may be or hold, each with what it is: every home folder of the user
+ * (every place a program of theirs starts from: shell start-up files, `~/.local/bin`,
+ * `~/.config`), the temp folder the runs and their sandboxes keep their state in (a state dir
+ * planted there would be taken for a killed run's, and its journal followed), the checkout
+ * Capibara runs from (a `deno.json` put above its files would re-map its modules), and the workdir
+ * when `PATH` names the current folder (a name made there would run in the user's next command).
  */
-export function enclosingFolders(env: Env): { path: string; what: string }[] {
-  const out = [
-    { path: env.HOME || homeDir(), what: "your home folder" },
-    { path: tmpDir(), what: "the temp folder runs keep their state in" },
-  ];
+export function enclosingFolders(
+  env: Env,
+  workdir?: string,
+): { path: string; what: string }[] {
+  const out = homeFolders(env).map((path) => ({ path, what: "your home folder" }));
+  out.push({ path: tmpDir(), what: "the temp folder runs keep their state in" });
   const root = checkoutRoot();
   if (root !== undefined) out.push({ path: root, what: "the checkout Capibara runs from" });
+  if (workdir !== undefined && pathHasCurrentFolder(env)) {
+    out.push({ path: workdir, what: "the working folder, which PATH names (.)" });
+  }
   return out;
 }
 

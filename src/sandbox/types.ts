@@ -28,12 +28,6 @@ export interface SandboxPolicy {
    * are given the outputs in `write` instead. Default: none.
    */
   stage?: { source: string; target: string }[];
-  /**
-   * True for a dependency install (pip): its sandbox's system call filter lets it set any umask
-   * (pip reads it by setting it to 0 and back); a script's refuses one without write for others
-   * cleared. Default: false.
-   */
-  installs?: boolean;
   /** Paths that stay read-only even inside a writable path (`.capibara/`, `.git/`, shell rc files). */
   protect: string[];
   /** The script's working directory (readable; writable only if listed in `write`). */

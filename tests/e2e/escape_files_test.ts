@@ -960,7 +960,7 @@ detail += " done: " + ",".join(done)`),
     },
   });
   // New files and folders pass the umask: cleared, a script could re-create the user's file
-  // (moved aside) or make folders writable by every user.
+  // (moved aside) or make folders writable by every user. After the run none is.
   const remade = join(OTHER, "umask-exports");
   attack({
     name:
@@ -986,7 +986,7 @@ os.unlink(path + ".old")
 os.mkdir(os.path.join(folder, "drop"), 0o777)
 modes = {name: os.stat(os.path.join(folder, name)).st_mode & 0o777 for name in os.listdir(folder)}
 detail += str(modes)
-breached = any(mode & 0o002 for mode in modes.values())`),
+# Inside the run they may be so: what counts is the host after it (below).`),
     hostUnchanged: async () => {
       for await (const entry of Deno.readDir(remade)) {
         const mode = (await Deno.lstat(join(remade, entry.name))).mode! & 0o777;
@@ -1048,6 +1048,21 @@ detail = ",".join(done)`),
     },
   });
 }
+// What the filter refuses answers as a plain file system would: tools that copy modes, read the
+// umask by setting it to 0 and back, or build an environment still work.
+attack({
+  name: "cp -a, install -m, mkdir -p and a venv with pip work in the sandbox",
+  language: "bash",
+  timeout: 60,
+  script: sh(
+    `cd "$TMPDIR" && echo x > a && mkdir -p d/e/f && cp -a a b 2>&1 && install -m 0644 a c 2>&1 \
+  && /usr/bin/python3 -m venv env >/dev/null 2>&1 && env/bin/python -m pip --version >/dev/null 2>&1 \
+  && detail="all worked" || detail="failed"`,
+  ),
+  granted(o) {
+    assert.equal(o.detail, "all worked");
+  },
+});
 attack({
   name: "inputs named by the context are readable, outputs writable",
   language: "typescript",
@@ -1285,4 +1300,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 64, noSandbox: 17 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 65, noSandbox: 17 } }));

@@ -302,6 +302,38 @@ Deno.test("planRun() refuses a writable grant of the home folder, and one holdin
       "lies in",
     );
   }
+  // The home /etc/passwd gives this user counts too, whatever HOME says (sudo -E, an SDK's env).
+  const real = Deno.uid() === 0 ? "/root" : undefined;
+  if (real && (await Deno.lstat(real).catch(() => null))) {
+    await assert.rejects(
+      planRun(fx.input({ config, grants: mergeGrants({ write: [real] }) })),
+      ValidationError,
+      "home folder",
+    );
+  }
+  // PATH written with ~ or relative: taken in the home folder, and from the workdir; `.` makes the
+  // workdir one no grant may be or hold.
+  await Deno.mkdir(join(home, "bin"), { recursive: true });
+  await Deno.mkdir(join(fx.work, "node_modules", ".bin"), { recursive: true });
+  const pathEnv = (PATH: string) => ({ ...config, env: { ...config.env, PATH } });
+  for (
+    const [PATH, write] of [
+      ["~/bin:/usr/bin", "home/bin"],
+      ["node_modules/.bin:/usr/bin", "node_modules/.bin"],
+      ["/usr/bin:.", "."],
+    ]
+  ) {
+    await assert.rejects(
+      planRun(fx.input({ config: pathEnv(PATH!), grants: mergeGrants({ write: [write!] }) })),
+      ValidationError,
+      PATH,
+    );
+  }
+  const out = await planRun(fx.input({
+    config: pathEnv("/usr/bin:."),
+    grants: mergeGrants({ write: ["data"] }),
+  }));
+  assert.deepEqual(out.writeDirs, [join(fx.work, "data")]);
   const docs = await planRun(fx.input({ config, grants: mergeGrants({ write: ["home/docs"] }) }));
   assert.deepEqual(docs.writeDirs, [join(home, "docs")]);
   // Deno's cache folder is one of Capibara's own: read-only in a grant that holds it.
