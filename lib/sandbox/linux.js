@@ -355,33 +355,6 @@ function returnTree(root, owners) {
         }
     }
 }
-const CLOSE_MAX_ENTRIES = 200_000;
-function closeToOthers(root, since, budget) {
-    if (budget.left-- <= 0)
-        return;
-    const info = lstatSyncOrNull(root);
-    if (!info || info.isSymlink)
-        return;
-    const mode = (info.mode ?? 0) & 0o7777;
-    if ((mode & 0o002) !== 0 && (info.ctime?.getTime() ?? since) >= since) {
-        try {
-            Deno.chmodSync(root, mode & ~0o002);
-        }
-        catch {
-        }
-    }
-    if (!info.isDirectory)
-        return;
-    let entries;
-    try {
-        entries = [...Deno.readDirSync(root)];
-    }
-    catch {
-        return;
-    }
-    for (const entry of entries)
-        closeToOthers(`${root}/${entry.name}`, since, budget);
-}
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
 function closedError(path, uid, why) {
@@ -1320,13 +1293,9 @@ export class BubblewrapBackend {
         let cgroup;
         let closed;
         const lent = new Map();
-        const since = Date.now() - 1000;
         const removeState = () => {
             for (const [root, owners] of lent)
                 returnTree(root, owners);
-            const budget = { left: CLOSE_MAX_ENTRIES };
-            for (const path of policy.write)
-                closeToOthers(path, since, budget);
             try {
                 Deno.removeSync(stateDir, { recursive: true });
             }

@@ -683,38 +683,6 @@ function returnTree(root: string, owners: Owners): void {
   }
 }
 
-/** The entries {@linkcode closeToOthers} looks at after one run, at most. */
-const CLOSE_MAX_ENTRIES = 200_000;
-
-/**
- * After a run, with every process of it gone: takes write for others away from each entry of
- * `root` (a folder the run wrote in place: a granted one) changed since `since`, folders before
- * what is in them, links never followed. The filter refuses such a `chmod`, but a script may clear
- * its umask and make new files and folders so, or make a user's file again that way; another local
- * user could change them after the run. What was writable by others before the run stays so.
- */
-function closeToOthers(root: string, since: number, budget: { left: number }): void {
-  if (budget.left-- <= 0) return;
-  const info = lstatSyncOrNull(root);
-  if (!info || info.isSymlink) return;
-  const mode = (info.mode ?? 0) & 0o7777;
-  if ((mode & 0o002) !== 0 && (info.ctime?.getTime() ?? since) >= since) {
-    try {
-      Deno.chmodSync(root, mode & ~0o002);
-    } catch {
-      // gone, or not ours
-    }
-  }
-  if (!info.isDirectory) return;
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(root)];
-  } catch {
-    return;
-  }
-  for (const entry of entries) closeToOthers(`${root}/${entry.name}`, since, budget);
-}
-
 /**
  * Bytes and files of the copies a root run makes of read paths closed to the sandbox uid: past
  * them the run is refused (a large closed folder is the user's to open, not Capibara's to copy).
@@ -1854,13 +1822,8 @@ export class BubblewrapBackend implements SandboxBackend {
     let closed: Promise<void> | undefined;
     /** Trees lent to the sandbox uid, given back when the run is over. */
     const lent = new Map<string, Owners>();
-    /** When the run's processes could start changing what it may write. */
-    const since = Date.now() - 1000;
     const removeState = () => {
       for (const [root, owners] of lent) returnTree(root, owners);
-      // What the run made or changed in a folder it wrote in place keeps no write for others.
-      const budget = { left: CLOSE_MAX_ENTRIES };
-      for (const path of policy.write) closeToOthers(path, since, budget);
       try {
         Deno.removeSync(stateDir, { recursive: true });
       } catch {

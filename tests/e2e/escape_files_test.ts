@@ -959,37 +959,29 @@ detail += " done: " + ",".join(done)`),
       assert.equal((await Deno.lstat(kept)).mode! & 0o7777, 0o644, "the file's mode changed");
     },
   });
-  // New files and folders pass the umask: cleared, a script could re-create the user's file
-  // (moved aside) or make folders writable by every user. After the run none is.
-  const remade = join(OTHER, "umask-exports");
+  // New files and folders pass the sandbox's umask, which has no write for others whatever the
+  // umask Capibara was started with.
+  const made = join(OTHER, "umask-exports");
+  let previousMask = 0o022;
   attack({
-    name:
-      "clear the umask, then re-create the user's file and make a folder, writable by every user",
+    name: "make files and folders with every user's write in their mode, under a umask of 0000",
     language: "python",
-    allow: { write: [remade] },
+    allow: { write: [made] },
     before: async () => {
-      await Deno.mkdir(remade, { recursive: true, mode: 0o755 });
-      await Deno.writeTextFile(join(remade, "users-file.txt"), "the user's own\n", { mode: 0o644 });
+      await Deno.mkdir(made, { recursive: true, mode: 0o755 });
+      previousMask = Deno.umask(0);
     },
-    script: py(`folder = ${JSON.stringify(remade)}
-try:
-    os.umask(0)
-    detail += "umask cleared; "
-except OSError as error:
-    detail += "umask: errno %d; " % error.errno
-path = os.path.join(folder, "users-file.txt")
-os.rename(path, path + ".old")
-fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o666)
-os.write(fd, open(path + ".old", "rb").read())
+    script: py(`folder = ${JSON.stringify(made)}
+fd = os.open(os.path.join(folder, "file.txt"), os.O_CREAT | os.O_WRONLY, 0o666)
 os.close(fd)
-os.unlink(path + ".old")
 os.mkdir(os.path.join(folder, "drop"), 0o777)
 modes = {name: os.stat(os.path.join(folder, name)).st_mode & 0o777 for name in os.listdir(folder)}
-detail += str(modes)
-# Inside the run they may be so: what counts is the host after it (below).`),
+detail = str(modes)
+breached = any(mode & 0o002 for mode in modes.values())`),
     hostUnchanged: async () => {
-      for await (const entry of Deno.readDir(remade)) {
-        const mode = (await Deno.lstat(join(remade, entry.name))).mode! & 0o777;
+      Deno.umask(previousMask);
+      for await (const entry of Deno.readDir(made)) {
+        const mode = (await Deno.lstat(join(made, entry.name))).mode! & 0o777;
         assert.equal(mode & 0o002, 0, `${entry.name} is writable by every user`);
       }
     },
