@@ -7,6 +7,7 @@ import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
 import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
+import { checkUnplanted, plantablePaths } from "../sandbox/policy.js";
 export const STAGING_SAMPLE_MS = 100;
 export function outputModeOf(backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
@@ -192,6 +193,7 @@ export async function runStaged(staged, options) {
                 }
             }
         })();
+        const absent = plantablePaths(plan.policy);
         let exec;
         try {
             const execOptions = {
@@ -229,6 +231,7 @@ export async function runStaged(staged, options) {
             };
         }
         await wrapped.close();
+        checkUnplanted(absent);
         step("sandbox teardown");
         const after = usage();
         if (after.bytes > bounds.bytes || after.files > bounds.files)

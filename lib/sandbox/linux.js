@@ -1025,6 +1025,13 @@ async function policyArgs(policy, features, via = (source) => Promise.resolve(so
     const sources = new Map();
     const workdirHeld = !substitutes.has(policy.workdir) &&
         writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
+    if (workdirHeld) {
+        const real = realPathSyncOrNull(policy.workdir);
+        if (real === policy.workdir) {
+            binds.set(real, "rw");
+            sources.set(real, real);
+        }
+    }
     for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
         const real = realPathSyncOrNull(path);
         if (real === null)

@@ -263,6 +263,54 @@ export function protectedPaths(roots, writeDirs, own = []) {
     }
     return [...existing].sort();
 }
+const TRUSTED_NAMES = [".git", ".capibara", ...SHELL_RC_FILES];
+export function plantablePaths(policy) {
+    if (policy.write.length === 0)
+        return [];
+    const folders = new Set(policy.write);
+    const top = policy.write.filter((dir) => isInside(policy.workdir, dir))
+        .sort((a, b) => a.length - b.length)[0];
+    if (top !== undefined) {
+        for (let dir = policy.workdir; isInside(dir, top); dir = dirname(dir)) {
+            folders.add(dir);
+            if (dir === top)
+                break;
+        }
+    }
+    const out = [];
+    for (const folder of folders) {
+        for (const name of TRUSTED_NAMES) {
+            const path = join(folder, name);
+            if (lstatSyncOrNull(path) === null)
+                out.push(path);
+        }
+    }
+    return out;
+}
+export function checkUnplanted(absent) {
+    const moved = [];
+    const stamp = Date.now();
+    for (const path of absent) {
+        if (lstatSyncOrNull(path) === null)
+            continue;
+        const aside = `${path}.made-by-a-run-${stamp}`;
+        try {
+            Deno.renameSync(path, aside);
+            moved.push(`${path} (now ${basename(aside)})`);
+        }
+        catch {
+            moved.push(`${path} (could not be moved: remove it)`);
+        }
+    }
+    if (moved.length === 0)
+        return;
+    throw new PermissionError(`The script made what later commands trust, in a folder it could write: ${moved.join(", ")}`, {
+        hint: "A .git there would run its settings on your next git command there, a .capibara " +
+            "would be taken for the store, a shell file would run in your shell: review the script " +
+            "(capibara show), and delete what was moved aside",
+        details: { paths: [...absent].filter((p) => moved.some((m) => m.startsWith(p))) },
+    });
+}
 export function pinnedFolders(protect, writable) {
     const pinned = new Set();
     for (const path of protect) {

@@ -34,6 +34,7 @@ import {
   platformBackend,
   requireBackend,
 } from "../sandbox/mod.ts";
+import { checkUnplanted, plantablePaths } from "../sandbox/policy.ts";
 import type { SandboxBackend, WrappedCommand } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
 import type { LimitsHit } from "./result.ts";
@@ -358,6 +359,8 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
         }
       }
     })();
+    // Where the script could make a .git, .capibara or shell file that is not there yet.
+    const absent = plantablePaths(plan.policy);
     let exec: ExecResult;
     try {
       const execOptions = {
@@ -394,6 +397,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     }
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
+    checkUnplanted(absent);
     step("sandbox teardown");
     const after = usage();
     if (after.bytes > bounds.bytes || after.files > bounds.files) exceeded ??= after;

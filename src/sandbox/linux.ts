@@ -1491,9 +1491,17 @@ async function policyArgs(
   /** Host path each bind shows, for masking sensitive files below it. */
   const sources = new Map<string, string>();
   // The workdir is shown read-only, unless a writable grant holds it (`--allow-write ..`): then it
-  // is writable as the grant is (a bind of its own would make it read-only inside the grant).
+  // is writable as the grant is, and bound onto itself all the same (a mount point: it cannot be
+  // moved aside and replaced).
   const workdirHeld = !substitutes.has(policy.workdir) &&
     writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
+  if (workdirHeld) {
+    const real = realPathSyncOrNull(policy.workdir);
+    if (real === policy.workdir) {
+      binds.set(real, "rw");
+      sources.set(real, real);
+    }
+  }
   for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
     const real = realPathSyncOrNull(path);
     if (real === null) continue;

@@ -424,6 +424,69 @@ export function protectedPaths(
   return [...existing].sort();
 }
 
+/** Names a later command trusts in a folder: git's repository, Capibara's store, shell files. */
+const TRUSTED_NAMES: readonly string[] = [".git", ".capibara", ...SHELL_RC_FILES];
+
+/**
+ * The places a run could make a trusted name that is not there yet ({@linkcode TRUSTED_NAMES}:
+ * a `.git` whose `core.fsmonitor` runs on the user's next `git status`, a `.capibara` a later run
+ * takes for the store, a shell start-up file): in each folder the run writes in place (`write`),
+ * and in the workdir and each folder between it and the writable folder that holds it. A protected
+ * path keeps what is there; these are looked at again after the run ({@linkcode checkUnplanted}).
+ */
+export function plantablePaths(policy: { write: readonly string[]; workdir: string }): string[] {
+  if (policy.write.length === 0) return [];
+  const folders = new Set(policy.write);
+  const top = policy.write.filter((dir) => isInside(policy.workdir, dir))
+    .sort((a, b) => a.length - b.length)[0];
+  if (top !== undefined) {
+    for (let dir = policy.workdir; isInside(dir, top); dir = dirname(dir)) {
+      folders.add(dir);
+      if (dir === top) break;
+    }
+  }
+  const out: string[] = [];
+  for (const folder of folders) {
+    for (const name of TRUSTED_NAMES) {
+      const path = join(folder, name);
+      if (lstatSyncOrNull(path) === null) out.push(path);
+    }
+  }
+  return out;
+}
+
+/**
+ * After a run, with every process of it gone: moves aside each of `absent` (from
+ * {@linkcode plantablePaths}, taken before the run) that is there now, as
+ * `<name>.made-by-a-run-<time>`, and refuses the run naming them.
+ *
+ * @throws {PermissionError} naming what the script made and where it was moved.
+ */
+export function checkUnplanted(absent: readonly string[]): void {
+  const moved: string[] = [];
+  const stamp = Date.now();
+  for (const path of absent) {
+    if (lstatSyncOrNull(path) === null) continue;
+    const aside = `${path}.made-by-a-run-${stamp}`;
+    try {
+      Deno.renameSync(path, aside);
+      moved.push(`${path} (now ${basename(aside)})`);
+    } catch {
+      moved.push(`${path} (could not be moved: remove it)`);
+    }
+  }
+  if (moved.length === 0) return;
+  throw new PermissionError(
+    `The script made what later commands trust, in a folder it could write: ${moved.join(", ")}`,
+    {
+      hint: "A .git there would run its settings on your next git command there, a .capibara " +
+        "would be taken for the store, a shell file would run in your shell: review the script " +
+        "(capibara show), and delete what was moved aside",
+      details: { paths: [...absent].filter((p) => moved.some((m) => m.startsWith(p))) },
+    },
+  );
+}
+
 /**
  * The folders a protected path inside a writable folder hangs from: each one strictly between the
  * outermost writable folder that holds it and the path. A read-only path does not stop a script

@@ -1021,7 +1021,7 @@ detail = "wrote"`),
   const held = join(OTHER, "held");
   const work = join(held, "work");
   attack({
-    name: "a grant holding the workdir: the workdir is writable, its .capibara/ is not",
+    name: "a grant holding the workdir: the workdir is writable, its .capibara/ is not, it stays",
     language: "python",
     project: work,
     allow: { write: [held] },
@@ -1033,10 +1033,46 @@ for path in ("in-workdir.txt", "../beside.txt", ".capibara/planted"):
         done.append(path)
     except OSError as error:
         done.append("refused " + path)
+try:
+    os.rename(os.getcwd(), os.getcwd() + "-moved")
+    done.append("moved the workdir")
+except OSError:
+    done.append("refused the move")
 detail = ",".join(done)`),
     granted(o) {
-      assert.equal(o.detail, "in-workdir.txt,../beside.txt,refused .capibara/planted");
+      assert.equal(
+        o.detail,
+        "in-workdir.txt,../beside.txt,refused .capibara/planted,refused the move",
+      );
       assert.equal(Deno.readTextFileSync(join(work, "in-workdir.txt")), "x");
+    },
+  });
+}
+// A .git made where there was none, in a workdir below the project's root: git takes it for the
+// repository of that folder and runs its core.fsmonitor on the user's next git status there.
+{
+  const repo = join(OTHER, "repo");
+  const sub = join(repo, "sub");
+  attack({
+    name: "plant a .git with an fsmonitor in a writable workdir below the project's root",
+    language: "bash",
+    project: repo,
+    options: { cwd: sub },
+    allow: { write: [sub] },
+    before: async () => {
+      await Deno.mkdir(join(repo, ".git"), { recursive: true });
+      await Deno.mkdir(sub, { recursive: true });
+    },
+    script: sh(`mkdir -p .git/objects .git/refs && echo 'ref: refs/heads/main' > .git/HEAD \
+  && printf '[core]\\n\\tfsmonitor = "touch ${
+      join(OTHER, "PWNED-FSMONITOR")
+    }; false"\\n' > .git/config \
+  && echo x > .profile && detail="planted"`),
+    blockedBy: [PermissionError],
+    hostUnchanged: async () => {
+      assert.equal(await exists(join(sub, ".git")), false, "sub/.git is there");
+      assert.equal(await exists(join(sub, ".profile")), false, "sub/.profile is there");
+      assert.equal(await exists(join(OTHER, "PWNED-FSMONITOR")), false);
     },
   });
 }
@@ -1292,4 +1328,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 65, noSandbox: 17 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 66, noSandbox: 17 } }));
