@@ -407,8 +407,10 @@ export function ownPaths(cacheDir, env, workdir) {
         paths.push(join(env.DENO_INSTALL_ROOT, "bin"));
     if (env.XDG_CONFIG_HOME)
         paths.push(env.XDG_CONFIG_HOME);
+    if (env.XDG_DATA_HOME)
+        paths.push(env.XDG_DATA_HOME);
     for (const home of homeFolders(env)) {
-        paths.push(join(home, ".deno", "bin"), join(home, ".config"), join(home, ".local"));
+        paths.push(join(home, ".deno", "bin"), join(home, ".config"), join(home, ".local"), join(home, ".ssh"), join(home, ".gnupg"));
     }
     const root = checkoutRoot();
     if (root !== undefined) {

@@ -612,17 +612,25 @@ function pathHasCurrentFolder(env: Env): boolean {
  * environments, runtimes, trust records, acceptances, the sandbox's probe); Deno's cache folder
  * (the npm packages Capibara runs and their compiled code); the folder of the `deno` binary and the
  * one `deno install` puts commands in; the folders on `PATH` ({@linkcode pathFolders}); the
- * user's settings and local programs (`~/.config`, `~/.local`, in every home folder); and, run
- * from a checkout, its code.
+ * user's settings, local programs and keys (`~/.config`, `~/.local`, `~/.ssh`, `~/.gnupg`, in every
+ * home folder, and `XDG_CONFIG_HOME`, `XDG_DATA_HOME`); and, run from a checkout, its code.
  */
 export function ownPaths(cacheDir: string, env: Env, workdir?: string): string[] {
   const paths = [cacheDir, denoDir(env), dirname(Deno.execPath()), ...pathFolders(env, workdir)];
   if (env.DENO_INSTALL_ROOT) paths.push(join(env.DENO_INSTALL_ROOT, "bin"));
   if (env.XDG_CONFIG_HOME) paths.push(env.XDG_CONFIG_HOME);
+  if (env.XDG_DATA_HOME) paths.push(env.XDG_DATA_HOME);
   // Where programs read their settings and keep what they run (git's config and hooks, systemd
   // user units, autostart entries, the user's site-packages and commands).
   for (const home of homeFolders(env)) {
-    paths.push(join(home, ".deno", "bin"), join(home, ".config"), join(home, ".local"));
+    paths.push(
+      join(home, ".deno", "bin"),
+      join(home, ".config"),
+      join(home, ".local"),
+      // Who may log in (authorized_keys) and what is signed or decrypted as the user.
+      join(home, ".ssh"),
+      join(home, ".gnupg"),
+    );
   }
   const root = checkoutRoot();
   if (root !== undefined) {

@@ -295,11 +295,12 @@ Deno.test("planRun() refuses a writable grant of the home folder, and one holdin
   // The user's settings and local programs: a grant inside them is refused.
   await Deno.mkdir(join(home, ".config", "app"), { recursive: true });
   await Deno.mkdir(join(home, ".local", "bin"), { recursive: true });
-  for (const write of ["home/.config/app", "home/.local/bin"]) {
+  await Deno.mkdir(join(home, ".ssh"), { recursive: true });
+  for (const write of ["home/.config/app", "home/.local/bin", "home/.ssh"]) {
     await assert.rejects(
       planRun(fx.input({ config, grants: mergeGrants({ write: [write] }) })),
       ValidationError,
-      "lies in",
+      write === "home/.ssh" ? '" is "' : "lies in",
     );
   }
   // The home /etc/passwd gives this user counts too, whatever HOME says (sudo -E, an SDK's env).
