@@ -687,7 +687,8 @@ export function checkOwnPaths(
   const refuse = (what: string, path: string, how: string, target: string) =>
     new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
       hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
-        "programs you run later start from there",
+        "programs you run later start from there (Capibara's and Deno's caches, the folders on " +
+        "PATH with their environments, your settings and keys, the checkout Capibara runs from)",
       details: { path, reaches: target },
     });
   for (const { path: folder, what } of places.enclosing ?? []) {
