@@ -1024,14 +1024,8 @@ async function policyArgs(policy, features, via = (source) => Promise.resolve(so
     const binds = new Map();
     const sources = new Map();
     const workdirHeld = !substitutes.has(policy.workdir) &&
+        realPathSyncOrNull(policy.workdir) === policy.workdir &&
         writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
-    if (workdirHeld) {
-        const real = realPathSyncOrNull(policy.workdir);
-        if (real === policy.workdir) {
-            binds.set(real, "rw");
-            sources.set(real, real);
-        }
-    }
     for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
         const real = realPathSyncOrNull(path);
         if (real === null)
@@ -1061,7 +1055,10 @@ async function policyArgs(policy, features, via = (source) => Promise.resolve(so
         sources.set(target, source);
     }
     const protect = policy.protect.filter((path) => realPathSyncOrNull(path) === path);
-    for (const dir of pinnedFolders(protect, writable)) {
+    const pinned = workdirHeld
+        ? [...pinnedFolders([...protect, policy.workdir], writable), policy.workdir]
+        : pinnedFolders(protect, writable);
+    for (const dir of pinned) {
         if (binds.has(dir))
             continue;
         const holder = [...binds.keys()].filter((path) => isInside(dir, path))

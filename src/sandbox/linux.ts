@@ -1491,17 +1491,10 @@ async function policyArgs(
   /** Host path each bind shows, for masking sensitive files below it. */
   const sources = new Map<string, string>();
   // The workdir is shown read-only, unless a writable grant holds it (`--allow-write ..`): then it
-  // is writable as the grant is, and bound onto itself all the same (a mount point: it cannot be
-  // moved aside and replaced).
+  // is writable as the grant is, and kept in place with the folders above it (below).
   const workdirHeld = !substitutes.has(policy.workdir) &&
+    realPathSyncOrNull(policy.workdir) === policy.workdir &&
     writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
-  if (workdirHeld) {
-    const real = realPathSyncOrNull(policy.workdir);
-    if (real === policy.workdir) {
-      binds.set(real, "rw");
-      sources.set(real, real);
-    }
-  }
   for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
     const real = realPathSyncOrNull(path);
     if (real === null) continue;
@@ -1538,10 +1531,14 @@ async function policyArgs(
     binds.set(target, "rw");
     sources.set(target, source);
   }
-  // The folders a protected path hangs from, each bound onto itself in the mode of the bind that
-  // holds it: a mount point cannot be renamed, so none can be moved aside and replaced.
+  // The folders a protected path hangs from, and a held workdir with those above it, each bound
+  // onto itself in the mode of the bind that holds it: a mount point cannot be renamed, so none can
+  // be moved aside and replaced (nor the workdir with it).
   const protect = policy.protect.filter((path) => realPathSyncOrNull(path) === path);
-  for (const dir of pinnedFolders(protect, writable)) {
+  const pinned = workdirHeld
+    ? [...pinnedFolders([...protect, policy.workdir], writable), policy.workdir]
+    : pinnedFolders(protect, writable);
+  for (const dir of pinned) {
     if (binds.has(dir)) continue;
     const holder = [...binds.keys()].filter((path) => isInside(dir, path))
       .sort((a, b) => depth(b) - depth(a))[0];

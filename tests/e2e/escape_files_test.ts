@@ -1019,30 +1019,34 @@ detail = "wrote"`),
 // its .capibara/ stays read-only.
 {
   const held = join(OTHER, "held");
-  const work = join(held, "work");
+  const work = join(held, "mid", "work");
   attack({
     name: "a grant holding the workdir: the workdir is writable, its .capibara/ is not, it stays",
     language: "python",
-    project: work,
+    // The project's root above the workdir: the workdir holds nothing protected of its own.
+    project: held,
+    options: { cwd: work },
     allow: { write: [held] },
     before: () => Deno.mkdir(work, { recursive: true }),
     script: py(`done = []
-for path in ("in-workdir.txt", "../beside.txt", ".capibara/planted"):
+for path in ("in-workdir.txt", "../beside.txt", "../../.capibara/planted"):
     try:
         open(path, "w").write("x")
         done.append(path)
     except OSError as error:
         done.append("refused " + path)
-try:
-    os.rename(os.getcwd(), os.getcwd() + "-moved")
-    done.append("moved the workdir")
-except OSError:
-    done.append("refused the move")
+for name, source in (("workdir", os.getcwd()), ("folder above it", os.path.dirname(os.getcwd()))):
+    try:
+        os.rename(source, source + "-moved")
+        done.append("moved the " + name)
+    except OSError:
+        done.append("refused the move of the " + name)
 detail = ",".join(done)`),
     granted(o) {
       assert.equal(
         o.detail,
-        "in-workdir.txt,../beside.txt,refused .capibara/planted,refused the move",
+        "in-workdir.txt,../beside.txt,refused ../../.capibara/planted," +
+          "refused the move of the workdir,refused the move of the folder above it",
       );
       assert.equal(Deno.readTextFileSync(join(work, "in-workdir.txt")), "x");
     },
