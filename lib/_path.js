@@ -209,17 +209,36 @@ export function homeDir() {
     const home = Deno.env.get("HOME");
     if (home)
         return home;
-    const uid = Deno.uid();
+    return passwdHome({ uid: Deno.uid() ?? -1 }) ?? "/";
+}
+export function passwdHome(user) {
+    let text;
     try {
-        for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-            const fields = line.split(":");
-            if (fields.length >= 7 && Number(fields[2]) === uid && fields[5])
-                return fields[5];
-        }
+        text = Deno.readTextFileSync("/etc/passwd");
     }
     catch {
+        return undefined;
     }
-    return "/";
+    for (const line of text.split("\n")) {
+        const fields = line.split(":");
+        if (fields.length < 7 || !fields[5])
+            continue;
+        if ("uid" in user ? Number(fields[2]) === user.uid : fields[0] === user.name)
+            return fields[5];
+    }
+    return undefined;
+}
+export function cacheHome(env, os = Deno.build.os) {
+    const set = (value) => value?.trim() || undefined;
+    const home = set(env.HOME) ?? set(env.USERPROFILE) ?? homeDir();
+    switch (os) {
+        case "darwin":
+            return join(home, "Library", "Caches");
+        case "windows":
+            return set(env.LOCALAPPDATA) ?? join(home, "AppData", "Local");
+        default:
+            return set(env.XDG_CACHE_HOME) ?? join(home, ".cache");
+    }
 }
 export function pathToFileUrl(path) {
     if (win)

@@ -1,5 +1,5 @@
 // Generated from src/config.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { homeDir, join, resolve } from "./_path.js";
+import { cacheHome, join, resolve } from "./_path.js";
 import { sha256 } from "./_hash.js";
 import { entriesNamed, realPathOrNull } from "./_fs.js";
 import { harmlessPart, trustRequest } from "./config_trust.js";
@@ -116,15 +116,8 @@ export function checkGrants(value, where = "allow") {
     return out;
 }
 export function platformCacheDir(env, os = Deno.build.os) {
-    const home = pick(env.HOME, env.USERPROFILE) ?? homeDir();
-    switch (os) {
-        case "darwin":
-            return join(home, "Library", "Caches", "capibara");
-        case "windows":
-            return join(pick(env.LOCALAPPDATA) ?? join(home, "AppData", "Local"), "capibara", "Cache");
-        default:
-            return join(pick(env.XDG_CACHE_HOME) ?? join(home, ".cache"), "capibara");
-    }
+    const base = cacheHome(env, os);
+    return os === "windows" ? join(base, "capibara", "Cache") : join(base, "capibara");
 }
 function projectTrustOf(options, project, trust) {
     const request = trustRequest(project);

@@ -216,16 +216,43 @@ export function homeDir(): string {
   if (win) return win.os.homedir();
   const home = Deno.env.get("HOME");
   if (home) return home;
-  const uid = Deno.uid();
+  return passwdHome({ uid: Deno.uid() ?? -1 }) ?? "/";
+}
+
+/** The home folder `/etc/passwd` gives a user, by uid or by name, when it names one. */
+export function passwdHome(user: { uid: number } | { name: string }): string | undefined {
+  let text: string;
   try {
-    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-      const fields = line.split(":");
-      if (fields.length >= 7 && Number(fields[2]) === uid && fields[5]) return fields[5];
-    }
+    text = Deno.readTextFileSync("/etc/passwd");
   } catch {
-    // No readable password file: the root below.
+    return undefined; // no readable password file
   }
-  return "/";
+  for (const line of text.split("\n")) {
+    const fields = line.split(":");
+    if (fields.length < 7 || !fields[5]) continue;
+    if ("uid" in user ? Number(fields[2]) === user.uid : fields[0] === user.name) return fields[5];
+  }
+  return undefined;
+}
+
+/**
+ * The platform's folder for caches, from the environment given: `XDG_CACHE_HOME` or `~/.cache` on
+ * Linux, `~/Library/Caches` on macOS, `LOCALAPPDATA` on Windows (empty values count as unset).
+ */
+export function cacheHome(
+  env: Readonly<Record<string, string | undefined>>,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
+  const set = (value: string | undefined) => value?.trim() || undefined;
+  const home = set(env.HOME) ?? set(env.USERPROFILE) ?? homeDir();
+  switch (os) {
+    case "darwin":
+      return join(home, "Library", "Caches");
+    case "windows":
+      return set(env.LOCALAPPDATA) ?? join(home, "AppData", "Local");
+    default:
+      return set(env.XDG_CACHE_HOME) ?? join(home, ".cache");
+  }
 }
 
 /** `url.pathToFileURL()`: the `file:` URL of a path, resolved, with `%` and whitespace escaped. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { homeDir, join, resolve } from "./_path.ts";
+import { cacheHome, join, resolve } from "./_path.ts";
 import { sha256 } from "./_hash.ts";
 import { entriesNamed, realPathOrNull } from "./_fs.ts";
 import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
@@ -298,15 +298,8 @@ export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | 
 
 /** The platform's cache directory for Capibara, from the environment given (XDG on Linux). */
 export function platformCacheDir(env: Env, os: typeof Deno.build.os = Deno.build.os): string {
-  const home = pick(env.HOME, env.USERPROFILE) ?? homeDir();
-  switch (os) {
-    case "darwin":
-      return join(home, "Library", "Caches", "capibara");
-    case "windows":
-      return join(pick(env.LOCALAPPDATA) ?? join(home, "AppData", "Local"), "capibara", "Cache");
-    default:
-      return join(pick(env.XDG_CACHE_HOME) ?? join(home, ".cache"), "capibara");
-  }
+  const base = cacheHome(env, os);
+  return os === "windows" ? join(base, "capibara", "Cache") : join(base, "capibara");
 }
 
 /**

@@ -2,7 +2,7 @@
 import { dirname, join } from "../_path.js";
 import { realPathSyncOrNull } from "../_fs.js";
 import { scriptCommand } from "../runtimes/types.js";
-import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
+import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, homeFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
 import { confinementOf } from "../sandbox/mod.js";
 export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
 export function baseEnv(tmpDir) {
@@ -44,14 +44,15 @@ export async function planRun(input) {
         }
     }
     outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+    const homes = homeFolders(input.config.env);
     const own = [
-        ...ownPaths(input.config.cacheDir, input.config.env, workdir),
+        ...ownPaths(input.config.cacheDir, input.config.env, workdir, homes),
         ...(input.givenCacheDir ? [input.givenCacheDir] : []),
     ];
-    checkOwnPaths(own, {
+    const heldOwn = checkOwnPaths(own, {
         granted: grantedWrite,
         outputs: outputs.map((o) => o.target),
-        enclosing: enclosingFolders(input.config.env, workdir),
+        enclosing: enclosingFolders(input.config.env, workdir, homes),
     });
     const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
     const env = baseEnv(tmpDir);
@@ -65,7 +66,7 @@ export async function planRun(input) {
         ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
         read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
         write: grantedWrite,
-        protect: protectedPaths([storeRoot, workdir], writeDirs, own),
+        protect: protectedPaths([storeRoot, workdir], writeDirs, heldOwn),
         workdir,
         tmpDir,
         memoryBytes: input.config.memoryBytes,

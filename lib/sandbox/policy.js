@@ -1,6 +1,6 @@
 // Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, dirname, homeDir, isAbsolute, join, relative, resolve, sep, tmpDir, } from "../_path.js";
-import { entriesNamed, isInside, lstatSyncOrNull, readTextSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
+import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
+import { entriesNamed, isInside, lstatSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { SHELL_RC_FILES } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
@@ -249,18 +249,15 @@ export async function checkProjectPaths(paths, workdir, root) {
         }
     }
 }
-export function protectedPaths(roots, writeDirs, own = []) {
+export function protectedPaths(roots, writeDirs, held = []) {
     const existing = new Set();
     for (const dir of new Set([...roots, ...writeDirs])) {
         for (const path of entriesNamed(dir, [".capibara", ".git", ...SHELL_RC_FILES])) {
             existing.add(realPathSyncOrNull(path) ?? path);
         }
     }
-    for (const path of own) {
-        const real = realPathSyncOrNull(path);
-        if (real !== null && writeDirs.some((dir) => isInside(real, dir)))
-            existing.add(real);
-    }
+    for (const path of held)
+        existing.add(path);
     return [...existing].sort();
 }
 const TRUSTED_NAMES = [".git", ".capibara", ...SHELL_RC_FILES];
@@ -325,35 +322,14 @@ export function pinnedFolders(protect, writable) {
     return [...pinned].sort();
 }
 function denoDir(env) {
-    if (env.DENO_DIR)
-        return env.DENO_DIR;
-    const home = env.HOME || env.USERPROFILE || homeDir();
-    switch (Deno.build.os) {
-        case "darwin":
-            return join(home, "Library", "Caches", "deno");
-        case "windows":
-            return join(env.LOCALAPPDATA || join(home, "AppData", "Local"), "deno");
-        default:
-            return join(env.XDG_CACHE_HOME || join(home, ".cache"), "deno");
-    }
+    return env.DENO_DIR || join(cacheHome(env), "deno");
 }
 const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
 function checkoutRoot() {
     const code = new URL("../../", import.meta.url);
     return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
 }
-function passwdHome(user) {
-    for (const line of (readTextSyncOrNull("/etc/passwd") ?? "").split("\n")) {
-        const fields = line.split(":");
-        if (fields.length < 7 || !fields[5])
-            continue;
-        if (user.uid !== undefined ? Number(fields[2]) === user.uid : fields[0] === user.name) {
-            return fields[5];
-        }
-    }
-    return undefined;
-}
-function homeFolders(env) {
+export function homeFolders(env) {
     const out = new Set();
     const uid = Deno.build.os === "windows" ? null : Deno.uid();
     for (const home of [
@@ -361,55 +337,56 @@ function homeFolders(env) {
         Deno.env.get("HOME"),
         uid === null ? undefined : passwdHome({ uid }),
         env.SUDO_USER ? passwdHome({ name: env.SUDO_USER }) : undefined,
-        homeDir(),
     ]) {
         if (home && home.startsWith("/") && home !== "/")
             out.add(home);
     }
     return [...out];
 }
-function pathFolders(env, workdir) {
+function pathFolders(env, workdir, homes) {
     const out = new Set();
-    const homes = homeFolders(env);
-    for (const list of [env.PATH, Deno.env.get("PATH")]) {
-        for (const entry of (list ?? "").split(":")) {
-            let dirs;
-            if (entry === "~" || entry.startsWith("~/"))
-                dirs = homes.map((h) => h + entry.slice(1));
-            else if (entry.startsWith("/"))
-                dirs = [entry];
-            else if (workdir !== undefined && entry !== "" && entry !== ".") {
-                dirs = [resolve(workdir, entry)];
-            }
-            else
+    for (const entry of new Set(pathEntries(env))) {
+        let dirs;
+        if (entry === "~" || entry.startsWith("~/"))
+            dirs = homes.map((h) => h + entry.slice(1));
+        else if (entry.startsWith("/"))
+            dirs = [entry];
+        else if (workdir !== undefined && entry !== "" && entry !== ".") {
+            dirs = [resolve(workdir, entry)];
+        }
+        else
+            continue;
+        for (const dir of dirs) {
+            if (dir === "/")
                 continue;
-            for (const dir of dirs) {
-                if (dir === "/")
-                    continue;
-                out.add(dir);
-                const prefix = dirname(dir);
-                if (prefix === "/")
-                    continue;
-                if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
-                    out.add(prefix);
-                }
+            out.add(dir);
+            const prefix = dirname(dir);
+            if (prefix === "/")
+                continue;
+            if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
+                out.add(prefix);
             }
         }
     }
     return [...out];
 }
-function pathHasCurrentFolder(env) {
-    return [env.PATH, Deno.env.get("PATH")].some((list) => list !== undefined && list.split(":").some((entry) => entry === "" || entry === "."));
+function pathEntries(env) {
+    return [env.PATH, Deno.env.get("PATH")].flatMap((list) => list?.split(":") ?? []);
 }
-export function ownPaths(cacheDir, env, workdir) {
-    const paths = [cacheDir, denoDir(env), dirname(Deno.execPath()), ...pathFolders(env, workdir)];
+export function ownPaths(cacheDir, env, workdir, homes = homeFolders(env)) {
+    const paths = [
+        cacheDir,
+        denoDir(env),
+        dirname(Deno.execPath()),
+        ...pathFolders(env, workdir, homes),
+    ];
     if (env.DENO_INSTALL_ROOT)
         paths.push(join(env.DENO_INSTALL_ROOT, "bin"));
     if (env.XDG_CONFIG_HOME)
         paths.push(env.XDG_CONFIG_HOME);
     if (env.XDG_DATA_HOME)
         paths.push(env.XDG_DATA_HOME);
-    for (const home of homeFolders(env)) {
+    for (const home of homes) {
         paths.push(join(home, ".deno", "bin"), join(home, ".config"), join(home, ".local"), join(home, ".ssh"), join(home, ".gnupg"));
     }
     const root = checkoutRoot();
@@ -419,20 +396,21 @@ export function ownPaths(cacheDir, env, workdir) {
     }
     return paths;
 }
-export function enclosingFolders(env, workdir) {
-    const out = homeFolders(env).map((path) => ({ path, what: "your home folder" }));
+export function enclosingFolders(env, workdir, homes = homeFolders(env)) {
+    const out = homes.map((path) => ({ path, what: "your home folder" }));
     out.push({ path: tmpDir(), what: "the temp folder runs keep their state in" });
     const root = checkoutRoot();
     if (root !== undefined)
         out.push({ path: root, what: "the checkout Capibara runs from" });
-    if (workdir !== undefined && pathHasCurrentFolder(env)) {
+    if (workdir !== undefined && pathEntries(env).some((entry) => entry === "" || entry === ".")) {
         out.push({ path: workdir, what: "the working folder, which PATH names (.)" });
     }
     return out;
 }
 export function checkOwnPaths(own, places) {
     if (places.granted.length === 0 && places.outputs.length === 0)
-        return;
+        return [];
+    const held = new Set();
     const refuse = (what, path, how, target) => new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
         hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
             "programs you run later start from there (Capibara's and Deno's caches, the folders on " +
@@ -454,8 +432,11 @@ export function checkOwnPaths(own, places) {
             if (isInside(path, real)) {
                 throw refuse("The writable grant", path, path === real ? "is" : "lies in", real);
             }
-            if (found === null && isInside(real, path)) {
-                throw refuse("The writable grant", path, "holds the place, not made yet, of", real);
+            if (isInside(real, path)) {
+                if (found === null) {
+                    throw refuse("The writable grant", path, "holds the place, not made yet, of", real);
+                }
+                held.add(real);
             }
         }
         for (const path of places.outputs) {
@@ -475,6 +456,7 @@ export function checkOwnPaths(own, places) {
             here = realPathSyncOrNull(next) ?? next;
         }
     }
+    return [...held];
 }
 export async function checkArtifacts(artifacts, workdir, writeDirs) {
     const out = [];

@@ -23,6 +23,7 @@ import {
   effectiveAllow,
   enclosingFolders,
   type Grants,
+  homeFolders,
   ownPaths,
   protectedPaths,
   resolveGrantedPaths,
@@ -160,15 +161,16 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     }
   }
   outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+  const homes = homeFolders(input.config.env);
   const own = [
-    ...ownPaths(input.config.cacheDir, input.config.env, workdir),
+    ...ownPaths(input.config.cacheDir, input.config.env, workdir, homes),
     ...(input.givenCacheDir ? [input.givenCacheDir] : []),
   ];
-  checkOwnPaths(own, {
+  const heldOwn = checkOwnPaths(own, {
     granted: grantedWrite,
     // A file at the top of the workdir is staged alone: the file, not its folder, is written.
     outputs: outputs.map((o) => o.target),
-    enclosing: enclosingFolders(input.config.env, workdir),
+    enclosing: enclosingFolders(input.config.env, workdir, homes),
   });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
 
@@ -182,7 +184,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
     read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
     write: grantedWrite,
-    protect: protectedPaths([storeRoot, workdir], writeDirs, own),
+    protect: protectedPaths([storeRoot, workdir], writeDirs, heldOwn),
     workdir,
     tmpDir,
     memoryBytes: input.config.memoryBytes,

@@ -11,10 +11,11 @@
  */
 import {
   basename,
+  cacheHome,
   dirname,
-  homeDir,
   isAbsolute,
   join,
+  passwdHome,
   relative,
   resolve,
   sep,
@@ -24,7 +25,6 @@ import {
   entriesNamed,
   isInside,
   lstatSyncOrNull,
-  readTextSyncOrNull,
   realPathLoose,
   realPathLooseSync,
   realPathSyncOrNull,
@@ -402,13 +402,13 @@ export async function checkProjectPaths(
 
 /**
  * Paths that stay read-only even inside a writable folder: the `.capibara`, `.git` and shell
- * start-up files of `roots` and `writeDirs`, and each of Capibara's own paths (`own`, see
- * {@linkcode ownPaths}) that a writable folder holds.
+ * start-up files of `roots` and `writeDirs`, and `held` (real paths: the own paths a writable
+ * grant holds, from {@linkcode checkOwnPaths}).
  */
 export function protectedPaths(
   roots: string[],
   writeDirs: string[],
-  own: readonly string[] = [],
+  held: readonly string[] = [],
 ): string[] {
   const existing = new Set<string>();
   for (const dir of new Set([...roots, ...writeDirs])) {
@@ -417,10 +417,7 @@ export function protectedPaths(
       existing.add(realPathSyncOrNull(path) ?? path);
     }
   }
-  for (const path of own) {
-    const real = realPathSyncOrNull(path);
-    if (real !== null && writeDirs.some((dir) => isInside(real, dir))) existing.add(real);
-  }
+  for (const path of held) existing.add(path);
   return [...existing].sort();
 }
 
@@ -510,16 +507,7 @@ export function pinnedFolders(protect: readonly string[], writable: readonly str
 
 /** Deno's cache folder as `deno` finds it (`DENO_DIR`, else the platform's cache folder). */
 function denoDir(env: Env): string {
-  if (env.DENO_DIR) return env.DENO_DIR;
-  const home = env.HOME || env.USERPROFILE || homeDir();
-  switch (Deno.build.os) {
-    case "darwin":
-      return join(home, "Library", "Caches", "deno");
-    case "windows":
-      return join(env.LOCALAPPDATA || join(home, "AppData", "Local"), "deno");
-    default:
-      return join(env.XDG_CACHE_HOME || join(home, ".cache"), "deno");
-  }
+  return env.DENO_DIR || join(cacheHome(env), "deno");
 }
 
 /** The files of a checkout that Capibara runs from, besides `src/` and `lib/`. */
@@ -531,24 +519,12 @@ function checkoutRoot(): string | undefined {
   return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
 }
 
-/** The home folder `/etc/passwd` gives a user (by uid or name), when it names one. */
-function passwdHome(user: { uid?: number; name?: string }): string | undefined {
-  for (const line of (readTextSyncOrNull("/etc/passwd") ?? "").split("\n")) {
-    const fields = line.split(":");
-    if (fields.length < 7 || !fields[5]) continue;
-    if (user.uid !== undefined ? Number(fields[2]) === user.uid : fields[0] === user.name) {
-      return fields[5];
-    }
-  }
-  return undefined;
-}
-
 /**
  * Every home folder a later command of the user's may start from: `HOME` as Capibara was given it
  * and as this process has it, the one `/etc/passwd` gives this process's user, and, under `sudo`,
  * the invoking user's (`sudo -E` keeps their `HOME` for root).
  */
-function homeFolders(env: Env): string[] {
+export function homeFolders(env: Env): string[] {
   const out = new Set<string>();
   const uid = Deno.build.os === "windows" ? null : Deno.uid();
   for (
@@ -557,7 +533,6 @@ function homeFolders(env: Env): string[] {
       Deno.env.get("HOME"),
       uid === null ? undefined : passwdHome({ uid }),
       env.SUDO_USER ? passwdHome({ name: env.SUDO_USER }) : undefined,
-      homeDir(),
     ]
   ) {
     if (home && home.startsWith("/") && home !== "/") out.add(home);
@@ -574,36 +549,31 @@ function homeFolders(env: Env): string[] {
  * workdir (where the user's next command is likely to start). `.` (or an empty entry) is the
  * workdir itself: {@linkcode enclosingFolders} keeps any grant from being or holding it.
  */
-function pathFolders(env: Env, workdir: string | undefined): string[] {
+function pathFolders(env: Env, workdir: string | undefined, homes: readonly string[]): string[] {
   const out = new Set<string>();
-  const homes = homeFolders(env);
-  for (const list of [env.PATH, Deno.env.get("PATH")]) {
-    for (const entry of (list ?? "").split(":")) {
-      let dirs: string[];
-      if (entry === "~" || entry.startsWith("~/")) dirs = homes.map((h) => h + entry.slice(1));
-      else if (entry.startsWith("/")) dirs = [entry];
-      else if (workdir !== undefined && entry !== "" && entry !== ".") {
-        dirs = [resolve(workdir, entry)];
-      } else continue;
-      for (const dir of dirs) {
-        if (dir === "/") continue;
-        out.add(dir);
-        const prefix = dirname(dir);
-        if (prefix === "/") continue;
-        if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
-          out.add(prefix);
-        }
+  for (const entry of new Set(pathEntries(env))) {
+    let dirs: string[];
+    if (entry === "~" || entry.startsWith("~/")) dirs = homes.map((h) => h + entry.slice(1));
+    else if (entry.startsWith("/")) dirs = [entry];
+    else if (workdir !== undefined && entry !== "" && entry !== ".") {
+      dirs = [resolve(workdir, entry)];
+    } else continue;
+    for (const dir of dirs) {
+      if (dir === "/") continue;
+      out.add(dir);
+      const prefix = dirname(dir);
+      if (prefix === "/") continue;
+      if (basename(prefix) === "node_modules" || lstatSyncOrNull(join(prefix, "pyvenv.cfg"))) {
+        out.add(prefix);
       }
     }
   }
   return [...out];
 }
 
-/** Whether `PATH` (the environment's or this process's) names the current folder (`.`, empty). */
-function pathHasCurrentFolder(env: Env): boolean {
-  return [env.PATH, Deno.env.get("PATH")].some((list) =>
-    list !== undefined && list.split(":").some((entry) => entry === "" || entry === ".")
-  );
+/** The entries of `PATH`, the environment's and this process's (a variable not set has none). */
+function pathEntries(env: Env): string[] {
+  return [env.PATH, Deno.env.get("PATH")].flatMap((list) => list?.split(":") ?? []);
 }
 
 /**
@@ -615,14 +585,24 @@ function pathHasCurrentFolder(env: Env): boolean {
  * user's settings, local programs and keys (`~/.config`, `~/.local`, `~/.ssh`, `~/.gnupg`, in every
  * home folder, and `XDG_CONFIG_HOME`, `XDG_DATA_HOME`); and, run from a checkout, its code.
  */
-export function ownPaths(cacheDir: string, env: Env, workdir?: string): string[] {
-  const paths = [cacheDir, denoDir(env), dirname(Deno.execPath()), ...pathFolders(env, workdir)];
+export function ownPaths(
+  cacheDir: string,
+  env: Env,
+  workdir?: string,
+  homes: readonly string[] = homeFolders(env),
+): string[] {
+  const paths = [
+    cacheDir,
+    denoDir(env),
+    dirname(Deno.execPath()),
+    ...pathFolders(env, workdir, homes),
+  ];
   if (env.DENO_INSTALL_ROOT) paths.push(join(env.DENO_INSTALL_ROOT, "bin"));
   if (env.XDG_CONFIG_HOME) paths.push(env.XDG_CONFIG_HOME);
   if (env.XDG_DATA_HOME) paths.push(env.XDG_DATA_HOME);
   // Where programs read their settings and keep what they run (git's config and hooks, systemd
   // user units, autostart entries, the user's site-packages and commands).
-  for (const home of homeFolders(env)) {
+  for (const home of homes) {
     paths.push(
       join(home, ".deno", "bin"),
       join(home, ".config"),
@@ -650,12 +630,13 @@ export function ownPaths(cacheDir: string, env: Env, workdir?: string): string[]
 export function enclosingFolders(
   env: Env,
   workdir?: string,
+  homes: readonly string[] = homeFolders(env),
 ): { path: string; what: string }[] {
-  const out = homeFolders(env).map((path) => ({ path, what: "your home folder" }));
+  const out = homes.map((path) => ({ path, what: "your home folder" }));
   out.push({ path: tmpDir(), what: "the temp folder runs keep their state in" });
   const root = checkoutRoot();
   if (root !== undefined) out.push({ path: root, what: "the checkout Capibara runs from" });
-  if (workdir !== undefined && pathHasCurrentFolder(env)) {
+  if (workdir !== undefined && pathEntries(env).some((entry) => entry === "" || entry === ".")) {
     out.push({ path: workdir, what: "the working folder, which PATH names (.)" });
   }
   return out;
@@ -671,7 +652,8 @@ export function enclosingFolders(
  * - a link on the way to one of them inside a writable grant: each run finds them again by that
  *   way, and a script could point it elsewhere.
  * A writable grant that holds one keeps it read-only ({@linkcode protectedPaths}) and the folders
- * above it in place ({@linkcode pinnedFolders}).
+ * above it in place ({@linkcode pinnedFolders}): returned are the real paths of those, for
+ * `protectedPaths`.
  *
  * @throws {ValidationError} naming the place and what it would reach.
  */
@@ -682,8 +664,9 @@ export function checkOwnPaths(
     outputs: readonly string[];
     enclosing?: readonly { path: string; what: string }[];
   },
-): void {
-  if (places.granted.length === 0 && places.outputs.length === 0) return;
+): string[] {
+  if (places.granted.length === 0 && places.outputs.length === 0) return [];
+  const held = new Set<string>();
   const refuse = (what: string, path: string, how: string, target: string) =>
     new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
       hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
@@ -706,8 +689,11 @@ export function checkOwnPaths(
       if (isInside(path, real)) {
         throw refuse("The writable grant", path, path === real ? "is" : "lies in", real);
       }
-      if (found === null && isInside(real, path)) {
-        throw refuse("The writable grant", path, "holds the place, not made yet, of", real);
+      if (isInside(real, path)) {
+        if (found === null) {
+          throw refuse("The writable grant", path, "holds the place, not made yet, of", real);
+        }
+        held.add(real);
       }
     }
     for (const path of places.outputs) {
@@ -727,6 +713,7 @@ export function checkOwnPaths(
       here = realPathSyncOrNull(next) ?? next;
     }
   }
+  return [...held];
 }
 
 /** Checks that every reported artifact lies inside the write set; returns them relative. */
