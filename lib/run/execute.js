@@ -7,7 +7,7 @@ import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
 import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
-import { checkUnplanted, plantablePaths } from "../sandbox/policy.js";
+import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
 export const STAGING_SAMPLE_MS = 100;
 export function outputModeOf(backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
@@ -194,6 +194,7 @@ export async function runStaged(staged, options) {
             }
         })();
         const absent = plantablePaths(plan.policy);
+        const began = Date.now();
         let exec;
         try {
             const execOptions = {
@@ -231,6 +232,7 @@ export async function runStaged(staged, options) {
             };
         }
         await wrapped.close();
+        await closeToOthers([...inPlace, ...plan.policy.write], began);
         checkUnplanted(absent);
         step("sandbox teardown");
         const after = usage();

@@ -308,6 +308,87 @@ export function checkUnplanted(absent) {
         details: { paths: [...absent].filter((p) => moved.some((m) => m.startsWith(p))) },
     });
 }
+const WRITE_OTHERS = 0o002;
+const ALL_OTHERS = 0o007;
+const CHANGE_CLOCK_SLACK_MS = 2000;
+const PATH_MAX = 4096;
+export async function closeToOthers(roots, since) {
+    if (Deno.build.os === "windows" || roots.length === 0)
+        return [];
+    const closed = [];
+    const from = since - CHANGE_CLOCK_SLACK_MS;
+    let fs;
+    const close = async (path, info, bits) => {
+        fs ??= await import("node:fs");
+        if (!closeEntry(fs, path, info, bits))
+            return false;
+        closed.push(path);
+        return true;
+    };
+    const encoder = new TextEncoder();
+    const seen = new Set();
+    const stack = [...roots].reverse();
+    while (stack.length > 0) {
+        const path = stack.pop();
+        const info = lstatSyncOrNull(path);
+        if (!info || info.isSymlink || (!info.isFile && !info.isDirectory))
+            continue;
+        const key = `${info.dev}:${info.ino}`;
+        if (seen.has(key))
+            continue;
+        seen.add(key);
+        const changed = (info.ctime?.getTime() ?? Infinity) >= from;
+        if (changed && ((info.mode ?? 0) & WRITE_OTHERS) !== 0) {
+            if (!await close(path, info, WRITE_OTHERS))
+                continue;
+        }
+        if (!info.isDirectory)
+            continue;
+        let names;
+        try {
+            names = [...Deno.readDirSync(path)].map((entry) => entry.name);
+        }
+        catch {
+            names = undefined;
+        }
+        const reachable = names !== undefined &&
+            names.every((name) => encoder.encode(join(path, name)).length < PATH_MAX);
+        if (!reachable) {
+            if (changed && ((info.mode ?? 0) & ALL_OTHERS) !== 0)
+                await close(path, info, ALL_OTHERS);
+            continue;
+        }
+        for (const name of names.reverse())
+            stack.push(join(path, name));
+    }
+    return closed;
+}
+function closeEntry(fs, path, info, bits) {
+    const linux = Deno.build.os === "linux";
+    const O_PATH = 0o10000000;
+    const { O_CLOEXEC = 0, O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fs.constants;
+    let fd;
+    try {
+        fd = fs.openSync(path, (linux ? O_PATH : O_RDONLY | O_NONBLOCK) | O_NOFOLLOW | O_CLOEXEC);
+        const opened = fs.fstatSync(fd);
+        if (opened.ino !== info.ino || opened.dev !== info.dev ||
+            !(opened.isFile() || opened.isDirectory()))
+            return false;
+        const mode = (opened.mode & 0o7777) & ~bits;
+        if (linux)
+            Deno.chmodSync(`/proc/self/fd/${fd}`, mode);
+        else
+            fs.fchmodSync(fd, mode);
+        return true;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        if (fd !== undefined)
+            fs.closeSync(fd);
+    }
+}
 export function pinnedFolders(protect, writable) {
     const pinned = new Set();
     for (const path of protect) {

@@ -34,7 +34,7 @@ import {
   platformBackend,
   requireBackend,
 } from "../sandbox/mod.ts";
-import { checkUnplanted, plantablePaths } from "../sandbox/policy.ts";
+import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.ts";
 import type { SandboxBackend, WrappedCommand } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
 import type { LimitsHit } from "./result.ts";
@@ -361,6 +361,8 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     })();
     // Where the script could make a .git, .capibara or shell file that is not there yet.
     const absent = plantablePaths(plan.policy);
+    /** When the script began: what changed in what it could write since then is its doing. */
+    const began = Date.now();
     let exec: ExecResult;
     try {
       const execOptions = {
@@ -397,6 +399,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     }
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
+    await closeToOthers([...inPlace, ...plan.policy.write], began);
     checkUnplanted(absent);
     step("sandbox teardown");
     const after = usage();

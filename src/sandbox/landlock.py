@@ -25,8 +25,8 @@ gate below): what a parent left open does not reach the script.
 With `--held=FD` before the mode (a sandbox started ahead of its run), the step restricts itself,
 then waits for one newline on descriptor FD before it goes on, and closes FD: nothing of the script,
 its interpreter's `site` or its dependencies runs before the run is released. End of input without
-the newline (the run was discarded) ends the step with 125. Meanwhile, in `script` mode, it loads
-the standard-library modules the script's top-level lines import (see preload).
+the newline (the run was discarded) ends the step with 125. Before it waits, in `script` mode, it
+loads the standard-library modules the script's top-level lines import (see preload).
 
 On a kernel without Landlock the script runs without it (`capibara doctor` says so); a failure
 while restricting on a kernel that has it stops the run (exit 125).
@@ -256,41 +256,33 @@ def preload_names(script):
 
 
 def preload(script):
-    """While a held start waits at its gate: imports, in a thread, the standard-library modules the
-    script's top-level lines name (see preload_names), so that the script finds them loaded once
-    released (its imports are most of a short script's run). Only the standard library can load
-    now: this interpreter runs isolated and before `site` (-I -S), so `sys.path` holds no
-    site-packages and neither the working directory nor the script's folder; the script's lines are
-    read as text, never run. Returns the thread, which the step joins before anything else runs
-    (see finish_preload), or None."""
+    """While a held start waits for its run: imports the standard-library modules the script's
+    top-level lines name (see preload_names), so that the script finds them loaded once released
+    (its imports are most of a short script's run). Only the standard library can load now: this
+    interpreter runs isolated and before `site` (-I -S), so `sys.path` holds no site-packages and
+    neither the working directory nor the script's folder; the script's lines are read as text,
+    never run.
+
+    Done here, before the gate, in this thread: a thread of its own would gain nothing (the
+    script waits for the preload either way, and the GIL runs one import at a time) and cost the
+    sandbox's start `threading`'s own import (≈ 5 ms here), on the way to the gate of every held
+    run; a module that imports `threading` is then imported in the main thread, as the script
+    would (imported from another thread, `threading` takes that thread for the main one)."""
     names = preload_names(script)
     if not names:
-        return None
-    import threading
-
+        return
     writes_bytecode = sys.dont_write_bytecode
-
-    def load():
-        # -I ignores PYTHONDONTWRITEBYTECODE: none is written now (run_script decides for the
-        # script); what each module writes itself, it writes then.
-        sys.dont_write_bytecode = True
+    # -I ignores PYTHONDONTWRITEBYTECODE: none is written now (run_script decides for the script);
+    # what each module writes itself, it writes then.
+    sys.dont_write_bytecode = True
+    try:
         for name in names:
             try:
                 __import__(name)
             except Exception:  # the script's own import says what is wrong
                 pass
-
-    thread = threading.Thread(target=load, name="capibara-preload", daemon=True)
-    thread.writes_bytecode = writes_bytecode
-    thread.start()
-    return thread
-
-
-def finish_preload(thread):
-    """Waits for the preload (if any) to end: no thread of the step outlives it."""
-    if thread is not None:
-        thread.join()
-        sys.dont_write_bytecode = thread.writes_bytecode
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
 
 
 def close_inherited(keep):
@@ -344,10 +336,8 @@ def main():
     if mode == "script" and len(args) > 1:
         restrict()
         if held is not None:
-            loading = preload(args[1])
+            preload(args[1])
             wait_for_release(held)
-            # Done before anything of the run: no thread of the step outlives it (a fork after).
-            finish_preload(loading)
         run_script(args[1], args[2:])  # the script's own code: nothing may follow it here
         return
     if mode in ("exec", "bare") and len(args) > 1:

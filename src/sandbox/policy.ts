@@ -484,6 +484,123 @@ export function checkUnplanted(absent: readonly string[]): void {
   );
 }
 
+/** Write permission for every other user of the machine. */
+const WRITE_OTHERS = 0o002;
+/** Every permission of every other user. */
+const ALL_OTHERS = 0o007;
+/**
+ * How long before a run began an entry may have changed and still count as the run's: file
+ * systems stamp change times with a coarse clock (some to the second).
+ */
+const CHANGE_CLOCK_SLACK_MS = 2000;
+/** The longest path the system takes, in bytes with its final NUL (Linux's PATH_MAX). */
+const PATH_MAX = 4096;
+
+/**
+ * After a run, with every process of it gone: takes write for other users off every file and
+ * folder in the folders it could write (`roots`) that changed since the run began (`since`, ms
+ * since the epoch). A script cannot set that bit itself (the sandbox's seccomp filter refuses it),
+ * but one that clears its umask makes new files and folders so, and under Deno's permissions
+ * alone a script may set it; another local user could then change what the user runs or reads
+ * later. Entries the run did not change keep their modes (a folder the user opened to others
+ * stays open). Each entry is changed through a descriptor of the very file that was looked at,
+ * never through a link, and only ever loses permissions: a path another user swaps meanwhile (in a
+ * folder open to them) leads nowhere, and widens nothing. Folders are closed before they are
+ * listed. A folder the run changed whose entries cannot be reached by path (it cannot be listed,
+ * or their paths are longer than the system takes) is closed to others entirely, so that nothing
+ * below it is within their reach either.
+ *
+ * @returns the paths it closed
+ */
+export async function closeToOthers(roots: readonly string[], since: number): Promise<string[]> {
+  if (Deno.build.os === "windows" || roots.length === 0) return [];
+  const closed: string[] = [];
+  const from = since - CHANGE_CLOCK_SLACK_MS;
+  /** Node's file calls, loaded when a first entry needs closing (its compatibility layer is slow
+   * to load, and most runs have nothing to close). */
+  let fs: typeof import("node:fs") | undefined;
+  const close = async (path: string, info: Deno.FileInfo, bits: number): Promise<boolean> => {
+    fs ??= await import("node:fs");
+    if (!closeEntry(fs, path, info, bits)) return false;
+    closed.push(path);
+    return true;
+  };
+  const encoder = new TextEncoder();
+  const seen = new Set<string>();
+  // Depth first, with a stack of its own: a script may nest folders deeper than any call stack.
+  const stack = [...roots].reverse();
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    const info = lstatSyncOrNull(path);
+    if (!info || info.isSymlink || (!info.isFile && !info.isDirectory)) continue;
+    // A folder held by two grants, or reached twice (a bind mount of a folder above): once.
+    const key = `${info.dev}:${info.ino}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const changed = (info.ctime?.getTime() ?? Infinity) >= from;
+    if (changed && ((info.mode ?? 0) & WRITE_OTHERS) !== 0) {
+      if (!await close(path, info, WRITE_OTHERS)) continue;
+    }
+    if (!info.isDirectory) continue;
+    let names: string[] | undefined;
+    try {
+      names = [...Deno.readDirSync(path)].map((entry) => entry.name);
+    } catch {
+      names = undefined;
+    }
+    const reachable = names !== undefined &&
+      names.every((name) => encoder.encode(join(path, name)).length < PATH_MAX);
+    if (!reachable) {
+      if (changed && ((info.mode ?? 0) & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
+      continue;
+    }
+    for (const name of names!.reverse()) stack.push(join(path, name));
+  }
+  return closed;
+}
+
+/**
+ * Takes `bits` of the other users' permissions off the entry at `path`, when it is still the file
+ * `info` describes: opened without following a link, checked by device and inode, changed through
+ * the descriptor (Linux: an `O_PATH` descriptor, changed through `/proc/self/fd`, which reaches a
+ * file its owner may not even read; elsewhere, one opened for reading). Its mode is read from the
+ * descriptor, so only those bits are ever taken. False when it could not be done (the entry is
+ * then left alone, and a folder's entries are not listed).
+ */
+function closeEntry(
+  fs: typeof import("node:fs"),
+  path: string,
+  info: Deno.FileInfo,
+  bits: number,
+): boolean {
+  const linux = Deno.build.os === "linux";
+  const O_PATH = 0o10000000;
+  const { O_CLOEXEC = 0, O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fs.constants as Record<
+    string,
+    number
+  >;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(
+      path,
+      (linux ? O_PATH : O_RDONLY! | O_NONBLOCK!) | O_NOFOLLOW! | O_CLOEXEC,
+    );
+    const opened = fs.fstatSync(fd);
+    if (
+      opened.ino !== info.ino || opened.dev !== info.dev ||
+      !(opened.isFile() || opened.isDirectory())
+    ) return false;
+    const mode = (opened.mode & 0o7777) & ~bits;
+    if (linux) Deno.chmodSync(`/proc/self/fd/${fd}`, mode);
+    else fs.fchmodSync(fd, mode);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /**
  * The folders a protected path inside a writable folder hangs from: each one strictly between the
  * outermost writable folder that holds it and the path. A read-only path does not stop a script

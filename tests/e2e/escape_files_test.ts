@@ -986,6 +986,77 @@ breached = any(mode & 0o002 for mode in modes.values())`),
       }
     },
   });
+  // A script that clears its own umask makes what it creates writable by every user (the
+  // filter sees only the mode asked for, 0666 as every open asks): taken off once the run is over,
+  // on what the run changed only (tests/sandbox/policy_test.ts).
+  const cleared = join(OTHER, "cleared-umask");
+  attack({
+    name: "clear the umask, then make files and folders writable by every user",
+    language: "python",
+    allow: { write: [cleared] },
+    before: async () => {
+      await Deno.mkdir(cleared, { recursive: true, mode: 0o755 });
+      await Deno.chmod(cleared, 0o755);
+    },
+    script: py(`folder = ${JSON.stringify(cleared)}
+os.umask(0)
+os.close(os.open(os.path.join(folder, "file.txt"), os.O_CREAT | os.O_WRONLY, 0o666))
+os.mkdir(os.path.join(folder, "drop"), 0o777)
+os.mkdir(os.path.join(folder, "drop", "deeper"), 0o777)
+os.close(os.open(os.path.join(folder, "drop", "deeper", "x.txt"), os.O_CREAT | os.O_WRONLY, 0o666))
+# Write for others only: not even its owner may read it.
+os.close(os.open(os.path.join(folder, "drop", "blind"), os.O_CREAT | os.O_WRONLY, 0o002))
+os.symlink("/etc/passwd", os.path.join(folder, "link"))
+detail = oct(os.stat(os.path.join(folder, "drop")).st_mode & 0o7777)`),
+    granted(o) {
+      // Inside the run the umask was the script's: the folder was made open to every user.
+      assert.equal(o.detail, "0o777");
+    },
+    hostUnchanged: async () => {
+      const open: string[] = [];
+      const walk = async (dir: string) => {
+        for await (const entry of Deno.readDir(dir)) {
+          const path = join(dir, entry.name);
+          const info = await Deno.lstat(path);
+          if (info.isSymlink) continue;
+          if ((info.mode! & 0o002) !== 0) open.push(path);
+          if (info.isDirectory) await walk(path);
+        }
+      };
+      await walk(cleared);
+      assert.deepEqual(open, [], "left writable by every user");
+      assert.equal((await Deno.lstat(join(cleared, "drop", "blind"))).mode! & 0o7777, 0o000);
+      assert.equal((await Deno.lstat("/etc/passwd")).mode! & 0o7777, 0o644);
+    },
+  });
+  // Under Deno's flags alone nothing refuses the chmod itself: it too is taken back.
+  const chmodded = join(OTHER, "chmodded-by-deno");
+  attack({
+    name: "give every user write on what it makes in a granted folder",
+    language: "typescript",
+    allow: { write: [chmodded] },
+    before: async () => {
+      await Deno.mkdir(chmodded, { recursive: true, mode: 0o755 });
+      await Deno.chmod(chmodded, 0o755);
+    },
+    script: ts(`const folder = ${JSON.stringify(chmodded)};
+Deno.writeTextFileSync(folder + "/tool.sh", "#!/bin/sh\\n");
+Deno.mkdirSync(folder + "/drop");
+for (const path of [folder + "/tool.sh", folder + "/drop"]) {
+  try {
+    Deno.chmodSync(path, 0o777);
+  } catch (error) {
+    detail += String(error).slice(0, 80) + "; ";
+  }
+}`),
+    granted() {},
+    hostUnchanged: async () => {
+      for (const name of ["tool.sh", "drop"]) {
+        const mode = (await Deno.lstat(join(chmodded, name))).mode! & 0o7777;
+        assert.equal(mode & 0o002, 0, `${name} is writable by every user (${mode.toString(8)})`);
+      }
+    },
+  });
   attack({
     name: "a granted folder's modes may still change, short of every user's write",
     language: "python",
@@ -1332,4 +1403,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 66, noSandbox: 17 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 68, noSandbox: 18 } }));

@@ -8,6 +8,7 @@ import { PermissionError, ValidationError } from "../../src/errors.ts";
 import {
   checkArtifacts,
   checkOutputFolder,
+  closeToOthers,
   contextPaths,
   effectiveAllow,
   isOutputKey,
@@ -269,4 +270,87 @@ Deno.test("checkOutputFolder() refuses a folder holding .git or .capibara, in an
   await Deno.remove(join(out, ".Git"));
   checkOutputFolder(out, [w.work], "Output");
   checkOutputFolder(join(w.work, "not-yet"), [w.work], "Output");
+});
+
+Deno.test({
+  name:
+    "closeToOthers(): what a run changed loses every user's write, links are not followed, the rest keeps its mode",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using tmp = await withTmpDir();
+    const dir = tmp.path;
+    const root = join(dir, "granted");
+    const outside = join(dir, "outside.txt");
+    const mode = async (path: string) => (await Deno.lstat(path)).mode! & 0o7777;
+    const make = async () => {
+      await Deno.mkdir(join(root, "open", "deeper"), { recursive: true });
+      await Deno.writeTextFile(join(root, "open", "deeper", "x.txt"), "x");
+      await Deno.writeTextFile(join(root, "blind"), "");
+      await Deno.writeTextFile(outside, "the user's, elsewhere");
+      await Deno.symlink(outside, join(root, "link"));
+      await Deno.chmod(root, 0o755);
+      await Deno.chmod(join(root, "open"), 0o1777);
+      await Deno.chmod(join(root, "open", "deeper"), 0o777);
+      await Deno.chmod(join(root, "open", "deeper", "x.txt"), 0o666);
+      await Deno.chmod(join(root, "blind"), 0o002);
+      await Deno.chmod(outside, 0o666);
+    };
+    await make();
+    // Nothing changed since the run began (it began later): the user's own modes stay.
+    assert.deepEqual(await closeToOthers([root], Date.now() + 60_000), []);
+    assert.equal(await mode(join(root, "open", "deeper", "x.txt")), 0o666);
+
+    const closed = await closeToOthers([root, join(root, "open")], 0);
+    assert.deepEqual(closed.sort(), [
+      join(root, "blind"),
+      join(root, "open"),
+      join(root, "open", "deeper"),
+      join(root, "open", "deeper", "x.txt"),
+    ]);
+    // Only that bit goes: the sticky bit, the group's write and the owner's rights stay.
+    assert.equal(await mode(join(root, "open")), 0o1775);
+    assert.equal(await mode(join(root, "open", "deeper")), 0o775);
+    assert.equal(await mode(join(root, "open", "deeper", "x.txt")), 0o664);
+    assert.equal(await mode(join(root, "blind")), 0o000);
+    assert.equal(await mode(root), 0o755);
+    // The link's target lies outside what the run could write: never reached through it.
+    assert.equal(await mode(outside), 0o666);
+  },
+});
+
+Deno.test({
+  name:
+    "closeToOthers(): a folder the run changed whose entries lie beyond the longest path is closed to others entirely",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir();
+    const root = join(tmp.path, "granted");
+    await Deno.mkdir(root);
+    // Folders nested past PATH_MAX (4096 bytes), made one step at a time from inside.
+    const name = "d".repeat(200);
+    const chain: string[] = [];
+    let path = root;
+    while (new TextEncoder().encode(path).length < 3900) {
+      path = join(path, name);
+      chain.push(path);
+    }
+    for (const dir of chain) await Deno.mkdir(dir);
+    const previous = Deno.cwd();
+    try {
+      Deno.chdir(chain.at(-1)!);
+      await Deno.mkdir(name);
+      await Deno.writeTextFile(`${name}/hidden.txt`, "x");
+      await Deno.chmod(`${name}/hidden.txt`, 0o666);
+      await Deno.chmod(name, 0o777);
+    } finally {
+      Deno.chdir(previous);
+    }
+    await Deno.chmod(chain.at(-1)!, 0o775);
+    const closed = await closeToOthers([root], 0);
+    // The deepest folder a path reaches: no other user may pass it now.
+    assert.deepEqual(closed, [chain.at(-1)!]);
+    assert.equal((await Deno.lstat(chain.at(-1)!)).mode! & 0o007, 0);
+    // Those above keep the right to pass (they were not open to others' write).
+    assert.equal((await Deno.lstat(chain[0]!)).mode! & 0o005, 0o005);
+  },
 });
