@@ -165,8 +165,16 @@ export function progressReporter(options = {}) {
                 spinner.update({ text: text() });
                 return;
             }
-            loading ??= import("npm:nanospinner@^1.2.2").then(({ createSpinner }) => {
+            loading ??= Promise.all([import("npm:nanospinner@^1.2.2"), import("node:process")]).then(([{ createSpinner }, { default: process }]) => {
+                const signals = ["SIGINT", "SIGTERM"];
+                const before = signals.map((name) => new Set(process.listeners(name)));
                 spinner = createSpinner(text()).start();
+                signals.forEach((name, i) => {
+                    for (const listener of process.listeners(name)) {
+                        if (!before[i].has(listener))
+                            process.off(name, listener);
+                    }
+                });
                 ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
             });
         },

@@ -260,6 +260,7 @@ export class DenoRuntime {
                 tmpDir: tmp,
                 memoryBytes: CACHE_MEMORY_BYTES,
                 maxProcesses: CACHE_MAX_PROCESSES,
+                reservesAddressSpace: denoAddressSpace(CACHE_MEMORY_BYTES),
             });
             try {
                 return await execCommand(wrapped.spec, {
@@ -356,6 +357,10 @@ function prepared(deno, dir, marker, seeded) {
         readPaths: [join(dir, "npm")],
         env: runEnv(dir, marker.registry),
     };
+}
+export function denoAddressSpace(memoryBytes) {
+    const mib = Math.max(16, Math.floor(memoryBytes / 1024 ** 2));
+    return { env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` } };
 }
 export function runDenoDir(denoDir, tmpDir, codeCache = false) {
     const own = join(tmpDir, ".deno");
@@ -506,6 +511,7 @@ export async function checkModuleGraph(options) {
                     tmpDir: tmp,
                     memoryBytes: INFO_MEMORY_BYTES,
                     maxProcesses: INFO_MAX_PROCESSES,
+                    reservesAddressSpace: denoAddressSpace(INFO_MEMORY_BYTES),
                 });
                 try {
                     result = await execCommand(wrapped.spec, limits);

@@ -2,7 +2,7 @@
 import { isAbsolute } from "../_path.js";
 import { isInside, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
-import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
+import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";
 function netValue(host, port, wildcard = false) {
@@ -250,7 +250,12 @@ export class DenoPermissionsBackend {
             };
             const binary = Deno.realPathSync(spec.program);
             const read = [...new Set([...policy.read, binary, spec.program])].filter((p) => isAbsolute(p));
-            return await this.#os.wrap(inner, { ...policy, read, readsScopedByProgram: true }, options.held ? { held: true, selfGated: true } : {});
+            return await this.#os.wrap(inner, {
+                ...policy,
+                read,
+                readsScopedByProgram: true,
+                reservesAddressSpace: denoAddressSpace(policy.memoryBytes),
+            }, options.held ? { held: true, selfGated: true } : {});
         }
         if (policy.network.length === 0) {
             const flags = denoPermissionFlags(flagged, policy.env ?? []);

@@ -754,7 +754,8 @@ async function planCgroups(prlimit) {
     }
     else if (prlimit) {
         plan.info.memory = "rlimit";
-        notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup)");
+        notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup); Deno's heap by its own " +
+            "--max-old-space-size (Deno reserves more address space than any limit)");
     }
     else {
         notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
@@ -1426,7 +1427,10 @@ export class BubblewrapBackend {
             };
             const inner = [];
             if (!plan.v2 && !plan.v1Memory && plan.prlimit) {
-                inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
+                if (policy.reservesAddressSpace)
+                    Object.assign(env, policy.reservesAddressSpace.env);
+                else
+                    inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
             }
             if (!plan.v2 && !plan.v1Pids && plan.prlimit)
                 inner.push(`--nproc=${policy.maxProcesses}`);

@@ -278,10 +278,22 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
         spinner.update({ text: text() });
         return;
       }
-      loading ??= import("npm:nanospinner@^1.2.2").then(({ createSpinner }) => {
-        spinner = createSpinner(text()).start();
-        ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
-      });
+      loading ??= Promise.all([import("npm:nanospinner@^1.2.2"), import("node:process")]).then(
+        ([{ createSpinner }, { default: process }]) => {
+          const signals = ["SIGINT", "SIGTERM"] as const;
+          const before = signals.map((name) => new Set(process.listeners(name)));
+          spinner = createSpinner(text()).start();
+          // The spinner ends the process itself on SIGINT and SIGTERM (exit 130, 143), before the
+          // run's own handling could stop the script, clean up and say what was interrupted:
+          // its listeners go, the run's stay.
+          signals.forEach((name, i) => {
+            for (const listener of process.listeners(name)) {
+              if (!before[i]!.has(listener)) process.off(name, listener as () => void);
+            }
+          });
+          ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
+        },
+      );
     },
     done(ok) {
       // Only where one was set: a first clearInterval loads Deno's Node layer (≈ 4 ms here).

@@ -412,6 +412,7 @@ export class DenoRuntime implements Runtime {
         tmpDir: tmp,
         memoryBytes: CACHE_MEMORY_BYTES,
         maxProcesses: CACHE_MAX_PROCESSES,
+        reservesAddressSpace: denoAddressSpace(CACHE_MEMORY_BYTES),
       });
       try {
         return await execCommand(wrapped.spec, {
@@ -518,6 +519,17 @@ function prepared(
 }
 
 /** One host rule of the policy, as Deno can express it. */
+
+/**
+ * What a sandbox's policy says of a `deno` it runs (see `SandboxPolicy.reservesAddressSpace`):
+ * Deno reserves tens of GiB of address space at its start (V8's pointer cage and Oilpan's caged
+ * heap), so where the memory limit could only be an address-space cap its heap is bounded by
+ * V8's own limit instead (`DENO_V8_FLAGS`, read by Deno itself before any script).
+ */
+export function denoAddressSpace(memoryBytes: number): { env: Record<string, string> } {
+  const mib = Math.max(16, Math.floor(memoryBytes / 1024 ** 2));
+  return { env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` } };
+}
 
 /**
  * A run's own `DENO_DIR`: `<tmpDir>/.deno`, created, with `npm` linking to the `npm` folder of
@@ -732,6 +744,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
           tmpDir: tmp,
           memoryBytes: INFO_MEMORY_BYTES,
           maxProcesses: INFO_MAX_PROCESSES,
+          reservesAddressSpace: denoAddressSpace(INFO_MEMORY_BYTES),
         });
         try {
           result = await execCommand(wrapped.spec, limits);

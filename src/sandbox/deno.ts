@@ -8,7 +8,7 @@ import { isAbsolute } from "../_path.ts";
 import { isInside, realPathSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import type { CommandSpec } from "../exec.ts";
-import { NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
+import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
   canonicalHost,
@@ -502,7 +502,12 @@ export class DenoPermissionsBackend implements SandboxBackend {
       // Deno's --allow-read list never holds /proc: it is the read guard Landlock would be.
       return await this.#os.wrap(
         inner,
-        { ...policy, read, readsScopedByProgram: true },
+        {
+          ...policy,
+          read,
+          readsScopedByProgram: true,
+          reservesAddressSpace: denoAddressSpace(policy.memoryBytes),
+        },
         options.held ? { held: true, selfGated: true } : {},
       );
     }

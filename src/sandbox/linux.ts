@@ -1132,7 +1132,10 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
     notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory})`);
   } else if (prlimit) {
     plan.info.memory = "rlimit";
-    notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup)");
+    notes.push(
+      "memory: RLIMIT_AS via prlimit (no writable memory cgroup); Deno's heap by its own " +
+        "--max-old-space-size (Deno reserves more address space than any limit)",
+    );
   } else {
     notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
   }
@@ -1963,7 +1966,8 @@ export class BubblewrapBackend implements SandboxBackend {
       };
       const inner: string[] = [];
       if (!plan.v2 && !plan.v1Memory && plan.prlimit) {
-        inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
+        if (policy.reservesAddressSpace) Object.assign(env, policy.reservesAddressSpace.env);
+        else inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
       }
       if (!plan.v2 && !plan.v1Pids && plan.prlimit) inner.push(`--nproc=${policy.maxProcesses}`);
       const command: string[] = inner.length > 0 && plan.prlimit

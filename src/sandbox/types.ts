@@ -50,6 +50,14 @@ export interface SandboxPolicy {
    * which would cost a second process start. Default: false.
    */
   readsScopedByProgram?: boolean;
+  /**
+   * Set when the program reserves far more address space than it uses (V8's heap cages, tens of
+   * GiB, reserved at its start): where no memory cgroup works, the OS backend does not cap its
+   * address space (an `RLIMIT_AS` of the memory limit would stop it before its first line) and
+   * sets these variables instead, which bound the program's own heap. Default: none, the address
+   * space is capped there.
+   */
+  reservesAddressSpace?: { env: Record<string, string> };
 }
 
 /** What a backend's limits saw during a run. */

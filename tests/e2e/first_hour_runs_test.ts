@@ -75,6 +75,75 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 }
 
 Deno.test({
+  name: "Ctrl-C on a terminal (its progress line drawn) cleans up and says what was interrupted",
+  ignore: !OS_SANDBOX ||
+    !(await new Deno.Command("sh", { args: ["-c", "command -v script"] }).output()).success,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const tmpRoot = join(tmp.path, "tmp");
+    await Deno.mkdir(tmpRoot);
+    await Deno.mkdir(join(tmp.path, "markers"));
+    const body = [
+      'open(ctx["started_marker"], "w").write("started")',
+      "time.sleep(60)",
+      'return {"output": {"done": True}}',
+    ].join("\n");
+    await using llm = startFakeLLM({ replies: [bundleReply({ body, imports: ["time"] })] });
+    const quoted = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+    const command = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "run",
+      "Sleep for a minute on a terminal",
+      "--context",
+      JSON.stringify({ started_marker: "markers/started.txt" }),
+      "--allow-write",
+      "markers",
+    ].map(quoted).join(" ");
+    // util-linux's script: a new pseudo-terminal, given a width (the progress line needs one);
+    // what is typed into it reaches the command's terminal, ^C included.
+    const child = new Deno.Command("script", {
+      args: ["-qec", `stty cols 100 rows 30; exec ${command}`, "/dev/null"],
+      cwd: tmp.path,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? "/tmp",
+        TERM: "xterm",
+        NO_COLOR: "1",
+        TMPDIR: tmpRoot,
+        ...envFor(llm.url),
+      },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const output = new Response(child.stdout).text();
+    let running = true;
+    const status = child.status.finally(() => running = false);
+    const started = join(tmp.path, "markers", "started.txt");
+    await until(async () => !running || await exists(started), "the script to start");
+    if (!running) assert.fail(`the CLI ended before the script started: ${await output}`);
+    // The progress line is drawn once a second: past its first draw, its handlers are set.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const keyboard = child.stdin.getWriter();
+    await keyboard.write(new Uint8Array([3]));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const { code } = await status;
+    clearTimeout(killer);
+    await keyboard.close().catch(() => {});
+    const text = await output;
+    assert.equal(code, 130, text.slice(-2000));
+    assert.match(text, /interrupted: Interrupted by SIGINT while: Running fp_/);
+    assert.deepEqual(await named(tmpRoot, "capibara-run-", 0), []);
+    assert.deepEqual(await named(tmpRoot, "capibara-sbx-", 0), []);
+  },
+});
+
+Deno.test({
   name: "capibara run --verbose shows each step and the script's stderr, terminal-safe",
   ignore: !OS_SANDBOX,
   async fn() {

@@ -16,6 +16,7 @@ import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 import { which } from "../../src/_which.ts";
 import { runnerFolders } from "../../src/_runner_folder.ts";
 import { join } from "node:path";
+import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
 
 function onPath(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
@@ -1453,4 +1454,54 @@ Deno.test("runIdsFree() gives up the run ids where a user, group or subordinate 
   assert.equal(runIdsFree({ ...none, subgid: "bob:1000000:2000000000\n" }), false);
   // Just past its end.
   assert.equal(runIdsFree({ ...none, subuid: `c:${0x70000000 + 2 ** 20}:10\n` }), true);
+});
+
+Deno.test({
+  name:
+    "where only an address-space cap could limit memory, Deno starts under it, its heap bounded by V8's own limit",
+  ignore,
+  async fn() {
+    const prlimit = await which("prlimit");
+    if (!prlimit) {
+      console.warn("linux_test: no prlimit here; the fallback it stands in for is not tried");
+      return;
+    }
+    await using layout = await makeLayout();
+    // The plan of a user with no writable cgroup (most desktops): limits by prlimit alone.
+    const probeCache = `${layout.root}/cache/sandbox/bwrap-probe.json`;
+    await Deno.mkdir(`${layout.root}/cache/sandbox`, { recursive: true });
+    await Deno.writeTextFile(
+      `${layout.root}/cache/sandbox/cgroup-plan.json`,
+      JSON.stringify({
+        key: JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]),
+        plan: {
+          prlimit,
+          info: { memory: "rlimit", processes: "rlimit", processesEffective: false, summary: "" },
+        },
+      }),
+    );
+    const script = `${layout.granted}/heap.js`;
+    await Deno.writeTextFile(
+      script,
+      'import v8 from "node:v8";\nconsole.log(v8.getHeapStatistics().heap_size_limit);\n',
+    );
+    const deno = Deno.execPath();
+    const memoryBytes = 300 * 1024 ** 2;
+    const wrapped = await new DenoPermissionsBackend({ os: new BubblewrapBackend({ probeCache }) })
+      .wrap(
+        { program: deno, args: ["run", script], env: BASE_ENV, cwd: layout.work },
+        policyFor(layout, { write: [], protect: [], memoryBytes }),
+      );
+    try {
+      // The address space is not capped (Deno reserves tens of GiB at its start).
+      assert.ok(!wrapped.spec.args.some((arg) => arg.startsWith("--as=")), "an --as cap");
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      const limit = Number(result.stdout.trim());
+      // The old space at the limit, the young one beside it (V8 adds ≈ 100 MiB), far from its default.
+      assert.ok(limit > 0 && limit <= memoryBytes * 1.5, `the heap may grow to ${limit} bytes`);
+    } finally {
+      await wrapped.close();
+    }
+  },
 });
