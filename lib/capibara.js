@@ -321,6 +321,7 @@ export class Capibara {
                 });
             }
             if (config.core && !this.#options.generator) {
+                await store.checkWritable();
                 return { entry: await this.#fromCore(store, config, fp, request), generated: true };
             }
             const generator = this.#options.generator ??
@@ -335,6 +336,7 @@ export class Capibara {
                     details: { fingerprint: fp.fingerprint },
                 });
             }
+            await store.checkWritable();
             this.#options.progress?.("Generating the script…");
             const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal });
             const { manifest, files } = generatedEntry({

@@ -525,7 +525,9 @@ export class Capibara {
       }
       // With a Core, the team's entry (or one the Core generates): never an LLM from here. A
       // generator passed in code is the caller's explicit choice, and wins over the environment.
+      // Nothing is asked of either for a project whose store cannot take the entry.
       if (config.core && !this.#options.generator) {
+        await store.checkWritable();
         return { entry: await this.#fromCore(store, config, fp, request), generated: true };
       }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
@@ -544,6 +546,7 @@ export class Capibara {
           },
         );
       }
+      await store.checkWritable();
       this.#options.progress?.("Generating the script…");
       const result = await generator.generate(
         { prompt: request.prompt, context: request.context, language: request.language },

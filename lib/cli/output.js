@@ -40,12 +40,13 @@ function quoted(text) {
 export function reportError(error, json, io = PROCESS_IO) {
     if (!(error instanceof CapibaraError)) {
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        const hint = "this is a bug in Capibara; please report it with the command you ran";
         if (json) {
-            printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 }, io);
+            printJson({ error: { type: "InternalError", message: String(error), hint, exit_code: 1 } }, io);
         }
         else {
             io.err(`error[InternalError]: ${quoted(message)}`);
-            io.err("hint: this is a bug in Capibara; please report it with the command you ran");
+            io.err(`hint: ${hint}`);
         }
         return 1;
     }

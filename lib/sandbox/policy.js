@@ -99,6 +99,16 @@ function looksLikePath(value) {
         value.includes("/") || value.includes("\\") ||
         /^[^\s]+\.[A-Za-z0-9]{1,8}$/.test(value);
 }
+function unresolvable(error) {
+    if (error instanceof Deno.errors.NotADirectory)
+        return "a part of it is a file, not a folder";
+    if (error instanceof Deno.errors.PermissionDenied)
+        return "a folder on its way cannot be read";
+    if (error instanceof Deno.errors.FilesystemLoop)
+        return "its symlinks lead round in a loop";
+    return error instanceof Error ? error.message : String(error);
+}
+const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a folder you can read";
 export function resolveInside(value, workdir, what) {
     const realWorkdir = Deno.realPathSync(workdir);
     const refuse = (why) => new ValidationError(`${what} "${value}" ${why}`, {
@@ -113,7 +123,17 @@ export function resolveInside(value, workdir, what) {
     if (!isInside(absolute, resolve(workdir))) {
         throw refuse(isAbsolute(value) ? "is outside the working directory" : "leaves the working directory");
     }
-    const real = realPathLooseSync(absolute);
+    let real;
+    try {
+        real = realPathLooseSync(absolute);
+    }
+    catch (error) {
+        throw new ValidationError(`${what} "${value}" cannot be used: ${unresolvable(error)}`, {
+            cause: error,
+            hint: UNRESOLVABLE_HINT,
+            details: { path: value },
+        });
+    }
     if (!isInside(real, realWorkdir)) {
         throw refuse("is a symlink that leads out of the working directory");
     }
@@ -228,7 +248,16 @@ export async function resolveGrantedPaths(paths, workdir) {
     const out = [];
     for (const p of paths) {
         const absolute = resolve(workdir, p);
-        out.push(await realPathLoose(absolute));
+        try {
+            out.push(await realPathLoose(absolute));
+        }
+        catch (error) {
+            throw new ValidationError(`Granted path "${p}" cannot be used: ${unresolvable(error)}`, {
+                cause: error,
+                hint: UNRESOLVABLE_HINT,
+                details: { path: p },
+            });
+        }
     }
     return out;
 }

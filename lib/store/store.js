@@ -1,6 +1,6 @@
 // Generated from src/store/store.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, join, resolve } from "../_path.js";
-import { IntegrityError, ValidationError } from "../errors.js";
+import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
 import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull } from "../_fs.js";
 import { sha256 } from "../_hash.js";
 import { LANGUAGES, Manifest } from "../schema.js";
@@ -340,6 +340,22 @@ export class Store {
                     details: { path: dir },
                 });
             }
+        }
+    }
+    async checkWritable() {
+        try {
+            await this.#ensureBase();
+            await Deno.mkdir(this.scripts, { recursive: true });
+            await Deno.mkdir(join(this.base, ".tmp"), { recursive: true });
+        }
+        catch (error) {
+            if (error instanceof IntegrityError)
+                throw error;
+            throw new PermissionError(`Cannot store scripts in ${this.base}: ${error instanceof Deno.errors.PermissionDenied ? "permission denied" : String(error)}`, {
+                cause: error,
+                hint: "Run from a project folder you can write to, or pass --root with one",
+                details: { path: this.base },
+            });
         }
     }
     async #ensureBase() {

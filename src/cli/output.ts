@@ -101,11 +101,16 @@ function quoted(text: string): string {
 export function reportError(error: unknown, json: boolean, io: CommandIo = PROCESS_IO): number {
   if (!(error instanceof CapibaraError)) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const hint = "this is a bug in Capibara; please report it with the command you ran";
     if (json) {
-      printJson({ type: "InternalError", message: String(error), hint: "", exit_code: 1 }, io);
+      // The shape of every other error's, so that a machine reading `.error.type` finds this too.
+      printJson(
+        { error: { type: "InternalError", message: String(error), hint, exit_code: 1 } },
+        io,
+      );
     } else {
       io.err(`error[InternalError]: ${quoted(message)}`);
-      io.err("hint: this is a bug in Capibara; please report it with the command you ran");
+      io.err(`hint: ${hint}`);
     }
     return 1;
   }

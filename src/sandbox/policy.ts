@@ -188,6 +188,20 @@ function looksLikePath(value: string): boolean {
     /^[^\s]+\.[A-Za-z0-9]{1,8}$/.test(value);
 }
 
+/**
+ * What keeps a path from being resolved, in words: a file where a folder should be, a folder on
+ * its way that cannot be read, links that loop, a name too long; else the system's own message.
+ */
+function unresolvable(error: unknown): string {
+  if (error instanceof Deno.errors.NotADirectory) return "a part of it is a file, not a folder";
+  if (error instanceof Deno.errors.PermissionDenied) return "a folder on its way cannot be read";
+  if (error instanceof Deno.errors.FilesystemLoop) return "its symlinks lead round in a loop";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The hint of a path that cannot be resolved. */
+const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a folder you can read";
+
 /** Resolves a path the user or a script named, refusing anything that leaves the workdir. */
 export function resolveInside(
   value: string,
@@ -209,7 +223,16 @@ export function resolveInside(
       isAbsolute(value) ? "is outside the working directory" : "leaves the working directory",
     );
   }
-  const real = realPathLooseSync(absolute);
+  let real: string;
+  try {
+    real = realPathLooseSync(absolute);
+  } catch (error) {
+    throw new ValidationError(`${what} "${value}" cannot be used: ${unresolvable(error)}`, {
+      cause: error,
+      hint: UNRESOLVABLE_HINT,
+      details: { path: value },
+    });
+  }
   if (!isInside(real, realWorkdir)) {
     throw refuse("is a symlink that leads out of the working directory");
   }
@@ -363,7 +386,15 @@ export async function resolveGrantedPaths(paths: string[], workdir: string): Pro
   const out: string[] = [];
   for (const p of paths) {
     const absolute = resolve(workdir, p);
-    out.push(await realPathLoose(absolute));
+    try {
+      out.push(await realPathLoose(absolute));
+    } catch (error) {
+      throw new ValidationError(`Granted path "${p}" cannot be used: ${unresolvable(error)}`, {
+        cause: error,
+        hint: UNRESOLVABLE_HINT,
+        details: { path: p },
+      });
+    }
   }
   return out;
 }

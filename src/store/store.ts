@@ -6,7 +6,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "../_path.ts";
-import { IntegrityError, ValidationError } from "../errors.ts";
+import { IntegrityError, PermissionError, ValidationError } from "../errors.ts";
 import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
@@ -575,6 +575,34 @@ export class Store {
           },
         );
       }
+    }
+  }
+
+  /**
+   * Makes sure entries can be written here (the store's folders made where missing), before
+   * anything costly is done for one: a model's reply is not thrown away for a project the user
+   * cannot write.
+   *
+   * @throws {PermissionError} when the project's store cannot be written
+   * @throws {IntegrityError} when a store folder is not a real folder
+   */
+  async checkWritable(): Promise<void> {
+    try {
+      await this.#ensureBase();
+      await Deno.mkdir(this.scripts, { recursive: true });
+      await Deno.mkdir(join(this.base, ".tmp"), { recursive: true });
+    } catch (error) {
+      if (error instanceof IntegrityError) throw error;
+      throw new PermissionError(
+        `Cannot store scripts in ${this.base}: ${
+          error instanceof Deno.errors.PermissionDenied ? "permission denied" : String(error)
+        }`,
+        {
+          cause: error,
+          hint: "Run from a project folder you can write to, or pass --root with one",
+          details: { path: this.base },
+        },
+      );
     }
   }
 

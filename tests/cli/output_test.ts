@@ -79,3 +79,28 @@ Deno.test("printWarning() and reportError() indent later lines, so quoted text c
     "hint: Read it",
   ]);
 });
+
+Deno.test("reportError(): an unexpected error has the shape of every other one in --json, and exits 1", () => {
+  const out: string[] = [];
+  const io = {
+    out: (line: string) => out.push(line),
+    err: (line: string) => out.push(line),
+    errIsTerminal: false,
+    env: {},
+    cwd: "/",
+    stdin: () => Promise.resolve(""),
+  };
+  assert.equal(reportError(new TypeError("boom"), true, io), 1);
+  const printed = JSON.parse(out.join("\n"));
+  assert.equal(printed.error.type, "InternalError");
+  assert.equal(printed.error.exit_code, 1);
+  assert.match(printed.error.message, /boom/);
+  assert.match(printed.error.hint, /bug in Capibara/);
+  // A typed one, for comparison: the same keys.
+  out.length = 0;
+  reportError(new ExecError("Script exited with code 3", { hint: "Read it" }), true, io);
+  assert.deepEqual(
+    Object.keys(JSON.parse(out.join("\n")).error).sort(),
+    Object.keys(printed.error).sort(),
+  );
+});

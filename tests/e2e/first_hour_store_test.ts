@@ -167,3 +167,32 @@ Deno.test({
     assert.equal(llm.requests, 3);
   },
 });
+
+Deno.test({
+  name:
+    "a miss in a project whose store cannot be written: a PermissionError before the model is asked, no stack trace",
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply({ body: 'return {"output": {}}' })] });
+    // An immutable folder: nothing may be made in it, not even by root (ext4 and its kin).
+    const locked = await new Deno.Command("chattr", { args: ["+i", tmp.path] }).output()
+      .catch(() => undefined);
+    if (!locked?.success) {
+      console.warn("first_hour_store_test: chattr +i is not available here; not tried");
+      return;
+    }
+    try {
+      const result = await runCli(["run", "Count the rows", "--json"], {
+        cwd: tmp.path,
+        env: envFor(llm.url),
+      });
+      assert.equal(result.code, 7, result.stdout + result.stderr);
+      const doc = JSON.parse(result.stdout) as ErrorDoc;
+      assert.equal(doc.error.type, "PermissionError");
+      assert.match(doc.error.message, /Cannot store scripts in/);
+      assert.equal(llm.requests, 0, "the model was asked for a script that could not be stored");
+    } finally {
+      await new Deno.Command("chattr", { args: ["-i", tmp.path] }).output();
+    }
+  },
+});

@@ -16,6 +16,7 @@ import {
   privateNetworkRules,
   protectedPaths,
   requestedAllow,
+  resolveGrantedPaths,
 } from "../../src/sandbox/policy.ts";
 import { SHELL_RC_FILES } from "../../src/sandbox/copy_out.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
@@ -353,4 +354,22 @@ Deno.test({
     // Those above keep the right to pass (they were not open to others' write).
     assert.equal((await Deno.lstat(chain[0]!)).mode! & 0o005, 0o005);
   },
+});
+
+Deno.test("a context path or a grant under a file, not a folder, is the user's mistake: a ValidationError naming it", async () => {
+  await using tmp = await withTmpDir();
+  const work = await Deno.realPath(tmp.path);
+  await Deno.writeTextFile(join(work, "sales.csv"), "a,b\n");
+  for (const context of [{ output: "sales.csv/x.txt" }, { input: "sales.csv/x.txt" }]) {
+    await assert.rejects(
+      contextPaths(context, work, { requireInputs: true }),
+      (error: unknown) =>
+        error instanceof ValidationError && /sales\.csv\/x\.txt/.test(error.message) &&
+        /a part of it is a file, not a folder/.test(error.message),
+    );
+  }
+  await assert.rejects(
+    resolveGrantedPaths(["sales.csv/inner"], work),
+    (error: unknown) => error instanceof ValidationError && /Granted path/.test(error.message),
+  );
 });
