@@ -339,6 +339,7 @@ export function checkUnplanted(absent) {
 }
 const WRITE_OTHERS = 0o002;
 const ALL_OTHERS = 0o007;
+const STICKY = 0o1000;
 const CHANGE_CLOCK_SLACK_MS = 2000;
 const PATH_MAX = 4096;
 export async function closeToOthers(roots, since) {
@@ -354,24 +355,35 @@ export async function closeToOthers(roots, since) {
         closed.push(path);
         return true;
     };
+    const owners = new Set([Deno.uid() ?? -1]);
+    for (const root of roots) {
+        const uid = lstatSyncOrNull(root)?.uid;
+        if (uid !== null && uid !== undefined)
+            owners.add(uid);
+    }
     const encoder = new TextEncoder();
     const seen = new Set();
     const stack = [...roots].reverse();
     while (stack.length > 0) {
         const path = stack.pop();
         const info = lstatSyncOrNull(path);
-        if (!info || info.isSymlink || (!info.isFile && !info.isDirectory))
+        if (!info || info.isSymlink)
+            continue;
+        const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
+        if (!kinds)
             continue;
         const key = `${info.dev}:${info.ino}`;
         if (seen.has(key))
             continue;
         seen.add(key);
+        const mode = info.mode ?? 0;
         const changed = (info.ctime?.getTime() ?? Infinity) >= from;
-        if (changed && ((info.mode ?? 0) & WRITE_OTHERS) !== 0) {
-            if (!await close(path, info, WRITE_OTHERS))
-                continue;
-        }
+        let open = (mode & WRITE_OTHERS) !== 0;
+        if (changed && open && await close(path, info, WRITE_OTHERS))
+            open = false;
         if (!info.isDirectory)
+            continue;
+        if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0))
             continue;
         let names;
         try {
@@ -380,10 +392,13 @@ export async function closeToOthers(roots, since) {
         catch {
             names = undefined;
         }
-        const reachable = names !== undefined &&
-            names.every((name) => encoder.encode(join(path, name)).length < PATH_MAX);
+        const reachable = names !== undefined && names.every((name) => {
+            const child = join(path, name);
+            return encoder.encode(child).length < PATH_MAX &&
+                (!name.includes("\uFFFD") || lstatSyncOrNull(child) !== null);
+        });
         if (!reachable) {
-            if (changed && ((info.mode ?? 0) & ALL_OTHERS) !== 0)
+            if (changed && (mode & ALL_OTHERS) !== 0)
                 await close(path, info, ALL_OTHERS);
             continue;
         }
@@ -401,7 +416,7 @@ function closeEntry(fs, path, info, bits) {
         fd = fs.openSync(path, (linux ? O_PATH : O_RDONLY | O_NONBLOCK) | O_NOFOLLOW | O_CLOEXEC);
         const opened = fs.fstatSync(fd);
         if (opened.ino !== info.ino || opened.dev !== info.dev ||
-            !(opened.isFile() || opened.isDirectory()))
+            !(opened.isFile() || opened.isDirectory() || opened.isFIFO() || opened.isSocket()))
             return false;
         const mode = (opened.mode & 0o7777) & ~bits;
         if (linux)

@@ -519,6 +519,8 @@ export function checkUnplanted(absent: readonly string[]): void {
 const WRITE_OTHERS = 0o002;
 /** Every permission of every other user. */
 const ALL_OTHERS = 0o007;
+/** A folder whose entries only their owners may rename or remove. */
+const STICKY = 0o1000;
 /**
  * How long before a run began an entry may have changed and still count as the run's: file
  * systems stamp change times with a coarse clock (some to the second).
@@ -528,18 +530,25 @@ const CHANGE_CLOCK_SLACK_MS = 2000;
 const PATH_MAX = 4096;
 
 /**
- * After a run, with every process of it gone: takes write for other users off every file and
- * folder in the folders it could write (`roots`) that changed since the run began (`since`, ms
- * since the epoch). A script cannot set that bit itself (the sandbox's seccomp filter refuses it),
- * but one that clears its umask makes new files and folders so, and under Deno's permissions
+ * After a run, with every process of it gone: takes write for other users off every file, folder,
+ * FIFO and socket in the folders it could write (`roots`) that changed since the run began
+ * (`since`, ms since the epoch). A script cannot set that bit itself (the sandbox's seccomp filter
+ * refuses it), but one that clears its umask makes new entries so, and under Deno's permissions
  * alone a script may set it; another local user could then change what the user runs or reads
- * later. Entries the run did not change keep their modes (a folder the user opened to others
- * stays open). Each entry is changed through a descriptor of the very file that was looked at,
- * never through a link, and only ever loses permissions: a path another user swaps meanwhile (in a
- * folder open to them) leads nowhere, and widens nothing. Folders are closed before they are
- * listed. A folder the run changed whose entries cannot be reached by path (it cannot be listed,
- * or their paths are longer than the system takes) is closed to others entirely, so that nothing
- * below it is within their reach either.
+ * later. Entries the run did not change keep their modes.
+ *
+ * Each entry is changed through a descriptor of the very file that was looked at, never through a
+ * link, and only ever loses permissions. Folders are closed before they are listed, and only the
+ * user's own are listed (the owner of this process or of a granted folder): another user's folder
+ * in a granted one is theirs to change at any moment, names and links included, and nothing the
+ * run made is theirs. A folder that stays open to others (one that could not be closed and is not
+ * sticky) is not listed either. A changed folder whose entries cannot all be reached by name (it
+ * cannot be listed, a name is not UTF-8, or a path is longer than the system takes) is closed to
+ * others entirely, so that nothing below it is within their reach.
+ *
+ * What this does not undo: another local user who, while the script ran, opened one of its files
+ * for writing, made an entry in a folder it opened to them, or moved into such a folder, keeps
+ * what they hold; write for the group is kept.
  *
  * @returns the paths it closed
  */
@@ -556,6 +565,11 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
     closed.push(path);
     return true;
   };
+  const owners = new Set<number>([Deno.uid() ?? -1]);
+  for (const root of roots) {
+    const uid = lstatSyncOrNull(root)?.uid;
+    if (uid !== null && uid !== undefined) owners.add(uid);
+  }
   const encoder = new TextEncoder();
   const seen = new Set<string>();
   // Depth first, with a stack of its own: a script may nest folders deeper than any call stack.
@@ -563,26 +577,33 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
   while (stack.length > 0) {
     const path = stack.pop()!;
     const info = lstatSyncOrNull(path);
-    if (!info || info.isSymlink || (!info.isFile && !info.isDirectory)) continue;
+    if (!info || info.isSymlink) continue;
+    const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
+    if (!kinds) continue;
     // A folder held by two grants, or reached twice (a bind mount of a folder above): once.
     const key = `${info.dev}:${info.ino}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    const mode = info.mode ?? 0;
     const changed = (info.ctime?.getTime() ?? Infinity) >= from;
-    if (changed && ((info.mode ?? 0) & WRITE_OTHERS) !== 0) {
-      if (!await close(path, info, WRITE_OTHERS)) continue;
-    }
+    let open = (mode & WRITE_OTHERS) !== 0;
+    if (changed && open && await close(path, info, WRITE_OTHERS)) open = false;
     if (!info.isDirectory) continue;
+    if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0)) continue;
     let names: string[] | undefined;
     try {
       names = [...Deno.readDirSync(path)].map((entry) => entry.name);
     } catch {
       names = undefined;
     }
-    const reachable = names !== undefined &&
-      names.every((name) => encoder.encode(join(path, name)).length < PATH_MAX);
+    const reachable = names !== undefined && names.every((name) => {
+      const child = join(path, name);
+      // A name that is not UTF-8 comes back with U+FFFD in its place, and leads nowhere.
+      return encoder.encode(child).length < PATH_MAX &&
+        (!name.includes("\uFFFD") || lstatSyncOrNull(child) !== null);
+    });
     if (!reachable) {
-      if (changed && ((info.mode ?? 0) & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
+      if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
       continue;
     }
     for (const name of names!.reverse()) stack.push(join(path, name));
@@ -619,7 +640,7 @@ function closeEntry(
     const opened = fs.fstatSync(fd);
     if (
       opened.ino !== info.ino || opened.dev !== info.dev ||
-      !(opened.isFile() || opened.isDirectory())
+      !(opened.isFile() || opened.isDirectory() || opened.isFIFO() || opened.isSocket())
     ) return false;
     const mode = (opened.mode & 0o7777) & ~bits;
     if (linux) Deno.chmodSync(`/proc/self/fd/${fd}`, mode);

@@ -373,3 +373,45 @@ Deno.test("a context path or a grant under a file, not a folder, is the user's m
     (error: unknown) => error instanceof ValidationError && /Granted path/.test(error.message),
   );
 });
+
+Deno.test({
+  name:
+    "closeToOthers(): a FIFO is closed too; a folder holding a name that is not UTF-8 is closed to others entirely; another user's folder is not walked",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir();
+    const root = join(await Deno.realPath(tmp.path), "granted");
+    const mode = async (path: string) => (await Deno.lstat(path)).mode! & 0o7777;
+    await Deno.mkdir(join(root, "odd"), { recursive: true });
+    const made = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        `import os, sys
+root = sys.argv[1]
+os.umask(0)
+os.mkfifo(os.path.join(root, "pipe"), 0o666)
+open(os.path.join(root.encode(), b"odd", b"caf\\xe9.txt"), "w").close()
+os.chmod(os.path.join(root.encode(), b"odd", b"caf\\xe9.txt"), 0o666)
+os.chmod(os.path.join(root, "odd"), 0o777)`,
+        root,
+      ],
+    }).output();
+    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    // Another user's folder in the granted one (root may make it): theirs, not walked.
+    const theirs = join(root, "theirs");
+    await Deno.mkdir(theirs);
+    await Deno.writeTextFile(join(theirs, "their-file"), "x");
+    await Deno.chmod(join(theirs, "their-file"), 0o666);
+    const otherOwned = Deno.uid() === 0;
+    if (otherOwned) await Deno.chown(theirs, 54321, 54321);
+
+    const closed = await closeToOthers([root], 0);
+    assert.ok(closed.includes(join(root, "pipe")), closed.join(", "));
+    assert.equal(await mode(join(root, "pipe")), 0o664);
+    // The name cannot be reached from here: the folder holding it lets no other user in.
+    assert.equal(await mode(join(root, "odd")), 0o770);
+    if (otherOwned) {
+      assert.equal(await mode(join(theirs, "their-file")), 0o666, "another user's folder walked");
+    } else console.warn("policy_test: not root; another user's folder is not made");
+  },
+});
