@@ -5,7 +5,7 @@ import { ownCacheFolder } from "./_cache_folder.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { forAudience, IntegrityError, ValidationError } from "./errors.js";
-import { fingerprint as computeFingerprint } from "./fingerprint.js";
+import { fingerprint as computeFingerprint, normalizePrompt, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, runDirPath, runStaged, stage } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
@@ -327,13 +327,21 @@ export class Capibara {
             const generator = this.#options.generator ??
                 (await import("./generate/openai.js")).generatorFromConfig(config.generator);
             if (!generator) {
+                const near = await nearRequests(store, request.prompt);
                 throw new ValidationError(`No generator is configured, and "${fp.fingerprint}" is not cached`, {
-                    hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
+                    hint: (near.length > 0
+                        ? `Cached requests close to this one: ${near.map((m) => `"${m.prompt}" (${m.language}, ${m.fingerprint})`).join("; ")}; a cached script runs only for the same prompt (but for case, spaces, ` +
+                            "courtesy words and a final full stop) and context. For a new script, set"
+                        : "Set") +
+                        " CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
                         "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
                         "for OpenAI, or generator.base_url in .capibara/config.json (run --base-url " +
                         "for once); CAPIBARA_MODEL, generator.model or --model picks the model. With a " +
                         "team Core, set CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN instead",
-                    details: { fingerprint: fp.fingerprint },
+                    details: {
+                        fingerprint: fp.fingerprint,
+                        near: near.map((m) => m.fingerprint),
+                    },
                 });
             }
             await store.checkWritable();
@@ -385,4 +393,23 @@ export class Capibara {
             });
         }
     }
+}
+function promptWords(prompt) {
+    return new Set(normalizePrompt(prompt).split(" ").filter((word) => word !== ""));
+}
+async function nearRequests(store, prompt) {
+    const words = promptWords(prompt);
+    if (words.size === 0)
+        return [];
+    const scored = [];
+    for (const { manifest: m } of (await store.list()).entries) {
+        const other = promptWords(m.prompt);
+        const shared = [...words].filter((word) => other.has(word)).length;
+        const score = shared / (words.size + other.size - shared);
+        if (score >= 2 / 3) {
+            scored.push({ score, prompt: m.prompt, language: m.language, fingerprint: m.fingerprint });
+        }
+    }
+    return scored.sort((a, b) => b.score - a.score).slice(0, 3)
+        .map(({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint }));
 }

@@ -19,7 +19,11 @@ import {
 } from "./config.ts";
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
 import { forAudience, type HintAudience, IntegrityError, ValidationError } from "./errors.ts";
-import { type Fingerprint, fingerprint as computeFingerprint } from "./fingerprint.ts";
+import {
+  type Fingerprint,
+  fingerprint as computeFingerprint,
+  normalizePrompt,
+} from "./fingerprint.ts";
 import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
 import { backendFor, runDirPath, runStaged, stage } from "./run/execute.ts";
@@ -534,15 +538,28 @@ export class Capibara {
       const generator = this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
       if (!generator) {
+        // A prompt mistyped looks like a missing key: the cached requests it nearly is, first.
+        const near = await nearRequests(store, request.prompt);
         throw new ValidationError(
           `No generator is configured, and "${fp.fingerprint}" is not cached`,
           {
-            hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
+            hint: (near.length > 0
+              ? `Cached requests close to this one: ${
+                near.map((m) => `"${m.prompt}" (${m.language}, ${m.fingerprint})`).join("; ")
+              }; a cached script runs only for the same prompt (but for case, spaces, ` +
+                "courtesy words and a final full stop) and context. For a new script, set"
+              : "Set") +
+              " CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
               "http://localhost:11434/v1 for Ollama) or CAPIBARA_API_KEY / OPENAI_API_KEY " +
               "for OpenAI, or generator.base_url in .capibara/config.json (run --base-url " +
               "for once); CAPIBARA_MODEL, generator.model or --model picks the model. With a " +
               "team Core, set CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN instead",
-            details: { fingerprint: fp.fingerprint },
+            details: {
+              fingerprint: fp.fingerprint,
+              near: near.map((m) =>
+                m.fingerprint
+              ),
+            },
           },
         );
       }
@@ -616,4 +633,32 @@ export class Capibara {
       );
     }
   }
+}
+
+/** The words of a prompt as the fingerprint sees it. */
+function promptWords(prompt: string): Set<string> {
+  return new Set(normalizePrompt(prompt).split(" ").filter((word) => word !== ""));
+}
+
+/**
+ * Up to three cached requests whose prompts share most of their words with `prompt` (at least
+ * two thirds of the words of both, together): a typo, a word added or dropped.
+ */
+async function nearRequests(
+  store: Store,
+  prompt: string,
+): Promise<{ prompt: string; language: string; fingerprint: string }[]> {
+  const words = promptWords(prompt);
+  if (words.size === 0) return [];
+  const scored: { score: number; prompt: string; language: string; fingerprint: string }[] = [];
+  for (const { manifest: m } of (await store.list()).entries) {
+    const other = promptWords(m.prompt);
+    const shared = [...words].filter((word) => other.has(word)).length;
+    const score = shared / (words.size + other.size - shared);
+    if (score >= 2 / 3) {
+      scored.push({ score, prompt: m.prompt, language: m.language, fingerprint: m.fingerprint });
+    }
+  }
+  return scored.sort((a, b) => b.score - a.score).slice(0, 3)
+    .map(({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint }));
 }

@@ -97,7 +97,9 @@ export function parseScriptOutput(exec, timeoutSeconds, limits, maxOutputBytes =
         throw new ExecError(withStderr(`Script ${how}${reason}`), {
             hint: exec.signal === "SIGKILL"
                 ? "It may have hit the memory or process limit"
-                : "Read the stderr above; run it with --refresh to regenerate it if it is wrong",
+                : stderrTail
+                    ? "Read the script's stderr above; run it with --refresh to regenerate it if it is wrong"
+                    : "It printed nothing on stderr; run it with --refresh to regenerate it if it is wrong",
             details,
         });
     }

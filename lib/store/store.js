@@ -343,18 +343,21 @@ export class Store {
         }
     }
     async checkWritable() {
+        await this.#checkFolders();
+        let folder = join(this.base, ".tmp");
+        for (const next of [this.base, dirname(this.base)]) {
+            if (await lstatOrNull(folder))
+                break;
+            folder = next;
+        }
         try {
-            await this.#ensureBase();
-            await Deno.mkdir(this.scripts, { recursive: true });
-            await Deno.mkdir(join(this.base, ".tmp"), { recursive: true });
+            await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
         }
         catch (error) {
-            if (error instanceof IntegrityError)
-                throw error;
-            throw new PermissionError(`Cannot store scripts in ${this.base}: ${error instanceof Deno.errors.PermissionDenied ? "permission denied" : String(error)}`, {
+            throw new PermissionError(`Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`, {
                 cause: error,
                 hint: "Run from a project folder you can write to, or pass --root with one",
-                details: { path: this.base },
+                details: { path: folder },
             });
         }
     }

@@ -579,28 +579,32 @@ export class Store {
   }
 
   /**
-   * Makes sure entries can be written here (the store's folders made where missing), before
-   * anything costly is done for one: a model's reply is not thrown away for a project the user
-   * cannot write.
+   * Whether entries could be written here, asked before anything costly is done for one (a
+   * model's reply is not thrown away for a project the user cannot write), and leaving nothing
+   * behind: the nearest store folder that exists, else the project's root, must let this user make
+   * entries in it.
    *
-   * @throws {PermissionError} when the project's store cannot be written
+   * @throws {PermissionError} when it does not
    * @throws {IntegrityError} when a store folder is not a real folder
    */
   async checkWritable(): Promise<void> {
+    await this.#checkFolders();
+    let folder = join(this.base, ".tmp");
+    for (const next of [this.base, dirname(this.base)]) {
+      if (await lstatOrNull(folder)) break;
+      folder = next;
+    }
     try {
-      await this.#ensureBase();
-      await Deno.mkdir(this.scripts, { recursive: true });
-      await Deno.mkdir(join(this.base, ".tmp"), { recursive: true });
+      // Asked of the file system itself (a mode says nothing of a read-only mount, an immutable
+      // folder, or an ACL): a folder made and removed at once.
+      await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
     } catch (error) {
-      if (error instanceof IntegrityError) throw error;
       throw new PermissionError(
-        `Cannot store scripts in ${this.base}: ${
-          error instanceof Deno.errors.PermissionDenied ? "permission denied" : String(error)
-        }`,
+        `Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`,
         {
           cause: error,
           hint: "Run from a project folder you can write to, or pass --root with one",
-          details: { path: this.base },
+          details: { path: folder },
         },
       );
     }

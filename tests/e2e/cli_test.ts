@@ -222,6 +222,33 @@ Deno.test("capibara run: no generator configured on a miss is a ValidationError 
   assert.match(res.stderr, /CAPIBARA_BASE_URL/);
 });
 
+Deno.test("capibara run: a mistyped prompt of a cached request, with no generator, names the cached one it nearly is", async () => {
+  await using tmp = await withTmpDir();
+  await copyExamples(tmp.path);
+  const res = await runCli(
+    [
+      "run",
+      "Sumarise the sales CSV: total revenue, units and revenue per region",
+      "--context",
+      '{"input": "data/sales.csv", "output": "out/summary.json"}',
+    ],
+    { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } },
+  );
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /No generator is configured/);
+  assert.match(
+    res.stderr,
+    /hint: Cached requests close to this one: "Summarise the sales CSV: total revenue, units and revenue per region" \((python|typescript), fp_[0-9a-f]{32}\)/,
+  );
+  // An unrelated prompt gets no such list.
+  const other = await runCli(["run", "Resize every image to 200 pixels wide"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: CACHE },
+  });
+  assert.equal(other.code, 2, other.stderr);
+  assert.doesNotMatch(other.stderr, /close to this one/);
+});
+
 sandboxTest(
   "capibara run installs requirements from a wheelhouse; an unknown one is a DependencyError",
   async () => {

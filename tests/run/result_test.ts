@@ -235,3 +235,17 @@ Deno.test("parseScriptOutput() says when bubblewrap could not set the sandbox up
   );
   assert.match(own.hint ?? "", /--refresh/);
 });
+
+Deno.test("parseScriptOutput(): a failed script's hint points at its stderr only when it printed some", () => {
+  const hintOf = (stderr: string) => {
+    try {
+      parseScriptOutput(exec({ code: 2, stdout: "", stderr }), 60);
+    } catch (error) {
+      assert.ok(error instanceof ExecError);
+      return error.hint;
+    }
+    throw new Error("no error");
+  };
+  assert.match(hintOf("Traceback: boom\n"), /stderr above/);
+  assert.match(hintOf(""), /printed nothing on stderr/);
+});
