@@ -41,7 +41,8 @@ Examples:
   capibara doctor --json        the same as one JSON document (exit non-zero when a check fails)`,
 };
 function jsonAfterCommand(args, commands) {
-    const at = args.findIndex((a) => commands.includes(a));
+    const known = args.findIndex((a) => commands.includes(a));
+    const at = known >= 0 ? known : args.findIndex((a) => !a.startsWith("-"));
     const json = args.indexOf("--json");
     if (at < 0 || json < 0 || json > at)
         return args;

@@ -48,11 +48,14 @@ Examples:
 };
 
 /**
- * The arguments with a `--json` given before the subcommand moved after it, so that
- * `capibara --json list` means `capibara list --json`.
+ * The arguments with a `--json` given before the subcommand (or the word in its place) moved after
+ * it, so that `capibara --json list` means `capibara list --json`.
  */
 function jsonAfterCommand(args: string[], commands: string[]): string[] {
-  const at = args.findIndex((a) => commands.includes(a));
+  // A command mistyped (`capibara --json rnu`) is still the command: its error says so, not
+  // that --json is unknown.
+  const known = args.findIndex((a) => commands.includes(a));
+  const at = known >= 0 ? known : args.findIndex((a) => !a.startsWith("-"));
   const json = args.indexOf("--json");
   if (at < 0 || json < 0 || json > at) return args;
   const rest = args.filter((_, i) => i !== json);

@@ -52,6 +52,10 @@ Deno.test("capibara --version and --json before the subcommand work", async () =
   const list = await runCli(["--json", "list"], { cwd: tmp.path, env });
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual((list.json as { scripts: unknown[] }).scripts, []);
+  // A mistyped command after --json is named as such, in JSON.
+  const typo = await runCli(["--json", "rnu"], { cwd: tmp.path, env });
+  assert.equal(typo.code, 2, typo.stderr);
+  assert.match((typo.json as ErrorDoc).error.message, /Unknown command 'rnu'[\s\S]*run/);
 });
 
 Deno.test("capibara run accepts py/ts/sh for --lang and refuses others", async () => {
