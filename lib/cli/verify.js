@@ -89,8 +89,9 @@ export function verifyCommand(setExit) {
                         console.log(`    checks: ${checks.split("\n").join("\n      ")}`);
                     }
                 }
-                if (verdicts.length === 0)
-                    console.log("No cached scripts to verify");
+                if (verdicts.length === 0) {
+                    console.log(`No cached scripts to verify in ${terminalSafe(store.scripts)}`);
+                }
             }
             if (worst) {
                 if (!json) {

@@ -107,7 +107,10 @@ export function verifyCommand(setExit: (code: number) => void) {
               console.log(`    checks: ${checks.split("\n").join("\n      ")}`);
             }
           }
-          if (verdicts.length === 0) console.log("No cached scripts to verify");
+          if (verdicts.length === 0) {
+            // Said with the folder looked in: a check run from the wrong folder is seen as such.
+            console.log(`No cached scripts to verify in ${terminalSafe(store.scripts)}`);
+          }
         }
         if (worst) {
           if (!json) {
