@@ -10,21 +10,45 @@ import { MAIN, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { envFor, named, OS_SANDBOX, until } from "./_first_hour.ts";
 
+/**
+ * A project where a miss generates a script that marks its start, then sleeps a minute: the
+ * folder runs keep their temp dirs in, the marker, the model's reply, the context, and the
+ * command's environment.
+ */
+async function sleepingProject(dir: string) {
+  const tmpRoot = join(dir, "tmp");
+  await Deno.mkdir(tmpRoot);
+  await Deno.mkdir(join(dir, "markers"));
+  const body = [
+    'open(ctx["started_marker"], "w").write("started")',
+    "time.sleep(60)",
+    'return {"output": {"done": True}}',
+  ].join("\n");
+  return {
+    tmpRoot,
+    started: join(dir, "markers", "started.txt"),
+    reply: bundleReply({ body, imports: ["time"] }),
+    context: JSON.stringify({ started_marker: "markers/started.txt" }),
+    env: (url: string, extra: Record<string, string> = {}) => ({
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      TMPDIR: tmpRoot,
+      ...extra,
+      ...envFor(url),
+    }),
+  };
+}
+
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.test({
     name: `capibara run on ${signal} cleans up, says what was interrupted and exits ${code}`,
     ignore: !OS_SANDBOX,
     async fn() {
       await using tmp = await withTmpDir();
-      const tmpRoot = join(tmp.path, "tmp");
-      await Deno.mkdir(tmpRoot);
-      await Deno.mkdir(join(tmp.path, "markers"));
-      const body = [
-        'open(ctx["started_marker"], "w").write("started")',
-        "time.sleep(60)",
-        'return {"output": {"done": True}}',
-      ].join("\n");
-      await using llm = startFakeLLM({ replies: [bundleReply({ body, imports: ["time"] })] });
+      const project = await sleepingProject(tmp.path);
+      const { tmpRoot } = project;
+      await using llm = startFakeLLM({ replies: [project.reply] });
       const cli = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -34,19 +58,13 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
           "run",
           `Sleep for a minute (${signal})`,
           "--context",
-          JSON.stringify({ started_marker: "markers/started.txt" }),
+          project.context,
           "--allow-write",
           "markers",
         ],
         cwd: tmp.path,
         clearEnv: true,
-        env: {
-          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-          HOME: Deno.env.get("HOME") ?? "/tmp",
-          NO_COLOR: "1",
-          TMPDIR: tmpRoot,
-          ...envFor(llm.url),
-        },
+        env: project.env(llm.url),
         stdin: "null",
         stdout: "null",
         stderr: "piped",
@@ -54,8 +72,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       const stderr = new Response(cli.stderr).text();
       let running = true;
       const status = cli.status.finally(() => running = false);
-      const started = join(tmp.path, "markers", "started.txt");
-      await until(async () => !running || await exists(started), "the script to start");
+      await until(async () => !running || await exists(project.started), "the script to start");
       if (!running) assert.fail(`the CLI ended before the script started: ${await stderr}`);
       // While it runs, its temporary folders exist (the test sees what it then checks is gone).
       assert.notDeepEqual(await named(tmpRoot, "capibara-run-", 0), []);
@@ -80,15 +97,9 @@ Deno.test({
     !(await new Deno.Command("sh", { args: ["-c", "command -v script"] }).output()).success,
   async fn() {
     await using tmp = await withTmpDir();
-    const tmpRoot = join(tmp.path, "tmp");
-    await Deno.mkdir(tmpRoot);
-    await Deno.mkdir(join(tmp.path, "markers"));
-    const body = [
-      'open(ctx["started_marker"], "w").write("started")',
-      "time.sleep(60)",
-      'return {"output": {"done": True}}',
-    ].join("\n");
-    await using llm = startFakeLLM({ replies: [bundleReply({ body, imports: ["time"] })] });
+    const project = await sleepingProject(tmp.path);
+    const { tmpRoot } = project;
+    await using llm = startFakeLLM({ replies: [project.reply] });
     const quoted = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
     const command = [
       Deno.execPath(),
@@ -99,7 +110,7 @@ Deno.test({
       "run",
       "Sleep for a minute on a terminal",
       "--context",
-      JSON.stringify({ started_marker: "markers/started.txt" }),
+      project.context,
       "--allow-write",
       "markers",
     ].map(quoted).join(" ");
@@ -109,14 +120,7 @@ Deno.test({
       args: ["-qec", `stty cols 100 rows 30; exec ${command}`, "/dev/null"],
       cwd: tmp.path,
       clearEnv: true,
-      env: {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        HOME: Deno.env.get("HOME") ?? "/tmp",
-        TERM: "xterm",
-        NO_COLOR: "1",
-        TMPDIR: tmpRoot,
-        ...envFor(llm.url),
-      },
+      env: project.env(llm.url, { TERM: "xterm" }),
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
@@ -124,8 +128,7 @@ Deno.test({
     const output = new Response(child.stdout).text();
     let running = true;
     const status = child.status.finally(() => running = false);
-    const started = join(tmp.path, "markers", "started.txt");
-    await until(async () => !running || await exists(started), "the script to start");
+    await until(async () => !running || await exists(project.started), "the script to start");
     if (!running) assert.fail(`the CLI ended before the script started: ${await output}`);
     // The progress line is drawn once a second: past its first draw, its handlers are set.
     await new Promise((resolve) => setTimeout(resolve, 1500));
