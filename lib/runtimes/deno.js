@@ -358,9 +358,13 @@ function prepared(deno, dir, marker, seeded) {
         env: runEnv(dir, marker.registry),
     };
 }
+const DENO_OWN_DATA_BYTES = 768 * 1024 ** 2;
 export function denoAddressSpace(memoryBytes) {
     const mib = Math.max(16, Math.floor(memoryBytes / 1024 ** 2));
-    return { env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` } };
+    return {
+        env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` },
+        dataBytes: memoryBytes + DENO_OWN_DATA_BYTES,
+    };
 }
 export function runDenoDir(denoDir, tmpDir, codeCache = false) {
     const own = join(tmpDir, ".deno");

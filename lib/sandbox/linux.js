@@ -319,9 +319,17 @@ function returnTree(root, owners) {
             return;
         }
         order.push([path, to]);
-        if (!info.isDirectory)
-            return;
         const mode = (info.mode ?? 0) & 0o7777;
+        if (!info.isDirectory) {
+            if ((mode & 0o002) !== 0) {
+                try {
+                    Deno.chmodSync(path, mode & ~0o002);
+                }
+                catch {
+                }
+            }
+            return;
+        }
         const closing = owners.has(path) ? 0o022 : 0o2022;
         if ((mode & closing) !== 0) {
             try {
@@ -337,6 +345,14 @@ function returnTree(root, owners) {
         }
         catch {
             return;
+        }
+        const names = entries.map((entry) => entry.name);
+        if (names.some((name) => name.includes("\uFFFD")) || new Set(names).size !== names.length) {
+            try {
+                Deno.chmodSync(path, (mode & ~closing) & ~0o007);
+            }
+            catch {
+            }
         }
         for (const entry of entries)
             take(`${path}/${entry.name}`, to);
@@ -754,8 +770,9 @@ async function planCgroups(prlimit) {
     }
     else if (prlimit) {
         plan.info.memory = "rlimit";
-        notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup); Deno's heap by its own " +
-            "--max-old-space-size (Deno reserves more address space than any limit)");
+        notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup); for Deno, RLIMIT_DATA at the " +
+            "limit and its own reservations (≈ 600 MiB) and --max-old-space-size (Deno reserves " +
+            "more address space than any limit)");
     }
     else {
         notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
@@ -1427,8 +1444,11 @@ export class BubblewrapBackend {
             };
             const inner = [];
             if (!plan.v2 && !plan.v1Memory && plan.prlimit) {
-                if (policy.reservesAddressSpace)
-                    Object.assign(env, policy.reservesAddressSpace.env);
+                const reserving = policy.reservesAddressSpace;
+                if (reserving) {
+                    Object.assign(env, reserving.env);
+                    inner.push(`--data=${Math.floor(reserving.dataBytes)}`);
+                }
                 else
                     inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
             }

@@ -355,12 +355,7 @@ export async function closeToOthers(roots, since) {
         closed.push(path);
         return true;
     };
-    const owners = new Set([Deno.uid() ?? -1]);
-    for (const root of roots) {
-        const uid = lstatSyncOrNull(root)?.uid;
-        if (uid !== null && uid !== undefined)
-            owners.add(uid);
-    }
+    const owners = new Set([Deno.uid() ?? -1, 0]);
     const encoder = new TextEncoder();
     const seen = new Set();
     const stack = [...roots].reverse();
@@ -392,11 +387,13 @@ export async function closeToOthers(roots, since) {
         catch {
             names = undefined;
         }
-        const reachable = names !== undefined && names.every((name) => {
-            const child = join(path, name);
-            return encoder.encode(child).length < PATH_MAX &&
-                (!name.includes("\uFFFD") || lstatSyncOrNull(child) !== null);
-        });
+        const reachable = names !== undefined &&
+            names.every((name) => !name.includes("\uFFFD")) &&
+            new Set(names).size === names.length &&
+            names.every((name) => {
+                const child = join(path, name);
+                return encoder.encode(child).length < PATH_MAX && lstatSyncOrNull(child) !== null;
+            });
         if (!reachable) {
             if (changed && (mode & ALL_OTHERS) !== 0)
                 await close(path, info, ALL_OTHERS);

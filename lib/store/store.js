@@ -350,8 +350,11 @@ export class Store {
                 break;
             folder = next;
         }
+        const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
         try {
-            await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
+            for (folder of folders) {
+                await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
+            }
         }
         catch (error) {
             throw new PermissionError(`Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`, {

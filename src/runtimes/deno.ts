@@ -521,14 +521,27 @@ function prepared(
 /** One host rule of the policy, as Deno can express it. */
 
 /**
+ * Writable memory Deno reserves at its start whatever its script does (V8's code range among
+ * it): below ≈ 600 MiB of `RLIMIT_DATA` it does not start here.
+ */
+const DENO_OWN_DATA_BYTES = 768 * 1024 ** 2;
+
+/**
  * What a sandbox's policy says of a `deno` it runs (see `SandboxPolicy.reservesAddressSpace`):
  * Deno reserves tens of GiB of address space at its start (V8's pointer cage and Oilpan's caged
- * heap), so where the memory limit could only be an address-space cap its heap is bounded by
- * V8's own limit instead (`DENO_V8_FLAGS`, read by Deno itself before any script).
+ * heap), so where the memory limit could only be an address-space cap, its writable memory is
+ * capped instead at the limit plus what Deno reserves itself (buffers and WebAssembly memory
+ * count there), and its heap is bounded by V8's own limit (`DENO_V8_FLAGS`, read by Deno itself
+ * before any script).
  */
-export function denoAddressSpace(memoryBytes: number): { env: Record<string, string> } {
+export function denoAddressSpace(
+  memoryBytes: number,
+): { env: Record<string, string>; dataBytes: number } {
   const mib = Math.max(16, Math.floor(memoryBytes / 1024 ** 2));
-  return { env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` } };
+  return {
+    env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` },
+    dataBytes: memoryBytes + DENO_OWN_DATA_BYTES,
+  };
 }
 
 /**

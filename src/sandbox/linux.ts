@@ -648,11 +648,22 @@ function returnTree(root: string, owners: Owners): void {
       return; // gone, or not ours to give back
     }
     order.push([path, to]);
-    if (!info.isDirectory) return;
+    const mode = (info.mode ?? 0) & 0o7777;
+    if (!info.isDirectory) {
+      // Write for every user (a script that cleared its umask): taken off what the run leaves,
+      // here, while the folder it is in is Capibara's own (see closeToOthers in policy.ts).
+      if ((mode & 0o002) !== 0) {
+        try {
+          Deno.chmodSync(path, mode & ~0o002);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return;
+    }
     // A folder the run opened to its group or everyone (none was when lent: see ownersOf) is
     // closed before it is listed: while entries are given back through it, no other user may
     // swap one for a link that a chown would follow. One the run made loses a setgid bit too.
-    const mode = (info.mode ?? 0) & 0o7777;
     const closing = owners.has(path) ? 0o022 : 0o2022;
     if ((mode & closing) !== 0) {
       try {
@@ -666,6 +677,16 @@ function returnTree(root: string, owners: Owners): void {
       entries = [...Deno.readDirSync(path)];
     } catch {
       return;
+    }
+    // A name that is not UTF-8 is read back with U+FFFD in its place and cannot be given back:
+    // what it names stays the sandbox uid's, in a folder no other user may enter.
+    const names = entries.map((entry) => entry.name);
+    if (names.some((name) => name.includes("\uFFFD")) || new Set(names).size !== names.length) {
+      try {
+        Deno.chmodSync(path, (mode & ~closing) & ~0o007);
+      } catch {
+        // gone meanwhile
+      }
     }
     for (const entry of entries) take(`${path}/${entry.name}`, to);
   };
@@ -1133,8 +1154,9 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
   } else if (prlimit) {
     plan.info.memory = "rlimit";
     notes.push(
-      "memory: RLIMIT_AS via prlimit (no writable memory cgroup); Deno's heap by its own " +
-        "--max-old-space-size (Deno reserves more address space than any limit)",
+      "memory: RLIMIT_AS via prlimit (no writable memory cgroup); for Deno, RLIMIT_DATA at the " +
+        "limit and its own reservations (≈ 600 MiB) and --max-old-space-size (Deno reserves " +
+        "more address space than any limit)",
     );
   } else {
     notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
@@ -1966,8 +1988,11 @@ export class BubblewrapBackend implements SandboxBackend {
       };
       const inner: string[] = [];
       if (!plan.v2 && !plan.v1Memory && plan.prlimit) {
-        if (policy.reservesAddressSpace) Object.assign(env, policy.reservesAddressSpace.env);
-        else inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
+        const reserving = policy.reservesAddressSpace;
+        if (reserving) {
+          Object.assign(env, reserving.env);
+          inner.push(`--data=${Math.floor(reserving.dataBytes)}`);
+        } else inner.push(`--as=${Math.floor(policy.memoryBytes)}`);
       }
       if (!plan.v2 && !plan.v1Pids && plan.prlimit) inner.push(`--nproc=${policy.maxProcesses}`);
       const command: string[] = inner.length > 0 && plan.prlimit

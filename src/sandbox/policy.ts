@@ -538,13 +538,14 @@ const PATH_MAX = 4096;
  * later. Entries the run did not change keep their modes.
  *
  * Each entry is changed through a descriptor of the very file that was looked at, never through a
- * link, and only ever loses permissions. Folders are closed before they are listed, and only the
- * user's own are listed (the owner of this process or of a granted folder): another user's folder
- * in a granted one is theirs to change at any moment, names and links included, and nothing the
- * run made is theirs. A folder that stays open to others (one that could not be closed and is not
- * sticky) is not listed either. A changed folder whose entries cannot all be reached by name (it
- * cannot be listed, a name is not UTF-8, or a path is longer than the system takes) is closed to
- * others entirely, so that nothing below it is within their reach.
+ * link, and only ever loses permissions. Folders are closed before they are listed, and only this
+ * process's user's and root's are listed: another user's folder (a granted folder's owner's too,
+ * in a root run) is theirs to change at any moment, names and links included, and could lead the
+ * walk anywhere. A root run's granted folders, lent to the sandbox's uid, are closed as they are
+ * given back (see the Linux backend's `returnTree`). A folder that stays open to others (one that
+ * could not be closed and is not sticky) is not listed either. A changed folder whose entries cannot all be reached by name (it
+ * cannot be listed, a name is not UTF-8, an entry cannot be looked at, or a path is longer than
+ * the system takes) is closed to others entirely, so that nothing below it is within their reach.
  *
  * What this does not undo: another local user who, while the script ran, opened one of its files
  * for writing, made an entry in a folder it opened to them, or moved into such a folder, keeps
@@ -565,11 +566,10 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
     closed.push(path);
     return true;
   };
-  const owners = new Set<number>([Deno.uid() ?? -1]);
-  for (const root of roots) {
-    const uid = lstatSyncOrNull(root)?.uid;
-    if (uid !== null && uid !== undefined) owners.add(uid);
-  }
+  // Whose folders may be listed: this process's user's and root's. No one else may rename what is
+  // in them (a granted folder's owner could swap a folder for a link between its listing and a
+  // look at what it held, and lead the walk anywhere: as root, to /tmp).
+  const owners = new Set<number>([Deno.uid() ?? -1, 0]);
   const encoder = new TextEncoder();
   const seen = new Set<string>();
   // Depth first, with a stack of its own: a script may nest folders deeper than any call stack.
@@ -596,12 +596,16 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
     } catch {
       names = undefined;
     }
-    const reachable = names !== undefined && names.every((name) => {
-      const child = join(path, name);
-      // A name that is not UTF-8 comes back with U+FFFD in its place, and leads nowhere.
-      return encoder.encode(child).length < PATH_MAX &&
-        (!name.includes("\uFFFD") || lstatSyncOrNull(child) !== null);
-    });
+    // Every entry must be reachable by its name: a name that is not UTF-8 comes back with U+FFFD
+    // in its place (leading nowhere, or to another entry that has that very name), a folder its
+    // owner may list but not enter hides what it holds, a path may be longer than the system takes.
+    const reachable = names !== undefined &&
+      names.every((name) => !name.includes("\uFFFD")) &&
+      new Set(names).size === names.length &&
+      names.every((name) => {
+        const child = join(path, name);
+        return encoder.encode(child).length < PATH_MAX && lstatSyncOrNull(child) !== null;
+      });
     if (!reachable) {
       if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
       continue;

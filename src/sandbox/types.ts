@@ -53,11 +53,12 @@ export interface SandboxPolicy {
   /**
    * Set when the program reserves far more address space than it uses (V8's heap cages, tens of
    * GiB, reserved at its start): where no memory cgroup works, the OS backend does not cap its
-   * address space (an `RLIMIT_AS` of the memory limit would stop it before its first line) and
-   * sets these variables instead, which bound the program's own heap. Default: none, the address
-   * space is capped there.
+   * address space (an `RLIMIT_AS` of the memory limit would stop it before its first line) but
+   * its data (`RLIMIT_DATA`, writable memory: heaps, buffers, WebAssembly memory) at `dataBytes`,
+   * and sets `env`, which bounds the program's own heap. Default: none, the address space is
+   * capped there.
    */
-  reservesAddressSpace?: { env: Record<string, string> };
+  reservesAddressSpace?: { env: Record<string, string>; dataBytes: number };
 }
 
 /** What a backend's limits saw during a run. */

@@ -589,15 +589,20 @@ export class Store {
    */
   async checkWritable(): Promise<void> {
     await this.#checkFolders();
+    // Where an entry is staged (the nearest of .tmp, the store, the project that exists), and
+    // where it is then renamed to (scripts/, when it exists).
     let folder = join(this.base, ".tmp");
     for (const next of [this.base, dirname(this.base)]) {
       if (await lstatOrNull(folder)) break;
       folder = next;
     }
+    const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
     try {
       // Asked of the file system itself (a mode says nothing of a read-only mount, an immutable
       // folder, or an ACL): a folder made and removed at once.
-      await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
+      for (folder of folders) {
+        await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
+      }
     } catch (error) {
       throw new PermissionError(
         `Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`,

@@ -1007,6 +1007,10 @@ os.close(os.open(os.path.join(folder, "drop", "deeper", "x.txt"), os.O_CREAT | o
 # Write for others only: not even its owner may read it.
 os.close(os.open(os.path.join(folder, "drop", "blind"), os.O_CREAT | os.O_WRONLY, 0o002))
 os.symlink("/etc/passwd", os.path.join(folder, "link"))
+# A name that is not UTF-8, beside one that reads back the same (U+FFFD): reachable by neither.
+os.mkdir(os.path.join(folder, "bytes"), 0o777)
+for name in (b"x\\xff", "x\\ufffd".encode()):
+    os.close(os.open(os.path.join(folder.encode(), b"bytes", name), os.O_CREAT | os.O_WRONLY, 0o666))
 detail = oct(os.stat(os.path.join(folder, "drop")).st_mode & 0o7777)`),
     granted(o) {
       // Inside the run the umask was the script's: the folder was made open to every user.
@@ -1026,6 +1030,8 @@ detail = oct(os.stat(os.path.join(folder, "drop")).st_mode & 0o7777)`),
       await walk(cleared);
       assert.deepEqual(open, [], "left writable by every user");
       assert.equal((await Deno.lstat(join(cleared, "drop", "blind"))).mode! & 0o7777, 0o000);
+      // What cannot be named is closed off: no other user may enter the folder holding it.
+      assert.equal((await Deno.lstat(join(cleared, "bytes"))).mode! & 0o007, 0);
       assert.equal((await Deno.lstat("/etc/passwd")).mode! & 0o7777, 0o644);
     },
   });

@@ -194,5 +194,20 @@ Deno.test({
     } finally {
       await new Deno.Command("chattr", { args: ["-i", tmp.path] }).output();
     }
+    // A store whose scripts/ folder cannot take an entry (where it is renamed to in the end).
+    const scripts = join(tmp.path, ".capibara", "scripts");
+    await Deno.mkdir(scripts, { recursive: true });
+    await new Deno.Command("chattr", { args: ["+i", scripts] }).output();
+    try {
+      const result = await runCli(["run", "Count the rows", "--json"], {
+        cwd: tmp.path,
+        env: envFor(llm.url),
+      });
+      assert.equal(result.code, 7, result.stdout + result.stderr);
+      assert.match((JSON.parse(result.stdout) as ErrorDoc).error.message, /scripts/);
+      assert.equal(llm.requests, 0, "the model was asked for a script that could not be stored");
+    } finally {
+      await new Deno.Command("chattr", { args: ["-i", scripts] }).output();
+    }
   },
 });

@@ -1481,9 +1481,19 @@ Deno.test({
       }),
     );
     const script = `${layout.granted}/heap.js`;
+    // The heap's limit, then as many buffers as it can hold (outside the heap): 16 of 128 MiB.
     await Deno.writeTextFile(
       script,
-      'import v8 from "node:v8";\nconsole.log(v8.getHeapStatistics().heap_size_limit);\n',
+      `import v8 from "node:v8";
+console.log(v8.getHeapStatistics().heap_size_limit);
+const kept = [];
+try {
+  for (let i = 0; i < 16; i++) kept.push(new Uint8Array(128 * 1024 * 1024).fill(1));
+  console.log("buffers: " + kept.length);
+} catch (error) {
+  console.log("buffers: refused after " + kept.length);
+}
+`,
     );
     const deno = Deno.execPath();
     const memoryBytes = 300 * 1024 ** 2;
@@ -1497,9 +1507,14 @@ Deno.test({
       assert.ok(!wrapped.spec.args.some((arg) => arg.startsWith("--as=")), "an --as cap");
       const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
       assert.equal(result.code, 0, result.stderr);
-      const limit = Number(result.stdout.trim());
+      const [first, second] = result.stdout.trim().split("\n");
+      const limit = Number(first);
       // The old space at the limit, the young one beside it (V8 adds ≈ 100 MiB), far from its default.
       assert.ok(limit > 0 && limit <= memoryBytes * 1.5, `the heap may grow to ${limit} bytes`);
+      // Buffers are bounded too: the limit plus what Deno reserves itself, not 2 GiB.
+      const match = /^buffers: refused after (\d+)$/.exec(second ?? "");
+      assert.ok(match, `2 GiB of buffers: ${second}`);
+      assert.ok(Number(match[1]) * 128 * 1024 ** 2 <= memoryBytes + 1024 ** 3, second);
     } finally {
       await wrapped.close();
     }
