@@ -370,7 +370,7 @@ export function runDenoDir(denoDir, tmpDir, codeCache = false) {
     const own = join(tmpDir, ".deno");
     Deno.mkdirSync(own, { recursive: true, mode: 0o700 });
     for (const name of DISCARDED_DATABASES)
-        Deno.mkdirSync(join(own, name));
+        Deno.mkdirSync(join(own, name), { mode: 0o700 });
     const npm = join(denoDir, "npm");
     if (existsSync(npm))
         Deno.symlinkSync(npm, join(own, "npm"));

@@ -472,7 +472,7 @@ export class PythonRuntime {
         try {
             if (sandbox) {
                 if (cacheDir)
-                    await Deno.mkdir(cacheDir, { recursive: true });
+                    await Deno.mkdir(cacheDir, { recursive: true, mode: 0o700 });
                 const policy = {
                     network: access.hosts,
                     privateNetwork: access.hosts,

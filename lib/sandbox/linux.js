@@ -1299,8 +1299,9 @@ export class BubblewrapBackend {
             }
         }
         const plan = await this.#getPlan();
-        for (const dir of [...policy.write, policy.tmpDir])
-            Deno.mkdirSync(dir, { recursive: true });
+        for (const dir of [...policy.write, policy.tmpDir]) {
+            Deno.mkdirSync(dir, { recursive: true, mode: dir === policy.tmpDir ? 0o700 : 0o755 });
+        }
         const base = stateDirBase();
         if (!this.#swept) {
             this.#swept = true;
@@ -1419,11 +1420,11 @@ export class BubblewrapBackend {
                 else
                     args.push("--ro-bind", path, path);
             }
-            Deno.mkdirSync(`${stateDir}/etc`);
+            Deno.mkdirSync(`${stateDir}/etc`, { mode: 0o700 });
             const etcFiles = [];
             const fake = Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir));
             for (const [i, [name, text]] of fake.entries()) {
-                Deno.writeTextFileSync(`${stateDir}/etc/${name}`, text);
+                Deno.writeTextFileSync(`${stateDir}/etc/${name}`, text, { mode: 0o600 });
                 etcFiles.push(`${stateDir}/etc/${name}`);
                 args.push("--perms", "0444", "--file", String(ETC_FDS[i]), `/etc/${name}`);
             }
@@ -1479,7 +1480,7 @@ export class BubblewrapBackend {
             if (probe.features?.remountRo)
                 args.push("--remount-ro", "/");
             const filterFile = `${stateDir}/seccomp.bpf`;
-            Deno.writeFileSync(filterFile, filter);
+            Deno.writeFileSync(filterFile, filter, { mode: 0o600 });
             args.push("--seccomp", String(SECCOMP_FD));
             const program = policy.readsScopedByProgram
                 ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, heldFd, spec.env) : undefined
@@ -1492,7 +1493,7 @@ export class BubblewrapBackend {
             let table;
             if (drop) {
                 table = `${stateDir}/binds`;
-                Deno.writeTextFileSync(table, bindTable(mounts));
+                Deno.writeTextFileSync(table, bindTable(mounts), { mode: 0o600 });
             }
             try {
                 cgroup = await createRunCgroup(plan, policy);

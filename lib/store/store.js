@@ -12,7 +12,7 @@ export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
 async function makeStaging(tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
-            await Deno.mkdir(tmpRoot, { recursive: true });
+            await Deno.mkdir(tmpRoot, { recursive: true, mode: 0o755 });
             return await Deno.makeTempDir({ dir: tmpRoot, prefix });
         }
         catch (error) {
@@ -158,7 +158,7 @@ export class Store {
         }
         await this.#ensureBase();
         const tmpRoot = join(this.base, ".tmp");
-        await Deno.mkdir(this.scripts, { recursive: true });
+        await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
         const staging = await makeStaging(tmpRoot, `${manifest.fingerprint}-`);
         await Deno.chmod(staging, 0o755);
         try {
@@ -187,7 +187,7 @@ export class Store {
         const final = this.dirOf(fp);
         await this.#ensureBase();
         const tmpRoot = join(this.base, ".tmp");
-        await Deno.mkdir(this.scripts, { recursive: true });
+        await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
         const staging = await makeStaging(tmpRoot, `${fp}-`);
         await Deno.chmod(staging, 0o755);
         try {
@@ -366,7 +366,7 @@ export class Store {
     }
     async #ensureBase() {
         await this.#checkFolders();
-        await Deno.mkdir(this.base, { recursive: true });
+        await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
         const ignore = join(this.base, ".gitignore");
         if (!await exists(ignore))
             await Deno.writeTextFile(ignore, GITIGNORE);

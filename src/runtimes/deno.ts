@@ -564,7 +564,9 @@ export function runDenoDir(denoDir: string, tmpDir: string, codeCache = false): 
   // clean-up has two folders to remove instead of two SQLite databases and their journals (≈ 5-15
   // ms on a slow disk). The transpiled source is left alone: a file in the way of `gen` makes
   // Deno retry for ≈ 150 ms.
-  for (const name of DISCARDED_DATABASES) Deno.mkdirSync(join(own, name));
+  // Modes of their own, whatever the umask (an SDK's process may run under 0000: a folder open to
+  // others in a tree a root run lends is refused).
+  for (const name of DISCARDED_DATABASES) Deno.mkdirSync(join(own, name), { mode: 0o700 });
   const npm = join(denoDir, "npm");
   if (existsSync(npm)) Deno.symlinkSync(npm, join(own, "npm"));
   if (codeCache) {

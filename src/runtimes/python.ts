@@ -709,7 +709,7 @@ export class PythonRuntime implements Runtime {
     let result: ExecResult;
     try {
       if (sandbox) {
-        if (cacheDir) await Deno.mkdir(cacheDir, { recursive: true });
+        if (cacheDir) await Deno.mkdir(cacheDir, { recursive: true, mode: 0o700 });
         const policy: SandboxPolicy = {
           network: access.hosts,
           privateNetwork: access.hosts,

@@ -1836,7 +1836,9 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     const plan = await this.#getPlan();
 
-    for (const dir of [...policy.write, policy.tmpDir]) Deno.mkdirSync(dir, { recursive: true });
+    for (const dir of [...policy.write, policy.tmpDir]) {
+      Deno.mkdirSync(dir, { recursive: true, mode: dir === policy.tmpDir ? 0o700 : 0o755 });
+    }
     const base = stateDirBase();
     if (!this.#swept) {
       // What killed Capibara processes left: their runs' lent trees, state dirs and cgroups.
@@ -1962,11 +1964,13 @@ export class BubblewrapBackend implements SandboxBackend {
         if (info.isSymlink) args.push("--symlink", Deno.readLinkSync(path), path);
         else args.push("--ro-bind", path, path);
       }
-      Deno.mkdirSync(`${stateDir}/etc`);
+      // Modes of their own whatever the umask (an SDK's process may run under 0000): a root run's
+      // state dir lets others pass through it, and what the launcher reads here must be ours.
+      Deno.mkdirSync(`${stateDir}/etc`, { mode: 0o700 });
       const etcFiles: string[] = [];
       const fake = Object.entries(fakeEtc(sandboxUid, sandboxGid, policy.tmpDir));
       for (const [i, [name, text]] of fake.entries()) {
-        Deno.writeTextFileSync(`${stateDir}/etc/${name}`, text);
+        Deno.writeTextFileSync(`${stateDir}/etc/${name}`, text, { mode: 0o600 });
         etcFiles.push(`${stateDir}/etc/${name}`);
         args.push("--perms", "0444", "--file", String(ETC_FDS[i]), `/etc/${name}`);
       }
@@ -2022,7 +2026,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (probe.features?.remountRo) args.push("--remount-ro", "/");
       // The seccomp filter applies to everything bwrap starts inside: the script and its helpers.
       const filterFile = `${stateDir}/seccomp.bpf`;
-      Deno.writeFileSync(filterFile, filter);
+      Deno.writeFileSync(filterFile, filter, { mode: 0o600 });
       args.push("--seccomp", String(SECCOMP_FD));
       // Last, the Landlock rule set (landlock.py): no mount table of /proc names a host path.
       // A program that scopes its own reads skips the rule set; it still goes through the step
@@ -2039,7 +2043,7 @@ export class BubblewrapBackend implements SandboxBackend {
       let table: string | undefined;
       if (drop) {
         table = `${stateDir}/binds`;
-        Deno.writeTextFileSync(table, bindTable(mounts));
+        Deno.writeTextFileSync(table, bindTable(mounts), { mode: 0o600 });
       }
       try {
         cgroup = await createRunCgroup(plan, policy);

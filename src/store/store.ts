@@ -85,7 +85,7 @@ export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
 async function makeStaging(tmpRoot: string, prefix: string): Promise<string> {
   for (let attempt = 1;; attempt++) {
     try {
-      await Deno.mkdir(tmpRoot, { recursive: true });
+      await Deno.mkdir(tmpRoot, { recursive: true, mode: 0o755 });
       return await Deno.makeTempDir({ dir: tmpRoot, prefix });
     } catch (error) {
       const raced = error instanceof Deno.errors.NotFound ||
@@ -326,7 +326,7 @@ export class Store {
     }
     await this.#ensureBase();
     const tmpRoot = join(this.base, ".tmp");
-    await Deno.mkdir(this.scripts, { recursive: true });
+    await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
     const staging = await makeStaging(tmpRoot, `${manifest.fingerprint}-`);
     // Like the project's other folders (makeTempDir makes it 0700): a root run's sandbox, which is
     // not root, reads the entry.
@@ -371,7 +371,7 @@ export class Store {
     const final = this.dirOf(fp);
     await this.#ensureBase();
     const tmpRoot = join(this.base, ".tmp");
-    await Deno.mkdir(this.scripts, { recursive: true });
+    await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
     const staging = await makeStaging(tmpRoot, `${fp}-`);
     await Deno.chmod(staging, 0o755);
     try {
@@ -617,7 +617,9 @@ export class Store {
 
   async #ensureBase(): Promise<void> {
     await this.#checkFolders();
-    await Deno.mkdir(this.base, { recursive: true });
+    // Modes of their own whatever the umask (an SDK's process may run under 0000): no other user
+    // may put a script where the store would run it.
+    await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
     const ignore = join(this.base, ".gitignore");
     if (!await exists(ignore)) await Deno.writeTextFile(ignore, GITIGNORE);
   }

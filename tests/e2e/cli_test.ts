@@ -12,6 +12,7 @@ import {
   fakeServerEnv,
   MAIN,
   OS_SANDBOX,
+  REPO,
   runCli,
   snapshotTree,
   testCache,
@@ -594,5 +595,45 @@ Deno.test({
       assert.equal(JSON.parse(await Deno.readTextFile(summary)).rows, 12, mask);
       assert.equal((await Deno.lstat(summary)).mode! & 0o002, 0, `${mask}: writable by others`);
     }
+  },
+});
+
+Deno.test({
+  name:
+    "the SDK in a process under a umask of 0000: a TypeScript run with a cache of its own works, and what it makes is open to no other user",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await copyExamples(tmp.path);
+    const cache = join(tmp.path, "cache");
+    const program = join(tmp.path, "sdk.ts");
+    await Deno.writeTextFile(
+      program,
+      `import { Capibara } from ${JSON.stringify(join(REPO, "src", "mod.ts"))};
+const cb = new Capibara({ cwd: ${
+        JSON.stringify(tmp.path)
+      }, env: { ...Deno.env.toObject(), CAPIBARA_CACHE_DIR: ${JSON.stringify(cache)} } });
+const result = await cb.run("Summarise the sales CSV: total revenue, units and revenue per region", {
+  context: { input: "data/sales.csv", output: "out/summary.json" },
+  language: "typescript",
+});
+console.log(JSON.stringify(result.output));
+Deno.exit(0);
+`,
+    );
+    // A new cache: the script's imports are checked in a sandbox of their own first.
+    const out = await new Deno.Command("/bin/sh", {
+      args: ["-c", 'umask 0000; exec "$@"', "sh", Deno.execPath(), "run", "-A", program],
+      cwd: tmp.path,
+      clearEnv: true,
+      env: cliEnv(),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /"total_revenue":1529\.25/);
+    const summary = join(tmp.path, "out", "summary.json");
+    assert.equal((await Deno.lstat(summary)).mode! & 0o022, 0, "the output is open to others");
   },
 });

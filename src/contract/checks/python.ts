@@ -199,8 +199,8 @@ async function analysisDir(script: string): Promise<{ root: string; work: string
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_checks_" }));
   const work = join(root, "work");
   const tmp = join(root, "tmp");
-  await Deno.mkdir(work);
-  await Deno.mkdir(tmp);
+  await Deno.mkdir(work, { mode: 0o700 });
+  await Deno.mkdir(tmp, { mode: 0o700 });
   await Deno.writeTextFile(join(work, "analyzer.py"), PY_ANALYZER);
   await Deno.writeTextFile(join(work, "script.py"), script);
   return { root, work, tmp };
