@@ -116,8 +116,8 @@ async function analysisDir(script) {
     const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_checks_" }));
     const work = join(root, "work");
     const tmp = join(root, "tmp");
-    await Deno.mkdir(work, { mode: 0o700 });
-    await Deno.mkdir(tmp, { mode: 0o700 });
+    await Deno.mkdir(work, { mode: 0o755 });
+    await Deno.mkdir(tmp, { mode: 0o755 });
     await Deno.writeTextFile(join(work, "analyzer.py"), PY_ANALYZER);
     await Deno.writeTextFile(join(work, "script.py"), script);
     return { root, work, tmp };

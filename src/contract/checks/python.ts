@@ -199,8 +199,9 @@ async function analysisDir(script: string): Promise<{ root: string; work: string
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_checks_" }));
   const work = join(root, "work");
   const tmp = join(root, "tmp");
-  await Deno.mkdir(work, { mode: 0o700 });
-  await Deno.mkdir(tmp, { mode: 0o700 });
+  // Readable by a root run's sandbox uid, and writable by no other whatever the umask.
+  await Deno.mkdir(work, { mode: 0o755 });
+  await Deno.mkdir(tmp, { mode: 0o755 });
   await Deno.writeTextFile(join(work, "analyzer.py"), PY_ANALYZER);
   await Deno.writeTextFile(join(work, "script.py"), script);
   return { root, work, tmp };
