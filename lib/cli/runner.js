@@ -165,6 +165,7 @@ function identified(request) {
         Number.isSafeInteger(request.umask) && request.umask >= 0 &&
         request.umask <= 0o777;
 }
+export const STRANGERS_BEFORE_STOP = 3;
 export async function serveRunner(options) {
     if (Deno.build.os !== "linux") {
         throw new PermissionError("The runner needs Linux: its socket is an abstract one", {
@@ -210,6 +211,7 @@ export async function serveRunner(options) {
     prestarts.nextAfterRun = true;
     const started = performance.now();
     const status = { served: 0, declined: 0 };
+    let strangers = 0;
     const inFlight = new Set();
     let stopping = false;
     let idle;
@@ -383,8 +385,13 @@ export async function serveRunner(options) {
             if (!wellFormed(request))
                 return decline("a malformed request");
             const differs = processVariableDiffering(request.env, env);
-            if (differs !== undefined)
-                return decline(`${differs} differs from the runner's`);
+            if (differs !== undefined) {
+                decline(`${differs} differs from the runner's`);
+                if (++strangers >= STRANGERS_BEFORE_STOP)
+                    stop();
+                return;
+            }
+            strangers = 0;
             const relative = PATH_VARIABLES.find((name) => {
                 const value = request.env[name];
                 return value !== undefined && value !== "" && !value.startsWith("/");

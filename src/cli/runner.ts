@@ -252,6 +252,12 @@ function identified(request: { pid: unknown; umask: unknown }): boolean {
     (request.umask as number) <= 0o777;
 }
 
+/**
+ * Run requests in a row, from environments other than the runner's, after which it stops: its
+ * user's commands come from another (see {@linkcode serveRunner}).
+ */
+export const STRANGERS_BEFORE_STOP = 3;
+
 /** Options of {@linkcode serveRunner}. */
 export interface ServeRunnerOptions {
   /** Seconds without a request after which it exits. */
@@ -316,6 +322,8 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
   prestarts.nextAfterRun = true;
   const started = performance.now();
   const status = { served: 0, declined: 0 };
+  /** Run requests in a row whose environment differed from the runner's. */
+  let strangers = 0;
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let idle: number | undefined;
@@ -514,7 +522,14 @@ export async function serveRunner(options: ServeRunnerOptions): Promise<void> {
       rearm();
       if (!wellFormed(request)) return decline("a malformed request");
       const differs = processVariableDiffering(request.env, env);
-      if (differs !== undefined) return decline(`${differs} differs from the runner's`);
+      if (differs !== undefined) {
+        decline(`${differs} differs from the runner's`);
+        // Started where the user's commands do not run (`deno task`, `npx` change PATH): it would
+        // decline every request until it idles out. It goes, and the next hit starts one of theirs.
+        if (++strangers >= STRANGERS_BEFORE_STOP) stop();
+        return;
+      }
+      strangers = 0;
       const relative = PATH_VARIABLES.find((name) => {
         const value = request.env[name];
         return value !== undefined && value !== "" && !value.startsWith("/");

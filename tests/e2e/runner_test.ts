@@ -722,3 +722,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "runner: started where the user's commands do not run (another environment), it stops after a few requests it had to decline",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const work = join(tmp.path, "work");
+    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
+    const started = await capibara(["runner", "start", "--idle", "120", "--json"], work, env);
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      // The user's shell has another TMPDIR than the runner was started with (a `deno task`
+      // or `npx` changes PATH the same way): every request is declined, and run by the command.
+      let running = true;
+      for (let i = 0; i < 4 && running; i++) {
+        const run = await capibara(
+          ["run", PROMPT, "--context", CONTEXT, "--json"],
+          work,
+          { ...env, TMPDIR: "/tmp" },
+        );
+        assert.equal(run.code, 0, run.stderr);
+        running = (await runnerStatus(work, env)).running;
+      }
+      assert.equal(running, false, "the runner stays, declining every request");
+    } finally {
+      await capibara(["runner", "stop", "--json"], work, env);
+    }
+  },
+});
