@@ -241,6 +241,9 @@ function readableBy(path, uid, gid, needed) {
     const want = needed ?? (info.isDirectory ? 0o5 : 0o4);
     return (bits & want) === want;
 }
+function inodeOf(info) {
+    return `${info.dev}:${info.ino}`;
+}
 function ownersOf(root, uid, owners) {
     const info = lstatSyncOrNull(root);
     if (!info || info.isSymlink)
@@ -287,7 +290,8 @@ function ownIds() {
     return { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
 }
 function ownerToRecord(info, uid) {
-    return info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+    const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+    return { ...owner, inode: inodeOf(info) };
 }
 function lendTree(root, uid, gid, owners) {
     const info = lstatSyncOrNull(root);
@@ -306,12 +310,21 @@ function returnTree(root, owners) {
     if (!rootOwner)
         return;
     const self = ownIds();
+    const lentTo = lstatSyncOrNull(root)?.uid;
+    const byInode = new Map();
+    for (const { uid, gid, inode } of owners.values())
+        if (inode)
+            byInode.set(inode, { uid, gid });
     const order = [];
     const take = (path, inherited) => {
         const info = lstatSyncOrNull(path);
         if (!info || info.isSymlink)
             return;
-        const to = owners.get(path) ?? inherited;
+        if (path !== root && info.uid !== lentTo)
+            return;
+        const recorded = owners.get(path);
+        const to = byInode.get(inodeOf(info)) ??
+            (recorded && recorded.inode === undefined ? recorded : undefined) ?? inherited;
         try {
             Deno.chownSync(path, self.uid, self.gid);
         }
@@ -323,7 +336,7 @@ function returnTree(root, owners) {
         if (!info.isDirectory) {
             if ((mode & 0o002) !== 0) {
                 try {
-                    Deno.chmodSync(path, mode & ~0o002);
+                    Deno.chmodSync(path, mode & 0o775);
                 }
                 catch {
                 }
@@ -876,7 +889,9 @@ function writeJournal(stateDir, tmpDir, lent) {
         tmpDir,
         lent: [...lent].map(([root, owners]) => [
             root,
-            [...owners].map(([path, owner]) => [path, owner.uid, owner.gid]),
+            [...owners].map(([path, owner]) => owner.inode === undefined
+                ? [path, owner.uid, owner.gid]
+                : [path, owner.uid, owner.gid, owner.inode]),
         ]),
     };
     Deno.writeTextFileSync(`${stateDir}/${JOURNAL_FILE}`, JSON.stringify(journal), { mode: 0o600 });
@@ -901,7 +916,7 @@ function readJournal(stateDir, uid) {
         journal.lent.every((item) => Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
             Array.isArray(item[1]) &&
             item[1].every((o) => Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
-                int(o[2])));
+                int(o[2]) && (o[3] === undefined || typeof o[3] === "string")));
     return wellFormed ? journal : undefined;
 }
 function sweepStaleStateDirs(base) {
@@ -915,7 +930,7 @@ function sweepStaleStateDirs(base) {
         const journal = readJournal(stateDir, uid);
         if (journal) {
             for (const [root, owners] of journal.lent) {
-                returnTree(root, new Map(owners.map(([path, u, g]) => [path, { uid: u, gid: g }])));
+                returnTree(root, new Map(owners.map(([path, u, g, inode]) => [path, { uid: u, gid: g, inode }])));
             }
             const tmp = lstatSyncOrNull(journal.tmpDir);
             if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {

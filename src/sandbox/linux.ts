@@ -536,8 +536,17 @@ function readableBy(path: string, uid: number, gid: number, needed?: number): bo
   return (bits & want) === want;
 }
 
-/** Owners of a tree's entries (symlinks left alone), to give them back after the run. */
-type Owners = Map<string, { uid: number; gid: number }>;
+/**
+ * Owners of a tree's entries (symlinks left alone), to give them back after the run, each with the
+ * file it was (`inode`: device and inode): a name the run gave to another file does not take that
+ * name's owner with it.
+ */
+type Owners = Map<string, { uid: number; gid: number; inode?: string }>;
+
+/** What identifies a file on this machine: its device and inode. */
+function inodeOf(info: Deno.FileInfo): string {
+  return `${info.dev}:${info.ino}`;
+}
 
 /**
  * The owners of a tree's entries (symlinks left alone), before it is lent to `uid`, for the run's
@@ -602,8 +611,12 @@ function ownIds(): { uid: number; gid: number } {
 }
 
 /** The owner to give an entry back to: an entry already `uid`'s (a concurrent run lent it), ours. */
-function ownerToRecord(info: Deno.FileInfo, uid: number): { uid: number; gid: number } {
-  return info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+function ownerToRecord(
+  info: Deno.FileInfo,
+  uid: number,
+): { uid: number; gid: number; inode: string } {
+  const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+  return { ...owner, inode: inodeOf(info) };
 }
 
 /**
@@ -636,12 +649,22 @@ function returnTree(root: string, owners: Owners): void {
   const rootOwner = owners.get(root);
   if (!rootOwner) return;
   const self = ownIds();
+  /** The sandbox's uid: the lent tree's, which the script cannot give away. */
+  const lentTo = lstatSyncOrNull(root)?.uid;
+  /** Each lent file's owner, by the file: a new name for an old file (a hard link) is that file's. */
+  const byInode = new Map<string, { uid: number; gid: number }>();
+  for (const { uid, gid, inode } of owners.values()) if (inode) byInode.set(inode, { uid, gid });
   /** Each entry taken, top-down, with the owner it goes back to. */
   const order: [string, { uid: number; gid: number }][] = [];
   const take = (path: string, inherited: { uid: number; gid: number }) => {
     const info = lstatSyncOrNull(path);
     if (!info || info.isSymlink) return;
-    const to = owners.get(path) ?? inherited;
+    // Not the sandbox's: another user's, put here through a folder the run opened to them (a
+    // hard link to a file of theirs, a folder they own). Theirs it stays, and is not gone through.
+    if (path !== root && info.uid !== lentTo) return;
+    const recorded = owners.get(path);
+    const to = byInode.get(inodeOf(info)) ??
+      (recorded && recorded.inode === undefined ? recorded : undefined) ?? inherited;
     try {
       Deno.chownSync(path, self.uid, self.gid);
     } catch {
@@ -651,10 +674,11 @@ function returnTree(root: string, owners: Owners): void {
     const mode = (info.mode ?? 0) & 0o7777;
     if (!info.isDirectory) {
       // Write for every user (a script that cleared its umask): taken off what the run leaves,
-      // here, while the folder it is in is Capibara's own (see closeToOthers in policy.ts).
+      // here, while the folder it is in is Capibara's own (see closeToOthers in policy.ts). The
+      // chown above took any set-user-ID or set-group-ID bit off: never given back.
       if ((mode & 0o002) !== 0) {
         try {
-          Deno.chmodSync(path, mode & ~0o002);
+          Deno.chmodSync(path, mode & 0o775);
         } catch {
           // gone meanwhile
         }
@@ -1275,7 +1299,7 @@ function sweepStaleCgroups(parent: string): void {
  */
 interface Journal {
   tmpDir: string;
-  lent: [root: string, owners: [path: string, uid: number, gid: number][]][];
+  lent: [root: string, owners: [path: string, uid: number, gid: number, inode?: string][]][];
 }
 
 /** The journal's file in a state dir. */
@@ -1292,7 +1316,13 @@ function writeJournal(stateDir: string, tmpDir: string, lent: Map<string, Owners
     tmpDir,
     lent: [...lent].map(([root, owners]) => [
       root,
-      [...owners].map(([path, owner]) => [path, owner.uid, owner.gid]),
+      [...owners].map((
+        [path, owner],
+      ): [string, number, number, string?] =>
+        owner.inode === undefined
+          ? [path, owner.uid, owner.gid]
+          : [path, owner.uid, owner.gid, owner.inode]
+      ),
     ]),
   };
   Deno.writeTextFileSync(`${stateDir}/${JOURNAL_FILE}`, JSON.stringify(journal), { mode: 0o600 });
@@ -1323,7 +1353,7 @@ function readJournal(stateDir: string, uid: number): Journal | undefined {
       Array.isArray(item[1]) &&
       item[1].every((o) =>
         Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
-        int(o[2])
+        int(o[2]) && (o[3] === undefined || typeof o[3] === "string")
       )
     );
   return wellFormed ? journal : undefined;
@@ -1345,7 +1375,10 @@ function sweepStaleStateDirs(base: string): void {
     const journal = readJournal(stateDir, uid);
     if (journal) {
       for (const [root, owners] of journal.lent) {
-        returnTree(root, new Map(owners.map(([path, u, g]) => [path, { uid: u, gid: g }])));
+        returnTree(
+          root,
+          new Map(owners.map(([path, u, g, inode]) => [path, { uid: u, gid: g, inode }])),
+        );
       }
       const tmp = lstatSyncOrNull(journal.tmpDir);
       if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {

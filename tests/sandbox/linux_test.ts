@@ -1134,6 +1134,74 @@ Deno.test({
 
 Deno.test({
   name:
+    "wrap() as root: a file another user links into a folder the run opened stays theirs, never root's with its set-user-ID bit",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    // Another user's set-user-ID program, outside the granted folder.
+    const theirs = `${layout.root}/theirs-setuid`;
+    await Deno.copyFile("/usr/bin/id", theirs);
+    await Deno.chown(theirs, 1234, 1234);
+    await Deno.chmod(theirs, 0o4757);
+    const wrapped = await backend.wrap(
+      {
+        program: "sh",
+        args: ["-c", "umask 0; mkdir out/drop && : > out/drop/ready && sleep 2"],
+        env: BASE_ENV,
+        cwd: layout.work,
+      },
+      policyFor(layout),
+    );
+    try {
+      const run = execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      for (let i = 0; i < 200 && !lstatSyncOrNull(`${layout.out}/drop/ready`); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // The folder the run made is open to every user while it runs: they may link into it.
+      Deno.linkSync(theirs, `${layout.out}/drop/evil`);
+      const result = await run;
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await wrapped.close();
+    }
+    const info = await Deno.lstat(theirs);
+    assert.equal(info.uid, 1234, "another user's file was taken");
+    assert.ok(!(info.uid === 0 && (info.mode! & 0o4000) !== 0), "a set-user-ID root program");
+    assert.equal((await Deno.lstat(`${layout.out}/drop`)).mode! & 0o002, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "wrap() as root: a file of root's given a name another user's file had is still root's after the run",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.writeTextFile(`${layout.out}/run.sh`, "#!/bin/sh\n");
+    await Deno.chmod(`${layout.out}/run.sh`, 0o755);
+    await Deno.writeTextFile(`${layout.out}/alice.txt`, "alice's\n");
+    await Deno.chown(`${layout.out}/alice.txt`, 1234, 1234);
+    const wrapped = await backend.wrap(
+      {
+        program: "sh",
+        args: ["-c", "cd out && rm alice.txt && ln run.sh alice.txt"],
+        env: BASE_ENV,
+        cwd: layout.work,
+      },
+      policyFor(layout),
+    );
+    try {
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await wrapped.close();
+    }
+    assert.equal((await Deno.lstat(`${layout.out}/run.sh`)).uid, 0, "root's file was given away");
+  },
+});
+
+Deno.test({
+  name:
     "wrap() as root refuses to lend a folder another user could swap: one of theirs on its way, or one anyone may write to in it",
   ignore: ignore || !asRoot,
   async fn() {
