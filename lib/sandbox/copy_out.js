@@ -222,7 +222,7 @@ export function makeFolders(base, dir, created = []) {
             let info = lstatSyncOrNull(current);
             if (!info) {
                 try {
-                    Deno.mkdirSync(current);
+                    Deno.mkdirSync(current, { mode: 0o755 });
                     created.push(current);
                 }
                 catch (error) {

@@ -23,6 +23,7 @@ async function makeStaging(tmpRoot, prefix) {
         }
     }
 }
+const ENTRY_FILE_MODE = 0o644;
 export const STORE_DIR = ".capibara";
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
 const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
@@ -165,13 +166,15 @@ export class Store {
             const hashes = {};
             for (const name of names) {
                 const bytes = new TextEncoder().encode(files[name]);
-                await Deno.writeFile(join(staging, name), bytes);
+                await Deno.writeFile(join(staging, name), bytes, { mode: ENTRY_FILE_MODE });
                 hashes[name] = "sha256:" + await sha256(bytes);
             }
             const { integrity: _i, signature: _s, ...fields } = manifest;
             const plain = JSON.parse(JSON.stringify(Manifest.parse({ ...fields, files: hashes })));
             const stored = { ...plain, integrity: await integrityRecord(plain) };
-            await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored));
+            await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored), {
+                mode: ENTRY_FILE_MODE,
+            });
             const full = await verifyEntryDir(staging, { fingerprint: manifest.fingerprint });
             await this.#replace(staging, final, tmpRoot, manifest.fingerprint);
             return { dir: final, manifest: full };
@@ -192,9 +195,12 @@ export class Store {
         await Deno.chmod(staging, 0o755);
         try {
             for (const [name, text] of Object.entries(files)) {
-                await Deno.writeTextFile(join(staging, name), text, { createNew: true });
+                await Deno.writeTextFile(join(staging, name), text, {
+                    createNew: true,
+                    mode: ENTRY_FILE_MODE,
+                });
             }
-            await Deno.writeTextFile(join(staging, MANIFEST_FILE), text);
+            await Deno.writeTextFile(join(staging, MANIFEST_FILE), text, { mode: ENTRY_FILE_MODE });
             const verified = await verifyEntryDir(staging, {
                 fingerprint: fp,
                 restoreHint: "The entry received is not the one its manifest describes: nothing was " +
@@ -368,8 +374,9 @@ export class Store {
         await this.#checkFolders();
         await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
         const ignore = join(this.base, ".gitignore");
-        if (!await exists(ignore))
-            await Deno.writeTextFile(ignore, GITIGNORE);
+        if (!await exists(ignore)) {
+            await Deno.writeTextFile(ignore, GITIGNORE, { mode: ENTRY_FILE_MODE });
+        }
     }
 }
 function parseManifest(text, path) {

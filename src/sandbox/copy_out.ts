@@ -321,7 +321,8 @@ export function makeFolders(base: string, dir: string, created: string[] = []): 
       let info = lstatSyncOrNull(current);
       if (!info) {
         try {
-          Deno.mkdirSync(current);
+          // Open to no other user whatever the umask (an SDK's process may run under 0000).
+          Deno.mkdirSync(current, { mode: 0o755 });
           created.push(current);
         } catch (error) {
           if (!(error instanceof Deno.errors.AlreadyExists)) throw error;

@@ -95,6 +95,12 @@ async function makeStaging(tmpRoot: string, prefix: string): Promise<string> {
   }
 }
 
+/**
+ * The mode of every file the store writes, whatever the umask (an SDK's process may run under
+ * 0000): no other user may change a script the store would run.
+ */
+const ENTRY_FILE_MODE = 0o644;
+
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
@@ -335,7 +341,7 @@ export class Store {
       const hashes: Record<string, string> = {};
       for (const name of names) {
         const bytes = new TextEncoder().encode(files[name]);
-        await Deno.writeFile(join(staging, name), bytes);
+        await Deno.writeFile(join(staging, name), bytes, { mode: ENTRY_FILE_MODE });
         hashes[name] = "sha256:" + await sha256(bytes);
       }
       // The record and signature are never taken from the caller: the store computes the record.
@@ -343,7 +349,9 @@ export class Store {
       // Through JSON once, so what is hashed is exactly what is read back.
       const plain = JSON.parse(JSON.stringify(Manifest.parse({ ...fields, files: hashes })));
       const stored = { ...plain, integrity: await integrityRecord(plain) };
-      await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored));
+      await Deno.writeTextFile(join(staging, MANIFEST_FILE), serialiseManifest(stored), {
+        mode: ENTRY_FILE_MODE,
+      });
       // What was written must pass the same verification as every later read.
       const full = await verifyEntryDir(staging, { fingerprint: manifest.fingerprint });
       await this.#replace(staging, final, tmpRoot, manifest.fingerprint);
@@ -376,9 +384,12 @@ export class Store {
     await Deno.chmod(staging, 0o755);
     try {
       for (const [name, text] of Object.entries(files)) {
-        await Deno.writeTextFile(join(staging, name), text, { createNew: true });
+        await Deno.writeTextFile(join(staging, name), text, {
+          createNew: true,
+          mode: ENTRY_FILE_MODE,
+        });
       }
-      await Deno.writeTextFile(join(staging, MANIFEST_FILE), text);
+      await Deno.writeTextFile(join(staging, MANIFEST_FILE), text, { mode: ENTRY_FILE_MODE });
       const verified = await verifyEntryDir(staging, {
         fingerprint: fp,
         restoreHint: "The entry received is not the one its manifest describes: nothing was " +
@@ -621,7 +632,9 @@ export class Store {
     // may put a script where the store would run it.
     await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
     const ignore = join(this.base, ".gitignore");
-    if (!await exists(ignore)) await Deno.writeTextFile(ignore, GITIGNORE);
+    if (!await exists(ignore)) {
+      await Deno.writeTextFile(ignore, GITIGNORE, { mode: ENTRY_FILE_MODE });
+    }
   }
 }
 

@@ -197,3 +197,30 @@ Deno.test("Store.write() from two writers at once: neither loses its staging fol
   assert.deepEqual(failed, []);
   assert.equal((await store.list()).entries.length, 80);
 });
+
+Deno.test("Store.write() under a umask of 0000 (an SDK's process may have one): nothing it writes is open to other users", async () => {
+  await using tmp = await withTmpDir();
+  const root = await Deno.realPath(tmp.path);
+  const fixture = new URL("./_fixture.ts", import.meta.url).href;
+  const program = `import { writeSample } from ${JSON.stringify(fixture)};
+Deno.umask(0);
+const { entry } = await writeSample(${JSON.stringify(root)});
+console.log(entry.dir);`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", program],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const open: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      const info = await Deno.lstat(path);
+      if ((info.mode! & 0o022) !== 0) open.push(`${path} ${(info.mode! & 0o7777).toString(8)}`);
+      if (info.isDirectory) await walk(path);
+    }
+  };
+  await walk(join(root, ".capibara"));
+  assert.deepEqual(open, []);
+});
