@@ -1449,6 +1449,10 @@ export class BubblewrapBackend {
                     args.push("--ro-bind-try", path, path);
             }
             args.push("--dev", "/dev");
+            if (probe.features?.size && probe.features.remountRo) {
+                const size = String(Math.floor(policy.memoryBytes / 2));
+                args.push("--size", size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev");
+            }
             if (probe.features?.size)
                 args.push("--size", String(Math.floor(policy.memoryBytes)));
             args.push("--tmpfs", "/tmp");

@@ -2013,6 +2013,14 @@ export class BubblewrapBackend implements SandboxBackend {
         if (lstatSyncOrNull(path)) args.push("--ro-bind-try", path, path);
       }
       args.push("--dev", "/dev");
+      if (probe.features?.size && probe.features.remountRo) {
+        // /dev is a tmpfs no size bounds, and its shm folder writable: memory no limit counts
+        // where no memory cgroup works. The shm folder gets a tmpfs of its own, of half the
+        // memory limit (POSIX shared memory and semaphores keep working), and /dev itself is
+        // read-only.
+        const size = String(Math.floor(policy.memoryBytes / 2));
+        args.push("--size", size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev");
+      }
       if (probe.features?.size) args.push("--size", String(Math.floor(policy.memoryBytes)));
       args.push("--tmpfs", "/tmp");
 

@@ -1134,6 +1134,34 @@ Deno.test({
 
 Deno.test({
   name:
+    "wrap(): /dev/shm is a tmpfs the memory limit bounds, /dev itself is read-only, shared memory and /dev/null still work",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const [program, args] = bash(`
+      dd if=/dev/zero of=/dev/shm/fill bs=1M count=96 2>/dev/null && echo "shm: filled" || echo "shm: bounded"
+      rm -f /dev/shm/fill
+      : > /dev/planted 2>/dev/null && echo "dev: writable" || echo "dev: read-only"
+      echo x > /dev/null && echo "null: ok"
+      python3 -c 'import multiprocessing; multiprocessing.Lock(); print("semaphore: ok")'
+    `);
+    const result = await runSandboxed(
+      backend,
+      // /dev/shm: half the limit, 64 MiB; filled past it, it says so before the limit is reached.
+      policyFor(layout, { memoryBytes: 128 * 1024 ** 2 }),
+      program,
+      args,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /shm: bounded/);
+    assert.match(result.stdout, /dev: read-only/);
+    assert.match(result.stdout, /null: ok/);
+    assert.match(result.stdout, /semaphore: ok/);
+  },
+});
+
+Deno.test({
+  name:
     "wrap() as root: a file another user links into a folder the run opened stays theirs, never root's with its set-user-ID bit",
   ignore: ignore || !asRoot,
   async fn() {
