@@ -358,10 +358,10 @@ export async function closeToOthers(roots, since) {
     const owners = new Set([Deno.uid() ?? -1, 0]);
     const encoder = new TextEncoder();
     const seen = new Set();
-    const stack = [...roots].reverse();
+    const stack = [...roots].reverse()
+        .map((path) => ({ path, info: lstatSyncOrNull(path) }));
     while (stack.length > 0) {
-        const path = stack.pop();
-        const info = lstatSyncOrNull(path);
+        const { path, info } = stack.pop();
         if (!info || info.isSymlink)
             continue;
         const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
@@ -387,20 +387,27 @@ export async function closeToOthers(roots, since) {
         catch {
             names = undefined;
         }
-        const reachable = names !== undefined &&
-            names.every((name) => !name.includes("\uFFFD")) &&
-            new Set(names).size === names.length &&
-            names.every((name) => {
+        let children;
+        if (names !== undefined && names.every((name) => !name.includes("\uFFFD")) &&
+            new Set(names).size === names.length) {
+            children = [];
+            for (const name of names) {
                 const child = join(path, name);
-                return encoder.encode(child).length < PATH_MAX && lstatSyncOrNull(child) !== null;
-            });
-        if (!reachable) {
+                const found = encoder.encode(child).length < PATH_MAX ? lstatSyncOrNull(child) : null;
+                if (!found) {
+                    children = undefined;
+                    break;
+                }
+                children.push({ path: child, info: found });
+            }
+        }
+        if (!children) {
             if (changed && (mode & ALL_OTHERS) !== 0)
                 await close(path, info, ALL_OTHERS);
             continue;
         }
-        for (const name of names.reverse())
-            stack.push(join(path, name));
+        for (const child of children.reverse())
+            stack.push(child);
     }
     return closed;
 }

@@ -573,10 +573,11 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
   const encoder = new TextEncoder();
   const seen = new Set<string>();
   // Depth first, with a stack of its own: a script may nest folders deeper than any call stack.
-  const stack = [...roots].reverse();
+  const stack: { path: string; info: Deno.FileInfo | null }[] = [...roots].reverse()
+    .map((path) => ({ path, info: lstatSyncOrNull(path) }));
   while (stack.length > 0) {
-    const path = stack.pop()!;
-    const info = lstatSyncOrNull(path);
+    // Each entry as its folder's listing found it (one look at each, ≈ 7 µs here).
+    const { path, info } = stack.pop()!;
     if (!info || info.isSymlink) continue;
     const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
     if (!kinds) continue;
@@ -599,18 +600,27 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
     // Every entry must be reachable by its name: a name that is not UTF-8 comes back with U+FFFD
     // in its place (leading nowhere, or to another entry that has that very name), a folder its
     // owner may list but not enter hides what it holds, a path may be longer than the system takes.
-    const reachable = names !== undefined &&
-      names.every((name) => !name.includes("\uFFFD")) &&
-      new Set(names).size === names.length &&
-      names.every((name) => {
+    let children: { path: string; info: Deno.FileInfo | null }[] | undefined;
+    if (
+      names !== undefined && names.every((name) => !name.includes("\uFFFD")) &&
+      new Set(names).size === names.length
+    ) {
+      children = [];
+      for (const name of names) {
         const child = join(path, name);
-        return encoder.encode(child).length < PATH_MAX && lstatSyncOrNull(child) !== null;
-      });
-    if (!reachable) {
+        const found = encoder.encode(child).length < PATH_MAX ? lstatSyncOrNull(child) : null;
+        if (!found) {
+          children = undefined;
+          break;
+        }
+        children.push({ path: child, info: found });
+      }
+    }
+    if (!children) {
       if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
       continue;
     }
-    for (const name of names!.reverse()) stack.push(join(path, name));
+    for (const child of children.reverse()) stack.push(child);
   }
   return closed;
 }
