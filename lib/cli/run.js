@@ -12,7 +12,8 @@ export const LANGUAGE_ALIASES = {
     sh: "bash",
 };
 function parseLanguage(value) {
-    const language = LANGUAGE_ALIASES[value] ?? value;
+    const lower = value.toLowerCase();
+    const language = LANGUAGE_ALIASES[lower] ?? lower;
     if (!LANGUAGES.includes(language)) {
         throw new InvalidArgumentError(`Allowed choices are ${LANGUAGES.join(", ")} (or ${Object.keys(LANGUAGE_ALIASES).join(", ")})`);
     }

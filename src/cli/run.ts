@@ -25,7 +25,9 @@ export const LANGUAGE_ALIASES: Readonly<Record<string, Language>> = {
 };
 
 function parseLanguage(value: string): Language {
-  const language = LANGUAGE_ALIASES[value] ?? value;
+  // Any case: `--lang TS`, `--lang Python`.
+  const lower = value.toLowerCase();
+  const language = LANGUAGE_ALIASES[lower] ?? lower;
   if (!(LANGUAGES as readonly string[]).includes(language)) {
     throw new InvalidArgumentError(
       `Allowed choices are ${LANGUAGES.join(", ")} (or ${

@@ -60,7 +60,7 @@ Deno.test("capibara --version and --json before the subcommand work", async () =
 
 Deno.test("capibara run accepts py/ts/sh for --lang and refuses others", async () => {
   await using tmp = await withTmpDir();
-  for (const lang of ["py", "ts", "sh"]) {
+  for (const lang of ["py", "ts", "sh", "TS", "Python"]) {
     // No generator is configured: the request gets past option parsing to the generator.
     const r = await runCli(["run", "Say hi", "--lang", lang, "--json"], { cwd: tmp.path, env });
     assert.equal(r.code, 2);
