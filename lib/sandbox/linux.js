@@ -293,16 +293,42 @@ function ownerToRecord(info, uid) {
     const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
     return { ...owner, inode: inodeOf(info) };
 }
-function lendTree(root, uid, gid, owners) {
+function lendTree(fs, root, uid, gid, owners) {
     const info = lstatSyncOrNull(root);
     if (!info || info.isSymlink)
         return;
     owners.set(root, ownerToRecord(info, uid));
-    Deno.chownSync(root, uid, gid);
+    if (!chownSame(fs, root, info, uid, gid)) {
+        throw new LendError(`${root} changed while it was being lent`);
+    }
     if (!info.isDirectory)
         return;
+    if (openToOthers(info)) {
+        throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
+    }
     for (const entry of Deno.readDirSync(root)) {
-        lendTree(`${root}/${entry.name}`, uid, gid, owners);
+        lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
+    }
+}
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+function chownSame(fs, path, info, uid, gid) {
+    let fd;
+    try {
+        fd = fs.openSync(path, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC);
+        const opened = fs.fstatSync(fd);
+        if (opened.ino !== info.ino || opened.dev !== info.dev || opened.isSymbolicLink()) {
+            return false;
+        }
+        Deno.chownSync(`/proc/self/fd/${fd}`, uid, gid);
+        return true;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        if (fd !== undefined)
+            fs.closeSync(fd);
     }
 }
 function returnTree(root, owners) {
@@ -312,9 +338,25 @@ function returnTree(root, owners) {
     const self = ownIds();
     const lentTo = lstatSyncOrNull(root)?.uid;
     const byInode = new Map();
-    for (const { uid, gid, inode } of owners.values())
+    for (const [path, { uid, gid, inode }] of owners) {
         if (inode)
-            byInode.set(inode, { uid, gid });
+            byInode.set(inode, { uid, gid, path });
+    }
+    const ownerOf = (path, info, inherited) => {
+        const inode = inodeOf(info);
+        const recorded = owners.get(path);
+        if (recorded && (recorded.inode === undefined || recorded.inode === inode))
+            return recorded;
+        const file = byInode.get(inode);
+        if (file && (file.uid === self.uid || file.uid === 0))
+            return { uid: file.uid, gid: file.gid };
+        if (file && (info.nlink ?? 1) > 1) {
+            const there = lstatSyncOrNull(file.path);
+            if (there && !there.isSymlink && inodeOf(there) === inode)
+                return file;
+        }
+        return inherited;
+    };
     const order = [];
     const take = (path, inherited) => {
         const info = lstatSyncOrNull(path);
@@ -322,9 +364,7 @@ function returnTree(root, owners) {
             return;
         if (path !== root && info.uid !== lentTo)
             return;
-        const recorded = owners.get(path);
-        const to = byInode.get(inodeOf(info)) ??
-            (recorded && recorded.inode === undefined ? recorded : undefined) ?? inherited;
+        const to = ownerOf(path, info, inherited);
         try {
             Deno.chownSync(path, self.uid, self.gid);
         }
@@ -1389,7 +1429,8 @@ export class BubblewrapBackend {
                 Deno.mkdirSync(`${stateDir}/src`, { mode: 0o711 });
                 Deno.chmodSync(`${stateDir}/src`, 0o711);
                 const before = new Map();
-                for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
+                const roots = [...new Set([...policy.write, policy.tmpDir])];
+                for (const dir of roots.filter((dir) => !roots.some((other) => other !== dir && isInside(dir, other)))) {
                     refuseHidden(dir, true);
                     const owners = new Map();
                     try {
@@ -1408,10 +1449,18 @@ export class BubblewrapBackend {
                     before.set(dir, owners);
                 }
                 writeJournal(stateDir, policy.tmpDir, before);
+                const fs = await import("node:fs");
                 for (const dir of before.keys()) {
                     const owners = new Map();
                     lent.set(dir, owners);
-                    lendTree(dir, drop.uid, drop.gid, owners);
+                    try {
+                        lendTree(fs, dir, drop.uid, drop.gid, owners);
+                    }
+                    catch (error) {
+                        if (!(error instanceof LendError))
+                            throw error;
+                        throw new PermissionError(`Cannot lend "${dir}" to the sandbox uid for this run: ${error.message}`, { hint: "Another user changed the folder while it was being lent; run again" });
+                    }
                 }
             }
             else

@@ -625,14 +625,65 @@ function ownerToRecord(
  * sandbox uid's, its former owner can no longer swap an entry in it for a symlink, and no path is
  * ever used below a folder not yet lent. Symlinks are not followed.
  */
-function lendTree(root: string, uid: number, gid: number, owners: Owners): void {
+function lendTree(
+  fs: NodeFs,
+  root: string,
+  uid: number,
+  gid: number,
+  owners: Owners,
+): void {
   const info = lstatSyncOrNull(root);
   if (!info || info.isSymlink) return;
   owners.set(root, ownerToRecord(info, uid));
-  Deno.chownSync(root, uid, gid);
+  // The very file looked at, never one a link swapped in meanwhile leads to.
+  if (!chownSame(fs, root, info, uid, gid)) {
+    throw new LendError(`${root} changed while it was being lent`);
+  }
   if (!info.isDirectory) return;
+  // Open to others since it was checked (a folder renamed in meanwhile): they could swap what is
+  // in it while it is lent and given back.
+  if (openToOthers(info)) {
+    throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
+  }
   for (const entry of Deno.readDirSync(root)) {
-    lendTree(`${root}/${entry.name}`, uid, gid, owners);
+    lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
+  }
+}
+
+/** Node's file calls: descriptors by number, numeric open flags (`O_PATH`). */
+type NodeFs = typeof import("node:fs");
+
+/** `O_PATH` (Linux): a descriptor that names a file without opening it. */
+const O_PATH = 0o10000000;
+/** `O_CLOEXEC` (Linux, x86_64 and aarch64 alike; `O_NOFOLLOW` differs, and Node says it). */
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Changes the owner of the file at `path` when it is still the one `info` describes (device and
+ * inode), through an `O_PATH` descriptor opened without following a link, whose `/proc/self/fd`
+ * entry leads to that very file: a symlink swapped in for it is never followed. False when it is
+ * no longer that file, or could not be changed.
+ */
+function chownSame(
+  fs: NodeFs,
+  path: string,
+  info: Deno.FileInfo,
+  uid: number,
+  gid: number,
+): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC);
+    const opened = fs.fstatSync(fd);
+    if (opened.ino !== info.ino || opened.dev !== info.dev || opened.isSymbolicLink()) {
+      return false;
+    }
+    Deno.chownSync(`/proc/self/fd/${fd}`, uid, gid);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -651,9 +702,35 @@ function returnTree(root: string, owners: Owners): void {
   const self = ownIds();
   /** The sandbox's uid: the lent tree's, which the script cannot give away. */
   const lentTo = lstatSyncOrNull(root)?.uid;
-  /** Each lent file's owner, by the file: a new name for an old file (a hard link) is that file's. */
-  const byInode = new Map<string, { uid: number; gid: number }>();
-  for (const { uid, gid, inode } of owners.values()) if (inode) byInode.set(inode, { uid, gid });
+  /** Each lent file's owner and name, by the file (its device and inode). */
+  const byInode = new Map<string, { uid: number; gid: number; path: string }>();
+  for (const [path, { uid, gid, inode }] of owners) {
+    if (inode) byInode.set(inode, { uid, gid, path });
+  }
+  /**
+   * Whom an entry goes back to. Its recorded owner when it is the very file recorded at its name.
+   * A file recorded under another name: root's or Capibara's stays so (a name a script gave it,
+   * `ln run.sh alice.txt`, hands it to nobody); another owner's only when it is a second name of a
+   * file still at its recorded one (a hard link; an inode is only "the same file" while that file
+   * exists: a file deleted during the run leaves its number to a new one). Anything else is new,
+   * and goes to the owner of its nearest folder that had one.
+   */
+  const ownerOf = (
+    path: string,
+    info: Deno.FileInfo,
+    inherited: { uid: number; gid: number },
+  ): { uid: number; gid: number } => {
+    const inode = inodeOf(info);
+    const recorded = owners.get(path);
+    if (recorded && (recorded.inode === undefined || recorded.inode === inode)) return recorded;
+    const file = byInode.get(inode);
+    if (file && (file.uid === self.uid || file.uid === 0)) return { uid: file.uid, gid: file.gid };
+    if (file && (info.nlink ?? 1) > 1) {
+      const there = lstatSyncOrNull(file.path);
+      if (there && !there.isSymlink && inodeOf(there) === inode) return file;
+    }
+    return inherited;
+  };
   /** Each entry taken, top-down, with the owner it goes back to. */
   const order: [string, { uid: number; gid: number }][] = [];
   const take = (path: string, inherited: { uid: number; gid: number }) => {
@@ -662,9 +739,7 @@ function returnTree(root: string, owners: Owners): void {
     // Not the sandbox's: another user's, put here through a folder the run opened to them (a
     // hard link to a file of theirs, a folder they own). Theirs it stays, and is not gone through.
     if (path !== root && info.uid !== lentTo) return;
-    const recorded = owners.get(path);
-    const to = byInode.get(inodeOf(info)) ??
-      (recorded && recorded.inode === undefined ? recorded : undefined) ?? inherited;
+    const to = ownerOf(path, info, inherited);
     try {
       Deno.chownSync(path, self.uid, self.gid);
     } catch {
@@ -1950,7 +2025,15 @@ export class BubblewrapBackend implements SandboxBackend {
         Deno.mkdirSync(`${stateDir}/src`, { mode: 0o711 });
         Deno.chmodSync(`${stateDir}/src`, 0o711);
         const before = new Map<string, Owners>();
-        for (const dir of [...new Set([...policy.write, policy.tmpDir])]) {
+        // Each tree once, from its top: a grant inside another is lent and given back with it
+        // (lent again on its own, it was recorded as already lent, and its owners' files were
+        // then taken as root's).
+        const roots = [...new Set([...policy.write, policy.tmpDir])];
+        for (
+          const dir of roots.filter((dir) =>
+            !roots.some((other) => other !== dir && isInside(dir, other))
+          )
+        ) {
           // A lent tree is the sandbox uid's on the host: no mask covers a hidden path inside it.
           refuseHidden(dir, true);
           const owners: Owners = new Map();
@@ -1973,10 +2056,21 @@ export class BubblewrapBackend implements SandboxBackend {
         // Written before anything is lent: a Capibara killed from here on is undone by a later
         // run (see sweepStaleStateDirs).
         writeJournal(stateDir, policy.tmpDir, before);
+        // Loaded only here, where a root run lends folders (its compatibility layer is slow to
+        // load, and a hit lends none).
+        const fs = await import("node:fs");
         for (const dir of before.keys()) {
           const owners: Owners = new Map();
           lent.set(dir, owners);
-          lendTree(dir, drop.uid, drop.gid, owners);
+          try {
+            lendTree(fs, dir, drop.uid, drop.gid, owners);
+          } catch (error) {
+            if (!(error instanceof LendError)) throw error;
+            throw new PermissionError(
+              `Cannot lend "${dir}" to the sandbox uid for this run: ${error.message}`,
+              { hint: "Another user changed the folder while it was being lent; run again" },
+            );
+          }
         }
       } else writeJournal(stateDir, policy.tmpDir, lent);
       const sandboxUid = probe.userns && uid === 0 ? SANDBOX_ID : uid;

@@ -1230,6 +1230,50 @@ Deno.test({
 
 Deno.test({
   name:
+    "wrap() as root: a new file that takes the number of another user's deleted one is not theirs; a grant inside another is given back once, to its owners",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.mkdir(`${layout.out}/bin`);
+    await Deno.writeTextFile(`${layout.out}/bin/run.sh`, "#!/bin/sh\n");
+    await Deno.writeTextFile(`${layout.out}/alice.txt`, "alice's\n");
+    await Deno.chown(`${layout.out}/alice.txt`, 1234, 1234);
+    // Another user's folder, granted too (inside the granted out/).
+    await Deno.mkdir(`${layout.out}/sub`);
+    await Deno.writeTextFile(`${layout.out}/sub/theirs.txt`, "theirs\n");
+    for (const path of ["sub", "sub/theirs.txt"]) {
+      await Deno.chown(`${layout.out}/${path}`, 1234, 1234);
+    }
+    const aliceInode = (await Deno.lstat(`${layout.out}/alice.txt`)).ino;
+    const wrapped = await backend.wrap(
+      {
+        program: "sh",
+        args: [
+          "-c",
+          "cd out && rm alice.txt && printf 'echo payload\\n' > bin/run.sh.new && " +
+          "mv bin/run.sh.new bin/run.sh",
+        ],
+        env: BASE_ENV,
+        cwd: layout.work,
+      },
+      policyFor(layout, { write: [layout.out, `${layout.out}/sub`] }),
+    );
+    try {
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await wrapped.close();
+    }
+    const run = await Deno.lstat(`${layout.out}/bin/run.sh`);
+    if (run.ino !== aliceInode) console.warn("linux_test: the new file got a number of its own");
+    assert.equal(run.uid, 0, "root's script went to another user");
+    assert.equal((await Deno.lstat(`${layout.out}/sub`)).uid, 1234);
+    assert.equal((await Deno.lstat(`${layout.out}/sub/theirs.txt`)).uid, 1234);
+  },
+});
+
+Deno.test({
+  name:
     "wrap() as root refuses to lend a folder another user could swap: one of theirs on its way, or one anyone may write to in it",
   ignore: ignore || !asRoot,
   async fn() {
