@@ -291,7 +291,7 @@ function ownIds() {
 }
 function ownerToRecord(info, uid) {
     const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
-    return { ...owner, inode: inodeOf(info) };
+    return { ...owner, inode: inodeOf(info), mode: (info.mode ?? 0) & 0o7777 };
 }
 function lendTree(fs, root, uid, gid, owners) {
     const info = lstatSyncOrNull(root);
@@ -412,15 +412,27 @@ function returnTree(root, owners) {
     };
     take(root, rootOwner);
     for (const [path, to] of order.reverse()) {
-        if (to.uid === self.uid && to.gid === self.gid)
-            continue;
         const info = lstatSyncOrNull(path);
         if (!info || info.isSymlink)
             continue;
-        try {
-            Deno.chownSync(path, to.uid, to.gid);
+        const recorded = owners.get(path);
+        const shared = info.isDirectory && recorded?.mode !== undefined &&
+            recorded.inode === inodeOf(info) && (recorded.mode & 0o1000) !== 0 &&
+            (recorded.mode & 0o022) !== 0;
+        if (to.uid !== self.uid || to.gid !== self.gid) {
+            try {
+                Deno.chownSync(path, to.uid, to.gid);
+            }
+            catch {
+                continue;
+            }
         }
-        catch {
+        if (shared) {
+            try {
+                Deno.chmodSync(path, recorded.mode);
+            }
+            catch {
+            }
         }
     }
 }

@@ -541,7 +541,7 @@ function readableBy(path: string, uid: number, gid: number, needed?: number): bo
  * file it was (`inode`: device and inode): a name the run gave to another file does not take that
  * name's owner with it.
  */
-type Owners = Map<string, { uid: number; gid: number; inode?: string }>;
+type Owners = Map<string, { uid: number; gid: number; inode?: string; mode?: number }>;
 
 /** What identifies a file on this machine: its device and inode. */
 function inodeOf(info: Deno.FileInfo): string {
@@ -614,9 +614,9 @@ function ownIds(): { uid: number; gid: number } {
 function ownerToRecord(
   info: Deno.FileInfo,
   uid: number,
-): { uid: number; gid: number; inode: string } {
+): { uid: number; gid: number; inode: string; mode: number } {
   const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
-  return { ...owner, inode: inodeOf(info) };
+  return { ...owner, inode: inodeOf(info), mode: (info.mode ?? 0) & 0o7777 };
 }
 
 /**
@@ -791,14 +791,28 @@ function returnTree(root: string, owners: Owners): void {
   };
   take(root, rootOwner);
   for (const [path, to] of order.reverse()) {
-    // Taken back already (a tree of Capibara's own, the common case): nothing more to give.
-    if (to.uid === self.uid && to.gid === self.gid) continue;
     const info = lstatSyncOrNull(path);
     if (!info || info.isSymlink) continue;
-    try {
-      Deno.chownSync(path, to.uid, to.gid);
-    } catch {
-      // gone meanwhile
+    // A shared folder (sticky, open to others, as /tmp is) was closed while its entries were given
+    // back: it opens again as it was, once they are, while the folder holding it is still ours.
+    const recorded = owners.get(path);
+    const shared = info.isDirectory && recorded?.mode !== undefined &&
+      recorded.inode === inodeOf(info) && (recorded.mode & 0o1000) !== 0 &&
+      (recorded.mode & 0o022) !== 0;
+    // Taken back already (a tree of Capibara's own, the common case): nothing more to give.
+    if (to.uid !== self.uid || to.gid !== self.gid) {
+      try {
+        Deno.chownSync(path, to.uid, to.gid);
+      } catch {
+        continue; // gone meanwhile
+      }
+    }
+    if (shared) {
+      try {
+        Deno.chmodSync(path, recorded!.mode!);
+      } catch {
+        // gone meanwhile
+      }
     }
   }
 }

@@ -1274,6 +1274,28 @@ Deno.test({
 
 Deno.test({
   name:
+    "wrap() as root gives a shared folder in a grant (sticky, open to all, as /tmp) back as it was",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.mkdir(`${layout.out}/drop`);
+    await Deno.chmod(`${layout.out}/drop`, 0o1777);
+    const wrapped = await backend.wrap(
+      { program: "sh", args: ["-c", "echo x > out/drop/f"], env: BASE_ENV, cwd: layout.work },
+      policyFor(layout),
+    );
+    try {
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await wrapped.close();
+    }
+    assert.equal((await Deno.lstat(`${layout.out}/drop`)).mode! & 0o7777, 0o1777);
+  },
+});
+
+Deno.test({
+  name:
     "wrap() as root refuses to lend a folder another user could swap: one of theirs on its way, or one anyone may write to in it",
   ignore: ignore || !asRoot,
   async fn() {
