@@ -310,26 +310,15 @@ function lendTree(fs, root, uid, gid, owners) {
         lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
     }
 }
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 function chownSame(fs, path, info, uid, gid) {
-    let fd;
     try {
-        fd = fs.openSync(path, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC);
-        const opened = fs.fstatSync(fd);
-        if (opened.ino !== info.ino || opened.dev !== info.dev || opened.isSymbolicLink()) {
-            return false;
-        }
-        Deno.chownSync(`/proc/self/fd/${fd}`, uid, gid);
-        return true;
+        fs.lchownSync(path, uid, gid);
     }
     catch {
         return false;
     }
-    finally {
-        if (fd !== undefined)
-            fs.closeSync(fd);
-    }
+    const now = lstatSyncOrNull(path);
+    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
 }
 function returnTree(root, owners) {
     const rootOwner = owners.get(root);

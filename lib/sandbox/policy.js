@@ -337,6 +337,7 @@ export function checkUnplanted(absent) {
         details: { paths: [...absent].filter((p) => moved.some((m) => m.startsWith(p))) },
     });
 }
+const O_PATH = 0o10000000;
 const WRITE_OTHERS = 0o002;
 const ALL_OTHERS = 0o007;
 const STICKY = 0o1000;
@@ -412,30 +413,31 @@ export async function closeToOthers(roots, since) {
     return closed;
 }
 function closeEntry(fs, path, info, bits) {
-    const linux = Deno.build.os === "linux";
-    const O_PATH = 0o10000000;
     const { O_CLOEXEC = 0, O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fs.constants;
-    let fd;
-    try {
-        fd = fs.openSync(path, (linux ? O_PATH : O_RDONLY | O_NONBLOCK) | O_NOFOLLOW | O_CLOEXEC);
-        const opened = fs.fstatSync(fd);
-        if (opened.ino !== info.ino || opened.dev !== info.dev ||
-            !(opened.isFile() || opened.isDirectory() || opened.isFIFO() || opened.isSocket()))
-            return false;
-        const mode = (opened.mode & 0o7777) & ~bits;
-        if (linux)
-            Deno.chmodSync(`/proc/self/fd/${fd}`, mode);
-        else
-            fs.fchmodSync(fd, mode);
-        return true;
+    const ways = Deno.build.os === "linux" ? ["path", "read"] : ["read"];
+    for (const way of ways) {
+        let fd;
+        try {
+            fd = fs.openSync(path, (way === "path" ? O_PATH : O_RDONLY | O_NONBLOCK) | O_NOFOLLOW | O_CLOEXEC);
+            const opened = fs.fstatSync(fd);
+            if (opened.ino !== info.ino || opened.dev !== info.dev ||
+                !(opened.isFile() || opened.isDirectory() || opened.isFIFO() || opened.isSocket()))
+                return false;
+            const mode = (opened.mode & 0o7777) & ~bits;
+            if (way === "path")
+                Deno.chmodSync(`/proc/self/fd/${fd}`, mode);
+            else
+                fs.fchmodSync(fd, mode);
+            return true;
+        }
+        catch {
+        }
+        finally {
+            if (fd !== undefined)
+                fs.closeSync(fd);
+        }
     }
-    catch {
-        return false;
-    }
-    finally {
-        if (fd !== undefined)
-            fs.closeSync(fd);
-    }
+    return false;
 }
 export function pinnedFolders(protect, writable) {
     const pinned = new Set();

@@ -653,16 +653,10 @@ function lendTree(
 /** Node's file calls: descriptors by number, numeric open flags (`O_PATH`). */
 type NodeFs = typeof import("node:fs");
 
-/** `O_PATH` (Linux): a descriptor that names a file without opening it. */
-const O_PATH = 0o10000000;
-/** `O_CLOEXEC` (Linux, x86_64 and aarch64 alike; `O_NOFOLLOW` differs, and Node says it). */
-const O_CLOEXEC = 0o2000000;
-
 /**
- * Changes the owner of the file at `path` when it is still the one `info` describes (device and
- * inode), through an `O_PATH` descriptor opened without following a link, whose `/proc/self/fd`
- * entry leads to that very file: a symlink swapped in for it is never followed. False when it is
- * no longer that file, or could not be changed.
+ * Changes the owner of the file at `path` without following a link (`lchown`): a symlink another
+ * user swaps in for it meanwhile gets the owner, never what it leads to. True when the file there
+ * is still the one `info` describes (device and inode).
  */
 function chownSame(
   fs: NodeFs,
@@ -671,20 +665,13 @@ function chownSame(
   uid: number,
   gid: number,
 ): boolean {
-  let fd: number | undefined;
   try {
-    fd = fs.openSync(path, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC);
-    const opened = fs.fstatSync(fd);
-    if (opened.ino !== info.ino || opened.dev !== info.dev || opened.isSymbolicLink()) {
-      return false;
-    }
-    Deno.chownSync(`/proc/self/fd/${fd}`, uid, gid);
-    return true;
+    fs.lchownSync(path, uid, gid);
   } catch {
     return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
+  const now = lstatSyncOrNull(path);
+  return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
 }
 
 /**

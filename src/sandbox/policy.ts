@@ -515,6 +515,8 @@ export function checkUnplanted(absent: readonly string[]): void {
   );
 }
 
+/** `O_PATH` (Linux): a descriptor that names a file without opening it. */
+const O_PATH = 0o10000000;
 /** Write permission for every other user of the machine. */
 const WRITE_OTHERS = 0o002;
 /** Every permission of every other user. */
@@ -639,32 +641,37 @@ function closeEntry(
   info: Deno.FileInfo,
   bits: number,
 ): boolean {
-  const linux = Deno.build.os === "linux";
-  const O_PATH = 0o10000000;
   const { O_CLOEXEC = 0, O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fs.constants as Record<
     string,
     number
   >;
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(
-      path,
-      (linux ? O_PATH : O_RDONLY! | O_NONBLOCK!) | O_NOFOLLOW! | O_CLOEXEC,
-    );
-    const opened = fs.fstatSync(fd);
-    if (
-      opened.ino !== info.ino || opened.dev !== info.dev ||
-      !(opened.isFile() || opened.isDirectory() || opened.isFIFO() || opened.isSocket())
-    ) return false;
-    const mode = (opened.mode & 0o7777) & ~bits;
-    if (linux) Deno.chmodSync(`/proc/self/fd/${fd}`, mode);
-    else fs.fchmodSync(fd, mode);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+  // Linux: an O_PATH descriptor, changed through /proc/self/fd (it reaches a file its owner may
+  // not even read); where that path may not be written (Deno's permissions: the SDK's narrowest
+  // set), or elsewhere, one opened for reading.
+  const ways = Deno.build.os === "linux" ? ["path", "read"] : ["read"];
+  for (const way of ways) {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(
+        path,
+        (way === "path" ? O_PATH : O_RDONLY! | O_NONBLOCK!) | O_NOFOLLOW! | O_CLOEXEC,
+      );
+      const opened = fs.fstatSync(fd);
+      if (
+        opened.ino !== info.ino || opened.dev !== info.dev ||
+        !(opened.isFile() || opened.isDirectory() || opened.isFIFO() || opened.isSocket())
+      ) return false;
+      const mode = (opened.mode & 0o7777) & ~bits;
+      if (way === "path") Deno.chmodSync(`/proc/self/fd/${fd}`, mode);
+      else fs.fchmodSync(fd, mode);
+      return true;
+    } catch {
+      // the next way, if any
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
   }
+  return false;
 }
 
 /**
