@@ -389,9 +389,12 @@ function returnTree(root, owners) {
             return;
         }
         const names = entries.map((entry) => entry.name);
-        if (names.some((name) => name.includes("\uFFFD")) || new Set(names).size !== names.length) {
+        const unreachable = names.some((name) => name.includes("\uFFFD")) ||
+            new Set(names).size !== names.length ||
+            names.some((name) => new TextEncoder().encode(`${path}/${name}`).length >= 4096);
+        if (unreachable) {
             try {
-                Deno.chmodSync(path, (mode & ~closing) & ~0o007);
+                Deno.chmodSync(path, (mode & ~closing) & ~0o077);
             }
             catch {
             }
@@ -932,7 +935,9 @@ function writeJournal(stateDir, tmpDir, lent) {
             root,
             [...owners].map(([path, owner]) => owner.inode === undefined
                 ? [path, owner.uid, owner.gid]
-                : [path, owner.uid, owner.gid, owner.inode]),
+                : owner.mode === undefined
+                    ? [path, owner.uid, owner.gid, owner.inode]
+                    : [path, owner.uid, owner.gid, owner.inode, owner.mode]),
         ]),
     };
     Deno.writeTextFileSync(`${stateDir}/${JOURNAL_FILE}`, JSON.stringify(journal), { mode: 0o600 });
@@ -957,7 +962,8 @@ function readJournal(stateDir, uid) {
         journal.lent.every((item) => Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
             Array.isArray(item[1]) &&
             item[1].every((o) => Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
-                int(o[2]) && (o[3] === undefined || typeof o[3] === "string")));
+                int(o[2]) && (o[3] === undefined || typeof o[3] === "string") &&
+                (o[4] === undefined || (int(o[4]) && o[4] <= 0o7777))));
     return wellFormed ? journal : undefined;
 }
 function sweepStaleStateDirs(base) {
@@ -971,7 +977,7 @@ function sweepStaleStateDirs(base) {
         const journal = readJournal(stateDir, uid);
         if (journal) {
             for (const [root, owners] of journal.lent) {
-                returnTree(root, new Map(owners.map(([path, u, g, inode]) => [path, { uid: u, gid: g, inode }])));
+                returnTree(root, new Map(owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }])));
             }
             const tmp = lstatSyncOrNull(journal.tmpDir);
             if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {

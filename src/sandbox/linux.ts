@@ -764,12 +764,16 @@ function returnTree(root: string, owners: Owners): void {
     } catch {
       return;
     }
-    // A name that is not UTF-8 is read back with U+FFFD in its place and cannot be given back:
-    // what it names stays the sandbox uid's, in a folder no other user may enter.
+    // An entry that cannot be reached by its name cannot be given back: a name that is not UTF-8
+    // (read back with U+FFFD in its place), a path longer than the system takes. What it holds
+    // stays the sandbox uid's, in a folder no user but its owner may enter.
     const names = entries.map((entry) => entry.name);
-    if (names.some((name) => name.includes("\uFFFD")) || new Set(names).size !== names.length) {
+    const unreachable = names.some((name) => name.includes("\uFFFD")) ||
+      new Set(names).size !== names.length ||
+      names.some((name) => new TextEncoder().encode(`${path}/${name}`).length >= 4096);
+    if (unreachable) {
       try {
-        Deno.chmodSync(path, (mode & ~closing) & ~0o007);
+        Deno.chmodSync(path, (mode & ~closing) & ~0o077);
       } catch {
         // gone meanwhile
       }
@@ -1375,7 +1379,10 @@ function sweepStaleCgroups(parent: string): void {
  */
 interface Journal {
   tmpDir: string;
-  lent: [root: string, owners: [path: string, uid: number, gid: number, inode?: string][]][];
+  lent: [
+    root: string,
+    owners: [path: string, uid: number, gid: number, inode?: string, mode?: number][],
+  ][];
 }
 
 /** The journal's file in a state dir. */
@@ -1394,10 +1401,12 @@ function writeJournal(stateDir: string, tmpDir: string, lent: Map<string, Owners
       root,
       [...owners].map((
         [path, owner],
-      ): [string, number, number, string?] =>
+      ): [string, number, number, string?, number?] =>
         owner.inode === undefined
           ? [path, owner.uid, owner.gid]
-          : [path, owner.uid, owner.gid, owner.inode]
+          : owner.mode === undefined
+          ? [path, owner.uid, owner.gid, owner.inode]
+          : [path, owner.uid, owner.gid, owner.inode, owner.mode]
       ),
     ]),
   };
@@ -1429,7 +1438,8 @@ function readJournal(stateDir: string, uid: number): Journal | undefined {
       Array.isArray(item[1]) &&
       item[1].every((o) =>
         Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
-        int(o[2]) && (o[3] === undefined || typeof o[3] === "string")
+        int(o[2]) && (o[3] === undefined || typeof o[3] === "string") &&
+        (o[4] === undefined || (int(o[4]) && (o[4] as number) <= 0o7777))
       )
     );
   return wellFormed ? journal : undefined;
@@ -1453,7 +1463,9 @@ function sweepStaleStateDirs(base: string): void {
       for (const [root, owners] of journal.lent) {
         returnTree(
           root,
-          new Map(owners.map(([path, u, g, inode]) => [path, { uid: u, gid: g, inode }])),
+          new Map(
+            owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }]),
+          ),
         );
       }
       const tmp = lstatSyncOrNull(journal.tmpDir);

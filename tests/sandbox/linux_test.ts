@@ -1274,6 +1274,40 @@ Deno.test({
 
 Deno.test({
   name:
+    "wrap() as root: what a run nests past the longest path cannot be given back, so no other user may reach it",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    const wrapped = await backend.wrap(
+      {
+        program: "bash",
+        args: [
+          "-c",
+          "umask 0; d=$(printf 'd%.0s' $(seq 200)); cd out && " +
+          'for i in $(seq 25); do mkdir "$d" && cd "$d" || exit 1; done; ' +
+          "mkdir open && echo new > open/f",
+        ],
+        env: BASE_ENV,
+        cwd: layout.work,
+      },
+      policyFor(layout),
+    );
+    try {
+      const result = await execCommand(wrapped.spec, { timeoutMs: 60_000 });
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await wrapped.close();
+    }
+    // Down the chain as far as paths reach: the last folder reached lets no one but its owner in.
+    const d = "d".repeat(200);
+    let path = `${layout.out}/${d}`;
+    while (new TextEncoder().encode(`${path}/${d}`).length < 4096) path += `/${d}`;
+    assert.equal((await Deno.lstat(path)).mode! & 0o077, 0, `${path.length} bytes deep`);
+  },
+});
+
+Deno.test({
+  name:
     "wrap() as root gives a shared folder in a grant (sticky, open to all, as /tmp) back as it was",
   ignore: ignore || !asRoot,
   async fn() {
