@@ -320,12 +320,12 @@ function chownSame(fs, path, info, uid, gid) {
     const now = lstatSyncOrNull(path);
     return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
 }
-function returnTree(root, owners) {
+function returnTree(root, owners, lentUid) {
     const rootOwner = owners.get(root);
     if (!rootOwner)
         return;
     const self = ownIds();
-    const lentTo = lstatSyncOrNull(root)?.uid;
+    const lentTo = lentUid ?? lstatSyncOrNull(root)?.uid;
     const byInode = new Map();
     for (const [path, { uid, gid, inode }] of owners) {
         if (inode)
@@ -928,9 +928,10 @@ function sweepStaleCgroups(parent) {
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
 const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-function writeJournal(stateDir, tmpDir, lent) {
+function writeJournal(stateDir, tmpDir, lent, lentUid) {
     const journal = {
         tmpDir,
+        ...lentUid === undefined ? {} : { uid: lentUid },
         lent: [...lent].map(([root, owners]) => [
             root,
             [...owners].map(([path, owner]) => owner.inode === undefined
@@ -959,6 +960,7 @@ function readJournal(stateDir, uid) {
     const int = (n) => Number.isInteger(n) && n >= 0;
     const wellFormed = typeof value === "object" && value !== null &&
         typeof journal.tmpDir === "string" && Array.isArray(journal.lent) &&
+        (journal.uid === undefined || int(journal.uid)) &&
         journal.lent.every((item) => Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
             Array.isArray(item[1]) &&
             item[1].every((o) => Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
@@ -977,7 +979,7 @@ function sweepStaleStateDirs(base) {
         const journal = readJournal(stateDir, uid);
         if (journal) {
             for (const [root, owners] of journal.lent) {
-                returnTree(root, new Map(owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }])));
+                returnTree(root, new Map(owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }])), journal.uid);
             }
             const tmp = lstatSyncOrNull(journal.tmpDir);
             if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
@@ -1378,9 +1380,10 @@ export class BubblewrapBackend {
         let cgroup;
         let closed;
         const lent = new Map();
+        let lentTo;
         const removeState = () => {
             for (const [root, owners] of lent)
-                returnTree(root, owners);
+                returnTree(root, owners, lentTo);
             try {
                 Deno.removeSync(stateDir, { recursive: true });
             }
@@ -1455,7 +1458,8 @@ export class BubblewrapBackend {
                     }
                     before.set(dir, owners);
                 }
-                writeJournal(stateDir, policy.tmpDir, before);
+                lentTo = drop.uid;
+                writeJournal(stateDir, policy.tmpDir, before, drop.uid);
                 const fs = await import("node:fs");
                 for (const dir of before.keys()) {
                     const owners = new Map();

@@ -683,12 +683,13 @@ function chownSame(
  * so that every folder on the way is still Capibara's when an entry in it is given back. (A folder
  * writable by others stays open to them during the run, as it was before.)
  */
-function returnTree(root: string, owners: Owners): void {
+function returnTree(root: string, owners: Owners, lentUid?: number): void {
   const rootOwner = owners.get(root);
   if (!rootOwner) return;
   const self = ownIds();
-  /** The sandbox's uid: the lent tree's, which the script cannot give away. */
-  const lentTo = lstatSyncOrNull(root)?.uid;
+  /** The sandbox's uid, as the run's journal says it (else the lent tree's: the script cannot
+   * give it away). */
+  const lentTo = lentUid ?? lstatSyncOrNull(root)?.uid;
   /** Each lent file's owner and name, by the file (its device and inode). */
   const byInode = new Map<string, { uid: number; gid: number; path: string }>();
   for (const [path, { uid, gid, inode }] of owners) {
@@ -1379,6 +1380,8 @@ function sweepStaleCgroups(parent: string): void {
  */
 interface Journal {
   tmpDir: string;
+  /** The uid the trees were lent to: only what it owns is given back. */
+  uid?: number;
   lent: [
     root: string,
     owners: [path: string, uid: number, gid: number, inode?: string, mode?: number][],
@@ -1394,9 +1397,15 @@ const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
 /** A run's temp dir as `runDirPath()` names it: the only kind of temp dir a sweep removes. */
 const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function writeJournal(stateDir: string, tmpDir: string, lent: Map<string, Owners>): void {
+function writeJournal(
+  stateDir: string,
+  tmpDir: string,
+  lent: Map<string, Owners>,
+  lentUid?: number,
+): void {
   const journal: Journal = {
     tmpDir,
+    ...lentUid === undefined ? {} : { uid: lentUid },
     lent: [...lent].map(([root, owners]) => [
       root,
       [...owners].map((
@@ -1433,6 +1442,7 @@ function readJournal(stateDir: string, uid: number): Journal | undefined {
   const int = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
   const wellFormed = typeof value === "object" && value !== null &&
     typeof journal.tmpDir === "string" && Array.isArray(journal.lent) &&
+    (journal.uid === undefined || int(journal.uid)) &&
     journal.lent.every((item) =>
       Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
       Array.isArray(item[1]) &&
@@ -1466,6 +1476,7 @@ function sweepStaleStateDirs(base: string): void {
           new Map(
             owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }]),
           ),
+          journal.uid,
         );
       }
       const tmp = lstatSyncOrNull(journal.tmpDir);
@@ -1975,8 +1986,10 @@ export class BubblewrapBackend implements SandboxBackend {
     let closed: Promise<void> | undefined;
     /** Trees lent to the sandbox uid, given back when the run is over. */
     const lent = new Map<string, Owners>();
+    /** The uid they are lent to. */
+    let lentTo: number | undefined;
     const removeState = () => {
-      for (const [root, owners] of lent) returnTree(root, owners);
+      for (const [root, owners] of lent) returnTree(root, owners, lentTo);
       try {
         Deno.removeSync(stateDir, { recursive: true });
       } catch {
@@ -2068,7 +2081,8 @@ export class BubblewrapBackend implements SandboxBackend {
         }
         // Written before anything is lent: a Capibara killed from here on is undone by a later
         // run (see sweepStaleStateDirs).
-        writeJournal(stateDir, policy.tmpDir, before);
+        lentTo = drop.uid;
+        writeJournal(stateDir, policy.tmpDir, before, drop.uid);
         // Loaded only here, where a root run lends folders (its compatibility layer is slow to
         // load, and a hit lends none).
         const fs = await import("node:fs");
