@@ -312,7 +312,10 @@ function lendTree(fs, root, uid, gid, owners) {
 }
 function chownSame(fs, path, info, uid, gid) {
     try {
-        fs.lchownSync(path, uid, gid);
+        if (fs)
+            fs.lchownSync(path, uid, gid);
+        else
+            Deno.chownSync(path, uid, gid);
     }
     catch {
         return false;
@@ -1460,7 +1463,8 @@ export class BubblewrapBackend {
                 }
                 lentTo = drop.uid;
                 writeJournal(stateDir, policy.tmpDir, before, drop.uid);
-                const fs = await import("node:fs");
+                const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
+                const fs = userFolders ? await import("node:fs") : undefined;
                 for (const dir of before.keys()) {
                     const owners = new Map();
                     lent.set(dir, owners);

@@ -626,7 +626,7 @@ function ownerToRecord(
  * ever used below a folder not yet lent. Symlinks are not followed.
  */
 function lendTree(
-  fs: NodeFs,
+  fs: NodeFs | undefined,
   root: string,
   uid: number,
   gid: number,
@@ -659,14 +659,16 @@ type NodeFs = typeof import("node:fs");
  * is still the one `info` describes (device and inode).
  */
 function chownSame(
-  fs: NodeFs,
+  fs: NodeFs | undefined,
   path: string,
   info: Deno.FileInfo,
   uid: number,
   gid: number,
 ): boolean {
   try {
-    fs.lchownSync(path, uid, gid);
+    // Without Node's calls: a tree only Capibara could have written (see lendTree's caller).
+    if (fs) fs.lchownSync(path, uid, gid);
+    else Deno.chownSync(path, uid, gid);
   } catch {
     return false;
   }
@@ -2083,9 +2085,11 @@ export class BubblewrapBackend implements SandboxBackend {
         // run (see sweepStaleStateDirs).
         lentTo = drop.uid;
         writeJournal(stateDir, policy.tmpDir, before, drop.uid);
-        // Loaded only here, where a root run lends folders (its compatibility layer is slow to
-        // load, and a hit lends none).
-        const fs = await import("node:fs");
+        // Node's lchown, for the user's folders a root run lends (its compatibility layer is slow
+        // to load: a hit, which lends only its own temp dir, never loads it). The run's temp dir
+        // is Capibara's own, made 0700 for this run: no other user can put a link in it.
+        const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
+        const fs = userFolders ? await import("node:fs") : undefined;
         for (const dir of before.keys()) {
           const owners: Owners = new Map();
           lent.set(dir, owners);
