@@ -298,6 +298,15 @@ function lendTree(fs, root, uid, gid, owners) {
     if (!info || info.isSymlink)
         return;
     owners.set(root, ownerToRecord(info, uid));
+    if (!fs) {
+        if (info.isDirectory) {
+            for (const entry of Deno.readDirSync(root)) {
+                lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
+            }
+        }
+        Deno.chownSync(root, uid, gid);
+        return;
+    }
     if (!chownSame(fs, root, info, uid, gid)) {
         throw new LendError(`${root} changed while it was being lent`);
     }
@@ -312,10 +321,7 @@ function lendTree(fs, root, uid, gid, owners) {
 }
 function chownSame(fs, path, info, uid, gid) {
     try {
-        if (fs)
-            fs.lchownSync(path, uid, gid);
-        else
-            Deno.chownSync(path, uid, gid);
+        fs.lchownSync(path, uid, gid);
     }
     catch {
         return false;

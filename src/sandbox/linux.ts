@@ -635,6 +635,19 @@ function lendTree(
   const info = lstatSyncOrNull(root);
   if (!info || info.isSymlink) return;
   owners.set(root, ownerToRecord(info, uid));
+  if (!fs) {
+    // A tree only Capibara has written (the run's own temp dir, root's, 0700): lent from the
+    // bottom up, each entry while the folder holding it is still root's alone, so that nothing
+    // lent yet (the sandbox uid may be shared: nobody, or one pinned) can swap a link in anywhere
+    // on the way of a chown, which follows links.
+    if (info.isDirectory) {
+      for (const entry of Deno.readDirSync(root)) {
+        lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
+      }
+    }
+    Deno.chownSync(root, uid, gid);
+    return;
+  }
   // The very file looked at, never one a link swapped in meanwhile leads to.
   if (!chownSame(fs, root, info, uid, gid)) {
     throw new LendError(`${root} changed while it was being lent`);
@@ -659,16 +672,14 @@ type NodeFs = typeof import("node:fs");
  * is still the one `info` describes (device and inode).
  */
 function chownSame(
-  fs: NodeFs | undefined,
+  fs: NodeFs,
   path: string,
   info: Deno.FileInfo,
   uid: number,
   gid: number,
 ): boolean {
   try {
-    // Without Node's calls: a tree only Capibara could have written (see lendTree's caller).
-    if (fs) fs.lchownSync(path, uid, gid);
-    else Deno.chownSync(path, uid, gid);
+    fs.lchownSync(path, uid, gid);
   } catch {
     return false;
   }
@@ -2087,7 +2098,7 @@ export class BubblewrapBackend implements SandboxBackend {
         writeJournal(stateDir, policy.tmpDir, before, drop.uid);
         // Node's lchown, for the user's folders a root run lends (its compatibility layer is slow
         // to load: a hit, which lends only its own temp dir, never loads it). The run's temp dir
-        // is Capibara's own, made 0700 for this run: no other user can put a link in it.
+        // is Capibara's own, made 0700 for this run, and is lent from the bottom up (lendTree).
         const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
         const fs = userFolders ? await import("node:fs") : undefined;
         for (const dir of before.keys()) {
