@@ -126,6 +126,16 @@ export function fileIdentity(path) {
     const info = Deno.statSync(path);
     return [path, info.ino, info.size, info.mtime?.getTime() ?? null, info.uid].join(":");
 }
+export function inodeOf(info) {
+    return `${info.dev}:${info.ino}`;
+}
+const PATH_MAX = 4096;
+export function namesReachable(folder, names) {
+    if (new Set(names).size !== names.length)
+        return false;
+    const encoder = new TextEncoder();
+    return names.every((name) => !name.includes("\uFFFD") && encoder.encode(`${folder}/${name}`).length < PATH_MAX);
+}
 export function realPathSyncOrNull(path) {
     try {
         return Deno.realPathSync(path);

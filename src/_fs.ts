@@ -189,6 +189,28 @@ export function fileIdentity(path: string): string {
   return [path, info.ino, info.size, info.mtime?.getTime() ?? null, info.uid].join(":");
 }
 
+/** What identifies a file on this machine: its device and inode (`dev:ino`). */
+export function inodeOf(info: Deno.FileInfo): string {
+  return `${info.dev}:${info.ino}`;
+}
+
+/** The longest path the system takes, in bytes with its final NUL (Linux's `PATH_MAX`). */
+const PATH_MAX = 4096;
+
+/**
+ * Whether every entry `Deno.readDirSync(folder)` listed (`names`) can be reached by its name: a
+ * name that is not UTF-8 comes back with U+FFFD in its place (leading nowhere, or to another entry
+ * of that very name, so two names alike tell it too), and a path longer than the system takes
+ * cannot be looked up.
+ */
+export function namesReachable(folder: string, names: readonly string[]): boolean {
+  if (new Set(names).size !== names.length) return false;
+  const encoder = new TextEncoder();
+  return names.every((name) =>
+    !name.includes("\uFFFD") && encoder.encode(`${folder}/${name}`).length < PATH_MAX
+  );
+}
+
 /** `Deno.realPathSync`, or `null` when the path does not exist (the synchronous twin, as above). */
 export function realPathSyncOrNull(path: string): string | null {
   try {

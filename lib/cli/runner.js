@@ -1,5 +1,6 @@
 // Generated from src/cli/runner.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { inodeOf } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { prestarts } from "../run/prestart.js";
 import { parseRunArgs, runAction } from "./_fast_run.js";
@@ -78,8 +79,7 @@ function foldersStamp(folders) {
 }
 function folderIdentity(path) {
     try {
-        const info = Deno.statSync(path);
-        return `${info.dev}:${info.ino}`;
+        return inodeOf(Deno.statSync(path));
     }
     catch {
         return "-";

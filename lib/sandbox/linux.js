@@ -1,6 +1,6 @@
 // Generated from src/sandbox/linux.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, isInside, lstatOrNull, lstatSyncOrNull, readTextSyncOrNull, realPathSyncOrNull, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
@@ -241,9 +241,6 @@ function readableBy(path, uid, gid, needed) {
     const want = needed ?? (info.isDirectory ? 0o5 : 0o4);
     return (bits & want) === want;
 }
-function inodeOf(info) {
-    return `${info.dev}:${info.ino}`;
-}
 function ownersOf(root, uid, owners) {
     const info = lstatSyncOrNull(root);
     if (!info || info.isSymlink)
@@ -397,11 +394,7 @@ function returnTree(root, owners, lentUid) {
         catch {
             return;
         }
-        const names = entries.map((entry) => entry.name);
-        const unreachable = names.some((name) => name.includes("\uFFFD")) ||
-            new Set(names).size !== names.length ||
-            names.some((name) => new TextEncoder().encode(`${path}/${name}`).length >= 4096);
-        if (unreachable) {
+        if (!namesReachable(path, entries.map((entry) => entry.name))) {
             try {
                 Deno.chmodSync(path, (mode & ~closing) & ~0o077);
             }
@@ -1475,7 +1468,7 @@ export class BubblewrapBackend {
                     const owners = new Map();
                     lent.set(dir, owners);
                     try {
-                        lendTree(fs, dir, drop.uid, drop.gid, owners);
+                        lendTree(dir === policy.tmpDir ? undefined : fs, dir, drop.uid, drop.gid, owners);
                     }
                     catch (error) {
                         if (!(error instanceof LendError))

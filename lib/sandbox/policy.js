@@ -1,6 +1,6 @@
 // Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
-import { entriesNamed, isInside, lstatSyncOrNull, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
+import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { SHELL_RC_FILES } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
@@ -342,7 +342,6 @@ const WRITE_OTHERS = 0o002;
 const ALL_OTHERS = 0o007;
 const STICKY = 0o1000;
 const CHANGE_CLOCK_SLACK_MS = 2000;
-const PATH_MAX = 4096;
 export async function closeToOthers(roots, since) {
     if (Deno.build.os === "windows" || roots.length === 0)
         return [];
@@ -357,7 +356,6 @@ export async function closeToOthers(roots, since) {
         return true;
     };
     const owners = new Set([Deno.uid() ?? -1, 0]);
-    const encoder = new TextEncoder();
     const seen = new Set();
     const stack = [...roots].reverse()
         .map((path) => ({ path, info: lstatSyncOrNull(path) }));
@@ -368,7 +366,7 @@ export async function closeToOthers(roots, since) {
         const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
         if (!kinds)
             continue;
-        const key = `${info.dev}:${info.ino}`;
+        const key = inodeOf(info);
         if (seen.has(key))
             continue;
         seen.add(key);
@@ -389,12 +387,11 @@ export async function closeToOthers(roots, since) {
             names = undefined;
         }
         let children;
-        if (names !== undefined && names.every((name) => !name.includes("\uFFFD")) &&
-            new Set(names).size === names.length) {
+        if (names !== undefined && namesReachable(path, names)) {
             children = [];
             for (const name of names) {
                 const child = join(path, name);
-                const found = encoder.encode(child).length < PATH_MAX ? lstatSyncOrNull(child) : null;
+                const found = lstatSyncOrNull(child);
                 if (!found) {
                     children = undefined;
                     break;

@@ -259,7 +259,7 @@ export class Store {
         try {
             await Deno.writeTextFile(tmp, serialiseManifest({ ...raw, [SIGNATURE_FIELD]: signature }), {
                 createNew: true,
-                mode: 0o644,
+                mode: ENTRY_FILE_MODE,
             });
             await Deno.rename(tmp, join(dir, MANIFEST_FILE));
         }

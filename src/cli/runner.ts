@@ -15,6 +15,7 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { inodeOf } from "../_fs.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import { prestarts } from "../run/prestart.ts";
 import { parseRunArgs, runAction } from "./_fast_run.ts";
@@ -146,8 +147,7 @@ function foldersStamp(folders: readonly string[]): string {
 /** A folder's device and inode: another folder put in its place has others. */
 function folderIdentity(path: string): string {
   try {
-    const info = Deno.statSync(path);
-    return `${info.dev}:${info.ino}`;
+    return inodeOf(Deno.statSync(path));
   } catch {
     return "-";
   }

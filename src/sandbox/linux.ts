@@ -46,9 +46,11 @@
 import { basename, dirname, join, resolve, tmpDir } from "../_path.ts";
 import {
   fileIdentity,
+  inodeOf,
   isInside,
   lstatOrNull,
   lstatSyncOrNull,
+  namesReachable,
   readTextSyncOrNull,
   realPathSyncOrNull,
 } from "../_fs.ts";
@@ -543,11 +545,6 @@ function readableBy(path: string, uid: number, gid: number, needed?: number): bo
  */
 type Owners = Map<string, { uid: number; gid: number; inode?: string; mode?: number }>;
 
-/** What identifies a file on this machine: its device and inode. */
-function inodeOf(info: Deno.FileInfo): string {
-  return `${info.dev}:${info.ino}`;
-}
-
 /**
  * The owners of a tree's entries (symlinks left alone), before it is lent to `uid`, for the run's
  * journal (see {@linkcode writeJournal}); {@linkcode lendTree} records them again as it lends.
@@ -636,6 +633,7 @@ function lendTree(
   if (!info || info.isSymlink) return;
   owners.set(root, ownerToRecord(info, uid));
   if (!fs) {
+    // Given no Node calls: the run's own temp dir (see the caller).
     // A tree only Capibara has written (the run's own temp dir, root's, 0700): lent from the
     // bottom up, each entry while the folder holding it is still root's alone, so that nothing
     // lent yet (the sandbox uid may be shared: nobody, or one pinned) can swap a link in anywhere
@@ -778,14 +776,9 @@ function returnTree(root: string, owners: Owners, lentUid?: number): void {
     } catch {
       return;
     }
-    // An entry that cannot be reached by its name cannot be given back: a name that is not UTF-8
-    // (read back with U+FFFD in its place), a path longer than the system takes. What it holds
-    // stays the sandbox uid's, in a folder no user but its owner may enter.
-    const names = entries.map((entry) => entry.name);
-    const unreachable = names.some((name) => name.includes("\uFFFD")) ||
-      new Set(names).size !== names.length ||
-      names.some((name) => new TextEncoder().encode(`${path}/${name}`).length >= 4096);
-    if (unreachable) {
+    // An entry that cannot be reached by its name (see namesReachable) cannot be given back: what
+    // it holds stays the sandbox uid's, in a folder no user but its owner may enter.
+    if (!namesReachable(path, entries.map((entry) => entry.name))) {
       try {
         Deno.chmodSync(path, (mode & ~closing) & ~0o077);
       } catch {
@@ -2097,15 +2090,15 @@ export class BubblewrapBackend implements SandboxBackend {
         lentTo = drop.uid;
         writeJournal(stateDir, policy.tmpDir, before, drop.uid);
         // Node's lchown, for the user's folders a root run lends (its compatibility layer is slow
-        // to load: a hit, which lends only its own temp dir, never loads it). The run's temp dir
-        // is Capibara's own, made 0700 for this run, and is lent from the bottom up (lendTree).
+        // to load: a hit, which lends only its own temp dir, never loads it). The run's temp dir,
+        // Capibara's own, made 0700 for this run, is lent from the bottom up, without it.
         const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
         const fs = userFolders ? await import("node:fs") : undefined;
         for (const dir of before.keys()) {
           const owners: Owners = new Map();
           lent.set(dir, owners);
           try {
-            lendTree(fs, dir, drop.uid, drop.gid, owners);
+            lendTree(dir === policy.tmpDir ? undefined : fs, dir, drop.uid, drop.gid, owners);
           } catch (error) {
             if (!(error instanceof LendError)) throw error;
             throw new PermissionError(

@@ -23,8 +23,10 @@ import {
 } from "../_path.ts";
 import {
   entriesNamed,
+  inodeOf,
   isInside,
   lstatSyncOrNull,
+  namesReachable,
   realPathLoose,
   realPathLooseSync,
   realPathSyncOrNull,
@@ -528,8 +530,6 @@ const STICKY = 0o1000;
  * systems stamp change times with a coarse clock (some to the second).
  */
 const CHANGE_CLOCK_SLACK_MS = 2000;
-/** The longest path the system takes, in bytes with its final NUL (Linux's PATH_MAX). */
-const PATH_MAX = 4096;
 
 /**
  * After a run, with every process of it gone: takes write for other users off every file, folder,
@@ -572,19 +572,18 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
   // in them (a granted folder's owner could swap a folder for a link between its listing and a
   // look at what it held, and lead the walk anywhere: as root, to /tmp).
   const owners = new Set<number>([Deno.uid() ?? -1, 0]);
-  const encoder = new TextEncoder();
   const seen = new Set<string>();
   // Depth first, with a stack of its own: a script may nest folders deeper than any call stack.
   const stack: { path: string; info: Deno.FileInfo | null }[] = [...roots].reverse()
     .map((path) => ({ path, info: lstatSyncOrNull(path) }));
   while (stack.length > 0) {
-    // Each entry as its folder's listing found it (one look at each, ≈ 7 µs here).
+    // Each entry as its folder's listing found it (one look at each, ≈ 6 µs here).
     const { path, info } = stack.pop()!;
     if (!info || info.isSymlink) continue;
     const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
     if (!kinds) continue;
     // A folder held by two grants, or reached twice (a bind mount of a folder above): once.
-    const key = `${info.dev}:${info.ino}`;
+    const key = inodeOf(info);
     if (seen.has(key)) continue;
     seen.add(key);
     const mode = info.mode ?? 0;
@@ -599,18 +598,14 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
     } catch {
       names = undefined;
     }
-    // Every entry must be reachable by its name: a name that is not UTF-8 comes back with U+FFFD
-    // in its place (leading nowhere, or to another entry that has that very name), a folder its
-    // owner may list but not enter hides what it holds, a path may be longer than the system takes.
+    // Every entry must be reachable by its name (see namesReachable), and looked at: a folder its
+    // owner may list but not enter hides what it holds.
     let children: { path: string; info: Deno.FileInfo | null }[] | undefined;
-    if (
-      names !== undefined && names.every((name) => !name.includes("\uFFFD")) &&
-      new Set(names).size === names.length
-    ) {
+    if (names !== undefined && namesReachable(path, names)) {
       children = [];
       for (const name of names) {
         const child = join(path, name);
-        const found = encoder.encode(child).length < PATH_MAX ? lstatSyncOrNull(child) : null;
+        const found = lstatSyncOrNull(child);
         if (!found) {
           children = undefined;
           break;
