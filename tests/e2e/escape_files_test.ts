@@ -1035,6 +1035,39 @@ detail = oct(os.stat(os.path.join(folder, "drop")).st_mode & 0o7777)`),
       assert.equal((await Deno.lstat("/etc/passwd")).mode! & 0o7777, 0o644);
     },
   });
+  // A root run lends a granted folder to the sandbox's uid and gives each file back to its owner
+  // after: by the file, not by its name. A script that gives root's file another user's name must
+  // not hand it to them; one that nests folders past the longest path leaves nothing others reach.
+  const lent = join(OTHER, "lent-names");
+  const deep = "d".repeat(200);
+  attack({
+    name: "give root's file another user's name (rm, ln), and nest an open folder past PATH_MAX",
+    language: "bash",
+    allow: { write: [lent] },
+    before: async () => {
+      await Deno.mkdir(lent, { recursive: true });
+      await Deno.chmod(lent, 0o755);
+      await Deno.writeTextFile(join(lent, "run.sh"), "#!/bin/sh\n");
+      await Deno.writeTextFile(join(lent, "alice.txt"), "alice's\n");
+      // Another user's file, where the run may make one (only root may give it away).
+      if (Deno.uid() === 0) await Deno.chown(join(lent, "alice.txt"), 1234, 1234);
+    },
+    script: sh(`cd ${JSON.stringify(lent)} && rm alice.txt && ln run.sh alice.txt
+umask 0
+d=${deep}
+for i in $(seq 25); do mkdir "$d" && cd "$d" || break; done
+mkdir open && echo new > open/f && detail="nested"`),
+    granted(o) {
+      assert.equal(o.detail, "nested");
+    },
+    hostUnchanged: async () => {
+      assert.equal((await Deno.lstat(join(lent, "run.sh"))).uid, Deno.uid(), "a file given away");
+      // Down the chain as far as paths reach: the last folder reached lets no other user in.
+      let path = join(lent, deep);
+      while (new TextEncoder().encode(`${path}/${deep}`).length < 4096) path += `/${deep}`;
+      assert.equal((await Deno.lstat(path)).mode! & 0o007, 0, "a way in for other users");
+    },
+  });
   // Under Deno's flags alone nothing refuses the chmod itself: it too is taken back.
   const chmodded = join(OTHER, "chmodded-by-deno");
   attack({
@@ -1409,4 +1442,4 @@ function runFolders(): string[] {
   });
 }
 
-Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 68, noSandbox: 18 } }));
+Deno.test(escapeSuite("files and secrets", { atLeast: { sandbox: 69, noSandbox: 18 } }));
