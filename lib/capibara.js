@@ -7,7 +7,7 @@ import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { forAudience, IntegrityError, ValidationError } from "./errors.js";
 import { fingerprint as computeFingerprint, normalizePrompt, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
-import { backendFor, runDirPath, runStaged, stage } from "./run/execute.js";
+import { backendFor, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
 import { rememberRun } from "./run/remembered.js";
 import { checkPermissions, planRun } from "./run/plan.js";
@@ -239,9 +239,11 @@ export class Capibara {
         let execution;
         let copies = false;
         try {
-            const staged = ready ?? await stage(plan, backend);
-            copies = Boolean(staged.wrapped.copies);
-            execution = await runStaged(staged, {
+            const run = async (staged) => {
+                copies = Boolean(staged.wrapped.copies);
+                return await runStaged(staged, runOptions);
+            };
+            const runOptions = {
                 timeoutMs: timeoutSeconds * 1000,
                 maxOutputBytes: config.maxOutputBytes,
                 signal: options.signal,
@@ -254,7 +256,15 @@ export class Capibara {
                     result = await runResult(run, { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest }, { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select });
                     return result.artifacts;
                 },
-            });
+            };
+            execution = ready
+                ? await run(ready).catch(async (error) => {
+                    if (!(error instanceof HeldStartLost))
+                        throw error;
+                    prestarts.stats.lost++;
+                    return await run(await stage(plan, backend));
+                })
+                : await run(await stage(plan, backend));
         }
         catch (error) {
             if (prestart)

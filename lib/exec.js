@@ -1,5 +1,6 @@
 // Generated from src/exec.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { onTimeout } from "./_timer.js";
+export const GATE_PASSED = 0x06;
 function killGroup(pid) {
     try {
         Deno.kill(-pid, "SIGKILL");
@@ -45,7 +46,7 @@ export function holdCommand(spec) {
                 throw new Error("a held command is released once");
             used = true;
             child.ref();
-            const result = supervise(child, options);
+            const result = supervise(child, options, true);
             const gate = child.stdin.getWriter();
             await gate.write(new Uint8Array([10])).catch(() => { });
             await gate.close().catch(() => { });
@@ -63,8 +64,9 @@ export function holdCommand(spec) {
         },
     };
 }
-async function supervise(child, options) {
+async function supervise(child, options, gated = false) {
     const started = performance.now();
+    let gatePassed = false;
     const maxBytes = options.maxOutputBytes ?? Infinity;
     let timedOut = false;
     let outputTruncated = false;
@@ -80,10 +82,20 @@ async function supervise(child, options) {
         kill();
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    async function collect(stream, onChunk) {
+    async function collect(stream, onChunk, gate = false) {
         const chunks = [];
-        for await (const chunk of stream) {
-            if (outputTruncated)
+        for await (let chunk of stream) {
+            if (gate && !gatePassed) {
+                const at = chunk.indexOf(GATE_PASSED);
+                if (at >= 0) {
+                    gatePassed = true;
+                    const rest = new Uint8Array(chunk.byteLength - 1);
+                    rest.set(chunk.subarray(0, at));
+                    rest.set(chunk.subarray(at + 1), at);
+                    chunk = rest;
+                }
+            }
+            if (outputTruncated || chunk.byteLength === 0)
                 continue;
             const room = maxBytes - total;
             if (chunk.byteLength > room) {
@@ -108,7 +120,7 @@ async function supervise(child, options) {
     }
     try {
         const out = collect(child.stdout);
-        const err = collect(child.stderr, options.onStderr);
+        const err = collect(child.stderr, options.onStderr, gated);
         const status = await child.status;
         killGroup(child.pid);
         const [stdout, stderr] = await Promise.all([out, err]);
@@ -121,6 +133,7 @@ async function supervise(child, options) {
             outputTruncated,
             cancelled,
             durationMs: performance.now() - started,
+            ...gated ? { gatePassed } : {},
         };
     }
     finally {

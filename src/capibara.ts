@@ -26,7 +26,15 @@ import {
 } from "./fingerprint.ts";
 import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
-import { backendFor, runDirPath, runStaged, stage } from "./run/execute.ts";
+import {
+  backendFor,
+  type ExecuteOptions,
+  HeldStartLost,
+  runDirPath,
+  runStaged,
+  stage,
+  type Staged,
+} from "./run/execute.ts";
 import { prestarts } from "./run/prestart.ts";
 import { rememberRun } from "./run/remembered.ts";
 import { checkPermissions, planRun } from "./run/plan.ts";
@@ -417,9 +425,11 @@ export class Capibara {
     /** Whether the sandbox showed copies made when it was set up (see run/remembered.ts). */
     let copies = false;
     try {
-      const staged = ready ?? await stage(plan, backend);
-      copies = Boolean(staged.wrapped.copies);
-      execution = await runStaged(staged, {
+      const run = async (staged: Staged) => {
+        copies = Boolean(staged.wrapped.copies);
+        return await runStaged(staged, runOptions);
+      };
+      const runOptions: ExecuteOptions = {
         timeoutMs: timeoutSeconds * 1000,
         maxOutputBytes: config.maxOutputBytes,
         signal: options.signal,
@@ -437,7 +447,16 @@ export class Capibara {
           );
           return result.artifacts;
         },
-      });
+      };
+      execution = ready
+        ? await run(ready).catch(async (error) => {
+          if (!(error instanceof HeldStartLost)) throw error;
+          // It died at its gate (nothing of the script ran): the run starts afresh, as if none
+          // had been started.
+          prestarts.stats.lost++;
+          return await run(await stage(plan, backend));
+        })
+        : await run(await stage(plan, backend));
     } catch (error) {
       // A run that ended badly throws away the sandbox started for the next one.
       if (prestart) prestarts.settle(key, false);

@@ -44,7 +44,21 @@ export interface ExecResult {
   /** True when `signal` cancelled it. */
   cancelled: boolean;
   durationMs: number;
+  /**
+   * A held command only ({@linkcode HeldCommand.release}): whether its gate let the run through
+   * (it wrote {@linkcode GATE_PASSED} on standard error). False: the command ended before, and
+   * nothing it holds back (a script) ran.
+   */
+  gatePassed?: boolean;
 }
+
+/**
+ * The byte a held command's gate writes on its standard error once it let the run through, before
+ * anything it held back runs; a gate that cannot write it ends the command instead. Its absence
+ * is how a release tells a command that died while it waited (nothing ran: the run may start
+ * afresh) from one that ran and failed. Taken out of the error output (its first one only).
+ */
+export const GATE_PASSED = 0x06;
 
 function killGroup(pid: number): void {
   try {
@@ -118,7 +132,7 @@ export function holdCommand(spec: CommandSpec): HeldCommand {
       if (used) throw new Error("a held command is released once");
       used = true;
       child.ref();
-      const result = supervise(child, options);
+      const result = supervise(child, options, true);
       const gate = child.stdin.getWriter();
       await gate.write(new Uint8Array([10])).catch(() => {});
       await gate.close().catch(() => {});
@@ -137,8 +151,14 @@ export function holdCommand(spec: CommandSpec): HeldCommand {
 }
 
 /** Supervises a started child to its end: time limit, cancellation, output cap, group kill. */
-async function supervise(child: Deno.ChildProcess, options: ExecOptions): Promise<ExecResult> {
+async function supervise(
+  child: Deno.ChildProcess,
+  options: ExecOptions,
+  gated = false,
+): Promise<ExecResult> {
   const started = performance.now();
+  /** Whether the gate's byte was seen (and taken out): a held command's only. */
+  let gatePassed = false;
   const maxBytes = options.maxOutputBytes ?? Infinity;
 
   let timedOut = false;
@@ -160,10 +180,22 @@ async function supervise(child: Deno.ChildProcess, options: ExecOptions): Promis
   async function collect(
     stream: ReadableStream<Uint8Array>,
     onChunk?: (chunk: Uint8Array) => void,
+    gate = false,
   ): Promise<string> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of stream) {
-      if (outputTruncated) continue;
+    for await (let chunk of stream) {
+      if (gate && !gatePassed) {
+        // The gate writes before anything it held back: its byte is the first of its kind.
+        const at = chunk.indexOf(GATE_PASSED);
+        if (at >= 0) {
+          gatePassed = true;
+          const rest = new Uint8Array(chunk.byteLength - 1);
+          rest.set(chunk.subarray(0, at));
+          rest.set(chunk.subarray(at + 1), at);
+          chunk = rest;
+        }
+      }
+      if (outputTruncated || chunk.byteLength === 0) continue;
       const room = maxBytes - total;
       if (chunk.byteLength > room) {
         chunks.push(chunk.subarray(0, Math.max(0, room)));
@@ -188,7 +220,7 @@ async function supervise(child: Deno.ChildProcess, options: ExecOptions): Promis
 
   try {
     const out = collect(child.stdout);
-    const err = collect(child.stderr, options.onStderr);
+    const err = collect(child.stderr, options.onStderr, gated);
     const status = await child.status;
     // Whatever the leader left behind (a daemon holding our pipes, say) dies with it: nothing of
     // the group may outlive the run.
@@ -203,6 +235,7 @@ async function supervise(child: Deno.ChildProcess, options: ExecOptions): Promis
       outputTruncated,
       cancelled,
       durationMs: performance.now() - started,
+      ...gated ? { gatePassed } : {},
     };
   } finally {
     cancelTimer();

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CommandSpec, execCommand } from "../src/exec.ts";
+import { type CommandSpec, execCommand, GATE_PASSED, holdCommand } from "../src/exec.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 
 const SH = "/bin/sh";
@@ -152,4 +152,36 @@ Deno.test("execCommand() throws NotFound for a missing program", async () => {
     }),
     Deno.errors.NotFound,
   );
+});
+
+Deno.test("holdCommand(): a release tells a command its gate let through from one that died at it", async () => {
+  await using tmp = await withTmpDir();
+  const ack = `\\${GATE_PASSED.toString(8).padStart(3, "0")}`;
+  // A gate as the sandbox's: it reads the release, writes the sign, then the rest runs; what went
+  // to stderr before the gate is kept, the sign is taken out, and the script may write it too.
+  const gated = holdCommand(sh(
+    `echo before >&2; read -r _ || exit 125; printf '${ack}' >&2; ` +
+      `printf 'script${ack}\\n' >&2; echo out`,
+    tmp.path,
+  ));
+  const passed = await gated.release({ timeoutMs: 10_000 });
+  assert.equal(passed.code, 0);
+  assert.equal(passed.gatePassed, true);
+  assert.equal(passed.stdout, "out\n");
+  assert.equal(passed.stderr, `before\nscript${String.fromCharCode(GATE_PASSED)}\n`);
+  // One that ends at its gate (a start that failed late, a killed process): never passed.
+  const dying = holdCommand(sh(`sleep 0.2; echo cannot start >&2; exit 125`, tmp.path));
+  const lost = await dying.release({ timeoutMs: 10_000 });
+  assert.equal(lost.code, 125);
+  assert.equal(lost.gatePassed, false);
+  assert.equal(lost.stderr, "cannot start\n");
+  // An unheld command says nothing of a gate.
+  const plain = await execCommand(sh("true", tmp.path), { timeoutMs: 10_000 });
+  assert.equal(plain.gatePassed, undefined);
+});
+
+Deno.test("the Landlock step writes the same sign once its gate let the run through", async () => {
+  const source = await Deno.readTextFile(new URL("../src/sandbox/landlock.py", import.meta.url));
+  const byte = /^GATE_PASSED = b"\\x([0-9a-f]{2})"$/m.exec(source)?.[1];
+  assert.equal(byte === undefined ? undefined : parseInt(byte, 16), GATE_PASSED);
 });

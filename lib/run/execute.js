@@ -59,6 +59,15 @@ export async function backendFor(language, options) {
 export function runDirPath() {
     return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
 }
+export class HeldStartLost extends Error {
+    exec;
+    constructor(exec) {
+        super(`The sandbox started ahead ended before its run (exit ${exec.code}): ` +
+            (exec.stderr.trim().split("\n").at(-1) ?? ""));
+        this.name = "HeldStartLost";
+        this.exec = exec;
+    }
+}
 export async function stage(plan, backend, options = {}) {
     const { tmpDir, workdir } = plan.policy;
     const mode = outputModeOf(backend);
@@ -221,6 +230,10 @@ export async function runStaged(staged, options) {
             wake();
             options.signal?.removeEventListener("abort", onAbort);
             await watch;
+        }
+        if (staged.held && exec.gatePassed === false && !exec.cancelled && !exec.timedOut &&
+            !exec.outputTruncated) {
+            throw new HeldStartLost(exec);
         }
         step("the script, in the sandbox");
         let limits;

@@ -75,6 +75,7 @@ export class Prestarts {
         started: 0,
         used: 0,
         discarded: 0,
+        lost: 0,
     };
     nextAfterRun = false;
     removeLater(folder) {

@@ -2,6 +2,7 @@
 import { isAbsolute } from "../_path.js";
 import { isInside, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
+import { GATE_PASSED } from "../exec.js";
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";
@@ -202,7 +203,9 @@ function writableAbove(policy, path) {
     });
 }
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
-export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);");
+export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
+    `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +
+    "catch{Deno.exit(125)}");
 export class DenoPermissionsBackend {
     name;
     #os;

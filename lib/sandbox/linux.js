@@ -2,7 +2,7 @@
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
 import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
-import { execCommand } from "../exec.js";
+import { execCommand, GATE_PASSED } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.js";
 import { runnerFolders } from "../_runner_folder.js";
@@ -59,7 +59,8 @@ const FORBIDDEN_GRANTS = ["/proc", "/sys", "/dev"];
 const SECCOMP_FD = 9;
 const ETC_FDS = [3, 4, 5];
 const HELD_FD = 6;
-const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exec "$@"`;
+const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
+    `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&2 || exit 125; exec "$@"`;
 const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
     `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
     `|| exit 125; shift ${ETC_FDS.length + 1}; ` +

@@ -166,6 +166,26 @@ export function runDirPath(): string {
 }
 
 /**
+ * A sandbox started ahead that ended before its gate let the run through (see
+ * `ExecResult.gatePassed`): it died while it waited, or as it was released (a start that failed
+ * late, a process killed). Nothing of the script ran, and nothing of the run was judged; the run
+ * may start afresh.
+ */
+export class HeldStartLost extends Error {
+  /** What the started sandbox did. */
+  readonly exec: ExecResult;
+
+  constructor(exec: ExecResult) {
+    super(
+      `The sandbox started ahead ended before its run (exit ${exec.code}): ` +
+        (exec.stderr.trim().split("\n").at(-1) ?? ""),
+    );
+    this.name = "HeldStartLost";
+    this.exec = exec;
+  }
+}
+
+/**
  * A plan made ready to run: its temp dir, the outputs' staging copies and the context file
  * written, its command wrapped and, held, already started at its gate.
  */
@@ -387,6 +407,12 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
       wake();
       options.signal?.removeEventListener("abort", onAbort);
       await watch;
+    }
+    if (
+      staged.held && exec.gatePassed === false && !exec.cancelled && !exec.timedOut &&
+      !exec.outputTruncated
+    ) {
+      throw new HeldStartLost(exec);
     }
     step("the script, in the sandbox");
     let limits: LimitsHit | undefined;

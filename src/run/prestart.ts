@@ -124,11 +124,15 @@ export class Prestarts {
   /** Run folders whose removal waits for the answer (see {@linkcode Prestarts.removeLater}). */
   #leftovers = new Map<string, Promise<void>>();
   #exitHook = false;
-  /** Counts: sandboxes started ahead, used by their run, thrown away (unfit, stale or unused). */
-  readonly stats: { started: number; used: number; discarded: number } = {
+  /**
+   * Counts: sandboxes started ahead, used by their run, thrown away (unfit, stale or unused), and
+   * lost (taken, but ended before their gate let the run through: the run started afresh).
+   */
+  readonly stats: { started: number; used: number; discarded: number; lost: number } = {
     started: 0,
     used: 0,
     discarded: 0,
+    lost: 0,
   };
 
   /**

@@ -7,7 +7,7 @@
 import { isAbsolute } from "../_path.ts";
 import { isInside, realPathSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
-import type { CommandSpec } from "../exec.ts";
+import { type CommandSpec, GATE_PASSED } from "../exec.ts";
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
@@ -387,7 +387,9 @@ export interface DenoPermissionsOptions {
  * A `data:` module: no file a script could have changed, and no permission it needs.
  */
 export const DENO_GATE: string = "data:text/javascript," + encodeURIComponent(
-  "const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);",
+  "const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
+    `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +
+    "catch{Deno.exit(125)}",
 );
 
 /**

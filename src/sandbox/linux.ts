@@ -55,7 +55,7 @@ import {
   realPathSyncOrNull,
 } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
-import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
+import { type CommandSpec, execCommand, type ExecResult, GATE_PASSED } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
@@ -203,7 +203,8 @@ const ETC_FDS = [3, 4, 5];
  */
 const HELD_FD = 6;
 /** The gate of a held program that has no Landlock step to wait in (TypeScript under Deno). */
-const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; exec "$@"`;
+const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
+  `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&2 || exit 125; exec "$@"`;
 
 /**
  * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files

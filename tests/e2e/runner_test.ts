@@ -746,7 +746,7 @@ Deno.test({
           work,
           { ...env, TMPDIR: "/tmp" },
         );
-        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
         running = (await runnerStatus(work, env)).running;
       }
       assert.equal(running, false, "the runner stays, declining every request");

@@ -279,3 +279,87 @@ Deno.test({
     }
   },
 });
+
+/** The host pid of the process that waits at the gate of a sandbox started for `dir`'s script. */
+async function gateProcess(dir: string, sign: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      let cmdline = "";
+      try {
+        cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      } catch {
+        continue;
+      }
+      // The interpreter itself, not bubblewrap or the launcher, whose arguments name it too.
+      const program = cmdline.split("\0")[0]!.split("/").at(-1)!;
+      if (
+        /^(python|deno)/.test(program) && cmdline.includes(sign) && cmdline.includes(dir)
+      ) return Number(entry.name);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("no process waits at the gate");
+}
+
+for (const language of ["python", "typescript"] as const) {
+  Deno.test({
+    name:
+      `prestart: a ${language} sandbox started ahead that dies at its gate as its run takes it: the run starts afresh, and works`,
+    ignore: !OS_SANDBOX,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await using tmp = await withTmpDir();
+      const dir = join(tmp.path, "p");
+      await Deno.mkdir(dir);
+      await project(dir);
+      const cache = join(tmp.path, "cache");
+      const typescript = {
+        ...bundleObject({
+          language: "typescript",
+          script: `const text = await Deno.readTextFile(${
+            JSON.stringify(join(dir, "data", "in.txt"))
+          });
+console.log(JSON.stringify({ status: "ok", artifacts: [], output: { text }, raw: {} }));
+`,
+        }),
+        requirements: [],
+      } as unknown as Bundle;
+      const cb = () =>
+        sdk(
+          dir,
+          cache,
+          language === "typescript"
+            ? { generator: fixedGenerator(typescript), allow: { read: [dir], env: [] } }
+            : {},
+        );
+      const run = () => cb().run("echo the input", { context: CONTEXT, language });
+      try {
+        await run();
+        await run();
+        assert.equal(prestarts.size, 1, "no sandbox waits for the next run");
+        // What waits at the gate (the Landlock step, or Deno's preloaded gate) is stopped, and
+        // killed once the run took its sandbox: the gate never lets the run through.
+        const pid = await gateProcess(
+          dir,
+          language === "python" ? "--held=" : "data:text/javascript,",
+        );
+        Deno.kill(pid, "SIGSTOP");
+        const before = { ...prestarts.stats };
+        const running = run();
+        while (prestarts.stats.used === before.used) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        Deno.kill(pid, "SIGKILL");
+        const { output } = await running;
+        assert.equal(output.text, "first");
+        assert.equal(prestarts.stats.used, before.used + 1);
+        assert.equal(prestarts.stats.lost, before.lost + 1, "the run did not start afresh");
+      } finally {
+        await Capibara.disposePrestarted();
+      }
+    },
+  });
+}

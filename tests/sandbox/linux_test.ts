@@ -1436,6 +1436,9 @@ Deno.test({
       const result = await held.release({ timeoutMs: 30_000 });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(lstatSyncOrNull(marker) !== null, true);
+      // Its gate said it let the run through, and the sign is not part of the output.
+      assert.equal(result.gatePassed, true);
+      assert.equal(result.stderr, "");
     } finally {
       await wrapped.close();
     }
