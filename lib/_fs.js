@@ -166,6 +166,15 @@ export function realPathLooseSync(path) {
         }
     }
 }
+export function unwritable(folder) {
+    try {
+        Deno.removeSync(Deno.makeTempDirSync({ dir: folder, prefix: ".capibara-probe-" }));
+        return undefined;
+    }
+    catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+    }
+}
 export async function removeIfExists(path) {
     try {
         await Deno.remove(path, { recursive: true });

@@ -246,6 +246,20 @@ export function realPathLooseSync(path: string): string {
   }
 }
 
+/**
+ * Whether this process may make an entry in `folder`, asked of the file system itself (a mode
+ * says nothing of a read-only mount, an immutable folder or an ACL): a folder made there and
+ * removed at once (≈ 0.05 ms). The error when it may not, undefined when it may.
+ */
+export function unwritable(folder: string): Error | undefined {
+  try {
+    Deno.removeSync(Deno.makeTempDirSync({ dir: folder, prefix: ".capibara-probe-" }));
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
 /** Removes a file or folder tree; absent is fine. */
 export async function removeIfExists(path: string): Promise<void> {
   try {

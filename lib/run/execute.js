@@ -1,6 +1,6 @@
 // Generated from src/run/execute.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join, tmpDir } from "../_path.js";
-import { lstatOrNull, lstatSyncOrNull, removeIfExists } from "../_fs.js";
+import { join, relative, tmpDir } from "../_path.js";
+import { lstatOrNull, lstatSyncOrNull, removeIfExists, unwritable } from "../_fs.js";
 import { onTimeout } from "../_timer.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
@@ -167,6 +167,18 @@ export async function runStaged(staged, options) {
     const { tmpDir, workdir } = plan.policy;
     const bounds = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
     try {
+        if (mode === "copy-out") {
+            for (const folder of new Set(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir))) {
+                const error = unwritable(folder);
+                if (!error)
+                    continue;
+                throw new PermissionError(`Cannot write the outputs into "${relative(workdir, folder) || "."}": ${error.message}`, {
+                    cause: error,
+                    hint: "Make the output folder writable by this user, or name another in --context",
+                    details: { path: folder },
+                });
+            }
+        }
         step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
         const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
         const before = sum(inPlace.map((path) => measureTree(path)));

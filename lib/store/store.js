@@ -1,7 +1,7 @@
 // Generated from src/store/store.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
-import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull } from "../_fs.js";
+import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull, unwritable, } from "../_fs.js";
 import { sha256 } from "../_hash.js";
 import { LANGUAGES, Manifest } from "../schema.js";
 import { entryFileNames, MANIFEST_FILE, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
@@ -357,12 +357,10 @@ export class Store {
             folder = next;
         }
         const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
-        try {
-            for (folder of folders) {
-                await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
-            }
-        }
-        catch (error) {
+        for (folder of folders) {
+            const error = unwritable(folder);
+            if (!error)
+                continue;
             throw new PermissionError(`Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`, {
                 cause: error,
                 hint: "Run from a project folder you can write to, or pass --root with one",

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { join, tmpDir } from "../_path.ts";
-import { lstatOrNull, lstatSyncOrNull, removeIfExists } from "../_fs.ts";
+import { join, relative, tmpDir } from "../_path.ts";
+import { lstatOrNull, lstatSyncOrNull, removeIfExists, unwritable } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
 import { step } from "../_timings.ts";
 import { ExecError, PermissionError } from "../errors.ts";
@@ -342,6 +342,23 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
   const { tmpDir, workdir } = plan.policy;
   const bounds: StagingLimits = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
   try {
+    if (mode === "copy-out") {
+      // Where the outputs go once the script is done: found closed only then, its work was lost.
+      for (
+        const folder of new Set(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir))
+      ) {
+        const error = unwritable(folder);
+        if (!error) continue;
+        throw new PermissionError(
+          `Cannot write the outputs into "${relative(workdir, folder) || "."}": ${error.message}`,
+          {
+            cause: error,
+            hint: "Make the output folder writable by this user, or name another in --context",
+            details: { path: folder },
+          },
+        );
+      }
+    }
     step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
     // Outputs written in place count too, beyond what they held before the run.
     const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];

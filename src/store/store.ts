@@ -7,7 +7,15 @@
  */
 import { basename, dirname, join, resolve } from "../_path.ts";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.ts";
-import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull } from "../_fs.ts";
+import {
+  entriesNamed,
+  exists,
+  existsSync,
+  lstatOrNull,
+  promised,
+  realPathOrNull,
+  unwritable,
+} from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
 import type { Signature } from "../types.ts";
@@ -608,13 +616,9 @@ export class Store {
       folder = next;
     }
     const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
-    try {
-      // Asked of the file system itself (a mode says nothing of a read-only mount, an immutable
-      // folder, or an ACL): a folder made and removed at once.
-      for (folder of folders) {
-        await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".capibara-probe-" }));
-      }
-    } catch (error) {
+    for (folder of folders) {
+      const error = unwritable(folder);
+      if (!error) continue;
       throw new PermissionError(
         `Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`,
         {
