@@ -239,9 +239,9 @@ export class Capibara {
         let execution;
         let copies = false;
         try {
-            const run = async (staged) => {
+            const run = async (staged, left) => {
                 copies = Boolean(staged.wrapped.copies);
-                return await runStaged(staged, runOptions);
+                return await runStaged(staged, { ...runOptions, ...left });
             };
             const runOptions = {
                 timeoutMs: timeoutSeconds * 1000,
@@ -262,7 +262,13 @@ export class Capibara {
                     if (!(error instanceof HeldStartLost))
                         throw error;
                     prestarts.stats.lost++;
-                    return await run(await stage(plan, backend));
+                    (this.#options.warn ?? console.error)(`warning: ${error.message}; the run starts again without it`);
+                    const spent = error.exec;
+                    return await run(await stage(plan, backend), {
+                        timeoutMs: Math.max(1, runOptions.timeoutMs - spent.durationMs),
+                        maxOutputBytes: Math.max(1, runOptions.maxOutputBytes -
+                            new TextEncoder().encode(spent.stdout + spent.stderr).byteLength),
+                    });
                 })
                 : await run(await stage(plan, backend));
         }

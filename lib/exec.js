@@ -82,6 +82,8 @@ async function supervise(child, options, gated = false) {
         kill();
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted)
+        onAbort();
     async function collect(stream, onChunk, gate = false) {
         const chunks = [];
         for await (let chunk of stream) {

@@ -425,9 +425,9 @@ export class Capibara {
     /** Whether the sandbox showed copies made when it was set up (see run/remembered.ts). */
     let copies = false;
     try {
-      const run = async (staged: Staged) => {
+      const run = async (staged: Staged, left?: Partial<ExecuteOptions>) => {
         copies = Boolean(staged.wrapped.copies);
-        return await runStaged(staged, runOptions);
+        return await runStaged(staged, { ...runOptions, ...left });
       };
       const runOptions: ExecuteOptions = {
         timeoutMs: timeoutSeconds * 1000,
@@ -451,10 +451,23 @@ export class Capibara {
       execution = ready
         ? await run(ready).catch(async (error) => {
           if (!(error instanceof HeldStartLost)) throw error;
-          // It died at its gate (nothing of the script ran): the run starts afresh, as if none
-          // had been started.
+          // Its gate never said it let the run through: it died while it waited (nothing of the
+          // script ran), or the script took the sign off its own error output first (it reopened
+          // the pipe through /proc). The run starts afresh, cold, with what is left of its time
+          // and output: either way, the run as a whole stays within its limits.
           prestarts.stats.lost++;
-          return await run(await stage(plan, backend));
+          (this.#options.warn ?? console.error)(
+            `warning: ${error.message}; the run starts again without it`,
+          );
+          const spent = error.exec;
+          return await run(await stage(plan, backend), {
+            timeoutMs: Math.max(1, runOptions.timeoutMs - spent.durationMs),
+            maxOutputBytes: Math.max(
+              1,
+              runOptions.maxOutputBytes -
+                new TextEncoder().encode(spent.stdout + spent.stderr).byteLength,
+            ),
+          });
         })
         : await run(await stage(plan, backend));
     } catch (error) {

@@ -176,6 +176,8 @@ async function supervise(
     kill();
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // Cancelled before it was started (or released): it ends at once, as one cancelled later would.
+  if (options.signal?.aborted) onAbort();
 
   async function collect(
     stream: ReadableStream<Uint8Array>,

@@ -185,3 +185,13 @@ Deno.test("the Landlock step writes the same sign once its gate let the run thro
   const byte = /^GATE_PASSED = b"\\x([0-9a-f]{2})"$/m.exec(source)?.[1];
   assert.equal(byte === undefined ? undefined : parseInt(byte, 16), GATE_PASSED);
 });
+
+Deno.test("execCommand() with a signal aborted before the start: cancelled at once", async () => {
+  await using tmp = await withTmpDir();
+  const res = await execCommand(sh("sleep 5; echo ran", tmp.path), {
+    timeoutMs: 30_000,
+    signal: AbortSignal.abort(),
+  });
+  assert.equal(res.cancelled, true);
+  assert.equal(res.stdout, "");
+});

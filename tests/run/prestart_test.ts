@@ -363,3 +363,47 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { text }, raw:
     },
   });
 }
+
+Deno.test({
+  name:
+    "prestart: a run started afresh after its sandbox was lost has only the time its limit has left",
+  ignore: !OS_SANDBOX,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const dir = join(tmp.path, "p");
+    await Deno.mkdir(dir);
+    await project(dir);
+    const warnings: string[] = [];
+    const cb = () =>
+      sdk(dir, join(tmp.path, "cache"), {
+        generator: generator(ECHO.replace("started =", "time.sleep(1.5)\nstarted ="), [
+          "os",
+          "time",
+        ]),
+        warn: (message) => warnings.push(message),
+      });
+    const run = () => cb().run("sleep, then echo the input", { context: CONTEXT, timeout: 3 });
+    try {
+      await run();
+      await run();
+      assert.equal(prestarts.size, 1, "no sandbox waits for the next run");
+      const pid = await gateProcess(dir, "--held=");
+      Deno.kill(pid, "SIGSTOP");
+      const before = { ...prestarts.stats };
+      const running = run();
+      while (prestarts.stats.used === before.used) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // The lost start spends 2.5 s of the run's 3: what is left cannot hold the script's 1.5.
+      await new Promise((r) => setTimeout(r, 2500));
+      Deno.kill(pid, "SIGKILL");
+      await assert.rejects(running, /timed out|time limit/i);
+      assert.equal(prestarts.stats.lost, before.lost + 1);
+      assert.match(warnings.join("\n"), /the run starts again/);
+    } finally {
+      await Capibara.disposePrestarted();
+    }
+  },
+});
