@@ -490,16 +490,18 @@ async function copyClosed(source, target, drop, budget, shown) {
 async function substituteClosed(policy, drop, stateDir, substitutes) {
     const budget = { bytes: 0, files: 0 };
     const copies = `${stateDir}/copies`;
-    for (const path of policy.read) {
-        const real = realPathSyncOrNull(path);
-        if (real === null || readableBy(real, drop.uid, drop.gid))
-            continue;
-        refuseHidden(path, true);
-        if (substitutes.size === 0)
-            Deno.mkdirSync(copies, { mode: 0o711 });
-        const copy = `${copies}/${substitutes.size}`;
-        await copyClosed(real, copy, drop, budget, path);
-        substitutes.set(path, copy);
+    if (drop) {
+        for (const path of policy.read) {
+            const real = realPathSyncOrNull(path);
+            if (real === null || readableBy(real, drop.uid, drop.gid))
+                continue;
+            refuseHidden(path, true);
+            if (substitutes.size === 0)
+                Deno.mkdirSync(copies, { mode: 0o711 });
+            const copy = `${copies}/${substitutes.size}`;
+            await copyClosed(real, copy, drop, budget, path);
+            substitutes.set(path, copy);
+        }
     }
     const workdir = realPathSyncOrNull(policy.workdir);
     if (workdir === null)
@@ -509,9 +511,10 @@ async function substituteClosed(policy, drop, stateDir, substitutes) {
         ...[...policy.write, policy.tmpDir].map((path) => ({ path, source: path })),
         ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
     ].filter(({ path }) => isInside(path, policy.workdir) && path !== policy.workdir);
-    let closed = !readableBy(workdir, drop.uid, drop.gid);
+    const granted = [...policy.read, ...policy.write, policy.tmpDir].some((path) => isInside(policy.workdir, path));
+    let closed = !granted || (drop !== undefined && !readableBy(workdir, drop.uid, drop.gid));
     for (const { path } of inside) {
-        if (closed)
+        if (closed || !drop)
             break;
         for (let dir = dirname(path); dir !== policy.workdir && isInside(dir, policy.workdir);) {
             if (!readableBy(dir, drop.uid, drop.gid, 0o1)) {
@@ -1415,10 +1418,9 @@ export class BubblewrapBackend {
             const id = probed && this.#perRun && policy.write.length === 0 ? newRunId() : undefined;
             const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
             const substitutes = new Map();
-            if (drop) {
+            if (drop)
                 Deno.chmodSync(stateDir, 0o711);
-                await substituteClosed(policy, drop, stateDir, substitutes);
-            }
+            await substituteClosed(policy, drop, stateDir, substitutes);
             const mounts = [];
             const via = (source) => {
                 if (!drop)

@@ -900,29 +900,35 @@ async function copyClosed(
 }
 
 /**
- * A root run never maps to root: each read path the sandbox uid may not read itself (its own
- * mode bits; parents are bound away) is copied under the state dir for it, within
- * {@linkcode MAX_COPY_BYTES}; a workdir it may not read, or whose folders it may not search down
- * to a bind inside (an input under a 0700 folder), is shown as an empty folder (the inputs and
- * outputs are bound inside it). Fills `substitutes` (host path → what is bound there).
+ * What the sandbox shows in place of what it may not see. The workdir is shown as an empty folder
+ * holding only what the run is given inside it (the inputs, the entry, the outputs, the grants):
+ * a script reads the inputs its context names, never the rest of the project (its `.env`, its
+ * `.git/config`), unless a read or write grant holds the workdir. A root run never maps to root:
+ * each read path the sandbox uid may not read itself (its own mode bits; parents are bound away)
+ * is copied under the state dir for it, within {@linkcode MAX_COPY_BYTES}, and a workdir granted
+ * whole that the uid may not read, or whose folders it may not search down to a bind inside (an
+ * input under a 0700 folder), is shown empty too. Fills `substitutes` (host path → what is bound
+ * there).
  */
 async function substituteClosed(
   policy: SandboxPolicy,
-  drop: Drop,
+  drop: Drop | undefined,
   stateDir: string,
   substitutes: Map<string, string>,
 ): Promise<void> {
   const budget: CopyBudget = { bytes: 0, files: 0 };
   const copies = `${stateDir}/copies`;
-  for (const path of policy.read) {
-    const real = realPathSyncOrNull(path);
-    if (real === null || readableBy(real, drop.uid, drop.gid)) continue;
-    // A copy shows all it holds: no mask covers a hidden path inside it.
-    refuseHidden(path, true);
-    if (substitutes.size === 0) Deno.mkdirSync(copies, { mode: 0o711 });
-    const copy = `${copies}/${substitutes.size}`;
-    await copyClosed(real, copy, drop, budget, path);
-    substitutes.set(path, copy);
+  if (drop) {
+    for (const path of policy.read) {
+      const real = realPathSyncOrNull(path);
+      if (real === null || readableBy(real, drop.uid, drop.gid)) continue;
+      // A copy shows all it holds: no mask covers a hidden path inside it.
+      refuseHidden(path, true);
+      if (substitutes.size === 0) Deno.mkdirSync(copies, { mode: 0o711 });
+      const copy = `${copies}/${substitutes.size}`;
+      await copyClosed(real, copy, drop, budget, path);
+      substitutes.set(path, copy);
+    }
   }
   const workdir = realPathSyncOrNull(policy.workdir);
   if (workdir === null) return;
@@ -932,9 +938,12 @@ async function substituteClosed(
     ...[...policy.write, policy.tmpDir].map((path) => ({ path, source: path })),
     ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
   ].filter(({ path }) => isInside(path, policy.workdir) && path !== policy.workdir);
-  let closed = !readableBy(workdir, drop.uid, drop.gid);
+  const granted = [...policy.read, ...policy.write, policy.tmpDir].some((path) =>
+    isInside(policy.workdir, path)
+  );
+  let closed = !granted || (drop !== undefined && !readableBy(workdir, drop.uid, drop.gid));
   for (const { path } of inside) {
-    if (closed) break;
+    if (closed || !drop) break;
     for (let dir = dirname(path); dir !== policy.workdir && isInside(dir, policy.workdir);) {
       if (!readableBy(dir, drop.uid, drop.gid, 0o1)) {
         closed = true;
@@ -2034,10 +2043,8 @@ export class BubblewrapBackend implements SandboxBackend {
       const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
       /** Read paths shown inside by something else than themselves (`drop` only). */
       const substitutes = new Map<string, string>();
-      if (drop) {
-        Deno.chmodSync(stateDir, 0o711);
-        await substituteClosed(policy, drop, stateDir, substitutes);
-      }
+      if (drop) Deno.chmodSync(stateDir, 0o711);
+      await substituteClosed(policy, drop, stateDir, substitutes);
       /** Sources bound under the state dir in the private mount namespace (`drop` only). */
       const mounts: [string, string][] = [];
       const via = (source: string): Promise<string> => {

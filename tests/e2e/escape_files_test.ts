@@ -90,6 +90,43 @@ for (
   attack({ name: "read another project's file", language, script });
 }
 
+// The workdir shows what the run is given in it, not the rest of the project: its `.env`, its
+// `.git/config` (a remote's token), a data file the context does not name.
+const ENV_SECRET = "project-env-secret";
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`for p in (".env", ".git/config", "data/in.txt"):
+    try:
+        detail += open(p).read()
+        breached = True
+    except OSError:
+        pass
+detail += " ".join(os.listdir("."))`),
+    ],
+    [
+      "bash",
+      sh(`for p in .env .git/config data/in.txt; do cat "$p" >/dev/null 2>&1 && breached=1; done
+detail=$(ls -A . 2>&1 | tr '\n' ' ')`),
+    ],
+    [
+      "typescript",
+      ts(`for (const p of [".env", ".git/config", "data/in.txt"]) {
+  try { detail += Deno.readTextFileSync(p); breached = true; } catch { /* closed */ }
+}`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "read the project's files the context does not name (.env, .git/config)",
+    language,
+    script,
+    before: () => Deno.writeTextFile(join(PROJECT, ".env"), `TOKEN=${ENV_SECRET}\n`),
+    leaks: [ENV_SECRET],
+  });
+}
+
 const PLANTED = join(OTHER, "planted.txt");
 const noPlant = async () =>
   assert.equal(await exists(PLANTED), false, "a file was planted outside");

@@ -205,7 +205,13 @@ Deno.test({
   async fn() {
     await using layout = await makeLayout();
     const python = await findPython();
-    const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths] });
+    // The workdir shows what the run is given in it (an input, the output folder), nothing else.
+    await Deno.writeTextFile(`${layout.work}/.env`, "SECRET=1");
+    await Deno.mkdir(`${layout.work}/.git`);
+    await Deno.writeTextFile(`${layout.work}/.git/config`, "url = https://token@example");
+    const policy = policyFor(layout, {
+      read: [layout.granted, `${layout.work}/input.csv`, ...python.readPaths],
+    });
     const hostHome = Deno.env.get("HOME") ?? "/root";
     const hostHomeFile = [".bashrc", ".profile", ".gitconfig"]
       .map((name) => `${hostHome}/${name}`)
@@ -229,6 +235,9 @@ Deno.test({
       try cat /proc/1/root/etc/shadow
       [ "$(ls /proc | grep -c '^[0-9]')" -lt 10 ] || echo "LEAK: host processes visible"
       try cat /sys/fs/cgroup/pids/pids.max
+      try cat .env
+      try cat .git/config
+      [ "$(ls -A | tr '\n' ' ')" = "input.csv out " ] || echo "LEAK: the workdir holds $(ls -A)"
       cat ${layout.granted}/data.txt; echo
       cat input.csv | head -1
       ${python.exe} -c 'print("python ok")'

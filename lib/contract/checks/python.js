@@ -95,7 +95,7 @@ async function resolveInterpreter(program, env) {
     return { exe: info.exe, prefix: info.prefix };
 }
 function analyzerPolicy(interpreter, workdir, tmpDir) {
-    const read = [];
+    const read = [workdir];
     for (const path of [interpreter.prefix, dirname(interpreter.exe)]) {
         if (!isAbsolute(path) || path === "/" || read.some((dir) => isInside(path, dir)))
             continue;

@@ -177,7 +177,9 @@ async function resolveInterpreter(
 
 /** What the sandboxed analyser may touch: the interpreter's files, its work dir, a temp dir. */
 function analyzerPolicy(interpreter: Interpreter, workdir: string, tmpDir: string): SandboxPolicy {
-  const read: string[] = [];
+  // The work dir holds only the analyser and the script: granted whole (a workdir not granted is
+  // shown empty but for what is granted inside it).
+  const read: string[] = [workdir];
   for (const path of [interpreter.prefix, dirname(interpreter.exe)]) {
     if (!isAbsolute(path) || path === "/" || read.some((dir) => isInside(path, dir))) continue;
     read.push(path);
