@@ -166,6 +166,60 @@ export function realPathLooseSync(path) {
         }
     }
 }
+export class FileRefused extends Error {
+    reason;
+    path;
+    constructor(path, reason) {
+        super(`${path} ${reason}`);
+        this.name = "FileRefused";
+        this.reason = reason;
+        this.path = path;
+    }
+}
+export function readRegularFileSync(path, maxBytes) {
+    const info = lstatSyncOrNull(path);
+    if (!info)
+        throw new FileRefused(path, "is missing");
+    if (!info.isFile)
+        throw new FileRefused(path, "is not a regular file");
+    const tooLarge = () => new FileRefused(path, `is larger than ${maxBytes} bytes`);
+    if (info.size > maxBytes)
+        throw tooLarge();
+    let file;
+    try {
+        file = Deno.openSync(path, { read: true });
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            throw new FileRefused(path, "is missing");
+        throw error;
+    }
+    try {
+        const opened = file.statSync();
+        if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+            throw new FileRefused(path, "is not a regular file");
+        }
+        let buffer = new Uint8Array(Math.min(maxBytes, opened.size) + 1);
+        let length = 0;
+        for (;;) {
+            if (length === buffer.length) {
+                if (length > maxBytes)
+                    throw tooLarge();
+                const larger = new Uint8Array(Math.min(maxBytes + 1, length * 2));
+                larger.set(buffer);
+                buffer = larger;
+            }
+            const n = file.readSync(buffer.subarray(length));
+            if (n === null)
+                break;
+            length += n;
+        }
+        return buffer.subarray(0, length);
+    }
+    finally {
+        file.close();
+    }
+}
 export function unwritable(folder) {
     try {
         Deno.removeSync(Deno.makeTempDirSync({ dir: folder, prefix: ".capibara-probe-" }));

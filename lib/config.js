@@ -1,7 +1,7 @@
 // Generated from src/config.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { cacheHome, join, resolve } from "./_path.js";
 import { sha256 } from "./_hash.js";
-import { entriesNamed, realPathOrNull } from "./_fs.js";
+import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.js";
 import { harmlessPart, trustRequest } from "./config_trust.js";
 import { ValidationError } from "./errors.js";
 import { LANGUAGES, ProjectConfig } from "./schema.js";
@@ -264,18 +264,24 @@ function unknownProjectKey(json) {
 export async function loadProjectConfig(root) {
     return (await loadProjectFile(root))?.config ?? {};
 }
+const MAX_CONFIG_BYTES = 1024 ** 2;
 export async function loadProjectFile(root) {
     const path = join(root, STORE_DIR, "config.json");
     if (entriesNamed(join(root, STORE_DIR), ["config.json"]).length === 0)
         return undefined;
     let bytes;
     try {
-        bytes = await Deno.readFile(path);
+        bytes = readRegularFileSync(path, MAX_CONFIG_BYTES);
     }
     catch (error) {
-        if (error instanceof Deno.errors.NotFound)
+        if (!(error instanceof FileRefused))
+            throw error;
+        if (error.reason === "is missing")
             return undefined;
-        throw error;
+        throw new ValidationError(`Cannot read ${path}: it ${error.reason}`, {
+            hint: "Make .capibara/config.json a regular file of settings, or remove it",
+            details: { path },
+        });
     }
     const text = new TextDecoder().decode(bytes);
     const config = parseProjectConfig(text, path);

@@ -246,6 +246,68 @@ export function realPathLooseSync(path: string): string {
   }
 }
 
+/** Why {@linkcode readRegularFileSync} did not read a file. */
+export class FileRefused extends Error {
+  /** "is missing", "is not a regular file" (a link, a FIFO, a device, a folder), "is larger than N bytes". */
+  readonly reason: string;
+  /** The file. */
+  readonly path: string;
+
+  constructor(path: string, reason: string) {
+    super(`${path} ${reason}`);
+    this.name = "FileRefused";
+    this.reason = reason;
+    this.path = path;
+  }
+}
+
+/**
+ * The bytes of `path` when it is a regular file of at most `maxBytes`, never read through a
+ * symlink: a file a repository brings (a manifest, a script, a configuration) could be a link to
+ * `/dev/zero` or `/dev/stdin`, a FIFO, or huge, and a command that reads it must neither block nor
+ * fill its memory. Checked by `lstat` before the open and by the open file's own `stat` after
+ * (the same device and inode, still regular), and read no further than the bound.
+ *
+ * @throws {FileRefused} with why it was not read.
+ */
+export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
+  const info = lstatSyncOrNull(path);
+  if (!info) throw new FileRefused(path, "is missing");
+  if (!info.isFile) throw new FileRefused(path, "is not a regular file");
+  const tooLarge = () => new FileRefused(path, `is larger than ${maxBytes} bytes`);
+  if (info.size > maxBytes) throw tooLarge();
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new FileRefused(path, "is missing");
+    throw error;
+  }
+  try {
+    const opened = file.statSync();
+    if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+      throw new FileRefused(path, "is not a regular file");
+    }
+    let buffer = new Uint8Array(Math.min(maxBytes, opened.size) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        // Grown since its stat: read on, up to the bound.
+        if (length > maxBytes) throw tooLarge();
+        const larger = new Uint8Array(Math.min(maxBytes + 1, length * 2));
+        larger.set(buffer);
+        buffer = larger;
+      }
+      const n = file.readSync(buffer.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    file.close();
+  }
+}
+
 /**
  * Whether this process may make an entry in `folder`, asked of the file system itself (a mode
  * says nothing of a read-only mount, an immutable folder or an ACL): a folder made there and

@@ -10,7 +10,7 @@
  */
 import { cacheHome, join, resolve } from "./_path.ts";
 import { sha256 } from "./_hash.ts";
-import { entriesNamed, realPathOrNull } from "./_fs.ts";
+import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.ts";
 import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
@@ -513,6 +513,9 @@ export async function loadProjectConfig(root: string): Promise<ProjectConfig> {
   return (await loadProjectFile(root))?.config ?? {};
 }
 
+/** The most bytes `.capibara/config.json` may hold. */
+const MAX_CONFIG_BYTES = 1024 ** 2;
+
 /**
  * Reads `.capibara/config.json` of a root once: its settings, text and the sha256 of the bytes
  * read (what trust is recorded for), and the root's real path; undefined when absent.
@@ -525,10 +528,15 @@ export async function loadProjectFile(root: string): Promise<ProjectFile | undef
   if (entriesNamed(join(root, STORE_DIR), ["config.json"]).length === 0) return undefined;
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = readRegularFileSync(path, MAX_CONFIG_BYTES);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
+    if (!(error instanceof FileRefused)) throw error;
+    if (error.reason === "is missing") return undefined;
+    // A repository's link to /dev/zero, a FIFO, a huge file: never read (nor blocked on).
+    throw new ValidationError(`Cannot read ${path}: it ${error.reason}`, {
+      hint: "Make .capibara/config.json a regular file of settings, or remove it",
+      details: { path },
+    });
   }
   const text = new TextDecoder().decode(bytes);
   const config = parseProjectConfig(text, path);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as nodePath from "node:path";
-import { entriesNamed, isInside, promised } from "../src/_fs.ts";
+import { entriesNamed, FileRefused, isInside, promised, readRegularFileSync } from "../src/_fs.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 
 Deno.test("entriesNamed() lists a folder once, matching names in any case", async () => {
@@ -126,4 +126,31 @@ Deno.test("isInside() answers as the lexical resolution does, for plain and othe
       ["/a/b/", "/a/b", true],
     ] as const
   ) assert.equal(isInside(child, parent), inside, `${child} in ${parent}`);
+});
+
+Deno.test("readRegularFileSync() reads a regular file within its bound, never a link, FIFO or device", async () => {
+  await using tmp = await withTmpDir();
+  const file = join(tmp.path, "f");
+  await Deno.writeTextFile(file, "hello");
+  assert.equal(new TextDecoder().decode(readRegularFileSync(file, 5)), "hello");
+  const refused = (path: string, max: number) => {
+    try {
+      readRegularFileSync(path, max);
+    } catch (error) {
+      assert.ok(error instanceof FileRefused, String(error));
+      return error.reason;
+    }
+    return "read";
+  };
+  assert.equal(refused(file, 4), "is larger than 4 bytes");
+  assert.equal(refused(join(tmp.path, "none"), 4), "is missing");
+  await Deno.symlink(file, join(tmp.path, "link"));
+  assert.equal(refused(join(tmp.path, "link"), 100), "is not a regular file");
+  await Deno.symlink("/dev/zero", join(tmp.path, "zero"));
+  assert.equal(refused(join(tmp.path, "zero"), 100), "is not a regular file");
+  const fifo = join(tmp.path, "fifo");
+  if ((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success) {
+    assert.equal(refused(fifo, 100), "is not a regular file");
+  }
+  assert.equal(refused(tmp.path, 100), "is not a regular file");
 });

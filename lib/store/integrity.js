@@ -1,12 +1,13 @@
 // Generated from src/store/integrity.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, join } from "../_path.js";
 import { IntegrityError } from "../errors.js";
-import { lstatSyncOrNull, promised } from "../_fs.js";
+import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../_fs.js";
 import { sha256 } from "../_hash.js";
 import { fingerprint } from "../fingerprint.js";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
 import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
 import { isWellFormedSignature } from "./trust.js";
+export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
 export async function integrityRecord(manifest) {
     const fields = signedFields(manifest);
     const keys = Object.keys(fields).sort();
@@ -81,7 +82,7 @@ function readRawManifest(path, problems) {
     let text;
     let value;
     try {
-        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Deno.readFileSync(path));
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(readRegularFileSync(path, MAX_ENTRY_BYTES));
         value = JSON.parse(text);
     }
     catch {
@@ -192,12 +193,14 @@ export function readEntryFile(dir, name) {
         if (!lstatSyncOrNull(dir)?.isDirectory)
             return "is in a folder that is not a real folder";
         const path = join(dir, name);
-        const info = lstatSyncOrNull(path);
-        if (!info)
-            return "is missing";
-        if (!info.isFile)
-            return "is not a regular file";
-        return Deno.readFileSync(path);
+        try {
+            return readRegularFileSync(path, MAX_ENTRY_BYTES);
+        }
+        catch (error) {
+            if (error instanceof FileRefused)
+                return error.reason;
+            throw error;
+        }
     });
 }
 function sameBytes(bytes, text) {

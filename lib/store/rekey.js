@@ -4,6 +4,8 @@ import { TEMPLATE_VERSION } from "../contract/contract.js";
 import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
 import { fingerprint, LEGACY_TEMPLATE_MAJOR, normalizePrompt, templateMajor, } from "../fingerprint.js";
 import { sha256 } from "../_hash.js";
+import { readRegularFileSync } from "../_fs.js";
+import { MAX_ENTRY_BYTES } from "./integrity.js";
 import { entryFileNames, README_FILE } from "./entry.js";
 export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
 export async function findLegacyEntry(store, request, current) {
@@ -114,7 +116,7 @@ async function rekeyEntry(store, entry, options) {
 async function readVerifiedFiles(entry) {
     const files = {};
     for (const name of entryFileNames(entry.manifest.language)) {
-        const bytes = await Deno.readFile(join(entry.dir, name));
+        const bytes = readRegularFileSync(join(entry.dir, name), MAX_ENTRY_BYTES);
         if ("sha256:" + await sha256(bytes) !== entry.manifest.files[name]) {
             throw new IntegrityError(`Cannot re-key "${entry.manifest.fingerprint}": file ${name} changed while it was read`, { hint: "Run capibara rekey again" });
         }

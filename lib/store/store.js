@@ -1,14 +1,14 @@
 // Generated from src/store/store.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
-import { entriesNamed, exists, existsSync, lstatOrNull, promised, realPathOrNull, unwritable, } from "../_fs.js";
+import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
 import { sha256 } from "../_hash.js";
 import { LANGUAGES, Manifest } from "../schema.js";
 import { entryFileNames, MANIFEST_FILE, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
-import { integrityRecord, verifyEntryDir } from "./integrity.js";
+import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.js";
 import { lockFingerprint } from "./lock.js";
 import { checkSignaturePolicy, manifestHash, NO_SIGNATURE_POLICY, verifySignature, } from "./trust.js";
-export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
+export const MAX_IMPORT_BYTES = MAX_ENTRY_BYTES;
 async function makeStaging(tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -76,12 +76,12 @@ export class Store {
         const dir = this.dirOf(fingerprint);
         let text;
         try {
-            text = Deno.readTextFileSync(join(dir, MANIFEST_FILE));
+            text = readManifestText(dir);
         }
         catch (error) {
-            if (error instanceof Deno.errors.NotFound)
+            if (error instanceof FileRefused && error.reason === "is missing")
                 return undefined;
-            throw error;
+            throw unreadableEntry(fingerprint, error);
         }
         try {
             return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
@@ -118,7 +118,7 @@ export class Store {
         const manifest = await this.#verifyDir(dir, read);
         let raw;
         try {
-            raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+            raw = JSON.parse(readManifestText(dir));
         }
         catch {
             raw = undefined;
@@ -228,10 +228,12 @@ export class Store {
         for (const name of Object.keys(manifest.files).sort()) {
             let bytes;
             try {
-                bytes = await Deno.readFile(join(dir, name));
+                bytes = readRegularFileSync(join(dir, name), MAX_IMPORT_BYTES);
                 files[name] = decoder.decode(bytes);
             }
             catch (error) {
+                if (error instanceof FileRefused)
+                    throw unreadableEntry(fingerprint, error);
                 throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} is not text`, {
                     cause: error,
                     hint: "Regenerate it with capibara run --refresh --force",
@@ -296,7 +298,7 @@ export class Store {
                 continue;
             }
             try {
-                const text = await Deno.readTextFile(join(dir, MANIFEST_FILE));
+                const text = readManifestText(dir);
                 entries.push({ dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) });
             }
             catch (error) {
@@ -376,6 +378,17 @@ export class Store {
             await Deno.writeTextFile(ignore, GITIGNORE, { mode: ENTRY_FILE_MODE });
         }
     }
+}
+function readManifestText(dir) {
+    return new TextDecoder().decode(readRegularFileSync(join(dir, MANIFEST_FILE), MAX_IMPORT_BYTES));
+}
+function unreadableEntry(fingerprint, error) {
+    if (!(error instanceof FileRefused))
+        return error;
+    return new IntegrityError(`Cannot read cached script "${fingerprint}": ${basename(error.path)} ${error.reason}`, {
+        hint: "Remove the folder (capibara clear), or regenerate it with capibara run --refresh --force",
+        details: { fingerprint },
+    });
 }
 function parseManifest(text, path) {
     let json;

@@ -29,7 +29,7 @@
  */
 import { basename, join } from "../_path.ts";
 import { IntegrityError } from "../errors.ts";
-import { lstatSyncOrNull, promised } from "../_fs.ts";
+import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../_fs.ts";
 import { sha256 } from "../_hash.ts";
 import { type Fingerprint, fingerprint } from "../fingerprint.ts";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.ts";
@@ -46,6 +46,13 @@ import {
   signedFields,
 } from "./entry.ts";
 import { isWellFormedSignature } from "./trust.ts";
+
+/**
+ * The most bytes an entry may take, its manifest and files together (an entry imported from a
+ * Core), and so the most of any one of its files read: a repository may bring a huge file, or a
+ * link to `/dev/zero`.
+ */
+export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
 
 /** The integrity record of a manifest (any `integrity` or `signature` in it is ignored). */
 export async function integrityRecord(manifest: object): Promise<IntegrityRecord> {
@@ -155,7 +162,7 @@ function readRawManifest(
   try {
     // Strict UTF-8 with any byte-order mark kept: every byte of the file must be accounted for.
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
-      Deno.readFileSync(path),
+      readRegularFileSync(path, MAX_ENTRY_BYTES),
     );
     value = JSON.parse(text);
   } catch {
@@ -280,10 +287,12 @@ export function readEntryFile(dir: string, name: string): Promise<Uint8Array | s
     if (name !== basename(name) || name === "." || name === "..") return "is not a file name";
     if (!lstatSyncOrNull(dir)?.isDirectory) return "is in a folder that is not a real folder";
     const path = join(dir, name);
-    const info = lstatSyncOrNull(path);
-    if (!info) return "is missing";
-    if (!info.isFile) return "is not a regular file";
-    return Deno.readFileSync(path);
+    try {
+      return readRegularFileSync(path, MAX_ENTRY_BYTES);
+    } catch (error) {
+      if (error instanceof FileRefused) return error.reason;
+      throw error;
+    }
   });
 }
 

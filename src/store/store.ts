@@ -11,8 +11,10 @@ import {
   entriesNamed,
   exists,
   existsSync,
+  FileRefused,
   lstatOrNull,
   promised,
+  readRegularFileSync,
   realPathOrNull,
   unwritable,
 } from "../_fs.ts";
@@ -27,7 +29,7 @@ import {
   serialiseManifest,
   SIGNATURE_FIELD,
 } from "./entry.ts";
-import { integrityRecord, verifyEntryDir } from "./integrity.ts";
+import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.ts";
 import { type Lock, lockFingerprint } from "./lock.ts";
 import {
   type AcceptanceStore,
@@ -82,7 +84,7 @@ export interface ImportOptions {
 }
 
 /** Default bound of an imported entry's size: its manifest and files together. */
-export const MAX_IMPORT_BYTES = 4 * 1024 ** 2;
+export const MAX_IMPORT_BYTES: number = MAX_ENTRY_BYTES;
 
 /**
  * A new staging folder under the store's `.tmp`. A concurrent writer removes `.tmp` when it finds
@@ -206,10 +208,10 @@ export class Store {
     const dir = this.dirOf(fingerprint);
     let text: string;
     try {
-      text = Deno.readTextFileSync(join(dir, MANIFEST_FILE));
+      text = readManifestText(dir);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw error;
+      if (error instanceof FileRefused && error.reason === "is missing") return undefined;
+      throw unreadableEntry(fingerprint, error);
     }
     try {
       return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
@@ -277,7 +279,7 @@ export class Store {
     const manifest = await this.#verifyDir(dir, read);
     let raw: Record<string, unknown> | undefined;
     try {
-      raw = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+      raw = JSON.parse(readManifestText(dir));
     } catch {
       raw = undefined;
     }
@@ -433,9 +435,10 @@ export class Store {
     for (const name of Object.keys(manifest.files).sort()) {
       let bytes: Uint8Array;
       try {
-        bytes = await Deno.readFile(join(dir, name));
+        bytes = readRegularFileSync(join(dir, name), MAX_IMPORT_BYTES);
         files[name] = decoder.decode(bytes);
       } catch (error) {
+        if (error instanceof FileRefused) throw unreadableEntry(fingerprint, error);
         throw new IntegrityError(
           `Cannot read cached script "${fingerprint}": ${name} is not text`,
           {
@@ -527,7 +530,7 @@ export class Store {
         continue;
       }
       try {
-        const text = await Deno.readTextFile(join(dir, MANIFEST_FILE));
+        const text = readManifestText(dir);
         entries.push({ dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) });
       } catch (error) {
         broken.push({ dir, reason: error instanceof Error ? error.message : String(error) });
@@ -640,6 +643,29 @@ export class Store {
       await Deno.writeTextFile(ignore, GITIGNORE, { mode: ENTRY_FILE_MODE });
     }
   }
+}
+
+/**
+ * An entry's manifest as text: a regular file of at most {@linkcode MAX_IMPORT_BYTES} (a
+ * repository may bring a link to `/dev/zero`, a FIFO, a huge file).
+ *
+ * @throws {FileRefused} when it is not one.
+ */
+function readManifestText(dir: string): string {
+  return new TextDecoder().decode(readRegularFileSync(join(dir, MANIFEST_FILE), MAX_IMPORT_BYTES));
+}
+
+/** An entry file that was refused ({@linkcode FileRefused}) as the entry's integrity error. */
+function unreadableEntry(fingerprint: string, error: unknown): unknown {
+  if (!(error instanceof FileRefused)) return error;
+  return new IntegrityError(
+    `Cannot read cached script "${fingerprint}": ${basename(error.path)} ${error.reason}`,
+    {
+      hint:
+        "Remove the folder (capibara clear), or regenerate it with capibara run --refresh --force",
+      details: { fingerprint },
+    },
+  );
 }
 
 function parseManifest(text: string, path: string): Manifest {

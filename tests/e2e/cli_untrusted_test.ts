@@ -287,3 +287,52 @@ Deno.test("capibara trust --show --root: a committed config's text and grants ar
   assertTerminalSafe(run.stderr, "the untrusted config's PermissionError");
   assert.match(run.stderr, /X\\u001b\]52;c;/);
 });
+
+sandboxTest(
+  "a repository's manifest or configuration that is a link to /dev/zero, a FIFO or huge: refused at once, never read",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    const env = envFor(llm.url);
+    const args = ["run", "Echo the context back", "--context", '{"n": 1}', "--json"];
+    const first = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(first.code, 0, first.stderr);
+    const fp = (first.json as { fingerprint: string }).fingerprint;
+    const manifest = join(tmp.path, ".capibara", "scripts", fp, "manifest.json");
+    const text = await Deno.readTextFile(manifest);
+    const plant = async (what: "zero" | "fifo" | "huge") => {
+      await Deno.remove(manifest);
+      if (what === "zero") await Deno.symlink("/dev/zero", manifest);
+      else if (what === "huge") await Deno.writeTextFile(manifest, " ".repeat(8 * 1024 ** 2));
+      else await new Deno.Command("mkfifo", { args: [manifest] }).output();
+    };
+    try {
+      for (const what of ["zero", "fifo", "huge"] as const) {
+        await plant(what);
+        for (const command of [args, ["list", "--json"], ["show", fp, "--json"], ["verify"]]) {
+          // A read of /dev/zero or the FIFO would fill memory or block: the time limit shows it.
+          const result = await runCli(command, { cwd: tmp.path, env, timeoutMs: 30_000 });
+          // `list` reports a broken entry and goes on; the others fail, with a typed error.
+          if (command[0] !== "list") {
+            assert.notEqual(result.code, 0, `${what}: ${command[0]} passed`);
+          }
+          assert.notEqual(result.code, 1, `${what}: ${command[0]}: ${result.stdout}`);
+          assert.match(
+            result.stdout + result.stderr,
+            /manifest\.json (is not a regular file|is larger than)/,
+            `${what}: ${command[0]}`,
+          );
+        }
+      }
+    } finally {
+      await Deno.remove(manifest).catch(() => {});
+      await Deno.writeTextFile(manifest, text);
+    }
+    // The project's configuration, the same.
+    const config = join(tmp.path, ".capibara", "config.json");
+    await Deno.symlink("/dev/zero", config);
+    const result = await runCli(args, { cwd: tmp.path, env, timeoutMs: 30_000 });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stdout, /config\.json: it is not a regular file/);
+  },
+);

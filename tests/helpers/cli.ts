@@ -66,6 +66,8 @@ export interface RunCliOptions {
    * runner when one is asked for; `MAIN`, `main.ts`, loads `src/`).
    */
   entry?: string;
+  /** Kills the command past this (a test of something that must not hang); default none. */
+  timeoutMs?: number;
 }
 
 /** The installed command's entry. */
@@ -98,6 +100,7 @@ export async function runCli(args: string[], options: RunCliOptions): Promise<Cl
     clearEnv: true,
     env: cliEnv(options.env),
     stdin: "null",
+    ...options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) },
   }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   let json: unknown;
