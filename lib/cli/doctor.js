@@ -9,6 +9,7 @@ import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landl
 import { platformBackend } from "../sandbox/mod.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
+import { readBounded } from "../_body.js";
 import { describeRequest, TRUST_ENV } from "../config_trust.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
 const SERVER_TIMEOUT_MS = 5_000;
@@ -45,7 +46,7 @@ export async function serverCheck(generator) {
         return fail(`cannot reach ${where}: ${why}`, "Start the server, or point CAPIBARA_BASE_URL at a running one");
     }
     const contentType = response.headers.get("content-type") ?? "none";
-    const text = await response.text().catch(() => "");
+    const text = await boundedText(response);
     if (response.status === 401 || response.status === 403) {
         return fail(`${where} refused the credentials (HTTP ${response.status})`, "Check CAPIBARA_API_KEY (or OPENAI_API_KEY)");
     }
@@ -86,7 +87,7 @@ async function coreFetch(url, init) {
             redirect: "manual",
             signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
         });
-        const text = await response.text().catch(() => "");
+        const text = await boundedText(response);
         return { response, text };
     }
     catch (error) {
@@ -407,4 +408,13 @@ export function doctorCommand(setExit) {
             setExit(reportError(error, json));
         }
     });
+}
+const MAX_ANSWER_BYTES = 1024 ** 2;
+async function boundedText(response) {
+    try {
+        return new TextDecoder().decode(await readBounded(response, MAX_ANSWER_BYTES));
+    }
+    catch {
+        return "";
+    }
 }

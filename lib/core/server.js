@@ -105,13 +105,13 @@ export async function startCore(options) {
         return new HttpError(429, "NetworkError", `The Core refused the request: too many ${what}`, `Retry after ${retryAfterSeconds} s`, { "retry-after": String(retryAfterSeconds) });
     }
     async function authorize(request, right, entry) {
-        const blocked = authFailures.wait(entry.client);
-        if (blocked > 0)
-            throw tooMany("failed authentications from this address", blocked);
         const header = request.headers.get("authorization") ?? "";
         const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
         const identity = match ? await tokens.authenticate(match[1]) : undefined;
         if (!identity) {
+            const blocked = authFailures.wait(entry.client);
+            if (blocked > 0)
+                throw tooMany("failed authentications from this address", blocked);
             authFailures.take(entry.client);
             throw new HttpError(401, "PermissionError", match ? "The Core refused the token" : "The Core needs a token", "Set CAPIBARA_CORE_TOKEN to a token listed in the Core's tokens file " +
                 "(sent as Authorization: Bearer <token>)", { "www-authenticate": 'Bearer realm="capibara"' });

@@ -1,5 +1,6 @@
 // Generated from src/generate/core_client.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { DependencyError, ExecError, IntegrityError, NetworkError, PermissionError, TemplateError, ValidationError, } from "../errors.js";
+import { readBounded, TooLarge } from "../_body.js";
 export const CORE_URL_ENV = "CAPIBARA_CORE_URL";
 export const CORE_TOKEN_ENV = "CAPIBARA_CORE_TOKEN";
 const DEFAULTS = {
@@ -358,43 +359,6 @@ function retryAfterSeconds(headers) {
     if (Number.isNaN(at))
         return undefined;
     return Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-class TooLarge extends Error {
-}
-async function readBounded(response, max) {
-    const announced = Number(response.headers.get("content-length") ?? "");
-    if (Number.isFinite(announced) && announced > max) {
-        await response.body?.cancel().catch(() => { });
-        throw new TooLarge();
-    }
-    if (!response.body)
-        return new Uint8Array();
-    const chunks = [];
-    let size = 0;
-    const reader = response.body.getReader();
-    try {
-        for (;;) {
-            const { done, value } = await reader.read();
-            if (done)
-                break;
-            size += value.length;
-            if (size > max) {
-                await reader.cancel().catch(() => { });
-                throw new TooLarge();
-            }
-            chunks.push(value);
-        }
-    }
-    finally {
-        reader.releaseLock();
-    }
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-        out.set(chunk, at);
-        at += chunk.length;
-    }
-    return out;
 }
 function sleep(ms, signal) {
     return new Promise((resolve, reject) => {

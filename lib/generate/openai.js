@@ -1,6 +1,8 @@
 // Generated from src/generate/openai.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { OPENAI_BASE_URL, resolveConfig } from "../config.js";
 import { NetworkError, TemplateError, ValidationError } from "../errors.js";
+import { readBounded, TooLarge } from "../_body.js";
+const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;
 export { DEFAULT_MODEL, OPENAI_BASE_URL } from "../config.js";
 const DEFAULTS = {
     timeoutMs: 120_000,
@@ -175,7 +177,15 @@ export class OpenAIGenerator {
     }
     async #readCompletion(response) {
         const contentType = response.headers.get("content-type") ?? "none";
-        const text = await response.text();
+        let text;
+        try {
+            text = new TextDecoder().decode(await readBounded(response, MAX_COMPLETION_BYTES));
+        }
+        catch (error) {
+            if (!(error instanceof TooLarge))
+                throw error;
+            throw new NetworkError(`The generator's reply is larger than ${MAX_COMPLETION_BYTES / 1024 ** 2} MiB`, { hint: "Check CAPIBARA_BASE_URL: an OpenAI-compatible server answers far less" });
+        }
         let body;
         try {
             body = JSON.parse(text);

@@ -19,6 +19,7 @@ import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landl
 import { platformBackend } from "../sandbox/mod.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { execCommand } from "../exec.ts";
+import { readBounded } from "../_body.ts";
 import { describeRequest, TRUST_ENV } from "../config_trust.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
@@ -87,7 +88,7 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
     );
   }
   const contentType = response.headers.get("content-type") ?? "none";
-  const text = await response.text().catch(() => "");
+  const text = await boundedText(response);
   if (response.status === 401 || response.status === 403) {
     return fail(
       `${where} refused the credentials (HTTP ${response.status})`,
@@ -146,7 +147,7 @@ async function coreFetch(
       redirect: "manual",
       signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
     });
-    const text = await response.text().catch(() => "");
+    const text = await boundedText(response);
     return { response, text };
   } catch (error) {
     return {
@@ -507,4 +508,16 @@ export function doctorCommand(setExit: (code: number) => void) {
         setExit(reportError(error, json));
       }
     });
+}
+
+/** The most of a server's answer `doctor` reads (a health check, a model list). */
+const MAX_ANSWER_BYTES = 1024 ** 2;
+
+/** A server's answer as text, at most {@linkcode MAX_ANSWER_BYTES} of it ("" past that). */
+async function boundedText(response: Response): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readBounded(response, MAX_ANSWER_BYTES));
+  } catch {
+    return "";
+  }
 }

@@ -25,6 +25,7 @@ import {
 } from "../errors.ts";
 import type { Language, Mode } from "../types.ts";
 import type { WireEntry } from "../store/store.ts";
+import { readBounded, TooLarge } from "../_body.ts";
 
 export type { WireEntry } from "../store/store.ts";
 
@@ -582,42 +583,6 @@ function retryAfterSeconds(headers: Headers): number | undefined {
   const at = Date.parse(value);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
-class TooLarge extends Error {}
-
-/** The body of a response, refusing more than `max` bytes (announced or sent). */
-async function readBounded(response: Response, max: number): Promise<Uint8Array> {
-  const announced = Number(response.headers.get("content-length") ?? "");
-  if (Number.isFinite(announced) && announced > max) {
-    await response.body?.cancel().catch(() => {});
-    throw new TooLarge();
-  }
-  if (!response.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        throw new TooLarge();
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -10,6 +10,10 @@ import type { Language } from "../schema.ts";
 import { type GeneratorSettings, OPENAI_BASE_URL, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
 import type { GenerateOptions, GenerateRequest, GenerateResult, Generator } from "./types.ts";
+import { readBounded, TooLarge } from "../_body.ts";
+
+/** The most of a completion read: a script, its manifest and requirements are kilobytes. */
+const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;
 
 /** Options of {@linkcode OpenAIGenerator}. */
 export interface OpenAIGeneratorOptions {
@@ -270,7 +274,16 @@ export class OpenAIGenerator implements Generator {
    */
   async #readCompletion(response: Response): Promise<ChatCompletionBody> {
     const contentType = response.headers.get("content-type") ?? "none";
-    const text = await response.text();
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await readBounded(response, MAX_COMPLETION_BYTES));
+    } catch (error) {
+      if (!(error instanceof TooLarge)) throw error;
+      throw new NetworkError(
+        `The generator's reply is larger than ${MAX_COMPLETION_BYTES / 1024 ** 2} MiB`,
+        { hint: "Check CAPIBARA_BASE_URL: an OpenAI-compatible server answers far less" },
+      );
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -527,3 +527,30 @@ Deno.test("generatorFromEnv() works against a keyless server given only a base U
   assert.equal(result.model, "local");
   assert.equal((llm.bodies[0] as ChatBody).model, "local");
 });
+
+Deno.test("OpenAIGenerator: an endless reply is refused past its bound, not read into memory", async () => {
+  let sent = 0;
+  const chunk = new TextEncoder().encode(`{"choices": [${" ".repeat(65_536)}`);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            sent += chunk.length;
+            controller.enqueue(chunk);
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      ),
+  );
+  try {
+    await assert.rejects(
+      generator(`http://127.0.0.1:${server.addr.port}/v1`).generate(REQUEST),
+      (error: unknown) => error instanceof NetworkError && /larger than 16 MiB/.test(error.message),
+    );
+    assert.ok(sent < 64 * 1024 ** 2, `${sent} bytes were read`);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -1,0 +1,38 @@
+// Generated from src/_body.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export class TooLarge extends Error {
+}
+export async function readBounded(response, max) {
+    const announced = Number(response.headers.get("content-length") ?? "");
+    if (Number.isFinite(announced) && announced > max) {
+        await response.body?.cancel().catch(() => { });
+        throw new TooLarge();
+    }
+    if (!response.body)
+        return new Uint8Array();
+    const chunks = [];
+    let size = 0;
+    const reader = response.body.getReader();
+    try {
+        for (;;) {
+            const { done, value } = await reader.read();
+            if (done)
+                break;
+            size += value.length;
+            if (size > max) {
+                await reader.cancel().catch(() => { });
+                throw new TooLarge();
+            }
+            chunks.push(value);
+        }
+    }
+    finally {
+        reader.releaseLock();
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+        out.set(chunk, at);
+        at += chunk.length;
+    }
+    return out;
+}
