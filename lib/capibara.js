@@ -5,7 +5,7 @@ import { ownCacheFolder } from "./_cache_folder.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { forAudience, IntegrityError, ValidationError } from "./errors.js";
-import { fingerprint as computeFingerprint, normalizePrompt, } from "./fingerprint.js";
+import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
@@ -316,7 +316,11 @@ export class Capibara {
             return pending;
         const work = (async () => {
             if (!request.refresh) {
-                const hit = await store.lookup(fp.fingerprint) ?? await this.#legacyHit(store, fp, request);
+                const found = await store.lookup(fp.fingerprint);
+                if (found) {
+                    checkHitIdentity(found, { ...fp, language: request.language, mode: request.mode });
+                }
+                const hit = found ?? await this.#legacyHit(store, fp, request);
                 if (hit)
                     return { entry: hit, generated: false };
             }
@@ -428,4 +432,15 @@ async function nearRequests(store, prompt) {
     }
     return scored.sort((a, b) => b.score - a.score).slice(0, 3)
         .map(({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint }));
+}
+function checkHitIdentity(entry, expected) {
+    const differ = identityDiffers(entry.manifest, expected);
+    if (differ.length === 0)
+        return;
+    throw new IntegrityError(`Cannot use cached script "${expected.fingerprint}" for this request: it is the entry of ` +
+        `another request (${differ.map((key) => `${key} differs`).join(", ")})`, {
+        hint: "Remove its folder (capibara clear), or regenerate it with capibara run --refresh " +
+            "--force",
+        details: { fingerprint: expected.fingerprint, fields: differ },
+    });
 }

@@ -3,6 +3,16 @@ import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
 import { ValidationError } from "./errors.js";
 import { sha256 } from "./_hash.js";
+export const IDENTITY_FIELDS = [
+    "fingerprint",
+    "prompt_sha",
+    "context_sha",
+    "language",
+    "mode",
+];
+export function identityDiffers(manifest, expected) {
+    return IDENTITY_FIELDS.filter((key) => manifest[key] !== expected[key]);
+}
 export const LEGACY_TEMPLATE_MAJOR = "1";
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -20,8 +20,10 @@ import {
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
 import { forAudience, type HintAudience, IntegrityError, ValidationError } from "./errors.ts";
 import {
+  type EntryIdentity,
   type Fingerprint,
   fingerprint as computeFingerprint,
+  identityDiffers,
   normalizePrompt,
 } from "./fingerprint.ts";
 import { generatedEntry } from "./generate/entry.ts";
@@ -537,7 +539,11 @@ export class Capibara {
     if (pending) return pending;
     const work = (async () => {
       if (!request.refresh) {
-        const hit = await store.lookup(fp.fingerprint) ?? await this.#legacyHit(store, fp, request);
+        const found = await store.lookup(fp.fingerprint);
+        if (found) {
+          checkHitIdentity(found, { ...fp, language: request.language, mode: request.mode });
+        }
+        const hit = found ?? await this.#legacyHit(store, fp, request);
         if (hit) return { entry: hit, generated: false };
       }
       using _lock = await store.lock(fp.fingerprint);
@@ -693,4 +699,26 @@ async function nearRequests(
   }
   return scored.sort((a, b) => b.score - a.score).slice(0, 3)
     .map(({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint }));
+}
+
+/**
+ * A cached entry found under a request's fingerprint is used only when its manifest names that
+ * very request ({@linkcode identityDiffers}): a repository may bring, in a request's folder, the
+ * entry of another (another language, a parametric entry, whose fingerprint is not checked
+ * against its manifest), and it would run for this one.
+ *
+ * @throws {IntegrityError} naming the fields that differ
+ */
+function checkHitIdentity(entry: Entry, expected: EntryIdentity): void {
+  const differ = identityDiffers(entry.manifest as unknown as Record<string, unknown>, expected);
+  if (differ.length === 0) return;
+  throw new IntegrityError(
+    `Cannot use cached script "${expected.fingerprint}" for this request: it is the entry of ` +
+      `another request (${differ.map((key) => `${key} differs`).join(", ")})`,
+    {
+      hint: "Remove its folder (capibara clear), or regenerate it with capibara run --refresh " +
+        "--force",
+      details: { fingerprint: expected.fingerprint, fields: differ },
+    },
+  );
 }

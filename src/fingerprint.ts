@@ -29,6 +29,37 @@ export interface Fingerprint {
   context_normalized: string;
 }
 
+/** What an entry must be the entry of: a request's identity as computed here. */
+export interface EntryIdentity {
+  fingerprint: string;
+  prompt_sha: string;
+  context_sha: string;
+  language: Language;
+  mode: Mode;
+}
+
+/** The fields of an entry's manifest that name the request it answers. */
+export const IDENTITY_FIELDS = [
+  "fingerprint",
+  "prompt_sha",
+  "context_sha",
+  "language",
+  "mode",
+] as const satisfies readonly (keyof EntryIdentity)[];
+
+/**
+ * The identity fields in which an entry's manifest differs from the request's (none: it is that
+ * request's entry). The one rule by which a cached entry, found locally or sent by a Core, is
+ * used for a request: its folder's name alone does not say (a parametric entry's fingerprint is
+ * not checked against its manifest, and the mode is not hashed).
+ */
+export function identityDiffers(
+  manifest: Readonly<Record<string, unknown>>,
+  expected: EntryIdentity,
+): (keyof EntryIdentity)[] {
+  return IDENTITY_FIELDS.filter((key) => manifest[key] !== expected[key]);
+}
+
 /** Options of {@linkcode fingerprint}. */
 export interface FingerprintOptions {
   /** Script language (default `python`). */

@@ -1,6 +1,7 @@
 // Generated from src/generate/core_client.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { DependencyError, ExecError, IntegrityError, NetworkError, PermissionError, TemplateError, ValidationError, } from "../errors.js";
 import { readBounded, TooLarge } from "../_body.js";
+import { identityDiffers } from "../fingerprint.js";
 export const CORE_URL_ENV = "CAPIBARA_CORE_URL";
 export const CORE_TOKEN_ENV = "CAPIBARA_CORE_TOKEN";
 const DEFAULTS = {
@@ -295,9 +296,8 @@ export class CoreClient {
     }
 }
 export function checkEntryIdentity(entry, expected, url) {
-    const keys = ["fingerprint", "prompt_sha", "context_sha", "language", "mode"];
     const manifest = entry.manifest;
-    const differ = keys.filter((key) => manifest[key] !== expected[key]);
+    const differ = identityDiffers(manifest, expected);
     if (differ.length === 0)
         return;
     const got = manifest.fingerprint;

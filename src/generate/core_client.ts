@@ -26,6 +26,7 @@ import {
 import type { Language, Mode } from "../types.ts";
 import type { WireEntry } from "../store/store.ts";
 import { readBounded, TooLarge } from "../_body.ts";
+import { type EntryIdentity, identityDiffers } from "../fingerprint.ts";
 
 export type { WireEntry } from "../store/store.ts";
 
@@ -502,13 +503,7 @@ export class CoreClient {
 }
 
 /** What a received entry must be the entry of: the request as computed here. */
-export interface ExpectedEntry {
-  fingerprint: string;
-  prompt_sha: string;
-  context_sha: string;
-  language: Language;
-  mode: Mode;
-}
+export type ExpectedEntry = EntryIdentity;
 
 /**
  * Checks that an entry a Core sent is the entry of the request computed here: the same
@@ -518,9 +513,8 @@ export interface ExpectedEntry {
  * @throws {IntegrityError} naming the fields that differ
  */
 export function checkEntryIdentity(entry: WireEntry, expected: ExpectedEntry, url: string): void {
-  const keys = ["fingerprint", "prompt_sha", "context_sha", "language", "mode"] as const;
   const manifest = entry.manifest as unknown as Record<string, unknown>;
-  const differ = keys.filter((key) => manifest[key] !== expected[key]);
+  const differ = identityDiffers(manifest, expected);
   if (differ.length === 0) return;
   const got = manifest.fingerprint;
   throw new IntegrityError(

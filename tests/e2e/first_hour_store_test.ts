@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
+import { integrityRecord } from "../../src/store/integrity.ts";
+import { serialiseManifest } from "../../src/store/entry.ts";
 import { envFor, type ErrorDoc, OS_SANDBOX } from "./_first_hour.ts";
 
 Deno.test({
@@ -256,5 +258,47 @@ Deno.test({
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.equal(await Deno.readTextFile(join(out, "r.json")), "{}");
     assert.equal(llm.requests, 1);
+  },
+});
+
+Deno.test({
+  name:
+    "a cached entry in the folder of another request (a parametric one's, whose fingerprint is not checked) never runs for it",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({
+      replies: [
+        bundleReply({ body: 'return {"output": {"who": "planted"}}' }),
+        bundleReply({ body: 'return {"output": {"who": "the request\'s own"}}' }),
+      ],
+    });
+    const env = envFor(llm.url);
+    const planted = await runCli(
+      ["run", "Say hello", "-c", '{"n": 1}', "--mode", "parametric", "--json"],
+      { cwd: tmp.path, env },
+    );
+    assert.equal(planted.code, 0, planted.stderr);
+    const target = ["run", "Count the lines", "-c", '{"n": 1}', "--json"];
+    const own = await runCli(target, { cwd: tmp.path, env });
+    assert.equal(own.code, 0, own.stderr);
+    // The repository brings the parametric entry in the strict request's folder.
+    const scripts = join(tmp.path, ".capibara", "scripts");
+    const folder = (doc: unknown) => join(scripts, (doc as { fingerprint: string }).fingerprint);
+    // Its manifest names the folder it was moved to, and its integrity record is made anew: a
+    // repository's author can do both; only what the manifest says it answers tells.
+    await Deno.remove(folder(own.json), { recursive: true });
+    await Deno.rename(folder(planted.json), folder(own.json));
+    const path = join(folder(own.json), "manifest.json");
+    const manifest = JSON.parse(await Deno.readTextFile(path));
+    manifest.fingerprint = (own.json as { fingerprint: string }).fingerprint;
+    manifest.integrity = await integrityRecord(manifest);
+    await Deno.writeTextFile(path, serialiseManifest(manifest));
+    const result = await runCli(target, { cwd: tmp.path, env });
+    assert.equal(result.code, 8, result.stdout + result.stderr);
+    const doc = JSON.parse(result.stdout) as ErrorDoc;
+    assert.equal(doc.error.type, "IntegrityError");
+    assert.match(doc.error.message, /the entry of another request \(.*prompt_sha differs/);
+    assert.doesNotMatch(result.stdout, /planted/);
   },
 });
