@@ -4,7 +4,7 @@ function shellWord(word) {
         return word;
     return `'${word.replaceAll("'", `'\\''`)}'`;
 }
-export function manualCommand(manifest) {
+export function manualCommand(manifest, packages) {
     const context = shellWord(JSON.stringify(manifest.context ?? {}));
     const dir = `.capibara/scripts/${manifest.fingerprint}`;
     const script = shellWord(`${dir}/${manifest.entry}`);
@@ -12,7 +12,10 @@ export function manualCommand(manifest) {
         case "python": {
             const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv --without-pip "$venv"'];
             if (manifest.deps.length > 0) {
-                lines.push(`python3 -m pip --python "$venv/bin/python" install --only-binary=:all: -r ${shellWord(`${dir}/requirements.txt`)}`);
+                lines.push(packages
+                    ? `python3 -m pip --python "$venv/bin/python" install --only-binary=:all: ${packages.map(shellWord).join(" ")}`
+                    : "# its requirements are not named, pinned packages: none is installed by hand " +
+                        "(capibara verify says why)");
             }
             lines.push(`"$venv/bin/python" ${script} --context ${context}`);
             return lines.join("\n");
@@ -54,7 +57,7 @@ export function entryReadme(manifest, modelReadme) {
     if (outputs.length > 0) {
         lines.push("## Outputs", "", ...outputs.map(([k, t]) => `- \`${k}\`: ${t}`), "");
     }
-    lines.push("## Needs", "", `- network: ${manifest.needs.network.join(", ") || "none"}`, `- environment: ${manifest.needs.env.join(", ") || "none"}`, `- dependencies: ${manifest.deps.join(", ") || "none"}`, "", "## Run it by hand", "", "```sh", manualCommand(manifest), "```", "");
+    lines.push("## Needs", "", `- network: ${manifest.needs.network.join(", ") || "none"}`, `- environment: ${manifest.needs.env.join(", ") || "none"}`, `- dependencies: ${manifest.deps.join(", ") || "none"}`, "", "## Run it by hand", "", "```sh", manualCommand(manifest, manifest.deps), "```", "");
     if (modelReadme.trim())
         lines.push("## Notes", "", modelReadme.trim(), "");
     return lines.join("\n");

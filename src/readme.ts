@@ -16,9 +16,15 @@ function shellWord(word: string): string {
  * POSIX shell, run from the project root (the folder holding `.capibara/`), that leave the entry
  * untouched (a Python environment goes to a temporary folder). A TypeScript script gets the Deno
  * permissions its manifest lists, and no more.
+ *
+ * `packages`: the Python requirements to install, as checked by the caller (named, pinned
+ * packages: `normaliseRequirements`); undefined when they are not such packages, and the command
+ * then installs none. Never the manifest's `deps` unchecked: each is passed to pip as an argument,
+ * where an option (`--no-binary=…`) would be obeyed.
  */
 export function manualCommand(
   manifest: Pick<Manifest, "language" | "entry" | "context" | "fingerprint" | "deps" | "allow">,
+  packages: readonly string[] | undefined,
 ): string {
   const context = shellWord(JSON.stringify(manifest.context ?? {}));
   const dir = `.capibara/scripts/${manifest.fingerprint}`;
@@ -30,10 +36,16 @@ export function manualCommand(
       // only, since this install runs outside the sandbox: no package's build code runs.
       const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv --without-pip "$venv"'];
       if (manifest.deps.length > 0) {
+        // The packages as arguments, never the committed requirements.txt: pip obeys the options
+        // a file holds (`--no-binary`, `--find-links`) over the command line's, and a repository's
+        // file could have it build (run) a package's code here, outside the sandbox.
         lines.push(
-          `python3 -m pip --python "$venv/bin/python" install --only-binary=:all: -r ${
-            shellWord(`${dir}/requirements.txt`)
-          }`,
+          packages
+            ? `python3 -m pip --python "$venv/bin/python" install --only-binary=:all: ${
+              packages.map(shellWord).join(" ")
+            }`
+            : "# its requirements are not named, pinned packages: none is installed by hand " +
+              "(capibara verify says why)",
         );
       }
       lines.push(`"$venv/bin/python" ${script} --context ${context}`);
@@ -89,7 +101,8 @@ export function entryReadme(manifest: Omit<Manifest, "files">, modelReadme: stri
     "## Run it by hand",
     "",
     "```sh",
-    manualCommand(manifest),
+    // Written as the entry is made, from requirements the contract checked (named, pinned).
+    manualCommand(manifest, manifest.deps),
     "```",
     "",
   );

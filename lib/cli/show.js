@@ -4,6 +4,7 @@ import { join, relative } from "../_path.js";
 import { IntegrityError, ValidationError } from "../errors.js";
 import { readEntryFile } from "../store/integrity.js";
 import { manualCommand } from "../readme.js";
+import { normaliseRequirements } from "../contract/requirements.js";
 import { describeSignature, entryStanding } from "./list.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
 function items(list, none) {
@@ -61,7 +62,14 @@ export function showCommand(setExit) {
                     console.log(terminalSafe(script, { multiline: true }).replace(/\n$/, ""));
                 return;
             }
-            const run = manualCommand(m);
+            let packages;
+            try {
+                packages = normaliseRequirements(m.deps);
+            }
+            catch {
+                packages = undefined;
+            }
+            const run = manualCommand(m, packages);
             if (json) {
                 printJson({ dir: entry.dir, manifest: m, integrity, signature, run_by_hand: run });
                 return;
@@ -84,7 +92,7 @@ export function showCommand(setExit) {
                 console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);
             }
             console.log(`\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`);
-            const byHand = manualCommand({ ...m, entry: safe(m.entry) });
+            const byHand = manualCommand({ ...m, entry: safe(m.entry) }, packages);
             console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
         }
         catch (error) {

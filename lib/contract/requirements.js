@@ -343,7 +343,13 @@ function installError(requirement, reason, hint, cause) {
 export function normaliseRequirements(requirements) {
     const lines = requirements.map((requirement) => {
         try {
-            return normaliseRequirement(requirement);
+            const line = normaliseRequirement(requirement);
+            const unpinned = pinProblem(requirement);
+            if (unpinned !== undefined) {
+                return installError(requirement, unpinned.replace(/^".*?" /, ""), 'Requirements must be pinned as "name==version"; regenerate the script or fix its ' +
+                    "manifest");
+            }
+            return line;
         }
         catch (error) {
             if (!(error instanceof RequirementError))

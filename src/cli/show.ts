@@ -9,6 +9,7 @@ import { IntegrityError, ValidationError } from "../errors.ts";
 import { readEntryFile } from "../store/integrity.ts";
 import type { Store } from "../store/store.ts";
 import { manualCommand } from "../readme.ts";
+import { normaliseRequirements } from "../contract/requirements.ts";
 import { describeSignature, entryStanding } from "./list.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 
@@ -87,7 +88,15 @@ export function showCommand(setExit: (code: number) => void) {
           else console.log(terminalSafe(script, { multiline: true }).replace(/\n$/, ""));
           return;
         }
-        const run = manualCommand(m);
+        // A repository's requirements, checked before they reach a command: named, pinned
+        // packages, passed to pip as arguments (its requirements.txt could hold pip's options).
+        let packages: string[] | undefined;
+        try {
+          packages = normaliseRequirements(m.deps);
+        } catch {
+          packages = undefined;
+        }
+        const run = manualCommand(m, packages);
         if (json) {
           printJson({ dir: entry.dir, manifest: m, integrity, signature, run_by_hand: run });
           return;
@@ -131,7 +140,7 @@ export function showCommand(setExit: (code: number) => void) {
           `\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`,
         );
         // The entry's name is escaped before the command is built: its only line breaks are ours.
-        const byHand = manualCommand({ ...m, entry: safe(m.entry) });
+        const byHand = manualCommand({ ...m, entry: safe(m.entry) }, packages);
         console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
       } catch (error) {
         setExit(reportError(error, json));

@@ -473,12 +473,25 @@ function installError(requirement: string, reason: string, hint: string, cause?:
  * Normalise, deduplicate and sort Python requirements: the lines written to pip's requirements
  * file and hashed into the environment's key.
  *
- * @throws {DependencyError} when a requirement is an option, a path, a URL or malformed.
+ * @throws {DependencyError} when a requirement is an option, a path, a URL, malformed or not
+ *   pinned to one version.
  */
 export function normaliseRequirements(requirements: readonly string[]): string[] {
   const lines = requirements.map((requirement) => {
     try {
-      return normaliseRequirement(requirement);
+      const line = normaliseRequirement(requirement);
+      // Pinned, as `verify` and the contract want: an entry a repository brings installs the
+      // versions a review saw, not whatever an index holds the day it runs.
+      const unpinned = pinProblem(requirement);
+      if (unpinned !== undefined) {
+        return installError(
+          requirement,
+          unpinned.replace(/^".*?" /, ""),
+          'Requirements must be pinned as "name==version"; regenerate the script or fix its ' +
+            "manifest",
+        );
+      }
+      return line;
     } catch (error) {
       if (!(error instanceof RequirementError)) throw error;
       return installError(

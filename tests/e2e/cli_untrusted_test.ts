@@ -9,6 +9,9 @@ import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { fakeServerEnv, OS_SANDBOX, runCli, testCache } from "../helpers/cli.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
+import { integrityRecord } from "../../src/store/integrity.ts";
+import { requirementsText, serialiseManifest } from "../../src/store/entry.ts";
+import { sha256 } from "../../src/_hash.ts";
 
 // Python scripts run inside the OS sandbox; without one those tests skip here, visibly.
 if (!OS_SANDBOX) {
@@ -336,3 +339,36 @@ sandboxTest(
     assert.match(result.stdout, /config\.json: it is not a regular file/);
   },
 );
+
+Deno.test("capibara show: a repository's requirements holding pip's options give no install command to run by hand", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const env = envFor(llm.url);
+  const made = await runCli(["run", "Echo the context back", "--dry-run", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.equal(made.code, 0, made.stdout + made.stderr);
+  const fp = (made.json as { fingerprint: string }).fingerprint;
+  const dir = join(tmp.path, ".capibara", "scripts", fp);
+  // What the repository's author commits: deps with pip's options, the file to match, and the
+  // manifest's hashes and integrity record made anew (an sdist to build sits in vendor/).
+  const deps = ["--no-binary=evilpkg", "--find-links=vendor", "evilpkg==1.0"];
+  const requirements = requirementsText(deps);
+  await Deno.writeTextFile(join(dir, "requirements.txt"), requirements);
+  const path = join(dir, "manifest.json");
+  const manifest = JSON.parse(await Deno.readTextFile(path));
+  manifest.deps = deps;
+  manifest.files["requirements.txt"] = "sha256:" + await sha256(requirements);
+  manifest.integrity = await integrityRecord(manifest);
+  await Deno.writeTextFile(path, serialiseManifest(manifest));
+  for (const args of [["show", fp], ["show", fp, "--json"]]) {
+    const shown = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(shown.code, 0, shown.stdout + shown.stderr);
+    const command = args.includes("--json")
+      ? (shown.json as { run_by_hand: string }).run_by_hand
+      : shown.stdout.slice(shown.stdout.indexOf("Run it by hand"));
+    assert.doesNotMatch(command, /pip .*install|requirements\.txt|--find-links|--no-binary/);
+    assert.match(command, /none is installed by hand/);
+  }
+});

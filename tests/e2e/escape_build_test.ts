@@ -263,7 +263,7 @@ detail = "installed"`),
       ),
     );
     await new Deno.Command("sh", {
-      args: ["-c", manualCommand(manifest)],
+      args: ["-c", manualCommand(manifest, manifest.deps)],
       cwd: BUILD_PROJECT,
       env: {
         PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",

@@ -48,9 +48,13 @@ Deno.test("PythonRuntime.describe() throws DependencyError when Python is missin
 
 Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
   assert.deepEqual(
-    normaliseRequirements(["Pillow == 10.0.0", "numpy==1.26.4", "pillow==10.0.0", "A_b.C[Z,y]>=1"]),
-    ["a-b-c[y,z]>=1", "numpy==1.26.4", "pillow==10.0.0"],
+    normaliseRequirements(["Pillow == 10.0.0", "numpy==1.26.4", "pillow==10.0.0", "A_b.C[Z,y]==1"]),
+    ["a-b-c[y,z]==1", "numpy==1.26.4", "pillow==10.0.0"],
   );
+  // An unpinned requirement installs whatever an index holds that day: refused, as verify does.
+  for (const loose of ["requests>=1", "requests", "requests==1.*", "requests~=1.0"]) {
+    assert.throws(() => normaliseRequirements([loose]), /not pinned|does not pin/, loose);
+  }
   assert.equal(
     await venvKey("3.11", ["Pillow==10.0.0", "numpy==1.26.4"]),
     await venvKey("3.11", ["numpy == 1.26.4", "pillow==10.0.0"]),
