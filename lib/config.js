@@ -5,6 +5,7 @@ import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "
 import { harmlessPart, trustRequest } from "./config_trust.js";
 import { ValidationError } from "./errors.js";
 import { LANGUAGES, ProjectConfig } from "./schema.js";
+import { MAX_TIMEOUT_SECONDS } from "./types.js";
 import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
 import { mergeGrants } from "./sandbox/policy.js";
 import { STORE_DIR } from "./store/store.js";
@@ -37,8 +38,10 @@ function invalid(what, value, hint) {
     });
 }
 export function checkTimeout(value, where = "timeout") {
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-        throw invalid(where, value, `Pass the time limit in seconds as a positive number, e.g. { ${where}: 60 }`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 ||
+        value > MAX_TIMEOUT_SECONDS) {
+        throw invalid(where, value, `Pass the time limit in seconds as a positive number up to ${MAX_TIMEOUT_SECONDS}, ` +
+            `e.g. { ${where}: 60 }`);
     }
     return value;
 }
@@ -155,7 +158,9 @@ export function resolveConfig(options, env, projectConfig = {}, trust) {
         cacheDir: options.cacheDir ?? pick(env.CAPIBARA_CACHE_DIR) ?? platformCacheDir(env),
         language: options.language === undefined ? DEFAULTS.language : checkLanguage(options.language),
         mode: checkMode(options.mode ?? project.mode ?? DEFAULTS.mode),
-        timeoutSeconds: timeout === undefined ? DEFAULTS.timeoutSeconds : checkTimeout(timeout),
+        timeoutSeconds: timeout === undefined
+            ? DEFAULTS.timeoutSeconds
+            : checkTimeout(timeout, options.timeout === undefined ? "config.json timeout" : "timeout"),
         memoryBytes: options.memoryBytes === undefined
             ? DEFAULTS.memoryBytes
             : checkMemory(options.memoryBytes),
@@ -217,10 +222,12 @@ function generateTimeout(env, project) {
     const text = pick(env.CAPIBARA_GENERATE_TIMEOUT);
     if (text === undefined) {
         const fromFile = project.generator?.timeout;
-        return fromFile === undefined ? {} : { timeoutSeconds: fromFile };
+        return fromFile === undefined
+            ? {}
+            : { timeoutSeconds: checkTimeout(fromFile, "config.json generator.timeout") };
     }
     const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds <= 0) {
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
         throw new ValidationError(`Invalid CAPIBARA_GENERATE_TIMEOUT "${text}"`, {
             hint: "Give the seconds one request to the generator may take, e.g. 600 for a slow " +
                 "local model",

@@ -3,6 +3,7 @@ import { join } from "./_path.js";
 import { PermissionError } from "./errors.js";
 import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.js";
 import { ownCacheFolder } from "./_cache_folder.js";
+import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
 export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
 export const TRUST_FILE = "trust.json";
 function nonBlank(value) {
@@ -27,10 +28,14 @@ export function trustRequest(project) {
     const coreUrl = nonBlank(project.core?.url);
     if (coreUrl !== undefined)
         request.coreUrl = coreUrl;
+    const widened = project.max_output_mib !== undefined &&
+        project.max_output_mib > DEFAULT_OUTPUT_MIB;
+    if (widened)
+        request.maxOutputMib = project.max_output_mib;
     const needed = request.network.length + request.env.length + request.read.length +
         request.write.length > 0 ||
         request.sourceBuilds || baseUrl !== undefined ||
-        model !== undefined || coreUrl !== undefined;
+        model !== undefined || coreUrl !== undefined || widened;
     return needed ? request : undefined;
 }
 export function harmlessPart(project) {
@@ -38,8 +43,12 @@ export function harmlessPart(project) {
         ...(project.mode !== undefined ? { mode: project.mode } : {}),
         ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
         ...(project.trust !== undefined ? { trust: project.trust } : {}),
+        ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
+            ? { max_output_mib: project.max_output_mib }
+            : {}),
     };
 }
+const DEFAULT_OUTPUT_MIB = DEFAULT_STAGING_LIMITS.bytes / 1024 ** 2;
 export function describeRequest(request) {
     const list = (values) => values.map((v) => JSON.stringify(v)).join(", ");
     const clauses = [];
@@ -61,6 +70,10 @@ export function describeRequest(request) {
         clauses.push(`grant writing ${list(request.write)}`);
     if (request.sourceBuilds) {
         clauses.push("let dependency installs build source distributions (running their build scripts)");
+    }
+    if (request.maxOutputMib !== undefined) {
+        clauses.push(`let a run's outputs take up to ${request.maxOutputMib} MiB on disk (the default is ` +
+            `${DEFAULT_OUTPUT_MIB})`);
     }
     return clauses;
 }

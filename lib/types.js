@@ -1,2 +1,3 @@
 // Generated from src/types.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 export const LANGUAGES = ["python", "typescript", "bash"];
+export const MAX_TIMEOUT_SECONDS = 2_147_483;

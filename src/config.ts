@@ -14,6 +14,7 @@ import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "
 import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
+import { MAX_TIMEOUT_SECONDS } from "./types.ts";
 import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
 import { type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
@@ -185,11 +186,15 @@ function invalid(what: string, value: unknown, hint: string): ValidationError {
 
 /** Checks a time limit in seconds. */
 export function checkTimeout(value: unknown, where = "timeout"): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value <= 0 ||
+    value > MAX_TIMEOUT_SECONDS
+  ) {
     throw invalid(
       where,
       value,
-      `Pass the time limit in seconds as a positive number, e.g. { ${where}: 60 }`,
+      `Pass the time limit in seconds as a positive number up to ${MAX_TIMEOUT_SECONDS}, ` +
+        `e.g. { ${where}: 60 }`,
     );
   }
   return value;
@@ -379,7 +384,9 @@ export function resolveConfig(
     cacheDir: options.cacheDir ?? pick(env.CAPIBARA_CACHE_DIR) ?? platformCacheDir(env),
     language: options.language === undefined ? DEFAULTS.language : checkLanguage(options.language),
     mode: checkMode(options.mode ?? project.mode ?? DEFAULTS.mode),
-    timeoutSeconds: timeout === undefined ? DEFAULTS.timeoutSeconds : checkTimeout(timeout),
+    timeoutSeconds: timeout === undefined
+      ? DEFAULTS.timeoutSeconds
+      : checkTimeout(timeout, options.timeout === undefined ? "config.json timeout" : "timeout"),
     memoryBytes: options.memoryBytes === undefined
       ? DEFAULTS.memoryBytes
       : checkMemory(options.memoryBytes),
@@ -456,10 +463,12 @@ function generateTimeout(env: Env, project: ProjectConfig): { timeoutSeconds?: n
   const text = pick(env.CAPIBARA_GENERATE_TIMEOUT);
   if (text === undefined) {
     const fromFile = project.generator?.timeout;
-    return fromFile === undefined ? {} : { timeoutSeconds: fromFile };
+    return fromFile === undefined
+      ? {}
+      : { timeoutSeconds: checkTimeout(fromFile, "config.json generator.timeout") };
   }
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
     throw new ValidationError(`Invalid CAPIBARA_GENERATE_TIMEOUT "${text}"`, {
       hint: "Give the seconds one request to the generator may take, e.g. 600 for a slow " +
         "local model",

@@ -15,7 +15,8 @@
  * - the SDK option `trustProjectConfig: true` trusts it for that instance: the caller's own code
  *   points the SDK at the project.
  *
- * Settings that only narrow or tune (`mode`, `timeout`, `trust`) need no trust. `trust` (the keys
+ * Settings that only narrow or tune (`mode`, `timeout`, `trust`, a `max_output_mib` below the
+ * default) need no trust; one above the default widens a limit and does. `trust` (the keys
  * whose signatures count, and `require_signature`) can only refuse entries: a signature grants a
  * script nothing that an unsigned entry would not get, and a repository's keys never satisfy a
  * machine's own requirement (`CAPIBARA_REQUIRE_SIGNATURE`, see store/trust.ts). `resolveConfig`
@@ -28,6 +29,7 @@ import { PermissionError } from "./errors.ts";
 import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.ts";
 import type { ProjectConfig } from "./schema.ts";
 import { ownCacheFolder } from "./_cache_folder.ts";
+import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.ts";
 
 /** The environment variable that trusts a configuration file by its sha256 (CI). */
 export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
@@ -67,6 +69,8 @@ export interface TrustRequest {
   coreUrl?: string;
   /** Whether dependency installs may build source distributions (their build scripts run). */
   sourceBuilds: boolean;
+  /** A bound of a run's outputs on disk (MiB) above the default: a limit widened. */
+  maxOutputMib?: number;
 }
 
 /** How a file that needs trust is trusted. */
@@ -121,10 +125,13 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   if (model !== undefined) request.model = model;
   const coreUrl = nonBlank(project.core?.url);
   if (coreUrl !== undefined) request.coreUrl = coreUrl;
+  const widened = project.max_output_mib !== undefined &&
+    project.max_output_mib > DEFAULT_OUTPUT_MIB;
+  if (widened) request.maxOutputMib = project.max_output_mib;
   const needed = request.network.length + request.env.length + request.read.length +
           request.write.length > 0 ||
     request.sourceBuilds || baseUrl !== undefined ||
-    model !== undefined || coreUrl !== undefined;
+    model !== undefined || coreUrl !== undefined || widened;
   return needed ? request : undefined;
 }
 
@@ -134,8 +141,15 @@ export function harmlessPart(project: ProjectConfig): ProjectConfig {
     ...(project.mode !== undefined ? { mode: project.mode } : {}),
     ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
     ...(project.trust !== undefined ? { trust: project.trust } : {}),
+    // Lowered only: a repository may tighten the bound of its runs' outputs, not widen it.
+    ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
+      ? { max_output_mib: project.max_output_mib }
+      : {}),
   };
 }
+
+/** The default bound of a run's outputs on disk, in MiB. */
+const DEFAULT_OUTPUT_MIB = DEFAULT_STAGING_LIMITS.bytes / 1024 ** 2;
 
 /** What a request would do, as clauses for people ("send … to …", "grant network access to …"). */
 export function describeRequest(request: TrustRequest): string[] {
@@ -157,6 +171,12 @@ export function describeRequest(request: TrustRequest): string[] {
   if (request.sourceBuilds) {
     clauses.push(
       "let dependency installs build source distributions (running their build scripts)",
+    );
+  }
+  if (request.maxOutputMib !== undefined) {
+    clauses.push(
+      `let a run's outputs take up to ${request.maxOutputMib} MiB on disk (the default is ` +
+        `${DEFAULT_OUTPUT_MIB})`,
     );
   }
   return clauses;

@@ -189,3 +189,9 @@ export interface RunResult<Output extends Record<string, unknown> = Record<strin
    */
   allow: Allow;
 }
+
+/**
+ * The longest time limit, in seconds: the longest a timer waits (2³¹ − 1 ms); past it a timer
+ * fires at once, and every run "timed out" at its start.
+ */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;

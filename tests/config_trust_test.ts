@@ -10,10 +10,12 @@ import {
   describeRequest,
   evaluateTrust,
   type EvaluateTrustOptions,
+  type ProjectTrust,
   TRUST_ENV,
   trustRequest,
   TrustStore,
 } from "../src/config_trust.ts";
+import { DEFAULT_STAGING_LIMITS } from "../src/sandbox/copy_out.ts";
 import { PermissionError } from "../src/errors.ts";
 import type { Generator } from "../src/generate/types.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
@@ -260,4 +262,25 @@ Deno.test("trustRequest() needs trust for core.url: the user's Core token would 
     token: "t",
     source: "config",
   });
+});
+
+Deno.test("a configuration may lower the bound of a run's outputs without trust, never raise it", () => {
+  // Raised above the default (1 GiB): a limit widened, which needs trust, and says so.
+  const raised = trustRequest({ max_output_mib: 100_000_000 });
+  assert.equal(raised?.maxOutputMib, 100_000_000);
+  assert.match(describeRequest(raised!).join("; "), /outputs take up to 100000000 MiB/);
+  // Untrusted, it is not applied; a lower one is.
+  const untrusted: ProjectTrust = { state: "untrusted" };
+  assert.equal(
+    resolveConfig({}, {}, { max_output_mib: 100_000_000 }, untrusted).staging.bytes,
+    DEFAULT_STAGING_LIMITS.bytes,
+  );
+  assert.equal(trustRequest({ max_output_mib: 10 }), undefined);
+  assert.equal(
+    resolveConfig({}, {}, { max_output_mib: 10 }, untrusted).staging.bytes,
+    10 * 1024 ** 2,
+  );
+  // A time limit no timer can wait for is refused (it timed every run out at its start).
+  assert.throws(() => resolveConfig({}, {}, { timeout: 1e9 }), /config\.json timeout/);
+  assert.throws(() => resolveConfig({}, {}, { generator: { timeout: 1e9 } }), /generator\.timeout/);
 });

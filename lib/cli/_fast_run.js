@@ -4,7 +4,7 @@ import { exists, existsSync } from "../_fs.js";
 import { formatTimings, recordTimings, step, timings } from "../_timings.js";
 import { TemplateError, ValidationError } from "../errors.js";
 import { handOver } from "../run/remembered.js";
-import { LANGUAGES } from "../types.js";
+import { LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.js";
 import { commandCapibara, formatValue, interruptible, parseContext, printJson, PROCESS_IO, progressReporter, reportError, reportInterrupted, terminalSafe, } from "./output.js";
 export const RUN_OPTIONS = [
     { flags: ["-c", "--context"], key: "context", kind: "value" },
@@ -149,9 +149,9 @@ async function runRequest(prompt, opts, io, serving, outcome) {
         let timeout;
         if (opts.timeout !== undefined) {
             timeout = Number(opts.timeout);
-            if (!Number.isFinite(timeout) || timeout <= 0) {
+            if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_SECONDS) {
                 throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
-                    hint: "Give a positive number of seconds, e.g. --timeout 60",
+                    hint: `Give a positive number of seconds up to ${MAX_TIMEOUT_SECONDS}, e.g. --timeout 60`,
                 });
             }
         }

@@ -10,6 +10,20 @@ export const SIGNATURE_FIELD = "signature";
 export function requirementsText(deps) {
     return deps.map((d) => d + "\n").join("");
 }
+export const MAX_MANIFEST_DEPTH = 64;
+export function nestsDeeperThan(value, max) {
+    const stack = [[value, 0]];
+    while (stack.length > 0) {
+        const [item, depth] = stack.pop();
+        if (typeof item !== "object" || item === null)
+            continue;
+        if (depth >= max)
+            return true;
+        for (const child of Object.values(item))
+            stack.push([child, depth + 1]);
+    }
+    return false;
+}
 export function entryFileNames(language) {
     const names = [ENTRY_FILES[language], README_FILE];
     if (language === "python")

@@ -5,7 +5,7 @@ import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../
 import { sha256 } from "../_hash.js";
 import { fingerprint } from "../fingerprint.js";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
-import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
+import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
 import { isWellFormedSignature } from "./trust.js";
 export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
 export async function integrityRecord(manifest) {
@@ -91,6 +91,10 @@ function readRawManifest(path, problems) {
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
         problems.push(`${MANIFEST_FILE} is not a JSON object`);
+        return undefined;
+    }
+    if (nestsDeeperThan(value, MAX_MANIFEST_DEPTH)) {
+        problems.push(`${MANIFEST_FILE} nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
         return undefined;
     }
     return { text, value: value };
@@ -185,6 +189,25 @@ async function checkFiles(dir, manifest, problems) {
     if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
         problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
     }
+    const script = manifest.language === "python" ? contents.get(ENTRY_FILES.python) : undefined;
+    const declared = script && declaredEncoding(script);
+    if (declared) {
+        problems.push(`file ${ENTRY_FILES.python} declares the source encoding "${declared.slice(0, 40)}": ` +
+            "Python would run it as that, not as the UTF-8 it is shown and reviewed in");
+    }
+}
+function declaredEncoding(script) {
+    const head = new TextDecoder().decode(script.subarray(0, 1024)).split(/\r\n|\r|\n/, 2);
+    for (const line of head) {
+        const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
+        if (name === undefined)
+            continue;
+        const normal = name.toLowerCase().replaceAll("_", "-");
+        return normal === "utf-8" || normal === "utf8" || normal.startsWith("utf-8-")
+            ? undefined
+            : name;
+    }
+    return undefined;
 }
 export function readEntryFile(dir, name) {
     return promised(() => {

@@ -4,7 +4,7 @@ import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
 import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
 import { sha256 } from "../_hash.js";
 import { LANGUAGES, Manifest } from "../schema.js";
-import { entryFileNames, MANIFEST_FILE, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
+import { entryFileNames, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
 import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.js";
 import { lockFingerprint } from "./lock.js";
 import { checkSignaturePolicy, manifestHash, NO_SIGNATURE_POLICY, verifySignature, } from "./trust.js";
@@ -401,6 +401,9 @@ function parseManifest(text, path) {
             hint: "Restore it with git, or remove the folder and run again",
         });
     }
+    if (nestsDeeperThan(json, MAX_MANIFEST_DEPTH)) {
+        throw new IntegrityError(`Cannot read manifest "${path}": it nests deeper than ${MAX_MANIFEST_DEPTH} levels`, { hint: "Restore it with git, or remove the folder and run again" });
+    }
     const parsed = Manifest.safeParse(json);
     if (!parsed.success) {
         throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map((i) => `field "${i.path.join(".")}": ${i.message}`).join("; ")}`, { hint: "Restore it with git, or remove the folder and run again" });
@@ -417,6 +420,9 @@ function checkWireEntry(entry, options) {
     }
     const manifest = entry.manifest;
     const files = entry.files;
+    if (nestsDeeperThan(manifest, MAX_MANIFEST_DEPTH)) {
+        throw bad(`its manifest nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
+    }
     const fp = manifest.fingerprint;
     if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
         throw bad('field "fingerprint" of its manifest is not a fingerprint');

@@ -14,7 +14,7 @@ import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
 import { handOver } from "../run/remembered.ts";
-import { type Language, LANGUAGES } from "../types.ts";
+import { type Language, LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.ts";
 import {
   commandCapibara,
   type CommandIo,
@@ -268,9 +268,9 @@ async function runRequest(
     let timeout: number | undefined;
     if (opts.timeout !== undefined) {
       timeout = Number(opts.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) {
+      if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_SECONDS) {
         throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
-          hint: "Give a positive number of seconds, e.g. --timeout 60",
+          hint: `Give a positive number of seconds up to ${MAX_TIMEOUT_SECONDS}, e.g. --timeout 60`,
         });
       }
     }

@@ -39,6 +39,25 @@ export function requirementsText(deps: readonly string[]): string {
   return deps.map((d) => d + "\n").join("");
 }
 
+/**
+ * The deepest a manifest's JSON may nest. Its fields nest three or four levels; every reader
+ * (the canonical form, the schema) walks it recursively, and a repository's manifest of 200,000
+ * nested arrays overflowed the stack of `list`, `show` and `verify` for the whole store.
+ */
+export const MAX_MANIFEST_DEPTH = 64;
+
+/** Whether `value` (parsed JSON) nests deeper than `max` levels; walked without recursion. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The names of the files an entry of this language holds besides `manifest.json`, sorted. */
 export function entryFileNames(language: Language): string[] {
   const names = [ENTRY_FILES[language], README_FILE];

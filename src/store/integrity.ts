@@ -39,6 +39,8 @@ import {
   entryFileNames,
   INTEGRITY_FIELD,
   MANIFEST_FILE,
+  MAX_MANIFEST_DEPTH,
+  nestsDeeperThan,
   REQUIREMENTS_FILE,
   requirementsText,
   serialiseManifest,
@@ -173,6 +175,10 @@ function readRawManifest(
     problems.push(`${MANIFEST_FILE} is not a JSON object`);
     return undefined;
   }
+  if (nestsDeeperThan(value, MAX_MANIFEST_DEPTH)) {
+    problems.push(`${MANIFEST_FILE} nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
+    return undefined;
+  }
   return { text, value: value as Record<string, unknown> };
 }
 
@@ -272,6 +278,32 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
   if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
     problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
   }
+  const script = manifest.language === "python" ? contents.get(ENTRY_FILES.python) : undefined;
+  const declared = script && declaredEncoding(script);
+  if (declared) {
+    problems.push(
+      `file ${ENTRY_FILES.python} declares the source encoding "${declared.slice(0, 40)}": ` +
+        "Python would run it as that, not as the UTF-8 it is shown and reviewed in",
+    );
+  }
+}
+
+/**
+ * The source encoding a Python script declares on its first two lines (PEP 263) when it is not
+ * UTF-8: under `coding: utf-7`, a line shown as a comment (`# … +AAo-import os`) runs as code,
+ * so what a review reads is not what runs.
+ */
+function declaredEncoding(script: Uint8Array): string | undefined {
+  const head = new TextDecoder().decode(script.subarray(0, 1024)).split(/\r\n|\r|\n/, 2);
+  for (const line of head) {
+    const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
+    if (name === undefined) continue;
+    const normal = name.toLowerCase().replaceAll("_", "-");
+    return normal === "utf-8" || normal === "utf8" || normal.startsWith("utf-8-")
+      ? undefined
+      : name;
+  }
+  return undefined;
 }
 
 /**

@@ -26,6 +26,8 @@ import {
   type EntryFiles,
   MANIFEST_FILE,
   type ManifestInput,
+  MAX_MANIFEST_DEPTH,
+  nestsDeeperThan,
   serialiseManifest,
   SIGNATURE_FIELD,
 } from "./entry.ts";
@@ -678,6 +680,12 @@ function parseManifest(text: string, path: string): Manifest {
       hint: "Restore it with git, or remove the folder and run again",
     });
   }
+  if (nestsDeeperThan(json, MAX_MANIFEST_DEPTH)) {
+    throw new IntegrityError(
+      `Cannot read manifest "${path}": it nests deeper than ${MAX_MANIFEST_DEPTH} levels`,
+      { hint: "Restore it with git, or remove the folder and run again" },
+    );
+  }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     throw new IntegrityError(
@@ -706,6 +714,9 @@ function checkWireEntry(
   }
   const manifest = entry.manifest;
   const files = entry.files;
+  if (nestsDeeperThan(manifest, MAX_MANIFEST_DEPTH)) {
+    throw bad(`its manifest nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
+  }
   const fp = manifest.fingerprint;
   if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
     throw bad('field "fingerprint" of its manifest is not a fingerprint');

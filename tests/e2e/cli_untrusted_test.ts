@@ -372,3 +372,65 @@ Deno.test("capibara show: a repository's requirements holding pip's options give
     assert.match(command, /none is installed by hand/);
   }
 });
+
+Deno.test("a manifest nested 200,000 levels deep breaks its own entry only: list, show and verify name it", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply(), bundleReply()] });
+  const env = envFor(llm.url);
+  const made = [];
+  for (const prompt of ["Echo the context back", "Echo it again"]) {
+    const result = await runCli(["run", prompt, "--dry-run", "--json"], { cwd: tmp.path, env });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    made.push((result.json as { fingerprint: string }).fingerprint);
+  }
+  const [deep, fine] = made as [string, string];
+  const path = join(tmp.path, ".capibara", "scripts", deep, "manifest.json");
+  const text = await Deno.readTextFile(path);
+  await Deno.writeTextFile(
+    path,
+    text.replace(/}\s*$/, `, "x": ${"[".repeat(200_000)}${"]".repeat(200_000)}}\n`),
+  );
+  const list = await runCli(["list", "--json"], { cwd: tmp.path, env });
+  assert.equal(list.code, 0, list.stdout + list.stderr);
+  assert.match(list.stdout, new RegExp(fine));
+  assert.match(list.stdout, /nests deeper than 64 levels/);
+  for (const args of [["show", deep, "--json"], ["verify", deep]]) {
+    const result = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(result.code, 8, `${args[0]}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stdout + result.stderr, /nests deeper than 64 levels/);
+  }
+  assert.equal((await runCli(["verify", fine], { cwd: tmp.path, env })).code, 0);
+});
+
+Deno.test("a Python script that declares a source encoding other than UTF-8 is refused: what runs would not be what is shown", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const env = envFor(llm.url);
+  const args = ["run", "Echo the context back", "--json"];
+  const made = await runCli([...args, "--dry-run"], { cwd: tmp.path, env });
+  assert.equal(made.code, 0, made.stdout + made.stderr);
+  const fp = (made.json as { fingerprint: string }).fingerprint;
+  const dir = join(tmp.path, ".capibara", "scripts", fp);
+  for (
+    const declaration of [
+      "# -*- coding: utf-7 -*-",
+      "#!/usr/bin/env python3\n# vim: set fileencoding=latin-1 :",
+    ]
+  ) {
+    const script = `${declaration}\n${await Deno.readTextFile(join(dir, "script.py"))}`;
+    await Deno.writeTextFile(join(dir, "script.py"), script);
+    const path = join(dir, "manifest.json");
+    const manifest = JSON.parse(await Deno.readTextFile(path));
+    manifest.files["script.py"] = "sha256:" + await sha256(script);
+    manifest.integrity = await integrityRecord(manifest);
+    await Deno.writeTextFile(path, serialiseManifest(manifest));
+    for (const command of [args, ["verify", fp], ["show", fp, "--json"]]) {
+      const result = await runCli(command, { cwd: tmp.path, env });
+      // show shows the entry, with the integrity check's verdict; run and verify refuse it.
+      if (command[0] !== "show") {
+        assert.equal(result.code, 8, `${command[0]}: ${result.stdout}${result.stderr}`);
+      }
+      assert.match(result.stdout + result.stderr, /declares the source encoding/, command[0]);
+    }
+  }
+});
