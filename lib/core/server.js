@@ -38,6 +38,7 @@ const GenRequest = z.strictObject({
 const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
 const encoder = new TextEncoder();
+const RELISTEN_MS = 1000;
 export async function startCore(options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -387,10 +388,36 @@ export async function startCore(options) {
     const addr = server.addr;
     const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
     let stopping;
-    const finished = server.finished.then(async () => {
+    const finished = (async () => {
+        for (;;) {
+            try {
+                await server.finished;
+                break;
+            }
+            catch (error) {
+                if (stopping)
+                    break;
+                logEvent({ event: "listener_failed", error: error.message });
+            }
+            for (;;) {
+                await new Promise((resolve) => setTimeout(resolve, RELISTEN_MS));
+                if (stopping)
+                    break;
+                try {
+                    server = Deno.serve({ hostname: addr.hostname, port: addr.port, onListen: () => { } }, handle);
+                    logEvent({ event: "listening_again" });
+                    break;
+                }
+                catch (error) {
+                    logEvent({ event: "listen_failed", error: error.message });
+                }
+            }
+            if (stopping)
+                break;
+        }
         stderr.flush();
         await Deno.remove(scratch, { recursive: true }).catch(() => { });
-    });
+    })();
     return {
         url: `http://${host}:${addr.port}`,
         addr,

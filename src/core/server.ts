@@ -145,6 +145,9 @@ interface Served {
   cache: "hit" | "miss";
 }
 
+/** How long the Core waits before it makes a failed listener again. */
+const RELISTEN_MS = 1000;
+
 /**
  * Starts a Core. Resolves once it listens.
  *
@@ -582,10 +585,37 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopping: Promise<void> | undefined;
-  const finished = server.finished.then(async () => {
+  // A listener that fails (out of file descriptors: a client holding a thousand connections
+  // open) is made again on the same address, every second until it holds: the Core goes on
+  // serving once they close, where it exited and lost the generations under way.
+  const finished = (async () => {
+    for (;;) {
+      try {
+        await server.finished;
+        break;
+      } catch (error) {
+        if (stopping) break;
+        logEvent({ event: "listener_failed", error: (error as Error).message });
+      }
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, RELISTEN_MS));
+        if (stopping) break;
+        try {
+          server = Deno.serve(
+            { hostname: addr.hostname, port: addr.port, onListen: () => {} },
+            handle,
+          );
+          logEvent({ event: "listening_again" });
+          break;
+        } catch (error) {
+          logEvent({ event: "listen_failed", error: (error as Error).message });
+        }
+      }
+      if (stopping) break;
+    }
     stderr.flush();
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
-  });
+  })();
   return {
     url: `http://${host}:${addr.port}`,
     addr,

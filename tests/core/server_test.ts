@@ -41,9 +41,14 @@ interface Core {
   waitLog(pattern: RegExp): Promise<string>;
 }
 
-async function startCore(args: string[], env: Record<string, string>): Promise<Core> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", "--port", "0", ...args],
+async function startCore(
+  args: string[],
+  env: Record<string, string>,
+  prefix: string[] = [],
+): Promise<Core> {
+  const command = [...prefix, Deno.execPath(), "run", "-A", MAIN, "serve", "--port", "0", ...args];
+  const child = new Deno.Command(command[0]!, {
+    args: command.slice(1),
     env,
     stdout: "piped",
     stderr: "piped",
@@ -655,3 +660,60 @@ Deno.test("capibara serve slows token guessing: failed authentications from one 
     await core.child.status;
   }
 });
+
+Deno.test("capibara serve outlives a client that takes every file descriptor with idle connections", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
+  // Few descriptors, as a Core under a default limit facing a client with a thousand connections.
+  const core = await startCore(
+    [
+      "--tokens",
+      tokens,
+      "--signing-key",
+      key.private_key_path,
+      "--store",
+      join(tmp.path, "store"),
+    ],
+    { PATH: Deno.env.get("PATH")! },
+    ["prlimit", "--nofile=128", "--"],
+  );
+  const { hostname, port } = new URL(core.url);
+  const held: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      try {
+        held.push(await Deno.connect({ hostname, port: Number(port) }));
+      } catch {
+        break; // refused: the listener is failing, as it should while they are held
+      }
+    }
+    await within(core.waitLog(/listener_failed/), "the listener's failure was not logged");
+  } finally {
+    for (const conn of held) conn.close();
+  }
+  // Once they are closed, it serves again: it did not exit.
+  await within(
+    core.waitLog(/listening_again/),
+    `the Core did not listen again:\n${core.logs.join("\n")}`,
+  );
+  assert.equal((await call(core, "/v1/updates", { token: FULL })).status, 200);
+  core.child.kill("SIGTERM");
+  assert.equal((await core.child.status).code, 0);
+});
+
+/** `promise`, or a failure saying `what` after 15 s (a Core that exited logs nothing more). */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: number | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(what)), 15_000) as unknown as number;
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
