@@ -3,7 +3,7 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { loadSigningKey } from "../core/sign.js";
 import { CapibaraError, EXIT_CODES } from "../errors.js";
 import { rekeyStore } from "../store/rekey.js";
-import { isWellFormedSignature } from "../store/trust.js";
+import { isWellFormedSignature, verifySignature } from "../store/trust.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
 import { signEntry } from "./sign.js";
 const VERB = {
@@ -35,7 +35,17 @@ Examples:
         try {
             const key = opts.key === undefined ? undefined : await loadSigningKey(opts.key);
             const store = await (await commandCapibara(opts.root)).store();
-            const signedBefore = new Map((await store.list()).entries.flatMap(({ manifest: m }) => isWellFormedSignature(m.signature) ? [[m.fingerprint, m.signature.key_id]] : []));
+            const before = (await store.list()).entries;
+            const signedBefore = new Map(before.flatMap(({ manifest: m }) => isWellFormedSignature(m.signature) ? [[m.fingerprint, m.signature.key_id]] : []));
+            const vouched = new Set();
+            for (const entry of key ? before : []) {
+                const m = entry.manifest;
+                const ownSignature = await verifySignature(m, m.signature, key.publicKey);
+                const accepted = ownSignature ||
+                    (await store.verify(entry).catch(() => undefined))?.state === "accepted";
+                if (ownSignature || accepted)
+                    vouched.add(m.fingerprint);
+            }
             const outcomes = await rekeyStore(store, { dryRun });
             const required = store.signatures.required;
             const signing = new Map();
@@ -44,7 +54,14 @@ Examples:
                 if ((o.status !== "moved" && o.status !== "would-move") || o.to === undefined)
                     continue;
                 const was = signedBefore.get(o.from);
-                if (key !== undefined && !dryRun) {
+                if (key !== undefined && !vouched.has(o.from)) {
+                    signing.set(o.from, {
+                        unsigned: `${dryRun ? "would come out" : "comes out"} unsigned: --key signs again ` +
+                            "only what this key signed before, or what was accepted on this machine; review " +
+                            `it, then capibara sign ${o.to} --key <file>`,
+                    });
+                }
+                else if (key !== undefined && !dryRun) {
                     try {
                         signing.set(o.from, { signed_by: (await signEntry(store, o.to, key)).key_id });
                     }

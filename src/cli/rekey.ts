@@ -8,7 +8,7 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { loadSigningKey } from "../core/sign.ts";
 import { CapibaraError, EXIT_CODES } from "../errors.ts";
 import { type RekeyOutcome, rekeyStore } from "../store/rekey.ts";
-import { isWellFormedSignature } from "../store/trust.ts";
+import { isWellFormedSignature, verifySignature } from "../store/trust.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 import { signEntry } from "./sign.ts";
 
@@ -53,11 +53,23 @@ Examples:
         const key = opts.key === undefined ? undefined : await loadSigningKey(opts.key);
         const store = await (await commandCapibara(opts.root)).store();
         // A signature covers the fingerprint: a moved entry comes out unsigned.
+        const before = (await store.list()).entries;
         const signedBefore = new Map(
-          (await store.list()).entries.flatMap(({ manifest: m }) =>
+          before.flatMap(({ manifest: m }) =>
             isWellFormedSignature(m.signature) ? [[m.fingerprint, m.signature.key_id]] : []
           ),
         );
+        // The key signs again only what a person vouched for before the move: an entry this very
+        // key had signed, or one accepted on this machine. An entry a cloned repository planted
+        // is never signed just for being there (as push --key).
+        const vouched = new Set<string>();
+        for (const entry of key ? before : []) {
+          const m = entry.manifest;
+          const ownSignature = await verifySignature(m, m.signature, key!.publicKey);
+          const accepted = ownSignature ||
+            (await store.verify(entry).catch(() => undefined))?.state === "accepted";
+          if (ownSignature || accepted) vouched.add(m.fingerprint);
+        }
         const outcomes = await rekeyStore(store, { dryRun });
         const required = store.signatures.required;
         /** Per moved entry: the key id it is signed by now, or why it stays unsigned. */
@@ -66,7 +78,13 @@ Examples:
         for (const o of outcomes) {
           if ((o.status !== "moved" && o.status !== "would-move") || o.to === undefined) continue;
           const was = signedBefore.get(o.from);
-          if (key !== undefined && !dryRun) {
+          if (key !== undefined && !vouched.has(o.from)) {
+            signing.set(o.from, {
+              unsigned: `${dryRun ? "would come out" : "comes out"} unsigned: --key signs again ` +
+                "only what this key signed before, or what was accepted on this machine; review " +
+                `it, then capibara sign ${o.to} --key <file>`,
+            });
+          } else if (key !== undefined && !dryRun) {
             try {
               signing.set(o.from, { signed_by: (await signEntry(store, o.to, key)).key_id });
             } catch (error) {

@@ -119,3 +119,31 @@ Deno.test("capibara rekey under require_signature says moved entries are unsigne
   }).verify((await signed.store.lookup(to))!);
   assert.deepEqual(status, { state: "signed", key_id: keys.key_id });
 });
+
+Deno.test("capibara rekey --key signs again only what the key signed or this machine accepted, never a planted entry", async () => {
+  await using tmp = await withTmpDir();
+  const keys = await writeKeyPair(join(tmp.path, "keys"));
+  const key = await loadSigningKey(keys.private_key_path);
+  const root = join(tmp.path, "p");
+  const store = new Store(root, join(tmp.path, "locks"));
+  // The lead's own signed entry, and one a cloned repository planted, unsigned (or signed with a
+  // value that does not verify, under the lead's key id).
+  const own = await writeLegacy(store, "Increase prices by 10%");
+  await signEntry(store, own.manifest.fingerprint, key);
+  await writeLegacy(store, "Print the planted output");
+  const env = { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") };
+  const result = await runCli(["rekey", "--key", keys.private_key_path, "--json"], {
+    cwd: root,
+    env,
+  });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const entries = (result.json as { entries: { from: string; signed_by?: string }[] }).entries;
+  const signedOwn = entries.find((e) => e.from === own.manifest.fingerprint);
+  assert.equal(signedOwn?.signed_by, keys.key_id);
+  const planted = entries.find((e) => e.from !== own.manifest.fingerprint);
+  assert.equal(planted?.signed_by, undefined, "a planted entry was signed");
+  // It is so: the moved planted entry carries no signature.
+  const moved = (await store.list()).entries.filter((e) => e.manifest.prompt.includes("planted"));
+  assert.equal(moved.length, 1);
+  assert.equal(moved[0]!.manifest.signature, undefined);
+});
