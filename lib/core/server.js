@@ -2,7 +2,7 @@
 import { join } from "../_path.js";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.js";
-import { ValidationError } from "../errors.js";
+import { IntegrityError, ValidationError } from "../errors.js";
 import { fingerprint as computeFingerprint } from "../fingerprint.js";
 import { generatedEntry } from "../generate/entry.js";
 import { runtimeFor } from "../runtimes/mod.js";
@@ -15,6 +15,8 @@ import { Metrics } from "./metrics.js";
 import { RateLimiter } from "./rate.js";
 import { signManifest } from "./sign.js";
 import { publisherKey } from "./keys.js";
+import { verifySignature } from "../store/trust.js";
+import { SIGNATURE_FIELD } from "../store/entry.js";
 import { loadTokens } from "./tokens.js";
 import { readUpdates } from "./updates.js";
 export const CORE_DEFAULTS = {
@@ -251,7 +253,13 @@ export async function startCore(options) {
         const received = parseJson(await readBody(request, bodyLimits));
         let parsed;
         try {
-            publisherKey(fp, received, keys);
+            const keyId = publisherKey(fp, received, keys);
+            const manifest = received.manifest;
+            if (!await verifySignature(manifest, manifest[SIGNATURE_FIELD], keys.get(keyId))) {
+                throw new IntegrityError(`Cannot accept "${fp}": its signature does not verify`, {
+                    hint: "Sign it again with capibara sign, with the key it names",
+                });
+            }
             using _scratch = await scratchStore.lock(fp);
             try {
                 await scratchStore.importEntry(received, {

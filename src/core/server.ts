@@ -16,7 +16,7 @@
 import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
-import { ValidationError } from "../errors.ts";
+import { IntegrityError, ValidationError } from "../errors.ts";
 import { type Fingerprint, fingerprint as computeFingerprint } from "../fingerprint.ts";
 import { generatedEntry } from "../generate/entry.ts";
 import type { Generator } from "../generate/types.ts";
@@ -39,6 +39,8 @@ import { RateLimiter } from "./rate.ts";
 import { type SigningKey, signManifest } from "./sign.ts";
 import type { EntryStorage } from "./storage/mod.ts";
 import { publisherKey } from "./keys.ts";
+import { verifySignature } from "../store/trust.ts";
+import { SIGNATURE_FIELD } from "../store/entry.ts";
 import { loadTokens, type Right, type TokenIdentity, type TokenTable } from "./tokens.ts";
 import { readUpdates } from "./updates.ts";
 
@@ -420,7 +422,15 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     const received = parseJson(await readBody(request, bodyLimits));
     let parsed: WireEntry;
     try {
-      publisherKey(fp, received, keys);
+      const keyId = publisherKey(fp, received, keys);
+      // The signature first, on the manifest as received: nothing (a lock file in the scratch
+      // store) is made for an entry a trusted key did not sign, whatever key id it names.
+      const manifest = (received as { manifest: Record<string, unknown> }).manifest;
+      if (!await verifySignature(manifest, manifest[SIGNATURE_FIELD], keys.get(keyId)!)) {
+        throw new IntegrityError(`Cannot accept "${fp}": its signature does not verify`, {
+          hint: "Sign it again with capibara sign, with the key it names",
+        });
+      }
       using _scratch = await scratchStore.lock(fp);
       try {
         // Verified as any entry received: integrity, form, fingerprint, files, signature.

@@ -39,6 +39,8 @@ interface Core {
   logs: string[];
   /** Resolves with the first log line (now or later) that matches. */
   waitLog(pattern: RegExp): Promise<string>;
+  /** The TMPDIR it was started with, if any (its scratch folder is made there). */
+  tmp?: string;
 }
 
 async function startCore(
@@ -83,6 +85,7 @@ async function startCore(
     url: line.slice("capibara core listening on ".length),
     child,
     logs,
+    tmp: env.TMPDIR,
     waitLog(pattern) {
       const found = logs.find((l) => pattern.test(l));
       if (found) return Promise.resolve(found);
@@ -213,7 +216,13 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
     String(BURST),
     "--max-body-bytes",
     String(MAX_BODY),
-  ], { CAPIBARA_BASE_URL: llm.url, CAPIBARA_MODEL: "fake-model", PATH: Deno.env.get("PATH")! });
+  ], {
+    CAPIBARA_BASE_URL: llm.url,
+    CAPIBARA_MODEL: "fake-model",
+    PATH: Deno.env.get("PATH")!,
+    // The Core's scratch folder, where a test can count what a request left.
+    TMPDIR: await Deno.makeTempDir({ dir }),
+  });
   let exited = false;
   try {
     await t.step("GET /healthz answers without a token", async () => {
@@ -387,6 +396,35 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
           files: { ...first.files, "../../evil.py": "x" },
         });
         assert.deepEqual(extraFile.status, 400);
+        // A trusted key's id on a value that does not verify, for fingerprints nobody stored:
+        // refused before anything is made for them (a lock file each, kept for ever, had let a
+        // publisher fill the Core's scratch folder).
+        const scratchFiles = () => {
+          let count = 0;
+          const walk = (folder: string) => {
+            for (const item of Deno.readDirSync(folder)) {
+              count++;
+              if (item.isDirectory) walk(join(folder, item.name));
+            }
+          };
+          walk(core.tmp!);
+          return count;
+        };
+        const before = scratchFiles();
+        for (let i = 0; i < 20; i++) {
+          const other = `fp_${crypto.randomUUID().replaceAll("-", "")}`;
+          const zeros = { ...signature, value: btoa(String.fromCharCode(...new Uint8Array(64))) };
+          const forged = await call(core, `/v1/entries/${other}`, {
+            method: "PUT",
+            token: FULL,
+            body: JSON.stringify({
+              manifest: { ...unsigned, signature: zeros },
+              files: first.files,
+            }),
+          });
+          assert.deepEqual(forged.status, 400, forged.text);
+        }
+        assert.equal(scratchFiles(), before, "a refused PUT left files in the Core's scratch");
         const noRight = await put(first, READER);
         assert.deepEqual(noRight.status, 403);
         const same = await put(first);
