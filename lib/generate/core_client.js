@@ -25,8 +25,7 @@ const ERROR_CLASSES = {
 };
 function isLoopback(hostname) {
     const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    return host === "localhost" || host.endsWith(".localhost") || host === "::1" ||
-        /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+    return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 export function checkCoreUrl(url) {
     let parsed;

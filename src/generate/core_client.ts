@@ -109,11 +109,14 @@ const ERROR_CLASSES: Readonly<
   IntegrityError,
 };
 
-/** Whether a host name is loopback: `localhost`, `127.0.0.0/8` or `::1`. */
+/**
+ * Whether a host name is loopback: `localhost`, `127.0.0.0/8` or `::1`. Not a name below
+ * `.localhost`: many resolvers send it to DNS, and the token would go in clear text to whatever
+ * answers.
+ */
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host.endsWith(".localhost") || host === "::1" ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**

@@ -296,6 +296,8 @@ Deno.test("checkCoreUrl() takes https and loopback http only, without user info"
       "core.example.com",
       "https://user:pass@core.example.com",
       "https://core.example.com/?token=x",
+      // A name below .localhost goes to DNS on many machines: its token in clear text.
+      "http://core.localhost:8787",
     ]
   ) {
     assert.throws(() => checkCoreUrl(bad), ValidationError, bad);
