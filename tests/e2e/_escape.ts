@@ -267,6 +267,13 @@ export function attack(a: Attack): void {
           kinds.some((k) => error instanceof k),
           `unexpected failure: ${error instanceof Error ? error.stack : error}`,
         );
+        // A script whose last line is not the contract's JSON says nothing of the attack: it is
+        // the attack that is broken (a detail with a line break in a bash printf, say), and it
+        // would pass whatever the sandbox let through.
+        assert.ok(
+          a.blockedBy !== undefined || !/broke the output contract/.test(String(error)),
+          `the attack's script is broken, not blocked: ${error}`,
+        );
       } else {
         assert.equal(output?.breached, false, `BREACH: ${JSON.stringify(output)}`);
       }
