@@ -10,10 +10,10 @@ export function manualCommand(manifest, packages) {
     const script = shellWord(`${dir}/${manifest.entry}`);
     switch (manifest.language) {
         case "python": {
-            const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv --without-pip "$venv"'];
+            const lines = ['venv="$(mktemp -d)/venv" && python3 -I -m venv --without-pip "$venv"'];
             if (manifest.deps.length > 0) {
                 lines.push(packages
-                    ? `python3 -m pip --python "$venv/bin/python" install --only-binary=:all: ${packages.map(shellWord).join(" ")}`
+                    ? `python3 -I -m pip --python "$venv/bin/python" install --only-binary=:all: ${packages.map(shellWord).join(" ")}`
                     : "# its requirements are not named, pinned packages: none is installed by hand " +
                         "(capibara verify says why)");
             }

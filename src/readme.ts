@@ -34,14 +34,15 @@ export function manualCommand(
       // The environment gets no pip of its own (--without-pip: ≈ 0.1 s where ensurepip takes
       // seconds): the machine's pip (22.3+, as Capibara's own installs need) fills it, wheels
       // only, since this install runs outside the sandbox: no package's build code runs.
-      const lines = ['venv="$(mktemp -d)/venv" && python3 -m venv --without-pip "$venv"'];
+      // -I: from the project root, `-m` would import a venv.py or pip/ the repository holds first.
+      const lines = ['venv="$(mktemp -d)/venv" && python3 -I -m venv --without-pip "$venv"'];
       if (manifest.deps.length > 0) {
         // The packages as arguments, never the committed requirements.txt: pip obeys the options
         // a file holds (`--no-binary`, `--find-links`) over the command line's, and a repository's
         // file could have it build (run) a package's code here, outside the sandbox.
         lines.push(
           packages
-            ? `python3 -m pip --python "$venv/bin/python" install --only-binary=:all: ${
+            ? `python3 -I -m pip --python "$venv/bin/python" install --only-binary=:all: ${
               packages.map(shellWord).join(" ")
             }`
             : "# its requirements are not named, pinned packages: none is installed by hand " +

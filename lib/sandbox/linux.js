@@ -526,7 +526,10 @@ async function substituteClosed(policy, drop, stateDir, substitutes) {
     }
     if (!closed)
         return;
-    const empty = `${stateDir}/workdir`;
+    const hidden = `${stateDir}/skeleton`;
+    Deno.mkdirSync(hidden, { mode: 0o700 });
+    Deno.chmodSync(hidden, 0o700);
+    const empty = `${hidden}/workdir`;
     const openFolder = (dir) => {
         if (lstatSyncOrNull(dir))
             return;

@@ -139,6 +139,18 @@ export function resolveInside(value, workdir, what) {
     }
     return real;
 }
+function linkedInput(real, realWorkdir, what) {
+    const into = isInside(realWorkdir, real)
+        ? "the working directory itself"
+        : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name)));
+    if (into === undefined)
+        return;
+    throw new ValidationError(`${what} leads through a symlink to ${into === "the working directory itself" ? into : `the project's ${into}/`}`, {
+        hint: "Name the files the script needs, not a link to the whole project or its " +
+            "repository; a link a repository brings must not widen what a script reads",
+        details: { path: real },
+    });
+}
 export async function contextPaths(context, workdir, options = {}) {
     const read = new Set();
     const write = new Set();
@@ -173,8 +185,14 @@ export async function contextPaths(context, workdir, options = {}) {
                 write.add(folder);
                 outputs.add(real);
             }
-            else if (stat)
+            else if (stat) {
                 read.add(real);
+                const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
+                if (named !== real) {
+                    linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`);
+                    read.add(named);
+                }
+            }
             else if (input && options.requireInputs) {
                 throw new ValidationError(`Context value ${keyPath} ("${value}") does not exist`, {
                     hint: `Check the path: inputs are read relative to ${workdir}`,

@@ -197,7 +197,7 @@ async function checkFiles(dir, manifest, problems) {
     }
 }
 function declaredEncoding(script) {
-    const head = new TextDecoder().decode(script.subarray(0, 1024)).split(/\r\n|\r|\n/, 2);
+    const head = new TextDecoder().decode(script).split(/\r\n|\r|\n/, 2);
     for (const line of head) {
         const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
         if (name === undefined)

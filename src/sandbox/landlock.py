@@ -172,7 +172,9 @@ def run_script(path, args):
     # As CPython runs a script file: in the __main__ module, with its folder first on sys.path.
     script = os.path.abspath(path)
     with open(script, "rb") as file:
-        code = compile(file.read(), script, "exec", dont_inherit=True)
+        # Compiled as the UTF-8 text it is reviewed as: from text, Python ignores a coding
+        # declaration (under utf-7, a line shown as a comment would run as code).
+        code = compile(file.read().decode("utf-8-sig"), script, "exec", dont_inherit=True)
     sys.argv[:] = [path, *args]
     sys.path.insert(0, os.path.dirname(script))
     import __main__

@@ -953,7 +953,13 @@ async function substituteClosed(
     }
   }
   if (!closed) return;
-  const empty = `${stateDir}/workdir`;
+  // In a folder of its own closed to every other user: a root run's state dir may be passed
+  // through (0711), and the skeleton's names are the project's (an input's file name). A root
+  // run binds it from here as root (see `via`); the sandbox sees only the bind.
+  const hidden = `${stateDir}/skeleton`;
+  Deno.mkdirSync(hidden, { mode: 0o700 });
+  Deno.chmodSync(hidden, 0o700);
+  const empty = `${hidden}/workdir`;
   // Open to the sandbox's uid whatever the umask (0077 made them 0700: no mount point reached).
   const openFolder = (dir: string) => {
     if (lstatSyncOrNull(dir)) return;

@@ -242,6 +242,29 @@ export function resolveInside(
 }
 
 /**
+ * Refuses an input reached through a symlink that leads to the workdir itself (or a folder above
+ * it) or into its `.git/` or `.capibara/`: a repository's `data -> .` would have a context naming
+ * `data/` show the whole project (its `.env`, its `.git/config`) to the script. A path named
+ * without a link is the user's own choice, and stays allowed.
+ */
+function linkedInput(real: string, realWorkdir: string, what: string): void {
+  const into = isInside(realWorkdir, real)
+    ? "the working directory itself"
+    : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name)));
+  if (into === undefined) return;
+  throw new ValidationError(
+    `${what} leads through a symlink to ${
+      into === "the working directory itself" ? into : `the project's ${into}/`
+    }`,
+    {
+      hint: "Name the files the script needs, not a link to the whole project or its " +
+        "repository; a link a repository brings must not widen what a script reads",
+      details: { path: real },
+    },
+  );
+}
+
+/**
  * Finds, checks and classifies the paths a context names. An output's folder may not be the
  * workdir, lie in or contain `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
  *
@@ -291,8 +314,17 @@ export async function contextPaths(
         }
         write.add(folder);
         outputs.add(real);
-      } else if (stat) read.add(real);
-      else if (input && options.requireInputs) {
+      } else if (stat) {
+        read.add(real);
+        // Named through a symlink (inside the workdir, checked above): the sandbox shows the
+        // workdir holding only what the run is given, so the path as named is given too (bound
+        // to the same file), and the script finds its input by the name in its context.
+        const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
+        if (named !== real) {
+          linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`);
+          read.add(named);
+        }
+      } else if (input && options.requireInputs) {
         throw new ValidationError(`Context value ${keyPath} ("${value}") does not exist`, {
           hint: `Check the path: inputs are read relative to ${workdir}`,
           details: { path: value },

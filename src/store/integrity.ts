@@ -294,7 +294,8 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
  * so what a review reads is not what runs.
  */
 function declaredEncoding(script: Uint8Array): string | undefined {
-  const head = new TextDecoder().decode(script.subarray(0, 1024)).split(/\r\n|\r|\n/, 2);
+  // Each of the two lines whole, however long: Python reads the whole first line for it.
+  const head = new TextDecoder().decode(script).split(/\r\n|\r|\n/, 2);
   for (const line of head) {
     const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
     if (name === undefined) continue;

@@ -12,6 +12,7 @@ import { withTmpDir } from "../helpers/tmp.ts";
 import { integrityRecord } from "../../src/store/integrity.ts";
 import { requirementsText, serialiseManifest } from "../../src/store/entry.ts";
 import { sha256 } from "../../src/_hash.ts";
+import { manualCommand } from "../../src/readme.ts";
 
 // Python scripts run inside the OS sandbox; without one those tests skip here, visibly.
 if (!OS_SANDBOX) {
@@ -415,6 +416,8 @@ Deno.test("a Python script that declares a source encoding other than UTF-8 is r
     const declaration of [
       "# -*- coding: utf-7 -*-",
       "#!/usr/bin/env python3\n# vim: set fileencoding=latin-1 :",
+      // Python reads the whole first line for it, however long.
+      `# ${"-".repeat(1100)} coding: utf-7`,
     ]
   ) {
     const script = `${declaration}\n${await Deno.readTextFile(join(dir, "script.py"))}`;
@@ -433,4 +436,35 @@ Deno.test("a Python script that declares a source encoding other than UTF-8 is r
       assert.match(result.stdout + result.stderr, /declares the source encoding/, command[0]);
     }
   }
+});
+
+Deno.test("the by-hand command run from the project root imports no venv.py or pip/ the repository holds", async () => {
+  await using tmp = await withTmpDir();
+  const marker = join(tmp.path, "host-code-ran");
+  const plant = `open(${JSON.stringify(marker)}, "a").write(__name__ + "\\n")\n`;
+  await Deno.writeTextFile(join(tmp.path, "venv.py"), plant);
+  await Deno.mkdir(join(tmp.path, "pip"));
+  await Deno.writeTextFile(join(tmp.path, "pip", "__init__.py"), plant);
+  await Deno.writeTextFile(join(tmp.path, "pip", "__main__.py"), plant);
+  const command = manualCommand({
+    language: "python",
+    entry: "script.py",
+    context: {},
+    fingerprint: `fp_${"0".repeat(32)}`,
+    deps: ["six==1.16.0"],
+    allow: { network: [], env: [], fs: { read: [], write: [] } },
+  }, ["six==1.16.0"]);
+  await new Deno.Command("sh", {
+    args: ["-c", command],
+    cwd: tmp.path,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", PIP_NO_INDEX: "1" },
+    clearEnv: true,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(
+    await Deno.readTextFile(marker).catch(() => "nothing"),
+    "nothing",
+    "a module of the project ran on the host",
+  );
 });

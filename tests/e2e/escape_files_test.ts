@@ -127,6 +127,47 @@ detail=$(ls -A . 2>&1 | tr '\n' ' ')`),
   });
 }
 
+// A link the repository brings may not widen an input to the whole project or its repository.
+const plantLink = (name: string, target: string) => async () => {
+  await Deno.remove(join(PROJECT, name)).catch(() => {});
+  await Deno.symlink(target, join(PROJECT, name));
+};
+for (
+  const [name, target, input] of [["wide", ".", "wide/"], ["gitdata", ".git", "gitdata/"]] as const
+) {
+  attack({
+    name: `read the project through a repository's link ${name} -> ${target} named as an input`,
+    language: "python",
+    context: { input: input },
+    script: py(`for p in (".env", ".git/config", "${input}.env", "${input}config"):
+    try:
+        detail += open(p).read()
+        breached = True
+    except OSError:
+        pass`),
+    before: async () => {
+      await Deno.writeTextFile(join(PROJECT, ".env"), `TOKEN=${ENV_SECRET}\n`);
+      await plantLink(name, target)();
+    },
+    blockedBy: [ValidationError],
+    leaks: [ENV_SECRET],
+  });
+}
+// An input named through a link inside the project is found by that name (and a folder's too).
+attack({
+  name: "an input named through a link inside the project is read by its name (granted)",
+  language: "python",
+  context: { input: "alias.txt", files: "datalink/" },
+  script: py(
+    `detail = open(ctx["input"]).read() + "|" + ",".join(sorted(os.listdir(ctx["files"])))`,
+  ),
+  before: async () => {
+    await plantLink("alias.txt", "data/in.txt")();
+    await plantLink("datalink", "data")();
+  },
+  granted: (output) => assert.match(String(output.detail), /^input data\n\|.*in\.txt/),
+});
+
 const PLANTED = join(OTHER, "planted.txt");
 const noPlant = async () =>
   assert.equal(await exists(PLANTED), false, "a file was planted outside");

@@ -282,3 +282,30 @@ Deno.test({
     assert.equal((await lines()).length, 3 * plain, "the held step ran it another number of times");
   },
 });
+
+Deno.test({
+  name:
+    "landlock.py script: runs the script as the UTF-8 text it is reviewed as, whatever coding it declares",
+  ignore: !abi,
+  async fn() {
+    await using scratch = await setup();
+    const script = `${scratch.dir}/declared.py`;
+    // Under utf-7, the third line is code; read as UTF-8, it is the comment it shows as.
+    await Deno.writeTextFile(
+      script,
+      '# -*- coding: utf-7 -*-\nshown = "harmless"\n#+AAo-shown = "HIDDEN"\nprint(shown)\n',
+    );
+    const command = landlockCommand("python3", [script])!;
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+    const run = await execCommand({ program: command[0]!, args: command.slice(1), env, cwd: "/" }, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "harmless\n");
+    // Python itself would run the hidden line.
+    const plain = await execCommand({ program: "python3", args: [script], env, cwd: "/" }, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(plain.stdout, "HIDDEN\n");
+  },
+});
