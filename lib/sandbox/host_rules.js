@@ -8,11 +8,22 @@ export const SPECIAL_RANGES = [
     { cidr: "127.0.0.0/8", class: "loopback" },
     { cidr: "169.254.0.0/16", class: "link-local" },
     { cidr: "172.16.0.0/12", class: "private" },
+    { cidr: "192.0.0.0/24", class: "reserved" },
+    { cidr: "192.0.2.0/24", class: "reserved" },
+    { cidr: "192.88.99.0/24", class: "reserved" },
     { cidr: "192.168.0.0/16", class: "private" },
+    { cidr: "198.18.0.0/15", class: "reserved" },
+    { cidr: "198.51.100.0/24", class: "reserved" },
+    { cidr: "203.0.113.0/24", class: "reserved" },
     { cidr: "224.0.0.0/4", class: "multicast" },
     { cidr: "240.0.0.0/4", class: "reserved" },
     { cidr: "::/128", class: "unspecified" },
     { cidr: "::1/128", class: "loopback" },
+    { cidr: "64:ff9b:1::/48", class: "private" },
+    { cidr: "100::/64", class: "reserved" },
+    { cidr: "2001::/32", class: "reserved" },
+    { cidr: "2001:2::/48", class: "reserved" },
+    { cidr: "2001:db8::/32", class: "reserved" },
     { cidr: "fc00::/7", class: "unique-local" },
     { cidr: "fe80::/10", class: "link-local" },
     { cidr: "fec0::/10", class: "private" },
@@ -20,6 +31,7 @@ export const SPECIAL_RANGES = [
 ];
 const EMBEDDING_PREFIXES = [
     [0, 0, 0, 0, 0, 0xffff],
+    [0, 0, 0, 0, 0xffff, 0],
     [0, 0, 0, 0, 0, 0],
     [0x64, 0xff9b, 0, 0, 0, 0],
 ];
@@ -233,6 +245,8 @@ function prefixMatches(bytes, prefix, bits) {
 function embeddedIPv4(bytes) {
     if (bytes.length !== 16)
         return null;
+    if (bytes[0] === 0x20 && bytes[1] === 0x02)
+        return bytes.slice(2, 6);
     const groups = Array.from({ length: 6 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
     const embeds = EMBEDDING_PREFIXES.some((prefix) => prefix.every((g, i) => groups[i] === g));
     if (!embeds)
@@ -260,7 +274,29 @@ export function classifyAddress(address) {
     if (!bytes)
         return undefined;
     const v4 = embeddedIPv4(bytes);
-    return SPECIAL_RANGES.find((range) => inRange(v4 ?? bytes, range))?.class ?? "public";
+    const special = SPECIAL_RANGES.find((range) => inRange(v4 ?? bytes, range))?.class;
+    if (special)
+        return special;
+    const own = ownAddresses();
+    return own.has((v4 ?? bytes).join(".")) ? "host" : "public";
+}
+let own;
+function ownAddresses() {
+    const now = Date.now();
+    if (own && now - own.at < 1000)
+        return own.bytes;
+    const bytes = new Set();
+    try {
+        for (const item of Deno.networkInterfaces()) {
+            const parsed = addressBytes(item.address.replace(/%.*$/, ""));
+            if (parsed)
+                bytes.add((embeddedIPv4(parsed) ?? parsed).join("."));
+        }
+    }
+    catch {
+    }
+    own = { at: now, bytes };
+    return bytes;
 }
 export function isPublicAddress(address) {
     return classifyAddress(address) === "public";

@@ -161,8 +161,9 @@ const HOP_BY_HOP = new Set([
     "upgrade",
 ]);
 function specialReason(what, address, grant) {
-    return `${what} is a ${classifyAddress(address)} address: reaching it needs ` +
-        `--allow-private-net ${grant}`;
+    const kind = classifyAddress(address);
+    return `${what} is ${kind === "host" ? "one of this machine's own addresses" : `a ${kind} address`}` +
+        `: reaching it needs --allow-private-net ${grant}`;
 }
 async function checkedAddresses(host, port, privateRules, resolve, timeoutMs) {
     const privateGranted = (h) => matchHost(h, port, privateRules).allowed;
@@ -190,8 +191,8 @@ async function checkedAddresses(host, port, privateRules, resolve, timeoutMs) {
         return usable;
     return {
         status: 403,
-        reason: `Host "${host.host}" resolves to a local address: ` +
-            specialReason(addresses[0], addresses[0], hostPort(host.host, port)),
+        reason: `Host "${host.host}" resolves to an address that is not public: reaching it needs ` +
+            `--allow-private-net ${hostPort(host.host, port)}`,
     };
 }
 export function startProxy(options) {

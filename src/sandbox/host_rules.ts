@@ -78,14 +78,15 @@ export type AddressClass =
   | "link-local"
   | "unique-local"
   | "multicast"
-  | "reserved";
+  | "reserved"
+  | "host";
 
 /** A special address range. */
 export interface AddressRange {
   /** The range in CIDR notation (`127.0.0.0/8`, `fc00::/7`). */
   readonly cidr: string;
   /** What the range is for. */
-  readonly class: Exclude<AddressClass, "public">;
+  readonly class: Exclude<AddressClass, "public" | "host">;
 }
 
 /** Ports a rule without an explicit port admits. */
@@ -102,11 +103,26 @@ export const SPECIAL_RANGES: readonly AddressRange[] = [
   { cidr: "127.0.0.0/8", class: "loopback" },
   { cidr: "169.254.0.0/16", class: "link-local" },
   { cidr: "172.16.0.0/12", class: "private" },
+  // IANA's special-purpose ranges that no public service uses: protocol assignments,
+  // documentation (TEST-NET-1 to 3, which a lab may give its hosts), benchmarking, 6to4 relays.
+  { cidr: "192.0.0.0/24", class: "reserved" },
+  { cidr: "192.0.2.0/24", class: "reserved" },
+  { cidr: "192.88.99.0/24", class: "reserved" },
   { cidr: "192.168.0.0/16", class: "private" },
+  { cidr: "198.18.0.0/15", class: "reserved" },
+  { cidr: "198.51.100.0/24", class: "reserved" },
+  { cidr: "203.0.113.0/24", class: "reserved" },
   { cidr: "224.0.0.0/4", class: "multicast" },
   { cidr: "240.0.0.0/4", class: "reserved" },
   { cidr: "::/128", class: "unspecified" },
   { cidr: "::1/128", class: "loopback" },
+  // Local-use NAT64 (RFC 8215): a site's own translator, to whatever IPv4 it reaches.
+  { cidr: "64:ff9b:1::/48", class: "private" },
+  // Discard-only, Teredo (its IPv4 addresses obfuscated), benchmarking, documentation.
+  { cidr: "100::/64", class: "reserved" },
+  { cidr: "2001::/32", class: "reserved" },
+  { cidr: "2001:2::/48", class: "reserved" },
+  { cidr: "2001:db8::/32", class: "reserved" },
   { cidr: "fc00::/7", class: "unique-local" },
   { cidr: "fe80::/10", class: "link-local" },
   { cidr: "fec0::/10", class: "private" },
@@ -115,10 +131,13 @@ export const SPECIAL_RANGES: readonly AddressRange[] = [
 
 /**
  * IPv6 prefixes whose last 32 bits are an IPv4 address that decides the class: IPv4-mapped
- * (`::ffff:0:0/96`), IPv4-compatible (`::/96`, but for `::` and `::1`) and NAT64 (`64:ff9b::/96`).
+ * (`::ffff:0:0/96`), IPv4-translated (`::ffff:0:0:0/96`), IPv4-compatible (`::/96`, but for `::`
+ * and `::1`) and NAT64 (`64:ff9b::/96`). A 6to4 address (`2002::/16`) carries its IPv4 address in
+ * bits 16 to 47 (see {@linkcode embeddedIPv4}).
  */
 const EMBEDDING_PREFIXES: readonly number[][] = [
   [0, 0, 0, 0, 0, 0xffff],
+  [0, 0, 0, 0, 0xffff, 0],
   [0, 0, 0, 0, 0, 0],
   [0x64, 0xff9b, 0, 0, 0, 0],
 ];
@@ -390,6 +409,8 @@ function prefixMatches(bytes: Uint8Array, prefix: Uint8Array, bits: number): boo
 /** The IPv4 address an IPv6 address embeds (mapped, compatible or NAT64), if it embeds one. */
 function embeddedIPv4(bytes: Uint8Array): Uint8Array | null {
   if (bytes.length !== 16) return null;
+  // 6to4: 2002:AABB:CCDD::/48 is the site of the IPv4 address AA.BB.CC.DD.
+  if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.slice(2, 6);
   const groups = Array.from({ length: 6 }, (_, i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
   const embeds = EMBEDDING_PREFIXES.some((prefix) => prefix.every((g, i) => groups[i] === g));
   if (!embeds) return null;
@@ -419,9 +440,10 @@ export function rangeContains(range: AddressRange, address: string): boolean {
 }
 
 /**
- * The class of an IP address: `public`, or the special range it lies in (IPv4-mapped,
- * IPv4-compatible and NAT64 IPv6 addresses take the class of the IPv4 address they carry).
- * Undefined when `address` is not an IP address.
+ * The class of an IP address: `public`, the special range it lies in (IPv4-mapped, -translated,
+ * -compatible, NAT64 and 6to4 IPv6 addresses take the class of the IPv4 address they carry), or
+ * `host` for one of this machine's own interface addresses outside those ranges. Undefined when
+ * `address` is not an IP address.
  *
  * @example
  * ```ts
@@ -435,7 +457,31 @@ export function classifyAddress(address: string): AddressClass | undefined {
   const bytes = addressBytes(address);
   if (!bytes) return undefined;
   const v4 = embeddedIPv4(bytes);
-  return SPECIAL_RANGES.find((range) => inRange(v4 ?? bytes, range))?.class ?? "public";
+  const special = SPECIAL_RANGES.find((range) => inRange(v4 ?? bytes, range))?.class;
+  if (special) return special;
+  // One of this machine's own addresses, public or not: a service bound to every interface
+  // would be the host's own, reached from the host (past any firewall for outside traffic).
+  const own = ownAddresses();
+  return own.has((v4 ?? bytes).join(".")) ? "host" : "public";
+}
+
+/** This machine's interface addresses (as byte strings), looked up at most once a second. */
+let own: { at: number; bytes: Set<string> } | undefined;
+
+function ownAddresses(): Set<string> {
+  const now = Date.now();
+  if (own && now - own.at < 1000) return own.bytes;
+  const bytes = new Set<string>();
+  try {
+    for (const item of Deno.networkInterfaces()) {
+      const parsed = addressBytes(item.address.replace(/%.*$/, ""));
+      if (parsed) bytes.add((embeddedIPv4(parsed) ?? parsed).join("."));
+    }
+  } catch {
+    // not allowed to look (an SDK under narrow permissions): only the ranges above count
+  }
+  own = { at: now, bytes };
+  return bytes;
 }
 
 /** Whether `address` is an IP address outside every special range. False for non-addresses. */

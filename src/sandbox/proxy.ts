@@ -328,8 +328,11 @@ interface Denial {
 
 /** Why a special address is refused, with the flag that would admit it. */
 function specialReason(what: string, address: string, grant: string): string {
-  return `${what} is a ${classifyAddress(address)} address: reaching it needs ` +
-    `--allow-private-net ${grant}`;
+  const kind = classifyAddress(address);
+  return `${what} is ${
+    kind === "host" ? "one of this machine's own addresses" : `a ${kind} address`
+  }` +
+    `: reaching it needs --allow-private-net ${grant}`;
 }
 
 /**
@@ -361,10 +364,11 @@ async function checkedAddresses(
   if (privateGranted(host.host)) return addresses;
   const usable = addresses.filter((a) => isPublicAddress(a) || privateGranted(a));
   if (usable.length > 0) return usable;
+  // Which address is not said: a script granted a wildcard would map a domain's private names.
   return {
     status: 403,
-    reason: `Host "${host.host}" resolves to a local address: ` +
-      specialReason(addresses[0]!, addresses[0]!, hostPort(host.host, port)),
+    reason: `Host "${host.host}" resolves to an address that is not public: reaching it needs ` +
+      `--allow-private-net ${hostPort(host.host, port)}`,
   };
 }
 

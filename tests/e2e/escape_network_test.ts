@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { attack, escapeSuite, py, SERVICE_PORT, serviceHits, sh, ts } from "./_escape.ts";
+import { PermissionError } from "../../src/errors.ts";
 
 // --- network (the one granted case comes last: until then the service must see no request) ----
 for (
@@ -97,6 +98,69 @@ detail = body`),
     assert.equal(o.detail, "host service says hi");
   },
 });
+
+// --- this machine's own addresses are the host, whatever range they lie in ----------------------
+/** A host service on every interface, as a database or a dev server often is. */
+let allInterfacesHits = 0;
+const allInterfaces = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+const ALL_PORT = allInterfaces.addr.port;
+(async () => {
+  for await (const conn of allInterfaces) {
+    allInterfacesHits++;
+    (async () => {
+      try {
+        await conn.read(new Uint8Array(1024));
+        await conn.write(
+          new TextEncoder().encode("HTTP/1.0 200 OK\r\n\r\nhost-wide service secret"),
+        );
+      } catch {
+        // the client went away
+      } finally {
+        conn.close();
+      }
+    })();
+  }
+})();
+/** One of this machine's IPv4 addresses other than loopback (its own, public or not). */
+const OWN_ADDRESS = Deno.networkInterfaces().find((i) =>
+  i.family === "IPv4" && !i.address.startsWith("127.")
+)?.address;
+if (OWN_ADDRESS === undefined) {
+  console.warn(
+    "escape_network_test: no interface address but loopback; the host's own address is not tried",
+  );
+} else {
+  for (
+    const [language, script] of [
+      [
+        "python",
+        py(`import urllib.request
+detail = urllib.request.urlopen("http://${OWN_ADDRESS}:${ALL_PORT}/", timeout=5).read().decode()
+breached = "secret" in detail`),
+      ],
+      [
+        "typescript",
+        ts(`const r = await fetch("http://${OWN_ADDRESS}:${ALL_PORT}/");
+detail = await r.text();
+breached = detail.includes("secret");`),
+      ],
+    ] as const
+  ) {
+    attack({
+      name:
+        "reach a host service on every interface through the machine's own address, granted as a plain host",
+      language,
+      needs: { network: [`${OWN_ADDRESS}:${ALL_PORT}`] },
+      allow: { network: [`${OWN_ADDRESS}:${ALL_PORT}`] },
+      script,
+      blockedBy: [PermissionError],
+      hostUnchanged() {
+        assert.equal(allInterfacesHits, 0, "the host-wide service was reached");
+        return Promise.resolve();
+      },
+    });
+  }
+}
 
 // --- the proxy decides on resolved addresses: an exact grant is no way to loopback -------------
 /** A service on loopback that counts the connections it accepts. */

@@ -169,9 +169,9 @@ function table(v4: number, v6: number): Case[] {
     ["[fd00:ec2::254]", 80, false],
   ]);
   add(["93.184.216.34"], [["93.184.216.34", 443, true]]);
-  add(["[2001:db8::1]:8443"], [
-    ["[2001:db8:0::1]", 8443, true],
-    ["[2001:db8::2]", 8443, false],
+  add(["[2606:4700::1]:8443"], [
+    ["[2606:4700:0::1]", 8443, true],
+    ["[2606:4700::2]", 8443, false],
   ]);
   return rows;
 }
@@ -474,11 +474,32 @@ Deno.test("classifyAddress() names the special ranges, in IPv4 and IPv6 forms", 
     ["64:ff9b::192.168.0.1", "private"],
     ["[::1]", "loopback"],
     ["0x7f.1", "loopback"],
+    // IPv4 translated (SIIT), 6to4 (its IPv4 in bits 16-47), local-use NAT64, Teredo.
+    ["::ffff:0:7f00:1", "loopback"],
+    ["2002:7f00:1::1", "loopback"],
+    ["2002:a9fe:a9fe::1", "link-local"],
+    ["2002:808:808::1", "public"],
+    ["64:ff9b:1::7f00:1", "private"],
+    ["2001:0:4136:e378::1", "reserved"],
+    // IANA's special-purpose ranges no public service uses (a lab may number its hosts there).
+    ["192.0.2.2", "reserved"],
+    ["192.0.0.8", "reserved"],
+    ["198.18.0.1", "reserved"],
+    ["198.51.100.7", "reserved"],
+    ["203.0.113.9", "reserved"],
+    ["2001:db8::1", "reserved"],
+    ["100::1", "reserved"],
     ["example.com", undefined],
     ["", undefined],
   ];
   for (const [address, expected] of cases) {
     assert.equal(classifyAddress(address), expected, address);
+  }
+  // This machine's own addresses outside those ranges are the host's, not public: a service
+  // bound to every interface would be reached from the host.
+  for (const item of Deno.networkInterfaces()) {
+    const address = item.address.replace(/%.*$/, "");
+    assert.notEqual(classifyAddress(address), "public", `${item.name} ${address}`);
   }
   const loopback = SPECIAL_RANGES.find((range) => range.cidr === "127.0.0.0/8")!;
   assert.equal(rangeContains(loopback, "::ffff:127.0.0.2"), true);
@@ -505,7 +526,9 @@ Deno.test("startProxy() refuses wildcard names resolving to any special address"
     }
     assert.deepEqual(
       proxy.log.map((entry) => entry.reason?.split(": ")[0]),
-      Object.keys(addresses).map((host) => `Host "${host}" resolves to a local address`),
+      Object.keys(addresses).map((host) =>
+        `Host "${host}" resolves to an address that is not public`
+      ),
     );
   } finally {
     await proxy.close();
