@@ -3,6 +3,8 @@ import { DEFAULTS } from "../config.js";
 import { ExecError, tail } from "../errors.js";
 import { ScriptOutput as ScriptOutputSchema } from "../schema.js";
 import { checkArtifacts } from "../sandbox/policy.js";
+import { relative, resolve } from "../_path.js";
+import { isInside, lstatSyncOrNull } from "../_fs.js";
 export const OUTPUT_LIMITS = {
     maxBytes: 1024 ** 2,
     maxDepth: 64,
@@ -146,7 +148,13 @@ export function applySelect(result, manifest, select) {
     return missing.length > 0 ? { output, missing } : { output };
 }
 export async function runResult(run, where, options) {
-    const parsed = parseScriptOutput(run.exec, options.timeoutSeconds, run.limits, options.maxOutputBytes);
+    let parsed;
+    try {
+        parsed = parseScriptOutput(run.exec, options.timeoutSeconds, run.limits, options.maxOutputBytes);
+    }
+    catch (error) {
+        throw withUnnamedFiles(error, run.exec, where.workdir);
+    }
     const artifacts = await checkArtifacts(parsed.artifacts, where.workdir, where.writeDirs);
     const selected = applySelect(parsed, where.manifest, options.select);
     return {
@@ -155,4 +163,43 @@ export async function runResult(run, where, options) {
         raw: parsed.raw,
         ...(selected.missing ? { missing: selected.missing } : {}),
     };
+}
+function unnamedFiles(text, workdir) {
+    const found = new Set();
+    const patterns = [
+        /No such file or directory: '([^'\n]{1,512})'/g,
+        /(?:^|\s)([^\s:'"]{1,512}): No such file or directory/gm,
+        /(?:readfile|open|stat|lstat|readdir) '([^'\n]{1,512})'/g,
+        /read access to "([^"\n]{1,512})"/g,
+    ];
+    for (const pattern of patterns) {
+        for (const match of text.matchAll(pattern)) {
+            const path = resolve(workdir, match[1]);
+            if (!isInside(path, workdir) || path === workdir)
+                continue;
+            const name = relative(workdir, path);
+            if (name.split(/[\\/]/).some((part) => part.startsWith(".")))
+                continue;
+            if (lstatSyncOrNull(path))
+                found.add(name);
+            if (found.size >= 3)
+                return [...found];
+        }
+    }
+    return [...found];
+}
+function withUnnamedFiles(error, exec, workdir) {
+    if (!(error instanceof ExecError) || exec.code === 0 || exec.timedOut)
+        return error;
+    const unnamed = unnamedFiles(`${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`, workdir);
+    if (unnamed.length === 0)
+        return error;
+    const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
+    return new ExecError(error.message, {
+        cause: error.cause,
+        hint: `The script asked for ${list}, which the project holds but the run was not given: a ` +
+            "script sees only the paths its context names (and --allow-read grants). If it should " +
+            `read ${unnamed.length === 1 ? "it" : "them"}, name ${unnamed.length === 1 ? "it" : "them"} in --context`,
+        details: { ...error.details, not_given: unnamed },
+    });
 }

@@ -10,6 +10,8 @@ import type { ExecResult } from "../exec.ts";
 import { ScriptOutput as ScriptOutputSchema } from "../schema.ts";
 import type { Manifest, ScriptOutput } from "../types.ts";
 import { checkArtifacts } from "../sandbox/policy.ts";
+import { relative, resolve } from "../_path.ts";
+import { isInside, lstatSyncOrNull } from "../_fs.ts";
 
 /** Which sandbox limits a failed run hit (their values), as the backend measured them. */
 export interface LimitsHit {
@@ -225,12 +227,17 @@ export async function runResult(
     missing?: string[];
   }
 > {
-  const parsed = parseScriptOutput(
-    run.exec,
-    options.timeoutSeconds,
-    run.limits,
-    options.maxOutputBytes,
-  );
+  let parsed: ScriptOutput;
+  try {
+    parsed = parseScriptOutput(
+      run.exec,
+      options.timeoutSeconds,
+      run.limits,
+      options.maxOutputBytes,
+    );
+  } catch (error) {
+    throw withUnnamedFiles(error, run.exec, where.workdir);
+  }
   const artifacts = await checkArtifacts(parsed.artifacts, where.workdir, where.writeDirs);
   const selected = applySelect(parsed, where.manifest, options.select);
   return {
@@ -239,4 +246,52 @@ export async function runResult(
     raw: parsed.raw,
     ...(selected.missing ? { missing: selected.missing } : {}),
   };
+}
+
+/**
+ * Paths a failed script could not find that are in the project: the sandbox shows the working
+ * directory holding only what the run is given (its context's inputs, grants), and a script that
+ * reads another file of the project (a config beside its input) finds nothing there. Read from
+ * the error messages of Python (`No such file or directory: 'x'`), the shell (`x: No such file`)
+ * and Deno (`readfile 'x'`, `read access to "x"`).
+ */
+function unnamedFiles(text: string, workdir: string): string[] {
+  const found = new Set<string>();
+  const patterns = [
+    /No such file or directory: '([^'\n]{1,512})'/g,
+    /(?:^|\s)([^\s:'"]{1,512}): No such file or directory/gm,
+    /(?:readfile|open|stat|lstat|readdir) '([^'\n]{1,512})'/g,
+    /read access to "([^"\n]{1,512})"/g,
+  ];
+  for (const pattern of patterns) {
+    for (const match of text.matchAll(pattern)) {
+      const path = resolve(workdir, match[1]!);
+      if (!isInside(path, workdir) || path === workdir) continue;
+      const name = relative(workdir, path);
+      // Never a hidden file or folder (.env, .git/, .ssh): the script writes its own stderr,
+      // and a hint must not read as an invitation to grant a secret.
+      if (name.split(/[\\/]/).some((part) => part.startsWith("."))) continue;
+      if (lstatSyncOrNull(path)) found.add(name);
+      if (found.size >= 3) return [...found];
+    }
+  }
+  return [...found];
+}
+
+/** A script's failure, with a hint naming the project's files it could not see, if any. */
+function withUnnamedFiles(error: unknown, exec: ExecResult, workdir: string): unknown {
+  if (!(error instanceof ExecError) || exec.code === 0 || exec.timedOut) return error;
+  // The generated scripts report their own exception on stdout's last line; others on stderr.
+  const unnamed = unnamedFiles(`${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`, workdir);
+  if (unnamed.length === 0) return error;
+  const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
+  return new ExecError(error.message, {
+    cause: error.cause,
+    hint: `The script asked for ${list}, which the project holds but the run was not given: a ` +
+      "script sees only the paths its context names (and --allow-read grants). If it should " +
+      `read ${unnamed.length === 1 ? "it" : "them"}, name ${
+        unnamed.length === 1 ? "it" : "them"
+      } in --context`,
+    details: { ...error.details, not_given: unnamed },
+  });
 }

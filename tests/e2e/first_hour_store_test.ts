@@ -302,3 +302,34 @@ Deno.test({
     assert.doesNotMatch(result.stdout, /planted/);
   },
 });
+
+Deno.test({
+  name:
+    "a script that reads a project file its context does not name fails with a hint naming it (never a hidden one)",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({
+      replies: [bundleReply({
+        body: 'open(".env").close() if False else None\n' +
+          "import sys\nprint(\"No such file or directory: '.env'\", file=sys.stderr)\n" +
+          'with open("data/extra.json") as fh:\n    fh.read()\nreturn {"output": {}}',
+      })],
+    });
+    await Deno.mkdir(join(tmp.path, "data"));
+    await Deno.writeTextFile(join(tmp.path, "data", "in.csv"), "a\n1\n");
+    await Deno.writeTextFile(join(tmp.path, "data", "extra.json"), "{}");
+    await Deno.writeTextFile(join(tmp.path, ".env"), "TOKEN=x");
+    const result = await runCli(
+      ["run", "Sum the column", "--context", '{"input": "data/in.csv"}', "--json"],
+      { cwd: tmp.path, env: envFor(llm.url) },
+    );
+    assert.equal(result.code, 5, result.stdout + result.stderr);
+    const doc = JSON.parse(result.stdout) as ErrorDoc & {
+      error: { details: { not_given?: string[] } };
+    };
+    assert.deepEqual(doc.error.details.not_given, ["data/extra.json"], result.stdout);
+    assert.match(doc.error.hint, /asked for "data\/extra\.json".*name it in --context/);
+    assert.doesNotMatch(doc.error.hint, /\.env/);
+  },
+});
