@@ -4,7 +4,7 @@ import { ExecError, tail } from "../errors.js";
 import { ScriptOutput as ScriptOutputSchema } from "../schema.js";
 import { checkArtifacts } from "../sandbox/policy.js";
 import { relative, resolve } from "../_path.js";
-import { isInside, lstatSyncOrNull } from "../_fs.js";
+import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
 export const OUTPUT_LIMITS = {
     maxBytes: 1024 ** 2,
     maxDepth: 64,
@@ -178,7 +178,11 @@ function unnamedFiles(text, workdir) {
             if (!isInside(path, workdir) || path === workdir)
                 continue;
             const name = relative(workdir, path);
-            if (name.split(/[\\/]/).some((part) => part.startsWith(".")))
+            const real = realPathSyncOrNull(path);
+            if (real === null || !isInside(real, workdir))
+                continue;
+            const parts = [...name.split(/[\\/]/), ...relative(workdir, real).split(/[\\/]/)];
+            if (parts.some((part) => part.startsWith(".") || SECRET_NAME.test(part)))
                 continue;
             if (lstatSyncOrNull(path))
                 found.add(name);
@@ -188,6 +192,7 @@ function unnamedFiles(text, workdir) {
     }
     return [...found];
 }
+const SECRET_NAME = /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
 function withUnnamedFiles(error, exec, workdir) {
     if (!(error instanceof ExecError) || exec.code === 0 || exec.timedOut)
         return error;
@@ -197,8 +202,8 @@ function withUnnamedFiles(error, exec, workdir) {
     const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
     return new ExecError(error.message, {
         cause: error.cause,
-        hint: `The script asked for ${list}, which the project holds but the run was not given: a ` +
-            "script sees only the paths its context names (and --allow-read grants). If it should " +
+        hint: `The script's errors name ${list}, which the project holds but the run was not given: ` +
+            "a script sees only the paths its context names (and --allow-read grants). If it should " +
             `read ${unnamed.length === 1 ? "it" : "them"}, name ${unnamed.length === 1 ? "it" : "them"} in --context`,
         details: { ...error.details, not_given: unnamed },
     });

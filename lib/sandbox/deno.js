@@ -1,10 +1,10 @@
 // Generated from src/sandbox/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { isAbsolute } from "../_path.js";
-import { isInside, realPathSyncOrNull } from "../_fs.js";
+import { isAbsolute, join } from "../_path.js";
+import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
 import { GATE_PASSED } from "../exec.js";
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
-import { canonicalHost, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
+import { canonicalHost, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";
 function netValue(host, port, wildcard = false) {
     const h = host.includes(":") ? `[${host}]` : host;
@@ -81,12 +81,15 @@ function specialDenials(privateRules, proxyHost) {
             named.add("127.0.0.1").add("::1");
     }
     const v4 = [...named].filter((a) => !a.includes(":")).map(ipv4Number);
-    return SPECIAL_RANGES.flatMap((range) => {
-        if (!range.cidr.includes(":"))
-            return ipv4RangeWithout(range.cidr, v4);
-        const [base = "", bits] = range.cidr.split("/");
-        return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
-    });
+    return [
+        ...SPECIAL_RANGES.flatMap((range) => {
+            if (!range.cidr.includes(":"))
+                return ipv4RangeWithout(range.cidr, v4);
+            const [base = "", bits] = range.cidr.split("/");
+            return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
+        }),
+        ...hostAddresses().filter((address) => !named.has(address)).map((address) => address.includes(":") ? `[${address}]` : address),
+    ];
 }
 function netFlags(texts, privateTexts, proxy) {
     const rules = parseHostRules(texts);
@@ -203,6 +206,45 @@ function writableAbove(policy, path) {
     });
 }
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
+const LINK_WALK_BUDGET = 20_000;
+function refuseLinksOut(policy) {
+    const granted = [...policy.read, ...policy.write, policy.tmpDir]
+        .map((path) => realPathSyncOrNull(path) ?? path);
+    const inside = (path) => granted.some((root) => isInside(path, root));
+    let budget = LINK_WALK_BUDGET;
+    const walk = (folder) => {
+        let entries;
+        try {
+            entries = [...Deno.readDirSync(folder)];
+        }
+        catch {
+            return;
+        }
+        for (const entry of entries) {
+            if (--budget < 0)
+                return;
+            const path = join(folder, entry.name);
+            if (entry.isSymlink) {
+                const target = realPathSyncOrNull(path);
+                if (target !== null && !inside(target)) {
+                    throw new PermissionError(`Cannot run under Deno's permissions alone: "${path}" is a link to "${target}", ` +
+                        "which the run was not given, and Deno would follow it", {
+                        hint: "Remove the link, name what it leads to in the context, or install " +
+                            "bubblewrap (capibara doctor), under which a link leads only to what is granted",
+                        details: { path, target },
+                    });
+                }
+            }
+            else if (entry.isDirectory)
+                walk(path);
+        }
+    };
+    const workdir = realPathSyncOrNull(policy.workdir) ?? policy.workdir;
+    for (const root of [...policy.read, ...policy.write]) {
+        if (isInside(root, workdir) && lstatSyncOrNull(root)?.isDirectory)
+            walk(root);
+    }
+}
 export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
     `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +
     "catch{Deno.exit(125)}");
@@ -260,6 +302,7 @@ export class DenoPermissionsBackend {
                 reservesAddressSpace: denoAddressSpace(policy.memoryBytes),
             }, options.held ? { held: true, selfGated: true } : {});
         }
+        refuseLinksOut(policy);
         if (policy.network.length === 0) {
             const flags = denoPermissionFlags(flagged, policy.env ?? []);
             return {

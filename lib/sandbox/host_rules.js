@@ -24,6 +24,9 @@ export const SPECIAL_RANGES = [
     { cidr: "2001::/32", class: "reserved" },
     { cidr: "2001:2::/48", class: "reserved" },
     { cidr: "2001:db8::/32", class: "reserved" },
+    { cidr: "2001:20::/28", class: "reserved" },
+    { cidr: "3fff::/20", class: "reserved" },
+    { cidr: "5f00::/16", class: "reserved" },
     { cidr: "fc00::/7", class: "unique-local" },
     { cidr: "fe80::/10", class: "link-local" },
     { cidr: "fec0::/10", class: "private" },
@@ -282,21 +285,31 @@ export function classifyAddress(address) {
 }
 let own;
 function ownAddresses() {
+    return ownLookup().bytes;
+}
+function ownLookup() {
     const now = Date.now();
     if (own && now - own.at < 1000)
-        return own.bytes;
+        return own;
     const bytes = new Set();
+    const texts = [];
     try {
         for (const item of Deno.networkInterfaces()) {
-            const parsed = addressBytes(item.address.replace(/%.*$/, ""));
-            if (parsed)
-                bytes.add((embeddedIPv4(parsed) ?? parsed).join("."));
+            const text = item.address.replace(/%.*$/, "");
+            const parsed = addressBytes(text);
+            if (!parsed)
+                continue;
+            bytes.add((embeddedIPv4(parsed) ?? parsed).join("."));
+            texts.push(text);
         }
     }
     catch {
     }
-    own = { at: now, bytes };
-    return bytes;
+    own = { at: now, bytes, texts };
+    return own;
+}
+export function hostAddresses() {
+    return ownLookup().texts.filter((text) => classifyAddress(text) === "host");
 }
 export function isPublicAddress(address) {
     return classifyAddress(address) === "public";

@@ -139,13 +139,17 @@ export function resolveInside(value, workdir, what) {
     }
     return real;
 }
-function linkedInput(real, realWorkdir, what) {
+function linkedInput(real, realWorkdir, what, named = real) {
+    const hidden = (path) => relative(realWorkdir, path).split(sep).some((part) => part.startsWith("."));
     const into = isInside(realWorkdir, real)
         ? "the working directory itself"
-        : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name)));
+        : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name))) ??
+            (hidden(real) && !hidden(named) ? "a hidden file" : undefined);
     if (into === undefined)
         return;
-    throw new ValidationError(`${what} leads through a symlink to ${into === "the working directory itself" ? into : `the project's ${into}/`}`, {
+    throw new ValidationError(`${what} leads through a symlink to ${into === "the working directory itself" || into === "a hidden file"
+        ? into
+        : `the project's ${into}/`}`, {
         hint: "Name the files the script needs, not a link to the whole project or its " +
             "repository; a link a repository brings must not widen what a script reads",
         details: { path: real },
@@ -189,7 +193,7 @@ export async function contextPaths(context, workdir, options = {}) {
                 read.add(real);
                 const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
                 if (named !== real) {
-                    linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`);
+                    linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`, named);
                     read.add(named);
                 }
             }

@@ -162,7 +162,8 @@ const HOP_BY_HOP = new Set([
 ]);
 function specialReason(what, address, grant) {
     const kind = classifyAddress(address);
-    return `${what} is ${kind === "host" ? "one of this machine's own addresses" : `a ${kind} address`}` +
+    const article = /^[aeiou]/.test(kind ?? "") ? "an" : "a";
+    return `${what} is ${kind === "host" ? "one of this machine's own addresses" : `${article} ${kind} address`}` +
         `: reaching it needs --allow-private-net ${grant}`;
 }
 async function checkedAddresses(host, port, privateRules, resolve, timeoutMs) {

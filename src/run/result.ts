@@ -11,7 +11,7 @@ import { ScriptOutput as ScriptOutputSchema } from "../schema.ts";
 import type { Manifest, ScriptOutput } from "../types.ts";
 import { checkArtifacts } from "../sandbox/policy.ts";
 import { relative, resolve } from "../_path.ts";
-import { isInside, lstatSyncOrNull } from "../_fs.ts";
+import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 
 /** Which sandbox limits a failed run hit (their values), as the backend measured them. */
 export interface LimitsHit {
@@ -268,15 +268,23 @@ function unnamedFiles(text: string, workdir: string): string[] {
       const path = resolve(workdir, match[1]!);
       if (!isInside(path, workdir) || path === workdir) continue;
       const name = relative(workdir, path);
-      // Never a hidden file or folder (.env, .git/, .ssh): the script writes its own stderr,
-      // and a hint must not read as an invitation to grant a secret.
-      if (name.split(/[\\/]/).some((part) => part.startsWith("."))) continue;
+      // Never a hidden file or folder (.env, .git/, .ssh), by its name or where a link leads,
+      // nor a name that looks like a secret: the script writes its own error output, and a hint
+      // must not read as an invitation to grant one.
+      const real = realPathSyncOrNull(path);
+      if (real === null || !isInside(real, workdir)) continue;
+      const parts = [...name.split(/[\\/]/), ...relative(workdir, real).split(/[\\/]/)];
+      if (parts.some((part) => part.startsWith(".") || SECRET_NAME.test(part))) continue;
       if (lstatSyncOrNull(path)) found.add(name);
       if (found.size >= 3) return [...found];
     }
   }
   return [...found];
 }
+
+/** Names of files that hold secrets, which a hint never suggests granting. */
+const SECRET_NAME =
+  /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
 
 /** A script's failure, with a hint naming the project's files it could not see, if any. */
 function withUnnamedFiles(error: unknown, exec: ExecResult, workdir: string): unknown {
@@ -287,8 +295,8 @@ function withUnnamedFiles(error: unknown, exec: ExecResult, workdir: string): un
   const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
   return new ExecError(error.message, {
     cause: error.cause,
-    hint: `The script asked for ${list}, which the project holds but the run was not given: a ` +
-      "script sees only the paths its context names (and --allow-read grants). If it should " +
+    hint: `The script's errors name ${list}, which the project holds but the run was not given: ` +
+      "a script sees only the paths its context names (and --allow-read grants). If it should " +
       `read ${unnamed.length === 1 ? "it" : "them"}, name ${
         unnamed.length === 1 ? "it" : "them"
       } in --context`,

@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { isAbsolute } from "../_path.ts";
-import { isInside, realPathSyncOrNull } from "../_fs.ts";
+import { isAbsolute, join } from "../_path.ts";
+import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { type CommandSpec, GATE_PASSED } from "../exec.ts";
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
   canonicalHost,
+  hostAddresses,
   type HostRule,
   isPublicAddress,
   matchHost,
@@ -165,11 +166,18 @@ function specialDenials(privateRules: readonly HostRule[], proxyHost?: string): 
     if (rule.kind === "name" && rule.host === "localhost") named.add("127.0.0.1").add("::1");
   }
   const v4 = [...named].filter((a) => !a.includes(":")).map(ipv4Number);
-  return SPECIAL_RANGES.flatMap((range) => {
-    if (!range.cidr.includes(":")) return ipv4RangeWithout(range.cidr, v4);
-    const [base = "", bits] = range.cidr.split("/");
-    return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
-  });
+  return [
+    ...SPECIAL_RANGES.flatMap((range) => {
+      if (!range.cidr.includes(":")) return ipv4RangeWithout(range.cidr, v4);
+      const [base = "", bits] = range.cidr.split("/");
+      return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
+    }),
+    // This machine's own addresses, each: a raw socket to a service bound to every interface
+    // would reach the host itself (the proxy refuses them for fetch, but meets no raw socket).
+    ...hostAddresses().filter((address) => !named.has(address)).map((address) =>
+      address.includes(":") ? `[${address}]` : address
+    ),
+  ];
 }
 
 /**
@@ -381,6 +389,58 @@ export interface DenoPermissionsOptions {
   resolve?: Resolver;
 }
 
+/** The most entries {@linkcode refuseLinksOut} looks at in the granted folders of one run. */
+const LINK_WALK_BUDGET = 20_000;
+
+/**
+ * Where Deno's flags are the only layer (no OS sandbox), refuses a run whose granted folders hold
+ * a symlink leading out of what is granted: Deno checks the path a script names, then the system
+ * follows the link, so `data/up -> ..` inside a granted `data/` would show the whole project (a
+ * repository can commit such a link). Under an OS sandbox the link leads to nothing: only what is
+ * granted is there. Only the granted folders inside the working directory are walked, and
+ * {@linkcode LINK_WALK_BUDGET} entries at most.
+ *
+ * @throws {PermissionError} naming the link
+ */
+function refuseLinksOut(policy: SandboxPolicy): void {
+  const granted = [...policy.read, ...policy.write, policy.tmpDir]
+    .map((path) => realPathSyncOrNull(path) ?? path);
+  const inside = (path: string) => granted.some((root) => isInside(path, root));
+  let budget = LINK_WALK_BUDGET;
+  const walk = (folder: string): void => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(folder)];
+    } catch {
+      return; // not a folder, or unreadable: the script cannot list it either
+    }
+    for (const entry of entries) {
+      if (--budget < 0) return;
+      const path = join(folder, entry.name);
+      if (entry.isSymlink) {
+        const target = realPathSyncOrNull(path);
+        if (target !== null && !inside(target)) {
+          throw new PermissionError(
+            `Cannot run under Deno's permissions alone: "${path}" is a link to "${target}", ` +
+              "which the run was not given, and Deno would follow it",
+            {
+              hint: "Remove the link, name what it leads to in the context, or install " +
+                "bubblewrap (capibara doctor), under which a link leads only to what is granted",
+              details: { path, target },
+            },
+          );
+        }
+      } else if (entry.isDirectory) walk(path);
+    }
+  };
+  // The project's folders: what a repository may bring (Capibara's own folders hold no link of
+  // a stranger's, and an npm cache is not walked).
+  const workdir = realPathSyncOrNull(policy.workdir) ?? policy.workdir;
+  for (const root of [...policy.read, ...policy.write]) {
+    if (isInside(root, workdir) && lstatSyncOrNull(root)?.isDirectory) walk(root);
+  }
+}
+
 /**
  * The gate of a held Deno start (see `WrapOptions.selfGated`), preloaded before the script: one
  * newline on standard input releases the run; end of input (a discarded start) ends it with 125.
@@ -513,6 +573,8 @@ export class DenoPermissionsBackend implements SandboxBackend {
         options.held ? { held: true, selfGated: true } : {},
       );
     }
+    // Deno's flags alone: Deno follows a link inside a granted folder wherever it leads.
+    refuseLinksOut(policy);
     if (policy.network.length === 0) {
       const flags = denoPermissionFlags(flagged, policy.env ?? []);
       return {

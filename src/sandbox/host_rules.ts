@@ -118,11 +118,15 @@ export const SPECIAL_RANGES: readonly AddressRange[] = [
   { cidr: "::1/128", class: "loopback" },
   // Local-use NAT64 (RFC 8215): a site's own translator, to whatever IPv4 it reaches.
   { cidr: "64:ff9b:1::/48", class: "private" },
-  // Discard-only, Teredo (its IPv4 addresses obfuscated), benchmarking, documentation.
+  // Discard-only, Teredo (its IPv4 addresses obfuscated), benchmarking, documentation, ORCHIDv2,
+  // the newer documentation range, SRv6 segment identifiers.
   { cidr: "100::/64", class: "reserved" },
   { cidr: "2001::/32", class: "reserved" },
   { cidr: "2001:2::/48", class: "reserved" },
   { cidr: "2001:db8::/32", class: "reserved" },
+  { cidr: "2001:20::/28", class: "reserved" },
+  { cidr: "3fff::/20", class: "reserved" },
+  { cidr: "5f00::/16", class: "reserved" },
   { cidr: "fc00::/7", class: "unique-local" },
   { cidr: "fe80::/10", class: "link-local" },
   { cidr: "fec0::/10", class: "private" },
@@ -465,23 +469,39 @@ export function classifyAddress(address: string): AddressClass | undefined {
   return own.has((v4 ?? bytes).join(".")) ? "host" : "public";
 }
 
-/** This machine's interface addresses (as byte strings), looked up at most once a second. */
-let own: { at: number; bytes: Set<string> } | undefined;
+/** This machine's interface addresses (as byte strings and as text), looked up once a second. */
+let own: { at: number; bytes: Set<string>; texts: string[] } | undefined;
 
 function ownAddresses(): Set<string> {
+  return ownLookup().bytes;
+}
+
+function ownLookup(): { bytes: Set<string>; texts: string[] } {
   const now = Date.now();
-  if (own && now - own.at < 1000) return own.bytes;
+  if (own && now - own.at < 1000) return own;
   const bytes = new Set<string>();
+  const texts: string[] = [];
   try {
     for (const item of Deno.networkInterfaces()) {
-      const parsed = addressBytes(item.address.replace(/%.*$/, ""));
-      if (parsed) bytes.add((embeddedIPv4(parsed) ?? parsed).join("."));
+      const text = item.address.replace(/%.*$/, "");
+      const parsed = addressBytes(text);
+      if (!parsed) continue;
+      bytes.add((embeddedIPv4(parsed) ?? parsed).join("."));
+      texts.push(text);
     }
   } catch {
     // not allowed to look (an SDK under narrow permissions): only the ranges above count
   }
-  own = { at: now, bytes };
-  return bytes;
+  own = { at: now, bytes, texts };
+  return own;
+}
+
+/**
+ * This machine's own interface addresses that no special range holds (those classify as
+ * `host`): what Deno's flags must deny one by one, where they are the only layer.
+ */
+export function hostAddresses(): string[] {
+  return ownLookup().texts.filter((text) => classifyAddress(text) === "host");
 }
 
 /** Whether `address` is an IP address outside every special range. False for non-addresses. */

@@ -247,14 +247,25 @@ export function resolveInside(
  * `data/` show the whole project (its `.env`, its `.git/config`) to the script. A path named
  * without a link is the user's own choice, and stays allowed.
  */
-function linkedInput(real: string, realWorkdir: string, what: string): void {
+function linkedInput(
+  real: string,
+  realWorkdir: string,
+  what: string,
+  named = real,
+): void {
+  const hidden = (path: string) =>
+    relative(realWorkdir, path).split(sep).some((part) => part.startsWith("."));
   const into = isInside(realWorkdir, real)
     ? "the working directory itself"
-    : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name)));
+    : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name))) ??
+      // A hidden file or folder the name does not show (`notes.txt -> .env`).
+      (hidden(real) && !hidden(named) ? "a hidden file" : undefined);
   if (into === undefined) return;
   throw new ValidationError(
     `${what} leads through a symlink to ${
-      into === "the working directory itself" ? into : `the project's ${into}/`
+      into === "the working directory itself" || into === "a hidden file"
+        ? into
+        : `the project's ${into}/`
     }`,
     {
       hint: "Name the files the script needs, not a link to the whole project or its " +
@@ -321,7 +332,7 @@ export async function contextPaths(
         // to the same file), and the script finds its input by the name in its context.
         const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
         if (named !== real) {
-          linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`);
+          linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`, named);
           read.add(named);
         }
       } else if (input && options.requireInputs) {

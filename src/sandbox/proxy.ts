@@ -329,8 +329,9 @@ interface Denial {
 /** Why a special address is refused, with the flag that would admit it. */
 function specialReason(what: string, address: string, grant: string): string {
   const kind = classifyAddress(address);
+  const article = /^[aeiou]/.test(kind ?? "") ? "an" : "a";
   return `${what} is ${
-    kind === "host" ? "one of this machine's own addresses" : `a ${kind} address`
+    kind === "host" ? "one of this machine's own addresses" : `${article} ${kind} address`
   }` +
     `: reaching it needs --allow-private-net ${grant}`;
 }

@@ -133,7 +133,11 @@ const plantLink = (name: string, target: string) => async () => {
   await Deno.symlink(target, join(PROJECT, name));
 };
 for (
-  const [name, target, input] of [["wide", ".", "wide/"], ["gitdata", ".git", "gitdata/"]] as const
+  const [name, target, input] of [
+    ["wide", ".", "wide/"],
+    ["gitdata", ".git", "gitdata/"],
+    ["notes.txt", ".env", "notes.txt"],
+  ] as const
 ) {
   attack({
     name: `read the project through a repository's link ${name} -> ${target} named as an input`,
@@ -153,6 +157,27 @@ for (
     leaks: [ENV_SECRET],
   });
 }
+// Under Deno's flags alone (no OS sandbox), Deno follows a link inside a granted folder wherever it
+// leads: a repository's data/up -> .. would show the whole project.
+attack({
+  name:
+    "read the project through a repository's link inside a granted folder, under Deno's flags alone",
+  language: "typescript",
+  context: { input: "data/" },
+  options: { sandbox: false },
+  script: ts(`for (const p of ["data/up/.env", "data/up/.git/config"]) {
+  try { detail += Deno.readTextFileSync(p); breached = true; } catch { /* closed */ }
+}`),
+  before: async () => {
+    await Deno.writeTextFile(join(PROJECT, ".env"), `TOKEN=${ENV_SECRET}\n`);
+    await plantLink("data/up", "..")();
+  },
+  blockedBy: [PermissionError],
+  leaks: [ENV_SECRET],
+  async hostUnchanged() {
+    await Deno.remove(join(PROJECT, "data", "up")).catch(() => {});
+  },
+});
 // An input named through a link inside the project is found by that name (and a folder's too).
 attack({
   name: "an input named through a link inside the project is read by its name (granted)",

@@ -313,6 +313,8 @@ Deno.test({
       replies: [bundleReply({
         body: 'open(".env").close() if False else None\n' +
           "import sys\nprint(\"No such file or directory: '.env'\", file=sys.stderr)\n" +
+          "print(\"No such file or directory: 'id_\" + \"rsa'\", file=sys.stderr)\n" +
+          "print(\"No such file or directory: 'notes.txt'\", file=sys.stderr)\n" +
           'with open("data/extra.json") as fh:\n    fh.read()\nreturn {"output": {}}',
       })],
     });
@@ -320,6 +322,9 @@ Deno.test({
     await Deno.writeTextFile(join(tmp.path, "data", "in.csv"), "a\n1\n");
     await Deno.writeTextFile(join(tmp.path, "data", "extra.json"), "{}");
     await Deno.writeTextFile(join(tmp.path, ".env"), "TOKEN=x");
+    // What a script's errors may name but a hint never suggests granting: a key, a link to .env.
+    await Deno.writeTextFile(join(tmp.path, "id_rsa"), "KEY");
+    await Deno.symlink(".env", join(tmp.path, "notes.txt"));
     const result = await runCli(
       ["run", "Sum the column", "--context", '{"input": "data/in.csv"}', "--json"],
       { cwd: tmp.path, env: envFor(llm.url) },
@@ -329,7 +334,7 @@ Deno.test({
       error: { details: { not_given?: string[] } };
     };
     assert.deepEqual(doc.error.details.not_given, ["data/extra.json"], result.stdout);
-    assert.match(doc.error.hint, /asked for "data\/extra\.json".*name it in --context/);
+    assert.match(doc.error.hint, /errors name "data\/extra\.json".*name it in --context/);
     assert.doesNotMatch(doc.error.hint, /\.env/);
   },
 });
