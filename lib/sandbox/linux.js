@@ -524,7 +524,7 @@ async function substituteClosed(policy, drop, stateDir, substitutes) {
             dir = dirname(dir);
         }
     }
-    if (!closed)
+    if (!closed || substitutes.has(policy.workdir))
         return;
     const hidden = `${stateDir}/skeleton`;
     Deno.mkdirSync(hidden, { mode: 0o700 });

@@ -952,7 +952,8 @@ async function substituteClosed(
       dir = dirname(dir);
     }
   }
-  if (!closed) return;
+  // Granted whole and copied for the sandbox's uid (a root run's 0700 workdir): the copy shows it.
+  if (!closed || substitutes.has(policy.workdir)) return;
   // In a folder of its own closed to every other user: a root run's state dir may be passed
   // through (0711), and the skeleton's names are the project's (an input's file name). A root
   // run binds it from here as root (see `via`); the sandbox sees only the bind.

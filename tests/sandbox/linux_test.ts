@@ -838,6 +838,19 @@ Deno.test({
       await dropped.close();
     }
     assert.equal(await Deno.readTextFile(input), "a,b\n1,2\n");
+    // The same closed workdir granted whole (--allow-read .): its copy shows it, not an empty
+    // folder (the copy was made, then hidden under the empty one).
+    const whole = await backend.wrap(
+      { program: "cat", args: ["other.txt"], env: BASE_ENV, cwd: layout.work },
+      { ...policyFor(layout, { read: [layout.work] }), ...noLandlock },
+    );
+    try {
+      const result = await execCommand(whole.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, "NOT-AN-INPUT");
+    } finally {
+      await whole.close();
+    }
     // An open workdir, but the input under a folder the sandbox uid may not search.
     await Deno.chmod(layout.work, 0o755);
     await Deno.mkdir(`${layout.work}/closed`, { mode: 0o700 });
