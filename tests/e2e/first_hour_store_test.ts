@@ -313,7 +313,7 @@ Deno.test({
       replies: [bundleReply({
         body: 'open(".env").close() if False else None\n' +
           "import sys\nprint(\"No such file or directory: '.env'\", file=sys.stderr)\n" +
-          "print(\"No such file or directory: 'id_\" + \"rsa'\", file=sys.stderr)\n" +
+          'print("No such file or directory: \'id_" + "rsa\'", file=sys.stderr)\n' +
           "print(\"No such file or directory: 'notes.txt'\", file=sys.stderr)\n" +
           'with open("data/extra.json") as fh:\n    fh.read()\nreturn {"output": {}}',
       })],
