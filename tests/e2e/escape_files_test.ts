@@ -1127,7 +1127,9 @@ detail = oct(os.stat(os.path.join(folder, "drop")).st_mode & 0o7777)`),
           const info = await Deno.lstat(path);
           if (info.isSymlink) continue;
           if ((info.mode! & 0o002) !== 0) open.push(path);
-          if (info.isDirectory) await walk(path);
+          // Only into folders other users may enter: what lies in one closed to them (a name
+          // that is not UTF-8 closes its folder) is beyond their reach, whatever its mode.
+          if (info.isDirectory && (info.mode! & 0o001) !== 0) await walk(path);
         }
       };
       await walk(cleared);

@@ -410,9 +410,16 @@ print(f"started all {started}", flush=True)
     });
     assert.equal(result.code, 3, result.stdout + result.stderr);
     const started = Number(/fork refused after (\d+)/.exec(result.stdout)?.[1]);
-    // The script itself is one of its maxProcesses.
-    assert.equal(started, maxProcesses - 1, result.stdout);
-    assert.equal(result.usage.processLimitHit, true);
+    if (result.usage.peakMemoryBytes !== undefined) {
+      // A cgroup counts the run's processes alone; the script itself is one of its maxProcesses.
+      assert.equal(started, maxProcesses - 1, result.stdout);
+      assert.equal(result.usage.processLimitHit, true);
+    } else {
+      // Without one (an ordinary user with no delegated cgroup), RLIMIT_NPROC counts every
+      // process of the uid the sandbox runs as, this test's own among them: fewer, never more.
+      console.warn("linux_test: no cgroup here: the process limit is the uid's (prlimit)");
+      assert.ok(started >= 1 && started <= maxProcesses - 1, result.stdout);
+    }
     // The pid namespace died with the script, and close() emptied the cgroup.
     assert.equal(duringRun, 0);
     assert.deepEqual(processesMatching(marker), []);
@@ -440,8 +447,13 @@ print("allocated", len(block), flush=True)
     assert.match(result.stdout, /start/);
     assert.doesNotMatch(result.stdout, /allocated/);
     assert.notEqual(result.code, 0);
-    assert.equal(result.usage.memoryLimitHit, true);
-    assert.ok((result.usage.peakMemoryBytes ?? 0) <= memoryBytes);
+    if (result.usage.peakMemoryBytes !== undefined) {
+      assert.equal(result.usage.memoryLimitHit, true);
+      assert.ok(result.usage.peakMemoryBytes <= memoryBytes);
+    } else {
+      // Without a memory cgroup the address-space cap refuses the allocation; nothing counts it.
+      console.warn("linux_test: no memory cgroup here: the limit's hit is not reported");
+    }
     await hostIsFine();
   },
 });
