@@ -7,7 +7,7 @@ import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { forAudience, IntegrityError, ValidationError } from "./errors.js";
 import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
-import { backendFor, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
+import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
 import { rememberRun } from "./run/remembered.js";
 import { checkPermissions, planRun } from "./run/plan.js";
@@ -342,6 +342,7 @@ export class Capibara {
             }
             if (config.core && !this.#options.generator) {
                 await store.checkWritable();
+                checkOutputFolders(request.paths.write, request.workdir);
                 return { entry: await this.#fromCore(store, config, fp, request), generated: true };
             }
             const generator = this.#options.generator ??
@@ -365,6 +366,7 @@ export class Capibara {
                 });
             }
             await store.checkWritable();
+            checkOutputFolders(request.paths.write, request.workdir);
             this.#options.progress?.("Generating the script…");
             const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal });
             const { manifest, files } = generatedEntry({

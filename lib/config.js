@@ -21,6 +21,9 @@ export const DEFAULTS = {
     language: "python",
 };
 export const MIN_MEMORY_BYTES = 16 * 1024 ** 2;
+export function discoversModel(settings) {
+    return !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL;
+}
 function pick(...values) {
     return values.map((v) => v?.trim()).find((v) => v !== undefined && v !== "");
 }

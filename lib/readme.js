@@ -1,5 +1,5 @@
 // Generated from src/readme.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-function shellWord(word) {
+export function shellWord(word) {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;
     return `'${word.replaceAll("'", `'\\''`)}'`;

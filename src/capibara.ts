@@ -30,6 +30,7 @@ import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
 import {
   backendFor,
+  checkOutputFolders,
   type ExecuteOptions,
   HeldStartLost,
   runDirPath,
@@ -570,6 +571,7 @@ export class Capibara {
       // Nothing is asked of either for a project whose store cannot take the entry.
       if (config.core && !this.#options.generator) {
         await store.checkWritable();
+        checkOutputFolders(request.paths.write, request.workdir);
         return { entry: await this.#fromCore(store, config, fp, request), generated: true };
       }
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
@@ -602,6 +604,8 @@ export class Capibara {
         );
       }
       await store.checkWritable();
+      // Nor for a run whose outputs could not be written once its script is done.
+      checkOutputFolders(request.paths.write, request.workdir);
       this.#options.progress?.("Generating the script…");
       const result = await generator.generate(
         { prompt: request.prompt, context: request.context, language: request.language },

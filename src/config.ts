@@ -97,6 +97,14 @@ export interface CoreSettings {
   source: "option" | "env" | "config";
 }
 
+/**
+ * Whether the generator asks its server which model it has: no model was set, and the server is
+ * not OpenAI's (whose default model is the default): a local server's only model is used.
+ */
+export function discoversModel(settings: Pick<GeneratorSettings, "modelSet" | "baseUrl">): boolean {
+  return !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL;
+}
+
 /** How the generator is reached, resolved from the environment and `.capibara/config.json`. */
 export interface GeneratorSettings {
   /** Base URL of an OpenAI-compatible server. */

@@ -6,7 +6,7 @@
 import type { Manifest } from "./schema.ts";
 
 /** A word quoted for a POSIX shell (left bare when it needs no quoting). */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }

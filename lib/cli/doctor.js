@@ -1,6 +1,7 @@
 // Generated from src/cli/doctor.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { Capibara } from "../capibara.js";
+import { discoversModel } from "../config.js";
 import { CapibaraError, EXIT_CODES } from "../errors.js";
 import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.js";
 import { keyIdOf, REQUIRE_SIGNATURE_ENV, TRUSTED_KEYS_ENV, } from "../store/trust.js";
@@ -67,8 +68,15 @@ export async function serverCheck(generator) {
         return fail(`${url} did not answer with a model list (content type ${contentType}, starting with ` +
             `${JSON.stringify(text.slice(0, 60))})`, "Point CAPIBARA_BASE_URL at an OpenAI-compatible API, usually ending in /v1");
     }
+    const listed = models.length === 0 ? "none" : models.slice(0, 10).join(", ");
+    if (discoversModel(generator)) {
+        if (models.length === 1) {
+            return { name, ok: true, detail: `${where} answers and lists one model, "${models[0]}"` };
+        }
+        return fail(`${where} lists ${models.length === 0 ? "no model" : `several models (${listed})`}, and ` +
+            "none is set", "Set CAPIBARA_MODEL (or generator.model) to one of the listed models");
+    }
     if (!models.includes(generator.model)) {
-        const listed = models.length === 0 ? "none" : models.slice(0, 10).join(", ");
         return fail(`${where} does not list the model "${generator.model}" (it lists: ${listed})`, "Set CAPIBARA_MODEL (or generator.model) to one of the listed models");
     }
     return { name, ok: true, detail: `${where} answers and lists "${generator.model}"` };
@@ -363,7 +371,7 @@ export async function doctorChecks(cb = new Capibara()) {
             ok: true,
             ...(generator.configured ? {} : { warning: true }),
             detail: generator.configured
-                ? `${generator.baseUrl} (model ${generator.model})`
+                ? `${generator.baseUrl} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`
                 : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
                     "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
                     `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,

@@ -1,5 +1,5 @@
 // Generated from src/generate/openai.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { OPENAI_BASE_URL, resolveConfig } from "../config.js";
+import { discoversModel, resolveConfig, } from "../config.js";
 import { NetworkError, TemplateError, ValidationError } from "../errors.js";
 import { readBounded, TooLarge } from "../_body.js";
 const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;
@@ -296,7 +296,7 @@ export function generatorFromConfig(settings) {
         baseURL: settings.baseUrl,
         apiKey: settings.apiKey ?? "not-needed",
         model: settings.model,
-        discoverModel: !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL,
+        discoverModel: discoversModel(settings),
         timeoutMs: settings.timeoutSeconds === undefined
             ? undefined
             : Math.round(settings.timeoutSeconds * 1000),

@@ -1,6 +1,6 @@
 // Generated from src/run/execute.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join, relative, tmpDir } from "../_path.js";
-import { lstatOrNull, lstatSyncOrNull, removeIfExists, unwritable } from "../_fs.js";
+import { dirname, join, relative, tmpDir } from "../_path.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, unwritable, } from "../_fs.js";
 import { onTimeout } from "../_timer.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
@@ -59,6 +59,29 @@ export async function backendFor(language, options) {
 export function runDirPath() {
     return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
 }
+export function checkOutputFolders(folders, workdir) {
+    workdir = realPathSyncOrNull(workdir) ?? workdir;
+    for (const wanted of new Set(folders)) {
+        let folder = wanted;
+        while (!lstatSyncOrNull(folder) && isInside(dirname(folder), workdir) && folder !== workdir) {
+            folder = dirname(folder);
+        }
+        const error = unwritable(folder);
+        if (!error)
+            continue;
+        const why = error instanceof Deno.errors.PermissionDenied
+            ? "this user may not write there"
+            : error instanceof Deno.errors.NotFound
+                ? "it is missing"
+                : error.message.replace(/: tmpdir$/, "");
+        throw new PermissionError(`Cannot write the outputs into "${relative(workdir, wanted) || "."}": ${why}` +
+            (folder === wanted ? "" : ` (in "${relative(workdir, folder) || "."}")`), {
+            cause: error,
+            hint: "Make the output folder writable by this user, or name another in --context",
+            details: { path: wanted },
+        });
+    }
+}
 export class HeldStartLost extends Error {
     exec;
     constructor(exec) {
@@ -98,6 +121,9 @@ export async function stage(plan, backend, options = {}) {
             if (output.kind !== "dir")
                 continue;
             await makeFolders(workdir, output.target).catch((error) => {
+                if (error instanceof Deno.errors.PermissionDenied) {
+                    checkOutputFolders([output.target], workdir);
+                }
                 throw new ExecError(`Cannot create the output folder "${output.target}": ${error.message}`, {
                     cause: error,
                     hint: "Remove what is in its way (a symlink, a file), then run again",
@@ -168,16 +194,7 @@ export async function runStaged(staged, options) {
     const bounds = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
     try {
         if (mode === "copy-out") {
-            for (const folder of new Set(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir))) {
-                const error = unwritable(folder);
-                if (!error)
-                    continue;
-                throw new PermissionError(`Cannot write the outputs into "${relative(workdir, folder) || "."}": ${error.message}`, {
-                    cause: error,
-                    hint: "Make the output folder writable by this user, or name another in --context",
-                    details: { path: folder },
-                });
-            }
+            checkOutputFolders(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir), workdir);
         }
         step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
         const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];

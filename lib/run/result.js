@@ -4,6 +4,7 @@ import { ExecError, tail } from "../errors.js";
 import { ScriptOutput as ScriptOutputSchema } from "../schema.js";
 import { checkArtifacts } from "../sandbox/policy.js";
 import { relative, resolve } from "../_path.js";
+import { shellWord } from "../readme.js";
 import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
 export const OUTPUT_LIMITS = {
     maxBytes: 1024 ** 2,
@@ -203,8 +204,8 @@ function withUnnamedFiles(error, exec, workdir) {
     return new ExecError(error.message, {
         cause: error.cause,
         hint: `The script's errors name ${list}, which the project holds but the run was not given: ` +
-            "a script sees only the paths its context names (and --allow-read grants). If it should " +
-            `read ${unnamed.length === 1 ? "it" : "them"}, name ${unnamed.length === 1 ? "it" : "them"} in --context`,
+            "a script sees only the paths its context names and --allow-read grants. If it should " +
+            `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${unnamed.map((p) => `--allow-read ${shellWord(p)}`).join(" ")} (the same script; another context is another request, and a new script)`,
         details: { ...error.details, not_given: unnamed },
     });
 }

@@ -5,7 +5,7 @@
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { Capibara } from "../capibara.ts";
-import type { CoreSettings, ResolvedConfig } from "../config.ts";
+import { type CoreSettings, discoversModel, type ResolvedConfig } from "../config.ts";
 import { CapibaraError, EXIT_CODES } from "../errors.ts";
 import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.ts";
 import {
@@ -117,8 +117,19 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
       "Point CAPIBARA_BASE_URL at an OpenAI-compatible API, usually ending in /v1",
     );
   }
+  const listed = models.length === 0 ? "none" : models.slice(0, 10).join(", ");
+  if (discoversModel(generator)) {
+    // No model set, and not OpenAI's server: a run uses the server's only model.
+    if (models.length === 1) {
+      return { name, ok: true, detail: `${where} answers and lists one model, "${models[0]}"` };
+    }
+    return fail(
+      `${where} lists ${models.length === 0 ? "no model" : `several models (${listed})`}, and ` +
+        "none is set",
+      "Set CAPIBARA_MODEL (or generator.model) to one of the listed models",
+    );
+  }
   if (!models.includes(generator.model)) {
-    const listed = models.length === 0 ? "none" : models.slice(0, 10).join(", ");
     return fail(
       `${where} does not list the model "${generator.model}" (it lists: ${listed})`,
       "Set CAPIBARA_MODEL (or generator.model) to one of the listed models",
@@ -463,7 +474,9 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
       ok: true,
       ...(generator.configured ? {} : { warning: true }),
       detail: generator.configured
-        ? `${generator.baseUrl} (model ${generator.model})`
+        ? `${generator.baseUrl} (${
+          discoversModel(generator) ? "the server's only model" : `model ${generator.model}`
+        })`
         : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
           "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
           `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,

@@ -7,7 +7,12 @@
 import type OpenAI from "npm:openai@^7.57.0";
 import type { APIError } from "npm:openai@^7.57.0";
 import type { Language } from "../schema.ts";
-import { type GeneratorSettings, OPENAI_BASE_URL, resolveConfig } from "../config.ts";
+import {
+  discoversModel,
+  type GeneratorSettings,
+  OPENAI_BASE_URL,
+  resolveConfig,
+} from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
 import type { GenerateOptions, GenerateRequest, GenerateResult, Generator } from "./types.ts";
 import { readBounded, TooLarge } from "../_body.ts";
@@ -426,7 +431,7 @@ export function generatorFromConfig(settings: GeneratorSettings): OpenAIGenerato
     apiKey: settings.apiKey ?? "not-needed",
     model: settings.model,
     // The default model is OpenAI's: another server is asked which one it has.
-    discoverModel: !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL,
+    discoverModel: discoversModel(settings),
     timeoutMs: settings.timeoutSeconds === undefined
       ? undefined
       : Math.round(settings.timeoutSeconds * 1000),

@@ -14,8 +14,15 @@
  *
  * @module
  */
-import { join, relative, tmpDir } from "../_path.ts";
-import { lstatOrNull, lstatSyncOrNull, removeIfExists, unwritable } from "../_fs.ts";
+import { dirname, join, relative, tmpDir } from "../_path.ts";
+import {
+  isInside,
+  lstatOrNull,
+  lstatSyncOrNull,
+  realPathSyncOrNull,
+  removeIfExists,
+  unwritable,
+} from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
 import { step } from "../_timings.ts";
 import { ExecError, PermissionError } from "../errors.ts";
@@ -166,6 +173,39 @@ export function runDirPath(): string {
 }
 
 /**
+ * Refuses output folders this user cannot write: each folder, or where it is missing the nearest
+ * folder above it that exists (the run makes the rest). Asked of the file system itself (see
+ * `unwritable`). Called before a model is asked for a script, and again before a run.
+ *
+ * @throws {PermissionError} naming the folder
+ */
+export function checkOutputFolders(folders: readonly string[], workdir: string): void {
+  workdir = realPathSyncOrNull(workdir) ?? workdir;
+  for (const wanted of new Set(folders)) {
+    let folder = wanted;
+    while (!lstatSyncOrNull(folder) && isInside(dirname(folder), workdir) && folder !== workdir) {
+      folder = dirname(folder);
+    }
+    const error = unwritable(folder);
+    if (!error) continue;
+    const why = error instanceof Deno.errors.PermissionDenied
+      ? "this user may not write there"
+      : error instanceof Deno.errors.NotFound
+      ? "it is missing"
+      : error.message.replace(/: tmpdir$/, "");
+    throw new PermissionError(
+      `Cannot write the outputs into "${relative(workdir, wanted) || "."}": ${why}` +
+        (folder === wanted ? "" : ` (in "${relative(workdir, folder) || "."}")`),
+      {
+        cause: error,
+        hint: "Make the output folder writable by this user, or name another in --context",
+        details: { path: wanted },
+      },
+    );
+  }
+}
+
+/**
  * A sandbox started ahead that ended before its gate let the run through (see
  * `ExecResult.gatePassed`): it died while it waited, or as it was released (a start that failed
  * late, a process killed). Nothing of the script ran, and nothing of the run was judged; the run
@@ -248,6 +288,9 @@ export async function stage(
     for (const output of plan.outputs) {
       if (output.kind !== "dir") continue;
       await makeFolders(workdir, output.target).catch((error) => {
+        if (error instanceof Deno.errors.PermissionDenied) {
+          checkOutputFolders([output.target], workdir);
+        }
         throw new ExecError(
           `Cannot create the output folder "${output.target}": ${error.message}`,
           {
@@ -342,22 +385,9 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
   const { tmpDir, workdir } = plan.policy;
   const bounds: StagingLimits = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
   try {
+    // Where the outputs go once the script is done: found closed only then, its work was lost.
     if (mode === "copy-out") {
-      // Where the outputs go once the script is done: found closed only then, its work was lost.
-      for (
-        const folder of new Set(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir))
-      ) {
-        const error = unwritable(folder);
-        if (!error) continue;
-        throw new PermissionError(
-          `Cannot write the outputs into "${relative(workdir, folder) || "."}": ${error.message}`,
-          {
-            cause: error,
-            hint: "Make the output folder writable by this user, or name another in --context",
-            details: { path: folder },
-          },
-        );
-      }
+      checkOutputFolders(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir), workdir);
     }
     step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
     // Outputs written in place count too, beyond what they held before the run.

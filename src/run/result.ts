@@ -11,6 +11,7 @@ import { ScriptOutput as ScriptOutputSchema } from "../schema.ts";
 import type { Manifest, ScriptOutput } from "../types.ts";
 import { checkArtifacts } from "../sandbox/policy.ts";
 import { relative, resolve } from "../_path.ts";
+import { shellWord } from "../readme.ts";
 import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 
 /** Which sandbox limits a failed run hit (their values), as the backend measured them. */
@@ -296,10 +297,10 @@ function withUnnamedFiles(error: unknown, exec: ExecResult, workdir: string): un
   return new ExecError(error.message, {
     cause: error.cause,
     hint: `The script's errors name ${list}, which the project holds but the run was not given: ` +
-      "a script sees only the paths its context names (and --allow-read grants). If it should " +
-      `read ${unnamed.length === 1 ? "it" : "them"}, name ${
-        unnamed.length === 1 ? "it" : "them"
-      } in --context`,
+      "a script sees only the paths its context names and --allow-read grants. If it should " +
+      `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${
+        unnamed.map((p) => `--allow-read ${shellWord(p)}`).join(" ")
+      } (the same script; another context is another request, and a new script)`,
     details: { ...error.details, not_given: unnamed },
   });
 }

@@ -637,3 +637,22 @@ Deno.exit(0);
     assert.equal((await Deno.lstat(summary)).mode! & 0o022, 0, "the output is open to others");
   },
 });
+
+Deno.test("capibara doctor passes a local server's only model when none is set, as run uses it", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [] });
+  type Doctor = { checks: { name: string; ok: boolean; detail: string }[] };
+  const server = (doc: unknown) =>
+    (doc as Doctor).checks.find((c) => c.name === "generator server")!;
+  const env = { CAPIBARA_CACHE_DIR: CACHE, CAPIBARA_BASE_URL: llm.url };
+  const none = await runCli(["doctor", "--json"], { cwd: tmp.path, env });
+  assert.equal(server(none.json).ok, true, none.stdout);
+  assert.match(server(none.json).detail, /lists one model, "fake-model"/);
+  // A model set that the server does not list still fails.
+  const other = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { ...env, CAPIBARA_MODEL: "gpt-4o-mini" },
+  });
+  assert.equal(server(other.json).ok, false);
+  assert.equal(other.code, 4);
+});

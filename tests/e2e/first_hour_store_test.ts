@@ -250,6 +250,18 @@ Deno.test({
       assert.equal(doc.error.type, "PermissionError");
       assert.match(doc.error.message, /Cannot write the outputs into "out"/);
       assert.doesNotMatch(result.stderr, /the script ran/);
+      // Found before the model was asked for a script it could not use.
+      assert.equal(llm.requests, 0);
+      // A folder still to be made below it: the same, never "remove what is in its way".
+      const below = await runCli(
+        ["run", "Write an empty report", "--context", '{"output": "out/x/r.json"}', "--json"],
+        { cwd: tmp.path, env: envFor(llm.url) },
+      );
+      assert.equal(below.code, 7, below.stdout + below.stderr);
+      assert.match(
+        (JSON.parse(below.stdout) as ErrorDoc).error.message,
+        /Cannot write the outputs into "out\/x".*\(in "out"\)/,
+      );
     } finally {
       await new Deno.Command("chattr", { args: ["-i", out] }).output();
     }
@@ -334,7 +346,7 @@ Deno.test({
       error: { details: { not_given?: string[] } };
     };
     assert.deepEqual(doc.error.details.not_given, ["data/extra.json"], result.stdout);
-    assert.match(doc.error.hint, /errors name "data\/extra\.json".*name it in --context/);
+    assert.match(doc.error.hint, /errors name "data\/extra\.json".*--allow-read data\/extra\.json/);
     assert.doesNotMatch(doc.error.hint, /\.env/);
   },
 });
