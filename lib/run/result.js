@@ -154,7 +154,7 @@ export async function runResult(run, where, options) {
         parsed = parseScriptOutput(run.exec, options.timeoutSeconds, run.limits, options.maxOutputBytes);
     }
     catch (error) {
-        throw withUnnamedFiles(error, run.exec, where.workdir);
+        throw withProxyHint(withUnnamedFiles(error, run.exec, where.workdir), run.exec, (where.manifest.needs?.network.length ?? 0) > 0);
     }
     const artifacts = await checkArtifacts(parsed.artifacts, where.workdir, where.writeDirs);
     const selected = applySelect(parsed, where.manifest, options.select);
@@ -192,6 +192,28 @@ function unnamedFiles(text, workdir) {
         }
     }
     return [...found];
+}
+function withProxyHint(error, exec, networked) {
+    if (!networked || !(error instanceof ExecError) || exec.code === 0 || exec.timedOut) {
+        return error;
+    }
+    const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
+    const status = /Tunnel connection failed: (403|502)|\b(403):? Forbidden|\b(502):? Bad Gateway/
+        .exec(text);
+    if (!status)
+        return error;
+    const code = status[1] ?? status[2] ?? status[3];
+    return new ExecError(error.message, {
+        cause: error.cause,
+        hint: code === "403"
+            ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
+                "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
+                "regenerating the script will not help"
+            : "A network request failed at Capibara's proxy: the host could not be resolved or " +
+                "reached from this machine (check its network and DNS); regenerating the script will " +
+                "not help",
+        details: { ...error.details, proxy_status: Number(code) },
+    });
 }
 const SECRET_NAME = /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
 function withUnnamedFiles(error, exec, workdir) {

@@ -218,7 +218,11 @@ export interface RunResultOptions {
  */
 export async function runResult(
   run: { exec: ExecResult; limits?: LimitsHit },
-  where: { workdir: string; writeDirs: string[]; manifest: Pick<Manifest, "aliases"> },
+  where: {
+    workdir: string;
+    writeDirs: string[];
+    manifest: Pick<Manifest, "aliases"> & { needs?: Pick<Manifest["needs"], "network"> };
+  },
   options: RunResultOptions,
 ): Promise<
   {
@@ -237,7 +241,11 @@ export async function runResult(
       options.maxOutputBytes,
     );
   } catch (error) {
-    throw withUnnamedFiles(error, run.exec, where.workdir);
+    throw withProxyHint(
+      withUnnamedFiles(error, run.exec, where.workdir),
+      run.exec,
+      (where.manifest.needs?.network.length ?? 0) > 0,
+    );
   }
   const artifacts = await checkArtifacts(parsed.artifacts, where.workdir, where.writeDirs);
   const selected = applySelect(parsed, where.manifest, options.select);
@@ -281,6 +289,33 @@ function unnamedFiles(text: string, workdir: string): string[] {
     }
   }
   return [...found];
+}
+
+/**
+ * A failed script's error, with a hint on Capibara's proxy when its requests failed there: a
+ * refusal (403: the host or port is not granted) or a host it could not resolve or reach (502)
+ * is no fault of the script, and regenerating it only costs a model's call.
+ */
+function withProxyHint(error: unknown, exec: ExecResult, networked: boolean): unknown {
+  if (!networked || !(error instanceof ExecError) || exec.code === 0 || exec.timedOut) {
+    return error;
+  }
+  const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
+  const status = /Tunnel connection failed: (403|502)|\b(403):? Forbidden|\b(502):? Bad Gateway/
+    .exec(text);
+  if (!status) return error;
+  const code = status[1] ?? status[2] ?? status[3];
+  return new ExecError(error.message, {
+    cause: error.cause,
+    hint: code === "403"
+      ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
+        "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
+        "regenerating the script will not help"
+      : "A network request failed at Capibara's proxy: the host could not be resolved or " +
+        "reached from this machine (check its network and DNS); regenerating the script will " +
+        "not help",
+    details: { ...error.details, proxy_status: Number(code) },
+  });
 }
 
 /** Names of files that hold secrets, which a hint never suggests granting. */

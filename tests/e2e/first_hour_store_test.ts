@@ -350,3 +350,27 @@ Deno.test({
     assert.doesNotMatch(doc.error.hint, /\.env/);
   },
 });
+
+Deno.test({
+  name:
+    "a script whose granted host cannot be reached fails with a hint on the proxy, not on regenerating it",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({
+      replies: [bundleReply({
+        body: 'import urllib.request\nurllib.request.urlopen("https://nowhere.example.test/", ' +
+          'timeout=10).read()\nreturn {"output": {}}',
+        needs: { network: ["nowhere.example.test"] },
+      })],
+    });
+    const result = await runCli(
+      ["run", "Fetch the page", "--allow-net", "nowhere.example.test", "--json"],
+      { cwd: tmp.path, env: envFor(llm.url) },
+    );
+    assert.equal(result.code, 5, result.stdout + result.stderr);
+    const doc = JSON.parse(result.stdout) as ErrorDoc;
+    assert.match(doc.error.hint, /failed at Capibara's proxy: the host could not be resolved/);
+    assert.doesNotMatch(doc.error.hint, /--refresh/);
+  },
+});
