@@ -34,12 +34,14 @@ async function resolveOrSearch(store, query) {
 export function showCommand(setExit) {
     return new Command("show")
         .description("Show a cached script: manifest, files, integrity, signature state, and how to run it by hand")
-        .argument("<fingerprint|text>", "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt")
+        .argument("<fingerprint|text...>", "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt (quoted " +
+        "or not)")
         .option("--script", "print the script itself (terminal-safe)")
         .option("--root <dir>", ROOT_HELP)
         .option("--json", "print one JSON document on stdout")
-        .action(async (prefix, opts) => {
+        .action(async (words, opts) => {
         const json = opts.json ?? false;
+        const prefix = words.join(" ");
         try {
             const store = await (await commandCapibara(opts.root)).store();
             const fp = await resolveOrSearch(store, prefix);

@@ -181,8 +181,10 @@ export function reportInterrupted(
 ): number {
   const exitCode = SIGNAL_EXIT_CODES[received];
   const message = `Interrupted by ${received}${step ? ` while: ${step}` : ""}`;
-  const hint = "The script and its processes were stopped, and the run's temporary folders, " +
-    "sandbox state and cgroups removed; a script still being generated was not stored";
+  const hint = /generat|Asking the Core/i.test(step)
+    ? "Nothing was stored: the script being generated was dropped"
+    : "The script and its processes were stopped, and the run's temporary folders, sandbox " +
+      "state and cgroups removed";
   if (json) {
     printJson({ error: { type: "Interrupted", message, hint, exit_code: exitCode } }, io);
   } else {

@@ -141,6 +141,7 @@ Deno.test({
     const text = await output;
     assert.equal(code, 130, text.slice(-2000));
     assert.match(text, /interrupted: Interrupted by SIGINT while: Running fp_/);
+    assert.doesNotMatch(text, /generated/);
     assert.deepEqual(await named(tmpRoot, "capibara-run-", 0), []);
     assert.deepEqual(await named(tmpRoot, "capibara-sbx-", 0), []);
   },

@@ -137,6 +137,10 @@ Deno.test({
     const show = await runCli(["show", "reverse"], { cwd: tmp.path, env });
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /prompt: {5}Reverse the words/);
+    // Words of the prompt need no quotes.
+    const unquoted = await runCli(["show", "reverse", "the"], { cwd: tmp.path, env });
+    assert.equal(unquoted.code, 0, unquoted.stderr);
+    assert.match(unquoted.stdout, /prompt: {5}Reverse the words/);
   },
 });
 

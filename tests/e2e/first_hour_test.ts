@@ -201,6 +201,7 @@ Deno.test("capibara run on SIGINT while generating stops the request and stores 
   const text = await stderr;
   assert.equal(code, 130, text);
   assert.match(text, /interrupted: Interrupted by SIGINT while: Generating a python script/);
+  assert.match(text, /hint: Nothing was stored/);
   const scripts = join(tmp.path, ".capibara", "scripts");
   const stored = await exists(scripts) ? await Array.fromAsync(Deno.readDir(scripts)) : [];
   assert.deepEqual(stored, []);
