@@ -1,5 +1,5 @@
 // Generated from src/generate/openai.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { discoversModel, resolveConfig, } from "../config.js";
+import { discoversModel, resolveConfig } from "../config.js";
 import { NetworkError, TemplateError, ValidationError } from "../errors.js";
 import { readBounded, TooLarge } from "../_body.js";
 const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;

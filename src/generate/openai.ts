@@ -7,12 +7,7 @@
 import type OpenAI from "npm:openai@^7.57.0";
 import type { APIError } from "npm:openai@^7.57.0";
 import type { Language } from "../schema.ts";
-import {
-  discoversModel,
-  type GeneratorSettings,
-  OPENAI_BASE_URL,
-  resolveConfig,
-} from "../config.ts";
+import { discoversModel, type GeneratorSettings, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
 import type { GenerateOptions, GenerateRequest, GenerateResult, Generator } from "./types.ts";
 import { readBounded, TooLarge } from "../_body.ts";
