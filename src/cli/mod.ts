@@ -136,8 +136,11 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
         return 0;
       }
       const json = args.includes("--json");
-      const message = error.message.replace(/^error: /, "");
       const command = args.find((a) => names.includes(a));
+      // `capibara --json` and nothing else: no command was given, whatever commander says.
+      const message = args.length > 0 && args.every((a) => a === "--json")
+        ? "No command given"
+        : error.message.replace(/^error: /, "");
       return reportError(
         new ValidationError(message.charAt(0).toUpperCase() + message.slice(1), {
           hint: command ? `See capibara ${command} --help` : "See capibara --help",

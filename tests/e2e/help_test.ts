@@ -56,6 +56,12 @@ Deno.test("capibara --version and --json before the subcommand work", async () =
   const typo = await runCli(["--json", "rnu"], { cwd: tmp.path, env });
   assert.equal(typo.code, 2, typo.stderr);
   assert.match((typo.json as ErrorDoc).error.message, /Unknown command 'rnu'[\s\S]*run/);
+  // --json and no command: that is what it says, in JSON, not that --json is unknown.
+  const alone = await runCli(["--json"], { cwd: tmp.path, env });
+  assert.equal(alone.code, 2, alone.stderr);
+  assert.equal((alone.json as ErrorDoc).error.message, "No command given");
+  const unknown = await runCli(["--bogus"], { cwd: tmp.path, env });
+  assert.match(unknown.stderr, /Unknown option '--bogus'/);
 });
 
 Deno.test("capibara run accepts py/ts/sh for --lang and refuses others", async () => {
