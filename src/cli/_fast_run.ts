@@ -193,20 +193,37 @@ async function samePromptNotes(
   context: Record<string, unknown>,
 ): Promise<string[]> {
   const { entries } = await (await cb.store()).list();
-  const notes: string[] = [];
+  const same: { fingerprint: string; language: string; differ: string }[] = [];
   for (const { manifest: m } of entries) {
     if (m.prompt !== prompt || m.fingerprint === fingerprint) continue;
     const other = (m.context ?? {}) as Record<string, unknown>;
     const keys = [...new Set([...Object.keys(context), ...Object.keys(other)])].filter((k) =>
       JSON.stringify(context[k]) !== JSON.stringify(other[k])
     );
-    notes.push(
-      `note: ${m.fingerprint} has the same prompt (${m.language}); the context differs in: ${
-        terminalSafe(keys.join(", ") || "nothing (another language or mode)")
-      } (--mode parametric reuses one script across context values)`,
-    );
+    same.push({
+      fingerprint: m.fingerprint,
+      language: m.language,
+      differ: terminalSafe(keys.join(", ") || "nothing (another language or mode)"),
+    });
   }
-  return notes.slice(0, 3);
+  const tail = " (--mode parametric reuses one script across context values)";
+  if (same.length === 0) return [];
+  if (same.length === 1) {
+    const [m] = same as [typeof same[0]];
+    return [
+      `note: ${m.fingerprint} has the same prompt (${m.language}); the context differs in: ` +
+      m.differ + tail,
+    ];
+  }
+  // One line, however many: a prompt run with ten contexts is not ten notes.
+  const shown = same.slice(0, 3).map((m) =>
+    `${m.fingerprint} (${m.language}; differs in: ${m.differ})`
+  );
+  return [
+    `note: ${same.length} cached scripts have the same prompt: ${shown.join(", ")}${
+      same.length > 3 ? ", …" : ""
+    }${tail}`,
+  ];
 }
 
 /** Whether `CAPIBARA_TIMINGS=1` asks for the steps' durations. */

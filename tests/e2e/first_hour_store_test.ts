@@ -164,13 +164,22 @@ Deno.test({
       /note: fp_[0-9a-f]{32} has the same prompt \(python\); the context differs in: n \(--mode parametric/,
     );
     assert.equal(llm.requests, 2);
+    // A third context: one note naming both, not a note per entry.
+    const third = await run(5);
+    assert.equal(third.code, 0, third.stderr);
+    const notes = third.stdout.split("\n").filter((l) => l.startsWith("note: "));
+    assert.equal(notes.length, 1, third.stdout);
+    assert.match(
+      notes[0]!,
+      /^note: 2 cached scripts have the same prompt: fp_\w+ \(python; differs in: n\), fp_\w+ /,
+    );
     const p1 = await run(3, "--mode", "parametric", "--json");
     assert.equal(p1.code, 0, p1.stderr);
     const p2 = await run(4, "--mode", "parametric", "--json");
     assert.equal(p2.code, 0, p2.stderr);
     assert.equal((p2.json as { cached: boolean }).cached, true);
     assert.deepEqual((p2.json as { output: unknown }).output, { context: { n: 4, unit: "kg" } });
-    assert.equal(llm.requests, 3);
+    assert.equal(llm.requests, 4);
   },
 });
 
