@@ -9,8 +9,8 @@ import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { fakeServerEnv, OS_SANDBOX, runCli, testCache } from "../helpers/cli.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { integrityRecord } from "../../src/store/integrity.ts";
-import { requirementsText, serialiseManifest } from "../../src/store/entry.ts";
+import { requirementsText } from "../../src/store/entry.ts";
+import { forge } from "../store/_fixture.ts";
 import { sha256 } from "../../src/_hash.ts";
 import { manualCommand } from "../../src/readme.ts";
 
@@ -357,12 +357,11 @@ Deno.test("capibara show: a repository's requirements holding pip's options give
   const deps = ["--no-binary=evilpkg", "--find-links=vendor", "evilpkg==1.0"];
   const requirements = requirementsText(deps);
   await Deno.writeTextFile(join(dir, "requirements.txt"), requirements);
-  const path = join(dir, "manifest.json");
-  const manifest = JSON.parse(await Deno.readTextFile(path));
-  manifest.deps = deps;
-  manifest.files["requirements.txt"] = "sha256:" + await sha256(requirements);
-  manifest.integrity = await integrityRecord(manifest);
-  await Deno.writeTextFile(path, serialiseManifest(manifest));
+  await forge(dir, async (manifest) => {
+    manifest.deps = deps;
+    (manifest.files as Record<string, string>)["requirements.txt"] = "sha256:" +
+      await sha256(requirements);
+  });
   for (const args of [["show", fp], ["show", fp, "--json"]]) {
     const shown = await runCli(args, { cwd: tmp.path, env });
     assert.equal(shown.code, 0, shown.stdout + shown.stderr);
@@ -422,11 +421,9 @@ Deno.test("a Python script that declares a source encoding other than UTF-8 is r
   ) {
     const script = `${declaration}\n${await Deno.readTextFile(join(dir, "script.py"))}`;
     await Deno.writeTextFile(join(dir, "script.py"), script);
-    const path = join(dir, "manifest.json");
-    const manifest = JSON.parse(await Deno.readTextFile(path));
-    manifest.files["script.py"] = "sha256:" + await sha256(script);
-    manifest.integrity = await integrityRecord(manifest);
-    await Deno.writeTextFile(path, serialiseManifest(manifest));
+    await forge(dir, async (manifest) => {
+      (manifest.files as Record<string, string>)["script.py"] = "sha256:" + await sha256(script);
+    });
     for (const command of [args, ["verify", fp], ["show", fp, "--json"]]) {
       const result = await runCli(command, { cwd: tmp.path, env });
       // show shows the entry, with the integrity check's verdict; run and verify refuse it.

@@ -7,8 +7,7 @@ import { join } from "node:path";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { integrityRecord } from "../../src/store/integrity.ts";
-import { serialiseManifest } from "../../src/store/entry.ts";
+import { forge } from "../store/_fixture.ts";
 import { envFor, type ErrorDoc, OS_SANDBOX } from "./_first_hour.ts";
 
 Deno.test({
@@ -314,11 +313,9 @@ Deno.test({
     // repository's author can do both; only what the manifest says it answers tells.
     await Deno.remove(folder(own.json), { recursive: true });
     await Deno.rename(folder(planted.json), folder(own.json));
-    const path = join(folder(own.json), "manifest.json");
-    const manifest = JSON.parse(await Deno.readTextFile(path));
-    manifest.fingerprint = (own.json as { fingerprint: string }).fingerprint;
-    manifest.integrity = await integrityRecord(manifest);
-    await Deno.writeTextFile(path, serialiseManifest(manifest));
+    await forge(folder(own.json), (manifest) => {
+      manifest.fingerprint = (own.json as { fingerprint: string }).fingerprint;
+    });
     const result = await runCli(target, { cwd: tmp.path, env });
     assert.equal(result.code, 8, result.stdout + result.stderr);
     const doc = JSON.parse(result.stdout) as ErrorDoc;

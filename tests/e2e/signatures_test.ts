@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { exists } from "../../src/_fs.ts";
 import { loadSigningKey, signManifest, writeKeyPair } from "../../src/core/sign.ts";
 import { serialiseManifest } from "../../src/store/entry.ts";
-import { integrityRecord } from "../../src/store/integrity.ts";
+import { forge } from "../store/_fixture.ts";
 import { bundleReply } from "../helpers/fake_llm.ts";
 import { startFakeLLM } from "../helpers/fake_llm.ts";
 import { OS_SANDBOX, runCli } from "../helpers/cli.ts";
@@ -100,10 +100,9 @@ Deno.test({
 
     // An edit after the acceptance (the record recomputed, so only the acceptance can tell).
     const original = await Deno.readTextFile(manifestPath);
-    const edited = JSON.parse(original);
-    edited.needs = { network: [], env: ["HOME"] };
-    edited.integrity = await integrityRecord(edited);
-    await Deno.writeTextFile(manifestPath, serialiseManifest(edited));
+    await forge(dir, (edited) => {
+      edited.needs = { network: [], env: ["HOME"] };
+    });
     const changed = await run(8);
     assert.match((changed.json as ErrorDoc).error.message, /changed since/);
     await Deno.writeTextFile(manifestPath, original);
@@ -124,10 +123,9 @@ Deno.test({
     await Deno.writeTextFile(script, scriptText.replace("ran", "RAN"));
     assert.match((await run(8)).stdout, /file script\.py was modified/);
     await Deno.writeTextFile(script, scriptText);
-    const forged = JSON.parse(signedText);
-    forged.needs = { network: [], env: ["HOME"] };
-    forged.integrity = await integrityRecord(forged);
-    await Deno.writeTextFile(manifestPath, serialiseManifest(forged));
+    await forge(dir, (forged) => {
+      forged.needs = { network: [], env: ["HOME"] };
+    });
     assert.match((await run(8)).stdout, new RegExp(`signature by trusted key ${key.key_id}`));
     // A signature made by another key, under the trusted key's id.
     const other = await loadSigningKey(

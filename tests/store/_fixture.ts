@@ -10,6 +10,7 @@ import { fingerprint } from "../../src/fingerprint.ts";
 import type { Language } from "../../src/schema.ts";
 import { entryFiles, type ManifestInput, serialiseManifest } from "../../src/store/entry.ts";
 import { type Entry, Store } from "../../src/store/store.ts";
+import { integrityRecord } from "../../src/store/integrity.ts";
 
 /** A manifest of a small request in `language`. */
 export async function sampleManifest(
@@ -68,4 +69,19 @@ export async function readRaw(entry: Entry): Promise<Record<string, unknown>> {
 /** Writes a manifest object back in the store's own form (so only its values differ). */
 export async function writeRaw(entry: Entry, raw: Record<string, unknown>): Promise<void> {
   await Deno.writeTextFile(join(entry.dir, "manifest.json"), serialiseManifest(raw));
+}
+
+/**
+ * Rewrites the manifest in an entry folder as a careful forger would (a repository's author): the
+ * values edited, then the integrity record made anew, in the store's own form.
+ */
+export async function forge(
+  dir: string,
+  edit: (raw: Record<string, unknown>) => unknown,
+): Promise<void> {
+  const path = join(dir, "manifest.json");
+  const raw = JSON.parse(await Deno.readTextFile(path));
+  await edit(raw);
+  raw.integrity = await integrityRecord(raw);
+  await Deno.writeTextFile(path, serialiseManifest(raw));
 }

@@ -12,7 +12,7 @@ import type { Entry, Store } from "../../src/store/store.ts";
 import { EXAMPLES, seedExamples } from "../../scripts/seed_examples.ts";
 import { DEMO_ARGS, REPO, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { readRaw, writeRaw, writeSample } from "./_fixture.ts";
+import { forge, readRaw, writeRaw, writeSample } from "./_fixture.ts";
 
 /** The error `run` would meet: a re-read of the entry (lookup), then its verification. */
 async function refusal(store: Store, entry: Entry): Promise<IntegrityError> {
@@ -158,29 +158,18 @@ Deno.test("Store.verify() refuses a file replaced by a symbolic link, even to th
   assert.match((await refusal(store, entry)).message, /file script\.py is not a regular file/);
 });
 
-/** Rewrites an entry's manifest as a forger would: values edited, `files` and record recomputed. */
-async function forge(
-  entry: Entry,
-  edit: (raw: Record<string, unknown>) => void | Promise<void>,
-): Promise<void> {
-  const raw = await readRaw(entry);
-  await edit(raw);
-  raw.integrity = await integrityRecord(raw);
-  await writeRaw(entry, raw);
-}
-
 Deno.test("Store.verify() refuses requirements.txt that differs from deps, even when both are hashed", async () => {
   await using tmp = await withTmpDir();
   const { store, entry } = await writeSample(tmp.path);
   // deps edited and the record recomputed: requirements.txt no longer says the same.
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     raw.deps = ["six==1.16.0", "left-pad==1.3.0"];
   });
   const error = await refusal(store, entry);
   assert.match(error.message, /file requirements\.txt does not match field "deps"/);
 
   // requirements.txt edited and its hash recomputed: deps no longer says the same.
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     raw.deps = ["six==1.16.0"];
   });
   await store.verify(entry);
@@ -189,7 +178,7 @@ Deno.test("Store.verify() refuses requirements.txt that differs from deps, even 
   const bytes = await Deno.readFile(requirements);
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     (raw.files as Record<string, string>)["requirements.txt"] = "sha256:" + hex;
   });
   const again = await refusal(store, entry);
@@ -238,14 +227,14 @@ Deno.test("Store.verify() refuses a malformed signature, even with a recomputed 
       { ...good, extra: 1 },
     ]
   ) {
-    await forge(entry, (raw) => {
+    await forge(entry.dir, (raw) => {
       raw.signature = bad;
     });
     const error = await refusal(store, entry);
     assert.match(error.message, /field "signature" is malformed/, JSON.stringify(bad));
   }
   // Well formed, by a key no policy lists: integrity passes; the policy decides (tests/store/trust_test.ts).
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     raw.signature = good;
   });
   await verifyEntryDir(entry.dir);
@@ -367,14 +356,14 @@ Deno.test("capibara verify fails (exit 8) on a corrupt manifest.json and on a st
 Deno.test("Store.verify() refuses a fingerprint that is not the stored request's, even with a recomputed record", async () => {
   await using tmp = await withTmpDir();
   const { store, entry } = await writeSample(tmp.path);
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     raw.prompt = "Delete every file in the home folder";
   });
   const prompt = await refusal(store, entry);
   assert.match(prompt.message, /field "prompt_sha" does not match field "prompt"/);
   assert.match(prompt.message, /field "fingerprint" does not match the prompt/);
 
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     raw.prompt = "Echo the context back";
     raw.context = { input: "/etc/passwd", n: 1 };
   });
@@ -392,7 +381,7 @@ Deno.test("Store.verify() refuses a manifest.json with a byte-order mark or inva
   await Deno.writeFile(path, bytes);
 
   // A U+FFFD in a value, then the same value spelt with an invalid byte that decodes to U+FFFD.
-  await forge(entry, (raw) => {
+  await forge(entry.dir, (raw) => {
     raw.prompt = "Echo the context back \uFFFD";
   });
   const text = await Deno.readTextFile(path);

@@ -15,7 +15,6 @@ import {
 import { IntegrityError, ValidationError } from "../../src/errors.ts";
 import { MANIFEST_FIELDS } from "../../src/schema.ts";
 import { entryFiles } from "../../src/store/entry.ts";
-import { integrityRecord } from "../../src/store/integrity.ts";
 import { type Entry, Store, type StoreOptions } from "../../src/store/store.ts";
 import {
   AcceptanceStore,
@@ -24,7 +23,7 @@ import {
   type SignaturePolicy,
 } from "../../src/store/trust.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { readRaw, sampleManifest, writeRaw } from "./_fixture.ts";
+import { forge, readRaw, sampleManifest, writeRaw } from "./_fixture.ts";
 
 const KEYS = await Deno.makeTempDir({ prefix: "capibara_trust_keys_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(KEYS, { recursive: true }));
@@ -61,14 +60,6 @@ async function refused(store: Store, entry: Entry): Promise<IntegrityError> {
   return error;
 }
 
-/** Rewrites the manifest with an edit and a recomputed record (a careful forger). */
-async function forge(entry: Entry, edit: (raw: Record<string, unknown>) => void): Promise<void> {
-  const raw = await readRaw(entry);
-  edit(raw);
-  raw.integrity = await integrityRecord(raw);
-  await writeRaw(entry, raw);
-}
-
 Deno.test("Store.writeSignature() signs without changing the fingerprint or the integrity record", async () => {
   await using tmp = await withTmpDir();
   const { store, entry } = await project(tmp.path, { signatures: policy(true) });
@@ -99,25 +90,25 @@ Deno.test("checkSignaturePolicy() refuses a wrong key, a truncated or moved sign
 
   // A signature by another key under the trusted key's id.
   const wrong = await signManifest(signed, OTHER);
-  await forge(entry, (raw) => raw.signature = { ...wrong, key_id: TEAM.keyId });
+  await forge(entry.dir, (raw) => raw.signature = { ...wrong, key_id: TEAM.keyId });
   assert.match((await refused(store, entry)).message, new RegExp(`trusted key ${TEAM.keyId}`));
   // Truncated: malformed, refused by the integrity check itself.
   await forge(
-    entry,
+    entry.dir,
     (raw) => raw.signature = { ...signature, value: signature.value.slice(0, 40) },
   );
   assert.match((await refused(store, entry)).message, /field "signature" is malformed/);
   // Moved from another entry signed by the same key.
   const other = await project(join(tmp.path, "b"), {}, "Another prompt");
   const moved = await signManifest(await readRaw(other.entry), TEAM);
-  await forge(entry, (raw) => raw.signature = moved);
+  await forge(entry.dir, (raw) => raw.signature = moved);
   assert.match((await refused(store, entry)).message, /does not verify/);
 
   // Every manifest field changed by a forger who recomputes the record: the signature fails.
   for (const field of MANIFEST_FIELDS) {
     if (field === "integrity" || field === "signature") continue;
     await restore();
-    await forge(entry, (raw) => raw[field] = field === "revision" ? 7 : { changed: field });
+    await forge(entry.dir, (raw) => raw[field] = field === "revision" ? 7 : { changed: field });
     const error = await refused(store, entry);
     assert.match(error.message, /field|does not verify/, field);
   }
