@@ -154,7 +154,7 @@ export async function runResult(run, where, options) {
         parsed = parseScriptOutput(run.exec, options.timeoutSeconds, run.limits, options.maxOutputBytes);
     }
     catch (error) {
-        throw withProxyHint(withUnnamedFiles(error, run.exec, where.workdir), run.exec, (where.manifest.needs?.network.length ?? 0) > 0);
+        throw withFailureHint(error, run.exec, where.workdir, (where.manifest.needs?.network.length ?? 0) > 0);
     }
     const artifacts = await checkArtifacts(parsed.artifacts, where.workdir, where.writeDirs);
     const selected = applySelect(parsed, where.manifest, options.select);
@@ -193,41 +193,37 @@ function unnamedFiles(text, workdir) {
     }
     return [...found];
 }
-function withProxyHint(error, exec, networked) {
-    if (!networked || !(error instanceof ExecError) || exec.code === 0 || exec.timedOut) {
-        return error;
-    }
-    const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
-    const status = /Tunnel connection failed: (403|502)|\b(403):? Forbidden|\b(502):? Bad Gateway/
-        .exec(text);
-    if (!status)
-        return error;
-    const code = status[1] ?? status[2] ?? status[3];
-    return new ExecError(error.message, {
-        cause: error.cause,
-        hint: code === "403"
-            ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
-                "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
-                "regenerating the script will not help"
-            : "A network request failed at Capibara's proxy: the host could not be resolved or " +
-                "reached from this machine (check its network and DNS); regenerating the script will " +
-                "not help",
-        details: { ...error.details, proxy_status: Number(code) },
-    });
-}
 const SECRET_NAME = /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
-function withUnnamedFiles(error, exec, workdir) {
+function withFailureHint(error, exec, workdir, networked) {
     if (!(error instanceof ExecError) || exec.code === 0 || exec.timedOut)
         return error;
-    const unnamed = unnamedFiles(`${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`, workdir);
-    if (unnamed.length === 0)
+    const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
+    const unnamed = unnamedFiles(text, workdir);
+    const status = networked
+        ? /Tunnel connection failed: (403|502)|\b(403):? Forbidden|\b(502):? Bad Gateway/.exec(text)
+        : null;
+    const proxy = status ? status[1] ?? status[2] ?? status[3] : undefined;
+    if (unnamed.length === 0 && proxy === undefined)
         return error;
     const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
+    const hint = proxy === "403"
+        ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
+            "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
+            "regenerating the script will not help"
+        : proxy === "502"
+            ? "A network request failed at Capibara's proxy: the host could not be resolved or " +
+                "reached from this machine (check its network and DNS); regenerating the script will " +
+                "not help"
+            : `The script's errors name ${list}, which the project holds but the run was not given: ` +
+                "a script sees only the paths its context names and --allow-read grants. If it should " +
+                `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${unnamed.map((p) => `--allow-read ${shellWord(p)}`).join(" ")} (the same script; another context is another request, and a new script)`;
     return new ExecError(error.message, {
         cause: error.cause,
-        hint: `The script's errors name ${list}, which the project holds but the run was not given: ` +
-            "a script sees only the paths its context names and --allow-read grants. If it should " +
-            `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${unnamed.map((p) => `--allow-read ${shellWord(p)}`).join(" ")} (the same script; another context is another request, and a new script)`,
-        details: { ...error.details, not_given: unnamed },
+        hint,
+        details: {
+            ...error.details,
+            ...unnamed.length > 0 ? { not_given: unnamed } : {},
+            ...proxy !== undefined ? { proxy_status: Number(proxy) } : {},
+        },
     });
 }

@@ -241,9 +241,10 @@ export async function runResult(
       options.maxOutputBytes,
     );
   } catch (error) {
-    throw withProxyHint(
-      withUnnamedFiles(error, run.exec, where.workdir),
+    throw withFailureHint(
+      error,
       run.exec,
+      where.workdir,
       (where.manifest.needs?.network.length ?? 0) > 0,
     );
   }
@@ -291,51 +292,52 @@ function unnamedFiles(text: string, workdir: string): string[] {
   return [...found];
 }
 
-/**
- * A failed script's error, with a hint on Capibara's proxy when its requests failed there: a
- * refusal (403: the host or port is not granted) or a host it could not resolve or reach (502)
- * is no fault of the script, and regenerating it only costs a model's call.
- */
-function withProxyHint(error: unknown, exec: ExecResult, networked: boolean): unknown {
-  if (!networked || !(error instanceof ExecError) || exec.code === 0 || exec.timedOut) {
-    return error;
-  }
-  const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
-  const status = /Tunnel connection failed: (403|502)|\b(403):? Forbidden|\b(502):? Bad Gateway/
-    .exec(text);
-  if (!status) return error;
-  const code = status[1] ?? status[2] ?? status[3];
-  return new ExecError(error.message, {
-    cause: error.cause,
-    hint: code === "403"
-      ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
-        "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
-        "regenerating the script will not help"
-      : "A network request failed at Capibara's proxy: the host could not be resolved or " +
-        "reached from this machine (check its network and DNS); regenerating the script will " +
-        "not help",
-    details: { ...error.details, proxy_status: Number(code) },
-  });
-}
-
 /** Names of files that hold secrets, which a hint never suggests granting. */
 const SECRET_NAME =
   /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
 
-/** A script's failure, with a hint naming the project's files it could not see, if any. */
-function withUnnamedFiles(error: unknown, exec: ExecResult, workdir: string): unknown {
+/**
+ * A failed script's error with a hint that says more than "regenerate it", read from what it
+ * printed: a request Capibara's proxy refused (403: the host or port is not granted) or could
+ * not carry out (502: the host could not be resolved or reached), which regenerating cannot
+ * help; else project files it asked for that the run was not given ({@linkcode unnamedFiles}).
+ */
+function withFailureHint(
+  error: unknown,
+  exec: ExecResult,
+  workdir: string,
+  networked: boolean,
+): unknown {
   if (!(error instanceof ExecError) || exec.code === 0 || exec.timedOut) return error;
   // The generated scripts report their own exception on stdout's last line; others on stderr.
-  const unnamed = unnamedFiles(`${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`, workdir);
-  if (unnamed.length === 0) return error;
+  const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
+  const unnamed = unnamedFiles(text, workdir);
+  const status = networked
+    ? /Tunnel connection failed: (403|502)|\b(403):? Forbidden|\b(502):? Bad Gateway/.exec(text)
+    : null;
+  const proxy = status ? status[1] ?? status[2] ?? status[3] : undefined;
+  if (unnamed.length === 0 && proxy === undefined) return error;
   const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
-  return new ExecError(error.message, {
-    cause: error.cause,
-    hint: `The script's errors name ${list}, which the project holds but the run was not given: ` +
+  const hint = proxy === "403"
+    ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
+      "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
+      "regenerating the script will not help"
+    : proxy === "502"
+    ? "A network request failed at Capibara's proxy: the host could not be resolved or " +
+      "reached from this machine (check its network and DNS); regenerating the script will " +
+      "not help"
+    : `The script's errors name ${list}, which the project holds but the run was not given: ` +
       "a script sees only the paths its context names and --allow-read grants. If it should " +
       `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${
         unnamed.map((p) => `--allow-read ${shellWord(p)}`).join(" ")
-      } (the same script; another context is another request, and a new script)`,
-    details: { ...error.details, not_given: unnamed },
+      } (the same script; another context is another request, and a new script)`;
+  return new ExecError(error.message, {
+    cause: error.cause,
+    hint,
+    details: {
+      ...error.details,
+      ...unnamed.length > 0 ? { not_given: unnamed } : {},
+      ...proxy !== undefined ? { proxy_status: Number(proxy) } : {},
+    },
   });
 }
