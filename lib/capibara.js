@@ -340,14 +340,10 @@ export class Capibara {
                     });
                 });
             }
-            if (config.core && !this.#options.generator) {
-                await store.checkWritable();
-                checkOutputFolders(request.paths.write, request.workdir);
-                return { entry: await this.#fromCore(store, config, fp, request), generated: true };
-            }
-            const generator = this.#options.generator ??
+            const viaCore = config.core !== undefined && !this.#options.generator;
+            const generator = viaCore ? undefined : this.#options.generator ??
                 (await import("./generate/openai.js")).generatorFromConfig(config.generator);
-            if (!generator) {
+            if (!viaCore && !generator) {
                 const near = await nearRequests(store, request.prompt);
                 throw new ValidationError(`No generator is configured, and "${fp.fingerprint}" is not cached`, {
                     hint: (near.length > 0
@@ -367,6 +363,9 @@ export class Capibara {
             }
             await store.checkWritable();
             checkOutputFolders(request.paths.write, request.workdir);
+            if (!generator) {
+                return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+            }
             this.#options.progress?.("Generating the script…");
             const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal });
             const { manifest, files } = generatedEntry({

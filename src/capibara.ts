@@ -568,16 +568,11 @@ export class Capibara {
       }
       // With a Core, the team's entry (or one the Core generates): never an LLM from here. A
       // generator passed in code is the caller's explicit choice, and wins over the environment.
-      // Nothing is asked of either for a project whose store cannot take the entry.
-      if (config.core && !this.#options.generator) {
-        await store.checkWritable();
-        checkOutputFolders(request.paths.write, request.workdir);
-        return { entry: await this.#fromCore(store, config, fp, request), generated: true };
-      }
+      const viaCore = config.core !== undefined && !this.#options.generator;
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
-      const generator = this.#options.generator ??
+      const generator = viaCore ? undefined : this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
-      if (!generator) {
+      if (!viaCore && !generator) {
         // A prompt mistyped looks like a missing key: the cached requests it nearly is, first.
         const near = await nearRequests(store, request.prompt);
         throw new ValidationError(
@@ -603,9 +598,13 @@ export class Capibara {
           },
         );
       }
+      // Nothing is asked of either for a project whose store cannot take the entry, nor for a
+      // run whose outputs could not be written once its script is done.
       await store.checkWritable();
-      // Nor for a run whose outputs could not be written once its script is done.
       checkOutputFolders(request.paths.write, request.workdir);
+      if (!generator) {
+        return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+      }
       this.#options.progress?.("Generating the script…");
       const result = await generator.generate(
         { prompt: request.prompt, context: request.context, language: request.language },
