@@ -28,11 +28,14 @@ export async function readBounded(response, max) {
     finally {
         reader.releaseLock();
     }
-    const out = new Uint8Array(size);
+    return concatBytes(chunks);
+}
+export function concatBytes(chunks) {
+    const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
     let at = 0;
     for (const chunk of chunks) {
         out.set(chunk, at);
-        at += chunk.length;
+        at += chunk.byteLength;
     }
     return out;
 }

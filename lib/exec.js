@@ -1,5 +1,6 @@
 // Generated from src/exec.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { onTimeout } from "./_timer.js";
+import { concatBytes } from "./_body.js";
 export const GATE_PASSED = 0x06;
 function killGroup(pid) {
     try {
@@ -112,13 +113,7 @@ async function supervise(child, options, gated = false) {
             chunks.push(chunk);
             onChunk?.(chunk);
         }
-        const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-        let offset = 0;
-        for (const c of chunks) {
-            out.set(c, offset);
-            offset += c.byteLength;
-        }
-        return new TextDecoder().decode(out);
+        return new TextDecoder().decode(concatBytes(chunks));
     }
     try {
         const out = collect(child.stdout);

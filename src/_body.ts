@@ -1,6 +1,7 @@
 /**
  * A response's body read with a bound: what a server sends (a Core, an LLM server, anyone between)
- * is untrusted, and an endless body must not fill the process's memory.
+ * is untrusted, and an endless body must not fill the process's memory. A leaf: the hit path
+ * loads it (a command's output is gathered with {@linkcode concatBytes}).
  *
  * @module
  */
@@ -33,11 +34,16 @@ export async function readBounded(response: Response, max: number): Promise<Uint
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(size);
+  return concatBytes(chunks);
+}
+
+/** The chunks of a stream read in turn, as one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
   let at = 0;
   for (const chunk of chunks) {
     out.set(chunk, at);
-    at += chunk.length;
+    at += chunk.byteLength;
   }
   return out;
 }

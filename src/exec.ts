@@ -4,6 +4,7 @@
  * @module
  */
 import { onTimeout } from "./_timer.ts";
+import { concatBytes } from "./_body.ts";
 
 /** A command ready to run: the one place a runner's command is built, so a sandbox can wrap it. */
 export interface CommandSpec {
@@ -211,13 +212,7 @@ async function supervise(
       chunks.push(chunk);
       onChunk?.(chunk);
     }
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let offset = 0;
-    for (const c of chunks) {
-      out.set(c, offset);
-      offset += c.byteLength;
-    }
-    return new TextDecoder().decode(out);
+    return new TextDecoder().decode(concatBytes(chunks));
   }
 
   try {

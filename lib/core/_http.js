@@ -1,5 +1,6 @@
 // Generated from src/core/_http.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { CapibaraError } from "../errors.js";
+import { concatBytes } from "../_body.js";
 export class HttpError extends Error {
     status;
     type;
@@ -80,12 +81,7 @@ export async function readBody(request, options) {
             throw new HttpError(408, "NetworkError", `The request body did not arrive within ${options.timeoutMs / 1000} s`, "Check the network between the client and the Core");
         }
     }
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-        bytes.set(chunk, at);
-        at += chunk.length;
-    }
+    const bytes = concatBytes(chunks);
     try {
         return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     }

@@ -280,13 +280,9 @@ export function classifyAddress(address) {
     const special = SPECIAL_RANGES.find((range) => inRange(v4 ?? bytes, range))?.class;
     if (special)
         return special;
-    const own = ownAddresses();
-    return own.has((v4 ?? bytes).join(".")) ? "host" : "public";
+    return ownLookup().bytes.has((v4 ?? bytes).join(".")) ? "host" : "public";
 }
 let own;
-function ownAddresses() {
-    return ownLookup().bytes;
-}
 function ownLookup() {
     const now = Date.now();
     if (own && now - own.at < 1000)

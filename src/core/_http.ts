@@ -5,6 +5,7 @@
  * @module
  */
 import { CapibaraError, type ErrorType } from "../errors.ts";
+import { concatBytes } from "../_body.ts";
 
 /** A failure answered with a status and the taxonomy's error JSON. */
 export class HttpError extends Error {
@@ -135,12 +136,7 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
       );
     }
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
+  const bytes = concatBytes(chunks);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

@@ -465,16 +465,11 @@ export function classifyAddress(address: string): AddressClass | undefined {
   if (special) return special;
   // One of this machine's own addresses, public or not: a service bound to every interface
   // would be the host's own, reached from the host (past any firewall for outside traffic).
-  const own = ownAddresses();
-  return own.has((v4 ?? bytes).join(".")) ? "host" : "public";
+  return ownLookup().bytes.has((v4 ?? bytes).join(".")) ? "host" : "public";
 }
 
 /** This machine's interface addresses (as byte strings and as text), looked up once a second. */
 let own: { at: number; bytes: Set<string>; texts: string[] } | undefined;
-
-function ownAddresses(): Set<string> {
-  return ownLookup().bytes;
-}
 
 function ownLookup(): { bytes: Set<string>; texts: string[] } {
   const now = Date.now();
