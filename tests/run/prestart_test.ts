@@ -302,6 +302,20 @@ async function gateProcess(dir: string, sign: string): Promise<number> {
   throw new Error("no process waits at the gate");
 }
 
+/**
+ * Starts `run` with the process waiting at its sandbox's gate (`pid`) stopped, and kills that
+ * process `ms` after the run took the sandbox: the gate never lets the run through.
+ */
+async function killedAtGate<T>(pid: number, run: () => Promise<T>, ms: number): Promise<T> {
+  Deno.kill(pid, "SIGSTOP");
+  const used = prestarts.stats.used;
+  const running = run();
+  while (prestarts.stats.used === used) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, ms));
+  Deno.kill(pid, "SIGKILL");
+  return await running;
+}
+
 for (const language of ["python", "typescript"] as const) {
   Deno.test({
     name:
@@ -345,15 +359,8 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { text }, raw:
           dir,
           language === "python" ? "--held=" : "data:text/javascript,",
         );
-        Deno.kill(pid, "SIGSTOP");
         const before = { ...prestarts.stats };
-        const running = run();
-        while (prestarts.stats.used === before.used) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        await new Promise((r) => setTimeout(r, 200));
-        Deno.kill(pid, "SIGKILL");
-        const { output } = await running;
+        const { output } = await killedAtGate(pid, run, 200);
         assert.equal(output.text, "first");
         assert.equal(prestarts.stats.used, before.used + 1);
         assert.equal(prestarts.stats.lost, before.lost + 1, "the run did not start afresh");
@@ -390,16 +397,9 @@ Deno.test({
       await run();
       assert.equal(prestarts.size, 1, "no sandbox waits for the next run");
       const pid = await gateProcess(dir, "--held=");
-      Deno.kill(pid, "SIGSTOP");
       const before = { ...prestarts.stats };
-      const running = run();
-      while (prestarts.stats.used === before.used) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
       // The lost start spends 2.5 s of the run's 3: what is left cannot hold the script's 1.5.
-      await new Promise((r) => setTimeout(r, 2500));
-      Deno.kill(pid, "SIGKILL");
-      await assert.rejects(running, /timed out|time limit/i);
+      await assert.rejects(killedAtGate(pid, run, 2500), /timed out|time limit/i);
       assert.equal(prestarts.stats.lost, before.lost + 1);
       assert.match(warnings.join("\n"), /the run starts again/);
     } finally {
