@@ -356,4 +356,38 @@ detail="fds $extra stdin $stdin processes $seen"`,
   });
 }
 
+// A script that takes its gate's sign off its own error output (reopened through /proc: not in a
+// root run, whose pipe the sandbox's uid cannot open) makes the run start afresh: the retry has
+// only what is left of the run's time limit, so two attempts never outlast one run's limit.
+attack({
+  name: "swallow a sandbox-ahead's gate sign to run twice, past the run's time limit",
+  language: "bash",
+  timeout: 2,
+  script: sh(`swallowed=0
+if exec 3</proc/self/fd/2 2>/dev/null; then
+  if IFS= read -r -t 0.05 -n 1 -u 3 c && [ "$c" = $'\\x06' ]; then swallowed=1; fi
+  exec 3<&-
+fi
+sleep 1.2
+# Swallowed: this attempt fails after spending 1.2 s, and the run starts again, cold.
+[ "$swallowed" = 1 ] && exit 1
+detail="one attempt"`),
+  before: () => Deno.mkdir(join(PROJECT, "out"), { recursive: true }),
+  async via(cb, prompt) {
+    try {
+      // The third run is held: its sandbox was set up while the second went on.
+      for (let i = 0; i < 2; i++) {
+        await cb.run(prompt, { context: { output: "out/" }, language: "bash" });
+      }
+      const started = performance.now();
+      const { output } = await cb.run(prompt, { context: { output: "out/" }, language: "bash" });
+      const wall = performance.now() - started;
+      // Done, past the run's own time limit (2 s): it ran twice, the second in full.
+      return { breached: wall > 2000, detail: `${output.detail} in ${Math.round(wall)} ms` };
+    } finally {
+      await Capibara.disposePrestarted();
+    }
+  },
+});
+
 Deno.test(escapeSuite("limits", { atLeast: { sandbox: 16, noSandbox: 1 } }));
