@@ -303,9 +303,14 @@ export class Capibara {
         const entry = await findLegacyEntry(store, request, fp);
         if (entry && !this.#warnedLegacy) {
             this.#warnedLegacy = true;
-            (this.#options.warn ?? console.error)(`warning: cached script ${entry.manifest.fingerprint} is keyed under template 1's ` +
-                `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
-                `or regenerate it with --refresh`);
+            const { fingerprint, mode } = entry.manifest;
+            (this.#options.warn ?? console.error)(mode === "parametric"
+                ? `warning: cached script ${fingerprint} is keyed as parametric requests were before ` +
+                    `their mode was hashed; regenerate it with --refresh to store it under ` +
+                    `${fp.fingerprint} (a parametric entry stores no context, so rekey cannot move it)`
+                : `warning: cached script ${fingerprint} is keyed under template 1's ` +
+                    `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
+                    `or regenerate it with --refresh`);
         }
         return entry;
     }

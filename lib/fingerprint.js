@@ -163,8 +163,11 @@ export async function fingerprint(prompt, context, options = {}) {
         });
     }
     const context_normalized = canonicalContext(context, options.mode);
+    const fields = [prompt_normalized, context_normalized, language, major];
+    if (options.mode === "parametric" && !options.modeUnhashed)
+        fields.push("parametric");
     const [full, p, c] = await Promise.all([
-        sha256([prompt_normalized, context_normalized, language, major].join("\n")),
+        sha256(fields.join("\n")),
         sha256(prompt_normalized),
         sha256(context_normalized),
     ]);

@@ -502,7 +502,10 @@ export class Capibara {
     };
   }
 
-  /** An entry keyed under template 1's prompt rule for this very request; says once to re-key. */
+  /**
+   * An entry keyed under an earlier rule for this very request (template 1's prompt rule, or a
+   * parametric request's key before its mode was hashed); says once how to move it.
+   */
   async #legacyHit(
     store: Store,
     fp: Fingerprint,
@@ -513,10 +516,15 @@ export class Capibara {
     const entry = await findLegacyEntry(store, request, fp);
     if (entry && !this.#warnedLegacy) {
       this.#warnedLegacy = true;
+      const { fingerprint, mode } = entry.manifest;
       (this.#options.warn ?? console.error)(
-        `warning: cached script ${entry.manifest.fingerprint} is keyed under template 1's ` +
-          `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
-          `or regenerate it with --refresh`,
+        mode === "parametric"
+          ? `warning: cached script ${fingerprint} is keyed as parametric requests were before ` +
+            `their mode was hashed; regenerate it with --refresh to store it under ` +
+            `${fp.fingerprint} (a parametric entry stores no context, so rekey cannot move it)`
+          : `warning: cached script ${fingerprint} is keyed under template 1's ` +
+            `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
+            `or regenerate it with --refresh`,
       );
     }
     return entry;

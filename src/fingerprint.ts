@@ -1,11 +1,15 @@
 /**
  * Fingerprints: the cache key of a request.
  *
- * `fp_` + the first 32 hex digits of sha256(prompt ␊ context ␊ language ␊ template major), where
- * the prompt is normalised by the rule of the template major ({@linkcode normalizePrompt} since
- * major 2: NFKC, lower case, whitespace collapsed, courtesy phrases at the very start or end and
- * sentence-final punctuation at the very end removed; nothing else) and the context is canonical
- * JSON (RFC 8785).
+ * `fp_` + the first 32 hex digits of sha256(prompt ␊ context ␊ language ␊ template major), and
+ * for a parametric request ␊ `parametric` after them, where the prompt is normalised by the rule
+ * of the template major ({@linkcode normalizePrompt} since major 2: NFKC, lower case, whitespace
+ * collapsed, courtesy phrases at the very start or end and sentence-final punctuation at the very
+ * end removed; nothing else) and the context is canonical JSON (RFC 8785), or, for a parametric
+ * request, the canonical JSON of its shape. No field holds a line feed (the prompt's white space
+ * is collapsed, canonical JSON escapes it), so a strict request's four fields never hash as a
+ * parametric one's five: a strict context whose values spell a shape (`{"n": "number"}`) is
+ * another request than the parametric one of that shape.
  *
  * @module
  */
@@ -51,7 +55,8 @@ export const IDENTITY_FIELDS = [
  * The identity fields in which an entry's manifest differs from the request's (none: it is that
  * request's entry). The one rule by which a cached entry, found locally or sent by a Core, is
  * used for a request: its folder's name alone does not say (a parametric entry's fingerprint is
- * not checked against its manifest, and the mode is not hashed).
+ * not checked against its manifest, and a parametric entry keyed before the mode was hashed may
+ * share its key with a strict one).
  */
 export function identityDiffers(
   manifest: Readonly<Record<string, unknown>>,
@@ -72,6 +77,12 @@ export interface FingerprintOptions {
    * under it still verify.
    */
   templateVersion?: string;
+  /**
+   * A parametric request's key as it was before its mode was hashed (the four fields only), under
+   * which its earlier entries are found on a miss (see `findLegacyEntry`); no effect on a strict
+   * request.
+   */
+  modeUnhashed?: boolean;
 }
 
 /** The template major whose prompt rule is the legacy one ({@linkcode normalizePromptLegacyV1}). */
@@ -304,8 +315,10 @@ export async function fingerprint(
     });
   }
   const context_normalized = canonicalContext(context, options.mode);
+  const fields = [prompt_normalized, context_normalized, language, major];
+  if (options.mode === "parametric" && !options.modeUnhashed) fields.push("parametric");
   const [full, p, c] = await Promise.all([
-    sha256([prompt_normalized, context_normalized, language, major].join("\n")),
+    sha256(fields.join("\n")),
     sha256(prompt_normalized),
     sha256(context_normalized),
   ]);

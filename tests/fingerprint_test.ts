@@ -58,6 +58,37 @@ Deno.test("fingerprint() in parametric mode counts only the context's shape", as
   });
 });
 
+Deno.test("fingerprint() never gives a strict context that spells a shape a parametric request's key", async () => {
+  const values = { input: "datos.csv", n: 1.5, tags: ["a", 2], none: null };
+  const shape = contextShape(values) as Record<string, unknown>;
+  assert.deepEqual(shape, {
+    input: "string",
+    n: "number",
+    tags: ["number", "string"],
+    none: "null",
+  });
+  for (const language of ["python", "typescript", "bash"] as const) {
+    const parametric = await fingerprint(PROMPT, values, { language, mode: "parametric" });
+    const strict = await fingerprint(PROMPT, shape, { language, mode: "strict" });
+    // The same context text and prompt: only the mode tells the two requests apart.
+    assert.equal(strict.context_normalized, parametric.context_normalized);
+    assert.equal(strict.context_sha, parametric.context_sha);
+    assert.notEqual(strict.fingerprint, parametric.fingerprint, language);
+    // Before the mode was hashed they shared a key (the one a miss still looks under).
+    const unhashed = await fingerprint(PROMPT, values, {
+      language,
+      mode: "parametric",
+      modeUnhashed: true,
+    });
+    assert.equal(unhashed.fingerprint, strict.fingerprint);
+    // modeUnhashed changes nothing for a strict request.
+    assert.equal(
+      (await fingerprint(PROMPT, shape, { language, modeUnhashed: true })).fingerprint,
+      strict.fingerprint,
+    );
+  }
+});
+
 Deno.test("fingerprint() golden values pin the algorithm", async () => {
   // If one of these changes, every cached script in every repository misses: bump the template
   // major instead of changing the algorithm silently. The values of template 2 were computed
@@ -65,7 +96,7 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
   // lower case, whitespace collapsed, courtesy phrases and final punctuation at the ends only;
   // the context as sorted, compact JSON).
   assert.equal(TEMPLATE_VERSION, "2.0.0");
-  const golden: [string, unknown, Record<string, string>, [string, string, string]][] = [
+  const golden: [string, unknown, FingerprintOptions, [string, string, string]][] = [
     [PROMPT, CONTEXT, {}, [
       "fp_4c9488bc31c2c619ee929fe16f9c4976",
       "p_db6a152b0aae7d762b2a3bb72b183ba8",
@@ -76,7 +107,17 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
       "p_5e84f7e84e73980a7b4a6148a1bdebba",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
+    // A parametric request hashes its mode after the four fields.
     ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, { mode: "parametric" }, [
+      "fp_a88e9e0304d30519263e0f12a8d9ec32",
+      "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
+      "c_e0ca6d5d498397be71ffbe13f57e4562",
+    ]],
+    // Its key before the mode was hashed, under which its earlier entries are still found.
+    ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, {
+      mode: "parametric",
+      modeUnhashed: true,
+    }, [
       "fp_4e0f5410cad1442d18939a345ffc904c",
       "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
       "c_e0ca6d5d498397be71ffbe13f57e4562",
@@ -105,6 +146,7 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
     ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, {
       mode: "parametric",
       templateVersion: "1.0.0",
+      modeUnhashed: true,
     }, [
       "fp_0f29da12fe5e3b947eb11308d7c5a194",
       "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
@@ -112,7 +154,7 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
     ]],
   ];
   for (const [prompt, context, options, expected] of golden) {
-    const f = await fingerprint(prompt, context, options as FingerprintOptions);
+    const f = await fingerprint(prompt, context, options);
     assert.deepEqual([f.fingerprint, f.prompt_sha, f.context_sha], expected, prompt);
   }
 });

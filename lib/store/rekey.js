@@ -9,24 +9,34 @@ import { MAX_ENTRY_BYTES } from "./integrity.js";
 import { entryFileNames, README_FILE } from "./entry.js";
 export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
 export async function findLegacyEntry(store, request, current) {
-    let legacy;
-    try {
-        legacy = await fingerprint(request.prompt, request.context, {
-            language: request.language,
-            mode: request.mode,
-            templateVersion: LEGACY_TEMPLATE_MAJOR,
-        });
+    const earlier = [{ templateVersion: LEGACY_TEMPLATE_MAJOR, modeUnhashed: true }];
+    if (request.mode === "parametric") {
+        earlier.push({ templateVersion: TEMPLATE_VERSION, modeUnhashed: true });
     }
-    catch (error) {
-        if (error instanceof ValidationError)
-            return undefined;
-        throw error;
+    for (const rule of earlier) {
+        let legacy;
+        try {
+            legacy = await fingerprint(request.prompt, request.context, {
+                language: request.language,
+                mode: request.mode,
+                ...rule,
+            });
+        }
+        catch (error) {
+            if (error instanceof ValidationError)
+                continue;
+            throw error;
+        }
+        const entry = await store.lookup(legacy.fingerprint);
+        const { manifest } = entry ?? {};
+        if (!manifest || templateMajor(manifest.template_version) !== templateMajor(rule.templateVersion))
+            continue;
+        if (normalizePrompt(manifest.prompt) === current.prompt_normalized &&
+            manifest.context_sha === current.context_sha && manifest.language === request.language &&
+            manifest.mode === request.mode)
+            return entry;
     }
-    const entry = await store.lookup(legacy.fingerprint);
-    if (!entry || templateMajor(entry.manifest.template_version) !== LEGACY_TEMPLATE_MAJOR) {
-        return undefined;
-    }
-    return normalizePrompt(entry.manifest.prompt) === current.prompt_normalized ? entry : undefined;
+    return undefined;
 }
 export async function rekeyStore(store, options = {}) {
     const { entries, broken } = await store.list();

@@ -37,9 +37,11 @@ export interface LegacyRequest {
 }
 
 /**
- * The entry written for this request under the legacy rule, when the request misses under the
- * current one. An entry the legacy rule keyed for another request (one that differs in a symbol,
- * a digit or a courtesy word inside the prompt) is never returned.
+ * The entry written for this request under an earlier key, when the request misses under the
+ * current one: the legacy prompt rule's (template major 1), or, for a parametric request, the key
+ * it had before its mode was hashed. An entry an earlier key keyed for another request (one that
+ * differs in a symbol, a digit or a courtesy word inside the prompt, or a strict request whose
+ * context spells this one's shape) is never returned.
  *
  * @param current the request's fingerprint under the current rule
  */
@@ -48,23 +50,36 @@ export async function findLegacyEntry(
   request: LegacyRequest,
   current: Fingerprint,
 ): Promise<Entry | undefined> {
-  let legacy: Fingerprint;
-  try {
-    legacy = await fingerprint(request.prompt, request.context, {
-      language: request.language,
-      mode: request.mode,
-      templateVersion: LEGACY_TEMPLATE_MAJOR,
-    });
-  } catch (error) {
-    if (error instanceof ValidationError) return undefined; // empty under the legacy rule
-    throw error;
+  const earlier = [{ templateVersion: LEGACY_TEMPLATE_MAJOR, modeUnhashed: true }];
+  if (request.mode === "parametric") {
+    earlier.push({ templateVersion: TEMPLATE_VERSION, modeUnhashed: true });
   }
-  const entry = await store.lookup(legacy.fingerprint);
-  if (!entry || templateMajor(entry.manifest.template_version) !== LEGACY_TEMPLATE_MAJOR) {
-    return undefined;
+  for (const rule of earlier) {
+    let legacy: Fingerprint;
+    try {
+      legacy = await fingerprint(request.prompt, request.context, {
+        language: request.language,
+        mode: request.mode,
+        ...rule,
+      });
+    } catch (error) {
+      if (error instanceof ValidationError) continue; // empty under the legacy rule
+      throw error;
+    }
+    const entry = await store.lookup(legacy.fingerprint);
+    const { manifest } = entry ?? {};
+    if (
+      !manifest || templateMajor(manifest.template_version) !== templateMajor(rule.templateVersion)
+    ) continue;
+    // The request's identity: the prompt under the current rule, its context (or shape), language
+    // and mode (a strict entry under a parametric request's earlier key is another request's).
+    if (
+      normalizePrompt(manifest.prompt) === current.prompt_normalized &&
+      manifest.context_sha === current.context_sha && manifest.language === request.language &&
+      manifest.mode === request.mode
+    ) return entry;
   }
-  // The language and the context (or its shape) are in both fingerprints; the prompt decides.
-  return normalizePrompt(entry.manifest.prompt) === current.prompt_normalized ? entry : undefined;
+  return undefined;
 }
 
 /** What `rekey` did (or, in a dry run, would do) with one entry. */

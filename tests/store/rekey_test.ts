@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
 import { TEMPLATE_VERSION } from "../../src/contract/contract.ts";
 import { IntegrityError } from "../../src/errors.ts";
-import { fingerprint } from "../../src/fingerprint.ts";
+import { contextShape, fingerprint } from "../../src/fingerprint.ts";
 import { entryFiles } from "../../src/store/entry.ts";
 import { findLegacyEntry, REKEY_REASON, rekeyStore } from "../../src/store/rekey.ts";
 import { Store } from "../../src/store/store.ts";
@@ -89,6 +89,132 @@ Deno.test("Capibara.run() runs a template-1 entry on a miss, says once to re-key
   const rekey = warnings.filter((w) => w.includes("capibara rekey"));
   assert.equal(rekey.length, 1, warnings.join("\n"));
   assert.match(rekey[0]!, new RegExp(entry.manifest.fingerprint));
+});
+
+/** Writes a parametric entry (no context stored) keyed as parametric requests were before their
+ * mode was hashed, or as a strict entry whose context spells the same shape. */
+async function writeUnhashed(store: Store, prompt: string, mode: "parametric" | "strict") {
+  const base = await sampleManifest("typescript", prompt);
+  const fp = await fingerprint(prompt, CONTEXT, {
+    language: "typescript",
+    mode: "parametric",
+    modeUnhashed: true,
+  });
+  const { context: _context, ...rest } = base;
+  const manifest = {
+    ...rest,
+    ...(mode === "strict" ? { context: contextShape(CONTEXT) } : {}),
+    fingerprint: fp.fingerprint,
+    prompt_sha: fp.prompt_sha,
+    context_sha: fp.context_sha,
+    mode,
+  };
+  return await store.write(manifest, entryFiles(manifest, { script: SCRIPT, readme: "" }));
+}
+
+Deno.test("Capibara.run() finds a parametric entry keyed before the mode was hashed, for its request only", async () => {
+  await using tmp = await withTmpDir();
+  // The contexts' inputs (a strict context spelling the shape names the file "string").
+  for (const name of ["data.csv", "other.csv", "a.csv", "string"]) {
+    await Deno.writeTextFile(join(tmp.path, name), "a\n");
+  }
+  const store = storeAt(tmp.path);
+  const entry = await writeUnhashed(store, "Echo n", "parametric");
+  const warnings: string[] = [];
+  let generated = 0;
+  const capibara = new Capibara({
+    root: tmp.path,
+    cwd: tmp.path,
+    cacheDir: join(tmp.path, "cache"),
+    generator: {
+      kind: "fail",
+      generate: () => {
+        generated++;
+        return Promise.reject(new Error("the generator must not be called"));
+      },
+    },
+    language: "typescript",
+    mode: "parametric",
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    warn: (m) => warnings.push(m),
+  });
+  // Other values of the same shape: the same parametric request.
+  for (const n of [1, 7]) {
+    const result = await capibara.run("Echo n.", { context: { input: "other.csv", n } });
+    assert.equal(result.cached, true);
+    assert.equal(result.fingerprint, entry.manifest.fingerprint);
+    assert.deepEqual(result.output, { n });
+  }
+  assert.equal(generated, 0);
+  const told = warnings.filter((w) => w.includes("--refresh"));
+  assert.equal(told.length, 1, warnings.join("\n"));
+  assert.match(told[0]!, new RegExp(entry.manifest.fingerprint));
+  // Another shape is another request; a strict request whose values spell the shape has the
+  // entry's earlier key, and the entry is refused for it (never run).
+  await assert.rejects(
+    capibara.run("Echo n", { context: { input: "a.csv", n: "seven" } }),
+    /the generator must not be called/,
+  );
+  await assert.rejects(
+    new Capibara({
+      root: tmp.path,
+      cwd: tmp.path,
+      cacheDir: join(tmp.path, "cache"),
+      generator: {
+        kind: "fail",
+        generate: () => {
+          generated++;
+          return Promise.reject(new Error("the generator must not be called"));
+        },
+      },
+      language: "typescript",
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    }).run("Echo n", { context: contextShape(CONTEXT) }),
+    (e: unknown) => e instanceof IntegrityError && /mode differs/.test(e.message),
+  );
+  assert.equal(generated, 1);
+});
+
+Deno.test("Capibara.run() never runs a strict entry whose context spells a parametric request's shape for it", async () => {
+  await using tmp = await withTmpDir();
+  for (const name of ["data.csv", "string"]) await Deno.writeTextFile(join(tmp.path, name), "a\n");
+  const store = storeAt(tmp.path);
+  // Before the mode was hashed this entry sat at the parametric request's key.
+  const strict = await writeUnhashed(store, "Echo n", "strict");
+  const parametric = await fingerprint("Echo n", CONTEXT, {
+    language: "typescript",
+    mode: "parametric",
+  });
+  assert.notEqual(parametric.fingerprint, strict.manifest.fingerprint);
+  let generated = 0;
+  const capibara = new Capibara({
+    root: tmp.path,
+    cwd: tmp.path,
+    cacheDir: join(tmp.path, "cache"),
+    generator: {
+      kind: "fail",
+      generate: () => {
+        generated++;
+        return Promise.reject(new Error("the generator was asked"));
+      },
+    },
+    language: "typescript",
+    mode: "parametric",
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  });
+  // A miss (the generator is asked), not the strict script and not an IntegrityError.
+  await assert.rejects(capibara.run("Echo n", { context: CONTEXT }), /the generator was asked/);
+  assert.equal(generated, 1);
+  // The strict request of those values is still served by its entry.
+  const result = await new Capibara({
+    root: tmp.path,
+    cwd: tmp.path,
+    cacheDir: join(tmp.path, "cache"),
+    language: "typescript",
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  }).run("Echo n", { context: contextShape(CONTEXT) });
+  assert.equal(result.fingerprint, strict.manifest.fingerprint);
+  assert.deepEqual(result.output, { n: "number" });
 });
 
 Deno.test("rekeyStore() moves a template-1 entry to its new fingerprint through Store.write()", async () => {
