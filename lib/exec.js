@@ -14,6 +14,15 @@ function killGroup(pid) {
         }
     }
 }
+function signed(file) {
+    try {
+        const bytes = Deno.readFileSync(file);
+        return bytes.byteLength === 1 && bytes[0] === GATE_PASSED;
+    }
+    catch {
+        return false;
+    }
+}
 function spawn(spec, stdin) {
     return new Deno.Command(spec.program, {
         args: spec.args,
@@ -29,7 +38,7 @@ function spawn(spec, stdin) {
 export async function execCommand(spec, options) {
     return await supervise(spawn(spec, "null"), options);
 }
-export function holdCommand(spec) {
+export function holdCommand(spec, signFile) {
     const child = spawn(spec, "piped");
     child.unref();
     let waiting = true;
@@ -47,7 +56,7 @@ export function holdCommand(spec) {
                 throw new Error("a held command is released once");
             used = true;
             child.ref();
-            const result = supervise(child, options, true);
+            const result = supervise(child, options, signFile ?? true);
             const gate = child.stdin.getWriter();
             await gate.write(new Uint8Array([10])).catch(() => { });
             await gate.close().catch(() => { });
@@ -117,8 +126,10 @@ async function supervise(child, options, gated = false) {
     }
     try {
         const out = collect(child.stdout);
-        const err = collect(child.stderr, options.onStderr, gated);
+        const err = collect(child.stderr, options.onStderr, gated === true);
         const status = await child.status;
+        if (typeof gated === "string")
+            gatePassed = signed(gated);
         killGroup(child.pid);
         const [stdout, stderr] = await Promise.all([out, err]);
         return {

@@ -54,10 +54,13 @@ export interface ExecResult {
 }
 
 /**
- * The byte a held command's gate writes on its standard error once it let the run through, before
- * anything it held back runs; a gate that cannot write it ends the command instead. Its absence
- * is how a release tells a command that died while it waited (nothing ran: the run may start
- * afresh) from one that ran and failed. Taken out of the error output (its first one only).
+ * The byte a held command's gate writes once it let the run through, before anything it held back
+ * runs; a gate that cannot write it ends the command instead. Its absence is how a release tells
+ * a command that died while it waited (nothing ran: the run may start afresh) from one that ran
+ * and failed. Written into a file of its own where the gate has one (see
+ * {@linkcode holdCommand}'s `signFile`: the sandbox's gate writes it through a descriptor it closes
+ * before the script runs, which nothing the script can reach holds), else on standard error, taken
+ * out of the error output there (its first one only).
  */
 export const GATE_PASSED = 0x06;
 
@@ -72,6 +75,16 @@ function killGroup(pid: number): void {
     } catch {
       // already gone
     }
+  }
+}
+
+/** Whether a gate wrote its sign into `file` (one byte, {@linkcode GATE_PASSED}). */
+function signed(file: string): boolean {
+  try {
+    const bytes = Deno.readFileSync(file);
+    return bytes.byteLength === 1 && bytes[0] === GATE_PASSED;
+  } catch {
+    return false;
   }
 }
 
@@ -114,9 +127,11 @@ export interface HeldCommand {
 
 /**
  * Starts `spec` held at its gate (see {@linkcode HeldCommand}). It does not keep the process
- * alive while it waits.
+ * alive while it waits. With `signFile`, the gate writes its sign ({@linkcode GATE_PASSED}) into
+ * that file, not on standard error: a script can read its own standard error's pipe (reopened
+ * through `/proc/self/fd/2`) and take the byte before this process does, to be started again.
  */
-export function holdCommand(spec: CommandSpec): HeldCommand {
+export function holdCommand(spec: CommandSpec, signFile?: string): HeldCommand {
   const child = spawn(spec, "piped");
   child.unref();
   let waiting = true;
@@ -133,7 +148,7 @@ export function holdCommand(spec: CommandSpec): HeldCommand {
       if (used) throw new Error("a held command is released once");
       used = true;
       child.ref();
-      const result = supervise(child, options, true);
+      const result = supervise(child, options, signFile ?? true);
       const gate = child.stdin.getWriter();
       await gate.write(new Uint8Array([10])).catch(() => {});
       await gate.close().catch(() => {});
@@ -151,11 +166,15 @@ export function holdCommand(spec: CommandSpec): HeldCommand {
   };
 }
 
-/** Supervises a started child to its end: time limit, cancellation, output cap, group kill. */
+/**
+ * Supervises a started child to its end: time limit, cancellation, output cap, group kill. A
+ * released held command's is `gated`: its gate's sign is looked for on standard error (true) or
+ * in the file named.
+ */
 async function supervise(
   child: Deno.ChildProcess,
   options: ExecOptions,
-  gated = false,
+  gated: boolean | string = false,
 ): Promise<ExecResult> {
   const started = performance.now();
   /** Whether the gate's byte was seen (and taken out): a held command's only. */
@@ -217,8 +236,9 @@ async function supervise(
 
   try {
     const out = collect(child.stdout);
-    const err = collect(child.stderr, options.onStderr, gated);
+    const err = collect(child.stderr, options.onStderr, gated === true);
     const status = await child.status;
+    if (typeof gated === "string") gatePassed = signed(gated);
     // Whatever the leader left behind (a daemon holding our pipes, say) dies with it: nothing of
     // the group may outlive the run.
     killGroup(child.pid);

@@ -180,6 +180,36 @@ Deno.test("holdCommand(): a release tells a command its gate let through from on
   assert.equal(plain.gatePassed, undefined);
 });
 
+Deno.test("holdCommand() with a sign file: only the file says the gate let the run through, never standard error", async () => {
+  await using tmp = await withTmpDir();
+  const ack = `\\${GATE_PASSED.toString(8).padStart(3, "0")}`;
+  const sign = join(tmp.path, "gate");
+  // The gate writes the sign into its file and the rest writes the byte on stderr: kept there.
+  const gated = holdCommand(
+    sh(
+      `read -r _ || exit 125; printf '${ack}' > "${sign}"; printf '${ack}' >&2; echo out`,
+      tmp.path,
+    ),
+    sign,
+  );
+  const passed = await gated.release({ timeoutMs: 10_000 });
+  assert.equal(passed.gatePassed, true);
+  assert.equal(passed.stdout, "out\n");
+  assert.equal(passed.stderr, String.fromCharCode(GATE_PASSED));
+  // The byte on stderr alone (what a script can write, or read back) does not pass the gate.
+  await Deno.remove(sign);
+  const forged = holdCommand(
+    sh(`read -r _ || exit 125; printf '${ack}' >&2; exit 3`, tmp.path),
+    sign,
+  );
+  const lost = await forged.release({ timeoutMs: 10_000 });
+  assert.equal(lost.code, 3);
+  assert.equal(lost.gatePassed, false);
+  // Nor does a file holding anything else.
+  const other = holdCommand(sh(`read -r _ || exit 125; printf 'xy' > "${sign}"`, tmp.path), sign);
+  assert.equal((await other.release({ timeoutMs: 10_000 })).gatePassed, false);
+});
+
 Deno.test("the Landlock step writes the same sign once its gate let the run through", async () => {
   const source = await Deno.readTextFile(new URL("../src/sandbox/landlock.py", import.meta.url));
   const byte = /^GATE_PASSED = b"\\x([0-9a-f]{2})"$/m.exec(source)?.[1];

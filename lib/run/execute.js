@@ -158,7 +158,7 @@ export async function stage(plan, backend, options = {}) {
         if (hold) {
             if (!wrapped.held)
                 throw new Error("the backend did not hold the command");
-            held = holdCommand(wrapped.spec);
+            held = holdCommand(wrapped.spec, wrapped.gateSign);
         }
         const abandon = () => {
             if (disposed)

@@ -18,8 +18,8 @@ export function systemPythonInside() {
         return false;
     }
 }
-export function landlockCommand(program, args, heldFd, env) {
-    const boot = stepArgs(heldFd, env);
+export function landlockCommand(program, args, held, env) {
+    const boot = stepArgs(held, env);
     if (isPython(program)) {
         const first = args[0];
         if (first !== undefined && !first.startsWith("-")) {
@@ -31,7 +31,7 @@ export function landlockCommand(program, args, heldFd, env) {
         return undefined;
     return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
 }
-function stepArgs(heldFd, env) {
+function stepArgs(held, env) {
     const lcCtype = env === undefined
         ? []
         : env.LC_CTYPE === undefined
@@ -42,7 +42,7 @@ function stepArgs(heldFd, env) {
         "-S",
         "-c",
         LANDLOCK_PY,
-        ...heldFd === undefined ? [] : [`--held=${heldFd}`],
+        ...held === undefined ? [] : [`--held=${held.gate},${held.sign ?? 2}`],
         ...lcCtype,
     ];
 }
@@ -81,10 +81,10 @@ export function inheritsDescriptors(options = {}) {
     }
     return false;
 }
-export function bareCommand(program, args, heldFd, env) {
+export function bareCommand(program, args, held, env) {
     if (!systemPythonUsable())
         return undefined;
-    return [SYSTEM_PYTHON, ...stepArgs(heldFd, env), "bare", program, ...args];
+    return [SYSTEM_PYTHON, ...stepArgs(held, env), "bare", program, ...args];
 }
 export async function landlockAbi(python = SYSTEM_PYTHON) {
     try {

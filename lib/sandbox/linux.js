@@ -59,12 +59,14 @@ const FORBIDDEN_GRANTS = ["/proc", "/sys", "/dev"];
 const SECCOMP_FD = 9;
 const ETC_FDS = [3, 4, 5];
 const HELD_FD = 6;
+const SIGN_FD = 7;
 const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
-    `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&2 || exit 125; exec "$@"`;
+    `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&${SIGN_FD} || exit 125; exec ${SIGN_FD}>&-; exec "$@"`;
 const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
     `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
     `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
-    `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
+    `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null ${SIGN_FD}>"$2" || exit 125; ` +
+    "shift 2; fi; " +
     'binding=; if [ "$1" = --mount ]; then "$2" --all --fstab "$3" & binding=$!; shift 3; fi; ' +
     'while [ "$1" != -- ]; do ' +
     'echo 0 > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
@@ -85,7 +87,7 @@ export function launchCommand(launch) {
         sandboxUmask(),
         launch.seccompFile,
         ...launch.etcFiles,
-        ...launch.held ? ["--held"] : [],
+        ...launch.held ? ["--held", launch.held.signFile] : [],
     ];
     if (!launch.drop) {
         const [program, ...args] = [...shell, ...launch.joinFiles, "--", ...launch.command];
@@ -122,7 +124,7 @@ export function seccompProgram(arch = Deno.build.arch) {
 }
 const PROXY_LOCAL_ADDRESS = "0100007F:" + PROXY_PORT.toString(16).toUpperCase().padStart(4, "0");
 const PROXY_SCRIPT = `socat="$1"; shift
-"$socat" TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_DIR_INSIDE}/proxy.sock 2>/dev/null &
+"$socat" TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_DIR_INSIDE}/proxy.sock 2>/dev/null ${HELD_FD}<&- ${SIGN_FD}>&- &
 listening() {
   while read -r _ local _ state _; do
     if [ "$local" = ${PROXY_LOCAL_ADDRESS} ] && [ "$state" = 0A ]; then return 0; fi
@@ -1570,9 +1572,11 @@ export class BubblewrapBackend {
             const filterFile = `${stateDir}/seccomp.bpf`;
             Deno.writeFileSync(filterFile, filter, { mode: 0o600 });
             args.push("--seccomp", String(SECCOMP_FD));
+            const gate = heldFd === undefined ? undefined : { gate: heldFd, sign: SIGN_FD };
+            const signFile = `${stateDir}/gate`;
             const program = policy.readsScopedByProgram
-                ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, heldFd, spec.env) : undefined
-                : landlockCommand(spec.program, spec.args, heldFd, spec.env);
+                ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
+                : landlockCommand(spec.program, spec.args, gate, spec.env);
             args.push("--chdir", policy.workdir, "--", ...command);
             if (!program && heldFd !== undefined) {
                 args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");
@@ -1602,7 +1606,7 @@ export class BubblewrapBackend {
                     etcFiles,
                     joinFiles: cgroup?.joinFiles ?? [],
                     drop: drop && table ? { drop, table } : undefined,
-                    held: heldFd !== undefined,
+                    held: heldFd !== undefined ? { signFile } : undefined,
                     command: [probe.bwrap, ...args],
                 }),
                 env,
@@ -1612,6 +1616,7 @@ export class BubblewrapBackend {
             return {
                 spec: wrapped,
                 held,
+                ...heldFd !== undefined ? { gateSign: signFile } : {},
                 copies: [...substitutes.keys()].some((path) => path !== policy.workdir),
                 abandon,
                 close,

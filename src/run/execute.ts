@@ -327,7 +327,7 @@ export async function stage(
     wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
     if (hold) {
       if (!wrapped.held) throw new Error("the backend did not hold the command");
-      held = holdCommand(wrapped.spec);
+      held = holdCommand(wrapped.spec, wrapped.gateSign);
     }
     const abandon = () => {
       if (disposed) return;

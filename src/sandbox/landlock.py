@@ -8,7 +8,7 @@ to read files anywhere but below the sandbox's own top-level folders, a few mach
 files and this process's own /proc files other than its mount tables. The seccomp filter closes the
 system calls that would tell the same (statmount, listmount).
 
-Run as `python -I -S -c <this file> [--held=FD] MODE ...`, isolated and before `site`, so nothing of the
+Run as `python -I -S -c <this file> [--held=GATE[,SIGN]] MODE ...`, isolated and before `site`, so nothing of the
 environment, the project or site-packages (a `.pth` file of a dependency) runs before the rule set:
 
 - `script PATH ARGS...`: restricts, then runs the Python script PATH as `python PATH ARGS...` would
@@ -20,12 +20,15 @@ environment, the project or site-packages (a `.pth` file of a dependency) runs b
 - `abi`: prints the Landlock ABI version this kernel offers (0 when none).
 
 In both modes, every descriptor the step inherited above standard error is closed first (but the
-gate below): what a parent left open does not reach the script.
+gate's two below): what a parent left open does not reach the script.
 
-With `--held=FD` before the mode (a sandbox started ahead of its run), the step restricts itself,
-then waits for one newline on descriptor FD before it goes on, and closes FD: nothing of the script,
-its interpreter's `site` or its dependencies runs before the run is released. End of input without
-the newline (the run was discarded) ends the step with 125. Before it waits, in `script` mode, it
+With `--held=GATE,SIGN` before the mode (a sandbox started ahead of its run), the step restricts
+itself, then waits for one newline on descriptor GATE before it goes on, and closes GATE: nothing of
+the script, its interpreter's `site` or its dependencies runs before the run is released. End of
+input without the newline (the run was discarded) ends the step with 125. Once released, it writes
+its sign (GATE_PASSED) on descriptor SIGN (standard error when not given) and closes it (unless it
+is one of the standard three), so no descriptor of the sandbox reaches the sign's file once the
+script runs. Before it waits, in `script` mode, it
 loads the standard-library modules the script's top-level lines import (see preload).
 
 On a kernel without Landlock the script runs without it (`capibara doctor` says so); a failure
@@ -289,34 +292,39 @@ def preload(script):
 
 
 def close_inherited(keep):
-    """Closes every descriptor above stderr but `keep`: a parent's descriptor left open without
-    close-on-exec (a file, a socket, a build tool's pipe) must not reach the script."""
+    """Closes every descriptor above stderr but those in `keep`: a parent's descriptor left open
+    without close-on-exec (a file, a socket, a build tool's pipe) must not reach the script."""
     import os
 
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
-        if fd > 2 and fd != keep:
+        if fd > 2 and fd not in keep:
             try:
                 os.close(fd)
             except OSError:
                 pass
 
 
-def wait_for_release(fd):
-    """Blocks until the run is released (one newline on fd), then closes fd."""
+def wait_for_release(held):
+    """Blocks until the run is released (one newline on the gate), closes the gate, writes the
+    sign on its descriptor and closes that too (standard error stays)."""
     import os
 
+    gate, sign = (held + (2,))[:2]
     try:
-        go = os.read(fd, 1)
-        os.close(fd)
+        go = os.read(gate, 1)
+        os.close(gate)
     except OSError:
         go = b""
     if go != b"\n":
         os._exit(125)
     # The sign that the run went through (exec.ts's GATE_PASSED), before anything of it runs:
-    # without it, the run is started afresh, so a step that cannot write it goes no further.
+    # without it, the run is started afresh, so a step that cannot write it goes no further. Its
+    # descriptor is closed before the script runs: nothing in the sandbox holds it then.
     try:
-        written = os.write(2, GATE_PASSED)
+        written = os.write(sign, GATE_PASSED)
+        if sign > 2:
+            os.close(sign)
     except OSError:
         written = 0
     if written != 1:
@@ -327,7 +335,7 @@ def main():
     args = sys.argv[1:]
     held = None
     if args and args[0].startswith("--held="):
-        held = int(args[0][len("--held="):])
+        held = tuple(int(fd) for fd in args[0][len("--held="):].split(","))
         args = args[1:]
     # Python sets LC_CTYPE itself when the locale is C (PEP 538): what this step starts gets the
     # value it was meant to have (--no-lc-ctype: none), not Python's.
@@ -343,7 +351,7 @@ def main():
         print(abi_version(libc_calls()[0]))
         return
     if mode in ("script", "exec", "bare"):
-        close_inherited(held)
+        close_inherited(held or ())
     if mode == "script" and len(args) > 1:
         restrict()
         if held is not None:

@@ -41,17 +41,27 @@ export function systemPythonInside(): boolean {
 }
 
 /**
+ * A held step's descriptors: it waits for the run's release (one newline) on `gate`, then writes
+ * its sign (exec.ts's `GATE_PASSED`) on `sign` (standard error, 2, when not given) and closes
+ * both, before anything it held back runs.
+ */
+export interface StepGate {
+  gate: number;
+  sign?: number;
+}
+
+/**
  * The command that runs `program args…` under the Landlock rule set, or undefined when no Python
- * can apply it here. With `heldFd`, the step waits for the run's release on that descriptor after
- * restricting itself and before anything of the program runs.
+ * can apply it here. With `held`, the step waits for the run's release after restricting itself
+ * and before anything of the program runs.
  */
 export function landlockCommand(
   program: string,
   args: readonly string[],
-  heldFd?: number,
+  held?: StepGate,
   env?: Record<string, string | undefined>,
 ): string[] | undefined {
-  const boot = stepArgs(heldFd, env);
+  const boot = stepArgs(held, env);
   if (isPython(program)) {
     const first = args[0];
     if (first !== undefined && !first.startsWith("-")) {
@@ -68,7 +78,7 @@ export function landlockCommand(
  * it starts, that environment's `LC_CTYPE` (Python sets one of its own when the locale is C).
  */
 function stepArgs(
-  heldFd: number | undefined,
+  held: StepGate | undefined,
   env?: Record<string, string | undefined>,
 ): string[] {
   const lcCtype = env === undefined
@@ -81,7 +91,7 @@ function stepArgs(
     "-S",
     "-c",
     LANDLOCK_PY,
-    ...heldFd === undefined ? [] : [`--held=${heldFd}`],
+    ...held === undefined ? [] : [`--held=${held.gate},${held.sign ?? 2}`],
     ...lcCtype,
   ];
 }
@@ -137,17 +147,17 @@ export function inheritsDescriptors(options: { lifelong?: boolean } = {}): boole
 
 /**
  * The command that starts `program args…` (a program that scopes its own reads: Deno) after
- * closing every descriptor it would inherit above standard error, and, with `heldFd`, after the
+ * closing every descriptor it would inherit above standard error, and, with `held`, after the
  * run's release; undefined when no Python can do it here.
  */
 export function bareCommand(
   program: string,
   args: readonly string[],
-  heldFd?: number,
+  held?: StepGate,
   env?: Record<string, string | undefined>,
 ): string[] | undefined {
   if (!systemPythonUsable()) return undefined;
-  return [SYSTEM_PYTHON, ...stepArgs(heldFd, env), "bare", program, ...args];
+  return [SYSTEM_PYTHON, ...stepArgs(held, env), "bare", program, ...args];
 }
 
 /**

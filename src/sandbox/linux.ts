@@ -202,15 +202,26 @@ const ETC_FDS = [3, 4, 5];
  * standard input (the gate) there and takes `/dev/null` as its input, as an unheld run has.
  */
 const HELD_FD = 6;
+/**
+ * The descriptor a held start's gate writes its sign ({@linkcode GATE_PASSED}) on, opened by the
+ * launcher on a file of the run's state folder, and closed by the gate before anything it held
+ * back runs: nothing in the sandbox holds it then (bubblewrap's own first process keeps only the
+ * standard three), so a script cannot take or forge the sign, where on standard error it could
+ * read it back first (and have its run started again).
+ */
+const SIGN_FD = 7;
 /** The gate of a held program that has no Landlock step to wait in (TypeScript under Deno). */
 const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
-  `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&2 || exit 125; exec "$@"`;
+  `printf '\\${
+    GATE_PASSED.toString(8).padStart(3, "0")
+  }' >&${SIGN_FD} || exit 125; exec ${SIGN_FD}>&-; exec "$@"`;
 
 /**
  * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files
  * for bwrap, joins the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
- * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK SECCOMP ETC… [--held] [--mount MOUNT TABLE] JOIN… --
- * COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}.
+ * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK SECCOMP ETC… [--held SIGN] [--mount MOUNT TABLE] JOIN…
+ * -- COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}, and the
+ * file `SIGN` is opened (made empty) as {@linkcode SIGN_FD}.
  *
  * With `--mount` (a root run, in the private mount namespace `unshare` made), `mount --all` binds
  * every granted source at its point from one table while the shell joins the cgroups. Both are
@@ -228,7 +239,8 @@ const LAUNCH_SCRIPT =
   'umask "$1" || exit 125; shift; ' +
   `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
   `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
-  `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null; shift; fi; ` +
+  `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null ${SIGN_FD}>"$2" || exit 125; ` +
+  "shift 2; fi; " +
   'binding=; if [ "$1" = --mount ]; then "$2" --all --fstab "$3" & binding=$!; shift 3; fi; ' +
   'while [ "$1" != -- ]; do ' +
   'echo 0 > "$1" || { echo "capibara: cannot join cgroup $1" >&2; exit 125; }; shift; ' +
@@ -257,8 +269,11 @@ export interface Launch {
   joinFiles: readonly string[];
   /** A root run's drop, with its table of binds. */
   drop?: { drop: Drop; table: string };
-  /** A held start: standard input is the gate, moved to {@linkcode HELD_FD}. */
-  held?: boolean;
+  /**
+   * A held start: standard input is the gate, moved to {@linkcode HELD_FD}; its sign is written
+   * into this file, through {@linkcode SIGN_FD}.
+   */
+  held?: { signFile: string };
   /** bwrap and its arguments. */
   command: readonly string[];
 }
@@ -276,7 +291,7 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
     sandboxUmask(),
     launch.seccompFile,
     ...launch.etcFiles,
-    ...launch.held ? ["--held"] : [],
+    ...launch.held ? ["--held", launch.held.signFile] : [],
   ];
   if (!launch.drop) {
     const [program, ...args] = [...shell, ...launch.joinFiles, "--", ...launch.command];
@@ -319,7 +334,7 @@ const PROXY_LOCAL_ADDRESS = "0100007F:" + PROXY_PORT.toString(16).toUpperCase().
 
 /** Starts socat towards the proxy socket, waits until it listens, then becomes the script. */
 const PROXY_SCRIPT = `socat="$1"; shift
-"$socat" TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_DIR_INSIDE}/proxy.sock 2>/dev/null &
+"$socat" TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_DIR_INSIDE}/proxy.sock 2>/dev/null ${HELD_FD}<&- ${SIGN_FD}>&- &
 listening() {
   while read -r _ local _ state _; do
     if [ "$local" = ${PROXY_LOCAL_ADDRESS} ] && [ "$state" = 0A ]; then return 0; fi
@@ -2216,9 +2231,11 @@ export class BubblewrapBackend implements SandboxBackend {
       // Last, the Landlock rule set (landlock.py): no mount table of /proc names a host path.
       // A program that scopes its own reads skips the rule set; it still goes through the step
       // when this process holds descriptors it would inherit (the step closes them first).
+      const gate = heldFd === undefined ? undefined : { gate: heldFd, sign: SIGN_FD };
+      const signFile = `${stateDir}/gate`;
       const program = policy.readsScopedByProgram
-        ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, heldFd, spec.env) : undefined
-        : landlockCommand(spec.program, spec.args, heldFd, spec.env);
+        ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
+        : landlockCommand(spec.program, spec.args, gate, spec.env);
       args.push("--chdir", policy.workdir, "--", ...command);
       if (!program && heldFd !== undefined) {
         args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");
@@ -2255,7 +2272,7 @@ export class BubblewrapBackend implements SandboxBackend {
           etcFiles,
           joinFiles: cgroup?.joinFiles ?? [],
           drop: drop && table ? { drop, table } : undefined,
-          held: heldFd !== undefined,
+          held: heldFd !== undefined ? { signFile } : undefined,
           command: [probe.bwrap, ...args],
         }),
         env,
@@ -2265,6 +2282,7 @@ export class BubblewrapBackend implements SandboxBackend {
       return {
         spec: wrapped,
         held,
+        ...heldFd !== undefined ? { gateSign: signFile } : {},
         // A closed workdir is shown as an empty folder of live binds: only read copies go stale.
         copies: [...substitutes.keys()].some((path) => path !== policy.workdir),
         abandon,

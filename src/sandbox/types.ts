@@ -94,6 +94,12 @@ export interface WrappedCommand {
   /** True when wrapped held (see {@linkcode WrapOptions.held}). */
   held?: boolean;
   /**
+   * Held only: the file the gate writes its sign into once it let the run through (see
+   * `holdCommand` in exec.ts), out of the script's reach; without it the sign comes on standard
+   * error.
+   */
+  gateSign?: string;
+  /**
    * True when the sandbox shows copies of some paths, made when it was set up (a read path its uid
    * may not read): what changes in them later is not seen, so the sandbox is for a run now only.
    */

@@ -390,4 +390,39 @@ detail="one attempt"`),
   },
 });
 
+attack({
+  name:
+    "take a sandbox-ahead's gate sign from any descriptor in the sandbox, to be run a second time",
+  language: "bash",
+  timeout: 20,
+  // The sign reaches the run only through the gate's own descriptor, closed before the script:
+  // nothing the script can open (its standard error's pipe, bubblewrap's first process's, any
+  // descriptor of any process it sees) holds it.
+  script: sh(`took=0
+for fd in /proc/self/fd/2 /proc/self/fd/1 /proc/[0-9]*/fd/*; do
+  exec 3<"$fd" 2>/dev/null || continue
+  if IFS= read -r -t 0.05 -n 1 -u 3 c 2>/dev/null && [ "$c" = $'\\x06' ]; then took=1; fi
+  exec 3<&-
+done
+# Taken: this attempt fails at once, and the run would be started again, cold.
+[ "$took" = 1 ] && exit 1
+detail="the sign was nowhere to be taken"`),
+  before: () => Deno.mkdir(join(PROJECT, "out"), { recursive: true }),
+  async via(cb, prompt) {
+    try {
+      // The third run is held: its sandbox was set up while the second went on.
+      for (let i = 0; i < 2; i++) {
+        await cb.run(prompt, { context: { output: "out/" }, language: "bash" });
+      }
+      const { used, lost } = prestarts.stats;
+      const { output } = await cb.run(prompt, { context: { output: "out/" }, language: "bash" });
+      assert.equal(prestarts.stats.used, used + 1, "the third run was not the held one");
+      // A second start means the first one's sign never reached the run: the script took it.
+      return { breached: prestarts.stats.lost !== lost, detail: output.detail };
+    } finally {
+      await Capibara.disposePrestarted();
+    }
+  },
+});
+
 Deno.test(escapeSuite("limits", { atLeast: { sandbox: 16, noSandbox: 1 } }));

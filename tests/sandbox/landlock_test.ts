@@ -193,7 +193,7 @@ Deno.test({
         "",
       ].join("\n"),
     );
-    const command = landlockCommand("python3", [script], 0)!;
+    const command = landlockCommand("python3", [script], { gate: 0 })!;
     const child = new Deno.Command(command[0]!, {
       args: command.slice(1),
       env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
@@ -278,7 +278,10 @@ Deno.test({
       2 * plain,
       "the step ran the .pth another number of times",
     );
-    assert.equal(await runs(landlockCommand(python, [script], 0)!, true), "beside the script");
+    assert.equal(
+      await runs(landlockCommand(python, [script], { gate: 0 })!, true),
+      "beside the script",
+    );
     assert.equal((await lines()).length, 3 * plain, "the held step ran it another number of times");
   },
 });

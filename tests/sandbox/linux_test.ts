@@ -1462,8 +1462,10 @@ Deno.test({
     // Released: the script runs then, with /dev/null as its input as an unheld run has.
     let wrapped = await backend.wrap(spec, policy, { held: true });
     assert.equal(wrapped.held, true);
+    // Its gate signs in a file of the sandbox's state, not on the script's standard error.
+    assert.ok(wrapped.gateSign, "a held start without a sign file");
     try {
-      const held = holdCommand(wrapped.spec);
+      const held = holdCommand(wrapped.spec, wrapped.gateSign);
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(held.waiting, true);
       assert.equal(lstatSyncOrNull(marker) !== null, false, "the script ran before its release");
@@ -1473,6 +1475,16 @@ Deno.test({
       // Its gate said it let the run through, and the sign is not part of the output.
       assert.equal(result.gatePassed, true);
       assert.equal(result.stderr, "");
+      // Without its file, the same run shows no sign at all: none went to standard error.
+      const unsigned = await backend.wrap(spec, policy, { held: true });
+      try {
+        const again = await holdCommand(unsigned.spec).release({ timeoutMs: 30_000 });
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(again.gatePassed, false);
+        assert.equal(again.stderr, "");
+      } finally {
+        await unsigned.close();
+      }
     } finally {
       await wrapped.close();
     }
