@@ -229,12 +229,56 @@ export function unwritable(folder) {
         return error instanceof Error ? error : new Error(String(error));
     }
 }
+function reopenFolders(path) {
+    const uid = Deno.uid();
+    let changed = false;
+    const pending = [path];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+        const info = lstatSyncOrNull(next);
+        if (!info?.isDirectory || (uid !== null && info.uid !== uid))
+            continue;
+        const mode = (info.mode ?? 0) & 0o7777;
+        if ((mode & 0o700) !== 0o700) {
+            try {
+                Deno.chmodSync(next, mode | 0o700);
+                changed = true;
+            }
+            catch {
+                continue;
+            }
+        }
+        try {
+            for (const entry of Deno.readDirSync(next)) {
+                if (entry.isDirectory)
+                    pending.push(join(next, entry.name));
+            }
+        }
+        catch {
+        }
+    }
+    return changed;
+}
 export async function removeIfExists(path) {
     try {
         await Deno.remove(path, { recursive: true });
     }
     catch (error) {
-        if (!(error instanceof Deno.errors.NotFound))
+        if (error instanceof Deno.errors.NotFound)
+            return;
+        if (!(error instanceof Deno.errors.PermissionDenied) || !reopenFolders(path))
             throw error;
+        await removeIfExists(path);
+    }
+}
+export function removeIfExistsSync(path) {
+    try {
+        Deno.removeSync(path, { recursive: true });
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return;
+        if (!(error instanceof Deno.errors.PermissionDenied) || !reopenFolders(path))
+            throw error;
+        removeIfExistsSync(path);
     }
 }

@@ -322,11 +322,61 @@ export function unwritable(folder: string): Error | undefined {
   }
 }
 
-/** Removes a file or folder tree; absent is fine. */
+/**
+ * Gives this user's folders under `path` (and `path` itself) that lack the owner's read, write or
+ * search bit those bits again, never through a link; whether it changed any. A tree a script or a
+ * package's build wrote may hold folders it closed to its owner (mode 000), which a removal
+ * cannot enter. Walked with a list, not the stack: a tree may be deeper than a call stack is.
+ */
+function reopenFolders(path: string): boolean {
+  const uid = Deno.uid();
+  let changed = false;
+  const pending = [path];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const info = lstatSyncOrNull(next);
+    if (!info?.isDirectory || (uid !== null && info.uid !== uid)) continue;
+    const mode = (info.mode ?? 0) & 0o7777;
+    if ((mode & 0o700) !== 0o700) {
+      try {
+        Deno.chmodSync(next, mode | 0o700);
+        changed = true;
+      } catch {
+        continue;
+      }
+    }
+    try {
+      for (const entry of Deno.readDirSync(next)) {
+        if (entry.isDirectory) pending.push(join(next, entry.name));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return changed;
+}
+
+/**
+ * Removes a file or folder tree; absent is fine. Folders of this user's in it that their writer
+ * closed (a script's, a build's: mode 000) are opened again first, else the tree would outlive
+ * its run for good.
+ */
 export async function removeIfExists(path: string): Promise<void> {
   try {
     await Deno.remove(path, { recursive: true });
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (error instanceof Deno.errors.NotFound) return;
+    if (!(error instanceof Deno.errors.PermissionDenied) || !reopenFolders(path)) throw error;
+    await removeIfExists(path);
+  }
+}
+
+/** {@linkcode removeIfExists}, synchronously (an `unload` listener's, a sweep's). */
+export function removeIfExistsSync(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    if (!(error instanceof Deno.errors.PermissionDenied) || !reopenFolders(path)) throw error;
+    removeIfExistsSync(path);
   }
 }

@@ -2,7 +2,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as nodePath from "node:path";
-import { entriesNamed, FileRefused, isInside, promised, readRegularFileSync } from "../src/_fs.ts";
+import {
+  entriesNamed,
+  FileRefused,
+  isInside,
+  lstatSyncOrNull,
+  promised,
+  readRegularFileSync,
+  removeIfExists,
+  removeIfExistsSync,
+} from "../src/_fs.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 
 Deno.test("entriesNamed() lists a folder once, matching names in any case", async () => {
@@ -153,4 +162,71 @@ Deno.test("readRegularFileSync() reads a regular file within its bound, never a 
     assert.equal(refused(fifo, 100), "is not a regular file");
   }
   assert.equal(refused(tmp.path, 100), "is not a regular file");
+});
+
+Deno.test({
+  name:
+    "removeIfExists() and removeIfExistsSync() remove a tree whose writer closed its folders (mode 000), never changing a linked folder",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir();
+    // Root enters any folder: the removal runs as an ordinary user (nobody) then.
+    const asRoot = Deno.uid() === 0;
+    const owner = asRoot ? 65534 : Deno.uid()!;
+    await Deno.chmod(tmp.path, 0o755);
+    const outside = join(tmp.path, "outside");
+    await Deno.mkdir(outside);
+    await Deno.writeTextFile(join(outside, "keep"), "kept");
+    const trees = [join(tmp.path, "async"), join(tmp.path, "sync")];
+    for (const tree of trees) {
+      await Deno.mkdir(join(tree, "closed", "inner"), { recursive: true });
+      await Deno.writeTextFile(join(tree, "closed", "inner", "blob"), "x".repeat(1000));
+      let deep = join(tree, "deep");
+      for (let i = 0; i < 40; i++) deep = join(deep, "d");
+      await Deno.mkdir(deep, { recursive: true });
+      await Deno.symlink(outside, join(tree, "closed", "link"));
+      if (asRoot) {
+        for (const path of [tmp.path, outside, join(outside, "keep"), tree]) {
+          await Deno.chown(path, owner, owner);
+        }
+        await new Deno.Command("chown", { args: ["-hR", `${owner}:${owner}`, tree] }).output();
+      }
+      // Closed by the script that wrote them: the folders and one deep down.
+      await Deno.chmod(join(tree, "deep", "d", "d", "d"), 0o000);
+      await Deno.chmod(join(tree, "closed", "inner"), 0o000);
+      await Deno.chmod(join(tree, "closed"), 0o000);
+    }
+    await Deno.chmod(outside, 0o500);
+    const [tree, treeSync] = trees as [string, string];
+    if (asRoot) {
+      const fs = new URL("../src/_fs.ts", import.meta.url).href;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `const m = await import(${JSON.stringify(fs)}); ` +
+          "await m.removeIfExists(Deno.args[0]); m.removeIfExistsSync(Deno.args[1]);",
+          tree,
+          treeSync,
+        ],
+        env: { DENO_DIR: join(tmp.path, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+        clearEnv: true,
+        uid: owner,
+        gid: owner,
+        cwd: "/",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    } else {
+      await removeIfExists(tree);
+      removeIfExistsSync(treeSync);
+    }
+    assert.equal(lstatSyncOrNull(tree), null);
+    assert.equal(lstatSyncOrNull(treeSync), null);
+    // The folder a link in the tree named kept its mode and its file.
+    assert.equal((await Deno.lstat(outside)).mode! & 0o777, 0o500);
+    await Deno.chmod(outside, 0o700);
+    assert.equal(await Deno.readTextFile(join(outside, "keep")), "kept");
+    // Absent is fine.
+    await removeIfExists(tree);
+    removeIfExistsSync(treeSync);
+  },
 });

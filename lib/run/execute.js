@@ -1,6 +1,6 @@
 // Generated from src/run/execute.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { dirname, join, relative, tmpDir } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, unwritable, } from "../_fs.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
 import { onTimeout } from "../_timer.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
@@ -173,7 +173,7 @@ export async function stage(plan, backend, options = {}) {
             }
             wrapped?.abandon?.();
             try {
-                Deno.removeSync(tmpDir, { recursive: true });
+                removeIfExistsSync(tmpDir);
             }
             catch {
             }

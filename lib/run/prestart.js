@@ -1,6 +1,6 @@
 // Generated from src/run/prestart.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { dirname } from "../_path.js";
-import { lstatSyncOrNull, removeIfExists } from "../_fs.js";
+import { lstatSyncOrNull, removeIfExists, removeIfExistsSync } from "../_fs.js";
 import { sleep } from "../_timer.js";
 import { stage } from "./execute.js";
 export const PRESTART_MAX_AGE_MS = 30_000;
@@ -201,7 +201,7 @@ export class Prestarts {
             this.#live.clear();
             for (const folder of this.#leftovers.keys()) {
                 try {
-                    Deno.removeSync(folder, { recursive: true });
+                    removeIfExistsSync(folder);
                 }
                 catch {
                 }

@@ -1,6 +1,6 @@
 // Generated from src/sandbox/linux.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, removeIfExistsSync, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
@@ -995,7 +995,7 @@ function sweepStaleStateDirs(base) {
             const tmp = lstatSyncOrNull(journal.tmpDir);
             if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
                 try {
-                    Deno.removeSync(journal.tmpDir, { recursive: true });
+                    removeIfExistsSync(journal.tmpDir);
                 }
                 catch {
                 }

@@ -21,6 +21,7 @@ import {
   lstatSyncOrNull,
   realPathSyncOrNull,
   removeIfExists,
+  removeIfExistsSync,
   unwritable,
 } from "../_fs.ts";
 import { onTimeout } from "../_timer.ts";
@@ -342,7 +343,7 @@ export async function stage(
       }
       wrapped?.abandon?.();
       try {
-        Deno.removeSync(tmpDir, { recursive: true });
+        removeIfExistsSync(tmpDir);
       } catch {
         // swept later
       }

@@ -19,7 +19,7 @@
  * @module
  */
 import { dirname } from "../_path.ts";
-import { lstatSyncOrNull, removeIfExists } from "../_fs.ts";
+import { lstatSyncOrNull, removeIfExists, removeIfExistsSync } from "../_fs.ts";
 import { sleep } from "../_timer.ts";
 import type { SandboxBackend } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
@@ -318,7 +318,7 @@ export class Prestarts {
       this.#live.clear();
       for (const folder of this.#leftovers.keys()) {
         try {
-          Deno.removeSync(folder, { recursive: true });
+          removeIfExistsSync(folder);
         } catch {
           // gone, or swept later
         }

@@ -53,6 +53,7 @@ import {
   namesReachable,
   readTextSyncOrNull,
   realPathSyncOrNull,
+  removeIfExistsSync,
 } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult, GATE_PASSED } from "../exec.ts";
@@ -1520,7 +1521,7 @@ function sweepStaleStateDirs(base: string): void {
       const tmp = lstatSyncOrNull(journal.tmpDir);
       if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
         try {
-          Deno.removeSync(journal.tmpDir, { recursive: true });
+          removeIfExistsSync(journal.tmpDir);
         } catch {
           // removed meanwhile, or not ours
         }

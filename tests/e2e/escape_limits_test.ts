@@ -425,4 +425,21 @@ detail="the sign was nowhere to be taken"`),
   },
 });
 
+attack({
+  name: "close a folder of the run's temp dir to its owner, for its files to outlive the run",
+  language: "bash",
+  // An ordinary user's removal cannot enter a folder of mode 000 (root's can: the attack bites
+  // where the suite runs as an ordinary user).
+  script: sh(`mkdir -p "$HOME/keep/inner" && head -c 1048576 /dev/zero > "$HOME/keep/inner/blob"
+chmod 000 "$HOME/keep/inner" "$HOME/keep"
+detail="$HOME"`),
+  async via(cb, prompt) {
+    const { output } = await cb.run(prompt, { context: {}, language: "bash" });
+    const folder = String(output.detail);
+    // The run's temp dir is the script's HOME; it is gone once the run returned.
+    const left = await Deno.lstat(folder).then(() => true, () => false);
+    return { breached: left, detail: `${folder} ${left ? "left behind" : "removed"}` };
+  },
+});
+
 Deno.test(escapeSuite("limits", { atLeast: { sandbox: 16, noSandbox: 1 } }));
