@@ -90,9 +90,11 @@ const Marker = z.object({
     build_id: z.string(),
     install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
 });
-export async function venvKey(pythonVersion, requirements) {
-    const input = [pythonVersion, ...await normalisedPython(requirements)].join("\n");
-    return (await sha256(input)).slice(0, 16);
+export async function venvKey(pythonVersion, requirements, install = {}) {
+    const lines = [pythonVersion, ...await normalisedPython(requirements)];
+    if (install.sourceBuilds)
+        lines.push("# source builds");
+    return (await sha256(lines.join("\n"))).slice(0, 16);
 }
 function venvsRoot(cacheDir) {
     return join(resolve(cacheDir), "venvs");
@@ -233,6 +235,25 @@ export function indexAccess(settings) {
     }
     return { hosts: [...hosts], paths: [...paths] };
 }
+function refuseCredentials(settings) {
+    for (const url of [settings.indexUrl, ...settings.extraIndexUrls, ...settings.findLinks]) {
+        let parsed;
+        try {
+            parsed = new URL(url ?? "");
+        }
+        catch {
+            continue;
+        }
+        if (parsed.username === "" && parsed.password === "")
+            continue;
+        throw new DependencyError(`Cannot build packages from source with the index at ${parsed.host}: its URL holds ` +
+            "credentials, which the packages' build scripts would see", {
+            hint: "Install wheels only (remove install.source_builds), or give source builds an " +
+                "index that needs no credentials (CAPIBARA_INDEX_URL)",
+            details: { host: parsed.host },
+        });
+    }
+}
 function settingsEnv(settings) {
     const env = { PIP_CONFIG_FILE: "/dev/null" };
     const set = (name, values) => {
@@ -323,6 +344,9 @@ export class PythonRuntime {
     }
     async prepare(manifest, scriptDir, options) {
         const requirements = await normalisedPython(manifest.deps);
+        const install = {
+            sourceBuilds: options.sandbox !== undefined && options.sourceBuilds === true,
+        };
         const given = venvsRoot(options.cacheDir);
         if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
             throw new DependencyError(`Cannot use cache directory "${options.cacheDir}": it is inside the project's .capibara folder or the script folder`, { hint: "Set CAPIBARA_CACHE_DIR to a machine-local directory outside the project" });
@@ -333,42 +357,44 @@ export class PythonRuntime {
                 ? manifest.runtime.version
                 : undefined);
         if (guess !== undefined) {
-            const hit = await this.#lookup(root, guess, requirements);
+            const hit = await this.#lookup(root, guess, requirements, install);
             if (hit)
                 return hit;
         }
         const probe = await this.#probe();
         if (probe.version !== guess) {
-            const hit = await this.#lookup(root, probe.version, requirements);
+            const hit = await this.#lookup(root, probe.version, requirements, install);
             if (hit)
                 return hit;
         }
-        const key = await venvKey(probe.version, requirements);
+        const key = await venvKey(probe.version, requirements, install);
         const name = `py${probe.version}-${key}`;
         const venvDir = join(root, name);
         const marker = await buildOnce({
             dir: venvDir,
             lockFile: join(root, `${name}.lock`),
             marker: READY_MARKER,
-            accept: this.#accept(requirements),
+            accept: this.#accept(requirements, install),
             onWait: () => options.progress?.("Waiting for another process to build the Python environment…"),
             build: (dir) => this.#build(dir, key, probe, requirements, options),
         });
         return prepared(venvDir, marker);
     }
-    #accept(requirements) {
+    #accept(requirements, install) {
         const accept = acceptMarker(requirements);
         return async (raw, dir) => {
             const marker = await accept(raw, dir);
+            if (marker?.install?.source_builds && !install.sourceBuilds)
+                return undefined;
             return marker?.python === this.#python ? marker : undefined;
         };
     }
-    async #lookup(root, version, requirements) {
-        const venvDir = join(root, `py${version}-${await venvKey(version, requirements)}`);
+    async #lookup(root, version, requirements, install) {
+        const venvDir = join(root, `py${version}-${await venvKey(version, requirements, install)}`);
         const marker = await readReady({
             dir: venvDir,
             marker: READY_MARKER,
-            accept: this.#accept(requirements),
+            accept: this.#accept(requirements, install),
         });
         return marker ? prepared(venvDir, marker) : undefined;
     }
@@ -430,6 +456,8 @@ export class PythonRuntime {
         }
         const sourceBuilds = sandbox !== undefined && options.sourceBuilds === true;
         const settings = pipSettings(pip.items, options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined));
+        if (sourceBuilds)
+            refuseCredentials(settings);
         const access = indexAccess(settings);
         const cacheDir = settings.noCacheDir || sourceBuilds
             ? undefined

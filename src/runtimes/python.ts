@@ -197,7 +197,8 @@ export interface IndexAccess {
 
 /**
  * The key of the environment for a Python version and a requirement set: the first 16 hex
- * digits of the sha256 of the version and the normalised, sorted requirements.
+ * digits of the sha256 of the version and the normalised, sorted requirements (and whether
+ * packages' build scripts may run to install them).
  *
  * @example Same set, any order or spelling, same key
  * ```ts
@@ -209,10 +210,14 @@ export interface IndexAccess {
 export async function venvKey(
   pythonVersion: string,
   requirements: readonly string[],
+  install: { sourceBuilds?: boolean } = {},
 ): Promise<string> {
-  // What identifies an environment: the version, then the normalised requirements, a line each.
-  const input = [pythonVersion, ...await normalisedPython(requirements)].join("\n");
-  return (await sha256(input)).slice(0, 16);
+  // What identifies an environment: the version, then the normalised requirements, a line each,
+  // and a line no requirement can be when packages' build scripts ran to make it: a project that
+  // allows no source build never gets what one built.
+  const lines = [pythonVersion, ...await normalisedPython(requirements)];
+  if (install.sourceBuilds) lines.push("# source builds");
+  return (await sha256(lines.join("\n"))).slice(0, 16);
 }
 
 /** Directory holding the environments (and their lock files) under a cache directory. */
@@ -375,6 +380,34 @@ export function indexAccess(settings: PipSettings): IndexAccess {
 }
 
 /**
+ * Refuses to hand an index's credentials to packages' build scripts: pip's variables carry the
+ * index URLs to everything it starts, a source build's code too, which could read the user name
+ * and password and use them against the index (publish to it) or keep them for a later run.
+ *
+ * @throws {DependencyError} when an index or find-links URL holds a user name or password.
+ */
+function refuseCredentials(settings: PipSettings): void {
+  for (const url of [settings.indexUrl, ...settings.extraIndexUrls, ...settings.findLinks]) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url ?? "");
+    } catch {
+      continue; // a local path
+    }
+    if (parsed.username === "" && parsed.password === "") continue;
+    throw new DependencyError(
+      `Cannot build packages from source with the index at ${parsed.host}: its URL holds ` +
+        "credentials, which the packages' build scripts would see",
+      {
+        hint: "Install wheels only (remove install.source_builds), or give source builds an " +
+          "index that needs no credentials (CAPIBARA_INDEX_URL)",
+        details: { host: parsed.host },
+      },
+    );
+  }
+}
+
+/**
  * pip's variables that carry `settings` (pip then reads no configuration file). Variables, not
  * arguments: an index URL may hold credentials, and other users can read a command line.
  */
@@ -502,6 +535,10 @@ export class PythonRuntime implements Runtime {
     options: PrepareOptions,
   ): Promise<PreparedRuntime> {
     const requirements = await normalisedPython(manifest.deps);
+    // What the install may run: the environment's key and marker say so (see venvKey).
+    const install = {
+      sourceBuilds: options.sandbox !== undefined && options.sourceBuilds === true,
+    };
     const given = venvsRoot(options.cacheDir);
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
       throw new DependencyError(
@@ -520,23 +557,23 @@ export class PythonRuntime implements Runtime {
         ? manifest.runtime.version
         : undefined);
     if (guess !== undefined) {
-      const hit = await this.#lookup(root, guess, requirements);
+      const hit = await this.#lookup(root, guess, requirements, install);
       if (hit) return hit;
     }
 
     const probe = await this.#probe();
     if (probe.version !== guess) {
-      const hit = await this.#lookup(root, probe.version, requirements);
+      const hit = await this.#lookup(root, probe.version, requirements, install);
       if (hit) return hit;
     }
-    const key = await venvKey(probe.version, requirements);
+    const key = await venvKey(probe.version, requirements, install);
     const name = `py${probe.version}-${key}`;
     const venvDir = join(root, name);
     const marker = await buildOnce({
       dir: venvDir,
       lockFile: join(root, `${name}.lock`),
       marker: READY_MARKER,
-      accept: this.#accept(requirements),
+      accept: this.#accept(requirements, install),
       onWait: () =>
         options.progress?.("Waiting for another process to build the Python environment…"),
       build: (dir) => this.#build(dir, key, probe, requirements, options),
@@ -544,10 +581,12 @@ export class PythonRuntime implements Runtime {
     return prepared(venvDir, marker);
   }
 
-  #accept(requirements: readonly string[]) {
+  #accept(requirements: readonly string[], install: { sourceBuilds: boolean }) {
     const accept = acceptMarker(requirements);
     return async (raw: unknown, dir: string) => {
       const marker = await accept(raw, dir);
+      // Built by packages' build scripts, for a project that allows none: not its environment.
+      if (marker?.install?.source_builds && !install.sourceBuilds) return undefined;
       return marker?.python === this.#python ? marker : undefined;
     };
   }
@@ -556,12 +595,13 @@ export class PythonRuntime implements Runtime {
     root: string,
     version: string,
     requirements: string[],
+    install: { sourceBuilds: boolean },
   ): Promise<PreparedRuntime | undefined> {
-    const venvDir = join(root, `py${version}-${await venvKey(version, requirements)}`);
+    const venvDir = join(root, `py${version}-${await venvKey(version, requirements, install)}`);
     const marker = await readReady({
       dir: venvDir,
       marker: READY_MARKER,
-      accept: this.#accept(requirements),
+      accept: this.#accept(requirements, install),
     });
     return marker ? prepared(venvDir, marker) : undefined;
   }
@@ -661,6 +701,7 @@ export class PythonRuntime implements Runtime {
       pip.items,
       options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined),
     );
+    if (sourceBuilds) refuseCredentials(settings);
     const access = indexAccess(settings);
     // A shared cache is written only by pip itself: a source build is untrusted code.
     const cacheDir = settings.noCacheDir || sourceBuilds

@@ -332,6 +332,70 @@ sandboxTest("PythonRuntime.prepare() runs an opted-in source build confined", as
   await assertNoEscape(ix);
 });
 
+sandboxTest("PythonRuntime.prepare() gives no build script an index's credentials", async () => {
+  await using ix = await indexFixture();
+  const withCredentials = ix.index.url.replace("http://", "http://alice:s3cr3t-index-token@");
+  for (
+    const env of [
+      { PIP_INDEX_URL: withCredentials },
+      { PIP_EXTRA_INDEX_URL: withCredentials },
+      { PIP_FIND_LINKS: `${withCredentials}capibara-evil/` },
+    ]
+  ) {
+    const error = await new PythonRuntime({ env: { ...ix.env, ...env } }).prepare(
+      manifest(["capibara-evil==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend, sourceBuilds: true },
+    ).then(() => undefined, (e) => e);
+    assert.ok(error instanceof DependencyError, String(error));
+    assert.match(error.message, /holds credentials/);
+    assert.doesNotMatch(JSON.stringify([error.message, error.hint, error.details]), /s3cr3t/);
+  }
+  // Nothing was asked of the index, nothing built.
+  assert.equal(ix.index.requests.length, 0, ix.index.requests.join());
+  assert.deepEqual(await venvDirs(ix.fx.cacheDir), []);
+  // Wheels only, the same index with its credentials installs: pip alone reads them.
+  const prepared = await new PythonRuntime({
+    env: { ...ix.env, PIP_INDEX_URL: withCredentials },
+  }).prepare(
+    manifest(["capibara-good==1.0.0"]),
+    ix.fx.scriptDir,
+    { cacheDir: ix.fx.cacheDir, sandbox: backend },
+  );
+  assert.ok((await Deno.stat(prepared.interpreter)).isFile);
+});
+
+sandboxTest(
+  "PythonRuntime.prepare() never gives a project without source builds an environment one built",
+  async () => {
+    await using ix = await indexFixture();
+    // capibara-good has a wheel: the same set is installable either way.
+    const built = await new PythonRuntime({ env: ix.env }).prepare(
+      manifest(["capibara-good==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend, sourceBuilds: true },
+    );
+    const wheelsOnly = await new PythonRuntime({ env: ix.env }).prepare(
+      manifest(["capibara-good==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend },
+    );
+    assert.notEqual(venvOf(wheelsOnly), venvOf(built));
+    const marker = JSON.parse(await Deno.readTextFile(join(venvOf(wheelsOnly), READY_MARKER)));
+    assert.deepEqual(marker.install, { confined: true, source_builds: false });
+    // An environment built from source moved to the wheels-only key is not taken either.
+    await Deno.remove(venvOf(wheelsOnly), { recursive: true });
+    await Deno.rename(venvOf(built), venvOf(wheelsOnly));
+    const again = await new PythonRuntime({ env: ix.env }).prepare(
+      manifest(["capibara-good==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend },
+    );
+    const rebuilt = JSON.parse(await Deno.readTextFile(join(venvOf(again), READY_MARKER)));
+    assert.equal(rebuilt.install.source_builds, false);
+  },
+);
+
 sandboxTest(
   "PythonRuntime.prepare() builds a set once for concurrent sandboxed callers",
   async () => {
