@@ -1,11 +1,10 @@
 // Generated from src/run/execute.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { dirname, join, relative, tmpDir } from "../_path.js";
 import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
-import { onTimeout } from "../_timer.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
-import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, } from "../sandbox/copy_out.js";
+import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, watchUsage, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
 import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
 export const STAGING_SAMPLE_MS = 100;
@@ -204,33 +203,8 @@ export async function runStaged(staged, options) {
             const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt)));
             return { bytes: used.bytes - before.bytes, files: used.files - before.files };
         };
-        const stop = new AbortController();
-        const onAbort = () => stop.abort();
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-        if (options.signal?.aborted)
-            stop.abort();
+        const watch = watchUsage(usage, bounds, STAGING_SAMPLE_MS, options.signal);
         let exceeded;
-        let running = true;
-        let wake = () => { };
-        const watch = (async () => {
-            while (running) {
-                await new Promise((resolve) => {
-                    const cancel = onTimeout(STAGING_SAMPLE_MS, resolve);
-                    wake = () => {
-                        cancel();
-                        resolve();
-                    };
-                });
-                if (!running)
-                    break;
-                const used = usage();
-                if (used.bytes > bounds.bytes || used.files > bounds.files) {
-                    exceeded = used;
-                    stop.abort();
-                    break;
-                }
-            }
-        })();
         const absent = plantablePaths(plan.policy);
         const began = Date.now();
         let exec;
@@ -238,7 +212,7 @@ export async function runStaged(staged, options) {
             const execOptions = {
                 timeoutMs: options.timeoutMs,
                 maxOutputBytes: options.maxOutputBytes,
-                signal: stop.signal,
+                signal: watch.signal,
                 onStderr: options.onStderr,
             };
             exec = staged.held
@@ -255,10 +229,7 @@ export async function runStaged(staged, options) {
             throw error;
         }
         finally {
-            running = false;
-            wake();
-            options.signal?.removeEventListener("abort", onAbort);
-            await watch;
+            exceeded = await watch.end();
         }
         if (staged.held && exec.gatePassed === false && !exec.cancelled && !exec.timedOut &&
             !exec.outputTruncated) {

@@ -8,6 +8,7 @@ import { once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
+import { runInstall } from "./_install.js";
 import { normalisedNpm } from "./_requirements.js";
 export const DENO_READY_MARKER = ".capibara-ready";
 const DEPS_ENTRY = "capibara-deps.ts";
@@ -241,10 +242,11 @@ export class DenoRuntime {
         const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-cache-" }));
         try {
             const binary = await Deno.realPath(spec.program);
-            const wrapped = await sandbox.wrap({
+            const wrappedSpec = {
                 ...spec,
                 env: { ...spec.env, PATH: DEFAULT_PATH, HOME: tmp, TMPDIR: tmp },
-            }, {
+            };
+            const policy = {
                 network: hosts,
                 privateNetwork: hosts,
                 read: [
@@ -261,16 +263,11 @@ export class DenoRuntime {
                 memoryBytes: CACHE_MEMORY_BYTES,
                 maxProcesses: CACHE_MAX_PROCESSES,
                 reservesAddressSpace: denoAddressSpace(CACHE_MEMORY_BYTES),
+            };
+            return await runInstall(sandbox, wrappedSpec, policy, {
+                timeoutMs: this.#cacheTimeoutMs,
+                maxOutputBytes: 1_000_000,
             });
-            try {
-                return await execCommand(wrapped.spec, {
-                    timeoutMs: this.#cacheTimeoutMs,
-                    maxOutputBytes: 1_000_000,
-                });
-            }
-            finally {
-                await wrapped.close();
-            }
         }
         finally {
             await removeIfExists(tmp);

@@ -8,6 +8,7 @@ import { once } from "../_memo.js";
 import { DEFAULT_PATH } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
+import { INSTALL_DISK_LIMITS, runInstall } from "./_install.js";
 import { normalisedPython } from "./_requirements.js";
 export const READY_MARKER = ".capibara-ready";
 const REQUIREMENTS_FILE = "capibara-requirements.txt";
@@ -330,12 +331,14 @@ export class PythonRuntime {
     #python;
     #userEnv;
     #installTimeoutMs;
+    #installLimits;
     #probe;
     #probed;
     constructor(options = {}) {
         this.#python = options.python ?? "python3";
         this.#userEnv = options.env ?? Deno.env.toObject();
         this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
+        this.#installLimits = options.installLimits ?? INSTALL_DISK_LIMITS;
         this.#probe = once(async () => this.#probed = await this.#runProbe());
     }
     async describe() {
@@ -538,12 +541,15 @@ export class PythonRuntime {
         return { confined: sandbox !== undefined, source_builds: sourceBuilds };
     }
     async #runWrapped(sandbox, spec, policy) {
-        const wrapped = await sandbox.wrap(spec, policy);
         try {
-            return await this.#exec(wrapped.spec, this.#installTimeoutMs);
+            return await runInstall(sandbox, spec, policy, {
+                timeoutMs: this.#installTimeoutMs,
+                maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES,
+                limits: this.#installLimits,
+            });
         }
-        finally {
-            await wrapped.close();
+        catch (error) {
+            throw spawnFailure(error, spec.program) ?? error;
         }
     }
     async #exec(spec, timeoutMs) {

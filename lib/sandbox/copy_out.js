@@ -4,6 +4,7 @@ import { isInside, lstatOrNull, lstatSyncOrNull, promised } from "../_fs.js";
 import { DEFAULT_PATH } from "../_which.js";
 import { ExecError } from "../errors.js";
 import { execCommand } from "../exec.js";
+import { onTimeout } from "../_timer.js";
 export const SHELL_RC_FILES = [
     ".bashrc",
     ".bash_profile",
@@ -151,6 +152,45 @@ export function measureTree(root, stopAt) {
         }
     }
     return total;
+}
+export function watchUsage(usage, bounds, everyMs, cancel) {
+    const stop = new AbortController();
+    const onCancel = () => stop.abort();
+    cancel?.addEventListener("abort", onCancel, { once: true });
+    if (cancel?.aborted)
+        stop.abort();
+    let exceeded;
+    let running = true;
+    let wake = () => { };
+    const watch = (async () => {
+        while (running) {
+            await new Promise((resolve) => {
+                const cancelTimer = onTimeout(everyMs, resolve);
+                wake = () => {
+                    cancelTimer();
+                    resolve();
+                };
+            });
+            if (!running)
+                break;
+            const used = usage();
+            if (used.bytes > bounds.bytes || used.files > bounds.files) {
+                exceeded = used;
+                stop.abort();
+                break;
+            }
+        }
+    })();
+    return {
+        signal: stop.signal,
+        async end() {
+            running = false;
+            wake();
+            cancel?.removeEventListener("abort", onCancel);
+            await watch;
+            return exceeded;
+        },
+    };
 }
 function kindOf(info) {
     if (info.isSymlink)

@@ -24,7 +24,6 @@ import {
   removeIfExistsSync,
   unwritable,
 } from "../_fs.ts";
-import { onTimeout } from "../_timer.ts";
 import { step } from "../_timings.ts";
 import { ExecError, PermissionError } from "../errors.ts";
 import { execCommand, type ExecResult, type HeldCommand, holdCommand } from "../exec.ts";
@@ -35,6 +34,7 @@ import {
   makeFolders,
   measureTree,
   type StagingLimits,
+  watchUsage,
 } from "../sandbox/copy_out.ts";
 import {
   confinementOf,
@@ -401,32 +401,8 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     };
 
     // The staging bounds hold while the script runs: measured, and the run killed past them.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) stop.abort();
+    const watch = watchUsage(usage, bounds, STAGING_SAMPLE_MS, options.signal);
     let exceeded: StagingLimits | undefined;
-    let running = true;
-    // The pause between samples ends early when the script does: its end is not delayed.
-    let wake = () => {};
-    const watch = (async () => {
-      while (running) {
-        await new Promise<void>((resolve) => {
-          const cancel = onTimeout(STAGING_SAMPLE_MS, resolve);
-          wake = () => {
-            cancel();
-            resolve();
-          };
-        });
-        if (!running) break;
-        const used = usage();
-        if (used.bytes > bounds.bytes || used.files > bounds.files) {
-          exceeded = used;
-          stop.abort();
-          break;
-        }
-      }
-    })();
     // Where the script could make a .git, .capibara or shell file that is not there yet.
     const absent = plantablePaths(plan.policy);
     /** When the script began: what changed in what it could write since then is its doing. */
@@ -436,7 +412,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
       const execOptions = {
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
-        signal: stop.signal,
+        signal: watch.signal,
         onStderr: options.onStderr,
       };
       exec = staged.held
@@ -451,10 +427,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
       }
       throw error;
     } finally {
-      running = false;
-      wake();
-      options.signal?.removeEventListener("abort", onAbort);
-      await watch;
+      exceeded = await watch.end();
     }
     if (
       staged.held && exec.gatePassed === false && !exec.cancelled && !exec.timedOut &&

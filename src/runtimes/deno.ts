@@ -21,8 +21,9 @@ import { once } from "../_memo.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
-import type { SandboxBackend } from "../sandbox/types.ts";
+import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
+import { runInstall } from "./_install.ts";
 import { normalisedNpm } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
@@ -390,10 +391,11 @@ export class DenoRuntime implements Runtime {
     const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-cache-" }));
     try {
       const binary = await Deno.realPath(spec.program);
-      const wrapped = await sandbox.wrap({
+      const wrappedSpec = {
         ...spec,
         env: { ...spec.env, PATH: DEFAULT_PATH, HOME: tmp, TMPDIR: tmp },
-      }, {
+      };
+      const policy: SandboxPolicy = {
         network: hosts,
         privateNetwork: hosts,
         // CA bundles the user's environment names (a company's TLS-inspecting proxy).
@@ -413,15 +415,11 @@ export class DenoRuntime implements Runtime {
         memoryBytes: CACHE_MEMORY_BYTES,
         maxProcesses: CACHE_MAX_PROCESSES,
         reservesAddressSpace: denoAddressSpace(CACHE_MEMORY_BYTES),
+      };
+      return await runInstall(sandbox, wrappedSpec, policy, {
+        timeoutMs: this.#cacheTimeoutMs,
+        maxOutputBytes: 1_000_000,
       });
-      try {
-        return await execCommand(wrapped.spec, {
-          timeoutMs: this.#cacheTimeoutMs,
-          maxOutputBytes: 1_000_000,
-        });
-      } finally {
-        await wrapped.close();
-      }
     } finally {
       await removeIfExists(tmp);
     }

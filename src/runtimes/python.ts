@@ -22,6 +22,8 @@ import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
+import { INSTALL_DISK_LIMITS, runInstall } from "./_install.ts";
+import type { StagingLimits } from "../sandbox/copy_out.ts";
 import { normalisedPython } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
@@ -137,6 +139,8 @@ export interface PythonRuntimeOptions {
   env?: Record<string, string | undefined>;
   /** Time limit of one `pip install`, in milliseconds. Default 30 minutes. */
   installTimeoutMs?: number;
+  /** What one install may write, in bytes and files (default {@linkcode INSTALL_DISK_LIMITS}). */
+  installLimits?: StagingLimits;
 }
 
 /** One environment of the pool, as listed by {@linkcode listVenvs}. */
@@ -499,6 +503,7 @@ export class PythonRuntime implements Runtime {
   readonly #python: string;
   readonly #userEnv: Record<string, string | undefined>;
   readonly #installTimeoutMs: number;
+  readonly #installLimits: StagingLimits;
   readonly #probe: () => Promise<Probe>;
   #probed?: Probe;
 
@@ -507,6 +512,7 @@ export class PythonRuntime implements Runtime {
     this.#python = options.python ?? "python3";
     this.#userEnv = options.env ?? Deno.env.toObject();
     this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
+    this.#installLimits = options.installLimits ?? INSTALL_DISK_LIMITS;
     // A failed probe is not cached: the user may install Python and retry in a long-lived process.
     this.#probe = once(async () => this.#probed = await this.#runProbe());
   }
@@ -791,11 +797,14 @@ export class PythonRuntime implements Runtime {
     spec: CommandSpec,
     policy: SandboxPolicy,
   ): Promise<ExecResult> {
-    const wrapped = await sandbox.wrap(spec, policy);
     try {
-      return await this.#exec(wrapped.spec, this.#installTimeoutMs);
-    } finally {
-      await wrapped.close();
+      return await runInstall(sandbox, spec, policy, {
+        timeoutMs: this.#installTimeoutMs,
+        maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES,
+        limits: this.#installLimits,
+      });
+    } catch (error) {
+      throw spawnFailure(error, spec.program) ?? error;
     }
   }
 

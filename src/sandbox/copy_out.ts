@@ -21,6 +21,7 @@ import { isInside, lstatOrNull, lstatSyncOrNull, promised } from "../_fs.ts";
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";
 import { execCommand } from "../exec.ts";
+import { onTimeout } from "../_timer.ts";
 
 /** Shell start-up files: a shell runs them. Never moved out, and read-only in granted folders. */
 export const SHELL_RC_FILES: readonly string[] = [
@@ -212,6 +213,63 @@ export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits
     }
   }
   return total;
+}
+
+/** A watch of what a running command writes (see {@linkcode watchUsage}). */
+export interface UsageWatch {
+  /** Aborted once a measure passed the bounds: the command's signal, which kills it. */
+  readonly signal: AbortSignal;
+  /** Ends the watch (at once, not at its next sample); what passed the bounds, if anything did. */
+  end(): Promise<StagingLimits | undefined>;
+}
+
+/**
+ * Measures `usage()` every `everyMs` while a command runs and aborts the watch's signal once it
+ * passed `bounds` (in bytes or entries): the one rule by which what a script, or an install of its
+ * packages, writes is bounded while it runs. `cancel` (the caller's signal) aborts it too.
+ */
+export function watchUsage(
+  usage: () => StagingLimits,
+  bounds: StagingLimits,
+  everyMs: number,
+  cancel?: AbortSignal,
+): UsageWatch {
+  const stop = new AbortController();
+  const onCancel = () => stop.abort();
+  cancel?.addEventListener("abort", onCancel, { once: true });
+  if (cancel?.aborted) stop.abort();
+  let exceeded: StagingLimits | undefined;
+  let running = true;
+  // The pause between samples ends early when the command does: its end is not delayed.
+  let wake = () => {};
+  const watch = (async () => {
+    while (running) {
+      await new Promise<void>((resolve) => {
+        const cancelTimer = onTimeout(everyMs, resolve);
+        wake = () => {
+          cancelTimer();
+          resolve();
+        };
+      });
+      if (!running) break;
+      const used = usage();
+      if (used.bytes > bounds.bytes || used.files > bounds.files) {
+        exceeded = used;
+        stop.abort();
+        break;
+      }
+    }
+  })();
+  return {
+    signal: stop.signal,
+    async end() {
+      running = false;
+      wake();
+      cancel?.removeEventListener("abort", onCancel);
+      await watch;
+      return exceeded;
+    },
+  };
 }
 
 /** One declared output and its staging copy. */

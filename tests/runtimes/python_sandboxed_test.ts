@@ -397,6 +397,46 @@ sandboxTest(
 );
 
 sandboxTest(
+  "PythonRuntime.prepare() stops an install that writes past its bound, and keeps nothing of it",
+  async () => {
+    await using ix = await indexFixture();
+    // A small wheel that unpacks to more files than the bound (a zip bomb, in files).
+    const module: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) module[`capibara_many_${i}.py`] = `VALUE = ${i}\n`;
+    const wheel = await buildWheel(join(ix.fx.tmp.path, "many"), {
+      name: "capibara-many",
+      version: "1.0.0",
+      module,
+    });
+    await using index = await serveIndex({
+      "capibara-many": [{ file: basename(wheel), bytes: await Deno.readFile(wheel) }],
+    });
+    const runtime = (files: number) =>
+      new PythonRuntime({
+        env: { ...ix.env, PIP_INDEX_URL: index.url },
+        installLimits: { bytes: 1024 ** 3, files },
+      });
+    const error = await runtime(100).prepare(
+      manifest(["capibara-many==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend },
+    ).then(() => undefined, (e) => e);
+    assert.ok(error instanceof DependencyError, String(error));
+    assert.match(error.message, /past its bound of 1\.0 GiB and 100 files/);
+    assert.ok((error.details?.files as number) > 100);
+    assert.deepEqual(await venvDirs(ix.fx.cacheDir), []);
+    // Within its bound, the same install is kept.
+    const prepared = await runtime(5_000).prepare(
+      manifest(["capibara-many==1.0.0"]),
+      ix.fx.scriptDir,
+      { cacheDir: ix.fx.cacheDir, sandbox: backend },
+    );
+    assert.equal((await venvDirs(ix.fx.cacheDir)).length, 1);
+    assert.ok((await Deno.stat(prepared.interpreter)).isFile);
+  },
+);
+
+sandboxTest(
   "PythonRuntime.prepare() builds a set once for concurrent sandboxed callers",
   async () => {
     await using ix = await indexFixture();

@@ -1,0 +1,56 @@
+// Generated from src/runtimes/_install.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+import { execCommand } from "../exec.js";
+import { DependencyError } from "../errors.js";
+import { measureTree, watchUsage } from "../sandbox/copy_out.js";
+export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
+export const INSTALL_SAMPLE_MS = 250;
+export async function runInstall(sandbox, spec, policy, options) {
+    const limits = options.limits ?? INSTALL_DISK_LIMITS;
+    const roots = [...policy.write, policy.tmpDir];
+    const before = roots.map((root) => measureTree(root));
+    const usage = () => {
+        let bytes = 0;
+        let files = 0;
+        roots.forEach((root, i) => {
+            const was = before[i];
+            const now = measureTree(root, {
+                bytes: was.bytes + limits.bytes,
+                files: was.files + limits.files,
+            });
+            bytes += Math.max(0, now.bytes - was.bytes);
+            files += Math.max(0, now.files - was.files);
+        });
+        return { bytes, files };
+    };
+    const wrapped = await sandbox.wrap(spec, policy);
+    let exceeded;
+    let result;
+    try {
+        const watch = watchUsage(usage, limits, INSTALL_SAMPLE_MS);
+        try {
+            result = await execCommand(wrapped.spec, {
+                timeoutMs: options.timeoutMs,
+                maxOutputBytes: options.maxOutputBytes,
+                signal: watch.signal,
+            });
+        }
+        finally {
+            exceeded = await watch.end();
+        }
+        exceeded ??= ((used) => used.bytes > limits.bytes || used.files > limits.files ? used : undefined)(usage());
+    }
+    finally {
+        await wrapped.close();
+    }
+    if (exceeded) {
+        const gib = (bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+        throw new DependencyError(`Cannot install the script's packages: the install wrote ${gib(exceeded.bytes)} in ` +
+            `${exceeded.files.toLocaleString("en-US")} files, past its bound of ` +
+            `${gib(limits.bytes)} and ${limits.files.toLocaleString("en-US")} files (it was stopped)`, {
+            hint: "A package that unpacks to this much is refused; pick other packages, or check " +
+                "what the requirements name",
+            details: { bytes: exceeded.bytes, files: exceeded.files },
+        });
+    }
+    return result;
+}

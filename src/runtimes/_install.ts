@@ -1,0 +1,84 @@
+/**
+ * One rule for every install of a script's packages in the sandbox (pip's, Deno's cache step):
+ * what it writes is bounded while it runs, as a script's temp dir is ({@linkcode watchUsage}), so
+ * a small archive that unpacks to gigabytes (a zip bomb) or millions of files is stopped and its
+ * environment thrown away, not kept in the cache.
+ *
+ * @module
+ */
+import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
+import { DependencyError } from "../errors.ts";
+import { measureTree, type StagingLimits, watchUsage } from "../sandbox/copy_out.ts";
+import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
+
+/** What one install may write (its environment or cache folder, and its temp dir). */
+export const INSTALL_DISK_LIMITS: StagingLimits = { bytes: 10 * 1024 ** 3, files: 500_000 };
+
+/** How often an install's folders are measured, in milliseconds (a large venv takes a while). */
+export const INSTALL_SAMPLE_MS = 250;
+
+/**
+ * Runs an install wrapped by `sandbox` under `policy`, with what it writes in `policy.write` and
+ * its temp dir bounded by `limits`; the sandbox is closed after.
+ *
+ * @throws {DependencyError} when the install wrote past the bounds (it was killed).
+ */
+export async function runInstall(
+  sandbox: SandboxBackend,
+  spec: CommandSpec,
+  policy: SandboxPolicy,
+  options: { timeoutMs: number; maxOutputBytes: number; limits?: StagingLimits },
+): Promise<ExecResult> {
+  const limits = options.limits ?? INSTALL_DISK_LIMITS;
+  const roots = [...policy.write, policy.tmpDir];
+  const before = roots.map((root) => measureTree(root));
+  const usage = (): StagingLimits => {
+    let bytes = 0;
+    let files = 0;
+    roots.forEach((root, i) => {
+      const was = before[i]!;
+      const now = measureTree(root, {
+        bytes: was.bytes + limits.bytes,
+        files: was.files + limits.files,
+      });
+      bytes += Math.max(0, now.bytes - was.bytes);
+      files += Math.max(0, now.files - was.files);
+    });
+    return { bytes, files };
+  };
+  const wrapped = await sandbox.wrap(spec, policy);
+  let exceeded: StagingLimits | undefined;
+  let result: ExecResult;
+  try {
+    const watch = watchUsage(usage, limits, INSTALL_SAMPLE_MS);
+    try {
+      result = await execCommand(wrapped.spec, {
+        timeoutMs: options.timeoutMs,
+        maxOutputBytes: options.maxOutputBytes,
+        signal: watch.signal,
+      });
+    } finally {
+      exceeded = await watch.end();
+    }
+    exceeded ??= ((used) =>
+      used.bytes > limits.bytes || used.files > limits.files ? used : undefined)(
+        usage(),
+      );
+  } finally {
+    await wrapped.close();
+  }
+  if (exceeded) {
+    const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+    throw new DependencyError(
+      `Cannot install the script's packages: the install wrote ${gib(exceeded.bytes)} in ` +
+        `${exceeded.files.toLocaleString("en-US")} files, past its bound of ` +
+        `${gib(limits.bytes)} and ${limits.files.toLocaleString("en-US")} files (it was stopped)`,
+      {
+        hint: "A package that unpacks to this much is refused; pick other packages, or check " +
+          "what the requirements name",
+        details: { bytes: exceeded.bytes, files: exceeded.files },
+      },
+    );
+  }
+  return result;
+}
