@@ -852,17 +852,14 @@ Deno.test({
     assert.equal(await Deno.readTextFile(input), "a,b\n1,2\n");
     // The same closed workdir granted whole (--allow-read .): its copy shows it, not an empty
     // folder (the copy was made, then hidden under the empty one).
-    const whole = await backend.wrap(
-      { program: "cat", args: ["other.txt"], env: BASE_ENV, cwd: layout.work },
+    const whole = await runSandboxed(
+      backend,
       { ...policyFor(layout, { read: [layout.work] }), ...noLandlock },
+      "cat",
+      ["other.txt"],
     );
-    try {
-      const result = await execCommand(whole.spec, { timeoutMs: 30_000 });
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(result.stdout, "NOT-AN-INPUT");
-    } finally {
-      await whole.close();
-    }
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(whole.stdout, "NOT-AN-INPUT");
     // An open workdir, but the input under a folder the sandbox uid may not search.
     await Deno.chmod(layout.work, 0o755);
     await Deno.mkdir(`${layout.work}/closed`, { mode: 0o700 });
@@ -1142,21 +1139,11 @@ Deno.test({
     await Deno.mkdir(`${layout.out}/theirs`);
     await Deno.chown(`${layout.out}/theirs`, 1234, 1234);
     await Deno.chmod(`${layout.out}/theirs`, 0o755);
-    const wrapped = await backend.wrap(
-      {
-        program: "sh",
-        args: ["-c", "mkdir out/theirs/made && echo x > out/theirs/made/f && echo y > out/top"],
-        env: BASE_ENV,
-        cwd: layout.work,
-      },
-      policyFor(layout),
-    );
-    try {
-      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
-      assert.equal(result.code, 0, result.stderr);
-    } finally {
-      await wrapped.close();
-    }
+    const result = await runSandboxed(backend, policyFor(layout), "sh", [
+      "-c",
+      "mkdir out/theirs/made && echo x > out/theirs/made/f && echo y > out/top",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
     const owner = async (rel: string) => (await Deno.lstat(`${layout.out}/${rel}`)).uid;
     assert.equal(await owner("theirs"), 1234);
     assert.equal(await owner("theirs/made"), 1234);
@@ -1243,21 +1230,11 @@ Deno.test({
     await Deno.chmod(`${layout.out}/run.sh`, 0o755);
     await Deno.writeTextFile(`${layout.out}/alice.txt`, "alice's\n");
     await Deno.chown(`${layout.out}/alice.txt`, 1234, 1234);
-    const wrapped = await backend.wrap(
-      {
-        program: "sh",
-        args: ["-c", "cd out && rm alice.txt && ln run.sh alice.txt"],
-        env: BASE_ENV,
-        cwd: layout.work,
-      },
-      policyFor(layout),
-    );
-    try {
-      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
-      assert.equal(result.code, 0, result.stderr);
-    } finally {
-      await wrapped.close();
-    }
+    const result = await runSandboxed(backend, policyFor(layout), "sh", [
+      "-c",
+      "cd out && rm alice.txt && ln run.sh alice.txt",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
     assert.equal((await Deno.lstat(`${layout.out}/run.sh`)).uid, 0, "root's file was given away");
   },
 });
@@ -1279,25 +1256,17 @@ Deno.test({
       await Deno.chown(`${layout.out}/${path}`, 1234, 1234);
     }
     const aliceInode = (await Deno.lstat(`${layout.out}/alice.txt`)).ino;
-    const wrapped = await backend.wrap(
-      {
-        program: "sh",
-        args: [
-          "-c",
-          "cd out && rm alice.txt && printf 'echo payload\\n' > bin/run.sh.new && " +
-          "mv bin/run.sh.new bin/run.sh",
-        ],
-        env: BASE_ENV,
-        cwd: layout.work,
-      },
+    const result = await runSandboxed(
+      backend,
       policyFor(layout, { write: [layout.out, `${layout.out}/sub`] }),
+      "sh",
+      [
+        "-c",
+        "cd out && rm alice.txt && printf 'echo payload\\n' > bin/run.sh.new && " +
+        "mv bin/run.sh.new bin/run.sh",
+      ],
     );
-    try {
-      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
-      assert.equal(result.code, 0, result.stderr);
-    } finally {
-      await wrapped.close();
-    }
+    assert.equal(result.code, 0, result.stderr);
     const run = await Deno.lstat(`${layout.out}/bin/run.sh`);
     if (run.ino !== aliceInode) console.warn("linux_test: the new file got a number of its own");
     assert.equal(run.uid, 0, "root's script went to another user");
@@ -1312,26 +1281,15 @@ Deno.test({
   ignore: ignore || !asRoot,
   async fn() {
     await using layout = await makeLayout();
-    const wrapped = await backend.wrap(
-      {
-        program: "bash",
-        args: [
-          "-c",
-          "umask 0; d=$(printf 'd%.0s' $(seq 200)); cd out && " +
-          'for i in $(seq 25); do mkdir "$d" && cd "$d" || exit 1; done; ' +
-          "mkdir open && echo new > open/f",
-        ],
-        env: BASE_ENV,
-        cwd: layout.work,
-      },
-      policyFor(layout),
+    const [program, args] = bash(
+      "umask 0; d=$(printf 'd%.0s' $(seq 200)); cd out && " +
+        'for i in $(seq 25); do mkdir "$d" && cd "$d" || exit 1; done; ' +
+        "mkdir open && echo new > open/f",
     );
-    try {
-      const result = await execCommand(wrapped.spec, { timeoutMs: 60_000 });
-      assert.equal(result.code, 0, result.stderr);
-    } finally {
-      await wrapped.close();
-    }
+    const result = await runSandboxed(backend, policyFor(layout), program, args, {
+      timeoutMs: 60_000,
+    });
+    assert.equal(result.code, 0, result.stderr);
     // Down the chain as far as paths reach: the last folder reached lets no one but its owner in.
     const d = "d".repeat(200);
     let path = `${layout.out}/${d}`;
@@ -1348,16 +1306,11 @@ Deno.test({
     await using layout = await makeLayout();
     await Deno.mkdir(`${layout.out}/drop`);
     await Deno.chmod(`${layout.out}/drop`, 0o1777);
-    const wrapped = await backend.wrap(
-      { program: "sh", args: ["-c", "echo x > out/drop/f"], env: BASE_ENV, cwd: layout.work },
-      policyFor(layout),
-    );
-    try {
-      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
-      assert.equal(result.code, 0, result.stderr);
-    } finally {
-      await wrapped.close();
-    }
+    const result = await runSandboxed(backend, policyFor(layout), "sh", [
+      "-c",
+      "echo x > out/drop/f",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
     assert.equal((await Deno.lstat(`${layout.out}/drop`)).mode! & 0o7777, 0o1777);
   },
 });
