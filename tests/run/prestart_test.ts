@@ -35,10 +35,13 @@ with open(os.path.join(ctx["output"], "copy.txt"), "w", encoding="utf-8") as fh:
 return {"output": {"text": text, "started": started, "var": os.environ.get("GRANTED_VAR")},
         "artifacts": [os.path.join(ctx["output"], "copy.txt")]}`;
 
-async function project(dir: string): Promise<void> {
-  await Deno.mkdir(join(dir, "data"));
+/** Makes the tests' project (an input and an output folder) in a folder of `root`; its path. */
+async function project(root: string, name = "p"): Promise<string> {
+  const dir = join(root, name);
+  await Deno.mkdir(join(dir, "data"), { recursive: true });
   await Deno.mkdir(join(dir, "out"));
   await Deno.writeTextFile(join(dir, "data", "in.txt"), "first");
+  return dir;
 }
 
 function sdk(dir: string, cache: string, over: CapibaraOptions = {}): Capibara {
@@ -64,9 +67,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const dir = join(tmp.path, "p");
-    await Deno.mkdir(dir);
-    await project(dir);
+    const dir = await project(tmp.path);
     const cache = join(tmp.path, "cache");
     const run = async (over: CapibaraOptions = {}) =>
       (await sdk(dir, cache, over).run("echo the input", { context: CONTEXT })).output;
@@ -163,9 +164,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const dir = join(tmp.path, "p");
-    await Deno.mkdir(dir);
-    await project(dir);
+    const dir = await project(tmp.path);
     const script = `const started = Date.now() / 1000;
 let stdin = "";
 try {
@@ -211,9 +210,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const dir = join(tmp.path, "p");
-    await Deno.mkdir(dir);
-    await project(dir);
+    const dir = await project(tmp.path);
     const cache = join(tmp.path, "cache");
     const run = (over: CapibaraOptions) => sdk(dir, cache, over).run("echo", { context: CONTEXT });
     try {
@@ -242,9 +239,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const dir = join(tmp.path, "project");
-    await Deno.mkdir(dir);
-    await project(dir);
+    const dir = await project(tmp.path, "project");
     const before = prestarts.nextAfterRun;
     prestarts.nextAfterRun = true;
     // This run's folders are named by the pool: the suite's other tests, in this process too,
@@ -325,9 +320,7 @@ for (const language of ["python", "typescript"] as const) {
     sanitizeResources: false,
     async fn() {
       await using tmp = await withTmpDir();
-      const dir = join(tmp.path, "p");
-      await Deno.mkdir(dir);
-      await project(dir);
+      const dir = await project(tmp.path);
       const cache = join(tmp.path, "cache");
       const typescript = {
         ...bundleObject({
@@ -379,9 +372,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const dir = join(tmp.path, "p");
-    await Deno.mkdir(dir);
-    await project(dir);
+    const dir = await project(tmp.path);
     const warnings: string[] = [];
     const cb = () =>
       sdk(dir, join(tmp.path, "cache"), {
