@@ -21,6 +21,7 @@ import {
   CONTEXT,
   ends,
   eventually,
+  examplesIn,
   LANDLOCK_NO_NNP,
   PROMPT,
   runnerStatus,
@@ -38,8 +39,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const work = join(tmp.path, "work");
-    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const work = await examplesIn(tmp.path);
     const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
     const status = (env: Record<string, string>) => runnerStatus(work, env);
     const names: Record<string, string>[] = [];
@@ -188,8 +188,7 @@ Deno.test({
         .output();
       assert.ok(copied.success, name);
     }
-    const work = join(tmp.path, "work");
-    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const work = await examplesIn(tmp.path);
     const env = {
       CAPIBARA_RUNNER: "1",
       CAPIBARA_RUNNER_NAME: testName(),

@@ -40,6 +40,7 @@ import {
   capibara,
   CONTEXT,
   ends,
+  examplesIn,
   holdName,
   LANDLOCK_NO_NNP,
   MISSING_INPUT_RUN,
@@ -59,8 +60,7 @@ Deno.test({
   async fn() {
     await using tmp = await withTmpDir();
     const cache = CACHE;
-    const work = join(tmp.path, "work");
-    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const work = await examplesIn(tmp.path);
     const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: cache };
     const inProcess = { ...env, CAPIBARA_RUNNER: "0" };
     const status = () => runnerStatus(work, env);
@@ -278,8 +278,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const work = join(tmp.path, "work");
-    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const work = await examplesIn(tmp.path);
     const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
     const status = () => runnerStatus(work, env);
     /** A hit through the installed command, started by `wrapper` (its decline said on stderr). */
@@ -561,8 +560,7 @@ Deno.test({
       await accepting.catch(() => {});
     }
     // The marker of the last hit a FIFO: a hit that would start a runner does not wait on it.
-    const work = join(tmp.path, "work");
-    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const work = await examplesIn(tmp.path);
     const onDemand = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
     ensureFolder(runnerFolder());
     await mkfifo(runnerFile(onDemand, "hit"));
@@ -731,8 +729,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using tmp = await withTmpDir();
-    const work = join(tmp.path, "work");
-    await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] }).output();
+    const work = await examplesIn(tmp.path);
     const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: CACHE };
     const started = await capibara(["runner", "start", "--idle", "120", "--json"], work, env);
     assert.equal(started.code, 0, started.stderr);

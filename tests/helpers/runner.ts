@@ -162,3 +162,12 @@ export function printed(child: Deno.ChildProcess): { seen: string[]; done: Promi
   })();
   return { seen, done };
 }
+
+/** A copy of the repository's examples (with their committed cache) in `root`/work; its path. */
+export async function examplesIn(root: string): Promise<string> {
+  const work = join(root, "work");
+  const copied = await new Deno.Command("cp", { args: ["-r", join(REPO, "examples"), work] })
+    .output();
+  if (!copied.success) throw new Error(new TextDecoder().decode(copied.stderr));
+  return work;
+}
