@@ -662,17 +662,7 @@ Deno.test("capibara serve refuses to start on a bad tokens file or key, naming t
 
 Deno.test("capibara serve slows token guessing: failed authentications from one address → 429", async () => {
   await using tmp = await withTmpDir();
-  const key = await writeKeyPair(join(tmp.path, "key"));
-  const tokens = join(tmp.path, "tokens");
-  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
-  const core = await startCore([
-    "--tokens",
-    tokens,
-    "--signing-key",
-    key.private_key_path,
-    "--store",
-    join(tmp.path, "store"),
-  ], { PATH: Deno.env.get("PATH")! });
+  const core = await startTokenCore(tmp.path);
   try {
     assert.equal((await call(core, "/v1/updates", { token: FULL })).status, 200);
     const statuses: number[] = [];
@@ -704,22 +694,8 @@ Deno.test("capibara serve slows token guessing: failed authentications from one 
 
 Deno.test("capibara serve outlives a client that takes every file descriptor with idle connections", async () => {
   await using tmp = await withTmpDir();
-  const key = await writeKeyPair(join(tmp.path, "key"));
-  const tokens = join(tmp.path, "tokens");
-  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
   // Few descriptors, as a Core under a default limit facing a client with a thousand connections.
-  const core = await startCore(
-    [
-      "--tokens",
-      tokens,
-      "--signing-key",
-      key.private_key_path,
-      "--store",
-      join(tmp.path, "store"),
-    ],
-    { PATH: Deno.env.get("PATH")! },
-    ["prlimit", "--nofile=128", "--"],
-  );
+  const core = await startTokenCore(tmp.path, ["prlimit", "--nofile=128", "--"]);
   const { hostname, port } = new URL(core.url);
   const held: Deno.Conn[] = [];
   try {
@@ -743,6 +719,21 @@ Deno.test("capibara serve outlives a client that takes every file descriptor wit
   core.child.kill("SIGTERM");
   assert.equal((await core.child.status).code, 0);
 });
+
+/**
+ * A Core (`capibara serve`, started under `prefix`) with a signing key, a store and one token
+ * (FULL: read and gen), all in `dir`.
+ */
+async function startTokenCore(dir: string, prefix: string[] = []): Promise<Core> {
+  const key = await writeKeyPair(join(dir, "key"));
+  const tokens = join(dir, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
+  return await startCore(
+    ["--tokens", tokens, "--signing-key", key.private_key_path, "--store", join(dir, "store")],
+    { PATH: Deno.env.get("PATH")! },
+    prefix,
+  );
+}
 
 /** `promise`, or a failure saying `what` after 15 s (a Core that exited logs nothing more). */
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
