@@ -4,7 +4,7 @@ import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExi
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
-import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, watchUsage, } from "../sandbox/copy_out.js";
+import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, watchUsage, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
 import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
 export const STAGING_SAMPLE_MS = 100;
@@ -249,7 +249,7 @@ export async function runStaged(staged, options) {
         checkUnplanted(absent);
         step("sandbox teardown");
         const after = usage();
-        if (after.bytes > bounds.bytes || after.files > bounds.files)
+        if (pastBounds(after, bounds))
             exceeded ??= after;
         if (exceeded)
             throw stagingError(bounds, exceeded);

@@ -1,7 +1,7 @@
 // Generated from src/runtimes/_install.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import { execCommand } from "../exec.js";
 import { DependencyError } from "../errors.js";
-import { measureTree, watchUsage } from "../sandbox/copy_out.js";
+import { measureTree, pastBounds, watchUsage } from "../sandbox/copy_out.js";
 export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
 export const INSTALL_SAMPLE_MS = 250;
 export async function runInstall(sandbox, spec, policy, options) {
@@ -37,7 +37,9 @@ export async function runInstall(sandbox, spec, policy, options) {
         finally {
             exceeded = await watch.end();
         }
-        exceeded ??= ((used) => used.bytes > limits.bytes || used.files > limits.files ? used : undefined)(usage());
+        const after = usage();
+        if (pastBounds(after, limits))
+            exceeded ??= after;
     }
     finally {
         await wrapped.close();

@@ -236,6 +236,9 @@ export function indexAccess(settings) {
     }
     return { hosts: [...hosts], paths: [...paths] };
 }
+function sourceBuildsAllowed(options) {
+    return options.sandbox !== undefined && options.sourceBuilds === true;
+}
 function refuseCredentials(settings) {
     for (const url of [settings.indexUrl, ...settings.extraIndexUrls, ...settings.findLinks]) {
         let parsed;
@@ -348,7 +351,7 @@ export class PythonRuntime {
     async prepare(manifest, scriptDir, options) {
         const requirements = await normalisedPython(manifest.deps);
         const install = {
-            sourceBuilds: options.sandbox !== undefined && options.sourceBuilds === true,
+            sourceBuilds: sourceBuildsAllowed(options),
         };
         const given = venvsRoot(options.cacheDir);
         if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
@@ -457,7 +460,7 @@ export class PythonRuntime {
                 "permissions, files and network. Only wheels are accepted, so no package's build " +
                 "script runs" + (options.sourceBuilds ? " (install.source_builds is ignored)" : "") + ".");
         }
-        const sourceBuilds = sandbox !== undefined && options.sourceBuilds === true;
+        const sourceBuilds = sourceBuildsAllowed(options);
         const settings = pipSettings(pip.items, options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined));
         if (sourceBuilds)
             refuseCredentials(settings);

@@ -153,6 +153,9 @@ export function measureTree(root, stopAt) {
     }
     return total;
 }
+export function pastBounds(used, bounds) {
+    return used.bytes > bounds.bytes || used.files > bounds.files;
+}
 export function watchUsage(usage, bounds, everyMs, cancel) {
     const stop = new AbortController();
     const onCancel = () => stop.abort();
@@ -174,7 +177,7 @@ export function watchUsage(usage, bounds, everyMs, cancel) {
             if (!running)
                 break;
             const used = usage();
-            if (used.bytes > bounds.bytes || used.files > bounds.files) {
+            if (pastBounds(used, bounds)) {
                 exceeded = used;
                 stop.abort();
                 break;

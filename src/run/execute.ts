@@ -33,6 +33,7 @@ import {
   DEFAULT_STAGING_LIMITS,
   makeFolders,
   measureTree,
+  pastBounds,
   type StagingLimits,
   watchUsage,
 } from "../sandbox/copy_out.ts";
@@ -450,7 +451,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     checkUnplanted(absent);
     step("sandbox teardown");
     const after = usage();
-    if (after.bytes > bounds.bytes || after.files > bounds.files) exceeded ??= after;
+    if (pastBounds(after, bounds)) exceeded ??= after;
     if (exceeded) throw stagingError(bounds, exceeded);
 
     const execution: Execution = { exec, limits };

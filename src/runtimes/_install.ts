@@ -8,7 +8,7 @@
  */
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { DependencyError } from "../errors.ts";
-import { measureTree, type StagingLimits, watchUsage } from "../sandbox/copy_out.ts";
+import { measureTree, pastBounds, type StagingLimits, watchUsage } from "../sandbox/copy_out.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 
 /** What one install may write (its environment or cache folder, and its temp dir). */
@@ -60,10 +60,9 @@ export async function runInstall(
     } finally {
       exceeded = await watch.end();
     }
-    exceeded ??= ((used) =>
-      used.bytes > limits.bytes || used.files > limits.files ? used : undefined)(
-        usage(),
-      );
+    // Once more after its end: what it wrote between the last sample and its end counts too.
+    const after = usage();
+    if (pastBounds(after, limits)) exceeded ??= after;
   } finally {
     await wrapped.close();
   }

@@ -383,6 +383,11 @@ export function indexAccess(settings: PipSettings): IndexAccess {
   return { hosts: [...hosts], paths: [...paths] };
 }
 
+/** Whether an install may run packages' build scripts: opted in, and only in the sandbox. */
+function sourceBuildsAllowed(options: PrepareOptions): boolean {
+  return options.sandbox !== undefined && options.sourceBuilds === true;
+}
+
 /**
  * Refuses to hand an index's credentials to packages' build scripts: pip's variables carry the
  * index URLs to everything it starts, a source build's code too, which could read the user name
@@ -543,7 +548,7 @@ export class PythonRuntime implements Runtime {
     const requirements = await normalisedPython(manifest.deps);
     // What the install may run: the environment's key and marker say so (see venvKey).
     const install = {
-      sourceBuilds: options.sandbox !== undefined && options.sourceBuilds === true,
+      sourceBuilds: sourceBuildsAllowed(options),
     };
     const given = venvsRoot(options.cacheDir);
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
@@ -702,7 +707,7 @@ export class PythonRuntime implements Runtime {
           "script runs" + (options.sourceBuilds ? " (install.source_builds is ignored)" : "") + ".",
       );
     }
-    const sourceBuilds = sandbox !== undefined && options.sourceBuilds === true;
+    const sourceBuilds = sourceBuildsAllowed(options);
     const settings = pipSettings(
       pip.items,
       options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined),

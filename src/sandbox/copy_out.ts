@@ -215,6 +215,11 @@ export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits
   return total;
 }
 
+/** Whether `used` is past `bounds`, in bytes or in entries. */
+export function pastBounds(used: StagingLimits, bounds: StagingLimits): boolean {
+  return used.bytes > bounds.bytes || used.files > bounds.files;
+}
+
 /** A watch of what a running command writes (see {@linkcode watchUsage}). */
 export interface UsageWatch {
   /** Aborted once a measure passed the bounds: the command's signal, which kills it. */
@@ -253,7 +258,7 @@ export function watchUsage(
       });
       if (!running) break;
       const used = usage();
-      if (used.bytes > bounds.bytes || used.files > bounds.files) {
+      if (pastBounds(used, bounds)) {
         exceeded = used;
         stop.abort();
         break;
