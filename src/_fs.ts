@@ -324,9 +324,13 @@ export function unwritable(folder: string): Error | undefined {
 
 /**
  * Gives this user's folders under `path` (and `path` itself) that lack the owner's read, write or
- * search bit those bits again, never through a link; whether it changed any. A tree a script or a
- * package's build wrote may hold folders it closed to its owner (mode 000), which a removal
- * cannot enter. Walked with a list, not the stack: a tree may be deeper than a call stack is.
+ * search bit those bits again; whether it changed any. A tree a script or a package's build wrote
+ * may hold folders it closed to its owner (mode 000), which a removal cannot enter. Each is looked
+ * at with `lstat` first, so a link found is never followed; one swapped in after the look is
+ * followed by the path's `chmod`, which only ever adds this user's own bits to a file of theirs:
+ * what the process that swapped it (the user's own, and never root's, whose removals need none of
+ * this) could do itself. Walked with a list, not the stack: a tree may be deeper than a call stack
+ * is.
  */
 function reopenFolders(path: string): boolean {
   const uid = Deno.uid();
