@@ -1,10 +1,8 @@
 // Generated from src/_body.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export class TooLarge extends Error {
-}
-export async function readBounded(response, max) {
+export var readBounded = (async function (response, max) {
     const announced = Number(response.headers.get("content-length") ?? "");
     if (Number.isFinite(announced) && announced > max) {
-        await response.body?.cancel().catch(() => { });
+        await response.body?.cancel().catch((() => { }));
         throw new TooLarge();
     }
     if (!response.body)
@@ -19,7 +17,7 @@ export async function readBounded(response, max) {
                 break;
             size += value.length;
             if (size > max) {
-                await reader.cancel().catch(() => { });
+                await reader.cancel().catch((() => { }));
                 throw new TooLarge();
             }
             chunks.push(value);
@@ -29,13 +27,17 @@ export async function readBounded(response, max) {
         reader.releaseLock();
     }
     return concatBytes(chunks);
-}
-export function concatBytes(chunks) {
-    const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+});
+export var concatBytes = (function (chunks) {
+    const out = new Uint8Array(chunks.reduce(((n, chunk) => n + chunk.byteLength), 0));
     let at = 0;
     for (const chunk of chunks) {
         out.set(chunk, at);
         at += chunk.byteLength;
     }
     return out;
+});
+export class TooLarge extends Error {
 }
+;
+;

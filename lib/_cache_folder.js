@@ -1,12 +1,8 @@
 // Generated from src/_cache_folder.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { resolve } from "./_path.js";
-import { lstatSyncOrNull, realPathSyncOrNull } from "./_fs.js";
-import { othersMayChange, privateFolder } from "./_runner_folder.js";
-import { PermissionError } from "./errors.js";
-function givenPathProblem(absolute, make = false) {
+var givenPathProblem = (function (absolute, make = false) {
     const uid = Deno.uid();
     let path = "";
-    for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
+    for (const part of ["", ...absolute.split("/").filter(((p) => p !== ""))]) {
         path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
         let info = lstatSyncOrNull(path);
         if (info === null) {
@@ -28,8 +24,8 @@ function givenPathProblem(absolute, make = false) {
         }
     }
     return undefined;
-}
-export function cacheFolderIsOwn(folder) {
+});
+export var cacheFolderIsOwn = (function (folder) {
     if (Deno.build.os === "windows")
         return true;
     const absolute = resolve(folder);
@@ -37,8 +33,8 @@ export function cacheFolderIsOwn(folder) {
         return false;
     const real = realPathSyncOrNull(absolute);
     return real !== null && privateFolder(real);
-}
-export function ownCacheFolder(folder) {
+});
+export var ownCacheFolder = (function (folder) {
     const absolute = resolve(folder);
     if (Deno.build.os === "windows")
         return absolute;
@@ -66,12 +62,8 @@ export function ownCacheFolder(folder) {
         hint: HINT,
         details: { cache_dir: folder, ...(real !== null ? { real_path: real } : {}) },
     });
-}
-const HINT = "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
-    "own), or point it (or the SDK's cacheDir) at a new folder of yours, on a path no other user " +
-    "can change; a folder others could write may hold what they put there: remove it rather than " +
-    "reuse it";
-function problemOf(real, info) {
+});
+var problemOf = (function (real, info) {
     if (real === null || info === null)
         return "it cannot be made or read";
     if (!info.isDirectory)
@@ -82,4 +74,16 @@ function problemOf(real, info) {
         return `other users may write in it (mode ${((info.mode ?? 0) & 0o7777).toString(8)})`;
     }
     return "a folder above it may be changed by other users";
-}
+});
+import { resolve } from "./_path.js";
+import { lstatSyncOrNull, realPathSyncOrNull } from "./_fs.js";
+import { othersMayChange, privateFolder } from "./_runner_folder.js";
+import { PermissionError } from "./errors.js";
+;
+;
+;
+const HINT = "Use a folder only you can write: unset CAPIBARA_CACHE_DIR (the default is your " +
+    "own), or point it (or the SDK's cacheDir) at a new folder of yours, on a path no other user " +
+    "can change; a folder others could write may hold what they put there: remove it rather than " +
+    "reuse it";
+;

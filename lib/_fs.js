@@ -1,49 +1,47 @@
 // Generated from src/_fs.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.js";
-export function promised(fn) {
+export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
     }
     catch (error) {
         return Promise.reject(error);
     }
-}
-export function isInside(child, parent) {
+});
+export var isInside = (function (child, parent) {
     if (plainAbsolute(child) && plainAbsolute(parent)) {
         return child === parent || child.startsWith(parent === "/" ? "/" : `${parent}/`);
     }
     const rel = relative(parent, child);
     return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-function plainAbsolute(path) {
+});
+var plainAbsolute = (function (path) {
     return Deno.build.os !== "windows" && path.startsWith("/") && !NOT_PLAIN.test(path);
-}
-const NOT_PLAIN = /\/\/|\/\.\.?(\/|$)|.\/$/;
-export async function lstatOrNull(path) {
+});
+export var lstatOrNull = (async function (path) {
     try {
         return await Deno.lstat(path);
     }
     catch {
         return null;
     }
-}
-export function lstatSyncOrNull(path) {
+});
+export var lstatSyncOrNull = (function (path) {
     try {
         return Deno.lstatSync(path);
     }
     catch {
         return null;
     }
-}
-export function readTextSyncOrNull(path) {
+});
+export var readTextSyncOrNull = (function (path) {
     try {
         return Deno.readTextFileSync(path);
     }
     catch {
         return null;
     }
-}
-export async function exists(path) {
+});
+export var exists = (async function (path) {
     try {
         await Deno.lstat(path);
         return true;
@@ -53,8 +51,8 @@ export async function exists(path) {
             return false;
         throw error;
     }
-}
-export function existsSync(path) {
+});
+export var existsSync = (function (path) {
     try {
         Deno.lstatSync(path);
         return true;
@@ -64,13 +62,11 @@ export function existsSync(path) {
             return false;
         throw error;
     }
-}
-const ENTRIES_PER_NAME = 32;
-const LISTED_FOLDER_BYTES = 4096;
-export function entriesNamed(dir, names) {
-    const wanted = new Set(names.map((name) => name.toLowerCase()));
+});
+export var entriesNamed = (function (dir, names) {
+    const wanted = new Set(names.map(((name) => name.toLowerCase())));
     const cap = ENTRIES_PER_NAME * Math.max(names.length, 2);
-    const listed = (limit) => {
+    const listed = ((limit) => {
         const found = [];
         let count = 0;
         for (const entry of Deno.readDirSync(dir)) {
@@ -80,8 +76,8 @@ export function entriesNamed(dir, names) {
                 found.push(join(dir, entry.name));
         }
         return found;
-    };
-    const asked = () => [...new Set(names)].map((name) => join(dir, name)).filter((path) => {
+    });
+    const asked = (() => [...new Set(names)].map(((name) => join(dir, name))).filter(((path) => {
         try {
             Deno.lstatSync(path);
             return true;
@@ -91,7 +87,7 @@ export function entriesNamed(dir, names) {
                 return false;
             throw error;
         }
-    });
+    })));
     let large = false;
     try {
         large = Deno.statSync(dir).size > LISTED_FOLDER_BYTES;
@@ -110,44 +106,43 @@ export function entriesNamed(dir, names) {
             return listed(Infinity);
         throw error;
     }
-}
-function absence(error) {
+});
+var absence = (function (error) {
     return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
-}
-export async function realPathOrNull(path) {
+});
+export var realPathOrNull = (async function (path) {
     try {
         return await Deno.realPath(path);
     }
     catch {
         return null;
     }
-}
-export function fileIdentity(path) {
+});
+export var fileIdentity = (function (path) {
     const info = Deno.statSync(path);
     return [path, info.ino, info.size, info.mtime?.getTime() ?? null, info.uid].join(":");
-}
-export function inodeOf(info) {
+});
+export var inodeOf = (function (info) {
     return `${info.dev}:${info.ino}`;
-}
-const PATH_MAX = 4096;
-export function namesReachable(folder, names) {
+});
+export var namesReachable = (function (folder, names) {
     if (new Set(names).size !== names.length)
         return false;
     const encoder = new TextEncoder();
-    return names.every((name) => !name.includes("\uFFFD") && encoder.encode(`${folder}/${name}`).length < PATH_MAX);
-}
-export function realPathSyncOrNull(path) {
+    return names.every(((name) => !name.includes("\uFFFD") && encoder.encode(`${folder}/${name}`).length < PATH_MAX));
+});
+export var realPathSyncOrNull = (function (path) {
     try {
         return Deno.realPathSync(path);
     }
     catch {
         return null;
     }
-}
-export function realPathLoose(path) {
-    return promised(() => realPathLooseSync(path));
-}
-export function realPathLooseSync(path) {
+});
+export var realPathLoose = (function (path) {
+    return promised((() => realPathLooseSync(path)));
+});
+export var realPathLooseSync = (function (path) {
     const rest = [];
     let current = path;
     for (;;) {
@@ -165,24 +160,14 @@ export function realPathLooseSync(path) {
             current = parent;
         }
     }
-}
-export class FileRefused extends Error {
-    reason;
-    path;
-    constructor(path, reason) {
-        super(`${path} ${reason}`);
-        this.name = "FileRefused";
-        this.reason = reason;
-        this.path = path;
-    }
-}
-export function readRegularFileSync(path, maxBytes) {
+});
+export var readRegularFileSync = (function (path, maxBytes) {
     const info = lstatSyncOrNull(path);
     if (!info)
         throw new FileRefused(path, "is missing");
     if (!info.isFile)
         throw new FileRefused(path, "is not a regular file");
-    const tooLarge = () => new FileRefused(path, `is larger than ${maxBytes} bytes`);
+    const tooLarge = (() => new FileRefused(path, `is larger than ${maxBytes} bytes`));
     if (info.size > maxBytes)
         throw tooLarge();
     let file;
@@ -219,8 +204,8 @@ export function readRegularFileSync(path, maxBytes) {
     finally {
         file.close();
     }
-}
-export function unwritable(folder) {
+});
+export var unwritable = (function (folder) {
     try {
         Deno.removeSync(Deno.makeTempDirSync({ dir: folder, prefix: ".capibara-probe-" }));
         return undefined;
@@ -228,8 +213,8 @@ export function unwritable(folder) {
     catch (error) {
         return error instanceof Error ? error : new Error(String(error));
     }
-}
-function reopenFolders(path) {
+});
+var reopenFolders = (function (path) {
     const uid = Deno.uid();
     let changed = false;
     const pending = [path];
@@ -257,8 +242,8 @@ function reopenFolders(path) {
         }
     }
     return changed;
-}
-export async function removeIfExists(path) {
+});
+export var removeIfExists = (async function (path) {
     try {
         await Deno.remove(path, { recursive: true });
     }
@@ -269,8 +254,8 @@ export async function removeIfExists(path) {
             throw error;
         await removeIfExists(path);
     }
-}
-export function removeIfExistsSync(path) {
+});
+export var removeIfExistsSync = (function (path) {
     try {
         Deno.removeSync(path, { recursive: true });
     }
@@ -281,4 +266,41 @@ export function removeIfExistsSync(path) {
             throw error;
         removeIfExistsSync(path);
     }
+});
+import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.js";
+;
+;
+;
+const NOT_PLAIN = /\/\/|\/\.\.?(\/|$)|.\/$/;
+;
+;
+;
+;
+;
+const ENTRIES_PER_NAME = 32;
+const LISTED_FOLDER_BYTES = 4096;
+;
+;
+;
+;
+;
+const PATH_MAX = 4096;
+;
+;
+;
+;
+export class FileRefused extends Error {
+    reason;
+    path;
+    constructor(path, reason) {
+        super(`${path} ${reason}`);
+        this.name = "FileRefused";
+        this.reason = reason;
+        this.path = path;
+    }
 }
+;
+;
+;
+;
+;

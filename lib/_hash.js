@@ -1,6 +1,7 @@
 // Generated from src/_hash.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export async function sha256(data) {
+export var sha256 = (async function (data) {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     const digest = await crypto.subtle.digest("SHA-256", bytes);
     return new Uint8Array(digest).toHex();
-}
+});
+;

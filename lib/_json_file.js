@@ -1,7 +1,5 @@
 // Generated from src/_json_file.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, dirname, join } from "./_path.js";
-import { isInside, realPathLoose } from "./_fs.js";
-export async function readJsonFile(path) {
+export var readJsonFile = (async function (path) {
     let text;
     try {
         text = await Deno.readTextFile(path);
@@ -17,13 +15,13 @@ export async function readJsonFile(path) {
     catch {
         return undefined;
     }
-}
-export async function readRecordsFor(path, root) {
+});
+export var readRecordsFor = (async function (path, root) {
     if (isInside(await realPathLoose(path), root))
         return undefined;
     return await readJsonFile(path);
-}
-export async function updateJsonFile(path, change) {
+});
+export var updateJsonFile = (async function (path, change) {
     const dir = dirname(path);
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     using lock = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
@@ -39,7 +37,12 @@ export async function updateJsonFile(path, change) {
         await Deno.rename(tmp, path);
     }
     catch (error) {
-        await Deno.remove(tmp).catch(() => { });
+        await Deno.remove(tmp).catch((() => { }));
         throw error;
     }
-}
+});
+import { basename, dirname, join } from "./_path.js";
+import { isInside, realPathLoose } from "./_fs.js";
+;
+;
+;

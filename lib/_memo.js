@@ -1,4 +1,8 @@
 // Generated from src/_memo.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export var once = (function (compute) {
+    const memo = new Memo();
+    return (() => memo.get(true, compute));
+});
 export class Memo {
     #pending = new Map();
     get(key, compute) {
@@ -7,10 +11,10 @@ export class Memo {
             return known;
         const promise = compute();
         this.#pending.set(key, promise);
-        promise.catch(() => {
+        promise.catch((() => {
             if (this.#pending.get(key) === promise)
                 this.#pending.delete(key);
-        });
+        }));
         return promise;
     }
     clear(key) {
@@ -20,7 +24,4 @@ export class Memo {
             this.#pending.delete(key);
     }
 }
-export function once(compute) {
-    const memo = new Memo();
-    return () => memo.get(true, compute);
-}
+;

@@ -1,15 +1,5 @@
 // Generated from src/_path.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-const WINDOWS = Deno.build.os === "windows";
-const win = WINDOWS
-    ? {
-        path: await import("node:path"),
-        os: await import("node:os"),
-        url: await import("node:url"),
-    }
-    : undefined;
-const SLASH = 47;
-const DOT = 46;
-function normalizeString(path, allowAboveRoot) {
+var normalizeString = (function (path, allowAboveRoot) {
     let res = "";
     let lastSegmentLength = 0;
     let lastSlash = -1;
@@ -73,8 +63,8 @@ function normalizeString(path, allowAboveRoot) {
         }
     }
     return res;
-}
-function posixNormalize(path) {
+});
+var posixNormalize = (function (path) {
     if (path.length === 0)
         return ".";
     const absolute = path.charCodeAt(0) === SLASH;
@@ -88,12 +78,12 @@ function posixNormalize(path) {
     if (trailing)
         out += "/";
     return absolute ? `/${out}` : out;
-}
-function posixJoin(...paths) {
-    const joined = paths.filter((p) => p.length > 0).join("/");
+});
+var posixJoin = (function (...paths) {
+    const joined = paths.filter(((p) => p.length > 0)).join("/");
     return joined.length === 0 ? "." : posixNormalize(joined);
-}
-function posixResolve(...paths) {
+});
+var posixResolve = (function (...paths) {
     let resolved = "";
     let absolute = false;
     for (let i = paths.length - 1; i >= -1 && !absolute; i--) {
@@ -107,11 +97,11 @@ function posixResolve(...paths) {
     if (absolute)
         return `/${resolved}`;
     return resolved.length > 0 ? resolved : ".";
-}
-function posixIsAbsolute(path) {
+});
+var posixIsAbsolute = (function (path) {
     return path.length > 0 && path.charCodeAt(0) === SLASH;
-}
-function posixDirname(path) {
+});
+var posixDirname = (function (path) {
     if (path.length === 0)
         return ".";
     const hasRoot = path.charCodeAt(0) === SLASH;
@@ -133,14 +123,14 @@ function posixDirname(path) {
     if (hasRoot && end === 1)
         return "//";
     return path.slice(0, end);
-}
-function posixBasename(path) {
+});
+var posixBasename = (function (path) {
     let end = path.length;
     while (end > 0 && path.charCodeAt(end - 1) === SLASH)
         end--;
     return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
-}
-function posixRelative(from, to) {
+});
+var posixRelative = (function (from, to) {
     if (from === to)
         return "";
     from = posixResolve(from);
@@ -182,36 +172,24 @@ function posixRelative(from, to) {
             out += out.length === 0 ? ".." : "/..";
     }
     return `${out}${to.slice(toStart + lastCommonSep)}`;
-}
-export const join = win ? win.path.join : posixJoin;
-export const resolve = win ? win.path.resolve : posixResolve;
-export const dirname = win ? win.path.dirname : posixDirname;
-export const basename = win
-    ? (path) => win.path.basename(path)
-    : posixBasename;
-export const isAbsolute = win ? win.path.isAbsolute : posixIsAbsolute;
-export const relative = win
-    ? win.path.relative
-    : posixRelative;
-export const sep = win ? win.path.sep : "/";
-export const delimiter = win ? win.path.delimiter : ":";
-export function tmpDir() {
+});
+export var tmpDir = (function () {
     if (win)
         return win.os.tmpdir();
     let path = Deno.env.get("TMPDIR") || Deno.env.get("TMP") || Deno.env.get("TEMP") || "/tmp";
     if (path.length > 1 && path.endsWith("/"))
         path = path.slice(0, -1);
     return path;
-}
-export function homeDir() {
+});
+export var homeDir = (function () {
     if (win)
         return win.os.homedir();
     const home = Deno.env.get("HOME");
     if (home)
         return home;
     return passwdHome({ uid: Deno.uid() ?? -1 }) ?? "/";
-}
-export function passwdHome(user) {
+});
+export var passwdHome = (function (user) {
     let text;
     try {
         text = Deno.readTextFileSync("/etc/passwd");
@@ -227,9 +205,9 @@ export function passwdHome(user) {
             return fields[5];
     }
     return undefined;
-}
-export function cacheHome(env, os = Deno.build.os) {
-    const set = (value) => value?.trim() || undefined;
+});
+export var cacheHome = (function (env, os = Deno.build.os) {
+    const set = ((value) => value?.trim() || undefined);
     const home = set(env.HOME) ?? set(env.USERPROFILE) ?? homeDir();
     switch (os) {
         case "darwin":
@@ -239,12 +217,47 @@ export function cacheHome(env, os = Deno.build.os) {
         default:
             return set(env.XDG_CACHE_HOME) ?? join(home, ".cache");
     }
-}
-export function pathToFileUrl(path) {
+});
+export var pathToFileUrl = (function (path) {
     if (win)
         return win.url.pathToFileURL(path);
     const url = new URL("file:///");
     const resolved = posixResolve(path) + (path.endsWith("/") && path !== "/" ? "/" : "");
-    url.pathname = resolved.replace(/%/g, "%25").replace(/\\/g, "%5C").replace(/[\n\r\t]/g, (c) => encodeURIComponent(c));
+    url.pathname = resolved.replace(/%/g, "%25").replace(/\\/g, "%5C").replace(/[\n\r\t]/g, ((c) => encodeURIComponent(c)));
     return url;
-}
+});
+const WINDOWS = Deno.build.os === "windows";
+const win = WINDOWS
+    ? {
+        path: await import("node:path"),
+        os: await import("node:os"),
+        url: await import("node:url"),
+    }
+    : undefined;
+const SLASH = 47;
+const DOT = 46;
+;
+;
+;
+;
+;
+;
+;
+;
+export const join = win ? win.path.join : posixJoin;
+export const resolve = win ? win.path.resolve : posixResolve;
+export const dirname = win ? win.path.dirname : posixDirname;
+export const basename = win
+    ? ((path) => win.path.basename(path))
+    : posixBasename;
+export const isAbsolute = win ? win.path.isAbsolute : posixIsAbsolute;
+export const relative = win
+    ? win.path.relative
+    : posixRelative;
+export const sep = win ? win.path.sep : "/";
+export const delimiter = win ? win.path.delimiter : ":";
+;
+;
+;
+;
+;

@@ -1,25 +1,24 @@
 // Generated from src/_runner_folder.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-function parentOf(path) {
+var parentOf = (function (path) {
     return path.slice(0, path.lastIndexOf("/")) || "/";
-}
-function plainAbsolute(path) {
+});
+var plainAbsolute = (function (path) {
     return path === "/" ||
         (path.startsWith("/") &&
-            path.slice(1).split("/").every((part) => part !== "" && part !== "." && part !== ".."));
-}
-export function runnerFolders() {
+            path.slice(1).split("/").every(((part) => part !== "" && part !== "." && part !== "..")));
+});
+export var runnerFolders = (function () {
     const uid = Deno.uid() ?? "user";
     return [`/run/user/${uid}/capibara`, `/tmp/capibara-${uid}`];
-}
-export function runnerFolder() {
+});
+export var runnerFolder = (function () {
     return chosen ??= choose();
-}
-let chosen;
-function choose() {
+});
+var choose = (function () {
     const [session, tmp] = runnerFolders();
     return listed(parentOf(session)) !== false && privateFolder(parentOf(session)) ? session : tmp;
-}
-function listed(path) {
+});
+var listed = (function (path) {
     try {
         const name = path.slice(path.lastIndexOf("/") + 1);
         for (const entry of Deno.readDirSync(parentOf(path))) {
@@ -31,13 +30,13 @@ function listed(path) {
     catch (error) {
         return error instanceof Deno.errors.NotFound ? false : undefined;
     }
-}
-export function othersMayChange(info) {
+});
+export var othersMayChange = (function (info) {
     const mode = info.mode ?? 0o777;
     return (info.uid !== Deno.uid() && info.uid !== 0) ||
         ((mode & 0o022) !== 0 && (mode & 0o1000) === 0);
-}
-export function privateFolder(folder) {
+});
+export var privateFolder = (function (folder) {
     if (!plainAbsolute(folder))
         return false;
     const uid = Deno.uid();
@@ -57,4 +56,13 @@ export function privateFolder(folder) {
     catch {
         return false;
     }
-}
+});
+;
+;
+;
+;
+let chosen;
+;
+;
+;
+;

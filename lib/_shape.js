@@ -1,14 +1,5 @@
 // Generated from src/_shape.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export class ShapeError extends Error {
-    issues;
-    constructor(issues) {
-        super(issues.map((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`).join("; "));
-        this.name = "ShapeError";
-        this.issues = issues;
-    }
-}
-const FAIL = Symbol("fail");
-function typeName(value) {
+var typeName = (function (value) {
     if (value === null)
         return "null";
     if (Array.isArray(value))
@@ -16,21 +7,66 @@ function typeName(value) {
     if (typeof value === "number" && Number.isNaN(value))
         return "NaN";
     return typeof value;
-}
-function isPlainObject(value) {
+});
+var isPlainObject = (function (value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function fresh(value) {
+});
+var fresh = (function (value) {
     return typeof value === "object" && value !== null ? JSON.parse(JSON.stringify(value)) : value;
-}
-function define(target, key, value) {
+});
+var define = (function (target, key, value) {
     Object.defineProperty(target, key, {
         value,
         enumerable: true,
         writable: true,
         configurable: true,
     });
+});
+export var string = (function () {
+    return new StringShape();
+});
+export var number = (function () {
+    return new NumberShape();
+});
+export var boolean = (function () {
+    return new BooleanShape();
+});
+export var unknown = (function () {
+    return new UnknownShape();
+});
+export var literal = (function (value) {
+    return new ChoiceShape([value], true);
+});
+export var enumOf = (function (values) {
+    return new ChoiceShape(values, false);
+});
+export var array = (function (item) {
+    return new ArrayShape(item);
+});
+export var tuple = (function (items) {
+    return new TupleShape(items);
+});
+export var record = (function (first, second) {
+    return second === undefined
+        ? new RecordShape(first)
+        : new RecordShape(second, first);
+});
+export var object = (function (fields) {
+    return new ObjectShape(fields);
+});
+export class ShapeError extends Error {
+    issues;
+    constructor(issues) {
+        super(issues.map(((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`)).join("; "));
+        this.name = "ShapeError";
+        this.issues = issues;
+    }
 }
+const FAIL = Symbol("fail");
+;
+;
+;
+;
 export class Shape {
     parse(value) {
         const result = this.safeParse(value);
@@ -166,7 +202,7 @@ export class ChoiceShape extends Shape {
     run(value, path, issues) {
         if (this.values.includes(value))
             return value;
-        const shown = this.values.map((v) => JSON.stringify(v));
+        const shown = this.values.map(((v) => JSON.stringify(v)));
         issues.push({
             path,
             message: this.literal
@@ -251,7 +287,7 @@ export class RecordShape extends Shape {
                 if (this.key.run(key, [...path, key], keyIssues) === FAIL) {
                     issues.push({
                         path: [...path, key],
-                        message: `Invalid key in record: ${keyIssues.map((i) => i.message).join("; ")}`,
+                        message: `Invalid key in record: ${keyIssues.map(((i) => i.message)).join("; ")}`,
                     });
                     ok = false;
                     continue;
@@ -293,11 +329,11 @@ export class ObjectShape extends Shape {
                 define(out, key, item);
         }
         if (this.isStrict) {
-            const extra = Object.keys(value).filter((key) => !Object.hasOwn(this.shape, key));
+            const extra = Object.keys(value).filter(((key) => !Object.hasOwn(this.shape, key)));
             if (extra.length > 0) {
                 issues.push({
                     path,
-                    message: `Unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map((k) => JSON.stringify(k)).join(", ")}`,
+                    message: `Unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map(((k) => JSON.stringify(k))).join(", ")}`,
                 });
                 ok = false;
             }
@@ -305,35 +341,13 @@ export class ObjectShape extends Shape {
         return ok ? out : FAIL;
     }
 }
-export function string() {
-    return new StringShape();
-}
-export function number() {
-    return new NumberShape();
-}
-export function boolean() {
-    return new BooleanShape();
-}
-export function unknown() {
-    return new UnknownShape();
-}
-export function literal(value) {
-    return new ChoiceShape([value], true);
-}
-export function enumOf(values) {
-    return new ChoiceShape(values, false);
-}
-export function array(item) {
-    return new ArrayShape(item);
-}
-export function tuple(items) {
-    return new TupleShape(items);
-}
-export function record(first, second) {
-    return second === undefined
-        ? new RecordShape(first)
-        : new RecordShape(second, first);
-}
-export function object(fields) {
-    return new ObjectShape(fields);
-}
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;

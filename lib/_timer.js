@@ -1,10 +1,12 @@
 // Generated from src/_timer.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export function onTimeout(ms, fn) {
+export var onTimeout = (function (ms, fn) {
     const signal = AbortSignal.timeout(Number.isFinite(ms) ? Math.max(0, Math.floor(ms)) : 0);
-    const fire = () => fn();
+    const fire = (() => fn());
     signal.addEventListener("abort", fire, { once: true });
-    return () => signal.removeEventListener("abort", fire);
-}
-export function sleep(ms) {
-    return new Promise((resolve) => onTimeout(ms, resolve));
-}
+    return (() => signal.removeEventListener("abort", fire));
+});
+export var sleep = (function (ms) {
+    return new Promise(((resolve) => onTimeout(ms, resolve)));
+});
+;
+;

@@ -1,7 +1,5 @@
 // Generated from src/_which.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { delimiter, isAbsolute, join } from "./_path.js";
-export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
-export async function which(name, path) {
+export var which = (async function (name, path) {
     if (name.includes("/") || isAbsolute(name)) {
         try {
             await Deno.lstat(name);
@@ -33,4 +31,7 @@ export async function which(name, path) {
         }
     }
     return undefined;
-}
+});
+import { delimiter, isAbsolute, join } from "./_path.js";
+export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+;

@@ -1,33 +1,13 @@
 // Generated from src/capibara.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join, resolve } from "./_path.js";
-import { once } from "./_memo.js";
-import { ownCacheFolder } from "./_cache_folder.js";
-import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
-import { assertTrusted, evaluateTrust } from "./config_trust.js";
-import { forAudience, IntegrityError, ValidationError } from "./errors.js";
-import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
-import { generatedEntry } from "./generate/entry.js";
-import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
-import { prestarts } from "./run/prestart.js";
-import { rememberRun } from "./run/remembered.js";
-import { checkPermissions, planRun } from "./run/plan.js";
-import { runResult } from "./run/result.js";
-import { runtimeFor } from "./runtimes/mod.js";
-import { platformBackend } from "./sandbox/mod.js";
-import { step } from "./_timings.js";
-import { onTimeout } from "./_timer.js";
-import { checkProjectPaths, contextPaths, mergeGrants, } from "./sandbox/policy.js";
-import { findRoot, Store } from "./store/store.js";
-import { AcceptanceStore } from "./store/trust.js";
-function sdkError(what, hint) {
+var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
-}
-function checkFunction(value, what, example) {
+});
+var checkFunction = (function (value, what, example) {
     if (value !== undefined && typeof value !== "function") {
         throw sdkError(what, `Pass a function, e.g. { ${what}: ${example} }`);
     }
-}
-function checkFacadeOptions(options) {
+});
+var checkFacadeOptions = (function (options) {
     if (options.hints !== undefined && options.hints !== "sdk" && options.hints !== "cli") {
         throw sdkError("hints", 'Pass "sdk" or "cli", e.g. { hints: "sdk" }');
     }
@@ -56,8 +36,8 @@ function checkFacadeOptions(options) {
     }
     checkFunction(options.progress, "progress", "(message) => console.error(message)");
     checkFunction(options.warn, "warn", "(message) => console.error(message)");
-}
-function checkRunOptions(options) {
+});
+var checkRunOptions = (function (options) {
     if (typeof options !== "object" || options === null) {
         throw sdkError("run options", "Pass an options object, e.g. run(prompt, { context: {} })");
     }
@@ -69,7 +49,7 @@ function checkRunOptions(options) {
         });
     }
     if (select !== undefined &&
-        (!Array.isArray(select) || select.some((key) => typeof key !== "string"))) {
+        (!Array.isArray(select) || select.some(((key) => typeof key !== "string")))) {
         throw sdkError("select", 'Pass a list of output keys, e.g. { select: ["total", "count"] }');
     }
     if (refresh !== undefined && typeof refresh !== "boolean") {
@@ -84,7 +64,61 @@ function checkRunOptions(options) {
     if (options.timeout !== undefined)
         checkTimeout(options.timeout);
     checkGrants(options.allow);
-}
+});
+var promptWords = (function (prompt) {
+    return new Set(normalizePrompt(prompt).split(" ").filter(((word) => word !== "")));
+});
+var nearRequests = (async function (store, prompt) {
+    const words = promptWords(prompt);
+    if (words.size === 0)
+        return [];
+    const scored = [];
+    for (const { manifest: m } of (await store.list()).entries) {
+        const other = promptWords(m.prompt);
+        const shared = [...words].filter(((word) => other.has(word))).length;
+        const score = shared / (words.size + other.size - shared);
+        if (score >= 2 / 3) {
+            scored.push({ score, prompt: m.prompt, language: m.language, fingerprint: m.fingerprint });
+        }
+    }
+    return scored.sort(((a, b) => b.score - a.score)).slice(0, 3)
+        .map((({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint })));
+});
+var checkHitIdentity = (function (entry, expected) {
+    const differ = identityDiffers(entry.manifest, expected);
+    if (differ.length === 0)
+        return;
+    throw new IntegrityError(`Cannot use cached script "${expected.fingerprint}" for this request: it is the entry of ` +
+        `another request (${differ.map(((key) => `${key} differs`)).join(", ")})`, {
+        hint: "Remove its folder (capibara clear), or regenerate it with capibara run --refresh " +
+            "--force",
+        details: { fingerprint: expected.fingerprint, fields: differ },
+    });
+});
+import { join, resolve } from "./_path.js";
+import { once } from "./_memo.js";
+import { ownCacheFolder } from "./_cache_folder.js";
+import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
+import { assertTrusted, evaluateTrust } from "./config_trust.js";
+import { forAudience, IntegrityError, ValidationError } from "./errors.js";
+import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
+import { generatedEntry } from "./generate/entry.js";
+import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
+import { prestarts } from "./run/prestart.js";
+import { rememberRun } from "./run/remembered.js";
+import { checkPermissions, planRun } from "./run/plan.js";
+import { runResult } from "./run/result.js";
+import { runtimeFor } from "./runtimes/mod.js";
+import { platformBackend } from "./sandbox/mod.js";
+import { step } from "./_timings.js";
+import { onTimeout } from "./_timer.js";
+import { checkProjectPaths, contextPaths, mergeGrants, } from "./sandbox/policy.js";
+import { findRoot, Store } from "./store/store.js";
+import { AcceptanceStore } from "./store/trust.js";
+;
+;
+;
+;
 export class Capibara {
     #options;
     #env;
@@ -103,7 +137,7 @@ export class Capibara {
         this.#options = options;
         this.#env = options.env ?? Deno.env.toObject();
         this.#base = resolveConfig(options, this.#env);
-        this.#setup = once(async () => {
+        this.#setup = once((async () => {
             const cacheDir = ownCacheFolder(this.#base.cacheDir);
             const root = this.#options.root ??
                 await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
@@ -119,7 +153,7 @@ export class Capibara {
                 acceptances: new AcceptanceStore(config.cacheDir),
             });
             return { config, store };
-        });
+        }));
     }
     get cwd() {
         return resolve(this.#options.cwd ?? Deno.cwd());
@@ -229,7 +263,7 @@ export class Capibara {
         ]);
         const prestart = this.#options.prestart ?? true;
         const ready = await prestarts.take(key, plan, !prestart);
-        const startNext = () => prestarts.start(key, backend, () => planRun({ ...planInput, tmpDir: runDirPath() }));
+        const startNext = (() => prestarts.start(key, backend, (() => planRun({ ...planInput, tmpDir: runDirPath() }))));
         if (prestart && !prestarts.nextAfterRun)
             startNext();
         step("plan");
@@ -239,10 +273,10 @@ export class Capibara {
         let execution;
         let copies = false;
         try {
-            const run = async (staged, left) => {
+            const run = (async (staged, left) => {
                 copies = Boolean(staged.wrapped.copies);
                 return await runStaged(staged, { ...runOptions, ...left });
-            };
+            });
             const runOptions = {
                 timeoutMs: timeoutSeconds * 1000,
                 maxOutputBytes: config.maxOutputBytes,
@@ -250,15 +284,15 @@ export class Capibara {
                 onStderr: options.onStderr,
                 staging: config.staging,
                 removeLater: prestart && prestarts.nextAfterRun
-                    ? (folder) => prestarts.removeLater(folder)
+                    ? ((folder) => prestarts.removeLater(folder))
                     : undefined,
-                accept: async (run) => {
+                accept: (async (run) => {
                     result = await runResult(run, { workdir: plan.policy.workdir, writeDirs: plan.writeDirs, manifest }, { timeoutSeconds, maxOutputBytes: config.maxOutputBytes, select: options.select });
                     return result.artifacts;
-                },
+                }),
             };
             execution = ready
-                ? await run(ready).catch(async (error) => {
+                ? await run(ready).catch((async (error) => {
                     if (!(error instanceof HeldStartLost))
                         throw error;
                     prestarts.stats.lost++;
@@ -269,7 +303,7 @@ export class Capibara {
                         maxOutputBytes: Math.max(1, runOptions.maxOutputBytes -
                             new TextEncoder().encode(spent.stdout + spent.stderr).byteLength),
                     });
-                })
+                }))
                 : await run(await stage(plan, backend));
         }
         catch (error) {
@@ -334,7 +368,7 @@ export class Capibara {
             if (previous && !request.refresh)
                 return { entry: previous, generated: false };
             if (previous && !request.force) {
-                await store.verify(previous, { policy: false }).catch((error) => {
+                await store.verify(previous, { policy: false }).catch(((error) => {
                     if (!(error instanceof IntegrityError))
                         throw error;
                     throw new IntegrityError(`Cannot refresh "${fp.fingerprint}": its files changed since they were stored ` +
@@ -343,7 +377,7 @@ export class Capibara {
                             "overwrite it with --refresh --force",
                         details: { fingerprint: fp.fingerprint },
                     });
-                });
+                }));
             }
             const viaCore = config.core !== undefined && !this.#options.generator;
             const generator = viaCore ? undefined : this.#options.generator ??
@@ -352,7 +386,7 @@ export class Capibara {
                 const near = await nearRequests(store, request.prompt);
                 throw new ValidationError(`No generator is configured, and "${fp.fingerprint}" is not cached`, {
                     hint: (near.length > 0
-                        ? `Cached requests close to this one: ${near.map((m) => `"${m.prompt}" (${m.language}, ${m.fingerprint})`).join("; ")}; a cached script runs only for the same prompt (but for case, spaces, ` +
+                        ? `Cached requests close to this one: ${near.map(((m) => `"${m.prompt}" (${m.language}, ${m.fingerprint})`)).join("; ")}; a cached script runs only for the same prompt (but for case, spaces, ` +
                             "courtesy words and a final full stop) and context. For a new script, set"
                         : "Set") +
                         " CAPIBARA_BASE_URL (any OpenAI-compatible server, e.g. " +
@@ -362,7 +396,7 @@ export class Capibara {
                         "team Core, set CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN instead",
                     details: {
                         fingerprint: fp.fingerprint,
-                        near: near.map((m) => m.fingerprint),
+                        near: near.map(((m) => m.fingerprint)),
                     },
                 });
             }
@@ -387,7 +421,7 @@ export class Capibara {
             return { entry, generated: true };
         })();
         this.#inflight.set(key, work);
-        return work.finally(() => this.#inflight.delete(key));
+        return work.finally((() => this.#inflight.delete(key)));
     }
     async #fromCore(store, config, fp, request) {
         const core = config.core;
@@ -420,33 +454,6 @@ export class Capibara {
         }
     }
 }
-function promptWords(prompt) {
-    return new Set(normalizePrompt(prompt).split(" ").filter((word) => word !== ""));
-}
-async function nearRequests(store, prompt) {
-    const words = promptWords(prompt);
-    if (words.size === 0)
-        return [];
-    const scored = [];
-    for (const { manifest: m } of (await store.list()).entries) {
-        const other = promptWords(m.prompt);
-        const shared = [...words].filter((word) => other.has(word)).length;
-        const score = shared / (words.size + other.size - shared);
-        if (score >= 2 / 3) {
-            scored.push({ score, prompt: m.prompt, language: m.language, fingerprint: m.fingerprint });
-        }
-    }
-    return scored.sort((a, b) => b.score - a.score).slice(0, 3)
-        .map(({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint }));
-}
-function checkHitIdentity(entry, expected) {
-    const differ = identityDiffers(entry.manifest, expected);
-    if (differ.length === 0)
-        return;
-    throw new IntegrityError(`Cannot use cached script "${expected.fingerprint}" for this request: it is the entry of ` +
-        `another request (${differ.map((key) => `${key} differs`).join(", ")})`, {
-        hint: "Remove its folder (capibara clear), or regenerate it with capibara run --refresh " +
-            "--force",
-        details: { fingerprint: expected.fingerprint, fields: differ },
-    });
-}
+;
+;
+;

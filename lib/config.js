@@ -1,33 +1,11 @@
 // Generated from src/config.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { cacheHome, join, resolve } from "./_path.js";
-import { sha256 } from "./_hash.js";
-import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.js";
-import { harmlessPart, trustRequest } from "./config_trust.js";
-import { ValidationError } from "./errors.js";
-import { LANGUAGES, ProjectConfig } from "./schema.js";
-import { MAX_TIMEOUT_SECONDS } from "./types.js";
-import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
-import { mergeGrants } from "./sandbox/policy.js";
-import { STORE_DIR } from "./store/store.js";
-import { checkProjectKeys, resolveSignaturePolicy } from "./store/trust.js";
-export const OPENAI_BASE_URL = "https://api.openai.com/v1";
-export const DEFAULT_MODEL = "gpt-4o-mini";
-export const DEFAULTS = {
-    timeoutSeconds: 300,
-    memoryBytes: 2 * 1024 ** 3,
-    maxProcesses: 256,
-    maxOutputBytes: 16 * 1024 ** 2,
-    mode: "strict",
-    language: "python",
-};
-export const MIN_MEMORY_BYTES = 16 * 1024 ** 2;
-export function discoversModel(settings) {
+export var discoversModel = (function (settings) {
     return !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL;
-}
-function pick(...values) {
-    return values.map((v) => v?.trim()).find((v) => v !== undefined && v !== "");
-}
-function invalid(what, value, hint) {
+});
+var pick = (function (...values) {
+    return values.map(((v) => v?.trim())).find(((v) => v !== undefined && v !== ""));
+});
+var invalid = (function (what, value, hint) {
     let shown;
     try {
         shown = typeof value === "bigint" ? `${value}n` : JSON.stringify(value) ?? String(value);
@@ -39,49 +17,47 @@ function invalid(what, value, hint) {
         hint,
         details: { option: what },
     });
-}
-export function checkTimeout(value, where = "timeout") {
+});
+export var checkTimeout = (function (value, where = "timeout") {
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 ||
         value > MAX_TIMEOUT_SECONDS) {
         throw invalid(where, value, `Pass the time limit in seconds as a positive number up to ${MAX_TIMEOUT_SECONDS}, ` +
             `e.g. { ${where}: 60 }`);
     }
     return value;
-}
-export function checkLanguage(value, where = "language") {
+});
+export var checkLanguage = (function (value, where = "language") {
     if (typeof value !== "string" || !LANGUAGES.includes(value)) {
-        throw invalid(where, value, `Pass one of ${LANGUAGES.map((l) => `"${l}"`).join(", ")}`);
+        throw invalid(where, value, `Pass one of ${LANGUAGES.map(((l) => `"${l}"`)).join(", ")}`);
     }
     return value;
-}
-function checkMode(value) {
+});
+var checkMode = (function (value) {
     if (value !== "strict" && value !== "parametric") {
         throw invalid("mode", value, 'Pass "strict" or "parametric"');
     }
     return value;
-}
-function checkMemory(value) {
+});
+var checkMemory = (function (value) {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < MIN_MEMORY_BYTES) {
         throw invalid("memoryBytes", value, `Pass the limit in bytes as an integer of at least ${MIN_MEMORY_BYTES} (16 MiB), ` +
             "e.g. { memoryBytes: 4 * 1024 ** 3 }");
     }
     return value;
-}
-function checkCount(value, what, example) {
+});
+var checkCount = (function (value, what, example) {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
         throw invalid(what, value, `Pass a positive integer, e.g. { ${what}: ${example} }`);
     }
     return value;
-}
-function checkProcesses(value) {
+});
+var checkProcesses = (function (value) {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
         throw invalid("maxProcesses", value, "Pass a positive integer, e.g. { maxProcesses: 64 }");
     }
     return value;
-}
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HOST_RULE = /^(?:\*\.)?(?:[^\s/\\@,:[\]*]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-export function checkGrants(value, where = "allow") {
+});
+export var checkGrants = (function (value, where = "allow") {
     if (value === undefined)
         return undefined;
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -117,15 +93,15 @@ export function checkGrants(value, where = "allow") {
                 throw invalid(`${where}.${key}`, entry, hint);
             }
         }
-        out[key] = list.map((s) => s.trim());
+        out[key] = list.map(((s) => s.trim()));
     }
     return out;
-}
-export function platformCacheDir(env, os = Deno.build.os) {
+});
+export var platformCacheDir = (function (env, os = Deno.build.os) {
     const base = cacheHome(env, os);
     return os === "windows" ? join(base, "capibara", "Cache") : join(base, "capibara");
-}
-function projectTrustOf(options, project, trust) {
+});
+var projectTrustOf = (function (options, project, trust) {
     const request = trustRequest(project);
     const file = trust?.file ? { file: trust.file } : {};
     if (request === undefined) {
@@ -138,8 +114,8 @@ function projectTrustOf(options, project, trust) {
         return { state: "trusted", by: trust.by, request, ...file };
     }
     return { state: "untrusted", request, ...file, ...(trust?.changed ? { changed: true } : {}) };
-}
-export function resolveConfig(options, env, projectConfig = {}, trust) {
+});
+export var resolveConfig = (function (options, env, projectConfig = {}, trust) {
     if (typeof options !== "object" || options === null) {
         throw invalid("options", options, "Pass an options object, e.g. new Capibara({ timeout: 60 })");
     }
@@ -200,8 +176,8 @@ export function resolveConfig(options, env, projectConfig = {}, trust) {
         projectTrust,
         signatures: resolveSignaturePolicy(project.trust, env),
     };
-}
-function coreSettings(options, env, project) {
+});
+var coreSettings = (function (options, env, project) {
     const core = options.core;
     if (core !== undefined &&
         (typeof core !== "object" || core === null || typeof core.url !== "string" ||
@@ -220,8 +196,8 @@ function coreSettings(options, env, project) {
     if (fromFile !== undefined)
         return { core: { url: fromFile, ...withToken, source: "config" } };
     return {};
-}
-function generateTimeout(env, project) {
+});
+var generateTimeout = (function (env, project) {
     const text = pick(env.CAPIBARA_GENERATE_TIMEOUT);
     if (text === undefined) {
         const fromFile = project.generator?.timeout;
@@ -237,17 +213,9 @@ function generateTimeout(env, project) {
         });
     }
     return { timeoutSeconds: seconds };
-}
-const PROJECT_KEYS = {
-    "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib", "trust", "core"],
-    generator: ["base_url", "model", "timeout"],
-    allow: ["network", "private_network", "env", "read", "write"],
-    install: ["source_builds"],
-    trust: ["keys", "require_signature"],
-    core: ["url"],
-};
-function editDistance(a, b) {
-    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+});
+var editDistance = (function (a, b) {
+    let row = Array.from({ length: b.length + 1 }, ((_, j) => j));
     for (let i = 1; i <= a.length; i++) {
         const next = [i];
         for (let j = 1; j <= b.length; j++) {
@@ -256,8 +224,8 @@ function editDistance(a, b) {
         row = next;
     }
     return row[b.length];
-}
-function unknownProjectKey(json) {
+});
+var unknownProjectKey = (function (json) {
     for (const [path, known] of Object.entries(PROJECT_KEYS)) {
         const object = path === "" ? json : json?.[path];
         if (typeof object !== "object" || object === null || Array.isArray(object))
@@ -265,17 +233,16 @@ function unknownProjectKey(json) {
         for (const key of Object.keys(object)) {
             if (known.includes(key))
                 continue;
-            const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+            const nearest = [...known].sort(((a, b) => editDistance(key, a) - editDistance(key, b)))[0];
             return { key: path ? `${path}.${key}` : key, nearest: path ? `${path}.${nearest}` : nearest };
         }
     }
     return undefined;
-}
-export async function loadProjectConfig(root) {
+});
+export var loadProjectConfig = (async function (root) {
     return (await loadProjectFile(root))?.config ?? {};
-}
-const MAX_CONFIG_BYTES = 1024 ** 2;
-export async function loadProjectFile(root) {
+});
+export var loadProjectFile = (async function (root) {
     const path = join(root, STORE_DIR, "config.json");
     if (entriesNamed(join(root, STORE_DIR), ["config.json"]).length === 0)
         return undefined;
@@ -303,8 +270,8 @@ export async function loadProjectFile(root) {
         text,
         config,
     };
-}
-function parseProjectConfig(text, path) {
+});
+var parseProjectConfig = (function (text, path) {
     let json;
     try {
         json = JSON.parse(text);
@@ -326,11 +293,64 @@ function parseProjectConfig(text, path) {
     }
     const parsed = ProjectConfig.safeParse(json);
     if (!parsed.success) {
-        throw new ValidationError(`Cannot read "${path}": ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, {
+        throw new ValidationError(`Cannot read "${path}": ${parsed.error.issues.map(((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)).join("; ")}`, {
             hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
                 "allow {network, private_network, env, read, write}, " +
                 "install {source_builds}, trust {keys, require_signature}, core {url}",
         });
     }
     return parsed.data;
-}
+});
+import { cacheHome, join, resolve } from "./_path.js";
+import { sha256 } from "./_hash.js";
+import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.js";
+import { harmlessPart, trustRequest } from "./config_trust.js";
+import { ValidationError } from "./errors.js";
+import { LANGUAGES, ProjectConfig } from "./schema.js";
+import { MAX_TIMEOUT_SECONDS } from "./types.js";
+import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
+import { mergeGrants } from "./sandbox/policy.js";
+import { STORE_DIR } from "./store/store.js";
+import { checkProjectKeys, resolveSignaturePolicy } from "./store/trust.js";
+export const OPENAI_BASE_URL = "https://api.openai.com/v1";
+export const DEFAULT_MODEL = "gpt-4o-mini";
+export const DEFAULTS = {
+    timeoutSeconds: 300,
+    memoryBytes: 2 * 1024 ** 3,
+    maxProcesses: 256,
+    maxOutputBytes: 16 * 1024 ** 2,
+    mode: "strict",
+    language: "python",
+};
+export const MIN_MEMORY_BYTES = 16 * 1024 ** 2;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOST_RULE = /^(?:\*\.)?(?:[^\s/\\@,:[\]*]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+;
+;
+;
+;
+;
+;
+const PROJECT_KEYS = {
+    "": ["generator", "mode", "timeout", "allow", "install", "max_output_mib", "trust", "core"],
+    generator: ["base_url", "model", "timeout"],
+    allow: ["network", "private_network", "env", "read", "write"],
+    install: ["source_builds"],
+    trust: ["keys", "require_signature"],
+    core: ["url"],
+};
+;
+;
+;
+const MAX_CONFIG_BYTES = 1024 ** 2;
+;
+;

@@ -1,16 +1,9 @@
 // Generated from src/config_trust.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "./_path.js";
-import { PermissionError } from "./errors.js";
-import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.js";
-import { ownCacheFolder } from "./_cache_folder.js";
-import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
-export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
-export const TRUST_FILE = "trust.json";
-function nonBlank(value) {
+var nonBlank = (function (value) {
     const trimmed = value?.trim();
     return trimmed ? trimmed : undefined;
-}
-export function trustRequest(project) {
+});
+export var trustRequest = (function (project) {
     const allow = project.allow ?? {};
     const request = {
         network: [...(allow.network ?? [])],
@@ -37,8 +30,8 @@ export function trustRequest(project) {
         request.sourceBuilds || baseUrl !== undefined ||
         model !== undefined || coreUrl !== undefined || widened;
     return needed ? request : undefined;
-}
-export function harmlessPart(project) {
+});
+export var harmlessPart = (function (project) {
     return {
         ...(project.mode !== undefined ? { mode: project.mode } : {}),
         ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
@@ -47,10 +40,9 @@ export function harmlessPart(project) {
             ? { max_output_mib: project.max_output_mib }
             : {}),
     };
-}
-const DEFAULT_OUTPUT_MIB = DEFAULT_STAGING_LIMITS.bytes / 1024 ** 2;
-export function describeRequest(request) {
-    const list = (values) => values.map((v) => JSON.stringify(v)).join(", ");
+});
+export var describeRequest = (function (request) {
+    const list = ((values) => values.map(((v) => JSON.stringify(v))).join(", "));
     const clauses = [];
     if (request.baseUrl !== undefined) {
         clauses.push(`send generation requests and your API key to ${JSON.stringify(request.baseUrl)}`);
@@ -76,46 +68,12 @@ export function describeRequest(request) {
             `${DEFAULT_OUTPUT_MIB})`);
     }
     return clauses;
-}
-export function trustedHashes(env) {
+});
+export var trustedHashes = (function (env) {
     const value = env[TRUST_ENV] ?? "";
-    return new Set(value.split(/[\s,]+/).map((h) => h.trim().toLowerCase().replace(/^sha256:/, "")).filter((h) => /^[0-9a-f]{64}$/.test(h)));
-}
-export class TrustStore {
-    path;
-    constructor(cacheDir) {
-        this.path = join(ownCacheFolder(cacheDir), TRUST_FILE);
-    }
-    async records() {
-        return recordsOf(await readJsonFile(this.path));
-    }
-    async get(root) {
-        return recordsOf(await readRecordsFor(this.path, root)).find((r) => r.root === root);
-    }
-    async trust(file) {
-        const record = { root: file.root, sha256: file.sha256, trusted_at: new Date().toISOString() };
-        await this.#update((records) => [...records.filter((r) => r.root !== file.root), record]);
-        return record;
-    }
-    async revoke(root) {
-        let found = false;
-        await this.#update((records) => {
-            found = records.some((r) => r.root === root);
-            return records.filter((r) => r.root !== root);
-        });
-        return found;
-    }
-    async #update(change) {
-        await updateJsonFile(this.path, (current) => {
-            const projects = {};
-            for (const r of change(recordsOf(current))) {
-                projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
-            }
-            return { version: 1, projects };
-        });
-    }
-}
-function recordsOf(json) {
+    return new Set(value.split(/[\s,]+/).map(((h) => h.trim().toLowerCase().replace(/^sha256:/, ""))).filter(((h) => /^[0-9a-f]{64}$/.test(h))));
+});
+var recordsOf = (function (json) {
     const projects = json?.projects;
     if (typeof projects !== "object" || projects === null || Array.isArray(projects))
         return [];
@@ -131,8 +89,8 @@ function recordsOf(json) {
         });
     }
     return out;
-}
-export async function evaluateTrust(file, options) {
+});
+export var evaluateTrust = (async function (file, options) {
     if (file === undefined)
         return { state: "absent" };
     const where = { path: file.path, root: file.root, sha256: file.sha256 };
@@ -150,8 +108,8 @@ export async function evaluateTrust(file, options) {
         return { state: "trusted", by: "record", file: where, request };
     }
     return { state: "untrusted", file: where, request, ...(record ? { changed: true } : {}) };
-}
-export function untrustedError(trust) {
+});
+export var untrustedError = (function (trust) {
     const path = trust.file?.path ?? ".capibara/config.json";
     const why = trust.changed
         ? "it changed since it was trusted on this machine"
@@ -177,8 +135,59 @@ export function untrustedError(trust) {
             ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
         },
     });
-}
-export function assertTrusted(trust) {
+});
+export var assertTrusted = (function (trust) {
     if (trust.state === "untrusted")
         throw untrustedError(trust);
+});
+import { join } from "./_path.js";
+import { PermissionError } from "./errors.js";
+import { readJsonFile, readRecordsFor, updateJsonFile } from "./_json_file.js";
+import { ownCacheFolder } from "./_cache_folder.js";
+import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
+export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
+export const TRUST_FILE = "trust.json";
+;
+;
+;
+const DEFAULT_OUTPUT_MIB = DEFAULT_STAGING_LIMITS.bytes / 1024 ** 2;
+;
+;
+export class TrustStore {
+    path;
+    constructor(cacheDir) {
+        this.path = join(ownCacheFolder(cacheDir), TRUST_FILE);
+    }
+    async records() {
+        return recordsOf(await readJsonFile(this.path));
+    }
+    async get(root) {
+        return recordsOf(await readRecordsFor(this.path, root)).find(((r) => r.root === root));
+    }
+    async trust(file) {
+        const record = { root: file.root, sha256: file.sha256, trusted_at: new Date().toISOString() };
+        await this.#update(((records) => [...records.filter(((r) => r.root !== file.root)), record]));
+        return record;
+    }
+    async revoke(root) {
+        let found = false;
+        await this.#update(((records) => {
+            found = records.some(((r) => r.root === root));
+            return records.filter(((r) => r.root !== root));
+        }));
+        return found;
+    }
+    async #update(change) {
+        await updateJsonFile(this.path, ((current) => {
+            const projects = {};
+            for (const r of change(recordsOf(current))) {
+                projects[r.root] = { sha256: r.sha256, trusted_at: r.trusted_at };
+            }
+            return { version: 1, projects };
+        }));
+    }
 }
+;
+;
+;
+;

@@ -1,4 +1,28 @@
 // Generated from src/errors.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export var tail = (function (text, max = 2000) {
+    const trimmed = text.trimEnd();
+    return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);
+});
+export var sdkHint = (function (hint) {
+    let out = hint.replace(GRANT_RUN, ((run) => {
+        const allow = new Map();
+        for (const [, flag = "", value = ""] of run.matchAll(/--allow-([a-z-]+)[ =](\S+)/g)) {
+            const key = GRANT_KEYS[flag] ?? flag;
+            allow.set(key, [...(allow.get(key) ?? []), value]);
+        }
+        const fields = [...allow].map((([key, values]) => `${key}: [${values.map(((v) => JSON.stringify(v))).join(", ")}]`));
+        return `allow: { ${fields.join(", ")} } to run()`;
+    }));
+    for (const [pattern, replacement] of SDK_TERMS)
+        out = out.replace(pattern, replacement);
+    return out;
+});
+export var forAudience = (function (error, audience) {
+    if (audience === "sdk" && error instanceof CapibaraError && error.hint !== "") {
+        error.hint = sdkHint(error.hint);
+    }
+    return error;
+});
 export const EXIT_CODES = {
     ValidationError: 2,
     DependencyError: 3,
@@ -57,10 +81,7 @@ export class IntegrityError extends CapibaraError {
     type = "IntegrityError";
     name = "IntegrityError";
 }
-export function tail(text, max = 2000) {
-    const trimmed = text.trimEnd();
-    return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);
-}
+;
 const GRANT_KEYS = {
     net: "network",
     "private-net": "privateNetwork",
@@ -79,23 +100,5 @@ const SDK_TERMS = [
     [/--memory <MiB>/g, "the memoryBytes option"],
     [/--max-output <MiB>/g, "the maxOutputDiskBytes option"],
 ];
-export function sdkHint(hint) {
-    let out = hint.replace(GRANT_RUN, (run) => {
-        const allow = new Map();
-        for (const [, flag = "", value = ""] of run.matchAll(/--allow-([a-z-]+)[ =](\S+)/g)) {
-            const key = GRANT_KEYS[flag] ?? flag;
-            allow.set(key, [...(allow.get(key) ?? []), value]);
-        }
-        const fields = [...allow].map(([key, values]) => `${key}: [${values.map((v) => JSON.stringify(v)).join(", ")}]`);
-        return `allow: { ${fields.join(", ")} } to run()`;
-    });
-    for (const [pattern, replacement] of SDK_TERMS)
-        out = out.replace(pattern, replacement);
-    return out;
-}
-export function forAudience(error, audience) {
-    if (audience === "sdk" && error instanceof CapibaraError && error.hint !== "") {
-        error.hint = sdkHint(error.hint);
-    }
-    return error;
-}
+;
+;

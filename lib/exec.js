@@ -1,8 +1,5 @@
 // Generated from src/exec.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { onTimeout } from "./_timer.js";
-import { concatBytes } from "./_body.js";
-export const GATE_PASSED = 0x06;
-function killGroup(pid) {
+var killGroup = (function (pid) {
     try {
         Deno.kill(-pid, "SIGKILL");
     }
@@ -13,8 +10,8 @@ function killGroup(pid) {
         catch {
         }
     }
-}
-function signed(file) {
+});
+var signed = (function (file) {
     try {
         const bytes = Deno.readFileSync(file);
         return bytes.byteLength === 1 && bytes[0] === GATE_PASSED;
@@ -22,8 +19,8 @@ function signed(file) {
     catch {
         return false;
     }
-}
-function spawn(spec, stdin) {
+});
+var spawn = (function (spec, stdin) {
     return new Deno.Command(spec.program, {
         args: spec.args,
         cwd: spec.cwd,
@@ -34,18 +31,18 @@ function spawn(spec, stdin) {
         stderr: "piped",
         detached: Deno.build.os !== "windows",
     }).spawn();
-}
-export async function execCommand(spec, options) {
+});
+export var execCommand = (async function (spec, options) {
     return await supervise(spawn(spec, "null"), options);
-}
-export function holdCommand(spec, signFile) {
+});
+export var holdCommand = (function (spec, signFile) {
     const child = spawn(spec, "piped");
     child.unref();
     let waiting = true;
     let used = false;
-    const ended = child.status.then(() => {
+    const ended = child.status.then((() => {
         waiting = false;
-    });
+    }));
     return {
         pid: child.pid,
         get waiting() {
@@ -58,8 +55,8 @@ export function holdCommand(spec, signFile) {
             child.ref();
             const result = supervise(child, options, signFile ?? true);
             const gate = child.stdin.getWriter();
-            await gate.write(new Uint8Array([10])).catch(() => { });
-            await gate.close().catch(() => { });
+            await gate.write(new Uint8Array([10])).catch((() => { }));
+            await gate.close().catch((() => { }));
             return await result;
         },
         async discard() {
@@ -68,13 +65,13 @@ export function holdCommand(spec, signFile) {
             used = true;
             child.ref();
             killGroup(child.pid);
-            await child.stdin.close().catch(() => { });
-            await Promise.all([child.stdout.cancel(), child.stderr.cancel()]).catch(() => { });
+            await child.stdin.close().catch((() => { }));
+            await Promise.all([child.stdout.cancel(), child.stderr.cancel()]).catch((() => { }));
             await ended;
         },
     };
-}
-async function supervise(child, options, gated = false) {
+});
+var supervise = (async function (child, options, gated = false) {
     const started = performance.now();
     let gatePassed = false;
     const maxBytes = options.maxOutputBytes ?? Infinity;
@@ -82,15 +79,15 @@ async function supervise(child, options, gated = false) {
     let outputTruncated = false;
     let cancelled = false;
     let total = 0;
-    const kill = () => killGroup(child.pid);
-    const cancelTimer = onTimeout(options.timeoutMs, () => {
+    const kill = (() => killGroup(child.pid));
+    const cancelTimer = onTimeout(options.timeoutMs, (() => {
         timedOut = true;
         kill();
-    });
-    const onAbort = () => {
+    }));
+    const onAbort = (() => {
         cancelled = true;
         kill();
-    };
+    });
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted)
         onAbort();
@@ -148,4 +145,13 @@ async function supervise(child, options, gated = false) {
         cancelTimer();
         options.signal?.removeEventListener("abort", onAbort);
     }
-}
+});
+import { onTimeout } from "./_timer.js";
+import { concatBytes } from "./_body.js";
+export const GATE_PASSED = 0x06;
+;
+;
+;
+;
+;
+;

@@ -1,27 +1,11 @@
 // Generated from src/fingerprint.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import canonicalize from "npm:canonicalize@^5.1.0";
-import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
-import { ValidationError } from "./errors.js";
-import { sha256 } from "./_hash.js";
-export const IDENTITY_FIELDS = [
-    "fingerprint",
-    "prompt_sha",
-    "context_sha",
-    "language",
-    "mode",
-];
-export function identityDiffers(manifest, expected) {
-    return IDENTITY_FIELDS.filter((key) => manifest[key] !== expected[key]);
-}
-export const LEGACY_TEMPLATE_MAJOR = "1";
-function escapeRegExp(text) {
+export var identityDiffers = (function (manifest, expected) {
+    return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
+});
+var escapeRegExp = (function (text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-const PHRASES = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
-const LEADING_COURTESY = new RegExp(`^(?:${PHRASES})(?: ?,| |$)`, "u");
-const TRAILING_COURTESY = new RegExp(`(?:^|,? |,)(?:${PHRASES})$`, "u");
-const FINAL_PUNCTUATION = /[.!?…]+$/u;
-export function normalizePrompt(prompt) {
+});
+export var normalizePrompt = (function (prompt) {
     let text = collapse(prompt.normalize("NFKC").toLowerCase());
     let previous;
     do {
@@ -31,27 +15,11 @@ export function normalizePrompt(prompt) {
         text = collapse(text.replace(TRAILING_COURTESY, ""));
     } while (text !== previous);
     return text;
-}
-function collapse(text) {
+});
+var collapse = (function (text) {
     return text.replace(/\s+/gu, " ").trim();
-}
-const LEGACY_V1_COURTESY_PHRASES = [
-    "please",
-    "pls",
-    "plz",
-    "kindly",
-    "thanks",
-    "thank you",
-    "thx",
-    "could you",
-    "can you",
-    "would you",
-    "will you",
-    "i would like you to",
-    "i'd like you to",
-];
-const LEGACY_V1_COURTESY = new RegExp(`(^|\\s)(?:${[...LEGACY_V1_COURTESY_PHRASES].sort((a, b) => b.length - a.length).map((p) => p.replace(/ /g, "\\s+")).join("|")})(?=\\s|$|[,.;:!?])[,;:!]?`, "gu");
-export function normalizePromptLegacyV1(prompt) {
+});
+export var normalizePromptLegacyV1 = (function (prompt) {
     let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
     let previous;
     do {
@@ -60,14 +28,14 @@ export function normalizePromptLegacyV1(prompt) {
         text = text.replace(/[\s\p{P}]+$/u, "").replace(/^[\s,;:!]+/u, "");
     } while (text !== previous);
     return text;
-}
-export function promptNormalizer(major) {
+});
+export var promptNormalizer = (function (major) {
     return major === LEGACY_TEMPLATE_MAJOR ? normalizePromptLegacyV1 : normalizePrompt;
-}
-export function templateMajor(templateVersion) {
+});
+export var templateMajor = (function (templateVersion) {
     return templateVersion.split(".")[0] ?? "0";
-}
-export function contextShape(value) {
+});
+export var contextShape = (function (value) {
     if (value === null)
         return "null";
     if (Array.isArray(value)) {
@@ -76,23 +44,20 @@ export function contextShape(value) {
             const shape = contextShape(item);
             shapes.set(canonicalize(shape) ?? "", shape);
         }
-        return [...shapes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+        return [...shapes.entries()].sort((([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))).map((([, s]) => s));
     }
     if (typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, contextShape(v)]));
+        return Object.fromEntries(Object.entries(value).map((([k, v]) => [k, contextShape(v)])));
     }
     return typeof value;
-}
-const CONTEXT_HINT = "Pass plain JSON values: strings of whole Unicode characters, finite numbers, booleans, null, " +
-    "arrays and objects";
-export const MAX_CONTEXT_DEPTH = 256;
-export function checkContext(context) {
+});
+export var checkContext = (function (context) {
     const seen = new Set();
-    const refuse = (path, why) => new ValidationError(`Cannot use the context: ${path || "the context"} ${why}`, {
+    const refuse = ((path, why) => new ValidationError(`Cannot use the context: ${path || "the context"} ${why}`, {
         hint: CONTEXT_HINT,
         details: { path },
-    });
-    const visit = (value, path, depth = 0) => {
+    }));
+    const visit = ((value, path, depth = 0) => {
         switch (typeof value) {
             case "string":
                 if (!value.isWellFormed())
@@ -117,7 +82,7 @@ export function checkContext(context) {
                 }
                 seen.add(value);
                 if (Array.isArray(value)) {
-                    value.forEach((item, i) => visit(item, `${path}[${i}]`, depth + 1));
+                    value.forEach(((item, i) => visit(item, `${path}[${i}]`, depth + 1)));
                 }
                 else {
                     for (const [key, item] of Object.entries(value)) {
@@ -133,10 +98,10 @@ export function checkContext(context) {
             default:
                 return;
         }
-    };
+    });
     visit(context, "");
-}
-export function canonicalContext(context, mode = "strict") {
+});
+export var canonicalContext = (function (context, mode = "strict") {
     const value = context === undefined ? {} : context;
     checkContext(value);
     let text;
@@ -152,8 +117,8 @@ export function canonicalContext(context, mode = "strict") {
         });
     }
     return text;
-}
-export async function fingerprint(prompt, context, options = {}) {
+});
+export var fingerprint = (async function (prompt, context, options = {}) {
     const language = options.language ?? "python";
     const major = templateMajor(options.templateVersion ?? TEMPLATE_VERSION);
     const prompt_normalized = promptNormalizer(major)(prompt);
@@ -178,4 +143,50 @@ export async function fingerprint(prompt, context, options = {}) {
         prompt_normalized,
         context_normalized,
     };
-}
+});
+import canonicalize from "npm:canonicalize@^5.1.0";
+import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
+import { ValidationError } from "./errors.js";
+import { sha256 } from "./_hash.js";
+export const IDENTITY_FIELDS = [
+    "fingerprint",
+    "prompt_sha",
+    "context_sha",
+    "language",
+    "mode",
+];
+;
+export const LEGACY_TEMPLATE_MAJOR = "1";
+;
+const PHRASES = [...COURTESY_PHRASES].sort(((a, b) => b.length - a.length)).map(escapeRegExp).join("|");
+const LEADING_COURTESY = new RegExp(`^(?:${PHRASES})(?: ?,| |$)`, "u");
+const TRAILING_COURTESY = new RegExp(`(?:^|,? |,)(?:${PHRASES})$`, "u");
+const FINAL_PUNCTUATION = /[.!?…]+$/u;
+;
+;
+const LEGACY_V1_COURTESY_PHRASES = [
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "thanks",
+    "thank you",
+    "thx",
+    "could you",
+    "can you",
+    "would you",
+    "will you",
+    "i would like you to",
+    "i'd like you to",
+];
+const LEGACY_V1_COURTESY = new RegExp(`(^|\\s)(?:${[...LEGACY_V1_COURTESY_PHRASES].sort(((a, b) => b.length - a.length)).map(((p) => p.replace(/ /g, "\\s+"))).join("|")})(?=\\s|$|[,.;:!?])[,;:!]?`, "gu");
+;
+;
+;
+;
+const CONTEXT_HINT = "Pass plain JSON values: strings of whole Unicode characters, finite numbers, booleans, null, " +
+    "arrays and objects";
+export const MAX_CONTEXT_DEPTH = 256;
+;
+;
+;

@@ -1,10 +1,10 @@
 // Generated from src/readme.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export function shellWord(word) {
+export var shellWord = (function (word) {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;
     return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-export function manualCommand(manifest, packages) {
+});
+export var manualCommand = (function (manifest, packages) {
     const context = shellWord(JSON.stringify(manifest.context ?? {}));
     const dir = `.capibara/scripts/${manifest.fingerprint}`;
     const script = shellWord(`${dir}/${manifest.entry}`);
@@ -22,7 +22,7 @@ export function manualCommand(manifest, packages) {
         }
         case "typescript": {
             const { network, env, fs } = manifest.allow;
-            const flag = (name, list) => list.length > 0 ? [`--allow-${name}=${shellWord(list.join(","))}`] : [];
+            const flag = ((name, list) => list.length > 0 ? [`--allow-${name}=${shellWord(list.join(","))}`] : []);
             const flags = [
                 "--no-prompt",
                 "--no-config",
@@ -38,8 +38,8 @@ export function manualCommand(manifest, packages) {
         case "bash":
             return `bash ${script} --context ${context}`;
     }
-}
-export function entryReadme(manifest, modelReadme) {
+});
+export var entryReadme = (function (manifest, modelReadme) {
     const lines = [
         `# ${manifest.fingerprint}`,
         "",
@@ -55,10 +55,13 @@ export function entryReadme(manifest, modelReadme) {
     }
     const outputs = Object.entries(manifest.outputs);
     if (outputs.length > 0) {
-        lines.push("## Outputs", "", ...outputs.map(([k, t]) => `- \`${k}\`: ${t}`), "");
+        lines.push("## Outputs", "", ...outputs.map((([k, t]) => `- \`${k}\`: ${t}`)), "");
     }
     lines.push("## Needs", "", `- network: ${manifest.needs.network.join(", ") || "none"}`, `- environment: ${manifest.needs.env.join(", ") || "none"}`, `- dependencies: ${manifest.deps.join(", ") || "none"}`, "", "## Run it by hand", "", "```sh", manualCommand(manifest, manifest.deps), "```", "");
     if (modelReadme.trim())
         lines.push("## Notes", "", modelReadme.trim(), "");
     return lines.join("\n");
-}
+});
+;
+;
+;

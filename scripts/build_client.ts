@@ -20,7 +20,7 @@
  * @module
  */
 import { join } from "node:path";
-import * as acorn from "npm:acorn@^8.14.0";
+import { eagerFunctions } from "./_eager.ts";
 
 const REPO = join(import.meta.dirname!, "..");
 /** The client's module: what the bundle exports, and where it starts. */
@@ -33,54 +33,6 @@ const HEADER =
 // not edit; \`deno task build:client\` writes it again. Each top-level function is parenthesized,
 // so that V8 compiles it with the module and Deno's code cache keeps it, and comes first.
 `;
-
-/**
- * The bundle's text with each top-level function declaration (generators and async ones too) made
- * a parenthesized function expression assigned to a `var` of its name, all of them first: a
- * declaration is hoisted, so a statement above it may call it, and an expression's evaluation has
- * no effect of its own. Found on the syntax tree (acorn), so that a script held in a template
- * string is never taken for code. Each expression is anonymous, so that inside it its name is the
- * module's binding, as it was for the declaration (a named expression's own name is read-only);
- * `var f = (function () {})` still names the function `f`. An empty statement is left where each
- * was, so the statements around it never run together, and a `#!` line stays first (`header`,
- * comments only, follows it). The result is
- * parsed again and must hold the same statements: anything else throws, and nothing is written.
- */
-export function eagerFunctions(bundle: string, header = ""): string {
-  const parse = (text: string) =>
-    acorn.parse(text, { ecmaVersion: "latest", sourceType: "module", allowHashBang: true });
-  const functions: string[] = [];
-  const others: string[] = [];
-  let rest = "";
-  let at = 0;
-  for (const node of parse(bundle).body) {
-    if (node.type !== "FunctionDeclaration") {
-      others.push(bundle.slice(node.start, node.end));
-      continue;
-    }
-    functions.push(
-      `var ${node.id.name} = (${bundle.slice(node.start, node.id.start)}` +
-        `${bundle.slice(node.id.end, node.end)});`,
-    );
-    rest += bundle.slice(at, node.start) + ";";
-    at = node.end;
-  }
-  rest += bundle.slice(at);
-  const hashbang = /^#![^\n]*\n/.exec(rest)?.[0] ?? "";
-  const result = hashbang + header + functions.map((f) => f + "\n").join("") +
-    rest.slice(hashbang.length);
-  // A statement without its semicolon takes the empty one left after it.
-  const bare = (text: string) => text.replace(/\s*;$/, "");
-  const statements = parse(result).body.map((node) => result.slice(node.start, node.end));
-  const moved = statements.slice(0, functions.length);
-  const kept = statements.slice(functions.length).filter((text) => text !== ";").map(bare);
-  if (
-    moved.join("\0") !== functions.join("\0") || kept.join("\0") !== others.map(bare).join("\0")
-  ) {
-    throw new Error("the rewritten bundle does not parse back to the same statements");
-  }
-  return result;
-}
 
 /** The bundle the sources make now. */
 export async function buildClient(): Promise<string> {
@@ -97,7 +49,7 @@ export async function buildClient(): Promise<string> {
     if (!bundled.success) {
       throw new Error(`deno bundle failed: ${new TextDecoder().decode(bundled.stderr).trim()}`);
     }
-    return eagerFunctions(await Deno.readTextFile(output), HEADER);
+    return eagerFunctions(await Deno.readTextFile(output), { header: HEADER });
   } finally {
     await Deno.remove(temp, { recursive: true });
   }

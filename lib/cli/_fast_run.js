@@ -1,39 +1,8 @@
 // Generated from src/cli/_fast_run.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join, relative } from "../_path.js";
-import { exists, existsSync } from "../_fs.js";
-import { formatTimings, recordTimings, step, timings } from "../_timings.js";
-import { TemplateError, ValidationError } from "../errors.js";
-import { handOver } from "../run/remembered.js";
-import { LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.js";
-import { commandCapibara, formatValue, interruptible, parseContext, printJson, PROCESS_IO, progressReporter, reportError, reportInterrupted, terminalSafe, } from "./output.js";
-export const RUN_OPTIONS = [
-    { flags: ["-c", "--context"], key: "context", kind: "value" },
-    { flags: ["-s", "--select"], key: "select", kind: "value" },
-    { flags: ["--refresh"], key: "refresh", kind: "flag" },
-    { flags: ["--force"], key: "force", kind: "flag" },
-    { flags: ["--dry-run"], key: "dryRun", kind: "flag" },
-    { flags: ["--timeout"], key: "timeout", kind: "value" },
-    { flags: ["--lang"], key: "lang", kind: "value" },
-    { flags: ["--mode"], key: "mode", kind: "value" },
-    { flags: ["-m", "--model"], key: "model", kind: "value" },
-    { flags: ["--base-url"], key: "baseUrl", kind: "value" },
-    { flags: ["-v", "--verbose"], key: "verbose", kind: "flag" },
-    { flags: ["--allow-net"], key: "allowNet", kind: "list" },
-    { flags: ["--allow-private-net"], key: "allowPrivateNet", kind: "list" },
-    { flags: ["--allow-read"], key: "allowRead", kind: "list" },
-    { flags: ["--allow-write"], key: "allowWrite", kind: "list" },
-    { flags: ["--allow-env"], key: "allowEnv", kind: "list" },
-    { flags: ["--no-sandbox"], key: "sandbox", kind: "negate" },
-    { flags: ["--memory"], key: "memory", kind: "value" },
-    { flags: ["--max-output"], key: "maxOutput", kind: "value" },
-    { flags: ["--root"], key: "root", kind: "value" },
-    { flags: ["--json"], key: "json", kind: "flag" },
-];
-const BY_FLAG = new Map(RUN_OPTIONS.flatMap((option) => option.flags.map((f) => [f, option])));
-export function splitList(value) {
-    return value.split(",").map((v) => v.trim()).filter((v) => v !== "");
-}
-export function parseRunArgs(args) {
+export var splitList = (function (value) {
+    return value.split(",").map(((v) => v.trim())).filter(((v) => v !== ""));
+});
+export var parseRunArgs = (function (args) {
     const options = {
         lang: "python",
         allowNet: [],
@@ -86,8 +55,8 @@ export function parseRunArgs(args) {
         return undefined;
     }
     return { prompt: prompts[0], options };
-}
-export async function fastRun(args, options = {}) {
+});
+export var fastRun = (async function (args, options = {}) {
     if (args[0] !== "run")
         return undefined;
     void crypto.subtle.digest("SHA-256", new Uint8Array(0));
@@ -100,15 +69,15 @@ export async function fastRun(args, options = {}) {
         await (await import("./_runner_start.js")).startOnDemand(PROCESS_IO);
     }
     return code;
-}
-async function samePromptNotes(cb, prompt, fingerprint, context) {
+});
+var samePromptNotes = (async function (cb, prompt, fingerprint, context) {
     const { entries } = await (await cb.store()).list();
     const same = [];
     for (const { manifest: m } of entries) {
         if (m.prompt !== prompt || m.fingerprint === fingerprint)
             continue;
         const other = (m.context ?? {});
-        const keys = [...new Set([...Object.keys(context), ...Object.keys(other)])].filter((k) => JSON.stringify(context[k]) !== JSON.stringify(other[k]));
+        const keys = [...new Set([...Object.keys(context), ...Object.keys(other)])].filter(((k) => JSON.stringify(context[k]) !== JSON.stringify(other[k])));
         same.push({
             fingerprint: m.fingerprint,
             language: m.language,
@@ -125,20 +94,20 @@ async function samePromptNotes(cb, prompt, fingerprint, context) {
                 m.differ + tail,
         ];
     }
-    const shown = same.slice(0, 3).map((m) => `${m.fingerprint} (${m.language}; differs in: ${m.differ})`);
+    const shown = same.slice(0, 3).map(((m) => `${m.fingerprint} (${m.language}; differs in: ${m.differ})`));
     return [
         `note: ${same.length} cached scripts have the same prompt: ${shown.join(", ")}${same.length > 3 ? ", …" : ""}${tail}`,
     ];
-}
-function timingsAsked(io) {
+});
+var timingsAsked = (function (io) {
     try {
         return io.env.CAPIBARA_TIMINGS === "1";
     }
     catch {
         return false;
     }
-}
-export async function runAction(prompt, opts, io = PROCESS_IO, serving, outcome) {
+});
+export var runAction = (async function (prompt, opts, io = PROCESS_IO, serving, outcome) {
     const timed = timingsAsked(io);
     if (timed) {
         recordTimings(serving ? performance.now() : 0);
@@ -155,8 +124,8 @@ export async function runAction(prompt, opts, io = PROCESS_IO, serving, outcome)
             io.err(formatTimings(timings()));
         }
     }
-}
-async function runRequest(prompt, opts, io, serving, outcome) {
+});
+var runRequest = (async function (prompt, opts, io, serving, outcome) {
     const json = opts.json ?? false;
     const reporter = progressReporter({ verbose: opts.verbose ?? false, io });
     using interruption = (serving?.interruption ?? interruptible)();
@@ -172,7 +141,7 @@ async function runRequest(prompt, opts, io, serving, outcome) {
                 });
             }
         }
-        const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+        const select = opts.select?.split(",").map(((s) => s.trim())).filter(((s) => s !== ""));
         let memoryBytes;
         if (opts.memory !== undefined) {
             const mib = Number(opts.memory);
@@ -286,4 +255,42 @@ async function runRequest(prompt, opts, io, serving, outcome) {
         return code;
     }
     return 0;
-}
+});
+import { join, relative } from "../_path.js";
+import { exists, existsSync } from "../_fs.js";
+import { formatTimings, recordTimings, step, timings } from "../_timings.js";
+import { TemplateError, ValidationError } from "../errors.js";
+import { handOver } from "../run/remembered.js";
+import { LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.js";
+import { commandCapibara, formatValue, interruptible, parseContext, printJson, PROCESS_IO, progressReporter, reportError, reportInterrupted, terminalSafe, } from "./output.js";
+export const RUN_OPTIONS = [
+    { flags: ["-c", "--context"], key: "context", kind: "value" },
+    { flags: ["-s", "--select"], key: "select", kind: "value" },
+    { flags: ["--refresh"], key: "refresh", kind: "flag" },
+    { flags: ["--force"], key: "force", kind: "flag" },
+    { flags: ["--dry-run"], key: "dryRun", kind: "flag" },
+    { flags: ["--timeout"], key: "timeout", kind: "value" },
+    { flags: ["--lang"], key: "lang", kind: "value" },
+    { flags: ["--mode"], key: "mode", kind: "value" },
+    { flags: ["-m", "--model"], key: "model", kind: "value" },
+    { flags: ["--base-url"], key: "baseUrl", kind: "value" },
+    { flags: ["-v", "--verbose"], key: "verbose", kind: "flag" },
+    { flags: ["--allow-net"], key: "allowNet", kind: "list" },
+    { flags: ["--allow-private-net"], key: "allowPrivateNet", kind: "list" },
+    { flags: ["--allow-read"], key: "allowRead", kind: "list" },
+    { flags: ["--allow-write"], key: "allowWrite", kind: "list" },
+    { flags: ["--allow-env"], key: "allowEnv", kind: "list" },
+    { flags: ["--no-sandbox"], key: "sandbox", kind: "negate" },
+    { flags: ["--memory"], key: "memory", kind: "value" },
+    { flags: ["--max-output"], key: "maxOutput", kind: "value" },
+    { flags: ["--root"], key: "root", kind: "value" },
+    { flags: ["--json"], key: "json", kind: "flag" },
+];
+const BY_FLAG = new Map(RUN_OPTIONS.flatMap(((option) => option.flags.map(((f) => [f, option])))));
+;
+;
+;
+;
+;
+;
+;

@@ -1,15 +1,13 @@
 // Generated from src/cli/_runner_client.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { connectRunner, runnerSetting, wearMark } from "./_runner_socket.js";
-const encoder = new TextEncoder();
-function writeAll(stream, text) {
+var writeAll = (function (stream, text) {
     const bytes = encoder.encode(text + "\n");
     for (let done = 0; done < bytes.length;)
         done += stream.writeSync(bytes.subarray(done));
-}
-function readsStdin(args) {
-    return args.some((arg, i) => arg === "--context=@-" || ((arg === "-c" || arg === "--context") && args[i + 1] === "@-"));
-}
-export async function viaRunner(args) {
+});
+var readsStdin = (function (args) {
+    return args.some(((arg, i) => arg === "--context=@-" || ((arg === "-c" || arg === "--context") && args[i + 1] === "@-")));
+});
+export var viaRunner = (async function (args) {
     if (args[0] !== "run" || readsStdin(args))
         return "off";
     let env;
@@ -30,22 +28,22 @@ export async function viaRunner(args) {
         return "declined";
     }
     const { conn } = runner;
-    const send = (message) => conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => { });
-    const declined = (why) => {
+    const send = ((message) => conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch((() => { })));
+    const declined = ((why) => {
         if (env.CAPIBARA_TIMINGS === "1")
             writeAll(Deno.stderr, `runner declined: ${why}`);
         return "declined";
-    };
+    });
     const restoreName = wearMark(runner.mark);
     let accepted = false;
     let signals = 0;
-    const onSignal = (name) => () => {
+    const onSignal = ((name) => (() => {
         if (!accepted || ++signals > 1) {
             restoreName?.();
             Deno.exit(name === "SIGINT" ? 130 : 143);
         }
         void send({ signal: name });
-    };
+    }));
     const handlers = [
         ["SIGINT", onSignal("SIGINT")],
         ["SIGTERM", onSignal("SIGTERM")],
@@ -107,4 +105,9 @@ export async function viaRunner(args) {
         "hint: run the command again; capibara runner stop ends the runner, " +
         "CAPIBARA_RUNNER=0 runs without it");
     return 1;
-}
+});
+import { connectRunner, runnerSetting, wearMark } from "./_runner_socket.js";
+const encoder = new TextEncoder();
+;
+;
+;

@@ -1,37 +1,16 @@
 // Generated from src/cli/_runner_socket.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { privateFolder, runnerFolder } from "../_runner_folder.js";
-import { onTimeout } from "../_timer.js";
-export { privateFolder, runnerFolder } from "../_runner_folder.js";
-export const RUNNER_PROTOCOL = 5;
-export const PROCESS_VARIABLES = [
-    "TMPDIR",
-    "TMP",
-    "TEMP",
-    "HOME",
-    "PATH",
-    "CAPIBARA_SANDBOX_UID",
-    "LANG",
-    "PYENV_ROOT",
-    "PYENV_VERSION",
-    "TZ",
-];
-export function readByTheProcess(name) {
+export var readByTheProcess = (function (name) {
     return PROCESS_VARIABLES.includes(name) || /_proxy$/i.test(name) ||
         /^(DENO_|SSL_|LD_|LC_|NODE_)/i.test(name) || name.startsWith("NPM_CONFIG_");
-}
-export function processVariableDiffering(a, b) {
+});
+export var processVariableDiffering = (function (a, b) {
     for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
         if (readByTheProcess(name) && a[name] !== b[name])
             return name;
     }
     return undefined;
-}
-export const PATH_VARIABLES = [
-    "CAPIBARA_CACHE_DIR",
-    "XDG_CACHE_HOME",
-    "DENO_DIR",
-];
-function runnerName(env) {
+});
+var runnerName = (function (env) {
     const text = `${RUNNER_PROTOCOL}\0${new URL("../..", import.meta.url).href}\0${runnerFolder()}\0${env.CAPIBARA_RUNNER_NAME ?? ""}`;
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) {
@@ -39,11 +18,11 @@ function runnerName(env) {
         hash = Math.imul(hash, 0x01000193) >>> 0;
     }
     return hash.toString(16).padStart(8, "0");
-}
-export function runnerAddress(env) {
+});
+export var runnerAddress = (function (env) {
     return `\0capibara-runner-${Deno.uid() ?? "user"}-${runnerName(env)}`;
-}
-export async function runnerAnswers(env) {
+});
+export var runnerAnswers = (async function (env) {
     try {
         (await Deno.connect({ transport: "unix", path: runnerAddress(env) })).close();
         return true;
@@ -51,23 +30,22 @@ export async function runnerAnswers(env) {
     catch {
         return false;
     }
-}
-export function runnerFile(env, kind) {
+});
+export var runnerFile = (function (env, kind) {
     return `${runnerFolder()}/runner-${runnerName(env)}.${kind}`;
-}
-export function runnerKeyFile(env) {
+});
+export var runnerKeyFile = (function (env) {
     return runnerFile(env, "key");
-}
-export function runnerSetting(env) {
+});
+export var runnerSetting = (function (env) {
     const value = (env.CAPIBARA_RUNNER ?? "").trim().toLowerCase();
     if (["0", "false", "off", "no"].includes(value))
         return "off";
     if (["1", "true", "on", "yes"].includes(value))
         return "on";
     return "auto";
-}
-export const HANDSHAKE_DEADLINE_MS = 2000;
-export function processStart(pid) {
+});
+export var processStart = (function (pid) {
     const stat = procText(`/proc/${pid}/stat`);
     if (stat === null)
         return undefined;
@@ -75,15 +53,15 @@ export function processStart(pid) {
     if (fields[0] === "Z" || fields[0] === "X")
         return undefined;
     return fields[19];
-}
-export function keyRecord(key, pid = Deno.pid) {
+});
+export var keyRecord = (function (key, pid = Deno.pid) {
     const trailer = new TextEncoder().encode(`${pid} ${processStart(pid) ?? ""}\n`);
     const record = new Uint8Array(key.length + trailer.length);
     record.set(key);
     record.set(trailer, key.length);
     return record;
-}
-export function readRunnerKey(env) {
+});
+export var readRunnerKey = (function (env) {
     if (!privateFolder(runnerFolder()))
         return undefined;
     try {
@@ -106,38 +84,36 @@ export function readRunnerKey(env) {
     catch {
         return undefined;
     }
-}
-function sameKey(env, record) {
+});
+var sameKey = (function (env, record) {
     const now = readKeyFile(runnerKeyFile(env));
     return now !== undefined && now.length === record.length &&
-        now.every((byte, i) => byte === record[i]);
-}
-export async function proof(key, text) {
+        now.every(((byte, i) => byte === record[i]));
+});
+export var proof = (async function (key, text) {
     const signed = await crypto.subtle.sign("HMAC", await hmacKey(key), new TextEncoder().encode(text));
     return new Uint8Array(signed).toBase64();
-}
-const HMAC_KEYS = new WeakMap();
-export function hmacKey(key) {
+});
+export var hmacKey = (function (key) {
     let imported = HMAC_KEYS.get(key);
     if (!imported) {
         imported = crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
         HMAC_KEYS.set(key, imported);
     }
     return imported;
-}
-export function sameProof(a, b) {
+});
+export var sameProof = (function (a, b) {
     if (a.length !== b.length)
         return false;
     let diff = 0;
     for (let i = 0; i < a.length; i++)
         diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
     return diff === 0;
-}
-export function nonce() {
+});
+export var nonce = (function () {
     return crypto.getRandomValues(new Uint8Array(16)).toBase64();
-}
-export const HANDSHAKE_BYTES = 1024 * 1024;
-export async function* lines(conn, max = 16 * 1024 * 1024) {
+});
+export var lines = (async function* (conn, max = 16 * 1024 * 1024) {
     const limit = typeof max === "number" ? { max } : max;
     const decoder = new TextDecoder();
     const chunk = new Uint8Array(64 * 1024);
@@ -174,33 +150,8 @@ export async function* lines(conn, max = 16 * 1024 * 1024) {
         if (size > limit.max)
             throw new Error("line too long");
     }
-}
-const SOL_SOCKET = 1;
-const SO_PEERPIDFD = 77;
-const SYSCALLS = {
-    x86_64: {
-        read: 0,
-        close: 3,
-        getpeername: 52,
-        getsockopt: 55,
-        openat: 257,
-        prlimit64: 302,
-        memfd_create: 319,
-    },
-    aarch64: {
-        read: 63,
-        close: 57,
-        openat: 56,
-        getpeername: 205,
-        getsockopt: 209,
-        prlimit64: 261,
-        memfd_create: 279,
-    },
-};
-const AT_FDCWD = -100n;
-let socketCallsMemo;
-const kept = {};
-export function socketCalls() {
+});
+export var socketCalls = (function () {
     if (socketCallsMemo !== undefined)
         return socketCallsMemo;
     socketCallsMemo = null;
@@ -217,44 +168,42 @@ export function socketCalls() {
         catch {
             continue;
         }
-        const call = (number, ...args) => {
-            const raw = args.map((arg) => {
+        const call = ((number, ...args) => {
+            const raw = args.map(((arg) => {
                 if (typeof arg === "bigint")
                     return arg;
                 void arg.buffer;
                 return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(arg)));
-            });
+            }));
             while (raw.length < 5)
                 raw.push(0n);
             const result = Number(syscall(BigInt(number), ...raw));
             kept.args = args;
             return result;
-        };
+        });
         socketCallsMemo = {
-            getsockopt: (fd, level, option, value, length) => call(numbers.getsockopt, BigInt(fd), BigInt(level), BigInt(option), value, length),
-            getpeername: (fd, address, length) => call(numbers.getpeername, BigInt(fd), address, length),
-            open: (path, flags) => call(numbers.openat, AT_FDCWD, path, BigInt(flags)),
-            read: (fd, buffer) => call(numbers.read, BigInt(fd), buffer, BigInt(buffer.length)),
-            close: (fd) => call(numbers.close, BigInt(fd)),
-            coreLimit: (set, old) => call(numbers.prlimit64, 0n, RLIMIT_CORE, set ?? 0n, old ?? 0n),
-            memfd: (name) => call(numbers.memfd_create, new TextEncoder().encode(`${name}\0`), 1n),
+            getsockopt: ((fd, level, option, value, length) => call(numbers.getsockopt, BigInt(fd), BigInt(level), BigInt(option), value, length)),
+            getpeername: ((fd, address, length) => call(numbers.getpeername, BigInt(fd), address, length)),
+            open: ((path, flags) => call(numbers.openat, AT_FDCWD, path, BigInt(flags))),
+            read: ((fd, buffer) => call(numbers.read, BigInt(fd), buffer, BigInt(buffer.length))),
+            close: ((fd) => call(numbers.close, BigInt(fd))),
+            coreLimit: ((set, old) => call(numbers.prlimit64, 0n, RLIMIT_CORE, set ?? 0n, old ?? 0n)),
+            memfd: ((name) => call(numbers.memfd_create, new TextEncoder().encode(`${name}\0`), 1n)),
         };
         break;
     }
     return socketCallsMemo;
-}
-const OPEN_READ = 0o2000000;
-let procBuffer;
-export function procText(path) {
+});
+export var procText = (function (path) {
     const calls = socketCalls();
-    const byDeno = () => {
+    const byDeno = (() => {
         try {
             return Deno.readTextFileSync(path);
         }
         catch {
             return null;
         }
-    };
+    });
     if (!calls)
         return byDeno();
     const fd = calls.open(new TextEncoder().encode(`${path}\0`), OPEN_READ);
@@ -280,24 +229,24 @@ export function procText(path) {
     finally {
         calls.close(fd);
     }
-}
-function pidfdPid(pidfd) {
+});
+var pidfdPid = (function (pidfd) {
     const info = procText(`/proc/self/fdinfo/${pidfd}`);
     const now = Number(/^Pid:\s*(-?\d+)$/m.exec(info ?? "")?.[1] ?? 0);
     return now > 0 ? now : 0;
-}
-export function connectedListener(address) {
+});
+export var connectedListener = (function (address) {
     const calls = socketCalls();
     if (!calls)
         return undefined;
     const wanted = new TextEncoder().encode(address);
     let pid;
     let held;
-    const release = () => {
+    const release = (() => {
         if (held !== undefined)
             calls.close(held);
         held = undefined;
-    };
+    });
     try {
         for (const entry of Deno.readDirSync("/proc/self/fd")) {
             const fd = Number(entry.name);
@@ -306,7 +255,7 @@ export function connectedListener(address) {
             if (calls.getpeername(fd, peer, new Uint8Array(peerLength.buffer)) !== 0)
                 continue;
             if (new Uint16Array(peer.buffer, 0, 1)[0] !== 1 || peerLength[0] - 2 !== wanted.length ||
-                !wanted.every((byte, i) => peer[2 + i] === byte))
+                !wanted.every(((byte, i) => peer[2 + i] === byte)))
                 continue;
             const pidfd = new Int32Array(1);
             const pidfdLength = new Uint32Array([4]);
@@ -336,12 +285,11 @@ export function connectedListener(address) {
     const found = pid;
     return {
         pid: found,
-        stillThere: () => held !== undefined && pidfdPid(held) === found,
+        stillThere: (() => held !== undefined && pidfdPid(held) === found),
         [Symbol.dispose]: release,
     };
-}
-const OPEN_KEY = 0o4000 | 0o2000000 | (Deno.build.arch === "aarch64" ? 0o100000 : 0o400000);
-export function readKeyFile(file) {
+});
+export var readKeyFile = (function (file) {
     const calls = socketCalls();
     if (!calls)
         return undefined;
@@ -362,10 +310,8 @@ export function readKeyFile(file) {
     finally {
         calls.close(fd);
     }
-}
-const SOCK_STREAM = "0001";
-const ACCEPTING = 0x10000;
-export function listenerHeldBy(address, pid) {
+});
+export var listenerHeldBy = (function (address, pid) {
     const name = address.startsWith("\0") ? `@${address.slice(1)}` : address;
     const inodes = new Set();
     for (const line of (procText("/proc/net/unix") ?? "").split("\n")) {
@@ -382,8 +328,8 @@ export function listenerHeldBy(address, pid) {
         if (link === wanted)
             return true;
     return false;
-}
-function* fdLinks(pid) {
+});
+var fdLinks = (function* (pid) {
     let entries;
     try {
         entries = [...Deno.readDirSync(`/proc/${pid}/fd`)];
@@ -403,24 +349,22 @@ function* fdLinks(pid) {
             return;
         }
     }
-}
-const WITNESS_NAME = "capibara-witness-";
-function showWitness(tag) {
+});
+var showWitness = (function (tag) {
     const calls = socketCalls();
     if (!calls || !forbidCoreDumps())
         return undefined;
     const bytes = crypto.getRandomValues(new Uint8Array(32));
     const fd = calls.memfd(`${WITNESS_NAME}${tag}${bytes.toHex()}`);
     return fd < 0 ? undefined : { bytes, fd };
-}
-let witnessMemo;
-export function ownWitness() {
+});
+export var ownWitness = (function () {
     if (witnessMemo !== undefined)
         return witnessMemo;
     witnessMemo = showWitness("")?.bytes ?? null;
     return witnessMemo;
-}
-export function connectionWitness(clientNonce) {
+});
+export var connectionWitness = (function (clientNonce) {
     const tag = witnessTag(clientNonce);
     const shown = tag === undefined ? undefined : showWitness(tag);
     if (!shown)
@@ -434,8 +378,8 @@ export function connectionWitness(clientNonce) {
             open = false;
         },
     };
-}
-function witnessTag(clientNonce) {
+});
+var witnessTag = (function (clientNonce) {
     try {
         const bytes = Uint8Array.fromBase64(clientNonce);
         return bytes.length === 16 && bytes.toBase64() === clientNonce
@@ -445,8 +389,8 @@ function witnessTag(clientNonce) {
     catch {
         return undefined;
     }
-}
-export function readWitness(pid, clientNonce) {
+});
+export var readWitness = (function (pid, clientNonce) {
     const tag = clientNonce === undefined ? "" : witnessTag(clientNonce);
     if (tag === undefined)
         return undefined;
@@ -465,10 +409,8 @@ export function readWitness(pid, clientNonce) {
         found = hex;
     }
     return found === undefined ? undefined : Uint8Array.fromHex(found);
-}
-const RLIMIT_CORE = 4n;
-let coreMemo;
-export function forbidCoreDumps() {
+});
+export var forbidCoreDumps = (function () {
     if (coreMemo !== undefined)
         return coreMemo;
     coreMemo = false;
@@ -485,24 +427,23 @@ export function forbidCoreDumps() {
     new DataView(limit.buffer).setBigUint64(8, wanted, true);
     coreMemo = calls.coreLimit(limit, null) === 0;
     return coreMemo;
-}
-const SEAL_IV = new Uint8Array(12);
-async function sealingKey(witness, nonces, use) {
+});
+var sealingKey = (async function (witness, nonces, use) {
     const raw = await crypto.subtle.sign("HMAC", await hmacKey(witness), new TextEncoder().encode(`seal:${nonces}`));
     return crypto.subtle.importKey("raw", raw, "AES-GCM", false, [use]);
-}
-export function seal(witness, nonces, text) {
+});
+export var seal = (function (witness, nonces, text) {
     return sealer(witness, nonces)(text);
-}
-export function sealer(witness, nonces) {
+});
+export var sealer = (function (witness, nonces) {
     const key = sealingKey(witness, nonces, "encrypt");
-    key.catch(() => { });
-    return async (text) => {
+    key.catch((() => { }));
+    return (async (text) => {
         const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv: SEAL_IV }, await key, new TextEncoder().encode(text));
         return new Uint8Array(sealed).toBase64();
-    };
-}
-export async function unseal(witness, nonces, sealed) {
+    });
+});
+export var unseal = (async function (witness, nonces, sealed) {
     if (typeof sealed !== "string")
         return undefined;
     try {
@@ -512,8 +453,8 @@ export async function unseal(witness, nonces, sealed) {
     catch {
         return undefined;
     }
-}
-export async function connectRunner(env) {
+});
+export var connectRunner = (async function (env) {
     const found = readRunnerKey(env);
     if (!found)
         return undefined;
@@ -522,7 +463,7 @@ export async function connectRunner(env) {
     const key = found.key;
     const mine = nonce();
     const helloKey = proof(key, `hello:${mine}`);
-    helloKey.catch(() => { });
+    helloKey.catch((() => { }));
     let conn;
     const address = runnerAddress(env);
     try {
@@ -543,14 +484,14 @@ export async function connectRunner(env) {
         return { unlike };
     }
     let late = false;
-    const deadline = () => onTimeout(HANDSHAKE_DEADLINE_MS, () => {
+    const deadline = (() => onTimeout(HANDSHAKE_DEADLINE_MS, (() => {
         late = true;
         try {
             conn.close();
         }
         catch {
         }
-    });
+    })));
     const cancel = deadline();
     try {
         await conn.write(new TextEncoder().encode(JSON.stringify({ v: RUNNER_PROTOCOL, hello: mine, key: await helloKey }) + "\n"));
@@ -584,10 +525,10 @@ export async function connectRunner(env) {
             };
         }
         const expecting = proof(own, `runner-seen:${nonces}`);
-        expecting.catch(() => { });
+        expecting.catch((() => { }));
         const sealing = sealer(own, nonces);
         const seen = await proof(theirWitness, `client-seen:${nonces}`);
-        const request = async (body) => {
+        const request = (async (body) => {
             const text = JSON.stringify({
                 kind: "sealed",
                 pid: Deno.pid,
@@ -597,13 +538,13 @@ export async function connectRunner(env) {
             });
             const signed = await proof(key, `client:${nonces}:${text}`);
             return JSON.stringify({ v: RUNNER_PROTOCOL, proof: signed, body: text }) + "\n";
-        };
+        });
         const mark = await marking;
         if (!reached?.stillThere() || !sameKey(env, found.record)) {
             conn.close();
             return undefined;
         }
-        const ask = async (body) => {
+        const ask = (async (body) => {
             const text = await request(body);
             const cancel = deadline();
             let first;
@@ -641,7 +582,7 @@ export async function connectRunner(env) {
             }
             limit.max = Infinity;
             return { reply };
-        };
+        });
         return { conn, mark, request, ask, replies };
     }
     catch {
@@ -653,11 +594,11 @@ export async function connectRunner(env) {
         }
         return undefined;
     }
-}
-export async function peerMark(key, address, runnerNonce) {
+});
+export var peerMark = (async function (key, address, runnerNonce) {
     return (await proof(key, `mark:${address}:${runnerNonce}`)).slice(0, 15);
-}
-export function wearMark(mark) {
+});
+export var wearMark = (function (mark) {
     let before;
     try {
         before = Deno.readTextFileSync("/proc/self/comm").replace(/\n$/, "");
@@ -666,35 +607,28 @@ export function wearMark(mark) {
     catch {
         return undefined;
     }
-    return () => {
+    return (() => {
         try {
             Deno.writeTextFileSync("/proc/self/comm", before);
         }
         catch {
         }
-    };
-}
-const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
-const STATUS_FIELDS = /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb|TracerPid):/;
-const SAME_FILES = [
-    ["cgroup", (line) => !/^\d+:name=[^:]*:/.test(line)],
-    ["attr/current", () => true],
-];
-const CONFINING_LIMITS = /^Max (cpu time|file size|data size|processes|address space|locked memory)\s{2,}(\S+)\s+(\S+)/;
-function confiningLimits(text) {
+    });
+});
+var confiningLimits = (function (text) {
     if (text === null)
         return undefined;
     const limits = new Map();
-    const value = (v) => v === "unlimited" ? Infinity : Number(v);
+    const value = ((v) => v === "unlimited" ? Infinity : Number(v));
     for (const line of text.split("\n")) {
         const match = CONFINING_LIMITS.exec(line);
         if (match)
             limits.set(match[1], [value(match[2]), value(match[3])]);
     }
     return limits;
-}
-export function foreignPeer(pid, proof, own = ownState()) {
-    const proved = () => proof === undefined || procText(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark;
+});
+export var foreignPeer = (function (pid, proof, own = ownState()) {
+    const proved = (() => proof === undefined || procText(`/proc/${pid}/comm`)?.replace(/\n$/, "") === proof.mark);
     if (!proved())
         return "it could not show it is the process it says it is";
     const theirs = processState(String(pid));
@@ -729,31 +663,141 @@ export function foreignPeer(pid, proof, own = ownState()) {
     if (!proved())
         return "it could not show it is the process it says it is";
     return undefined;
-}
-export function ownState() {
+});
+export var ownState = (function () {
     return processState("self");
-}
-function processState(proc) {
+});
+var processState = (function (proc) {
     const at = `/proc/${proc}`;
     return {
-        namespaces: NAMESPACES.map((ns) => linkOrUndefined(`${at}/ns/${ns}`)),
+        namespaces: NAMESPACES.map(((ns) => linkOrUndefined(`${at}/ns/${ns}`))),
         root: linkOrUndefined(`${at}/root`),
         status: statusFields(procText(`${at}/status`)),
-        files: SAME_FILES.map(([name, kept]) => keptLines(procText(`${at}/${name}`), kept)),
+        files: SAME_FILES.map((([name, kept]) => keptLines(procText(`${at}/${name}`), kept))),
         limits: confiningLimits(procText(`${at}/limits`)),
     };
-}
-function linkOrUndefined(path) {
+});
+var linkOrUndefined = (function (path) {
     try {
         return Deno.readLinkSync(path);
     }
     catch {
         return undefined;
     }
-}
-function statusFields(text) {
-    return (text ?? "").split("\n").filter((line) => STATUS_FIELDS.test(line)).join("\n");
-}
-function keptLines(text, kept) {
+});
+var statusFields = (function (text) {
+    return (text ?? "").split("\n").filter(((line) => STATUS_FIELDS.test(line))).join("\n");
+});
+var keptLines = (function (text, kept) {
     return text?.split("\n").filter(kept).join("\n");
-}
+});
+import { privateFolder, runnerFolder } from "../_runner_folder.js";
+import { onTimeout } from "../_timer.js";
+export { privateFolder, runnerFolder } from "../_runner_folder.js";
+export const RUNNER_PROTOCOL = 5;
+export const PROCESS_VARIABLES = [
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "HOME",
+    "PATH",
+    "CAPIBARA_SANDBOX_UID",
+    "LANG",
+    "PYENV_ROOT",
+    "PYENV_VERSION",
+    "TZ",
+];
+;
+;
+export const PATH_VARIABLES = [
+    "CAPIBARA_CACHE_DIR",
+    "XDG_CACHE_HOME",
+    "DENO_DIR",
+];
+;
+;
+;
+;
+;
+;
+export const HANDSHAKE_DEADLINE_MS = 2000;
+;
+;
+;
+;
+;
+const HMAC_KEYS = new WeakMap();
+;
+;
+;
+export const HANDSHAKE_BYTES = 1024 * 1024;
+;
+const SOL_SOCKET = 1;
+const SO_PEERPIDFD = 77;
+const SYSCALLS = {
+    x86_64: {
+        read: 0,
+        close: 3,
+        getpeername: 52,
+        getsockopt: 55,
+        openat: 257,
+        prlimit64: 302,
+        memfd_create: 319,
+    },
+    aarch64: {
+        read: 63,
+        close: 57,
+        openat: 56,
+        getpeername: 205,
+        getsockopt: 209,
+        prlimit64: 261,
+        memfd_create: 279,
+    },
+};
+const AT_FDCWD = -100n;
+let socketCallsMemo;
+const kept = {};
+;
+const OPEN_READ = 0o2000000;
+let procBuffer;
+;
+;
+;
+const OPEN_KEY = 0o4000 | 0o2000000 | (Deno.build.arch === "aarch64" ? 0o100000 : 0o400000);
+;
+const SOCK_STREAM = "0001";
+const ACCEPTING = 0x10000;
+;
+;
+const WITNESS_NAME = "capibara-witness-";
+;
+let witnessMemo;
+;
+;
+;
+;
+const RLIMIT_CORE = 4n;
+let coreMemo;
+;
+const SEAL_IV = new Uint8Array(12);
+;
+;
+;
+;
+;
+;
+;
+const NAMESPACES = ["mnt", "net", "user", "pid", "ipc", "uts", "cgroup"];
+const STATUS_FIELDS = /^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Seccomp_filters|CapInh|CapPrm|CapEff|CapBnd|CapAmb|TracerPid):/;
+const SAME_FILES = [
+    ["cgroup", ((line) => !/^\d+:name=[^:]*:/.test(line))],
+    ["attr/current", (() => true)],
+];
+const CONFINING_LIMITS = /^Max (cpu time|file size|data size|processes|address space|locked memory)\s{2,}(\S+)\s+(\S+)/;
+;
+;
+;
+;
+;
+;
+;

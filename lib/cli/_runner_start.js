@@ -1,12 +1,5 @@
 // Generated from src/cli/_runner_start.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { lstatSyncOrNull } from "../_fs.js";
-import { PermissionError } from "../errors.js";
-import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.js";
-import { privateFolder, runnerAnswers, runnerFile, runnerFolder, runnerSetting, socketCalls, } from "./_runner_socket.js";
-export const DEFAULT_IDLE_SECONDS = 900;
-export const ON_DEMAND_WINDOW_MS = 60_000;
-export const START_LOCK_MS = 30_000;
-export function ensureFolder(folder) {
+export var ensureFolder = (function (folder) {
     try {
         Deno.mkdirSync(folder, { mode: 0o700 });
     }
@@ -21,8 +14,8 @@ export function ensureFolder(folder) {
                 "runner makes it again, mode 0700. capibara run works without a runner",
         });
     }
-}
-export function spawnRunner(idleSeconds) {
+});
+export var spawnRunner = (function (idleSeconds) {
     const command = ["runner", "serve", "--idle", String(idleSeconds)];
     let serve;
     if (Deno.build.standalone) {
@@ -57,16 +50,16 @@ export function spawnRunner(idleSeconds) {
     }).spawn();
     child.unref();
     return child;
-}
-function lockFresh(lock) {
+});
+var lockFresh = (function (lock) {
     const held = lstatSyncOrNull(lock);
     const age = held?.mtime ? Date.now() - held.mtime.getTime() : Infinity;
     return age >= 0 && age < START_LOCK_MS;
-}
-export function startUnderWay(env) {
+});
+export var startUnderWay = (function (env) {
     return lockFresh(runnerFile(env, "starting"));
-}
-export function takeStartLock(lock) {
+});
+export var takeStartLock = (function (lock) {
     for (let attempt = 0; attempt < 2; attempt++) {
         try {
             Deno.writeFileSync(lock, new TextEncoder().encode(String(Deno.pid)), {
@@ -89,33 +82,24 @@ export function takeStartLock(lock) {
         }
     }
     return false;
-}
-const CI_VARIABLES = [
-    "CI",
-    "CONTINUOUS_INTEGRATION",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "TF_BUILD",
-    "JENKINS_URL",
-    "BUILD_NUMBER",
-];
-export function inCi(env) {
-    return CI_VARIABLES.some((name) => {
+});
+export var inCi = (function (env) {
+    return CI_VARIABLES.some(((name) => {
         const value = env[name]?.trim().toLowerCase();
         return value !== undefined && !["", "0", "false", "no"].includes(value);
-    });
-}
-export function startsOnDemand(env) {
+    }));
+});
+export var startsOnDemand = (function (env) {
     const setting = runnerSetting(env);
     if (setting === "off" || (setting === "auto" && inCi(env)))
         return false;
     return Deno.build.os === "linux" && peerPidfds() && socketCalls() !== null;
-}
-function peerPidfds() {
+});
+var peerPidfds = (function () {
     const [major, minor] = Deno.osRelease().split(/[.-]/).map(Number);
     return major > 6 || (major === 6 && minor >= 5);
-}
-export async function startOnDemand(io) {
+});
+export var startOnDemand = (async function (io) {
     if (Deno.build.os !== "linux")
         return false;
     try {
@@ -149,4 +133,29 @@ export async function startOnDemand(io) {
             "CAPIBARA_RUNNER=0 starts none)");
     }
     return true;
-}
+});
+import { lstatSyncOrNull } from "../_fs.js";
+import { PermissionError } from "../errors.js";
+import { bareCommand, inheritsDescriptors } from "../sandbox/landlock.js";
+import { privateFolder, runnerAnswers, runnerFile, runnerFolder, runnerSetting, socketCalls, } from "./_runner_socket.js";
+export const DEFAULT_IDLE_SECONDS = 900;
+export const ON_DEMAND_WINDOW_MS = 60_000;
+export const START_LOCK_MS = 30_000;
+;
+;
+;
+;
+;
+const CI_VARIABLES = [
+    "CI",
+    "CONTINUOUS_INTEGRATION",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "TF_BUILD",
+    "JENKINS_URL",
+    "BUILD_NUMBER",
+];
+;
+;
+;
+;

@@ -1,24 +1,8 @@
 // Generated from src/cli/accept.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { join } from "../_path.js";
-import { assertTrusted } from "../config_trust.js";
-import { checkBundle, ContractViolation } from "../contract/bundle.js";
-import { ExecError, IntegrityError, TemplateError } from "../errors.js";
-import { backendFor, execute, runDirPath } from "../run/execute.js";
-import { planRun } from "../run/plan.js";
-import { runtimeFor } from "../runtimes/mod.js";
-import { platformBackend } from "../sandbox/mod.js";
-import { sha256 } from "../_hash.js";
-import { Manifest } from "../schema.js";
-import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.js";
-import { readEntryFile } from "../store/integrity.js";
-import { checkSignaturePolicy } from "../store/trust.js";
-import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
-export const EDITED_BY_HAND = "edited by hand";
-function requirementLines(text) {
-    return text.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
-}
-async function selftest(cb, entry, options) {
+var requirementLines = (function (text) {
+    return text.split("\n").map(((line) => line.trim())).filter(((line) => line !== "" && !line.startsWith("#")));
+});
+var selftest = (async function (cb, entry, options) {
     const config = await cb.config();
     const store = await cb.store();
     const manifest = { ...entry.manifest, needs: { network: [], env: [] } };
@@ -67,8 +51,8 @@ async function selftest(cb, entry, options) {
             details: { fingerprint: manifest.fingerprint, code: exec.code },
         });
     }
-}
-export async function acceptEdit(cb, prefix, options = {}) {
+});
+export var acceptEdit = (async function (cb, prefix, options = {}) {
     assertTrusted((await cb.config()).projectTrust);
     const store = await cb.store();
     const fp = await store.resolve(prefix);
@@ -106,11 +90,11 @@ export async function acceptEdit(cb, prefix, options = {}) {
         stored = undefined;
     }
     if (stored !== undefined) {
-        const passes = await store.checkPolicy(stored).then(() => true, (error) => {
+        const passes = await store.checkPolicy(stored).then((() => true), ((error) => {
             if (!(error instanceof IntegrityError))
                 throw error;
             return false;
-        });
+        }));
         if (passes) {
             return {
                 fingerprint: fp,
@@ -136,7 +120,7 @@ export async function acceptEdit(cb, prefix, options = {}) {
         ? requirementLines(files[REQUIREMENTS_FILE] ?? "")
         : previous.deps;
     if (previous.language === "python") {
-        files[REQUIREMENTS_FILE] = deps.map((d) => d + "\n").join("");
+        files[REQUIREMENTS_FILE] = deps.map(((d) => d + "\n")).join("");
     }
     const script = files[previous.entry] ?? "";
     options.progress?.(`Checking ${fp}`);
@@ -186,7 +170,7 @@ export async function acceptEdit(cb, prefix, options = {}) {
         await selftest(cb, { dir: staging, manifest: { ...previous, deps } }, options);
     }
     finally {
-        await Deno.remove(staging, { recursive: true }).catch(() => { });
+        await Deno.remove(staging, { recursive: true }).catch((() => { }));
     }
     if (stored !== undefined) {
         await store.accept(stored);
@@ -212,8 +196,8 @@ export async function acceptEdit(cb, prefix, options = {}) {
         ...(required ? { accepted_locally: true } : {}),
         ...(previous.signature ? { signature_removed: previous.signature.key_id } : {}),
     };
-}
-export function acceptCommand(setExit) {
+});
+export var acceptCommand = (function (setExit) {
     return new Command("accept")
         .description("Keep a reviewed hand edit of a cached script: re-check it (static checks, --selftest in " +
         'the sandbox) and store it as its next revision ("edited by hand" in its history); ' +
@@ -231,7 +215,7 @@ Where .capibara/config.json has "trust": {"require_signature": true} (or CAPIBAR
 is set), an unsigned script runs only once accepted here (recorded in the machine-local cache, for
 this project and this exact content) or signed by a trusted key (capibara sign):
   capibara show fp_1a2b --script && capibara accept fp_1a2b`)
-        .action(async (prefix, opts) => {
+        .action((async (prefix, opts) => {
         const json = opts.json ?? false;
         using interruption = interruptible();
         let step = "";
@@ -239,7 +223,7 @@ this project and this exact content) or signed by a trusted key (capibara sign):
             const cb = await commandCapibara(opts.root);
             const result = await acceptEdit(cb, prefix, {
                 signal: interruption.signal,
-                progress: (text) => step = text,
+                progress: ((text) => step = text),
             });
             if (json) {
                 printJson(result);
@@ -275,5 +259,25 @@ this project and this exact content) or signed by a trusted key (capibara sign):
             }
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { join } from "../_path.js";
+import { assertTrusted } from "../config_trust.js";
+import { checkBundle, ContractViolation } from "../contract/bundle.js";
+import { ExecError, IntegrityError, TemplateError } from "../errors.js";
+import { backendFor, execute, runDirPath } from "../run/execute.js";
+import { planRun } from "../run/plan.js";
+import { runtimeFor } from "../runtimes/mod.js";
+import { platformBackend } from "../sandbox/mod.js";
+import { sha256 } from "../_hash.js";
+import { Manifest } from "../schema.js";
+import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.js";
+import { readEntryFile } from "../store/integrity.js";
+import { checkSignaturePolicy } from "../store/trust.js";
+import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
+export const EDITED_BY_HAND = "edited by hand";
+;
+;
+;
+;

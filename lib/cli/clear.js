@@ -1,24 +1,21 @@
 // Generated from src/cli/clear.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { ValidationError } from "../errors.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
-export function clearCommand(setExit) {
+export var clearCommand = (function (setExit) {
     return new Command("clear")
         .description("Remove one cached script, or all of them (they are regenerated on next run)")
         .argument("[fingerprint]", "a fingerprint or unique prefix; omit to remove every script")
         .option("-y, --yes", "do not ask for confirmation")
         .option("--root <dir>", ROOT_HELP)
         .option("--json", "print one JSON document on stdout")
-        .action(async (prefix, opts) => {
+        .action((async (prefix, opts) => {
         const json = opts.json ?? false;
         try {
             const store = await (await commandCapibara(opts.root)).store();
             const targets = prefix === undefined
-                ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
+                ? (await store.list()).entries.map(((e) => e.manifest.fingerprint))
                 : [await store.resolve(prefix)];
             const prompts = new Map();
             for (const fp of targets) {
-                const entry = await store.lookup(fp).catch(() => undefined);
+                const entry = await store.lookup(fp).catch((() => undefined));
                 if (entry)
                     prompts.set(fp, entry.manifest.prompt);
             }
@@ -51,5 +48,9 @@ export function clearCommand(setExit) {
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { ValidationError } from "../errors.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+;

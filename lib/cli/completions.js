@@ -1,19 +1,17 @@
 // Generated from src/cli/completions.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Argument, Command } from "npm:@commander-js/extra-typings@^15.1.0";
-export const SHELLS = ["bash", "zsh", "fish"];
-function wordsOf(commands) {
-    return commands.map((c) => ({
+var wordsOf = (function (commands) {
+    return commands.map(((c) => ({
         name: c.name(),
         description: c.description().split("\n")[0].replace(/[:'"`$\\]/g, " ").slice(0, 60),
         options: [
-            ...(c.commands ?? []).map((sub) => sub.name()),
-            ...[c, ...(c.commands ?? [])].flatMap((command) => command.options.flatMap((o) => [o.long, o.short].filter((f) => !!f))),
-        ].filter((word, i, all) => all.indexOf(word) === i),
-    }));
-}
-export function completionScript(shell, subcommands) {
+            ...(c.commands ?? []).map(((sub) => sub.name())),
+            ...[c, ...(c.commands ?? [])].flatMap(((command) => command.options.flatMap(((o) => [o.long, o.short].filter(((f) => !!f)))))),
+        ].filter(((word, i, all) => all.indexOf(word) === i)),
+    })));
+});
+export var completionScript = (function (shell, subcommands) {
     const commands = wordsOf(subcommands);
-    const names = commands.map((c) => c.name).join(" ");
+    const names = commands.map(((c) => c.name)).join(" ");
     switch (shell) {
         case "bash":
             return [
@@ -25,7 +23,7 @@ export function completionScript(shell, subcommands) {
                 "    return",
                 "  fi",
                 '  case "${COMP_WORDS[1]}" in',
-                ...commands.map((c) => `    ${c.name}) COMPREPLY=($(compgen -W "${c.options.join(" ")} --help" -- "$cur")) ;;`),
+                ...commands.map(((c) => `    ${c.name}) COMPREPLY=($(compgen -W "${c.options.join(" ")} --help" -- "$cur")) ;;`)),
                 "  esac",
                 "}",
                 "complete -o default -F _capibara capibara",
@@ -38,12 +36,12 @@ export function completionScript(shell, subcommands) {
                 "_capibara() {",
                 "  if (( CURRENT == 2 )); then",
                 "    local -a commands",
-                `    commands=(${commands.map((c) => `'${c.name}:${c.description}'`).join(" ")})`,
+                `    commands=(${commands.map(((c) => `'${c.name}:${c.description}'`)).join(" ")})`,
                 "    _describe command commands",
                 "    return",
                 "  fi",
                 "  case $words[2] in",
-                ...commands.map((c) => `    ${c.name}) _arguments '*:file:_files' ${c.options.map((o) => `'${o}'`).join(" ")} ;;`),
+                ...commands.map(((c) => `    ${c.name}) _arguments '*:file:_files' ${c.options.map(((o) => `'${o}'`)).join(" ")} ;;`)),
                 "  esac",
                 "}",
                 "compdef _capibara capibara",
@@ -52,13 +50,13 @@ export function completionScript(shell, subcommands) {
         case "fish":
             return [
                 "# capibara completion for fish: capibara completions fish | source",
-                ...commands.map((c) => `complete -c capibara -n __fish_use_subcommand -a ${c.name} -d '${c.description}'`),
-                ...commands.flatMap((c) => c.options.filter((o) => o.startsWith("--")).map((o) => `complete -c capibara -n '__fish_seen_subcommand_from ${c.name}' -l ${o.slice(2)}`)),
+                ...commands.map(((c) => `complete -c capibara -n __fish_use_subcommand -a ${c.name} -d '${c.description}'`)),
+                ...commands.flatMap(((c) => c.options.filter(((o) => o.startsWith("--"))).map(((o) => `complete -c capibara -n '__fish_seen_subcommand_from ${c.name}' -l ${o.slice(2)}`)))),
                 "",
             ].join("\n");
     }
-}
-export function completionsCommand(subcommands) {
+});
+export var completionsCommand = (function (subcommands) {
     return new Command("completions")
         .description("Print a shell completion script (bash, zsh or fish)")
         .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
@@ -67,7 +65,12 @@ Examples:
   eval "$(capibara completions bash)"                  # in ~/.bashrc
   capibara completions zsh > "\${fpath[1]}/_capibara"   # then restart zsh
   capibara completions fish > ~/.config/fish/completions/capibara.fish`)
-        .action((shell) => {
+        .action(((shell) => {
         console.log(completionScript(shell, subcommands()));
-    });
-}
+    }));
+});
+import { Argument, Command } from "npm:@commander-js/extra-typings@^15.1.0";
+export const SHELLS = ["bash", "zsh", "fish"];
+;
+;
+;

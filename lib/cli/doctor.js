@@ -1,29 +1,14 @@
 // Generated from src/cli/doctor.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { Capibara } from "../capibara.js";
-import { discoversModel } from "../config.js";
-import { CapibaraError, EXIT_CODES } from "../errors.js";
-import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.js";
-import { keyIdOf, REQUIRE_SIGNATURE_ENV, TRUSTED_KEYS_ENV, } from "../store/trust.js";
-import { BubblewrapBackend } from "../sandbox/linux.js";
-import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landlock.js";
-import { platformBackend } from "../sandbox/mod.js";
-import { DEFAULT_PATH, which } from "../_which.js";
-import { execCommand } from "../exec.js";
-import { readBounded } from "../_body.js";
-import { describeRequest, TRUST_ENV } from "../config_trust.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
-const SERVER_TIMEOUT_MS = 5_000;
-export async function serverCheck(generator) {
+export var serverCheck = (async function (generator) {
     const name = "generator server";
     const where = generator.baseUrl;
-    const fail = (detail, fix) => ({
+    const fail = ((detail, fix) => ({
         name,
         ok: false,
         detail,
         fix,
         exit_code: 4,
-    });
+    }));
     let url;
     try {
         url = new URL(`${where.replace(/\/+$/, "")}/models`);
@@ -58,7 +43,7 @@ export async function serverCheck(generator) {
     try {
         const data = JSON.parse(text).data;
         if (Array.isArray(data)) {
-            models = data.map((m) => m?.id).filter((id) => typeof id === "string");
+            models = data.map(((m) => m?.id)).filter(((id) => typeof id === "string"));
         }
     }
     catch {
@@ -80,15 +65,15 @@ export async function serverCheck(generator) {
         return fail(`${where} does not list the model "${generator.model}" (it lists: ${listed})`, "Set CAPIBARA_MODEL (or generator.model) to one of the listed models");
     }
     return { name, ok: true, detail: `${where} answers and lists "${generator.model}"` };
-}
-function coreSource(core) {
+});
+var coreSource = (function (core) {
     return core.source === "env"
         ? CORE_URL_ENV
         : core.source === "config"
             ? "core.url in .capibara/config.json"
             : "the core option";
-}
-async function coreFetch(url, init) {
+});
+var coreFetch = (async function (url, init) {
     try {
         const response = await fetch(url, {
             ...init,
@@ -105,8 +90,8 @@ async function coreFetch(url, init) {
                 : error.message.slice(0, 300),
         };
     }
-}
-export async function coreChecks(core) {
+});
+export var coreChecks = (async function (core) {
     const where = `${core.url} (from ${coreSource(core)})`;
     let base;
     try {
@@ -124,10 +109,10 @@ export async function coreChecks(core) {
             }];
     }
     const health = await coreFetch(new URL("healthz", base), {});
-    const unreached = (detail, fix) => [
+    const unreached = ((detail, fix) => [
         { name: "core", ok: false, detail, fix, exit_code: 4 },
         { name: "core token", ok: false, detail: "not checked: the Core did not answer", exit_code: 4 },
-    ];
+    ]);
     if ("error" in health) {
         return unreached(`cannot reach the Core at ${where}: ${health.error}`, `Start the Core (capibara serve prints its URL on its first line), or set ${CORE_URL_ENV} ` +
             "to its URL");
@@ -214,7 +199,7 @@ export async function coreChecks(core) {
         if (code !== 403)
             rights.push(right);
     }
-    const missing = ["read", "gen", "publish"].filter((r) => !rights.includes(r));
+    const missing = ["read", "gen", "publish"].filter(((r) => !rights.includes(r)));
     const holds = `accepted; rights: ${rights.join(", ") || "none"}`;
     if (!rights.includes("read")) {
         checks.push({
@@ -232,9 +217,9 @@ export async function coreChecks(core) {
         : ` (not ${missing.join(", ")}${missing.includes("gen") ? ": a miss the Core has not stored fails instead of generating" : ""})`;
     checks.push({ name: "core token", ok: true, detail: holds + note, rights });
     return checks;
-}
-export async function signatureCheck(policy) {
-    const keyIds = await Promise.all(policy.keys.map((k) => keyIdOf(k).catch(() => "invalid")));
+});
+export var signatureCheck = (async function (policy) {
+    const keyIds = await Promise.all(policy.keys.map(((k) => keyIdOf(k).catch((() => "invalid")))));
     const keys = keyIds.length === 0 ? "no trusted keys" : `trusted keys: ${keyIds.join(", ")}`;
     const by = policy.source === "machine"
         ? `required on this machine (${REQUIRE_SIGNATURE_ENV}; only ${TRUSTED_KEYS_ENV} counts)`
@@ -248,8 +233,8 @@ export async function signatureCheck(policy) {
         detail,
         policy: { required: policy.required, source: policy.source, key_ids: keyIds },
     };
-}
-async function version(cmd, args, path) {
+});
+var version = (async function (cmd, args, path) {
     const program = await which(cmd, path ?? DEFAULT_PATH);
     if (program === undefined)
         return undefined;
@@ -265,8 +250,8 @@ async function version(cmd, args, path) {
     catch {
         return undefined;
     }
-}
-function projectConfigCheck(trust) {
+});
+var projectConfigCheck = (function (trust) {
     const path = trust.file?.path ?? ".capibara/config.json";
     switch (trust.state) {
         case "absent":
@@ -292,8 +277,8 @@ function projectConfigCheck(trust) {
                 fix: "Review it with `capibara trust --show`, then run `capibara trust`",
             };
     }
-}
-export async function doctorChecks(cb = new Capibara()) {
+});
+export var doctorChecks = (async function (cb = new Capibara()) {
     const config = await cb.config();
     const checks = [];
     checks.push({
@@ -385,18 +370,18 @@ export async function doctorChecks(cb = new Capibara()) {
     checks.push({ name: "store", ok: true, detail: store.scripts });
     checks.push({ name: "cache", ok: true, detail: config.cacheDir });
     return checks;
-}
-export function doctorCommand(setExit) {
+});
+export var doctorCommand = (function (setExit) {
     return new Command("doctor")
         .description("Report which sandbox backend, interpreters, generator or Core work on this machine, and " +
         "the signature policy in force; exits non-zero when a check fails")
         .option("--root <dir>", ROOT_HELP)
         .option("--json", "print one JSON document on stdout")
-        .action(async (opts) => {
+        .action((async (opts) => {
         const json = opts.json ?? false;
         try {
             const checks = await doctorChecks(await commandCapibara(opts.root));
-            const failed = checks.find((c) => !c.ok);
+            const failed = checks.find(((c) => !c.ok));
             if (failed)
                 setExit(failed.exit_code ?? 3);
             if (json) {
@@ -410,19 +395,44 @@ export function doctorCommand(setExit) {
                     console.log(`  ${"".padEnd(24)} fix: ${terminalSafe(c.fix)}`);
             }
             if (failed)
-                console.error(`error: ${checks.filter((c) => !c.ok).length} check(s) failed`);
+                console.error(`error: ${checks.filter(((c) => !c.ok)).length} check(s) failed`);
         }
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
-const MAX_ANSWER_BYTES = 1024 ** 2;
-async function boundedText(response) {
+    }));
+});
+var boundedText = (async function (response) {
     try {
         return new TextDecoder().decode(await readBounded(response, MAX_ANSWER_BYTES));
     }
     catch {
         return "";
     }
-}
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { Capibara } from "../capibara.js";
+import { discoversModel } from "../config.js";
+import { CapibaraError, EXIT_CODES } from "../errors.js";
+import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.js";
+import { keyIdOf, REQUIRE_SIGNATURE_ENV, TRUSTED_KEYS_ENV, } from "../store/trust.js";
+import { BubblewrapBackend } from "../sandbox/linux.js";
+import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landlock.js";
+import { platformBackend } from "../sandbox/mod.js";
+import { DEFAULT_PATH, which } from "../_which.js";
+import { execCommand } from "../exec.js";
+import { readBounded } from "../_body.js";
+import { describeRequest, TRUST_ENV } from "../config_trust.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+const SERVER_TIMEOUT_MS = 5_000;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const MAX_ANSWER_BYTES = 1024 ** 2;
+;

@@ -1,9 +1,5 @@
 // Generated from src/cli/keygen.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { writeKeyPair } from "../core/sign.js";
-import { CapibaraError, ValidationError } from "../errors.js";
-import { printJson, reportError, terminalSafe } from "./output.js";
-export function keygenCommand(setExit) {
+export var keygenCommand = (function (setExit) {
     return new Command("keygen")
         .description("Write an Ed25519 key pair for signing cached scripts (the private key with mode 0600)")
         .requiredOption("--out <dir>", "folder to write the key pair into (created when missing)")
@@ -18,7 +14,7 @@ Examples:
   capibara keygen --out ~/.config/capibara/keys
   capibara keygen --out ./core-key --json
   capibara sign --all --key ~/.config/capibara/keys/capibara_signing_key.pem`)
-        .action(async (opts) => {
+        .action((async (opts) => {
         const json = opts.json ?? false;
         try {
             let pair;
@@ -48,5 +44,10 @@ Examples:
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { writeKeyPair } from "../core/sign.js";
+import { CapibaraError, ValidationError } from "../errors.js";
+import { printJson, reportError, terminalSafe } from "./output.js";
+;

@@ -1,9 +1,5 @@
 // Generated from src/cli/list.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { CapibaraError } from "../errors.js";
-import { isWellFormedSignature } from "../store/trust.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
-export async function entryStanding(store, entry) {
+export var entryStanding = (async function (store, entry) {
     try {
         const status = await store.verify(entry);
         if (status.state !== "unsigned")
@@ -32,8 +28,8 @@ export async function entryStanding(store, entry) {
         }
         return { integrity: "ok", signature: { state: "refused", reason: error.message } };
     }
-}
-export function describeSignature(signature) {
+});
+export var describeSignature = (function (signature) {
     switch (signature.state) {
         case "signed":
             return `signed by key ${terminalSafe(signature.key_id)}`;
@@ -46,37 +42,36 @@ export function describeSignature(signature) {
         case "refused":
             return `refused: ${terminalSafe(signature.reason)}`;
     }
-}
-const CONCURRENCY = 8;
-async function standings(store, entries) {
+});
+var standings = (async function (store, entries) {
     const out = new Array(entries.length);
     let next = 0;
-    const worker = async () => {
+    const worker = (async () => {
         while (next < entries.length) {
             const i = next++;
             out[i] = await entryStanding(store, entries[i]);
         }
-    };
+    });
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));
     return out;
-}
-function shortSignature(signature) {
+});
+var shortSignature = (function (signature) {
     return signature.state === "signed"
         ? `signed:${terminalSafe(signature.key_id)}`
         : signature.state;
-}
-export function contextSummary(context) {
+});
+export var contextSummary = (function (context) {
     if (context === null || typeof context !== "object" || Array.isArray(context))
         return "";
-    return Object.entries(context).map(([key, value]) => value !== null && typeof value === "object" ? `${key}=…` : `${key}=${String(value)}`).join(", ");
-}
-export function listCommand(setExit) {
+    return Object.entries(context).map((([key, value]) => value !== null && typeof value === "object" ? `${key}=…` : `${key}=${String(value)}`)).join(", ");
+});
+export var listCommand = (function (setExit) {
     return new Command("list")
         .description("List the cached scripts of this project (.capibara/scripts/), each verified: signed by " +
         "a trusted key, accepted on this machine, unsigned, or refused (and why)")
         .option("--root <dir>", ROOT_HELP)
         .option("--json", "print one JSON document on stdout")
-        .action(async (opts) => {
+        .action((async (opts) => {
         const json = opts.json ?? false;
         try {
             const store = await (await commandCapibara(opts.root)).store();
@@ -85,7 +80,7 @@ export function listCommand(setExit) {
             if (json) {
                 printJson({
                     root: store.root,
-                    scripts: entries.map(({ manifest: m }, i) => ({
+                    scripts: entries.map((({ manifest: m }, i) => ({
                         fingerprint: m.fingerprint,
                         prompt: m.prompt,
                         language: m.language,
@@ -97,7 +92,7 @@ export function listCommand(setExit) {
                         context: contextSummary(m.context),
                         integrity: standing[i].integrity,
                         signature: standing[i].signature,
-                    })),
+                    }))),
                     broken,
                 });
                 return;
@@ -127,5 +122,16 @@ export function listCommand(setExit) {
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { CapibaraError } from "../errors.js";
+import { isWellFormedSignature } from "../store/trust.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+;
+;
+const CONCURRENCY = 8;
+;
+;
+;
+;

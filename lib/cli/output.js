@@ -1,43 +1,22 @@
 // Generated from src/cli/output.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { resolve } from "../_path.js";
-import { Capibara } from "../capibara.js";
-import { CapibaraError, ValidationError } from "../errors.js";
-export const PROCESS_IO = {
-    out: (line) => console.log(line),
-    err: (line) => console.error(line),
-    get errIsTerminal() {
-        return Deno.stderr.isTerminal();
-    },
-    get env() {
-        return Deno.env.toObject();
-    },
-    get cwd() {
-        return Deno.cwd();
-    },
-    stdin: () => new Response(Deno.stdin.readable).text(),
-};
-const UNSAFE = "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069";
-const UNSAFE_MULTILINE = new RegExp(`\\r\\n|[${UNSAFE}]`, "g");
-const UNSAFE_LINE = new RegExp(`[\\n\\t${UNSAFE}]`, "g");
-const SHORT = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-export function terminalSafe(text, options = {}) {
+export var terminalSafe = (function (text, options = {}) {
     const unsafe = options.multiline ? UNSAFE_MULTILINE : UNSAFE_LINE;
-    return text.replace(unsafe, (c) => {
+    return text.replace(unsafe, ((c) => {
         if (c === "\r\n")
             return "\n";
         return SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-    });
-}
-export function printJson(value, io = PROCESS_IO) {
+    }));
+});
+export var printJson = (function (value, io = PROCESS_IO) {
     io.out(terminalSafe(JSON.stringify(value, null, 2), { multiline: true }));
-}
-export function printWarning(message, io = PROCESS_IO) {
+});
+export var printWarning = (function (message, io = PROCESS_IO) {
     io.err(quoted(message));
-}
-function quoted(text) {
+});
+var quoted = (function (text) {
     return terminalSafe(text, { multiline: true }).split("\n").join("\n  ");
-}
-export function reportError(error, json, io = PROCESS_IO) {
+});
+export var reportError = (function (error, json, io = PROCESS_IO) {
     if (!(error instanceof CapibaraError)) {
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
         const hint = "this is a bug in Capibara; please report it with the command you ran";
@@ -59,19 +38,18 @@ export function reportError(error, json, io = PROCESS_IO) {
             io.err(`hint: ${quoted(error.hint)}`);
     }
     return error.exitCode;
-}
-export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
-export function interruptible() {
+});
+export var interruptible = (function () {
     const controller = new AbortController();
     let received;
     const handlers = [];
     for (const name of Object.keys(SIGNAL_EXIT_CODES)) {
-        const handler = () => {
+        const handler = (() => {
             if (received)
                 Deno.exit(SIGNAL_EXIT_CODES[name]);
             received = name;
             controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
-        };
+        });
         try {
             Deno.addSignalListener(name, handler);
             handlers.push([name, handler]);
@@ -89,8 +67,8 @@ export function interruptible() {
                 Deno.removeSignalListener(name, handler);
         },
     };
-}
-export function reportInterrupted(received, step, json, io = PROCESS_IO) {
+});
+export var reportInterrupted = (function (received, step, json, io = PROCESS_IO) {
     const exitCode = SIGNAL_EXIT_CODES[received];
     const message = `Interrupted by ${received}${step ? ` while: ${step}` : ""}`;
     const hint = /generat|Asking the Core/i.test(step)
@@ -105,11 +83,11 @@ export function reportInterrupted(received, step, json, io = PROCESS_IO) {
         io.err(`hint: ${hint}`);
     }
     return exitCode;
-}
-function seconds(since) {
+});
+var seconds = (function (since) {
     return `${((performance.now() - since) / 1000).toFixed(1)}s`;
-}
-export function progressReporter(options = {}) {
+});
+export var progressReporter = (function (options = {}) {
     const started = performance.now();
     const io = options.io ?? PROCESS_IO;
     let step = "";
@@ -117,7 +95,7 @@ export function progressReporter(options = {}) {
         const dim = io.errIsTerminal && !io.env.NO_COLOR;
         const decoder = new TextDecoder();
         let partial = "";
-        const line = (text) => io.err(dim ? `\x1b[2m  │ ${text}\x1b[22m` : `  │ ${text}`);
+        const line = ((text) => io.err(dim ? `\x1b[2m  │ ${text}\x1b[22m` : `  │ ${text}`));
         return {
             progress(text) {
                 step = text;
@@ -141,10 +119,10 @@ export function progressReporter(options = {}) {
     }
     if (io !== PROCESS_IO || !io.errIsTerminal || !(terminalColumns() > 0)) {
         return {
-            progress: (text) => {
+            progress: ((text) => {
                 step = text;
-            },
-            done: () => { },
+            }),
+            done: (() => { }),
             get step() {
                 return step;
             },
@@ -155,7 +133,7 @@ export function progressReporter(options = {}) {
     let stepStarted = started;
     let ticker;
     let loading;
-    const text = () => `${pending} (${seconds(stepStarted)})`;
+    const text = (() => `${pending} (${seconds(stepStarted)})`);
     return {
         get step() {
             return step;
@@ -168,18 +146,18 @@ export function progressReporter(options = {}) {
                 spinner.update({ text: text() });
                 return;
             }
-            loading ??= Promise.all([import("npm:nanospinner@^1.2.2"), import("node:process")]).then(([{ createSpinner }, { default: process }]) => {
+            loading ??= Promise.all([import("npm:nanospinner@^1.2.2"), import("node:process")]).then((([{ createSpinner }, { default: process }]) => {
                 const signals = ["SIGINT", "SIGTERM"];
-                const before = signals.map((name) => new Set(process.listeners(name)));
+                const before = signals.map(((name) => new Set(process.listeners(name))));
                 spinner = createSpinner(text()).start();
-                signals.forEach((name, i) => {
+                signals.forEach(((name, i) => {
                     for (const listener of process.listeners(name)) {
                         if (!before[i].has(listener))
                             process.off(name, listener);
                     }
-                });
-                ticker = setInterval(() => spinner?.update({ text: text() }), 1000);
-            });
+                }));
+                ticker = setInterval((() => spinner?.update({ text: text() })), 1000);
+            }));
         },
         done(ok) {
             if (ticker !== undefined)
@@ -193,18 +171,16 @@ export function progressReporter(options = {}) {
             spinner = undefined;
         },
     };
-}
-function terminalColumns() {
+});
+var terminalColumns = (function () {
     try {
         return Deno.consoleSize().columns;
     }
     catch {
         return 0;
     }
-}
-export const ROOT_HELP = "project root holding .capibara/ (default: the git root, else the current " +
-    "directory)";
-export async function commandCapibara(root, options = {}, io = PROCESS_IO) {
+});
+export var commandCapibara = (async function (root, options = {}, io = PROCESS_IO) {
     if (root !== undefined) {
         let isDirectory = false;
         try {
@@ -219,13 +195,13 @@ export async function commandCapibara(root, options = {}, io = PROCESS_IO) {
         }
     }
     return new Capibara({
-        warn: (message) => printWarning(message, io),
+        warn: ((message) => printWarning(message, io)),
         ...options,
         root: root === undefined ? undefined : resolve(io.cwd, root),
         hints: "cli",
     });
-}
-export async function parseContext(value, io = PROCESS_IO) {
+});
+export var parseContext = (async function (value, io = PROCESS_IO) {
     if (value === undefined)
         return {};
     let text = value;
@@ -264,8 +240,8 @@ export async function parseContext(value, io = PROCESS_IO) {
         });
     }
     return parsed;
-}
-export function formatValue(value) {
+});
+export var formatValue = (function (value) {
     let text;
     if (typeof value === "string")
         text = value;
@@ -274,4 +250,41 @@ export function formatValue(value) {
     else
         text = JSON.stringify(value, null, 2);
     return terminalSafe(text, { multiline: true }).split("\n").join("\n    ");
-}
+});
+import { resolve } from "../_path.js";
+import { Capibara } from "../capibara.js";
+import { CapibaraError, ValidationError } from "../errors.js";
+export const PROCESS_IO = {
+    out: ((line) => console.log(line)),
+    err: ((line) => console.error(line)),
+    get errIsTerminal() {
+        return Deno.stderr.isTerminal();
+    },
+    get env() {
+        return Deno.env.toObject();
+    },
+    get cwd() {
+        return Deno.cwd();
+    },
+    stdin: (() => new Response(Deno.stdin.readable).text()),
+};
+const UNSAFE = "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069";
+const UNSAFE_MULTILINE = new RegExp(`\\r\\n|[${UNSAFE}]`, "g");
+const UNSAFE_LINE = new RegExp(`[\\n\\t${UNSAFE}]`, "g");
+const SHORT = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+;
+;
+;
+;
+;
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+;
+;
+;
+;
+;
+export const ROOT_HELP = "project root holding .capibara/ (default: the git root, else the current " +
+    "directory)";
+;
+;
+;

@@ -1,13 +1,5 @@
 // Generated from src/cli/push.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { basename } from "../_path.js";
-import { untrustedError } from "../config_trust.js";
-import { CapibaraError, IntegrityError, NetworkError, PermissionError, ValidationError, } from "../errors.js";
-import { CORE_TOKEN_ENV, CORE_URL_ENV, CoreClient } from "../generate/core_client.js";
-import { loadSigningKey } from "../core/sign.js";
-import { commandCapibara, interruptible, printJson, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
-import { signEntry } from "./sign.js";
-export async function pushEntries(cb, prefixes, options = {}) {
+export var pushEntries = (async function (cb, prefixes, options = {}) {
     const config = await cb.config();
     if (!config.core) {
         if (config.projectTrust.state === "untrusted" && config.projectTrust.request?.coreUrl) {
@@ -22,22 +14,22 @@ export async function pushEntries(cb, prefixes, options = {}) {
     const store = await cb.store();
     const key = options.key === undefined ? undefined : await loadSigningKey(options.key);
     const outcomes = [];
-    const report = (outcome) => {
+    const report = ((outcome) => {
         outcomes.push(outcome);
         options.onOutcome?.(outcome);
-    };
+    });
     let entries;
     if (prefixes.length > 0) {
         entries = [];
         for (const prefix of prefixes) {
             const fp = await store.resolve(prefix);
-            const entry = await store.lookup(fp).catch((error) => {
+            const entry = await store.lookup(fp).catch(((error) => {
                 if (!(error instanceof CapibaraError))
                     throw error;
                 report({ fingerprint: fp, status: "refused", error: error.toJSON() });
                 return undefined;
-            });
-            if (entry && !entries.some((e) => e.manifest.fingerprint === fp))
+            }));
+            if (entry && !entries.some(((e) => e.manifest.fingerprint === fp)))
                 entries.push(entry);
         }
     }
@@ -97,8 +89,8 @@ export async function pushEntries(cb, prefixes, options = {}) {
         }
     }
     return { core: client.url, outcomes };
-}
-export function pushCommand(setExit) {
+});
+export var pushCommand = (function (setExit) {
     return new Command("push")
         .description("Publish signed local scripts to the team's Core (CAPIBARA_CORE_URL), so that other " +
         "machines' misses get them without a generation")
@@ -114,7 +106,7 @@ Examples:
 
 The Core's URL and token come from CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN (a token with the
 "publish" right), or core.url in a trusted .capibara/config.json.`)
-        .action(async (prefixes, opts) => {
+        .action((async (prefixes, opts) => {
         const json = opts.json ?? false;
         using interruption = interruptible();
         try {
@@ -128,13 +120,13 @@ The Core's URL and token come from CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN (a 
                 setExit(reportInterrupted(interruption.received, "pushing", json));
                 return;
             }
-            const refused = result.outcomes.find((o) => o.status === "refused");
+            const refused = result.outcomes.find(((o) => o.status === "refused"));
             if (json)
                 printJson({ core: result.core, results: result.outcomes });
             else if (result.outcomes.length === 0)
                 console.log("No cached scripts to push");
             else {
-                const count = (status) => result.outcomes.filter((o) => o.status === status).length;
+                const count = ((status) => result.outcomes.filter(((o) => o.status === status)).length);
                 console.log(`${count("pushed")} pushed, ${count("already_there")} already there, ` +
                     `${count("refused")} refused (${terminalSafe(result.core)})`);
             }
@@ -148,9 +140,9 @@ The Core's URL and token come from CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN (a 
             }
             setExit(reportError(error, json));
         }
-    });
-}
-function printOutcome(outcome) {
+    }));
+});
+var printOutcome = (function (outcome) {
     const signed = outcome.signed ? " (signed now)" : "";
     if (outcome.status === "pushed")
         console.log(`✓ pushed ${outcome.fingerprint}${signed}`);
@@ -162,4 +154,15 @@ function printOutcome(outcome) {
         if (outcome.error?.hint)
             console.log(`    hint: ${terminalSafe(outcome.error.hint)}`);
     }
-}
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { basename } from "../_path.js";
+import { untrustedError } from "../config_trust.js";
+import { CapibaraError, IntegrityError, NetworkError, PermissionError, ValidationError, } from "../errors.js";
+import { CORE_TOKEN_ENV, CORE_URL_ENV, CoreClient } from "../generate/core_client.js";
+import { loadSigningKey } from "../core/sign.js";
+import { commandCapibara, interruptible, printJson, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
+import { signEntry } from "./sign.js";
+;
+;
+;

@@ -1,20 +1,5 @@
 // Generated from src/cli/rekey.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { loadSigningKey } from "../core/sign.js";
-import { CapibaraError, EXIT_CODES } from "../errors.js";
-import { rekeyStore } from "../store/rekey.js";
-import { isWellFormedSignature, verifySignature } from "../store/trust.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
-import { signEntry } from "./sign.js";
-const VERB = {
-    "moved": "moved",
-    "would-move": "would move",
-    "current": "current",
-    "superseded": "superseded",
-    "skipped": "skipped",
-    "failed": "failed",
-};
-export function rekeyCommand(setExit) {
+export var rekeyCommand = (function (setExit) {
     return new Command("rekey")
         .description("Move cached scripts keyed under an older template's prompt rule to their new " +
         "fingerprints (no LLM call; each entry is verified first and gets a new revision)")
@@ -29,20 +14,20 @@ Examples:
   capibara rekey               move them (then commit .capibara/)
   capibara rekey --key ./keys/capibara_signing_key.pem   move them and sign them again
   capibara rekey --json        one JSON document: every entry's from, to and status`)
-        .action(async (opts) => {
+        .action((async (opts) => {
         const json = opts.json ?? false;
         const dryRun = opts.dryRun ?? false;
         try {
             const key = opts.key === undefined ? undefined : await loadSigningKey(opts.key);
             const store = await (await commandCapibara(opts.root)).store();
             const before = (await store.list()).entries;
-            const signedBefore = new Map(before.flatMap(({ manifest: m }) => isWellFormedSignature(m.signature) ? [[m.fingerprint, m.signature.key_id]] : []));
+            const signedBefore = new Map(before.flatMap((({ manifest: m }) => isWellFormedSignature(m.signature) ? [[m.fingerprint, m.signature.key_id]] : [])));
             const vouched = new Set();
             for (const entry of key ? before : []) {
                 const m = entry.manifest;
                 const ownSignature = await verifySignature(m, m.signature, key.publicKey);
                 const accepted = ownSignature ||
-                    (await store.verify(entry).catch(() => undefined))?.state === "accepted";
+                    (await store.verify(entry).catch((() => undefined)))?.state === "accepted";
                 if (ownSignature || accepted)
                     vouched.add(m.fingerprint);
             }
@@ -83,19 +68,19 @@ Examples:
                     });
                 }
             }
-            const failed = outcomes.find((o) => o.status === "failed");
+            const failed = outcomes.find(((o) => o.status === "failed"));
             if (json) {
                 printJson({
                     ok: !failed && !signError,
                     dry_run: dryRun,
-                    entries: outcomes.map(({ error: _e, ...o }) => {
+                    entries: outcomes.map((({ error: _e, ...o }) => {
                         const s = signing.get(o.from);
                         return {
                             ...o,
                             ...(s?.signed_by ? { signed_by: s.signed_by } : {}),
                             ...(s?.unsigned ? { unsigned: true } : {}),
                         };
-                    }),
+                    })),
                 });
             }
             else {
@@ -111,15 +96,15 @@ Examples:
                     if (s?.unsigned)
                         console.log(`    ${terminalSafe(s.unsigned)}`);
                 }
-                const count = (status) => outcomes.filter((o) => o.status === status).length;
+                const count = ((status) => outcomes.filter(((o) => o.status === status)).length);
                 console.log(outcomes.length === 0
                     ? "No cached scripts"
                     : dryRun
                         ? `${count("would-move")} would move, ${count("current")} already current`
                         : `${count("moved")} moved, ${count("current")} already current`);
-                const unsigned = [...signing.entries()].filter(([, s]) => s.unsigned !== undefined);
+                const unsigned = [...signing.entries()].filter((([, s]) => s.unsigned !== undefined));
                 if (unsigned.length > 0 && key === undefined) {
-                    const one = outcomes.find((o) => o.from === unsigned[0][0])?.to ?? "<fingerprint>";
+                    const one = outcomes.find(((o) => o.from === unsigned[0][0]))?.to ?? "<fingerprint>";
                     console.log(`${unsigned.length} re-keyed ${unsigned.length === 1 ? "entry is" : "entries are"} ` +
                         `unsigned: review and sign ${unsigned.length === 1 ? "it" : "them"} with capibara sign ${unsigned.length === 1 ? one : "--all"} --key <file> (or ` +
                         `rekey with --key <file>)${required ? `; or accept each on this machine: capibara accept ${one}` : ""}`);
@@ -136,5 +121,21 @@ Examples:
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { loadSigningKey } from "../core/sign.js";
+import { CapibaraError, EXIT_CODES } from "../errors.js";
+import { rekeyStore } from "../store/rekey.js";
+import { isWellFormedSignature, verifySignature } from "../store/trust.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { signEntry } from "./sign.js";
+const VERB = {
+    "moved": "moved",
+    "would-move": "would move",
+    "current": "current",
+    "superseded": "superseded",
+    "skipped": "skipped",
+    "failed": "failed",
+};
+;

@@ -1,31 +1,22 @@
 // Generated from src/cli/run.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command, Help, InvalidArgumentError, Option, } from "npm:@commander-js/extra-typings@^15.1.0";
-import { LANGUAGES } from "../schema.js";
-import { ROOT_HELP } from "./output.js";
-import { runAction, splitList } from "./_fast_run.js";
-function collect(value, previous) {
+var collect = (function (value, previous) {
     return [...previous, ...splitList(value)];
-}
-export const LANGUAGE_ALIASES = {
-    py: "python",
-    ts: "typescript",
-    sh: "bash",
-};
-function parseLanguage(value) {
+});
+var parseLanguage = (function (value) {
     const lower = value.toLowerCase();
     const language = LANGUAGE_ALIASES[lower] ?? lower;
     if (!LANGUAGES.includes(language)) {
         throw new InvalidArgumentError(`Allowed choices are ${LANGUAGES.join(", ")} (or ${Object.keys(LANGUAGE_ALIASES).join(", ")})`);
     }
     return language;
-}
-function optionDescription(option) {
+});
+var optionDescription = (function (option) {
     if (Array.isArray(option.defaultValue) && option.defaultValue.length === 0) {
         return option.description;
     }
     return Help.prototype.optionDescription.call(this, option);
-}
-export function runCommand(setExit) {
+});
+export var runCommand = (function (setExit) {
     return new Command("run")
         .description("Run a request: reuse its cached script, or generate one once, store it in .capibara/ " +
         "and run it")
@@ -68,9 +59,22 @@ Examples:
 
 The first run of a request asks the configured LLM once (CAPIBARA_BASE_URL, CAPIBARA_API_KEY,
 CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM call.`)
-        .action(async (prompt, opts) => {
+        .action((async (prompt, opts) => {
         const code = await runAction(prompt, opts);
         if (code !== 0)
             setExit(code);
-    });
-}
+    }));
+});
+import { Command, Help, InvalidArgumentError, Option, } from "npm:@commander-js/extra-typings@^15.1.0";
+import { LANGUAGES } from "../schema.js";
+import { ROOT_HELP } from "./output.js";
+import { runAction, splitList } from "./_fast_run.js";
+;
+export const LANGUAGE_ALIASES = {
+    py: "python",
+    ts: "typescript",
+    sh: "bash",
+};
+;
+;
+;

@@ -1,30 +1,17 @@
 // Generated from src/cli/runner.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { inodeOf } from "../_fs.js";
-import { PermissionError, ValidationError } from "../errors.js";
-import { prestarts } from "../run/prestart.js";
-import { parseRunArgs, runAction } from "./_fast_run.js";
-import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner, startUnderWay } from "./_runner_start.js";
-import { connectionWitness, connectRunner, forbidCoreDumps, foreignPeer, HANDSHAKE_BYTES, keyRecord, lines, nonce, PATH_VARIABLES, peerMark, processVariableDiffering, proof, readWitness, RUNNER_PROTOCOL, runnerAddress, runnerAnswers, runnerFile, runnerFolder, runnerKeyFile, sameProof, unseal, wearMark, } from "./_runner_socket.js";
-import { printJson, reportError, SIGNAL_EXIT_CODES, } from "./output.js";
-const MAX_PENDING = 64;
-const HELLO_BYTES = 4096;
-const HELLO_MS = 1000;
-const encoder = new TextEncoder();
-function codeBase() {
+var codeBase = (function () {
     const root = new URL("../..", import.meta.url);
     return root.protocol === "file:"
         ? decodeURIComponent(root.pathname).replace(/\/$/, "")
         : undefined;
-}
-const TOP_FILES = ["main.ts", "cli.ts", "deno.json"];
-function isCodeFile(base, path) {
-    return TOP_FILES.some((name) => path === `${base}/${name}`) ||
+});
+var isCodeFile = (function (base, path) {
+    return TOP_FILES.some(((name) => path === `${base}/${name}`)) ||
         (path.startsWith(`${base}/src/`) && /\.(ts|py|json)$/.test(path));
-}
-function codeStamp(base) {
+});
+var codeStamp = (function (base) {
     const parts = [];
-    const stamp = (path) => {
+    const stamp = ((path) => {
         try {
             const info = Deno.statSync(path);
             parts.push(`${path}:${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`);
@@ -32,8 +19,8 @@ function codeStamp(base) {
         catch {
             parts.push(`${path}:-`);
         }
-    };
-    const walk = (dir) => {
+    });
+    const walk = ((dir) => {
         stamp(dir);
         for (const entry of Deno.readDirSync(dir)) {
             const path = `${dir}/${entry.name}`;
@@ -42,7 +29,7 @@ function codeStamp(base) {
             else if (isCodeFile(base, path))
                 stamp(path);
         }
-    };
+    });
     parts.push(`${base}:${folderIdentity(base)}`);
     try {
         walk(`${base}/src`);
@@ -53,8 +40,8 @@ function codeStamp(base) {
     for (const name of TOP_FILES)
         stamp(`${base}/${name}`);
     return parts.join(",");
-}
-function foldersUnder(dir) {
+});
+var foldersUnder = (function (dir) {
     const out = [dir];
     try {
         for (const entry of Deno.readDirSync(dir)) {
@@ -65,9 +52,9 @@ function foldersUnder(dir) {
     catch {
     }
     return out;
-}
-function foldersStamp(folders) {
-    return folders.map((path) => {
+});
+var foldersStamp = (function (folders) {
+    return folders.map(((path) => {
         try {
             const info = Deno.statSync(path);
             return `${info.dev}:${info.ino}:${info.mtime?.getTime()}`;
@@ -75,20 +62,20 @@ function foldersStamp(folders) {
         catch {
             return "-";
         }
-    }).join(",");
-}
-function folderIdentity(path) {
+    })).join(",");
+});
+var folderIdentity = (function (path) {
     try {
         return inodeOf(Deno.statSync(path));
     }
     catch {
         return "-";
     }
-}
-function codeWatch() {
+});
+var codeWatch = (function () {
     const base = codeBase();
     if (base === undefined)
-        return { changed: () => false, restamp() { }, close() { } };
+        return { changed: (() => false), restamp() { }, close() { } };
     const stamp = codeStamp(base);
     const src = `${base}/src`;
     const folders = [base, ...foldersUnder(src)];
@@ -101,10 +88,10 @@ function codeWatch() {
     catch {
         for (const watcher of watchers)
             watcher.close();
-        return { changed: () => codeStamp(base) !== stamp, restamp() { }, close() { } };
+        return { changed: (() => codeStamp(base) !== stamp), restamp() { }, close() { } };
     }
     let changed = codeStamp(base) !== stamp;
-    const counts = (path) => path === src || path.startsWith(`${src}/`) || isCodeFile(base, path);
+    const counts = ((path) => path === src || path.startsWith(`${src}/`) || isCodeFile(base, path));
     for (const watcher of watchers) {
         (async () => {
             try {
@@ -118,7 +105,7 @@ function codeWatch() {
         })();
     }
     return {
-        changed: () => changed ||= foldersStamp(folders) !== folderStamp,
+        changed: (() => changed ||= foldersStamp(folders) !== folderStamp),
         restamp() {
             changed ||= codeStamp(base) !== stamp;
         },
@@ -132,41 +119,40 @@ function codeWatch() {
             }
         },
     };
-}
-function writer(conn) {
+});
+var writer = (function (conn) {
     let chain = Promise.resolve();
     return {
         send(reply) {
             const bytes = encoder.encode(JSON.stringify(reply) + "\n");
-            chain = chain.then(async () => {
+            chain = chain.then((async () => {
                 for (let done = 0; done < bytes.length;)
                     done += await conn.write(bytes.subarray(done));
-            }).catch(() => { });
+            })).catch((() => { }));
         },
-        flushed: () => chain,
+        flushed: (() => chain),
     };
-}
-function writeKey(file) {
+});
+var writeKey = (function (file) {
     const key = crypto.getRandomValues(new Uint8Array(32));
     const temp = `${file}.${crypto.randomUUID()}`;
     Deno.writeFileSync(temp, keyRecord(key), { createNew: true, mode: 0o600 });
     Deno.renameSync(temp, file);
     return key;
-}
-function wellFormed(request) {
-    const strings = (values) => values.every((v) => typeof v === "string");
+});
+var wellFormed = (function (request) {
+    const strings = ((values) => values.every(((v) => typeof v === "string")));
     return Array.isArray(request.args) && strings(request.args) &&
         typeof request.cwd === "string" && request.cwd.startsWith("/") &&
         typeof request.env === "object" && request.env !== null &&
         strings(Object.values(request.env)) && typeof request.errIsTerminal === "boolean";
-}
-function identified(request) {
+});
+var identified = (function (request) {
     return Number.isSafeInteger(request.pid) && request.pid > 0 &&
         Number.isSafeInteger(request.umask) && request.umask >= 0 &&
         request.umask <= 0o777;
-}
-export const STRANGERS_BEFORE_STOP = 3;
-export async function serveRunner(options) {
+});
+export var serveRunner = (async function (options) {
     if (Deno.build.os !== "linux") {
         throw new PermissionError("The runner needs Linux: its socket is an abstract one", {
             hint: "capibara run works without it",
@@ -198,7 +184,7 @@ export async function serveRunner(options) {
     const keyFile = runnerKeyFile(env);
     const key = writeKey(keyFile);
     const written = Deno.lstatSync(keyFile);
-    const removeKey = () => {
+    const removeKey = (() => {
         try {
             const now = Deno.lstatSync(keyFile);
             if (now.ino === written.ino && now.dev === written.dev)
@@ -206,7 +192,7 @@ export async function serveRunner(options) {
         }
         catch {
         }
-    };
+    });
     const codeChanges = codeWatch();
     prestarts.nextAfterRun = true;
     const started = performance.now();
@@ -218,15 +204,15 @@ export async function serveRunner(options) {
     const pending = new Set();
     const keyHolders = new WeakSet();
     const helloNonces = new Set();
-    const dropConnection = (conn) => {
+    const dropConnection = ((conn) => {
         pending.delete(conn);
         try {
             conn.close();
         }
         catch {
         }
-    };
-    const stop = () => {
+    });
+    const stop = (() => {
         if (stopping)
             return;
         stopping = true;
@@ -243,35 +229,35 @@ export async function serveRunner(options) {
         }
         for (const conn of [...pending])
             dropConnection(conn);
-    };
-    const rearm = () => {
+    });
+    const rearm = (() => {
         clearTimeout(idle);
         idle = setTimeout(stop, options.idleSeconds * 1000);
-    };
+    });
     rearm();
     try {
         Deno.removeSync(runnerFile(env, "starting"));
     }
     catch {
     }
-    const onSignal = () => stop();
+    const onSignal = (() => stop());
     Deno.addSignalListener("SIGTERM", onSignal);
     Deno.addSignalListener("SIGINT", onSignal);
     options.onListen?.(socket);
-    const serve = async (conn) => {
+    const serve = (async (conn) => {
         const out = writer(conn);
         const limit = { max: HELLO_BYTES };
         const incoming = lines(conn, limit);
         if (pending.size >= MAX_PENDING) {
-            const unproved = [...pending].find((waiting) => !keyHolders.has(waiting));
+            const unproved = [...pending].find(((waiting) => !keyHolders.has(waiting)));
             dropConnection(unproved ?? pending.values().next().value);
         }
         pending.add(conn);
-        const deadline = setTimeout(() => dropConnection(conn), 5000);
-        const helloDeadline = setTimeout(() => {
+        const deadline = setTimeout((() => dropConnection(conn)), 5000);
+        const helloDeadline = setTimeout((() => {
             if (pending.size >= MAX_PENDING / 2)
                 dropConnection(conn);
-        }, HELLO_MS);
+        }), HELLO_MS);
         let helloNonce;
         let running = false;
         let witness;
@@ -302,7 +288,7 @@ export async function serveRunner(options) {
                 return;
             const mine = nonce();
             out.send({ nonce: mine, proof: await proof(key, `runner:${hello.hello}:${mine}`) });
-            const nextSigned = async () => {
+            const nextSigned = (async () => {
                 const line = await incoming.next();
                 if (line.done)
                     return undefined;
@@ -313,11 +299,11 @@ export async function serveRunner(options) {
                     return undefined;
                 }
                 return JSON.parse(signed.body);
-            };
+            });
             const marking = peerMark(key, address, mine);
             const nonces = `${hello.hello}:${mine}`;
             const expecting = proof(witness.bytes, `client-seen:${nonces}`);
-            expecting.catch(() => { });
+            expecting.catch((() => { }));
             const signed = await nextSigned();
             if (!signed)
                 return;
@@ -326,10 +312,10 @@ export async function serveRunner(options) {
             clearTimeout(deadline);
             if (!("kind" in request))
                 return;
-            const decline = (why) => {
+            const decline = ((why) => {
                 status.declined++;
                 out.send({ decline: why });
-            };
+            });
             if (!identified(request))
                 return;
             const mark = await marking;
@@ -392,10 +378,10 @@ export async function serveRunner(options) {
                 return;
             }
             strangers = 0;
-            const relative = PATH_VARIABLES.find((name) => {
+            const relative = PATH_VARIABLES.find(((name) => {
                 const value = request.env[name];
                 return value !== undefined && value !== "" && !value.startsWith("/");
-            });
+            }));
             if (relative !== undefined)
                 return decline(`${relative} is a relative path`);
             if (codeChanges.changed()) {
@@ -412,19 +398,19 @@ export async function serveRunner(options) {
             out.send({ run: true, ...seen });
             running = true;
             const io = {
-                out: (line) => out.send({ o: line }),
-                err: (line) => out.send({ e: line }),
+                out: ((line) => out.send({ o: line })),
+                err: ((line) => out.send({ e: line })),
                 errIsTerminal: request.errIsTerminal,
                 env: request.env,
                 cwd: request.cwd,
-                stdin: () => Promise.resolve(""),
+                stdin: (() => Promise.resolve("")),
             };
             const controller = new AbortController();
             let received;
-            const interrupt = (name) => {
+            const interrupt = ((name) => {
                 received ??= name;
                 controller.abort(new DOMException(`Interrupted by ${name}`, "AbortError"));
-            };
+            });
             const listening = (async () => {
                 try {
                     for await (const line of incoming) {
@@ -438,13 +424,13 @@ export async function serveRunner(options) {
                 }
                 interrupt("SIGINT");
             })();
-            const interruption = () => ({
+            const interruption = (() => ({
                 signal: controller.signal,
                 get received() {
                     return received;
                 },
                 [Symbol.dispose]() { },
-            });
+            }));
             const code = await runAction(parsed.prompt, parsed.options, io, {
                 interruption,
                 prestart: true,
@@ -475,10 +461,10 @@ export async function serveRunner(options) {
             catch {
             }
         }
-    };
+    });
     try {
         for await (const conn of listener) {
-            const served = serve(conn).finally(() => inFlight.delete(served));
+            const served = serve(conn).finally((() => inFlight.delete(served)));
             inFlight.add(served);
         }
     }
@@ -495,8 +481,8 @@ export async function serveRunner(options) {
         await Promise.all(inFlight);
         await prestarts.dispose();
     }
-}
-async function control(kind) {
+});
+var control = (async function (kind) {
     const runner = await connectRunner(Deno.env.toObject());
     if (!runner)
         return undefined;
@@ -522,8 +508,8 @@ async function control(kind) {
         catch {
         }
     }
-}
-function parseIdle(value) {
+});
+var parseIdle = (function (value) {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1 || n > 604_800) {
         throw new ValidationError(`Invalid --idle "${value}": expected whole seconds from 1 to 604800`, {
@@ -531,8 +517,8 @@ function parseIdle(value) {
         });
     }
     return n;
-}
-export function runnerCommand(setExit) {
+});
+export var runnerCommand = (function (setExit) {
     const runner = new Command("runner")
         .description("Keep a resident runner for this user: `capibara run` hands it its request, and a cache " +
         "hit then costs little more than the script (no Deno start, sandboxes set up ahead)")
@@ -548,13 +534,13 @@ Examples:
         .description("start the runner in the background, if none runs")
         .option("--idle <seconds>", "exit after this long without a request", String(DEFAULT_IDLE_SECONDS))
         .option("--json", "machine-readable output")
-        .action(async (options) => {
+        .action((async (options) => {
         try {
             const idle = parseIdle(options.idle);
             const env = Deno.env.toObject();
             ensureFolder(runnerFolder());
             const socket = `@${runnerAddress(env).slice(1)}`;
-            const report = (started, pid) => {
+            const report = ((started, pid) => {
                 if (options.json)
                     printJson({ running: true, started, socket, pid });
                 else {
@@ -562,7 +548,7 @@ Examples:
                         ? `runner started (pid ${pid}, ${socket})`
                         : `a runner already listens at ${socket}`);
                 }
-            };
+            });
             const already = await control("status");
             if (already && "status" in already)
                 return report(false, already.status.pid);
@@ -572,8 +558,8 @@ Examples:
                 if (reply && "status" in reply)
                     return report(true, reply.status.pid);
                 const ended = await Promise.race([
-                    child.status.then(() => true),
-                    new Promise((resolve) => setTimeout(() => resolve(false), 50)),
+                    child.status.then((() => true)),
+                    new Promise(((resolve) => setTimeout((() => resolve(false)), 50))),
                 ]);
                 if (ended)
                     break;
@@ -585,25 +571,25 @@ Examples:
         catch (error) {
             setExit(reportError(error, options.json ?? false));
         }
-    });
+    }));
     runner.command("serve")
         .description("run the runner in the foreground (what start runs in the background)")
         .option("--idle <seconds>", "exit after this long without a request", String(DEFAULT_IDLE_SECONDS))
-        .action(async (options) => {
+        .action((async (options) => {
         try {
             await serveRunner({
                 idleSeconds: parseIdle(options.idle),
-                onListen: (socket) => console.error(`runner listening at ${socket} (pid ${Deno.pid})`),
+                onListen: ((socket) => console.error(`runner listening at ${socket} (pid ${Deno.pid})`)),
             });
         }
         catch (error) {
             setExit(reportError(error, false));
         }
-    });
+    }));
     runner.command("status")
         .description("whether a runner listens, and what it did")
         .option("--json", "machine-readable output")
-        .action(async (options) => {
+        .action((async (options) => {
         const reply = await control("status");
         const status = reply && "status" in reply ? reply.status : undefined;
         const declined = reply && "decline" in reply ? reply.decline : undefined;
@@ -628,20 +614,20 @@ Examples:
         const p = status.prestart;
         console.log(`sandboxes set up ahead: ${p.started}, used ${p.used}, thrown away ${p.discarded}`);
         console.log(`exits after ${status.idleSeconds} s without a request`);
-    });
+    }));
     runner.command("stop")
         .description("stop the runner (runs under way finish first)")
         .option("--json", "machine-readable output")
-        .action(async (options) => {
+        .action((async (options) => {
         const env = Deno.env.toObject();
         for (let i = 0; i < 200 && startUnderWay(env); i++) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
+            await new Promise(((resolve) => setTimeout(resolve, 50)));
         }
         const reply = await control("stop");
         const stopped = reply !== undefined && "ok" in reply;
         if (stopped) {
             for (let i = 0; i < 600 && await runnerAnswers(Deno.env.toObject()); i++) {
-                await new Promise((resolve) => setTimeout(resolve, 50));
+                await new Promise(((resolve) => setTimeout(resolve, 50)));
             }
         }
         const declined = reply && "decline" in reply ? reply.decline : undefined;
@@ -652,6 +638,35 @@ Examples:
         }
         else
             console.log(stopped ? "runner stopped" : "no runner was running");
-    });
+    }));
     return runner;
-}
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { inodeOf } from "../_fs.js";
+import { PermissionError, ValidationError } from "../errors.js";
+import { prestarts } from "../run/prestart.js";
+import { parseRunArgs, runAction } from "./_fast_run.js";
+import { DEFAULT_IDLE_SECONDS, ensureFolder, spawnRunner, startUnderWay } from "./_runner_start.js";
+import { connectionWitness, connectRunner, forbidCoreDumps, foreignPeer, HANDSHAKE_BYTES, keyRecord, lines, nonce, PATH_VARIABLES, peerMark, processVariableDiffering, proof, readWitness, RUNNER_PROTOCOL, runnerAddress, runnerAnswers, runnerFile, runnerFolder, runnerKeyFile, sameProof, unseal, wearMark, } from "./_runner_socket.js";
+import { printJson, reportError, SIGNAL_EXIT_CODES, } from "./output.js";
+const MAX_PENDING = 64;
+const HELLO_BYTES = 4096;
+const HELLO_MS = 1000;
+const encoder = new TextEncoder();
+;
+const TOP_FILES = ["main.ts", "cli.ts", "deno.json"];
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+export const STRANGERS_BEFORE_STOP = 3;
+;
+;
+;
+;

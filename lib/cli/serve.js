@@ -1,17 +1,14 @@
 // Generated from src/cli/serve.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { ValidationError } from "../errors.js";
-import { reportError } from "./output.js";
-function numberIn(name, min, max, decimals = false) {
-    return (value) => {
+var numberIn = (function (name, min, max, decimals = false) {
+    return ((value) => {
         const n = Number(value);
         if (!(decimals ? /^\d+(\.\d+)?$/ : /^\d+$/).test(value) || n < min || n > max) {
             throw new ValidationError(`Invalid --${name} "${value}": expected a ${decimals ? "number" : "whole number"} from ${min} to ${max}`, { hint: "See capibara serve --help" });
         }
         return n;
-    };
-}
-export function serveCommand(setExit) {
+    });
+});
+export var serveCommand = (function (setExit) {
     return new Command("serve")
         .description("Run the Core: one service that generates (with its own LLM settings), signs and shares " +
         "entries for a team")
@@ -37,7 +34,7 @@ flight finish, and exits 0.
 Examples:
   capibara serve --tokens /etc/capibara/tokens --signing-key /etc/capibara/core.key --store /var/lib/capibara
   capibara serve --port 0 --tokens tokens --signing-key key/capibara.key --s3 http://127.0.0.1:9000/capibara`)
-        .action(async (opts) => {
+        .action((async (opts) => {
         try {
             const { serve } = await import("../core/serve.js");
             setExit(await serve({
@@ -57,5 +54,10 @@ Examples:
         catch (error) {
             setExit(reportError(error, false));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { ValidationError } from "../errors.js";
+import { reportError } from "./output.js";
+;
+;

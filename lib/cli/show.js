@@ -1,16 +1,8 @@
 // Generated from src/cli/show.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { join, relative } from "../_path.js";
-import { IntegrityError, ValidationError } from "../errors.js";
-import { readEntryFile } from "../store/integrity.js";
-import { manualCommand } from "../readme.js";
-import { normaliseRequirements } from "../contract/requirements.js";
-import { describeSignature, entryStanding } from "./list.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
-function items(list, none) {
-    return list.map((item) => terminalSafe(item)).join(", ") || none;
-}
-async function resolveOrSearch(store, query) {
+var items = (function (list, none) {
+    return list.map(((item) => terminalSafe(item))).join(", ") || none;
+});
+var resolveOrSearch = (async function (store, query) {
     if (/^(fp_)?[0-9a-f]+$/.test(query)) {
         try {
             return await store.resolve(query);
@@ -21,7 +13,7 @@ async function resolveOrSearch(store, query) {
         }
     }
     const wanted = query.toLowerCase();
-    const matches = (await store.list()).entries.filter((e) => e.manifest.prompt.toLowerCase().includes(wanted));
+    const matches = (await store.list()).entries.filter(((e) => e.manifest.prompt.toLowerCase().includes(wanted)));
     if (matches.length === 1)
         return matches[0].manifest.fingerprint;
     if (matches.length === 0) {
@@ -29,9 +21,9 @@ async function resolveOrSearch(store, query) {
             hint: `Give a fingerprint, or words of its prompt; see capibara list (${store.scripts})`,
         });
     }
-    throw new ValidationError(`"${query}" matches ${matches.length} cached scripts: ${matches.slice(0, 5).map((e) => e.manifest.fingerprint).join(", ")}`, { hint: "Give its fingerprint (see capibara list), or more words of the prompt" });
-}
-export function showCommand(setExit) {
+    throw new ValidationError(`"${query}" matches ${matches.length} cached scripts: ${matches.slice(0, 5).map(((e) => e.manifest.fingerprint)).join(", ")}`, { hint: "Give its fingerprint (see capibara list), or more words of the prompt" });
+});
+export var showCommand = (function (setExit) {
     return new Command("show")
         .description("Show a cached script: manifest, files, integrity, signature state, and how to run it by hand")
         .argument("<fingerprint|text...>", "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt (quoted " +
@@ -39,7 +31,7 @@ export function showCommand(setExit) {
         .option("--script", "print the script itself (terminal-safe)")
         .option("--root <dir>", ROOT_HELP)
         .option("--json", "print one JSON document on stdout")
-        .action(async (words, opts) => {
+        .action((async (words, opts) => {
         const json = opts.json ?? false;
         const prefix = words.join(" ");
         try {
@@ -76,7 +68,7 @@ export function showCommand(setExit) {
                 printJson({ dir: entry.dir, manifest: m, integrity, signature, run_by_hand: run });
                 return;
             }
-            const safe = (text) => terminalSafe(text);
+            const safe = ((text) => terminalSafe(text));
             const where = safe(relative(Deno.cwd(), entry.dir) || ".");
             console.log(`${m.fingerprint}  (revision ${m.revision}, ${safe(m.created_at)})`);
             console.log(`prompt:     ${safe(m.prompt)}`);
@@ -100,5 +92,16 @@ export function showCommand(setExit) {
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { join, relative } from "../_path.js";
+import { IntegrityError, ValidationError } from "../errors.js";
+import { readEntryFile } from "../store/integrity.js";
+import { manualCommand } from "../readme.js";
+import { normaliseRequirements } from "../contract/requirements.js";
+import { describeSignature, entryStanding } from "./list.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+;
+;
+;

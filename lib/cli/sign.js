@@ -1,10 +1,5 @@
 // Generated from src/cli/sign.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { loadSigningKey, signManifest } from "../core/sign.js";
-import { CapibaraError, EXIT_CODES, IntegrityError, ValidationError } from "../errors.js";
-import { checkSignaturePolicy } from "../store/trust.js";
-import { commandCapibara, printJson, printWarning, reportError, ROOT_HELP, terminalSafe, } from "./output.js";
-export async function signEntry(store, fp, key) {
+export var signEntry = (async function (store, fp, key) {
     using _lock = await store.lock(fp);
     const { manifest } = await store.readEntry(fp);
     await checkSignaturePolicy(manifest, { ...store.signatures, required: false });
@@ -21,8 +16,8 @@ export async function signEntry(store, fp, key) {
         written: true,
         ...(previous && previous.key_id !== key.keyId ? { replaced: previous.key_id } : {}),
     };
-}
-export function signCommand(setExit) {
+});
+export var signCommand = (function (setExit) {
     return new Command("sign")
         .description("Sign reviewed cached scripts with a private key (capibara keygen), so that projects " +
         "trusting its public key run them")
@@ -41,7 +36,7 @@ Examples:
   capibara sign fp_1a2b --key ~/.config/capibara/keys/capibara_signing_key.pem
   capibara sign --all --key ./keys/capibara_signing_key.pem --json
   git add .capibara && git commit -m "Signed reviewed scripts"`)
-        .action(async (prefix, opts) => {
+        .action((async (prefix, opts) => {
         const json = opts.json ?? false;
         try {
             if ((prefix === undefined) === (opts.all === undefined)) {
@@ -53,7 +48,7 @@ Examples:
             const store = await (await commandCapibara(opts.root)).store();
             const targets = prefix !== undefined
                 ? [await store.resolve(prefix)]
-                : (await store.list()).entries.map((e) => e.manifest.fingerprint);
+                : (await store.list()).entries.map(((e) => e.manifest.fingerprint));
             const signed = [];
             const failed = [];
             let worst;
@@ -93,7 +88,7 @@ Examples:
                 }
                 if (targets.length === 0 && failed.length === 0)
                     console.log("No cached scripts to sign");
-                if (signed.some((s) => s.written)) {
+                if (signed.some(((s) => s.written))) {
                     console.log("Commit .capibara/ to share the signatures");
                 }
             }
@@ -114,5 +109,12 @@ Examples:
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { loadSigningKey, signManifest } from "../core/sign.js";
+import { CapibaraError, EXIT_CODES, IntegrityError, ValidationError } from "../errors.js";
+import { checkSignaturePolicy } from "../store/trust.js";
+import { commandCapibara, printJson, printWarning, reportError, ROOT_HELP, terminalSafe, } from "./output.js";
+;
+;

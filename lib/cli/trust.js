@@ -1,13 +1,5 @@
 // Generated from src/cli/trust.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { join, resolve } from "../_path.js";
-import { loadProjectFile } from "../config.js";
-import { describeRequest, evaluateTrust, TRUST_ENV, TrustStore, } from "../config_trust.js";
-import { ValidationError } from "../errors.js";
-import { realPathOrNull } from "../_fs.js";
-import { findRoot, STORE_DIR } from "../store/store.js";
-import { commandCapibara, printJson, printWarning, reportError, ROOT_HELP, terminalSafe, } from "./output.js";
-function stateLine(trust, recordedAt) {
+var stateLine = (function (trust, recordedAt) {
     switch (trust.state) {
         case "absent":
             return "no configuration file";
@@ -24,8 +16,8 @@ function stateLine(trust, recordedAt) {
                 ? "NOT trusted: it changed since it was trusted on this machine"
                 : "NOT trusted on this machine";
     }
-}
-export function trustCommand(setExit) {
+});
+export var trustCommand = (function (setExit) {
     return new Command("trust")
         .description("Trust this project's .capibara/config.json on this machine (its grants and generator)")
         .option("--show", "show the file, its sha256 and what it grants; record nothing")
@@ -44,7 +36,7 @@ Examples:
   capibara trust --revoke   stop trusting it
 
 In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`)
-        .action(async (opts) => {
+        .action((async (opts) => {
         const json = opts.json ?? false;
         try {
             if (opts.show && opts.revoke) {
@@ -53,11 +45,11 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`)
                 });
             }
             const cb = await commandCapibara(opts.root);
-            const storeRoot = await cb.store().then((store) => store.root, (error) => opts.revoke
+            const storeRoot = await cb.store().then(((store) => store.root), ((error) => opts.revoke
                 ? (opts.root !== undefined
                     ? resolve(opts.root)
                     : findRoot(cb.cwd, { warn: printWarning }))
-                : Promise.reject(error));
+                : Promise.reject(error)));
             const root = await realPathOrNull(storeRoot) ?? storeRoot;
             const trustStore = new TrustStore(cb.cacheDir);
             if (opts.revoke) {
@@ -135,5 +127,15 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`)
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { join, resolve } from "../_path.js";
+import { loadProjectFile } from "../config.js";
+import { describeRequest, evaluateTrust, TRUST_ENV, TrustStore, } from "../config_trust.js";
+import { ValidationError } from "../errors.js";
+import { realPathOrNull } from "../_fs.js";
+import { findRoot, STORE_DIR } from "../store/store.js";
+import { commandCapibara, printJson, printWarning, reportError, ROOT_HELP, terminalSafe, } from "./output.js";
+;
+;

@@ -1,11 +1,5 @@
 // Generated from src/cli/verify.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
-import { basename } from "../_path.js";
-import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.js";
-import { checkBundle, ContractViolation } from "../contract/bundle.js";
-import { readEntryFile } from "../store/integrity.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
-export async function verifyEntry(entry, verify) {
+export var verifyEntry = (async function (entry, verify) {
     const m = entry.manifest;
     let integrity = "ok";
     let checks = "ok";
@@ -43,15 +37,15 @@ export async function verifyEntry(entry, verify) {
         });
     }
     return { verdict: { fingerprint: m.fingerprint, ok: !error, integrity, checks }, error };
-}
-export function verifyCommand(setExit) {
+});
+export var verifyCommand = (function (setExit) {
     return new Command("verify")
         .description("Check stored scripts: file hashes against the manifest, the generation contract, and the " +
         "static checks (imports, shell execution, credential reads, hard-coded secrets…)")
         .argument("[fingerprint]", "a fingerprint or unique prefix; omit to check every script")
         .option("--root <dir>", ROOT_HELP)
         .option("--json", "print one JSON document on stdout")
-        .action(async (prefix, opts) => {
+        .action((async (prefix, opts) => {
         const json = opts.json ?? false;
         try {
             const store = await (await commandCapibara(opts.root)).store();
@@ -70,7 +64,7 @@ export function verifyCommand(setExit) {
                 worst = new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" });
             }
             for (const entry of entries) {
-                const { verdict, error } = await verifyEntry(entry, (e) => store.verify(e));
+                const { verdict, error } = await verifyEntry(entry, ((e) => store.verify(e)));
                 verdicts.push(verdict);
                 if (error && (!worst || error instanceof IntegrityError))
                     worst = error;
@@ -103,5 +97,13 @@ export function verifyCommand(setExit) {
         catch (error) {
             setExit(reportError(error, json));
         }
-    });
-}
+    }));
+});
+import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { basename } from "../_path.js";
+import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../errors.js";
+import { checkBundle, ContractViolation } from "../contract/bundle.js";
+import { readEntryFile } from "../store/integrity.js";
+import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+;
+;

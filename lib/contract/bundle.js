@@ -1,27 +1,13 @@
 // Generated from src/contract/bundle.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { Bundle } from "../schema.js";
-import { execCommand } from "../exec.js";
-import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.js";
-import { formatFindings, staticChecks } from "./checks/mod.js";
-import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
-import { readPep723 } from "./pep723.js";
-export class ContractViolation extends Error {
-    name = "ContractViolation";
-    reason;
-    constructor(reason, options) {
-        super(reason, options);
-        this.reason = reason;
-    }
-}
-function tryParse(text) {
+var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };
     }
     catch (err) {
         return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
-}
-function firstObject(text, from = 0) {
+});
+var firstObject = (function (text, from = 0) {
     const start = text.indexOf("{", from);
     if (start < 0)
         return undefined;
@@ -47,8 +33,8 @@ function firstObject(text, from = 0) {
             return text.slice(start, i + 1);
     }
     return undefined;
-}
-export function extractJson(content) {
+});
+export var extractJson = (function (content) {
     const text = content.trim();
     if (text === "")
         throw new Error("The reply is empty: expected one JSON object");
@@ -76,8 +62,8 @@ export function extractJson(content) {
         throw new Error(`The reply contains no JSON object: it starts with ${JSON.stringify(excerpt)}`);
     }
     throw new Error(`The reply is not valid JSON: ${whole.error}; it starts with ${JSON.stringify(excerpt)}`);
-}
-function requirementKey(requirement, language) {
+});
+var requirementKey = (function (requirement, language) {
     try {
         if (language === "python")
             return normaliseRequirement(requirement);
@@ -89,19 +75,19 @@ function requirementKey(requirement, language) {
             throw error;
     }
     return `\0${requirement.trim()}`;
-}
-function sameSet(a, b, language) {
-    const left = new Set(a.map((r) => requirementKey(r, language)));
-    const right = new Set(b.map((r) => requirementKey(r, language)));
-    return left.size === right.size && [...left].every((k) => right.has(k));
-}
-function list(items) {
+});
+var sameSet = (function (a, b, language) {
+    const left = new Set(a.map(((r) => requirementKey(r, language))));
+    const right = new Set(b.map(((r) => requirementKey(r, language))));
+    return left.size === right.size && [...left].every(((k) => right.has(k)));
+});
+var list = (function (items) {
     return items.length === 0 ? "none" : items.join(", ");
-}
-function escapeRegExp(text) {
+});
+var escapeRegExp = (function (text) {
     return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-function headerLines(script, language) {
+});
+var headerLines = (function (script, language) {
     const leader = escapeRegExp(COMMENT_LEADERS[language]);
     const start = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_START)}\\s*$`, "m");
     const end = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_END)}\\s*$`, "m");
@@ -112,9 +98,9 @@ function headerLines(script, language) {
     const e = end.exec(rest);
     if (!e)
         return undefined;
-    return rest.slice(0, e.index).split(/\r?\n/).filter((l) => l.trim() !== "");
-}
-function headerDeps(lines, language) {
+    return rest.slice(0, e.index).split(/\r?\n/).filter(((l) => l.trim() !== ""));
+});
+var headerDeps = (function (lines, language) {
     const leader = escapeRegExp(COMMENT_LEADERS[language]);
     const depsLine = new RegExp(`^\\s*${leader}\\s*deps\\s*:(.*)$`, "i");
     let found = false;
@@ -127,8 +113,8 @@ function headerDeps(lines, language) {
         deps.push(...splitDepsLine(m[1] ?? ""));
     }
     return found ? deps : undefined;
-}
-function pinningProblem(requirement, language) {
+});
+var pinningProblem = (function (requirement, language) {
     if (language !== "typescript")
         return pinProblem(requirement);
     try {
@@ -142,8 +128,8 @@ function pinningProblem(requirement, language) {
             ? `"${requirement}" does not pin an exact semver version (like 1.2.3)`
             : `"${requirement}" is not pinned as "name==version" (${error.reason})`;
     }
-}
-function basicEnv() {
+});
+var basicEnv = (function () {
     const env = {};
     for (const name of ["PATH", "HOME", "LANG", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"]) {
         const value = Deno.env.get(name);
@@ -151,15 +137,8 @@ function basicEnv() {
             env[name] = value;
     }
     return env;
-}
-const PY_COMPILE = "import sys\n" +
-    "path = sys.argv[1]\n" +
-    "try:\n" +
-    "    compile(open(path, encoding='utf-8').read(), 'script.py', 'exec', dont_inherit=True)\n" +
-    "except SyntaxError as exc:\n" +
-    "    print(f'{type(exc).__name__}: {exc.msg} (line {exc.lineno})', file=sys.stderr)\n" +
-    "    sys.exit(1)\n";
-async function compileProblem(script, options) {
+});
+var compileProblem = (async function (script, options) {
     if (options.language === "typescript")
         return undefined;
     const dir = await Deno.makeTempDir({ prefix: "capibara_check_" });
@@ -187,17 +166,17 @@ async function compileProblem(script, options) {
         return detail || `exit code ${result.code}`;
     }
     finally {
-        await Deno.remove(dir, { recursive: true }).catch(() => { });
+        await Deno.remove(dir, { recursive: true }).catch((() => { }));
     }
-}
-function zodReason(issues) {
-    const parts = issues.map((i) => {
+});
+var zodReason = (function (issues) {
+    const parts = issues.map(((i) => {
         const path = i.path.length === 0 ? "(root)" : i.path.map(String).join(".");
         return `${path}: ${i.message}`;
-    });
+    }));
     return `The reply does not match the reply format: ${parts.join("; ")}`;
-}
-export async function checkBundle(raw, expected) {
+});
+export var checkBundle = (async function (raw, expected) {
     const parsed = Bundle.safeParse(raw);
     if (!parsed.success)
         throw new ContractViolation(zodReason(parsed.error.issues));
@@ -225,8 +204,8 @@ export async function checkBundle(raw, expected) {
             `use only common system tools and set "requirements" to []`);
     }
     const unpinned = bundle.requirements
-        .map((r) => pinningProblem(r.trim(), language))
-        .filter((p) => p !== undefined);
+        .map(((r) => pinningProblem(r.trim(), language)))
+        .filter(((p) => p !== undefined));
     if (unpinned.length > 0) {
         throw new ContractViolation(`Every requirement must be pinned exactly as "name==version": ${unpinned.join("; ")}`);
     }
@@ -255,7 +234,7 @@ export async function checkBundle(raw, expected) {
     if (problem !== undefined) {
         throw new ContractViolation(`The script does not compile: ${problem}`);
     }
-    const missing = ["--context", "--selftest", "--dry-run"].filter((f) => !bundle.script.includes(f));
+    const missing = ["--context", "--selftest", "--dry-run"].filter(((f) => !bundle.script.includes(f)));
     if (missing.length > 0) {
         throw new ContractViolation(`The script does not handle ${missing.join(", ")}: it must accept ` +
             `--context <json | @file.json>, --selftest and --dry-run`);
@@ -268,4 +247,39 @@ export async function checkBundle(raw, expected) {
         throw new ContractViolation(`static checks failed:\n${formatFindings(findings)}`);
     }
     return bundle;
+});
+import { Bundle } from "../schema.js";
+import { execCommand } from "../exec.js";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.js";
+import { formatFindings, staticChecks } from "./checks/mod.js";
+import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
+import { readPep723 } from "./pep723.js";
+export class ContractViolation extends Error {
+    name = "ContractViolation";
+    reason;
+    constructor(reason, options) {
+        super(reason, options);
+        this.reason = reason;
+    }
 }
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const PY_COMPILE = "import sys\n" +
+    "path = sys.argv[1]\n" +
+    "try:\n" +
+    "    compile(open(path, encoding='utf-8').read(), 'script.py', 'exec', dont_inherit=True)\n" +
+    "except SyntaxError as exc:\n" +
+    "    print(f'{type(exc).__name__}: {exc.msg} (line {exc.lineno})', file=sys.stderr)\n" +
+    "    sys.exit(1)\n";
+;
+;
+;

@@ -1,37 +1,22 @@
 // Generated from src/core/_http.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { CapibaraError } from "../errors.js";
-import { concatBytes } from "../_body.js";
-export class HttpError extends Error {
-    status;
-    type;
-    hint;
-    headers;
-    constructor(status, type, message, hint = "", headers = {}, options) {
-        super(message, options);
-        this.status = status;
-        this.type = type;
-        this.hint = hint;
-        this.headers = headers;
-    }
-}
-export function internal(error, what) {
+export var internal = (function (error, what) {
     if (error instanceof HttpError)
         return error;
     const type = error instanceof CapibaraError ? error.type : "NetworkError";
     return new HttpError(500, type, `The Core failed: ${what}`, "See the Core's log", {}, {
         cause: error,
     });
-}
-export function jsonResponse(body, status, headers = {}) {
+});
+export var jsonResponse = (function (body, status, headers = {}) {
     return new Response(JSON.stringify(body), {
         status,
         headers: { "content-type": "application/json", ...headers },
     });
-}
-export function errorResponse(error) {
+});
+export var errorResponse = (function (error) {
     return jsonResponse({ error: { type: error.type, message: error.message, hint: error.hint } }, error.status, error.headers);
-}
-export function httpErrorOf(error, generating) {
+});
+export var httpErrorOf = (function (error, generating) {
     if (error instanceof HttpError)
         return error;
     if (error instanceof CapibaraError) {
@@ -45,11 +30,11 @@ export function httpErrorOf(error, generating) {
         return new HttpError(status, error.type, error.message, error.hint);
     }
     return internal(error, "internal error");
-}
-export async function readBody(request, options) {
+});
+export var readBody = (async function (request, options) {
     const maxBody = options.maxBytes;
     const declared = request.headers.get("content-length");
-    const tooLarge = () => new HttpError(413, "ValidationError", `The request body is larger than the Core accepts (${maxBody} bytes)`, "Send a smaller request, or raise the Core's --max-body-bytes");
+    const tooLarge = (() => new HttpError(413, "ValidationError", `The request body is larger than the Core accepts (${maxBody} bytes)`, "Send a smaller request, or raise the Core's --max-body-bytes"));
     if (declared !== null && Number(declared) > maxBody)
         throw tooLarge();
     const chunks = [];
@@ -57,10 +42,10 @@ export async function readBody(request, options) {
     if (request.body) {
         const reader = request.body.getReader();
         let late = false;
-        const timer = setTimeout(() => {
+        const timer = setTimeout((() => {
             late = true;
-            reader.cancel().catch(() => { });
-        }, options.timeoutMs);
+            reader.cancel().catch((() => { }));
+        }), options.timeoutMs);
         try {
             for (;;) {
                 const { done, value } = await reader.read();
@@ -68,7 +53,7 @@ export async function readBody(request, options) {
                     break;
                 total += value.length;
                 if (total > maxBody) {
-                    await reader.cancel().catch(() => { });
+                    await reader.cancel().catch((() => { }));
                     throw tooLarge();
                 }
                 chunks.push(value);
@@ -88,12 +73,33 @@ export async function readBody(request, options) {
     catch {
         throw new HttpError(400, "ValidationError", "The request body is not UTF-8 text");
     }
-}
-export function parseJson(text) {
+});
+export var parseJson = (function (text) {
     try {
         return JSON.parse(text);
     }
     catch {
         throw new HttpError(400, "ValidationError", "The request body is not valid JSON");
     }
+});
+import { CapibaraError } from "../errors.js";
+import { concatBytes } from "../_body.js";
+export class HttpError extends Error {
+    status;
+    type;
+    hint;
+    headers;
+    constructor(status, type, message, hint = "", headers = {}, options) {
+        super(message, options);
+        this.status = status;
+        this.type = type;
+        this.hint = hint;
+        this.headers = headers;
+    }
 }
+;
+;
+;
+;
+;
+;

@@ -1,6 +1,5 @@
 // Generated from src/core/_private_file.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { ValidationError } from "../errors.js";
-export async function readPrivateFile(path, what, hint) {
+export var readPrivateFile = (async function (path, what, hint) {
     try {
         const info = await Deno.stat(path);
         if (info.mode !== null && (info.mode & 0o077) !== 0) {
@@ -17,4 +16,6 @@ export async function readPrivateFile(path, what, hint) {
             hint,
         });
     }
-}
+});
+import { ValidationError } from "../errors.js";
+;

@@ -1,8 +1,5 @@
 // Generated from src/core/keys.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
-import { SIGNATURE_FIELD } from "../store/entry.js";
-import { checkProjectKeys, isWellFormedSignature } from "../store/trust.js";
-export async function loadTrustedKeys(path) {
+export var loadTrustedKeys = (async function (path) {
     const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
     let value;
     try {
@@ -16,7 +13,7 @@ export async function loadTrustedKeys(path) {
     }
     const keys = value?.keys;
     if (typeof keys !== "object" || keys === null || Array.isArray(keys) ||
-        Object.values(keys).some((key) => typeof key !== "string")) {
+        Object.values(keys).some(((key) => typeof key !== "string"))) {
         throw new ValidationError(`Cannot read trusted keys "${path}": no "keys" object of strings`, {
             hint,
         });
@@ -24,8 +21,8 @@ export async function loadTrustedKeys(path) {
     const listed = keys;
     await checkProjectKeys({ keys: listed }, path);
     return new Map(Object.entries(listed));
-}
-export function publisherKey(fp, entry, keys) {
+});
+export var publisherKey = (function (fp, entry, keys) {
     const manifest = entry?.manifest;
     if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) {
         throw new ValidationError("Cannot read the entry: expected an object {manifest, files}", {
@@ -48,4 +45,9 @@ export function publisherKey(fp, entry, keys) {
             "not trust", { hint: "Add the key to the Core's --trust-keys file, or sign with a trusted key" });
     }
     return signature.key_id;
-}
+});
+import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
+import { SIGNATURE_FIELD } from "../store/entry.js";
+import { checkProjectKeys, isWellFormedSignature } from "../store/trust.js";
+;
+;

@@ -31,7 +31,7 @@ export class Metrics {
         const lines = [
             "# HELP capibara_core_requests_total HTTP requests by route and status.",
             "# TYPE capibara_core_requests_total counter",
-            ...[...this.#requests].map(([labels, n]) => `capibara_core_requests_total{${labels}} ${n}`),
+            ...[...this.#requests].map((([labels, n]) => `capibara_core_requests_total{${labels}} ${n}`)),
             "# HELP capibara_core_generations_total LLM generations that produced an entry.",
             "# TYPE capibara_core_generations_total counter",
             `capibara_core_generations_total ${this.#generations}`,
@@ -43,7 +43,7 @@ export class Metrics {
             `capibara_core_cache_hits_total ${this.#cacheHits}`,
             "# HELP capibara_core_llm_latency_seconds Time the generator took, per generation.",
             "# TYPE capibara_core_llm_latency_seconds histogram",
-            ...LATENCY_BUCKETS.map((bound, i) => `capibara_core_llm_latency_seconds_bucket{le="${bound}"} ${this.#latency[i]}`),
+            ...LATENCY_BUCKETS.map(((bound, i) => `capibara_core_llm_latency_seconds_bucket{le="${bound}"} ${this.#latency[i]}`)),
             `capibara_core_llm_latency_seconds_bucket{le="+Inf"} ${this.#latencyCount}`,
             `capibara_core_llm_latency_seconds_sum ${this.#latencySum}`,
             `capibara_core_llm_latency_seconds_count ${this.#latencyCount}`,

@@ -1,9 +1,5 @@
 // Generated from src/core/serve.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { loadSigningKey } from "./sign.js";
-import { startCore } from "./server.js";
-import { openStorage } from "./storage/mod.js";
-import { loadTrustedKeys } from "./keys.js";
-export async function serve(options) {
+export var serve = (async function (options) {
     const env = Deno.env.toObject();
     const signingKey = await loadSigningKey(options.signingKeyFile);
     const storage = await openStorage({
@@ -28,9 +24,9 @@ export async function serve(options) {
         maxBodyBytes: options.maxBodyBytes,
     });
     const listeners = [
-        ["SIGHUP", () => void core.reloadTokens()],
-        ["SIGTERM", () => void core.shutdown()],
-        ["SIGINT", () => void core.shutdown()],
+        ["SIGHUP", (() => void core.reloadTokens())],
+        ["SIGTERM", (() => void core.shutdown())],
+        ["SIGINT", (() => void core.shutdown())],
     ];
     for (const [signal, listener] of listeners) {
         try {
@@ -57,4 +53,9 @@ export async function serve(options) {
         }
     }
     return 0;
-}
+});
+import { loadSigningKey } from "./sign.js";
+import { startCore } from "./server.js";
+import { openStorage } from "./storage/mod.js";
+import { loadTrustedKeys } from "./keys.js";
+;

@@ -1,51 +1,9 @@
 // Generated from src/core/server.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "../_path.js";
-import { z } from "npm:zod@^4.6.7";
-import { DEFAULTS, resolveConfig } from "../config.js";
-import { IntegrityError, ValidationError } from "../errors.js";
-import { fingerprint as computeFingerprint } from "../fingerprint.js";
-import { generatedEntry } from "../generate/entry.js";
-import { runtimeFor } from "../runtimes/mod.js";
-import { contextPaths } from "../sandbox/policy.js";
-import { LANGUAGES } from "../schema.js";
-import { Store } from "../store/store.js";
-import { errorResponse, HttpError, httpErrorOf, internal, jsonResponse, parseJson, readBody, } from "./_http.js";
-import { EntryCache } from "./cache.js";
-import { Metrics } from "./metrics.js";
-import { RateLimiter } from "./rate.js";
-import { signManifest } from "./sign.js";
-import { publisherKey } from "./keys.js";
-import { verifySignature } from "../store/trust.js";
-import { SIGNATURE_FIELD } from "../store/entry.js";
-import { loadTokens } from "./tokens.js";
-import { readUpdates } from "./updates.js";
-export const CORE_DEFAULTS = {
-    hostname: "127.0.0.1",
-    port: 8787,
-    rate: 20,
-    burst: 100,
-    authFailureBurst: 20,
-    authFailureKeys: 10_000,
-    maxBodyBytes: 1024 * 1024,
-    bodySeconds: 30,
-    cacheSeconds: 5,
-    cacheBytes: 64 * 1024 * 1024,
-};
-const GenRequest = z.strictObject({
-    prompt: z.string().max(200_000),
-    context: z.record(z.string(), z.unknown()).default({}),
-    language: z.enum(LANGUAGES).default(DEFAULTS.language),
-    mode: z.enum(["strict", "parametric"]).default(DEFAULTS.mode),
-});
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
-const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
-const encoder = new TextEncoder();
-const RELISTEN_MS = 1000;
-export async function startCore(options) {
+export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
     const log = options.log ?? ((line) => stderr.write(line));
-    const logEvent = (event) => log(JSON.stringify({ at: new Date().toISOString(), ...event }));
+    const logEvent = ((event) => log(JSON.stringify({ at: new Date().toISOString(), ...event })));
     const tokens = await loadTokens(options.tokensFile);
     const config = resolveConfig({}, env);
     const generator = options.generator ??
@@ -94,7 +52,7 @@ export async function startCore(options) {
     const writing = new Map();
     async function exclusive(fp, fn) {
         const previous = writing.get(fp) ?? Promise.resolve();
-        const work = previous.catch(() => { }).then(fn);
+        const work = previous.catch((() => { })).then(fn);
         writing.set(fp, work);
         try {
             return await work;
@@ -139,16 +97,16 @@ export async function startCore(options) {
         if (!generator) {
             throw new HttpError(500, "ValidationError", `The Core has no generator configured, and "${fp.fingerprint}" is not stored`, "The Core's operator sets CAPIBARA_BASE_URL (or CAPIBARA_API_KEY) and CAPIBARA_MODEL");
         }
-        const paths = await contextPaths(request.context, workdir).catch((error) => {
+        const paths = await contextPaths(request.context, workdir).catch(((error) => {
             throw httpErrorOf(error, false);
-        });
-        const runtime = await runtimeFor(request.language, config.env).describe().catch((error) => {
+        }));
+        const runtime = await runtimeFor(request.language, config.env).describe().catch(((error) => {
             throw internal(error, `cannot find the ${request.language} runtime`);
-        });
+        }));
         using _lock = backend.lock
-            ? await backend.lock(fp.fingerprint).catch((error) => {
+            ? await backend.lock(fp.fingerprint).catch(((error) => {
                 throw internal(error, "cannot lock the fingerprint in its storage");
-            })
+            }))
             : undefined;
         const meanwhile = await backend.get(fp.fingerprint);
         if (meanwhile)
@@ -183,34 +141,34 @@ export async function startCore(options) {
             const signature = await signManifest(stored, options.signingKey);
             await scratchStore.writeSignature(fp.fingerprint, signature, options.signingKey.publicKey);
             const body = encoder.encode(JSON.stringify(await scratchStore.readEntry(fp.fingerprint)));
-            return await exclusive(fp.fingerprint, async () => {
+            return await exclusive(fp.fingerprint, (async () => {
                 const published = await storage.get(fp.fingerprint);
                 if (published)
                     return { body: published, cache: "hit" };
                 await storage.put(fp.fingerprint, body);
                 return { body, cache: "miss" };
-            });
+            }));
         }
         catch (error) {
             throw internal(error, "cannot sign and store the generated entry");
         }
         finally {
-            await scratchStore.remove(fp.fingerprint).catch(() => { });
+            await scratchStore.remove(fp.fingerprint).catch((() => { }));
         }
     }
     async function gen(request, entry) {
         await authorize(request, "gen", entry);
         const parsed = GenRequest.safeParse(parseJson(await readBody(request, bodyLimits)));
         if (!parsed.success) {
-            throw new HttpError(400, "ValidationError", `Invalid generation request: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`, 'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}');
+            throw new HttpError(400, "ValidationError", `Invalid generation request: ${parsed.error.issues.map(((i) => `${i.path.join(".") || "body"}: ${i.message}`)).join("; ")}`, 'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}');
         }
         const body = parsed.data;
         const fp = await computeFingerprint(body.prompt, body.context, {
             language: body.language,
             mode: body.mode,
-        }).catch((error) => {
+        }).catch(((error) => {
             throw httpErrorOf(error, false);
-        });
+        }));
         entry.fingerprint = fp.fingerprint;
         const served = await obtain(fp, body);
         entry.cache = served.cache;
@@ -269,14 +227,14 @@ export async function startCore(options) {
                 parsed = await scratchStore.readEntry(fp);
             }
             finally {
-                await scratchStore.remove(fp).catch(() => { });
+                await scratchStore.remove(fp).catch((() => { }));
             }
         }
         catch (error) {
             throw httpErrorOf(error, false);
         }
         const body = encoder.encode(JSON.stringify(parsed));
-        const status = await exclusive(fp, async () => {
+        const status = await exclusive(fp, (async () => {
             const existing = await storage.get(fp);
             if (existing) {
                 if (equalBytes(existing, body))
@@ -290,7 +248,7 @@ export async function startCore(options) {
             }
             await storage.put(fp, body);
             return 201;
-        });
+        }));
         return jsonResponse({ fingerprint: fp, stored: status === 201 }, status);
     }
     async function updates(request, url, entry) {
@@ -304,18 +262,18 @@ export async function startCore(options) {
             }
         }
         const list = options.updatesDir
-            ? await readUpdates(options.updatesDir, sinceMs, (file, reason) => logEvent({ event: "updates_file_skipped", file, reason }))
+            ? await readUpdates(options.updatesDir, sinceMs, ((file, reason) => logEvent({ event: "updates_file_skipped", file, reason })))
             : [];
         return jsonResponse({ updates: list }, 200);
     }
     async function route(request, url, entry) {
         const { pathname } = url;
         const method = request.method;
-        const only = (allowed) => {
+        const only = ((allowed) => {
             if (!allowed.includes(method)) {
                 throw new HttpError(405, "ValidationError", `${method} is not allowed on ${entry.route}`, `Use ${allowed.join(" or ")}`, { allow: allowed.join(", ") });
             }
-        };
+        });
         if (pathname === "/healthz") {
             entry.route = "/healthz";
             only(["GET", "HEAD"]);
@@ -387,10 +345,10 @@ export async function startCore(options) {
     const port = options.port ?? CORE_DEFAULTS.port;
     let server;
     try {
-        server = Deno.serve({ hostname, port, onListen: () => { } }, handle);
+        server = Deno.serve({ hostname, port, onListen: (() => { }) }, handle);
     }
     catch (error) {
-        await Deno.remove(scratch, { recursive: true }).catch(() => { });
+        await Deno.remove(scratch, { recursive: true }).catch((() => { }));
         throw new ValidationError(`Cannot listen on ${hostname}:${port}: ${error.message}`, { cause: error, hint: "Pick another --host or --port (--port 0 picks a free one)" });
     }
     const addr = server.addr;
@@ -408,11 +366,11 @@ export async function startCore(options) {
                 logEvent({ event: "listener_failed", error: error.message });
             }
             for (;;) {
-                await new Promise((resolve) => setTimeout(resolve, RELISTEN_MS));
+                await new Promise(((resolve) => setTimeout(resolve, RELISTEN_MS)));
                 if (stopping)
                     break;
                 try {
-                    server = Deno.serve({ hostname: addr.hostname, port: addr.port, onListen: () => { } }, handle);
+                    server = Deno.serve({ hostname: addr.hostname, port: addr.port, onListen: (() => { }) }, handle);
                     logEvent({ event: "listening_again" });
                     break;
                 }
@@ -424,7 +382,7 @@ export async function startCore(options) {
                 break;
         }
         stderr.flush();
-        await Deno.remove(scratch, { recursive: true }).catch(() => { });
+        await Deno.remove(scratch, { recursive: true }).catch((() => { }));
     })();
     return {
         url: `http://${host}:${addr.port}`,
@@ -455,13 +413,64 @@ export async function startCore(options) {
             return stopping;
         },
     };
-}
+});
+var equalBytes = (function (a, b) {
+    if (a.length !== b.length)
+        return false;
+    for (let i = 0; i < a.length; i++)
+        if (a[i] !== b[i])
+            return false;
+    return true;
+});
+import { join } from "../_path.js";
+import { z } from "npm:zod@^4.6.7";
+import { DEFAULTS, resolveConfig } from "../config.js";
+import { IntegrityError, ValidationError } from "../errors.js";
+import { fingerprint as computeFingerprint } from "../fingerprint.js";
+import { generatedEntry } from "../generate/entry.js";
+import { runtimeFor } from "../runtimes/mod.js";
+import { contextPaths } from "../sandbox/policy.js";
+import { LANGUAGES } from "../schema.js";
+import { Store } from "../store/store.js";
+import { errorResponse, HttpError, httpErrorOf, internal, jsonResponse, parseJson, readBody, } from "./_http.js";
+import { EntryCache } from "./cache.js";
+import { Metrics } from "./metrics.js";
+import { RateLimiter } from "./rate.js";
+import { signManifest } from "./sign.js";
+import { publisherKey } from "./keys.js";
+import { verifySignature } from "../store/trust.js";
+import { SIGNATURE_FIELD } from "../store/entry.js";
+import { loadTokens } from "./tokens.js";
+import { readUpdates } from "./updates.js";
+export const CORE_DEFAULTS = {
+    hostname: "127.0.0.1",
+    port: 8787,
+    rate: 20,
+    burst: 100,
+    authFailureBurst: 20,
+    authFailureKeys: 10_000,
+    maxBodyBytes: 1024 * 1024,
+    bodySeconds: 30,
+    cacheSeconds: 5,
+    cacheBytes: 64 * 1024 * 1024,
+};
+const GenRequest = z.strictObject({
+    prompt: z.string().max(200_000),
+    context: z.record(z.string(), z.unknown()).default({}),
+    language: z.enum(LANGUAGES).default(DEFAULTS.language),
+    mode: z.enum(["strict", "parametric"]).default(DEFAULTS.mode),
+});
+const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
+const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
+const encoder = new TextEncoder();
+const RELISTEN_MS = 1000;
+;
 class StderrLog {
     #pending = [];
     #timer;
     write(line) {
         this.#pending.push(line);
-        this.#timer ??= setTimeout(() => this.flush(), 0);
+        this.#timer ??= setTimeout((() => this.flush()), 0);
     }
     flush() {
         if (this.#timer !== undefined)
@@ -476,11 +485,4 @@ class StderrLog {
             written += Deno.stderr.writeSync(bytes.subarray(written));
     }
 }
-function equalBytes(a, b) {
-    if (a.length !== b.length)
-        return false;
-    for (let i = 0; i < a.length; i++)
-        if (a[i] !== b[i])
-            return false;
-    return true;
-}
+;

@@ -1,14 +1,5 @@
 // Generated from src/core/sign.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join, resolve } from "../_path.js";
-import { ValidationError } from "../errors.js";
-import { readPrivateFile } from "./_private_file.js";
-import { keyIdOf, SIGNATURE_ALG, signedMessage } from "../store/trust.js";
-export const KEY_FILES = {
-    private: "capibara_signing_key.pem",
-    public: "capibara_signing_key.pub",
-};
-const PEM_LABEL = "PRIVATE KEY";
-export async function writeKeyPair(dir) {
+export var writeKeyPair = (async function (dir) {
     const pair = await crypto.subtle.generateKey(SIGNATURE_ALG, true, [
         "sign",
         "verify",
@@ -37,13 +28,13 @@ export async function writeKeyPair(dir) {
         private_key_path: privatePath,
         public_key_path: publicPath,
     };
-}
-export async function loadSigningKey(path) {
+});
+export var loadSigningKey = (async function (path) {
     const file = resolve(path);
     const text = await readPrivateFile(file, "signing key", "Give the private key file that capibara keygen wrote");
-    const bad = () => new ValidationError(`Cannot use signing key ${file}: it is not an Ed25519 private key`, {
+    const bad = (() => new ValidationError(`Cannot use signing key ${file}: it is not an Ed25519 private key`, {
         hint: "Give the .pem file that capibara keygen (or openssl genpkey -algorithm ed25519) wrote",
-    });
+    }));
     const match = text.match(new RegExp(`-----BEGIN ${PEM_LABEL}-----([A-Za-z0-9+/=\\s]+)-----END ${PEM_LABEL}-----`));
     if (!match?.[1])
         throw bad();
@@ -62,12 +53,25 @@ export async function loadSigningKey(path) {
         throw bad();
     const publicKey = Uint8Array.fromBase64(jwk.x, { alphabet: "base64url" }).toBase64();
     return { keyId: await keyIdOf(publicKey), publicKey, privateKey };
-}
-export async function signManifest(manifest, key) {
+});
+export var signManifest = (async function (manifest, key) {
     const bytes = await crypto.subtle.sign(SIGNATURE_ALG, key.privateKey, signedMessage(manifest));
     return { alg: SIGNATURE_ALG, key_id: key.keyId, value: new Uint8Array(bytes).toBase64() };
-}
-function pem(der) {
+});
+var pem = (function (der) {
     const lines = der.toBase64().match(/.{1,64}/g) ?? [];
     return `-----BEGIN ${PEM_LABEL}-----\n${lines.join("\n")}\n-----END ${PEM_LABEL}-----\n`;
-}
+});
+import { join, resolve } from "../_path.js";
+import { ValidationError } from "../errors.js";
+import { readPrivateFile } from "./_private_file.js";
+import { keyIdOf, SIGNATURE_ALG, signedMessage } from "../store/trust.js";
+export const KEY_FILES = {
+    private: "capibara_signing_key.pem",
+    public: "capibara_signing_key.pub",
+};
+const PEM_LABEL = "PRIVATE KEY";
+;
+;
+;
+;

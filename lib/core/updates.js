@@ -1,21 +1,5 @@
 // Generated from src/core/updates.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "../_path.js";
-import { z } from "npm:zod@^4.6.7";
-export const Update = z.strictObject({
-    fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/).optional(),
-    requirement: z.string().min(1).max(500).optional(),
-    reason: z.string().min(1).max(2000),
-    id: z.string().min(1).max(200).optional(),
-    at: z.iso.datetime({ offset: true }),
-}).refine((u) => (u.fingerprint === undefined) !== (u.requirement === undefined), {
-    message: "an update names exactly one of fingerprint or requirement",
-});
-const UpdateFile = z.union([
-    Update,
-    z.array(Update),
-    z.strictObject({ updates: z.array(Update) }),
-]);
-export async function readUpdates(dir, since, skip) {
+export var readUpdates = (async function (dir, since, skip) {
     const updates = [];
     let names;
     try {
@@ -40,12 +24,29 @@ export async function readUpdates(dir, since, skip) {
             continue;
         }
         if (!parsed.success) {
-            skip(name, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+            skip(name, parsed.error.issues.map(((i) => `${i.path.join(".")}: ${i.message}`)).join("; "));
             continue;
         }
         const data = parsed.data;
         const list = Array.isArray(data) ? data : "updates" in data ? data.updates : [data];
-        updates.push(...list.filter((u) => since === undefined || Date.parse(u.at) > since));
+        updates.push(...list.filter(((u) => since === undefined || Date.parse(u.at) > since)));
     }
-    return updates.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-}
+    return updates.sort(((a, b) => Date.parse(a.at) - Date.parse(b.at)));
+});
+import { join } from "../_path.js";
+import { z } from "npm:zod@^4.6.7";
+export const Update = z.strictObject({
+    fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/).optional(),
+    requirement: z.string().min(1).max(500).optional(),
+    reason: z.string().min(1).max(2000),
+    id: z.string().min(1).max(200).optional(),
+    at: z.iso.datetime({ offset: true }),
+}).refine(((u) => (u.fingerprint === undefined) !== (u.requirement === undefined)), {
+    message: "an update names exactly one of fingerprint or requirement",
+});
+const UpdateFile = z.union([
+    Update,
+    z.array(Update),
+    z.strictObject({ updates: z.array(Update) }),
+]);
+;

@@ -1,33 +1,9 @@
 // Generated from src/generate/core_client.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { DependencyError, ExecError, IntegrityError, NetworkError, PermissionError, TemplateError, ValidationError, } from "../errors.js";
-import { readBounded, TooLarge } from "../_body.js";
-import { identityDiffers } from "../fingerprint.js";
-export const CORE_URL_ENV = "CAPIBARA_CORE_URL";
-export const CORE_TOKEN_ENV = "CAPIBARA_CORE_TOKEN";
-const DEFAULTS = {
-    timeoutMs: 30_000,
-    genTimeoutMs: 600_000,
-    maxBodyBytes: 16 * 1024 ** 2,
-    retries: 2,
-    maxRetryAfterSeconds: 5,
-};
-const MAX_TEXT = 1000;
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
-const FILE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
-const ERROR_CLASSES = {
-    ValidationError,
-    DependencyError,
-    NetworkError,
-    ExecError,
-    TemplateError,
-    PermissionError,
-    IntegrityError,
-};
-function isLoopback(hostname) {
+var isLoopback = (function (hostname) {
     const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
     return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-export function checkCoreUrl(url) {
+});
+export var checkCoreUrl = (function (url) {
     let parsed;
     try {
         parsed = new URL(url);
@@ -65,10 +41,117 @@ export function checkCoreUrl(url) {
     if (!parsed.pathname.endsWith("/"))
         parsed.pathname += "/";
     return parsed;
-}
-function clip(text, max = MAX_TEXT) {
+});
+var clip = (function (text, max = MAX_TEXT) {
     return text.length <= max ? text : text.slice(0, max) + "…";
-}
+});
+export var checkEntryIdentity = (function (entry, expected, url) {
+    const manifest = entry.manifest;
+    const differ = identityDiffers(manifest, expected);
+    if (differ.length === 0)
+        return;
+    const got = manifest.fingerprint;
+    throw new IntegrityError(`Cannot use the entry the Core at ${url} sent for ${expected.fingerprint}: it is the entry ` +
+        `of another request (${differ.map(((key) => `${key} differs`)).join(", ")}${typeof got === "string" && got !== expected.fingerprint
+            ? `; it names ${JSON.stringify(clip(got, 40))}`
+            : ""})`, {
+        hint: "The Core (or something between it and you) answered with another entry; nothing " +
+            "was stored. Tell the Core's operator",
+        details: { core_url: url, fingerprint: expected.fingerprint, fields: differ },
+    });
+});
+export var wireProblem = (function (value) {
+    if (value === undefined)
+        return "the body is not JSON";
+    if (!isObject(value))
+        return "the body is not a JSON object";
+    if (!isObject(value.manifest))
+        return 'no "manifest" object';
+    if (!isObject(value.files))
+        return 'no "files" object';
+    for (const [name, text] of Object.entries(value.files)) {
+        if (!FILE_NAME.test(name))
+            return `a file name that is not a plain name`;
+        if (typeof text !== "string")
+            return `file ${name} is not text`;
+    }
+    return undefined;
+});
+var wireError = (function (value) {
+    if (!isObject(value) || !isObject(value.error))
+        return undefined;
+    const { type, message, hint } = value.error;
+    if (typeof type !== "string" || typeof message !== "string")
+        return undefined;
+    return {
+        type: clip(type, 50),
+        message: clip(message),
+        hint: typeof hint === "string" ? clip(hint) : "",
+    };
+});
+var isObject = (function (value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+});
+var checkFingerprint = (function (fingerprint) {
+    if (!FINGERPRINT.test(fingerprint)) {
+        throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
+            hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
+        });
+    }
+});
+var retryAfterSeconds = (function (headers) {
+    const value = headers.get("retry-after")?.trim();
+    if (!value)
+        return undefined;
+    if (/^\d{1,6}$/.test(value))
+        return Number(value);
+    const at = Date.parse(value);
+    if (Number.isNaN(at))
+        return undefined;
+    return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+});
+var sleep = (function (ms, signal) {
+    return new Promise(((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const timer = setTimeout((() => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+        }), ms);
+        const onAbort = (() => {
+            clearTimeout(timer);
+            reject(signal.reason);
+        });
+        signal?.addEventListener("abort", onAbort, { once: true });
+    }));
+});
+import { DependencyError, ExecError, IntegrityError, NetworkError, PermissionError, TemplateError, ValidationError, } from "../errors.js";
+import { readBounded, TooLarge } from "../_body.js";
+import { identityDiffers } from "../fingerprint.js";
+export const CORE_URL_ENV = "CAPIBARA_CORE_URL";
+export const CORE_TOKEN_ENV = "CAPIBARA_CORE_TOKEN";
+const DEFAULTS = {
+    timeoutMs: 30_000,
+    genTimeoutMs: 600_000,
+    maxBodyBytes: 16 * 1024 ** 2,
+    retries: 2,
+    maxRetryAfterSeconds: 5,
+};
+const MAX_TEXT = 1000;
+const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
+const FILE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+const ERROR_CLASSES = {
+    ValidationError,
+    DependencyError,
+    NetworkError,
+    ExecError,
+    TemplateError,
+    PermissionError,
+    IntegrityError,
+};
+;
+;
+;
 export class CoreClient {
     url;
     #base;
@@ -294,83 +377,10 @@ export class CoreClient {
         });
     }
 }
-export function checkEntryIdentity(entry, expected, url) {
-    const manifest = entry.manifest;
-    const differ = identityDiffers(manifest, expected);
-    if (differ.length === 0)
-        return;
-    const got = manifest.fingerprint;
-    throw new IntegrityError(`Cannot use the entry the Core at ${url} sent for ${expected.fingerprint}: it is the entry ` +
-        `of another request (${differ.map((key) => `${key} differs`).join(", ")}${typeof got === "string" && got !== expected.fingerprint
-            ? `; it names ${JSON.stringify(clip(got, 40))}`
-            : ""})`, {
-        hint: "The Core (or something between it and you) answered with another entry; nothing " +
-            "was stored. Tell the Core's operator",
-        details: { core_url: url, fingerprint: expected.fingerprint, fields: differ },
-    });
-}
-export function wireProblem(value) {
-    if (value === undefined)
-        return "the body is not JSON";
-    if (!isObject(value))
-        return "the body is not a JSON object";
-    if (!isObject(value.manifest))
-        return 'no "manifest" object';
-    if (!isObject(value.files))
-        return 'no "files" object';
-    for (const [name, text] of Object.entries(value.files)) {
-        if (!FILE_NAME.test(name))
-            return `a file name that is not a plain name`;
-        if (typeof text !== "string")
-            return `file ${name} is not text`;
-    }
-    return undefined;
-}
-function wireError(value) {
-    if (!isObject(value) || !isObject(value.error))
-        return undefined;
-    const { type, message, hint } = value.error;
-    if (typeof type !== "string" || typeof message !== "string")
-        return undefined;
-    return {
-        type: clip(type, 50),
-        message: clip(message),
-        hint: typeof hint === "string" ? clip(hint) : "",
-    };
-}
-function isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function checkFingerprint(fingerprint) {
-    if (!FINGERPRINT.test(fingerprint)) {
-        throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
-            hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
-        });
-    }
-}
-function retryAfterSeconds(headers) {
-    const value = headers.get("retry-after")?.trim();
-    if (!value)
-        return undefined;
-    if (/^\d{1,6}$/.test(value))
-        return Number(value);
-    const at = Date.parse(value);
-    if (Number.isNaN(at))
-        return undefined;
-    return Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const timer = setTimeout(() => {
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-    });
-}
+;
+;
+;
+;
+;
+;
+;

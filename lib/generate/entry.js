@@ -1,9 +1,5 @@
 // Generated from src/generate/entry.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { TEMPLATE_VERSION } from "../contract/contract.js";
-import { requestedAllow } from "../sandbox/policy.js";
-import { ENTRY_FILES } from "../schema.js";
-import { entryFiles } from "../store/entry.js";
-export function generatedEntry(input) {
+export var generatedEntry = (function (input) {
     const { fp, request, result, previous } = input;
     const { bundle } = result;
     const now = input.now ?? new Date().toISOString();
@@ -36,4 +32,9 @@ export function generatedEntry(input) {
         manifest,
         files: entryFiles(manifest, { script: bundle.script, readme: bundle.readme }),
     };
-}
+});
+import { TEMPLATE_VERSION } from "../contract/contract.js";
+import { requestedAllow } from "../sandbox/policy.js";
+import { ENTRY_FILES } from "../schema.js";
+import { entryFiles } from "../store/entry.js";
+;

@@ -1,17 +1,5 @@
 // Generated from src/generate/openai.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { discoversModel, resolveConfig } from "../config.js";
-import { NetworkError, TemplateError, ValidationError } from "../errors.js";
-import { readBounded, TooLarge } from "../_body.js";
-const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;
-export { DEFAULT_MODEL, OPENAI_BASE_URL } from "../config.js";
-const DEFAULTS = {
-    timeoutMs: 120_000,
-    maxRetries: 2,
-    seed: 7,
-    maxRepairs: 2,
-    discoverModel: false,
-};
-function checkBaseUrl(baseURL) {
+var checkBaseUrl = (function (baseURL) {
     let url;
     try {
         url = new URL(baseURL);
@@ -29,14 +17,64 @@ function checkBaseUrl(baseURL) {
             "e.g. http://localhost:11434/v1",
         details: { base_url: baseURL },
     });
-}
-let client;
-async function loadClient() {
+});
+var loadClient = (async function () {
     return client ??= await import("npm:openai@^7.57.0");
-}
-async function loadContract() {
+});
+var loadContract = (async function () {
     return { ...await import("../contract/bundle.js"), ...await import("./templates.js") };
-}
+});
+var stripUndefined = (function (value) {
+    return Object.fromEntries(Object.entries(value).filter((([, v]) => v !== undefined)));
+});
+var serverMessage = (function (err) {
+    const body = err.error;
+    const text = typeof body?.message === "string" ? body.message : "";
+    return text === "" ? "" : `: ${text}`;
+});
+var rejectsResponseFormat = (function (err, firstCall, library) {
+    const { APIConnectionError, APIError } = library;
+    if (!(err instanceof APIError) || err instanceof APIConnectionError)
+        return false;
+    if (err.status !== 400 && err.status !== 422)
+        return false;
+    if (firstCall)
+        return true;
+    const text = `${err.message} ${JSON.stringify(err.error ?? "")} ${err.param ?? ""}`;
+    return /response_format|json_schema|structured output/i.test(text);
+});
+export var generatorFromConfig = (function (settings) {
+    if (!settings.configured)
+        return undefined;
+    return new OpenAIGenerator({
+        baseURL: settings.baseUrl,
+        apiKey: settings.apiKey ?? "not-needed",
+        model: settings.model,
+        discoverModel: discoversModel(settings),
+        timeoutMs: settings.timeoutSeconds === undefined
+            ? undefined
+            : Math.round(settings.timeoutSeconds * 1000),
+    });
+});
+export var generatorFromEnv = (function (env, config = {}) {
+    return generatorFromConfig(resolveConfig({ trustProjectConfig: true }, env, { generator: config }).generator);
+});
+import { discoversModel, resolveConfig } from "../config.js";
+import { NetworkError, TemplateError, ValidationError } from "../errors.js";
+import { readBounded, TooLarge } from "../_body.js";
+const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;
+export { DEFAULT_MODEL, OPENAI_BASE_URL } from "../config.js";
+const DEFAULTS = {
+    timeoutMs: 120_000,
+    maxRetries: 2,
+    seed: 7,
+    maxRepairs: 2,
+    discoverModel: false,
+};
+;
+let client;
+;
+;
 export class OpenAIGenerator {
     kind = "openai";
     baseURL;
@@ -70,7 +108,7 @@ export class OpenAIGenerator {
         let models;
         try {
             const page = await (await this.#chat()).models.list({ signal, maxRetries: 0 });
-            models = page.data.map((m) => m.id);
+            models = page.data.map(((m) => m.id));
         }
         catch (err) {
             throw this.#networkError(err, await loadClient(), signal);
@@ -270,38 +308,8 @@ export class OpenAIGenerator {
         return err;
     }
 }
-function stripUndefined(value) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
-}
-function serverMessage(err) {
-    const body = err.error;
-    const text = typeof body?.message === "string" ? body.message : "";
-    return text === "" ? "" : `: ${text}`;
-}
-function rejectsResponseFormat(err, firstCall, library) {
-    const { APIConnectionError, APIError } = library;
-    if (!(err instanceof APIError) || err instanceof APIConnectionError)
-        return false;
-    if (err.status !== 400 && err.status !== 422)
-        return false;
-    if (firstCall)
-        return true;
-    const text = `${err.message} ${JSON.stringify(err.error ?? "")} ${err.param ?? ""}`;
-    return /response_format|json_schema|structured output/i.test(text);
-}
-export function generatorFromConfig(settings) {
-    if (!settings.configured)
-        return undefined;
-    return new OpenAIGenerator({
-        baseURL: settings.baseUrl,
-        apiKey: settings.apiKey ?? "not-needed",
-        model: settings.model,
-        discoverModel: discoversModel(settings),
-        timeoutMs: settings.timeoutSeconds === undefined
-            ? undefined
-            : Math.round(settings.timeoutSeconds * 1000),
-    });
-}
-export function generatorFromEnv(env, config = {}) {
-    return generatorFromConfig(resolveConfig({ trustProjectConfig: true }, env, { generator: config }).generator);
-}
+;
+;
+;
+;
+;

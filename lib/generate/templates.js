@@ -1,4 +1,107 @@
 // Generated from src/generate/templates.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export var systemPrompt = (function (language) {
+    const leader = COMMENT_LEADERS[language];
+    return `You are Capibara's script generator (template ${TEMPLATE_VERSION}). You write ONE complete,
+self-contained ${language} script that does what the user asks for the JSON context they give.
+The script is written once, reviewed by a human, stored in their repository and then run many
+times offline, in a sandbox, with no further help from you.
+
+# Reply format
+Reply with ONE JSON object and nothing else (no prose before or after it):
+{
+  "language": "${language}",
+  "script": "<the whole file, header block included>",
+  "requirements": ["name==version", ...],
+  "outputs": {"<key of output>": "<type, e.g. int, float?, str, list[str]>", ...},
+  "aliases": {"<other name a user may ask for>": "<key of output>", ...},
+  "needs": {"network": ["<host>", ...], "env": ["<ENV_VAR_NAME>", ...]},
+  "readme": "<short markdown: what it does, inputs read, outputs written, how to run it by hand>"
+}
+"outputs" describes the keys of the "output" object the script prints (append "?" to optional
+types); "aliases" maps synonyms (other languages, abbreviations) to those keys, may be {}.
+
+# Script contract
+1. Command line: script --context <json | @file.json> [--selftest] [--dry-run]
+   The runner passes the context as "@path/to/context.json": when the value starts with "@", read
+   and parse that file; otherwise parse the value itself as JSON.
+2. Read EVERY input (paths, numbers, options) from the context. Never hard-code values copied from
+   the example context: the same script will be run with other values of the same shape.
+3. Write only the files and directories the context names as outputs (create their parent
+   directories if needed). Temporary files go under the system temp directory and are removed.
+   Never write anywhere else, never modify inputs.
+4. Deterministic: same context, same outputs. No randomness without a fixed seed, no current time
+   or machine-specific data in outputs, iterate directories and sets in sorted order.
+5. The LAST non-empty line of stdout is exactly one JSON object:
+   {"status": "ok" | "error", "artifacts": [<paths written, as given in the context>],
+    "output": {<the values described by "outputs">}, "raw": {<any extra detail>}}
+   On failure print {"status": "error", "artifacts": [], "output": {}, "raw": {}, "error":
+   "<what went wrong>"} as the last line and exit non-zero. Diagnostics go to stderr.
+6. --selftest: import everything the script needs, do no work, print a status line such as
+   {"status": "ok", "artifacts": [], "output": {"selftest": true}, "raw": {}} and exit 0.
+   --context may be absent or present with --selftest.
+7. --dry-run: validate the context (required keys, types, inputs exist) and print a status line
+   whose "output" says what would be written, without writing anything; exit 0 when valid.
+8. No network access unless the host is listed in needs.network. Secrets (tokens, passwords,
+   keys) are read only from environment variables listed in needs.env and are never hard-coded,
+   printed or written to outputs. No other environment variables beyond PATH, HOME, TMPDIR, LANG.
+9. The file starts with this header block (a shebang line may precede it):
+   ${leader} ${HEADER_START}
+   ${leader} deps: name==version, name==version   (or: ${leader} deps: none)
+   ${leader} ${HEADER_END}
+   The header's deps are exactly the "requirements", same names and versions.
+
+${LANGUAGE_RULES[language]}
+
+# Skeleton to follow (adapt it; keep its argument handling and status lines)
+${SKELETONS[language]}`;
+});
+export var userMessage = (function (input) {
+    const context = JSON.stringify(input.context ?? {}, null, 2);
+    return `Task: ${input.prompt.trim()}
+
+Language: ${input.language}
+
+Example context (the script receives a context of this shape via --context @file.json; read every
+value from it, never hard-code them):
+\`\`\`json
+${context}
+\`\`\`
+
+Reply with ONE JSON object in the reply format of the system message.`;
+});
+export var repairMessage = (function (reason) {
+    return `Your reply broke the generation contract: ${reason}
+
+Reply again with the complete, corrected JSON object (the whole script, not a diff) and nothing
+else.`;
+});
+export var replyJsonSchema = (function (language) {
+    const stringMap = { type: "object", additionalProperties: { type: "string" } };
+    const stringList = { type: "array", items: { type: "string" } };
+    return {
+        name: "capibara_bundle",
+        strict: false,
+        schema: {
+            type: "object",
+            properties: {
+                language: { type: "string", enum: [language] },
+                script: { type: "string", minLength: 1 },
+                requirements: stringList,
+                outputs: stringMap,
+                aliases: stringMap,
+                needs: {
+                    type: "object",
+                    properties: { network: stringList, env: stringList },
+                    required: ["network", "env"],
+                    additionalProperties: false,
+                },
+                readme: { type: "string" },
+            },
+            required: ["language", "script", "requirements", "outputs", "aliases", "needs", "readme"],
+            additionalProperties: false,
+        },
+    };
+});
 import { COMMENT_LEADERS, HEADER_END, HEADER_START, TEMPLATE_VERSION, } from "../contract/contract.js";
 const SKELETONS = {
     python: `#!/usr/bin/env python3
@@ -152,106 +255,7 @@ const LANGUAGE_RULES = {
   must be installed: "requirements" is always [] and the header says "# deps: none".
 - Quote every expansion. No eval, no sudo, no package managers.`,
 };
-export function systemPrompt(language) {
-    const leader = COMMENT_LEADERS[language];
-    return `You are Capibara's script generator (template ${TEMPLATE_VERSION}). You write ONE complete,
-self-contained ${language} script that does what the user asks for the JSON context they give.
-The script is written once, reviewed by a human, stored in their repository and then run many
-times offline, in a sandbox, with no further help from you.
-
-# Reply format
-Reply with ONE JSON object and nothing else (no prose before or after it):
-{
-  "language": "${language}",
-  "script": "<the whole file, header block included>",
-  "requirements": ["name==version", ...],
-  "outputs": {"<key of output>": "<type, e.g. int, float?, str, list[str]>", ...},
-  "aliases": {"<other name a user may ask for>": "<key of output>", ...},
-  "needs": {"network": ["<host>", ...], "env": ["<ENV_VAR_NAME>", ...]},
-  "readme": "<short markdown: what it does, inputs read, outputs written, how to run it by hand>"
-}
-"outputs" describes the keys of the "output" object the script prints (append "?" to optional
-types); "aliases" maps synonyms (other languages, abbreviations) to those keys, may be {}.
-
-# Script contract
-1. Command line: script --context <json | @file.json> [--selftest] [--dry-run]
-   The runner passes the context as "@path/to/context.json": when the value starts with "@", read
-   and parse that file; otherwise parse the value itself as JSON.
-2. Read EVERY input (paths, numbers, options) from the context. Never hard-code values copied from
-   the example context: the same script will be run with other values of the same shape.
-3. Write only the files and directories the context names as outputs (create their parent
-   directories if needed). Temporary files go under the system temp directory and are removed.
-   Never write anywhere else, never modify inputs.
-4. Deterministic: same context, same outputs. No randomness without a fixed seed, no current time
-   or machine-specific data in outputs, iterate directories and sets in sorted order.
-5. The LAST non-empty line of stdout is exactly one JSON object:
-   {"status": "ok" | "error", "artifacts": [<paths written, as given in the context>],
-    "output": {<the values described by "outputs">}, "raw": {<any extra detail>}}
-   On failure print {"status": "error", "artifacts": [], "output": {}, "raw": {}, "error":
-   "<what went wrong>"} as the last line and exit non-zero. Diagnostics go to stderr.
-6. --selftest: import everything the script needs, do no work, print a status line such as
-   {"status": "ok", "artifacts": [], "output": {"selftest": true}, "raw": {}} and exit 0.
-   --context may be absent or present with --selftest.
-7. --dry-run: validate the context (required keys, types, inputs exist) and print a status line
-   whose "output" says what would be written, without writing anything; exit 0 when valid.
-8. No network access unless the host is listed in needs.network. Secrets (tokens, passwords,
-   keys) are read only from environment variables listed in needs.env and are never hard-coded,
-   printed or written to outputs. No other environment variables beyond PATH, HOME, TMPDIR, LANG.
-9. The file starts with this header block (a shebang line may precede it):
-   ${leader} ${HEADER_START}
-   ${leader} deps: name==version, name==version   (or: ${leader} deps: none)
-   ${leader} ${HEADER_END}
-   The header's deps are exactly the "requirements", same names and versions.
-
-${LANGUAGE_RULES[language]}
-
-# Skeleton to follow (adapt it; keep its argument handling and status lines)
-${SKELETONS[language]}`;
-}
-export function userMessage(input) {
-    const context = JSON.stringify(input.context ?? {}, null, 2);
-    return `Task: ${input.prompt.trim()}
-
-Language: ${input.language}
-
-Example context (the script receives a context of this shape via --context @file.json; read every
-value from it, never hard-code them):
-\`\`\`json
-${context}
-\`\`\`
-
-Reply with ONE JSON object in the reply format of the system message.`;
-}
-export function repairMessage(reason) {
-    return `Your reply broke the generation contract: ${reason}
-
-Reply again with the complete, corrected JSON object (the whole script, not a diff) and nothing
-else.`;
-}
-export function replyJsonSchema(language) {
-    const stringMap = { type: "object", additionalProperties: { type: "string" } };
-    const stringList = { type: "array", items: { type: "string" } };
-    return {
-        name: "capibara_bundle",
-        strict: false,
-        schema: {
-            type: "object",
-            properties: {
-                language: { type: "string", enum: [language] },
-                script: { type: "string", minLength: 1 },
-                requirements: stringList,
-                outputs: stringMap,
-                aliases: stringMap,
-                needs: {
-                    type: "object",
-                    properties: { network: stringList, env: stringList },
-                    required: ["network", "env"],
-                    additionalProperties: false,
-                },
-                readme: { type: "string" },
-            },
-            required: ["language", "script", "requirements", "outputs", "aliases", "needs", "readme"],
-            additionalProperties: false,
-        },
-    };
-}
+;
+;
+;
+;

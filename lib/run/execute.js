@@ -1,23 +1,14 @@
 // Generated from src/run/execute.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname, join, relative, tmpDir } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
-import { step } from "../_timings.js";
-import { ExecError, PermissionError } from "../errors.js";
-import { execCommand, holdCommand } from "../exec.js";
-import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, watchUsage, } from "../sandbox/copy_out.js";
-import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
-import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
-export const STAGING_SAMPLE_MS = 100;
-export function outputModeOf(backend) {
+export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
-}
-function sum(measures) {
-    return measures.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), {
+});
+var sum = (function (measures) {
+    return measures.reduce(((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files })), {
         bytes: 0,
         files: 0,
     });
-}
-function stagingError(limits, used) {
+});
+var stagingError = (function (limits, used) {
     const what = used.bytes > limits.bytes
         ? `more than ${Math.round(limits.bytes / 1024 ** 2)} MiB`
         : `more than ${limits.files} files`;
@@ -25,20 +16,8 @@ function stagingError(limits, used) {
         hint: "Raise the bound with --max-output <MiB> if the script really writes that much",
         details: { max_bytes: limits.bytes, max_files: limits.files },
     });
-}
-class UnconfinedBackend {
-    name = "none";
-    available() {
-        return Promise.resolve({ ok: true });
-    }
-    wrap(spec) {
-        return Promise.resolve({ spec, close: () => Promise.resolve() });
-    }
-}
-export const DENO_ONLY_WARNING = "warning: the bubblewrap sandbox is unavailable: this TypeScript script runs under Deno's " +
-    "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
-    "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
-export async function backendFor(language, options) {
+});
+export var backendFor = (async function (language, options) {
     if (confinementOf(language) === "deno-permissions") {
         const { DenoPermissionsBackend } = await import("../sandbox/deno.js");
         if (!options.sandbox || Deno.build.os !== "linux")
@@ -54,11 +33,11 @@ export async function backendFor(language, options) {
         return new UnconfinedBackend();
     }
     return await requireBackend(language, options.cacheDir);
-}
-export function runDirPath() {
+});
+export var runDirPath = (function () {
     return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
-}
-export function checkOutputFolders(folders, workdir) {
+});
+export var checkOutputFolders = (function (folders, workdir) {
     workdir = realPathSyncOrNull(workdir) ?? workdir;
     for (const wanted of new Set(folders)) {
         let folder = wanted;
@@ -80,17 +59,8 @@ export function checkOutputFolders(folders, workdir) {
             details: { path: wanted },
         });
     }
-}
-export class HeldStartLost extends Error {
-    exec;
-    constructor(exec) {
-        super(`The sandbox started ahead ended before its run (exit ${exec.code}): ` +
-            (exec.stderr.trim().split("\n").at(-1) ?? ""));
-        this.name = "HeldStartLost";
-        this.exec = exec;
-    }
-}
-export async function stage(plan, backend, options = {}) {
+});
+export var stage = (async function (plan, backend, options = {}) {
     const { tmpDir, workdir } = plan.policy;
     const mode = outputModeOf(backend);
     let created = false;
@@ -98,20 +68,20 @@ export async function stage(plan, backend, options = {}) {
     let held;
     const placeholders = [];
     let disposed;
-    const dispose = (removeLater) => disposed ??= (async () => {
+    const dispose = ((removeLater) => disposed ??= (async () => {
         await held?.discard();
         await wrapped?.close();
         if (created && removeLater)
             removeLater(tmpDir);
         else if (created)
-            await removeIfExists(tmpDir).catch(() => { });
+            await removeIfExists(tmpDir).catch((() => { }));
         for (const { path, ino } of placeholders) {
             const info = await lstatOrNull(path);
             if (info?.isFile && info.ino === ino && info.size === 0) {
-                await Deno.remove(path).catch(() => { });
+                await Deno.remove(path).catch((() => { }));
             }
         }
-    })();
+    })());
     try {
         Deno.mkdirSync(tmpDir, { mode: 0o700 });
         created = true;
@@ -119,7 +89,7 @@ export async function stage(plan, backend, options = {}) {
         for (const output of plan.outputs) {
             if (output.kind !== "dir")
                 continue;
-            await makeFolders(workdir, output.target).catch((error) => {
+            await makeFolders(workdir, output.target).catch(((error) => {
                 if (error instanceof Deno.errors.PermissionDenied) {
                     checkOutputFolders([output.target], workdir);
                 }
@@ -127,7 +97,7 @@ export async function stage(plan, backend, options = {}) {
                     cause: error,
                     hint: "Remove what is in its way (a symlink, a file), then run again",
                 });
-            });
+            }));
         }
         if (mode === "copy-out") {
             Deno.mkdirSync(join(tmpDir, "outputs"), { mode: 0o755 });
@@ -145,11 +115,11 @@ export async function stage(plan, backend, options = {}) {
             }
             policy = {
                 ...policy,
-                stage: plan.outputs.map((o) => ({ source: o.staging, target: o.target })),
+                stage: plan.outputs.map(((o) => ({ source: o.staging, target: o.target }))),
             };
         }
         else {
-            policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
+            policy = { ...policy, write: [...plan.outputs.map(((o) => o.target)), ...policy.write] };
         }
         Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
         const hold = options.held === true && backend.holds === true;
@@ -159,7 +129,7 @@ export async function stage(plan, backend, options = {}) {
                 throw new Error("the backend did not hold the command");
             held = holdCommand(wrapped.spec, wrapped.gateSign);
         }
-        const abandon = () => {
+        const abandon = (() => {
             if (disposed)
                 return;
             disposed = Promise.resolve();
@@ -176,33 +146,33 @@ export async function stage(plan, backend, options = {}) {
             }
             catch {
             }
-        };
+        });
         return { plan, wrapped, held, mode, dispose, abandon };
     }
     catch (error) {
         await dispose();
         throw error;
     }
-}
-export async function execute(plan, backend, options) {
+});
+export var execute = (async function (plan, backend, options) {
     return await runStaged(await stage(plan, backend), options);
-}
-export async function runStaged(staged, options) {
+});
+export var runStaged = (async function (staged, options) {
     const { plan, wrapped, mode } = staged;
     const { tmpDir, workdir } = plan.policy;
     const bounds = { ...DEFAULT_STAGING_LIMITS, ...options.staging };
     try {
         if (mode === "copy-out") {
-            checkOutputFolders(plan.outputs.map((o) => o.kind === "dir" ? o.target : workdir), workdir);
+            checkOutputFolders(plan.outputs.map(((o) => o.kind === "dir" ? o.target : workdir)), workdir);
         }
         step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
-        const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
-        const before = sum(inPlace.map((path) => measureTree(path)));
-        const usage = () => {
+        const inPlace = mode === "in-place" ? plan.outputs.map(((o) => o.target)) : [];
+        const before = sum(inPlace.map(((path) => measureTree(path))));
+        const usage = (() => {
             const stopAt = { bytes: before.bytes + bounds.bytes, files: before.files + bounds.files };
-            const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt)));
+            const used = sum([tmpDir, ...inPlace].map(((path) => measureTree(path, stopAt))));
             return { bytes: used.bytes - before.bytes, files: used.files - before.files };
-        };
+        });
         const watch = watchUsage(usage, bounds, STAGING_SAMPLE_MS, options.signal);
         let exceeded;
         const absent = plantablePaths(plan.policy);
@@ -272,4 +242,43 @@ export async function runStaged(staged, options) {
     finally {
         await staged.dispose(options.removeLater);
     }
+});
+import { dirname, join, relative, tmpDir } from "../_path.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
+import { step } from "../_timings.js";
+import { ExecError, PermissionError } from "../errors.js";
+import { execCommand, holdCommand } from "../exec.js";
+import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, watchUsage, } from "../sandbox/copy_out.js";
+import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
+import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
+export const STAGING_SAMPLE_MS = 100;
+;
+;
+;
+class UnconfinedBackend {
+    name = "none";
+    available() {
+        return Promise.resolve({ ok: true });
+    }
+    wrap(spec) {
+        return Promise.resolve({ spec, close: (() => Promise.resolve()) });
+    }
 }
+export const DENO_ONLY_WARNING = "warning: the bubblewrap sandbox is unavailable: this TypeScript script runs under Deno's " +
+    "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
+    "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
+;
+;
+;
+export class HeldStartLost extends Error {
+    exec;
+    constructor(exec) {
+        super(`The sandbox started ahead ended before its run (exit ${exec.code}): ` +
+            (exec.stderr.trim().split("\n").at(-1) ?? ""));
+        this.name = "HeldStartLost";
+        this.exec = exec;
+    }
+}
+;
+;
+;

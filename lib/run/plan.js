@@ -1,11 +1,5 @@
 // Generated from src/run/plan.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname, join } from "../_path.js";
-import { realPathSyncOrNull } from "../_fs.js";
-import { scriptCommand } from "../runtimes/types.js";
-import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, homeFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
-import { confinementOf } from "../sandbox/mod.js";
-export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
-export function baseEnv(tmpDir) {
+export var baseEnv = (function (tmpDir) {
     return {
         PATH: SCRIPT_PATH,
         HOME: tmpDir,
@@ -17,11 +11,11 @@ export function baseEnv(tmpDir) {
         OPENBLAS_NUM_THREADS: "4",
         MKL_NUM_THREADS: "4",
     };
-}
-export function checkPermissions(needs, options) {
+});
+export var checkPermissions = (function (needs, options) {
     return effectiveAllow(needs, options.grants, options.paths, options.workdir);
-}
-export async function planRun(input) {
+});
+export var planRun = (async function (input) {
     const { entry: { dir, manifest }, grants, prepared, tmpDir } = input;
     const workdir = Deno.realPathSync(input.workdir);
     const paths = await contextPaths(input.context, workdir);
@@ -43,7 +37,7 @@ export async function planRun(input) {
             outputs.push({ target: path, kind: "file", staging: "" });
         }
     }
-    outputs.forEach((o, i) => o.staging = join(tmpDir, "outputs", String(i)));
+    outputs.forEach(((o, i) => o.staging = join(tmpDir, "outputs", String(i))));
     const homes = homeFolders(input.config.env);
     const own = [
         ...ownPaths(input.config.cacheDir, input.config.env, workdir, homes),
@@ -51,10 +45,10 @@ export async function planRun(input) {
     ];
     const heldOwn = checkOwnPaths(own, {
         granted: grantedWrite,
-        outputs: outputs.map((o) => o.target),
+        outputs: outputs.map(((o) => o.target)),
         enclosing: enclosingFolders(input.config.env, workdir, homes),
     });
-    const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
+    const writeDirs = [...new Set([...outputs.map(((o) => o.target)), ...grantedWrite])];
     const env = baseEnv(tmpDir);
     for (const name of allow.env) {
         const value = input.config.env[name];
@@ -85,10 +79,19 @@ export async function planRun(input) {
         confinement: confinementOf(manifest.language),
         contextFile,
         contextJson: JSON.stringify(input.context ?? {}),
-        outputDirs: outputs.filter((o) => o.kind === "dir").map((o) => o.target),
+        outputDirs: outputs.filter(((o) => o.kind === "dir")).map(((o) => o.target)),
         outputs,
         declaredOutputs: paths.outputs ?? [],
         writeDirs,
         runtimeName: manifest.runtime.name,
     };
-}
+});
+import { dirname, join } from "../_path.js";
+import { realPathSyncOrNull } from "../_fs.js";
+import { scriptCommand } from "../runtimes/types.js";
+import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, homeFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
+import { confinementOf } from "../sandbox/mod.js";
+export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
+;
+;
+;

@@ -1,40 +1,32 @@
 // Generated from src/run/prestart.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname } from "../_path.js";
-import { lstatSyncOrNull, removeIfExists, removeIfExistsSync } from "../_fs.js";
-import { sleep } from "../_timer.js";
-import { stage } from "./execute.js";
-export const PRESTART_MAX_AGE_MS = 30_000;
-export const PRESTART_MAX_SLOTS = 4;
-export const PRESTART_HISTORY = 64;
-const TMP_MARKER = "\u0000tmp\u0000";
-function withTmpText(plan, replacement) {
+var withTmpText = (function (plan, replacement) {
     return JSON.stringify(plan).replaceAll(JSON.stringify(plan.policy.tmpDir).slice(1, -1), replacement);
-}
-function planShape(plan) {
+});
+var planShape = (function (plan) {
     return withTmpText(plan, TMP_MARKER);
-}
-export function movedTo(plan, tmpDir) {
+});
+export var movedTo = (function (plan, tmpDir) {
     return JSON.parse(withTmpText(plan, JSON.stringify(tmpDir).slice(1, -1)));
-}
-export function prestartable(plan) {
+});
+export var prestartable = (function (plan) {
     if (plan.policy.write.length > 0)
         return false;
-    return plan.outputs.every((output) => {
+    return plan.outputs.every(((output) => {
         const info = lstatSyncOrNull(output.target);
         return info !== null && (output.kind === "dir" ? info.isDirectory : info.isFile);
-    });
-}
-function identitiesOf(plan) {
+    }));
+});
+var identitiesOf = (function (plan) {
     const { policy } = plan;
     const read = new Set(policy.read);
     const paths = new Set();
-    const add = (path) => {
+    const add = ((path) => {
         for (let p = path; !paths.has(p); p = dirname(p)) {
             paths.add(p);
             if (p === "/" || p === ".")
                 break;
         }
-    };
+    });
     for (const path of [...policy.read, ...policy.protect, policy.workdir])
         add(path);
     for (const output of plan.outputs)
@@ -54,15 +46,29 @@ function identitiesOf(plan) {
         identities.set(path, id);
     }
     return identities;
-}
-function sameIdentities(before, now) {
+});
+var sameIdentities = (function (before, now) {
     if (before.size !== now.size)
         return false;
     for (const [path, id] of before)
         if (now.get(path) !== id)
             return false;
     return true;
-}
+});
+import { dirname } from "../_path.js";
+import { lstatSyncOrNull, removeIfExists, removeIfExistsSync } from "../_fs.js";
+import { sleep } from "../_timer.js";
+import { stage } from "./execute.js";
+export const PRESTART_MAX_AGE_MS = 30_000;
+export const PRESTART_MAX_SLOTS = 4;
+export const PRESTART_HISTORY = 64;
+const TMP_MARKER = "\u0000tmp\u0000";
+;
+;
+;
+;
+;
+;
 export class Prestarts {
     #slots = new Map();
     #history = new Map();
@@ -80,14 +86,14 @@ export class Prestarts {
     nextAfterRun = false;
     removeLater(folder) {
         this.#hookExit();
-        const removal = sleep(0).then(() => removeIfExists(folder)).catch(() => { }).finally(() => {
+        const removal = sleep(0).then((() => removeIfExists(folder))).catch((() => { })).finally((() => {
             this.#leftovers.delete(folder);
-        });
+        }));
         this.#leftovers.set(folder, removal);
     }
     async waiting() {
         const slots = await Promise.all(this.#slots.values());
-        return slots.flatMap((slot) => slot ? [slot.staged.plan.policy.tmpDir] : []);
+        return slots.flatMap(((slot) => slot ? [slot.staged.plan.policy.tmpDir] : []));
     }
     async removals() {
         await Promise.all(this.#leftovers.values());
@@ -101,7 +107,7 @@ export class Prestarts {
         void this.#open(key, backend, plan);
     }
     async adopt(key, backend, plan) {
-        await this.#open(key, backend, () => Promise.resolve(plan), false);
+        await this.#open(key, backend, (() => Promise.resolve(plan)), false);
     }
     #open(key, backend, plan, expires = true) {
         if (!backend.holds || this.#slots.has(key))
@@ -124,13 +130,13 @@ export class Prestarts {
             this.#live.add(staged);
             this.stats.started++;
             return { staged, shape: planShape(planned), identities, born: performance.now() };
-        })().catch(() => undefined);
+        })().catch((() => undefined));
         this.#slots.set(key, slot);
         if (!expires) {
             this.#adopted.add(key);
             return slot;
         }
-        const timer = setTimeout(() => this.#drop(key), PRESTART_MAX_AGE_MS);
+        const timer = setTimeout((() => this.#drop(key)), PRESTART_MAX_AGE_MS);
         Deno.unrefTimer(timer);
         this.#timers.set(key, timer);
         return slot;
@@ -170,7 +176,7 @@ export class Prestarts {
     }
     async dispose() {
         const keys = [...this.#slots.keys()];
-        await Promise.all([...keys.map((key) => this.#drop(key)), ...this.#leftovers.values()]);
+        await Promise.all([...keys.map(((key) => this.#drop(key))), ...this.#leftovers.values()]);
     }
     #forget(key) {
         this.#slots.delete(key);
@@ -195,7 +201,7 @@ export class Prestarts {
         if (this.#exitHook)
             return;
         this.#exitHook = true;
-        globalThis.addEventListener("unload", () => {
+        globalThis.addEventListener("unload", (() => {
             for (const staged of this.#live)
                 staged.abandon();
             this.#live.clear();
@@ -207,7 +213,7 @@ export class Prestarts {
                 }
             }
             this.#leftovers.clear();
-        });
+        }));
     }
 }
 export const prestarts = new Prestarts();

@@ -1,13 +1,5 @@
 // Generated from src/run/remembered.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "../_path.js";
-import { isInside, lstatSyncOrNull } from "../_fs.js";
-import { cacheFolderIsOwn } from "../_cache_folder.js";
-import { privateFolder, runnerFolder } from "../_runner_folder.js";
-import { LANGUAGES } from "../types.js";
-import { backendFor, runDirPath } from "./execute.js";
-import { movedTo, prestartable, prestarts } from "./prestart.js";
-export const REMEMBERED_MAX = 64;
-function nameOf(args, cwd) {
+var nameOf = (function (args, cwd) {
     const text = JSON.stringify([cwd, ...args]);
     let a = 0x811c9dc5;
     let b = 0x01000193 ^ 0x5bd1e995;
@@ -17,11 +9,11 @@ function nameOf(args, cwd) {
         b = Math.imul(b ^ c, 0x5bd1e995);
     }
     return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
-}
-export function rememberedFile(args, cwd) {
+});
+export var rememberedFile = (function (args, cwd) {
     return join(runnerFolder(), "plans", `${nameOf(args, cwd)}.json`);
-}
-function plansFolder(create) {
+});
+var plansFolder = (function (create) {
     const folder = runnerFolder();
     if (create) {
         try {
@@ -41,8 +33,8 @@ function plansFolder(create) {
         }
     }
     return privateFolder(plans) ? plans : undefined;
-}
-function parse(text) {
+});
+var parse = (function (text) {
     try {
         const value = JSON.parse(text);
         if (typeof value.key !== "string" || typeof value.cacheDir !== "string" ||
@@ -54,12 +46,8 @@ function parse(text) {
     catch {
         return undefined;
     }
-}
-let command;
-const MAX_PLAN_BYTES = 1 << 20;
-const SIGNALS = { SIGINT: 130, SIGTERM: 143 };
-let listening;
-function readPlan(file) {
+});
+var readPlan = (function (file) {
     const info = lstatSyncOrNull(file);
     if (!info?.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0o777) & 0o077) !== 0 ||
         info.nlink !== 1 || info.size > MAX_PLAN_BYTES)
@@ -70,15 +58,15 @@ function readPlan(file) {
     catch {
         return undefined;
     }
-}
-function withoutGranted(plan) {
+});
+var withoutGranted = (function (plan) {
     const env = { ...plan.command.env };
     for (const name of plan.allow.env)
         if (name in env)
             env[name] = null;
     return { ...plan, command: { ...plan.command, env: env } };
-}
-function withGranted(plan) {
+});
+var withGranted = (function (plan) {
     const env = { ...plan.command.env };
     for (const name of plan.allow.env) {
         if (env[name] !== null)
@@ -90,8 +78,8 @@ function withGranted(plan) {
             env[name] = value;
     }
     return { ...plan, command: { ...plan.command, env: env } };
-}
-export async function startRemembered(args, cwd) {
+});
+export var startRemembered = (async function (args, cwd) {
     try {
         const folder = plansFolder(false);
         command = { file: rememberedFile(args, cwd) };
@@ -107,33 +95,33 @@ export async function startRemembered(args, cwd) {
         const plan = withGranted(movedTo(remembered.plan, runDirPath()));
         const { tmpDir } = plan.policy;
         if (!isInside(plan.contextFile, tmpDir) ||
-            !plan.outputs.every((output) => isInside(output.staging, tmpDir)) ||
+            !plan.outputs.every(((output) => isInside(output.staging, tmpDir))) ||
             !prestartable(plan))
             return;
         const backend = await backendFor(remembered.language, {
             sandbox: true,
             cacheDir: remembered.cacheDir,
-            warn: () => { },
+            warn: (() => { }),
         });
-        const listeners = Object.entries(SIGNALS).map(([name, code]) => {
-            const listener = () => Deno.exit(code);
+        const listeners = Object.entries(SIGNALS).map((([name, code]) => {
+            const listener = (() => Deno.exit(code));
             Deno.addSignalListener(name, listener);
             return [name, listener];
-        });
-        listening = () => {
+        }));
+        listening = (() => {
             for (const [name, listener] of listeners)
                 Deno.removeSignalListener(name, listener);
-        };
+        });
         await prestarts.adopt(remembered.key, backend, plan);
     }
     catch {
     }
-}
-export function handOver() {
+});
+export var handOver = (function () {
     listening?.();
     listening = undefined;
-}
-export function rememberRun(remembered, fit) {
+});
+export var rememberRun = (function (remembered, fit) {
     if (!command || !fit.holds || fit.copies || !prestartable(remembered.plan))
         return;
     try {
@@ -152,8 +140,8 @@ export function rememberRun(remembered, fit) {
     }
     catch {
     }
-}
-function sameButTmp(text, remembered) {
+});
+var sameButTmp = (function (text, remembered) {
     const before = parse(text);
     if (!before)
         return false;
@@ -161,15 +149,15 @@ function sameButTmp(text, remembered) {
         ...remembered,
         plan: movedTo(remembered.plan, before.plan.policy.tmpDir),
     }) === JSON.stringify(before);
-}
-function prune(folder) {
-    const files = [...Deno.readDirSync(folder)].filter((e) => e.isFile);
+});
+var prune = (function (folder) {
+    const files = [...Deno.readDirSync(folder)].filter(((e) => e.isFile));
     if (files.length <= REMEMBERED_MAX)
         return;
-    const aged = files.map((e) => ({
+    const aged = files.map(((e) => ({
         path: join(folder, e.name),
         mtime: lstatSyncOrNull(join(folder, e.name))?.mtime?.getTime() ?? 0,
-    })).sort((a, b) => a.mtime - b.mtime);
+    }))).sort(((a, b) => a.mtime - b.mtime));
     for (const { path } of aged.slice(0, aged.length - REMEMBERED_MAX)) {
         try {
             Deno.removeSync(path);
@@ -177,4 +165,28 @@ function prune(folder) {
         catch {
         }
     }
-}
+});
+import { join } from "../_path.js";
+import { isInside, lstatSyncOrNull } from "../_fs.js";
+import { cacheFolderIsOwn } from "../_cache_folder.js";
+import { privateFolder, runnerFolder } from "../_runner_folder.js";
+import { LANGUAGES } from "../types.js";
+import { backendFor, runDirPath } from "./execute.js";
+import { movedTo, prestartable, prestarts } from "./prestart.js";
+export const REMEMBERED_MAX = 64;
+;
+;
+;
+;
+let command;
+const MAX_PLAN_BYTES = 1 << 20;
+const SIGNALS = { SIGINT: 130, SIGTERM: 143 };
+let listening;
+;
+;
+;
+;
+;
+;
+;
+;

@@ -1,17 +1,5 @@
 // Generated from src/run/result.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { DEFAULTS } from "../config.js";
-import { ExecError, tail } from "../errors.js";
-import { ScriptOutput as ScriptOutputSchema } from "../schema.js";
-import { checkArtifacts } from "../sandbox/policy.js";
-import { relative, resolve } from "../_path.js";
-import { shellWord } from "../readme.js";
-import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
-export const OUTPUT_LIMITS = {
-    maxBytes: 1024 ** 2,
-    maxDepth: 64,
-    maxItems: 100_000,
-};
-export function outputLimitProblem(line) {
+export var outputLimitProblem = (function (line) {
     const { maxBytes, maxDepth, maxItems } = OUTPUT_LIMITS;
     if (line.length * 3 > maxBytes && new TextEncoder().encode(line).length > maxBytes) {
         return `its last line is larger than ${maxBytes / 1024 ** 2} MiB`;
@@ -43,11 +31,11 @@ export function outputLimitProblem(line) {
         }
     }
     return undefined;
-}
-export function parseScriptOutput(exec, timeoutSeconds, limits, maxOutputBytes = DEFAULTS.maxOutputBytes) {
+});
+export var parseScriptOutput = (function (exec, timeoutSeconds, limits, maxOutputBytes = DEFAULTS.maxOutputBytes) {
     const stderrTail = tail(exec.stderr);
     const details = { exit_code: exec.code, stderr: stderrTail };
-    const withStderr = (text) => stderrTail ? `${text}\n${stderrTail}` : text;
+    const withStderr = ((text) => stderrTail ? `${text}\n${stderrTail}` : text);
     if (exec.timedOut) {
         throw new ExecError(withStderr(`Script timed out after ${timeoutSeconds} s`), {
             hint: "Raise the limit with --timeout <seconds>, or check the script for an endless loop",
@@ -59,7 +47,7 @@ export function parseScriptOutput(exec, timeoutSeconds, limits, maxOutputBytes =
     if (exec.outputTruncated) {
         throw new ExecError(withStderr(`Script printed more than ${maxOutputBytes / 1024 ** 2} MiB: output was cut`), { hint: "Scripts should write large data to an output file, not stdout", details });
     }
-    const last = exec.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "").at(-1);
+    const last = exec.stdout.split("\n").map(((l) => l.trim())).filter(((l) => l !== "")).at(-1);
     let parsed;
     let problem = "";
     if (last === undefined) {
@@ -120,8 +108,8 @@ export function parseScriptOutput(exec, timeoutSeconds, limits, maxOutputBytes =
         });
     }
     return parsed;
-}
-export function applySelect(result, manifest, select) {
+});
+export var applySelect = (function (result, manifest, select) {
     if (!select || select.length === 0)
         return { output: result.output };
     const output = {};
@@ -130,11 +118,11 @@ export function applySelect(result, manifest, select) {
     for (const key of select) {
         const names = [
             key,
-            ...Object.entries(manifest.aliases).filter(([, canonical]) => canonical === key).map(([alias]) => alias),
+            ...Object.entries(manifest.aliases).filter((([, canonical]) => canonical === key)).map((([alias]) => alias)),
         ];
         let found = false;
         for (const source of sources) {
-            const name = names.find((n) => Object.hasOwn(source, n));
+            const name = names.find(((n) => Object.hasOwn(source, n)));
             if (name !== undefined) {
                 output[key] = source[name];
                 found = true;
@@ -147,8 +135,8 @@ export function applySelect(result, manifest, select) {
         }
     }
     return missing.length > 0 ? { output, missing } : { output };
-}
-export async function runResult(run, where, options) {
+});
+export var runResult = (async function (run, where, options) {
     let parsed;
     try {
         parsed = parseScriptOutput(run.exec, options.timeoutSeconds, run.limits, options.maxOutputBytes);
@@ -164,8 +152,8 @@ export async function runResult(run, where, options) {
         raw: parsed.raw,
         ...(selected.missing ? { missing: selected.missing } : {}),
     };
-}
-function unnamedFiles(text, workdir) {
+});
+var unnamedFiles = (function (text, workdir) {
     const found = new Set();
     const patterns = [
         /No such file or directory: '([^'\n]{1,512})'/g,
@@ -183,7 +171,7 @@ function unnamedFiles(text, workdir) {
             if (real === null || !isInside(real, workdir))
                 continue;
             const parts = [...name.split(/[\\/]/), ...relative(workdir, real).split(/[\\/]/)];
-            if (parts.some((part) => part.startsWith(".") || SECRET_NAME.test(part)))
+            if (parts.some(((part) => part.startsWith(".") || SECRET_NAME.test(part))))
                 continue;
             if (lstatSyncOrNull(path))
                 found.add(name);
@@ -192,9 +180,8 @@ function unnamedFiles(text, workdir) {
         }
     }
     return [...found];
-}
-const SECRET_NAME = /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
-function withFailureHint(error, exec, workdir, networked) {
+});
+var withFailureHint = (function (error, exec, workdir, networked) {
     if (!(error instanceof ExecError) || exec.code === 0 || exec.timedOut)
         return error;
     const text = `${exec.stderr.slice(-8192)}\n${exec.stdout.slice(-8192)}`;
@@ -205,7 +192,7 @@ function withFailureHint(error, exec, workdir, networked) {
     const proxy = status ? status[1] ?? status[2] ?? status[3] : undefined;
     if (unnamed.length === 0 && proxy === undefined)
         return error;
-    const list = unnamed.map((p) => JSON.stringify(p)).join(", ");
+    const list = unnamed.map(((p) => JSON.stringify(p))).join(", ");
     const hint = proxy === "403"
         ? "A network request was refused by Capibara's proxy: its host or port is not granted " +
             "(grant it with --allow-net host[:port], or --allow-private-net for a local address); " +
@@ -216,7 +203,7 @@ function withFailureHint(error, exec, workdir, networked) {
                 "not help"
             : `The script's errors name ${list}, which the project holds but the run was not given: ` +
                 "a script sees only the paths its context names and --allow-read grants. If it should " +
-                `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${unnamed.map((p) => `--allow-read ${shellWord(p)}`).join(" ")} (the same script; another context is another request, and a new script)`;
+                `read ${unnamed.length === 1 ? "it" : "them"}, run again with ${unnamed.map(((p) => `--allow-read ${shellWord(p)}`)).join(" ")} (the same script; another context is another request, and a new script)`;
     return new ExecError(error.message, {
         cause: error.cause,
         hint,
@@ -226,4 +213,23 @@ function withFailureHint(error, exec, workdir, networked) {
             ...proxy !== undefined ? { proxy_status: Number(proxy) } : {},
         },
     });
-}
+});
+import { DEFAULTS } from "../config.js";
+import { ExecError, tail } from "../errors.js";
+import { ScriptOutput as ScriptOutputSchema } from "../schema.js";
+import { checkArtifacts } from "../sandbox/policy.js";
+import { relative, resolve } from "../_path.js";
+import { shellWord } from "../readme.js";
+import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
+export const OUTPUT_LIMITS = {
+    maxBytes: 1024 ** 2,
+    maxDepth: 64,
+    maxItems: 100_000,
+};
+;
+;
+;
+;
+;
+const SECRET_NAME = /^(id_[a-z0-9]+|.*\.(pem|key|p12|pfx|jks|keystore|kdbx|gpg|asc)|.*(secret|credential|password|passwd|token|private).*|.*env)$/i;
+;

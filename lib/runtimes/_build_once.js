@@ -1,9 +1,5 @@
 // Generated from src/runtimes/_build_once.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname, join } from "../_path.js";
-import { Memo } from "../_memo.js";
-import { removeIfExists } from "../_fs.js";
-const inFlight = new Memo();
-export async function readReady(spec) {
+export var readReady = (async function (spec) {
     let raw;
     try {
         raw = JSON.parse(await Deno.readTextFile(join(spec.dir, spec.marker)));
@@ -12,20 +8,20 @@ export async function readReady(spec) {
         return undefined;
     }
     return await spec.accept(raw, spec.dir);
-}
-export async function buildOnce(spec) {
+});
+export var buildOnce = (async function (spec) {
     const ready = await readReady(spec);
     if (ready !== undefined)
         return ready;
-    const promise = inFlight.get(spec.dir, () => buildLocked(spec));
+    const promise = inFlight.get(spec.dir, (() => buildLocked(spec)));
     try {
         return await promise;
     }
     finally {
         inFlight.clear(spec.dir);
     }
-}
-async function buildLocked(spec) {
+});
+var buildLocked = (async function (spec) {
     await Deno.mkdir(dirname(spec.dir), { recursive: true });
     const lock = await Deno.open(spec.lockFile ?? `${spec.dir}.lock`, {
         create: true,
@@ -54,10 +50,18 @@ async function buildLocked(spec) {
     finally {
         lock.close();
     }
-}
-async function writeMarker(dir, name, marker) {
+});
+var writeMarker = (async function (dir, name, marker) {
     const tmp = join(dir, `${name}.tmp`);
     await removeIfExists(tmp);
     await Deno.writeTextFile(tmp, JSON.stringify(marker, null, 2) + "\n", { createNew: true });
     await Deno.rename(tmp, join(dir, name));
-}
+});
+import { dirname, join } from "../_path.js";
+import { Memo } from "../_memo.js";
+import { removeIfExists } from "../_fs.js";
+const inFlight = new Memo();
+;
+;
+;
+;

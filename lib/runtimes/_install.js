@@ -1,17 +1,12 @@
 // Generated from src/runtimes/_install.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { execCommand } from "../exec.js";
-import { DependencyError } from "../errors.js";
-import { measureTree, pastBounds, watchUsage } from "../sandbox/copy_out.js";
-export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
-export const INSTALL_SAMPLE_MS = 250;
-export async function runInstall(sandbox, spec, policy, options) {
+export var runInstall = (async function (sandbox, spec, policy, options) {
     const limits = options.limits ?? INSTALL_DISK_LIMITS;
     const roots = [...policy.write, policy.tmpDir];
-    const before = roots.map((root) => measureTree(root));
-    const usage = () => {
+    const before = roots.map(((root) => measureTree(root)));
+    const usage = (() => {
         let bytes = 0;
         let files = 0;
-        roots.forEach((root, i) => {
+        roots.forEach(((root, i) => {
             const was = before[i];
             const now = measureTree(root, {
                 bytes: was.bytes + limits.bytes,
@@ -19,9 +14,9 @@ export async function runInstall(sandbox, spec, policy, options) {
             });
             bytes += Math.max(0, now.bytes - was.bytes);
             files += Math.max(0, now.files - was.files);
-        });
+        }));
         return { bytes, files };
-    };
+    });
     const wrapped = await sandbox.wrap(spec, policy);
     let exceeded;
     let result;
@@ -45,7 +40,7 @@ export async function runInstall(sandbox, spec, policy, options) {
         await wrapped.close();
     }
     if (exceeded) {
-        const gib = (bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+        const gib = ((bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`);
         throw new DependencyError(`Cannot install the script's packages: the install wrote ${gib(exceeded.bytes)} in ` +
             `${exceeded.files.toLocaleString("en-US")} files, past its bound of ` +
             `${gib(limits.bytes)} and ${limits.files.toLocaleString("en-US")} files (it was stopped)`, {
@@ -55,4 +50,10 @@ export async function runInstall(sandbox, spec, policy, options) {
         });
     }
     return result;
-}
+});
+import { execCommand } from "../exec.js";
+import { DependencyError } from "../errors.js";
+import { measureTree, pastBounds, watchUsage } from "../sandbox/copy_out.js";
+export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
+export const INSTALL_SAMPLE_MS = 250;
+;

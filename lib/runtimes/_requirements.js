@@ -1,16 +1,19 @@
 // Generated from src/runtimes/_requirements.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-let requirementsModule;
-export function requirementsLib() {
+export var requirementsLib = (function () {
     requirementsModule ??= import("../contract/requirements.js");
     return requirementsModule;
-}
-export async function normalisedPython(requirements) {
+});
+export var normalisedPython = (async function (requirements) {
     if (requirements.length === 0)
         return [];
     return (await requirementsLib()).normaliseRequirements(requirements);
-}
-export async function normalisedNpm(requirements) {
+});
+export var normalisedNpm = (async function (requirements) {
     if (requirements.length === 0)
         return [];
     return (await requirementsLib()).normaliseNpmRequirements(requirements);
-}
+});
+let requirementsModule;
+;
+;
+;

@@ -1,11 +1,5 @@
 // Generated from src/runtimes/bash.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { DependencyError, tail } from "../errors.js";
-import { once } from "../_memo.js";
-import { which } from "../_which.js";
-import { execCommand } from "../exec.js";
-const PROBE_TIMEOUT_MS = 30_000;
-const INSTALL_HINT = "Install bash (4 or newer) and make sure it is on PATH";
-async function isExecutableFile(path) {
+var isExecutableFile = (async function (path) {
     try {
         const info = await Deno.stat(path);
         return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
@@ -13,7 +7,14 @@ async function isExecutableFile(path) {
     catch {
         return false;
     }
-}
+});
+import { DependencyError, tail } from "../errors.js";
+import { once } from "../_memo.js";
+import { which } from "../_which.js";
+import { execCommand } from "../exec.js";
+const PROBE_TIMEOUT_MS = 30_000;
+const INSTALL_HINT = "Install bash (4 or newer) and make sure it is on PATH";
+;
 export class BashRuntime {
     language = "bash";
     #bash;
@@ -23,8 +24,8 @@ export class BashRuntime {
     constructor(options = {}) {
         this.#bash = options.bash;
         this.#userEnv = options.env ?? Deno.env.toObject();
-        this.#binary = once(() => this.#findBinary());
-        this.#version = once(() => this.#probeVersion());
+        this.#binary = once((() => this.#findBinary()));
+        this.#version = once((() => this.#probeVersion()));
     }
     async describe() {
         return { name: "bash", version: await this.#version() };

@@ -1,4 +1,271 @@
 // Generated from src/runtimes/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export var denoDirKey = (async function (requirements) {
+    return (await sha256((await normalisedNpm(requirements)).join("\n"))).slice(0, 16);
+});
+var findExecutable = (async function (name, pathVar) {
+    const wanted = !isAbsolute(name) && (name.includes("/") || name.includes("\\"))
+        ? resolve(name)
+        : name;
+    return await which(wanted, pathVar ?? "");
+});
+var isDenoBinary = (function (path) {
+    const name = basename(path).toLowerCase();
+    return name === "deno" || name === "deno.exe";
+});
+var acceptMarker = (function (requirements, registry) {
+    return ((raw) => {
+        const parsed = Marker.safeParse(raw);
+        if (!parsed.success)
+            return undefined;
+        const marker = parsed.data;
+        if (marker.requirements.join("\n") !== requirements.join("\n"))
+            return undefined;
+        if (JSON.stringify(marker.registry) !== JSON.stringify(registry))
+            return undefined;
+        return marker;
+    });
+});
+var denoReason = (function (stderr) {
+    const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split(/\r?\n/).map(((l) => l.trim()))
+        .filter(((l) => l));
+    const start = lines.findIndex(((l) => /^error:/i.test(l)));
+    if (start === -1)
+        return lines.at(-1) ?? "deno gave no reason";
+    const picked = [lines[start].replace(/^error:\s*/i, "")];
+    for (const line of lines.slice(start + 1)) {
+        if (!/^\d+:/.test(line))
+            break;
+        picked.push(line.replace(/^\d+:\s*/, ""));
+    }
+    return [...new Set(picked)].join(": ").replace(/\.$/, "");
+});
+var spawnFailure = (function (error, program) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
+        return new DependencyError(`Cannot run TypeScript scripts: "${program}" does not start`, {
+            hint: "Install Deno 2 (https://deno.com) and make sure it is on PATH",
+            cause: error,
+        });
+    }
+    return undefined;
+});
+var registryHost = (function (registry) {
+    let url;
+    try {
+        url = new URL(Object.values(registry)[0] ?? NPM_REGISTRY);
+    }
+    catch {
+        url = new URL(NPM_REGISTRY);
+    }
+    return `${url.hostname}:${url.port || (url.protocol === "http:" ? "80" : "443")}`;
+});
+var runEnv = (function (dir, registry) {
+    return {
+        ...registry,
+        DENO_DIR: dir,
+        DENO_NO_UPDATE_CHECK: "1",
+        DENO_NO_PROMPT: "1",
+        DENO_NO_PACKAGE_JSON: "1",
+        NO_COLOR: "1",
+    };
+});
+var prepared = (function (deno, dir, marker, seeded) {
+    return {
+        interpreter: deno,
+        interpreterArgs: seeded ? [...RUN_ARGS] : [...RUN_ARGS, NO_CODE_CACHE],
+        readPaths: [join(dir, "npm")],
+        env: runEnv(dir, marker.registry),
+    };
+});
+export var denoAddressSpace = (function (memoryBytes) {
+    const mib = Math.max(16, Math.floor(memoryBytes / 1024 ** 2));
+    return {
+        env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` },
+        dataBytes: memoryBytes + DENO_OWN_DATA_BYTES,
+    };
+});
+export var runDenoDir = (function (denoDir, tmpDir, codeCache = false) {
+    const own = join(tmpDir, ".deno");
+    Deno.mkdirSync(own, { recursive: true, mode: 0o700 });
+    for (const name of DISCARDED_DATABASES)
+        Deno.mkdirSync(join(own, name), { mode: 0o700 });
+    const npm = join(denoDir, "npm");
+    if (existsSync(npm))
+        Deno.symlinkSync(npm, join(own, "npm"));
+    if (codeCache) {
+        try {
+            Deno.copyFileSync(join(denoDir, CODE_CACHE_SEED), join(own, "v8_code_cache_v2"));
+        }
+        catch {
+        }
+    }
+    return own;
+});
+export var usesCodeCache = (function (args) {
+    return !args.includes(NO_CODE_CACHE);
+});
+var binaryIdentity = (function (binary) {
+    try {
+        return fileIdentity(Deno.realPathSync(binary));
+    }
+    catch {
+        return undefined;
+    }
+});
+var seedCodeCache = (async function (deno, dir) {
+    const identity = binaryIdentity(deno);
+    if (identity === undefined)
+        return false;
+    const seed = join(dir, CODE_CACHE_SEED);
+    const recorded = join(dir, CODE_CACHE_SEED_FOR);
+    try {
+        if (Deno.readTextFileSync(recorded) === identity && existsSync(seed))
+            return true;
+    }
+    catch {
+    }
+    let work;
+    try {
+        work = await Deno.makeTempDir({ dir, prefix: ".seed-" });
+        const builder = join(work, "seed.js");
+        await Deno.writeTextFile(builder, SEEDED_BUILTINS.map(((name) => `import "node:${name}";\n`)).join(""));
+        const cacheDir = join(work, "deno");
+        const result = await execCommand({
+            program: deno,
+            args: [...RUN_ARGS, builder],
+            env: { ...runEnv(cacheDir, {}), PATH: DEFAULT_PATH, HOME: work, TMPDIR: work },
+            cwd: work,
+        }, { timeoutMs: SEED_TIMEOUT_MS, maxOutputBytes: 100_000 });
+        if (result.code !== 0)
+            return false;
+        const { DatabaseSync } = await import("node:sqlite");
+        const db = new DatabaseSync(join(cacheDir, "v8_code_cache_v2"));
+        try {
+            db.exec("DELETE FROM codecache WHERE specifier NOT LIKE 'ext:%'; " +
+                "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; VACUUM;");
+        }
+        finally {
+            db.close();
+        }
+        await Deno.rename(join(cacheDir, "v8_code_cache_v2"), seed);
+        await Deno.writeTextFile(join(work, "for"), identity);
+        await Deno.rename(join(work, "for"), recorded);
+        return true;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        if (work !== undefined)
+            await removeIfExists(work).catch((() => { }));
+    }
+});
+var graphSpecifiers = (function (graph) {
+    const all = [...graph.roots];
+    for (const module of graph.modules) {
+        all.push(module.specifier);
+        for (const dep of module.dependencies ?? []) {
+            if (dep.code)
+                all.push(dep.code.specifier);
+            if (dep.type)
+                all.push(dep.type.specifier);
+        }
+    }
+    for (const [from, to] of Object.entries(graph.redirects))
+        all.push(from, to);
+    return [...new Set(all)];
+});
+export var checkModuleGraph = (async function (options) {
+    const { deno, script, denoDir } = options;
+    const source = await Deno.readTextFile(script);
+    const verdict = join(dirname(denoDir), "graph-ok", await sha256([deno, denoDir, script, source].join("\0")));
+    if (await exists(verdict))
+        return;
+    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
+    let result;
+    try {
+        const spec = {
+            program: deno,
+            args: [
+                "info",
+                "--json",
+                "--no-config",
+                "--no-lock",
+                "--node-modules-dir=none",
+                "--deny-import",
+                script,
+            ],
+            env: {
+                ...options.env,
+                PATH: DEFAULT_PATH,
+                HOME: tmp,
+                TMPDIR: tmp,
+                DENO_DIR: runDenoDir(denoDir, tmp),
+            },
+            cwd: tmp,
+        };
+        const limits = { timeoutMs: INFO_TIMEOUT_MS, maxOutputBytes: 8_000_000 };
+        const confined = options.sandbox !== undefined && (await options.sandbox.available()).ok;
+        try {
+            if (confined) {
+                const binary = await Deno.realPath(deno);
+                const wrapped = await options.sandbox.wrap(spec, {
+                    network: [],
+                    read: [...new Set([binary, deno, script, join(denoDir, "npm")])],
+                    write: [],
+                    protect: [],
+                    workdir: tmp,
+                    tmpDir: tmp,
+                    memoryBytes: INFO_MEMORY_BYTES,
+                    maxProcesses: INFO_MAX_PROCESSES,
+                    reservesAddressSpace: denoAddressSpace(INFO_MEMORY_BYTES),
+                });
+                try {
+                    result = await execCommand(wrapped.spec, limits);
+                }
+                finally {
+                    await wrapped.close();
+                }
+            }
+            else {
+                result = await execCommand(spec, limits);
+            }
+        }
+        catch (error) {
+            throw spawnFailure(error, deno) ?? error;
+        }
+    }
+    finally {
+        await removeIfExists(tmp);
+    }
+    let graph;
+    try {
+        const parsed = GraphJson.safeParse(JSON.parse(result.stdout));
+        if (parsed.success)
+            graph = parsed.data;
+    }
+    catch {
+    }
+    if (result.code !== 0 || graph === undefined) {
+        const reason = result.timedOut
+            ? `deno info did not finish within ${INFO_TIMEOUT_MS / 1000} s`
+            : denoReason(result.stderr || result.stdout);
+        throw new ExecError(`Cannot check the imports of "${basename(script)}": ${reason}`, {
+            hint: "Regenerate the script with --refresh",
+            details: { exit_code: result.code, stderr: tail(result.stderr) },
+        });
+    }
+    const entry = graph.roots[0] ?? pathToFileUrl(script).href;
+    const local = graphSpecifiers(graph).find(((s) => s.startsWith("file:") && s !== entry));
+    if (local !== undefined) {
+        throw new PermissionError(`Cannot run "${basename(script)}": it imports the local file ${JSON.stringify(local)}`, {
+            hint: "Scripts may import npm: packages and node: built-ins only; files are read at " +
+                "run time from the paths the context names",
+            details: { specifier: local },
+        });
+    }
+    await Deno.mkdir(dirname(verdict), { recursive: true });
+    await Deno.writeTextFile(verdict, "");
+});
 import { basename, dirname, isAbsolute, join, pathToFileUrl, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.js";
@@ -85,46 +352,11 @@ const Marker = z.object({
     created_at: z.string(),
     build_id: z.string(),
 });
-export async function denoDirKey(requirements) {
-    return (await sha256((await normalisedNpm(requirements)).join("\n"))).slice(0, 16);
-}
-async function findExecutable(name, pathVar) {
-    const wanted = !isAbsolute(name) && (name.includes("/") || name.includes("\\"))
-        ? resolve(name)
-        : name;
-    return await which(wanted, pathVar ?? "");
-}
-function isDenoBinary(path) {
-    const name = basename(path).toLowerCase();
-    return name === "deno" || name === "deno.exe";
-}
-function acceptMarker(requirements, registry) {
-    return (raw) => {
-        const parsed = Marker.safeParse(raw);
-        if (!parsed.success)
-            return undefined;
-        const marker = parsed.data;
-        if (marker.requirements.join("\n") !== requirements.join("\n"))
-            return undefined;
-        if (JSON.stringify(marker.registry) !== JSON.stringify(registry))
-            return undefined;
-        return marker;
-    };
-}
-function denoReason(stderr) {
-    const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split(/\r?\n/).map((l) => l.trim())
-        .filter((l) => l);
-    const start = lines.findIndex((l) => /^error:/i.test(l));
-    if (start === -1)
-        return lines.at(-1) ?? "deno gave no reason";
-    const picked = [lines[start].replace(/^error:\s*/i, "")];
-    for (const line of lines.slice(start + 1)) {
-        if (!/^\d+:/.test(line))
-            break;
-        picked.push(line.replace(/^\d+:\s*/, ""));
-    }
-    return [...new Set(picked)].join(": ").replace(/\.$/, "");
-}
+;
+;
+;
+;
+;
 export class DenoRuntime {
     language = "typescript";
     #deno;
@@ -136,8 +368,8 @@ export class DenoRuntime {
         this.#deno = options.deno;
         this.#userEnv = options.env ?? Deno.env.toObject();
         this.#cacheTimeoutMs = options.cacheTimeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS;
-        this.#binary = once(() => this.#findBinary());
-        this.#version = once(() => this.#probeVersion());
+        this.#binary = once((() => this.#findBinary()));
+        this.#version = once((() => this.#probeVersion()));
     }
     async describe() {
         return { name: "deno", version: await this.#version() };
@@ -158,8 +390,8 @@ export class DenoRuntime {
             dir,
             marker: DENO_READY_MARKER,
             accept,
-            onWait: () => options.progress?.("Waiting for another process to cache the npm packages…"),
-            build: async (target) => {
+            onWait: (() => options.progress?.("Waiting for another process to cache the npm packages…")),
+            build: (async (target) => {
                 if (requirements.length) {
                     options.progress?.(`Caching ${requirements.length} npm package${requirements.length === 1 ? "" : "s"}…`);
                     await this.#cache(deno, target, requirements, options.sandbox);
@@ -172,7 +404,7 @@ export class DenoRuntime {
                     created_at: new Date().toISOString(),
                     build_id: crypto.randomUUID(),
                 };
-            },
+            }),
         });
         const entry = join(resolve(scriptDir), manifest.entry);
         if (await exists(entry)) {
@@ -188,17 +420,17 @@ export class DenoRuntime {
         return prepared(deno, dir, marker, seeded);
     }
     async #cache(deno, dir, requirements, sandbox) {
-        const imports = requirements.map((r) => {
+        const imports = requirements.map(((r) => {
             const [name, version] = r.split("==");
             return `import ${JSON.stringify(`npm:${name}@${version}`)};\n`;
-        });
+        }));
         await Deno.writeTextFile(join(dir, DEPS_ENTRY), imports.join(""));
         const confined = sandbox !== undefined && (await sandbox.available()).ok;
         const env = {};
         for (const [name, value] of Object.entries(this.#userEnv)) {
             if (value === undefined)
                 continue;
-            if (PASS_THROUGH.has(name) || PASS_THROUGH_PREFIXES.some((p) => name.startsWith(p))) {
+            if (PASS_THROUGH.has(name) || PASS_THROUGH_PREFIXES.some(((p) => name.startsWith(p)))) {
                 env[name] = value;
             }
         }
@@ -253,7 +485,7 @@ export class DenoRuntime {
                     ...new Set([
                         binary,
                         spec.program,
-                        ...CA_VARS.map((name) => spec.env[name]).filter((path) => path !== undefined && isAbsolute(path)),
+                        ...CA_VARS.map(((name) => spec.env[name])).filter(((path) => path !== undefined && isAbsolute(path))),
                     ]),
                 ],
                 write: [dir],
@@ -318,127 +550,16 @@ export class DenoRuntime {
         });
     }
 }
-function spawnFailure(error, program) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
-        return new DependencyError(`Cannot run TypeScript scripts: "${program}" does not start`, {
-            hint: "Install Deno 2 (https://deno.com) and make sure it is on PATH",
-            cause: error,
-        });
-    }
-    return undefined;
-}
-function registryHost(registry) {
-    let url;
-    try {
-        url = new URL(Object.values(registry)[0] ?? NPM_REGISTRY);
-    }
-    catch {
-        url = new URL(NPM_REGISTRY);
-    }
-    return `${url.hostname}:${url.port || (url.protocol === "http:" ? "80" : "443")}`;
-}
-function runEnv(dir, registry) {
-    return {
-        ...registry,
-        DENO_DIR: dir,
-        DENO_NO_UPDATE_CHECK: "1",
-        DENO_NO_PROMPT: "1",
-        DENO_NO_PACKAGE_JSON: "1",
-        NO_COLOR: "1",
-    };
-}
-function prepared(deno, dir, marker, seeded) {
-    return {
-        interpreter: deno,
-        interpreterArgs: seeded ? [...RUN_ARGS] : [...RUN_ARGS, NO_CODE_CACHE],
-        readPaths: [join(dir, "npm")],
-        env: runEnv(dir, marker.registry),
-    };
-}
+;
+;
+;
+;
 const DENO_OWN_DATA_BYTES = 768 * 1024 ** 2;
-export function denoAddressSpace(memoryBytes) {
-    const mib = Math.max(16, Math.floor(memoryBytes / 1024 ** 2));
-    return {
-        env: { DENO_V8_FLAGS: `--max-old-space-size=${mib}` },
-        dataBytes: memoryBytes + DENO_OWN_DATA_BYTES,
-    };
-}
-export function runDenoDir(denoDir, tmpDir, codeCache = false) {
-    const own = join(tmpDir, ".deno");
-    Deno.mkdirSync(own, { recursive: true, mode: 0o700 });
-    for (const name of DISCARDED_DATABASES)
-        Deno.mkdirSync(join(own, name), { mode: 0o700 });
-    const npm = join(denoDir, "npm");
-    if (existsSync(npm))
-        Deno.symlinkSync(npm, join(own, "npm"));
-    if (codeCache) {
-        try {
-            Deno.copyFileSync(join(denoDir, CODE_CACHE_SEED), join(own, "v8_code_cache_v2"));
-        }
-        catch {
-        }
-    }
-    return own;
-}
-export function usesCodeCache(args) {
-    return !args.includes(NO_CODE_CACHE);
-}
-function binaryIdentity(binary) {
-    try {
-        return fileIdentity(Deno.realPathSync(binary));
-    }
-    catch {
-        return undefined;
-    }
-}
-async function seedCodeCache(deno, dir) {
-    const identity = binaryIdentity(deno);
-    if (identity === undefined)
-        return false;
-    const seed = join(dir, CODE_CACHE_SEED);
-    const recorded = join(dir, CODE_CACHE_SEED_FOR);
-    try {
-        if (Deno.readTextFileSync(recorded) === identity && existsSync(seed))
-            return true;
-    }
-    catch {
-    }
-    let work;
-    try {
-        work = await Deno.makeTempDir({ dir, prefix: ".seed-" });
-        const builder = join(work, "seed.js");
-        await Deno.writeTextFile(builder, SEEDED_BUILTINS.map((name) => `import "node:${name}";\n`).join(""));
-        const cacheDir = join(work, "deno");
-        const result = await execCommand({
-            program: deno,
-            args: [...RUN_ARGS, builder],
-            env: { ...runEnv(cacheDir, {}), PATH: DEFAULT_PATH, HOME: work, TMPDIR: work },
-            cwd: work,
-        }, { timeoutMs: SEED_TIMEOUT_MS, maxOutputBytes: 100_000 });
-        if (result.code !== 0)
-            return false;
-        const { DatabaseSync } = await import("node:sqlite");
-        const db = new DatabaseSync(join(cacheDir, "v8_code_cache_v2"));
-        try {
-            db.exec("DELETE FROM codecache WHERE specifier NOT LIKE 'ext:%'; " +
-                "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; VACUUM;");
-        }
-        finally {
-            db.close();
-        }
-        await Deno.rename(join(cacheDir, "v8_code_cache_v2"), seed);
-        await Deno.writeTextFile(join(work, "for"), identity);
-        await Deno.rename(join(work, "for"), recorded);
-        return true;
-    }
-    catch {
-        return false;
-    }
-    finally {
-        if (work !== undefined)
-            await removeIfExists(work).catch(() => { });
-    }
-}
+;
+;
+;
+;
+;
 const DISCARDED_DATABASES = ["dep_analysis_cache_v2", "node_analysis_cache_v2"];
 const INFO_MEMORY_BYTES = 1024 ** 3;
 const INFO_MAX_PROCESSES = 64;
@@ -454,110 +575,5 @@ const GraphJson = z.object({
     })).default([]),
     redirects: z.record(z.string()).default({}),
 });
-function graphSpecifiers(graph) {
-    const all = [...graph.roots];
-    for (const module of graph.modules) {
-        all.push(module.specifier);
-        for (const dep of module.dependencies ?? []) {
-            if (dep.code)
-                all.push(dep.code.specifier);
-            if (dep.type)
-                all.push(dep.type.specifier);
-        }
-    }
-    for (const [from, to] of Object.entries(graph.redirects))
-        all.push(from, to);
-    return [...new Set(all)];
-}
-export async function checkModuleGraph(options) {
-    const { deno, script, denoDir } = options;
-    const source = await Deno.readTextFile(script);
-    const verdict = join(dirname(denoDir), "graph-ok", await sha256([deno, denoDir, script, source].join("\0")));
-    if (await exists(verdict))
-        return;
-    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
-    let result;
-    try {
-        const spec = {
-            program: deno,
-            args: [
-                "info",
-                "--json",
-                "--no-config",
-                "--no-lock",
-                "--node-modules-dir=none",
-                "--deny-import",
-                script,
-            ],
-            env: {
-                ...options.env,
-                PATH: DEFAULT_PATH,
-                HOME: tmp,
-                TMPDIR: tmp,
-                DENO_DIR: runDenoDir(denoDir, tmp),
-            },
-            cwd: tmp,
-        };
-        const limits = { timeoutMs: INFO_TIMEOUT_MS, maxOutputBytes: 8_000_000 };
-        const confined = options.sandbox !== undefined && (await options.sandbox.available()).ok;
-        try {
-            if (confined) {
-                const binary = await Deno.realPath(deno);
-                const wrapped = await options.sandbox.wrap(spec, {
-                    network: [],
-                    read: [...new Set([binary, deno, script, join(denoDir, "npm")])],
-                    write: [],
-                    protect: [],
-                    workdir: tmp,
-                    tmpDir: tmp,
-                    memoryBytes: INFO_MEMORY_BYTES,
-                    maxProcesses: INFO_MAX_PROCESSES,
-                    reservesAddressSpace: denoAddressSpace(INFO_MEMORY_BYTES),
-                });
-                try {
-                    result = await execCommand(wrapped.spec, limits);
-                }
-                finally {
-                    await wrapped.close();
-                }
-            }
-            else {
-                result = await execCommand(spec, limits);
-            }
-        }
-        catch (error) {
-            throw spawnFailure(error, deno) ?? error;
-        }
-    }
-    finally {
-        await removeIfExists(tmp);
-    }
-    let graph;
-    try {
-        const parsed = GraphJson.safeParse(JSON.parse(result.stdout));
-        if (parsed.success)
-            graph = parsed.data;
-    }
-    catch {
-    }
-    if (result.code !== 0 || graph === undefined) {
-        const reason = result.timedOut
-            ? `deno info did not finish within ${INFO_TIMEOUT_MS / 1000} s`
-            : denoReason(result.stderr || result.stdout);
-        throw new ExecError(`Cannot check the imports of "${basename(script)}": ${reason}`, {
-            hint: "Regenerate the script with --refresh",
-            details: { exit_code: result.code, stderr: tail(result.stderr) },
-        });
-    }
-    const entry = graph.roots[0] ?? pathToFileUrl(script).href;
-    const local = graphSpecifiers(graph).find((s) => s.startsWith("file:") && s !== entry);
-    if (local !== undefined) {
-        throw new PermissionError(`Cannot run "${basename(script)}": it imports the local file ${JSON.stringify(local)}`, {
-            hint: "Scripts may import npm: packages and node: built-ins only; files are read at " +
-                "run time from the paths the context names",
-            details: { specifier: local },
-        });
-    }
-    await Deno.mkdir(dirname(verdict), { recursive: true });
-    await Deno.writeTextFile(verdict, "");
-}
+;
+;

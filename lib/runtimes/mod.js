@@ -1,4 +1,27 @@
 // Generated from src/runtimes/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+var load = (function (language, env) {
+    switch (language) {
+        case "python":
+            return (async () => new (await import("./python.js")).PythonRuntime({ env }));
+        case "typescript":
+            return (async () => new (await import("./deno.js")).DenoRuntime({ env }));
+        case "bash":
+            return (async () => new (await import("./bash.js")).BashRuntime({ env }));
+        default:
+            throw new Error(`No runtime for ${language} yet`);
+    }
+});
+export var runtimeFor = (function (language, env) {
+    let byLanguage = cache.get(env);
+    if (!byLanguage)
+        cache.set(env, byLanguage = new Map());
+    let runtime = byLanguage.get(language);
+    if (!runtime) {
+        runtime = new LazyRuntime(language, load(language, env));
+        byLanguage.set(language, runtime);
+    }
+    return runtime;
+});
 const cache = new WeakMap();
 class LazyRuntime {
     language;
@@ -18,26 +41,5 @@ class LazyRuntime {
         return await (await this.#get()).prepare(manifest, scriptDir, options);
     }
 }
-function load(language, env) {
-    switch (language) {
-        case "python":
-            return async () => new (await import("./python.js")).PythonRuntime({ env });
-        case "typescript":
-            return async () => new (await import("./deno.js")).DenoRuntime({ env });
-        case "bash":
-            return async () => new (await import("./bash.js")).BashRuntime({ env });
-        default:
-            throw new Error(`No runtime for ${language} yet`);
-    }
-}
-export function runtimeFor(language, env) {
-    let byLanguage = cache.get(env);
-    if (!byLanguage)
-        cache.set(env, byLanguage = new Map());
-    let runtime = byLanguage.get(language);
-    if (!runtime) {
-        runtime = new LazyRuntime(language, load(language, env));
-        byLanguage.set(language, runtime);
-    }
-    return runtime;
-}
+;
+;

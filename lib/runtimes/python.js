@@ -1,4 +1,290 @@
 // Generated from src/runtimes/python.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+var launchSurface = (async function (venvDir) {
+    const describe = (async (path) => {
+        const info = await Deno.lstat(path).catch((() => undefined));
+        if (!info)
+            return "absent";
+        if (info.isSymlink)
+            return `symlink -> ${await Deno.readLink(path)}`;
+        const mode = (info.mode ?? 0).toString(8);
+        if (!info.isFile)
+            return info.isDirectory ? `folder ${info.ino} ${mode}` : "other";
+        const text = info.size <= 64 * 1024
+            ? await Deno.readTextFile(path).catch((() => "(unreadable)"))
+            : "";
+        return `file ${info.ino} ${mode} ${info.size} bytes ${info.mtime?.getTime()} ` +
+            JSON.stringify(text);
+    });
+    const bin = join(venvDir, "bin");
+    const lines = [`bin: ${await describe(bin)}`];
+    const names = [];
+    if ((await Deno.lstat(bin).catch((() => undefined)))?.isDirectory) {
+        for await (const entry of Deno.readDir(bin)) {
+            if (entry.name.startsWith("python") || entry.name.startsWith("pyvenv")) {
+                names.push(entry.name);
+            }
+        }
+    }
+    for (const name of names.sort())
+        lines.push(`bin/${name}: ${await describe(join(bin, name))}`);
+    lines.push(`pyvenv.cfg: ${await describe(join(venvDir, "pyvenv.cfg"))}`);
+    return lines.join("\n");
+});
+export var venvKey = (async function (pythonVersion, requirements, install = {}) {
+    const lines = [pythonVersion, ...await normalisedPython(requirements)];
+    if (install.sourceBuilds)
+        lines.push("# source builds");
+    return (await sha256(lines.join("\n"))).slice(0, 16);
+});
+var venvsRoot = (function (cacheDir) {
+    return join(resolve(cacheDir), "venvs");
+});
+var venvPython = (function (venvDir) {
+    return Deno.build.os === "windows"
+        ? join(venvDir, "Scripts", "python.exe")
+        : join(venvDir, "bin", "python");
+});
+var readMarker = (async function (venvDir) {
+    try {
+        return Marker.parse(JSON.parse(await Deno.readTextFile(join(venvDir, READY_MARKER))));
+    }
+    catch {
+        return undefined;
+    }
+});
+var acceptMarker = (function (requirements) {
+    return (async (raw, venvDir) => {
+        const parsed = Marker.safeParse(raw);
+        if (!parsed.success)
+            return undefined;
+        const marker = parsed.data;
+        if (marker.requirements.join("\n") !== requirements.join("\n"))
+            return undefined;
+        try {
+            await Deno.stat(venvPython(venvDir));
+        }
+        catch {
+            return undefined;
+        }
+        return marker;
+    });
+});
+var pipReason = (function (stderr) {
+    const lines = stderr.split(/\r?\n/).map(((l) => l.trim())).filter(((l) => l));
+    const errors = lines
+        .filter(((l) => /^error:/i.test(l)))
+        .map(((l) => l.replace(/^error:\s*/i, "")))
+        .filter(((l) => l));
+    const picked = errors.length ? [...new Set(errors)].slice(0, 3) : lines.slice(-1);
+    return picked.join("; ") || "pip gave no reason";
+});
+var spawnFailure = (function (error, program) {
+    if (error instanceof Deno.errors.NotFound) {
+        return new DependencyError(`Cannot run Python: "${program}" was not found`, {
+            hint: "Install Python 3 (python.org, your package manager or pyenv) and make sure " +
+                `"${program}" is on PATH`,
+            cause: error,
+        });
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+        return new DependencyError(`Cannot run Python: "${program}" is not executable`, {
+            hint: "Check the permissions of your Python 3 installation",
+            cause: error,
+        });
+    }
+    return undefined;
+});
+var truthy = (function (value) {
+    return value !== undefined && /^(y|yes|t|true|on|1)$/i.test(value.trim());
+});
+var words = (function (value) {
+    return value === undefined ? [] : value.split(/\s+/).filter(((w) => w));
+});
+var localPath = (function (location) {
+    if (/^file:/i.test(location)) {
+        try {
+            return decodeURIComponent(new URL(location).pathname);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+        return undefined;
+    return resolve(location);
+});
+export var pipSettings = (function (items, indexUrl) {
+    const get = ((key) => items[`:env:.${key}`] ?? items[`install.${key}`] ?? items[`global.${key}`]);
+    const noIndex = indexUrl === undefined && truthy(get("no-index"));
+    const settings = {
+        indexUrl: indexUrl ?? (noIndex ? undefined : get("index-url") ?? PYPI_INDEX),
+        extraIndexUrls: indexUrl === undefined && !noIndex ? words(get("extra-index-url")) : [],
+        findLinks: indexUrl === undefined
+            ? words(get("find-links")).map(((link) => /^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolve(link)))
+            : [],
+        noIndex,
+        trustedHosts: words(get("trusted-host")),
+        constraints: words(get("constraint")).map(((path) => resolve(path))),
+        noCacheDir: get("no-cache-dir") !== undefined &&
+            !/^(n|no|f|false|off|0)$/i.test(get("no-cache-dir").trim()),
+    };
+    const cert = get("cert");
+    if (cert)
+        settings.cert = resolve(cert);
+    const timeout = get("timeout") ?? get("default-timeout");
+    if (timeout && /^\d+(\.\d+)?$/.test(timeout))
+        settings.timeout = timeout;
+    const retries = get("retries");
+    if (retries && /^\d+$/.test(retries))
+        settings.retries = retries;
+    return settings;
+});
+export var indexAccess = (function (settings) {
+    const hosts = new Set();
+    const paths = new Set();
+    const indexes = [
+        ...(settings.indexUrl === undefined ? [] : [settings.indexUrl]),
+        ...settings.extraIndexUrls,
+    ];
+    for (const location of [...indexes, ...settings.findLinks]) {
+        const local = localPath(location);
+        if (local !== undefined) {
+            const isIndex = indexes.includes(location);
+            paths.add(isIndex && basename(local.replace(/\/+$/, "")) === "simple"
+                ? dirname(local.replace(/\/+$/, ""))
+                : local);
+            continue;
+        }
+        let url;
+        try {
+            url = new URL(location);
+        }
+        catch {
+            continue;
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:")
+            continue;
+        const port = url.port || (url.protocol === "https:" ? "443" : "80");
+        hosts.add(`${url.hostname}:${port}`);
+        if (url.hostname === "pypi.org")
+            hosts.add(`${PYPI_FILES_HOST}:443`);
+    }
+    for (const file of [settings.cert, ...settings.constraints]) {
+        if (file !== undefined)
+            paths.add(file);
+    }
+    return { hosts: [...hosts], paths: [...paths] };
+});
+var sourceBuildsAllowed = (function (options) {
+    return options.sandbox !== undefined && options.sourceBuilds === true;
+});
+var refuseCredentials = (function (settings) {
+    for (const url of [settings.indexUrl, ...settings.extraIndexUrls, ...settings.findLinks]) {
+        let parsed;
+        try {
+            parsed = new URL(url ?? "");
+        }
+        catch {
+            continue;
+        }
+        if (parsed.username === "" && parsed.password === "")
+            continue;
+        throw new DependencyError(`Cannot build packages from source with the index at ${parsed.host}: its URL holds ` +
+            "credentials, which the packages' build scripts would see", {
+            hint: "Install wheels only (remove install.source_builds), or give source builds an " +
+                "index that needs no credentials (CAPIBARA_INDEX_URL)",
+            details: { host: parsed.host },
+        });
+    }
+});
+var settingsEnv = (function (settings) {
+    const env = { PIP_CONFIG_FILE: "/dev/null" };
+    const set = ((name, values) => {
+        const present = values.filter(((v) => v !== undefined));
+        if (present.length)
+            env[name] = present.join(" ");
+    });
+    if (settings.noIndex)
+        env.PIP_NO_INDEX = "1";
+    else
+        set("PIP_INDEX_URL", [settings.indexUrl]);
+    set("PIP_EXTRA_INDEX_URL", settings.extraIndexUrls);
+    set("PIP_FIND_LINKS", settings.findLinks);
+    set("PIP_TRUSTED_HOST", settings.trustedHosts);
+    set("PIP_CONSTRAINT", settings.constraints);
+    set("PIP_CERT", [settings.cert]);
+    set("PIP_TIMEOUT", [settings.timeout]);
+    set("PIP_RETRIES", [settings.retries]);
+    return env;
+});
+var pipHasPythonOption = (function (version) {
+    const [major = 0, minor = 0] = version.split(".").map(((part) => parseInt(part, 10)));
+    return major > 22 || (major === 22 && minor >= 3);
+});
+var sdistOnly = (async function (logFile) {
+    let text;
+    try {
+        const file = await Deno.open(logFile);
+        try {
+            const buffer = new Uint8Array(INSTALL_MAX_OUTPUT_BYTES);
+            const n = await file.read(buffer);
+            text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+        }
+        finally {
+            file.close();
+        }
+    }
+    catch {
+        return undefined;
+    }
+    return /No sources permitted for ([A-Za-z0-9._-]+)/.exec(text)?.[1];
+});
+var prepared = (function (venvDir, marker) {
+    return {
+        interpreter: venvPython(venvDir),
+        interpreterArgs: [],
+        readPaths: [venvDir, marker.base_prefix],
+        env: {
+            PYTHONDONTWRITEBYTECODE: "1",
+            PYTHONNOUSERSITE: "1",
+            PYTHONUNBUFFERED: "1",
+            VIRTUAL_ENV: venvDir,
+        },
+    };
+});
+export var listVenvs = (async function (cacheDir) {
+    const root = venvsRoot(cacheDir);
+    const found = [];
+    try {
+        for await (const entry of Deno.readDir(root)) {
+            if (!entry.isDirectory || !/^py\d+\.\d+-[0-9a-f]{16}$/.test(entry.name))
+                continue;
+            const path = join(root, entry.name);
+            const marker = await readMarker(path);
+            found.push(marker
+                ? {
+                    name: entry.name,
+                    path,
+                    ready: true,
+                    pythonVersion: marker.python_version,
+                    requirements: marker.requirements,
+                    createdAt: marker.created_at,
+                }
+                : {
+                    name: entry.name,
+                    path,
+                    ready: false,
+                    pythonVersion: /^py(\d+\.\d+)-/.exec(entry.name)?.[1],
+                });
+        }
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotFound)
+            return [];
+        throw error;
+    }
+    return found.sort(((a, b) => a.name.localeCompare(b.name)));
+});
 import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
@@ -49,37 +335,7 @@ const PASS_THROUGH = new Set([
     "ALL_PROXY",
 ]);
 const PASS_THROUGH_PREFIXES = ["PIP_", "PYENV", "LC_"];
-async function launchSurface(venvDir) {
-    const describe = async (path) => {
-        const info = await Deno.lstat(path).catch(() => undefined);
-        if (!info)
-            return "absent";
-        if (info.isSymlink)
-            return `symlink -> ${await Deno.readLink(path)}`;
-        const mode = (info.mode ?? 0).toString(8);
-        if (!info.isFile)
-            return info.isDirectory ? `folder ${info.ino} ${mode}` : "other";
-        const text = info.size <= 64 * 1024
-            ? await Deno.readTextFile(path).catch(() => "(unreadable)")
-            : "";
-        return `file ${info.ino} ${mode} ${info.size} bytes ${info.mtime?.getTime()} ` +
-            JSON.stringify(text);
-    };
-    const bin = join(venvDir, "bin");
-    const lines = [`bin: ${await describe(bin)}`];
-    const names = [];
-    if ((await Deno.lstat(bin).catch(() => undefined))?.isDirectory) {
-        for await (const entry of Deno.readDir(bin)) {
-            if (entry.name.startsWith("python") || entry.name.startsWith("pyvenv")) {
-                names.push(entry.name);
-            }
-        }
-    }
-    for (const name of names.sort())
-        lines.push(`bin/${name}: ${await describe(join(bin, name))}`);
-    lines.push(`pyvenv.cfg: ${await describe(join(venvDir, "pyvenv.cfg"))}`);
-    return lines.join("\n");
-}
+;
 const Marker = z.object({
     format: z.literal(MARKER_FORMAT),
     key: z.string(),
@@ -91,193 +347,21 @@ const Marker = z.object({
     build_id: z.string(),
     install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
 });
-export async function venvKey(pythonVersion, requirements, install = {}) {
-    const lines = [pythonVersion, ...await normalisedPython(requirements)];
-    if (install.sourceBuilds)
-        lines.push("# source builds");
-    return (await sha256(lines.join("\n"))).slice(0, 16);
-}
-function venvsRoot(cacheDir) {
-    return join(resolve(cacheDir), "venvs");
-}
-function venvPython(venvDir) {
-    return Deno.build.os === "windows"
-        ? join(venvDir, "Scripts", "python.exe")
-        : join(venvDir, "bin", "python");
-}
-async function readMarker(venvDir) {
-    try {
-        return Marker.parse(JSON.parse(await Deno.readTextFile(join(venvDir, READY_MARKER))));
-    }
-    catch {
-        return undefined;
-    }
-}
-function acceptMarker(requirements) {
-    return async (raw, venvDir) => {
-        const parsed = Marker.safeParse(raw);
-        if (!parsed.success)
-            return undefined;
-        const marker = parsed.data;
-        if (marker.requirements.join("\n") !== requirements.join("\n"))
-            return undefined;
-        try {
-            await Deno.stat(venvPython(venvDir));
-        }
-        catch {
-            return undefined;
-        }
-        return marker;
-    };
-}
-function pipReason(stderr) {
-    const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
-    const errors = lines
-        .filter((l) => /^error:/i.test(l))
-        .map((l) => l.replace(/^error:\s*/i, ""))
-        .filter((l) => l);
-    const picked = errors.length ? [...new Set(errors)].slice(0, 3) : lines.slice(-1);
-    return picked.join("; ") || "pip gave no reason";
-}
-function spawnFailure(error, program) {
-    if (error instanceof Deno.errors.NotFound) {
-        return new DependencyError(`Cannot run Python: "${program}" was not found`, {
-            hint: "Install Python 3 (python.org, your package manager or pyenv) and make sure " +
-                `"${program}" is on PATH`,
-            cause: error,
-        });
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-        return new DependencyError(`Cannot run Python: "${program}" is not executable`, {
-            hint: "Check the permissions of your Python 3 installation",
-            cause: error,
-        });
-    }
-    return undefined;
-}
-function truthy(value) {
-    return value !== undefined && /^(y|yes|t|true|on|1)$/i.test(value.trim());
-}
-function words(value) {
-    return value === undefined ? [] : value.split(/\s+/).filter((w) => w);
-}
-function localPath(location) {
-    if (/^file:/i.test(location)) {
-        try {
-            return decodeURIComponent(new URL(location).pathname);
-        }
-        catch {
-            return undefined;
-        }
-    }
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
-        return undefined;
-    return resolve(location);
-}
-export function pipSettings(items, indexUrl) {
-    const get = (key) => items[`:env:.${key}`] ?? items[`install.${key}`] ?? items[`global.${key}`];
-    const noIndex = indexUrl === undefined && truthy(get("no-index"));
-    const settings = {
-        indexUrl: indexUrl ?? (noIndex ? undefined : get("index-url") ?? PYPI_INDEX),
-        extraIndexUrls: indexUrl === undefined && !noIndex ? words(get("extra-index-url")) : [],
-        findLinks: indexUrl === undefined
-            ? words(get("find-links")).map((link) => /^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolve(link))
-            : [],
-        noIndex,
-        trustedHosts: words(get("trusted-host")),
-        constraints: words(get("constraint")).map((path) => resolve(path)),
-        noCacheDir: get("no-cache-dir") !== undefined &&
-            !/^(n|no|f|false|off|0)$/i.test(get("no-cache-dir").trim()),
-    };
-    const cert = get("cert");
-    if (cert)
-        settings.cert = resolve(cert);
-    const timeout = get("timeout") ?? get("default-timeout");
-    if (timeout && /^\d+(\.\d+)?$/.test(timeout))
-        settings.timeout = timeout;
-    const retries = get("retries");
-    if (retries && /^\d+$/.test(retries))
-        settings.retries = retries;
-    return settings;
-}
-export function indexAccess(settings) {
-    const hosts = new Set();
-    const paths = new Set();
-    const indexes = [
-        ...(settings.indexUrl === undefined ? [] : [settings.indexUrl]),
-        ...settings.extraIndexUrls,
-    ];
-    for (const location of [...indexes, ...settings.findLinks]) {
-        const local = localPath(location);
-        if (local !== undefined) {
-            const isIndex = indexes.includes(location);
-            paths.add(isIndex && basename(local.replace(/\/+$/, "")) === "simple"
-                ? dirname(local.replace(/\/+$/, ""))
-                : local);
-            continue;
-        }
-        let url;
-        try {
-            url = new URL(location);
-        }
-        catch {
-            continue;
-        }
-        if (url.protocol !== "http:" && url.protocol !== "https:")
-            continue;
-        const port = url.port || (url.protocol === "https:" ? "443" : "80");
-        hosts.add(`${url.hostname}:${port}`);
-        if (url.hostname === "pypi.org")
-            hosts.add(`${PYPI_FILES_HOST}:443`);
-    }
-    for (const file of [settings.cert, ...settings.constraints]) {
-        if (file !== undefined)
-            paths.add(file);
-    }
-    return { hosts: [...hosts], paths: [...paths] };
-}
-function sourceBuildsAllowed(options) {
-    return options.sandbox !== undefined && options.sourceBuilds === true;
-}
-function refuseCredentials(settings) {
-    for (const url of [settings.indexUrl, ...settings.extraIndexUrls, ...settings.findLinks]) {
-        let parsed;
-        try {
-            parsed = new URL(url ?? "");
-        }
-        catch {
-            continue;
-        }
-        if (parsed.username === "" && parsed.password === "")
-            continue;
-        throw new DependencyError(`Cannot build packages from source with the index at ${parsed.host}: its URL holds ` +
-            "credentials, which the packages' build scripts would see", {
-            hint: "Install wheels only (remove install.source_builds), or give source builds an " +
-                "index that needs no credentials (CAPIBARA_INDEX_URL)",
-            details: { host: parsed.host },
-        });
-    }
-}
-function settingsEnv(settings) {
-    const env = { PIP_CONFIG_FILE: "/dev/null" };
-    const set = (name, values) => {
-        const present = values.filter((v) => v !== undefined);
-        if (present.length)
-            env[name] = present.join(" ");
-    };
-    if (settings.noIndex)
-        env.PIP_NO_INDEX = "1";
-    else
-        set("PIP_INDEX_URL", [settings.indexUrl]);
-    set("PIP_EXTRA_INDEX_URL", settings.extraIndexUrls);
-    set("PIP_FIND_LINKS", settings.findLinks);
-    set("PIP_TRUSTED_HOST", settings.trustedHosts);
-    set("PIP_CONSTRAINT", settings.constraints);
-    set("PIP_CERT", [settings.cert]);
-    set("PIP_TIMEOUT", [settings.timeout]);
-    set("PIP_RETRIES", [settings.retries]);
-    return env;
-}
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
 const PIP_INFO_CODE = `
 import json, os, sys
 import pip
@@ -307,28 +391,8 @@ const PipInfo = z.object({
     dir: z.string(),
     items: z.record(z.string()),
 });
-function pipHasPythonOption(version) {
-    const [major = 0, minor = 0] = version.split(".").map((part) => parseInt(part, 10));
-    return major > 22 || (major === 22 && minor >= 3);
-}
-async function sdistOnly(logFile) {
-    let text;
-    try {
-        const file = await Deno.open(logFile);
-        try {
-            const buffer = new Uint8Array(INSTALL_MAX_OUTPUT_BYTES);
-            const n = await file.read(buffer);
-            text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
-        }
-        finally {
-            file.close();
-        }
-    }
-    catch {
-        return undefined;
-    }
-    return /No sources permitted for ([A-Za-z0-9._-]+)/.exec(text)?.[1];
-}
+;
+;
 export class PythonRuntime {
     language = "python";
     #python;
@@ -342,7 +406,7 @@ export class PythonRuntime {
         this.#userEnv = options.env ?? Deno.env.toObject();
         this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
         this.#installLimits = options.installLimits ?? INSTALL_DISK_LIMITS;
-        this.#probe = once(async () => this.#probed = await this.#runProbe());
+        this.#probe = once((async () => this.#probed = await this.#runProbe()));
     }
     async describe() {
         const { version } = await this.#probe();
@@ -381,19 +445,19 @@ export class PythonRuntime {
             lockFile: join(root, `${name}.lock`),
             marker: READY_MARKER,
             accept: this.#accept(requirements, install),
-            onWait: () => options.progress?.("Waiting for another process to build the Python environment…"),
-            build: (dir) => this.#build(dir, key, probe, requirements, options),
+            onWait: (() => options.progress?.("Waiting for another process to build the Python environment…")),
+            build: ((dir) => this.#build(dir, key, probe, requirements, options)),
         });
         return prepared(venvDir, marker);
     }
     #accept(requirements, install) {
         const accept = acceptMarker(requirements);
-        return async (raw, dir) => {
+        return (async (raw, dir) => {
             const marker = await accept(raw, dir);
             if (marker?.install?.source_builds && !install.sourceBuilds)
                 return undefined;
             return marker?.python === this.#python ? marker : undefined;
-        };
+        });
     }
     async #lookup(root, version, requirements, install) {
         const venvDir = join(root, `py${version}-${await venvKey(version, requirements, install)}`);
@@ -656,7 +720,7 @@ export class PythonRuntime {
         for (const [name, value] of Object.entries(this.#userEnv)) {
             if (value === undefined)
                 continue;
-            if (PASS_THROUGH.has(name) || PASS_THROUGH_PREFIXES.some((p) => name.startsWith(p))) {
+            if (PASS_THROUGH.has(name) || PASS_THROUGH_PREFIXES.some(((p) => name.startsWith(p)))) {
                 env[name] = value;
             }
         }
@@ -691,49 +755,5 @@ export class PythonRuntime {
         return env;
     }
 }
-function prepared(venvDir, marker) {
-    return {
-        interpreter: venvPython(venvDir),
-        interpreterArgs: [],
-        readPaths: [venvDir, marker.base_prefix],
-        env: {
-            PYTHONDONTWRITEBYTECODE: "1",
-            PYTHONNOUSERSITE: "1",
-            PYTHONUNBUFFERED: "1",
-            VIRTUAL_ENV: venvDir,
-        },
-    };
-}
-export async function listVenvs(cacheDir) {
-    const root = venvsRoot(cacheDir);
-    const found = [];
-    try {
-        for await (const entry of Deno.readDir(root)) {
-            if (!entry.isDirectory || !/^py\d+\.\d+-[0-9a-f]{16}$/.test(entry.name))
-                continue;
-            const path = join(root, entry.name);
-            const marker = await readMarker(path);
-            found.push(marker
-                ? {
-                    name: entry.name,
-                    path,
-                    ready: true,
-                    pythonVersion: marker.python_version,
-                    requirements: marker.requirements,
-                    createdAt: marker.created_at,
-                }
-                : {
-                    name: entry.name,
-                    path,
-                    ready: false,
-                    pythonVersion: /^py(\d+\.\d+)-/.exec(entry.name)?.[1],
-                });
-        }
-    }
-    catch (error) {
-        if (error instanceof Deno.errors.NotFound)
-            return [];
-        throw error;
-    }
-    return found.sort((a, b) => a.name.localeCompare(b.name));
-}
+;
+;

@@ -1,5 +1,5 @@
 // Generated from src/runtimes/types.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export function scriptCommand(prepared, scriptPath, contextFile, base) {
+export var scriptCommand = (function (prepared, scriptPath, contextFile, base) {
     return {
         program: prepared.interpreter,
         args: [
@@ -12,4 +12,5 @@ export function scriptCommand(prepared, scriptPath, contextFile, base) {
         env: { ...base.env, ...prepared.env },
         cwd: base.cwd,
     };
-}
+});
+;

@@ -1,4 +1,324 @@
 // Generated from src/sandbox/copy_out.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export var untrustedName = (function (name) {
+    const lower = name.toLowerCase();
+    if (UNTRUSTED.has(lower))
+        return `"${name}" is a name that tools execute or trust`;
+    const pattern = UNTRUSTED_PATTERNS.find(((p) => p.test(name)));
+    if (pattern)
+        return `"${name}" matches ${pattern}, a name that tools execute or trust`;
+    return undefined;
+});
+export var measureTree = (function (root, stopAt) {
+    const total = { bytes: 0, files: 0 };
+    const over = (() => stopAt !== undefined && (total.bytes > stopAt.bytes || total.files > stopAt.files));
+    try {
+        const info = Deno.lstatSync(root);
+        if (!info.isDirectory)
+            return { bytes: info.isFile ? info.size : 0, files: 1 };
+    }
+    catch {
+        return total;
+    }
+    const pending = [root];
+    while (pending.length > 0 && !over()) {
+        const dir = pending.pop();
+        let entries;
+        try {
+            entries = [...Deno.readDirSync(dir)];
+        }
+        catch {
+            continue;
+        }
+        for (const entry of entries) {
+            total.files++;
+            const path = join(dir, entry.name);
+            if (entry.isDirectory)
+                pending.push(path);
+            else if (entry.isFile) {
+                try {
+                    total.bytes += Deno.lstatSync(path).size;
+                }
+                catch {
+                }
+            }
+            if (over())
+                break;
+        }
+    }
+    return total;
+});
+export var pastBounds = (function (used, bounds) {
+    return used.bytes > bounds.bytes || used.files > bounds.files;
+});
+export var watchUsage = (function (usage, bounds, everyMs, cancel) {
+    const stop = new AbortController();
+    const onCancel = (() => stop.abort());
+    cancel?.addEventListener("abort", onCancel, { once: true });
+    if (cancel?.aborted)
+        stop.abort();
+    let exceeded;
+    let running = true;
+    let wake = (() => { });
+    const watch = (async () => {
+        while (running) {
+            await new Promise(((resolve) => {
+                const cancelTimer = onTimeout(everyMs, resolve);
+                wake = (() => {
+                    cancelTimer();
+                    resolve();
+                });
+            }));
+            if (!running)
+                break;
+            const used = usage();
+            if (pastBounds(used, bounds)) {
+                exceeded = used;
+                stop.abort();
+                break;
+            }
+        }
+    })();
+    return {
+        signal: stop.signal,
+        async end() {
+            running = false;
+            wake();
+            cancel?.removeEventListener("abort", onCancel);
+            await watch;
+            return exceeded;
+        },
+    };
+});
+var kindOf = (function (info) {
+    if (info.isSymlink)
+        return "a symlink";
+    if (info.isDirectory)
+        return "a folder";
+    if (info.isFifo)
+        return "a FIFO";
+    if (info.isSocket)
+        return "a socket";
+    if (info.isCharDevice || info.isBlockDevice)
+        return "a device";
+    return "not a regular file";
+});
+var folderChainProblem = (function (base, path) {
+    const parts = relative(base, path).split(sep).filter(Boolean);
+    let current = base;
+    for (const part of parts.slice(0, -1)) {
+        current = join(current, part);
+        const info = lstatSyncOrNull(current);
+        if (!info)
+            return undefined;
+        if (!info.isDirectory) {
+            return `"${relative(base, current)}" on its way is ${kindOf(info)}, not a folder`;
+        }
+    }
+    return undefined;
+});
+export var gitTracked = (async function (workdir, paths) {
+    if (paths.length === 0)
+        return new Set();
+    let result;
+    try {
+        result = await execCommand({
+            program: "git",
+            args: [
+                "--literal-pathspecs",
+                "-c",
+                "core.fsmonitor=false",
+                "ls-files",
+                "-z",
+                "--",
+                ...paths,
+            ],
+            env: { PATH: DEFAULT_PATH, GIT_CONFIG_NOSYSTEM: "1", GIT_OPTIONAL_LOCKS: "0" },
+            cwd: workdir,
+        }, { timeoutMs: 30_000, maxOutputBytes: 16 * 1024 ** 2 });
+    }
+    catch {
+        result = undefined;
+    }
+    if (result && result.code === 0) {
+        return new Set(result.stdout.split("\0").filter(Boolean));
+    }
+    if (result && /not a git repository/i.test(result.stderr))
+        return new Set();
+    for (let dir = workdir;; dir = dirname(dir)) {
+        if (await lstatOrNull(join(dir, ".git")))
+            return new Set(paths);
+        if (dirname(dir) === dir)
+            return new Set();
+    }
+});
+export var makeFolders = (function (base, dir, created = []) {
+    return promised((() => {
+        let current = base;
+        for (const part of relative(base, dir).split(sep).filter(Boolean)) {
+            current = join(current, part);
+            let info = lstatSyncOrNull(current);
+            if (!info) {
+                try {
+                    Deno.mkdirSync(current, { mode: 0o755 });
+                    created.push(current);
+                }
+                catch (error) {
+                    if (!(error instanceof Deno.errors.AlreadyExists))
+                        throw error;
+                }
+                info = Deno.lstatSync(current);
+            }
+            if (!info.isDirectory) {
+                throw new Error(`"${current}" is ${kindOf(info)}, not a folder`);
+            }
+        }
+    }));
+});
+var copyFile = (async function (input, output, size) {
+    try {
+        const buffer = new Uint8Array(Math.min(SYNC_COPY_BYTES, Math.max(64 * 1024, size + 1)));
+        let small = size <= SYNC_COPY_BYTES;
+        let copied = 0;
+        for (;;) {
+            const read = small ? input.readSync(buffer) : await input.read(buffer);
+            if (read === null)
+                break;
+            copied += read;
+            if (copied > size)
+                small = false;
+            for (let written = 0; written < read;) {
+                const part = buffer.subarray(written, read);
+                written += small ? output.writeSync(part) : await output.write(part);
+            }
+        }
+    }
+    finally {
+        input.close();
+        output.close();
+    }
+});
+var refusal = (function (refused) {
+    const list = refused.map(((r) => `"${r.artifact}": ${r.why}`)).join("; ");
+    return new ExecError(`Cannot move the script's outputs into the project: ${list}. Nothing was moved`, {
+        hint: "Outputs must be regular files under the declared output paths, with names no tool " +
+            "executes or trusts; regenerate the script with --refresh if it is wrong",
+        details: { refused },
+    });
+});
+export var copyOut = (async function (artifacts, options) {
+    const { workdir, outputs } = options;
+    const refused = [];
+    const moves = [];
+    const result = [];
+    const seen = new Set();
+    for (const reported of artifacts) {
+        const refuse = ((why) => refused.push({ artifact: reported, why }));
+        const dest = resolve(workdir, reported);
+        const stage = outputs
+            .filter(((o) => o.kind === "dir" ? isInside(dest, o.target) : dest === o.target))
+            .sort(((a, b) => b.target.length - a.target.length))[0];
+        if (!stage) {
+            if ((options.inPlace ?? []).some(((dir) => isInside(dest, dir))))
+                result.push(reported);
+            else
+                refuse("it is not under a declared output path");
+            continue;
+        }
+        if (dest === stage.target && stage.kind === "dir") {
+            refuse("it is the output folder itself, not a file in it");
+            continue;
+        }
+        if (seen.has(dest))
+            continue;
+        seen.add(dest);
+        const rel = relative(stage.target, dest);
+        const source = stage.kind === "dir" ? join(stage.staging, rel) : stage.staging;
+        if (!options.declared.includes(dest)) {
+            const bad = rel.split(sep).filter(Boolean).map(untrustedName).find(Boolean);
+            if (bad) {
+                refuse(bad);
+                continue;
+            }
+        }
+        const chain = stage.kind === "dir" ? folderChainProblem(stage.staging, source) : "";
+        if (chain) {
+            refuse(chain);
+            continue;
+        }
+        const info = await lstatOrNull(source);
+        if (!info) {
+            refuse("the script did not write it");
+            continue;
+        }
+        if (!info.isFile || info.isSymlink) {
+            refuse(`it is ${kindOf(info)}`);
+            continue;
+        }
+        const destChain = folderChainProblem(workdir, dest);
+        if (destChain) {
+            refuse(destChain);
+            continue;
+        }
+        const existing = await lstatOrNull(dest);
+        if (existing && (!existing.isFile || existing.isSymlink)) {
+            refuse(`the project already has ${kindOf(existing)} there`);
+            continue;
+        }
+        moves.push({ reported, source, dest, info });
+        result.push(isAbsolute(reported) ? dest : relative(workdir, dest));
+    }
+    const overwrites = [];
+    for (const m of moves) {
+        if (!options.declared.includes(m.dest) && await lstatOrNull(m.dest))
+            overwrites.push(m);
+    }
+    const tracked = await (options.tracked ?? gitTracked)(workdir, overwrites.map(((m) => relative(workdir, m.dest))));
+    for (const m of overwrites) {
+        if (tracked.has(relative(workdir, m.dest))) {
+            refused.push({
+                artifact: m.reported,
+                why: "it would overwrite a file git tracks, and it is not a declared output path",
+            });
+        }
+    }
+    if (refused.length > 0)
+        throw refusal(refused);
+    const created = [];
+    const temps = [];
+    try {
+        for (const m of moves) {
+            await makeFolders(workdir, dirname(m.dest), created);
+            const temp = join(dirname(m.dest), `.${basename(m.dest)}.capibara-${crypto.randomUUID()}`);
+            const input = Deno.openSync(m.source, { read: true });
+            let output;
+            try {
+                const opened = input.statSync();
+                if (opened.ino !== m.info.ino || opened.dev !== m.info.dev || !opened.isFile) {
+                    throw new Error(`"${m.reported}" changed while it was being moved`);
+                }
+                output = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
+            }
+            catch (error) {
+                input.close();
+                throw error;
+            }
+            temps.push({ temp, dest: m.dest });
+            await copyFile(input, output, m.info.size);
+        }
+        for (const { temp, dest } of temps)
+            Deno.renameSync(temp, dest);
+    }
+    catch (error) {
+        for (const { temp } of temps)
+            await Deno.remove(temp).catch((() => { }));
+        for (const dir of created.reverse())
+            await Deno.remove(dir).catch((() => { }));
+        if (error instanceof ExecError)
+            throw error;
+        throw new ExecError(`Cannot move the script's outputs into the project: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: "Check the output folders; nothing was moved" });
+    }
+    return result;
+});
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.js";
 import { isInside, lstatOrNull, lstatSyncOrNull, promised } from "../_fs.js";
 import { DEFAULT_PATH } from "../_which.js";
@@ -100,329 +420,20 @@ export const UNTRUSTED_PATTERNS = [
     /\.sublime-project$/i,
     /\.desktop$/i,
 ];
-const UNTRUSTED = new Set(UNTRUSTED_NAMES.map((name) => name.toLowerCase()));
-export function untrustedName(name) {
-    const lower = name.toLowerCase();
-    if (UNTRUSTED.has(lower))
-        return `"${name}" is a name that tools execute or trust`;
-    const pattern = UNTRUSTED_PATTERNS.find((p) => p.test(name));
-    if (pattern)
-        return `"${name}" matches ${pattern}, a name that tools execute or trust`;
-    return undefined;
-}
+const UNTRUSTED = new Set(UNTRUSTED_NAMES.map(((name) => name.toLowerCase())));
+;
 export const DEFAULT_STAGING_LIMITS = {
     bytes: 1024 ** 3,
     files: 10_000,
 };
-export function measureTree(root, stopAt) {
-    const total = { bytes: 0, files: 0 };
-    const over = () => stopAt !== undefined && (total.bytes > stopAt.bytes || total.files > stopAt.files);
-    try {
-        const info = Deno.lstatSync(root);
-        if (!info.isDirectory)
-            return { bytes: info.isFile ? info.size : 0, files: 1 };
-    }
-    catch {
-        return total;
-    }
-    const pending = [root];
-    while (pending.length > 0 && !over()) {
-        const dir = pending.pop();
-        let entries;
-        try {
-            entries = [...Deno.readDirSync(dir)];
-        }
-        catch {
-            continue;
-        }
-        for (const entry of entries) {
-            total.files++;
-            const path = join(dir, entry.name);
-            if (entry.isDirectory)
-                pending.push(path);
-            else if (entry.isFile) {
-                try {
-                    total.bytes += Deno.lstatSync(path).size;
-                }
-                catch {
-                }
-            }
-            if (over())
-                break;
-        }
-    }
-    return total;
-}
-export function pastBounds(used, bounds) {
-    return used.bytes > bounds.bytes || used.files > bounds.files;
-}
-export function watchUsage(usage, bounds, everyMs, cancel) {
-    const stop = new AbortController();
-    const onCancel = () => stop.abort();
-    cancel?.addEventListener("abort", onCancel, { once: true });
-    if (cancel?.aborted)
-        stop.abort();
-    let exceeded;
-    let running = true;
-    let wake = () => { };
-    const watch = (async () => {
-        while (running) {
-            await new Promise((resolve) => {
-                const cancelTimer = onTimeout(everyMs, resolve);
-                wake = () => {
-                    cancelTimer();
-                    resolve();
-                };
-            });
-            if (!running)
-                break;
-            const used = usage();
-            if (pastBounds(used, bounds)) {
-                exceeded = used;
-                stop.abort();
-                break;
-            }
-        }
-    })();
-    return {
-        signal: stop.signal,
-        async end() {
-            running = false;
-            wake();
-            cancel?.removeEventListener("abort", onCancel);
-            await watch;
-            return exceeded;
-        },
-    };
-}
-function kindOf(info) {
-    if (info.isSymlink)
-        return "a symlink";
-    if (info.isDirectory)
-        return "a folder";
-    if (info.isFifo)
-        return "a FIFO";
-    if (info.isSocket)
-        return "a socket";
-    if (info.isCharDevice || info.isBlockDevice)
-        return "a device";
-    return "not a regular file";
-}
-function folderChainProblem(base, path) {
-    const parts = relative(base, path).split(sep).filter(Boolean);
-    let current = base;
-    for (const part of parts.slice(0, -1)) {
-        current = join(current, part);
-        const info = lstatSyncOrNull(current);
-        if (!info)
-            return undefined;
-        if (!info.isDirectory) {
-            return `"${relative(base, current)}" on its way is ${kindOf(info)}, not a folder`;
-        }
-    }
-    return undefined;
-}
-export async function gitTracked(workdir, paths) {
-    if (paths.length === 0)
-        return new Set();
-    let result;
-    try {
-        result = await execCommand({
-            program: "git",
-            args: [
-                "--literal-pathspecs",
-                "-c",
-                "core.fsmonitor=false",
-                "ls-files",
-                "-z",
-                "--",
-                ...paths,
-            ],
-            env: { PATH: DEFAULT_PATH, GIT_CONFIG_NOSYSTEM: "1", GIT_OPTIONAL_LOCKS: "0" },
-            cwd: workdir,
-        }, { timeoutMs: 30_000, maxOutputBytes: 16 * 1024 ** 2 });
-    }
-    catch {
-        result = undefined;
-    }
-    if (result && result.code === 0) {
-        return new Set(result.stdout.split("\0").filter(Boolean));
-    }
-    if (result && /not a git repository/i.test(result.stderr))
-        return new Set();
-    for (let dir = workdir;; dir = dirname(dir)) {
-        if (await lstatOrNull(join(dir, ".git")))
-            return new Set(paths);
-        if (dirname(dir) === dir)
-            return new Set();
-    }
-}
-export function makeFolders(base, dir, created = []) {
-    return promised(() => {
-        let current = base;
-        for (const part of relative(base, dir).split(sep).filter(Boolean)) {
-            current = join(current, part);
-            let info = lstatSyncOrNull(current);
-            if (!info) {
-                try {
-                    Deno.mkdirSync(current, { mode: 0o755 });
-                    created.push(current);
-                }
-                catch (error) {
-                    if (!(error instanceof Deno.errors.AlreadyExists))
-                        throw error;
-                }
-                info = Deno.lstatSync(current);
-            }
-            if (!info.isDirectory) {
-                throw new Error(`"${current}" is ${kindOf(info)}, not a folder`);
-            }
-        }
-    });
-}
+;
+;
+;
+;
+;
+;
+;
 const SYNC_COPY_BYTES = 1024 * 1024;
-async function copyFile(input, output, size) {
-    try {
-        const buffer = new Uint8Array(Math.min(SYNC_COPY_BYTES, Math.max(64 * 1024, size + 1)));
-        let small = size <= SYNC_COPY_BYTES;
-        let copied = 0;
-        for (;;) {
-            const read = small ? input.readSync(buffer) : await input.read(buffer);
-            if (read === null)
-                break;
-            copied += read;
-            if (copied > size)
-                small = false;
-            for (let written = 0; written < read;) {
-                const part = buffer.subarray(written, read);
-                written += small ? output.writeSync(part) : await output.write(part);
-            }
-        }
-    }
-    finally {
-        input.close();
-        output.close();
-    }
-}
-function refusal(refused) {
-    const list = refused.map((r) => `"${r.artifact}": ${r.why}`).join("; ");
-    return new ExecError(`Cannot move the script's outputs into the project: ${list}. Nothing was moved`, {
-        hint: "Outputs must be regular files under the declared output paths, with names no tool " +
-            "executes or trusts; regenerate the script with --refresh if it is wrong",
-        details: { refused },
-    });
-}
-export async function copyOut(artifacts, options) {
-    const { workdir, outputs } = options;
-    const refused = [];
-    const moves = [];
-    const result = [];
-    const seen = new Set();
-    for (const reported of artifacts) {
-        const refuse = (why) => refused.push({ artifact: reported, why });
-        const dest = resolve(workdir, reported);
-        const stage = outputs
-            .filter((o) => o.kind === "dir" ? isInside(dest, o.target) : dest === o.target)
-            .sort((a, b) => b.target.length - a.target.length)[0];
-        if (!stage) {
-            if ((options.inPlace ?? []).some((dir) => isInside(dest, dir)))
-                result.push(reported);
-            else
-                refuse("it is not under a declared output path");
-            continue;
-        }
-        if (dest === stage.target && stage.kind === "dir") {
-            refuse("it is the output folder itself, not a file in it");
-            continue;
-        }
-        if (seen.has(dest))
-            continue;
-        seen.add(dest);
-        const rel = relative(stage.target, dest);
-        const source = stage.kind === "dir" ? join(stage.staging, rel) : stage.staging;
-        if (!options.declared.includes(dest)) {
-            const bad = rel.split(sep).filter(Boolean).map(untrustedName).find(Boolean);
-            if (bad) {
-                refuse(bad);
-                continue;
-            }
-        }
-        const chain = stage.kind === "dir" ? folderChainProblem(stage.staging, source) : "";
-        if (chain) {
-            refuse(chain);
-            continue;
-        }
-        const info = await lstatOrNull(source);
-        if (!info) {
-            refuse("the script did not write it");
-            continue;
-        }
-        if (!info.isFile || info.isSymlink) {
-            refuse(`it is ${kindOf(info)}`);
-            continue;
-        }
-        const destChain = folderChainProblem(workdir, dest);
-        if (destChain) {
-            refuse(destChain);
-            continue;
-        }
-        const existing = await lstatOrNull(dest);
-        if (existing && (!existing.isFile || existing.isSymlink)) {
-            refuse(`the project already has ${kindOf(existing)} there`);
-            continue;
-        }
-        moves.push({ reported, source, dest, info });
-        result.push(isAbsolute(reported) ? dest : relative(workdir, dest));
-    }
-    const overwrites = [];
-    for (const m of moves) {
-        if (!options.declared.includes(m.dest) && await lstatOrNull(m.dest))
-            overwrites.push(m);
-    }
-    const tracked = await (options.tracked ?? gitTracked)(workdir, overwrites.map((m) => relative(workdir, m.dest)));
-    for (const m of overwrites) {
-        if (tracked.has(relative(workdir, m.dest))) {
-            refused.push({
-                artifact: m.reported,
-                why: "it would overwrite a file git tracks, and it is not a declared output path",
-            });
-        }
-    }
-    if (refused.length > 0)
-        throw refusal(refused);
-    const created = [];
-    const temps = [];
-    try {
-        for (const m of moves) {
-            await makeFolders(workdir, dirname(m.dest), created);
-            const temp = join(dirname(m.dest), `.${basename(m.dest)}.capibara-${crypto.randomUUID()}`);
-            const input = Deno.openSync(m.source, { read: true });
-            let output;
-            try {
-                const opened = input.statSync();
-                if (opened.ino !== m.info.ino || opened.dev !== m.info.dev || !opened.isFile) {
-                    throw new Error(`"${m.reported}" changed while it was being moved`);
-                }
-                output = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
-            }
-            catch (error) {
-                input.close();
-                throw error;
-            }
-            temps.push({ temp, dest: m.dest });
-            await copyFile(input, output, m.info.size);
-        }
-        for (const { temp, dest } of temps)
-            Deno.renameSync(temp, dest);
-    }
-    catch (error) {
-        for (const { temp } of temps)
-            await Deno.remove(temp).catch(() => { });
-        for (const dir of created.reverse())
-            await Deno.remove(dir).catch(() => { });
-        if (error instanceof ExecError)
-            throw error;
-        throw new ExecError(`Cannot move the script's outputs into the project: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: "Check the output folders; nothing was moved" });
-    }
-    return result;
-}
+;
+;
+;

@@ -1,24 +1,17 @@
 // Generated from src/sandbox/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { isAbsolute, join } from "../_path.js";
-import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
-import { PermissionError } from "../errors.js";
-import { GATE_PASSED } from "../exec.js";
-import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
-import { canonicalHost, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
-import { pinnedFolders } from "./policy.js";
-function netValue(host, port, wildcard = false) {
+var netValue = (function (host, port, wildcard = false) {
     const h = host.includes(":") ? `[${host}]` : host;
     return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
-}
-async function systemResolve(name) {
+});
+var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timed out")), RESOLVE_TIMEOUT_MS);
-    });
+    const timeout = new Promise(((_, reject) => {
+        timer = setTimeout((() => reject(new Error("timed out"))), RESOLVE_TIMEOUT_MS);
+    }));
     try {
         const found = await Promise.race([lookup(name, { all: true, verbatim: true }), timeout]);
-        return found.map((a) => a.address);
+        return found.map(((a) => a.address));
     }
     catch {
         return [];
@@ -26,13 +19,12 @@ async function systemResolve(name) {
     finally {
         clearTimeout(timer);
     }
-}
-const RESOLVE_TIMEOUT_MS = 3_000;
-export async function resolvedDenials(policy, resolve = systemResolve) {
-    const names = parseHostRules(policy.network).filter((rule) => rule.kind === "name");
+});
+export var resolvedDenials = (async function (policy, resolve = systemResolve) {
+    const names = parseHostRules(policy.network).filter(((rule) => rule.kind === "name"));
     const privateRules = parseHostRules(policy.privateNetwork ?? [], "private network rule")
-        .filter((rule) => rule.kind !== "wildcard");
-    const found = await Promise.all(names.map((rule) => resolve(rule.host).catch(() => [])));
+        .filter(((rule) => rule.kind !== "wildcard"));
+    const found = await Promise.all(names.map(((rule) => resolve(rule.host).catch((() => [])))));
     const denied = new Set();
     for (const [i, addresses] of found.entries()) {
         for (const address of addresses) {
@@ -40,7 +32,7 @@ export async function resolvedDenials(policy, resolve = systemResolve) {
             if (canonical === undefined || !canonical.includes(":") || isPublicAddress(canonical)) {
                 continue;
             }
-            const ports = names[i].ports.filter((port) => !matchHost(canonical, port, privateRules).allowed);
+            const ports = names[i].ports.filter(((port) => !matchHost(canonical, port, privateRules).allowed));
             if (ports.length === 0)
                 continue;
             denied.add(netValue(canonical, 0));
@@ -49,30 +41,30 @@ export async function resolvedDenials(policy, resolve = systemResolve) {
         }
     }
     return [...denied].sort();
-}
-function ipv4Number(address) {
-    return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
-}
-function ipv4Text(n) {
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
-}
-function ipv4RangeWithout(cidr, excluded) {
+});
+var ipv4Number = (function (address) {
+    return address.split(".").reduce(((n, part) => n * 256 + Number(part)), 0);
+});
+var ipv4Text = (function (n) {
+    return [24, 16, 8, 0].map(((shift) => Math.floor(n / 2 ** shift) % 256)).join(".");
+});
+var ipv4RangeWithout = (function (cidr, excluded) {
     const [base = "", bits = "32"] = cidr.split("/");
     const blocks = [];
-    const visit = (start, prefix) => {
+    const visit = ((start, prefix) => {
         const size = 2 ** (32 - prefix);
-        if (!excluded.some((x) => x >= start && x < start + size)) {
+        if (!excluded.some(((x) => x >= start && x < start + size))) {
             blocks.push(`${ipv4Text(start)}/${prefix}`);
         }
         else if (prefix < 32) {
             visit(start, prefix + 1);
             visit(start + size / 2, prefix + 1);
         }
-    };
+    });
     visit(ipv4Number(base), Number(bits));
     return blocks;
-}
-function specialDenials(privateRules, proxyHost) {
+});
+var specialDenials = (function (privateRules, proxyHost) {
     const named = new Set(proxyHost === undefined ? [] : [proxyHost]);
     for (const rule of privateRules) {
         if (rule.kind === "address")
@@ -80,21 +72,21 @@ function specialDenials(privateRules, proxyHost) {
         if (rule.kind === "name" && rule.host === "localhost")
             named.add("127.0.0.1").add("::1");
     }
-    const v4 = [...named].filter((a) => !a.includes(":")).map(ipv4Number);
+    const v4 = [...named].filter(((a) => !a.includes(":"))).map(ipv4Number);
     return [
-        ...SPECIAL_RANGES.flatMap((range) => {
+        ...SPECIAL_RANGES.flatMap(((range) => {
             if (!range.cidr.includes(":"))
                 return ipv4RangeWithout(range.cidr, v4);
             const [base = "", bits] = range.cidr.split("/");
             return bits === "128" && !named.has(base) ? [`[${base}]`] : [];
-        }),
-        ...hostAddresses().filter((address) => !named.has(address)).map((address) => address.includes(":") ? `[${address}]` : address),
+        })),
+        ...hostAddresses().filter(((address) => !named.has(address))).map(((address) => address.includes(":") ? `[${address}]` : address)),
     ];
-}
-function netFlags(texts, privateTexts, proxy) {
+});
+var netFlags = (function (texts, privateTexts, proxy) {
     const rules = parseHostRules(texts);
     const privateRules = parseHostRules(privateTexts, "private network rule")
-        .filter((rule) => rule.kind !== "wildcard");
+        .filter(((rule) => rule.kind !== "wildcard"));
     const allow = new Set();
     const deny = new Set();
     for (const rule of rules) {
@@ -105,10 +97,10 @@ function netFlags(texts, privateTexts, proxy) {
             allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
         }
     }
-    const exact = rules.filter((rule) => rule.kind !== "wildcard");
-    for (const rule of rules.filter((r) => r.kind === "wildcard")) {
+    const exact = rules.filter(((rule) => rule.kind !== "wildcard"));
+    for (const rule of rules.filter(((r) => r.kind === "wildcard"))) {
         for (const port of rule.ports) {
-            const apexGranted = exact.some((e) => e.host === rule.host && e.ports.includes(port));
+            const apexGranted = exact.some(((e) => e.host === rule.host && e.ports.includes(port)));
             if (!apexGranted)
                 deny.add(netValue(rule.host, port));
         }
@@ -119,7 +111,7 @@ function netFlags(texts, privateTexts, proxy) {
     for (const value of specialDenials(privateRules, proxyHost))
         deny.add(value);
     if (proxy !== undefined && proxyHost !== undefined) {
-        const ports = new Set(rules.flatMap((rule) => rule.ports));
+        const ports = new Set(rules.flatMap(((rule) => rule.ports)));
         if (ports.has(proxy.port)) {
             throw new PermissionError(`Cannot route the script's network through the proxy at port ${proxy.port}: ` +
                 "a rule grants that port", { hint: "Run again: the proxy listens on another port each time" });
@@ -130,8 +122,8 @@ function netFlags(texts, privateTexts, proxy) {
         }
     }
     return { allow: [...allow], deny: [...deny] };
-}
-function checkedPath(path, what) {
+});
+var checkedPath = (function (path, what) {
     if (!isAbsolute(path)) {
         throw new PermissionError(`Cannot grant ${what} path "${path}" to Deno: it is not absolute`, {
             hint: "Sandbox policies hold absolute, resolved paths only",
@@ -143,19 +135,19 @@ function checkedPath(path, what) {
         });
     }
     return path;
-}
-function pathList(paths, what) {
-    return [...new Set(paths.filter((p) => p !== "").map((p) => checkedPath(p, what)))].sort();
-}
-export function denoPermissionFlags(policy, grantedEnv, options = {}) {
-    const staged = (policy.stage ?? []).map((s) => s.target);
+});
+var pathList = (function (paths, what) {
+    return [...new Set(paths.filter(((p) => p !== "")).map(((p) => checkedPath(p, what))))].sort();
+});
+export var denoPermissionFlags = (function (policy, grantedEnv, options = {}) {
+    const staged = (policy.stage ?? []).map(((s) => s.target));
     const read = pathList([...policy.read, ...policy.write, ...staged, policy.tmpDir], "read");
     const write = pathList([...policy.write, ...staged, policy.tmpDir], "write");
     const pinned = pinnedFolders(policy.protect, write)
-        .filter((dir) => !write.some((place) => isInside(place, dir)));
+        .filter(((dir) => !write.some(((place) => isInside(place, dir)))));
     const protect = pathList([
         ...policy.protect,
-        ...pinned.filter((dir) => !pinned.some((other) => other !== dir && isInside(dir, other))),
+        ...pinned.filter(((dir) => !pinned.some(((other) => other !== dir && isInside(dir, other))))),
     ], "protected");
     const flags = [`--allow-read=${read.join(",")}`, `--allow-write=${write.join(",")}`];
     if (protect.length)
@@ -179,8 +171,8 @@ export function denoPermissionFlags(policy, grantedEnv, options = {}) {
         flags.push(`--allow-env=${names.join(",")}`);
     flags.push("--ignore-env", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-import");
     return flags;
-}
-export function denoCommand(prepared, scriptPath, contextFile, policy, env, options = {}) {
+});
+export var denoCommand = (function (prepared, scriptPath, contextFile, policy, env, options = {}) {
     const readable = { ...policy, read: [...policy.read, ...prepared.readPaths, contextFile] };
     const flags = denoPermissionFlags(readable, options.grantedEnv ?? Object.keys(env));
     return {
@@ -196,23 +188,21 @@ export function denoCommand(prepared, scriptPath, contextFile, policy, env, opti
         env: { ...env, ...prepared.env },
         cwd: policy.workdir,
     };
-}
-function writableAbove(policy, path) {
+});
+var writableAbove = (function (policy, path) {
     const real = realPathSyncOrNull(path) ?? path;
-    const writable = [...policy.write, ...(policy.stage ?? []).map((s) => s.target)];
-    return writable.some((grant) => {
+    const writable = [...policy.write, ...(policy.stage ?? []).map(((s) => s.target))];
+    return writable.some(((grant) => {
         const target = realPathSyncOrNull(grant) ?? grant;
-        return [path, real].some((p) => isInside(p, grant) || isInside(p, target));
-    });
-}
-const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
-const LINK_WALK_BUDGET = 20_000;
-function refuseLinksOut(policy) {
+        return [path, real].some(((p) => isInside(p, grant) || isInside(p, target)));
+    }));
+});
+var refuseLinksOut = (function (policy) {
     const granted = [...policy.read, ...policy.write, policy.tmpDir]
-        .map((path) => realPathSyncOrNull(path) ?? path);
-    const inside = (path) => granted.some((root) => isInside(path, root));
+        .map(((path) => realPathSyncOrNull(path) ?? path));
+    const inside = ((path) => granted.some(((root) => isInside(path, root))));
     let budget = LINK_WALK_BUDGET;
-    const walk = (folder) => {
+    const walk = ((folder) => {
         let entries;
         try {
             entries = [...Deno.readDirSync(folder)];
@@ -238,13 +228,37 @@ function refuseLinksOut(policy) {
             else if (entry.isDirectory)
                 walk(path);
         }
-    };
+    });
     const workdir = realPathSyncOrNull(policy.workdir) ?? policy.workdir;
     for (const root of [...policy.read, ...policy.write]) {
         if (isInside(root, workdir) && lstatSyncOrNull(root)?.isDirectory)
             walk(root);
     }
-}
+});
+import { isAbsolute, join } from "../_path.js";
+import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
+import { PermissionError } from "../errors.js";
+import { GATE_PASSED } from "../exec.js";
+import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
+import { canonicalHost, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
+import { pinnedFolders } from "./policy.js";
+;
+;
+const RESOLVE_TIMEOUT_MS = 3_000;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
+const LINK_WALK_BUDGET = 20_000;
+;
 export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
     `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +
     "catch{Deno.exit(125)}");
@@ -269,9 +283,9 @@ export class DenoPermissionsBackend {
         if (subcommand !== "run") {
             throw new PermissionError(`Cannot confine "${spec.program}" with Deno permissions: not deno run`, { hint: "Only TypeScript scripts run under Deno's permissions" });
         }
-        const end = rest.findIndex((arg) => !arg.startsWith("-"));
+        const end = rest.findIndex(((arg) => !arg.startsWith("-")));
         const own = end === -1 ? rest : rest.slice(0, end);
-        const widening = own.find((arg) => WIDENING_FLAG.test(arg));
+        const widening = own.find(((arg) => WIDENING_FLAG.test(arg)));
         if (widening !== undefined) {
             throw new PermissionError(`Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`, { hint: "Permissions come from the sandbox policy only" });
         }
@@ -294,7 +308,7 @@ export class DenoPermissionsBackend {
                 env,
             };
             const binary = Deno.realPathSync(spec.program);
-            const read = [...new Set([...policy.read, binary, spec.program])].filter((p) => isAbsolute(p));
+            const read = [...new Set([...policy.read, binary, spec.program])].filter(((p) => isAbsolute(p)));
             return await this.#os.wrap(inner, {
                 ...policy,
                 read,
@@ -307,7 +321,7 @@ export class DenoPermissionsBackend {
             const flags = denoPermissionFlags(flagged, policy.env ?? []);
             return {
                 spec: { ...spec, args: ["run", ...flags, ...body], env },
-                close: async () => { },
+                close: (async () => { }),
             };
         }
         const { proxyEnv, startProxy } = await import("./proxy.js");
@@ -331,7 +345,7 @@ export class DenoPermissionsBackend {
                         args: ["run", ...flags, ...body],
                         env: { ...env, ...proxyEnv(`http://${hostname}:${port}`) },
                     },
-                    close: () => proxy.close(),
+                    close: (() => proxy.close()),
                 };
             }
             catch (error) {

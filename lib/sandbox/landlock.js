@@ -1,14 +1,8 @@
 // Generated from src/sandbox/landlock.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import LANDLOCK_PY from "../../src/sandbox/landlock.py" with { type: "text" };
-import { lstatSyncOrNull, readTextSyncOrNull } from "../_fs.js";
-import { execCommand } from "../exec.js";
-export const SYSTEM_PYTHON = "/usr/bin/python3";
-const PYTHON_NAME = /(^|\/)python(\d+(\.\d+)?)?$/;
-function isPython(program) {
+var isPython = (function (program) {
     return PYTHON_NAME.test(program);
-}
-let systemPython;
-export function systemPythonInside() {
+});
+export var systemPythonInside = (function () {
     if (lstatSyncOrNull(SYSTEM_PYTHON) === null)
         return false;
     try {
@@ -17,8 +11,8 @@ export function systemPythonInside() {
     catch {
         return false;
     }
-}
-export function landlockCommand(program, args, held, env) {
+});
+export var landlockCommand = (function (program, args, held, env) {
     const boot = stepArgs(held, env);
     if (isPython(program)) {
         const first = args[0];
@@ -30,8 +24,8 @@ export function landlockCommand(program, args, held, env) {
     if (!systemPythonUsable())
         return undefined;
     return [SYSTEM_PYTHON, ...boot, "exec", program, ...args];
-}
-function stepArgs(held, env) {
+});
+var stepArgs = (function (held, env) {
     const lcCtype = env === undefined
         ? []
         : env.LC_CTYPE === undefined
@@ -45,14 +39,12 @@ function stepArgs(held, env) {
         ...held === undefined ? [] : [`--held=${held.gate},${held.sign ?? 2}`],
         ...lcCtype,
     ];
-}
-function systemPythonUsable() {
+});
+var systemPythonUsable = (function () {
     systemPython ??= systemPythonInside();
     return systemPython;
-}
-const O_CLOEXEC = 0o2000000;
-const NULL_DEVICE = 0x103;
-function onNullDevice(fd) {
+});
+var onNullDevice = (function (fd) {
     try {
         const info = Deno.statSync(`/proc/self/fd/${fd}`);
         return info.isCharDevice === true && info.rdev === NULL_DEVICE;
@@ -60,8 +52,8 @@ function onNullDevice(fd) {
     catch {
         return false;
     }
-}
-export function inheritsDescriptors(options = {}) {
+});
+export var inheritsDescriptors = (function (options = {}) {
     try {
         for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
             const fd = Number(entry.name);
@@ -80,13 +72,13 @@ export function inheritsDescriptors(options = {}) {
     catch {
     }
     return false;
-}
-export function bareCommand(program, args, held, env) {
+});
+export var bareCommand = (function (program, args, held, env) {
     if (!systemPythonUsable())
         return undefined;
     return [SYSTEM_PYTHON, ...stepArgs(held, env), "bare", program, ...args];
-}
-export async function landlockAbi(python = SYSTEM_PYTHON) {
+});
+export var landlockAbi = (async function (python = SYSTEM_PYTHON) {
     try {
         const { code, stdout } = await execCommand({ program: python, args: ["-I", "-S", "-c", LANDLOCK_PY, "abi"], env: {}, cwd: "/" }, { timeoutMs: 10_000 });
         if (code !== 0)
@@ -97,4 +89,21 @@ export async function landlockAbi(python = SYSTEM_PYTHON) {
     catch {
         return undefined;
     }
-}
+});
+import LANDLOCK_PY from "../../src/sandbox/landlock.py" with { type: "text" };
+import { lstatSyncOrNull, readTextSyncOrNull } from "../_fs.js";
+import { execCommand } from "../exec.js";
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+const PYTHON_NAME = /(^|\/)python(\d+(\.\d+)?)?$/;
+;
+let systemPython;
+;
+;
+;
+;
+const O_CLOEXEC = 0o2000000;
+const NULL_DEVICE = 0x103;
+;
+;
+;
+;

@@ -1,4 +1,1116 @@
 // Generated from src/sandbox/linux.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+var sandboxUmask = (function () {
+    const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
+    const mask = own === undefined ? 0o022 : parseInt(own, 8);
+    return (mask | 0o002).toString(8).padStart(4, "0");
+});
+export var launchCommand = (function (launch) {
+    const shell = [
+        "/bin/sh",
+        "-c",
+        LAUNCH_SCRIPT,
+        "capibara-sandbox",
+        sandboxUmask(),
+        launch.seccompFile,
+        ...launch.etcFiles,
+        ...launch.held ? ["--held", launch.held.signFile] : [],
+    ];
+    if (!launch.drop) {
+        const [program, ...args] = [...shell, ...launch.joinFiles, "--", ...launch.command];
+        return { program: program, args };
+    }
+    const { drop, table } = launch.drop;
+    return {
+        program: drop.unshare,
+        args: [
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            ...shell,
+            "--mount",
+            drop.mount,
+            table,
+            ...launch.joinFiles,
+            "--",
+            drop.setpriv,
+            `--reuid=${drop.uid}`,
+            `--regid=${drop.gid}`,
+            "--clear-groups",
+            "--",
+            ...launch.command,
+        ],
+    };
+});
+export var seccompProgram = (function (arch = Deno.build.arch) {
+    const encoded = SECCOMP_BPF[arch];
+    if (encoded === undefined)
+        return undefined;
+    return Uint8Array.fromBase64(encoded);
+});
+var recall = (function (file) {
+    try {
+        return JSON.parse(Deno.readTextFileSync(file));
+    }
+    catch {
+        return undefined;
+    }
+});
+var remember = (function (file, value) {
+    try {
+        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+        Deno.mkdirSync(dirname(file), { recursive: true });
+        Deno.writeTextFileSync(tmp, JSON.stringify(value));
+        Deno.renameSync(tmp, file);
+    }
+    catch {
+    }
+});
+var depth = (function (path) {
+    return path.split("/").filter(Boolean).length;
+});
+var fstabField = (function (path) {
+    let field = "";
+    for (const byte of new TextEncoder().encode(path)) {
+        const char = String.fromCharCode(byte);
+        field += byte < 0x80 && FSTAB_PLAIN.test(char)
+            ? char
+            : "\\" + byte.toString(8).padStart(3, "0");
+    }
+    return field;
+});
+export var bindTable = (function (mounts) {
+    return mounts.map((([source, point]) => `${fstabField(source)} ${fstabField(point)} none bind 0 0\n`))
+        .join("");
+});
+var sandboxUidOf = (function (option) {
+    if (option !== undefined)
+        return option;
+    let value;
+    try {
+        value = Deno.env.get("CAPIBARA_SANDBOX_UID");
+    }
+    catch {
+        value = undefined;
+    }
+    if (value !== undefined && /^\d{1,10}$/.test(value.trim()))
+        return Number(value.trim());
+    return undefined;
+});
+var runIdsMapped = (function () {
+    return runIdsMappedMemo ??= ["uid_map", "gid_map"].every(((file) => {
+        const text = readTextSyncOrNull(`/proc/self/${file}`);
+        return text !== null && text.split("\n").some(((line) => {
+            const [inside, , count] = line.trim().split(/\s+/).map(Number);
+            return inside !== undefined && count !== undefined && inside <= RUN_IDS_START &&
+                RUN_IDS_START + RUN_IDS_COUNT <= inside + count;
+        }));
+    })) && runIdsFree({
+        passwd: readTextSyncOrNull("/etc/passwd") ?? "",
+        group: readTextSyncOrNull("/etc/group") ?? "",
+        subuid: readTextSyncOrNull("/etc/subuid") ?? "",
+        subgid: readTextSyncOrNull("/etc/subgid") ?? "",
+    });
+});
+export var runIdsFree = (function (files) {
+    const end = RUN_IDS_START + RUN_IDS_COUNT;
+    const overlaps = ((start, count) => Number.isFinite(start) && Number.isFinite(count) && start < end &&
+        RUN_IDS_START < start + count);
+    for (const text of [files.passwd, files.group]) {
+        for (const line of text.split("\n")) {
+            const id = Number(line.split(":")[2]);
+            if (line.trim() !== "" && overlaps(id, 1))
+                return false;
+        }
+    }
+    for (const text of [files.subuid, files.subgid]) {
+        for (const line of text.split("\n")) {
+            const [, start, count] = line.trim().split(":");
+            if (line.trim() !== "" && overlaps(Number(start), Number(count)))
+                return false;
+        }
+    }
+    return true;
+});
+var newRunId = (function () {
+    return RUN_IDS_START + (crypto.getRandomValues(new Uint32Array(1))[0] % RUN_IDS_COUNT);
+});
+var readableBy = (function (path, uid, gid, needed) {
+    let info;
+    try {
+        info = Deno.statSync(path);
+    }
+    catch {
+        return true;
+    }
+    const mode = info.mode ?? 0;
+    const bits = info.uid === uid ? mode >> 6 : info.gid === gid ? mode >> 3 : mode;
+    const want = needed ?? (info.isDirectory ? 0o5 : 0o4);
+    return (bits & want) === want;
+});
+var ownersOf = (function (root, uid, owners) {
+    const info = lstatSyncOrNull(root);
+    if (!info || info.isSymlink)
+        return;
+    owners.set(root, ownerToRecord(info, uid));
+    if (!info.isDirectory)
+        return;
+    if (openToOthers(info)) {
+        throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
+    }
+    for (const entry of Deno.readDirSync(root))
+        ownersOf(`${root}/${entry.name}`, uid, owners);
+});
+var modeOf = (function (info) {
+    return ((info.mode ?? 0) % 0o10000).toString(8).padStart(4, "0");
+});
+var openToOthers = (function (info) {
+    const mode = info.mode ?? 0;
+    return (mode & 0o022) !== 0 && (mode & 0o1000) === 0;
+});
+var checkLendable = (function (root) {
+    let entry = root;
+    for (let dir = dirname(root);; dir = dirname(dir)) {
+        const info = lstatSyncOrNull(dir);
+        if (!info?.isDirectory)
+            throw new LendError(`${dir} is not a folder Capibara can check`);
+        if (info.uid !== 0)
+            throw new LendError(`${dir} belongs to uid ${info.uid}`);
+        const mode = info.mode ?? 0;
+        if ((mode & 0o022) !== 0) {
+            const sticky = (mode & 0o1000) !== 0;
+            if (!sticky || lstatSyncOrNull(entry)?.uid !== 0) {
+                throw new LendError(`${dir} is a folder others may write to (mode ${modeOf(info)})`);
+            }
+        }
+        if (dirname(dir) === dir)
+            return;
+        entry = dir;
+    }
+});
+var ownIds = (function () {
+    return { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
+});
+var ownerToRecord = (function (info, uid) {
+    const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
+    return { ...owner, inode: inodeOf(info), mode: (info.mode ?? 0) & 0o7777 };
+});
+var lendTree = (function (fs, root, uid, gid, owners) {
+    const info = lstatSyncOrNull(root);
+    if (!info || info.isSymlink)
+        return;
+    owners.set(root, ownerToRecord(info, uid));
+    if (!fs) {
+        if (info.isDirectory) {
+            for (const entry of Deno.readDirSync(root)) {
+                lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
+            }
+        }
+        Deno.chownSync(root, uid, gid);
+        return;
+    }
+    if (!chownSame(fs, root, info, uid, gid)) {
+        throw new LendError(`${root} changed while it was being lent`);
+    }
+    if (!info.isDirectory)
+        return;
+    if (openToOthers(info)) {
+        throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
+    }
+    for (const entry of Deno.readDirSync(root)) {
+        lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
+    }
+});
+var chownSame = (function (fs, path, info, uid, gid) {
+    try {
+        fs.lchownSync(path, uid, gid);
+    }
+    catch {
+        return false;
+    }
+    const now = lstatSyncOrNull(path);
+    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
+});
+var returnTree = (function (root, owners, lentUid) {
+    const rootOwner = owners.get(root);
+    if (!rootOwner)
+        return;
+    const self = ownIds();
+    const lentTo = lentUid ?? lstatSyncOrNull(root)?.uid;
+    const byInode = new Map();
+    for (const [path, { uid, gid, inode }] of owners) {
+        if (inode)
+            byInode.set(inode, { uid, gid, path });
+    }
+    const ownerOf = ((path, info, inherited) => {
+        const inode = inodeOf(info);
+        const recorded = owners.get(path);
+        if (recorded && (recorded.inode === undefined || recorded.inode === inode))
+            return recorded;
+        const file = byInode.get(inode);
+        if (file && (file.uid === self.uid || file.uid === 0))
+            return { uid: file.uid, gid: file.gid };
+        if (file && (info.nlink ?? 1) > 1) {
+            const there = lstatSyncOrNull(file.path);
+            if (there && !there.isSymlink && inodeOf(there) === inode)
+                return file;
+        }
+        return inherited;
+    });
+    const order = [];
+    const take = ((path, inherited) => {
+        const info = lstatSyncOrNull(path);
+        if (!info || info.isSymlink)
+            return;
+        if (path !== root && info.uid !== lentTo)
+            return;
+        const to = ownerOf(path, info, inherited);
+        try {
+            Deno.chownSync(path, self.uid, self.gid);
+        }
+        catch {
+            return;
+        }
+        order.push([path, to]);
+        const mode = (info.mode ?? 0) & 0o7777;
+        if (!info.isDirectory) {
+            if ((mode & 0o002) !== 0) {
+                try {
+                    Deno.chmodSync(path, mode & 0o775);
+                }
+                catch {
+                }
+            }
+            return;
+        }
+        const closing = owners.has(path) ? 0o022 : 0o2022;
+        if ((mode & closing) !== 0) {
+            try {
+                Deno.chmodSync(path, mode & ~closing);
+            }
+            catch {
+                return;
+            }
+        }
+        let entries = [];
+        try {
+            entries = [...Deno.readDirSync(path)];
+        }
+        catch {
+            return;
+        }
+        if (!namesReachable(path, entries.map(((entry) => entry.name)))) {
+            try {
+                Deno.chmodSync(path, (mode & ~closing) & ~0o077);
+            }
+            catch {
+            }
+        }
+        for (const entry of entries)
+            take(`${path}/${entry.name}`, to);
+    });
+    take(root, rootOwner);
+    for (const [path, to] of order.reverse()) {
+        const info = lstatSyncOrNull(path);
+        if (!info || info.isSymlink)
+            continue;
+        const recorded = owners.get(path);
+        const shared = info.isDirectory && recorded?.mode !== undefined &&
+            recorded.inode === inodeOf(info) && (recorded.mode & 0o1000) !== 0 &&
+            (recorded.mode & 0o022) !== 0;
+        if (to.uid !== self.uid || to.gid !== self.gid) {
+            try {
+                Deno.chownSync(path, to.uid, to.gid);
+            }
+            catch {
+                continue;
+            }
+        }
+        if (shared) {
+            try {
+                Deno.chmodSync(path, recorded.mode);
+            }
+            catch {
+            }
+        }
+    }
+});
+var closedError = (function (path, uid, why) {
+    return new PermissionError(`Cannot let the sandbox read "${path}": only root may read it, and the sandbox runs as ` +
+        `uid ${uid}, never as root (${why})`, {
+        hint: `Make it readable to others (chmod o+rX "${path}"), or move what the script needs ` +
+            "into a folder others may read",
+        details: { path },
+    });
+});
+var copyClosed = (async function (source, target, drop, budget, shown) {
+    const info = await lstatOrNull(source);
+    if (!info)
+        return;
+    if (++budget.files > MAX_COPY_FILES) {
+        throw closedError(shown, drop.uid, `more than ${MAX_COPY_FILES} files to copy`);
+    }
+    if (info.isSymlink) {
+        await Deno.symlink(await Deno.readLink(source), target);
+        return;
+    }
+    if (info.isDirectory) {
+        await Deno.mkdir(target, { mode: 0o500 });
+        for await (const entry of Deno.readDir(source)) {
+            await copyClosed(`${source}/${entry.name}`, `${target}/${entry.name}`, drop, budget, shown);
+        }
+    }
+    else if (info.isFile) {
+        using file = await Deno.open(source, { read: true });
+        const opened = await file.stat();
+        if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+            throw closedError(shown, drop.uid, "it changed while it was copied");
+        }
+        budget.bytes += opened.size;
+        if (budget.bytes > MAX_COPY_BYTES) {
+            throw closedError(shown, drop.uid, `more than ${MAX_COPY_BYTES >> 20} MiB to copy`);
+        }
+        using out = await Deno.open(target, { write: true, createNew: true, mode: 0o400 });
+        let left = opened.size;
+        const buffer = new Uint8Array(1 << 16);
+        while (left > 0) {
+            const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+            if (n === null)
+                break;
+            let written = 0;
+            while (written < n)
+                written += await out.write(buffer.subarray(written, n));
+            left -= n;
+        }
+    }
+    else {
+        return;
+    }
+    await Deno.chown(target, drop.uid, drop.gid);
+    await Deno.chmod(target, info.isDirectory ? 0o500 : 0o400);
+});
+var substituteClosed = (async function (policy, drop, stateDir, substitutes) {
+    const budget = { bytes: 0, files: 0 };
+    const copies = `${stateDir}/copies`;
+    if (drop) {
+        for (const path of policy.read) {
+            const real = realPathSyncOrNull(path);
+            if (real === null || readableBy(real, drop.uid, drop.gid))
+                continue;
+            refuseHidden(path, true);
+            if (substitutes.size === 0)
+                Deno.mkdirSync(copies, { mode: 0o711 });
+            const copy = `${copies}/${substitutes.size}`;
+            await copyClosed(real, copy, drop, budget, path);
+            substitutes.set(path, copy);
+        }
+    }
+    const workdir = realPathSyncOrNull(policy.workdir);
+    if (workdir === null)
+        return;
+    const inside = [
+        ...policy.read.map(((path) => ({ path, source: substitutes.get(path) ?? path }))),
+        ...[...policy.write, policy.tmpDir].map(((path) => ({ path, source: path }))),
+        ...(policy.stage ?? []).map((({ source, target }) => ({ path: target, source }))),
+    ].filter((({ path }) => isInside(path, policy.workdir) && path !== policy.workdir));
+    const granted = [...policy.read, ...policy.write, policy.tmpDir].some(((path) => isInside(policy.workdir, path)));
+    let closed = !granted || (drop !== undefined && !readableBy(workdir, drop.uid, drop.gid));
+    for (const { path } of inside) {
+        if (closed || !drop)
+            break;
+        for (let dir = dirname(path); dir !== policy.workdir && isInside(dir, policy.workdir);) {
+            if (!readableBy(dir, drop.uid, drop.gid, 0o1)) {
+                closed = true;
+                break;
+            }
+            dir = dirname(dir);
+        }
+    }
+    if (!closed || substitutes.has(policy.workdir))
+        return;
+    const hidden = `${stateDir}/skeleton`;
+    Deno.mkdirSync(hidden, { mode: 0o700 });
+    Deno.chmodSync(hidden, 0o700);
+    const empty = `${hidden}/workdir`;
+    const openFolder = ((dir) => {
+        if (lstatSyncOrNull(dir))
+            return;
+        openFolder(dirname(dir));
+        Deno.mkdirSync(dir);
+        Deno.chmodSync(dir, 0o755);
+    });
+    openFolder(empty);
+    for (const { path, source } of inside) {
+        const point = empty + path.slice(policy.workdir.length);
+        const info = statSyncOrNull(source);
+        if (!info)
+            continue;
+        openFolder(info.isDirectory ? point : dirname(point));
+        if (!info.isDirectory)
+            Deno.writeFileSync(point, new Uint8Array(), { create: true });
+    }
+    substitutes.set(policy.workdir, empty);
+});
+var stateDirBase = (function () {
+    if (Deno.env.get("TMPDIR"))
+        return undefined;
+    const info = lstatSyncOrNull("/dev/shm");
+    const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
+    return sticky ? "/dev/shm" : undefined;
+});
+var statSyncOrNull = (function (path) {
+    try {
+        return Deno.statSync(path);
+    }
+    catch {
+        return null;
+    }
+});
+var probeRun = (function (program, args) {
+    return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
+        timeoutMs: 10_000,
+    });
+});
+var systemArgs = (function () {
+    const args = [];
+    for (const path of SYSTEM_PATHS) {
+        const info = lstatSyncOrNull(path);
+        if (!info)
+            continue;
+        if (info.isSymlink)
+            args.push("--symlink", Deno.readLinkSync(path), path);
+        else if (info.isDirectory)
+            args.push("--ro-bind", path, path);
+    }
+    return args;
+});
+var namespaceArgs = (function (probe) {
+    const args = ["--unshare-all", "--die-with-parent", "--new-session"];
+    if (probe.userns || Deno.uid() === 0)
+        args.push("--cap-drop", "ALL");
+    if (probe.userns) {
+        args.push("--unshare-user");
+        if (probe.features?.disableUserns)
+            args.push("--disable-userns");
+    }
+    return args;
+});
+var probeBwrap = (async function (bwrapOption, sandboxUid) {
+    const bwrap = await which(bwrapOption ?? "bwrap");
+    const disabled = "or pass --no-sandbox to run without protection";
+    if (!bwrap) {
+        return {
+            userns: false,
+            availability: {
+                ok: false,
+                reason: "bwrap (bubblewrap) was not found on PATH",
+                fix: `Install bubblewrap (\`apt-get install bubblewrap\`, \`dnf install bubblewrap\`), ${disabled}`,
+            },
+        };
+    }
+    const help = await probeRun(bwrap, ["--help"]).catch((() => ({ code: 1, stdout: "", stderr: "" })));
+    const text = help.stdout + help.stderr;
+    if (!text.includes("--cap-drop")) {
+        return {
+            bwrap,
+            userns: false,
+            availability: {
+                ok: false,
+                reason: "This bubblewrap is too old: it has no --cap-drop",
+                fix: `Install bubblewrap 0.4 or newer, ${disabled}`,
+            },
+        };
+    }
+    const features = {
+        disableUserns: text.includes("--disable-userns"),
+        size: text.includes("--size"),
+        remountRo: text.includes("--remount-ro"),
+    };
+    const system = systemArgs();
+    const layout = [
+        ...system,
+        ...["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"],
+        ...["--tmpfs", "/tmp", ...(features.remountRo ? ["--remount-ro", "/"] : []), "true"],
+    ];
+    let firstError = "";
+    for (const userns of [true, false]) {
+        const probe = { bwrap, features, userns, availability: { ok: true } };
+        const result = await probeRun(bwrap, [...namespaceArgs(probe), ...layout]).catch(((error) => ({
+            code: 1,
+            stdout: "",
+            stderr: String(error),
+        })));
+        if (result.code === 0) {
+            if (userns && Deno.uid() === 0 && sandboxUid !== 0) {
+                await probeDrop(probe, layout, sandboxUid);
+            }
+            return probe;
+        }
+        firstError ||= tail(result.stderr, 500) || `bwrap exited with code ${result.code}`;
+    }
+    return {
+        bwrap,
+        features,
+        userns: false,
+        availability: {
+            ok: false,
+            reason: `bwrap cannot create a sandbox here: ${firstError}`,
+            fix: "Enable unprivileged user namespaces (`sysctl -w kernel.unprivileged_userns_clone=1`, " +
+                "or `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04+), " +
+                "or run outside this unprivileged container (Docker needs `--security-opt " +
+                `seccomp=unconfined --security-opt apparmor=unconfined\` or --privileged), ${disabled}`,
+        },
+    };
+});
+var probeDrop = (async function (probe, layout, uid) {
+    const [unshare, setpriv, mount] = await Promise.all(["unshare", "setpriv", "mount"].map(((name) => which(name))));
+    if (!unshare || !setpriv || !mount) {
+        probe.dropError = "unshare, setpriv or mount (util-linux) was not found";
+        return;
+    }
+    const drop = { uid, gid: uid, unshare, setpriv, mount };
+    const dir = await Deno.makeTempDir({ prefix: "capibara-probe-" });
+    try {
+        await Deno.mkdir(`${dir}/point`);
+        await Deno.chmod(dir, 0o711);
+        await Deno.writeTextFile(`${dir}/binds`, bindTable([["/usr", `${dir}/point`]]));
+        const { program, args } = launchCommand({
+            seccompFile: "/dev/null",
+            etcFiles: ETC_FDS.map((() => "/dev/null")),
+            joinFiles: [],
+            drop: { drop, table: `${dir}/binds` },
+            command: [
+                probe.bwrap,
+                ...namespaceArgs(probe),
+                ...["--uid", String(SANDBOX_ID), "--gid", String(SANDBOX_ID)],
+                ...["--ro-bind", `${dir}/point`, "/capibara-probe"],
+                ...layout,
+            ],
+        });
+        const result = await probeRun(program, args)
+            .catch(((error) => ({ code: 1, stdout: "", stderr: String(error) })));
+        if (result.code === 0)
+            probe.drop = drop;
+        else
+            probe.dropError = tail(result.stderr, 300) || `exit code ${result.code}`;
+    }
+    finally {
+        await Deno.remove(dir, { recursive: true }).catch((() => { }));
+    }
+});
+var cgroupMounts = (async function () {
+    const text = await readTextSyncOrNull("/proc/self/mountinfo") ?? "";
+    const mounts = [];
+    for (const line of text.split("\n")) {
+        const [left, right] = line.split(" - ");
+        if (!left || !right)
+            continue;
+        const fields = left.split(" ");
+        const [fsType, , superOptions = ""] = right.split(" ");
+        const root = fields[3]?.replaceAll("\\040", " ");
+        const mountPoint = fields[4]?.replaceAll("\\040", " ");
+        if (!root || !mountPoint)
+            continue;
+        if (fsType === "cgroup2")
+            mounts.push({ root, mountPoint, version: 2, controllers: [] });
+        if (fsType === "cgroup") {
+            mounts.push({ root, mountPoint, version: 1, controllers: superOptions.split(",") });
+        }
+    }
+    return mounts;
+});
+var ownDir = (function (mount, ownPath) {
+    if (!isInside(ownPath, mount.root))
+        return undefined;
+    const rest = mount.root === "/" ? ownPath : ownPath.slice(mount.root.length);
+    return (mount.mountPoint + rest).replace(/\/+$/, "") || "/";
+});
+var tryWrite = (function (path, value) {
+    try {
+        Deno.writeTextFileSync(path, value);
+        return true;
+    }
+    catch {
+        return false;
+    }
+});
+var canCreateCgroup = (function (parent, limitFiles) {
+    const dir = `${parent}/capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+        Deno.mkdirSync(dir);
+    }
+    catch {
+        return false;
+    }
+    try {
+        for (const file of limitFiles) {
+            const value = file === "memory.limit_in_bytes" ? "1073741824" : "max";
+            if (!tryWrite(`${dir}/${file}`, value))
+                return false;
+        }
+        return true;
+    }
+    finally {
+        try {
+            Deno.removeSync(dir);
+        }
+        catch {
+        }
+    }
+});
+var planCgroups = (async function (prlimit) {
+    const mounts = await cgroupMounts();
+    const own = new Map();
+    for (const line of (await readTextSyncOrNull("/proc/self/cgroup") ?? "").split("\n")) {
+        const match = /^(\d+):([^:]*):(.*)$/.exec(line);
+        if (!match)
+            continue;
+        if (match[1] === "0" && match[2] === "")
+            own.set("unified", match[3]);
+        for (const controller of match[2].split(","))
+            if (controller)
+                own.set(controller, match[3]);
+    }
+    const plan = {
+        prlimit,
+        info: { memory: "none", processes: "none", processesEffective: false, summary: "" },
+    };
+    const notes = [];
+    const v2 = mounts.find(((m) => m.version === 2));
+    const ownV2 = own.get("unified");
+    if (v2 && ownV2 !== undefined) {
+        const mine = ownDir(v2, ownV2);
+        if (mine) {
+            const candidates = mine === v2.mountPoint
+                ? [mine]
+                : [mine, mine.slice(0, mine.lastIndexOf("/"))];
+            for (const parent of candidates) {
+                if (!isInside(parent, v2.mountPoint))
+                    continue;
+                let subtree = (await readTextSyncOrNull(`${parent}/cgroup.subtree_control`)) ?? "";
+                const available = (await readTextSyncOrNull(`${parent}/cgroup.controllers`)) ?? "";
+                const wanted = ["pids", "memory"];
+                if (!wanted.every(((c) => subtree.split(/\s+/).includes(c)))) {
+                    if (parent !== v2.mountPoint || !wanted.every(((c) => available.split(/\s+/).includes(c)))) {
+                        continue;
+                    }
+                    await tryWrite(`${parent}/cgroup.subtree_control`, "+pids +memory");
+                    subtree = (await readTextSyncOrNull(`${parent}/cgroup.subtree_control`)) ?? "";
+                    if (!wanted.every(((c) => subtree.split(/\s+/).includes(c))))
+                        continue;
+                }
+                if (await canCreateCgroup(parent, ["pids.max", "memory.max"])) {
+                    plan.v2 = parent;
+                    break;
+                }
+            }
+        }
+    }
+    if (plan.v2) {
+        plan.info = {
+            memory: "cgroup-v2",
+            processes: "cgroup-v2",
+            processesEffective: true,
+            summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2})`,
+        };
+        return plan;
+    }
+    for (const controller of ["pids", "memory"]) {
+        const mount = mounts.find(((m) => m.version === 1 && m.controllers.includes(controller)));
+        const ownPath = own.get(controller);
+        if (!mount || ownPath === undefined)
+            continue;
+        const parent = ownDir(mount, ownPath);
+        if (!parent)
+            continue;
+        const file = controller === "pids" ? "pids.max" : "memory.limit_in_bytes";
+        if (!(await canCreateCgroup(parent, [file])))
+            continue;
+        if (controller === "pids")
+            plan.v1Pids = parent;
+        else
+            plan.v1Memory = parent;
+    }
+    const root = Deno.uid() === 0;
+    if (plan.v1Memory) {
+        plan.info.memory = "cgroup-v1";
+        notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory})`);
+    }
+    else if (prlimit) {
+        plan.info.memory = "rlimit";
+        notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup); for Deno, RLIMIT_DATA at the " +
+            "limit and its own reservations (≈ 600 MiB) and --max-old-space-size (Deno reserves " +
+            "more address space than any limit)");
+    }
+    else {
+        notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
+    }
+    if (plan.v1Pids) {
+        plan.info.processes = "cgroup-v1";
+        plan.info.processesEffective = true;
+        notes.push(`processes: cgroup v1 pids controller (per-run cgroups under ${plan.v1Pids})`);
+    }
+    else if (prlimit) {
+        plan.info.processes = "rlimit";
+        plan.info.processesEffective = !root;
+        notes.push(root
+            ? "processes: NOT limited — RLIMIT_NPROC does not bind root and no pids cgroup is writable"
+            : "processes: RLIMIT_NPROC via prlimit (no writable pids cgroup)");
+    }
+    else {
+        notes.push("processes: not limited (no writable pids cgroup, no prlimit)");
+    }
+    plan.info.summary = notes.join("; ");
+    return plan;
+});
+var readNumber = (async function (path) {
+    const text = await readTextSyncOrNull(path);
+    if (text === null)
+        return undefined;
+    const value = Number(text.trim());
+    return Number.isFinite(value) ? value : undefined;
+});
+var readKey = (async function (path, key) {
+    const text = await readTextSyncOrNull(path) ?? "";
+    const match = new RegExp(`^${key} (\\d+)$`, "m").exec(text);
+    return match ? Number(match[1]) : 0;
+});
+var removeCgroup = (function (dir) {
+    const procs = readTextSyncOrNull(`${dir}/cgroup.procs`) ?? "";
+    const pids = procs.split("\n").filter(Boolean).map(Number);
+    if (pids.length === 0) {
+        try {
+            Deno.removeSync(dir);
+            return true;
+        }
+        catch (error) {
+            if (error instanceof Deno.errors.NotFound)
+                return true;
+        }
+    }
+    for (const pid of pids) {
+        try {
+            Deno.kill(pid, "SIGKILL");
+        }
+        catch {
+        }
+    }
+    return false;
+});
+var destroyCgroup = (async function (dir) {
+    tryWrite(`${dir}/cgroup.kill`, "1");
+    for (let attempt = 0, pause = 1; attempt < 500; attempt++, pause = Math.min(pause * 2, 10)) {
+        if (removeCgroup(dir))
+            return;
+        await sleep(pause);
+    }
+});
+var destroyCgroupSync = (function (dir) {
+    tryWrite(`${dir}/cgroup.kill`, "1");
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let attempt = 0; attempt < 50; attempt++) {
+        if (removeCgroup(dir))
+            return;
+        Atomics.wait(pause, 0, 0, 10);
+    }
+});
+var staleEntries = (function (dir, pattern) {
+    let names;
+    try {
+        names = [...Deno.readDirSync(dir)].map(((entry) => entry.name));
+    }
+    catch {
+        return [];
+    }
+    return names.filter(((name) => {
+        const pid = pattern.exec(name)?.[1];
+        return pid !== undefined && pid !== String(Deno.pid) && !lstatSyncOrNull(`/proc/${pid}`);
+    }));
+});
+var sweepStaleCgroups = (function (parent) {
+    for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
+        try {
+            Deno.removeSync(`${parent}/${name}`);
+        }
+        catch {
+        }
+    }
+});
+var writeJournal = (function (stateDir, tmpDir, lent, lentUid) {
+    const journal = {
+        tmpDir,
+        ...lentUid === undefined ? {} : { uid: lentUid },
+        lent: [...lent].map((([root, owners]) => [
+            root,
+            [...owners].map((([path, owner]) => owner.inode === undefined
+                ? [path, owner.uid, owner.gid]
+                : owner.mode === undefined
+                    ? [path, owner.uid, owner.gid, owner.inode]
+                    : [path, owner.uid, owner.gid, owner.inode, owner.mode])),
+        ])),
+    };
+    Deno.writeTextFileSync(`${stateDir}/${JOURNAL_FILE}`, JSON.stringify(journal), { mode: 0o600 });
+});
+var readJournal = (function (stateDir, uid) {
+    const path = `${stateDir}/${JOURNAL_FILE}`;
+    const info = lstatSyncOrNull(path);
+    if (!info?.isFile || info.uid !== uid || (info.mode ?? 0) % 0o1000 !== 0o600 || info.nlink !== 1) {
+        return undefined;
+    }
+    let value;
+    try {
+        value = JSON.parse(Deno.readTextFileSync(path));
+    }
+    catch {
+        return undefined;
+    }
+    const journal = value;
+    const int = ((n) => Number.isInteger(n) && n >= 0);
+    const wellFormed = typeof value === "object" && value !== null &&
+        typeof journal.tmpDir === "string" && Array.isArray(journal.lent) &&
+        (journal.uid === undefined || int(journal.uid)) &&
+        journal.lent.every(((item) => Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
+            Array.isArray(item[1]) &&
+            item[1].every(((o) => Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
+                int(o[2]) && (o[3] === undefined || typeof o[3] === "string") &&
+                (o[4] === undefined || (int(o[4]) && o[4] <= 0o7777))))));
+    return wellFormed ? journal : undefined;
+});
+var sweepStaleStateDirs = (function (base) {
+    const uid = Deno.uid() ?? 0;
+    for (const name of staleEntries(base, STATE_DIR_NAME)) {
+        const stateDir = join(base, name);
+        const info = lstatSyncOrNull(stateDir);
+        const mode = (info?.mode ?? 0) % 0o10000;
+        if (!info?.isDirectory || info.uid !== uid || (mode !== 0o700 && mode !== 0o711))
+            continue;
+        const journal = readJournal(stateDir, uid);
+        if (journal) {
+            for (const [root, owners] of journal.lent) {
+                returnTree(root, new Map(owners.map((([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }]))), journal.uid);
+            }
+            const tmp = lstatSyncOrNull(journal.tmpDir);
+            if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
+                try {
+                    removeIfExistsSync(journal.tmpDir);
+                }
+                catch {
+                }
+            }
+        }
+        try {
+            Deno.removeSync(stateDir, { recursive: true });
+        }
+        catch {
+        }
+    }
+});
+var createRunCgroup = (async function (plan, policy) {
+    if (!plan.v2 && !plan.v1Pids && !plan.v1Memory)
+        return undefined;
+    const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
+    const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
+    const pidsMax = String(policy.maxProcesses + helpers);
+    const memory = String(Math.max(1 << 20, Math.floor(policy.memoryBytes)));
+    const created = [];
+    async function destroy() {
+        await Promise.all(created.map(destroyCgroup));
+    }
+    function destroySync() {
+        for (const dir of created)
+            destroyCgroupSync(dir);
+    }
+    function make(dir, limits) {
+        Deno.mkdirSync(dir);
+        created.push(dir);
+        for (const [file, value, required] of limits) {
+            if (!tryWrite(`${dir}/${file}`, value) && required) {
+                throw new PermissionError(`Cannot set the sandbox limit ${dir}/${file}`);
+            }
+        }
+    }
+    try {
+        if (plan.v2) {
+            const dir = `${plan.v2}/${name}`;
+            await make(dir, [
+                ["pids.max", pidsMax, true],
+                ["memory.max", memory, true],
+                ["memory.swap.max", "0", false],
+                ["memory.oom.group", "1", false],
+            ]);
+            return {
+                joinFiles: [`${dir}/cgroup.procs`],
+                async usage() {
+                    return {
+                        peakMemoryBytes: await readNumber(`${dir}/memory.peak`),
+                        memoryLimitHit: (await readKey(`${dir}/memory.events`, "oom_kill")) > 0,
+                        processLimitHit: (await readKey(`${dir}/pids.events`, "max")) > 0,
+                    };
+                },
+                destroy,
+                destroySync,
+            };
+        }
+        const pidsDir = plan.v1Pids ? `${plan.v1Pids}/${name}` : undefined;
+        const memoryDir = plan.v1Memory ? `${plan.v1Memory}/${name}` : undefined;
+        if (pidsDir)
+            await make(pidsDir, [["pids.max", pidsMax, true]]);
+        if (memoryDir) {
+            await make(memoryDir, [
+                ["memory.limit_in_bytes", memory, true],
+                ["memory.memsw.limit_in_bytes", memory, false],
+            ]);
+        }
+        return {
+            joinFiles: created.map(((dir) => `${dir}/tasks`)),
+            async usage() {
+                return {
+                    peakMemoryBytes: memoryDir
+                        ? await readNumber(`${memoryDir}/memory.max_usage_in_bytes`)
+                        : undefined,
+                    memoryLimitHit: memoryDir
+                        ? (await readKey(`${memoryDir}/memory.oom_control`, "oom_kill")) > 0
+                        : false,
+                    processLimitHit: pidsDir ? (await readKey(`${pidsDir}/pids.events`, "max")) > 0 : false,
+                };
+            },
+            destroy,
+            destroySync,
+        };
+    }
+    catch (error) {
+        await destroy();
+        throw error;
+    }
+});
+var checkGrant = (function (path, what) {
+    if (!path.startsWith("/")) {
+        throw new ValidationError(`Sandbox ${what} path must be absolute: "${path}"`);
+    }
+    if (path === "/" || FORBIDDEN_GRANTS.some(((forbidden) => isInside(path, forbidden)))) {
+        throw new ValidationError(`Refusing to grant "${path}" to the sandbox: it would expose the host`);
+    }
+    const real = realPathSyncOrNull(path);
+    if (real !== null && FORBIDDEN_GRANTS.some(((forbidden) => isInside(real, forbidden)))) {
+        throw new ValidationError(`Refusing to grant "${path}" to the sandbox: it leads to "${real}", which would expose ` +
+            "the host");
+    }
+    refuseHidden(path, false, real);
+});
+var refuseHidden = (function (path, holding, real = realPathSyncOrNull(path)) {
+    const resolved = resolve(path);
+    const paths = real === null || real === resolved ? [resolved] : [resolved, real];
+    for (const hidden of [...SENSITIVE_PATHS, ...runnerFolders()]) {
+        for (const p of paths) {
+            const lies = isInside(p, hidden);
+            if (lies || (holding && isInside(hidden, p))) {
+                throw new ValidationError(`Refusing to grant "${path}" to the sandbox: it ${lies ? "lies in" : "holds"} ${hidden}, which is never shown to scripts`, { hint: "Grant a folder that neither is, holds nor lies in it" });
+            }
+        }
+    }
+});
+var policyArgs = (async function (policy, features, via = ((source) => Promise.resolve(source)), substitutes = new Map()) {
+    const writable = [...policy.write, policy.tmpDir];
+    const binds = new Map();
+    const sources = new Map();
+    const workdirHeld = !substitutes.has(policy.workdir) &&
+        realPathSyncOrNull(policy.workdir) === policy.workdir &&
+        writable.some(((dir) => dir !== policy.workdir && isInside(policy.workdir, dir)));
+    for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
+        const real = realPathSyncOrNull(path);
+        if (real === null)
+            continue;
+        refuseHidden(real, false, real);
+        if (real !== path && writable.some(((dir) => isInside(path, dir)))) {
+            throw new ValidationError(`Refusing to grant "${path}": it leads to "${real}" through a symlink in a writable path`);
+        }
+        binds.set(path, "ro");
+        sources.set(path, substitutes.get(path) ?? real);
+    }
+    for (const path of writable) {
+        const real = realPathSyncOrNull(path);
+        if (real !== null)
+            refuseHidden(real, false, real);
+        if (real !== path) {
+            throw new ValidationError(`Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`);
+        }
+        binds.set(path, "rw");
+        sources.set(path, real);
+    }
+    for (const { source, target } of policy.stage ?? []) {
+        if (!isInside(source, policy.tmpDir) || (realPathSyncOrNull(source)) !== source) {
+            throw new ValidationError(`Sandbox staging path "${source}" is not a resolved path inside the run's temp dir`);
+        }
+        binds.set(target, "rw");
+        sources.set(target, source);
+    }
+    const protect = policy.protect.filter(((path) => realPathSyncOrNull(path) === path));
+    const pinned = workdirHeld
+        ? [...pinnedFolders([...protect, policy.workdir], writable), policy.workdir]
+        : pinnedFolders(protect, writable);
+    for (const dir of pinned) {
+        if (binds.has(dir))
+            continue;
+        const holder = [...binds.keys()].filter(((path) => isInside(dir, path)))
+            .sort(((a, b) => depth(b) - depth(a)))[0];
+        if (holder === undefined)
+            continue;
+        binds.set(dir, binds.get(holder));
+        sources.set(dir, (sources.get(holder) ?? holder) + dir.slice(holder.length));
+    }
+    const args = [];
+    const ordered = [...binds].sort(((a, b) => depth(a[0]) - depth(b[0])));
+    for (const [path, mode] of ordered) {
+        const source = sources.get(path) ?? path;
+        if (mode === "ro")
+            args.push("--ro-bind-try", await via(source), path);
+        else
+            args.push("--bind", await via(source), path);
+    }
+    for (const path of [...protect].sort(((a, b) => depth(a) - depth(b)))) {
+        if (!writable.some(((dir) => isInside(path, dir))))
+            continue;
+        args.push("--ro-bind", await via(path), path);
+    }
+    const runners = runnerFolders();
+    for (const [path, source] of sources) {
+        for (const sensitive of [...SENSITIVE_PATHS, ...runners]) {
+            if (!isInside(sensitive, source))
+                continue;
+            if (runners.includes(sensitive) && !lstatSyncOrNull(sensitive)) {
+                try {
+                    Deno.mkdirSync(sensitive, { mode: 0o700 });
+                }
+                catch {
+                }
+            }
+            const info = lstatSyncOrNull(sensitive);
+            if (!info)
+                continue;
+            if (runners.includes(sensitive) && !info.isDirectory)
+                continue;
+            const inside = path + sensitive.slice(source.length);
+            if (info.isDirectory) {
+                args.push("--tmpfs", inside);
+                if (features?.remountRo)
+                    args.push("--remount-ro", inside);
+            }
+            else {
+                args.push("--ro-bind", "/dev/null", inside);
+            }
+        }
+    }
+    return args;
+});
+var fakeEtc = (function (uid, gid, home) {
+    return {
+        passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n` +
+            (uid === 0 ? "" : `capibara:x:${uid}:${gid}:capibara:${home}:/bin/sh\n`) +
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        group: "root:x:0:\n" + (gid === 0 ? "" : `capibara:x:${gid}:\n`) + "nogroup:x:65534:\n",
+        hosts: "127.0.0.1\tlocalhost\n127.0.1.1\tcapibara\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    };
+});
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
 import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, removeIfExistsSync, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
@@ -63,7 +1175,7 @@ const SIGN_FD = 7;
 const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
     `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&${SIGN_FD} || exit 125; exec ${SIGN_FD}>&-; exec "$@"`;
 const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
-    `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
+    `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map(((fd, i) => `${fd}<"$${i + 2}"`)).join(" ")} ` +
     `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
     `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null ${SIGN_FD}>"$2" || exit 125; ` +
     "shift 2; fi; " +
@@ -73,55 +1185,9 @@ const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
     "done; shift; " +
     'if [ -n "$binding" ] && ! wait "$binding"; then ' +
     'echo "capibara: cannot bind the granted paths" >&2; exit 125; fi; exec "$@"';
-function sandboxUmask() {
-    const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
-    const mask = own === undefined ? 0o022 : parseInt(own, 8);
-    return (mask | 0o002).toString(8).padStart(4, "0");
-}
-export function launchCommand(launch) {
-    const shell = [
-        "/bin/sh",
-        "-c",
-        LAUNCH_SCRIPT,
-        "capibara-sandbox",
-        sandboxUmask(),
-        launch.seccompFile,
-        ...launch.etcFiles,
-        ...launch.held ? ["--held", launch.held.signFile] : [],
-    ];
-    if (!launch.drop) {
-        const [program, ...args] = [...shell, ...launch.joinFiles, "--", ...launch.command];
-        return { program: program, args };
-    }
-    const { drop, table } = launch.drop;
-    return {
-        program: drop.unshare,
-        args: [
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            ...shell,
-            "--mount",
-            drop.mount,
-            table,
-            ...launch.joinFiles,
-            "--",
-            drop.setpriv,
-            `--reuid=${drop.uid}`,
-            `--regid=${drop.gid}`,
-            "--clear-groups",
-            "--",
-            ...launch.command,
-        ],
-    };
-}
-export function seccompProgram(arch = Deno.build.arch) {
-    const encoded = SECCOMP_BPF[arch];
-    if (encoded === undefined)
-        return undefined;
-    return Uint8Array.fromBase64(encoded);
-}
+;
+;
+;
 const PROXY_LOCAL_ADDRESS = "0100007F:" + PROXY_PORT.toString(16).toUpperCase().padStart(4, "0");
 const PROXY_SCRIPT = `socat="$1"; shift
 "$socat" TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_DIR_INSIDE}/proxy.sock 2>/dev/null ${HELD_FD}<&- ${SIGN_FD}>&- &
@@ -139,1081 +1205,67 @@ until listening; do
 done
 unset socat i
 exec "$@"`;
-function recall(file) {
-    try {
-        return JSON.parse(Deno.readTextFileSync(file));
-    }
-    catch {
-        return undefined;
-    }
-}
-function remember(file, value) {
-    try {
-        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-        Deno.mkdirSync(dirname(file), { recursive: true });
-        Deno.writeTextFileSync(tmp, JSON.stringify(value));
-        Deno.renameSync(tmp, file);
-    }
-    catch {
-    }
-}
+;
+;
 let runCounter = 0;
-function depth(path) {
-    return path.split("/").filter(Boolean).length;
-}
+;
 const FSTAB_PLAIN = /^[0-9A-Za-z/._+,:@=~%-]$/;
-function fstabField(path) {
-    let field = "";
-    for (const byte of new TextEncoder().encode(path)) {
-        const char = String.fromCharCode(byte);
-        field += byte < 0x80 && FSTAB_PLAIN.test(char)
-            ? char
-            : "\\" + byte.toString(8).padStart(3, "0");
-    }
-    return field;
-}
-export function bindTable(mounts) {
-    return mounts.map(([source, point]) => `${fstabField(source)} ${fstabField(point)} none bind 0 0\n`)
-        .join("");
-}
-function sandboxUidOf(option) {
-    if (option !== undefined)
-        return option;
-    let value;
-    try {
-        value = Deno.env.get("CAPIBARA_SANDBOX_UID");
-    }
-    catch {
-        value = undefined;
-    }
-    if (value !== undefined && /^\d{1,10}$/.test(value.trim()))
-        return Number(value.trim());
-    return undefined;
-}
+;
+;
+;
 const RUN_IDS_START = 0x70000000;
 const RUN_IDS_COUNT = 1 << 20;
-function runIdsMapped() {
-    return runIdsMappedMemo ??= ["uid_map", "gid_map"].every((file) => {
-        const text = readTextSyncOrNull(`/proc/self/${file}`);
-        return text !== null && text.split("\n").some((line) => {
-            const [inside, , count] = line.trim().split(/\s+/).map(Number);
-            return inside !== undefined && count !== undefined && inside <= RUN_IDS_START &&
-                RUN_IDS_START + RUN_IDS_COUNT <= inside + count;
-        });
-    }) && runIdsFree({
-        passwd: readTextSyncOrNull("/etc/passwd") ?? "",
-        group: readTextSyncOrNull("/etc/group") ?? "",
-        subuid: readTextSyncOrNull("/etc/subuid") ?? "",
-        subgid: readTextSyncOrNull("/etc/subgid") ?? "",
-    });
-}
+;
 let runIdsMappedMemo;
-export function runIdsFree(files) {
-    const end = RUN_IDS_START + RUN_IDS_COUNT;
-    const overlaps = (start, count) => Number.isFinite(start) && Number.isFinite(count) && start < end &&
-        RUN_IDS_START < start + count;
-    for (const text of [files.passwd, files.group]) {
-        for (const line of text.split("\n")) {
-            const id = Number(line.split(":")[2]);
-            if (line.trim() !== "" && overlaps(id, 1))
-                return false;
-        }
-    }
-    for (const text of [files.subuid, files.subgid]) {
-        for (const line of text.split("\n")) {
-            const [, start, count] = line.trim().split(":");
-            if (line.trim() !== "" && overlaps(Number(start), Number(count)))
-                return false;
-        }
-    }
-    return true;
-}
-function newRunId() {
-    return RUN_IDS_START + (crypto.getRandomValues(new Uint32Array(1))[0] % RUN_IDS_COUNT);
-}
-function readableBy(path, uid, gid, needed) {
-    let info;
-    try {
-        info = Deno.statSync(path);
-    }
-    catch {
-        return true;
-    }
-    const mode = info.mode ?? 0;
-    const bits = info.uid === uid ? mode >> 6 : info.gid === gid ? mode >> 3 : mode;
-    const want = needed ?? (info.isDirectory ? 0o5 : 0o4);
-    return (bits & want) === want;
-}
-function ownersOf(root, uid, owners) {
-    const info = lstatSyncOrNull(root);
-    if (!info || info.isSymlink)
-        return;
-    owners.set(root, ownerToRecord(info, uid));
-    if (!info.isDirectory)
-        return;
-    if (openToOthers(info)) {
-        throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
-    }
-    for (const entry of Deno.readDirSync(root))
-        ownersOf(`${root}/${entry.name}`, uid, owners);
-}
+;
+;
+;
+;
 class LendError extends Error {
 }
-function modeOf(info) {
-    return ((info.mode ?? 0) % 0o10000).toString(8).padStart(4, "0");
-}
-function openToOthers(info) {
-    const mode = info.mode ?? 0;
-    return (mode & 0o022) !== 0 && (mode & 0o1000) === 0;
-}
-function checkLendable(root) {
-    let entry = root;
-    for (let dir = dirname(root);; dir = dirname(dir)) {
-        const info = lstatSyncOrNull(dir);
-        if (!info?.isDirectory)
-            throw new LendError(`${dir} is not a folder Capibara can check`);
-        if (info.uid !== 0)
-            throw new LendError(`${dir} belongs to uid ${info.uid}`);
-        const mode = info.mode ?? 0;
-        if ((mode & 0o022) !== 0) {
-            const sticky = (mode & 0o1000) !== 0;
-            if (!sticky || lstatSyncOrNull(entry)?.uid !== 0) {
-                throw new LendError(`${dir} is a folder others may write to (mode ${modeOf(info)})`);
-            }
-        }
-        if (dirname(dir) === dir)
-            return;
-        entry = dir;
-    }
-}
-function ownIds() {
-    return { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
-}
-function ownerToRecord(info, uid) {
-    const owner = info.uid === uid ? ownIds() : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
-    return { ...owner, inode: inodeOf(info), mode: (info.mode ?? 0) & 0o7777 };
-}
-function lendTree(fs, root, uid, gid, owners) {
-    const info = lstatSyncOrNull(root);
-    if (!info || info.isSymlink)
-        return;
-    owners.set(root, ownerToRecord(info, uid));
-    if (!fs) {
-        if (info.isDirectory) {
-            for (const entry of Deno.readDirSync(root)) {
-                lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
-            }
-        }
-        Deno.chownSync(root, uid, gid);
-        return;
-    }
-    if (!chownSame(fs, root, info, uid, gid)) {
-        throw new LendError(`${root} changed while it was being lent`);
-    }
-    if (!info.isDirectory)
-        return;
-    if (openToOthers(info)) {
-        throw new LendError(`${root} is a folder others may write to (mode ${modeOf(info)})`);
-    }
-    for (const entry of Deno.readDirSync(root)) {
-        lendTree(fs, `${root}/${entry.name}`, uid, gid, owners);
-    }
-}
-function chownSame(fs, path, info, uid, gid) {
-    try {
-        fs.lchownSync(path, uid, gid);
-    }
-    catch {
-        return false;
-    }
-    const now = lstatSyncOrNull(path);
-    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
-}
-function returnTree(root, owners, lentUid) {
-    const rootOwner = owners.get(root);
-    if (!rootOwner)
-        return;
-    const self = ownIds();
-    const lentTo = lentUid ?? lstatSyncOrNull(root)?.uid;
-    const byInode = new Map();
-    for (const [path, { uid, gid, inode }] of owners) {
-        if (inode)
-            byInode.set(inode, { uid, gid, path });
-    }
-    const ownerOf = (path, info, inherited) => {
-        const inode = inodeOf(info);
-        const recorded = owners.get(path);
-        if (recorded && (recorded.inode === undefined || recorded.inode === inode))
-            return recorded;
-        const file = byInode.get(inode);
-        if (file && (file.uid === self.uid || file.uid === 0))
-            return { uid: file.uid, gid: file.gid };
-        if (file && (info.nlink ?? 1) > 1) {
-            const there = lstatSyncOrNull(file.path);
-            if (there && !there.isSymlink && inodeOf(there) === inode)
-                return file;
-        }
-        return inherited;
-    };
-    const order = [];
-    const take = (path, inherited) => {
-        const info = lstatSyncOrNull(path);
-        if (!info || info.isSymlink)
-            return;
-        if (path !== root && info.uid !== lentTo)
-            return;
-        const to = ownerOf(path, info, inherited);
-        try {
-            Deno.chownSync(path, self.uid, self.gid);
-        }
-        catch {
-            return;
-        }
-        order.push([path, to]);
-        const mode = (info.mode ?? 0) & 0o7777;
-        if (!info.isDirectory) {
-            if ((mode & 0o002) !== 0) {
-                try {
-                    Deno.chmodSync(path, mode & 0o775);
-                }
-                catch {
-                }
-            }
-            return;
-        }
-        const closing = owners.has(path) ? 0o022 : 0o2022;
-        if ((mode & closing) !== 0) {
-            try {
-                Deno.chmodSync(path, mode & ~closing);
-            }
-            catch {
-                return;
-            }
-        }
-        let entries = [];
-        try {
-            entries = [...Deno.readDirSync(path)];
-        }
-        catch {
-            return;
-        }
-        if (!namesReachable(path, entries.map((entry) => entry.name))) {
-            try {
-                Deno.chmodSync(path, (mode & ~closing) & ~0o077);
-            }
-            catch {
-            }
-        }
-        for (const entry of entries)
-            take(`${path}/${entry.name}`, to);
-    };
-    take(root, rootOwner);
-    for (const [path, to] of order.reverse()) {
-        const info = lstatSyncOrNull(path);
-        if (!info || info.isSymlink)
-            continue;
-        const recorded = owners.get(path);
-        const shared = info.isDirectory && recorded?.mode !== undefined &&
-            recorded.inode === inodeOf(info) && (recorded.mode & 0o1000) !== 0 &&
-            (recorded.mode & 0o022) !== 0;
-        if (to.uid !== self.uid || to.gid !== self.gid) {
-            try {
-                Deno.chownSync(path, to.uid, to.gid);
-            }
-            catch {
-                continue;
-            }
-        }
-        if (shared) {
-            try {
-                Deno.chmodSync(path, recorded.mode);
-            }
-            catch {
-            }
-        }
-    }
-}
+;
+;
+;
+;
+;
+;
+;
+;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
-function closedError(path, uid, why) {
-    return new PermissionError(`Cannot let the sandbox read "${path}": only root may read it, and the sandbox runs as ` +
-        `uid ${uid}, never as root (${why})`, {
-        hint: `Make it readable to others (chmod o+rX "${path}"), or move what the script needs ` +
-            "into a folder others may read",
-        details: { path },
-    });
-}
-async function copyClosed(source, target, drop, budget, shown) {
-    const info = await lstatOrNull(source);
-    if (!info)
-        return;
-    if (++budget.files > MAX_COPY_FILES) {
-        throw closedError(shown, drop.uid, `more than ${MAX_COPY_FILES} files to copy`);
-    }
-    if (info.isSymlink) {
-        await Deno.symlink(await Deno.readLink(source), target);
-        return;
-    }
-    if (info.isDirectory) {
-        await Deno.mkdir(target, { mode: 0o500 });
-        for await (const entry of Deno.readDir(source)) {
-            await copyClosed(`${source}/${entry.name}`, `${target}/${entry.name}`, drop, budget, shown);
-        }
-    }
-    else if (info.isFile) {
-        using file = await Deno.open(source, { read: true });
-        const opened = await file.stat();
-        if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
-            throw closedError(shown, drop.uid, "it changed while it was copied");
-        }
-        budget.bytes += opened.size;
-        if (budget.bytes > MAX_COPY_BYTES) {
-            throw closedError(shown, drop.uid, `more than ${MAX_COPY_BYTES >> 20} MiB to copy`);
-        }
-        using out = await Deno.open(target, { write: true, createNew: true, mode: 0o400 });
-        let left = opened.size;
-        const buffer = new Uint8Array(1 << 16);
-        while (left > 0) {
-            const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-            if (n === null)
-                break;
-            let written = 0;
-            while (written < n)
-                written += await out.write(buffer.subarray(written, n));
-            left -= n;
-        }
-    }
-    else {
-        return;
-    }
-    await Deno.chown(target, drop.uid, drop.gid);
-    await Deno.chmod(target, info.isDirectory ? 0o500 : 0o400);
-}
-async function substituteClosed(policy, drop, stateDir, substitutes) {
-    const budget = { bytes: 0, files: 0 };
-    const copies = `${stateDir}/copies`;
-    if (drop) {
-        for (const path of policy.read) {
-            const real = realPathSyncOrNull(path);
-            if (real === null || readableBy(real, drop.uid, drop.gid))
-                continue;
-            refuseHidden(path, true);
-            if (substitutes.size === 0)
-                Deno.mkdirSync(copies, { mode: 0o711 });
-            const copy = `${copies}/${substitutes.size}`;
-            await copyClosed(real, copy, drop, budget, path);
-            substitutes.set(path, copy);
-        }
-    }
-    const workdir = realPathSyncOrNull(policy.workdir);
-    if (workdir === null)
-        return;
-    const inside = [
-        ...policy.read.map((path) => ({ path, source: substitutes.get(path) ?? path })),
-        ...[...policy.write, policy.tmpDir].map((path) => ({ path, source: path })),
-        ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
-    ].filter(({ path }) => isInside(path, policy.workdir) && path !== policy.workdir);
-    const granted = [...policy.read, ...policy.write, policy.tmpDir].some((path) => isInside(policy.workdir, path));
-    let closed = !granted || (drop !== undefined && !readableBy(workdir, drop.uid, drop.gid));
-    for (const { path } of inside) {
-        if (closed || !drop)
-            break;
-        for (let dir = dirname(path); dir !== policy.workdir && isInside(dir, policy.workdir);) {
-            if (!readableBy(dir, drop.uid, drop.gid, 0o1)) {
-                closed = true;
-                break;
-            }
-            dir = dirname(dir);
-        }
-    }
-    if (!closed || substitutes.has(policy.workdir))
-        return;
-    const hidden = `${stateDir}/skeleton`;
-    Deno.mkdirSync(hidden, { mode: 0o700 });
-    Deno.chmodSync(hidden, 0o700);
-    const empty = `${hidden}/workdir`;
-    const openFolder = (dir) => {
-        if (lstatSyncOrNull(dir))
-            return;
-        openFolder(dirname(dir));
-        Deno.mkdirSync(dir);
-        Deno.chmodSync(dir, 0o755);
-    };
-    openFolder(empty);
-    for (const { path, source } of inside) {
-        const point = empty + path.slice(policy.workdir.length);
-        const info = statSyncOrNull(source);
-        if (!info)
-            continue;
-        openFolder(info.isDirectory ? point : dirname(point));
-        if (!info.isDirectory)
-            Deno.writeFileSync(point, new Uint8Array(), { create: true });
-    }
-    substitutes.set(policy.workdir, empty);
-}
-function stateDirBase() {
-    if (Deno.env.get("TMPDIR"))
-        return undefined;
-    const info = lstatSyncOrNull("/dev/shm");
-    const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
-    return sticky ? "/dev/shm" : undefined;
-}
-function statSyncOrNull(path) {
-    try {
-        return Deno.statSync(path);
-    }
-    catch {
-        return null;
-    }
-}
-function probeRun(program, args) {
-    return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
-        timeoutMs: 10_000,
-    });
-}
-function systemArgs() {
-    const args = [];
-    for (const path of SYSTEM_PATHS) {
-        const info = lstatSyncOrNull(path);
-        if (!info)
-            continue;
-        if (info.isSymlink)
-            args.push("--symlink", Deno.readLinkSync(path), path);
-        else if (info.isDirectory)
-            args.push("--ro-bind", path, path);
-    }
-    return args;
-}
-function namespaceArgs(probe) {
-    const args = ["--unshare-all", "--die-with-parent", "--new-session"];
-    if (probe.userns || Deno.uid() === 0)
-        args.push("--cap-drop", "ALL");
-    if (probe.userns) {
-        args.push("--unshare-user");
-        if (probe.features?.disableUserns)
-            args.push("--disable-userns");
-    }
-    return args;
-}
-async function probeBwrap(bwrapOption, sandboxUid) {
-    const bwrap = await which(bwrapOption ?? "bwrap");
-    const disabled = "or pass --no-sandbox to run without protection";
-    if (!bwrap) {
-        return {
-            userns: false,
-            availability: {
-                ok: false,
-                reason: "bwrap (bubblewrap) was not found on PATH",
-                fix: `Install bubblewrap (\`apt-get install bubblewrap\`, \`dnf install bubblewrap\`), ${disabled}`,
-            },
-        };
-    }
-    const help = await probeRun(bwrap, ["--help"]).catch(() => ({ code: 1, stdout: "", stderr: "" }));
-    const text = help.stdout + help.stderr;
-    if (!text.includes("--cap-drop")) {
-        return {
-            bwrap,
-            userns: false,
-            availability: {
-                ok: false,
-                reason: "This bubblewrap is too old: it has no --cap-drop",
-                fix: `Install bubblewrap 0.4 or newer, ${disabled}`,
-            },
-        };
-    }
-    const features = {
-        disableUserns: text.includes("--disable-userns"),
-        size: text.includes("--size"),
-        remountRo: text.includes("--remount-ro"),
-    };
-    const system = systemArgs();
-    const layout = [
-        ...system,
-        ...["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"],
-        ...["--tmpfs", "/tmp", ...(features.remountRo ? ["--remount-ro", "/"] : []), "true"],
-    ];
-    let firstError = "";
-    for (const userns of [true, false]) {
-        const probe = { bwrap, features, userns, availability: { ok: true } };
-        const result = await probeRun(bwrap, [...namespaceArgs(probe), ...layout]).catch((error) => ({
-            code: 1,
-            stdout: "",
-            stderr: String(error),
-        }));
-        if (result.code === 0) {
-            if (userns && Deno.uid() === 0 && sandboxUid !== 0) {
-                await probeDrop(probe, layout, sandboxUid);
-            }
-            return probe;
-        }
-        firstError ||= tail(result.stderr, 500) || `bwrap exited with code ${result.code}`;
-    }
-    return {
-        bwrap,
-        features,
-        userns: false,
-        availability: {
-            ok: false,
-            reason: `bwrap cannot create a sandbox here: ${firstError}`,
-            fix: "Enable unprivileged user namespaces (`sysctl -w kernel.unprivileged_userns_clone=1`, " +
-                "or `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04+), " +
-                "or run outside this unprivileged container (Docker needs `--security-opt " +
-                `seccomp=unconfined --security-opt apparmor=unconfined\` or --privileged), ${disabled}`,
-        },
-    };
-}
-async function probeDrop(probe, layout, uid) {
-    const [unshare, setpriv, mount] = await Promise.all(["unshare", "setpriv", "mount"].map((name) => which(name)));
-    if (!unshare || !setpriv || !mount) {
-        probe.dropError = "unshare, setpriv or mount (util-linux) was not found";
-        return;
-    }
-    const drop = { uid, gid: uid, unshare, setpriv, mount };
-    const dir = await Deno.makeTempDir({ prefix: "capibara-probe-" });
-    try {
-        await Deno.mkdir(`${dir}/point`);
-        await Deno.chmod(dir, 0o711);
-        await Deno.writeTextFile(`${dir}/binds`, bindTable([["/usr", `${dir}/point`]]));
-        const { program, args } = launchCommand({
-            seccompFile: "/dev/null",
-            etcFiles: ETC_FDS.map(() => "/dev/null"),
-            joinFiles: [],
-            drop: { drop, table: `${dir}/binds` },
-            command: [
-                probe.bwrap,
-                ...namespaceArgs(probe),
-                ...["--uid", String(SANDBOX_ID), "--gid", String(SANDBOX_ID)],
-                ...["--ro-bind", `${dir}/point`, "/capibara-probe"],
-                ...layout,
-            ],
-        });
-        const result = await probeRun(program, args)
-            .catch((error) => ({ code: 1, stdout: "", stderr: String(error) }));
-        if (result.code === 0)
-            probe.drop = drop;
-        else
-            probe.dropError = tail(result.stderr, 300) || `exit code ${result.code}`;
-    }
-    finally {
-        await Deno.remove(dir, { recursive: true }).catch(() => { });
-    }
-}
-async function cgroupMounts() {
-    const text = await readTextSyncOrNull("/proc/self/mountinfo") ?? "";
-    const mounts = [];
-    for (const line of text.split("\n")) {
-        const [left, right] = line.split(" - ");
-        if (!left || !right)
-            continue;
-        const fields = left.split(" ");
-        const [fsType, , superOptions = ""] = right.split(" ");
-        const root = fields[3]?.replaceAll("\\040", " ");
-        const mountPoint = fields[4]?.replaceAll("\\040", " ");
-        if (!root || !mountPoint)
-            continue;
-        if (fsType === "cgroup2")
-            mounts.push({ root, mountPoint, version: 2, controllers: [] });
-        if (fsType === "cgroup") {
-            mounts.push({ root, mountPoint, version: 1, controllers: superOptions.split(",") });
-        }
-    }
-    return mounts;
-}
-function ownDir(mount, ownPath) {
-    if (!isInside(ownPath, mount.root))
-        return undefined;
-    const rest = mount.root === "/" ? ownPath : ownPath.slice(mount.root.length);
-    return (mount.mountPoint + rest).replace(/\/+$/, "") || "/";
-}
-function tryWrite(path, value) {
-    try {
-        Deno.writeTextFileSync(path, value);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-function canCreateCgroup(parent, limitFiles) {
-    const dir = `${parent}/capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-    try {
-        Deno.mkdirSync(dir);
-    }
-    catch {
-        return false;
-    }
-    try {
-        for (const file of limitFiles) {
-            const value = file === "memory.limit_in_bytes" ? "1073741824" : "max";
-            if (!tryWrite(`${dir}/${file}`, value))
-                return false;
-        }
-        return true;
-    }
-    finally {
-        try {
-            Deno.removeSync(dir);
-        }
-        catch {
-        }
-    }
-}
-async function planCgroups(prlimit) {
-    const mounts = await cgroupMounts();
-    const own = new Map();
-    for (const line of (await readTextSyncOrNull("/proc/self/cgroup") ?? "").split("\n")) {
-        const match = /^(\d+):([^:]*):(.*)$/.exec(line);
-        if (!match)
-            continue;
-        if (match[1] === "0" && match[2] === "")
-            own.set("unified", match[3]);
-        for (const controller of match[2].split(","))
-            if (controller)
-                own.set(controller, match[3]);
-    }
-    const plan = {
-        prlimit,
-        info: { memory: "none", processes: "none", processesEffective: false, summary: "" },
-    };
-    const notes = [];
-    const v2 = mounts.find((m) => m.version === 2);
-    const ownV2 = own.get("unified");
-    if (v2 && ownV2 !== undefined) {
-        const mine = ownDir(v2, ownV2);
-        if (mine) {
-            const candidates = mine === v2.mountPoint
-                ? [mine]
-                : [mine, mine.slice(0, mine.lastIndexOf("/"))];
-            for (const parent of candidates) {
-                if (!isInside(parent, v2.mountPoint))
-                    continue;
-                let subtree = (await readTextSyncOrNull(`${parent}/cgroup.subtree_control`)) ?? "";
-                const available = (await readTextSyncOrNull(`${parent}/cgroup.controllers`)) ?? "";
-                const wanted = ["pids", "memory"];
-                if (!wanted.every((c) => subtree.split(/\s+/).includes(c))) {
-                    if (parent !== v2.mountPoint || !wanted.every((c) => available.split(/\s+/).includes(c))) {
-                        continue;
-                    }
-                    await tryWrite(`${parent}/cgroup.subtree_control`, "+pids +memory");
-                    subtree = (await readTextSyncOrNull(`${parent}/cgroup.subtree_control`)) ?? "";
-                    if (!wanted.every((c) => subtree.split(/\s+/).includes(c)))
-                        continue;
-                }
-                if (await canCreateCgroup(parent, ["pids.max", "memory.max"])) {
-                    plan.v2 = parent;
-                    break;
-                }
-            }
-        }
-    }
-    if (plan.v2) {
-        plan.info = {
-            memory: "cgroup-v2",
-            processes: "cgroup-v2",
-            processesEffective: true,
-            summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2})`,
-        };
-        return plan;
-    }
-    for (const controller of ["pids", "memory"]) {
-        const mount = mounts.find((m) => m.version === 1 && m.controllers.includes(controller));
-        const ownPath = own.get(controller);
-        if (!mount || ownPath === undefined)
-            continue;
-        const parent = ownDir(mount, ownPath);
-        if (!parent)
-            continue;
-        const file = controller === "pids" ? "pids.max" : "memory.limit_in_bytes";
-        if (!(await canCreateCgroup(parent, [file])))
-            continue;
-        if (controller === "pids")
-            plan.v1Pids = parent;
-        else
-            plan.v1Memory = parent;
-    }
-    const root = Deno.uid() === 0;
-    if (plan.v1Memory) {
-        plan.info.memory = "cgroup-v1";
-        notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory})`);
-    }
-    else if (prlimit) {
-        plan.info.memory = "rlimit";
-        notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup); for Deno, RLIMIT_DATA at the " +
-            "limit and its own reservations (≈ 600 MiB) and --max-old-space-size (Deno reserves " +
-            "more address space than any limit)");
-    }
-    else {
-        notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
-    }
-    if (plan.v1Pids) {
-        plan.info.processes = "cgroup-v1";
-        plan.info.processesEffective = true;
-        notes.push(`processes: cgroup v1 pids controller (per-run cgroups under ${plan.v1Pids})`);
-    }
-    else if (prlimit) {
-        plan.info.processes = "rlimit";
-        plan.info.processesEffective = !root;
-        notes.push(root
-            ? "processes: NOT limited — RLIMIT_NPROC does not bind root and no pids cgroup is writable"
-            : "processes: RLIMIT_NPROC via prlimit (no writable pids cgroup)");
-    }
-    else {
-        notes.push("processes: not limited (no writable pids cgroup, no prlimit)");
-    }
-    plan.info.summary = notes.join("; ");
-    return plan;
-}
-async function readNumber(path) {
-    const text = await readTextSyncOrNull(path);
-    if (text === null)
-        return undefined;
-    const value = Number(text.trim());
-    return Number.isFinite(value) ? value : undefined;
-}
-async function readKey(path, key) {
-    const text = await readTextSyncOrNull(path) ?? "";
-    const match = new RegExp(`^${key} (\\d+)$`, "m").exec(text);
-    return match ? Number(match[1]) : 0;
-}
-function removeCgroup(dir) {
-    const procs = readTextSyncOrNull(`${dir}/cgroup.procs`) ?? "";
-    const pids = procs.split("\n").filter(Boolean).map(Number);
-    if (pids.length === 0) {
-        try {
-            Deno.removeSync(dir);
-            return true;
-        }
-        catch (error) {
-            if (error instanceof Deno.errors.NotFound)
-                return true;
-        }
-    }
-    for (const pid of pids) {
-        try {
-            Deno.kill(pid, "SIGKILL");
-        }
-        catch {
-        }
-    }
-    return false;
-}
-async function destroyCgroup(dir) {
-    tryWrite(`${dir}/cgroup.kill`, "1");
-    for (let attempt = 0, pause = 1; attempt < 500; attempt++, pause = Math.min(pause * 2, 10)) {
-        if (removeCgroup(dir))
-            return;
-        await sleep(pause);
-    }
-}
-function destroyCgroupSync(dir) {
-    tryWrite(`${dir}/cgroup.kill`, "1");
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    for (let attempt = 0; attempt < 50; attempt++) {
-        if (removeCgroup(dir))
-            return;
-        Atomics.wait(pause, 0, 0, 10);
-    }
-}
-function staleEntries(dir, pattern) {
-    let names;
-    try {
-        names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
-    }
-    catch {
-        return [];
-    }
-    return names.filter((name) => {
-        const pid = pattern.exec(name)?.[1];
-        return pid !== undefined && pid !== String(Deno.pid) && !lstatSyncOrNull(`/proc/${pid}`);
-    });
-}
-function sweepStaleCgroups(parent) {
-    for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
-        try {
-            Deno.removeSync(`${parent}/${name}`);
-        }
-        catch {
-        }
-    }
-}
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
 const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-function writeJournal(stateDir, tmpDir, lent, lentUid) {
-    const journal = {
-        tmpDir,
-        ...lentUid === undefined ? {} : { uid: lentUid },
-        lent: [...lent].map(([root, owners]) => [
-            root,
-            [...owners].map(([path, owner]) => owner.inode === undefined
-                ? [path, owner.uid, owner.gid]
-                : owner.mode === undefined
-                    ? [path, owner.uid, owner.gid, owner.inode]
-                    : [path, owner.uid, owner.gid, owner.inode, owner.mode]),
-        ]),
-    };
-    Deno.writeTextFileSync(`${stateDir}/${JOURNAL_FILE}`, JSON.stringify(journal), { mode: 0o600 });
-}
-function readJournal(stateDir, uid) {
-    const path = `${stateDir}/${JOURNAL_FILE}`;
-    const info = lstatSyncOrNull(path);
-    if (!info?.isFile || info.uid !== uid || (info.mode ?? 0) % 0o1000 !== 0o600 || info.nlink !== 1) {
-        return undefined;
-    }
-    let value;
-    try {
-        value = JSON.parse(Deno.readTextFileSync(path));
-    }
-    catch {
-        return undefined;
-    }
-    const journal = value;
-    const int = (n) => Number.isInteger(n) && n >= 0;
-    const wellFormed = typeof value === "object" && value !== null &&
-        typeof journal.tmpDir === "string" && Array.isArray(journal.lent) &&
-        (journal.uid === undefined || int(journal.uid)) &&
-        journal.lent.every((item) => Array.isArray(item) && typeof item[0] === "string" && item[0].startsWith("/") &&
-            Array.isArray(item[1]) &&
-            item[1].every((o) => Array.isArray(o) && typeof o[0] === "string" && isInside(o[0], item[0]) && int(o[1]) &&
-                int(o[2]) && (o[3] === undefined || typeof o[3] === "string") &&
-                (o[4] === undefined || (int(o[4]) && o[4] <= 0o7777))));
-    return wellFormed ? journal : undefined;
-}
-function sweepStaleStateDirs(base) {
-    const uid = Deno.uid() ?? 0;
-    for (const name of staleEntries(base, STATE_DIR_NAME)) {
-        const stateDir = join(base, name);
-        const info = lstatSyncOrNull(stateDir);
-        const mode = (info?.mode ?? 0) % 0o10000;
-        if (!info?.isDirectory || info.uid !== uid || (mode !== 0o700 && mode !== 0o711))
-            continue;
-        const journal = readJournal(stateDir, uid);
-        if (journal) {
-            for (const [root, owners] of journal.lent) {
-                returnTree(root, new Map(owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }])), journal.uid);
-            }
-            const tmp = lstatSyncOrNull(journal.tmpDir);
-            if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
-                try {
-                    removeIfExistsSync(journal.tmpDir);
-                }
-                catch {
-                }
-            }
-        }
-        try {
-            Deno.removeSync(stateDir, { recursive: true });
-        }
-        catch {
-        }
-    }
-}
-async function createRunCgroup(plan, policy) {
-    if (!plan.v2 && !plan.v1Pids && !plan.v1Memory)
-        return undefined;
-    const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
-    const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
-    const pidsMax = String(policy.maxProcesses + helpers);
-    const memory = String(Math.max(1 << 20, Math.floor(policy.memoryBytes)));
-    const created = [];
-    async function destroy() {
-        await Promise.all(created.map(destroyCgroup));
-    }
-    function destroySync() {
-        for (const dir of created)
-            destroyCgroupSync(dir);
-    }
-    function make(dir, limits) {
-        Deno.mkdirSync(dir);
-        created.push(dir);
-        for (const [file, value, required] of limits) {
-            if (!tryWrite(`${dir}/${file}`, value) && required) {
-                throw new PermissionError(`Cannot set the sandbox limit ${dir}/${file}`);
-            }
-        }
-    }
-    try {
-        if (plan.v2) {
-            const dir = `${plan.v2}/${name}`;
-            await make(dir, [
-                ["pids.max", pidsMax, true],
-                ["memory.max", memory, true],
-                ["memory.swap.max", "0", false],
-                ["memory.oom.group", "1", false],
-            ]);
-            return {
-                joinFiles: [`${dir}/cgroup.procs`],
-                async usage() {
-                    return {
-                        peakMemoryBytes: await readNumber(`${dir}/memory.peak`),
-                        memoryLimitHit: (await readKey(`${dir}/memory.events`, "oom_kill")) > 0,
-                        processLimitHit: (await readKey(`${dir}/pids.events`, "max")) > 0,
-                    };
-                },
-                destroy,
-                destroySync,
-            };
-        }
-        const pidsDir = plan.v1Pids ? `${plan.v1Pids}/${name}` : undefined;
-        const memoryDir = plan.v1Memory ? `${plan.v1Memory}/${name}` : undefined;
-        if (pidsDir)
-            await make(pidsDir, [["pids.max", pidsMax, true]]);
-        if (memoryDir) {
-            await make(memoryDir, [
-                ["memory.limit_in_bytes", memory, true],
-                ["memory.memsw.limit_in_bytes", memory, false],
-            ]);
-        }
-        return {
-            joinFiles: created.map((dir) => `${dir}/tasks`),
-            async usage() {
-                return {
-                    peakMemoryBytes: memoryDir
-                        ? await readNumber(`${memoryDir}/memory.max_usage_in_bytes`)
-                        : undefined,
-                    memoryLimitHit: memoryDir
-                        ? (await readKey(`${memoryDir}/memory.oom_control`, "oom_kill")) > 0
-                        : false,
-                    processLimitHit: pidsDir ? (await readKey(`${pidsDir}/pids.events`, "max")) > 0 : false,
-                };
-            },
-            destroy,
-            destroySync,
-        };
-    }
-    catch (error) {
-        await destroy();
-        throw error;
-    }
-}
-function checkGrant(path, what) {
-    if (!path.startsWith("/")) {
-        throw new ValidationError(`Sandbox ${what} path must be absolute: "${path}"`);
-    }
-    if (path === "/" || FORBIDDEN_GRANTS.some((forbidden) => isInside(path, forbidden))) {
-        throw new ValidationError(`Refusing to grant "${path}" to the sandbox: it would expose the host`);
-    }
-    const real = realPathSyncOrNull(path);
-    if (real !== null && FORBIDDEN_GRANTS.some((forbidden) => isInside(real, forbidden))) {
-        throw new ValidationError(`Refusing to grant "${path}" to the sandbox: it leads to "${real}", which would expose ` +
-            "the host");
-    }
-    refuseHidden(path, false, real);
-}
-function refuseHidden(path, holding, real = realPathSyncOrNull(path)) {
-    const resolved = resolve(path);
-    const paths = real === null || real === resolved ? [resolved] : [resolved, real];
-    for (const hidden of [...SENSITIVE_PATHS, ...runnerFolders()]) {
-        for (const p of paths) {
-            const lies = isInside(p, hidden);
-            if (lies || (holding && isInside(hidden, p))) {
-                throw new ValidationError(`Refusing to grant "${path}" to the sandbox: it ${lies ? "lies in" : "holds"} ${hidden}, which is never shown to scripts`, { hint: "Grant a folder that neither is, holds nor lies in it" });
-            }
-        }
-    }
-}
-async function policyArgs(policy, features, via = (source) => Promise.resolve(source), substitutes = new Map()) {
-    const writable = [...policy.write, policy.tmpDir];
-    const binds = new Map();
-    const sources = new Map();
-    const workdirHeld = !substitutes.has(policy.workdir) &&
-        realPathSyncOrNull(policy.workdir) === policy.workdir &&
-        writable.some((dir) => dir !== policy.workdir && isInside(policy.workdir, dir));
-    for (const path of workdirHeld ? policy.read : [...policy.read, policy.workdir]) {
-        const real = realPathSyncOrNull(path);
-        if (real === null)
-            continue;
-        refuseHidden(real, false, real);
-        if (real !== path && writable.some((dir) => isInside(path, dir))) {
-            throw new ValidationError(`Refusing to grant "${path}": it leads to "${real}" through a symlink in a writable path`);
-        }
-        binds.set(path, "ro");
-        sources.set(path, substitutes.get(path) ?? real);
-    }
-    for (const path of writable) {
-        const real = realPathSyncOrNull(path);
-        if (real !== null)
-            refuseHidden(real, false, real);
-        if (real !== path) {
-            throw new ValidationError(`Sandbox write path "${path}" is not resolved (it leads to "${real}"): grant the real path`);
-        }
-        binds.set(path, "rw");
-        sources.set(path, real);
-    }
-    for (const { source, target } of policy.stage ?? []) {
-        if (!isInside(source, policy.tmpDir) || (realPathSyncOrNull(source)) !== source) {
-            throw new ValidationError(`Sandbox staging path "${source}" is not a resolved path inside the run's temp dir`);
-        }
-        binds.set(target, "rw");
-        sources.set(target, source);
-    }
-    const protect = policy.protect.filter((path) => realPathSyncOrNull(path) === path);
-    const pinned = workdirHeld
-        ? [...pinnedFolders([...protect, policy.workdir], writable), policy.workdir]
-        : pinnedFolders(protect, writable);
-    for (const dir of pinned) {
-        if (binds.has(dir))
-            continue;
-        const holder = [...binds.keys()].filter((path) => isInside(dir, path))
-            .sort((a, b) => depth(b) - depth(a))[0];
-        if (holder === undefined)
-            continue;
-        binds.set(dir, binds.get(holder));
-        sources.set(dir, (sources.get(holder) ?? holder) + dir.slice(holder.length));
-    }
-    const args = [];
-    const ordered = [...binds].sort((a, b) => depth(a[0]) - depth(b[0]));
-    for (const [path, mode] of ordered) {
-        const source = sources.get(path) ?? path;
-        if (mode === "ro")
-            args.push("--ro-bind-try", await via(source), path);
-        else
-            args.push("--bind", await via(source), path);
-    }
-    for (const path of [...protect].sort((a, b) => depth(a) - depth(b))) {
-        if (!writable.some((dir) => isInside(path, dir)))
-            continue;
-        args.push("--ro-bind", await via(path), path);
-    }
-    const runners = runnerFolders();
-    for (const [path, source] of sources) {
-        for (const sensitive of [...SENSITIVE_PATHS, ...runners]) {
-            if (!isInside(sensitive, source))
-                continue;
-            if (runners.includes(sensitive) && !lstatSyncOrNull(sensitive)) {
-                try {
-                    Deno.mkdirSync(sensitive, { mode: 0o700 });
-                }
-                catch {
-                }
-            }
-            const info = lstatSyncOrNull(sensitive);
-            if (!info)
-                continue;
-            if (runners.includes(sensitive) && !info.isDirectory)
-                continue;
-            const inside = path + sensitive.slice(source.length);
-            if (info.isDirectory) {
-                args.push("--tmpfs", inside);
-                if (features?.remountRo)
-                    args.push("--remount-ro", inside);
-            }
-            else {
-                args.push("--ro-bind", "/dev/null", inside);
-            }
-        }
-    }
-    return args;
-}
-function fakeEtc(uid, gid, home) {
-    return {
-        passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n` +
-            (uid === 0 ? "" : `capibara:x:${uid}:${gid}:capibara:${home}:/bin/sh\n`) +
-            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-        group: "root:x:0:\n" + (gid === 0 ? "" : `capibara:x:${gid}:\n`) + "nogroup:x:65534:\n",
-        hosts: "127.0.0.1\tlocalhost\n127.0.1.1\tcapibara\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-    };
-}
+;
+;
+;
+;
+;
+;
+;
+;
 export class BubblewrapBackend {
     name = "bubblewrap";
     stagesOutputs = true;
@@ -1235,27 +1287,27 @@ export class BubblewrapBackend {
         this.#sandboxUid = asked ?? (this.#perRun ? RUN_IDS_START : DEFAULT_SANDBOX_HOST_ID);
     }
     #getProbe() {
-        this.#probe ??= this.#cachedProbe().then((probe) => {
+        this.#probe ??= this.#cachedProbe().then(((probe) => {
             if (!this.#perRun || probe.drop || !probe.availability.ok || Deno.uid() !== 0)
                 return probe;
             this.#perRun = false;
             this.#sandboxUid = DEFAULT_SANDBOX_HOST_ID;
             return this.#cachedProbe();
-        });
+        }));
         return this.#probe;
     }
     async #cachedProbe() {
         const file = this.#options.probeCache;
-        const keyOf = (probe) => {
+        const keyOf = ((probe) => {
             const programs = [probe.bwrap, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
             return [
                 "4",
-                ...programs.map((program) => program === undefined ? "-" : fileIdentity(program)),
+                ...programs.map(((program) => program === undefined ? "-" : fileIdentity(program))),
                 Deno.osRelease(),
                 Deno.uid(),
                 this.#sandboxUid,
             ].join("|");
-        };
+        });
         const saved = file ? recall(file) : undefined;
         if (saved?.probe?.bwrap) {
             let key;
@@ -1286,7 +1338,7 @@ export class BubblewrapBackend {
         const file = this.#planFile();
         const key = JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
         const saved = file && !fresh ? recall(file) : undefined;
-        const limitedByCgroups = (plan) => plan.v2 !== undefined || (plan.v1Memory !== undefined && plan.v1Pids !== undefined);
+        const limitedByCgroups = ((plan) => plan.v2 !== undefined || (plan.v1Memory !== undefined && plan.v1Pids !== undefined));
         let prlimit;
         if (saved?.plan && saved.key === key) {
             if (limitedByCgroups(saved.plan))
@@ -1392,7 +1444,7 @@ export class BubblewrapBackend {
         let closed;
         const lent = new Map();
         let lentTo;
-        const removeState = () => {
+        const removeState = (() => {
             for (const [root, owners] of lent)
                 returnTree(root, owners, lentTo);
             try {
@@ -1400,22 +1452,22 @@ export class BubblewrapBackend {
             }
             catch {
             }
-        };
-        const close = () => {
+        });
+        const close = (() => {
             closed ??= (async () => {
                 await cgroup?.destroy();
                 await proxy?.close();
                 removeState();
             })();
             return closed;
-        };
-        const abandon = () => {
+        });
+        const abandon = (() => {
             if (closed)
                 return;
             closed = Promise.resolve();
             cgroup?.destroySync();
             removeState();
-        };
+        });
         try {
             const uid = Deno.uid() ?? 0;
             const gid = Deno.gid() ?? 0;
@@ -1427,7 +1479,7 @@ export class BubblewrapBackend {
                 Deno.chmodSync(stateDir, 0o711);
             await substituteClosed(policy, drop, stateDir, substitutes);
             const mounts = [];
-            const via = (source) => {
+            const via = ((source) => {
                 if (!drop)
                     return Promise.resolve(source);
                 let info;
@@ -1444,13 +1496,13 @@ export class BubblewrapBackend {
                     Deno.writeFileSync(point, new Uint8Array());
                 mounts.push([source, point]);
                 return Promise.resolve(point);
-            };
+            });
             if (drop) {
                 Deno.mkdirSync(`${stateDir}/src`, { mode: 0o711 });
                 Deno.chmodSync(`${stateDir}/src`, 0o711);
                 const before = new Map();
                 const roots = [...new Set([...policy.write, policy.tmpDir])];
-                for (const dir of roots.filter((dir) => !roots.some((other) => other !== dir && isInside(dir, other)))) {
+                for (const dir of roots.filter(((dir) => !roots.some(((other) => other !== dir && isInside(dir, other)))))) {
                     refuseHidden(dir, true);
                     const owners = new Map();
                     try {
@@ -1470,7 +1522,7 @@ export class BubblewrapBackend {
                 }
                 lentTo = drop.uid;
                 writeJournal(stateDir, policy.tmpDir, before, drop.uid);
-                const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
+                const userFolders = [...before.keys()].some(((dir) => dir !== policy.tmpDir));
                 const fs = userFolders ? await import("node:fs") : undefined;
                 for (const dir of before.keys()) {
                     const owners = new Map();
@@ -1617,12 +1669,12 @@ export class BubblewrapBackend {
                 spec: wrapped,
                 held,
                 ...heldFd !== undefined ? { gateSign: signFile } : {},
-                copies: [...substitutes.keys()].some((path) => path !== policy.workdir),
+                copies: [...substitutes.keys()].some(((path) => path !== policy.workdir)),
                 abandon,
                 close,
                 hostUid: drop?.uid ?? uid,
-                usage: () => runCgroup?.usage() ??
-                    Promise.resolve({ memoryLimitHit: false, processLimitHit: false }),
+                usage: (() => runCgroup?.usage() ??
+                    Promise.resolve({ memoryLimitHit: false, processLimitHit: false })),
             };
         }
         catch (error) {

@@ -1,32 +1,11 @@
 // Generated from src/sandbox/macos.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { PermissionError } from "../errors.js";
-import { pinnedFolders } from "./policy.js";
-const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
-const SYSTEM_READ = [
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/System",
-    "/Library/Frameworks",
-    "/Library/Apple",
-    "/Library/Preferences",
-    "/private/etc",
-    "/private/var/db/timezone",
-    "/opt/homebrew",
-    "/usr/local",
-    "/dev",
-    "/Library/Developer/CommandLineTools",
-    "/Applications/Xcode.app/Contents/Developer",
-    "/private/var/select",
-];
-const DEVICE_WRITE = ["/dev/null", "/dev/zero", "/dev/tty", "/dev/dtracehelper"];
-function sbplString(text) {
+var sbplString = (function (text) {
     return '"' + text.replaceAll("\\", "\\\\").replaceAll('"', '\\"') + '"';
-}
-function subpaths(paths) {
-    return paths.map((path) => `  (subpath ${sbplString(path)})`).join("\n");
-}
-export function sbplProfile(policy, proxyPort) {
+});
+var subpaths = (function (paths) {
+    return paths.map(((path) => `  (subpath ${sbplString(path)})`)).join("\n");
+});
+export var sbplProfile = (function (policy, proxyPort) {
     const read = [...SYSTEM_READ, ...policy.read, policy.workdir, policy.tmpDir];
     const write = [...policy.write, policy.tmpDir];
     const lines = [
@@ -48,20 +27,44 @@ export function sbplProfile(policy, proxyPort) {
         '  (literal "/"))',
         "(allow file-write*",
         subpaths(write),
-        DEVICE_WRITE.map((path) => `  (literal ${sbplString(path)})`).join("\n") + ")",
+        DEVICE_WRITE.map(((path) => `  (literal ${sbplString(path)})`)).join("\n") + ")",
     ];
     if (policy.protect.length > 0) {
         lines.push("(deny file-write*", subpaths(policy.protect) + ")");
         const pinned = pinnedFolders(policy.protect, write);
         if (pinned.length > 0) {
-            lines.push("(deny file-write*", pinned.map((path) => `  (literal ${sbplString(path)})`).join("\n") + ")");
+            lines.push("(deny file-write*", pinned.map(((path) => `  (literal ${sbplString(path)})`)).join("\n") + ")");
         }
     }
     if (proxyPort !== undefined) {
         lines.push(`(allow network-outbound (remote ip ${sbplString(`localhost:${proxyPort}`)}))`);
     }
     return lines.join("\n") + "\n";
-}
+});
+import { PermissionError } from "../errors.js";
+import { pinnedFolders } from "./policy.js";
+const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
+const SYSTEM_READ = [
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/System",
+    "/Library/Frameworks",
+    "/Library/Apple",
+    "/Library/Preferences",
+    "/private/etc",
+    "/private/var/db/timezone",
+    "/opt/homebrew",
+    "/usr/local",
+    "/dev",
+    "/Library/Developer/CommandLineTools",
+    "/Applications/Xcode.app/Contents/Developer",
+    "/private/var/select",
+];
+const DEVICE_WRITE = ["/dev/null", "/dev/zero", "/dev/tty", "/dev/dtracehelper"];
+;
+;
+;
 export class SandboxExecBackend {
     name = "sandbox-exec";
     #options;

@@ -1,12 +1,5 @@
 // Generated from src/sandbox/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "../_path.js";
-import { cacheFolderIsOwn } from "../_cache_folder.js";
-import { PermissionError } from "../errors.js";
-import { BubblewrapBackend } from "./linux.js";
-import { SandboxExecBackend } from "./macos.js";
-let linux;
-let macos;
-export function platformBackend(cacheDir) {
+export var platformBackend = (function (cacheDir) {
     switch (Deno.build.os) {
         case "linux":
             return linux ??= new BubblewrapBackend({
@@ -19,11 +12,11 @@ export function platformBackend(cacheDir) {
         default:
             return undefined;
     }
-}
-export function confinementOf(language) {
+});
+export var confinementOf = (function (language) {
     return language === "typescript" ? "deno-permissions" : "os";
-}
-export async function requireBackend(language, cacheDir) {
+});
+export var requireBackend = (async function (language, cacheDir) {
     const backend = platformBackend(cacheDir);
     const availability = backend ? await backend.available() : {
         ok: false,
@@ -37,7 +30,17 @@ export async function requireBackend(language, cacheDir) {
         });
     }
     return backend;
-}
+});
+import { join } from "../_path.js";
+import { cacheFolderIsOwn } from "../_cache_folder.js";
+import { PermissionError } from "../errors.js";
+import { BubblewrapBackend } from "./linux.js";
+import { SandboxExecBackend } from "./macos.js";
+let linux;
+let macos;
+;
+;
+;
 export const NO_SANDBOX_WARNING = "warning: --no-sandbox: the script runs with YOUR permissions: it can read and write every " +
     "file you can (~/.ssh included), reach any host, and start any process. Only time and output " +
     "size are limited.";

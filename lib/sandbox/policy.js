@@ -1,19 +1,13 @@
 // Generated from src/sandbox/policy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
-import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
-import { PermissionError, ValidationError } from "../errors.js";
-import { SHELL_RC_FILES } from "./copy_out.js";
-import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
-const NEVER_OUTPUT = [".git", ".capibara"];
-export function checkOutputFolder(folder, roots, what) {
-    const refuse = (why) => new ValidationError(`${what} cannot be an output: ${why}`, {
+export var checkOutputFolder = (function (folder, roots, what) {
+    const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
         details: { path: folder },
-    });
-    if (roots.some((root) => isInside(root, folder))) {
+    }));
+    if (roots.some(((root) => isInside(root, folder)))) {
         throw refuse(`its folder "${folder}" is (or holds) the project itself`);
     }
-    const base = roots.find((root) => isInside(folder, root)) ?? roots[0] ?? "/";
+    const base = roots.find(((root) => isInside(folder, root))) ?? roots[0] ?? "/";
     for (const part of relative(base, folder).split(sep)) {
         if (NEVER_OUTPUT.includes(part.toLowerCase()))
             throw refuse(`it lies in ${part}/`);
@@ -21,44 +15,17 @@ export function checkOutputFolder(folder, roots, what) {
     const held = entriesNamed(folder, NEVER_OUTPUT)[0];
     if (held)
         throw refuse(`its folder holds ${basename(held)}/`);
-}
-const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
-const OUTPUT_WORDS = new Set([
-    "out",
-    "output",
-    "outputs",
-    "outfile",
-    "outdir",
-    "dest",
-    "destination",
-    "target",
-    "save",
-    "write",
-    "export",
-]);
-export function isOutputKey(key) {
-    return keyWords(key).some((word) => OUTPUT_WORDS.has(word));
-}
-function keyWords(key) {
+});
+export var isOutputKey = (function (key) {
+    return keyWords(key).some(((word) => OUTPUT_WORDS.has(word)));
+});
+var keyWords = (function (key) {
     return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[\s_\-.]+/);
-}
-const INPUT_WORDS = new Set([
-    "in",
-    "input",
-    "inputs",
-    "infile",
-    "file",
-    "files",
-    "path",
-    "paths",
-    "src",
-    "source",
-    "sources",
-]);
-export function isInputKey(key) {
-    return keyWords(key).some((word) => INPUT_WORDS.has(word));
-}
-export function mergeGrants(...sources) {
+});
+export var isInputKey = (function (key) {
+    return keyWords(key).some(((word) => INPUT_WORDS.has(word)));
+});
+export var mergeGrants = (function (...sources) {
     const merged = {
         network: [],
         privateNetwork: [],
@@ -79,8 +46,8 @@ export function mergeGrants(...sources) {
     }
     const { privateNetwork, ...grants } = merged;
     return privateNetwork.length > 0 ? { ...grants, privateNetwork } : grants;
-}
-export function privateNetworkRules(grants) {
+});
+export var privateNetworkRules = (function (grants) {
     const list = grants.privateNetwork ?? [];
     for (const rule of parseHostRules(list, "private network grant")) {
         if (rule.kind === "wildcard") {
@@ -91,15 +58,15 @@ export function privateNetworkRules(grants) {
         }
     }
     return [...list];
-}
-function looksLikePath(value) {
+});
+var looksLikePath = (function (value) {
     if (URL_LIKE.test(value) || value.includes("\n"))
         return false;
     return isAbsolute(value) || value.startsWith("~") || value.startsWith(".") ||
         value.includes("/") || value.includes("\\") ||
         /^[^\s]+\.[A-Za-z0-9]{1,8}$/.test(value);
-}
-function unresolvable(error) {
+});
+var unresolvable = (function (error) {
     if (error instanceof Deno.errors.NotADirectory)
         return "a part of it is a file, not a folder";
     if (error instanceof Deno.errors.PermissionDenied)
@@ -107,16 +74,15 @@ function unresolvable(error) {
     if (error instanceof Deno.errors.FilesystemLoop)
         return "its symlinks lead round in a loop";
     return error instanceof Error ? error.message : String(error);
-}
-const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a folder you can read";
-export function resolveInside(value, workdir, what) {
+});
+export var resolveInside = (function (value, workdir, what) {
     const realWorkdir = Deno.realPathSync(workdir);
-    const refuse = (why) => new ValidationError(`${what} "${value}" ${why}`, {
+    const refuse = ((why) => new ValidationError(`${what} "${value}" ${why}`, {
         hint: "Paths in the context must stay inside the working directory " +
             `(${workdir}): copy or move the file into it, or run from a folder that contains ` +
             "both the project and the file",
         details: { path: value },
-    });
+    }));
     if (value.startsWith("~"))
         throw refuse("points into a home directory");
     const absolute = resolve(workdir, value);
@@ -138,12 +104,12 @@ export function resolveInside(value, workdir, what) {
         throw refuse("is a symlink that leads out of the working directory");
     }
     return real;
-}
-function linkedInput(real, realWorkdir, what, named = real) {
-    const hidden = (path) => relative(realWorkdir, path).split(sep).some((part) => part.startsWith("."));
+});
+var linkedInput = (function (real, realWorkdir, what, named = real) {
+    const hidden = ((path) => relative(realWorkdir, path).split(sep).some(((part) => part.startsWith("."))));
     const into = isInside(realWorkdir, real)
         ? "the working directory itself"
-        : NEVER_OUTPUT.find((name) => isInside(real, join(realWorkdir, name))) ??
+        : NEVER_OUTPUT.find(((name) => isInside(real, join(realWorkdir, name)))) ??
             (hidden(real) && !hidden(named) ? "a hidden file" : undefined);
     if (into === undefined)
         return;
@@ -154,8 +120,8 @@ function linkedInput(real, realWorkdir, what, named = real) {
             "repository; a link a repository brings must not widen what a script reads",
         details: { path: real },
     });
-}
-export async function contextPaths(context, workdir, options = {}) {
+});
+export var contextPaths = (async function (context, workdir, options = {}) {
     const read = new Set();
     const write = new Set();
     const outputs = new Set();
@@ -220,21 +186,21 @@ export async function contextPaths(context, workdir, options = {}) {
     }
     await visit(context, "", false);
     return { read: [...read], write: [...write], outputs: [...outputs] };
-}
-export function requestedAllow(needs, paths, workdir) {
-    const rel = (p) => relative(workdir, p) || ".";
+});
+export var requestedAllow = (function (needs, paths, workdir) {
+    const rel = ((p) => relative(workdir, p) || ".");
     return {
         network: [...needs.network],
         env: [...needs.env],
         fs: { read: paths.read.map(rel), write: paths.write.map(rel) },
     };
-}
-function networkFlag(need) {
+});
+var networkFlag = (function (need) {
     const parsed = parseHostRule(need);
     const special = parsed.ok && parsed.rule.kind === "address" && !isPublicAddress(parsed.rule.host);
     return special ? "--allow-private-net" : "--allow-net";
-}
-export function effectiveAllow(needs, grants, paths, workdir) {
+});
+export var effectiveAllow = (function (needs, grants, paths, workdir) {
     const missing = [];
     const network = [...grants.network, ...privateNetworkRules(grants)];
     for (const host of needs.network) {
@@ -247,8 +213,8 @@ export function effectiveAllow(needs, grants, paths, workdir) {
     }
     if (missing.length > 0) {
         const what = [
-            ...needs.network.filter((h) => !hostGranted(h, network)).map((h) => `network access to ${h}`),
-            ...needs.env.filter((n) => !grants.env.includes(n)).map((n) => `the environment variable ${n}`),
+            ...needs.network.filter(((h) => !hostGranted(h, network))).map(((h) => `network access to ${h}`)),
+            ...needs.env.filter(((n) => !grants.env.includes(n))).map(((n) => `the environment variable ${n}`)),
         ];
         throw new PermissionError(`The script needs ${what.join(" and ")}, which was not granted`, {
             hint: `Review the script, then add ${missing.join(" ")} ` +
@@ -256,7 +222,7 @@ export function effectiveAllow(needs, grants, paths, workdir) {
             details: { missing },
         });
     }
-    const rel = (p) => relative(workdir, p) || ".";
+    const rel = ((p) => relative(workdir, p) || ".");
     return {
         network: [...needs.network],
         env: [...needs.env],
@@ -265,8 +231,8 @@ export function effectiveAllow(needs, grants, paths, workdir) {
             write: [...paths.write.map(rel), ...grants.write],
         },
     };
-}
-export async function resolveGrantedPaths(paths, workdir) {
+});
+export var resolveGrantedPaths = (async function (paths, workdir) {
     const out = [];
     for (const p of paths) {
         const absolute = resolve(workdir, p);
@@ -282,8 +248,8 @@ export async function resolveGrantedPaths(paths, workdir) {
         }
     }
     return out;
-}
-export async function checkProjectPaths(paths, workdir, root) {
+});
+export var checkProjectPaths = (async function (paths, workdir, root) {
     if (paths.read.length === 0 && paths.write.length === 0)
         return;
     const project = await realPathLoose(root);
@@ -299,8 +265,8 @@ export async function checkProjectPaths(paths, workdir, root) {
             });
         }
     }
-}
-export function protectedPaths(roots, writeDirs, held = []) {
+});
+export var protectedPaths = (function (roots, writeDirs, held = []) {
     const existing = new Set();
     for (const dir of new Set([...roots, ...writeDirs])) {
         for (const path of entriesNamed(dir, [".capibara", ".git", ...SHELL_RC_FILES])) {
@@ -310,14 +276,13 @@ export function protectedPaths(roots, writeDirs, held = []) {
     for (const path of held)
         existing.add(path);
     return [...existing].sort();
-}
-const TRUSTED_NAMES = [".git", ".capibara", ...SHELL_RC_FILES];
-export function plantablePaths(policy) {
+});
+export var plantablePaths = (function (policy) {
     if (policy.write.length === 0)
         return [];
     const folders = new Set(policy.write);
-    const top = policy.write.filter((dir) => isInside(policy.workdir, dir))
-        .sort((a, b) => a.length - b.length)[0];
+    const top = policy.write.filter(((dir) => isInside(policy.workdir, dir)))
+        .sort(((a, b) => a.length - b.length))[0];
     if (top !== undefined) {
         for (let dir = policy.workdir; isInside(dir, top); dir = dirname(dir)) {
             folders.add(dir);
@@ -334,8 +299,8 @@ export function plantablePaths(policy) {
         }
     }
     return out;
-}
-export function checkUnplanted(absent) {
+});
+export var checkUnplanted = (function (absent) {
     const moved = [];
     const stamp = Date.now();
     for (const path of absent) {
@@ -356,31 +321,26 @@ export function checkUnplanted(absent) {
         hint: "A .git there would run its settings on your next git command there, a .capibara " +
             "would be taken for the store, a shell file would run in your shell: review the script " +
             "(capibara show), and delete what was moved aside",
-        details: { paths: [...absent].filter((p) => moved.some((m) => m.startsWith(p))) },
+        details: { paths: [...absent].filter(((p) => moved.some(((m) => m.startsWith(p))))) },
     });
-}
-const O_PATH = 0o10000000;
-const WRITE_OTHERS = 0o002;
-const ALL_OTHERS = 0o007;
-const STICKY = 0o1000;
-const CHANGE_CLOCK_SLACK_MS = 2000;
-export async function closeToOthers(roots, since) {
+});
+export var closeToOthers = (async function (roots, since) {
     if (Deno.build.os === "windows" || roots.length === 0)
         return [];
     const closed = [];
     const from = since - CHANGE_CLOCK_SLACK_MS;
     let fs;
-    const close = async (path, info, bits) => {
+    const close = (async (path, info, bits) => {
         fs ??= await import("node:fs");
         if (!closeEntry(fs, path, info, bits))
             return false;
         closed.push(path);
         return true;
-    };
+    });
     const owners = new Set([Deno.uid() ?? -1, 0]);
     const seen = new Set();
     const stack = [...roots].reverse()
-        .map((path) => ({ path, info: lstatSyncOrNull(path) }));
+        .map(((path) => ({ path, info: lstatSyncOrNull(path) })));
     while (stack.length > 0) {
         const { path, info } = stack.pop();
         if (!info || info.isSymlink)
@@ -403,7 +363,7 @@ export async function closeToOthers(roots, since) {
             continue;
         let names;
         try {
-            names = [...Deno.readDirSync(path)].map((entry) => entry.name);
+            names = [...Deno.readDirSync(path)].map(((entry) => entry.name));
         }
         catch {
             names = undefined;
@@ -430,8 +390,8 @@ export async function closeToOthers(roots, since) {
             stack.push(child);
     }
     return closed;
-}
-function closeEntry(fs, path, info, bits) {
+});
+var closeEntry = (function (fs, path, info, bits) {
     const { O_CLOEXEC = 0, O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = fs.constants;
     const ways = Deno.build.os === "linux" ? ["path", "read"] : ["read"];
     for (const way of ways) {
@@ -457,12 +417,12 @@ function closeEntry(fs, path, info, bits) {
         }
     }
     return false;
-}
-export function pinnedFolders(protect, writable) {
+});
+export var pinnedFolders = (function (protect, writable) {
     const pinned = new Set();
     for (const path of protect) {
-        const top = writable.filter((dir) => isInside(path, dir) && dir !== path)
-            .sort((a, b) => a.length - b.length)[0];
+        const top = writable.filter(((dir) => isInside(path, dir) && dir !== path))
+            .sort(((a, b) => a.length - b.length))[0];
         if (top === undefined)
             continue;
         for (let dir = dirname(path); dir !== top && isInside(dir, top); dir = dirname(dir)) {
@@ -470,16 +430,15 @@ export function pinnedFolders(protect, writable) {
         }
     }
     return [...pinned].sort();
-}
-function denoDir(env) {
+});
+var denoDir = (function (env) {
     return env.DENO_DIR || join(cacheHome(env), "deno");
-}
-const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
-function checkoutRoot() {
+});
+var checkoutRoot = (function () {
     const code = new URL("../../", import.meta.url);
     return code.protocol === "file:" ? decodeURIComponent(code.pathname) : undefined;
-}
-export function homeFolders(env) {
+});
+export var homeFolders = (function (env) {
     const out = new Set();
     const uid = Deno.build.os === "windows" ? null : Deno.uid();
     for (const home of [
@@ -492,13 +451,13 @@ export function homeFolders(env) {
             out.add(home);
     }
     return [...out];
-}
-function pathFolders(env, workdir, homes) {
+});
+var pathFolders = (function (env, workdir, homes) {
     const out = new Set();
     for (const entry of new Set(pathEntries(env))) {
         let dirs;
         if (entry === "~" || entry.startsWith("~/"))
-            dirs = homes.map((h) => h + entry.slice(1));
+            dirs = homes.map(((h) => h + entry.slice(1)));
         else if (entry.startsWith("/"))
             dirs = [entry];
         else if (workdir !== undefined && entry !== "" && entry !== ".") {
@@ -519,11 +478,11 @@ function pathFolders(env, workdir, homes) {
         }
     }
     return [...out];
-}
-function pathEntries(env) {
-    return [env.PATH, Deno.env.get("PATH")].flatMap((list) => list?.split(":") ?? []);
-}
-export function ownPaths(cacheDir, env, workdir, homes = homeFolders(env)) {
+});
+var pathEntries = (function (env) {
+    return [env.PATH, Deno.env.get("PATH")].flatMap(((list) => list?.split(":") ?? []));
+});
+export var ownPaths = (function (cacheDir, env, workdir, homes = homeFolders(env)) {
     const paths = [
         cacheDir,
         denoDir(env),
@@ -545,28 +504,28 @@ export function ownPaths(cacheDir, env, workdir, homes = homeFolders(env)) {
             paths.push(join(root, name));
     }
     return paths;
-}
-export function enclosingFolders(env, workdir, homes = homeFolders(env)) {
-    const out = homes.map((path) => ({ path, what: "your home folder" }));
+});
+export var enclosingFolders = (function (env, workdir, homes = homeFolders(env)) {
+    const out = homes.map(((path) => ({ path, what: "your home folder" })));
     out.push({ path: tmpDir(), what: "the temp folder runs keep their state in" });
     const root = checkoutRoot();
     if (root !== undefined)
         out.push({ path: root, what: "the checkout Capibara runs from" });
-    if (workdir !== undefined && pathEntries(env).some((entry) => entry === "" || entry === ".")) {
+    if (workdir !== undefined && pathEntries(env).some(((entry) => entry === "" || entry === "."))) {
         out.push({ path: workdir, what: "the working folder, which PATH names (.)" });
     }
     return out;
-}
-export function checkOwnPaths(own, places) {
+});
+export var checkOwnPaths = (function (own, places) {
     if (places.granted.length === 0 && places.outputs.length === 0)
         return [];
     const held = new Set();
-    const refuse = (what, path, how, target) => new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
+    const refuse = ((what, path, how, target) => new ValidationError(`${what} "${path}" ${how} "${target}", which no script may change`, {
         hint: "Grant or name a folder that neither holds nor lies in it: Capibara and the " +
             "programs you run later start from there (Capibara's and Deno's caches, the folders on " +
             "PATH with their environments, your settings and keys, the checkout Capibara runs from)",
         details: { path, reaches: target },
-    });
+    }));
     for (const { path: folder, what } of places.enclosing ?? []) {
         const real = realPathSyncOrNull(folder) ?? resolve(folder);
         for (const path of places.granted) {
@@ -599,7 +558,7 @@ export function checkOwnPaths(own, places) {
         let here = "/";
         for (const part of resolve(given).split("/").filter(Boolean)) {
             const next = here === "/" ? `/${part}` : `${here}/${part}`;
-            const grant = places.granted.find((dir) => isInside(next, dir) && next !== dir);
+            const grant = places.granted.find(((dir) => isInside(next, dir) && next !== dir));
             if (grant !== undefined && lstatSyncOrNull(next)?.isSymlink === true) {
                 throw refuse("The writable grant", grant, "holds a link on the way to", given);
             }
@@ -607,12 +566,12 @@ export function checkOwnPaths(own, places) {
         }
     }
     return [...held];
-}
-export async function checkArtifacts(artifacts, workdir, writeDirs) {
+});
+export var checkArtifacts = (async function (artifacts, workdir, writeDirs) {
     const out = [];
     for (const artifact of artifacts) {
         const real = await realPathLoose(resolve(workdir, artifact));
-        if (!writeDirs.some((dir) => isInside(real, dir))) {
+        if (!writeDirs.some(((dir) => isInside(real, dir)))) {
             throw new ValidationError(`The script reported an artifact outside its outputs: "${artifact}"`, {
                 hint: "Artifacts must be inside the output folders the context names; " +
                     "regenerate the script with --refresh if it is wrong",
@@ -622,4 +581,76 @@ export async function checkArtifacts(artifacts, workdir, writeDirs) {
         out.push(artifact);
     }
     return out;
-}
+});
+import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
+import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
+import { PermissionError, ValidationError } from "../errors.js";
+import { SHELL_RC_FILES } from "./copy_out.js";
+import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
+const NEVER_OUTPUT = [".git", ".capibara"];
+;
+const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+const OUTPUT_WORDS = new Set([
+    "out",
+    "output",
+    "outputs",
+    "outfile",
+    "outdir",
+    "dest",
+    "destination",
+    "target",
+    "save",
+    "write",
+    "export",
+]);
+;
+;
+const INPUT_WORDS = new Set([
+    "in",
+    "input",
+    "inputs",
+    "infile",
+    "file",
+    "files",
+    "path",
+    "paths",
+    "src",
+    "source",
+    "sources",
+]);
+;
+;
+;
+;
+;
+const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a folder you can read";
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const TRUSTED_NAMES = [".git", ".capibara", ...SHELL_RC_FILES];
+;
+;
+const O_PATH = 0o10000000;
+const WRITE_OTHERS = 0o002;
+const ALL_OTHERS = 0o007;
+const STICKY = 0o1000;
+const CHANGE_CLOCK_SLACK_MS = 2000;
+;
+;
+;
+;
+const CODE_FILES = ["main.ts", "cli.ts", "deno.json", "deno.lock"];
+;
+;
+;
+;
+;
+;
+;
+;

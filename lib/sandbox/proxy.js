@@ -1,40 +1,20 @@
 // Generated from src/sandbox/proxy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { lookup } from "node:dns/promises";
-import { canonicalHost, classifyAddress, isPublicAddress, matchHost, parseHostRules, splitHostPort, } from "./host_rules.js";
-export const PROXY_LIMITS = {
-    maxConnections: 64,
-    maxTotalConnections: 1_000,
-    idleTimeoutMs: 60_000,
-    timeoutMs: 15_000,
-    maxHeadBytes: 32 * 1024,
-};
-const PROXY_VARIABLES = [
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "npm_config_proxy",
-    "npm_config_https_proxy",
-    "PIP_PROXY",
-];
-export function proxyEnv(url) {
+export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
         env[name] = url;
     return env;
-}
-function displayHost(host) {
+});
+var displayHost = (function (host) {
     return canonicalHost(host)?.host ?? host.toLowerCase();
-}
-function hostPort(host, port) {
+});
+var hostPort = (function (host, port) {
     return `${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-async function systemResolve(host) {
-    return (await lookup(host, { all: true })).map((entry) => entry.address);
-}
-async function connectFirst(addresses, port) {
+});
+var systemResolve = (async function (host) {
+    return (await lookup(host, { all: true })).map(((entry) => entry.address));
+});
+var connectFirst = (async function (addresses, port) {
     let lastError = new Error("no address");
     for (const address of addresses) {
         try {
@@ -45,8 +25,8 @@ async function connectFirst(addresses, port) {
         }
     }
     throw lastError;
-}
-function response(status, text, reason) {
+});
+var response = (function (status, text, reason) {
     const body = new TextEncoder().encode(reason + "\n");
     const head = `HTTP/1.1 ${status} ${text}\r\n` +
         "Content-Type: text/plain; charset=utf-8\r\n" +
@@ -57,13 +37,13 @@ function response(status, text, reason) {
     bytes.set(new TextEncoder().encode(head));
     bytes.set(body, head.length);
     return bytes;
-}
-async function writeAll(conn, bytes) {
+});
+var writeAll = (async function (conn, bytes) {
     let offset = 0;
     while (offset < bytes.byteLength)
         offset += await conn.write(bytes.subarray(offset));
-}
-function findHeadEnd(bytes, length) {
+});
+var findHeadEnd = (function (bytes, length) {
     for (let i = 0; i + 1 < length; i++) {
         if (bytes[i] !== 10)
             continue;
@@ -73,8 +53,8 @@ function findHeadEnd(bytes, length) {
             return { end: i, skip: 3 };
     }
     return null;
-}
-async function readHead(conn) {
+});
+var readHead = (async function (conn) {
     const buffer = new Uint8Array(PROXY_LIMITS.maxHeadBytes);
     let length = 0;
     while (length < buffer.byteLength) {
@@ -90,8 +70,8 @@ async function readHead(conn) {
         }
     }
     return "too-large";
-}
-async function pipe(from, to, touch) {
+});
+var pipe = (async function (from, to, touch) {
     const buffer = new Uint8Array(64 * 1024);
     try {
         while (true) {
@@ -110,21 +90,21 @@ async function pipe(from, to, touch) {
     }
     catch {
     }
-}
-function closeQuietly(conn) {
+});
+var closeQuietly = (function (conn) {
     try {
         conn?.close();
     }
     catch {
     }
-}
-async function relay(client, upstream, idleMs, untilUpstreamEnds) {
+});
+var relay = (async function (client, upstream, idleMs, untilUpstreamEnds) {
     let last = performance.now();
-    const touch = () => {
+    const touch = (() => {
         last = performance.now();
-    };
+    });
     let timer;
-    const check = () => {
+    const check = (() => {
         const silent = performance.now() - last;
         if (silent >= idleMs) {
             closeQuietly(client);
@@ -133,7 +113,7 @@ async function relay(client, upstream, idleMs, untilUpstreamEnds) {
         else {
             timer = setTimeout(check, idleMs - silent);
         }
-    };
+    });
     timer = setTimeout(check, idleMs);
     try {
         const toClient = pipe(upstream, client, touch);
@@ -143,31 +123,22 @@ async function relay(client, upstream, idleMs, untilUpstreamEnds) {
     finally {
         clearTimeout(timer);
     }
-}
-function withTimeout(promise, ms, message) {
+});
+var withTimeout = (function (promise, ms, message) {
     let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-const HOP_BY_HOP = new Set([
-    "proxy-connection",
-    "proxy-authorization",
-    "connection",
-    "keep-alive",
-    "host",
-    "te",
-    "upgrade",
-]);
-function specialReason(what, address, grant) {
+    const timeout = new Promise(((_, reject) => {
+        timer = setTimeout((() => reject(new Error(message))), ms);
+    }));
+    return Promise.race([promise, timeout]).finally((() => clearTimeout(timer)));
+});
+var specialReason = (function (what, address, grant) {
     const kind = classifyAddress(address);
     const article = /^[aeiou]/.test(kind ?? "") ? "an" : "a";
     return `${what} is ${kind === "host" ? "one of this machine's own addresses" : `${article} ${kind} address`}` +
         `: reaching it needs --allow-private-net ${grant}`;
-}
-async function checkedAddresses(host, port, privateRules, resolve, timeoutMs) {
-    const privateGranted = (h) => matchHost(h, port, privateRules).allowed;
+});
+var checkedAddresses = (async function (host, port, privateRules, resolve, timeoutMs) {
+    const privateGranted = ((h) => matchHost(h, port, privateRules).allowed);
     if (host.ip !== 0) {
         if (isPublicAddress(host.host) || privateGranted(host.host))
             return [host.host];
@@ -187,7 +158,7 @@ async function checkedAddresses(host, port, privateRules, resolve, timeoutMs) {
         return { status: 502, reason: `Cannot resolve "${host.host}"` };
     if (privateGranted(host.host))
         return addresses;
-    const usable = addresses.filter((a) => isPublicAddress(a) || privateGranted(a));
+    const usable = addresses.filter(((a) => isPublicAddress(a) || privateGranted(a)));
     if (usable.length > 0)
         return usable;
     return {
@@ -195,8 +166,8 @@ async function checkedAddresses(host, port, privateRules, resolve, timeoutMs) {
         reason: `Host "${host.host}" resolves to an address that is not public: reaching it needs ` +
             `--allow-private-net ${hostPort(host.host, port)}`,
     };
-}
-export function startProxy(options) {
+});
+export var startProxy = (function (options) {
     const timeoutMs = options.timeoutMs ?? PROXY_LIMITS.timeoutMs;
     const idleTimeoutMs = options.idleTimeoutMs ?? PROXY_LIMITS.idleTimeoutMs;
     const maxConnections = options.maxConnections ?? PROXY_LIMITS.maxConnections;
@@ -204,7 +175,7 @@ export function startProxy(options) {
     const resolve = options.resolve ?? (options.connect ? undefined : systemResolve);
     const rules = parseHostRules(options.allow);
     const privateRules = parseHostRules(options.privateAllow ?? [], "private network rule")
-        .filter((rule) => rule.kind !== "wildcard");
+        .filter(((rule) => rule.kind !== "wildcard"));
     const log = [];
     const stats = { open: 0, peakOpen: 0, accepted: 0, refused: 0 };
     const open = new Set();
@@ -250,7 +221,7 @@ export function startProxy(options) {
             return upstream;
         }
         catch {
-            connecting.then((late) => late.close(), () => { });
+            connecting.then(((late) => late.close()), (() => { }));
             await deny(client, host, port, { status: 502, reason: `Cannot reach ${host}:${port}` });
             return null;
         }
@@ -309,10 +280,10 @@ export function startProxy(options) {
                 return;
             upstream = conn;
             open.add(upstream);
-            const headers = headerLines.filter((line) => {
+            const headers = headerLines.filter(((line) => {
                 const name = line.slice(0, line.indexOf(":")).trim().toLowerCase();
                 return line.includes(":") && !HOP_BY_HOP.has(name);
-            });
+            }));
             const head = [
                 `${method} ${url.pathname}${url.search} ${version}`,
                 `Host: ${url.host}`,
@@ -321,7 +292,7 @@ export function startProxy(options) {
                 "",
                 "",
             ].join("\r\n");
-            await writeAll(upstream, Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff));
+            await writeAll(upstream, Uint8Array.from(head, ((c) => c.charCodeAt(0) & 0xff)));
             if (read.rest.byteLength > 0)
                 await writeAll(upstream, read.rest);
             await relay(client, upstream, idleTimeoutMs, true);
@@ -348,10 +319,10 @@ export function startProxy(options) {
                 stats.open++;
                 stats.peakOpen = Math.max(stats.peakOpen, stats.open);
                 open.add(conn);
-                const task = handle(conn).finally(() => {
+                const task = handle(conn).finally((() => {
                     stats.open--;
                     tasks.delete(task);
-                });
+                }));
                 tasks.add(task);
             }
         }
@@ -362,7 +333,7 @@ export function startProxy(options) {
     return {
         address: listener.addr,
         log,
-        stats: () => ({ ...stats }),
+        stats: (() => ({ ...stats })),
         close() {
             closed ??= (async () => {
                 try {
@@ -375,10 +346,55 @@ export function startProxy(options) {
                 await accepting;
                 await Promise.allSettled([...tasks]);
                 if (options.socketPath !== undefined) {
-                    await Deno.remove(options.socketPath).catch(() => { });
+                    await Deno.remove(options.socketPath).catch((() => { }));
                 }
             })();
             return closed;
         },
     };
-}
+});
+import { lookup } from "node:dns/promises";
+import { canonicalHost, classifyAddress, isPublicAddress, matchHost, parseHostRules, splitHostPort, } from "./host_rules.js";
+export const PROXY_LIMITS = {
+    maxConnections: 64,
+    maxTotalConnections: 1_000,
+    idleTimeoutMs: 60_000,
+    timeoutMs: 15_000,
+    maxHeadBytes: 32 * 1024,
+};
+const PROXY_VARIABLES = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "npm_config_proxy",
+    "npm_config_https_proxy",
+    "PIP_PROXY",
+];
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const HOP_BY_HOP = new Set([
+    "proxy-connection",
+    "proxy-authorization",
+    "connection",
+    "keep-alive",
+    "host",
+    "te",
+    "upgrade",
+]);
+;
+;
+;

@@ -1,17 +1,8 @@
 // Generated from src/store/entry.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import canonicalize from "npm:canonicalize@^5.1.0";
-import { entryReadme } from "../readme.js";
-import { ENTRY_FILES, MANIFEST_FIELDS } from "../schema.js";
-export const MANIFEST_FILE = "manifest.json";
-export const README_FILE = "README.md";
-export const REQUIREMENTS_FILE = "requirements.txt";
-export const INTEGRITY_FIELD = "integrity";
-export const SIGNATURE_FIELD = "signature";
-export function requirementsText(deps) {
-    return deps.map((d) => d + "\n").join("");
-}
-export const MAX_MANIFEST_DEPTH = 64;
-export function nestsDeeperThan(value, max) {
+export var requirementsText = (function (deps) {
+    return deps.map(((d) => d + "\n")).join("");
+});
+export var nestsDeeperThan = (function (value, max) {
     const stack = [[value, 0]];
     while (stack.length > 0) {
         const [item, depth] = stack.pop();
@@ -23,14 +14,14 @@ export function nestsDeeperThan(value, max) {
             stack.push([child, depth + 1]);
     }
     return false;
-}
-export function entryFileNames(language) {
+});
+export var entryFileNames = (function (language) {
     const names = [ENTRY_FILES[language], README_FILE];
     if (language === "python")
         names.push(REQUIREMENTS_FILE);
     return names.sort();
-}
-export function entryFiles(manifest, content) {
+});
+export var entryFiles = (function (manifest, content) {
     const files = {
         [ENTRY_FILES[manifest.language]]: content.script.endsWith("\n")
             ? content.script
@@ -40,30 +31,48 @@ export function entryFiles(manifest, content) {
     if (manifest.language === "python")
         files[REQUIREMENTS_FILE] = requirementsText(manifest.deps);
     return files;
-}
-export function canonicalManifest(manifest) {
+});
+export var canonicalManifest = (function (manifest) {
     return canonicalJson(signedFields(manifest));
-}
-export function signedFields(manifest) {
-    return Object.fromEntries(Object.entries(manifest).filter(([key, value]) => key !== INTEGRITY_FIELD && key !== SIGNATURE_FIELD && value !== undefined));
-}
-export function canonicalJson(value) {
+});
+export var signedFields = (function (manifest) {
+    return Object.fromEntries(Object.entries(manifest).filter((([key, value]) => key !== INTEGRITY_FIELD && key !== SIGNATURE_FIELD && value !== undefined)));
+});
+export var canonicalJson = (function (value) {
     const text = canonicalize(value);
     if (text === undefined)
         throw new TypeError("Cannot canonicalise undefined");
     return text;
-}
-export function serialiseManifest(manifest) {
+});
+export var serialiseManifest = (function (manifest) {
     const fields = manifest;
     const known = new Set(MANIFEST_FIELDS);
     const keys = [
-        ...MANIFEST_FIELDS.filter((k) => Object.hasOwn(fields, k)),
-        ...Object.keys(fields).filter((k) => !known.has(k)).sort(compareCodeUnits),
+        ...MANIFEST_FIELDS.filter(((k) => Object.hasOwn(fields, k))),
+        ...Object.keys(fields).filter(((k) => !known.has(k))).sort(compareCodeUnits),
     ];
-    const ordered = Object.fromEntries(keys.filter((key) => fields[key] !== undefined)
-        .map((key) => [key, JSON.parse(canonicalJson(fields[key]))]));
+    const ordered = Object.fromEntries(keys.filter(((key) => fields[key] !== undefined))
+        .map(((key) => [key, JSON.parse(canonicalJson(fields[key]))])));
     return JSON.stringify(ordered, null, 2) + "\n";
-}
-function compareCodeUnits(a, b) {
+});
+var compareCodeUnits = (function (a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
-}
+});
+import canonicalize from "npm:canonicalize@^5.1.0";
+import { entryReadme } from "../readme.js";
+import { ENTRY_FILES, MANIFEST_FIELDS } from "../schema.js";
+export const MANIFEST_FILE = "manifest.json";
+export const README_FILE = "README.md";
+export const REQUIREMENTS_FILE = "requirements.txt";
+export const INTEGRITY_FIELD = "integrity";
+export const SIGNATURE_FIELD = "signature";
+;
+export const MAX_MANIFEST_DEPTH = 64;
+;
+;
+;
+;
+;
+;
+;
+;

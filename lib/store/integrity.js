@@ -1,37 +1,28 @@
 // Generated from src/store/integrity.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, join } from "../_path.js";
-import { IntegrityError } from "../errors.js";
-import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../_fs.js";
-import { sha256 } from "../_hash.js";
-import { fingerprint } from "../fingerprint.js";
-import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
-import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
-import { isWellFormedSignature } from "./trust.js";
-export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
-export async function integrityRecord(manifest) {
+export var integrityRecord = (async function (manifest) {
     const fields = signedFields(manifest);
     const keys = Object.keys(fields).sort();
     const [whole, ...digests] = await Promise.all([
         sha256(canonicalManifest(manifest)),
-        ...keys.map((key) => fieldDigest(fields[key])),
+        ...keys.map(((key) => fieldDigest(fields[key]))),
     ]);
     return {
         manifest: "sha256:" + whole,
-        fields: Object.fromEntries(keys.map((key, i) => [key, digests[i]])),
+        fields: Object.fromEntries(keys.map(((key, i) => [key, digests[i]]))),
     };
-}
-async function fieldDigest(value) {
+});
+var fieldDigest = (async function (value) {
     return (await sha256(canonicalJson(value))).slice(0, 16);
-}
-export async function verifyEntryDir(dir, options = {}) {
+});
+export var verifyEntryDir = (async function (dir, options = {}) {
     const fingerprint = options.fingerprint ?? basename(dir);
     const problems = [];
-    const fail = () => {
+    const fail = (() => {
         throw new IntegrityError(`Cannot trust cached script "${fingerprint}": ${problems.join("; ")}`, {
             hint: options.restoreHint ?? "Restore it from version control or regenerate it",
             details: { fingerprint, problems },
         });
-    };
+    });
     const folder = lstatSyncOrNull(dir);
     if (!folder?.isDirectory) {
         problems.push(`${dir} is ${folder ? "not a folder" : "missing"}`);
@@ -72,8 +63,8 @@ export async function verifyEntryDir(dir, options = {}) {
     if (problems.length > 0)
         fail();
     return manifest;
-}
-function readRawManifest(path, problems) {
+});
+var readRawManifest = (function (path, problems) {
     const info = lstatSyncOrNull(path);
     if (!info?.isFile) {
         problems.push(`${MANIFEST_FILE} is ${info ? "not a regular file" : "missing"}`);
@@ -98,8 +89,8 @@ function readRawManifest(path, problems) {
         return undefined;
     }
     return { text, value: value };
-}
-async function checkRecord(raw, problems) {
+});
+var checkRecord = (async function (raw, problems) {
     const record = IntegrityRecord.safeParse(raw[INTEGRITY_FIELD]);
     if (!record.success) {
         problems.push(`field "${INTEGRITY_FIELD}" is malformed`);
@@ -128,8 +119,8 @@ async function checkRecord(raw, problems) {
         problems.push(`field "${SIGNATURE_FIELD}" is malformed (expected {alg: "Ed25519", key_id: 16 hex ` +
             `digits, value: base64 of 64 bytes})`);
     }
-}
-async function checkRequest(manifest, problems) {
+});
+var checkRequest = (async function (manifest, problems) {
     let expected;
     try {
         expected = await fingerprint(manifest.prompt, manifest.context ?? {}, {
@@ -153,8 +144,8 @@ async function checkRequest(manifest, problems) {
     if (expected.fingerprint !== manifest.fingerprint) {
         problems.push(`field "fingerprint" does not match the prompt, context and language`);
     }
-}
-async function checkFiles(dir, manifest, problems) {
+});
+var checkFiles = (async function (dir, manifest, problems) {
     const expectedEntry = ENTRY_FILES[manifest.language];
     if (manifest.entry !== expectedEntry) {
         problems.push(`field "entry" must be ${expectedEntry} for a ${manifest.language} script`);
@@ -195,8 +186,8 @@ async function checkFiles(dir, manifest, problems) {
         problems.push(`file ${ENTRY_FILES.python} declares the source encoding "${declared.slice(0, 40)}": ` +
             "Python would run it as that, not as the UTF-8 it is shown and reviewed in");
     }
-}
-function declaredEncoding(script) {
+});
+var declaredEncoding = (function (script) {
     const head = new TextDecoder().decode(script).split(/\r\n|\r|\n/, 2);
     for (const line of head) {
         const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
@@ -208,9 +199,9 @@ function declaredEncoding(script) {
             : name;
     }
     return undefined;
-}
-export function readEntryFile(dir, name) {
-    return promised(() => {
+});
+export var readEntryFile = (function (dir, name) {
+    return promised((() => {
         if (name !== basename(name) || name === "." || name === "..")
             return "is not a file name";
         if (!lstatSyncOrNull(dir)?.isDirectory)
@@ -224,9 +215,28 @@ export function readEntryFile(dir, name) {
                 return error.reason;
             throw error;
         }
-    });
-}
-function sameBytes(bytes, text) {
+    }));
+});
+var sameBytes = (function (bytes, text) {
     const expected = new TextEncoder().encode(text);
-    return bytes.length === expected.length && bytes.every((b, i) => b === expected[i]);
-}
+    return bytes.length === expected.length && bytes.every(((b, i) => b === expected[i]));
+});
+import { basename, join } from "../_path.js";
+import { IntegrityError } from "../errors.js";
+import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../_fs.js";
+import { sha256 } from "../_hash.js";
+import { fingerprint } from "../fingerprint.js";
+import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
+import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
+import { isWellFormedSignature } from "./trust.js";
+export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;

@@ -1,7 +1,5 @@
 // Generated from src/store/lock.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "../_path.js";
-import { sha256 } from "../_hash.js";
-export async function lockFingerprint(fingerprint, options) {
+export var lockFingerprint = (async function (fingerprint, options) {
     await Deno.mkdir(options.lockDir, { recursive: true });
     const project = (await sha256(options.root)).slice(0, 12);
     const file = await Deno.open(join(options.lockDir, `${project}-${fingerprint}.lock`), {
@@ -10,7 +8,7 @@ export async function lockFingerprint(fingerprint, options) {
     });
     await file.lock(true);
     let released = false;
-    const release = () => {
+    const release = (() => {
         if (released)
             return;
         released = true;
@@ -20,6 +18,9 @@ export async function lockFingerprint(fingerprint, options) {
         finally {
             file.close();
         }
-    };
+    });
     return { release, [Symbol.dispose]: release };
-}
+});
+import { join } from "../_path.js";
+import { sha256 } from "../_hash.js";
+;

@@ -1,14 +1,5 @@
 // Generated from src/store/rekey.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, join } from "../_path.js";
-import { TEMPLATE_VERSION } from "../contract/contract.js";
-import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
-import { fingerprint, LEGACY_TEMPLATE_MAJOR, normalizePrompt, templateMajor, } from "../fingerprint.js";
-import { sha256 } from "../_hash.js";
-import { readRegularFileSync } from "../_fs.js";
-import { MAX_ENTRY_BYTES } from "./integrity.js";
-import { entryFileNames, README_FILE } from "./entry.js";
-export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
-export async function findLegacyEntry(store, request, current) {
+export var findLegacyEntry = (async function (store, request, current) {
     const earlier = [{ templateVersion: LEGACY_TEMPLATE_MAJOR, modeUnhashed: true }];
     if (request.mode === "parametric") {
         earlier.push({ templateVersion: TEMPLATE_VERSION, modeUnhashed: true });
@@ -37,20 +28,20 @@ export async function findLegacyEntry(store, request, current) {
             return entry;
     }
     return undefined;
-}
-export async function rekeyStore(store, options = {}) {
+});
+export var rekeyStore = (async function (store, options = {}) {
     const { entries, broken } = await store.list();
-    const outcomes = broken.map((b) => ({
+    const outcomes = broken.map(((b) => ({
         from: basename(b.dir),
         status: "failed",
         reason: b.reason,
         error: new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" }),
-    }));
+    })));
     for (const entry of entries)
         outcomes.push(await rekeyEntry(store, entry, options));
     return outcomes;
-}
-async function rekeyEntry(store, entry, options) {
+});
+var rekeyEntry = (async function (store, entry, options) {
     const old = entry.manifest;
     const from = old.fingerprint;
     const major = templateMajor(old.template_version);
@@ -87,7 +78,7 @@ async function rekeyEntry(store, entry, options) {
         return failure(from, error);
     }
     if (options.dryRun) {
-        const existing = await store.lookup(to).catch(() => undefined);
+        const existing = await store.lookup(to).catch((() => undefined));
         if (existing && !isRekeyOf(existing.manifest, old))
             return superseded(from, to);
         return { from, to, status: "would-move" };
@@ -122,8 +113,8 @@ async function rekeyEntry(store, entry, options) {
     catch (error) {
         return failure(from, error, to);
     }
-}
-async function readVerifiedFiles(entry) {
+});
+var readVerifiedFiles = (async function (entry) {
     const files = {};
     for (const name of entryFileNames(entry.manifest.language)) {
         const bytes = readRegularFileSync(join(entry.dir, name), MAX_ENTRY_BYTES);
@@ -133,22 +124,22 @@ async function readVerifiedFiles(entry) {
         files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
     }
     return files;
-}
-function retitle(files, from, to) {
+});
+var retitle = (function (files, from, to) {
     const readme = files[README_FILE];
     if (readme === undefined || !readme.startsWith(`# ${from}\n`))
         return files;
     return { ...files, [README_FILE]: `# ${to}\n` + readme.slice(`# ${from}\n`.length) };
-}
-function isRekeyOf(moved, old) {
-    const script = Object.keys(old.files).find((name) => name !== README_FILE);
+});
+var isRekeyOf = (function (moved, old) {
+    const script = Object.keys(old.files).find(((name) => name !== README_FILE));
     return moved.revision === old.revision + 1 &&
         moved.history.at(-1)?.reason === REKEY_REASON &&
         moved.prompt === old.prompt &&
         script !== undefined &&
-        Object.keys(old.files).every((name) => name === README_FILE || moved.files[name] === old.files[name]);
-}
-function superseded(from, to) {
+        Object.keys(old.files).every(((name) => name === README_FILE || moved.files[name] === old.files[name]));
+});
+var superseded = (function (from, to) {
     return {
         from,
         to,
@@ -156,9 +147,26 @@ function superseded(from, to) {
         reason: `${to} already holds another entry for this request; this one is never used again: ` +
             `remove it with capibara clear ${from}`,
     };
-}
-function failure(from, error, to) {
+});
+var failure = (function (from, error, to) {
     if (!(error instanceof CapibaraError))
         throw error;
     return { from, ...(to ? { to } : {}), status: "failed", reason: error.message, error };
-}
+});
+import { basename, join } from "../_path.js";
+import { TEMPLATE_VERSION } from "../contract/contract.js";
+import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
+import { fingerprint, LEGACY_TEMPLATE_MAJOR, normalizePrompt, templateMajor, } from "../fingerprint.js";
+import { sha256 } from "../_hash.js";
+import { readRegularFileSync } from "../_fs.js";
+import { MAX_ENTRY_BYTES } from "./integrity.js";
+import { entryFileNames, README_FILE } from "./entry.js";
+export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
+;
+;
+;
+;
+;
+;
+;
+;

@@ -1,15 +1,5 @@
 // Generated from src/store/store.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, dirname, join, resolve } from "../_path.js";
-import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
-import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
-import { sha256 } from "../_hash.js";
-import { LANGUAGES, Manifest } from "../schema.js";
-import { entryFileNames, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
-import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.js";
-import { lockFingerprint } from "./lock.js";
-import { checkSignaturePolicy, manifestHash, NO_SIGNATURE_POLICY, verifySignature, } from "./trust.js";
-export const MAX_IMPORT_BYTES = MAX_ENTRY_BYTES;
-async function makeStaging(tmpRoot, prefix) {
+var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
             await Deno.mkdir(tmpRoot, { recursive: true, mode: 0o755 });
@@ -22,19 +12,15 @@ async function makeStaging(tmpRoot, prefix) {
                 throw error;
         }
     }
-}
-const ENTRY_FILE_MODE = 0o644;
-export const STORE_DIR = ".capibara";
-const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
-export function findRoot(cwd, options = {}) {
-    return promised(() => findRootNow(cwd, options));
-}
-function findRootNow(cwd, options) {
+});
+export var findRoot = (function (cwd, options = {}) {
+    return promised((() => findRootNow(cwd, options)));
+});
+var findRootNow = (function (cwd, options) {
     const start = resolve(cwd);
     const below = [];
     for (let dir = start;; dir = dirname(dir)) {
-        const listed = entriesNamed(dir, [".git", STORE_DIR]).map((path) => basename(path).toLowerCase());
+        const listed = entriesNamed(dir, [".git", STORE_DIR]).map(((path) => basename(path).toLowerCase()));
         if (listed.includes(".git") && existsSync(join(dir, ".git"))) {
             for (const ignored of below) {
                 options.warn?.(`warning: ignoring ${join(ignored, STORE_DIR)}: the store is the one at the git root ` +
@@ -48,7 +34,106 @@ function findRootNow(cwd, options) {
         if (dirname(dir) === dir)
             return start;
     }
-}
+});
+var readManifestText = (function (dir) {
+    return new TextDecoder().decode(readRegularFileSync(join(dir, MANIFEST_FILE), MAX_IMPORT_BYTES));
+});
+var unreadableEntry = (function (fingerprint, error) {
+    if (!(error instanceof FileRefused))
+        return error;
+    return new IntegrityError(`Cannot read cached script "${fingerprint}": ${basename(error.path)} ${error.reason}`, {
+        hint: "Remove the folder (capibara clear), or regenerate it with capibara run --refresh --force",
+        details: { fingerprint },
+    });
+});
+var parseManifest = (function (text, path) {
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (error) {
+        throw new IntegrityError(`Cannot read manifest "${path}": it is not valid JSON`, {
+            cause: error,
+            hint: "Restore it with git, or remove the folder and run again",
+        });
+    }
+    if (nestsDeeperThan(json, MAX_MANIFEST_DEPTH)) {
+        throw new IntegrityError(`Cannot read manifest "${path}": it nests deeper than ${MAX_MANIFEST_DEPTH} levels`, { hint: "Restore it with git, or remove the folder and run again" });
+    }
+    const parsed = Manifest.safeParse(json);
+    if (!parsed.success) {
+        throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map(((i) => `field "${i.path.join(".")}": ${i.message}`)).join("; ")}`, { hint: "Restore it with git, or remove the folder and run again" });
+    }
+    return parsed.data;
+});
+var checkWireEntry = (function (entry, options) {
+    const bad = ((why) => new ValidationError(`Cannot import entry: ${why}`, {
+        hint: "An entry is {manifest, files} as a Core serves it; fetch it again",
+    }));
+    const isObject = ((value) => typeof value === "object" && value !== null && !Array.isArray(value));
+    if (!isObject(entry) || !isObject(entry.manifest) || !isObject(entry.files)) {
+        throw bad("expected an object {manifest, files}");
+    }
+    const manifest = entry.manifest;
+    const files = entry.files;
+    if (nestsDeeperThan(manifest, MAX_MANIFEST_DEPTH)) {
+        throw bad(`its manifest nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
+    }
+    const fp = manifest.fingerprint;
+    if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
+        throw bad('field "fingerprint" of its manifest is not a fingerprint');
+    }
+    if (options.fingerprint !== undefined && fp !== options.fingerprint) {
+        throw bad(`it is "${fp}", not the "${options.fingerprint}" asked for`);
+    }
+    const language = manifest.language;
+    if (typeof language !== "string" || !LANGUAGES.includes(language)) {
+        throw bad('field "language" of its manifest is not a language');
+    }
+    const wanted = entryFileNames(language);
+    const names = Object.keys(files).sort();
+    if (names.join("\n") !== wanted.join("\n")) {
+        throw bad(`a ${language} entry holds ${wanted.join(", ")} (got ${names.map(((n) => JSON.stringify(n))).join(", ") || "nothing"})`);
+    }
+    let bytes = 0;
+    for (const name of names) {
+        const text = files[name];
+        if (typeof text !== "string")
+            throw bad(`file ${name} is not text`);
+        bytes += new TextEncoder().encode(text).length;
+    }
+    const max = options.maxBytes ?? MAX_IMPORT_BYTES;
+    if (bytes > max)
+        throw bad(`it takes over the ${max} bytes allowed`);
+    let text;
+    try {
+        text = serialiseManifest(manifest);
+    }
+    catch {
+        throw bad("its manifest is not plain JSON");
+    }
+    bytes += new TextEncoder().encode(text).length;
+    if (bytes > max)
+        throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
+    return { manifest, text, files: files };
+});
+import { basename, dirname, join, resolve } from "../_path.js";
+import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
+import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
+import { sha256 } from "../_hash.js";
+import { LANGUAGES, Manifest } from "../schema.js";
+import { entryFileNames, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
+import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.js";
+import { lockFingerprint } from "./lock.js";
+import { checkSignaturePolicy, manifestHash, NO_SIGNATURE_POLICY, verifySignature, } from "./trust.js";
+export const MAX_IMPORT_BYTES = MAX_ENTRY_BYTES;
+;
+const ENTRY_FILE_MODE = 0o644;
+export const STORE_DIR = ".capibara";
+const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
+const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
+;
+;
 export class Store {
     root;
     base;
@@ -87,10 +172,10 @@ export class Store {
             return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
         }
         catch (error) {
-            await this.#verifyDir(dir).catch((e) => {
+            await this.#verifyDir(dir).catch(((e) => {
                 if (e instanceof IntegrityError)
                     throw e;
-            });
+            }));
             throw error;
         }
     }
@@ -180,7 +265,7 @@ export class Store {
             return { dir: final, manifest: full };
         }
         catch (error) {
-            await Deno.remove(staging, { recursive: true }).catch(() => { });
+            await Deno.remove(staging, { recursive: true }).catch((() => { }));
             throw error;
         }
     }
@@ -211,7 +296,7 @@ export class Store {
             return { dir: final, manifest: verified };
         }
         catch (error) {
-            await Deno.remove(staging, { recursive: true }).catch(() => { });
+            await Deno.remove(staging, { recursive: true }).catch((() => { }));
             throw error;
         }
     }
@@ -266,9 +351,9 @@ export class Store {
             await Deno.rename(tmp, join(dir, MANIFEST_FILE));
         }
         finally {
-            await Deno.remove(staging, { recursive: true }).catch(() => { });
+            await Deno.remove(staging, { recursive: true }).catch((() => { }));
         }
-        await Deno.remove(tmpRoot).catch(() => { });
+        await Deno.remove(tmpRoot).catch((() => { }));
         return { dir, manifest: await this.#verifyDir(dir) };
     }
     async #replace(staging, final, tmpRoot, fp) {
@@ -281,7 +366,7 @@ export class Store {
         else {
             await Deno.rename(staging, final);
         }
-        await Deno.remove(tmpRoot).catch(() => { });
+        await Deno.remove(tmpRoot).catch((() => { }));
     }
     async list() {
         const entries = [];
@@ -305,7 +390,7 @@ export class Store {
                 broken.push({ dir, reason: error instanceof Error ? error.message : String(error) });
             }
         }
-        entries.sort((a, b) => a.manifest.created_at.localeCompare(b.manifest.created_at));
+        entries.sort(((a, b) => a.manifest.created_at.localeCompare(b.manifest.created_at)));
         return { entries, broken };
     }
     async resolve(prefix) {
@@ -379,85 +464,7 @@ export class Store {
         }
     }
 }
-function readManifestText(dir) {
-    return new TextDecoder().decode(readRegularFileSync(join(dir, MANIFEST_FILE), MAX_IMPORT_BYTES));
-}
-function unreadableEntry(fingerprint, error) {
-    if (!(error instanceof FileRefused))
-        return error;
-    return new IntegrityError(`Cannot read cached script "${fingerprint}": ${basename(error.path)} ${error.reason}`, {
-        hint: "Remove the folder (capibara clear), or regenerate it with capibara run --refresh --force",
-        details: { fingerprint },
-    });
-}
-function parseManifest(text, path) {
-    let json;
-    try {
-        json = JSON.parse(text);
-    }
-    catch (error) {
-        throw new IntegrityError(`Cannot read manifest "${path}": it is not valid JSON`, {
-            cause: error,
-            hint: "Restore it with git, or remove the folder and run again",
-        });
-    }
-    if (nestsDeeperThan(json, MAX_MANIFEST_DEPTH)) {
-        throw new IntegrityError(`Cannot read manifest "${path}": it nests deeper than ${MAX_MANIFEST_DEPTH} levels`, { hint: "Restore it with git, or remove the folder and run again" });
-    }
-    const parsed = Manifest.safeParse(json);
-    if (!parsed.success) {
-        throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map((i) => `field "${i.path.join(".")}": ${i.message}`).join("; ")}`, { hint: "Restore it with git, or remove the folder and run again" });
-    }
-    return parsed.data;
-}
-function checkWireEntry(entry, options) {
-    const bad = (why) => new ValidationError(`Cannot import entry: ${why}`, {
-        hint: "An entry is {manifest, files} as a Core serves it; fetch it again",
-    });
-    const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
-    if (!isObject(entry) || !isObject(entry.manifest) || !isObject(entry.files)) {
-        throw bad("expected an object {manifest, files}");
-    }
-    const manifest = entry.manifest;
-    const files = entry.files;
-    if (nestsDeeperThan(manifest, MAX_MANIFEST_DEPTH)) {
-        throw bad(`its manifest nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
-    }
-    const fp = manifest.fingerprint;
-    if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
-        throw bad('field "fingerprint" of its manifest is not a fingerprint');
-    }
-    if (options.fingerprint !== undefined && fp !== options.fingerprint) {
-        throw bad(`it is "${fp}", not the "${options.fingerprint}" asked for`);
-    }
-    const language = manifest.language;
-    if (typeof language !== "string" || !LANGUAGES.includes(language)) {
-        throw bad('field "language" of its manifest is not a language');
-    }
-    const wanted = entryFileNames(language);
-    const names = Object.keys(files).sort();
-    if (names.join("\n") !== wanted.join("\n")) {
-        throw bad(`a ${language} entry holds ${wanted.join(", ")} (got ${names.map((n) => JSON.stringify(n)).join(", ") || "nothing"})`);
-    }
-    let bytes = 0;
-    for (const name of names) {
-        const text = files[name];
-        if (typeof text !== "string")
-            throw bad(`file ${name} is not text`);
-        bytes += new TextEncoder().encode(text).length;
-    }
-    const max = options.maxBytes ?? MAX_IMPORT_BYTES;
-    if (bytes > max)
-        throw bad(`it takes over the ${max} bytes allowed`);
-    let text;
-    try {
-        text = serialiseManifest(manifest);
-    }
-    catch {
-        throw bad("its manifest is not plain JSON");
-    }
-    bytes += new TextEncoder().encode(text).length;
-    if (bytes > max)
-        throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
-    return { manifest, text, files: files };
-}
+;
+;
+;
+;

@@ -1,28 +1,18 @@
 // Generated from src/store/trust.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { join } from "../_path.js";
-import { IntegrityError, ValidationError } from "../errors.js";
-import { sha256 } from "../_hash.js";
-import { readRecordsFor, updateJsonFile } from "../_json_file.js";
-import { canonicalManifest } from "./entry.js";
-import { ownCacheFolder } from "../_cache_folder.js";
-export const SIGNATURE_ALG = "Ed25519";
-const PUBLIC_KEY_BYTES = 32;
-const SIGNATURE_BYTES = 64;
-const KEY_ID = /^[0-9a-f]{16}$/;
-export async function keyIdOf(publicKey) {
+export var keyIdOf = (async function (publicKey) {
     return (await sha256(publicKeyBytes(publicKey))).slice(0, 16);
-}
-export function publicKeyBytes(publicKey) {
+});
+export var publicKeyBytes = (function (publicKey) {
     const bytes = strictBase64(publicKey);
     if (bytes?.length !== PUBLIC_KEY_BYTES) {
         throw new TypeError("Cannot read public key: expected base64 of 32 bytes (an Ed25519 key)");
     }
     return bytes;
-}
-export function signedMessage(manifest) {
+});
+export var signedMessage = (function (manifest) {
     return new TextEncoder().encode(canonicalManifest(manifest));
-}
-export async function verifySignature(manifest, signature, publicKey) {
+});
+export var verifySignature = (async function (manifest, signature, publicKey) {
     if (!isWellFormedSignature(signature))
         return false;
     let key;
@@ -38,12 +28,12 @@ export async function verifySignature(manifest, signature, publicKey) {
     }
     const value = strictBase64(signature.value);
     return await crypto.subtle.verify(SIGNATURE_ALG, key, value, signedMessage(manifest));
-}
-export function isWellFormedSignature(value) {
+});
+export var isWellFormedSignature = (function (value) {
     return isSignatureShape(value) && value.alg === SIGNATURE_ALG &&
         KEY_ID.test(value.key_id) && strictBase64(value.value)?.length === SIGNATURE_BYTES;
-}
-export function isSignatureShape(value) {
+});
+export var isSignatureShape = (function (value) {
     if (typeof value !== "object" || value === null || Array.isArray(value))
         return false;
     const keys = Object.keys(value).sort();
@@ -51,8 +41,8 @@ export function isSignatureShape(value) {
     return keys.join(",") === "alg,key_id,value" &&
         typeof record.alg === "string" && typeof record.key_id === "string" &&
         typeof record.value === "string";
-}
-function strictBase64(text) {
+});
+var strictBase64 = (function (text) {
     if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) {
         return undefined;
     }
@@ -63,16 +53,8 @@ function strictBase64(text) {
     catch {
         return undefined;
     }
-}
-export const REQUIRE_SIGNATURE_ENV = "CAPIBARA_REQUIRE_SIGNATURE";
-export const TRUSTED_KEYS_ENV = "CAPIBARA_TRUSTED_KEYS";
-export const ACCEPTANCE_FILE = "accepted.json";
-export const NO_SIGNATURE_POLICY = {
-    required: false,
-    keys: [],
-    source: "project",
-};
-function machineSwitch(env) {
+});
+var machineSwitch = (function (env) {
     const value = (env[REQUIRE_SIGNATURE_ENV] ?? "").trim().toLowerCase();
     if (["", "0", "false", "no", "off"].includes(value))
         return false;
@@ -81,9 +63,9 @@ function machineSwitch(env) {
     throw new ValidationError(`Invalid ${REQUIRE_SIGNATURE_ENV} "${env[REQUIRE_SIGNATURE_ENV]}"`, {
         hint: `Set ${REQUIRE_SIGNATURE_ENV}=1 to require signatures on this machine, or unset it`,
     });
-}
-function machineKeys(env) {
-    const keys = (env[TRUSTED_KEYS_ENV] ?? "").split(/[\s,]+/).filter((k) => k !== "");
+});
+var machineKeys = (function (env) {
+    const keys = (env[TRUSTED_KEYS_ENV] ?? "").split(/[\s,]+/).filter(((k) => k !== ""));
     for (const key of keys) {
         try {
             publicKeyBytes(key);
@@ -93,8 +75,8 @@ function machineKeys(env) {
         }
     }
     return keys;
-}
-export function resolveSignaturePolicy(project, env) {
+});
+export var resolveSignaturePolicy = (function (project, env) {
     const required = machineSwitch(env);
     const keys = machineKeys(env);
     if (required)
@@ -104,8 +86,8 @@ export function resolveSignaturePolicy(project, env) {
         keys: [...new Set([...keys, ...Object.values(project?.keys ?? {})])],
         source: "project",
     };
-}
-export async function checkProjectKeys(project, where) {
+});
+export var checkProjectKeys = (async function (project, where) {
     for (const [id, key] of Object.entries(project?.keys ?? {})) {
         let actual;
         try {
@@ -125,24 +107,23 @@ export async function checkProjectKeys(project, where) {
             });
         }
     }
-}
-export async function manifestHash(manifest) {
+});
+export var manifestHash = (async function (manifest) {
     return "sha256:" + await sha256(canonicalManifest(manifest));
-}
-const keyIds = new Map();
-async function trustedKey(policy, keyId) {
+});
+var trustedKey = (async function (policy, keyId) {
     for (const key of policy.keys) {
         let id = keyIds.get(key);
         if (id === undefined) {
-            id = keyIdOf(key).catch(() => "");
+            id = keyIdOf(key).catch((() => ""));
             keyIds.set(key, id);
         }
         if (await id === keyId)
             return key;
     }
     return undefined;
-}
-export async function checkSignaturePolicy(manifest, policy, acceptance) {
+});
+export var checkSignaturePolicy = (async function (manifest, policy, acceptance) {
     const fp = manifest.fingerprint;
     const signature = manifest.signature;
     const key = isWellFormedSignature(signature)
@@ -190,7 +171,46 @@ export async function checkSignaturePolicy(manifest, policy, acceptance) {
             ...(other ? { key_id: signature.key_id } : {}),
         },
     });
-}
+});
+var projectsOf = (function (json) {
+    const projects = json?.projects;
+    if (typeof projects !== "object" || projects === null || Array.isArray(projects))
+        return {};
+    return projects;
+});
+import { join } from "../_path.js";
+import { IntegrityError, ValidationError } from "../errors.js";
+import { sha256 } from "../_hash.js";
+import { readRecordsFor, updateJsonFile } from "../_json_file.js";
+import { canonicalManifest } from "./entry.js";
+import { ownCacheFolder } from "../_cache_folder.js";
+export const SIGNATURE_ALG = "Ed25519";
+const PUBLIC_KEY_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+const KEY_ID = /^[0-9a-f]{16}$/;
+;
+;
+;
+;
+;
+;
+;
+export const REQUIRE_SIGNATURE_ENV = "CAPIBARA_REQUIRE_SIGNATURE";
+export const TRUSTED_KEYS_ENV = "CAPIBARA_TRUSTED_KEYS";
+export const ACCEPTANCE_FILE = "accepted.json";
+export const NO_SIGNATURE_POLICY = {
+    required: false,
+    keys: [],
+    source: "project",
+};
+;
+;
+;
+;
+;
+const keyIds = new Map();
+;
+;
 export class AcceptanceStore {
     path;
     constructor(cacheDir) {
@@ -214,7 +234,7 @@ export class AcceptanceStore {
             manifest: await manifestHash(manifest),
             accepted_at: new Date().toISOString(),
         };
-        await updateJsonFile(this.path, (current) => {
+        await updateJsonFile(this.path, ((current) => {
             const projects = projectsOf(current);
             const earlier = projects[root];
             projects[root] = {
@@ -224,13 +244,8 @@ export class AcceptanceStore {
                 [manifest.fingerprint]: record,
             };
             return { version: 1, projects };
-        });
+        }));
         return record;
     }
 }
-function projectsOf(json) {
-    const projects = json?.projects;
-    if (typeof projects !== "object" || projects === null || Array.isArray(projects))
-        return {};
-    return projects;
-}
+;

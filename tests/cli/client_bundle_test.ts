@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildClient, CLIENT_BUNDLE, eagerFunctions } from "../../scripts/build_client.ts";
+import { buildClient, CLIENT_BUNDLE } from "../../scripts/build_client.ts";
+import { eagerFunctions } from "../../scripts/_eager.ts";
 
 const REPO = join(import.meta.dirname!, "..", "..");
 

@@ -1,15 +1,14 @@
 // Generated from src/contract/checks/bash.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { blank, checkCredentialPath, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
-function scanBash(src) {
+var scanBash = (function (src) {
     const code = src.split("");
     const bare = src.split("");
     const stack = ["code"];
     const parens = [0];
     const heredocs = [];
-    const inert = (k) => {
+    const inert = ((k) => {
         if (/[\s;&|()<>`]/.test(src[k] ?? ""))
             bare[k] = "_";
-    };
+    });
     let i = 0;
     while (i < src.length) {
         const frame = stack[stack.length - 1] ?? "code";
@@ -122,7 +121,103 @@ function scanBash(src) {
         i++;
     }
     return { code: code.join(""), bare: bare.join("") };
-}
+});
+var unquote = (function (word) {
+    return word.replace(/\\(.)/g, "$1").replace(/["']/g, "");
+});
+var checkBashCommand = (function (ctx, command, args, line) {
+    if ((command === "curl" || command === "wget") && !ctx.network) {
+        ctx.add("network", `network access (${command}) needs the hosts listed in needs.network`, line);
+    }
+    else if (BASH_REMOTE.has(command)) {
+        ctx.add("remote-access", `remote shell or raw network tool (${command}) is not allowed`, line);
+    }
+    else if (BASH_ESCALATE.has(command)) {
+        ctx.add("privilege-escalation", `privilege escalation (${command}) is not allowed`, line);
+    }
+    else if (command === "eval") {
+        ctx.add("dynamic-code", "eval is not allowed: write the command out", line);
+    }
+    else if (command === "crontab") {
+        ctx.add("persistence", "crontab is not allowed: a script must not schedule itself", line);
+    }
+    else if (command === "git" && args.find(((a) => !a.startsWith("-"))) === "config") {
+        ctx.add("git-config", "git config is not allowed", line);
+    }
+    else if (command === "rm") {
+        let options = true;
+        for (const arg of args) {
+            if (options && arg === "--") {
+                options = false;
+                continue;
+            }
+            if (options && arg.startsWith("-"))
+                continue;
+            const path = riskyPath(arg, [arg]);
+            if (path !== null)
+                ctx.add("delete-outside", deleteMessage("rm", path), line);
+        }
+    }
+});
+export var checkBash = (function (ctx) {
+    const { code, bare } = scanBash(ctx.script);
+    const lineAt = lineIndex(ctx.script);
+    for (const segment of bare.matchAll(/[^;&|()\n`]+/g)) {
+        const words = [...(segment[0] ?? "").matchAll(/\S+/g)];
+        let index = 0;
+        const skip = ((test) => {
+            while (index < words.length && test(unquote(words[index]?.[0] ?? "")))
+                index++;
+        });
+        skip(((w) => BASH_KEYWORDS.has(w) || /^\w+=/.test(w) || w === "$"));
+        for (;;) {
+            const word = words[index];
+            if (!word)
+                break;
+            const command = unquote(word[0]).split("/").at(-1) ?? "";
+            const line = lineAt((segment.index ?? 0) + (word.index ?? 0));
+            if (!BASH_WRAPPERS.has(command)) {
+                checkBashCommand(ctx, command, words.slice(index + 1).map(((w) => unquote(w[0]))), line);
+                break;
+            }
+            if (BASH_ESCALATE.has(command))
+                checkBashCommand(ctx, command, [], line);
+            if (command === "command" && /^-[vV]$/.test(unquote(words[index + 1]?.[0] ?? "")))
+                break;
+            index++;
+            skip(((w) => w.startsWith("-") || /^\w+=/.test(w) || (command === "timeout" && /^\d/.test(w))));
+        }
+    }
+    const rules = [
+        [
+            /\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b/g,
+            "remote-code",
+            (() => "running downloaded code (curl … | sh) is not allowed"),
+        ],
+        [
+            /\/dev\/(tcp|udp)\//g,
+            "network",
+            ((m) => `network access (/dev/${m[1]}) needs the hosts listed in needs.network`),
+            true,
+        ],
+        [/\.git\/hooks\b/g, "git-hooks", (() => "git hooks (.git/hooks) must not be touched")],
+        [
+            /(?:^|[\s"'=/:])\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|zshenv)(?![\w.-])/gm,
+            "shell-startup",
+            ((m) => `shell startup file (~/.${m[1]}) must not be touched`),
+        ],
+    ];
+    for (const [pattern, rule, message, needsNoNetwork] of rules) {
+        if (needsNoNetwork && ctx.network)
+            continue;
+        for (const m of code.matchAll(pattern))
+            ctx.add(rule, message(m), lineAt(m.index ?? 0));
+    }
+    const codeLines = code.split("\n");
+    codeLines.forEach(((text, index) => checkCredentialPath(ctx, text, index + 1)));
+});
+import { blank, checkCredentialPath, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
+;
 const BASH_KEYWORDS = new Set([
     "if",
     "then",
@@ -170,97 +265,6 @@ const BASH_REMOTE = new Set([
     "sftp",
 ]);
 const BASH_ESCALATE = new Set(["sudo", "su", "doas", "pkexec"]);
-function unquote(word) {
-    return word.replace(/\\(.)/g, "$1").replace(/["']/g, "");
-}
-function checkBashCommand(ctx, command, args, line) {
-    if ((command === "curl" || command === "wget") && !ctx.network) {
-        ctx.add("network", `network access (${command}) needs the hosts listed in needs.network`, line);
-    }
-    else if (BASH_REMOTE.has(command)) {
-        ctx.add("remote-access", `remote shell or raw network tool (${command}) is not allowed`, line);
-    }
-    else if (BASH_ESCALATE.has(command)) {
-        ctx.add("privilege-escalation", `privilege escalation (${command}) is not allowed`, line);
-    }
-    else if (command === "eval") {
-        ctx.add("dynamic-code", "eval is not allowed: write the command out", line);
-    }
-    else if (command === "crontab") {
-        ctx.add("persistence", "crontab is not allowed: a script must not schedule itself", line);
-    }
-    else if (command === "git" && args.find((a) => !a.startsWith("-")) === "config") {
-        ctx.add("git-config", "git config is not allowed", line);
-    }
-    else if (command === "rm") {
-        let options = true;
-        for (const arg of args) {
-            if (options && arg === "--") {
-                options = false;
-                continue;
-            }
-            if (options && arg.startsWith("-"))
-                continue;
-            const path = riskyPath(arg, [arg]);
-            if (path !== null)
-                ctx.add("delete-outside", deleteMessage("rm", path), line);
-        }
-    }
-}
-export function checkBash(ctx) {
-    const { code, bare } = scanBash(ctx.script);
-    const lineAt = lineIndex(ctx.script);
-    for (const segment of bare.matchAll(/[^;&|()\n`]+/g)) {
-        const words = [...(segment[0] ?? "").matchAll(/\S+/g)];
-        let index = 0;
-        const skip = (test) => {
-            while (index < words.length && test(unquote(words[index]?.[0] ?? "")))
-                index++;
-        };
-        skip((w) => BASH_KEYWORDS.has(w) || /^\w+=/.test(w) || w === "$");
-        for (;;) {
-            const word = words[index];
-            if (!word)
-                break;
-            const command = unquote(word[0]).split("/").at(-1) ?? "";
-            const line = lineAt((segment.index ?? 0) + (word.index ?? 0));
-            if (!BASH_WRAPPERS.has(command)) {
-                checkBashCommand(ctx, command, words.slice(index + 1).map((w) => unquote(w[0])), line);
-                break;
-            }
-            if (BASH_ESCALATE.has(command))
-                checkBashCommand(ctx, command, [], line);
-            if (command === "command" && /^-[vV]$/.test(unquote(words[index + 1]?.[0] ?? "")))
-                break;
-            index++;
-            skip((w) => w.startsWith("-") || /^\w+=/.test(w) || (command === "timeout" && /^\d/.test(w)));
-        }
-    }
-    const rules = [
-        [
-            /\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b/g,
-            "remote-code",
-            () => "running downloaded code (curl … | sh) is not allowed",
-        ],
-        [
-            /\/dev\/(tcp|udp)\//g,
-            "network",
-            (m) => `network access (/dev/${m[1]}) needs the hosts listed in needs.network`,
-            true,
-        ],
-        [/\.git\/hooks\b/g, "git-hooks", () => "git hooks (.git/hooks) must not be touched"],
-        [
-            /(?:^|[\s"'=/:])\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|zshenv)(?![\w.-])/gm,
-            "shell-startup",
-            (m) => `shell startup file (~/.${m[1]}) must not be touched`,
-        ],
-    ];
-    for (const [pattern, rule, message, needsNoNetwork] of rules) {
-        if (needsNoNetwork && ctx.network)
-            continue;
-        for (const m of code.matchAll(pattern))
-            ctx.add(rule, message(m), lineAt(m.index ?? 0));
-    }
-    const codeLines = code.split("\n");
-    codeLines.forEach((text, index) => checkCredentialPath(ctx, text, index + 1));
-}
+;
+;
+;

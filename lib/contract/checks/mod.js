@@ -1,17 +1,12 @@
 // Generated from src/contract/checks/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { platformBackend } from "../../sandbox/mod.js";
-import { checkSecrets, dedupe } from "./_common.js";
-import { checkBash } from "./bash.js";
-import { checkPython } from "./python.js";
-import { checkTypeScript } from "./typescript.js";
-export async function staticChecks(bundle, options = {}) {
+export var staticChecks = (async function (bundle, options = {}) {
     const findings = [];
     const ctx = {
         script: bundle.script,
         requirements: bundle.requirements,
         network: bundle.needs.network.length > 0,
         env: new Set(bundle.needs.env),
-        add: (rule, message, line) => findings.push({ rule, message, ...(line === undefined ? {} : { line }), severity: "error" }),
+        add: ((rule, message, line) => findings.push({ rule, message, ...(line === undefined ? {} : { line }), severity: "error" })),
     };
     const env = options.env ?? {};
     const timeoutMs = options.timeoutMs ?? 15_000;
@@ -31,12 +26,19 @@ export async function staticChecks(bundle, options = {}) {
     }
     checkSecrets(ctx);
     return dedupe(findings);
-}
-const MAX_LISTED = 30;
-export function formatFindings(findings) {
-    const lines = findings.slice(0, MAX_LISTED).map((f) => f.line === undefined ? f.message : `line ${f.line}: ${f.message}`);
+});
+export var formatFindings = (function (findings) {
+    const lines = findings.slice(0, MAX_LISTED).map(((f) => f.line === undefined ? f.message : `line ${f.line}: ${f.message}`));
     if (findings.length > MAX_LISTED) {
         lines.push(`… and ${findings.length - MAX_LISTED} more findings`);
     }
     return lines.join("\n");
-}
+});
+import { platformBackend } from "../../sandbox/mod.js";
+import { checkSecrets, dedupe } from "./_common.js";
+import { checkBash } from "./bash.js";
+import { checkPython } from "./python.js";
+import { checkTypeScript } from "./typescript.js";
+;
+const MAX_LISTED = 30;
+;

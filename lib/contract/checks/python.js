@@ -1,15 +1,5 @@
 // Generated from src/contract/checks/python.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { dirname, isAbsolute, join } from "../../_path.js";
-import PY_ANALYZER from "../../../src/contract/checks/py_analyzer.py" with { type: "text" };
-import { execCommand } from "../../exec.js";
-import { tail } from "../../errors.js";
-import { isInside, removeIfExists } from "../../_fs.js";
-import { Memo } from "../../_memo.js";
-import { DEFAULT_PATH, which } from "../../_which.js";
-import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
-import { parseRequirement, RequirementError } from "../requirements.js";
-import { blank, checkCredentialPath, checkEnvRead, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
-function scanPythonText(src) {
+var scanPythonText = (function (src) {
     const code = src.split("");
     const bare = src.split("");
     const strings = [];
@@ -45,14 +35,8 @@ function scanPythonText(src) {
         i++;
     }
     return { code: code.join(""), bare: bare.join(""), strings };
-}
-const interpreters = new Memo();
-const confinable = new WeakMap();
-const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
-const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
-const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
-const ANALYSIS_MAX_PROCESSES = 8;
-function parseAnalysis(stdout) {
+});
+var parseAnalysis = (function (stdout) {
     try {
         const value = JSON.parse(stdout);
         return value && typeof value === "object" ? value : undefined;
@@ -60,8 +44,8 @@ function parseAnalysis(stdout) {
     catch {
         return undefined;
     }
-}
-async function resolveInterpreter(program, env) {
+});
+var resolveInterpreter = (async function (program, env) {
     let result;
     try {
         result = await execCommand({
@@ -93,11 +77,11 @@ async function resolveInterpreter(program, env) {
         return undefined;
     }
     return { exe: info.exe, prefix: info.prefix };
-}
-function analyzerPolicy(interpreter, workdir, tmpDir) {
+});
+var analyzerPolicy = (function (interpreter, workdir, tmpDir) {
     const read = [workdir];
     for (const path of [interpreter.prefix, dirname(interpreter.exe)]) {
-        if (!isAbsolute(path) || path === "/" || read.some((dir) => isInside(path, dir)))
+        if (!isAbsolute(path) || path === "/" || read.some(((dir) => isInside(path, dir))))
             continue;
         read.push(path);
     }
@@ -111,8 +95,8 @@ function analyzerPolicy(interpreter, workdir, tmpDir) {
         memoryBytes: ANALYSIS_MEMORY_BYTES,
         maxProcesses: ANALYSIS_MAX_PROCESSES,
     };
-}
-async function analysisDir(script) {
+});
+var analysisDir = (async function (script) {
     const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_checks_" }));
     const work = join(root, "work");
     const tmp = join(root, "tmp");
@@ -121,8 +105,8 @@ async function analysisDir(script) {
     await Deno.writeTextFile(join(work, "analyzer.py"), PY_ANALYZER);
     await Deno.writeTextFile(join(work, "script.py"), script);
     return { root, work, tmp };
-}
-async function runAnalyzer(interpreter, dir, backend, timeoutMs) {
+});
+var runAnalyzer = (async function (interpreter, dir, backend, timeoutMs) {
     const spec = {
         program: interpreter.exe,
         args: [...PY_FLAGS, join(dir.work, "analyzer.py"), join(dir.work, "script.py")],
@@ -139,12 +123,12 @@ async function runAnalyzer(interpreter, dir, backend, timeoutMs) {
     finally {
         await wrapped.close();
     }
-}
-function runsConfined(backend, interpreter) {
+});
+var runsConfined = (function (backend, interpreter) {
     let memo = confinable.get(backend);
     if (!memo)
         confinable.set(backend, memo = new Memo());
-    return memo.get(interpreter.exe, async () => {
+    return memo.get(interpreter.exe, (async () => {
         if (!(await backend.available()).ok)
             return false;
         const dir = await analysisDir("import os\n");
@@ -158,15 +142,15 @@ function runsConfined(backend, interpreter) {
         finally {
             await removeIfExists(dir.root);
         }
-    });
-}
-function unconfined(backend, interpreter) {
+    }));
+});
+var unconfined = (function (backend, interpreter) {
     const memo = confinable.get(backend);
     memo?.clear(interpreter.exe);
-    memo?.get(interpreter.exe, () => Promise.resolve(false));
+    memo?.get(interpreter.exe, (() => Promise.resolve(false)));
     return undefined;
-}
-async function analysePython(script, options) {
+});
+var analysePython = (async function (script, options) {
     const path = options.env.PATH ?? DEFAULT_PATH;
     const program = await which(options.python, path);
     if (!program)
@@ -177,7 +161,7 @@ async function analysePython(script, options) {
         if (value !== undefined)
             lookupEnv[name] = value;
     }
-    const interpreter = await interpreters.get(JSON.stringify([program, lookupEnv]), () => resolveInterpreter(program, lookupEnv));
+    const interpreter = await interpreters.get(JSON.stringify([program, lookupEnv]), (() => resolveInterpreter(program, lookupEnv)));
     if (!interpreter)
         return undefined;
     let backend = options.backend && await runsConfined(options.backend, interpreter)
@@ -213,13 +197,13 @@ async function analysePython(script, options) {
     finally {
         await removeIfExists(dir.root);
     }
-}
-function scanPythonAnalysis(script) {
+});
+var scanPythonAnalysis = (function (script) {
     const scan = scanPythonText(script);
     const lineAt = lineIndex(script);
     const aliases = new Map();
     const imports = [];
-    scan.bare.split("\n").forEach((text, index) => {
+    scan.bare.split("\n").forEach(((text, index) => {
         const line = index + 1;
         const plain = /^\s*import\s+(.+)$/.exec(text);
         if (plain) {
@@ -246,8 +230,8 @@ function scanPythonAnalysis(script) {
             }
             imports.push({ module, names, level: (from[1] ?? "").length, line });
         }
-    });
-    const stringAt = new Map(scan.strings.map((s) => [s.offset, s.value]));
+    }));
+    const stringAt = new Map(scan.strings.map(((s) => [s.offset, s.value])));
     const calls = [];
     const env = [];
     for (const m of scan.bare.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(/g)) {
@@ -259,8 +243,8 @@ function scanPythonAnalysis(script) {
         const arg0 = quoted ? stringAt.get(open + quoted[0].length) ?? null : null;
         const lineEnd = script.indexOf("\n", open);
         const frag0 = scan.strings
-            .filter((s) => s.offset >= open && (lineEnd < 0 || s.offset < lineEnd))
-            .map((s) => s.value);
+            .filter(((s) => s.offset >= open && (lineEnd < 0 || s.offset < lineEnd)))
+            .map(((s) => s.value));
         const line = lineAt(m.index ?? 0);
         calls.push({ name, line, args_literal: arg0 !== null, arg0, head0: arg0, frag0 });
         if (["os.environ.get", "os.getenv"].includes(name) && arg0 !== null) {
@@ -277,29 +261,10 @@ function scanPythonAnalysis(script) {
         imports,
         calls,
         env,
-        strings: scan.strings.map((s) => ({ value: s.value, line: lineAt(s.offset) })),
+        strings: scan.strings.map(((s) => ({ value: s.value, line: lineAt(s.offset) }))),
     };
-}
-const IMPORT_NAMES = {
-    pillow: ["pil"],
-    opencv_python: ["cv2"],
-    opencv_python_headless: ["cv2"],
-    opencv_contrib_python: ["cv2"],
-    opencv_contrib_python_headless: ["cv2"],
-    beautifulsoup4: ["bs4"],
-    pyyaml: ["yaml"],
-    scikit_learn: ["sklearn"],
-    scikit_image: ["skimage"],
-    python_dateutil: ["dateutil"],
-    moviepy: ["moviepy"],
-    pymupdf: ["fitz", "pymupdf"],
-    pycryptodome: ["crypto"],
-    pycryptodomex: ["cryptodome"],
-    protobuf: ["google"],
-    attrs: ["attr", "attrs"],
-    pyjwt: ["jwt"],
-};
-function requirementModules(requirements) {
+});
+var requirementModules = (function (requirements) {
     const names = new Set();
     for (const requirement of requirements) {
         let dist;
@@ -319,8 +284,8 @@ function requirementModules(requirements) {
         names.add(dist.replace(/^py/, ""));
     }
     return names;
-}
-function dedicatedImportRule(ctx, module, line) {
+});
+var dedicatedImportRule = (function (ctx, module, line) {
     const top = module.split(".")[0] ?? module;
     if (top === "subprocess" || top === "pty") {
         ctx.add("shell-execution", `shell execution (import ${module}) is not allowed`, line);
@@ -336,15 +301,15 @@ function dedicatedImportRule(ctx, module, line) {
         return true;
     }
     return false;
-}
-function checkPythonImports(ctx, analysis) {
+});
+var checkPythonImports = (function (ctx, analysis) {
     const allowed = new Set(ALLOWED_IMPORTS.python);
     const network = new Set(NETWORK_IMPORTS.python);
     const provided = requirementModules(ctx.requirements);
-    const within = (module, set) => {
+    const within = ((module, set) => {
         const parts = module.split(".");
-        return parts.some((_, i) => set.has(parts.slice(0, i + 1).join(".")));
-    };
+        return parts.some(((_, i) => set.has(parts.slice(0, i + 1).join("."))));
+    });
     for (const entry of analysis.imports) {
         const { module, line } = entry;
         if ((entry.level ?? 0) > 0) {
@@ -361,7 +326,7 @@ function checkPythonImports(ctx, analysis) {
         if (provided.has((module.split(".")[0] ?? "").toLowerCase()))
             continue;
         const units = entry.names && entry.names.length > 0 && !entry.names.includes("*")
-            ? entry.names.map((n) => `${module}.${n}`)
+            ? entry.names.map(((n) => `${module}.${n}`))
             : [module];
         for (const unit of units) {
             if (within(unit, allowed))
@@ -377,20 +342,8 @@ function checkPythonImports(ctx, analysis) {
             break;
         }
     }
-}
-const PY_SHELL = /^(?:os\.(?:system|popen|fork|forkpty|posix_spawnp?|exec\w*|spawn\w*)|subprocess\.\w+|pty\.(?:spawn|fork)|asyncio\.create_subprocess_(?:exec|shell)|platform\.popen)$/;
-const PY_DYNAMIC_CODE = new Set([
-    "eval",
-    "exec",
-    "compile",
-    "builtins.eval",
-    "builtins.exec",
-    "builtins.compile",
-]);
-const PY_DYNAMIC_IMPORT = new Set(["__import__", "builtins.__import__", "importlib.import_module"]);
-const PY_DELETE = new Set(["os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree"]);
-const PY_SOCKET = new Set(["socket.socket", "socket.create_connection", "socket.socketpair"]);
-function checkPythonCalls(ctx, analysis) {
+});
+var checkPythonCalls = (function (ctx, analysis) {
     for (const call of analysis.calls) {
         const { name, line } = call;
         const via = call.via ? ` via ${call.via}` : "";
@@ -422,8 +375,8 @@ function checkPythonCalls(ctx, analysis) {
             }
         }
     }
-}
-export async function checkPython(ctx, options) {
+});
+export var checkPython = (async function (ctx, options) {
     const result = await analysePython(ctx.script, options);
     if (typeof result === "string") {
         ctx.add("analysis", `the script could not be analysed: ${result}`);
@@ -446,4 +399,66 @@ export async function checkPython(ctx, options) {
         if (!doc)
             checkCredentialPath(ctx, value, line);
     }
-}
+});
+import { dirname, isAbsolute, join } from "../../_path.js";
+import PY_ANALYZER from "../../../src/contract/checks/py_analyzer.py" with { type: "text" };
+import { execCommand } from "../../exec.js";
+import { tail } from "../../errors.js";
+import { isInside, removeIfExists } from "../../_fs.js";
+import { Memo } from "../../_memo.js";
+import { DEFAULT_PATH, which } from "../../_which.js";
+import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
+import { parseRequirement, RequirementError } from "../requirements.js";
+import { blank, checkCredentialPath, checkEnvRead, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
+;
+const interpreters = new Memo();
+const confinable = new WeakMap();
+const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
+const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
+const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
+const ANALYSIS_MAX_PROCESSES = 8;
+;
+;
+;
+;
+;
+;
+;
+;
+;
+const IMPORT_NAMES = {
+    pillow: ["pil"],
+    opencv_python: ["cv2"],
+    opencv_python_headless: ["cv2"],
+    opencv_contrib_python: ["cv2"],
+    opencv_contrib_python_headless: ["cv2"],
+    beautifulsoup4: ["bs4"],
+    pyyaml: ["yaml"],
+    scikit_learn: ["sklearn"],
+    scikit_image: ["skimage"],
+    python_dateutil: ["dateutil"],
+    moviepy: ["moviepy"],
+    pymupdf: ["fitz", "pymupdf"],
+    pycryptodome: ["crypto"],
+    pycryptodomex: ["cryptodome"],
+    protobuf: ["google"],
+    attrs: ["attr", "attrs"],
+    pyjwt: ["jwt"],
+};
+;
+;
+;
+const PY_SHELL = /^(?:os\.(?:system|popen|fork|forkpty|posix_spawnp?|exec\w*|spawn\w*)|subprocess\.\w+|pty\.(?:spawn|fork)|asyncio\.create_subprocess_(?:exec|shell)|platform\.popen)$/;
+const PY_DYNAMIC_CODE = new Set([
+    "eval",
+    "exec",
+    "compile",
+    "builtins.eval",
+    "builtins.exec",
+    "builtins.compile",
+]);
+const PY_DYNAMIC_IMPORT = new Set(["__import__", "builtins.__import__", "importlib.import_module"]);
+const PY_DELETE = new Set(["os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree"]);
+const PY_SOCKET = new Set(["socket.socket", "socket.create_connection", "socket.socketpair"]);
+;
+;

@@ -1,4 +1,72 @@
 // Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+var child = (function (node, key) {
+    const value = node[key];
+    return value && typeof value === "object" && typeof value.type === "string"
+        ? value
+        : undefined;
+});
+var children = (function (node, key) {
+    const value = node[key];
+    return Array.isArray(value) ? value.filter(((v) => v && typeof v === "object")) : [];
+});
+var same = (function (a, b) {
+    return !!a && !!b && a.type === b.type && a.range[0] === b.range[0] && a.range[1] === b.range[1];
+});
+var unwrap = (function (node) {
+    let current = node;
+    while (current && TRANSPARENT.has(current.type))
+        current = child(current, "expression");
+    return current;
+});
+var templateText = (function (node) {
+    if (!node)
+        return "";
+    if (typeof node.cooked === "string")
+        return node.cooked;
+    return typeof node.raw === "string" ? node.raw : "";
+});
+var staticString = (function (node) {
+    const e = unwrap(node);
+    if (!e)
+        return null;
+    if (e.type === "Literal" && typeof e.value === "string")
+        return e.value;
+    if (e.type === "TemplateLiteral" && children(e, "expressions").length === 0) {
+        return templateText(children(e, "quasis")[0]);
+    }
+    return null;
+});
+var memberName = (function (node) {
+    const property = child(node, "property");
+    if (!property)
+        return null;
+    if (!node.computed)
+        return typeof property.name === "string" ? property.name : null;
+    return staticString(property);
+});
+var isGlobalObject = (function (node) {
+    const e = unwrap(node);
+    return e?.type === "Identifier" && GLOBAL_OBJECTS.has(String(e.name));
+});
+var isReference = (function (node) {
+    const parent = node.parent;
+    if (!parent)
+        return true;
+    if (parent.type === "MemberExpression" && !parent.computed) {
+        return !same(child(parent, "property"), node);
+    }
+    if ((parent.type === "Property" || parent.type === "MethodDefinition" ||
+        parent.type === "PropertyDefinition") && !parent.computed && !parent.shorthand) {
+        return !same(child(parent, "key"), node);
+    }
+    return true;
+});
+var outer = (function (node) {
+    let current = node;
+    while (current.parent && TRANSPARENT.has(current.parent.type))
+        current = current.parent;
+    return current;
+});
 const GLOBAL_OBJECTS = new Set(["globalThis", "window", "self"]);
 const TRANSPARENT = new Set([
     "TSAsExpression",
@@ -28,88 +96,30 @@ const VALUE_PARENTS = new Set([
     "PropertyDefinition",
     "TaggedTemplateExpression",
 ]);
-function child(node, key) {
-    const value = node[key];
-    return value && typeof value === "object" && typeof value.type === "string"
-        ? value
-        : undefined;
-}
-function children(node, key) {
-    const value = node[key];
-    return Array.isArray(value) ? value.filter((v) => v && typeof v === "object") : [];
-}
-function same(a, b) {
-    return !!a && !!b && a.type === b.type && a.range[0] === b.range[0] && a.range[1] === b.range[1];
-}
-function unwrap(node) {
-    let current = node;
-    while (current && TRANSPARENT.has(current.type))
-        current = child(current, "expression");
-    return current;
-}
-function templateText(node) {
-    if (!node)
-        return "";
-    if (typeof node.cooked === "string")
-        return node.cooked;
-    return typeof node.raw === "string" ? node.raw : "";
-}
-function staticString(node) {
-    const e = unwrap(node);
-    if (!e)
-        return null;
-    if (e.type === "Literal" && typeof e.value === "string")
-        return e.value;
-    if (e.type === "TemplateLiteral" && children(e, "expressions").length === 0) {
-        return templateText(children(e, "quasis")[0]);
-    }
-    return null;
-}
-function memberName(node) {
-    const property = child(node, "property");
-    if (!property)
-        return null;
-    if (!node.computed)
-        return typeof property.name === "string" ? property.name : null;
-    return staticString(property);
-}
-function isGlobalObject(node) {
-    const e = unwrap(node);
-    return e?.type === "Identifier" && GLOBAL_OBJECTS.has(String(e.name));
-}
-function isReference(node) {
-    const parent = node.parent;
-    if (!parent)
-        return true;
-    if (parent.type === "MemberExpression" && !parent.computed) {
-        return !same(child(parent, "property"), node);
-    }
-    if ((parent.type === "Property" || parent.type === "MethodDefinition" ||
-        parent.type === "PropertyDefinition") && !parent.computed && !parent.shorthand) {
-        return !same(child(parent, "key"), node);
-    }
-    return true;
-}
-function outer(node) {
-    let current = node;
-    while (current.parent && TRANSPARENT.has(current.parent.type))
-        current = current.parent;
-    return current;
-}
+;
+;
+;
+;
+;
+;
+;
+;
+;
+;
 const plugin = {
     name: "capibara",
     rules: {
         facts: {
             create(context) {
                 const reported = new Set();
-                const report = (node, fact) => {
+                const report = ((node, fact) => {
                     const message = JSON.stringify(fact);
                     const key = `${node.range[0]}:${node.range[1]}:${message}`;
                     if (reported.has(key))
                         return;
                     reported.add(key);
                     context.report({ range: node.range, message });
-                };
+                });
                 const identifiers = [];
                 const members = [];
                 const calls = [];
@@ -253,8 +263,8 @@ const plugin = {
                             report(node, { k: "eval" });
                     }
                     const denoValues = [
-                        ...identifiers.filter((n) => n.name === "Deno" && isReference(n)),
-                        ...members.filter((n) => isDeno(n)),
+                        ...identifiers.filter(((n) => n.name === "Deno" && isReference(n))),
+                        ...members.filter(((n) => isDeno(n))),
                     ];
                     for (const node of denoValues) {
                         const top = outer(node);

@@ -1,44 +1,23 @@
 // Generated from src/contract/checks/typescript.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { basename, join } from "../../_path.js";
-import PLUGIN from "../../../src/contract/checks/ts_plugin.ts" with { type: "text" };
-import { execCommand } from "../../exec.js";
-import { tail } from "../../errors.js";
-import { removeIfExists } from "../../_fs.js";
-import { DEFAULT_PATH, which } from "../../_which.js";
-import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
-import { parseNpmRequirement, RequirementError } from "../requirements.js";
-import { checkCredentialPath, checkEnvRead } from "./_common.js";
-const PLUGIN_CODE = "capibara/facts";
-const IGNORE_DIRECTIVE = /deno-lint-ignore/gi;
-const NETWORK_MEMBERS = new Set([
-    "connect",
-    "connectTls",
-    "listen",
-    "listenTls",
-    "listenDatagram",
-    "startTls",
-    "serve",
-    "resolveDns",
-]);
-function isDenoBinary(path) {
+var isDenoBinary = (function (path) {
     const name = basename(path).toLowerCase();
     return name === "deno" || name === "deno.exe";
-}
-async function denoBinary(options) {
+});
+var denoBinary = (async function (options) {
     if (options.deno !== undefined) {
         return await which(options.deno, options.env.PATH ?? DEFAULT_PATH);
     }
     if (isDenoBinary(Deno.execPath()))
         return Deno.execPath();
     return await which("deno", options.env.PATH ?? DEFAULT_PATH);
-}
-async function scriptFacts(script, options) {
+});
+var scriptFacts = (async function (script, options) {
     const deno = await denoBinary(options);
     if (!deno)
         return "no deno binary was found to parse it";
     const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_checks_" }));
     try {
-        await Deno.writeTextFile(join(dir, "script.ts"), script.replace(IGNORE_DIRECTIVE, (m) => "x" + m.slice(1)));
+        await Deno.writeTextFile(join(dir, "script.ts"), script.replace(IGNORE_DIRECTIVE, ((m) => "x" + m.slice(1))));
         await Deno.writeTextFile(join(dir, "ts_plugin.ts"), PLUGIN);
         await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify({ lint: { plugins: ["./ts_plugin.ts"], rules: { tags: [] } } }));
         await Deno.mkdir(join(dir, "deno_dir"));
@@ -106,8 +85,8 @@ async function scriptFacts(script, options) {
     finally {
         await removeIfExists(dir);
     }
-}
-function checkTsImport(ctx, specifier, line) {
+});
+var checkTsImport = (function (ctx, specifier, line) {
     if (/^\.{1,2}\//.test(specifier))
         return;
     if (specifier.startsWith("node:")) {
@@ -131,7 +110,7 @@ function checkTsImport(ctx, specifier, line) {
     if (specifier.startsWith("npm:")) {
         const m = /^npm:\/?((?:@[^/@]+\/)?[^/@]+)(?:@([^/]+))?/.exec(specifier);
         const name = m?.[1] ?? "";
-        const pinned = ctx.requirements.map(npmRequirementOrUndefined).find((r) => r?.name === name);
+        const pinned = ctx.requirements.map(npmRequirementOrUndefined).find(((r) => r?.name === name));
         if (!pinned) {
             ctx.add("import", `import "${specifier}" is not in requirements: add it pinned as "${name}==version"`, line);
         }
@@ -150,8 +129,8 @@ function checkTsImport(ctx, specifier, line) {
     }
     ctx.add("import", `import "${specifier}" is not allowed: import only "node:" built-ins and "npm:" packages ` +
         `listed in requirements`, line);
-}
-export async function checkTypeScript(ctx, options) {
+});
+export var checkTypeScript = (async function (ctx, options) {
     const facts = await scriptFacts(ctx.script, options);
     if (typeof facts === "string") {
         ctx.add("analysis", `the script could not be analysed: ${facts}`);
@@ -217,8 +196,8 @@ export async function checkTypeScript(ctx, options) {
                 break;
         }
     }
-}
-function npmRequirementOrUndefined(requirement) {
+});
+var npmRequirementOrUndefined = (function (requirement) {
     try {
         return parseNpmRequirement(requirement);
     }
@@ -227,4 +206,31 @@ function npmRequirementOrUndefined(requirement) {
             return undefined;
         throw error;
     }
-}
+});
+import { basename, join } from "../../_path.js";
+import PLUGIN from "../../../src/contract/checks/ts_plugin.ts" with { type: "text" };
+import { execCommand } from "../../exec.js";
+import { tail } from "../../errors.js";
+import { removeIfExists } from "../../_fs.js";
+import { DEFAULT_PATH, which } from "../../_which.js";
+import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
+import { parseNpmRequirement, RequirementError } from "../requirements.js";
+import { checkCredentialPath, checkEnvRead } from "./_common.js";
+const PLUGIN_CODE = "capibara/facts";
+const IGNORE_DIRECTIVE = /deno-lint-ignore/gi;
+const NETWORK_MEMBERS = new Set([
+    "connect",
+    "connectTls",
+    "listen",
+    "listenTls",
+    "listenDatagram",
+    "startTls",
+    "serve",
+    "resolveDns",
+]);
+;
+;
+;
+;
+;
+;

@@ -39,14 +39,14 @@ export class DiskStorage {
             await file.syncData();
         }
         catch (error) {
-            await Deno.remove(temp).catch(() => { });
+            await Deno.remove(temp).catch((() => { }));
             throw error;
         }
         try {
             await Deno.rename(temp, final);
         }
         catch (error) {
-            await Deno.remove(temp).catch(() => { });
+            await Deno.remove(temp).catch((() => { }));
             throw error;
         }
     }

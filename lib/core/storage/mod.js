@@ -1,14 +1,13 @@
 // Generated from src/core/storage/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-import { ValidationError } from "../../errors.js";
-export function entryKey(fingerprint) {
+export var entryKey = (function (fingerprint) {
     if (!/^fp_[0-9a-f]{32}$/.test(fingerprint)) {
         throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
             hint: "Fingerprints look like fp_ followed by 32 hex digits",
         });
     }
     return `entries/${fingerprint}.json`;
-}
-export async function openStorage(options) {
+});
+export var openStorage = (async function (options) {
     if (options.s3 !== undefined && options.store !== undefined) {
         throw new ValidationError("Cannot use both --store and --s3", {
             hint: "Choose one: a folder on this machine, or a bucket several Cores share",
@@ -27,4 +26,7 @@ export async function openStorage(options) {
     }
     const { DiskStorage } = await import("./disk.js");
     return await DiskStorage.open(options.store);
-}
+});
+import { ValidationError } from "../../errors.js";
+;
+;

@@ -45,19 +45,19 @@ export class S3Storage {
     async get(fingerprint) {
         const response = await this.#send("GET", fingerprint);
         if (response.status === 404) {
-            const text = await response.text().catch(() => "");
+            const text = await response.text().catch((() => ""));
             if (!/<Code>NoSuchBucket<\/Code>/.test(text))
                 return undefined;
             throw this.#failure("read", fingerprint, response.status, text);
         }
         if (!response.ok) {
-            throw this.#failure("read", fingerprint, response.status, await response.text().catch(() => ""));
+            throw this.#failure("read", fingerprint, response.status, await response.text().catch((() => "")));
         }
         return new Uint8Array(await response.arrayBuffer());
     }
     async put(fingerprint, body) {
         const response = await this.#send("PUT", fingerprint, body);
-        const text = await response.text().catch(() => "");
+        const text = await response.text().catch((() => ""));
         if (!response.ok)
             throw this.#failure("write", fingerprint, response.status, text);
     }
