@@ -47,31 +47,51 @@ export const SHELL_RC_FILES: readonly string[] = [
  * (case-insensitive file systems). An artifact is refused when any part of its path below the
  * declared output folder is one of them (or matches {@linkcode UNTRUSTED_PATTERNS}):
  *
- * - version control: `.git` (hooks, `core.fsmonitor`), `.gitmodules`, `.gitattributes`, `.hg`,
- *   `.hgrc`, `.svn`, and `.capibara` (scripts, grants);
+ * - version control: `.git` (hooks, `core.fsmonitor`), `.gitmodules`, `.gitattributes`, and
+ *   `HEAD`: git takes any folder holding `HEAD`, `objects/` and `refs/` for a repository of its
+ *   own (a bare one), and runs what its `config` names (`core.fsmonitor`) on the next `git status`
+ *   there, a shell prompt's; `commondir` and `gitdir` (a worktree's links); `.hg`, `.hgrc`,
+ *   `.svn`, `.jj`, `.sl`, `.bzr`, `_darcs`, `.pijul`, `.fslckout`, `_fossil_`, and `.capibara`
+ *   (scripts, grants);
  * - CI and hooks: `.github`, `.gitlab`, `.gitlab-ci.yml`, `.circleci`, `.travis.yml`,
  *   `.buildkite`, `azure-pipelines.yml`, `Jenkinsfile`, `.pre-commit-config.yaml`, `.husky`,
  *   `lefthook.yml`, `.devcontainer`;
- * - editors: `.vscode` (tasks run on open), `.idea`, `.vim`, `.exrc`, `.nvimrc`, `.nvim.lua`,
- *   `.dir-locals.el`, `.zed`, `.fleet`;
+ * - editors, debuggers and assistants: `.vscode` (tasks run on open), `.idea`, `.vim`, `.exrc`,
+ *   `.nvimrc`, `.nvim.lua`, `.vimrc`, `.gvimrc`, `.lvimrc`, `.dir-locals.el`, `.zed`, `.fleet`,
+ *   `.directory`, `.cursor`, `.claude`, `.mcp.json`, `.gdbinit`, `.lldbinit`, `.pdbrc`;
  * - environment loaders: `.envrc`, `.env` (direnv, dotenv, mise, `.mise.toml`, `mise.toml`,
  *   `.tool-versions`), and the shell start-up files of {@linkcode SHELL_RC_FILES};
  * - Python: `sitecustomize.py`, `usercustomize.py`, `conftest.py` (pytest), `setup.py`,
  *   `setup.cfg`, `pyproject.toml` (build backends), `pytest.ini`, `tox.ini`, `noxfile.py`,
  *   `pip.conf`, `.pypirc`, `__main__.py`;
- * - JavaScript: `package.json` (scripts), `.npmrc`, `.yarnrc`, `.yarnrc.yml`, `.pnpmfile.cjs`,
- *   `deno.json`, `deno.jsonc` (tasks), `bunfig.toml`;
- * - build tools: `Makefile`, `makefile`, `GNUmakefile`, `justfile`, `Rakefile`, `.cargo`,
- *   `build.rs`, `CMakeLists.txt`;
+ * - JavaScript: `package.json` (scripts), `node_modules`, `.npmrc`, `.yarnrc`, `.yarnrc.yml`,
+ *   `.pnpmfile.cjs`, `deno.json`, `deno.jsonc` (tasks), `bunfig.toml`, and the tools' own
+ *   configuration modules ({@linkcode UNTRUSTED_PATTERNS}: `*.config.js`, `.eslintrc.cjs`…);
+ * - other languages' start-up files: `.Rprofile`, `.irbrc`, `.pryrc`, `Gemfile`, `.ipython`,
+ *   `ipython_config.py`, Jupyter's `jupyter_*_config.py`;
+ * - build tools: `Makefile`, `makefile`, `GNUmakefile`, `justfile`, `.justfile`, `Taskfile.yml`,
+ *   `Rakefile`, `Vagrantfile`, `.cargo`, `build.rs`, `Cargo.toml`, `CMakeLists.txt`,
+ *   `build.gradle`, `settings.gradle` (and `.kts`), `gradlew`, `pom.xml`, `.mvn`, `.bazelrc`,
+ *   `WORKSPACE`, `MODULE.bazel`, `shell.nix`, `default.nix`, `flake.nix`;
  * - credentials a tool reads: `.netrc`, `.ssh`, `.gnupg`, `.aws`, `.docker`, `.kube`, `.config`.
  */
 export const UNTRUSTED_NAMES: readonly string[] = [
   ".git",
   ".gitmodules",
   ".gitattributes",
+  "head",
+  "commondir",
+  "gitdir",
   ".hg",
   ".hgrc",
   ".svn",
+  ".jj",
+  ".sl",
+  ".bzr",
+  "_darcs",
+  ".pijul",
+  ".fslckout",
+  "_fossil_",
   ".capibara",
   ".github",
   ".gitlab",
@@ -94,6 +114,16 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   ".dir-locals.el",
   ".zed",
   ".fleet",
+  ".vimrc",
+  ".gvimrc",
+  ".lvimrc",
+  ".directory",
+  ".cursor",
+  ".claude",
+  ".mcp.json",
+  ".gdbinit",
+  ".lldbinit",
+  ".pdbrc",
   ".env",
   ".mise.toml",
   "mise.toml",
@@ -112,6 +142,7 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   ".pypirc",
   "__main__.py",
   "package.json",
+  "node_modules",
   ".npmrc",
   ".yarnrc",
   ".yarnrc.yml",
@@ -119,13 +150,37 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   "deno.json",
   "deno.jsonc",
   "bunfig.toml",
+  ".rprofile",
+  ".irbrc",
+  ".pryrc",
+  "gemfile",
+  ".ipython",
+  "ipython_config.py",
   "makefile",
   "gnumakefile",
   "justfile",
+  ".justfile",
+  "taskfile.yml",
+  "taskfile.yaml",
   "rakefile",
+  "vagrantfile",
   ".cargo",
   "build.rs",
+  "cargo.toml",
   "cmakelists.txt",
+  "build.gradle",
+  "build.gradle.kts",
+  "settings.gradle",
+  "settings.gradle.kts",
+  "gradlew",
+  "pom.xml",
+  ".mvn",
+  ".bazelrc",
+  "workspace",
+  "module.bazel",
+  "shell.nix",
+  "default.nix",
+  "flake.nix",
   ".netrc",
   ".ssh",
   ".gnupg",
@@ -138,10 +193,16 @@ export const UNTRUSTED_NAMES: readonly string[] = [
 /**
  * Patterns of names tools execute or trust: Python's `*.pth` (its `import` lines run at every
  * start), dotenv variants (`.env.local`), shell rc variants (`.bashrc.d`, `.zshrc.local`),
- * editor workspaces (`*.code-workspace`, `*.sublime-project`) and desktop launchers.
+ * editor workspaces (`*.code-workspace`, `*.sublime-project`), desktop launchers, JavaScript
+ * tools' configuration modules, which they import from the folder they run in
+ * (`eslint.config.js`, `vite.config.ts`, `.eslintrc.cjs`, `.mocharc.js`), and Jupyter's
+ * configuration files (`jupyter_server_config.py`).
  */
 export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
   /\.pth$/i,
+  /\.config\.[cm]?[jt]sx?$/i,
+  /^\.[\w-]*rc\.[cm]?[jt]s$/i,
+  /^jupyter_.*config\.(py|json)$/i,
   /^\.env\./i,
   /^\.(bash|zsh|ksh|csh|tcsh)/i,
   /^\.profile/i,

@@ -132,6 +132,55 @@ exit 0`),
     }
   }),
 });
+const fsmonitorRan = join(ROOT, "fsmonitor-ran");
+attack({
+  name: "plant a bare git repository (HEAD, config, objects/, refs/) whose fsmonitor runs in out/",
+  language: "python",
+  context: { output: "out/summary.json" },
+  // git takes out/ for a repository of its own before it reaches the project's .git, and runs
+  // its config's fsmonitor on the next `git status` there (a shell prompt's, on `cd out`).
+  script: py(`os.makedirs("out/objects/info", exist_ok=True)
+os.makedirs("out/refs/heads", exist_ok=True)
+open("out/HEAD", "w").write("ref: refs/heads/main\\n")
+open("out/config", "w").write("[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = .\\n\\tfsmonitor = \\"touch ${fsmonitorRan}; false\\"\\n")
+open("out/objects/info/packs", "w").write("\\n")
+open("out/refs/heads/main", "w").write("x\\n")
+open("out/summary.json", "w").write("{}")
+artifacts = ["out/summary.json", "out/HEAD", "out/config", "out/objects/info/packs", "out/refs/heads/main"]
+detail = "planted"`),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    assert.equal(await exists(join(PROJECT, "out", "HEAD")), false, "out/HEAD was planted");
+    // What a git-aware prompt does in the output folder: nothing planted may run.
+    await new Deno.Command("git", {
+      args: ["status", "--short"],
+      cwd: join(PROJECT, "out"),
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => {});
+    assert.equal(await exists(fsmonitorRan), false, "git ran the planted fsmonitor");
+  }),
+});
+attack({
+  name:
+    "plant start-up files of other tools under out/ (.Rprofile, .jj, .claude, eslint.config.js)",
+  language: "python",
+  context: { output: "out/" },
+  script: py(`files = {"out/.Rprofile": "system('id')\\n", "out/.irbrc": "system('id')\\n",
+  "out/.jj/repo/config.toml": "[ui]\\npager = 'sh -c id'\\n", "out/.claude/settings.json": "{}",
+  "out/.mcp.json": "{}", "out/eslint.config.js": "process.exit(1)\\n"}
+for name, text in files.items():
+    os.makedirs(os.path.dirname(name), exist_ok=True)
+    open(name, "w").write(text)
+artifacts = list(files)
+detail = "planted"`),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    for (const rel of [".Rprofile", ".irbrc", ".jj", ".claude", ".mcp.json", "eslint.config.js"]) {
+      assert.equal(await exists(join(PROJECT, "out", rel)), false, `out/${rel} was planted`);
+    }
+  }),
+});
 attack({
   name: "report a symlink, a FIFO and a link to a host folder as artifacts",
   language: "python",

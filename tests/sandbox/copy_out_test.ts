@@ -124,6 +124,26 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
     "deno.json",
     "proj.code-workspace",
     ".GIT/config",
+    // A bare repository's marks (git runs its config's fsmonitor in the folder), other version
+    // control, start-up files of other tools, JavaScript tools' configuration modules.
+    "HEAD",
+    "sub/head",
+    "gitdir",
+    ".jj/repo/config.toml",
+    "_darcs/prefs/defaults",
+    ".Rprofile",
+    ".irbrc",
+    ".justfile",
+    ".claude/settings.json",
+    ".mcp.json",
+    ".pdbrc",
+    "node_modules/x/index.js",
+    "eslint.config.js",
+    "vite.config.mts",
+    ".eslintrc.cjs",
+    "jupyter_server_config.py",
+    "Cargo.toml",
+    "flake.nix",
   ];
   for (const path of planted) {
     await using fx = await fixture();
@@ -140,7 +160,20 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
     );
     assert.deepEqual(await listTree(fx.out), [], `${path}: something was moved`);
   }
-  for (const name of ["report.json", "data.csv", "notes.md", "env.txt", "make.log"]) {
+  for (
+    const name of [
+      "report.json",
+      "data.csv",
+      "notes.md",
+      "env.txt",
+      "make.log",
+      "header.csv",
+      "config.json",
+      "objects.json",
+      "site.config.json",
+      "chart.js",
+    ]
+  ) {
     assert.equal(untrustedName(name), undefined, name);
   }
 });
