@@ -214,7 +214,7 @@ export var unwritable = (function (folder) {
         return error instanceof Error ? error : new Error(String(error));
     }
 });
-var reopenFolders = (function (path) {
+export var reopenFolders = (function (path) {
     const uid = Deno.uid();
     let changed = false;
     const pending = [path];

@@ -332,7 +332,7 @@ export function unwritable(folder: string): Error | undefined {
  * this) could do itself. Walked with a list, not the stack: a tree may be deeper than a call stack
  * is.
  */
-function reopenFolders(path: string): boolean {
+export function reopenFolders(path: string): boolean {
   const uid = Deno.uid();
   let changed = false;
   const pending = [path];

@@ -9,6 +9,13 @@ var sum = (function (measures) {
     });
 });
 var stagingError = (function (limits, used) {
+    if (unmeasurable(used)) {
+        return new ExecError("Script made a folder of its outputs or temp dir that cannot be listed, so what it holds " +
+            "cannot be measured: it was stopped", {
+            hint: "A script may not close its own folders to reading (chmod 0300): fix the script",
+            details: { max_bytes: limits.bytes, max_files: limits.files },
+        });
+    }
     const what = used.bytes > limits.bytes
         ? `more than ${Math.round(limits.bytes / 1024 ** 2)} MiB`
         : `more than ${limits.files} files`;
@@ -248,7 +255,7 @@ import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExi
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
-import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, watchUsage, } from "../sandbox/copy_out.js";
+import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
 import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
 export const STAGING_SAMPLE_MS = 100;

@@ -39,6 +39,10 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
     finally {
         await wrapped.close();
     }
+    if (exceeded && unmeasurable(exceeded)) {
+        throw new DependencyError("Cannot install the script's packages: the install made a folder that cannot be listed, " +
+            "so what it wrote cannot be measured (it was stopped)", { hint: "A package that closes its own folders to reading is refused; pick other packages" });
+    }
     if (exceeded) {
         const gib = ((bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`);
         throw new DependencyError(`Cannot install the script's packages: the install wrote ${gib(exceeded.bytes)} in ` +
@@ -53,7 +57,7 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
 });
 import { execCommand } from "../exec.js";
 import { DependencyError } from "../errors.js";
-import { measureTree, pastBounds, watchUsage } from "../sandbox/copy_out.js";
+import { measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
 export const INSTALL_SAMPLE_MS = 250;
 ;

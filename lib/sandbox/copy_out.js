@@ -23,11 +23,25 @@ export var measureTree = (function (root, stopAt) {
     while (pending.length > 0 && !over()) {
         const dir = pending.pop();
         let entries;
+        const list = (() => [...Deno.readDirSync(dir)]);
+        const gone = ((error) => error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory);
         try {
-            entries = [...Deno.readDirSync(dir)];
+            entries = list();
         }
-        catch {
-            continue;
+        catch (error) {
+            if (gone(error))
+                continue;
+            try {
+                if (!reopenFolders(dir))
+                    throw error;
+                entries = list();
+            }
+            catch (again) {
+                if (gone(again))
+                    continue;
+                total.bytes = Infinity;
+                break;
+            }
         }
         for (const entry of entries) {
             total.files++;
@@ -48,7 +62,10 @@ export var measureTree = (function (root, stopAt) {
     return total;
 });
 export var pastBounds = (function (used, bounds) {
-    return used.bytes > bounds.bytes || used.files > bounds.files;
+    return !(used.bytes <= bounds.bytes && used.files <= bounds.files);
+});
+export var unmeasurable = (function (used) {
+    return !Number.isFinite(used.bytes) || !Number.isFinite(used.files);
 });
 export var watchUsage = (function (usage, bounds, everyMs, cancel) {
     const stop = new AbortController();
@@ -320,7 +337,7 @@ export var copyOut = (async function (artifacts, options) {
     return result;
 });
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, promised } from "../_fs.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, promised, reopenFolders } from "../_fs.js";
 import { DEFAULT_PATH } from "../_which.js";
 import { ExecError } from "../errors.js";
 import { execCommand } from "../exec.js";
@@ -474,6 +491,7 @@ export const DEFAULT_STAGING_LIMITS = {
     bytes: 1024 ** 3,
     files: 10_000,
 };
+;
 ;
 ;
 ;

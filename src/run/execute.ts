@@ -35,6 +35,7 @@ import {
   measureTree,
   pastBounds,
   type StagingLimits,
+  unmeasurable,
   watchUsage,
 } from "../sandbox/copy_out.ts";
 import {
@@ -100,6 +101,16 @@ function sum(measures: StagingLimits[]): StagingLimits {
 }
 
 function stagingError(limits: StagingLimits, used: StagingLimits): ExecError {
+  if (unmeasurable(used)) {
+    return new ExecError(
+      "Script made a folder of its outputs or temp dir that cannot be listed, so what it holds " +
+        "cannot be measured: it was stopped",
+      {
+        hint: "A script may not close its own folders to reading (chmod 0300): fix the script",
+        details: { max_bytes: limits.bytes, max_files: limits.files },
+      },
+    );
+  }
   const what = used.bytes > limits.bytes
     ? `more than ${Math.round(limits.bytes / 1024 ** 2)} MiB`
     : `more than ${limits.files} files`;

@@ -8,7 +8,13 @@
  */
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { DependencyError } from "../errors.ts";
-import { measureTree, pastBounds, type StagingLimits, watchUsage } from "../sandbox/copy_out.ts";
+import {
+  measureTree,
+  pastBounds,
+  type StagingLimits,
+  unmeasurable,
+  watchUsage,
+} from "../sandbox/copy_out.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 
 /** What one install may write (its environment or cache folder, and its temp dir). */
@@ -65,6 +71,13 @@ export async function runInstall(
     if (pastBounds(after, limits)) exceeded ??= after;
   } finally {
     await wrapped.close();
+  }
+  if (exceeded && unmeasurable(exceeded)) {
+    throw new DependencyError(
+      "Cannot install the script's packages: the install made a folder that cannot be listed, " +
+        "so what it wrote cannot be measured (it was stopped)",
+      { hint: "A package that closes its own folders to reading is refused; pick other packages" },
+    );
   }
   if (exceeded) {
     const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;

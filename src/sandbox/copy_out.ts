@@ -17,7 +17,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
-import { isInside, lstatOrNull, lstatSyncOrNull, promised } from "../_fs.ts";
+import { isInside, lstatOrNull, lstatSyncOrNull, promised, reopenFolders } from "../_fs.ts";
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";
 import { execCommand } from "../exec.ts";
@@ -239,6 +239,11 @@ export const DEFAULT_STAGING_LIMITS: Readonly<StagingLimits> = {
 /**
  * What a tree holds: bytes of its files (their apparent size, so a sparse file counts in full)
  * and its entries. Symlinks are counted, never followed. The walk stops once a limit is passed.
+ * A folder of this user's in it that they cannot list (closed to its owner: `chmod 0300`, which
+ * still lets files be written and moved through it) is opened again ({@linkcode reopenFolders})
+ * and measured; one that still cannot be listed (closed again meanwhile, or another user's) holds
+ * what cannot be measured: the tree then holds infinite bytes ({@linkcode unmeasurable}), past
+ * every bound.
  */
 export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits {
   const total = { bytes: 0, files: 0 };
@@ -254,10 +259,21 @@ export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits
   while (pending.length > 0 && !over()) {
     const dir = pending.pop()!;
     let entries: Deno.DirEntry[];
+    const list = () => [...Deno.readDirSync(dir)];
+    const gone = (error: unknown) =>
+      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
     try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      continue; // removed while we looked
+      entries = list();
+    } catch (error) {
+      if (gone(error)) continue; // removed (or replaced) while we looked
+      try {
+        if (!reopenFolders(dir)) throw error;
+        entries = list();
+      } catch (again) {
+        if (gone(again)) continue;
+        total.bytes = Infinity;
+        break;
+      }
     }
     for (const entry of entries) {
       total.files++;
@@ -276,9 +292,14 @@ export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits
   return total;
 }
 
-/** Whether `used` is past `bounds`, in bytes or in entries. */
+/** Whether `used` is past `bounds`, in bytes or in entries (or could not be measured). */
 export function pastBounds(used: StagingLimits, bounds: StagingLimits): boolean {
-  return used.bytes > bounds.bytes || used.files > bounds.files;
+  return !(used.bytes <= bounds.bytes && used.files <= bounds.files);
+}
+
+/** Whether a measure ({@linkcode measureTree}) met a folder it could not list. */
+export function unmeasurable(used: StagingLimits): boolean {
+  return !Number.isFinite(used.bytes) || !Number.isFinite(used.files);
 }
 
 /** A watch of what a running command writes (see {@linkcode watchUsage}). */

@@ -248,6 +248,28 @@ breached = Deno.statSync("out/big.bin").size >= 2 * 1024 ** 3;`),
     hostUnchanged: notFilled,
   });
 }
+// A folder closed to its owner (chmod 0300) still takes files written and moved through it, but
+// an ordinary user's measure could not list it: what it held was never counted (root lists any).
+const hidden = join(PROJECT, "out", "hide");
+attack({
+  name: "hide 600 MiB in a folder closed to its owner (chmod 0300), past the disk bound",
+  language: "bash",
+  context: { output: "out/" },
+  timeout: 120,
+  script: sh(
+    `mkdir out/hide && chmod 0300 out/hide && head -c 629145600 /dev/zero > out/hide/blob && \\
+breached=1
+detail="hid 600 MiB"`,
+    ["out/hide/blob"],
+  ),
+  blockedBy: [ExecError],
+  hostUnchanged: async () => {
+    await Deno.chmod(hidden, 0o700).catch(() => {});
+    const info = await Deno.stat(join(hidden, "blob")).catch(() => null);
+    await Deno.remove(hidden, { recursive: true }).catch(() => {});
+    assert.equal(info, null, `out/hide/blob reached the project (${info?.size} bytes)`);
+  },
+});
 const manyFiles = async () => {
   let count = 0;
   for await (const e of Deno.readDir(join(PROJECT, "out"))) {
@@ -442,4 +464,4 @@ detail="$HOME"`),
   },
 });
 
-Deno.test(escapeSuite("limits", { atLeast: { sandbox: 16, noSandbox: 1 } }));
+Deno.test(escapeSuite("limits", { atLeast: { sandbox: 17, noSandbox: 1 } }));

@@ -323,6 +323,58 @@ Deno.test("measureTree() counts bytes and entries, stopping past a bound", async
   );
 });
 
+Deno.test({
+  name:
+    "measureTree() measures a folder its owner closed to reading (chmod 0300), and counts one it still cannot list as past every bound",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir();
+    // Root lists any folder: the measure runs as an ordinary user (nobody) then.
+    const asRoot = Deno.uid() === 0;
+    const owner = asRoot ? 65534 : Deno.uid()!;
+    await Deno.chmod(tmp.path, 0o755);
+    const own = join(tmp.path, "own");
+    await Deno.mkdir(join(own, "hide"), { recursive: true });
+    await Deno.writeTextFile(join(own, "hide", "blob"), "x".repeat(5000));
+    // A folder another user closed, which the measuring user can neither list nor open again.
+    const foreign = join(tmp.path, "foreign");
+    await Deno.mkdir(join(foreign, "theirs"), { recursive: true });
+    if (asRoot) {
+      await new Deno.Command("chown", { args: ["-R", `${owner}:${owner}`, own, foreign] })
+        .output();
+      await Deno.chown(join(foreign, "theirs"), 0, 0);
+    }
+    await Deno.chmod(join(own, "hide"), 0o300);
+    await Deno.chmod(join(foreign, "theirs"), 0o300);
+    const measure = async (tree: string) => {
+      const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
+      const code = `const m = await import(${JSON.stringify(module)}); ` +
+        "const used = m.measureTree(Deno.args[0]); " +
+        "console.log(JSON.stringify({ ...used, unmeasurable: m.unmeasurable(used) }));";
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", code, tree],
+        env: { DENO_DIR: join(tmp.path, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+        clearEnv: true,
+        ...(asRoot ? { uid: owner, gid: owner } : {}),
+        cwd: "/",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      return JSON.parse(new TextDecoder().decode(out.stdout));
+    };
+    const measured = await measure(own);
+    assert.equal(measured.bytes, 5000, "the closed folder's file was not counted");
+    assert.equal(measured.unmeasurable, false);
+    if (asRoot) {
+      const closed = await measure(foreign);
+      assert.equal(closed.unmeasurable, true, JSON.stringify(closed));
+    }
+    await Deno.chmod(join(own, "hide"), 0o700).catch(() => {});
+    await Deno.chmod(join(foreign, "theirs"), 0o700).catch(() => {});
+  },
+});
+
 async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   return await Deno.lstat(path).catch(() => null);
 }
