@@ -304,7 +304,7 @@ var parseProjectConfig = (function (text, path) {
 import { cacheHome, join, resolve } from "./_path.js";
 import { sha256 } from "./_hash.js";
 import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.js";
-import { harmlessPart, trustRequest } from "./config_trust.js";
+import { DEFAULT_TIMEOUT_SECONDS, harmlessPart, trustRequest, } from "./config_trust.js";
 import { ValidationError } from "./errors.js";
 import { LANGUAGES, ProjectConfig } from "./schema.js";
 import { MAX_TIMEOUT_SECONDS } from "./types.js";
@@ -315,7 +315,7 @@ import { checkProjectKeys, resolveSignaturePolicy } from "./store/trust.js";
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 export const DEFAULT_MODEL = "gpt-4o-mini";
 export const DEFAULTS = {
-    timeoutSeconds: 300,
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
     memoryBytes: 2 * 1024 ** 3,
     maxProcesses: 256,
     maxOutputBytes: 16 * 1024 ** 2,

@@ -7,6 +7,7 @@ export var trustRequest = (function (project) {
     const allow = project.allow ?? {};
     const request = {
         network: [...(allow.network ?? [])],
+        privateNetwork: [...(allow.private_network ?? [])],
         env: [...(allow.env ?? [])],
         read: [...(allow.read ?? [])],
         write: [...(allow.write ?? [])],
@@ -25,16 +26,21 @@ export var trustRequest = (function (project) {
         project.max_output_mib > DEFAULT_OUTPUT_MIB;
     if (widened)
         request.maxOutputMib = project.max_output_mib;
-    const needed = request.network.length + request.env.length + request.read.length +
-        request.write.length > 0 ||
+    const longer = project.timeout !== undefined && project.timeout > DEFAULT_TIMEOUT_SECONDS;
+    if (longer)
+        request.timeoutSeconds = project.timeout;
+    const needed = request.network.length + request.privateNetwork.length + request.env.length +
+        request.read.length + request.write.length > 0 ||
         request.sourceBuilds || baseUrl !== undefined ||
-        model !== undefined || coreUrl !== undefined || widened;
+        model !== undefined || coreUrl !== undefined || widened || longer;
     return needed ? request : undefined;
 });
 export var harmlessPart = (function (project) {
     return {
         ...(project.mode !== undefined ? { mode: project.mode } : {}),
-        ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
+        ...(project.timeout !== undefined && project.timeout <= DEFAULT_TIMEOUT_SECONDS
+            ? { timeout: project.timeout }
+            : {}),
         ...(project.trust !== undefined ? { trust: project.trust } : {}),
         ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
             ? { max_output_mib: project.max_output_mib }
@@ -54,6 +60,9 @@ export var describeRequest = (function (request) {
     }
     if (request.network.length)
         clauses.push(`grant network access to ${list(request.network)}`);
+    if (request.privateNetwork.length) {
+        clauses.push(`grant access to private, loopback or link-local addresses ${list(request.privateNetwork)}`);
+    }
     if (request.env.length)
         clauses.push(`grant the environment variables ${list(request.env)}`);
     if (request.read.length)
@@ -62,6 +71,9 @@ export var describeRequest = (function (request) {
         clauses.push(`grant writing ${list(request.write)}`);
     if (request.sourceBuilds) {
         clauses.push("let dependency installs build source distributions (running their build scripts)");
+    }
+    if (request.timeoutSeconds !== undefined) {
+        clauses.push(`let a run take up to ${request.timeoutSeconds} s (the default is ${DEFAULT_TIMEOUT_SECONDS})`);
     }
     if (request.maxOutputMib !== undefined) {
         clauses.push(`let a run's outputs take up to ${request.maxOutputMib} MiB on disk (the default is ` +
@@ -125,6 +137,7 @@ export var untrustedError = (function (trust) {
             ...(trust.changed ? { changed: true } : {}),
             grants: {
                 network: trust.request?.network ?? [],
+                private_network: trust.request?.privateNetwork ?? [],
                 env: trust.request?.env ?? [],
                 read: trust.request?.read ?? [],
                 write: trust.request?.write ?? [],
@@ -133,6 +146,9 @@ export var untrustedError = (function (trust) {
             ...(trust.request?.model !== undefined ? { model: trust.request.model } : {}),
             ...(trust.request?.coreUrl !== undefined ? { core_url: trust.request.coreUrl } : {}),
             ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
+            ...(trust.request?.timeoutSeconds !== undefined
+                ? { timeout: trust.request.timeoutSeconds }
+                : {}),
         },
     });
 });
@@ -147,6 +163,7 @@ import { ownCacheFolder } from "./_cache_folder.js";
 import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
 export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
 export const TRUST_FILE = "trust.json";
+export const DEFAULT_TIMEOUT_SECONDS = 300;
 ;
 ;
 ;

@@ -11,7 +11,13 @@
 import { cacheHome, join, resolve } from "./_path.ts";
 import { sha256 } from "./_hash.ts";
 import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.ts";
-import { harmlessPart, type ProjectFile, type ProjectTrust, trustRequest } from "./config_trust.ts";
+import {
+  DEFAULT_TIMEOUT_SECONDS,
+  harmlessPart,
+  type ProjectFile,
+  type ProjectTrust,
+  trustRequest,
+} from "./config_trust.ts";
 import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
 import { MAX_TIMEOUT_SECONDS } from "./types.ts";
@@ -27,7 +33,7 @@ export const DEFAULT_MODEL = "gpt-4o-mini";
 
 /** Defaults of every tunable. */
 export const DEFAULTS = {
-  timeoutSeconds: 300,
+  timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   memoryBytes: 2 * 1024 ** 3,
   maxProcesses: 256,
   maxOutputBytes: 16 * 1024 ** 2,

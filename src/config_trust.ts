@@ -55,6 +55,8 @@ export interface ProjectFile {
 export interface TrustRequest {
   /** Hosts scripts may reach. */
   network: string[];
+  /** Private, loopback and link-local addresses scripts may reach (their hosts too). */
+  privateNetwork: string[];
   /** Environment variables scripts receive. */
   env: string[];
   /** Paths scripts may read. */
@@ -71,7 +73,12 @@ export interface TrustRequest {
   sourceBuilds: boolean;
   /** A bound of a run's outputs on disk (MiB) above the default: a limit widened. */
   maxOutputMib?: number;
+  /** A run's time limit (seconds) above the default: a limit widened. */
+  timeoutSeconds?: number;
 }
+
+/** A run's time limit unless configured, in seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 300;
 
 /** How a file that needs trust is trusted. */
 export type TrustSource = "record" | "env" | "option";
@@ -114,6 +121,7 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   const allow = project.allow ?? {};
   const request: TrustRequest = {
     network: [...(allow.network ?? [])],
+    privateNetwork: [...(allow.private_network ?? [])],
     env: [...(allow.env ?? [])],
     read: [...(allow.read ?? [])],
     write: [...(allow.write ?? [])],
@@ -128,10 +136,12 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   const widened = project.max_output_mib !== undefined &&
     project.max_output_mib > DEFAULT_OUTPUT_MIB;
   if (widened) request.maxOutputMib = project.max_output_mib;
-  const needed = request.network.length + request.env.length + request.read.length +
-          request.write.length > 0 ||
+  const longer = project.timeout !== undefined && project.timeout > DEFAULT_TIMEOUT_SECONDS;
+  if (longer) request.timeoutSeconds = project.timeout;
+  const needed = request.network.length + request.privateNetwork.length + request.env.length +
+          request.read.length + request.write.length > 0 ||
     request.sourceBuilds || baseUrl !== undefined ||
-    model !== undefined || coreUrl !== undefined || widened;
+    model !== undefined || coreUrl !== undefined || widened || longer;
   return needed ? request : undefined;
 }
 
@@ -139,7 +149,10 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
 export function harmlessPart(project: ProjectConfig): ProjectConfig {
   return {
     ...(project.mode !== undefined ? { mode: project.mode } : {}),
-    ...(project.timeout !== undefined ? { timeout: project.timeout } : {}),
+    // Shortened only, as the outputs' bound: a repository may not hold a run longer.
+    ...(project.timeout !== undefined && project.timeout <= DEFAULT_TIMEOUT_SECONDS
+      ? { timeout: project.timeout }
+      : {}),
     ...(project.trust !== undefined ? { trust: project.trust } : {}),
     // Lowered only: a repository may tighten the bound of its runs' outputs, not widen it.
     ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
@@ -165,12 +178,22 @@ export function describeRequest(request: TrustRequest): string[] {
     );
   }
   if (request.network.length) clauses.push(`grant network access to ${list(request.network)}`);
+  if (request.privateNetwork.length) {
+    clauses.push(
+      `grant access to private, loopback or link-local addresses ${list(request.privateNetwork)}`,
+    );
+  }
   if (request.env.length) clauses.push(`grant the environment variables ${list(request.env)}`);
   if (request.read.length) clauses.push(`grant reading ${list(request.read)}`);
   if (request.write.length) clauses.push(`grant writing ${list(request.write)}`);
   if (request.sourceBuilds) {
     clauses.push(
       "let dependency installs build source distributions (running their build scripts)",
+    );
+  }
+  if (request.timeoutSeconds !== undefined) {
+    clauses.push(
+      `let a run take up to ${request.timeoutSeconds} s (the default is ${DEFAULT_TIMEOUT_SECONDS})`,
     );
   }
   if (request.maxOutputMib !== undefined) {
@@ -322,6 +345,7 @@ export function untrustedError(trust: ProjectTrust): PermissionError {
         ...(trust.changed ? { changed: true } : {}),
         grants: {
           network: trust.request?.network ?? [],
+          private_network: trust.request?.privateNetwork ?? [],
           env: trust.request?.env ?? [],
           read: trust.request?.read ?? [],
           write: trust.request?.write ?? [],
@@ -330,6 +354,9 @@ export function untrustedError(trust: ProjectTrust): PermissionError {
         ...(trust.request?.model !== undefined ? { model: trust.request.model } : {}),
         ...(trust.request?.coreUrl !== undefined ? { core_url: trust.request.coreUrl } : {}),
         ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
+        ...(trust.request?.timeoutSeconds !== undefined
+          ? { timeout: trust.request.timeoutSeconds }
+          : {}),
       },
     },
   );

@@ -14,6 +14,7 @@ import {
   TRUST_ENV,
   trustRequest,
   TrustStore,
+  untrustedError,
 } from "../src/config_trust.ts";
 import { DEFAULT_STAGING_LIMITS } from "../src/sandbox/copy_out.ts";
 import { PermissionError } from "../src/errors.ts";
@@ -281,6 +282,42 @@ Deno.test("a configuration may lower the bound of a run's outputs without trust,
     10 * 1024 ** 2,
   );
   // A time limit no timer can wait for is refused (it timed every run out at its start).
-  assert.throws(() => resolveConfig({}, {}, { timeout: 1e9 }), /config\.json timeout/);
+  // (A longer limit needs trust: the file is trusted here.)
+  assert.throws(
+    () => resolveConfig({ trustProjectConfig: true }, {}, { timeout: 1e9 }),
+    /config\.json timeout/,
+  );
   assert.throws(() => resolveConfig({}, {}, { generator: { timeout: 1e9 } }), /generator\.timeout/);
+});
+
+Deno.test("a configuration may shorten a run's time limit without trust, never lengthen it", () => {
+  // An untrusted file held every run of a repository's scripts for days (an attacker's review).
+  const longer = trustRequest({ timeout: 2_000_000 });
+  assert.equal(longer?.timeoutSeconds, 2_000_000);
+  assert.match(describeRequest(longer!).join("; "), /run take up to 2000000 s/);
+  const untrusted: ProjectTrust = { state: "untrusted" };
+  assert.equal(resolveConfig({}, {}, { timeout: 2_000_000 }, untrusted).timeoutSeconds, 300);
+  assert.equal(trustRequest({ timeout: 60 }), undefined);
+  assert.equal(resolveConfig({}, {}, { timeout: 60 }, untrusted).timeoutSeconds, 60);
+});
+
+Deno.test("trustRequest() needs trust for a private-network grant: loopback, the LAN, cloud metadata", () => {
+  // Counted as no grant, it reached the script's run from an untrusted file (an attacker's review:
+  // a local service's secret read by a repository's own entry).
+  const request = trustRequest({ allow: { private_network: ["127.0.0.1:18080"] } });
+  assert.deepEqual(request?.privateNetwork, ["127.0.0.1:18080"]);
+  assert.match(describeRequest(request!).join("; "), /"127\.0\.0\.1:18080"/);
+  const untrusted: ProjectTrust = { state: "untrusted", request };
+  const config = resolveConfig(
+    {},
+    {},
+    { allow: { private_network: ["127.0.0.1:18080"] } },
+    untrusted,
+  );
+  assert.deepEqual(config.grants.privateNetwork ?? [], []);
+  const error = untrustedError(untrusted);
+  assert.deepEqual(
+    (error.details as { grants: { private_network: string[] } }).grants.private_network,
+    ["127.0.0.1:18080"],
+  );
 });
