@@ -329,8 +329,9 @@ export function unwritable(folder: string): Error | undefined {
  * at with `lstat` first, so a link found is never followed; one swapped in after the look is
  * followed by the path's `chmod`, which only ever adds this user's own bits to a file of theirs:
  * what the process that swapped it (the user's own, and never root's, whose removals need none of
- * this) could do itself. Walked with a list, not the stack: a tree may be deeper than a call stack
- * is.
+ * this) could do itself. So never while a sandbox that writes the tree still runs: a script there
+ * could swap in a link to a file of the user's it cannot reach. Walked with a list, not the stack:
+ * a tree may be deeper than a call stack is.
  */
 export function reopenFolders(path: string): boolean {
   const uid = Deno.uid();

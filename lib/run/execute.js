@@ -174,13 +174,13 @@ export var runStaged = (async function (staged, options) {
         }
         step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
         const inPlace = mode === "in-place" ? plan.outputs.map(((o) => o.target)) : [];
-        const before = sum(inPlace.map(((path) => measureTree(path))));
-        const usage = (() => {
+        const before = sum(inPlace.map(((path) => measureTree(path, undefined, { reopen: true }))));
+        const usage = ((reopen = false) => {
             const stopAt = { bytes: before.bytes + bounds.bytes, files: before.files + bounds.files };
-            const used = sum([tmpDir, ...inPlace].map(((path) => measureTree(path, stopAt))));
+            const used = sum([tmpDir, ...inPlace].map(((path) => measureTree(path, stopAt, { reopen }))));
             return { bytes: used.bytes - before.bytes, files: used.files - before.files };
         });
-        const watch = watchUsage(usage, bounds, STAGING_SAMPLE_MS, options.signal);
+        const watch = watchUsage((() => usage()), bounds, STAGING_SAMPLE_MS, options.signal);
         let exceeded;
         const absent = plantablePaths(plan.policy);
         const began = Date.now();
@@ -225,7 +225,7 @@ export var runStaged = (async function (staged, options) {
         await closeToOthers([...inPlace, ...plan.policy.write], began);
         checkUnplanted(absent);
         step("sandbox teardown");
-        const after = usage();
+        const after = usage(true);
         if (pastBounds(after, bounds))
             exceeded ??= after;
         if (exceeded)

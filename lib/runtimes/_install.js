@@ -2,8 +2,8 @@
 export var runInstall = (async function (sandbox, spec, policy, options) {
     const limits = options.limits ?? INSTALL_DISK_LIMITS;
     const roots = [...policy.write, policy.tmpDir];
-    const before = roots.map(((root) => measureTree(root)));
-    const usage = (() => {
+    const before = roots.map(((root) => measureTree(root, undefined, { reopen: true })));
+    const usage = ((reopen = false) => {
         let bytes = 0;
         let files = 0;
         roots.forEach(((root, i) => {
@@ -11,7 +11,7 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
             const now = measureTree(root, {
                 bytes: was.bytes + limits.bytes,
                 files: was.files + limits.files,
-            });
+            }, { reopen });
             bytes += Math.max(0, now.bytes - was.bytes);
             files += Math.max(0, now.files - was.files);
         }));
@@ -21,7 +21,7 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
     let exceeded;
     let result;
     try {
-        const watch = watchUsage(usage, limits, INSTALL_SAMPLE_MS);
+        const watch = watchUsage((() => usage()), limits, INSTALL_SAMPLE_MS);
         try {
             result = await execCommand(wrapped.spec, {
                 timeoutMs: options.timeoutMs,
@@ -32,7 +32,7 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
         finally {
             exceeded = await watch.end();
         }
-        const after = usage();
+        const after = usage(true);
         if (pastBounds(after, limits))
             exceeded ??= after;
     }

@@ -8,7 +8,7 @@ export var untrustedName = (function (name) {
         return `"${name}" matches ${pattern}, a name that tools execute or trust`;
     return undefined;
 });
-export var measureTree = (function (root, stopAt) {
+export var measureTree = (function (root, stopAt, options = {}) {
     const total = { bytes: 0, files: 0 };
     const over = (() => stopAt !== undefined && (total.bytes > stopAt.bytes || total.files > stopAt.files));
     try {
@@ -19,22 +19,21 @@ export var measureTree = (function (root, stopAt) {
     catch {
         return total;
     }
+    const gone = ((error) => error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory);
     const pending = [root];
     while (pending.length > 0 && !over()) {
         const dir = pending.pop();
         let entries;
-        const list = (() => [...Deno.readDirSync(dir)]);
-        const gone = ((error) => error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory);
         try {
-            entries = list();
+            entries = [...Deno.readDirSync(dir)];
         }
         catch (error) {
             if (gone(error))
                 continue;
             try {
-                if (!reopenFolders(dir))
+                if (!options.reopen || !reopenFolders(dir))
                     throw error;
-                entries = list();
+                entries = [...Deno.readDirSync(dir)];
             }
             catch (again) {
                 if (gone(again))

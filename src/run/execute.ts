@@ -405,15 +405,16 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     step(staged.held ? "the sandbox started ahead, released" : "sandbox set-up");
     // Outputs written in place count too, beyond what they held before the run.
     const inPlace = mode === "in-place" ? plan.outputs.map((o) => o.target) : [];
-    const before = sum(inPlace.map((path) => measureTree(path)));
-    const usage = (): StagingLimits => {
+    // Closed folders are opened again only before and after the run (see measureTree).
+    const before = sum(inPlace.map((path) => measureTree(path, undefined, { reopen: true })));
+    const usage = (reopen = false): StagingLimits => {
       const stopAt = { bytes: before.bytes + bounds.bytes, files: before.files + bounds.files };
-      const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt)));
+      const used = sum([tmpDir, ...inPlace].map((path) => measureTree(path, stopAt, { reopen })));
       return { bytes: used.bytes - before.bytes, files: used.files - before.files };
     };
 
     // The staging bounds hold while the script runs: measured, and the run killed past them.
-    const watch = watchUsage(usage, bounds, STAGING_SAMPLE_MS, options.signal);
+    const watch = watchUsage(() => usage(), bounds, STAGING_SAMPLE_MS, options.signal);
     let exceeded: StagingLimits | undefined;
     // Where the script could make a .git, .capibara or shell file that is not there yet.
     const absent = plantablePaths(plan.policy);
@@ -461,7 +462,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     await closeToOthers([...inPlace, ...plan.policy.write], began);
     checkUnplanted(absent);
     step("sandbox teardown");
-    const after = usage();
+    const after = usage(true);
     if (pastBounds(after, bounds)) exceeded ??= after;
     if (exceeded) throw stagingError(bounds, exceeded);
 

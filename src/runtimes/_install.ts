@@ -37,8 +37,10 @@ export async function runInstall(
 ): Promise<ExecResult> {
   const limits = options.limits ?? INSTALL_DISK_LIMITS;
   const roots = [...policy.write, policy.tmpDir];
-  const before = roots.map((root) => measureTree(root));
-  const usage = (): StagingLimits => {
+  // Closed folders are opened again only before and after the install (see measureTree): once
+  // the sandbox's launcher has ended, its pid namespace holds no process any more.
+  const before = roots.map((root) => measureTree(root, undefined, { reopen: true }));
+  const usage = (reopen = false): StagingLimits => {
     let bytes = 0;
     let files = 0;
     roots.forEach((root, i) => {
@@ -46,7 +48,7 @@ export async function runInstall(
       const now = measureTree(root, {
         bytes: was.bytes + limits.bytes,
         files: was.files + limits.files,
-      });
+      }, { reopen });
       bytes += Math.max(0, now.bytes - was.bytes);
       files += Math.max(0, now.files - was.files);
     });
@@ -56,7 +58,7 @@ export async function runInstall(
   let exceeded: StagingLimits | undefined;
   let result: ExecResult;
   try {
-    const watch = watchUsage(usage, limits, INSTALL_SAMPLE_MS);
+    const watch = watchUsage(() => usage(), limits, INSTALL_SAMPLE_MS);
     try {
       result = await execCommand(wrapped.spec, {
         timeoutMs: options.timeoutMs,
@@ -67,7 +69,7 @@ export async function runInstall(
       exceeded = await watch.end();
     }
     // Once more after its end: what it wrote between the last sample and its end counts too.
-    const after = usage();
+    const after = usage(true);
     if (pastBounds(after, limits)) exceeded ??= after;
   } finally {
     await wrapped.close();

@@ -239,13 +239,18 @@ export const DEFAULT_STAGING_LIMITS: Readonly<StagingLimits> = {
 /**
  * What a tree holds: bytes of its files (their apparent size, so a sparse file counts in full)
  * and its entries. Symlinks are counted, never followed. The walk stops once a limit is passed.
- * A folder of this user's in it that they cannot list (closed to its owner: `chmod 0300`, which
- * still lets files be written and moved through it) is opened again ({@linkcode reopenFolders})
- * and measured; one that still cannot be listed (closed again meanwhile, or another user's) holds
- * what cannot be measured: the tree then holds infinite bytes ({@linkcode unmeasurable}), past
- * every bound.
+ * A folder in it that cannot be listed (closed to its owner: `chmod 0300`, which still lets files
+ * be written and moved through it) holds what cannot be measured: the tree then holds infinite
+ * bytes ({@linkcode unmeasurable}), past every bound. With `reopen`, a folder of this user's is
+ * first opened again ({@linkcode reopenFolders}) and measured: only where no process that could
+ * write the tree runs any more (before or after it ran), since `reopenFolders` changes a path's
+ * mode, which a running script could meanwhile point at a file of the user's outside it.
  */
-export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits {
+export function measureTree(
+  root: string,
+  stopAt?: StagingLimits,
+  options: { reopen?: boolean } = {},
+): StagingLimits {
   const total = { bytes: 0, files: 0 };
   const over = () =>
     stopAt !== undefined && (total.bytes > stopAt.bytes || total.files > stopAt.files);
@@ -255,20 +260,19 @@ export function measureTree(root: string, stopAt?: StagingLimits): StagingLimits
   } catch {
     return total;
   }
+  const gone = (error: unknown) =>
+    error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
   const pending = [root];
   while (pending.length > 0 && !over()) {
     const dir = pending.pop()!;
     let entries: Deno.DirEntry[];
-    const list = () => [...Deno.readDirSync(dir)];
-    const gone = (error: unknown) =>
-      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
     try {
-      entries = list();
+      entries = [...Deno.readDirSync(dir)];
     } catch (error) {
       if (gone(error)) continue; // removed (or replaced) while we looked
       try {
-        if (!reopenFolders(dir)) throw error;
-        entries = list();
+        if (!options.reopen || !reopenFolders(dir)) throw error;
+        entries = [...Deno.readDirSync(dir)];
       } catch (again) {
         if (gone(again)) continue;
         total.bytes = Infinity;

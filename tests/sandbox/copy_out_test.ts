@@ -325,7 +325,7 @@ Deno.test("measureTree() counts bytes and entries, stopping past a bound", async
 
 Deno.test({
   name:
-    "measureTree() measures a folder its owner closed to reading (chmod 0300), and counts one it still cannot list as past every bound",
+    "measureTree() counts a folder its owner closed to reading (chmod 0300) as past every bound while a run may still change it, measures it once opened again, and counts one it still cannot list as past every bound",
   ignore: Deno.build.os !== "linux",
   async fn() {
     await using tmp = await withTmpDir();
@@ -346,10 +346,10 @@ Deno.test({
     }
     await Deno.chmod(join(own, "hide"), 0o300);
     await Deno.chmod(join(foreign, "theirs"), 0o300);
-    const measure = async (tree: string) => {
+    const measure = async (tree: string, reopen = true) => {
       const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
       const code = `const m = await import(${JSON.stringify(module)}); ` +
-        "const used = m.measureTree(Deno.args[0]); " +
+        `const used = m.measureTree(Deno.args[0], undefined, { reopen: ${reopen} }); ` +
         "console.log(JSON.stringify({ ...used, unmeasurable: m.unmeasurable(used) }));";
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["eval", code, tree],
@@ -363,6 +363,10 @@ Deno.test({
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
       return JSON.parse(new TextDecoder().decode(out.stdout));
     };
+    // While the run's processes may still swap the folder for a link, no mode is changed.
+    const during = await measure(own, false);
+    assert.equal(during.unmeasurable, true, JSON.stringify(during));
+    assert.equal((await Deno.lstat(join(own, "hide"))).mode! & 0o777, 0o300);
     const measured = await measure(own);
     assert.equal(measured.bytes, 5000, "the closed folder's file was not counted");
     assert.equal(measured.unmeasurable, false);
