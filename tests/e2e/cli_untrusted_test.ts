@@ -292,6 +292,30 @@ Deno.test("capibara trust --show --root: a committed config's text and grants ar
   assert.match(run.stderr, /X\\u001b\]52;c;/);
 });
 
+Deno.test("a committed config that only grants a private address or a longer time limit needs trust: run refuses it", async () => {
+  // Both were counted as no grant: a repository's own entry read a loopback service's secret,
+  // and held its runs for weeks (an attacker's review).
+  await using tmp = await withTmpDir();
+  const project = join(tmp.path, "project");
+  await Deno.mkdir(join(project, ".capibara"), { recursive: true });
+  const config = { allow: { private_network: ["127.0.0.1:18080"] }, timeout: 2_000_000 };
+  await Deno.writeTextFile(join(project, ".capibara", "config.json"), JSON.stringify(config));
+  const env = { CAPIBARA_CACHE_DIR: await Deno.makeTempDir({ dir: tmp.path }) };
+  const show = await runCli(["trust", "--show", "--root", "project"], { cwd: tmp.path, env });
+  assert.equal(show.code, 0, show.stderr);
+  assert.doesNotMatch(show.stdout, /needs no trust/);
+  assert.match(show.stdout, /"127\.0\.0\.1:18080"/);
+  assert.match(show.stdout, /up to 2000000 s/);
+  const run = await runCli(["run", "Anything", "--root", "project", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.equal(run.code, 7, run.stderr);
+  const error = (run.json as { error: { details: { grants: { private_network: string[] } } } })
+    .error;
+  assert.deepEqual(error.details.grants.private_network, ["127.0.0.1:18080"]);
+});
+
 sandboxTest(
   "a repository's manifest or configuration that is a link to /dev/zero, a FIFO or huge: refused at once, never read",
   async () => {
