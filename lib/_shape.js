@@ -127,6 +127,9 @@ export class StringShape extends Shape {
     min(length) {
         return new StringShape({ ...this.checks, min: length });
     }
+    max(length) {
+        return new StringShape({ ...this.checks, max: length });
+    }
     run(value, path, issues) {
         if (typeof value !== "string") {
             issues.push({ path, message: `Invalid input: expected string, received ${typeName(value)}` });
@@ -137,6 +140,13 @@ export class StringShape extends Shape {
             issues.push({
                 path,
                 message: `Too small: expected string to have >=${this.checks.min} characters`,
+            });
+            ok = false;
+        }
+        if (this.checks.max !== undefined && value.length > this.checks.max) {
+            issues.push({
+                path,
+                message: `Too big: expected string to have <=${this.checks.max} characters`,
             });
             ok = false;
         }

@@ -2,22 +2,65 @@
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });
-var escapeRegExp = (function (text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-});
 export var normalizePrompt = (function (prompt) {
-    let text = collapse(prompt.normalize("NFKC").toLowerCase());
-    let previous;
-    do {
-        previous = text;
-        text = collapse(text.replace(FINAL_PUNCTUATION, ""));
-        text = collapse(text.replace(LEADING_COURTESY, ""));
-        text = collapse(text.replace(TRAILING_COURTESY, ""));
-    } while (text !== previous);
-    return text;
-});
-var collapse = (function (text) {
-    return text.replace(/\s+/gu, " ").trim();
+    const text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+    let start = 0;
+    let end = text.length;
+    const trimEnd = (() => {
+        while (end > start && text[end - 1] === " ")
+            end--;
+    });
+    const trimStart = (() => {
+        while (start < end && text[start] === " ")
+            start++;
+    });
+    const at = ((phrase, from) => text.startsWith(phrase, from));
+    let changed = true;
+    while (changed) {
+        changed = false;
+        const before = end;
+        while (end > start && FINAL_PUNCTUATION.has(text[end - 1]))
+            end--;
+        trimEnd();
+        if (end !== before)
+            changed = true;
+        for (const phrase of PHRASES) {
+            if (phrase.length > end - start || !at(phrase, start))
+                continue;
+            let cut = start + phrase.length;
+            if (cut === end) {
+            }
+            else if (text[cut] === " " && text[cut + 1] === "," && cut + 1 < end)
+                cut += 2;
+            else if (text[cut] === "," || text[cut] === " ")
+                cut += 1;
+            else
+                continue;
+            start = cut;
+            trimStart();
+            changed = true;
+            break;
+        }
+        let cut = end;
+        for (const phrase of PHRASES) {
+            const from = end - phrase.length;
+            if (from < start || !at(phrase, from))
+                continue;
+            if (from === start)
+                cut = Math.min(cut, start);
+            else if (from - 2 >= start && text[from - 2] === "," && text[from - 1] === " ") {
+                cut = Math.min(cut, from - 2);
+            }
+            else if (text[from - 1] === " " || text[from - 1] === ",")
+                cut = Math.min(cut, from - 1);
+        }
+        if (cut !== end) {
+            end = cut;
+            trimEnd();
+            changed = true;
+        }
+    }
+    return text.slice(start, end);
 });
 export var normalizePromptLegacyV1 = (function (prompt) {
     let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
@@ -25,9 +68,20 @@ export var normalizePromptLegacyV1 = (function (prompt) {
     do {
         previous = text;
         text = text.replace(LEGACY_V1_COURTESY, "$1").replace(/\s+/gu, " ").trim();
-        text = text.replace(/[\s\p{P}]+$/u, "").replace(/^[\s,;:!]+/u, "");
+        text = trimLegacyEnd(text).replace(/^[\s,;:!]+/u, "");
     } while (text !== previous);
     return text;
+});
+var trimLegacyEnd = (function (text) {
+    let end = text.length;
+    while (end > 0) {
+        const low = text.charCodeAt(end - 1);
+        const width = low >= 0xdc00 && low <= 0xdfff && end >= 2 ? 2 : 1;
+        if (!SPACE_OR_PUNCTUATION.test(text.slice(end - width, end)))
+            break;
+        end -= width;
+    }
+    return text.slice(0, end);
 });
 export var promptNormalizer = (function (major) {
     return major === LEGACY_TEMPLATE_MAJOR ? normalizePromptLegacyV1 : normalizePrompt;
@@ -121,6 +175,12 @@ export var canonicalContext = (function (context, mode = "strict") {
 export var fingerprint = (async function (prompt, context, options = {}) {
     const language = options.language ?? "python";
     const major = templateMajor(options.templateVersion ?? TEMPLATE_VERSION);
+    if (prompt.length > MAX_PROMPT_LENGTH) {
+        throw new ValidationError(`The prompt is ${prompt.length} characters long; at most ${MAX_PROMPT_LENGTH} are taken`, {
+            hint: "Say what the script should do in a few sentences, and pass data in --context",
+            details: { length: prompt.length, max: MAX_PROMPT_LENGTH },
+        });
+    }
     const prompt_normalized = promptNormalizer(major)(prompt);
     if (prompt_normalized === "") {
         throw new ValidationError("The prompt is empty", {
@@ -146,6 +206,7 @@ export var fingerprint = (async function (prompt, context, options = {}) {
 });
 import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
+import { MAX_PROMPT_LENGTH } from "./types.js";
 import { ValidationError } from "./errors.js";
 import { sha256 } from "./_hash.js";
 export const IDENTITY_FIELDS = [
@@ -157,12 +218,8 @@ export const IDENTITY_FIELDS = [
 ];
 ;
 export const LEGACY_TEMPLATE_MAJOR = "1";
-;
-const PHRASES = [...COURTESY_PHRASES].sort(((a, b) => b.length - a.length)).map(escapeRegExp).join("|");
-const LEADING_COURTESY = new RegExp(`^(?:${PHRASES})(?: ?,| |$)`, "u");
-const TRAILING_COURTESY = new RegExp(`(?:^|,? |,)(?:${PHRASES})$`, "u");
-const FINAL_PUNCTUATION = /[.!?…]+$/u;
-;
+const PHRASES = [...COURTESY_PHRASES].sort(((a, b) => b.length - a.length));
+const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
 ;
 const LEGACY_V1_COURTESY_PHRASES = [
     "please",
@@ -180,6 +237,8 @@ const LEGACY_V1_COURTESY_PHRASES = [
     "i'd like you to",
 ];
 const LEGACY_V1_COURTESY = new RegExp(`(^|\\s)(?:${[...LEGACY_V1_COURTESY_PHRASES].sort(((a, b) => b.length - a.length)).map(((p) => p.replace(/ /g, "\\s+"))).join("|")})(?=\\s|$|[,.;:!?])[,;:!]?`, "gu");
+;
+const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;
 ;
 ;
 ;

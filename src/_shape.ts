@@ -1,6 +1,6 @@
 /**
  * A small checker of JSON shapes with the part of zod's interface Capibara uses: `object` (extra
- * keys dropped, or refused with `strict()`), `string` (`regex`, `min`), `number` (`int`,
+ * keys dropped, or refused with `strict()`), `string` (`regex`, `min`, `max`), `number` (`int`,
  * `positive`), `boolean`, `literal`, `enum`, `array`, `tuple`, `record` of string keys,
  * `unknown`, `optional()` and `default()`; `parse()` throws, `safeParse()` returns
  * `{ success, data }` or `{ success: false, error: { issues } }` with each issue's `path` and
@@ -158,10 +158,12 @@ export interface PatternCheck {
 
 /** A string: see {@linkcode string}. */
 export class StringShape extends Shape<string> {
-  /** The patterns it must match, and the least length. */
-  readonly checks: { patterns: PatternCheck[]; min?: number };
+  /** The patterns it must match, and the least and greatest length. */
+  readonly checks: { patterns: PatternCheck[]; min?: number; max?: number };
   /** @internal */
-  constructor(checks: { patterns: PatternCheck[]; min?: number } = { patterns: [] }) {
+  constructor(
+    checks: { patterns: PatternCheck[]; min?: number; max?: number } = { patterns: [] },
+  ) {
     super();
     this.checks = checks;
   }
@@ -176,6 +178,10 @@ export class StringShape extends Shape<string> {
   min(length: number): StringShape {
     return new StringShape({ ...this.checks, min: length });
   }
+  /** The same, at most `length` characters long. */
+  max(length: number): StringShape {
+    return new StringShape({ ...this.checks, max: length });
+  }
   /** @internal */
   run(value: unknown, path: Path, issues: ShapeIssue[]): Out<string> {
     if (typeof value !== "string") {
@@ -187,6 +193,13 @@ export class StringShape extends Shape<string> {
       issues.push({
         path,
         message: `Too small: expected string to have >=${this.checks.min} characters`,
+      });
+      ok = false;
+    }
+    if (this.checks.max !== undefined && value.length > this.checks.max) {
+      issues.push({
+        path,
+        message: `Too big: expected string to have <=${this.checks.max} characters`,
       });
       ok = false;
     }

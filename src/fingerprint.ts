@@ -16,6 +16,7 @@
 import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.ts";
 import type { Language, Mode } from "./schema.ts";
+import { MAX_PROMPT_LENGTH } from "./types.ts";
 import { ValidationError } from "./errors.ts";
 import { sha256 } from "./_hash.ts";
 
@@ -88,19 +89,10 @@ export interface FingerprintOptions {
 /** The template major whose prompt rule is the legacy one ({@linkcode normalizePromptLegacyV1}). */
 export const LEGACY_TEMPLATE_MAJOR = "1";
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-const PHRASES = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).map(escapeRegExp).join(
-  "|",
-);
-/** A courtesy phrase opening the prompt, as whole words, with the comma that may follow it. */
-const LEADING_COURTESY = new RegExp(`^(?:${PHRASES})(?: ?,| |$)`, "u");
-/** A courtesy phrase closing the prompt, as whole words, with the comma that may precede it. */
-const TRAILING_COURTESY = new RegExp(`(?:^|,? |,)(?:${PHRASES})$`, "u");
-/** Sentence-final punctuation closing the prompt (NFKC has already turned `…` into `...`). */
-const FINAL_PUNCTUATION = /[.!?…]+$/u;
+/** Courtesy phrases, longest first (the order in which a phrase at an end is tried). */
+const PHRASES: readonly string[] = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length);
+/** Sentence-final punctuation (NFKC has already turned `…` into `...`). */
+const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
 
 /**
  * Normalises a prompt for its fingerprint (template major 2). It removes only what cannot change
@@ -111,25 +103,66 @@ const FINAL_PUNCTUATION = /[.!?…]+$/u;
  * 3. then, until nothing changes: sentence-final punctuation (`.` `!` `?` `…`, any run of them) at
  *    the very end; a courtesy phrase (`COURTESY_PHRASES`: "please", "could you", "can you",
  *    "kindly", "thanks", "thank you") at the very start, as whole words, with the one comma that
- *    may follow it; the same at the very end, with the one comma that may precede it.
+ *    may follow it (` ,` or `,`); the same at the very end, with the one comma that may precede
+ *    it (`, ` or `,`).
  *
  * So "Please summarise the CSV." and "summarise the csv" are one request, while "Increase prices by
- * 10%" and "… by 10", or "Send the thanks email" and "Send the email", stay two.
+ * 10%" and "… by 10", or "Send the thanks email" and "Send the email", stay two. Step 3 looks only
+ * at the ends of the text, so the whole takes time linear in the prompt's length.
  */
 export function normalizePrompt(prompt: string): string {
-  let text = collapse(prompt.normalize("NFKC").toLowerCase());
-  let previous: string;
-  do {
-    previous = text;
-    text = collapse(text.replace(FINAL_PUNCTUATION, ""));
-    text = collapse(text.replace(LEADING_COURTESY, ""));
-    text = collapse(text.replace(TRAILING_COURTESY, ""));
-  } while (text !== previous);
-  return text;
-}
-
-function collapse(text: string): string {
-  return text.replace(/\s+/gu, " ").trim();
+  const text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+  // After step 2 the only white space is single spaces between words, and removing a part at an
+  // end leaves at most one space at that end: [start, end) is the text, trimmed at each step.
+  let start = 0;
+  let end = text.length;
+  const trimEnd = () => {
+    while (end > start && text[end - 1] === " ") end--;
+  };
+  const trimStart = () => {
+    while (start < end && text[start] === " ") start++;
+  };
+  const at = (phrase: string, from: number) => text.startsWith(phrase, from);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    // Sentence-final punctuation at the very end.
+    const before = end;
+    while (end > start && FINAL_PUNCTUATION.has(text[end - 1]!)) end--;
+    trimEnd();
+    if (end !== before) changed = true;
+    // A courtesy phrase at the very start: the phrase, then " ,", ",", " " or the end.
+    for (const phrase of PHRASES) {
+      if (phrase.length > end - start || !at(phrase, start)) continue;
+      let cut = start + phrase.length;
+      if (cut === end) {
+        // the whole text is the phrase
+      } else if (text[cut] === " " && text[cut + 1] === "," && cut + 1 < end) cut += 2;
+      else if (text[cut] === "," || text[cut] === " ") cut += 1;
+      else continue;
+      start = cut;
+      trimStart();
+      changed = true;
+      break;
+    }
+    // A courtesy phrase at the very end, with what may precede it (", ", " " or ","); of every
+    // way it can be read, the one that starts first is removed.
+    let cut = end;
+    for (const phrase of PHRASES) {
+      const from = end - phrase.length;
+      if (from < start || !at(phrase, from)) continue;
+      if (from === start) cut = Math.min(cut, start);
+      else if (from - 2 >= start && text[from - 2] === "," && text[from - 1] === " ") {
+        cut = Math.min(cut, from - 2);
+      } else if (text[from - 1] === " " || text[from - 1] === ",") cut = Math.min(cut, from - 1);
+    }
+    if (cut !== end) {
+      end = cut;
+      trimEnd();
+      changed = true;
+    }
+  }
+  return text.slice(start, end);
 }
 
 /**
@@ -173,9 +206,27 @@ export function normalizePromptLegacyV1(prompt: string): string {
   do {
     previous = text;
     text = text.replace(LEGACY_V1_COURTESY, "$1").replace(/\s+/gu, " ").trim();
-    text = text.replace(/[\s\p{P}]+$/u, "").replace(/^[\s,;:!]+/u, "");
+    text = trimLegacyEnd(text).replace(/^[\s,;:!]+/u, "");
   } while (text !== previous);
   return text;
+}
+
+const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;
+
+/**
+ * The text without the white space and punctuation at its end (what `/[\s\p{P}]+$/u` removes), in
+ * time linear in what it removes: the expression takes time quadratic in a long run of them that
+ * does not end the text.
+ */
+function trimLegacyEnd(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const low = text.charCodeAt(end - 1);
+    const width = low >= 0xdc00 && low <= 0xdfff && end >= 2 ? 2 : 1;
+    if (!SPACE_OR_PUNCTUATION.test(text.slice(end - width, end))) break;
+    end -= width;
+  }
+  return text.slice(0, end);
 }
 
 /** The prompt rule of a template major: the legacy one for major 1, else the current one. */
@@ -298,7 +349,8 @@ export function canonicalContext(context: unknown, mode: Mode = "strict"): strin
  * the very end, and contexts that differ only in key order or number spelling, get the same
  * fingerprint and so share a cached script. Any other character, a symbol or a digit, counts.
  *
- * @throws {ValidationError} when the prompt is empty once normalised, or the context cannot be
+ * @throws {ValidationError} when the prompt is empty once normalised or longer than
+ *   {@linkcode MAX_PROMPT_LENGTH}, or the context cannot be
  *   canonicalised (a lone surrogate, NaN or an infinite number, a BigInt, a cycle).
  */
 export async function fingerprint(
@@ -308,6 +360,15 @@ export async function fingerprint(
 ): Promise<Fingerprint> {
   const language = options.language ?? "python";
   const major = templateMajor(options.templateVersion ?? TEMPLATE_VERSION);
+  if (prompt.length > MAX_PROMPT_LENGTH) {
+    throw new ValidationError(
+      `The prompt is ${prompt.length} characters long; at most ${MAX_PROMPT_LENGTH} are taken`,
+      {
+        hint: "Say what the script should do in a few sentences, and pass data in --context",
+        details: { length: prompt.length, max: MAX_PROMPT_LENGTH },
+      },
+    );
+  }
   const prompt_normalized = promptNormalizer(major)(prompt);
   if (prompt_normalized === "") {
     throw new ValidationError("The prompt is empty", {

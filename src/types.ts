@@ -195,3 +195,10 @@ export interface RunResult<Output extends Record<string, unknown> = Record<strin
  * fires at once, and every run "timed out" at its start.
  */
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/**
+ * The longest prompt a request or a stored entry may hold, in UTF-16 code units (JavaScript's
+ * `length`): a prompt says what a script should do, and the bound keeps every walk of one (its
+ * normalisation, the search for near requests) short on a manifest a repository brings.
+ */
+export const MAX_PROMPT_LENGTH = 16_384;

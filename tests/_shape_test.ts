@@ -29,6 +29,7 @@ function toZod(shape: Shape<unknown>): z.ZodType {
   if (shape instanceof StringShape) {
     let out = z.string();
     if (shape.checks.min !== undefined) out = out.min(shape.checks.min);
+    if (shape.checks.max !== undefined) out = out.max(shape.checks.max);
     for (const { pattern, message } of shape.checks.patterns) out = out.regex(pattern, message);
     return out;
   }

@@ -7,7 +7,8 @@ import {
   normalizePrompt,
   normalizePromptLegacyV1,
 } from "../src/fingerprint.ts";
-import { TEMPLATE_VERSION } from "../src/contract/contract.ts";
+import { COURTESY_PHRASES, TEMPLATE_VERSION } from "../src/contract/contract.ts";
+import { MAX_PROMPT_LENGTH } from "../src/types.ts";
 import { ValidationError } from "../src/errors.ts";
 
 const PROMPT = "Concatenate these videos with moviepy at 24fps";
@@ -187,4 +188,105 @@ Deno.test("canonicalContext() is RFC 8785: sorted keys, canonical numbers", () =
 
 Deno.test("fingerprint() rejects an empty prompt with a ValidationError", async () => {
   await assert.rejects(() => fingerprint("  please  ", {}), ValidationError);
+});
+
+/**
+ * The prompt rule of template major 2 as it was first written, with regular expressions over the
+ * whole text: the reference the linear normalizePrompt() must agree with on every input.
+ */
+function normalizePromptByExpressions(prompt: string): string {
+  const collapse = (text: string) => text.replace(/\s+/gu, " ").trim();
+  const phrases = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).join("|");
+  const leading = new RegExp(`^(?:${phrases})(?: ?,| |$)`, "u");
+  const trailing = new RegExp(`(?:^|,? |,)(?:${phrases})$`, "u");
+  let text = collapse(prompt.normalize("NFKC").toLowerCase());
+  let previous: string;
+  do {
+    previous = text;
+    text = collapse(text.replace(/[.!?…]+$/u, ""));
+    text = collapse(text.replace(leading, ""));
+    text = collapse(text.replace(trailing, ""));
+  } while (text !== previous);
+  return text;
+}
+
+Deno.test("normalizePrompt() gives what the rule's expressions give, on generated prompts of its edge cases", () => {
+  // Seeded (mulberry32): the same prompts on every run.
+  let state = 7;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pieces = [
+    ...COURTESY_PHRASES,
+    "Please",
+    "THANK YOU",
+    "thank",
+    "you",
+    "pleased",
+    "sort",
+    "x",
+    "10%",
+    ",",
+    " ,",
+    ", ",
+    " ",
+    "  ",
+    "\t",
+    "\u00a0",
+    "\u2003",
+    ".",
+    "!",
+    "?",
+    "…",
+    "...",
+    "?!",
+    ";",
+    "ﬁ",
+    "Ⅻ",
+  ];
+  let differing = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let prompt = "";
+    const count = 1 + Math.floor(next() * 9);
+    for (let j = 0; j < count; j++) prompt += pieces[Math.floor(next() * pieces.length)];
+    const expected = normalizePromptByExpressions(prompt);
+    assert.equal(normalizePrompt(prompt), expected, JSON.stringify(prompt));
+    if (expected !== prompt.toLowerCase().trim()) differing++;
+  }
+  // The prompts exercise the rule: most lose something to it.
+  assert.ok(differing > 10_000, `only ${differing} prompts were changed by the rule`);
+});
+
+Deno.test("fingerprint() refuses a prompt longer than MAX_PROMPT_LENGTH with a ValidationError naming both lengths", async () => {
+  const atLimit = "sort ".repeat(Math.floor(MAX_PROMPT_LENGTH / 5)) +
+    "x".repeat(MAX_PROMPT_LENGTH % 5);
+  assert.equal(atLimit.length, MAX_PROMPT_LENGTH);
+  await fingerprint(atLimit, {});
+  const refused: unknown = await fingerprint(atLimit + "x", {}).catch((e) => e);
+  assert.ok(refused instanceof ValidationError, String(refused));
+  assert.match(
+    refused.message,
+    new RegExp(`${MAX_PROMPT_LENGTH + 1} characters.*${MAX_PROMPT_LENGTH}`),
+  );
+  assert.deepEqual(refused.details, { length: MAX_PROMPT_LENGTH + 1, max: MAX_PROMPT_LENGTH });
+});
+
+Deno.test("normalizePromptLegacyV1() strips the end as /[\\s\\p{P}]+$/u did, astral punctuation and lone surrogates included", () => {
+  const reference = (text: string) => text.replace(/[\s\p{P}]+$/u, "");
+  const ends = ["", ".", " .", "!?", "\u{1145D}", "\u{16AF5}.", "\udc00.", "x\ud800", "a, ;", "…"];
+  for (const head of ["sort the list", "x", ""]) {
+    for (const a of ends) {
+      for (const b of ends) {
+        const prompt = head + a + b;
+        const expected = reference(prompt.normalize("NFKC").toLowerCase().trim()).replace(
+          /^[\s,;:!]+/u,
+          "",
+        );
+        assert.equal(normalizePromptLegacyV1(prompt), expected, JSON.stringify(prompt));
+      }
+    }
+  }
 });
