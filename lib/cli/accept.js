@@ -149,8 +149,10 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
             dropped.push(item.name);
     }
     const changed = [];
+    const hashes = {};
     for (const name of names) {
         const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+        hashes[name] = hash;
         if (previous.files[name] !== hash)
             changed.push(name);
     }
@@ -167,7 +169,7 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
     try {
         for (const name of names)
             await Deno.writeTextFile(join(staging, name), files[name]);
-        await selftest(cb, { dir: staging, manifest: { ...previous, deps } }, options);
+        await selftest(cb, { dir: staging, manifest: { ...previous, deps, files: hashes } }, options);
     }
     finally {
         await Deno.remove(staging, { recursive: true }).catch((() => { }));

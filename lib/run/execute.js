@@ -129,6 +129,9 @@ export var stage = (async function (plan, backend, options = {}) {
             policy = { ...policy, write: [...plan.outputs.map(((o) => o.target)), ...policy.write] };
         }
         Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
+        const script = await verifiedBytes(plan.script.source, plan.script.sha256);
+        Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o700 });
+        Deno.writeFileSync(plan.script.copy, script, { createNew: true, mode: 0o400 });
         const hold = options.held === true && backend.holds === true;
         wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
         if (hold) {
@@ -258,6 +261,7 @@ import { execCommand, holdCommand } from "../exec.js";
 import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
 import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
+import { verifiedBytes } from "../store/_verified.js";
 export const STAGING_SAMPLE_MS = 100;
 ;
 ;

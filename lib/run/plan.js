@@ -58,7 +58,7 @@ export var planRun = (async function (input) {
     const policy = {
         network: allow.network,
         ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
-        read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
+        read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths])],
         write: grantedWrite,
         protect: protectedPaths([storeRoot, workdir], writeDirs, heldOwn),
         workdir,
@@ -68,7 +68,17 @@ export var planRun = (async function (input) {
         env: Object.keys(env),
     };
     const contextFile = join(tmpDir, "context.json");
-    const command = scriptCommand(prepared, join(dir, manifest.entry), contextFile, {
+    const hash = manifest.files[manifest.entry];
+    if (hash === undefined) {
+        throw new IntegrityError(`Cannot trust cached script "${manifest.fingerprint}": its manifest lists no hash of ` +
+            `${manifest.entry}`, { hint: "Restore it from version control or regenerate it" });
+    }
+    const script = {
+        source: join(dir, manifest.entry),
+        sha256: hash,
+        copy: join(tmpDir, "entry", basename(manifest.entry)),
+    };
+    const command = scriptCommand(prepared, script.copy, contextFile, {
         cwd: workdir,
         env,
     });
@@ -84,10 +94,12 @@ export var planRun = (async function (input) {
         declaredOutputs: paths.outputs ?? [],
         writeDirs,
         runtimeName: manifest.runtime.name,
+        script,
     };
 });
-import { dirname, join } from "../_path.js";
+import { basename, dirname, join } from "../_path.js";
 import { realPathSyncOrNull } from "../_fs.js";
+import { IntegrityError } from "../errors.js";
 import { scriptCommand } from "../runtimes/types.js";
 import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, homeFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
 import { confinementOf } from "../sandbox/mod.js";

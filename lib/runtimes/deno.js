@@ -176,13 +176,19 @@ var graphSpecifiers = (function (graph) {
 });
 export var checkModuleGraph = (async function (options) {
     const { deno, script, denoDir } = options;
-    const source = await Deno.readTextFile(script);
+    const bytes = options.sha256 === undefined
+        ? await Deno.readFile(script)
+        : await verifiedBytes(script, options.sha256);
+    const source = new TextDecoder().decode(bytes);
     const verdict = join(dirname(denoDir), "graph-ok", await sha256([deno, denoDir, script, source].join("\0")));
     if (await exists(verdict))
         return;
     const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
     let result;
     try {
+        const copy = join(tmp, "entry", basename(script));
+        await Deno.mkdir(dirname(copy), { mode: 0o700 });
+        await Deno.writeFile(copy, bytes, { createNew: true, mode: 0o400 });
         const spec = {
             program: deno,
             args: [
@@ -192,7 +198,7 @@ export var checkModuleGraph = (async function (options) {
                 "--no-lock",
                 "--node-modules-dir=none",
                 "--deny-import",
-                script,
+                copy,
             ],
             env: {
                 ...options.env,
@@ -210,7 +216,7 @@ export var checkModuleGraph = (async function (options) {
                 const binary = await Deno.realPath(deno);
                 const wrapped = await options.sandbox.wrap(spec, {
                     network: [],
-                    read: [...new Set([binary, deno, script, join(denoDir, "npm")])],
+                    read: [...new Set([binary, deno, join(denoDir, "npm")])],
                     write: [],
                     protect: [],
                     workdir: tmp,
@@ -254,7 +260,7 @@ export var checkModuleGraph = (async function (options) {
             details: { exit_code: result.code, stderr: tail(result.stderr) },
         });
     }
-    const entry = graph.roots[0] ?? pathToFileUrl(script).href;
+    const entry = graph.roots[0] ?? pathToFileUrl(join(tmp, "entry", basename(script))).href;
     const local = graphSpecifiers(graph).find(((s) => s.startsWith("file:") && s !== entry));
     if (local !== undefined) {
         throw new PermissionError(`Cannot run "${basename(script)}": it imports the local file ${JSON.stringify(local)}`, {
@@ -276,6 +282,7 @@ import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
 import { runInstall } from "./_install.js";
+import { verifiedBytes } from "../store/_verified.js";
 import { normalisedNpm } from "./_requirements.js";
 export const DENO_READY_MARKER = ".capibara-ready";
 const DEPS_ENTRY = "capibara-deps.ts";
@@ -411,6 +418,7 @@ export class DenoRuntime {
             await checkModuleGraph({
                 deno,
                 script: entry,
+                sha256: manifest.files[manifest.entry],
                 denoDir: dir,
                 env: runEnv(dir, marker.registry),
                 sandbox: options.sandbox,

@@ -241,8 +241,11 @@ export async function acceptEdit(
     if (item.name !== MANIFEST_FILE && !names.includes(item.name)) dropped.push(item.name);
   }
   const changed = [];
+  /** The files' hashes as they will be stored: the self-test runs exactly those bytes. */
+  const hashes: Record<string, string> = {};
   for (const name of names) {
     const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+    hashes[name] = hash;
     if (previous.files[name] !== hash) changed.push(name);
   }
   const revision = previous.revision + 1;
@@ -258,7 +261,7 @@ export async function acceptEdit(
   const staging = await Deno.makeTempDir({ prefix: "capibara-accept-" });
   try {
     for (const name of names) await Deno.writeTextFile(join(staging, name), files[name]!);
-    await selftest(cb, { dir: staging, manifest: { ...previous, deps } }, options);
+    await selftest(cb, { dir: staging, manifest: { ...previous, deps, files: hashes } }, options);
   } finally {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
   }

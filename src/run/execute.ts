@@ -47,6 +47,7 @@ import {
 import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.ts";
 import type { SandboxBackend, WrappedCommand } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
+import { verifiedBytes } from "../store/_verified.ts";
 import type { LimitsHit } from "./result.ts";
 
 /** Options of {@linkcode execute}. */
@@ -262,7 +263,7 @@ export interface Staged {
 
 /**
  * Stages a plan: creates the temp dir (private), the output folders and the outputs' staging
- * copies, writes the context file and wraps the command. With `held` (a backend that `holds`),
+ * copies, writes the context file and the script's verified copy, and wraps the command. With `held` (a backend that `holds`),
  * also starts the command, which then waits at its gate until {@linkcode runStaged} releases it.
  *
  * @throws {ExecError} when an output folder cannot be created.
@@ -336,6 +337,10 @@ export async function stage(
       policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
     }
     Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
+    // The script runs from a copy of the bytes its manifest verified (see Plan.script).
+    const script = await verifiedBytes(plan.script.source, plan.script.sha256);
+    Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o700 });
+    Deno.writeFileSync(plan.script.copy, script, { createNew: true, mode: 0o400 });
     const hold = options.held === true && backend.holds === true;
     wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
     if (hold) {

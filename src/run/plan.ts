@@ -9,8 +9,9 @@
  *
  * @module
  */
-import { dirname, join } from "../_path.ts";
+import { basename, dirname, join } from "../_path.ts";
 import { realPathSyncOrNull } from "../_fs.ts";
+import { IntegrityError } from "../errors.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { CommandSpec } from "../exec.ts";
 import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
@@ -94,6 +95,13 @@ export interface Plan {
   writeDirs: string[];
   /** The interpreter's name, for a hint when it cannot start. */
   runtimeName: string;
+  /**
+   * The entry's script: `source`, its file in the store; `sha256`, its hash in the verified
+   * manifest; `copy`, where the executor writes those very bytes in the temp dir (see
+   * `verifiedBytes`). The command runs the copy, never the store's file, which whoever may write
+   * in the store could change between the check and the run.
+   */
+  script: { source: string; sha256: string; copy: string };
 }
 
 /** Variables every script gets, besides the granted ones. */
@@ -182,7 +190,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
   const policy: SandboxPolicy = {
     network: allow.network,
     ...(grants.privateNetwork ? { privateNetwork: grants.privateNetwork } : {}),
-    read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths, dir])],
+    read: [...new Set([...paths.read, ...grantedRead, ...prepared.readPaths])],
     write: grantedWrite,
     protect: protectedPaths([storeRoot, workdir], writeDirs, heldOwn),
     workdir,
@@ -193,7 +201,20 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     env: Object.keys(env),
   };
   const contextFile = join(tmpDir, "context.json");
-  const command = scriptCommand(prepared, join(dir, manifest.entry), contextFile, {
+  const hash = manifest.files[manifest.entry];
+  if (hash === undefined) {
+    throw new IntegrityError(
+      `Cannot trust cached script "${manifest.fingerprint}": its manifest lists no hash of ` +
+        `${manifest.entry}`,
+      { hint: "Restore it from version control or regenerate it" },
+    );
+  }
+  const script = {
+    source: join(dir, manifest.entry),
+    sha256: hash,
+    copy: join(tmpDir, "entry", basename(manifest.entry)),
+  };
+  const command = scriptCommand(prepared, script.copy, contextFile, {
     cwd: workdir,
     env,
   });
@@ -209,5 +230,6 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     declaredOutputs: paths.outputs ?? [],
     writeDirs,
     runtimeName: manifest.runtime.name,
+    script,
   };
 }

@@ -24,6 +24,7 @@ import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
 import { runInstall } from "./_install.ts";
+import { verifiedBytes } from "../store/_verified.ts";
 import { normalisedNpm } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
 
@@ -311,6 +312,7 @@ export class DenoRuntime implements Runtime {
       await checkModuleGraph({
         deno,
         script: entry,
+        sha256: manifest.files[manifest.entry],
         denoDir: dir,
         env: runEnv(dir, marker.registry),
         sandbox: options.sandbox,
@@ -657,6 +659,11 @@ export interface ModuleGraphOptions {
   deno: string;
   /** The entry script: absolute path. */
   script: string;
+  /**
+   * The script's hash in its verified manifest (`sha256:<hex>`): the bytes read must be those
+   * (see `verifiedBytes`). Without it, whatever the file holds is checked.
+   */
+  sha256?: string;
   /** The entry's cache (`<cacheDir>/deno/<key>`); verdicts are kept beside it. */
   denoDir: string;
   /** The variables of the run (`DENO_DIR`, the registry's), minus the paths. */
@@ -712,7 +719,11 @@ function graphSpecifiers(graph: z.Infer<typeof GraphJson>): string[] {
  */
 export async function checkModuleGraph(options: ModuleGraphOptions): Promise<void> {
   const { deno, script, denoDir } = options;
-  const source = await Deno.readTextFile(script);
+  // The very bytes that run are checked: read once, and given to deno info as a private copy.
+  const bytes = options.sha256 === undefined
+    ? await Deno.readFile(script)
+    : await verifiedBytes(script, options.sha256);
+  const source = new TextDecoder().decode(bytes);
   const verdict = join(
     dirname(denoDir),
     "graph-ok",
@@ -723,6 +734,9 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
   const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
   let result: ExecResult;
   try {
+    const copy = join(tmp, "entry", basename(script));
+    await Deno.mkdir(dirname(copy), { mode: 0o700 });
+    await Deno.writeFile(copy, bytes, { createNew: true, mode: 0o400 });
     const spec: CommandSpec = {
       program: deno,
       args: [
@@ -732,7 +746,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
         "--no-lock",
         "--node-modules-dir=none",
         "--deny-import",
-        script,
+        copy,
       ],
       env: {
         ...options.env,
@@ -750,7 +764,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
         const binary = await Deno.realPath(deno);
         const wrapped = await options.sandbox!.wrap(spec, {
           network: [],
-          read: [...new Set([binary, deno, script, join(denoDir, "npm")])],
+          read: [...new Set([binary, deno, join(denoDir, "npm")])],
           write: [],
           protect: [],
           workdir: tmp,
@@ -791,7 +805,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
     });
   }
   // The root is the entry as Deno spells it.
-  const entry = graph.roots[0] ?? pathToFileUrl(script).href;
+  const entry = graph.roots[0] ?? pathToFileUrl(join(tmp, "entry", basename(script))).href;
   const local = graphSpecifiers(graph).find((s) => s.startsWith("file:") && s !== entry);
   if (local !== undefined) {
     throw new PermissionError(

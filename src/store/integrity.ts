@@ -48,13 +48,9 @@ import {
   signedFields,
 } from "./entry.ts";
 import { isWellFormedSignature } from "./trust.ts";
+import { MAX_ENTRY_BYTES } from "./_verified.ts";
 
-/**
- * The most bytes an entry may take, its manifest and files together (an entry imported from a
- * Core), and so the most of any one of its files read: a repository may bring a huge file, or a
- * link to `/dev/zero`.
- */
-export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
+export { MAX_ENTRY_BYTES };
 
 /** The integrity record of a manifest (any `integrity` or `signature` in it is ignored). */
 export async function integrityRecord(manifest: object): Promise<IntegrityRecord> {

@@ -50,6 +50,41 @@ async function processesHolding(text: string): Promise<string[]> {
     .filter((line) => line.trim() !== "" && !line.includes("pgrep"));
 }
 
+/**
+ * The run folder of the script a process started: from the command line of a process below it
+ * that runs a verified copy (`<run folder>/entry/script.<ext>`).
+ */
+function scriptRunDir(root: number): string | undefined {
+  const parents = new Map<number, number>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      parents.set(Number(entry.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let at = parents.get(pid); at !== undefined && at > 1; at = parents.get(at)) {
+      if (at === root) return true;
+    }
+    return false;
+  };
+  for (const pid of parents.keys()) {
+    if (!below(pid)) continue;
+    let cmdline = "";
+    try {
+      cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    } catch {
+      continue;
+    }
+    const match = /(\/[^\0]*capibara-run-[^/\0]+)\/entry\/script\./.exec(cmdline);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (await condition()) return;
@@ -115,7 +150,10 @@ for (const signal of ["SIGKILL", "SIGINT"] as const) {
       const status = cli.status.finally(() => running = false);
       await until(async () => !running || await exists(started), "the script to start");
       if (!running) assert.fail(`the CLI ended before the script started: ${await stderr}`);
-      const scripts = join(tmp.path, ".capibara", "scripts");
+      // The script runs from its verified copy in the run's own folder: that folder names it.
+      const runDir = scriptRunDir(cli.pid);
+      assert.ok(runDir, "no script process to kill");
+      const scripts = runDir + "/";
       assert.notDeepEqual(await processesHolding(scripts), [], "no script process to kill");
 
       cli.kill(signal);

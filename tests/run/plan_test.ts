@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { isInside } from "../../src/_fs.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { checkPermissions, type PlanInput, planRun, SCRIPT_PATH } from "../../src/run/plan.ts";
 import type { PreparedRuntime } from "../../src/runtimes/types.ts";
@@ -30,7 +31,7 @@ function manifest(language: Language, needs: Partial<Manifest["needs"]> = {}): M
     created_at: "2026-01-01T00:00:00Z",
     outputs: {},
     aliases: {},
-    files: {},
+    files: { [ENTRY_FILES[language]]: "sha256:" + "a".repeat(64) },
     revision: 1,
     history: [],
   };
@@ -194,9 +195,15 @@ Deno.test("planRun() reads inputs, and stages the outputs instead of granting th
   // Only the granted folder is writable in place: the output is not part of the write set.
   assert.deepEqual(plan.policy.write, [join(fx.work, "scratch")]);
   assert.deepEqual(plan.allow.fs, { read: ["data/in.csv"], write: ["out", "scratch"] });
-  // The runtime's files and the entry are readable; the temp dir is the run's own.
+  // The runtime's files are readable; the temp dir is the run's own. The entry's folder is not
+  // shown: the script runs from the copy of its verified bytes that the executor writes there.
   assert.ok(plan.policy.read.includes("/venv"));
-  assert.ok(plan.policy.read.includes(fx.entryDir));
+  assert.ok(!plan.policy.read.some((path) => isInside(path, fx.entryDir)));
+  assert.deepEqual(plan.script, {
+    source: join(fx.entryDir, "script.py"),
+    sha256: "sha256:" + "a".repeat(64),
+    copy: join(fx.root, "run-tmp", "entry", "script.py"),
+  });
   assert.equal(plan.policy.tmpDir, join(fx.root, "run-tmp"));
   assert.equal(plan.contextFile, join(fx.root, "run-tmp", "context.json"));
   assert.deepEqual(JSON.parse(plan.contextJson), {
@@ -415,7 +422,7 @@ Deno.test("planRun() gives Python and bash the plain argv", async () => {
     assert.equal(plan.command.program, PREPARED[language].interpreter);
     assert.deepEqual(plan.command.args, [
       ...PREPARED[language].interpreterArgs,
-      join(fx.entryDir, ENTRY_FILES[language]),
+      join(plan.policy.tmpDir, "entry", ENTRY_FILES[language]),
       "--context",
       "@" + plan.contextFile,
     ]);
@@ -433,7 +440,7 @@ Deno.test("planRun() confines TypeScript with Deno flags built from the plan's p
     context: { input: "data/in.csv", output: "out/r.json" },
   }));
   assert.equal(plan.confinement, "deno-permissions");
-  const script = join(fx.entryDir, "script.ts");
+  const script = join(plan.policy.tmpDir, "entry", "script.ts");
   // As the executor gives it: the staged output, shown at its own path.
   const policy = {
     ...plan.policy,

@@ -275,8 +275,13 @@ Deno.test({
   },
 });
 
-/** The host pid of the process that waits at the gate of a sandbox started for `dir`'s script. */
-async function gateProcess(dir: string, sign: string): Promise<number> {
+/**
+ * The host pid of the process that waits at the gate of the sandbox started ahead: its command
+ * names the script's verified copy in that sandbox's run folder.
+ */
+async function gateProcess(sign: string): Promise<number> {
+  const [dir] = await prestarts.waiting();
+  assert.ok(dir, "no sandbox waits");
   for (let i = 0; i < 200; i++) {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
@@ -348,10 +353,7 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: { text }, raw:
         assert.equal(prestarts.size, 1, "no sandbox waits for the next run");
         // What waits at the gate (the Landlock step, or Deno's preloaded gate) is stopped, and
         // killed once the run took its sandbox: the gate never lets the run through.
-        const pid = await gateProcess(
-          dir,
-          language === "python" ? "--held=" : "data:text/javascript,",
-        );
+        const pid = await gateProcess(language === "python" ? "--held=" : "data:text/javascript,");
         const before = { ...prestarts.stats };
         const { output } = await killedAtGate(pid, run, 200);
         assert.equal(output.text, "first");
@@ -387,7 +389,7 @@ Deno.test({
       await run();
       await run();
       assert.equal(prestarts.size, 1, "no sandbox waits for the next run");
-      const pid = await gateProcess(dir, "--held=");
+      const pid = await gateProcess("--held=");
       const before = { ...prestarts.stats };
       // The lost start spends 2.5 s of the run's 3: what is left cannot hold the script's 1.5.
       await assert.rejects(killedAtGate(pid, run, 2500), /timed out|time limit/i);

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DependencyError, PermissionError, ValidationError } from "../../src/errors.ts";
+import {
+  DependencyError,
+  IntegrityError,
+  PermissionError,
+  ValidationError,
+} from "../../src/errors.ts";
 import { sha256 } from "../../src/_hash.ts";
 import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { BashRuntime } from "../../src/runtimes/bash.ts";
@@ -539,6 +544,35 @@ Deno.test("DenoRuntime.prepare() refuses an entry whose module graph holds a loc
   await prepare();
   // (and the code cache seed, built once)
   assert.deepEqual((await deno.calls()).slice(before).filter((c) => c !== "run"), ["info"]);
+});
+
+Deno.test("DenoRuntime.prepare() checks the imports of the bytes the manifest verified, not of a file swapped in", async () => {
+  await using fx = await fixture();
+  const deno = await countingDeno(fx.tmp.path);
+  const clean = `console.log("clean");\n`;
+  const verified = {
+    ...manifest("typescript", []),
+    files: { "script.ts": "sha256:" + await sha256(clean) },
+  };
+  // The file in the store is not what the manifest verified: an import of a local file, swapped in
+  // after the check (whoever may write in the store can).
+  const key = join(fx.home, ".ssh", "id_rsa");
+  await Deno.writeTextFile(
+    join(fx.scriptDir, "script.ts"),
+    `import key from ${JSON.stringify(key)} with { type: "text" };\nconsole.log(key);\n`,
+  );
+  const error = await new DenoRuntime({ deno: deno.path })
+    .prepare(verified, fx.scriptDir, { cacheDir: fx.cacheDir })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof IntegrityError, String(error));
+  assert.match(error.message, /script\.ts: it changed after it was checked/);
+  assert.ok(!(await deno.calls()).includes("info"), "deno info read the swapped file");
+  // The verified bytes pass.
+  await Deno.writeTextFile(join(fx.scriptDir, "script.ts"), clean);
+  await new DenoRuntime({ deno: deno.path }).prepare(verified, fx.scriptDir, {
+    cacheDir: fx.cacheDir,
+  });
+  assert.ok((await deno.calls()).includes("info"));
 });
 
 Deno.test("DenoRuntime.prepare() fills one set once under concurrency, per registry", async () => {
