@@ -117,10 +117,7 @@ var rekeyEntry = (async function (store, entry, options) {
 var readVerifiedFiles = (async function (entry) {
     const files = {};
     for (const name of entryFileNames(entry.manifest.language)) {
-        const bytes = readRegularFileSync(join(entry.dir, name), MAX_ENTRY_BYTES);
-        if ("sha256:" + await sha256(bytes) !== entry.manifest.files[name]) {
-            throw new IntegrityError(`Cannot re-key "${entry.manifest.fingerprint}": file ${name} changed while it was read`, { hint: "Run capibara rekey again" });
-        }
+        const bytes = await verifiedBytes(join(entry.dir, name), entry.manifest.files[name]);
         files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
     }
     return files;
@@ -157,9 +154,7 @@ import { basename, join } from "../_path.js";
 import { TEMPLATE_VERSION } from "../contract/contract.js";
 import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
 import { fingerprint, LEGACY_TEMPLATE_MAJOR, normalizePrompt, templateMajor, } from "../fingerprint.js";
-import { sha256 } from "../_hash.js";
-import { readRegularFileSync } from "../_fs.js";
-import { MAX_ENTRY_BYTES } from "./integrity.js";
+import { verifiedBytes } from "./_verified.js";
 import { entryFileNames, README_FILE } from "./entry.js";
 export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
 ;

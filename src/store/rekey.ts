@@ -18,9 +18,7 @@ import {
   normalizePrompt,
   templateMajor,
 } from "../fingerprint.ts";
-import { sha256 } from "../_hash.ts";
-import { readRegularFileSync } from "../_fs.ts";
-import { MAX_ENTRY_BYTES } from "./integrity.ts";
+import { verifiedBytes } from "./_verified.ts";
 import type { Language, Manifest, Mode } from "../schema.ts";
 import { entryFileNames, type EntryFiles, README_FILE } from "./entry.ts";
 import type { Entry, Store } from "./store.ts";
@@ -213,13 +211,7 @@ async function rekeyEntry(
 async function readVerifiedFiles(entry: Entry): Promise<EntryFiles> {
   const files: EntryFiles = {};
   for (const name of entryFileNames(entry.manifest.language)) {
-    const bytes = readRegularFileSync(join(entry.dir, name), MAX_ENTRY_BYTES);
-    if ("sha256:" + await sha256(bytes) !== entry.manifest.files[name]) {
-      throw new IntegrityError(
-        `Cannot re-key "${entry.manifest.fingerprint}": file ${name} changed while it was read`,
-        { hint: "Run capibara rekey again" },
-      );
-    }
+    const bytes = await verifiedBytes(join(entry.dir, name), entry.manifest.files[name]);
     files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   }
   return files;

@@ -397,9 +397,18 @@ Deno.test("capibara show: a repository's requirements holding pip's options give
   }
 });
 
-Deno.test("a manifest nested 200,000 levels deep breaks its own entry only: list, show and verify name it", async () => {
+/**
+ * Two entries made by dry runs, the first broken by `breakEntry` (given its folder): list, show and
+ * verify name `problem` for it (exit 8), and the other entry stays whole. `then` runs more
+ * commands in the project before that last check.
+ */
+async function oneBrokenEntry(
+  breakEntry: (dir: string) => Promise<void>,
+  problem: RegExp,
+  then?: (cwd: string, env: Record<string, string>) => Promise<void>,
+): Promise<void> {
   await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({ replies: [bundleReply(), bundleReply()] });
+  await using llm = startFakeLLM({ replies: [bundleReply(), bundleReply(), bundleReply()] });
   const env = envFor(llm.url);
   const made = [];
   for (const prompt of ["Echo the context back", "Echo it again"]) {
@@ -407,57 +416,50 @@ Deno.test("a manifest nested 200,000 levels deep breaks its own entry only: list
     assert.equal(result.code, 0, result.stdout + result.stderr);
     made.push((result.json as { fingerprint: string }).fingerprint);
   }
-  const [deep, fine] = made as [string, string];
-  const path = join(tmp.path, ".capibara", "scripts", deep, "manifest.json");
-  const text = await Deno.readTextFile(path);
-  await Deno.writeTextFile(
-    path,
-    text.replace(/}\s*$/, `, "x": ${"[".repeat(200_000)}${"]".repeat(200_000)}}\n`),
-  );
+  const [broken, fine] = made as [string, string];
+  await breakEntry(join(tmp.path, ".capibara", "scripts", broken));
   const list = await runCli(["list", "--json"], { cwd: tmp.path, env });
   assert.equal(list.code, 0, list.stdout + list.stderr);
   assert.match(list.stdout, new RegExp(fine));
-  assert.match(list.stdout, /nests deeper than 64 levels/);
-  for (const args of [["show", deep, "--json"], ["verify", deep]]) {
+  assert.match(list.stdout, problem);
+  for (const args of [["show", broken, "--json"], ["verify", broken]]) {
     const result = await runCli(args, { cwd: tmp.path, env });
     assert.equal(result.code, 8, `${args[0]}: ${result.stdout}${result.stderr}`);
-    assert.match(result.stdout + result.stderr, /nests deeper than 64 levels/);
+    assert.match(result.stdout + result.stderr, problem);
   }
+  await then?.(tmp.path, env);
   assert.equal((await runCli(["verify", fine], { cwd: tmp.path, env })).code, 0);
+}
+
+Deno.test("a manifest nested 200,000 levels deep breaks its own entry only: list, show and verify name it", async () => {
+  await oneBrokenEntry(async (dir) => {
+    const path = join(dir, "manifest.json");
+    const text = await Deno.readTextFile(path);
+    await Deno.writeTextFile(
+      path,
+      text.replace(/}\s*$/, `, "x": ${"[".repeat(200_000)}${"]".repeat(200_000)}}\n`),
+    );
+  }, /nests deeper than 64 levels/);
 });
 
 Deno.test("a manifest whose prompt is a million characters breaks its own entry only: list, show and verify name it at once", async () => {
   // Normalising such a prompt took time quadratic in its length (minutes, past Ctrl-C's reach):
   // now a stored prompt is bounded, and the rule reads only its ends.
-  await using tmp = await withTmpDir();
-  await using llm = startFakeLLM({ replies: [bundleReply(), bundleReply()] });
-  const env = envFor(llm.url);
-  const made = [];
-  for (const prompt of ["Echo the context back", "Echo it again"]) {
-    const result = await runCli(["run", prompt, "--dry-run", "--json"], { cwd: tmp.path, env });
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    made.push((result.json as { fingerprint: string }).fingerprint);
-  }
-  const [long, fine] = made as [string, string];
-  await forge(join(tmp.path, ".capibara", "scripts", long), (raw) => {
-    raw.prompt = "please ".repeat(50_000) + ".".repeat(500_000) + "x, please";
-  });
-  const list = await runCli(["list", "--json"], { cwd: tmp.path, env });
-  assert.equal(list.code, 0, list.stdout + list.stderr);
-  assert.match(list.stdout, new RegExp(fine));
-  assert.match(list.stdout, /prompt.*Too big: expected string to have <=16384 characters/);
-  for (const args of [["show", long, "--json"], ["verify", long]]) {
-    const result = await runCli(args, { cwd: tmp.path, env });
-    assert.equal(result.code, 8, `${args[0]}: ${result.stdout}${result.stderr}`);
-    assert.match(result.stdout + result.stderr, /Too big: expected string to have <=16384/);
-  }
-  // A miss looks for near requests among the stored prompts: the long one is skipped, not read.
-  const near = await runCli(["run", "Echo the context back again", "--dry-run", "--json"], {
-    cwd: tmp.path,
-    env,
-  });
-  assert.equal(near.code, 0, near.stdout + near.stderr);
-  assert.equal((await runCli(["verify", fine], { cwd: tmp.path, env })).code, 0);
+  await oneBrokenEntry(
+    (dir) =>
+      forge(dir, (raw) => {
+        raw.prompt = "please ".repeat(50_000) + ".".repeat(500_000) + "x, please";
+      }),
+    /prompt.*Too big: expected string to have <=16384 characters/,
+    async (cwd, env) => {
+      // A miss looks for near requests among the stored prompts: the long one is skipped.
+      const near = await runCli(["run", "Echo the context back again", "--dry-run", "--json"], {
+        cwd,
+        env,
+      });
+      assert.equal(near.code, 0, near.stdout + near.stderr);
+    },
+  );
 });
 
 Deno.test("a Python script that declares a source encoding other than UTF-8 is refused: what runs would not be what is shown", async () => {
