@@ -29,10 +29,15 @@ export var trustRequest = (function (project) {
     const longer = project.timeout !== undefined && project.timeout > DEFAULT_TIMEOUT_SECONDS;
     if (longer)
         request.timeoutSeconds = project.timeout;
+    const generateTimeout = project.generator?.timeout;
+    const waitsLonger = generateTimeout !== undefined &&
+        generateTimeout > DEFAULT_GENERATE_TIMEOUT_SECONDS;
+    if (waitsLonger)
+        request.generateTimeoutSeconds = generateTimeout;
     const needed = request.network.length + request.privateNetwork.length + request.env.length +
         request.read.length + request.write.length > 0 ||
         request.sourceBuilds || baseUrl !== undefined ||
-        model !== undefined || coreUrl !== undefined || widened || longer;
+        model !== undefined || coreUrl !== undefined || widened || longer || waitsLonger;
     return needed ? request : undefined;
 });
 export var harmlessPart = (function (project) {
@@ -42,6 +47,10 @@ export var harmlessPart = (function (project) {
             ? { timeout: project.timeout }
             : {}),
         ...(project.trust !== undefined ? { trust: project.trust } : {}),
+        ...(project.generator?.timeout !== undefined &&
+            project.generator.timeout <= DEFAULT_GENERATE_TIMEOUT_SECONDS
+            ? { generator: { timeout: project.generator.timeout } }
+            : {}),
         ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
             ? { max_output_mib: project.max_output_mib }
             : {}),
@@ -74,6 +83,10 @@ export var describeRequest = (function (request) {
     }
     if (request.timeoutSeconds !== undefined) {
         clauses.push(`let a run take up to ${request.timeoutSeconds} s (the default is ${DEFAULT_TIMEOUT_SECONDS})`);
+    }
+    if (request.generateTimeoutSeconds !== undefined) {
+        clauses.push(`wait up to ${request.generateTimeoutSeconds} s for the generator (the default is ` +
+            `${DEFAULT_GENERATE_TIMEOUT_SECONDS})`);
     }
     if (request.maxOutputMib !== undefined) {
         clauses.push(`let a run's outputs take up to ${request.maxOutputMib} MiB on disk (the default is ` +
@@ -149,6 +162,12 @@ export var untrustedError = (function (trust) {
             ...(trust.request?.timeoutSeconds !== undefined
                 ? { timeout: trust.request.timeoutSeconds }
                 : {}),
+            ...(trust.request?.maxOutputMib !== undefined
+                ? { max_output_mib: trust.request.maxOutputMib }
+                : {}),
+            ...(trust.request?.generateTimeoutSeconds !== undefined
+                ? { generator_timeout: trust.request.generateTimeoutSeconds }
+                : {}),
         },
     });
 });
@@ -164,6 +183,7 @@ import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
 export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
 export const TRUST_FILE = "trust.json";
 export const DEFAULT_TIMEOUT_SECONDS = 300;
+export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 120;
 ;
 ;
 ;

@@ -15,8 +15,9 @@
  * - the SDK option `trustProjectConfig: true` trusts it for that instance: the caller's own code
  *   points the SDK at the project.
  *
- * Settings that only narrow or tune (`mode`, `timeout`, `trust`, a `max_output_mib` below the
- * default) need no trust; one above the default widens a limit and does. `trust` (the keys
+ * Settings that only narrow or tune (`mode`, `trust`, a `timeout`, `generator.timeout` or
+ * `max_output_mib` at most the default) need no trust; one above the default widens a limit and
+ * does. `trust` (the keys
  * whose signatures count, and `require_signature`) can only refuse entries: a signature grants a
  * script nothing that an unsigned entry would not get, and a repository's keys never satisfy a
  * machine's own requirement (`CAPIBARA_REQUIRE_SIGNATURE`, see store/trust.ts). `resolveConfig`
@@ -75,10 +76,15 @@ export interface TrustRequest {
   maxOutputMib?: number;
   /** A run's time limit (seconds) above the default: a limit widened. */
   timeoutSeconds?: number;
+  /** The generator's time limit (seconds) above the default: a wait on it lengthened. */
+  generateTimeoutSeconds?: number;
 }
 
 /** A run's time limit unless configured, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
+
+/** The time limit of one request to the generator unless configured, in seconds. */
+export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 120;
 
 /** How a file that needs trust is trusted. */
 export type TrustSource = "record" | "env" | "option";
@@ -138,10 +144,14 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   if (widened) request.maxOutputMib = project.max_output_mib;
   const longer = project.timeout !== undefined && project.timeout > DEFAULT_TIMEOUT_SECONDS;
   if (longer) request.timeoutSeconds = project.timeout;
+  const generateTimeout = project.generator?.timeout;
+  const waitsLonger = generateTimeout !== undefined &&
+    generateTimeout > DEFAULT_GENERATE_TIMEOUT_SECONDS;
+  if (waitsLonger) request.generateTimeoutSeconds = generateTimeout;
   const needed = request.network.length + request.privateNetwork.length + request.env.length +
           request.read.length + request.write.length > 0 ||
     request.sourceBuilds || baseUrl !== undefined ||
-    model !== undefined || coreUrl !== undefined || widened || longer;
+    model !== undefined || coreUrl !== undefined || widened || longer || waitsLonger;
   return needed ? request : undefined;
 }
 
@@ -154,6 +164,11 @@ export function harmlessPart(project: ProjectConfig): ProjectConfig {
       ? { timeout: project.timeout }
       : {}),
     ...(project.trust !== undefined ? { trust: project.trust } : {}),
+    // The generator's time limit, shortened only; the generator itself needs trust.
+    ...(project.generator?.timeout !== undefined &&
+        project.generator.timeout <= DEFAULT_GENERATE_TIMEOUT_SECONDS
+      ? { generator: { timeout: project.generator.timeout } }
+      : {}),
     // Lowered only: a repository may tighten the bound of its runs' outputs, not widen it.
     ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
       ? { max_output_mib: project.max_output_mib }
@@ -194,6 +209,12 @@ export function describeRequest(request: TrustRequest): string[] {
   if (request.timeoutSeconds !== undefined) {
     clauses.push(
       `let a run take up to ${request.timeoutSeconds} s (the default is ${DEFAULT_TIMEOUT_SECONDS})`,
+    );
+  }
+  if (request.generateTimeoutSeconds !== undefined) {
+    clauses.push(
+      `wait up to ${request.generateTimeoutSeconds} s for the generator (the default is ` +
+        `${DEFAULT_GENERATE_TIMEOUT_SECONDS})`,
     );
   }
   if (request.maxOutputMib !== undefined) {
@@ -356,6 +377,12 @@ export function untrustedError(trust: ProjectTrust): PermissionError {
         ...(trust.request?.sourceBuilds ? { source_builds: true } : {}),
         ...(trust.request?.timeoutSeconds !== undefined
           ? { timeout: trust.request.timeoutSeconds }
+          : {}),
+        ...(trust.request?.maxOutputMib !== undefined
+          ? { max_output_mib: trust.request.maxOutputMib }
+          : {}),
+        ...(trust.request?.generateTimeoutSeconds !== undefined
+          ? { generator_timeout: trust.request.generateTimeoutSeconds }
           : {}),
       },
     },

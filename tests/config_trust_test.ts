@@ -17,6 +17,7 @@ import {
   untrustedError,
 } from "../src/config_trust.ts";
 import { DEFAULT_STAGING_LIMITS } from "../src/sandbox/copy_out.ts";
+import type { ProjectConfig } from "../src/schema.ts";
 import { PermissionError } from "../src/errors.ts";
 import type { Generator } from "../src/generate/types.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
@@ -287,7 +288,10 @@ Deno.test("a configuration may lower the bound of a run's outputs without trust,
     () => resolveConfig({ trustProjectConfig: true }, {}, { timeout: 1e9 }),
     /config\.json timeout/,
   );
-  assert.throws(() => resolveConfig({}, {}, { generator: { timeout: 1e9 } }), /generator\.timeout/);
+  assert.throws(
+    () => resolveConfig({ trustProjectConfig: true }, {}, { generator: { timeout: 1e9 } }),
+    /generator\.timeout/,
+  );
 });
 
 Deno.test("a configuration may shorten a run's time limit without trust, never lengthen it", () => {
@@ -299,6 +303,22 @@ Deno.test("a configuration may shorten a run's time limit without trust, never l
   assert.equal(resolveConfig({}, {}, { timeout: 2_000_000 }, untrusted).timeoutSeconds, 300);
   assert.equal(trustRequest({ timeout: 60 }), undefined);
   assert.equal(resolveConfig({}, {}, { timeout: 60 }, untrusted).timeoutSeconds, 60);
+});
+
+Deno.test("a configuration may shorten the generator's time limit without trust, never lengthen it", () => {
+  const longer = trustRequest({ generator: { timeout: 86_400 } });
+  assert.equal(longer?.generateTimeoutSeconds, 86_400);
+  assert.match(describeRequest(longer!).join("; "), /wait up to 86400 s for the generator/);
+  const untrusted: ProjectTrust = { state: "untrusted", request: longer };
+  const waits = (project: ProjectConfig, trust: ProjectTrust, trusted = false) =>
+    resolveConfig({ trustProjectConfig: trusted }, {}, project, trust).generator.timeoutSeconds;
+  assert.equal(waits({ generator: { timeout: 86_400 } }, untrusted), undefined);
+  assert.equal(waits({ generator: { timeout: 86_400 } }, untrusted, true), 86_400);
+  assert.equal(trustRequest({ generator: { timeout: 30 } }), undefined);
+  assert.equal(waits({ generator: { timeout: 30 } }, { state: "untrusted" }), 30);
+  // The generator it names needs trust still; its shorter limit alone applies.
+  const named = { generator: { base_url: "http://evil.example/v1", timeout: 30 } };
+  assert.equal(waits(named, { state: "untrusted", request: trustRequest(named) }), 30);
 });
 
 Deno.test("trustRequest() needs trust for a private-network grant: loopback, the LAN, cloud metadata", () => {

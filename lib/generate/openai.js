@@ -61,11 +61,12 @@ export var generatorFromEnv = (function (env, config = {}) {
 });
 import { discoversModel, resolveConfig } from "../config.js";
 import { NetworkError, TemplateError, ValidationError } from "../errors.js";
+import { DEFAULT_GENERATE_TIMEOUT_SECONDS } from "../config_trust.js";
 import { readBounded, TooLarge } from "../_body.js";
 const MAX_COMPLETION_BYTES = 16 * 1024 ** 2;
 export { DEFAULT_MODEL, OPENAI_BASE_URL } from "../config.js";
 const DEFAULTS = {
-    timeoutMs: 120_000,
+    timeoutMs: DEFAULT_GENERATE_TIMEOUT_SECONDS * 1000,
     maxRetries: 2,
     seed: 7,
     maxRepairs: 2,

@@ -9,6 +9,7 @@ import type { APIError } from "npm:openai@^7.57.0";
 import type { Language } from "../schema.ts";
 import { discoversModel, type GeneratorSettings, resolveConfig } from "../config.ts";
 import { NetworkError, TemplateError, ValidationError } from "../errors.ts";
+import { DEFAULT_GENERATE_TIMEOUT_SECONDS } from "../config_trust.ts";
 import type { GenerateOptions, GenerateRequest, GenerateResult, Generator } from "./types.ts";
 import { readBounded, TooLarge } from "../_body.ts";
 
@@ -41,7 +42,7 @@ export interface OpenAIGeneratorOptions {
 export { DEFAULT_MODEL, OPENAI_BASE_URL } from "../config.ts";
 
 const DEFAULTS = {
-  timeoutMs: 120_000,
+  timeoutMs: DEFAULT_GENERATE_TIMEOUT_SECONDS * 1000,
   maxRetries: 2,
   seed: 7,
   maxRepairs: 2,
