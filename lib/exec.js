@@ -33,7 +33,9 @@ var spawn = (function (spec, stdin) {
     }).spawn();
 });
 export var execCommand = (async function (spec, options) {
-    return await supervise(spawn(spec, "null"), options);
+    const child = spawn(spec, "null");
+    options.onSpawn?.(child.pid);
+    return await supervise(child, options);
 });
 export var holdCommand = (function (spec, signFile) {
     const child = spawn(spec, "piped");

@@ -28,6 +28,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Receives the stderr bytes kept, as they arrive (they are still returned in full too). */
   onStderr?: (chunk: Uint8Array) => void;
+  /** Told the process id once the command started ({@linkcode execCommand} only). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** What a finished subprocess did. */
@@ -103,7 +105,9 @@ function spawn(spec: CommandSpec, stdin: "null" | "piped"): Deno.ChildProcess {
 
 /** Run a command to completion under a time limit and an output cap. Never throws for exit codes. */
 export async function execCommand(spec: CommandSpec, options: ExecOptions): Promise<ExecResult> {
-  return await supervise(spawn(spec, "null"), options);
+  const child = spawn(spec, "null");
+  options.onSpawn?.(child.pid);
+  return await supervise(child, options);
 }
 
 /**

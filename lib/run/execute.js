@@ -10,9 +10,11 @@ var sum = (function (measures) {
 });
 var stagingError = (function (limits, used) {
     if (unmeasurable(used)) {
-        return new ExecError("Script made a folder of its outputs or temp dir that cannot be listed, so what it holds " +
-            "cannot be measured: it was stopped", {
-            hint: "A script may not close its own folders to reading (chmod 0300): fix the script",
+        return new ExecError("Script made what it writes impossible to measure (a folder of its outputs or temp dir " +
+            "that cannot be listed, or a removed file it holds that cannot be looked at): it was " +
+            "stopped", {
+            hint: "A script may not close its own folders to reading (chmod 0300), make itself not " +
+                "dumpable, or keep a file it removed mapped: fix the script",
             details: { max_bytes: limits.bytes, max_files: limits.files },
         });
     }
@@ -183,7 +185,11 @@ export var runStaged = (async function (staged, options) {
             const used = sum([tmpDir, ...inPlace].map(((path) => measureTree(path, stopAt, { reopen }))));
             return { bytes: used.bytes - before.bytes, files: used.files - before.files };
         });
-        const watch = watchUsage((() => usage()), bounds, STAGING_SAMPLE_MS, options.signal);
+        const processes = {
+            pid: staged.held?.pid,
+            devices: devicesOf([tmpDir, ...inPlace]),
+        };
+        const watch = watchUsage((() => usage()), bounds, STAGING_SAMPLE_MS, options.signal, processes);
         let exceeded;
         const absent = plantablePaths(plan.policy);
         const began = Date.now();
@@ -194,6 +200,7 @@ export var runStaged = (async function (staged, options) {
                 maxOutputBytes: options.maxOutputBytes,
                 signal: watch.signal,
                 onStderr: options.onStderr,
+                onSpawn: ((pid) => processes.pid = pid),
             };
             exec = staged.held
                 ? await staged.held.release(execOptions)
@@ -258,7 +265,7 @@ import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExi
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
-import { copyOut, DEFAULT_STAGING_LIMITS, makeFolders, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
+import { copyOut, DEFAULT_STAGING_LIMITS, devicesOf, makeFolders, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
 import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
 import { verifiedBytes } from "../store/_verified.js";

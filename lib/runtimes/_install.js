@@ -21,12 +21,14 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
     let exceeded;
     let result;
     try {
-        const watch = watchUsage((() => usage()), limits, INSTALL_SAMPLE_MS);
+        const processes = { devices: devicesOf(roots) };
+        const watch = watchUsage((() => usage()), limits, INSTALL_SAMPLE_MS, undefined, processes);
         try {
             result = await execCommand(wrapped.spec, {
                 timeoutMs: options.timeoutMs,
                 maxOutputBytes: options.maxOutputBytes,
                 signal: watch.signal,
+                onSpawn: ((pid) => processes.pid = pid),
             });
         }
         finally {
@@ -40,8 +42,9 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
         await wrapped.close();
     }
     if (exceeded && unmeasurable(exceeded)) {
-        throw new DependencyError("Cannot install the script's packages: the install made a folder that cannot be listed, " +
-            "so what it wrote cannot be measured (it was stopped)", { hint: "A package that closes its own folders to reading is refused; pick other packages" });
+        throw new DependencyError("Cannot install the script's packages: the install made what it wrote impossible to " +
+            "measure (a folder that cannot be listed, or a removed file it holds that cannot be " +
+            "looked at; it was stopped)", { hint: "A package that closes its own folders to reading is refused; pick other packages" });
     }
     if (exceeded) {
         const gib = ((bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`);
@@ -57,7 +60,7 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
 });
 import { execCommand } from "../exec.js";
 import { DependencyError } from "../errors.js";
-import { measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
+import { devicesOf, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
 export const INSTALL_SAMPLE_MS = 250;
 ;

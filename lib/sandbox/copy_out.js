@@ -66,7 +66,116 @@ export var pastBounds = (function (used, bounds) {
 export var unmeasurable = (function (used) {
     return !Number.isFinite(used.bytes) || !Number.isFinite(used.files);
 });
-export var watchUsage = (function (usage, bounds, everyMs, cancel) {
+export var deviceNumber = (function (text) {
+    const [major = NaN, minor = NaN] = text.split(":").map(((part) => parseInt(part, 16)));
+    return (major & 0xfff) * 2 ** 8 + (major - (major & 0xfff)) * 2 ** 32 + (minor & 0xff) +
+        (minor - (minor & 0xff)) * 2 ** 12;
+});
+export var devicesOf = (function (paths) {
+    const devices = new Set();
+    for (const path of paths) {
+        const info = lstatSyncOrNull(path);
+        if (info)
+            devices.add(info.dev);
+    }
+    return devices;
+});
+export var processesBelow = (function (root) {
+    const children = new Map();
+    for (const entry of Deno.readDirSync("/proc")) {
+        const pid = Number(entry.name);
+        if (!Number.isInteger(pid))
+            continue;
+        let stat;
+        try {
+            stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+        }
+        catch {
+            continue;
+        }
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 2)[1]);
+        const siblings = children.get(parent);
+        if (siblings)
+            siblings.push(pid);
+        else
+            children.set(parent, [pid]);
+    }
+    const found = [root];
+    for (let i = 0; i < found.length; i++)
+        found.push(...(children.get(found[i]) ?? []));
+    return found;
+});
+var privilegedHelper = (function (pid) {
+    if (Deno.uid() === 0)
+        return false;
+    try {
+        const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+        return /^Uid:\s+\d+\s+0\s/m.test(status);
+    }
+    catch {
+        return false;
+    }
+});
+export var heldRemovedFiles = (function (root, devices) {
+    const total = { bytes: 0, files: 0 };
+    if (Deno.build.os !== "linux")
+        return total;
+    const seen = new Set();
+    const count = ((dev, ino, size) => {
+        const key = `${dev}:${ino}`;
+        if (seen.has(key))
+            return;
+        seen.add(key);
+        total.files++;
+        total.bytes += size;
+    });
+    const unreadable = ((error, pid) => !(error instanceof Deno.errors.NotFound) && !privilegedHelper(pid));
+    for (const pid of processesBelow(root)) {
+        const fds = `/proc/${pid}/fd`;
+        let entries;
+        let maps;
+        try {
+            entries = [...Deno.readDirSync(fds)];
+            maps = Deno.readTextFileSync(`/proc/${pid}/maps`);
+        }
+        catch (error) {
+            if (!unreadable(error, pid))
+                continue;
+            return { bytes: Infinity, files: total.files };
+        }
+        for (const entry of entries) {
+            const path = `${fds}/${entry.name}`;
+            try {
+                if (!Deno.readLinkSync(path).endsWith(" (deleted)"))
+                    continue;
+                const info = Deno.statSync(path);
+                if (info.isFile && devices.has(info.dev))
+                    count(info.dev, info.ino, info.size);
+            }
+            catch {
+            }
+        }
+        for (const line of maps.split("\n")) {
+            if (!line.endsWith(" (deleted)"))
+                continue;
+            const [range = "", , , device = "", inode = "0"] = line.split(/\s+/, 5);
+            const dev = deviceNumber(device);
+            if (inode === "0" || !devices.has(dev) || seen.has(`${dev}:${inode}`))
+                continue;
+            try {
+                const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
+                count(info.dev, info.ino, info.size);
+            }
+            catch (error) {
+                if (!unreadable(error, pid))
+                    continue;
+                return { bytes: Infinity, files: total.files };
+            }
+        }
+    }
+    return total;
+});
+export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
     const stop = new AbortController();
     const onCancel = (() => stop.abort());
     cancel?.addEventListener("abort", onCancel, { once: true });
@@ -87,6 +196,11 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel) {
             if (!running)
                 break;
             const used = usage();
+            if (processes?.pid !== undefined) {
+                const held = heldRemovedFiles(processes.pid, processes.devices);
+                used.bytes += held.bytes;
+                used.files += held.files;
+            }
             if (pastBounds(used, bounds)) {
                 exceeded = used;
                 stop.abort();
@@ -490,6 +604,11 @@ export const DEFAULT_STAGING_LIMITS = {
     bytes: 1024 ** 3,
     files: 10_000,
 };
+;
+;
+;
+;
+;
 ;
 ;
 ;

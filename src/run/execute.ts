@@ -31,11 +31,13 @@ import type { Language } from "../schema.ts";
 import {
   copyOut,
   DEFAULT_STAGING_LIMITS,
+  devicesOf,
   makeFolders,
   measureTree,
   pastBounds,
   type StagingLimits,
   unmeasurable,
+  type WatchedProcesses,
   watchUsage,
 } from "../sandbox/copy_out.ts";
 import {
@@ -104,10 +106,12 @@ function sum(measures: StagingLimits[]): StagingLimits {
 function stagingError(limits: StagingLimits, used: StagingLimits): ExecError {
   if (unmeasurable(used)) {
     return new ExecError(
-      "Script made a folder of its outputs or temp dir that cannot be listed, so what it holds " +
-        "cannot be measured: it was stopped",
+      "Script made what it writes impossible to measure (a folder of its outputs or temp dir " +
+        "that cannot be listed, or a removed file it holds that cannot be looked at): it was " +
+        "stopped",
       {
-        hint: "A script may not close its own folders to reading (chmod 0300): fix the script",
+        hint: "A script may not close its own folders to reading (chmod 0300), make itself not " +
+          "dumpable, or keep a file it removed mapped: fix the script",
         details: { max_bytes: limits.bytes, max_files: limits.files },
       },
     );
@@ -418,8 +422,13 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
       return { bytes: used.bytes - before.bytes, files: used.files - before.files };
     };
 
-    // The staging bounds hold while the script runs: measured, and the run killed past them.
-    const watch = watchUsage(() => usage(), bounds, STAGING_SAMPLE_MS, options.signal);
+    // The staging bounds hold while the script runs: measured, and the run killed past them;
+    // files it removed but still holds open or mapped count too.
+    const processes: WatchedProcesses = {
+      pid: staged.held?.pid,
+      devices: devicesOf([tmpDir, ...inPlace]),
+    };
+    const watch = watchUsage(() => usage(), bounds, STAGING_SAMPLE_MS, options.signal, processes);
     let exceeded: StagingLimits | undefined;
     // Where the script could make a .git, .capibara or shell file that is not there yet.
     const absent = plantablePaths(plan.policy);
@@ -432,6 +441,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
         maxOutputBytes: options.maxOutputBytes,
         signal: watch.signal,
         onStderr: options.onStderr,
+        onSpawn: (pid: number) => processes.pid = pid,
       };
       exec = staged.held
         ? await staged.held.release(execOptions)

@@ -9,10 +9,12 @@
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import { DependencyError } from "../errors.ts";
 import {
+  devicesOf,
   measureTree,
   pastBounds,
   type StagingLimits,
   unmeasurable,
+  type WatchedProcesses,
   watchUsage,
 } from "../sandbox/copy_out.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
@@ -58,12 +60,15 @@ export async function runInstall(
   let exceeded: StagingLimits | undefined;
   let result: ExecResult;
   try {
-    const watch = watchUsage(() => usage(), limits, INSTALL_SAMPLE_MS);
+    // Files the install removed but still holds open or mapped count too.
+    const processes: WatchedProcesses = { devices: devicesOf(roots) };
+    const watch = watchUsage(() => usage(), limits, INSTALL_SAMPLE_MS, undefined, processes);
     try {
       result = await execCommand(wrapped.spec, {
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
         signal: watch.signal,
+        onSpawn: (pid) => processes.pid = pid,
       });
     } finally {
       exceeded = await watch.end();
@@ -76,8 +81,9 @@ export async function runInstall(
   }
   if (exceeded && unmeasurable(exceeded)) {
     throw new DependencyError(
-      "Cannot install the script's packages: the install made a folder that cannot be listed, " +
-        "so what it wrote cannot be measured (it was stopped)",
+      "Cannot install the script's packages: the install made what it wrote impossible to " +
+        "measure (a folder that cannot be listed, or a removed file it holds that cannot be " +
+        "looked at; it was stopped)",
       { hint: "A package that closes its own folders to reading is refused; pick other packages" },
     );
   }

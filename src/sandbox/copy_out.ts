@@ -306,6 +306,129 @@ export function unmeasurable(used: StagingLimits): boolean {
   return !Number.isFinite(used.bytes) || !Number.isFinite(used.files);
 }
 
+/**
+ * The device number (`st_dev`, as `Deno.FileInfo.dev` gives it) of a device written `major:minor`
+ * in hex, as `/proc/<pid>/maps` writes it (glibc's and the kernel's encoding).
+ */
+export function deviceNumber(text: string): number {
+  const [major = NaN, minor = NaN] = text.split(":").map((part) => parseInt(part, 16));
+  return (major & 0xfff) * 2 ** 8 + (major - (major & 0xfff)) * 2 ** 32 + (minor & 0xff) +
+    (minor - (minor & 0xff)) * 2 ** 12;
+}
+
+/** The devices the given paths are on (those that exist). */
+export function devicesOf(paths: readonly string[]): Set<number> {
+  const devices = new Set<number>();
+  for (const path of paths) {
+    const info = lstatSyncOrNull(path);
+    if (info) devices.add(info.dev);
+  }
+  return devices;
+}
+
+/** `root` and every process below it, from each process's parent in `/proc/<pid>/stat`. */
+export function processesBelow(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    } catch {
+      continue; // ended meanwhile
+    }
+    // "pid (name) state ppid …": the name may hold spaces and parentheses, never the last ")".
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 2)[1]);
+    const siblings = children.get(parent);
+    if (siblings) siblings.push(pid);
+    else children.set(parent, [pid]);
+  }
+  const found = [root];
+  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
+  return found;
+}
+
+/** Whether a process runs as root while this one does not: a set-user-ID helper's, not a script's. */
+function privilegedHelper(pid: number): boolean {
+  if (Deno.uid() === 0) return false;
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return /^Uid:\s+\d+\s+0\s/m.test(status);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the processes from `root` down hold of files removed from every folder, on `devices` (the
+ * devices of the measured folders): a file deleted while a descriptor or a mapping holds it keeps
+ * its blocks until the last goes, and no folder shows it. Read from each process's descriptors
+ * (`/proc/<pid>/fd`) and mappings (`/proc/<pid>/maps`, each measured through
+ * `/proc/<pid>/map_files`). A process whose descriptors or mappings cannot be read (a script that
+ * made itself not dumpable; a mapped file, for a user other than root, whom the kernel does not let
+ * look), counts as past every bound (bytes: Infinity), as a folder that cannot be listed does.
+ * Linux only: elsewhere nothing is counted.
+ */
+export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): StagingLimits {
+  const total = { bytes: 0, files: 0 };
+  if (Deno.build.os !== "linux") return total;
+  const seen = new Set<string>();
+  const count = (dev: number, ino: number | null, size: number) => {
+    const key = `${dev}:${ino}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    total.files++;
+    total.bytes += size;
+  };
+  const unreadable = (error: unknown, pid: number) =>
+    !(error instanceof Deno.errors.NotFound) && !privilegedHelper(pid);
+  for (const pid of processesBelow(root)) {
+    const fds = `/proc/${pid}/fd`;
+    let entries: Deno.DirEntry[];
+    let maps: string;
+    try {
+      entries = [...Deno.readDirSync(fds)];
+      maps = Deno.readTextFileSync(`/proc/${pid}/maps`);
+    } catch (error) {
+      if (!unreadable(error, pid)) continue; // ended meanwhile
+      return { bytes: Infinity, files: total.files };
+    }
+    for (const entry of entries) {
+      const path = `${fds}/${entry.name}`;
+      try {
+        if (!Deno.readLinkSync(path).endsWith(" (deleted)")) continue;
+        const info = Deno.statSync(path);
+        if (info.isFile && devices.has(info.dev)) count(info.dev, info.ino, info.size);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    for (const line of maps.split("\n")) {
+      if (!line.endsWith(" (deleted)")) continue;
+      const [range = "", , , device = "", inode = "0"] = line.split(/\s+/, 5);
+      const dev = deviceNumber(device);
+      if (inode === "0" || !devices.has(dev) || seen.has(`${dev}:${inode}`)) continue;
+      try {
+        const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
+        count(info.dev, info.ino, info.size);
+      } catch (error) {
+        if (!unreadable(error, pid)) continue; // unmapped meanwhile
+        return { bytes: Infinity, files: total.files };
+      }
+    }
+  }
+  return total;
+}
+
+/** The processes a watch also looks into (see {@linkcode heldRemovedFiles}). */
+export interface WatchedProcesses {
+  /** The command's process, once it started. */
+  pid?: number;
+  /** The devices of the folders measured. */
+  devices: ReadonlySet<number>;
+}
+
 /** A watch of what a running command writes (see {@linkcode watchUsage}). */
 export interface UsageWatch {
   /** Aborted once a measure passed the bounds: the command's signal, which kills it. */
@@ -317,13 +440,16 @@ export interface UsageWatch {
 /**
  * Measures `usage()` every `everyMs` while a command runs and aborts the watch's signal once it
  * passed `bounds` (in bytes or entries): the one rule by which what a script, or an install of its
- * packages, writes is bounded while it runs. `cancel` (the caller's signal) aborts it too.
+ * packages, writes is bounded while it runs. With `processes`, each measure also counts the
+ * removed files the command's processes still hold ({@linkcode heldRemovedFiles}). `cancel` (the
+ * caller's signal) aborts it too.
  */
 export function watchUsage(
   usage: () => StagingLimits,
   bounds: StagingLimits,
   everyMs: number,
   cancel?: AbortSignal,
+  processes?: WatchedProcesses,
 ): UsageWatch {
   const stop = new AbortController();
   const onCancel = () => stop.abort();
@@ -344,6 +470,11 @@ export function watchUsage(
       });
       if (!running) break;
       const used = usage();
+      if (processes?.pid !== undefined) {
+        const held = heldRemovedFiles(processes.pid, processes.devices);
+        used.bytes += held.bytes;
+        used.files += held.files;
+      }
       if (pastBounds(used, bounds)) {
         exceeded = used;
         stop.abort();

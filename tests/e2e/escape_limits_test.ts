@@ -270,6 +270,29 @@ detail="hid 600 MiB"`,
     assert.equal(info, null, `out/hide/blob reached the project (${info?.size} bytes)`);
   },
 });
+// A file removed while a descriptor or a mapping holds it keeps its blocks, but no folder shows
+// it: the measure of the run's folders never counted it (an attacker's review: 600 MiB past a
+// 128 MiB bound, until the run ended).
+for (const held of ["open", "mapped"] as const) {
+  attack({
+    name: `hide 600 MiB in a removed file the script keeps ${held}, past the disk bound`,
+    language: "python",
+    context: { output: "out/" },
+    timeout: 120,
+    script: py(`import mmap, os, tempfile, time
+fd, path = tempfile.mkstemp(dir=os.environ.get("TMPDIR"))
+os.unlink(path)
+chunk = b"\\0" * (8 << 20)
+for _ in range(75):
+    os.write(fd, chunk)
+os.fsync(fd)
+${held === "mapped" ? "keep = mmap.mmap(fd, 4096)\nos.close(fd)" : "keep = fd"}
+time.sleep(1.5)
+breached = True
+detail = "held 600 MiB in a removed file (${held})"`),
+    blockedBy: [ExecError],
+  });
+}
 const manyFiles = async () => {
   let count = 0;
   for await (const e of Deno.readDir(join(PROJECT, "out"))) {

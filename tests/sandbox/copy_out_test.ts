@@ -8,10 +8,14 @@ import { ExecError } from "../../src/errors.ts";
 import {
   copyOut,
   type CopyOutOptions,
+  deviceNumber,
+  devicesOf,
   gitTracked,
+  heldRemovedFiles,
   makeFolders,
   measureTree,
   type OutputStage,
+  processesBelow,
   SHELL_RC_FILES,
   untrustedName,
 } from "../../src/sandbox/copy_out.ts";
@@ -382,3 +386,72 @@ Deno.test({
 async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   return await Deno.lstat(path).catch(() => null);
 }
+
+Deno.test("deviceNumber() reads /proc/<pid>/maps's major:minor as Deno's stat gives st_dev", () => {
+  if (Deno.build.os !== "linux") return;
+  const binary = Deno.realPathSync(Deno.execPath());
+  const line = Deno.readTextFileSync("/proc/self/maps").split("\n").find((l) =>
+    l.endsWith(" " + binary)
+  );
+  assert.ok(line, "the deno binary is mapped");
+  const [, , , device, inode] = line.split(/\s+/);
+  const info = Deno.statSync(binary);
+  assert.equal(deviceNumber(device!), info.dev);
+  assert.equal(Number(inode), info.ino);
+  // The kernel's encoding of large numbers (glibc's makedev).
+  assert.equal(deviceNumber("103:10005"), 0x103 * 2 ** 8 + 0x05 + 0x10000 * 2 ** 12);
+  assert.equal(deviceNumber("1234:5"), 0x234 * 2 ** 8 + 0x1000 * 2 ** 32 + 5);
+});
+
+Deno.test({
+  name:
+    "heldRemovedFiles() counts removed files a process tree holds open or mapped on the measured devices (a mapped one the kernel does not show, past every bound)",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir("capibara_held_");
+    const dir = await Deno.realPath(tmp.path);
+    // A parent that holds a removed 3 MiB file open, and a child that maps a removed 2 MiB one
+    // and closes its descriptor.
+    const script = `import mmap, os, subprocess, sys, time
+def removed(name, size):
+    fd = os.open(os.path.join(sys.argv[1], name), os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"x" * size)
+    os.unlink(os.path.join(sys.argv[1], name))
+    return fd
+if sys.argv[2] == "parent":
+    held = removed("open", 3 << 20)
+    kid = subprocess.Popen([sys.executable, "-c", sys.argv[3], sys.argv[1], "child", sys.argv[3]])
+    kid.wait()
+else:
+    fd = removed("mapped", 2 << 20)
+    keep = mmap.mmap(fd, 4096)
+    os.close(fd)
+    print("ready", flush=True)
+    time.sleep(30)
+`;
+    const process = new Deno.Command("python3", {
+      args: ["-c", script, dir, "parent", script],
+      stdout: "piped",
+    }).spawn();
+    try {
+      const reader = process.stdout.getReader();
+      const { value } = await reader.read();
+      assert.match(new TextDecoder().decode(value), /ready/);
+      reader.releaseLock();
+      assert.ok(processesBelow(process.pid).length >= 2, "the child is found below its parent");
+      const held = heldRemovedFiles(process.pid, devicesOf([dir]));
+      if (held.bytes !== Infinity) {
+        assert.deepEqual(held, { bytes: 5 << 20, files: 2 });
+      } else {
+        // Where the kernel lets only root look at a mapped file, it cannot be measured.
+        assert.notEqual(Deno.uid(), 0, "root measures a mapped file");
+      }
+      // Files on other devices are not the measured folders' (a memfd, another file system).
+      assert.deepEqual(heldRemovedFiles(process.pid, new Set()), { bytes: 0, files: 0 });
+    } finally {
+      process.kill("SIGKILL");
+      await process.status;
+      await process.stdout.cancel().catch(() => {});
+    }
+  },
+});
