@@ -30,7 +30,7 @@ var firstObject = (function (text, from = 0) {
         else if (ch === "{")
             depth++;
         else if (ch === "}" && --depth === 0)
-            return text.slice(start, i + 1);
+            return { text: text.slice(start, i + 1), end: i + 1 };
     }
     return undefined;
 });
@@ -52,10 +52,10 @@ export var extractJson = (function (content) {
         const candidate = firstObject(text, from);
         if (candidate === undefined)
             break;
-        const parsed = tryParse(candidate);
+        const parsed = tryParse(candidate.text);
         if (parsed.ok)
             return parsed.value;
-        from = text.indexOf("{", from) + 1;
+        from = candidate.end;
     }
     const excerpt = text.length > 80 ? text.slice(0, 80) + "…" : text;
     if (!text.includes("{")) {
@@ -89,16 +89,16 @@ var escapeRegExp = (function (text) {
 });
 var headerLines = (function (script, language) {
     const leader = escapeRegExp(COMMENT_LEADERS[language]);
-    const start = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_START)}\\s*$`, "m");
-    const end = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_END)}\\s*$`, "m");
-    const s = start.exec(script);
-    if (!s)
+    const marker = ((text) => new RegExp(`^\\s*${leader}\\s*${escapeRegExp(text)}\\s*$`));
+    const [start, end] = [marker(HEADER_START), marker(HEADER_END)];
+    const lines = script.split(/\r?\n/);
+    const first = lines.findIndex(((line) => start.test(line)));
+    if (first < 0)
         return undefined;
-    const rest = script.slice(s.index + s[0].length);
-    const e = end.exec(rest);
-    if (!e)
+    const last = lines.findIndex(((line, i) => i > first && end.test(line)));
+    if (last < 0)
         return undefined;
-    return rest.slice(0, e.index).split(/\r?\n/).filter(((l) => l.trim() !== ""));
+    return lines.slice(first + 1, last).filter(((l) => l.trim() !== ""));
 });
 var headerDeps = (function (lines, language) {
     const leader = escapeRegExp(COMMENT_LEADERS[language]);

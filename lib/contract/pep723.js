@@ -1,4 +1,27 @@
 // Generated from src/contract/pep723.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+export var pep723Blocks = (function (script) {
+    const lines = script.split("\n");
+    const n = lines.length;
+    const isContent = ((i) => i < n - 1 && (lines[i] === "#" || lines[i].startsWith("# ")));
+    const runEnd = new Array(n + 1).fill(n);
+    for (let i = n - 1; i >= 0; i--)
+        runEnd[i] = isContent(i) ? runEnd[i + 1] : i;
+    const lastClose = new Array(n).fill(-1);
+    for (let i = 0, last = -1; i < n; i++)
+        lastClose[i] = last = lines[i] === "# ///" ? i : last;
+    const blocks = [];
+    for (let open = 0; open < n - 1; open++) {
+        const type = /^# \/\/\/ ([a-zA-Z0-9-]+)$/.exec(lines[open])?.[1];
+        if (type === undefined)
+            continue;
+        const close = lastClose[runEnd[open + 1]];
+        if (close < open + 2)
+            continue;
+        blocks.push({ type, content: lines.slice(open + 1, close).map(((l) => l + "\n")).join("") });
+        open = close;
+    }
+    return blocks;
+});
 var blockToml = (function (content) {
     const lines = (content.match(PY_LINE) ?? []).filter(((line) => line !== ""));
     return lines.map(((line) => {
@@ -7,7 +30,7 @@ var blockToml = (function (content) {
     })).join("");
 });
 export var readPep723 = (function (script) {
-    const blocks = [...script.matchAll(PEP723_BLOCK)].filter(((m) => m.groups?.type === "script"));
+    const blocks = pep723Blocks(script).filter(((b) => b.type === "script"));
     if (blocks.length > 1)
         throw new RequirementError("there are several PEP 723 script blocks");
     const block = blocks[0];
@@ -15,7 +38,7 @@ export var readPep723 = (function (script) {
         return undefined;
     let table;
     try {
-        table = parseToml(blockToml(block.groups?.content ?? ""));
+        table = parseToml(blockToml(block.content));
     }
     catch (error) {
         const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -37,12 +60,7 @@ export var readPep723 = (function (script) {
 });
 import { parse as parseToml } from "npm:smol-toml@^1.9.1";
 import { RequirementError } from "./requirements.js";
-const PY_BLANK = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a" +
-    "\\u2028\\u2029\\u202f\\u205f\\u3000]";
-const BOL = "(?<![^\\n])";
-const EOL = "(?![^\\n])";
-const PEP723_BLOCK = new RegExp(`${BOL}# /// (?<type>[a-zA-Z0-9-]+)${EOL}${PY_BLANK}` +
-    `(?<content>(?:${BOL}#(?:| [^\\n]*)${EOL}${PY_BLANK})+)${BOL}# ///${EOL}`, "g");
+;
 const PY_LINE_END = "\\n\\r\\x0b\\x0c\\x1c-\\x1e\\x85\\u2028\\u2029";
 const PY_LINE = new RegExp(`[^${PY_LINE_END}]*(?:\\r\\n|[${PY_LINE_END}])?`, "g");
 ;

@@ -37,8 +37,8 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
   }
 }
 
-/** The first balanced `{…}` in `text` (string-aware), or undefined. */
-function firstObject(text: string, from = 0): string | undefined {
+/** The first balanced `{…}` in `text` from `from` (string-aware) and where it ends, or undefined. */
+function firstObject(text: string, from = 0): { text: string; end: number } | undefined {
   const start = text.indexOf("{", from);
   if (start < 0) return undefined;
   let depth = 0;
@@ -54,7 +54,7 @@ function firstObject(text: string, from = 0): string | undefined {
     }
     if (ch === '"') inString = true;
     else if (ch === "{") depth++;
-    else if (ch === "}" && --depth === 0) return text.slice(start, i + 1);
+    else if (ch === "}" && --depth === 0) return { text: text.slice(start, i + 1), end: i + 1 };
   }
   return undefined;
 }
@@ -75,13 +75,16 @@ export function extractJson(content: string): unknown {
     if (parsed.ok) return parsed.value;
   }
 
+  // Each balanced object in turn, the next one looked for after the end of the last: a failed
+  // one is not searched for objects inside it, so that the whole takes time linear in the reply
+  // (`{{{…}}}` made every brace a candidate scanned to the end).
   let from = 0;
   for (;;) {
     const candidate = firstObject(text, from);
     if (candidate === undefined) break;
-    const parsed = tryParse(candidate);
+    const parsed = tryParse(candidate.text);
     if (parsed.ok) return parsed.value;
-    from = text.indexOf("{", from) + 1;
+    from = candidate.end;
   }
   const excerpt = text.length > 80 ? text.slice(0, 80) + "…" : text;
   if (!text.includes("{")) {
@@ -130,17 +133,21 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
-/** The lines between the header markers, or undefined when the block is missing. */
+/**
+ * The lines between the header markers, or undefined when the block is missing. Each line is
+ * looked at alone: a pattern over the whole text whose `\s*` also took line breaks rescanned a
+ * run of blank lines from each of them (quadratic in a script of blank lines).
+ */
 function headerLines(script: string, language: Language): string[] | undefined {
   const leader = escapeRegExp(COMMENT_LEADERS[language]);
-  const start = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_START)}\\s*$`, "m");
-  const end = new RegExp(`^\\s*${leader}\\s*${escapeRegExp(HEADER_END)}\\s*$`, "m");
-  const s = start.exec(script);
-  if (!s) return undefined;
-  const rest = script.slice(s.index + s[0].length);
-  const e = end.exec(rest);
-  if (!e) return undefined;
-  return rest.slice(0, e.index).split(/\r?\n/).filter((l) => l.trim() !== "");
+  const marker = (text: string) => new RegExp(`^\\s*${leader}\\s*${escapeRegExp(text)}\\s*$`);
+  const [start, end] = [marker(HEADER_START), marker(HEADER_END)];
+  const lines = script.split(/\r?\n/);
+  const first = lines.findIndex((line) => start.test(line));
+  if (first < 0) return undefined;
+  const last = lines.findIndex((line, i) => i > first && end.test(line));
+  if (last < 0) return undefined;
+  return lines.slice(first + 1, last).filter((l) => l.trim() !== "");
 }
 
 /** The deps named by the header's `deps:` lines, or undefined when there is no such line. */

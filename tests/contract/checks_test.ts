@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { type Finding, formatFindings, staticChecks } from "../../src/contract/checks/mod.ts";
 import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
+import { pipedDownloads } from "../../src/contract/checks/bash.ts";
 import { bundleObject } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
@@ -548,4 +549,38 @@ Deno.test("checkBundle() rejects a script that imports subprocess with a Contrac
   assert.match(err.reason, /^static checks failed:\n/);
   assert.match(err.reason, /line \d+: shell execution \(import subprocess\) is not allowed/);
   assert.match(err.reason, /line \d+: shell execution \(subprocess\.run\) is not allowed/);
+});
+
+Deno.test("pipedDownloads() finds what the curl | sh expression finds, in time linear in the code", () => {
+  const expression = /\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/g;
+  const pieces = [
+    "curl",
+    "wget ",
+    " ",
+    "|",
+    "| ",
+    "\n",
+    ";",
+    "sh",
+    "sudo ",
+    "bash",
+    "x",
+    "zsh -s",
+    "curl -fsSL u | ",
+  ];
+  let state = 5;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  let found = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let code = "";
+    const count = 1 + Math.floor(next() * 14);
+    for (let j = 0; j < count; j++) code += pieces[Math.floor(next() * pieces.length)];
+    const expected = [...code.matchAll(expression)].map((m) => m.index);
+    assert.deepEqual(pipedDownloads(code), expected, JSON.stringify(code));
+    found += expected.length;
+  }
+  assert.ok(found > 1000, `only ${found} matches in the generated code`);
 });

@@ -17,7 +17,7 @@ import {
   serialise,
   splitDepsLine,
 } from "../../src/contract/requirements.ts";
-import { readPep723 } from "../../src/contract/pep723.ts";
+import { pep723Blocks, readPep723 } from "../../src/contract/pep723.ts";
 import { PythonRuntime } from "../../src/runtimes/python.ts";
 import { Manifest } from "../../src/schema.ts";
 import { bundleObject, pythonScript } from "../helpers/fake_llm.ts";
@@ -658,4 +658,48 @@ peerTest("readPep723() agrees with PEP 723's reference reader", PEP723_TEXT, asy
     dependencies: ["a==1.0"],
     requires_python: null,
   });
+});
+
+Deno.test("pep723Blocks() finds the blocks PEP 723's regular expression finds, on generated scripts", () => {
+  // The reference expression, as Python's re reads it (see pep723.ts), run by JavaScript's engine.
+  const blank = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a" +
+    "\\u2028\\u2029\\u202f\\u205f\\u3000]";
+  const [bol, eol] = ["(?<![^\\n])", "(?![^\\n])"];
+  const expression = new RegExp(
+    `${bol}# /// (?<type>[a-zA-Z0-9-]+)${eol}${blank}` +
+      `(?<content>(?:${bol}#(?:| [^\\n]*)${eol}${blank})+)${bol}# ///${eol}`,
+    "g",
+  );
+  const pieces = [
+    "# /// script",
+    "# /// pyproject",
+    "# ///",
+    "# /// ",
+    "#",
+    "# x = 1",
+    "#x",
+    "  # ///",
+    "import sys",
+    "",
+    "# /// script\r",
+    "#\u2028",
+  ];
+  let state = 11;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  let found = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const count = 1 + Math.floor(next() * 10);
+    const lines = Array.from({ length: count }, () => pieces[Math.floor(next() * pieces.length)]);
+    const script = lines.join("\n") + (next() < 0.5 ? "\n" : "");
+    const expected = [...script.matchAll(expression)].map((m) => ({
+      type: m.groups!.type!,
+      content: m.groups!.content!,
+    }));
+    assert.deepEqual(pep723Blocks(script), expected, JSON.stringify(script));
+    found += expected.length;
+  }
+  assert.ok(found > 500, `only ${found} blocks in the generated scripts`);
 });

@@ -190,7 +190,7 @@ export var checkBash = (function (ctx) {
     }
     const rules = [
         [
-            /\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b/g,
+            /\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b/g,
             "remote-code",
             (() => "running downloaded code (curl … | sh) is not allowed"),
         ],
@@ -213,8 +213,32 @@ export var checkBash = (function (ctx) {
         for (const m of code.matchAll(pattern))
             ctx.add(rule, message(m), lineAt(m.index ?? 0));
     }
+    for (const at of pipedDownloads(code)) {
+        ctx.add("remote-code", "running downloaded code (curl … | sh) is not allowed", lineAt(at));
+    }
     const codeLines = code.split("\n");
     codeLines.forEach(((text, index) => checkCredentialPath(ctx, text, index + 1)));
+});
+export var pipedDownloads = (function (code) {
+    const found = [];
+    const fetcher = /\b(?:curl|wget)\b/g;
+    const shell = /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/y;
+    for (let m = fetcher.exec(code); m !== null; m = fetcher.exec(code)) {
+        const start = m.index + m[0].length;
+        let end = start;
+        while (end < code.length && code[end] !== "\n" && code[end] !== ";")
+            end++;
+        for (let pipe = code.indexOf("|", start); pipe !== -1 && pipe < end;) {
+            shell.lastIndex = pipe;
+            if (shell.test(code)) {
+                found.push(m.index);
+                break;
+            }
+            pipe = code.indexOf("|", pipe + 1);
+        }
+        fetcher.lastIndex = end;
+    }
+    return found;
 });
 import { blank, checkCredentialPath, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
 ;
@@ -265,6 +289,7 @@ const BASH_REMOTE = new Set([
     "sftp",
 ]);
 const BASH_ESCALATE = new Set(["sudo", "su", "doas", "pkexec"]);
+;
 ;
 ;
 ;

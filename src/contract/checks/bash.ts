@@ -239,7 +239,7 @@ export function checkBash(ctx: CheckContext): void {
   }
   const rules: [RegExp, string, (m: RegExpMatchArray) => string, boolean?][] = [
     [
-      /\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b/g,
+      /\b(?:ba|z)?sh\s+<\(\s*(?:curl|wget)\b/g,
       "remote-code",
       () => "running downloaded code (curl … | sh) is not allowed",
     ],
@@ -260,6 +260,37 @@ export function checkBash(ctx: CheckContext): void {
     if (needsNoNetwork && ctx.network) continue;
     for (const m of code.matchAll(pattern)) ctx.add(rule, message(m), lineAt(m.index ?? 0));
   }
+  for (const at of pipedDownloads(code)) {
+    ctx.add("remote-code", "running downloaded code (curl … | sh) is not allowed", lineAt(at));
+  }
   const codeLines = code.split("\n");
   codeLines.forEach((text, index) => checkCredentialPath(ctx, text, index + 1));
+}
+
+/**
+ * Where `curl` or `wget` starts a part of a line (up to a line end or `;`) that pipes into a shell
+ * (`| sh`, `| sudo bash`, `| zsh`…; the shell may be on the next line): what
+ * `/\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/g` finds, read once, in time linear in
+ * the code (the expression read the rest of the part again from each `curl` in it).
+ */
+export function pipedDownloads(code: string): number[] {
+  const found: number[] = [];
+  const fetcher = /\b(?:curl|wget)\b/g;
+  const shell = /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/y;
+  for (let m = fetcher.exec(code); m !== null; m = fetcher.exec(code)) {
+    const start = m.index + m[0].length;
+    let end = start;
+    while (end < code.length && code[end] !== "\n" && code[end] !== ";") end++;
+    // A later curl of the same part sees less of it: the first one alone decides.
+    for (let pipe = code.indexOf("|", start); pipe !== -1 && pipe < end;) {
+      shell.lastIndex = pipe;
+      if (shell.test(code)) {
+        found.push(m.index);
+        break;
+      }
+      pipe = code.indexOf("|", pipe + 1);
+    }
+    fetcher.lastIndex = end;
+  }
+  return found;
 }
