@@ -233,8 +233,13 @@ var unknownProjectKey = (function (json) {
         for (const key of Object.keys(object)) {
             if (known.includes(key))
                 continue;
-            const nearest = [...known].sort(((a, b) => editDistance(key, a) - editDistance(key, b)))[0];
-            return { key: path ? `${path}.${key}` : key, nearest: path ? `${path}.${nearest}` : nearest };
+            const shown = key.length > 100 ? key.slice(0, 100) + "…" : key;
+            const distance = new Map(known.map(((k) => [k, editDistance(shown, k)])));
+            const nearest = [...known].sort(((a, b) => distance.get(a) - distance.get(b)))[0];
+            return {
+                key: path ? `${path}.${shown}` : shown,
+                nearest: path ? `${path}.${nearest}` : nearest,
+            };
         }
     }
     return undefined;

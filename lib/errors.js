@@ -8,7 +8,11 @@ export var sdkHint = (function (hint) {
         const allow = new Map();
         for (const [, flag = "", value = ""] of run.matchAll(/--allow-([a-z-]+)[ =](\S+)/g)) {
             const key = GRANT_KEYS[flag] ?? flag;
-            allow.set(key, [...(allow.get(key) ?? []), value]);
+            const values = allow.get(key);
+            if (values)
+                values.push(value);
+            else
+                allow.set(key, [value]);
         }
         const fields = [...allow].map((([key, values]) => `${key}: [${values.map(((v) => JSON.stringify(v))).join(", ")}]`));
         return `allow: { ${fields.join(", ")} } to run()`;

@@ -65,7 +65,12 @@ export var normalizePrompt = (function (prompt) {
 export var normalizePromptLegacyV1 = (function (prompt) {
     let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
     let previous;
+    let passes = 0;
     do {
+        if (++passes > LEGACY_V1_MAX_PASSES) {
+            throw new ValidationError(`The prompt nests courtesy phrases more than ${LEGACY_V1_MAX_PASSES} deep: the rule of ` +
+                "template 1 does not read it", { hint: "Regenerate the entry with capibara run --refresh" });
+        }
         previous = text;
         text = text.replace(LEGACY_V1_COURTESY, "$1").replace(/\s+/gu, " ").trim();
         text = trimLegacyEnd(text).replace(/^[\s,;:!]+/u, "");
@@ -236,6 +241,7 @@ const LEGACY_V1_COURTESY_PHRASES = [
     "i would like you to",
     "i'd like you to",
 ];
+const LEGACY_V1_MAX_PASSES = 64;
 const LEGACY_V1_COURTESY = new RegExp(`(^|\\s)(?:${[...LEGACY_V1_COURTESY_PHRASES].sort(((a, b) => b.length - a.length)).map(((p) => p.replace(/ /g, "\\s+"))).join("|")})(?=\\s|$|[,.;:!?])[,;:!]?`, "gu");
 ;
 const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;

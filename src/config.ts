@@ -524,8 +524,15 @@ function unknownProjectKey(json: unknown): { key: string; nearest: string } | un
     if (typeof object !== "object" || object === null || Array.isArray(object)) continue;
     for (const key of Object.keys(object)) {
       if (known.includes(key)) continue;
-      const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0]!;
-      return { key: path ? `${path}.${key}` : key, nearest: path ? `${path}.${nearest}` : nearest };
+      // A key is shown and compared by its first 100 characters: a repository's file may hold a
+      // key of a megabyte, which each comparison would walk.
+      const shown = key.length > 100 ? key.slice(0, 100) + "…" : key;
+      const distance = new Map(known.map((k) => [k, editDistance(shown, k)]));
+      const nearest = [...known].sort((a, b) => distance.get(a)! - distance.get(b)!)[0]!;
+      return {
+        key: path ? `${path}.${shown}` : shown,
+        nearest: path ? `${path}.${nearest}` : nearest,
+      };
     }
   }
   return undefined;

@@ -185,7 +185,9 @@ export function sdkHint(hint: string): string {
     const allow = new Map<string, string[]>();
     for (const [, flag = "", value = ""] of run.matchAll(/--allow-([a-z-]+)[ =](\S+)/g)) {
       const key = GRANT_KEYS[flag] ?? flag;
-      allow.set(key, [...(allow.get(key) ?? []), value]);
+      const values = allow.get(key);
+      if (values) values.push(value);
+      else allow.set(key, [value]);
     }
     const fields = [...allow].map(([key, values]) =>
       `${key}: [${values.map((v) => JSON.stringify(v)).join(", ")}]`

@@ -185,6 +185,9 @@ const LEGACY_V1_COURTESY_PHRASES: readonly string[] = [
   "i'd like you to",
 ];
 
+/** The most passes the legacy rule makes over a prompt (see normalizePromptLegacyV1). */
+const LEGACY_V1_MAX_PASSES = 64;
+
 const LEGACY_V1_COURTESY = new RegExp(
   `(^|\\s)(?:${
     [...LEGACY_V1_COURTESY_PHRASES].sort((a, b) => b.length - a.length).map((p) =>
@@ -199,11 +202,24 @@ const LEGACY_V1_COURTESY = new RegExp(
  * things (it dropped every punctuation mark at the end, `%` included, and courtesy words anywhere),
  * so it is never used to key a new entry. It stays only so that entries written under it still
  * verify, can be found on a miss, and can be re-keyed (`capibara rekey`).
+ *
+ * @throws {ValidationError} when courtesy phrases nest more than 64 deep (each depth is a pass
+ *   over the whole prompt).
  */
 export function normalizePromptLegacyV1(prompt: string): string {
   let text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
   let previous: string;
+  let passes = 0;
   do {
+    // Each pass reads the whole text; courtesy phrases nested in one another ("thank thank
+    // please you you") lose one layer per pass. No prompt written under template 1 nests so deep.
+    if (++passes > LEGACY_V1_MAX_PASSES) {
+      throw new ValidationError(
+        `The prompt nests courtesy phrases more than ${LEGACY_V1_MAX_PASSES} deep: the rule of ` +
+          "template 1 does not read it",
+        { hint: "Regenerate the entry with capibara run --refresh" },
+      );
+    }
     previous = text;
     text = text.replace(LEGACY_V1_COURTESY, "$1").replace(/\s+/gu, " ").trim();
     text = trimLegacyEnd(text).replace(/^[\s,;:!]+/u, "");

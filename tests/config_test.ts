@@ -191,6 +191,8 @@ Deno.test("loadProjectConfig() names the nearest valid key for an unknown one", 
     ['{"timout": 1}', "timout", "timeout"],
     ['{"allow": {"netwrok": ["a.example"]}}', "allow.netwrok", "allow.network"],
     ['{"generator": {"baseurl": "http://x/v1"}}', "generator.baseurl", "generator.base_url"],
+    // A key of a megabyte is named by its first 100 characters (and compared by them).
+    [`{"${"t".repeat(1_000_000)}": 1}`, "t".repeat(100) + "…", "timeout"],
   ];
   for (const [text, key, nearest] of cases) {
     await Deno.writeTextFile(file, text);

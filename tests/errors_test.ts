@@ -70,3 +70,11 @@ Deno.test("capibara run's hint for a need not granted names the CLI flag", async
     await Deno.remove(cache, { recursive: true });
   }
 });
+
+Deno.test("sdkHint() gathers 50,000 grant flags of one kind into one list, in order", () => {
+  const hosts = Array.from({ length: 50_000 }, (_, i) => `h${i}.example`);
+  const hint = `Add ${hosts.map((h) => `--allow-net ${h}`).join(" ")}`;
+  const out = sdkHint(hint);
+  assert.ok(out.startsWith('Add allow: { network: ["h0.example", "h1.example"'), out.slice(0, 80));
+  assert.ok(out.includes('"h49999.example"] } to run()'));
+});

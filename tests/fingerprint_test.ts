@@ -290,3 +290,9 @@ Deno.test("normalizePromptLegacyV1() strips the end as /[\\s\\p{P}]+$/u did, ast
     }
   }
 });
+
+Deno.test("normalizePromptLegacyV1() refuses courtesy phrases nested more than 64 deep (a pass over the whole prompt each)", () => {
+  const nested = (depth: number) => "thank ".repeat(depth) + "please" + " you".repeat(depth);
+  assert.equal(normalizePromptLegacyV1("sort " + nested(20)), "sort");
+  assert.throws(() => normalizePromptLegacyV1(nested(200)), ValidationError);
+});

@@ -106,6 +106,10 @@ export var progressReporter = (function (options = {}) {
                 partial = lines.pop() ?? "";
                 for (const l of lines)
                     line(terminalSafe(l));
+                while (partial.length > VERBOSE_LINE_MAX) {
+                    line(terminalSafe(partial.slice(0, VERBOSE_LINE_MAX)));
+                    partial = partial.slice(VERBOSE_LINE_MAX);
+                }
             },
             done() {
                 if (partial !== "")
@@ -281,6 +285,7 @@ export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
 ;
 ;
 ;
+const VERBOSE_LINE_MAX = 4096;
 ;
 ;
 export const ROOT_HELP = "project root holding .capibara/ (default: the git root, else the current " +

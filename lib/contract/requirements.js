@@ -114,12 +114,14 @@ var parseMarkerOp = (function (r) {
         return op[0];
     return r.fail("a marker operator (<=, <, !=, ==, >=, >, ~=, ===, in, not in)");
 });
-var parseMarkerAtom = (function (r) {
+var parseMarkerAtom = (function (r, depth) {
     r.ws();
     let node;
     if (r.literal("(")) {
+        if (depth >= MAX_MARKER_DEPTH)
+            r.fail(`at most ${MAX_MARKER_DEPTH} nested parentheses`);
         r.ws();
-        node = parseMarker(r);
+        node = parseMarker(r, depth + 1);
         r.ws();
         if (!r.literal(")"))
             r.fail('")" closing the marker expression');
@@ -135,13 +137,13 @@ var parseMarkerAtom = (function (r) {
     r.ws();
     return node;
 });
-var parseMarker = (function (r) {
-    const groups = [[parseMarkerAtom(r)]];
+var parseMarker = (function (r, depth = 0) {
+    const groups = [[parseMarkerAtom(r, depth)]];
     for (;;) {
         const op = r.take(BOOL_OP);
         if (!op)
             break;
-        const atom = parseMarkerAtom(r);
+        const atom = parseMarkerAtom(r, depth);
         if (op[0] === "or")
             groups.push([atom]);
         else
@@ -431,6 +433,7 @@ class Reader {
 ;
 ;
 ;
+const MAX_MARKER_DEPTH = 32;
 ;
 ;
 ;

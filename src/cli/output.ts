@@ -218,6 +218,9 @@ function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)}s`;
 }
 
+/** The longest piece of a script's stderr line `--verbose` holds back for its end. */
+const VERBOSE_LINE_MAX = 4096;
+
 /**
  * A progress reporter on stderr. With `verbose`, each step is a line with the time elapsed, and
  * the script's stderr follows as it arrives, each line quoted under a `│` (dimmed on a terminal
@@ -242,6 +245,11 @@ export function progressReporter(options: ProgressOptions = {}): ProgressReporte
         const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
         partial = lines.pop() ?? "";
         for (const l of lines) line(terminalSafe(l));
+        // A line without an end is shown in pieces: kept whole, it was read again with each chunk.
+        while (partial.length > VERBOSE_LINE_MAX) {
+          line(terminalSafe(partial.slice(0, VERBOSE_LINE_MAX)));
+          partial = partial.slice(VERBOSE_LINE_MAX);
+        }
       },
       done() {
         if (partial !== "") line(terminalSafe(partial));

@@ -268,12 +268,16 @@ function parseMarkerOp(r: Reader): string {
   return r.fail("a marker operator (<=, <, !=, ==, >=, >, ~=, ===, in, not in)");
 }
 
-function parseMarkerAtom(r: Reader): MarkerNode {
+/** How deep a marker's parentheses may nest: deeper, its parse and every walk of it recurse too far. */
+const MAX_MARKER_DEPTH = 32;
+
+function parseMarkerAtom(r: Reader, depth: number): MarkerNode {
   r.ws();
   let node: MarkerNode;
   if (r.literal("(")) {
+    if (depth >= MAX_MARKER_DEPTH) r.fail(`at most ${MAX_MARKER_DEPTH} nested parentheses`);
     r.ws();
-    node = parseMarker(r);
+    node = parseMarker(r, depth + 1);
     r.ws();
     if (!r.literal(")")) r.fail('")" closing the marker expression');
   } else {
@@ -289,12 +293,12 @@ function parseMarkerAtom(r: Reader): MarkerNode {
 }
 
 /** `atom (and|or atom)*`, `and` binding tighter than `or` (as packaging evaluates it). */
-function parseMarker(r: Reader): MarkerNode {
-  const groups: MarkerNode[][] = [[parseMarkerAtom(r)]];
+function parseMarker(r: Reader, depth = 0): MarkerNode {
+  const groups: MarkerNode[][] = [[parseMarkerAtom(r, depth)]];
   for (;;) {
     const op = r.take(BOOL_OP);
     if (!op) break;
-    const atom = parseMarkerAtom(r);
+    const atom = parseMarkerAtom(r, depth);
     if (op[0] === "or") groups.push([atom]);
     else groups[groups.length - 1]!.push(atom);
   }

@@ -1,6 +1,13 @@
 /** Terminal-safe output: what a model or a script wrote never drives the terminal. */
 import assert from "node:assert/strict";
-import { formatValue, printWarning, reportError, terminalSafe } from "../../src/cli/output.ts";
+import {
+  formatValue,
+  printWarning,
+  PROCESS_IO,
+  progressReporter,
+  reportError,
+  terminalSafe,
+} from "../../src/cli/output.ts";
 import { ExecError } from "../../src/errors.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 
@@ -103,4 +110,19 @@ Deno.test("reportError(): an unexpected error has the shape of every other one i
     Object.keys(JSON.parse(out.join("\n")).error).sort(),
     Object.keys(printed.error).sort(),
   );
+});
+
+Deno.test("progressReporter({verbose}) shows a stderr line that never ends in pieces, holding back at most 4 KiB", () => {
+  const lines: string[] = [];
+  const io = { ...PROCESS_IO, err: (line: string) => lines.push(line), errIsTerminal: false };
+  const reporter = progressReporter({ verbose: true, io });
+  const chunk = new TextEncoder().encode("x".repeat(1000));
+  for (let i = 0; i < 100; i++) reporter.onStderr!(chunk);
+  // 100,000 characters without a line end: shown as it comes, never read again whole.
+  assert.ok(lines.length >= 24, `${lines.length} pieces shown`);
+  assert.ok(lines.every((line) => line.length <= 4096 + 10));
+  reporter.onStderr!(new TextEncoder().encode("y\nlast"));
+  reporter.done(true);
+  const shown = lines.map((line) => line.replace(/^ {2}│ /, "")).join("");
+  assert.equal(shown, "x".repeat(100_000) + "y" + "last");
 });

@@ -703,3 +703,11 @@ Deno.test("pep723Blocks() finds the blocks PEP 723's regular expression finds, o
   }
   assert.ok(found > 500, `only ${found} blocks in the generated scripts`);
 });
+
+Deno.test("parseRequirement() refuses a marker nested past 32 parentheses with a RequirementError, not a stack overflow", () => {
+  const nested = (depth: number) =>
+    `a==1.0; ${"(".repeat(depth)}python_version > "3"${")".repeat(depth)}`;
+  parseRequirement(nested(32));
+  assert.throws(() => parseRequirement(nested(33)), /at most 32 nested parentheses/);
+  assert.throws(() => parseRequirement("a;" + "(".repeat(16_000)), RequirementError);
+});

@@ -198,6 +198,17 @@ var analysePython = (async function (script, options) {
         await removeIfExists(dir.root);
     }
 });
+var firstStringAt = (function (strings, offset) {
+    let [low, high] = [0, strings.length];
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (strings[middle].offset < offset)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+});
 var scanPythonAnalysis = (function (script) {
     const scan = scanPythonText(script);
     const lineAt = lineIndex(script);
@@ -216,7 +227,7 @@ var scanPythonAnalysis = (function (script) {
                 imports.push({ module: m[1], line });
             }
         }
-        const from = /^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?([^)]*)/.exec(text);
+        const from = /^\s*from\s+(\.*)(\w[\w.]*)?\s+import\s+\(?([^)]*)/.exec(text);
         if (from) {
             const module = from[2] ?? "";
             const names = [];
@@ -242,9 +253,13 @@ var scanPythonAnalysis = (function (script) {
         const quoted = /^\s*[rRbBuUfF]{0,2}("""|'''|"|')/.exec(script.slice(open, open + 40));
         const arg0 = quoted ? stringAt.get(open + quoted[0].length) ?? null : null;
         const lineEnd = script.indexOf("\n", open);
-        const frag0 = scan.strings
-            .filter(((s) => s.offset >= open && (lineEnd < 0 || s.offset < lineEnd)))
-            .map(((s) => s.value));
+        const frag0 = [];
+        for (let i = firstStringAt(scan.strings, open); i < scan.strings.length && frag0.length < FRAGMENTS; i++) {
+            const string = scan.strings[i];
+            if (lineEnd >= 0 && string.offset >= lineEnd)
+                break;
+            frag0.push(string.value);
+        }
         const line = lineAt(m.index ?? 0);
         calls.push({ name, line, args_literal: arg0 !== null, arg0, head0: arg0, frag0 });
         if (["os.environ.get", "os.getenv"].includes(name) && arg0 !== null) {
@@ -424,6 +439,8 @@ const ANALYSIS_MAX_PROCESSES = 8;
 ;
 ;
 ;
+;
+const FRAGMENTS = 64;
 ;
 ;
 const IMPORT_NAMES = {

@@ -311,6 +311,20 @@ async function analysePython(
   }
 }
 
+/** How many strings of its line a call's first argument is taken to hold, at most. */
+const FRAGMENTS = 64;
+
+/** The index of the first string at or after `offset` (the strings are in the script's order). */
+function firstStringAt(strings: readonly { offset: number }[], offset: number): number {
+  let [low, high] = [0, strings.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (strings[middle]!.offset < offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** A weaker stand-in for the `ast` analysis when no python is available: a token scan. */
 function scanPythonAnalysis(script: string): PyAnalysis {
   const scan = scanPythonText(script);
@@ -329,7 +343,9 @@ function scanPythonAnalysis(script: string): PyAnalysis {
         imports.push({ module: m[1], line });
       }
     }
-    const from = /^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?([^)]*)/.exec(text);
+    // The module's name starts with a word character: `(\.*)([\w.]*)` read a run of dots both
+    // ways (quadratic in `from ....`).
+    const from = /^\s*from\s+(\.*)(\w[\w.]*)?\s+import\s+\(?([^)]*)/.exec(text);
     if (from) {
       const module = from[2] ?? "";
       const names: string[] = [];
@@ -353,9 +369,19 @@ function scanPythonAnalysis(script: string): PyAnalysis {
     const quoted = /^\s*[rRbBuUfF]{0,2}("""|'''|"|')/.exec(script.slice(open, open + 40));
     const arg0 = quoted ? stringAt.get(open + quoted[0].length) ?? null : null;
     const lineEnd = script.indexOf("\n", open);
-    const frag0 = scan.strings
-      .filter((s) => s.offset >= open && (lineEnd < 0 || s.offset < lineEnd))
-      .map((s) => s.value);
+    // The strings from the call's parenthesis to the end of its line, as the analyser's fragments
+    // of the first argument (at most FRAGMENTS of them): found from the first by bisection, not by
+    // a pass over all the script's strings for each call.
+    const frag0: string[] = [];
+    for (
+      let i = firstStringAt(scan.strings, open);
+      i < scan.strings.length && frag0.length < FRAGMENTS;
+      i++
+    ) {
+      const string = scan.strings[i]!;
+      if (lineEnd >= 0 && string.offset >= lineEnd) break;
+      frag0.push(string.value);
+    }
     const line = lineAt(m.index ?? 0);
     calls.push({ name, line, args_literal: arg0 !== null, arg0, head0: arg0, frag0 });
     if (["os.environ.get", "os.getenv"].includes(name) && arg0 !== null) {
