@@ -131,9 +131,6 @@ export var stage = (async function (plan, backend, options = {}) {
             policy = { ...policy, write: [...plan.outputs.map(((o) => o.target)), ...policy.write] };
         }
         Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
-        const script = await verifiedBytes(plan.script.source, plan.script.sha256);
-        Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o700 });
-        Deno.writeFileSync(plan.script.copy, script, { createNew: true, mode: 0o400 });
         const hold = options.held === true && backend.holds === true;
         wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
         if (hold) {
@@ -141,6 +138,11 @@ export var stage = (async function (plan, backend, options = {}) {
                 throw new Error("the backend did not hold the command");
             held = holdCommand(wrapped.spec, wrapped.gateSign);
         }
+        const script = await verifiedBytes(plan.script.source, plan.script.sha256);
+        Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o755 });
+        Deno.chmodSync(dirname(plan.script.copy), 0o755);
+        Deno.writeFileSync(plan.script.copy, script, { createNew: true, mode: 0o444 });
+        Deno.chmodSync(plan.script.copy, 0o444);
         const abandon = (() => {
             if (disposed)
                 return;

@@ -341,16 +341,21 @@ export async function stage(
       policy = { ...policy, write: [...plan.outputs.map((o) => o.target), ...policy.write] };
     }
     Deno.writeTextFileSync(plan.contextFile, plan.contextJson);
-    // The script runs from a copy of the bytes its manifest verified (see Plan.script).
-    const script = await verifiedBytes(plan.script.source, plan.script.sha256);
-    Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o700 });
-    Deno.writeFileSync(plan.script.copy, script, { createNew: true, mode: 0o400 });
     const hold = options.held === true && backend.holds === true;
     wrapped = await backend.wrap(plan.command, policy, hold ? { held: true } : {});
     if (hold) {
       if (!wrapped.held) throw new Error("the backend did not hold the command");
       held = holdCommand(wrapped.spec, wrapped.gateSign);
     }
+    // The script runs from a copy of the bytes its manifest verified (see Plan.script), written
+    // while a held command starts (it reads nothing of the script before its gate opens). Made
+    // after the temp dir is lent to the sandbox's uid (as root): the copy and its folder stay
+    // Capibara's, readable, so no process of that uid can change them.
+    const script = await verifiedBytes(plan.script.source, plan.script.sha256);
+    Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o755 });
+    Deno.chmodSync(dirname(plan.script.copy), 0o755);
+    Deno.writeFileSync(plan.script.copy, script, { createNew: true, mode: 0o444 });
+    Deno.chmodSync(plan.script.copy, 0o444);
     const abandon = () => {
       if (disposed) return;
       disposed = Promise.resolve();
