@@ -5,18 +5,9 @@
 import assert from "node:assert/strict";
 import { fingerprint } from "../src/fingerprint.ts";
 import { COURTESY_PHRASES } from "../src/contract/contract.ts";
+import { seededRandom } from "./helpers/random.ts";
 
-/** A small seeded generator (mulberry32): the same pairs on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const WORDS = [
   "sort",

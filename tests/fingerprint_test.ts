@@ -9,6 +9,7 @@ import {
 } from "../src/fingerprint.ts";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "../src/contract/contract.ts";
 import { MAX_PROMPT_LENGTH } from "../src/types.ts";
+import { pick, seededRandom } from "./helpers/random.ts";
 import { ValidationError } from "../src/errors.ts";
 
 const PROMPT = "Concatenate these videos with moviepy at 24fps";
@@ -211,14 +212,7 @@ function normalizePromptByExpressions(prompt: string): string {
 }
 
 Deno.test("normalizePrompt() gives what the rule's expressions give, on generated prompts of its edge cases", () => {
-  // Seeded (mulberry32): the same prompts on every run.
-  let state = 7;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(7);
   const pieces = [
     ...COURTESY_PHRASES,
     "Please",
@@ -251,7 +245,7 @@ Deno.test("normalizePrompt() gives what the rule's expressions give, on generate
   for (let i = 0; i < 20_000; i++) {
     let prompt = "";
     const count = 1 + Math.floor(next() * 9);
-    for (let j = 0; j < count; j++) prompt += pieces[Math.floor(next() * pieces.length)];
+    for (let j = 0; j < count; j++) prompt += pick(pieces, next);
     const expected = normalizePromptByExpressions(prompt);
     assert.equal(normalizePrompt(prompt), expected, JSON.stringify(prompt));
     if (expected !== prompt.toLowerCase().trim()) differing++;

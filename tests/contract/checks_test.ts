@@ -3,6 +3,7 @@ import type { Bundle, Language } from "../../src/schema.ts";
 import { type Finding, formatFindings, staticChecks } from "../../src/contract/checks/mod.ts";
 import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
 import { pipedDownloads } from "../../src/contract/checks/bash.ts";
+import { pick, seededRandom } from "../helpers/random.ts";
 import { bundleObject } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
@@ -568,16 +569,12 @@ Deno.test("pipedDownloads() finds what the curl | sh expression finds, in time l
     "zsh -s",
     "curl -fsSL u | ",
   ];
-  let state = 5;
-  const next = () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state / 2 ** 32;
-  };
+  const next = seededRandom(5);
   let found = 0;
   for (let i = 0; i < 20_000; i++) {
     let code = "";
     const count = 1 + Math.floor(next() * 14);
-    for (let j = 0; j < count; j++) code += pieces[Math.floor(next() * pieces.length)];
+    for (let j = 0; j < count; j++) code += pick(pieces, next);
     const expected = [...code.matchAll(expression)].map((m) => m.index);
     assert.deepEqual(pipedDownloads(code), expected, JSON.stringify(code));
     found += expected.length;

@@ -18,6 +18,7 @@ import {
   splitDepsLine,
 } from "../../src/contract/requirements.ts";
 import { pep723Blocks, readPep723 } from "../../src/contract/pep723.ts";
+import { pick, seededRandom } from "../helpers/random.ts";
 import { PythonRuntime } from "../../src/runtimes/python.ts";
 import { Manifest } from "../../src/schema.ts";
 import { bundleObject, pythonScript } from "../helpers/fake_llm.ts";
@@ -684,15 +685,11 @@ Deno.test("pep723Blocks() finds the blocks PEP 723's regular expression finds, o
     "# /// script\r",
     "#\u2028",
   ];
-  let state = 11;
-  const next = () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state / 2 ** 32;
-  };
+  const next = seededRandom(11);
   let found = 0;
   for (let i = 0; i < 20_000; i++) {
     const count = 1 + Math.floor(next() * 10);
-    const lines = Array.from({ length: count }, () => pieces[Math.floor(next() * pieces.length)]);
+    const lines = Array.from({ length: count }, () => pick(pieces, next));
     const script = lines.join("\n") + (next() < 0.5 ? "\n" : "");
     const expected = [...script.matchAll(expression)].map((m) => ({
       type: m.groups!.type!,
