@@ -116,6 +116,15 @@ var privilegedHelper = (function (pid) {
         return false;
     }
 });
+var ending = (function (pid) {
+    try {
+        const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+        return /^State:\s+[ZXx]/m.test(status) || !/^VmSize:/m.test(status);
+    }
+    catch {
+        return true;
+    }
+});
 export var heldRemovedFiles = (function (root, devices) {
     const total = { bytes: 0, files: 0 };
     if (Deno.build.os !== "linux")
@@ -129,7 +138,8 @@ export var heldRemovedFiles = (function (root, devices) {
         total.files++;
         total.bytes += size;
     });
-    const unreadable = ((error, pid) => !(error instanceof Deno.errors.NotFound) && !privilegedHelper(pid));
+    const unmeasured = ((error, pid) => !(error instanceof Deno.errors.NotFound) && !ending(pid) && !privilegedHelper(pid));
+    const past = (() => ({ bytes: Infinity, files: total.files }));
     for (const pid of processesBelow(root)) {
         const fds = `/proc/${pid}/fd`;
         let entries;
@@ -139,20 +149,22 @@ export var heldRemovedFiles = (function (root, devices) {
             maps = Deno.readTextFileSync(`/proc/${pid}/maps`);
         }
         catch (error) {
-            if (!unreadable(error, pid))
-                continue;
-            return { bytes: Infinity, files: total.files };
+            if (unmeasured(error, pid))
+                return past();
+            continue;
         }
         for (const entry of entries) {
-            const path = `${fds}/${entry.name}`;
+            let info;
             try {
-                if (!Deno.readLinkSync(path).endsWith(" (deleted)"))
-                    continue;
-                const info = Deno.statSync(path);
-                if (info.isFile && devices.has(info.dev))
-                    count(info.dev, info.ino, info.size);
+                info = Deno.statSync(`${fds}/${entry.name}`);
             }
-            catch {
+            catch (error) {
+                if (unmeasured(error, pid))
+                    return past();
+                continue;
+            }
+            if (info.isFile && info.nlink === 0 && devices.has(info.dev)) {
+                count(info.dev, info.ino, info.size);
             }
         }
         for (const line of maps.split("\n")) {
@@ -167,9 +179,8 @@ export var heldRemovedFiles = (function (root, devices) {
                 count(info.dev, info.ino, info.size);
             }
             catch (error) {
-                if (!unreadable(error, pid))
-                    continue;
-                return { bytes: Infinity, files: total.files };
+                if (unmeasured(error, pid))
+                    return past();
             }
         }
     }
@@ -604,6 +615,7 @@ export const DEFAULT_STAGING_LIMITS = {
     bytes: 1024 ** 3,
     files: 10_000,
 };
+;
 ;
 ;
 ;

@@ -361,13 +361,28 @@ function privilegedHelper(pid: number): boolean {
 }
 
 /**
+ * Whether a process has ended or is ending: gone, a zombie, or without its memory any more (an
+ * exiting one). Its descriptors are then closed or closing, and `/proc` shows them to root only.
+ */
+function ending(pid: number): boolean {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return /^State:\s+[ZXx]/m.test(status) || !/^VmSize:/m.test(status);
+  } catch {
+    return true;
+  }
+}
+
+/**
  * What the processes from `root` down hold of files removed from every folder, on `devices` (the
  * devices of the measured folders): a file deleted while a descriptor or a mapping holds it keeps
  * its blocks until the last goes, and no folder shows it. Read from each process's descriptors
- * (`/proc/<pid>/fd`) and mappings (`/proc/<pid>/maps`, each measured through
- * `/proc/<pid>/map_files`). A process whose descriptors or mappings cannot be read (a script that
- * made itself not dumpable; a mapped file, for a user other than root, whom the kernel does not let
- * look), counts as past every bound (bytes: Infinity), as a folder that cannot be listed does.
+ * (`/proc/<pid>/fd`: a regular file without a link left) and mappings (`/proc/<pid>/maps`, each
+ * removed one measured through `/proc/<pid>/map_files`). A process whose descriptors or mappings
+ * cannot be read (a script that made itself not dumpable; a mapped file, for a user other than
+ * root, whom the kernel does not let look) counts as past every bound (bytes: Infinity), as a
+ * folder that cannot be listed does, unless it is ending (its descriptors go with it) or a
+ * set-user-ID helper's. Not seen: a descriptor in flight on a unix socket (sent, not received).
  * Linux only: elsewhere nothing is counted.
  */
 export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): StagingLimits {
@@ -381,8 +396,10 @@ export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): St
     total.files++;
     total.bytes += size;
   };
-  const unreadable = (error: unknown, pid: number) =>
-    !(error instanceof Deno.errors.NotFound) && !privilegedHelper(pid);
+  /** Whether an error reading a process's /proc files leaves it unmeasured (past every bound). */
+  const unmeasured = (error: unknown, pid: number) =>
+    !(error instanceof Deno.errors.NotFound) && !ending(pid) && !privilegedHelper(pid);
+  const past = () => ({ bytes: Infinity, files: total.files });
   for (const pid of processesBelow(root)) {
     const fds = `/proc/${pid}/fd`;
     let entries: Deno.DirEntry[];
@@ -391,17 +408,20 @@ export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): St
       entries = [...Deno.readDirSync(fds)];
       maps = Deno.readTextFileSync(`/proc/${pid}/maps`);
     } catch (error) {
-      if (!unreadable(error, pid)) continue; // ended meanwhile
-      return { bytes: Infinity, files: total.files };
+      if (unmeasured(error, pid)) return past();
+      continue; // ended meanwhile
     }
     for (const entry of entries) {
-      const path = `${fds}/${entry.name}`;
+      let info: Deno.FileInfo;
       try {
-        if (!Deno.readLinkSync(path).endsWith(" (deleted)")) continue;
-        const info = Deno.statSync(path);
-        if (info.isFile && devices.has(info.dev)) count(info.dev, info.ino, info.size);
-      } catch {
-        // closed meanwhile
+        // The descriptor's own file (no path is resolved: one of any length is looked at).
+        info = Deno.statSync(`${fds}/${entry.name}`);
+      } catch (error) {
+        if (unmeasured(error, pid)) return past();
+        continue; // closed meanwhile
+      }
+      if (info.isFile && info.nlink === 0 && devices.has(info.dev)) {
+        count(info.dev, info.ino, info.size);
       }
     }
     for (const line of maps.split("\n")) {
@@ -413,8 +433,7 @@ export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): St
         const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
         count(info.dev, info.ino, info.size);
       } catch (error) {
-        if (!unreadable(error, pid)) continue; // unmapped meanwhile
-        return { bytes: Infinity, files: total.files };
+        if (unmeasured(error, pid)) return past();
       }
     }
   }

@@ -20,6 +20,7 @@ import {
   untrustedName,
 } from "../../src/sandbox/copy_out.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
+import { lstatSyncOrNull } from "../../src/_fs.ts";
 
 interface Fixture extends AsyncDisposable {
   work: string;
@@ -448,6 +449,71 @@ else:
       }
       // Files on other devices are not the measured folders' (a memfd, another file system).
       assert.deepEqual(heldRemovedFiles(process.pid, new Set()), { bytes: 0, files: 0 });
+    } finally {
+      process.kill("SIGKILL");
+      await process.status;
+      await process.stdout.cancel().catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "heldRemovedFiles() of an ordinary user: a zombie child is ended, not unmeasurable, and a removed file reached by a path longer than PATH_MAX counts",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir("capibara_held_user_");
+    // Root sees every process's descriptors: the tree and the measure run as nobody then.
+    const asRoot = Deno.uid() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const dir = await Deno.realPath(tmp.path);
+    await Deno.chmod(dir, 0o777);
+    const script = `import os, subprocess, sys, time
+os.chdir(sys.argv[1])
+for i in range(20):
+    name = ("d%02d" % i) * 80
+    os.mkdir(name)
+    os.chdir(name)
+fd = os.open("f", os.O_CREAT | os.O_RDWR, 0o600)
+os.unlink("f")
+os.write(fd, b"x" * (3 << 20))
+zombie = subprocess.Popen(["true"])
+time.sleep(0.3)
+print("ready", flush=True)
+time.sleep(30)
+`;
+    // The system's interpreter: one under root's home is not nobody's to run.
+    const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) =>
+      lstatSyncOrNull(path) !== null
+    ) ?? "python3";
+    const process = new Deno.Command(python, {
+      args: ["-c", script, dir],
+      stdout: "piped",
+      ...user,
+    }).spawn();
+    try {
+      const reader = process.stdout.getReader();
+      const { value } = await reader.read();
+      assert.match(new TextDecoder().decode(value), /ready/);
+      reader.releaseLock();
+      const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
+      const code = `const m = await import(${JSON.stringify(module)}); ` +
+        "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
+        "m.devicesOf([Deno.args[1]]))));";
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", code, String(process.pid), dir],
+        env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+        clearEnv: true,
+        cwd: "/",
+        stdout: "piped",
+        stderr: "piped",
+        ...user,
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+        bytes: 3 << 20,
+        files: 1,
+      });
     } finally {
       process.kill("SIGKILL");
       await process.status;
