@@ -293,6 +293,23 @@ detail = "held 600 MiB in a removed file (${held})"`),
     blockedBy: [ExecError],
   });
 }
+// What ordinary scripts do must not look like hiding: an unreaped child (a zombie, whose
+// descriptors /proc shows to root only) and a small temporary file removed while open. For an
+// ordinary user the first stopped every run that had one when the measure looked.
+attack({
+  name: "an unreaped child and a small removed temporary file, as ordinary scripts have, run",
+  language: "python",
+  context: { output: "out/" },
+  timeout: 60,
+  script: py(`import subprocess, tempfile, time
+scratch = tempfile.TemporaryFile()
+scratch.write(b"x" * 100_000)
+child = subprocess.Popen(["true"])
+time.sleep(1)
+child.wait()
+detail = "ran"`),
+  granted: (output) => assert.equal(output.detail, "ran"),
+});
 const manyFiles = async () => {
   let count = 0;
   for await (const e of Deno.readDir(join(PROJECT, "out"))) {
