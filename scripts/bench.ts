@@ -448,8 +448,10 @@ try {
   const tsDirect: Cmd = {
     program: tsWrapped.spec.program,
     // By hand the script keeps Deno's code cache in its DENO_DIR (a hit's DENO_DIR is new each run,
-    // so a hit writes none): the baseline runs as a user would run it.
-    args: tsWrapped.spec.args.filter((arg) => arg !== "--no-code-cache"),
+    // so a hit writes none): the baseline runs as a user would run it, and runs the store's file (a hit runs its verified copy in the run's temp dir).
+    args: tsWrapped.spec.args.filter((arg) => arg !== "--no-code-cache").map((arg) =>
+      arg === plan.script.copy ? plan.script.source : arg
+    ),
     env: tsWrapped.spec.env ?? env,
     cwd: tsWrapped.spec.cwd ?? work,
   };
