@@ -69,7 +69,23 @@ export var checkOutputFolders = (function (folders, workdir) {
         });
     }
 });
+export var checkPlanPaths = (function (plan) {
+    const { tmpDir, workdir } = plan.policy;
+    const copy = plan.script.copy;
+    const misplaced = [
+        isInside(plan.contextFile, tmpDir) && plan.contextFile !== tmpDir ? [] : [plan.contextFile],
+        dirname(copy) === join(tmpDir, "entry") && basename(copy) !== "" ? [] : [copy],
+        plan.command.cwd === workdir ? [] : [plan.command.cwd ?? "(no working directory)"],
+        ...plan.outputs.map(((o) => isInside(o.staging, tmpDir) && o.staging !== tmpDir &&
+            isInside(o.target, workdir) && o.target !== workdir
+            ? []
+            : [o.target])),
+    ].flat();
+    if (misplaced.length > 0)
+        throw new Error(`the plan leaves its places: ${misplaced.join(", ")}`);
+});
 export var stage = (async function (plan, backend, options = {}) {
+    checkPlanPaths(plan);
     const { tmpDir, workdir } = plan.policy;
     const mode = outputModeOf(backend);
     let created = false;
@@ -262,7 +278,7 @@ export var runStaged = (async function (staged, options) {
         await staged.dispose(options.removeLater);
     }
 });
-import { dirname, join, relative, tmpDir } from "../_path.js";
+import { basename, dirname, join, relative, tmpDir } from "../_path.js";
 import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
@@ -299,6 +315,7 @@ export class HeldStartLost extends Error {
         this.exec = exec;
     }
 }
+;
 ;
 ;
 ;

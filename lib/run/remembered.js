@@ -93,10 +93,10 @@ export var startRemembered = (async function (args, cwd) {
         if (!remembered || !cacheFolderIsOwn(remembered.cacheDir))
             return;
         const plan = withGranted(movedTo(remembered.plan, runDirPath()));
-        const { tmpDir } = plan.policy;
-        if (!isInside(plan.contextFile, tmpDir) ||
-            !plan.outputs.every(((output) => isInside(output.staging, tmpDir))) ||
-            !prestartable(plan))
+        if (plan.policy.workdir !== Deno.realPathSync(cwd))
+            return;
+        checkPlanPaths(plan);
+        if (!prestartable(plan))
             return;
         const backend = await backendFor(remembered.language, {
             sandbox: true,
@@ -167,11 +167,11 @@ var prune = (function (folder) {
     }
 });
 import { join } from "../_path.js";
-import { isInside, lstatSyncOrNull } from "../_fs.js";
+import { lstatSyncOrNull } from "../_fs.js";
 import { cacheFolderIsOwn } from "../_cache_folder.js";
 import { privateFolder, runnerFolder } from "../_runner_folder.js";
 import { LANGUAGES } from "../types.js";
-import { backendFor, runDirPath } from "./execute.js";
+import { backendFor, checkPlanPaths, runDirPath } from "./execute.js";
 import { movedTo, prestartable, prestarts } from "./prestart.js";
 export const REMEMBERED_MAX = 64;
 ;

@@ -20,6 +20,13 @@ var systemResolve = (async function (name) {
         clearTimeout(timer);
     }
 });
+var mappedIPv4 = (function (canonical) {
+    const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+    if (!m)
+        return undefined;
+    const [high, low] = [parseInt(m[1], 16), parseInt(m[2], 16)];
+    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+});
 export var resolvedDenials = (async function (policy, resolve = systemResolve) {
     const names = parseHostRules(policy.network).filter(((rule) => rule.kind === "name"));
     const privateRules = parseHostRules(policy.privateNetwork ?? [], "private network rule")
@@ -32,9 +39,20 @@ export var resolvedDenials = (async function (policy, resolve = systemResolve) {
             if (canonical === undefined || !canonical.includes(":") || isPublicAddress(canonical)) {
                 continue;
             }
-            const ports = names[i].ports.filter(((port) => !matchHost(canonical, port, privateRules).allowed));
+            const asV4 = mappedIPv4(canonical);
+            const ports = names[i].ports.filter(((port) => !matchHost(canonical, port, privateRules).allowed &&
+                (asV4 === undefined || !matchHost(asV4, port, privateRules).allowed)));
             if (ports.length === 0)
                 continue;
+            if (canonical.startsWith("::ffff:")) {
+                throw new PermissionError(`Cannot run the script under Deno's permissions alone: "${names[i].host}" resolves ` +
+                    `to ${address}, an IPv4-mapped address of a private or special range, which ` +
+                    `Deno's --deny-net does not hold back`, {
+                    hint: "Run it in the OS sandbox (bubblewrap), whose proxy checks every address; " +
+                        "grant the address with allow.private_network only if it is meant",
+                    details: { host: names[i].host, address },
+                });
+            }
             denied.add(netValue(canonical, 0));
             for (const port of ports)
                 denied.add(netValue(canonical, port));
@@ -242,6 +260,7 @@ import { GATE_PASSED } from "../exec.js";
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";
+;
 ;
 ;
 const RESOLVE_TIMEOUT_MS = 3_000;

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { dirname, join, relative, tmpDir } from "../_path.ts";
+import { basename, dirname, join, relative, tmpDir } from "../_path.ts";
 import {
   isInside,
   lstatOrNull,
@@ -266,6 +266,32 @@ export interface Staged {
 }
 
 /**
+ * Checks that what staging a plan makes stays where a plan's own things go: the context file, the
+ * staging copies and the script's copy in its temp dir (the copy exactly at `<tmp>/entry/<name>`),
+ * each output below the workdir and the command started there. `planRun` makes no other plan; one
+ * read back from a file (a remembered plan, see run/remembered.ts) is staged before it is compared
+ * with a fresh one, and must not write anywhere else meanwhile.
+ *
+ * @throws {Error} naming the path that leaves its place.
+ */
+export function checkPlanPaths(plan: Plan): void {
+  const { tmpDir, workdir } = plan.policy;
+  const copy = plan.script.copy;
+  const misplaced = [
+    isInside(plan.contextFile, tmpDir) && plan.contextFile !== tmpDir ? [] : [plan.contextFile],
+    dirname(copy) === join(tmpDir, "entry") && basename(copy) !== "" ? [] : [copy],
+    plan.command.cwd === workdir ? [] : [plan.command.cwd ?? "(no working directory)"],
+    ...plan.outputs.map((o) =>
+      isInside(o.staging, tmpDir) && o.staging !== tmpDir &&
+        isInside(o.target, workdir) && o.target !== workdir
+        ? []
+        : [o.target]
+    ),
+  ].flat();
+  if (misplaced.length > 0) throw new Error(`the plan leaves its places: ${misplaced.join(", ")}`);
+}
+
+/**
  * Stages a plan: creates the temp dir (private), the output folders and the outputs' staging
  * copies, writes the context file and the script's verified copy, and wraps the command. With `held` (a backend that `holds`),
  * also starts the command, which then waits at its gate until {@linkcode runStaged} releases it.
@@ -277,6 +303,7 @@ export async function stage(
   backend: SandboxBackend,
   options: { held?: boolean } = {},
 ): Promise<Staged> {
+  checkPlanPaths(plan);
   const { tmpDir, workdir } = plan.policy;
   const mode = outputModeOf(backend);
   let created = false;

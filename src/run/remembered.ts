@@ -19,11 +19,11 @@
  * @module
  */
 import { join } from "../_path.ts";
-import { isInside, lstatSyncOrNull } from "../_fs.ts";
+import { lstatSyncOrNull } from "../_fs.ts";
 import { cacheFolderIsOwn } from "../_cache_folder.ts";
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
 import { type Language, LANGUAGES } from "../types.ts";
-import { backendFor, runDirPath } from "./execute.ts";
+import { backendFor, checkPlanPaths, runDirPath } from "./execute.ts";
 import { movedTo, prestartable, prestarts } from "./prestart.ts";
 import type { Plan } from "./plan.ts";
 
@@ -166,13 +166,11 @@ export async function startRemembered(args: readonly string[], cwd: string): Pro
     // folder others may write (the run itself then refuses it).
     if (!remembered || !cacheFolderIsOwn(remembered.cacheDir)) return;
     const plan = withGranted(movedTo(remembered.plan, runDirPath()));
-    const { tmpDir } = plan.policy;
-    // Everything it makes lies in its own temp dir.
-    if (
-      !isInside(plan.contextFile, tmpDir) ||
-      !plan.outputs.every((output) => isInside(output.staging, tmpDir)) ||
-      !prestartable(plan)
-    ) return;
+    // This command's own folder, and everything staging makes in its own temp dir or below that
+    // folder (checkPlanPaths): a plan file is staged before it is compared with a fresh plan.
+    if (plan.policy.workdir !== Deno.realPathSync(cwd)) return;
+    checkPlanPaths(plan);
+    if (!prestartable(plan)) return;
     const backend = await backendFor(remembered.language, {
       sandbox: true,
       cacheDir: remembered.cacheDir,

@@ -86,6 +86,14 @@ async function systemResolve(name: string): Promise<string[]> {
   }
 }
 
+/** The IPv4 address an IPv4-mapped one (`::ffff:a00:7`, canonical) stands for, else undefined. */
+function mappedIPv4(canonical: string): string | undefined {
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!m) return undefined;
+  const [high, low] = [parseInt(m[1]!, 16), parseInt(m[2]!, 16)];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
+
 /** How long one name's lookup before a run may take. */
 const RESOLVE_TIMEOUT_MS = 3_000;
 
@@ -96,6 +104,14 @@ const RESOLVE_TIMEOUT_MS = 3_000;
  * granted by its rule that leads to `fd00::1` or `::ffff:127.0.0.1` is denied by that address.
  * Wildcard rules cannot be resolved ahead (any subdomain), and a name that resolves differently
  * when the script connects (a short-lived DNS answer) is not covered.
+ *
+ * An IPv4-mapped address (`::ffff:127.0.0.1`, `::ffff:169.254.169.254`) is not denied but refused:
+ * Deno 2.9 lets a connection to a name that resolves to one through every `--deny-net` (the
+ * address with or without a port, in either spelling, and the IPv4 range), so the run is not
+ * started.
+ *
+ * @throws {PermissionError} naming the granted name and the IPv4-mapped special address it
+ *   resolves to.
  */
 export async function resolvedDenials(
   policy: Pick<SandboxPolicy, "network" | "privateNetwork">,
@@ -113,11 +129,25 @@ export async function resolvedDenials(
       if (canonical === undefined || !canonical.includes(":") || isPublicAddress(canonical)) {
         continue;
       }
+      // An IPv4-mapped address is the IPv4 address to a private-network rule.
+      const asV4 = mappedIPv4(canonical);
       const ports = names[i]!.ports.filter((port) =>
-        !matchHost(canonical, port, privateRules).allowed
+        !matchHost(canonical, port, privateRules).allowed &&
+        (asV4 === undefined || !matchHost(asV4, port, privateRules).allowed)
       );
       if (ports.length === 0) continue;
-      // Without a port Deno ignores an IPv4-mapped address; with one it holds: both are given.
+      if (canonical.startsWith("::ffff:")) {
+        throw new PermissionError(
+          `Cannot run the script under Deno's permissions alone: "${names[i]!.host}" resolves ` +
+            `to ${address}, an IPv4-mapped address of a private or special range, which ` +
+            `Deno's --deny-net does not hold back`,
+          {
+            hint: "Run it in the OS sandbox (bubblewrap), whose proxy checks every address; " +
+              "grant the address with allow.private_network only if it is meant",
+            details: { host: names[i]!.host, address },
+          },
+        );
+      }
       denied.add(netValue(canonical, 0));
       for (const port of ports) denied.add(netValue(canonical, port));
     }
@@ -468,7 +498,9 @@ export const DENO_GATE: string = "data:text/javascript," + encodeURIComponent(
  * IPv4 address it resolves to), then the proxy checks the resolved address again, IPv6 ranges
  * included. Raw connections (`Deno.connect`, `node:net`, WebSocket) bypass the proxy and meet the
  * flags only: without an OS sandbox, the special IPv6 addresses that the granted exact names
- * resolve to when the run starts are denied one by one (see {@linkcode resolvedDenials}).
+ * resolve to when the run starts are denied one by one, and an IPv4-mapped one refuses the run
+ * (see {@linkcode resolvedDenials}); wildcard names and a DNS answer that changes during the run
+ * are not covered.
  * Inside an OS backend, the script's network goes through that backend's own proxy instead (its
  * {@linkcode SandboxBackend.proxyAddress}), which the flags then admit.
  */

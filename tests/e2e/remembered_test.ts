@@ -10,6 +10,7 @@ import { fakeServerEnv, OS_SANDBOX, REPO, runCli, testCache } from "../helpers/c
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { rememberedFile } from "../../src/run/remembered.ts";
+import type { Plan } from "../../src/run/plan.ts";
 
 if (!OS_SANDBOX) {
   console.warn(
@@ -160,6 +161,65 @@ Deno.test({
       assert.equal(third.seen, other);
       assert.ok(third.steps.includes(STARTED_AHEAD), third.steps.join(", "));
       assert.ok(!(await Deno.readTextFile(file)).includes(other));
+    } finally {
+      await Deno.remove(file).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "remembered: a plan file that would make or write anything outside its temp dir and " +
+    "the command's folder is not staged at all",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    await using outside = await withTmpDir();
+    await project(tmp.path);
+    const cwd = Deno.realPathSync(tmp.path);
+    const elsewhere = Deno.realPathSync(outside.path);
+    const file = rememberedFile(ARGS, cwd);
+    const payload = join(elsewhere, "payload");
+    await Deno.writeTextFile(payload, "* * * * * root id > /tmp/owned\n");
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", await Deno.readFile(payload)),
+    ).toHex();
+    try {
+      await hit(cwd);
+      const remembered = JSON.parse(await Deno.readTextFile(file));
+      const edits: [string, (plan: Plan) => void, string][] = [
+        // The script's copy written to a folder of the attacker's choosing (made for it).
+        ["the script's copy", (plan) => {
+          plan.script = {
+            source: payload,
+            sha256: "sha256:" + digest,
+            copy: join(elsewhere, "cron.d", "evil"),
+          };
+        }, join(elsewhere, "cron.d")],
+        // An output below another working directory, which staging would make folders for.
+        ["an output's folders", (plan) => {
+          plan.policy.workdir = join(elsewhere, "made", "sub");
+          plan.command.cwd = plan.policy.workdir;
+          plan.outputs[0]!.target = elsewhere;
+        }, join(elsewhere, "made")],
+        // The command started in another folder, the rest unchanged.
+        ["the working directory", (plan) => {
+          plan.policy.workdir = elsewhere;
+          plan.command.cwd = elsewhere;
+          plan.outputs[0]!.target = join(elsewhere, "out");
+        }, join(elsewhere, "out")],
+      ];
+      for (const [what, edit, made] of edits) {
+        const planted = structuredClone(remembered);
+        edit(planted.plan);
+        await Deno.writeTextFile(file, JSON.stringify(planted));
+        const run = await hit(cwd);
+        assert.ok(run.steps.includes(SET_UP), `${what}: ${run.stderr}`);
+        assert.equal(
+          await Deno.lstat(made).then(() => true, () => false),
+          false,
+          `${what}: ${made} was made`,
+        );
+      }
     } finally {
       await Deno.remove(file).catch(() => {});
     }
