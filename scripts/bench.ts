@@ -428,7 +428,15 @@ try {
     cacheDir: cache,
   });
   const tsTmp = runDirPath();
-  await Deno.mkdir(tsTmp, { recursive: true });
+  await Deno.mkdir(tsTmp, { recursive: true, mode: 0o700 });
+  // Gone however the bench ends (it holds the context, as a run's temp dir does).
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(tsTmp, { recursive: true });
+    } catch {
+      // removed at the end already
+    }
+  });
   const plan = await planRun({
     entry: ts,
     context: CONTEXT,
