@@ -200,6 +200,15 @@ var networkFlag = (function (need) {
     const special = parsed.ok && parsed.rule.kind === "address" && !isPublicAddress(parsed.rule.host);
     return special ? "--allow-private-net" : "--allow-net";
 });
+var shownHost = (function (text) {
+    if (/^[\x20-\x7e]*$/.test(text))
+        return text;
+    const parsed = parseHostRule(text);
+    if (!parsed.ok)
+        return text;
+    const { kind, host } = parsed.rule;
+    return `${text} (that is ${kind === "wildcard" ? "*." : ""}${host}, not ASCII as written)`;
+});
 export var effectiveAllow = (function (needs, grants, paths, workdir) {
     const missing = [];
     const network = [...grants.network, ...privateNetworkRules(grants)];
@@ -213,7 +222,7 @@ export var effectiveAllow = (function (needs, grants, paths, workdir) {
     }
     if (missing.length > 0) {
         const what = [
-            ...needs.network.filter(((h) => !hostGranted(h, network))).map(((h) => `network access to ${h}`)),
+            ...needs.network.filter(((h) => !hostGranted(h, network))).map(((h) => `network access to ${shownHost(h)}`)),
             ...needs.env.filter(((n) => !grants.env.includes(n))).map(((n) => `the environment variable ${n}`)),
         ];
         throw new PermissionError(`The script needs ${what.join(" and ")}, which was not granted`, {
@@ -624,6 +633,7 @@ const INPUT_WORDS = new Set([
 ;
 ;
 const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a folder you can read";
+;
 ;
 ;
 ;

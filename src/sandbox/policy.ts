@@ -386,6 +386,19 @@ function networkFlag(need: string): string {
   return special ? "--allow-private-net" : "--allow-net";
 }
 
+/**
+ * A host rule as a person should read it before granting it: with the name it stands for when it
+ * holds other than ASCII letters (`api.gіthub.com`, a Cyrillic `і`, is `api.xn--gthub-n2e.com`:
+ * another domain, which anyone may register).
+ */
+function shownHost(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  const parsed = parseHostRule(text);
+  if (!parsed.ok) return text;
+  const { kind, host } = parsed.rule;
+  return `${text} (that is ${kind === "wildcard" ? "*." : ""}${host}, not ASCII as written)`;
+}
+
 /** The effective permissions, or a `PermissionError` naming the first flag to add. */
 export function effectiveAllow(
   needs: Needs,
@@ -404,7 +417,9 @@ export function effectiveAllow(
   }
   if (missing.length > 0) {
     const what = [
-      ...needs.network.filter((h) => !hostGranted(h, network)).map((h) => `network access to ${h}`),
+      ...needs.network.filter((h) => !hostGranted(h, network)).map((h) =>
+        `network access to ${shownHost(h)}`
+      ),
       ...needs.env.filter((n) => !grants.env.includes(n)).map((n) =>
         `the environment variable ${n}`
       ),

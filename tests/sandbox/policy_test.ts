@@ -126,6 +126,27 @@ Deno.test("effectiveAllow() grants needs that were granted and names each missin
   );
 });
 
+Deno.test("effectiveAllow() names the ASCII name a look-alike host stands for before it is granted", () => {
+  const paths = { read: [], write: [] };
+  // A Cyrillic "і" in "gіthub": another domain, which anyone may register.
+  assert.throws(
+    () => effectiveAllow({ network: ["api.gіthub.com"], env: [] }, mergeGrants(), paths, "/w"),
+    (error: unknown) => {
+      assert.ok(error instanceof PermissionError);
+      assert.match(error.message, /api\.gіthub\.com \(that is api\.xn--gthub-n2e\.com/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => effectiveAllow({ network: ["api.github.com"], env: [] }, mergeGrants(), paths, "/w"),
+    (error: unknown) => {
+      assert.ok(error instanceof PermissionError);
+      assert.doesNotMatch(error.message, /that is/);
+      return true;
+    },
+  );
+});
+
 Deno.test("requestedAllow() records needs and context paths, never grants", () => {
   assert.deepEqual(
     requestedAllow(
