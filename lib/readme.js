@@ -22,16 +22,21 @@ export var manualCommand = (function (manifest, packages) {
         }
         case "typescript": {
             const { network, env, fs } = manifest.allow;
-            const flag = ((name, list) => list.length > 0 ? [`--allow-${name}=${shellWord(list.join(","))}`] : []);
+            const flag = ((name, list) => list.length > 0 ? [`--${name}=${shellWord(list.join(","))}`] : []);
+            const net = denoNetGrants(network.flatMap(((text) => {
+                const parsed = parseHostRule(text);
+                return parsed.ok ? [parsed.rule] : [];
+            })));
             const flags = [
                 "--no-prompt",
                 "--no-config",
                 "--no-lock",
                 "--node-modules-dir=none",
-                ...flag("read", [...new Set([...fs.read, ...fs.write])]),
-                ...flag("write", fs.write),
-                ...flag("net", network),
-                ...flag("env", env),
+                ...flag("allow-read", [...new Set([...fs.read, ...fs.write])]),
+                ...flag("allow-write", fs.write),
+                ...flag("allow-net", net.allow),
+                ...flag("deny-net", net.deny),
+                ...flag("allow-env", env),
             ];
             return `deno run ${flags.join(" ")} ${script} --context ${context}`;
         }
@@ -62,6 +67,7 @@ export var entryReadme = (function (manifest, modelReadme) {
         lines.push("## Notes", "", modelReadme.trim(), "");
     return lines.join("\n");
 });
+import { denoNetGrants, parseHostRule } from "./sandbox/host_rules.js";
 ;
 ;
 ;

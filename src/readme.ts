@@ -4,6 +4,7 @@
  * @module
  */
 import type { Manifest } from "./schema.ts";
+import { denoNetGrants, parseHostRule } from "./sandbox/host_rules.ts";
 
 /** A word quoted for a POSIX shell (left bare when it needs no quoting). */
 export function shellWord(word: string): string {
@@ -55,16 +56,25 @@ export function manualCommand(
     case "typescript": {
       const { network, env, fs } = manifest.allow;
       const flag = (name: string, list: readonly string[]) =>
-        list.length > 0 ? [`--allow-${name}=${shellWord(list.join(","))}`] : [];
+        list.length > 0 ? [`--${name}=${shellWord(list.join(","))}`] : [];
+      // Each port written out, a wildcard's apex taken back: as a run reads the rules.
+      // A need that is no host rule is granted nothing (a run refuses it).
+      const net = denoNetGrants(
+        network.flatMap((text) => {
+          const parsed = parseHostRule(text);
+          return parsed.ok ? [parsed.rule] : [];
+        }),
+      );
       const flags = [
         "--no-prompt",
         "--no-config",
         "--no-lock",
         "--node-modules-dir=none",
-        ...flag("read", [...new Set([...fs.read, ...fs.write])]),
-        ...flag("write", fs.write),
-        ...flag("net", network),
-        ...flag("env", env),
+        ...flag("allow-read", [...new Set([...fs.read, ...fs.write])]),
+        ...flag("allow-write", fs.write),
+        ...flag("allow-net", net.allow),
+        ...flag("deny-net", net.deny),
+        ...flag("allow-env", env),
       ];
       return `deno run ${flags.join(" ")} ${script} --context ${context}`;
     }

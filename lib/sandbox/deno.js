@@ -1,8 +1,4 @@
 // Generated from src/sandbox/deno.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-var netValue = (function (host, port, wildcard = false) {
-    const h = host.includes(":") ? `[${host}]` : host;
-    return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
-});
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;
@@ -105,24 +101,10 @@ var netFlags = (function (texts, privateTexts, proxy) {
     const rules = parseHostRules(texts);
     const privateRules = parseHostRules(privateTexts, "private network rule")
         .filter(((rule) => rule.kind !== "wildcard"));
-    const allow = new Set();
-    const deny = new Set();
-    for (const rule of rules) {
-        for (const port of rule.ports) {
-            if (rule.kind === "address" && !isPublicAddress(rule.host) &&
-                !matchHost(rule.host, port, privateRules).allowed)
-                continue;
-            allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
-        }
-    }
-    const exact = rules.filter(((rule) => rule.kind !== "wildcard"));
-    for (const rule of rules.filter(((r) => r.kind === "wildcard"))) {
-        for (const port of rule.ports) {
-            const apexGranted = exact.some(((e) => e.host === rule.host && e.ports.includes(port)));
-            if (!apexGranted)
-                deny.add(netValue(rule.host, port));
-        }
-    }
+    const grants = denoNetGrants(rules, ((rule, port) => !(rule.kind === "address" && !isPublicAddress(rule.host) &&
+        !matchHost(rule.host, port, privateRules).allowed)));
+    const allow = new Set(grants.allow);
+    const deny = new Set(grants.deny);
     if (allow.size === 0)
         return { allow: [], deny: [...deny] };
     const proxyHost = proxy === undefined ? undefined : canonicalHost(proxy.hostname)?.host;
@@ -258,9 +240,9 @@ import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
 import { GATE_PASSED } from "../exec.js";
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
-import { canonicalHost, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
+import { canonicalHost, denoNetGrants, denoNetValue, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";
-;
+const netValue = denoNetValue;
 ;
 ;
 const RESOLVE_TIMEOUT_MS = 3_000;

@@ -267,6 +267,29 @@ export var hostAddresses = (function () {
 export var isPublicAddress = (function (address) {
     return classifyAddress(address) === "public";
 });
+export var denoNetValue = (function (host, port, wildcard = false) {
+    const h = host.includes(":") ? `[${host}]` : host;
+    return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
+});
+export var denoNetGrants = (function (rules, admit = (() => true)) {
+    const allow = new Set();
+    const deny = new Set();
+    for (const rule of rules) {
+        for (const port of rule.ports) {
+            if (admit(rule, port))
+                allow.add(denoNetValue(rule.host, port, rule.kind === "wildcard"));
+        }
+    }
+    const exact = rules.filter(((rule) => rule.kind !== "wildcard"));
+    for (const rule of rules.filter(((r) => r.kind === "wildcard"))) {
+        for (const port of rule.ports) {
+            const apexGranted = exact.some(((e) => e.host === rule.host && e.ports.includes(port)));
+            if (!apexGranted)
+                deny.add(denoNetValue(rule.host, port));
+        }
+    }
+    return { allow: [...allow], deny: [...deny] };
+});
 import { ValidationError } from "../errors.js";
 export const DEFAULT_PORTS = [80, 443];
 export const SPECIAL_RANGES = [
@@ -328,6 +351,8 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 ;
 ;
 let own;
+;
+;
 ;
 ;
 ;

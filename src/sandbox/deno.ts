@@ -12,6 +12,8 @@ import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../r
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
   canonicalHost,
+  denoNetGrants,
+  denoNetValue,
   hostAddresses,
   type HostRule,
   isPublicAddress,
@@ -61,11 +63,7 @@ export interface DenoPermissionOptions {
   denyNet?: readonly string[];
 }
 
-/** A host and port as a `--allow-net`/`--deny-net` value (`*.x:443`, `[::1]:8080`). */
-function netValue(host: string, port: number, wildcard = false): string {
-  const h = host.includes(":") ? `[${host}]` : host;
-  return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
-}
+const netValue = denoNetValue;
 
 /** Resolves a name to its addresses as a connection would (getaddrinfo); none when it fails. */
 export type Resolver = (name: string) => Promise<string[]>;
@@ -222,26 +220,15 @@ function netFlags(
   const rules = parseHostRules(texts);
   const privateRules = parseHostRules(privateTexts, "private network rule")
     .filter((rule) => rule.kind !== "wildcard");
-  const allow = new Set<string>();
-  const deny = new Set<string>();
-  for (const rule of rules) {
-    for (const port of rule.ports) {
-      // A special address is reachable only through a private-network rule naming it.
-      if (
-        rule.kind === "address" && !isPublicAddress(rule.host) &&
-        !matchHost(rule.host, port, privateRules).allowed
-      ) continue;
-      allow.add(netValue(rule.host, port, rule.kind === "wildcard"));
-    }
-  }
-  const exact = rules.filter((rule) => rule.kind !== "wildcard");
-  for (const rule of rules.filter((r) => r.kind === "wildcard")) {
-    // Deno's `*.x` admits `x` as well; the rule does not.
-    for (const port of rule.ports) {
-      const apexGranted = exact.some((e) => e.host === rule.host && e.ports.includes(port));
-      if (!apexGranted) deny.add(netValue(rule.host, port));
-    }
-  }
+  // A special address is reachable only through a private-network rule naming it.
+  const grants = denoNetGrants(
+    rules,
+    (rule, port) =>
+      !(rule.kind === "address" && !isPublicAddress(rule.host) &&
+        !matchHost(rule.host, port, privateRules).allowed),
+  );
+  const allow = new Set(grants.allow);
+  const deny = new Set(grants.deny);
   if (allow.size === 0) return { allow: [], deny: [...deny] };
   // Whatever the rule, a name must not lead to a special address…
   const proxyHost = proxy === undefined ? undefined : canonicalHost(proxy.hostname)?.host;

@@ -503,3 +503,36 @@ export function hostAddresses(): string[] {
 export function isPublicAddress(address: string): boolean {
   return classifyAddress(address) === "public";
 }
+
+/** A host and port as a Deno `--allow-net`/`--deny-net` value (`*.x:443`, `[::1]:8080`). */
+export function denoNetValue(host: string, port: number, wildcard = false): string {
+  const h = host.includes(":") ? `[${host}]` : host;
+  return `${wildcard ? "*." : ""}${h}${port === 0 ? "" : `:${port}`}`;
+}
+
+/**
+ * Host rules as Deno's `--allow-net` and `--deny-net` values with the rules' own meaning: each
+ * port written out (Deno reads a host without a port as every port) and a wildcard's apex denied
+ * where no exact rule grants it (Deno's `*.x` admits `x` as well). `admit` leaves a rule's port
+ * out of the allowed values (a special address the caller does not grant).
+ */
+export function denoNetGrants(
+  rules: readonly HostRule[],
+  admit: (rule: HostRule, port: number) => boolean = () => true,
+): { allow: string[]; deny: string[] } {
+  const allow = new Set<string>();
+  const deny = new Set<string>();
+  for (const rule of rules) {
+    for (const port of rule.ports) {
+      if (admit(rule, port)) allow.add(denoNetValue(rule.host, port, rule.kind === "wildcard"));
+    }
+  }
+  const exact = rules.filter((rule) => rule.kind !== "wildcard");
+  for (const rule of rules.filter((r) => r.kind === "wildcard")) {
+    for (const port of rule.ports) {
+      const apexGranted = exact.some((e) => e.host === rule.host && e.ports.includes(port));
+      if (!apexGranted) deny.add(denoNetValue(rule.host, port));
+    }
+  }
+  return { allow: [...allow], deny: [...deny] };
+}
