@@ -34,7 +34,49 @@ export var venvKey = (async function (pythonVersion, requirements, install = {})
     const lines = [pythonVersion, ...await normalisedPython(requirements)];
     if (install.sourceBuilds)
         lines.push("# source builds");
+    if (install.index)
+        lines.push(`# index ${install.index}`);
     return (await sha256(lines.join("\n"))).slice(0, 16);
+});
+export var pipIndexIdentity = (async function (env, indexUrl) {
+    const home = env.HOME ?? "";
+    const configHome = env.XDG_CONFIG_HOME || (home && join(home, ".config"));
+    const configDirs = (env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").filter(((d) => d !== ""));
+    const files = [
+        ...(env.PIP_CONFIG_FILE ? [env.PIP_CONFIG_FILE] : []),
+        ...configDirs.map(((dir) => join(dir, "pip", "pip.conf"))),
+        "/etc/pip.conf",
+        ...(home ? [join(home, ".pip", "pip.conf")] : []),
+        ...(configHome ? [join(configHome, "pip", "pip.conf")] : []),
+    ];
+    const contents = {};
+    for (const file of files) {
+        const info = statSyncOrNull(file);
+        contents[file] = info?.isFile && info.size <= MAX_PIP_CONFIG_BYTES
+            ? await sha256(readSyncOrEmpty(file))
+            : info
+                ? `unreadable ${info.size}`
+                : "";
+    }
+    const variables = Object.fromEntries(PIP_INDEX_VARIABLES.map(((name) => [name, env[name] ?? ""])));
+    const given = indexUrl ?? (env.CAPIBARA_INDEX_URL || "");
+    return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
+});
+var statSyncOrNull = (function (path) {
+    try {
+        return Deno.statSync(path);
+    }
+    catch {
+        return null;
+    }
+});
+var readSyncOrEmpty = (function (path) {
+    try {
+        return Deno.readFileSync(path);
+    }
+    catch {
+        return new Uint8Array();
+    }
 });
 var venvsRoot = (function (cacheDir) {
     return join(resolve(cacheDir), "venvs");
@@ -346,7 +388,22 @@ const Marker = z.object({
     created_at: z.string(),
     build_id: z.string(),
     install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
+    index: z.string().optional(),
 });
+;
+const PIP_INDEX_VARIABLES = [
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "PIP_CONSTRAINT",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "PIP_CONFIG_FILE",
+];
+;
+const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
+;
 ;
 ;
 ;
@@ -416,6 +473,9 @@ export class PythonRuntime {
         const requirements = await normalisedPython(manifest.deps);
         const install = {
             sourceBuilds: sourceBuildsAllowed(options),
+            index: requirements.length === 0
+                ? ""
+                : await pipIndexIdentity(this.#userEnv, options.indexUrl),
         };
         const given = venvsRoot(options.cacheDir);
         if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
@@ -446,7 +506,7 @@ export class PythonRuntime {
             marker: READY_MARKER,
             accept: this.#accept(requirements, install),
             onWait: (() => options.progress?.("Waiting for another process to build the Python environment…")),
-            build: ((dir) => this.#build(dir, key, probe, requirements, options)),
+            build: ((dir) => this.#build(dir, key, probe, requirements, options, install.index)),
         });
         return prepared(venvDir, marker);
     }
@@ -455,6 +515,8 @@ export class PythonRuntime {
         return (async (raw, dir) => {
             const marker = await accept(raw, dir);
             if (marker?.install?.source_builds && !install.sourceBuilds)
+                return undefined;
+            if (marker?.index !== install.index)
                 return undefined;
             return marker?.python === this.#python ? marker : undefined;
         });
@@ -468,7 +530,7 @@ export class PythonRuntime {
         });
         return marker ? prepared(venvDir, marker) : undefined;
     }
-    async #build(venvDir, key, probe, requirements, options) {
+    async #build(venvDir, key, probe, requirements, options, index) {
         options.progress?.(requirements.length
             ? `Installing ${requirements.length} requirement${requirements.length === 1 ? "" : "s"} into a new environment…`
             : "Creating a new Python environment…");
@@ -511,6 +573,7 @@ export class PythonRuntime {
             created_at: new Date().toISOString(),
             build_id: crypto.randomUUID(),
             ...(install ? { install } : {}),
+            index,
         };
     }
     async #install(venvDir, probe, pip, requirements, options) {

@@ -124,6 +124,8 @@ const Marker = z.object({
   build_id: z.string(),
   /** How the requirements were installed (absent in markers of older builds). */
   install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
+  /** Where pip's configuration sent the install ({@linkcode pipIndexIdentity}). */
+  index: z.string().optional(),
 });
 /** The parsed readiness marker of a built environment. */
 type Marker = z.Infer<typeof Marker>;
@@ -214,14 +216,88 @@ export interface IndexAccess {
 export async function venvKey(
   pythonVersion: string,
   requirements: readonly string[],
-  install: { sourceBuilds?: boolean } = {},
+  install: { sourceBuilds?: boolean; index?: string } = {},
 ): Promise<string> {
   // What identifies an environment: the version, then the normalised requirements, a line each,
-  // and a line no requirement can be when packages' build scripts ran to make it: a project that
-  // allows no source build never gets what one built.
+  // and lines no requirement can be: when packages' build scripts ran to make it (a project that
+  // allows no source build never gets what one built), and where pip's configuration sent the
+  // install (an environment built from one index is never another index's: the same pins from a
+  // public index and a private one are different packages).
   const lines = [pythonVersion, ...await normalisedPython(requirements)];
   if (install.sourceBuilds) lines.push("# source builds");
+  if (install.index) lines.push(`# index ${install.index}`);
   return (await sha256(lines.join("\n"))).slice(0, 16);
+}
+
+/** pip's variables that decide where an install's packages come from and whom it trusts. */
+const PIP_INDEX_VARIABLES = [
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "PIP_FIND_LINKS",
+  "PIP_NO_INDEX",
+  "PIP_CONSTRAINT",
+  "PIP_TRUSTED_HOST",
+  "PIP_CERT",
+  "PIP_CONFIG_FILE",
+];
+
+/**
+ * What decides where pip's install of a requirement set fetches its packages, as one hash: the
+ * index Capibara is given (`CAPIBARA_INDEX_URL`, the SDK's `indexUrl`), pip's variables that name
+ * indexes, find-links, constraints and trust ({@linkcode PIP_INDEX_VARIABLES}), and the contents of
+ * every configuration file pip reads (`PIP_CONFIG_FILE`, the global `/etc/xdg/pip/pip.conf` and
+ * `/etc/pip.conf`, the user's `~/.config/pip/pip.conf` and `~/.pip/pip.conf`). Read without
+ * running pip (a cache hit asks it): it changes with any of them, so an environment built from
+ * one index is never used for another (the same pins from a public and a private index are
+ * different packages: a dependency confusion would otherwise stay in the shared cache).
+ * Credentials in URLs are hashed, never stored.
+ */
+export async function pipIndexIdentity(
+  env: Readonly<Record<string, string | undefined>>,
+  indexUrl?: string,
+): Promise<string> {
+  const home = env.HOME ?? "";
+  const configHome = env.XDG_CONFIG_HOME || (home && join(home, ".config"));
+  const configDirs = (env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").filter((d) => d !== "");
+  const files = [
+    ...(env.PIP_CONFIG_FILE ? [env.PIP_CONFIG_FILE] : []),
+    ...configDirs.map((dir) => join(dir, "pip", "pip.conf")),
+    "/etc/pip.conf",
+    ...(home ? [join(home, ".pip", "pip.conf")] : []),
+    ...(configHome ? [join(configHome, "pip", "pip.conf")] : []),
+  ];
+  const contents: Record<string, string> = {};
+  for (const file of files) {
+    // The user's and the machine's own files, links followed as pip follows them.
+    const info = statSyncOrNull(file);
+    contents[file] = info?.isFile && info.size <= MAX_PIP_CONFIG_BYTES
+      ? await sha256(readSyncOrEmpty(file))
+      : info
+      ? `unreadable ${info.size}`
+      : "";
+  }
+  const variables = Object.fromEntries(PIP_INDEX_VARIABLES.map((name) => [name, env[name] ?? ""]));
+  const given = indexUrl ?? (env.CAPIBARA_INDEX_URL || "");
+  return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
+}
+
+/** The most of a pip configuration file read for {@linkcode pipIndexIdentity}. */
+const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
+
+function statSyncOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function readSyncOrEmpty(path: string): Uint8Array {
+  try {
+    return Deno.readFileSync(path);
+  } catch {
+    return new Uint8Array();
+  }
 }
 
 /** Directory holding the environments (and their lock files) under a cache directory. */
@@ -549,6 +625,10 @@ export class PythonRuntime implements Runtime {
     // What the install may run: the environment's key and marker say so (see venvKey).
     const install = {
       sourceBuilds: sourceBuildsAllowed(options),
+      // An environment without requirements installs nothing: no index counts for it.
+      index: requirements.length === 0
+        ? ""
+        : await pipIndexIdentity(this.#userEnv, options.indexUrl),
     };
     const given = venvsRoot(options.cacheDir);
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {
@@ -587,17 +667,19 @@ export class PythonRuntime implements Runtime {
       accept: this.#accept(requirements, install),
       onWait: () =>
         options.progress?.("Waiting for another process to build the Python environment…"),
-      build: (dir) => this.#build(dir, key, probe, requirements, options),
+      build: (dir) => this.#build(dir, key, probe, requirements, options, install.index),
     });
     return prepared(venvDir, marker);
   }
 
-  #accept(requirements: readonly string[], install: { sourceBuilds: boolean }) {
+  #accept(requirements: readonly string[], install: { sourceBuilds: boolean; index: string }) {
     const accept = acceptMarker(requirements);
     return async (raw: unknown, dir: string) => {
       const marker = await accept(raw, dir);
       // Built by packages' build scripts, for a project that allows none: not its environment.
       if (marker?.install?.source_builds && !install.sourceBuilds) return undefined;
+      // Built from another index (or before the index was recorded): not its environment.
+      if (marker?.index !== install.index) return undefined;
       return marker?.python === this.#python ? marker : undefined;
     };
   }
@@ -606,7 +688,7 @@ export class PythonRuntime implements Runtime {
     root: string,
     version: string,
     requirements: string[],
-    install: { sourceBuilds: boolean },
+    install: { sourceBuilds: boolean; index: string },
   ): Promise<PreparedRuntime | undefined> {
     const venvDir = join(root, `py${version}-${await venvKey(version, requirements, install)}`);
     const marker = await readReady({
@@ -623,6 +705,7 @@ export class PythonRuntime implements Runtime {
     probe: Probe,
     requirements: string[],
     options: PrepareOptions,
+    index: string,
   ): Promise<Marker> {
     options.progress?.(
       requirements.length
@@ -681,6 +764,7 @@ export class PythonRuntime implements Runtime {
       created_at: new Date().toISOString(),
       build_id: crypto.randomUUID(),
       ...(install ? { install } : {}),
+      index,
     };
   }
 

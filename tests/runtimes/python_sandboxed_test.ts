@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
 import { type CommandSpec, execCommand } from "../../src/exec.ts";
-import { PythonRuntime, READY_MARKER, venvKey } from "../../src/runtimes/python.ts";
+import {
+  pipIndexIdentity,
+  PythonRuntime,
+  READY_MARKER,
+  venvKey,
+} from "../../src/runtimes/python.ts";
 import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
 import { sha256 } from "../../src/_hash.ts";
@@ -494,7 +499,7 @@ Deno.test("PythonRuntime.prepare() confines pip to the venv, the index and a pri
     "venvs",
     `py${PY_VERSION}-${await venvKey(PY_VERSION, [
       `${FIXTURE}==1.0.0`,
-    ])}`,
+    ], { index: await pipIndexIdentity(env, index) })}`,
   );
   assert.equal(spec.program, join(venv, "bin", "python"));
   assert.ok(spec.args.includes("--only-binary"), spec.args.join(" "));

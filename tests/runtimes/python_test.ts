@@ -6,6 +6,7 @@ import type { PreparedRuntime } from "../../src/runtimes/types.ts";
 import {
   indexAccess,
   listVenvs,
+  pipIndexIdentity,
   pipSettings,
   PythonRuntime,
   READY_MARKER,
@@ -13,11 +14,13 @@ import {
 } from "../../src/runtimes/python.ts";
 import { normaliseRequirements } from "../../src/contract/requirements.ts";
 import { sha256 } from "../../src/_hash.ts";
+import { buildWheel } from "../helpers/wheel.ts";
 import {
   building,
   FIXTURE,
   fixture,
   manifest,
+  offlineEnv,
   PY_VERSION,
   quiet,
   runImport,
@@ -180,7 +183,9 @@ Deno.test("PythonRuntime.prepare() builds, reuses and separates environments", a
       assert.equal(warnings.length, 1);
       assert.match(warnings[0]!, /WITHOUT a sandbox/);
       const venv = venvOf(prepared);
-      const key = await venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`]);
+      const key = await venvKey(PY_VERSION, [`${FIXTURE}==1.0.0`], {
+        index: await pipIndexIdentity(fx.env),
+      });
       assert.equal(venv, join(fx.cacheDir, "venvs", `py${PY_VERSION}-${key}`));
       assert.equal(prepared.interpreter, join(venv, "bin", "python"));
       assert.deepEqual(prepared.interpreterArgs, []);
@@ -207,9 +212,10 @@ Deno.test("PythonRuntime.prepare() builds, reuses and separates environments", a
     const before = await Deno.stat(markerPath);
     const markerBefore = await Deno.readTextFile(markerPath);
 
-    // A fresh runtime that cannot run any Python: a hit must need no subprocess at all.
+    // A fresh runtime that cannot run any Python: a hit must need no subprocess at all. (The
+    // same pip configuration: one that names another index is another environment.)
     const progress: string[] = [];
-    const second = await new PythonRuntime({ env: { PATH: "/nonexistent" } }).prepare(
+    const second = await new PythonRuntime({ env: { ...fx.env, PATH: "/nonexistent" } }).prepare(
       manifest(["Capibara_Fixture == 1.0.0"]), // same set, other spelling
       join(fx.tmp.path, "other-script"),
       { cacheDir: fx.cacheDir, ...quiet, progress: (m) => progress.push(m) },
@@ -267,7 +273,13 @@ Deno.test("PythonRuntime.prepare() throws DependencyError quoting pip and leaves
 Deno.test("PythonRuntime.prepare() rebuilds a half-built environment", async () => {
   await using fx = await fixture();
   const deps = [`${FIXTURE}==1.0.0`];
-  const venv = join(fx.cacheDir, "venvs", `py${PY_VERSION}-${await venvKey(PY_VERSION, deps)}`);
+  const venv = join(
+    fx.cacheDir,
+    "venvs",
+    `py${PY_VERSION}-${await venvKey(PY_VERSION, deps, {
+      index: await pipIndexIdentity(fx.env),
+    })}`,
+  );
   await Deno.mkdir(join(venv, "bin"), { recursive: true });
   await Deno.writeTextFile(join(venv, "leftover.txt"), "crashed build");
   assert.deepEqual((await listVenvs(fx.cacheDir)).map((v) => v.ready), [false]);
@@ -313,7 +325,9 @@ Deno.test("PythonRuntime.prepare() builds a set once for concurrent callers", as
   assert.equal(building(progress).length, 1, progress.join("\n"));
   assert.equal(new Set(results.map(venvOf)).size, 1);
   assert.deepEqual(await venvDirs(fx.cacheDir), [
-    `py${PY_VERSION}-${await venvKey(PY_VERSION, deps)}`,
+    `py${PY_VERSION}-${await venvKey(PY_VERSION, deps, {
+      index: await pipIndexIdentity(fx.env),
+    })}`,
   ]);
 });
 
@@ -369,4 +383,49 @@ Deno.test("PythonRuntime.prepare() refuses a cache directory inside .capibara", 
     );
   }
   assert.deepEqual(await venvDirs(join(fx.tmp.path, "project", ".capibara", "cache")), []);
+});
+
+Deno.test("PythonRuntime.prepare() never gives one index's environment to a project whose pip names another (the same pins from two indexes)", async () => {
+  await using fx = await fixture();
+  // Two wheelhouses with the same name and version, different code: a public index holding an
+  // attacker's upload under a private package's name, and the private index.
+  const publicIndex = join(fx.tmp.path, "public");
+  const privateIndex = join(fx.tmp.path, "private");
+  for (const [dir, who] of [[publicIndex, "public"], [privateIndex, "private"]] as const) {
+    await buildWheel(dir, {
+      name: FIXTURE,
+      version: "3.0.0",
+      module: { "capi_fixture.py": `VALUE = "${who} build"\n` },
+    });
+  }
+  const deps = [`${FIXTURE}==3.0.0`];
+  const built = async (env: Record<string, string>) => {
+    const prepared = await new PythonRuntime({ env }).prepare(manifest(deps), fx.scriptDir, {
+      cacheDir: fx.cacheDir,
+      ...quiet,
+    });
+    return (await runImport(prepared, fx.scriptDir)).split("\n")[0];
+  };
+  assert.equal(await built(offlineEnv(publicIndex)), "public build");
+  // pip's find-links, then Capibara's own index setting: each is another environment.
+  assert.equal(await built(offlineEnv(privateIndex)), "private build");
+  // A file: index (PEP 503's layout, a folder per project) with the private build.
+  const simple = join(fx.tmp.path, "simple");
+  const wheel = await buildWheel(join(simple, FIXTURE), {
+    name: FIXTURE,
+    version: "3.0.0",
+    module: { "capi_fixture.py": `VALUE = "index build"\n` },
+  });
+  const name = wheel.slice(wheel.lastIndexOf("/") + 1);
+  await Deno.writeTextFile(
+    join(simple, FIXTURE, "index.html"),
+    `<!DOCTYPE html><html><body><a href="${name}">${name}</a></body></html>\n`,
+  );
+  assert.equal(
+    await built({ ...offlineEnv(publicIndex), CAPIBARA_INDEX_URL: `file://${simple}` }),
+    "index build",
+  );
+  // The same configuration again finds its own environment.
+  assert.equal(await built(offlineEnv(publicIndex)), "public build");
+  assert.equal((await venvDirs(fx.cacheDir)).length, 3);
 });
