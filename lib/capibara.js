@@ -403,7 +403,10 @@ export class Capibara {
             await store.checkWritable();
             checkOutputFolders(request.paths.write, request.workdir);
             if (!generator) {
-                return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+                return {
+                    entry: await this.#fromCore(store, config, fp, request, previous),
+                    generated: true,
+                };
             }
             this.#options.progress?.("Generating the script…");
             const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal });
@@ -423,7 +426,7 @@ export class Capibara {
         this.#inflight.set(key, work);
         return work.finally((() => this.#inflight.delete(key)));
     }
-    async #fromCore(store, config, fp, request) {
+    async #fromCore(store, config, fp, request, previous) {
         const core = config.core;
         const { CoreClient, checkEntryIdentity } = await import("./generate/core_client.js");
         const seconds = config.generator.timeoutSeconds;
@@ -439,6 +442,22 @@ export class Capibara {
             wire = (await client.generate(request, { signal: request.signal })).entry;
         }
         checkEntryIdentity(wire, { ...fp, language: request.language, mode: request.mode }, client.url);
+        const ours = previous?.manifest;
+        if (ours && !request.force && wire.manifest.revision <= ours.revision &&
+            wire.manifest.integrity?.manifest !== ours.integrity?.manifest) {
+            throw new IntegrityError(`Cannot refresh "${fp.fingerprint}" from the Core at ${client.url}: it sends revision ` +
+                `${wire.manifest.revision}, and this project holds revision ${ours.revision}, which ` +
+                "it would replace", {
+                hint: "Nothing was changed. Publish this project's revision with capibara push, or " +
+                    "take the Core's anyway with --refresh --force",
+                details: {
+                    core_url: client.url,
+                    fingerprint: fp.fingerprint,
+                    core_revision: wire.manifest.revision,
+                    revision: ours.revision,
+                },
+            });
+        }
         try {
             return await store.importEntry(wire, { fingerprint: fp.fingerprint });
         }

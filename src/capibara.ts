@@ -611,7 +611,10 @@ export class Capibara {
       await store.checkWritable();
       checkOutputFolders(request.paths.write, request.workdir);
       if (!generator) {
-        return { entry: await this.#fromCore(store, config, fp, request), generated: true };
+        return {
+          entry: await this.#fromCore(store, config, fp, request, previous),
+          generated: true,
+        };
       }
       this.#options.progress?.("Generating the script…");
       const result = await generator.generate(
@@ -644,7 +647,8 @@ export class Capibara {
     store: Store,
     config: ResolvedConfig,
     fp: Fingerprint,
-    request: Request & { signal?: AbortSignal },
+    request: Request & { signal?: AbortSignal; force?: boolean },
+    previous?: Entry,
   ): Promise<Entry> {
     const core = config.core!;
     // The client loads only on a miss, like the OpenAI client.
@@ -666,6 +670,29 @@ export class Capibara {
       { ...fp, language: request.language, mode: request.mode },
       client.url,
     );
+    // A refresh takes the Core's entry over this project's only when it is a later revision (or
+    // the same): an older one, validly signed, would undo a reviewed and accepted edit.
+    const ours = previous?.manifest;
+    if (
+      ours && !request.force && wire.manifest.revision <= ours.revision &&
+      wire.manifest.integrity?.manifest !== ours.integrity?.manifest
+    ) {
+      throw new IntegrityError(
+        `Cannot refresh "${fp.fingerprint}" from the Core at ${client.url}: it sends revision ` +
+          `${wire.manifest.revision}, and this project holds revision ${ours.revision}, which ` +
+          "it would replace",
+        {
+          hint: "Nothing was changed. Publish this project's revision with capibara push, or " +
+            "take the Core's anyway with --refresh --force",
+          details: {
+            core_url: client.url,
+            fingerprint: fp.fingerprint,
+            core_revision: wire.manifest.revision,
+            revision: ours.revision,
+          },
+        },
+      );
+    }
     try {
       return await store.importEntry(wire, { fingerprint: fp.fingerprint });
     } catch (error) {

@@ -191,6 +191,50 @@ Deno.test("capibara run and push against a real Core: shared entries, signed, no
   });
 
   await t.step(
+    "a refresh never takes an older revision from the Core over this project's accepted one",
+    async () => {
+      const root = await machine("machine-edit");
+      assert.equal((await run(root, PROMPT, READER)).code, 0);
+      // A reviewed hand edit, accepted here: revision 2, which the Core does not hold.
+      const script = join(root, ".capibara", "scripts", fp, "script.py");
+      await Deno.writeTextFile(script, (await Deno.readTextFile(script)) + "# reviewed here\n");
+      const accepted = await runCli(["accept", fp, "--json", ...SANDBOX_ARGS], {
+        cwd: root,
+        env: env(READER),
+      });
+      assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+      assert.equal((await readManifest(root, fp)).revision, 2);
+      const refresh = (force: string[]) =>
+        runCli([
+          "run",
+          PROMPT,
+          "--context",
+          '{"n": 1}',
+          "--refresh",
+          ...force,
+          "--json",
+          ...SANDBOX_ARGS,
+        ], {
+          cwd: root,
+          env: env(READER),
+        });
+      // The Core's revision 1, validly signed, would undo the edit: refused, nothing changed.
+      const refused = await refresh([]);
+      assert.equal(refused.code, 8, refused.stdout + refused.stderr);
+      assert.match(
+        (refused.json as ErrorDoc).error.message,
+        /sends revision 1, and this project holds revision 2/,
+      );
+      assert.equal((await readManifest(root, fp)).revision, 2);
+      assert.match(await Deno.readTextFile(script), /# reviewed here/);
+      // Asked for explicitly, the Core's entry is taken.
+      const forced = await refresh(["--force"]);
+      assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+      assert.equal((await readManifest(root, fp)).revision, 1);
+    },
+  );
+
+  await t.step(
     "push publishes a local entry (signed with --key on the way); a fresh machine gets it",
     async () => {
       const coreCalls = coreLLM.requests;
