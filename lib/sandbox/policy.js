@@ -126,10 +126,19 @@ export var contextPaths = (async function (context, workdir, options = {}) {
     const write = new Set();
     const outputs = new Set();
     const realWorkdir = Deno.realPathSync(workdir);
+    let named = 0;
     async function visit(value, keyPath, output, input = false) {
         if (typeof value === "string") {
             if (!looksLikePath(value))
                 return;
+            if (++named > MAX_CONTEXT_PATHS) {
+                throw new ValidationError(`The context names more than ${MAX_CONTEXT_PATHS} paths: each is resolved, checked and ` +
+                    "shown to the script on its own", {
+                    hint: "Name the folder that holds them (one input, or one output folder) instead " +
+                        "of each file",
+                    details: { max: MAX_CONTEXT_PATHS },
+                });
+            }
             const real = resolveInside(value, workdir, `Context value ${keyPath}`);
             let stat;
             try {
@@ -635,6 +644,7 @@ const INPUT_WORDS = new Set([
 const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a folder you can read";
 ;
 ;
+export const MAX_CONTEXT_PATHS = 1_000;
 ;
 ;
 ;

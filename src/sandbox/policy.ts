@@ -276,14 +276,22 @@ function linkedInput(
 }
 
 /**
- * Finds, checks and classifies the paths a context names. An output's folder may not be the
+ * The most paths one context may name. Each is resolved and looked at here (a Core does it before
+ * it asks its model, on its one event loop: 65,000 of them held it for 3 s) and bound into the
+ * sandbox on its own; a script that works on many files is given their folder.
+ */
+export const MAX_CONTEXT_PATHS = 1_000;
+
+/**
+ * Finds, checks and classifies the paths a context names (at most {@linkcode MAX_CONTEXT_PATHS}). An output's folder may not be the
  * workdir, lie in or contain `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
  *
  * With `requireInputs`, a path under an input key (`input`, `files`, `source`…, see
  * {@linkcode isInputKey}) that does not exist is refused too.
  *
- * @throws {ValidationError} when a path leaves the workdir, an output's folder is refused, or
- * (with `requireInputs`) an input does not exist.
+ * @throws {ValidationError} when a path leaves the workdir, an output's folder is refused, the
+ * context names more than {@linkcode MAX_CONTEXT_PATHS} paths, or (with `requireInputs`) an input
+ * does not exist.
  */
 export async function contextPaths(
   context: unknown,
@@ -294,6 +302,7 @@ export async function contextPaths(
   const write = new Set<string>();
   const outputs = new Set<string>();
   const realWorkdir = Deno.realPathSync(workdir);
+  let named = 0;
   async function visit(
     value: unknown,
     keyPath: string,
@@ -302,6 +311,17 @@ export async function contextPaths(
   ): Promise<void> {
     if (typeof value === "string") {
       if (!looksLikePath(value)) return;
+      if (++named > MAX_CONTEXT_PATHS) {
+        throw new ValidationError(
+          `The context names more than ${MAX_CONTEXT_PATHS} paths: each is resolved, checked and ` +
+            "shown to the script on its own",
+          {
+            hint: "Name the folder that holds them (one input, or one output folder) instead " +
+              "of each file",
+            details: { max: MAX_CONTEXT_PATHS },
+          },
+        );
+      }
       const real = resolveInside(value, workdir, `Context value ${keyPath}`);
       let stat: Deno.FileInfo | undefined;
       try {

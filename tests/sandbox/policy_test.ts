@@ -12,6 +12,7 @@ import {
   contextPaths,
   effectiveAllow,
   isOutputKey,
+  MAX_CONTEXT_PATHS,
   mergeGrants,
   privateNetworkRules,
   protectedPaths,
@@ -38,6 +39,25 @@ Deno.test("isOutputKey() recognises output words in any case style", () => {
   for (const key of ["input", "outline", "router", "data", "shout"]) {
     assert.ok(!isOutputKey(key), key);
   }
+});
+
+Deno.test("contextPaths() refuses a context that names more than MAX_CONTEXT_PATHS paths, before looking at them", async () => {
+  await using w = await workdir();
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `data/f${i}.csv`);
+  const taken = await contextPaths({ input: many(MAX_CONTEXT_PATHS) }, w.work);
+  assert.equal(taken.read.length, 0, "none of them exists");
+  await assert.rejects(
+    contextPaths({ input: many(MAX_CONTEXT_PATHS - 1), z: "../../etc/passwd" }, w.work),
+    /leaves the working directory|outside/,
+  );
+  await assert.rejects(
+    contextPaths({ input: many(MAX_CONTEXT_PATHS + 1) }, w.work),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, /more than 1000 paths/);
+      return true;
+    },
+  );
 });
 
 Deno.test("contextPaths() reads existing inputs and writes outputs' folders", async () => {
