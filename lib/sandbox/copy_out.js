@@ -116,9 +116,9 @@ var privilegedHelper = (function (pid) {
         return false;
     }
 });
-var ending = (function (pid) {
+var ending = (function (task) {
     try {
-        const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+        const status = Deno.readTextFileSync(`${task}/status`);
         return /^State:\s+[ZXx]/m.test(status) || !/^VmSize:/m.test(status);
     }
     catch {
@@ -138,33 +138,45 @@ export var heldRemovedFiles = (function (root, devices) {
         total.files++;
         total.bytes += size;
     });
-    const unmeasured = ((error, pid) => !(error instanceof Deno.errors.NotFound) && !ending(pid) && !privilegedHelper(pid));
+    const unmeasured = ((error, pid, task) => !(error instanceof Deno.errors.NotFound) && !ending(task) && !privilegedHelper(pid));
     const past = (() => ({ bytes: Infinity, files: total.files }));
     for (const pid of processesBelow(root)) {
-        const fds = `/proc/${pid}/fd`;
-        let entries;
-        let maps;
+        let tids;
         try {
-            entries = [...Deno.readDirSync(fds)];
-            maps = Deno.readTextFileSync(`/proc/${pid}/maps`);
+            tids = [...Deno.readDirSync(`/proc/${pid}/task`)].map(((entry) => entry.name));
         }
         catch (error) {
-            if (unmeasured(error, pid))
+            if (unmeasured(error, pid, `/proc/${pid}`))
                 return past();
             continue;
         }
-        for (const entry of entries) {
-            let info;
+        let maps = "";
+        for (const tid of tids) {
+            const task = `/proc/${pid}/task/${tid}`;
+            let entries;
             try {
-                info = Deno.statSync(`${fds}/${entry.name}`);
+                entries = [...Deno.readDirSync(`${task}/fd`)];
+                if (maps === "")
+                    maps = Deno.readTextFileSync(`${task}/maps`);
             }
             catch (error) {
-                if (unmeasured(error, pid))
+                if (unmeasured(error, pid, task))
                     return past();
                 continue;
             }
-            if (info.isFile && info.nlink === 0 && devices.has(info.dev)) {
-                count(info.dev, info.ino, info.size);
+            for (const entry of entries) {
+                let info;
+                try {
+                    info = Deno.statSync(`${task}/fd/${entry.name}`);
+                }
+                catch (error) {
+                    if (unmeasured(error, pid, task))
+                        return past();
+                    continue;
+                }
+                if (info.isFile && info.nlink === 0 && devices.has(info.dev)) {
+                    count(info.dev, info.ino, info.size);
+                }
             }
         }
         for (const line of maps.split("\n")) {
@@ -179,8 +191,10 @@ export var heldRemovedFiles = (function (root, devices) {
                 count(info.dev, info.ino, info.size);
             }
             catch (error) {
-                if (unmeasured(error, pid))
-                    return past();
+                if (!(error instanceof Deno.errors.NotFound) || ending(`/proc/${pid}`)) {
+                    if (!privilegedHelper(pid))
+                        return past();
+                }
             }
         }
     }

@@ -361,12 +361,14 @@ function privilegedHelper(pid: number): boolean {
 }
 
 /**
- * Whether a process has ended or is ending: gone, a zombie, or without its memory any more (an
- * exiting one). Its descriptors are then closed or closing, and `/proc` shows them to root only.
+ * Whether a task (`/proc/<pid>` or `/proc/<pid>/task/<tid>`) has ended or is ending: gone, a
+ * zombie, or without its memory any more (an exiting one). Its descriptors are then closed or
+ * closing (or, for a thread group's leader, its other threads' to show), and `/proc` shows them to
+ * root only.
  */
-function ending(pid: number): boolean {
+function ending(task: string): boolean {
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const status = Deno.readTextFileSync(`${task}/status`);
     return /^State:\s+[ZXx]/m.test(status) || !/^VmSize:/m.test(status);
   } catch {
     return true;
@@ -396,32 +398,43 @@ export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): St
     total.files++;
     total.bytes += size;
   };
-  /** Whether an error reading a process's /proc files leaves it unmeasured (past every bound). */
-  const unmeasured = (error: unknown, pid: number) =>
-    !(error instanceof Deno.errors.NotFound) && !ending(pid) && !privilegedHelper(pid);
+  /** Whether an error reading a task's /proc files leaves it unmeasured (past every bound). */
+  const unmeasured = (error: unknown, pid: number, task: string) =>
+    !(error instanceof Deno.errors.NotFound) && !ending(task) && !privilegedHelper(pid);
   const past = () => ({ bytes: Infinity, files: total.files });
   for (const pid of processesBelow(root)) {
-    const fds = `/proc/${pid}/fd`;
-    let entries: Deno.DirEntry[];
-    let maps: string;
+    // Each thread: one whose leader has ended (a zombie) keeps the process's descriptors and
+    // memory, which the leader's own /proc files no longer show.
+    let tids: string[];
     try {
-      entries = [...Deno.readDirSync(fds)];
-      maps = Deno.readTextFileSync(`/proc/${pid}/maps`);
+      tids = [...Deno.readDirSync(`/proc/${pid}/task`)].map((entry) => entry.name);
     } catch (error) {
-      if (unmeasured(error, pid)) return past();
+      if (unmeasured(error, pid, `/proc/${pid}`)) return past();
       continue; // ended meanwhile
     }
-    for (const entry of entries) {
-      let info: Deno.FileInfo;
+    let maps = "";
+    for (const tid of tids) {
+      const task = `/proc/${pid}/task/${tid}`;
+      let entries: Deno.DirEntry[];
       try {
-        // The descriptor's own file (no path is resolved: one of any length is looked at).
-        info = Deno.statSync(`${fds}/${entry.name}`);
+        entries = [...Deno.readDirSync(`${task}/fd`)];
+        if (maps === "") maps = Deno.readTextFileSync(`${task}/maps`);
       } catch (error) {
-        if (unmeasured(error, pid)) return past();
-        continue; // closed meanwhile
+        if (unmeasured(error, pid, task)) return past();
+        continue; // ended meanwhile
       }
-      if (info.isFile && info.nlink === 0 && devices.has(info.dev)) {
-        count(info.dev, info.ino, info.size);
+      for (const entry of entries) {
+        let info: Deno.FileInfo;
+        try {
+          // The descriptor's own file (no path is resolved: one of any length is looked at).
+          info = Deno.statSync(`${task}/fd/${entry.name}`);
+        } catch (error) {
+          if (unmeasured(error, pid, task)) return past();
+          continue; // closed meanwhile
+        }
+        if (info.isFile && info.nlink === 0 && devices.has(info.dev)) {
+          count(info.dev, info.ino, info.size);
+        }
       }
     }
     for (const line of maps.split("\n")) {
@@ -433,7 +446,11 @@ export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): St
         const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
         count(info.dev, info.ino, info.size);
       } catch (error) {
-        if (unmeasured(error, pid)) return past();
+        // Only the leader's /proc shows mapped files: once it has ended while its threads go
+        // on, a mapped removed file cannot be looked at.
+        if (!(error instanceof Deno.errors.NotFound) || ending(`/proc/${pid}`)) {
+          if (!privilegedHelper(pid)) return past();
+        }
       }
     }
   }

@@ -521,3 +521,71 @@ time.sleep(30)
     }
   },
 });
+
+Deno.test({
+  name:
+    "heldRemovedFiles() counts a removed file a process's threads hold after its main thread has ended (a zombie leader)",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using tmp = await withTmpDir("capibara_held_leader_");
+    const asRoot = Deno.uid() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const dir = await Deno.realPath(tmp.path);
+    await Deno.chmod(dir, 0o777);
+    // The main thread ends (pthread_exit) while another keeps the process and its descriptors.
+    const script = `import ctypes, os, sys, threading, time
+path = os.path.join(sys.argv[1], "f")
+fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+os.unlink(path)
+os.write(fd, b"x" * (3 << 20))
+threading.Thread(target=time.sleep, args=(30,)).start()
+print("ready", flush=True)
+ctypes.CDLL(None).pthread_exit(None)
+`;
+    const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) =>
+      lstatSyncOrNull(path) !== null
+    ) ?? "python3";
+    const process = new Deno.Command(python, {
+      args: ["-c", script, dir],
+      stdout: "piped",
+      ...user,
+    }).spawn();
+    try {
+      const reader = process.stdout.getReader();
+      const { value } = await reader.read();
+      assert.match(new TextDecoder().decode(value), /ready/);
+      reader.releaseLock();
+      for (let i = 0; i < 100; i++) {
+        if (/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${process.pid}/status`))) {
+          break;
+        }
+        await new Promise((r) =>
+          setTimeout(r, 20)
+        );
+      }
+      assert.match(Deno.readTextFileSync(`/proc/${process.pid}/status`), /^State:\s+Z/m);
+      const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
+      const code = `const m = await import(${JSON.stringify(module)}); ` +
+        "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
+        "m.devicesOf([Deno.args[1]]))));";
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", code, String(process.pid), dir],
+        env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+        clearEnv: true,
+        cwd: "/",
+        stdout: "piped",
+        stderr: "piped",
+        ...user,
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+        bytes: 3 << 20,
+        files: 1,
+      });
+    } finally {
+      process.kill("SIGKILL");
+      await process.status;
+      await process.stdout.cancel().catch(() => {});
+    }
+  },
+});
