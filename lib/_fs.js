@@ -142,24 +142,52 @@ export var realPathSyncOrNull = (function (path) {
 export var realPathLoose = (function (path) {
     return promised((() => realPathLooseSync(path)));
 });
-export var realPathLooseSync = (function (path) {
-    const rest = [];
-    let current = path;
-    for (;;) {
+export var realPathLooseSync = (function (path, within) {
+    try {
+        return Deno.realPathSync(path);
+    }
+    catch (error) {
+        if (!(error instanceof Deno.errors.NotFound))
+            throw error;
+    }
+    const absolute = resolve(path);
+    const parts = absolute.split("/");
+    const prefix = ((count) => parts.slice(0, count).join("/") || "/");
+    const real = ((count) => {
         try {
-            const real = Deno.realPathSync(current);
-            return rest.length ? join(real, ...rest.reverse()) : real;
+            return Deno.realPathSync(prefix(count));
         }
         catch (error) {
             if (!(error instanceof Deno.errors.NotFound))
                 throw error;
-            const parent = dirname(current);
-            if (parent === current)
-                return path;
-            rest.push(basename(current));
-            current = parent;
+            return undefined;
         }
+    });
+    const base = within === undefined ? undefined : resolve(within);
+    if (base !== undefined && isInside(absolute, base)) {
+        let count = base === "/" ? 1 : base.split("/").length;
+        let found = Deno.realPathSync(base);
+        for (; count < parts.length; count++) {
+            const at = real(count + 1);
+            if (at === undefined)
+                break;
+            found = at;
+        }
+        return join(found, ...parts.slice(count));
     }
+    let found = real(1);
+    if (found === undefined)
+        return path;
+    let [low, high] = [1, parts.length];
+    while (high - low > 1) {
+        const middle = (low + high) >>> 1;
+        const at = real(middle);
+        if (at === undefined)
+            high = middle;
+        else
+            [low, found] = [middle, at];
+    }
+    return join(found, ...parts.slice(low));
 });
 export var readRegularFileSync = (function (path, maxBytes) {
     const info = lstatSyncOrNull(path);
@@ -267,7 +295,7 @@ export var removeIfExistsSync = (function (path) {
         removeIfExistsSync(path);
     }
 });
-import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.js";
+import { isAbsolute, join, relative, resolve, sep } from "./_path.js";
 ;
 ;
 ;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, sep } from "./_path.ts";
+import { isAbsolute, join, relative, resolve, sep } from "./_path.ts";
 
 /**
  * `fn()`'s value as a promise, its exception as a rejection: a synchronous body (quick local
@@ -228,22 +228,54 @@ export function realPathLoose(path: string): Promise<string> {
   return promised(() => realPathLooseSync(path));
 }
 
-/** Realpath of the longest existing prefix of `path`, with the rest appended. */
-export function realPathLooseSync(path: string): string {
-  const rest: string[] = [];
-  let current = path;
-  for (;;) {
+/**
+ * Realpath of the longest existing prefix of `path`, with the rest appended. `within`: a folder
+ * that exists and holds `path` (its prefix as written), from which the parts are looked up.
+ */
+export function realPathLooseSync(path: string, within?: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const absolute = resolve(path);
+  const parts = absolute.split("/");
+  /** The path of its first `count` parts (1: the root). */
+  const prefix = (count: number) => parts.slice(0, count).join("/") || "/";
+  const real = (count: number) => {
     try {
-      const real = Deno.realPathSync(current);
-      return rest.length ? join(real, ...rest.reverse()) : real;
+      return Deno.realPathSync(prefix(count));
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      const parent = dirname(current);
-      if (parent === current) return path;
-      rest.push(basename(current));
-      current = parent;
+      return undefined;
     }
+  };
+  // Looked up from a folder known to exist down, part by part, each failed lookup being the last
+  // (it costs an error); else bisected between the root and the path (each folder above one that
+  // exists exists too). A look at each folder up, nearest first, cost a failed lookup (and a copy
+  // of the path) per missing part, thousands deep.
+  const base = within === undefined ? undefined : resolve(within);
+  if (base !== undefined && isInside(absolute, base)) {
+    let count = base === "/" ? 1 : base.split("/").length;
+    let found = Deno.realPathSync(base);
+    for (; count < parts.length; count++) {
+      const at = real(count + 1);
+      if (at === undefined) break;
+      found = at;
+    }
+    return join(found, ...parts.slice(count));
   }
+  let found = real(1);
+  if (found === undefined) return path;
+  // `low` parts exist; `high` parts do not (the whole path, looked at above).
+  let [low, high] = [1, parts.length];
+  while (high - low > 1) {
+    const middle = (low + high) >>> 1;
+    const at = real(middle);
+    if (at === undefined) high = middle;
+    else [low, found] = [middle, at];
+  }
+  return join(found, ...parts.slice(low));
 }
 
 /** Why {@linkcode readRegularFileSync} did not read a file. */

@@ -1,6 +1,6 @@
 /** The file-system helpers every module shares (`src/_fs.ts`), against a real temp folder. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import * as nodePath from "node:path";
 import {
   entriesNamed,
@@ -9,6 +9,7 @@ import {
   lstatSyncOrNull,
   promised,
   readRegularFileSync,
+  realPathLooseSync,
   removeIfExists,
   removeIfExistsSync,
 } from "../src/_fs.ts";
@@ -229,4 +230,48 @@ Deno.test({
     await removeIfExists(tree);
     removeIfExistsSync(treeSync);
   },
+});
+
+Deno.test("realPathLooseSync() gives what a walk up to the nearest folder that exists gives, links and missing parts included", async () => {
+  await using tmp = await withTmpDir();
+  const root = Deno.realPathSync(tmp.path);
+  // The rule as it was first written: a lookup of each folder up, nearest first.
+  const walkUp = (path: string): string => {
+    const rest: string[] = [];
+    let current = path;
+    for (;;) {
+      try {
+        const real = Deno.realPathSync(current);
+        return rest.length ? join(real, ...rest.reverse()) : real;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        const parent = dirname(current);
+        if (parent === current) return path;
+        rest.push(basename(current));
+        current = parent;
+      }
+    }
+  };
+  await Deno.mkdir(join(root, "a", "b", "c"), { recursive: true });
+  await Deno.symlink(join(root, "a", "b"), join(root, "link"));
+  await Deno.symlink(join(root, "nowhere"), join(root, "dangling"));
+  const cases = [
+    "a",
+    "a/b/c",
+    "a/b/c/d",
+    "a/b/c/d/e/f",
+    "link/c/x",
+    "link/x/y",
+    "dangling/x",
+    "missing/a/b",
+    "a/" + "x/".repeat(500) + "y",
+  ];
+  for (const rel of cases) {
+    const path = join(root, rel);
+    assert.equal(realPathLooseSync(path), walkUp(path), rel);
+    // Looked up from a folder that holds it, the same.
+    assert.equal(realPathLooseSync(path, root), walkUp(path), `${rel} within the root`);
+    assert.equal(realPathLooseSync(path, join(root, "a")), walkUp(path), `${rel} within a/`);
+  }
+  assert.equal(realPathLooseSync(join(root, "a", "b", "c")), join(root, "a", "b", "c"));
 });

@@ -91,7 +91,7 @@ export var resolveInside = (function (value, workdir, what) {
     }
     let real;
     try {
-        real = realPathLooseSync(absolute);
+        real = realPathLooseSync(absolute, workdir);
     }
     catch (error) {
         throw new ValidationError(`${what} "${value}" cannot be used: ${unresolvable(error)}`, {
@@ -131,6 +131,10 @@ export var contextPaths = (async function (context, workdir, options = {}) {
         if (typeof value === "string") {
             if (!looksLikePath(value))
                 return;
+            if (value.length > 4096 || value.split("/").length > MAX_PATH_PARTS) {
+                throw new ValidationError(`Context value ${keyPath} is a path of more than ${MAX_PATH_PARTS} parts or 4,096 ` +
+                    "characters, which no file of the project has", { hint: "Name a file or folder of the project by its path from the working directory" });
+            }
             if (++named > MAX_CONTEXT_PATHS) {
                 throw new ValidationError(`The context names more than ${MAX_CONTEXT_PATHS} paths: each is resolved, checked and ` +
                     "shown to the script on its own", {
@@ -645,6 +649,7 @@ const UNRESOLVABLE_HINT = "Check the path: each part but the last must be a fold
 ;
 ;
 export const MAX_CONTEXT_PATHS = 1_000;
+export const MAX_PATH_PARTS = 128;
 ;
 ;
 ;

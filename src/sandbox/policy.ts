@@ -227,7 +227,7 @@ export function resolveInside(
   }
   let real: string;
   try {
-    real = realPathLooseSync(absolute);
+    real = realPathLooseSync(absolute, workdir);
   } catch (error) {
     throw new ValidationError(`${what} "${value}" cannot be used: ${unresolvable(error)}`, {
       cause: error,
@@ -283,6 +283,12 @@ function linkedInput(
 export const MAX_CONTEXT_PATHS = 1_000;
 
 /**
+ * The most parts (`a/b/c`: three) one context path may have: each that does not exist is looked
+ * up while the path is resolved, and a Core resolved 1,000 paths of 480 parts each in 7 s.
+ */
+export const MAX_PATH_PARTS = 128;
+
+/**
  * Finds, checks and classifies the paths a context names (at most {@linkcode MAX_CONTEXT_PATHS}). An output's folder may not be the
  * workdir, lie in or contain `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
  *
@@ -311,6 +317,13 @@ export async function contextPaths(
   ): Promise<void> {
     if (typeof value === "string") {
       if (!looksLikePath(value)) return;
+      if (value.length > 4096 || value.split("/").length > MAX_PATH_PARTS) {
+        throw new ValidationError(
+          `Context value ${keyPath} is a path of more than ${MAX_PATH_PARTS} parts or 4,096 ` +
+            "characters, which no file of the project has",
+          { hint: "Name a file or folder of the project by its path from the working directory" },
+        );
+      }
       if (++named > MAX_CONTEXT_PATHS) {
         throw new ValidationError(
           `The context names more than ${MAX_CONTEXT_PATHS} paths: each is resolved, checked and ` +

@@ -13,6 +13,7 @@ import {
   effectiveAllow,
   isOutputKey,
   MAX_CONTEXT_PATHS,
+  MAX_PATH_PARTS,
   mergeGrants,
   privateNetworkRules,
   protectedPaths,
@@ -49,6 +50,12 @@ Deno.test("contextPaths() refuses a context that names more than MAX_CONTEXT_PAT
   await assert.rejects(
     contextPaths({ input: many(MAX_CONTEXT_PATHS - 1), z: "../../etc/passwd" }, w.work),
     /leaves the working directory|outside/,
+  );
+  // A path deeper than MAX_PATH_PARTS (each missing part is looked up while it is resolved).
+  await contextPaths({ input: "x/".repeat(MAX_PATH_PARTS - 1) + "y" }, w.work);
+  await assert.rejects(
+    contextPaths({ input: "x/".repeat(MAX_PATH_PARTS) + "y" }, w.work),
+    /more than 128 parts/,
   );
   await assert.rejects(
     contextPaths({ input: many(MAX_CONTEXT_PATHS + 1) }, w.work),
