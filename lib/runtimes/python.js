@@ -38,27 +38,37 @@ export var venvKey = (async function (pythonVersion, requirements, install = {})
         lines.push(`# index ${install.index}`);
     return (await sha256(lines.join("\n"))).slice(0, 16);
 });
-export var pipIndexIdentity = (async function (env, indexUrl) {
+export var pipIndexIdentity = (async function (env, indexUrl, python = "python3") {
     const home = env.HOME ?? "";
     const configHome = env.XDG_CONFIG_HOME || (home && join(home, ".config"));
     const configDirs = (env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").filter(((d) => d !== ""));
+    const interpreter = await which(python, env.PATH ?? "");
+    const prefixes = interpreter === undefined ? [] : [
+        dirname(dirname(interpreter)),
+        dirname(dirname(realPathSyncOrNull(interpreter) ?? interpreter)),
+    ];
     const files = [
         ...(env.PIP_CONFIG_FILE ? [env.PIP_CONFIG_FILE] : []),
         ...configDirs.map(((dir) => join(dir, "pip", "pip.conf"))),
         "/etc/pip.conf",
         ...(home ? [join(home, ".pip", "pip.conf")] : []),
         ...(configHome ? [join(configHome, "pip", "pip.conf")] : []),
+        ...prefixes.map(((prefix) => join(prefix, "pip.conf"))),
     ];
     const contents = {};
-    for (const file of files) {
+    for (const file of new Set(files)) {
         const info = statSyncOrNull(file);
-        contents[file] = info?.isFile && info.size <= MAX_PIP_CONFIG_BYTES
+        if (info === null)
+            continue;
+        contents[file] = info.isFile && info.size <= MAX_PIP_CONFIG_BYTES
             ? await sha256(readSyncOrEmpty(file))
-            : info
-                ? `unreadable ${info.size}`
-                : "";
+            : `unreadable ${info.size}`;
     }
-    const variables = Object.fromEntries(PIP_INDEX_VARIABLES.map(((name) => [name, env[name] ?? ""])));
+    const variables = Object.entries(env)
+        .filter((([name, value]) => name.startsWith("PIP_") && value !== undefined &&
+        !PIP_COSMETIC_SETTINGS.has(name.slice(4).toLowerCase().replaceAll("_", "-"))))
+        .map((([name, value]) => [name, value]))
+        .sort((([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const given = indexUrl ?? (env.CAPIBARA_INDEX_URL || "");
     return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
 });
@@ -331,9 +341,9 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.js";
+import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists } from "../_fs.js";
 import { once } from "../_memo.js";
-import { DEFAULT_PATH } from "../_which.js";
+import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
 import { INSTALL_DISK_LIMITS, runInstall } from "./_install.js";
@@ -391,16 +401,23 @@ const Marker = z.object({
     index: z.string().optional(),
 });
 ;
-const PIP_INDEX_VARIABLES = [
-    "PIP_INDEX_URL",
-    "PIP_EXTRA_INDEX_URL",
-    "PIP_FIND_LINKS",
-    "PIP_NO_INDEX",
-    "PIP_CONSTRAINT",
-    "PIP_TRUSTED_HOST",
-    "PIP_CERT",
-    "PIP_CONFIG_FILE",
-];
+const PIP_COSMETIC_SETTINGS = new Set([
+    "disable-pip-version-check",
+    "default-timeout",
+    "timeout",
+    "retries",
+    "no-cache-dir",
+    "cache-dir",
+    "progress-bar",
+    "no-color",
+    "verbose",
+    "quiet",
+    "root-user-action",
+    "no-input",
+    "log",
+    "no-python-version-warning",
+    "require-virtualenv",
+]);
 ;
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
 ;
@@ -475,7 +492,7 @@ export class PythonRuntime {
             sourceBuilds: sourceBuildsAllowed(options),
             index: requirements.length === 0
                 ? ""
-                : await pipIndexIdentity(this.#userEnv, options.indexUrl),
+                : await pipIndexIdentity(this.#userEnv, options.indexUrl, this.#python),
         };
         const given = venvsRoot(options.cacheDir);
         if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {

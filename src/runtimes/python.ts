@@ -15,9 +15,9 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.ts";
 import * as z from "../_shape.ts";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
-import { exists, isInside, realPathLoose, removeIfExists } from "../_fs.ts";
+import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists } from "../_fs.ts";
 import { once } from "../_memo.ts";
-import { DEFAULT_PATH } from "../_which.ts";
+import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
@@ -229,54 +229,80 @@ export async function venvKey(
   return (await sha256(lines.join("\n"))).slice(0, 16);
 }
 
-/** pip's variables that decide where an install's packages come from and whom it trusts. */
-const PIP_INDEX_VARIABLES = [
-  "PIP_INDEX_URL",
-  "PIP_EXTRA_INDEX_URL",
-  "PIP_FIND_LINKS",
-  "PIP_NO_INDEX",
-  "PIP_CONSTRAINT",
-  "PIP_TRUSTED_HOST",
-  "PIP_CERT",
-  "PIP_CONFIG_FILE",
-];
+/**
+ * pip's settings that change nothing of where an install's packages come from: its variables
+ * (`PIP_<NAME>`, any case, `_` for `-`, as pip reads them) of every other name count.
+ */
+const PIP_COSMETIC_SETTINGS = new Set([
+  "disable-pip-version-check",
+  "default-timeout",
+  "timeout",
+  "retries",
+  "no-cache-dir",
+  "cache-dir",
+  "progress-bar",
+  "no-color",
+  "verbose",
+  "quiet",
+  "root-user-action",
+  "no-input",
+  "log",
+  "no-python-version-warning",
+  "require-virtualenv",
+]);
 
 /**
  * What decides where pip's install of a requirement set fetches its packages, as one hash: the
- * index Capibara is given (`CAPIBARA_INDEX_URL`, the SDK's `indexUrl`), pip's variables that name
- * indexes, find-links, constraints and trust ({@linkcode PIP_INDEX_VARIABLES}), and the contents of
- * every configuration file pip reads (`PIP_CONFIG_FILE`, the global `/etc/xdg/pip/pip.conf` and
- * `/etc/pip.conf`, the user's `~/.config/pip/pip.conf` and `~/.pip/pip.conf`). Read without
- * running pip (a cache hit asks it): it changes with any of them, so an environment built from
- * one index is never used for another (the same pins from a public and a private index are
- * different packages: a dependency confusion would otherwise stay in the shared cache).
- * Credentials in URLs are hashed, never stored.
+ * index Capibara is given (`CAPIBARA_INDEX_URL`, the SDK's `indexUrl`), each of pip's variables as
+ * pip reads it (`PIP_` then the setting's name in any case, `_` for `-`: `PIP_find_links` is
+ * `find-links`) but those that only tune its output and timing
+ * ({@linkcode PIP_COSMETIC_SETTINGS}), and the contents of every configuration file pip may read:
+ * `PIP_CONFIG_FILE`, the global ones (`$XDG_CONFIG_DIRS/pip/pip.conf`, `/etc/pip.conf`), the
+ * user's (`~/.config/pip/pip.conf`, `~/.pip/pip.conf`) and the site one of the interpreter that
+ * builds environments (`<prefix>/pip.conf`, the prefix found from its path on `PATH`: an active
+ * venv's, or the system's). Read without running pip (a cache hit asks it): it changes with any of
+ * them, so an environment built from one index is never used for another (the same pins from a
+ * public and a private index are different packages: a dependency confusion would otherwise stay
+ * in the shared cache). Credentials in URLs are hashed, never stored.
  */
 export async function pipIndexIdentity(
   env: Readonly<Record<string, string | undefined>>,
   indexUrl?: string,
+  python = "python3",
 ): Promise<string> {
   const home = env.HOME ?? "";
   const configHome = env.XDG_CONFIG_HOME || (home && join(home, ".config"));
   const configDirs = (env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").filter((d) => d !== "");
+  const interpreter = await which(python, env.PATH ?? "");
+  const prefixes = interpreter === undefined ? [] : [
+    dirname(dirname(interpreter)),
+    dirname(dirname(realPathSyncOrNull(interpreter) ?? interpreter)),
+  ];
   const files = [
     ...(env.PIP_CONFIG_FILE ? [env.PIP_CONFIG_FILE] : []),
     ...configDirs.map((dir) => join(dir, "pip", "pip.conf")),
     "/etc/pip.conf",
     ...(home ? [join(home, ".pip", "pip.conf")] : []),
     ...(configHome ? [join(configHome, "pip", "pip.conf")] : []),
+    ...prefixes.map((prefix) => join(prefix, "pip.conf")),
   ];
   const contents: Record<string, string> = {};
-  for (const file of files) {
-    // The user's and the machine's own files, links followed as pip follows them.
+  for (const file of new Set(files)) {
+    // The user's and the machine's own files, links followed as pip follows them; one that is
+    // not there counts for nothing (a PATH without the interpreter names none).
     const info = statSyncOrNull(file);
-    contents[file] = info?.isFile && info.size <= MAX_PIP_CONFIG_BYTES
+    if (info === null) continue;
+    contents[file] = info.isFile && info.size <= MAX_PIP_CONFIG_BYTES
       ? await sha256(readSyncOrEmpty(file))
-      : info
-      ? `unreadable ${info.size}`
-      : "";
+      : `unreadable ${info.size}`;
   }
-  const variables = Object.fromEntries(PIP_INDEX_VARIABLES.map((name) => [name, env[name] ?? ""]));
+  const variables = Object.entries(env)
+    .filter(([name, value]) =>
+      name.startsWith("PIP_") && value !== undefined &&
+      !PIP_COSMETIC_SETTINGS.has(name.slice(4).toLowerCase().replaceAll("_", "-"))
+    )
+    .map(([name, value]) => [name, value!])
+    .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
   const given = indexUrl ?? (env.CAPIBARA_INDEX_URL || "");
   return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
 }
@@ -628,7 +654,7 @@ export class PythonRuntime implements Runtime {
       // An environment without requirements installs nothing: no index counts for it.
       index: requirements.length === 0
         ? ""
-        : await pipIndexIdentity(this.#userEnv, options.indexUrl),
+        : await pipIndexIdentity(this.#userEnv, options.indexUrl, this.#python),
     };
     const given = venvsRoot(options.cacheDir);
     if (given.split(sep).includes(".capibara") || isInside(given, resolve(scriptDir))) {

@@ -428,4 +428,21 @@ Deno.test("PythonRuntime.prepare() never gives one index's environment to a proj
   // The same configuration again finds its own environment.
   assert.equal(await built(offlineEnv(publicIndex)), "public build");
   assert.equal((await venvDirs(fx.cacheDir)).length, 3);
+  // pip reads its variables in any case, `_` for `-`: PIP_find_links is find-links.
+  const { PIP_FIND_LINKS: _, ...spelled } = offlineEnv(publicIndex);
+  assert.equal(await built({ ...spelled, PIP_find_links: privateIndex }), "private build");
+  // The site configuration of the interpreter that builds environments (an active venv's).
+  const active = join(fx.tmp.path, "active");
+  const made = await new Deno.Command("python3", {
+    args: ["-m", "venv", "--without-pip", "--system-site-packages", active],
+  }).output();
+  assert.ok(made.success, new TextDecoder().decode(made.stderr));
+  const site = (links: string) =>
+    Deno.writeTextFile(join(active, "pip.conf"), `[global]\nfind-links = ${links}\n`);
+  const { PIP_FIND_LINKS: __, PIP_CONFIG_FILE: ___, ...unconfigured } = offlineEnv(publicIndex);
+  const activeEnv = { ...unconfigured, PATH: `${join(active, "bin")}:${unconfigured.PATH}` };
+  await site(publicIndex);
+  assert.equal(await built(activeEnv), "public build");
+  await site(privateIndex);
+  assert.equal(await built(activeEnv), "private build");
 });
