@@ -1126,6 +1126,7 @@ const PROXY_PORT = 3128;
 const PROXY_DIR_INSIDE = "/capibara-proxy";
 const SANDBOX_ID = 1000;
 const DEFAULT_SANDBOX_HOST_ID = 65534;
+const LOADER_VARIABLE = /^(LD_\w*|GCONV_PATH|GETCONF_DIR|GLIBC_TUNABLES|HOSTALIASES|LOCALDOMAIN|LOCPATH|MALLOC_\w*|NIS_PATH|NLSPATH|RESOLV_HOST_CONF|RES_OPTIONS|TZDIR)$/;
 const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 const ETC_ENTRIES = [
     "ld.so.cache",
@@ -1629,6 +1630,12 @@ export class BubblewrapBackend {
             const program = policy.readsScopedByProgram
                 ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
                 : landlockCommand(spec.program, spec.args, gate, spec.env);
+            for (const name of Object.keys(env)) {
+                if (!LOADER_VARIABLE.test(name))
+                    continue;
+                args.push("--setenv", name, env[name]);
+                delete env[name];
+            }
             args.push("--chdir", policy.workdir, "--", ...command);
             if (!program && heldFd !== undefined) {
                 args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");

@@ -137,6 +137,13 @@ const SANDBOX_ID = 1000;
 /** The host uid/gid a root run's sandbox maps to unless `CAPIBARA_SANDBOX_UID` says otherwise. */
 const DEFAULT_SANDBOX_HOST_ID = 65534;
 
+/**
+ * The environment variables the dynamic loader and the C library read to load other code or
+ * files (glibc's list of those a set-user-ID program ignores, and every `LD_` one).
+ */
+const LOADER_VARIABLE =
+  /^(LD_\w*|GCONV_PATH|GETCONF_DIR|GLIBC_TUNABLES|HOSTALIASES|LOCALDOMAIN|LOCPATH|MALLOC_\w*|NIS_PATH|NLSPATH|RESOLV_HOST_CONF|RES_OPTIONS|TZDIR)$/;
+
 /** Top-level system paths: bound read-only when directories, recreated when symlinks (merged usr). */
 const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 
@@ -2237,6 +2244,14 @@ export class BubblewrapBackend implements SandboxBackend {
       const program = policy.readsScopedByProgram
         ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
         : landlockCommand(spec.program, spec.args, gate, spec.env);
+      // The dynamic loader's variables (from a grant, or a plan read back from a file) never
+      // reach the programs that set the sandbox up on the host (the shell, unshare, mount,
+      // setpriv, bwrap: as root, too): bwrap sets them inside, for the script only.
+      for (const name of Object.keys(env)) {
+        if (!LOADER_VARIABLE.test(name)) continue;
+        args.push("--setenv", name, env[name]!);
+        delete env[name];
+      }
       args.push("--chdir", policy.workdir, "--", ...command);
       if (!program && heldFd !== undefined) {
         args.push("/bin/sh", "-c", HELD_SCRIPT, "capibara-held");

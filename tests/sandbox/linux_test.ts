@@ -298,6 +298,34 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "wrap() keeps the loader's variables out of the host programs that set the sandbox up, and gives them to the script",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const loader = { LD_PRELOAD: "/nonexistent/capibara-preload.so", GCONV_PATH: "/nonexistent" };
+    const wrapped = await backend.wrap(
+      { program: "env", args: [], env: { ...BASE_ENV, ...loader }, cwd: layout.work },
+      policyFor(layout),
+    );
+    try {
+      // The host side (the launcher, unshare, setpriv, bwrap) runs without them…
+      assert.deepEqual(
+        Object.keys(wrapped.spec.env ?? {}).filter((name) => name in loader),
+        [],
+      );
+      const result = await execCommand(wrapped.spec, { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      // The script gets them as given.
+      assert.match(result.stdout, /^LD_PRELOAD=\/nonexistent\/capibara-preload\.so$/m);
+      assert.match(result.stdout, /^GCONV_PATH=\/nonexistent$/m);
+    } finally {
+      await wrapped.close();
+    }
+  },
+});
+
+Deno.test({
   name: "wrap() passes exactly spec.env plus HOME, TMPDIR and PWD",
   ignore,
   async fn() {
