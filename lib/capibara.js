@@ -443,17 +443,18 @@ export class Capibara {
         }
         checkEntryIdentity(wire, { ...fp, language: request.language, mode: request.mode }, client.url);
         const ours = previous?.manifest;
-        if (ours && !request.force && wire.manifest.revision <= ours.revision &&
+        const theirs = wire.manifest.revision ?? 1;
+        if (ours && !request.force && !(typeof theirs === "number" && theirs > ours.revision) &&
             wire.manifest.integrity?.manifest !== ours.integrity?.manifest) {
             throw new IntegrityError(`Cannot refresh "${fp.fingerprint}" from the Core at ${client.url}: it sends revision ` +
-                `${wire.manifest.revision}, and this project holds revision ${ours.revision}, which ` +
-                "it would replace", {
+                `${String(theirs)}, and this project holds revision ${ours.revision}, which it ` +
+                "would replace", {
                 hint: "Nothing was changed. Publish this project's revision with capibara push, or " +
                     "take the Core's anyway with --refresh --force",
                 details: {
                     core_url: client.url,
                     fingerprint: fp.fingerprint,
-                    core_revision: wire.manifest.revision,
+                    core_revision: theirs,
                     revision: ours.revision,
                 },
             });

@@ -673,21 +673,23 @@ export class Capibara {
     // A refresh takes the Core's entry over this project's only when it is a later revision (or
     // the same): an older one, validly signed, would undo a reviewed and accepted edit.
     const ours = previous?.manifest;
+    // Read as the schema will read it (no revision is revision 1), before that check runs.
+    const theirs = (wire.manifest as { revision?: unknown }).revision ?? 1;
     if (
-      ours && !request.force && wire.manifest.revision <= ours.revision &&
+      ours && !request.force && !(typeof theirs === "number" && theirs > ours.revision) &&
       wire.manifest.integrity?.manifest !== ours.integrity?.manifest
     ) {
       throw new IntegrityError(
         `Cannot refresh "${fp.fingerprint}" from the Core at ${client.url}: it sends revision ` +
-          `${wire.manifest.revision}, and this project holds revision ${ours.revision}, which ` +
-          "it would replace",
+          `${String(theirs)}, and this project holds revision ${ours.revision}, which it ` +
+          "would replace",
         {
           hint: "Nothing was changed. Publish this project's revision with capibara push, or " +
             "take the Core's anyway with --refresh --force",
           details: {
             core_url: client.url,
             fingerprint: fp.fingerprint,
-            core_revision: wire.manifest.revision,
+            core_revision: theirs,
             revision: ours.revision,
           },
         },
