@@ -457,18 +457,63 @@ else:
   },
 });
 
+/**
+ * `heldRemovedFiles()` of a Python process that runs `script` (given a folder of its own as
+ * `sys.argv[1]`; it prints `ready` once it holds what it holds), both as an ordinary user: nobody
+ * where the test runs as root, who sees every process's descriptors. `before` runs once it is
+ * ready, with its pid.
+ */
+async function heldByUser(
+  script: string,
+  before?: (pid: number) => Promise<void>,
+): Promise<unknown> {
+  await using tmp = await withTmpDir("capibara_held_user_");
+  const user = Deno.uid() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const dir = await Deno.realPath(tmp.path);
+  await Deno.chmod(dir, 0o777);
+  // The system's interpreter: one under root's home is not nobody's to run.
+  const python =
+    ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) => lstatSyncOrNull(path) !== null) ??
+      "python3";
+  const process = new Deno.Command(python, {
+    args: ["-c", script, dir],
+    stdout: "piped",
+    ...user,
+  }).spawn();
+  try {
+    const reader = process.stdout.getReader();
+    const { value } = await reader.read();
+    assert.match(new TextDecoder().decode(value), /ready/);
+    reader.releaseLock();
+    await before?.(process.pid);
+    const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
+    const code = `const m = await import(${JSON.stringify(module)}); ` +
+      "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
+      "m.devicesOf([Deno.args[1]]))));";
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", code, String(process.pid), dir],
+      env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+      clearEnv: true,
+      cwd: "/",
+      stdout: "piped",
+      stderr: "piped",
+      ...user,
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  } finally {
+    process.kill("SIGKILL");
+    await process.status;
+    await process.stdout.cancel().catch(() => {});
+  }
+}
+
 Deno.test({
   name:
     "heldRemovedFiles() of an ordinary user: a zombie child is ended, not unmeasurable, and a removed file reached by a path longer than PATH_MAX counts",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    await using tmp = await withTmpDir("capibara_held_user_");
-    // Root sees every process's descriptors: the tree and the measure run as nobody then.
-    const asRoot = Deno.uid() === 0;
-    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
-    const dir = await Deno.realPath(tmp.path);
-    await Deno.chmod(dir, 0o777);
-    const script = `import os, subprocess, sys, time
+    const held = await heldByUser(`import os, subprocess, sys, time
 os.chdir(sys.argv[1])
 for i in range(20):
     name = ("d%02d" % i) * 80
@@ -481,44 +526,8 @@ zombie = subprocess.Popen(["true"])
 time.sleep(0.3)
 print("ready", flush=True)
 time.sleep(30)
-`;
-    // The system's interpreter: one under root's home is not nobody's to run.
-    const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) =>
-      lstatSyncOrNull(path) !== null
-    ) ?? "python3";
-    const process = new Deno.Command(python, {
-      args: ["-c", script, dir],
-      stdout: "piped",
-      ...user,
-    }).spawn();
-    try {
-      const reader = process.stdout.getReader();
-      const { value } = await reader.read();
-      assert.match(new TextDecoder().decode(value), /ready/);
-      reader.releaseLock();
-      const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
-      const code = `const m = await import(${JSON.stringify(module)}); ` +
-        "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
-        "m.devicesOf([Deno.args[1]]))));";
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["eval", code, String(process.pid), dir],
-        env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
-        clearEnv: true,
-        cwd: "/",
-        stdout: "piped",
-        stderr: "piped",
-        ...user,
-      }).output();
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
-        bytes: 3 << 20,
-        files: 1,
-      });
-    } finally {
-      process.kill("SIGKILL");
-      await process.status;
-      await process.stdout.cancel().catch(() => {});
-    }
+`);
+    assert.deepEqual(held, { bytes: 3 << 20, files: 1 });
   },
 });
 
@@ -527,13 +536,9 @@ Deno.test({
     "heldRemovedFiles() counts a removed file a process's threads hold after its main thread has ended (a zombie leader)",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    await using tmp = await withTmpDir("capibara_held_leader_");
-    const asRoot = Deno.uid() === 0;
-    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
-    const dir = await Deno.realPath(tmp.path);
-    await Deno.chmod(dir, 0o777);
     // The main thread ends (pthread_exit) while another keeps the process and its descriptors.
-    const script = `import ctypes, os, sys, threading, time
+    const held = await heldByUser(
+      `import ctypes, os, sys, threading, time
 path = os.path.join(sys.argv[1], "f")
 fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
 os.unlink(path)
@@ -541,51 +546,15 @@ os.write(fd, b"x" * (3 << 20))
 threading.Thread(target=time.sleep, args=(30,)).start()
 print("ready", flush=True)
 ctypes.CDLL(None).pthread_exit(None)
-`;
-    const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) =>
-      lstatSyncOrNull(path) !== null
-    ) ?? "python3";
-    const process = new Deno.Command(python, {
-      args: ["-c", script, dir],
-      stdout: "piped",
-      ...user,
-    }).spawn();
-    try {
-      const reader = process.stdout.getReader();
-      const { value } = await reader.read();
-      assert.match(new TextDecoder().decode(value), /ready/);
-      reader.releaseLock();
-      for (let i = 0; i < 100; i++) {
-        if (/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${process.pid}/status`))) {
-          break;
+`,
+      async (pid) => {
+        const status = () => Deno.readTextFileSync(`/proc/${pid}/status`);
+        for (let i = 0; i < 100 && !/^State:\s+Z/m.test(status()); i++) {
+          await new Promise((r) => setTimeout(r, 20));
         }
-        await new Promise((r) =>
-          setTimeout(r, 20)
-        );
-      }
-      assert.match(Deno.readTextFileSync(`/proc/${process.pid}/status`), /^State:\s+Z/m);
-      const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
-      const code = `const m = await import(${JSON.stringify(module)}); ` +
-        "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
-        "m.devicesOf([Deno.args[1]]))));";
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["eval", code, String(process.pid), dir],
-        env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
-        clearEnv: true,
-        cwd: "/",
-        stdout: "piped",
-        stderr: "piped",
-        ...user,
-      }).output();
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
-        bytes: 3 << 20,
-        files: 1,
-      });
-    } finally {
-      process.kill("SIGKILL");
-      await process.status;
-      await process.stdout.cancel().catch(() => {});
-    }
+        assert.match(status(), /^State:\s+Z/m);
+      },
+    );
+    assert.deepEqual(held, { bytes: 3 << 20, files: 1 });
   },
 });
