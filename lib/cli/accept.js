@@ -185,6 +185,7 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
             accepted_locally: true,
         };
     }
+    await store.checkWritable();
     await store.write(next, files);
     const required = store.signatures.required;
     if (required)

@@ -83,6 +83,12 @@ var rekeyEntry = (async function (store, entry, options) {
             return superseded(from, to);
         return { from, to, status: "would-move" };
     }
+    try {
+        await store.checkWritable();
+    }
+    catch (error) {
+        return failure(from, error, to);
+    }
     const [first, second] = [from, to].sort();
     using _first = await store.lock(first);
     using _second = await store.lock(second);

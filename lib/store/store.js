@@ -335,7 +335,7 @@ export class Store {
     }
     async writeSignature(fingerprint, signature, publicKey) {
         const dir = this.dirOf(fingerprint);
-        await this.#checkFolders();
+        await this.checkWritable();
         const { raw } = await this.#verifiedRaw(dir);
         if (!await verifySignature(raw, signature, publicKey)) {
             throw new IntegrityError(`Cannot sign "${fingerprint}": the signature does not verify over its manifest`, { hint: "Sign the manifest as it is stored now, and try again" });
@@ -420,7 +420,7 @@ export class Store {
     }
     async remove(fingerprint) {
         const dir = this.dirOf(fingerprint);
-        await this.#checkFolders();
+        await this.checkWritable();
         await Deno.remove(dir, { recursive: true });
     }
     async #checkFolders() {
@@ -437,6 +437,21 @@ export class Store {
     }
     async checkWritable() {
         await this.#checkFolders();
+        for (let attempt = 0;; attempt++) {
+            const found = await this.#unwritableFolder();
+            if (!found)
+                return;
+            if (found.error instanceof Deno.errors.NotFound && attempt < 3)
+                continue;
+            const { folder, error } = found;
+            throw new PermissionError(`Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`, {
+                cause: error,
+                hint: "Run from a project folder you can write to, or pass --root with one",
+                details: { path: folder },
+            });
+        }
+    }
+    async #unwritableFolder() {
         let folder = join(this.base, ".tmp");
         for (const next of [this.base, dirname(this.base)]) {
             if (await lstatOrNull(folder))
@@ -446,14 +461,10 @@ export class Store {
         const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
         for (folder of folders) {
             const error = unwritable(folder);
-            if (!error)
-                continue;
-            throw new PermissionError(`Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`, {
-                cause: error,
-                hint: "Run from a project folder you can write to, or pass --root with one",
-                details: { path: folder },
-            });
+            if (error)
+                return { folder, error };
         }
+        return undefined;
     }
     async #ensureBase() {
         await this.#checkFolders();

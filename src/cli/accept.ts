@@ -277,6 +277,8 @@ export async function acceptEdit(
       accepted_locally: true,
     };
   }
+  // A store this user cannot change is said so (PermissionError), not met half-way.
+  await store.checkWritable();
   await store.write(next, files);
   const required = store.signatures.required;
   if (required) await store.accept((await store.readEntry(fp)).manifest);

@@ -177,6 +177,12 @@ async function rekeyEntry(
     if (existing && !isRekeyOf(existing.manifest, old)) return superseded(from, to);
     return { from, to, status: "would-move" };
   }
+  try {
+    // A store this user cannot change is said so (PermissionError), not met half-way.
+    await store.checkWritable();
+  } catch (error) {
+    return failure(from, error, to);
+  }
   const [first, second] = [from, to].sort();
   using _first = await store.lock(first!);
   using _second = await store.lock(second!);

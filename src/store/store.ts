@@ -476,7 +476,7 @@ export class Store {
     publicKey: string,
   ): Promise<Entry> {
     const dir = this.dirOf(fingerprint);
-    await this.#checkFolders();
+    await this.checkWritable();
     const { raw } = await this.#verifiedRaw(dir);
     if (!await verifySignature(raw, signature, publicKey)) {
       throw new IntegrityError(
@@ -573,7 +573,8 @@ export class Store {
   /** Removes one entry. */
   async remove(fingerprint: string): Promise<void> {
     const dir = this.dirOf(fingerprint);
-    await this.#checkFolders();
+    // A store this user cannot change is said so (PermissionError), not met half-way.
+    await this.checkWritable();
     await Deno.remove(dir, { recursive: true });
   }
 
@@ -614,16 +615,13 @@ export class Store {
   async checkWritable(): Promise<void> {
     await this.#checkFolders();
     // Where an entry is staged (the nearest of .tmp, the store, the project that exists), and
-    // where it is then renamed to (scripts/, when it exists).
-    let folder = join(this.base, ".tmp");
-    for (const next of [this.base, dirname(this.base)]) {
-      if (await lstatOrNull(folder)) break;
-      folder = next;
-    }
-    const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
-    for (folder of folders) {
-      const error = unwritable(folder);
-      if (!error) continue;
+    // where it is then renamed to (scripts/, when it exists). A folder another writer removes
+    // meanwhile (an empty .tmp) is looked for again.
+    for (let attempt = 0;; attempt++) {
+      const found = await this.#unwritableFolder();
+      if (!found) return;
+      if (found.error instanceof Deno.errors.NotFound && attempt < 3) continue;
+      const { folder, error } = found;
       throw new PermissionError(
         `Cannot store scripts in ${this.base}: ${folder} cannot be written by this user`,
         {
@@ -633,6 +631,21 @@ export class Store {
         },
       );
     }
+  }
+
+  /** The first folder an entry is written through that this user cannot write, and why. */
+  async #unwritableFolder(): Promise<{ folder: string; error: Error } | undefined> {
+    let folder = join(this.base, ".tmp");
+    for (const next of [this.base, dirname(this.base)]) {
+      if (await lstatOrNull(folder)) break;
+      folder = next;
+    }
+    const folders = await lstatOrNull(this.scripts) ? [folder, this.scripts] : [folder];
+    for (folder of folders) {
+      const error = unwritable(folder);
+      if (error) return { folder, error };
+    }
+    return undefined;
   }
 
   async #ensureBase(): Promise<void> {
