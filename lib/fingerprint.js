@@ -134,6 +134,14 @@ export var checkContext = (function (context) {
             case "object": {
                 if (value === null)
                     return;
+                const proto = Object.getPrototypeOf(value);
+                if (!Array.isArray(value) && proto !== Object.prototype && proto !== null ||
+                    typeof value.toJSON === "function") {
+                    const kind = proto === Object.prototype || proto === null
+                        ? "an object with a toJSON method"
+                        : `a ${value.constructor?.name ?? "object of a class"}`;
+                    throw refuse(path, `is ${kind}, not a plain JSON object or array`);
+                }
                 if (seen.has(value))
                     throw refuse(path, "refers to itself (a cycle)");
                 if (depth >= MAX_CONTEXT_DEPTH) {

@@ -285,10 +285,10 @@ const CONTEXT_HINT =
 export const MAX_CONTEXT_DEPTH = 256;
 
 /**
- * Checks that a context is JSON that canonicalisation (RFC 8785) can take: no lone surrogate (in
- * a string or a key), no NaN or infinite number (a JSON number such as `1e400` parses to
- * Infinity), no BigInt, function or symbol, no cycle, and no nesting deeper than
- * {@linkcode MAX_CONTEXT_DEPTH}.
+ * Checks that a context is JSON that canonicalisation (RFC 8785) can take: plain objects and
+ * arrays only (no Map, Set, Date, RegExp, typed array or `toJSON`), no lone surrogate (in a string
+ * or a key), no NaN or infinite number (a JSON number such as `1e400` parses to Infinity), no
+ * BigInt, function or symbol, no cycle, and no nesting deeper than {@linkcode MAX_CONTEXT_DEPTH}.
  *
  * @throws {ValidationError} naming the first offending value's path.
  */
@@ -314,6 +314,18 @@ export function checkContext(context: unknown): void {
         throw refuse(path, `is a ${typeof value}, not JSON`);
       case "object": {
         if (value === null) return;
+        // Plain arrays and objects only: a Map, Set, RegExp, Date, typed array or an object
+        // with a toJSON becomes other JSON than it holds (a Map's entries are lost), silently.
+        const proto = Object.getPrototypeOf(value);
+        if (
+          !Array.isArray(value) && proto !== Object.prototype && proto !== null ||
+          typeof (value as { toJSON?: unknown }).toJSON === "function"
+        ) {
+          const kind = proto === Object.prototype || proto === null
+            ? "an object with a toJSON method"
+            : `a ${(value as object).constructor?.name ?? "object of a class"}`;
+          throw refuse(path, `is ${kind}, not a plain JSON object or array`);
+        }
         if (seen.has(value)) throw refuse(path, "refers to itself (a cycle)");
         if (depth >= MAX_CONTEXT_DEPTH) {
           throw refuse(path, `is nested deeper than ${MAX_CONTEXT_DEPTH} levels`);

@@ -290,3 +290,24 @@ Deno.test("normalizePromptLegacyV1() refuses courtesy phrases nested more than 6
   assert.equal(normalizePromptLegacyV1("sort " + nested(20)), "sort");
   assert.throws(() => normalizePromptLegacyV1(nested(200)), ValidationError);
 });
+
+Deno.test("canonicalContext() refuses what is not plain JSON (a Map, Set, RegExp, Date, typed array, toJSON) with a ValidationError naming its path", () => {
+  const cases: [unknown, RegExp][] = [
+    [new Map([["input", "data.csv"]]), /the context is a Map/],
+    [{ s: new Set([1, 2]) }, /s is a Set/],
+    [{ r: /x/ }, /r is a RegExp/],
+    [{ when: new Date(0) }, /when is a Date/],
+    [{ bytes: new Uint8Array([1, 2]) }, /bytes is a Uint8Array/],
+    [new URL("http://x/"), /the context is a URL/],
+    [{ custom: { toJSON: () => "x" } }, /custom is an object with a toJSON method/],
+  ];
+  for (const [context, message] of cases) {
+    assert.throws(() => canonicalContext(context), (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  // Objects without a prototype and plain arrays are JSON.
+  assert.equal(canonicalContext(Object.assign(Object.create(null), { a: [1] })), '{"a":[1]}');
+});

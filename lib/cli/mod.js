@@ -111,7 +111,7 @@ const EXAMPLES = {
     list: `
 Examples:
   capibara list                 the cached scripts, newest last
-  capibara list --json | jq '.[].fingerprint'`,
+  capibara list --json | jq '.scripts[].fingerprint'`,
     show: `
 Examples:
   capibara show fp_1a2b         a script's manifest, files and how to run it by hand

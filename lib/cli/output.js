@@ -210,16 +210,30 @@ export var parseContext = (async function (value, io = PROCESS_IO) {
         return {};
     let text = value;
     let where = "--context";
+    const tooLarge = ((what) => new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
+        hint: "Pass the data as a file the script reads (its path in the context), not in it",
+    }));
     if (value === "@-") {
         where = "standard input";
         text = await io.stdin();
+        if (text.length > MAX_CONTEXT_MIB * 1024 ** 2)
+            throw tooLarge(where);
     }
     else if (value.startsWith("@")) {
         where = value.slice(1);
+        const path = resolve(io.cwd, where);
+        let info;
         try {
-            text = await Deno.readTextFile(resolve(io.cwd, where));
+            info = Deno.statSync(path);
+            if (!info.isFile)
+                throw new Error("it is not a regular file");
+            if (info.size > MAX_CONTEXT_MIB * 1024 ** 2)
+                throw tooLarge(where);
+            text = await Deno.readTextFile(path);
         }
         catch (error) {
+            if (error instanceof ValidationError)
+                throw error;
             throw new ValidationError(`Cannot read context file "${where}": ${error.message}`, {
                 hint: "Pass --context @path/to/context.json with an existing file, or inline JSON",
             });
@@ -256,8 +270,11 @@ export var formatValue = (function (value) {
     return terminalSafe(text, { multiline: true }).split("\n").join("\n    ");
 });
 import { resolve } from "../_path.js";
+import { readBounded, TooLarge } from "../_body.js";
 import { Capibara } from "../capibara.js";
 import { CapibaraError, ValidationError } from "../errors.js";
+const MAX_CONTEXT_MIB = 64;
+const STDIN_MAX = MAX_CONTEXT_MIB * 1024 ** 2;
 export const PROCESS_IO = {
     out: ((line) => console.log(line)),
     err: ((line) => console.error(line)),
@@ -270,7 +287,11 @@ export const PROCESS_IO = {
     get cwd() {
         return Deno.cwd();
     },
-    stdin: (() => new Response(Deno.stdin.readable).text()),
+    stdin: (async () => new TextDecoder().decode(await readBounded(new Response(Deno.stdin.readable), STDIN_MAX).catch(((error) => {
+        if (error instanceof TooLarge)
+            return new Uint8Array(STDIN_MAX + 1);
+        throw error;
+    })))),
 };
 const UNSAFE = "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069";
 const UNSAFE_MULTILINE = new RegExp(`\\r\\n|[${UNSAFE}]`, "g");

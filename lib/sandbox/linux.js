@@ -93,9 +93,16 @@ var sandboxUidOf = (function (option) {
     catch {
         value = undefined;
     }
-    if (value !== undefined && /^\d{1,10}$/.test(value.trim()))
-        return Number(value.trim());
-    return undefined;
+    if (value === undefined || value.trim() === "")
+        return undefined;
+    const uid = /^\d{1,10}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+    if (!(uid >= 0 && uid < 2 ** 32 - 1)) {
+        throw new ValidationError(`Invalid CAPIBARA_SANDBOX_UID "${value.slice(0, 40)}"`, {
+            hint: "Give the numeric host uid a root run's sandbox maps to (e.g. 65534), or unset it " +
+                "for a new uid per run",
+        });
+    }
+    return uid;
 });
 var runIdsMapped = (function () {
     return runIdsMappedMemo ??= ["uid_map", "gid_map"].every(((file) => {

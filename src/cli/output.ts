@@ -4,6 +4,7 @@
  * @module
  */
 import { resolve } from "../_path.ts";
+import { readBounded, TooLarge } from "../_body.ts";
 import { Capibara, type CapibaraOptions } from "../capibara.ts";
 import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
 import type { Progress } from "../runtimes/types.ts";
@@ -27,6 +28,11 @@ export interface CommandIo {
   stdin(): Promise<string>;
 }
 
+/** The largest context `--context` reads, in MiB. */
+const MAX_CONTEXT_MIB = 64;
+/** What is read of standard input at most: just past the largest context. */
+const STDIN_MAX = MAX_CONTEXT_MIB * 1024 ** 2;
+
 /** The process's own streams, folder and environment. */
 export const PROCESS_IO: CommandIo = {
   out: (line) => console.log(line),
@@ -40,7 +46,14 @@ export const PROCESS_IO: CommandIo = {
   get cwd() {
     return Deno.cwd();
   },
-  stdin: () => new Response(Deno.stdin.readable).text(),
+  // Bounded: a context piped in is read up to just past its limit (parseContext refuses more).
+  stdin: async () =>
+    new TextDecoder().decode(
+      await readBounded(new Response(Deno.stdin.readable), STDIN_MAX).catch((error) => {
+        if (error instanceof TooLarge) return new Uint8Array(STDIN_MAX + 1);
+        throw error;
+      }),
+    ),
 };
 
 /** Options of {@linkcode terminalSafe}. */
@@ -375,14 +388,26 @@ export async function parseContext(
   if (value === undefined) return {};
   let text = value;
   let where = "--context";
+  const tooLarge = (what: string) =>
+    new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
+      hint: "Pass the data as a file the script reads (its path in the context), not in it",
+    });
   if (value === "@-") {
     where = "standard input";
     text = await io.stdin();
+    if (text.length > MAX_CONTEXT_MIB * 1024 ** 2) throw tooLarge(where);
   } else if (value.startsWith("@")) {
     where = value.slice(1);
+    const path = resolve(io.cwd, where);
+    let info: Deno.FileInfo | undefined;
     try {
-      text = await Deno.readTextFile(resolve(io.cwd, where));
+      info = Deno.statSync(path);
+      // A regular file of a bounded size: /dev/zero or a FIFO would never end.
+      if (!info.isFile) throw new Error("it is not a regular file");
+      if (info.size > MAX_CONTEXT_MIB * 1024 ** 2) throw tooLarge(where);
+      text = await Deno.readTextFile(path);
     } catch (error) {
+      if (error instanceof ValidationError) throw error;
       throw new ValidationError(
         `Cannot read context file "${where}": ${(error as Error).message}`,
         {

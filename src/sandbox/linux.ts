@@ -467,7 +467,11 @@ export function bindTable(mounts: readonly [string, string][]): string {
     .join("");
 }
 
-/** The sandbox uid asked for: the option, else `CAPIBARA_SANDBOX_UID`; undefined: none asked. */
+/**
+ * The sandbox uid asked for: the option, else `CAPIBARA_SANDBOX_UID`; undefined: none asked.
+ *
+ * @throws {ValidationError} when `CAPIBARA_SANDBOX_UID` is set but is no uid.
+ */
 function sandboxUidOf(option?: number): number | undefined {
   if (option !== undefined) return option;
   let value: string | undefined;
@@ -476,8 +480,16 @@ function sandboxUidOf(option?: number): number | undefined {
   } catch {
     value = undefined;
   }
-  if (value !== undefined && /^\d{1,10}$/.test(value.trim())) return Number(value.trim());
-  return undefined;
+  if (value === undefined || value.trim() === "") return undefined;
+  const uid = /^\d{1,10}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  // A security setting: one that cannot be read is refused, never replaced by the default.
+  if (!(uid >= 0 && uid < 2 ** 32 - 1)) {
+    throw new ValidationError(`Invalid CAPIBARA_SANDBOX_UID "${value.slice(0, 40)}"`, {
+      hint: "Give the numeric host uid a root run's sandbox maps to (e.g. 65534), or unset it " +
+        "for a new uid per run",
+    });
+  }
+  return uid;
 }
 
 /**

@@ -2,13 +2,14 @@
 import assert from "node:assert/strict";
 import {
   formatValue,
+  parseContext,
   printWarning,
   PROCESS_IO,
   progressReporter,
   reportError,
   terminalSafe,
 } from "../../src/cli/output.ts";
-import { ExecError } from "../../src/errors.ts";
+import { ExecError, ValidationError } from "../../src/errors.ts";
 import { assertTerminalSafe } from "../helpers/terminal.ts";
 
 /** Every sequence a hostile string can carry, and the form it must be shown in. */
@@ -125,4 +126,16 @@ Deno.test("progressReporter({verbose}) shows a stderr line that never ends in pi
   reporter.done(true);
   const shown = lines.map((line) => line.replace(/^ {2}│ /, "")).join("");
   assert.equal(shown, "x".repeat(100_000) + "y" + "last");
+});
+
+Deno.test("parseContext() reads a regular file of at most 64 MiB: /dev/zero or a huge standard input is a ValidationError, not the end of the process's memory", async () => {
+  await assert.rejects(parseContext("@/dev/zero"), (error: unknown) => {
+    assert.ok(error instanceof ValidationError);
+    assert.match(error.message, /not a regular file/);
+    return true;
+  });
+  const huge = { ...PROCESS_IO, stdin: () => Promise.resolve(" ".repeat(64 * 1024 ** 2 + 1)) };
+  await assert.rejects(parseContext("@-", huge), /larger than 64 MiB/);
+  const small = { ...PROCESS_IO, stdin: () => Promise.resolve('{"n": 1}') };
+  assert.deepEqual(await parseContext("@-", small), { n: 1 });
 });

@@ -1746,3 +1746,18 @@ try {
     }
   },
 });
+
+Deno.test("a CAPIBARA_SANDBOX_UID that is no uid is refused, never replaced by the default", () => {
+  const before = Deno.env.get("CAPIBARA_SANDBOX_UID");
+  try {
+    for (const value of ["abc", "nobody", "-1", "4294967295", "1e3"]) {
+      Deno.env.set("CAPIBARA_SANDBOX_UID", value);
+      assert.throws(() => new BubblewrapBackend(), ValidationError, value);
+    }
+    Deno.env.set("CAPIBARA_SANDBOX_UID", " 65534 ");
+    new BubblewrapBackend();
+  } finally {
+    if (before === undefined) Deno.env.delete("CAPIBARA_SANDBOX_UID");
+    else Deno.env.set("CAPIBARA_SANDBOX_UID", before);
+  }
+});
