@@ -382,6 +382,14 @@ export class Capibara {
             const viaCore = config.core !== undefined && !this.#options.generator;
             const generator = viaCore ? undefined : this.#options.generator ??
                 (await import("./generate/openai.js")).generatorFromConfig(config.generator);
+            if (!viaCore && !generator && previous) {
+                throw new ValidationError(`Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`, {
+                    hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server) or CAPIBARA_API_KEY / " +
+                        "OPENAI_API_KEY, or generator.base_url in .capibara/config.json; without " +
+                        "--refresh the cached script runs as it is",
+                    details: { fingerprint: fp.fingerprint },
+                });
+            }
             if (!viaCore && !generator) {
                 const near = await nearRequests(store, request.prompt);
                 throw new ValidationError(`No generator is configured, and "${fp.fingerprint}" is not cached`, {

@@ -580,6 +580,17 @@ export class Capibara {
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = viaCore ? undefined : this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
+      if (!viaCore && !generator && previous) {
+        throw new ValidationError(
+          `Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`,
+          {
+            hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server) or CAPIBARA_API_KEY / " +
+              "OPENAI_API_KEY, or generator.base_url in .capibara/config.json; without " +
+              "--refresh the cached script runs as it is",
+            details: { fingerprint: fp.fingerprint },
+          },
+        );
+      }
       if (!viaCore && !generator) {
         // A prompt mistyped looks like a missing key: the cached requests it nearly is, first.
         const near = await nearRequests(store, request.prompt);

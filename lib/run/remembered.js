@@ -103,8 +103,14 @@ export var startRemembered = (async function (args, cwd) {
             cacheDir: remembered.cacheDir,
             warn: (() => { }),
         });
+        let settingUp = true;
+        let signalled;
         const listeners = Object.entries(SIGNALS).map((([name, code]) => {
-            const listener = (() => Deno.exit(code));
+            const listener = (() => {
+                if (!settingUp)
+                    Deno.exit(code);
+                signalled ??= code;
+            });
             Deno.addSignalListener(name, listener);
             return [name, listener];
         }));
@@ -112,7 +118,16 @@ export var startRemembered = (async function (args, cwd) {
             for (const [name, listener] of listeners)
                 Deno.removeSignalListener(name, listener);
         });
-        await prestarts.adopt(remembered.key, backend, plan);
+        try {
+            await prestarts.adopt(remembered.key, backend, plan);
+        }
+        finally {
+            settingUp = false;
+            if (signalled !== undefined) {
+                await prestarts.dispose().catch((() => { }));
+                Deno.exit(signalled);
+            }
+        }
     }
     catch {
     }

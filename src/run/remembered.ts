@@ -176,15 +176,31 @@ export async function startRemembered(args: readonly string[], cwd: string): Pro
       cacheDir: remembered.cacheDir,
       warn: () => {},
     });
+    // A signal while the sandbox is being set up waits for the set-up to end, then undoes it
+    // all (its temp dir, state dir and cgroups) before the command ends: exiting at once left
+    // what was half made to the next run's sweep.
+    let settingUp = true;
+    let signalled: number | undefined;
     const listeners = Object.entries(SIGNALS).map(([name, code]) => {
-      const listener = () => Deno.exit(code);
+      const listener = () => {
+        if (!settingUp) Deno.exit(code);
+        signalled ??= code;
+      };
       Deno.addSignalListener(name as Deno.Signal, listener);
       return [name as Deno.Signal, listener] as const;
     });
     listening = () => {
       for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
     };
-    await prestarts.adopt(remembered.key, backend, plan);
+    try {
+      await prestarts.adopt(remembered.key, backend, plan);
+    } finally {
+      settingUp = false;
+      if (signalled !== undefined) {
+        await prestarts.dispose().catch(() => {});
+        Deno.exit(signalled);
+      }
+    }
   } catch {
     // started cold
   }

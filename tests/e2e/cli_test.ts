@@ -250,6 +250,24 @@ Deno.test("capibara run: a mistyped prompt of a cached request, with no generato
   assert.doesNotMatch(other.stderr, /close to this one/);
 });
 
+Deno.test("capibara run --refresh of a cached request with no generator says a refresh needs one, not that it is not cached", async () => {
+  await using tmp = await withTmpDir();
+  await copyExamples(tmp.path);
+  const res = await runCli(
+    [
+      "run",
+      "Summarise the sales CSV: total revenue, units and revenue per region",
+      "--context",
+      '{"input": "data/sales.csv", "output": "out/summary.json"}',
+      "--refresh",
+    ],
+    { cwd: tmp.path, env: { CAPIBARA_CACHE_DIR: CACHE } },
+  );
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /Cannot refresh "fp_[0-9a-f]{32}": no generator is configured/);
+  assert.doesNotMatch(res.stderr, /not cached/);
+});
+
 sandboxTest(
   "capibara run installs requirements from a wheelhouse; an unknown one is a DependencyError",
   async () => {
