@@ -65,6 +65,14 @@ var checkRunOptions = (function (options) {
         checkTimeout(options.timeout);
     checkGrants(options.allow);
 });
+var isFolder = (function (path) {
+    try {
+        return Deno.statSync(path).isDirectory;
+    }
+    catch {
+        return false;
+    }
+});
 var promptWords = (function (prompt) {
     return new Set(normalizePrompt(prompt).split(" ").filter(((word) => word !== "")));
 });
@@ -100,7 +108,7 @@ import { once } from "./_memo.js";
 import { ownCacheFolder } from "./_cache_folder.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
-import { forAudience, IntegrityError, ValidationError } from "./errors.js";
+import { CapibaraError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
 import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
@@ -113,6 +121,7 @@ import { platformBackend } from "./sandbox/mod.js";
 import { step } from "./_timings.js";
 import { onTimeout } from "./_timer.js";
 import { checkProjectPaths, contextPaths, mergeGrants, } from "./sandbox/policy.js";
+import { Bundle } from "./schema.js";
 import { findRoot, Store } from "./store/store.js";
 import { AcceptanceStore } from "./store/trust.js";
 ;
@@ -139,6 +148,11 @@ export class Capibara {
         this.#base = resolveConfig(options, this.#env);
         this.#setup = once((async () => {
             const cacheDir = ownCacheFolder(this.#base.cacheDir);
+            for (const [option, folder] of [["cwd", this.cwd], ["root", this.#options.root]]) {
+                if (folder !== undefined && !isFolder(folder)) {
+                    throw sdkError(option, `Pass a folder that exists: "${folder}" is not one`);
+                }
+            }
             const root = this.#options.root ??
                 await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
             const file = await loadProjectFile(root);
@@ -417,7 +431,14 @@ export class Capibara {
                 };
             }
             this.#options.progress?.("Generating the script…");
-            const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal });
+            const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal }).catch(((error) => {
+                if (error instanceof CapibaraError)
+                    throw error;
+                throw new TemplateError(`The generator "${generator.kind}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: "Fix the generator, or use the configured one" });
+            }));
+            if (!Bundle.safeParse(result?.bundle).success) {
+                throw new TemplateError(`The generator "${generator.kind}" returned no valid bundle (a script and its files)`, { hint: "A generator resolves to { bundle, model, attempts } (see GenerateResult)" });
+            }
             const { manifest, files } = generatedEntry({
                 fp,
                 request,
@@ -482,6 +503,7 @@ export class Capibara {
         }
     }
 }
+;
 ;
 ;
 ;

@@ -18,7 +18,14 @@ import {
   type ResolvedConfig,
 } from "./config.ts";
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
-import { forAudience, type HintAudience, IntegrityError, ValidationError } from "./errors.ts";
+import {
+  CapibaraError,
+  forAudience,
+  type HintAudience,
+  IntegrityError,
+  TemplateError,
+  ValidationError,
+} from "./errors.ts";
 import {
   type EntryIdentity,
   type Fingerprint,
@@ -54,7 +61,7 @@ import {
   type Grants,
   mergeGrants,
 } from "./sandbox/policy.ts";
-import type { Language, Mode, RunResult } from "./schema.ts";
+import { Bundle, type Language, type Mode, type RunResult } from "./schema.ts";
 import { type Entry, findRoot, Store } from "./store/store.ts";
 import { AcceptanceStore } from "./store/trust.ts";
 
@@ -244,6 +251,11 @@ export class Capibara {
       // What the cache holds decides what runs and what is trusted: this user's alone, and used
       // by its real path only, the one checked (a link on the way could lead elsewhere later).
       const cacheDir = ownCacheFolder(this.#base.cacheDir);
+      for (const [option, folder] of [["cwd", this.cwd], ["root", this.#options.root]] as const) {
+        if (folder !== undefined && !isFolder(folder)) {
+          throw sdkError(option, `Pass a folder that exists: "${folder}" is not one`);
+        }
+      }
       const root = this.#options.root ??
         await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
       const file = await loadProjectFile(root);
@@ -631,7 +643,22 @@ export class Capibara {
       const result = await generator.generate(
         { prompt: request.prompt, context: request.context, language: request.language },
         { progress: this.#options.progress, signal: request.signal },
-      );
+      ).catch((error) => {
+        // A generator passed in code that fails its own way: its error, as a typed one.
+        if (error instanceof CapibaraError) throw error;
+        throw new TemplateError(
+          `The generator "${generator.kind}" failed: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+          { cause: error, hint: "Fix the generator, or use the configured one" },
+        );
+      });
+      if (!Bundle.safeParse(result?.bundle).success) {
+        throw new TemplateError(
+          `The generator "${generator.kind}" returned no valid bundle (a script and its files)`,
+          { hint: "A generator resolves to { bundle, model, attempts } (see GenerateResult)" },
+        );
+      }
       const { manifest, files } = generatedEntry({
         fp,
         request,
@@ -721,6 +748,15 @@ export class Capibara {
         },
       );
     }
+  }
+}
+
+/** Whether `path` is a folder (links followed). */
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

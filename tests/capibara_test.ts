@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara, type CapibaraOptions } from "../src/capibara.ts";
-import { PermissionError, ValidationError } from "../src/errors.ts";
+import { PermissionError, TemplateError, ValidationError } from "../src/errors.ts";
 import type { GenerateRequest, GenerateResult, Generator } from "../src/generate/types.ts";
 import type { Bundle } from "../src/schema.ts";
 import { snapshotTree } from "./helpers/cli.ts";
@@ -199,4 +199,33 @@ Deno.test("Capibara validates SDK options with hints for SDK callers", async () 
     );
   }
   assert.equal(generator.calls, 0);
+});
+
+Deno.test("Capibara: a caller's mistakes are typed errors: a working folder that does not exist, a generator that fails or returns no bundle", async () => {
+  await using tmp = await withTmpDir();
+  const missing = join(tmp.path, "nowhere");
+  await assert.rejects(
+    new Capibara({ cwd: missing, cacheDir: join(tmp.path, "cache") }).run("Count the rows"),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.match(error.message, /Invalid option cwd/);
+      return true;
+    },
+  );
+  const generators = [
+    { kind: "broken", generate: () => Promise.resolve({ nope: 1 }) },
+    { kind: "throwing", generate: () => Promise.reject(new TypeError("boom")) },
+  ];
+  for (const generator of generators) {
+    const cb = new Capibara({
+      cwd: tmp.path,
+      cacheDir: join(tmp.path, "cache"),
+      generator: generator as unknown as Generator,
+    });
+    await assert.rejects(cb.run(`Count the rows (${generator.kind})`), (error: unknown) => {
+      assert.ok(error instanceof TemplateError, String(error));
+      assert.match(error.message, new RegExp(`generator "${generator.kind}"`));
+      return true;
+    });
+  }
 });
