@@ -55,8 +55,12 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
 6 TemplateError, 7 PermissionError, 8 IntegrityError.`);
     program.addCommand(completionsCommand((() => program.commands)));
     const names = program.commands.map(((c) => c.name()));
-    for (const command of program.commands) {
+    const overridden = ((command) => {
         command.exitOverride().configureOutput({ outputError: (() => { }) });
+        command.commands.forEach(overridden);
+    });
+    for (const command of program.commands) {
+        overridden(command);
         const examples = EXAMPLES[command.name()];
         if (examples)
             command.addHelpText("after", examples);
@@ -88,7 +92,7 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
     }
     return exitCode;
 });
-import { Command, CommanderError } from "npm:@commander-js/extra-typings@^15.1.0";
+import { Command, CommanderError, } from "npm:@commander-js/extra-typings@^15.1.0";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.js";
 import { acceptCommand } from "./accept.js";

@@ -3,7 +3,11 @@
  *
  * @module
  */
-import { Command, CommanderError } from "npm:@commander-js/extra-typings@^15.1.0";
+import {
+  Command,
+  CommanderError,
+  type CommandUnknownOpts,
+} from "npm:@commander-js/extra-typings@^15.1.0";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ValidationError } from "../errors.ts";
 import { acceptCommand } from "./accept.ts";
@@ -115,8 +119,14 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
     );
   program.addCommand(completionsCommand(() => program.commands));
   const names = program.commands.map((c) => c.name());
-  for (const command of program.commands) {
+  // Every command's parse error, a subcommand's too (`runner status --idle 5`), is a
+  // ValidationError (exit 2) in the one format, never commander's own message and exit 1.
+  const overridden = (command: CommandUnknownOpts): void => {
     command.exitOverride().configureOutput({ outputError: () => {} });
+    command.commands.forEach(overridden);
+  };
+  for (const command of program.commands) {
+    overridden(command);
     const examples = EXAMPLES[command.name()];
     if (examples) command.addHelpText("after", examples);
   }

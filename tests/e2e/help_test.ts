@@ -141,3 +141,14 @@ Deno.test("capibara run's no-generator hint names .capibara/config.json; unknown
   assert.match((bad.json as ErrorDoc).error.message, /unknown key "generator\.baseUrl"/);
   assert.match((bad.json as ErrorDoc).error.hint, /"generator\.base_url"/);
 });
+
+Deno.test("a usage error of a subcommand's own subcommand (runner status) is a ValidationError, exit 2, in the one format", async () => {
+  await using tmp = await withTmpDir();
+  for (const args of [["runner", "status", "--idle", "5"], ["runner", "status", "extra"]]) {
+    const result = await runCli([...args, "--json"], { cwd: tmp.path, env });
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+    const doc = JSON.parse(result.stdout) as { error: { type: string; hint: string } };
+    assert.equal(doc.error.type, "ValidationError");
+    assert.match(doc.error.hint, /capibara runner --help/);
+  }
+});
