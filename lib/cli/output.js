@@ -73,8 +73,11 @@ export var reportInterrupted = (function (received, step, json, io = PROCESS_IO)
     const message = `Interrupted by ${received}${step ? ` while: ${step}` : ""}`;
     const hint = /generat|Asking the Core/i.test(step)
         ? "Nothing was stored: the script being generated was dropped"
-        : "The script and its processes were stopped, and the run's temporary folders, sandbox " +
-            "state and cgroups removed";
+        : /^(signing|re-keying|pushing)/.test(step)
+            ? "Each entry is done whole or not at all: what was done stays, the rest is unchanged; " +
+                "run the command again to finish"
+            : "The script and its processes were stopped, and the run's temporary folders, sandbox " +
+                "state and cgroups removed";
     if (json) {
         printJson({ error: { type: "Interrupted", message, hint, exit_code: exitCode } }, io);
     }

@@ -17,6 +17,7 @@ Examples:
         .action((async (opts) => {
         const json = opts.json ?? false;
         const dryRun = opts.dryRun ?? false;
+        using interruption = interruptible();
         try {
             const key = opts.key === undefined ? undefined : await loadSigningKey(opts.key);
             const store = await (await commandCapibara(opts.root)).store();
@@ -31,7 +32,12 @@ Examples:
                 if (ownSignature || accepted)
                     vouched.add(m.fingerprint);
             }
-            const outcomes = await rekeyStore(store, { dryRun });
+            const outcomes = await rekeyStore(store, { dryRun, signal: interruption.signal });
+            if (interruption.received) {
+                const moved = outcomes.filter(((o) => o.status === "moved")).length;
+                setExit(reportInterrupted(interruption.received, `re-keying (${moved} moved; run it again for the rest)`, json));
+                return;
+            }
             const required = store.signatures.required;
             const signing = new Map();
             let signError;
@@ -128,7 +134,7 @@ import { loadSigningKey } from "../core/sign.js";
 import { CapibaraError, EXIT_CODES } from "../errors.js";
 import { rekeyStore } from "../store/rekey.js";
 import { isWellFormedSignature, verifySignature } from "../store/trust.js";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { commandCapibara, interruptible, printJson, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
 import { signEntry } from "./sign.js";
 const VERB = {
     "moved": "moved",

@@ -38,6 +38,7 @@ Examples:
   git add .capibara && git commit -m "Signed reviewed scripts"`)
         .action((async (prefix, opts) => {
         const json = opts.json ?? false;
+        using interruption = interruptible();
         try {
             if ((prefix === undefined) === (opts.all === undefined)) {
                 throw new ValidationError("Give a fingerprint or --all (not both)", {
@@ -53,6 +54,8 @@ Examples:
             const failed = [];
             let worst;
             for (const fp of targets) {
+                if (interruption.received)
+                    break;
                 try {
                     signed.push(await signEntry(store, fp, key));
                 }
@@ -65,6 +68,11 @@ Examples:
                     if (!worst || error instanceof IntegrityError)
                         worst = error;
                 }
+            }
+            if (interruption.received) {
+                const done = signed.filter(((x) => x.written)).length;
+                setExit(reportInterrupted(interruption.received, `signing (${done} of ${targets.length} signed; run it again for the rest)`, json));
+                return;
             }
             if (prefix === undefined) {
                 for (const b of (await store.list()).broken) {
@@ -115,6 +123,6 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { loadSigningKey, signManifest } from "../core/sign.js";
 import { CapibaraError, EXIT_CODES, IntegrityError, ValidationError } from "../errors.js";
 import { checkSignaturePolicy } from "../store/trust.js";
-import { commandCapibara, printJson, printWarning, reportError, ROOT_HELP, terminalSafe, } from "./output.js";
+import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
 ;
 ;

@@ -37,8 +37,11 @@ export var rekeyStore = (async function (store, options = {}) {
         reason: b.reason,
         error: new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" }),
     })));
-    for (const entry of entries)
+    for (const entry of entries) {
+        if (options.signal?.aborted)
+            break;
         outcomes.push(await rekeyEntry(store, entry, options));
+    }
     return outcomes;
 });
 var rekeyEntry = (async function (store, entry, options) {

@@ -9,7 +9,15 @@ import { loadSigningKey } from "../core/sign.ts";
 import { CapibaraError, EXIT_CODES } from "../errors.ts";
 import { type RekeyOutcome, rekeyStore } from "../store/rekey.ts";
 import { isWellFormedSignature, verifySignature } from "../store/trust.ts";
-import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+import {
+  commandCapibara,
+  interruptible,
+  printJson,
+  reportError,
+  reportInterrupted,
+  ROOT_HELP,
+  terminalSafe,
+} from "./output.ts";
 import { signEntry } from "./sign.ts";
 
 const VERB: Record<RekeyOutcome["status"], string> = {
@@ -48,6 +56,7 @@ Examples:
     .action(async (opts) => {
       const json = opts.json ?? false;
       const dryRun = opts.dryRun ?? false;
+      using interruption = interruptible();
       try {
         // The key first: a bad key file fails before anything moves.
         const key = opts.key === undefined ? undefined : await loadSigningKey(opts.key);
@@ -70,7 +79,18 @@ Examples:
             (await store.verify(entry).catch(() => undefined))?.state === "accepted";
           if (ownSignature || accepted) vouched.add(m.fingerprint);
         }
-        const outcomes = await rekeyStore(store, { dryRun });
+        const outcomes = await rekeyStore(store, { dryRun, signal: interruption.signal });
+        if (interruption.received) {
+          const moved = outcomes.filter((o) => o.status === "moved").length;
+          setExit(
+            reportInterrupted(
+              interruption.received,
+              `re-keying (${moved} moved; run it again for the rest)`,
+              json,
+            ),
+          );
+          return;
+        }
         const required = store.signatures.required;
         /** Per moved entry: the key id it is signed by now, or why it stays unsigned. */
         const signing = new Map<string, { signed_by?: string; unsigned?: string }>();

@@ -10,9 +10,11 @@ import type { Store } from "../store/store.ts";
 import { checkSignaturePolicy } from "../store/trust.ts";
 import {
   commandCapibara,
+  interruptible,
   printJson,
   printWarning,
   reportError,
+  reportInterrupted,
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
@@ -86,6 +88,8 @@ Examples:
     )
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;
+      // A signal stops between entries: the entry being signed is signed whole, the rest not.
+      using interruption = interruptible();
       try {
         if ((prefix === undefined) === (opts.all === undefined)) {
           throw new ValidationError("Give a fingerprint or --all (not both)", {
@@ -101,6 +105,7 @@ Examples:
         const failed: { fingerprint: string; error: ReturnType<CapibaraError["toJSON"]> }[] = [];
         let worst: CapibaraError | undefined;
         for (const fp of targets) {
+          if (interruption.received) break;
           try {
             signed.push(await signEntry(store, fp, key));
           } catch (error) {
@@ -109,6 +114,17 @@ Examples:
             failed.push({ fingerprint: fp, error: error.toJSON() });
             if (!worst || error instanceof IntegrityError) worst = error;
           }
+        }
+        if (interruption.received) {
+          const done = signed.filter((x) => x.written).length;
+          setExit(
+            reportInterrupted(
+              interruption.received,
+              `signing (${done} of ${targets.length} signed; run it again for the rest)`,
+              json,
+            ),
+          );
+          return;
         }
         // With --all, what list could not read is not signed either: it fails the command.
         if (prefix === undefined) {

@@ -106,6 +106,8 @@ export interface RekeyOutcome {
 export interface RekeyOptions {
   /** Say what would move, and change nothing. */
   dryRun?: boolean;
+  /** Stops between entries: the entry being moved is moved whole, the rest stay. */
+  signal?: AbortSignal;
   /** The clock of the history entry (default: now). */
   now?: () => Date;
 }
@@ -130,7 +132,10 @@ export async function rekeyStore(
     reason: b.reason,
     error: new IntegrityError(b.reason, { hint: "Restore it with git, or remove it" }),
   }));
-  for (const entry of entries) outcomes.push(await rekeyEntry(store, entry, options));
+  for (const entry of entries) {
+    if (options.signal?.aborted) break;
+    outcomes.push(await rekeyEntry(store, entry, options));
+  }
   return outcomes;
 }
 
