@@ -13,6 +13,25 @@ var makeStaging = (async function (tmpRoot, prefix) {
         }
     }
 });
+var sweepStaging = (async function (tmpRoot) {
+    let items;
+    try {
+        items = await Array.fromAsync(Deno.readDir(tmpRoot));
+    }
+    catch {
+        return;
+    }
+    const now = Date.now();
+    for (const item of items) {
+        if (!item.isDirectory || item.name.includes("-old-"))
+            continue;
+        const path = join(tmpRoot, item.name);
+        const info = await lstatOrNull(path);
+        if (info?.isDirectory && info.mtime && now - info.mtime.getTime() > STALE_STAGING_MS) {
+            await Deno.remove(path, { recursive: true }).catch((() => { }));
+        }
+    }
+});
 export var findRoot = (function (cwd, options = {}) {
     return promised((() => findRootNow(cwd, options)));
 });
@@ -130,6 +149,8 @@ export const MAX_IMPORT_BYTES = MAX_ENTRY_BYTES;
 ;
 const ENTRY_FILE_MODE = 0o644;
 export const STORE_DIR = ".capibara";
+const STALE_STAGING_MS = 60 * 60 * 1000;
+;
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
 const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 ;
@@ -244,6 +265,7 @@ export class Store {
         }
         await this.#ensureBase();
         const tmpRoot = join(this.base, ".tmp");
+        await sweepStaging(tmpRoot);
         await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
         const staging = await makeStaging(tmpRoot, `${manifest.fingerprint}-`);
         await Deno.chmod(staging, 0o755);

@@ -115,6 +115,32 @@ const ENTRY_FILE_MODE = 0o644;
 
 /** Name of the store folder at the root of a project. */
 export const STORE_DIR = ".capibara";
+/** How old a staging folder is before it counts as left by a writer that died (SIGKILL). */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+
+/**
+ * Removes what writers that died left in `.tmp`: staging folders not changed for an hour. A
+ * replaced entry's old copy (`<fp>-old-…`) is kept: a writer killed between its two renames left
+ * the entry there, for a person to restore.
+ */
+async function sweepStaging(tmpRoot: string): Promise<void> {
+  let items: Deno.DirEntry[];
+  try {
+    items = await Array.fromAsync(Deno.readDir(tmpRoot));
+  } catch {
+    return; // no .tmp: nothing left
+  }
+  const now = Date.now();
+  for (const item of items) {
+    if (!item.isDirectory || item.name.includes("-old-")) continue;
+    const path = join(tmpRoot, item.name);
+    const info = await lstatOrNull(path);
+    if (info?.isDirectory && info.mtime && now - info.mtime.getTime() > STALE_STAGING_MS) {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
 const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 
@@ -344,6 +370,7 @@ export class Store {
     }
     await this.#ensureBase();
     const tmpRoot = join(this.base, ".tmp");
+    await sweepStaging(tmpRoot);
     await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
     const staging = await makeStaging(tmpRoot, `${manifest.fingerprint}-`);
     // Like the project's other folders (makeTempDir makes it 0700): a root run's sandbox, which is

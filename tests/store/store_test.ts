@@ -224,3 +224,23 @@ console.log(entry.dir);`;
   await walk(join(root, ".capibara"));
   assert.deepEqual(open, []);
 });
+
+Deno.test("Store.write() sweeps staging folders a writer that died left in .tmp over an hour ago, and keeps a replaced entry's old copy", async () => {
+  await using tmp = await withTmpDir();
+  const tmpRoot = join(tmp.path, ".capibara", ".tmp");
+  await Deno.mkdir(tmpRoot, { recursive: true });
+  const stale = join(tmpRoot, "fp_" + "1".repeat(32) + "-abc");
+  const fresh = join(tmpRoot, "fp_" + "2".repeat(32) + "-def");
+  const old = join(tmpRoot, "fp_" + "3".repeat(32) + "-old-ghi");
+  for (const dir of [stale, fresh, old]) {
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(join(dir, "script.py"), "");
+  }
+  const hoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  for (const dir of [stale, old]) await Deno.utime(dir, hoursAgo, hoursAgo);
+  await writeSample(tmp.path);
+  const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
+  assert.equal(await exists(stale), false, "a stale staging folder was kept");
+  assert.equal(await exists(fresh), true, "another writer's staging folder was removed");
+  assert.equal(await exists(old), true, "a replaced entry's old copy was removed");
+});
