@@ -7,7 +7,16 @@ var checkFunction = (function (value, what, example) {
         throw sdkError(what, `Pass a function, e.g. { ${what}: ${example} }`);
     }
 });
+var checkKeys = (function (options, known, example) {
+    for (const key of Object.keys(options)) {
+        if (known.includes(key))
+            continue;
+        const nearest = [...known].sort(((a, b) => editDistance(key, a) - editDistance(key, b)))[0];
+        throw sdkError(key.length > 100 ? key.slice(0, 100) + "…" : key, `Unknown option; did you mean "${nearest}"? (e.g. ${example})`);
+    }
+});
 var checkFacadeOptions = (function (options) {
+    checkKeys(options, CAPIBARA_OPTIONS, "new Capibara({ timeout: 60 })");
     if (options.hints !== undefined && options.hints !== "sdk" && options.hints !== "cli") {
         throw sdkError("hints", 'Pass "sdk" or "cli", e.g. { hints: "sdk" }');
     }
@@ -41,6 +50,7 @@ var checkRunOptions = (function (options) {
     if (typeof options !== "object" || options === null) {
         throw sdkError("run options", "Pass an options object, e.g. run(prompt, { context: {} })");
     }
+    checkKeys(options, RUN_OPTIONS, "run(prompt, { context: {} })");
     const { context, select, refresh, signal } = options;
     if (context !== undefined &&
         (typeof context !== "object" || context === null || Array.isArray(context))) {
@@ -106,7 +116,7 @@ var checkHitIdentity = (function (entry, expected) {
 import { join, resolve } from "./_path.js";
 import { once } from "./_memo.js";
 import { ownCacheFolder } from "./_cache_folder.js";
-import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, resolveConfig, } from "./config.js";
+import { checkGrants, checkLanguage, checkTimeout, editDistance, loadProjectFile, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { CapibaraError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
 import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
@@ -125,6 +135,41 @@ import { Bundle } from "./schema.js";
 import { findRoot, Store } from "./store/store.js";
 import { AcceptanceStore } from "./store/trust.js";
 ;
+;
+const CAPIBARA_OPTIONS = [
+    "cacheDir",
+    "language",
+    "mode",
+    "timeout",
+    "memoryBytes",
+    "maxProcesses",
+    "maxOutputDiskBytes",
+    "maxOutputFiles",
+    "sandbox",
+    "allow",
+    "trustProjectConfig",
+    "core",
+    "root",
+    "cwd",
+    "generator",
+    "env",
+    "progress",
+    "warn",
+    "hints",
+    "prestart",
+];
+const RUN_OPTIONS = [
+    "context",
+    "select",
+    "refresh",
+    "force",
+    "dryRun",
+    "language",
+    "timeout",
+    "signal",
+    "onStderr",
+    "allow",
+];
 ;
 ;
 ;

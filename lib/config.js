@@ -214,7 +214,7 @@ var generateTimeout = (function (env, project) {
     }
     return { timeoutSeconds: seconds };
 });
-var editDistance = (function (a, b) {
+export var editDistance = (function (a, b) {
     let row = Array.from({ length: b.length + 1 }, ((_, j) => j));
     for (let i = 1; i <= a.length; i++) {
         const next = [i];

@@ -13,6 +13,7 @@ import {
   checkLanguage,
   checkTimeout,
   type ConfigOptions,
+  editDistance,
   loadProjectFile,
   resolveConfig,
   type ResolvedConfig,
@@ -141,7 +142,58 @@ function checkFunction(value: unknown, what: string, example: string): void {
 }
 
 /** Checks the options only the facade uses (the rest is checked by `resolveConfig`). */
+/** The keys of {@linkcode CapibaraOptions}: another is a misspelling, never ignored. */
+const CAPIBARA_OPTIONS = [
+  "cacheDir",
+  "language",
+  "mode",
+  "timeout",
+  "memoryBytes",
+  "maxProcesses",
+  "maxOutputDiskBytes",
+  "maxOutputFiles",
+  "sandbox",
+  "allow",
+  "trustProjectConfig",
+  "core",
+  "root",
+  "cwd",
+  "generator",
+  "env",
+  "progress",
+  "warn",
+  "hints",
+  "prestart",
+] as const satisfies readonly (keyof CapibaraOptions)[];
+
+/** The keys of {@linkcode RunOptions}. */
+const RUN_OPTIONS = [
+  "context",
+  "select",
+  "refresh",
+  "force",
+  "dryRun",
+  "language",
+  "timeout",
+  "signal",
+  "onStderr",
+  "allow",
+] as const satisfies readonly (keyof RunOptions)[];
+
+/** Refuses an option key that is none of `known`, naming the nearest one. */
+function checkKeys(options: object, known: readonly string[], example: string): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+    throw sdkError(
+      key.length > 100 ? key.slice(0, 100) + "…" : key,
+      `Unknown option; did you mean "${nearest}"? (e.g. ${example})`,
+    );
+  }
+}
+
 function checkFacadeOptions(options: CapibaraOptions): void {
+  checkKeys(options, CAPIBARA_OPTIONS, "new Capibara({ timeout: 60 })");
   if (options.hints !== undefined && options.hints !== "sdk" && options.hints !== "cli") {
     throw sdkError("hints", 'Pass "sdk" or "cli", e.g. { hints: "sdk" }');
   }
@@ -186,6 +238,7 @@ function checkRunOptions(options: RunOptions): void {
   if (typeof options !== "object" || options === null) {
     throw sdkError("run options", "Pass an options object, e.g. run(prompt, { context: {} })");
   }
+  checkKeys(options, RUN_OPTIONS, "run(prompt, { context: {} })");
   const { context, select, refresh, signal } = options;
   if (
     context !== undefined &&

@@ -501,7 +501,8 @@ const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
   core: ["url"],
 };
 
-function editDistance(a: string, b: string): number {
+/** The Levenshtein distance of two strings (what a mistyped name is nearest to). */
+export function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];

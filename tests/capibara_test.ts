@@ -229,3 +229,25 @@ Deno.test("Capibara: a caller's mistakes are typed errors: a working folder that
     });
   }
 });
+
+Deno.test("Capibara: a misspelled option is a ValidationError naming the option it nearly is, never ignored", async () => {
+  await using tmp = await withTmpDir();
+  assert.throws(
+    () => new Capibara({ timeOut: 5 } as unknown as CapibaraOptions),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.match(error.message, /Invalid option timeOut/);
+      assert.match(error.hint, /did you mean "timeout"/);
+      return true;
+    },
+  );
+  const cb = new Capibara({ cwd: tmp.path, cacheDir: join(tmp.path, "cache") });
+  await assert.rejects(
+    cb.run("Count the rows", { contxt: { n: 1 } } as unknown as Record<string, unknown>),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.match(error.hint, /did you mean "context"/);
+      return true;
+    },
+  );
+});
