@@ -416,7 +416,8 @@ export class Store {
         return { entries, broken };
     }
     async resolve(prefix) {
-        const wanted = prefix.startsWith("fp_") ? prefix : `fp_${prefix}`;
+        const lower = prefix.toLowerCase();
+        const wanted = lower.startsWith("fp_") ? lower : `fp_${lower}`;
         if (wanted.length < 5) {
             throw new ValidationError(`Fingerprint prefix "${prefix}" is too short`, {
                 hint: "Give at least 2 hex digits after fp_",

@@ -571,7 +571,9 @@ export class Store {
 
   /** The one fingerprint starting with `prefix` (`fp_` optional). */
   async resolve(prefix: string): Promise<string> {
-    const wanted = prefix.startsWith("fp_") ? prefix : `fp_${prefix}`;
+    // Fingerprints are lower-case hex: one typed or pasted in upper case is the same.
+    const lower = prefix.toLowerCase();
+    const wanted = lower.startsWith("fp_") ? lower : `fp_${lower}`;
     if (wanted.length < 5) {
       throw new ValidationError(`Fingerprint prefix "${prefix}" is too short`, {
         hint: "Give at least 2 hex digits after fp_",

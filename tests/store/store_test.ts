@@ -110,6 +110,8 @@ Deno.test("Store.resolve() finds the one fingerprint of a prefix", async () => {
   const fp = entry.manifest.fingerprint;
   assert.equal(await store.resolve(fp.slice(3, 9)), fp);
   assert.equal(await store.resolve(fp.slice(0, 9)), fp);
+  // Typed or pasted in upper case, the same fingerprint.
+  assert.equal(await store.resolve(fp.slice(0, 12).toUpperCase()), fp);
   await assert.rejects(store.resolve("fp_1"), ValidationError);
   await assert.rejects(store.resolve(fp.slice(3, 5) === "ff" ? "ee" : "ff"), ValidationError);
   await Deno.mkdir(join(store.scripts, "fp_ab" + "0".repeat(30)));
