@@ -278,23 +278,44 @@ var projectConfigCheck = (function (trust) {
             };
     }
 });
+var toolChecks = (async function (path) {
+    const python = await version("python3", ["--version"], path);
+    const bash = await version("bash", ["--version"], path);
+    return [
+        {
+            name: "deno",
+            ok: true,
+            detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
+        },
+        {
+            name: "python3",
+            ok: python !== undefined,
+            detail: python ?? "not found",
+            fix: python ? undefined : "Install Python 3.9+ with the venv module",
+        },
+        { name: "bash", ok: bash !== undefined, detail: bash ?? "not found" },
+    ];
+});
 export var doctorChecks = (async function (cb = new Capibara()) {
-    const config = await cb.config();
-    const checks = [];
-    checks.push({
-        name: "deno",
-        ok: true,
-        detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
-    });
-    const python = await version("python3", ["--version"], config.env.PATH);
-    checks.push({
-        name: "python3",
-        ok: python !== undefined,
-        detail: python ?? "not found",
-        fix: python ? undefined : "Install Python 3.9+ with the venv module",
-    });
-    const bash = await version("bash", ["--version"], config.env.PATH);
-    checks.push({ name: "bash", ok: bash !== undefined, detail: bash ?? "not found" });
+    let config;
+    try {
+        config = await cb.config();
+    }
+    catch (error) {
+        if (!(error instanceof CapibaraError))
+            throw error;
+        return [
+            ...await toolChecks(Deno.env.get("PATH")),
+            {
+                name: "configuration",
+                ok: false,
+                detail: error.message,
+                fix: error.hint,
+                exit_code: EXIT_CODES[error.type],
+            },
+        ];
+    }
+    const checks = await toolChecks(config.env.PATH);
     const backend = platformBackend(config.cacheDir);
     if (!backend) {
         checks.push({
@@ -425,6 +446,7 @@ import { readBounded } from "../_body.js";
 import { describeRequest, TRUST_ENV } from "../config_trust.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
 const SERVER_TIMEOUT_MS = 5_000;
+;
 ;
 ;
 ;

@@ -389,27 +389,50 @@ function projectConfigCheck(trust: ResolvedConfig["projectTrust"]): Check {
   }
 }
 
+/** Deno, and the interpreters Python and bash scripts need, found on `path`. */
+async function toolChecks(path: string | undefined): Promise<Check[]> {
+  const python = await version("python3", ["--version"], path);
+  const bash = await version("bash", ["--version"], path);
+  return [
+    {
+      name: "deno",
+      ok: true,
+      detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
+    },
+    {
+      name: "python3",
+      ok: python !== undefined,
+      detail: python ?? "not found",
+      fix: python ? undefined : "Install Python 3.9+ with the venv module",
+    },
+    { name: "bash", ok: bash !== undefined, detail: bash ?? "not found" },
+  ];
+}
+
 /**
  * Runs every check, with the configuration `capibara run` would use (options > environment >
  * `.capibara/config.json` > defaults).
  */
 export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check[]> {
-  const config = await cb.config();
-  const checks: Check[] = [];
-  checks.push({
-    name: "deno",
-    ok: true,
-    detail: `${Deno.version.deno} (TypeScript scripts: Deno permissions)`,
-  });
-  const python = await version("python3", ["--version"], config.env.PATH);
-  checks.push({
-    name: "python3",
-    ok: python !== undefined,
-    detail: python ?? "not found",
-    fix: python ? undefined : "Install Python 3.9+ with the venv module",
-  });
-  const bash = await version("bash", ["--version"], config.env.PATH);
-  checks.push({ name: "bash", ok: bash !== undefined, detail: bash ?? "not found" });
+  let config: ResolvedConfig;
+  try {
+    config = await cb.config();
+  } catch (error) {
+    // A setting that stops every run (a cache folder others may write, a value that is none) is
+    // a failed check among the others, not the end of the report.
+    if (!(error instanceof CapibaraError)) throw error;
+    return [
+      ...await toolChecks(Deno.env.get("PATH")),
+      {
+        name: "configuration",
+        ok: false,
+        detail: error.message,
+        fix: error.hint,
+        exit_code: EXIT_CODES[error.type],
+      },
+    ];
+  }
+  const checks: Check[] = await toolChecks(config.env.PATH);
 
   const backend = platformBackend(config.cacheDir);
   if (!backend) {

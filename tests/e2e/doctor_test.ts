@@ -3,6 +3,7 @@
  * real CLI against a real `capibara serve` on loopback (one Core for every step).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { writeKeyPair } from "../../src/core/sign.ts";
 import { runCli } from "../helpers/cli.ts";
 import { startCore } from "../helpers/core.ts";
@@ -143,4 +144,21 @@ Deno.test("capibara doctor checks the Core, its token's rights and the signature
       /Without the "gen" right .* already stores/,
     );
   });
+});
+
+Deno.test("capibara doctor lists a setting that stops every run as a failed check among the others, with its exit code", async () => {
+  await using tmp = await withTmpDir();
+  const file = join(tmp.path, "not-a-folder");
+  await Deno.writeTextFile(file, "");
+  const r = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: file },
+  });
+  assert.equal(r.code, 7, r.stdout + r.stderr);
+  const doc = r.json as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+  assert.equal(doc.ok, false);
+  assert.deepEqual(doc.checks.map((c) => c.name).slice(0, 3), ["deno", "python3", "bash"]);
+  const failed = doc.checks.find((c) => !c.ok);
+  assert.equal(failed?.name, "configuration");
+  assert.match(failed!.detail, /Cannot use the cache folder/);
 });
