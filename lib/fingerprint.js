@@ -95,20 +95,30 @@ export var templateMajor = (function (templateVersion) {
     return templateVersion.split(".")[0] ?? "0";
 });
 export var contextShape = (function (value) {
+    return shapeOf(value).shape;
+});
+var shapeOf = (function (value) {
     if (value === null)
-        return "null";
+        return { shape: "null", json: '"null"' };
     if (Array.isArray(value)) {
         const shapes = new Map();
         for (const item of value) {
-            const shape = contextShape(item);
-            shapes.set(canonicalize(shape) ?? "", shape);
+            const { shape, json } = shapeOf(item);
+            shapes.set(json, shape);
         }
-        return [...shapes.entries()].sort((([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))).map((([, s]) => s));
+        const order = [...shapes.keys()].sort(codeUnitOrder);
+        return { shape: order.map(((json) => shapes.get(json))), json: `[${order.join(",")}]` };
     }
     if (typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map((([k, v]) => [k, contextShape(v)])));
+        const parts = Object.entries(value).map((([key, item]) => [key, shapeOf(item)]));
+        const json = [...parts].sort((([a], [b]) => codeUnitOrder(a, b)))
+            .map((([key, part]) => `${JSON.stringify(key)}:${part.json}`)).join(",");
+        return {
+            shape: Object.fromEntries(parts.map((([key, part]) => [key, part.shape]))),
+            json: `{${json}}`,
+        };
     }
-    return typeof value;
+    return { shape: typeof value, json: JSON.stringify(typeof value) };
 });
 export var checkContext = (function (context) {
     const seen = new Set();
@@ -256,6 +266,8 @@ const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;
 ;
 ;
 ;
+;
+const codeUnitOrder = ((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 ;
 const CONTEXT_HINT = "Pass plain JSON values: strings of whole Unicode characters, finite numbers, booleans, null, " +
     "arrays and objects";

@@ -257,21 +257,40 @@ export function templateMajor(templateVersion: string): string {
 
 /** The shape of a JSON value: its keys and JSON types, with every value replaced by its type name. */
 export function contextShape(value: unknown): unknown {
-  if (value === null) return "null";
+  return shapeOf(value).shape;
+}
+
+/** The UTF-16 code unit order of RFC 8785 (and of JavaScript's `<` on strings). */
+const codeUnitOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A value's shape and the shape's canonical JSON (RFC 8785), built from its parts' own: each
+ * part is written once, where `canonicalize` of every array item at every level wrote each again
+ * for each level above it (6 s for a context of 1 MB nested 250 deep).
+ */
+function shapeOf(value: unknown): { shape: unknown; json: string } {
+  if (value === null) return { shape: "null", json: '"null"' };
   if (Array.isArray(value)) {
     const shapes = new Map<string, unknown>();
     for (const item of value) {
-      const shape = contextShape(item);
-      shapes.set(canonicalize(shape) ?? "", shape);
+      const { shape, json } = shapeOf(item);
+      shapes.set(json, shape);
     }
-    return [...shapes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+    const order = [...shapes.keys()].sort(codeUnitOrder);
+    return { shape: order.map((json) => shapes.get(json)), json: `[${order.join(",")}]` };
   }
   if (typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, contextShape(v)]),
+    const parts = Object.entries(value as Record<string, unknown>).map(
+      ([key, item]) => [key, shapeOf(item)] as const,
     );
+    const json = [...parts].sort(([a], [b]) => codeUnitOrder(a, b))
+      .map(([key, part]) => `${JSON.stringify(key)}:${part.json}`).join(",");
+    return {
+      shape: Object.fromEntries(parts.map(([key, part]) => [key, part.shape])),
+      json: `{${json}}`,
+    };
   }
-  return typeof value;
+  return { shape: typeof value, json: JSON.stringify(typeof value) };
 }
 
 const CONTEXT_HINT =

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import canonicalize from "npm:canonicalize@^5.1.0";
 import {
   canonicalContext,
   contextShape,
@@ -310,4 +311,46 @@ Deno.test("canonicalContext() refuses what is not plain JSON (a Map, Set, RegExp
   }
   // Objects without a prototype and plain arrays are JSON.
   assert.equal(canonicalContext(Object.assign(Object.create(null), { a: [1] })), '{"a":[1]}');
+});
+
+Deno.test("contextShape() gives what canonicalising each array item's shape gave, on generated nested contexts", () => {
+  // The rule as first written: each item's shape canonicalised (RFC 8785) to dedupe and order it.
+  const byCanonicalize = (value: unknown): unknown => {
+    if (value === null) return "null";
+    if (Array.isArray(value)) {
+      const shapes = new Map<string, unknown>();
+      for (const item of value) {
+        const shape = byCanonicalize(item);
+        shapes.set(canonicalize(shape) ?? "", shape);
+      }
+      return [...shapes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, s]) => s);
+    }
+    if (typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, byCanonicalize(v)]),
+      );
+    }
+    return typeof value;
+  };
+  const next = seededRandom(23);
+  const keys = ["a", "b", "B", "é", "\u{1F600}", "__proto__", "10", "2", "", "a b"];
+  const make = (depth: number): unknown => {
+    const roll = next();
+    if (depth === 0 || roll < 0.3) return pick([1, "x", true, null, 2.5, "", false], next);
+    if (roll < 0.65) return Array.from({ length: Math.floor(next() * 4) }, () => make(depth - 1));
+    return Object.fromEntries(
+      Array.from({ length: Math.floor(next() * 4) }, () => [pick(keys, next), make(depth - 1)]),
+    );
+  };
+  for (let i = 0; i < 3000; i++) {
+    const context = { root: make(5) };
+    const expected = byCanonicalize(context);
+    assert.deepEqual(contextShape(context), expected);
+    assert.equal(
+      canonicalContext(context, "parametric"),
+      canonicalize(expected),
+      JSON.stringify(context),
+    );
+  }
 });
