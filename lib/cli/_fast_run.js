@@ -56,6 +56,9 @@ export var parseRunArgs = (function (args) {
     }
     return { prompt: prompts[0], options };
 });
+var decimal = (function (text) {
+    return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+});
 export var fastRun = (async function (args, options = {}) {
     if (args[0] !== "run")
         return undefined;
@@ -134,7 +137,7 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
         const context = await parseContext(opts.context, io);
         let timeout;
         if (opts.timeout !== undefined) {
-            timeout = Number(opts.timeout);
+            timeout = decimal(opts.timeout);
             if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_SECONDS) {
                 throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
                     hint: `Give a positive number of seconds up to ${MAX_TIMEOUT_SECONDS}, e.g. --timeout 60`,
@@ -144,7 +147,7 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
         const select = opts.select?.split(",").map(((s) => s.trim())).filter(((s) => s !== ""));
         let memoryBytes;
         if (opts.memory !== undefined) {
-            const mib = Number(opts.memory);
+            const mib = decimal(opts.memory);
             if (!Number.isFinite(mib) || mib < 16) {
                 throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
                     hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
@@ -154,7 +157,7 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
         }
         let maxOutputDiskBytes;
         if (opts.maxOutput !== undefined) {
-            const mib = Number(opts.maxOutput);
+            const mib = decimal(opts.maxOutput);
             if (!Number.isFinite(mib) || mib < 1) {
                 throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
                     hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
@@ -287,6 +290,7 @@ export const RUN_OPTIONS = [
     { flags: ["--json"], key: "json", kind: "flag" },
 ];
 const BY_FLAG = new Map(RUN_OPTIONS.flatMap(((option) => option.flags.map(((f) => [f, option])))));
+;
 ;
 ;
 ;

@@ -150,6 +150,11 @@ export function parseRunArgs(
   return { prompt: prompts[0]!, options };
 }
 
+/** A flag's number written in decimal (`60`, `1.5`), else NaN: `0x10`, `1e9` or `` are no value. */
+function decimal(text: string): number {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+}
+
 /**
  * Runs `capibara <args>` when they are a `run` the fast parser handles, and returns its exit code;
  * `undefined` when the full CLI must handle them.
@@ -284,7 +289,7 @@ async function runRequest(
     const context = await parseContext(opts.context, io);
     let timeout: number | undefined;
     if (opts.timeout !== undefined) {
-      timeout = Number(opts.timeout);
+      timeout = decimal(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_SECONDS) {
         throw new ValidationError(`Invalid --timeout "${opts.timeout}"`, {
           hint: `Give a positive number of seconds up to ${MAX_TIMEOUT_SECONDS}, e.g. --timeout 60`,
@@ -294,7 +299,7 @@ async function runRequest(
     const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
     let memoryBytes: number | undefined;
     if (opts.memory !== undefined) {
-      const mib = Number(opts.memory);
+      const mib = decimal(opts.memory);
       if (!Number.isFinite(mib) || mib < 16) {
         throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
           hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
@@ -304,7 +309,7 @@ async function runRequest(
     }
     let maxOutputDiskBytes: number | undefined;
     if (opts.maxOutput !== undefined) {
-      const mib = Number(opts.maxOutput);
+      const mib = decimal(opts.maxOutput);
       if (!Number.isFinite(mib) || mib < 1) {
         throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
           hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",

@@ -152,3 +152,22 @@ Deno.test("a usage error of a subcommand's own subcommand (runner status) is a V
     assert.match(doc.error.hint, /capibara runner --help/);
   }
 });
+
+Deno.test("capibara run takes numbers in decimal only: --timeout 0x10 or 1e3, --memory 1e9 are usage errors", async () => {
+  await using tmp = await withTmpDir();
+  for (
+    const args of [["--timeout", "0x10"], ["--timeout", "1e3"], ["--memory", "1e9"], [
+      "--max-output",
+      "",
+    ]]
+  ) {
+    const result = await runCli(["run", "Count the rows", ...args, "--json"], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+    const { error } = JSON.parse(result.stdout) as { error: { type: string; message: string } };
+    assert.equal(error.type, "ValidationError");
+    assert.match(error.message, new RegExp(`Invalid ${args[0]}`));
+  }
+});
