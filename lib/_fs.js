@@ -25,6 +25,14 @@ export var lstatOrNull = (async function (path) {
         return null;
     }
 });
+export var statSyncOrNull = (function (path) {
+    try {
+        return Deno.statSync(path);
+    }
+    catch {
+        return null;
+    }
+});
 export var lstatSyncOrNull = (function (path) {
     try {
         return Deno.lstatSync(path);
@@ -300,6 +308,7 @@ import { isAbsolute, join, relative, resolve, sep } from "./_path.js";
 ;
 ;
 const NOT_PLAIN = /\/\/|\/\.\.?(\/|$)|.\/$/;
+;
 ;
 ;
 ;

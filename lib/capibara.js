@@ -11,8 +11,8 @@ var checkKeys = (function (options, known, example) {
     for (const key of Object.keys(options)) {
         if (known.includes(key))
             continue;
-        const nearest = [...known].sort(((a, b) => editDistance(key, a) - editDistance(key, b)))[0];
-        throw sdkError(key.length > 100 ? key.slice(0, 100) + "…" : key, `Unknown option; did you mean "${nearest}"? (e.g. ${example})`);
+        const { shown, nearest } = nearestName(key, known);
+        throw sdkError(shown, `Unknown option; did you mean "${nearest}"? (e.g. ${example})`);
     }
 });
 var checkFacadeOptions = (function (options) {
@@ -75,14 +75,6 @@ var checkRunOptions = (function (options) {
         checkTimeout(options.timeout);
     checkGrants(options.allow);
 });
-var isFolder = (function (path) {
-    try {
-        return Deno.statSync(path).isDirectory;
-    }
-    catch {
-        return false;
-    }
-});
 var promptWords = (function (prompt) {
     return new Set(normalizePrompt(prompt).split(" ").filter(((word) => word !== "")));
 });
@@ -116,7 +108,8 @@ var checkHitIdentity = (function (entry, expected) {
 import { join, resolve } from "./_path.js";
 import { once } from "./_memo.js";
 import { ownCacheFolder } from "./_cache_folder.js";
-import { checkGrants, checkLanguage, checkTimeout, editDistance, loadProjectFile, resolveConfig, } from "./config.js";
+import { statSyncOrNull } from "./_fs.js";
+import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { CapibaraError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
 import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
@@ -194,7 +187,7 @@ export class Capibara {
         this.#setup = once((async () => {
             const cacheDir = ownCacheFolder(this.#base.cacheDir);
             for (const [option, folder] of [["cwd", this.cwd], ["root", this.#options.root]]) {
-                if (folder !== undefined && !isFolder(folder)) {
+                if (folder !== undefined && statSyncOrNull(folder)?.isDirectory !== true) {
                     throw sdkError(option, `Pass a folder that exists: "${folder}" is not one`);
                 }
             }
@@ -441,15 +434,15 @@ export class Capibara {
             const viaCore = config.core !== undefined && !this.#options.generator;
             const generator = viaCore ? undefined : this.#options.generator ??
                 (await import("./generate/openai.js")).generatorFromConfig(config.generator);
-            if (!viaCore && !generator && previous) {
-                throw new ValidationError(`Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`, {
-                    hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server) or CAPIBARA_API_KEY / " +
-                        "OPENAI_API_KEY, or generator.base_url in .capibara/config.json; without " +
-                        "--refresh the cached script runs as it is",
-                    details: { fingerprint: fp.fingerprint },
-                });
-            }
             if (!viaCore && !generator) {
+                if (previous) {
+                    throw new ValidationError(`Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`, {
+                        hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server) or CAPIBARA_API_KEY / " +
+                            "OPENAI_API_KEY, or generator.base_url in .capibara/config.json; without " +
+                            "--refresh the cached script runs as it is",
+                        details: { fingerprint: fp.fingerprint },
+                    });
+                }
                 const near = await nearRequests(store, request.prompt);
                 throw new ValidationError(`No generator is configured, and "${fp.fingerprint}" is not cached`, {
                     hint: (near.length > 0
@@ -548,7 +541,6 @@ export class Capibara {
         }
     }
 }
-;
 ;
 ;
 ;

@@ -214,7 +214,7 @@ var generateTimeout = (function (env, project) {
     }
     return { timeoutSeconds: seconds };
 });
-export var editDistance = (function (a, b) {
+var editDistance = (function (a, b) {
     let row = Array.from({ length: b.length + 1 }, ((_, j) => j));
     for (let i = 1; i <= a.length; i++) {
         const next = [i];
@@ -225,6 +225,12 @@ export var editDistance = (function (a, b) {
     }
     return row[b.length];
 });
+export var nearestName = (function (name, known) {
+    const shown = name.length > 100 ? name.slice(0, 100) + "…" : name;
+    const distance = new Map(known.map(((k) => [k, editDistance(shown, k)])));
+    const nearest = [...known].sort(((a, b) => distance.get(a) - distance.get(b)))[0];
+    return { shown, nearest };
+});
 var unknownProjectKey = (function (json) {
     for (const [path, known] of Object.entries(PROJECT_KEYS)) {
         const object = path === "" ? json : json?.[path];
@@ -233,9 +239,7 @@ var unknownProjectKey = (function (json) {
         for (const key of Object.keys(object)) {
             if (known.includes(key))
                 continue;
-            const shown = key.length > 100 ? key.slice(0, 100) + "…" : key;
-            const distance = new Map(known.map(((k) => [k, editDistance(shown, k)])));
-            const nearest = [...known].sort(((a, b) => distance.get(a) - distance.get(b)))[0];
+            const { shown, nearest } = nearestName(key, known);
             return {
                 key: path ? `${path}.${shown}` : shown,
                 nearest: path ? `${path}.${nearest}` : nearest,
@@ -353,6 +357,7 @@ const PROJECT_KEYS = {
     trust: ["keys", "require_signature"],
     core: ["url"],
 };
+;
 ;
 ;
 ;

@@ -48,6 +48,15 @@ export async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   }
 }
 
+/** `Deno.statSync` (links followed, as a program opening the path follows them), or `null`. */
+export function statSyncOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `Deno.lstatSync`, or `null` when the path does not exist or cannot be read: for many quick
  * looks at local paths, where each async call would cost a round trip to a worker thread.

@@ -8,13 +8,14 @@
 import { join, resolve } from "./_path.ts";
 import { once } from "./_memo.ts";
 import { ownCacheFolder } from "./_cache_folder.ts";
+import { statSyncOrNull } from "./_fs.ts";
 import {
   checkGrants,
   checkLanguage,
   checkTimeout,
   type ConfigOptions,
-  editDistance,
   loadProjectFile,
+  nearestName,
   resolveConfig,
   type ResolvedConfig,
 } from "./config.ts";
@@ -141,7 +142,6 @@ function checkFunction(value: unknown, what: string, example: string): void {
   }
 }
 
-/** Checks the options only the facade uses (the rest is checked by `resolveConfig`). */
 /** The keys of {@linkcode CapibaraOptions}: another is a misspelling, never ignored. */
 const CAPIBARA_OPTIONS = [
   "cacheDir",
@@ -184,14 +184,12 @@ const RUN_OPTIONS = [
 function checkKeys(options: object, known: readonly string[], example: string): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
-    const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
-    throw sdkError(
-      key.length > 100 ? key.slice(0, 100) + "…" : key,
-      `Unknown option; did you mean "${nearest}"? (e.g. ${example})`,
-    );
+    const { shown, nearest } = nearestName(key, known);
+    throw sdkError(shown, `Unknown option; did you mean "${nearest}"? (e.g. ${example})`);
   }
 }
 
+/** Checks the options only the facade uses (the rest is checked by `resolveConfig`). */
 function checkFacadeOptions(options: CapibaraOptions): void {
   checkKeys(options, CAPIBARA_OPTIONS, "new Capibara({ timeout: 60 })");
   if (options.hints !== undefined && options.hints !== "sdk" && options.hints !== "cli") {
@@ -305,7 +303,7 @@ export class Capibara {
       // by its real path only, the one checked (a link on the way could lead elsewhere later).
       const cacheDir = ownCacheFolder(this.#base.cacheDir);
       for (const [option, folder] of [["cwd", this.cwd], ["root", this.#options.root]] as const) {
-        if (folder !== undefined && !isFolder(folder)) {
+        if (folder !== undefined && statSyncOrNull(folder)?.isDirectory !== true) {
           throw sdkError(option, `Pass a folder that exists: "${folder}" is not one`);
         }
       }
@@ -645,18 +643,18 @@ export class Capibara {
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = viaCore ? undefined : this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
-      if (!viaCore && !generator && previous) {
-        throw new ValidationError(
-          `Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`,
-          {
-            hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server) or CAPIBARA_API_KEY / " +
-              "OPENAI_API_KEY, or generator.base_url in .capibara/config.json; without " +
-              "--refresh the cached script runs as it is",
-            details: { fingerprint: fp.fingerprint },
-          },
-        );
-      }
       if (!viaCore && !generator) {
+        if (previous) {
+          throw new ValidationError(
+            `Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`,
+            {
+              hint: "Set CAPIBARA_BASE_URL (any OpenAI-compatible server) or CAPIBARA_API_KEY / " +
+                "OPENAI_API_KEY, or generator.base_url in .capibara/config.json; without " +
+                "--refresh the cached script runs as it is",
+              details: { fingerprint: fp.fingerprint },
+            },
+          );
+        }
         // A prompt mistyped looks like a missing key: the cached requests it nearly is, first.
         const near = await nearRequests(store, request.prompt);
         throw new ValidationError(
@@ -801,15 +799,6 @@ export class Capibara {
         },
       );
     }
-  }
-}
-
-/** Whether `path` is a folder (links followed). */
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 

@@ -502,7 +502,7 @@ const PROJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The Levenshtein distance of two strings (what a mistyped name is nearest to). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
@@ -518,6 +518,21 @@ export function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/**
+ * A mistyped name as shown, and the name of `known` nearest to it. A name is shown and compared by
+ * its first 100 characters: a repository's file or a caller may pass a key of a megabyte, which
+ * each comparison would walk.
+ */
+export function nearestName(
+  name: string,
+  known: readonly string[],
+): { shown: string; nearest: string } {
+  const shown = name.length > 100 ? name.slice(0, 100) + "…" : name;
+  const distance = new Map(known.map((k) => [k, editDistance(shown, k)]));
+  const nearest = [...known].sort((a, b) => distance.get(a)! - distance.get(b)!)[0]!;
+  return { shown, nearest };
+}
+
 /** The first unknown key of a project configuration, with the nearest valid one. */
 function unknownProjectKey(json: unknown): { key: string; nearest: string } | undefined {
   for (const [path, known] of Object.entries(PROJECT_KEYS)) {
@@ -525,11 +540,7 @@ function unknownProjectKey(json: unknown): { key: string; nearest: string } | un
     if (typeof object !== "object" || object === null || Array.isArray(object)) continue;
     for (const key of Object.keys(object)) {
       if (known.includes(key)) continue;
-      // A key is shown and compared by its first 100 characters: a repository's file may hold a
-      // key of a megabyte, which each comparison would walk.
-      const shown = key.length > 100 ? key.slice(0, 100) + "…" : key;
-      const distance = new Map(known.map((k) => [k, editDistance(shown, k)]));
-      const nearest = [...known].sort((a, b) => distance.get(a)! - distance.get(b)!)[0]!;
+      const { shown, nearest } = nearestName(key, known);
       return {
         key: path ? `${path}.${shown}` : shown,
         nearest: path ? `${path}.${nearest}` : nearest,

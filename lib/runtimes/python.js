@@ -72,14 +72,6 @@ export var pipIndexIdentity = (async function (env, indexUrl, python = "python3"
     const given = indexUrl ?? (env.CAPIBARA_INDEX_URL || "");
     return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
 });
-var statSyncOrNull = (function (path) {
-    try {
-        return Deno.statSync(path);
-    }
-    catch {
-        return null;
-    }
-});
 var readSyncOrEmpty = (function (path) {
     try {
         return Deno.readFileSync(path);
@@ -341,7 +333,7 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists } from "../_fs.js";
+import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
 import { once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
@@ -420,7 +412,6 @@ const PIP_COSMETIC_SETTINGS = new Set([
 ]);
 ;
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
-;
 ;
 ;
 ;

@@ -465,14 +465,6 @@ var stateDirBase = (function () {
     const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
     return sticky ? "/dev/shm" : undefined;
 });
-var statSyncOrNull = (function (path) {
-    try {
-        return Deno.statSync(path);
-    }
-    catch {
-        return null;
-    }
-});
 var probeRun = (function (program, args) {
     return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
         timeoutMs: 10_000,
@@ -1119,7 +1111,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, removeIfExistsSync, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, removeIfExistsSync, statSyncOrNull, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
@@ -1241,7 +1233,6 @@ class LendError extends Error {
 ;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
-;
 ;
 ;
 ;

@@ -15,7 +15,14 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.ts";
 import * as z from "../_shape.ts";
 import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
-import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists } from "../_fs.ts";
+import {
+  exists,
+  isInside,
+  realPathLoose,
+  realPathSyncOrNull,
+  removeIfExists,
+  statSyncOrNull,
+} from "../_fs.ts";
 import { once } from "../_memo.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
@@ -309,14 +316,6 @@ export async function pipIndexIdentity(
 
 /** The most of a pip configuration file read for {@linkcode pipIndexIdentity}. */
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
-
-function statSyncOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.statSync(path);
-  } catch {
-    return null;
-  }
-}
 
 function readSyncOrEmpty(path: string): Uint8Array {
   try {

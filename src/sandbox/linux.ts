@@ -54,6 +54,7 @@ import {
   readTextSyncOrNull,
   realPathSyncOrNull,
   removeIfExistsSync,
+  statSyncOrNull,
 } from "../_fs.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult, GATE_PASSED } from "../exec.ts";
@@ -1026,15 +1027,6 @@ function stateDirBase(): string | undefined {
   const info = lstatSyncOrNull("/dev/shm");
   const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
   return sticky ? "/dev/shm" : undefined;
-}
-
-/** `Deno.statSync` (symlinks followed), or `null` when the path cannot be reached. */
-function statSyncOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.statSync(path);
-  } catch {
-    return null;
-  }
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
