@@ -95,9 +95,6 @@ export var startRemembered = (async function (args, cwd) {
         const plan = withGranted(movedTo(remembered.plan, runDirPath()));
         if (plan.policy.workdir !== Deno.realPathSync(cwd))
             return;
-        checkPlanPaths(plan);
-        if (!prestartable(plan))
-            return;
         const backend = await backendFor(remembered.language, {
             sandbox: true,
             cacheDir: remembered.cacheDir,
@@ -186,7 +183,7 @@ import { lstatSyncOrNull } from "../_fs.js";
 import { cacheFolderIsOwn } from "../_cache_folder.js";
 import { privateFolder, runnerFolder } from "../_runner_folder.js";
 import { LANGUAGES } from "../types.js";
-import { backendFor, checkPlanPaths, runDirPath } from "./execute.js";
+import { backendFor, runDirPath } from "./execute.js";
 import { movedTo, prestartable, prestarts } from "./prestart.js";
 export const REMEMBERED_MAX = 64;
 ;

@@ -23,7 +23,7 @@ import { lstatSyncOrNull } from "../_fs.ts";
 import { cacheFolderIsOwn } from "../_cache_folder.ts";
 import { privateFolder, runnerFolder } from "../_runner_folder.ts";
 import { type Language, LANGUAGES } from "../types.ts";
-import { backendFor, checkPlanPaths, runDirPath } from "./execute.ts";
+import { backendFor, runDirPath } from "./execute.ts";
 import { movedTo, prestartable, prestarts } from "./prestart.ts";
 import type { Plan } from "./plan.ts";
 
@@ -166,11 +166,10 @@ export async function startRemembered(args: readonly string[], cwd: string): Pro
     // folder others may write (the run itself then refuses it).
     if (!remembered || !cacheFolderIsOwn(remembered.cacheDir)) return;
     const plan = withGranted(movedTo(remembered.plan, runDirPath()));
-    // This command's own folder, and everything staging makes in its own temp dir or below that
-    // folder (checkPlanPaths): a plan file is staged before it is compared with a fresh plan.
+    // This command's own folder. The prestart refuses a plan that is not prestartable, and its
+    // staging one that would make anything outside its temp dir or that folder (checkPlanPaths):
+    // a plan file is staged before it is compared with a fresh plan.
     if (plan.policy.workdir !== Deno.realPathSync(cwd)) return;
-    checkPlanPaths(plan);
-    if (!prestartable(plan)) return;
     const backend = await backendFor(remembered.language, {
       sandbox: true,
       cacheDir: remembered.cacheDir,
