@@ -71,16 +71,19 @@ export var checkOutputFolders = (function (folders, workdir) {
 });
 export var checkPlanPaths = (function (plan) {
     const { tmpDir, workdir } = plan.policy;
-    const copy = plan.script.copy;
-    const misplaced = [
-        isInside(plan.contextFile, tmpDir) && plan.contextFile !== tmpDir ? [] : [plan.contextFile],
-        dirname(copy) === join(tmpDir, "entry") && basename(copy) !== "" ? [] : [copy],
-        plan.command.cwd === workdir ? [] : [plan.command.cwd ?? "(no working directory)"],
-        ...plan.outputs.map(((o) => isInside(o.staging, tmpDir) && o.staging !== tmpDir &&
-            isInside(o.target, workdir) && o.target !== workdir
-            ? []
-            : [o.target])),
-    ].flat();
+    const below = ((path, folder) => path !== folder && isInside(path, folder));
+    const misplaced = [];
+    if (!below(plan.contextFile, tmpDir))
+        misplaced.push(plan.contextFile);
+    if (dirname(plan.script.copy) !== join(tmpDir, "entry"))
+        misplaced.push(plan.script.copy);
+    if (plan.command.cwd !== workdir)
+        misplaced.push(plan.command.cwd ?? "(no working directory)");
+    for (const output of plan.outputs) {
+        if (!below(output.staging, tmpDir) || !below(output.target, workdir)) {
+            misplaced.push(output.target);
+        }
+    }
     if (misplaced.length > 0)
         throw new Error(`the plan leaves its places: ${misplaced.join(", ")}`);
 });
@@ -278,7 +281,7 @@ export var runStaged = (async function (staged, options) {
         await staged.dispose(options.removeLater);
     }
 });
-import { basename, dirname, join, relative, tmpDir } from "../_path.js";
+import { dirname, join, relative, tmpDir } from "../_path.js";
 import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";

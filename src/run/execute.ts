@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { basename, dirname, join, relative, tmpDir } from "../_path.ts";
+import { dirname, join, relative, tmpDir } from "../_path.ts";
 import {
   isInside,
   lstatOrNull,
@@ -276,25 +276,24 @@ export interface Staged {
  */
 export function checkPlanPaths(plan: Plan): void {
   const { tmpDir, workdir } = plan.policy;
-  const copy = plan.script.copy;
-  const misplaced = [
-    isInside(plan.contextFile, tmpDir) && plan.contextFile !== tmpDir ? [] : [plan.contextFile],
-    dirname(copy) === join(tmpDir, "entry") && basename(copy) !== "" ? [] : [copy],
-    plan.command.cwd === workdir ? [] : [plan.command.cwd ?? "(no working directory)"],
-    ...plan.outputs.map((o) =>
-      isInside(o.staging, tmpDir) && o.staging !== tmpDir &&
-        isInside(o.target, workdir) && o.target !== workdir
-        ? []
-        : [o.target]
-    ),
-  ].flat();
+  const below = (path: string, folder: string) => path !== folder && isInside(path, folder);
+  const misplaced: string[] = [];
+  if (!below(plan.contextFile, tmpDir)) misplaced.push(plan.contextFile);
+  if (dirname(plan.script.copy) !== join(tmpDir, "entry")) misplaced.push(plan.script.copy);
+  if (plan.command.cwd !== workdir) misplaced.push(plan.command.cwd ?? "(no working directory)");
+  for (const output of plan.outputs) {
+    if (!below(output.staging, tmpDir) || !below(output.target, workdir)) {
+      misplaced.push(output.target);
+    }
+  }
   if (misplaced.length > 0) throw new Error(`the plan leaves its places: ${misplaced.join(", ")}`);
 }
 
 /**
  * Stages a plan: creates the temp dir (private), the output folders and the outputs' staging
- * copies, writes the context file and the script's verified copy, and wraps the command. With `held` (a backend that `holds`),
- * also starts the command, which then waits at its gate until {@linkcode runStaged} releases it.
+ * copies, writes the context file and the script's verified copy, and wraps the command. With
+ * `held` (a backend that `holds`), also starts the command, which then waits at its gate until
+ * {@linkcode runStaged} releases it.
  *
  * @throws {ExecError} when an output folder cannot be created.
  */
@@ -377,7 +376,8 @@ export async function stage(
     // The script runs from a copy of the bytes its manifest verified (see Plan.script), written
     // while a held command starts (it reads nothing of the script before its gate opens). Made
     // after the temp dir is lent to the sandbox's uid (as root): the copy and its folder stay
-    // Capibara's, readable, so no process of that uid can change them.
+    // Capibara's, readable, so no process of that uid can change them. The modes are set again
+    // after making: mkdir and write apply the process's umask to them.
     const script = await verifiedBytes(plan.script.source, plan.script.sha256);
     Deno.mkdirSync(dirname(plan.script.copy), { mode: 0o755 });
     Deno.chmodSync(dirname(plan.script.copy), 0o755);
