@@ -1,4 +1,9 @@
 // Generated from src/cli/output.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+var contextTooLarge = (function (what) {
+    return new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
+        hint: "Pass the data as a file the script reads (its path in the context), not in it",
+    });
+});
 export var terminalSafe = (function (text, options = {}) {
     const unsafe = options.multiline ? UNSAFE_MULTILINE : UNSAFE_LINE;
     return text.replace(unsafe, ((c) => {
@@ -213,25 +218,21 @@ export var parseContext = (async function (value, io = PROCESS_IO) {
         return {};
     let text = value;
     let where = "--context";
-    const tooLarge = ((what) => new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
-        hint: "Pass the data as a file the script reads (its path in the context), not in it",
-    }));
     if (value === "@-") {
         where = "standard input";
         text = await io.stdin();
         if (text.length > MAX_CONTEXT_MIB * 1024 ** 2)
-            throw tooLarge(where);
+            throw contextTooLarge(where);
     }
     else if (value.startsWith("@")) {
         where = value.slice(1);
         const path = resolve(io.cwd, where);
-        let info;
         try {
-            info = Deno.statSync(path);
+            const info = Deno.statSync(path);
             if (!info.isFile)
                 throw new Error("it is not a regular file");
             if (info.size > MAX_CONTEXT_MIB * 1024 ** 2)
-                throw tooLarge(where);
+                throw contextTooLarge(where);
             text = await Deno.readTextFile(path);
         }
         catch (error) {
@@ -278,6 +279,7 @@ import { Capibara } from "../capibara.js";
 import { CapibaraError, ValidationError } from "../errors.js";
 const MAX_CONTEXT_MIB = 64;
 const STDIN_MAX = MAX_CONTEXT_MIB * 1024 ** 2;
+;
 export const PROCESS_IO = {
     out: ((line) => console.log(line)),
     err: ((line) => console.error(line)),
@@ -292,7 +294,7 @@ export const PROCESS_IO = {
     },
     stdin: (async () => new TextDecoder().decode(await readBounded(new Response(Deno.stdin.readable), STDIN_MAX).catch(((error) => {
         if (error instanceof TooLarge)
-            return new Uint8Array(STDIN_MAX + 1);
+            throw contextTooLarge("standard input");
         throw error;
     })))),
 };

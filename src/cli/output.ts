@@ -30,8 +30,15 @@ export interface CommandIo {
 
 /** The largest context `--context` reads, in MiB. */
 const MAX_CONTEXT_MIB = 64;
-/** What is read of standard input at most: just past the largest context. */
+/** What is read of standard input at most: the largest context. */
 const STDIN_MAX = MAX_CONTEXT_MIB * 1024 ** 2;
+
+/** The refusal of a context larger than `MAX_CONTEXT_MIB`, read from `what`. */
+function contextTooLarge(what: string): ValidationError {
+  return new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
+    hint: "Pass the data as a file the script reads (its path in the context), not in it",
+  });
+}
 
 /** The process's own streams, folder and environment. */
 export const PROCESS_IO: CommandIo = {
@@ -46,11 +53,11 @@ export const PROCESS_IO: CommandIo = {
   get cwd() {
     return Deno.cwd();
   },
-  // Bounded: a context piped in is read up to just past its limit (parseContext refuses more).
+  // Bounded: a context piped in is read up to its limit, and refused past it.
   stdin: async () =>
     new TextDecoder().decode(
       await readBounded(new Response(Deno.stdin.readable), STDIN_MAX).catch((error) => {
-        if (error instanceof TooLarge) return new Uint8Array(STDIN_MAX + 1);
+        if (error instanceof TooLarge) throw contextTooLarge("standard input");
         throw error;
       }),
     ),
@@ -391,23 +398,18 @@ export async function parseContext(
   if (value === undefined) return {};
   let text = value;
   let where = "--context";
-  const tooLarge = (what: string) =>
-    new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
-      hint: "Pass the data as a file the script reads (its path in the context), not in it",
-    });
   if (value === "@-") {
     where = "standard input";
     text = await io.stdin();
-    if (text.length > MAX_CONTEXT_MIB * 1024 ** 2) throw tooLarge(where);
+    if (text.length > MAX_CONTEXT_MIB * 1024 ** 2) throw contextTooLarge(where);
   } else if (value.startsWith("@")) {
     where = value.slice(1);
     const path = resolve(io.cwd, where);
-    let info: Deno.FileInfo | undefined;
     try {
-      info = Deno.statSync(path);
+      const info = Deno.statSync(path);
       // A regular file of a bounded size: /dev/zero or a FIFO would never end.
       if (!info.isFile) throw new Error("it is not a regular file");
-      if (info.size > MAX_CONTEXT_MIB * 1024 ** 2) throw tooLarge(where);
+      if (info.size > MAX_CONTEXT_MIB * 1024 ** 2) throw contextTooLarge(where);
       text = await Deno.readTextFile(path);
     } catch (error) {
       if (error instanceof ValidationError) throw error;
