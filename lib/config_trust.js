@@ -22,16 +22,15 @@ export var trustRequest = (function (project) {
     const coreUrl = nonBlank(project.core?.url);
     if (coreUrl !== undefined)
         request.coreUrl = coreUrl;
-    const widened = project.max_output_mib !== undefined &&
-        project.max_output_mib > DEFAULT_OUTPUT_MIB;
-    if (widened)
-        request.maxOutputMib = project.max_output_mib;
-    const longer = project.timeout !== undefined && project.timeout > DEFAULT_TIMEOUT_SECONDS;
-    if (longer)
-        request.timeoutSeconds = project.timeout;
+    const { timeout, max_output_mib: maxOutputMib } = project;
     const generateTimeout = project.generator?.timeout;
-    const waitsLonger = generateTimeout !== undefined &&
-        generateTimeout > DEFAULT_GENERATE_TIMEOUT_SECONDS;
+    const widened = widens(maxOutputMib, DEFAULT_OUTPUT_MIB);
+    if (widened)
+        request.maxOutputMib = maxOutputMib;
+    const longer = widens(timeout, DEFAULT_TIMEOUT_SECONDS);
+    if (longer)
+        request.timeoutSeconds = timeout;
+    const waitsLonger = widens(generateTimeout, DEFAULT_GENERATE_TIMEOUT_SECONDS);
     if (waitsLonger)
         request.generateTimeoutSeconds = generateTimeout;
     const needed = request.network.length + request.privateNetwork.length + request.env.length +
@@ -43,18 +42,21 @@ export var trustRequest = (function (project) {
 export var harmlessPart = (function (project) {
     return {
         ...(project.mode !== undefined ? { mode: project.mode } : {}),
-        ...(project.timeout !== undefined && project.timeout <= DEFAULT_TIMEOUT_SECONDS
-            ? { timeout: project.timeout }
-            : {}),
+        ...(narrows(project.timeout, DEFAULT_TIMEOUT_SECONDS) ? { timeout: project.timeout } : {}),
         ...(project.trust !== undefined ? { trust: project.trust } : {}),
-        ...(project.generator?.timeout !== undefined &&
-            project.generator.timeout <= DEFAULT_GENERATE_TIMEOUT_SECONDS
-            ? { generator: { timeout: project.generator.timeout } }
+        ...(narrows(project.generator?.timeout, DEFAULT_GENERATE_TIMEOUT_SECONDS)
+            ? { generator: { timeout: project.generator?.timeout } }
             : {}),
-        ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
+        ...(narrows(project.max_output_mib, DEFAULT_OUTPUT_MIB)
             ? { max_output_mib: project.max_output_mib }
             : {}),
     };
+});
+var widens = (function (value, limit) {
+    return value !== undefined && value > limit;
+});
+var narrows = (function (value, limit) {
+    return value !== undefined && !widens(value, limit);
 });
 export var describeRequest = (function (request) {
     const list = ((values) => values.map(((v) => JSON.stringify(v))).join(", "));
@@ -184,6 +186,8 @@ export const TRUST_ENV = "CAPIBARA_TRUST_CONFIG";
 export const TRUST_FILE = "trust.json";
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 120;
+;
+;
 ;
 ;
 ;

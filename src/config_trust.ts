@@ -17,11 +17,11 @@
  *
  * Settings that only narrow or tune (`mode`, `trust`, a `timeout`, `generator.timeout` or
  * `max_output_mib` at most the default) need no trust; one above the default widens a limit and
- * does. `trust` (the keys
- * whose signatures count, and `require_signature`) can only refuse entries: a signature grants a
- * script nothing that an unsigned entry would not get, and a repository's keys never satisfy a
- * machine's own requirement (`CAPIBARA_REQUIRE_SIGNATURE`, see store/trust.ts). `resolveConfig`
- * applies the rule, so nothing below it sees an untrusted file's grants or generator.
+ * does. `trust` (the keys whose signatures count, and `require_signature`) can only refuse
+ * entries: a signature grants a script nothing that an unsigned entry would not get, and a
+ * repository's keys never satisfy a machine's own requirement (`CAPIBARA_REQUIRE_SIGNATURE`, see
+ * store/trust.ts). `resolveConfig` applies the rule, so nothing below it sees an untrusted file's
+ * grants or generator.
  *
  * @module
  */
@@ -139,14 +139,13 @@ export function trustRequest(project: ProjectConfig): TrustRequest | undefined {
   if (model !== undefined) request.model = model;
   const coreUrl = nonBlank(project.core?.url);
   if (coreUrl !== undefined) request.coreUrl = coreUrl;
-  const widened = project.max_output_mib !== undefined &&
-    project.max_output_mib > DEFAULT_OUTPUT_MIB;
-  if (widened) request.maxOutputMib = project.max_output_mib;
-  const longer = project.timeout !== undefined && project.timeout > DEFAULT_TIMEOUT_SECONDS;
-  if (longer) request.timeoutSeconds = project.timeout;
+  const { timeout, max_output_mib: maxOutputMib } = project;
   const generateTimeout = project.generator?.timeout;
-  const waitsLonger = generateTimeout !== undefined &&
-    generateTimeout > DEFAULT_GENERATE_TIMEOUT_SECONDS;
+  const widened = widens(maxOutputMib, DEFAULT_OUTPUT_MIB);
+  if (widened) request.maxOutputMib = maxOutputMib;
+  const longer = widens(timeout, DEFAULT_TIMEOUT_SECONDS);
+  if (longer) request.timeoutSeconds = timeout;
+  const waitsLonger = widens(generateTimeout, DEFAULT_GENERATE_TIMEOUT_SECONDS);
   if (waitsLonger) request.generateTimeoutSeconds = generateTimeout;
   const needed = request.network.length + request.privateNetwork.length + request.env.length +
           request.read.length + request.write.length > 0 ||
@@ -160,20 +159,27 @@ export function harmlessPart(project: ProjectConfig): ProjectConfig {
   return {
     ...(project.mode !== undefined ? { mode: project.mode } : {}),
     // Shortened only, as the outputs' bound: a repository may not hold a run longer.
-    ...(project.timeout !== undefined && project.timeout <= DEFAULT_TIMEOUT_SECONDS
-      ? { timeout: project.timeout }
-      : {}),
+    ...(narrows(project.timeout, DEFAULT_TIMEOUT_SECONDS) ? { timeout: project.timeout } : {}),
     ...(project.trust !== undefined ? { trust: project.trust } : {}),
     // The generator's time limit, shortened only; the generator itself needs trust.
-    ...(project.generator?.timeout !== undefined &&
-        project.generator.timeout <= DEFAULT_GENERATE_TIMEOUT_SECONDS
-      ? { generator: { timeout: project.generator.timeout } }
+    ...(narrows(project.generator?.timeout, DEFAULT_GENERATE_TIMEOUT_SECONDS)
+      ? { generator: { timeout: project.generator?.timeout } }
       : {}),
     // Lowered only: a repository may tighten the bound of its runs' outputs, not widen it.
-    ...(project.max_output_mib !== undefined && project.max_output_mib <= DEFAULT_OUTPUT_MIB
+    ...(narrows(project.max_output_mib, DEFAULT_OUTPUT_MIB)
       ? { max_output_mib: project.max_output_mib }
       : {}),
   };
+}
+
+/** Whether a limit a configuration sets is above its default: raising one needs trust. */
+function widens(value: number | undefined, limit: number): value is number {
+  return value !== undefined && value > limit;
+}
+
+/** Whether a configuration sets a limit that does not widen it: that needs no trust. */
+function narrows(value: number | undefined, limit: number): value is number {
+  return value !== undefined && !widens(value, limit);
 }
 
 /** The default bound of a run's outputs on disk, in MiB. */

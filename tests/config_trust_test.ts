@@ -10,6 +10,7 @@ import {
   describeRequest,
   evaluateTrust,
   type EvaluateTrustOptions,
+  harmlessPart,
   type ProjectTrust,
   TRUST_ENV,
   trustRequest,
@@ -292,6 +293,33 @@ Deno.test("a configuration may lower the bound of a run's outputs without trust,
     () => resolveConfig({ trustProjectConfig: true }, {}, { generator: { timeout: 1e9 } }),
     /generator\.timeout/,
   );
+});
+
+Deno.test("a limit set at its default needs no trust and is applied; one above it needs trust and is not", () => {
+  const untrusted: ProjectTrust = { state: "untrusted" };
+  const mib = DEFAULT_STAGING_LIMITS.bytes / 1024 ** 2;
+  const cases = [
+    { at: { timeout: 300 }, above: { timeout: 301 }, read: (c: ProjectConfig) => c.timeout },
+    {
+      at: { generator: { timeout: 120 } },
+      above: { generator: { timeout: 121 } },
+      read: (c: ProjectConfig) => c.generator?.timeout,
+    },
+    {
+      at: { max_output_mib: mib },
+      above: { max_output_mib: mib + 1 },
+      read: (c: ProjectConfig) => c.max_output_mib,
+    },
+  ];
+  for (const { at, above, read } of cases) {
+    assert.equal(trustRequest(at), undefined, JSON.stringify(at));
+    assert.ok(trustRequest(above), JSON.stringify(above));
+    assert.equal(read(harmlessPart(at)), read(at), JSON.stringify(at));
+    assert.equal(read(harmlessPart(above)), undefined, JSON.stringify(above));
+  }
+  // Applied as set, and left at the default when above it, untrusted.
+  assert.equal(resolveConfig({}, {}, { timeout: 300 }, untrusted).timeoutSeconds, 300);
+  assert.equal(resolveConfig({}, {}, { timeout: 301 }, untrusted).timeoutSeconds, 300);
 });
 
 Deno.test("a configuration may shorten a run's time limit without trust, never lengthen it", () => {
