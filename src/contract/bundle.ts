@@ -37,7 +37,9 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
   }
 }
 
-/** The first balanced `{…}` in `text` from `from` (string-aware) and where it ends, or undefined. */
+/**
+ * The first balanced `{…}` in `text` from `from` (string-aware) and where it ends, or undefined.
+ */
 function firstObject(text: string, from = 0): { text: string; end: number } | undefined {
   const start = text.indexOf("{", from);
   if (start < 0) return undefined;

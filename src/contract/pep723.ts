@@ -68,8 +68,8 @@ function blockToml(content: string): string {
 
 /**
  * Read a script's PEP 723 `script` block as PEP 723's reference implementation does (its regular
- * expression's blocks, {@linkcode pep723Blocks}, then TOML), and return its `dependencies` and `requires-python`; undefined when
- * the script has no such block.
+ * expression's blocks, {@linkcode pep723Blocks}, then TOML), and return its `dependencies` and
+ * `requires-python`; undefined when the script has no such block.
  *
  * @throws {RequirementError} when there are two `script` blocks, the block is not valid TOML, or
  * `dependencies` is not an array of strings.

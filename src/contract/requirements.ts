@@ -268,7 +268,9 @@ function parseMarkerOp(r: Reader): string {
   return r.fail("a marker operator (<=, <, !=, ==, >=, >, ~=, ===, in, not in)");
 }
 
-/** How deep a marker's parentheses may nest: deeper, its parse and every walk of it recurse too far. */
+/**
+ * How deep a marker's parentheses may nest: deeper, its parse and every walk of it recurse too far.
+ */
 const MAX_MARKER_DEPTH = 32;
 
 function parseMarkerAtom(r: Reader, depth: number): MarkerNode {

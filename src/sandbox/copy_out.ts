@@ -349,7 +349,9 @@ export function processesBelow(root: number): number[] {
   return found;
 }
 
-/** Whether a process runs as root while this one does not: a set-user-ID helper's, not a script's. */
+/**
+ * Whether a process runs as root while this one does not: a set-user-ID helper's, not a script's.
+ */
 function privilegedHelper(pid: number): boolean {
   if (Deno.uid() === 0) return false;
   try {

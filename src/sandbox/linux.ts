@@ -228,8 +228,8 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
 /**
  * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files
  * for bwrap, joins the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
- * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK SECCOMP ETC… [--held SIGN] [--mount MOUNT TABLE] JOIN…
- * -- COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}, and the
+ * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK SECCOMP ETC… [--held SIGN] [--mount MOUNT TABLE]
+ * JOIN… -- COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}, and the
  * file `SIGN` is opened (made empty) as {@linkcode SIGN_FD}.
  *
  * With `--mount` (a root run, in the private mount namespace `unshare` made), `mount --all` binds

@@ -289,8 +289,9 @@ export const MAX_CONTEXT_PATHS = 1_000;
 export const MAX_PATH_PARTS = 128;
 
 /**
- * Finds, checks and classifies the paths a context names (at most {@linkcode MAX_CONTEXT_PATHS}). An output's folder may not be the
- * workdir, lie in or contain `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
+ * Finds, checks and classifies the paths a context names (at most
+ * {@linkcode MAX_CONTEXT_PATHS}). An output's folder may not be the workdir, lie in or contain
+ * `.git/` or `.capibara/` ({@linkcode checkOutputFolder}).
  *
  * With `requireInputs`, a path under an input key (`input`, `files`, `source`…, see
  * {@linkcode isInputKey}) that does not exist is refused too.
