@@ -430,32 +430,44 @@ else:
     print("ready", flush=True)
     time.sleep(30)
 `;
-    const process = new Deno.Command("python3", {
-      args: ["-c", script, dir, "parent", script],
-      stdout: "piped",
-    }).spawn();
-    try {
-      const reader = process.stdout.getReader();
-      const { value } = await reader.read();
-      assert.match(new TextDecoder().decode(value), /ready/);
-      reader.releaseLock();
-      assert.ok(processesBelow(process.pid).length >= 2, "the child is found below its parent");
-      const held = heldRemovedFiles(process.pid, devicesOf([dir]));
-      if (held.bytes !== Infinity) {
-        assert.deepEqual(held, { bytes: 5 << 20, files: 2 });
-      } else {
-        // Where the kernel lets only root look at a mapped file, it cannot be measured.
-        assert.notEqual(Deno.uid(), 0, "root measures a mapped file");
-      }
-      // Files on other devices are not the measured folders' (a memfd, another file system).
-      assert.deepEqual(heldRemovedFiles(process.pid, new Set()), { bytes: 0, files: 0 });
-    } finally {
-      process.kill("SIGKILL");
-      await process.status;
-      await process.stdout.cancel().catch(() => {});
+    await using process = await startReady(
+      new Deno.Command("python3", { args: ["-c", script, dir, "parent", script], stdout: "piped" }),
+    );
+    assert.ok(processesBelow(process.pid).length >= 2, "the child is found below its parent");
+    const held = heldRemovedFiles(process.pid, devicesOf([dir]));
+    if (held.bytes !== Infinity) {
+      assert.deepEqual(held, { bytes: 5 << 20, files: 2 });
+    } else {
+      // Where the kernel lets only root look at a mapped file, it cannot be measured.
+      assert.notEqual(Deno.uid(), 0, "root measures a mapped file");
     }
+    // Files on other devices are not the measured folders' (a memfd, another file system).
+    assert.deepEqual(heldRemovedFiles(process.pid, new Set()), { bytes: 0, files: 0 });
   },
 });
+
+/**
+ * Starts `command` (its standard output piped) and waits until it prints `ready`; disposing it
+ * kills it.
+ */
+async function startReady(command: Deno.Command): Promise<{ pid: number } & AsyncDisposable> {
+  const process = command.spawn();
+  const stop = async () => {
+    process.kill("SIGKILL");
+    await process.status;
+    await process.stdout.cancel().catch(() => {});
+  };
+  try {
+    const reader = process.stdout.getReader();
+    const { value } = await reader.read();
+    assert.match(new TextDecoder().decode(value), /ready/);
+    reader.releaseLock();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pid: process.pid, [Symbol.asyncDispose]: stop };
+}
 
 /**
  * `heldRemovedFiles()` of a Python process that runs `script` (given a folder of its own as
@@ -475,37 +487,25 @@ async function heldByUser(
   const python =
     ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) => lstatSyncOrNull(path) !== null) ??
       "python3";
-  const process = new Deno.Command(python, {
-    args: ["-c", script, dir],
+  await using process = await startReady(
+    new Deno.Command(python, { args: ["-c", script, dir], stdout: "piped", ...user }),
+  );
+  await before?.(process.pid);
+  const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
+  const code = `const m = await import(${JSON.stringify(module)}); ` +
+    "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
+    "m.devicesOf([Deno.args[1]]))));";
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code, String(process.pid), dir],
+    env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+    clearEnv: true,
+    cwd: "/",
     stdout: "piped",
+    stderr: "piped",
     ...user,
-  }).spawn();
-  try {
-    const reader = process.stdout.getReader();
-    const { value } = await reader.read();
-    assert.match(new TextDecoder().decode(value), /ready/);
-    reader.releaseLock();
-    await before?.(process.pid);
-    const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
-    const code = `const m = await import(${JSON.stringify(module)}); ` +
-      "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
-      "m.devicesOf([Deno.args[1]]))));";
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", code, String(process.pid), dir],
-      env: { DENO_DIR: join(dir, "deno-dir"), PATH: "/usr/bin:/bin", NO_COLOR: "1" },
-      clearEnv: true,
-      cwd: "/",
-      stdout: "piped",
-      stderr: "piped",
-      ...user,
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    return JSON.parse(new TextDecoder().decode(out.stdout));
-  } finally {
-    process.kill("SIGKILL");
-    await process.status;
-    await process.stdout.cancel().catch(() => {});
-  }
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 Deno.test({
