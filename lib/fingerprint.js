@@ -2,8 +2,63 @@
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });
+var quotedRanges = (function (text) {
+    const wordBefore = ((end) => end > 0 && WORD_CHARACTER.test(String.fromCodePoint(codePointBefore(text, end))));
+    const wordAt = ((start) => start < text.length && WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(start))));
+    const nextClose = new Map();
+    const closeAfter = ((kind, from) => {
+        let table = nextClose.get(kind);
+        if (!table) {
+            table = new Int32Array(text.length + 1).fill(-1);
+            for (let i = text.length - 1; i >= 0; i--) {
+                const closes = kind.close.includes(text[i]) && !(kind.word && wordAt(i + 1));
+                table[i] = closes ? i : table[i + 1];
+            }
+            nextClose.set(kind, table);
+        }
+        return from <= text.length ? table[from] : -1;
+    });
+    const ranges = [];
+    for (let i = 0; i < text.length; i++) {
+        const kind = QUOTES.find(((q) => q.open.includes(text[i])));
+        if (!kind || kind.word && wordBefore(i))
+            continue;
+        const close = closeAfter(kind, i + 1);
+        if (close < 0)
+            continue;
+        ranges.push([i, close + 1]);
+        i = close;
+    }
+    return ranges;
+});
+var codePointBefore = (function (text, end) {
+    const low = text.charCodeAt(end - 1);
+    if (low >= 0xdc00 && low <= 0xdfff && end >= 2) {
+        const high = text.charCodeAt(end - 2);
+        if (high >= 0xd800 && high <= 0xdbff)
+            return text.codePointAt(end - 2);
+    }
+    return low;
+});
+var fold = (function (text) {
+    return text.split(KEPT_FROM_NFKC).map(((part, i) => i % 2 ? part : part.normalize("NFKC")))
+        .join("").toLowerCase();
+});
 export var normalizePrompt = (function (prompt) {
-    const text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+    const text = prompt.normalize("NFC");
+    let folded = "";
+    let at = 0;
+    for (const [start, end] of quotedRanges(text)) {
+        folded += fold(text.slice(at, start)).replace(/\s+/gu, " ") + text.slice(start, end);
+        at = end;
+    }
+    folded += fold(text.slice(at)).replace(/\s+/gu, " ");
+    return trimCourtesy(folded.trim());
+});
+export var normalizePromptV2 = (function (prompt) {
+    return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim());
+});
+var trimCourtesy = (function (text) {
     let start = 0;
     let end = text.length;
     const trimEnd = (() => {
@@ -89,7 +144,9 @@ var trimLegacyEnd = (function (text) {
     return text.slice(0, end);
 });
 export var promptNormalizer = (function (major) {
-    return major === LEGACY_TEMPLATE_MAJOR ? normalizePromptLegacyV1 : normalizePrompt;
+    return Object.hasOwn(EARLIER_PROMPT_RULES, major)
+        ? EARLIER_PROMPT_RULES[major]
+        : normalizePrompt;
 });
 export var templateMajor = (function (templateVersion) {
     return templateVersion.split(".")[0] ?? "0";
@@ -240,9 +297,26 @@ export const IDENTITY_FIELDS = [
     "mode",
 ];
 ;
-export const LEGACY_TEMPLATE_MAJOR = "1";
 const PHRASES = [...COURTESY_PHRASES].sort(((a, b) => b.length - a.length));
 const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
+const KEPT_FROM_NFKC = /([\p{No}\p{Lm}\u00aa\u00ba\u2070-\u209f]+)/u;
+const QUOTES = [
+    { open: "'\uff07", close: "'\uff07", word: true },
+    { open: '"\uff02', close: '"\uff02', word: true },
+    { open: "`\uff40", close: "`\uff40", word: true },
+    { open: "\u2018\u201a\u201b", close: "\u2019\u2018", word: true },
+    { open: "\u201c\u201e\u201f", close: "\u201d\u201c", word: false },
+    { open: "\u00ab", close: "\u00bb", word: false },
+    { open: "\u2039", close: "\u203a", word: false },
+    { open: "\u300c\ufe41\uff62", close: "\u300d\ufe42\uff63", word: false },
+    { open: "\u300e\ufe43", close: "\u300f\ufe44", word: false },
+];
+const WORD_CHARACTER = /[\p{L}\p{N}\p{M}]/u;
+;
+;
+;
+;
+;
 ;
 const LEGACY_V1_COURTESY_PHRASES = [
     "please",
@@ -264,6 +338,10 @@ const LEGACY_V1_COURTESY = new RegExp(`(^|\\s)(?:${[...LEGACY_V1_COURTESY_PHRASE
 ;
 const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;
 ;
+export const EARLIER_PROMPT_RULES = {
+    "1": normalizePromptLegacyV1,
+    "2": normalizePromptV2,
+};
 ;
 ;
 ;

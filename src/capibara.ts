@@ -566,8 +566,8 @@ export class Capibara {
   }
 
   /**
-   * An entry keyed under an earlier rule for this very request (template 1's prompt rule, or a
-   * parametric request's key before its mode was hashed); says once how to move it.
+   * An entry keyed under an earlier rule for this very request (an earlier template's prompt
+   * rule, or a parametric request's key before its mode was hashed); says once how to move it.
    */
   async #legacyHit(
     store: Store,
@@ -579,15 +579,15 @@ export class Capibara {
     const entry = await findLegacyEntry(store, request, fp);
     if (entry && !this.#warnedLegacy) {
       this.#warnedLegacy = true;
-      const { fingerprint, mode } = entry.manifest;
+      const { fingerprint, mode, template_version } = entry.manifest;
       (this.#options.warn ?? console.error)(
         mode === "parametric"
-          ? `warning: cached script ${fingerprint} is keyed as parametric requests were before ` +
-            `their mode was hashed; regenerate it with --refresh to store it under ` +
+          ? `warning: cached script ${fingerprint} is keyed under an earlier rule of template ` +
+            `${template_version}; regenerate it with --refresh to store it under ` +
             `${fp.fingerprint} (a parametric entry stores no context, so rekey cannot move it)`
-          : `warning: cached script ${fingerprint} is keyed under template 1's ` +
-            `prompt rule; run capibara rekey to move it (and any others) to the new fingerprints, ` +
-            `or regenerate it with --refresh`,
+          : `warning: cached script ${fingerprint} is keyed under the prompt rule of template ` +
+            `${template_version.split(".")[0]}; run capibara rekey to move it (and any others) ` +
+            `to the new fingerprints, or regenerate it with --refresh`,
       );
     }
     return entry;

@@ -73,8 +73,8 @@ export interface FingerprintOptions {
   /** `strict` (values count, the default) or `parametric` (only the context's shape counts). */
   mode?: Mode;
   /**
-   * Template version whose major part is hashed (default: the current template). Major 1 also
-   * selects the legacy prompt rule ({@linkcode normalizePromptLegacyV1}), so that entries written
+   * Template version whose major part is hashed (default: the current template). An earlier
+   * major also selects its prompt rule ({@linkcode EARLIER_PROMPT_RULES}), so that entries written
    * under it still verify.
    */
   templateVersion?: string;
@@ -86,20 +86,103 @@ export interface FingerprintOptions {
   modeUnhashed?: boolean;
 }
 
-/** The template major whose prompt rule is the legacy one ({@linkcode normalizePromptLegacyV1}). */
-export const LEGACY_TEMPLATE_MAJOR = "1";
-
 /** Courtesy phrases, longest first (the order in which a phrase at an end is tried). */
 const PHRASES: readonly string[] = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length);
 /** Sentence-final punctuation (NFKC has already turned `…` into `...`). */
 const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
 
 /**
- * Normalises a prompt for its fingerprint (template major 2). It removes only what cannot change
+ * Characters NFKC would turn into other ones that mean something else: superscripts and
+ * subscripts (`10²` is not `102`, `2ⁿ` is not `2n`), other numbers (circled, parenthesised,
+ * fractions: `\p{No}`), modifier letters (`\p{Lm}`) and the ordinal indicators `ª` `º`. They are
+ * kept as they are (in NFC).
+ */
+const KEPT_FROM_NFKC = /([\p{No}\p{Lm}\u00aa\u00ba\u2070-\u209f]+)/u;
+
+/**
+ * The quotation marks whose text a prompt keeps verbatim. `open` and `close` hold each kind's
+ * opening and closing marks (with the compatibility forms NFKC would turn into them, so that
+ * folding never makes a mark of what was not one). A `word` kind's mark is also an apostrophe: it
+ * opens only at the start of a word (not after a letter, digit or mark) and closes only at the end
+ * of one, so "don't" and "the users' files" hold no quotation.
+ */
+const QUOTES: readonly { open: string; close: string; word: boolean }[] = [
+  { open: "'\uff07", close: "'\uff07", word: true },
+  { open: '"\uff02', close: '"\uff02', word: true },
+  { open: "`\uff40", close: "`\uff40", word: true },
+  { open: "\u2018\u201a\u201b", close: "\u2019\u2018", word: true },
+  { open: "\u201c\u201e\u201f", close: "\u201d\u201c", word: false },
+  { open: "\u00ab", close: "\u00bb", word: false },
+  { open: "\u2039", close: "\u203a", word: false },
+  { open: "\u300c\ufe41\uff62", close: "\u300d\ufe42\uff63", word: false },
+  { open: "\u300e\ufe43", close: "\u300f\ufe44", word: false },
+];
+
+const WORD_CHARACTER = /[\p{L}\p{N}\p{M}]/u;
+
+/**
+ * The prompt's quoted parts, as [start, end) ranges of code units, in order: from an opening mark
+ * to the first closing mark of its kind after it (an opening mark with none is an ordinary
+ * character). Linear in the text's length: the next closing mark of each kind is found from a
+ * table built once, right to left.
+ */
+function quotedRanges(text: string): [number, number][] {
+  // Whether the character that ends before `end` (-1: that starts at `start`) is part of a word.
+  const wordBefore = (end: number) =>
+    end > 0 && WORD_CHARACTER.test(String.fromCodePoint(codePointBefore(text, end)));
+  const wordAt = (start: number) =>
+    start < text.length && WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(start)!));
+  const nextClose = new Map<(typeof QUOTES)[number], Int32Array>();
+  const closeAfter = (kind: (typeof QUOTES)[number], from: number): number => {
+    let table = nextClose.get(kind);
+    if (!table) {
+      table = new Int32Array(text.length + 1).fill(-1);
+      for (let i = text.length - 1; i >= 0; i--) {
+        const closes = kind.close.includes(text[i]!) && !(kind.word && wordAt(i + 1));
+        table[i] = closes ? i : table[i + 1]!;
+      }
+      nextClose.set(kind, table);
+    }
+    return from <= text.length ? table[from]! : -1;
+  };
+  const ranges: [number, number][] = [];
+  for (let i = 0; i < text.length; i++) {
+    const kind = QUOTES.find((q) => q.open.includes(text[i]!));
+    if (!kind || kind.word && wordBefore(i)) continue;
+    const close = closeAfter(kind, i + 1);
+    if (close < 0) continue;
+    ranges.push([i, close + 1]);
+    i = close;
+  }
+  return ranges;
+}
+
+/** The code point that ends at `end` (a surrogate pair read whole). */
+function codePointBefore(text: string, end: number): number {
+  const low = text.charCodeAt(end - 1);
+  if (low >= 0xdc00 && low <= 0xdfff && end >= 2) {
+    const high = text.charCodeAt(end - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return text.codePointAt(end - 2)!;
+  }
+  return low;
+}
+
+/** Text outside quotation marks, folded: NFKC (but for {@linkcode KEPT_FROM_NFKC}), lower case. */
+function fold(text: string): string {
+  return text.split(KEPT_FROM_NFKC).map((part, i) => i % 2 ? part : part.normalize("NFKC"))
+    .join("").toLowerCase();
+}
+
+/**
+ * Normalises a prompt for its fingerprint (template major 3). It removes only what cannot change
  * what is asked, and keeps every other character, symbols and digits included:
  *
- * 1. Unicode NFKC, then lower case (`toLowerCase()`, Unicode's default mapping);
- * 2. every run of white space (`\s`) becomes one space; leading and trailing space goes;
+ * 1. quoted text (between `'…'`, `"…"`, `` `…` ``, `‘…’`, `“…”`, `«…»`, `‹…›`, `「…」`, `『…』`, see
+ *    {@linkcode QUOTES}) is kept as it is, in NFC: its case and its spaces are what is asked for;
+ * 2. the rest: Unicode NFKC, except for superscripts, subscripts, other numbers and modifier
+ *    letters ({@linkcode KEPT_FROM_NFKC}), then lower case (`toLowerCase()`, Unicode's default
+ *    mapping), and every run of white space (`\s`) becomes one space; leading and trailing space
+ *    goes;
  * 3. then, until nothing changes: sentence-final punctuation (`.` `!` `?` `…`, any run of them) at
  *    the very end; a courtesy phrase (`COURTESY_PHRASES`: "please", "could you", "can you",
  *    "kindly", "thanks", "thank you") at the very start, as whole words, with the one comma that
@@ -107,11 +190,38 @@ const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
  *    it (`, ` or `,`).
  *
  * So "Please summarise the CSV." and "summarise the csv" are one request, while "Increase prices by
- * 10%" and "… by 10", or "Send the thanks email" and "Send the email", stay two. Step 3 looks only
- * at the ends of the text, so the whole takes time linear in the prompt's length.
+ * 10%" and "… by 10", "Send the thanks email" and "Send the email", "by 10²%" and "by 102%", or
+ * "status 'ACTIVE'" and "status 'active'" stay two. Step 3 looks only at the ends of the text (a
+ * quotation ends with its mark, which no step removes), so the whole takes time linear in the
+ * prompt's length.
  */
 export function normalizePrompt(prompt: string): string {
-  const text = prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+  const text = prompt.normalize("NFC");
+  let folded = "";
+  let at = 0;
+  for (const [start, end] of quotedRanges(text)) {
+    folded += fold(text.slice(at, start)).replace(/\s+/gu, " ") + text.slice(start, end);
+    at = end;
+  }
+  folded += fold(text.slice(at)).replace(/\s+/gu, " ");
+  return trimCourtesy(folded.trim());
+}
+
+/**
+ * The prompt rule of template major 2, frozen: NFKC and lower case of the whole prompt (quoted
+ * text and superscripts included, which merged `'ACTIVE'` with `'active'` and `10²` with `102`),
+ * white space collapsed, then step 3 of {@linkcode normalizePrompt}. Used only to find and re-key
+ * entries written under it.
+ */
+export function normalizePromptV2(prompt: string): string {
+  return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim());
+}
+
+/**
+ * Step 3 of {@linkcode normalizePrompt}: sentence-final punctuation at the very end and courtesy
+ * phrases at the very start or end, removed until nothing changes, in time linear in the text.
+ */
+function trimCourtesy(text: string): string {
   // After step 2 the only white space is single spaces between words, and removing a part at an
   // end leaves at most one space at that end: [start, end) is the text, trimmed at each step.
   let start = 0;
@@ -245,9 +355,21 @@ function trimLegacyEnd(text: string): string {
   return text.slice(0, end);
 }
 
-/** The prompt rule of a template major: the legacy one for major 1, else the current one. */
+/**
+ * The prompt rules of earlier template majors, read-only: each merged requests that mean
+ * different things, so none keys a new entry. They stay so that entries written under them still
+ * verify, are found on a miss for the very request they answer, and can be re-keyed.
+ */
+export const EARLIER_PROMPT_RULES: Readonly<Record<string, (prompt: string) => string>> = {
+  "1": normalizePromptLegacyV1,
+  "2": normalizePromptV2,
+};
+
+/** The prompt rule of a template major: an earlier major's own, else the current one. */
 export function promptNormalizer(major: string): (prompt: string) => string {
-  return major === LEGACY_TEMPLATE_MAJOR ? normalizePromptLegacyV1 : normalizePrompt;
+  return Object.hasOwn(EARLIER_PROMPT_RULES, major)
+    ? EARLIER_PROMPT_RULES[major]!
+    : normalizePrompt;
 }
 
 /** The major part of a template version (`"2.0.0"` → `"2"`). */

@@ -61,22 +61,49 @@ function numberToken(rng: Rng): string {
   return String(Math.floor(rng() * 1000));
 }
 
-/** A request: 3 to 7 tokens (words, numbers, words with symbols), a content word at each end. */
+/** Quotation marks, opening and closing: the text between them is kept as it is. */
+const QUOTES: [string, string][] = [["'", "'"], ['"', '"'], ["`", "`"], ["\u201c", "\u201d"], [
+  "\u00ab",
+  "\u00bb",
+], ["\u300c", "\u300d"]];
+const OPENING = new Set(QUOTES.map(([open]) => open));
+/** Superscript digits 0-9, which NFKC would turn into digits. */
+const SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079";
+
+/** Quoted text: one or two words in mixed case, with the white space between them as typed. */
+function quotedToken(rng: Rng): string {
+  const [open, close] = pick(rng, QUOTES);
+  const word = () => [...pick(rng, WORDS)].map((c) => rng() < 0.4 ? c.toUpperCase() : c).join("");
+  return open + word() + (rng() < 0.5 ? pick(rng, SPACES) + word() : "") + close;
+}
+
+const isQuoted = (token: string) => OPENING.has(token[0]!);
+
+/**
+ * A request: 3 to 7 tokens (words, numbers, numbers with symbols or a superscript, quoted text), a
+ * content word at each end.
+ */
 function baseTokens(rng: Rng): string[] {
   const count = 3 + Math.floor(rng() * 5);
   const tokens: string[] = [];
   for (let i = 0; i < count; i++) {
     const edge = i === 0 || i === count - 1;
     const r = rng();
-    if (edge || r < 0.6) tokens.push(pick(rng, WORDS));
-    else if (r < 0.8) tokens.push(numberToken(rng));
-    else tokens.push(numberToken(rng) + pick(rng, SYMBOLS));
+    if (edge || r < 0.5) tokens.push(pick(rng, WORDS));
+    else if (r < 0.65) tokens.push(numberToken(rng));
+    else if (r < 0.75) tokens.push(numberToken(rng) + pick(rng, SYMBOLS));
+    else if (r < 0.85) tokens.push(numberToken(rng) + pick(rng, [...SUPERSCRIPTS]));
+    else tokens.push(quotedToken(rng));
   }
   return tokens;
 }
 
-/** The same text in another spelling that the rule must ignore: case, NFKC forms. */
+/**
+ * The same text in another spelling that the rule must ignore: case, NFKC forms (quoted text is
+ * what is asked for, letter for letter: only its decomposed form is the same text).
+ */
 function respell(rng: Rng, token: string): string {
+  if (isQuoted(token)) return rng() < 0.3 ? token.normalize("NFD") : token;
   let out = "";
   for (const ch of token) {
     const r = rng();
@@ -122,7 +149,7 @@ function change(rng: Rng, tokens: readonly string[]): { tokens: string[]; what: 
   const inner = () => 1 + Math.floor(rng() * (out.length - 2)); // never an end
   const any = () => Math.floor(rng() * out.length);
   for (;;) {
-    switch (Math.floor(rng() * 8)) {
+    switch (Math.floor(rng() * 10)) {
       case 0: { // a digit
         const at = out.findIndex((t) => /[0-9]/.test(t));
         if (at < 0) {
@@ -167,9 +194,43 @@ function change(rng: Rng, tokens: readonly string[]): { tokens: string[]; what: 
         [out[at], out[at + 1]] = [out[at + 1]!, out[at]!];
         return { tokens: out, what: "two words swapped" };
       }
-      default: // a courtesy word inside the prompt is content
+      case 7: // a courtesy word inside the prompt is content
         out.splice(inner(), 0, pick(rng, COURTESY_PHRASES));
         return { tokens: out, what: "a courtesy word inside" };
+      case 8: { // a quoted letter's case, or the white space between quoted words
+        let at = out.findIndex(isQuoted);
+        if (at < 0) {
+          at = inner();
+          out.splice(at, 0, quotedToken(rng));
+          return { tokens: out, what: "quoted text's case or spacing" };
+        }
+        const token = out[at]!;
+        const run = token.match(/\s+/u)?.[0];
+        if (run && rng() < 0.5) {
+          out[at] = token.replace(/\s+/u, () => pick(rng, SPACES.filter((space) => space !== run)));
+        } else {
+          const chars = [...token];
+          const letters = chars.map((c, i) => [c, i] as const).filter(([c]) =>
+            c.toLowerCase() !== c.toUpperCase()
+          );
+          const [letter, i] = pick(rng, letters);
+          chars[i] = letter === letter.toLowerCase() ? letter.toUpperCase() : letter.toLowerCase();
+          out[at] = chars.join("");
+        }
+        return { tokens: out, what: "quoted text's case or spacing" };
+      }
+      default: { // a digit and its superscript
+        const at = out.findIndex((t) =>
+          !isQuoted(t) && /[0-9\u2070\u00b9\u00b2\u00b3\u2074-\u2079]/.test(t)
+        );
+        if (at < 0) continue;
+        out[at] = [...out[at]!].map((c) => {
+          const digit = "0123456789".indexOf(c);
+          const superscript = SUPERSCRIPTS.indexOf(c);
+          return digit >= 0 ? SUPERSCRIPTS[digit] : superscript >= 0 ? String(superscript) : c;
+        }).join("");
+        return { tokens: out, what: "a digit for its superscript" };
+      }
     }
   }
 }
@@ -210,7 +271,7 @@ Deno.test("fingerprint() keeps apart a generated pair that differs in any kept c
     );
   }
   // Every kind of change was tried many times.
-  assert.equal(seen.size, 8, [...seen.keys()].join(", "));
+  assert.equal(seen.size, 10, [...seen.keys()].join(", "));
   for (const [what, n] of seen) assert.ok(n > 100, `${what}: only ${n} pairs`);
 });
 
@@ -231,6 +292,13 @@ const TABLE: [string, string, boolean][] = [
   ["Round to 2 decimals", "Round to 2. decimals", false],
   ["rename a.txt to b.txt", "rename b.txt to a.txt", false],
   ["Count words; please", "Count words", false],
+  ["Set the status to 'ACTIVE'", "Set the status to 'active'", false],
+  ["Split on ' '", "Split on '  '", false],
+  ['Replace "\t" with ","', 'Replace " " with ","', false],
+  ["Increase prices by 10\u00b2%", "Increase prices by 102%", false],
+  ["Compute x\u2099 for n = 3", "Compute xn for n = 3", false],
+  ["Set the status to 'ACTIVE', please.", "set the status to 'ACTIVE'", true],
+  ["Don't touch the USERS' files", "don't touch the users' files", true],
 ];
 
 for (const [a, b, same] of TABLE) {

@@ -7,6 +7,7 @@ import {
   type FingerprintOptions,
   normalizePrompt,
   normalizePromptLegacyV1,
+  normalizePromptV2,
 } from "../src/fingerprint.ts";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "../src/contract/contract.ts";
 import { MAX_PROMPT_LENGTH } from "../src/types.ts";
@@ -34,14 +35,15 @@ Deno.test("fingerprint() changes with a value, the language or the template majo
     await fingerprint(PROMPT, { ...CONTEXT, output: "other.mp4" }),
     await fingerprint(PROMPT, { ...CONTEXT, inputs: ["b.mp4", "a.mp4"] }),
     await fingerprint(PROMPT, CONTEXT, { language: "typescript" }),
-    await fingerprint(PROMPT, CONTEXT, { templateVersion: "3.0.0" }),
+    await fingerprint(PROMPT, CONTEXT, { templateVersion: "4.0.0" }),
+    await fingerprint(PROMPT, CONTEXT, { templateVersion: "2.0.0" }),
     await fingerprint(PROMPT, CONTEXT, { templateVersion: "1.0.0" }),
     await fingerprint(PROMPT + " and add music", CONTEXT),
   ];
   for (const o of others) assert.notEqual(o.fingerprint, base.fingerprint);
   // A minor template change keeps the fingerprint.
   assert.equal(
-    (await fingerprint(PROMPT, CONTEXT, { templateVersion: "2.4.2" })).fingerprint,
+    (await fingerprint(PROMPT, CONTEXT, { templateVersion: "3.4.2" })).fingerprint,
     base.fingerprint,
   );
 });
@@ -94,24 +96,65 @@ Deno.test("fingerprint() never gives a strict context that spells a shape a para
 
 Deno.test("fingerprint() golden values pin the algorithm", async () => {
   // If one of these changes, every cached script in every repository misses: bump the template
-  // major instead of changing the algorithm silently. The values of template 2 were computed
-  // outside Capibara, with Python's hashlib over the rule as README states it (unicodedata NFKC,
-  // lower case, whitespace collapsed, courtesy phrases and final punctuation at the ends only;
-  // the context as sorted, compact JSON).
-  assert.equal(TEMPLATE_VERSION, "2.0.0");
+  // major instead of changing the algorithm silently. The values were computed outside Capibara,
+  // with Python's hashlib and unicodedata over each rule as README states it (template 3: quoted
+  // text kept, NFKC but for superscripts, subscripts and other numbers, lower case, whitespace
+  // collapsed, courtesy phrases and final punctuation at the ends only; the context as sorted,
+  // compact JSON).
+  assert.equal(TEMPLATE_VERSION, "3.0.0");
   const golden: [string, unknown, FingerprintOptions, [string, string, string]][] = [
     [PROMPT, CONTEXT, {}, [
-      "fp_4c9488bc31c2c619ee929fe16f9c4976",
+      "fp_ccc54f817f6f9949da6c4d7e229a1e14",
       "p_db6a152b0aae7d762b2a3bb72b183ba8",
       "c_8fbcdfb9ff9ba0a283bf3b40e3567b50",
     ]],
     ["Summarise data.csv", {}, { language: "bash" }, [
-      "fp_9cd7953650c9e2ef5d13e039afc8cd3b",
+      "fp_70905445dc7b5ddf761ab8e9340a2846",
       "p_5e84f7e84e73980a7b4a6148a1bdebba",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
     // A parametric request hashes its mode after the four fields.
     ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, { mode: "parametric" }, [
+      "fp_09e4c242092dcd7a224627182786f415",
+      "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
+      "c_e0ca6d5d498397be71ffbe13f57e4562",
+    ]],
+    ["Please, increase prices by 10%!", {}, {}, [
+      "fp_4b80a8fdbec139a02e2a89be49a1f48d",
+      "p_c73a95aa8fb49844ba2ff8581c1fbfa8",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Send the thanks email, thank you.", { to: "ana@example.com" }, { language: "typescript" }, [
+      "fp_86367bb48b6b869dbb6e359792deb6a5",
+      "p_6ffc7b1599d500b5137c73fe6c15ae9e",
+      "c_7013b9d9176a849613fa0957ee48f921",
+    ]],
+    // What template 3 keeps that template 2 folded: a superscript, quoted case and spacing.
+    ["Increase prices by 10²%", {}, {}, [
+      "fp_39fbd09d1bb9ed1f25d8a43fd70a4f20",
+      "p_0ab4e24e9f9469da4f88c6eb04d63106",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Set the status to 'ACTIVE', please.", {}, {}, [
+      "fp_6a6373e0ba8a1850f864e1d9acf6b8e3",
+      "p_280d28cde6968a38d0f66b5594c3514a",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Split each line on \u201c ,  \u201d and keep 'Ｘ'", {}, {}, [
+      "fp_84d8e9c7bc93fbfc84d06ed377fbac16",
+      "p_6890b5e03fe54c48a2ecfcb2d61799f6",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    // Template 2 keeps its own rule and its own values, so its entries still verify.
+    [PROMPT, CONTEXT, { templateVersion: "2.0.0" }, [
+      "fp_4c9488bc31c2c619ee929fe16f9c4976",
+      "p_db6a152b0aae7d762b2a3bb72b183ba8",
+      "c_8fbcdfb9ff9ba0a283bf3b40e3567b50",
+    ]],
+    ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, {
+      mode: "parametric",
+      templateVersion: "2.0.0",
+    }, [
       "fp_a88e9e0304d30519263e0f12a8d9ec32",
       "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
       "c_e0ca6d5d498397be71ffbe13f57e4562",
@@ -119,21 +162,17 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
     // Its key before the mode was hashed, under which its earlier entries are still found.
     ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, {
       mode: "parametric",
+      templateVersion: "2.0.0",
       modeUnhashed: true,
     }, [
       "fp_4e0f5410cad1442d18939a345ffc904c",
       "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
       "c_e0ca6d5d498397be71ffbe13f57e4562",
     ]],
-    ["Please, increase prices by 10%!", {}, {}, [
-      "fp_6f8beddee362ae4227a9e0512c002649",
-      "p_c73a95aa8fb49844ba2ff8581c1fbfa8",
+    ["Set the status to 'ACTIVE', please.", {}, { templateVersion: "2.0.0" }, [
+      "fp_34243c3a5c4951ddbcc9854845fe0e3a",
+      "p_92ddccf6e69e67e02f0544679f0c4a2e",
       "c_44136fa355b3678a1146ad16f7e8649e",
-    ]],
-    ["Send the thanks email, thank you.", { to: "ana@example.com" }, { language: "typescript" }, [
-      "fp_a9afc27f876250eec53fe7bd15c215d7",
-      "p_6ffc7b1599d500b5137c73fe6c15ae9e",
-      "c_7013b9d9176a849613fa0957ee48f921",
     ]],
     // Template 1 keeps its own (legacy) rule and its own values, so its entries still verify.
     [PROMPT, CONTEXT, { templateVersion: "1.0.0" }, [
@@ -177,6 +216,35 @@ Deno.test("normalizePrompt() removes courtesy phrases at the ends and final punc
   assert.equal(normalizePrompt("List files; please"), "list files;");
 });
 
+Deno.test("normalizePrompt() keeps quoted text as it is, and what NFKC would change in meaning", () => {
+  // Case and spacing inside quotation marks are what is asked for.
+  assert.equal(normalizePrompt("Set status to 'ACTIVE'."), "set status to 'ACTIVE'");
+  assert.equal(normalizePrompt('Replace "Foo  Bar" with `X\tY`'), 'replace "Foo  Bar" with `X\tY`');
+  assert.equal(
+    normalizePrompt("Say \u201cHello\u201d, \u00abAdi\u00f3s\u00bb"),
+    "say \u201cHello\u201d, \u00abAdi\u00f3s\u00bb",
+  );
+  assert.equal(
+    normalizePrompt("\u8aad\u3080\u300cData.csv\u300d"),
+    "\u8aad\u3080\u300cData.csv\u300d",
+  );
+  // NFC only: a composed and a decomposed letter are one character.
+  assert.equal(normalizePrompt("Find 'Cafe\u0301'"), "find 'Caf\u00e9'");
+  // Apostrophes are not quotation marks; an opening mark with no closing one is an ordinary one.
+  assert.equal(normalizePrompt("Don't touch the USERS' files"), "don't touch the users' files");
+  assert.equal(normalizePrompt("Sales of the '90s BY Region"), "sales of the '90s by region");
+  assert.equal(normalizePrompt('Say "HI'), 'say "hi');
+  // Superscripts, subscripts, circled numbers and fractions stay; other compatibility forms fold.
+  assert.equal(
+    normalizePrompt("Raise by 10\u00b2% (\u2460, \u00bd, x\u2099)"),
+    "raise by 10\u00b2% (\u2460, \u00bd, x\u2099)",
+  );
+  assert.equal(normalizePrompt("\uff2c\uff41\uff53\uff54 \ufb01les \u216b"), "last files xii");
+  // A quotation at an end is never cut: its closing mark is no final punctuation.
+  assert.equal(normalizePrompt("Print 'Done.'"), "print 'Done.'");
+  assert.equal(normalizePrompt("Print 'thank you'"), "print 'thank you'");
+});
+
 Deno.test("normalizePromptLegacyV1() is the frozen rule of template 1", () => {
   // The rule that merged requests: kept only to find and re-key entries written under it.
   assert.equal(normalizePromptLegacyV1("Increase prices by 10%"), "increase prices by 10");
@@ -194,7 +262,8 @@ Deno.test("fingerprint() rejects an empty prompt with a ValidationError", async 
 
 /**
  * The prompt rule of template major 2 as it was first written, with regular expressions over the
- * whole text: the reference the linear normalizePrompt() must agree with on every input.
+ * whole text: the reference the linear normalizePromptV2() must agree with on every input, and
+ * normalizePrompt() on every input without quotation marks or characters kept from NFKC.
  */
 function normalizePromptByExpressions(prompt: string): string {
   const collapse = (text: string) => text.replace(/\s+/gu, " ").trim();
@@ -212,7 +281,7 @@ function normalizePromptByExpressions(prompt: string): string {
   return text;
 }
 
-Deno.test("normalizePrompt() gives what the rule's expressions give, on generated prompts of its edge cases", () => {
+Deno.test("normalizePrompt() and normalizePromptV2() give what template 2's expressions give, on generated prompts of its edge cases", () => {
   const next = seededRandom(7);
   const pieces = [
     ...COURTESY_PHRASES,
@@ -248,6 +317,9 @@ Deno.test("normalizePrompt() gives what the rule's expressions give, on generate
     const count = 1 + Math.floor(next() * 9);
     for (let j = 0; j < count; j++) prompt += pick(pieces, next);
     const expected = normalizePromptByExpressions(prompt);
+    assert.equal(normalizePromptV2(prompt), expected, JSON.stringify(prompt));
+    // Without quotation marks or the characters NFKC would change in meaning, template 3's rule
+    // is template 2's.
     assert.equal(normalizePrompt(prompt), expected, JSON.stringify(prompt));
     if (expected !== prompt.toLowerCase().trim()) differing++;
   }

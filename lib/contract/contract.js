@@ -1,5 +1,5 @@
 // Generated from src/contract/contract.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-export const TEMPLATE_VERSION = "2.0.0";
+export const TEMPLATE_VERSION = "3.0.0";
 export const COURTESY_PHRASES = [
     "please",
     "could you",

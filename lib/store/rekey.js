@@ -1,8 +1,10 @@
 // Generated from src/store/rekey.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 export var findLegacyEntry = (async function (store, request, current) {
-    const earlier = [{ templateVersion: LEGACY_TEMPLATE_MAJOR, modeUnhashed: true }];
-    if (request.mode === "parametric") {
-        earlier.push({ templateVersion: TEMPLATE_VERSION, modeUnhashed: true });
+    const earlier = [];
+    for (const major of Object.keys(EARLIER_PROMPT_RULES)) {
+        earlier.push({ templateVersion: major, modeUnhashed: true });
+        if (major !== "1" && request.mode === "parametric")
+            earlier.push({ templateVersion: major });
     }
     for (const rule of earlier) {
         let legacy;
@@ -50,7 +52,7 @@ var rekeyEntry = (async function (store, entry, options) {
     const major = templateMajor(old.template_version);
     if (major === templateMajor(TEMPLATE_VERSION))
         return { from, status: "current" };
-    if (major !== LEGACY_TEMPLATE_MAJOR) {
+    if (!Object.hasOwn(EARLIER_PROMPT_RULES, major)) {
         return {
             from,
             status: "skipped",
@@ -133,9 +135,9 @@ var readVerifiedFiles = (async function (entry) {
 });
 var retitle = (function (files, from, to) {
     const readme = files[README_FILE];
-    if (readme === undefined || !readme.startsWith(`# ${from}\n`))
+    if (readme === undefined)
         return files;
-    return { ...files, [README_FILE]: `# ${to}\n` + readme.slice(`# ${from}\n`.length) };
+    return { ...files, [README_FILE]: readme.replaceAll(from, to) };
 });
 var isRekeyOf = (function (moved, old) {
     const script = Object.keys(old.files).find(((name) => name !== README_FILE));
@@ -162,7 +164,7 @@ var failure = (function (from, error, to) {
 import { basename, join } from "../_path.js";
 import { TEMPLATE_VERSION } from "../contract/contract.js";
 import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
-import { fingerprint, LEGACY_TEMPLATE_MAJOR, normalizePrompt, templateMajor, } from "../fingerprint.js";
+import { EARLIER_PROMPT_RULES, fingerprint, normalizePrompt, templateMajor, } from "../fingerprint.js";
 import { verifiedBytes } from "./_verified.js";
 import { entryFileNames, README_FILE } from "./entry.js";
 export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;

@@ -9,10 +9,10 @@ import type { Language } from "../schema.ts";
 
 /**
  * Version of the template. Its major part is part of every fingerprint, and names the prompt
- * normalisation rule: major 1 is the legacy rule (kept only to find and re-key older entries),
- * major 2 the rule of src/fingerprint.ts.
+ * normalisation rule: majors 1 and 2 are earlier rules (kept only to find and re-key older
+ * entries), major 3 the rule of src/fingerprint.ts.
  */
-export const TEMPLATE_VERSION = "2.0.0";
+export const TEMPLATE_VERSION = "3.0.0";
 
 /**
  * Courtesy phrases a fingerprint ignores, only at the very start or the very end of a prompt and

@@ -1,10 +1,10 @@
 /**
- * Entries written under the legacy prompt rule (template major 1): finding one on a miss, and
- * moving each to the fingerprint of the current rule (`capibara rekey`), with no LLM call.
+ * Entries written under an earlier prompt rule (template majors 1 and 2): finding one on a miss,
+ * and moving each to the fingerprint of the current rule (`capibara rekey`), with no LLM call.
  *
- * The legacy rule merged requests that mean different things, so a legacy entry serves only the
- * request it was written for: its stored prompt must be the request's prompt under the current
- * rule.
+ * The earlier rules merged requests that mean different things, so an earlier entry serves only
+ * the request it was written for: its stored prompt must be the request's prompt under the
+ * current rule.
  *
  * @module
  */
@@ -12,9 +12,10 @@ import { basename, join } from "../_path.ts";
 import { TEMPLATE_VERSION } from "../contract/contract.ts";
 import { CapibaraError, IntegrityError, ValidationError } from "../errors.ts";
 import {
+  EARLIER_PROMPT_RULES,
   type Fingerprint,
   fingerprint,
-  LEGACY_TEMPLATE_MAJOR,
+  type FingerprintOptions,
   normalizePrompt,
   templateMajor,
 } from "../fingerprint.ts";
@@ -36,10 +37,11 @@ export interface LegacyRequest {
 
 /**
  * The entry written for this request under an earlier key, when the request misses under the
- * current one: the legacy prompt rule's (template major 1), or, for a parametric request, the key
- * it had before its mode was hashed. An entry an earlier key keyed for another request (one that
- * differs in a symbol, a digit or a courtesy word inside the prompt, or a strict request whose
- * context spells this one's shape) is never returned.
+ * current one: an earlier template major's prompt rule (1 or 2), or, for a parametric request,
+ * the key it had before its mode was hashed (in template 1, and early in template 2). An entry an
+ * earlier key keyed for another request (one that differs in a symbol, a digit, a courtesy word
+ * inside the prompt, a superscript or a quoted letter's case, or a strict request whose context
+ * spells this one's shape) is never returned.
  *
  * @param current the request's fingerprint under the current rule
  */
@@ -48,9 +50,10 @@ export async function findLegacyEntry(
   request: LegacyRequest,
   current: Fingerprint,
 ): Promise<Entry | undefined> {
-  const earlier = [{ templateVersion: LEGACY_TEMPLATE_MAJOR, modeUnhashed: true }];
-  if (request.mode === "parametric") {
-    earlier.push({ templateVersion: TEMPLATE_VERSION, modeUnhashed: true });
+  const earlier: (FingerprintOptions & { templateVersion: string })[] = [];
+  for (const major of Object.keys(EARLIER_PROMPT_RULES)) {
+    earlier.push({ templateVersion: major, modeUnhashed: true });
+    if (major !== "1" && request.mode === "parametric") earlier.push({ templateVersion: major });
   }
   for (const rule of earlier) {
     let legacy: Fingerprint;
@@ -61,7 +64,7 @@ export async function findLegacyEntry(
         ...rule,
       });
     } catch (error) {
-      if (error instanceof ValidationError) continue; // empty under the legacy rule
+      if (error instanceof ValidationError) continue; // empty under the earlier rule
       throw error;
     }
     const entry = await store.lookup(legacy.fingerprint);
@@ -113,10 +116,10 @@ export interface RekeyOptions {
 }
 
 /**
- * Moves every entry of the legacy template major to its fingerprint under the current rule,
+ * Moves every entry of an earlier template major to its fingerprint under the current rule,
  * without calling an LLM. Each entry is verified first (a tampered entry is never re-keyed, since
  * re-keying writes a new integrity record); its files are copied as they are hashed (the README's
- * title names the new fingerprint); the manifest is rewritten by `Store.write()` with the current
+ * title and its command name the new fingerprint); the manifest is rewritten by `Store.write()` with the current
  * template version, the next revision and a history entry {@linkcode REKEY_REASON}; the old folder
  * is removed only once the new one is in place. An entry whose new fingerprint is taken by another
  * entry is left where it is.
@@ -148,7 +151,7 @@ async function rekeyEntry(
   const from = old.fingerprint;
   const major = templateMajor(old.template_version);
   if (major === templateMajor(TEMPLATE_VERSION)) return { from, status: "current" };
-  if (major !== LEGACY_TEMPLATE_MAJOR) {
+  if (!Object.hasOwn(EARLIER_PROMPT_RULES, major)) {
     return {
       from,
       status: "skipped",
@@ -228,11 +231,15 @@ async function readVerifiedFiles(entry: Entry): Promise<EntryFiles> {
   return files;
 }
 
-/** The README's title is the entry's fingerprint: the one line that changes. */
+/**
+ * The README names the entry by its fingerprint: in its title, and in the path of the command
+ * that runs it by hand (`.capibara/scripts/<fingerprint>/…`), which must name the folder the
+ * entry moves to.
+ */
 function retitle(files: EntryFiles, from: string, to: string): EntryFiles {
   const readme = files[README_FILE];
-  if (readme === undefined || !readme.startsWith(`# ${from}\n`)) return files;
-  return { ...files, [README_FILE]: `# ${to}\n` + readme.slice(`# ${from}\n`.length) };
+  if (readme === undefined) return files;
+  return { ...files, [README_FILE]: readme.replaceAll(from, to) };
 }
 
 /** Whether `moved` is `old` re-keyed: the same request and script, one revision later. */

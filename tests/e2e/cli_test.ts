@@ -20,6 +20,7 @@ import {
 import { withTmpDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 import { sha256 } from "../../src/_hash.ts";
+import { TEMPLATE_VERSION } from "../../src/contract/contract.ts";
 
 // Python scripts run inside the OS sandbox; without one they are refused, so their tests skip
 // here, visibly (CI installs bubblewrap, so nothing is skipped there).
@@ -83,7 +84,7 @@ sandboxTest(
     const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
     assert.equal(manifest.fingerprint, r1.fingerprint);
     assert.equal(manifest.generator.kind, "openai");
-    assert.equal(manifest.template_version, "2.0.0");
+    assert.equal(manifest.template_version, TEMPLATE_VERSION);
     assert.deepEqual(Object.keys(manifest.files).sort(), [
       "README.md",
       "requirements.txt",

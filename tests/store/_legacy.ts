@@ -1,5 +1,6 @@
 /**
- * Entries as template 1 wrote them (the legacy prompt rule's fingerprint), for the re-keying tests.
+ * Entries as earlier templates wrote them (their prompt rule's fingerprint), for the re-keying
+ * tests.
  *
  * @module
  */
@@ -20,20 +21,24 @@ const ctx = JSON.parse(v.startsWith("@") ? Deno.readTextFileSync(v.slice(1)) : v
 console.log(JSON.stringify({ status: "ok", artifacts: [], output: { n: ctx.n }, raw: {} }));
 `;
 
-/** Writes an entry as template 1 wrote it: the legacy rule's fingerprint, template 1.0.0. */
+/**
+ * Writes an entry as an earlier template wrote it: its rule's fingerprint, under its version
+ * (template 1.0.0, the legacy rule, unless another is given), with the README that template wrote.
+ */
 export async function writeLegacy(
   store: Store,
   prompt: string,
   language: Language = "typescript",
+  templateVersion = "1.0.0",
 ): Promise<Entry> {
   const base = await sampleManifest(language, prompt);
-  const fp = await fingerprint(prompt, CONTEXT, { language, templateVersion: "1.0.0" });
+  const fp = await fingerprint(prompt, CONTEXT, { language, templateVersion });
   const manifest = {
     ...base,
     fingerprint: fp.fingerprint,
     prompt_sha: fp.prompt_sha,
     context_sha: fp.context_sha,
-    template_version: "1.0.0",
+    template_version: templateVersion,
   };
   return await store.write(manifest, entryFiles(manifest, { script: SCRIPT, readme: "Notes." }));
 }
