@@ -2,34 +2,29 @@
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });
-var quotedRanges = (function (text) {
+var keptRange = (function (text) {
     const wordBefore = ((end) => end > 0 && WORD_CHARACTER.test(String.fromCodePoint(codePointBefore(text, end))));
     const wordAt = ((start) => start < text.length && WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(start))));
-    const nextClose = new Map();
-    const closeAfter = ((kind, from) => {
-        let table = nextClose.get(kind);
-        if (!table) {
-            table = new Int32Array(text.length + 1).fill(-1);
-            for (let i = text.length - 1; i >= 0; i--) {
-                const closes = kind.close.includes(text[i]) && !(kind.word && wordAt(i + 1));
-                table[i] = closes ? i : table[i + 1];
-            }
-            nextClose.set(kind, table);
-        }
-        return from <= text.length ? table[from] : -1;
-    });
-    const ranges = [];
+    const firstOpen = QUOTES.map((() => -1));
+    const lastClose = QUOTES.map((() => -1));
     for (let i = 0; i < text.length; i++) {
-        const kind = QUOTES.find(((q) => q.open.includes(text[i])));
-        if (!kind || kind.word && wordBefore(i))
-            continue;
-        const close = closeAfter(kind, i + 1);
-        if (close < 0)
-            continue;
-        ranges.push([i, close + 1]);
-        i = close;
+        const c = text[i];
+        QUOTES.forEach(((kind, k) => {
+            if (firstOpen[k] === -1 && kind.open.includes(c) && !(kind.apostrophe && wordBefore(i)))
+                firstOpen[k] = i;
+            if (kind.close.includes(c) && !(kind.apostrophe && wordAt(i + 1)))
+                lastClose[k] = i;
+        }));
     }
-    return ranges;
+    let start = Infinity;
+    let end = -1;
+    QUOTES.forEach(((_, k) => {
+        if (firstOpen[k] === -1 || lastClose[k] <= firstOpen[k])
+            return;
+        start = Math.min(start, firstOpen[k]);
+        end = Math.max(end, lastClose[k] + 1);
+    }));
+    return end === -1 ? undefined : [start, end];
 });
 var codePointBefore = (function (text, end) {
     const low = text.charCodeAt(end - 1);
@@ -42,23 +37,22 @@ var codePointBefore = (function (text, end) {
 });
 var fold = (function (text) {
     return text.split(KEPT_FROM_NFKC).map(((part, i) => i % 2 ? part : part.normalize("NFKC")))
-        .join("").toLowerCase();
+        .join("").toLowerCase().replace(SPACE_RUN, " ");
 });
 export var normalizePrompt = (function (prompt) {
     const text = prompt.normalize("NFC");
-    let folded = "";
-    let at = 0;
-    for (const [start, end] of quotedRanges(text)) {
-        folded += fold(text.slice(at, start)).replace(/\s+/gu, " ") + text.slice(start, end);
-        at = end;
-    }
-    folded += fold(text.slice(at)).replace(/\s+/gu, " ");
-    return trimCourtesy(folded.trim());
+    const kept = keptRange(text);
+    const folded = kept
+        ? fold(text.slice(0, kept[0])) + text.slice(kept[0], kept[1]) + fold(text.slice(kept[1]))
+        : fold(text);
+    return trimCourtesy(folded.trim(), { punctuationAfterSpace: false });
 });
 export var normalizePromptV2 = (function (prompt) {
-    return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim());
+    return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim(), {
+        punctuationAfterSpace: true,
+    });
 });
-var trimCourtesy = (function (text) {
+var trimCourtesy = (function (text, rule) {
     let start = 0;
     let end = text.length;
     const trimEnd = (() => {
@@ -76,6 +70,9 @@ var trimCourtesy = (function (text) {
         const before = end;
         while (end > start && FINAL_PUNCTUATION.has(text[end - 1]))
             end--;
+        if (!rule.punctuationAfterSpace && end !== before && (end === start || text[end - 1] === " ")) {
+            end = before;
+        }
         trimEnd();
         if (end !== before)
             changed = true;
@@ -261,6 +258,9 @@ export var fingerprint = (async function (prompt, context, options = {}) {
             details: { length: prompt.length, max: MAX_PROMPT_LENGTH },
         });
     }
+    if (!PROMPT_TEXT.test(prompt)) {
+        throw new ValidationError("The prompt holds a lone surrogate, or more than 30 combining marks in a row", { hint: "Say what the script should do in plain text" });
+    }
     const prompt_normalized = promptNormalizer(major)(prompt);
     if (prompt_normalized === "") {
         throw new ValidationError("The prompt is empty", {
@@ -286,7 +286,7 @@ export var fingerprint = (async function (prompt, context, options = {}) {
 });
 import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
-import { MAX_PROMPT_LENGTH } from "./types.js";
+import { MAX_PROMPT_LENGTH, PROMPT_TEXT } from "./types.js";
 import { ValidationError } from "./errors.js";
 import { sha256 } from "./_hash.js";
 export const IDENTITY_FIELDS = [
@@ -299,21 +299,28 @@ export const IDENTITY_FIELDS = [
 ;
 const PHRASES = [...COURTESY_PHRASES].sort(((a, b) => b.length - a.length));
 const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
-const KEPT_FROM_NFKC = /([\p{No}\p{Lm}\u00aa\u00ba\u2070-\u209f]+)/u;
+const KEPT_FROM_NFKC = /([\p{No}\p{Lm}\u00aa\u00ba\u2070-\u209f\u2100-\u214f\u3300-\u33ff]+)/u;
 const QUOTES = [
-    { open: "'\uff07", close: "'\uff07", word: true },
-    { open: '"\uff02', close: '"\uff02', word: true },
-    { open: "`\uff40", close: "`\uff40", word: true },
-    { open: "\u2018\u201a\u201b", close: "\u2019\u2018", word: true },
-    { open: "\u201c\u201e\u201f", close: "\u201d\u201c", word: false },
-    { open: "\u00ab", close: "\u00bb", word: false },
-    { open: "\u2039", close: "\u203a", word: false },
-    { open: "\u300c\ufe41\uff62", close: "\u300d\ufe42\uff63", word: false },
-    { open: "\u300e\ufe43", close: "\u300f\ufe44", word: false },
+    { open: "'\uff07", close: "'\uff07", apostrophe: true },
+    { open: "\u2018\u201a\u201b\u2019", close: "\u2019\u2018", apostrophe: true },
+    { open: '"\uff02', close: '"\uff02', apostrophe: false },
+    { open: "`\uff40", close: "`\uff40", apostrophe: false },
+    { open: "\u201c\u201e\u201f\u201d", close: "\u201d\u201c", apostrophe: false },
+    { open: "\u00ab\u00bb", close: "\u00bb\u00ab", apostrophe: false },
+    { open: "\u2039\u203a", close: "\u203a\u2039", apostrophe: false },
+    { open: "\u300c\ufe41\uff62", close: "\u300d\ufe42\uff63", apostrophe: false },
+    { open: "\u300e\ufe43", close: "\u300f\ufe44", apostrophe: false },
+    { open: "\u301d", close: "\u301e\u301f", apostrophe: false },
+    {
+        open: "\u3008\u300a\u3010\u3014\u3016",
+        close: "\u3009\u300b\u3011\u3015\u3017",
+        apostrophe: false,
+    },
 ];
-const WORD_CHARACTER = /[\p{L}\p{N}\p{M}]/u;
+const WORD_CHARACTER = /(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}])[\p{L}\p{N}\p{M}]/u;
 ;
 ;
+const SPACE_RUN = /[^\S\ufeff]+/gu;
 ;
 ;
 ;

@@ -2,3 +2,4 @@
 export const LANGUAGES = ["python", "typescript", "bash"];
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
 export const MAX_PROMPT_LENGTH = 16_384;
+export const PROMPT_TEXT = /^(?![\s\S]*?\p{Cs})(?![\s\S]*?\p{M}{31})/u;

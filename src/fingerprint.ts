@@ -3,20 +3,22 @@
  *
  * `fp_` + the first 32 hex digits of sha256(prompt ␊ context ␊ language ␊ template major), and
  * for a parametric request ␊ `parametric` after them, where the prompt is normalised by the rule
- * of the template major ({@linkcode normalizePrompt} since major 2: NFKC, lower case, whitespace
- * collapsed, courtesy phrases at the very start or end and sentence-final punctuation at the very
- * end removed; nothing else) and the context is canonical JSON (RFC 8785), or, for a parametric
- * request, the canonical JSON of its shape. No field holds a line feed (the prompt's white space
- * is collapsed, canonical JSON escapes it), so a strict request's four fields never hash as a
- * parametric one's five: a strict context whose values spell a shape (`{"n": "number"}`) is
- * another request than the parametric one of that shape.
+ * of the template major ({@linkcode normalizePrompt} in major 3: quoted text kept as typed; the
+ * rest NFKC but for what that would change in meaning, lower case, whitespace collapsed, courtesy
+ * phrases at the very start or end and sentence-final punctuation at the very end removed; nothing
+ * else) and the context is canonical JSON (RFC 8785), or, for a parametric
+ * request, the canonical JSON of its shape. The prompt may hold a line feed (quoted text keeps its
+ * own), the other fields never do (canonical JSON escapes it), and the last field is the template
+ * major for a strict request, `parametric` for a parametric one: a strict request's four fields
+ * never hash as a parametric one's five, and a strict context whose values spell a shape
+ * (`{"n": "number"}`) is another request than the parametric one of that shape.
  *
  * @module
  */
 import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.ts";
 import type { Language, Mode } from "./schema.ts";
-import { MAX_PROMPT_LENGTH } from "./types.ts";
+import { MAX_PROMPT_LENGTH, PROMPT_TEXT } from "./types.ts";
 import { ValidationError } from "./errors.ts";
 import { sha256 } from "./_hash.ts";
 
@@ -94,67 +96,73 @@ const FINAL_PUNCTUATION = new Set([".", "!", "?", "…"]);
 /**
  * Characters NFKC would turn into other ones that mean something else: superscripts and
  * subscripts (`10²` is not `102`, `2ⁿ` is not `2n`), other numbers (circled, parenthesised,
- * fractions: `\p{No}`), modifier letters (`\p{Lm}`) and the ordinal indicators `ª` `º`. They are
- * kept as they are (in NFC).
+ * fractions: `\p{No}`), modifier letters (`\p{Lm}`), the ordinal indicators `ª` `º`, the
+ * letterlike symbols (`№` is not `no`, `℃`) and the squared units (`㎡` is not `m2`). They are kept
+ * as they are (in NFC).
  */
-const KEPT_FROM_NFKC = /([\p{No}\p{Lm}\u00aa\u00ba\u2070-\u209f]+)/u;
+const KEPT_FROM_NFKC = /([\p{No}\p{Lm}\u00aa\u00ba\u2070-\u209f\u2100-\u214f\u3300-\u33ff]+)/u;
 
 /**
- * The quotation marks whose text a prompt keeps verbatim. `open` and `close` hold each kind's
- * opening and closing marks (with the compatibility forms NFKC would turn into them, so that
- * folding never makes a mark of what was not one). A `word` kind's mark is also an apostrophe: it
- * opens only at the start of a word (not after a letter, digit or mark) and closes only at the end
- * of one, so "don't" and "the users' files" hold no quotation.
+ * The quotation marks whose text a prompt keeps as typed: each kind's opening and closing marks
+ * (with the compatibility forms NFKC would turn into them, so that folding never makes a mark of
+ * what was not one). An `apostrophe` kind's marks are also apostrophes: one opens only where no
+ * word goes on before it and closes only where none goes on after it, so "don't" and "the users'
+ * files" hold no quotation (a letter of a script written without spaces, Chinese, Japanese or
+ * Korean, is no word here: `状态为'ACTIVE'的` is quoted).
  */
-const QUOTES: readonly { open: string; close: string; word: boolean }[] = [
-  { open: "'\uff07", close: "'\uff07", word: true },
-  { open: '"\uff02', close: '"\uff02', word: true },
-  { open: "`\uff40", close: "`\uff40", word: true },
-  { open: "\u2018\u201a\u201b", close: "\u2019\u2018", word: true },
-  { open: "\u201c\u201e\u201f", close: "\u201d\u201c", word: false },
-  { open: "\u00ab", close: "\u00bb", word: false },
-  { open: "\u2039", close: "\u203a", word: false },
-  { open: "\u300c\ufe41\uff62", close: "\u300d\ufe42\uff63", word: false },
-  { open: "\u300e\ufe43", close: "\u300f\ufe44", word: false },
+const QUOTES: readonly { open: string; close: string; apostrophe: boolean }[] = [
+  { open: "'\uff07", close: "'\uff07", apostrophe: true },
+  { open: "\u2018\u201a\u201b\u2019", close: "\u2019\u2018", apostrophe: true },
+  { open: '"\uff02', close: '"\uff02', apostrophe: false },
+  { open: "`\uff40", close: "`\uff40", apostrophe: false },
+  { open: "\u201c\u201e\u201f\u201d", close: "\u201d\u201c", apostrophe: false },
+  { open: "\u00ab\u00bb", close: "\u00bb\u00ab", apostrophe: false },
+  { open: "\u2039\u203a", close: "\u203a\u2039", apostrophe: false },
+  { open: "\u300c\ufe41\uff62", close: "\u300d\ufe42\uff63", apostrophe: false },
+  { open: "\u300e\ufe43", close: "\u300f\ufe44", apostrophe: false },
+  { open: "\u301d", close: "\u301e\u301f", apostrophe: false },
+  {
+    open: "\u3008\u300a\u3010\u3014\u3016",
+    close: "\u3009\u300b\u3011\u3015\u3017",
+    apostrophe: false,
+  },
 ];
 
-const WORD_CHARACTER = /[\p{L}\p{N}\p{M}]/u;
+/** A character of a word an apostrophe may stand in: a letter, digit or mark, not of CJK. */
+const WORD_CHARACTER =
+  /(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}])[\p{L}\p{N}\p{M}]/u;
 
 /**
- * The prompt's quoted parts, as [start, end) ranges of code units, in order: from an opening mark
- * to the first closing mark of its kind after it (an opening mark with none is an ordinary
- * character). Linear in the text's length: the next closing mark of each kind is found from a
- * table built once, right to left.
+ * The part of a prompt kept as typed, as a [start, end) range of code units, or undefined: from
+ * the first opening mark that has a closing mark of its kind after it, to the last closing mark
+ * that has an opening mark of its kind before it. Everything between, quoted or not, is kept: which
+ * mark pairs with which is a guess ("since '98, replace ' ' with '  '"), and a wrong guess must
+ * cost a cache miss, never fold a quotation. One pass, linear in the text.
  */
-function quotedRanges(text: string): [number, number][] {
-  // Whether the character that ends before `end` (-1: that starts at `start`) is part of a word.
+function keptRange(text: string): [number, number] | undefined {
   const wordBefore = (end: number) =>
     end > 0 && WORD_CHARACTER.test(String.fromCodePoint(codePointBefore(text, end)));
   const wordAt = (start: number) =>
     start < text.length && WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(start)!));
-  const nextClose = new Map<(typeof QUOTES)[number], Int32Array>();
-  const closeAfter = (kind: (typeof QUOTES)[number], from: number): number => {
-    let table = nextClose.get(kind);
-    if (!table) {
-      table = new Int32Array(text.length + 1).fill(-1);
-      for (let i = text.length - 1; i >= 0; i--) {
-        const closes = kind.close.includes(text[i]!) && !(kind.word && wordAt(i + 1));
-        table[i] = closes ? i : table[i + 1]!;
-      }
-      nextClose.set(kind, table);
-    }
-    return from <= text.length ? table[from]! : -1;
-  };
-  const ranges: [number, number][] = [];
+  const firstOpen = QUOTES.map(() => -1);
+  const lastClose = QUOTES.map(() => -1);
   for (let i = 0; i < text.length; i++) {
-    const kind = QUOTES.find((q) => q.open.includes(text[i]!));
-    if (!kind || kind.word && wordBefore(i)) continue;
-    const close = closeAfter(kind, i + 1);
-    if (close < 0) continue;
-    ranges.push([i, close + 1]);
-    i = close;
+    const c = text[i]!;
+    QUOTES.forEach((kind, k) => {
+      if (
+        firstOpen[k] === -1 && kind.open.includes(c) && !(kind.apostrophe && wordBefore(i))
+      ) firstOpen[k] = i;
+      if (kind.close.includes(c) && !(kind.apostrophe && wordAt(i + 1))) lastClose[k] = i;
+    });
   }
-  return ranges;
+  let start = Infinity;
+  let end = -1;
+  QUOTES.forEach((_, k) => {
+    if (firstOpen[k]! === -1 || lastClose[k]! <= firstOpen[k]!) return;
+    start = Math.min(start, firstOpen[k]!);
+    end = Math.max(end, lastClose[k]! + 1);
+  });
+  return end === -1 ? undefined : [start, end];
 }
 
 /** The code point that ends at `end` (a surrogate pair read whole). */
@@ -167,44 +175,54 @@ function codePointBefore(text: string, end: number): number {
   return low;
 }
 
-/** Text outside quotation marks, folded: NFKC (but for {@linkcode KEPT_FROM_NFKC}), lower case. */
+/**
+ * White space as a prompt's rule collapses it: JavaScript's `\s` but U+FEFF, which is no space
+ * (a zero-width no-break space, or a byte order mark).
+ */
+const SPACE_RUN = /[^\S\ufeff]+/gu;
+
+/**
+ * Text outside quotation marks, folded: NFKC (but for {@linkcode KEPT_FROM_NFKC}), lower case,
+ * each run of white space one space.
+ */
 function fold(text: string): string {
   return text.split(KEPT_FROM_NFKC).map((part, i) => i % 2 ? part : part.normalize("NFKC"))
-    .join("").toLowerCase();
+    .join("").toLowerCase().replace(SPACE_RUN, " ");
 }
 
 /**
  * Normalises a prompt for its fingerprint (template major 3). It removes only what cannot change
  * what is asked, and keeps every other character, symbols and digits included:
  *
- * 1. quoted text (between `'…'`, `"…"`, `` `…` ``, `‘…’`, `“…”`, `«…»`, `‹…›`, `「…」`, `『…』`, see
- *    {@linkcode QUOTES}) is kept as it is, in NFC: its case and its spaces are what is asked for;
- * 2. the rest: Unicode NFKC, except for superscripts, subscripts, other numbers and modifier
- *    letters ({@linkcode KEPT_FROM_NFKC}), then lower case (`toLowerCase()`, Unicode's default
- *    mapping), and every run of white space (`\s`) becomes one space; leading and trailing space
- *    goes;
+ * 1. quoted text is kept as typed, in NFC: from the first opening mark that has a closing mark of
+ *    its kind after it to the last closing mark that has an opening one before it
+ *    ({@linkcode QUOTES}: `'…'`, `"…"`, `` `…` ``, `‘…’`, `“…”`, `”…”`, `„…“`, `«…»`, `»…«`,
+ *    `‹…›`, `「…」`, `『…』`, `〝…〞` and the other CJK brackets), all of it: its case and its
+ *    spaces are what is asked for;
+ * 2. the rest: Unicode NFKC, except for superscripts, subscripts, other numbers, modifier letters,
+ *    letterlike symbols and squared units ({@linkcode KEPT_FROM_NFKC}), then lower case
+ *    (`toLowerCase()`, Unicode's default mapping), and every run of white space (`\s` but U+FEFF)
+ *    becomes one space; leading and trailing space goes;
  * 3. then, until nothing changes: sentence-final punctuation (`.` `!` `?` `…`, any run of them) at
- *    the very end; a courtesy phrase (`COURTESY_PHRASES`: "please", "could you", "can you",
+ *    the very end, where it follows a word or a symbol (not a space: "split on ." asks about the
+ *    full stop); a courtesy phrase (`COURTESY_PHRASES`: "please", "could you", "can you",
  *    "kindly", "thanks", "thank you") at the very start, as whole words, with the one comma that
  *    may follow it (` ,` or `,`); the same at the very end, with the one comma that may precede
  *    it (`, ` or `,`).
  *
  * So "Please summarise the CSV." and "summarise the csv" are one request, while "Increase prices by
  * 10%" and "… by 10", "Send the thanks email" and "Send the email", "by 10²%" and "by 102%", or
- * "status 'ACTIVE'" and "status 'active'" stay two. Step 3 looks only at the ends of the text (a
- * quotation ends with its mark, which no step removes), so the whole takes time linear in the
- * prompt's length.
+ * "status 'ACTIVE'" and "status 'active'" stay two. Step 3 looks only at the ends of the text (the
+ * kept part ends with a closing mark, which no step removes), so the whole takes time linear in the
+ * prompt's length ({@linkcode PROMPT_TEXT} bounds the runs of combining marks NFKC reorders).
  */
 export function normalizePrompt(prompt: string): string {
   const text = prompt.normalize("NFC");
-  let folded = "";
-  let at = 0;
-  for (const [start, end] of quotedRanges(text)) {
-    folded += fold(text.slice(at, start)).replace(/\s+/gu, " ") + text.slice(start, end);
-    at = end;
-  }
-  folded += fold(text.slice(at)).replace(/\s+/gu, " ");
-  return trimCourtesy(folded.trim());
+  const kept = keptRange(text);
+  const folded = kept
+    ? fold(text.slice(0, kept[0])) + text.slice(kept[0], kept[1]) + fold(text.slice(kept[1]))
+    : fold(text);
+  return trimCourtesy(folded.trim(), { punctuationAfterSpace: false });
 }
 
 /**
@@ -214,14 +232,16 @@ export function normalizePrompt(prompt: string): string {
  * entries written under it.
  */
 export function normalizePromptV2(prompt: string): string {
-  return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim());
+  return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim(), {
+    punctuationAfterSpace: true,
+  });
 }
 
 /**
  * Step 3 of {@linkcode normalizePrompt}: sentence-final punctuation at the very end and courtesy
  * phrases at the very start or end, removed until nothing changes, in time linear in the text.
  */
-function trimCourtesy(text: string): string {
+function trimCourtesy(text: string, rule: { punctuationAfterSpace: boolean }): string {
   // After step 2 the only white space is single spaces between words, and removing a part at an
   // end leaves at most one space at that end: [start, end) is the text, trimmed at each step.
   let start = 0;
@@ -236,9 +256,13 @@ function trimCourtesy(text: string): string {
   let changed = true;
   while (changed) {
     changed = false;
-    // Sentence-final punctuation at the very end.
+    // Sentence-final punctuation at the very end (in template 3, only where it ends a word or a
+    // symbol: "split on ." asks about the full stop).
     const before = end;
     while (end > start && FINAL_PUNCTUATION.has(text[end - 1]!)) end--;
+    if (!rule.punctuationAfterSpace && end !== before && (end === start || text[end - 1] === " ")) {
+      end = before;
+    }
     trimEnd();
     if (end !== before) changed = true;
     // A courtesy phrase at the very start: the phrase, then " ,", ",", " " or the end.
@@ -536,6 +560,12 @@ export async function fingerprint(
         hint: "Say what the script should do in a few sentences, and pass data in --context",
         details: { length: prompt.length, max: MAX_PROMPT_LENGTH },
       },
+    );
+  }
+  if (!PROMPT_TEXT.test(prompt)) {
+    throw new ValidationError(
+      "The prompt holds a lone surrogate, or more than 30 combining marks in a row",
+      { hint: "Say what the script should do in plain text" },
     );
   }
   const prompt_normalized = promptNormalizer(major)(prompt);

@@ -8,7 +8,7 @@
  * @module
  */
 import * as z from "./_shape.ts";
-import { type Language, LANGUAGES, MAX_PROMPT_LENGTH, type Mode } from "./types.ts";
+import { type Language, LANGUAGES, MAX_PROMPT_LENGTH, type Mode, PROMPT_TEXT } from "./types.ts";
 import type * as types from "./types.ts";
 
 export { type Language, LANGUAGES, type Mode, type RunResult } from "./types.ts";
@@ -78,7 +78,10 @@ const manifestObject = z.object({
   fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
   prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
   context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
-  prompt: z.string().max(MAX_PROMPT_LENGTH),
+  prompt: z.string().max(MAX_PROMPT_LENGTH).regex(
+    PROMPT_TEXT,
+    "Invalid prompt: a lone surrogate, or more than 30 combining marks in a row",
+  ),
   context: z.unknown().optional(),
   mode: z.enumOf(["strict", "parametric"]).default("strict"),
   language: z.enumOf(LANGUAGES),

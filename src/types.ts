@@ -202,3 +202,10 @@ export const MAX_TIMEOUT_SECONDS = 2_147_483;
  * normalisation, the search for near requests) short on a manifest a repository brings.
  */
 export const MAX_PROMPT_LENGTH = 16_384;
+
+/**
+ * What every prompt's text must match: whole Unicode characters (no lone surrogate, which hashing
+ * would turn into U+FFFD, one character for all of them), and at most 30 combining marks in a row
+ * (Unicode's stream-safe text format: longer runs make normalising take time quadratic in them).
+ */
+export const PROMPT_TEXT: RegExp = /^(?![\s\S]*?\p{Cs})(?![\s\S]*?\p{M}{31})/u;

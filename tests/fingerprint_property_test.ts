@@ -91,8 +91,11 @@ function baseTokens(rng: Rng): string[] {
     const r = rng();
     if (edge || r < 0.5) tokens.push(pick(rng, WORDS));
     else if (r < 0.65) tokens.push(numberToken(rng));
-    else if (r < 0.75) tokens.push(numberToken(rng) + pick(rng, SYMBOLS));
-    else if (r < 0.85) tokens.push(numberToken(rng) + pick(rng, [...SUPERSCRIPTS]));
+    else if (r < 0.75) {
+      // No quotation mark here: the prompt's quoted part is its quoted tokens and what lies
+      // between them (see spell()).
+      tokens.push(numberToken(rng) + pick(rng, SYMBOLS.filter((symbol) => symbol !== "'")));
+    } else if (r < 0.85) tokens.push(numberToken(rng) + pick(rng, [...SUPERSCRIPTS]));
     else tokens.push(quotedToken(rng));
   }
   return tokens;
@@ -129,7 +132,13 @@ function courtesy(rng: Rng): string {
  * and NFKC forms, other spacing, courtesy phrases at the start and end, final punctuation.
  */
 function spell(rng: Rng, tokens: readonly string[]): string {
-  let text = tokens.map((t) => respell(rng, t)).reduce((a, t) => a + pick(rng, SPACES) + t);
+  // From the first quoted token to the last, the text is kept as typed: it is written once.
+  const first = tokens.findIndex(isQuoted);
+  const last = tokens.findLastIndex(isQuoted);
+  const inQuoted = (i: number) => first !== -1 && i >= first && i <= last;
+  let text = tokens.map((t, i) => inQuoted(i) ? t : respell(rng, t)).reduce((a, t, i) =>
+    a + (inQuoted(i) && inQuoted(i - 1) ? " " : pick(rng, SPACES)) + t
+  );
   if (rng() < 0.5) text = text + pick(rng, FINAL_PUNCTUATION);
   for (let i = Math.floor(rng() * 3); i > 0; i--) {
     text = courtesy(rng) + (rng() < 0.5 ? "," : "") + pick(rng, SPACES) + text;
@@ -297,6 +306,19 @@ const TABLE: [string, string, boolean][] = [
   ['Replace "\t" with ","', 'Replace " " with ","', false],
   ["Increase prices by 10\u00b2%", "Increase prices by 102%", false],
   ["Compute x\u2099 for n = 3", "Compute xn for n = 3", false],
+  ["Sales since '98: replace '  ' with ' '", "Sales since '98: replace ' ' with '  '", false],
+  ["Since '98, replace '<B>' with '<b>'", "Since '98, replace '<b>' with '<B>'", false],
+  [
+    '\u5220\u9664\u72b6\u6001\u4e3a"ACTIVE"\u7684\u884c',
+    '\u5220\u9664\u72b6\u6001\u4e3a"active"\u7684\u884c',
+    false,
+  ],
+  ["Set status to \u00bbACTIVE\u00ab", "Set status to \u00bbactive\u00ab", false],
+  ["Set status to \u201dACTIVE\u201d", "Set status to \u201dactive\u201d", false],
+  ["Count the occurrences of ?", "Count the occurrences of !", false],
+  ["Delete rows with \u2116 5", "Delete rows with no 5", false],
+  ["Area in \u33a1", "Area in m2", false],
+  ["Find foo\ufeffbar", "Find foo bar", false],
   ["Set the status to 'ACTIVE', please.", "set the status to 'ACTIVE'", true],
   ["Don't touch the USERS' files", "don't touch the users' files", true],
 ];

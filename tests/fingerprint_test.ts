@@ -10,7 +10,9 @@ import {
   normalizePromptV2,
 } from "../src/fingerprint.ts";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "../src/contract/contract.ts";
-import { MAX_PROMPT_LENGTH } from "../src/types.ts";
+import { MAX_PROMPT_LENGTH, PROMPT_TEXT } from "../src/types.ts";
+import { Manifest } from "../src/schema.ts";
+import { sampleManifest } from "./store/_fixture.ts";
 import { pick, seededRandom } from "./helpers/random.ts";
 import { ValidationError } from "../src/errors.ts";
 
@@ -145,6 +147,13 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
       "p_6890b5e03fe54c48a2ecfcb2d61799f6",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
+    // Quotation marks paired by the first that opens and the last that closes, a letterlike
+    // symbol kept, a ligature folded, a full stop after a space kept.
+    ["Since '98, replace '<B>' with '<b>' in the \u2116 column of \ufb01le.csv .", {}, {}, [
+      "fp_8b507045d065535c240f819f7e673177",
+      "p_c05e66229b39cf9590aa34f9a33554d9",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
     // Template 2 keeps its own rule and its own values, so its entries still verify.
     [PROMPT, CONTEXT, { templateVersion: "2.0.0" }, [
       "fp_4c9488bc31c2c619ee929fe16f9c4976",
@@ -240,9 +249,41 @@ Deno.test("normalizePrompt() keeps quoted text as it is, and what NFKC would cha
     "raise by 10\u00b2% (\u2460, \u00bd, x\u2099)",
   );
   assert.equal(normalizePrompt("\uff2c\uff41\uff53\uff54 \ufb01les \u216b"), "last files xii");
+  // Which mark pairs with which is a guess: all from the first opening mark to the last closing
+  // one is kept ("'98" opens nothing that pairs, but the guess must never fold a quotation).
+  assert.equal(
+    normalizePrompt("Since '98, REPLACE '  ' with ' '"),
+    "since '98, REPLACE '  ' with ' '",
+  );
+  // Chinese, Japanese and Korean write no space around a quotation; more quotation styles.
+  assert.equal(
+    normalizePrompt("\u72b6\u6001\u4e3a'ACTIVE'\u7684"),
+    "\u72b6\u6001\u4e3a'ACTIVE'\u7684",
+  );
+  assert.equal(
+    normalizePrompt("\u00bbACTIVE\u00ab \u201dX\u201d \u301dY\u301e \u3010Z\u3011"),
+    "\u00bbACTIVE\u00ab \u201dX\u201d \u301dY\u301e \u3010Z\u3011",
+  );
+  // Sentence-final punctuation goes only where it ends a word: "on ." asks about the full stop.
+  assert.equal(normalizePrompt("Split each line on ."), "split each line on .");
+  assert.equal(normalizePrompt("Split each line on '.'."), "split each line on '.'");
+  // U+FEFF is no space.
+  assert.equal(normalizePrompt("Find foo\ufeffbar"), "find foo\ufeffbar");
   // A quotation at an end is never cut: its closing mark is no final punctuation.
   assert.equal(normalizePrompt("Print 'Done.'"), "print 'Done.'");
   assert.equal(normalizePrompt("Print 'thank you'"), "print 'thank you'");
+});
+
+Deno.test("fingerprint() refuses a prompt with a lone surrogate or a run of over 30 combining marks, and so does a manifest", async () => {
+  for (const prompt of ["Count \ud800", "Count \udfff rows", "a" + "\u0301".repeat(31)]) {
+    await assert.rejects(fingerprint(prompt, {}), ValidationError, JSON.stringify(prompt));
+    assert.equal(PROMPT_TEXT.test(prompt), false);
+  }
+  // Thirty marks in a row, and whole surrogate pairs, are text.
+  await fingerprint("a" + "\u0301".repeat(30) + " \u{1f600}", {});
+  const manifest = { ...(await sampleManifest("python", "Count rows")), files: {} };
+  assert.equal(Manifest.safeParse(manifest).success, true);
+  assert.equal(Manifest.safeParse({ ...manifest, prompt: "Count \ud800" }).success, false);
 });
 
 Deno.test("normalizePromptLegacyV1() is the frozen rule of template 1", () => {
@@ -262,10 +303,14 @@ Deno.test("fingerprint() rejects an empty prompt with a ValidationError", async 
 
 /**
  * The prompt rule of template major 2 as it was first written, with regular expressions over the
- * whole text: the reference the linear normalizePromptV2() must agree with on every input, and
- * normalizePrompt() on every input without quotation marks or characters kept from NFKC.
+ * whole text: the reference the linear normalizePromptV2() must agree with on every input, and,
+ * with punctuation after a space kept, normalizePrompt() on every input without quotation marks or
+ * characters kept from NFKC.
  */
-function normalizePromptByExpressions(prompt: string): string {
+function normalizePromptByExpressions(
+  prompt: string,
+  options: { punctuationAfterSpace: boolean } = { punctuationAfterSpace: true },
+): string {
   const collapse = (text: string) => text.replace(/\s+/gu, " ").trim();
   const phrases = [...COURTESY_PHRASES].sort((a, b) => b.length - a.length).join("|");
   const leading = new RegExp(`^(?:${phrases})(?: ?,| |$)`, "u");
@@ -274,7 +319,9 @@ function normalizePromptByExpressions(prompt: string): string {
   let previous: string;
   do {
     previous = text;
-    text = collapse(text.replace(/[.!?…]+$/u, ""));
+    text = collapse(
+      text.replace(options.punctuationAfterSpace ? /[.!?…]+$/u : /(?<=[^ .!?…])[.!?…]+$/u, ""),
+    );
     text = collapse(text.replace(leading, ""));
     text = collapse(text.replace(trailing, ""));
   } while (text !== previous);
@@ -318,9 +365,13 @@ Deno.test("normalizePrompt() and normalizePromptV2() give what template 2's expr
     for (let j = 0; j < count; j++) prompt += pick(pieces, next);
     const expected = normalizePromptByExpressions(prompt);
     assert.equal(normalizePromptV2(prompt), expected, JSON.stringify(prompt));
-    // Without quotation marks or the characters NFKC would change in meaning, template 3's rule
-    // is template 2's.
-    assert.equal(normalizePrompt(prompt), expected, JSON.stringify(prompt));
+    // Without quotation marks, U+FEFF or the characters NFKC would change in meaning, template
+    // 3's rule is template 2's but for punctuation after a space, which it keeps.
+    assert.equal(
+      normalizePrompt(prompt),
+      normalizePromptByExpressions(prompt, { punctuationAfterSpace: false }),
+      JSON.stringify(prompt),
+    );
     if (expected !== prompt.toLowerCase().trim()) differing++;
   }
   // The prompts exercise the rule: most lose something to it.
