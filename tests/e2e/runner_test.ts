@@ -140,8 +140,12 @@ Deno.test({
     const cache = CACHE;
     const project = join(tmp.path, "project");
     await Deno.mkdir(project);
-    // The script's process names its file, under the project's store.
-    const marker = join(project, ".capibara", "scripts");
+    // The script's process names its verified copy, in its run's folder: below the runner's own
+    // temp folder, this test's alone, open as /tmp is (a root run's sandbox is another user).
+    const runs = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_runs_" }));
+    await Deno.chmod(runs, 0o1777);
+    await using _runs = { [Symbol.asyncDispose]: () => Deno.remove(runs, { recursive: true }) };
+    const marker = new RegExp(`${runs}/capibara-run-[^/\\0]*(?=/entry/script\\.py)`);
     const script = `import json, time\ntime.sleep(30)\n` +
       `print(json.dumps({"status": "ok", "artifacts": [], "output": {}, "raw": {}}))\n`;
     const bundle = bundleObject({ script, outputs: {}, readme: "" }) as unknown as Bundle;
@@ -152,7 +156,7 @@ Deno.test({
       warn: () => {},
       generator: fixedGenerator(bundle),
     }).run("sleep a while", { dryRun: true });
-    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: cache };
+    const env = { CAPIBARA_RUNNER_NAME: testName(), CAPIBARA_CACHE_DIR: cache, TMPDIR: runs };
     assert.equal((await capibara(["runner", "start"], project, env)).code, 0);
     try {
       const child = new Deno.Command(Deno.execPath(), {
@@ -164,22 +168,47 @@ Deno.test({
         stderr: "piped",
       }).spawn();
       // Once the script sleeps, interrupt the command.
-      for (let i = 0; i < 100; i++) {
-        const found = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" })
-          .output();
-        if (new TextDecoder().decode(found.stdout).trim() !== "") break;
-        await new Promise((r) => setTimeout(r, 100));
+      // The run folders of the processes that run the script, read from /proc whole: pgrep
+      // matches only a command line's first 4 kB, and the sandbox's last step holds its
+      // program's text before the script's path.
+      const runFolders = () => {
+        const folders = new Set<string>();
+        for (const entry of Deno.readDirSync("/proc")) {
+          if (!/^\d+$/.test(entry.name)) continue;
+          try {
+            const folder = marker.exec(Deno.readTextFileSync(`/proc/${entry.name}/cmdline`));
+            if (folder) folders.add(folder[0]);
+          } catch {
+            // gone
+          }
+        }
+        return folders;
+      };
+      let running = new Set<string>();
+      for (let i = 0; i < 100 && running.size === 0; i++) {
+        running = runFolders();
+        if (running.size === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      if (running.size !== 1) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // it ended on its own
+        }
+        const out = await child.output();
+        assert.fail(
+          `the script never started: ${[...running]} (exit ${out.code}: ` +
+            `${new TextDecoder().decode(out.stderr)})`,
+        );
       }
       child.kill("SIGINT");
       const out = await child.output();
       assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
       assert.match(new TextDecoder().decode(out.stderr), /^interrupted: Interrupted by SIGINT/m);
-      // The next run's sandbox, set up ahead, waits (--held): the script itself must be gone.
-      const left = await new Deno.Command("pgrep", { args: ["-af", marker], stdout: "piped" })
-        .output();
-      const running = new TextDecoder().decode(left.stdout).split("\n")
-        .filter((line) => line.trim() !== "" && !line.includes("--held="));
-      assert.deepEqual(running, [], "the script outlived Ctrl-C");
+      // The next run's sandbox, set up ahead, may wait in a folder of its own: the interrupted
+      // run's processes must all be gone.
+      const left = runFolders();
+      assert.ok(![...running].some((folder) => left.has(folder)), "the script outlived Ctrl-C");
       const status = await runnerStatus(project, env);
       assert.equal(status.served, 1, "the run was not the runner's");
     } finally {
