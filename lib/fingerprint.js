@@ -2,13 +2,22 @@
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });
+var isWordCharacter = (function (codePoint) {
+    if (codePoint < 0x80) {
+        return codePoint >= 0x30 && codePoint <= 0x39 || (codePoint | 0x20) >= 0x61 &&
+            (codePoint | 0x20) <= 0x7a;
+    }
+    return WORD_CHARACTER.test(String.fromCodePoint(codePoint));
+});
 var keptRange = (function (text) {
-    const wordBefore = ((end) => end > 0 && WORD_CHARACTER.test(String.fromCodePoint(codePointBefore(text, end))));
-    const wordAt = ((start) => start < text.length && WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(start))));
+    const wordBefore = ((end) => end > 0 && isWordCharacter(codePointBefore(text, end)));
+    const wordAt = ((start) => start < text.length && isWordCharacter(text.codePointAt(start)));
     const firstOpen = QUOTES.map((() => -1));
     const lastClose = QUOTES.map((() => -1));
     for (let i = 0; i < text.length; i++) {
         const c = text[i];
+        if (!MARKS.has(c))
+            continue;
         QUOTES.forEach(((kind, k) => {
             if (firstOpen[k] === -1 && kind.open.includes(c) && !(kind.apostrophe && wordBefore(i)))
                 firstOpen[k] = i;
@@ -36,6 +45,8 @@ var codePointBefore = (function (text, end) {
     return low;
 });
 var fold = (function (text) {
+    if (ASCII.test(text))
+        return text.toLowerCase().replace(ASCII_SPACE_RUN, " ");
     return text.split(KEPT_FROM_NFKC).map(((part, i) => i % 2 ? part : part.normalize("NFKC")))
         .join("").toLowerCase().replace(SPACE_RUN, " ");
 });
@@ -319,7 +330,11 @@ const QUOTES = [
 ];
 const WORD_CHARACTER = /(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}])[\p{L}\p{N}\p{M}]/u;
 ;
+const MARKS = new Set(QUOTES.flatMap(((kind) => [...kind.open, ...kind.close])));
 ;
+;
+const ASCII = /^[\x00-\x7f]*$/;
+const ASCII_SPACE_RUN = /[\t\n\v\f\r ]+/g;
 const SPACE_RUN = /[^\S\ufeff]+/gu;
 ;
 ;

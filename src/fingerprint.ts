@@ -132,6 +132,18 @@ const QUOTES: readonly { open: string; close: string; apostrophe: boolean }[] = 
 const WORD_CHARACTER =
   /(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}])[\p{L}\p{N}\p{M}]/u;
 
+/** {@linkcode WORD_CHARACTER}'s test of a code point, without its tables for an ASCII one. */
+function isWordCharacter(codePoint: number): boolean {
+  if (codePoint < 0x80) {
+    return codePoint >= 0x30 && codePoint <= 0x39 || (codePoint | 0x20) >= 0x61 &&
+        (codePoint | 0x20) <= 0x7a;
+  }
+  return WORD_CHARACTER.test(String.fromCodePoint(codePoint));
+}
+
+/** Every quotation mark of {@linkcode QUOTES}: a character that is none is passed at once. */
+const MARKS = new Set(QUOTES.flatMap((kind) => [...kind.open, ...kind.close]));
+
 /**
  * The part of a prompt kept as typed, as a [start, end) range of code units, or undefined: from
  * the first opening mark that has a closing mark of its kind after it, to the last closing mark
@@ -140,14 +152,14 @@ const WORD_CHARACTER =
  * cost a cache miss, never fold a quotation. One pass, linear in the text.
  */
 function keptRange(text: string): [number, number] | undefined {
-  const wordBefore = (end: number) =>
-    end > 0 && WORD_CHARACTER.test(String.fromCodePoint(codePointBefore(text, end)));
+  const wordBefore = (end: number) => end > 0 && isWordCharacter(codePointBefore(text, end));
   const wordAt = (start: number) =>
-    start < text.length && WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(start)!));
+    start < text.length && isWordCharacter(text.codePointAt(start)!);
   const firstOpen = QUOTES.map(() => -1);
   const lastClose = QUOTES.map(() => -1);
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
+    if (!MARKS.has(c)) continue;
     QUOTES.forEach((kind, k) => {
       if (
         firstOpen[k] === -1 && kind.open.includes(c) && !(kind.apostrophe && wordBefore(i))
@@ -175,6 +187,10 @@ function codePointBefore(text: string, end: number): number {
   return low;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+/** {@linkcode SPACE_RUN} in ASCII text. */
+const ASCII_SPACE_RUN = /[\t\n\v\f\r ]+/g;
+
 /**
  * White space as a prompt's rule collapses it: JavaScript's `\s` but U+FEFF, which is no space
  * (a zero-width no-break space, or a byte order mark).
@@ -186,6 +202,8 @@ const SPACE_RUN = /[^\S\ufeff]+/gu;
  * each run of white space one space.
  */
 function fold(text: string): string {
+  // ASCII is its own NFKC and holds nothing kept from it: only its case and spaces change.
+  if (ASCII.test(text)) return text.toLowerCase().replace(ASCII_SPACE_RUN, " ");
   return text.split(KEPT_FROM_NFKC).map((part, i) => i % 2 ? part : part.normalize("NFKC"))
     .join("").toLowerCase().replace(SPACE_RUN, " ");
 }
