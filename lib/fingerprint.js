@@ -333,7 +333,7 @@ const WORD_CHARACTER = /(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul
 const MARKS = new Set(QUOTES.flatMap(((kind) => [...kind.open, ...kind.close])));
 ;
 ;
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/;
 const ASCII_SPACE_RUN = /[\t\n\v\f\r ]+/g;
 const SPACE_RUN = /[^\S\ufeff]+/gu;
 ;

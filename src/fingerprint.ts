@@ -187,7 +187,7 @@ function codePointBefore(text: string, end: number): number {
   return low;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/;
 /** {@linkcode SPACE_RUN} in ASCII text. */
 const ASCII_SPACE_RUN = /[\t\n\v\f\r ]+/g;
 

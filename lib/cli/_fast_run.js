@@ -41,8 +41,13 @@ export var parseRunArgs = (function (args) {
             value = next;
             i++;
         }
+        if (value.trim() === "")
+            return undefined;
         if (option.kind === "list") {
-            values[option.key].push(...splitList(value));
+            const list = splitList(value);
+            if (list.length === 0)
+                return undefined;
+            values[option.key].push(...list);
         }
         else
             values[option.key] = value;

@@ -206,7 +206,7 @@ export var acceptCommand = (function (setExit) {
         'the sandbox) and store it as its next revision ("edited by hand" in its history); ' +
         "where signatures are required, accept an unsigned script on this machine")
         .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .addHelpText("after", `
 Examples:
@@ -279,6 +279,7 @@ import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry
 import { readEntryFile } from "../store/integrity.js";
 import { checkSignaturePolicy } from "../store/trust.js";
 import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
+import { nonEmpty } from "./_options.js";
 export const EDITED_BY_HAND = "edited by hand";
 ;
 ;

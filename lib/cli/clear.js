@@ -4,7 +4,7 @@ export var clearCommand = (function (setExit) {
         .description("Remove one cached script, or all of them (they are regenerated on next run)")
         .argument("[fingerprint]", "a fingerprint or unique prefix; omit to remove every script")
         .option("-y, --yes", "do not ask for confirmation")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .action((async (prefix, opts) => {
         const json = opts.json ?? false;
@@ -53,4 +53,5 @@ export var clearCommand = (function (setExit) {
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { ValidationError } from "../errors.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;

@@ -396,7 +396,7 @@ export var doctorCommand = (function (setExit) {
     return new Command("doctor")
         .description("Report which sandbox backend, interpreters, generator or Core work on this machine, and " +
         "the signature policy in force; exits non-zero when a check fails")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .action((async (opts) => {
         const json = opts.json ?? false;
@@ -445,6 +445,7 @@ import { execCommand } from "../exec.js";
 import { readBounded } from "../_body.js";
 import { describeRequest, TRUST_ENV } from "../config_trust.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { nonEmpty } from "./_options.js";
 const SERVER_TIMEOUT_MS = 5_000;
 ;
 ;

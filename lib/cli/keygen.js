@@ -2,7 +2,7 @@
 export var keygenCommand = (function (setExit) {
     return new Command("keygen")
         .description("Write an Ed25519 key pair for signing cached scripts (the private key with mode 0600)")
-        .requiredOption("--out <dir>", "folder to write the key pair into (created when missing)")
+        .requiredOption("--out <dir>", "folder to write the key pair into (created when missing)", nonEmpty)
         .option("--json", "print {key_id, public_key, private_key_path} on stdout")
         .addHelpText("after", `
 The private key (capibara_signing_key.pem) signs; keep it secret, on the signer's machine or the
@@ -50,4 +50,5 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { writeKeyPair } from "../core/sign.js";
 import { CapibaraError, ValidationError } from "../errors.js";
 import { printJson, reportError, terminalSafe } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;

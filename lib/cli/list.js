@@ -69,7 +69,7 @@ export var listCommand = (function (setExit) {
     return new Command("list")
         .description("List the cached scripts of this project (.capibara/scripts/), each verified: signed by " +
         "a trusted key, accepted on this machine, unsigned, or refused (and why)")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .action((async (opts) => {
         const json = opts.json ?? false;
@@ -128,6 +128,7 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { CapibaraError } from "../errors.js";
 import { isWellFormedSignature } from "../store/trust.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;
 ;
 const CONCURRENCY = 8;

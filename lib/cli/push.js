@@ -95,8 +95,8 @@ export var pushCommand = (function (setExit) {
         .description("Publish signed local scripts to the team's Core (CAPIBARA_CORE_URL), so that other " +
         "machines' misses get them without a generation")
         .argument("[fingerprints...]", "fingerprints or unique prefixes; omit to push every script")
-        .option("--key <file>", "sign unsigned scripts that verify here with this private key (capibara keygen) first")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--key <file>", "sign unsigned scripts that verify here with this private key (capibara keygen) first", nonEmpty)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .addHelpText("after", `
 Examples:
@@ -162,6 +162,7 @@ import { CapibaraError, IntegrityError, NetworkError, PermissionError, Validatio
 import { CORE_TOKEN_ENV, CORE_URL_ENV, CoreClient } from "../generate/core_client.js";
 import { loadSigningKey } from "../core/sign.js";
 import { commandCapibara, interruptible, printJson, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
+import { nonEmpty } from "./_options.js";
 import { signEntry } from "./sign.js";
 ;
 ;

@@ -5,8 +5,8 @@ export var rekeyCommand = (function (setExit) {
         "fingerprints (no LLM call; each entry is verified first and gets a new revision)")
         .option("--dry-run", "say what would move, and change nothing")
         .option("--key <file>", "sign each moved entry with this private key, as capibara sign does (a new fingerprint " +
-        "voids the old signature)")
-        .option("--root <dir>", ROOT_HELP)
+        "voids the old signature)", nonEmpty)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .addHelpText("after", `
 Examples:
@@ -135,6 +135,7 @@ import { CapibaraError, EXIT_CODES } from "../errors.js";
 import { rekeyStore } from "../store/rekey.js";
 import { isWellFormedSignature, verifySignature } from "../store/trust.js";
 import { commandCapibara, interruptible, printJson, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
+import { nonEmpty } from "./_options.js";
 import { signEntry } from "./sign.js";
 const VERB = {
     "moved": "moved",

@@ -1,6 +1,9 @@
 // Generated from src/cli/run.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 var collect = (function (value, previous) {
-    return [...previous, ...splitList(value)];
+    const values = splitList(value);
+    if (values.length === 0)
+        throw new InvalidArgumentError("It needs a value; none was given");
+    return [...previous, ...values];
 });
 var parseLanguage = (function (value) {
     const lower = value.toLowerCase();
@@ -22,7 +25,7 @@ export var runCommand = (function (setExit) {
         "and run it")
         .argument("<prompt>", "what the script should do, in one sentence")
         .option("-c, --context <json|@file>", "JSON object passed to the script (inline, @file, or @- for standard input)")
-        .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)")
+        .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)", nonEmpty)
         .option("--refresh", "regenerate the script even when it is cached")
         .option("--force", "with --refresh, overwrite a cached script edited by hand")
         .option("--dry-run", "generate and store the script (or check the cached one); do not run it")
@@ -30,8 +33,8 @@ export var runCommand = (function (setExit) {
         .addOption(new Option("--lang <language>", "script language: python (py), typescript (ts) or bash (sh)").argParser(parseLanguage).default("python"))
         .addOption(new Option("--mode <mode>", "strict: a script per prompt and context values; parametric: one per prompt and " +
         "context shape (default: strict, or mode in .capibara/config.json)").choices(["strict", "parametric"]))
-        .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)")
-        .option("--base-url <url>", "OpenAI-compatible server to generate with (overrides CAPIBARA_BASE_URL)")
+        .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)", nonEmpty)
+        .option("--base-url <url>", "OpenAI-compatible server to generate with (overrides CAPIBARA_BASE_URL)", nonEmpty)
         .option("-v, --verbose", "show each step with its elapsed time, the script's stderr as it arrives, and the " +
         "model's reply when it breaks the contract")
         .option("--allow-net <host>", "grant a host the script needs (repeatable; *.example.com)", collect, [])
@@ -43,7 +46,7 @@ export var runCommand = (function (setExit) {
         .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
         .option("--memory <MiB>", "memory limit of the script (default 2048)")
         .option("--max-output <MiB>", "bytes the script may write to its outputs (default 1024)")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .configureHelp({ optionDescription })
         .option("--json", "print exactly one JSON document on stdout (errors included)")
         .addHelpText("after", `
@@ -68,6 +71,7 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
 import { Command, Help, InvalidArgumentError, Option, } from "npm:@commander-js/extra-typings@^15.1.0";
 import { LANGUAGES } from "../schema.js";
 import { ROOT_HELP } from "./output.js";
+import { nonEmpty } from "./_options.js";
 import { runAction, splitList } from "./_fast_run.js";
 ;
 export const LANGUAGE_ALIASES = {

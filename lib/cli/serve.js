@@ -12,14 +12,14 @@ export var serveCommand = (function (setExit) {
     return new Command("serve")
         .description("Run the Core: one service that generates (with its own LLM settings), signs and shares " +
         "entries for a team")
-        .option("--host <address>", "address to listen on", "127.0.0.1")
+        .option("--host <address>", "address to listen on", nonEmpty, "127.0.0.1")
         .option("--port <port>", "port to listen on (0 picks a free one)", numberIn("port", 0, 65535), 8787)
         .requiredOption("--tokens <file>", "the tokens file: one '<token> <rights>' line per client")
         .requiredOption("--signing-key <file>", "the private key that signs entries (capibara keygen)")
-        .option("--store <dir>", "keep entries in this folder (the default storage)")
+        .option("--store <dir>", "keep entries in this folder (the default storage)", nonEmpty)
         .option("--s3 <bucket-url>", "keep entries in an S3 bucket, e.g. http://127.0.0.1:9000/capibara")
-        .option("--trust-keys <file>", 'other keys a PUT may be signed by: {"keys": {"<id>": "<key>"}}')
-        .option("--updates <dir>", "folder of update files that GET /v1/updates lists")
+        .option("--trust-keys <file>", 'other keys a PUT may be signed by: {"keys": {"<id>": "<key>"}}', nonEmpty)
+        .option("--updates <dir>", "folder of update files that GET /v1/updates lists", nonEmpty)
         .option("--rate <n>", "requests per second per token", numberIn("rate", 0.001, 1e9, true), 20)
         .option("--burst <n>", "requests at once per token", numberIn("burst", 1, 1e9), 100)
         .option("--max-body-bytes <n>", "largest request body", numberIn("max-body-bytes", 1024, 2 ** 31), 1024 * 1024)
@@ -59,5 +59,6 @@ Examples:
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { ValidationError } from "../errors.js";
 import { reportError } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;
 ;

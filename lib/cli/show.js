@@ -29,7 +29,7 @@ export var showCommand = (function (setExit) {
         .argument("<fingerprint|text...>", "a fingerprint or a unique prefix of one (fp_ optional), or words of the prompt (quoted " +
         "or not)")
         .option("--script", "print the script itself (terminal-safe)")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .action((async (words, opts) => {
         const json = opts.json ?? false;
@@ -102,6 +102,7 @@ import { manualCommand } from "../readme.js";
 import { normaliseRequirements } from "../contract/requirements.js";
 import { describeSignature, entryStanding } from "./list.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;
 ;
 ;

@@ -23,8 +23,8 @@ export var signCommand = (function (setExit) {
         "trusting its public key run them")
         .argument("[fingerprint]", "a fingerprint or a unique prefix of one (fp_ optional)")
         .option("--all", "sign every cached script of this project")
-        .requiredOption("--key <file>", "the private key file (capibara_signing_key.pem)")
-        .option("--root <dir>", ROOT_HELP)
+        .requiredOption("--key <file>", "the private key file (capibara_signing_key.pem)", nonEmpty)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .addHelpText("after", `
 A signature covers the whole entry (every manifest field and, through their hashes, every file)
@@ -124,5 +124,6 @@ import { loadSigningKey, signManifest } from "../core/sign.js";
 import { CapibaraError, EXIT_CODES, IntegrityError, ValidationError } from "../errors.js";
 import { checkSignaturePolicy } from "../store/trust.js";
 import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;
 ;

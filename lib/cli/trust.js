@@ -22,7 +22,7 @@ export var trustCommand = (function (setExit) {
         .description("Trust this project's .capibara/config.json on this machine (its grants and generator)")
         .option("--show", "show the file, its sha256 and what it grants; record nothing")
         .option("--revoke", "remove this project's trust")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .addHelpText("after", `
 A committed .capibara/config.json that grants scripts anything (allow), sets the generator
@@ -137,5 +137,6 @@ import { ValidationError } from "../errors.js";
 import { realPathOrNull } from "../_fs.js";
 import { findRoot, STORE_DIR } from "../store/store.js";
 import { commandCapibara, printJson, printWarning, reportError, ROOT_HELP, terminalSafe, } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;
 ;

@@ -43,7 +43,7 @@ export var verifyCommand = (function (setExit) {
         .description("Check stored scripts: file hashes against the manifest, the generation contract, and the " +
         "static checks (imports, shell execution, credential reads, hard-coded secrets…)")
         .argument("[fingerprint]", "a fingerprint or unique prefix; omit to check every script")
-        .option("--root <dir>", ROOT_HELP)
+        .option("--root <dir>", ROOT_HELP, nonEmpty)
         .option("--json", "print one JSON document on stdout")
         .action((async (prefix, opts) => {
         const json = opts.json ?? false;
@@ -105,5 +105,6 @@ import { CapibaraError, EXIT_CODES, IntegrityError, TemplateError } from "../err
 import { checkBundle, ContractViolation } from "../contract/bundle.js";
 import { readEntryFile } from "../store/integrity.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
+import { nonEmpty } from "./_options.js";
 ;
 ;

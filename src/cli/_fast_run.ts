@@ -137,8 +137,12 @@ export function parseRunArgs(
       value = next;
       i++;
     }
+    // An empty value (`--allow-net ''`, `-m ''`) is a mistake the full parser names.
+    if (value.trim() === "") return undefined;
     if (option.kind === "list") {
-      (values[option.key] as string[]).push(...splitList(value));
+      const list = splitList(value);
+      if (list.length === 0) return undefined;
+      (values[option.key] as string[]).push(...list);
     } else values[option.key] = value;
   }
   if (prompts.length !== 1) return undefined;

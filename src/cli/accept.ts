@@ -29,6 +29,7 @@ import {
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** The reason recorded in `history` for an accepted hand edit. */
 export const EDITED_BY_HAND = "edited by hand";
@@ -302,7 +303,7 @@ export function acceptCommand(setExit: (code: number) => void) {
         "where signatures are required, accept an unsigned script on this machine",
     )
     .argument("<fingerprint>", "a fingerprint or a unique prefix of one (fp_ optional)")
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
       "after",

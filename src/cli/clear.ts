@@ -6,6 +6,7 @@
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { ValidationError } from "../errors.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** The `clear` subcommand. */
 export function clearCommand(setExit: (code: number) => void) {
@@ -13,7 +14,7 @@ export function clearCommand(setExit: (code: number) => void) {
     .description("Remove one cached script, or all of them (they are regenerated on next run)")
     .argument("[fingerprint]", "a fingerprint or unique prefix; omit to remove every script")
     .option("-y, --yes", "do not ask for confirmation")
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;

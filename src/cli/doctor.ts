@@ -22,6 +22,7 @@ import { execCommand } from "../exec.ts";
 import { readBounded } from "../_body.ts";
 import { describeRequest, TRUST_ENV } from "../config_trust.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** One check of `capibara doctor`. */
 export interface Check {
@@ -521,7 +522,7 @@ export function doctorCommand(setExit: (code: number) => void) {
       "Report which sandbox backend, interpreters, generator or Core work on this machine, and " +
         "the signature policy in force; exits non-zero when a check fails",
     )
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .action(async (opts) => {
       const json = opts.json ?? false;

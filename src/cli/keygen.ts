@@ -7,6 +7,7 @@ import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { writeKeyPair } from "../core/sign.ts";
 import { CapibaraError, ValidationError } from "../errors.ts";
 import { printJson, reportError, terminalSafe } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** The `keygen` subcommand. */
 export function keygenCommand(setExit: (code: number) => void) {
@@ -14,7 +15,11 @@ export function keygenCommand(setExit: (code: number) => void) {
     .description(
       "Write an Ed25519 key pair for signing cached scripts (the private key with mode 0600)",
     )
-    .requiredOption("--out <dir>", "folder to write the key pair into (created when missing)")
+    .requiredOption(
+      "--out <dir>",
+      "folder to write the key pair into (created when missing)",
+      nonEmpty,
+    )
     .option("--json", "print {key_id, public_key, private_key_path} on stdout")
     .addHelpText(
       "after",

@@ -8,6 +8,7 @@ import { CapibaraError } from "../errors.ts";
 import type { Entry, Store } from "../store/store.ts";
 import { isWellFormedSignature } from "../store/trust.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** How an entry stands under this machine's signature policy, as `show` and `list` report it. */
 export type SignatureState =
@@ -116,7 +117,7 @@ export function listCommand(setExit: (code: number) => void) {
       "List the cached scripts of this project (.capibara/scripts/), each verified: signed by " +
         "a trusted key, accepted on this machine, unsigned, or refused (and why)",
     )
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .action(async (opts) => {
       const json = opts.json ?? false;

@@ -34,6 +34,7 @@ import {
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 import { signEntry } from "./sign.ts";
 
 /** What happened to one entry. */
@@ -185,8 +186,9 @@ export function pushCommand(setExit: (code: number) => void) {
     .option(
       "--key <file>",
       "sign unsigned scripts that verify here with this private key (capibara keygen) first",
+      nonEmpty,
     )
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
       "after",

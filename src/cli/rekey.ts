@@ -18,6 +18,7 @@ import {
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 import { signEntry } from "./sign.ts";
 
 const VERB: Record<RekeyOutcome["status"], string> = {
@@ -41,8 +42,9 @@ export function rekeyCommand(setExit: (code: number) => void) {
       "--key <file>",
       "sign each moved entry with this private key, as capibara sign does (a new fingerprint " +
         "voids the old signature)",
+      nonEmpty,
     )
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
       "after",

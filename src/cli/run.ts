@@ -11,10 +11,14 @@ import {
 } from "npm:@commander-js/extra-typings@^15.1.0";
 import { type Language, LANGUAGES } from "../schema.ts";
 import { ROOT_HELP } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 import { runAction, splitList } from "./_fast_run.ts";
 
+/** A repeatable option's values: an empty one (`--allow-net ''`) is a mistake, said so. */
 function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...splitList(value)];
+  const values = splitList(value);
+  if (values.length === 0) throw new InvalidArgumentError("It needs a value; none was given");
+  return [...previous, ...values];
 }
 
 /** Short names accepted by `--lang`. */
@@ -58,7 +62,11 @@ export function runCommand(setExit: (code: number) => void) {
       "-c, --context <json|@file>",
       "JSON object passed to the script (inline, @file, or @- for standard input)",
     )
-    .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)")
+    .option(
+      "-s, --select <keys>",
+      "comma-separated keys of the output to keep (aliases apply)",
+      nonEmpty,
+    )
     .option("--refresh", "regenerate the script even when it is cached")
     .option("--force", "with --refresh, overwrite a cached script edited by hand")
     .option("--dry-run", "generate and store the script (or check the cached one); do not run it")
@@ -76,10 +84,11 @@ export function runCommand(setExit: (code: number) => void) {
           "context shape (default: strict, or mode in .capibara/config.json)",
       ).choices(["strict", "parametric"] as const),
     )
-    .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)")
+    .option("-m, --model <name>", "model to generate with (overrides CAPIBARA_MODEL)", nonEmpty)
     .option(
       "--base-url <url>",
       "OpenAI-compatible server to generate with (overrides CAPIBARA_BASE_URL)",
+      nonEmpty,
     )
     .option(
       "-v, --verbose",
@@ -120,7 +129,7 @@ export function runCommand(setExit: (code: number) => void) {
     .option("--no-sandbox", "run Python and bash scripts unconfined (prints what is unprotected)")
     .option("--memory <MiB>", "memory limit of the script (default 2048)")
     .option("--max-output <MiB>", "bytes the script may write to its outputs (default 1024)")
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .configureHelp({ optionDescription })
     .option("--json", "print exactly one JSON document on stdout (errors included)")
     .addHelpText(

@@ -12,6 +12,7 @@ import { manualCommand } from "../readme.ts";
 import { normaliseRequirements } from "../contract/requirements.ts";
 import { describeSignature, entryStanding } from "./list.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** A list of untrusted strings on one line, each terminal-safe. */
 function items(list: string[], none: string): string {
@@ -62,7 +63,7 @@ export function showCommand(setExit: (code: number) => void) {
         "or not)",
     )
     .option("--script", "print the script itself (terminal-safe)")
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .action(async (words, opts) => {
       const json = opts.json ?? false;

@@ -18,6 +18,7 @@ import {
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** What {@linkcode signEntry} did. */
 export interface Signed {
@@ -70,8 +71,8 @@ export function signCommand(setExit: (code: number) => void) {
     )
     .argument("[fingerprint]", "a fingerprint or a unique prefix of one (fp_ optional)")
     .option("--all", "sign every cached script of this project")
-    .requiredOption("--key <file>", "the private key file (capibara_signing_key.pem)")
-    .option("--root <dir>", ROOT_HELP)
+    .requiredOption("--key <file>", "the private key file (capibara_signing_key.pem)", nonEmpty)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
       "after",

@@ -24,6 +24,7 @@ import {
   ROOT_HELP,
   terminalSafe,
 } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 function stateLine(trust: ProjectTrust, recordedAt: string | undefined): string {
   switch (trust.state) {
@@ -52,7 +53,7 @@ export function trustCommand(setExit: (code: number) => void) {
     )
     .option("--show", "show the file, its sha256 and what it grants; record nothing")
     .option("--revoke", "remove this project's trust")
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
       "after",

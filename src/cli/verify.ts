@@ -10,6 +10,7 @@ import { checkBundle, ContractViolation } from "../contract/bundle.ts";
 import { readEntryFile } from "../store/integrity.ts";
 import type { Entry } from "../store/store.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
+import { nonEmpty } from "./_options.ts";
 
 /** The verdict on one stored script. */
 export interface Verdict {
@@ -67,7 +68,7 @@ export function verifyCommand(setExit: (code: number) => void) {
         "static checks (imports, shell execution, credential reads, hard-coded secrets…)",
     )
     .argument("[fingerprint]", "a fingerprint or unique prefix; omit to check every script")
-    .option("--root <dir>", ROOT_HELP)
+    .option("--root <dir>", ROOT_HELP, nonEmpty)
     .option("--json", "print one JSON document on stdout")
     .action(async (prefix, opts) => {
       const json = opts.json ?? false;

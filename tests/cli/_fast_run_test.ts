@@ -98,3 +98,18 @@ Deno.test("parseRunArgs() defaults match the full parser's", async () => {
   assert.deepEqual(fast?.options, expected);
   assert.deepEqual(full, { prompt: "p", options: expected });
 });
+
+Deno.test("parseRunArgs() leaves an empty option value to the full parser, which refuses it", () => {
+  for (
+    const args of [["x", "--allow-net", ""], ["x", "--allow-read=,"], ["x", "-m", " "], [
+      "x",
+      "--root=",
+    ]]
+  ) {
+    assert.equal(parseRunArgs(args), undefined, JSON.stringify(args));
+  }
+  assert.deepEqual(parseRunArgs(["x", "--allow-net", "a.example, b.example"])?.options.allowNet, [
+    "a.example",
+    "b.example",
+  ]);
+});

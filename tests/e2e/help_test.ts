@@ -171,3 +171,22 @@ Deno.test("capibara run takes numbers in decimal only: --timeout 0x10 or 1e3, --
     assert.match(error.message, new RegExp(`Invalid ${args[0]}`));
   }
 });
+
+Deno.test("an empty option value is a usage error that says so, not the default in silence", async () => {
+  await using tmp = await withTmpDir();
+  for (
+    const args of [
+      ["run", "Count rows", "--allow-net", "", "--json"],
+      ["run", "Count rows", "--allow-env=,", "--json"],
+      ["run", "Count rows", "-m", " ", "--json"],
+      ["run", "Count rows", "--root=", "--json"],
+      ["list", "--root", "", "--json"],
+    ]
+  ) {
+    const r = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(r.code, 2, `${JSON.stringify(args)}: ${r.stderr}`);
+    const { error } = r.json as ErrorDoc;
+    assert.equal(error.type, "ValidationError");
+    assert.match(error.message, /needs a value; none was given/);
+  }
+});
