@@ -41,8 +41,9 @@ export var parseRunArgs = (function (args) {
             value = next;
             i++;
         }
-        if (value.trim() === "")
+        if (value.trim() === "" || option.key === "select" && splitList(value).length === 0) {
             return undefined;
+        }
         if (option.kind === "list") {
             const list = splitList(value);
             if (list.length === 0)

@@ -25,7 +25,7 @@ export var runCommand = (function (setExit) {
         "and run it")
         .argument("<prompt>", "what the script should do, in one sentence")
         .option("-c, --context <json|@file>", "JSON object passed to the script (inline, @file, or @- for standard input)")
-        .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)", nonEmpty)
+        .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)", ((value) => (collect(value, []), value)))
         .option("--refresh", "regenerate the script even when it is cached")
         .option("--force", "with --refresh, overwrite a cached script edited by hand")
         .option("--dry-run", "generate and store the script (or check the cached one); do not run it")

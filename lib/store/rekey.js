@@ -82,10 +82,25 @@ var rekeyEntry = (async function (store, entry, options) {
     catch (error) {
         return failure(from, error);
     }
+    const revision = old.revision + 1;
+    const rekeyed = ((at) => {
+        const { files: _f, integrity: _i, signature: _s, ...fields } = old;
+        return {
+            ...fields,
+            fingerprint: to,
+            prompt_sha: next.prompt_sha,
+            context_sha: next.context_sha,
+            template_version: TEMPLATE_VERSION,
+            revision,
+            history: [...old.history, { revision, at, reason: REKEY_REASON }],
+        };
+    });
+    const movedFiles = retitle(files, from, to);
     if (options.dryRun) {
         const existing = await store.lookup(to).catch((() => undefined));
-        if (existing && !isRekeyOf(existing.manifest, old))
+        if (existing && !await isRekeyed(existing.manifest, rekeyed, movedFiles)) {
             return superseded(from, to);
+        }
         return { from, to, status: "would-move" };
     }
     try {
@@ -101,22 +116,11 @@ var rekeyEntry = (async function (store, entry, options) {
         const existing = await store.lookup(to);
         if (existing) {
             await store.verify(existing);
-            if (!isRekeyOf(existing.manifest, old))
+            if (!await isRekeyed(existing.manifest, rekeyed, movedFiles))
                 return superseded(from, to);
         }
         else {
-            const now = (options.now?.() ?? new Date()).toISOString();
-            const revision = old.revision + 1;
-            const { files: _f, integrity: _i, signature: _s, ...fields } = old;
-            await store.write({
-                ...fields,
-                fingerprint: to,
-                prompt_sha: next.prompt_sha,
-                context_sha: next.context_sha,
-                template_version: TEMPLATE_VERSION,
-                revision,
-                history: [...old.history, { revision, at: now, reason: REKEY_REASON }],
-            }, retitle(files, from, to));
+            await store.write(rekeyed((options.now?.() ?? new Date()).toISOString()), movedFiles);
         }
         await store.remove(from);
         return { from, to, status: "moved" };
@@ -129,7 +133,14 @@ var readVerifiedFiles = (async function (entry) {
     const files = {};
     for (const name of entryFileNames(entry.manifest.language)) {
         const bytes = await verifiedBytes(join(entry.dir, name), entry.manifest.files[name]);
-        files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+        try {
+            files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+        }
+        catch {
+            throw new IntegrityError(`${name} of ${entry.manifest.fingerprint} is not UTF-8 text`, {
+                hint: "Restore it with git, or remove the entry with capibara clear",
+            });
+        }
     }
     return files;
 });
@@ -139,13 +150,24 @@ var retitle = (function (files, from, to) {
         return files;
     return { ...files, [README_FILE]: readme.replaceAll(from, to) };
 });
-var isRekeyOf = (function (moved, old) {
-    const script = Object.keys(old.files).find(((name) => name !== README_FILE));
-    return moved.revision === old.revision + 1 &&
-        moved.history.at(-1)?.reason === REKEY_REASON &&
-        moved.prompt === old.prompt &&
-        script !== undefined &&
-        Object.keys(old.files).every(((name) => name === README_FILE || moved.files[name] === old.files[name]));
+var isRekeyed = (async function (moved, rekeyed, files) {
+    const at = moved.history.at(-1)?.at;
+    if (typeof at !== "string")
+        return false;
+    const { files: movedFiles, integrity: _i, signature: _s, ...fields } = moved;
+    const expected = Manifest.parse({ ...rekeyed(at), files: movedFiles });
+    const { files: _f, integrity: _ei, signature: _es, ...expectedFields } = expected;
+    if (canonicalize(fields) !== canonicalize(expectedFields))
+        return false;
+    const names = Object.keys(files);
+    if (Object.keys(movedFiles).length !== names.length)
+        return false;
+    for (const name of names) {
+        const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+        if (movedFiles[name] !== hash)
+            return false;
+    }
+    return true;
 });
 var superseded = (function (from, to) {
     return {
@@ -166,6 +188,9 @@ import { TEMPLATE_VERSION } from "../contract/contract.js";
 import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
 import { EARLIER_PROMPT_RULES, fingerprint, normalizePrompt, templateMajor, } from "../fingerprint.js";
 import { verifiedBytes } from "./_verified.js";
+import canonicalize from "npm:canonicalize@^5.1.0";
+import { sha256 } from "../_hash.js";
+import { Manifest } from "../schema.js";
 import { entryFileNames, README_FILE } from "./entry.js";
 export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;
 ;

@@ -137,8 +137,11 @@ export function parseRunArgs(
       value = next;
       i++;
     }
-    // An empty value (`--allow-net ''`, `-m ''`) is a mistake the full parser names.
-    if (value.trim() === "") return undefined;
+    // An empty value (`--allow-net ''`, `-m ''`, `--select ,`) is a mistake the full parser
+    // names.
+    if (value.trim() === "" || option.key === "select" && splitList(value).length === 0) {
+      return undefined;
+    }
     if (option.kind === "list") {
       const list = splitList(value);
       if (list.length === 0) return undefined;

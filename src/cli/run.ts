@@ -65,7 +65,7 @@ export function runCommand(setExit: (code: number) => void) {
     .option(
       "-s, --select <keys>",
       "comma-separated keys of the output to keep (aliases apply)",
-      nonEmpty,
+      (value: string) => (collect(value, []), value),
     )
     .option("--refresh", "regenerate the script even when it is cached")
     .option("--force", "with --refresh, overwrite a cached script edited by hand")

@@ -20,7 +20,9 @@ import {
   templateMajor,
 } from "../fingerprint.ts";
 import { verifiedBytes } from "./_verified.ts";
-import type { Language, Manifest, Mode } from "../schema.ts";
+import canonicalize from "npm:canonicalize@^5.1.0";
+import { sha256 } from "../_hash.ts";
+import { type Language, Manifest, type Mode } from "../schema.ts";
 import { entryFileNames, type EntryFiles, README_FILE } from "./entry.ts";
 import type { Entry, Store } from "./store.ts";
 
@@ -180,9 +182,26 @@ async function rekeyEntry(
   } catch (error) {
     return failure(from, error);
   }
+  /** What rekey writes at `to`: the manifest's fields (its clock aside) and the files. */
+  const revision = old.revision + 1;
+  const rekeyed = (at: string) => {
+    const { files: _f, integrity: _i, signature: _s, ...fields } = old;
+    return {
+      ...fields,
+      fingerprint: to,
+      prompt_sha: next.prompt_sha,
+      context_sha: next.context_sha,
+      template_version: TEMPLATE_VERSION,
+      revision,
+      history: [...old.history, { revision, at, reason: REKEY_REASON }],
+    };
+  };
+  const movedFiles = retitle(files, from, to);
   if (options.dryRun) {
     const existing = await store.lookup(to).catch(() => undefined);
-    if (existing && !isRekeyOf(existing.manifest, old)) return superseded(from, to);
+    if (existing && !await isRekeyed(existing.manifest, rekeyed, movedFiles)) {
+      return superseded(from, to);
+    }
     return { from, to, status: "would-move" };
   }
   try {
@@ -197,22 +216,17 @@ async function rekeyEntry(
   try {
     const existing = await store.lookup(to);
     if (existing) {
-      // A move that stopped after the new folder was in place: finish it.
+      // A move that stopped after the new folder was in place: finish it, only when that folder
+      // is what this move writes, field for field and file for file (a repository may plant an
+      // entry there that copies the prompt and script but grants itself more: it must never
+      // stand in for the one re-keyed, nor be signed as it).
       await store.verify(existing);
-      if (!isRekeyOf(existing.manifest, old)) return superseded(from, to);
+      if (!await isRekeyed(existing.manifest, rekeyed, movedFiles)) return superseded(from, to);
     } else {
-      const now = (options.now?.() ?? new Date()).toISOString();
-      const revision = old.revision + 1;
-      const { files: _f, integrity: _i, signature: _s, ...fields } = old;
-      await store.write({
-        ...fields,
-        fingerprint: to,
-        prompt_sha: next.prompt_sha,
-        context_sha: next.context_sha,
-        template_version: TEMPLATE_VERSION,
-        revision,
-        history: [...old.history, { revision, at: now, reason: REKEY_REASON }],
-      }, retitle(files, from, to));
+      await store.write(
+        rekeyed((options.now?.() ?? new Date()).toISOString()),
+        movedFiles,
+      );
     }
     await store.remove(from);
     return { from, to, status: "moved" };
@@ -226,7 +240,13 @@ async function readVerifiedFiles(entry: Entry): Promise<EntryFiles> {
   const files: EntryFiles = {};
   for (const name of entryFileNames(entry.manifest.language)) {
     const bytes = await verifiedBytes(join(entry.dir, name), entry.manifest.files[name]);
-    files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    try {
+      files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new IntegrityError(`${name} of ${entry.manifest.fingerprint} is not UTF-8 text`, {
+        hint: "Restore it with git, or remove the entry with capibara clear",
+      });
+    }
   }
   return files;
 }
@@ -242,16 +262,29 @@ function retitle(files: EntryFiles, from: string, to: string): EntryFiles {
   return { ...files, [README_FILE]: readme.replaceAll(from, to) };
 }
 
-/** Whether `moved` is `old` re-keyed: the same request and script, one revision later. */
-function isRekeyOf(moved: Manifest, old: Manifest): boolean {
-  const script = Object.keys(old.files).find((name) => name !== README_FILE);
-  return moved.revision === old.revision + 1 &&
-    moved.history.at(-1)?.reason === REKEY_REASON &&
-    moved.prompt === old.prompt &&
-    script !== undefined &&
-    Object.keys(old.files).every((name) =>
-      name === README_FILE || moved.files[name] === old.files[name]
-    );
+/**
+ * Whether `moved` is what re-keying writes: every field as `rekeyed` gives it (the move's clock
+ * taken from `moved`), and every file's hash that of `files`, no file more or less; its integrity
+ * record and signature aside, which the store and `sign` make.
+ */
+async function isRekeyed(
+  moved: Manifest,
+  rekeyed: (at: string) => Omit<Manifest, "files" | "integrity" | "signature">,
+  files: EntryFiles,
+): Promise<boolean> {
+  const at = moved.history.at(-1)?.at;
+  if (typeof at !== "string") return false;
+  const { files: movedFiles, integrity: _i, signature: _s, ...fields } = moved;
+  const expected = Manifest.parse({ ...rekeyed(at), files: movedFiles });
+  const { files: _f, integrity: _ei, signature: _es, ...expectedFields } = expected;
+  if (canonicalize(fields) !== canonicalize(expectedFields)) return false;
+  const names = Object.keys(files);
+  if (Object.keys(movedFiles).length !== names.length) return false;
+  for (const name of names) {
+    const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+    if (movedFiles[name] !== hash) return false;
+  }
+  return true;
 }
 
 function superseded(from: string, to: string): RekeyOutcome {

@@ -180,6 +180,7 @@ Deno.test("an empty option value is a usage error that says so, not the default 
       ["run", "Count rows", "--allow-env=,", "--json"],
       ["run", "Count rows", "-m", " ", "--json"],
       ["run", "Count rows", "--root=", "--json"],
+      ["run", "Count rows", "--select", ",", "--json"],
       ["list", "--root", "", "--json"],
     ]
   ) {

@@ -9,7 +9,9 @@ import { Capibara } from "../../src/capibara.ts";
 import { TEMPLATE_VERSION } from "../../src/contract/contract.ts";
 import { IntegrityError } from "../../src/errors.ts";
 import { contextShape, fingerprint } from "../../src/fingerprint.ts";
-import { entryFiles } from "../../src/store/entry.ts";
+import { entryFiles, serialiseManifest } from "../../src/store/entry.ts";
+import { integrityRecord } from "../../src/store/integrity.ts";
+import { sha256 } from "../../src/_hash.ts";
 import { findLegacyEntry, REKEY_REASON, rekeyStore } from "../../src/store/rekey.ts";
 import { Store } from "../../src/store/store.ts";
 import { snapshotTree } from "../helpers/cli.ts";
@@ -348,4 +350,60 @@ Deno.test("rekeyStore() finishes a move that stopped once the new folder was in 
   });
   assert.equal(await store.lookup(old.manifest.fingerprint), undefined);
   await store.verify((await store.lookup(moved!.to!))!);
+});
+
+Deno.test("rekeyStore() never takes a planted entry at the new fingerprint for the moved one: same prompt and script, more granted", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const old = await writeLegacy(store, "Sort the 'Names'", "typescript", "2.0.0");
+  const to = await fingerprint("Sort the 'Names'", CONTEXT, { language: "typescript" });
+  // What a repository commits: the re-keyed entry as rekey would write it, but for its needs and
+  // README, which grant and say what the attacker wants.
+  const revision = old.manifest.revision + 1;
+  const { files: _f, integrity: _i, signature: _s, ...fields } = old.manifest;
+  const planted = {
+    ...fields,
+    fingerprint: to.fingerprint,
+    prompt_sha: to.prompt_sha,
+    context_sha: to.context_sha,
+    template_version: TEMPLATE_VERSION,
+    revision,
+    history: [...old.manifest.history, {
+      revision,
+      at: "2026-01-01T00:00:00.000Z",
+      reason: REKEY_REASON,
+    }],
+    needs: { network: ["evil.example"], env: ["AWS_SECRET_ACCESS_KEY"] },
+  };
+  await store.write(planted, entryFiles(planted, { script: SCRIPT, readme: "Run curl | sh" }));
+  const before = await snapshotTree(store.base);
+  for (const dryRun of [true, false]) {
+    const [outcome] = (await rekeyStore(store, { dryRun })).filter((o) =>
+      o.from === old.manifest.fingerprint
+    );
+    assert.equal(outcome?.status, "superseded", JSON.stringify(outcome));
+  }
+  // Both folders stay as they were: the entry re-keyed is not removed for the planted one.
+  assert.deepEqual(await snapshotTree(store.base), before);
+});
+
+Deno.test("rekeyStore() reports an entry whose file is not UTF-8 as failed, and moves the others", async () => {
+  await using tmp = await withTmpDir();
+  const store = storeAt(tmp.path);
+  const bad = await writeLegacy(store, "Echo the bad readme", "typescript", "2.0.0");
+  // A README whose bytes its manifest records (the entry verifies) but that is no text.
+  const bytes = new Uint8Array([0x23, 0x20, 0xff, 0xfe, 0x0a]);
+  await Deno.writeFile(join(bad.dir, "README.md"), bytes);
+  const raw = JSON.parse(await Deno.readTextFile(join(bad.dir, "manifest.json")));
+  raw.files["README.md"] = "sha256:" + await sha256(bytes);
+  delete raw.integrity;
+  raw.integrity = await integrityRecord(raw);
+  await Deno.writeTextFile(join(bad.dir, "manifest.json"), serialiseManifest(raw));
+  const good = await writeLegacy(store, "Echo a good one", "typescript", "2.0.0");
+  const outcomes = await rekeyStore(store);
+  const failed = outcomes.find((o) => o.from === bad.manifest.fingerprint);
+  assert.equal(failed?.status, "failed");
+  assert.ok(failed?.error instanceof IntegrityError, String(failed?.error));
+  assert.match(failed!.reason!, /README\.md .* is not UTF-8 text/);
+  assert.equal(outcomes.find((o) => o.from === good.manifest.fingerprint)?.status, "moved");
 });
