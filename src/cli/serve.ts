@@ -44,8 +44,16 @@ export function serveCommand(setExit: (code: number) => void) {
       numberIn("port", 0, 65535),
       8787,
     )
-    .requiredOption("--tokens <file>", "the tokens file: one '<token> <rights>' line per client")
-    .requiredOption("--signing-key <file>", "the private key that signs entries (capibara keygen)")
+    .requiredOption(
+      "--tokens <file>",
+      "the tokens file: one '<token> <rights>' line per client",
+      nonEmpty,
+    )
+    .requiredOption(
+      "--signing-key <file>",
+      "the private key that signs entries (capibara keygen)",
+      nonEmpty,
+    )
     .option("--store <dir>", "keep entries in this folder (the default storage)", nonEmpty)
     .option(
       "--s3 <bucket-url>",
