@@ -81,7 +81,7 @@ var parseManifest = (function (text, path) {
     }
     const parsed = Manifest.safeParse(json);
     if (!parsed.success) {
-        throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map(((i) => `field "${i.path.join(".")}": ${i.message}`)).join("; ")}`, { hint: "Restore it with git, or remove the folder and run again" });
+        throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map(((i) => `field "${i.path.join(".")}": ${i.message}`)).join("; ")}`, { hint: `Restore it with git, or remove it with capibara clear ${basename(dirname(path))}` });
     }
     return parsed.data;
 });
@@ -248,8 +248,8 @@ export class Store {
             read,
             restoreHint: `If you edited it on purpose, review the change and keep it with ` +
                 `capibara accept ${basename(dir)}; otherwise restore it with git (git checkout -- ` +
-                `${STORE_DIR}/scripts/${basename(dir)}, once committed) or regenerate it with ` +
-                `--refresh --force`,
+                `${STORE_DIR}/scripts/${basename(dir)}, once committed), regenerate it with ` +
+                `--refresh --force, or remove it with capibara clear ${basename(dir)}`,
         });
     }
     lock(fingerprint) {

@@ -339,8 +339,8 @@ export class Store {
       read,
       restoreHint: `If you edited it on purpose, review the change and keep it with ` +
         `capibara accept ${basename(dir)}; otherwise restore it with git (git checkout -- ` +
-        `${STORE_DIR}/scripts/${basename(dir)}, once committed) or regenerate it with ` +
-        `--refresh --force`,
+        `${STORE_DIR}/scripts/${basename(dir)}, once committed), regenerate it with ` +
+        `--refresh --force, or remove it with capibara clear ${basename(dir)}`,
     });
   }
 
@@ -734,7 +734,7 @@ function parseManifest(text: string, path: string): Manifest {
       `Cannot read manifest "${path}": ${
         parsed.error.issues.map((i) => `field "${i.path.join(".")}": ${i.message}`).join("; ")
       }`,
-      { hint: "Restore it with git, or remove the folder and run again" },
+      { hint: `Restore it with git, or remove it with capibara clear ${basename(dirname(path))}` },
     );
   }
   return parsed.data;
