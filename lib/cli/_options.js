@@ -1,8 +1,17 @@
 // Generated from src/cli/_options.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 export var nonEmpty = (function (value) {
     if (value.trim() === "")
-        throw new InvalidArgumentError("It needs a value; none was given");
+        throw new InvalidArgumentError(NO_VALUE);
     return value;
 });
+export var nonEmptyList = (function (value) {
+    const values = splitList(value);
+    if (values.length === 0)
+        throw new InvalidArgumentError(NO_VALUE);
+    return values;
+});
 import { InvalidArgumentError } from "npm:@commander-js/extra-typings@^15.1.0";
+import { splitList } from "./_fast_run.js";
+const NO_VALUE = "It needs a value; none was given";
+;
 ;

@@ -1,9 +1,6 @@
 // Generated from src/cli/run.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 var collect = (function (value, previous) {
-    const values = splitList(value);
-    if (values.length === 0)
-        throw new InvalidArgumentError("It needs a value; none was given");
-    return [...previous, ...values];
+    return [...previous, ...nonEmptyList(value)];
 });
 var parseLanguage = (function (value) {
     const lower = value.toLowerCase();
@@ -25,7 +22,7 @@ export var runCommand = (function (setExit) {
         "and run it")
         .argument("<prompt>", "what the script should do, in one sentence")
         .option("-c, --context <json|@file>", "JSON object passed to the script (inline, @file, or @- for standard input)")
-        .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)", ((value) => (collect(value, []), value)))
+        .option("-s, --select <keys>", "comma-separated keys of the output to keep (aliases apply)", ((value) => (nonEmptyList(value), value)))
         .option("--refresh", "regenerate the script even when it is cached")
         .option("--force", "with --refresh, overwrite a cached script edited by hand")
         .option("--dry-run", "generate and store the script (or check the cached one); do not run it")
@@ -71,8 +68,8 @@ CAPIBARA_MODEL); later runs reuse .capibara/scripts/<fingerprint>/ with no LLM c
 import { Command, Help, InvalidArgumentError, Option, } from "npm:@commander-js/extra-typings@^15.1.0";
 import { LANGUAGES } from "../schema.js";
 import { ROOT_HELP } from "./output.js";
-import { nonEmpty } from "./_options.js";
-import { runAction, splitList } from "./_fast_run.js";
+import { nonEmpty, nonEmptyList } from "./_options.js";
+import { runAction } from "./_fast_run.js";
 ;
 export const LANGUAGE_ALIASES = {
     py: "python",

@@ -11,14 +11,12 @@ import {
 } from "npm:@commander-js/extra-typings@^15.1.0";
 import { type Language, LANGUAGES } from "../schema.ts";
 import { ROOT_HELP } from "./output.ts";
-import { nonEmpty } from "./_options.ts";
-import { runAction, splitList } from "./_fast_run.ts";
+import { nonEmpty, nonEmptyList } from "./_options.ts";
+import { runAction } from "./_fast_run.ts";
 
 /** A repeatable option's values: an empty one (`--allow-net ''`) is a mistake, said so. */
 function collect(value: string, previous: string[]): string[] {
-  const values = splitList(value);
-  if (values.length === 0) throw new InvalidArgumentError("It needs a value; none was given");
-  return [...previous, ...values];
+  return [...previous, ...nonEmptyList(value)];
 }
 
 /** Short names accepted by `--lang`. */
@@ -65,7 +63,7 @@ export function runCommand(setExit: (code: number) => void) {
     .option(
       "-s, --select <keys>",
       "comma-separated keys of the output to keep (aliases apply)",
-      (value: string) => (collect(value, []), value),
+      (value: string) => (nonEmptyList(value), value),
     )
     .option("--refresh", "regenerate the script even when it is cached")
     .option("--force", "with --refresh, overwrite a cached script edited by hand")

@@ -182,6 +182,7 @@ Deno.test("an empty option value is a usage error that says so, not the default 
       ["run", "Count rows", "--root=", "--json"],
       ["run", "Count rows", "--select", ",", "--json"],
       ["list", "--root", "", "--json"],
+      ["rekey", "--key", "", "--json"],
     ]
   ) {
     const r = await runCli(args, { cwd: tmp.path, env });
