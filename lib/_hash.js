@@ -4,4 +4,8 @@ export var sha256 = (async function (data) {
     const digest = await crypto.subtle.digest("SHA-256", bytes);
     return new Uint8Array(digest).toHex();
 });
+export var sha256Tagged = (async function (data) {
+    return "sha256:" + await sha256(data);
+});
+;
 ;

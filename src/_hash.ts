@@ -10,3 +10,11 @@ export async function sha256(data: string | Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return new Uint8Array(digest).toHex();
 }
+
+/**
+ * The sha256 of some bytes, or of a string's UTF-8 bytes, as a manifest writes a digest:
+ * `sha256:` and the hex (each file's in `files`, the whole manifest's).
+ */
+export async function sha256Tagged(data: string | Uint8Array): Promise<string> {
+  return "sha256:" + await sha256(data);
+}

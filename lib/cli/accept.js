@@ -151,7 +151,7 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
     const changed = [];
     const hashes = {};
     for (const name of names) {
-        const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+        const hash = await sha256Tagged(files[name]);
         hashes[name] = hash;
         if (previous.files[name] !== hash)
             changed.push(name);
@@ -273,7 +273,7 @@ import { backendFor, execute, runDirPath } from "../run/execute.js";
 import { planRun } from "../run/plan.js";
 import { runtimeFor } from "../runtimes/mod.js";
 import { platformBackend } from "../sandbox/mod.js";
-import { sha256 } from "../_hash.js";
+import { sha256Tagged } from "../_hash.js";
 import { Manifest } from "../schema.js";
 import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.js";
 import { readEntryFile } from "../store/integrity.js";

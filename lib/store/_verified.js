@@ -14,14 +14,14 @@ export var verifiedBytes = (async function (path, expected) {
             throw refuse(`it ${error.reason}`);
         throw error;
     }
-    if (expected === undefined || "sha256:" + await sha256(bytes) !== expected) {
+    if (expected === undefined || await sha256Tagged(bytes) !== expected) {
         throw refuse("it changed after it was checked");
     }
     return bytes;
 });
 import { basename } from "../_path.js";
 import { FileRefused, readRegularFileSync } from "../_fs.js";
-import { sha256 } from "../_hash.js";
+import { sha256Tagged } from "../_hash.js";
 import { IntegrityError } from "../errors.js";
 export const MAX_ENTRY_BYTES = 4 * 1024 ** 2;
 ;

@@ -168,7 +168,7 @@ var checkFiles = (async function (dir, manifest, problems) {
             continue;
         }
         contents.set(name, bytes);
-        if ("sha256:" + await sha256(bytes) !== hash)
+        if (await sha256Tagged(bytes) !== hash)
             problems.push(`file ${name} was modified`);
     }
     for (const item of Deno.readDirSync(dir)) {
@@ -224,7 +224,7 @@ var sameBytes = (function (bytes, text) {
 import { basename, join } from "../_path.js";
 import { IntegrityError } from "../errors.js";
 import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../_fs.js";
-import { sha256 } from "../_hash.js";
+import { sha256, sha256Tagged } from "../_hash.js";
 import { fingerprint } from "../fingerprint.js";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
 import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";

@@ -163,7 +163,7 @@ var isRekeyed = (async function (moved, rekeyed, files) {
     if (Object.keys(movedFiles).length !== names.length)
         return false;
     for (const name of names) {
-        const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+        const hash = await sha256Tagged(files[name]);
         if (movedFiles[name] !== hash)
             return false;
     }
@@ -189,7 +189,7 @@ import { CapibaraError, IntegrityError, ValidationError } from "../errors.js";
 import { EARLIER_PROMPT_RULES, fingerprint, normalizePrompt, templateMajor, } from "../fingerprint.js";
 import { verifiedBytes } from "./_verified.js";
 import canonicalize from "npm:canonicalize@^5.1.0";
-import { sha256 } from "../_hash.js";
+import { sha256Tagged } from "../_hash.js";
 import { Manifest } from "../schema.js";
 import { entryFileNames, README_FILE } from "./entry.js";
 export const REKEY_REASON = `re-keyed to template ${templateMajor(TEMPLATE_VERSION)}`;

@@ -139,7 +139,7 @@ var checkWireEntry = (function (entry, options) {
 import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
 import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
-import { sha256 } from "../_hash.js";
+import { sha256Tagged } from "../_hash.js";
 import { LANGUAGES, Manifest } from "../schema.js";
 import { entryFileNames, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
 import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.js";
@@ -274,7 +274,7 @@ export class Store {
             for (const name of names) {
                 const bytes = new TextEncoder().encode(files[name]);
                 await Deno.writeFile(join(staging, name), bytes, { mode: ENTRY_FILE_MODE });
-                hashes[name] = "sha256:" + await sha256(bytes);
+                hashes[name] = await sha256Tagged(bytes);
             }
             const { integrity: _i, signature: _s, ...fields } = manifest;
             const plain = JSON.parse(JSON.stringify(Manifest.parse({ ...fields, files: hashes })));
@@ -346,7 +346,7 @@ export class Store {
                     hint: "Regenerate it with capibara run --refresh --force",
                 });
             }
-            if ("sha256:" + await sha256(bytes) !== manifest.files[name]) {
+            if (await sha256Tagged(bytes) !== manifest.files[name]) {
                 throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} changed`, {
                     hint: "Run the command again",
                     details: { fingerprint },

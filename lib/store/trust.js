@@ -109,7 +109,7 @@ export var checkProjectKeys = (async function (project, where) {
     }
 });
 export var manifestHash = (async function (manifest) {
-    return "sha256:" + await sha256(canonicalManifest(manifest));
+    return await sha256Tagged(canonicalManifest(manifest));
 });
 var trustedKey = (async function (policy, keyId) {
     for (const key of policy.keys) {
@@ -180,7 +180,7 @@ var projectsOf = (function (json) {
 });
 import { join } from "../_path.js";
 import { IntegrityError, ValidationError } from "../errors.js";
-import { sha256 } from "../_hash.js";
+import { sha256, sha256Tagged } from "../_hash.js";
 import { readRecordsFor, updateJsonFile } from "../_json_file.js";
 import { canonicalManifest } from "./entry.js";
 import { ownCacheFolder } from "../_cache_folder.js";

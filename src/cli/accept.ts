@@ -13,7 +13,7 @@ import { backendFor, execute, runDirPath } from "../run/execute.ts";
 import { planRun } from "../run/plan.ts";
 import { runtimeFor } from "../runtimes/mod.ts";
 import { platformBackend } from "../sandbox/mod.ts";
-import { sha256 } from "../_hash.ts";
+import { sha256Tagged } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
 import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
 import { readEntryFile } from "../store/integrity.ts";
@@ -245,7 +245,7 @@ export async function acceptEdit(
   /** The files' hashes as they will be stored: the self-test runs exactly those bytes. */
   const hashes: Record<string, string> = {};
   for (const name of names) {
-    const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+    const hash = await sha256Tagged(files[name]!);
     hashes[name] = hash;
     if (previous.files[name] !== hash) changed.push(name);
   }

@@ -5,7 +5,7 @@
  */
 import { basename } from "../_path.ts";
 import { FileRefused, readRegularFileSync } from "../_fs.ts";
-import { sha256 } from "../_hash.ts";
+import { sha256Tagged } from "../_hash.ts";
 import { IntegrityError } from "../errors.ts";
 
 /**
@@ -42,7 +42,7 @@ export async function verifiedBytes(
     if (error instanceof FileRefused) throw refuse(`it ${error.reason}`);
     throw error;
   }
-  if (expected === undefined || "sha256:" + await sha256(bytes) !== expected) {
+  if (expected === undefined || await sha256Tagged(bytes) !== expected) {
     throw refuse("it changed after it was checked");
   }
   return bytes;

@@ -30,7 +30,7 @@
 import { basename, join } from "../_path.ts";
 import { IntegrityError } from "../errors.ts";
 import { FileRefused, lstatSyncOrNull, promised, readRegularFileSync } from "../_fs.ts";
-import { sha256 } from "../_hash.ts";
+import { sha256, sha256Tagged } from "../_hash.ts";
 import { type Fingerprint, fingerprint } from "../fingerprint.ts";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.ts";
 import {
@@ -263,7 +263,7 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
       continue;
     }
     contents.set(name, bytes);
-    if ("sha256:" + await sha256(bytes) !== hash) problems.push(`file ${name} was modified`);
+    if (await sha256Tagged(bytes) !== hash) problems.push(`file ${name} was modified`);
   }
   for (const item of Deno.readDirSync(dir)) {
     if (item.name !== MANIFEST_FILE && !listed.has(item.name)) {

@@ -21,7 +21,7 @@ import {
 } from "../fingerprint.ts";
 import { verifiedBytes } from "./_verified.ts";
 import canonicalize from "npm:canonicalize@^5.1.0";
-import { sha256 } from "../_hash.ts";
+import { sha256Tagged } from "../_hash.ts";
 import { type Language, Manifest, type Mode } from "../schema.ts";
 import { entryFileNames, type EntryFiles, README_FILE } from "./entry.ts";
 import type { Entry, Store } from "./store.ts";
@@ -281,7 +281,7 @@ async function isRekeyed(
   const names = Object.keys(files);
   if (Object.keys(movedFiles).length !== names.length) return false;
   for (const name of names) {
-    const hash = "sha256:" + await sha256(new TextEncoder().encode(files[name]));
+    const hash = await sha256Tagged(files[name]!);
     if (movedFiles[name] !== hash) return false;
   }
   return true;

@@ -18,7 +18,7 @@ import {
   realPathOrNull,
   unwritable,
 } from "../_fs.ts";
-import { sha256 } from "../_hash.ts";
+import { sha256Tagged } from "../_hash.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
 import type { Signature } from "../types.ts";
 import {
@@ -381,7 +381,7 @@ export class Store {
       for (const name of names) {
         const bytes = new TextEncoder().encode(files[name]);
         await Deno.writeFile(join(staging, name), bytes, { mode: ENTRY_FILE_MODE });
-        hashes[name] = "sha256:" + await sha256(bytes);
+        hashes[name] = await sha256Tagged(bytes);
       }
       // The record and signature are never taken from the caller: the store computes the record.
       const { integrity: _i, signature: _s, ...fields } = manifest as Partial<Manifest>;
@@ -477,7 +477,7 @@ export class Store {
         );
       }
       // What was read must be what was verified.
-      if ("sha256:" + await sha256(bytes) !== manifest.files[name]) {
+      if (await sha256Tagged(bytes) !== manifest.files[name]) {
         throw new IntegrityError(`Cannot read cached script "${fingerprint}": ${name} changed`, {
           hint: "Run the command again",
           details: { fingerprint },

@@ -32,7 +32,7 @@
  */
 import { join } from "../_path.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { sha256 } from "../_hash.ts";
+import { sha256, sha256Tagged } from "../_hash.ts";
 import { readRecordsFor, updateJsonFile } from "../_json_file.ts";
 import type { Signature } from "../types.ts";
 import { canonicalManifest } from "./entry.ts";
@@ -274,7 +274,7 @@ export interface Acceptance {
  * field and, through `files`, every file (for a verified entry, its integrity record's hash).
  */
 export async function manifestHash(manifest: object): Promise<string> {
-  return "sha256:" + await sha256(canonicalManifest(manifest));
+  return await sha256Tagged(canonicalManifest(manifest));
 }
 
 const keyIds = new Map<string, Promise<string>>();
