@@ -112,7 +112,7 @@ import { statSyncOrNull } from "./_fs.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { CapibaraError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
-import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, } from "./fingerprint.js";
+import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
@@ -395,7 +395,7 @@ export class Capibara {
                     `${template_version}; regenerate it with --refresh to store it under ` +
                     `${fp.fingerprint} (a parametric entry stores no context, so rekey cannot move it)`
                 : `warning: cached script ${fingerprint} is keyed under the prompt rule of template ` +
-                    `${template_version.split(".")[0]}; run capibara rekey to move it (and any others) ` +
+                    `${templateMajor(template_version)}; run capibara rekey to move it (and any others) ` +
                     `to the new fingerprints, or regenerate it with --refresh`);
         }
         return entry;

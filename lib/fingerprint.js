@@ -143,11 +143,10 @@ export var normalizePromptLegacyV1 = (function (prompt) {
 var trimLegacyEnd = (function (text) {
     let end = text.length;
     while (end > 0) {
-        const low = text.charCodeAt(end - 1);
-        const width = low >= 0xdc00 && low <= 0xdfff && end >= 2 ? 2 : 1;
-        if (!SPACE_OR_PUNCTUATION.test(text.slice(end - width, end)))
+        const last = String.fromCodePoint(codePointBefore(text, end));
+        if (!SPACE_OR_PUNCTUATION.test(last))
             break;
-        end -= width;
+        end -= last.length;
     }
     return text.slice(0, end);
 });
@@ -270,7 +269,7 @@ export var fingerprint = (async function (prompt, context, options = {}) {
         });
     }
     if (!PROMPT_TEXT.test(prompt)) {
-        throw new ValidationError("The prompt holds a lone surrogate, or more than 30 combining marks in a row", { hint: "Say what the script should do in plain text" });
+        throw new ValidationError(`The prompt holds ${PROMPT_TEXT_RULE}`, { hint: "Say what the script should do in plain text" });
     }
     const prompt_normalized = promptNormalizer(major)(prompt);
     if (prompt_normalized === "") {
@@ -297,7 +296,7 @@ export var fingerprint = (async function (prompt, context, options = {}) {
 });
 import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.js";
-import { MAX_PROMPT_LENGTH, PROMPT_TEXT } from "./types.js";
+import { MAX_PROMPT_LENGTH, PROMPT_TEXT, PROMPT_TEXT_RULE } from "./types.js";
 import { ValidationError } from "./errors.js";
 import { sha256 } from "./_hash.js";
 export const IDENTITY_FIELDS = [

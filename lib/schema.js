@@ -1,6 +1,6 @@
 // Generated from src/schema.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import * as z from "./_shape.js";
-import { LANGUAGES, MAX_PROMPT_LENGTH, PROMPT_TEXT } from "./types.js";
+import { LANGUAGES, MAX_PROMPT_LENGTH, PROMPT_TEXT, PROMPT_TEXT_RULE, } from "./types.js";
 export { LANGUAGES } from "./types.js";
 export const ENTRY_FILES = {
     python: "script.py",
@@ -43,7 +43,7 @@ const manifestObject = z.object({
     fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
     prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
     context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
-    prompt: z.string().max(MAX_PROMPT_LENGTH).regex(PROMPT_TEXT, "Invalid prompt: a lone surrogate, or more than 30 combining marks in a row"),
+    prompt: z.string().max(MAX_PROMPT_LENGTH).regex(PROMPT_TEXT, `Invalid prompt: ${PROMPT_TEXT_RULE}`),
     context: z.unknown().optional(),
     mode: z.enumOf(["strict", "parametric"]).default("strict"),
     language: z.enumOf(LANGUAGES),

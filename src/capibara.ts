@@ -34,6 +34,7 @@ import {
   fingerprint as computeFingerprint,
   identityDiffers,
   normalizePrompt,
+  templateMajor,
 } from "./fingerprint.ts";
 import { generatedEntry } from "./generate/entry.ts";
 import type { Generator } from "./generate/types.ts";
@@ -586,7 +587,7 @@ export class Capibara {
             `${template_version}; regenerate it with --refresh to store it under ` +
             `${fp.fingerprint} (a parametric entry stores no context, so rekey cannot move it)`
           : `warning: cached script ${fingerprint} is keyed under the prompt rule of template ` +
-            `${template_version.split(".")[0]}; run capibara rekey to move it (and any others) ` +
+            `${templateMajor(template_version)}; run capibara rekey to move it (and any others) ` +
             `to the new fingerprints, or regenerate it with --refresh`,
       );
     }

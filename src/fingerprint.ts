@@ -18,7 +18,7 @@
 import canonicalize from "npm:canonicalize@^5.1.0";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "./contract/contract.ts";
 import type { Language, Mode } from "./schema.ts";
-import { MAX_PROMPT_LENGTH, PROMPT_TEXT } from "./types.ts";
+import { MAX_PROMPT_LENGTH, PROMPT_TEXT, PROMPT_TEXT_RULE } from "./types.ts";
 import { ValidationError } from "./errors.ts";
 import { sha256 } from "./_hash.ts";
 
@@ -389,10 +389,9 @@ const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;
 function trimLegacyEnd(text: string): string {
   let end = text.length;
   while (end > 0) {
-    const low = text.charCodeAt(end - 1);
-    const width = low >= 0xdc00 && low <= 0xdfff && end >= 2 ? 2 : 1;
-    if (!SPACE_OR_PUNCTUATION.test(text.slice(end - width, end))) break;
-    end -= width;
+    const last = String.fromCodePoint(codePointBefore(text, end));
+    if (!SPACE_OR_PUNCTUATION.test(last)) break;
+    end -= last.length;
   }
   return text.slice(0, end);
 }
@@ -582,7 +581,7 @@ export async function fingerprint(
   }
   if (!PROMPT_TEXT.test(prompt)) {
     throw new ValidationError(
-      "The prompt holds a lone surrogate, or more than 30 combining marks in a row",
+      `The prompt holds ${PROMPT_TEXT_RULE}`,
       { hint: "Say what the script should do in plain text" },
     );
   }

@@ -8,7 +8,14 @@
  * @module
  */
 import * as z from "./_shape.ts";
-import { type Language, LANGUAGES, MAX_PROMPT_LENGTH, type Mode, PROMPT_TEXT } from "./types.ts";
+import {
+  type Language,
+  LANGUAGES,
+  MAX_PROMPT_LENGTH,
+  type Mode,
+  PROMPT_TEXT,
+  PROMPT_TEXT_RULE,
+} from "./types.ts";
 import type * as types from "./types.ts";
 
 export { type Language, LANGUAGES, type Mode, type RunResult } from "./types.ts";
@@ -80,7 +87,7 @@ const manifestObject = z.object({
   context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
   prompt: z.string().max(MAX_PROMPT_LENGTH).regex(
     PROMPT_TEXT,
-    "Invalid prompt: a lone surrogate, or more than 30 combining marks in a row",
+    `Invalid prompt: ${PROMPT_TEXT_RULE}`,
   ),
   context: z.unknown().optional(),
   mode: z.enumOf(["strict", "parametric"]).default("strict"),

@@ -203,9 +203,20 @@ export const MAX_TIMEOUT_SECONDS = 2_147_483;
  */
 export const MAX_PROMPT_LENGTH = 16_384;
 
+/** The most combining marks a prompt may hold in a row (Unicode's stream-safe text format). */
+export const MAX_COMBINING_RUN = 30;
+
 /**
  * What every prompt's text must match: whole Unicode characters (no lone surrogate, which hashing
- * would turn into U+FFFD, one character for all of them), and at most 30 combining marks in a row
- * (Unicode's stream-safe text format: longer runs make normalising take time quadratic in them).
+ * would turn into U+FFFD, one character for all of them), and at most
+ * {@linkcode MAX_COMBINING_RUN} combining marks in a row (longer runs make normalising take time
+ * quadratic in them). {@linkcode PROMPT_TEXT_RULE} says it.
  */
-export const PROMPT_TEXT: RegExp = /^(?![\s\S]*?\p{Cs})(?![\s\S]*?\p{M}{31})/u;
+export const PROMPT_TEXT: RegExp = new RegExp(
+  `^(?![\\s\\S]*?\\p{Cs})(?![\\s\\S]*?\\p{M}{${MAX_COMBINING_RUN + 1}})`,
+  "u",
+);
+
+/** What a prompt that fails {@linkcode PROMPT_TEXT} holds, in words. */
+export const PROMPT_TEXT_RULE =
+  `a lone surrogate, or more than ${MAX_COMBINING_RUN} combining marks in a row`;

@@ -138,7 +138,7 @@ var readVerifiedFiles = (async function (entry) {
         }
         catch {
             throw new IntegrityError(`${name} of ${entry.manifest.fingerprint} is not UTF-8 text`, {
-                hint: "Restore it with git, or remove the entry with capibara clear",
+                hint: `Restore it with git, or remove it with capibara clear ${entry.manifest.fingerprint}`,
             });
         }
     }

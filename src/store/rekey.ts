@@ -55,6 +55,7 @@ export async function findLegacyEntry(
   const earlier: (FingerprintOptions & { templateVersion: string })[] = [];
   for (const major of Object.keys(EARLIER_PROMPT_RULES)) {
     earlier.push({ templateVersion: major, modeUnhashed: true });
+    // Template 1 never hashed a request's mode; template 2 began to.
     if (major !== "1" && request.mode === "parametric") earlier.push({ templateVersion: major });
   }
   for (const rule of earlier) {
@@ -121,9 +122,9 @@ export interface RekeyOptions {
  * Moves every entry of an earlier template major to its fingerprint under the current rule,
  * without calling an LLM. Each entry is verified first (a tampered entry is never re-keyed, since
  * re-keying writes a new integrity record); its files are copied as they are hashed (the README's
- * title and its command name the new fingerprint); the manifest is rewritten by `Store.write()` with the current
- * template version, the next revision and a history entry {@linkcode REKEY_REASON}; the old folder
- * is removed only once the new one is in place. An entry whose new fingerprint is taken by another
+ * title and its command name the new fingerprint); the manifest is rewritten by `Store.write()`
+ * with the current template version, the next revision and a history entry
+ * {@linkcode REKEY_REASON}; the old folder is removed only once the new one is in place. An entry whose new fingerprint is taken by another
  * entry is left where it is.
  */
 export async function rekeyStore(
@@ -244,7 +245,7 @@ async function readVerifiedFiles(entry: Entry): Promise<EntryFiles> {
       files[name] = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       throw new IntegrityError(`${name} of ${entry.manifest.fingerprint} is not UTF-8 text`, {
-        hint: "Restore it with git, or remove the entry with capibara clear",
+        hint: `Restore it with git, or remove it with capibara clear ${entry.manifest.fingerprint}`,
       });
     }
   }
