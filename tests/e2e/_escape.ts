@@ -17,6 +17,7 @@ import { CapibaraError } from "../../src/errors.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { OS_SANDBOX } from "../helpers/cli.ts";
 import { fixedGenerator } from "../helpers/fake_llm.ts";
+import { commandLines } from "../helpers/processes.ts";
 
 /**
  * `CAPIBARA_ESCAPE_NO_SANDBOX=1` runs the Python and bash attacks, and the TypeScript attacks
@@ -176,33 +177,12 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-/**
- * The live processes whose command line (its arguments joined by spaces, as `pgrep -af` shows it)
- * matches `pattern`, as `pid command line`. Read from /proc whole: `pgrep` matches only a command
- * line's first 4 kB, and a Python sandbox's last step holds its program's text before the
- * script's path.
- */
-function commandLinesMatching(pattern: RegExp): string[] {
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    let line: string;
-    try {
-      line = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replace(/\0$/, "")
-        .replaceAll("\0", " ");
-    } catch {
-      continue; // gone
-    }
-    if (line !== "" && pattern.test(line)) found.push(`${entry.name} ${line}`);
-  }
-  return found;
-}
-
 /** Live processes whose command line matches, after giving killed ones up to 3 s to go. */
 export async function processesMatching(pattern: string): Promise<string[]> {
   let found: string[] = [];
   for (let attempt = 0; attempt < 30; attempt++) {
-    found = commandLinesMatching(new RegExp(pattern));
+    found = commandLines().filter(({ line }) => new RegExp(pattern).test(line))
+      .map(({ pid, line }) => `${pid} ${line}`);
     if (found.length === 0) return found;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -2,6 +2,7 @@
  * Everything dies with Capibara: a TypeScript script started by a real `capibara run` process
  * does not outlive that process, whether it is killed (SIGKILL) or interrupted (SIGINT).
  */
+import { commandLines } from "../helpers/processes.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
@@ -43,11 +44,9 @@ console.log(JSON.stringify({ status: "ok", artifacts: [], output: {}, raw: {} })
 `;
 }
 
-/** The command lines of live processes holding `text` (the script's path), `pgrep` excluded. */
-async function processesHolding(text: string): Promise<string[]> {
-  const out = await new Deno.Command("pgrep", { args: ["-af", text], stdout: "piped" }).output();
-  return new TextDecoder().decode(out.stdout).split("\n")
-    .filter((line) => line.trim() !== "" && !line.includes("pgrep"));
+/** The command lines of live processes holding `text` (the script's path). */
+function processesHolding(text: string): string[] {
+  return commandLines().filter(({ line }) => line.includes(text)).map(({ line }) => line);
 }
 
 /**
@@ -154,14 +153,14 @@ for (const signal of ["SIGKILL", "SIGINT"] as const) {
       const runDir = scriptRunDir(cli.pid);
       assert.ok(runDir, "no script process to kill");
       const scripts = runDir + "/";
-      assert.notDeepEqual(await processesHolding(scripts), [], "no script process to kill");
+      assert.notDeepEqual(processesHolding(scripts), [], "no script process to kill");
 
       cli.kill(signal);
       await status;
       await stderr;
       // Once no process of the script is left, the marker can never appear.
       let left: string[] = [];
-      await until(async () => (left = await processesHolding(scripts)).length === 0, "")
+      await until(async () => (left = processesHolding(scripts)).length === 0, "")
         .catch(() => {});
       assert.deepEqual(left, [], "a script process outlived the CLI");
       assert.equal(await exists(finished), false, "the script finished after the CLI died");

@@ -3,6 +3,7 @@
  * exit codes the command gives in its own process; it declines what it cannot run the same way,
  * and serves only a process like itself.
  */
+import { commandLines } from "../helpers/processes.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara } from "../../src/capibara.ts";
@@ -145,7 +146,7 @@ Deno.test({
     const runs = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara_runs_" }));
     await Deno.chmod(runs, 0o1777);
     await using _runs = { [Symbol.asyncDispose]: () => Deno.remove(runs, { recursive: true }) };
-    const marker = new RegExp(`${runs}/capibara-run-[^/\\0]*(?=/entry/script\\.py)`);
+    const marker = new RegExp(`${runs}/capibara-run-[^/ ]*(?=/entry/script\\.py)`);
     const script = `import json, time\ntime.sleep(30)\n` +
       `print(json.dumps({"status": "ok", "artifacts": [], "output": {}, "raw": {}}))\n`;
     const bundle = bundleObject({ script, outputs: {}, readme: "" }) as unknown as Bundle;
@@ -168,22 +169,9 @@ Deno.test({
         stderr: "piped",
       }).spawn();
       // Once the script sleeps, interrupt the command.
-      // The run folders of the processes that run the script, read from /proc whole: pgrep
-      // matches only a command line's first 4 kB, and the sandbox's last step holds its
-      // program's text before the script's path.
-      const runFolders = () => {
-        const folders = new Set<string>();
-        for (const entry of Deno.readDirSync("/proc")) {
-          if (!/^\d+$/.test(entry.name)) continue;
-          try {
-            const folder = marker.exec(Deno.readTextFileSync(`/proc/${entry.name}/cmdline`));
-            if (folder) folders.add(folder[0]);
-          } catch {
-            // gone
-          }
-        }
-        return folders;
-      };
+      // The run folders of the processes that run the script.
+      const runFolders = () =>
+        new Set(commandLines().flatMap(({ line }) => marker.exec(line)?.[0] ?? []));
       let running = new Set<string>();
       for (let i = 0; i < 100 && running.size === 0; i++) {
         running = runFolders();

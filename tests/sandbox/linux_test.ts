@@ -2,6 +2,7 @@
  * The bubblewrap backend against real bwrap and real subprocesses. Every run is bounded by a
  * timeout, and the fork bomb is a bounded loop.
  */
+import { commandLines } from "../helpers/processes.ts";
 import assert from "node:assert/strict";
 import { execCommand, type ExecResult, holdCommand } from "../../src/exec.ts";
 import { lstatSyncOrNull, readTextSyncOrNull } from "../../src/_fs.ts";
@@ -124,17 +125,7 @@ function bash(script: string): [string, string[]] {
 
 /** Host processes whose command line contains `marker`. */
 function processesMatching(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
-      if (cmdline.includes(marker)) found.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return commandLines().filter(({ line }) => line.includes(marker)).map(({ pid }) => pid);
 }
 
 /** The host still spawns processes normally. */
