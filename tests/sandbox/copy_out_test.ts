@@ -454,7 +454,7 @@ async function startReady(command: Deno.Command): Promise<{ pid: number } & Asyn
   const process = command.spawn();
   const stop = async () => {
     // Its children first (a child that sleeps would outlive the test), then the process.
-    for (const pid of descendants(process.pid)) {
+    for (const pid of processesBelow(process.pid).slice(1)) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch {
@@ -475,33 +475,6 @@ async function startReady(command: Deno.Command): Promise<{ pid: number } & Asyn
     throw error;
   }
   return { pid: process.pid, [Symbol.asyncDispose]: stop };
-}
-
-/** The processes below `pid`, from /proc's lists of each thread's children. */
-function descendants(pid: number): number[] {
-  const found: number[] = [];
-  const visit = (parent: number) => {
-    let tasks: Deno.DirEntry[];
-    try {
-      tasks = [...Deno.readDirSync(`/proc/${parent}/task`)];
-    } catch {
-      return;
-    }
-    for (const task of tasks) {
-      let children = "";
-      try {
-        children = Deno.readTextFileSync(`/proc/${parent}/task/${task.name}/children`);
-      } catch {
-        continue;
-      }
-      for (const child of children.split(" ").filter((c) => c !== "")) {
-        found.push(Number(child));
-        visit(Number(child));
-      }
-    }
-  };
-  visit(pid);
-  return found;
 }
 
 /**
