@@ -160,7 +160,7 @@ for (const signal of ["SIGKILL", "SIGINT"] as const) {
       await stderr;
       // Once no process of the script is left, the marker can never appear.
       let left: string[] = [];
-      await until(async () => (left = processesHolding(scripts)).length === 0, "")
+      await until(() => Promise.resolve((left = processesHolding(scripts)).length === 0), "")
         .catch(() => {});
       assert.deepEqual(left, [], "a script process outlived the CLI");
       assert.equal(await exists(finished), false, "the script finished after the CLI died");
