@@ -12,7 +12,7 @@ var checkBaseUrl = (function (baseURL) {
     const example = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseURL)
         ? ""
         : ` (did you mean http://${baseURL}?)`;
-    throw new NetworkError(`Cannot use the generator base URL "${baseURL}": it is not an http:// or https:// URL`, {
+    throw new ValidationError(`Cannot use the generator base URL "${baseURL}": it is not an http:// or https:// URL`, {
         hint: `Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL${example}, ` +
             "e.g. http://localhost:11434/v1",
         details: { base_url: baseURL },

@@ -458,12 +458,35 @@ var substituteClosed = (async function (policy, drop, stateDir, substitutes) {
     }
     substitutes.set(policy.workdir, empty);
 });
-var stateDirBase = (function () {
-    if (Deno.env.get("TMPDIR"))
-        return undefined;
+var sharedMemoryFolder = (function () {
     const info = lstatSyncOrNull("/dev/shm");
     const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
     return sticky ? "/dev/shm" : undefined;
+});
+var enterableBy = (function (folder, uid, gid) {
+    const real = realPathSyncOrNull(folder);
+    if (real === null)
+        return false;
+    for (let path = real;; path = dirname(path)) {
+        if (!readableBy(path, uid, gid, 0o1))
+            return false;
+        if (path === "/")
+            return true;
+    }
+});
+var stateDirBase = (function (dropTo) {
+    const chosen = Deno.env.get("TMPDIR") ? undefined : sharedMemoryFolder();
+    if (!dropTo || enterableBy(chosen ?? tmpDir(), dropTo.uid, dropTo.gid))
+        return chosen;
+    for (const other of [sharedMemoryFolder(), "/tmp"]) {
+        if (other !== undefined && enterableBy(other, dropTo.uid, dropTo.gid))
+            return other;
+    }
+    throw new PermissionError(`The sandbox's uid (${dropTo.uid}) cannot enter the temp dir "${tmpDir()}", nor /dev/shm or ` +
+        "/tmp: a root run's sandbox reads its set-up there", {
+        hint: "Set TMPDIR to a folder others may pass through (mode 0711 or 0755, on it and every " +
+            "folder above it)",
+    });
 });
 var probeRun = (function (program, args) {
     return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
@@ -568,7 +591,15 @@ var probeDrop = (async function (probe, layout, uid) {
         return;
     }
     const drop = { uid, gid: uid, unshare, setpriv, mount };
-    const dir = await Deno.makeTempDir({ prefix: "capibara-probe-" });
+    let base;
+    try {
+        base = stateDirBase({ uid, gid: uid });
+    }
+    catch (error) {
+        probe.dropError = error instanceof Error ? error.message : String(error);
+        return;
+    }
+    const dir = await Deno.makeTempDir({ prefix: "capibara-probe-", dir: base });
     try {
         await Deno.mkdir(`${dir}/point`);
         await Deno.chmod(dir, 0o711);
@@ -1254,6 +1285,8 @@ const MAX_COPY_FILES = 1_000;
 ;
 ;
 ;
+;
+;
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
 const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -1300,7 +1333,7 @@ export class BubblewrapBackend {
         const keyOf = ((probe) => {
             const programs = [probe.bwrap, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
             return [
-                "4",
+                "5",
                 ...programs.map(((program) => program === undefined ? "-" : fileIdentity(program))),
                 Deno.osRelease(),
                 Deno.uid(),
@@ -1428,7 +1461,12 @@ export class BubblewrapBackend {
         for (const dir of [...policy.write, policy.tmpDir]) {
             Deno.mkdirSync(dir, { recursive: true, mode: dir === policy.tmpDir ? 0o700 : 0o755 });
         }
-        const base = stateDirBase();
+        const uid = Deno.uid() ?? 0;
+        const gid = Deno.gid() ?? 0;
+        const probed = uid === 0 ? probe.drop : undefined;
+        const id = probed && this.#perRun && policy.write.length === 0 ? newRunId() : undefined;
+        const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
+        const base = stateDirBase(drop);
         if (!this.#swept) {
             this.#swept = true;
             sweepStaleStateDirs(base ?? tmpDir());
@@ -1468,11 +1506,6 @@ export class BubblewrapBackend {
             removeState();
         });
         try {
-            const uid = Deno.uid() ?? 0;
-            const gid = Deno.gid() ?? 0;
-            const probed = uid === 0 ? probe.drop : undefined;
-            const id = probed && this.#perRun && policy.write.length === 0 ? newRunId() : undefined;
-            const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
             const substitutes = new Map();
             if (drop)
                 Deno.chmodSync(stateDir, 0o711);

@@ -58,7 +58,8 @@ type ChatCompletionBody = {
 /**
  * The base URL, checked: an absolute `http:` or `https:` URL.
  *
- * @throws {NetworkError} for anything else (a missing scheme, another protocol).
+ * @throws {ValidationError} for anything else (a missing scheme, another protocol): a setting to
+ * correct, as a bad Core URL is, not a server that failed.
  */
 function checkBaseUrl(baseURL: string): void {
   let url: URL | undefined;
@@ -71,7 +72,7 @@ function checkBaseUrl(baseURL: string): void {
   const example = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseURL)
     ? ""
     : ` (did you mean http://${baseURL}?)`;
-  throw new NetworkError(
+  throw new ValidationError(
     `Cannot use the generator base URL "${baseURL}": it is not an http:// or https:// URL`,
     {
       hint: `Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL${example}, ` +

@@ -1016,17 +1016,48 @@ async function substituteClosed(
   substitutes.set(policy.workdir, empty);
 }
 
-/**
- * Where a run's state dir (its seccomp program, fake /etc files, mount points, copies of closed
- * read paths) is made: `TMPDIR` when it is set, else `/dev/shm` when it is the usual tmpfs (world
- * writable and sticky, owned by root), else the system's temp dir. Its dozen folders cost ≈ 0.5-1.5
- * ms each to remove on a disk (ext4 here: ≈ 10-15 ms a run) and microseconds on a tmpfs.
- */
-function stateDirBase(): string | undefined {
-  if (Deno.env.get("TMPDIR")) return undefined;
+/** `/dev/shm` when it is the usual tmpfs (world writable and sticky, owned by root). */
+function sharedMemoryFolder(): string | undefined {
   const info = lstatSyncOrNull("/dev/shm");
   const sticky = info?.isDirectory && info.uid === 0 && ((info.mode ?? 0) & 0o1777) === 0o1777;
   return sticky ? "/dev/shm" : undefined;
+}
+
+/** Whether `uid` may pass through `folder` and every folder above it (its real path's). */
+function enterableBy(folder: string, uid: number, gid: number): boolean {
+  const real = realPathSyncOrNull(folder);
+  if (real === null) return false;
+  for (let path = real;; path = dirname(path)) {
+    if (!readableBy(path, uid, gid, 0o1)) return false;
+    if (path === "/") return true;
+  }
+}
+
+/**
+ * Where a run's state dir (its seccomp program, fake /etc files, mount points, copies of closed
+ * read paths) is made: `TMPDIR` when it is set, else `/dev/shm` when it is the usual tmpfs, else
+ * the system's temp dir (`undefined`: the temp dir). Its dozen folders cost ≈ 0.5-1.5 ms each to
+ * remove on a disk (ext4 here: ≈ 10-15 ms a run) and microseconds on a tmpfs.
+ *
+ * A root run's sandbox reads its mount points there as the uid it drops to: a `TMPDIR` that uid
+ * cannot pass through (a private one, mode 0700) gives way to `/dev/shm`, else `/tmp`.
+ *
+ * @throws {PermissionError} when the uid can enter none of them.
+ */
+function stateDirBase(dropTo?: { uid: number; gid: number }): string | undefined {
+  const chosen = Deno.env.get("TMPDIR") ? undefined : sharedMemoryFolder();
+  if (!dropTo || enterableBy(chosen ?? tmpDir(), dropTo.uid, dropTo.gid)) return chosen;
+  for (const other of [sharedMemoryFolder(), "/tmp"]) {
+    if (other !== undefined && enterableBy(other, dropTo.uid, dropTo.gid)) return other;
+  }
+  throw new PermissionError(
+    `The sandbox's uid (${dropTo.uid}) cannot enter the temp dir "${tmpDir()}", nor /dev/shm or ` +
+      "/tmp: a root run's sandbox reads its set-up there",
+    {
+      hint: "Set TMPDIR to a folder others may pass through (mode 0711 or 0755, on it and every " +
+        "folder above it)",
+    },
+  );
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
@@ -1139,8 +1170,17 @@ async function probeDrop(probe: Probe, layout: string[], uid: number): Promise<v
     return;
   }
   const drop: Drop = { uid, gid: uid, unshare, setpriv, mount };
-  // A bind through the private mount namespace, as every run does, from a root-only directory.
-  const dir = await Deno.makeTempDir({ prefix: "capibara-probe-" });
+  // A bind through the private mount namespace, as every run does, from a root-only directory,
+  // in the folder a run would make its state dir in (not a private TMPDIR the uid cannot enter,
+  // which would fail the probe and leave every root run undropped).
+  let base: string | undefined;
+  try {
+    base = stateDirBase({ uid, gid: uid });
+  } catch (error) {
+    probe.dropError = error instanceof Error ? error.message : String(error);
+    return;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "capibara-probe-", dir: base });
   try {
     await Deno.mkdir(`${dir}/point`);
     await Deno.chmod(dir, 0o711);
@@ -1868,7 +1908,9 @@ export class BubblewrapBackend implements SandboxBackend {
     const keyOf = (probe: Probe) => {
       const programs = [probe.bwrap!, probe.drop?.unshare, probe.drop?.setpriv, probe.drop?.mount];
       return [
-        "4",
+        // 5: a probe of a root run's drop made in a TMPDIR its uid could not enter failed, and
+        // was kept; such a probe is made again.
+        "5",
         ...programs.map((program) => program === undefined ? "-" : fileIdentity(program)),
         Deno.osRelease(),
         Deno.uid(),
@@ -2021,7 +2063,19 @@ export class BubblewrapBackend implements SandboxBackend {
     for (const dir of [...policy.write, policy.tmpDir]) {
       Deno.mkdirSync(dir, { recursive: true, mode: dir === policy.tmpDir ? 0o700 : 0o755 });
     }
-    const base = stateDirBase();
+    const uid = Deno.uid() ?? 0;
+    const gid = Deno.gid() ?? 0;
+    // Root drops to the sandbox uid, always. A read path closed to that uid (mode 0600 or 0700
+    // on the path itself) is passed in as a copy it may read; a closed workdir is shown as an
+    // empty folder holding the inputs and outputs.
+    const probed = uid === 0 ? probe.drop : undefined;
+    // A new host id per run (see RUN_IDS_START), unless one was asked for, or the run writes to
+    // a folder beyond its own temp dir: a folder runs may lend at once (a granted output folder,
+    // pip's cache during installs) is lent to the id such runs share (the range's first, as
+    // probed), since each lends it again and a second id would shut the first run out.
+    const id = probed && this.#perRun && policy.write.length === 0 ? newRunId() : undefined;
+    const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
+    const base = stateDirBase(drop);
     if (!this.#swept) {
       // What killed Capibara processes left: their runs' lent trees, state dirs and cgroups.
       this.#swept = true;
@@ -2063,18 +2117,6 @@ export class BubblewrapBackend implements SandboxBackend {
     };
 
     try {
-      const uid = Deno.uid() ?? 0;
-      const gid = Deno.gid() ?? 0;
-      // Root drops to the sandbox uid, always. A read path closed to that uid (mode 0600 or 0700
-      // on the path itself) is passed in as a copy it may read; a closed workdir is shown as an
-      // empty folder holding the inputs and outputs.
-      const probed = uid === 0 ? probe.drop : undefined;
-      // A new host id per run (see RUN_IDS_START), unless one was asked for, or the run writes to
-      // a folder beyond its own temp dir: a folder runs may lend at once (a granted output folder,
-      // pip's cache during installs) is lent to the id such runs share (the range's first, as
-      // probed), since each lends it again and a second id would shut the first run out.
-      const id = probed && this.#perRun && policy.write.length === 0 ? newRunId() : undefined;
-      const drop = probed && id !== undefined ? { ...probed, uid: id, gid: id } : probed;
       /** Read paths shown inside by something else than themselves (`drop` only). */
       const substitutes = new Map<string, string>();
       if (drop) Deno.chmodSync(stateDir, 0o711);

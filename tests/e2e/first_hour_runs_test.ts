@@ -9,6 +9,7 @@ import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { envFor, named, OS_SANDBOX, until } from "./_first_hour.ts";
+import { CONTEXT, examplesIn, PROMPT } from "../helpers/runner.ts";
 
 /**
  * A project where a miss generates a script that marks its start, then sleeps a minute: the
@@ -16,8 +17,12 @@ import { envFor, named, OS_SANDBOX, until } from "./_first_hour.ts";
  * command's environment.
  */
 async function sleepingProject(dir: string) {
+  // Others may pass through (a root run's sandbox uid): the runs make their state dirs in TMPDIR,
+  // where the tests look for them, not in /dev/shm.
+  await Deno.chmod(dir, 0o711);
   const tmpRoot = join(dir, "tmp");
   await Deno.mkdir(tmpRoot);
+  await Deno.chmod(tmpRoot, 0o711);
   await Deno.mkdir(join(dir, "markers"));
   const body = [
     'open(ctx["started_marker"], "w").write("started")',
@@ -249,3 +254,38 @@ for (const language of ["python", "typescript"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "a cached run works under a private TMPDIR (mode 0700), a root run's dropped uid included",
+  ignore: !OS_SANDBOX,
+  async fn() {
+    await using tmp = await withTmpDir();
+    const work = await examplesIn(tmp.path);
+    // Private, as a CI job's own temp dir often is: a root run's sandbox, which drops to another
+    // uid, cannot pass through it, and its set-up must be made elsewhere.
+    const privateTmp = join(tmp.path, "private-tmp");
+    await Deno.mkdir(privateTmp, { mode: 0o700 });
+    await Deno.chmod(privateTmp, 0o700);
+    // A cache of its own: the sandbox is probed under that TMPDIR (a probe of a root run's drop
+    // made there failed, and every later run of the cache ran as root).
+    const cache = join(tmp.path, "cache");
+    const env = { TMPDIR: privateTmp, CAPIBARA_CACHE_DIR: cache };
+    const doctor = await runCli(["doctor", "--json"], { cwd: work, env });
+    const checks = (doctor.json as { checks: { name: string; ok: boolean; detail: string }[] })
+      .checks;
+    const identity = checks.find((check) => check.name === "sandbox uid");
+    assert.ok(identity?.ok, JSON.stringify(identity));
+    assert.doesNotMatch(identity.detail, /map to root/);
+    const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
+    // The second run starts its sandbox from the first one's plan.
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli(args, { cwd: work, env });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const result = run.json as { cached: boolean; output: { total_revenue: number } };
+      assert.equal(result.cached, true);
+      assert.equal(result.output.total_revenue, 1529.25);
+    }
+    // Nothing of the runs is left in it.
+    assert.deepEqual(await named(privateTmp, "capibara-", 1), []);
+  },
+});

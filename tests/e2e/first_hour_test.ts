@@ -39,15 +39,15 @@ for (
   });
 }
 
-Deno.test("capibara run reports a base URL without a scheme as a NetworkError", async () => {
+Deno.test("capibara run reports a base URL without a scheme as a ValidationError (exit 2)", async () => {
   await using tmp = await withTmpDir();
   const r = await runCli(["run", "Echo the context back", "--json"], {
     cwd: tmp.path,
     env: envFor("localhost:1234/v1"),
   });
-  assert.equal(r.code, 4, r.stdout + r.stderr);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
   const e = (r.json as ErrorDoc).error;
-  assert.equal(e.type, "NetworkError");
+  assert.equal(e.type, "ValidationError");
   assert.match(e.hint, /http:\/\/localhost:1234\/v1/);
 });
 
