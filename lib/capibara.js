@@ -416,7 +416,11 @@ export class Capibara {
                     return { entry: hit, generated: false };
             }
             using _lock = await store.lock(fp.fingerprint);
-            const previous = await store.lookup(fp.fingerprint);
+            const previous = await store.lookup(fp.fingerprint).catch(((error) => {
+                if (request.refresh && request.force && error instanceof IntegrityError)
+                    return undefined;
+                throw error;
+            }));
             if (previous && !request.refresh)
                 return { entry: previous, generated: false };
             if (previous && !request.force) {

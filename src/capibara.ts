@@ -620,7 +620,12 @@ export class Capibara {
         if (hit) return { entry: hit, generated: false };
       }
       using _lock = await store.lock(fp.fingerprint);
-      const previous = await store.lookup(fp.fingerprint);
+      // A forced refresh replaces an entry that cannot even be read (a manifest that is no
+      // JSON, or that this version refuses), as the integrity error's hint says it does.
+      const previous = await store.lookup(fp.fingerprint).catch((error) => {
+        if (request.refresh && request.force && error instanceof IntegrityError) return undefined;
+        throw error;
+      });
       // Someone else generated it while we waited for the lock.
       if (previous && !request.refresh) return { entry: previous, generated: false };
       // A refresh never silently overwrites a hand edit.

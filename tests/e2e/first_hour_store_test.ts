@@ -75,6 +75,19 @@ Deno.test({
     assert.equal(forced.code, 0, forced.stdout + forced.stderr);
     assert.equal(llm.requests, 2);
     assert.equal(await Deno.readTextFile(scriptPath), original);
+
+    // So does a manifest that cannot even be read, as the error's hint says.
+    await Deno.writeTextFile(join(dir, "manifest.json"), '{"fingerprint": ');
+    const unreadable = await runCli(args, { cwd: tmp.path, env });
+    assert.equal(unreadable.code, 8, unreadable.stdout + unreadable.stderr);
+    assert.match((unreadable.json as ErrorDoc).error.hint, /--refresh --force/);
+    const replaced = await runCli([...args, "--refresh", "--force", "--dry-run"], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(replaced.code, 0, replaced.stdout + replaced.stderr);
+    assert.equal(llm.requests, 3);
+    assert.equal((await runCli(["verify", fp], { cwd: tmp.path, env })).code, 0);
   },
 });
 
