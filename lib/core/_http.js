@@ -13,8 +13,9 @@ export var jsonResponse = (function (body, status, headers = {}) {
         headers: { "content-type": "application/json", ...headers },
     });
 });
-export var errorResponse = (function (error) {
-    return jsonResponse({ error: { type: error.type, message: error.message, hint: error.hint } }, error.status, error.headers);
+export var errorResponse = (function (error, hidden = []) {
+    const hide = ((text) => hidden.reduce(((out, [path, shown]) => path === "" ? out : out.replaceAll(path, shown)), text));
+    return jsonResponse({ error: { type: error.type, message: hide(error.message), hint: hide(error.hint) } }, error.status, error.headers);
 });
 export var httpErrorOf = (function (error, generating) {
     if (error instanceof HttpError)

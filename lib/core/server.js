@@ -43,8 +43,15 @@ export var startCore = (async function (options) {
     const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
     const metrics = new Metrics();
     const scratch = await Deno.makeTempDir({ prefix: "capibara-core-" });
+    const scratchReal = await Deno.realPath(scratch);
     const workdir = join(scratch, "workdir");
     await Deno.mkdir(workdir);
+    const hidden = [
+        [join(scratchReal, "workdir"), "."],
+        [workdir, "."],
+        [scratchReal, "<core>"],
+        [scratch, "<core>"],
+    ];
     const scratchStore = new Store(join(scratch, "store"), join(scratch, "locks"), {
         signatures: { required: true, keys: [...keys.values()], source: "machine" },
     });
@@ -326,7 +333,7 @@ export var startCore = (async function (options) {
                 });
             }
             entry.error = failure.type;
-            response = errorResponse(failure);
+            response = errorResponse(failure, hidden);
         }
         metrics.request(entry.route, response.status);
         logEvent({

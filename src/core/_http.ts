@@ -50,10 +50,19 @@ export function jsonResponse(
   });
 }
 
-/** The response of a failure: `{"error": {type, message, hint}}` with its status and headers. */
-export function errorResponse(error: HttpError): Response {
+/**
+ * The response of a failure: `{"error": {type, message, hint}}` with its status and headers.
+ * Each path of `hidden` (the Core's own folders, which a client has no business knowing) is
+ * written as its replacement wherever the message or hint names it, in order.
+ */
+export function errorResponse(
+  error: HttpError,
+  hidden: readonly (readonly [path: string, shown: string])[] = [],
+): Response {
+  const hide = (text: string) =>
+    hidden.reduce((out, [path, shown]) => path === "" ? out : out.replaceAll(path, shown), text);
   return jsonResponse(
-    { error: { type: error.type, message: error.message, hint: error.hint } },
+    { error: { type: error.type, message: hide(error.message), hint: hide(error.hint) } },
     error.status,
     error.headers,
   );

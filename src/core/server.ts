@@ -200,9 +200,18 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
   const metrics = new Metrics();
   const scratch = await Deno.makeTempDir({ prefix: "capibara-core-" });
+  // Its resolved path too (a TMPDIR reached through a link): an error's text may name either.
+  const scratchReal = await Deno.realPath(scratch);
   // The Core sees no client's files: context paths are classified against an empty folder.
   const workdir = join(scratch, "workdir");
   await Deno.mkdir(workdir);
+  // Never named to a client: its working directory is its own (`.`), the rest is the Core's.
+  const hidden = [
+    [join(scratchReal, "workdir"), "."],
+    [workdir, "."],
+    [scratchReal, "<core>"],
+    [scratch, "<core>"],
+  ] as const;
   // Entries are built and checked in a scratch store by the store's own code: written (hashes,
   // integrity record) and signed for /v1/gen, imported (verified as any received entry, and its
   // signature by a key the Core trusts) for PUT.
@@ -564,7 +573,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
         });
       }
       entry.error = failure.type;
-      response = errorResponse(failure);
+      response = errorResponse(failure, hidden);
     }
     metrics.request(entry.route, response.status);
     logEvent({

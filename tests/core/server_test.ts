@@ -327,6 +327,16 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
       assert.deepEqual([bad.status, bad.json().error.type], [400, "ValidationError"]);
       const outside = await gen(core, "write a report", FULL, { output: "/etc/report.json" });
       assert.deepEqual([outside.status, outside.json().error.type], [400, "ValidationError"]);
+      const up = await gen(core, "write a report", FULL, { output: "../report.json" });
+      assert.deepEqual([up.status, up.json().error.type], [400, "ValidationError"]);
+      assert.match(up.json().error.hint, /inside the working directory \(\.\)/);
+      const linked = await gen(core, "read a file", FULL, { input: "data/../../x.csv" });
+      // What is refused is said without the Core's own folders (the client's paths are
+      // classified against an empty folder of its scratch store).
+      for (const refused of [outside, up, linked]) {
+        const text = JSON.stringify(refused.json());
+        assert.doesNotMatch(text, /capibara-core-/, text);
+      }
       const unknown = await call(core, "/v2/anything", { token: FULL });
       assert.deepEqual([unknown.status, unknown.json().error.type], [404, "NotFoundError"]);
       const method = await call(core, "/v1/gen", { token: FULL });
@@ -396,6 +406,11 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
           files: { ...first.files, "../../evil.py": "x" },
         });
         assert.deepEqual(extraFile.status, 400);
+        // What is refused is said without the Core's own folders (its scratch store).
+        for (const refused of [editedField, truncated, editedFile, extraFile]) {
+          const text = JSON.stringify(refused.json());
+          assert.doesNotMatch(text, /capibara-core-|\/tmp\//, text);
+        }
         // A trusted key's id on a value that does not verify, for fingerprints nobody stored:
         // refused before anything is made for them (a lock file each, kept for ever, had let a
         // publisher fill the Core's scratch folder).
