@@ -2,25 +2,42 @@
 export var lockFingerprint = (async function (fingerprint, options) {
     await Deno.mkdir(options.lockDir, { recursive: true });
     const project = (await sha256(options.root)).slice(0, 12);
-    const file = await Deno.open(join(options.lockDir, `${project}-${fingerprint}.lock`), {
-        create: true,
-        write: true,
-    });
-    await file.lock(true);
-    let released = false;
-    const release = (() => {
-        if (released)
-            return;
-        released = true;
+    const path = join(options.lockDir, `${project}-${fingerprint}.lock`);
+    for (;;) {
+        const file = await Deno.open(path, { create: true, write: true });
+        let held = false;
         try {
-            file.unlockSync();
+            await file.lock(true);
+            const [locked, named] = [await file.stat(), lstatSyncOrNull(path)];
+            held = named !== null && named.ino === locked.ino && named.dev === locked.dev;
         }
         finally {
-            file.close();
+            if (!held)
+                file.close();
         }
-    });
-    return { release, [Symbol.dispose]: release };
+        if (!held)
+            continue;
+        let released = false;
+        const release = (() => {
+            if (released)
+                return;
+            released = true;
+            try {
+                Deno.removeSync(path);
+            }
+            catch {
+            }
+            try {
+                file.unlockSync();
+            }
+            finally {
+                file.close();
+            }
+        });
+        return { release, [Symbol.dispose]: release };
+    }
 });
 import { join } from "../_path.js";
 import { sha256 } from "../_hash.js";
+import { lstatSyncOrNull } from "../_fs.js";
 ;

@@ -137,6 +137,35 @@ Deno.test("Store.lock() lets one holder per fingerprint at a time", async () => 
   first.release();
   (await second).release();
   assert.deepEqual(events, ["first released", "second acquired"]);
+  // Nothing is left per fingerprint once released.
+  assert.deepEqual([...Deno.readDirSync(join(tmp.path, "locks"))], []);
+});
+
+Deno.test("Store.lock() stays exclusive while holders remove their lock files", async () => {
+  await using tmp = await withTmpDir();
+  const store = new Store(tmp.path, join(tmp.path, "locks"));
+  const fp = "fp_" + "3".repeat(32);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+  const first = await store.lock(fp);
+  const held = new Set<string>();
+  const take = (name: string) =>
+    store.lock(fp).then((lock) => {
+      held.add(name);
+      return { name, lock };
+    });
+  // One waits on the first holder's file; the first's release removes that file, and a later
+  // locker makes a new one: the waiter's lock on the old file must not count.
+  const waiting = take("waiter");
+  await pause();
+  first.release();
+  const later = take("later");
+  const winner = await Promise.race([waiting, later]);
+  await pause();
+  assert.deepEqual([...held], [winner.name], "two holders at once");
+  winner.lock.release();
+  const other = await (winner.name === "waiter" ? later : waiting);
+  other.lock.release();
+  assert.deepEqual([...Deno.readDirSync(join(tmp.path, "locks"))], []);
 });
 
 Deno.test("findRoot() is the git root, never a folder found by its .capibara/", async () => {
