@@ -303,7 +303,18 @@ export var removeIfExistsSync = (function (path) {
         removeIfExistsSync(path);
     }
 });
-import { isAbsolute, join, relative, resolve, sep } from "./_path.js";
+export var realTmpDir = (function () {
+    const named = tmpDir();
+    const real = realPathSyncOrNull(named);
+    if (real === null || !statSyncOrNull(real)?.isDirectory) {
+        throw new ValidationError(`The temp dir "${named}" (TMPDIR) is not a folder that exists`, {
+            hint: "Create it, set TMPDIR to a folder that exists, or unset TMPDIR",
+        });
+    }
+    return real;
+});
+import { isAbsolute, join, relative, resolve, sep, tmpDir } from "./_path.js";
+import { ValidationError } from "./errors.js";
 ;
 ;
 ;
@@ -336,6 +347,7 @@ export class FileRefused extends Error {
         this.path = path;
     }
 }
+;
 ;
 ;
 ;

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { isAbsolute, join, relative, resolve, sep } from "./_path.ts";
+import { isAbsolute, join, relative, resolve, sep, tmpDir } from "./_path.ts";
+import { ValidationError } from "./errors.ts";
 
 /**
  * `fn()`'s value as a promise, its exception as a rejection: a synchronous body (quick local
@@ -425,4 +426,21 @@ export function removeIfExistsSync(path: string): void {
     if (!(error instanceof Deno.errors.PermissionDenied) || !reopenFolders(path)) throw error;
     removeIfExistsSync(path);
   }
+}
+
+/**
+ * The temp dir runs use (`TMPDIR`, else `/tmp`), resolved: the absolute real path every run's
+ * folders are made and looked for in, whatever link or relative path names it.
+ *
+ * @throws {ValidationError} naming `TMPDIR` when it leads to no folder
+ */
+export function realTmpDir(): string {
+  const named = tmpDir();
+  const real = realPathSyncOrNull(named);
+  if (real === null || !statSyncOrNull(real)?.isDirectory) {
+    throw new ValidationError(`The temp dir "${named}" (TMPDIR) is not a folder that exists`, {
+      hint: "Create it, set TMPDIR to a folder that exists, or unset TMPDIR",
+    });
+  }
+  return real;
 }

@@ -1,7 +1,7 @@
 // Generated from src/cli/doctor.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 export var serverCheck = (async function (generator) {
     const name = "generator server";
-    const where = generator.baseUrl;
+    const where = shownUrl(generator.baseUrl);
     const fail = ((detail, fix) => ({
         name,
         ok: false,
@@ -11,7 +11,7 @@ export var serverCheck = (async function (generator) {
     }));
     let url;
     try {
-        url = new URL(`${where.replace(/\/+$/, "")}/models`);
+        url = new URL(`${generator.baseUrl.replace(/\/+$/, "")}/models`);
         if (url.protocol !== "http:" && url.protocol !== "https:")
             throw new Error("scheme");
     }
@@ -37,7 +37,7 @@ export var serverCheck = (async function (generator) {
         return fail(`${where} refused the credentials (HTTP ${response.status})`, "Check CAPIBARA_API_KEY (or OPENAI_API_KEY)");
     }
     if (!response.ok) {
-        return fail(`${url} answered HTTP ${response.status}`, "Check that CAPIBARA_BASE_URL ends with the API path (usually /v1)");
+        return fail(`${shownUrl(String(url))} answered HTTP ${response.status}`, "Check that CAPIBARA_BASE_URL ends with the API path (usually /v1)");
     }
     let models;
     try {
@@ -50,7 +50,8 @@ export var serverCheck = (async function (generator) {
         models = undefined;
     }
     if (models === undefined) {
-        return fail(`${url} did not answer with a model list (content type ${contentType}, starting with ` +
+        return fail(`${shownUrl(String(url))} did not answer with a model list (content type ${contentType}, ` +
+            "starting with " +
             `${JSON.stringify(text.slice(0, 60))})`, "Point CAPIBARA_BASE_URL at an OpenAI-compatible API, usually ending in /v1");
     }
     const listed = models.length === 0 ? "none" : models.slice(0, 10).join(", ");
@@ -367,7 +368,9 @@ export var doctorChecks = (async function (cb = new Capibara()) {
         checks.push({
             name: "generator",
             ok: true,
-            detail: `the team's Core at ${config.core.url}: a miss asks it, never an LLM${generator.configured ? ` (${generator.baseUrl} is not used while a Core is set)` : ""}`,
+            detail: `the team's Core at ${config.core.url}: a miss asks it, never an LLM${generator.configured
+                ? ` (${shownUrl(generator.baseUrl)} is not used while a Core is set)`
+                : ""}`,
         });
         checks.push(...await coreChecks(config.core));
     }
@@ -377,7 +380,7 @@ export var doctorChecks = (async function (cb = new Capibara()) {
             ok: true,
             ...(generator.configured ? {} : { warning: true }),
             detail: generator.configured
-                ? `${generator.baseUrl} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`
+                ? `${shownUrl(generator.baseUrl)} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`
                 : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
                     "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
                     `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
@@ -436,6 +439,7 @@ import { Capibara } from "../capibara.js";
 import { discoversModel } from "../config.js";
 import { CapibaraError, EXIT_CODES } from "../errors.js";
 import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.js";
+import { shownUrl } from "../generate/openai.js";
 import { keyIdOf, REQUIRE_SIGNATURE_ENV, TRUSTED_KEYS_ENV, } from "../store/trust.js";
 import { BubblewrapBackend } from "../sandbox/linux.js";
 import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landlock.js";

@@ -1,5 +1,8 @@
 // Generated from src/generate/openai.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
-var checkBaseUrl = (function (baseURL) {
+export var shownUrl = (function (url) {
+    return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, "$1");
+});
+export var checkBaseUrl = (function (baseURL) {
     let url;
     try {
         url = new URL(baseURL);
@@ -9,13 +12,14 @@ var checkBaseUrl = (function (baseURL) {
     }
     if (url?.protocol === "http:" || url?.protocol === "https:")
         return;
+    const shown = shownUrl(baseURL);
     const example = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseURL)
         ? ""
-        : ` (did you mean http://${baseURL}?)`;
-    throw new ValidationError(`Cannot use the generator base URL "${baseURL}": it is not an http:// or https:// URL`, {
+        : ` (did you mean http://${shown}?)`;
+    throw new ValidationError(`Cannot use the generator base URL "${shown}": it is not an http:// or https:// URL`, {
         hint: `Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL${example}, ` +
             "e.g. http://localhost:11434/v1",
-        details: { base_url: baseURL },
+        details: { base_url: shown },
     });
 });
 var loadClient = (async function () {
@@ -46,6 +50,7 @@ var rejectsResponseFormat = (function (err, firstCall, library) {
 export var generatorFromConfig = (function (settings) {
     if (!settings.configured)
         return undefined;
+    checkBaseUrl(settings.baseUrl);
     return new OpenAIGenerator({
         baseURL: settings.baseUrl,
         apiKey: settings.apiKey ?? "not-needed",
@@ -72,6 +77,7 @@ const DEFAULTS = {
     maxRepairs: 2,
     discoverModel: false,
 };
+;
 ;
 let client;
 ;
@@ -115,10 +121,10 @@ export class OpenAIGenerator {
             throw this.#networkError(err, await loadClient(), signal);
         }
         if (models.length !== 1) {
-            throw new ValidationError(`No model is set, and the generator at ${this.baseURL} lists ${models.length === 0 ? "none" : `${models.length}: ${models.slice(0, 10).join(", ")}`}`, {
+            throw new ValidationError(`No model is set, and the generator at ${shownUrl(this.baseURL)} lists ${models.length === 0 ? "none" : `${models.length}: ${models.slice(0, 10).join(", ")}`}`, {
                 hint: "Choose one with --model, CAPIBARA_MODEL or generator.model in " +
                     ".capibara/config.json",
-                details: { base_url: this.baseURL, models: models.slice(0, 50) },
+                details: { base_url: shownUrl(this.baseURL), models: models.slice(0, 50) },
             });
         }
         this.#model = models[0];
@@ -235,7 +241,7 @@ export class OpenAIGenerator {
         const choices = body?.choices;
         if (Array.isArray(choices))
             return body;
-        const where = this.baseURL;
+        const where = shownUrl(this.baseURL);
         const what = body === undefined ? "is not JSON" : "is not a chat completion (no choices)";
         throw new NetworkError(`The generator at ${where} answered HTTP ${response.status} with a body that ${what}`, {
             hint: `Check that the base URL ${where} is an OpenAI-compatible API, usually ending ` +
@@ -253,7 +259,7 @@ export class OpenAIGenerator {
         const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = library;
         if (err instanceof APIUserAbortError || signal?.aborted)
             return signal?.reason ?? err;
-        const where = this.baseURL;
+        const where = shownUrl(this.baseURL);
         const retries = this.#options.maxRetries;
         if (err instanceof APIConnectionTimeoutError) {
             return new NetworkError(`The generator at ${where} did not answer within ${this.#options.timeoutMs} ms ` +

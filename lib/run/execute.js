@@ -44,7 +44,7 @@ export var backendFor = (async function (language, options) {
     return await requireBackend(language, options.cacheDir);
 });
 export var runDirPath = (function () {
-    return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
+    return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
 });
 export var checkOutputFolders = (function (folders, workdir) {
     workdir = realPathSyncOrNull(workdir) ?? workdir;
@@ -281,8 +281,8 @@ export var runStaged = (async function (staged, options) {
         await staged.dispose(options.removeLater);
     }
 });
-import { dirname, join, relative, tmpDir } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
+import { dirname, join, relative } from "../_path.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";

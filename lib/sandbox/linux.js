@@ -175,7 +175,7 @@ var openToOthers = (function (info) {
     const mode = info.mode ?? 0;
     return (mode & 0o022) !== 0 && (mode & 0o1000) === 0;
 });
-var checkLendable = (function (root) {
+var checkLendable = (function (root, madeByRoot = false) {
     let entry = root;
     for (let dir = dirname(root);; dir = dirname(dir)) {
         const info = lstatSyncOrNull(dir);
@@ -186,7 +186,8 @@ var checkLendable = (function (root) {
         const mode = info.mode ?? 0;
         if ((mode & 0o022) !== 0) {
             const sticky = (mode & 0o1000) !== 0;
-            if (!sticky || lstatSyncOrNull(entry)?.uid !== 0) {
+            const rootsEntry = (entry === root && madeByRoot) || lstatSyncOrNull(entry)?.uid === 0;
+            if (!sticky || !rootsEntry) {
                 throw new LendError(`${dir} is a folder others may write to (mode ${modeOf(info)})`);
             }
         }
@@ -464,29 +465,46 @@ var sharedMemoryFolder = (function () {
     return sticky ? "/dev/shm" : undefined;
 });
 var enterableBy = (function (folder, uid, gid) {
-    const real = realPathSyncOrNull(folder);
-    if (real === null)
-        return false;
-    for (let path = real;; path = dirname(path)) {
+    for (let path = folder;; path = dirname(path)) {
         if (!readableBy(path, uid, gid, 0o1))
             return false;
         if (path === "/")
             return true;
     }
 });
-var stateDirBase = (function (dropTo) {
-    const chosen = Deno.env.get("TMPDIR") ? undefined : sharedMemoryFolder();
-    if (!dropTo || enterableBy(chosen ?? tmpDir(), dropTo.uid, dropTo.gid))
-        return chosen;
-    for (const other of [sharedMemoryFolder(), "/tmp"]) {
-        if (other !== undefined && enterableBy(other, dropTo.uid, dropTo.gid))
-            return other;
+var rootOnly = (function (folder) {
+    try {
+        checkLendable(join(folder, "capibara-sbx"), true);
+        return true;
     }
-    throw new PermissionError(`The sandbox's uid (${dropTo.uid}) cannot enter the temp dir "${tmpDir()}", nor /dev/shm or ` +
-        "/tmp: a root run's sandbox reads its set-up there", {
-        hint: "Set TMPDIR to a folder others may pass through (mode 0711 or 0755, on it and every " +
-            "folder above it)",
+    catch (error) {
+        if (error instanceof LendError)
+            return false;
+        throw error;
+    }
+});
+var stateDirBase = (function (dropTo) {
+    const shm = sharedMemoryFolder();
+    const chosen = Deno.env.get("TMPDIR") ? realTmpDir() : shm ?? realTmpDir();
+    if (!dropTo)
+        return chosen;
+    for (const candidate of [chosen, shm, "/tmp"]) {
+        const real = candidate === undefined ? null : realPathSyncOrNull(candidate);
+        if (real !== null && enterableBy(real, dropTo.uid, dropTo.gid) && rootOnly(real))
+            return real;
+    }
+    throw new PermissionError(`A root run's sandbox cannot keep its set-up in the temp dir "${chosen}", nor /dev/shm or ` +
+        `/tmp: its uid (${dropTo.uid}) must pass through it, and only root may change it or a ` +
+        "folder above it", {
+        hint: "Set TMPDIR to a folder of root's that others may pass through (mode 0711 or 0755, " +
+            "and so every folder above it)",
     });
+});
+var stateDirFolders = (function (base) {
+    const folders = [base, realPathSyncOrNull(tmpDir()), sharedMemoryFolder(), "/tmp"];
+    return [
+        ...new Set(folders.filter(((folder) => folder !== null && folder !== undefined))),
+    ];
 });
 var probeRun = (function (program, args) {
     return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {
@@ -597,6 +615,7 @@ var probeDrop = (async function (probe, layout, uid) {
     }
     catch (error) {
         probe.dropError = error instanceof Error ? error.message : String(error);
+        probe.dropFailed = true;
         return;
     }
     const dir = await Deno.makeTempDir({ prefix: "capibara-probe-", dir: base });
@@ -621,8 +640,10 @@ var probeDrop = (async function (probe, layout, uid) {
             .catch(((error) => ({ code: 1, stdout: "", stderr: String(error) })));
         if (result.code === 0)
             probe.drop = drop;
-        else
+        else {
             probe.dropError = tail(result.stderr, 300) || `exit code ${result.code}`;
+            probe.dropFailed = true;
+        }
     }
     finally {
         await Deno.remove(dir, { recursive: true }).catch((() => { }));
@@ -1142,7 +1163,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, removeIfExistsSync, statSyncOrNull, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, statSyncOrNull, } from "../_fs.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
@@ -1287,6 +1308,8 @@ const MAX_COPY_FILES = 1_000;
 ;
 ;
 ;
+;
+;
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
 const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -1353,7 +1376,7 @@ export class BubblewrapBackend {
                 return saved.probe;
         }
         const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
-        if (file && probe.availability.ok && probe.bwrap) {
+        if (file && probe.availability.ok && probe.bwrap && !probe.dropFailed) {
             remember(file, { key: keyOf(probe), probe });
         }
         return probe;
@@ -1469,7 +1492,8 @@ export class BubblewrapBackend {
         const base = stateDirBase(drop);
         if (!this.#swept) {
             this.#swept = true;
-            sweepStaleStateDirs(base ?? tmpDir());
+            for (const folder of stateDirFolders(base))
+                sweepStaleStateDirs(folder);
             for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
                 if (parent)
                     sweepStaleCgroups(parent);

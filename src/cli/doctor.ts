@@ -8,6 +8,7 @@ import { Capibara } from "../capibara.ts";
 import { type CoreSettings, discoversModel, type ResolvedConfig } from "../config.ts";
 import { CapibaraError, EXIT_CODES } from "../errors.ts";
 import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.ts";
+import { shownUrl } from "../generate/openai.ts";
 import {
   keyIdOf,
   REQUIRE_SIGNATURE_ENV,
@@ -55,7 +56,7 @@ const SERVER_TIMEOUT_MS = 5_000;
  */
 export async function serverCheck(generator: ResolvedConfig["generator"]): Promise<Check> {
   const name = "generator server";
-  const where = generator.baseUrl;
+  const where = shownUrl(generator.baseUrl);
   const fail = (detail: string, fix: string): Check => ({
     name,
     ok: false,
@@ -65,7 +66,7 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
   });
   let url: URL;
   try {
-    url = new URL(`${where.replace(/\/+$/, "")}/models`);
+    url = new URL(`${generator.baseUrl.replace(/\/+$/, "")}/models`);
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
   } catch {
     return fail(
@@ -98,7 +99,7 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
   }
   if (!response.ok) {
     return fail(
-      `${url} answered HTTP ${response.status}`,
+      `${shownUrl(String(url))} answered HTTP ${response.status}`,
       "Check that CAPIBARA_BASE_URL ends with the API path (usually /v1)",
     );
   }
@@ -113,7 +114,8 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
   }
   if (models === undefined) {
     return fail(
-      `${url} did not answer with a model list (content type ${contentType}, starting with ` +
+      `${shownUrl(String(url))} did not answer with a model list (content type ${contentType}, ` +
+        "starting with " +
         `${JSON.stringify(text.slice(0, 60))})`,
       "Point CAPIBARA_BASE_URL at an OpenAI-compatible API, usually ending in /v1",
     );
@@ -487,7 +489,9 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
       name: "generator",
       ok: true,
       detail: `the team's Core at ${config.core.url}: a miss asks it, never an LLM${
-        generator.configured ? ` (${generator.baseUrl} is not used while a Core is set)` : ""
+        generator.configured
+          ? ` (${shownUrl(generator.baseUrl)} is not used while a Core is set)`
+          : ""
       }`,
     });
     checks.push(...await coreChecks(config.core));
@@ -498,7 +502,7 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
       ok: true,
       ...(generator.configured ? {} : { warning: true }),
       detail: generator.configured
-        ? `${generator.baseUrl} (${
+        ? `${shownUrl(generator.baseUrl)} (${
           discoversModel(generator) ? "the server's only model" : `model ${generator.model}`
         })`
         : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +

@@ -56,12 +56,21 @@ type ChatCompletionBody = {
 };
 
 /**
+ * A URL as messages show it: without the user name and password it may carry
+ * (`https://user:secret@host/v1` is shown as `https://host/v1`), which every reader of an error
+ * (a Core's clients, a CI log) would otherwise see.
+ */
+export function shownUrl(url: string): string {
+  return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, "$1");
+}
+
+/**
  * The base URL, checked: an absolute `http:` or `https:` URL.
  *
  * @throws {ValidationError} for anything else (a missing scheme, another protocol): a setting to
  * correct, as a bad Core URL is, not a server that failed.
  */
-function checkBaseUrl(baseURL: string): void {
+export function checkBaseUrl(baseURL: string): void {
   let url: URL | undefined;
   try {
     url = new URL(baseURL);
@@ -69,15 +78,16 @@ function checkBaseUrl(baseURL: string): void {
     url = undefined;
   }
   if (url?.protocol === "http:" || url?.protocol === "https:") return;
+  const shown = shownUrl(baseURL);
   const example = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseURL)
     ? ""
-    : ` (did you mean http://${baseURL}?)`;
+    : ` (did you mean http://${shown}?)`;
   throw new ValidationError(
-    `Cannot use the generator base URL "${baseURL}": it is not an http:// or https:// URL`,
+    `Cannot use the generator base URL "${shown}": it is not an http:// or https:// URL`,
     {
       hint: `Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL${example}, ` +
         "e.g. http://localhost:11434/v1",
-      details: { base_url: baseURL },
+      details: { base_url: shown },
     },
   );
 }
@@ -142,13 +152,13 @@ export class OpenAIGenerator implements Generator {
     }
     if (models.length !== 1) {
       throw new ValidationError(
-        `No model is set, and the generator at ${this.baseURL} lists ${
+        `No model is set, and the generator at ${shownUrl(this.baseURL)} lists ${
           models.length === 0 ? "none" : `${models.length}: ${models.slice(0, 10).join(", ")}`
         }`,
         {
           hint: "Choose one with --model, CAPIBARA_MODEL or generator.model in " +
             ".capibara/config.json",
-          details: { base_url: this.baseURL, models: models.slice(0, 50) },
+          details: { base_url: shownUrl(this.baseURL), models: models.slice(0, 50) },
         },
       );
     }
@@ -294,7 +304,7 @@ export class OpenAIGenerator implements Generator {
     }
     const choices = (body as { choices?: unknown } | null | undefined)?.choices;
     if (Array.isArray(choices)) return body as ChatCompletionBody;
-    const where = this.baseURL;
+    const where = shownUrl(this.baseURL);
     const what = body === undefined ? "is not JSON" : "is not a chat completion (no choices)";
     throw new NetworkError(
       `The generator at ${where} answered HTTP ${response.status} with a body that ${what}`,
@@ -315,7 +325,7 @@ export class OpenAIGenerator implements Generator {
   #networkError(err: unknown, library: Client, signal?: AbortSignal): unknown {
     const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = library;
     if (err instanceof APIUserAbortError || signal?.aborted) return signal?.reason ?? err;
-    const where = this.baseURL;
+    const where = shownUrl(this.baseURL);
     const retries = this.#options.maxRetries;
     if (err instanceof APIConnectionTimeoutError) {
       return new NetworkError(
@@ -419,9 +429,13 @@ export interface GeneratorConfig {
 /**
  * The generator of resolved settings (see `resolveConfig`), or undefined when neither a base URL
  * nor an API key was configured.
+ *
+ * @throws {ValidationError} when the base URL is not an http:// or https:// URL
  */
 export function generatorFromConfig(settings: GeneratorSettings): OpenAIGenerator | undefined {
   if (!settings.configured) return undefined;
+  // Refused here, before anything is asked of it: a Core with a bad one does not start.
+  checkBaseUrl(settings.baseUrl);
   return new OpenAIGenerator({
     baseURL: settings.baseUrl,
     // Local servers (Ollama, llama.cpp) need no key, but the client insists on one.

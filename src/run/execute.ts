@@ -14,12 +14,13 @@
  *
  * @module
  */
-import { dirname, join, relative, tmpDir } from "../_path.ts";
+import { dirname, join, relative } from "../_path.ts";
 import {
   isInside,
   lstatOrNull,
   lstatSyncOrNull,
   realPathSyncOrNull,
+  realTmpDir,
   removeIfExists,
   removeIfExistsSync,
   unwritable,
@@ -187,7 +188,7 @@ export async function backendFor(
 
 /** A fresh path for a run's temp dir (created by {@linkcode execute}), resolved. */
 export function runDirPath(): string {
-  return join(Deno.realPathSync(tmpDir()), `capibara-run-${crypto.randomUUID()}`);
+  return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
 }
 
 /**

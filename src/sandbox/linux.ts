@@ -53,6 +53,7 @@ import {
   namesReachable,
   readTextSyncOrNull,
   realPathSyncOrNull,
+  realTmpDir,
   removeIfExistsSync,
   statSyncOrNull,
 } from "../_fs.ts";
@@ -415,6 +416,12 @@ interface Probe {
   drop?: Drop;
   /** Why a root run cannot drop (shown by `capibara doctor`). */
   dropError?: string;
+  /**
+   * Whether the drop was tried and failed (not for want of its programs, which the probe's key
+   * names): such a probe is not remembered, so a cause that goes (a temp dir that uid could not
+   * enter) never leaves later root runs undropped.
+   */
+  dropFailed?: boolean;
 }
 
 /** Where per-run cgroups are created. */
@@ -614,14 +621,14 @@ function openToOthers(info: Deno.FileInfo): boolean {
 /**
  * Refuses to lend a tree that someone else than root could change while it is lent or given back:
  * a folder on its way that is not root's, or that others may write to (a sticky one, such as
- * `/tmp`, only when the entry on the way is root's); a folder in it that others may write to is
- * refused by {@linkcode ownersOf}. Otherwise the owner of such a folder could swap the tree, or a
- * folder in it, for a symlink while Capibara gives entries back through it, and have a file of
- * root's given to them.
+ * `/tmp`, only when the entry on the way is root's, or `madeByRoot`: the tree's top, which root
+ * is about to make); a folder in it that others may write to is refused by {@linkcode ownersOf}.
+ * Otherwise the owner of such a folder could swap the tree, or a folder in it, for a symlink while
+ * Capibara gives entries back through it, and have a file of root's given to them.
  *
  * @throws {LendError} naming the folder
  */
-function checkLendable(root: string): void {
+function checkLendable(root: string, madeByRoot = false): void {
   let entry = root;
   for (let dir = dirname(root);; dir = dirname(dir)) {
     const info = lstatSyncOrNull(dir);
@@ -630,7 +637,8 @@ function checkLendable(root: string): void {
     const mode = info.mode ?? 0;
     if ((mode & 0o022) !== 0) {
       const sticky = (mode & 0o1000) !== 0;
-      if (!sticky || lstatSyncOrNull(entry)?.uid !== 0) {
+      const rootsEntry = (entry === root && madeByRoot) || lstatSyncOrNull(entry)?.uid === 0;
+      if (!sticky || !rootsEntry) {
         throw new LendError(`${dir} is a folder others may write to (mode ${modeOf(info)})`);
       }
     }
@@ -1023,41 +1031,71 @@ function sharedMemoryFolder(): string | undefined {
   return sticky ? "/dev/shm" : undefined;
 }
 
-/** Whether `uid` may pass through `folder` and every folder above it (its real path's). */
+/** Whether `uid` may pass through `folder` (a real path) and every folder above it. */
 function enterableBy(folder: string, uid: number, gid: number): boolean {
-  const real = realPathSyncOrNull(folder);
-  if (real === null) return false;
-  for (let path = real;; path = dirname(path)) {
+  for (let path = folder;; path = dirname(path)) {
     if (!readableBy(path, uid, gid, 0o1)) return false;
     if (path === "/") return true;
   }
 }
 
+/** Whether no one but root can change `folder` (a real path) or a folder above it. */
+function rootOnly(folder: string): boolean {
+  try {
+    // As for a tree root lends: a folder of root's made in it (the state dir) stays root's.
+    checkLendable(join(folder, "capibara-sbx"), true);
+    return true;
+  } catch (error) {
+    if (error instanceof LendError) return false;
+    throw error;
+  }
+}
+
 /**
  * Where a run's state dir (its seccomp program, fake /etc files, mount points, copies of closed
- * read paths) is made: `TMPDIR` when it is set, else `/dev/shm` when it is the usual tmpfs, else
- * the system's temp dir (`undefined`: the temp dir). Its dozen folders cost ≈ 0.5-1.5 ms each to
- * remove on a disk (ext4 here: ≈ 10-15 ms a run) and microseconds on a tmpfs.
+ * read paths) is made, as a resolved path: `TMPDIR` when it is set, else `/dev/shm` when it is the
+ * usual tmpfs, else the system's temp dir. Its dozen folders cost ≈ 0.5-1.5 ms each to remove on
+ * a disk (ext4 here: ≈ 10-15 ms a run) and microseconds on a tmpfs.
  *
- * A root run's sandbox reads its mount points there as the uid it drops to: a `TMPDIR` that uid
- * cannot pass through (a private one, mode 0700) gives way to `/dev/shm`, else `/tmp`.
+ * A root run's sandbox reads its mount points there as the uid it drops to, and root writes there
+ * what sets the sandbox up (its binds, seccomp program, /etc files): that uid must be able to pass
+ * through the folder, and no one but root to change it or a folder above it (a sticky one aside,
+ * such as `/tmp`). A `TMPDIR` that fails either (a private one, mode 0700, as a CI job's often is)
+ * gives way to `/dev/shm`, else `/tmp`.
  *
- * @throws {PermissionError} when the uid can enter none of them.
+ * @throws {ValidationError} when `TMPDIR` leads to no folder
+ * @throws {PermissionError} when a root run's uid can use none of them
  */
-function stateDirBase(dropTo?: { uid: number; gid: number }): string | undefined {
-  const chosen = Deno.env.get("TMPDIR") ? undefined : sharedMemoryFolder();
-  if (!dropTo || enterableBy(chosen ?? tmpDir(), dropTo.uid, dropTo.gid)) return chosen;
-  for (const other of [sharedMemoryFolder(), "/tmp"]) {
-    if (other !== undefined && enterableBy(other, dropTo.uid, dropTo.gid)) return other;
+function stateDirBase(dropTo?: { uid: number; gid: number }): string {
+  const shm = sharedMemoryFolder();
+  const chosen = Deno.env.get("TMPDIR") ? realTmpDir() : shm ?? realTmpDir();
+  if (!dropTo) return chosen;
+  for (const candidate of [chosen, shm, "/tmp"]) {
+    const real = candidate === undefined ? null : realPathSyncOrNull(candidate);
+    if (real !== null && enterableBy(real, dropTo.uid, dropTo.gid) && rootOnly(real)) return real;
   }
   throw new PermissionError(
-    `The sandbox's uid (${dropTo.uid}) cannot enter the temp dir "${tmpDir()}", nor /dev/shm or ` +
-      "/tmp: a root run's sandbox reads its set-up there",
+    `A root run's sandbox cannot keep its set-up in the temp dir "${chosen}", nor /dev/shm or ` +
+      `/tmp: its uid (${dropTo.uid}) must pass through it, and only root may change it or a ` +
+      "folder above it",
     {
-      hint: "Set TMPDIR to a folder others may pass through (mode 0711 or 0755, on it and every " +
-        "folder above it)",
+      hint: "Set TMPDIR to a folder of root's that others may pass through (mode 0711 or 0755, " +
+        "and so every folder above it)",
     },
   );
+}
+
+/**
+ * Every folder a state dir may be in ({@linkcode stateDirBase}), for the sweep of those a killed
+ * Capibara left: a run with another `TMPDIR`, or one whose `TMPDIR` gave way, made its there.
+ */
+function stateDirFolders(base: string): string[] {
+  const folders = [base, realPathSyncOrNull(tmpDir()), sharedMemoryFolder(), "/tmp"];
+  return [
+    ...new Set(
+      folders.filter((folder): folder is string => folder !== null && folder !== undefined),
+    ),
+  ];
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
@@ -1173,11 +1211,12 @@ async function probeDrop(probe: Probe, layout: string[], uid: number): Promise<v
   // A bind through the private mount namespace, as every run does, from a root-only directory,
   // in the folder a run would make its state dir in (not a private TMPDIR the uid cannot enter,
   // which would fail the probe and leave every root run undropped).
-  let base: string | undefined;
+  let base: string;
   try {
     base = stateDirBase({ uid, gid: uid });
   } catch (error) {
     probe.dropError = error instanceof Error ? error.message : String(error);
+    probe.dropFailed = true;
     return;
   }
   const dir = await Deno.makeTempDir({ prefix: "capibara-probe-", dir: base });
@@ -1201,7 +1240,10 @@ async function probeDrop(probe: Probe, layout: string[], uid: number): Promise<v
     const result = await probeRun(program, args)
       .catch((error) => ({ code: 1, stdout: "", stderr: String(error) }));
     if (result.code === 0) probe.drop = drop;
-    else probe.dropError = tail(result.stderr, 300) || `exit code ${result.code}`;
+    else {
+      probe.dropError = tail(result.stderr, 300) || `exit code ${result.code}`;
+      probe.dropFailed = true;
+    }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -1928,7 +1970,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (saved.key === key) return saved.probe;
     }
     const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
-    if (file && probe.availability.ok && probe.bwrap) {
+    if (file && probe.availability.ok && probe.bwrap && !probe.dropFailed) {
       remember(file, { key: keyOf(probe), probe });
     }
     return probe;
@@ -2079,7 +2121,7 @@ export class BubblewrapBackend implements SandboxBackend {
     if (!this.#swept) {
       // What killed Capibara processes left: their runs' lent trees, state dirs and cgroups.
       this.#swept = true;
-      sweepStaleStateDirs(base ?? tmpDir());
+      for (const folder of stateDirFolders(base)) sweepStaleStateDirs(folder);
       for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
         if (parent) sweepStaleCgroups(parent);
       }

@@ -8,7 +8,7 @@ import { exists } from "../../src/_fs.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { envFor, named, OS_SANDBOX, until } from "./_first_hour.ts";
+import { envFor, type ErrorDoc, named, OS_SANDBOX, until } from "./_first_hour.ts";
 import { CONTEXT, examplesIn, PROMPT } from "../helpers/runner.ts";
 
 /**
@@ -277,6 +277,12 @@ Deno.test({
     assert.ok(identity?.ok, JSON.stringify(identity));
     assert.doesNotMatch(identity.detail, /map to root/);
     const args = ["run", PROMPT, "--context", CONTEXT, "--json"];
+    // What a killed run left there (before its state dirs were made elsewhere) is still swept.
+    let dead = 4_000_000;
+    while (await exists(`/proc/${dead}`)) dead++;
+    const stale = join(privateTmp, `capibara-sbx-${dead}-0123456789abcdef`);
+    await Deno.mkdir(stale, { mode: 0o700 });
+    await Deno.chmod(stale, 0o700);
     // The second run starts its sandbox from the first one's plan.
     for (let i = 0; i < 2; i++) {
       const run = await runCli(args, { cwd: work, env });
@@ -285,7 +291,16 @@ Deno.test({
       assert.equal(result.cached, true);
       assert.equal(result.output.total_revenue, 1529.25);
     }
-    // Nothing of the runs is left in it.
+    // Nothing of the runs is left in it, nor what the killed one left.
     assert.deepEqual(await named(privateTmp, "capibara-", 1), []);
+    // A TMPDIR that names no folder is the user's to fix (exit 2), not a crash; a relative one
+    // is the folder it names from where the command runs.
+    const missing = await runCli(args, { cwd: work, env: { ...env, TMPDIR: "/nonexistent" } });
+    assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+    assert.match((missing.json as ErrorDoc).error.message, /"\/nonexistent" \(TMPDIR\)/);
+    await Deno.mkdir(join(work, "rel-tmp"));
+    const relative = await runCli(args, { cwd: work, env: { ...env, TMPDIR: "rel-tmp" } });
+    assert.equal(relative.code, 0, relative.stdout + relative.stderr);
+    assert.deepEqual(await named(join(work, "rel-tmp"), "capibara-", 1), []);
   },
 });

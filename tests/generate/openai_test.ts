@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { NetworkError, TemplateError } from "../../src/errors.ts";
+import { CapibaraError, NetworkError, TemplateError, ValidationError } from "../../src/errors.ts";
 import { checkBundle, ContractViolation, extractJson } from "../../src/contract/bundle.ts";
 import {
   DEFAULT_MODEL,
+  generatorFromConfig,
   generatorFromEnv,
   OPENAI_BASE_URL,
   OpenAIGenerator,
   type OpenAIGeneratorOptions,
+  shownUrl,
 } from "../../src/generate/openai.ts";
 import { replyJsonSchema, systemPrompt, userMessage } from "../../src/generate/templates.ts";
 import { ALLOWED_IMPORTS, TEMPLATE_VERSION } from "../../src/contract/contract.ts";
@@ -435,6 +437,34 @@ Deno.test("OpenAIGenerator.generate() throws NetworkError naming the URL of an u
   assert.match(err.hint, /CAPIBARA_BASE_URL/);
   assert.equal(err.exitCode, 4);
   assert.ok(performance.now() - started < 5_000);
+});
+
+Deno.test("a base URL's user name and password are never shown in an error", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const errors = [
+    await generator(`http://alice:s3cret@127.0.0.1:${port}/v1`, { timeoutMs: 2_000 })
+      .generate(REQUEST).catch((e: unknown) => e),
+    await generator("alice:s3cret@example.test/v1").generate(REQUEST).catch((e: unknown) => e),
+  ];
+  for (const err of errors) {
+    assert.ok(err instanceof CapibaraError, String(err));
+    const shown = JSON.stringify({ message: err.message, hint: err.hint, details: err.details });
+    assert.doesNotMatch(shown, /s3cret|alice/, shown);
+  }
+  assert.equal(shownUrl("https://u:p@w@host:1/v1?q=a@b"), "https://host:1/v1?q=a@b");
+  assert.equal(shownUrl("http://host/v1"), "http://host/v1");
+});
+
+Deno.test("generatorFromConfig() refuses a base URL that is not http(s): a Core with one does not start", () => {
+  const settings = {
+    configured: true,
+    baseUrl: "localhost:11434/v1",
+    model: "m",
+    modelSet: true,
+  } as Parameters<typeof generatorFromConfig>[0];
+  assert.throws(() => generatorFromConfig(settings), ValidationError);
 });
 
 Deno.test("OpenAIGenerator.generate() throws NetworkError when the server times out", async () => {
