@@ -71,6 +71,14 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
                 "restore manifest.json from version control, or regenerate with --refresh --force",
         });
     }
+    const edits = await manifestEdits(raw);
+    if (edits.length > 0) {
+        throw new IntegrityError(`Cannot accept "${fp}": its ${MANIFEST_FILE} was edited (${edits.join("; ")})`, {
+            hint: "Only the script, README.md and requirements.txt can be accepted after an edit: " +
+                "restore manifest.json from version control, or regenerate with --refresh --force",
+            details: { fingerprint: fp, problems: edits },
+        });
+    }
     const parsed = Manifest.safeParse(raw);
     if (!parsed.success) {
         throw new IntegrityError(`Cannot accept "${fp}": its ${MANIFEST_FILE} is not a manifest`, {
@@ -276,7 +284,7 @@ import { platformBackend } from "../sandbox/mod.js";
 import { sha256Tagged } from "../_hash.js";
 import { Manifest } from "../schema.js";
 import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.js";
-import { readEntryFile } from "../store/integrity.js";
+import { manifestEdits, readEntryFile } from "../store/integrity.js";
 import { checkSignaturePolicy } from "../store/trust.js";
 import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
 import { nonEmpty } from "./_options.js";

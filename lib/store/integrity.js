@@ -90,6 +90,11 @@ var readRawManifest = (function (path, problems) {
     }
     return { text, value: value };
 });
+export var manifestEdits = (async function (raw) {
+    const problems = [];
+    await checkRecord(raw, problems);
+    return problems;
+});
 var checkRecord = (async function (raw, problems) {
     const record = IntegrityRecord.safeParse(raw[INTEGRITY_FIELD]);
     if (!record.success) {
@@ -231,6 +236,7 @@ import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANI
 import { isWellFormedSignature } from "./trust.js";
 import { MAX_ENTRY_BYTES } from "./_verified.js";
 export { MAX_ENTRY_BYTES };
+;
 ;
 ;
 ;

@@ -16,7 +16,7 @@ import { platformBackend } from "../sandbox/mod.ts";
 import { sha256Tagged } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
 import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
-import { readEntryFile } from "../store/integrity.ts";
+import { manifestEdits, readEntryFile } from "../store/integrity.ts";
 import type { Entry } from "../store/store.ts";
 import { checkSignaturePolicy } from "../store/trust.ts";
 import {
@@ -163,6 +163,19 @@ export async function acceptEdit(
       {
         hint: "Only the script, README.md and requirements.txt can be accepted after an edit: " +
           "restore manifest.json from version control, or regenerate with --refresh --force",
+      },
+    );
+  }
+  // The manifest is the store's: its fields (grants, needs, outputs, the request) are never
+  // taken from a hand edit, which would carry them into a revision as if reviewed.
+  const edits = await manifestEdits(raw);
+  if (edits.length > 0) {
+    throw new IntegrityError(
+      `Cannot accept "${fp}": its ${MANIFEST_FILE} was edited (${edits.join("; ")})`,
+      {
+        hint: "Only the script, README.md and requirements.txt can be accepted after an edit: " +
+          "restore manifest.json from version control, or regenerate with --refresh --force",
+        details: { fingerprint: fp, problems: edits },
       },
     );
   }

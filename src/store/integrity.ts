@@ -178,6 +178,17 @@ function readRawManifest(
   return { text, value: value as Record<string, unknown> };
 }
 
+/**
+ * What was edited in a manifest (a raw JSON object) since the store wrote it: each field that
+ * differs from its integrity record, named (empty when none). `capibara accept` takes a hand edit
+ * of the entry's files, never of its manifest.
+ */
+export async function manifestEdits(raw: Record<string, unknown>): Promise<string[]> {
+  const problems: string[] = [];
+  await checkRecord(raw, problems);
+  return problems;
+}
+
 /** Compares the manifest's fields with its record, naming each field that differs. */
 async function checkRecord(raw: Record<string, unknown>, problems: string[]): Promise<void> {
   const record = IntegrityRecord.safeParse(raw[INTEGRITY_FIELD]);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ExecError } from "../../src/errors.ts";
+import { ExecError, IntegrityError } from "../../src/errors.ts";
 import type { Language } from "../../src/schema.ts";
 import { acceptEdit } from "../../src/cli/accept.ts";
 import {
@@ -199,4 +199,44 @@ for (const language of ["python", "bash", "typescript"] as const) {
   }
 }
 
-Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 9, noSandbox: 3 } }));
+/** The manifest's fields the attacks below edit. */
+type Editable = { allow: { network: string[] }; needs: { network: string[] }; outputs: unknown[] };
+
+// A repository's edit of the manifest itself (its grants, needs, outputs), beside a harmless
+// edit of the script: accepted, it would carry the grants into a revision as if reviewed.
+for (
+  const [field, edit] of [
+    ["allow", (m: Editable) => void (m.allow.network = ["evil.example.com"])],
+    ["needs", (m: Editable) => void (m.needs.network = ["evil.example.com"])],
+    ["outputs", (m: Editable) => void (m.outputs = [{ key: "x", path: "/etc/x" }])],
+  ] as const
+) {
+  attack({
+    name: `capibara accept of a hand edit that also changes the manifest's ${field}`,
+    language: "python",
+    script: contractScript("python", ""),
+    via: async (cb, prompt) => {
+      const first = await cb.run(prompt, { context: {}, language: "python" });
+      const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
+      const manifestPath = join(dir, "manifest.json");
+      try {
+        const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+        edit(manifest);
+        await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+        await Deno.writeTextFile(join(dir, "script.py"), contractScript("python", "pass"));
+        const accepted = await acceptEdit(cb, first.fingerprint).catch((error) => error);
+        const after = JSON.parse(await Deno.readTextFile(manifestPath));
+        if (!(accepted instanceof Error) || after.revision !== 1) {
+          return { breached: true, detail: `accepted as revision ${after.revision}` };
+        }
+        throw accepted;
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    },
+    blockedBy: [IntegrityError],
+    hostUnchanged: () => Promise.resolve(),
+  });
+}
+
+Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 12, noSandbox: 3 } }));
