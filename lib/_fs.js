@@ -55,7 +55,7 @@ export var exists = (async function (path) {
         return true;
     }
     catch (error) {
-        if (error instanceof Deno.errors.NotFound)
+        if (absence(error))
             return false;
         throw error;
     }
@@ -66,7 +66,7 @@ export var existsSync = (function (path) {
         return true;
     }
     catch (error) {
-        if (error instanceof Deno.errors.NotFound)
+        if (absence(error))
             return false;
         throw error;
     }

@@ -1,6 +1,6 @@
 // Generated from src/schema.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 import * as z from "./_shape.js";
-import { LANGUAGES, MAX_PROMPT_LENGTH, PROMPT_TEXT, PROMPT_TEXT_RULE, } from "./types.js";
+import { FINGERPRINT_FORM, LANGUAGES, MAX_PROMPT_LENGTH, PROMPT_TEXT, PROMPT_TEXT_RULE, } from "./types.js";
 export { LANGUAGES } from "./types.js";
 export const ENTRY_FILES = {
     python: "script.py",
@@ -40,7 +40,7 @@ export const IntegrityRecord = z.object({
     fields: z.record(z.string().regex(/^[0-9a-f]{16}$/)),
 }).strict();
 const manifestObject = z.object({
-    fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
+    fingerprint: z.string().regex(FINGERPRINT_FORM),
     prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
     context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
     prompt: z.string().max(MAX_PROMPT_LENGTH).regex(PROMPT_TEXT, `Invalid prompt: ${PROMPT_TEXT_RULE}`),

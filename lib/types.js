@@ -2,6 +2,7 @@
 export const LANGUAGES = ["python", "typescript", "bash"];
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
 export const MAX_PROMPT_LENGTH = 16_384;
+export const FINGERPRINT_FORM = /^fp_[0-9a-f]{32}$/;
 export const MAX_COMBINING_RUN = 30;
 export const PROMPT_TEXT = new RegExp(`^(?![\\s\\S]*?\\p{Cs})(?![\\s\\S]*?\\p{M}{${MAX_COMBINING_RUN + 1}})`, "u");
 export const PROMPT_TEXT_RULE = `a lone surrogate, or more than ${MAX_COMBINING_RUN} combining marks in a row`;

@@ -82,13 +82,16 @@ export function readTextSyncOrNull(path: string): string | null {
   }
 }
 
-/** Whether anything (a dangling symlink included) exists at `path`; other errors are thrown. */
+/**
+ * Whether anything (a dangling symlink included) exists at `path` (not when a folder on its way
+ * is missing, or is a file); other errors are thrown.
+ */
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (absence(error)) return false;
     throw error;
   }
 }
@@ -103,7 +106,7 @@ export function existsSync(path: string): boolean {
     Deno.lstatSync(path);
     return true;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (absence(error)) return false;
     throw error;
   }
 }

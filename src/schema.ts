@@ -9,6 +9,7 @@
  */
 import * as z from "./_shape.ts";
 import {
+  FINGERPRINT_FORM,
   type Language,
   LANGUAGES,
   MAX_PROMPT_LENGTH,
@@ -82,7 +83,7 @@ export const IntegrityRecord: z.Shape<IntegrityRecord> = z.object({
 /** `.capibara/scripts/<fp>/manifest.json`, parsed. */
 export type Manifest = types.Manifest;
 const manifestObject = z.object({
-  fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/),
+  fingerprint: z.string().regex(FINGERPRINT_FORM),
   prompt_sha: z.string().regex(/^p_[0-9a-f]{32}$/),
   context_sha: z.string().regex(/^c_[0-9a-f]{32}$/),
   prompt: z.string().max(MAX_PROMPT_LENGTH).regex(

@@ -203,6 +203,9 @@ export const MAX_TIMEOUT_SECONDS = 2_147_483;
  */
 export const MAX_PROMPT_LENGTH = 16_384;
 
+/** A fingerprint's form: `fp_` and 32 lower-case hex digits (an entry's folder is named so). */
+export const FINGERPRINT_FORM: RegExp = /^fp_[0-9a-f]{32}$/;
+
 /** The most combining marks a prompt may hold in a row (Unicode's stream-safe text format). */
 export const MAX_COMBINING_RUN = 30;
 

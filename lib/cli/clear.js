@@ -10,9 +10,13 @@ export var clearCommand = (function (setExit) {
         const json = opts.json ?? false;
         try {
             const store = await (await commandCapibara(opts.root)).store();
-            const targets = prefix === undefined
-                ? (await store.list()).entries.map(((e) => e.manifest.fingerprint))
-                : [await store.resolve(prefix)];
+            const listed = prefix === undefined ? await store.list() : undefined;
+            const targets = listed
+                ? [
+                    ...listed.entries.map(((e) => e.manifest.fingerprint)),
+                    ...listed.broken.map(((b) => basename(b.dir))).filter(((name) => FINGERPRINT_FORM.test(name))),
+                ]
+                : [await store.resolve(prefix, { anyKind: true })];
             const prompts = new Map();
             for (const fp of targets) {
                 const entry = await store.lookup(fp).catch((() => undefined));
@@ -51,7 +55,9 @@ export var clearCommand = (function (setExit) {
     }));
 });
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { basename } from "../_path.js";
 import { ValidationError } from "../errors.js";
+import { FINGERPRINT_FORM } from "../types.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
 import { nonEmpty } from "./_options.js";
 ;

@@ -295,7 +295,7 @@ export const PROCESS_IO = {
     stdin: (async () => new TextDecoder().decode(await readBounded(new Response(Deno.stdin.readable), STDIN_MAX).catch(((error) => {
         if (error instanceof TooLarge)
             throw contextTooLarge("standard input");
-        throw error;
+        throw new ValidationError(`Cannot read the context from standard input: ${error.message}`, { hint: "Pipe the JSON in (echo '{\"n\": 1}' | capibara run … --context @-)" });
     })))),
 };
 const UNSAFE = "\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069";

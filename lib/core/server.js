@@ -94,7 +94,7 @@ export var startCore = (async function (options) {
         return identity;
     }
     function fingerprintParam(value, entry) {
-        if (!FINGERPRINT.test(value)) {
+        if (!FINGERPRINT_FORM.test(value)) {
             throw new HttpError(400, "ValidationError", `Invalid fingerprint "${value.slice(0, 40)}"`, "Fingerprints look like fp_ followed by 32 hex digits");
         }
         entry.fingerprint = value;
@@ -429,6 +429,7 @@ var equalBytes = (function (a, b) {
             return false;
     return true;
 });
+import { FINGERPRINT_FORM } from "../types.js";
 import { join } from "../_path.js";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.js";
@@ -467,7 +468,6 @@ const GenRequest = z.strictObject({
     language: z.enum(LANGUAGES).default(DEFAULTS.language),
     mode: z.enum(["strict", "parametric"]).default(DEFAULTS.mode),
 });
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
 const encoder = new TextEncoder();
 const RELISTEN_MS = 1000;

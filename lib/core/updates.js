@@ -33,10 +33,11 @@ export var readUpdates = (async function (dir, since, skip) {
     }
     return updates.sort(((a, b) => Date.parse(a.at) - Date.parse(b.at)));
 });
+import { FINGERPRINT_FORM } from "../types.js";
 import { join } from "../_path.js";
 import { z } from "npm:zod@^4.6.7";
 export const Update = z.strictObject({
-    fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/).optional(),
+    fingerprint: z.string().regex(FINGERPRINT_FORM).optional(),
     requirement: z.string().min(1).max(500).optional(),
     reason: z.string().min(1).max(2000),
     id: z.string().min(1).max(200).optional(),

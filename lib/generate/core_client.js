@@ -93,7 +93,7 @@ var isObject = (function (value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 });
 var checkFingerprint = (function (fingerprint) {
-    if (!FINGERPRINT.test(fingerprint)) {
+    if (!FINGERPRINT_FORM.test(fingerprint)) {
         throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
             hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
         });
@@ -125,6 +125,7 @@ var sleep = (function (ms, signal) {
         signal?.addEventListener("abort", onAbort, { once: true });
     }));
 });
+import { FINGERPRINT_FORM } from "../types.js";
 import { DependencyError, ExecError, IntegrityError, NetworkError, PermissionError, TemplateError, ValidationError, } from "../errors.js";
 import { readBounded, TooLarge } from "../_body.js";
 import { identityDiffers } from "../fingerprint.js";
@@ -138,7 +139,6 @@ const DEFAULTS = {
     maxRetryAfterSeconds: 5,
 };
 const MAX_TEXT = 1000;
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 const FILE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 const ERROR_CLASSES = {
     ValidationError,

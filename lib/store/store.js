@@ -99,7 +99,7 @@ var checkWireEntry = (function (entry, options) {
         throw bad(`its manifest nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
     }
     const fp = manifest.fingerprint;
-    if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
+    if (typeof fp !== "string" || !FINGERPRINT_FORM.test(fp)) {
         throw bad('field "fingerprint" of its manifest is not a fingerprint');
     }
     if (options.fingerprint !== undefined && fp !== options.fingerprint) {
@@ -136,6 +136,7 @@ var checkWireEntry = (function (entry, options) {
         throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
     return { manifest, text, files: files };
 });
+import { FINGERPRINT_FORM } from "../types.js";
 import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
 import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
@@ -152,7 +153,6 @@ export const STORE_DIR = ".capibara";
 const STALE_STAGING_MS = 60 * 60 * 1000;
 ;
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 ;
 ;
 export class Store {
@@ -171,7 +171,7 @@ export class Store {
         this.#acceptances = options.acceptances;
     }
     dirOf(fingerprint) {
-        if (!FINGERPRINT.test(fingerprint)) {
+        if (!FINGERPRINT_FORM.test(fingerprint)) {
             throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
                 hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
             });
@@ -393,11 +393,12 @@ export class Store {
     async list() {
         const entries = [];
         const broken = [];
+        await this.#checkFolders();
         if (!await exists(this.scripts))
             return { entries, broken };
         for await (const item of Deno.readDir(this.scripts)) {
             const dir = join(this.scripts, item.name);
-            if (!item.isDirectory || !FINGERPRINT.test(item.name)) {
+            if (!item.isDirectory || !FINGERPRINT_FORM.test(item.name)) {
                 broken.push({
                     dir,
                     reason: `Cannot read "${item.name}": not a cached script folder (${item.isDirectory ? "its name is not a fingerprint" : "not a folder"})`,
@@ -415,7 +416,7 @@ export class Store {
         entries.sort(((a, b) => a.manifest.created_at.localeCompare(b.manifest.created_at)));
         return { entries, broken };
     }
-    async resolve(prefix) {
+    async resolve(prefix, options = {}) {
         const lower = prefix.toLowerCase();
         const wanted = lower.startsWith("fp_") ? lower : `fp_${lower}`;
         if (wanted.length < 5) {
@@ -424,10 +425,12 @@ export class Store {
             });
         }
         const matches = [];
+        await this.#checkFolders();
         if (await exists(this.scripts)) {
             for await (const item of Deno.readDir(this.scripts)) {
-                if (item.isDirectory && item.name.startsWith(wanted))
+                if ((item.isDirectory || options.anyKind) && item.name.startsWith(wanted)) {
                     matches.push(item.name);
+                }
             }
         }
         if (matches.length === 1)
@@ -450,7 +453,7 @@ export class Store {
         for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
             const info = await lstatOrNull(dir);
             if (info && !info.isDirectory) {
-                throw new IntegrityError(`Cannot write to the store: ${dir} is ${info.isSymlink ? "a symlink" : "not a folder"}, and entries are only written inside the project's own ${STORE_DIR}/ folders`, {
+                throw new IntegrityError(`Cannot use the store: ${dir} is ${info.isSymlink ? "a symlink" : "not a folder"}, and entries are only kept inside the project's own ${STORE_DIR}/ folders`, {
                     hint: `Remove it (a repository may have committed it) and run again; ${STORE_DIR}/ ` +
                         "and its scripts/ are created as real folders when missing",
                     details: { path: dir },

@@ -4,7 +4,9 @@
  * @module
  */
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
+import { basename } from "../_path.ts";
 import { ValidationError } from "../errors.ts";
+import { FINGERPRINT_FORM } from "../types.ts";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.ts";
 import { nonEmpty } from "./_options.ts";
 
@@ -20,9 +22,17 @@ export function clearCommand(setExit: (code: number) => void) {
       const json = opts.json ?? false;
       try {
         const store = await (await commandCapibara(opts.root)).store();
-        const targets = prefix === undefined
-          ? (await store.list()).entries.map((e) => e.manifest.fingerprint)
-          : [await store.resolve(prefix)];
+        // Broken entries too (an unreadable manifest, a file in an entry's place), by their
+        // fingerprint names: `verify` names them, and only removing them makes it pass.
+        const listed = prefix === undefined ? await store.list() : undefined;
+        const targets = listed
+          ? [
+            ...listed.entries.map((e) => e.manifest.fingerprint),
+            ...listed.broken.map((b) => basename(b.dir)).filter((name) =>
+              FINGERPRINT_FORM.test(name)
+            ),
+          ]
+          : [await store.resolve(prefix!, { anyKind: true })];
         // What each one was for, to say what went (a broken entry has no prompt to show).
         const prompts = new Map<string, string>();
         for (const fp of targets) {

@@ -58,7 +58,11 @@ export const PROCESS_IO: CommandIo = {
     new TextDecoder().decode(
       await readBounded(new Response(Deno.stdin.readable), STDIN_MAX).catch((error) => {
         if (error instanceof TooLarge) throw contextTooLarge("standard input");
-        throw error;
+        // A folder, or a descriptor open for writing only, given as standard input.
+        throw new ValidationError(
+          `Cannot read the context from standard input: ${(error as Error).message}`,
+          { hint: "Pipe the JSON in (echo '{\"n\": 1}' | capibara run … --context @-)" },
+        );
       }),
     ),
 };

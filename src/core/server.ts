@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { FINGERPRINT_FORM } from "../types.ts";
 import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
@@ -126,7 +127,6 @@ const GenRequest = z.strictObject({
   mode: z.enum(["strict", "parametric"]).default(DEFAULTS.mode),
 });
 
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
 const encoder = new TextEncoder();
 
@@ -283,7 +283,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
   }
 
   function fingerprintParam(value: string, entry: RequestLog): string {
-    if (!FINGERPRINT.test(value)) {
+    if (!FINGERPRINT_FORM.test(value)) {
       throw new HttpError(
         400,
         "ValidationError",

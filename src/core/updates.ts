@@ -6,12 +6,13 @@
  *
  * @module
  */
+import { FINGERPRINT_FORM } from "../types.ts";
 import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
 
 /** One invalidation. */
 export const Update = z.strictObject({
-  fingerprint: z.string().regex(/^fp_[0-9a-f]{32}$/).optional(),
+  fingerprint: z.string().regex(FINGERPRINT_FORM).optional(),
   requirement: z.string().min(1).max(500).optional(),
   reason: z.string().min(1).max(2000),
   id: z.string().min(1).max(200).optional(),

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { FINGERPRINT_FORM } from "../types.ts";
 import {
   type CapibaraError,
   type CapibaraErrorOptions,
@@ -93,7 +94,6 @@ const DEFAULTS = {
 
 /** Longest text kept from a Core's error message or hint. */
 const MAX_TEXT = 1000;
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 /** A file name an entry may hold: a plain name, never a path. */
 const FILE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 
@@ -565,7 +565,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function checkFingerprint(fingerprint: string): void {
-  if (!FINGERPRINT.test(fingerprint)) {
+  if (!FINGERPRINT_FORM.test(fingerprint)) {
     throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
       hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
     });

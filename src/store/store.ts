@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { FINGERPRINT_FORM } from "../types.ts";
 import { basename, dirname, join, resolve } from "../_path.ts";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.ts";
 import {
@@ -142,7 +143,6 @@ async function sweepStaging(tmpRoot: string): Promise<void> {
 }
 
 const GITIGNORE = "# Machine-local state of Capibara: never commit\n.tmp/\n";
-const FINGERPRINT = /^fp_[0-9a-f]{32}$/;
 
 /** Options of {@linkcode findRoot}. */
 export interface FindRootOptions {
@@ -223,7 +223,7 @@ export class Store {
 
   /** Folder of a fingerprint. */
   dirOf(fingerprint: string): string {
-    if (!FINGERPRINT.test(fingerprint)) {
+    if (!FINGERPRINT_FORM.test(fingerprint)) {
       throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
         hint: "Fingerprints look like fp_ followed by 32 hex digits; see capibara list",
       });
@@ -546,10 +546,11 @@ export class Store {
   async list(): Promise<{ entries: Entry[]; broken: { dir: string; reason: string }[] }> {
     const entries: Entry[] = [];
     const broken: { dir: string; reason: string }[] = [];
+    await this.#checkFolders();
     if (!await exists(this.scripts)) return { entries, broken };
     for await (const item of Deno.readDir(this.scripts)) {
       const dir = join(this.scripts, item.name);
-      if (!item.isDirectory || !FINGERPRINT.test(item.name)) {
+      if (!item.isDirectory || !FINGERPRINT_FORM.test(item.name)) {
         broken.push({
           dir,
           reason: `Cannot read "${item.name}": not a cached script folder (${
@@ -569,8 +570,11 @@ export class Store {
     return { entries, broken };
   }
 
-  /** The one fingerprint starting with `prefix` (`fp_` optional). */
-  async resolve(prefix: string): Promise<string> {
+  /**
+   * The one fingerprint starting with `prefix` (`fp_` optional). With `anyKind`, a name under
+   * `scripts/` that is not a folder counts too (`clear` removes such a broken entry).
+   */
+  async resolve(prefix: string, options: { anyKind?: boolean } = {}): Promise<string> {
     // Fingerprints are lower-case hex: one typed or pasted in upper case is the same.
     const lower = prefix.toLowerCase();
     const wanted = lower.startsWith("fp_") ? lower : `fp_${lower}`;
@@ -580,9 +584,12 @@ export class Store {
       });
     }
     const matches: string[] = [];
+    await this.#checkFolders();
     if (await exists(this.scripts)) {
       for await (const item of Deno.readDir(this.scripts)) {
-        if (item.isDirectory && item.name.startsWith(wanted)) matches.push(item.name);
+        if ((item.isDirectory || options.anyKind) && item.name.startsWith(wanted)) {
+          matches.push(item.name);
+        }
       }
     }
     if (matches.length === 1) return matches[0]!;
@@ -608,9 +615,10 @@ export class Store {
   }
 
   /**
-   * Refuses to write through a store folder that is not a real folder: a repository can commit
+   * Refuses to use a store folder that is not a real folder: a repository can commit
    * `.capibara`, `.capibara/scripts` or `.capibara/.tmp` as a symlink, and entries would then be
-   * staged, written, replaced or removed wherever it points, outside the project.
+   * listed from, staged, written, replaced or removed wherever it points, outside the project; or
+   * as a file, where no entry can be.
    *
    * @throws {IntegrityError} naming the folder
    */
@@ -619,9 +627,9 @@ export class Store {
       const info = await lstatOrNull(dir);
       if (info && !info.isDirectory) {
         throw new IntegrityError(
-          `Cannot write to the store: ${dir} is ${
+          `Cannot use the store: ${dir} is ${
             info.isSymlink ? "a symlink" : "not a folder"
-          }, and entries are only written inside the project's own ${STORE_DIR}/ folders`,
+          }, and entries are only kept inside the project's own ${STORE_DIR}/ folders`,
           {
             hint: `Remove it (a repository may have committed it) and run again; ${STORE_DIR}/ ` +
               "and its scripts/ are created as real folders when missing",
@@ -760,7 +768,7 @@ function checkWireEntry(
     throw bad(`its manifest nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
   }
   const fp = manifest.fingerprint;
-  if (typeof fp !== "string" || !FINGERPRINT.test(fp)) {
+  if (typeof fp !== "string" || !FINGERPRINT_FORM.test(fp)) {
     throw bad('field "fingerprint" of its manifest is not a fingerprint');
   }
   if (options.fingerprint !== undefined && fp !== options.fingerprint) {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
-import { runCli } from "../helpers/cli.ts";
+import { CLI, cliEnv, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { forge } from "../store/_fixture.ts";
 import { envFor, type ErrorDoc, OS_SANDBOX } from "./_first_hour.ts";
@@ -436,4 +436,58 @@ Deno.test({
     assert.match(doc.error.hint, /failed at Capibara's proxy: the host could not be resolved/);
     assert.doesNotMatch(doc.error.hint, /--refresh/);
   },
+});
+
+Deno.test("a store that is no folder is named (exit 8); clear removes broken entries", async () => {
+  await using tmp = await withTmpDir();
+  const env = { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") };
+  const cli = (...args: string[]) => runCli([...args, "--json"], { cwd: tmp.path, env });
+  // A repository that commits .capibara as a file: every command says so, none crashes.
+  await Deno.writeTextFile(join(tmp.path, ".capibara"), "not a folder\n");
+  for (const args of [["list"], ["verify"], ["show", "fp_ab"], ["clear", "--yes"], ["rekey"]]) {
+    const result = await cli(...args);
+    assert.equal(result.code, 8, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+    const error = (result.json as ErrorDoc).error;
+    assert.equal(error.type, "IntegrityError", args.join(" "));
+    assert.match(error.message, /\.capibara is not a folder/);
+  }
+  // Broken entries: an unreadable manifest, a file in an entry's place. verify names them, and
+  // clear removes them (it skipped both before).
+  await Deno.remove(join(tmp.path, ".capibara"));
+  const scripts = join(tmp.path, ".capibara", "scripts");
+  const unreadable = "fp_" + "2".repeat(32);
+  const file = "fp_" + "1".repeat(32);
+  await Deno.mkdir(join(scripts, unreadable), { recursive: true });
+  await Deno.writeTextFile(join(scripts, unreadable, "manifest.json"), "{bad");
+  await Deno.writeTextFile(join(scripts, file), "x");
+  assert.equal((await cli("verify")).code, 8);
+  const one = await cli("clear", file.slice(0, 8), "--yes");
+  assert.equal(one.code, 0, one.stdout + one.stderr);
+  assert.deepEqual(one.json, { removed: [file] });
+  const all = await cli("clear", "--yes");
+  assert.equal(all.code, 0, all.stdout + all.stderr);
+  assert.deepEqual(all.json, { removed: [unreadable] });
+  assert.equal((await cli("verify")).code, 0);
+});
+
+Deno.test("--context @- from a folder or a descriptor not open for reading is a ValidationError", async () => {
+  await using tmp = await withTmpDir();
+  for (const redirect of ["< /", `0> ${join(tmp.path, "written")}`]) {
+    const shell = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `exec "$0" run -A --quiet "$1" run "Echo it" --context @- --json ${redirect}`,
+        Deno.execPath(),
+        CLI,
+      ],
+      cwd: tmp.path,
+      clearEnv: true,
+      env: cliEnv({ CAPIBARA_CACHE_DIR: join(tmp.path, "cache") }),
+    }).output();
+    const stdout = new TextDecoder().decode(shell.stdout);
+    assert.equal(shell.code, 2, stdout + new TextDecoder().decode(shell.stderr));
+    const error = (JSON.parse(stdout) as ErrorDoc).error;
+    assert.equal(error.type, "ValidationError");
+    assert.match(error.message, /standard input/);
+  }
 });

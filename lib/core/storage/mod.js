@@ -1,6 +1,6 @@
 // Generated from src/core/storage/mod.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 export var entryKey = (function (fingerprint) {
-    if (!/^fp_[0-9a-f]{32}$/.test(fingerprint)) {
+    if (!FINGERPRINT_FORM.test(fingerprint)) {
         throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
             hint: "Fingerprints look like fp_ followed by 32 hex digits",
         });
@@ -27,6 +27,7 @@ export var openStorage = (async function (options) {
     const { DiskStorage } = await import("./disk.js");
     return await DiskStorage.open(options.store);
 });
+import { FINGERPRINT_FORM } from "../../types.js";
 import { ValidationError } from "../../errors.js";
 ;
 ;

@@ -5,11 +5,12 @@
  *
  * @module
  */
+import { FINGERPRINT_FORM } from "../../types.ts";
 import { ValidationError } from "../../errors.ts";
 
 /** The key of an entry's object: `entries/<fingerprint>.json`. */
 export function entryKey(fingerprint: string): string {
-  if (!/^fp_[0-9a-f]{32}$/.test(fingerprint)) {
+  if (!FINGERPRINT_FORM.test(fingerprint)) {
     throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {
       hint: "Fingerprints look like fp_ followed by 32 hex digits",
     });
