@@ -5,7 +5,7 @@ export var discoversModel = (function (settings) {
 var pick = (function (...values) {
     return values.map(((v) => v?.trim())).find(((v) => v !== undefined && v !== ""));
 });
-var invalid = (function (what, value, hint) {
+var invalid = (function (what, value, hint, why) {
     let shown;
     try {
         shown = typeof value === "bigint" ? `${value}n` : JSON.stringify(value) ?? String(value);
@@ -13,7 +13,7 @@ var invalid = (function (what, value, hint) {
     catch {
         shown = String(value);
     }
-    return new ValidationError(`Invalid option ${what}: ${shown}`, {
+    return new ValidationError(`Invalid option ${what}: ${shown}${why ? ` (${why})` : ""}`, {
         hint,
         details: { option: what },
     });
@@ -79,19 +79,17 @@ export var checkGrants = (function (value, where = "allow") {
             throw invalid(`${where}.${key}`, list, `Pass a list of strings, e.g. { ${key}: [...] }`);
         }
         for (const entry of list) {
-            const ok = typeof entry === "string" && entry.trim() !== "" && (key === "network" || key === "privateNetwork"
-                ? HOST_RULE.test(entry.trim())
-                : key === "env"
-                    ? ENV_NAME.test(entry.trim())
-                    : !entry.includes("\0"));
-            if (!ok) {
-                const hint = key === "network" || key === "privateNetwork"
-                    ? 'Grant hosts as "api.example.com", "*.example.com" or "host:8443" (no scheme or path)'
+            const problem = grantProblem(key, entry);
+            if (problem === undefined)
+                continue;
+            const hint = key === "network"
+                ? 'Grant hosts as "api.example.com", "*.example.com" or "host:8443" (no scheme or path)'
+                : key === "privateNetwork"
+                    ? 'Grant one host exactly, e.g. "10.0.0.5:5432" or "localhost:8080"'
                     : key === "env"
                         ? 'Grant environment variables by their exact names, e.g. "API_TOKEN"'
                         : "Grant paths as non-empty strings, relative to the working directory or absolute";
-                throw invalid(`${where}.${key}`, entry, hint);
-            }
+            throw invalid(`${where}.${key}`, entry, hint, problem);
         }
         out[key] = list.map(((s) => s.trim()));
     }
@@ -318,7 +316,7 @@ import { ValidationError } from "./errors.js";
 import { LANGUAGES, ProjectConfig } from "./schema.js";
 import { MAX_TIMEOUT_SECONDS } from "./types.js";
 import { DEFAULT_STAGING_LIMITS } from "./sandbox/copy_out.js";
-import { mergeGrants } from "./sandbox/policy.js";
+import { grantProblem, mergeGrants } from "./sandbox/policy.js";
 import { STORE_DIR } from "./store/store.js";
 import { checkProjectKeys, resolveSignaturePolicy } from "./store/trust.js";
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
@@ -341,8 +339,6 @@ export const MIN_MEMORY_BYTES = 16 * 1024 ** 2;
 ;
 ;
 ;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HOST_RULE = /^(?:\*\.)?(?:[^\s/\\@,:[\]*]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 ;
 ;
 ;

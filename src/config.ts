@@ -22,7 +22,7 @@ import { ValidationError } from "./errors.ts";
 import { type Language, LANGUAGES, type Mode, ProjectConfig } from "./schema.ts";
 import { MAX_TIMEOUT_SECONDS } from "./types.ts";
 import { DEFAULT_STAGING_LIMITS, type StagingLimits } from "./sandbox/copy_out.ts";
-import { type Grants, mergeGrants } from "./sandbox/policy.ts";
+import { grantProblem, type Grants, mergeGrants } from "./sandbox/policy.ts";
 import { STORE_DIR } from "./store/store.ts";
 import { checkProjectKeys, resolveSignaturePolicy, type SignaturePolicy } from "./store/trust.ts";
 
@@ -185,14 +185,14 @@ function pick(...values: (string | undefined)[]): string | undefined {
   return values.map((v) => v?.trim()).find((v): v is string => v !== undefined && v !== "");
 }
 
-function invalid(what: string, value: unknown, hint: string): ValidationError {
+function invalid(what: string, value: unknown, hint: string, why?: string): ValidationError {
   let shown: string;
   try {
     shown = typeof value === "bigint" ? `${value}n` : JSON.stringify(value) ?? String(value);
   } catch {
     shown = String(value);
   }
-  return new ValidationError(`Invalid option ${what}: ${shown}`, {
+  return new ValidationError(`Invalid option ${what}: ${shown}${why ? ` (${why})` : ""}`, {
     hint,
     details: { option: what },
   });
@@ -257,13 +257,10 @@ function checkProcesses(value: unknown): number {
   return value;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** A host rule: a name, `*.name`, an IPv4 address or `[v6]`, with an optional `:port`. */
-const HOST_RULE = /^(?:\*\.)?(?:[^\s/\\@,:[\]*]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /**
- * Checks grants given by an SDK caller: each list an array of non-blank strings; host rules look
- * like host rules (no scheme, path or user info), environment names are plain names, paths have
+ * Checks grants given by an SDK caller: each list an array of non-blank strings; host rules are
+ * host rules (see `parseHostRule`; a private network one names its host exactly), environment
+ * names are plain names, paths have
  * no NUL byte.
  */
 export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | undefined {
@@ -294,21 +291,17 @@ export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | 
       throw invalid(`${where}.${key}`, list, `Pass a list of strings, e.g. { ${key}: [...] }`);
     }
     for (const entry of list) {
-      const ok = typeof entry === "string" && entry.trim() !== "" && (
-        key === "network" || key === "privateNetwork"
-          ? HOST_RULE.test(entry.trim())
-          : key === "env"
-          ? ENV_NAME.test(entry.trim())
-          : !entry.includes("\0")
-      );
-      if (!ok) {
-        const hint = key === "network" || key === "privateNetwork"
-          ? 'Grant hosts as "api.example.com", "*.example.com" or "host:8443" (no scheme or path)'
-          : key === "env"
-          ? 'Grant environment variables by their exact names, e.g. "API_TOKEN"'
-          : "Grant paths as non-empty strings, relative to the working directory or absolute";
-        throw invalid(`${where}.${key}`, entry, hint);
-      }
+      // Refused here, whether or not the script needs what it grants.
+      const problem = grantProblem(key, entry);
+      if (problem === undefined) continue;
+      const hint = key === "network"
+        ? 'Grant hosts as "api.example.com", "*.example.com" or "host:8443" (no scheme or path)'
+        : key === "privateNetwork"
+        ? 'Grant one host exactly, e.g. "10.0.0.5:5432" or "localhost:8080"'
+        : key === "env"
+        ? 'Grant environment variables by their exact names, e.g. "API_TOKEN"'
+        : "Grant paths as non-empty strings, relative to the working directory or absolute";
+      throw invalid(`${where}.${key}`, entry, hint, problem);
     }
     out[key] = (list as string[]).map((s) => s.trim());
   }

@@ -148,6 +148,10 @@ Deno.test("checkGrants() refuses malformed allow entries", () => {
     [{ network: ["user@host"] }, "allow.network"],
     [{ network: [""] }, "allow.network"],
     [{ network: ["a.example,b.example"] }, "allow.network"],
+    // Refused by the proxy's own rule, not a look-alike: a port out of range, an empty label.
+    [{ network: ["example.com:0"] }, "allow.network"],
+    [{ network: ["a..example"] }, "allow.network"],
+    [{ privateNetwork: ["*.corp.example"] }, "allow.privateNetwork"],
     [{ env: ["NOT A NAME"] }, "allow.env"],
     [{ env: ["A=B"] }, "allow.env"],
     [{ env: [42] }, "allow.env"],

@@ -62,6 +62,25 @@ export var parseRunArgs = (function (args) {
     }
     return { prompt: prompts[0], options };
 });
+var mebibytes = (function (text, least) {
+    const mib = decimal(text);
+    if (!Number.isFinite(mib) || mib < least || mib > MAX_MIB)
+        return undefined;
+    return Math.round(mib * 1024 ** 2);
+});
+var checkGrantFlags = (function (opts) {
+    for (const [flag, option, kind, hint] of GRANT_FLAGS) {
+        for (const value of opts[option]) {
+            const problem = grantProblem(kind, value);
+            if (problem !== undefined) {
+                throw new ValidationError(`Invalid ${flag} ${JSON.stringify(value)}: ${problem}`, {
+                    hint,
+                    details: { option: flag, value },
+                });
+            }
+        }
+    }
+});
 var decimal = (function (text) {
     return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
 });
@@ -153,24 +172,23 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
         const select = opts.select?.split(",").map(((s) => s.trim())).filter(((s) => s !== ""));
         let memoryBytes;
         if (opts.memory !== undefined) {
-            const mib = decimal(opts.memory);
-            if (!Number.isFinite(mib) || mib < 16) {
+            memoryBytes = mebibytes(opts.memory, 16);
+            if (memoryBytes === undefined) {
                 throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
-                    hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
+                    hint: `Give the limit in MiB, from 16 to ${MAX_MIB}, e.g. --memory 4096`,
                 });
             }
-            memoryBytes = Math.round(mib * 1024 * 1024);
         }
         let maxOutputDiskBytes;
         if (opts.maxOutput !== undefined) {
-            const mib = decimal(opts.maxOutput);
-            if (!Number.isFinite(mib) || mib < 1) {
+            maxOutputDiskBytes = mebibytes(opts.maxOutput, 1);
+            if (maxOutputDiskBytes === undefined) {
                 throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
-                    hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
+                    hint: `Give the bound in MiB, from 1 to ${MAX_MIB}, e.g. --max-output 4096`,
                 });
             }
-            maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
         }
+        checkGrantFlags(opts);
         const env = { ...io.env };
         if (opts.model !== undefined)
             env.CAPIBARA_MODEL = opts.model;
@@ -270,6 +288,7 @@ import { exists, existsSync } from "../_fs.js";
 import { formatTimings, recordTimings, step, timings } from "../_timings.js";
 import { TemplateError, ValidationError } from "../errors.js";
 import { handOver } from "../run/remembered.js";
+import { grantProblem } from "../sandbox/policy.js";
 import { LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.js";
 import { commandCapibara, formatValue, interruptible, parseContext, printJson, PROCESS_IO, progressReporter, reportError, reportInterrupted, terminalSafe, } from "./output.js";
 export const RUN_OPTIONS = [
@@ -297,6 +316,40 @@ export const RUN_OPTIONS = [
 ];
 const BY_FLAG = new Map(RUN_OPTIONS.flatMap(((option) => option.flags.map(((f) => [f, option])))));
 ;
+;
+const MAX_MIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024 ** 2);
+;
+const GRANT_FLAGS = [
+    [
+        "--allow-net",
+        "allowNet",
+        "network",
+        "Write a host as api.example.com, *.example.com (its " +
+            "subdomains), host:8443, 10.0.0.5 or [::1]:8080",
+    ],
+    [
+        "--allow-private-net",
+        "allowPrivateNet",
+        "privateNetwork",
+        "Name one host exactly, e.g. " +
+            "--allow-private-net 10.0.0.5:5432 or --allow-private-net localhost:8080",
+    ],
+    ["--allow-env", "allowEnv", "env", "Name variables exactly, e.g. --allow-env API_TOKEN"],
+    [
+        "--allow-read",
+        "allowRead",
+        "read",
+        "Give a path, relative to the working directory or " +
+            "absolute",
+    ],
+    [
+        "--allow-write",
+        "allowWrite",
+        "write",
+        "Give a path, relative to the working directory or " +
+            "absolute",
+    ],
+];
 ;
 ;
 ;

@@ -47,15 +47,35 @@ export var mergeGrants = (function (...sources) {
     const { privateNetwork, ...grants } = merged;
     return privateNetwork.length > 0 ? { ...grants, privateNetwork } : grants;
 });
+export var grantProblem = (function (kind, grant) {
+    if (typeof grant !== "string")
+        return "it is not a string";
+    const text = grant.trim();
+    if (text === "")
+        return "it is empty";
+    if (kind === "network" || kind === "privateNetwork") {
+        const parsed = parseHostRule(text);
+        if (!parsed.ok)
+            return parsed.reason;
+        if (kind === "privateNetwork" && parsed.rule.kind === "wildcard") {
+            return "it is a wildcard (a private network grant names one host exactly)";
+        }
+        return undefined;
+    }
+    if (kind === "env")
+        return ENV_NAME.test(text) ? undefined : "it is not a variable's name";
+    return text.includes("\0") ? "it holds a NUL byte" : undefined;
+});
 export var privateNetworkRules = (function (grants) {
     const list = grants.privateNetwork ?? [];
-    for (const rule of parseHostRules(list, "private network grant")) {
-        if (rule.kind === "wildcard") {
-            throw new ValidationError(`Cannot use private network grant ${JSON.stringify(rule.text)}: it is a wildcard`, {
-                hint: "Name the address (and port) exactly, e.g. --allow-private-net 10.0.0.5:5432",
-                details: { rule: rule.text },
-            });
-        }
+    for (const rule of list) {
+        const problem = grantProblem("privateNetwork", rule);
+        if (problem === undefined)
+            continue;
+        throw new ValidationError(`Cannot use private network grant ${JSON.stringify(rule)}: ${problem}`, {
+            hint: "Name the address (and port) exactly, e.g. --allow-private-net 10.0.0.5:5432",
+            details: { rule },
+        });
     }
     return [...list];
 });
@@ -608,7 +628,7 @@ import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, r
 import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
 import { SHELL_RC_FILES } from "./copy_out.js";
-import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.js";
+import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.js";
 const NEVER_OUTPUT = [".git", ".capibara"];
 ;
 const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
@@ -641,6 +661,8 @@ const INPUT_WORDS = new Set([
     "sources",
 ]);
 ;
+;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 ;
 ;
 ;

@@ -14,6 +14,7 @@ import { formatTimings, recordTimings, step, timings } from "../_timings.ts";
 import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
 import { handOver } from "../run/remembered.ts";
+import { grantProblem } from "../sandbox/policy.ts";
 import { type Language, LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.ts";
 import {
   commandCapibara,
@@ -155,6 +156,69 @@ export function parseRunArgs(
     return undefined;
   }
   return { prompt: prompts[0]!, options };
+}
+
+/** The most MiB a size flag takes: as bytes, a safe integer. */
+const MAX_MIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024 ** 2);
+
+/** A size flag's MiB (at least `least`) as bytes, else undefined. */
+function mebibytes(text: string, least: number): number | undefined {
+  const mib = decimal(text);
+  if (!Number.isFinite(mib) || mib < least || mib > MAX_MIB) return undefined;
+  return Math.round(mib * 1024 ** 2);
+}
+
+/** Each grant flag of `run`, its option and the kind of grant it gives, with a hint for it. */
+const GRANT_FLAGS = [
+  [
+    "--allow-net",
+    "allowNet",
+    "network",
+    "Write a host as api.example.com, *.example.com (its " +
+    "subdomains), host:8443, 10.0.0.5 or [::1]:8080",
+  ],
+  [
+    "--allow-private-net",
+    "allowPrivateNet",
+    "privateNetwork",
+    "Name one host exactly, e.g. " +
+    "--allow-private-net 10.0.0.5:5432 or --allow-private-net localhost:8080",
+  ],
+  ["--allow-env", "allowEnv", "env", "Name variables exactly, e.g. --allow-env API_TOKEN"],
+  [
+    "--allow-read",
+    "allowRead",
+    "read",
+    "Give a path, relative to the working directory or " +
+    "absolute",
+  ],
+  [
+    "--allow-write",
+    "allowWrite",
+    "write",
+    "Give a path, relative to the working directory or " +
+    "absolute",
+  ],
+] as const;
+
+/**
+ * Refuses a grant flag's value that is no grant, in the flag's words, whether or not the script
+ * needs what it grants (the SDK's own check names its options instead).
+ *
+ * @throws {ValidationError} naming the flag and its value
+ */
+function checkGrantFlags(opts: RunCommandOptions): void {
+  for (const [flag, option, kind, hint] of GRANT_FLAGS) {
+    for (const value of opts[option]) {
+      const problem = grantProblem(kind, value);
+      if (problem !== undefined) {
+        throw new ValidationError(`Invalid ${flag} ${JSON.stringify(value)}: ${problem}`, {
+          hint,
+          details: { option: flag, value },
+        });
+      }
+    }
+  }
 }
 
 /** A flag's number written in decimal (`60`, `1.5`), else NaN: `0x10`, `1e9` or `` are no value. */
@@ -306,24 +370,23 @@ async function runRequest(
     const select = opts.select?.split(",").map((s) => s.trim()).filter((s) => s !== "");
     let memoryBytes: number | undefined;
     if (opts.memory !== undefined) {
-      const mib = decimal(opts.memory);
-      if (!Number.isFinite(mib) || mib < 16) {
+      memoryBytes = mebibytes(opts.memory, 16);
+      if (memoryBytes === undefined) {
         throw new ValidationError(`Invalid --memory "${opts.memory}"`, {
-          hint: "Give the limit in MiB, at least 16, e.g. --memory 4096",
+          hint: `Give the limit in MiB, from 16 to ${MAX_MIB}, e.g. --memory 4096`,
         });
       }
-      memoryBytes = Math.round(mib * 1024 * 1024);
     }
     let maxOutputDiskBytes: number | undefined;
     if (opts.maxOutput !== undefined) {
-      const mib = decimal(opts.maxOutput);
-      if (!Number.isFinite(mib) || mib < 1) {
+      maxOutputDiskBytes = mebibytes(opts.maxOutput, 1);
+      if (maxOutputDiskBytes === undefined) {
         throw new ValidationError(`Invalid --max-output "${opts.maxOutput}"`, {
-          hint: "Give the bound in MiB, at least 1, e.g. --max-output 4096",
+          hint: `Give the bound in MiB, from 1 to ${MAX_MIB}, e.g. --max-output 4096`,
         });
       }
-      maxOutputDiskBytes = Math.round(mib * 1024 * 1024);
     }
+    checkGrantFlags(opts);
     // The flags win over the environment, as options win over variables everywhere.
     const env: Record<string, string | undefined> = { ...io.env };
     if (opts.model !== undefined) env.CAPIBARA_MODEL = opts.model;

@@ -283,6 +283,8 @@ export function parseHostRule(text: string): HostRuleParse {
   if (trimmed === "*" || /^\*(:\d*)?$/.test(trimmed)) {
     return refuse("a bare * would admit every host");
   }
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(trimmed);
+  if (url) return refuse(`it is a URL, not a host (grant ${url[1]!.replace(/^.*@/, "")})`);
   const split = splitHostPort(trimmed);
   if (!split) return refuse("its port is not a number from 1 to 65535");
   const ports = split.port === undefined ? DEFAULT_PORTS : [split.port];

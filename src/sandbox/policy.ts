@@ -35,7 +35,7 @@ import type { Env } from "../config.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
 import { SHELL_RC_FILES } from "./copy_out.ts";
-import { hostGranted, isPublicAddress, parseHostRule, parseHostRules } from "./host_rules.ts";
+import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
 export interface Grants {
@@ -161,6 +161,35 @@ export function mergeGrants(...sources: (Partial<Grants> | undefined)[]): Grants
   return privateNetwork.length > 0 ? { ...grants, privateNetwork } : grants;
 }
 
+/** The kinds of grant (the keys of {@linkcode Grants}). */
+export type GrantKind = keyof Grants;
+
+/** An environment variable's name, as a grant names one. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Why one grant is not one, in words (`undefined` when it is): a host rule as the proxy and the
+ * flags read it (see `parseHostRule`), a private network one naming one host exactly (a special
+ * address is reached only through a rule that names it, never a wildcard), an environment
+ * variable's plain name, a path without a NUL byte. The one rule of each: the CLI's flags, the
+ * SDK's options and a project's configuration are checked by it.
+ */
+export function grantProblem(kind: GrantKind, grant: unknown): string | undefined {
+  if (typeof grant !== "string") return "it is not a string";
+  const text = grant.trim();
+  if (text === "") return "it is empty";
+  if (kind === "network" || kind === "privateNetwork") {
+    const parsed = parseHostRule(text);
+    if (!parsed.ok) return parsed.reason;
+    if (kind === "privateNetwork" && parsed.rule.kind === "wildcard") {
+      return "it is a wildcard (a private network grant names one host exactly)";
+    }
+    return undefined;
+  }
+  if (kind === "env") return ENV_NAME.test(text) ? undefined : "it is not a variable's name";
+  return text.includes("\0") ? "it holds a NUL byte" : undefined;
+}
+
 /**
  * The private-network grants as host rules, refusing a wildcard: a special address is reached
  * only through a rule that names it.
@@ -169,16 +198,16 @@ export function mergeGrants(...sources: (Partial<Grants> | undefined)[]): Grants
  */
 export function privateNetworkRules(grants: Grants): string[] {
   const list = grants.privateNetwork ?? [];
-  for (const rule of parseHostRules(list, "private network grant")) {
-    if (rule.kind === "wildcard") {
-      throw new ValidationError(
-        `Cannot use private network grant ${JSON.stringify(rule.text)}: it is a wildcard`,
-        {
-          hint: "Name the address (and port) exactly, e.g. --allow-private-net 10.0.0.5:5432",
-          details: { rule: rule.text },
-        },
-      );
-    }
+  for (const rule of list) {
+    const problem = grantProblem("privateNetwork", rule);
+    if (problem === undefined) continue;
+    throw new ValidationError(
+      `Cannot use private network grant ${JSON.stringify(rule)}: ${problem}`,
+      {
+        hint: "Name the address (and port) exactly, e.g. --allow-private-net 10.0.0.5:5432",
+        details: { rule },
+      },
+    );
   }
   return [...list];
 }

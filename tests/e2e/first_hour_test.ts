@@ -206,3 +206,27 @@ Deno.test("capibara run on SIGINT while generating stops the request and stores 
   const stored = await exists(scripts) ? await Array.fromAsync(Deno.readDir(scripts)) : [];
   assert.deepEqual(stored, []);
 });
+
+Deno.test("run's grant and size flags are checked in their own words, whatever the script needs", async () => {
+  await using tmp = await withTmpDir();
+  for (
+    const [flag, value, why] of [
+      ["--allow-net", "example.com:99999", /its port/],
+      ["--allow-private-net", "*.corp.example", /wildcard/],
+      ["--allow-env", "NOT A NAME", /not a variable's name/],
+      ["--memory", "99999999999", /^$/],
+    ] as const
+  ) {
+    // A prompt nobody cached, and no generator: only the flag can be refused.
+    const r = await runCli(["run", "Echo it", flag, value, "--json"], {
+      cwd: tmp.path,
+      env: { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") },
+    });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const e = (r.json as ErrorDoc).error;
+    assert.equal(e.type, "ValidationError");
+    assert.ok(e.message.startsWith(`Invalid ${flag} "${value}"`), e.message);
+    assert.match(e.message.slice(`Invalid ${flag} "${value}"`.length).replace(/^: /, ""), why);
+    assert.doesNotMatch(e.message + e.hint, /allow\.|memoryBytes|\{ /, "SDK terms in a CLI error");
+  }
+});
