@@ -273,7 +273,7 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
         if (interruption.received) {
             return reportInterrupted(interruption.received, reporter.step, json, io);
         }
-        const code = reportError(error, json, io);
+        const code = reportError(error, json, io, { root: opts.root });
         const reply = error instanceof TemplateError ? error.details?.reply : undefined;
         if (opts.verbose && !json && typeof reply === "string" && reply !== "") {
             io.err("the model's last reply (start):");

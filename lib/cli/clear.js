@@ -50,7 +50,7 @@ export var clearCommand = (function (setExit) {
             }
         }
         catch (error) {
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

@@ -120,7 +120,7 @@ export var listCommand = (function (setExit) {
                 console.log(`! ${terminalSafe(b.dir)}: ${terminalSafe(b.reason)}`);
         }
         catch (error) {
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

@@ -21,7 +21,10 @@ export var printWarning = (function (message, io = PROCESS_IO) {
 var quoted = (function (text) {
     return terminalSafe(text, { multiline: true }).split("\n").join("\n  ");
 });
-export var reportError = (function (error, json, io = PROCESS_IO) {
+export var reportError = (function (error, json, io = PROCESS_IO, options = {}) {
+    if (error instanceof CapibaraError && options.root !== undefined) {
+        error.hint = withRoot(error.hint, options.root);
+    }
     if (!(error instanceof CapibaraError)) {
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
         const hint = "this is a bug in Capibara; please report it with the command you ran";
@@ -43,6 +46,9 @@ export var reportError = (function (error, json, io = PROCESS_IO) {
             io.err(`hint: ${quoted(error.hint)}`);
     }
     return error.exitCode;
+});
+export var withRoot = (function (hint, root) {
+    return hint.replace(STORE_COMMANDS, ((command) => `${command} --root ${shellWord(root)}`));
 });
 export var interruptible = (function () {
     const controller = new AbortController();
@@ -274,6 +280,7 @@ export var formatValue = (function (value) {
     return terminalSafe(text, { multiline: true }).split("\n").join("\n    ");
 });
 import { resolve } from "../_path.js";
+import { shellWord } from "../readme.js";
 import { readBounded, TooLarge } from "../_body.js";
 import { Capibara } from "../capibara.js";
 import { CapibaraError, ValidationError } from "../errors.js";
@@ -306,6 +313,8 @@ const SHORT = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 ;
 ;
 ;
+;
+const STORE_COMMANDS = /\bcapibara (run|list|show|verify|accept|clear|sign|trust|rekey|push)\b/g;
 ;
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
 ;

@@ -138,7 +138,7 @@ The Core's URL and token come from CAPIBARA_CORE_URL and CAPIBARA_CORE_TOKEN (a 
                 setExit(reportInterrupted(interruption.received, "pushing", json));
                 return;
             }
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

@@ -90,7 +90,7 @@ export var showCommand = (function (setExit) {
             console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
         }
         catch (error) {
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

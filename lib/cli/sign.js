@@ -115,7 +115,7 @@ Examples:
             }
         }
         catch (error) {
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

@@ -125,7 +125,7 @@ In CI, set ${TRUST_ENV} to the file's sha256 (shown by --show) instead.`)
                 : "\nNothing to record: this file needs no trust.");
         }
         catch (error) {
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

@@ -95,7 +95,7 @@ export var verifyCommand = (function (setExit) {
             }
         }
         catch (error) {
-            setExit(reportError(error, json));
+            setExit(reportError(error, json, undefined, { root: opts.root }));
         }
     }));
 });

@@ -141,6 +141,7 @@ import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
 import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
 import { sha256Tagged } from "../_hash.js";
+import { shellWord } from "../readme.js";
 import { LANGUAGES, Manifest } from "../schema.js";
 import { entryFileNames, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, serialiseManifest, SIGNATURE_FIELD, } from "./entry.js";
 import { integrityRecord, MAX_ENTRY_BYTES, verifyEntryDir } from "./integrity.js";
@@ -247,9 +248,10 @@ export class Store {
         return await verifyEntryDir(dir, {
             read,
             restoreHint: `If you edited it on purpose, review the change and keep it with ` +
-                `capibara accept ${basename(dir)}; otherwise restore it with git (git checkout -- ` +
-                `${STORE_DIR}/scripts/${basename(dir)}, once committed), regenerate it with ` +
-                `--refresh --force, or remove it with capibara clear ${basename(dir)}`,
+                `capibara accept ${basename(dir)}; otherwise restore it with git (git -C ` +
+                `${shellWord(this.root)} checkout -- ${STORE_DIR}/scripts/${basename(dir)}, once ` +
+                `committed), regenerate it with --refresh --force, or remove it with capibara clear ` +
+                basename(dir),
         });
     }
     lock(fingerprint) {

@@ -469,7 +469,7 @@ async function runRequest(
     if (interruption.received) {
       return reportInterrupted(interruption.received, reporter.step, json, io);
     }
-    const code = reportError(error, json, io);
+    const code = reportError(error, json, io, { root: opts.root });
     // With --verbose, what the model last answered when it broke the contract.
     const reply = error instanceof TemplateError ? error.details?.reply : undefined;
     if (opts.verbose && !json && typeof reply === "string" && reply !== "") {

@@ -380,7 +380,7 @@ this project and this exact content) or signed by a trusted key (capibara sign):
           setExit(reportInterrupted(interruption.received, step, json));
           return;
         }
-        setExit(reportError(error, json));
+        setExit(reportError(error, json, undefined, { root: opts.root }));
       }
     });
 }

@@ -66,7 +66,7 @@ export function clearCommand(setExit: (code: number) => void) {
           }
         }
       } catch (error) {
-        setExit(reportError(error, json));
+        setExit(reportError(error, json, undefined, { root: opts.root }));
       }
     });
 }

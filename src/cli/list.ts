@@ -173,7 +173,7 @@ export function listCommand(setExit: (code: number) => void) {
         }
         for (const b of broken) console.log(`! ${terminalSafe(b.dir)}: ${terminalSafe(b.reason)}`);
       } catch (error) {
-        setExit(reportError(error, json));
+        setExit(reportError(error, json, undefined, { root: opts.root }));
       }
     });
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { resolve } from "../_path.ts";
+import { shellWord } from "../readme.ts";
 import { readBounded, TooLarge } from "../_body.ts";
 import { Capibara, type CapibaraOptions } from "../capibara.ts";
 import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
@@ -122,7 +123,15 @@ function quoted(text: string): string {
 }
 
 /** Prints an error (human on stderr, or JSON on stdout) and returns the exit code. */
-export function reportError(error: unknown, json: boolean, io: CommandIo = PROCESS_IO): number {
+export function reportError(
+  error: unknown,
+  json: boolean,
+  io: CommandIo = PROCESS_IO,
+  options: { root?: string } = {},
+): number {
+  if (error instanceof CapibaraError && options.root !== undefined) {
+    (error as { hint: string }).hint = withRoot(error.hint, options.root);
+  }
   if (!(error instanceof CapibaraError)) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     const hint = "this is a bug in Capibara; please report it with the command you ran";
@@ -145,6 +154,18 @@ export function reportError(error: unknown, json: boolean, io: CommandIo = PROCE
     if (error.hint) io.err(`hint: ${quoted(error.hint)}`);
   }
   return error.exitCode;
+}
+
+/** The commands a hint names that act on a project's store, and so take its `--root`. */
+const STORE_COMMANDS = /\bcapibara (run|list|show|verify|accept|clear|sign|trust|rekey|push)\b/g;
+
+/**
+ * A hint for a command run with `--root <root>`: each store command it names takes the same
+ * `--root` (as typed, from the same folder), else it would act on another project's store (the
+ * current folder's), or find nothing.
+ */
+export function withRoot(hint: string, root: string): string {
+  return hint.replace(STORE_COMMANDS, (command) => `${command} --root ${shellWord(root)}`);
 }
 
 /** Exit codes of a run interrupted by a signal (128 + the signal's number). */

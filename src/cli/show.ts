@@ -146,7 +146,7 @@ export function showCommand(setExit: (code: number) => void) {
         const byHand = manualCommand({ ...m, entry: safe(m.entry) }, packages);
         console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
       } catch (error) {
-        setExit(reportError(error, json));
+        setExit(reportError(error, json, undefined, { root: opts.root }));
       }
     });
 }

@@ -171,7 +171,7 @@ Examples:
           setExit(EXIT_CODES[worst.type]);
         }
       } catch (error) {
-        setExit(reportError(error, json));
+        setExit(reportError(error, json, undefined, { root: opts.root }));
       }
     });
 }

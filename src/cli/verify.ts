@@ -120,7 +120,7 @@ export function verifyCommand(setExit: (code: number) => void) {
           setExit(EXIT_CODES[worst.type]);
         }
       } catch (error) {
-        setExit(reportError(error, json));
+        setExit(reportError(error, json, undefined, { root: opts.root }));
       }
     });
 }

@@ -20,6 +20,7 @@ import {
   unwritable,
 } from "../_fs.ts";
 import { sha256Tagged } from "../_hash.ts";
+import { shellWord } from "../readme.ts";
 import { LANGUAGES, Manifest } from "../schema.ts";
 import type { Signature } from "../types.ts";
 import {
@@ -337,10 +338,12 @@ export class Store {
   async #verifyDir(dir: string, read?: Manifest): Promise<Manifest> {
     return await verifyEntryDir(dir, {
       read,
+      // git's paths are the working folder's: from the project's root, wherever the command is.
       restoreHint: `If you edited it on purpose, review the change and keep it with ` +
-        `capibara accept ${basename(dir)}; otherwise restore it with git (git checkout -- ` +
-        `${STORE_DIR}/scripts/${basename(dir)}, once committed), regenerate it with ` +
-        `--refresh --force, or remove it with capibara clear ${basename(dir)}`,
+        `capibara accept ${basename(dir)}; otherwise restore it with git (git -C ` +
+        `${shellWord(this.root)} checkout -- ${STORE_DIR}/scripts/${basename(dir)}, once ` +
+        `committed), regenerate it with --refresh --force, or remove it with capibara clear ` +
+        basename(dir),
     });
   }
 

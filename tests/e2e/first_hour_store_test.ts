@@ -8,6 +8,7 @@ import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { CLI, cliEnv, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { forge } from "../store/_fixture.ts";
+import { CONTEXT, examplesIn, PROMPT } from "../helpers/runner.ts";
 import { envFor, type ErrorDoc, OS_SANDBOX } from "./_first_hour.ts";
 
 Deno.test({
@@ -490,4 +491,24 @@ Deno.test("--context @- from a folder or a descriptor not open for reading is a 
     assert.equal(error.type, "ValidationError");
     assert.match(error.message, /standard input/);
   }
+});
+
+Deno.test("a hint's commands carry the --root the command was given, and git's path works from anywhere", async () => {
+  await using tmp = await withTmpDir();
+  const work = await examplesIn(tmp.path);
+  // The committed Python example, its README edited; run from another folder that has its input.
+  const fp = "fp_b4b798a6195b3dd6bdbbdb112ee13517";
+  await Deno.writeTextFile(join(work, ".capibara", "scripts", fp, "README.md"), "edited\n");
+  await Deno.mkdir(join(tmp.path, "data"));
+  await Deno.copyFile(join(work, "data", "sales.csv"), join(tmp.path, "data", "sales.csv"));
+  const run = await runCli(["run", PROMPT, "--context", CONTEXT, "--root", work, "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") },
+  });
+  assert.equal(run.code, 8, run.stdout + run.stderr);
+  // Without --root, these would act on the current folder's store, or find nothing.
+  const hint = (run.json as ErrorDoc).error.hint;
+  assert.ok(hint.includes(`capibara accept --root ${work} ${fp}`), hint);
+  assert.ok(hint.includes(`capibara clear --root ${work} ${fp}`), hint);
+  assert.ok(hint.includes(`git -C ${work} checkout -- .capibara/scripts/${fp}`), hint);
 });
