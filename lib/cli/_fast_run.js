@@ -159,6 +159,12 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
     using interruption = (serving?.interruption ?? interruptible)();
     handOver();
     try {
+        if (opts.force && !opts.refresh) {
+            throw new ValidationError("--force goes with --refresh: it lets a refresh overwrite", {
+                hint: "Regenerate over a hand edit with --refresh --force; without --refresh the cached " +
+                    "script runs as it is",
+            });
+        }
         const context = await parseContext(opts.context, io);
         let timeout;
         if (opts.timeout !== undefined) {

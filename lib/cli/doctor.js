@@ -375,17 +375,38 @@ export var doctorChecks = (async function (cb = new Capibara()) {
         checks.push(...await coreChecks(config.core));
     }
     else {
-        checks.push({
-            name: "generator",
-            ok: true,
-            ...(generator.configured ? {} : { warning: true }),
-            detail: generator.configured
-                ? `${shownUrl(generator.baseUrl)} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`
-                : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
-                    "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
-                    `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
-        });
-        if (generator.configured)
+        let badUrl;
+        try {
+            if (generator.configured)
+                checkBaseUrl(generator.baseUrl);
+        }
+        catch (error) {
+            if (!(error instanceof ValidationError))
+                throw error;
+            badUrl = error;
+        }
+        if (badUrl) {
+            checks.push({
+                name: "generator",
+                ok: false,
+                detail: badUrl.message,
+                fix: badUrl.hint,
+                exit_code: badUrl.exitCode,
+            });
+        }
+        else {
+            checks.push({
+                name: "generator",
+                ok: true,
+                ...(generator.configured ? {} : { warning: true }),
+                detail: generator.configured
+                    ? `${shownUrl(generator.baseUrl)} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`
+                    : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
+                        "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
+                        `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
+            });
+        }
+        if (generator.configured && !badUrl)
             checks.push(await serverCheck(generator));
     }
     checks.push(await signatureCheck(config.signatures));
@@ -437,9 +458,9 @@ var boundedText = (async function (response) {
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { Capibara } from "../capibara.js";
 import { discoversModel } from "../config.js";
-import { CapibaraError, EXIT_CODES } from "../errors.js";
+import { CapibaraError, EXIT_CODES, ValidationError } from "../errors.js";
 import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.js";
-import { shownUrl } from "../generate/openai.js";
+import { checkBaseUrl, shownUrl } from "../generate/openai.js";
 import { keyIdOf, REQUIRE_SIGNATURE_ENV, TRUSTED_KEYS_ENV, } from "../store/trust.js";
 import { BubblewrapBackend } from "../sandbox/linux.js";
 import { landlockAbi, SYSTEM_PYTHON, systemPythonInside } from "../sandbox/landlock.js";

@@ -6,7 +6,8 @@ var jsonAfterCommand = (function (args, commands) {
     if (at < 0 || json < 0 || json > at)
         return args;
     const rest = args.filter(((_, i) => i !== json));
-    rest.splice(at, 0, "--json");
+    const end = rest.indexOf("--");
+    rest.splice(end >= 0 ? end : rest.length, 0, "--json");
     return rest;
 });
 export var main = (async function (args) {
@@ -69,6 +70,15 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
         program.outputHelp();
         return 0;
     }
+    const version = args.includes("-V") || args.includes("--version");
+    if (version && args.includes("--json") &&
+        args.every(((a) => a === "--json" || a === "-V" || a === "--version"))) {
+        printJson({ version: denoJson.version });
+        return 0;
+    }
+    if (args[0] === "help" && args[1] !== undefined && !names.includes(args[1])) {
+        return reportError(new ValidationError(`Unknown command "${args[1]}"`, { hint: "See capibara --help" }), args.includes("--json"));
+    }
     args = jsonAfterCommand(args, names);
     try {
         await program.parseAsync(args, { from: "user" });
@@ -101,7 +111,7 @@ import { completionsCommand } from "./completions.js";
 import { doctorCommand } from "./doctor.js";
 import { keygenCommand } from "./keygen.js";
 import { listCommand } from "./list.js";
-import { reportError } from "./output.js";
+import { printJson, reportError } from "./output.js";
 import { rekeyCommand } from "./rekey.js";
 import { runCommand } from "./run.js";
 import { runnerCommand } from "./runner.js";

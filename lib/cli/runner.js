@@ -531,6 +531,10 @@ Examples:
   capibara runner status --json   its pid, socket, runs served and sandboxes set up ahead
   capibara runner stop`);
     runner.command("start")
+        .addHelpText("after", `
+Examples:
+  capibara runner start         start one now (a second hit within a minute starts one anyway)
+  capibara runner start --idle 3600 --json`)
         .description("start the runner in the background, if none runs")
         .option("--idle <seconds>", "exit after this long without a request", String(DEFAULT_IDLE_SECONDS))
         .option("--json", "machine-readable output")
@@ -573,6 +577,10 @@ Examples:
         }
     }));
     runner.command("serve")
+        .addHelpText("after", `
+Examples:
+  capibara runner serve         in the foreground, e.g. under a process supervisor
+  capibara runner serve --idle 600`)
         .description("run the runner in the foreground (what start runs in the background)")
         .option("--idle <seconds>", "exit after this long without a request", String(DEFAULT_IDLE_SECONDS))
         .action((async (options) => {
@@ -587,6 +595,10 @@ Examples:
         }
     }));
     runner.command("status")
+        .addHelpText("after", `
+Examples:
+  capibara runner status        whether one listens, and the runs it served or declined
+  capibara runner status --json`)
         .description("whether a runner listens, and what it did")
         .option("--json", "machine-readable output")
         .action((async (options) => {
@@ -616,6 +628,10 @@ Examples:
         console.log(`exits after ${status.idleSeconds} s without a request`);
     }));
     runner.command("stop")
+        .addHelpText("after", `
+Examples:
+  capibara runner stop          stop it (the next hits run by themselves)
+  capibara runner stop --json`)
         .description("stop the runner (runs under way finish first)")
         .option("--json", "machine-readable output")
         .action((async (options) => {

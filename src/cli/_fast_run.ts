@@ -357,6 +357,12 @@ async function runRequest(
   // The command's own listeners, set while its sandbox started ahead, give way to the run's.
   handOver();
   try {
+    if (opts.force && !opts.refresh) {
+      throw new ValidationError("--force goes with --refresh: it lets a refresh overwrite", {
+        hint: "Regenerate over a hand edit with --refresh --force; without --refresh the cached " +
+          "script runs as it is",
+      });
+    }
     const context = await parseContext(opts.context, io);
     let timeout: number | undefined;
     if (opts.timeout !== undefined) {

@@ -6,9 +6,9 @@
 import { Command } from "npm:@commander-js/extra-typings@^15.1.0";
 import { Capibara } from "../capibara.ts";
 import { type CoreSettings, discoversModel, type ResolvedConfig } from "../config.ts";
-import { CapibaraError, EXIT_CODES } from "../errors.ts";
+import { CapibaraError, EXIT_CODES, ValidationError } from "../errors.ts";
 import { checkCoreUrl, CORE_TOKEN_ENV, CORE_URL_ENV } from "../generate/core_client.ts";
-import { shownUrl } from "../generate/openai.ts";
+import { checkBaseUrl, shownUrl } from "../generate/openai.ts";
 import {
   keyIdOf,
   REQUIRE_SIGNATURE_ENV,
@@ -497,19 +497,35 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
     checks.push(...await coreChecks(config.core));
   } else {
     // No generator is a choice, not a fault: cached scripts run. A configured one must answer.
-    checks.push({
-      name: "generator",
-      ok: true,
-      ...(generator.configured ? {} : { warning: true }),
-      detail: generator.configured
-        ? `${shownUrl(generator.baseUrl)} (${
-          discoversModel(generator) ? "the server's only model" : `model ${generator.model}`
-        })`
-        : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
-          "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
-          `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
-    });
-    if (generator.configured) checks.push(await serverCheck(generator));
+    // As a run refuses a base URL that is not one: a setting to correct (exit 2), no server.
+    let badUrl: ValidationError | undefined;
+    try {
+      if (generator.configured) checkBaseUrl(generator.baseUrl);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      badUrl = error;
+    }
+    if (badUrl) {
+      checks.push({
+        name: "generator",
+        ok: false,
+        detail: badUrl.message,
+        fix: badUrl.hint,
+        exit_code: badUrl.exitCode,
+      });
+    } else {checks.push({
+        name: "generator",
+        ok: true,
+        ...(generator.configured ? {} : { warning: true }),
+        detail: generator.configured
+          ? `${shownUrl(generator.baseUrl)} (${
+            discoversModel(generator) ? "the server's only model" : `model ${generator.model}`
+          })`
+          : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
+            "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
+            `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
+      });}
+    if (generator.configured && !badUrl) checks.push(await serverCheck(generator));
   }
   checks.push(await signatureCheck(config.signatures));
   checks.push({ ...projectConfigCheck(config.projectTrust), exit_code: 7 });

@@ -16,7 +16,7 @@ import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
 import { keygenCommand } from "./keygen.ts";
 import { listCommand } from "./list.ts";
-import { reportError } from "./output.ts";
+import { printJson, reportError } from "./output.ts";
 import { rekeyCommand } from "./rekey.ts";
 import { runCommand } from "./run.ts";
 import { runnerCommand } from "./runner.ts";
@@ -63,7 +63,10 @@ function jsonAfterCommand(args: string[], commands: string[]): string[] {
   const json = args.indexOf("--json");
   if (at < 0 || json < 0 || json > at) return args;
   const rest = args.filter((_, i) => i !== json);
-  rest.splice(at, 0, "--json");
+  // Last (before a `--`), so that it reaches a sub-subcommand too (`capibara --json runner
+  // status`), whose parent takes no --json.
+  const end = rest.indexOf("--");
+  rest.splice(end >= 0 ? end : rest.length, 0, "--json");
   return rest;
 }
 
@@ -133,6 +136,23 @@ Exit codes: 0 ok, 2 ValidationError, 3 DependencyError, 4 NetworkError, 5 ExecEr
   if (args.length === 0) {
     program.outputHelp();
     return 0;
+  }
+  // `capibara --json --version`: one JSON document, as --json promises.
+  const version = args.includes("-V") || args.includes("--version");
+  if (
+    version && args.includes("--json") &&
+    args.every((a) => a === "--json" || a === "-V" || a === "--version")
+  ) {
+    printJson({ version: denoJson.version });
+    return 0;
+  }
+  // `capibara help <command>` of a command there is not: the user's mistake (exit 2), where
+  // commander prints the general help and exits 0.
+  if (args[0] === "help" && args[1] !== undefined && !names.includes(args[1])) {
+    return reportError(
+      new ValidationError(`Unknown command "${args[1]}"`, { hint: "See capibara --help" }),
+      args.includes("--json"),
+    );
   }
   args = jsonAfterCommand(args, names);
   try {

@@ -688,6 +688,13 @@ Examples:
   capibara runner stop`,
     );
   runner.command("start")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  capibara runner start         start one now (a second hit within a minute starts one anyway)
+  capibara runner start --idle 3600 --json`,
+    )
     .description("start the runner in the background, if none runs")
     .option(
       "--idle <seconds>",
@@ -729,6 +736,13 @@ Examples:
       }
     });
   runner.command("serve")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  capibara runner serve         in the foreground, e.g. under a process supervisor
+  capibara runner serve --idle 600`,
+    )
     .description("run the runner in the foreground (what start runs in the background)")
     .option(
       "--idle <seconds>",
@@ -746,6 +760,13 @@ Examples:
       }
     });
   runner.command("status")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  capibara runner status        whether one listens, and the runs it served or declined
+  capibara runner status --json`,
+    )
     .description("whether a runner listens, and what it did")
     .option("--json", "machine-readable output")
     .action(async (options) => {
@@ -781,6 +802,13 @@ Examples:
       console.log(`exits after ${status.idleSeconds} s without a request`);
     });
   runner.command("stop")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  capibara runner stop          stop it (the next hits run by themselves)
+  capibara runner stop --json`,
+    )
     .description("stop the runner (runs under way finish first)")
     .option("--json", "machine-readable output")
     .action(async (options) => {

@@ -230,3 +230,18 @@ Deno.test("run's grant and size flags are checked in their own words, whatever t
     assert.doesNotMatch(e.message + e.hint, /allow\.|memoryBytes|\{ /, "SDK terms in a CLI error");
   }
 });
+
+Deno.test("capibara doctor refuses a base URL that is not http(s) as run does (exit 2), asking no server", async () => {
+  await using tmp = await withTmpDir();
+  const r = await runCli(["doctor", "--json"], {
+    cwd: tmp.path,
+    env: { ...envFor("ftp://user:secret@example.test/v1") },
+  });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const checks = (r.json as { checks: { name: string; ok: boolean; detail: string }[] }).checks;
+  const generator = checks.find((c) => c.name === "generator")!;
+  assert.equal(generator.ok, false);
+  assert.match(generator.detail, /not an http:\/\/ or https:\/\/ URL/);
+  assert.equal(checks.find((c) => c.name === "generator server"), undefined);
+  assert.doesNotMatch(r.stdout, /secret/);
+});

@@ -37,11 +37,19 @@ Deno.test("capibara run --help shows no empty defaults; every subcommand has exa
   await using tmp = await withTmpDir();
   const run = await runCli(["run", "--help"], { cwd: tmp.path, env });
   assert.doesNotMatch(run.stdout, /default: \[\]/);
-  for (const command of ["run", "list", "show", "clear", "verify", "accept", "doctor", "trust"]) {
-    const help = await runCli([command, "--help"], { cwd: tmp.path, env });
+  const commands = [
+    ...["run", "list", "show", "clear", "verify", "accept", "doctor", "trust", "sign", "push"],
+    ...["rekey", "keygen", "serve", "completions", "runner"],
+    ...["runner start", "runner stop", "runner status", "runner serve"],
+  ];
+  await Promise.all(commands.map(async (command) => {
+    const help = await runCli([...command.split(" "), "--help"], { cwd: tmp.path, env });
     assert.equal(help.code, 0);
     assert.match(help.stdout, /\nExamples:\n {2}\S/, command);
-  }
+  }));
+  // Help on a command there is not is a mistake (exit 2), not the general help.
+  const nothing = await runCli(["help", "nonexist"], { cwd: tmp.path, env });
+  assert.equal(nothing.code, 2, nothing.stdout);
 });
 
 Deno.test("capibara --version and --json before the subcommand work", async () => {
@@ -62,6 +70,16 @@ Deno.test("capibara --version and --json before the subcommand work", async () =
   assert.equal((alone.json as ErrorDoc).error.message, "No command given");
   const unknown = await runCli(["--bogus"], { cwd: tmp.path, env });
   assert.match(unknown.stderr, /Unknown option '--bogus'/);
+  // --json before a subcommand's own subcommand, and with --version: one JSON document each.
+  const status = await runCli(["--json", "runner", "status"], { cwd: tmp.path, env });
+  assert.equal(status.code, 0, status.stdout + status.stderr);
+  assert.equal(typeof (status.json as { running: boolean }).running, "boolean");
+  const jsonVersion = await runCli(["--json", "--version"], { cwd: tmp.path, env });
+  assert.match((jsonVersion.json as { version: string }).version, /^\d+\.\d+\.\d+$/);
+  // --force without --refresh would be ignored: it is a mistake, said so.
+  const force = await runCli(["run", "Echo it", "--force", "--json"], { cwd: tmp.path, env });
+  assert.equal(force.code, 2, force.stdout + force.stderr);
+  assert.match((force.json as ErrorDoc).error.message, /--force goes with --refresh/);
 });
 
 Deno.test("capibara run accepts py/ts/sh for --lang and refuses others", async () => {
