@@ -3,7 +3,7 @@ var items = (function (list, none) {
     return list.map(((item) => terminalSafe(item))).join(", ") || none;
 });
 var resolveOrSearch = (async function (store, query) {
-    if (/^(fp_)?[0-9a-f]+$/.test(query)) {
+    if (/^(fp_)?[0-9a-f]+$/i.test(query)) {
         try {
             return await store.resolve(query);
         }

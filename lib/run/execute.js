@@ -118,9 +118,7 @@ export var stage = (async function (plan, backend, options = {}) {
             if (output.kind !== "dir")
                 continue;
             await makeFolders(workdir, output.target).catch(((error) => {
-                if (error instanceof Deno.errors.PermissionDenied) {
-                    checkOutputFolders([output.target], workdir);
-                }
+                checkOutputFolders([output.target], workdir);
                 throw new ExecError(`Cannot create the output folder "${output.target}": ${error.message}`, {
                     cause: error,
                     hint: "Remove what is in its way (a symlink, a file), then run again",

@@ -115,7 +115,7 @@ export var applySelect = (function (result, manifest, select) {
     const output = {};
     const missing = [];
     const sources = [result.output, result.raw];
-    for (const key of select) {
+    for (const key of new Set(select)) {
         const names = [
             key,
             ...Object.entries(manifest.aliases).filter((([, canonical]) => canonical === key)).map((([alias]) => alias)),

@@ -17,9 +17,12 @@ var fieldDigest = (async function (value) {
 export var verifyEntryDir = (async function (dir, options = {}) {
     const fingerprint = options.fingerprint ?? basename(dir);
     const problems = [];
-    const fail = (() => {
+    const fail = ((manifest = true) => {
+        const restore = options.restoreHint;
         throw new IntegrityError(`Cannot trust cached script "${fingerprint}": ${problems.join("; ")}`, {
-            hint: options.restoreHint ?? "Restore it from version control or regenerate it",
+            hint: typeof restore === "function"
+                ? restore(manifest)
+                : restore ?? "Restore it from version control or regenerate it",
             details: { fingerprint, problems },
         });
     });
@@ -59,9 +62,10 @@ export var verifyEntryDir = (async function (dir, options = {}) {
     if (options.read && canonicalManifest(options.read) !== canonicalManifest(manifest)) {
         problems.push(`${MANIFEST_FILE} changed after it was read`);
     }
+    const manifestProblems = problems.length;
     await checkFiles(dir, manifest, problems);
     if (problems.length > 0)
-        fail();
+        fail(manifestProblems > 0);
     return manifest;
 });
 var readRawManifest = (function (path, problems) {

@@ -247,11 +247,13 @@ export class Store {
     async #verifyDir(dir, read) {
         return await verifyEntryDir(dir, {
             read,
-            restoreHint: `If you edited it on purpose, review the change and keep it with ` +
-                `capibara accept ${basename(dir)}; otherwise restore it with git (git -C ` +
-                `${shellWord(this.root)} checkout -- ${STORE_DIR}/scripts/${basename(dir)}, once ` +
-                `committed), regenerate it with --refresh --force, or remove it with capibara clear ` +
-                basename(dir),
+            restoreHint: ((manifest) => (manifest
+                ? `Its ${MANIFEST_FILE} is the store's and cannot be accepted: restore it`
+                : `If you edited it on purpose, review the change and keep it with capibara accept ` +
+                    `${basename(dir)}; otherwise restore it`) +
+                ` with git (git -C ${shellWord(this.root)} checkout -- ${STORE_DIR}/scripts/` +
+                `${basename(dir)}, once committed), regenerate it with --refresh --force, or remove it ` +
+                `with capibara clear ${basename(dir)}`),
         });
     }
     lock(fingerprint) {

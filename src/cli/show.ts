@@ -26,7 +26,7 @@ function items(list: string[], none: string): string {
  * @throws {ValidationError} when nothing or more than one entry matches.
  */
 async function resolveOrSearch(store: Store, query: string): Promise<string> {
-  if (/^(fp_)?[0-9a-f]+$/.test(query)) {
+  if (/^(fp_)?[0-9a-f]+$/i.test(query)) {
     try {
       return await store.resolve(query);
     } catch (error) {

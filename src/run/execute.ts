@@ -333,9 +333,9 @@ export async function stage(
     for (const output of plan.outputs) {
       if (output.kind !== "dir") continue;
       await makeFolders(workdir, output.target).catch((error) => {
-        if (error instanceof Deno.errors.PermissionDenied) {
-          checkOutputFolders([output.target], workdir);
-        }
+        // A folder this user cannot write (denied, a read-only file system) is said so, as a
+        // PermissionError naming it; what is left is something in the way.
+        checkOutputFolders([output.target], workdir);
         throw new ExecError(
           `Cannot create the output folder "${output.target}": ${error.message}`,
           {

@@ -175,7 +175,8 @@ export function applySelect(
   const output: Record<string, unknown> = {};
   const missing: string[] = [];
   const sources = [result.output, result.raw];
-  for (const key of select) {
+  // A key asked twice is one key (`--select a,a`).
+  for (const key of new Set(select)) {
     const names = [
       key,
       ...Object.entries(manifest.aliases).filter(([, canonical]) => canonical === key).map((

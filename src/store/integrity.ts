@@ -77,8 +77,11 @@ export interface VerifyOptions {
   fingerprint?: string;
   /** The manifest already read from the folder: it must still be what the folder holds. */
   read?: Manifest;
-  /** How to restore the entry, for the error's hint. */
-  restoreHint?: string;
+  /**
+   * How to restore the entry, for the error's hint; a function is told whether the manifest
+   * itself is at fault (which no `capibara accept` keeps), not only the files it lists.
+   */
+  restoreHint?: string | ((manifest: boolean) => string);
 }
 
 /**
@@ -91,11 +94,15 @@ export interface VerifyOptions {
 export async function verifyEntryDir(dir: string, options: VerifyOptions = {}): Promise<Manifest> {
   const fingerprint = options.fingerprint ?? basename(dir);
   const problems: string[] = [];
-  const fail: () => never = () => {
+  /** Fails with the problems found; `manifest`: the manifest itself has some (not only files). */
+  const fail: (manifest?: boolean) => never = (manifest = true) => {
+    const restore = options.restoreHint;
     throw new IntegrityError(
       `Cannot trust cached script "${fingerprint}": ${problems.join("; ")}`,
       {
-        hint: options.restoreHint ?? "Restore it from version control or regenerate it",
+        hint: typeof restore === "function"
+          ? restore(manifest)
+          : restore ?? "Restore it from version control or regenerate it",
         details: { fingerprint, problems },
       },
     );
@@ -141,8 +148,9 @@ export async function verifyEntryDir(dir: string, options: VerifyOptions = {}): 
   if (options.read && canonicalManifest(options.read) !== canonicalManifest(manifest)) {
     problems.push(`${MANIFEST_FILE} changed after it was read`);
   }
+  const manifestProblems = problems.length;
   await checkFiles(dir, manifest, problems);
-  if (problems.length > 0) fail();
+  if (problems.length > 0) fail(manifestProblems > 0);
   return manifest;
 }
 

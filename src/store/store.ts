@@ -339,11 +339,15 @@ export class Store {
     return await verifyEntryDir(dir, {
       read,
       // git's paths are the working folder's: from the project's root, wherever the command is.
-      restoreHint: `If you edited it on purpose, review the change and keep it with ` +
-        `capibara accept ${basename(dir)}; otherwise restore it with git (git -C ` +
-        `${shellWord(this.root)} checkout -- ${STORE_DIR}/scripts/${basename(dir)}, once ` +
-        `committed), regenerate it with --refresh --force, or remove it with capibara clear ` +
-        basename(dir),
+      // An edit of the entry's files may be kept; one of its manifest never is (see accept).
+      restoreHint: (manifest) =>
+        (manifest
+          ? `Its ${MANIFEST_FILE} is the store's and cannot be accepted: restore it`
+          : `If you edited it on purpose, review the change and keep it with capibara accept ` +
+            `${basename(dir)}; otherwise restore it`) +
+        ` with git (git -C ${shellWord(this.root)} checkout -- ${STORE_DIR}/scripts/` +
+        `${basename(dir)}, once committed), regenerate it with --refresh --force, or remove it ` +
+        `with capibara clear ${basename(dir)}`,
     });
   }
 

@@ -462,6 +462,12 @@ Deno.test("a store that is no folder is named (exit 8); clear removes broken ent
   await Deno.writeTextFile(join(scripts, unreadable, "manifest.json"), "{bad");
   await Deno.writeTextFile(join(scripts, file), "x");
   assert.equal((await cli("verify")).code, 8);
+  // Its hint never offers `accept`, which keeps no manifest.
+  const shown = await cli("show", unreadable);
+  assert.equal(shown.code, 8, shown.stdout + shown.stderr);
+  const hint = (shown.json as ErrorDoc).error.hint;
+  assert.match(hint, /manifest\.json is the store's and cannot be accepted/);
+  assert.doesNotMatch(hint, /capibara accept/);
   const one = await cli("clear", file.slice(0, 8), "--yes");
   assert.equal(one.code, 0, one.stdout + one.stderr);
   assert.deepEqual(one.json, { removed: [file] });

@@ -191,6 +191,11 @@ Deno.test("applySelect() looks keys up in output, through aliases, then in raw",
     output: { title: "Mate", price: 1, stock: 3, colour: null },
     missing: ["colour"],
   });
+  // A key asked twice is listed once.
+  assert.deepEqual(applySelect(result, { aliases }, ["colour", "colour", "title"]), {
+    output: { colour: null, title: "Mate" },
+    missing: ["colour"],
+  });
   assert.deepEqual(applySelect(result, { aliases }, undefined), { output: result.output });
   assert.deepEqual(applySelect(result, { aliases }, []), { output: result.output });
   // A key of Object.prototype is not found on a plain object.
