@@ -274,7 +274,7 @@ var projectConfigCheck = (function (trust) {
                 name: "project config",
                 ok: false,
                 detail: `${path} is not trusted${trust.changed ? " (it changed since it was trusted)" : ""}` +
-                    `; ignored until it is. It would ${trust.request ? describeRequest(trust.request).join("; ") : "grant nothing"}`,
+                    `: capibara run stops (exit 7) until it is. It would ${trust.request ? describeRequest(trust.request).join("; ") : "grant nothing"}`,
                 fix: "Review it with `capibara trust --show`, then run `capibara trust`",
             };
     }

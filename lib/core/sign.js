@@ -31,11 +31,15 @@ export var writeKeyPair = (async function (dir) {
 });
 export var loadSigningKey = (async function (path) {
     const file = resolve(path);
-    const text = await readPrivateFile(file, "signing key", "Give the private key file that capibara keygen wrote");
     const bad = (() => new ValidationError(`Cannot use signing key ${file}: it is not an Ed25519 private key`, {
         hint: "Give the .pem file that capibara keygen (or openssl genpkey -algorithm ed25519) wrote",
     }));
-    const match = text.match(new RegExp(`-----BEGIN ${PEM_LABEL}-----([A-Za-z0-9+/=\\s]+)-----END ${PEM_LABEL}-----`));
+    const pem = new RegExp(`-----BEGIN ${PEM_LABEL}-----([A-Za-z0-9+/=\\s]+)-----END ${PEM_LABEL}-----`);
+    const text = await readPrivateFile(file, "signing key", "Give the private key file that capibara keygen wrote", ((text) => {
+        if (!pem.test(text))
+            throw bad();
+    }));
+    const match = text.match(pem);
     if (!match?.[1])
         throw bad();
     let jwk;

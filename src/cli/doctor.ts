@@ -384,7 +384,7 @@ function projectConfigCheck(trust: ResolvedConfig["projectTrust"]): Check {
         ok: false,
         detail:
           `${path} is not trusted${trust.changed ? " (it changed since it was trusted)" : ""}` +
-          `; ignored until it is. It would ${
+          `: capibara run stops (exit 7) until it is. It would ${
             trust.request ? describeRequest(trust.request).join("; ") : "grant nothing"
           }`,
         fix: "Review it with `capibara trust --show`, then run `capibara trust`",

@@ -44,6 +44,16 @@ Deno.test("loadSigningKey() refuses a key readable by others, and a file that is
     mode: 0o600,
   });
   await assert.rejects(loadSigningKey(junk), /not an Ed25519 private key/);
+  // A file that is no key at all, readable by others: that it is no key is what is said (the
+  // advice to chmod it would only mislead), and a FIFO is never read.
+  const passwd = join(dir.path, "passwd");
+  await Deno.writeTextFile(passwd, "root:x:0:0:root:/root:/bin/sh\n", { mode: 0o644 });
+  await Deno.chmod(passwd, 0o644);
+  await assert.rejects(loadSigningKey(passwd), /not an Ed25519 private key/);
+  await assert.rejects(loadSigningKey(pair.public_key_path), /not an Ed25519 private key/);
+  const fifo = join(dir.path, "fifo");
+  await new Deno.Command("mkfifo", { args: ["-m", "600", fifo] }).output();
+  await assert.rejects(loadSigningKey(fifo), /not a regular file/);
 });
 
 Deno.test("verifySignature() accepts the signer's signature and refuses every alteration", async () => {
