@@ -197,7 +197,7 @@ export var realPathLooseSync = (function (path, within) {
     }
     return join(found, ...parts.slice(low));
 });
-export var readRegularFileSync = (function (path, maxBytes) {
+export var readRegularFileSync = (function (path, maxBytes, opened) {
     const info = lstatSyncOrNull(path);
     if (!info)
         throw new FileRefused(path, "is missing");
@@ -216,11 +216,12 @@ export var readRegularFileSync = (function (path, maxBytes) {
         throw error;
     }
     try {
-        const opened = file.statSync();
-        if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+        const stat = file.statSync();
+        if (!stat.isFile || stat.ino !== info.ino || stat.dev !== info.dev) {
             throw new FileRefused(path, "is not a regular file");
         }
-        let buffer = new Uint8Array(Math.min(maxBytes, opened.size) + 1);
+        opened?.(stat);
+        let buffer = new Uint8Array(Math.min(maxBytes, stat.size) + 1);
         let length = 0;
         for (;;) {
             if (length === buffer.length) {

@@ -313,9 +313,16 @@ export class FileRefused extends Error {
  * fill its memory. Checked by `lstat` before the open and by the open file's own `stat` after
  * (the same device and inode, still regular), and read no further than the bound.
  *
+ * `opened`, when given, is told the opened file's own `stat` before anything is read (its mode
+ * and owner are then the file's that is read, whatever the path leads to afterwards).
+ *
  * @throws {FileRefused} with why it was not read.
  */
-export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
+export function readRegularFileSync(
+  path: string,
+  maxBytes: number,
+  opened?: (info: Deno.FileInfo) => void,
+): Uint8Array {
   const info = lstatSyncOrNull(path);
   if (!info) throw new FileRefused(path, "is missing");
   if (!info.isFile) throw new FileRefused(path, "is not a regular file");
@@ -329,11 +336,12 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
     throw error;
   }
   try {
-    const opened = file.statSync();
-    if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+    const stat = file.statSync();
+    if (!stat.isFile || stat.ino !== info.ino || stat.dev !== info.dev) {
       throw new FileRefused(path, "is not a regular file");
     }
-    let buffer = new Uint8Array(Math.min(maxBytes, opened.size) + 1);
+    opened?.(stat);
+    let buffer = new Uint8Array(Math.min(maxBytes, stat.size) + 1);
     let length = 0;
     for (;;) {
       if (length === buffer.length) {

@@ -1,4 +1,7 @@
 // Generated from src/cli/accept.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+var asksOf = (function (manifest) {
+    return { needs: manifest.needs, allow: manifest.allow, deps: manifest.deps };
+});
 var requirementLines = (function (text) {
     return text.split("\n").map(((line) => line.trim())).filter(((line) => line !== "" && !line.startsWith("#")));
 });
@@ -63,7 +66,11 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
         const bytes = await readEntryFile(dir, MANIFEST_FILE);
         if (typeof bytes === "string")
             throw new Error(`it ${bytes}`);
-        raw = JSON.parse(new TextDecoder().decode(bytes));
+        const text = new TextDecoder().decode(bytes);
+        raw = JSON.parse(text);
+        if (text !== serialiseManifest(raw)) {
+            throw new Error("it is not in the form the store writes (a key twice, or edited by hand)");
+        }
     }
     catch (error) {
         throw new IntegrityError(`Cannot accept "${fp}": its ${MANIFEST_FILE} cannot be read (${error.message})`, {
@@ -110,6 +117,8 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
                 revision: previous.revision,
                 changed: [],
                 dropped: [],
+                revised: false,
+                asks: asksOf(previous),
             };
         }
     }
@@ -191,6 +200,8 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
             changed: [],
             dropped: [],
             accepted_locally: true,
+            revised: false,
+            asks: asksOf(stored),
         };
     }
     await store.checkWritable();
@@ -206,6 +217,8 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
         dropped,
         ...(required ? { accepted_locally: true } : {}),
         ...(previous.signature ? { signature_removed: previous.signature.key_id } : {}),
+        revised: true,
+        asks: asksOf(next),
     };
 });
 export var acceptCommand = (function (setExit) {
@@ -244,20 +257,32 @@ this project and this exact content) or signed by a trusted key (capibara sign):
                 console.log(`✓ ${result.fingerprint} is intact: nothing to accept`);
                 return;
             }
-            if (result.changed.length === 0 && result.dropped.length === 0 && result.accepted_locally) {
+            const { needs, allow, deps } = result.asks;
+            const list = ((items) => items.length > 0 ? terminalSafe(items.join(", ")) : "none");
+            const asks = [
+                `it asks for network: ${list(needs.network)}; environment: ${list(needs.env)}`,
+                `it was granted network: ${list(allow.network)}; environment: ${list(allow.env)}; ` +
+                    `read: ${list(allow.fs.read)}; write: ${list(allow.fs.write)}`,
+                `requirements: ${list(deps)}`,
+            ];
+            if (!result.revised) {
                 console.log(`✓ ${result.fingerprint} accepted on this machine (revision ${result.revision}, ` +
                     "unsigned): it runs here until it changes");
+                for (const line of asks)
+                    console.log(line);
                 return;
             }
             console.log(`✓ ${result.fingerprint} accepted as revision ${result.revision} (edited by hand)` +
                 (result.accepted_locally ? ", and on this machine" : ""));
+            for (const line of asks)
+                console.log(line);
             if (result.signature_removed) {
                 console.log(`its signature by ${result.signature_removed} no longer holds: sign the new revision ` +
                     `with capibara sign ${result.fingerprint} --key <file>`);
             }
-            if (result.changed.length > 0) {
-                console.log(`changed: ${terminalSafe(result.changed.join(", "))}`);
-            }
+            console.log(result.changed.length > 0
+                ? `changed: ${terminalSafe(result.changed.join(", "))}`
+                : "changed: no file of the entry: what it asks is above, and git diff shows its manifest's change");
             if (result.dropped.length > 0) {
                 console.log(`left out (not part of an entry): ${terminalSafe(result.dropped.join(", "))}`);
             }
@@ -283,12 +308,13 @@ import { runtimeFor } from "../runtimes/mod.js";
 import { platformBackend } from "../sandbox/mod.js";
 import { sha256Tagged } from "../_hash.js";
 import { Manifest } from "../schema.js";
-import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.js";
+import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE, serialiseManifest, } from "../store/entry.js";
 import { manifestEdits, readEntryFile } from "../store/integrity.js";
 import { checkSignaturePolicy } from "../store/trust.js";
 import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";
 import { nonEmpty } from "./_options.js";
 export const EDITED_BY_HAND = "edited by hand";
+;
 ;
 ;
 ;

@@ -13,8 +13,8 @@ export var clearCommand = (function (setExit) {
             const listed = prefix === undefined ? await store.list() : undefined;
             const targets = listed
                 ? [
-                    ...listed.entries.map(((e) => e.manifest.fingerprint)),
-                    ...listed.broken.map(((b) => basename(b.dir))).filter(((name) => FINGERPRINT_FORM.test(name))),
+                    ...new Set([...listed.entries.map(((e) => e.dir)), ...listed.broken.map(((b) => b.dir))]
+                        .map(((dir) => basename(dir))).filter(((name) => FINGERPRINT_FORM.test(name)))),
                 ]
                 : [await store.resolve(prefix, { anyKind: true })];
             const prompts = new Map();

@@ -48,7 +48,9 @@ export var reportError = (function (error, json, io = PROCESS_IO, options = {}) 
     return error.exitCode;
 });
 export var withRoot = (function (hint, root) {
-    return hint.replace(STORE_COMMANDS, ((command) => `${command} --root ${shellWord(root)}`));
+    if (!STORE_COMMANDS.test(hint))
+        return hint;
+    return `${hint} (give each capibara command here --root ${shellWord(root)}, as this one had)`;
 });
 export var interruptible = (function () {
     const controller = new AbortController();
@@ -314,7 +316,7 @@ const SHORT = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 ;
 ;
 ;
-const STORE_COMMANDS = /\bcapibara (run|list|show|verify|accept|clear|sign|trust|rekey|push)\b/g;
+const STORE_COMMANDS = /\bcapibara (run|list|show|verify|accept|clear|sign|trust|rekey|push)\b/;
 ;
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
 ;

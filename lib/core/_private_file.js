@@ -1,29 +1,30 @@
 // Generated from src/core/_private_file.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
 export var readPrivateFile = (async function (path, what, hint, checkForm = (() => { })) {
-    let info;
+    let opened;
     let text;
     try {
-        info = await Deno.stat(path);
-        if (!info.isFile)
-            throw new Error("it is not a regular file");
-        if (info.size > MAX_PRIVATE_BYTES) {
-            throw new Error(`it is larger than ${MAX_PRIVATE_BYTES} bytes`);
-        }
-        text = await Deno.readTextFile(path);
+        const real = await Deno.realPath(path);
+        text = new TextDecoder().decode(readRegularFileSync(real, MAX_PRIVATE_BYTES, ((info) => opened = info)));
     }
     catch (error) {
-        throw new ValidationError(`Cannot read ${what} ${path}: ${error.message}`, {
-            cause: error,
-            hint,
-        });
+        const why = error instanceof FileRefused ? `it ${error.reason}` : error.message;
+        throw new ValidationError(`Cannot read ${what} ${path}: ${why}`, { cause: error, hint });
     }
     checkForm(text);
-    if (info.mode !== null && (info.mode & 0o077) !== 0) {
+    const mode = opened?.mode ?? null;
+    if (mode !== null && (mode & 0o077) !== 0) {
         throw new ValidationError(`Cannot use ${what} ${path}: other users may read it (mode ` +
-            `${(info.mode & 0o777).toString(8).padStart(4, "0")})`, { hint: `Restrict it with chmod 600 ${path}` });
+            `${(mode & 0o777).toString(8).padStart(4, "0")})`, { hint: `Restrict it with chmod 600 ${path}` });
+    }
+    const owner = opened?.uid ?? null;
+    if (owner !== null && owner !== Deno.uid()) {
+        throw new ValidationError(`Cannot use ${what} ${path}: it belongs to uid ${owner}`, {
+            hint: `Use a ${what} of this user's own (uid ${Deno.uid()})`,
+        });
     }
     return text;
 });
 import { ValidationError } from "../errors.js";
+import { FileRefused, readRegularFileSync } from "../_fs.js";
 const MAX_PRIVATE_BYTES = 1 << 20;
 ;

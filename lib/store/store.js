@@ -451,7 +451,10 @@ export class Store {
     async remove(fingerprint) {
         const dir = this.dirOf(fingerprint);
         await this.checkWritable();
-        await Deno.remove(dir, { recursive: true });
+        await Deno.remove(dir, { recursive: true }).catch(((error) => {
+            if (!(error instanceof Deno.errors.NotFound))
+                throw error;
+        }));
     }
     async #checkFolders() {
         for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {

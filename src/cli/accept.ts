@@ -15,7 +15,12 @@ import { runtimeFor } from "../runtimes/mod.ts";
 import { platformBackend } from "../sandbox/mod.ts";
 import { sha256Tagged } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
-import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
+import {
+  entryFileNames,
+  MANIFEST_FILE,
+  REQUIREMENTS_FILE,
+  serialiseManifest,
+} from "../store/entry.ts";
 import { manifestEdits, readEntryFile } from "../store/integrity.ts";
 import type { Entry } from "../store/store.ts";
 import { checkSignaturePolicy } from "../store/trust.ts";
@@ -54,6 +59,19 @@ export interface Accepted {
   accepted_locally?: true;
   /** The key id of a signature the edit made void (a new revision is unsigned). */
   signature_removed?: string;
+  /** Whether a new revision was written (else only this machine's acceptance was recorded). */
+  revised: boolean;
+  /**
+   * What the accepted entry asks for and was granted, and its requirements: what a review
+   * accepts with it, shown whether or not a file changed (a repository could have changed them
+   * in its manifest with a record to match).
+   */
+  asks: Pick<Manifest, "needs" | "allow" | "deps">;
+}
+
+/** What {@linkcode Accepted.asks} shows of a manifest. */
+function asksOf(manifest: Pick<Manifest, "needs" | "allow" | "deps">): Accepted["asks"] {
+  return { needs: manifest.needs, allow: manifest.allow, deps: manifest.deps };
 }
 
 /** The lines of a `requirements.txt`: one requirement a line, blanks and comments left out. */
@@ -156,7 +174,13 @@ export async function acceptEdit(
   try {
     const bytes = await readEntryFile(dir, MANIFEST_FILE);
     if (typeof bytes === "string") throw new Error(`it ${bytes}`);
-    raw = JSON.parse(new TextDecoder().decode(bytes));
+    const text = new TextDecoder().decode(bytes);
+    raw = JSON.parse(text);
+    // As the store writes it, key for key: a key given twice (a reviewer reads the first,
+    // JSON.parse keeps the last) is an edit, never accepted.
+    if (text !== serialiseManifest(raw)) {
+      throw new Error("it is not in the form the store writes (a key twice, or edited by hand)");
+    }
   } catch (error) {
     throw new IntegrityError(
       `Cannot accept "${fp}": its ${MANIFEST_FILE} cannot be read (${(error as Error).message})`,
@@ -209,6 +233,8 @@ export async function acceptEdit(
         revision: previous.revision,
         changed: [],
         dropped: [],
+        revised: false,
+        asks: asksOf(previous),
       };
     }
   }
@@ -289,6 +315,8 @@ export async function acceptEdit(
       changed: [],
       dropped: [],
       accepted_locally: true,
+      revised: false,
+      asks: asksOf(stored),
     };
   }
   // A store this user cannot change is said so (PermissionError), not met half-way.
@@ -304,6 +332,8 @@ export async function acceptEdit(
     dropped,
     ...(required ? { accepted_locally: true as const } : {}),
     ...(previous.signature ? { signature_removed: previous.signature.key_id } : {}),
+    revised: true,
+    asks: asksOf(next),
   };
 }
 
@@ -349,26 +379,40 @@ this project and this exact content) or signed by a trusted key (capibara sign):
           console.log(`✓ ${result.fingerprint} is intact: nothing to accept`);
           return;
         }
-        if (result.changed.length === 0 && result.dropped.length === 0 && result.accepted_locally) {
+        // What is accepted with it, whatever changed: it is what the review vouches for.
+        const { needs, allow, deps } = result.asks;
+        const list = (items: readonly string[]) =>
+          items.length > 0 ? terminalSafe(items.join(", ")) : "none";
+        const asks = [
+          `it asks for network: ${list(needs.network)}; environment: ${list(needs.env)}`,
+          `it was granted network: ${list(allow.network)}; environment: ${list(allow.env)}; ` +
+          `read: ${list(allow.fs.read)}; write: ${list(allow.fs.write)}`,
+          `requirements: ${list(deps)}`,
+        ];
+        if (!result.revised) {
           console.log(
             `✓ ${result.fingerprint} accepted on this machine (revision ${result.revision}, ` +
               "unsigned): it runs here until it changes",
           );
+          for (const line of asks) console.log(line);
           return;
         }
         console.log(
           `✓ ${result.fingerprint} accepted as revision ${result.revision} (edited by hand)` +
             (result.accepted_locally ? ", and on this machine" : ""),
         );
+        for (const line of asks) console.log(line);
         if (result.signature_removed) {
           console.log(
             `its signature by ${result.signature_removed} no longer holds: sign the new revision ` +
               `with capibara sign ${result.fingerprint} --key <file>`,
           );
         }
-        if (result.changed.length > 0) {
-          console.log(`changed: ${terminalSafe(result.changed.join(", "))}`);
-        }
+        console.log(
+          result.changed.length > 0
+            ? `changed: ${terminalSafe(result.changed.join(", "))}`
+            : "changed: no file of the entry: what it asks is above, and git diff shows its manifest's change",
+        );
         if (result.dropped.length > 0) {
           console.log(
             `left out (not part of an entry): ${terminalSafe(result.dropped.join(", "))}`,

@@ -25,11 +25,13 @@ export function clearCommand(setExit: (code: number) => void) {
         // Broken entries too (an unreadable manifest, a file in an entry's place), by their
         // fingerprint names: `verify` names them, and only removing them makes it pass.
         const listed = prefix === undefined ? await store.list() : undefined;
+        // By the folders' names, once each: a manifest's fingerprint is the repository's to
+        // write (two folders naming one would have one removed twice, and the other kept).
         const targets = listed
           ? [
-            ...listed.entries.map((e) => e.manifest.fingerprint),
-            ...listed.broken.map((b) => basename(b.dir)).filter((name) =>
-              FINGERPRINT_FORM.test(name)
+            ...new Set(
+              [...listed.entries.map((e) => e.dir), ...listed.broken.map((b) => b.dir)]
+                .map((dir) => basename(dir)).filter((name) => FINGERPRINT_FORM.test(name)),
             ),
           ]
           : [await store.resolve(prefix!, { anyKind: true })];

@@ -157,15 +157,18 @@ export function reportError(
 }
 
 /** The commands a hint names that act on a project's store, and so take its `--root`. */
-const STORE_COMMANDS = /\bcapibara (run|list|show|verify|accept|clear|sign|trust|rekey|push)\b/g;
+const STORE_COMMANDS = /\bcapibara (run|list|show|verify|accept|clear|sign|trust|rekey|push)\b/;
 
 /**
- * A hint for a command run with `--root <root>`: each store command it names takes the same
- * `--root` (as typed, from the same folder), else it would act on another project's store (the
- * current folder's), or find nothing.
+ * A hint for a command run with `--root <root>`: when it names store commands, it says to give
+ * them the same `--root` (as typed, from the same folder), else they would act on another
+ * project's store (the current folder's), or find nothing. Said once, after the hint: written
+ * into each command, it would also land inside a path the hint quotes (a root named
+ * `x capibara list $(…)` would have closed its quotes).
  */
 export function withRoot(hint: string, root: string): string {
-  return hint.replace(STORE_COMMANDS, (command) => `${command} --root ${shellWord(root)}`);
+  if (!STORE_COMMANDS.test(hint)) return hint;
+  return `${hint} (give each capibara command here --root ${shellWord(root)}, as this one had)`;
 }
 
 /** Exit codes of a run interrupted by a signal (128 + the signal's number). */

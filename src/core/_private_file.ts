@@ -5,21 +5,25 @@
  * @module
  */
 import { ValidationError } from "../errors.ts";
+import { FileRefused, readRegularFileSync } from "../_fs.ts";
 
 /** The largest secret file read (a key or a token file is a few kilobytes). */
 const MAX_PRIVATE_BYTES = 1 << 20;
 
 /**
- * Reads a secret file's text, refusing one that other users may read or write. What is not even
- * the secret asked for (`checkForm` throws for it: a public key, `/etc/passwd`) is said so first:
- * the advice to restrict a file that is the wrong one would only mislead.
+ * Reads a secret file's text, refusing one that other users may read or write, or that another
+ * user owns (as ssh refuses a private key). What is not even the secret asked for (`checkForm`
+ * throws for it: a public key, `/etc/passwd`) is said so first: the advice to restrict a file
+ * that is the wrong one would only mislead. The file is opened once (its links followed: a key
+ * may be linked from elsewhere); its type, size, mode and owner are the opened file's own, and a
+ * FIFO or a device is never read.
  *
  * @param path the file
  * @param what what it is, for messages (e.g. `signing key`)
  * @param hint what to give instead when it cannot be read
  * @param checkForm throws when the text is not what `what` is
  * @throws {ValidationError} when it is missing, unreadable, not a regular file, not of its form,
- *   or open to other users
+ *   open to other users or another user's
  */
 export async function readPrivateFile(
   path: string,
@@ -27,29 +31,31 @@ export async function readPrivateFile(
   hint: string,
   checkForm: (text: string) => void = () => {},
 ): Promise<string> {
-  let info: Deno.FileInfo;
+  let opened: Deno.FileInfo | undefined;
   let text: string;
   try {
-    info = await Deno.stat(path);
-    // Never a FIFO or a device, whose read would not end.
-    if (!info.isFile) throw new Error("it is not a regular file");
-    if (info.size > MAX_PRIVATE_BYTES) {
-      throw new Error(`it is larger than ${MAX_PRIVATE_BYTES} bytes`);
-    }
-    text = await Deno.readTextFile(path);
+    const real = await Deno.realPath(path);
+    text = new TextDecoder().decode(
+      readRegularFileSync(real, MAX_PRIVATE_BYTES, (info) => opened = info),
+    );
   } catch (error) {
-    throw new ValidationError(`Cannot read ${what} ${path}: ${(error as Error).message}`, {
-      cause: error,
-      hint,
-    });
+    const why = error instanceof FileRefused ? `it ${error.reason}` : (error as Error).message;
+    throw new ValidationError(`Cannot read ${what} ${path}: ${why}`, { cause: error, hint });
   }
   checkForm(text);
-  if (info.mode !== null && (info.mode & 0o077) !== 0) {
+  const mode = opened?.mode ?? null;
+  if (mode !== null && (mode & 0o077) !== 0) {
     throw new ValidationError(
       `Cannot use ${what} ${path}: other users may read it (mode ` +
-        `${(info.mode & 0o777).toString(8).padStart(4, "0")})`,
+        `${(mode & 0o777).toString(8).padStart(4, "0")})`,
       { hint: `Restrict it with chmod 600 ${path}` },
     );
+  }
+  const owner = opened?.uid ?? null;
+  if (owner !== null && owner !== Deno.uid()) {
+    throw new ValidationError(`Cannot use ${what} ${path}: it belongs to uid ${owner}`, {
+      hint: `Use a ${what} of this user's own (uid ${Deno.uid()})`,
+    });
   }
   return text;
 }

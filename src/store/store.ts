@@ -618,7 +618,10 @@ export class Store {
     const dir = this.dirOf(fingerprint);
     // A store this user cannot change is said so (PermissionError), not met half-way.
     await this.checkWritable();
-    await Deno.remove(dir, { recursive: true });
+    // Removed meanwhile (another clear): it is gone, as asked.
+    await Deno.remove(dir, { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
   }
 
   /**

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ExecError, IntegrityError } from "../../src/errors.ts";
 import type { Language } from "../../src/schema.ts";
 import { acceptEdit } from "../../src/cli/accept.ts";
+import { forge } from "../store/_fixture.ts";
 import {
   type Attack,
   attack,
@@ -239,4 +240,31 @@ for (
   });
 }
 
-Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 12, noSandbox: 3 } }));
+// The manifest's grants changed with a record to match, behind a key given twice: a reviewer
+// reads the first "needs", JSON.parse keeps the last. Refused: not the form the store writes.
+attack({
+  name: "capibara accept of a manifest that gives a key twice (a reviewer sees the first)",
+  language: "python",
+  script: contractScript("python", ""),
+  via: async (cb, prompt) => {
+    const first = await cb.run(prompt, { context: {}, language: "python" });
+    const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
+    const manifestPath = join(dir, "manifest.json");
+    try {
+      const shown = JSON.stringify(JSON.parse(await Deno.readTextFile(manifestPath)).needs);
+      await forge(dir, (m) => void ((m.needs as Editable["needs"]).network = ["evil.example"]));
+      const text = await Deno.readTextFile(manifestPath);
+      await Deno.writeTextFile(manifestPath, text.replace("{\n", `{\n  "needs": ${shown},\n`));
+      await Deno.writeTextFile(join(dir, "script.py"), contractScript("python", "pass"));
+      const accepted = await acceptEdit(cb, first.fingerprint).catch((error) => error);
+      if (!(accepted instanceof Error)) return { breached: true, detail: "accepted" };
+      throw accepted;
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+  blockedBy: [IntegrityError],
+  hostUnchanged: () => Promise.resolve(),
+});
+
+Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 13, noSandbox: 3 } }));

@@ -43,13 +43,17 @@ Deno.test({
 
     const accepted = await runCli(["accept", fp.slice(0, 10), "--json"], { cwd: tmp.path, env });
     assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
-    assert.deepEqual(accepted.json, {
+    const { asks, ...outcome } = accepted.json as { asks: { needs: unknown } };
+    assert.deepEqual(outcome, {
       fingerprint: fp,
       accepted: true,
       revision: 2,
       changed: ["script.py"],
       dropped: [],
+      revised: true,
     });
+    // What the accepted revision asks for is part of what is accepted, and said.
+    assert.deepEqual(asks.needs, { network: [], env: [] });
     const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
     assert.equal(manifest.revision, 2);
     assert.deepEqual(
@@ -512,9 +516,40 @@ Deno.test("a hint's commands carry the --root the command was given, and git's p
     env: { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") },
   });
   assert.equal(run.code, 8, run.stdout + run.stderr);
-  // Without --root, these would act on the current folder's store, or find nothing.
+  // Without --root, its commands would act on the current folder's store, or find nothing.
   const hint = (run.json as ErrorDoc).error.hint;
-  assert.ok(hint.includes(`capibara accept --root ${work} ${fp}`), hint);
-  assert.ok(hint.includes(`capibara clear --root ${work} ${fp}`), hint);
+  assert.ok(hint.includes(`capibara clear ${fp}`), hint);
+  assert.ok(
+    hint.endsWith(`(give each capibara command here --root ${work}, as this one had)`),
+    hint,
+  );
   assert.ok(hint.includes(`git -C ${work} checkout -- .capibara/scripts/${fp}`), hint);
+});
+
+Deno.test("a --root whose name holds a command is never spliced into a hint's quoted paths", async () => {
+  await using tmp = await withTmpDir();
+  const root = join(tmp.path, "p capibara list $(touch PWNED)");
+  await Deno.mkdir(root);
+  await Deno.rename(await examplesIn(tmp.path), join(root, "work"));
+  const work = join(root, "work");
+  const fp = "fp_b4b798a6195b3dd6bdbbdb112ee13517";
+  await Deno.writeTextFile(join(work, ".capibara", "scripts", fp, "README.md"), "edited\n");
+  const run = await runCli(["run", PROMPT, "--context", CONTEXT, "--root", work, "--json"], {
+    cwd: work,
+    env: { CAPIBARA_CACHE_DIR: join(tmp.path, "cache") },
+  });
+  assert.equal(run.code, 8, run.stdout + run.stderr);
+  const hint = (run.json as ErrorDoc).error.hint;
+  // Each of its shell words, as a shell reads them: the git command's stays one quoted path.
+  const quoted = `'${work}'`;
+  assert.ok(hint.includes(`git -C ${quoted} checkout -- .capibara/scripts/${fp}`), hint);
+  const sh = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `set -- ${hint.slice(hint.indexOf("git -C"), hint.indexOf(" checkout"))}; echo "$3"`,
+    ],
+    cwd: tmp.path,
+  }).output();
+  assert.equal(new TextDecoder().decode(sh.stdout).trim(), work);
+  assert.equal(await Deno.stat(join(tmp.path, "PWNED")).catch(() => null), null);
 });

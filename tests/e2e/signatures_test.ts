@@ -88,13 +88,15 @@ Deno.test({
     // accept records the acceptance here, without a new revision; then it runs.
     const accepted = await cli(["accept", fp, "--json"]);
     assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
-    assert.deepEqual(accepted.json, {
+    const { asks: _asks, ...outcome } = accepted.json as { asks: unknown };
+    assert.deepEqual(outcome, {
       fingerprint: fp,
       accepted: true,
       revision: 1,
       changed: [],
       dropped: [],
       accepted_locally: true,
+      revised: false,
     });
     await run(0);
 
@@ -177,7 +179,8 @@ Deno.test({
     await Deno.writeTextFile(script, scriptText.replace('fh.write("ran")', 'fh.write("edited")'));
     const edit = await cli(["accept", fp, "--json"]);
     assert.equal(edit.code, 0, edit.stdout + edit.stderr);
-    assert.deepEqual(edit.json, {
+    const { asks, ...edited } = edit.json as { asks: { needs: unknown } };
+    assert.deepEqual(edited, {
       fingerprint: fp,
       accepted: true,
       revision: 2,
@@ -185,7 +188,9 @@ Deno.test({
       dropped: [],
       accepted_locally: true,
       signature_removed: key.key_id,
+      revised: true,
     });
+    assert.deepEqual(asks.needs, { network: [], env: [] });
     await run(0);
     assert.equal(await Deno.readTextFile(marker), "edited");
   },
