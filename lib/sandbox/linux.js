@@ -501,10 +501,8 @@ var stateDirBase = (function (dropTo) {
     });
 });
 var stateDirFolders = (function (base) {
-    const folders = [base, realPathSyncOrNull(tmpDir()), sharedMemoryFolder(), "/tmp"];
-    return [
-        ...new Set(folders.filter(((folder) => folder !== null && folder !== undefined))),
-    ];
+    const set = Deno.env.get("TMPDIR") ? realPathSyncOrNull(tmpDir()) : null;
+    return set === null || set === base ? [base] : [base, set];
 });
 var probeRun = (function (program, args) {
     return execCommand({ program, args, env: { PATH: DEFAULT_PATH }, cwd: "/" }, {

@@ -1086,16 +1086,14 @@ function stateDirBase(dropTo?: { uid: number; gid: number }): string {
 }
 
 /**
- * Every folder a state dir may be in ({@linkcode stateDirBase}), for the sweep of those a killed
- * Capibara left: a run with another `TMPDIR`, or one whose `TMPDIR` gave way, made its there.
+ * The folders the sweep of what a killed Capibara left looks in: the state dirs' `base`, and a
+ * `TMPDIR` that is set, where a root run's state dir was made before it gave way to `base`. Not
+ * `/tmp` itself unless it is one of them: listing a shared temp folder of a thousand entries takes
+ * milliseconds of a hit's start.
  */
 function stateDirFolders(base: string): string[] {
-  const folders = [base, realPathSyncOrNull(tmpDir()), sharedMemoryFolder(), "/tmp"];
-  return [
-    ...new Set(
-      folders.filter((folder): folder is string => folder !== null && folder !== undefined),
-    ),
-  ];
+  const set = Deno.env.get("TMPDIR") ? realPathSyncOrNull(tmpDir()) : null;
+  return set === null || set === base ? [base] : [base, set];
 }
 
 /** Runs a probe command (bwrap) with a cleared environment and a time limit. */
