@@ -40,12 +40,13 @@ const result = await cb.run("an sdk program outside the repository", { language:
 console.log(JSON.stringify({ output: result.output, cli: typeof cli }));
 `;
 
-async function runProgram(dir: string, flags: string[]) {
+async function runProgram(dir: string, flags: string[], env: Record<string, string> = {}) {
   await Deno.writeTextFile(join(dir, "program.ts"), PROGRAM);
   const out = await new Deno.Command(Deno.execPath(), {
     // No --config: bare specifiers would not resolve from here.
     args: ["run", "--no-prompt", "--quiet", ...flags, "program.ts", join(dir, "cache")],
     cwd: dir,
+    env,
     // The parent's environment (Deno's cache, certificates, proxies), as a user's shell has it.
     stdout: "piped",
     stderr: "piped",
@@ -83,5 +84,37 @@ Deno.test({
     const fewer = await runProgram(tmp.path, NARROW.filter((f) => !f.startsWith("--allow-sys")));
     assert.notEqual(fewer.code, 0);
     assert.match(fewer.stderr, /NotCapable: Requires sys access/);
+  },
+});
+
+Deno.test({
+  name: "under README's narrowest permissions, a run never sweeps another live run's folders",
+  ignore,
+  async fn() {
+    await using tmp = await withTmpDir("capibara_sdk_");
+    // A temp dir a root run's uid may pass through, so that the state dirs are made (and swept)
+    // there, beside a live run's: this process's, which cannot look at /proc without --allow-all.
+    await Deno.chmod(tmp.path, 0o711);
+    const tmpDir = join(tmp.path, "tmp");
+    await Deno.mkdir(tmpDir, { mode: 0o711 });
+    await Deno.chmod(tmpDir, 0o711);
+    const runDir = join(tmpDir, `capibara-run-${crypto.randomUUID()}`);
+    await Deno.mkdir(runDir, { mode: 0o700 });
+    const stateDir = join(tmpDir, `capibara-sbx-${Deno.pid}-0123456789abcdef`);
+    await Deno.mkdir(stateDir, { mode: 0o700 });
+    await Deno.chmod(stateDir, 0o700);
+    await Deno.writeTextFile(
+      join(stateDir, "undo.json"),
+      JSON.stringify({ tmpDir: runDir, lent: [] }),
+      {
+        mode: 0o600,
+      },
+    );
+    await Deno.chmod(join(stateDir, "undo.json"), 0o600);
+    const r = await runProgram(tmp.path, NARROW, { TMPDIR: tmpDir });
+    assert.equal(r.code, 0, r.stderr);
+    // This process runs: its run's folders stay (the program could not tell, so it kept them).
+    assert.ok((await Deno.stat(runDir)).isDirectory, "a live run's temp dir was swept");
+    assert.ok((await Deno.stat(stateDir)).isDirectory, "a live run's state dir was swept");
   },
 });

@@ -863,6 +863,15 @@ var destroyCgroupSync = (function (dir) {
         Atomics.wait(pause, 0, 0, 10);
     }
 });
+var processGone = (function (pid) {
+    try {
+        Deno.lstatSync(`/proc/${pid}`);
+        return false;
+    }
+    catch (error) {
+        return error instanceof Deno.errors.NotFound;
+    }
+});
 var staleEntries = (function (dir, pattern) {
     let names;
     try {
@@ -873,7 +882,7 @@ var staleEntries = (function (dir, pattern) {
     }
     return names.filter(((name) => {
         const pid = pattern.exec(name)?.[1];
-        return pid !== undefined && pid !== String(Deno.pid) && !lstatSyncOrNull(`/proc/${pid}`);
+        return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
     }));
 });
 var sweepStaleCgroups = (function (parent) {
@@ -1283,6 +1292,7 @@ class LendError extends Error {
 ;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
+;
 ;
 ;
 ;
