@@ -27,8 +27,9 @@ var checkFacadeOptions = (function (options) {
         }
     }
     if (options.env !== undefined &&
-        (typeof options.env !== "object" || options.env === null || Array.isArray(options.env))) {
-        throw sdkError("env", "Pass an object of variables, e.g. { env: Deno.env.toObject() }");
+        (typeof options.env !== "object" || options.env === null || Array.isArray(options.env) ||
+            Object.values(options.env).some(((value) => value !== undefined && typeof value !== "string")))) {
+        throw sdkError("env", "Pass an object of variables whose values are strings, e.g. { env: Deno.env.toObject() }");
     }
     const generator = options.generator;
     if (generator !== undefined &&
@@ -62,8 +63,13 @@ var checkRunOptions = (function (options) {
         (!Array.isArray(select) || select.some(((key) => typeof key !== "string")))) {
         throw sdkError("select", 'Pass a list of output keys, e.g. { select: ["total", "count"] }');
     }
-    if (refresh !== undefined && typeof refresh !== "boolean") {
-        throw sdkError("refresh", "Pass true or false, e.g. { refresh: true }");
+    for (const [name, value] of [["refresh", refresh], ["force", options.force], [
+            "dryRun",
+            options.dryRun,
+        ]]) {
+        if (value !== undefined && typeof value !== "boolean") {
+            throw sdkError(name, `Pass true or false, e.g. { ${name}: true }`);
+        }
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
         throw sdkError("signal", "Pass an AbortSignal, e.g. { signal: AbortSignal.timeout(60_000) }");
@@ -94,6 +100,11 @@ var nearRequests = (async function (store, prompt) {
     return scored.sort(((a, b) => b.score - a.score)).slice(0, 3)
         .map((({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint })));
 });
+var cancelled = (function (what) {
+    return new ExecError(`${what} was cancelled`, {
+        hint: "The call's signal was aborted; nothing was stored",
+    });
+});
 var checkHitIdentity = (function (entry, expected) {
     const differ = identityDiffers(entry.manifest, expected);
     if (differ.length === 0)
@@ -111,8 +122,8 @@ import { ownCacheFolder } from "./_cache_folder.js";
 import { statSyncOrNull } from "./_fs.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
-import { CapibaraError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
-import { fingerprint as computeFingerprint, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
+import { CapibaraError, ExecError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
+import { fingerprint as computeFingerprint, generationContext, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
@@ -401,8 +412,9 @@ export class Capibara {
         return entry;
     }
     #obtain(store, config, fp, request) {
-        const key = `${fp.fingerprint}:${request.refresh}`;
-        const pending = this.#inflight.get(key);
+        const key = `${fp.fingerprint}:${request.refresh}:${request.force === true}`;
+        const shared = request.signal === undefined;
+        const pending = shared ? this.#inflight.get(key) : undefined;
         if (pending)
             return pending;
         const work = (async () => {
@@ -465,6 +477,14 @@ export class Capibara {
                 });
             }
             await store.checkWritable();
+            if (request.mode === "strict" &&
+                new TextEncoder().encode(fp.context_normalized).byteLength > MAX_STORED_CONTEXT_BYTES) {
+                throw new ValidationError(`The context is too large to be stored with its script (more than ` +
+                    `${MAX_STORED_CONTEXT_BYTES / 1024 ** 2} MiB as JSON)`, {
+                    hint: "Put large data in a file and name it in the context (an input path), or " +
+                        "use parametric mode, which stores only the context's shape",
+                });
+            }
             checkOutputFolders(request.paths.write, request.workdir);
             if (!generator) {
                 return {
@@ -472,14 +492,26 @@ export class Capibara {
                     generated: true,
                 };
             }
+            if (request.signal?.aborted)
+                throw cancelled("Generation");
             this.#options.progress?.("Generating the script…");
-            const result = await generator.generate({ prompt: request.prompt, context: request.context, language: request.language }, { progress: this.#options.progress, signal: request.signal }).catch(((error) => {
+            const result = await Promise.resolve().then((() => generator.generate({
+                prompt: request.prompt,
+                context: generationContext(request.context, request.mode),
+                language: request.language,
+            }, { progress: this.#options.progress, signal: request.signal }))).catch(((error) => {
+                if (request.signal?.aborted)
+                    throw cancelled("Generation");
                 if (error instanceof CapibaraError)
                     throw error;
                 throw new TemplateError(`The generator "${generator.kind}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: "Fix the generator, or use the configured one" });
             }));
             if (!Bundle.safeParse(result?.bundle).success) {
                 throw new TemplateError(`The generator "${generator.kind}" returned no valid bundle (a script and its files)`, { hint: "A generator resolves to { bundle, model, attempts } (see GenerateResult)" });
+            }
+            if (result.bundle.language !== request.language) {
+                throw new TemplateError(`The generator "${generator.kind}" returned a ${result.bundle.language} script for a ` +
+                    `${request.language} request`, { hint: "A generator answers in the request's language (GenerateRequest.language)" });
             }
             const { manifest, files } = generatedEntry({
                 fp,
@@ -494,6 +526,8 @@ export class Capibara {
             const entry = await store.write(manifest, files);
             return { entry, generated: true };
         })();
+        if (!shared)
+            return work;
         this.#inflight.set(key, work);
         return work.finally((() => this.#inflight.delete(key)));
     }
@@ -546,5 +580,7 @@ export class Capibara {
     }
 }
 ;
+;
+const MAX_STORED_CONTEXT_BYTES = 1024 ** 2;
 ;
 ;

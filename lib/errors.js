@@ -93,7 +93,7 @@ const GRANT_KEYS = {
     read: "read",
     write: "write",
 };
-const GRANT_RUN = /--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+(?:\s+--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+)*/g;
+const GRANT_RUN = /--allow-(?:private-net|net|env|read|write)[ =](?![-/|](?:\s|$))[^\s,;)]+(?:\s+--allow-(?:private-net|net|env|read|write)[ =](?![-/|](?:\s|$))[^\s,;)]+)*/g;
 const SDK_TERMS = [
     [/capibara run --refresh --force/g, "run(prompt, { refresh: true, force: true })"],
     [/capibara run --refresh/g, "run(prompt, { refresh: true })"],
@@ -103,6 +103,10 @@ const SDK_TERMS = [
     [/--timeout <seconds>/g, "the timeout option (seconds)"],
     [/--memory <MiB>/g, "the memoryBytes option"],
     [/--max-output <MiB>/g, "the maxOutputDiskBytes option"],
+    [/capibara run ("[^"]*")/g, "run($1)"],
+    [/ \(run --base-url for once\)/g, " (or pass a generator to new Capibara())"],
+    [/, generator\.model or --model picks/g, " or generator.model picks"],
+    [/(in|name another in) --context/g, "$1 the context option"],
 ];
 ;
 ;

@@ -93,7 +93,15 @@ var supervise = (async function (child, options, gated = false) {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted)
         onAbort();
-    async function collect(stream, onChunk, gate = false) {
+    async function collect(stream, onChunkGiven, gate = false) {
+        const onChunk = onChunkGiven &&
+            ((chunk) => {
+                try {
+                    onChunkGiven(chunk);
+                }
+                catch {
+                }
+            });
         const chunks = [];
         for await (let chunk of stream) {
             if (gate && !gatePassed) {

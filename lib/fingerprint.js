@@ -161,6 +161,26 @@ export var templateMajor = (function (templateVersion) {
 export var contextShape = (function (value) {
     return shapeOf(value).shape;
 });
+export var generationContext = (function (context, mode) {
+    return mode === "parametric" ? exampleOf(contextShape(context)) : context;
+});
+var exampleOf = (function (shape) {
+    if (Array.isArray(shape))
+        return shape.map(exampleOf);
+    if (shape !== null && typeof shape === "object") {
+        return Object.fromEntries(Object.entries(shape).map((([key, part]) => [key, exampleOf(part)])));
+    }
+    switch (shape) {
+        case "string":
+            return "<string>";
+        case "number":
+            return 0;
+        case "boolean":
+            return false;
+        default:
+            return null;
+    }
+});
 var shapeOf = (function (value) {
     if (value === null)
         return { shape: "null", json: '"null"' };
@@ -363,6 +383,8 @@ export const EARLIER_PROMPT_RULES = {
     "1": normalizePromptLegacyV1,
     "2": normalizePromptV2,
 };
+;
+;
 ;
 ;
 ;

@@ -22,6 +22,7 @@ import {
 import { assertTrusted, evaluateTrust } from "./config_trust.ts";
 import {
   CapibaraError,
+  ExecError,
   forAudience,
   type HintAudience,
   IntegrityError,
@@ -32,6 +33,7 @@ import {
   type EntryIdentity,
   type Fingerprint,
   fingerprint as computeFingerprint,
+  generationContext,
   identityDiffers,
   normalizePrompt,
   templateMajor,
@@ -207,9 +209,13 @@ function checkFacadeOptions(options: CapibaraOptions): void {
   }
   if (
     options.env !== undefined &&
-    (typeof options.env !== "object" || options.env === null || Array.isArray(options.env))
+    (typeof options.env !== "object" || options.env === null || Array.isArray(options.env) ||
+      Object.values(options.env).some((value) => value !== undefined && typeof value !== "string"))
   ) {
-    throw sdkError("env", "Pass an object of variables, e.g. { env: Deno.env.toObject() }");
+    throw sdkError(
+      "env",
+      "Pass an object of variables whose values are strings, e.g. { env: Deno.env.toObject() }",
+    );
   }
   const generator = options.generator as Partial<Generator> | undefined;
   if (
@@ -253,8 +259,15 @@ function checkRunOptions(options: RunOptions): void {
   ) {
     throw sdkError("select", 'Pass a list of output keys, e.g. { select: ["total", "count"] }');
   }
-  if (refresh !== undefined && typeof refresh !== "boolean") {
-    throw sdkError("refresh", "Pass true or false, e.g. { refresh: true }");
+  for (
+    const [name, value] of [["refresh", refresh], ["force", options.force], [
+      "dryRun",
+      options.dryRun,
+    ]] as const
+  ) {
+    if (value !== undefined && typeof value !== "boolean") {
+      throw sdkError(name, `Pass true or false, e.g. { ${name}: true }`);
+    }
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw sdkError("signal", "Pass an AbortSignal, e.g. { signal: AbortSignal.timeout(60_000) }");
@@ -607,8 +620,12 @@ export class Capibara {
       signal?: AbortSignal;
     },
   ): Promise<{ entry: Entry; generated: boolean }> {
-    const key = `${fp.fingerprint}:${request.refresh}`;
-    const pending = this.#inflight.get(key);
+    // Concurrent calls for one request share one generation only when they ask the same of it:
+    // the same refresh and force, and no signal of their own (one caller's abort must not fail
+    // another's call, nor one's --force decide for the other).
+    const key = `${fp.fingerprint}:${request.refresh}:${request.force === true}`;
+    const shared = request.signal === undefined;
+    const pending = shared ? this.#inflight.get(key) : undefined;
     if (pending) return pending;
     const work = (async () => {
       if (!request.refresh) {
@@ -689,6 +706,21 @@ export class Capibara {
       // Nothing is asked of either for a project whose store cannot take the entry, nor for a
       // run whose outputs could not be written once its script is done.
       await store.checkWritable();
+      // Nor for a context too large to be stored with its script (a strict entry keeps it in its
+      // manifest and its README): generated and then refused, it would be paid for on every try.
+      if (
+        request.mode === "strict" &&
+        new TextEncoder().encode(fp.context_normalized).byteLength > MAX_STORED_CONTEXT_BYTES
+      ) {
+        throw new ValidationError(
+          `The context is too large to be stored with its script (more than ` +
+            `${MAX_STORED_CONTEXT_BYTES / 1024 ** 2} MiB as JSON)`,
+          {
+            hint: "Put large data in a file and name it in the context (an input path), or " +
+              "use parametric mode, which stores only the context's shape",
+          },
+        );
+      }
       checkOutputFolders(request.paths.write, request.workdir);
       if (!generator) {
         return {
@@ -696,11 +728,25 @@ export class Capibara {
           generated: true,
         };
       }
+      // Cancelled before anything is asked of the generator: nothing is generated or stored.
+      if (request.signal?.aborted) throw cancelled("Generation");
       this.#options.progress?.("Generating the script…");
-      const result = await generator.generate(
-        { prompt: request.prompt, context: request.context, language: request.language },
-        { progress: this.#options.progress, signal: request.signal },
+      // Through a promise: a generator passed in code may throw at once or return a plain value.
+      const result = await Promise.resolve().then(() =>
+        generator.generate(
+          {
+            prompt: request.prompt,
+            context: generationContext(
+              request.context as Record<string, unknown>,
+              request.mode,
+            ) as Record<string, unknown>,
+            language: request.language,
+          },
+          { progress: this.#options.progress, signal: request.signal },
+        )
       ).catch((error) => {
+        // Cancelled by the caller: that is what it is, not a generator's fault.
+        if (request.signal?.aborted) throw cancelled("Generation");
         // A generator passed in code that fails its own way: its error, as a typed one.
         if (error instanceof CapibaraError) throw error;
         throw new TemplateError(
@@ -716,6 +762,14 @@ export class Capibara {
           { hint: "A generator resolves to { bundle, model, attempts } (see GenerateResult)" },
         );
       }
+      // A script of another language would be stored under this request's entry file.
+      if (result.bundle.language !== request.language) {
+        throw new TemplateError(
+          `The generator "${generator.kind}" returned a ${result.bundle.language} script for a ` +
+            `${request.language} request`,
+          { hint: "A generator answers in the request's language (GenerateRequest.language)" },
+        );
+      }
       const { manifest, files } = generatedEntry({
         fp,
         request,
@@ -729,6 +783,7 @@ export class Capibara {
       const entry = await store.write(manifest, files);
       return { entry, generated: true };
     })();
+    if (!shared) return work;
     this.#inflight.set(key, work);
     return work.finally(() => this.#inflight.delete(key));
   }
@@ -834,6 +889,19 @@ async function nearRequests(
   }
   return scored.sort((a, b) => b.score - a.score).slice(0, 3)
     .map(({ prompt, language, fingerprint }) => ({ prompt, language, fingerprint }));
+}
+
+/**
+ * The largest context a strict entry stores (its canonical JSON): it is written into the manifest
+ * and the README, each bounded by the store's `MAX_ENTRY_BYTES` (4 MiB).
+ */
+const MAX_STORED_CONTEXT_BYTES = 1024 ** 2;
+
+/** The error of a call its caller cancelled (its `signal`) during `what`. */
+function cancelled(what: string): ExecError {
+  return new ExecError(`${what} was cancelled`, {
+    hint: "The call's signal was aborted; nothing was stored",
+  });
 }
 
 /**

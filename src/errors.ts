@@ -159,9 +159,13 @@ const GRANT_KEYS: Readonly<Record<string, string>> = {
   write: "write",
 };
 
-/** A run of grant flags with their values, e.g. `--allow-net a.com --allow-env TOKEN`. */
+/**
+ * A run of grant flags with their values, e.g. `--allow-net a.com --allow-env TOKEN`. A value is
+ * a word that does not start another flag nor stand alone as a separator (`--allow-read /
+ * --allow-write` names two flags, not a grant of `/`).
+ */
 const GRANT_RUN =
-  /--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+(?:\s+--allow-(?:private-net|net|env|read|write)[ =][^\s,;)]+)*/g;
+  /--allow-(?:private-net|net|env|read|write)[ =](?![-/|](?:\s|$))[^\s,;)]+(?:\s+--allow-(?:private-net|net|env|read|write)[ =](?![-/|](?:\s|$))[^\s,;)]+)*/g;
 
 /** The other flags hints name, in SDK terms (most specific first). */
 const SDK_TERMS: readonly [RegExp, string][] = [
@@ -173,6 +177,10 @@ const SDK_TERMS: readonly [RegExp, string][] = [
   [/--timeout <seconds>/g, "the timeout option (seconds)"],
   [/--memory <MiB>/g, "the memoryBytes option"],
   [/--max-output <MiB>/g, "the maxOutputDiskBytes option"],
+  [/capibara run ("[^"]*")/g, "run($1)"],
+  [/ \(run --base-url for once\)/g, " (or pass a generator to new Capibara())"],
+  [/, generator\.model or --model picks/g, " or generator.model picks"],
+  [/(in|name another in) --context/g, "$1 the context option"],
 ];
 
 /**

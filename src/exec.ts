@@ -205,9 +205,20 @@ async function supervise(
 
   async function collect(
     stream: ReadableStream<Uint8Array>,
-    onChunk?: (chunk: Uint8Array) => void,
+    onChunkGiven?: (chunk: Uint8Array) => void,
     gate = false,
   ): Promise<string> {
+    // The caller's own callback (an SDK's onStderr): what it throws is its own, and must neither
+    // stop the reading (the script would block on a full pipe) nor reject this promise while
+    // the run is awaited elsewhere (an unhandled rejection ends the caller's program).
+    const onChunk = onChunkGiven &&
+      ((chunk: Uint8Array) => {
+        try {
+          onChunkGiven(chunk);
+        } catch {
+          // ignored
+        }
+      });
     const chunks: Uint8Array[] = [];
     for await (let chunk of stream) {
       if (gate && !gatePassed) {

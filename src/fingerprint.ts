@@ -423,6 +423,37 @@ export function contextShape(value: unknown): unknown {
   return shapeOf(value).shape;
 }
 
+/**
+ * The context a generator is shown: the request's own in strict mode, where its values are hashed
+ * into the fingerprint; in parametric mode, where only its shape is, an example of that shape
+ * (`"<string>"`, `0`, `false`, `null`). Values no fingerprint holds never reach the model: through
+ * a team's Core, the first caller of a shape could otherwise write instructions into them, and the
+ * script generated and signed from them would serve every later caller of that shape.
+ */
+export function generationContext(context: Record<string, unknown>, mode: Mode): unknown {
+  return mode === "parametric" ? exampleOf(contextShape(context)) : context;
+}
+
+/** A value of a shape (see {@linkcode contextShape}). */
+function exampleOf(shape: unknown): unknown {
+  if (Array.isArray(shape)) return shape.map(exampleOf);
+  if (shape !== null && typeof shape === "object") {
+    return Object.fromEntries(
+      Object.entries(shape as Record<string, unknown>).map(([key, part]) => [key, exampleOf(part)]),
+    );
+  }
+  switch (shape) {
+    case "string":
+      return "<string>";
+    case "number":
+      return 0;
+    case "boolean":
+      return false;
+    default:
+      return null;
+  }
+}
+
 /** The UTF-16 code unit order of RFC 8785 (and of JavaScript's `<` on strings). */
 const codeUnitOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -29,6 +29,20 @@ Deno.test("sdkHint() names the SDK's options where a hint names CLI flags", () =
   assert.equal(sdkHint("Raise it with --memory <MiB>"), "Raise it with the memoryBytes option");
   // Text without flags is left as it is.
   assert.equal(sdkHint("Check the path"), "Check the path");
+  assert.equal(
+    sdkHint('Say what the script should do, e.g. capibara run "Summarise data.csv"'),
+    'Say what the script should do, e.g. run("Summarise data.csv")',
+  );
+  assert.equal(
+    sdkHint("Say it in a few sentences, and pass data in --context"),
+    "Say it in a few sentences, and pass data in the context option",
+  );
+  // Two flags named as alternatives grant nothing: `/` is no value (it became a grant of "/").
+  assert.doesNotMatch(sdkHint("grant it yourself (--allow-read / --allow-write)"), /\["\/"\]/);
+  assert.equal(
+    sdkHint("grant it yourself: --allow-read <path> or --allow-write <path>"),
+    'grant it yourself: allow: { read: ["<path>"] } to run() or allow: { write: ["<path>"] } to run()',
+  );
 });
 
 Deno.test("forAudience() keeps the error and rewrites its hint for SDK callers only", () => {

@@ -225,3 +225,26 @@ Deno.test("execCommand() with a signal aborted before the start: cancelled at on
   assert.equal(res.cancelled, true);
   assert.equal(res.stdout, "");
 });
+
+Deno.test("execCommand(): an onStderr that throws neither stops the reading nor rejects the run", async () => {
+  let calls = 0;
+  const result = await execCommand(
+    {
+      program: "sh",
+      args: ["-c", "for i in 1 2 3; do echo line $i >&2; done; echo done"],
+      env: { PATH: "/usr/bin:/bin" },
+      cwd: "/",
+    },
+    {
+      timeoutMs: 10_000,
+      onStderr: () => {
+        calls++;
+        throw new Error("the caller's own bug");
+      },
+    },
+  );
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, "done\n");
+  assert.match(result.stderr, /line 1\nline 2\nline 3\n/);
+  assert.ok(calls >= 1);
+});

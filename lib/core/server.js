@@ -123,7 +123,7 @@ export var startCore = (async function (options) {
         try {
             result = await generator.generate({
                 prompt: request.prompt,
-                context: request.context,
+                context: generationContext(request.context, request.mode),
                 language: request.language,
             });
             metrics.generation((performance.now() - started) / 1000, true);
@@ -434,7 +434,7 @@ import { join } from "../_path.js";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.js";
 import { IntegrityError, ValidationError } from "../errors.js";
-import { fingerprint as computeFingerprint } from "../fingerprint.js";
+import { fingerprint as computeFingerprint, generationContext, } from "../fingerprint.js";
 import { generatedEntry } from "../generate/entry.js";
 import { runtimeFor } from "../runtimes/mod.js";
 import { contextPaths } from "../sandbox/policy.js";

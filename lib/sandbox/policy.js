@@ -303,7 +303,7 @@ export var checkProjectPaths = (async function (paths, workdir, root) {
         if (!isInside(real, project)) {
             throw new ValidationError(`.capibara/config.json grants "${path}", which leads out of the project to "${real}"`, {
                 hint: "A repository's grant stays inside it: remove the link, or grant the place " +
-                    "yourself (--allow-read / --allow-write)",
+                    "yourself: --allow-read <path> or --allow-write <path>",
             });
         }
     }

@@ -18,7 +18,11 @@ import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
 import { DEFAULTS, resolveConfig } from "../config.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { type Fingerprint, fingerprint as computeFingerprint } from "../fingerprint.ts";
+import {
+  type Fingerprint,
+  fingerprint as computeFingerprint,
+  generationContext,
+} from "../fingerprint.ts";
 import { generatedEntry } from "../generate/entry.ts";
 import type { Generator } from "../generate/types.ts";
 import { runtimeFor } from "../runtimes/mod.ts";
@@ -327,7 +331,9 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     try {
       result = await generator.generate({
         prompt: request.prompt,
-        context: request.context,
+        // In parametric mode, an example of the shape: values no fingerprint holds (the first
+        // caller's) never reach the model.
+        context: generationContext(request.context, request.mode) as Record<string, unknown>,
         language: request.language,
       });
       metrics.generation((performance.now() - started) / 1000, true);
