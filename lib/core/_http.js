@@ -40,32 +40,46 @@ export var readBody = (async function (request, options) {
         throw tooLarge();
     const chunks = [];
     let total = 0;
-    if (request.body) {
-        const reader = request.body.getReader();
-        let late = false;
-        const timer = setTimeout((() => {
-            late = true;
-            reader.cancel().catch((() => { }));
-        }), options.timeoutMs);
-        try {
-            for (;;) {
-                const { done, value } = await reader.read();
-                if (done)
-                    break;
-                total += value.length;
-                if (total > maxBody) {
-                    await reader.cancel().catch((() => { }));
-                    throw tooLarge();
+    const busy = (() => new HttpError(503, "NetworkError", "The Core is receiving as many request bodies as it holds at once", "Retry in a moment", { "retry-after": "1" }));
+    let taken = 0;
+    try {
+        if (request.body) {
+            const reader = request.body.getReader();
+            let late = false;
+            const timer = setTimeout((() => {
+                late = true;
+                reader.cancel().catch((() => { }));
+            }), options.timeoutMs);
+            try {
+                for (;;) {
+                    const { done, value } = await reader.read();
+                    if (done)
+                        break;
+                    total += value.length;
+                    if (total > maxBody) {
+                        await reader.cancel().catch((() => { }));
+                        throw tooLarge();
+                    }
+                    if (options.budget) {
+                        if (!options.budget.take(value.length)) {
+                            await reader.cancel().catch((() => { }));
+                            throw busy();
+                        }
+                        taken += value.length;
+                    }
+                    chunks.push(value);
                 }
-                chunks.push(value);
+            }
+            finally {
+                clearTimeout(timer);
+            }
+            if (late) {
+                throw new HttpError(408, "NetworkError", `The request body did not arrive within ${options.timeoutMs / 1000} s`, "Check the network between the client and the Core");
             }
         }
-        finally {
-            clearTimeout(timer);
-        }
-        if (late) {
-            throw new HttpError(408, "NetworkError", `The request body did not arrive within ${options.timeoutMs / 1000} s`, "Check the network between the client and the Core");
-        }
+    }
+    finally {
+        options.budget?.give(taken);
     }
     const bytes = concatBytes(chunks);
     try {
@@ -102,5 +116,24 @@ export class HttpError extends Error {
 ;
 ;
 ;
+export class BodyBudget {
+    max;
+    #used = 0;
+    constructor(max) {
+        this.max = max;
+    }
+    take(bytes) {
+        if (this.#used + bytes > this.max)
+            return false;
+        this.#used += bytes;
+        return true;
+    }
+    give(bytes) {
+        this.#used = Math.max(0, this.#used - bytes);
+    }
+    get used() {
+        return this.#used;
+    }
+}
 ;
 ;

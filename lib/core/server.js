@@ -40,7 +40,11 @@ export var startCore = (async function (options) {
         maxKeys: CORE_DEFAULTS.authFailureKeys,
     });
     const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
-    const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
+    const bodyLimits = {
+        maxBytes: maxBody,
+        timeoutMs: CORE_DEFAULTS.bodySeconds * 1000,
+        budget: new BodyBudget(Math.max(64 * 1024 ** 2, 8 * maxBody)),
+    };
     const metrics = new Metrics();
     const scratch = await Deno.makeTempDir({ prefix: "capibara-core-" });
     const scratchReal = await Deno.realPath(scratch);
@@ -324,16 +328,25 @@ export var startCore = (async function (options) {
         }
         catch (error) {
             const failure = httpErrorOf(error, false);
-            if (failure.status === 500) {
+            const fromBackend = (failure.status === 500 || failure.status === 502) &&
+                failure.type === "NetworkError";
+            if (fromBackend) {
                 const cause = failure.cause ?? error;
                 logEvent({
-                    event: "internal_error",
+                    event: failure.status === 500 ? "internal_error" : "generator_error",
                     route: entry.route,
-                    error: cause instanceof Error ? cause.message : String(cause),
+                    error: failure.message +
+                        (cause instanceof Error && cause.message !== failure.message
+                            ? `: ${cause.message}`
+                            : ""),
                 });
             }
             entry.error = failure.type;
-            response = errorResponse(failure, hidden);
+            response = errorResponse(fromBackend
+                ? new HttpError(failure.status, failure.type, failure.status === 500
+                    ? "The Core failed to serve the request (its log says why)"
+                    : "The Core's generator failed (its log says why)", "Retry later, or ask the Core's operator", failure.headers)
+                : failure, hidden);
         }
         metrics.request(entry.route, response.status);
         logEvent({
@@ -440,7 +453,7 @@ import { runtimeFor } from "../runtimes/mod.js";
 import { contextPaths } from "../sandbox/policy.js";
 import { LANGUAGES } from "../schema.js";
 import { Store } from "../store/store.js";
-import { errorResponse, HttpError, httpErrorOf, internal, jsonResponse, parseJson, readBody, } from "./_http.js";
+import { BodyBudget, errorResponse, HttpError, httpErrorOf, internal, jsonResponse, parseJson, readBody, } from "./_http.js";
 import { EntryCache } from "./cache.js";
 import { Metrics } from "./metrics.js";
 import { RateLimiter } from "./rate.js";

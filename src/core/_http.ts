@@ -87,12 +87,39 @@ export function httpErrorOf(error: unknown, generating: boolean): HttpError {
   return internal(error, "internal error");
 }
 
+/**
+ * The bytes of request bodies a Core holds while they arrive, shared by all its requests: each
+ * body is bounded and timed, but without a bound of them all a client sending many bodies slowly
+ * held one each for their time (a token's burst of slow 1 MiB bodies took ≈ 900 MB).
+ */
+export class BodyBudget {
+  #used = 0;
+  /** @param max the most bytes held at once */
+  constructor(readonly max: number) {}
+  /** Takes `bytes` from the budget; false (nothing taken) when it would pass its bound. */
+  take(bytes: number): boolean {
+    if (this.#used + bytes > this.max) return false;
+    this.#used += bytes;
+    return true;
+  }
+  /** Gives `bytes` back. */
+  give(bytes: number): void {
+    this.#used = Math.max(0, this.#used - bytes);
+  }
+  /** The bytes held now. */
+  get used(): number {
+    return this.#used;
+  }
+}
+
 /** Options of {@linkcode readBody}. */
 export interface ReadBodyOptions {
   /** The most bytes accepted (413 beyond). */
   maxBytes: number;
   /** How long the body may take to arrive, in milliseconds (408 beyond). */
   timeoutMs: number;
+  /** The bound of all bodies arriving at once (503 when a body would pass it). */
+  budget?: BodyBudget;
 }
 
 /**
@@ -114,36 +141,57 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
   if (declared !== null && Number(declared) > maxBody) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    // A client that sends its body slowly does not hold a request open for ever.
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reader.cancel().catch(() => {});
-    }, options.timeoutMs);
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.length;
-        if (total > maxBody) {
-          await reader.cancel().catch(() => {});
-          throw tooLarge();
+  const busy = () =>
+    new HttpError(
+      503,
+      "NetworkError",
+      "The Core is receiving as many request bodies as it holds at once",
+      "Retry in a moment",
+      { "retry-after": "1" },
+    );
+  /** What this body took from the budget, given back once it is read (or refused). */
+  let taken = 0;
+  try {
+    if (request.body) {
+      const reader = request.body.getReader();
+      // A client that sends its body slowly does not hold a request open for ever.
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reader.cancel().catch(() => {});
+      }, options.timeoutMs);
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          total += value.length;
+          if (total > maxBody) {
+            await reader.cancel().catch(() => {});
+            throw tooLarge();
+          }
+          if (options.budget) {
+            if (!options.budget.take(value.length)) {
+              await reader.cancel().catch(() => {});
+              throw busy();
+            }
+            taken += value.length;
+          }
+          chunks.push(value);
         }
-        chunks.push(value);
+      } finally {
+        clearTimeout(timer);
       }
-    } finally {
-      clearTimeout(timer);
+      if (late) {
+        throw new HttpError(
+          408,
+          "NetworkError",
+          `The request body did not arrive within ${options.timeoutMs / 1000} s`,
+          "Check the network between the client and the Core",
+        );
+      }
     }
-    if (late) {
-      throw new HttpError(
-        408,
-        "NetworkError",
-        `The request body did not arrive within ${options.timeoutMs / 1000} s`,
-        "Check the network between the client and the Core",
-      );
-    }
+  } finally {
+    options.budget?.give(taken);
   }
   const bytes = concatBytes(chunks);
   try {

@@ -30,6 +30,7 @@ import { contextPaths } from "../sandbox/policy.ts";
 import { LANGUAGES } from "../schema.ts";
 import { Store, type WireEntry } from "../store/store.ts";
 import {
+  BodyBudget,
   errorResponse,
   HttpError,
   httpErrorOf,
@@ -201,7 +202,12 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     maxKeys: CORE_DEFAULTS.authFailureKeys,
   });
   const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
-  const bodyLimits = { maxBytes: maxBody, timeoutMs: CORE_DEFAULTS.bodySeconds * 1000 };
+  const bodyLimits = {
+    maxBytes: maxBody,
+    timeoutMs: CORE_DEFAULTS.bodySeconds * 1000,
+    // All bodies arriving at once: 64 MiB, or 8 of the largest a request may send.
+    budget: new BodyBudget(Math.max(64 * 1024 ** 2, 8 * maxBody)),
+  };
   const metrics = new Metrics();
   const scratch = await Deno.makeTempDir({ prefix: "capibara-core-" });
   // Its resolved path too (a TMPDIR reached through a link): an error's text may name either.
@@ -569,17 +575,39 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       response = await route(request, new URL(request.url), entry);
     } catch (error) {
       const failure = httpErrorOf(error, false);
-      if (failure.status === 500) {
-        // Only the Core's own failures: a generator's (502) may quote the model's reply.
+      // The Core's own failures of its storage or runtime (a 500 NetworkError) and its
+      // generator's server's (a 502 NetworkError: refused credentials, unreachable) go to the
+      // operator's log;
+      // a client learns that they happened, not the Core's hosts, buckets or its provider's words.
+      // A TemplateError (502) is the model's answer to the client's own request: said as it is.
+      const fromBackend = (failure.status === 500 || failure.status === 502) &&
+        failure.type === "NetworkError";
+      if (fromBackend) {
         const cause = failure.cause ?? error;
         logEvent({
-          event: "internal_error",
+          event: failure.status === 500 ? "internal_error" : "generator_error",
           route: entry.route,
-          error: cause instanceof Error ? cause.message : String(cause),
+          error: failure.message +
+            (cause instanceof Error && cause.message !== failure.message
+              ? `: ${cause.message}`
+              : ""),
         });
       }
       entry.error = failure.type;
-      response = errorResponse(failure, hidden);
+      response = errorResponse(
+        fromBackend
+          ? new HttpError(
+            failure.status,
+            failure.type,
+            failure.status === 500
+              ? "The Core failed to serve the request (its log says why)"
+              : "The Core's generator failed (its log says why)",
+            "Retry later, or ask the Core's operator",
+            failure.headers,
+          )
+          : failure,
+        hidden,
+      );
     }
     metrics.request(entry.route, response.status);
     logEvent({

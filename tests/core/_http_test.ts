@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HttpError, readBody } from "../../src/core/_http.ts";
+import { BodyBudget, HttpError, readBody } from "../../src/core/_http.ts";
 
 const limits = { maxBytes: 10, timeoutMs: 5_000 };
 
@@ -43,4 +43,19 @@ Deno.test("readBody() refuses bytes that are not UTF-8 (400)", async () => {
 Deno.test("readBody() gives up on a body that does not arrive in time (408)", async () => {
   const slow = readBody(post(streamOf(["ab"], true)), { maxBytes: 10, timeoutMs: 50 });
   assert.equal(await status(slow), 408);
+});
+
+Deno.test("readBody() holds at most its budget of bodies arriving at once (503), and gives it back", async () => {
+  const budget = new BodyBudget(8);
+  const options = { maxBytes: 10, timeoutMs: 200, budget };
+  // A slow body holds 6 of the 8 bytes while it arrives: the next one past the rest waits its turn.
+  const slow = readBody(post(streamOf(["abcdef"], true)), options);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(budget.used, 6);
+  assert.equal(await status(readBody(post(streamOf(["xyz"])), options)), 503);
+  assert.equal(await readBody(post(streamOf(["xy"])), options), "xy");
+  assert.equal(await status(slow), 408);
+  // Everything is given back, whatever the outcome.
+  assert.equal(budget.used, 0);
+  assert.equal(await readBody(post(streamOf(["12345678"])), options), "12345678");
 });

@@ -293,6 +293,13 @@ Deno.test("capibara serve: auth, limits, generation, single flight, publication,
         const r = await gen(core, "please fail");
         assert.deepEqual(r.status, 502, r.text);
         assert.deepEqual(r.json().error.type, "NetworkError");
+        // The generator's server's words and address are the operator's: its log has them.
+        assert.equal(r.json().error.message, "The Core's generator failed (its log says why)");
+        assert.doesNotMatch(r.text, /127\.0\.0\.1|HTTP 401/);
+        assert.ok(
+          await core.waitLog(/"event":"generator_error".*HTTP 401/),
+          "the log names the cause",
+        );
         assert.ok(failing >= 1);
         const fp = await fingerprint("please fail", {}, { language: "python", mode: "strict" });
         const got = await call(core, `/v1/entries/${fp.fingerprint}`, { token: READER });
