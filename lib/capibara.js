@@ -119,10 +119,10 @@ var checkHitIdentity = (function (entry, expected) {
 import { join, resolve } from "./_path.js";
 import { once } from "./_memo.js";
 import { ownCacheFolder } from "./_cache_folder.js";
-import { statSyncOrNull } from "./_fs.js";
+import { existsSync, isInside, realPathSyncOrNull, statSyncOrNull } from "./_fs.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
-import { CapibaraError, ExecError, forAudience, IntegrityError, TemplateError, ValidationError, } from "./errors.js";
+import { CapibaraError, ExecError, forAudience, IntegrityError, PermissionError, TemplateError, ValidationError, } from "./errors.js";
 import { fingerprint as computeFingerprint, generationContext, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
@@ -204,6 +204,15 @@ export class Capibara {
             }
             const root = this.#options.root ??
                 await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
+            const realRoot = realPathSyncOrNull(root) ?? resolve(root);
+            if (isInside(cacheDir, realRoot) && existsSync(join(realRoot, ".git"))) {
+                throw new PermissionError(`Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the repository ` +
+                    `${realRoot}, which could bring the trust records and acceptances it holds`, {
+                    hint: "Point CAPIBARA_CACHE_DIR (or the SDK's cacheDir) at a folder outside the " +
+                        "project, e.g. ~/.cache/capibara or $RUNNER_TEMP/capibara in CI",
+                    details: { cache_dir: this.#base.cacheDir, root: realRoot },
+                });
+            }
             const file = await loadProjectFile(root);
             const trust = await evaluateTrust(file, {
                 cacheDir,
@@ -219,7 +228,14 @@ export class Capibara {
         }));
     }
     get cwd() {
-        return resolve(this.#options.cwd ?? Deno.cwd());
+        if (this.#options.cwd !== undefined)
+            return resolve(this.#options.cwd);
+        try {
+            return Deno.cwd();
+        }
+        catch (error) {
+            throw new ValidationError(`The current directory cannot be read: ${error.message}`, { cause: error, hint: "Run from a folder that exists, or pass cwd to new Capibara()" });
+        }
     }
     async store() {
         return (await this.#setup()).store;

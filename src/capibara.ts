@@ -8,7 +8,7 @@
 import { join, resolve } from "./_path.ts";
 import { once } from "./_memo.ts";
 import { ownCacheFolder } from "./_cache_folder.ts";
-import { statSyncOrNull } from "./_fs.ts";
+import { existsSync, isInside, realPathSyncOrNull, statSyncOrNull } from "./_fs.ts";
 import {
   checkGrants,
   checkLanguage,
@@ -26,6 +26,7 @@ import {
   forAudience,
   type HintAudience,
   IntegrityError,
+  PermissionError,
   TemplateError,
   ValidationError,
 } from "./errors.ts";
@@ -323,6 +324,21 @@ export class Capibara {
       }
       const root = this.#options.root ??
         await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
+      // Never inside a repository's checkout: the repository could bring the trust records and
+      // acceptances it would hold (a CI job pointing CAPIBARA_CACHE_DIR into its checkout, for
+      // its cache step).
+      const realRoot = realPathSyncOrNull(root) ?? resolve(root);
+      if (isInside(cacheDir, realRoot) && existsSync(join(realRoot, ".git"))) {
+        throw new PermissionError(
+          `Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the repository ` +
+            `${realRoot}, which could bring the trust records and acceptances it holds`,
+          {
+            hint: "Point CAPIBARA_CACHE_DIR (or the SDK's cacheDir) at a folder outside the " +
+              "project, e.g. ~/.cache/capibara or $RUNNER_TEMP/capibara in CI",
+            details: { cache_dir: this.#base.cacheDir, root: realRoot },
+          },
+        );
+      }
       const file = await loadProjectFile(root);
       const trust = await evaluateTrust(file, {
         cacheDir,
@@ -338,9 +354,21 @@ export class Capibara {
     });
   }
 
-  /** The working directory scripts run in. */
+  /**
+   * The working directory scripts run in.
+   *
+   * @throws {ValidationError} when it is the process's own and no longer exists
+   */
   get cwd(): string {
-    return resolve(this.#options.cwd ?? Deno.cwd());
+    if (this.#options.cwd !== undefined) return resolve(this.#options.cwd);
+    try {
+      return Deno.cwd();
+    } catch (error) {
+      throw new ValidationError(
+        `The current directory cannot be read: ${(error as Error).message}`,
+        { cause: error, hint: "Run from a folder that exists, or pass cwd to new Capibara()" },
+      );
+    }
   }
 
   /**

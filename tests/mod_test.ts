@@ -118,3 +118,27 @@ Deno.test({
     assert.ok((await Deno.stat(stateDir)).isDirectory, "a live run's state dir was swept");
   },
 });
+
+Deno.test("the SDK run from a folder since removed says so (a ValidationError), not NotFound", async () => {
+  await using tmp = await withTmpDir("capibara_sdk_");
+  const program = join(tmp.path, "gone.ts");
+  await Deno.writeTextFile(
+    program,
+    `import { Capibara, ValidationError } from ${JSON.stringify(MOD)};
+const gone = Deno.makeTempDirSync();
+Deno.chdir(gone);
+Deno.removeSync(gone);
+const error = await new Capibara({ warn: () => {} }).run("anything").catch((e) => e);
+console.log(JSON.stringify({ typed: error instanceof ValidationError, message: String(error?.message) }));
+`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", program],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const result = JSON.parse(text.trim().split("\n").at(-1) ?? "{}");
+  assert.equal(result.typed, true, text + new TextDecoder().decode(out.stderr));
+  assert.match(result.message, /current directory cannot be read/);
+});

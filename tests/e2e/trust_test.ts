@@ -227,3 +227,22 @@ Deno.test("capibara trust --revoke works on a file that no longer parses; --show
   assert.equal(both.code, 2);
   assert.match(both.stderr, /Cannot combine --show and --revoke/);
 });
+
+Deno.test("a cache folder inside a repository's checkout is refused: the repository could bring its trust records", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".git"));
+  // What a repository would commit there: a trust record for its own configuration.
+  const planted = join(tmp.path, ".cache", "capibara");
+  await Deno.mkdir(planted, { recursive: true });
+  await Deno.writeTextFile(join(planted, "trust.json"), "{}\n");
+  for (const cacheDir of [planted, ".cache/capibara"]) {
+    const r = await runCli(["list", "--json"], {
+      cwd: tmp.path,
+      env: { CAPIBARA_CACHE_DIR: cacheDir },
+    });
+    assert.equal(r.code, 7, r.stdout + r.stderr);
+    const error = (r.json as { error: { type: string; message: string } }).error;
+    assert.equal(error.type, "PermissionError");
+    assert.match(error.message, /lies inside the repository/);
+  }
+});
