@@ -25,7 +25,9 @@ const NARROW = [
 const PROGRAM = `
 import { Capibara } from ${JSON.stringify(MOD)};
 import * as cli from ${JSON.stringify(MAIN)};
-const script = "echo '{\\"status\\":\\"ok\\",\\"artifacts\\":[],\\"output\\":{\\"v\\":1},\\"raw\\":{}}'\\n";
+// Longer than the disk bound's first sample (100 ms): its look at /proc is taken under these
+// permissions too.
+const script = "sleep 0.25; echo '{\\"status\\":\\"ok\\",\\"artifacts\\":[],\\"output\\":{\\"v\\":1},\\"raw\\":{}}'\\n";
 const bundle = {
   language: "bash", script, requirements: [], outputs: {}, aliases: {},
   needs: { network: [], env: [] }, readme: "",

@@ -140,7 +140,16 @@ export var heldRemovedFiles = (function (root, devices) {
     });
     const unmeasured = ((error, pid, task) => !(error instanceof Deno.errors.NotFound) && !ending(task) && !privilegedHelper(pid));
     const past = (() => ({ bytes: Infinity, files: total.files }));
-    for (const pid of processesBelow(root)) {
+    let pids;
+    try {
+        pids = processesBelow(root);
+    }
+    catch (error) {
+        if (error instanceof Deno.errors.NotCapable)
+            return total;
+        throw error;
+    }
+    for (const pid of pids) {
         let tids;
         try {
             tids = [...Deno.readDirSync(`/proc/${pid}/task`)].map(((entry) => entry.name));

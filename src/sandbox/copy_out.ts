@@ -387,7 +387,8 @@ function ending(task: string): boolean {
  * root, whom the kernel does not let look) counts as past every bound (bytes: Infinity), as a
  * folder that cannot be listed does, unless it is ending (its descriptors go with it) or a
  * set-user-ID helper's. Not seen: a descriptor in flight on a unix socket (sent, not received).
- * Linux only: elsewhere nothing is counted.
+ * Linux only: elsewhere nothing is counted, and so where this process may not look at /proc at
+ * all (a Deno without `--allow-all`).
  */
 export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): StagingLimits {
   const total = { bytes: 0, files: 0 };
@@ -404,7 +405,16 @@ export function heldRemovedFiles(root: number, devices: ReadonlySet<number>): St
   const unmeasured = (error: unknown, pid: number, task: string) =>
     !(error instanceof Deno.errors.NotFound) && !ending(task) && !privilegedHelper(pid);
   const past = () => ({ bytes: Infinity, files: total.files });
-  for (const pid of processesBelow(root)) {
+  let pids: number[];
+  try {
+    pids = processesBelow(root);
+  } catch (error) {
+    // A Deno without --allow-all may not look at /proc at all (an SDK program under README's
+    // narrowest permissions): this measure is not taken there, and the rest of the bound holds.
+    if (error instanceof Deno.errors.NotCapable) return total;
+    throw error;
+  }
+  for (const pid of pids) {
     // Each thread: one whose leader has ended (a zombie) keeps the process's descriptors and
     // memory, which the leader's own /proc files no longer show.
     let tids: string[];
