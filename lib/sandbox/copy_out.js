@@ -241,7 +241,10 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
                 break;
             }
         }
-    })();
+    })().catch((() => {
+        exceeded = { bytes: Infinity, files: Infinity };
+        stop.abort();
+    }));
     return {
         signal: stop.signal,
         async end() {

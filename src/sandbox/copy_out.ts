@@ -529,7 +529,12 @@ export function watchUsage(
         break;
       }
     }
-  })();
+  })().catch(() => {
+    // A measure that failed its own way (not one the measures take for unmeasured) is past the
+    // bounds as well, and never an unhandled rejection while the run goes on.
+    exceeded = { bytes: Infinity, files: Infinity };
+    stop.abort();
+  });
   return {
     signal: stop.signal,
     async end() {

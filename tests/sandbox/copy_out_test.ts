@@ -18,6 +18,7 @@ import {
   processesBelow,
   SHELL_RC_FILES,
   untrustedName,
+  watchUsage,
 } from "../../src/sandbox/copy_out.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { lstatSyncOrNull } from "../../src/_fs.ts";
@@ -565,4 +566,17 @@ ctypes.CDLL(None).pthread_exit(None)
     );
     assert.deepEqual(held, { bytes: 3 << 20, files: 1 });
   },
+});
+
+Deno.test("watchUsage(): a measure that throws stops the run as past its bounds, never an unhandled rejection", async () => {
+  const watch = watchUsage(
+    () => {
+      throw new Error("a measure failed its own way");
+    },
+    { bytes: 100, files: 10 },
+    5,
+  );
+  await new Promise((resolve) => watch.signal.addEventListener("abort", resolve, { once: true }));
+  const exceeded = await watch.end();
+  assert.equal(exceeded?.bytes, Infinity);
 });
