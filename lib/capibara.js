@@ -116,11 +116,11 @@ var checkHitIdentity = (function (entry, expected) {
         details: { fingerprint: expected.fingerprint, fields: differ },
     });
 });
-import { join, resolve } from "./_path.js";
+import { dirname, join, resolve } from "./_path.js";
 import { once } from "./_memo.js";
 import { ownCacheFolder } from "./_cache_folder.js";
-import { existsSync, isInside, realPathSyncOrNull, statSyncOrNull } from "./_fs.js";
-import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, resolveConfig, } from "./config.js";
+import { existsSync, statSyncOrNull } from "./_fs.js";
+import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, platformCacheDir, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { CapibaraError, ExecError, forAudience, IntegrityError, PermissionError, TemplateError, ValidationError, } from "./errors.js";
 import { fingerprint as computeFingerprint, generationContext, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
@@ -204,13 +204,20 @@ export class Capibara {
             }
             const root = this.#options.root ??
                 await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
-            const realRoot = realPathSyncOrNull(root) ?? resolve(root);
-            if (isInside(cacheDir, realRoot) && existsSync(join(realRoot, ".git"))) {
+            let checkout;
+            const given = resolve(this.#base.cacheDir) !== resolve(platformCacheDir(this.#env));
+            for (let dir = dirname(cacheDir); given && checkout === undefined; dir = dirname(dir)) {
+                if (existsSync(join(dir, ".git")))
+                    checkout = dir;
+                if (dirname(dir) === dir)
+                    break;
+            }
+            if (checkout !== undefined) {
                 throw new PermissionError(`Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the repository ` +
-                    `${realRoot}, which could bring the trust records and acceptances it holds`, {
+                    `${checkout}, which could bring the trust records and acceptances it holds`, {
                     hint: "Point CAPIBARA_CACHE_DIR (or the SDK's cacheDir) at a folder outside the " +
                         "project, e.g. ~/.cache/capibara or $RUNNER_TEMP/capibara in CI",
-                    details: { cache_dir: this.#base.cacheDir, root: realRoot },
+                    details: { cache_dir: this.#base.cacheDir, repository: checkout },
                 });
             }
             const file = await loadProjectFile(root);
@@ -522,6 +529,8 @@ export class Capibara {
                     throw error;
                 throw new TemplateError(`The generator "${generator.kind}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: "Fix the generator, or use the configured one" });
             }));
+            if (request.signal?.aborted)
+                throw cancelled("Generation");
             if (!Bundle.safeParse(result?.bundle).success) {
                 throw new TemplateError(`The generator "${generator.kind}" returned no valid bundle (a script and its files)`, { hint: "A generator resolves to { bundle, model, attempts } (see GenerateResult)" });
             }

@@ -97,7 +97,9 @@ var supervise = (async function (child, options, gated = false) {
         const onChunk = onChunkGiven &&
             ((chunk) => {
                 try {
-                    onChunkGiven(chunk);
+                    const returned = onChunkGiven(chunk);
+                    if (returned instanceof Promise)
+                        returned.catch((() => { }));
                 }
                 catch {
                 }

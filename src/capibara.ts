@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { join, resolve } from "./_path.ts";
+import { dirname, join, resolve } from "./_path.ts";
 import { once } from "./_memo.ts";
 import { ownCacheFolder } from "./_cache_folder.ts";
-import { existsSync, isInside, realPathSyncOrNull, statSyncOrNull } from "./_fs.ts";
+import { existsSync, statSyncOrNull } from "./_fs.ts";
 import {
   checkGrants,
   checkLanguage,
@@ -16,6 +16,7 @@ import {
   type ConfigOptions,
   loadProjectFile,
   nearestName,
+  platformCacheDir,
   resolveConfig,
   type ResolvedConfig,
 } from "./config.ts";
@@ -327,15 +328,24 @@ export class Capibara {
       // Never inside a repository's checkout: the repository could bring the trust records and
       // acceptances it would hold (a CI job pointing CAPIBARA_CACHE_DIR into its checkout, for
       // its cache step).
-      const realRoot = realPathSyncOrNull(root) ?? resolve(root);
-      if (isInside(cacheDir, realRoot) && existsSync(join(realRoot, ".git"))) {
+      // Any checkout above it, whatever the root (a monorepo's --root below the git root, or
+      // another project): a `.git` folder or file (a worktree's) on its way up.
+      // The platform's default is the user's own choice of place (a home folder kept in git
+      // holds it): only a folder named by a variable or an option is looked at.
+      let checkout: string | undefined;
+      const given = resolve(this.#base.cacheDir) !== resolve(platformCacheDir(this.#env));
+      for (let dir = dirname(cacheDir); given && checkout === undefined; dir = dirname(dir)) {
+        if (existsSync(join(dir, ".git"))) checkout = dir;
+        if (dirname(dir) === dir) break;
+      }
+      if (checkout !== undefined) {
         throw new PermissionError(
           `Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the repository ` +
-            `${realRoot}, which could bring the trust records and acceptances it holds`,
+            `${checkout}, which could bring the trust records and acceptances it holds`,
           {
             hint: "Point CAPIBARA_CACHE_DIR (or the SDK's cacheDir) at a folder outside the " +
               "project, e.g. ~/.cache/capibara or $RUNNER_TEMP/capibara in CI",
-            details: { cache_dir: this.#base.cacheDir, root: realRoot },
+            details: { cache_dir: this.#base.cacheDir, repository: checkout },
           },
         );
       }
@@ -784,6 +794,8 @@ export class Capibara {
           { cause: error, hint: "Fix the generator, or use the configured one" },
         );
       });
+      // A generator that answered though the call was cancelled: nothing is stored.
+      if (request.signal?.aborted) throw cancelled("Generation");
       if (!Bundle.safeParse(result?.bundle).success) {
         throw new TemplateError(
           `The generator "${generator.kind}" returned no valid bundle (a script and its files)`,

@@ -214,7 +214,9 @@ async function supervise(
     const onChunk = onChunkGiven &&
       ((chunk: Uint8Array) => {
         try {
-          onChunkGiven(chunk);
+          // An async callback's rejection is its own too.
+          const returned: unknown = onChunkGiven(chunk);
+          if (returned instanceof Promise) returned.catch(() => {});
         } catch {
           // ignored
         }

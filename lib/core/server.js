@@ -328,8 +328,8 @@ export var startCore = (async function (options) {
         }
         catch (error) {
             const failure = httpErrorOf(error, false);
-            const fromBackend = (failure.status === 500 || failure.status === 502) &&
-                failure.type === "NetworkError";
+            const fromBackend = (failure.status === 500 && failure.type === "NetworkError") ||
+                (failure.status === 502 && failure.type !== "TemplateError");
             if (fromBackend) {
                 const cause = failure.cause ?? error;
                 logEvent({

@@ -580,8 +580,10 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       // operator's log;
       // a client learns that they happened, not the Core's hosts, buckets or its provider's words.
       // A TemplateError (502) is the model's answer to the client's own request: said as it is.
-      const fromBackend = (failure.status === 500 || failure.status === 502) &&
-        failure.type === "NetworkError";
+      // A 502 is generic but for a TemplateError (what the model answered to the request):
+      // model discovery's ValidationError named the server and its models.
+      const fromBackend = (failure.status === 500 && failure.type === "NetworkError") ||
+        (failure.status === 502 && failure.type !== "TemplateError");
       if (fromBackend) {
         const cause = failure.cause ?? error;
         logEvent({

@@ -245,4 +245,11 @@ Deno.test("a cache folder inside a repository's checkout is refused: the reposit
     assert.equal(error.type, "PermissionError");
     assert.match(error.message, /lies inside the repository/);
   }
+  // A monorepo's project below the git root, given as --root, its cache inside it: the same.
+  await Deno.mkdir(join(tmp.path, "proj", ".capibara"), { recursive: true });
+  const nested = await runCli(["list", "--root", "proj", "--json"], {
+    cwd: tmp.path,
+    env: { CAPIBARA_CACHE_DIR: join(tmp.path, "proj", "cache") },
+  });
+  assert.equal(nested.code, 7, nested.stdout + nested.stderr);
 });
