@@ -325,13 +325,10 @@ export class Capibara {
       }
       const root = this.#options.root ??
         await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
-      // Never inside a repository's checkout: the repository could bring the trust records and
-      // acceptances it would hold (a CI job pointing CAPIBARA_CACHE_DIR into its checkout, for
-      // its cache step).
-      // Any checkout above it, whatever the root (a monorepo's --root below the git root, or
-      // another project): a `.git` folder or file (a worktree's) on its way up.
-      // The platform's default is the user's own choice of place (a home folder kept in git
-      // holds it): only a folder named by a variable or an option is looked at.
+      // A cache folder named by a variable or an option is never in a git checkout (a `.git`
+      // folder or file on its way up, whatever the root): the repository could bring the trust
+      // records and acceptances it holds (a CI job pointing CAPIBARA_CACHE_DIR into its
+      // workspace). The platform's default is not looked at: a home folder kept in git holds it.
       let checkout: string | undefined;
       const given = resolve(this.#base.cacheDir) !== resolve(platformCacheDir(this.#env));
       for (let dir = dirname(cacheDir); given && checkout === undefined; dir = dirname(dir)) {

@@ -295,6 +295,7 @@ import { formatTimings, recordTimings, step, timings } from "../_timings.js";
 import { TemplateError, ValidationError } from "../errors.js";
 import { handOver } from "../run/remembered.js";
 import { grantProblem } from "../sandbox/policy.js";
+import { HOST_RULE_HINT } from "../sandbox/host_rules.js";
 import { LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.js";
 import { commandCapibara, formatValue, interruptible, parseContext, printJson, PROCESS_IO, progressReporter, reportError, reportInterrupted, terminalSafe, } from "./output.js";
 export const RUN_OPTIONS = [
@@ -325,36 +326,19 @@ const BY_FLAG = new Map(RUN_OPTIONS.flatMap(((option) => option.flags.map(((f) =
 ;
 const MAX_MIB = Math.floor(Number.MAX_SAFE_INTEGER / 1024 ** 2);
 ;
+const PATH_HINT = "Give a path, relative to the working directory or absolute";
 const GRANT_FLAGS = [
-    [
-        "--allow-net",
-        "allowNet",
-        "network",
-        "Write a host as api.example.com, *.example.com (its " +
-            "subdomains), host:8443, 10.0.0.5 or [::1]:8080",
-    ],
+    ["--allow-net", "allowNet", "network", HOST_RULE_HINT],
     [
         "--allow-private-net",
         "allowPrivateNet",
         "privateNetwork",
-        "Name one host exactly, e.g. " +
-            "--allow-private-net 10.0.0.5:5432 or --allow-private-net localhost:8080",
+        "Name one host exactly, e.g. --allow-private-net 10.0.0.5:5432 or --allow-private-net " +
+            "localhost:8080",
     ],
     ["--allow-env", "allowEnv", "env", "Name variables exactly, e.g. --allow-env API_TOKEN"],
-    [
-        "--allow-read",
-        "allowRead",
-        "read",
-        "Give a path, relative to the working directory or " +
-            "absolute",
-    ],
-    [
-        "--allow-write",
-        "allowWrite",
-        "write",
-        "Give a path, relative to the working directory or " +
-            "absolute",
-    ],
+    ["--allow-read", "allowRead", "read", PATH_HINT],
+    ["--allow-write", "allowWrite", "write", PATH_HINT],
 ];
 ;
 ;

@@ -61,16 +61,14 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
     const fp = await store.resolve(prefix);
     using _lock = await store.lock(fp);
     const dir = store.dirOf(fp);
+    let text;
     let raw;
     try {
         const bytes = await readEntryFile(dir, MANIFEST_FILE);
         if (typeof bytes === "string")
             throw new Error(`it ${bytes}`);
-        const text = new TextDecoder().decode(bytes);
+        text = new TextDecoder().decode(bytes);
         raw = JSON.parse(text);
-        if (text !== serialiseManifest(raw)) {
-            throw new Error("it is not in the form the store writes (a key twice, or edited by hand)");
-        }
     }
     catch (error) {
         throw new IntegrityError(`Cannot accept "${fp}": its ${MANIFEST_FILE} cannot be read (${error.message})`, {
@@ -78,7 +76,7 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
                 "restore manifest.json from version control, or regenerate with --refresh --force",
         });
     }
-    const edits = await manifestEdits(raw);
+    const edits = await manifestEdits(text, raw);
     if (edits.length > 0) {
         throw new IntegrityError(`Cannot accept "${fp}": its ${MANIFEST_FILE} was edited (${edits.join("; ")})`, {
             hint: "Only the script, README.md and requirements.txt can be accepted after an edit: " +
@@ -308,7 +306,7 @@ import { runtimeFor } from "../runtimes/mod.js";
 import { platformBackend } from "../sandbox/mod.js";
 import { sha256Tagged } from "../_hash.js";
 import { Manifest } from "../schema.js";
-import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE, serialiseManifest, } from "../store/entry.js";
+import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.js";
 import { manifestEdits, readEntryFile } from "../store/integrity.js";
 import { checkSignaturePolicy } from "../store/trust.js";
 import { commandCapibara, interruptible, printJson, printWarning, reportError, reportInterrupted, ROOT_HELP, terminalSafe, } from "./output.js";

@@ -9,15 +9,7 @@ export var serverCheck = (async function (generator) {
         fix,
         exit_code: 4,
     }));
-    let url;
-    try {
-        url = new URL(`${generator.baseUrl.replace(/\/+$/, "")}/models`);
-        if (url.protocol !== "http:" && url.protocol !== "https:")
-            throw new Error("scheme");
-    }
-    catch {
-        return fail(`"${where}" is not an http:// or https:// URL`, "Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL, e.g. http://localhost:11434/v1");
-    }
+    const url = new URL(`${generator.baseUrl.replace(/\/+$/, "")}/models`);
     let response;
     try {
         response = await fetch(url, {
@@ -385,27 +377,25 @@ export var doctorChecks = (async function (cb = new Capibara()) {
                 throw error;
             badUrl = error;
         }
-        if (badUrl) {
-            checks.push({
+        const detail = !generator.configured
+            ? "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
+                "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
+                `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`
+            : `${shownUrl(generator.baseUrl)} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`;
+        checks.push(badUrl
+            ? {
                 name: "generator",
                 ok: false,
                 detail: badUrl.message,
                 fix: badUrl.hint,
                 exit_code: badUrl.exitCode,
-            });
-        }
-        else {
-            checks.push({
+            }
+            : {
                 name: "generator",
                 ok: true,
                 ...(generator.configured ? {} : { warning: true }),
-                detail: generator.configured
-                    ? `${shownUrl(generator.baseUrl)} (${discoversModel(generator) ? "the server's only model" : `model ${generator.model}`})`
-                    : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
-                        "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
-                        `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
+                detail,
             });
-        }
         if (generator.configured && !badUrl)
             checks.push(await serverCheck(generator));
     }

@@ -133,8 +133,7 @@ export var parseHostRules = (function (texts, what = "network rule") {
         if (parsed.ok)
             return parsed.rule;
         throw new ValidationError(`Cannot use ${what} ${JSON.stringify(text)}: ${parsed.reason}`, {
-            hint: "Write a host as api.example.com, *.example.com (its subdomains), host:8443, " +
-                "10.0.0.5 or [::1]:8080",
+            hint: HOST_RULE_HINT,
             details: { rule: text },
         });
     }));
@@ -342,6 +341,8 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 ;
 ;
 ;
+export const HOST_RULE_HINT = "Write a host as api.example.com, *.example.com (its subdomains), host:8443, 10.0.0.5 or " +
+    "[::1]:8080";
 ;
 ;
 ;

@@ -42,11 +42,7 @@ export var verifyEntryDir = (async function (dir, options = {}) {
             details: { fingerprint, problems: [`field "${INTEGRITY_FIELD}" is missing`] },
         });
     }
-    await checkRecord(raw.value, problems);
-    if (raw.text !== serialiseManifest(raw.value)) {
-        problems.push(`${MANIFEST_FILE} is not in the form the store writes (whitespace, key order or escapes ` +
-            `were edited)`);
-    }
+    problems.push(...await manifestEdits(raw.text, raw.value));
     const parsed = Manifest.safeParse(raw.value);
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
@@ -94,9 +90,13 @@ var readRawManifest = (function (path, problems) {
     }
     return { text, value: value };
 });
-export var manifestEdits = (async function (raw) {
+export var manifestEdits = (async function (text, raw) {
     const problems = [];
     await checkRecord(raw, problems);
+    if (text !== serialiseManifest(raw)) {
+        problems.push(`${MANIFEST_FILE} is not in the form the store writes (whitespace, key order or escapes ` +
+            `were edited)`);
+    }
     return problems;
 });
 var checkRecord = (async function (raw, problems) {

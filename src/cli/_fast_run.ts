@@ -15,6 +15,7 @@ import type { Capibara } from "../capibara.ts";
 import { TemplateError, ValidationError } from "../errors.ts";
 import { handOver } from "../run/remembered.ts";
 import { grantProblem } from "../sandbox/policy.ts";
+import { HOST_RULE_HINT } from "../sandbox/host_rules.ts";
 import { type Language, LANGUAGES, MAX_TIMEOUT_SECONDS } from "../types.ts";
 import {
   commandCapibara,
@@ -168,37 +169,22 @@ function mebibytes(text: string, least: number): number | undefined {
   return Math.round(mib * 1024 ** 2);
 }
 
+/** The hint of a path flag's value that is no path. */
+const PATH_HINT = "Give a path, relative to the working directory or absolute";
+
 /** Each grant flag of `run`, its option and the kind of grant it gives, with a hint for it. */
 const GRANT_FLAGS = [
-  [
-    "--allow-net",
-    "allowNet",
-    "network",
-    "Write a host as api.example.com, *.example.com (its " +
-    "subdomains), host:8443, 10.0.0.5 or [::1]:8080",
-  ],
+  ["--allow-net", "allowNet", "network", HOST_RULE_HINT],
   [
     "--allow-private-net",
     "allowPrivateNet",
     "privateNetwork",
-    "Name one host exactly, e.g. " +
-    "--allow-private-net 10.0.0.5:5432 or --allow-private-net localhost:8080",
+    "Name one host exactly, e.g. --allow-private-net 10.0.0.5:5432 or --allow-private-net " +
+    "localhost:8080",
   ],
   ["--allow-env", "allowEnv", "env", "Name variables exactly, e.g. --allow-env API_TOKEN"],
-  [
-    "--allow-read",
-    "allowRead",
-    "read",
-    "Give a path, relative to the working directory or " +
-    "absolute",
-  ],
-  [
-    "--allow-write",
-    "allowWrite",
-    "write",
-    "Give a path, relative to the working directory or " +
-    "absolute",
-  ],
+  ["--allow-read", "allowRead", "read", PATH_HINT],
+  ["--allow-write", "allowWrite", "write", PATH_HINT],
 ] as const;
 
 /**

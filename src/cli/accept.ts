@@ -15,12 +15,7 @@ import { runtimeFor } from "../runtimes/mod.ts";
 import { platformBackend } from "../sandbox/mod.ts";
 import { sha256Tagged } from "../_hash.ts";
 import { Manifest } from "../schema.ts";
-import {
-  entryFileNames,
-  MANIFEST_FILE,
-  REQUIREMENTS_FILE,
-  serialiseManifest,
-} from "../store/entry.ts";
+import { entryFileNames, MANIFEST_FILE, REQUIREMENTS_FILE } from "../store/entry.ts";
 import { manifestEdits, readEntryFile } from "../store/integrity.ts";
 import type { Entry } from "../store/store.ts";
 import { checkSignaturePolicy } from "../store/trust.ts";
@@ -170,17 +165,13 @@ export async function acceptEdit(
   const fp = await store.resolve(prefix);
   using _lock = await store.lock(fp);
   const dir = store.dirOf(fp);
+  let text: string;
   let raw: Record<string, unknown>;
   try {
     const bytes = await readEntryFile(dir, MANIFEST_FILE);
     if (typeof bytes === "string") throw new Error(`it ${bytes}`);
-    const text = new TextDecoder().decode(bytes);
+    text = new TextDecoder().decode(bytes);
     raw = JSON.parse(text);
-    // As the store writes it, key for key: a key given twice (a reviewer reads the first,
-    // JSON.parse keeps the last) is an edit, never accepted.
-    if (text !== serialiseManifest(raw)) {
-      throw new Error("it is not in the form the store writes (a key twice, or edited by hand)");
-    }
   } catch (error) {
     throw new IntegrityError(
       `Cannot accept "${fp}": its ${MANIFEST_FILE} cannot be read (${(error as Error).message})`,
@@ -192,7 +183,7 @@ export async function acceptEdit(
   }
   // The manifest is the store's: its fields (grants, needs, outputs, the request) are never
   // taken from a hand edit, which would carry them into a revision as if reviewed.
-  const edits = await manifestEdits(raw);
+  const edits = await manifestEdits(text, raw);
   if (edits.length > 0) {
     throw new IntegrityError(
       `Cannot accept "${fp}": its ${MANIFEST_FILE} was edited (${edits.join("; ")})`,

@@ -22,11 +22,10 @@ export function clearCommand(setExit: (code: number) => void) {
       const json = opts.json ?? false;
       try {
         const store = await (await commandCapibara(opts.root)).store();
-        // Broken entries too (an unreadable manifest, a file in an entry's place), by their
-        // fingerprint names: `verify` names them, and only removing them makes it pass.
+        // Every entry, broken ones too (an unreadable manifest, a file in an entry's place, which
+        // `verify` names), by its folder's name, once: a manifest's fingerprint is the
+        // repository's to write, and two folders naming one had one removed twice.
         const listed = prefix === undefined ? await store.list() : undefined;
-        // By the folders' names, once each: a manifest's fingerprint is the repository's to
-        // write (two folders naming one would have one removed twice, and the other kept).
         const targets = listed
           ? [
             ...new Set(

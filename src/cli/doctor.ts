@@ -52,7 +52,8 @@ const SERVER_TIMEOUT_MS = 5_000;
 
 /**
  * Contacts the generator's server (`GET <base URL>/models`, bounded in time) and checks that it
- * answers, accepts the credentials and lists the model.
+ * answers, accepts the credentials and lists the model. The base URL is one `checkBaseUrl`
+ * accepts (`doctorChecks` refuses any other first, as a run does).
  */
 export async function serverCheck(generator: ResolvedConfig["generator"]): Promise<Check> {
   const name = "generator server";
@@ -64,16 +65,7 @@ export async function serverCheck(generator: ResolvedConfig["generator"]): Promi
     fix,
     exit_code: 4,
   });
-  let url: URL;
-  try {
-    url = new URL(`${generator.baseUrl.replace(/\/+$/, "")}/models`);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
-  } catch {
-    return fail(
-      `"${where}" is not an http:// or https:// URL`,
-      "Set CAPIBARA_BASE_URL (or generator.base_url) to a full URL, e.g. http://localhost:11434/v1",
-    );
-  }
+  const url = new URL(`${generator.baseUrl.replace(/\/+$/, "")}/models`);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -496,8 +488,8 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
     });
     checks.push(...await coreChecks(config.core));
   } else {
-    // No generator is a choice, not a fault: cached scripts run. A configured one must answer.
-    // As a run refuses a base URL that is not one: a setting to correct (exit 2), no server.
+    // No generator is a choice, not a fault: cached scripts run. A configured one must answer,
+    // at a base URL a run would use (another is a setting to correct, exit 2: no server asked).
     let badUrl: ValidationError | undefined;
     try {
       if (generator.configured) checkBaseUrl(generator.baseUrl);
@@ -505,26 +497,29 @@ export async function doctorChecks(cb: Capibara = new Capibara()): Promise<Check
       if (!(error instanceof ValidationError)) throw error;
       badUrl = error;
     }
-    if (badUrl) {
-      checks.push({
-        name: "generator",
-        ok: false,
-        detail: badUrl.message,
-        fix: badUrl.hint,
-        exit_code: badUrl.exitCode,
-      });
-    } else {checks.push({
-        name: "generator",
-        ok: true,
-        ...(generator.configured ? {} : { warning: true }),
-        detail: generator.configured
-          ? `${shownUrl(generator.baseUrl)} (${
-            discoversModel(generator) ? "the server's only model" : `model ${generator.model}`
-          })`
-          : "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
-            "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
-            `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`,
-      });}
+    const detail = !generator.configured
+      ? "not configured: cached scripts run, new requests fail (set CAPIBARA_BASE_URL " +
+        "and/or CAPIBARA_API_KEY, or generator.base_url in .capibara/config.json; or a team " +
+        `Core: ${CORE_URL_ENV} and ${CORE_TOKEN_ENV})`
+      : `${shownUrl(generator.baseUrl)} (${
+        discoversModel(generator) ? "the server's only model" : `model ${generator.model}`
+      })`;
+    checks.push(
+      badUrl
+        ? {
+          name: "generator",
+          ok: false,
+          detail: badUrl.message,
+          fix: badUrl.hint,
+          exit_code: badUrl.exitCode,
+        }
+        : {
+          name: "generator",
+          ok: true,
+          ...(generator.configured ? {} : { warning: true }),
+          detail,
+        },
+    );
     if (generator.configured && !badUrl) checks.push(await serverCheck(generator));
   }
   checks.push(await signatureCheck(config.signatures));

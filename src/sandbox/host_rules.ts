@@ -296,6 +296,11 @@ export function parseHostRule(text: string): HostRuleParse {
   return { ok: true, rule: { text, kind, host: read.host, ports } };
 }
 
+/** How a host rule is written, for the hint of one that is not one. */
+export const HOST_RULE_HINT =
+  "Write a host as api.example.com, *.example.com (its subdomains), host:8443, 10.0.0.5 or " +
+  "[::1]:8080";
+
 /**
  * Reads host rules the user (or a script's declared needs) gave, refusing the first invalid one.
  *
@@ -306,8 +311,7 @@ export function parseHostRules(texts: readonly string[], what = "network rule"):
     const parsed = parseHostRule(text);
     if (parsed.ok) return parsed.rule;
     throw new ValidationError(`Cannot use ${what} ${JSON.stringify(text)}: ${parsed.reason}`, {
-      hint: "Write a host as api.example.com, *.example.com (its subdomains), host:8443, " +
-        "10.0.0.5 or [::1]:8080",
+      hint: HOST_RULE_HINT,
       details: { rule: text },
     });
   });

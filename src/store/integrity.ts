@@ -126,13 +126,7 @@ export async function verifyEntryDir(dir: string, options: VerifyOptions = {}): 
       },
     );
   }
-  await checkRecord(raw.value, problems);
-  if (raw.text !== serialiseManifest(raw.value)) {
-    problems.push(
-      `${MANIFEST_FILE} is not in the form the store writes (whitespace, key order or escapes ` +
-        `were edited)`,
-    );
-  }
+  problems.push(...await manifestEdits(raw.text, raw.value));
   const parsed = Manifest.safeParse(raw.value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -187,13 +181,23 @@ function readRawManifest(
 }
 
 /**
- * What was edited in a manifest (a raw JSON object) since the store wrote it: each field that
- * differs from its integrity record, named (empty when none). `capibara accept` takes a hand edit
- * of the entry's files, never of its manifest.
+ * What was edited in a manifest since the store wrote it (`text`, and `raw` its JSON): each field
+ * that differs from its integrity record, and a text not in the store's own form (a key given
+ * twice: a reader sees the first, JSON the last), named (empty when none). `capibara accept` takes
+ * a hand edit of the entry's files, never of its manifest.
  */
-export async function manifestEdits(raw: Record<string, unknown>): Promise<string[]> {
+export async function manifestEdits(
+  text: string,
+  raw: Record<string, unknown>,
+): Promise<string[]> {
   const problems: string[] = [];
   await checkRecord(raw, problems);
+  if (text !== serialiseManifest(raw)) {
+    problems.push(
+      `${MANIFEST_FILE} is not in the form the store writes (whitespace, key order or escapes ` +
+        `were edited)`,
+    );
+  }
   return problems;
 }
 

@@ -203,6 +203,32 @@ for (const language of ["python", "bash", "typescript"] as const) {
 /** The manifest's fields the attacks below edit. */
 type Editable = { allow: { network: string[] }; needs: { network: string[] }; outputs: unknown[] };
 
+/**
+ * Runs the harmless script once (an entry), lets `tamper` edit its manifest, edits the script
+ * harmlessly, then accepts: a breach when the edit is accepted as a revision.
+ */
+function throughManifestEdit(
+  tamper: (dir: string, manifestPath: string) => Promise<void>,
+): Attack["via"] {
+  return async (cb, prompt) => {
+    const first = await cb.run(prompt, { context: {}, language: "python" });
+    const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
+    const manifestPath = join(dir, "manifest.json");
+    try {
+      await tamper(dir, manifestPath);
+      await Deno.writeTextFile(join(dir, "script.py"), contractScript("python", "pass"));
+      const accepted = await acceptEdit(cb, first.fingerprint).catch((error) => error);
+      const after = JSON.parse(await Deno.readTextFile(manifestPath));
+      if (!(accepted instanceof Error) || after.revision !== 1) {
+        return { breached: true, detail: `accepted as revision ${after.revision}` };
+      }
+      throw accepted;
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  };
+}
+
 // A repository's edit of the manifest itself (its grants, needs, outputs), beside a harmless
 // edit of the script: accepted, it would carry the grants into a revision as if reviewed.
 for (
@@ -216,25 +242,11 @@ for (
     name: `capibara accept of a hand edit that also changes the manifest's ${field}`,
     language: "python",
     script: contractScript("python", ""),
-    via: async (cb, prompt) => {
-      const first = await cb.run(prompt, { context: {}, language: "python" });
-      const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
-      const manifestPath = join(dir, "manifest.json");
-      try {
-        const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
-        edit(manifest);
-        await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
-        await Deno.writeTextFile(join(dir, "script.py"), contractScript("python", "pass"));
-        const accepted = await acceptEdit(cb, first.fingerprint).catch((error) => error);
-        const after = JSON.parse(await Deno.readTextFile(manifestPath));
-        if (!(accepted instanceof Error) || after.revision !== 1) {
-          return { breached: true, detail: `accepted as revision ${after.revision}` };
-        }
-        throw accepted;
-      } finally {
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
-    },
+    via: throughManifestEdit(async (_dir, manifestPath) => {
+      const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+      edit(manifest);
+      await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+    }),
     blockedBy: [IntegrityError],
     hostUnchanged: () => Promise.resolve(),
   });
@@ -246,23 +258,12 @@ attack({
   name: "capibara accept of a manifest that gives a key twice (a reviewer sees the first)",
   language: "python",
   script: contractScript("python", ""),
-  via: async (cb, prompt) => {
-    const first = await cb.run(prompt, { context: {}, language: "python" });
-    const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
-    const manifestPath = join(dir, "manifest.json");
-    try {
-      const shown = JSON.stringify(JSON.parse(await Deno.readTextFile(manifestPath)).needs);
-      await forge(dir, (m) => void ((m.needs as Editable["needs"]).network = ["evil.example"]));
-      const text = await Deno.readTextFile(manifestPath);
-      await Deno.writeTextFile(manifestPath, text.replace("{\n", `{\n  "needs": ${shown},\n`));
-      await Deno.writeTextFile(join(dir, "script.py"), contractScript("python", "pass"));
-      const accepted = await acceptEdit(cb, first.fingerprint).catch((error) => error);
-      if (!(accepted instanceof Error)) return { breached: true, detail: "accepted" };
-      throw accepted;
-    } finally {
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  },
+  via: throughManifestEdit(async (dir, manifestPath) => {
+    const shown = JSON.stringify(JSON.parse(await Deno.readTextFile(manifestPath)).needs);
+    await forge(dir, (m) => void ((m.needs as Editable["needs"]).network = ["evil.example"]));
+    const text = await Deno.readTextFile(manifestPath);
+    await Deno.writeTextFile(manifestPath, text.replace("{\n", `{\n  "needs": ${shown},\n`));
+  }),
   blockedBy: [IntegrityError],
   hostUnchanged: () => Promise.resolve(),
 });
