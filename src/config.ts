@@ -258,10 +258,8 @@ function checkProcesses(value: unknown): number {
 }
 
 /**
- * Checks grants given by an SDK caller: each list an array of non-blank strings; host rules are
- * host rules (see `parseHostRule`; a private network one names its host exactly), environment
- * names are plain names, paths have
- * no NUL byte.
+ * Checks grants given by an SDK caller (or a project's configuration): each list an array of
+ * strings, each a grant by the one rule of its kind (`grantProblem`).
  */
 export function checkGrants(value: unknown, where = "allow"): Partial<Grants> | undefined {
   if (value === undefined) return undefined;
