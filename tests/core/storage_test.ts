@@ -58,15 +58,8 @@ const FP = "fp_" + "1".repeat(32);
 const OTHER = "fp_" + "2".repeat(32);
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-/**
- * The suite every backend passes. `concurrentSkip` says why a backend's test server cannot show
- * that concurrent writes of one key leave one whole value (the step is then listed as ignored).
- */
-async function storageSuite(
-  t: Deno.TestContext,
-  storage: EntryStorage,
-  concurrentSkip?: string,
-): Promise<void> {
+/** The suite every backend passes. */
+async function storageSuite(t: Deno.TestContext, storage: EntryStorage): Promise<void> {
   const kind = storage.description.split(":")[0];
   await t.step(
     `${kind}: get() of a missing entry is undefined`,
@@ -91,9 +84,7 @@ async function storageSuite(
     assert.deepEqual(await storage.get(FP), bytes('{"short":true}'));
   });
   await t.step({
-    name: `${kind}: concurrent put()s leave one whole entry` +
-      (concurrentSkip ? ` (skipped: ${concurrentSkip})` : ""),
-    ignore: concurrentSkip !== undefined,
+    name: `${kind}: concurrent put()s leave one whole entry`,
     fn: async () => {
       const bodies = Array.from({ length: 8 }, (_, i) => bytes(String(i).repeat(50_000 + i)));
       await Promise.all(bodies.map((b) => storage.put(OTHER, b)));
@@ -140,11 +131,7 @@ Deno.test("S3Storage passes the storage suite against s3rver on loopback", async
       AWS_REGION: "us-east-1",
     };
     const storage = await openStorage({ s3: `http://127.0.0.1:${port}/capibara/team`, env });
-    await storageSuite(
-      t,
-      storage,
-      "s3rver streams concurrent PUTs of one key into one file; S3 itself keeps one whole PUT",
-    );
+    await storageSuite(t, storage);
     await t.step("s3: each entry is one object, <prefix>/entries/<fingerprint>.json", async () => {
       await storage.put(OTHER, bytes("{}"));
       // s3rver keeps an object's bytes in "<key>._S3rver_object".
