@@ -7,23 +7,32 @@ export var readBounded = (async function (response, max) {
     }
     if (!response.body)
         return new Uint8Array();
+    return await readStream(response.body, max);
+});
+export var readStream = (async function (body, max, options = {}) {
     const chunks = [];
     let size = 0;
-    const reader = response.body.getReader();
+    const reader = body.getReader();
+    const stop = (() => reader.cancel().catch((() => { })));
+    options.signal?.addEventListener("abort", stop, { once: true });
     try {
         for (;;) {
             const { done, value } = await reader.read();
             if (done)
                 break;
             size += value.length;
-            if (size > max) {
-                await reader.cancel().catch((() => { }));
+            if (size > max)
                 throw new TooLarge();
-            }
+            options.take?.(value.length);
             chunks.push(value);
         }
     }
+    catch (error) {
+        await stop();
+        throw error;
+    }
     finally {
+        options.signal?.removeEventListener("abort", stop);
         reader.releaseLock();
     }
     return concatBytes(chunks);
@@ -39,5 +48,6 @@ export var concatBytes = (function (chunks) {
 });
 export class TooLarge extends Error {
 }
+;
 ;
 ;

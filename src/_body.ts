@@ -17,21 +17,45 @@ export async function readBounded(response: Response, max: number): Promise<Uint
     throw new TooLarge();
   }
   if (!response.body) return new Uint8Array();
+  return await readStream(response.body, max);
+}
+
+/** Options of {@linkcode readStream}. */
+export interface ReadStreamOptions {
+  /** Told each chunk's size before it is kept; refuses it by throwing. */
+  take?: (bytes: number) => void;
+  /** Ends the read early: what arrived before is returned, and the caller tells why. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The bytes of a stream, refusing more than `max` (a {@linkcode TooLarge}). On any refusal the
+ * stream is cancelled, so its sender stops.
+ */
+export async function readStream(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+  options: ReadStreamOptions = {},
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = response.body.getReader();
+  const reader = body.getReader();
+  const stop = () => reader.cancel().catch(() => {});
+  options.signal?.addEventListener("abort", stop, { once: true });
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       size += value.length;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        throw new TooLarge();
-      }
+      if (size > max) throw new TooLarge();
+      options.take?.(value.length);
       chunks.push(value);
     }
+  } catch (error) {
+    await stop();
+    throw error;
   } finally {
+    options.signal?.removeEventListener("abort", stop);
     reader.releaseLock();
   }
   return concatBytes(chunks);

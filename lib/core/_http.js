@@ -38,50 +38,39 @@ export var readBody = (async function (request, options) {
     const tooLarge = (() => new HttpError(413, "ValidationError", `The request body is larger than the Core accepts (${maxBody} bytes)`, "Send a smaller request, or raise the Core's --max-body-bytes"));
     if (declared !== null && Number(declared) > maxBody)
         throw tooLarge();
-    const chunks = [];
-    let total = 0;
     const busy = (() => new HttpError(503, "NetworkError", "The Core is receiving as many request bodies as it holds at once", "Retry in a moment", { "retry-after": "1" }));
     let taken = 0;
+    const budget = options.budget;
+    let bytes = new Uint8Array();
     try {
         if (request.body) {
-            const reader = request.body.getReader();
-            let late = false;
-            const timer = setTimeout((() => {
-                late = true;
-                reader.cancel().catch((() => { }));
-            }), options.timeoutMs);
+            const late = new AbortController();
+            const timer = setTimeout((() => late.abort()), options.timeoutMs);
             try {
-                for (;;) {
-                    const { done, value } = await reader.read();
-                    if (done)
-                        break;
-                    total += value.length;
-                    if (total > maxBody) {
-                        await reader.cancel().catch((() => { }));
-                        throw tooLarge();
-                    }
-                    if (options.budget) {
-                        if (!options.budget.take(value.length)) {
-                            await reader.cancel().catch((() => { }));
-                            throw busy();
-                        }
-                        taken += value.length;
-                    }
-                    chunks.push(value);
-                }
+                bytes = await readStream(request.body, maxBody, {
+                    signal: late.signal,
+                    take: budget &&
+                        ((size) => {
+                            if (!budget.take(size))
+                                throw busy();
+                            taken += size;
+                        }),
+                });
+            }
+            catch (error) {
+                throw error instanceof TooLarge ? tooLarge() : error;
             }
             finally {
                 clearTimeout(timer);
             }
-            if (late) {
+            if (late.signal.aborted) {
                 throw new HttpError(408, "NetworkError", `The request body did not arrive within ${options.timeoutMs / 1000} s`, "Check the network between the client and the Core");
             }
         }
     }
     finally {
-        options.budget?.give(taken);
+        budget?.give(taken);
     }
-    const bytes = concatBytes(chunks);
     try {
         return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     }
@@ -98,7 +87,7 @@ export var parseJson = (function (text) {
     }
 });
 import { CapibaraError } from "../errors.js";
-import { concatBytes } from "../_body.js";
+import { readStream, TooLarge } from "../_body.js";
 export class HttpError extends Error {
     status;
     type;

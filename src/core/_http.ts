@@ -5,7 +5,7 @@
  * @module
  */
 import { CapibaraError, type ErrorType } from "../errors.ts";
-import { concatBytes } from "../_body.ts";
+import { readStream, TooLarge } from "../_body.ts";
 
 /** A failure answered with a status and the taxonomy's error JSON. */
 export class HttpError extends Error {
@@ -139,8 +139,6 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
       "Send a smaller request, or raise the Core's --max-body-bytes",
     );
   if (declared !== null && Number(declared) > maxBody) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   const busy = () =>
     new HttpError(
       503,
@@ -151,37 +149,28 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
     );
   /** What this body took from the budget, given back once it is read (or refused). */
   let taken = 0;
+  const budget = options.budget;
+  let bytes: Uint8Array = new Uint8Array();
   try {
     if (request.body) {
-      const reader = request.body.getReader();
       // A client that sends its body slowly does not hold a request open for ever.
-      let late = false;
-      const timer = setTimeout(() => {
-        late = true;
-        reader.cancel().catch(() => {});
-      }, options.timeoutMs);
+      const late = new AbortController();
+      const timer = setTimeout(() => late.abort(), options.timeoutMs);
       try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          total += value.length;
-          if (total > maxBody) {
-            await reader.cancel().catch(() => {});
-            throw tooLarge();
-          }
-          if (options.budget) {
-            if (!options.budget.take(value.length)) {
-              await reader.cancel().catch(() => {});
-              throw busy();
-            }
-            taken += value.length;
-          }
-          chunks.push(value);
-        }
+        bytes = await readStream(request.body, maxBody, {
+          signal: late.signal,
+          take: budget &&
+            ((size) => {
+              if (!budget.take(size)) throw busy();
+              taken += size;
+            }),
+        });
+      } catch (error) {
+        throw error instanceof TooLarge ? tooLarge() : error;
       } finally {
         clearTimeout(timer);
       }
-      if (late) {
+      if (late.signal.aborted) {
         throw new HttpError(
           408,
           "NetworkError",
@@ -191,9 +180,8 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
       }
     }
   } finally {
-    options.budget?.give(taken);
+    budget?.give(taken);
   }
-  const bytes = concatBytes(chunks);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
+import { concatBytes } from "../../src/_body.ts";
 
 /** An object as s3rver's store receives it. */
 interface S3rverObject {
@@ -66,12 +67,7 @@ server.store.putObject = async function (this: S3rverStore, object: S3rverObject
   } else {
     const chunks: Uint8Array[] = [];
     for await (const chunk of object.content) chunks.push(chunk as Uint8Array);
-    content = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of chunks) {
-      content.set(chunk, at);
-      at += chunk.length;
-    }
+    content = concatBytes(chunks);
   }
   const md5 = createHash("md5").update(content).digest("hex");
   const staged = `${path}.${crypto.randomUUID()}.partial`;
