@@ -17,6 +17,9 @@ export class Memo {
         }));
         return promise;
     }
+    peek(key) {
+        return this.#pending.get(key);
+    }
     clear(key) {
         if (key === undefined)
             this.#pending.clear();

@@ -129,37 +129,27 @@ var pinningProblem = (function (requirement, language) {
             : `"${requirement}" is not pinned as "name==version" (${error.reason})`;
     }
 });
-var basicEnv = (function () {
-    const env = {};
-    for (const name of ["PATH", "HOME", "LANG", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"]) {
-        const value = Deno.env.get(name);
-        if (value !== undefined)
-            env[name] = value;
-    }
-    return env;
+var pathOnly = (function () {
+    const path = Deno.env.get("PATH");
+    return path === undefined ? {} : { PATH: path };
 });
-var compileProblem = (async function (script, options) {
-    if (options.language === "typescript")
+var bashSyntaxProblem = (async function (script, options) {
+    if (options.language !== "bash")
         return undefined;
     const dir = await Deno.makeTempDir({ prefix: "capibara_check_" });
     try {
-        const file = `${dir}/script.${options.language === "python" ? "py" : "sh"}`;
+        const file = `${dir}/script.sh`;
         await Deno.writeTextFile(file, script);
-        const spec = options.language === "python"
-            ? { program: options.python ?? "python3", args: ["-I", "-c", PY_COMPILE, file] }
-            : { program: "bash", args: ["-n", file] };
         let result;
         try {
-            result = await execCommand({ ...spec, env: basicEnv(), cwd: dir }, { timeoutMs: options.timeoutMs ?? 15_000, maxOutputBytes: 64_000 });
+            result = await execCommand({ program: "bash", args: ["-n", file], env: pathOnly(), cwd: dir }, { timeoutMs: options.timeoutMs ?? 15_000, maxOutputBytes: 64_000 });
         }
         catch (err) {
             if (err instanceof Deno.errors.NotFound)
                 return undefined;
             throw err;
         }
-        if (result.timedOut)
-            return undefined;
-        if (result.code === 0)
+        if (result.timedOut || result.code === 0)
             return undefined;
         const detail = (result.stderr.trim() || result.stdout.trim()).split(/\r?\n/).slice(-5)
             .join("\n").replaceAll(file, "script");
@@ -230,7 +220,15 @@ export var checkBundle = (async function (raw, expected) {
     }
     if (bundle.script.trim() === "")
         throw new ContractViolation("The script is empty");
-    const problem = await compileProblem(bundle.script, expected);
+    const findings = await staticChecks(bundle, {
+        python: expected.python,
+        timeoutMs: expected.timeoutMs,
+        env: Deno.env.toObject(),
+    });
+    const syntax = findings.find(((f) => f.rule === "syntax"));
+    const problem = syntax
+        ? syntax.message.replace(/^the script does not parse: /, "")
+        : await bashSyntaxProblem(bundle.script, expected);
     if (problem !== undefined) {
         throw new ContractViolation(`The script does not compile: ${problem}`);
     }
@@ -239,10 +237,6 @@ export var checkBundle = (async function (raw, expected) {
         throw new ContractViolation(`The script does not handle ${missing.join(", ")}: it must accept ` +
             `--context <json | @file.json>, --selftest and --dry-run`);
     }
-    const findings = await staticChecks(bundle, {
-        python: expected.python,
-        timeoutMs: expected.timeoutMs,
-    });
     if (findings.length > 0) {
         throw new ContractViolation(`static checks failed:\n${formatFindings(findings)}`);
     }
@@ -273,13 +267,6 @@ export class ContractViolation extends Error {
 ;
 ;
 ;
-const PY_COMPILE = "import sys\n" +
-    "path = sys.argv[1]\n" +
-    "try:\n" +
-    "    compile(open(path, encoding='utf-8').read(), 'script.py', 'exec', dont_inherit=True)\n" +
-    "except SyntaxError as exc:\n" +
-    "    print(f'{type(exc).__name__}: {exc.msg} (line {exc.lineno})', file=sys.stderr)\n" +
-    "    sys.exit(1)\n";
 ;
 ;
 ;

@@ -23,7 +23,7 @@ export var checkBaseUrl = (function (baseURL) {
     });
 });
 var loadClient = (async function () {
-    return client ??= await import("npm:openai@^7.57.0");
+    return client ??= (await import("npm:openai@^7.57.0/client")).OpenAI;
 });
 var loadContract = (async function () {
     return { ...await import("../contract/bundle.js"), ...await import("./templates.js") };
@@ -96,7 +96,7 @@ export class OpenAIGenerator {
         this.#model = options.model;
     }
     async #chat() {
-        const { default: OpenAIClient } = await loadClient();
+        const OpenAIClient = await loadClient();
         return this.#client ??= new OpenAIClient({
             baseURL: this.baseURL,
             apiKey: this.#options.apiKey,

@@ -30,6 +30,15 @@ var launchSurface = (async function (venvDir) {
     lines.push(`pyvenv.cfg: ${await describe(join(venvDir, "pyvenv.cfg"))}`);
     return lines.join("\n");
 });
+var fileStamp = (async function (probe) {
+    try {
+        const info = await Deno.stat(probe.realExecutable);
+        return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+    }
+    catch {
+        return "";
+    }
+});
 export var venvKey = (async function (pythonVersion, requirements, install = {}) {
     const lines = [pythonVersion, ...await normalisedPython(requirements)];
     if (install.sourceBuilds)
@@ -334,7 +343,7 @@ import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
 import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
-import { once } from "../_memo.js";
+import { Memo, once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
@@ -392,6 +401,9 @@ const Marker = z.object({
     install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
     index: z.string().optional(),
 });
+const PROBES = new Memo();
+const PROBE_REUSE_MS = 60_000;
+;
 ;
 const PIP_COSMETIC_SETTINGS = new Set([
     "disable-pip-version-check",
@@ -743,10 +755,24 @@ export class PythonRuntime {
         });
     }
     async #runProbe() {
+        const env = this.#probeEnv();
+        const key = JSON.stringify([this.#python, env]);
+        let known = await PROBES.get(key, (() => this.#probeNow(env)));
+        if (Date.now() - known.at > PROBE_REUSE_MS || await fileStamp(known.probe) !== known.stamp) {
+            PROBES.clear(key);
+            known = await PROBES.get(key, (() => this.#probeNow(env)));
+        }
+        return known.probe;
+    }
+    async #probeNow(env) {
+        const probe = await this.#probeInterpreter(env);
+        return { probe, at: Date.now(), stamp: await fileStamp(probe) };
+    }
+    async #probeInterpreter(env) {
         const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
             "sys.version_info[1], sys.base_prefix, sys.executable, " +
             "os.path.realpath(sys.executable)]))";
-        const result = await this.#run(this.#python, ["-I", "-S", "-c", code], this.#probeEnv(), {
+        const result = await this.#run(this.#python, ["-I", "-S", "-c", code], env, {
             cwd: "/",
             timeoutMs: PROBE_TIMEOUT_MS,
         });

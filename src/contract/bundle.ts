@@ -101,9 +101,9 @@ export function extractJson(content: string): unknown {
 export interface CheckBundleOptions {
   /** The language that was asked for. */
   language: Language;
-  /** Python interpreter for the compile check (default `python3` on PATH). */
+  /** Python interpreter that parses and compiles the script (default `python3` on PATH). */
   python?: string;
-  /** Time limit of each compile check in milliseconds (default 15000). */
+  /** Time limit of each analysis in milliseconds (default 15000). */
   timeoutMs?: number;
 }
 
@@ -181,49 +181,34 @@ function pinningProblem(requirement: string, language: Language): string | undef
   }
 }
 
-function basicEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ["PATH", "HOME", "LANG", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
+function pathOnly(): Record<string, string> {
+  const path = Deno.env.get("PATH");
+  return path === undefined ? {} : { PATH: path };
 }
 
-const PY_COMPILE = "import sys\n" +
-  "path = sys.argv[1]\n" +
-  "try:\n" +
-  "    compile(open(path, encoding='utf-8').read(), 'script.py', 'exec', dont_inherit=True)\n" +
-  "except SyntaxError as exc:\n" +
-  "    print(f'{type(exc).__name__}: {exc.msg} (line {exc.lineno})', file=sys.stderr)\n" +
-  "    sys.exit(1)\n";
-
-/** Compile check of the script; returns the compiler's complaint, or undefined when it compiles. */
-async function compileProblem(
+/** `bash -n`'s complaint about a bash script, or undefined when it parses (or is not bash). */
+async function bashSyntaxProblem(
   script: string,
   options: CheckBundleOptions,
 ): Promise<string | undefined> {
-  if (options.language === "typescript") return undefined;
+  if (options.language !== "bash") return undefined;
   const dir = await Deno.makeTempDir({ prefix: "capibara_check_" });
   try {
-    const file = `${dir}/script.${options.language === "python" ? "py" : "sh"}`;
+    const file = `${dir}/script.sh`;
     await Deno.writeTextFile(file, script);
-    const spec = options.language === "python"
-      ? { program: options.python ?? "python3", args: ["-I", "-c", PY_COMPILE, file] }
-      : { program: "bash", args: ["-n", file] };
     let result;
     try {
+      // -n reads the script without running any of it.
       result = await execCommand(
-        { ...spec, env: basicEnv(), cwd: dir },
+        { program: "bash", args: ["-n", file], env: pathOnly(), cwd: dir },
         { timeoutMs: options.timeoutMs ?? 15_000, maxOutputBytes: 64_000 },
       );
     } catch (err) {
-      // No interpreter to compile with: the run itself reports that as a DependencyError.
+      // No bash: the run itself reports that as a DependencyError.
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw err;
     }
-    if (result.timedOut) return undefined;
-    if (result.code === 0) return undefined;
+    if (result.timedOut || result.code === 0) return undefined;
     const detail = (result.stderr.trim() || result.stdout.trim()).split(/\r?\n/).slice(-5)
       .join("\n").replaceAll(file, "script");
     return detail || `exit code ${result.code}`;
@@ -323,7 +308,18 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
   }
 
   if (bundle.script.trim() === "") throw new ContractViolation("The script is empty");
-  const problem = await compileProblem(bundle.script, expected);
+  // A Python or TypeScript script is parsed (and Python's compiled) by its static analysis, in
+  // the sandbox where there is one: a syntax error is said first, as the compiler's.
+  const findings = await staticChecks(bundle, {
+    python: expected.python,
+    timeoutMs: expected.timeoutMs,
+    // The user's PATH (and pyenv's variables) find the interpreter; the analysis gets none.
+    env: Deno.env.toObject(),
+  });
+  const syntax = findings.find((f) => f.rule === "syntax");
+  const problem = syntax
+    ? syntax.message.replace(/^the script does not parse: /, "")
+    : await bashSyntaxProblem(bundle.script, expected);
   if (problem !== undefined) {
     throw new ContractViolation(`The script does not compile: ${problem}`);
   }
@@ -338,10 +334,6 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
     );
   }
 
-  const findings = await staticChecks(bundle, {
-    python: expected.python,
-    timeoutMs: expected.timeoutMs,
-  });
   if (findings.length > 0) {
     throw new ContractViolation(`static checks failed:\n${formatFindings(findings)}`);
   }

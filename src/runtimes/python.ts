@@ -23,7 +23,7 @@ import {
   removeIfExists,
   statSyncOrNull,
 } from "../_fs.ts";
-import { once } from "../_memo.ts";
+import { Memo, once } from "../_memo.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
@@ -174,6 +174,28 @@ interface Probe {
   /** `sys.executable`, and its real path. */
   executable: string;
   realExecutable: string;
+}
+
+/** A probe kept for the process, when it was made, and its real executable's identity then. */
+interface SharedProbe {
+  probe: Probe;
+  at: number;
+  stamp: string;
+}
+
+/** Probes of this process, per interpreter command and look-up environment. */
+const PROBES = new Memo<string, SharedProbe>();
+/** How long a probe is reused: a long-lived process (the runner, a Core) sees a new Python. */
+const PROBE_REUSE_MS = 60_000;
+
+/** The real executable's identity: another file there (a reinstall, an upgrade) differs. */
+async function fileStamp(probe: Probe): Promise<string> {
+  try {
+    const info = await Deno.stat(probe.realExecutable);
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+  } catch {
+    return "";
+  }
 }
 
 /** Where pip's configuration sends an install: what {@linkcode pipSettings} reads. */
@@ -989,13 +1011,34 @@ export class PythonRuntime implements Runtime {
     );
   }
 
+  /**
+   * The interpreter's probe, shared by the runtimes of this process that name the same command
+   * with the same look-up variables (each SDK instance has its own runtime): reused for a minute
+   * while the real executable is the same file, so that a changed Python is seen.
+   */
   async #runProbe(): Promise<Probe> {
+    const env = this.#probeEnv();
+    const key = JSON.stringify([this.#python, env]);
+    let known = await PROBES.get(key, () => this.#probeNow(env));
+    if (Date.now() - known.at > PROBE_REUSE_MS || await fileStamp(known.probe) !== known.stamp) {
+      PROBES.clear(key);
+      known = await PROBES.get(key, () => this.#probeNow(env));
+    }
+    return known.probe;
+  }
+
+  async #probeNow(env: Record<string, string>): Promise<SharedProbe> {
+    const probe = await this.#probeInterpreter(env);
+    return { probe, at: Date.now(), stamp: await fileStamp(probe) };
+  }
+
+  async #probeInterpreter(env: Record<string, string>): Promise<Probe> {
     const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
       "sys.version_info[1], sys.base_prefix, sys.executable, " +
       "os.path.realpath(sys.executable)]))";
     // Isolated and without site (-I -S), from a neutral directory, with only PATH and the locale:
     // nothing of the project, the user's site-packages or PYTHON* variables is imported.
-    const result = await this.#run(this.#python, ["-I", "-S", "-c", code], this.#probeEnv(), {
+    const result = await this.#run(this.#python, ["-I", "-S", "-c", code], env, {
       cwd: "/",
       timeoutMs: PROBE_TIMEOUT_MS,
     });

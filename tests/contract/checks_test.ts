@@ -297,14 +297,40 @@ Deno.test({
       { sandbox: recording, env: { PATH: "/usr/bin:/bin" } },
     );
     assertFinding(bad, "shell-execution", 2, /subprocess\.run/);
-    // The probe and the analysis, each confined: no network, nothing writable but its temp dir.
-    assert.equal(policies.length, 2);
+    // The analysis, confined: no network, nothing writable but its temp dir. It worked, so no
+    // probe of the sandbox was needed.
+    assert.equal(policies.length, 1);
     for (const policy of policies) {
       assert.deepEqual(policy.network, []);
       assert.deepEqual(policy.write, []);
       assert.ok(policy.maxProcesses <= 16 && policy.memoryBytes <= 1024 ** 3);
     }
   },
+});
+
+Deno.test("staticChecks() analyses unconfined where the interpreter cannot start in the sandbox, and tells that from a script's failure", async () => {
+  // A backend that says it is there, and in which nothing starts (not bwrap's own refusal).
+  let wraps = 0;
+  const dead: SandboxBackend = {
+    name: "dead",
+    available: () => Promise.resolve({ ok: true }),
+    wrap(spec) {
+      wraps++;
+      return Promise.resolve({
+        spec: { ...spec, program: "/bin/sh", args: ["-c", "echo cannot start >&2; exit 127"] },
+        close: () => Promise.resolve(),
+      });
+    },
+  };
+  const env = { PATH: "/usr/bin:/bin" };
+  const script = bundle("python", "import subprocess\nsubprocess.run(['ls'])\n");
+  // The analysis fails there; a probe (one import) fails too: so it is the sandbox, and the
+  // analysis runs as where none exists, and still finds what the script does.
+  assertFinding(await staticChecks(script, { sandbox: dead, env }), "shell-execution", 2);
+  assert.equal(wraps, 2);
+  // Known for the process: the next analysis does not try the sandbox again.
+  assertFinding(await staticChecks(script, { sandbox: dead, env }), "shell-execution", 2);
+  assert.equal(wraps, 2);
 });
 
 Deno.test("staticChecks() finds python on the env option's PATH, never on the process's", async () => {

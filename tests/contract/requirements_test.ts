@@ -208,7 +208,9 @@ for original, ours in json.load(sys.stdin):
         wrong.append([original, ours, "extras"])
     if a.specifier != b.specifier:
         wrong.append([original, ours, "specifier"])
-    if any(outcome(a.marker, e) != outcome(b.marker, e) for e in envs):
+    # Markers packaging prints alike are one tree: only those it prints differently are evaluated.
+    if str(a.marker) != str(b.marker) and \
+            any(outcome(a.marker, e) != outcome(b.marker, e) for e in envs):
         wrong.append([original, ours, "marker"])
 print(json.dumps({"checked": checked, "wrong": wrong}))
 `;

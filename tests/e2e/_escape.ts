@@ -17,6 +17,7 @@ import { CapibaraError } from "../../src/errors.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { OS_SANDBOX } from "../helpers/cli.ts";
 import { fixedGenerator } from "../helpers/fake_llm.ts";
+import { PYTHON_PATH } from "../helpers/python.ts";
 import { commandLines } from "../helpers/processes.ts";
 
 /**
@@ -206,7 +207,7 @@ export function capibaraFor(a: Attack, project = a.project ?? PROJECT): Capibara
     cacheDir: CACHE,
     generator: fixedGenerator(bundle),
     env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      PATH: PYTHON_PATH,
       HOME,
       SECRET_TOKEN: ENV_SECRET,
       GRANTED_VAR: "granted-value",

@@ -205,6 +205,22 @@ Deno.test("checkBundle() rejects a python script with a syntax error", async () 
   assert.match(err.reason, /line \d+/);
 });
 
+Deno.test("checkBundle() rejects a python script that parses but does not compile", async () => {
+  // The parser lets these through; Python's compiler refuses them, so the script could never run.
+  for (
+    const [body, why] of [
+      ["nonlocal undeclared\nreturn {}", /no binding for nonlocal 'undeclared'/],
+      ["def inner(a, a):\n    pass\nreturn {}", /duplicate argument 'a'/],
+      ["x = 1\nglobal x\nreturn {}", /assigned to before global declaration/],
+    ] as const
+  ) {
+    const err = await rejection(checkBundle(bundleObject({ body }), { language: "python" }));
+    assert.match(err.reason, /does not compile: SyntaxError: /, body);
+    assert.match(err.reason, why);
+    assert.match(err.reason, /\(line \d+\)/);
+  }
+});
+
 Deno.test("checkBundle() rejects a script that does not handle --selftest", async () => {
   const raw = bundleObject();
   raw.script = (raw.script as string)

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { platformBackend } from "../../src/sandbox/mod.ts";
+import { PYTHON_PATH } from "./python.ts";
 
 const backend = platformBackend();
 /** Whether the OS sandbox is there: runs of Python and bash scripts need it. */
@@ -74,12 +75,13 @@ export interface RunCliOptions {
 export const CLI: string = join(REPO, "cli.ts");
 
 /**
- * The environment of a command a test starts: this process's `PATH`, `HOME` and `DENO_DIR`, no
- * colour, no runner of the user's (`CAPIBARA_RUNNER=0`), then `extra`.
+ * The environment of a command a test starts: this process's `PATH` (the real Python's folder
+ * first, see `python.ts`), `HOME` and `DENO_DIR`, no colour, no runner of the user's
+ * (`CAPIBARA_RUNNER=0`), then `extra`.
  */
 export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    PATH: PYTHON_PATH,
     HOME: Deno.env.get("HOME") ?? "/tmp",
     NO_COLOR: "1",
     // A runner of the user's (capibara runner) never serves a test's command, unless asked.

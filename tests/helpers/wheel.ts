@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { PYTHON } from "./python.ts";
+
 /** What {@linkcode buildWheel} packs. */
 export interface WheelSpec {
   /** Distribution name, e.g. `capibara-fixture`. */
@@ -50,7 +52,7 @@ print(path)
  */
 export async function buildWheel(dir: string, spec: WheelSpec): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
-  const { code, stdout, stderr } = await new Deno.Command("python3", {
+  const { code, stdout, stderr } = await new Deno.Command(PYTHON, {
     args: ["-c", BUILDER, dir, spec.name, spec.version, JSON.stringify(spec.module)],
     stdout: "piped",
     stderr: "piped",
@@ -145,7 +147,7 @@ export async function buildSdist(dir: string, spec: SdistSpec): Promise<string> 
   const backend = BACKEND
     .replace("%SPEC%", () => JSON.stringify(JSON.stringify([spec.name, spec.version, spec.module])))
     .replace("%CODE%", () => code);
-  const { code: exit, stdout, stderr } = await new Deno.Command("python3", {
+  const { code: exit, stdout, stderr } = await new Deno.Command(PYTHON, {
     args: ["-c", SDIST_BUILDER, dir, spec.name, spec.version, backend],
     stdout: "piped",
     stderr: "piped",

@@ -49,6 +49,43 @@ Deno.test("PythonRuntime.describe() throws DependencyError when Python is missin
   }
 });
 
+Deno.test("PythonRuntime probes an interpreter once for the runtimes of a process, and again once it fails", async () => {
+  // A python3 that counts its starts, then runs the real one.
+  const dir = await Deno.makeTempDir({ prefix: "capibara_probe_" });
+  try {
+    const real = new TextDecoder().decode(
+      (await new Deno.Command("python3", { args: ["-c", "import sys; print(sys.executable)"] })
+        .output()).stdout,
+    ).trim();
+    const log = join(dir, "starts");
+    const wrapper = join(dir, "python3");
+    await Deno.writeTextFile(wrapper, `#!/bin/sh\necho start >> '${log}'\nexec '${real}' "$@"\n`);
+    await Deno.chmod(wrapper, 0o755);
+    const starts = async () =>
+      (await Deno.readTextFile(log).catch(() => "")).split("\n").length - 1;
+    const env = { PATH: `${dir}:/usr/bin:/bin` };
+
+    const first = await new PythonRuntime({ env }).describe();
+    assert.equal(await starts(), 1);
+    // Another runtime (another SDK instance) of the same command and variables: no new start.
+    assert.deepEqual(await new PythonRuntime({ env }).describe(), first);
+    assert.equal(await starts(), 1);
+    // Other variables are another look-up (pyenv reads its own): probed afresh.
+    await new PythonRuntime({ env: { ...env, PYENV_VERSION: "system" } }).describe();
+    assert.equal(await starts(), 2);
+
+    // A probe that failed is not kept: the next runtime tries again, and finds the repaired one.
+    const broken = { PATH: `${dir}:/usr/bin:/bin`, LANG: "C.broken" };
+    await Deno.writeTextFile(wrapper, `#!/bin/sh\necho start >> '${log}'\nexit 3\n`);
+    await assert.rejects(() => new PythonRuntime({ env: broken }).describe(), DependencyError);
+    await Deno.writeTextFile(wrapper, `#!/bin/sh\necho start >> '${log}'\nexec '${real}' "$@"\n`);
+    assert.deepEqual(await new PythonRuntime({ env: broken }).describe(), first);
+    assert.equal(await starts(), 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
   assert.deepEqual(
     normaliseRequirements(["Pillow == 10.0.0", "numpy==1.26.4", "pillow==10.0.0", "A_b.C[Z,y]==1"]),

@@ -125,10 +125,7 @@ var runAnalyzer = (async function (interpreter, dir, backend, timeoutMs) {
     }
 });
 var runsConfined = (function (backend, interpreter) {
-    let memo = confinable.get(backend);
-    if (!memo)
-        confinable.set(backend, memo = new Memo());
-    return memo.get(interpreter.exe, (async () => {
+    return confinableMemo(backend).get(interpreter.exe, (async () => {
         if (!(await backend.available()).ok)
             return false;
         const dir = await analysisDir("import os\n");
@@ -144,11 +141,25 @@ var runsConfined = (function (backend, interpreter) {
         }
     }));
 });
-var unconfined = (function (backend, interpreter) {
-    const memo = confinable.get(backend);
-    memo?.clear(interpreter.exe);
-    memo?.get(interpreter.exe, (() => Promise.resolve(false)));
-    return undefined;
+var confinableMemo = (function (backend) {
+    let memo = confinable.get(backend);
+    if (!memo)
+        confinable.set(backend, memo = new Memo());
+    return memo;
+});
+var knownConfinable = (function (backend, interpreter, runs) {
+    const memo = confinableMemo(backend);
+    memo.clear(interpreter.exe);
+    memo.get(interpreter.exe, (() => Promise.resolve(runs)));
+    return runs ? backend : undefined;
+});
+var firstBackend = (async function (backend, interpreter) {
+    if (!backend)
+        return undefined;
+    const known = confinable.get(backend)?.peek(interpreter.exe);
+    if (known !== undefined)
+        return (await known.catch((() => false))) ? backend : undefined;
+    return (await backend.available()).ok ? backend : undefined;
 });
 var analysePython = (async function (script, options) {
     const path = options.env.PATH ?? DEFAULT_PATH;
@@ -164,9 +175,7 @@ var analysePython = (async function (script, options) {
     const interpreter = await interpreters.get(JSON.stringify([program, lookupEnv]), (() => resolveInterpreter(program, lookupEnv)));
     if (!interpreter)
         return undefined;
-    let backend = options.backend && await runsConfined(options.backend, interpreter)
-        ? options.backend
-        : undefined;
+    let backend = await firstBackend(options.backend, interpreter);
     const dir = await analysisDir(script);
     try {
         for (;;) {
@@ -178,17 +187,24 @@ var analysePython = (async function (script, options) {
                 const why = error instanceof Error ? error.message : String(error);
                 if (!backend)
                     return `the python analysis failed: ${why}`;
-                backend = unconfined(backend, interpreter);
+                backend = knownConfinable(backend, interpreter, false);
                 continue;
             }
             if (out.timedOut) {
                 return `the python analysis did not finish within ${options.timeoutMs} ms`;
             }
             const analysis = out.code === 0 ? parseAnalysis(out.stdout) : undefined;
-            if (analysis)
+            if (analysis) {
+                if (backend)
+                    knownConfinable(backend, interpreter, true);
                 return analysis;
+            }
             if (backend && /^bwrap:/m.test(out.stderr)) {
-                backend = unconfined(backend, interpreter);
+                backend = knownConfinable(backend, interpreter, false);
+                continue;
+            }
+            if (backend && !(await runsConfined(backend, interpreter))) {
+                backend = undefined;
                 continue;
             }
             return `the python analysis failed: ${tail(out.stderr || out.stdout, 300) || "no output"}`;
@@ -432,6 +448,8 @@ const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
 const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
 const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
 const ANALYSIS_MAX_PROCESSES = 8;
+;
+;
 ;
 ;
 ;

@@ -21,8 +21,12 @@ def analyse(source, depth=0):
     out = {"imports": [], "calls": [], "strings": [], "env": []}
     try:
         tree = ast.parse(source, "script.py")
+        # What the parser lets through and the compiler refuses ('return' outside a function, a
+        # nonlocal at module level): the script must compile, and it is compiled here, confined.
+        if depth == 0:
+            compile(tree, "script.py", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        out["syntax_error"] = "%s (line %s)" % (exc.msg, exc.lineno)
+        out["syntax_error"] = "%s: %s (line %s)" % (type(exc).__name__, exc.msg, exc.lineno)
         out["syntax_line"] = exc.lineno
         return out
     except (ValueError, RecursionError, MemoryError) as exc:

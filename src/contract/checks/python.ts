@@ -234,11 +234,12 @@ async function runAnalyzer(
   }
 }
 
-/** Whether the interpreter runs inside `backend` here (probed once per backend and interpreter). */
+/**
+ * Whether the interpreter runs inside `backend` here: known once an analysis ran there, else
+ * probed with a script of one import when one failed there (once per backend and interpreter).
+ */
 function runsConfined(backend: SandboxBackend, interpreter: Interpreter): Promise<boolean> {
-  let memo = confinable.get(backend);
-  if (!memo) confinable.set(backend, memo = new Memo());
-  return memo.get(interpreter.exe, async () => {
+  return confinableMemo(backend).get(interpreter.exe, async () => {
     if (!(await backend.available()).ok) return false;
     const dir = await analysisDir("import os\n");
     try {
@@ -252,12 +253,33 @@ function runsConfined(backend: SandboxBackend, interpreter: Interpreter): Promis
   });
 }
 
-/** Remembers, for this process, that `interpreter` does not run inside `backend`. */
-function unconfined(backend: SandboxBackend, interpreter: Interpreter): undefined {
-  const memo = confinable.get(backend);
-  memo?.clear(interpreter.exe);
-  memo?.get(interpreter.exe, () => Promise.resolve(false));
-  return undefined;
+function confinableMemo(backend: SandboxBackend): Memo<string, boolean> {
+  let memo = confinable.get(backend);
+  if (!memo) confinable.set(backend, memo = new Memo());
+  return memo;
+}
+
+/** Remembers, for this process, whether `interpreter` runs inside `backend`. */
+function knownConfinable(
+  backend: SandboxBackend,
+  interpreter: Interpreter,
+  runs: boolean,
+): SandboxBackend | undefined {
+  const memo = confinableMemo(backend);
+  memo.clear(interpreter.exe);
+  memo.get(interpreter.exe, () => Promise.resolve(runs));
+  return runs ? backend : undefined;
+}
+
+/** The backend to try first: none where it is known not to run, or is not there. */
+async function firstBackend(
+  backend: SandboxBackend | undefined,
+  interpreter: Interpreter,
+): Promise<SandboxBackend | undefined> {
+  if (!backend) return undefined;
+  const known = confinable.get(backend)?.peek(interpreter.exe);
+  if (known !== undefined) return (await known.catch(() => false)) ? backend : undefined;
+  return (await backend.available()).ok ? backend : undefined;
 }
 
 /** Runs the `ast` analysis; a string is why it could not run (a finding); undefined: no python. */
@@ -278,9 +300,7 @@ async function analysePython(
     () => resolveInterpreter(program, lookupEnv),
   );
   if (!interpreter) return undefined;
-  let backend = options.backend && await runsConfined(options.backend, interpreter)
-    ? options.backend
-    : undefined;
+  let backend = await firstBackend(options.backend, interpreter);
   const dir = await analysisDir(script);
   try {
     for (;;) {
@@ -290,18 +310,26 @@ async function analysePython(
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         if (!backend) return `the python analysis failed: ${why}`;
-        // The sandbox worked at the probe and cannot wrap now: go on as where none exists.
-        backend = unconfined(backend, interpreter);
+        // The sandbox cannot wrap here (or no longer): go on as where none exists.
+        backend = knownConfinable(backend, interpreter, false);
         continue;
       }
       if (out.timedOut) {
         return `the python analysis did not finish within ${options.timeoutMs} ms`;
       }
       const analysis = out.code === 0 ? parseAnalysis(out.stdout) : undefined;
-      if (analysis) return analysis;
+      if (analysis) {
+        if (backend) knownConfinable(backend, interpreter, true);
+        return analysis;
+      }
       if (backend && /^bwrap:/m.test(out.stderr)) {
-        // The sandbox worked at the probe and broke since: go on as where none exists.
-        backend = unconfined(backend, interpreter);
+        // The sandbox broke: go on as where none exists.
+        backend = knownConfinable(backend, interpreter, false);
+        continue;
+      }
+      // Whether it is the script or the sandbox that failed: an analysis of one import says.
+      if (backend && !(await runsConfined(backend, interpreter))) {
+        backend = undefined;
         continue;
       }
       return `the python analysis failed: ${tail(out.stderr || out.stdout, 300) || "no output"}`;
