@@ -30,6 +30,23 @@ var launchSurface = (async function (venvDir) {
     lines.push(`pyvenv.cfg: ${await describe(join(venvDir, "pyvenv.cfg"))}`);
     return lines.join("\n");
 });
+var stillRead = (async function (known) {
+    const read = known.info.read;
+    if (!read || Date.now() - known.at > PROBE_REUSE_MS)
+        return false;
+    for (const [path, stamp] of Object.entries(read)) {
+        let now = "";
+        try {
+            const s = await Deno.stat(path);
+            now = [s.dev, s.ino, s.size, s.mtime?.getTime(), s.ctime?.getTime()].join(":");
+        }
+        catch {
+        }
+        if (now !== stamp)
+            return false;
+    }
+    return true;
+});
 var fileStamp = (async function (probe) {
     try {
         const info = await Deno.stat(probe.realExecutable);
@@ -403,6 +420,8 @@ const Marker = z.object({
 });
 const PROBES = new Memo();
 const PROBE_REUSE_MS = 60_000;
+const PIP_INFOS = new Memo();
+;
 ;
 ;
 const PIP_COSMETIC_SETTINGS = new Set([
@@ -442,13 +461,26 @@ const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
 const PIP_INFO_CODE = `
 import json, os, sys
 import pip
+def stamp(path):
+    # What the query read, as its caller compares it later: another file there, or another
+    # content (size, times), differs; "" is a file that is not there.
+    try:
+        s = os.stat(path)
+    except OSError:
+        return ""
+    return "%d:%d:%d:%d:%d" % (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns // 1000000,
+                               s.st_ctime_ns // 1000000)
+read = None
 try:
     # What \`pip config list\` prints, without parsing its text.
     from pip._internal.configuration import Configuration
     configuration = Configuration(isolated=False)
+    files = [path for _, paths in configuration.iter_config_files() for path in paths]
+    read = {path: stamp(path) for path in files + [pip.__file__]}
     configuration.load()
     items = {key: str(value) for key, value in configuration.items()}
 except Exception:
+    read = None
     import ast, subprocess
     listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
                             capture_output=True, text=True, check=True).stdout
@@ -457,16 +489,20 @@ except Exception:
         key, sep, value = line.partition("=")
         if sep:
             items[key] = str(ast.literal_eval(value))
-print(json.dumps({
+info = {
     "version": pip.__version__,
     "dir": os.path.dirname(os.path.abspath(pip.__file__)),
     "items": items,
-}))
+}
+if read is not None:
+    info["read"] = read
+print(json.dumps(info))
 `;
 const PipInfo = z.object({
     version: z.string(),
     dir: z.string(),
     items: z.record(z.string()),
+    read: z.record(z.string()).optional(),
 });
 ;
 ;
@@ -738,13 +774,24 @@ export class PythonRuntime {
         });
     }
     async #pipInfo(probe) {
-        const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], this.#baseEnv(), {
+        const env = this.#baseEnv();
+        const key = JSON.stringify([probe.executable, env]);
+        let known = await PIP_INFOS.get(key, (() => this.#pipInfoNow(probe, env)));
+        if (!(await stillRead(known))) {
+            PIP_INFOS.clear(key);
+            known = await PIP_INFOS.get(key, (() => this.#pipInfoNow(probe, env)));
+        }
+        return known.info;
+    }
+    async #pipInfoNow(probe, env) {
+        const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], env, {
             cwd: "/",
             timeoutMs: PROBE_TIMEOUT_MS,
         });
         if (result.code === 0) {
             try {
-                return PipInfo.parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+                const info = PipInfo.parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+                return { info, at: Date.now() };
             }
             catch {
             }

@@ -188,6 +188,36 @@ const PROBES = new Memo<string, SharedProbe>();
 /** How long a probe is reused: a long-lived process (the runner, a Core) sees a new Python. */
 const PROBE_REUSE_MS = 60_000;
 
+/** pip's answer kept for the process, and when it was asked. */
+interface SharedPipInfo {
+  info: PipInfo;
+  at: number;
+}
+
+/** pip's answers of this process, per interpreter and environment. */
+const PIP_INFOS = new Memo<string, SharedPipInfo>();
+
+/**
+ * Whether pip's answer still holds: asked within a minute, and every file it read (its
+ * configuration files, there or not, and pip itself) is as it was. An answer that does not say
+ * what it read is asked again.
+ */
+async function stillRead(known: SharedPipInfo): Promise<boolean> {
+  const read = known.info.read;
+  if (!read || Date.now() - known.at > PROBE_REUSE_MS) return false;
+  for (const [path, stamp] of Object.entries(read)) {
+    let now = "";
+    try {
+      const s = await Deno.stat(path);
+      now = [s.dev, s.ino, s.size, s.mtime?.getTime(), s.ctime?.getTime()].join(":");
+    } catch {
+      // not there
+    }
+    if (now !== stamp) return false;
+  }
+  return true;
+}
+
 /** The real executable's identity: another file there (a reinstall, an upgrade) differs. */
 async function fileStamp(probe: Probe): Promise<string> {
   try {
@@ -565,13 +595,26 @@ function settingsEnv(settings: PipSettings): Record<string, string> {
 const PIP_INFO_CODE = `
 import json, os, sys
 import pip
+def stamp(path):
+    # What the query read, as its caller compares it later: another file there, or another
+    # content (size, times), differs; "" is a file that is not there.
+    try:
+        s = os.stat(path)
+    except OSError:
+        return ""
+    return "%d:%d:%d:%d:%d" % (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns // 1000000,
+                               s.st_ctime_ns // 1000000)
+read = None
 try:
     # What \`pip config list\` prints, without parsing its text.
     from pip._internal.configuration import Configuration
     configuration = Configuration(isolated=False)
+    files = [path for _, paths in configuration.iter_config_files() for path in paths]
+    read = {path: stamp(path) for path in files + [pip.__file__]}
     configuration.load()
     items = {key: str(value) for key, value in configuration.items()}
 except Exception:
+    read = None
     import ast, subprocess
     listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
                             capture_output=True, text=True, check=True).stdout
@@ -580,17 +623,22 @@ except Exception:
         key, sep, value = line.partition("=")
         if sep:
             items[key] = str(ast.literal_eval(value))
-print(json.dumps({
+info = {
     "version": pip.__version__,
     "dir": os.path.dirname(os.path.abspath(pip.__file__)),
     "items": items,
-}))
+}
+if read is not None:
+    info["read"] = read
+print(json.dumps(info))
 `;
 
 const PipInfo = z.object({
   version: z.string(),
   dir: z.string(),
   items: z.record(z.string()),
+  /** The files the query read (pip's configuration files and pip itself), with their stamps. */
+  read: z.record(z.string()).optional(),
 });
 type PipInfo = z.Infer<typeof PipInfo>;
 
@@ -988,16 +1036,32 @@ export class PythonRuntime implements Runtime {
 
   /** The host's pip: its version, where it lives, and its configuration items. */
   async #pipInfo(probe: Probe): Promise<PipInfo> {
+    const env = this.#baseEnv();
+    const key = JSON.stringify([probe.executable, env]);
+    let known = await PIP_INFOS.get(key, () => this.#pipInfoNow(probe, env));
+    if (!(await stillRead(known))) {
+      PIP_INFOS.clear(key);
+      known = await PIP_INFOS.get(key, () => this.#pipInfoNow(probe, env));
+    }
+    return known.info;
+  }
+
+  /**
+   * pip's answer now. The query costs a new environment about 0.3 s (pip imports most of itself
+   * to read its configuration); the runtimes of a process share it while nothing it read changed.
+   */
+  async #pipInfoNow(probe: Probe, env: Record<string, string>): Promise<SharedPipInfo> {
     // Isolated (-I: no script or current directory on sys.path, no PYTHON* variables, no user
     // site) from a neutral directory: a `json.py` a script left in the project is never imported.
     // pip's own variables (PIP_*, HOME for pip.conf) stay: they are what this query reads.
-    const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], this.#baseEnv(), {
+    const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], env, {
       cwd: "/",
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (result.code === 0) {
       try {
-        return PipInfo.parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+        const info = PipInfo.parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
+        return { info, at: Date.now() };
       } catch {
         // reported below
       }

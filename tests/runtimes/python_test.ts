@@ -26,6 +26,7 @@ import {
   runImport,
   venvDirs,
   venvOf,
+  WHEELS,
 } from "./_python.ts";
 
 Deno.test("PythonRuntime.describe() reports the interpreter's major.minor version", async () => {
@@ -84,6 +85,36 @@ Deno.test("PythonRuntime probes an interpreter once for the runtimes of a proces
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("PythonRuntime.prepare() reads pip's configuration again once a file pip read changed", async () => {
+  await using fx = await fixture();
+  const conf = join(fx.tmp.path, "pip.conf");
+  const env = { ...fx.env, PIP_CONFIG_FILE: conf };
+  delete (env as Record<string, string>).PIP_FIND_LINKS;
+  const options = { cacheDir: fx.cacheDir, ...quiet };
+  await Deno.writeTextFile(conf, `[global]\nno-index = true\nfind-links = ${WHEELS}\n`);
+  const v1 = await new PythonRuntime({ env }).prepare(
+    manifest([`${FIXTURE}==1.0.0`]),
+    fx.scriptDir,
+    options,
+  );
+  assert.match(await runImport(v1, fx.scriptDir), /^fixture 1\.0\.0\n/);
+  // The user's pip.conf now names a folder without the wheels: the next install in this process
+  // (another SDK instance, the runner) must go where it says, not where it said.
+  await Deno.writeTextFile(conf, `[global]\nno-index = true\nfind-links = ${fx.tmp.path}/none\n`);
+  await assert.rejects(
+    () =>
+      new PythonRuntime({ env }).prepare(manifest([`${FIXTURE}==2.0.0`]), fx.scriptDir, options),
+    DependencyError,
+  );
+  await Deno.writeTextFile(conf, `[global]\nno-index = true\nfind-links = ${WHEELS}\n`);
+  const v2 = await new PythonRuntime({ env }).prepare(
+    manifest([`${FIXTURE}==2.0.0`]),
+    fx.scriptDir,
+    options,
+  );
+  assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
 });
 
 Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
