@@ -17,9 +17,6 @@ export class Memo {
         }));
         return promise;
     }
-    peek(key) {
-        return this.#pending.get(key);
-    }
     clear(key) {
         if (key === undefined)
             this.#pending.clear();

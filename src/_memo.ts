@@ -23,11 +23,6 @@ export class Memo<K, V> {
     return promise;
   }
 
-  /** The value of `key` when it is known or being computed; undefined else (nothing starts). */
-  peek(key: K): Promise<V> | undefined {
-    return this.#pending.get(key);
-  }
-
   /** Forgets `key` (or everything). */
   clear(key?: K): void {
     if (key === undefined) this.#pending.clear();

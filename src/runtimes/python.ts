@@ -209,7 +209,8 @@ async function stillRead(known: SharedPipInfo): Promise<boolean> {
     let now = "";
     try {
       const s = await Deno.stat(path);
-      now = [s.dev, s.ino, s.size, s.mtime?.getTime(), s.ctime?.getTime()].join(":");
+      const ctime = s.ctime ? Math.floor(s.ctime.getTime() / 1000) : undefined;
+      now = [s.dev, s.ino, s.size, s.mtime?.getTime(), ctime].join(":");
     } catch {
       // not there
     }
@@ -602,8 +603,9 @@ def stamp(path):
         s = os.stat(path)
     except OSError:
         return ""
+    # Milliseconds of the modification time, seconds of the change time (what Deno's stat has).
     return "%d:%d:%d:%d:%d" % (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns // 1000000,
-                               s.st_ctime_ns // 1000000)
+                               s.st_ctime_ns // 1000000000)
 read = None
 try:
     # What \`pip config list\` prints, without parsing its text.

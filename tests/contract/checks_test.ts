@@ -333,6 +333,71 @@ Deno.test("staticChecks() analyses unconfined where the interpreter cannot start
   assert.equal(wraps, 2);
 });
 
+Deno.test({
+  name:
+    "staticChecks() never analyses unconfined once the sandbox worked in the process: a failure there refuses the script",
+  ignore: !sandboxAvailable,
+  async fn() {
+    const real = platformBackend()!;
+    let mode: "work" | "fail" | "throw" = "work";
+    let wraps = 0;
+    const flaky: SandboxBackend = {
+      name: "flaky",
+      available: () => real.available(),
+      async wrap(spec, policy) {
+        wraps++;
+        if (mode === "throw") throw new Error("cannot set the sandbox up");
+        const wrapped = await real.wrap(spec, policy);
+        if (mode === "work") return wrapped;
+        // The analyser killed (a script that floods its output, say): no bwrap message.
+        return {
+          ...wrapped,
+          spec: { ...wrapped.spec, program: "/bin/sh", args: ["-c", "exit 1"] },
+        };
+      },
+    };
+    const env = { PATH: "/usr/bin:/bin" };
+    const shell = bundle("python", "import subprocess\nsubprocess.run(['ls'])\n");
+    assertFinding(await staticChecks(shell, { sandbox: flaky, env }), "shell-execution", 2);
+    assert.equal(wraps, 1);
+    for (const failing of ["fail", "throw"] as const) {
+      mode = failing;
+      const found = await staticChecks(shell, { sandbox: flaky, env });
+      // Refused as not analysed; an analysis run outside the sandbox would have found the call.
+      assert.deepEqual(found.map((f) => f.rule), ["analysis"], JSON.stringify(found));
+    }
+    // One wrap each, no probe: the sandbox is known to work here.
+    assert.equal(wraps, 3);
+  },
+});
+
+Deno.test("staticChecks() looks for python again after a look-up that found none", async () => {
+  await using tmp = await withTmpDir();
+  // A python3 that fails its first start, then runs the real one.
+  const real = await new Deno.Command("python3", {
+    args: ["-c", "import os, sys; print(os.path.realpath(sys.executable))"],
+  }).output();
+  const bin = `${tmp.path}/bin`;
+  await Deno.mkdir(bin);
+  await Deno.writeTextFile(
+    `${bin}/python3`,
+    `#!/bin/sh\nif [ ! -e '${tmp.path}/once' ]; then : > '${tmp.path}/once'; exit 1; fi\n` +
+      `exec '${new TextDecoder().decode(real.stdout).trim()}' "$@"\n`,
+  );
+  await Deno.chmod(`${bin}/python3`, 0o755);
+  const env = { PATH: `${bin}:/usr/bin:/bin` };
+  const script = bundle("python", "return 1\n");
+  // The first look-up failed: the token scan stands in (it compiles nothing).
+  assert.deepEqual((await staticChecks(script, { env, sandbox: null })).map((f) => f.rule), []);
+  // The next analysis finds the interpreter, and the compiler's refusal.
+  assertFinding(
+    await staticChecks(script, { env, sandbox: null }),
+    "syntax",
+    1,
+    /outside function/,
+  );
+});
+
 Deno.test("staticChecks() finds python on the env option's PATH, never on the process's", async () => {
   await using tmp = await withTmpDir();
   await fakePython(tmp.path, "module=from_the_env_path");

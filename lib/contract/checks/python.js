@@ -124,8 +124,28 @@ var runAnalyzer = (async function (interpreter, dir, backend, timeoutMs) {
         await wrapped.close();
     }
 });
-var runsConfined = (function (backend, interpreter) {
-    return confinableMemo(backend).get(interpreter.exe, (async () => {
+var known = (function (backend, interpreter) {
+    const state = confinable.get(backend)?.get(interpreter.exe);
+    if (state === undefined)
+        return undefined;
+    if (!state.runs && Date.now() > state.until) {
+        confinable.get(backend)?.delete(interpreter.exe);
+        return undefined;
+    }
+    return state.runs;
+});
+var remember = (function (backend, interpreter, runs) {
+    let states = confinable.get(backend);
+    if (!states)
+        confinable.set(backend, states = new Map());
+    states.set(interpreter.exe, { runs, until: Date.now() + UNCONFINED_FOR_MS });
+});
+var probeConfined = (function (backend, interpreter) {
+    let memo = probing.get(backend);
+    if (!memo)
+        probing.set(backend, memo = new Memo());
+    const running = memo;
+    const probe = running.get(interpreter.exe, (async () => {
         if (!(await backend.available()).ok)
             return false;
         const dir = await analysisDir("import os\n");
@@ -140,25 +160,14 @@ var runsConfined = (function (backend, interpreter) {
             await removeIfExists(dir.root);
         }
     }));
-});
-var confinableMemo = (function (backend) {
-    let memo = confinable.get(backend);
-    if (!memo)
-        confinable.set(backend, memo = new Memo());
-    return memo;
-});
-var knownConfinable = (function (backend, interpreter, runs) {
-    const memo = confinableMemo(backend);
-    memo.clear(interpreter.exe);
-    memo.get(interpreter.exe, (() => Promise.resolve(runs)));
-    return runs ? backend : undefined;
+    return probe.finally((() => running.clear(interpreter.exe)));
 });
 var firstBackend = (async function (backend, interpreter) {
     if (!backend)
         return undefined;
-    const known = confinable.get(backend)?.peek(interpreter.exe);
-    if (known !== undefined)
-        return (await known.catch((() => false))) ? backend : undefined;
+    const state = known(backend, interpreter);
+    if (state !== undefined)
+        return state ? backend : undefined;
     return (await backend.available()).ok ? backend : undefined;
 });
 var analysePython = (async function (script, options) {
@@ -172,9 +181,12 @@ var analysePython = (async function (script, options) {
         if (value !== undefined)
             lookupEnv[name] = value;
     }
-    const interpreter = await interpreters.get(JSON.stringify([program, lookupEnv]), (() => resolveInterpreter(program, lookupEnv)));
-    if (!interpreter)
+    const key = JSON.stringify([program, lookupEnv]);
+    const interpreter = await interpreters.get(key, (() => resolveInterpreter(program, lookupEnv)));
+    if (!interpreter) {
+        interpreters.clear(key);
         return undefined;
+    }
     let backend = await firstBackend(options.backend, interpreter);
     const dir = await analysisDir(script);
     try {
@@ -185,9 +197,11 @@ var analysePython = (async function (script, options) {
             }
             catch (error) {
                 const why = error instanceof Error ? error.message : String(error);
-                if (!backend)
+                if (!backend || known(backend, interpreter) === true) {
                     return `the python analysis failed: ${why}`;
-                backend = knownConfinable(backend, interpreter, false);
+                }
+                remember(backend, interpreter, false);
+                backend = undefined;
                 continue;
             }
             if (out.timedOut) {
@@ -196,16 +210,16 @@ var analysePython = (async function (script, options) {
             const analysis = out.code === 0 ? parseAnalysis(out.stdout) : undefined;
             if (analysis) {
                 if (backend)
-                    knownConfinable(backend, interpreter, true);
+                    remember(backend, interpreter, true);
                 return analysis;
             }
-            if (backend && /^bwrap:/m.test(out.stderr)) {
-                backend = knownConfinable(backend, interpreter, false);
-                continue;
-            }
-            if (backend && !(await runsConfined(backend, interpreter))) {
-                backend = undefined;
-                continue;
+            if (backend && known(backend, interpreter) === undefined) {
+                if (/^bwrap:/m.test(out.stderr) || !(await probeConfined(backend, interpreter))) {
+                    remember(backend, interpreter, false);
+                    backend = undefined;
+                    continue;
+                }
+                remember(backend, interpreter, true);
             }
             return `the python analysis failed: ${tail(out.stderr || out.stdout, 300) || "no output"}`;
         }
@@ -444,6 +458,7 @@ import { blank, checkCredentialPath, checkEnvRead, deleteMessage, lineIndex, ris
 ;
 const interpreters = new Memo();
 const confinable = new WeakMap();
+const probing = new WeakMap();
 const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
 const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
 const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
@@ -453,6 +468,7 @@ const ANALYSIS_MAX_PROCESSES = 8;
 ;
 ;
 ;
+const UNCONFINED_FOR_MS = 60_000;
 ;
 ;
 ;

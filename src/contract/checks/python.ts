@@ -109,8 +109,10 @@ interface Interpreter {
 
 /** Interpreters found, per resolved path and look-up environment; undefined: none usable. */
 const interpreters = new Memo<string, Interpreter | undefined>();
-/** Whether an interpreter runs inside a backend, per backend and executable. */
-const confinable = new WeakMap<SandboxBackend, Memo<string, boolean>>();
+/** Whether an interpreter runs inside a backend, per backend and executable (see `known`). */
+const confinable = new WeakMap<SandboxBackend, Map<string, { runs: boolean; until: number }>>();
+/** The probes under way, per backend and executable. */
+const probing = new WeakMap<SandboxBackend, Memo<string, boolean>>();
 
 const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
 /** Variables the interpreter look-up needs (pyenv shims read the last three). */
@@ -234,12 +236,33 @@ async function runAnalyzer(
   }
 }
 
-/**
- * Whether the interpreter runs inside `backend` here: known once an analysis ran there, else
- * probed with a script of one import when one failed there (once per backend and interpreter).
- */
-function runsConfined(backend: SandboxBackend, interpreter: Interpreter): Promise<boolean> {
-  return confinableMemo(backend).get(interpreter.exe, async () => {
+/** How long "the interpreter does not run in this backend" holds before the sandbox is tried again. */
+const UNCONFINED_FOR_MS = 60_000;
+
+/** What this process knows of an interpreter in a backend; undefined: nothing (yet, or again). */
+function known(backend: SandboxBackend, interpreter: Interpreter): boolean | undefined {
+  const state = confinable.get(backend)?.get(interpreter.exe);
+  if (state === undefined) return undefined;
+  if (!state.runs && Date.now() > state.until) {
+    confinable.get(backend)?.delete(interpreter.exe);
+    return undefined;
+  }
+  return state.runs;
+}
+
+/** Remembers whether `interpreter` runs inside `backend` (that it does not, for a minute). */
+function remember(backend: SandboxBackend, interpreter: Interpreter, runs: boolean): void {
+  let states = confinable.get(backend);
+  if (!states) confinable.set(backend, states = new Map());
+  states.set(interpreter.exe, { runs, until: Date.now() + UNCONFINED_FOR_MS });
+}
+
+/** Whether an analysis of one import runs inside `backend` now (one probe at a time). */
+function probeConfined(backend: SandboxBackend, interpreter: Interpreter): Promise<boolean> {
+  let memo = probing.get(backend);
+  if (!memo) probing.set(backend, memo = new Memo());
+  const running = memo;
+  const probe = running.get(interpreter.exe, async () => {
     if (!(await backend.available()).ok) return false;
     const dir = await analysisDir("import os\n");
     try {
@@ -251,34 +274,17 @@ function runsConfined(backend: SandboxBackend, interpreter: Interpreter): Promis
       await removeIfExists(dir.root);
     }
   });
+  return probe.finally(() => running.clear(interpreter.exe));
 }
 
-function confinableMemo(backend: SandboxBackend): Memo<string, boolean> {
-  let memo = confinable.get(backend);
-  if (!memo) confinable.set(backend, memo = new Memo());
-  return memo;
-}
-
-/** Remembers, for this process, whether `interpreter` runs inside `backend`. */
-function knownConfinable(
-  backend: SandboxBackend,
-  interpreter: Interpreter,
-  runs: boolean,
-): SandboxBackend | undefined {
-  const memo = confinableMemo(backend);
-  memo.clear(interpreter.exe);
-  memo.get(interpreter.exe, () => Promise.resolve(runs));
-  return runs ? backend : undefined;
-}
-
-/** The backend to try first: none where it is known not to run, or is not there. */
+/** The backend the analysis tries first: none where it is known not to run, or is not there. */
 async function firstBackend(
   backend: SandboxBackend | undefined,
   interpreter: Interpreter,
 ): Promise<SandboxBackend | undefined> {
   if (!backend) return undefined;
-  const known = confinable.get(backend)?.peek(interpreter.exe);
-  if (known !== undefined) return (await known.catch(() => false)) ? backend : undefined;
+  const state = known(backend, interpreter);
+  if (state !== undefined) return state ? backend : undefined;
   return (await backend.available()).ok ? backend : undefined;
 }
 
@@ -295,11 +301,14 @@ async function analysePython(
     const value = options.env[name];
     if (value !== undefined) lookupEnv[name] = value;
   }
-  const interpreter = await interpreters.get(
-    JSON.stringify([program, lookupEnv]),
-    () => resolveInterpreter(program, lookupEnv),
-  );
-  if (!interpreter) return undefined;
+  const key = JSON.stringify([program, lookupEnv]);
+  const interpreter = await interpreters.get(key, () => resolveInterpreter(program, lookupEnv));
+  // A look-up that found nothing is not kept: the next analysis looks again (a start that failed
+  // once would otherwise leave the process with the token scan, which compiles nothing).
+  if (!interpreter) {
+    interpreters.clear(key);
+    return undefined;
+  }
   let backend = await firstBackend(options.backend, interpreter);
   const dir = await analysisDir(script);
   try {
@@ -309,9 +318,14 @@ async function analysePython(
         out = await runAnalyzer(interpreter, dir, backend, options.timeoutMs);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        if (!backend) return `the python analysis failed: ${why}`;
-        // The sandbox cannot wrap here (or no longer): go on as where none exists.
-        backend = knownConfinable(backend, interpreter, false);
+        // Where the sandbox has worked in this process, a failure is never a reason to go on
+        // without it: the script is refused (fails closed).
+        if (!backend || known(backend, interpreter) === true) {
+          return `the python analysis failed: ${why}`;
+        }
+        // It cannot wrap here: go on as where none exists.
+        remember(backend, interpreter, false);
+        backend = undefined;
         continue;
       }
       if (out.timedOut) {
@@ -319,18 +333,17 @@ async function analysePython(
       }
       const analysis = out.code === 0 ? parseAnalysis(out.stdout) : undefined;
       if (analysis) {
-        if (backend) knownConfinable(backend, interpreter, true);
+        if (backend) remember(backend, interpreter, true);
         return analysis;
       }
-      if (backend && /^bwrap:/m.test(out.stderr)) {
-        // The sandbox broke: go on as where none exists.
-        backend = knownConfinable(backend, interpreter, false);
-        continue;
-      }
-      // Whether it is the script or the sandbox that failed: an analysis of one import says.
-      if (backend && !(await runsConfined(backend, interpreter))) {
-        backend = undefined;
-        continue;
+      if (backend && known(backend, interpreter) === undefined) {
+        // Nothing is known yet: the sandbox, or the script? An analysis of one import says.
+        if (/^bwrap:/m.test(out.stderr) || !(await probeConfined(backend, interpreter))) {
+          remember(backend, interpreter, false);
+          backend = undefined;
+          continue;
+        }
+        remember(backend, interpreter, true);
       }
       return `the python analysis failed: ${tail(out.stderr || out.stdout, 300) || "no output"}`;
     }
