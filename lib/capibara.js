@@ -227,6 +227,8 @@ export class Capibara {
                 trustProjectConfig: this.#options.trustProjectConfig,
             });
             const config = resolveConfig({ ...this.#options, cacheDir }, this.#env, file?.config, trust);
+            if (config.sandbox)
+                platformBackend(config.cacheDir);
             const store = new Store(root, join(config.cacheDir, "locks"), {
                 signatures: config.signatures,
                 acceptances: new AcceptanceStore(config.cacheDir),

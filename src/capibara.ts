@@ -353,6 +353,9 @@ export class Capibara {
         trustProjectConfig: this.#options.trustProjectConfig,
       });
       const config = resolveConfig({ ...this.#options, cacheDir }, this.#env, file?.config, trust);
+      // The backend learns the cache folder before anything probes it (a miss's static checks
+      // do, before its run): its probe is then remembered there for the next process.
+      if (config.sandbox) platformBackend(config.cacheDir);
       const store = new Store(root, join(config.cacheDir, "locks"), {
         signatures: config.signatures,
         acceptances: new AcceptanceStore(config.cacheDir),

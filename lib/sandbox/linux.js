@@ -1349,6 +1349,11 @@ export class BubblewrapBackend {
         this.#perRun = asked === undefined && Deno.build.os === "linux" && runIdsMapped();
         this.#sandboxUid = asked ?? (this.#perRun ? RUN_IDS_START : DEFAULT_SANDBOX_HOST_ID);
     }
+    useProbeCache(file) {
+        if (this.#options.probeCache || this.#probe || this.#plan)
+            return;
+        this.#options = { ...this.#options, probeCache: file };
+    }
     #getProbe() {
         this.#probe ??= this.#cachedProbe().then(((probe) => {
             if (!this.#perRun || probe.drop || !probe.availability.ok || Deno.uid() !== 0)

@@ -2,11 +2,15 @@
 export var platformBackend = (function (cacheDir) {
     switch (Deno.build.os) {
         case "linux":
-            return linux ??= new BubblewrapBackend({
-                probeCache: cacheDir && cacheFolderIsOwn(cacheDir)
+            {
+                const probeCache = cacheDir && cacheFolderIsOwn(cacheDir)
                     ? join(cacheDir, "sandbox", "bwrap-probe.json")
-                    : undefined,
-            });
+                    : undefined;
+                linux ??= new BubblewrapBackend({ probeCache });
+                if (probeCache)
+                    linux.useProbeCache(probeCache);
+                return linux;
+            }
         case "darwin":
             return macos ??= new SandboxExecBackend();
         default:

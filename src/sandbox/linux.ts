@@ -1945,6 +1945,15 @@ export class BubblewrapBackend implements SandboxBackend {
     this.#sandboxUid = asked ?? (this.#perRun ? RUN_IDS_START : DEFAULT_SANDBOX_HOST_ID);
   }
 
+  /**
+   * Remembers probes in `file` from now on, when this backend has probed nothing yet: the first
+   * caller in a process (a generated script's static checks) may not know the cache folder.
+   */
+  useProbeCache(file: string): void {
+    if (this.#options.probeCache || this.#probe || this.#plan) return;
+    this.#options = { ...this.#options, probeCache: file };
+  }
+
   #getProbe(): Promise<Probe> {
     this.#probe ??= this.#cachedProbe().then((probe) => {
       if (!this.#perRun || probe.drop || !probe.availability.ok || Deno.uid() !== 0) return probe;

@@ -20,14 +20,16 @@ let macos: SandboxExecBackend | undefined;
  */
 export function platformBackend(cacheDir?: string): SandboxBackend | undefined {
   switch (Deno.build.os) {
-    case "linux":
-      // The probe names the programs a run starts: remembered only in a cache folder of the
-      // user's alone (see _cache_folder.ts), else probed afresh.
-      return linux ??= new BubblewrapBackend({
-        probeCache: cacheDir && cacheFolderIsOwn(cacheDir)
-          ? join(cacheDir, "sandbox", "bwrap-probe.json")
-          : undefined,
-      });
+    case "linux": // The probe names the programs a run starts: remembered only in a cache folder of the
+    // user's alone (see _cache_folder.ts), else probed afresh.
+    {
+      const probeCache = cacheDir && cacheFolderIsOwn(cacheDir)
+        ? join(cacheDir, "sandbox", "bwrap-probe.json")
+        : undefined;
+      linux ??= new BubblewrapBackend({ probeCache });
+      if (probeCache) linux.useProbeCache(probeCache);
+      return linux;
+    }
     case "darwin":
       return macos ??= new SandboxExecBackend();
     default:

@@ -675,3 +675,29 @@ Deno.test("capibara doctor passes a local server's only model when none is set, 
   assert.equal(server(other.json).ok, false);
   assert.equal(other.code, 4);
 });
+
+sandboxTest(
+  "capibara run: a miss's static checks probe the sandbox once per cache, not once per process",
+  async () => {
+    await using tmp = await withTmpDir();
+    await using llm = startFakeLLM({ replies: [bundleReply()] });
+    // A cache of this test's own: the probe a generation makes must be remembered there, where the
+    // next process finds it (the checks run before the cache folder was known to the backend).
+    const cache = join(tmp.path, "cache");
+    const probe = join(cache, "sandbox", "bwrap-probe.json");
+    const env = fakeServerEnv(llm.url, cache);
+    const made = await runCli(["run", "Echo the context back", "--dry-run", "--json"], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(made.code, 0, made.stdout + made.stderr);
+    const first = await Deno.stat(probe);
+    const again = await runCli(["run", "Echo it again", "--dry-run", "--json"], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    // Read, not probed and written again.
+    assert.equal((await Deno.stat(probe)).mtime?.getTime(), first.mtime?.getTime());
+  },
+);
