@@ -17,6 +17,14 @@ export class Memo {
         }));
         return promise;
     }
+    async getWhile(key, compute, holds) {
+        const known = this.get(key, compute);
+        if (await holds(await known))
+            return known;
+        if (this.#pending.get(key) === known)
+            this.#pending.delete(key);
+        return await this.get(key, compute);
+    }
     clear(key) {
         if (key === undefined)
             this.#pending.clear();

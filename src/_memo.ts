@@ -23,6 +23,21 @@ export class Memo<K, V> {
     return promise;
   }
 
+  /**
+   * The value of `key` while `holds(value)` says it still holds; else computed again (once, for
+   * all the callers that found it stale together).
+   */
+  async getWhile(
+    key: K,
+    compute: () => Promise<V>,
+    holds: (value: V) => boolean | Promise<boolean>,
+  ): Promise<V> {
+    const known = this.get(key, compute);
+    if (await holds(await known)) return known;
+    if (this.#pending.get(key) === known) this.#pending.delete(key);
+    return await this.get(key, compute);
+  }
+
   /** Forgets `key` (or everything). */
   clear(key?: K): void {
     if (key === undefined) this.#pending.clear();

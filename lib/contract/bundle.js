@@ -227,7 +227,7 @@ export var checkBundle = (async function (raw, expected) {
     });
     const syntax = findings.find(((f) => f.rule === "syntax"));
     const problem = syntax
-        ? syntax.message.replace(/^the script does not parse: /, "")
+        ? syntax.message.slice(DOES_NOT_PARSE.length)
         : await bashSyntaxProblem(bundle.script, expected);
     if (problem !== undefined) {
         throw new ContractViolation(`The script does not compile: ${problem}`);
@@ -245,7 +245,7 @@ export var checkBundle = (async function (raw, expected) {
 import { Bundle } from "../schema.js";
 import { execCommand } from "../exec.js";
 import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.js";
-import { formatFindings, staticChecks } from "./checks/mod.js";
+import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.js";
 import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
 import { readPep723 } from "./pep723.js";
 export class ContractViolation extends Error {

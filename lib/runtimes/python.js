@@ -48,10 +48,9 @@ var stillRead = (async function (known) {
     }
     return true;
 });
-var fileStamp = (async function (probe) {
+var executableIdentity = (function (probe) {
     try {
-        const info = await Deno.stat(probe.realExecutable);
-        return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+        return fileIdentity(probe.realExecutable);
     }
     catch {
         return "";
@@ -360,7 +359,7 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
+import { exists, fileIdentity, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
 import { Memo, once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
@@ -472,7 +471,6 @@ def stamp(path):
     # Milliseconds of the modification time, seconds of the change time (what Deno's stat has).
     return "%d:%d:%d:%d:%d" % (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns // 1000000,
                                s.st_ctime_ns // 1000000000)
-read = None
 try:
     # What \`pip config list\` prints, without parsing its text.
     from pip._internal.configuration import Configuration
@@ -778,12 +776,7 @@ export class PythonRuntime {
     async #pipInfo(probe) {
         const env = this.#baseEnv();
         const key = JSON.stringify([probe.executable, env]);
-        let known = await PIP_INFOS.get(key, (() => this.#pipInfoNow(probe, env)));
-        if (!(await stillRead(known))) {
-            PIP_INFOS.clear(key);
-            known = await PIP_INFOS.get(key, (() => this.#pipInfoNow(probe, env)));
-        }
-        return known.info;
+        return (await PIP_INFOS.getWhile(key, (() => this.#pipInfoNow(probe, env)), stillRead)).info;
     }
     async #pipInfoNow(probe, env) {
         const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], env, {
@@ -806,16 +799,13 @@ export class PythonRuntime {
     async #runProbe() {
         const env = this.#probeEnv();
         const key = JSON.stringify([this.#python, env]);
-        let known = await PROBES.get(key, (() => this.#probeNow(env)));
-        if (Date.now() - known.at > PROBE_REUSE_MS || await fileStamp(known.probe) !== known.stamp) {
-            PROBES.clear(key);
-            known = await PROBES.get(key, (() => this.#probeNow(env)));
-        }
+        const known = await PROBES.getWhile(key, (() => this.#probeNow(env)), ((known) => Date.now() - known.at <= PROBE_REUSE_MS &&
+            executableIdentity(known.probe) === known.identity));
         return known.probe;
     }
     async #probeNow(env) {
         const probe = await this.#probeInterpreter(env);
-        return { probe, at: Date.now(), stamp: await fileStamp(probe) };
+        return { probe, at: Date.now(), identity: executableIdentity(probe) };
     }
     async #probeInterpreter(env) {
         const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +

@@ -1349,10 +1349,12 @@ export class BubblewrapBackend {
         this.#perRun = asked === undefined && Deno.build.os === "linux" && runIdsMapped();
         this.#sandboxUid = asked ?? (this.#perRun ? RUN_IDS_START : DEFAULT_SANDBOX_HOST_ID);
     }
-    useProbeCache(file) {
+    useProbeCache(where) {
         if (this.#options.probeCache || this.#probe || this.#plan)
             return;
-        this.#options = { ...this.#options, probeCache: file };
+        const probeCache = where();
+        if (probeCache)
+            this.#options = { ...this.#options, probeCache };
     }
     #getProbe() {
         this.#probe ??= this.#cachedProbe().then(((probe) => {

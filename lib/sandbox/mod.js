@@ -2,15 +2,11 @@
 export var platformBackend = (function (cacheDir) {
     switch (Deno.build.os) {
         case "linux":
-            {
-                const probeCache = cacheDir && cacheFolderIsOwn(cacheDir)
-                    ? join(cacheDir, "sandbox", "bwrap-probe.json")
-                    : undefined;
-                linux ??= new BubblewrapBackend({ probeCache });
-                if (probeCache)
-                    linux.useProbeCache(probeCache);
-                return linux;
+            linux ??= new BubblewrapBackend();
+            if (cacheDir) {
+                linux.useProbeCache((() => cacheFolderIsOwn(cacheDir) ? join(cacheDir, "sandbox", "bwrap-probe.json") : undefined));
             }
+            return linux;
         case "darwin":
             return macos ??= new SandboxExecBackend();
         default:

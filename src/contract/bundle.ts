@@ -6,7 +6,7 @@
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
 import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.ts";
-import { formatFindings, staticChecks } from "./checks/mod.ts";
+import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.ts";
 import {
   normaliseRequirement,
   parseNpmRequirement,
@@ -318,7 +318,7 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
   });
   const syntax = findings.find((f) => f.rule === "syntax");
   const problem = syntax
-    ? syntax.message.replace(/^the script does not parse: /, "")
+    ? syntax.message.slice(DOES_NOT_PARSE.length)
     : await bashSyntaxProblem(bundle.script, expected);
   if (problem !== undefined) {
     throw new ContractViolation(`The script does not compile: ${problem}`);

@@ -17,6 +17,7 @@ import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import {
   exists,
+  fileIdentity,
   isInside,
   realPathLoose,
   realPathSyncOrNull,
@@ -180,7 +181,7 @@ interface Probe {
 interface SharedProbe {
   probe: Probe;
   at: number;
-  stamp: string;
+  identity: string;
 }
 
 /** Probes of this process, per interpreter command and look-up environment. */
@@ -219,11 +220,10 @@ async function stillRead(known: SharedPipInfo): Promise<boolean> {
   return true;
 }
 
-/** The real executable's identity: another file there (a reinstall, an upgrade) differs. */
-async function fileStamp(probe: Probe): Promise<string> {
+/** The real executable's identity ({@linkcode fileIdentity}); "" when it is gone. */
+function executableIdentity(probe: Probe): string {
   try {
-    const info = await Deno.stat(probe.realExecutable);
-    return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+    return fileIdentity(probe.realExecutable);
   } catch {
     return "";
   }
@@ -606,7 +606,6 @@ def stamp(path):
     # Milliseconds of the modification time, seconds of the change time (what Deno's stat has).
     return "%d:%d:%d:%d:%d" % (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns // 1000000,
                                s.st_ctime_ns // 1000000000)
-read = None
 try:
     # What \`pip config list\` prints, without parsing its text.
     from pip._internal.configuration import Configuration
@@ -1040,12 +1039,7 @@ export class PythonRuntime implements Runtime {
   async #pipInfo(probe: Probe): Promise<PipInfo> {
     const env = this.#baseEnv();
     const key = JSON.stringify([probe.executable, env]);
-    let known = await PIP_INFOS.get(key, () => this.#pipInfoNow(probe, env));
-    if (!(await stillRead(known))) {
-      PIP_INFOS.clear(key);
-      known = await PIP_INFOS.get(key, () => this.#pipInfoNow(probe, env));
-    }
-    return known.info;
+    return (await PIP_INFOS.getWhile(key, () => this.#pipInfoNow(probe, env), stillRead)).info;
   }
 
   /**
@@ -1085,17 +1079,19 @@ export class PythonRuntime implements Runtime {
   async #runProbe(): Promise<Probe> {
     const env = this.#probeEnv();
     const key = JSON.stringify([this.#python, env]);
-    let known = await PROBES.get(key, () => this.#probeNow(env));
-    if (Date.now() - known.at > PROBE_REUSE_MS || await fileStamp(known.probe) !== known.stamp) {
-      PROBES.clear(key);
-      known = await PROBES.get(key, () => this.#probeNow(env));
-    }
+    const known = await PROBES.getWhile(
+      key,
+      () => this.#probeNow(env),
+      (known) =>
+        Date.now() - known.at <= PROBE_REUSE_MS &&
+        executableIdentity(known.probe) === known.identity,
+    );
     return known.probe;
   }
 
   async #probeNow(env: Record<string, string>): Promise<SharedProbe> {
     const probe = await this.#probeInterpreter(env);
-    return { probe, at: Date.now(), stamp: await fileStamp(probe) };
+    return { probe, at: Date.now(), identity: executableIdentity(probe) };
   }
 
   async #probeInterpreter(env: Record<string, string>): Promise<Probe> {

@@ -1946,12 +1946,14 @@ export class BubblewrapBackend implements SandboxBackend {
   }
 
   /**
-   * Remembers probes in `file` from now on, when this backend has probed nothing yet: the first
-   * caller in a process (a generated script's static checks) may not know the cache folder.
+   * Remembers probes in the file `where()` names from now on, when this backend has no such file
+   * and has probed nothing yet (`where` is not called otherwise): the first caller in a process
+   * (a generated script's static checks) may not know the cache folder.
    */
-  useProbeCache(file: string): void {
+  useProbeCache(where: () => string | undefined): void {
     if (this.#options.probeCache || this.#probe || this.#plan) return;
-    this.#options = { ...this.#options, probeCache: file };
+    const probeCache = where();
+    if (probeCache) this.#options = { ...this.#options, probeCache };
   }
 
   #getProbe(): Promise<Probe> {

@@ -20,16 +20,17 @@ let macos: SandboxExecBackend | undefined;
  */
 export function platformBackend(cacheDir?: string): SandboxBackend | undefined {
   switch (Deno.build.os) {
-    case "linux": // The probe names the programs a run starts: remembered only in a cache folder of the
-    // user's alone (see _cache_folder.ts), else probed afresh.
-    {
-      const probeCache = cacheDir && cacheFolderIsOwn(cacheDir)
-        ? join(cacheDir, "sandbox", "bwrap-probe.json")
-        : undefined;
-      linux ??= new BubblewrapBackend({ probeCache });
-      if (probeCache) linux.useProbeCache(probeCache);
+    case "linux":
+      linux ??= new BubblewrapBackend();
+      // The probe names the programs a run starts: remembered only in a cache folder of the
+      // user's alone (see _cache_folder.ts), else probed afresh. The folder is looked at only
+      // while the backend may still take it (it has neither one nor a probe).
+      if (cacheDir) {
+        linux.useProbeCache(() =>
+          cacheFolderIsOwn(cacheDir) ? join(cacheDir, "sandbox", "bwrap-probe.json") : undefined
+        );
+      }
       return linux;
-    }
     case "darwin":
       return macos ??= new SandboxExecBackend();
     default:

@@ -5,6 +5,7 @@ import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
 import { pipedDownloads } from "../../src/contract/checks/bash.ts";
 import { pick, seededRandom } from "../helpers/random.ts";
 import { bundleObject } from "../helpers/fake_llm.ts";
+import { PYTHON } from "../helpers/python.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
@@ -374,15 +375,12 @@ Deno.test({
 Deno.test("staticChecks() looks for python again after a look-up that found none", async () => {
   await using tmp = await withTmpDir();
   // A python3 that fails its first start, then runs the real one.
-  const real = await new Deno.Command("python3", {
-    args: ["-c", "import os, sys; print(os.path.realpath(sys.executable))"],
-  }).output();
   const bin = `${tmp.path}/bin`;
   await Deno.mkdir(bin);
   await Deno.writeTextFile(
     `${bin}/python3`,
     `#!/bin/sh\nif [ ! -e '${tmp.path}/once' ]; then : > '${tmp.path}/once'; exit 1; fi\n` +
-      `exec '${new TextDecoder().decode(real.stdout).trim()}' "$@"\n`,
+      `exec '${PYTHON}' "$@"\n`,
   );
   await Deno.chmod(`${bin}/python3`, 0o755);
   const env = { PATH: `${bin}:/usr/bin:/bin` };

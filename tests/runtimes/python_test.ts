@@ -14,6 +14,7 @@ import {
 } from "../../src/runtimes/python.ts";
 import { normaliseRequirements } from "../../src/contract/requirements.ts";
 import { sha256 } from "../../src/_hash.ts";
+import { PYTHON } from "../helpers/python.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 import {
   building,
@@ -54,10 +55,7 @@ Deno.test("PythonRuntime probes an interpreter once for the runtimes of a proces
   // A python3 that counts its starts, then runs the real one.
   const dir = await Deno.makeTempDir({ prefix: "capibara_probe_" });
   try {
-    const real = new TextDecoder().decode(
-      (await new Deno.Command("python3", { args: ["-c", "import sys; print(sys.executable)"] })
-        .output()).stdout,
-    ).trim();
+    const real = PYTHON;
     const log = join(dir, "starts");
     const wrapper = join(dir, "python3");
     await Deno.writeTextFile(wrapper, `#!/bin/sh\necho start >> '${log}'\nexec '${real}' "$@"\n`);

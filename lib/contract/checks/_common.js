@@ -76,6 +76,7 @@ export var blank = (function (chars, from, to) {
         if (chars[k] !== "\n")
             chars[k] = " ";
 });
+export const DOES_NOT_PARSE = "the script does not parse: ";
 ;
 ;
 const BASIC_ENV = new Set(["HOME", "TMPDIR", "PATH", "LANG", "TZ"]);

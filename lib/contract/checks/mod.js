@@ -39,6 +39,7 @@ import { checkSecrets, dedupe } from "./_common.js";
 import { checkBash } from "./bash.js";
 import { checkPython } from "./python.js";
 import { checkTypeScript } from "./typescript.js";
+export { DOES_NOT_PARSE } from "./_common.js";
 ;
 const MAX_LISTED = 30;
 ;

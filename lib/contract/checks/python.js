@@ -141,10 +141,8 @@ var remember = (function (backend, interpreter, runs) {
     states.set(interpreter.exe, { runs, until: Date.now() + UNCONFINED_FOR_MS });
 });
 var probeConfined = (function (backend, interpreter) {
-    let memo = probing.get(backend);
-    if (!memo)
-        probing.set(backend, memo = new Memo());
-    const running = memo;
+    const running = probing.get(backend) ?? new Memo();
+    probing.set(backend, running);
     const probe = running.get(interpreter.exe, (async () => {
         if (!(await backend.available()).ok)
             return false;
@@ -433,7 +431,7 @@ export var checkPython = (async function (ctx, options) {
         return;
     }
     if (analysis.syntax_error) {
-        ctx.add("syntax", `the script does not parse: ${analysis.syntax_error}`, analysis.syntax_line);
+        ctx.add("syntax", DOES_NOT_PARSE + analysis.syntax_error, analysis.syntax_line);
         return;
     }
     checkPythonImports(ctx, analysis);
@@ -454,7 +452,7 @@ import { Memo } from "../../_memo.js";
 import { DEFAULT_PATH, which } from "../../_which.js";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
 import { parseRequirement, RequirementError } from "../requirements.js";
-import { blank, checkCredentialPath, checkEnvRead, deleteMessage, lineIndex, riskyPath, } from "./_common.js";
+import { blank, checkCredentialPath, checkEnvRead, deleteMessage, DOES_NOT_PARSE, lineIndex, riskyPath, } from "./_common.js";
 ;
 const interpreters = new Memo();
 const confinable = new WeakMap();

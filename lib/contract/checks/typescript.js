@@ -137,7 +137,7 @@ export var checkTypeScript = (async function (ctx, options) {
         return;
     }
     if (!Array.isArray(facts)) {
-        ctx.add("syntax", `the script does not parse: ${facts.syntax}`, facts.line);
+        ctx.add("syntax", DOES_NOT_PARSE + facts.syntax, facts.line);
         return;
     }
     for (const fact of facts) {
@@ -215,7 +215,7 @@ import { removeIfExists } from "../../_fs.js";
 import { DEFAULT_PATH, which } from "../../_which.js";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
 import { parseNpmRequirement, RequirementError } from "../requirements.js";
-import { checkCredentialPath, checkEnvRead } from "./_common.js";
+import { checkCredentialPath, checkEnvRead, DOES_NOT_PARSE } from "./_common.js";
 const PLUGIN_CODE = "capibara/facts";
 const IGNORE_DIRECTIVE = /deno-lint-ignore/gi;
 const NETWORK_MEMBERS = new Set([

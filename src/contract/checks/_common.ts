@@ -17,6 +17,9 @@ export interface Finding {
   severity: "error";
 }
 
+/** How a `syntax` finding's message starts; the parser's own words follow. */
+export const DOES_NOT_PARSE = "the script does not parse: ";
+
 /** What a language's checks read and where they report. */
 export interface CheckContext {
   /** The script's text. */

@@ -40,6 +40,7 @@ import { checkPython } from "./python.ts";
 import { checkTypeScript } from "./typescript.ts";
 
 export type { Finding } from "./_common.ts";
+export { DOES_NOT_PARSE } from "./_common.ts";
 
 /** Options of {@linkcode staticChecks}. */
 export interface StaticChecksOptions {

@@ -23,6 +23,7 @@ import {
   checkCredentialPath,
   checkEnvRead,
   deleteMessage,
+  DOES_NOT_PARSE,
   lineIndex,
   riskyPath,
 } from "./_common.ts";
@@ -107,7 +108,10 @@ interface Interpreter {
   prefix: string;
 }
 
-/** Interpreters found, per resolved path and look-up environment; undefined: none usable. */
+/**
+ * Interpreters found, per resolved path and look-up environment (a look-up that found none is not
+ * kept: see `analysePython`).
+ */
 const interpreters = new Memo<string, Interpreter | undefined>();
 /** Whether an interpreter runs inside a backend, per backend and executable (see `known`). */
 const confinable = new WeakMap<SandboxBackend, Map<string, { runs: boolean; until: number }>>();
@@ -259,9 +263,8 @@ function remember(backend: SandboxBackend, interpreter: Interpreter, runs: boole
 
 /** Whether an analysis of one import runs inside `backend` now (one probe at a time). */
 function probeConfined(backend: SandboxBackend, interpreter: Interpreter): Promise<boolean> {
-  let memo = probing.get(backend);
-  if (!memo) probing.set(backend, memo = new Memo());
-  const running = memo;
+  const running = probing.get(backend) ?? new Memo<string, boolean>();
+  probing.set(backend, running);
   const probe = running.get(interpreter.exe, async () => {
     if (!(await backend.available()).ok) return false;
     const dir = await analysisDir("import os\n");
@@ -628,7 +631,7 @@ export async function checkPython(
     return;
   }
   if (analysis.syntax_error) {
-    ctx.add("syntax", `the script does not parse: ${analysis.syntax_error}`, analysis.syntax_line);
+    ctx.add("syntax", DOES_NOT_PARSE + analysis.syntax_error, analysis.syntax_line);
     return;
   }
   checkPythonImports(ctx, analysis);

@@ -17,7 +17,7 @@ import { removeIfExists } from "../../_fs.ts";
 import { DEFAULT_PATH, which } from "../../_which.ts";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.ts";
 import { type NpmRequirement, parseNpmRequirement, RequirementError } from "../requirements.ts";
-import { type CheckContext, checkCredentialPath, checkEnvRead } from "./_common.ts";
+import { type CheckContext, checkCredentialPath, checkEnvRead, DOES_NOT_PARSE } from "./_common.ts";
 
 /** Options of {@linkcode checkTypeScript}. */
 export interface TypeScriptCheckOptions {
@@ -219,7 +219,7 @@ export async function checkTypeScript(
     return;
   }
   if (!Array.isArray(facts)) {
-    ctx.add("syntax", `the script does not parse: ${facts.syntax}`, facts.line);
+    ctx.add("syntax", DOES_NOT_PARSE + facts.syntax, facts.line);
     return;
   }
   for (const fact of facts) {
