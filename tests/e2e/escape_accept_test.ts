@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ExecError, IntegrityError } from "../../src/errors.ts";
+import { ExecError, IntegrityError, TemplateError } from "../../src/errors.ts";
 import type { Language } from "../../src/schema.ts";
 import { acceptEdit } from "../../src/cli/accept.ts";
 import { forge } from "../store/_fixture.ts";
@@ -200,6 +200,39 @@ for (const language of ["python", "bash", "typescript"] as const) {
   }
 }
 
+// A hand edit Python's parser reads and its compiler refuses (a nonlocal with no binding): the
+// checks compile it, in the analysis's sandbox, and refuse it before its --selftest could run.
+attack({
+  name: "capibara accept of a hand edit that parses but does not compile (its --selftest plants)",
+  language: "python",
+  script: contractScript("python", ""),
+  via: async (cb, prompt) => {
+    const first = await cb.run(prompt, { context: {}, language: "python" });
+    const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
+    const hostile = contractScript(
+      "python",
+      `nonlocal planted\nplanted = open(${JSON.stringify(ACCEPT_PLANT)}, "w").write("planted")`,
+    );
+    try {
+      await Deno.writeTextFile(join(dir, "script.py"), hostile);
+      const refused = await acceptEdit(cb, first.fingerprint).then(() => undefined, (e) => e);
+      if (!(refused instanceof TemplateError)) {
+        return { breached: true, detail: `accepted, or refused otherwise: ${refused}` };
+      }
+      assert.match(JSON.stringify(refused.details ?? {}) + refused.message, /does not compile/);
+      throw refused;
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+  blockedBy: [TemplateError],
+  async hostUnchanged() {
+    const planted = await exists(ACCEPT_PLANT);
+    await Deno.remove(ACCEPT_PLANT).catch(() => {});
+    assert.equal(planted, false, "the edit's --selftest ran");
+  },
+});
+
 /** The manifest's fields the attacks below edit. */
 type Editable = { allow: { network: string[] }; needs: { network: string[] }; outputs: unknown[] };
 
@@ -268,4 +301,4 @@ attack({
   hostUnchanged: () => Promise.resolve(),
 });
 
-Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 13, noSandbox: 3 } }));
+Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 14, noSandbox: 3 } }));
