@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 baca23101995d66fb55d78c01bec6488b68266aae6fea8715d806d0ac160d573): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());

@@ -1,4 +1,4 @@
-// Generated from src/_json_file.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 4f94dcf461b50f1a46e125bb75b53ae16dbca066fb8b7a37cd3e2ca2a571d195): do not edit; `deno task build:js` writes it.
 export var readJsonFile = (async function (path) {
     let text;
     try {

@@ -1,4 +1,4 @@
-// Generated from src/_memo.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/_memo.ts by scripts/build_js.ts (sha256 8ae8aef8344eebe9f9d8a9f4c491b6fb6a14c1786c9402705352241ae32e8768): do not edit; `deno task build:js` writes it.
 export var once = (function (compute) {
     const memo = new Memo();
     return (() => memo.get(true, compute));

@@ -1,4 +1,4 @@
-// Generated from src/_path.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/_path.ts by scripts/build_js.ts (sha256 9fffe7e486f4dca52c73be9b961193a2264b4979891570b3a7418d370452d362): do not edit; `deno task build:js` writes it.
 var normalizeString = (function (path, allowAboveRoot) {
     let res = "";
     let lastSegmentLength = 0;

@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 9fd021059d2b18b6e39fcdf4c9006b5dece28534591c7bb4fc82a3f1d2f63463): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });

@@ -9,8 +9,9 @@
  * Why (README, Architecture, "The installed command loads JavaScript"): Deno checks a TypeScript
  * module's transpiled copy in its cache before each load, ≈ 0.2 ms a module here; a hit in a
  * process of its own loads about fifty. The sources stay the one definition: the SDK, the runner
- * (`main.ts`), the tests and `deno check` use them, and `tests/cli/command_js_test.ts` fails when
- * `lib/` is not what they make.
+ * (`main.ts`), the tests and `deno check` use them; `tests/cli/command_js_test.ts` fails when a
+ * module of `lib/` was not built from its source as it is (the digest on its first line, see
+ * `_lib_digest.ts`), and CI's `--check` when `lib/` is not byte for byte what they make.
  *
  * Each module is transpiled alone (TypeScript's `transpileModule`, as Deno's own emit: types and
  * imports used only as types go), with its relative imports pointed at the other modules of `lib/`
@@ -27,6 +28,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { eagerFunctions } from "./_eager.ts";
+import { libHeader } from "./_lib_digest.ts";
 
 /**
  * TypeScript's compiler, loaded by a computed specifier: it is a build tool, kept out of the
@@ -43,9 +45,6 @@ const REPO = resolve(import.meta.dirname!, "..");
 export const SOURCE_DIR = "src";
 /** Their JavaScript, which the installed command loads. */
 export const MIRROR_DIR = "lib";
-
-const HEADER = (source: string) =>
-  `// Generated from ${source} by scripts/build_js.ts: do not edit; \`deno task build:js\` writes it.\n`;
 
 /** Every `.ts` file below `dir` (repository-relative, sorted). */
 function sources(dir: string): string[] {
@@ -134,7 +133,7 @@ export function transpile(source: string, text: string): string {
     const message = ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n");
     throw new Error(`${source}: ${message}`);
   }
-  return eagerFunctions(output.outputText, { header: HEADER(source), nested: true });
+  return eagerFunctions(output.outputText, { header: libHeader(REPO, source, text), nested: true });
 }
 
 /** `lib/`'s files as the sources make them now: repository-relative path → text. */

@@ -1,4 +1,4 @@
-// Generated from src/cli/keygen.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/cli/keygen.ts by scripts/build_js.ts (sha256 78cb13adb900df23c474c344e231fbcd3299bd3690c85bb8bfceab63959dc304): do not edit; `deno task build:js` writes it.
 export var keygenCommand = (function (setExit) {
     return new Command("keygen")
         .description("Write an Ed25519 key pair for signing cached scripts (the private key with mode 0600)")

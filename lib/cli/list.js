@@ -1,4 +1,4 @@
-// Generated from src/cli/list.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/cli/list.ts by scripts/build_js.ts (sha256 3fc73445112ee27a425622b9b5073d9b4d002a0073d3f492986ee9001b461ac4): do not edit; `deno task build:js` writes it.
 export var entryStanding = (async function (store, entry) {
     try {
         const status = await store.verify(entry);

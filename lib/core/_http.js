@@ -1,4 +1,4 @@
-// Generated from src/core/_http.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 99b3cfd52336e5d3b8c33f313ec7ec10ebc438093102db229c809928d1147ea5): do not edit; `deno task build:js` writes it.
 export var internal = (function (error, what) {
     if (error instanceof HttpError)
         return error;

@@ -1,4 +1,4 @@
-// Generated from src/core/rate.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/core/rate.ts by scripts/build_js.ts (sha256 c74e5fa89f6f00a9062b21733de516bbf86b66babc98e05e29a7616c34e099fd): do not edit; `deno task build:js` writes it.
 export class RateLimiter {
     #rate;
     #burst;

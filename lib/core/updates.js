@@ -1,4 +1,4 @@
-// Generated from src/core/updates.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/core/updates.ts by scripts/build_js.ts (sha256 97048408a1ad44af6a9cc894d97c2d856d3db56a48daf1cd0deed6a061cc087c): do not edit; `deno task build:js` writes it.
 export var readUpdates = (async function (dir, since, skip) {
     const updates = [];
     let names;

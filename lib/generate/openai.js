@@ -1,4 +1,4 @@
-// Generated from src/generate/openai.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 698c69aefcf89c91ac90344967cc92612c575392499489eef0cc1ebd7fd6dae5): do not edit; `deno task build:js` writes it.
 export var shownUrl = (function (url) {
     return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, "$1");
 });

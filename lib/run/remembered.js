@@ -1,4 +1,4 @@
-// Generated from src/run/remembered.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/run/remembered.ts by scripts/build_js.ts (sha256 ef0295083010b6b75eb5ca93e6379e693763b9a850df0ba4d7a11a021a8511fd): do not edit; `deno task build:js` writes it.
 var nameOf = (function (args, cwd) {
     const text = JSON.stringify([cwd, ...args]);
     let a = 0x811c9dc5;

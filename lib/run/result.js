@@ -1,4 +1,4 @@
-// Generated from src/run/result.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/run/result.ts by scripts/build_js.ts (sha256 98a26289d7130d2315b8857dd34c757ec4f022e55f24d7e088b4bbc15a5e54de): do not edit; `deno task build:js` writes it.
 export var outputLimitProblem = (function (line) {
     const { maxBytes, maxDepth, maxItems } = OUTPUT_LIMITS;
     if (line.length * 3 > maxBytes && new TextEncoder().encode(line).length > maxBytes) {

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 0d0826c966e004ab59c76059af87a1247589f2e15ed03755f74744df14f5a03c): do not edit; `deno task build:js` writes it.
 export var readReady = (async function (spec) {
     let raw;
     try {

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 43d84938695e793308b058392ad617d0f0651c484dbf14ecb742c71db31e6a39): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -32,7 +32,7 @@ var launchSurface = (async function (venvDir) {
 });
 var stillRead = (async function (known) {
     const read = known.info.read;
-    if (!read || Date.now() - known.at > PROBE_REUSE_MS)
+    if (!read || Date.now() - known.at > PIP_REUSE_MS)
         return false;
     for (const [path, stamp] of Object.entries(read)) {
         let now = "";
@@ -47,14 +47,6 @@ var stillRead = (async function (known) {
             return false;
     }
     return true;
-});
-var executableIdentity = (function (probe) {
-    try {
-        return fileIdentity(probe.realExecutable);
-    }
-    catch {
-        return "";
-    }
 });
 export var venvKey = (async function (pythonVersion, requirements, install = {}) {
     const lines = [pythonVersion, ...await normalisedPython(requirements)];
@@ -138,31 +130,6 @@ var acceptMarker = (function (requirements) {
         }
         return marker;
     });
-});
-var pipReason = (function (stderr) {
-    const lines = stderr.split(/\r?\n/).map(((l) => l.trim())).filter(((l) => l));
-    const errors = lines
-        .filter(((l) => /^error:/i.test(l)))
-        .map(((l) => l.replace(/^error:\s*/i, "")))
-        .filter(((l) => l));
-    const picked = errors.length ? [...new Set(errors)].slice(0, 3) : lines.slice(-1);
-    return picked.join("; ") || "pip gave no reason";
-});
-var spawnFailure = (function (error, program) {
-    if (error instanceof Deno.errors.NotFound) {
-        return new DependencyError(`Cannot run Python: "${program}" was not found`, {
-            hint: "Install Python 3 (python.org, your package manager or pyenv) and make sure " +
-                `"${program}" is on PATH`,
-            cause: error,
-        });
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-        return new DependencyError(`Cannot run Python: "${program}" is not executable`, {
-            hint: "Check the permissions of your Python 3 installation",
-            cause: error,
-        });
-    }
-    return undefined;
 });
 var truthy = (function (value) {
     return value !== undefined && /^(y|yes|t|true|on|1)$/i.test(value.trim());
@@ -359,11 +326,12 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, fileIdentity, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
+import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
 import { Memo, once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
+import { probePython, pythonReason, spawnFailure } from "./_python_probe.js";
 import { INSTALL_DISK_LIMITS, runInstall } from "./_install.js";
 import { normalisedPython } from "./_requirements.js";
 export const READY_MARKER = ".capibara-ready";
@@ -418,10 +386,8 @@ const Marker = z.object({
     install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
     index: z.string().optional(),
 });
-const PROBES = new Memo();
-const PROBE_REUSE_MS = 60_000;
+const PIP_REUSE_MS = 60_000;
 const PIP_INFOS = new Memo();
-;
 ;
 ;
 const PIP_COSMETIC_SETTINGS = new Set([
@@ -443,8 +409,6 @@ const PIP_COSMETIC_SETTINGS = new Set([
 ]);
 ;
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
-;
-;
 ;
 ;
 ;
@@ -519,7 +483,7 @@ export class PythonRuntime {
         this.#userEnv = options.env ?? Deno.env.toObject();
         this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
         this.#installLimits = options.installLimits ?? INSTALL_DISK_LIMITS;
-        this.#probe = once((async () => this.#probed = await this.#runProbe()));
+        this.#probe = once((async () => this.#probed = await probePython(this.#python, this.#userEnv)));
     }
     async describe() {
         const { version } = await this.#probe();
@@ -599,7 +563,7 @@ export class PythonRuntime {
             requirements.length ? this.#pipInfo(probe) : undefined,
         ]);
         if (created.code !== 0) {
-            throw new DependencyError(`Cannot create a virtual environment: ${pipReason(created.stderr || created.stdout)}`, {
+            throw new DependencyError(`Cannot create a virtual environment: ${pythonReason(created.stderr || created.stdout)}`, {
                 hint: "Check that Python's venv module works (on Debian or Ubuntu: apt install " +
                     "python3-venv) and that the cache directory is writable",
                 details: { python: this.#python, stderr: tail(created.stderr) },
@@ -749,7 +713,7 @@ export class PythonRuntime {
     async #installFailure(result, requirements, probe, logFile, { sourceBuilds, confined }) {
         const reason = result.timedOut
             ? `pip did not finish within ${Math.round(this.#installTimeoutMs / 1000)} s`
-            : pipReason(result.stderr);
+            : pythonReason(result.stderr);
         const sdist = !sourceBuilds && /No matching distribution/i.test(reason)
             ? await sdistOnly(logFile)
             : undefined;
@@ -791,54 +755,9 @@ export class PythonRuntime {
             catch {
             }
         }
-        throw new DependencyError(`Cannot install requirements: pip does not run: ${pipReason(result.stderr || result.stdout)}`, {
+        throw new DependencyError(`Cannot install requirements: pip does not run: ${pythonReason(result.stderr || result.stdout)}`, {
             hint: `Install pip for this Python: ${this.#python} -m ensurepip --upgrade`,
             details: { python: probe.executable, exit_code: result.code, stderr: tail(result.stderr) },
-        });
-    }
-    async #runProbe() {
-        const env = this.#probeEnv();
-        const key = JSON.stringify([this.#python, env]);
-        const known = await PROBES.getWhile(key, (() => this.#probeNow(env)), ((known) => Date.now() - known.at <= PROBE_REUSE_MS &&
-            executableIdentity(known.probe) === known.identity));
-        return known.probe;
-    }
-    async #probeNow(env) {
-        const probe = await this.#probeInterpreter(env);
-        return { probe, at: Date.now(), identity: executableIdentity(probe) };
-    }
-    async #probeInterpreter(env) {
-        const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
-            "sys.version_info[1], sys.base_prefix, sys.executable, " +
-            "os.path.realpath(sys.executable)]))";
-        const result = await this.#run(this.#python, ["-I", "-S", "-c", code], env, {
-            cwd: "/",
-            timeoutMs: PROBE_TIMEOUT_MS,
-        });
-        if (result.code === 0) {
-            try {
-                const [major, minor, basePrefix, executable, realExecutable] = z.tuple([
-                    z.number(),
-                    z.number(),
-                    z.string(),
-                    z.string(),
-                    z.string(),
-                ]).parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
-                if (major === 3) {
-                    return { version: `${major}.${minor}`, basePrefix, executable, realExecutable };
-                }
-                throw new DependencyError(`Cannot use Python ${major}.${minor}: Python 3 is required`, {
-                    hint: `Install Python 3 and make sure "${this.#python}" runs it`,
-                });
-            }
-            catch (error) {
-                if (error instanceof DependencyError)
-                    throw error;
-            }
-        }
-        throw new DependencyError(`Cannot run Python: "${this.#python}" failed: ${pipReason(result.stderr || result.stdout)}`, {
-            hint: `Install Python 3 and make sure "${this.#python}" is on PATH and runs`,
-            details: { python: this.#python, exit_code: result.code, stderr: tail(result.stderr) },
         });
     }
     async #run(program, args, env, options) {
@@ -861,17 +780,6 @@ export class PythonRuntime {
             }
         }
         env.PYTHONDONTWRITEBYTECODE ??= "1";
-        return env;
-    }
-    #probeEnv() {
-        const env = { PYTHONDONTWRITEBYTECODE: "1" };
-        for (const [name, value] of Object.entries(this.#userEnv)) {
-            if (value === undefined)
-                continue;
-            if (["PATH", "HOME", "LANG", "SYSTEMROOT"].includes(name) || /^(LC_|PYENV)/.test(name)) {
-                env[name] = value;
-            }
-        }
         return env;
     }
     #proxyEnv() {

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 e0a55f67b36fd8e230fecc095f406e4d7768f204ec13568d16396be673530d2b): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 508a5775aa1e9d1a5bfa5cefb4e5bd545a7ad66fa43a42d2960fc9654016c92c): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);

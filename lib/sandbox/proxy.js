@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 62cf00ba139617889bc6580cb89ba81d2981814431082d6f1d4048dad1076eb8): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)

@@ -17,7 +17,6 @@ import { DependencyError, tail } from "../errors.ts";
 import { sha256 } from "../_hash.ts";
 import {
   exists,
-  fileIdentity,
   isInside,
   realPathLoose,
   realPathSyncOrNull,
@@ -30,6 +29,7 @@ import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
+import { probePython, type PythonProbe, pythonReason, spawnFailure } from "./_python_probe.ts";
 import { INSTALL_DISK_LIMITS, runInstall } from "./_install.ts";
 import type { StagingLimits } from "../sandbox/copy_out.ts";
 import { normalisedPython } from "./_requirements.ts";
@@ -169,25 +169,11 @@ export interface VenvInfo {
   createdAt?: string;
 }
 
-interface Probe {
-  version: string;
-  basePrefix: string;
-  /** `sys.executable`, and its real path. */
-  executable: string;
-  realExecutable: string;
-}
+/** What the interpreter said of itself (see `_python_probe.ts`). */
+type Probe = PythonProbe;
 
-/** A probe kept for the process, when it was made, and its real executable's identity then. */
-interface SharedProbe {
-  probe: Probe;
-  at: number;
-  identity: string;
-}
-
-/** Probes of this process, per interpreter command and look-up environment. */
-const PROBES = new Memo<string, SharedProbe>();
-/** How long a probe is reused: a long-lived process (the runner, a Core) sees a new Python. */
-const PROBE_REUSE_MS = 60_000;
+/** How long pip's answer is reused at most: a long-lived process (the runner, a Core) asks again. */
+const PIP_REUSE_MS = 60_000;
 
 /** pip's answer kept for the process, and when it was asked. */
 interface SharedPipInfo {
@@ -205,7 +191,7 @@ const PIP_INFOS = new Memo<string, SharedPipInfo>();
  */
 async function stillRead(known: SharedPipInfo): Promise<boolean> {
   const read = known.info.read;
-  if (!read || Date.now() - known.at > PROBE_REUSE_MS) return false;
+  if (!read || Date.now() - known.at > PIP_REUSE_MS) return false;
   for (const [path, stamp] of Object.entries(read)) {
     let now = "";
     try {
@@ -218,15 +204,6 @@ async function stillRead(known: SharedPipInfo): Promise<boolean> {
     if (now !== stamp) return false;
   }
   return true;
-}
-
-/** The real executable's identity ({@linkcode fileIdentity}); "" when it is gone. */
-function executableIdentity(probe: Probe): string {
-  try {
-    return fileIdentity(probe.realExecutable);
-  } catch {
-    return "";
-  }
 }
 
 /** Where pip's configuration sends an install: what {@linkcode pipSettings} reads. */
@@ -412,34 +389,6 @@ function acceptMarker(requirements: readonly string[]) {
     }
     return marker;
   };
-}
-
-/** Pip's own reason: its `ERROR:` lines, else the last line of stderr. */
-function pipReason(stderr: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
-  const errors = lines
-    .filter((l) => /^error:/i.test(l))
-    .map((l) => l.replace(/^error:\s*/i, ""))
-    .filter((l) => l);
-  const picked = errors.length ? [...new Set(errors)].slice(0, 3) : lines.slice(-1);
-  return picked.join("; ") || "pip gave no reason";
-}
-
-function spawnFailure(error: unknown, program: string): DependencyError | undefined {
-  if (error instanceof Deno.errors.NotFound) {
-    return new DependencyError(`Cannot run Python: "${program}" was not found`, {
-      hint: "Install Python 3 (python.org, your package manager or pyenv) and make sure " +
-        `"${program}" is on PATH`,
-      cause: error,
-    });
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return new DependencyError(`Cannot run Python: "${program}" is not executable`, {
-      hint: "Check the permissions of your Python 3 installation",
-      cause: error,
-    });
-  }
-  return undefined;
 }
 
 /** pip's reading of a boolean setting (`strtobool`). */
@@ -691,7 +640,7 @@ export class PythonRuntime implements Runtime {
     this.#installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
     this.#installLimits = options.installLimits ?? INSTALL_DISK_LIMITS;
     // A failed probe is not cached: the user may install Python and retry in a long-lived process.
-    this.#probe = once(async () => this.#probed = await this.#runProbe());
+    this.#probe = once(async () => this.#probed = await probePython(this.#python, this.#userEnv));
   }
 
   /**
@@ -822,7 +771,7 @@ export class PythonRuntime implements Runtime {
     ]);
     if (created.code !== 0) {
       throw new DependencyError(
-        `Cannot create a virtual environment: ${pipReason(created.stderr || created.stdout)}`,
+        `Cannot create a virtual environment: ${pythonReason(created.stderr || created.stdout)}`,
         {
           hint: "Check that Python's venv module works (on Debian or Ubuntu: apt install " +
             "python3-venv) and that the cache directory is writable",
@@ -1010,7 +959,7 @@ export class PythonRuntime implements Runtime {
   ): Promise<DependencyError> {
     const reason = result.timedOut
       ? `pip did not finish within ${Math.round(this.#installTimeoutMs / 1000)} s`
-      : pipReason(result.stderr);
+      : pythonReason(result.stderr);
     const sdist = !sourceBuilds && /No matching distribution/i.test(reason)
       ? await sdistOnly(logFile)
       : undefined;
@@ -1063,71 +1012,12 @@ export class PythonRuntime implements Runtime {
       }
     }
     throw new DependencyError(
-      `Cannot install requirements: pip does not run: ${pipReason(result.stderr || result.stdout)}`,
+      `Cannot install requirements: pip does not run: ${
+        pythonReason(result.stderr || result.stdout)
+      }`,
       {
         hint: `Install pip for this Python: ${this.#python} -m ensurepip --upgrade`,
         details: { python: probe.executable, exit_code: result.code, stderr: tail(result.stderr) },
-      },
-    );
-  }
-
-  /**
-   * The interpreter's probe, shared by the runtimes of this process that name the same command
-   * with the same look-up variables (each SDK instance has its own runtime): reused for a minute
-   * while the real executable is the same file, so that a changed Python is seen.
-   */
-  async #runProbe(): Promise<Probe> {
-    const env = this.#probeEnv();
-    const key = JSON.stringify([this.#python, env]);
-    const known = await PROBES.getWhile(
-      key,
-      () => this.#probeNow(env),
-      (known) =>
-        Date.now() - known.at <= PROBE_REUSE_MS &&
-        executableIdentity(known.probe) === known.identity,
-    );
-    return known.probe;
-  }
-
-  async #probeNow(env: Record<string, string>): Promise<SharedProbe> {
-    const probe = await this.#probeInterpreter(env);
-    return { probe, at: Date.now(), identity: executableIdentity(probe) };
-  }
-
-  async #probeInterpreter(env: Record<string, string>): Promise<Probe> {
-    const code = "import json, os, sys; print(json.dumps([sys.version_info[0], " +
-      "sys.version_info[1], sys.base_prefix, sys.executable, " +
-      "os.path.realpath(sys.executable)]))";
-    // Isolated and without site (-I -S), from a neutral directory, with only PATH and the locale:
-    // nothing of the project, the user's site-packages or PYTHON* variables is imported.
-    const result = await this.#run(this.#python, ["-I", "-S", "-c", code], env, {
-      cwd: "/",
-      timeoutMs: PROBE_TIMEOUT_MS,
-    });
-    if (result.code === 0) {
-      try {
-        const [major, minor, basePrefix, executable, realExecutable] = z.tuple([
-          z.number(),
-          z.number(),
-          z.string(),
-          z.string(),
-          z.string(),
-        ]).parse(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? ""));
-        if (major === 3) {
-          return { version: `${major}.${minor}`, basePrefix, executable, realExecutable };
-        }
-        throw new DependencyError(`Cannot use Python ${major}.${minor}: Python 3 is required`, {
-          hint: `Install Python 3 and make sure "${this.#python}" runs it`,
-        });
-      } catch (error) {
-        if (error instanceof DependencyError) throw error;
-      }
-    }
-    throw new DependencyError(
-      `Cannot run Python: "${this.#python}" failed: ${pipReason(result.stderr || result.stdout)}`,
-      {
-        hint: `Install Python 3 and make sure "${this.#python}" is on PATH and runs`,
-        details: { python: this.#python, exit_code: result.code, stderr: tail(result.stderr) },
       },
     );
   }
@@ -1158,18 +1048,6 @@ export class PythonRuntime implements Runtime {
       }
     }
     env.PYTHONDONTWRITEBYTECODE ??= "1";
-    return env;
-  }
-
-  /** The host-side probe's environment: PATH and HOME (pyenv's shims), pyenv's own, the locale. */
-  #probeEnv(): Record<string, string> {
-    const env: Record<string, string> = { PYTHONDONTWRITEBYTECODE: "1" };
-    for (const [name, value] of Object.entries(this.#userEnv)) {
-      if (value === undefined) continue;
-      if (["PATH", "HOME", "LANG", "SYSTEMROOT"].includes(name) || /^(LC_|PYENV)/.test(name)) {
-        env[name] = value;
-      }
-    }
     return env;
   }
 

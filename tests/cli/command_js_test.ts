@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
+import { headerDigest, libDigest } from "../../scripts/_lib_digest.ts";
 
 const REPO = join(import.meta.dirname!, "..", "..");
 
@@ -24,32 +25,65 @@ async function buildJs(args: string[], input = ""): Promise<Deno.CommandOutput> 
   return await child.output();
 }
 
-Deno.test("lib/: the committed JavaScript is what src/ makes now", async () => {
-  // A change to src/ without `deno task build:js` would leave every installed `capibara` on the
-  // old code while the SDK, the runner and the unit tests use the new.
-  const out = await buildJs(["--check"]);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+/** Every file below `dir` of the repository (repository-relative), with `suffix`. */
+function filesBelow(dir: string, suffix: string): string[] {
+  const found: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of Deno.readDirSync(join(REPO, rel))) {
+      const path = `${rel}/${entry.name}`;
+      if (entry.isDirectory) walk(path);
+      else if (path.endsWith(suffix) && !path.endsWith(".d.ts")) found.push(path);
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
+
+Deno.test("lib/: each module was built from its source as it is now, by the build as it is now", () => {
+  // A change to src/ (or to the build) without `deno task build:js` would leave every installed
+  // `capibara` on the old code while the SDK, the runner and the unit tests use the new. That the
+  // files are byte for byte what the build makes is CI's gate (`deno task build:js --check`).
+  const sources = filesBelow("src", ".ts");
+  const stale: string[] = [];
+  for (const source of sources) {
+    const target = `lib/${source.slice("src/".length, -".ts".length)}.js`;
+    let js = "";
+    try {
+      js = Deno.readTextFileSync(join(REPO, target));
+    } catch {
+      // missing: stale below
+    }
+    const text = Deno.readTextFileSync(join(REPO, source));
+    if (headerDigest(js) !== libDigest(REPO, source, text)) stale.push(target);
+  }
+  const made = new Set(sources.map((s) => `lib/${s.slice("src/".length, -".ts".length)}.js`));
+  const extra = filesBelow("lib", "").filter((path) => !made.has(path));
+  assert.deepEqual([...stale, ...extra], [], "run deno task build:js");
 });
 
 Deno.test("lib/: a module's imports lead to lib/'s modules, and its text and JSON to the originals", async () => {
-  const out = await buildJs(
-    ["--transpile", "src/sandbox/example.ts"],
-    [
-      'import type { Policy } from "./types.ts";',
-      'import { join } from "../_path.ts";',
-      'import SCRIPT from "./step.py" with { type: "text" };',
-      'import PLUGIN from "../contract/checks/ts_plugin.ts" with { type: "text" };',
-      'import config from "../../deno.json" with { type: "json" };',
-      'export { isInside } from "../_fs.ts";',
-      'import "npm:canonicalize@^2.0.0";',
-      "export const p: Policy | undefined = undefined;",
-      'export const x = [join("a"), SCRIPT, PLUGIN, config, import("./proxy.ts")];',
-      'export const url = new URL("../..", import.meta.url);',
-    ].join("\n"),
-  );
+  const input = [
+    'import type { Policy } from "./types.ts";',
+    'import { join } from "../_path.ts";',
+    'import SCRIPT from "./step.py" with { type: "text" };',
+    'import PLUGIN from "../contract/checks/ts_plugin.ts" with { type: "text" };',
+    'import config from "../../deno.json" with { type: "json" };',
+    'export { isInside } from "../_fs.ts";',
+    'import "npm:canonicalize@^2.0.0";',
+    "export const p: Policy | undefined = undefined;",
+    'export const x = [join("a"), SCRIPT, PLUGIN, config, import("./proxy.ts")];',
+    'export const url = new URL("../..", import.meta.url);',
+  ].join("\n");
+  const out = await buildJs(["--transpile", "src/sandbox/example.ts"], input);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const js = new TextDecoder().decode(out.stdout);
   assert.match(js, /^\/\/ Generated from src\/sandbox\/example\.ts/);
+  // Its first line carries the digest of its path and text (and of the build), which the suite
+  // compares with the sources: another text or another path is another digest.
+  const digest = libDigest(REPO, "src/sandbox/example.ts", input);
+  assert.equal(headerDigest(js), digest);
+  assert.notEqual(libDigest(REPO, "src/sandbox/example.ts", input + " "), digest);
+  assert.notEqual(libDigest(REPO, "src/sandbox/other.ts", input), digest);
   // A type-only import is gone, as in Deno's own emit.
   assert.doesNotMatch(js, /types/);
   assert.match(js, /from "\.\.\/_path\.js"/);

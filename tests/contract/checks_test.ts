@@ -8,6 +8,7 @@ import { bundleObject } from "../helpers/fake_llm.ts";
 import { PYTHON } from "../helpers/python.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { platformBackend } from "../../src/sandbox/mod.ts";
+import { PythonRuntime } from "../../src/runtimes/python.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
 
 interface Extra {
@@ -231,7 +232,7 @@ Deno.test("staticChecks() falls back to a token scan when no python is available
 
 /**
  * Writes a stand-in python interpreter (a shell script) into `dir/bin`: it answers the interpreter
- * look-up as a Python 3.11 whose prefix is `dir/bin`, then reports `module(...)` as the module of
+ * probe (`-I -S -c`) as a Python 3.11 whose prefix is `dir/bin`, then reports `module(...)` as the module of
  * an import on line 1, so that what the analyser process saw shows up as a finding.
  */
 async function fakePython(dir: string, module: string): Promise<string> {
@@ -241,10 +242,10 @@ async function fakePython(dir: string, module: string): Promise<string> {
   await Deno.writeTextFile(
     path,
     `#!/bin/sh
-if [ "$2" = "-c" ]; then
-  printf '{"exe": "%s", "prefix": "%s", "version": [3, 11]}\\n' "${path}" "${bin}"
+case "$3 $4" in "-c import json, os, sys; print(json.dumps([sys.version_info"*)
+  printf '[3, 11, "%s", "%s", "%s", "%s"]\\n' "${bin}" "${bin}" "${path}" "${path}"
   exit 0
-fi
+esac
 ${module}
 printf '{"imports": [{"module": "%s", "line": 1}], "calls": [], "strings": [], "env": []}' "$module"
 `,
@@ -394,6 +395,30 @@ Deno.test("staticChecks() looks for python again after a look-up that found none
     1,
     /outside function/,
   );
+});
+
+Deno.test("staticChecks() and the runtime start the interpreter once between them to find it", async () => {
+  await using tmp = await withTmpDir();
+  // A python3 that counts its starts, then runs the real one.
+  const bin = `${tmp.path}/bin`;
+  const log = `${tmp.path}/starts`;
+  await Deno.mkdir(bin);
+  await Deno.writeTextFile(
+    `${bin}/python3`,
+    `#!/bin/sh\necho "$*" >> '${log}'\nexec '${PYTHON}' "$@"\n`,
+  );
+  await Deno.chmod(`${bin}/python3`, 0o755);
+  const starts = async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").length - 1;
+  const env = { PATH: `${bin}:/usr/bin:/bin`, HOME: tmp.path };
+  // What a generation does: the runtime tells the model its version, then the checks parse the
+  // reply (unconfined here: the analyser itself starts the real interpreter, not the name).
+  const version = (await new PythonRuntime({ env }).describe()).version;
+  assert.equal(await starts(), 1);
+  const script = bundle("python", "import subprocess\nsubprocess.run(['ls'])\n");
+  assertFinding(await staticChecks(script, { env, sandbox: null }), "shell-execution", 2);
+  // The checks found the interpreter from the runtime's probe: no start of their own.
+  assert.equal(await starts(), 1, await Deno.readTextFile(log));
+  assert.match(version, /^3\.\d+$/);
 });
 
 Deno.test("staticChecks() finds python on the env option's PATH, never on the process's", async () => {

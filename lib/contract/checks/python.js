@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/python.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 13c61203c6b7c2189c7e5ac516910d8a16bca363ebdf67fd5fbceafb2dc403a5): do not edit; `deno task build:js` writes it.
 var scanPythonText = (function (src) {
     const code = src.split("");
     const bare = src.split("");
@@ -46,37 +46,17 @@ var parseAnalysis = (function (stdout) {
     }
 });
 var resolveInterpreter = (async function (program, env) {
-    let result;
+    let probe;
     try {
-        result = await execCommand({
-            program,
-            args: [
-                "-I",
-                "-c",
-                "import sys, os, json; print(json.dumps({'exe': os.path.realpath(sys.executable), " +
-                    "'prefix': os.path.realpath(sys.base_prefix), 'version': list(sys.version_info[:2])}))",
-            ],
-            env,
-            cwd: "/",
-        }, { timeoutMs: 15_000, maxOutputBytes: 64_000 });
+        probe = await probePython(program, env);
     }
     catch {
         return undefined;
     }
-    if (result.code !== 0)
+    const [, minor = 0] = probe.version.split(".").map(Number);
+    if (minor < 8 || !isAbsolute(probe.realExecutable))
         return undefined;
-    let info;
-    try {
-        info = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
-    }
-    catch {
-        return undefined;
-    }
-    const [major = 0, minor = 0] = info.version ?? [];
-    if (major < 3 || (major === 3 && minor < 8) || !info.exe || !isAbsolute(info.exe)) {
-        return undefined;
-    }
-    return { exe: info.exe, prefix: info.prefix };
+    return { exe: probe.realExecutable, prefix: probe.realBasePrefix };
 });
 var analyzerPolicy = (function (interpreter, workdir, tmpDir) {
     const read = [workdir];
@@ -173,18 +153,9 @@ var analysePython = (async function (script, options) {
     const program = await which(options.python, path);
     if (!program)
         return undefined;
-    const lookupEnv = {};
-    for (const name of LOOKUP_ENV) {
-        const value = options.env[name];
-        if (value !== undefined)
-            lookupEnv[name] = value;
-    }
-    const key = JSON.stringify([program, lookupEnv]);
-    const interpreter = await interpreters.get(key, (() => resolveInterpreter(program, lookupEnv)));
-    if (!interpreter) {
-        interpreters.clear(key);
+    const interpreter = await resolveInterpreter(options.python, { ...options.env, PATH: path });
+    if (!interpreter)
         return undefined;
-    }
     let backend = await firstBackend(options.backend, interpreter);
     const dir = await analysisDir(script);
     try {
@@ -450,15 +421,14 @@ import { tail } from "../../errors.js";
 import { isInside, removeIfExists } from "../../_fs.js";
 import { Memo } from "../../_memo.js";
 import { DEFAULT_PATH, which } from "../../_which.js";
+import { probePython } from "../../runtimes/_python_probe.js";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
 import { parseRequirement, RequirementError } from "../requirements.js";
 import { blank, checkCredentialPath, checkEnvRead, deleteMessage, DOES_NOT_PARSE, lineIndex, riskyPath, } from "./_common.js";
 ;
-const interpreters = new Memo();
 const confinable = new WeakMap();
 const probing = new WeakMap();
 const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
-const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
 const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
 const ANALYSIS_MAX_PROCESSES = 8;
 ;

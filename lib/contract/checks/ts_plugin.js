@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts: do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 ddc37a0feb68e1848e36a3e76d44c99d7ffb45f27242e47a59e6b7b4c079b965): do not edit; `deno task build:js` writes it.
 var child = (function (node, key) {
     const value = node[key];
     return value && typeof value === "object" && typeof value.type === "string"

@@ -15,6 +15,7 @@ import { isInside, removeIfExists } from "../../_fs.ts";
 import { Memo } from "../../_memo.ts";
 import { DEFAULT_PATH, which } from "../../_which.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../sandbox/types.ts";
+import { probePython } from "../../runtimes/_python_probe.ts";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.ts";
 import { parseRequirement, RequirementError } from "../requirements.ts";
 import {
@@ -108,19 +109,12 @@ interface Interpreter {
   prefix: string;
 }
 
-/**
- * Interpreters found, per resolved path and look-up environment (a look-up that found none is not
- * kept: see `analysePython`).
- */
-const interpreters = new Memo<string, Interpreter | undefined>();
 /** Whether an interpreter runs inside a backend, per backend and executable (see `known`). */
 const confinable = new WeakMap<SandboxBackend, Map<string, { runs: boolean; until: number }>>();
 /** The probes under way, per backend and executable. */
 const probing = new WeakMap<SandboxBackend, Memo<string, boolean>>();
 
 const PY_FLAGS = ["-I", "-S", "-X", "utf8"];
-/** Variables the interpreter look-up needs (pyenv shims read the last three). */
-const LOOKUP_ENV = ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"];
 /** Limits of the sandboxed analysis: it parses one file. */
 const ANALYSIS_MEMORY_BYTES = 512 * 1024 ** 2;
 const ANALYSIS_MAX_PROCESSES = 8;
@@ -146,39 +140,24 @@ function parseAnalysis(stdout: string): PyAnalysis | undefined {
   }
 }
 
-/** Finds the real interpreter behind `python` (pyenv shims resolved); undefined when unusable. */
+/**
+ * The real interpreter behind `python` (pyenv's shims resolved), from the probe the runtime shares
+ * (one start of the interpreter for a generation's checks and its environment); undefined when it
+ * does not run or is older than 3.8 (whose `ast` the analyser does not read).
+ */
 async function resolveInterpreter(
   program: string,
-  env: Record<string, string>,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<Interpreter | undefined> {
-  let result;
+  let probe;
   try {
-    result = await execCommand({
-      program,
-      args: [
-        "-I",
-        "-c",
-        "import sys, os, json; print(json.dumps({'exe': os.path.realpath(sys.executable), " +
-        "'prefix': os.path.realpath(sys.base_prefix), 'version': list(sys.version_info[:2])}))",
-      ],
-      env,
-      cwd: "/",
-    }, { timeoutMs: 15_000, maxOutputBytes: 64_000 });
+    probe = await probePython(program, env);
   } catch {
-    return undefined; // no such interpreter
+    return undefined; // no such interpreter, or not Python 3
   }
-  if (result.code !== 0) return undefined;
-  let info: { exe: string; prefix: string; version: [number, number] };
-  try {
-    info = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
-  } catch {
-    return undefined;
-  }
-  const [major = 0, minor = 0] = info.version ?? [];
-  if (major < 3 || (major === 3 && minor < 8) || !info.exe || !isAbsolute(info.exe)) {
-    return undefined;
-  }
-  return { exe: info.exe, prefix: info.prefix };
+  const [, minor = 0] = probe.version.split(".").map(Number);
+  if (minor < 8 || !isAbsolute(probe.realExecutable)) return undefined;
+  return { exe: probe.realExecutable, prefix: probe.realBasePrefix };
 }
 
 /** What the sandboxed analyser may touch: the interpreter's files, its work dir, a temp dir. */
@@ -299,19 +278,12 @@ async function analysePython(
   const path = options.env.PATH ?? DEFAULT_PATH;
   const program = await which(options.python, path);
   if (!program) return undefined;
-  const lookupEnv: Record<string, string> = {};
-  for (const name of LOOKUP_ENV) {
-    const value = options.env[name];
-    if (value !== undefined) lookupEnv[name] = value;
-  }
-  const key = JSON.stringify([program, lookupEnv]);
-  const interpreter = await interpreters.get(key, () => resolveInterpreter(program, lookupEnv));
-  // A look-up that found nothing is not kept: the next analysis looks again (a start that failed
-  // once would otherwise leave the process with the token scan, which compiles nothing).
-  if (!interpreter) {
-    interpreters.clear(key);
-    return undefined;
-  }
+  // Looked up by name on the env option's PATH (never the process's), as the runtime does: the
+  // two share one probe. A look-up that found nothing is not kept: the next analysis looks again
+  // (a start that failed once would otherwise leave the process with the token scan, which
+  // compiles nothing).
+  const interpreter = await resolveInterpreter(options.python, { ...options.env, PATH: path });
+  if (!interpreter) return undefined;
   let backend = await firstBackend(options.backend, interpreter);
   const dir = await analysisDir(script);
   try {
