@@ -1,4 +1,27 @@
-// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 4f94dcf461b50f1a46e125bb75b53ae16dbca066fb8b7a37cd3e2ca2a571d195): do not edit; `deno task build:js` writes it.
+// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 ce232a55499ac849c7036a7c5debe199e328728eabd5f5fa17cc0585a56f4ec7): do not edit; `deno task build:js` writes it.
+export var recallSync = (function (file) {
+    try {
+        return JSON.parse(Deno.readTextFileSync(file));
+    }
+    catch {
+        return undefined;
+    }
+});
+export var rememberSync = (function (file, value) {
+    const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+    try {
+        Deno.mkdirSync(dirname(file), { recursive: true });
+        Deno.writeTextFileSync(tmp, JSON.stringify(value), { mode: 0o600, createNew: true });
+        Deno.renameSync(tmp, file);
+    }
+    catch {
+        try {
+            Deno.removeSync(tmp);
+        }
+        catch {
+        }
+    }
+});
 export var readJsonFile = (async function (path) {
     let text;
     try {
@@ -43,6 +66,8 @@ export var updateJsonFile = (async function (path, change) {
 });
 import { basename, dirname, join } from "./_path.js";
 import { isInside, realPathLoose } from "./_fs.js";
+;
+;
 ;
 ;
 ;

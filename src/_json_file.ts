@@ -7,6 +7,38 @@
 import { basename, dirname, join } from "./_path.ts";
 import { isInside, realPathLoose } from "./_fs.ts";
 
+/**
+ * A value a process remembered for later ones ({@linkcode rememberSync}); undefined when there is
+ * none or it does not read. The caller checks that it still holds.
+ */
+export function recallSync<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(file)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Remembers a value for later processes, atomically (a temporary file of mode 0600, renamed): a
+ * reader sees the old value or the new. A read-only cache only costs them the work again.
+ */
+export function rememberSync(file: string, value: unknown): void {
+  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+  try {
+    // The folder as any of the cache's (a root run's sandbox may need to pass through its parents).
+    Deno.mkdirSync(dirname(file), { recursive: true });
+    Deno.writeTextFileSync(tmp, JSON.stringify(value), { mode: 0o600, createNew: true });
+    Deno.renameSync(tmp, file);
+  } catch {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never written
+    }
+  }
+}
+
 /** The parsed content of a JSON file; undefined when it is missing or not JSON. */
 export async function readJsonFile(path: string): Promise<unknown> {
   let text: string;

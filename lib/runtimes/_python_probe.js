@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 e748d0e6a78f293df250c7289d727f13dd7a75cb481eca9c8fbc07091ca99281): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 c3f78081885152a729f254a9708f7835c03f86c8038c3be2954d9979a51992a4): do not edit; `deno task build:js` writes it.
 export var probeEnv = (function (env) {
     const picked = { PYTHONDONTWRITEBYTECODE: "1" };
     for (const [name, value] of Object.entries(env)) {
@@ -20,7 +20,7 @@ var identity = (function (probe) {
 });
 export var probePython = (async function (python, env) {
     const lookup = probeEnv(env);
-    const key = JSON.stringify([python, lookup]);
+    const key = JSON.stringify([python, Object.entries(lookup).sort()]);
     const known = await PROBES.getWhile(key, (async () => {
         const probe = await probeNow(python, lookup);
         return { probe, at: Date.now(), identity: identity(probe) };

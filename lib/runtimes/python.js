@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 43d84938695e793308b058392ad617d0f0651c484dbf14ecb742c71db31e6a39): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 a009839472e2f3c76ce2b6308425d801fc67656f70a94f2f0649794116876b27): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -47,6 +47,11 @@ var stillRead = (async function (known) {
             return false;
     }
     return true;
+});
+var projectOf = (function (scriptDir) {
+    const parts = resolve(scriptDir).split(sep);
+    const at = parts.lastIndexOf(".capibara");
+    return at > 0 ? parts.slice(0, at).join(sep) || sep : resolve(scriptDir);
 });
 export var venvKey = (async function (pythonVersion, requirements, install = {}) {
     const lines = [pythonVersion, ...await normalisedPython(requirements)];
@@ -254,6 +259,22 @@ var settingsEnv = (function (settings) {
     set("PIP_RETRIES", [settings.retries]);
     return env;
 });
+var keptPipInfo = (async function (file, key, project) {
+    const kept = KeptPipInfo.safeParse(await readRecordsFor(file, await realPathLoose(project)));
+    if (!kept.success || kept.data.key !== key)
+        return undefined;
+    const age = Date.now() - kept.data.at;
+    if (age < 0 || age > PIP_KEPT_MS)
+        return undefined;
+    const known = { info: kept.data.info, at: Date.now() };
+    return await stillRead(known) ? known : undefined;
+});
+var keepPipInfo = (function (file, key, known) {
+    const secret = Object.values(known.info.items).some(((value) => CREDENTIALS.test(value)));
+    if (known.info.read && !secret)
+        rememberSync(file, { key, at: known.at, info: known.info });
+    return known;
+});
 var pipHasPythonOption = (function (version) {
     const [major = 0, minor = 0] = version.split(".").map(((part) => parseInt(part, 10)));
     return major > 22 || (major === 22 && minor >= 3);
@@ -328,6 +349,7 @@ import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
 import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
 import { Memo, once } from "../_memo.js";
+import { readRecordsFor, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
@@ -388,6 +410,7 @@ const Marker = z.object({
 });
 const PIP_REUSE_MS = 60_000;
 const PIP_INFOS = new Memo();
+;
 ;
 ;
 const PIP_COSMETIC_SETTINGS = new Set([
@@ -468,6 +491,11 @@ const PipInfo = z.object({
     items: z.record(z.string()),
     read: z.record(z.string()).optional(),
 });
+const PIP_KEPT_MS = 3_600_000;
+const KeptPipInfo = z.object({ key: z.string(), at: z.number(), info: PipInfo });
+const CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*@/i;
+;
+;
 ;
 ;
 export class PythonRuntime {
@@ -526,7 +554,7 @@ export class PythonRuntime {
             marker: READY_MARKER,
             accept: this.#accept(requirements, install),
             onWait: (() => options.progress?.("Waiting for another process to build the Python environment…")),
-            build: ((dir) => this.#build(dir, key, probe, requirements, options, install.index)),
+            build: ((dir) => this.#build(dir, key, probe, requirements, options, install.index, projectOf(scriptDir))),
         });
         return prepared(venvDir, marker);
     }
@@ -550,7 +578,7 @@ export class PythonRuntime {
         });
         return marker ? prepared(venvDir, marker) : undefined;
     }
-    async #build(venvDir, key, probe, requirements, options, index) {
+    async #build(venvDir, key, probe, requirements, options, index, project) {
         options.progress?.(requirements.length
             ? `Installing ${requirements.length} requirement${requirements.length === 1 ? "" : "s"} into a new environment…`
             : "Creating a new Python environment…");
@@ -560,7 +588,7 @@ export class PythonRuntime {
                 cwd: dirname(venvDir),
                 timeoutMs: VENV_TIMEOUT_MS,
             }),
-            requirements.length ? this.#pipInfo(probe) : undefined,
+            requirements.length ? this.#pipInfo(probe, options.cacheDir, project) : undefined,
         ]);
         if (created.code !== 0) {
             throw new DependencyError(`Cannot create a virtual environment: ${pythonReason(created.stderr || created.stdout)}`, {
@@ -737,10 +765,13 @@ export class PythonRuntime {
             },
         });
     }
-    async #pipInfo(probe) {
+    async #pipInfo(probe, cacheDir, project) {
         const env = this.#baseEnv();
-        const key = JSON.stringify([probe.executable, env]);
-        return (await PIP_INFOS.getWhile(key, (() => this.#pipInfoNow(probe, env)), stillRead)).info;
+        const key = JSON.stringify([probe.executable, Object.entries(env).sort()]);
+        const file = join(resolve(cacheDir), "python", `pip-${(await sha256(key)).slice(0, 32)}.json`);
+        const compute = (async () => await keptPipInfo(file, key, project) ??
+            keepPipInfo(file, key, await this.#pipInfoNow(probe, env)));
+        return (await PIP_INFOS.getWhile(key, compute, stillRead)).info;
     }
     async #pipInfoNow(probe, env) {
         const result = await this.#run(probe.executable, ["-I", "-c", PIP_INFO_CODE], env, {

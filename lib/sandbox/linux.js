@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 508a5775aa1e9d1a5bfa5cefb4e5bd545a7ad66fa43a42d2960fc9654016c92c): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 4351e8c7014dc03bcce878a3dcd9ae69e5b0ce0dc5be890b345886207517c8be): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -47,24 +47,6 @@ export var seccompProgram = (function (arch = Deno.build.arch) {
     if (encoded === undefined)
         return undefined;
     return Uint8Array.fromBase64(encoded);
-});
-var recall = (function (file) {
-    try {
-        return JSON.parse(Deno.readTextFileSync(file));
-    }
-    catch {
-        return undefined;
-    }
-});
-var remember = (function (file, value) {
-    try {
-        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-        Deno.mkdirSync(dirname(file), { recursive: true });
-        Deno.writeTextFileSync(tmp, JSON.stringify(value));
-        Deno.renameSync(tmp, file);
-    }
-    catch {
-    }
 });
 var depth = (function (path) {
     return path.split("/").filter(Boolean).length;
@@ -1171,6 +1153,7 @@ var fakeEtc = (function (uid, gid, home) {
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
 import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, statSyncOrNull, } from "../_fs.js";
+import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
@@ -1264,8 +1247,6 @@ until listening; do
 done
 unset socat i
 exec "$@"`;
-;
-;
 let runCounter = 0;
 ;
 const FSTAB_PLAIN = /^[0-9A-Za-z/._+,:@=~%-]$/;
@@ -1378,7 +1359,7 @@ export class BubblewrapBackend {
                 this.#sandboxUid,
             ].join("|");
         });
-        const saved = file ? recall(file) : undefined;
+        const saved = file ? recallSync(file) : undefined;
         if (saved?.probe?.bwrap) {
             let key;
             try {
@@ -1392,7 +1373,7 @@ export class BubblewrapBackend {
         }
         const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
         if (file && probe.availability.ok && probe.bwrap && !probe.dropFailed) {
-            remember(file, { key: keyOf(probe), probe });
+            rememberSync(file, { key: keyOf(probe), probe });
         }
         return probe;
     }
@@ -1407,7 +1388,7 @@ export class BubblewrapBackend {
     async #cachedPlan(fresh = false) {
         const file = this.#planFile();
         const key = JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
-        const saved = file && !fresh ? recall(file) : undefined;
+        const saved = file && !fresh ? recallSync(file) : undefined;
         const limitedByCgroups = ((plan) => plan.v2 !== undefined || (plan.v1Memory !== undefined && plan.v1Pids !== undefined));
         let prlimit;
         if (saved?.plan && saved.key === key) {
@@ -1421,7 +1402,7 @@ export class BubblewrapBackend {
             prlimit = await which("prlimit");
         const plan = await planCgroups(prlimit);
         if (file)
-            remember(file, { key, plan });
+            rememberSync(file, { key, plan });
         return plan;
     }
     async available() {

@@ -89,7 +89,7 @@ export async function probePython(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<PythonProbe> {
   const lookup = probeEnv(env);
-  const key = JSON.stringify([python, lookup]);
+  const key = JSON.stringify([python, Object.entries(lookup).sort()]);
   const known = await PROBES.getWhile(
     key,
     async () => {

@@ -24,6 +24,7 @@ import {
   statSyncOrNull,
 } from "../_fs.ts";
 import { Memo, once } from "../_memo.ts";
+import { readRecordsFor, rememberSync } from "../_json_file.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
@@ -204,6 +205,13 @@ async function stillRead(known: SharedPipInfo): Promise<boolean> {
     if (now !== stamp) return false;
   }
   return true;
+}
+
+/** The project a script folder belongs to: the folder above its `.capibara` (else itself). */
+function projectOf(scriptDir: string): string {
+  const parts = resolve(scriptDir).split(sep);
+  const at = parts.lastIndexOf(".capibara");
+  return at > 0 ? parts.slice(0, at).join(sep) || sep : resolve(scriptDir);
 }
 
 /** Where pip's configuration sends an install: what {@linkcode pipSettings} reads. */
@@ -592,6 +600,46 @@ const PipInfo = z.object({
 });
 type PipInfo = z.Infer<typeof PipInfo>;
 
+/** How long pip's answer kept in the cache folder is reused at most. */
+const PIP_KEPT_MS = 3_600_000;
+
+/** pip's answer as a later process finds it in the cache folder. */
+const KeptPipInfo = z.object({ key: z.string(), at: z.number(), info: PipInfo });
+
+/** A URL with credentials in it (`https://user:token@host/`). */
+const CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*@/i;
+
+/**
+ * pip's answer kept in `file` by an earlier process for the same interpreter and variables
+ * (`key`): undefined when there is none, it lies inside the `project`, it is older than an hour,
+ * or a file pip read then is not as it was (its configuration files, there or not, and pip
+ * itself).
+ */
+async function keptPipInfo(
+  file: string,
+  key: string,
+  project: string,
+): Promise<SharedPipInfo | undefined> {
+  // Never a file inside the project (a cache folder set there for a CI cache): a repository
+  // could have brought it, naming its own index.
+  const kept = KeptPipInfo.safeParse(await readRecordsFor(file, await realPathLoose(project)));
+  if (!kept.success || kept.data.key !== key) return undefined;
+  const age = Date.now() - kept.data.at;
+  if (age < 0 || age > PIP_KEPT_MS) return undefined;
+  const known = { info: kept.data.info, at: Date.now() };
+  return await stillRead(known) ? known : undefined;
+}
+
+/**
+ * Keeps pip's answer in `file` for later processes, when it says what it read and holds no
+ * credentials (an index URL's token never lands in the cache folder, which CI caches upload).
+ */
+function keepPipInfo(file: string, key: string, known: SharedPipInfo): SharedPipInfo {
+  const secret = Object.values(known.info.items).some((value) => CREDENTIALS.test(value));
+  if (known.info.read && !secret) rememberSync(file, { key, at: known.at, info: known.info });
+  return known;
+}
+
 /** Whether pip `version` is at least 22.3, which has `--python`. */
 function pipHasPythonOption(version: string): boolean {
   const [major = 0, minor = 0] = version.split(".").map((part) => parseInt(part, 10));
@@ -712,7 +760,8 @@ export class PythonRuntime implements Runtime {
       accept: this.#accept(requirements, install),
       onWait: () =>
         options.progress?.("Waiting for another process to build the Python environment…"),
-      build: (dir) => this.#build(dir, key, probe, requirements, options, install.index),
+      build: (dir) =>
+        this.#build(dir, key, probe, requirements, options, install.index, projectOf(scriptDir)),
     });
     return prepared(venvDir, marker);
   }
@@ -751,6 +800,7 @@ export class PythonRuntime implements Runtime {
     requirements: string[],
     options: PrepareOptions,
     index: string,
+    project: string,
   ): Promise<Marker> {
     options.progress?.(
       requirements.length
@@ -767,7 +817,7 @@ export class PythonRuntime implements Runtime {
         cwd: dirname(venvDir),
         timeoutMs: VENV_TIMEOUT_MS,
       }),
-      requirements.length ? this.#pipInfo(probe) : undefined,
+      requirements.length ? this.#pipInfo(probe, options.cacheDir, project) : undefined,
     ]);
     if (created.code !== 0) {
       throw new DependencyError(
@@ -984,11 +1034,21 @@ export class PythonRuntime implements Runtime {
     });
   }
 
-  /** The host's pip: its version, where it lives, and its configuration items. */
-  async #pipInfo(probe: Probe): Promise<PipInfo> {
+  /**
+   * The host's pip: its version, where it lives, and its configuration items. Shared by the
+   * runtimes of a process, and kept in the cache folder for later processes (see
+   * {@linkcode keptPipInfo}): a generation in a process of its own asks pip once an hour at most,
+   * while nothing pip read has changed.
+   */
+  async #pipInfo(probe: Probe, cacheDir: string, project: string): Promise<PipInfo> {
     const env = this.#baseEnv();
-    const key = JSON.stringify([probe.executable, env]);
-    return (await PIP_INFOS.getWhile(key, () => this.#pipInfoNow(probe, env), stillRead)).info;
+    // Sorted: the order of a process's variables is not the same from one process to the next.
+    const key = JSON.stringify([probe.executable, Object.entries(env).sort()]);
+    const file = join(resolve(cacheDir), "python", `pip-${(await sha256(key)).slice(0, 32)}.json`);
+    const compute = async () =>
+      await keptPipInfo(file, key, project) ??
+        keepPipInfo(file, key, await this.#pipInfoNow(probe, env));
+    return (await PIP_INFOS.getWhile(key, compute, stillRead)).info;
   }
 
   /**

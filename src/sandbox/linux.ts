@@ -57,6 +57,7 @@ import {
   removeIfExistsSync,
   statSyncOrNull,
 } from "../_fs.ts";
+import { recallSync, rememberSync } from "../_json_file.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult, GATE_PASSED } from "../exec.ts";
 import { PermissionError, tail, ValidationError } from "../errors.ts";
@@ -359,30 +360,6 @@ until listening; do
 done
 unset socat i
 exec "$@"`;
-
-/**
- * A value this machine remembered across processes (the bwrap probe, the cgroup plan), or
- * undefined when the file is absent or unreadable: the caller then works it out again.
- */
-function recall<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(Deno.readTextFileSync(file)) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Remembers a value for later processes, atomically; a read-only cache only costs them the work. */
-function remember(file: string, value: unknown): void {
-  try {
-    const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-    Deno.mkdirSync(dirname(file), { recursive: true });
-    Deno.writeTextFileSync(tmp, JSON.stringify(value));
-    Deno.renameSync(tmp, file);
-  } catch {
-    // not remembered
-  }
-}
 
 /** Features of the installed bwrap, read from `--help`. */
 interface BwrapFeatures {
@@ -1983,7 +1960,7 @@ export class BubblewrapBackend implements SandboxBackend {
         this.#sandboxUid,
       ].join("|");
     };
-    const saved = file ? recall<{ key: string; probe: Probe }>(file) : undefined;
+    const saved = file ? recallSync<{ key: string; probe: Probe }>(file) : undefined;
     if (saved?.probe?.bwrap) {
       let key: string | undefined;
       try {
@@ -1995,7 +1972,7 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     const probe = await probeBwrap(this.#options.bwrap, this.#sandboxUid);
     if (file && probe.availability.ok && probe.bwrap && !probe.dropFailed) {
-      remember(file, { key: keyOf(probe), probe });
+      rememberSync(file, { key: keyOf(probe), probe });
     }
     return probe;
   }
@@ -2019,7 +1996,7 @@ export class BubblewrapBackend implements SandboxBackend {
   async #cachedPlan(fresh = false): Promise<CgroupPlan> {
     const file = this.#planFile();
     const key = JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
-    const saved = file && !fresh ? recall<{ key: string; plan: CgroupPlan }>(file) : undefined;
+    const saved = file && !fresh ? recallSync<{ key: string; plan: CgroupPlan }>(file) : undefined;
     // prlimit stands in only where no cgroup limits: only there can its coming or going matter
     // (a look-up along PATH, ≈ 2 ms of a cold run).
     const limitedByCgroups = (plan: CgroupPlan) =>
@@ -2031,7 +2008,7 @@ export class BubblewrapBackend implements SandboxBackend {
       if (prlimit === saved.plan.prlimit) return saved.plan;
     } else prlimit = await which("prlimit");
     const plan = await planCgroups(prlimit);
-    if (file) remember(file, { key, plan });
+    if (file) rememberSync(file, { key, plan });
     return plan;
   }
 

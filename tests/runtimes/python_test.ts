@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
 import { execCommand } from "../../src/exec.ts";
 import type { PreparedRuntime } from "../../src/runtimes/types.ts";
@@ -113,6 +113,79 @@ Deno.test("PythonRuntime.prepare() reads pip's configuration again once a file p
     options,
   );
   assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
+});
+
+Deno.test("PythonRuntime.prepare() in a later process takes pip's answer from the cache folder: never one inside the project, never one holding a credential", async () => {
+  await using fx = await fixture();
+  const worker = join(fx.tmp.path, "worker.ts");
+  const runtimeUrl = new URL("../../src/runtimes/python.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    worker,
+    `import { PythonRuntime } from ${JSON.stringify(runtimeUrl)};
+const [manifest, scriptDir, cacheDir] = JSON.parse(Deno.args[0]);
+await new PythonRuntime().prepare(manifest, scriptDir, { cacheDir, warn: () => {} });
+`,
+  );
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  // Each build in a process of its own: nothing is shared in memory.
+  const build = async (deps: string[], env: Record<string, string>, cacheDir = fx.cacheDir) => {
+    const arg = JSON.stringify([manifest(deps), fx.scriptDir, cacheDir]);
+    const out = await execCommand({
+      program: Deno.execPath(),
+      args: ["run", "-A", "--config", config, worker, arg],
+      env,
+      cwd: fx.tmp.path,
+    }, { timeoutMs: 120_000 });
+    assert.equal(out.code, 0, out.stderr);
+    return await new PythonRuntime({ env }).prepare(manifest(deps), fx.scriptDir, {
+      cacheDir,
+      ...quiet,
+    });
+  };
+  const kept = async (cacheDir: string) => {
+    const dir = join(cacheDir, "python");
+    const files = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);
+    return files.filter((f) => /^pip-[0-9a-f]{32}\.json$/.test(f.name)).map((f) =>
+      join(dir, f.name)
+    );
+  };
+  const conf = join(fx.tmp.path, "pip.conf");
+  await Deno.writeTextFile(conf, `[global]\nno-index = true\nfind-links = ${WHEELS}\n`);
+  const { PIP_FIND_LINKS: _, ...rest } = fx.env;
+  const env = { ...rest, PIP_CONFIG_FILE: conf };
+  await build([`${FIXTURE}==1.0.0`], env);
+  const [file, ...others] = await kept(fx.cacheDir);
+  assert.ok(file && others.length === 0, "pip's answer is kept once");
+  assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  // Proof that a later process reads it: an answer edited to name another wheelhouse (whose
+  // fixture 2.0.0 says so) is the one the next build follows, with no pip query of its own.
+  const other = join(fx.tmp.path, "other");
+  await buildWheel(other, {
+    name: FIXTURE,
+    version: "2.0.0",
+    module: { "capi_fixture.py": `VALUE = "other 2.0.0"\n` },
+  });
+  await Deno.writeTextFile(file, (await Deno.readTextFile(file)).replaceAll(WHEELS, other));
+  assert.match(
+    await runImport(await build([`${FIXTURE}==2.0.0`], env), fx.scriptDir),
+    /^other 2\.0\.0\n/,
+  );
+  // The same answer in a cache folder inside the project (set there for a CI cache) is never
+  // read: a repository could have brought it, naming its own index.
+  const inside = join(fx.tmp.path, "project", "ci-cache");
+  await Deno.mkdir(join(inside, "python"), { recursive: true });
+  await Deno.copyFile(file, join(inside, "python", basename(file)));
+  assert.match(
+    await runImport(await build([`${FIXTURE}==2.0.0`], env, inside), fx.scriptDir),
+    /^fixture 2\.0\.0\n/,
+  );
+  // A credential in pip's configuration (an index URL's token) is never written to the cache.
+  const secretCache = join(fx.tmp.path, "cache-with-secret");
+  await build([`${FIXTURE}==1.0.0`], {
+    ...env,
+    PIP_INDEX_URL: "https://user:s3cr3t-token@127.0.0.1:9/simple",
+  }, secretCache);
+  assert.deepEqual(await kept(secretCache), []);
 });
 
 Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
