@@ -1,4 +1,4 @@
-// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 ce232a55499ac849c7036a7c5debe199e328728eabd5f5fa17cc0585a56f4ec7): do not edit; `deno task build:js` writes it.
+// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 67a41087f5ad340bc51d43fae5f847ca5189dd94b69f101c5b0da441d3a0d443): do not edit; `deno task build:js` writes it.
 export var recallSync = (function (file) {
     try {
         return JSON.parse(Deno.readTextFileSync(file));
@@ -40,8 +40,12 @@ export var readJsonFile = (async function (path) {
     }
 });
 export var readRecordsFor = (async function (path, root) {
-    if (isInside(await realPathLoose(path), root))
-        return undefined;
+    for (let at = resolve(path);; at = dirname(at)) {
+        if (isInside(await realPathLoose(at), root))
+            return undefined;
+        if (dirname(at) === at)
+            break;
+    }
     return await readJsonFile(path);
 });
 export var updateJsonFile = (async function (path, change) {
@@ -64,7 +68,7 @@ export var updateJsonFile = (async function (path, change) {
         throw error;
     }
 });
-import { basename, dirname, join } from "./_path.js";
+import { basename, dirname, join, resolve } from "./_path.js";
 import { isInside, realPathLoose } from "./_fs.js";
 ;
 ;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "./_path.ts";
+import { basename, dirname, join, resolve } from "./_path.ts";
 import { isInside, realPathLoose } from "./_fs.ts";
 
 /**
@@ -57,12 +57,16 @@ export async function readJsonFile(path: string): Promise<unknown> {
 
 /**
  * The parsed content of a machine-local record file read for a project whose real root is `root`:
- * undefined when it is missing, not JSON, or lies (its real path) inside the project. A record
- * file there may have come with the repository, e.g. when the cache folder is set inside the
- * checkout for a CI cache, and a repository never vouches for itself.
+ * undefined when it is missing, not JSON, or lies inside the project: its real path, or the real
+ * path of any folder on its way (a cache folder set inside the checkout for a CI cache may hold a
+ * link, brought by the repository, to a folder outside it). A record file there may have come with
+ * the repository, and a repository never vouches for itself.
  */
 export async function readRecordsFor(path: string, root: string): Promise<unknown> {
-  if (isInside(await realPathLoose(path), root)) return undefined;
+  for (let at = resolve(path);; at = dirname(at)) {
+    if (isInside(await realPathLoose(at), root)) return undefined;
+    if (dirname(at) === at) break;
+  }
   return await readJsonFile(path);
 }
 

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 a009839472e2f3c76ce2b6308425d801fc67656f70a94f2f0649794116876b27): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 fb86d4c7a019739081484738d12b2fabc13df6c0629ad796239dbed1ebd6de9f): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -259,20 +259,29 @@ var settingsEnv = (function (settings) {
     set("PIP_RETRIES", [settings.retries]);
     return env;
 });
-var keptPipInfo = (async function (file, key, project) {
+export var mayHoldSecret = (function (value) {
+    return value.includes("@") || /[a-z][a-z0-9+.-]*:\/\//i.test(value.replace(/\bfile:\/\//gi, ""));
+});
+var keptPipInfo = (async function (file, keyHash, project) {
     const kept = KeptPipInfo.safeParse(await readRecordsFor(file, await realPathLoose(project)));
-    if (!kept.success || kept.data.key !== key)
+    if (!kept.success || kept.data.key_sha256 !== keyHash)
         return undefined;
     const age = Date.now() - kept.data.at;
     if (age < 0 || age > PIP_KEPT_MS)
         return undefined;
-    const known = { info: kept.data.info, at: Date.now() };
+    const { info } = kept.data;
+    const ownFiles = Object.entries(info.read ?? {})
+        .filter((([path, stamp]) => dirname(path) === info.dir && stamp !== ""));
+    if (ownFiles.length === 0)
+        return undefined;
+    const known = { info, at: Date.now() };
     return await stillRead(known) ? known : undefined;
 });
-var keepPipInfo = (function (file, key, known) {
-    const secret = Object.values(known.info.items).some(((value) => CREDENTIALS.test(value)));
-    if (known.info.read && !secret)
-        rememberSync(file, { key, at: known.at, info: known.info });
+var keepPipInfo = (function (file, keyHash, known) {
+    const secret = Object.values(known.info.items).some(mayHoldSecret);
+    if (known.info.read && !secret) {
+        rememberSync(file, { key_sha256: keyHash, at: known.at, info: known.info });
+    }
     return known;
 });
 var pipHasPythonOption = (function (version) {
@@ -492,8 +501,8 @@ const PipInfo = z.object({
     read: z.record(z.string()).optional(),
 });
 const PIP_KEPT_MS = 3_600_000;
-const KeptPipInfo = z.object({ key: z.string(), at: z.number(), info: PipInfo });
-const CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*@/i;
+const KeptPipInfo = z.object({ key_sha256: z.string(), at: z.number(), info: PipInfo });
+;
 ;
 ;
 ;
@@ -768,9 +777,10 @@ export class PythonRuntime {
     async #pipInfo(probe, cacheDir, project) {
         const env = this.#baseEnv();
         const key = JSON.stringify([probe.executable, Object.entries(env).sort()]);
-        const file = join(resolve(cacheDir), "python", `pip-${(await sha256(key)).slice(0, 32)}.json`);
-        const compute = (async () => await keptPipInfo(file, key, project) ??
-            keepPipInfo(file, key, await this.#pipInfoNow(probe, env)));
+        const keyHash = await sha256(key);
+        const file = join(resolve(cacheDir), "python", `pip-${keyHash.slice(0, 32)}.json`);
+        const compute = (async () => await keptPipInfo(file, keyHash, project) ??
+            keepPipInfo(file, keyHash, await this.#pipInfoNow(probe, env)));
         return (await PIP_INFOS.getWhile(key, compute, stillRead)).info;
     }
     async #pipInfoNow(probe, env) {

@@ -603,40 +603,57 @@ type PipInfo = z.Infer<typeof PipInfo>;
 /** How long pip's answer kept in the cache folder is reused at most. */
 const PIP_KEPT_MS = 3_600_000;
 
-/** pip's answer as a later process finds it in the cache folder. */
-const KeptPipInfo = z.object({ key: z.string(), at: z.number(), info: PipInfo });
-
-/** A URL with credentials in it (`https://user:token@host/`). */
-const CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*@/i;
+/**
+ * pip's answer as a later process finds it in the cache folder, with the sha256 of its key (the
+ * key itself holds the user's variables, a proxy's password among them, and is never written).
+ */
+const KeptPipInfo = z.object({ key_sha256: z.string(), at: z.number(), info: PipInfo });
 
 /**
- * pip's answer kept in `file` by an earlier process for the same interpreter and variables
- * (`key`): undefined when there is none, it lies inside the `project`, it is older than an hour,
- * or a file pip read then is not as it was (its configuration files, there or not, and pip
- * itself).
+ * An item that may carry a secret, never written to the cache folder: any URL but a local
+ * `file:` one (a token may sit in its user part or its path, as some hosted indexes put it), or
+ * an `@` (a proxy's `user:password@host` needs no scheme).
+ */
+export function mayHoldSecret(value: string): boolean {
+  return value.includes("@") || /[a-z][a-z0-9+.-]*:\/\//i.test(value.replace(/\bfile:\/\//gi, ""));
+}
+
+/**
+ * pip's answer kept in `file` by an earlier process for the same interpreter and variables (the
+ * key's sha256 `keyHash`): undefined when there is none, it lies inside the `project` (or is
+ * reached through a folder there), it is older than an hour, it does not say what it read with
+ * pip's own files among it, or a file it read is not as it was (pip's configuration files, there
+ * or not, and pip itself).
  */
 async function keptPipInfo(
   file: string,
-  key: string,
+  keyHash: string,
   project: string,
 ): Promise<SharedPipInfo | undefined> {
   // Never a file inside the project (a cache folder set there for a CI cache): a repository
   // could have brought it, naming its own index.
   const kept = KeptPipInfo.safeParse(await readRecordsFor(file, await realPathLoose(project)));
-  if (!kept.success || kept.data.key !== key) return undefined;
+  if (!kept.success || kept.data.key_sha256 !== keyHash) return undefined;
   const age = Date.now() - kept.data.at;
   if (age < 0 || age > PIP_KEPT_MS) return undefined;
-  const known = { info: kept.data.info, at: Date.now() };
+  const { info } = kept.data;
+  const ownFiles = Object.entries(info.read ?? {})
+    .filter(([path, stamp]) => dirname(path) === info.dir && stamp !== "");
+  if (ownFiles.length === 0) return undefined;
+  const known = { info, at: Date.now() };
   return await stillRead(known) ? known : undefined;
 }
 
 /**
- * Keeps pip's answer in `file` for later processes, when it says what it read and holds no
- * credentials (an index URL's token never lands in the cache folder, which CI caches upload).
+ * Keeps pip's answer in `file` for later processes, when it says what it read and no item of it
+ * may hold a secret (CI caches upload the cache folder): a configuration that names a remote
+ * index is asked again by each process.
  */
-function keepPipInfo(file: string, key: string, known: SharedPipInfo): SharedPipInfo {
-  const secret = Object.values(known.info.items).some((value) => CREDENTIALS.test(value));
-  if (known.info.read && !secret) rememberSync(file, { key, at: known.at, info: known.info });
+function keepPipInfo(file: string, keyHash: string, known: SharedPipInfo): SharedPipInfo {
+  const secret = Object.values(known.info.items).some(mayHoldSecret);
+  if (known.info.read && !secret) {
+    rememberSync(file, { key_sha256: keyHash, at: known.at, info: known.info });
+  }
   return known;
 }
 
@@ -1044,10 +1061,11 @@ export class PythonRuntime implements Runtime {
     const env = this.#baseEnv();
     // Sorted: the order of a process's variables is not the same from one process to the next.
     const key = JSON.stringify([probe.executable, Object.entries(env).sort()]);
-    const file = join(resolve(cacheDir), "python", `pip-${(await sha256(key)).slice(0, 32)}.json`);
+    const keyHash = await sha256(key);
+    const file = join(resolve(cacheDir), "python", `pip-${keyHash.slice(0, 32)}.json`);
     const compute = async () =>
-      await keptPipInfo(file, key, project) ??
-        keepPipInfo(file, key, await this.#pipInfoNow(probe, env));
+      await keptPipInfo(file, keyHash, project) ??
+        keepPipInfo(file, keyHash, await this.#pipInfoNow(probe, env));
     return (await PIP_INFOS.getWhile(key, compute, stillRead)).info;
   }
 

@@ -6,6 +6,7 @@ import type { PreparedRuntime } from "../../src/runtimes/types.ts";
 import {
   indexAccess,
   listVenvs,
+  mayHoldSecret,
   pipIndexIdentity,
   pipSettings,
   PythonRuntime,
@@ -115,7 +116,7 @@ Deno.test("PythonRuntime.prepare() reads pip's configuration again once a file p
   assert.match(await runImport(v2, fx.scriptDir), /^fixture 2\.0\.0\n/);
 });
 
-Deno.test("PythonRuntime.prepare() in a later process takes pip's answer from the cache folder: never one inside the project, never one holding a credential", async () => {
+Deno.test("PythonRuntime.prepare() in a later process takes pip's answer from the cache folder: never one inside the project, never one that may hold a secret", async () => {
   await using fx = await fixture();
   const worker = join(fx.tmp.path, "worker.ts");
   const runtimeUrl = new URL("../../src/runtimes/python.ts", import.meta.url).href;
@@ -152,11 +153,18 @@ await new PythonRuntime().prepare(manifest, scriptDir, { cacheDir, warn: () => {
   const conf = join(fx.tmp.path, "pip.conf");
   await Deno.writeTextFile(conf, `[global]\nno-index = true\nfind-links = ${WHEELS}\n`);
   const { PIP_FIND_LINKS: _, ...rest } = fx.env;
-  const env = { ...rest, PIP_CONFIG_FILE: conf };
+  // A proxy's password in the user's variables: part of what the answer is kept for, never
+  // written down (the file carries the key's digest, not the key).
+  const env = {
+    ...rest,
+    PIP_CONFIG_FILE: conf,
+    HTTPS_PROXY: "http://alice:hunter2@127.0.0.1:9",
+  };
   await build([`${FIXTURE}==1.0.0`], env);
   const [file, ...others] = await kept(fx.cacheDir);
   assert.ok(file && others.length === 0, "pip's answer is kept once");
   assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  assert.ok(!(await Deno.readTextFile(file)).includes("hunter2"), "the proxy's password is kept");
   // Proof that a later process reads it: an answer edited to name another wheelhouse (whose
   // fixture 2.0.0 says so) is the one the next build follows, with no pip query of its own.
   const other = join(fx.tmp.path, "other");
@@ -171,21 +179,45 @@ await new PythonRuntime().prepare(manifest, scriptDir, { cacheDir, warn: () => {
     /^other 2\.0\.0\n/,
   );
   // The same answer in a cache folder inside the project (set there for a CI cache) is never
-  // read: a repository could have brought it, naming its own index.
+  // read: a repository could have brought it, naming its own index; nor through a link the
+  // repository holds there to a folder outside it.
   const inside = join(fx.tmp.path, "project", "ci-cache");
-  await Deno.mkdir(join(inside, "python"), { recursive: true });
-  await Deno.copyFile(file, join(inside, "python", basename(file)));
+  const outside = join(fx.tmp.path, "outside");
+  await Deno.mkdir(outside);
+  await Deno.mkdir(inside);
+  await Deno.copyFile(file, join(outside, basename(file)));
+  await Deno.symlink(outside, join(inside, "python"));
   assert.match(
     await runImport(await build([`${FIXTURE}==2.0.0`], env, inside), fx.scriptDir),
     /^fixture 2\.0\.0\n/,
   );
-  // A credential in pip's configuration (an index URL's token) is never written to the cache.
+  // An answer that may hold a credential (a remote index URL, a token in its user part or its
+  // path; a proxy's `user:password@` without a scheme) is never written to the cache.
   const secretCache = join(fx.tmp.path, "cache-with-secret");
+  await Deno.writeTextFile(
+    conf,
+    `[global]\nno-index = true\nfind-links = ${WHEELS}\nproxy = bob:pr0xyPass@127.0.0.1:9\n`,
+  );
   await build([`${FIXTURE}==1.0.0`], {
     ...env,
-    PIP_INDEX_URL: "https://user:s3cr3t-token@127.0.0.1:9/simple",
+    PIP_INDEX_URL: "https://pypi.example/s3cr3t-token/simple",
   }, secretCache);
   assert.deepEqual(await kept(secretCache), []);
+});
+
+Deno.test("mayHoldSecret() keeps any remote URL and any user part out of the cache folder, not local paths", () => {
+  for (
+    const value of [
+      "https://user:token@pypi.example/simple",
+      "https://pypi.example/s3cr3t-token/simple", // a token in the path, as some hosts put it
+      "HTTPS://PYPI.EXAMPLE/simple",
+      "bob:pr0xyPass@proxy.corp:3128", // a proxy without a scheme
+      "file:///srv/wheels https://pypi.example/simple",
+    ]
+  ) assert.equal(mayHoldSecret(value), true, value);
+  for (const value of ["/srv/wheels", "file:///srv/wheels", "true", "180", "/etc/ssl/cert.pem"]) {
+    assert.equal(mayHoldSecret(value), false, value);
+  }
 });
 
 Deno.test("normaliseRequirements() and venvKey() ignore order, spelling and blanks", async () => {
