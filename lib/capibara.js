@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 9fd021059d2b18b6e39fcdf4c9006b5dece28534591c7bb4fc82a3f1d2f63463): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 10847b7450c6f348efd62577688ffd63a4b827d0dd0863e23308654432be759d): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });
@@ -293,7 +293,7 @@ export class Capibara {
             workdir,
             signal: options.signal,
         });
-        step(generated ? "generation" : "lookup");
+        step(generated ? "generation: the entry stored" : "lookup");
         if (!generated) {
             this.#options.progress?.("Checking the cached script");
             await store.verify(entry);
@@ -475,6 +475,7 @@ export class Capibara {
             const viaCore = config.core !== undefined && !this.#options.generator;
             const generator = viaCore ? undefined : this.#options.generator ??
                 (await import("./generate/openai.js")).generatorFromConfig(config.generator);
+            step("generation: the generator's modules");
             if (!viaCore && !generator) {
                 if (previous) {
                     throw new ValidationError(`Cannot refresh "${fp.fingerprint}": no generator is configured to write it again`, {
@@ -531,6 +532,7 @@ export class Capibara {
                     throw error;
                 throw new TemplateError(`The generator "${generator.kind}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: "Fix the generator, or use the configured one" });
             }));
+            step("generation: the rest of the generator's work");
             if (request.signal?.aborted)
                 throw cancelled("Generation");
             if (!Bundle.safeParse(result?.bundle).success) {

@@ -462,7 +462,7 @@ export class Capibara {
       workdir,
       signal: options.signal,
     });
-    step(generated ? "generation" : "lookup");
+    step(generated ? "generation: the entry stored" : "lookup");
     if (!generated) {
       this.#options.progress?.("Checking the cached script");
       await store.verify(entry);
@@ -704,6 +704,7 @@ export class Capibara {
       // The OpenAI client loads only on a miss: a cache hit never pays for it.
       const generator = viaCore ? undefined : this.#options.generator ??
         (await import("./generate/openai.ts")).generatorFromConfig(config.generator);
+      step("generation: the generator's modules");
       if (!viaCore && !generator) {
         if (previous) {
           throw new ValidationError(
@@ -794,6 +795,7 @@ export class Capibara {
           { cause: error, hint: "Fix the generator, or use the configured one" },
         );
       });
+      step("generation: the rest of the generator's work");
       // A generator that answered though the call was cancelled: nothing is stored.
       if (request.signal?.aborted) throw cancelled("Generation");
       if (!Bundle.safeParse(result?.bundle).success) {

@@ -1,4 +1,4 @@
-// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 698c69aefcf89c91ac90344967cc92612c575392499489eef0cc1ebd7fd6dae5): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 39ecc99b14eab182a5eae5a6027fb406600c7550b41ac326f888398ef19ffe21): do not edit; `deno task build:js` writes it.
 export var shownUrl = (function (url) {
     return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, "$1");
 });
@@ -64,6 +64,7 @@ export var generatorFromConfig = (function (settings) {
 export var generatorFromEnv = (function (env, config = {}) {
     return generatorFromConfig(resolveConfig({ trustProjectConfig: true }, env, { generator: config }).generator);
 });
+import { step } from "../_timings.js";
 import { discoversModel, resolveConfig } from "../config.js";
 import { NetworkError, TemplateError, ValidationError } from "../errors.js";
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS } from "../config_trust.js";
@@ -137,6 +138,7 @@ export class OpenAIGenerator {
         checkBaseUrl(this.baseURL);
         await this.#discoverModel(opts.signal);
         const { checkBundle, ContractViolation, extractJson, repairMessage, systemPrompt, userMessage, } = await loadContract();
+        step("generation: the contract's modules");
         const messages = [
             { role: "system", content: systemPrompt(req.language) },
             { role: "user", content: userMessage(req) },
@@ -149,6 +151,7 @@ export class OpenAIGenerator {
                 ? `Generating a ${req.language} script with ${this.model}`
                 : `Repairing the script with ${this.model} (attempt ${attempt}/${maxAttempts})`);
             const { content, truncated } = await this.#complete(messages, req.language, opts.signal);
+            step("generation: the model's reply (the client's modules, the request)");
             try {
                 let raw;
                 try {
@@ -161,6 +164,7 @@ export class OpenAIGenerator {
                     throw new ContractViolation(err instanceof Error ? err.message : String(err));
                 }
                 const bundle = await checkBundle(raw, { language: req.language });
+                step("generation: the contract's checks");
                 return { bundle, model: this.model, attempts: attempt };
             }
             catch (err) {

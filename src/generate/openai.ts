@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { step } from "../_timings.ts";
 import type { OpenAI } from "npm:openai@^7.57.0/client";
 import type { APIError } from "npm:openai@^7.57.0/error";
 import type { Language } from "../schema.ts";
@@ -186,6 +187,7 @@ export class OpenAIGenerator implements Generator {
       systemPrompt,
       userMessage,
     } = await loadContract();
+    step("generation: the contract's modules");
     const messages: Message[] = [
       { role: "system", content: systemPrompt(req.language) },
       { role: "user", content: userMessage(req) },
@@ -200,6 +202,7 @@ export class OpenAIGenerator implements Generator {
           : `Repairing the script with ${this.model} (attempt ${attempt}/${maxAttempts})`,
       );
       const { content, truncated } = await this.#complete(messages, req.language, opts.signal);
+      step("generation: the model's reply (the client's modules, the request)");
       try {
         let raw: unknown;
         try {
@@ -213,6 +216,7 @@ export class OpenAIGenerator implements Generator {
           throw new ContractViolation(err instanceof Error ? err.message : String(err));
         }
         const bundle = await checkBundle(raw, { language: req.language });
+        step("generation: the contract's checks");
         return { bundle, model: this.model, attempts: attempt };
       } catch (err) {
         if (!(err instanceof ContractViolation)) throw err;

@@ -548,6 +548,26 @@ Deno.test("CAPIBARA_TIMINGS=1 prints each step of a hit on stderr; stdout stays 
   assert.doesNotMatch(plain.stderr, /timings|ms {2}/);
 });
 
+Deno.test("CAPIBARA_TIMINGS=1 names a miss's generation steps: modules, the model's reply, the checks, the store", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const timed = await runCli(
+    ["run", "Echo the context, timed", "--context", '{"n": 1}', "--dry-run", "--json"],
+    { cwd: tmp.path, env: envFor(llm.url, { CAPIBARA_TIMINGS: "1" }) },
+  );
+  assert.equal(timed.code, 0, timed.stderr);
+  const steps = [...timed.stderr.matchAll(/^\s+([\d.]+) ms {2}(.+)$/gm)].map(([, , name]) => name);
+  assert.deepEqual(steps.filter((name) => name!.startsWith("generation")), [
+    "generation: the generator's modules",
+    "generation: the contract's modules",
+    "generation: the model's reply (the client's modules, the request)",
+    "generation: the contract's checks",
+    "generation: the rest of the generator's work",
+    "generation: the entry stored",
+  ]);
+  assert.equal(llm.requests, 1);
+});
+
 Deno.test({
   name: "on a terminal that tells no width (a pseudo-terminal never sized), a run ends: no " +
     "progress line erased for ever",
