@@ -1,4 +1,4 @@
-// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 67a41087f5ad340bc51d43fae5f847ca5189dd94b69f101c5b0da441d3a0d443): do not edit; `deno task build:js` writes it.
+// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 aefd5869fd5e7509159711735edab5666df0e1929ceee5901fc616a86a1740d5): do not edit; `deno task build:js` writes it.
 export var recallSync = (function (file) {
     try {
         return JSON.parse(Deno.readTextFileSync(file));

@@ -1,6 +1,8 @@
 /**
- * Machine-local JSON record files (trust records, acceptances): read leniently, replaced
- * atomically (a temporary file, mode 0600, then a rename) under a file lock beside them.
+ * Machine-local JSON files: records (trust records, acceptances), read leniently and replaced
+ * atomically (a temporary file, mode 0600, then a rename) under a file lock beside them; and what
+ * one process remembers for later ones (the sandbox's probe, pip's answer), written the same way
+ * without a lock.
  *
  * @module
  */
