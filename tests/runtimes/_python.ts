@@ -83,6 +83,59 @@ export async function fixture(): Promise<Fixture> {
   };
 }
 
+/** What a `prepare()` in a process of its own did. */
+export interface ChildPrepare {
+  /** Its progress messages. */
+  progress: string[];
+  /** The environment it gave. */
+  venv: string;
+  /** The build id of that environment's marker. */
+  build: string;
+}
+
+const WORKER = `import { PythonRuntime } from ${
+  JSON.stringify(new URL("../../src/runtimes/python.ts", import.meta.url).href)
+};
+const [manifest, scriptDir, cacheDir] = JSON.parse(Deno.args[0]);
+const progress = [];
+const prepared = await new PythonRuntime().prepare(manifest, scriptDir, {
+  cacheDir,
+  progress: (m) => progress.push(m),
+  warn: () => {},
+});
+const marker = JSON.parse(await Deno.readTextFile(prepared.env.VIRTUAL_ENV + "/.capibara-ready"));
+console.log(JSON.stringify({ progress, venv: prepared.env.VIRTUAL_ENV, build: marker.build_id }));
+`;
+
+/**
+ * `PythonRuntime.prepare()` of `deps` in a Deno process of its own (nothing of this process's
+ * memory shared), with `env` (default the fixture's) and `cacheDir` (default the fixture's).
+ */
+export async function prepareInChild(
+  fx: Fixture,
+  deps: string[],
+  { env = fx.env, cacheDir = fx.cacheDir }: { env?: Record<string, string>; cacheDir?: string } =
+    {},
+): Promise<ChildPrepare> {
+  const worker = join(fx.tmp.path, "prepare_worker.ts");
+  await Deno.writeTextFile(worker, WORKER);
+  const out = await execCommand({
+    program: Deno.execPath(),
+    args: [
+      "run",
+      "-A",
+      "--config",
+      new URL("../../deno.json", import.meta.url).pathname,
+      worker,
+      JSON.stringify([manifest(deps), fx.scriptDir, cacheDir]),
+    ],
+    env,
+    cwd: fx.tmp.path,
+  }, { timeoutMs: 120_000 });
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "") as ChildPrepare;
+}
+
 /** Run a script importing the fixture module with a prepared runtime; its stdout. */
 export async function runImport(prepared: PreparedRuntime, dir: string): Promise<string> {
   const script = join(dir, "script.py");

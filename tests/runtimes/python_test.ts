@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { basename, join, relative } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
-import { execCommand } from "../../src/exec.ts";
 import type { PreparedRuntime } from "../../src/runtimes/types.ts";
 import {
   indexAccess,
@@ -23,6 +22,7 @@ import {
   fixture,
   manifest,
   offlineEnv,
+  prepareInChild,
   PY_VERSION,
   quiet,
   runImport,
@@ -118,26 +118,9 @@ Deno.test("PythonRuntime.prepare() reads pip's configuration again once a file p
 
 Deno.test("PythonRuntime.prepare() in a later process takes pip's answer from the cache folder: never one inside the project, never one that may hold a secret", async () => {
   await using fx = await fixture();
-  const worker = join(fx.tmp.path, "worker.ts");
-  const runtimeUrl = new URL("../../src/runtimes/python.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    worker,
-    `import { PythonRuntime } from ${JSON.stringify(runtimeUrl)};
-const [manifest, scriptDir, cacheDir] = JSON.parse(Deno.args[0]);
-await new PythonRuntime().prepare(manifest, scriptDir, { cacheDir, warn: () => {} });
-`,
-  );
-  const config = new URL("../../deno.json", import.meta.url).pathname;
   // Each build in a process of its own: nothing is shared in memory.
   const build = async (deps: string[], env: Record<string, string>, cacheDir = fx.cacheDir) => {
-    const arg = JSON.stringify([manifest(deps), fx.scriptDir, cacheDir]);
-    const out = await execCommand({
-      program: Deno.execPath(),
-      args: ["run", "-A", "--config", config, worker, arg],
-      env,
-      cwd: fx.tmp.path,
-    }, { timeoutMs: 120_000 });
-    assert.equal(out.code, 0, out.stderr);
+    await prepareInChild(fx, deps, { env, cacheDir });
     return await new PythonRuntime({ env }).prepare(manifest(deps), fx.scriptDir, {
       cacheDir,
       ...quiet,
@@ -504,41 +487,9 @@ Deno.test("PythonRuntime.prepare() builds a set once for concurrent callers", as
 
 Deno.test("PythonRuntime.prepare() builds a set once for concurrent processes", async () => {
   await using fx = await fixture();
-  const worker = join(fx.tmp.path, "worker.ts");
-  const runtimeUrl = new URL("../../src/runtimes/python.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    worker,
-    `import { PythonRuntime } from ${JSON.stringify(runtimeUrl)};
-const [manifest, scriptDir, cacheDir] = JSON.parse(Deno.args[0]);
-const progress = [];
-const prepared = await new PythonRuntime().prepare(manifest, scriptDir, {
-  cacheDir,
-  progress: (m) => progress.push(m),
-});
-const marker = JSON.parse(await Deno.readTextFile(prepared.env.VIRTUAL_ENV + "/.capibara-ready"));
-console.log(JSON.stringify({ progress, venv: prepared.env.VIRTUAL_ENV, build: marker.build_id }));
-`,
+  const outputs = await Promise.all(
+    [0, 1].map(() => prepareInChild(fx, [`${FIXTURE}==1.0.0`])),
   );
-  const arg = JSON.stringify([manifest([`${FIXTURE}==1.0.0`]), fx.scriptDir, fx.cacheDir]);
-  const config = new URL("../../deno.json", import.meta.url).pathname;
-  const runs = await Promise.all(
-    [0, 1].map(() =>
-      execCommand({
-        program: Deno.execPath(),
-        args: ["run", "-A", "--config", config, worker, arg],
-        env: fx.env,
-        cwd: fx.tmp.path,
-      }, { timeoutMs: 120_000 })
-    ),
-  );
-  const outputs = runs.map((r) => {
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as {
-      progress: string[];
-      venv: string;
-      build: string;
-    };
-  });
   assert.equal(outputs.flatMap((o) => building(o.progress)).length, 1);
   assert.equal(new Set(outputs.map((o) => o.venv)).size, 1);
   assert.equal(new Set(outputs.map((o) => o.build)).size, 1);
