@@ -1,4 +1,4 @@
-// Generated from src/_memo.ts by scripts/build_js.ts (sha256 8ae8aef8344eebe9f9d8a9f4c491b6fb6a14c1786c9402705352241ae32e8768): do not edit; `deno task build:js` writes it.
+// Generated from src/_memo.ts by scripts/build_js.ts (sha256 9e9afd56d13148b56c83d316f544f3492efdd1e7b55ee5e4a6725edf5aa852ae): do not edit; `deno task build:js` writes it.
 export var once = (function (compute) {
     const memo = new Memo();
     return (() => memo.get(true, compute));
@@ -18,7 +18,9 @@ export class Memo {
         return promise;
     }
     async getWhile(key, compute, holds) {
-        const known = this.get(key, compute);
+        const known = this.#pending.get(key);
+        if (known === undefined)
+            return await this.get(key, compute);
         if (await holds(await known))
             return known;
         if (this.#pending.get(key) === known)

@@ -25,14 +25,16 @@ export class Memo<K, V> {
 
   /**
    * The value of `key` while `holds(value)` says it still holds; else computed again (once, for
-   * all the callers that found it stale together).
+   * all the callers that found it stale together). A value this call computed is not checked: it
+   * is as fresh as it gets.
    */
   async getWhile(
     key: K,
     compute: () => Promise<V>,
     holds: (value: V) => boolean | Promise<boolean>,
   ): Promise<V> {
-    const known = this.get(key, compute);
+    const known = this.#pending.get(key);
+    if (known === undefined) return await this.get(key, compute);
     if (await holds(await known)) return known;
     if (this.#pending.get(key) === known) this.#pending.delete(key);
     return await this.get(key, compute);

@@ -1,5 +1,5 @@
-// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 c3f78081885152a729f254a9708f7835c03f86c8038c3be2954d9979a51992a4): do not edit; `deno task build:js` writes it.
-export var probeEnv = (function (env) {
+// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 615a9287c656c74f82b4a24e0aac2bf8fda08b7a9c7607b55852e8c875d9310a): do not edit; `deno task build:js` writes it.
+var probeEnv = (function (env) {
     const picked = { PYTHONDONTWRITEBYTECODE: "1" };
     for (const [name, value] of Object.entries(env)) {
         if (value === undefined)

@@ -54,7 +54,7 @@ const ProbeReply = z.tuple([
  * The variables the look-up needs, of `env`: PATH and HOME (pyenv's shims), pyenv's own, the
  * locale; nothing of the project, the user's site-packages or PYTHON* variables.
  */
-export function probeEnv(
+function probeEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
   const picked: Record<string, string> = { PYTHONDONTWRITEBYTECODE: "1" };

@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 13c61203c6b7c2189c7e5ac516910d8a16bca363ebdf67fd5fbceafb2dc403a5): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 18ace57895f81db263a84999236819f2eec579f52d6660421047eac3aa5cfd9d): do not edit; `deno task build:js` writes it.
 var scanPythonText = (function (src) {
     const code = src.split("");
     const bare = src.split("");
@@ -150,9 +150,6 @@ var firstBackend = (async function (backend, interpreter) {
 });
 var analysePython = (async function (script, options) {
     const path = options.env.PATH ?? DEFAULT_PATH;
-    const program = await which(options.python, path);
-    if (!program)
-        return undefined;
     const interpreter = await resolveInterpreter(options.python, { ...options.env, PATH: path });
     if (!interpreter)
         return undefined;
@@ -420,7 +417,7 @@ import { execCommand } from "../../exec.js";
 import { tail } from "../../errors.js";
 import { isInside, removeIfExists } from "../../_fs.js";
 import { Memo } from "../../_memo.js";
-import { DEFAULT_PATH, which } from "../../_which.js";
+import { DEFAULT_PATH } from "../../_which.js";
 import { probePython } from "../../runtimes/_python_probe.js";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.js";
 import { parseRequirement, RequirementError } from "../requirements.js";

@@ -13,7 +13,7 @@ import { type CommandSpec, execCommand, type ExecResult } from "../../exec.ts";
 import { tail } from "../../errors.ts";
 import { isInside, removeIfExists } from "../../_fs.ts";
 import { Memo } from "../../_memo.ts";
-import { DEFAULT_PATH, which } from "../../_which.ts";
+import { DEFAULT_PATH } from "../../_which.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../sandbox/types.ts";
 import { probePython } from "../../runtimes/_python_probe.ts";
 import { ALLOWED_IMPORTS, NETWORK_IMPORTS } from "../contract.ts";
@@ -275,13 +275,11 @@ async function analysePython(
   script: string,
   options: PythonCheckOptions,
 ): Promise<PyAnalysis | string | undefined> {
-  const path = options.env.PATH ?? DEFAULT_PATH;
-  const program = await which(options.python, path);
-  if (!program) return undefined;
   // Looked up by name on the env option's PATH (never the process's), as the runtime does: the
-  // two share one probe. A look-up that found nothing is not kept: the next analysis looks again
-  // (a start that failed once would otherwise leave the process with the token scan, which
-  // compiles nothing).
+  // two share one probe, which says when there is none. A look-up that found nothing is not kept:
+  // the next analysis looks again (a start that failed once would otherwise leave the process
+  // with the token scan, which compiles nothing).
+  const path = options.env.PATH ?? DEFAULT_PATH;
   const interpreter = await resolveInterpreter(options.python, { ...options.env, PATH: path });
   if (!interpreter) return undefined;
   let backend = await firstBackend(options.backend, interpreter);
