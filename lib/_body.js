@@ -1,4 +1,4 @@
-// Generated from src/_body.ts by scripts/build_js.ts (sha256 432a55b1f05f4b6c7aba04bfddf8b5c23700a7367d2623e1bf15fa5aa01df790): do not edit; `deno task build:js` writes it.
+// Generated from src/_body.ts by scripts/build_js.ts (sha256 56b4ccd6d43019a15971c4b2625bc2fe5bb431c5df904ba27cb909f20a7db826): do not edit; `deno task build:js` writes it.
 export var readBounded = (async function (response, max) {
     const announced = Number(response.headers.get("content-length") ?? "");
     if (Number.isFinite(announced) && announced > max) {

@@ -1,4 +1,4 @@
-// Generated from src/_cache_folder.ts by scripts/build_js.ts (sha256 16ee4d77b1a75ba045b396c80f56c189ee835c2356a9edfb1c335855add073e3): do not edit; `deno task build:js` writes it.
+// Generated from src/_cache_folder.ts by scripts/build_js.ts (sha256 6f048dd527e6c4f1c3a93e1f80bd9a1238bd9c86a571bf8e6e8a8e78f90e29fb): do not edit; `deno task build:js` writes it.
 var givenPathProblem = (function (absolute, make = false) {
     const uid = Deno.uid();
     let path = "";

@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 baca23101995d66fb55d78c01bec6488b68266aae6fea8715d806d0ac160d573): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 ac17184299a9f10a2e57d0e88db7c7a2ea876e107ac45fd384277f51d5adeaea): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());

@@ -1,4 +1,4 @@
-// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 aefd5869fd5e7509159711735edab5666df0e1929ceee5901fc616a86a1740d5): do not edit; `deno task build:js` writes it.
+// Generated from src/_json_file.ts by scripts/build_js.ts (sha256 ae7148ce380f4b8d026f517ebfe6e1b36373bef6de5c59d83c1d649d9bad4ea3): do not edit; `deno task build:js` writes it.
 export var recallSync = (function (file) {
     try {
         return JSON.parse(Deno.readTextFileSync(file));

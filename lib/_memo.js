@@ -1,4 +1,4 @@
-// Generated from src/_memo.ts by scripts/build_js.ts (sha256 9e9afd56d13148b56c83d316f544f3492efdd1e7b55ee5e4a6725edf5aa852ae): do not edit; `deno task build:js` writes it.
+// Generated from src/_memo.ts by scripts/build_js.ts (sha256 9e7e1cf3569e1d6bf96cd0780998a397b8d8eb47975168f3fd042f464877bc0f): do not edit; `deno task build:js` writes it.
 export var once = (function (compute) {
     const memo = new Memo();
     return (() => memo.get(true, compute));

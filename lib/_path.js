@@ -1,4 +1,4 @@
-// Generated from src/_path.ts by scripts/build_js.ts (sha256 9fffe7e486f4dca52c73be9b961193a2264b4979891570b3a7418d370452d362): do not edit; `deno task build:js` writes it.
+// Generated from src/_path.ts by scripts/build_js.ts (sha256 27a0236aa8c3e019374b8198a7b262a599660def660c2b2f974e9e56ae800a1f): do not edit; `deno task build:js` writes it.
 var normalizeString = (function (path, allowAboveRoot) {
     let res = "";
     let lastSegmentLength = 0;

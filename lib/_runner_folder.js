@@ -1,4 +1,4 @@
-// Generated from src/_runner_folder.ts by scripts/build_js.ts (sha256 4ef6f6606960fe3d8eb894606dd6b55c06b6506c721813298d89610687c25bf8): do not edit; `deno task build:js` writes it.
+// Generated from src/_runner_folder.ts by scripts/build_js.ts (sha256 7b5f6ee2958e475c9771a7a910bd7408745311d81cc449fb1bfefc3562dfdee1): do not edit; `deno task build:js` writes it.
 var parentOf = (function (path) {
     return path.slice(0, path.lastIndexOf("/")) || "/";
 });

@@ -1,4 +1,4 @@
-// Generated from src/_shape.ts by scripts/build_js.ts (sha256 b8c2e27497b82e18cd8f2427f56dbbb3bdbb0c7e9ccbf5128987d47026883483): do not edit; `deno task build:js` writes it.
+// Generated from src/_shape.ts by scripts/build_js.ts (sha256 624501e538a1862df07c392e8dd3ae97894a090e9405b02e6cde1911799a73ff): do not edit; `deno task build:js` writes it.
 var typeName = (function (value) {
     if (value === null)
         return "null";

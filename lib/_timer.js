@@ -1,4 +1,4 @@
-// Generated from src/_timer.ts by scripts/build_js.ts (sha256 f38a9721dcc99ad2e312b9c4fe2634c85a69d3f5a9714c82d8c8c7143db12681): do not edit; `deno task build:js` writes it.
+// Generated from src/_timer.ts by scripts/build_js.ts (sha256 2d3a8c12874685731969ddfb773b5eaee3118d44c28f8b51084fb572dfb06ed9): do not edit; `deno task build:js` writes it.
 export var onTimeout = (function (ms, fn) {
     const signal = AbortSignal.timeout(Number.isFinite(ms) ? Math.max(0, Math.floor(ms)) : 0);
     const fire = (() => fn());

@@ -1,4 +1,4 @@
-// Generated from src/_timings.ts by scripts/build_js.ts (sha256 2f9c3c48a2100ef0b70b92c733794b1911722b38c69c5426dd39872dfe104e0b): do not edit; `deno task build:js` writes it.
+// Generated from src/_timings.ts by scripts/build_js.ts (sha256 e528725894bdeb7a6d282d5398b5486c5c585ed2102cfbee329e9981203c3584): do not edit; `deno task build:js` writes it.
 export var recordTimings = (function (since = 0) {
     recording = true;
     origin = since;

@@ -1,4 +1,4 @@
-// Generated from src/_which.ts by scripts/build_js.ts (sha256 f01ff620cc0aee00d620bf38fa731df990167fb410161ac7690c37ee5a741c17): do not edit; `deno task build:js` writes it.
+// Generated from src/_which.ts by scripts/build_js.ts (sha256 b33a3b8653a35216b2b49b106546195b60c8362cebe7e27b71595b0450764ca1): do not edit; `deno task build:js` writes it.
 export var which = (async function (name, path) {
     if (name.includes("/") || isAbsolute(name)) {
         try {

@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 10847b7450c6f348efd62577688ffd63a4b827d0dd0863e23308654432be759d): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 89ccdc75e45411d4c489d0aa8655d361bd162eef3566a5111300f490dc523c3c): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });

@@ -1,4 +1,4 @@
-// Generated from src/config.ts by scripts/build_js.ts (sha256 792baeeba1c3830b95b2e5c5c710d63f9c7164f0a7232922990829429f56f3a7): do not edit; `deno task build:js` writes it.
+// Generated from src/config.ts by scripts/build_js.ts (sha256 2bd5d9e49a1c50b0eb7d4159457f667355b7da803fbc6d25ebfecc4d4dee60e9): do not edit; `deno task build:js` writes it.
 export var discoversModel = (function (settings) {
     return !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL;
 });

@@ -1,4 +1,4 @@
-// Generated from src/config_trust.ts by scripts/build_js.ts (sha256 48dd5000168c2d7f464c60d759032e0af1c0523dfc4a73ea008e0b413c9ef727): do not edit; `deno task build:js` writes it.
+// Generated from src/config_trust.ts by scripts/build_js.ts (sha256 fa36a583c9742d8752d20c1077b469b212d2777fd575463557a62548c62385b3): do not edit; `deno task build:js` writes it.
 var nonBlank = (function (value) {
     const trimmed = value?.trim();
     return trimmed ? trimmed : undefined;

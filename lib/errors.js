@@ -1,4 +1,4 @@
-// Generated from src/errors.ts by scripts/build_js.ts (sha256 03926aeda26a395482541b171ee7aea50197c789ac4ee85797b6470b1492e5ae): do not edit; `deno task build:js` writes it.
+// Generated from src/errors.ts by scripts/build_js.ts (sha256 e2699949f6dd8fadd36fc39d651f447240b414213494e029ed6684674a5ef8dc): do not edit; `deno task build:js` writes it.
 export var tail = (function (text, max = 2000) {
     const trimmed = text.trimEnd();
     return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);

@@ -1,4 +1,4 @@
-// Generated from src/exec.ts by scripts/build_js.ts (sha256 1f0a3a9c6facb86bd73ca4bd38eab1b6a0d79259dc2e75e9e09261e10cb875ff): do not edit; `deno task build:js` writes it.
+// Generated from src/exec.ts by scripts/build_js.ts (sha256 2c1312cb6953740ba0113c49f9ae9f56ffada8e6afe4f0bd09b31d7423f0f00f): do not edit; `deno task build:js` writes it.
 var killGroup = (function (pid) {
     try {
         Deno.kill(-pid, "SIGKILL");

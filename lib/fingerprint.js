@@ -1,4 +1,4 @@
-// Generated from src/fingerprint.ts by scripts/build_js.ts (sha256 3776823e92d43f8f1675e2f4ef115ddb47a186b03b9694513e8eee92be367a54): do not edit; `deno task build:js` writes it.
+// Generated from src/fingerprint.ts by scripts/build_js.ts (sha256 55c3f5da337c3f85be4c30f482939b8ae3152b32d4a5e558d9698bf81efe30e7): do not edit; `deno task build:js` writes it.
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });

@@ -1,4 +1,4 @@
-// Generated from src/readme.ts by scripts/build_js.ts (sha256 69556cd209ae6eea1831ae826db00acf48d00cd4087644d2d1186add42bcdb56): do not edit; `deno task build:js` writes it.
+// Generated from src/readme.ts by scripts/build_js.ts (sha256 82ab8322b0b9e1483ca488ea204c468cdb846e62da87f1ac9b7c6f7728ace8ec): do not edit; `deno task build:js` writes it.
 export var shellWord = (function (word) {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;

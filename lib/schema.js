@@ -1,4 +1,4 @@
-// Generated from src/schema.ts by scripts/build_js.ts (sha256 942a0b1f0ef2d61946bf5567e9f0a3a2fa5f45ce584b9d04c790e6c7b823a3b3): do not edit; `deno task build:js` writes it.
+// Generated from src/schema.ts by scripts/build_js.ts (sha256 e70f8d5ff49e5ef58dc04b1a5ef5b3195d3155623036737c804c57443b4217e3): do not edit; `deno task build:js` writes it.
 import * as z from "./_shape.js";
 import { FINGERPRINT_FORM, LANGUAGES, MAX_PROMPT_LENGTH, PROMPT_TEXT, PROMPT_TEXT_RULE, } from "./types.js";
 export { LANGUAGES } from "./types.js";

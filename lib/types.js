@@ -1,4 +1,4 @@
-// Generated from src/types.ts by scripts/build_js.ts (sha256 d4f5d95a2cdc6f6e069c9733d5268f7596bab31336132b5c7bea55e6989388c7): do not edit; `deno task build:js` writes it.
+// Generated from src/types.ts by scripts/build_js.ts (sha256 15531c411a7413c2a61f62c611b2b9f0a4278e0350255ada07f7a66845975cb8): do not edit; `deno task build:js` writes it.
 export const LANGUAGES = ["python", "typescript", "bash"];
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
 export const MAX_PROMPT_LENGTH = 16_384;

@@ -28,7 +28,14 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { eagerFunctions } from "./_eager.ts";
-import { libHeader } from "./_lib_digest.ts";
+import {
+  filesBelow,
+  libHeader,
+  libSources,
+  MIRROR_DIR,
+  mirrorOf,
+  SOURCE_DIR,
+} from "./_lib_digest.ts";
 
 /**
  * TypeScript's compiler, loaded by a computed specifier: it is a build tool, kept out of the
@@ -41,27 +48,6 @@ type Ts = any;
 const ts: Ts = (await import(TYPESCRIPT)).default;
 
 const REPO = resolve(import.meta.dirname!, "..");
-/** The TypeScript sources. */
-export const SOURCE_DIR = "src";
-/** Their JavaScript, which the installed command loads. */
-export const MIRROR_DIR = "lib";
-
-/** Every `.ts` file below `dir` (repository-relative, sorted). */
-function sources(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (rel: string) => {
-    for (const entry of Deno.readDirSync(join(REPO, rel))) {
-      const path = `${rel}/${entry.name}`;
-      if (entry.isDirectory) walk(path);
-      else if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-        found.push(path);
-      }
-    }
-  };
-  walk(dir);
-  return found.sort();
-}
-
 /** Whether a relative `specifier` names a module of `src/` (no import attributes, `.ts`). */
 function mirrored(target: string, withAttributes: boolean): boolean {
   const rel = relative(join(REPO, SOURCE_DIR), target);
@@ -139,32 +125,17 @@ export function transpile(source: string, text: string): string {
 /** `lib/`'s files as the sources make them now: repository-relative path → text. */
 export function buildMirror(): Map<string, string> {
   const built = new Map<string, string>();
-  for (const source of sources(SOURCE_DIR)) {
-    const target = join(MIRROR_DIR, relative(SOURCE_DIR, source)).replace(/\.ts$/, ".js");
-    built.set(target, transpile(source, Deno.readTextFileSync(join(REPO, source))));
+  for (const source of libSources(REPO)) {
+    built.set(mirrorOf(source), transpile(source, Deno.readTextFileSync(join(REPO, source))));
   }
   return built;
 }
 
-/** Every file now under `lib/` (repository-relative). */
+/** Every file now under `lib/` (repository-relative), with its text. */
 function committed(): Map<string, string> {
-  const found = new Map<string, string>();
-  const walk = (rel: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(join(REPO, rel))];
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
-    }
-    for (const entry of entries) {
-      const path = `${rel}/${entry.name}`;
-      if (entry.isDirectory) walk(path);
-      else found.set(path, Deno.readTextFileSync(join(REPO, path)));
-    }
-  };
-  walk(MIRROR_DIR);
-  return found;
+  return new Map(
+    filesBelow(REPO, MIRROR_DIR).map((path) => [path, Deno.readTextFileSync(join(REPO, path))]),
+  );
 }
 
 /** The files of `lib/` that differ from what the sources make (missing, stale or extra). */

@@ -1,4 +1,4 @@
-// Generated from src/cli/_fast_run.ts by scripts/build_js.ts (sha256 af42f03e23b751088e5b6a1b586dbcb49b00531b3d0235e552be1bd3c329227f): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_fast_run.ts by scripts/build_js.ts (sha256 8e42d9ea3a6f3478856268f8fed90bc3ccbcdbacf107b853d3a7affdeaf6e6f5): do not edit; `deno task build:js` writes it.
 export var splitList = (function (value) {
     return value.split(",").map(((v) => v.trim())).filter(((v) => v !== ""));
 });

@@ -1,4 +1,4 @@
-// Generated from src/cli/_options.ts by scripts/build_js.ts (sha256 a55410330c5b3a9154f223f02d9d6d4f9a8988bff521b710f9db86c943309d2b): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_options.ts by scripts/build_js.ts (sha256 d65d008c2f26e6d731e07e968ba7f3d1f36ddcf73ba7488229b873350b11aedb): do not edit; `deno task build:js` writes it.
 export var nonEmpty = (function (value) {
     if (value.trim() === "")
         throw new InvalidArgumentError(NO_VALUE);

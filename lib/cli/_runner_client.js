@@ -1,4 +1,4 @@
-// Generated from src/cli/_runner_client.ts by scripts/build_js.ts (sha256 76f53b901076a48a56db784b030f6b9d9af6ae1ea4e6667e7de6f53469ffd4d2): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_runner_client.ts by scripts/build_js.ts (sha256 bb91cfd8ef9fc15347a0279e919f2713956afb01cee88aa7cead16217f644b2e): do not edit; `deno task build:js` writes it.
 var writeAll = (function (stream, text) {
     const bytes = encoder.encode(text + "\n");
     for (let done = 0; done < bytes.length;)

@@ -1,4 +1,4 @@
-// Generated from src/cli/_runner_socket.ts by scripts/build_js.ts (sha256 489c7a134ff8cdd416e2ae6ea985b3d623afbf0057c23cb580837c2b0c881732): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_runner_socket.ts by scripts/build_js.ts (sha256 8eacd6c1a8f374e9d6504cbbbbdb34726f2f212c7cc262ede45d45012fd298bd): do not edit; `deno task build:js` writes it.
 export var readByTheProcess = (function (name) {
     return PROCESS_VARIABLES.includes(name) || /_proxy$/i.test(name) ||
         /^(DENO_|SSL_|LD_|LC_|NODE_)/i.test(name) || name.startsWith("NPM_CONFIG_");

@@ -1,4 +1,4 @@
-// Generated from src/cli/_runner_start.ts by scripts/build_js.ts (sha256 cd6582d4a8bca0ba431be8734e8ac85b2695e65a630d290a5be4f7eca4a103be): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_runner_start.ts by scripts/build_js.ts (sha256 f6e85e226d43bde6ed00c134a1371ede2eba47f557aaecc6f4aea67f85105821): do not edit; `deno task build:js` writes it.
 export var ensureFolder = (function (folder) {
     try {
         Deno.mkdirSync(folder, { mode: 0o700 });

@@ -1,4 +1,4 @@
-// Generated from src/cli/accept.ts by scripts/build_js.ts (sha256 d1726dafcb601e378bd23ec907b572971873af0c5112c3bf2d4e2fdbcc5a59ae): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/accept.ts by scripts/build_js.ts (sha256 0a40d5334c441481dc908e564f6176d7e11f426e438c822f7f33ca3a3de43be6): do not edit; `deno task build:js` writes it.
 var asksOf = (function (manifest) {
     return { needs: manifest.needs, allow: manifest.allow, deps: manifest.deps };
 });

@@ -1,4 +1,4 @@
-// Generated from src/cli/clear.ts by scripts/build_js.ts (sha256 2c3502ea8dc8c1770cae672b2f31c1767c1e9bafa0bea2f9eb87d4724514aba7): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/clear.ts by scripts/build_js.ts (sha256 70086b9161da0e82dfa4d2f69d3c8c458dc6eed90fc70a3c7a2943827e5be5b7): do not edit; `deno task build:js` writes it.
 export var clearCommand = (function (setExit) {
     return new Command("clear")
         .description("Remove one cached script, or all of them (they are regenerated on next run)")

@@ -1,4 +1,4 @@
-// Generated from src/cli/completions.ts by scripts/build_js.ts (sha256 6c1969adcd708100be102c1070c69ecf8eb36cbf9c2202e4d228946b5054b51d): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/completions.ts by scripts/build_js.ts (sha256 91d499caf34cc2a5bcaab455bf2b4946fcdf083952869275fc68d8152d37e14d): do not edit; `deno task build:js` writes it.
 var wordsOf = (function (commands) {
     return commands.map(((c) => ({
         name: c.name(),

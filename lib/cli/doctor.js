@@ -1,4 +1,4 @@
-// Generated from src/cli/doctor.ts by scripts/build_js.ts (sha256 e759b3776d9404bd9bd18444afcf0ca74acea0830fa2ca9a97b0f51dfc273c3a): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/doctor.ts by scripts/build_js.ts (sha256 0812da1f36917138db94f9dbe615518360868f3cee1068cf20b9715e37711354): do not edit; `deno task build:js` writes it.
 export var serverCheck = (async function (generator) {
     const name = "generator server";
     const where = shownUrl(generator.baseUrl);

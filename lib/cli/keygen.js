@@ -1,4 +1,4 @@
-// Generated from src/cli/keygen.ts by scripts/build_js.ts (sha256 78cb13adb900df23c474c344e231fbcd3299bd3690c85bb8bfceab63959dc304): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/keygen.ts by scripts/build_js.ts (sha256 8b74a673ca00204793692a0f54f1c6359e0848c4e867dc6eebc84c4ed76d8d7d): do not edit; `deno task build:js` writes it.
 export var keygenCommand = (function (setExit) {
     return new Command("keygen")
         .description("Write an Ed25519 key pair for signing cached scripts (the private key with mode 0600)")

@@ -1,4 +1,4 @@
-// Generated from src/cli/list.ts by scripts/build_js.ts (sha256 3fc73445112ee27a425622b9b5073d9b4d002a0073d3f492986ee9001b461ac4): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/list.ts by scripts/build_js.ts (sha256 e1cbaa0f00addf0d4b374a3241985703f27b8cb7a4eae3d8758b46d9fe50ac40): do not edit; `deno task build:js` writes it.
 export var entryStanding = (async function (store, entry) {
     try {
         const status = await store.verify(entry);

@@ -1,4 +1,4 @@
-// Generated from src/cli/mod.ts by scripts/build_js.ts (sha256 cf54595f37ee2c335a61e296d6638989fa25cb1c8dcc2631a9ba80b9f0b26ec7): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/mod.ts by scripts/build_js.ts (sha256 d10481778b8f67a6a503c2c682fe401c2339d54e925965d1cb5a338ac4023da0): do not edit; `deno task build:js` writes it.
 var jsonAfterCommand = (function (args, commands) {
     const known = args.findIndex(((a) => commands.includes(a)));
     const at = known >= 0 ? known : args.findIndex(((a) => !a.startsWith("-")));

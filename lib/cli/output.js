@@ -1,4 +1,4 @@
-// Generated from src/cli/output.ts by scripts/build_js.ts (sha256 70a86ad6a97469ef84931d7829558a3f22fd63a93c33eb60a359cf1591e5c3a8): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/output.ts by scripts/build_js.ts (sha256 e686e1ad4b9845855d3049a8f62f38617d6e9f40a78e9e5d0b9926e5058df563): do not edit; `deno task build:js` writes it.
 var contextTooLarge = (function (what) {
     return new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
         hint: "Pass the data as a file the script reads (its path in the context), not in it",

@@ -1,4 +1,4 @@
-// Generated from src/cli/push.ts by scripts/build_js.ts (sha256 1a5ff006bf49866917a988d43070927d27656e47ca8864658f8560143feb09a6): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/push.ts by scripts/build_js.ts (sha256 2c91e57e57e6e113d9b850aa62845360a6c6ec7809b0e09e8a3429e8f4470666): do not edit; `deno task build:js` writes it.
 export var pushEntries = (async function (cb, prefixes, options = {}) {
     const config = await cb.config();
     if (!config.core) {

@@ -1,4 +1,4 @@
-// Generated from src/cli/rekey.ts by scripts/build_js.ts (sha256 2a87ec98293d7666a8c605e89a0cea9b5096188357582bca6d67c336f72438f6): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/rekey.ts by scripts/build_js.ts (sha256 b64112cec3db899d954a8f0b48cd37a950ef5f5dd3f3fe81c545928060f5ecef): do not edit; `deno task build:js` writes it.
 export var rekeyCommand = (function (setExit) {
     return new Command("rekey")
         .description("Move cached scripts keyed under an older template's prompt rule to their new " +

@@ -1,4 +1,4 @@
-// Generated from src/cli/run.ts by scripts/build_js.ts (sha256 18857ffd2933ae49dfc487ca7baac7d392af76c58d932cfd3928d81633603ff4): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/run.ts by scripts/build_js.ts (sha256 15fc0d10d466bbb44b032fadaed5d6169cb6d863758d6eebe4f11d7c24c6e938): do not edit; `deno task build:js` writes it.
 var collect = (function (value, previous) {
     return [...previous, ...nonEmptyList(value)];
 });

@@ -1,4 +1,4 @@
-// Generated from src/cli/runner.ts by scripts/build_js.ts (sha256 1d3f7da1c0c6bd3729fd26deeafae13c63f1ba1f0f031ab6ad4df5f4f9f6cc0d): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/runner.ts by scripts/build_js.ts (sha256 561c82c26d09a614b03d4409bc6c6e1708d520e1eff357a099c8d876f0d37b78): do not edit; `deno task build:js` writes it.
 var codeBase = (function () {
     const root = new URL("../..", import.meta.url);
     return root.protocol === "file:"

@@ -1,4 +1,4 @@
-// Generated from src/cli/serve.ts by scripts/build_js.ts (sha256 f15de79310e60b6e20a13243c0eb073521297a5f89fe1213b81eef0eadb8e2aa): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/serve.ts by scripts/build_js.ts (sha256 f5690f3da89a3fdd8f5a45584a2b5aa5c25aa04c67bfe5b4fff5e2bfd54b8514): do not edit; `deno task build:js` writes it.
 var numberIn = (function (name, min, max, decimals = false) {
     return ((value) => {
         const n = Number(value);

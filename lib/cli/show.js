@@ -1,4 +1,4 @@
-// Generated from src/cli/show.ts by scripts/build_js.ts (sha256 391b92513a754650e75aac81dd4dc2c88b59a1fd8c711a531a9c4b6bd20d5981): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/show.ts by scripts/build_js.ts (sha256 d57db4ec52b9f2811f5da5c831294e040ae7c3fcb5b2189897536e4ccce89e99): do not edit; `deno task build:js` writes it.
 var items = (function (list, none) {
     return list.map(((item) => terminalSafe(item))).join(", ") || none;
 });

@@ -1,4 +1,4 @@
-// Generated from src/cli/sign.ts by scripts/build_js.ts (sha256 e26f48cf5741006868dbc903368663db251a445b0d3f26d7ba7358ca7a137a3f): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/sign.ts by scripts/build_js.ts (sha256 b60be61767c991037559706a620d016d5a96a3e661bc46955e4543a4294edadb): do not edit; `deno task build:js` writes it.
 export var signEntry = (async function (store, fp, key) {
     using _lock = await store.lock(fp);
     const { manifest } = await store.readEntry(fp);

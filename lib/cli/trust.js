@@ -1,4 +1,4 @@
-// Generated from src/cli/trust.ts by scripts/build_js.ts (sha256 ba7df6b245bd1ed3c46a3fed688bc942e796e0a9d656db6f7aff9dee3ce7c336): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/trust.ts by scripts/build_js.ts (sha256 cd1626c33d4d77c16a6b71909ed2ae9f44338ae810a225e5ce0c8a4ec77545a8): do not edit; `deno task build:js` writes it.
 var stateLine = (function (trust, recordedAt) {
     switch (trust.state) {
         case "absent":

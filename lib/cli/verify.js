@@ -1,4 +1,4 @@
-// Generated from src/cli/verify.ts by scripts/build_js.ts (sha256 4beecb7f5b415caeaf7bce46804ebba97bf9b0166401f8f38146fdbab3878d4c): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/verify.ts by scripts/build_js.ts (sha256 4e10effb516bcf4948b02eb0e1b2a9e7c07c9d5482a97bf1c9653322793913cc): do not edit; `deno task build:js` writes it.
 export var verifyEntry = (async function (entry, verify) {
     const m = entry.manifest;
     let integrity = "ok";

@@ -1,4 +1,4 @@
-// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 e0bd177c2ed8d24dc9f2b98c250482a73e09c99dc537c013e4e56f742243abc6): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 660a98905599e1d29e0fdc5fecfc56c37891c962c04c2d9d0dbfff9862d9ebba): do not edit; `deno task build:js` writes it.
 var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };

@@ -1,4 +1,4 @@
-// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 f7c21427e869141d9ca6b161ecc35f1d03ffb13f2ca6a2599c2c073e3075a1ae): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 98de4a6ca6be19a817162a5880ef1de99ff3a75f492ac41efe5170444210b849): do not edit; `deno task build:js` writes it.
 export const TEMPLATE_VERSION = "3.0.0";
 export const COURTESY_PHRASES = [
     "please",

@@ -1,4 +1,4 @@
-// Generated from src/contract/pep723.ts by scripts/build_js.ts (sha256 e20012b5feb4c9ac6d69b43f9fdc92a4ad22ac9ac9e2a15cf6e63cf19823c801): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/pep723.ts by scripts/build_js.ts (sha256 290a01f2af7d4a742a04b5ea31aa44ea7491b8c55c290b66bcdbdf0e38a26fd0): do not edit; `deno task build:js` writes it.
 export var pep723Blocks = (function (script) {
     const lines = script.split("\n");
     const n = lines.length;

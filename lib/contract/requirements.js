@@ -1,4 +1,4 @@
-// Generated from src/contract/requirements.ts by scripts/build_js.ts (sha256 7d530c753a1fba3fb5a0252a09e2f0040c25599417b686dac6493798b23d8ae0): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/requirements.ts by scripts/build_js.ts (sha256 6fb811861057859595df6ae8a35981bbfb2ac892a5c37707a7651c4b4895878d): do not edit; `deno task build:js` writes it.
 export var normaliseName = (function (name) {
     return name.toLowerCase().replace(/[-_.]+/g, "-");
 });

@@ -1,4 +1,4 @@
-// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 99b3cfd52336e5d3b8c33f313ec7ec10ebc438093102db229c809928d1147ea5): do not edit; `deno task build:js` writes it.
+// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 ae01678fe6d4d12dea425ba72f30da32f068dcd23d07680b51e6db1470bacd07): do not edit; `deno task build:js` writes it.
 export var internal = (function (error, what) {
     if (error instanceof HttpError)
         return error;

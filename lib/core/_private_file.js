@@ -1,4 +1,4 @@
-// Generated from src/core/_private_file.ts by scripts/build_js.ts (sha256 accfc9ddb1c1136fc70249ac169e53cb70779bcfaa02d0e232cc5ed06debdbb2): do not edit; `deno task build:js` writes it.
+// Generated from src/core/_private_file.ts by scripts/build_js.ts (sha256 a7a1424015ca2ce183cd9e187662114c2f260a2b912d01c9eb2386235ca36cc3): do not edit; `deno task build:js` writes it.
 export var readPrivateFile = (async function (path, what, hint, checkForm = (() => { })) {
     let opened;
     let text;

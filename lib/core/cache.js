@@ -1,4 +1,4 @@
-// Generated from src/core/cache.ts by scripts/build_js.ts (sha256 113f5a9bde210d46d6e0847d68cbb4c8547ce87a40fe9d40acd835463f3ffe37): do not edit; `deno task build:js` writes it.
+// Generated from src/core/cache.ts by scripts/build_js.ts (sha256 d53c9483e3751bff63d0b6ec350c2790ae64f3f8957a4d9c988a6581a578b8a0): do not edit; `deno task build:js` writes it.
 export class EntryCache {
     #ttl;
     #max;

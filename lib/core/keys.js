@@ -1,4 +1,4 @@
-// Generated from src/core/keys.ts by scripts/build_js.ts (sha256 f09b42daacdc051352d9dde64374cb9c75ad35ff3dc7fbfa6d5ed2b0f79f0e54): do not edit; `deno task build:js` writes it.
+// Generated from src/core/keys.ts by scripts/build_js.ts (sha256 c1fceac7e1e6b0779ac4e30a5994a741def9c547e68b4f6ca7c09ba0ec2f8472): do not edit; `deno task build:js` writes it.
 export var loadTrustedKeys = (async function (path) {
     const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
     let value;

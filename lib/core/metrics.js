@@ -1,4 +1,4 @@
-// Generated from src/core/metrics.ts by scripts/build_js.ts (sha256 f31baf92ea5509b982d52ceab450640eed65ab8d6dea203b117fc474e0ea92b4): do not edit; `deno task build:js` writes it.
+// Generated from src/core/metrics.ts by scripts/build_js.ts (sha256 3e1417325b0b1fdc4970ea314d3995c96bd5cb1deb774f514a57cfd68b63ab28): do not edit; `deno task build:js` writes it.
 const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 export class Metrics {
     #requests = new Map();

@@ -1,4 +1,4 @@
-// Generated from src/core/rate.ts by scripts/build_js.ts (sha256 c74e5fa89f6f00a9062b21733de516bbf86b66babc98e05e29a7616c34e099fd): do not edit; `deno task build:js` writes it.
+// Generated from src/core/rate.ts by scripts/build_js.ts (sha256 e56c69ee703fb90eb6d2d04bc4cd0c81a2d819739b298d86415110d267cb20fa): do not edit; `deno task build:js` writes it.
 export class RateLimiter {
     #rate;
     #burst;

@@ -1,4 +1,4 @@
-// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 3eb224e53ac3be05582beb7911f21b6522f99e0592b151d48ee7c07aa0efd04b): do not edit; `deno task build:js` writes it.
+// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 ec0359ff973a3036ecc4b5ce1cd250016b0d61bb6c4edaad9a2ba7832f9d955b): do not edit; `deno task build:js` writes it.
 export var serve = (async function (options) {
     const env = Deno.env.toObject();
     const signingKey = await loadSigningKey(options.signingKeyFile);

@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 ecfd1e9763e91438054aed8e3c23d3d3e09e3cec618c678365f496699d20681d): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 4b41ffc2396ca92452898a12cf896e6fb10e2ad49bb19fa9aac7c346b44df83e): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();

@@ -1,4 +1,4 @@
-// Generated from src/core/sign.ts by scripts/build_js.ts (sha256 8a5f39257276172d99e9f9302c4421a16ff97f8ad77c4fee1d6f12a5116e196c): do not edit; `deno task build:js` writes it.
+// Generated from src/core/sign.ts by scripts/build_js.ts (sha256 9fbcee565f0d94226d69606e64469c5909c379fe10e44a264fa9d35c53c36f9b): do not edit; `deno task build:js` writes it.
 export var writeKeyPair = (async function (dir) {
     const pair = await crypto.subtle.generateKey(SIGNATURE_ALG, true, [
         "sign",

@@ -1,4 +1,4 @@
-// Generated from src/core/tokens.ts by scripts/build_js.ts (sha256 1c5bca30e2d6b115e3e00380e11434245cda1f9239379383f7abd5e8161a4343): do not edit; `deno task build:js` writes it.
+// Generated from src/core/tokens.ts by scripts/build_js.ts (sha256 6303f852aba0618dfe292fc159db978b81bc2b51bab5682a387f097b080fbdef): do not edit; `deno task build:js` writes it.
 var digestOf = (async function (token) {
     return encoder.encode(await sha256(token));
 });

@@ -1,4 +1,4 @@
-// Generated from src/core/updates.ts by scripts/build_js.ts (sha256 97048408a1ad44af6a9cc894d97c2d856d3db56a48daf1cd0deed6a061cc087c): do not edit; `deno task build:js` writes it.
+// Generated from src/core/updates.ts by scripts/build_js.ts (sha256 72d44c747215dc2d03b5b54f87f3e8e89a28a636f9516719d4dea6aa490a6061): do not edit; `deno task build:js` writes it.
 export var readUpdates = (async function (dir, since, skip) {
     const updates = [];
     let names;

@@ -1,4 +1,4 @@
-// Generated from src/generate/core_client.ts by scripts/build_js.ts (sha256 f1a21c628ce193d71680db0cecbf3b08f734dd82a7f8bceb0b73dcbc194eab19): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/core_client.ts by scripts/build_js.ts (sha256 0577bc7564a73762c0f762b0f474b2c59f49264f3be353e51ae6af1f29e723db): do not edit; `deno task build:js` writes it.
 var isLoopback = (function (hostname) {
     const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
     return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

@@ -1,4 +1,4 @@
-// Generated from src/generate/entry.ts by scripts/build_js.ts (sha256 03ba3dcfa7fb923f2ff74666628c7272d1b5311240053473eeb3163b29d71344): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/entry.ts by scripts/build_js.ts (sha256 c22a991bf372ad0a815a3736ea5c099bf0afe07bd873527c063aac5e22d3e0bf): do not edit; `deno task build:js` writes it.
 export var generatedEntry = (function (input) {
     const { fp, request, result, previous } = input;
     const { bundle } = result;

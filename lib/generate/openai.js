@@ -1,4 +1,4 @@
-// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 39ecc99b14eab182a5eae5a6027fb406600c7550b41ac326f888398ef19ffe21): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 a480515ab6d5b4eeb5af68f900e26d770207c38b56409a89b4756ef76990b9c7): do not edit; `deno task build:js` writes it.
 export var shownUrl = (function (url) {
     return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, "$1");
 });

@@ -1,4 +1,4 @@
-// Generated from src/generate/templates.ts by scripts/build_js.ts (sha256 06ecbd9787f1362ac1e5037e74590b24cd6c27e1d918700d0f75c5ef1e32fdd0): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/templates.ts by scripts/build_js.ts (sha256 5b8b4aa2784b701eccb85350a18ae63f6b150e4195d82db4e3252cf0bbfd5225): do not edit; `deno task build:js` writes it.
 export var systemPrompt = (function (language) {
     const leader = COMMENT_LEADERS[language];
     return `You are Capibara's script generator (template ${TEMPLATE_VERSION}). You write ONE complete,

@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 bdbd5959f6ab1916791e6fb9625f04c916c27f67f2fab11256afcf8376a3b7de): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 91850fde38efabec4bb09e485583de3e038c3f6b93ed5955167474e0c6b5eaea): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });

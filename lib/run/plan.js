@@ -1,4 +1,4 @@
-// Generated from src/run/plan.ts by scripts/build_js.ts (sha256 e9e7c21ffb0e5a2702b75e3d13a366da91f6b6a9be3a5559bd6445e36c02e2ca): do not edit; `deno task build:js` writes it.
+// Generated from src/run/plan.ts by scripts/build_js.ts (sha256 398f9338c1ad3307449b269aa092054249e3c61f0e2a4bf47d159301daf49e91): do not edit; `deno task build:js` writes it.
 export var baseEnv = (function (tmpDir) {
     return {
         PATH: SCRIPT_PATH,

@@ -1,4 +1,4 @@
-// Generated from src/run/prestart.ts by scripts/build_js.ts (sha256 6c749887f9f6a51bf2c8197eba54b72c9566af883f7b4cb0dc0c0c00b463cd7d): do not edit; `deno task build:js` writes it.
+// Generated from src/run/prestart.ts by scripts/build_js.ts (sha256 9a7ef85d4a2ff1a022985634b4b23c8180ed70439178959ecfe3a43ae2d30cb5): do not edit; `deno task build:js` writes it.
 var withTmpText = (function (plan, replacement) {
     return JSON.stringify(plan).replaceAll(JSON.stringify(plan.policy.tmpDir).slice(1, -1), replacement);
 });

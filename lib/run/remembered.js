@@ -1,4 +1,4 @@
-// Generated from src/run/remembered.ts by scripts/build_js.ts (sha256 ef0295083010b6b75eb5ca93e6379e693763b9a850df0ba4d7a11a021a8511fd): do not edit; `deno task build:js` writes it.
+// Generated from src/run/remembered.ts by scripts/build_js.ts (sha256 d8f4f1de4ed6074e134d81a97880e02e993f3e93e4c2927ca3a241a5a0b19c9e): do not edit; `deno task build:js` writes it.
 var nameOf = (function (args, cwd) {
     const text = JSON.stringify([cwd, ...args]);
     let a = 0x811c9dc5;

@@ -1,4 +1,4 @@
-// Generated from src/run/result.ts by scripts/build_js.ts (sha256 98a26289d7130d2315b8857dd34c757ec4f022e55f24d7e088b4bbc15a5e54de): do not edit; `deno task build:js` writes it.
+// Generated from src/run/result.ts by scripts/build_js.ts (sha256 80ff82fbcf57297cc3bc3f3c6a0fc109496bac3140f4919ed2e8eaa609e5f18e): do not edit; `deno task build:js` writes it.
 export var outputLimitProblem = (function (line) {
     const { maxBytes, maxDepth, maxItems } = OUTPUT_LIMITS;
     if (line.length * 3 > maxBytes && new TextEncoder().encode(line).length > maxBytes) {

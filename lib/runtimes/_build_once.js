@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 0d0826c966e004ab59c76059af87a1247589f2e15ed03755f74744df14f5a03c): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 a35a7272fd5d8545a07bd8a4ab337aa24c60f6f8b19b6c376c375e1ec8051739): do not edit; `deno task build:js` writes it.
 export var readReady = (async function (spec) {
     let raw;
     try {

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_install.ts by scripts/build_js.ts (sha256 95604e1a0cae806023c16b3f62847b0d3eae56f9395fae5e812fb688fef921e2): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_install.ts by scripts/build_js.ts (sha256 5074760b9e5adba2d38e64a0f50d02e55d0d0185f83bdd95cbc7ffe848e40146): do not edit; `deno task build:js` writes it.
 export var runInstall = (async function (sandbox, spec, policy, options) {
     const limits = options.limits ?? INSTALL_DISK_LIMITS;
     const roots = [...policy.write, policy.tmpDir];

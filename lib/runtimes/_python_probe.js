@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 615a9287c656c74f82b4a24e0aac2bf8fda08b7a9c7607b55852e8c875d9310a): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 36b4812f9f56c5d308250fb7b335f5f0749ca8fcfba88f57d309a1df7f7f2987): do not edit; `deno task build:js` writes it.
 var probeEnv = (function (env) {
     const picked = { PYTHONDONTWRITEBYTECODE: "1" };
     for (const [name, value] of Object.entries(env)) {

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_requirements.ts by scripts/build_js.ts (sha256 a6987f6be4e69f94bbad1d0b3fd0f982a203c6d1ebc2c88d05943293fd76b44a): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_requirements.ts by scripts/build_js.ts (sha256 c367be259f938993d9eb8c2203535e18cbc82fa8f51bc5804d27ffbebaf2422e): do not edit; `deno task build:js` writes it.
 export var requirementsLib = (function () {
     requirementsModule ??= import("../contract/requirements.js");
     return requirementsModule;

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/bash.ts by scripts/build_js.ts (sha256 450bfaf0fb4b48d824f9bd44b78c7cea725b55f07530765d357a65a097baf810): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/bash.ts by scripts/build_js.ts (sha256 f020e5b556b22e3beb6d5e630963583e663c3b03dd05df50525a018f5fb00750): do not edit; `deno task build:js` writes it.
 var isExecutableFile = (async function (path) {
     try {
         const info = await Deno.stat(path);

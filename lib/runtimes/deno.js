@@ -1,4 +1,4 @@
-// Generated from src/runtimes/deno.ts by scripts/build_js.ts (sha256 075fcc9f90bf39a33c508299f2c4f0739c44515358a3c08cc4f70309e11c370b): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/deno.ts by scripts/build_js.ts (sha256 fe742309e669b7dd116f64617cb5003d96ab51fbfe63f754be323159f9a9ba76): do not edit; `deno task build:js` writes it.
 export var denoDirKey = (async function (requirements) {
     return (await sha256((await normalisedNpm(requirements)).join("\n"))).slice(0, 16);
 });

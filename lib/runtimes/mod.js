@@ -1,4 +1,4 @@
-// Generated from src/runtimes/mod.ts by scripts/build_js.ts (sha256 26e4004436fdd00700f695067933f914a600e2852c7cc93dc8f6acd58a605a9a): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/mod.ts by scripts/build_js.ts (sha256 ce4ae60305a0bd83f81983f4cbe96e2be7265a3b10972faeca16cff98c2aceaa): do not edit; `deno task build:js` writes it.
 var load = (function (language, env) {
     switch (language) {
         case "python":

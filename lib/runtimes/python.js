@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 fb86d4c7a019739081484738d12b2fabc13df6c0629ad796239dbed1ebd6de9f): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 e4c72c93cd52fd61025ba0b0237e5f06faf631a55012ee9af320a35f788f9570): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/types.ts by scripts/build_js.ts (sha256 3ad179facfbd969e9d33eae57d78abc798dac33bdac3daa3f43a6b2290488a71): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/types.ts by scripts/build_js.ts (sha256 31bda7edead418aa48fa20129d327063b81fe9fca47189537e93f0bb9749158b): do not edit; `deno task build:js` writes it.
 export var scriptCommand = (function (prepared, scriptPath, contextFile, base) {
     return {
         program: prepared.interpreter,

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 e0a55f67b36fd8e230fecc095f406e4d7768f204ec13568d16396be673530d2b): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 ba1ed36a3f5e451acbf0555cbfc252a50117c3b896ddf313a617f9e8b4d6f18a): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 7ddcf3e06ded62df551a5f967c339c4f1127fcfdf0b4cde4287188b71db38fae): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 d466809c31382b6e96341f84690476a45f19fbbdc581a755322537e3c7cc54da): do not edit; `deno task build:js` writes it.
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;

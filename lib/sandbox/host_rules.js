@@ -1,4 +1,4 @@
-// Generated from src/sandbox/host_rules.ts by scripts/build_js.ts (sha256 b0f1b0fe9bbb0cf69df29a1adbc6c167e17be01d4d942b1aa142bed9a257f9ea): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/host_rules.ts by scripts/build_js.ts (sha256 75ecd0866b8d907cd28aeb3d4226016c18fac6abd853cb923e1cd347bc25cddf): do not edit; `deno task build:js` writes it.
 var isDottedQuad = (function (text) {
     const parts = text.split(".");
     return parts.length === 4 && parts.every(((part) => OCTET.test(part)));

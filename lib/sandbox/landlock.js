@@ -1,4 +1,4 @@
-// Generated from src/sandbox/landlock.ts by scripts/build_js.ts (sha256 337c2cc31b5e7f9765cbf55cd9830e5d8e31078d4b03be9d21c743e7a6ae3548): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/landlock.ts by scripts/build_js.ts (sha256 a8bee9504648f3e223e0af8eadaa0f97c682f7ddfcf1c31e814b224bd5d86a9d): do not edit; `deno task build:js` writes it.
 var isPython = (function (program) {
     return PYTHON_NAME.test(program);
 });

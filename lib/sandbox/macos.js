@@ -1,4 +1,4 @@
-// Generated from src/sandbox/macos.ts by scripts/build_js.ts (sha256 0d68062bfb0b19ffaafdf1936038cfab43cf87478e8a6041b8166e2ebd0fd0db): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/macos.ts by scripts/build_js.ts (sha256 a184574d40e471aaa44a77d4b9838ff47316956aa511d2fcc4eb975f27097d1b): do not edit; `deno task build:js` writes it.
 var sbplString = (function (text) {
     return '"' + text.replaceAll("\\", "\\\\").replaceAll('"', '\\"') + '"';
 });

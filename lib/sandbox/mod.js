@@ -1,4 +1,4 @@
-// Generated from src/sandbox/mod.ts by scripts/build_js.ts (sha256 14baaeedcc3c3885cd35149bb9d5aded892350856bb68d3ce7be8bdaa549ef8f): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/mod.ts by scripts/build_js.ts (sha256 5a99cc3422696807a4dc028f8d1f59f5f71b9762832fe8789d4e1ed2b85b6bf7): do not edit; `deno task build:js` writes it.
 export var platformBackend = (function (cacheDir) {
     switch (Deno.build.os) {
         case "linux":

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 4c56d6bd90508bd65d1216d8669c30c08c3f09cb6a26f3284d7c0c5b7d8b74a2): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 0348e700e860fbb417b8e017f5fc2d8ba09b27b682184ca18cfe9d8aae1fe0a4): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 62cf00ba139617889bc6580cb89ba81d2981814431082d6f1d4048dad1076eb8): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 21d78e17945d85caa1cabea2b9eb2469057fcce7a35b9325f0a61b4d78b1bba8): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/seccomp_bpf.ts by scripts/build_js.ts (sha256 146250c27f134c80106c2b04e5ec889184e43a1cecf81201814894a06214b7a2): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/seccomp_bpf.ts by scripts/build_js.ts (sha256 fc54d1967a3b1b74f19d9357495458348ebb9d6cd150db41482123e5e72aec22): do not edit; `deno task build:js` writes it.
 export const SECCOMP_POLICY = {
     "denied": [
         "keyctl",

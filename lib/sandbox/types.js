@@ -1,2 +1,2 @@
-// Generated from src/sandbox/types.ts by scripts/build_js.ts (sha256 2f7308299639d13d1fd6f59efe6c6130aba890e68dd6c4c58d97c2973b00c5d2): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/types.ts by scripts/build_js.ts (sha256 0e6ca7f02c47f02349e2db2fbc20b24e75f716e4f3b3e6968ffae97987c45f1e): do not edit; `deno task build:js` writes it.
 export {};

@@ -1,4 +1,4 @@
-// Generated from src/store/_verified.ts by scripts/build_js.ts (sha256 ad1ddbf4718c203725a267dd47e5163bf7b868136424329f00f8be28b27bb7e0): do not edit; `deno task build:js` writes it.
+// Generated from src/store/_verified.ts by scripts/build_js.ts (sha256 41d5785df426ce13f250096d818fce1741041ee48268b236feb1551402f73875): do not edit; `deno task build:js` writes it.
 export var verifiedBytes = (async function (path, expected) {
     const refuse = ((why) => new IntegrityError(`Cannot trust cached script file ${basename(path)}: ${why}`, {
         hint: "Run again: the entry is checked anew. If it keeps changing, something else writes " +

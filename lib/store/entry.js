@@ -1,4 +1,4 @@
-// Generated from src/store/entry.ts by scripts/build_js.ts (sha256 62aa4f114d9f27aec4b48f2f905cf1a554d0eaa1fb7e7c3f229043eef22ce0bc): do not edit; `deno task build:js` writes it.
+// Generated from src/store/entry.ts by scripts/build_js.ts (sha256 c54d7971f93d77a62569927a4c71aca850903f306c9c412ba377d7dfe9868444): do not edit; `deno task build:js` writes it.
 export var requirementsText = (function (deps) {
     return deps.map(((d) => d + "\n")).join("");
 });

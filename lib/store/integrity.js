@@ -1,4 +1,4 @@
-// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 34da9ef7ae6931f255e1608cb50dc8409d01340e7241bc26f642545acb3343e9): do not edit; `deno task build:js` writes it.
+// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 b86cb015734e5e081aa93c83c3c475674602bd3b8a7e4a431bb6aab26e656bbe): do not edit; `deno task build:js` writes it.
 export var integrityRecord = (async function (manifest) {
     const fields = signedFields(manifest);
     const keys = Object.keys(fields).sort();

@@ -1,4 +1,4 @@
-// Generated from src/store/lock.ts by scripts/build_js.ts (sha256 80f71685cec4e0d1aa58581899fb89f8404da6dc01924c4ce98e472626ee47a5): do not edit; `deno task build:js` writes it.
+// Generated from src/store/lock.ts by scripts/build_js.ts (sha256 158f666a3e78f0dba5206230039aaa1849961de75fb122f33487c81845ec860d): do not edit; `deno task build:js` writes it.
 export var lockFingerprint = (async function (fingerprint, options) {
     await Deno.mkdir(options.lockDir, { recursive: true });
     const project = (await sha256(options.root)).slice(0, 12);

@@ -1,4 +1,4 @@
-// Generated from src/store/rekey.ts by scripts/build_js.ts (sha256 cbdb350b61702c874c52df676c3979d1259faf057d2936df7d9264f7abf5a115): do not edit; `deno task build:js` writes it.
+// Generated from src/store/rekey.ts by scripts/build_js.ts (sha256 f11c3680657e5a2f67401fc11dfb1cfd104cc89eca4a2d22c33fb5ba75e39214): do not edit; `deno task build:js` writes it.
 export var findLegacyEntry = (async function (store, request, current) {
     const earlier = [];
     for (const major of Object.keys(EARLIER_PROMPT_RULES)) {

@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 055319e409650bbc43d69d638baadba2ce10ac03edc2517396788f049a983f00): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 7929809d4b770e9bfdb5eb30d4a4b92d7e7cb71216fda6a9c463b4a6c93f159e): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {

@@ -1,4 +1,4 @@
-// Generated from src/store/trust.ts by scripts/build_js.ts (sha256 7be2025eb14cfb0594bed7a7b9466099d8f1a00fd3cdd08954677bb39e28e73a): do not edit; `deno task build:js` writes it.
+// Generated from src/store/trust.ts by scripts/build_js.ts (sha256 26cf18e93f13404bb65b85579eba1b3b3b30799620a3719f6ce3ef37b0941a24): do not edit; `deno task build:js` writes it.
 export var keyIdOf = (async function (publicKey) {
     return (await sha256(publicKeyBytes(publicKey))).slice(0, 16);
 });

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
-import { headerDigest, libDigest } from "../../scripts/_lib_digest.ts";
+import { digestStale, headerDigest, libDigest } from "../../scripts/_lib_digest.ts";
 
 const REPO = join(import.meta.dirname!, "..", "..");
 
@@ -25,40 +25,12 @@ async function buildJs(args: string[], input = ""): Promise<Deno.CommandOutput> 
   return await child.output();
 }
 
-/** Every file below `dir` of the repository (repository-relative), with `suffix`. */
-function filesBelow(dir: string, suffix: string): string[] {
-  const found: string[] = [];
-  const walk = (rel: string) => {
-    for (const entry of Deno.readDirSync(join(REPO, rel))) {
-      const path = `${rel}/${entry.name}`;
-      if (entry.isDirectory) walk(path);
-      else if (path.endsWith(suffix) && !path.endsWith(".d.ts")) found.push(path);
-    }
-  };
-  walk(dir);
-  return found.sort();
-}
-
 Deno.test("lib/: each module was built from its source as it is now, by the build as it is now", () => {
   // A change to src/ (or to the build) without `deno task build:js` would leave every installed
   // `capibara` on the old code while the SDK, the runner and the unit tests use the new. That the
   // files are byte for byte what the build makes is CI's gate (`deno task build:js --check`).
-  const sources = filesBelow("src", ".ts");
-  const stale: string[] = [];
-  for (const source of sources) {
-    const target = `lib/${source.slice("src/".length, -".ts".length)}.js`;
-    let js = "";
-    try {
-      js = Deno.readTextFileSync(join(REPO, target));
-    } catch {
-      // missing: stale below
-    }
-    const text = Deno.readTextFileSync(join(REPO, source));
-    if (headerDigest(js) !== libDigest(REPO, source, text)) stale.push(target);
-  }
-  const made = new Set(sources.map((s) => `lib/${s.slice("src/".length, -".ts".length)}.js`));
-  const extra = filesBelow("lib", "").filter((path) => !made.has(path));
-  assert.deepEqual([...stale, ...extra], [], "run deno task build:js");
+  const stale = digestStale(REPO);
+  assert.deepEqual(stale, [], `run deno task build:js (${stale.join(", ")})`);
 });
 
 Deno.test("lib/: a module's imports lead to lib/'s modules, and its text and JSON to the originals", async () => {

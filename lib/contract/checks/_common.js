@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/_common.ts by scripts/build_js.ts (sha256 d974ba22b2fe31e8ea887ef2002c089a3bb6ef924001315194ce263285d1e1ce): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/_common.ts by scripts/build_js.ts (sha256 f5334825cd3f1427226e274643eb292c9c8ff4622f2d33bbb380068c0f80e57a): do not edit; `deno task build:js` writes it.
 export var dedupe = (function (findings) {
     const seen = new Set();
     const unique = findings.filter(((f) => {

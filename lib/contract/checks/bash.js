@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/bash.ts by scripts/build_js.ts (sha256 dd2d1e93a7a2bddc296c28344f721811da498edbc52d5b25c125fe3be4e569b2): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/bash.ts by scripts/build_js.ts (sha256 e1becbeddeac29b61c801729bb8633b8ba607df1aea50ef184b065a0a757c948): do not edit; `deno task build:js` writes it.
 var scanBash = (function (src) {
     const code = src.split("");
     const bare = src.split("");

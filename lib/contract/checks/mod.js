@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/mod.ts by scripts/build_js.ts (sha256 6803e5f6714894d4e8459dcd02bd491bb7c4add5e0797d8bf8cf7799166ff89f): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/mod.ts by scripts/build_js.ts (sha256 607688dff51db2dd797fb5c05efbaa7f4b488015fcebf37dda4d76ab331044ce): do not edit; `deno task build:js` writes it.
 export var staticChecks = (async function (bundle, options = {}) {
     const findings = [];
     const ctx = {

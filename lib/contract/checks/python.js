@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 18ace57895f81db263a84999236819f2eec579f52d6660421047eac3aa5cfd9d): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 a47cc35b5912d7452d414d8f2d8818e9b59691a6c49a575c274164c339f5e584): do not edit; `deno task build:js` writes it.
 var scanPythonText = (function (src) {
     const code = src.split("");
     const bare = src.split("");

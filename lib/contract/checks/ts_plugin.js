@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 ddc37a0feb68e1848e36a3e76d44c99d7ffb45f27242e47a59e6b7b4c079b965): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 6ad56e98f3a96e0413468b1e996df7990ce6579a0aca64c80a787f071c8b6c1c): do not edit; `deno task build:js` writes it.
 var child = (function (node, key) {
     const value = node[key];
     return value && typeof value === "object" && typeof value.type === "string"

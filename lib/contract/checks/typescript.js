@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/typescript.ts by scripts/build_js.ts (sha256 88b46c6f157895161ab7fd3945d3d7eceb5d42e44862eab8e34ed524181c2968): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/typescript.ts by scripts/build_js.ts (sha256 061f69f696187dd98f061cf462a76d573ea61aa599daadb983aac86282e51d0a): do not edit; `deno task build:js` writes it.
 var isDenoBinary = (function (path) {
     const name = basename(path).toLowerCase();
     return name === "deno" || name === "deno.exe";

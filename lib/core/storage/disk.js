@@ -1,4 +1,4 @@
-// Generated from src/core/storage/disk.ts by scripts/build_js.ts (sha256 3286d2941affaaf78ecd656a6da7c8018dd4835bf561b7364de4b64055f58fd7): do not edit; `deno task build:js` writes it.
+// Generated from src/core/storage/disk.ts by scripts/build_js.ts (sha256 953c76f0cdb4b3a9e26fef3c7e0ef8af7760e9cd7c9e32007181f8edf63fe580): do not edit; `deno task build:js` writes it.
 import { join, resolve } from "../../_path.js";
 import { lockFingerprint } from "../../store/lock.js";
 import { entryKey } from "./mod.js";

@@ -1,4 +1,4 @@
-// Generated from src/core/storage/mod.ts by scripts/build_js.ts (sha256 9fbb4bd9f37ee3c897148fd6e4ec3db7247178b93bac5654897926bc491ae96b): do not edit; `deno task build:js` writes it.
+// Generated from src/core/storage/mod.ts by scripts/build_js.ts (sha256 9882aa1c08b686ea11bc0053e338ca8321961b60c7c473a8d30d9058d6103dd2): do not edit; `deno task build:js` writes it.
 export var entryKey = (function (fingerprint) {
     if (!FINGERPRINT_FORM.test(fingerprint)) {
         throw new ValidationError(`Invalid fingerprint "${fingerprint}"`, {

@@ -1,4 +1,4 @@
-// Generated from src/core/storage/s3.ts by scripts/build_js.ts (sha256 c0bfc44728df819c683dfa6fd9032673747de97e45603a581372affccd875498): do not edit; `deno task build:js` writes it.
+// Generated from src/core/storage/s3.ts by scripts/build_js.ts (sha256 de65175ba16ac471ba503866dbc237c9373ea3cc1d36207e34f53065690469db): do not edit; `deno task build:js` writes it.
 import { AwsClient } from "npm:aws4fetch@^1.0.20";
 import { NetworkError, ValidationError } from "../../errors.js";
 import { entryKey } from "./mod.js";
