@@ -1,4 +1,4 @@
-// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 36b4812f9f56c5d308250fb7b335f5f0749ca8fcfba88f57d309a1df7f7f2987): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_python_probe.ts by scripts/build_js.ts (sha256 63e809410a2503839c8910bc2ca203d8af9456c3953d4a91eda3ef685188eeee): do not edit; `deno task build:js` writes it.
 var probeEnv = (function (env) {
     const picked = { PYTHONDONTWRITEBYTECODE: "1" };
     for (const [name, value] of Object.entries(env)) {
@@ -41,14 +41,13 @@ var probeNow = (async function (python, env) {
         throw spawnFailure(error, python) ?? error;
     }
     if (result.code === 0) {
-        const parsed = ProbeReply.safeParse((() => {
-            try {
-                return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
-            }
-            catch {
-                return undefined;
-            }
-        })());
+        let reply;
+        try {
+            reply = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
+        }
+        catch {
+        }
+        const parsed = ProbeReply.safeParse(reply);
         if (parsed.success) {
             const [major, minor, basePrefix, realBasePrefix, executable, realExecutable] = parsed.data;
             if (major !== 3) {

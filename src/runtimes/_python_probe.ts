@@ -116,15 +116,13 @@ async function probeNow(python: string, env: Record<string, string>): Promise<Py
     throw spawnFailure(error, python) ?? error;
   }
   if (result.code === 0) {
-    const parsed = ProbeReply.safeParse(
-      (() => {
-        try {
-          return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
-        } catch {
-          return undefined;
-        }
-      })(),
-    );
+    let reply: unknown;
+    try {
+      reply = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
+    } catch {
+      // reported below
+    }
+    const parsed = ProbeReply.safeParse(reply);
     if (parsed.success) {
       const [major, minor, basePrefix, realBasePrefix, executable, realExecutable] = parsed.data;
       if (major !== 3) {
