@@ -11,6 +11,7 @@ import { manualCommand } from "../../src/readme.ts";
 import { buildSdist, buildWheel } from "../helpers/wheel.ts";
 import {
   attack,
+  CACHE,
   escapeSuite,
   exists,
   HOME,
@@ -31,6 +32,20 @@ let hitsBefore = 0;
 const BUILD_PROJECT = join(ROOT, "build-project");
 const BUILD_PLANT = join(OTHER, "planted-by-build.txt");
 const BUILD_EXFIL = join(OTHER, "key-from-build.txt");
+const CACHE_PLANT = join(CACHE, "python", "pip-planted-by-build.json");
+/** Capibara's remembered answers in its cache (`<cache>/<kind>/<name>.json`), with their text. */
+async function remembered(): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for await (const kind of Deno.readDir(CACHE)) {
+    if (!kind.isDirectory) continue;
+    for await (const file of Deno.readDir(join(CACHE, kind.name))) {
+      const path = join(CACHE, kind.name, file.name);
+      if (file.isFile && file.name.endsWith(".json")) found[path] = await Deno.readTextFile(path);
+    }
+  }
+  return found;
+}
+let rememberedBefore: Record<string, string> = {};
 await Deno.mkdir(join(BUILD_PROJECT, ".capibara"), { recursive: true });
 await Deno.writeTextFile(
   join(BUILD_PROJECT, ".capibara", "config.json"),
@@ -41,9 +56,14 @@ const evilSdist = await buildSdist(join(ROOT, "dist"), {
   version: "1.0.0",
   module: { "capibara_escape_build.py": "VALUE = 1\n" },
   buildCode: `
-import os, socket
+import glob, os, socket
 for action in (
     lambda: open(${JSON.stringify(BUILD_PLANT)}, "w").write("planted"),
+    # What Capibara remembers for later processes (pip's answer, the sandbox's probe): a planted or
+    # rewritten one would steer later installs and runs.
+    lambda: [open(f, "w").write("{}") for f in glob.glob(${JSON.stringify(CACHE)} + "/*/*.json")],
+    lambda: os.makedirs(${JSON.stringify(join(CACHE, "python"))}, exist_ok=True),
+    lambda: open(${JSON.stringify(CACHE_PLANT)}, "w").write("{}"),
     lambda: open(${JSON.stringify(BUILD_EXFIL)}, "w").write(open(${
     JSON.stringify(SSH_KEY)
   }).read()),
@@ -176,7 +196,8 @@ const INDEX_ENV = {
   CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/simple/`,
 };
 attack({
-  name: "a requirement's source build writes outside, reads ~/.ssh and connects out",
+  name:
+    "a requirement's source build writes outside (Capibara's remembered answers too), reads ~/.ssh and connects out",
   language: "python",
   script: py(`import capibara_escape_build
 detail = "installed"`),
@@ -190,8 +211,21 @@ detail = "installed"`),
   leaks: ["hunter2"],
   // The build ran (the script imports what it built): only the sandbox stopped it.
   granted: (o) => assert.equal(o.detail, "installed"),
-  before: () => Promise.resolve(void (hitsBefore = serviceHits)),
+  async before() {
+    hitsBefore = serviceHits;
+    rememberedBefore = await remembered();
+  },
   async hostUnchanged() {
+    // Capibara writes its own (pip's answer, asked before the install): the build rewrites none
+    // (with "{}"), and plants none.
+    const after = await remembered();
+    for (const [path, text] of Object.entries(rememberedBefore)) {
+      assert.equal(after[path], text, `the build changed ${path}`);
+    }
+    for (const [path, text] of Object.entries(after)) {
+      assert.notEqual(text, "{}", `the build rewrote ${path}`);
+    }
+    assert.equal(await exists(CACHE_PLANT), false, "the build planted a pip answer");
     const planted = await exists(BUILD_PLANT);
     const stolen = await Deno.readTextFile(BUILD_EXFIL).catch(() => "");
     await Deno.remove(BUILD_PLANT).catch(() => {});
