@@ -1,4 +1,4 @@
-// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 ae01678fe6d4d12dea425ba72f30da32f068dcd23d07680b51e6db1470bacd07): do not edit; `deno task build:js` writes it.
+// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 ed262fb679ad2912162bfc9ef6d7d8157d0b0e3f5b3a8468a625dad29c021e22): do not edit; `deno task build:js` writes it.
 export var internal = (function (error, what) {
     if (error instanceof HttpError)
         return error;
@@ -39,8 +39,9 @@ export var readBody = (async function (request, options) {
     if (declared !== null && Number(declared) > maxBody)
         throw tooLarge();
     const busy = (() => new HttpError(503, "NetworkError", "The Core is receiving as many request bodies as it holds at once", "Retry in a moment", { "retry-after": "1" }));
+    const overShare = (() => new HttpError(429, "NetworkError", "The Core refused the request: too many request bodies arriving for this token at once", "Retry after 1 s, once the token's other requests are sent", { "retry-after": "1" }));
     let taken = 0;
-    const budget = options.budget;
+    const { budget, holder } = options;
     let bytes = new Uint8Array();
     try {
         if (request.body) {
@@ -51,8 +52,11 @@ export var readBody = (async function (request, options) {
                     signal: late.signal,
                     take: budget &&
                         ((size) => {
-                            if (!budget.take(size))
+                            const took = budget.take(size, holder);
+                            if (took === "full")
                                 throw busy();
+                            if (took === "share")
+                                throw overShare();
                             taken += size;
                         }),
                 });
@@ -69,7 +73,7 @@ export var readBody = (async function (request, options) {
         }
     }
     finally {
-        budget?.give(taken);
+        budget?.give(taken, holder);
     }
     try {
         return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -107,21 +111,36 @@ export class HttpError extends Error {
 ;
 export class BodyBudget {
     max;
+    share;
     #used = 0;
-    constructor(max) {
+    #held = new Map();
+    constructor(max, share = Math.floor(max / 4)) {
         this.max = max;
+        this.share = share;
     }
-    take(bytes) {
+    take(bytes, holder) {
+        const held = holder === undefined ? 0 : this.#held.get(holder) ?? 0;
+        if (holder !== undefined && held + bytes > this.share)
+            return "share";
         if (this.#used + bytes > this.max)
-            return false;
+            return "full";
         this.#used += bytes;
-        return true;
+        if (holder !== undefined)
+            this.#held.set(holder, held + bytes);
+        return "ok";
     }
-    give(bytes) {
+    give(bytes, holder) {
         this.#used = Math.max(0, this.#used - bytes);
+        if (holder === undefined)
+            return;
+        const left = (this.#held.get(holder) ?? 0) - bytes;
+        if (left > 0)
+            this.#held.set(holder, left);
+        else
+            this.#held.delete(holder);
     }
-    get used() {
-        return this.#used;
+    used(holder) {
+        return holder === undefined ? this.#used : this.#held.get(holder) ?? 0;
     }
 }
 ;

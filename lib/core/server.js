@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 4b41ffc2396ca92452898a12cf896e6fb10e2ad49bb19fa9aac7c346b44df83e): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 e038084cb8f6ab8d83c90ae44cb657246d2d02c42e03f4759838edbf1033adcc): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -169,7 +169,7 @@ export var startCore = (async function (options) {
     }
     async function gen(request, entry) {
         await authorize(request, "gen", entry);
-        const parsed = GenRequest.safeParse(parseJson(await readBody(request, bodyLimits)));
+        const parsed = GenRequest.safeParse(parseJson(await readBody(request, { ...bodyLimits, holder: entry.token })));
         if (!parsed.success) {
             throw new HttpError(400, "ValidationError", `Invalid generation request: ${parsed.error.issues.map(((i) => `${i.path.join(".") || "body"}: ${i.message}`)).join("; ")}`, 'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}');
         }
@@ -219,7 +219,7 @@ export var startCore = (async function (options) {
     }
     async function putEntry(request, fp, entry) {
         await authorize(request, "publish", entry);
-        const received = parseJson(await readBody(request, bodyLimits));
+        const received = parseJson(await readBody(request, { ...bodyLimits, holder: entry.token }));
         let parsed;
         try {
             const keyId = publisherKey(fp, received, keys);

@@ -90,25 +90,41 @@ export function httpErrorOf(error: unknown, generating: boolean): HttpError {
 /**
  * The bytes of request bodies a Core holds while they arrive, shared by all its requests: each
  * body is bounded and timed, but without a bound of them all a client sending many bodies slowly
- * held one each for their time (a token's burst of slow 1 MiB bodies took ≈ 900 MB).
+ * held one each for their time (a token's burst of slow 1 MiB bodies took ≈ 900 MB). One holder
+ * (a token) may hold at most its `share` of it: without it, one token's slow bodies filled the
+ * whole budget, and every other token's requests were refused until they arrived or timed out.
  */
 export class BodyBudget {
   #used = 0;
-  /** @param max the most bytes held at once */
-  constructor(readonly max: number) {}
-  /** Takes `bytes` from the budget; false (nothing taken) when it would pass its bound. */
-  take(bytes: number): boolean {
-    if (this.#used + bytes > this.max) return false;
+  #held = new Map<string, number>();
+  /**
+   * @param max the most bytes held at once
+   * @param share the most bytes one holder holds at once (default a quarter of `max`)
+   */
+  constructor(readonly max: number, readonly share: number = Math.floor(max / 4)) {}
+  /**
+   * Takes `bytes` from the budget for `holder`; "full" when it would pass the budget's bound,
+   * "share" when it would pass the holder's share (nothing taken either way), else "ok".
+   */
+  take(bytes: number, holder?: string): "ok" | "full" | "share" {
+    const held = holder === undefined ? 0 : this.#held.get(holder) ?? 0;
+    if (holder !== undefined && held + bytes > this.share) return "share";
+    if (this.#used + bytes > this.max) return "full";
     this.#used += bytes;
-    return true;
+    if (holder !== undefined) this.#held.set(holder, held + bytes);
+    return "ok";
   }
-  /** Gives `bytes` back. */
-  give(bytes: number): void {
+  /** Gives back `bytes` that `holder` took. */
+  give(bytes: number, holder?: string): void {
     this.#used = Math.max(0, this.#used - bytes);
+    if (holder === undefined) return;
+    const left = (this.#held.get(holder) ?? 0) - bytes;
+    if (left > 0) this.#held.set(holder, left);
+    else this.#held.delete(holder);
   }
-  /** The bytes held now. */
-  get used(): number {
-    return this.#used;
+  /** The bytes held now, by everyone or by `holder`. */
+  used(holder?: string): number {
+    return holder === undefined ? this.#used : this.#held.get(holder) ?? 0;
   }
 }
 
@@ -118,8 +134,13 @@ export interface ReadBodyOptions {
   maxBytes: number;
   /** How long the body may take to arrive, in milliseconds (408 beyond). */
   timeoutMs: number;
-  /** The bound of all bodies arriving at once (503 when a body would pass it). */
+  /**
+   * The bound of all bodies arriving at once (503 when a body would pass it), and of one
+   * holder's ({@linkcode ReadBodyOptions.holder}; 429 when a body would pass its share).
+   */
   budget?: BodyBudget;
+  /** Who sends the body (the token's id): whose share of the budget it takes. */
+  holder?: string;
 }
 
 /**
@@ -147,9 +168,17 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
       "Retry in a moment",
       { "retry-after": "1" },
     );
+  const overShare = () =>
+    new HttpError(
+      429,
+      "NetworkError",
+      "The Core refused the request: too many request bodies arriving for this token at once",
+      "Retry after 1 s, once the token's other requests are sent",
+      { "retry-after": "1" },
+    );
   /** What this body took from the budget, given back once it is read (or refused). */
   let taken = 0;
-  const budget = options.budget;
+  const { budget, holder } = options;
   let bytes: Uint8Array = new Uint8Array();
   try {
     if (request.body) {
@@ -161,7 +190,9 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
           signal: late.signal,
           take: budget &&
             ((size) => {
-              if (!budget.take(size)) throw busy();
+              const took = budget.take(size, holder);
+              if (took === "full") throw busy();
+              if (took === "share") throw overShare();
               taken += size;
             }),
         });
@@ -180,7 +211,7 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
       }
     }
   } finally {
-    budget?.give(taken);
+    budget?.give(taken, holder);
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);

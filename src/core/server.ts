@@ -379,7 +379,9 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function gen(request: Request, entry: RequestLog): Promise<Response> {
     await authorize(request, "gen", entry);
-    const parsed = GenRequest.safeParse(parseJson(await readBody(request, bodyLimits)));
+    const parsed = GenRequest.safeParse(
+      parseJson(await readBody(request, { ...bodyLimits, holder: entry.token })),
+    );
     if (!parsed.success) {
       throw new HttpError(
         400,
@@ -440,7 +442,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function putEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
     await authorize(request, "publish", entry);
-    const received = parseJson(await readBody(request, bodyLimits));
+    const received = parseJson(await readBody(request, { ...bodyLimits, holder: entry.token }));
     let parsed: WireEntry;
     try {
       const keyId = publisherKey(fp, received, keys);

@@ -51,11 +51,45 @@ Deno.test("readBody() holds at most its budget of bodies arriving at once (503),
   // A slow body holds 6 of the 8 bytes while it arrives: the next one past the rest waits its turn.
   const slow = readBody(post(streamOf(["abcdef"], true)), options);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal(budget.used, 6);
+  assert.equal(budget.used(), 6);
   assert.equal(await status(readBody(post(streamOf(["xyz"])), options)), 503);
   assert.equal(await readBody(post(streamOf(["xy"])), options), "xy");
   assert.equal(await status(slow), 408);
   // Everything is given back, whatever the outcome.
-  assert.equal(budget.used, 0);
+  assert.equal(budget.used(), 0);
   assert.equal(await readBody(post(streamOf(["12345678"])), options), "12345678");
+});
+
+Deno.test("readBody() holds at most one holder's share of the budget (429), and leaves the rest to others", async () => {
+  const budget = new BodyBudget(20, 8);
+  const as = (holder: string) => ({ maxBytes: 10, timeoutMs: 200, budget, holder });
+  // One token's slow bodies take its share of 8 bytes, not the budget's 20.
+  const slow = [
+    readBody(post(streamOf(["abcde"], true)), as("a")),
+    readBody(post(streamOf(["fgh"], true)), as("a")),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(budget.used("a"), 8);
+  assert.equal(await status(readBody(post(streamOf(["i"])), as("a"))), 429);
+  // Another token still sends its bodies, up to its own share.
+  assert.equal(await readBody(post(streamOf(["12345678"])), as("b")), "12345678");
+  assert.equal(await status(readBody(post(streamOf(["123456789"])), as("b"))), 429);
+  for (const body of slow) assert.equal(await status(body), 408);
+  assert.equal(budget.used(), 0);
+  assert.equal(budget.used("a"), 0);
+  assert.equal(await readBody(post(streamOf(["abcdefgh"])), as("a")), "abcdefgh");
+});
+
+Deno.test("BodyBudget: a holder's share and the whole bound are each refused, and taken back exactly", () => {
+  const budget = new BodyBudget(10, 6);
+  assert.equal(budget.take(6, "a"), "ok");
+  assert.equal(budget.take(1, "a"), "share");
+  assert.equal(budget.take(4, "b"), "ok");
+  assert.equal(budget.take(1, "c"), "full");
+  assert.equal(budget.take(1), "full");
+  budget.give(6, "a");
+  assert.deepEqual([budget.used(), budget.used("a"), budget.used("b")], [4, 0, 4]);
+  assert.equal(budget.take(6, "c"), "ok");
+  // The default share is a quarter of the bound.
+  assert.equal(new BodyBudget(64).share, 16);
 });

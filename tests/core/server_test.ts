@@ -791,3 +791,44 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+Deno.test("capibara serve: one token's slow bodies take at most its share of the body budget (429), never every token's", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n${LATER} read,gen\n`, { mode: 0o600 });
+  // The default body bound (1 MiB) and budget (64 MiB): a token's share is 16 MiB.
+  const core = await startCore(
+    ["--tokens", tokens, "--signing-key", key.private_key_path, "--store", join(tmp.path, "store")],
+    { PATH: Deno.env.get("PATH")! },
+  );
+  const stop = new AbortController();
+  const chunk = new Uint8Array(1_000_000).fill(0x20);
+  /** A POST whose body sends `chunk` and then waits (until the test ends). */
+  const stalled = (token: string) =>
+    fetch(core.url + "/v1/gen", {
+      method: "POST",
+      headers: bearer(token),
+      body: new ReadableStream({ start: (controller) => controller.enqueue(chunk) }),
+      signal: stop.signal,
+    }).then((r) => r.body?.cancel()).catch(() => {});
+  const held = Array.from({ length: 16 }, () => stalled(FULL));
+  try {
+    // Its next body passes its share as it arrives: refused at once, not read.
+    let refused: { status: number; text: string } | undefined;
+    for (let i = 0; i < 50 && refused?.status !== 429; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      refused = await call(core, "/v1/gen", { method: "POST", token: FULL, body: chunk });
+    }
+    assert.equal(refused?.status, 429, refused?.text);
+    assert.match(refused!.text, /too many request bodies arriving for this token/);
+    // Another token's body is read (and found not to be JSON), not refused for room.
+    const other = await call(core, "/v1/gen", { method: "POST", token: LATER, body: chunk });
+    assert.equal(other.status, 400, other.text);
+  } finally {
+    stop.abort();
+    await Promise.all(held);
+    core.child.kill("SIGTERM");
+    await core.child.status;
+  }
+});
