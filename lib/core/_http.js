@@ -1,4 +1,4 @@
-// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 ed262fb679ad2912162bfc9ef6d7d8157d0b0e3f5b3a8468a625dad29c021e22): do not edit; `deno task build:js` writes it.
+// Generated from src/core/_http.ts by scripts/build_js.ts (sha256 06acf3dced497d497c0eb9a1e6678b3ecc68138cd8fc1de6b1d5442d2d70ba4f): do not edit; `deno task build:js` writes it.
 export var internal = (function (error, what) {
     if (error instanceof HttpError)
         return error;
@@ -39,10 +39,11 @@ export var readBody = (async function (request, options) {
     if (declared !== null && Number(declared) > maxBody)
         throw tooLarge();
     const busy = (() => new HttpError(503, "NetworkError", "The Core is receiving as many request bodies as it holds at once", "Retry in a moment", { "retry-after": "1" }));
-    const overShare = (() => new HttpError(429, "NetworkError", "The Core refused the request: too many request bodies arriving for this token at once", "Retry after 1 s, once the token's other requests are sent", { "retry-after": "1" }));
+    const overShare = (() => new HttpError(429, "NetworkError", "The Core refused the request: too many request bodies of this token at once", "Retry after 1 s, once the token's other requests are answered", { "retry-after": "1" }));
     let taken = 0;
     const { budget, holder } = options;
     let bytes = new Uint8Array();
+    let read = false;
     try {
         if (request.body) {
             const late = new AbortController();
@@ -71,9 +72,14 @@ export var readBody = (async function (request, options) {
                 throw new HttpError(408, "NetworkError", `The request body did not arrive within ${options.timeoutMs / 1000} s`, "Check the network between the client and the Core");
             }
         }
+        read = true;
     }
     finally {
-        budget?.give(taken, holder);
+        const giveBack = (() => budget?.give(taken, holder));
+        if (read && options.heldUntil)
+            options.heldUntil.then(giveBack, giveBack);
+        else
+            giveBack();
     }
     try {
         return new TextDecoder("utf-8", { fatal: true }).decode(bytes);

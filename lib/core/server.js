@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 e038084cb8f6ab8d83c90ae44cb657246d2d02c42e03f4759838edbf1033adcc): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 4385591c8f0603b5506817cf4731d07b2105a67fcd221a0f498267167bf01ed5): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -167,9 +167,22 @@ export var startCore = (async function (options) {
             await scratchStore.remove(fp.fingerprint).catch((() => { }));
         }
     }
+    async function withBody(request, entry, handle) {
+        const answered = Promise.withResolvers();
+        try {
+            const heldUntil = answered.promise;
+            return await handle(await readBody(request, { ...bodyLimits, holder: entry.token, heldUntil }));
+        }
+        finally {
+            answered.resolve();
+        }
+    }
     async function gen(request, entry) {
         await authorize(request, "gen", entry);
-        const parsed = GenRequest.safeParse(parseJson(await readBody(request, { ...bodyLimits, holder: entry.token })));
+        return await withBody(request, entry, ((text) => generation(text, entry)));
+    }
+    async function generation(text, entry) {
+        const parsed = GenRequest.safeParse(parseJson(text));
         if (!parsed.success) {
             throw new HttpError(400, "ValidationError", `Invalid generation request: ${parsed.error.issues.map(((i) => `${i.path.join(".") || "body"}: ${i.message}`)).join("; ")}`, 'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}');
         }
@@ -219,7 +232,10 @@ export var startCore = (async function (options) {
     }
     async function putEntry(request, fp, entry) {
         await authorize(request, "publish", entry);
-        const received = parseJson(await readBody(request, { ...bodyLimits, holder: entry.token }));
+        return await withBody(request, entry, ((text) => publication(text, fp)));
+    }
+    async function publication(text, fp) {
+        const received = parseJson(text);
         let parsed;
         try {
             const keyId = publisherKey(fp, received, keys);

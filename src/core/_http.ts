@@ -88,7 +88,8 @@ export function httpErrorOf(error: unknown, generating: boolean): HttpError {
 }
 
 /**
- * The bytes of request bodies a Core holds while they arrive, shared by all its requests: each
+ * The bytes of request bodies a Core holds while they arrive (and, where {@linkcode readBody} is
+ * told so, until their request's answer), shared by all its requests: each
  * body is bounded and timed, but without a bound of them all a client sending many bodies slowly
  * held one each for their time (a token's burst of slow 1 MiB bodies took ≈ 900 MB). One holder
  * (a token) may hold at most its `share` of it: without it, one token's slow bodies filled the
@@ -141,6 +142,12 @@ export interface ReadBodyOptions {
   budget?: BodyBudget;
   /** Who sends the body (the token's id): whose share of the budget it takes. */
   holder?: string;
+  /**
+   * Keeps what the body took from the budget until this settles (the request's answer), not only
+   * while it arrives: the text and what is parsed from it stay in memory while the request is
+   * handled, which for a generation lasts as long as the model takes.
+   */
+  heldUntil?: Promise<unknown>;
 }
 
 /**
@@ -172,14 +179,18 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
     new HttpError(
       429,
       "NetworkError",
-      "The Core refused the request: too many request bodies arriving for this token at once",
-      "Retry after 1 s, once the token's other requests are sent",
+      "The Core refused the request: too many request bodies of this token at once",
+      "Retry after 1 s, once the token's other requests are answered",
       { "retry-after": "1" },
     );
-  /** What this body took from the budget, given back once it is read (or refused). */
+  /**
+   * What this body took from the budget: given back once it is read, or once `heldUntil` settles
+   * when given; at once when it is refused.
+   */
   let taken = 0;
   const { budget, holder } = options;
   let bytes: Uint8Array = new Uint8Array();
+  let read = false;
   try {
     if (request.body) {
       // A client that sends its body slowly does not hold a request open for ever.
@@ -210,8 +221,12 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
         );
       }
     }
+    read = true;
   } finally {
-    budget?.give(taken, holder);
+    // A body refused on its way is given back at once: nothing of it is kept.
+    const giveBack = () => budget?.give(taken, holder);
+    if (read && options.heldUntil) options.heldUntil.then(giveBack, giveBack);
+    else giveBack();
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);

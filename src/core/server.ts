@@ -377,11 +377,34 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     }
   }
 
+  /**
+   * `handle` given the request's body, which keeps its token's share of the body budget until
+   * `handle` answers: what the body holds stays in memory while the request is handled, which for
+   * a generation lasts as long as the model takes.
+   */
+  async function withBody(
+    request: Request,
+    entry: RequestLog,
+    handle: (text: string) => Promise<Response>,
+  ): Promise<Response> {
+    const answered = Promise.withResolvers<void>();
+    try {
+      const heldUntil = answered.promise;
+      return await handle(
+        await readBody(request, { ...bodyLimits, holder: entry.token, heldUntil }),
+      );
+    } finally {
+      answered.resolve();
+    }
+  }
+
   async function gen(request: Request, entry: RequestLog): Promise<Response> {
     await authorize(request, "gen", entry);
-    const parsed = GenRequest.safeParse(
-      parseJson(await readBody(request, { ...bodyLimits, holder: entry.token })),
-    );
+    return await withBody(request, entry, (text) => generation(text, entry));
+  }
+
+  async function generation(text: string, entry: RequestLog): Promise<Response> {
+    const parsed = GenRequest.safeParse(parseJson(text));
     if (!parsed.success) {
       throw new HttpError(
         400,
@@ -442,7 +465,11 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
 
   async function putEntry(request: Request, fp: string, entry: RequestLog): Promise<Response> {
     await authorize(request, "publish", entry);
-    const received = parseJson(await readBody(request, { ...bodyLimits, holder: entry.token }));
+    return await withBody(request, entry, (text) => publication(text, fp));
+  }
+
+  async function publication(text: string, fp: string): Promise<Response> {
+    const received = parseJson(text);
     let parsed: WireEntry;
     try {
       const keyId = publisherKey(fp, received, keys);

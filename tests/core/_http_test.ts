@@ -93,3 +93,28 @@ Deno.test("BodyBudget: a holder's share and the whole bound are each refused, an
   // The default share is a quarter of the bound.
   assert.equal(new BodyBudget(64).share, 16);
 });
+
+Deno.test("readBody() with heldUntil keeps the body's part of the budget until the answer settles", async () => {
+  const budget = new BodyBudget(20, 8);
+  const answered = Promise.withResolvers<void>();
+  const options = {
+    maxBytes: 10,
+    timeoutMs: 200,
+    budget,
+    holder: "a",
+    heldUntil: answered.promise,
+  };
+  assert.equal(await readBody(post(streamOf(["abcde"])), options), "abcde");
+  // Read, but not yet answered: still held, and the token's share counts it.
+  assert.deepEqual([budget.used(), budget.used("a")], [5, 5]);
+  assert.equal(await status(readBody(post(streamOf(["1234"])), { ...options })), 429);
+  answered.resolve();
+  await answered.promise;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual([budget.used(), budget.used("a")], [0, 0]);
+  // A body refused on its way is given back at once, answered or not.
+  const never = Promise.withResolvers<void>();
+  const late = { ...options, timeoutMs: 30, heldUntil: never.promise };
+  assert.equal(await status(readBody(post(streamOf(["ab"], true)), late)), 408);
+  assert.equal(budget.used(), 0);
+});

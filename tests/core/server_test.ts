@@ -821,7 +821,7 @@ Deno.test("capibara serve: one token's slow bodies take at most its share of the
       refused = await call(core, "/v1/gen", { method: "POST", token: FULL, body: chunk });
     }
     assert.equal(refused?.status, 429, refused?.text);
-    assert.match(refused!.text, /too many request bodies arriving for this token/);
+    assert.match(refused!.text, /too many request bodies of this token at once/);
     // Another token's body is read (and found not to be JSON), not refused for room.
     const other = await call(core, "/v1/gen", { method: "POST", token: LATER, body: chunk });
     assert.equal(other.status, 400, other.text);
