@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 1e454ebeead9b9e7d6199b917657f8939c77e84bc398903ece3a4128001a062a): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 89ccdc75e45411d4c489d0aa8655d361bd162eef3566a5111300f490dc523c3c): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });
@@ -119,7 +119,7 @@ var checkHitIdentity = (function (entry, expected) {
 import { dirname, join, resolve } from "./_path.js";
 import { once } from "./_memo.js";
 import { ownCacheFolder } from "./_cache_folder.js";
-import { existsSync, isInside, realPathSyncOrNull, statSyncOrNull } from "./_fs.js";
+import { existsSync, statSyncOrNull } from "./_fs.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, platformCacheDir, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { CapibaraError, ExecError, forAudience, IntegrityError, PermissionError, TemplateError, ValidationError, } from "./errors.js";
@@ -205,7 +205,6 @@ export class Capibara {
             const root = this.#options.root ??
                 await findRoot(this.cwd, { warn: this.#options.warn ?? console.error });
             let checkout;
-            let kind = "repository";
             const given = resolve(this.#base.cacheDir) !== resolve(platformCacheDir(this.#env));
             for (let dir = dirname(cacheDir); given && checkout === undefined; dir = dirname(dir)) {
                 if (existsSync(join(dir, ".git")))
@@ -213,15 +212,8 @@ export class Capibara {
                 if (dirname(dir) === dir)
                     break;
             }
-            const project = realPathSyncOrNull(root) ?? resolve(root);
-            const homes = [this.#env.HOME, Deno.env.get("HOME")].flatMap(((home) => home ? [realPathSyncOrNull(home) ?? resolve(home)] : []));
-            if (given && checkout === undefined && project !== "/" && !homes.includes(project) &&
-                isInside(cacheDir, project)) {
-                checkout = project;
-                kind = "project";
-            }
             if (checkout !== undefined) {
-                throw new PermissionError(`Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the ${kind} ` +
+                throw new PermissionError(`Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the repository ` +
                     `${checkout}, which could bring the trust records and acceptances it holds`, {
                     hint: "Point CAPIBARA_CACHE_DIR (or the SDK's cacheDir) at a folder outside the " +
                         "project, e.g. ~/.cache/capibara or $RUNNER_TEMP/capibara in CI",

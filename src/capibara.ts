@@ -8,7 +8,7 @@
 import { dirname, join, resolve } from "./_path.ts";
 import { once } from "./_memo.ts";
 import { ownCacheFolder } from "./_cache_folder.ts";
-import { existsSync, isInside, realPathSyncOrNull, statSyncOrNull } from "./_fs.ts";
+import { existsSync, statSyncOrNull } from "./_fs.ts";
 import {
   checkGrants,
   checkLanguage,
@@ -330,28 +330,14 @@ export class Capibara {
       // records and acceptances it holds (a CI job pointing CAPIBARA_CACHE_DIR into its
       // workspace). The platform's default is not looked at: a home folder kept in git holds it.
       let checkout: string | undefined;
-      let kind = "repository";
       const given = resolve(this.#base.cacheDir) !== resolve(platformCacheDir(this.#env));
       for (let dir = dirname(cacheDir); given && checkout === undefined; dir = dirname(dir)) {
         if (existsSync(join(dir, ".git"))) checkout = dir;
         if (dirname(dir) === dir) break;
       }
-      // A project without git (an unpacked archive, a copy) is a checkout too: its root. Not `/`
-      // nor the home folder, which nobody downloads, and a cache folder in which is common.
-      const project = realPathSyncOrNull(root) ?? resolve(root);
-      const homes = [this.#env.HOME, Deno.env.get("HOME")].flatMap((home) =>
-        home ? [realPathSyncOrNull(home) ?? resolve(home)] : []
-      );
-      if (
-        given && checkout === undefined && project !== "/" && !homes.includes(project) &&
-        isInside(cacheDir, project)
-      ) {
-        checkout = project;
-        kind = "project";
-      }
       if (checkout !== undefined) {
         throw new PermissionError(
-          `Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the ${kind} ` +
+          `Cannot use the cache folder "${this.#base.cacheDir}": it lies inside the repository ` +
             `${checkout}, which could bring the trust records and acceptances it holds`,
           {
             hint: "Point CAPIBARA_CACHE_DIR (or the SDK's cacheDir) at a folder outside the " +

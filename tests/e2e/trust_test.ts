@@ -253,32 +253,3 @@ Deno.test("a cache folder inside a repository's checkout is refused: the reposit
   });
   assert.equal(nested.code, 7, nested.stdout + nested.stderr);
 });
-
-Deno.test("a cache folder inside a project without git (an unpacked archive) is refused too; not in the home folder", async () => {
-  await using tmp = await withTmpDir();
-  const project = join(tmp.path, "unpacked");
-  const planted = join(project, ".cache", "capibara");
-  await Deno.mkdir(planted, { recursive: true });
-  await Deno.writeTextFile(join(planted, "trust.json"), "{}\n");
-  for (const [cwd, root] of [[project, undefined], [tmp.path, project]]) {
-    const r = await runCli(["list", "--json", ...(root ? ["--root", root] : [])], {
-      cwd: cwd!,
-      env: { CAPIBARA_CACHE_DIR: planted },
-    });
-    assert.equal(r.code, 7, r.stdout + r.stderr);
-    const error = (r.json as { error: { type: string; message: string } }).error;
-    assert.equal(error.type, "PermissionError");
-    assert.match(error.message, /lies inside the project .*unpacked/);
-  }
-  // A home folder is no download: a cache folder in it serves a command run there.
-  const home = await runCli(["list", "--json"], {
-    cwd: project,
-    env: {
-      CAPIBARA_CACHE_DIR: planted,
-      HOME: project,
-      // Deno's own cache stays where it is (it follows HOME otherwise).
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME")!, ".cache", "deno"),
-    },
-  });
-  assert.equal(home.code, 0, home.stdout + home.stderr);
-});
