@@ -1,4 +1,4 @@
-// Generated from src/cli/push.ts by scripts/build_js.ts (sha256 2c91e57e57e6e113d9b850aa62845360a6c6ec7809b0e09e8a3429e8f4470666): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/push.ts by scripts/build_js.ts (sha256 f3d268f3acc15d7173b15b636137caacac213afa8367c4ccff18ad180c953d39): do not edit; `deno task build:js` writes it.
 export var pushEntries = (async function (cb, prefixes, options = {}) {
     const config = await cb.config();
     if (!config.core) {
@@ -23,7 +23,7 @@ export var pushEntries = (async function (cb, prefixes, options = {}) {
         entries = [];
         for (const prefix of prefixes) {
             const fp = await store.resolve(prefix);
-            const entry = await store.lookup(fp).catch(((error) => {
+            const entry = await store.entry(fp).catch(((error) => {
                 if (!(error instanceof CapibaraError))
                     throw error;
                 report({ fingerprint: fp, status: "refused", error: error.toJSON() });

@@ -1,4 +1,4 @@
-// Generated from src/cli/show.ts by scripts/build_js.ts (sha256 d57db4ec52b9f2811f5da5c831294e040ae7c3fcb5b2189897536e4ccce89e99): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/show.ts by scripts/build_js.ts (sha256 fb69d9ac7569639991ba8d0bbb4b111317d0ccc9b455105eb7e6b26ef0fd8f3e): do not edit; `deno task build:js` writes it.
 var items = (function (list, none) {
     return list.map(((item) => terminalSafe(item))).join(", ") || none;
 });
@@ -37,7 +37,7 @@ export var showCommand = (function (setExit) {
         try {
             const store = await (await commandCapibara(opts.root)).store();
             const fp = await resolveOrSearch(store, prefix);
-            const entry = (await store.lookup(fp));
+            const entry = await store.entry(fp);
             const { integrity, signature } = await entryStanding(store, entry);
             const m = entry.manifest;
             if (opts.script) {

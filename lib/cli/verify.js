@@ -1,4 +1,4 @@
-// Generated from src/cli/verify.ts by scripts/build_js.ts (sha256 4e10effb516bcf4948b02eb0e1b2a9e7c07c9d5482a97bf1c9653322793913cc): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/verify.ts by scripts/build_js.ts (sha256 030ce7c56243be013a1b9322f375515d390d0509e16c27d102f204efeaf5762c): do not edit; `deno task build:js` writes it.
 export var verifyEntry = (async function (entry, verify) {
     const m = entry.manifest;
     let integrity = "ok";
@@ -51,7 +51,7 @@ export var verifyCommand = (function (setExit) {
             const store = await (await commandCapibara(opts.root)).store();
             const { entries, broken } = prefix === undefined
                 ? await store.list()
-                : { entries: [(await store.lookup(await store.resolve(prefix)))], broken: [] };
+                : { entries: [await store.entry(await store.resolve(prefix))], broken: [] };
             const verdicts = [];
             let worst;
             for (const b of broken) {

@@ -1,4 +1,4 @@
-// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 660a98905599e1d29e0fdc5fecfc56c37891c962c04c2d9d0dbfff9862d9ebba): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 7adafd3201b9071275ec750cd31170b1e81c49010237a63f46070968cc682bb3): do not edit; `deno task build:js` writes it.
 var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };
@@ -220,6 +220,9 @@ export var checkBundle = (async function (raw, expected) {
     }
     if (bundle.script.trim() === "")
         throw new ContractViolation("The script is empty");
+    const breaks = lineBreakProblem(bundle.script);
+    if (breaks !== undefined)
+        throw new ContractViolation(`The script's ${breaks}`);
     const findings = await staticChecks(bundle, {
         python: expected.python,
         timeoutMs: expected.timeoutMs,
@@ -244,7 +247,7 @@ export var checkBundle = (async function (raw, expected) {
 });
 import { Bundle } from "../schema.js";
 import { execCommand } from "../exec.js";
-import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.js";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START, lineBreakProblem } from "./contract.js";
 import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.js";
 import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
 import { readPep723 } from "./pep723.js";

@@ -1,4 +1,15 @@
-// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 98de4a6ca6be19a817162a5880ef1de99ff3a75f492ac41efe5170444210b849): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 30d8babe3d6d1b4fbbca39ffe74afb9edc944976567051754d7e7b56932db240): do not edit; `deno task build:js` writes it.
+export var lineBreakProblem = (function (script) {
+    const found = /[\r\u2028\u2029]/.exec(script);
+    if (found === null)
+        return undefined;
+    const line = script.slice(0, found.index).split("\n").length;
+    const what = found[0] === "\r"
+        ? "a carriage return"
+        : `U+${found[0].codePointAt(0).toString(16).toUpperCase()}`;
+    return `line ${line} holds ${what}: lines must end with a line feed alone (Python or ` +
+        "JavaScript would end a line there that a review reads as one)";
+});
 export const TEMPLATE_VERSION = "3.0.0";
 export const COURTESY_PHRASES = [
     "please",
@@ -152,3 +163,4 @@ export const NETWORK_IMPORTS = {
     typescript: ["node:http", "node:https", "node:net", "node:tls"],
     bash: ["curl", "wget"],
 };
+;

@@ -1,4 +1,4 @@
-// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 b86cb015734e5e081aa93c83c3c475674602bd3b8a7e4a431bb6aab26e656bbe): do not edit; `deno task build:js` writes it.
+// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 1aee3e55e50aafc197286b7836786a7ac1bf819fef509b7e1599a82d39afbbbb): do not edit; `deno task build:js` writes it.
 export var integrityRecord = (async function (manifest) {
     const fields = signedFields(manifest);
     const keys = Object.keys(fields).sort();
@@ -189,7 +189,11 @@ var checkFiles = (async function (dir, manifest, problems) {
     if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
         problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
     }
-    const script = manifest.language === "python" ? contents.get(ENTRY_FILES.python) : undefined;
+    const entry = contents.get(ENTRY_FILES[manifest.language]);
+    const breaks = entry && lineBreakProblem(new TextDecoder().decode(entry));
+    if (breaks)
+        problems.push(`file ${ENTRY_FILES[manifest.language]}: ${breaks}`);
+    const script = manifest.language === "python" ? entry : undefined;
     const declared = script && declaredEncoding(script);
     if (declared) {
         problems.push(`file ${ENTRY_FILES.python} declares the source encoding "${declared.slice(0, 40)}": ` +
@@ -238,6 +242,7 @@ import { fingerprint } from "../fingerprint.js";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
 import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
 import { isWellFormedSignature } from "./trust.js";
+import { lineBreakProblem } from "../contract/contract.js";
 import { MAX_ENTRY_BYTES } from "./_verified.js";
 export { MAX_ENTRY_BYTES };
 ;

@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 7929809d4b770e9bfdb5eb30d4a4b92d7e7cb71216fda6a9c463b4a6c93f159e): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 82bdfc73eaed61d664d6b9ed171ef816efde7e845e63386c1cbc837713049cf1): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -200,6 +200,12 @@ export class Store {
             }));
             throw error;
         }
+    }
+    async entry(fingerprint) {
+        const found = await this.lookup(fingerprint);
+        if (found)
+            return found;
+        throw unreadableEntry(fingerprint, new FileRefused(join(this.dirOf(fingerprint), MANIFEST_FILE), "is missing"));
     }
     async verify(entry, options = {}) {
         if (options.policy === false || !this.#policyActive()) {

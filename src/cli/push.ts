@@ -104,7 +104,7 @@ export async function pushEntries(
     entries = [];
     for (const prefix of prefixes) {
       const fp = await store.resolve(prefix);
-      const entry = await store.lookup(fp).catch((error) => {
+      const entry = await store.entry(fp).catch((error) => {
         if (!(error instanceof CapibaraError)) throw error;
         report({ fingerprint: fp, status: "refused", error: error.toJSON() });
         return undefined;

@@ -71,7 +71,7 @@ export function showCommand(setExit: (code: number) => void) {
       try {
         const store = await (await commandCapibara(opts.root)).store();
         const fp = await resolveOrSearch(store, prefix);
-        const entry = (await store.lookup(fp))!;
+        const entry = await store.entry(fp);
         // One verification, as run's: integrity, then the signature policy.
         const { integrity, signature } = await entryStanding(store, entry);
         const m = entry.manifest;

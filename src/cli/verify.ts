@@ -76,7 +76,7 @@ export function verifyCommand(setExit: (code: number) => void) {
         const store = await (await commandCapibara(opts.root)).store();
         const { entries, broken } = prefix === undefined
           ? await store.list()
-          : { entries: [(await store.lookup(await store.resolve(prefix)))!], broken: [] };
+          : { entries: [await store.entry(await store.resolve(prefix))], broken: [] };
         const verdicts: Verdict[] = [];
         let worst: CapibaraError | undefined;
         // What run and list refuse (an unreadable manifest, a stray folder) fails verify too.

@@ -5,7 +5,7 @@
  */
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
-import { COMMENT_LEADERS, HEADER_END, HEADER_START } from "./contract.ts";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START, lineBreakProblem } from "./contract.ts";
 import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.ts";
 import {
   normaliseRequirement,
@@ -308,6 +308,8 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
   }
 
   if (bundle.script.trim() === "") throw new ContractViolation("The script is empty");
+  const breaks = lineBreakProblem(bundle.script);
+  if (breaks !== undefined) throw new ContractViolation(`The script's ${breaks}`);
   // A Python or TypeScript script is parsed (and Python's compiled) by its static analysis, in
   // the sandbox where there is one: a syntax error is said first, as the compiler's.
   const findings = await staticChecks(bundle, {

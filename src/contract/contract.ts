@@ -185,3 +185,21 @@ export const NETWORK_IMPORTS: Readonly<Record<Language, readonly string[]>> = {
   typescript: ["node:http", "node:https", "node:net", "node:tls"],
   bash: ["curl", "wget"],
 };
+
+/**
+ * Why a script would not run as a review reads it, or undefined: its lines must end with a line
+ * feed alone. Python also ends a line at a carriage return, and JavaScript at one and at U+2028
+ * and U+2029, where a review (`capibara show --script` prints each as an escape) reads one line:
+ * a statement after one, in a comment, would run unseen. Checked on the model's reply and on every
+ * read of a stored entry (a repository can commit one).
+ */
+export function lineBreakProblem(script: string): string | undefined {
+  const found = /[\r\u2028\u2029]/.exec(script);
+  if (found === null) return undefined;
+  const line = script.slice(0, found.index).split("\n").length;
+  const what = found[0] === "\r"
+    ? "a carriage return"
+    : `U+${found[0].codePointAt(0)!.toString(16).toUpperCase()}`;
+  return `line ${line} holds ${what}: lines must end with a line feed alone (Python or ` +
+    "JavaScript would end a line there that a review reads as one)";
+}

@@ -254,6 +254,20 @@ export class Store {
   }
 
   /**
+   * The entry of a fingerprint {@linkcode Store.resolve} found (its folder exists): an
+   * IntegrityError, as `list` reports it, when the folder holds no manifest (a repository can
+   * commit such a folder: git keeps any file in it).
+   */
+  async entry(fingerprint: string): Promise<Entry> {
+    const found = await this.lookup(fingerprint);
+    if (found) return found;
+    throw unreadableEntry(
+      fingerprint,
+      new FileRefused(join(this.dirOf(fingerprint), MANIFEST_FILE), "is missing"),
+    );
+  }
+
+  /**
    * Verifies an entry: its manifest against the integrity record (every field), every file against
    * the manifest's hashes, and nothing else in the folder (see integrity.ts); then the trust
    * policy (signatures, this machine's acceptances: see trust.ts), unless `options.policy` is

@@ -495,6 +495,80 @@ Deno.test("a Python script that declares a source encoding other than UTF-8 is r
   }
 });
 
+Deno.test("a script with a line break other than a line feed is refused, stored or generated: what runs would not be what a review reads", async () => {
+  await using tmp = await withTmpDir();
+  // Python ends a line at a lone carriage return, JavaScript at one and at U+2028 and U+2029;
+  // `show --script` prints each as an escape, on the comment's line: the statement after one runs.
+  const hidden = 'ctx["n"] = "changed by a line the review never saw"';
+  await using llm = startFakeLLM({
+    replies: [
+      bundleReply(),
+      bundleReply({
+        body: `# echoed back unchanged\r    ${hidden}\nreturn {"output": {"context": ctx}}`,
+      }),
+    ],
+  });
+  const env = envFor(llm.url);
+  const args = ["run", "Echo the context back", "--json"];
+  const made = await runCli([...args, "--dry-run"], { cwd: tmp.path, env });
+  assert.equal(made.code, 0, made.stdout + made.stderr);
+  const fp = (made.json as { fingerprint: string }).fingerprint;
+  const dir = join(tmp.path, ".capibara", "scripts", fp);
+  const original = await Deno.readTextFile(join(dir, "script.py"));
+  // A repository's entry, its integrity record made to match.
+  for (const brk of ["\r", "\r\n", "\u2028", "\u2029"]) {
+    const script = original.replace("\n", `  # note${brk}${hidden}\n`);
+    await Deno.writeTextFile(join(dir, "script.py"), script);
+    await forge(dir, async (manifest) => {
+      (manifest.files as Record<string, string>)["script.py"] = "sha256:" + await sha256(script);
+    });
+    for (const command of [args, ["verify", fp]]) {
+      const result = await runCli(command, { cwd: tmp.path, env });
+      assert.equal(
+        result.code,
+        8,
+        `${JSON.stringify(brk)} ${command[0]}: ${result.stdout}${result.stderr}`,
+      );
+      assert.match(result.stdout + result.stderr, /lines must end with a line feed alone/);
+    }
+  }
+  // A hand edit offered for review: accept refuses it, and the entry stays as it was.
+  await Deno.writeTextFile(join(dir, "script.py"), original.replace("\n", `  # note\r${hidden}\n`));
+  const accepted = await runCli(["accept", fp, "--json"], { cwd: tmp.path, env });
+  // (the edited script fails the generation contract's checks, as a model's reply would)
+  assert.equal(accepted.code, 6, accepted.stdout + accepted.stderr);
+  assert.match(accepted.stdout, /lines must end with a line feed alone/);
+  // The model's reply: never stored.
+  const other = await runCli(["run", "Echo it back once more", "--dry-run", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.notEqual(other.code, 0, other.stdout + other.stderr);
+  assert.match(other.stdout + other.stderr, /carriage return/);
+  const stored = [...Deno.readDirSync(join(tmp.path, ".capibara", "scripts"))].map((e) => e.name);
+  assert.deepEqual(stored, [fp]);
+});
+
+Deno.test("an entry folder without manifest.json: show and verify of its fingerprint name it (exit 8), never an InternalError", async () => {
+  await using tmp = await withTmpDir();
+  await Deno.mkdir(join(tmp.path, ".git"));
+  const fp = "fp_0123456789abcdef0123456789abcdef";
+  const dir = join(tmp.path, ".capibara", "scripts", fp);
+  await Deno.mkdir(dir, { recursive: true });
+  // git keeps no empty folder: a repository commits a file in it.
+  await Deno.writeTextFile(join(dir, "README.md"), "# hello\n");
+  const env = { CAPIBARA_CACHE_DIR: CACHE };
+  for (
+    const command of [["show", fp], ["show", "fp_0123"], ["verify", fp], ["show", fp, "--json"]]
+  ) {
+    const result = await runCli(command, { cwd: tmp.path, env });
+    const out = result.stdout + result.stderr;
+    assert.doesNotMatch(out, /InternalError|TypeError| {4}at /, `${command.join(" ")}:\n${out}`);
+    assert.equal(result.code, 8, `${command.join(" ")}: exit ${result.code}\n${out}`);
+    assert.match(out, /manifest\.json is missing/);
+  }
+});
+
 Deno.test("the by-hand command run from the project root imports no venv.py or pip/ the repository holds", async () => {
   await using tmp = await withTmpDir();
   const marker = join(tmp.path, "host-code-ran");
