@@ -1,4 +1,4 @@
-// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 7adafd3201b9071275ec750cd31170b1e81c49010237a63f46070968cc682bb3): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 56ebcc56fab62d8753a3accc7c0fd897010a476ede896c6a68d02562914c7955): do not edit; `deno task build:js` writes it.
 var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };
@@ -223,6 +223,13 @@ export var checkBundle = (async function (raw, expected) {
     const breaks = lineBreakProblem(bundle.script);
     if (breaks !== undefined)
         throw new ContractViolation(`The script's ${breaks}`);
+    const unmeetable = [
+        ...bundle.needs.network.map(((host) => [host, grantProblem("network", host)])),
+        ...bundle.needs.env.map(((name) => [name, grantProblem("env", name)])),
+    ].filter((([, problem]) => problem !== undefined));
+    if (unmeetable.length > 0) {
+        throw new ContractViolation(`"needs" lists what no grant can allow: ${unmeetable.map((([need, problem]) => `${JSON.stringify(need)} (${problem})`)).join(", ")}; list hosts as "api.example.com" or "host:8443", and variables by their names`);
+    }
     const findings = await staticChecks(bundle, {
         python: expected.python,
         timeoutMs: expected.timeoutMs,
@@ -251,6 +258,7 @@ import { COMMENT_LEADERS, HEADER_END, HEADER_START, lineBreakProblem } from "./c
 import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.js";
 import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
 import { readPep723 } from "./pep723.js";
+import { grantProblem } from "../sandbox/policy.js";
 export class ContractViolation extends Error {
     name = "ContractViolation";
     reason;

@@ -16,6 +16,7 @@ import {
   splitDepsLine,
 } from "./requirements.ts";
 import { readPep723 } from "./pep723.ts";
+import { grantProblem } from "../sandbox/policy.ts";
 
 /** A reply that broke the generation contract. `reason` is sent back to the model. */
 export class ContractViolation extends Error {
@@ -310,6 +311,18 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
   if (bundle.script.trim() === "") throw new ContractViolation("The script is empty");
   const breaks = lineBreakProblem(bundle.script);
   if (breaks !== undefined) throw new ContractViolation(`The script's ${breaks}`);
+  // A need no grant could meet: the rule of grants (one definition), for what a run would ask.
+  const unmeetable = [
+    ...bundle.needs.network.map((host) => [host, grantProblem("network", host)] as const),
+    ...bundle.needs.env.map((name) => [name, grantProblem("env", name)] as const),
+  ].filter(([, problem]) => problem !== undefined);
+  if (unmeetable.length > 0) {
+    throw new ContractViolation(
+      `"needs" lists what no grant can allow: ${
+        unmeetable.map(([need, problem]) => `${JSON.stringify(need)} (${problem})`).join(", ")
+      }; list hosts as "api.example.com" or "host:8443", and variables by their names`,
+    );
+  }
   // A Python or TypeScript script is parsed (and Python's compiled) by its static analysis, in
   // the sandbox where there is one: a syntax error is said first, as the compiler's.
   const findings = await staticChecks(bundle, {

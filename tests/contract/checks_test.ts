@@ -666,6 +666,29 @@ Deno.test("checkBundle() rejects a script that imports subprocess with a Contrac
   assert.match(err.reason, /line \d+: shell execution \(subprocess\.run\) is not allowed/);
 });
 
+Deno.test("checkBundle() refuses needs no grant could meet (by the grants' own rule), and keeps those one can", async () => {
+  for (
+    const needs of [
+      { network: ["https://api.example.com/v1"] },
+      { network: ["api.example.com/path"] },
+      { network: [""] },
+      { env: ["NOT A NAME"] },
+      { env: ["A=B"] },
+    ]
+  ) {
+    const raw = { ...bundleObject(), needs: { network: [], env: [], ...needs } };
+    const err = await checkBundle(raw, { language: "python" }).catch((e: unknown) => e);
+    assert.ok(err instanceof ContractViolation, `${JSON.stringify(needs)}: ${err}`);
+    assert.match(err.reason, /"needs" lists what no grant can allow/);
+  }
+  const raw = {
+    ...bundleObject({ imports: ["urllib.request"] }),
+    needs: { network: ["api.example.com", "*.example.org", "10.0.0.5:5432"], env: ["API_TOKEN"] },
+  };
+  const bundle = await checkBundle(raw, { language: "python" });
+  assert.deepEqual(bundle.needs.env, ["API_TOKEN"]);
+});
+
 Deno.test("pipedDownloads() finds what the curl | sh expression finds, in time linear in the code", () => {
   const expression = /\b(?:curl|wget)\b[^\n;]*\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/g;
   const pieces = [
