@@ -1,4 +1,4 @@
-// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 56ebcc56fab62d8753a3accc7c0fd897010a476ede896c6a68d02562914c7955): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 54d69146e57367dbdc0e1b212c076b3df8c890cafd13d1122ce6fea9d257ee42): do not edit; `deno task build:js` writes it.
 var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };
@@ -220,7 +220,7 @@ export var checkBundle = (async function (raw, expected) {
     }
     if (bundle.script.trim() === "")
         throw new ContractViolation("The script is empty");
-    const breaks = lineBreakProblem(bundle.script);
+    const breaks = reviewTextProblem(bundle.script);
     if (breaks !== undefined)
         throw new ContractViolation(`The script's ${breaks}`);
     const unmeetable = [
@@ -254,7 +254,7 @@ export var checkBundle = (async function (raw, expected) {
 });
 import { Bundle } from "../schema.js";
 import { execCommand } from "../exec.js";
-import { COMMENT_LEADERS, HEADER_END, HEADER_START, lineBreakProblem } from "./contract.js";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START, reviewTextProblem } from "./contract.js";
 import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.js";
 import { normaliseRequirement, parseNpmRequirement, pinProblem, RequirementError, serialiseNpm, splitDepsLine, } from "./requirements.js";
 import { readPep723 } from "./pep723.js";

@@ -1,14 +1,20 @@
-// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 30d8babe3d6d1b4fbbca39ffe74afb9edc944976567051754d7e7b56932db240): do not edit; `deno task build:js` writes it.
-export var lineBreakProblem = (function (script) {
-    const found = /[\r\u2028\u2029]/.exec(script);
+// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 bf0c55c41fe66b09d6a3fa18f86dd600a1bc509827831df6eba14f329214de93): do not edit; `deno task build:js` writes it.
+export var reviewTextProblem = (function (script) {
+    const found = /[\r\u2028\u2029]|[\0-\x08\v\f\x0e-\x1f\x7f-\x9f]|\p{Default_Ignorable_Code_Point}/u
+        .exec(script);
     if (found === null)
         return undefined;
+    const char = found[0];
     const line = script.slice(0, found.index).split("\n").length;
-    const what = found[0] === "\r"
-        ? "a carriage return"
-        : `U+${found[0].codePointAt(0).toString(16).toUpperCase()}`;
-    return `line ${line} holds ${what}: lines must end with a line feed alone (Python or ` +
-        "JavaScript would end a line there that a review reads as one)";
+    const code = `U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    const what = char === "\r" || char === "\u2028" || char === "\u2029"
+        ? `${char === "\r" ? "a carriage return" : code}, where Python or JavaScript would end a ` +
+            "line that a review reads as one: lines must end with a line feed alone"
+        : /\p{Cc}/u.test(char)
+            ? `the control character ${code}${char === "\f" ? " (a form feed)" : ""}, which a review ` +
+                "shows as an escape and Python may read otherwise (a form feed resets a line's indentation)"
+            : `the invisible character ${code}, which no terminal or diff shows and a name may hold`;
+    return `line ${line} holds ${what}; write it as an escape in a string`;
 });
 export const TEMPLATE_VERSION = "3.0.0";
 export const COURTESY_PHRASES = [

@@ -1,4 +1,4 @@
-// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 1aee3e55e50aafc197286b7836786a7ac1bf819fef509b7e1599a82d39afbbbb): do not edit; `deno task build:js` writes it.
+// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 c4b38b2c491133238c4dc6f6bbfd639e151b5804f355f42b6b9a883ffd34313f): do not edit; `deno task build:js` writes it.
 export var integrityRecord = (async function (manifest) {
     const fields = signedFields(manifest);
     const keys = Object.keys(fields).sort();
@@ -190,7 +190,7 @@ var checkFiles = (async function (dir, manifest, problems) {
         problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
     }
     const entry = contents.get(ENTRY_FILES[manifest.language]);
-    const breaks = entry && lineBreakProblem(new TextDecoder().decode(entry));
+    const breaks = entry && reviewTextProblem(new TextDecoder().decode(entry));
     if (breaks)
         problems.push(`file ${ENTRY_FILES[manifest.language]}: ${breaks}`);
     const script = manifest.language === "python" ? entry : undefined;
@@ -242,7 +242,7 @@ import { fingerprint } from "../fingerprint.js";
 import { ENTRY_FILES, IntegrityRecord, Manifest } from "../schema.js";
 import { canonicalJson, canonicalManifest, entryFileNames, INTEGRITY_FIELD, MANIFEST_FILE, MAX_MANIFEST_DEPTH, nestsDeeperThan, REQUIREMENTS_FILE, requirementsText, serialiseManifest, SIGNATURE_FIELD, signedFields, } from "./entry.js";
 import { isWellFormedSignature } from "./trust.js";
-import { lineBreakProblem } from "../contract/contract.js";
+import { reviewTextProblem } from "../contract/contract.js";
 import { MAX_ENTRY_BYTES } from "./_verified.js";
 export { MAX_ENTRY_BYTES };
 ;

@@ -5,7 +5,7 @@
  */
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
-import { COMMENT_LEADERS, HEADER_END, HEADER_START, lineBreakProblem } from "./contract.ts";
+import { COMMENT_LEADERS, HEADER_END, HEADER_START, reviewTextProblem } from "./contract.ts";
 import { DOES_NOT_PARSE, formatFindings, staticChecks } from "./checks/mod.ts";
 import {
   normaliseRequirement,
@@ -309,7 +309,7 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
   }
 
   if (bundle.script.trim() === "") throw new ContractViolation("The script is empty");
-  const breaks = lineBreakProblem(bundle.script);
+  const breaks = reviewTextProblem(bundle.script);
   if (breaks !== undefined) throw new ContractViolation(`The script's ${breaks}`);
   // A need no grant could meet: the rule of grants (one definition), for what a run would ask.
   const unmeetable = [

@@ -187,19 +187,35 @@ export const NETWORK_IMPORTS: Readonly<Record<Language, readonly string[]>> = {
 };
 
 /**
- * Why a script would not run as a review reads it, or undefined: its lines must end with a line
- * feed alone. Python also ends a line at a carriage return, and JavaScript at one and at U+2028
- * and U+2029, where a review (`capibara show --script` prints each as an escape) reads one line:
- * a statement after one, in a comment, would run unseen. Checked on the model's reply and on every
- * read of a stored entry (a repository can commit one).
+ * Why a script would not run as a review reads it, or undefined. What a review reads is what
+ * `capibara show --script` prints (each control character as an escape) or a diff shows, so the
+ * script may hold none of these:
+ * - a line break but a line feed alone: Python ends a line at a carriage return, JavaScript at
+ *   one and at U+2028 and U+2029, where a review reads one line (a statement after one, in a
+ *   comment, would run unseen);
+ * - any other control character but a tab: Python resets a line's indentation at a form feed
+ *   (`        \f    x = 1` reads as nested eight deep and runs at four);
+ * - a character no terminal or diff draws (Unicode's default-ignorable code points: a variation
+ *   selector, a zero-width joiner, a Hangul filler), which Python and JavaScript take into a name,
+ *   so two names that read the same are two variables.
+ *
+ * Strings and comments may spell any of them as an escape (`"\u200d"`). Checked on the model's
+ * reply and on every read of a stored entry (a repository can commit one).
  */
-export function lineBreakProblem(script: string): string | undefined {
-  const found = /[\r\u2028\u2029]/.exec(script);
+export function reviewTextProblem(script: string): string | undefined {
+  // deno-lint-ignore no-control-regex -- control characters are what it looks for
+  const found = /[\r\u2028\u2029]|[\0-\x08\v\f\x0e-\x1f\x7f-\x9f]|\p{Default_Ignorable_Code_Point}/u
+    .exec(script);
   if (found === null) return undefined;
+  const char = found[0];
   const line = script.slice(0, found.index).split("\n").length;
-  const what = found[0] === "\r"
-    ? "a carriage return"
-    : `U+${found[0].codePointAt(0)!.toString(16).toUpperCase()}`;
-  return `line ${line} holds ${what}: lines must end with a line feed alone (Python or ` +
-    "JavaScript would end a line there that a review reads as one)";
+  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  const what = char === "\r" || char === "\u2028" || char === "\u2029"
+    ? `${char === "\r" ? "a carriage return" : code}, where Python or JavaScript would end a ` +
+      "line that a review reads as one: lines must end with a line feed alone"
+    : /\p{Cc}/u.test(char)
+    ? `the control character ${code}${char === "\f" ? " (a form feed)" : ""}, which a review ` +
+      "shows as an escape and Python may read otherwise (a form feed resets a line's indentation)"
+    : `the invisible character ${code}, which no terminal or diff shows and a name may hold`;
+  return `line ${line} holds ${what}; write it as an escape in a string`;
 }

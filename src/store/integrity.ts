@@ -48,7 +48,7 @@ import {
   signedFields,
 } from "./entry.ts";
 import { isWellFormedSignature } from "./trust.ts";
-import { lineBreakProblem } from "../contract/contract.ts";
+import { reviewTextProblem } from "../contract/contract.ts";
 import { MAX_ENTRY_BYTES } from "./_verified.ts";
 
 export { MAX_ENTRY_BYTES };
@@ -299,7 +299,7 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
     problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
   }
   const entry = contents.get(ENTRY_FILES[manifest.language]);
-  const breaks = entry && lineBreakProblem(new TextDecoder().decode(entry));
+  const breaks = entry && reviewTextProblem(new TextDecoder().decode(entry));
   if (breaks) problems.push(`file ${ENTRY_FILES[manifest.language]}: ${breaks}`);
   const script = manifest.language === "python" ? entry : undefined;
   const declared = script && declaredEncoding(script);

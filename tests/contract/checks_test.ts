@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { type Finding, formatFindings, staticChecks } from "../../src/contract/checks/mod.ts";
 import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
+import { reviewTextProblem } from "../../src/contract/contract.ts";
 import { pipedDownloads } from "../../src/contract/checks/bash.ts";
 import { pick, seededRandom } from "../helpers/random.ts";
 import { bundleObject } from "../helpers/fake_llm.ts";
@@ -664,6 +665,33 @@ Deno.test("checkBundle() rejects a script that imports subprocess with a Contrac
   assert.match(err.reason, /^static checks failed:\n/);
   assert.match(err.reason, /line \d+: shell execution \(import subprocess\) is not allowed/);
   assert.match(err.reason, /line \d+: shell execution \(subprocess\.run\) is not allowed/);
+});
+
+Deno.test("reviewTextProblem() refuses what a review would read otherwise than Python or Deno runs it, and nothing else", () => {
+  const refused: [string, RegExp][] = [
+    ["# note\r    x = 1\n", /line 1 holds a carriage return/],
+    ["a = 1\r\n", /carriage return/],
+    ["// note\u2028x = 1\n", /U\+2028, where Python or JavaScript would end a line/],
+    ["if x:\n        \f    y = 1\n", /line 2 holds the control character U\+000C \(a form feed\)/],
+    ["x = '\x1b[31m'\n", /control character U\+001B/],
+    ["x = 1\x7f\n", /U\+007F/],
+    ["note\ufe00 = 1\n", /the invisible character U\+FE00/],
+    ["a\u200db = 1\n", /U\+200D/],
+    ["\u3164 = 1\n", /U\+3164/],
+    ["\ufeffimport os\n", /U\+FEFF/],
+  ];
+  for (const [script, reason] of refused) {
+    assert.match(reviewTextProblem(script) ?? "(none)", reason, JSON.stringify(script));
+  }
+  for (
+    const script of [
+      "def f():\n\treturn 'é 日本 😀 \\u200d \\x0c'\n",
+      "# ünïcödé comment\nprint('naïve')\n",
+      "",
+    ]
+  ) {
+    assert.equal(reviewTextProblem(script), undefined, JSON.stringify(script));
+  }
 });
 
 Deno.test("checkBundle() refuses needs no grant could meet (by the grants' own rule), and keeps those one can", async () => {

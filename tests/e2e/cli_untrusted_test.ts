@@ -85,6 +85,8 @@ sandboxTest(
       replies: (request) =>
         JSON.stringify(request).includes("Need it")
           ? bundleReply({ needs: { env: [`TOKEN${EVIL}`] }, readme: `Notes ${EVIL}` })
+          : JSON.stringify(request).includes("Need that")
+          ? bundleReply({ needs: { env: ["TOKEN"] }, readme: `Notes ${EVIL}` })
           : bundleReply({ body, outputs: { value: "str" }, readme: `Notes ${EVIL}` }),
     });
     const env = envFor(llm.url, { CAPIBARA_MODEL: `model${EVIL}` });
@@ -122,12 +124,33 @@ sandboxTest(
     assert.equal(failDoc.error.details?.stderr, `boom ${EVIL}`);
     assertTerminalSafe(failJson.stdout, "the ExecError's --json");
 
-    // Needs chosen by the model: refused, named escaped.
-    const needs = await runCli(["run", "Need it"], { cwd: tmp.path, env });
+    // Needs chosen by the model that no grant could allow: the contract refuses them, named
+    // escaped, and nothing is stored.
+    const invalid = await runCli(["run", "Need it"], { cwd: tmp.path, env });
+    assert.equal(invalid.code, 6, invalid.stderr);
+    assert.match(invalid.stderr, /no grant can allow: "TOKEN\\u001b\]52;c;/);
+    assertShown(invalid.stderr, "the TemplateError");
+    // Such needs in a stored entry (a repository's, its record made to match): refused at the
+    // run, named escaped.
+    const stored = await runCli(["run", "Need that", "--dry-run", "--json"], {
+      cwd: tmp.path,
+      env,
+    });
+    assert.equal(stored.code, 0, stored.stderr);
+    const needyDir = join(
+      tmp.path,
+      ".capibara",
+      "scripts",
+      (stored.json as { fingerprint: string }).fingerprint,
+    );
+    await forge(needyDir, (manifest) => {
+      (manifest.needs as { env: string[] }).env = [`TOKEN${EVIL}`];
+    });
+    const needs = await runCli(["run", "Need that"], { cwd: tmp.path, env });
     assert.equal(needs.code, 7, needs.stderr);
     assert.match(needs.stderr, /--allow-env TOKEN\\u001b\]52;c;/);
     assertShown(needs.stderr, "the PermissionError");
-    const needsJson = await runCli(["run", "Need it", "--json"], { cwd: tmp.path, env });
+    const needsJson = await runCli(["run", "Need that", "--json"], { cwd: tmp.path, env });
     const needsDoc = needsJson.json as ErrorDoc;
     assert.deepEqual(needsDoc.error.details?.missing, [`--allow-env TOKEN${EVIL}`]);
 
@@ -140,9 +163,9 @@ sandboxTest(
     type Listed = { scripts: { fingerprint: string; prompt: string; needs: { env: string[] } }[] };
     const listed = (listJson.json as Listed).scripts;
     // Two entries echo (two contexts), one needs.
-    assert.deepEqual(listed.map((s) => s.prompt).sort(), [prompt, prompt, "Need it"]);
+    assert.deepEqual(listed.map((s) => s.prompt).sort(), [prompt, prompt, "Need that"]);
     assertTerminalSafe(listJson.stdout, "list --json");
-    const needy = listed.find((s) => s.prompt === "Need it")!;
+    const needy = listed.find((s) => s.prompt === "Need that")!;
     assert.deepEqual(needy.needs.env, [`TOKEN${EVIL}`]);
     const echo = listed.find((s) => s.prompt === prompt)!;
 
@@ -160,9 +183,11 @@ sandboxTest(
     assert.deepEqual((showJson.json as Shown).manifest.needs.env, [`TOKEN${EVIL}`]);
     assertTerminalSafe(showJson.stdout, "show --json");
 
+    // verify names the forged needs as failing the contract, escaped.
     const verify = await runCli(["verify"], { cwd: tmp.path, env });
-    assert.equal(verify.code, 0, verify.stderr);
+    assert.equal(verify.code, 6, verify.stdout + verify.stderr);
     assertTerminalSafe(verify.stdout + verify.stderr, "verify");
+    assert.match(verify.stdout + verify.stderr, /no grant can allow: "TOKEN\\u001b\]52;c;/);
 
     // The configuration the doctor reports (here the model's name from the environment).
     const doctor = await runCli(["doctor"], { cwd: tmp.path, env });
@@ -495,7 +520,7 @@ Deno.test("a Python script that declares a source encoding other than UTF-8 is r
   }
 });
 
-Deno.test("a script with a line break other than a line feed is refused, stored or generated: what runs would not be what a review reads", async () => {
+Deno.test("a script with a line break but a line feed, a control or an invisible character is refused, stored or generated: what runs would not be what a review reads", async () => {
   await using tmp = await withTmpDir();
   // Python ends a line at a lone carriage return, JavaScript at one and at U+2028 and U+2029;
   // `show --script` prints each as an escape, on the comment's line: the statement after one runs.
@@ -516,7 +541,9 @@ Deno.test("a script with a line break other than a line feed is refused, stored 
   const dir = join(tmp.path, ".capibara", "scripts", fp);
   const original = await Deno.readTextFile(join(dir, "script.py"));
   // A repository's entry, its integrity record made to match.
-  for (const brk of ["\r", "\r\n", "\u2028", "\u2029"]) {
+  // And a form feed (Python resets a line's indentation there), an invisible character a name
+  // may hold: what the review reads as dead code or as one name is not.
+  for (const brk of ["\r", "\r\n", "\u2028", "\u2029", "\f", "\ufe00", "\u200d"]) {
     const script = original.replace("\n", `  # note${brk}${hidden}\n`);
     await Deno.writeTextFile(join(dir, "script.py"), script);
     await forge(dir, async (manifest) => {
@@ -529,7 +556,7 @@ Deno.test("a script with a line break other than a line feed is refused, stored 
         8,
         `${JSON.stringify(brk)} ${command[0]}: ${result.stdout}${result.stderr}`,
       );
-      assert.match(result.stdout + result.stderr, /lines must end with a line feed alone/);
+      assert.match(result.stdout + result.stderr, /line \d+ holds .*write it as an escape/);
     }
   }
   // A hand edit offered for review: accept refuses it, and the entry stays as it was.
@@ -537,7 +564,7 @@ Deno.test("a script with a line break other than a line feed is refused, stored 
   const accepted = await runCli(["accept", fp, "--json"], { cwd: tmp.path, env });
   // (the edited script fails the generation contract's checks, as a model's reply would)
   assert.equal(accepted.code, 6, accepted.stdout + accepted.stderr);
-  assert.match(accepted.stdout, /lines must end with a line feed alone/);
+  assert.match(accepted.stdout, /a carriage return, .*lines must end with a line feed alone/);
   // The model's reply: never stored.
   const other = await runCli(["run", "Echo it back once more", "--dry-run", "--json"], {
     cwd: tmp.path,
