@@ -118,6 +118,17 @@ Deno.test("staticChecks() flags eval and exec of non-literal arguments in python
   // Literal code is analysed like the rest of the script.
   const literal = await check("python", "import json\nexec(\"import os; os.system('ls')\")\n");
   assertFinding(literal, "shell-execution", 2, /os\.system/);
+  // Bytes as Python decodes them for exec(): by their own coding declaration, where `+AAo-` is
+  // a line feed under utf-7 and the second "comment" is code (seen running: python3 -c).
+  const hidden =
+    'exec(b"# coding: utf-7\\n# note +AAo-import os+ADs-os.system(+ACI-echo hi+ACI-)\\n")\n';
+  const ran = await new Deno.Command(PYTHON, { args: ["-I", "-S", "-c", hidden], stdout: "piped" })
+    .output();
+  assert.equal(new TextDecoder().decode(ran.stdout).trim(), "hi");
+  assertFinding(await check("python", hidden), "shell-execution", 1, /os\.system/);
+  const joined =
+    'code = b"# coding: utf-7\\n" + b"+AAo-import os+ADs-os.system(+ACI-x+ACI-)"\nexec(code)\n';
+  assertFinding(await check("python", joined), "shell-execution", 2, /os\.system/);
 });
 
 Deno.test("staticChecks() flags dynamic imports of computed names in python", async () => {
@@ -478,6 +489,43 @@ Deno.test("staticChecks() flags eval and new Function in typescript", async () =
   assertFinding(bad, "dynamic-code", 1);
   assertFinding(bad, "dynamic-code", 2);
   assertClean(await check("typescript", "const evaluation = retrieval(1);\nobj.evaluate();\n"));
+});
+
+Deno.test("staticChecks() follows Function, the global object and a function's constructor however they are reached in typescript", async () => {
+  const cases: [string, number][] = [
+    ['const d: any = Reflect.get(globalThis, "Deno");\n', 1],
+    ["const g: any = globalThis;\ng.Deno.exit(1);\n", 1],
+    ['const k = "De" + "no";\n(globalThis as any)[k].exit(1);\n', 2],
+    ['const F = (() => {}).constructor as FunctionConstructor;\nF("return 1")();\n', 1],
+    ['(async () => {}).constructor("return 1")();\n', 1],
+    ['const F = Function;\nF("return 1")();\n', 1],
+    ['Reflect.construct(globalThis.Function, ["return 1"]);\n', 1],
+  ];
+  for (const [script, line] of cases) {
+    assertFinding(await check("typescript", script), "dynamic-code", line);
+  }
+  // Members by name, a constructor's name or comparison: nothing.
+  assertClean(
+    await check(
+      "typescript",
+      "const t = globalThis.structuredClone({});\nconsole.log(t.constructor.name);\n" +
+        "if (t.constructor === Object) console.log(1);\n",
+    ),
+  );
+});
+
+Deno.test("staticChecks() flags a module's shell function taken without a call or from its namespace in python", async () => {
+  for (
+    const [script, line] of [
+      ['import os\nvars(os)["system"]("echo hi")\n', 2],
+      ['import os\nos.__dict__["popen"]("echo hi")\n', 2],
+      ['import os\nrun = os.system\nrun("echo hi")\n', 2],
+      ["import os as o\nfor f in (o.execv,):\n    pass\n", 2],
+    ] as const
+  ) {
+    assertFinding(await check("python", script), "shell-execution", line);
+  }
+  assertClean(await check("python", "import os\nprint(sorted(['a'], key=os.path.basename))\n"));
 });
 
 Deno.test("staticChecks() checks typescript imports against the template and the requirements", async () => {

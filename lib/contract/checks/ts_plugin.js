@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 6ad56e98f3a96e0413468b1e996df7990ce6579a0aca64c80a787f071c8b6c1c): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 3c57379d702a60a0ab82fd8a19be58c46cb7c71932cc9791eef0a24535ebbcf6): do not edit; `deno task build:js` writes it.
 var child = (function (node, key) {
     const value = node[key];
     return value && typeof value === "object" && typeof value.type === "string"
@@ -295,6 +295,27 @@ const plugin = {
                     for (const node of identifiers) {
                         if (node.name === "eval" && isReference(node))
                             report(node, { k: "eval" });
+                        if (node.name === "Function" && isReference(node))
+                            report(node, { k: "function" });
+                        if (GLOBAL_OBJECTS.has(String(node.name)) && isReference(node)) {
+                            const parent = outer(node).parent;
+                            if (parent && VALUE_PARENTS.has(parent.type))
+                                report(node, { k: "global-value" });
+                        }
+                    }
+                    for (const node of members) {
+                        const object = child(node, "object");
+                        if (isGlobalObject(object) && node.computed && memberName(node) === null) {
+                            report(node, { k: "global-value" });
+                        }
+                        if (isGlobalObject(object) && memberName(node) === "Function") {
+                            report(node, { k: "function" });
+                        }
+                        if (memberName(node) === "constructor") {
+                            const parent = outer(node).parent;
+                            if (parent && VALUE_PARENTS.has(parent.type))
+                                report(node, { k: "function" });
+                        }
                     }
                     for (const node of calls) {
                         const callee = child(node, "callee");

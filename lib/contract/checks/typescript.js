@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/typescript.ts by scripts/build_js.ts (sha256 061f69f696187dd98f061cf462a76d573ea61aa599daadb983aac86282e51d0a): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/typescript.ts by scripts/build_js.ts (sha256 021b2808f5bec2b6b42c03287638833d3c2c59c189d306b822142b4bc118fa27): do not edit; `deno task build:js` writes it.
 var isDenoBinary = (function (path) {
     const name = basename(path).toLowerCase();
     return name === "deno" || name === "deno.exe";
@@ -179,7 +179,11 @@ export var checkTypeScript = (async function (ctx, options) {
                 ctx.add("dynamic-code", "eval is not allowed: write the code out", line);
                 break;
             case "function":
-                ctx.add("dynamic-code", "new Function is not allowed: write the code out", line);
+                ctx.add("dynamic-code", "Function (new Function, a function's constructor) is not allowed: write the code out", line);
+                break;
+            case "global-value":
+                ctx.add("dynamic-code", "the global object handed on as a value, or read by a computed name, cannot be " +
+                    "checked: use its members by name", line);
                 break;
             case "fetch":
             case "new":

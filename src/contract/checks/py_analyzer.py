@@ -81,6 +81,11 @@ def analyse(source, depth=0):
             return None if base is None else base + "." + e.attr
         return None
 
+    def rooted_name(e):
+        # A name or attribute path that starts at an imported module.
+        return (isinstance(e, ast.Name) and e.id in aliases) or \
+            (isinstance(e, ast.Attribute) and rooted(e))
+
     def rooted(e):
         while isinstance(e, ast.Attribute):
             e = e.value
@@ -88,6 +93,19 @@ def analyse(source, depth=0):
 
     def text(value):
         return value.decode("latin-1") if isinstance(value, bytes) else value
+
+    def is_bytes(e, depth=0):
+        # A literal of bytes (spelt as one, joined, or named once): exec() and compile() decode it
+        # as Python decodes a file, by its own coding declaration (PEP 263).
+        if e is None or depth > 6:
+            return False
+        if isinstance(e, ast.Constant):
+            return isinstance(e.value, bytes)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+            return is_bytes(e.left, depth + 1) or is_bytes(e.right, depth + 1)
+        if isinstance(e, ast.Name):
+            return is_bytes(single(e.id), depth + 1)
+        return False
 
     def literal(e, depth=0):
         if e is None or depth > 6:
@@ -189,12 +207,42 @@ def analyse(source, depth=0):
                     out["calls"].append({"name": target + "." + attr, "line": line,
                                          "args_literal": False, "via": "getattr"})
             if name in DYNAMIC_CODE and call["arg0"] is not None and depth < 3:
-                # Literal code is analysed too, its findings reported on the line of the call.
-                inner = analyse(call["arg0"], depth + 1)
+                # Literal code is analysed too, its findings reported on the line of the call;
+                # bytes as their bytes, which the parser decodes as exec() does.
+                code = call["arg0"].encode("latin-1") if is_bytes(first) else call["arg0"]
+                inner = analyse(code, depth + 1)
                 for key in ("imports", "calls", "strings", "env"):
                     for item in inner.get(key, []):
                         item["line"] = line
                         out[key].append(item)
+    # A module's function taken without a call (`run = os.system`), or by a literal key of its
+    # namespace (`vars(os)["system"]`, `os.__dict__["popen"]`): the rules see it as the call it
+    # is for.
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    inner_parts = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) \
+                and id(node) not in called and id(node) not in inner_parts and rooted(node):
+            name = dotted(node)
+            if name is not None:
+                out["calls"].append({"name": name, "line": line, "args_literal": False,
+                                     "via": "a reference"})
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            owner = node.value
+            if isinstance(owner, ast.Call) and dotted(owner.func) in ("vars", "builtins.vars") \
+                    and len(owner.args) == 1 and rooted_name(owner.args[0]):
+                module = dotted(owner.args[0])
+            elif isinstance(owner, ast.Attribute) and owner.attr == "__dict__" \
+                    and rooted_name(owner.value):
+                module = dotted(owner.value)
+            else:
+                continue
+            key = node.slice.value if type(node.slice).__name__ == "Index" else node.slice
+            attr = literal(key)
+            if module is not None and attr is not None:
+                out["calls"].append({"name": module + "." + attr, "line": line,
+                                     "args_literal": False, "via": "its namespace"})
     return out
 
 

@@ -31,6 +31,7 @@ export type Fact =
   | { k: "deno-value" }
   | { k: "eval" }
   | { k: "function" }
+  | { k: "global-value" }
   | { k: "fetch" }
   | { k: "new"; c: string }
   | { k: "env"; name: string }
@@ -328,6 +329,30 @@ const plugin: Deno.lint.Plugin = {
           }
           for (const node of identifiers) {
             if (node.name === "eval" && isReference(node)) report(node, { k: "eval" });
+            // `Function` anywhere (`const F = Function`, `Reflect.construct(Function, …)`).
+            if (node.name === "Function" && isReference(node)) report(node, { k: "function" });
+            // The global object handed on as a value (`const g = globalThis`,
+            // `Reflect.get(globalThis, "Deno")`): what is read from it cannot be followed.
+            if (GLOBAL_OBJECTS.has(String(node.name)) && isReference(node)) {
+              const parent = outer(node).parent;
+              if (parent && VALUE_PARENTS.has(parent.type)) report(node, { k: "global-value" });
+            }
+          }
+          for (const node of members) {
+            const object = child(node, "object");
+            // globalThis[name] by a computed name: it may be Deno, eval or Function.
+            if (isGlobalObject(object) && node.computed && memberName(node) === null) {
+              report(node, { k: "global-value" });
+            }
+            if (isGlobalObject(object) && memberName(node) === "Function") {
+              report(node, { k: "function" });
+            }
+            // A function's constructor is Function (`(() => {}).constructor("code")`): called,
+            // or handed on to be called later.
+            if (memberName(node) === "constructor") {
+              const parent = outer(node).parent;
+              if (parent && VALUE_PARENTS.has(parent.type)) report(node, { k: "function" });
+            }
           }
           for (const node of calls) {
             const callee = child(node, "callee");

@@ -279,7 +279,19 @@ export async function checkTypeScript(
         ctx.add("dynamic-code", "eval is not allowed: write the code out", line);
         break;
       case "function":
-        ctx.add("dynamic-code", "new Function is not allowed: write the code out", line);
+        ctx.add(
+          "dynamic-code",
+          "Function (new Function, a function's constructor) is not allowed: write the code out",
+          line,
+        );
+        break;
+      case "global-value":
+        ctx.add(
+          "dynamic-code",
+          "the global object handed on as a value, or read by a computed name, cannot be " +
+            "checked: use its members by name",
+          line,
+        );
         break;
       case "fetch":
       case "new":
