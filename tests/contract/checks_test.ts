@@ -514,6 +514,21 @@ Deno.test("staticChecks() follows Function, the global object and a function's c
   );
 });
 
+Deno.test("staticChecks() gives no requirement a standard network module, whatever its name", async () => {
+  for (const requirement of ["http-tools==1.0.0", "urllib-helpers==2.0.0", "ssl-utils==1.0.0"]) {
+    const bad = await check("python", "import http.client\nimport urllib.request\nimport ssl\n", {
+      requirements: [requirement],
+    });
+    assertFinding(bad, "network", 1);
+    assertFinding(bad, "network", 2);
+    assertFinding(bad, "network", 3);
+  }
+  // Its own module still is.
+  assertClean(
+    await check("python", "import http_tools\n", { requirements: ["http-tools==1.0.0"] }),
+  );
+});
+
 Deno.test("staticChecks() flags a module's shell function taken without a call or from its namespace in python", async () => {
   for (
     const [script, line] of [

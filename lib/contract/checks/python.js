@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 a47cc35b5912d7452d414d8f2d8818e9b59691a6c49a575c274164c339f5e584): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/python.ts by scripts/build_js.ts (sha256 58c0db7c48ce333109b7514b7dfb2807cbe3c0da88bee8ec92b3eae9f5713eb7): do not edit; `deno task build:js` writes it.
 var scanPythonText = (function (src) {
     const code = src.split("");
     const bare = src.split("");
@@ -317,6 +317,8 @@ var checkPythonImports = (function (ctx, analysis) {
     const allowed = new Set(ALLOWED_IMPORTS.python);
     const network = new Set(NETWORK_IMPORTS.python);
     const provided = requirementModules(ctx.requirements);
+    for (const module of NETWORK_IMPORTS.python)
+        provided.delete(module.split(".")[0]);
     const within = ((module, set) => {
         const parts = module.split(".");
         return parts.some(((_, i) => set.has(parts.slice(0, i + 1).join("."))));

@@ -485,6 +485,9 @@ function checkPythonImports(ctx: CheckContext, analysis: PyAnalysis): void {
   const allowed = new Set(ALLOWED_IMPORTS.python);
   const network = new Set(NETWORK_IMPORTS.python);
   const provided = requirementModules(ctx.requirements);
+  // A standard module with a rule of its own is never a requirement's, whatever its name
+  // suggests (`http-tools` provides no `http`, `importlib-metadata` no `importlib`).
+  for (const module of NETWORK_IMPORTS.python) provided.delete(module.split(".")[0]!);
   const within = (module: string, set: Set<string>) => {
     const parts = module.split(".");
     return parts.some((_, i) => set.has(parts.slice(0, i + 1).join(".")));
