@@ -171,7 +171,8 @@ s.recv(100)`,
       },
       {
         name: "connect to a host service",
-        code: `  const get = (globalThis as Record<string, any>)["fe" + "tch"];
+        // fetch handed on in an array: the static checks follow the global object, not this.
+        code: `  const get = [fetch][0];
   await (await get("http://127.0.0.1:${SERVICE_PORT}/")).text();`,
         check: {},
       },
