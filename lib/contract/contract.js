@@ -1,5 +1,7 @@
-// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 bf0c55c41fe66b09d6a3fa18f86dd600a1bc509827831df6eba14f329214de93): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 28360ebfa4a012b72a7f4c165e17dfc1833aecbdda3af7b4b174325a98165bd7): do not edit; `deno task build:js` writes it.
 export var reviewTextProblem = (function (script) {
+    if (!/[^\t\n\x20-\x7e]/.test(script))
+        return undefined;
     const found = /[\r\u2028\u2029]|[\0-\x08\v\f\x0e-\x1f\x7f-\x9f]|\p{Default_Ignorable_Code_Point}/u
         .exec(script);
     if (found === null)
