@@ -1,4 +1,4 @@
-// Generated from src/readme.ts by scripts/build_js.ts (sha256 82ab8322b0b9e1483ca488ea204c468cdb846e62da87f1ac9b7c6f7728ace8ec): do not edit; `deno task build:js` writes it.
+// Generated from src/readme.ts by scripts/build_js.ts (sha256 0626ec66dd70476b21caa8c7a9ce69a3f4fe14ff04ac70ab5e1a39af52c3fe70): do not edit; `deno task build:js` writes it.
 export var shellWord = (function (word) {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;
@@ -62,7 +62,13 @@ export var entryReadme = (function (manifest, modelReadme) {
     if (outputs.length > 0) {
         lines.push("## Outputs", "", ...outputs.map((([k, t]) => `- \`${k}\`: ${t}`)), "");
     }
-    lines.push("## Needs", "", `- network: ${manifest.needs.network.join(", ") || "none"}`, `- environment: ${manifest.needs.env.join(", ") || "none"}`, `- dependencies: ${manifest.deps.join(", ") || "none"}`, "", "## Run it by hand", "", "```sh", manualCommand(manifest, manifest.deps), "```", "");
+    lines.push("## Needs", "", `- network: ${manifest.needs.network.join(", ") || "none"}`, `- environment: ${manifest.needs.env.join(", ") || "none"}`, `- dependencies: ${manifest.deps.join(", ") || "none"}`, "", "## Run it by hand", "", ...(manifest.mode === "parametric"
+        ? [
+            "It serves any context of its shape: give yours with `--context` (and, for TypeScript, " +
+                "`--allow-read`/`--allow-write` of the paths it names).",
+            "",
+        ]
+        : []), "```sh", manualCommand(manifest, manifest.deps), "```", "");
     if (modelReadme.trim())
         lines.push("## Notes", "", modelReadme.trim(), "");
     return lines.join("\n");

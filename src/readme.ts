@@ -111,6 +111,13 @@ export function entryReadme(manifest: Omit<Manifest, "files">, modelReadme: stri
     "",
     "## Run it by hand",
     "",
+    ...(manifest.mode === "parametric"
+      ? [
+        "It serves any context of its shape: give yours with `--context` (and, for TypeScript, " +
+        "`--allow-read`/`--allow-write` of the paths it names).",
+        "",
+      ]
+      : []),
     "```sh",
     // Written as the entry is made, from requirements the contract checked (named, pinned).
     manualCommand(manifest, manifest.deps),

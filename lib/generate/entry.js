@@ -1,4 +1,4 @@
-// Generated from src/generate/entry.ts by scripts/build_js.ts (sha256 c22a991bf372ad0a815a3736ea5c099bf0afe07bd873527c063aac5e22d3e0bf): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/entry.ts by scripts/build_js.ts (sha256 121ab950fe59657054079f699c0e6ca9a7af082aed8f17df3a3008835a8751a1): do not edit; `deno task build:js` writes it.
 export var generatedEntry = (function (input) {
     const { fp, request, result, previous } = input;
     const { bundle } = result;
@@ -16,7 +16,7 @@ export var generatedEntry = (function (input) {
         runtime: input.runtime,
         deps: bundle.requirements,
         needs: bundle.needs,
-        allow: requestedAllow(bundle.needs, input.paths, input.workdir),
+        allow: requestedAllow(bundle.needs, request.mode === "strict" ? input.paths : { read: [], write: [] }, input.workdir),
         template_version: TEMPLATE_VERSION,
         generator: { kind: input.generatorKind, model: result.model },
         created_at: previous?.created_at ?? now,

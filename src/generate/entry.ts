@@ -57,8 +57,14 @@ export function generatedEntry(
     runtime: input.runtime,
     deps: bundle.requirements,
     needs: bundle.needs,
-    // What the reviewer sees: the script's needs and the paths its context names.
-    allow: requestedAllow(bundle.needs, input.paths, input.workdir),
+    // What the reviewer sees: the script's needs and the paths its context names. A parametric
+    // entry serves any context of its shape: the paths of the request that missed are no part of
+    // it (through a Core, they were another member's), and `show` says "inputs only".
+    allow: requestedAllow(
+      bundle.needs,
+      request.mode === "strict" ? input.paths : { read: [], write: [] },
+      input.workdir,
+    ),
     template_version: TEMPLATE_VERSION,
     generator: { kind: input.generatorKind, model: result.model },
     created_at: previous?.created_at ?? now,
