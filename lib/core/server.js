@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 4385591c8f0603b5506817cf4731d07b2105a67fcd221a0f498267167bf01ed5): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 e81154310272b8781bac43c7862bae3cd33cab025520accc37594906ec4f33eb): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -39,6 +39,7 @@ export var startCore = (async function (options) {
         burst: CORE_DEFAULTS.authFailureBurst,
         maxKeys: CORE_DEFAULTS.authFailureKeys,
     });
+    const workedFrom = new WorkedFrom(CORE_DEFAULTS.authFailureKeys);
     const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
     const bodyLimits = {
         maxBytes: maxBody,
@@ -80,15 +81,17 @@ export var startCore = (async function (options) {
         const header = request.headers.get("authorization") ?? "";
         const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
         const identity = match ? await tokens.authenticate(match[1]) : undefined;
+        const blocked = authFailures.wait(entry.client);
+        if (blocked > 0 && !(identity && workedFrom.has(entry.client, identity.id))) {
+            throw tooMany("failed authentications from this address", blocked);
+        }
         if (!identity) {
-            const blocked = authFailures.wait(entry.client);
-            if (blocked > 0)
-                throw tooMany("failed authentications from this address", blocked);
             authFailures.take(entry.client);
             throw new HttpError(401, "PermissionError", match ? "The Core refused the token" : "The Core needs a token", "Set CAPIBARA_CORE_TOKEN to a token listed in the Core's tokens file " +
                 "(sent as Authorization: Bearer <token>)", { "www-authenticate": 'Bearer realm="capibara"' });
         }
         entry.token = identity.id;
+        workedFrom.add(entry.client, identity.id);
         const wait = limiter.take(identity.id);
         if (wait > 0)
             throw tooMany("requests for this token", wait);
@@ -499,6 +502,26 @@ const GenRequest = z.strictObject({
 });
 const ENTRY_ROUTE = /^\/v1\/entries\/([^/]*)$/;
 const encoder = new TextEncoder();
+class WorkedFrom {
+    maxAddresses;
+    #seen = new Map();
+    constructor(maxAddresses) {
+        this.maxAddresses = maxAddresses;
+    }
+    has(address, tokenId) {
+        return this.#seen.get(address)?.has(tokenId) ?? false;
+    }
+    add(address, tokenId) {
+        const ids = this.#seen.get(address) ?? new Set();
+        this.#seen.delete(address);
+        if (ids.size < 64)
+            ids.add(tokenId);
+        this.#seen.set(address, ids);
+        if (this.#seen.size > this.maxAddresses) {
+            this.#seen.delete(this.#seen.keys().next().value);
+        }
+    }
+}
 const RELISTEN_MS = 1000;
 ;
 class StderrLog {

@@ -61,7 +61,7 @@ export const CORE_DEFAULTS = {
   /**
    * Failed authentications one client address may make at once, then one per second: a token is
    * never guessed at speed, and every request from an address over it waits, a right token too
-   * (or its answer would tell the guess was right).
+   * (or its answer would tell the guess was right), but a token that already worked from it.
    */
   authFailureBurst: 20,
   /** Client addresses whose failures are remembered (the oldest forgotten past it). */
@@ -146,6 +146,27 @@ interface RequestLog {
   error?: string;
 }
 
+/**
+ * The tokens that authenticated from each client address, for the addresses seen most recently
+ * (the oldest forgotten past `maxAddresses`; at most 64 tokens an address).
+ */
+class WorkedFrom {
+  #seen = new Map<string, Set<string>>();
+  constructor(readonly maxAddresses: number) {}
+  has(address: string, tokenId: string): boolean {
+    return this.#seen.get(address)?.has(tokenId) ?? false;
+  }
+  add(address: string, tokenId: string): void {
+    const ids = this.#seen.get(address) ?? new Set<string>();
+    this.#seen.delete(address);
+    if (ids.size < 64) ids.add(tokenId);
+    this.#seen.set(address, ids);
+    if (this.#seen.size > this.maxAddresses) {
+      this.#seen.delete(this.#seen.keys().next().value!);
+    }
+  }
+}
+
 /** A generated or stored entry: its wire bytes. */
 interface Served {
   body: Uint8Array<ArrayBuffer>;
@@ -201,6 +222,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     burst: CORE_DEFAULTS.authFailureBurst,
     maxKeys: CORE_DEFAULTS.authFailureKeys,
   });
+  const workedFrom = new WorkedFrom(CORE_DEFAULTS.authFailureKeys);
   const maxBody = options.maxBodyBytes ?? CORE_DEFAULTS.maxBodyBytes;
   const bodyLimits = {
     maxBytes: maxBody,
@@ -262,12 +284,15 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     const header = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const identity = match ? await tokens.authenticate(match[1]!) : undefined;
+    // An address past its failures is guessing: every token from it is refused alike, a right one
+    // too, or its answer (200 among 429s) would tell the guess was right at full speed. Only a
+    // token that already worked from that address is served: behind a TLS proxy every client
+    // comes from one address, and a stranger's guesses must not lock the team's tokens out.
+    const blocked = authFailures.wait(entry.client);
+    if (blocked > 0 && !(identity && workedFrom.has(entry.client, identity.id))) {
+      throw tooMany("failed authentications from this address", blocked);
+    }
     if (!identity) {
-      // Only failed attempts are slowed down by address: behind a TLS proxy every client comes
-      // from one address, and a stranger's wrong tokens must not lock the team's valid ones out
-      // (tokens are random: one that works was never guessed).
-      const blocked = authFailures.wait(entry.client);
-      if (blocked > 0) throw tooMany("failed authentications from this address", blocked);
       authFailures.take(entry.client);
       throw new HttpError(
         401,
@@ -279,6 +304,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       );
     }
     entry.token = identity.id;
+    workedFrom.add(entry.client, identity.id);
     const wait = limiter.take(identity.id);
     if (wait > 0) throw tooMany("requests for this token", wait);
     if (!identity.rights.has(right)) {
