@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 0348e700e860fbb417b8e017f5fc2d8ba09b27b682184ca18cfe9d8aae1fe0a4): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 06adba6e1600b58ad8a9f82df1143adae186f9a2ceb9574dbe5731bbd823e702): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -172,8 +172,18 @@ export var contextPaths = (async function (context, workdir, options = {}) {
                 stat = undefined;
             }
             if (output) {
-                const folder = stat?.isDirectory || value.endsWith("/") ? real : dirname(real);
                 const what = `Context value ${keyPath} ("${value}")`;
+                const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
+                if (named !== real) {
+                    const target = relative(realWorkdir, real) || ".";
+                    throw new ValidationError(`${what} leads through a symlink to "${target}": an output is written only where ` +
+                        "its path names, never through a link", {
+                        hint: `Name the real path ("${target}") if that is where the output goes, or ` +
+                            "remove the link; a link a repository brings must not move what a script writes",
+                        details: { path: value, real: target },
+                    });
+                }
+                const folder = stat?.isDirectory || value.endsWith("/") ? real : dirname(real);
                 if (folder !== real && folder === realWorkdir) {
                     if (stat && !stat.isFile) {
                         throw new ValidationError(`${what} cannot be an output: it is not a regular file`);

@@ -373,8 +373,24 @@ export async function contextPaths(
         stat = undefined;
       }
       if (output) {
-        const folder = stat?.isDirectory || value.endsWith("/") ? real : dirname(real);
         const what = `Context value ${keyPath} ("${value}")`;
+        // An output is written where its path says, never through a link on the way: one a
+        // repository brings (`out -> .github`, `report.json -> package.json`) would have the
+        // script's files land where the user never named, past copy-out's rules for names.
+        const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
+        if (named !== real) {
+          const target = relative(realWorkdir, real) || ".";
+          throw new ValidationError(
+            `${what} leads through a symlink to "${target}": an output is written only where ` +
+              "its path names, never through a link",
+            {
+              hint: `Name the real path ("${target}") if that is where the output goes, or ` +
+                "remove the link; a link a repository brings must not move what a script writes",
+              details: { path: value, real: target },
+            },
+          );
+        }
+        const folder = stat?.isDirectory || value.endsWith("/") ? real : dirname(real);
         // A single file at the top of the project is staged on its own: its folder is not.
         if (folder !== real && folder === realWorkdir) {
           if (stat && !stat.isFile) {

