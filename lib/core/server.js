@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 e81154310272b8781bac43c7862bae3cd33cab025520accc37594906ec4f33eb): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 b52ab9815cb6153b20a22ae557173002bff4ec7a8ee7cbaafedbfb5d9e19e3a1): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -340,7 +340,7 @@ export var startCore = (async function (options) {
     }
     async function handle(request, info) {
         const started = performance.now();
-        const entry = { route: "other", client: info.remoteAddr.hostname };
+        const entry = { route: "other", client: clientNetwork(info.remoteAddr.hostname) };
         let response;
         try {
             response = await route(request, new URL(request.url), entry);
@@ -470,6 +470,7 @@ import { fingerprint as computeFingerprint, generationContext, } from "../finger
 import { generatedEntry } from "../generate/entry.js";
 import { runtimeFor } from "../runtimes/mod.js";
 import { contextPaths } from "../sandbox/policy.js";
+import { clientNetwork } from "../sandbox/host_rules.js";
 import { LANGUAGES } from "../schema.js";
 import { Store } from "../store/store.js";
 import { BodyBudget, errorResponse, HttpError, httpErrorOf, internal, jsonResponse, parseJson, readBody, } from "./_http.js";

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/host_rules.ts by scripts/build_js.ts (sha256 75ecd0866b8d907cd28aeb3d4226016c18fac6abd853cb923e1cd347bc25cddf): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/host_rules.ts by scripts/build_js.ts (sha256 0543c2f0747143acb17b471a32431fb3d72d696afd0bfc0f62f85aef429938d2): do not edit; `deno task build:js` writes it.
 var isDottedQuad = (function (text) {
     const parts = text.split(".");
     return parts.length === 4 && parts.every(((part) => OCTET.test(part)));
@@ -232,6 +232,16 @@ export var rangeContains = (function (range, address) {
     const v4 = embeddedIPv4(bytes);
     return inRange(v4 ?? bytes, range);
 });
+export var clientNetwork = (function (address) {
+    const bytes = addressBytes(address);
+    if (!bytes)
+        return address;
+    const v4 = bytes.length === 4 ? bytes : embeddedIPv4(bytes);
+    if (v4)
+        return [...v4].join(".");
+    const groups = Array.from({ length: 4 }, ((_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)));
+    return `${groups.join(":")}::/64`;
+});
 export var classifyAddress = (function (address) {
     const bytes = addressBytes(address);
     if (!bytes)
@@ -343,6 +353,7 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 ;
 export const HOST_RULE_HINT = "Write a host as api.example.com, *.example.com (its subdomains), host:8443, 10.0.0.5 or " +
     "[::1]:8080";
+;
 ;
 ;
 ;

@@ -27,6 +27,7 @@ import { generatedEntry } from "../generate/entry.ts";
 import type { Generator } from "../generate/types.ts";
 import { runtimeFor } from "../runtimes/mod.ts";
 import { contextPaths } from "../sandbox/policy.ts";
+import { clientNetwork } from "../sandbox/host_rules.ts";
 import { LANGUAGES } from "../schema.ts";
 import { Store, type WireEntry } from "../store/store.ts";
 import {
@@ -138,7 +139,10 @@ const encoder = new TextEncoder();
 /** What one request's log line says, filled in as it goes. */
 interface RequestLog {
   route: string;
-  /** The client's address (not logged: failed authentications are counted by it). */
+  /**
+   * The client's address, an IPv6 one as its /64 (not logged: failed authentications are counted
+   * by it).
+   */
   client: string;
   token?: string;
   fingerprint?: string;
@@ -624,7 +628,8 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ): Promise<Response> {
     const started = performance.now();
-    const entry: RequestLog = { route: "other", client: info.remoteAddr.hostname };
+    // Counted by network: an IPv6 client picks any of its /64's addresses for each guess.
+    const entry: RequestLog = { route: "other", client: clientNetwork(info.remoteAddr.hostname) };
     let response: Response;
     try {
       response = await route(request, new URL(request.url), entry);

@@ -450,6 +450,30 @@ export function rangeContains(range: AddressRange, address: string): boolean {
 }
 
 /**
+ * What a client address is counted as, by one who limits clients: an IPv4 address itself (an
+ * IPv6 address that carries one counts as it), an IPv6 address as its /64 (one network chooses
+ * among 2^64 addresses of its own). Anything else as given.
+ *
+ * @example
+ * ```ts
+ * import { clientNetwork } from "./host_rules.ts";
+ * clientNetwork("2001:db8:1:2:aaaa::1"); // "2001:db8:1:2::/64"
+ * clientNetwork("::ffff:192.0.2.7"); // "192.0.2.7"
+ * ```
+ */
+export function clientNetwork(address: string): string {
+  const bytes = addressBytes(address);
+  if (!bytes) return address;
+  const v4 = bytes.length === 4 ? bytes : embeddedIPv4(bytes);
+  if (v4) return [...v4].join(".");
+  const groups = Array.from(
+    { length: 4 },
+    (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16),
+  );
+  return `${groups.join(":")}::/64`;
+}
+
+/**
  * The class of an IP address: `public`, the special range it lies in (IPv4-mapped, -translated,
  * -compatible, NAT64 and 6to4 IPv6 addresses take the class of the IPv4 address they carry), or
  * `host` for one of this machine's own interface addresses outside those ranges. Undefined when

@@ -10,6 +10,7 @@ import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { denoPermissionFlags } from "../../src/sandbox/deno.ts";
 import {
   classifyAddress,
+  clientNetwork,
   hostGranted,
   ipVersion,
   matchHost,
@@ -660,4 +661,18 @@ Deno.test("ipVersion() reads the address literals node:net's isIP reads, zone id
   }
   assert.equal(isIP("fe80::1%eth0"), 6);
   assert.equal(ipVersion("fe80::1%eth0"), 0, "a zone id is not part of a host rule");
+});
+
+Deno.test("clientNetwork() counts an IPv4 client by its address and an IPv6 one by its /64", () => {
+  const cases: [string, string][] = [
+    ["192.0.2.7", "192.0.2.7"],
+    ["::ffff:192.0.2.7", "192.0.2.7"],
+    ["2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"],
+    ["2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"],
+    ["2001:DB8:0001:0002::9", "2001:db8:1:2::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["not an address", "not an address"],
+  ];
+  for (const [address, network] of cases) assert.equal(clientNetwork(address), network, address);
+  assert.notEqual(clientNetwork("2001:db8:1:2::1"), clientNetwork("2001:db8:1:3::1"));
 });
