@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 e4c72c93cd52fd61025ba0b0237e5f06faf631a55012ee9af320a35f788f9570): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 566e7e445cc4140ffe914c3f9e509447f07ed4e2550af66fc7eb5131bd551cb2): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -229,15 +229,21 @@ var refuseCredentials = (function (settings) {
         catch {
             continue;
         }
-        if (parsed.username === "" && parsed.password === "")
+        if (!urlMayCarryToken(parsed))
             continue;
-        throw new DependencyError(`Cannot build packages from source with the index at ${parsed.host}: its URL holds ` +
-            "credentials, which the packages' build scripts would see", {
+        throw new DependencyError(`Cannot build packages from source with the index at ${parsed.host}: its URL may hold ` +
+            "credentials (a user part, a query, or a path part that looks like a token), which the " +
+            "packages' build scripts would see and could send to that host", {
             hint: "Install wheels only (remove install.source_builds), or give source builds an " +
                 "index that needs no credentials (CAPIBARA_INDEX_URL)",
             details: { host: parsed.host },
         });
     }
+});
+export var urlMayCarryToken = (function (url) {
+    if (url.username !== "" || url.password !== "" || url.search !== "")
+        return true;
+    return url.pathname.split("/").some(((part) => part.length >= 16 && /[A-Za-z]/.test(part) && /[0-9]/.test(part)));
 });
 var settingsEnv = (function (settings) {
     const env = { PIP_CONFIG_FILE: "/dev/null" };
@@ -441,6 +447,7 @@ const PIP_COSMETIC_SETTINGS = new Set([
 ]);
 ;
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
+;
 ;
 ;
 ;

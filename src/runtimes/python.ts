@@ -514,10 +514,11 @@ function refuseCredentials(settings: PipSettings): void {
     } catch {
       continue; // a local path
     }
-    if (parsed.username === "" && parsed.password === "") continue;
+    if (!urlMayCarryToken(parsed)) continue;
     throw new DependencyError(
-      `Cannot build packages from source with the index at ${parsed.host}: its URL holds ` +
-        "credentials, which the packages' build scripts would see",
+      `Cannot build packages from source with the index at ${parsed.host}: its URL may hold ` +
+        "credentials (a user part, a query, or a path part that looks like a token), which the " +
+        "packages' build scripts would see and could send to that host",
       {
         hint: "Install wheels only (remove install.source_builds), or give source builds an " +
           "index that needs no credentials (CAPIBARA_INDEX_URL)",
@@ -525,6 +526,19 @@ function refuseCredentials(settings: PipSettings): void {
       },
     );
   }
+}
+
+/**
+ * Whether an index URL may carry a credential a build script could read and send back to its
+ * host: a user part (`user:token@`), a query (`?token=`), or a path part that looks like a token
+ * (16 or more characters holding both letters and digits, as hosted indexes put one in the path:
+ * `/<token>/org/repo/python/simple/`). A public index's path (`/simple/`) holds none.
+ */
+export function urlMayCarryToken(url: URL): boolean {
+  if (url.username !== "" || url.password !== "" || url.search !== "") return true;
+  return url.pathname.split("/").some((part) =>
+    part.length >= 16 && /[A-Za-z]/.test(part) && /[0-9]/.test(part)
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   pipSettings,
   PythonRuntime,
   READY_MARKER,
+  urlMayCarryToken,
   venvKey,
 } from "../../src/runtimes/python.ts";
 import { normaliseRequirements } from "../../src/contract/requirements.ts";
@@ -186,6 +187,28 @@ Deno.test("PythonRuntime.prepare() in a later process takes pip's answer from th
     PIP_INDEX_URL: "https://pypi.example/s3cr3t-token/simple",
   }, secretCache);
   assert.deepEqual(await kept(secretCache), []);
+});
+
+Deno.test("urlMayCarryToken() finds a user part, a query or a token-like path part, not a public index's path", () => {
+  for (
+    const url of [
+      "https://alice:tok@pypi.example.com/simple/",
+      "https://__token__@gitlab.example.com/api/v4/projects/1/packages/pypi/simple",
+      "https://dl.example.io/0a1b2c3d4e5f6789/org/repo/python/simple/",
+      "https://pypi.example.com/simple/?token=abc",
+    ]
+  ) {
+    assert.equal(urlMayCarryToken(new URL(url)), true, url);
+  }
+  for (
+    const url of [
+      "https://pypi.org/simple/",
+      "https://pypi.example.com/repository/pypi-internal/simple/",
+      "http://127.0.0.1:8080/simple/",
+    ]
+  ) {
+    assert.equal(urlMayCarryToken(new URL(url)), false, url);
+  }
 });
 
 Deno.test("mayHoldSecret() keeps any remote URL and any user part out of the cache folder, not local paths", () => {
