@@ -1,12 +1,14 @@
-// Generated from src/core/keys.ts by scripts/build_js.ts (sha256 c1fceac7e1e6b0779ac4e30a5994a741def9c547e68b4f6ca7c09ba0ec2f8472): do not edit; `deno task build:js` writes it.
+// Generated from src/core/keys.ts by scripts/build_js.ts (sha256 595e53fa36f807e387342790d333b21977538f94bcde5386c58a945fd6a50a97): do not edit; `deno task build:js` writes it.
 export var loadTrustedKeys = (async function (path) {
     const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
     let value;
     try {
-        value = JSON.parse(await Deno.readTextFile(path));
+        const real = Deno.realPathSync(path);
+        value = JSON.parse(new TextDecoder().decode(readRegularFileSync(real, 1024 ** 2)));
     }
     catch (error) {
-        throw new ValidationError(`Cannot read trusted keys "${path}": ${error.message}`, {
+        const why = error instanceof FileRefused ? `it ${error.reason}` : error.message;
+        throw new ValidationError(`Cannot read trusted keys "${path}": ${why}`, {
             cause: error,
             hint,
         });
@@ -47,6 +49,7 @@ export var publisherKey = (function (fp, entry, keys) {
     return signature.key_id;
 });
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
+import { FileRefused, readRegularFileSync } from "../_fs.js";
 import { SIGNATURE_FIELD } from "../store/entry.js";
 import { checkProjectKeys, isWellFormedSignature } from "../store/trust.js";
 ;

@@ -1,4 +1,4 @@
-// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 ec0359ff973a3036ecc4b5ce1cd250016b0d61bb6c4edaad9a2ba7832f9d955b): do not edit; `deno task build:js` writes it.
+// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 f6420f32a247a54632967c07443c15242282a5e59ebdd4817c08d2926e002081): do not edit; `deno task build:js` writes it.
 export var serve = (async function (options) {
     const env = Deno.env.toObject();
     const signingKey = await loadSigningKey(options.signingKeyFile);
@@ -10,6 +10,13 @@ export var serve = (async function (options) {
     const trustedKeys = options.trustKeysFile
         ? await loadTrustedKeys(options.trustKeysFile)
         : undefined;
+    const updates = options.updatesDir === undefined ? null : statSyncOrNull(options.updatesDir);
+    if (updates !== null && !updates.isDirectory) {
+        throw new ValidationError(`Cannot use --updates "${options.updatesDir}": it is not a folder`, {
+            hint: "Pass --updates the folder that holds the update files (*.json)",
+            details: { updates: options.updatesDir },
+        });
+    }
     const core = await startCore({
         hostname: options.hostname,
         port: options.port,
@@ -58,4 +65,6 @@ import { loadSigningKey } from "./sign.js";
 import { startCore } from "./server.js";
 import { openStorage } from "./storage/mod.js";
 import { loadTrustedKeys } from "./keys.js";
+import { statSyncOrNull } from "../_fs.js";
+import { ValidationError } from "../errors.js";
 ;

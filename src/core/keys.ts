@@ -6,6 +6,7 @@
  * @module
  */
 import { IntegrityError, PermissionError, ValidationError } from "../errors.ts";
+import { FileRefused, readRegularFileSync } from "../_fs.ts";
 import { SIGNATURE_FIELD } from "../store/entry.ts";
 import { checkProjectKeys, isWellFormedSignature } from "../store/trust.ts";
 
@@ -23,9 +24,12 @@ export async function loadTrustedKeys(path: string): Promise<Map<string, string>
   const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
   let value: unknown;
   try {
-    value = JSON.parse(await Deno.readTextFile(path));
+    // A regular file of at most 1 MiB: a FIFO or /dev/zero would block or fill memory.
+    const real = Deno.realPathSync(path);
+    value = JSON.parse(new TextDecoder().decode(readRegularFileSync(real, 1024 ** 2)));
   } catch (error) {
-    throw new ValidationError(`Cannot read trusted keys "${path}": ${(error as Error).message}`, {
+    const why = error instanceof FileRefused ? `it ${error.reason}` : (error as Error).message;
+    throw new ValidationError(`Cannot read trusted keys "${path}": ${why}`, {
       cause: error,
       hint,
     });

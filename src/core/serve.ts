@@ -9,6 +9,8 @@ import { loadSigningKey } from "./sign.ts";
 import { startCore } from "./server.ts";
 import { openStorage } from "./storage/mod.ts";
 import { loadTrustedKeys } from "./keys.ts";
+import { statSyncOrNull } from "../_fs.ts";
+import { ValidationError } from "../errors.ts";
 
 /** Options of {@linkcode serve}: the command line's. */
 export interface ServeOptions {
@@ -38,6 +40,14 @@ export async function serve(options: ServeOptions): Promise<number> {
   const trustedKeys = options.trustKeysFile
     ? await loadTrustedKeys(options.trustKeysFile)
     : undefined;
+  // A folder, or none yet (listed as empty until it is made): a file there failed every request.
+  const updates = options.updatesDir === undefined ? null : statSyncOrNull(options.updatesDir);
+  if (updates !== null && !updates.isDirectory) {
+    throw new ValidationError(`Cannot use --updates "${options.updatesDir}": it is not a folder`, {
+      hint: "Pass --updates the folder that holds the update files (*.json)",
+      details: { updates: options.updatesDir },
+    });
+  }
   const core = await startCore({
     hostname: options.hostname,
     port: options.port,

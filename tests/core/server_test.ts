@@ -702,6 +702,30 @@ Deno.test("capibara serve refuses to start on a bad tokens file or key, naming t
   assert.equal(open.stdout, "");
 });
 
+Deno.test("capibara serve refuses a store, trusted keys or updates it cannot use, at its start (exit 2), never with a stack trace or a hang", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
+  const file = join(tmp.path, "a-file");
+  await Deno.writeTextFile(file, "x");
+  const base = ["serve", "--port", "0", "--tokens", tokens, "--signing-key", key.private_key_path];
+  const store = ["--store", join(tmp.path, "store")];
+  for (
+    const [extra, message] of [
+      [["--store", file], /Cannot use the store folder/],
+      [[...store, "--trust-keys", "/dev/zero"], /Cannot read trusted keys .* not a regular file/],
+      [[...store, "--updates", file], /Cannot use --updates .* not a folder/],
+    ] as const
+  ) {
+    const r = await runCli([...base, ...extra], { cwd: tmp.path, timeoutMs: 20_000 });
+    assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /InternalError| {4}at /);
+    assert.equal(r.stdout, "");
+  }
+});
+
 Deno.test("capibara serve slows token guessing: failed authentications from one address → 429", async () => {
   await using tmp = await withTmpDir();
   const core = await startTokenCore(tmp.path);

@@ -1,5 +1,6 @@
-// Generated from src/core/storage/disk.ts by scripts/build_js.ts (sha256 953c76f0cdb4b3a9e26fef3c7e0ef8af7760e9cd7c9e32007181f8edf63fe580): do not edit; `deno task build:js` writes it.
+// Generated from src/core/storage/disk.ts by scripts/build_js.ts (sha256 fd213bf10c9d3270b2afff1692299f5a8e66a465108f68caef8c823151b9baf7): do not edit; `deno task build:js` writes it.
 import { join, resolve } from "../../_path.js";
+import { ValidationError } from "../../errors.js";
 import { lockFingerprint } from "../../store/lock.js";
 import { entryKey } from "./mod.js";
 export class DiskStorage {
@@ -11,7 +12,16 @@ export class DiskStorage {
     }
     static async open(dir) {
         const absolute = resolve(dir);
-        await Deno.mkdir(join(absolute, "entries"), { recursive: true, mode: 0o750 });
+        try {
+            await Deno.mkdir(join(absolute, "entries"), { recursive: true, mode: 0o750 });
+        }
+        catch (error) {
+            throw new ValidationError(`Cannot use the store folder "${dir}": ${error.message}`, {
+                cause: error,
+                hint: "Pass --store a folder the Core may create and write (its entries/ inside it)",
+                details: { store: dir },
+            });
+        }
         return new DiskStorage(absolute);
     }
     async get(fingerprint) {

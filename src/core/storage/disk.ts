@@ -6,6 +6,7 @@
  * @module
  */
 import { join, resolve } from "../../_path.ts";
+import { ValidationError } from "../../errors.ts";
 import { lockFingerprint } from "../../store/lock.ts";
 import { entryKey, type EntryStorage } from "./mod.ts";
 
@@ -23,7 +24,18 @@ export class DiskStorage implements EntryStorage {
   /** Opens (and creates when missing) the storage folder. */
   static async open(dir: string): Promise<DiskStorage> {
     const absolute = resolve(dir);
-    await Deno.mkdir(join(absolute, "entries"), { recursive: true, mode: 0o750 });
+    try {
+      await Deno.mkdir(join(absolute, "entries"), { recursive: true, mode: 0o750 });
+    } catch (error) {
+      throw new ValidationError(
+        `Cannot use the store folder "${dir}": ${(error as Error).message}`,
+        {
+          cause: error,
+          hint: "Pass --store a folder the Core may create and write (its entries/ inside it)",
+          details: { store: dir },
+        },
+      );
+    }
     return new DiskStorage(absolute);
   }
 
