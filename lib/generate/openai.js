@@ -1,4 +1,4 @@
-// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 a480515ab6d5b4eeb5af68f900e26d770207c38b56409a89b4756ef76990b9c7): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/openai.ts by scripts/build_js.ts (sha256 1ab2f886d14e0182657e979304f5005114aeab1cf63eba7a21166a860c62907b): do not edit; `deno task build:js` writes it.
 export var shownUrl = (function (url) {
     return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, "$1");
 });
@@ -51,6 +51,10 @@ export var generatorFromConfig = (function (settings) {
     if (!settings.configured)
         return undefined;
     checkBaseUrl(settings.baseUrl);
+    if (settings.apiKey !== undefined && /[\0-\x1f\x7f]/.test(settings.apiKey)) {
+        throw new ValidationError("The API key (CAPIBARA_API_KEY or OPENAI_API_KEY) holds a control character, such as a " +
+            "line break, which no HTTP header may carry", { hint: "Set it to the key alone: no quotes, spaces or trailing newline" });
+    }
     return new OpenAIGenerator({
         baseURL: settings.baseUrl,
         apiKey: settings.apiKey ?? "not-needed",

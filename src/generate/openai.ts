@@ -443,6 +443,16 @@ export function generatorFromConfig(settings: GeneratorSettings): OpenAIGenerato
   if (!settings.configured) return undefined;
   // Refused here, before anything is asked of it: a Core with a bad one does not start.
   checkBaseUrl(settings.baseUrl);
+  // A key pasted with its line break cannot be sent in a header: the user's to fix, not the
+  // generator's failure. Never shown.
+  // deno-lint-ignore no-control-regex -- control characters are what it looks for
+  if (settings.apiKey !== undefined && /[\0-\x1f\x7f]/.test(settings.apiKey)) {
+    throw new ValidationError(
+      "The API key (CAPIBARA_API_KEY or OPENAI_API_KEY) holds a control character, such as a " +
+        "line break, which no HTTP header may carry",
+      { hint: "Set it to the key alone: no quotes, spaces or trailing newline" },
+    );
+  }
   return new OpenAIGenerator({
     baseURL: settings.baseUrl,
     // Local servers (Ollama, llama.cpp) need no key, but the client insists on one.

@@ -483,6 +483,36 @@ Deno.test("generatorFromConfig() refuses a base URL that is not http(s): a Core 
   assert.throws(() => generatorFromConfig(settings), ValidationError);
 });
 
+Deno.test("generatorFromConfig() refuses an API key with a control character (a pasted line break) as the user's mistake, never showing it", () => {
+  for (const apiKey of ["sk-secret\n", "sk-se\rcret", "sk-\x00secret"]) {
+    const settings = {
+      configured: true,
+      baseUrl: "http://127.0.0.1:9/v1",
+      apiKey,
+      model: "m",
+      modelSet: true,
+    } as Parameters<typeof generatorFromConfig>[0];
+    const error = (() => {
+      try {
+        generatorFromConfig(settings);
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.match(error.message, /holds a control character/);
+    assert.doesNotMatch(JSON.stringify([error.message, error.hint]), /secret/);
+  }
+  const fine = {
+    configured: true,
+    baseUrl: "http://127.0.0.1:9/v1",
+    apiKey: "sk-fine",
+    model: "m",
+    modelSet: true,
+  } as Parameters<typeof generatorFromConfig>[0];
+  assert.ok(generatorFromConfig(fine));
+});
+
 Deno.test("OpenAIGenerator.generate() throws NetworkError when the server times out", async () => {
   await using llm = startFakeLLM({ replies: [{ content: bundleReply(), delayMs: 3_000 }] });
   const err = await generator(llm.url, { timeoutMs: 200 }).generate(REQUEST).catch((e: unknown) =>
