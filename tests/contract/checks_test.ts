@@ -504,12 +504,13 @@ Deno.test("staticChecks() follows Function, the global object and a function's c
   for (const [script, line] of cases) {
     assertFinding(await check("typescript", script), "dynamic-code", line);
   }
-  // Members by name, a constructor's name or comparison: nothing.
+  // Members by name, a constructor's name or comparison, Function as a type: nothing.
   assertClean(
     await check(
       "typescript",
       "const t = globalThis.structuredClone({});\nconsole.log(t.constructor.name);\n" +
-        "if (t.constructor === Object) console.log(1);\n",
+        "if (t.constructor === Object) console.log(1);\n" +
+        "const f: Function = () => 1;\nconsole.log(f);\n",
     ),
   );
 });

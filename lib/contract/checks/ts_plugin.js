@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 3c57379d702a60a0ab82fd8a19be58c46cb7c71932cc9791eef0a24535ebbcf6): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/ts_plugin.ts by scripts/build_js.ts (sha256 28dce6469385a61b6dbf84cbc23646f11f73f1ff74ecc316b1d62c748921c6b4): do not edit; `deno task build:js` writes it.
 var child = (function (node, key) {
     const value = node[key];
     return value && typeof value === "object" && typeof value.type === "string"
@@ -75,6 +75,13 @@ const TRANSPARENT = new Set([
     "TSTypeAssertion",
     "ChainExpression",
     "ParenthesizedExpression",
+]);
+const TYPE_PARENTS = new Set([
+    "TSTypeReference",
+    "TSQualifiedName",
+    "TSTypeQuery",
+    "TSInterfaceHeritage",
+    "TSClassImplements",
 ]);
 const VALUE_PARENTS = new Set([
     "CallExpression",
@@ -261,6 +268,17 @@ const plugin = {
                         }
                         if (isGlobalObject(object) && memberName(node) === "eval")
                             report(node, { k: "eval" });
+                        if (isGlobalObject(object) && node.computed && memberName(node) === null) {
+                            report(node, { k: "global-value" });
+                        }
+                        if (isGlobalObject(object) && memberName(node) === "Function") {
+                            report(node, { k: "function" });
+                        }
+                        if (memberName(node) === "constructor") {
+                            const parent = outer(node).parent;
+                            if (parent && VALUE_PARENTS.has(parent.type))
+                                report(node, { k: "function" });
+                        }
                     }
                     const denoValues = [
                         ...identifiers.filter(((n) => n.name === "Deno" && isReference(n))),
@@ -295,33 +313,19 @@ const plugin = {
                     for (const node of identifiers) {
                         if (node.name === "eval" && isReference(node))
                             report(node, { k: "eval" });
-                        if (node.name === "Function" && isReference(node))
+                        if (node.name === "Function" && isReference(node) &&
+                            !TYPE_PARENTS.has(node.parent?.type ?? "")) {
                             report(node, { k: "function" });
+                        }
                         if (GLOBAL_OBJECTS.has(String(node.name)) && isReference(node)) {
                             const parent = outer(node).parent;
                             if (parent && VALUE_PARENTS.has(parent.type))
                                 report(node, { k: "global-value" });
                         }
                     }
-                    for (const node of members) {
-                        const object = child(node, "object");
-                        if (isGlobalObject(object) && node.computed && memberName(node) === null) {
-                            report(node, { k: "global-value" });
-                        }
-                        if (isGlobalObject(object) && memberName(node) === "Function") {
-                            report(node, { k: "function" });
-                        }
-                        if (memberName(node) === "constructor") {
-                            const parent = outer(node).parent;
-                            if (parent && VALUE_PARENTS.has(parent.type))
-                                report(node, { k: "function" });
-                        }
-                    }
                     for (const node of calls) {
                         const callee = child(node, "callee");
                         const args = children(node, "arguments");
-                        if (isGlobal(callee, "Function"))
-                            report(node, { k: "function" });
                         if (node.type === "NewExpression") {
                             for (const name of ["WebSocket", "EventSource"]) {
                                 if (isGlobal(callee, name))

@@ -47,6 +47,14 @@ const TRANSPARENT = new Set([
   "ChainExpression",
   "ParenthesizedExpression",
 ]);
+/** Parents in which a name is a type (`const f: Function`), not a value. */
+const TYPE_PARENTS = new Set([
+  "TSTypeReference",
+  "TSQualifiedName",
+  "TSTypeQuery",
+  "TSInterfaceHeritage",
+  "TSClassImplements",
+]);
 /** Parents in which an expression is handed on as a value (stored, passed, spread, returned). */
 const VALUE_PARENTS = new Set([
   "CallExpression",
@@ -295,6 +303,19 @@ const plugin: Deno.lint.Plugin = {
               if (name !== null) report(node, { k: "env", name });
             }
             if (isGlobalObject(object) && memberName(node) === "eval") report(node, { k: "eval" });
+            // globalThis[name] by a computed name: it may be Deno, eval or Function.
+            if (isGlobalObject(object) && node.computed && memberName(node) === null) {
+              report(node, { k: "global-value" });
+            }
+            if (isGlobalObject(object) && memberName(node) === "Function") {
+              report(node, { k: "function" });
+            }
+            // A function's constructor is Function (`(() => {}).constructor("code")`): called,
+            // or handed on to be called later.
+            if (memberName(node) === "constructor") {
+              const parent = outer(node).parent;
+              if (parent && VALUE_PARENTS.has(parent.type)) report(node, { k: "function" });
+            }
           }
           // Deno (or globalThis.Deno) itself handed on as a value: its uses cannot be followed.
           const denoValues = [
@@ -329,8 +350,14 @@ const plugin: Deno.lint.Plugin = {
           }
           for (const node of identifiers) {
             if (node.name === "eval" && isReference(node)) report(node, { k: "eval" });
-            // `Function` anywhere (`const F = Function`, `Reflect.construct(Function, …)`).
-            if (node.name === "Function" && isReference(node)) report(node, { k: "function" });
+            // `Function` as a value anywhere (`const F = Function`, `Reflect.construct(Function,
+            // …)`), not as a type.
+            if (
+              node.name === "Function" && isReference(node) &&
+              !TYPE_PARENTS.has(node.parent?.type ?? "")
+            ) {
+              report(node, { k: "function" });
+            }
             // The global object handed on as a value (`const g = globalThis`,
             // `Reflect.get(globalThis, "Deno")`): what is read from it cannot be followed.
             if (GLOBAL_OBJECTS.has(String(node.name)) && isReference(node)) {
@@ -338,26 +365,9 @@ const plugin: Deno.lint.Plugin = {
               if (parent && VALUE_PARENTS.has(parent.type)) report(node, { k: "global-value" });
             }
           }
-          for (const node of members) {
-            const object = child(node, "object");
-            // globalThis[name] by a computed name: it may be Deno, eval or Function.
-            if (isGlobalObject(object) && node.computed && memberName(node) === null) {
-              report(node, { k: "global-value" });
-            }
-            if (isGlobalObject(object) && memberName(node) === "Function") {
-              report(node, { k: "function" });
-            }
-            // A function's constructor is Function (`(() => {}).constructor("code")`): called,
-            // or handed on to be called later.
-            if (memberName(node) === "constructor") {
-              const parent = outer(node).parent;
-              if (parent && VALUE_PARENTS.has(parent.type)) report(node, { k: "function" });
-            }
-          }
           for (const node of calls) {
             const callee = child(node, "callee");
             const args = children(node, "arguments");
-            if (isGlobal(callee, "Function")) report(node, { k: "function" });
             if (node.type === "NewExpression") {
               for (const name of ["WebSocket", "EventSource"]) {
                 if (isGlobal(callee, name)) report(node, { k: "new", c: name });
