@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 06adba6e1600b58ad8a9f82df1143adae186f9a2ceb9574dbe5731bbd823e702): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 34d8e2c690a1bbb118b25ac79a3841ce9d1632eced16a6a417f40101757edebf): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -171,10 +171,10 @@ export var contextPaths = (async function (context, workdir, options = {}) {
             catch {
                 stat = undefined;
             }
+            const asNamed = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
             if (output) {
                 const what = `Context value ${keyPath} ("${value}")`;
-                const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
-                if (named !== real) {
+                if (asNamed !== real) {
                     const target = relative(realWorkdir, real) || ".";
                     throw new ValidationError(`${what} leads through a symlink to "${target}": an output is written only where ` +
                         "its path names, never through a link", {
@@ -200,10 +200,9 @@ export var contextPaths = (async function (context, workdir, options = {}) {
             }
             else if (stat) {
                 read.add(real);
-                const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
-                if (named !== real) {
-                    linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`, named);
-                    read.add(named);
+                if (asNamed !== real) {
+                    linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`, asNamed);
+                    read.add(asNamed);
                 }
             }
             else if (input && options.requireInputs) {

@@ -372,13 +372,14 @@ export async function contextPaths(
       } catch {
         stat = undefined;
       }
+      // The path as the context names it (inside the real workdir), links on the way not followed.
+      const asNamed = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
       if (output) {
         const what = `Context value ${keyPath} ("${value}")`;
         // An output is written where its path says, never through a link on the way: one a
         // repository brings (`out -> .github`, `report.json -> package.json`) would have the
         // script's files land where the user never named, past copy-out's rules for names.
-        const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
-        if (named !== real) {
+        if (asNamed !== real) {
           const target = relative(realWorkdir, real) || ".";
           throw new ValidationError(
             `${what} leads through a symlink to "${target}": an output is written only where ` +
@@ -409,10 +410,9 @@ export async function contextPaths(
         // Named through a symlink (inside the workdir, checked above): the sandbox shows the
         // workdir holding only what the run is given, so the path as named is given too (bound
         // to the same file), and the script finds its input by the name in its context.
-        const named = join(realWorkdir, relative(resolve(workdir), resolve(workdir, value)));
-        if (named !== real) {
-          linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`, named);
-          read.add(named);
+        if (asNamed !== real) {
+          linkedInput(real, realWorkdir, `Context value ${keyPath} ("${value}")`, asNamed);
+          read.add(asNamed);
         }
       } else if (input && options.requireInputs) {
         throw new ValidationError(`Context value ${keyPath} ("${value}") does not exist`, {

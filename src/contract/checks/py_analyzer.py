@@ -218,9 +218,10 @@ def analyse(source, depth=0):
     # A module's function taken without a call (`run = os.system`), or by a literal key of its
     # namespace (`vars(os)["system"]`, `os.__dict__["popen"]`): the rules see it as the call it
     # is for.
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    inner_parts = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+    inner_parts = {id(n.value) for n in nodes if isinstance(n, ast.Attribute)}
+    for node in nodes:
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) \
                 and id(node) not in called and id(node) not in inner_parts and rooted(node):
