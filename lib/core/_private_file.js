@@ -1,15 +1,6 @@
-// Generated from src/core/_private_file.ts by scripts/build_js.ts (sha256 a7a1424015ca2ce183cd9e187662114c2f260a2b912d01c9eb2386235ca36cc3): do not edit; `deno task build:js` writes it.
+// Generated from src/core/_private_file.ts by scripts/build_js.ts (sha256 c0a900c4aee7f93c3069c9d44aad0a031db045c9b5636e791acc9c1e0db74b51): do not edit; `deno task build:js` writes it.
 export var readPrivateFile = (async function (path, what, hint, checkForm = (() => { })) {
-    let opened;
-    let text;
-    try {
-        const real = await Deno.realPath(path);
-        text = new TextDecoder().decode(readRegularFileSync(real, MAX_PRIVATE_BYTES, ((info) => opened = info)));
-    }
-    catch (error) {
-        const why = error instanceof FileRefused ? `it ${error.reason}` : error.message;
-        throw new ValidationError(`Cannot read ${what} ${path}: ${why}`, { cause: error, hint });
-    }
+    const { text, opened } = await readSettingsFile(path, what, hint);
     checkForm(text);
     const mode = opened?.mode ?? null;
     if (mode !== null && (mode & 0o077) !== 0) {
@@ -24,7 +15,20 @@ export var readPrivateFile = (async function (path, what, hint, checkForm = (() 
     }
     return text;
 });
+export var readSettingsFile = (async function (path, what, hint) {
+    let opened;
+    try {
+        const real = await Deno.realPath(path);
+        const bytes = readRegularFileSync(real, MAX_PRIVATE_BYTES, ((info) => opened = info));
+        return { text: new TextDecoder().decode(bytes), opened };
+    }
+    catch (error) {
+        const why = error instanceof FileRefused ? `it ${error.reason}` : error.message;
+        throw new ValidationError(`Cannot read ${what} ${path}: ${why}`, { cause: error, hint });
+    }
+});
 import { ValidationError } from "../errors.js";
 import { FileRefused, readRegularFileSync } from "../_fs.js";
 const MAX_PRIVATE_BYTES = 1 << 20;
+;
 ;

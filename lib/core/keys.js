@@ -1,14 +1,13 @@
-// Generated from src/core/keys.ts by scripts/build_js.ts (sha256 595e53fa36f807e387342790d333b21977538f94bcde5386c58a945fd6a50a97): do not edit; `deno task build:js` writes it.
+// Generated from src/core/keys.ts by scripts/build_js.ts (sha256 14410261d94c1274df3691beaee5d224a08001d4f5ba2fab2d1143b09e9aadf5): do not edit; `deno task build:js` writes it.
 export var loadTrustedKeys = (async function (path) {
     const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
+    const { text } = await readSettingsFile(path, "trusted keys", hint);
     let value;
     try {
-        const real = Deno.realPathSync(path);
-        value = JSON.parse(new TextDecoder().decode(readRegularFileSync(real, 1024 ** 2)));
+        value = JSON.parse(text);
     }
     catch (error) {
-        const why = error instanceof FileRefused ? `it ${error.reason}` : error.message;
-        throw new ValidationError(`Cannot read trusted keys "${path}": ${why}`, {
+        throw new ValidationError(`Cannot read trusted keys ${path}: ${error.message}`, {
             cause: error,
             hint,
         });
@@ -49,7 +48,7 @@ export var publisherKey = (function (fp, entry, keys) {
     return signature.key_id;
 });
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
-import { FileRefused, readRegularFileSync } from "../_fs.js";
+import { readSettingsFile } from "./_private_file.js";
 import { SIGNATURE_FIELD } from "../store/entry.js";
 import { checkProjectKeys, isWellFormedSignature } from "../store/trust.js";
 ;

@@ -1,6 +1,7 @@
 /**
  * Files that hold secrets (a signing key, the Core's tokens): readable by their owner only, as ssh
- * requires of a private key. One rule for both.
+ * requires of a private key. One rule for both, on the one read of every file the Core is given
+ * at its start ({@linkcode readSettingsFile}: the keys it trusts too).
  *
  * @module
  */
@@ -31,17 +32,7 @@ export async function readPrivateFile(
   hint: string,
   checkForm: (text: string) => void = () => {},
 ): Promise<string> {
-  let opened: Deno.FileInfo | undefined;
-  let text: string;
-  try {
-    const real = await Deno.realPath(path);
-    text = new TextDecoder().decode(
-      readRegularFileSync(real, MAX_PRIVATE_BYTES, (info) => opened = info),
-    );
-  } catch (error) {
-    const why = error instanceof FileRefused ? `it ${error.reason}` : (error as Error).message;
-    throw new ValidationError(`Cannot read ${what} ${path}: ${why}`, { cause: error, hint });
-  }
+  const { text, opened } = await readSettingsFile(path, what, hint);
   checkForm(text);
   const mode = opened?.mode ?? null;
   if (mode !== null && (mode & 0o077) !== 0) {
@@ -58,4 +49,27 @@ export async function readPrivateFile(
     });
   }
   return text;
+}
+
+/**
+ * A file the Core is given at its start (a key, its tokens, the keys it trusts): its text and
+ * the opened file's own information, its links followed, a regular file of at most 1 MiB (a
+ * FIFO, a device or `/dev/zero` would block or fill memory).
+ *
+ * @throws {ValidationError} naming `what` when it is missing, unreadable or not such a file
+ */
+export async function readSettingsFile(
+  path: string,
+  what: string,
+  hint: string,
+): Promise<{ text: string; opened?: Deno.FileInfo }> {
+  let opened: Deno.FileInfo | undefined;
+  try {
+    const real = await Deno.realPath(path);
+    const bytes = readRegularFileSync(real, MAX_PRIVATE_BYTES, (info) => opened = info);
+    return { text: new TextDecoder().decode(bytes), opened };
+  } catch (error) {
+    const why = error instanceof FileRefused ? `it ${error.reason}` : (error as Error).message;
+    throw new ValidationError(`Cannot read ${what} ${path}: ${why}`, { cause: error, hint });
+  }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { IntegrityError, PermissionError, ValidationError } from "../errors.ts";
-import { FileRefused, readRegularFileSync } from "../_fs.ts";
+import { readSettingsFile } from "./_private_file.ts";
 import { SIGNATURE_FIELD } from "../store/entry.ts";
 import { checkProjectKeys, isWellFormedSignature } from "../store/trust.ts";
 
@@ -22,14 +22,12 @@ export type TrustedKeys = ReadonlyMap<string, string>;
  */
 export async function loadTrustedKeys(path: string): Promise<Map<string, string>> {
   const hint = 'Write {"keys": {"<key id>": "<public key>"}} (capibara keygen prints both)';
+  const { text } = await readSettingsFile(path, "trusted keys", hint);
   let value: unknown;
   try {
-    // A regular file of at most 1 MiB: a FIFO or /dev/zero would block or fill memory.
-    const real = Deno.realPathSync(path);
-    value = JSON.parse(new TextDecoder().decode(readRegularFileSync(real, 1024 ** 2)));
+    value = JSON.parse(text);
   } catch (error) {
-    const why = error instanceof FileRefused ? `it ${error.reason}` : (error as Error).message;
-    throw new ValidationError(`Cannot read trusted keys "${path}": ${why}`, {
+    throw new ValidationError(`Cannot read trusted keys ${path}: ${(error as Error).message}`, {
       cause: error,
       hint,
     });
