@@ -65,6 +65,14 @@ function assertShown(text: string, what: string): void {
   for (const part of SHOWN) assert.ok(text.includes(part), `${what} lacks ${part}:\n${text}`);
 }
 
+/** Writes `script` as an entry's script.py with its integrity record made to match (a forgery). */
+async function plantScript(dir: string, script: string): Promise<void> {
+  await Deno.writeTextFile(join(dir, "script.py"), script);
+  await forge(dir, async (manifest) => {
+    (manifest.files as Record<string, string>)["script.py"] = "sha256:" + await sha256(script);
+  });
+}
+
 interface ErrorDoc {
   error: { type: string; message: string; hint: string; details?: Record<string, unknown> };
 }
@@ -504,11 +512,7 @@ Deno.test("a Python script that declares a source encoding other than UTF-8 is r
       `# ${"-".repeat(1100)} coding: utf-7`,
     ]
   ) {
-    const script = `${declaration}\n${await Deno.readTextFile(join(dir, "script.py"))}`;
-    await Deno.writeTextFile(join(dir, "script.py"), script);
-    await forge(dir, async (manifest) => {
-      (manifest.files as Record<string, string>)["script.py"] = "sha256:" + await sha256(script);
-    });
+    await plantScript(dir, `${declaration}\n${await Deno.readTextFile(join(dir, "script.py"))}`);
     for (const command of [args, ["verify", fp], ["show", fp, "--json"]]) {
       const result = await runCli(command, { cwd: tmp.path, env });
       // show shows the entry, with the integrity check's verdict; run and verify refuse it.
@@ -544,11 +548,7 @@ Deno.test("a script with a line break but a line feed, a control or an invisible
   // And a form feed (Python resets a line's indentation there), an invisible character a name
   // may hold: what the review reads as dead code or as one name is not.
   for (const brk of ["\r", "\r\n", "\u2028", "\u2029", "\f", "\ufe00", "\u200d"]) {
-    const script = original.replace("\n", `  # note${brk}${hidden}\n`);
-    await Deno.writeTextFile(join(dir, "script.py"), script);
-    await forge(dir, async (manifest) => {
-      (manifest.files as Record<string, string>)["script.py"] = "sha256:" + await sha256(script);
-    });
+    await plantScript(dir, original.replace("\n", `  # note${brk}${hidden}\n`));
     for (const command of [args, ["verify", fp]]) {
       const result = await runCli(command, { cwd: tmp.path, env });
       assert.equal(
