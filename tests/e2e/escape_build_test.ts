@@ -169,10 +169,17 @@ for (
 ) {
   served.set(project, { file, bytes: await Deno.readFile(file) });
 }
+/** A token a hosted index keeps in its URL's path (`/<token>/…/simple/`), and its requests. */
+const INDEX_TOKEN = "tok0a1b2c3d4e5f6789";
+let tokenRequests = 0;
 const packageIndex = Deno.serve(
   { hostname: "127.0.0.1", port: 0, onListen() {} },
   async (request) => {
-    const path = new URL(request.url).pathname;
+    let path = new URL(request.url).pathname;
+    if (path.startsWith(`/${INDEX_TOKEN}/`)) {
+      tokenRequests++;
+      path = path.slice(INDEX_TOKEN.length + 1);
+    }
     const project = /^\/simple\/([a-z-]+)\/?$/.exec(path)?.[1];
     const entry = project ? served.get(project) : undefined;
     if (entry) {
@@ -321,4 +328,30 @@ detail = "installed"`),
   },
 });
 
-Deno.test(escapeSuite("dependency installs", { atLeast: { sandbox: 5, noSandbox: 0 } }));
+// The same source build from an index whose URL holds a token in its path: pip hands its URLs to
+// the build scripts it starts, which could send the token back to the index or keep it in the
+// environment they build (an attacker's review). Refused before pip asks the index anything.
+attack({
+  name: "a requirement's source build from an index whose URL holds a token in its path",
+  language: "python",
+  script: py(`import capibara_escape_build
+detail = "installed"`),
+  requirements: ["capibara-escape-build==1.0.0"],
+  project: BUILD_PROJECT,
+  options: {
+    trustProjectConfig: true,
+    env: {
+      ...INDEX_ENV,
+      CAPIBARA_INDEX_URL: `http://127.0.0.1:${packageIndex.addr.port}/${INDEX_TOKEN}/simple/`,
+    },
+  },
+  timeout: 120,
+  leaks: [INDEX_TOKEN],
+  blockedBy: [DependencyError],
+  hostUnchanged() {
+    assert.equal(tokenRequests, 0, "pip asked the index with the token: a build could see it");
+    return Promise.resolve();
+  },
+});
+
+Deno.test(escapeSuite("dependency installs", { atLeast: { sandbox: 6, noSandbox: 0 } }));
