@@ -1,4 +1,4 @@
-// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 c4b38b2c491133238c4dc6f6bbfd639e151b5804f355f42b6b9a883ffd34313f): do not edit; `deno task build:js` writes it.
+// Generated from src/store/integrity.ts by scripts/build_js.ts (sha256 b16b7781ca61da6887511f58b6d36c2810c45eda2d8bbe0f5824b896d517893b): do not edit; `deno task build:js` writes it.
 export var integrityRecord = (async function (manifest) {
     const fields = signedFields(manifest);
     const keys = Object.keys(fields).sort();
@@ -189,19 +189,19 @@ var checkFiles = (async function (dir, manifest, problems) {
     if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
         problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
     }
-    const entry = contents.get(ENTRY_FILES[manifest.language]);
-    const breaks = entry && reviewTextProblem(new TextDecoder().decode(entry));
+    const bytes = contents.get(ENTRY_FILES[manifest.language]);
+    const entry = bytes && new TextDecoder().decode(bytes);
+    const breaks = entry && reviewTextProblem(entry);
     if (breaks)
         problems.push(`file ${ENTRY_FILES[manifest.language]}: ${breaks}`);
-    const script = manifest.language === "python" ? entry : undefined;
-    const declared = script && declaredEncoding(script);
+    const declared = manifest.language === "python" && entry && declaredEncoding(entry);
     if (declared) {
         problems.push(`file ${ENTRY_FILES.python} declares the source encoding "${declared.slice(0, 40)}": ` +
             "Python would run it as that, not as the UTF-8 it is shown and reviewed in");
     }
 });
 var declaredEncoding = (function (script) {
-    const head = new TextDecoder().decode(script).split(/\r\n|\r|\n/, 2);
+    const head = script.split(/\r\n|\r|\n/, 2);
     for (const line of head) {
         const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
         if (name === undefined)

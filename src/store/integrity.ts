@@ -298,11 +298,12 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
   if (requirements !== undefined && !sameBytes(requirements, requirementsText(manifest.deps))) {
     problems.push(`file ${REQUIREMENTS_FILE} does not match field "deps"`);
   }
-  const entry = contents.get(ENTRY_FILES[manifest.language]);
-  const breaks = entry && reviewTextProblem(new TextDecoder().decode(entry));
+  const bytes = contents.get(ENTRY_FILES[manifest.language]);
+  // Decoded once for both of what a review must read as it runs.
+  const entry = bytes && new TextDecoder().decode(bytes);
+  const breaks = entry && reviewTextProblem(entry);
   if (breaks) problems.push(`file ${ENTRY_FILES[manifest.language]}: ${breaks}`);
-  const script = manifest.language === "python" ? entry : undefined;
-  const declared = script && declaredEncoding(script);
+  const declared = manifest.language === "python" && entry && declaredEncoding(entry);
   if (declared) {
     problems.push(
       `file ${ENTRY_FILES.python} declares the source encoding "${declared.slice(0, 40)}": ` +
@@ -316,9 +317,9 @@ async function checkFiles(dir: string, manifest: Manifest, problems: string[]): 
  * UTF-8: under `coding: utf-7`, a line shown as a comment (`# … +AAo-import os`) runs as code,
  * so what a review reads is not what runs.
  */
-function declaredEncoding(script: Uint8Array): string | undefined {
+function declaredEncoding(script: string): string | undefined {
   // Each of the two lines whole, however long: Python reads the whole first line for it.
-  const head = new TextDecoder().decode(script).split(/\r\n|\r|\n/, 2);
+  const head = script.split(/\r\n|\r|\n/, 2);
   for (const line of head) {
     const name = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
     if (name === undefined) continue;
