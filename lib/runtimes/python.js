@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 566e7e445cc4140ffe914c3f9e509447f07ed4e2550af66fc7eb5131bd551cb2): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 5f6fea531b613ea2c291812aa0bf91caf1ab53fb1ae56df44cf508ea1bc0ea14): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -78,15 +78,7 @@ export var pipIndexIdentity = (async function (env, indexUrl, python = "python3"
         ...(configHome ? [join(configHome, "pip", "pip.conf")] : []),
         ...prefixes.map(((prefix) => join(prefix, "pip.conf"))),
     ];
-    const contents = {};
-    for (const file of new Set(files)) {
-        const info = statSyncOrNull(file);
-        if (info === null)
-            continue;
-        contents[file] = info.isFile && info.size <= MAX_PIP_CONFIG_BYTES
-            ? await sha256(readSyncOrEmpty(file))
-            : `unreadable ${info.size}`;
-    }
+    const contents = Object.fromEntries(Object.entries(await pipConfigStamps(files)).filter((([, stamp]) => stamp !== "")));
     const variables = Object.entries(env)
         .filter((([name, value]) => name.startsWith("PIP_") && value !== undefined &&
         !PIP_COSMETIC_SETTINGS.has(name.slice(4).toLowerCase().replaceAll("_", "-"))))
@@ -94,6 +86,22 @@ export var pipIndexIdentity = (async function (env, indexUrl, python = "python3"
         .sort((([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const given = indexUrl ?? (env.CAPIBARA_INDEX_URL || "");
     return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
+});
+var pipConfigStamps = (async function (files) {
+    const stamps = {};
+    for (const file of new Set(files)) {
+        const info = statSyncOrNull(file);
+        stamps[file] = info === null
+            ? ""
+            : info.isFile && info.size <= MAX_PIP_CONFIG_BYTES
+                ? await sha256(readSyncOrEmpty(file))
+                : `unreadable ${info.size}`;
+    }
+    return stamps;
+});
+var pipConfigFiles = (function (pip) {
+    const own = join(pip.dir, "__init__.py");
+    return Object.keys(pip.read ?? {}).filter(((path) => path !== own));
 });
 var readSyncOrEmpty = (function (path) {
     try {
@@ -422,6 +430,7 @@ const Marker = z.object({
     build_id: z.string(),
     install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
     index: z.string().optional(),
+    pip_config: z.record(z.string()).optional(),
 });
 const PIP_REUSE_MS = 60_000;
 const PIP_INFOS = new Memo();
@@ -447,6 +456,8 @@ const PIP_COSMETIC_SETTINGS = new Set([
 ]);
 ;
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
+;
+;
 ;
 ;
 ;
@@ -582,6 +593,15 @@ export class PythonRuntime {
                 return undefined;
             if (marker?.index !== install.index)
                 return undefined;
+            if (marker?.pip_config !== undefined) {
+                const now = await pipConfigStamps(Object.keys(marker.pip_config));
+                if (Object.entries(marker.pip_config).some((([file, stamp]) => now[file] !== stamp))) {
+                    return undefined;
+                }
+            }
+            else if (marker?.install !== undefined) {
+                return undefined;
+            }
             return marker?.python === this.#python ? marker : undefined;
         });
     }
@@ -614,6 +634,7 @@ export class PythonRuntime {
             });
         }
         const surface = pip ? await launchSurface(venvDir) : "";
+        const pipConfig = pip ? await pipConfigStamps(pipConfigFiles(pip)) : undefined;
         const install = pip
             ? await this.#install(venvDir, probe, pip, requirements, options)
             : undefined;
@@ -638,6 +659,7 @@ export class PythonRuntime {
             build_id: crypto.randomUUID(),
             ...(install ? { install } : {}),
             index,
+            ...(pipConfig ? { pip_config: pipConfig } : {}),
         };
     }
     async #install(venvDir, probe, pip, requirements, options) {

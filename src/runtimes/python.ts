@@ -135,6 +135,12 @@ const Marker = z.object({
   install: z.object({ confined: z.boolean(), source_builds: z.boolean() }).optional(),
   /** Where pip's configuration sent the install ({@linkcode pipIndexIdentity}). */
   index: z.string().optional(),
+  /**
+   * Every configuration file pip read for the install, by its own account, with its contents'
+   * stamp ({@linkcode pipConfigStamps}): what {@linkcode pipIndexIdentity} finds without running
+   * Python may miss one (the site file of an interpreter reached through a shim).
+   */
+  pip_config: z.record(z.string()).optional(),
 });
 /** The parsed readiness marker of a built environment. */
 type Marker = z.Infer<typeof Marker>;
@@ -331,16 +337,11 @@ export async function pipIndexIdentity(
     ...(configHome ? [join(configHome, "pip", "pip.conf")] : []),
     ...prefixes.map((prefix) => join(prefix, "pip.conf")),
   ];
-  const contents: Record<string, string> = {};
-  for (const file of new Set(files)) {
-    // The user's and the machine's own files, links followed as pip follows them; one that is
-    // not there counts for nothing (a PATH without the interpreter names none).
-    const info = statSyncOrNull(file);
-    if (info === null) continue;
-    contents[file] = info.isFile && info.size <= MAX_PIP_CONFIG_BYTES
-      ? await sha256(readSyncOrEmpty(file))
-      : `unreadable ${info.size}`;
-  }
+  // The user's and the machine's own files; one that is not there counts for nothing (a PATH
+  // without the interpreter names none).
+  const contents = Object.fromEntries(
+    Object.entries(await pipConfigStamps(files)).filter(([, stamp]) => stamp !== ""),
+  );
   const variables = Object.entries(env)
     .filter(([name, value]) =>
       name.startsWith("PIP_") && value !== undefined &&
@@ -352,8 +353,32 @@ export async function pipIndexIdentity(
   return (await sha256(JSON.stringify({ given, variables, contents }))).slice(0, 16);
 }
 
-/** The most of a pip configuration file read for {@linkcode pipIndexIdentity}. */
+/** The most of a pip configuration file read for {@linkcode pipConfigStamps}. */
 const MAX_PIP_CONFIG_BYTES = 1024 ** 2;
+
+/**
+ * The stamp of each of pip's configuration files `files` by what it holds, links followed as pip
+ * follows them: the sha256 of its contents, `""` for a file that is not there, `unreadable <size>`
+ * for one pip could not read as a file or too large to hash.
+ */
+async function pipConfigStamps(files: Iterable<string>): Promise<Record<string, string>> {
+  const stamps: Record<string, string> = {};
+  for (const file of new Set(files)) {
+    const info = statSyncOrNull(file);
+    stamps[file] = info === null
+      ? ""
+      : info.isFile && info.size <= MAX_PIP_CONFIG_BYTES
+      ? await sha256(readSyncOrEmpty(file))
+      : `unreadable ${info.size}`;
+  }
+  return stamps;
+}
+
+/** The configuration files pip's answer says it read (all it read but pip itself). */
+function pipConfigFiles(pip: PipInfo): string[] {
+  const own = join(pip.dir, "__init__.py");
+  return Object.keys(pip.read ?? {}).filter((path) => path !== own);
+}
 
 function readSyncOrEmpty(path: string): Uint8Array {
   try {
@@ -805,6 +830,16 @@ export class PythonRuntime implements Runtime {
       if (marker?.install?.source_builds && !install.sourceBuilds) return undefined;
       // Built from another index (or before the index was recorded): not its environment.
       if (marker?.index !== install.index) return undefined;
+      // A configuration file pip read for the install has changed since: it may name another
+      // index, which the identity above cannot see when the file is found only by running Python.
+      if (marker?.pip_config !== undefined) {
+        const now = await pipConfigStamps(Object.keys(marker.pip_config));
+        if (Object.entries(marker.pip_config).some(([file, stamp]) => now[file] !== stamp)) {
+          return undefined;
+        }
+      } else if (marker?.install !== undefined) {
+        return undefined; // installed before pip's files were recorded
+      }
       return marker?.python === this.#python ? marker : undefined;
     };
   }
@@ -864,6 +899,8 @@ export class PythonRuntime implements Runtime {
     // and pyvenv.cfg that venv wrote. A wheel can overwrite them (`*.data/scripts/python`,
     // `*.data/data/pyvenv.cfg`), so an install that changed them is refused.
     const surface = pip ? await launchSurface(venvDir) : "";
+    // Stamped before the install: a file changed during it makes the next lookup build again.
+    const pipConfig = pip ? await pipConfigStamps(pipConfigFiles(pip)) : undefined;
     const install = pip
       ? await this.#install(venvDir, probe, pip, requirements, options)
       : undefined;
@@ -891,6 +928,7 @@ export class PythonRuntime implements Runtime {
       build_id: crypto.randomUUID(),
       ...(install ? { install } : {}),
       index,
+      ...(pipConfig ? { pip_config: pipConfig } : {}),
     };
   }
 

@@ -590,4 +590,22 @@ Deno.test("PythonRuntime.prepare() never gives one index's environment to a proj
   assert.equal(await built(activeEnv), "public build");
   await site(privateIndex);
   assert.equal(await built(activeEnv), "private build");
+  // The same interpreter reached through a shim on PATH (pyenv's: a script that execs it), whose
+  // site file only running Python finds: the environment built while it named the public index
+  // is not the one after it names the private index.
+  const shims = join(fx.tmp.path, "shims");
+  await Deno.mkdir(shims);
+  await Deno.writeTextFile(
+    join(shims, "python3"),
+    `#!/bin/sh\nexec ${join(active, "bin", "python3")} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const shimEnv = { ...unconfigured, PATH: `${shims}:${unconfigured.PATH}` };
+  await site(publicIndex);
+  assert.equal(await built(shimEnv), "public build");
+  await site(privateIndex);
+  assert.equal(await built(shimEnv), "private build");
+  // Unchanged, the file leaves the environment to later runs (no build: no wheel left to find).
+  await Deno.remove(privateIndex, { recursive: true });
+  assert.equal(await built(shimEnv), "private build");
 });
