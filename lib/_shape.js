@@ -1,4 +1,13 @@
-// Generated from src/_shape.ts by scripts/build_js.ts (sha256 624501e538a1862df07c392e8dd3ae97894a090e9405b02e6cde1911799a73ff): do not edit; `deno task build:js` writes it.
+// Generated from src/_shape.ts by scripts/build_js.ts (sha256 1e6383e5cd089753a1385fff64f16cc6b13bce3b9ed8698570bf4d8a640f882e): do not edit; `deno task build:js` writes it.
+export var issuesText = (function (issues, root = "(root)") {
+    return issues.map(((issue) => {
+        const path = issue.path.length === 0 ? root : issue.path.map(String).join(".");
+        const message = /expected number, received number$/.test(issue.message)
+            ? "expected a finite number"
+            : issue.message;
+        return `${path}: ${message}`;
+    })).join("; ");
+});
 var typeName = (function (value) {
     if (value === null)
         return "null";
@@ -57,11 +66,12 @@ export var object = (function (fields) {
 export class ShapeError extends Error {
     issues;
     constructor(issues) {
-        super(issues.map(((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`)).join("; "));
+        super(issuesText(issues));
         this.name = "ShapeError";
         this.issues = issues;
     }
 }
+;
 const FAIL = Symbol("fail");
 ;
 ;

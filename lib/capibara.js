@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 89ccdc75e45411d4c489d0aa8655d361bd162eef3566a5111300f490dc523c3c): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 fcc3bd676272940a0baa07c4627df17a1e7673572bd4ce29678d42d93add813e): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });
@@ -22,7 +22,7 @@ var checkFacadeOptions = (function (options) {
     }
     for (const key of ["root", "cwd"]) {
         const value = options[key];
-        if (value !== undefined && (typeof value !== "string" || value === "")) {
+        if (value !== undefined && (typeof value !== "string" || value === "" || value.includes("\0"))) {
             throw sdkError(key, `Pass a directory path, e.g. new Capibara({ ${key}: "/path/to/project" })`);
         }
     }
@@ -123,7 +123,7 @@ import { existsSync, statSyncOrNull } from "./_fs.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, platformCacheDir, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
 import { CapibaraError, ExecError, forAudience, IntegrityError, PermissionError, TemplateError, ValidationError, } from "./errors.js";
-import { fingerprint as computeFingerprint, generationContext, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
+import { contextSnapshot, fingerprint as computeFingerprint, generationContext, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
 import { prestarts } from "./run/prestart.js";
@@ -271,7 +271,7 @@ export class Capibara {
             });
         }
         checkRunOptions(options);
-        const context = options.context ?? {};
+        const context = contextSnapshot(options.context ?? {});
         const { config, store } = await this.#setup();
         step("the project: its root, configuration file and trust");
         assertTrusted(config.projectTrust);

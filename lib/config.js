@@ -1,4 +1,4 @@
-// Generated from src/config.ts by scripts/build_js.ts (sha256 2bd5d9e49a1c50b0eb7d4159457f667355b7da803fbc6d25ebfecc4d4dee60e9): do not edit; `deno task build:js` writes it.
+// Generated from src/config.ts by scripts/build_js.ts (sha256 e2c625fbb3221a956d4010f48fa2716ccf4a8f129970edb8b1318eca65bf9d86): do not edit; `deno task build:js` writes it.
 export var discoversModel = (function (settings) {
     return !settings.modelSet && settings.baseUrl !== OPENAI_BASE_URL;
 });
@@ -128,7 +128,8 @@ export var resolveConfig = (function (options, env, projectConfig = {}, trust) {
     if (options.sandbox !== undefined && typeof options.sandbox !== "boolean") {
         throw invalid("sandbox", options.sandbox, "Pass true or false, e.g. { sandbox: false }");
     }
-    if (options.cacheDir !== undefined && (typeof options.cacheDir !== "string" || !options.cacheDir)) {
+    if (options.cacheDir !== undefined &&
+        (typeof options.cacheDir !== "string" || !options.cacheDir || options.cacheDir.includes("\0"))) {
         throw invalid("cacheDir", options.cacheDir, "Pass a directory path outside the project");
     }
     return {
@@ -300,7 +301,7 @@ var parseProjectConfig = (function (text, path) {
     }
     const parsed = ProjectConfig.safeParse(json);
     if (!parsed.success) {
-        throw new ValidationError(`Cannot read "${path}": ${parsed.error.issues.map(((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)).join("; ")}`, {
+        throw new ValidationError(`Cannot read "${path}": ${issuesText(parsed.error.issues)}`, {
             hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
                 "allow {network, private_network, env, read, write}, " +
                 "install {source_builds}, trust {keys, require_signature}, core {url}",
@@ -308,6 +309,7 @@ var parseProjectConfig = (function (text, path) {
     }
     return parsed.data;
 });
+import { issuesText } from "./_shape.js";
 import { cacheHome, join, resolve } from "./_path.js";
 import { sha256 } from "./_hash.js";
 import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.js";

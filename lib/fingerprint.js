@@ -1,4 +1,4 @@
-// Generated from src/fingerprint.ts by scripts/build_js.ts (sha256 55c3f5da337c3f85be4c30f482939b8ae3152b32d4a5e558d9698bf81efe30e7): do not edit; `deno task build:js` writes it.
+// Generated from src/fingerprint.ts by scripts/build_js.ts (sha256 4ae9e3cb90e9e5868fc75847210601d37537d80b684f8218b78856ce21a62d30): do not edit; `deno task build:js` writes it.
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });
@@ -205,6 +205,9 @@ var shapeOf = (function (value) {
     return { shape: typeof value, json: JSON.stringify(typeof value) };
 });
 export var checkContext = (function (context) {
+    contextSnapshot(context);
+});
+export var contextSnapshot = (function (context) {
     const seen = new Set();
     const refuse = ((path, why) => new ValidationError(`Cannot use the context: ${path || "the context"} ${why}`, {
         hint: CONTEXT_HINT,
@@ -215,11 +218,11 @@ export var checkContext = (function (context) {
             case "string":
                 if (!value.isWellFormed())
                     throw refuse(path, "holds a lone surrogate");
-                return;
+                return value;
             case "number":
                 if (!Number.isFinite(value))
                     throw refuse(path, `is ${value}, which JSON cannot hold`);
-                return;
+                return value;
             case "bigint":
                 throw refuse(path, "is a BigInt, which JSON cannot hold; pass a number or a string");
             case "function":
@@ -227,7 +230,7 @@ export var checkContext = (function (context) {
                 throw refuse(path, `is a ${typeof value}, not JSON`);
             case "object": {
                 if (value === null)
-                    return;
+                    return null;
                 const proto = Object.getPrototypeOf(value);
                 if (!Array.isArray(value) && proto !== Object.prototype && proto !== null ||
                     typeof value.toJSON === "function") {
@@ -242,25 +245,48 @@ export var checkContext = (function (context) {
                     throw refuse(path, `is nested deeper than ${MAX_CONTEXT_DEPTH} levels`);
                 }
                 seen.add(value);
+                let copy;
                 if (Array.isArray(value)) {
-                    value.forEach(((item, i) => visit(item, `${path}[${i}]`, depth + 1)));
+                    copy = Array.from(value, ((item, i) => visit(item, `${path}[${i}]`, depth + 1) ?? null));
                 }
                 else {
+                    const symbol = Object.getOwnPropertySymbols(value)
+                        .find(((key) => Object.prototype.propertyIsEnumerable.call(value, key)));
+                    if (symbol !== undefined) {
+                        throw refuse(path, `has a symbol key (${String(symbol)}), which JSON cannot hold`);
+                    }
+                    const members = {};
                     for (const [key, item] of Object.entries(value)) {
                         const at = path ? `${path}.${key}` : key;
                         if (!key.isWellFormed())
                             throw refuse(at, "is a key with a lone surrogate");
-                        visit(item, at, depth + 1);
+                        const kept = visit(item, at, depth + 1);
+                        if (kept !== undefined) {
+                            Object.defineProperty(members, key, {
+                                value: kept,
+                                enumerable: true,
+                                writable: true,
+                                configurable: true,
+                            });
+                        }
                     }
+                    copy = members;
                 }
                 seen.delete(value);
-                return;
+                return copy;
             }
             default:
-                return;
+                return value;
         }
     });
-    visit(context, "");
+    try {
+        return visit(context, "");
+    }
+    catch (error) {
+        if (error instanceof ValidationError)
+            throw error;
+        throw new ValidationError(`Cannot use the context: reading it failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, hint: CONTEXT_HINT });
+    }
 });
 export var canonicalContext = (function (context, mode = "strict") {
     const value = context === undefined ? {} : context;
@@ -393,6 +419,7 @@ const codeUnitOrder = ((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 const CONTEXT_HINT = "Pass plain JSON values: strings of whole Unicode characters, finite numbers, booleans, null, " +
     "arrays and objects";
 export const MAX_CONTEXT_DEPTH = 256;
+;
 ;
 ;
 ;

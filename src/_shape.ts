@@ -34,12 +34,34 @@ export class ShapeError extends Error {
 
   /** An error listing `issues`. */
   constructor(issues: ShapeIssue[]) {
-    super(
-      issues.map((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`).join("; "),
-    );
+    super(issuesText(issues));
     this.name = "ShapeError";
     this.issues = issues;
   }
+}
+
+/**
+ * The issues of a failed check (zod's or a shape's), as one line for a person: each one's path
+ * (`root` for the value itself) and message, where zod's words would confuse: a number that is
+ * not finite (JSON's `1e400`) is "expected number, received number" in zod's.
+ *
+ * @example
+ * ```ts
+ * issuesText([{ path: ["generator", "timeout"], message: "Invalid input: expected number, received number" }]);
+ * // "generator.timeout: expected a finite number"
+ * ```
+ */
+export function issuesText(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  root = "(root)",
+): string {
+  return issues.map((issue) => {
+    const path = issue.path.length === 0 ? root : issue.path.map(String).join(".");
+    const message = /expected number, received number$/.test(issue.message)
+      ? "expected a finite number"
+      : issue.message;
+    return `${path}: ${message}`;
+  }).join("; ");
 }
 
 /** Marks a failed check (the issues are collected on the side). */

@@ -32,6 +32,7 @@ import {
   ValidationError,
 } from "./errors.ts";
 import {
+  contextSnapshot,
   type EntryIdentity,
   type Fingerprint,
   fingerprint as computeFingerprint,
@@ -202,7 +203,10 @@ function checkFacadeOptions(options: CapibaraOptions): void {
   }
   for (const key of ["root", "cwd"] as const) {
     const value = options[key];
-    if (value !== undefined && (typeof value !== "string" || value === "")) {
+    // A NUL ends a path where the system reads it: no folder is named so.
+    if (
+      value !== undefined && (typeof value !== "string" || value === "" || value.includes("\0"))
+    ) {
       throw sdkError(
         key,
         `Pass a directory path, e.g. new Capibara({ ${key}: "/path/to/project" })`,
@@ -436,7 +440,8 @@ export class Capibara {
       });
     }
     checkRunOptions(options);
-    const context = options.context ?? {};
+    // Read once: every later step sees the same values.
+    const context = contextSnapshot(options.context ?? {});
     const { config, store } = await this.#setup();
     step("the project: its root, configuration file and trust");
     // An untrusted `.capibara/config.json` stops the run before anything is generated or run.

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { issuesText } from "./_shape.ts";
 import { cacheHome, join, resolve } from "./_path.ts";
 import { sha256 } from "./_hash.ts";
 import { entriesNamed, FileRefused, readRegularFileSync, realPathOrNull } from "./_fs.ts";
@@ -381,7 +382,8 @@ export function resolveConfig(
     throw invalid("sandbox", options.sandbox, "Pass true or false, e.g. { sandbox: false }");
   }
   if (
-    options.cacheDir !== undefined && (typeof options.cacheDir !== "string" || !options.cacheDir)
+    options.cacheDir !== undefined &&
+    (typeof options.cacheDir !== "string" || !options.cacheDir || options.cacheDir.includes("\0"))
   ) {
     throw invalid("cacheDir", options.cacheDir, "Pass a directory path outside the project");
   }
@@ -605,9 +607,7 @@ function parseProjectConfig(text: string, path: string): ProjectConfig {
   const parsed = ProjectConfig.safeParse(json);
   if (!parsed.success) {
     throw new ValidationError(
-      `Cannot read "${path}": ${
-        parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
-      }`,
+      `Cannot read "${path}": ${issuesText(parsed.error.issues)}`,
       {
         hint: "Allowed keys: generator {base_url, model, timeout}, mode, timeout, " +
           "allow {network, private_network, env, read, write}, " +

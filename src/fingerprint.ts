@@ -501,32 +501,46 @@ export const MAX_CONTEXT_DEPTH = 256;
  * Checks that a context is JSON that canonicalisation (RFC 8785) can take: plain objects and
  * arrays only (no Map, Set, Date, RegExp, typed array or `toJSON`), no lone surrogate (in a string
  * or a key), no NaN or infinite number (a JSON number such as `1e400` parses to Infinity), no
- * BigInt, function or symbol, no cycle, and no nesting deeper than {@linkcode MAX_CONTEXT_DEPTH}.
+ * BigInt, function or symbol (as a value or a key), no cycle, and no nesting deeper than
+ * {@linkcode MAX_CONTEXT_DEPTH}.
  *
  * @throws {ValidationError} naming the first offending value's path.
  */
 export function checkContext(context: unknown): void {
+  contextSnapshot(context);
+}
+
+/**
+ * A plain copy of a context, checked as {@linkcode checkContext} does, each value read once: what
+ * a run reads from then on, so that its fingerprint, its paths' grants and what its script is
+ * given are of the same values (a getter could otherwise answer each read with another).
+ * `undefined` members are dropped, as JSON drops them.
+ *
+ * @throws {ValidationError} naming the first offending value's path, or when reading the context
+ *   throws (a getter, a proxy).
+ */
+export function contextSnapshot(context: unknown): unknown {
   const seen = new Set<object>();
   const refuse = (path: string, why: string) =>
     new ValidationError(`Cannot use the context: ${path || "the context"} ${why}`, {
       hint: CONTEXT_HINT,
       details: { path },
     });
-  const visit = (value: unknown, path: string, depth = 0): void => {
+  const visit = (value: unknown, path: string, depth = 0): unknown => {
     switch (typeof value) {
       case "string":
         if (!value.isWellFormed()) throw refuse(path, "holds a lone surrogate");
-        return;
+        return value;
       case "number":
         if (!Number.isFinite(value)) throw refuse(path, `is ${value}, which JSON cannot hold`);
-        return;
+        return value;
       case "bigint":
         throw refuse(path, "is a BigInt, which JSON cannot hold; pass a number or a string");
       case "function":
       case "symbol":
         throw refuse(path, `is a ${typeof value}, not JSON`);
       case "object": {
-        if (value === null) return;
+        if (value === null) return null;
         // Plain arrays and objects only: a Map, Set, RegExp, Date, typed array or an object
         // with a toJSON becomes other JSON than it holds (a Map's entries are lost), silently.
         const proto = Object.getPrototypeOf(value);
@@ -544,23 +558,52 @@ export function checkContext(context: unknown): void {
           throw refuse(path, `is nested deeper than ${MAX_CONTEXT_DEPTH} levels`);
         }
         seen.add(value);
+        let copy: unknown;
         if (Array.isArray(value)) {
-          value.forEach((item, i) => visit(item, `${path}[${i}]`, depth + 1));
+          // As JSON: a hole or an undefined item is null.
+          copy = Array.from(value, (item, i) => visit(item, `${path}[${i}]`, depth + 1) ?? null);
         } else {
+          // JSON has no symbol keys: JSON.stringify would drop the member, silently.
+          const symbol = Object.getOwnPropertySymbols(value)
+            .find((key) => Object.prototype.propertyIsEnumerable.call(value, key));
+          if (symbol !== undefined) {
+            throw refuse(path, `has a symbol key (${String(symbol)}), which JSON cannot hold`);
+          }
+          const members: Record<string, unknown> = {};
           for (const [key, item] of Object.entries(value)) {
             const at = path ? `${path}.${key}` : key;
             if (!key.isWellFormed()) throw refuse(at, "is a key with a lone surrogate");
-            visit(item, at, depth + 1);
+            const kept = visit(item, at, depth + 1);
+            if (kept !== undefined) {
+              Object.defineProperty(members, key, {
+                value: kept,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+            }
           }
+          copy = members;
         }
         seen.delete(value);
-        return;
+        return copy;
       }
       default:
-        return; // undefined and booleans: JSON semantics (undefined members are dropped)
+        return value; // undefined and booleans: JSON semantics (undefined members are dropped)
     }
   };
-  visit(context, "");
+  try {
+    return visit(context, "");
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    // A getter or a proxy that throws while the context is read.
+    throw new ValidationError(
+      `Cannot use the context: reading it failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error, hint: CONTEXT_HINT },
+    );
+  }
 }
 
 /** Canonical JSON (RFC 8785) of a context; `undefined` counts as `{}`. */

@@ -147,6 +147,12 @@ Deno.test("Capibara.run() refuses context values JSON canonicalisation cannot ta
     ["NaN", { n: NaN }],
     ["a BigInt", { n: 10n }],
     ["a nested BigInt", { list: [1, { deep: 2n }] }],
+    ["a symbol key (JSON drops it)", { a: 1, [Symbol("b")]: 2 }],
+    ["a getter that throws", {
+      get input(): string {
+        throw new Error("not readable");
+      },
+    }],
   ];
   for (const [what, context] of cases) {
     await assert.rejects(cb.run("Echo it", { context }), (error: unknown) => {
@@ -162,6 +168,21 @@ Deno.test("Capibara.run() refuses context values JSON canonicalisation cannot ta
   assert.equal(await Deno.lstat(join(tmp.path, ".capibara")).catch(() => null), null);
 });
 
+Deno.test("Capibara.run() reads the context once: its fingerprint and what the script is given agree", async () => {
+  await using tmp = await withTmpDir();
+  const generator = new FakeGenerator();
+  let reads = 0;
+  const context = {
+    get word(): string {
+      return ++reads === 1 ? "first" : "later";
+    },
+  };
+  const result = await sdk(tmp.path, generator).run("Echo it", { context });
+  assert.equal(reads, 1);
+  assert.equal(result.status, "ok");
+  assert.deepEqual(result.output.ctx, { word: "first" });
+});
+
 Deno.test("Capibara validates SDK options with hints for SDK callers", async () => {
   await using tmp = await withTmpDir();
   const generator = new FakeGenerator();
@@ -173,6 +194,9 @@ Deno.test("Capibara validates SDK options with hints for SDK callers", async () 
     [{ allow: { network: ["http://x.example/"] } }, "allow.network"],
     [{ generator: {} as Generator }, "generator"],
     [{ cwd: 42 as unknown as string }, "cwd"],
+    [{ cwd: "/tmp/a\0b" }, "cwd"],
+    [{ root: "/tmp/a\0b" }, "root"],
+    [{ cacheDir: "/tmp/a\0b" }, "cacheDir"],
   ];
   for (const [options, option] of bad) {
     assert.throws(() => sdk(tmp.path, generator, options), (error: unknown) => {

@@ -185,6 +185,13 @@ Deno.test("loadProjectConfig() reads config.json, {} when absent, ValidationErro
     await Deno.writeTextFile(file, text);
     await assert.rejects(loadProjectConfig(tmp.path), ValidationError, text);
   }
+  // JSON's 1e400 is Infinity: named as what it is, not zod's "expected number, received number".
+  await Deno.writeTextFile(file, '{"generator": {"timeout": 1e400}}');
+  await assert.rejects(
+    loadProjectConfig(tmp.path),
+    ValidationError,
+    "generator.timeout: expected a finite number",
+  );
 });
 
 Deno.test("loadProjectConfig() names the nearest valid key for an unknown one", async () => {

@@ -1,4 +1,4 @@
-// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 54d69146e57367dbdc0e1b212c076b3df8c890cafd13d1122ce6fea9d257ee42): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 b5465ba5f9f007b6281702ea606267b28e74e80842892a492f1e000e1b5f3e25): do not edit; `deno task build:js` writes it.
 var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };
@@ -160,11 +160,7 @@ var bashSyntaxProblem = (async function (script, options) {
     }
 });
 var zodReason = (function (issues) {
-    const parts = issues.map(((i) => {
-        const path = i.path.length === 0 ? "(root)" : i.path.map(String).join(".");
-        return `${path}: ${i.message}`;
-    }));
-    return `The reply does not match the reply format: ${parts.join("; ")}`;
+    return `The reply does not match the reply format: ${issuesText(issues)}`;
 });
 export var checkBundle = (async function (raw, expected) {
     const parsed = Bundle.safeParse(raw);
@@ -252,6 +248,7 @@ export var checkBundle = (async function (raw, expected) {
     }
     return bundle;
 });
+import { issuesText } from "../_shape.js";
 import { Bundle } from "../schema.js";
 import { execCommand } from "../exec.js";
 import { COMMENT_LEADERS, HEADER_END, HEADER_START, reviewTextProblem } from "./contract.js";

@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 b52ab9815cb6153b20a22ae557173002bff4ec7a8ee7cbaafedbfb5d9e19e3a1): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 15cf88006bd5eb5e15b7b74f831a3e2fe9fdcaa5bfa4ea120ce7da8484ea844a): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -187,7 +187,7 @@ export var startCore = (async function (options) {
     async function generation(text, entry) {
         const parsed = GenRequest.safeParse(parseJson(text));
         if (!parsed.success) {
-            throw new HttpError(400, "ValidationError", `Invalid generation request: ${parsed.error.issues.map(((i) => `${i.path.join(".") || "body"}: ${i.message}`)).join("; ")}`, 'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}');
+            throw new HttpError(400, "ValidationError", `Invalid generation request: ${issuesText(parsed.error.issues, "body")}`, 'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}');
         }
         const body = parsed.data;
         const fp = await computeFingerprint(body.prompt, body.context, {
@@ -461,6 +461,7 @@ var equalBytes = (function (a, b) {
             return false;
     return true;
 });
+import { issuesText } from "../_shape.js";
 import { FINGERPRINT_FORM } from "../types.js";
 import { join } from "../_path.js";
 import { z } from "npm:zod@^4.6.7";

@@ -1,4 +1,4 @@
-// Generated from src/core/updates.ts by scripts/build_js.ts (sha256 72d44c747215dc2d03b5b54f87f3e8e89a28a636f9516719d4dea6aa490a6061): do not edit; `deno task build:js` writes it.
+// Generated from src/core/updates.ts by scripts/build_js.ts (sha256 c20aa16dbeb46ff7a9247104cd66fb2f13651e8bb86a336a0c9f8b38b4c7dccb): do not edit; `deno task build:js` writes it.
 export var readUpdates = (async function (dir, since, skip) {
     const updates = [];
     let names;
@@ -24,7 +24,7 @@ export var readUpdates = (async function (dir, since, skip) {
             continue;
         }
         if (!parsed.success) {
-            skip(name, parsed.error.issues.map(((i) => `${i.path.join(".")}: ${i.message}`)).join("; "));
+            skip(name, issuesText(parsed.error.issues));
             continue;
         }
         const data = parsed.data;
@@ -33,6 +33,7 @@ export var readUpdates = (async function (dir, since, skip) {
     }
     return updates.sort(((a, b) => Date.parse(a.at) - Date.parse(b.at)));
 });
+import { issuesText } from "../_shape.js";
 import { FINGERPRINT_FORM } from "../types.js";
 import { join } from "../_path.js";
 import { z } from "npm:zod@^4.6.7";

@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 82bdfc73eaed61d664d6b9ed171ef816efde7e845e63386c1cbc837713049cf1): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 594079996696335d64b3fe95fd895f8ceb5a42ed790595bbf6aa5304fcabf779): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -81,7 +81,7 @@ var parseManifest = (function (text, path) {
     }
     const parsed = Manifest.safeParse(json);
     if (!parsed.success) {
-        throw new IntegrityError(`Cannot read manifest "${path}": ${parsed.error.issues.map(((i) => `field "${i.path.join(".")}": ${i.message}`)).join("; ")}`, { hint: `Restore it with git, or remove it with capibara clear ${basename(dirname(path))}` });
+        throw new IntegrityError(`Cannot read manifest "${path}": ${issuesText(parsed.error.issues)}`, { hint: `Restore it with git, or remove it with capibara clear ${basename(dirname(path))}` });
     }
     return parsed.data;
 });
@@ -136,6 +136,7 @@ var checkWireEntry = (function (entry, options) {
         throw bad(`it takes ${bytes} bytes, over the ${max} bytes allowed`);
     return { manifest, text, files: files };
 });
+import { issuesText } from "../_shape.js";
 import { FINGERPRINT_FORM } from "../types.js";
 import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { issuesText } from "../_shape.ts";
 import { Bundle, type Language } from "../schema.ts";
 import { execCommand } from "../exec.ts";
 import { COMMENT_LEADERS, HEADER_END, HEADER_START, reviewTextProblem } from "./contract.ts";
@@ -219,11 +220,7 @@ async function bashSyntaxProblem(
 }
 
 function zodReason(issues: { path: PropertyKey[]; message: string }[]): string {
-  const parts = issues.map((i) => {
-    const path = i.path.length === 0 ? "(root)" : i.path.map(String).join(".");
-    return `${path}: ${i.message}`;
-  });
-  return `The reply does not match the reply format: ${parts.join("; ")}`;
+  return `The reply does not match the reply format: ${issuesText(issues)}`;
 }
 
 /**

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { issuesText } from "../_shape.ts";
 import { FINGERPRINT_FORM } from "../types.ts";
 import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
@@ -439,9 +440,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       throw new HttpError(
         400,
         "ValidationError",
-        `Invalid generation request: ${
-          parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")
-        }`,
+        `Invalid generation request: ${issuesText(parsed.error.issues, "body")}`,
         'Send {"prompt": "…", "context": {…}, "language": "python", "mode": "strict"}',
       );
     }

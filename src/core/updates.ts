@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { issuesText } from "../_shape.ts";
 import { FINGERPRINT_FORM } from "../types.ts";
 import { join } from "../_path.ts";
 import { z } from "npm:zod@^4.6.7";
@@ -59,7 +60,7 @@ export async function readUpdates(
       continue;
     }
     if (!parsed.success) {
-      skip(name, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+      skip(name, issuesText(parsed.error.issues));
       continue;
     }
     const data = parsed.data;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { issuesText } from "../_shape.ts";
 import { FINGERPRINT_FORM } from "../types.ts";
 import { basename, dirname, join, resolve } from "../_path.ts";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.ts";
@@ -763,9 +764,7 @@ function parseManifest(text: string, path: string): Manifest {
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     throw new IntegrityError(
-      `Cannot read manifest "${path}": ${
-        parsed.error.issues.map((i) => `field "${i.path.join(".")}": ${i.message}`).join("; ")
-      }`,
+      `Cannot read manifest "${path}": ${issuesText(parsed.error.issues)}`,
       { hint: `Restore it with git, or remove it with capibara clear ${basename(dirname(path))}` },
     );
   }
