@@ -1,4 +1,4 @@
-// Generated from src/runtimes/deno.ts by scripts/build_js.ts (sha256 fe742309e669b7dd116f64617cb5003d96ab51fbfe63f754be323159f9a9ba76): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/deno.ts by scripts/build_js.ts (sha256 53e5604f2026bcac7ce69cee785cc622032feef391e8abc3817bf717fd479c59): do not edit; `deno task build:js` writes it.
 export var denoDirKey = (async function (requirements) {
     return (await sha256((await normalisedNpm(requirements)).join("\n"))).slice(0, 16);
 });
@@ -202,6 +202,7 @@ export var checkModuleGraph = (async function (options) {
             ],
             env: {
                 ...options.env,
+                ...UNREACHABLE_PROXY,
                 PATH: DEFAULT_PATH,
                 HOME: tmp,
                 TMPDIR: tmp,
@@ -267,6 +268,17 @@ export var checkModuleGraph = (async function (options) {
             hint: "Scripts may import npm: packages and node: built-ins only; files are read at " +
                 "run time from the paths the context names",
             details: { specifier: local },
+        });
+    }
+    const failed = graph.modules.find(((module) => module.error !== undefined));
+    if (failed !== undefined) {
+        const npm = failed.specifier.startsWith("npm:");
+        throw new PermissionError(`Cannot run "${basename(script)}": it imports ${JSON.stringify(failed.specifier)}, ${npm ? "which its requirements do not bring" : "which cannot be loaded"}`, {
+            hint: npm
+                ? "A script imports only the npm packages its requirements pin: regenerate it with " +
+                    "--refresh, or review and accept one that names the package in its requirements"
+                : "Scripts may import npm: packages and node: built-ins only",
+            details: { specifier: failed.specifier, error: failed.error.slice(0, 500) },
         });
     }
     await Deno.mkdir(dirname(verdict), { recursive: true });
@@ -569,6 +581,10 @@ const DENO_OWN_DATA_BYTES = 768 * 1024 ** 2;
 ;
 ;
 const DISCARDED_DATABASES = ["dep_analysis_cache_v2", "node_analysis_cache_v2"];
+const UNREACHABLE_PROXY = Object.fromEntries(["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"].flatMap(((name) => [
+    [name, "http://127.0.0.1:0"],
+    [name.toLowerCase(), "http://127.0.0.1:0"],
+])).concat([["NO_PROXY", ""], ["no_proxy", ""]]));
 const INFO_MEMORY_BYTES = 1024 ** 3;
 const INFO_MAX_PROCESSES = 64;
 const INFO_TIMEOUT_MS = 60_000;
@@ -576,6 +592,7 @@ const GraphJson = z.object({
     roots: z.array(z.string()).default([]),
     modules: z.array(z.object({
         specifier: z.string(),
+        error: z.string().optional(),
         dependencies: z.array(z.object({
             code: z.object({ specifier: z.string() }).optional(),
             type: z.object({ specifier: z.string() }).optional(),

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 d466809c31382b6e96341f84690476a45f19fbbdc581a755322537e3c7cc54da): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 7a1c1975653ca0f102124a0d5f85494fdf3ece3de9af97d5200dce6ea60ea5f4): do not edit; `deno task build:js` writes it.
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;
@@ -197,11 +197,18 @@ var writableAbove = (function (policy, path) {
         return [path, real].some(((p) => isInside(p, grant) || isInside(p, target)));
     }));
 });
-var refuseLinksOut = (function (policy) {
-    const granted = [...policy.read, ...policy.write, policy.tmpDir]
-        .map(((path) => realPathSyncOrNull(path) ?? path));
-    const inside = ((path) => granted.some(((root) => isInside(path, root))));
-    let budget = LINK_WALK_BUDGET;
+export var refuseLinksOut = (function (policy, budget = LINK_WALK_BUDGET) {
+    const real = ((path) => realPathSyncOrNull(path) ?? path);
+    const granted = [...policy.read, ...policy.write, policy.tmpDir].map(real);
+    const writable = [...policy.write, policy.tmpDir].map(real);
+    const protect = policy.protect.map(real);
+    const within = ((path, roots) => roots.some(((root) => isInside(path, root))));
+    const refuse = ((path, target, why) => new PermissionError(`Cannot run under Deno's permissions alone: "${path}" is a link to "${target}", ${why}, ` +
+        "and Deno would follow it", {
+        hint: "Remove the link, name what it leads to in the context, or install " +
+            "bubblewrap (capibara doctor), under which a link leads only to what is granted",
+        details: { path, target },
+    }));
     const walk = ((folder) => {
         let entries;
         try {
@@ -211,26 +218,40 @@ var refuseLinksOut = (function (policy) {
             return;
         }
         for (const entry of entries) {
-            if (--budget < 0)
-                return;
+            if (--budget < 0) {
+                throw new PermissionError(`Cannot run under Deno's permissions alone: the granted folders hold more than ` +
+                    `${LINK_WALK_BUDGET} entries, too many to look through for links Deno would follow`, {
+                    hint: "Name narrower folders in the context, or install bubblewrap " +
+                        "(capibara doctor), under which a link leads only to what is granted",
+                    details: { folder },
+                });
+            }
             const path = join(folder, entry.name);
             if (entry.isSymlink) {
                 const target = realPathSyncOrNull(path);
-                if (target !== null && !inside(target)) {
-                    throw new PermissionError(`Cannot run under Deno's permissions alone: "${path}" is a link to "${target}", ` +
-                        "which the run was not given, and Deno would follow it", {
-                        hint: "Remove the link, name what it leads to in the context, or install " +
-                            "bubblewrap (capibara doctor), under which a link leads only to what is granted",
-                        details: { path, target },
-                    });
+                if (target === null) {
+                    if (!within(folder, writable))
+                        continue;
+                    let text = "";
+                    try {
+                        text = Deno.readLinkSync(path);
+                    }
+                    catch {
+                    }
+                    throw refuse(path, text, "which leads nowhere yet, in a folder the run may write");
+                }
+                if (!within(target, granted))
+                    throw refuse(path, target, "which the run was not given");
+                if (within(folder, writable) && (!within(target, writable) || within(target, protect))) {
+                    throw refuse(path, target, "in a folder the run may write, to what it may not write");
                 }
             }
             else if (entry.isDirectory)
                 walk(path);
         }
     });
-    const workdir = realPathSyncOrNull(policy.workdir) ?? policy.workdir;
-    for (const root of [...policy.read, ...policy.write]) {
+    const workdir = real(policy.workdir);
+    for (const root of new Set([...policy.read, ...policy.write].map(real))) {
         if (isInside(root, workdir) && lstatSyncOrNull(root)?.isDirectory)
             walk(root);
     }
@@ -258,7 +279,7 @@ const RESOLVE_TIMEOUT_MS = 3_000;
 ;
 ;
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
-const LINK_WALK_BUDGET = 20_000;
+export const LINK_WALK_BUDGET = 20_000;
 ;
 export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
     `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +

@@ -653,6 +653,14 @@ async function seedCodeCache(deno: string, dir: string): Promise<boolean> {
 /** The module analysis databases of a `DENO_DIR`, which a run's new one never reuses. */
 const DISCARDED_DATABASES: readonly string[] = ["dep_analysis_cache_v2", "node_analysis_cache_v2"];
 
+/** The variables of a proxy no connection can reach (port 0), every spelling Deno reads. */
+const UNREACHABLE_PROXY: Readonly<Record<string, string>> = Object.fromEntries(
+  ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"].flatMap((name) => [
+    [name, "http://127.0.0.1:0"],
+    [name.toLowerCase(), "http://127.0.0.1:0"],
+  ]).concat([["NO_PROXY", ""], ["no_proxy", ""]]),
+);
+
 /** Options of {@linkcode checkModuleGraph}. */
 export interface ModuleGraphOptions {
   /** The deno binary. */
@@ -681,6 +689,8 @@ const GraphJson = z.object({
   roots: z.array(z.string()).default([]),
   modules: z.array(z.object({
     specifier: z.string(),
+    /** Why Deno could not load the module (an npm package not in the cache, say). */
+    error: z.string().optional(),
     dependencies: z.array(z.object({
       code: z.object({ specifier: z.string() }).optional(),
       type: z.object({ specifier: z.string() }).optional(),
@@ -750,6 +760,11 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
       ],
       env: {
         ...options.env,
+        // Nothing is fetched: an npm package the requirements did not bring into the cache is
+        // not found (and refused below), never downloaded, into a cache other entries share.
+        // Deno has no --cached-only for info; a proxy that cannot be reached stops every fetch,
+        // where no OS sandbox takes the network away.
+        ...UNREACHABLE_PROXY,
         PATH: DEFAULT_PATH,
         HOME: tmp,
         TMPDIR: tmp,
@@ -814,6 +829,24 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
         hint: "Scripts may import npm: packages and node: built-ins only; files are read at " +
           "run time from the paths the context names",
         details: { specifier: local },
+      },
+    );
+  }
+  // A module Deno could not load: an npm package outside the requirements (not in their cache),
+  // or one the script cannot have.
+  const failed = graph.modules.find((module) => module.error !== undefined);
+  if (failed !== undefined) {
+    const npm = failed.specifier.startsWith("npm:");
+    throw new PermissionError(
+      `Cannot run "${basename(script)}": it imports ${JSON.stringify(failed.specifier)}, ${
+        npm ? "which its requirements do not bring" : "which cannot be loaded"
+      }`,
+      {
+        hint: npm
+          ? "A script imports only the npm packages its requirements pin: regenerate it with " +
+            "--refresh, or review and accept one that names the package in its requirements"
+          : "Scripts may import npm: packages and node: built-ins only",
+        details: { specifier: failed.specifier, error: failed.error!.slice(0, 500) },
       },
     );
   }

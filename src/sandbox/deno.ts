@@ -407,23 +407,41 @@ export interface DenoPermissionsOptions {
 }
 
 /** The most entries {@linkcode refuseLinksOut} looks at in the granted folders of one run. */
-const LINK_WALK_BUDGET = 20_000;
+export const LINK_WALK_BUDGET = 20_000;
 
 /**
  * Where Deno's flags are the only layer (no OS sandbox), refuses a run whose granted folders hold
- * a symlink leading out of what is granted: Deno checks the path a script names, then the system
- * follows the link, so `data/up -> ..` inside a granted `data/` would show the whole project (a
- * repository can commit such a link). Under an OS sandbox the link leads to nothing: only what is
- * granted is there. Only the granted folders inside the working directory are walked, and
- * {@linkcode LINK_WALK_BUDGET} entries at most.
+ * a symlink Deno would follow beyond what it was given: Deno checks the path a script names, then
+ * the system follows the link. So a repository's `data/up -> ..` inside a granted `data/` would
+ * show the whole project, and `out/hooks -> ../.git/hooks` inside a writable `out/` would write
+ * git's hooks (run on the host) where the run may at most read. A link must lead inside what is
+ * granted; one in a writable place, inside what is writable and outside every protected path.
+ * Under an OS sandbox the link leads to nothing: only what is granted is there, as granted.
  *
- * @throws {PermissionError} naming the link
+ * Only the granted folders inside the working directory are walked (what a repository may bring:
+ * Capibara's own folders hold no link of a stranger's, and an npm cache is not walked), and
+ * {@linkcode LINK_WALK_BUDGET} entries at most: more, and the run is refused too, since the rest
+ * is not looked at.
+ *
+ * @throws {PermissionError} naming the link, or the folder too large to look through
  */
-function refuseLinksOut(policy: SandboxPolicy): void {
-  const granted = [...policy.read, ...policy.write, policy.tmpDir]
-    .map((path) => realPathSyncOrNull(path) ?? path);
-  const inside = (path: string) => granted.some((root) => isInside(path, root));
-  let budget = LINK_WALK_BUDGET;
+export function refuseLinksOut(policy: SandboxPolicy, budget = LINK_WALK_BUDGET): void {
+  const real = (path: string) => realPathSyncOrNull(path) ?? path;
+  const granted = [...policy.read, ...policy.write, policy.tmpDir].map(real);
+  const writable = [...policy.write, policy.tmpDir].map(real);
+  const protect = policy.protect.map(real);
+  const within = (path: string, roots: readonly string[]) =>
+    roots.some((root) => isInside(path, root));
+  const refuse = (path: string, target: string, why: string) =>
+    new PermissionError(
+      `Cannot run under Deno's permissions alone: "${path}" is a link to "${target}", ${why}, ` +
+        "and Deno would follow it",
+      {
+        hint: "Remove the link, name what it leads to in the context, or install " +
+          "bubblewrap (capibara doctor), under which a link leads only to what is granted",
+        details: { path, target },
+      },
+    );
   const walk = (folder: string): void => {
     let entries: Deno.DirEntry[];
     try {
@@ -432,28 +450,44 @@ function refuseLinksOut(policy: SandboxPolicy): void {
       return; // not a folder, or unreadable: the script cannot list it either
     }
     for (const entry of entries) {
-      if (--budget < 0) return;
+      if (--budget < 0) {
+        throw new PermissionError(
+          `Cannot run under Deno's permissions alone: the granted folders hold more than ` +
+            `${LINK_WALK_BUDGET} entries, too many to look through for links Deno would follow`,
+          {
+            hint: "Name narrower folders in the context, or install bubblewrap " +
+              "(capibara doctor), under which a link leads only to what is granted",
+            details: { folder },
+          },
+        );
+      }
       const path = join(folder, entry.name);
       if (entry.isSymlink) {
         const target = realPathSyncOrNull(path);
-        if (target !== null && !inside(target)) {
-          throw new PermissionError(
-            `Cannot run under Deno's permissions alone: "${path}" is a link to "${target}", ` +
-              "which the run was not given, and Deno would follow it",
-            {
-              hint: "Remove the link, name what it leads to in the context, or install " +
-                "bubblewrap (capibara doctor), under which a link leads only to what is granted",
-              details: { path, target },
-            },
+        if (target === null) {
+          // Leads nowhere: nothing to read through it, but a write through it makes its target.
+          if (!within(folder, writable)) continue;
+          let text = "";
+          try {
+            text = Deno.readLinkSync(path);
+          } catch {
+            // gone meanwhile
+          }
+          throw refuse(path, text, "which leads nowhere yet, in a folder the run may write");
+        }
+        if (!within(target, granted)) throw refuse(path, target, "which the run was not given");
+        if (within(folder, writable) && (!within(target, writable) || within(target, protect))) {
+          throw refuse(
+            path,
+            target,
+            "in a folder the run may write, to what it may not write",
           );
         }
       } else if (entry.isDirectory) walk(path);
     }
   };
-  // The project's folders: what a repository may bring (Capibara's own folders hold no link of
-  // a stranger's, and an npm cache is not walked).
-  const workdir = realPathSyncOrNull(policy.workdir) ?? policy.workdir;
-  for (const root of [...policy.read, ...policy.write]) {
+  const workdir = real(policy.workdir);
+  for (const root of new Set([...policy.read, ...policy.write].map(real))) {
     if (isInside(root, workdir) && lstatSyncOrNull(root)?.isDirectory) walk(root);
   }
 }

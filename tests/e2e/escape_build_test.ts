@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { sha256 } from "../../src/_hash.ts";
-import { DependencyError } from "../../src/errors.ts";
+import { DependencyError, PermissionError } from "../../src/errors.ts";
+import { denoDirKey } from "../../src/runtimes/deno.ts";
 import { manualCommand } from "../../src/readme.ts";
+import { esmPackage, startRegistry } from "../helpers/npm_registry.ts";
 import { buildSdist, buildWheel } from "../helpers/wheel.ts";
 import {
   attack,
@@ -21,6 +23,7 @@ import {
   SERVICE_PORT,
   serviceHits,
   SSH_KEY,
+  ts,
 } from "./_escape.ts";
 
 // --- dependency installs: a pinned requirement served only as a source distribution ----------
@@ -351,6 +354,56 @@ detail = "installed"`),
   hostUnchanged() {
     assert.equal(tokenRequests, 0, "pip asked the index with the token: a build could see it");
     return Promise.resolve();
+  },
+});
+
+// --- npm packages: only those the requirements pin -----------------------------------------------
+// Where no OS sandbox takes the network away (Deno's flags alone), the import check (`deno info`)
+// runs on the host with the requirement set's shared npm cache: a package the script names and
+// its requirements do not must be neither fetched nor run.
+const npmRegistry = await startRegistry([
+  esmPackage("capibara-declared", "1.0.0", "declared package"),
+  esmPackage("capibara-undeclared", "1.0.0", "UNDECLARED package ran"),
+]);
+const NPM_PROJECT = join(ROOT, "npm-project");
+await Deno.mkdir(NPM_PROJECT, { recursive: true });
+/** Whether a file or folder named `name` is anywhere under `dir`. */
+async function holds(dir: string, name: string): Promise<boolean> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return false;
+  }
+  for (const entry of entries) {
+    if (entry.name === name) return true;
+    if (entry.isDirectory && await holds(join(dir, entry.name), name)) return true;
+  }
+  return false;
+}
+attack({
+  name: "import an npm package its requirements do not pin, under Deno's flags alone",
+  language: "typescript",
+  script: ts(`const declared = (await import("npm:capibara-declared@1.0.0")).default;
+const extra = (await import("npm:capibara-undeclared@1.0.0")).default;
+detail = declared + " | " + extra;
+breached = extra.includes("UNDECLARED");`),
+  requirements: ["capibara-declared==1.0.0"],
+  project: NPM_PROJECT,
+  options: {
+    sandbox: false,
+    env: { PATH: "/usr/bin:/bin", HOME, NPM_CONFIG_REGISTRY: npmRegistry.url },
+  },
+  timeout: 120,
+  blockedBy: [PermissionError],
+  async hostUnchanged() {
+    assert.deepEqual(
+      npmRegistry.requests.filter((path) => path.includes("capibara-undeclared")),
+      [],
+      "the host fetched a package the requirements do not pin",
+    );
+    const shared = join(CACHE, "deno", await denoDirKey(["capibara-declared==1.0.0"]), "npm");
+    assert.equal(await holds(shared, "capibara-undeclared"), false, "the shared cache holds it");
   },
 });
 

@@ -12,6 +12,7 @@ import { lstatSyncOrNull } from "../../src/_fs.ts";
 import { runnerFolders } from "../../src/_runner_folder.ts";
 import { runnerAddress, runnerKeyFile } from "../../src/cli/_runner_socket.ts";
 import { denoDirKey } from "../../src/runtimes/deno.ts";
+import { LINK_WALK_BUDGET } from "../../src/sandbox/deno.ts";
 import { CLI, type CliResult, runCli } from "../helpers/cli.ts";
 
 /** The checkout these tests run from (Capibara's code). */
@@ -35,6 +36,7 @@ import {
   ROOT,
   sh,
   SSH_KEY,
+  SSH_SECRET,
   step,
   ts,
 } from "./_escape.ts";
@@ -178,6 +180,97 @@ attack({
     await Deno.remove(join(PROJECT, "data", "up")).catch(() => {});
   },
 });
+// Under Deno's flags alone, a link in a folder the run may write leads a write wherever it points:
+// Deno checks the path as written (`out/…`), the system follows the link.
+attack({
+  name:
+    "write a read-only input through a repository's link in the output folder, under Deno's flags alone",
+  language: "typescript",
+  context: { input: "data/in.txt", output: "out/result.txt" },
+  options: { sandbox: false },
+  script: ts(`Deno.writeTextFileSync("out/in.txt", "OVERWRITTEN\\n");
+breached = true;
+detail = "wrote the input through out/in.txt";`),
+  before: async () => {
+    await Deno.mkdir(join(PROJECT, "out"), { recursive: true });
+    await plantLink("out/in.txt", "../data/in.txt")();
+  },
+  blockedBy: [PermissionError],
+  async hostUnchanged() {
+    await Deno.remove(join(PROJECT, "out", "in.txt")).catch(() => {});
+    assert.equal(await Deno.readTextFile(join(PROJECT, "data", "in.txt")), "input data\n");
+  },
+});
+/** A project of its own (the shared one holds a link out, which would refuse the run anyway). */
+const linkedProject = async (name: string, links: [string, string][]): Promise<string> => {
+  const root = join(ROOT, name);
+  await Deno.mkdir(join(root, ".git", "hooks"), { recursive: true });
+  await Deno.writeTextFile(join(root, ".git", "config"), "[core]\n");
+  await Deno.mkdir(join(root, "out"), { recursive: true });
+  await Deno.writeTextFile(join(root, "README.md"), "a repository\n");
+  for (const [link, target] of links) await Deno.symlink(target, join(root, link));
+  return root;
+};
+const hookProject = await linkedProject("hook-project", [
+  ["out/hooks", "../.git/hooks"],
+  ["out/pre-push", "../.git/hooks/pre-push"],
+]);
+for (
+  const [through, written] of [["out/hooks/pre-commit", "pre-commit"], [
+    "out/pre-push",
+    "pre-push",
+  ]] as const
+) {
+  attack({
+    name:
+      `plant a git hook through a repository's link (${through}), the project as input, under Deno's flags alone`,
+    language: "typescript",
+    project: hookProject,
+    context: { input: ".", output: "out/result.txt" },
+    options: { sandbox: false },
+    script: ts(
+      `Deno.writeTextFileSync(${
+        JSON.stringify(through)
+      }, "#!/bin/sh\\necho owned\\n", { mode: 0o755 });
+breached = true;
+detail = "wrote a git hook through ${through}";`,
+    ),
+    blockedBy: [PermissionError],
+    async hostUnchanged() {
+      assert.equal(await exists(join(hookProject, ".git", "hooks", written)), false);
+    },
+  });
+}
+// The link check looks at so many entries, then refuses the run: what it did not look at could
+// hold a link out.
+const wideProject = await linkedProject("wide-project", []);
+/** The folder the walk lists second, which holds the link (the first is padded). */
+const wideSecond = await (async () => {
+  const data = join(wideProject, "data");
+  await Deno.mkdir(join(data, "p"), { recursive: true });
+  await Deno.mkdir(join(data, "q"));
+  // The walk lists a folder in the file system's order: the one listed first is padded.
+  const [first, second] = [...Deno.readDirSync(data)].map((entry) => entry.name);
+  for (let i = 0; i <= LINK_WALK_BUDGET; i++) {
+    Deno.writeFileSync(join(data, first!, `${i}`), new Uint8Array());
+  }
+  await Deno.symlink(SSH_KEY, join(data, second!, "key"));
+  return second!;
+})();
+attack({
+  name:
+    "read ~/.ssh through a link past the link check's budget in a large input folder, under Deno's flags alone",
+  language: "typescript",
+  project: wideProject,
+  context: { input: "data/" },
+  options: { sandbox: false },
+  script: ts(
+    `detail = Deno.readTextFileSync("data/${wideSecond}/key"); breached = detail.includes("hunter2");`,
+  ),
+  blockedBy: [PermissionError],
+  leaks: [SSH_SECRET],
+});
+
 // An input named through a link inside the project is found by that name (and a folder's too).
 attack({
   name: "an input named through a link inside the project is read by its name (granted)",
