@@ -1,4 +1,4 @@
-// Generated from src/cli/_runner_client.ts by scripts/build_js.ts (sha256 bb91cfd8ef9fc15347a0279e919f2713956afb01cee88aa7cead16217f644b2e): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_runner_client.ts by scripts/build_js.ts (sha256 2c9c41d502b843455c4857843614523049694955b786dae99c1dbe380c7f928b): do not edit; `deno task build:js` writes it.
 var writeAll = (function (stream, text) {
     const bytes = encoder.encode(text + "\n");
     for (let done = 0; done < bytes.length;)
@@ -101,11 +101,19 @@ export var viaRunner = (async function (args) {
     }
     if (!accepted)
         return "absent";
-    writeAll(Deno.stderr, "error[InternalError]: the resident runner stopped during the run\n" +
-        "hint: run the command again; capibara runner stop ends the runner, " +
-        "CAPIBARA_RUNNER=0 runs without it");
-    return 1;
+    const message = "The resident runner stopped during the run: the script may not have finished";
+    const hint = "Run the command again; capibara runner stop ends the runner, " +
+        "CAPIBARA_RUNNER=0 runs without it";
+    const code = EXIT_CODES.ExecError;
+    const options = args.slice(0, args.includes("--") ? args.indexOf("--") : args.length);
+    if (options.includes("--json")) {
+        writeAll(Deno.stdout, JSON.stringify({ error: { type: "ExecError", message, hint, exit_code: code } }, null, 2));
+    }
+    else
+        writeAll(Deno.stderr, `error[ExecError]: ${message}\nhint: ${hint}`);
+    return code;
 });
+import { EXIT_CODES } from "../errors.js";
 import { connectRunner, runnerSetting, wearMark } from "./_runner_socket.js";
 const encoder = new TextEncoder();
 ;

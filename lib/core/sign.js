@@ -1,4 +1,4 @@
-// Generated from src/core/sign.ts by scripts/build_js.ts (sha256 9fbcee565f0d94226d69606e64469c5909c379fe10e44a264fa9d35c53c36f9b): do not edit; `deno task build:js` writes it.
+// Generated from src/core/sign.ts by scripts/build_js.ts (sha256 440c91fc258816ef493fdf041d7af797916f8754358e088d3cc9579d4690a880): do not edit; `deno task build:js` writes it.
 export var writeKeyPair = (async function (dir) {
     const pair = await crypto.subtle.generateKey(SIGNATURE_ALG, true, [
         "sign",
@@ -10,17 +10,31 @@ export var writeKeyPair = (async function (dir) {
     await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
     const privatePath = join(folder, KEY_FILES.private);
     const publicPath = join(folder, KEY_FILES.public);
+    const exists = (() => new ValidationError(`Cannot write a key pair: a key already exists in ${folder}`, {
+        hint: "Choose another --out folder; an existing key is never overwritten",
+    }));
+    if (lstatSyncOrNull(privatePath) !== null || lstatSyncOrNull(publicPath) !== null)
+        throw exists();
+    const staged = join(folder, `.keygen-${crypto.randomUUID()}`);
+    const placed = [];
     try {
-        await Deno.writeTextFile(privatePath, pem(pkcs8), { createNew: true, mode: 0o600 });
-        await Deno.writeTextFile(publicPath, publicKey + "\n", { createNew: true, mode: 0o644 });
+        await Deno.writeTextFile(`${staged}.pub`, publicKey + "\n", { createNew: true, mode: 0o644 });
+        await Deno.writeTextFile(`${staged}.pem`, pem(pkcs8), { createNew: true, mode: 0o600 });
+        for (const [from, to] of [[`${staged}.pub`, publicPath], [`${staged}.pem`, privatePath]]) {
+            await Deno.link(from, to);
+            placed.push(to);
+        }
     }
     catch (error) {
-        if (error instanceof Deno.errors.AlreadyExists) {
-            throw new ValidationError(`Cannot write a key pair: a key already exists in ${folder}`, {
-                hint: "Choose another --out folder; an existing key is never overwritten",
-            });
-        }
+        for (const path of placed)
+            await Deno.remove(path).catch((() => { }));
+        if (error instanceof Deno.errors.AlreadyExists)
+            throw exists();
         throw error;
+    }
+    finally {
+        for (const suffix of [".pub", ".pem"])
+            await Deno.remove(staged + suffix).catch((() => { }));
     }
     return {
         key_id: await keyIdOf(publicKey),
@@ -67,6 +81,7 @@ var pem = (function (der) {
     return `-----BEGIN ${PEM_LABEL}-----\n${lines.join("\n")}\n-----END ${PEM_LABEL}-----\n`;
 });
 import { join, resolve } from "../_path.js";
+import { lstatSyncOrNull } from "../_fs.js";
 import { ValidationError } from "../errors.js";
 import { readPrivateFile } from "./_private_file.js";
 import { keyIdOf, SIGNATURE_ALG, signedMessage } from "../store/trust.js";

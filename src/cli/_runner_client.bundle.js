@@ -732,7 +732,7 @@ var viaRunner = (async function (args) {
     return "declined";
   }
   const { conn } = runner;
-  const send = (message) => conn.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {
+  const send = (message2) => conn.write(encoder.encode(JSON.stringify(message2) + "\n")).catch(() => {
   });
   const declined = (why) => {
     if (env.CAPIBARA_TIMINGS === "1") writeAll(Deno.stderr, `runner declined: ${why}`);
@@ -801,9 +801,34 @@ var viaRunner = (async function (args) {
     }
   }
   if (!accepted) return "absent";
-  writeAll(Deno.stderr, "error[InternalError]: the resident runner stopped during the run\nhint: run the command again; capibara runner stop ends the runner, CAPIBARA_RUNNER=0 runs without it");
-  return 1;
+  const message = "The resident runner stopped during the run: the script may not have finished";
+  const hint = "Run the command again; capibara runner stop ends the runner, CAPIBARA_RUNNER=0 runs without it";
+  const code = EXIT_CODES.ExecError;
+  const options = args.slice(0, args.includes("--") ? args.indexOf("--") : args.length);
+  if (options.includes("--json")) {
+    writeAll(Deno.stdout, JSON.stringify({
+      error: {
+        type: "ExecError",
+        message,
+        hint,
+        exit_code: code
+      }
+    }, null, 2));
+  } else writeAll(Deno.stderr, `error[ExecError]: ${message}
+hint: ${hint}`);
+  return code;
 });
+// src/errors.ts
+var EXIT_CODES = {
+  ValidationError: 2,
+  DependencyError: 3,
+  NetworkError: 4,
+  ExecError: 5,
+  TemplateError: 6,
+  PermissionError: 7,
+  IntegrityError: 8
+};
+
 // src/_runner_folder.ts
 ;
 ;

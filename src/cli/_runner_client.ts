@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { EXIT_CODES } from "../errors.ts";
 import { connectRunner, type RunnerReply, runnerSetting, wearMark } from "./_runner_socket.ts";
 
 const encoder = new TextEncoder();
@@ -129,11 +130,18 @@ export async function viaRunner(args: readonly string[]): Promise<RunnerOutcome>
   }
   // A runner that went away before it took the request (it was stopping): as if none listened.
   if (!accepted) return "absent";
-  writeAll(
-    Deno.stderr,
-    "error[InternalError]: the resident runner stopped during the run\n" +
-      "hint: run the command again; capibara runner stop ends the runner, " +
-      "CAPIBARA_RUNNER=0 runs without it",
-  );
-  return 1;
+  // Killed while it ran the script (the OOM killer, kill -9): the run failed, as any run whose
+  // process died does, and is reported as every error is, JSON with --json.
+  const message = "The resident runner stopped during the run: the script may not have finished";
+  const hint = "Run the command again; capibara runner stop ends the runner, " +
+    "CAPIBARA_RUNNER=0 runs without it";
+  const code = EXIT_CODES.ExecError;
+  const options = args.slice(0, args.includes("--") ? args.indexOf("--") : args.length);
+  if (options.includes("--json")) {
+    writeAll(
+      Deno.stdout,
+      JSON.stringify({ error: { type: "ExecError", message, hint, exit_code: code } }, null, 2),
+    );
+  } else writeAll(Deno.stderr, `error[ExecError]: ${message}\nhint: ${hint}`);
+  return code;
 }

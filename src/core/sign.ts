@@ -10,6 +10,7 @@
  * @module
  */
 import { join, resolve } from "../_path.ts";
+import { lstatSyncOrNull } from "../_fs.ts";
 import { ValidationError } from "../errors.ts";
 import { readPrivateFile } from "./_private_file.ts";
 import { keyIdOf, type Signature, SIGNATURE_ALG, signedMessage } from "../store/trust.ts";
@@ -61,16 +62,29 @@ export async function writeKeyPair(dir: string): Promise<KeyPairFiles> {
   await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
   const privatePath = join(folder, KEY_FILES.private);
   const publicPath = join(folder, KEY_FILES.public);
+  const exists = () =>
+    new ValidationError(`Cannot write a key pair: a key already exists in ${folder}`, {
+      hint: "Choose another --out folder; an existing key is never overwritten",
+    });
+  if (lstatSyncOrNull(privatePath) !== null || lstatSyncOrNull(publicPath) !== null) throw exists();
+  // The pair, whole or not at all: both written under names of their own, then each linked into
+  // place (a link never replaces a file), the public half first. A private key is never left
+  // without its public half; a refusal or a failure removes what this call placed.
+  const staged = join(folder, `.keygen-${crypto.randomUUID()}`);
+  const placed: string[] = [];
   try {
-    await Deno.writeTextFile(privatePath, pem(pkcs8), { createNew: true, mode: 0o600 });
-    await Deno.writeTextFile(publicPath, publicKey + "\n", { createNew: true, mode: 0o644 });
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new ValidationError(`Cannot write a key pair: a key already exists in ${folder}`, {
-        hint: "Choose another --out folder; an existing key is never overwritten",
-      });
+    await Deno.writeTextFile(`${staged}.pub`, publicKey + "\n", { createNew: true, mode: 0o644 });
+    await Deno.writeTextFile(`${staged}.pem`, pem(pkcs8), { createNew: true, mode: 0o600 });
+    for (const [from, to] of [[`${staged}.pub`, publicPath], [`${staged}.pem`, privatePath]]) {
+      await Deno.link(from!, to!);
+      placed.push(to!);
     }
+  } catch (error) {
+    for (const path of placed) await Deno.remove(path).catch(() => {});
+    if (error instanceof Deno.errors.AlreadyExists) throw exists();
     throw error;
+  } finally {
+    for (const suffix of [".pub", ".pem"]) await Deno.remove(staged + suffix).catch(() => {});
   }
   return {
     key_id: await keyIdOf(publicKey),

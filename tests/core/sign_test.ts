@@ -32,6 +32,17 @@ Deno.test("writeKeyPair() never overwrites an existing key", async () => {
   const before = await Deno.readTextFile(first.private_key_path);
   await assert.rejects(writeKeyPair(dir.path), ValidationError);
   assert.equal(await Deno.readTextFile(first.private_key_path), before);
+  // Half a pair there (a team's public key kept beside; a private key whose public half moved):
+  // refused, and nothing is added, so no private key is left without its public half.
+  for (
+    const [name, text] of [[KEY_FILES.public, "AAAA-the-team-key\n"], [KEY_FILES.private, "x"]]
+  ) {
+    await using half = await withTmpDir();
+    await Deno.writeTextFile(join(half.path, name!), text!);
+    await assert.rejects(writeKeyPair(half.path), ValidationError);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(half.path), (e) => e.name), [name]);
+    assert.equal(await Deno.readTextFile(join(half.path, name!)), text);
+  }
 });
 
 Deno.test("loadSigningKey() refuses a key readable by others, and a file that is not a key", async () => {
