@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 fcc3bd676272940a0baa07c4627df17a1e7673572bd4ce29678d42d93add813e): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 8cf13e58827af193457848b4ced9243c007253d1b478235762f50249a7a06c04): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });
@@ -122,7 +122,7 @@ import { ownCacheFolder } from "./_cache_folder.js";
 import { existsSync, statSyncOrNull } from "./_fs.js";
 import { checkGrants, checkLanguage, checkTimeout, loadProjectFile, nearestName, platformCacheDir, resolveConfig, } from "./config.js";
 import { assertTrusted, evaluateTrust } from "./config_trust.js";
-import { CapibaraError, ExecError, forAudience, IntegrityError, PermissionError, TemplateError, ValidationError, } from "./errors.js";
+import { CapibaraError, ExecError, forAudience, IntegrityError, PermissionError, systemError, TemplateError, ValidationError, } from "./errors.js";
 import { contextSnapshot, fingerprint as computeFingerprint, generationContext, identityDiffers, normalizePrompt, templateMajor, } from "./fingerprint.js";
 import { generatedEntry } from "./generate/entry.js";
 import { backendFor, checkOutputFolders, HeldStartLost, runDirPath, runStaged, stage, } from "./run/execute.js";
@@ -260,7 +260,7 @@ export class Capibara {
             return await this.#run(prompt, options);
         }
         catch (error) {
-            throw forAudience(error, this.#options.hints ?? "sdk");
+            throw forAudience(systemError(error) ?? error, this.#options.hints ?? "sdk");
         }
     }
     async #run(prompt, options) {

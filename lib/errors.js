@@ -1,4 +1,4 @@
-// Generated from src/errors.ts by scripts/build_js.ts (sha256 e2699949f6dd8fadd36fc39d651f447240b414213494e029ed6684674a5ef8dc): do not edit; `deno task build:js` writes it.
+// Generated from src/errors.ts by scripts/build_js.ts (sha256 b8c06bb4fd1f1b50ebde4bc70402b7124c22a43bee553e4b1ef98eb04d7d1408): do not edit; `deno task build:js` writes it.
 export var tail = (function (text, max = 2000) {
     const trimmed = text.trimEnd();
     return trimmed.length <= max ? trimmed : "…" + trimmed.slice(trimmed.length - max);
@@ -20,6 +20,25 @@ export var sdkHint = (function (hint) {
     for (const [pattern, replacement] of SDK_TERMS)
         out = out.replace(pattern, replacement);
     return out;
+});
+export var systemError = (function (error) {
+    const code = error?.code;
+    if (typeof code !== "string" || !(error instanceof Error))
+        return undefined;
+    const options = ((hint) => ({ hint, cause: error, details: { code } }));
+    switch (code) {
+        case "ENOSPC":
+        case "EDQUOT":
+            return new ExecError(`No space left: ${error.message}`, options("Free some space (the project's folder, the cache folder, the temp folder) and run " +
+                "again: nothing was stored half-written"));
+        case "EROFS":
+            return new PermissionError(`A file system is read-only: ${error.message}`, options("Run where the project, the cache folder and the temp folder can be written"));
+        case "EMFILE":
+        case "ENFILE":
+            return new ExecError(`Too many open files: ${error.message}`, options("Raise the limit of open files (ulimit -n), or run fewer commands at once"));
+        default:
+            return undefined;
+    }
 });
 export var forAudience = (function (error, audience) {
     if (audience === "sdk" && error instanceof CapibaraError && error.hint !== "") {
@@ -108,5 +127,6 @@ const SDK_TERMS = [
     [/, generator\.model or --model picks/g, " or generator.model picks"],
     [/(in|name another in) --context/g, "$1 the context option"],
 ];
+;
 ;
 ;

@@ -28,6 +28,7 @@ import {
   type HintAudience,
   IntegrityError,
   PermissionError,
+  systemError,
   TemplateError,
   ValidationError,
 } from "./errors.ts";
@@ -425,7 +426,7 @@ export class Capibara {
     try {
       return await this.#run<Output>(prompt, options);
     } catch (error) {
-      throw forAudience(error, this.#options.hints ?? "sdk");
+      throw forAudience(systemError(error) ?? error, this.#options.hints ?? "sdk");
     }
   }
 

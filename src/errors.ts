@@ -207,6 +207,41 @@ export function sdkHint(hint: string): string {
 }
 
 /**
+ * What a failure of the machine rather than of Capibara (a full disk, a read-only file system,
+ * too many open files) is as a typed error: `undefined` for any other error, which stays what it
+ * is. Deno names the system's error by its `code` (`ENOSPC`…).
+ */
+export function systemError(error: unknown): CapibaraError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !(error instanceof Error)) return undefined;
+  const options = (hint: string) => ({ hint, cause: error, details: { code } });
+  switch (code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return new ExecError(
+        `No space left: ${error.message}`,
+        options(
+          "Free some space (the project's folder, the cache folder, the temp folder) and run " +
+            "again: nothing was stored half-written",
+        ),
+      );
+    case "EROFS":
+      return new PermissionError(
+        `A file system is read-only: ${error.message}`,
+        options("Run where the project, the cache folder and the temp folder can be written"),
+      );
+    case "EMFILE":
+    case "ENFILE":
+      return new ExecError(
+        `Too many open files: ${error.message}`,
+        options("Raise the limit of open files (ulimit -n), or run fewer commands at once"),
+      );
+    default:
+      return undefined;
+  }
+}
+
+/**
  * The error with its hint for `audience`: unchanged for the CLI, in SDK terms (see
  * {@linkcode sdkHint}) for an SDK caller. The same object is returned (class, stack, cause).
  */

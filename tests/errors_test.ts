@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { forAudience, PermissionError, sdkHint, ValidationError } from "../src/errors.ts";
+import {
+  ExecError,
+  forAudience,
+  PermissionError,
+  sdkHint,
+  systemError,
+  ValidationError,
+} from "../src/errors.ts";
 import { bundleReply, startFakeLLM } from "./helpers/fake_llm.ts";
 import { runCli } from "./helpers/cli.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
@@ -91,4 +98,20 @@ Deno.test("sdkHint() gathers 50,000 grant flags of one kind into one list, in or
   const out = sdkHint(hint);
   assert.ok(out.startsWith('Add allow: { network: ["h0.example", "h1.example"'), out.slice(0, 80));
   assert.ok(out.includes('"h49999.example"] } to run()'));
+});
+
+Deno.test("systemError() types the machine's failures (a full disk, a read-only file system) and leaves others", () => {
+  const withCode = (code: string) => Object.assign(new Error(`failed (${code})`), { code });
+  for (const code of ["ENOSPC", "EDQUOT", "EMFILE", "ENFILE"]) {
+    const typed = systemError(withCode(code));
+    assert.ok(typed instanceof ExecError, code);
+    assert.deepEqual(typed.details, { code });
+    assert.notEqual(typed.hint, "");
+  }
+  assert.ok(systemError(withCode("EROFS")) instanceof PermissionError);
+  for (
+    const other of [withCode("ENOENT"), new Error("no code"), "text", null, { code: "ENOSPC" }]
+  ) {
+    assert.equal(systemError(other), undefined);
+  }
 });

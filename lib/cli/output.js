@@ -1,4 +1,4 @@
-// Generated from src/cli/output.ts by scripts/build_js.ts (sha256 e686e1ad4b9845855d3049a8f62f38617d6e9f40a78e9e5d0b9926e5058df563): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/output.ts by scripts/build_js.ts (sha256 25ee7a2f800cadbec5400702fd7d2de97b5d736e4350f94d7bd7b16f47f48fa1): do not edit; `deno task build:js` writes it.
 var contextTooLarge = (function (what) {
     return new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
         hint: "Pass the data as a file the script reads (its path in the context), not in it",
@@ -22,6 +22,7 @@ var quoted = (function (text) {
     return terminalSafe(text, { multiline: true }).split("\n").join("\n  ");
 });
 export var reportError = (function (error, json, io = PROCESS_IO, options = {}) {
+    error = systemError(error) ?? error;
     if (error instanceof CapibaraError && options.root !== undefined) {
         error.hint = withRoot(error.hint, options.root);
     }
@@ -285,7 +286,7 @@ import { resolve } from "../_path.js";
 import { shellWord } from "../readme.js";
 import { readBounded, TooLarge } from "../_body.js";
 import { Capibara } from "../capibara.js";
-import { CapibaraError, ValidationError } from "../errors.js";
+import { CapibaraError, systemError, ValidationError } from "../errors.js";
 const MAX_CONTEXT_MIB = 64;
 const STDIN_MAX = MAX_CONTEXT_MIB * 1024 ** 2;
 ;

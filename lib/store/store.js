@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 594079996696335d64b3fe95fd895f8ceb5a42ed790595bbf6aa5304fcabf779): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 685dbb5e1954466c464232691178625d50c341f10263775737d602f091812481): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -140,7 +140,7 @@ import { issuesText } from "../_shape.js";
 import { FINGERPRINT_FORM } from "../types.js";
 import { basename, dirname, join, resolve } from "../_path.js";
 import { IntegrityError, PermissionError, ValidationError } from "../errors.js";
-import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
+import { entriesNamed, exists, existsSync, FileRefused, lstatOrNull, lstatSyncOrNull, promised, readRegularFileSync, realPathOrNull, unwritable, } from "../_fs.js";
 import { sha256Tagged } from "../_hash.js";
 import { shellWord } from "../readme.js";
 import { LANGUAGES, Manifest } from "../schema.js";
@@ -274,7 +274,16 @@ export class Store {
             throw new ValidationError(`Cannot write entry "${manifest.fingerprint}": a ${manifest.language} entry holds ` +
                 `${wanted.join(", ")} (got ${names.join(", ") || "nothing"})`);
         }
-        await this.#ensureBase();
+        const undo = await this.#ensureBase();
+        try {
+            return await this.#write(manifest, files, names, final);
+        }
+        catch (error) {
+            await undo();
+            throw error;
+        }
+    }
+    async #write(manifest, files, names, final) {
         const tmpRoot = join(this.base, ".tmp");
         await sweepStaging(tmpRoot);
         await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
@@ -306,7 +315,16 @@ export class Store {
         const { manifest, text, files } = checkWireEntry(entry, options);
         const fp = manifest.fingerprint;
         const final = this.dirOf(fp);
-        await this.#ensureBase();
+        const undo = await this.#ensureBase();
+        try {
+            return await this.#import(fp, text, files, final);
+        }
+        catch (error) {
+            await undo();
+            throw error;
+        }
+    }
+    async #import(fp, text, files, final) {
         const tmpRoot = join(this.base, ".tmp");
         await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
         const staging = await makeStaging(tmpRoot, `${fp}-`);
@@ -508,11 +526,33 @@ export class Store {
     }
     async #ensureBase() {
         await this.#checkFolders();
+        const made = !await exists(this.base);
         await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
         const ignore = join(this.base, ".gitignore");
-        if (!await exists(ignore)) {
-            await Deno.writeTextFile(ignore, GITIGNORE, { mode: ENTRY_FILE_MODE });
+        const info = lstatSyncOrNull(ignore);
+        if (info === null || (info.isFile && info.size === 0)) {
+            const temp = `${ignore}.${crypto.randomUUID()}.tmp`;
+            try {
+                await Deno.writeTextFile(temp, GITIGNORE, { createNew: true, mode: ENTRY_FILE_MODE });
+                await Deno.rename(temp, ignore);
+            }
+            catch (error) {
+                await Deno.remove(temp).catch((() => { }));
+                if (made)
+                    await this.#unmake();
+                throw error;
+            }
         }
+        return made ? (() => this.#unmake()) : (() => Promise.resolve());
+    }
+    async #unmake() {
+        for (const folder of [join(this.base, ".tmp"), this.scripts]) {
+            await Deno.remove(folder).catch((() => { }));
+        }
+        if (lstatSyncOrNull(this.scripts) !== null)
+            return;
+        await Deno.remove(join(this.base, ".gitignore")).catch((() => { }));
+        await Deno.remove(this.base).catch((() => { }));
     }
 }
 ;

@@ -7,7 +7,7 @@ import { resolve } from "../_path.ts";
 import { shellWord } from "../readme.ts";
 import { readBounded, TooLarge } from "../_body.ts";
 import { Capibara, type CapibaraOptions } from "../capibara.ts";
-import { CapibaraError, type ErrorJson, ValidationError } from "../errors.ts";
+import { CapibaraError, type ErrorJson, systemError, ValidationError } from "../errors.ts";
 import type { Progress } from "../runtimes/types.ts";
 
 /**
@@ -129,6 +129,8 @@ export function reportError(
   io: CommandIo = PROCESS_IO,
   options: { root?: string } = {},
 ): number {
+  // A full disk, a read-only file system: the machine's, typed, not a bug of Capibara's.
+  error = systemError(error) ?? error;
   if (error instanceof CapibaraError && options.root !== undefined) {
     (error as { hint: string }).hint = withRoot(error.hint, options.root);
   }

@@ -15,6 +15,7 @@ import {
   existsSync,
   FileRefused,
   lstatOrNull,
+  lstatSyncOrNull,
   promised,
   readRegularFileSync,
   realPathOrNull,
@@ -390,7 +391,21 @@ export class Store {
           `${wanted.join(", ")} (got ${names.join(", ") || "nothing"})`,
       );
     }
-    await this.#ensureBase();
+    const undo = await this.#ensureBase();
+    try {
+      return await this.#write(manifest, files, names, final);
+    } catch (error) {
+      await undo();
+      throw error;
+    }
+  }
+
+  async #write(
+    manifest: ManifestInput,
+    files: EntryFiles,
+    names: string[],
+    final: string,
+  ): Promise<Entry> {
     const tmpRoot = join(this.base, ".tmp");
     await sweepStaging(tmpRoot);
     await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
@@ -438,7 +453,21 @@ export class Store {
     const { manifest, text, files } = checkWireEntry(entry, options);
     const fp = manifest.fingerprint as string;
     const final = this.dirOf(fp);
-    await this.#ensureBase();
+    const undo = await this.#ensureBase();
+    try {
+      return await this.#import(fp, text, files, final);
+    } catch (error) {
+      await undo();
+      throw error;
+    }
+  }
+
+  async #import(
+    fp: string,
+    text: string,
+    files: Record<string, string>,
+    final: string,
+  ): Promise<Entry> {
     const tmpRoot = join(this.base, ".tmp");
     await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
     const staging = await makeStaging(tmpRoot, `${fp}-`);
@@ -710,15 +739,43 @@ export class Store {
     return undefined;
   }
 
-  async #ensureBase(): Promise<void> {
+  /**
+   * Makes `.capibara/` and its `.gitignore` when missing (or empty: a write cut short), and
+   * returns how to take back what it made, for a store that then fails: a failed generation
+   * leaves the project as it was. The `.gitignore` is written whole, under a name of its own then
+   * renamed: never empty, so `.tmp/` (staging, replaced entries) is never committed.
+   */
+  async #ensureBase(): Promise<() => Promise<void>> {
     await this.#checkFolders();
+    const made = !await exists(this.base);
     // Modes of their own whatever the umask (an SDK's process may run under 0000): no other user
     // may put a script where the store would run it.
     await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
     const ignore = join(this.base, ".gitignore");
-    if (!await exists(ignore)) {
-      await Deno.writeTextFile(ignore, GITIGNORE, { mode: ENTRY_FILE_MODE });
+    const info = lstatSyncOrNull(ignore);
+    if (info === null || (info.isFile && info.size === 0)) {
+      const temp = `${ignore}.${crypto.randomUUID()}.tmp`;
+      try {
+        await Deno.writeTextFile(temp, GITIGNORE, { createNew: true, mode: ENTRY_FILE_MODE });
+        await Deno.rename(temp, ignore);
+      } catch (error) {
+        await Deno.remove(temp).catch(() => {});
+        if (made) await this.#unmake();
+        throw error;
+      }
     }
+    return made ? () => this.#unmake() : () => Promise.resolve();
+  }
+
+  /** Removes a `.capibara/` this process made, as far as nothing else was put in it meanwhile. */
+  async #unmake(): Promise<void> {
+    // Folders only when empty: another process may have stored an entry meanwhile.
+    for (const folder of [join(this.base, ".tmp"), this.scripts]) {
+      await Deno.remove(folder).catch(() => {});
+    }
+    if (lstatSyncOrNull(this.scripts) !== null) return;
+    await Deno.remove(join(this.base, ".gitignore")).catch(() => {});
+    await Deno.remove(this.base).catch(() => {});
   }
 }
 
