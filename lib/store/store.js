@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 685dbb5e1954466c464232691178625d50c341f10263775737d602f091812481): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 a2aae8bd6bac3d161d58708b81a11bb0e25339ae8e8ec7bbc039464161ec42a4): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -187,9 +187,12 @@ export class Store {
             text = readManifestText(dir);
         }
         catch (error) {
-            if (error instanceof FileRefused && error.reason === "is missing")
+            if (!(error instanceof FileRefused && error.reason === "is missing")) {
+                throw unreadableEntry(fingerprint, error);
+            }
+            if (existsSync(dir) || !await this.#restoreInterrupted(fingerprint))
                 return undefined;
-            throw unreadableEntry(fingerprint, error);
+            return await this.lookup(fingerprint);
         }
         try {
             return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
@@ -408,21 +411,76 @@ export class Store {
         return { dir, manifest: await this.#verifyDir(dir) };
     }
     async #replace(staging, final, tmpRoot, fp) {
-        if (await exists(final)) {
-            const old = join(tmpRoot, `${fp}-old-${crypto.randomUUID()}`);
-            await Deno.rename(final, old);
-            await Deno.rename(staging, final);
-            await Deno.remove(old, { recursive: true });
-        }
-        else {
-            await Deno.rename(staging, final);
+        for (let attempt = 0;; attempt++) {
+            const old = await exists(final) ? join(tmpRoot, `${fp}-old-${crypto.randomUUID()}`) : "";
+            if (old)
+                await Deno.rename(final, old);
+            try {
+                await Deno.rename(staging, final);
+            }
+            catch (error) {
+                if (attempt < 2 && await exists(final))
+                    continue;
+                throw error;
+            }
+            if (old)
+                await Deno.remove(old, { recursive: true });
+            break;
         }
         await Deno.remove(tmpRoot).catch((() => { }));
+    }
+    async #restoreInterrupted(fp) {
+        const tmpRoot = join(this.base, ".tmp");
+        let left;
+        try {
+            left = (await Array.fromAsync(Deno.readDir(tmpRoot)))
+                .filter(((item) => item.isDirectory && item.name.startsWith(`${fp}-old-`)))
+                .map(((item) => {
+                const path = join(tmpRoot, item.name);
+                return { path, at: lstatSyncOrNull(path)?.mtime?.getTime() ?? 0 };
+            }));
+        }
+        catch {
+            return false;
+        }
+        const latest = left.sort(((a, b) => b.at - a.at))[0];
+        if (latest === undefined)
+            return false;
+        try {
+            await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
+            await Deno.rename(latest.path, this.dirOf(fp));
+            return true;
+        }
+        catch (error) {
+            if (await exists(this.dirOf(fp)))
+                return true;
+            throw new IntegrityError(`Cannot read cached script "${fp}": a replacement of it was interrupted, and it is ` +
+                `still at ${latest.path}`, {
+                hint: `Move it back: mv ${shellWord(latest.path)} ${shellWord(this.dirOf(fp))}`,
+                details: { fingerprint: fp, left: latest.path },
+                cause: error,
+            });
+        }
     }
     async list() {
         const entries = [];
         const broken = [];
         await this.#checkFolders();
+        let left = [];
+        try {
+            left = (await Array.fromAsync(Deno.readDir(join(this.base, ".tmp"))))
+                .map(((item) => item.name.split("-old-")[0]))
+                .filter(((fp) => FINGERPRINT_FORM.test(fp)));
+        }
+        catch {
+        }
+        for (const fp of new Set(left)) {
+            if (existsSync(this.dirOf(fp)))
+                continue;
+            await this.#restoreInterrupted(fp).catch(((error) => {
+                broken.push({ dir: this.dirOf(fp), reason: error.message });
+            }));
+        }
         if (!await exists(this.scripts))
             return { entries, broken };
         for await (const item of Deno.readDir(this.scripts)) {

@@ -241,8 +241,12 @@ export class Store {
     try {
       text = readManifestText(dir);
     } catch (error) {
-      if (error instanceof FileRefused && error.reason === "is missing") return undefined;
-      throw unreadableEntry(fingerprint, error);
+      if (!(error instanceof FileRefused && error.reason === "is missing")) {
+        throw unreadableEntry(fingerprint, error);
+      }
+      // Not there: unless a replacement of it was cut short (a miss pays one readdir).
+      if (existsSync(dir) || !await this.#restoreInterrupted(fingerprint)) return undefined;
+      return await this.lookup(fingerprint);
     }
     try {
       return { dir, manifest: parseManifest(text, join(dir, MANIFEST_FILE)) };
@@ -579,15 +583,64 @@ export class Store {
   }
 
   async #replace(staging: string, final: string, tmpRoot: string, fp: string): Promise<void> {
-    if (await exists(final)) {
-      const old = join(tmpRoot, `${fp}-old-${crypto.randomUUID()}`);
-      await Deno.rename(final, old);
-      await Deno.rename(staging, final);
-      await Deno.remove(old, { recursive: true });
-    } else {
-      await Deno.rename(staging, final);
+    // A process killed between the two renames leaves the entry it replaced under
+    // `.tmp/<fp>-old-…`, which a later lookup puts back (see #restoreInterrupted); one that did
+    // so meanwhile is moved aside again.
+    for (let attempt = 0;; attempt++) {
+      const old = await exists(final) ? join(tmpRoot, `${fp}-old-${crypto.randomUUID()}`) : "";
+      if (old) await Deno.rename(final, old);
+      try {
+        await Deno.rename(staging, final);
+      } catch (error) {
+        if (attempt < 2 && await exists(final)) continue;
+        throw error;
+      }
+      if (old) await Deno.remove(old, { recursive: true });
+      break;
     }
     await Deno.remove(tmpRoot).catch(() => {}); // only when empty: others may be staging
+  }
+
+  /**
+   * Puts back the entry of `fp` that a replacement killed between its two renames left under
+   * `.tmp/<fp>-old-…` (the latest, when there are several), when nothing stands at its place:
+   * the entry that was there, reviewed, rather than a miss that would ask the model for a new
+   * one. It is then verified as any entry is.
+   *
+   * @returns whether one was put back
+   * @throws {IntegrityError} when one is there but cannot be put back (a read-only checkout)
+   */
+  async #restoreInterrupted(fp: string): Promise<boolean> {
+    const tmpRoot = join(this.base, ".tmp");
+    let left: { path: string; at: number }[];
+    try {
+      left = (await Array.fromAsync(Deno.readDir(tmpRoot)))
+        .filter((item) => item.isDirectory && item.name.startsWith(`${fp}-old-`))
+        .map((item) => {
+          const path = join(tmpRoot, item.name);
+          return { path, at: lstatSyncOrNull(path)?.mtime?.getTime() ?? 0 };
+        });
+    } catch {
+      return false; // no .tmp
+    }
+    const latest = left.sort((a, b) => b.at - a.at)[0];
+    if (latest === undefined) return false;
+    try {
+      await Deno.mkdir(this.scripts, { recursive: true, mode: 0o755 });
+      await Deno.rename(latest.path, this.dirOf(fp));
+      return true;
+    } catch (error) {
+      if (await exists(this.dirOf(fp))) return true; // another process put it back
+      throw new IntegrityError(
+        `Cannot read cached script "${fp}": a replacement of it was interrupted, and it is ` +
+          `still at ${latest.path}`,
+        {
+          hint: `Move it back: mv ${shellWord(latest.path)} ${shellWord(this.dirOf(fp))}`,
+          details: { fingerprint: fp, left: latest.path },
+          cause: error,
+        },
+      );
+    }
   }
 
   /**
@@ -598,6 +651,21 @@ export class Store {
     const entries: Entry[] = [];
     const broken: { dir: string; reason: string }[] = [];
     await this.#checkFolders();
+    // Entries a replacement cut short left under .tmp/ are put back first (or named).
+    let left: string[] = [];
+    try {
+      left = (await Array.fromAsync(Deno.readDir(join(this.base, ".tmp"))))
+        .map((item) => item.name.split("-old-")[0]!)
+        .filter((fp) => FINGERPRINT_FORM.test(fp));
+    } catch {
+      // no .tmp
+    }
+    for (const fp of new Set(left)) {
+      if (existsSync(this.dirOf(fp))) continue;
+      await this.#restoreInterrupted(fp).catch((error: Error) => {
+        broken.push({ dir: this.dirOf(fp), reason: error.message });
+      });
+    }
     if (!await exists(this.scripts)) return { entries, broken };
     for await (const item of Deno.readDir(this.scripts)) {
       const dir = join(this.scripts, item.name);
