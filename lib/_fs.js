@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 ac17184299a9f10a2e57d0e88db7c7a2ea876e107ac45fd384277f51d5adeaea): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 f00560f9886385ef25572fae1b7d36730bc61bf8a953197e7618b9fa0a05c0d4): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -314,6 +314,14 @@ export var realTmpDir = (function () {
     }
     return real;
 });
+export var runDirPath = (function () {
+    return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
+});
+export var makeRunDir = (async function () {
+    const dir = runDirPath();
+    await Deno.mkdir(dir, { mode: 0o700 });
+    return dir;
+});
 import { isAbsolute, join, relative, resolve, sep, tmpDir } from "./_path.js";
 import { ValidationError } from "./errors.js";
 ;
@@ -352,5 +360,8 @@ export class FileRefused extends Error {
 ;
 ;
 ;
+;
+;
+export const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 ;
 ;

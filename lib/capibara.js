@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 8cf13e58827af193457848b4ced9243c007253d1b478235762f50249a7a06c04): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 bce8497f32eecd486e5511dff8dccfb9b33f651338ae293dab8eb7557439c540): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });
@@ -328,6 +328,7 @@ export class Capibara {
                 sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
                 sourceBuilds: config.sourceBuilds,
                 warn: this.#options.warn ?? console.error,
+                signal: options.signal,
             }),
         ]);
         step("the runtime (its environment) and the sandbox backend");

@@ -455,3 +455,22 @@ export function realTmpDir(): string {
   }
   return real;
 }
+
+/**
+ * The name of a run's temp dir (a script's, an install's, a check's): the only kind of temp dir
+ * the sandbox's sweep removes when the Capibara that made it was killed before its clean-up.
+ */
+export const RUN_DIR_NAME: RegExp =
+  /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A fresh path for a run's temp dir ({@linkcode RUN_DIR_NAME}) in the temp dir, resolved. */
+export function runDirPath(): string {
+  return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
+}
+
+/** A new run's temp dir ({@linkcode runDirPath}), this user's alone (0700). */
+export async function makeRunDir(): Promise<string> {
+  const dir = runDirPath();
+  await Deno.mkdir(dir, { mode: 0o700 });
+  return dir;
+}

@@ -507,6 +507,7 @@ export class Capibara {
         sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
         sourceBuilds: config.sourceBuilds,
         warn: this.#options.warn ?? console.error,
+        signal: options.signal,
       }),
     ]);
     step("the runtime (its environment) and the sandbox backend");

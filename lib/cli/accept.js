@@ -1,4 +1,4 @@
-// Generated from src/cli/accept.ts by scripts/build_js.ts (sha256 0a40d5334c441481dc908e564f6176d7e11f426e438c822f7f33ca3a3de43be6): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/accept.ts by scripts/build_js.ts (sha256 7421209fb8eb0a942cf7f0ba41563f73897a8452c1d9e36bc5cbcc3d0d068e46): do not edit; `deno task build:js` writes it.
 var asksOf = (function (manifest) {
     return { needs: manifest.needs, allow: manifest.allow, deps: manifest.deps };
 });
@@ -18,6 +18,7 @@ var selftest = (async function (cb, entry, options) {
             sandbox: platformBackend(config.cacheDir),
             sourceBuilds: config.sourceBuilds,
             warn,
+            signal: options.signal,
         }),
     ]);
     const plan = await planRun({

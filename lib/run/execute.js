@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 91850fde38efabec4bb09e485583de3e038c3f6b93ed5955167474e0c6b5eaea): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 6c6ddb1f04bf630503fa9538a74832e6856008d81bae556c54f90e7104bf792b): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -42,9 +42,6 @@ export var backendFor = (async function (language, options) {
         return new UnconfinedBackend();
     }
     return await requireBackend(language, options.cacheDir);
-});
-export var runDirPath = (function () {
-    return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
 });
 export var checkOutputFolders = (function (folders, workdir) {
     workdir = realPathSyncOrNull(workdir) ?? workdir;
@@ -280,7 +277,7 @@ export var runStaged = (async function (staged, options) {
     }
 });
 import { dirname, join, relative } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, realPathSyncOrNull, removeIfExists, removeIfExistsSync, unwritable, } from "../_fs.js";
 import { step } from "../_timings.js";
 import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
@@ -305,7 +302,7 @@ export const DENO_ONLY_WARNING = "warning: the bubblewrap sandbox is unavailable
     "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
     "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
 ;
-;
+export { runDirPath } from "../_fs.js";
 ;
 export class HeldStartLost extends Error {
     exec;

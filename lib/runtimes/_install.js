@@ -1,4 +1,9 @@
-// Generated from src/runtimes/_install.ts by scripts/build_js.ts (sha256 5074760b9e5adba2d38e64a0f50d02e55d0d0185f83bdd95cbc7ffe848e40146): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_install.ts by scripts/build_js.ts (sha256 f426ea636191e2e93a96c80670c4f7261632268226901e524aa42cba55113d8b): do not edit; `deno task build:js` writes it.
+export var installCancelled = (function () {
+    return new DependencyError("The install was cancelled: nothing was kept of it", {
+        hint: "Run the command again to install the script's packages",
+    });
+});
 export var runInstall = (async function (sandbox, spec, policy, options) {
     const limits = options.limits ?? INSTALL_DISK_LIMITS;
     const roots = [...policy.write, policy.tmpDir];
@@ -27,7 +32,7 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
             result = await execCommand(wrapped.spec, {
                 timeoutMs: options.timeoutMs,
                 maxOutputBytes: options.maxOutputBytes,
-                signal: watch.signal,
+                signal: options.signal ? AbortSignal.any([watch.signal, options.signal]) : watch.signal,
                 onSpawn: ((pid) => processes.pid = pid),
             });
         }
@@ -41,6 +46,8 @@ export var runInstall = (async function (sandbox, spec, policy, options) {
     finally {
         await wrapped.close();
     }
+    if (options.signal?.aborted)
+        throw installCancelled();
     if (exceeded && unmeasurable(exceeded)) {
         throw new DependencyError("Cannot install the script's packages: the install made what it wrote impossible to " +
             "measure (a folder that cannot be listed, or a removed file it holds that cannot be " +
@@ -62,5 +69,6 @@ import { execCommand } from "../exec.js";
 import { DependencyError } from "../errors.js";
 import { devicesOf, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 export const INSTALL_DISK_LIMITS = { bytes: 10 * 1024 ** 3, files: 500_000 };
+;
 export const INSTALL_SAMPLE_MS = 250;
 ;

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/deno.ts by scripts/build_js.ts (sha256 53e5604f2026bcac7ce69cee785cc622032feef391e8abc3817bf717fd479c59): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/deno.ts by scripts/build_js.ts (sha256 0d11997714e01eda117041879eb038e8f1158865f6eeb5bc4b62e6ed3c1ba0e4): do not edit; `deno task build:js` writes it.
 export var denoDirKey = (async function (requirements) {
     return (await sha256((await normalisedNpm(requirements)).join("\n"))).slice(0, 16);
 });
@@ -183,7 +183,7 @@ export var checkModuleGraph = (async function (options) {
     const verdict = join(dirname(denoDir), "graph-ok", await sha256([deno, denoDir, script, source].join("\0")));
     if (await exists(verdict))
         return;
-    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
+    const tmp = await makeRunDir();
     let result;
     try {
         const copy = join(tmp, "entry", basename(script));
@@ -288,12 +288,12 @@ import { basename, dirname, isAbsolute, join, pathToFileUrl, resolve, sep } from
 import * as z from "../_shape.js";
 import { DependencyError, ExecError, PermissionError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, existsSync, fileIdentity, isInside, realPathLoose, removeIfExists, } from "../_fs.js";
+import { exists, existsSync, fileIdentity, isInside, makeRunDir, realPathLoose, removeIfExists, } from "../_fs.js";
 import { once } from "../_memo.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
-import { runInstall } from "./_install.js";
+import { installCancelled, runInstall } from "./_install.js";
 import { verifiedBytes } from "../store/_verified.js";
 import { normalisedNpm } from "./_requirements.js";
 export const DENO_READY_MARKER = ".capibara-ready";
@@ -413,7 +413,7 @@ export class DenoRuntime {
             build: (async (target) => {
                 if (requirements.length) {
                     options.progress?.(`Caching ${requirements.length} npm package${requirements.length === 1 ? "" : "s"}…`);
-                    await this.#cache(deno, target, requirements, options.sandbox);
+                    await this.#cache(deno, target, requirements, options.sandbox, options.signal);
                 }
                 return {
                     format: MARKER_FORMAT,
@@ -439,7 +439,7 @@ export class DenoRuntime {
         const seeded = requirements.length === 0 && await seedCodeCache(deno, dir);
         return prepared(deno, dir, marker, seeded);
     }
-    async #cache(deno, dir, requirements, sandbox) {
+    async #cache(deno, dir, requirements, sandbox, signal) {
         const imports = requirements.map(((r) => {
             const [name, version] = r.split("==");
             return `import ${JSON.stringify(`npm:${name}@${version}`)};\n`;
@@ -472,12 +472,18 @@ export class DenoRuntime {
         let result;
         try {
             result = confined
-                ? await this.#cacheConfined(sandbox, spec, dir)
-                : await execCommand(spec, { timeoutMs: this.#cacheTimeoutMs, maxOutputBytes: 1_000_000 });
+                ? await this.#cacheConfined(sandbox, spec, dir, signal)
+                : await execCommand(spec, {
+                    timeoutMs: this.#cacheTimeoutMs,
+                    maxOutputBytes: 1_000_000,
+                    signal,
+                });
         }
         catch (error) {
             throw spawnFailure(error, deno) ?? error;
         }
+        if (signal?.aborted)
+            throw installCancelled();
         if (result.code !== 0) {
             const reason = result.timedOut
                 ? `deno cache did not finish within ${Math.round(this.#cacheTimeoutMs / 1000)} s`
@@ -489,9 +495,9 @@ export class DenoRuntime {
             });
         }
     }
-    async #cacheConfined(sandbox, spec, dir) {
+    async #cacheConfined(sandbox, spec, dir, signal) {
         const hosts = [registryHost(this.#registryEnv())];
-        const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-cache-" }));
+        const tmp = await makeRunDir();
         try {
             const binary = await Deno.realPath(spec.program);
             const wrappedSpec = {
@@ -519,6 +525,7 @@ export class DenoRuntime {
             return await runInstall(sandbox, wrappedSpec, policy, {
                 timeoutMs: this.#cacheTimeoutMs,
                 maxOutputBytes: 1_000_000,
+                signal,
             });
         }
         finally {

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 5f6fea531b613ea2c291812aa0bf91caf1ab53fb1ae56df44cf508ea1bc0ea14): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 3523182f80d9773f205dae18860d0e6a0bd5a9640802b132b3e515f908644171): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -370,14 +370,14 @@ import { basename, delimiter, dirname, join, resolve, sep } from "../_path.js";
 import * as z from "../_shape.js";
 import { DependencyError, tail } from "../errors.js";
 import { sha256 } from "../_hash.js";
-import { exists, isInside, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
+import { exists, isInside, makeRunDir, realPathLoose, realPathSyncOrNull, removeIfExists, statSyncOrNull, } from "../_fs.js";
 import { Memo, once } from "../_memo.js";
 import { readRecordsFor, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
 import { buildOnce, readReady } from "./_build_once.js";
 import { probePython, pythonReason, spawnFailure } from "./_python_probe.js";
-import { INSTALL_DISK_LIMITS, runInstall } from "./_install.js";
+import { INSTALL_DISK_LIMITS, installCancelled, runInstall } from "./_install.js";
 import { normalisedPython } from "./_requirements.js";
 export const READY_MARKER = ".capibara-ready";
 const REQUIREMENTS_FILE = "capibara-requirements.txt";
@@ -683,7 +683,7 @@ export class PythonRuntime {
             : join(dirname(dirname(venvDir)), "pip");
         const reqFile = join(venvDir, REQUIREMENTS_FILE);
         await Deno.writeTextFile(reqFile, requirements.join("\n") + "\n");
-        const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-pip-" }));
+        const tmp = await makeRunDir();
         const logFile = join(tmp, "pip.log");
         const args = [
             join(pip.dir, "__pip-runner__.py"),
@@ -739,10 +739,10 @@ export class PythonRuntime {
                     memoryBytes: INSTALL_MEMORY_BYTES,
                     maxProcesses: INSTALL_MAX_PROCESSES,
                 };
-                result = await this.#runWrapped(sandbox, spec, policy);
+                result = await this.#runWrapped(sandbox, spec, policy, options.signal);
             }
             else {
-                result = await this.#exec(spec, this.#installTimeoutMs);
+                result = await this.#exec(spec, this.#installTimeoutMs, options.signal);
             }
             if (result.code !== 0) {
                 throw await this.#installFailure(result, requirements, probe, logFile, {
@@ -756,25 +756,34 @@ export class PythonRuntime {
         }
         return { confined: sandbox !== undefined, source_builds: sourceBuilds };
     }
-    async #runWrapped(sandbox, spec, policy) {
+    async #runWrapped(sandbox, spec, policy, signal) {
         try {
             return await runInstall(sandbox, spec, policy, {
                 timeoutMs: this.#installTimeoutMs,
                 maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES,
                 limits: this.#installLimits,
+                signal,
             });
         }
         catch (error) {
             throw spawnFailure(error, spec.program) ?? error;
         }
     }
-    async #exec(spec, timeoutMs) {
+    async #exec(spec, timeoutMs, signal) {
+        let result;
         try {
-            return await execCommand(spec, { timeoutMs, maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES });
+            result = await execCommand(spec, {
+                timeoutMs,
+                maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES,
+                signal,
+            });
         }
         catch (error) {
             throw spawnFailure(error, spec.program) ?? error;
         }
+        if (signal?.aborted)
+            throw installCancelled();
+        return result;
     }
     async #installFailure(result, requirements, probe, logFile, { sourceBuilds, confined }) {
         const reason = result.timedOut

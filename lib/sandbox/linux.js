@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 9a27ded1b6f06517699feee281c2347a0429feaf51dda97063a1e43fb41fefb0): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 dfe833c7a3efd64f110a4a6e3c254b71a9f34834356149bbbe1b9828320fa6c9): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -1152,7 +1152,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, statSyncOrNull, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, statSyncOrNull, } from "../_fs.js";
 import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
@@ -1301,7 +1301,6 @@ const MAX_COPY_FILES = 1_000;
 ;
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
-const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 ;
 ;
 ;

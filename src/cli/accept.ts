@@ -100,6 +100,7 @@ async function selftest(
       sandbox: platformBackend(config.cacheDir),
       sourceBuilds: config.sourceBuilds,
       warn,
+      signal: options.signal,
     }),
   ]);
   const plan = await planRun({

@@ -20,7 +20,6 @@ import {
   lstatOrNull,
   lstatSyncOrNull,
   realPathSyncOrNull,
-  realTmpDir,
   removeIfExists,
   removeIfExistsSync,
   unwritable,
@@ -187,9 +186,7 @@ export async function backendFor(
 }
 
 /** A fresh path for a run's temp dir (created by {@linkcode execute}), resolved. */
-export function runDirPath(): string {
-  return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
-}
+export { runDirPath } from "../_fs.ts";
 
 /**
  * Refuses output folders this user cannot write: each folder, or where it is missing the nearest

@@ -22,6 +22,13 @@ import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 /** What one install may write (its environment or cache folder, and its temp dir). */
 export const INSTALL_DISK_LIMITS: StagingLimits = { bytes: 10 * 1024 ** 3, files: 500_000 };
 
+/** What an install stopped by its caller's signal (Ctrl-C) throws. */
+export function installCancelled(): DependencyError {
+  return new DependencyError("The install was cancelled: nothing was kept of it", {
+    hint: "Run the command again to install the script's packages",
+  });
+}
+
 /** How often an install's folders are measured, in milliseconds (a large venv takes a while). */
 export const INSTALL_SAMPLE_MS = 250;
 
@@ -35,7 +42,12 @@ export async function runInstall(
   sandbox: SandboxBackend,
   spec: CommandSpec,
   policy: SandboxPolicy,
-  options: { timeoutMs: number; maxOutputBytes: number; limits?: StagingLimits },
+  options: {
+    timeoutMs: number;
+    maxOutputBytes: number;
+    limits?: StagingLimits;
+    signal?: AbortSignal;
+  },
 ): Promise<ExecResult> {
   const limits = options.limits ?? INSTALL_DISK_LIMITS;
   const roots = [...policy.write, policy.tmpDir];
@@ -67,7 +79,7 @@ export async function runInstall(
       result = await execCommand(wrapped.spec, {
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
-        signal: watch.signal,
+        signal: options.signal ? AbortSignal.any([watch.signal, options.signal]) : watch.signal,
         onSpawn: (pid) => processes.pid = pid,
       });
     } finally {
@@ -79,6 +91,7 @@ export async function runInstall(
   } finally {
     await wrapped.close();
   }
+  if (options.signal?.aborted) throw installCancelled();
   if (exceeded && unmeasurable(exceeded)) {
     throw new DependencyError(
       "Cannot install the script's packages: the install made what it wrote impossible to " +

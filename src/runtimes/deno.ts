@@ -14,6 +14,7 @@ import {
   existsSync,
   fileIdentity,
   isInside,
+  makeRunDir,
   realPathLoose,
   removeIfExists,
 } from "../_fs.ts";
@@ -23,7 +24,7 @@ import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
-import { runInstall } from "./_install.ts";
+import { installCancelled, runInstall } from "./_install.ts";
 import { verifiedBytes } from "../store/_verified.ts";
 import { normalisedNpm } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
@@ -294,7 +295,7 @@ export class DenoRuntime implements Runtime {
           options.progress?.(
             `Caching ${requirements.length} npm package${requirements.length === 1 ? "" : "s"}…`,
           );
-          await this.#cache(deno, target, requirements, options.sandbox);
+          await this.#cache(deno, target, requirements, options.sandbox, options.signal);
         }
         return {
           format: MARKER_FORMAT,
@@ -331,6 +332,7 @@ export class DenoRuntime implements Runtime {
     dir: string,
     requirements: string[],
     sandbox: SandboxBackend | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const imports = requirements.map((r) => {
       const [name, version] = r.split("==");
@@ -363,11 +365,16 @@ export class DenoRuntime implements Runtime {
     let result: ExecResult;
     try {
       result = confined
-        ? await this.#cacheConfined(sandbox, spec, dir)
-        : await execCommand(spec, { timeoutMs: this.#cacheTimeoutMs, maxOutputBytes: 1_000_000 });
+        ? await this.#cacheConfined(sandbox, spec, dir, signal)
+        : await execCommand(spec, {
+          timeoutMs: this.#cacheTimeoutMs,
+          maxOutputBytes: 1_000_000,
+          signal,
+        });
     } catch (error) {
       throw spawnFailure(error, deno) ?? error;
     }
+    if (signal?.aborted) throw installCancelled();
     if (result.code !== 0) {
       const reason = result.timedOut
         ? `deno cache did not finish within ${Math.round(this.#cacheTimeoutMs / 1000)} s`
@@ -388,9 +395,11 @@ export class DenoRuntime implements Runtime {
     sandbox: SandboxBackend,
     spec: CommandSpec,
     dir: string,
+    signal: AbortSignal | undefined,
   ): Promise<ExecResult> {
     const hosts = [registryHost(this.#registryEnv())];
-    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-cache-" }));
+    // Named as a run's: a sweep removes it when this process was killed during the install.
+    const tmp = await makeRunDir();
     try {
       const binary = await Deno.realPath(spec.program);
       const wrappedSpec = {
@@ -421,6 +430,7 @@ export class DenoRuntime implements Runtime {
       return await runInstall(sandbox, wrappedSpec, policy, {
         timeoutMs: this.#cacheTimeoutMs,
         maxOutputBytes: 1_000_000,
+        signal,
       });
     } finally {
       await removeIfExists(tmp);
@@ -741,7 +751,7 @@ export async function checkModuleGraph(options: ModuleGraphOptions): Promise<voi
   );
   if (await exists(verdict)) return;
 
-  const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-deno-info-" }));
+  const tmp = await makeRunDir();
   let result: ExecResult;
   try {
     const copy = join(tmp, "entry", basename(script));

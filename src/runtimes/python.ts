@@ -18,6 +18,7 @@ import { sha256 } from "../_hash.ts";
 import {
   exists,
   isInside,
+  makeRunDir,
   realPathLoose,
   realPathSyncOrNull,
   removeIfExists,
@@ -31,7 +32,7 @@ import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import { buildOnce, readReady } from "./_build_once.ts";
 import { probePython, type PythonProbe, pythonReason, spawnFailure } from "./_python_probe.ts";
-import { INSTALL_DISK_LIMITS, runInstall } from "./_install.ts";
+import { INSTALL_DISK_LIMITS, installCancelled, runInstall } from "./_install.ts";
 import type { StagingLimits } from "../sandbox/copy_out.ts";
 import { normalisedPython } from "./_requirements.ts";
 import type { PreparedRuntime, PrepareOptions, Runtime } from "./types.ts";
@@ -969,7 +970,8 @@ export class PythonRuntime implements Runtime {
 
     const reqFile = join(venvDir, REQUIREMENTS_FILE);
     await Deno.writeTextFile(reqFile, requirements.join("\n") + "\n");
-    const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "capibara-pip-" }));
+    // Named as a run's: a sweep removes it when this process was killed during the install.
+    const tmp = await makeRunDir();
     const logFile = join(tmp, "pip.log");
     // The host's pip, run by the new environment's interpreter: what `pip --python <venv>` does
     // (pip >= 22.3 re-runs its own `__pip-runner__.py` so), without a first interpreter that
@@ -1029,9 +1031,9 @@ export class PythonRuntime implements Runtime {
           memoryBytes: INSTALL_MEMORY_BYTES,
           maxProcesses: INSTALL_MAX_PROCESSES,
         };
-        result = await this.#runWrapped(sandbox, spec, policy);
+        result = await this.#runWrapped(sandbox, spec, policy, options.signal);
       } else {
-        result = await this.#exec(spec, this.#installTimeoutMs);
+        result = await this.#exec(spec, this.#installTimeoutMs, options.signal);
       }
       if (result.code !== 0) {
         throw await this.#installFailure(result, requirements, probe, logFile, {
@@ -1049,24 +1051,37 @@ export class PythonRuntime implements Runtime {
     sandbox: SandboxBackend,
     spec: CommandSpec,
     policy: SandboxPolicy,
+    signal: AbortSignal | undefined,
   ): Promise<ExecResult> {
     try {
       return await runInstall(sandbox, spec, policy, {
         timeoutMs: this.#installTimeoutMs,
         maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES,
         limits: this.#installLimits,
+        signal,
       });
     } catch (error) {
       throw spawnFailure(error, spec.program) ?? error;
     }
   }
 
-  async #exec(spec: CommandSpec, timeoutMs: number): Promise<ExecResult> {
+  async #exec(
+    spec: CommandSpec,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ExecResult> {
+    let result: ExecResult;
     try {
-      return await execCommand(spec, { timeoutMs, maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES });
+      result = await execCommand(spec, {
+        timeoutMs,
+        maxOutputBytes: INSTALL_MAX_OUTPUT_BYTES,
+        signal,
+      });
     } catch (error) {
       throw spawnFailure(error, spec.program) ?? error;
     }
+    if (signal?.aborted) throw installCancelled();
+    return result;
   }
 
   async #installFailure(

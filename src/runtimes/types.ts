@@ -35,6 +35,11 @@ export interface PrepareOptions {
   indexUrl?: string;
   /** Receives warnings, e.g. that an install runs unconfined. Default `console.error`. */
   warn?: (message: string) => void;
+  /**
+   * Stops an install in progress (Ctrl-C): its processes are killed, the half-built environment
+   * is removed, and `prepare` throws a DependencyError saying so.
+   */
+  signal?: AbortSignal;
 }
 
 /** A prepared interpreter: how to run scripts of one requirement set. */

@@ -55,6 +55,7 @@ import {
   realPathSyncOrNull,
   realTmpDir,
   removeIfExistsSync,
+  RUN_DIR_NAME,
   statSyncOrNull,
 } from "../_fs.ts";
 import { recallSync, rememberSync } from "../_json_file.ts";
@@ -1515,9 +1516,6 @@ const JOURNAL_FILE = "undo.json";
 
 /** A state dir's name: its Capibara's pid first, so that a sweep knows whether it is gone. */
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
-
-/** A run's temp dir as `runDirPath()` names it: the only kind of temp dir a sweep removes. */
-const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function writeJournal(
   stateDir: string,
