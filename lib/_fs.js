@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 f00560f9886385ef25572fae1b7d36730bc61bf8a953197e7618b9fa0a05c0d4): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 6bb63fae797080063a9cb0ccb5b3cf938f7e3cbca1d1e94437642038c4f39b4a): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -322,6 +322,28 @@ export var makeRunDir = (async function () {
     await Deno.mkdir(dir, { mode: 0o700 });
     return dir;
 });
+export var processGone = (function (pid) {
+    try {
+        Deno.lstatSync(`/proc/${pid}`);
+        return false;
+    }
+    catch (error) {
+        return error instanceof Deno.errors.NotFound;
+    }
+});
+export var staleEntries = (function (dir, pattern) {
+    let names;
+    try {
+        names = [...Deno.readDirSync(dir)].map(((entry) => entry.name));
+    }
+    catch {
+        return [];
+    }
+    return names.filter(((name) => {
+        const pid = pattern.exec(name)?.[1];
+        return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
+    }));
+});
 import { isAbsolute, join, relative, resolve, sep, tmpDir } from "./_path.js";
 import { ValidationError } from "./errors.js";
 ;
@@ -363,5 +385,7 @@ export class FileRefused extends Error {
 ;
 ;
 export const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+;
+;
 ;
 ;

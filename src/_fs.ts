@@ -474,3 +474,35 @@ export async function makeRunDir(): Promise<string> {
   await Deno.mkdir(dir, { mode: 0o700 });
   return dir;
 }
+
+/**
+ * Whether process `pid` is gone: its /proc entry is missing. One this process cannot look at
+ * counts as running: a Deno without `--allow-all` may not read /proc (`NotCapable`), and an SDK
+ * caller's program with narrower permissions took every other live run for a killed one, and swept
+ * its temp dir while its script ran.
+ */
+export function processGone(pid: string): boolean {
+  try {
+    Deno.lstatSync(`/proc/${pid}`);
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
+  }
+}
+
+/**
+ * The entries of `dir` that a Capibara process no longer alive left behind (it was killed before
+ * it could remove them): names `pattern` matches, whose first group is a pid that is gone.
+ */
+export function staleEntries(dir: string, pattern: RegExp): string[] {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    const pid = pattern.exec(name)?.[1];
+    return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
+  });
+}

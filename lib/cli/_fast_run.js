@@ -1,4 +1,4 @@
-// Generated from src/cli/_fast_run.ts by scripts/build_js.ts (sha256 8e42d9ea3a6f3478856268f8fed90bc3ccbcdbacf107b853d3a7affdeaf6e6f5): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/_fast_run.ts by scripts/build_js.ts (sha256 e3ca99619887a80c032fb2965f2a6a8f50847320e8de01340f64fe0c2e59e525): do not edit; `deno task build:js` writes it.
 export var splitList = (function (value) {
     return value.split(",").map(((v) => v.trim())).filter(((v) => v !== ""));
 });
@@ -235,7 +235,7 @@ var runRequest = (async function (prompt, opts, io, serving, outcome) {
         if (outcome)
             outcome.cached = result.cached;
         if (interruption.received) {
-            return reportInterrupted(interruption.received, reporter.step, json, io);
+            io.err(`note: ${interruption.received} came as the run ended: its result stands`);
         }
         if (json) {
             printJson(result, io);

@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 6c6ddb1f04bf630503fa9538a74832e6856008d81bae556c54f90e7104bf792b): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 53d2118cdab4d902a14e6882de6f33ddfbdacd15aa314a78da1bb8e4e176ef11): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -267,6 +267,7 @@ export var runStaged = (async function (staged, options) {
                 outputs: plan.outputs,
                 declared: plan.declaredOutputs,
                 inPlace: plan.policy.write,
+                signal: options.signal,
             })
             : [...artifacts];
         step("outputs moved into the project");

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 ba1ed36a3f5e451acbf0555cbfc252a50117c3b896ddf313a617f9e8b4d6f18a): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 d2bac1761c2c6da104d01f5bbfa8b01bcda844fa1bf303c7684dc289ef51ef91): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))
@@ -256,6 +256,21 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
         },
     };
 });
+var tempName = (function (dest) {
+    return join(dirname(dest), `.${basename(dest)}.capibara-${Deno.pid}-${crypto.randomUUID()}`);
+});
+var sweepTemps = (function (folder) {
+    for (const name of staleEntries(folder, LEFT_TEMP)) {
+        const path = join(folder, name);
+        if (lstatSyncOrNull(path)?.isFile) {
+            try {
+                Deno.removeSync(path);
+            }
+            catch {
+            }
+        }
+    }
+});
 var kindOf = (function (info) {
     if (info.isSymlink)
         return "a symlink";
@@ -341,12 +356,14 @@ export var makeFolders = (function (base, dir, created = []) {
         }
     }));
 });
-var copyFile = (async function (input, output, size) {
+var copyFile = (async function (input, output, size, signal) {
     try {
         const buffer = new Uint8Array(Math.min(SYNC_COPY_BYTES, Math.max(64 * 1024, size + 1)));
         let small = size <= SYNC_COPY_BYTES;
         let copied = 0;
         for (;;) {
+            if (signal?.aborted)
+                throw signal.reason;
             const read = small ? input.readSync(buffer) : await input.read(buffer);
             if (read === null)
                 break;
@@ -452,10 +469,16 @@ export var copyOut = (async function (artifacts, options) {
         throw refusal(refused);
     const created = [];
     const temps = [];
+    const swept = new Set();
     try {
         for (const m of moves) {
+            if (options.signal?.aborted)
+                throw options.signal.reason;
             await makeFolders(workdir, dirname(m.dest), created);
-            const temp = join(dirname(m.dest), `.${basename(m.dest)}.capibara-${crypto.randomUUID()}`);
+            if (!swept.has(dirname(m.dest)))
+                sweepTemps(dirname(m.dest));
+            swept.add(dirname(m.dest));
+            const temp = tempName(m.dest);
             const input = Deno.openSync(m.source, { read: true });
             let output;
             try {
@@ -470,8 +493,10 @@ export var copyOut = (async function (artifacts, options) {
                 throw error;
             }
             temps.push({ temp, dest: m.dest });
-            await copyFile(input, output, m.info.size);
+            await copyFile(input, output, m.info.size, options.signal);
         }
+        if (options.signal?.aborted)
+            throw options.signal.reason;
         for (const { temp, dest } of temps)
             Deno.renameSync(temp, dest);
     }
@@ -487,7 +512,7 @@ export var copyOut = (async function (artifacts, options) {
     return result;
 });
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, promised, reopenFolders } from "../_fs.js";
+import { isInside, lstatOrNull, lstatSyncOrNull, promised, reopenFolders, staleEntries, } from "../_fs.js";
 import { DEFAULT_PATH } from "../_which.js";
 import { ExecError } from "../errors.js";
 import { execCommand } from "../exec.js";
@@ -650,6 +675,9 @@ export const DEFAULT_STAGING_LIMITS = {
 ;
 ;
 ;
+;
+;
+const LEFT_TEMP = /^\..+\.capibara-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 ;
 ;
 ;

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 dfe833c7a3efd64f110a4a6e3c254b71a9f34834356149bbbe1b9828320fa6c9): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 5b18823bac8065e264d826f2d118e087ebce9c730eb5a94d16971b97ab2ed38c): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -845,28 +845,6 @@ var destroyCgroupSync = (function (dir) {
         Atomics.wait(pause, 0, 0, 10);
     }
 });
-var processGone = (function (pid) {
-    try {
-        Deno.lstatSync(`/proc/${pid}`);
-        return false;
-    }
-    catch (error) {
-        return error instanceof Deno.errors.NotFound;
-    }
-});
-var staleEntries = (function (dir, pattern) {
-    let names;
-    try {
-        names = [...Deno.readDirSync(dir)].map(((entry) => entry.name));
-    }
-    catch {
-        return [];
-    }
-    return names.filter(((name) => {
-        const pid = pattern.exec(name)?.[1];
-        return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
-    }));
-});
 var sweepStaleCgroups = (function (parent) {
     for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
         try {
@@ -1152,7 +1130,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, statSyncOrNull, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, } from "../_fs.js";
 import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
@@ -1273,8 +1251,6 @@ class LendError extends Error {
 ;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
-;
-;
 ;
 ;
 ;

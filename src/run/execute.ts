@@ -521,6 +521,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
         outputs: plan.outputs,
         declared: plan.declaredOutputs,
         inPlace: plan.policy.write,
+        signal: options.signal,
       })
       : [...artifacts];
     step("outputs moved into the project");

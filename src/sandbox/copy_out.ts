@@ -17,7 +17,14 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
-import { isInside, lstatOrNull, lstatSyncOrNull, promised, reopenFolders } from "../_fs.ts";
+import {
+  isInside,
+  lstatOrNull,
+  lstatSyncOrNull,
+  promised,
+  reopenFolders,
+  staleEntries,
+} from "../_fs.ts";
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";
 import { execCommand } from "../exec.ts";
@@ -569,6 +576,38 @@ export interface CopyOutOptions {
   inPlace?: readonly string[];
   /** Lists which of the given paths (relative to the workdir) git tracks (default: asks git). */
   tracked?: (workdir: string, paths: string[]) => Promise<Set<string>>;
+  /**
+   * Abandons the move (Ctrl-C) while the files are copied: nothing is moved then. Once every
+   * file is copied, the renames that put them in place are not stopped: the move is done.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * The temporary name an output is copied to, beside its destination: `.<name>.capibara-<pid>-…`,
+ * so that a later move into that folder removes one whose Capibara was killed mid-copy.
+ */
+function tempName(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.capibara-${Deno.pid}-${crypto.randomUUID()}`);
+}
+
+/** Temporary copies ({@linkcode tempName}) a Capibara left in `folder` before it was killed. */
+const LEFT_TEMP =
+  /^\..+\.capibara-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Removes the temporary copies in `folder` whose Capibara is gone (regular files only). */
+function sweepTemps(folder: string): void {
+  for (const name of staleEntries(folder, LEFT_TEMP)) {
+    const path = join(folder, name);
+    // Only a regular file it wrote: never follow or remove what else stands at such a name.
+    if (lstatSyncOrNull(path)?.isFile) {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // removed by another run meanwhile
+      }
+    }
+  }
 }
 
 /** One artifact, checked and ready to move. */
@@ -679,13 +718,19 @@ const SYNC_COPY_BYTES = 1024 * 1024;
  * in turns that leave a resident runner's other clients their share, and so is whatever a file
  * holds beyond the size looked at.
  */
-async function copyFile(input: Deno.FsFile, output: Deno.FsFile, size: number): Promise<void> {
+async function copyFile(
+  input: Deno.FsFile,
+  output: Deno.FsFile,
+  size: number,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     // Sized to the file (a 1 MiB buffer per output cost a small one ≈ 0.2 ms, and the collector).
     const buffer = new Uint8Array(Math.min(SYNC_COPY_BYTES, Math.max(64 * 1024, size + 1)));
     let small = size <= SYNC_COPY_BYTES;
     let copied = 0;
     for (;;) {
+      if (signal?.aborted) throw signal.reason;
       const read = small ? input.readSync(buffer) : await input.read(buffer);
       if (read === null) break;
       copied += read;
@@ -807,10 +852,14 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
   // Write every file under a temporary name next to its destination, then rename them all.
   const created: string[] = [];
   const temps: { temp: string; dest: string }[] = [];
+  const swept = new Set<string>();
   try {
     for (const m of moves) {
+      if (options.signal?.aborted) throw options.signal.reason;
       await makeFolders(workdir, dirname(m.dest), created);
-      const temp = join(dirname(m.dest), `.${basename(m.dest)}.capibara-${crypto.randomUUID()}`);
+      if (!swept.has(dirname(m.dest))) sweepTemps(dirname(m.dest));
+      swept.add(dirname(m.dest));
+      const temp = tempName(m.dest);
       // Opens, looks and renames are synchronous (microseconds each, where each asynchronous
       // call costs a round trip to a worker thread); only a large file's copy is not.
       const input = Deno.openSync(m.source, { read: true });
@@ -827,8 +876,10 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
         throw error;
       }
       temps.push({ temp, dest: m.dest });
-      await copyFile(input, output, m.info.size);
+      await copyFile(input, output, m.info.size, options.signal);
     }
+    // Every file copied: the renames are quick, and done whole (a signal now lets them finish).
+    if (options.signal?.aborted) throw options.signal.reason;
     for (const { temp, dest } of temps) Deno.renameSync(temp, dest);
   } catch (error) {
     for (const { temp } of temps) await Deno.remove(temp).catch(() => {});

@@ -56,6 +56,7 @@ import {
   realTmpDir,
   removeIfExistsSync,
   RUN_DIR_NAME,
+  staleEntries,
   statSyncOrNull,
 } from "../_fs.ts";
 import { recallSync, rememberSync } from "../_json_file.ts";
@@ -1448,38 +1449,6 @@ function destroyCgroupSync(dir: string): void {
     if (removeCgroup(dir)) return;
     Atomics.wait(pause, 0, 0, 10);
   }
-}
-
-/**
- * Whether process `pid` is gone: its /proc entry is missing. One this process cannot look at
- * counts as running: a Deno without `--allow-all` may not read /proc (`NotCapable`), and an SDK
- * caller's program with narrower permissions took every other live run for a killed one, and swept
- * its temp dir while its script ran.
- */
-function processGone(pid: string): boolean {
-  try {
-    Deno.lstatSync(`/proc/${pid}`);
-    return false;
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound;
-  }
-}
-
-/**
- * The entries of `dir` that a Capibara process no longer alive left behind (it was killed before
- * it could remove them): names `pattern` matches, whose first group is a pid that is gone.
- */
-function staleEntries(dir: string, pattern: RegExp): string[] {
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => {
-    const pid = pattern.exec(name)?.[1];
-    return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
-  });
 }
 
 /**
