@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 6bb63fae797080063a9cb0ccb5b3cf938f7e3cbca1d1e94437642038c4f39b4a): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 d3da092d535791e86b510ee37a737962f00752f3bdc90e1a675ff0f50aabaa25): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -244,7 +244,9 @@ export var readRegularFileSync = (function (path, maxBytes, opened) {
 });
 export var unwritable = (function (folder) {
     try {
-        Deno.removeSync(Deno.makeTempDirSync({ dir: folder, prefix: ".capibara-probe-" }));
+        const probe = join(folder, `.capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+        Deno.mkdirSync(probe, { mode: 0o700 });
+        Deno.removeSync(probe);
         return undefined;
     }
     catch (error) {
@@ -380,6 +382,7 @@ export class FileRefused extends Error {
 }
 ;
 ;
+export const LEFT_PROBE = /^\.capibara-probe-(\d+)-[0-9a-f]{8}$/;
 ;
 ;
 ;

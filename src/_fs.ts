@@ -368,12 +368,20 @@ export function readRegularFileSync(
  */
 export function unwritable(folder: string): Error | undefined {
   try {
-    Deno.removeSync(Deno.makeTempDirSync({ dir: folder, prefix: ".capibara-probe-" }));
+    const probe = join(folder, `.capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+    Deno.mkdirSync(probe, { mode: 0o700 });
+    Deno.removeSync(probe);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
 }
+
+/**
+ * What {@linkcode unwritable} leaves in a folder when its process is killed between its two steps:
+ * an empty folder, named with that process's pid (removed by the next move of outputs there).
+ */
+export const LEFT_PROBE = /^\.capibara-probe-(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Gives this user's folders under `path` (and `path` itself) that lack the owner's read, write or

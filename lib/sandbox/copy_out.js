@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 d2bac1761c2c6da104d01f5bbfa8b01bcda844fa1bf303c7684dc289ef51ef91): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 c1b84eb96d6e940dba9ebd3d4630fe38287cc8b88717c50c911b44dab400c568): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))
@@ -260,6 +260,13 @@ var tempName = (function (dest) {
     return join(dirname(dest), `.${basename(dest)}.capibara-${Deno.pid}-${crypto.randomUUID()}`);
 });
 var sweepTemps = (function (folder) {
+    for (const name of staleEntries(folder, LEFT_PROBE)) {
+        try {
+            Deno.removeSync(join(folder, name));
+        }
+        catch {
+        }
+    }
     for (const name of staleEntries(folder, LEFT_TEMP)) {
         const path = join(folder, name);
         if (lstatSyncOrNull(path)?.isFile) {
@@ -512,7 +519,7 @@ export var copyOut = (async function (artifacts, options) {
     return result;
 });
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.js";
-import { isInside, lstatOrNull, lstatSyncOrNull, promised, reopenFolders, staleEntries, } from "../_fs.js";
+import { isInside, LEFT_PROBE, lstatOrNull, lstatSyncOrNull, promised, reopenFolders, staleEntries, } from "../_fs.js";
 import { DEFAULT_PATH } from "../_which.js";
 import { ExecError } from "../errors.js";
 import { execCommand } from "../exec.js";

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/landlock.ts by scripts/build_js.ts (sha256 a8bee9504648f3e223e0af8eadaa0f97c682f7ddfcf1c31e814b224bd5d86a9d): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/landlock.ts by scripts/build_js.ts (sha256 99510ffc4e48741f2c196714f2384942b3009c56190ec8313db716f6ce2db983): do not edit; `deno task build:js` writes it.
 var isPython = (function (program) {
     return PYTHON_NAME.test(program);
 });
@@ -12,8 +12,8 @@ export var systemPythonInside = (function () {
         return false;
     }
 });
-export var landlockCommand = (function (program, args, held, env) {
-    const boot = stepArgs(held, env);
+export var landlockCommand = (function (program, args, held, env, links = []) {
+    const boot = [...stepArgs(held, env), ...links.map(((dir) => `--links=${dir}`))];
     if (isPython(program)) {
         const first = args[0];
         if (first !== undefined && !first.startsWith("-")) {

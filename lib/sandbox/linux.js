@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 5b18823bac8065e264d826f2d118e087ebce9c730eb5a94d16971b97ab2ed38c): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 63b255fe373a5621d4410eb214f0ba8ac73dbc059c64a54ff43b55dda76de54b): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -1027,6 +1027,10 @@ var refuseHidden = (function (path, holding, real = realPathSyncOrNull(path)) {
         }
     }
 });
+export var linkFolders = (function (policy) {
+    return [policy.tmpDir, "/tmp", "/dev/shm", ...(policy.stage ?? []).map((({ target }) => target))]
+        .filter(((dir) => !policy.write.some(((path) => isInside(path, dir)))));
+});
 var policyArgs = (async function (policy, features, via = ((source) => Promise.resolve(source)), substitutes = new Map()) {
     const writable = [...policy.write, policy.tmpDir];
     const binds = new Map();
@@ -1277,6 +1281,7 @@ const MAX_COPY_FILES = 1_000;
 ;
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
+;
 ;
 ;
 ;
@@ -1655,7 +1660,7 @@ export class BubblewrapBackend {
             const signFile = `${stateDir}/gate`;
             const program = policy.readsScopedByProgram
                 ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
-                : landlockCommand(spec.program, spec.args, gate, spec.env);
+                : landlockCommand(spec.program, spec.args, gate, spec.env, linkFolders(policy));
             for (const name of Object.keys(env)) {
                 if (!LOADER_VARIABLE.test(name))
                     continue;

@@ -19,6 +19,7 @@
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.ts";
 import {
   isInside,
+  LEFT_PROBE,
   lstatOrNull,
   lstatSyncOrNull,
   promised,
@@ -595,8 +596,18 @@ function tempName(dest: string): string {
 const LEFT_TEMP =
   /^\..+\.capibara-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Removes the temporary copies in `folder` whose Capibara is gone (regular files only). */
+/**
+ * Removes the temporary copies in `folder` whose Capibara is gone (regular files only), and the
+ * empty probe folders of a check of the folder such a Capibara was killed in.
+ */
 function sweepTemps(folder: string): void {
+  for (const name of staleEntries(folder, LEFT_PROBE)) {
+    try {
+      Deno.removeSync(join(folder, name)); // an empty folder only: never what another put there
+    } catch {
+      // not empty, or removed by another run meanwhile
+    }
+  }
   for (const name of staleEntries(folder, LEFT_TEMP)) {
     const path = join(folder, name);
     // Only a regular file it wrote: never follow or remove what else stands at such a name.

@@ -6,10 +6,12 @@ Inside bubblewrap, a script could still read the kernel's mount tables (/proc/*/
 lets an unprivileged process give up rights for itself and every process it starts: here, the right
 to read files anywhere but below the sandbox's own top-level folders, a few machine-wide /proc
 files and this process's own /proc files other than its mount tables. The seccomp filter closes the
-system calls that would tell the same (statmount, listmount).
+system calls that would tell the same (statmount, listmount). The rule set also keeps symbolic
+links out of every folder but those given with `--links=DIR` (see restrict).
 
-Run as `python -I -S -c <this file> [--held=GATE[,SIGN]] MODE ...`, isolated and before `site`, so nothing of the
-environment, the project or site-packages (a `.pth` file of a dependency) runs before the rule set:
+Run as `python -I -S -c <this file> [--held=GATE[,SIGN]] [--links=DIR]... MODE ...`, isolated and
+before `site`, so nothing of the environment, the project or site-packages (a `.pth` file of a
+dependency) runs before the rule set:
 
 - `script PATH ARGS...`: restricts, then runs the Python script PATH as `python PATH ARGS...` would
   (site-packages, sys.argv, sys.path[0], unbuffered output when PYTHONUNBUFFERED is set, and the
@@ -48,6 +50,7 @@ LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 4
 LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
 LANDLOCK_ACCESS_FS_READ_FILE = 1 << 2
+LANDLOCK_ACCESS_FS_MAKE_SYM = 1 << 12
 PR_SET_NO_NEW_PRIVS = 38
 GATE_PASSED = b"\x06"
 
@@ -85,8 +88,13 @@ def abi_version(syscall):
     return max(syscall(LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION), 0)
 
 
-def restrict():
-    """Applies the rule set to this process; returns the ABI version (0: no Landlock here)."""
+def restrict(links=()):
+    """Applies the rule set to this process; returns the ABI version (0: no Landlock here).
+
+    Symbolic links may be made (or renamed) below the folders `links` names only: the run's own
+    temp dir and staged outputs, never a folder written in place, whose links Capibara's host-side
+    steps (another run's binds, the move of outputs) and other runs would follow.
+    """
     import os
 
     syscall, prctl, get_errno = libc_calls()
@@ -100,15 +108,17 @@ def restrict():
         os._exit(125)
 
     # The kernel's structs in native byte order, packed (`struct` costs a start ≈ 1.3 ms).
-    access = LANDLOCK_ACCESS_FS_READ_FILE.to_bytes(8, sys.byteorder)
-    attr = access  # struct landlock_ruleset_attr { __u64 handled_access_fs; }
+    read = LANDLOCK_ACCESS_FS_READ_FILE.to_bytes(8, sys.byteorder)
+    make_sym = LANDLOCK_ACCESS_FS_MAKE_SYM.to_bytes(8, sys.byteorder)
+    # struct landlock_ruleset_attr { __u64 handled_access_fs; }
+    attr = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_MAKE_SYM).to_bytes(8, sys.byteorder)
     ruleset = syscall(LANDLOCK_CREATE_RULESET, attr, len(attr), 0)
     if ruleset < 0:
         fail("create the Landlock rule set")
 
-    def allow(path):
+    def allow(path, access=read, flags=0):
         try:
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC | flags)
         except OSError:
             return
         try:
@@ -127,6 +137,8 @@ def restrict():
     own = f"/proc/{os.getpid()}/"
     for name in OWN_PROC_FILES:
         allow(own + name)
+    for path in links:
+        allow(path, make_sym, os.O_DIRECTORY)  # a folder's right: an output file gets none
     if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         fail("set no_new_privs")
     if syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
@@ -346,6 +358,10 @@ def main():
     elif args and args[0] == "--no-lc-ctype":
         lc_ctype = None
         args = args[1:]
+    links = []
+    while args and args[0].startswith("--links="):
+        links.append(args[0][len("--links="):])
+        args = args[1:]
     mode = args[0] if args else ""
     if mode == "abi":
         print(abi_version(libc_calls()[0]))
@@ -353,7 +369,7 @@ def main():
     if mode in ("script", "exec", "bare"):
         close_inherited(held or ())
     if mode == "script" and len(args) > 1:
-        restrict()
+        restrict(links)
         if held is not None:
             preload(args[1])
             wait_for_release(held)
@@ -363,7 +379,7 @@ def main():
         import os
 
         if mode == "exec":
-            restrict()
+            restrict(links)
         if held is not None:
             wait_for_release(held)
         if lc_ctype is None:

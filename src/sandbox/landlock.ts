@@ -53,15 +53,18 @@ export interface StepGate {
 /**
  * The command that runs `program args…` under the Landlock rule set, or undefined when no Python
  * can apply it here. With `held`, the step waits for the run's release after restricting itself
- * and before anything of the program runs.
+ * and before anything of the program runs. Symbolic links may be made below `links` only (paths
+ * as the sandbox shows them): the run's own temp dir and staged outputs, never a folder written in
+ * place.
  */
 export function landlockCommand(
   program: string,
   args: readonly string[],
   held?: StepGate,
   env?: Record<string, string | undefined>,
+  links: readonly string[] = [],
 ): string[] | undefined {
-  const boot = stepArgs(held, env);
+  const boot = [...stepArgs(held, env), ...links.map((dir) => `--links=${dir}`)];
   if (isPython(program)) {
     const first = args[0];
     if (first !== undefined && !first.startsWith("-")) {

@@ -1726,6 +1726,17 @@ function refuseHidden(
  * protect path that is (or goes through) a symlink is skipped (the sandbox then sees the symlink,
  * which leads nowhere inside).
  */
+/**
+ * The folders a script may make symbolic links in (Landlock, landlock.py): the run's own temp dir,
+ * the sandbox's /tmp and /dev/shm, and staged outputs, each unless a folder written in place is
+ * shown below it (a Landlock rule holds for all below a path, mount points crossed). A link left in
+ * a folder written in place would be followed by Capibara's host-side steps and by other runs.
+ */
+export function linkFolders(policy: SandboxPolicy): string[] {
+  return [policy.tmpDir, "/tmp", "/dev/shm", ...(policy.stage ?? []).map(({ target }) => target)]
+    .filter((dir) => !policy.write.some((path) => isInside(path, dir)));
+}
+
 async function policyArgs(
   policy: SandboxPolicy,
   features: BwrapFeatures | undefined,
@@ -2299,7 +2310,7 @@ export class BubblewrapBackend implements SandboxBackend {
       const signFile = `${stateDir}/gate`;
       const program = policy.readsScopedByProgram
         ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
-        : landlockCommand(spec.program, spec.args, gate, spec.env);
+        : landlockCommand(spec.program, spec.args, gate, spec.env, linkFolders(policy));
       // The dynamic loader's variables (from a grant, or a plan read back from a file) never
       // reach the programs that set the sandbox up on the host (the shell, unshare, mount,
       // setpriv, bwrap: as root, too): bwrap sets them inside, for the script only.

@@ -271,6 +271,47 @@ attack({
   leaks: [SSH_SECRET],
 });
 
+// A folder granted for writing is written in place, and Capibara's host-side steps (another run's
+// binds of its inputs, the move of its outputs) follow what is there: a link a script leaves in it
+// (or swaps in while another run checks its paths) would lead them anywhere on the host. Scripts
+// make links in their temp dir only (Landlock; a TypeScript script in none: Deno's rule).
+const SHARED = join(PROJECT, "shared");
+await Deno.mkdir(SHARED, { recursive: true });
+for (
+  const [language, script] of [
+    [
+      "python",
+      py(`for target, name in ((${JSON.stringify(SSH_KEY)}, "key"), ("/etc", "etc")):
+    try:
+        os.symlink(target, os.path.join(${JSON.stringify(SHARED)}, name))
+        breached = True
+    except OSError as e:
+        detail += f"{name}: {e.errno} "`),
+    ],
+    [
+      "bash",
+      sh(`ln -s ${SSH_KEY} ${SHARED}/key 2>/dev/null && breached=1
+ln -s /etc ${SHARED}/etc 2>/dev/null && breached=1`),
+    ],
+    [
+      "typescript",
+      ts(`Deno.symlinkSync(${JSON.stringify(SSH_KEY)}, ${JSON.stringify(`${SHARED}/key`)});
+breached = true;`),
+    ],
+  ] as const
+) {
+  attack({
+    name: "leave a link in a folder granted for writing, for another run's binds or outputs",
+    language,
+    allow: { write: [SHARED] },
+    script,
+    async hostUnchanged() {
+      for (const name of ["key", "etc"]) {
+        assert.equal(await exists(join(SHARED, name)), false, `${name} was made in shared/`);
+      }
+    },
+  });
+}
 // An input named through a link inside the project is found by that name (and a folder's too).
 attack({
   name: "an input named through a link inside the project is read by its name (granted)",
@@ -1202,7 +1243,10 @@ os.mkdir(os.path.join(folder, "drop", "deeper"), 0o777)
 os.close(os.open(os.path.join(folder, "drop", "deeper", "x.txt"), os.O_CREAT | os.O_WRONLY, 0o666))
 # Write for others only: not even its owner may read it.
 os.close(os.open(os.path.join(folder, "drop", "blind"), os.O_CREAT | os.O_WRONLY, 0o002))
-os.symlink("/etc/passwd", os.path.join(folder, "link"))
+try:
+    os.symlink("/etc/passwd", os.path.join(folder, "link"))  # refused in a folder written in place
+except OSError:
+    pass
 # A name that is not UTF-8, beside one that reads back the same (U+FFFD): reachable by neither.
 os.mkdir(os.path.join(folder, "bytes"), 0o777)
 for name in (b"x\\xff", "x\\ufffd".encode()):

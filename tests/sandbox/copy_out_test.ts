@@ -284,6 +284,29 @@ Deno.test("copyOut() replaces a destination by rename, leaving no temporary file
   assert.deepEqual(await listTree(fx.out), ["r.txt"]);
 });
 
+Deno.test("copyOut() removes the empty probe folders a killed Capibara left where it moves outputs", async () => {
+  await using fx = await fixture();
+  // A process that has ended: its pid names what it left.
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  const live = `.capibara-probe-${Deno.pid}-0a1b2c3d`;
+  const left = `.capibara-probe-${gone.pid}-0a1b2c3d`;
+  const kept = `.capibara-probe-${gone.pid}-ffffffff`;
+  for (const name of [live, left, kept]) await Deno.mkdir(join(fx.out, name));
+  await Deno.writeTextFile(join(fx.out, kept, "mine.txt"), "not a probe's"); // not empty: kept
+  await fx.stage("r.txt", "new");
+  await copyOut(["out/r.txt"], fx.options());
+  assert.deepEqual(
+    await listTree(fx.out),
+    [
+      live,
+      kept,
+      `${kept}/mine.txt`,
+      "r.txt",
+    ].sort(),
+  );
+});
+
 Deno.test("copyOut() keeps artifacts of folders granted for writing as reported", async () => {
   await using fx = await fixture();
   const granted = join(fx.work, "scratch");

@@ -135,6 +135,58 @@ Deno.test({
 });
 
 Deno.test({
+  name: "landlock.py: symbolic links are made (or renamed) only below the folders given for them",
+  ignore: !abi,
+  async fn() {
+    await using scratch = await setup();
+    const [own, shared] = [join(scratch.dir, "own"), join(scratch.dir, "shared")];
+    await Deno.mkdir(own);
+    await Deno.mkdir(shared);
+    await Deno.writeTextFile(join(shared, "file"), "x");
+    await Deno.symlink("file", join(shared, "old-link"));
+    const probe = `import os, sys
+own, shared = sys.argv[1:3]
+for name, make in (
+    ("own", lambda: os.symlink("/etc/passwd", os.path.join(own, "l"))),
+    ("own_rename", lambda: os.rename(os.path.join(own, "l"), os.path.join(own, "m"))),
+    ("shared", lambda: os.symlink("/etc/passwd", os.path.join(shared, "l"))),
+    ("shared_relative", lambda: os.symlink("file", "l2", dir_fd=os.open(shared, os.O_RDONLY))),
+    ("shared_rename", lambda: os.rename(os.path.join(shared, "old-link"), os.path.join(shared, "n"))),
+    ("shared_hardlink", lambda: os.link(os.path.join(shared, "file"), os.path.join(shared, "h"))),
+    ("shared_file", lambda: open(os.path.join(shared, "new"), "w").close()),
+):
+    try:
+        make(); print(name, 0)
+    except OSError as e:
+        print(name, e.errno)
+`;
+    // A file among the folders (a staged output that is one file) gets no rule and stops nothing.
+    const command = landlockCommand(
+      "python3",
+      ["-c", probe, own, shared],
+      undefined,
+      undefined,
+      [own, join(shared, "file")],
+    )!;
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+    const run = await execCommand({ program: command[0]!, args: command.slice(1), env, cwd: "/" }, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const seen = new Map(
+      run.stdout.trim().split("\n").map((line) => line.split(" ") as [string, string]),
+    );
+    for (const name of ["own", "own_rename", "shared_hardlink", "shared_file"]) {
+      assert.equal(seen.get(name), "0", `${name}: ${run.stdout}`);
+    }
+    for (const name of ["shared", "shared_relative", "shared_rename"]) {
+      assert.equal(seen.get(name), "13", `${name} was not refused (EACCES): ${run.stdout}`);
+    }
+    assert.equal((await Deno.lstat(join(shared, "old-link"))).isSymlink, true);
+  },
+});
+
+Deno.test({
   name: "inheritsDescriptors(): a descriptor a program would inherit counts, one on /dev/null not",
   ignore: Deno.build.os !== "linux",
   async fn() {

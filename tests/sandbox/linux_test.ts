@@ -11,6 +11,7 @@ import {
   bindTable,
   BubblewrapBackend,
   launchCommand,
+  linkFolders,
   runIdsFree,
 } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
@@ -86,6 +87,34 @@ function policyFor(layout: Layout, extra: Partial<SandboxPolicy> = {}): SandboxP
     ...extra,
   };
 }
+
+Deno.test("linkFolders(): links are made in the run's own folders, none holding one written in place", () => {
+  const base: SandboxPolicy = {
+    network: [],
+    read: ["/srv/data"],
+    write: ["/srv/project/out"],
+    protect: [],
+    workdir: "/srv/project",
+    tmpDir: "/dev/shm/capibara-run-1",
+    stage: [
+      { source: "/dev/shm/capibara-run-1/stage/0", target: "/srv/project/result" },
+      { source: "/dev/shm/capibara-run-1/stage/1", target: "/srv/project" },
+    ],
+    memoryBytes: 1,
+    maxProcesses: 1,
+  };
+  assert.deepEqual(linkFolders(base), [
+    "/dev/shm/capibara-run-1",
+    "/tmp",
+    "/dev/shm",
+    "/srv/project/result",
+  ]);
+  // A project below /tmp (or /dev/shm) written in place: the sandbox's own /tmp gets no links.
+  assert.deepEqual(
+    linkFolders({ ...base, write: ["/tmp/p/out", "/dev/shm/x"], stage: [] }),
+    ["/dev/shm/capibara-run-1"],
+  );
+});
 
 const BASE_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
 
