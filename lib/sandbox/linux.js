@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 63b255fe373a5621d4410eb214f0ba8ac73dbc059c64a54ff43b55dda76de54b): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 f5df97c86c1255de7afe272475612876e72bc188d0c287292d83f36b179bb666): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -658,7 +658,7 @@ var ownDir = (function (mount, ownPath) {
 });
 var tryWrite = (function (path, value) {
     try {
-        Deno.writeTextFileSync(path, value);
+        Deno.writeTextFileSync(path, value, { create: false });
         return true;
     }
     catch {
@@ -847,11 +847,7 @@ var destroyCgroupSync = (function (dir) {
 });
 var sweepStaleCgroups = (function (parent) {
     for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
-        try {
-            Deno.removeSync(`${parent}/${name}`);
-        }
-        catch {
-        }
+        destroyCgroupSync(`${parent}/${name}`);
     }
 });
 var writeJournal = (function (stateDir, tmpDir, lent, lentUid) {

@@ -33,6 +33,11 @@ is one of the standard three), so no descriptor of the sandbox reaches the sign'
 script runs. Before it waits, in `script` mode, it
 loads the standard-library modules the script's top-level lines import (see preload).
 
+Last, in `script` and `exec` modes, a step not held whose standard output is a pipe that nobody
+reads any more ends with 125 (see exit_if_orphaned): the Capibara that started the sandbox is gone.
+A held step needs no such look: its gate's end of input tells the same, and a sandbox reaches its
+gate only once bubblewrap ties its life to its caller's.
+
 On a kernel without Landlock the script runs without it (`capibara doctor` says so); a failure
 while restricting on a kernel that has it stops the run (exit 125).
 """
@@ -317,6 +322,23 @@ def close_inherited(keep):
                 pass
 
 
+def exit_if_orphaned():
+    """Ends the step (125) when its output is a pipe nobody reads any more: the Capibara that
+    started the sandbox is gone. bubblewrap ties the sandbox's life to its caller (--die-with-parent)
+    only once its set-up is done; a caller killed during the set-up (the OOM killer, kill -9) left
+    the sandbox running, no time limit watching it. Its output pipe's only reader was that caller."""
+    import os
+
+    if os.fstat(1).st_mode & 0o170000 != 0o010000:  # not a pipe (a file, a terminal): nothing told
+        return
+    import select
+
+    poll = select.poll()
+    poll.register(1, select.POLLOUT)
+    if any(events & select.POLLERR for _, events in poll.poll(0)):
+        os._exit(125)
+
+
 def wait_for_release(held):
     """Blocks until the run is released (one newline on the gate), closes the gate, writes the
     sign on its descriptor and closes that too (standard error stays)."""
@@ -373,6 +395,8 @@ def main():
         if held is not None:
             preload(args[1])
             wait_for_release(held)
+        else:
+            exit_if_orphaned()
         run_script(args[1], args[2:])  # the script's own code: nothing may follow it here
         return
     if mode in ("exec", "bare") and len(args) > 1:
@@ -382,6 +406,8 @@ def main():
             restrict(links)
         if held is not None:
             wait_for_release(held)
+        elif mode == "exec":
+            exit_if_orphaned()
         if lc_ctype is None:
             os.environ.pop("LC_CTYPE", None)
         elif lc_ctype is not False:

@@ -1262,7 +1262,7 @@ function ownDir(mount: CgroupMount, ownPath: string): string | undefined {
 
 function tryWrite(path: string, value: string): boolean {
   try {
-    Deno.writeTextFileSync(path, value);
+    Deno.writeTextFileSync(path, value, { create: false }); // a control file, never a new one
     return true;
   } catch {
     return false;
@@ -1452,16 +1452,14 @@ function destroyCgroupSync(dir: string): void {
 }
 
 /**
- * Removes the run cgroups under `parent` left by a killed Capibara (`capibara-<pid>-…`). A cgroup
- * still holding processes cannot be removed and stays.
+ * Removes the run cgroups under `parent` left by a killed Capibara (`capibara-<pid>-…`), killing
+ * what still runs in them first (cgroup v2): a sandbox whose Capibara died while it was being set
+ * up outlives it (bubblewrap ties the two only once it is up), and no time limit watches it any
+ * more. A cgroup whose processes are not gone within ≈ 0.5 s stays for the next sweep.
  */
 function sweepStaleCgroups(parent: string): void {
   for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
-    try {
-      Deno.removeSync(`${parent}/${name}`);
-    } catch {
-      // still populated, or removed by another run meanwhile
-    }
+    destroyCgroupSync(`${parent}/${name}`);
   }
 }
 

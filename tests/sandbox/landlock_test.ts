@@ -187,6 +187,49 @@ for name, make in (
 });
 
 Deno.test({
+  name:
+    "landlock.py: a step whose output nobody reads any more (its Capibara was killed) runs nothing",
+  ignore: !abi,
+  async fn() {
+    await using scratch = await setup();
+    const marker = join(scratch.dir, "ran");
+    // The step's standard output: a pipe whose reader is already closed, or one still read.
+    const driver = `import os, subprocess, sys
+command = sys.argv[2:]
+r, w = os.pipe()
+if sys.argv[1] == "gone":
+    os.close(r)
+child = subprocess.Popen(command, stdout=w)
+os.close(w)
+print(child.wait(), file=sys.stderr)
+`;
+    for (const mode of ["exec", "script"] as const) {
+      const script = join(scratch.dir, "touch.py");
+      await Deno.writeTextFile(script, `open(${JSON.stringify(marker)}, "w").close()\n`);
+      const command = mode === "exec"
+        ? landlockCommand("/bin/touch", [marker])!
+        : landlockCommand(SYSTEM_PYTHON, [script])!;
+      for (const reader of ["gone", "reading"]) {
+        await Deno.remove(marker).catch(() => {});
+        const run = await new Deno.Command(SYSTEM_PYTHON, {
+          args: ["-c", driver, reader, ...command],
+          stderr: "piped",
+        }).output();
+        const code = new TextDecoder().decode(run.stderr).trim();
+        const ran = await Deno.lstat(marker).then(() => true, () => false);
+        if (reader === "gone") {
+          assert.equal(code, "125", `${mode}: ${code}`);
+          assert.equal(ran, false, `${mode}: the program ran for nobody`);
+        } else {
+          assert.equal(code, "0", `${mode}: ${code}`);
+          assert.equal(ran, true, `${mode}: the program did not run`);
+        }
+      }
+    }
+  },
+});
+
+Deno.test({
   name: "inheritsDescriptors(): a descriptor a program would inherit counts, one on /dev/null not",
   ignore: Deno.build.os !== "linux",
   async fn() {

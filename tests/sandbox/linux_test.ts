@@ -1044,6 +1044,10 @@ Deno.test({
     while (await Deno.lstat(`/proc/${deadPid}`).then(() => true, () => false)) deadPid++;
     const stale = `${parent}/capibara-${deadPid}-1-deadbeef`;
     await Deno.mkdir(stale);
+    // Still holding a process: a sandbox that outlived its Capibara (killed while it was being
+    // set up) is killed, no time limit watching it any more.
+    const orphan = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    await Deno.writeTextFile(`${stale}/cgroup.procs`, String(orphan.pid));
     const again = await runSandboxed(
       new BubblewrapBackend({ probeCache }),
       policyFor(layout),
@@ -1052,6 +1056,8 @@ Deno.test({
     );
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await Deno.lstat(stale).then(() => true, () => false), false, "not swept");
+    const status = await orphan.status;
+    assert.equal(status.signal, "SIGKILL", "the orphan in a swept cgroup was not killed");
   },
 });
 
