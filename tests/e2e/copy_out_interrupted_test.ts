@@ -8,7 +8,7 @@
  * 2. Ctrl-C twice (an impatient user) or SIGKILL during the copy: the half-written temp file is
  *    removed by the next move into that folder (its Capibara is gone), and the good file stays.
  *
- * The script writes 300 MiB, so the copy lasts long enough to be caught in the act.
+ * The script writes 96 MiB, so the copy lasts long enough to be caught in the act.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -18,12 +18,12 @@ import { withTmpDir } from "../helpers/tmp.ts";
 
 const CACHE = await testCache("copy_out_interrupted_cache_");
 
-/** Writes a 300 MiB output whose first 32 bytes say when: each run's file differs. */
+/** Writes a 96 MiB output whose first 32 bytes say when: each run's file differs. */
 const BODY = `import time
 p = ctx["output"]
 with open(p, "wb") as fh:
     fh.write(str(time.time()).encode().ljust(32))
-    for _ in range(300):
+    for _ in range(96):
         fh.write(b"x" * (1024 * 1024))
 return {"artifacts": [p], "output": {"written": True}}`;
 
