@@ -1,4 +1,4 @@
-// Generated from src/cli/serve.ts by scripts/build_js.ts (sha256 f5690f3da89a3fdd8f5a45584a2b5aa5c25aa04c67bfe5b4fff5e2bfd54b8514): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/serve.ts by scripts/build_js.ts (sha256 bfda51da2147d3e60adc09703c4e7d1454877a6f52e9ae04a58d50effde7711c): do not edit; `deno task build:js` writes it.
 var numberIn = (function (name, min, max, decimals = false) {
     return ((value) => {
         const n = Number(value);
@@ -23,6 +23,7 @@ export var serveCommand = (function (setExit) {
         .option("--rate <n>", "requests per second per token", numberIn("rate", 0.001, 1e9, true), 20)
         .option("--burst <n>", "requests at once per token", numberIn("burst", 1, 1e9), 100)
         .option("--max-body-bytes <n>", "largest request body", numberIn("max-body-bytes", 1024, 2 ** 31), 1024 * 1024)
+        .option("--max-generations <n>", "model requests one token may have in flight at once", numberIn("max-generations", 1, 1e6), 4)
         .addHelpText("after", `
 Environment:
   CAPIBARA_BASE_URL, CAPIBARA_API_KEY, CAPIBARA_MODEL   the Core's generator (as for run)
@@ -49,6 +50,7 @@ Examples:
                 rate: opts.rate,
                 burst: opts.burst,
                 maxBodyBytes: opts.maxBodyBytes,
+                maxGenerations: opts.maxGenerations,
             }));
         }
         catch (error) {

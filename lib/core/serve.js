@@ -1,4 +1,4 @@
-// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 f6420f32a247a54632967c07443c15242282a5e59ebdd4817c08d2926e002081): do not edit; `deno task build:js` writes it.
+// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 a6decd8f9722d63ea659d366afb6f8164448aab74633968d2401c54b2b182534): do not edit; `deno task build:js` writes it.
 export var serve = (async function (options) {
     const env = Deno.env.toObject();
     const signingKey = await loadSigningKey(options.signingKeyFile);
@@ -29,6 +29,7 @@ export var serve = (async function (options) {
         rate: options.rate,
         burst: options.burst,
         maxBodyBytes: options.maxBodyBytes,
+        maxGenerations: options.maxGenerations,
     });
     const listeners = [
         ["SIGHUP", (() => void core.reloadTokens())],

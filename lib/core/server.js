@@ -1,4 +1,4 @@
-// Generated from src/core/server.ts by scripts/build_js.ts (sha256 15cf88006bd5eb5e15b7b74f831a3e2fe9fdcaa5bfa4ea120ce7da8484ea844a): do not edit; `deno task build:js` writes it.
+// Generated from src/core/server.ts by scripts/build_js.ts (sha256 dcc87bda49609bc90e7b4679b02ba6c620002105dfe9f96d5a1fc46f94407ce1): do not edit; `deno task build:js` writes it.
 export var startCore = (async function (options) {
     const env = options.env ?? Deno.env.toObject();
     const stderr = new StderrLog();
@@ -61,6 +61,8 @@ export var startCore = (async function (options) {
         signatures: { required: true, keys: [...keys.values()], source: "machine" },
     });
     const inflight = new Map();
+    const generating = new Map();
+    const maxGenerations = options.maxGenerations ?? CORE_DEFAULTS.maxGenerations;
     const writing = new Map();
     async function exclusive(fp, fn) {
         const previous = writing.get(fp) ?? Promise.resolve();
@@ -197,7 +199,7 @@ export var startCore = (async function (options) {
             throw httpErrorOf(error, false);
         }));
         entry.fingerprint = fp.fingerprint;
-        const served = await obtain(fp, body);
+        const served = await obtain(fp, body, entry.token ?? "");
         entry.cache = served.cache;
         if (served.cache === "hit")
             metrics.cacheHit();
@@ -206,7 +208,7 @@ export var startCore = (async function (options) {
             headers: { "content-type": "application/json", "x-capibara-cache": served.cache },
         });
     }
-    async function obtain(fp, body) {
+    async function obtain(fp, body, holder) {
         const pending = inflight.get(fp.fingerprint);
         if (pending)
             return { body: (await pending).body, cache: "hit" };
@@ -216,6 +218,10 @@ export var startCore = (async function (options) {
         const started = inflight.get(fp.fingerprint);
         if (started)
             return { body: (await started).body, cache: "hit" };
+        const held = generating.get(holder) ?? 0;
+        if (held >= maxGenerations)
+            throw tooMany("generations in flight for this token", 5);
+        generating.set(holder, held + 1);
         const work = generate(fp, body);
         inflight.set(fp.fingerprint, work);
         try {
@@ -223,6 +229,11 @@ export var startCore = (async function (options) {
         }
         finally {
             inflight.delete(fp.fingerprint);
+            const left = (generating.get(holder) ?? 1) - 1;
+            if (left > 0)
+                generating.set(holder, left);
+            else
+                generating.delete(holder);
         }
     }
     async function getEntry(request, fp, entry) {
@@ -489,6 +500,7 @@ export const CORE_DEFAULTS = {
     port: 8787,
     rate: 20,
     burst: 100,
+    maxGenerations: 4,
     authFailureBurst: 20,
     authFailureKeys: 10_000,
     maxBodyBytes: 1024 * 1024,

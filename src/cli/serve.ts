@@ -73,6 +73,12 @@ export function serveCommand(setExit: (code: number) => void) {
       numberIn("max-body-bytes", 1024, 2 ** 31),
       1024 * 1024,
     )
+    .option(
+      "--max-generations <n>",
+      "model requests one token may have in flight at once",
+      numberIn("max-generations", 1, 1e6),
+      4,
+    )
     .addHelpText(
       "after",
       `
@@ -103,6 +109,7 @@ Examples:
             rate: opts.rate,
             burst: opts.burst,
             maxBodyBytes: opts.maxBodyBytes,
+            maxGenerations: opts.maxGenerations,
           }),
         );
       } catch (error) {

@@ -26,6 +26,7 @@ export interface ServeOptions {
   rate?: number;
   burst?: number;
   maxBodyBytes?: number;
+  maxGenerations?: number;
 }
 
 /** Runs the Core until SIGTERM or SIGINT; resolves with the exit code (0 after a clean stop). */
@@ -60,6 +61,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     rate: options.rate,
     burst: options.burst,
     maxBodyBytes: options.maxBodyBytes,
+    maxGenerations: options.maxGenerations,
   });
   // Listening to the signals before saying where it listens: a SIGTERM sent on that line stops it
   // gracefully too.

@@ -61,6 +61,11 @@ export const CORE_DEFAULTS = {
   /** Requests one token may make at once. */
   burst: 100,
   /**
+   * Model requests one token may have in flight at once: each costs the operator the model's
+   * time and tokens for as long as it takes, which the request rate does not bound.
+   */
+  maxGenerations: 4,
+  /**
    * Failed authentications one client address may make at once, then one per second: a token is
    * never guessed at speed, and every request from an address over it waits, a right token too
    * (or its answer would tell the guess was right), but a token that already worked from it.
@@ -104,6 +109,8 @@ export interface CoreOptions {
   burst?: number;
   /** Largest request body in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Model requests one token may have in flight at once (default 4); more get 429. */
+  maxGenerations?: number;
   /** Receives each log line, a JSON object without newline (default: stderr). */
   log?: (line: string) => void;
 }
@@ -256,6 +263,9 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     signatures: { required: true, keys: [...keys.values()], source: "machine" },
   });
   const inflight = new Map<string, Promise<Served>>();
+  /** Each token's model requests in flight (the leaders of {@linkcode inflight}'s flights). */
+  const generating = new Map<string, number>();
+  const maxGenerations = options.maxGenerations ?? CORE_DEFAULTS.maxGenerations;
   const writing = new Map<string, Promise<unknown>>();
 
   /** Runs `fn` when no other write of the fingerprint is under way (generation or publication). */
@@ -452,7 +462,7 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
       throw httpErrorOf(error, false);
     });
     entry.fingerprint = fp.fingerprint;
-    const served = await obtain(fp, body);
+    const served = await obtain(fp, body, entry.token ?? "");
     entry.cache = served.cache;
     if (served.cache === "hit") metrics.cacheHit();
     return new Response(served.body, {
@@ -461,7 +471,16 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     });
   }
 
-  async function obtain(fp: Fingerprint, body: z.infer<typeof GenRequest>): Promise<Served> {
+  /**
+   * The entry of `fp`: stored, in flight for another request, or generated for this one, which
+   * counts against `holder`'s model requests in flight (429 past its share: a request that waits
+   * for another's generation, or finds the entry stored, costs the model nothing).
+   */
+  async function obtain(
+    fp: Fingerprint,
+    body: z.infer<typeof GenRequest>,
+    holder: string,
+  ): Promise<Served> {
     const pending = inflight.get(fp.fingerprint);
     if (pending) return { body: (await pending).body, cache: "hit" };
     const stored = await storage.get(fp.fingerprint);
@@ -469,12 +488,18 @@ export async function startCore(options: CoreOptions): Promise<CoreServer> {
     // Checked again: another request may have started while storage answered.
     const started = inflight.get(fp.fingerprint);
     if (started) return { body: (await started).body, cache: "hit" };
+    const held = generating.get(holder) ?? 0;
+    if (held >= maxGenerations) throw tooMany("generations in flight for this token", 5);
+    generating.set(holder, held + 1);
     const work = generate(fp, body);
     inflight.set(fp.fingerprint, work);
     try {
       return await work;
     } finally {
       inflight.delete(fp.fingerprint);
+      const left = (generating.get(holder) ?? 1) - 1;
+      if (left > 0) generating.set(holder, left);
+      else generating.delete(holder);
     }
   }
 
