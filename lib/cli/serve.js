@@ -1,4 +1,4 @@
-// Generated from src/cli/serve.ts by scripts/build_js.ts (sha256 bfda51da2147d3e60adc09703c4e7d1454877a6f52e9ae04a58d50effde7711c): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/serve.ts by scripts/build_js.ts (sha256 da954d90c8093ee2b795399372dfbce305e8b82cc41f29e431c1b25f0edb91e3): do not edit; `deno task build:js` writes it.
 var numberIn = (function (name, min, max, decimals = false) {
     return ((value) => {
         const n = Number(value);
@@ -30,7 +30,7 @@ Environment:
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION  credentials of --s3
 
 Signals: SIGHUP re-reads the tokens file; SIGTERM or SIGINT stops accepting, lets requests in
-flight finish, and exits 0.
+flight finish (35 s at most; a second signal stops at once), and exits 0.
 
 Examples:
   capibara serve --tokens /etc/capibara/tokens --signing-key /etc/capibara/core.key --store /var/lib/capibara

@@ -1,4 +1,4 @@
-// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 a6decd8f9722d63ea659d366afb6f8164448aab74633968d2401c54b2b182534): do not edit; `deno task build:js` writes it.
+// Generated from src/core/serve.ts by scripts/build_js.ts (sha256 6ac04d783515bbc84eaabc3cfd81fd297390aae14ae82eb8846d8eaaf650ef88): do not edit; `deno task build:js` writes it.
 export var serve = (async function (options) {
     const env = Deno.env.toObject();
     const signingKey = await loadSigningKey(options.signingKeyFile);
@@ -31,10 +31,20 @@ export var serve = (async function (options) {
         maxBodyBytes: options.maxBodyBytes,
         maxGenerations: options.maxGenerations,
     });
+    const forced = Promise.withResolvers();
+    let graceTimer;
+    const stop = (() => {
+        if (graceTimer !== undefined) {
+            forced.resolve();
+            return;
+        }
+        graceTimer = setTimeout((() => forced.resolve()), SHUTDOWN_GRACE_MS);
+        void core.shutdown();
+    });
     const listeners = [
         ["SIGHUP", (() => void core.reloadTokens())],
-        ["SIGTERM", (() => void core.shutdown())],
-        ["SIGINT", (() => void core.shutdown())],
+        ["SIGTERM", stop],
+        ["SIGINT", stop],
     ];
     for (const [signal, listener] of listeners) {
         try {
@@ -52,7 +62,19 @@ export var serve = (async function (options) {
         key_id: signingKey.keyId,
         generator: core.generating ? "configured" : "none: /v1/gen serves stored entries only",
     }));
-    await core.finished;
+    const ended = await Promise.race([
+        core.finished.then((() => true)),
+        forced.promise.then((() => false)),
+    ]);
+    clearTimeout(graceTimer);
+    if (!ended) {
+        console.error(JSON.stringify({
+            at: new Date().toISOString(),
+            event: "stopped",
+            forced: true,
+            why: "requests still in flight past the grace period, or a second signal",
+        }));
+    }
     for (const [signal, listener] of listeners) {
         try {
             Deno.removeSignalListener(signal, listener);
@@ -68,4 +90,5 @@ import { openStorage } from "./storage/mod.js";
 import { loadTrustedKeys } from "./keys.js";
 import { statSyncOrNull } from "../_fs.js";
 import { ValidationError } from "../errors.js";
+export const SHUTDOWN_GRACE_MS = 35_000;
 ;

@@ -87,7 +87,7 @@ Environment:
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION  credentials of --s3
 
 Signals: SIGHUP re-reads the tokens file; SIGTERM or SIGINT stops accepting, lets requests in
-flight finish, and exits 0.
+flight finish (35 s at most; a second signal stops at once), and exits 0.
 
 Examples:
   capibara serve --tokens /etc/capibara/tokens --signing-key /etc/capibara/core.key --store /var/lib/capibara

@@ -12,6 +12,9 @@ import { loadTrustedKeys } from "./keys.ts";
 import { statSyncOrNull } from "../_fs.ts";
 import { ValidationError } from "../errors.ts";
 
+/** How long a stop waits for the requests in flight (a body's own bound is 30 s). */
+export const SHUTDOWN_GRACE_MS = 35_000;
+
 /** Options of {@linkcode serve}: the command line's. */
 export interface ServeOptions {
   hostname: string;
@@ -63,12 +66,25 @@ export async function serve(options: ServeOptions): Promise<number> {
     maxBodyBytes: options.maxBodyBytes,
     maxGenerations: options.maxGenerations,
   });
+  // A stop lets the requests in flight finish for SHUTDOWN_GRACE_MS at most (a client that stalls
+  // its body or never reads its answer held the Core up for good), and a second signal ends it
+  // at once.
+  const forced = Promise.withResolvers<void>();
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    if (graceTimer !== undefined) {
+      forced.resolve();
+      return;
+    }
+    graceTimer = setTimeout(() => forced.resolve(), SHUTDOWN_GRACE_MS);
+    void core.shutdown();
+  };
   // Listening to the signals before saying where it listens: a SIGTERM sent on that line stops it
   // gracefully too.
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGHUP", () => void core.reloadTokens()],
-    ["SIGTERM", () => void core.shutdown()],
-    ["SIGINT", () => void core.shutdown()],
+    ["SIGTERM", stop],
+    ["SIGINT", stop],
   ];
   for (const [signal, listener] of listeners) {
     try {
@@ -86,7 +102,19 @@ export async function serve(options: ServeOptions): Promise<number> {
     key_id: signingKey.keyId,
     generator: core.generating ? "configured" : "none: /v1/gen serves stored entries only",
   }));
-  await core.finished;
+  const ended = await Promise.race([
+    core.finished.then(() => true),
+    forced.promise.then(() => false),
+  ]);
+  clearTimeout(graceTimer);
+  if (!ended) {
+    console.error(JSON.stringify({
+      at: new Date().toISOString(),
+      event: "stopped",
+      forced: true,
+      why: "requests still in flight past the grace period, or a second signal",
+    }));
+  }
   for (const [signal, listener] of listeners) {
     try {
       Deno.removeSignalListener(signal, listener);

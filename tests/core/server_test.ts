@@ -856,3 +856,46 @@ Deno.test("capibara serve: one token's slow bodies take at most its share of the
     await core.child.status;
   }
 });
+
+Deno.test("capibara serve: a stop waits for the requests in flight, a second signal ends it at once (a stalled body held it up for good)", async () => {
+  await using tmp = await withTmpDir();
+  const key = await writeKeyPair(join(tmp.path, "key"));
+  const tokens = join(tmp.path, "tokens");
+  await Deno.writeTextFile(tokens, `${FULL} read,gen\n`, { mode: 0o600 });
+  const core = await startCore(
+    ["--tokens", tokens, "--signing-key", key.private_key_path, "--store", join(tmp.path, "store")],
+    { PATH: Deno.env.get("PATH")! },
+  );
+  const stop = new AbortController();
+  // A body that sends a little, then nothing, until the test ends.
+  const stalled = fetch(core.url + "/v1/gen", {
+    method: "POST",
+    headers: bearer(FULL),
+    body: new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(1000).fill(0x20)) }),
+    signal: stop.signal,
+  }).then((r) => r.body?.cancel()).catch(() => {});
+  let exited = false;
+  const status = core.child.status.finally(() => exited = true);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    core.child.kill("SIGTERM");
+    await core.waitLog(/"event":"shutdown"/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(exited, false, "the first signal did not wait for the request in flight");
+    core.child.kill("SIGTERM");
+    const ended = await Promise.race([
+      status,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000)),
+    ]);
+    assert.equal(ended?.code, 0, "a second signal did not end the Core");
+    assert.ok(
+      core.logs.some((l) => /"event":"stopped","forced":true/.test(l)),
+      core.logs.join("\n"),
+    );
+  } finally {
+    stop.abort();
+    await stalled;
+    if (!exited) core.child.kill("SIGKILL");
+    await status;
+  }
+});
