@@ -1,4 +1,4 @@
-// Generated from src/sandbox/landlock.ts by scripts/build_js.ts (sha256 99510ffc4e48741f2c196714f2384942b3009c56190ec8313db716f6ce2db983): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/landlock.ts by scripts/build_js.ts (sha256 793832852923b9deaf4a0b3969f03b4fa090ca29b7a122df08ab093bee2c580c): do not edit; `deno task build:js` writes it.
 var isPython = (function (program) {
     return PYTHON_NAME.test(program);
 });
@@ -73,10 +73,17 @@ export var inheritsDescriptors = (function (options = {}) {
     }
     return false;
 });
-export var bareCommand = (function (program, args, held, env) {
+export var bareCommand = (function (program, args, held, env, links = []) {
     if (!systemPythonUsable())
         return undefined;
-    return [SYSTEM_PYTHON, ...stepArgs(held, env), "bare", program, ...args];
+    return [
+        SYSTEM_PYTHON,
+        ...stepArgs(held, env),
+        ...links.map(((dir) => `--links=${dir}`)),
+        "bare",
+        program,
+        ...args,
+    ];
 });
 export var landlockAbi = (async function (python = SYSTEM_PYTHON) {
     try {

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 f5df97c86c1255de7afe272475612876e72bc188d0c287292d83f36b179bb666): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 d67352e135aac8c16138b665c4ff854bde2f0db7379c095686586043cf13c53c): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -1024,8 +1024,25 @@ var refuseHidden = (function (path, holding, real = realPathSyncOrNull(path)) {
     }
 });
 export var linkFolders = (function (policy) {
-    return [policy.tmpDir, "/tmp", "/dev/shm", ...(policy.stage ?? []).map((({ target }) => target))]
-        .filter(((dir) => !policy.write.some(((path) => isInside(path, dir)))));
+    const folders = [
+        { path: policy.tmpDir, source: policy.tmpDir },
+        { path: "/tmp" },
+        { path: "/dev/shm" },
+        ...(policy.stage ?? []).map((({ source, target }) => ({ path: target, source }))),
+    ];
+    const found = [];
+    for (const { path, source } of folders) {
+        if (policy.write.some(((written) => isInside(written, path))))
+            continue;
+        if (source === undefined) {
+            found.push(`:${path}`);
+            continue;
+        }
+        const info = lstatSyncOrNull(source);
+        if (info?.isDirectory)
+            found.push(`${info.dev}:${info.ino}:${path}`);
+    }
+    return found;
 });
 var policyArgs = (async function (policy, features, via = ((source) => Promise.resolve(source)), substitutes = new Map()) {
     const writable = [...policy.write, policy.tmpDir];
@@ -1655,7 +1672,11 @@ export class BubblewrapBackend {
             const gate = heldFd === undefined ? undefined : { gate: heldFd, sign: SIGN_FD };
             const signFile = `${stateDir}/gate`;
             const program = policy.readsScopedByProgram
-                ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
+                ? policy.write.length > 0
+                    ? bareCommand(spec.program, spec.args, gate, spec.env, linkFolders(policy))
+                    : inheritsDescriptors()
+                        ? bareCommand(spec.program, spec.args, gate, spec.env)
+                        : undefined
                 : landlockCommand(spec.program, spec.args, gate, spec.env, linkFolders(policy));
             for (const name of Object.keys(env)) {
                 if (!LOADER_VARIABLE.test(name))

@@ -7,18 +7,19 @@ lets an unprivileged process give up rights for itself and every process it star
 to read files anywhere but below the sandbox's own top-level folders, a few machine-wide /proc
 files and this process's own /proc files other than its mount tables. The seccomp filter closes the
 system calls that would tell the same (statmount, listmount). The rule set also keeps symbolic
-links out of every folder but those given with `--links=DIR` (see restrict).
+links out of every folder but those given with `--links` (see restrict).
 
-Run as `python -I -S -c <this file> [--held=GATE[,SIGN]] [--links=DIR]... MODE ...`, isolated and
-before `site`, so nothing of the environment, the project or site-packages (a `.pth` file of a
-dependency) runs before the rule set:
+Run as `python -I -S -c <this file> [--held=GATE[,SIGN]] [--links=[DEV:INO]:DIR]... MODE ...`,
+isolated and before `site`, so nothing of the environment, the project or site-packages (a `.pth`
+file of a dependency) runs before the rule set:
 
 - `script PATH ARGS...`: restricts, then runs the Python script PATH as `python PATH ARGS...` would
   (site-packages, sys.argv, sys.path[0], unbuffered output when PYTHONUNBUFFERED is set, and the
   interpreter flags its own child interpreters inherit);
 - `exec PROGRAM ARGS...`: restricts, then becomes PROGRAM;
-- `bare PROGRAM ARGS...`: becomes PROGRAM without restricting (a program that scopes its own reads,
-  Deno, started this way only to close what it would inherit, see below);
+- `bare PROGRAM ARGS...`: becomes PROGRAM without restricting its reads (a program that scopes its
+  own reads, Deno, started this way to close what it would inherit, see below, or, given
+  `--links`, to keep links out of the folders it writes in place);
 - `abi`: prints the Landlock ABI version this kernel offers (0 when none).
 
 In both modes, every descriptor the step inherited above standard error is closed first (but the
@@ -56,6 +57,7 @@ LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
 LANDLOCK_ACCESS_FS_READ_FILE = 1 << 2
 LANDLOCK_ACCESS_FS_MAKE_SYM = 1 << 12
+LANDLOCK_ACCESS_FS_REFER = 1 << 13
 PR_SET_NO_NEW_PRIVS = 38
 GATE_PASSED = b"\x06"
 
@@ -93,12 +95,16 @@ def abi_version(syscall):
     return max(syscall(LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION), 0)
 
 
-def restrict(links=()):
+def restrict(links=(), reads=True):
     """Applies the rule set to this process; returns the ABI version (0: no Landlock here).
 
-    Symbolic links may be made (or renamed) below the folders `links` names only: the run's own
+    With `reads`, files may be read only below the sandbox's own top-level folders and the /proc
+    files named above. Symbolic links may be made (or renamed) below the folders `links` names
+    only, pairs of the (device, inode) the folder must be, or None, and its path: the run's own
     temp dir and staged outputs, never a folder written in place, whose links Capibara's host-side
-    steps (another run's binds, the move of outputs) and other runs would follow.
+    steps (another run's binds, the move of outputs) and other runs would follow. A path that
+    leads elsewhere when opened gets no right. Files and folders may be moved between folders
+    (Landlock refuses that by default from ABI 2 on, as EXDEV) wherever the rest allows.
     """
     import os
 
@@ -112,23 +118,33 @@ def restrict(links=()):
         sys.stderr.flush()
         os._exit(125)
 
+    read = LANDLOCK_ACCESS_FS_READ_FILE if reads else 0
+    refer = LANDLOCK_ACCESS_FS_REFER if abi >= 2 else 0
+    make_sym = LANDLOCK_ACCESS_FS_MAKE_SYM
     # The kernel's structs in native byte order, packed (`struct` costs a start ≈ 1.3 ms).
-    read = LANDLOCK_ACCESS_FS_READ_FILE.to_bytes(8, sys.byteorder)
-    make_sym = LANDLOCK_ACCESS_FS_MAKE_SYM.to_bytes(8, sys.byteorder)
     # struct landlock_ruleset_attr { __u64 handled_access_fs; }
-    attr = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_MAKE_SYM).to_bytes(8, sys.byteorder)
+    attr = (read | refer | make_sym).to_bytes(8, sys.byteorder)
     ruleset = syscall(LANDLOCK_CREATE_RULESET, attr, len(attr), 0)
     if ruleset < 0:
         fail("create the Landlock rule set")
 
-    def allow(path, access=read, flags=0):
+    def allow(path, access, flags=0, identity=None):
+        if not access:
+            return
         try:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC | flags)
         except OSError:
             return
         try:
+            opened = os.fstat(fd)
+            if identity is not None and (opened.st_dev, opened.st_ino) != identity:
+                return  # not the folder meant (its place was renamed away): no right given
+            if opened.st_mode & 0o170000 != 0o040000:
+                access &= LANDLOCK_ACCESS_FS_READ_FILE  # a file takes a file's rights only
+                if not access:
+                    return
             # struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } (packed)
-            rule = access + fd.to_bytes(4, sys.byteorder, signed=True)
+            rule = access.to_bytes(8, sys.byteorder) + fd.to_bytes(4, sys.byteorder, signed=True)
             if syscall(LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, rule, 0) != 0:
                 fail(f"add a Landlock rule for {path}")
         finally:
@@ -136,14 +152,15 @@ def restrict(links=()):
 
     for name in os.listdir("/"):
         if name != "proc":
-            allow("/" + name)
+            allow("/" + name, read | refer)
     for name in PROC_FILES:
-        allow("/proc/" + name)
+        allow("/proc/" + name, read)
     own = f"/proc/{os.getpid()}/"
     for name in OWN_PROC_FILES:
-        allow(own + name)
-    for path in links:
-        allow(path, make_sym, os.O_DIRECTORY)  # a folder's right: an output file gets none
+        allow(own + name, read)
+    for identity, path in links:
+        # A folder's right (none for a file: os.O_DIRECTORY), moves included.
+        allow(path, make_sym | refer, os.O_DIRECTORY, identity)
     if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         fail("set no_new_privs")
     if syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
@@ -380,10 +397,16 @@ def main():
     elif args and args[0] == "--no-lc-ctype":
         lc_ctype = None
         args = args[1:]
+    # --links=DEV:INO:PATH (the folder the path must lead to) or --links=:PATH (the sandbox's own).
     links = []
     while args and args[0].startswith("--links="):
-        links.append(args[0][len("--links="):])
+        value = args[0][len("--links="):]
         args = args[1:]
+        if value.startswith(":"):
+            links.append((None, value[1:]))
+            continue
+        dev, ino, path = value.split(":", 2)
+        links.append(((int(dev), int(ino)), path))
     mode = args[0] if args else ""
     if mode == "abi":
         print(abi_version(libc_calls()[0]))
@@ -404,6 +427,10 @@ def main():
 
         if mode == "exec":
             restrict(links)
+        elif links:
+            # A program that scopes its own reads, in a sandbox with folders written in place:
+            # the rule on links only.
+            restrict(links, reads=False)
         if held is not None:
             wait_for_release(held)
         elif mode == "exec":

@@ -54,8 +54,8 @@ export interface StepGate {
  * The command that runs `program args…` under the Landlock rule set, or undefined when no Python
  * can apply it here. With `held`, the step waits for the run's release after restricting itself
  * and before anything of the program runs. Symbolic links may be made below `links` only (paths
- * as the sandbox shows them): the run's own temp dir and staged outputs, never a folder written in
- * place.
+ * as the sandbox shows them, each `DEV:INO:PATH` with the device and inode it must lead to, or
+ * `:PATH`): the run's own temp dir and staged outputs, never a folder written in place.
  */
 export function landlockCommand(
   program: string,
@@ -151,16 +151,27 @@ export function inheritsDescriptors(options: { lifelong?: boolean } = {}): boole
 /**
  * The command that starts `program args…` (a program that scopes its own reads: Deno) after
  * closing every descriptor it would inherit above standard error, and, with `held`, after the
- * run's release; undefined when no Python can do it here.
+ * run's release; undefined when no Python can do it here. Given `links` (as
+ * {@linkcode landlockCommand} takes them), a Landlock rule set keeps symbolic links out of every
+ * other folder first: Deno refuses a script `Deno.symlink` with scoped permissions, but not
+ * `Deno.rename` or `Deno.link` of a link already in a folder it writes in place.
  */
 export function bareCommand(
   program: string,
   args: readonly string[],
   held?: StepGate,
   env?: Record<string, string | undefined>,
+  links: readonly string[] = [],
 ): string[] | undefined {
   if (!systemPythonUsable()) return undefined;
-  return [SYSTEM_PYTHON, ...stepArgs(held, env), "bare", program, ...args];
+  return [
+    SYSTEM_PYTHON,
+    ...stepArgs(held, env),
+    ...links.map((dir) => `--links=${dir}`),
+    "bare",
+    program,
+    ...args,
+  ];
 }
 
 /**

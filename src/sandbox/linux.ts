@@ -1715,6 +1715,36 @@ function refuseHidden(
 }
 
 /**
+ * The folders a script may make symbolic links in (Landlock, landlock.py's `--links`): the run's
+ * own temp dir, the sandbox's /tmp and /dev/shm, and staged outputs, each unless a folder written
+ * in place is shown below it (a Landlock rule holds for all below a path, mount points crossed). A
+ * link left in a folder written in place would be followed by Capibara's host-side steps and by
+ * other runs. Each folder bound from the host is given with the device and inode it must be when
+ * the step opens it (`DEV:INO:PATH`; the sandbox's own tmpfs folders as `:PATH`): another run that
+ * writes the folder above a staged output could rename the staged mount's place away while this
+ * sandbox is set up, and the name would then lead the right to a folder of the host's.
+ */
+export function linkFolders(policy: SandboxPolicy): string[] {
+  const folders: { path: string; source?: string }[] = [
+    { path: policy.tmpDir, source: policy.tmpDir },
+    { path: "/tmp" },
+    { path: "/dev/shm" },
+    ...(policy.stage ?? []).map(({ source, target }) => ({ path: target, source })),
+  ];
+  const found: string[] = [];
+  for (const { path, source } of folders) {
+    if (policy.write.some((written) => isInside(written, path))) continue;
+    if (source === undefined) {
+      found.push(`:${path}`);
+      continue;
+    }
+    const info = lstatSyncOrNull(source);
+    if (info?.isDirectory) found.push(`${info.dev}:${info.ino}:${path}`);
+  }
+  return found;
+}
+
+/**
  * The policy's binds. Parents come before children, so a nested grant overrides its parent's
  * mode; `protect` comes last so it wins inside writable grants.
  *
@@ -1724,17 +1754,6 @@ function refuseHidden(
  * protect path that is (or goes through) a symlink is skipped (the sandbox then sees the symlink,
  * which leads nowhere inside).
  */
-/**
- * The folders a script may make symbolic links in (Landlock, landlock.py): the run's own temp dir,
- * the sandbox's /tmp and /dev/shm, and staged outputs, each unless a folder written in place is
- * shown below it (a Landlock rule holds for all below a path, mount points crossed). A link left in
- * a folder written in place would be followed by Capibara's host-side steps and by other runs.
- */
-export function linkFolders(policy: SandboxPolicy): string[] {
-  return [policy.tmpDir, "/tmp", "/dev/shm", ...(policy.stage ?? []).map(({ target }) => target)]
-    .filter((dir) => !policy.write.some((path) => isInside(path, dir)));
-}
-
 async function policyArgs(
   policy: SandboxPolicy,
   features: BwrapFeatures | undefined,
@@ -2306,8 +2325,14 @@ export class BubblewrapBackend implements SandboxBackend {
       // when this process holds descriptors it would inherit (the step closes them first).
       const gate = heldFd === undefined ? undefined : { gate: heldFd, sign: SIGN_FD };
       const signFile = `${stateDir}/gate`;
+      // A program that scopes its own reads (Deno) goes through the step too when it writes a
+      // folder in place, where the rule set keeps links out (a Deno script may move one).
       const program = policy.readsScopedByProgram
-        ? inheritsDescriptors() ? bareCommand(spec.program, spec.args, gate, spec.env) : undefined
+        ? policy.write.length > 0
+          ? bareCommand(spec.program, spec.args, gate, spec.env, linkFolders(policy))
+          : inheritsDescriptors()
+          ? bareCommand(spec.program, spec.args, gate, spec.env)
+          : undefined
         : landlockCommand(spec.program, spec.args, gate, spec.env, linkFolders(policy));
       // The dynamic loader's variables (from a grant, or a plan read back from a file) never
       // reach the programs that set the sandbox up on the host (the shell, unshare, mount,

@@ -312,6 +312,45 @@ breached = true;`),
     },
   });
 }
+// Deno refuses a script Deno.symlink with scoped permissions, but not Deno.rename or Deno.link of
+// a link already in a folder it writes in place (a repository's own): moved one folder up, a
+// relative `../..` leads out of the project. A TypeScript run writing in place gets the same rule
+// set on links as Python and bash.
+const MOVED_LINKS = join(PROJECT, "shared-links");
+attack({
+  name: "move or hard-link a repository's link in a folder granted for writing, under Deno's flags",
+  language: "typescript",
+  allow: { write: [MOVED_LINKS] },
+  before: async () => {
+    await Deno.remove(MOVED_LINKS, { recursive: true }).catch(() => {});
+    await Deno.mkdir(join(MOVED_LINKS, "docs"), { recursive: true });
+    await Deno.symlink("../..", join(MOVED_LINKS, "docs", "up"));
+    await Deno.symlink(SSH_KEY, join(MOVED_LINKS, "keylink"));
+  },
+  script: ts(`const S = ${JSON.stringify(MOVED_LINKS)};
+for (const [name, move] of [
+  ["link", () => Deno.linkSync(S + "/keylink", S + "/key")],
+  ["rename", () => Deno.renameSync(S + "/docs/up", S + "/up")],
+] as const) {
+  try {
+    move();
+    breached = true;
+    detail += name + ":done ";
+  } catch (e) {
+    detail += name + ":" + (e as Error).name + " ";
+  }
+}`),
+  async hostUnchanged() {
+    for (const name of ["key", "up"]) {
+      assert.equal(
+        await exists(join(MOVED_LINKS, name)),
+        false,
+        `${name} was made in shared-links/`,
+      );
+    }
+    assert.equal((await Deno.lstat(join(MOVED_LINKS, "docs", "up"))).isSymlink, true);
+  },
+});
 // An input named through a link inside the project is found by that name (and a folder's too).
 attack({
   name: "an input named through a link inside the project is read by its name (granted)",

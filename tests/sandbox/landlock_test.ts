@@ -5,7 +5,12 @@
  * it inside).
  */
 import assert from "node:assert/strict";
-import { landlockAbi, landlockCommand, SYSTEM_PYTHON } from "../../src/sandbox/landlock.ts";
+import {
+  bareCommand,
+  landlockAbi,
+  landlockCommand,
+  SYSTEM_PYTHON,
+} from "../../src/sandbox/landlock.ts";
 import { execCommand } from "../../src/exec.ts";
 import { join } from "node:path";
 
@@ -135,54 +140,85 @@ Deno.test({
 });
 
 Deno.test({
-  name: "landlock.py: symbolic links are made (or renamed) only below the folders given for them",
+  name:
+    "landlock.py: symbolic links are made, moved or linked only below the folders given for them, with Deno's reads too",
   ignore: !abi,
   async fn() {
-    await using scratch = await setup();
-    const [own, shared] = [join(scratch.dir, "own"), join(scratch.dir, "shared")];
-    await Deno.mkdir(own);
-    await Deno.mkdir(shared);
-    await Deno.writeTextFile(join(shared, "file"), "x");
-    await Deno.symlink("file", join(shared, "old-link"));
     const probe = `import os, sys
-own, shared = sys.argv[1:3]
+own, shared, moved = sys.argv[1:4]
+j = os.path.join
 for name, make in (
-    ("own", lambda: os.symlink("/etc/passwd", os.path.join(own, "l"))),
-    ("own_rename", lambda: os.rename(os.path.join(own, "l"), os.path.join(own, "m"))),
-    ("shared", lambda: os.symlink("/etc/passwd", os.path.join(shared, "l"))),
+    ("own", lambda: os.symlink("/etc/passwd", j(own, "l"))),
+    ("own_rename", lambda: os.rename(j(own, "l"), j(own, "m"))),
+    ("shared", lambda: os.symlink("/etc/passwd", j(shared, "l"))),
     ("shared_relative", lambda: os.symlink("file", "l2", dir_fd=os.open(shared, os.O_RDONLY))),
-    ("shared_rename", lambda: os.rename(os.path.join(shared, "old-link"), os.path.join(shared, "n"))),
-    ("shared_hardlink", lambda: os.link(os.path.join(shared, "file"), os.path.join(shared, "h"))),
-    ("shared_file", lambda: open(os.path.join(shared, "new"), "w").close()),
+    ("shared_rename", lambda: os.rename(j(shared, "old-link"), j(shared, "n"))),
+    ("shared_move_link", lambda: os.rename(j(shared, "old-link"), j(shared, "sub", "n"))),
+    ("shared_link_link", lambda: os.link(j(shared, "old-link"), j(shared, "sub", "h"),
+                                         follow_symlinks=False)),
+    ("shared_hardlink", lambda: os.link(j(shared, "file"), j(shared, "h"))),
+    ("shared_file", lambda: open(j(shared, "new"), "w").close()),
+    ("shared_move_file", lambda: os.rename(j(shared, "new"), j(shared, "sub", "new"))),
+    ("moved", lambda: os.symlink("/etc/passwd", j(moved, "l"))),
 ):
     try:
         make(); print(name, 0)
     except OSError as e:
         print(name, e.errno)
 `;
-    // A file among the folders (a staged output that is one file) gets no rule and stops nothing.
-    const command = landlockCommand(
-      "python3",
-      ["-c", probe, own, shared],
-      undefined,
-      undefined,
-      [own, join(shared, "file")],
-    )!;
-    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
-    const run = await execCommand({ program: command[0]!, args: command.slice(1), env, cwd: "/" }, {
-      timeoutMs: 30_000,
-    });
-    assert.equal(run.code, 0, run.stderr);
-    const seen = new Map(
-      run.stdout.trim().split("\n").map((line) => line.split(" ") as [string, string]),
-    );
-    for (const name of ["own", "own_rename", "shared_hardlink", "shared_file"]) {
-      assert.equal(seen.get(name), "0", `${name}: ${run.stdout}`);
+    // The step before a Python script (reads restricted too), and before a program that scopes its
+    // own reads (bare: Deno, whose scoped permissions refuse Deno.symlink but not Deno.rename or
+    // Deno.link of a link already in a folder it writes in place).
+    for (const mode of ["script", "bare"] as const) {
+      await using scratch = await setup();
+      const [own, shared] = [join(scratch.dir, "own"), join(scratch.dir, "shared")];
+      const [moved, decoy] = [join(scratch.dir, "moved"), join(scratch.dir, "decoy")];
+      for (const dir of [own, shared, join(shared, "sub"), moved, decoy]) await Deno.mkdir(dir);
+      await Deno.writeTextFile(join(shared, "file"), "x");
+      await Deno.symlink("file", join(shared, "old-link"));
+      // A file among the folders (a staged output that is one file) gets no rule and stops
+      // nothing. A folder given with its device and inode gets none when its path leads elsewhere
+      // (its place was renamed away, and another folder put there): \`moved\` is given as
+      // \`decoy\` is.
+      const { dev, ino } = await Deno.lstat(decoy);
+      const links = [`:${own}`, `:${join(shared, "file")}`, `${dev}:${ino}:${moved}`];
+      const args = ["-c", probe, own, shared, moved];
+      const command = mode === "script"
+        ? landlockCommand("python3", args, undefined, undefined, links)!
+        : bareCommand(SYSTEM_PYTHON, args, undefined, undefined, links)!;
+      const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+      const run = await execCommand(
+        { program: command[0]!, args: command.slice(1), env, cwd: "/" },
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const seen = new Map(
+        run.stdout.trim().split("\n").map((line) => line.split(" ") as [string, string]),
+      );
+      // Files move between folders as they would without the rule set (it had answered EXDEV).
+      for (
+        const name of ["own", "own_rename", "shared_hardlink", "shared_file", "shared_move_file"]
+      ) {
+        assert.equal(seen.get(name), "0", `${mode}: ${name}: ${run.stdout}`);
+      }
+      for (
+        const name of [
+          "shared",
+          "shared_relative",
+          "shared_rename",
+          "shared_move_link",
+          "shared_link_link",
+          "moved",
+        ]
+      ) {
+        assert.equal(
+          seen.get(name),
+          "13",
+          `${mode}: ${name} was not refused (EACCES): ${run.stdout}`,
+        );
+      }
+      assert.equal((await Deno.lstat(join(shared, "old-link"))).isSymlink, true);
     }
-    for (const name of ["shared", "shared_relative", "shared_rename"]) {
-      assert.equal(seen.get(name), "13", `${name} was not refused (EACCES): ${run.stdout}`);
-    }
-    assert.equal((await Deno.lstat(join(shared, "old-link"))).isSymlink, true);
   },
 });
 

@@ -88,31 +88,35 @@ function policyFor(layout: Layout, extra: Partial<SandboxPolicy> = {}): SandboxP
   };
 }
 
-Deno.test("linkFolders(): links are made in the run's own folders, none holding one written in place", () => {
+Deno.test("linkFolders(): links are made in the run's own folders, none holding one written in place", async () => {
+  await using layout = await makeLayout();
+  const stage = join(layout.tmp, "stage");
+  await Deno.mkdir(stage);
+  await Deno.writeTextFile(join(layout.tmp, "file"), "");
   const base: SandboxPolicy = {
-    network: [],
-    read: ["/srv/data"],
+    ...policyFor(layout),
     write: ["/srv/project/out"],
-    protect: [],
-    workdir: "/srv/project",
-    tmpDir: "/dev/shm/capibara-run-1",
     stage: [
-      { source: "/dev/shm/capibara-run-1/stage/0", target: "/srv/project/result" },
-      { source: "/dev/shm/capibara-run-1/stage/1", target: "/srv/project" },
+      { source: stage, target: "/srv/project/result" },
+      { source: join(layout.tmp, "file"), target: "/srv/project/result.txt" },
+      { source: stage, target: "/srv/project" },
     ],
-    memoryBytes: 1,
-    maxProcesses: 1,
   };
+  const id = (path: string) => {
+    const info = Deno.lstatSync(path);
+    return `${info.dev}:${info.ino}`;
+  };
+  // Folders bound from the host carry the device and inode they must lead to; a file gets none.
   assert.deepEqual(linkFolders(base), [
-    "/dev/shm/capibara-run-1",
-    "/tmp",
-    "/dev/shm",
-    "/srv/project/result",
+    `${id(layout.tmp)}:${layout.tmp}`,
+    ":/tmp",
+    ":/dev/shm",
+    `${id(stage)}:/srv/project/result`,
   ]);
   // A project below /tmp (or /dev/shm) written in place: the sandbox's own /tmp gets no links.
   assert.deepEqual(
     linkFolders({ ...base, write: ["/tmp/p/out", "/dev/shm/x"], stage: [] }),
-    ["/dev/shm/capibara-run-1"],
+    [`${id(layout.tmp)}:${layout.tmp}`],
   );
 });
 
