@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 d3da092d535791e86b510ee37a737962f00752f3bdc90e1a675ff0f50aabaa25): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 aa700eaded5eecdbca22d26b8b010405d0674b9248b4f37a0b1286a3fe7676e0): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -317,7 +317,32 @@ export var realTmpDir = (function () {
     return real;
 });
 export var runDirPath = (function () {
-    return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
+    return join(realTmpDir(), `capibara-run-${Deno.pid}-${crypto.randomUUID()}`);
+});
+export var sweepLeftRunDirs = (function (stamp, everyMs = 3_600_000) {
+    const last = statSyncOrNull(stamp)?.mtime?.getTime();
+    if (last !== undefined && Date.now() - last < everyMs && Date.now() >= last)
+        return;
+    let dir;
+    try {
+        Deno.writeFileSync(stamp, new Uint8Array(), { mode: 0o600 });
+        dir = realTmpDir();
+    }
+    catch {
+        return;
+    }
+    const uid = Deno.uid();
+    for (const name of staleEntries(dir, RUN_DIR_NAME)) {
+        const path = join(dir, name);
+        const info = lstatSyncOrNull(path);
+        if (!info?.isDirectory || info.uid !== uid)
+            continue;
+        try {
+            Deno.removeSync(path, { recursive: true });
+        }
+        catch {
+        }
+    }
 });
 export var makeRunDir = (async function () {
     const dir = runDirPath();
@@ -387,7 +412,8 @@ export const LEFT_PROBE = /^\.capibara-probe-(\d+)-[0-9a-f]{8}$/;
 ;
 ;
 ;
-export const RUN_DIR_NAME = /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const RUN_DIR_NAME = /^capibara-run-(?:(\d+)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+;
 ;
 ;
 ;

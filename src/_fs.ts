@@ -466,14 +466,50 @@ export function realTmpDir(): string {
 
 /**
  * The name of a run's temp dir (a script's, an install's, a check's): the only kind of temp dir
- * the sandbox's sweep removes when the Capibara that made it was killed before its clean-up.
+ * the sandbox's sweeps remove when the Capibara that made it was killed before its clean-up. Its
+ * first group is that Capibara's pid (names made before it was there have none).
  */
 export const RUN_DIR_NAME: RegExp =
-  /^capibara-run-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  /^capibara-run-(?:(\d+)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** A fresh path for a run's temp dir ({@linkcode RUN_DIR_NAME}) in the temp dir, resolved. */
+/**
+ * A fresh path for a run's temp dir ({@linkcode RUN_DIR_NAME}) in the temp dir, resolved, named
+ * with this process's pid.
+ */
 export function runDirPath(): string {
-  return join(realTmpDir(), `capibara-run-${crypto.randomUUID()}`);
+  return join(realTmpDir(), `capibara-run-${Deno.pid}-${crypto.randomUUID()}`);
+}
+
+/**
+ * Removes the run temp dirs ({@linkcode RUN_DIR_NAME}, this user's) whose Capibara is gone, at
+ * most once per `everyMs`, as the modification time of the file `stamp` records (listing a shared
+ * temp dir of a thousand entries costs a run ≈ 2-5 ms). A run killed after its sandbox closed
+ * (during the move of its outputs: a second Ctrl-C, SIGKILL) had left its folder there for good,
+ * staged outputs included.
+ */
+export function sweepLeftRunDirs(stamp: string, everyMs = 3_600_000): void {
+  const last = statSyncOrNull(stamp)?.mtime?.getTime();
+  if (last !== undefined && Date.now() - last < everyMs && Date.now() >= last) return;
+  let dir: string;
+  try {
+    Deno.writeFileSync(stamp, new Uint8Array(), { mode: 0o600 });
+    dir = realTmpDir();
+  } catch {
+    return; // a stamp that cannot be kept would make every run pay the sweep
+  }
+  const uid = Deno.uid();
+  for (const name of staleEntries(dir, RUN_DIR_NAME)) {
+    const path = join(dir, name);
+    const info = lstatSyncOrNull(path);
+    // Only a folder of this user's: never what a link leads to, nor another user's.
+    if (!info?.isDirectory || info.uid !== uid) continue;
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // removed meanwhile, or part of it not this user's (lent to a root run's sandbox uid, which
+      // the state dir sweep gives back first)
+    }
+  }
 }
 
 /** A new run's temp dir ({@linkcode runDirPath}), this user's alone (0700). */

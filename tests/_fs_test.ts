@@ -10,8 +10,10 @@ import {
   promised,
   readRegularFileSync,
   realPathLooseSync,
+  realTmpDir,
   removeIfExists,
   removeIfExistsSync,
+  sweepLeftRunDirs,
 } from "../src/_fs.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 
@@ -274,4 +276,42 @@ Deno.test("realPathLooseSync() gives what a walk up to the nearest folder that e
     assert.equal(realPathLooseSync(path, join(root, "a")), walkUp(path), `${rel} within a/`);
   }
   assert.equal(realPathLooseSync(join(root, "a", "b", "c")), join(root, "a", "b", "c"));
+});
+
+Deno.test("sweepLeftRunDirs() removes the run dirs of Capibara processes that are gone, at most once per period", async () => {
+  await using scratch = await withTmpDir();
+  const stamp = join(scratch.path, "run-dirs-swept");
+  // A process that has ended: its pid names what it left.
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  const tmp = realTmpDir();
+  const name = (pid: number | string) => `capibara-run-${pid}-${crypto.randomUUID()}`;
+  const left = join(tmp, name(gone.pid));
+  const mine = join(tmp, name(Deno.pid));
+  const unnamed = join(tmp, `capibara-run-${crypto.randomUUID()}`);
+  const file = join(tmp, name(gone.pid));
+  const later = join(tmp, name(gone.pid));
+  try {
+    for (const dir of [left, mine, unnamed]) {
+      await Deno.mkdir(join(dir, "outputs"), { recursive: true });
+    }
+    await Deno.writeTextFile(join(left, "outputs", "big.bin"), "staged output");
+    await Deno.writeTextFile(file, "a file of that name is not a run's folder");
+    sweepLeftRunDirs(stamp);
+    const there = (path: string) => lstatSyncOrNull(path) !== null;
+    assert.equal(there(left), false, "a gone process's run dir stayed");
+    for (const kept of [mine, unnamed, file]) {
+      assert.equal(there(kept), true, `${kept} was removed`);
+    }
+    // Within the period, no second look at the temp dir.
+    await Deno.mkdir(later);
+    sweepLeftRunDirs(stamp);
+    assert.equal(there(later), true, "swept again within the period");
+    sweepLeftRunDirs(stamp, 0);
+    assert.equal(there(later), false, "not swept once the period was over");
+  } finally {
+    for (const path of [left, mine, unnamed, file, later]) {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    }
+  }
 });

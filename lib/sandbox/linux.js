@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 d67352e135aac8c16138b665c4ff854bde2f0db7379c095686586043cf13c53c): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 6961eeee98fc2d8001b6bc937c3aae411607c0e94b070839366503dc3c22e465): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -1147,7 +1147,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepLeftRunDirs, } from "../_fs.js";
 import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
@@ -1486,6 +1486,9 @@ export class BubblewrapBackend {
             for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
                 if (parent)
                     sweepStaleCgroups(parent);
+            }
+            if (this.#options.probeCache) {
+                sweepLeftRunDirs(`${dirname(this.#options.probeCache)}/run-dirs-swept`);
             }
         }
         const stateDir = Deno.makeTempDirSync({ prefix: `capibara-sbx-${Deno.pid}-`, dir: base });

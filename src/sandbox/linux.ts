@@ -58,6 +58,7 @@ import {
   RUN_DIR_NAME,
   staleEntries,
   statSyncOrNull,
+  sweepLeftRunDirs,
 } from "../_fs.ts";
 import { recallSync, rememberSync } from "../_json_file.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
@@ -2120,6 +2121,10 @@ export class BubblewrapBackend implements SandboxBackend {
       for (const folder of stateDirFolders(base)) sweepStaleStateDirs(folder);
       for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
         if (parent) sweepStaleCgroups(parent);
+      }
+      // And their runs' temp dirs, which outlive the sandbox (the outputs' move comes after).
+      if (this.#options.probeCache) {
+        sweepLeftRunDirs(`${dirname(this.#options.probeCache)}/run-dirs-swept`);
       }
     }
     const stateDir = Deno.makeTempDirSync({ prefix: `capibara-sbx-${Deno.pid}-`, dir: base });
