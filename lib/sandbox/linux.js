@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 6961eeee98fc2d8001b6bc937c3aae411607c0e94b070839366503dc3c22e465): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 4be808f617bac6b308405c4bd126554b762e764c0ba431956ba23bf78fa1f5a6): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -845,9 +845,27 @@ var destroyCgroupSync = (function (dir) {
         Atomics.wait(pause, 0, 0, 10);
     }
 });
+var pidNamespace = (function () {
+    try {
+        return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+    }
+    catch {
+        return "0";
+    }
+});
 var sweepStaleCgroups = (function (parent) {
-    for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
-        destroyCgroupSync(`${parent}/${name}`);
+    const namespace = pidNamespace();
+    for (const name of staleEntries(parent, RUN_CGROUP_NAME)) {
+        const dir = `${parent}/${name}`;
+        if (RUN_CGROUP_NAME.exec(name)?.[2] === namespace)
+            destroyCgroupSync(dir);
+        else {
+            try {
+                Deno.removeSync(dir);
+            }
+            catch {
+            }
+        }
     }
 });
 var writeJournal = (function (stateDir, tmpDir, lent, lentUid) {
@@ -922,7 +940,7 @@ var sweepStaleStateDirs = (function (base) {
 var createRunCgroup = (async function (plan, policy) {
     if (!plan.v2 && !plan.v1Pids && !plan.v1Memory)
         return undefined;
-    const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
+    const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}-ns${pidNamespace()}`;
     const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
     const pidsMax = String(policy.maxProcesses + helpers);
     const memory = String(Math.max(1 << 20, Math.floor(policy.memoryBytes)));
@@ -1291,6 +1309,8 @@ const MAX_COPY_FILES = 1_000;
 ;
 ;
 ;
+;
+const RUN_CGROUP_NAME = /^capibara-(\d+)-\d+-[0-9a-f]{8}(?:-ns(\d+))?$/;
 ;
 const JOURNAL_FILE = "undo.json";
 const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;

@@ -1453,14 +1453,40 @@ function destroyCgroupSync(dir: string): void {
 }
 
 /**
- * Removes the run cgroups under `parent` left by a killed Capibara (`capibara-<pid>-…`), killing
- * what still runs in them first (cgroup v2): a sandbox whose Capibara died while it was being set
- * up outlives it (bubblewrap ties the two only once it is up), and no time limit watches it any
- * more. A cgroup whose processes are not gone within ≈ 0.5 s stays for the next sweep.
+ * This process's pid namespace (the inode `/proc/self/ns/pid` names), which a run cgroup's name
+ * carries: a pid is "gone" only in the namespace it was read in.
+ */
+function pidNamespace(): string {
+  try {
+    return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+  } catch {
+    return "0";
+  }
+}
+
+/** A run cgroup's name: its Capibara's pid, a counter, a random part, its pid namespace. */
+const RUN_CGROUP_NAME = /^capibara-(\d+)-\d+-[0-9a-f]{8}(?:-ns(\d+))?$/;
+
+/**
+ * Removes the run cgroups under `parent` left by a killed Capibara (`capibara-<pid>-…`). One made
+ * in this pid namespace has what still runs in it killed first: a sandbox whose Capibara died
+ * while it was being set up outlives it (bubblewrap ties the two only once it is up), and no time
+ * limit watches it any more. Another namespace's (a container sharing the cgroup parent), whose
+ * pid says nothing here, is only removed once empty. A cgroup whose processes are not gone within
+ * ≈ 0.5 s stays for the next sweep.
  */
 function sweepStaleCgroups(parent: string): void {
-  for (const name of staleEntries(parent, /^capibara-(\d+)-\d+-[0-9a-f]{8}$/)) {
-    destroyCgroupSync(`${parent}/${name}`);
+  const namespace = pidNamespace();
+  for (const name of staleEntries(parent, RUN_CGROUP_NAME)) {
+    const dir = `${parent}/${name}`;
+    if (RUN_CGROUP_NAME.exec(name)?.[2] === namespace) destroyCgroupSync(dir);
+    else {
+      try {
+        Deno.removeSync(dir);
+      } catch {
+        // still populated, or removed by another run meanwhile
+      }
+    }
   }
 }
 
@@ -1589,7 +1615,9 @@ async function createRunCgroup(
   policy: SandboxPolicy,
 ): Promise<RunCgroup | undefined> {
   if (!plan.v2 && !plan.v1Pids && !plan.v1Memory) return undefined;
-  const name = `capibara-${Deno.pid}-${++runCounter}-${crypto.randomUUID().slice(0, 8)}`;
+  const name = `capibara-${Deno.pid}-${++runCounter}-${
+    crypto.randomUUID().slice(0, 8)
+  }-ns${pidNamespace()}`;
   const helpers = HELPER_PROCESSES + (policy.network.length > 0 ? 1 : 0);
   const pidsMax = String(policy.maxProcesses + helpers);
   const memory = String(Math.max(1 << 20, Math.floor(policy.memoryBytes)));

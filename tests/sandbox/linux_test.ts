@@ -1046,8 +1046,15 @@ Deno.test({
     const parent = saved.plan[parents[0]!] as string;
     let deadPid = 4_000_000;
     while (await Deno.lstat(`/proc/${deadPid}`).then(() => true, () => false)) deadPid++;
-    const stale = `${parent}/capibara-${deadPid}-1-deadbeef`;
+    const namespace = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1];
+    const stale = `${parent}/capibara-${deadPid}-1-deadbeef-ns${namespace}`;
     await Deno.mkdir(stale);
+    // One of another pid namespace's (a container sharing the parent): its pid says nothing here,
+    // so what runs in it is left alone.
+    const foreign = `${parent}/capibara-${deadPid}-2-deadbeef-ns1`;
+    await Deno.mkdir(foreign);
+    const theirs = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    await Deno.writeTextFile(`${foreign}/cgroup.procs`, String(theirs.pid));
     // Still holding a process: a sandbox that outlived its Capibara (killed while it was being
     // set up) is killed, no time limit watching it any more.
     const orphan = new Deno.Command("sleep", { args: ["60"] }).spawn();
@@ -1062,6 +1069,12 @@ Deno.test({
     assert.equal(await Deno.lstat(stale).then(() => true, () => false), false, "not swept");
     const status = await orphan.status;
     assert.equal(status.signal, "SIGKILL", "the orphan in a swept cgroup was not killed");
+    assert.equal(await Deno.lstat(foreign).then(() => true, () => false), true);
+    theirs.kill("SIGKILL");
+    await theirs.status;
+    for (let i = 0; i < 50 && await Deno.remove(foreign).then(() => false, () => true); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   },
 });
 
