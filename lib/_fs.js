@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 aa700eaded5eecdbca22d26b8b010405d0674b9248b4f37a0b1286a3fe7676e0): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 437ed235d40ebc6b7d8954d7f0a4f1ec4d593b1e657fa4b2ee95743203e0e271): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -316,8 +316,16 @@ export var realTmpDir = (function () {
     }
     return real;
 });
+export var pidNamespace = (function () {
+    try {
+        return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+    }
+    catch {
+        return "0";
+    }
+});
 export var runDirPath = (function () {
-    return join(realTmpDir(), `capibara-run-${Deno.pid}-${crypto.randomUUID()}`);
+    return join(realTmpDir(), `capibara-run-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID()}`);
 });
 export var sweepLeftRunDirs = (function (stamp, everyMs = 3_600_000) {
     const last = statSyncOrNull(stamp)?.mtime?.getTime();
@@ -332,7 +340,10 @@ export var sweepLeftRunDirs = (function (stamp, everyMs = 3_600_000) {
         return;
     }
     const uid = Deno.uid();
+    const namespace = pidNamespace();
     for (const name of staleEntries(dir, RUN_DIR_NAME)) {
+        if (RUN_DIR_NAME.exec(name)?.[2] !== namespace)
+            continue;
         const path = join(dir, name);
         const info = lstatSyncOrNull(path);
         if (!info?.isDirectory || info.uid !== uid)
@@ -412,7 +423,8 @@ export const LEFT_PROBE = /^\.capibara-probe-(\d+)-[0-9a-f]{8}$/;
 ;
 ;
 ;
-export const RUN_DIR_NAME = /^capibara-run-(?:(\d+)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const RUN_DIR_NAME = /^capibara-run-(?:(\d+)-(?:ns(\d+)-)?)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+;
 ;
 ;
 ;

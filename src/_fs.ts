@@ -470,14 +470,27 @@ export function realTmpDir(): string {
  * first group is that Capibara's pid (names made before it was there have none).
  */
 export const RUN_DIR_NAME: RegExp =
-  /^capibara-run-(?:(\d+)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  /^capibara-run-(?:(\d+)-(?:ns(\d+)-)?)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * This process's pid namespace (the inode `/proc/self/ns/pid` names), which names that carry a
+ * pid carry too: a pid is "gone" only in the namespace it was read in (a container may share the
+ * temp dir or the cgroup parent with the host).
+ */
+export function pidNamespace(): string {
+  try {
+    return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+  } catch {
+    return "0";
+  }
+}
 
 /**
  * A fresh path for a run's temp dir ({@linkcode RUN_DIR_NAME}) in the temp dir, resolved, named
- * with this process's pid.
+ * with this process's pid and pid namespace.
  */
 export function runDirPath(): string {
-  return join(realTmpDir(), `capibara-run-${Deno.pid}-${crypto.randomUUID()}`);
+  return join(realTmpDir(), `capibara-run-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID()}`);
 }
 
 /**
@@ -498,7 +511,9 @@ export function sweepLeftRunDirs(stamp: string, everyMs = 3_600_000): void {
     return; // a stamp that cannot be kept would make every run pay the sweep
   }
   const uid = Deno.uid();
+  const namespace = pidNamespace();
   for (const name of staleEntries(dir, RUN_DIR_NAME)) {
+    if (RUN_DIR_NAME.exec(name)?.[2] !== namespace) continue; // another namespace's pid
     const path = join(dir, name);
     const info = lstatSyncOrNull(path);
     // Only a folder of this user's: never what a link leads to, nor another user's.

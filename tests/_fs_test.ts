@@ -285,12 +285,16 @@ Deno.test("sweepLeftRunDirs() removes the run dirs of Capibara processes that ar
   const gone = new Deno.Command("true").spawn();
   await gone.status;
   const tmp = realTmpDir();
-  const name = (pid: number | string) => `capibara-run-${pid}-${crypto.randomUUID()}`;
+  const namespace = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1];
+  const name = (pid: number | string, ns = namespace) =>
+    `capibara-run-${pid}-ns${ns}-${crypto.randomUUID()}`;
   const left = join(tmp, name(gone.pid));
   const mine = join(tmp, name(Deno.pid));
   const unnamed = join(tmp, `capibara-run-${crypto.randomUUID()}`);
   const file = join(tmp, name(gone.pid));
   const later = join(tmp, name(gone.pid));
+  // Another pid namespace's (a container sharing the temp dir): its pid says nothing here.
+  const foreign = join(tmp, name(gone.pid, "1"));
   try {
     for (const dir of [left, mine, unnamed]) {
       await Deno.mkdir(join(dir, "outputs"), { recursive: true });
@@ -310,7 +314,7 @@ Deno.test("sweepLeftRunDirs() removes the run dirs of Capibara processes that ar
     sweepLeftRunDirs(stamp, 0);
     assert.equal(there(later), false, "not swept once the period was over");
   } finally {
-    for (const path of [left, mine, unnamed, file, later]) {
+    for (const path of [left, mine, unnamed, file, later, foreign]) {
       await Deno.remove(path, { recursive: true }).catch(() => {});
     }
   }

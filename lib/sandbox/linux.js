@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 4be808f617bac6b308405c4bd126554b762e764c0ba431956ba23bf78fa1f5a6): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 a7657ba1fbf21a48c6d5673bfbfa1e153d7c446c585212c2311328e614cb7f95): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -845,14 +845,6 @@ var destroyCgroupSync = (function (dir) {
         Atomics.wait(pause, 0, 0, 10);
     }
 });
-var pidNamespace = (function () {
-    try {
-        return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
-    }
-    catch {
-        return "0";
-    }
-});
 var sweepStaleCgroups = (function (parent) {
     const namespace = pidNamespace();
     for (const name of staleEntries(parent, RUN_CGROUP_NAME)) {
@@ -1165,7 +1157,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepLeftRunDirs, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, pidNamespace, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepLeftRunDirs, } from "../_fs.js";
 import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
@@ -1286,7 +1278,6 @@ class LendError extends Error {
 ;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
-;
 ;
 ;
 ;

@@ -51,6 +51,7 @@ import {
   lstatOrNull,
   lstatSyncOrNull,
   namesReachable,
+  pidNamespace,
   readTextSyncOrNull,
   realPathSyncOrNull,
   realTmpDir,
@@ -1449,18 +1450,6 @@ function destroyCgroupSync(dir: string): void {
   for (let attempt = 0; attempt < 50; attempt++) {
     if (removeCgroup(dir)) return;
     Atomics.wait(pause, 0, 0, 10);
-  }
-}
-
-/**
- * This process's pid namespace (the inode `/proc/self/ns/pid` names), which a run cgroup's name
- * carries: a pid is "gone" only in the namespace it was read in.
- */
-function pidNamespace(): string {
-  try {
-    return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
-  } catch {
-    return "0";
   }
 }
 
