@@ -1,4 +1,4 @@
-// Generated from src/cli/accept.ts by scripts/build_js.ts (sha256 7421209fb8eb0a942cf7f0ba41563f73897a8452c1d9e36bc5cbcc3d0d068e46): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/accept.ts by scripts/build_js.ts (sha256 1e3413e99bed459705d11e9c825d7a27d3d2318752c84a340a9c5794d5c4fe28): do not edit; `deno task build:js` writes it.
 var asksOf = (function (manifest) {
     return { needs: manifest.needs, allow: manifest.allow, deps: manifest.deps };
 });
@@ -181,7 +181,7 @@ export var acceptEdit = (async function (cb, prefix, options = {}) {
         revision,
         history: [...previous.history, { revision, at: now, reason: EDITED_BY_HAND }],
     };
-    const staging = await Deno.makeTempDir({ prefix: "capibara-accept-" });
+    const staging = await makeRunDir();
     try {
         for (const name of names)
             await Deno.writeTextFile(join(staging, name), files[name]);
@@ -302,6 +302,7 @@ import { assertTrusted } from "../config_trust.js";
 import { checkBundle, ContractViolation } from "../contract/bundle.js";
 import { ExecError, IntegrityError, TemplateError } from "../errors.js";
 import { backendFor, execute, runDirPath } from "../run/execute.js";
+import { makeRunDir } from "../_fs.js";
 import { planRun } from "../run/plan.js";
 import { runtimeFor } from "../runtimes/mod.js";
 import { platformBackend } from "../sandbox/mod.js";

@@ -10,6 +10,7 @@ import type { Capibara } from "../capibara.ts";
 import { checkBundle, ContractViolation } from "../contract/bundle.ts";
 import { ExecError, IntegrityError, TemplateError } from "../errors.ts";
 import { backendFor, execute, runDirPath } from "../run/execute.ts";
+import { makeRunDir } from "../_fs.ts";
 import { planRun } from "../run/plan.ts";
 import { runtimeFor } from "../runtimes/mod.ts";
 import { platformBackend } from "../sandbox/mod.ts";
@@ -289,8 +290,9 @@ export async function acceptEdit(
     revision,
     history: [...previous.history, { revision, at: now, reason: EDITED_BY_HAND }],
   };
-  // The self-test runs the files as they will be stored, in a staging copy of the entry.
-  const staging = await Deno.makeTempDir({ prefix: "capibara-accept-" });
+  // The self-test runs the files as they will be stored, in a staging copy of the entry, named as
+  // a run's temp dir: swept once this process is gone, were it killed before its clean-up.
+  const staging = await makeRunDir();
   try {
     for (const name of names) await Deno.writeTextFile(join(staging, name), files[name]!);
     await selftest(cb, { dir: staging, manifest: { ...previous, deps, files: hashes } }, options);
