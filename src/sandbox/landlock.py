@@ -103,8 +103,10 @@ def restrict(links=(), reads=True):
     only, pairs of the (device, inode) the folder must be, or None, and its path: the run's own
     temp dir and staged outputs, never a folder written in place, whose links Capibara's host-side
     steps (another run's binds, the move of outputs) and other runs would follow. A path that
-    leads elsewhere when opened gets no right. Files and folders may be moved between folders
-    (Landlock refuses that by default from ABI 2 on, as EXDEV) wherever the rest allows.
+    leads elsewhere when opened gets no right. A file or folder may be moved or hard-linked into
+    another folder below those same folders only (elsewhere the kernel answers EXDEV, as Landlock
+    does by default from ABI 2 on, and `mv` or `shutil.move` copy instead): a folder holding a
+    link, moved, would make the link lead elsewhere.
     """
     import os
 
@@ -152,7 +154,7 @@ def restrict(links=(), reads=True):
 
     for name in os.listdir("/"):
         if name != "proc":
-            allow("/" + name, read | refer)
+            allow("/" + name, read)
     for name in PROC_FILES:
         allow("/proc/" + name, read)
     own = f"/proc/{os.getpid()}/"

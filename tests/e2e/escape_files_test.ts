@@ -351,6 +351,47 @@ for (const [name, move] of [
     assert.equal((await Deno.lstat(join(MOVED_LINKS, "docs", "up"))).isSymlink, true);
   },
 });
+// Moving a folder asks nothing of its links: a folder holding a repository's `a/b/up -> ../..`,
+// moved one folder up in a folder granted for writing, makes the link lead out of the grant. Only
+// the run's own temp dir and staged outputs let a folder move into another folder.
+for (
+  const [language, script] of [
+    [
+      "python",
+      (W: string) =>
+        py(`os.rename(${JSON.stringify(`${W}/a/b`)}, ${JSON.stringify(`${W}/b`)})
+breached = True
+detail = os.path.realpath(${JSON.stringify(`${W}/b/up`)})`),
+    ],
+    // mv copies what it cannot move, and a copy's link is refused: the move is what counts.
+    ["bash", (W: string) => sh(`mv ${W}/a/b ${W}/b 2>/dev/null; [ -L ${W}/b/up ] && breached=1`)],
+    [
+      "typescript",
+      (W: string) =>
+        ts(`Deno.renameSync(${JSON.stringify(`${W}/a/b`)}, ${JSON.stringify(`${W}/b`)});
+breached = true;
+detail = Deno.realPathSync(${JSON.stringify(`${W}/b/up`)});`),
+    ],
+  ] as const
+) {
+  const W = join(PROJECT, `moved-folder-${language}`);
+  attack({
+    name: "move a folder holding a repository's link up in a folder granted for writing",
+    language,
+    allow: { write: [W] },
+    before: async () => {
+      await Deno.remove(W, { recursive: true }).catch(() => {});
+      await Deno.mkdir(join(W, "a", "b"), { recursive: true });
+      await Deno.symlink("../..", join(W, "a", "b", "up"));
+    },
+    script: script(W),
+    async hostUnchanged() {
+      const moved = await Deno.lstat(join(W, "b", "up")).then(() => true, () => false);
+      assert.equal(moved, false, `a/b and its link up -> ../.. moved up in ${W}`);
+      assert.equal((await Deno.lstat(join(W, "a", "b", "up"))).isSymlink, true);
+    },
+  });
+}
 // An input named through a link inside the project is found by that name (and a folder's too).
 attack({
   name: "an input named through a link inside the project is read by its name (granted)",

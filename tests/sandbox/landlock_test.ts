@@ -150,6 +150,7 @@ j = os.path.join
 for name, make in (
     ("own", lambda: os.symlink("/etc/passwd", j(own, "l"))),
     ("own_rename", lambda: os.rename(j(own, "l"), j(own, "m"))),
+    ("own_move_dir", lambda: os.rename(j(own, "deep", "inner"), j(own, "inner"))),
     ("shared", lambda: os.symlink("/etc/passwd", j(shared, "l"))),
     ("shared_relative", lambda: os.symlink("file", "l2", dir_fd=os.open(shared, os.O_RDONLY))),
     ("shared_rename", lambda: os.rename(j(shared, "old-link"), j(shared, "n"))),
@@ -159,6 +160,8 @@ for name, make in (
     ("shared_hardlink", lambda: os.link(j(shared, "file"), j(shared, "h"))),
     ("shared_file", lambda: open(j(shared, "new"), "w").close()),
     ("shared_move_file", lambda: os.rename(j(shared, "new"), j(shared, "sub", "new"))),
+    ("shared_move_dir", lambda: os.rename(j(shared, "deep", "inner"), j(shared, "inner"))),
+    ("shared_link_file", lambda: os.link(j(shared, "file"), j(shared, "sub", "h"))),
     ("moved", lambda: os.symlink("/etc/passwd", j(moved, "l"))),
 ):
     try:
@@ -176,6 +179,12 @@ for name, make in (
       for (const dir of [own, shared, join(shared, "sub"), moved, decoy]) await Deno.mkdir(dir);
       await Deno.writeTextFile(join(shared, "file"), "x");
       await Deno.symlink("file", join(shared, "old-link"));
+      // A folder holding a link (a repository's `deep/inner/up -> ../..`): moved one folder up,
+      // the link would lead one folder further out.
+      for (const root of [own, shared]) {
+        await Deno.mkdir(join(root, "deep", "inner"), { recursive: true });
+        await Deno.symlink("../..", join(root, "deep", "inner", "up"));
+      }
       // A file among the folders (a staged output that is one file) gets no rule and stops
       // nothing. A folder given with its device and inode gets none when its path leads elsewhere
       // (its place was renamed away, and another folder put there): \`moved\` is given as
@@ -195,12 +204,21 @@ for name, make in (
       const seen = new Map(
         run.stdout.trim().split("\n").map((line) => line.split(" ") as [string, string]),
       );
-      // Files move between folders as they would without the rule set (it had answered EXDEV).
       for (
-        const name of ["own", "own_rename", "shared_hardlink", "shared_file", "shared_move_file"]
+        const name of ["own", "own_rename", "own_move_dir", "shared_hardlink", "shared_file"]
       ) {
         assert.equal(seen.get(name), "0", `${mode}: ${name}: ${run.stdout}`);
       }
+      // Nothing moves or is hard-linked into another folder of a folder written in place: a
+      // folder holding a link would lead elsewhere (mv and shutil.move copy instead).
+      for (const name of ["shared_move_file", "shared_move_dir", "shared_link_file"]) {
+        assert.equal(
+          seen.get(name),
+          "18",
+          `${mode}: ${name} was not refused (EXDEV): ${run.stdout}`,
+        );
+      }
+      assert.equal((await Deno.lstat(join(shared, "deep", "inner", "up"))).isSymlink, true);
       for (
         const name of [
           "shared",
