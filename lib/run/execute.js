@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 53d2118cdab4d902a14e6882de6f33ddfbdacd15aa314a78da1bb8e4e176ef11): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 cc3da874bca8cd5232a01a301e114f384d256f00dcce4497a8724a8f1dc2f07a): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -265,6 +265,7 @@ export var runStaged = (async function (staged, options) {
             ? await copyOut(artifacts, {
                 workdir,
                 outputs: plan.outputs,
+                stagingRoot: tmpDir,
                 declared: plan.declaredOutputs,
                 inPlace: plan.policy.write,
                 signal: options.signal,

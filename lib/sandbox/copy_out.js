@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 c1b84eb96d6e940dba9ebd3d4630fe38287cc8b88717c50c911b44dab400c568): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 2bb0feaa348212ae5e21d1983b43e2b5240bfa06d34a17652d2c00b3f9c6c05f): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))
@@ -431,7 +431,11 @@ export var copyOut = (async function (artifacts, options) {
                 continue;
             }
         }
-        const chain = stage.kind === "dir" ? folderChainProblem(stage.staging, source) : "";
+        if (!isInside(source, options.stagingRoot) || source === options.stagingRoot) {
+            refuse("its staging copy is not in the run's temp dir");
+            continue;
+        }
+        const chain = folderChainProblem(options.stagingRoot, source);
         if (chain) {
             refuse(chain);
             continue;

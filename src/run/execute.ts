@@ -519,6 +519,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
       ? await copyOut(artifacts, {
         workdir,
         outputs: plan.outputs,
+        stagingRoot: tmpDir,
         declared: plan.declaredOutputs,
         inPlace: plan.policy.write,
         signal: options.signal,

@@ -571,6 +571,12 @@ export interface CopyOutOptions {
   workdir: string;
   /** The declared outputs and their staging copies. */
   outputs: readonly OutputStage[];
+  /**
+   * The folder that holds every staging copy (the run's temp dir). Each part from it down to a
+   * staged file must be a real folder: the script could rename a staging copy away inside its
+   * temp dir and put a link to a host folder in its place.
+   */
+  stagingRoot: string;
   /** The exact output paths the context declares, resolved (they may overwrite tracked files). */
   declared: readonly string[];
   /** Folders the user granted for writing: artifacts there were written in place, and stay. */
@@ -811,8 +817,13 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
         continue;
       }
     }
-    // The staging copy: real folders down to a regular file.
-    const chain = stage.kind === "dir" ? folderChainProblem(stage.staging, source) : "";
+    // The staging copy: real folders from the run's temp dir down to a regular file, the staging
+    // copy itself and the folder holding it too (a script may move them in its temp dir).
+    if (!isInside(source, options.stagingRoot) || source === options.stagingRoot) {
+      refuse("its staging copy is not in the run's temp dir");
+      continue;
+    }
+    const chain = folderChainProblem(options.stagingRoot, source);
     if (chain) {
       refuse(chain);
       continue;

@@ -24,6 +24,7 @@ import {
   ranMarker,
   ROOT,
   sh,
+  SSH_SECRET,
   step,
   ts,
 } from "./_escape.ts";
@@ -673,4 +674,57 @@ detail = "wrote"`),
   });
 }
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 38, noSandbox: 6 } }));
+// The script owns its temp dir, where the staging copies of its outputs are: it renames its
+// output folder's staging copy (or the folder holding them, `outputs/`, whose first copy is named
+// `0`, as `/run/user/0` is) away and puts a link to a host folder in its place, then reports a
+// file of that folder as an artifact. Copy-out reads from the run's temp dir down through real
+// folders only.
+const SSH_DIR = join(HOME, ".ssh");
+const RUNTIME_DIRS = join(HOME, "run-user");
+const stolen = join(PROJECT, "stolen");
+for (const swapped of ["the staging copy", "the folder of staging copies"] as const) {
+  const whole = swapped !== "the staging copy";
+  const target = whole ? RUNTIME_DIRS : SSH_DIR;
+  for (
+    const [language, script] of [
+      [
+        "python",
+        py(`base = os.path.join(os.environ["TMPDIR"], "outputs")
+place = base if ${whole ? "True" : "False"} else os.path.join(base, os.listdir(base)[0])
+os.rename(place, place + ".away")
+os.symlink(${JSON.stringify(target)}, place)
+artifacts = ["stolen/id_rsa"]
+detail = "swapped " + place`),
+      ],
+      [
+        "bash",
+        sh(
+          whole
+            ? `mv "$TMPDIR/outputs" "$TMPDIR/outputs.away" && ln -s ${target} "$TMPDIR/outputs" && detail=swapped`
+            : `for d in "$TMPDIR"/outputs/*; do mv "$d" "$d.away" && ln -s ${target} "$d" && detail=swapped; done`,
+          ["stolen/id_rsa"],
+        ),
+      ],
+    ] as const
+  ) {
+    attack({
+      name: `swap ${swapped} for a link to a host folder, then report its key as an output`,
+      language,
+      context: { output: "stolen/" },
+      blockedBy: [ExecError],
+      leaks: [SSH_SECRET],
+      before: async () => {
+        await Deno.mkdir(join(RUNTIME_DIRS, "0"), { recursive: true });
+        await Deno.writeTextFile(join(RUNTIME_DIRS, "0", "id_rsa"), SSH_SECRET);
+      },
+      script,
+      async hostUnchanged() {
+        const copied = await exists(join(stolen, "id_rsa"));
+        await Deno.remove(stolen, { recursive: true }).catch(() => {});
+        assert.equal(copied, false, "the key was copied into the project");
+      },
+    });
+  }
+}
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 42, noSandbox: 6 } }));

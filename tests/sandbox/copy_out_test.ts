@@ -49,6 +49,7 @@ async function fixture(): Promise<Fixture> {
     options: (extra = {}) => ({
       workdir: work,
       outputs,
+      stagingRoot: join(root, "run"),
       declared: [out],
       tracked: () => Promise.resolve(new Set<string>()),
       ...extra,
@@ -182,6 +183,61 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
   ) {
     assert.equal(untrustedName(name), undefined, name);
   }
+});
+
+Deno.test("copyOut() never reads through a staging copy, or the folder holding it, swapped for a link", async () => {
+  // The script owns its temp dir: it may rename its staging copy (or `outputs`) away and put a
+  // link to a host folder in its place, then report a file of that folder as an artifact.
+  for (const swapped of ["staging", "outputs"] as const) {
+    await using fx = await fixture();
+    const secrets = join(fx.root, "home", ".ssh");
+    await Deno.mkdir(join(secrets, "0"), { recursive: true });
+    await Deno.writeTextFile(join(secrets, "id_rsa"), "PRIVATE KEY");
+    await Deno.writeTextFile(join(secrets, "0", "id_rsa"), "PRIVATE KEY");
+    const place = swapped === "staging" ? fx.staging : join(fx.staging, "..");
+    await Deno.rename(place, `${place}.away`);
+    await Deno.symlink(secrets, place);
+    await assert.rejects(
+      copyOut(["out/id_rsa"], fx.options()),
+      (error: unknown) =>
+        error instanceof ExecError && /is a symlink, not a folder/.test(error.message) &&
+        error.message.includes("out/id_rsa"),
+      swapped,
+    );
+    assert.equal(lstatSyncOrNull(join(fx.out, "id_rsa")), null, `${swapped}: the key was copied`);
+  }
+  // A single-file output: its staging copy is a file of the same folder.
+  await using fx = await fixture();
+  const secrets = join(fx.root, "home", ".ssh");
+  await Deno.mkdir(secrets, { recursive: true });
+  await Deno.writeTextFile(join(secrets, "1"), "PRIVATE KEY");
+  const outputs = join(fx.staging, "..");
+  await Deno.rename(outputs, `${outputs}.away`);
+  await Deno.symlink(secrets, outputs);
+  const target = join(fx.work, "report.txt");
+  await assert.rejects(
+    copyOut(
+      ["report.txt"],
+      fx.options({
+        outputs: [{ target, kind: "file", staging: join(outputs, "1") }],
+        declared: [target],
+      }),
+    ),
+    ExecError,
+  );
+  assert.equal(lstatSyncOrNull(target), null, "the key was copied into the project");
+  // A staging copy outside the run's temp dir is refused as such.
+  await assert.rejects(
+    copyOut(
+      ["report.txt"],
+      fx.options({
+        outputs: [{ target, kind: "file", staging: join(secrets, "1") }],
+        declared: [target],
+      }),
+    ),
+    (error: unknown) =>
+      error instanceof ExecError && /not in the run's temp dir/.test(error.message),
+  );
 });
 
 Deno.test("copyOut() takes a declared output path as written", async () => {
