@@ -1048,7 +1048,6 @@ Deno.test({
     while (await Deno.lstat(`/proc/${deadPid}`).then(() => true, () => false)) deadPid++;
     const namespace = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1];
     const stale = `${parent}/capibara-${deadPid}-1-deadbeef-ns${namespace}`;
-    await Deno.mkdir(stale);
     // One of another pid namespace's (a container sharing the parent): its pid says nothing here,
     // so what runs in it is left alone.
     const foreign = `${parent}/capibara-${deadPid}-2-deadbeef-ns1`;
@@ -1058,7 +1057,21 @@ Deno.test({
     // Still holding a process: a sandbox that outlived its Capibara (killed while it was being
     // set up) is killed, no time limit watching it any more.
     const orphan = new Deno.Command("sleep", { args: ["60"] }).spawn();
-    await Deno.writeTextFile(`${stale}/cgroup.procs`, String(orphan.pid));
+    // Another test file's run may sweep the empty stale cgroup before the orphan is in it: make it
+    // again. Once the orphan is in, whichever run sweeps it, the assertions below hold.
+    for (let tries = 0;; tries++) {
+      await Deno.mkdir(stale).catch((e) => {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      });
+      const joined = await Deno.writeTextFile(`${stale}/cgroup.procs`, String(orphan.pid)).then(
+        () => true,
+        (e) => {
+          if (!(e instanceof Deno.errors.NotFound) || tries >= 20) throw e;
+          return false;
+        },
+      );
+      if (joined) break;
+    }
     const again = await runSandboxed(
       new BubblewrapBackend({ probeCache }),
       policyFor(layout),
