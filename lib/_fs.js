@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 437ed235d40ebc6b7d8954d7f0a4f1ec4d593b1e657fa4b2ee95743203e0e271): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 c6139b62f8d5deee5fc60fc182bb30357277227968c2a7effe1d7454d2d3b206): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -244,7 +244,7 @@ export var readRegularFileSync = (function (path, maxBytes, opened) {
 });
 export var unwritable = (function (folder) {
     try {
-        const probe = join(folder, `.capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+        const probe = join(folder, `.capibara-probe-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID().slice(0, 8)}`);
         Deno.mkdirSync(probe, { mode: 0o700 });
         Deno.removeSync(probe);
         return undefined;
@@ -317,33 +317,31 @@ export var realTmpDir = (function () {
     return real;
 });
 export var pidNamespace = (function () {
-    try {
-        return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+    if (ownPidNamespace === undefined) {
+        try {
+            ownPidNamespace = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+        }
+        catch {
+            return "0";
+        }
     }
-    catch {
-        return "0";
-    }
+    return ownPidNamespace;
 });
 export var runDirPath = (function () {
     return join(realTmpDir(), `capibara-run-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID()}`);
 });
 export var sweepLeftRunDirs = (function (stamp, everyMs = 3_600_000) {
-    const last = statSyncOrNull(stamp)?.mtime?.getTime();
-    if (last !== undefined && Date.now() - last < everyMs && Date.now() >= last)
+    if (!stampDue(stamp, everyMs))
         return;
     let dir;
     try {
-        Deno.writeFileSync(stamp, new Uint8Array(), { mode: 0o600 });
         dir = realTmpDir();
     }
     catch {
         return;
     }
     const uid = Deno.uid();
-    const namespace = pidNamespace();
     for (const name of staleEntries(dir, RUN_DIR_NAME)) {
-        if (RUN_DIR_NAME.exec(name)?.[2] !== namespace)
-            continue;
         const path = join(dir, name);
         const info = lstatSyncOrNull(path);
         if (!info?.isDirectory || info.uid !== uid)
@@ -354,6 +352,26 @@ export var sweepLeftRunDirs = (function (stamp, everyMs = 3_600_000) {
         catch {
         }
     }
+});
+var stampDue = (function (stamp, everyMs) {
+    const last = statSyncOrNull(stamp)?.mtime?.getTime();
+    if (last !== undefined && Date.now() - last < everyMs && Date.now() >= last)
+        return false;
+    try {
+        Deno.writeFileSync(stamp, new Uint8Array(), { mode: 0o600 });
+        return true;
+    }
+    catch {
+        return false;
+    }
+});
+export var sweepDue = (function (dir, stamp, everyMs) {
+    const size = statSyncOrNull(dir)?.size;
+    if (size === undefined)
+        return false;
+    if (size <= CROWDED_FOLDER_BYTES)
+        return true;
+    return stamp !== undefined && stampDue(stamp, everyMs);
 });
 export var makeRunDir = (async function () {
     const dir = runDirPath();
@@ -377,9 +395,18 @@ export var staleEntries = (function (dir, pattern) {
     catch {
         return [];
     }
+    const namespace = pidNamespace();
+    const self = String(Deno.pid);
+    const gone = new Map();
     return names.filter(((name) => {
-        const pid = pattern.exec(name)?.[1];
-        return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
+        const match = pattern.exec(name);
+        const pid = match?.[1];
+        if (pid === undefined || pid === self || match[2] !== namespace)
+            return false;
+        let known = gone.get(pid);
+        if (known === undefined)
+            gone.set(pid, known = processGone(pid));
+        return known;
     }));
 });
 import { isAbsolute, join, relative, resolve, sep, tmpDir } from "./_path.js";
@@ -418,14 +445,18 @@ export class FileRefused extends Error {
 }
 ;
 ;
-export const LEFT_PROBE = /^\.capibara-probe-(\d+)-[0-9a-f]{8}$/;
+export const LEFT_PROBE = /^\.capibara-probe-(\d+)-ns(\d+)-[0-9a-f]{8}$/;
 ;
 ;
 ;
 ;
 export const RUN_DIR_NAME = /^capibara-run-(?:(\d+)-(?:ns(\d+)-)?)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 ;
+let ownPidNamespace;
 ;
+;
+;
+const CROWDED_FOLDER_BYTES = 64 * 1024;
 ;
 ;
 ;

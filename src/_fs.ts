@@ -368,7 +368,10 @@ export function readRegularFileSync(
  */
 export function unwritable(folder: string): Error | undefined {
   try {
-    const probe = join(folder, `.capibara-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+    const probe = join(
+      folder,
+      `.capibara-probe-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID().slice(0, 8)}`,
+    );
     Deno.mkdirSync(probe, { mode: 0o700 });
     Deno.removeSync(probe);
     return undefined;
@@ -379,9 +382,10 @@ export function unwritable(folder: string): Error | undefined {
 
 /**
  * What {@linkcode unwritable} leaves in a folder when its process is killed between its two steps:
- * an empty folder, named with that process's pid (removed by the next move of outputs there).
+ * an empty folder, named with that process's pid and pid namespace (removed by the next move of
+ * outputs there).
  */
-export const LEFT_PROBE = /^\.capibara-probe-(\d+)-[0-9a-f]{8}$/;
+export const LEFT_PROBE = /^\.capibara-probe-(\d+)-ns(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Gives this user's folders under `path` (and `path` itself) that lack the owner's read, write or
@@ -478,12 +482,18 @@ export const RUN_DIR_NAME: RegExp =
  * temp dir or the cgroup parent with the host).
  */
 export function pidNamespace(): string {
-  try {
-    return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
-  } catch {
-    return "0";
+  // Read once: a process never changes pid namespace (unsharing one moves its children only).
+  if (ownPidNamespace === undefined) {
+    try {
+      ownPidNamespace = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+    } catch {
+      return "0";
+    }
   }
+  return ownPidNamespace;
 }
+
+let ownPidNamespace: string | undefined;
 
 /**
  * A fresh path for a run's temp dir ({@linkcode RUN_DIR_NAME}) in the temp dir, resolved, named
@@ -501,19 +511,15 @@ export function runDirPath(): string {
  * staged outputs included.
  */
 export function sweepLeftRunDirs(stamp: string, everyMs = 3_600_000): void {
-  const last = statSyncOrNull(stamp)?.mtime?.getTime();
-  if (last !== undefined && Date.now() - last < everyMs && Date.now() >= last) return;
+  if (!stampDue(stamp, everyMs)) return;
   let dir: string;
   try {
-    Deno.writeFileSync(stamp, new Uint8Array(), { mode: 0o600 });
     dir = realTmpDir();
   } catch {
-    return; // a stamp that cannot be kept would make every run pay the sweep
+    return;
   }
   const uid = Deno.uid();
-  const namespace = pidNamespace();
   for (const name of staleEntries(dir, RUN_DIR_NAME)) {
-    if (RUN_DIR_NAME.exec(name)?.[2] !== namespace) continue; // another namespace's pid
     const path = join(dir, name);
     const info = lstatSyncOrNull(path);
     // Only a folder of this user's: never what a link leads to, nor another user's.
@@ -525,6 +531,41 @@ export function sweepLeftRunDirs(stamp: string, everyMs = 3_600_000): void {
       // the state dir sweep gives back first)
     }
   }
+}
+
+/**
+ * Whether a periodic task is due: `stamp`'s modification time is `everyMs` old or more (or in
+ * the future: a clock set back), in which case it is touched now. Never due when the stamp cannot
+ * be kept, which would make every run pay the task.
+ */
+function stampDue(stamp: string, everyMs: number): boolean {
+  const last = statSyncOrNull(stamp)?.mtime?.getTime();
+  if (last !== undefined && Date.now() - last < everyMs && Date.now() >= last) return false;
+  try {
+    Deno.writeFileSync(stamp, new Uint8Array(), { mode: 0o600 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bytes of a folder's own size (`stat`, one call) up to which a sweep lists it on every run: a
+ * few thousand entries on a tmpfs (20 bytes each), a few hundred names' blocks elsewhere.
+ */
+const CROWDED_FOLDER_BYTES = 64 * 1024;
+
+/**
+ * Whether a sweep of the shared folder `dir` is due: on every run while it is small (listing a few
+ * hundred entries costs microseconds, and what a killed run left is undone at once); once it is
+ * crowded (others may fill a folder everyone may write to, so that listing it costs every run
+ * seconds), at most once per `everyMs`, as `stamp` records (none: never while crowded).
+ */
+export function sweepDue(dir: string, stamp: string | undefined, everyMs: number): boolean {
+  const size = statSyncOrNull(dir)?.size;
+  if (size === undefined) return false;
+  if (size <= CROWDED_FOLDER_BYTES) return true;
+  return stamp !== undefined && stampDue(stamp, everyMs);
 }
 
 /** A new run's temp dir ({@linkcode runDirPath}), this user's alone (0700). */
@@ -551,7 +592,11 @@ export function processGone(pid: string): boolean {
 
 /**
  * The entries of `dir` that a Capibara process no longer alive left behind (it was killed before
- * it could remove them): names `pattern` matches, whose first group is a pid that is gone.
+ * it could remove them): names `pattern` matches, whose first group is a pid that is gone and whose
+ * second is this process's pid namespace (see {@linkcode pidNamespace}). Another namespace's name,
+ * or one with none (made by an older Capibara), is never taken for a killed process's: its pid
+ * says nothing here (a container shares the temp dir). The cheap checks come first and each pid is
+ * looked up once: a shared folder may hold many names that others planted.
  */
 export function staleEntries(dir: string, pattern: RegExp): string[] {
   let names: string[];
@@ -560,8 +605,15 @@ export function staleEntries(dir: string, pattern: RegExp): string[] {
   } catch {
     return [];
   }
+  const namespace = pidNamespace();
+  const self = String(Deno.pid);
+  const gone = new Map<string, boolean>();
   return names.filter((name) => {
-    const pid = pattern.exec(name)?.[1];
-    return pid !== undefined && pid !== String(Deno.pid) && processGone(pid);
+    const match = pattern.exec(name);
+    const pid = match?.[1];
+    if (pid === undefined || pid === self || match![2] !== namespace) return false;
+    let known = gone.get(pid);
+    if (known === undefined) gone.set(pid, known = processGone(pid));
+    return known;
   });
 }

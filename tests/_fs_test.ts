@@ -13,6 +13,8 @@ import {
   realTmpDir,
   removeIfExists,
   removeIfExistsSync,
+  staleEntries,
+  sweepDue,
   sweepLeftRunDirs,
 } from "../src/_fs.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
@@ -296,7 +298,7 @@ Deno.test("sweepLeftRunDirs() removes the run dirs of Capibara processes that ar
   // Another pid namespace's (a container sharing the temp dir): its pid says nothing here.
   const foreign = join(tmp, name(gone.pid, "1"));
   try {
-    for (const dir of [left, mine, unnamed]) {
+    for (const dir of [left, mine, unnamed, foreign]) {
       await Deno.mkdir(join(dir, "outputs"), { recursive: true });
     }
     await Deno.writeTextFile(join(left, "outputs", "big.bin"), "staged output");
@@ -304,7 +306,7 @@ Deno.test("sweepLeftRunDirs() removes the run dirs of Capibara processes that ar
     sweepLeftRunDirs(stamp);
     const there = (path: string) => lstatSyncOrNull(path) !== null;
     assert.equal(there(left), false, "a gone process's run dir stayed");
-    for (const kept of [mine, unnamed, file]) {
+    for (const kept of [mine, unnamed, file, foreign]) {
       assert.equal(there(kept), true, `${kept} was removed`);
     }
     // Within the period, no second look at the temp dir.
@@ -318,4 +320,53 @@ Deno.test("sweepLeftRunDirs() removes the run dirs of Capibara processes that ar
       await Deno.remove(path, { recursive: true }).catch(() => {});
     }
   }
+});
+
+Deno.test("staleEntries() names only what a gone process of this pid namespace left", async () => {
+  await using tmp = await withTmpDir();
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  const namespace = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1];
+  const pattern = /^left-(\d+)(?:-ns(\d+))?-[a-z]+$/;
+  const names = {
+    left: `left-${gone.pid}-ns${namespace}-a`,
+    again: `left-${gone.pid}-ns${namespace}-b`, // the same pid, looked up once
+    live: `left-${Deno.pid}-ns${namespace}-a`,
+    parent: `left-${Deno.ppid}-ns${namespace}-a`,
+    // Another namespace's, and one that names none (an older Capibara's): a pid there says
+    // nothing here.
+    foreign: `left-${gone.pid}-ns1-a`,
+    unnamed: `left-${gone.pid}-a`,
+    other: "unrelated",
+  };
+  for (const name of Object.values(names)) await Deno.writeTextFile(join(tmp.path, name), "");
+  assert.deepEqual(staleEntries(tmp.path, pattern).sort(), [names.left, names.again].sort());
+  assert.deepEqual(staleEntries(join(tmp.path, "missing"), pattern), []);
+});
+
+Deno.test("sweepDue(): a small folder on every run; a crowded one at most once per period", async () => {
+  await using tmp = await withTmpDir();
+  const folder = join(tmp.path, "shared");
+  const stamp = join(tmp.path, "swept");
+  await Deno.mkdir(folder);
+  await Deno.writeTextFile(join(folder, "one"), "");
+  // Small: due each time, and no stamp is kept for it.
+  assert.equal(sweepDue(folder, stamp, 60_000), true);
+  assert.equal(sweepDue(folder, stamp, 60_000), true);
+  assert.equal(lstatSyncOrNull(stamp), null);
+  // Crowded, as names another user planted make it: listed once, then not within the period.
+  for (let i = 0; (await Deno.stat(folder)).size <= 64 * 1024; i++) {
+    await Promise.all(
+      Array.from(
+        { length: 500 },
+        (_, j) => Deno.writeTextFile(join(folder, `capibara-sbx-${i}-${j}-planted`), ""),
+      ),
+    );
+  }
+  assert.equal(sweepDue(folder, stamp, 60_000), true);
+  assert.equal(sweepDue(folder, stamp, 60_000), false);
+  assert.equal(sweepDue(folder, stamp, 0), true);
+  // With no stamp to keep, never while crowded; a folder that is gone, never.
+  assert.equal(sweepDue(folder, undefined, 0), false);
+  assert.equal(sweepDue(join(tmp.path, "missing"), stamp, 0), false);
 });

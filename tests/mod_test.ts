@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { platformBackend } from "../src/sandbox/mod.ts";
+import { pidNamespace } from "../src/_fs.ts";
 import { withTmpDir } from "./helpers/tmp.ts";
 
 const MOD = new URL("../src/mod.ts", import.meta.url).href;
@@ -102,22 +103,27 @@ Deno.test({
     await Deno.chmod(tmpDir, 0o711);
     const runDir = join(tmpDir, `capibara-run-${crypto.randomUUID()}`);
     await Deno.mkdir(runDir, { mode: 0o700 });
-    const stateDir = join(tmpDir, `capibara-sbx-${Deno.pid}-0123456789abcdef`);
-    await Deno.mkdir(stateDir, { mode: 0o700 });
-    await Deno.chmod(stateDir, 0o700);
-    await Deno.writeTextFile(
-      join(stateDir, "undo.json"),
-      JSON.stringify({ tmpDir: runDir, lent: [] }),
-      {
-        mode: 0o600,
-      },
+    // Named in this process's pid namespace, and in the one a program that may not read /proc
+    // takes for its own ("0").
+    const stateDirs = [pidNamespace(), "0"].map((ns) =>
+      join(tmpDir, `capibara-sbx-${Deno.pid}-ns${ns}-0123456789abcdef`)
     );
-    await Deno.chmod(join(stateDir, "undo.json"), 0o600);
+    for (const stateDir of stateDirs) {
+      await Deno.mkdir(stateDir, { mode: 0o700 });
+      await Deno.chmod(stateDir, 0o700);
+      const journal = join(stateDir, "undo.json");
+      await Deno.writeTextFile(journal, JSON.stringify({ tmpDir: runDir, lent: [] }), {
+        mode: 0o600,
+      });
+      await Deno.chmod(journal, 0o600);
+    }
     const r = await runProgram(tmp.path, NARROW, { TMPDIR: tmpDir });
     assert.equal(r.code, 0, r.stderr);
     // This process runs: its run's folders stay (the program could not tell, so it kept them).
     assert.ok((await Deno.stat(runDir)).isDirectory, "a live run's temp dir was swept");
-    assert.ok((await Deno.stat(stateDir)).isDirectory, "a live run's state dir was swept");
+    for (const stateDir of stateDirs) {
+      assert.ok((await Deno.stat(stateDir)).isDirectory, "a live run's state dir was swept");
+    }
   },
 });
 

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 2bb0feaa348212ae5e21d1983b43e2b5240bfa06d34a17652d2c00b3f9c6c05f): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 984c6cd01865c1b244450dd3d8bf91de02503aebeea80488ea64694420d939c2): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))
@@ -257,7 +257,7 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
     };
 });
 var tempName = (function (dest) {
-    return join(dirname(dest), `.${basename(dest)}.capibara-${Deno.pid}-${crypto.randomUUID()}`);
+    return join(dirname(dest), `.${basename(dest)}.capibara-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID()}`);
 });
 var sweepTemps = (function (folder) {
     for (const name of staleEntries(folder, LEFT_PROBE)) {
@@ -523,7 +523,7 @@ export var copyOut = (async function (artifacts, options) {
     return result;
 });
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "../_path.js";
-import { isInside, LEFT_PROBE, lstatOrNull, lstatSyncOrNull, promised, reopenFolders, staleEntries, } from "../_fs.js";
+import { isInside, LEFT_PROBE, lstatOrNull, lstatSyncOrNull, pidNamespace, promised, reopenFolders, staleEntries, } from "../_fs.js";
 import { DEFAULT_PATH } from "../_which.js";
 import { ExecError } from "../errors.js";
 import { execCommand } from "../exec.js";
@@ -688,7 +688,7 @@ export const DEFAULT_STAGING_LIMITS = {
 ;
 ;
 ;
-const LEFT_TEMP = /^\..+\.capibara-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LEFT_TEMP = /^\..+\.capibara-(\d+)-ns(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 ;
 ;
 ;

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 a7657ba1fbf21a48c6d5673bfbfa1e153d7c446c585212c2311328e614cb7f95): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 768bc6bd300a33d7a9bebdae625ca6a93e356a04ae89859c2c9b8caec73a9d42): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -221,12 +221,11 @@ var chownSame = (function (fs, path, info, uid, gid) {
     const now = lstatSyncOrNull(path);
     return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
 });
-var returnTree = (function (root, owners, lentUid) {
+var returnTree = (function (fs, root, owners, lentTo) {
     const rootOwner = owners.get(root);
-    if (!rootOwner)
+    if (!rootOwner || lentTo === undefined)
         return;
     const self = ownIds();
-    const lentTo = lentUid ?? lstatSyncOrNull(root)?.uid;
     const byInode = new Map();
     for (const [path, { uid, gid, inode }] of owners) {
         if (inode)
@@ -252,15 +251,14 @@ var returnTree = (function (root, owners, lentUid) {
         const info = lstatSyncOrNull(path);
         if (!info || info.isSymlink)
             return;
-        if (path !== root && info.uid !== lentTo)
+        if (info.uid !== lentTo)
             return;
+        if (path === root && (rootOwner.inode === undefined || rootOwner.inode !== inodeOf(info))) {
+            return;
+        }
         const to = ownerOf(path, info, inherited);
-        try {
-            Deno.chownSync(path, self.uid, self.gid);
-        }
-        catch {
+        if (!takeBack(fs, path, info, self))
             return;
-        }
         order.push([path, to]);
         const mode = (info.mode ?? 0) & 0o7777;
         if (!info.isDirectory) {
@@ -323,6 +321,17 @@ var returnTree = (function (root, owners, lentUid) {
             catch {
             }
         }
+    }
+});
+var takeBack = (function (fs, path, info, self) {
+    if (fs)
+        return chownSame(fs, path, info, self.uid, self.gid);
+    try {
+        Deno.chownSync(path, self.uid, self.gid);
+        return true;
+    }
+    catch {
+        return false;
     }
 });
 var closedError = (function (path, uid, why) {
@@ -847,11 +856,22 @@ var destroyCgroupSync = (function (dir) {
 });
 var sweepStaleCgroups = (function (parent) {
     const namespace = pidNamespace();
-    for (const name of staleEntries(parent, RUN_CGROUP_NAME)) {
+    let names;
+    try {
+        names = [...Deno.readDirSync(parent)].map(((entry) => entry.name));
+    }
+    catch {
+        return;
+    }
+    const stale = new Set(staleEntries(parent, RUN_CGROUP_NAME));
+    for (const name of names) {
+        const match = RUN_CGROUP_NAME.exec(name);
+        if (!match)
+            continue;
         const dir = `${parent}/${name}`;
-        if (RUN_CGROUP_NAME.exec(name)?.[2] === namespace)
+        if (stale.has(name))
             destroyCgroupSync(dir);
-        else {
+        else if (match[2] !== namespace) {
             try {
                 Deno.removeSync(dir);
             }
@@ -900,8 +920,9 @@ var readJournal = (function (stateDir, uid) {
                 (o[4] === undefined || (int(o[4]) && o[4] <= 0o7777))))));
     return wellFormed ? journal : undefined;
 });
-var sweepStaleStateDirs = (function (base) {
+var sweepStaleStateDirs = (async function (base) {
     const uid = Deno.uid() ?? 0;
+    let fs;
     for (const name of staleEntries(base, STATE_DIR_NAME)) {
         const stateDir = join(base, name);
         const info = lstatSyncOrNull(stateDir);
@@ -910,11 +931,14 @@ var sweepStaleStateDirs = (function (base) {
             continue;
         const journal = readJournal(stateDir, uid);
         if (journal) {
+            if (journal.lent.length > 0)
+                fs ??= await import("node:fs");
             for (const [root, owners] of journal.lent) {
-                returnTree(root, new Map(owners.map((([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }]))), journal.uid);
+                returnTree(fs, root, new Map(owners.map((([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }]))), journal.uid);
             }
             const tmp = lstatSyncOrNull(journal.tmpDir);
-            if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
+            if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink &&
+                tmp.uid === uid) {
                 try {
                     removeIfExistsSync(journal.tmpDir);
                 }
@@ -1157,7 +1181,7 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, pidNamespace, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepLeftRunDirs, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, pidNamespace, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepDue, sweepLeftRunDirs, } from "../_fs.js";
 import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
@@ -1276,6 +1300,7 @@ class LendError extends Error {
 ;
 ;
 ;
+;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
 ;
@@ -1304,7 +1329,7 @@ const MAX_COPY_FILES = 1_000;
 const RUN_CGROUP_NAME = /^capibara-(\d+)-\d+-[0-9a-f]{8}(?:-ns(\d+))?$/;
 ;
 const JOURNAL_FILE = "undo.json";
-const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
+const STATE_DIR_NAME = /^capibara-sbx-(\d+)-ns(\d+)-/;
 ;
 ;
 ;
@@ -1492,25 +1517,33 @@ export class BubblewrapBackend {
         const base = stateDirBase(drop);
         if (!this.#swept) {
             this.#swept = true;
-            for (const folder of stateDirFolders(base))
-                sweepStaleStateDirs(folder);
+            const stamps = this.#options.probeCache ? dirname(this.#options.probeCache) : undefined;
+            for (const folder of stateDirFolders(base)) {
+                const stamp = stamps &&
+                    `${stamps}/state-dirs-swept-${encodeURIComponent(folder).slice(-200)}`;
+                if (sweepDue(folder, stamp, 60_000))
+                    await sweepStaleStateDirs(folder);
+            }
             for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
                 if (parent)
                     sweepStaleCgroups(parent);
             }
-            if (this.#options.probeCache) {
-                sweepLeftRunDirs(`${dirname(this.#options.probeCache)}/run-dirs-swept`);
-            }
+            if (stamps)
+                sweepLeftRunDirs(`${stamps}/run-dirs-swept`);
         }
-        const stateDir = Deno.makeTempDirSync({ prefix: `capibara-sbx-${Deno.pid}-`, dir: base });
+        const stateDir = Deno.makeTempDirSync({
+            prefix: `capibara-sbx-${Deno.pid}-ns${pidNamespace()}-`,
+            dir: base,
+        });
         let proxy;
         let cgroup;
         let closed;
         const lent = new Map();
         let lentTo;
+        let lendFs;
         const removeState = (() => {
             for (const [root, owners] of lent)
-                returnTree(root, owners, lentTo);
+                returnTree(lendFs, root, owners, lentTo);
             try {
                 Deno.removeSync(stateDir, { recursive: true });
             }
@@ -1582,7 +1615,7 @@ export class BubblewrapBackend {
                 lentTo = drop.uid;
                 writeJournal(stateDir, policy.tmpDir, before, drop.uid);
                 const userFolders = [...before.keys()].some(((dir) => dir !== policy.tmpDir));
-                const fs = userFolders ? await import("node:fs") : undefined;
+                const fs = lendFs = userFolders ? await import("node:fs") : undefined;
                 for (const dir of before.keys()) {
                     const owners = new Map();
                     lent.set(dir, owners);

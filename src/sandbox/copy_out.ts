@@ -22,6 +22,7 @@ import {
   LEFT_PROBE,
   lstatOrNull,
   lstatSyncOrNull,
+  pidNamespace,
   promised,
   reopenFolders,
   staleEntries,
@@ -591,16 +592,20 @@ export interface CopyOutOptions {
 }
 
 /**
- * The temporary name an output is copied to, beside its destination: `.<name>.capibara-<pid>-…`,
- * so that a later move into that folder removes one whose Capibara was killed mid-copy.
+ * The temporary name an output is copied to, beside its destination:
+ * `.<name>.capibara-<pid>-ns<pid namespace>-…`, so that a later move into that folder removes one
+ * whose Capibara was killed mid-copy (and never one of a live Capibara in another namespace).
  */
 function tempName(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.capibara-${Deno.pid}-${crypto.randomUUID()}`);
+  return join(
+    dirname(dest),
+    `.${basename(dest)}.capibara-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID()}`,
+  );
 }
 
 /** Temporary copies ({@linkcode tempName}) a Capibara left in `folder` before it was killed. */
 const LEFT_TEMP =
-  /^\..+\.capibara-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  /^\..+\.capibara-(\d+)-ns(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Removes the temporary copies in `folder` whose Capibara is gone (regular files only), and the

@@ -59,6 +59,7 @@ import {
   RUN_DIR_NAME,
   staleEntries,
   statSyncOrNull,
+  sweepDue,
   sweepLeftRunDirs,
 } from "../_fs.ts";
 import { recallSync, rememberSync } from "../_json_file.ts";
@@ -720,13 +721,15 @@ function chownSame(
  * so that every folder on the way is still Capibara's when an entry in it is given back. (A folder
  * writable by others stays open to them during the run, as it was before.)
  */
-function returnTree(root: string, owners: Owners, lentUid?: number): void {
+function returnTree(
+  fs: NodeFs | undefined,
+  root: string,
+  owners: Owners,
+  lentTo: number | undefined,
+): void {
   const rootOwner = owners.get(root);
-  if (!rootOwner) return;
+  if (!rootOwner || lentTo === undefined) return;
   const self = ownIds();
-  /** The sandbox's uid, as the run's journal says it (else the lent tree's: the script cannot
-   * give it away). */
-  const lentTo = lentUid ?? lstatSyncOrNull(root)?.uid;
   /** Each lent file's owner and name, by the file (its device and inode). */
   const byInode = new Map<string, { uid: number; gid: number; path: string }>();
   for (const [path, { uid, gid, inode }] of owners) {
@@ -763,13 +766,14 @@ function returnTree(root: string, owners: Owners, lentUid?: number): void {
     if (!info || info.isSymlink) return;
     // Not the sandbox's: another user's, put here through a folder the run opened to them (a
     // hard link to a file of theirs, a folder they own). Theirs it stays, and is not gone through.
-    if (path !== root && info.uid !== lentTo) return;
-    const to = ownerOf(path, info, inherited);
-    try {
-      Deno.chownSync(path, self.uid, self.gid);
-    } catch {
-      return; // gone, or not ours to give back
+    if (info.uid !== lentTo) return;
+    // The top only as the very folder lent: a name freed since (a killed run's temp dir aged out
+    // of /tmp) and made again is another's folder, never taken, whatever its number.
+    if (path === root && (rootOwner.inode === undefined || rootOwner.inode !== inodeOf(info))) {
+      return;
     }
+    const to = ownerOf(path, info, inherited);
+    if (!takeBack(fs, path, info, self)) return; // gone, swapped, or not ours to give back
     order.push([path, to]);
     const mode = (info.mode ?? 0) & 0o7777;
     if (!info.isDirectory) {
@@ -838,6 +842,27 @@ function returnTree(root: string, owners: Owners, lentUid?: number): void {
         // gone meanwhile
       }
     }
+  }
+}
+
+/**
+ * Makes the file at `path`, as `info` found it, Capibara's own again: by Node's `lchown`, which
+ * never follows a link swapped in for it, true only when it is still that file. Without Node's
+ * calls (the close of a run that lent only its own temp dir, lent to a uid of that run's alone
+ * whose every process is gone: nobody is left to swap a name in it), by path.
+ */
+function takeBack(
+  fs: NodeFs | undefined,
+  path: string,
+  info: Deno.FileInfo,
+  self: { uid: number; gid: number },
+): boolean {
+  if (fs) return chownSame(fs, path, info, self.uid, self.gid);
+  try {
+    Deno.chownSync(path, self.uid, self.gid);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -1466,10 +1491,19 @@ const RUN_CGROUP_NAME = /^capibara-(\d+)-\d+-[0-9a-f]{8}(?:-ns(\d+))?$/;
  */
 function sweepStaleCgroups(parent: string): void {
   const namespace = pidNamespace();
-  for (const name of staleEntries(parent, RUN_CGROUP_NAME)) {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(parent)].map((entry) => entry.name);
+  } catch {
+    return;
+  }
+  const stale = new Set(staleEntries(parent, RUN_CGROUP_NAME));
+  for (const name of names) {
+    const match = RUN_CGROUP_NAME.exec(name);
+    if (!match) continue;
     const dir = `${parent}/${name}`;
-    if (RUN_CGROUP_NAME.exec(name)?.[2] === namespace) destroyCgroupSync(dir);
-    else {
+    if (stale.has(name)) destroyCgroupSync(dir);
+    else if (match[2] !== namespace) {
       try {
         Deno.removeSync(dir);
       } catch {
@@ -1497,8 +1531,11 @@ interface Journal {
 /** The journal's file in a state dir. */
 const JOURNAL_FILE = "undo.json";
 
-/** A state dir's name: its Capibara's pid first, so that a sweep knows whether it is gone. */
-const STATE_DIR_NAME = /^capibara-sbx-(\d+)-/;
+/**
+ * A state dir's name: its Capibara's pid and pid namespace first, so that a sweep knows whether it
+ * is gone (another namespace's live run is never taken for a killed one).
+ */
+const STATE_DIR_NAME = /^capibara-sbx-(\d+)-ns(\d+)-/;
 
 function writeJournal(
   stateDir: string,
@@ -1561,10 +1598,12 @@ function readJournal(stateDir: string, uid: number): Journal | undefined {
 /**
  * Undoes the runs whose Capibara was killed before it could close them: each state dir of this
  * uid under `base` whose pid is gone gives its lent trees back to the owners its journal names,
- * removes the run's temp dir (a `capibara-run-…` folder only), and is removed.
+ * removes the run's temp dir (a `capibara-run-…` folder of this uid's only: a name freed since, a
+ * temp dir aged out of /tmp, may be another user's folder now), and is removed.
  */
-function sweepStaleStateDirs(base: string): void {
+async function sweepStaleStateDirs(base: string): Promise<void> {
   const uid = Deno.uid() ?? 0;
+  let fs: NodeFs | undefined;
   for (const name of staleEntries(base, STATE_DIR_NAME)) {
     const stateDir = join(base, name);
     const info = lstatSyncOrNull(stateDir);
@@ -1573,8 +1612,11 @@ function sweepStaleStateDirs(base: string): void {
     if (!info?.isDirectory || info.uid !== uid || (mode !== 0o700 && mode !== 0o711)) continue;
     const journal = readJournal(stateDir, uid);
     if (journal) {
+      // Node's lchown: what a killed run lent is given back without following a link.
+      if (journal.lent.length > 0) fs ??= await import("node:fs");
       for (const [root, owners] of journal.lent) {
         returnTree(
+          fs,
           root,
           new Map(
             owners.map(([path, u, g, inode, mode]) => [path, { uid: u, gid: g, inode, mode }]),
@@ -1583,7 +1625,10 @@ function sweepStaleStateDirs(base: string): void {
         );
       }
       const tmp = lstatSyncOrNull(journal.tmpDir);
-      if (RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink) {
+      if (
+        RUN_DIR_NAME.test(basename(journal.tmpDir)) && tmp?.isDirectory && !tmp.isSymlink &&
+        tmp.uid === uid
+      ) {
         try {
           removeIfExistsSync(journal.tmpDir);
         } catch {
@@ -2135,16 +2180,23 @@ export class BubblewrapBackend implements SandboxBackend {
     if (!this.#swept) {
       // What killed Capibara processes left: their runs' lent trees, state dirs and cgroups.
       this.#swept = true;
-      for (const folder of stateDirFolders(base)) sweepStaleStateDirs(folder);
+      const stamps = this.#options.probeCache ? dirname(this.#options.probeCache) : undefined;
+      for (const folder of stateDirFolders(base)) {
+        // A crowded one (names others planted in /dev/shm) at most once a minute.
+        const stamp = stamps &&
+          `${stamps}/state-dirs-swept-${encodeURIComponent(folder).slice(-200)}`;
+        if (sweepDue(folder, stamp, 60_000)) await sweepStaleStateDirs(folder);
+      }
       for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
         if (parent) sweepStaleCgroups(parent);
       }
       // And their runs' temp dirs, which outlive the sandbox (the outputs' move comes after).
-      if (this.#options.probeCache) {
-        sweepLeftRunDirs(`${dirname(this.#options.probeCache)}/run-dirs-swept`);
-      }
+      if (stamps) sweepLeftRunDirs(`${stamps}/run-dirs-swept`);
     }
-    const stateDir = Deno.makeTempDirSync({ prefix: `capibara-sbx-${Deno.pid}-`, dir: base });
+    const stateDir = Deno.makeTempDirSync({
+      prefix: `capibara-sbx-${Deno.pid}-ns${pidNamespace()}-`,
+      dir: base,
+    });
     let proxy: RunningProxy | undefined;
     let cgroup: RunCgroup | undefined;
     let closed: Promise<void> | undefined;
@@ -2152,8 +2204,10 @@ export class BubblewrapBackend implements SandboxBackend {
     const lent = new Map<string, Owners>();
     /** The uid they are lent to. */
     let lentTo: number | undefined;
+    /** Node's file calls, when user folders are lent (see lendTree). */
+    let lendFs: NodeFs | undefined;
     const removeState = () => {
-      for (const [root, owners] of lent) returnTree(root, owners, lentTo);
+      for (const [root, owners] of lent) returnTree(lendFs, root, owners, lentTo);
       try {
         Deno.removeSync(stateDir, { recursive: true });
       } catch {
@@ -2237,7 +2291,7 @@ export class BubblewrapBackend implements SandboxBackend {
         // to load: a hit, which lends only its own temp dir, never loads it). The run's temp dir,
         // Capibara's own, made 0700 for this run, is lent from the bottom up, without it.
         const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
-        const fs = userFolders ? await import("node:fs") : undefined;
+        const fs = lendFs = userFolders ? await import("node:fs") : undefined;
         for (const dir of before.keys()) {
           const owners: Owners = new Map();
           lent.set(dir, owners);

@@ -9,6 +9,7 @@ import { Capibara } from "../../src/capibara.ts";
 import { ExecError } from "../../src/errors.ts";
 import { prestarts } from "../../src/run/prestart.ts";
 import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
+import { pidNamespace } from "../../src/_fs.ts";
 import {
   attack,
   escapeSuite,
@@ -101,7 +102,7 @@ journal = {"tmpDir": "/nowhere", "lent": [[${JSON.stringify(VICTIM)}, [[${
 planted = []
 for base in {"/dev/shm", "/tmp", tempfile.gettempdir(), os.environ.get("TMPDIR", "/tmp")}:
     try:
-        d = os.path.join(base, "capibara-sbx-999999-${RUN_ID}")
+        d = os.path.join(base, "capibara-sbx-999999-ns${pidNamespace()}-${RUN_ID}")
         os.makedirs(d, exist_ok=True)
         os.chmod(d, 0o700)
         fd = os.open(os.path.join(d, "undo.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

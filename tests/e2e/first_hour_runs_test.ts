@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists } from "../../src/_fs.ts";
+import { exists, pidNamespace } from "../../src/_fs.ts";
 import { bundleReply, startFakeLLM } from "../helpers/fake_llm.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
@@ -280,7 +280,7 @@ Deno.test({
     // What a killed run left there (before its state dirs were made elsewhere) is still swept.
     let dead = 4_000_000;
     while (await exists(`/proc/${dead}`)) dead++;
-    const stale = join(privateTmp, `capibara-sbx-${dead}-0123456789abcdef`);
+    const stale = join(privateTmp, `capibara-sbx-${dead}-ns${pidNamespace()}-0123456789abcdef`);
     await Deno.mkdir(stale, { mode: 0o700 });
     await Deno.chmod(stale, 0o700);
     // The second run starts its sandbox from the first one's plan.

@@ -21,7 +21,7 @@ import {
   watchUsage,
 } from "../../src/sandbox/copy_out.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
-import { lstatSyncOrNull } from "../../src/_fs.ts";
+import { lstatSyncOrNull, pidNamespace } from "../../src/_fs.ts";
 
 interface Fixture extends AsyncDisposable {
   work: string;
@@ -345,10 +345,13 @@ Deno.test("copyOut() removes the empty probe folders a killed Capibara left wher
   // A process that has ended: its pid names what it left.
   const gone = new Deno.Command("true").spawn();
   await gone.status;
-  const live = `.capibara-probe-${Deno.pid}-0a1b2c3d`;
-  const left = `.capibara-probe-${gone.pid}-0a1b2c3d`;
-  const kept = `.capibara-probe-${gone.pid}-ffffffff`;
-  for (const name of [live, left, kept]) await Deno.mkdir(join(fx.out, name));
+  const ns = pidNamespace();
+  const live = `.capibara-probe-${Deno.pid}-ns${ns}-0a1b2c3d`;
+  const left = `.capibara-probe-${gone.pid}-ns${ns}-0a1b2c3d`;
+  const kept = `.capibara-probe-${gone.pid}-ns${ns}-ffffffff`;
+  // Another pid namespace's (a container sharing the folder): its pid says nothing here.
+  const theirs = `.capibara-probe-${gone.pid}-ns1-0a1b2c3d`;
+  for (const name of [live, left, kept, theirs]) await Deno.mkdir(join(fx.out, name));
   await Deno.writeTextFile(join(fx.out, kept, "mine.txt"), "not a probe's"); // not empty: kept
   await fx.stage("r.txt", "new");
   await copyOut(["out/r.txt"], fx.options());
@@ -358,9 +361,29 @@ Deno.test("copyOut() removes the empty probe folders a killed Capibara left wher
       live,
       kept,
       `${kept}/mine.txt`,
+      theirs,
       "r.txt",
     ].sort(),
   );
+});
+
+Deno.test("copyOut() removes the temporary copies a killed Capibara of its pid namespace left, only those", async () => {
+  await using fx = await fixture();
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  const ns = pidNamespace();
+  const uuid = crypto.randomUUID();
+  const left = `.r.txt.capibara-${gone.pid}-ns${ns}-${uuid}`;
+  const live = `.r.txt.capibara-${Deno.pid}-ns${ns}-${uuid}`;
+  // Another namespace's copy in progress (a container's Capibara writing the same folder).
+  const theirs = `.r.txt.capibara-${gone.pid}-ns1-${uuid}`;
+  // A folder at such a name is not a copy Capibara wrote: never removed.
+  const folder = `.q.txt.capibara-${gone.pid}-ns${ns}-${uuid}`;
+  for (const name of [left, live, theirs]) await Deno.writeTextFile(join(fx.out, name), "part");
+  await Deno.mkdir(join(fx.out, folder));
+  await fx.stage("r.txt", "new");
+  await copyOut(["out/r.txt"], fx.options());
+  assert.deepEqual(await listTree(fx.out), [live, theirs, folder, "r.txt"].sort());
 });
 
 Deno.test("copyOut() keeps artifacts of folders granted for writing as reported", async () => {

@@ -5,7 +5,7 @@
 import { commandLines } from "../helpers/processes.ts";
 import assert from "node:assert/strict";
 import { execCommand, type ExecResult, holdCommand } from "../../src/exec.ts";
-import { lstatSyncOrNull, readTextSyncOrNull } from "../../src/_fs.ts";
+import { lstatSyncOrNull, pidNamespace, readTextSyncOrNull } from "../../src/_fs.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import {
   bindTable,
@@ -1153,6 +1153,109 @@ Deno.test({
   },
 });
 
+/**
+ * A Capibara process that wraps a run of `policy`, starts it and is killed (SIGKILL) before it can
+ * close it, with `TMPDIR` set when given (where its state dir is then made). Returns its pid.
+ */
+async function killedRun(layout: Layout, policy: SandboxPolicy, tmpdir?: string): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { BubblewrapBackend } from ${
+        JSON.stringify(import.meta.resolve("../../src/sandbox/linux.ts"))
+      };
+const wrapped = await new BubblewrapBackend().wrap(
+  { program: "sleep", args: ["30"], env: { PATH: "/usr/bin:/bin" }, cwd: ${
+        JSON.stringify(layout.work)
+      } },
+  ${JSON.stringify(policy)},
+);
+const run = new Deno.Command(wrapped.spec.program, { args: wrapped.spec.args, env: wrapped.spec.env, cwd: "/" }).spawn();
+console.log("started");
+await run.status;`,
+    ],
+    env: tmpdir ? { TMPDIR: tmpdir } : {},
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  assert.equal((await reader.read()).value?.trim(), "started");
+  // What a killed run leaves: its lent folders the sandbox uid's, its temp and state dirs.
+  assert.ok(sandboxHostUid((await Deno.lstat(`${layout.out}/kept.txt`)).uid));
+  assert.equal(stateDirsOf(child.pid, tmpdir).length, 1);
+  child.kill("SIGKILL");
+  await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  await child.stderr.cancel().catch(() => {});
+  return child.pid;
+}
+
+/** The state dirs of Capibara process `pid` in `folder` (by default /dev/shm). */
+function stateDirsOf(pid: number, folder = "/dev/shm"): string[] {
+  return [...Deno.readDirSync(folder)].map((e) => e.name)
+    .filter((name) => name.startsWith(`capibara-sbx-${pid}-`));
+}
+
+/** The first run of a new Capibara process (which sweeps what killed ones left), `TMPDIR` set. */
+async function nextRun(layout: Layout, tmpdir: string): Promise<void> {
+  const next = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { BubblewrapBackend } from ${
+        JSON.stringify(import.meta.resolve("../../src/sandbox/linux.ts"))
+      };
+const wrapped = await new BubblewrapBackend().wrap(
+  { program: "true", args: [], env: { PATH: "/usr/bin:/bin" }, cwd: ${
+        JSON.stringify(layout.work)
+      } },
+  ${JSON.stringify(policyFor(layout, { write: [], tmpDir: layout.tmp }))},
+);
+await wrapped.close();`,
+    ],
+    env: { TMPDIR: tmpdir },
+  }).output();
+  assert.equal(next.code, 0, new TextDecoder().decode(next.stderr));
+}
+
+Deno.test({
+  name:
+    "the next run sweeps what a killed run of its pid namespace left, never another namespace's (a container's live run)",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.chmod(layout.root, 0o711);
+    const tmpdir = `${layout.root}/state`;
+    await Deno.mkdir(tmpdir, { mode: 0o711 });
+    await Deno.chmod(tmpdir, 0o711);
+    const gone = new Deno.Command("true").spawn();
+    await gone.status;
+    const namespace = pidNamespace();
+    /** A state dir and temp dir as a run of `pid` in namespace `ns` leaves them. */
+    const plant = async (ns: string) => {
+      const runDir = `${tmpdir}/capibara-run-${gone.pid}-ns${ns}-${crypto.randomUUID()}`;
+      await Deno.mkdir(runDir, { mode: 0o700 });
+      await Deno.writeTextFile(`${runDir}/staged`, "an output on its way");
+      const stateDir = `${tmpdir}/capibara-sbx-${gone.pid}-ns${ns}-0a1b2c3d`;
+      await Deno.mkdir(stateDir, { mode: 0o700 });
+      await Deno.chmod(stateDir, 0o700);
+      await Deno.writeTextFile(
+        `${stateDir}/undo.json`,
+        JSON.stringify({ tmpDir: runDir, lent: [] }),
+        { mode: 0o600 },
+      );
+      await Deno.chmod(`${stateDir}/undo.json`, 0o600);
+      return [stateDir, runDir];
+    };
+    const ours = await plant(namespace);
+    // The same pid in another namespace is another process, which may well be running.
+    const theirs = await plant(namespace === "1" ? "2" : "1");
+    await nextRun(layout, tmpdir);
+    for (const path of ours) assert.equal(lstatSyncOrNull(path), null, `${path} was not swept`);
+    for (const path of theirs) assert.ok(lstatSyncOrNull(path), `${path} was swept`);
+  },
+});
+
 Deno.test({
   name:
     "a root run whose Capibara was killed (SIGKILL) is undone by the next run: lent folders given back, its temp dir and state dir removed",
@@ -1162,40 +1265,7 @@ Deno.test({
     await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
     const runDir = `${layout.root}/capibara-run-${crypto.randomUUID()}`;
     await Deno.mkdir(runDir);
-    const policy = policyFor(layout, { tmpDir: runDir });
-    // A Capibara process that wraps a run, starts it and is killed before it can close it.
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `import { BubblewrapBackend } from ${
-          JSON.stringify(import.meta.resolve("../../src/sandbox/linux.ts"))
-        };
-const wrapped = await new BubblewrapBackend().wrap(
-  { program: "sleep", args: ["30"], env: { PATH: "/usr/bin:/bin" }, cwd: ${
-          JSON.stringify(layout.work)
-        } },
-  ${JSON.stringify(policy)},
-);
-const run = new Deno.Command(wrapped.spec.program, { args: wrapped.spec.args, env: wrapped.spec.env, cwd: "/" }).spawn();
-console.log("started");
-await run.status;`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    assert.equal((await reader.read()).value?.trim(), "started");
-    // What a killed run leaves: its lent folders the sandbox uid's, its temp and state dirs.
-    const stateDirs = () =>
-      [...Deno.readDirSync("/dev/shm")].map((e) => e.name)
-        .filter((name) => name.startsWith(`capibara-sbx-${child.pid}-`));
-    assert.ok(sandboxHostUid((await Deno.lstat(`${layout.out}/kept.txt`)).uid));
-    assert.equal(stateDirs().length, 1);
-    child.kill("SIGKILL");
-    await child.status;
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    await child.stderr.cancel().catch(() => {});
+    const pid = await killedRun(layout, policyFor(layout, { tmpDir: runDir }));
     // (Not checked again here: a run of another test in this suite may undo it first.)
 
     // The next run (another backend, as a new Capibara process would have) undoes it first.
@@ -1209,7 +1279,66 @@ await run.status;`,
     }
     assert.equal(await Deno.readTextFile(`${layout.out}/kept.txt`), "kept");
     assert.equal(await Deno.lstat(runDir).catch(() => null), null);
-    assert.deepEqual(stateDirs(), []);
+    assert.deepEqual(stateDirsOf(pid), []);
+  },
+});
+
+Deno.test({
+  name:
+    "the next run never takes what stands at a killed root run's temp dir once its name was freed: another user's folder, a link",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
+    // State dirs in a temp dir of this test's alone (0711, as a root run's drop needs), so that
+    // no other test's run sweeps them first.
+    await Deno.chmod(layout.root, 0o711);
+    const tmpdir = `${layout.root}/state`;
+    await Deno.mkdir(tmpdir, { mode: 0o711 });
+    await Deno.chmod(tmpdir, 0o711);
+    // A program of another user's, which a chown followed through a link would make root's, and
+    // a chmod set-user-ID.
+    const victim = `${layout.root}/victim`;
+    await Deno.writeTextFile(victim, "#!/bin/sh\n");
+    await Deno.chown(victim, 1234, 1234);
+    await Deno.chmod(victim, 0o755);
+    for (const remade of ["another user's folder", "a link"]) {
+      const runDir = `${layout.root}/capibara-run-${crypto.randomUUID()}`;
+      await Deno.mkdir(runDir);
+      const pid = await killedRun(layout, policyFor(layout, { tmpDir: runDir }), tmpdir);
+      // The name freed (a temp dir aged out of /tmp) and made again before the next run.
+      const lentUid = (await Deno.lstat(runDir)).uid!;
+      assert.ok(sandboxHostUid(lentUid));
+      await Deno.remove(runDir, { recursive: true });
+      const owner = 1234;
+      if (remade === "a link") await Deno.symlink(victim, runDir);
+      else {
+        await Deno.mkdir(runDir);
+        await Deno.writeTextFile(`${runDir}/precious`, "theirs");
+        await Deno.chown(`${runDir}/precious`, owner, owner);
+        await Deno.chown(runDir, owner, owner);
+        await Deno.chmod(runDir, 0o777);
+      }
+      // The next run, a Capibara process of its own with the same TMPDIR.
+      await nextRun(layout, tmpdir);
+      // The killed run was undone: its state dir removed, the lent folder given back.
+      assert.deepEqual(stateDirsOf(pid, tmpdir), [], remade);
+      assert.equal((await Deno.lstat(`${layout.out}/kept.txt`)).uid, 0, remade);
+      // What stands at the freed name is as it was made.
+      const now = await Deno.lstat(runDir).catch(() => null);
+      assert.ok(now, `${remade} was removed`);
+      if (remade === "a link") assert.ok(now.isSymlink);
+      else {
+        assert.equal(now.uid, owner, `${remade} was taken`);
+        assert.equal((now.mode ?? 0) & 0o7777, 0o777, remade);
+        assert.equal(await Deno.readTextFile(`${runDir}/precious`), "theirs", remade);
+        assert.equal((await Deno.lstat(`${runDir}/precious`)).uid, owner, remade);
+      }
+      const program = await Deno.lstat(victim);
+      assert.equal(program.uid, 1234, remade);
+      assert.equal((program.mode ?? 0) & 0o7777, 0o755, remade);
+      await Deno.remove(runDir, { recursive: true });
+    }
   },
 });
 
