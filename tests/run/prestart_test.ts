@@ -268,6 +268,11 @@ Deno.test({
       assert.equal(prestarts.stats.used, used + 1, "the run used the sandbox set up ahead");
       // Its folder is still there when its result is: the answer does not wait for its removal.
       assert.ok(await exists(ahead[0]!), "the run's folder went before its result");
+      // The run sets up the next sandbox on a timer: waited for, or it would start after this
+      // test's clean-up and wait in the next test's pool.
+      for (let i = 0; i < 200 && prestarts.size === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       // Then it goes (dispose also waits for what is left).
       await Capibara.disposePrestarted();
       assert.ok(!await exists(ahead[0]!), "the run's folder was left behind");
