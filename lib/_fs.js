@@ -1,4 +1,4 @@
-// Generated from src/_fs.ts by scripts/build_js.ts (sha256 c6139b62f8d5deee5fc60fc182bb30357277227968c2a7effe1d7454d2d3b206): do not edit; `deno task build:js` writes it.
+// Generated from src/_fs.ts by scripts/build_js.ts (sha256 bb65e72f708ce787feaa915856c57a629fd8c6d380bd525cfd1e209ff44119c1): do not edit; `deno task build:js` writes it.
 export var promised = (function (fn) {
     try {
         return Promise.resolve(fn());
@@ -327,6 +327,14 @@ export var pidNamespace = (function () {
     }
     return ownPidNamespace;
 });
+export var sweepsByPid = (function () {
+    if (ownProc === undefined) {
+        const status = readTextSyncOrNull("/proc/self/status") ?? "";
+        const listed = /^NSpid:[ \t]*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+        ownProc = pidNamespace() !== "0" && listed.length === 1 && listed[0] === String(Deno.pid);
+    }
+    return ownProc;
+});
 export var runDirPath = (function () {
     return join(realTmpDir(), `capibara-run-${Deno.pid}-ns${pidNamespace()}-${crypto.randomUUID()}`);
 });
@@ -369,9 +377,9 @@ export var sweepDue = (function (dir, stamp, everyMs) {
     const size = statSyncOrNull(dir)?.size;
     if (size === undefined)
         return false;
-    if (size <= CROWDED_FOLDER_BYTES)
+    if (size <= CROWDED_FOLDER_BYTES || stamp === undefined)
         return true;
-    return stamp !== undefined && stampDue(stamp, everyMs);
+    return stampDue(stamp, everyMs);
 });
 export var makeRunDir = (async function () {
     const dir = runDirPath();
@@ -388,6 +396,8 @@ export var processGone = (function (pid) {
     }
 });
 export var staleEntries = (function (dir, pattern) {
+    if (!sweepsByPid())
+        return [];
     let names;
     try {
         names = [...Deno.readDirSync(dir)].map(((entry) => entry.name));
@@ -453,6 +463,8 @@ export const LEFT_PROBE = /^\.capibara-probe-(\d+)-ns(\d+)-[0-9a-f]{8}$/;
 export const RUN_DIR_NAME = /^capibara-run-(?:(\d+)-(?:ns(\d+)-)?)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 ;
 let ownPidNamespace;
+;
+let ownProc;
 ;
 ;
 ;

@@ -496,6 +496,24 @@ export function pidNamespace(): string {
 let ownPidNamespace: string | undefined;
 
 /**
+ * Whether this process can tell a gone Capibara from a live one by its pid: its pid namespace is
+ * known ({@linkcode pidNamespace}) and `/proc` is that namespace's, as `/proc/self/status` says
+ * when its `NSpid` line lists one pid, this process's own. Under `unshare --pid` with the parent's
+ * `/proc` still mounted, or with none, a pid is looked up among another namespace's (or nobody's)
+ * processes and a live run looks gone: nothing is swept then. Read once.
+ */
+export function sweepsByPid(): boolean {
+  if (ownProc === undefined) {
+    const status = readTextSyncOrNull("/proc/self/status") ?? "";
+    const listed = /^NSpid:[ \t]*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+    ownProc = pidNamespace() !== "0" && listed.length === 1 && listed[0] === String(Deno.pid);
+  }
+  return ownProc;
+}
+
+let ownProc: boolean | undefined;
+
+/**
  * A fresh path for a run's temp dir ({@linkcode RUN_DIR_NAME}) in the temp dir, resolved, named
  * with this process's pid and pid namespace.
  */
@@ -559,13 +577,15 @@ const CROWDED_FOLDER_BYTES = 64 * 1024;
  * Whether a sweep of the shared folder `dir` is due: on every run while it is small (listing a few
  * hundred entries costs microseconds, and what a killed run left is undone at once); once it is
  * crowded (others may fill a folder everyone may write to, so that listing it costs every run
- * seconds), at most once per `everyMs`, as `stamp` records (none: never while crowded).
+ * seconds), at most once per `everyMs`, as `stamp` records. With no stamp to keep, on every run:
+ * a folder others crowd is never left unswept for good (what a killed root run lent would stay
+ * the sandbox uid's).
  */
 export function sweepDue(dir: string, stamp: string | undefined, everyMs: number): boolean {
   const size = statSyncOrNull(dir)?.size;
   if (size === undefined) return false;
-  if (size <= CROWDED_FOLDER_BYTES) return true;
-  return stamp !== undefined && stampDue(stamp, everyMs);
+  if (size <= CROWDED_FOLDER_BYTES || stamp === undefined) return true;
+  return stampDue(stamp, everyMs);
 }
 
 /** A new run's temp dir ({@linkcode runDirPath}), this user's alone (0700). */
@@ -593,12 +613,14 @@ export function processGone(pid: string): boolean {
 /**
  * The entries of `dir` that a Capibara process no longer alive left behind (it was killed before
  * it could remove them): names `pattern` matches, whose first group is a pid that is gone and whose
- * second is this process's pid namespace (see {@linkcode pidNamespace}). Another namespace's name,
+ * second is this process's pid namespace (see {@linkcode pidNamespace}); none where this process
+ * cannot look its pid namespace's processes up ({@linkcode sweepsByPid}). Another namespace's name,
  * or one with none (made by an older Capibara), is never taken for a killed process's: its pid
  * says nothing here (a container shares the temp dir). The cheap checks come first and each pid is
  * looked up once: a shared folder may hold many names that others planted.
  */
 export function staleEntries(dir: string, pattern: RegExp): string[] {
+  if (!sweepsByPid()) return [];
   let names: string[];
   try {
     names = [...Deno.readDirSync(dir)].map((entry) => entry.name);

@@ -344,7 +344,7 @@ Deno.test("staleEntries() names only what a gone process of this pid namespace l
   assert.deepEqual(staleEntries(join(tmp.path, "missing"), pattern), []);
 });
 
-Deno.test("sweepDue(): a small folder on every run; a crowded one at most once per period", async () => {
+Deno.test("sweepDue(): a small folder on every run; a crowded one at most once per period, or on every run where no stamp can be kept", async () => {
   await using tmp = await withTmpDir();
   const folder = join(tmp.path, "shared");
   const stamp = join(tmp.path, "swept");
@@ -366,7 +366,113 @@ Deno.test("sweepDue(): a small folder on every run; a crowded one at most once p
   assert.equal(sweepDue(folder, stamp, 60_000), true);
   assert.equal(sweepDue(folder, stamp, 60_000), false);
   assert.equal(sweepDue(folder, stamp, 0), true);
-  // With no stamp to keep, never while crowded; a folder that is gone, never.
-  assert.equal(sweepDue(folder, undefined, 0), false);
+  // With no stamp to keep, on every run all the same: crowding a folder never stops its sweep.
+  assert.equal(sweepDue(folder, undefined, 60_000), true);
+  assert.equal(sweepDue(folder, undefined, 60_000), true);
+  // A folder that is gone, never.
   assert.equal(sweepDue(join(tmp.path, "missing"), stamp, 0), false);
+});
+
+// A Capibara whose /proc is not its pid namespace's (`unshare --pid` with the parent's /proc still
+// mounted) or that has none looks pids up among other processes (or nobody's): a live run there
+// looked gone, and its temp dir was swept while its script ran. With its own /proc, the same
+// program sweeps what a gone process left: the check tells the cases apart.
+Deno.test({
+  name:
+    "staleEntries() and sweepLeftRunDirs() take nothing for gone where /proc is another pid namespace's, or missing",
+  ignore: Deno.build.os !== "linux",
+  async fn(t) {
+    if (Deno.uid() !== 0) {
+      console.warn("skipped: needs root (unshare --pid, a mount namespace without /proc)");
+      return;
+    }
+    await using tmp = await withTmpDir();
+    const fsModule = new URL("../src/_fs.ts", import.meta.url).href;
+    const program = join(tmp.path, "sweep.ts");
+    // A live run (a sleeping child, its pid in this namespace) and a gone one each left a temp
+    // dir named as Capibara names them; then the sweep runs.
+    await Deno.writeTextFile(
+      program,
+      `import { pidNamespace, RUN_DIR_NAME, staleEntries, sweepLeftRunDirs } from ${
+        JSON.stringify(fsModule)
+      };
+const dir = Deno.args[0];
+const live = new Deno.Command("sleep", { args: ["30"] }).spawn();
+const gone = new Deno.Command("true").spawn();
+await gone.status;
+const name = (pid) => \`capibara-run-\${pid}-ns\${pidNamespace()}-\${crypto.randomUUID()}\`;
+const liveDir = \`\${dir}/\${name(live.pid)}\`;
+const goneDir = \`\${dir}/\${name(gone.pid)}\`;
+Deno.mkdirSync(liveDir, { mode: 0o700 });
+Deno.mkdirSync(goneDir, { mode: 0o700 });
+const stale = staleEntries(dir, RUN_DIR_NAME).map((entry) => entry === liveDir.slice(dir.length + 1) ? "live" : "gone");
+sweepLeftRunDirs(\`\${dir}/stamp\`, 0);
+const kept = (path) => { try { Deno.lstatSync(path); return true; } catch { return false; } };
+console.log(JSON.stringify({ stale, live: kept(liveDir), gone: kept(goneDir) }));
+live.kill();
+await live.status;
+`,
+    );
+    const deno = [Deno.execPath(), "run", "-A", "--no-check", "--no-config", program];
+    const pidMax = Number(await Deno.readTextFile("/proc/sys/kernel/pid_max"));
+    /** A pid after which the next 50 are free here (the child namespace's pids start there). */
+    const freePids = async (max: number) => {
+      for (let start = max - 51; start > 300; start -= 50) {
+        const taken = await Promise.all(
+          Array.from(
+            { length: 50 },
+            (_, i) => Deno.lstat(`/proc/${start + 1 + i}`).then(() => 1, () => 0),
+          ),
+        );
+        if (taken.every((one) => one === 0)) return start;
+      }
+      return max - 51;
+    };
+    const cases = {
+      "its own /proc": ["unshare", "--pid", "--fork", "--mount-proc", "--", ...deno],
+      // Its pids start high, where the parent namespace has none: looked up in the parent's
+      // /proc, a live one is missing there (a low one could name another process by chance).
+      "the parent namespace's /proc": [
+        "unshare",
+        "--pid",
+        "--fork",
+        "--",
+        "sh",
+        "-c",
+        'echo "$0" > /proc/sys/kernel/ns_last_pid && exec "$@"',
+        String(await freePids(pidMax)),
+        ...deno,
+      ],
+      "no /proc": [
+        "unshare",
+        "--mount",
+        "--",
+        "sh",
+        "-c",
+        'umount -l /proc && exec "$@"',
+        "sh",
+        ...deno,
+      ],
+    };
+    for (const [label, command] of Object.entries(cases)) {
+      await t.step(label, async () => {
+        const dir = join(tmp.path, label.replaceAll(/\W+/g, "-"));
+        await Deno.mkdir(dir);
+        const out = await new Deno.Command(command[0]!, {
+          args: [...command.slice(1), dir],
+          // The folder sweepLeftRunDirs() looks at.
+          env: { TMPDIR: dir },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout);
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+        const seen = JSON.parse(text) as { stale: string[]; live: boolean; gone: boolean };
+        assert.equal(seen.live, true, `${label}: a live run's temp dir was swept`);
+        if (label === "its own /proc") {
+          assert.deepEqual(seen, { stale: ["gone"], live: true, gone: false });
+        } else assert.deepEqual(seen, { stale: [], live: true, gone: true });
+      });
+    }
+  },
 });

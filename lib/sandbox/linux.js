@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 768bc6bd300a33d7a9bebdae625ca6a93e356a04ae89859c2c9b8caec73a9d42): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 e267003289d41be4a9372e0eea29052fa84b4875e999cadbec4d7b5a2d133844): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -216,12 +216,12 @@ var chownSame = (function (fs, path, info, uid, gid) {
         fs.lchownSync(path, uid, gid);
     }
     catch {
-        return false;
+        return null;
     }
     const now = lstatSyncOrNull(path);
-    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
+    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
 });
-var returnTree = (function (fs, root, owners, lentTo) {
+export var returnTree = (function (fs, root, owners, lentTo) {
     const rootOwner = owners.get(root);
     if (!rootOwner || lentTo === undefined)
         return;
@@ -257,10 +257,11 @@ var returnTree = (function (fs, root, owners, lentTo) {
             return;
         }
         const to = ownerOf(path, info, inherited);
-        if (!takeBack(fs, path, info, self))
+        const taken = takeBack(fs, path, info, self);
+        if (!taken)
             return;
         order.push([path, to]);
-        const mode = (info.mode ?? 0) & 0o7777;
+        const mode = (taken.mode ?? 0) & 0o7777;
         if (!info.isDirectory) {
             if ((mode & 0o002) !== 0) {
                 try {
@@ -328,11 +329,12 @@ var takeBack = (function (fs, path, info, self) {
         return chownSame(fs, path, info, self.uid, self.gid);
     try {
         Deno.chownSync(path, self.uid, self.gid);
-        return true;
     }
     catch {
-        return false;
+        return null;
     }
+    const now = lstatSyncOrNull(path);
+    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
 });
 var closedError = (function (path, uid, why) {
     return new PermissionError(`Cannot let the sandbox read "${path}": only root may read it, and the sandbox runs as ` +
@@ -854,7 +856,18 @@ var destroyCgroupSync = (function (dir) {
         Atomics.wait(pause, 0, 0, 10);
     }
 });
+var privateStampFolder = (function () {
+    const folder = runnerFolder();
+    try {
+        Deno.mkdirSync(folder, { mode: 0o700 });
+    }
+    catch {
+    }
+    return privateFolder(folder) ? folder : undefined;
+});
 var sweepStaleCgroups = (function (parent) {
+    if (!sweepsByPid())
+        return;
     const namespace = pidNamespace();
     let names;
     try {
@@ -1181,13 +1194,13 @@ var fakeEtc = (function (uid, gid, home) {
     };
 });
 import { basename, dirname, join, resolve, tmpDir } from "../_path.js";
-import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, pidNamespace, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepDue, sweepLeftRunDirs, } from "../_fs.js";
+import { fileIdentity, inodeOf, isInside, lstatOrNull, lstatSyncOrNull, namesReachable, pidNamespace, readTextSyncOrNull, realPathSyncOrNull, realTmpDir, removeIfExistsSync, RUN_DIR_NAME, staleEntries, statSyncOrNull, sweepDue, sweepLeftRunDirs, sweepsByPid, } from "../_fs.js";
 import { recallSync, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand, GATE_PASSED } from "../exec.js";
 import { PermissionError, tail, ValidationError } from "../errors.js";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.js";
-import { runnerFolders } from "../_runner_folder.js";
+import { privateFolder, runnerFolder, runnerFolders } from "../_runner_folder.js";
 import { SECCOMP_BPF } from "./seccomp_bpf.js";
 import { pinnedFolders } from "./policy.js";
 import { sleep } from "../_timer.js";
@@ -1303,6 +1316,7 @@ class LendError extends Error {
 ;
 const MAX_COPY_BYTES = 64 * 1024 ** 2;
 const MAX_COPY_FILES = 1_000;
+;
 ;
 ;
 ;
@@ -1517,16 +1531,18 @@ export class BubblewrapBackend {
         const base = stateDirBase(drop);
         if (!this.#swept) {
             this.#swept = true;
-            const stamps = this.#options.probeCache ? dirname(this.#options.probeCache) : undefined;
+            const stamps = this.#options.probeCache
+                ? dirname(this.#options.probeCache)
+                : privateStampFolder();
+            for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
+                if (parent)
+                    sweepStaleCgroups(parent);
+            }
             for (const folder of stateDirFolders(base)) {
                 const stamp = stamps &&
                     `${stamps}/state-dirs-swept-${encodeURIComponent(folder).slice(-200)}`;
                 if (sweepDue(folder, stamp, 60_000))
                     await sweepStaleStateDirs(folder);
-            }
-            for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
-                if (parent)
-                    sweepStaleCgroups(parent);
             }
             if (stamps)
                 sweepLeftRunDirs(`${stamps}/run-dirs-swept`);

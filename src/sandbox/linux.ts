@@ -61,6 +61,7 @@ import {
   statSyncOrNull,
   sweepDue,
   sweepLeftRunDirs,
+  sweepsByPid,
 } from "../_fs.ts";
 import { recallSync, rememberSync } from "../_json_file.ts";
 import { DEFAULT_PATH, which } from "../_which.ts";
@@ -68,7 +69,7 @@ import { type CommandSpec, execCommand, type ExecResult, GATE_PASSED } from "../
 import { PermissionError, tail, ValidationError } from "../errors.ts";
 import type { ProxyConnect, RunningProxy } from "./proxy.ts";
 import { bareCommand, inheritsDescriptors, landlockCommand } from "./landlock.ts";
-import { runnerFolders } from "../_runner_folder.ts";
+import { privateFolder, runnerFolder, runnerFolders } from "../_runner_folder.ts";
 import { SECCOMP_BPF } from "./seccomp_bpf.ts";
 import { pinnedFolders } from "./policy.ts";
 import { sleep } from "../_timer.ts";
@@ -569,7 +570,8 @@ function readableBy(path: string, uid: number, gid: number, needed?: number): bo
  * file it was (`inode`: device and inode): a name the run gave to another file does not take that
  * name's owner with it.
  */
-type Owners = Map<string, { uid: number; gid: number; inode?: string; mode?: number }>;
+/** The owners a lent tree's entries had, by path, with their file (device:inode) and mode. */
+export type Owners = Map<string, { uid: number; gid: number; inode?: string; mode?: number }>;
 
 /**
  * The owners of a tree's entries (symlinks left alone), before it is lent to `uid`, for the run's
@@ -689,12 +691,12 @@ function lendTree(
 }
 
 /** Node's file calls: descriptors by number, numeric open flags (`O_PATH`). */
-type NodeFs = typeof import("node:fs");
+export type NodeFs = typeof import("node:fs");
 
 /**
  * Changes the owner of the file at `path` without following a link (`lchown`): a symlink another
- * user swaps in for it meanwhile gets the owner, never what it leads to. True when the file there
- * is still the one `info` describes (device and inode).
+ * user swaps in for it meanwhile gets the owner, never what it leads to. What is there after,
+ * when it is still the file `info` describes (device and inode); else null.
  */
 function chownSame(
   fs: NodeFs,
@@ -702,14 +704,14 @@ function chownSame(
   info: Deno.FileInfo,
   uid: number,
   gid: number,
-): boolean {
+): Deno.FileInfo | null {
   try {
     fs.lchownSync(path, uid, gid);
   } catch {
-    return false;
+    return null;
   }
   const now = lstatSyncOrNull(path);
-  return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info);
+  return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
 }
 
 /**
@@ -721,7 +723,7 @@ function chownSame(
  * so that every folder on the way is still Capibara's when an entry in it is given back. (A folder
  * writable by others stays open to them during the run, as it was before.)
  */
-function returnTree(
+export function returnTree(
   fs: NodeFs | undefined,
   root: string,
   owners: Owners,
@@ -773,9 +775,12 @@ function returnTree(
       return;
     }
     const to = ownerOf(path, info, inherited);
-    if (!takeBack(fs, path, info, self)) return; // gone, swapped, or not ours to give back
+    const taken = takeBack(fs, path, info, self);
+    if (!taken) return; // gone, swapped, or not ours to give back
     order.push([path, to]);
-    const mode = (info.mode ?? 0) & 0o7777;
+    // Its mode once taken: the lent uid could still change it up to the chown (a folder opened to
+    // everyone after the look above would stay open while its entries are given back).
+    const mode = (taken.mode ?? 0) & 0o7777;
     if (!info.isDirectory) {
       // Write for every user (a script that cleared its umask): taken off what the run leaves,
       // here, while the folder it is in is Capibara's own (see closeToOthers in policy.ts). The
@@ -847,23 +852,25 @@ function returnTree(
 
 /**
  * Makes the file at `path`, as `info` found it, Capibara's own again: by Node's `lchown`, which
- * never follows a link swapped in for it, true only when it is still that file. Without Node's
+ * never follows a link swapped in for it, only while it is still that file. Without Node's
  * calls (the close of a run that lent only its own temp dir, lent to a uid of that run's alone
- * whose every process is gone: nobody is left to swap a name in it), by path.
+ * whose every process is gone: nobody is left to swap a name in it), by path. What it is once
+ * taken (its mode can no longer change but by Capibara), or null: gone, swapped, not ours.
  */
 function takeBack(
   fs: NodeFs | undefined,
   path: string,
   info: Deno.FileInfo,
   self: { uid: number; gid: number },
-): boolean {
+): Deno.FileInfo | null {
   if (fs) return chownSame(fs, path, info, self.uid, self.gid);
   try {
     Deno.chownSync(path, self.uid, self.gid);
-    return true;
   } catch {
-    return false;
+    return null;
   }
+  const now = lstatSyncOrNull(path);
+  return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
 }
 
 /**
@@ -1478,6 +1485,22 @@ function destroyCgroupSync(dir: string): void {
   }
 }
 
+/**
+ * Where the sweep of killed runs keeps its stamps when the backend has no cache folder (an SDK's
+ * made without one, a cache folder that is not the user's): the user's runner folder, private to
+ * the user (made so when missing). Undefined when it cannot be: a crowded folder is then listed
+ * on every run (see `sweepDue`), never left unswept for good.
+ */
+function privateStampFolder(): string | undefined {
+  const folder = runnerFolder();
+  try {
+    Deno.mkdirSync(folder, { mode: 0o700 });
+  } catch {
+    // there already (checked next), or not ours to make
+  }
+  return privateFolder(folder) ? folder : undefined;
+}
+
 /** A run cgroup's name: its Capibara's pid, a counter, a random part, its pid namespace. */
 const RUN_CGROUP_NAME = /^capibara-(\d+)-\d+-[0-9a-f]{8}(?:-ns(\d+))?$/;
 
@@ -1490,6 +1513,8 @@ const RUN_CGROUP_NAME = /^capibara-(\d+)-\d+-[0-9a-f]{8}(?:-ns(\d+))?$/;
  * ≈ 0.5 s stays for the next sweep.
  */
 function sweepStaleCgroups(parent: string): void {
+  // Where pids say nothing (another namespace's /proc, or none), no cgroup is taken for gone.
+  if (!sweepsByPid()) return;
   const namespace = pidNamespace();
   let names: string[];
   try {
@@ -2180,15 +2205,19 @@ export class BubblewrapBackend implements SandboxBackend {
     if (!this.#swept) {
       // What killed Capibara processes left: their runs' lent trees, state dirs and cgroups.
       this.#swept = true;
-      const stamps = this.#options.probeCache ? dirname(this.#options.probeCache) : undefined;
+      const stamps = this.#options.probeCache
+        ? dirname(this.#options.probeCache)
+        : privateStampFolder();
+      // The cgroups first: what still runs in a killed run's is killed before its trees are
+      // given back (a process of the uid they were lent to could change them meanwhile).
+      for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
+        if (parent) sweepStaleCgroups(parent);
+      }
       for (const folder of stateDirFolders(base)) {
         // A crowded one (names others planted in /dev/shm) at most once a minute.
         const stamp = stamps &&
           `${stamps}/state-dirs-swept-${encodeURIComponent(folder).slice(-200)}`;
         if (sweepDue(folder, stamp, 60_000)) await sweepStaleStateDirs(folder);
-      }
-      for (const parent of [plan.v2, plan.v1Pids, plan.v1Memory]) {
-        if (parent) sweepStaleCgroups(parent);
       }
       // And their runs' temp dirs, which outlive the sandbox (the outputs' move comes after).
       if (stamps) sweepLeftRunDirs(`${stamps}/run-dirs-swept`);

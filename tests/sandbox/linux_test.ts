@@ -12,11 +12,13 @@ import {
   BubblewrapBackend,
   launchCommand,
   linkFolders,
+  type Owners,
+  returnTree,
   runIdsFree,
 } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 import { which } from "../../src/_which.ts";
-import { runnerFolders } from "../../src/_runner_folder.ts";
+import { runnerFolder, runnerFolders } from "../../src/_runner_folder.ts";
 import { join } from "node:path";
 import { DenoPermissionsBackend } from "../../src/sandbox/deno.ts";
 
@@ -1945,4 +1947,88 @@ Deno.test("a CAPIBARA_SANDBOX_UID that is no uid is refused, never replaced by t
     if (before === undefined) Deno.env.delete("CAPIBARA_SANDBOX_UID");
     else Deno.env.set("CAPIBARA_SANDBOX_UID", before);
   }
+});
+
+// A process of the uid a tree was lent to (the killed run's sandbox, not yet killed; a run sharing
+// that uid) could open a folder to everyone between the look at it and its chown back: the folder,
+// Capibara's by then, was closed by the mode seen before, so it stayed open to every user while
+// its entries were given back through it (and after). The chown here does the racer's step first.
+Deno.test({
+  name: "returnTree() closes a folder by its mode once taken back, not by what it was before",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    if (Deno.uid() !== 0) {
+      console.warn("skipped: needs root (a tree lent to another uid)");
+      return;
+    }
+    const fs = await import("node:fs");
+    const root = await Deno.makeTempDir({ prefix: "capibara-return-" });
+    try {
+      const lentTo = 65534;
+      const made = join(root, "made"); // a folder the run made
+      await Deno.mkdir(made, { mode: 0o755 });
+      await Deno.writeTextFile(join(made, "file"), "");
+      const info = await Deno.lstat(root);
+      const owners: Owners = new Map([[root, {
+        uid: 0,
+        gid: 0,
+        inode: `${info.dev}:${info.ino}`,
+        mode: info.mode! & 0o7777,
+      }]]);
+      for (const path of [root, made, join(made, "file")]) await Deno.chown(path, lentTo, lentTo);
+      const racing = {
+        ...fs,
+        lchownSync(path: string, uid: number, gid: number) {
+          if (path === made) fs.chmodSync(path, 0o777);
+          fs.lchownSync(path, uid, gid);
+        },
+      } as typeof fs;
+      returnTree(racing, root, owners, lentTo);
+      const after = await Deno.lstat(made);
+      assert.equal(after.uid, 0);
+      assert.equal(after.mode! & 0o022, 0, `left open: ${(after.mode! & 0o7777).toString(8)}`);
+      assert.equal((await Deno.lstat(join(made, "file"))).uid, 0);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+// Names any user may plant in a shared temp dir made it crowded, and a backend with no cache folder
+// to keep a stamp in (an SDK's, a cache folder not the user's) then never swept it: what a killed
+// root run lent stayed the sandbox uid's for good.
+Deno.test({
+  name:
+    "a killed root run is undone by the next run of a backend with no cache folder, however crowded others made the temp dir",
+  ignore: ignore || !asRoot,
+  async fn() {
+    await using layout = await makeLayout();
+    await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
+    await Deno.chmod(layout.root, 0o711);
+    const tmpdir = `${layout.root}/state`;
+    await Deno.mkdir(tmpdir, { mode: 0o711 });
+    await Deno.chmod(tmpdir, 0o711);
+    for (let i = 0; (await Deno.stat(tmpdir)).size <= 64 * 1024; i++) {
+      await Promise.all(
+        Array.from(
+          { length: 500 },
+          (_, j) => Deno.writeTextFile(`${tmpdir}/planted-${i}-${j}`, ""),
+        ),
+      );
+    }
+    const runDir = `${layout.root}/capibara-run-${crypto.randomUUID()}`;
+    await Deno.mkdir(runDir);
+    const pid = await killedRun(layout, policyFor(layout, { tmpDir: runDir }), tmpdir);
+    // The killed run's own sweep listed the crowded folder a moment ago: its stamp (kept in the
+    // user's runner folder) is aged as a minute would.
+    const stamp = `${runnerFolder()}/state-dirs-swept-${encodeURIComponent(tmpdir).slice(-200)}`;
+    if (lstatSyncOrNull(stamp)) await Deno.utime(stamp, 0, 0);
+    try {
+      await nextRun(layout, tmpdir);
+      assert.deepEqual(stateDirsOf(pid, tmpdir), []);
+      assert.equal((await Deno.lstat(`${layout.out}/kept.txt`)).uid, 0);
+    } finally {
+      await Deno.remove(stamp).catch(() => {});
+    }
+  },
 });
