@@ -1,4 +1,4 @@
-// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 7a1c1975653ca0f102124a0d5f85494fdf3ece3de9af97d5200dce6ea60ea5f4): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 3d2b5831a1cbeeca0c7fbb95131b7254ecebb7b7611e660c76cc318bbcbd15f9): do not edit; `deno task build:js` writes it.
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;
@@ -166,6 +166,10 @@ export var denoPermissionFlags = (function (policy, grantedEnv, options = {}) {
         if (!/^[^\s,=*]+$/.test(name)) {
             throw new PermissionError(`Cannot grant environment variable ${JSON.stringify(name)} to Deno: not a plain name`, { hint: "Grant environment variables by their exact names" });
         }
+        if (Object.hasOwn(DENO_RUNTIME_ENV, name)) {
+            throw new PermissionError(`Cannot grant environment variable ${name} to a TypeScript script: the sandbox sets it ` +
+                "for Deno itself", { hint: `Remove --allow-env ${name}` });
+        }
     }
     if (names.length)
         flags.push(`--allow-env=${names.join(",")}`);
@@ -185,7 +189,7 @@ export var denoCommand = (function (prepared, scriptPath, contextFile, policy, e
             "@" + contextFile,
             ...(options.extraArgs ?? []),
         ],
-        env: { ...env, ...prepared.env },
+        env: { ...env, ...prepared.env, ...DENO_RUNTIME_ENV },
         cwd: policy.workdir,
     };
 });
@@ -281,6 +285,9 @@ const RESOLVE_TIMEOUT_MS = 3_000;
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
 export const LINK_WALK_BUDGET = 20_000;
 ;
+export const DENO_RUNTIME_ENV = Object.freeze({
+    DENO_WEBGPU_BACKEND: "none",
+});
 export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
     `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +
     "catch{Deno.exit(125)}");
@@ -311,7 +318,7 @@ export class DenoPermissionsBackend {
         if (widening !== undefined) {
             throw new PermissionError(`Cannot confine "${spec.program}" with Deno permissions: it already passes ${widening}`, { hint: "Permissions come from the sandbox policy only" });
         }
-        const env = { ...spec.env };
+        const env = { ...spec.env, ...DENO_RUNTIME_ENV };
         let flagged = policy;
         const codeCache = this.#os !== undefined && usesCodeCache(own) &&
             !writableAbove(policy, policy.tmpDir);

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 e267003289d41be4a9372e0eea29052fa84b4875e999cadbec4d7b5a2d133844): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 660e29ae5d9f372bcd79532f37db5228c5c973386a4bb7d7eedae94ae7b76df7): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -1631,7 +1631,7 @@ export class BubblewrapBackend {
                 lentTo = drop.uid;
                 writeJournal(stateDir, policy.tmpDir, before, drop.uid);
                 const userFolders = [...before.keys()].some(((dir) => dir !== policy.tmpDir));
-                const fs = lendFs = userFolders ? await import("node:fs") : undefined;
+                const fs = lendFs = userFolders || id === undefined ? await import("node:fs") : undefined;
                 for (const dir of before.keys()) {
                     const owners = new Map();
                     lent.set(dir, owners);

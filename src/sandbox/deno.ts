@@ -337,6 +337,13 @@ export function denoPermissionFlags(
         { hint: "Grant environment variables by their exact names" },
       );
     }
+    if (Object.hasOwn(DENO_RUNTIME_ENV, name)) {
+      throw new PermissionError(
+        `Cannot grant environment variable ${name} to a TypeScript script: the sandbox sets it ` +
+          "for Deno itself",
+        { hint: `Remove --allow-env ${name}` },
+      );
+    }
   }
   if (names.length) flags.push(`--allow-env=${names.join(",")}`);
   flags.push("--ignore-env", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-import");
@@ -374,7 +381,7 @@ export function denoCommand(
       "@" + contextFile,
       ...(options.extraArgs ?? []),
     ],
-    env: { ...env, ...prepared.env },
+    env: { ...env, ...prepared.env, ...DENO_RUNTIME_ENV },
     cwd: policy.workdir,
   };
 }
@@ -493,6 +500,19 @@ export function refuseLinksOut(policy: SandboxPolicy, budget = LINK_WALK_BUDGET)
 }
 
 /**
+ * What every `deno run` of a script is told, whatever its grants: no WebGPU backend. A backend
+ * loads the host's GPU libraries into the `deno` process with no permission asked (Vulkan's
+ * loader, EGL), and they load the layers and drivers that files under `$HOME/.local/share` name:
+ * the run's temp dir, which the script writes. A script made so its own native code run past every
+ * flag. `none` names no backend: `navigator.gpu` finds no adapter and loads nothing. Never a
+ * script's to grant (see {@linkcode denoPermissionFlags}): Deno reads it when an adapter is asked
+ * for, after the script could have changed it.
+ */
+export const DENO_RUNTIME_ENV: Readonly<Record<string, string>> = Object.freeze({
+  DENO_WEBGPU_BACKEND: "none",
+});
+
+/**
  * The gate of a held Deno start (see `WrapOptions.selfGated`), preloaded before the script: one
  * newline on standard input releases the run; end of input (a discarded start) ends it with 125.
  * A `data:` module: no file a script could have changed, and no permission it needs.
@@ -581,7 +601,7 @@ export class DenoPermissionsBackend implements SandboxBackend {
         { hint: "Permissions come from the sandbox policy only" },
       );
     }
-    const env = { ...spec.env };
+    const env = { ...spec.env, ...DENO_RUNTIME_ENV };
     /** The policy Deno's flags express: the run's own `DENO_DIR` is never the script's to write. */
     let flagged = policy;
     // A code cache (see runDenoDir) only inside an OS sandbox, where the temp dir is a mount

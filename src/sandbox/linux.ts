@@ -854,7 +854,7 @@ export function returnTree(
  * Makes the file at `path`, as `info` found it, Capibara's own again: by Node's `lchown`, which
  * never follows a link swapped in for it, only while it is still that file. Without Node's
  * calls (the close of a run that lent only its own temp dir, lent to a uid of that run's alone
- * whose every process is gone: nobody is left to swap a name in it), by path. What it is once
+ * whose every process is gone: nobody is left to swap a name in it; see `wrap`), by path. What it is once
  * taken (its mode can no longer change but by Capibara), or null: gone, swapped, not ours.
  */
 function takeBack(
@@ -2316,11 +2316,14 @@ export class BubblewrapBackend implements SandboxBackend {
         // run (see sweepStaleStateDirs).
         lentTo = drop.uid;
         writeJournal(stateDir, policy.tmpDir, before, drop.uid);
-        // Node's lchown, for the user's folders a root run lends (its compatibility layer is slow
-        // to load: a hit, which lends only its own temp dir, never loads it). The run's temp dir,
-        // Capibara's own, made 0700 for this run, is lent from the bottom up, without it.
+        // Node's lchown, for the user's folders a root run lends, and for any tree lent to a uid
+        // other processes may have (no id of this run's own: a pinned CAPIBARA_SANDBOX_UID, or
+        // 65534 where the run ids are not mapped), which could swap the lent temp dir, in /tmp,
+        // for a link before it is given back. Its compatibility layer is slow to load: a hit,
+        // which lends only its own temp dir to its own id, never loads it. That temp dir,
+        // Capibara's own, made 0700 for this run, is then lent from the bottom up, without it.
         const userFolders = [...before.keys()].some((dir) => dir !== policy.tmpDir);
-        const fs = lendFs = userFolders ? await import("node:fs") : undefined;
+        const fs = lendFs = userFolders || id === undefined ? await import("node:fs") : undefined;
         for (const dir of before.keys()) {
           const owners: Owners = new Map();
           lent.set(dir, owners);

@@ -10,7 +10,7 @@ import { sha256 } from "../../src/_hash.ts";
 import { execCommand, type ExecResult } from "../../src/exec.ts";
 import { BashRuntime } from "../../src/runtimes/bash.ts";
 import { DENO_READY_MARKER, denoDirKey, DenoRuntime } from "../../src/runtimes/deno.ts";
-import { denoCommand, denoPermissionFlags } from "../../src/sandbox/deno.ts";
+import { DENO_RUNTIME_ENV, denoCommand, denoPermissionFlags } from "../../src/sandbox/deno.ts";
 import { scriptCommand } from "../../src/runtimes/types.ts";
 import { BubblewrapBackend } from "../../src/sandbox/linux.ts";
 import type { SandboxBackend, SandboxPolicy } from "../../src/sandbox/types.ts";
@@ -363,6 +363,14 @@ Deno.test("denoPermissionFlags() never grants run, ffi or sys", async () => {
   assert.throws(() => denoPermissionFlags({ ...base, write: ["relative/out"] }, []), /absolute/);
   assert.throws(() => denoPermissionFlags(base, ["A,B"]), /not a plain name/);
   assert.throws(() => denoPermissionFlags(base, ["AWS_*"]), /not a plain name/);
+  // What the sandbox tells Deno itself (no WebGPU backend) is never a script's to change.
+  for (const name of Object.keys(DENO_RUNTIME_ENV)) {
+    assert.throws(
+      () => denoPermissionFlags(base, ["HOME", name]),
+      (error) => error instanceof PermissionError && error.message.includes(name),
+    );
+  }
+  assert.deepEqual(Object.keys(DENO_RUNTIME_ENV), ["DENO_WEBGPU_BACKEND"]);
 
   await using fx = await fixture();
   const prepared = await new DenoRuntime().prepare(manifest("typescript", []), fx.scriptDir, {
