@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 660e29ae5d9f372bcd79532f37db5228c5c973386a4bb7d7eedae94ae7b76df7): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 166b21d90a6608fc0715c59145ebab70e797010542790bc06d716cd4aed6139d): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -937,10 +937,20 @@ var sweepStaleStateDirs = (async function (base) {
     const uid = Deno.uid() ?? 0;
     let fs;
     for (const name of staleEntries(base, STATE_DIR_NAME)) {
-        const stateDir = join(base, name);
-        const info = lstatSyncOrNull(stateDir);
+        const found = join(base, name);
+        const info = lstatSyncOrNull(found);
         const mode = (info?.mode ?? 0) % 0o10000;
         if (!info?.isDirectory || info.uid !== uid || (mode !== 0o700 && mode !== 0o711))
+            continue;
+        const stateDir = join(base, `capibara-sbx-${Deno.pid}-ns${pidNamespace()}-swept-${crypto.randomUUID().slice(0, 8)}`);
+        try {
+            Deno.renameSync(found, stateDir);
+        }
+        catch {
+            continue;
+        }
+        const claimed = lstatSyncOrNull(stateDir);
+        if (!claimed?.isDirectory || inodeOf(claimed) !== inodeOf(info))
             continue;
         const journal = readJournal(stateDir, uid);
         if (journal) {

@@ -1624,17 +1624,31 @@ function readJournal(stateDir: string, uid: number): Journal | undefined {
  * Undoes the runs whose Capibara was killed before it could close them: each state dir of this
  * uid under `base` whose pid is gone gives its lent trees back to the owners its journal names,
  * removes the run's temp dir (a `capibara-run-…` folder of this uid's only: a name freed since, a
- * temp dir aged out of /tmp, may be another user's folder now), and is removed.
+ * temp dir aged out of /tmp, may be another user's folder now), and is removed. Each is claimed
+ * first, renamed to a name of this process's: two Capibaras starting at once never give the same
+ * tree back together (the slower one's pass through a folder the other already gave back could
+ * follow a link its owner put there), and one killed while it sweeps leaves it to the next.
  */
 async function sweepStaleStateDirs(base: string): Promise<void> {
   const uid = Deno.uid() ?? 0;
   let fs: NodeFs | undefined;
   for (const name of staleEntries(base, STATE_DIR_NAME)) {
-    const stateDir = join(base, name);
-    const info = lstatSyncOrNull(stateDir);
+    const found = join(base, name);
+    const info = lstatSyncOrNull(found);
     // As wrap() leaves it: this uid's, 0700 (or 0711 for a root run's drop).
     const mode = (info?.mode ?? 0) % 0o10000;
     if (!info?.isDirectory || info.uid !== uid || (mode !== 0o700 && mode !== 0o711)) continue;
+    const stateDir = join(
+      base,
+      `capibara-sbx-${Deno.pid}-ns${pidNamespace()}-swept-${crypto.randomUUID().slice(0, 8)}`,
+    );
+    try {
+      Deno.renameSync(found, stateDir);
+    } catch {
+      continue; // claimed by another sweep meanwhile
+    }
+    const claimed = lstatSyncOrNull(stateDir);
+    if (!claimed?.isDirectory || inodeOf(claimed) !== inodeOf(info)) continue;
     const journal = readJournal(stateDir, uid);
     if (journal) {
       // Node's lchown: what a killed run lent is given back without following a link.
