@@ -35,6 +35,10 @@ export const MISSING_INPUT_RUN: readonly string[] = [
 export const ATTACKER = `import * as socket from ${
   JSON.stringify(join(REPO, "src", "cli", "_runner_socket.ts"))
 };
+// The umask as the installed command sets it (cli.ts): a test that changes the test process's
+// umask meanwhile (files run in parallel in one process) must not be what declines this client.
+const mask = Deno.umask();
+if ((mask & 0o022) !== 0o022) Deno.umask(mask | 0o022);
 const env = Deno.env.toObject();
 const encode = (text) => new TextEncoder().encode(text + "\\n");
 const key = Deno.readFileSync(socket.runnerKeyFile(env)).slice(0, 32);

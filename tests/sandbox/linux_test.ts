@@ -1265,23 +1265,25 @@ Deno.test({
   async fn() {
     await using layout = await makeLayout();
     await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
+    // State dirs in a temp dir of this test's alone (0711, as a root run's drop needs): in a
+    // shared one, another test file's run may claim the killed run's first, and still be giving
+    // its tree back when this one's next run returns.
+    await Deno.chmod(layout.root, 0o711);
+    const tmpdir = `${layout.root}/state`;
+    await Deno.mkdir(tmpdir, { mode: 0o711 });
+    await Deno.chmod(tmpdir, 0o711);
     const runDir = `${layout.root}/capibara-run-${crypto.randomUUID()}`;
     await Deno.mkdir(runDir);
-    const pid = await killedRun(layout, policyFor(layout, { tmpDir: runDir }));
-    // (Not checked again here: a run of another test in this suite may undo it first.)
+    const pid = await killedRun(layout, policyFor(layout, { tmpDir: runDir }), tmpdir);
 
-    // The next run (another backend, as a new Capibara process would have) undoes it first.
-    const next = await new BubblewrapBackend().wrap(
-      { program: "true", args: [], env: BASE_ENV, cwd: layout.work },
-      policyFor(layout, { write: [], tmpDir: layout.tmp }),
-    );
-    await next.close();
+    // The next run (a new Capibara process) undoes it first.
+    await nextRun(layout, tmpdir);
     for (const path of [layout.out, `${layout.out}/kept.txt`, `${layout.out}/.git`]) {
       assert.equal((await Deno.lstat(path)).uid, 0, path);
     }
     assert.equal(await Deno.readTextFile(`${layout.out}/kept.txt`), "kept");
     assert.equal(await Deno.lstat(runDir).catch(() => null), null);
-    assert.deepEqual(stateDirsOf(pid), []);
+    assert.deepEqual(stateDirsOf(pid, tmpdir), []);
   },
 });
 
