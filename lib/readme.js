@@ -1,4 +1,4 @@
-// Generated from src/readme.ts by scripts/build_js.ts (sha256 0626ec66dd70476b21caa8c7a9ce69a3f4fe14ff04ac70ab5e1a39af52c3fe70): do not edit; `deno task build:js` writes it.
+// Generated from src/readme.ts by scripts/build_js.ts (sha256 575b57c1fbf1a4175668e477603115216ad3491c6580e18839700301ab7c6933): do not edit; `deno task build:js` writes it.
 export var shellWord = (function (word) {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;
@@ -36,9 +36,10 @@ export var manualCommand = (function (manifest, packages) {
                 ...flag("allow-write", fs.write),
                 ...flag("allow-net", net.allow),
                 ...flag("deny-net", net.deny),
-                ...flag("allow-env", env),
+                ...flag("allow-env", env.filter(((name) => !Object.hasOwn(DENO_RUNTIME_ENV, name)))),
             ];
-            return `deno run ${flags.join(" ")} ${script} --context ${context}`;
+            const runtime = Object.entries(DENO_RUNTIME_ENV).map((([k, v]) => `${k}=${shellWord(v)} `));
+            return `${runtime.join("")}deno run ${flags.join(" ")} ${script} --context ${context}`;
         }
         case "bash":
             return `bash ${script} --context ${context}`;
@@ -74,6 +75,7 @@ export var entryReadme = (function (manifest, modelReadme) {
     return lines.join("\n");
 });
 import { denoNetGrants, parseHostRule } from "./sandbox/host_rules.js";
+import { DENO_RUNTIME_ENV } from "./sandbox/deno_env.js";
 ;
 ;
 ;

@@ -5,6 +5,7 @@
  */
 import type { Manifest } from "./schema.ts";
 import { denoNetGrants, parseHostRule } from "./sandbox/host_rules.ts";
+import { DENO_RUNTIME_ENV } from "./sandbox/deno_env.ts";
 
 /** A word quoted for a POSIX shell (left bare when it needs no quoting). */
 export function shellWord(word: string): string {
@@ -74,9 +75,11 @@ export function manualCommand(
         ...flag("allow-write", fs.write),
         ...flag("allow-net", net.allow),
         ...flag("deny-net", net.deny),
-        ...flag("allow-env", env),
+        // Never a name the sandbox sets for Deno itself (no WebGPU backend): set here too.
+        ...flag("allow-env", env.filter((name) => !Object.hasOwn(DENO_RUNTIME_ENV, name))),
       ];
-      return `deno run ${flags.join(" ")} ${script} --context ${context}`;
+      const runtime = Object.entries(DENO_RUNTIME_ENV).map(([k, v]) => `${k}=${shellWord(v)} `);
+      return `${runtime.join("")}deno run ${flags.join(" ")} ${script} --context ${context}`;
     }
     case "bash":
       return `bash ${script} --context ${context}`;

@@ -28,3 +28,14 @@ Deno.test("manualCommand() gives deno the network rules as a run reads them: por
   const bad = manualCommand(manifest(["*", "ok.test"]), []);
   assert.match(bad, / --allow-net=ok\.test:80,ok\.test:443 /);
 });
+
+// WebGPU, which asks no permission, let a script's own native code run in deno (see deno_env.ts):
+// the by-hand command tells Deno what the sandbox tells it, and never grants that name.
+Deno.test("manualCommand() runs deno with no WebGPU backend, and never lets the script change that", () => {
+  const command = manualCommand(
+    { ...manifest([]), allow: { ...manifest([]).allow, env: ["TOKEN", "DENO_WEBGPU_BACKEND"] } },
+    [],
+  );
+  assert.match(command, /^DENO_WEBGPU_BACKEND=none deno run /);
+  assert.match(command, / --allow-env=TOKEN /);
+});

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 3d2b5831a1cbeeca0c7fbb95131b7254ecebb7b7611e660c76cc318bbcbd15f9): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 ccacba9c664bc41e870811b3b0036deaceeb81921add890d3adc5b3064f7e6c0): do not edit; `deno task build:js` writes it.
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;
@@ -264,6 +264,8 @@ import { isAbsolute, join } from "../_path.js";
 import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
 import { GATE_PASSED } from "../exec.js";
+import { DENO_RUNTIME_ENV } from "./deno_env.js";
+export { DENO_RUNTIME_ENV };
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, denoNetGrants, denoNetValue, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";
@@ -285,9 +287,6 @@ const RESOLVE_TIMEOUT_MS = 3_000;
 const WIDENING_FLAG = /^(?:-A|--allow-|--unsafely-|-[A-Za-z]*A)/;
 export const LINK_WALK_BUDGET = 20_000;
 ;
-export const DENO_RUNTIME_ENV = Object.freeze({
-    DENO_WEBGPU_BACKEND: "none",
-});
 export const DENO_GATE = "data:text/javascript," + encodeURIComponent("const b=new Uint8Array(1);if(Deno.stdin.readSync(b)!==1||b[0]!==10)Deno.exit(125);" +
     `try{if(Deno.stderr.writeSync(new Uint8Array([${GATE_PASSED}]))!==1)Deno.exit(125)}` +
     "catch{Deno.exit(125)}");

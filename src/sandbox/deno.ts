@@ -8,6 +8,9 @@ import { isAbsolute, join } from "../_path.ts";
 import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { type CommandSpec, GATE_PASSED } from "../exec.ts";
+import { DENO_RUNTIME_ENV } from "./deno_env.ts";
+
+export { DENO_RUNTIME_ENV };
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {
@@ -498,19 +501,6 @@ export function refuseLinksOut(policy: SandboxPolicy, budget = LINK_WALK_BUDGET)
     if (isInside(root, workdir) && lstatSyncOrNull(root)?.isDirectory) walk(root);
   }
 }
-
-/**
- * What every `deno run` of a script is told, whatever its grants: no WebGPU backend. A backend
- * loads the host's GPU libraries into the `deno` process with no permission asked (Vulkan's
- * loader, EGL), and they load the layers and drivers that files under `$HOME/.local/share` name:
- * the run's temp dir, which the script writes. A script made so its own native code run past every
- * flag. `none` names no backend: `navigator.gpu` finds no adapter and loads nothing. Never a
- * script's to grant (see {@linkcode denoPermissionFlags}): Deno reads it when an adapter is asked
- * for, after the script could have changed it.
- */
-export const DENO_RUNTIME_ENV: Readonly<Record<string, string>> = Object.freeze({
-  DENO_WEBGPU_BACKEND: "none",
-});
 
 /**
  * The gate of a held Deno start (see `WrapOptions.selfGated`), preloaded before the script: one
