@@ -1,8 +1,11 @@
-// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 a35a7272fd5d8545a07bd8a4ab337aa24c60f6f8b19b6c376c375e1ec8051739): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 c755890bc10fd7ef984fadb48972da68ea5620d2d2027ba928f10fc5c0fb73a4): do not edit; `deno task build:js` writes it.
+export var markerFile = (function (dir, marker) {
+    return join(dirname(dir), `${basename(dir)}${marker}`);
+});
 export var readReady = (async function (spec) {
     let raw;
     try {
-        raw = JSON.parse(await Deno.readTextFile(join(spec.dir, spec.marker)));
+        raw = JSON.parse(await Deno.readTextFile(markerFile(spec.dir, spec.marker)));
     }
     catch {
         return undefined;
@@ -35,6 +38,7 @@ var buildLocked = (async function (spec) {
         const ready = await readReady(spec);
         if (ready !== undefined)
             return ready;
+        await removeIfExists(markerFile(spec.dir, spec.marker));
         await removeIfExists(spec.dir);
         await Deno.mkdir(spec.dir);
         try {
@@ -52,14 +56,16 @@ var buildLocked = (async function (spec) {
     }
 });
 var writeMarker = (async function (dir, name, marker) {
-    const tmp = join(dir, `${name}.tmp`);
+    const target = markerFile(dir, name);
+    const tmp = `${target}.tmp`;
     await removeIfExists(tmp);
     await Deno.writeTextFile(tmp, JSON.stringify(marker, null, 2) + "\n", { createNew: true });
-    await Deno.rename(tmp, join(dir, name));
+    await Deno.rename(tmp, target);
 });
-import { dirname, join } from "../_path.js";
+import { basename, dirname, join } from "../_path.js";
 import { Memo } from "../_memo.js";
 import { removeIfExists } from "../_fs.js";
+;
 const inFlight = new Memo();
 ;
 ;

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 3523182f80d9773f205dae18860d0e6a0bd5a9640802b132b3e515f908644171): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 4590d73d6c10c41a8ed0502d58e11ddf29fcb50ecd5b1149eabcd242ee3ff76b): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -121,7 +121,7 @@ var venvPython = (function (venvDir) {
 });
 var readMarker = (async function (venvDir) {
     try {
-        return Marker.parse(JSON.parse(await Deno.readTextFile(join(venvDir, READY_MARKER))));
+        return Marker.parse(JSON.parse(await Deno.readTextFile(markerFile(venvDir, READY_MARKER))));
     }
     catch {
         return undefined;
@@ -375,7 +375,7 @@ import { Memo, once } from "../_memo.js";
 import { readRecordsFor, rememberSync } from "../_json_file.js";
 import { DEFAULT_PATH, which } from "../_which.js";
 import { execCommand } from "../exec.js";
-import { buildOnce, readReady } from "./_build_once.js";
+import { buildOnce, markerFile, readReady } from "./_build_once.js";
 import { probePython, pythonReason, spawnFailure } from "./_python_probe.js";
 import { INSTALL_DISK_LIMITS, installCancelled, runInstall } from "./_install.js";
 import { normalisedPython } from "./_requirements.js";

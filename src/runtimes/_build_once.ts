@@ -2,13 +2,13 @@
  * The one "build an environment once" helper shared by the runtimes.
  *
  * A target directory is complete when its readiness marker exists and is valid: the marker is
- * written last, atomically, so a crash at any point leaves a directory without one, which the
- * next build removes. Builders of the same target are serialised by an OS file lock (other
+ * written last, atomically, beside the directory (never in it, which a build's untrusted code may
+ * write), so a crash at any point leaves a directory without one, which the next build removes. Builders of the same target are serialised by an OS file lock (other
  * processes) and share one promise (this process), so each target is built once.
  *
  * @module
  */
-import { dirname, join } from "../_path.ts";
+import { basename, dirname, join } from "../_path.ts";
 import { Memo } from "../_memo.ts";
 import { removeIfExists } from "../_fs.ts";
 
@@ -18,7 +18,7 @@ export interface BuildOnceSpec<M> {
   dir: string;
   /** The lock file (default `<dir>.lock`). Never removed: another process may hold it. */
   lockFile?: string;
-  /** File name of the readiness marker inside `dir`. */
+  /** The readiness marker's suffix: the file `<dir><marker>` beside `dir` (see markerFile). */
   marker: string;
   /**
    * Turns a marker's parsed JSON into the marker of a usable target, or undefined when it is
@@ -29,6 +29,15 @@ export interface BuildOnceSpec<M> {
   build(dir: string): Promise<M>;
   /** Called when another process holds the lock and this one starts waiting. */
   onWait?: () => void;
+}
+
+/**
+ * Where the readiness marker of `dir` lives: beside it, in the parent folder (`<dir><marker>`),
+ * never inside the target, which an install's untrusted code (a source build) may write while it
+ * is built: a marker planted there was taken for finished by every lock-free lookup meanwhile.
+ */
+export function markerFile(dir: string, marker: string): string {
+  return join(dirname(dir), `${basename(dir)}${marker}`);
 }
 
 /** Builds in flight in this process, by target directory. */
@@ -43,7 +52,7 @@ export async function readReady<M>(
 ): Promise<M | undefined> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await Deno.readTextFile(join(spec.dir, spec.marker)));
+    raw = JSON.parse(await Deno.readTextFile(markerFile(spec.dir, spec.marker)));
   } catch {
     return undefined;
   }
@@ -84,6 +93,7 @@ async function buildLocked<M>(spec: BuildOnceSpec<M>): Promise<M> {
     const ready = await readReady(spec);
     if (ready !== undefined) return ready;
 
+    await removeIfExists(markerFile(spec.dir, spec.marker)); // a stale target's
     await removeIfExists(spec.dir); // a half-built leftover, or a stale target
     await Deno.mkdir(spec.dir);
     try {
@@ -104,8 +114,9 @@ async function buildLocked<M>(spec: BuildOnceSpec<M>): Promise<M> {
  * nothing already at the temporary name is followed: it is removed, and the file is created new.
  */
 async function writeMarker(dir: string, name: string, marker: unknown): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
+  const target = markerFile(dir, name);
+  const tmp = `${target}.tmp`;
   await removeIfExists(tmp);
   await Deno.writeTextFile(tmp, JSON.stringify(marker, null, 2) + "\n", { createNew: true });
-  await Deno.rename(tmp, join(dir, name));
+  await Deno.rename(tmp, target);
 }

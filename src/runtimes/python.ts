@@ -30,7 +30,7 @@ import { DEFAULT_PATH, which } from "../_which.ts";
 import { type CommandSpec, execCommand, type ExecResult } from "../exec.ts";
 import type { Manifest } from "../schema.ts";
 import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
-import { buildOnce, readReady } from "./_build_once.ts";
+import { buildOnce, markerFile, readReady } from "./_build_once.ts";
 import { probePython, type PythonProbe, pythonReason, spawnFailure } from "./_python_probe.ts";
 import { INSTALL_DISK_LIMITS, installCancelled, runInstall } from "./_install.ts";
 import type { StagingLimits } from "../sandbox/copy_out.ts";
@@ -402,7 +402,7 @@ function venvPython(venvDir: string): string {
 
 async function readMarker(venvDir: string): Promise<Marker | undefined> {
   try {
-    return Marker.parse(JSON.parse(await Deno.readTextFile(join(venvDir, READY_MARKER))));
+    return Marker.parse(JSON.parse(await Deno.readTextFile(markerFile(venvDir, READY_MARKER))));
   } catch {
     return undefined;
   }

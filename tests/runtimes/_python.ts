@@ -103,7 +103,7 @@ const prepared = await new PythonRuntime().prepare(manifest, scriptDir, {
   progress: (m) => progress.push(m),
   warn: () => {},
 });
-const marker = JSON.parse(await Deno.readTextFile(prepared.env.VIRTUAL_ENV + "/.capibara-ready"));
+const marker = JSON.parse(await Deno.readTextFile(prepared.env.VIRTUAL_ENV + ".capibara-ready"));
 console.log(JSON.stringify({ progress, venv: prepared.env.VIRTUAL_ENV, build: marker.build_id }));
 `;
 

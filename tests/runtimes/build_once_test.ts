@@ -46,24 +46,24 @@ Deno.test("buildOnce() builds once for concurrent callers and writes the marker 
   // While the builder runs, the directory exists without its marker.
   await building;
   assert.equal(await readReady(spec), undefined);
-  await assert.rejects(Deno.stat(join(dir, ".ready")), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(`${dir}.ready`), Deno.errors.NotFound);
   open();
   const markers = await Promise.all(callers);
   assert.equal(spec.builds(), 1);
   assert.equal(new Set(markers.map((m) => m.build)).size, 1);
-  assert.deepEqual(JSON.parse(await Deno.readTextFile(join(dir, ".ready"))), markers[0]);
+  // Beside the target, never in it (which a build's untrusted code may write).
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}.ready`)), markers[0]);
   // Done: later calls read the marker, they do not build.
   assert.deepEqual(await buildOnce(spec), markers[0]);
   assert.equal(spec.builds(), 1);
-  // The lock file sits beside the target; no temporary marker is left.
+  // The lock file and the marker sit beside the target; no temporary marker is left.
   assert.deepEqual(
     (await Array.fromAsync(Deno.readDir(join(tmp.path, "envs")), (e) => e.name)).sort(),
-    ["a", "a.lock"],
+    ["a", "a.lock", "a.ready"],
   );
-  assert.deepEqual(
-    (await Array.fromAsync(Deno.readDir(dir), (e) => e.name)).sort(),
-    [".ready", "content.txt"],
-  );
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(dir), (e) => e.name)).sort(), [
+    "content.txt",
+  ]);
 });
 
 Deno.test("buildOnce() leaves nothing after a failure, and the next call retries", async () => {
@@ -97,29 +97,37 @@ Deno.test("buildOnce() rebuilds a half-built leftover and a marker it does not a
   assert.deepEqual(seen, [], "the builder starts from an empty directory");
   await assert.rejects(Deno.stat(join(dir, "leftover.txt")), Deno.errors.NotFound);
 
-  await Deno.writeTextFile(join(dir, ".ready"), "{not json");
+  await Deno.writeTextFile(`${dir}.ready`, "{not json");
   await buildOnce(spec);
   assert.equal(spec.builds(), 2);
-  await Deno.writeTextFile(join(dir, ".ready"), '{"other": 1}');
+  await Deno.writeTextFile(`${dir}.ready`, '{"other": 1}');
   await buildOnce(spec);
   assert.equal(spec.builds(), 3);
 });
 
-Deno.test("buildOnce() replaces, never follows, a planted temporary marker", async () => {
+// A source build runs a package's code with its target writable: a marker it wrote there was
+// taken for finished by every lookup made while it still ran (which takes no lock), and another
+// entry ran in the half-built environment, with what the forged marker named.
+Deno.test("buildOnce() never takes a marker its builder wrote in the target, while or after it builds", async () => {
   await using tmp = await withTmpDir();
   const dir = join(tmp.path, "a");
   const victim = join(tmp.path, "victim.txt");
   await Deno.writeTextFile(victim, "untouched");
   const spec = fakeSpec(dir);
   const build = spec.build;
+  let seenWhileBuilding: unknown = "not asked";
   spec.build = async (target) => {
-    const marker = await build(target);
-    await Deno.symlink(victim, join(target, ".ready.tmp")); // what a hostile build could do
-    return marker;
+    // What a hostile build could do: a finished-looking marker, and a link at the temporary name.
+    await Deno.writeTextFile(join(target, ".ready"), JSON.stringify({ build: "forged" }));
+    await Deno.symlink(victim, join(target, ".ready.tmp"));
+    seenWhileBuilding = await readReady(spec);
+    return await build(target);
   };
   const marker = await buildOnce(spec);
-  assert.equal(await Deno.readTextFile(victim), "untouched");
+  assert.equal(seenWhileBuilding, undefined);
+  assert.notEqual(marker.build, "forged");
   assert.deepEqual(await readReady(spec), marker);
+  assert.equal(await Deno.readTextFile(victim), "untouched");
 });
 
 Deno.test("buildOnce() builds once for concurrent processes", async () => {

@@ -3,6 +3,7 @@
  * Python that imports nothing it should not.
  */
 import assert from "node:assert/strict";
+import { markerFile } from "../../src/runtimes/_build_once.ts";
 import { basename, join } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
 import { type CommandSpec, execCommand } from "../../src/exec.ts";
@@ -238,7 +239,7 @@ sandboxTest(
       { cacheDir: ix.fx.cacheDir, sandbox: backend, warn: (m) => warnings.push(m) },
     );
     assert.deepEqual(warnings, []);
-    const marker = JSON.parse(await Deno.readTextFile(join(venvOf(prepared), READY_MARKER)));
+    const marker = JSON.parse(await Deno.readTextFile(markerFile(venvOf(prepared), READY_MARKER)));
     assert.deepEqual(marker.install, { confined: true, source_builds: false });
     assert.ok(ix.index.requests.includes("/simple/capibara-good/"), ix.index.requests.join());
     const check = await execCommand({
@@ -332,7 +333,7 @@ sandboxTest("PythonRuntime.prepare() runs an opted-in source build confined", as
   for (const attempt of ["read_key", "read_key_tilde", "read_root_key", "connect", "via_proxy"]) {
     assert.match(report[attempt]!, /^denied:/, `${attempt}: ${report[attempt]}`);
   }
-  const marker = JSON.parse(await Deno.readTextFile(join(venvOf(prepared), READY_MARKER)));
+  const marker = JSON.parse(await Deno.readTextFile(markerFile(venvOf(prepared), READY_MARKER)));
   assert.deepEqual(marker.install, { confined: true, source_builds: true });
   await assertNoEscape(ix);
 });
@@ -390,7 +391,9 @@ sandboxTest(
       { cacheDir: ix.fx.cacheDir, sandbox: backend },
     );
     assert.notEqual(venvOf(wheelsOnly), venvOf(built));
-    const marker = JSON.parse(await Deno.readTextFile(join(venvOf(wheelsOnly), READY_MARKER)));
+    const marker = JSON.parse(
+      await Deno.readTextFile(markerFile(venvOf(wheelsOnly), READY_MARKER)),
+    );
     assert.deepEqual(marker.install, { confined: true, source_builds: false });
     // An environment built from source moved to the wheels-only key is not taken either.
     await Deno.remove(venvOf(wheelsOnly), { recursive: true });
@@ -400,7 +403,7 @@ sandboxTest(
       ix.fx.scriptDir,
       { cacheDir: ix.fx.cacheDir, sandbox: backend },
     );
-    const rebuilt = JSON.parse(await Deno.readTextFile(join(venvOf(again), READY_MARKER)));
+    const rebuilt = JSON.parse(await Deno.readTextFile(markerFile(venvOf(again), READY_MARKER)));
     assert.equal(rebuilt.install.source_builds, false);
   },
 );

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { markerFile } from "../../src/runtimes/_build_once.ts";
 import { basename, join, relative } from "node:path";
 import { DependencyError } from "../../src/errors.ts";
 import type { PreparedRuntime } from "../../src/runtimes/types.ts";
@@ -385,7 +386,7 @@ Deno.test("PythonRuntime.prepare() builds, reuses and separates environments", a
   await t.step("PythonRuntime.prepare() reuses a built environment", async () => {
     // The environment the step above built (the same set, the same cache).
     const first = built ?? assert.fail("the install step built nothing");
-    const markerPath = join(venvOf(first), READY_MARKER);
+    const markerPath = markerFile(venvOf(first), READY_MARKER);
     const before = await Deno.stat(markerPath);
     const markerBefore = await Deno.readTextFile(markerPath);
 
@@ -479,7 +480,7 @@ Deno.test("PythonRuntime.prepare() rebuilds a half-built environment", async () 
     fx.scriptDir,
     options,
   );
-  await Deno.writeTextFile(join(venvOf(empty), READY_MARKER), "{not json");
+  await Deno.writeTextFile(markerFile(venvOf(empty), READY_MARKER), "{not json");
   progress.length = 0;
   await new PythonRuntime({ env: fx.env }).prepare(manifest([]), fx.scriptDir, options);
   assert.deepEqual(building(progress), ["Creating a new Python environment…"]);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { markerFile } from "../../src/runtimes/_build_once.ts";
 import { join } from "node:path";
 import {
   DependencyError,
@@ -470,7 +471,7 @@ Deno.test("DenoRuntime.prepare() caches npm deps once and the run imports them o
   assert.equal(first.env.DENO_DIR, denoDir);
   // Only the packages are readable, not the rest of the shared cache.
   assert.deepEqual(first.readPaths, [join(denoDir, "npm")]);
-  const marker = await Deno.stat(join(denoDir, DENO_READY_MARKER));
+  const marker = await Deno.stat(markerFile(denoDir, DENO_READY_MARKER));
 
   // A fresh runtime: a hit needs no subprocess at all, only the marker.
   const second = await new DenoRuntime({ deno: deno.path }).prepare(
@@ -481,7 +482,7 @@ Deno.test("DenoRuntime.prepare() caches npm deps once and the run imports them o
   assert.deepEqual(second, first);
   assert.deepEqual(await deno.calls(), ["cache"]);
   assert.equal(progress.length, 1);
-  assert.equal((await Deno.stat(join(denoDir, DENO_READY_MARKER))).ino, marker.ino);
+  assert.equal((await Deno.stat(markerFile(denoDir, DENO_READY_MARKER))).ino, marker.ino);
 
   const script = `// --- CAPIBARA ---
 // deps: is-number==7.0.0
