@@ -1,4 +1,4 @@
-// Generated from src/_which.ts by scripts/build_js.ts (sha256 b33a3b8653a35216b2b49b106546195b60c8362cebe7e27b71595b0450764ca1): do not edit; `deno task build:js` writes it.
+// Generated from src/_which.ts by scripts/build_js.ts (sha256 c6cdec44cc056080d7e1bd8803bab89e8c84e2229e12083b40c2dda20b9cce8a): do not edit; `deno task build:js` writes it.
 export var which = (async function (name, path) {
     if (name.includes("/") || isAbsolute(name)) {
         try {
@@ -18,8 +18,14 @@ export var which = (async function (name, path) {
             search = DEFAULT_PATH;
         }
     }
-    for (const dir of search.split(delimiter)) {
-        if (!dir)
+    for (let dir of search.split(delimiter)) {
+        if (dir === "~" || dir.startsWith("~/")) {
+            const home = homeFolder();
+            if (home === undefined)
+                continue;
+            dir = home + dir.slice(1);
+        }
+        if (!isAbsolute(dir))
             continue;
         const candidate = join(dir, name);
         try {
@@ -32,6 +38,16 @@ export var which = (async function (name, path) {
     }
     return undefined;
 });
+var homeFolder = (function () {
+    try {
+        const home = Deno.env.get("HOME");
+        return home && isAbsolute(home) ? home : undefined;
+    }
+    catch {
+        return undefined;
+    }
+});
 import { delimiter, isAbsolute, join } from "./_path.js";
 export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+;
 ;

@@ -9,8 +9,9 @@ import { delimiter, isAbsolute, join } from "./_path.ts";
 export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 /**
- * The absolute path of an executable: a name is looked up in `path` (default: the process's
- * PATH); a path with a separator is taken as is when it exists. Undefined when not found.
+ * The absolute path of an executable: a name is looked up in the absolute folders of `path`
+ * (default: the process's PATH), a leading `~` read as the home folder; a path with a separator
+ * is taken as is when it exists. Undefined when not found.
  */
 export async function which(name: string, path?: string): Promise<string | undefined> {
   if (name.includes("/") || isAbsolute(name)) {
@@ -29,8 +30,16 @@ export async function which(name: string, path?: string): Promise<string | undef
       search = DEFAULT_PATH; // no env permission
     }
   }
-  for (const dir of search.split(delimiter)) {
-    if (!dir) continue;
+  for (let dir of search.split(delimiter)) {
+    // A leading `~` is the home folder, as bash reads it (a PATH written with quotes keeps it).
+    // Any other entry that is not absolute (`~` where HOME is unknown, `bin`, an empty one) is
+    // never looked in: `sh` and `env` take it from the current folder, a cloned repository's.
+    if (dir === "~" || dir.startsWith("~/")) {
+      const home = homeFolder();
+      if (home === undefined) continue;
+      dir = home + dir.slice(1);
+    }
+    if (!isAbsolute(dir)) continue;
     const candidate = join(dir, name);
     try {
       const info = await Deno.stat(candidate);
@@ -40,4 +49,14 @@ export async function which(name: string, path?: string): Promise<string | undef
     }
   }
   return undefined;
+}
+
+/** The home folder, when this process may read HOME and it is absolute. */
+function homeFolder(): string | undefined {
+  try {
+    const home = Deno.env.get("HOME");
+    return home && isAbsolute(home) ? home : undefined;
+  } catch {
+    return undefined; // no env permission
+  }
 }

@@ -1,4 +1,4 @@
-// Generated from src/cli/doctor.ts by scripts/build_js.ts (sha256 0812da1f36917138db94f9dbe615518360868f3cee1068cf20b9715e37711354): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/doctor.ts by scripts/build_js.ts (sha256 1cb3f02234318d7c99692cbfcbc92271837b586e5d359b07ffdf6754724fbb52): do not edit; `deno task build:js` writes it.
 export var serverCheck = (async function (generator) {
     const name = "generator server";
     const where = shownUrl(generator.baseUrl);
@@ -287,7 +287,22 @@ var toolChecks = (async function (path) {
             fix: python ? undefined : "Install Python 3.9+ with the venv module",
         },
         { name: "bash", ok: bash !== undefined, detail: bash ?? "not found" },
+        ...pathCheck(path),
     ];
+});
+var pathCheck = (function (path) {
+    const relative = (path ?? "").split(":").filter(((dir) => !dir.startsWith("/")));
+    if (relative.length === 0)
+        return [];
+    const shown = [...new Set(relative)].map(((dir) => JSON.stringify(dir))).join(", ");
+    return [{
+            name: "PATH",
+            ok: true,
+            warning: true,
+            detail: `holds entries that are not absolute (${shown}): sh, env and the installed ` +
+                "capibara command look in them from the current folder, a cloned repository's",
+            fix: 'Write each PATH entry absolute ("$HOME/.local/bin", not "~/.local/bin" in quotes)',
+        }];
 });
 export var doctorChecks = (async function (cb = new Capibara()) {
     let config;
@@ -462,6 +477,7 @@ import { describeRequest, TRUST_ENV } from "../config_trust.js";
 import { commandCapibara, printJson, reportError, ROOT_HELP, terminalSafe } from "./output.js";
 import { nonEmpty } from "./_options.js";
 const SERVER_TIMEOUT_MS = 5_000;
+;
 ;
 ;
 ;

@@ -401,7 +401,28 @@ async function toolChecks(path: string | undefined): Promise<Check[]> {
       fix: python ? undefined : "Install Python 3.9+ with the venv module",
     },
     { name: "bash", ok: bash !== undefined, detail: bash ?? "not found" },
+    ...pathCheck(path),
   ];
+}
+
+/**
+ * A warning for PATH entries that are not absolute (`~/.local/bin` written in quotes, `bin`, an
+ * empty one): bash reads a leading `~` as home, but `sh`, `env` and the launcher `deno install`
+ * writes for `capibara` (which runs `deno` by name) take such an entry from the current folder,
+ * where a cloned repository could hold a `deno` of its own. Capibara's own look-ups skip them.
+ */
+function pathCheck(path: string | undefined): Check[] {
+  const relative = (path ?? "").split(":").filter((dir) => !dir.startsWith("/"));
+  if (relative.length === 0) return [];
+  const shown = [...new Set(relative)].map((dir) => JSON.stringify(dir)).join(", ");
+  return [{
+    name: "PATH",
+    ok: true,
+    warning: true,
+    detail: `holds entries that are not absolute (${shown}): sh, env and the installed ` +
+      "capibara command look in them from the current folder, a cloned repository's",
+    fix: 'Write each PATH entry absolute ("$HOME/.local/bin", not "~/.local/bin" in quotes)',
+  }];
 }
 
 /**

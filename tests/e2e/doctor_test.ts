@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeKeyPair } from "../../src/core/sign.ts";
-import { runCli } from "../helpers/cli.ts";
+import { cliEnv, runCli } from "../helpers/cli.ts";
 import { startCore } from "../helpers/core.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 
@@ -161,4 +161,22 @@ Deno.test("capibara doctor lists a setting that stops every run as a failed chec
   const failed = doc.checks.find((c) => !c.ok);
   assert.equal(failed?.name, "configuration");
   assert.match(failed!.detail, /Cannot use the cache folder/);
+});
+
+// `sh`, `env` and the launcher `deno install` writes take a PATH entry that is not absolute from
+// the current folder: a cloned repository holding `~/.local/bin/deno` ran in place of deno.
+Deno.test("capibara doctor warns of PATH entries that are not absolute, and only of them", async () => {
+  await using tmp = await withTmpDir();
+  const doctor = async (path: string) => {
+    const r = await runCli(["doctor", "--json"], { cwd: tmp.path, env: { PATH: path } });
+    const doc = r.json as Doctor;
+    return doc.checks.find((check) => check.name === "PATH");
+  };
+  const real = cliEnv().PATH!;
+  const warned = await doctor(`~/.local/bin:${real}:node_modules/.bin`);
+  assert.equal(warned?.ok, true);
+  assert.equal(warned?.warning, true);
+  assert.match(warned!.detail, /"~\/\.local\/bin", "node_modules\/\.bin"/);
+  assert.match(warned!.fix!, /\$HOME\/\.local\/bin/);
+  assert.equal(await doctor(real), undefined);
 });
