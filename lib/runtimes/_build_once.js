@@ -1,6 +1,6 @@
-// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 c755890bc10fd7ef984fadb48972da68ea5620d2d2027ba928f10fc5c0fb73a4): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/_build_once.ts by scripts/build_js.ts (sha256 877d0471e8826f3052b9f732efdbcf27a018cf82f93311bdbc121f8dd3104fa5): do not edit; `deno task build:js` writes it.
 export var markerFile = (function (dir, marker) {
-    return join(dirname(dir), `${basename(dir)}${marker}`);
+    return `${dir}${marker}`;
 });
 export var readReady = (async function (spec) {
     let raw;
@@ -62,7 +62,7 @@ var writeMarker = (async function (dir, name, marker) {
     await Deno.writeTextFile(tmp, JSON.stringify(marker, null, 2) + "\n", { createNew: true });
     await Deno.rename(tmp, target);
 });
-import { basename, dirname, join } from "../_path.js";
+import { dirname } from "../_path.js";
 import { Memo } from "../_memo.js";
 import { removeIfExists } from "../_fs.js";
 ;

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 ccacba9c664bc41e870811b3b0036deaceeb81921add890d3adc5b3064f7e6c0): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 51c15fc2b574695b03b64965243ebffe020fa884130aebffe0e26e7bce7e168d): do not edit; `deno task build:js` writes it.
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;
@@ -265,7 +265,6 @@ import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.js";
 import { PermissionError } from "../errors.js";
 import { GATE_PASSED } from "../exec.js";
 import { DENO_RUNTIME_ENV } from "./deno_env.js";
-export { DENO_RUNTIME_ENV };
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.js";
 import { canonicalHost, denoNetGrants, denoNetValue, hostAddresses, isPublicAddress, matchHost, parseHostRules, SPECIAL_RANGES, } from "./host_rules.js";
 import { pinnedFolders } from "./policy.js";

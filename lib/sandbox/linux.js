@@ -1,4 +1,4 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 166b21d90a6608fc0715c59145ebab70e797010542790bc06d716cd4aed6139d): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 033dade899fd3071e65131abac8f903f4715b168218dffa3580a9d4bea439793): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
@@ -218,6 +218,9 @@ var chownSame = (function (fs, path, info, uid, gid) {
     catch {
         return null;
     }
+    return stillThere(path, info);
+});
+var stillThere = (function (path, info) {
     const now = lstatSyncOrNull(path);
     return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
 });
@@ -333,8 +336,7 @@ var takeBack = (function (fs, path, info, self) {
     catch {
         return null;
     }
-    const now = lstatSyncOrNull(path);
-    return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
+    return stillThere(path, info);
 });
 var closedError = (function (path, uid, why) {
     return new PermissionError(`Cannot let the sandbox read "${path}": only root may read it, and the sandbox runs as ` +
@@ -1315,6 +1317,7 @@ let runIdsMappedMemo;
 ;
 class LendError extends Error {
 }
+;
 ;
 ;
 ;

@@ -3,12 +3,13 @@
  *
  * A target directory is complete when its readiness marker exists and is valid: the marker is
  * written last, atomically, beside the directory (never in it, which a build's untrusted code may
- * write), so a crash at any point leaves a directory without one, which the next build removes. Builders of the same target are serialised by an OS file lock (other
- * processes) and share one promise (this process), so each target is built once.
+ * write), so a crash at any point leaves a directory without one, which the next build removes.
+ * Builders of the same target are serialised by an OS file lock (other processes) and share one
+ * promise (this process), so each target is built once.
  *
  * @module
  */
-import { basename, dirname, join } from "../_path.ts";
+import { dirname } from "../_path.ts";
 import { Memo } from "../_memo.ts";
 import { removeIfExists } from "../_fs.ts";
 
@@ -32,12 +33,12 @@ export interface BuildOnceSpec<M> {
 }
 
 /**
- * Where the readiness marker of `dir` lives: beside it, in the parent folder (`<dir><marker>`),
- * never inside the target, which an install's untrusted code (a source build) may write while it
- * is built: a marker planted there was taken for finished by every lock-free lookup meanwhile.
+ * Where the readiness marker of `dir` lives: beside it, as its lock does (`<dir><marker>`), never
+ * inside the target, which an install's untrusted code (a source build) may write while it is
+ * built: a marker planted there was taken for finished by every lock-free lookup meanwhile.
  */
 export function markerFile(dir: string, marker: string): string {
-  return join(dirname(dir), `${basename(dir)}${marker}`);
+  return `${dir}${marker}`;
 }
 
 /** Builds in flight in this process, by target directory. */

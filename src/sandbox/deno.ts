@@ -9,8 +9,6 @@ import { isInside, lstatSyncOrNull, realPathSyncOrNull } from "../_fs.ts";
 import { PermissionError } from "../errors.ts";
 import { type CommandSpec, GATE_PASSED } from "../exec.ts";
 import { DENO_RUNTIME_ENV } from "./deno_env.ts";
-
-export { DENO_RUNTIME_ENV };
 import { denoAddressSpace, NO_CODE_CACHE, runDenoDir, usesCodeCache } from "../runtimes/deno.ts";
 import type { PreparedRuntime } from "../runtimes/types.ts";
 import {

@@ -11,8 +11,8 @@
  * loader, EGL), and they load the layers and drivers that files under `$HOME/.local/share` name:
  * the run's temp dir, which the script writes. A script made so its own native code run past every
  * flag. `none` names no backend: `navigator.gpu` finds no adapter and loads nothing. Never a
- * script's to grant (see `denoPermissionFlags` in `deno.ts`): Deno reads it when an adapter is asked
- * for, after the script could have changed it.
+ * script's to grant (see `denoPermissionFlags` in `deno.ts`): Deno reads it when an adapter is
+ * asked for, after the script could have changed it.
  */
 export const DENO_RUNTIME_ENV: Readonly<Record<string, string>> = Object.freeze({
   DENO_WEBGPU_BACKEND: "none",

@@ -710,6 +710,11 @@ function chownSame(
   } catch {
     return null;
   }
+  return stillThere(path, info);
+}
+
+/** What is at `path` now, when it is still the file `info` describes (not a link); else null. */
+function stillThere(path: string, info: Deno.FileInfo): Deno.FileInfo | null {
   const now = lstatSyncOrNull(path);
   return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
 }
@@ -854,8 +859,8 @@ export function returnTree(
  * Makes the file at `path`, as `info` found it, Capibara's own again: by Node's `lchown`, which
  * never follows a link swapped in for it, only while it is still that file. Without Node's
  * calls (the close of a run that lent only its own temp dir, lent to a uid of that run's alone
- * whose every process is gone: nobody is left to swap a name in it; see `wrap`), by path. What it is once
- * taken (its mode can no longer change but by Capibara), or null: gone, swapped, not ours.
+ * whose every process is gone: nobody is left to swap a name in it; see `wrap`), by path. What it
+ * is once taken (its mode can no longer change but by Capibara), or null: gone, swapped, not ours.
  */
 function takeBack(
   fs: NodeFs | undefined,
@@ -869,8 +874,7 @@ function takeBack(
   } catch {
     return null;
   }
-  const now = lstatSyncOrNull(path);
-  return now !== null && !now.isSymlink && inodeOf(now) === inodeOf(info) ? now : null;
+  return stillThere(path, info);
 }
 
 /**

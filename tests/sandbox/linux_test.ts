@@ -1193,6 +1193,18 @@ await run.status;`,
   return child.pid;
 }
 
+/**
+ * A temp dir of the test's alone for the state dirs (0711, as a root run's drop needs, and so the
+ * layout above it): no other test file's run sweeps what is left in it first.
+ */
+async function stateFolder(layout: Layout): Promise<string> {
+  await Deno.chmod(layout.root, 0o711);
+  const tmpdir = `${layout.root}/state`;
+  await Deno.mkdir(tmpdir, { mode: 0o711 });
+  await Deno.chmod(tmpdir, 0o711);
+  return tmpdir;
+}
+
 /** The state dirs of Capibara process `pid` in `folder` (by default /dev/shm). */
 function stateDirsOf(pid: number, folder = "/dev/shm"): string[] {
   return [...Deno.readDirSync(folder)].map((e) => e.name)
@@ -1226,10 +1238,7 @@ Deno.test({
   ignore,
   async fn() {
     await using layout = await makeLayout();
-    await Deno.chmod(layout.root, 0o711);
-    const tmpdir = `${layout.root}/state`;
-    await Deno.mkdir(tmpdir, { mode: 0o711 });
-    await Deno.chmod(tmpdir, 0o711);
+    const tmpdir = await stateFolder(layout);
     const gone = new Deno.Command("true").spawn();
     await gone.status;
     const namespace = pidNamespace();
@@ -1265,13 +1274,9 @@ Deno.test({
   async fn() {
     await using layout = await makeLayout();
     await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
-    // State dirs in a temp dir of this test's alone (0711, as a root run's drop needs): in a
-    // shared one, another test file's run may claim the killed run's first, and still be giving
-    // its tree back when this one's next run returns.
-    await Deno.chmod(layout.root, 0o711);
-    const tmpdir = `${layout.root}/state`;
-    await Deno.mkdir(tmpdir, { mode: 0o711 });
-    await Deno.chmod(tmpdir, 0o711);
+    // In a shared temp dir, another test file's run may claim the killed run's state dir first,
+    // and still be giving its tree back when this one's next run returns.
+    const tmpdir = await stateFolder(layout);
     const runDir = `${layout.root}/capibara-run-${crypto.randomUUID()}`;
     await Deno.mkdir(runDir);
     const pid = await killedRun(layout, policyFor(layout, { tmpDir: runDir }), tmpdir);
@@ -1294,12 +1299,7 @@ Deno.test({
   async fn() {
     await using layout = await makeLayout();
     await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
-    // State dirs in a temp dir of this test's alone (0711, as a root run's drop needs), so that
-    // no other test's run sweeps them first.
-    await Deno.chmod(layout.root, 0o711);
-    const tmpdir = `${layout.root}/state`;
-    await Deno.mkdir(tmpdir, { mode: 0o711 });
-    await Deno.chmod(tmpdir, 0o711);
+    const tmpdir = await stateFolder(layout);
     // A program of another user's, which a chown followed through a link would make root's, and
     // a chmod set-user-ID.
     const victim = `${layout.root}/victim`;
@@ -2006,10 +2006,7 @@ Deno.test({
   async fn() {
     await using layout = await makeLayout();
     await Deno.writeTextFile(`${layout.out}/kept.txt`, "kept");
-    await Deno.chmod(layout.root, 0o711);
-    const tmpdir = `${layout.root}/state`;
-    await Deno.mkdir(tmpdir, { mode: 0o711 });
-    await Deno.chmod(tmpdir, 0o711);
+    const tmpdir = await stateFolder(layout);
     for (let i = 0; (await Deno.stat(tmpdir)).size <= 64 * 1024; i++) {
       await Promise.all(
         Array.from(
