@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 a2aae8bd6bac3d161d58708b81a11bb0e25339ae8e8ec7bbc039464161ec42a4): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 674e974c8fd4bedf1222b0e4eb77327ef6fb1679ac3cde7dda48ed34d08c3da5): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -182,6 +182,7 @@ export class Store {
     }
     async lookup(fingerprint) {
         const dir = this.dirOf(fingerprint);
+        this.#checkFoldersSync();
         let text;
         try {
             text = readManifestText(dir);
@@ -356,6 +357,7 @@ export class Store {
     }
     async readEntry(fingerprint) {
         const dir = this.dirOf(fingerprint);
+        this.#checkFoldersSync();
         if (!await exists(dir)) {
             throw new ValidationError(`No cached script "${fingerprint}"`, {
                 hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
@@ -430,6 +432,7 @@ export class Store {
         await Deno.remove(tmpRoot).catch((() => { }));
     }
     async #restoreInterrupted(fp) {
+        this.#checkFoldersSync();
         const tmpRoot = join(this.base, ".tmp");
         let left;
         try {
@@ -539,9 +542,13 @@ export class Store {
                 throw error;
         }));
     }
-    async #checkFolders() {
+    #checkFolders() {
+        this.#checkFoldersSync();
+        return Promise.resolve();
+    }
+    #checkFoldersSync() {
         for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
-            const info = await lstatOrNull(dir);
+            const info = lstatSyncOrNull(dir);
             if (info && !info.isDirectory) {
                 throw new IntegrityError(`Cannot use the store: ${dir} is ${info.isSymlink ? "a symlink" : "not a folder"}, and entries are only kept inside the project's own ${STORE_DIR}/ folders`, {
                     hint: `Remove it (a repository may have committed it) and run again; ${STORE_DIR}/ ` +

@@ -237,6 +237,9 @@ export class Store {
   /** The entry of a fingerprint, or undefined when it is not cached. */
   async lookup(fingerprint: string): Promise<Entry | undefined> {
     const dir = this.dirOf(fingerprint);
+    // A repository's `scripts` or `.tmp` committed as a link would lead the read, and the put
+    // back of an interrupted replacement below, out of the project.
+    this.#checkFoldersSync();
     let text: string;
     try {
       text = readManifestText(dir);
@@ -508,6 +511,7 @@ export class Store {
    */
   async readEntry(fingerprint: string): Promise<WireEntry> {
     const dir = this.dirOf(fingerprint);
+    this.#checkFoldersSync();
     if (!await exists(dir)) {
       throw new ValidationError(`No cached script "${fingerprint}"`, {
         hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
@@ -611,6 +615,10 @@ export class Store {
    * @throws {IntegrityError} when one is there but cannot be put back (a read-only checkout)
    */
   async #restoreInterrupted(fp: string): Promise<boolean> {
+    // Moved from `.tmp` into `scripts`: both must be the project's own folders, or a cloned
+    // repository's links move a folder it committed anywhere the user may write (a Vim plugin
+    // folder), or one from anywhere into the project.
+    this.#checkFoldersSync();
     const tmpRoot = join(this.base, ".tmp");
     let left: { path: string; at: number }[];
     try {
@@ -744,9 +752,15 @@ export class Store {
    *
    * @throws {IntegrityError} naming the folder
    */
-  async #checkFolders(): Promise<void> {
+  #checkFolders(): Promise<void> {
+    this.#checkFoldersSync();
+    return Promise.resolve();
+  }
+
+  /** The same, synchronously: three `lstat`s, on a hit's path too. */
+  #checkFoldersSync(): void {
     for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
-      const info = await lstatOrNull(dir);
+      const info = lstatSyncOrNull(dir);
       if (info && !info.isDirectory) {
         throw new IntegrityError(
           `Cannot use the store: ${dir} is ${

@@ -275,3 +275,38 @@ Deno.test("Store.write() sweeps staging folders a writer that died left in .tmp 
   assert.equal(await exists(fresh), true, "another writer's staging folder was removed");
   assert.equal(await exists(old), true, "a replaced entry's old copy was removed");
 });
+
+Deno.test("Store.lookup() never follows a committed link of scripts/ or .tmp/ to put back an interrupted replacement", async () => {
+  // A cloned repository commits `.capibara/scripts` as a link to a folder of the user's (a Vim
+  // plugin folder) and a "left-over" `.tmp/<fp>-old-…` holding its files; or `.capibara/.tmp` as a
+  // link to a folder elsewhere holding one. A lookup of that fingerprint must move nothing.
+  const fp = "fp_" + "4".repeat(32);
+  for (const linked of ["scripts", ".tmp"] as const) {
+    await using tmp = await withTmpDir();
+    const project = join(tmp.path, "project");
+    const outside = join(tmp.path, "outside");
+    const base = join(project, ".capibara");
+    await Deno.mkdir(outside, { recursive: true });
+    await Deno.mkdir(base, { recursive: true });
+    const leftOver = linked === "scripts"
+      ? join(base, ".tmp", `${fp}-old-1`)
+      : join(outside, `${fp}-old-1`);
+    await Deno.mkdir(join(leftOver, "plugin"), { recursive: true });
+    await Deno.writeTextFile(join(leftOver, "plugin", "evil.vim"), "call system('id')\n");
+    await Deno.symlink(outside, join(base, linked));
+    const store = new Store(project, join(tmp.path, "locks"));
+    await assert.rejects(store.lookup(fp), IntegrityError, `${linked} as a link`);
+    // Out of the project through the link, or into it from elsewhere.
+    const moved = linked === "scripts" ? join(outside, fp) : join(base, "scripts", fp);
+    assert.equal(
+      await Deno.lstat(moved).then(() => true, () => false),
+      false,
+      `the left-over folder was moved to ${moved}`,
+    );
+    assert.equal(
+      await Deno.lstat(leftOver).then((i) => i.isDirectory, () => false),
+      true,
+      "the left-over folder was moved",
+    );
+  }
+});
