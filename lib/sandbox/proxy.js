@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 21d78e17945d85caa1cabea2b9eb2469057fcce7a35b9325f0a61b4d78b1bba8): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 3eba7c66f62a3e084e62c282c948acd881de835d5e218ceca126b6be8c734c98): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -98,7 +98,7 @@ var closeQuietly = (function (conn) {
     catch {
     }
 });
-var relay = (async function (client, upstream, idleMs, untilUpstreamEnds) {
+var relay = (async function (client, upstream, idleMs, send) {
     let last = performance.now();
     const touch = (() => {
         last = performance.now();
@@ -117,8 +117,12 @@ var relay = (async function (client, upstream, idleMs, untilUpstreamEnds) {
     timer = setTimeout(check, idleMs);
     try {
         const toClient = pipe(upstream, client, touch);
-        const toUpstream = pipe(client, upstream, touch);
-        await (untilUpstreamEnds ? toClient : Promise.all([toClient, toUpstream]));
+        if (send) {
+            send(touch).catch((() => { }));
+            await toClient;
+        }
+        else
+            await Promise.all([toClient, pipe(client, upstream, touch)]);
     }
     finally {
         clearTimeout(timer);
@@ -130,6 +134,180 @@ var withTimeout = (function (promise, ms, message) {
         timer = setTimeout((() => reject(new Error(message))), ms);
     }));
     return Promise.race([promise, timeout]).finally((() => clearTimeout(timer)));
+});
+var readClientHello = (function (body) {
+    let p = 0;
+    const need = ((n) => {
+        if (p + n > body.byteLength)
+            throw new RangeError("truncated ClientHello");
+    });
+    const u8 = (() => (need(1), body[p++]));
+    const u16 = (() => (need(2), p += 2, (body[p - 2] << 8) | body[p - 1]));
+    const skip = ((n) => (need(n), p += n));
+    skip(2 + 32);
+    skip(u8());
+    skip(u16());
+    skip(u8());
+    let serverName = null;
+    let ech = false;
+    if (p === body.byteLength)
+        return { serverName, ech };
+    const end = u16() + p;
+    if (end > body.byteLength)
+        throw new RangeError("truncated extensions");
+    const names = new Set();
+    while (p < end) {
+        const type = u16();
+        const length = u16();
+        need(length);
+        const data = body.subarray(p, p + length);
+        p += length;
+        if (names.has(type))
+            throw new RangeError("an extension given twice");
+        names.add(type);
+        if (type === EXT_ENCRYPTED_CLIENT_HELLO)
+            ech = true;
+        if (type !== EXT_SERVER_NAME)
+            continue;
+        let q = 2;
+        const listEnd = 2 + ((data[0] << 8) | data[1]);
+        if (data.byteLength < 2 || listEnd > data.byteLength)
+            throw new RangeError("bad server_name");
+        while (q < listEnd) {
+            if (q + 3 > listEnd)
+                throw new RangeError("bad server_name");
+            const kind = data[q];
+            const size = (data[q + 1] << 8) | data[q + 2];
+            q += 3;
+            if (q + size > listEnd)
+                throw new RangeError("bad server_name");
+            if (kind === 0) {
+                if (serverName !== null)
+                    throw new RangeError("two server names");
+                serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
+            }
+            q += size;
+        }
+    }
+    if (p !== end)
+        throw new RangeError("trailing bytes");
+    return { serverName, ech };
+});
+var tunnelOpening = (async function (buffered) {
+    if (!await buffered.fill(1))
+        return { kind: "refused", reason: "The client sent nothing" };
+    const first = buffered.view()[0];
+    if (first === TLS_HANDSHAKE) {
+        let offset = 0;
+        let handshake = new Uint8Array(0);
+        let wanted = 4;
+        while (handshake.byteLength < wanted) {
+            if (!await buffered.fill(offset + 5))
+                return { kind: "refused", reason: "Truncated TLS" };
+            const view = buffered.view();
+            if (view[offset] !== TLS_HANDSHAKE) {
+                return { kind: "refused", reason: "A TLS ClientHello was expected" };
+            }
+            const length = (view[offset + 3] << 8) | view[offset + 4];
+            if (offset + 5 + length > MAX_CLIENT_HELLO_BYTES) {
+                return { kind: "refused", reason: "The TLS ClientHello is too large" };
+            }
+            if (!await buffered.fill(offset + 5 + length)) {
+                return { kind: "refused", reason: "Truncated TLS" };
+            }
+            const payload = buffered.view().subarray(offset + 5, offset + 5 + length);
+            const joined = new Uint8Array(handshake.byteLength + payload.byteLength);
+            joined.set(handshake);
+            joined.set(payload, handshake.byteLength);
+            handshake = joined;
+            offset += 5 + length;
+            if (handshake.byteLength >= 4) {
+                if (handshake[0] !== TLS_CLIENT_HELLO) {
+                    return { kind: "refused", reason: "A TLS ClientHello was expected" };
+                }
+                wanted = 4 + ((handshake[1] << 16) | (handshake[2] << 8) | handshake[3]);
+            }
+        }
+        try {
+            return { kind: "tls", ...readClientHello(handshake.subarray(4, wanted)) };
+        }
+        catch {
+            return { kind: "refused", reason: "A malformed TLS ClientHello" };
+        }
+    }
+    if (first === 9 || first === 10 || first === 13 || (first >= 0x20 && first < 0x7f)) {
+        let line;
+        while (line === undefined) {
+            const view = buffered.view();
+            const text = new TextDecoder("latin1").decode(view).replace(/^[\r\n]+/, "");
+            const newline = text.indexOf("\n");
+            if (newline >= 0)
+                line = text.slice(0, newline);
+            else if (view.byteLength >= PROXY_LIMITS.maxHeadBytes)
+                line = text;
+            else if (!await buffered.fill(view.byteLength + 1))
+                return { kind: "other" };
+        }
+        if (!/HTTP\//i.test(line))
+            return { kind: "other" };
+        while (true) {
+            const view = buffered.view();
+            const found = findHeadEnd(view, view.byteLength);
+            if (found) {
+                const head = new TextDecoder("latin1").decode(view.subarray(0, found.end))
+                    .replace(/\r$/, "").replace(/^[\r\n]+/, "");
+                return { kind: "http", head, rest: view.slice(found.end + found.skip) };
+            }
+            if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) {
+                return { kind: "refused", reason: "Request head too large" };
+            }
+            if (!await buffered.fill(view.byteLength + 1)) {
+                return { kind: "refused", reason: "Truncated request head" };
+            }
+        }
+    }
+    return { kind: "other" };
+});
+var oneRequest = (function (requestLine, host, headerLines) {
+    let bodyBytes = 0;
+    let lengths = 0;
+    const kept = [];
+    for (const line of headerLines) {
+        const colon = line.indexOf(":");
+        if (colon <= 0)
+            return { refused: "A malformed header line" };
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        if (name === "transfer-encoding") {
+            return { refused: "Chunked request bodies are not relayed: send a Content-Length" };
+        }
+        if (name === "content-length") {
+            if (!/^\d{1,15}$/.test(value) || lengths++ > 0) {
+                return { refused: "A request needs one valid Content-Length" };
+            }
+            bodyBytes = Number(value);
+        }
+        if (!HOP_BY_HOP.has(name))
+            kept.push(line);
+    }
+    const head = [requestLine, `Host: ${host}`, ...kept, "Connection: close", "", ""].join("\r\n");
+    return { head, bodyBytes };
+});
+var sendBody = (async function (client, upstream, rest, bodyBytes, touch) {
+    let left = bodyBytes;
+    const first = rest.subarray(0, Math.min(left, rest.byteLength));
+    if (first.byteLength > 0)
+        await writeAll(upstream, first);
+    left -= first.byteLength;
+    const buffer = new Uint8Array(64 * 1024);
+    while (left > 0) {
+        const n = await client.read(buffer.subarray(0, Math.min(left, buffer.byteLength)));
+        if (n === null)
+            return;
+        touch();
+        await writeAll(upstream, buffer.subarray(0, n));
+        left -= n;
+    }
 });
 var specialReason = (function (what, address, grant) {
     const kind = classifyAddress(address);
@@ -166,6 +344,49 @@ var checkedAddresses = (async function (host, port, privateRules, resolve, timeo
         reason: `Host "${host.host}" resolves to an address that is not public: reaching it needs ` +
             `--allow-private-net ${hostPort(host.host, port)}`,
     };
+});
+var latin1 = (function (text) {
+    return Uint8Array.from(text, ((c) => c.charCodeAt(0) & 0xff));
+});
+var tunnelChecked = (function (opening, target) {
+    const granted = canonicalHost(target);
+    if (!granted)
+        return { refused: "Invalid host" };
+    if (opening.kind === "refused")
+        return { refused: opening.reason };
+    if (opening.kind === "other")
+        return {};
+    if (opening.kind === "tls") {
+        if (opening.ech) {
+            return { refused: "An encrypted ClientHello (ECH) hides the server's name: refused" };
+        }
+        if (opening.serverName === null) {
+            return granted.ip !== 0 ? {} : { refused: "The TLS ClientHello names no server" };
+        }
+        const named = canonicalHost(opening.serverName);
+        if (named?.host !== granted.host) {
+            return {
+                refused: `The TLS ClientHello names "${displayHost(opening.serverName)}", ` +
+                    `not the host the tunnel was granted for ("${granted.host}")`,
+            };
+        }
+        return {};
+    }
+    const [requestLine = "", ...headerLines] = opening.head.split(/\r?\n/);
+    if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
+        return { refused: "A tunnelled request must be HTTP/1 in origin form (GET /path HTTP/1.1)" };
+    }
+    const hosts = headerLines.filter(((line) => /^host\s*:/i.test(line)));
+    const value = hosts.length === 1 ? hosts[0].slice(hosts[0].indexOf(":") + 1).trim() : "";
+    const named = splitHostPort(value);
+    if (!named || canonicalHost(named.host)?.host !== granted.host) {
+        return {
+            refused: `A tunnelled request must name the host the tunnel was granted for ` +
+                `("${granted.host}") in one Host header`,
+        };
+    }
+    const request = oneRequest(requestLine, value, headerLines);
+    return "refused" in request ? request : { request };
 });
 export var startProxy = (function (options) {
     const timeoutMs = options.timeoutMs ?? PROXY_LIMITS.timeoutMs;
@@ -217,8 +438,9 @@ export var startProxy = (function (options) {
             : connectFirst(addresses ?? [], port);
         try {
             const upstream = await withTimeout(connecting, timeoutMs, `Timed out connecting to ${host}:${port}`);
-            log.push({ host, port, allowed: true });
-            return upstream;
+            const entry = { host, port, allowed: true };
+            log.push(entry);
+            return { upstream, entry };
         }
         catch {
             connecting.then(((late) => late.close()), (() => { }));
@@ -244,15 +466,33 @@ export var startProxy = (function (options) {
                     await writeAll(client, response(400, "Bad Request", "CONNECT needs host:port"));
                     return;
                 }
-                const conn = await admit(client, split.host, split.port);
-                if (!conn)
+                const admitted = await admit(client, split.host, split.port);
+                if (!admitted)
                     return;
-                upstream = conn;
+                upstream = admitted.upstream;
                 open.add(upstream);
                 await writeAll(client, new TextEncoder().encode(`${version} 200 Connection established\r\n\r\n`));
-                if (read.rest.byteLength > 0)
-                    await writeAll(upstream, read.rest);
-                await relay(client, upstream, idleTimeoutMs, false);
+                const buffered = new Buffered(client, read.rest);
+                const opening = await withTimeout(tunnelOpening(buffered), timeoutMs, "Tunnel opening timed out");
+                const checked = tunnelChecked(opening, split.host);
+                if ("refused" in checked) {
+                    admitted.entry.allowed = false;
+                    admitted.entry.reason = checked.refused;
+                    if (opening.kind === "http") {
+                        await writeAll(client, response(403, "Forbidden", checked.refused));
+                    }
+                    return;
+                }
+                if (checked.request) {
+                    await writeAll(upstream, latin1(checked.request.head));
+                    const { bodyBytes } = checked.request;
+                    const rest = opening.rest;
+                    await relay(client, upstream, idleTimeoutMs, ((touch) => sendBody(client, upstream, rest, bodyBytes, touch)));
+                }
+                else {
+                    await writeAll(upstream, buffered.view());
+                    await relay(client, upstream, idleTimeoutMs);
+                }
                 return;
             }
             if (!/^http:\/\//i.test(target)) {
@@ -274,28 +514,20 @@ export var startProxy = (function (options) {
                 await writeAll(client, response(400, "Bad Request", "Credentials in proxy URLs are refused"));
                 return;
             }
-            const port = url.port === "" ? 80 : Number(url.port);
-            const conn = await admit(client, url.hostname, port);
-            if (!conn)
+            const request = oneRequest(`${method} ${url.pathname}${url.search} ${version}`, url.host, headerLines);
+            if ("refused" in request) {
+                await writeAll(client, response(400, "Bad Request", request.refused));
                 return;
-            upstream = conn;
+            }
+            const port = url.port === "" ? 80 : Number(url.port);
+            const admitted = await admit(client, url.hostname, port);
+            if (!admitted)
+                return;
+            upstream = admitted.upstream;
             open.add(upstream);
-            const headers = headerLines.filter(((line) => {
-                const name = line.slice(0, line.indexOf(":")).trim().toLowerCase();
-                return line.includes(":") && !HOP_BY_HOP.has(name);
-            }));
-            const head = [
-                `${method} ${url.pathname}${url.search} ${version}`,
-                `Host: ${url.host}`,
-                ...headers,
-                "Connection: close",
-                "",
-                "",
-            ].join("\r\n");
-            await writeAll(upstream, Uint8Array.from(head, ((c) => c.charCodeAt(0) & 0xff)));
-            if (read.rest.byteLength > 0)
-                await writeAll(upstream, read.rest);
-            await relay(client, upstream, idleTimeoutMs, true);
+            await writeAll(upstream, latin1(request.head));
+            const { bodyBytes } = request;
+            await relay(client, upstream, idleTimeoutMs, ((touch) => sendBody(client, upstream, read.rest, bodyBytes, touch)));
         }
         catch {
         }
@@ -386,6 +618,43 @@ const PROXY_VARIABLES = [
 ;
 ;
 ;
+const TLS_HANDSHAKE = 0x16;
+const TLS_CLIENT_HELLO = 0x01;
+const EXT_SERVER_NAME = 0x0000;
+const EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
+class Buffered {
+    conn;
+    bytes;
+    length;
+    constructor(conn, first) {
+        this.conn = conn;
+        this.bytes = new Uint8Array(Math.max(4096, first.byteLength));
+        this.bytes.set(first);
+        this.length = first.byteLength;
+    }
+    async fill(n) {
+        while (this.length < n) {
+            if (this.length === this.bytes.byteLength) {
+                const grown = new Uint8Array(this.bytes.byteLength * 2);
+                grown.set(this.bytes);
+                this.bytes = grown;
+            }
+            const read = await this.conn.read(this.bytes.subarray(this.length));
+            if (read === null)
+                return false;
+            this.length += read;
+        }
+        return true;
+    }
+    view() {
+        return this.bytes.subarray(0, this.length);
+    }
+}
+;
+;
+;
+;
 const HOP_BY_HOP = new Set([
     "proxy-connection",
     "proxy-authorization",
@@ -396,5 +665,8 @@ const HOP_BY_HOP = new Set([
     "upgrade",
 ]);
 ;
+;
+;
+const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
 ;
 ;

