@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 3eba7c66f62a3e084e62c282c948acd881de835d5e218ceca126b6be8c734c98): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 f039e921c3f69f4915dd262fd4e58bcf07008a6052f31706f885d7e99a7ab2c9): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -71,19 +71,37 @@ var readHead = (async function (conn) {
     }
     return "too-large";
 });
-var pipe = (async function (from, to, touch) {
+var pipe = (async function (from, to, touch, watch) {
     const buffer = new Uint8Array(64 * 1024);
+    let first = watch && new Uint8Array(0);
+    const tell = (() => {
+        if (first === undefined)
+            return;
+        watch.seen(first);
+        first = undefined;
+    });
     try {
         while (true) {
             const n = await from.read(buffer);
             if (n === null)
                 break;
             touch();
+            if (first !== undefined) {
+                const joined = new Uint8Array(first.byteLength + n);
+                joined.set(first);
+                joined.set(buffer.subarray(0, n), first.byteLength);
+                first = joined;
+                if (first.byteLength >= watch.bytes)
+                    tell();
+            }
             await writeAll(to, buffer.subarray(0, n));
             touch();
         }
     }
     catch {
+    }
+    finally {
+        tell();
     }
     try {
         await to.closeWrite();
@@ -99,10 +117,22 @@ var closeQuietly = (function (conn) {
     }
 });
 var relay = (async function (client, upstream, idleMs, send) {
+    const idle = idleWatch(client, upstream, idleMs);
+    try {
+        const toClient = pipe(upstream, client, idle.touch);
+        if (send) {
+            send(idle.touch).catch((() => { }));
+            await toClient;
+        }
+        else
+            await Promise.all([toClient, pipe(client, upstream, idle.touch)]);
+    }
+    finally {
+        idle.stop();
+    }
+});
+var idleWatch = (function (client, upstream, idleMs) {
     let last = performance.now();
-    const touch = (() => {
-        last = performance.now();
-    });
     let timer;
     const check = (() => {
         const silent = performance.now() - last;
@@ -115,18 +145,12 @@ var relay = (async function (client, upstream, idleMs, send) {
         }
     });
     timer = setTimeout(check, idleMs);
-    try {
-        const toClient = pipe(upstream, client, touch);
-        if (send) {
-            send(touch).catch((() => { }));
-            await toClient;
-        }
-        else
-            await Promise.all([toClient, pipe(client, upstream, touch)]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
+    return {
+        touch: (() => {
+            last = performance.now();
+        }),
+        stop: (() => clearTimeout(timer)),
+    };
 });
 var withTimeout = (function (promise, ms, message) {
     let timer;
@@ -171,7 +195,7 @@ var readClientHello = (function (body) {
             continue;
         let q = 2;
         const listEnd = 2 + ((data[0] << 8) | data[1]);
-        if (data.byteLength < 2 || listEnd > data.byteLength)
+        if (data.byteLength < 2 || listEnd !== data.byteLength)
             throw new RangeError("bad server_name");
         while (q < listEnd) {
             if (q + 3 > listEnd)
@@ -181,11 +205,9 @@ var readClientHello = (function (body) {
             q += 3;
             if (q + size > listEnd)
                 throw new RangeError("bad server_name");
-            if (kind === 0) {
-                if (serverName !== null)
-                    throw new RangeError("two server names");
-                serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
-            }
+            if (kind !== 0 || serverName !== null)
+                throw new RangeError("an unknown or second name");
+            serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
             q += size;
         }
     }
@@ -193,63 +215,67 @@ var readClientHello = (function (body) {
         throw new RangeError("trailing bytes");
     return { serverName, ech };
 });
+var readHandshake = (async function (buffered, offset, afterRetry) {
+    const truncated = { refused: "Truncated TLS" };
+    const expected = { refused: "A TLS ClientHello was expected" };
+    let handshake = new Uint8Array(0);
+    let wanted = 4;
+    while (handshake.byteLength < wanted) {
+        if (!await buffered.fill(offset + 5))
+            return truncated;
+        const view = buffered.view();
+        const type = view[offset];
+        const length = (view[offset + 3] << 8) | view[offset + 4];
+        if (offset + 5 + length > MAX_CLIENT_HELLO_BYTES) {
+            return { refused: "The TLS ClientHello is too large" };
+        }
+        if (!await buffered.fill(offset + 5 + length))
+            return truncated;
+        const payload = buffered.view().subarray(offset + 5, offset + 5 + length);
+        offset += 5 + length;
+        if (type === TLS_CHANGE_CIPHER_SPEC && afterRetry && handshake.byteLength === 0) {
+            if (length !== 1 || payload[0] !== 1)
+                return expected;
+            continue;
+        }
+        if (type !== TLS_HANDSHAKE)
+            return expected;
+        const joined = new Uint8Array(handshake.byteLength + payload.byteLength);
+        joined.set(handshake);
+        joined.set(payload, handshake.byteLength);
+        handshake = joined;
+        if (handshake.byteLength >= 4) {
+            if (handshake[0] !== TLS_CLIENT_HELLO)
+                return expected;
+            wanted = 4 + ((handshake[1] << 16) | (handshake[2] << 8) | handshake[3]);
+        }
+    }
+    if (handshake.byteLength !== wanted) {
+        return { refused: "A TLS record holds more than the ClientHello" };
+    }
+    try {
+        return { hello: readClientHello(handshake.subarray(4, wanted)), end: offset };
+    }
+    catch {
+        return { refused: "A malformed TLS ClientHello" };
+    }
+});
+var isHelloRetry = (function (first) {
+    if (first.byteLength < 43 || first[0] !== TLS_HANDSHAKE || first[5] !== 2)
+        return false;
+    return HELLO_RETRY_RANDOM.every(((byte, i) => first[11 + i] === byte));
+});
 var tunnelOpening = (async function (buffered) {
     if (!await buffered.fill(1))
         return { kind: "refused", reason: "The client sent nothing" };
     const first = buffered.view()[0];
     if (first === TLS_HANDSHAKE) {
-        let offset = 0;
-        let handshake = new Uint8Array(0);
-        let wanted = 4;
-        while (handshake.byteLength < wanted) {
-            if (!await buffered.fill(offset + 5))
-                return { kind: "refused", reason: "Truncated TLS" };
-            const view = buffered.view();
-            if (view[offset] !== TLS_HANDSHAKE) {
-                return { kind: "refused", reason: "A TLS ClientHello was expected" };
-            }
-            const length = (view[offset + 3] << 8) | view[offset + 4];
-            if (offset + 5 + length > MAX_CLIENT_HELLO_BYTES) {
-                return { kind: "refused", reason: "The TLS ClientHello is too large" };
-            }
-            if (!await buffered.fill(offset + 5 + length)) {
-                return { kind: "refused", reason: "Truncated TLS" };
-            }
-            const payload = buffered.view().subarray(offset + 5, offset + 5 + length);
-            const joined = new Uint8Array(handshake.byteLength + payload.byteLength);
-            joined.set(handshake);
-            joined.set(payload, handshake.byteLength);
-            handshake = joined;
-            offset += 5 + length;
-            if (handshake.byteLength >= 4) {
-                if (handshake[0] !== TLS_CLIENT_HELLO) {
-                    return { kind: "refused", reason: "A TLS ClientHello was expected" };
-                }
-                wanted = 4 + ((handshake[1] << 16) | (handshake[2] << 8) | handshake[3]);
-            }
-        }
-        try {
-            return { kind: "tls", ...readClientHello(handshake.subarray(4, wanted)) };
-        }
-        catch {
-            return { kind: "refused", reason: "A malformed TLS ClientHello" };
-        }
+        const read = await readHandshake(buffered, 0, false);
+        return "refused" in read ? { kind: "refused", reason: read.refused } : { kind: "tls", ...read };
     }
+    if (first >= 0x80)
+        return { kind: "refused", reason: "An SSLv2-format hello is refused" };
     if (first === 9 || first === 10 || first === 13 || (first >= 0x20 && first < 0x7f)) {
-        let line;
-        while (line === undefined) {
-            const view = buffered.view();
-            const text = new TextDecoder("latin1").decode(view).replace(/^[\r\n]+/, "");
-            const newline = text.indexOf("\n");
-            if (newline >= 0)
-                line = text.slice(0, newline);
-            else if (view.byteLength >= PROXY_LIMITS.maxHeadBytes)
-                line = text;
-            else if (!await buffered.fill(view.byteLength + 1))
-                return { kind: "other" };
-        }
-        if (!/HTTP\//i.test(line))
-            return { kind: "other" };
         while (true) {
             const view = buffered.view();
             const found = findHeadEnd(view, view.byteLength);
@@ -268,10 +294,21 @@ var tunnelOpening = (async function (buffered) {
     }
     return { kind: "other" };
 });
+var hasControl = (function (line) {
+    for (let i = 0; i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if ((c < 0x20 && c !== 0x09) || c === 0x7f)
+            return true;
+    }
+    return false;
+});
 var oneRequest = (function (requestLine, host, headerLines) {
     let bodyBytes = 0;
     let lengths = 0;
     const kept = [];
+    if ([requestLine, ...headerLines].some(hasControl)) {
+        return { refused: "A control character in the request head" };
+    }
     for (const line of headerLines) {
         const colon = line.indexOf(":");
         if (colon <= 0)
@@ -348,6 +385,41 @@ var checkedAddresses = (async function (host, port, privateRules, resolve, timeo
 var latin1 = (function (text) {
     return Uint8Array.from(text, ((c) => c.charCodeAt(0) & 0xff));
 });
+var helloRefusal = (function (hello, granted) {
+    if (hello.ech)
+        return "An encrypted ClientHello (ECH) hides the server's name: refused";
+    if (hello.serverName === null) {
+        return granted.ip !== 0 ? undefined : "The TLS ClientHello names no server";
+    }
+    if (canonicalHost(hello.serverName)?.host !== granted.host) {
+        return `The TLS ClientHello names "${displayHost(hello.serverName)}", ` +
+            `not the host the tunnel was granted for ("${granted.host}")`;
+    }
+    return undefined;
+});
+var relayTls = (async function (client, upstream, buffered, end, granted, idleMs, timeoutMs) {
+    const idle = idleWatch(client, upstream, idleMs);
+    try {
+        await writeAll(upstream, buffered.view().slice(0, end));
+        let decide;
+        const first = new Promise(((resolve) => decide = resolve));
+        const toClient = pipe(upstream, client, idle.touch, { bytes: 43, seen: ((b) => decide(b)) });
+        if (isHelloRetry(await withTimeout(first, timeoutMs, "No answer to the ClientHello"))) {
+            const second = await withTimeout(readHandshake(buffered, end, true), timeoutMs, "No second ClientHello");
+            const refused = "refused" in second ? second.refused : helloRefusal(second.hello, granted);
+            if (refused !== undefined)
+                return refused;
+        }
+        const held = buffered.view().slice(end);
+        if (held.byteLength > 0)
+            await writeAll(upstream, held);
+        await Promise.all([toClient, pipe(client, upstream, idle.touch)]);
+        return undefined;
+    }
+    finally {
+        idle.stop();
+    }
+});
 var tunnelChecked = (function (opening, target) {
     const granted = canonicalHost(target);
     if (!granted)
@@ -357,20 +429,8 @@ var tunnelChecked = (function (opening, target) {
     if (opening.kind === "other")
         return {};
     if (opening.kind === "tls") {
-        if (opening.ech) {
-            return { refused: "An encrypted ClientHello (ECH) hides the server's name: refused" };
-        }
-        if (opening.serverName === null) {
-            return granted.ip !== 0 ? {} : { refused: "The TLS ClientHello names no server" };
-        }
-        const named = canonicalHost(opening.serverName);
-        if (named?.host !== granted.host) {
-            return {
-                refused: `The TLS ClientHello names "${displayHost(opening.serverName)}", ` +
-                    `not the host the tunnel was granted for ("${granted.host}")`,
-            };
-        }
-        return {};
+        const refused = helloRefusal(opening.hello, granted);
+        return refused === undefined ? {} : { refused };
     }
     const [requestLine = "", ...headerLines] = opening.head.split(/\r?\n/);
     if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
@@ -483,7 +543,14 @@ export var startProxy = (function (options) {
                     }
                     return;
                 }
-                if (checked.request) {
+                if (opening.kind === "tls") {
+                    const cut = await relayTls(client, upstream, buffered, opening.end, canonicalHost(split.host), idleTimeoutMs, timeoutMs);
+                    if (cut !== undefined) {
+                        admitted.entry.allowed = false;
+                        admitted.entry.reason = cut;
+                    }
+                }
+                else if (checked.request) {
                     await writeAll(upstream, latin1(checked.request.head));
                     const { bodyBytes } = checked.request;
                     const rest = opening.rest;
@@ -618,7 +685,9 @@ const PROXY_VARIABLES = [
 ;
 ;
 ;
+;
 const TLS_HANDSHAKE = 0x16;
+const TLS_CHANGE_CIPHER_SPEC = 0x14;
 const TLS_CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
 const EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
@@ -653,6 +722,10 @@ class Buffered {
 }
 ;
 ;
+const HELLO_RETRY_RANDOM = Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
+;
+;
+;
 ;
 ;
 const HOP_BY_HOP = new Set([
@@ -664,6 +737,8 @@ const HOP_BY_HOP = new Set([
     "te",
     "upgrade",
 ]);
+;
+;
 ;
 ;
 ;

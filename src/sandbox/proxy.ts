@@ -245,18 +245,39 @@ async function readHead(
   return "too-large";
 }
 
-async function pipe(from: Deno.Conn, to: Deno.Conn, touch: () => void): Promise<void> {
+async function pipe(
+  from: Deno.Conn,
+  to: Deno.Conn,
+  touch: () => void,
+  watch?: { bytes: number; seen: (first: Uint8Array) => void },
+): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
+  /** The first `watch.bytes` bytes relayed, told once (fewer when the stream ends first). */
+  let first: Uint8Array | undefined = watch && new Uint8Array(0);
+  const tell = () => {
+    if (first === undefined) return;
+    watch!.seen(first);
+    first = undefined;
+  };
   try {
     while (true) {
       const n = await from.read(buffer);
       if (n === null) break;
       touch();
+      if (first !== undefined) {
+        const joined = new Uint8Array(first.byteLength + n);
+        joined.set(first);
+        joined.set(buffer.subarray(0, n), first.byteLength);
+        first = joined;
+        if (first.byteLength >= watch!.bytes) tell();
+      }
       await writeAll(to, buffer.subarray(0, n));
       touch();
     }
   } catch {
     // Either side went away: the tunnel is over.
+  } finally {
+    tell();
   }
   try {
     await to.closeWrite();
@@ -284,10 +305,26 @@ async function relay(
   idleMs: number,
   send?: (touch: () => void) => Promise<void>,
 ): Promise<void> {
+  const idle = idleWatch(client, upstream, idleMs);
+  try {
+    const toClient = pipe(upstream, client, idle.touch);
+    if (send) {
+      // One request: its body goes up, nothing the client sends after it does.
+      send(idle.touch).catch(() => {});
+      await toClient;
+    } else await Promise.all([toClient, pipe(client, upstream, idle.touch)]);
+  } finally {
+    idle.stop();
+  }
+}
+
+/** Closes both connections once neither sent a byte for `idleMs` (`touch` on every byte). */
+function idleWatch(
+  client: Deno.Conn,
+  upstream: Deno.Conn,
+  idleMs: number,
+): { touch: () => void; stop: () => void } {
   let last = performance.now();
-  const touch = () => {
-    last = performance.now();
-  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const check = () => {
     const silent = performance.now() - last;
@@ -299,16 +336,12 @@ async function relay(
     }
   };
   timer = setTimeout(check, idleMs);
-  try {
-    const toClient = pipe(upstream, client, touch);
-    if (send) {
-      // One request: its body goes up, nothing the client sends after it does.
-      send(touch).catch(() => {});
-      await toClient;
-    } else await Promise.all([toClient, pipe(client, upstream, touch)]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return {
+    touch: () => {
+      last = performance.now();
+    },
+    stop: () => clearTimeout(timer),
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -321,6 +354,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 
 /** A TLS record of the handshake protocol, and the handshake message that opens a session. */
 const TLS_HANDSHAKE = 0x16;
+const TLS_CHANGE_CIPHER_SPEC = 0x14;
 const TLS_CLIENT_HELLO = 0x01;
 /** The ClientHello extensions read: the server's name, and an encrypted ClientHello (ECH). */
 const EXT_SERVER_NAME = 0x0000;
@@ -358,13 +392,19 @@ class Buffered {
 
 /** What the first bytes a tunnel carries are (see {@linkcode tunnelOpening}). */
 type Opening =
-  | { kind: "tls"; serverName: string | null; ech: boolean }
+  | { kind: "tls"; hello: ClientHello; end: number }
   | { kind: "http"; head: string; rest: Uint8Array }
   | { kind: "other" }
   | { kind: "refused"; reason: string };
 
+/** What a ClientHello says of the site it asks for. */
+interface ClientHello {
+  serverName: string | null;
+  ech: boolean;
+}
+
 /** The server name and ECH flag of a ClientHello's body; throws on a malformed one. */
-function readClientHello(body: Uint8Array): { serverName: string | null; ech: boolean } {
+function readClientHello(body: Uint8Array): ClientHello {
   let p = 0;
   const need = (n: number) => {
     if (p + n > body.byteLength) throw new RangeError("truncated ClientHello");
@@ -392,25 +432,85 @@ function readClientHello(body: Uint8Array): { serverName: string | null; ech: bo
     names.add(type);
     if (type === EXT_ENCRYPTED_CLIENT_HELLO) ech = true;
     if (type !== EXT_SERVER_NAME) continue;
-    // server_name_list: a 2-byte length, then (type, 2-byte length, name) entries.
+    // server_name_list: a 2-byte length, then (type, 2-byte length, name) entries; host_name
+    // (0) is the only type there is, and one name the most a server reads.
     let q = 2;
     const listEnd = 2 + ((data[0]! << 8) | data[1]!);
-    if (data.byteLength < 2 || listEnd > data.byteLength) throw new RangeError("bad server_name");
+    if (data.byteLength < 2 || listEnd !== data.byteLength) throw new RangeError("bad server_name");
     while (q < listEnd) {
       if (q + 3 > listEnd) throw new RangeError("bad server_name");
       const kind = data[q]!;
       const size = (data[q + 1]! << 8) | data[q + 2]!;
       q += 3;
       if (q + size > listEnd) throw new RangeError("bad server_name");
-      if (kind === 0) {
-        if (serverName !== null) throw new RangeError("two server names");
-        serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
-      }
+      if (kind !== 0 || serverName !== null) throw new RangeError("an unknown or second name");
+      serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
       q += size;
     }
   }
   if (p !== end) throw new RangeError("trailing bytes");
   return { serverName, ech };
+}
+
+/**
+ * Reads one TLS handshake message from the client's records at `offset` (first skipping the
+ * one-byte ChangeCipherSpec records TLS 1.3 sends for middleboxes, when `afterRetry`): it must be
+ * a ClientHello that fills its records exactly (a record holding more would carry a second
+ * ClientHello past the check). Returns what it asks for and where its records end.
+ */
+async function readHandshake(
+  buffered: Buffered,
+  offset: number,
+  afterRetry: boolean,
+): Promise<{ hello: ClientHello; end: number } | { refused: string }> {
+  const truncated = { refused: "Truncated TLS" };
+  const expected = { refused: "A TLS ClientHello was expected" };
+  let handshake = new Uint8Array(0);
+  let wanted = 4;
+  while (handshake.byteLength < wanted) {
+    if (!await buffered.fill(offset + 5)) return truncated;
+    const view = buffered.view();
+    const type = view[offset]!;
+    const length = (view[offset + 3]! << 8) | view[offset + 4]!;
+    if (offset + 5 + length > MAX_CLIENT_HELLO_BYTES) {
+      return { refused: "The TLS ClientHello is too large" };
+    }
+    if (!await buffered.fill(offset + 5 + length)) return truncated;
+    const payload = buffered.view().subarray(offset + 5, offset + 5 + length);
+    offset += 5 + length;
+    if (type === TLS_CHANGE_CIPHER_SPEC && afterRetry && handshake.byteLength === 0) {
+      if (length !== 1 || payload[0] !== 1) return expected;
+      continue;
+    }
+    if (type !== TLS_HANDSHAKE) return expected;
+    const joined = new Uint8Array(handshake.byteLength + payload.byteLength);
+    joined.set(handshake);
+    joined.set(payload, handshake.byteLength);
+    handshake = joined;
+    if (handshake.byteLength >= 4) {
+      if (handshake[0] !== TLS_CLIENT_HELLO) return expected;
+      wanted = 4 + ((handshake[1]! << 16) | (handshake[2]! << 8) | handshake[3]!);
+    }
+  }
+  if (handshake.byteLength !== wanted) {
+    return { refused: "A TLS record holds more than the ClientHello" };
+  }
+  try {
+    return { hello: readClientHello(handshake.subarray(4, wanted)), end: offset };
+  } catch {
+    return { refused: "A malformed TLS ClientHello" };
+  }
+}
+
+/** The `random` of a ServerHello that is a HelloRetryRequest (RFC 8446, 4.1.3). */
+const HELLO_RETRY_RANDOM = Uint8Array.fromHex(
+  "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c",
+);
+
+/** Whether a server's first bytes are a HelloRetryRequest (a ServerHello with its random). */
+function isHelloRetry(first: Uint8Array): boolean {
+  if (first.byteLength < 43 || first[0] !== TLS_HANDSHAKE || first[5] !== 2) return false;
+  return HELLO_RETRY_RANDOM.every((byte, i) => first[11 + i] === byte);
 }
 
 /**
@@ -423,54 +523,15 @@ async function tunnelOpening(buffered: Buffered): Promise<Opening> {
   if (!await buffered.fill(1)) return { kind: "refused", reason: "The client sent nothing" };
   const first = buffered.view()[0]!;
   if (first === TLS_HANDSHAKE) {
-    // One handshake message, in as many records as it takes.
-    let offset = 0;
-    let handshake = new Uint8Array(0);
-    let wanted = 4;
-    while (handshake.byteLength < wanted) {
-      if (!await buffered.fill(offset + 5)) return { kind: "refused", reason: "Truncated TLS" };
-      const view = buffered.view();
-      if (view[offset] !== TLS_HANDSHAKE) {
-        return { kind: "refused", reason: "A TLS ClientHello was expected" };
-      }
-      const length = (view[offset + 3]! << 8) | view[offset + 4]!;
-      if (offset + 5 + length > MAX_CLIENT_HELLO_BYTES) {
-        return { kind: "refused", reason: "The TLS ClientHello is too large" };
-      }
-      if (!await buffered.fill(offset + 5 + length)) {
-        return { kind: "refused", reason: "Truncated TLS" };
-      }
-      const payload = buffered.view().subarray(offset + 5, offset + 5 + length);
-      const joined = new Uint8Array(handshake.byteLength + payload.byteLength);
-      joined.set(handshake);
-      joined.set(payload, handshake.byteLength);
-      handshake = joined;
-      offset += 5 + length;
-      if (handshake.byteLength >= 4) {
-        if (handshake[0] !== TLS_CLIENT_HELLO) {
-          return { kind: "refused", reason: "A TLS ClientHello was expected" };
-        }
-        wanted = 4 + ((handshake[1]! << 16) | (handshake[2]! << 8) | handshake[3]!);
-      }
-    }
-    try {
-      return { kind: "tls", ...readClientHello(handshake.subarray(4, wanted)) };
-    } catch {
-      return { kind: "refused", reason: "A malformed TLS ClientHello" };
-    }
+    const read = await readHandshake(buffered, 0, false);
+    return "refused" in read ? { kind: "refused", reason: read.refused } : { kind: "tls", ...read };
   }
+  // An SSLv2-format hello (high bit set) carries no server name: never relayed.
+  if (first >= 0x80) return { kind: "refused", reason: "An SSLv2-format hello is refused" };
   // Text: an HTTP request (servers skip empty lines before it) is read to its head's end.
   if (first === 9 || first === 10 || first === 13 || (first >= 0x20 && first < 0x7f)) {
-    let line: string | undefined;
-    while (line === undefined) {
-      const view = buffered.view();
-      const text = new TextDecoder("latin1").decode(view).replace(/^[\r\n]+/, "");
-      const newline = text.indexOf("\n");
-      if (newline >= 0) line = text.slice(0, newline);
-      else if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) line = text;
-      else if (!await buffered.fill(view.byteLength + 1)) return { kind: "other" };
-    }
-    if (!/HTTP\//i.test(line)) return { kind: "other" };
+    // Text that is no HTTP/1 request (a line too long to be one, another protocol) is never
+    // relayed: a server may read it as one all the same.
     while (true) {
       const view = buffered.view();
       const found = findHeadEnd(view, view.byteLength);
@@ -490,6 +551,15 @@ async function tunnelOpening(buffered: Buffered): Promise<Opening> {
   return { kind: "other" };
 }
 
+/** Whether `line` holds a control character other than a tab. */
+function hasControl(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
  * The one request a connection carries, as forwarded: its head with the hop-by-hop fields
  * dropped and `Connection: close`, and how many body bytes follow (its `Content-Length`); or why
@@ -504,6 +574,10 @@ function oneRequest(
   let bodyBytes = 0;
   let lengths = 0;
   const kept: string[] = [];
+  // A bare CR (or another control character) is a line break to some servers: a second Host.
+  if ([requestLine, ...headerLines].some(hasControl)) {
+    return { refused: "A control character in the request head" };
+  }
   for (const line of headerLines) {
     const colon = line.indexOf(":");
     if (colon <= 0) return { refused: "A malformed header line" };
@@ -613,6 +687,64 @@ function latin1(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
 }
 
+/**
+ * Why a ClientHello asks for another site than `granted`: a server name that is not it (none
+ * only for a tunnel to an address), or an encrypted ClientHello, which hides the name; else
+ * undefined.
+ */
+function helloRefusal(hello: ClientHello, granted: CanonicalHost): string | undefined {
+  if (hello.ech) return "An encrypted ClientHello (ECH) hides the server's name: refused";
+  if (hello.serverName === null) {
+    return granted.ip !== 0 ? undefined : "The TLS ClientHello names no server";
+  }
+  if (canonicalHost(hello.serverName)?.host !== granted.host) {
+    return `The TLS ClientHello names "${displayHost(hello.serverName)}", ` +
+      `not the host the tunnel was granted for ("${granted.host}")`;
+  }
+  return undefined;
+}
+
+/**
+ * Relays a TLS tunnel whose first ClientHello (the records up to `end` of what the client sent)
+ * passed {@linkcode helloRefusal}. Nothing more goes up until the server's first message is seen
+ * on its way down: a HelloRetryRequest asks the client for a second ClientHello, which a server
+ * (OpenSSL's) may take a new name from, so that one must pass the same check. Returns why the
+ * tunnel was cut, when it was.
+ */
+async function relayTls(
+  client: Deno.Conn,
+  upstream: Deno.Conn,
+  buffered: Buffered,
+  end: number,
+  granted: CanonicalHost,
+  idleMs: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const idle = idleWatch(client, upstream, idleMs);
+  try {
+    await writeAll(upstream, buffered.view().slice(0, end));
+    let decide!: (first: Uint8Array) => void;
+    const first = new Promise<Uint8Array>((resolve) => decide = resolve);
+    const toClient = pipe(upstream, client, idle.touch, { bytes: 43, seen: (b) => decide(b) });
+    if (isHelloRetry(await withTimeout(first, timeoutMs, "No answer to the ClientHello"))) {
+      const second = await withTimeout(
+        readHandshake(buffered, end, true),
+        timeoutMs,
+        "No second ClientHello",
+      );
+      const refused = "refused" in second ? second.refused : helloRefusal(second.hello, granted);
+      if (refused !== undefined) return refused;
+    }
+    // What the client sent meanwhile (the second ClientHello, early data) goes up, then the rest.
+    const held = buffered.view().slice(end);
+    if (held.byteLength > 0) await writeAll(upstream, held);
+    await Promise.all([toClient, pipe(client, upstream, idle.touch)]);
+    return undefined;
+  } finally {
+    idle.stop();
+  }
+}
+
 /** A request line in origin form (`GET /path HTTP/1.1`), the only one a tunnel may carry. */
 const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
 
@@ -631,20 +763,8 @@ function tunnelChecked(
   if (opening.kind === "refused") return { refused: opening.reason };
   if (opening.kind === "other") return {};
   if (opening.kind === "tls") {
-    if (opening.ech) {
-      return { refused: "An encrypted ClientHello (ECH) hides the server's name: refused" };
-    }
-    if (opening.serverName === null) {
-      return granted.ip !== 0 ? {} : { refused: "The TLS ClientHello names no server" };
-    }
-    const named = canonicalHost(opening.serverName);
-    if (named?.host !== granted.host) {
-      return {
-        refused: `The TLS ClientHello names "${displayHost(opening.serverName)}", ` +
-          `not the host the tunnel was granted for ("${granted.host}")`,
-      };
-    }
-    return {};
+    const refused = helloRefusal(opening.hello, granted);
+    return refused === undefined ? {} : { refused };
   }
   const [requestLine = "", ...headerLines] = opening.head.split(/\r?\n/);
   if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
@@ -790,7 +910,21 @@ export function startProxy(options: ProxyOptions): RunningProxy {
           }
           return;
         }
-        if (checked.request) {
+        if (opening.kind === "tls") {
+          const cut = await relayTls(
+            client,
+            upstream,
+            buffered,
+            opening.end,
+            canonicalHost(split.host)!,
+            idleTimeoutMs,
+            timeoutMs,
+          );
+          if (cut !== undefined) {
+            admitted.entry.allowed = false;
+            admitted.entry.reason = cut;
+          }
+        } else if (checked.request) {
           await writeAll(upstream, latin1(checked.request.head));
           const { bodyBytes } = checked.request;
           const rest = (opening as { rest: Uint8Array }).rest;

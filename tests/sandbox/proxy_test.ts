@@ -636,3 +636,207 @@ Deno.test("startProxy() relays nothing that names another site than the one gran
 async function waitFor(done: () => boolean): Promise<void> {
   for (let i = 0; i < 50 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
 }
+
+/** A TLS 1.3 ClientHello naming `serverName`, with an x25519 key share or none (a retry asked). */
+function hello13(serverName: string, share: boolean): Uint8Array {
+  const u16 = (n: number) => [(n >> 8) & 255, n & 255];
+  const extensions: number[] = [];
+  const add = (type: number, data: number[]) =>
+    extensions.push(...u16(type), ...u16(data.length), ...data);
+  const name = [...new TextEncoder().encode(serverName)];
+  add(0, [...u16(name.length + 3), 0, ...u16(name.length), ...name]);
+  add(0x2b, [2, 3, 4]); // supported_versions: TLS 1.3
+  add(0x0a, [0, 2, 0, 0x1d]); // supported_groups: x25519
+  add(0x0d, [0, 4, 8, 4, 4, 3]); // signature_algorithms
+  add(0x33, share ? [0, 36, 0, 0x1d, 0, 32, ...new Array(32).fill(9)] : [0, 0]); // key_share
+  const body = [
+    3,
+    3,
+    ...new Array(32).fill(7),
+    0,
+    ...u16(2),
+    0x13,
+    0x01,
+    1,
+    0,
+    ...u16(extensions.length),
+    ...extensions,
+  ];
+  const handshake = [1, 0, ...u16(body.length), ...body];
+  return Uint8Array.from([0x16, 3, 1, ...u16(handshake.length), ...handshake]);
+}
+
+/** An OpenSSL front end (Python's ssl) that logs each server name it is asked for, and echoes. */
+const FRONT_END = `import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+ctx.sni_callback = lambda s, name, c: print("sni:", name, flush=True)
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+print(srv.getsockname()[1], flush=True)
+while True:
+    conn, _ = srv.accept()
+    conn.settimeout(5)
+    try:
+        tls = ctx.wrap_socket(conn, server_side=True)
+        tls.sendall(b"echo: " + tls.recv(100))
+        tls.close()
+    except Exception as e:
+        print("ended:", type(e).__name__, flush=True)
+        conn.close()
+`;
+
+Deno.test("startProxy() relays a real TLS handshake to the granted name, and a second ClientHello after a HelloRetryRequest only when it names it too", async (t) => {
+  const openssl = await new Deno.Command("openssl", { args: ["version"] }).output().catch(() =>
+    undefined
+  );
+  if (!openssl?.success) {
+    console.warn("SKIPPED: openssl is not installed (a certificate for the front end)");
+    return;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "capibara_tls_" });
+  const cert = `${dir}/cert.pem`;
+  const key = `${dir}/key.pem`;
+  const made = await new Deno.Command("openssl", {
+    args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+      .concat(["-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=api.example.test"])
+      .concat(["-addext", "subjectAltName=DNS:api.example.test"]),
+    stderr: "null",
+  }).output();
+  assert.ok(made.success, "openssl made no certificate");
+  const server = new Deno.Command("python3", {
+    args: ["-c", FRONT_END, cert, key],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  while (!log.includes("\n")) log += (await lines.read()).value ?? "";
+  const serverPort = Number(log.trim());
+  log = "";
+  const reading = (async () => {
+    while (true) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      log += value;
+    }
+  })();
+  const proxy = startProxy({
+    port: 0,
+    allow: ["api.example.test"],
+    connect: (host) => {
+      assert.equal(host, "api.example.test");
+      return Deno.connect({ hostname: "127.0.0.1", port: serverPort });
+    },
+  });
+  const port = (proxy.address as Deno.NetAddr).port;
+  /** A tunnel to the front end, its `200` read. */
+  const tunnel = async () => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("CONNECT api.example.test:443 HTTP/1.1\r\n\r\n"));
+    const answer = new Uint8Array(200);
+    const n = await conn.read(answer);
+    assert.match(new TextDecoder().decode(answer.subarray(0, n ?? 0)), / 200 /);
+    return conn;
+  };
+  /** The server's first record after `hello`: its record and handshake types. */
+  const answerTo = async (conn: Deno.Conn, hello: Uint8Array) => {
+    await conn.write(hello);
+    const buffer = new Uint8Array(65536);
+    const n = await conn.read(buffer).catch(() => null);
+    return n === null ? "nothing" : `${buffer[0]}/${buffer[5]}`;
+  };
+  try {
+    await t.step("a whole handshake and an exchange, as a client makes them", async () => {
+      // OpenSSL's client (Python's ssl), through the proxy as any script's would go.
+      const client = await new Deno.Command("python3", {
+        args: [
+          "-c",
+          `import socket, ssl, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"CONNECT api.example.test:443 HTTP/1.1\\r\\n\\r\\n")
+s.recv(200)
+tls = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(s, server_hostname="api.example.test")
+tls.sendall(b"ping")
+print(tls.recv(100).decode())`,
+          String(port),
+          cert,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(client.stderr);
+      assert.equal(new TextDecoder().decode(client.stdout).trim(), "echo: ping", err);
+    });
+    await t.step("a retried ClientHello naming the granted host goes up", async () => {
+      const conn = await tunnel();
+      try {
+        // 22/2: a handshake record holding a ServerHello (the retry request, then the answer).
+        assert.equal(await answerTo(conn, hello13("api.example.test", false)), "22/2");
+        assert.equal(await answerTo(conn, hello13("api.example.test", true)), "22/2");
+      } finally {
+        conn.close();
+      }
+    });
+    await t.step("a retried ClientHello naming another site never reaches the server", async () => {
+      const conn = await tunnel();
+      try {
+        assert.equal(await answerTo(conn, hello13("api.example.test", false)), "22/2");
+        assert.equal(await answerTo(conn, hello13("exfil.attacker.test", true)), "nothing");
+      } finally {
+        conn.close();
+      }
+      assert.match(proxy.log.at(-1)?.reason ?? "", /names "exfil\.attacker\.test"/);
+    });
+  } finally {
+    await proxy.close();
+    server.kill();
+    await server.status;
+    await reading;
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.doesNotMatch(log, /exfil/, `the front end was asked for another site:\n${log}`);
+  assert.match(log, /sni: api\.example\.test/);
+});
+
+Deno.test("startProxy() refuses in a tunnel what a server could read as a request naming another site: a long line, an SSLv2 hello, a bare CR", async () => {
+  const seen: string[] = [];
+  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of upstream) {
+      const buffer = new Uint8Array(65536);
+      const n = await conn.read(buffer).catch(() => null);
+      if (n) seen.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+      conn.close();
+    }
+  })();
+  const connect: ProxyConnect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
+  const port = (proxy.address as Deno.NetAddr).port;
+  const text = (s: string) => new TextEncoder().encode(s);
+  try {
+    // A request line past the head's bound, its Host sent after.
+    await throughTunnel(port, "api.example.test:80", text("GET /" + "a".repeat(33 * 1024)));
+    await throughTunnel(
+      port,
+      "api.example.test:80",
+      text("GET / HTTP/1.1\r\nX: a\rHost: exfil.attacker.test\r\nHost: api.example.test\r\n\r\n"),
+    );
+    // An SSLv2-format hello: no server name in it, to a tunnel granted by name.
+    await throughTunnel(port, "api.example.test:443", Uint8Array.from([0x80, 0x2e, 1, 3, 1]));
+    // Text that is no HTTP request at all.
+    await throughTunnel(port, "api.example.test:80", text("HELLO exfil.attacker.test\r\n\r\n"));
+    const absolute = await rawExchange(
+      port,
+      "GET http://api.example.test/ HTTP/1.1\r\nX: a\rHost: exfil.attacker.test\r\n\r\n",
+    );
+    assert.match(absolute, /^HTTP\/1\.1 400/);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(seen, []);
+    assert.equal(proxy.log.filter((entry) => entry.allowed).length, 0);
+  } finally {
+    await proxy.close();
+    upstream.close();
+    await accepting;
+  }
+});
