@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 f039e921c3f69f4915dd262fd4e58bcf07008a6052f31706f885d7e99a7ab2c9): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 f2e5826da72c5864ffc1918d51572aeb31baa1bd2c02945f62ae02faefae67df): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -74,10 +74,10 @@ var readHead = (async function (conn) {
 var pipe = (async function (from, to, touch, watch) {
     const buffer = new Uint8Array(64 * 1024);
     let first = watch && new Uint8Array(0);
-    const tell = (() => {
+    const tell = ((verdict) => {
         if (first === undefined)
             return;
-        watch.seen(first);
+        watch.told(verdict);
         first = undefined;
     });
     try {
@@ -91,8 +91,11 @@ var pipe = (async function (from, to, touch, watch) {
                 joined.set(first);
                 joined.set(buffer.subarray(0, n), first.byteLength);
                 first = joined;
-                if (first.byteLength >= watch.bytes)
-                    tell();
+                const verdict = watch.decide(first);
+                if (verdict !== undefined)
+                    tell(verdict);
+                else if (first.byteLength > MAX_CLIENT_HELLO_BYTES)
+                    tell(false);
             }
             await writeAll(to, buffer.subarray(0, n));
             touch();
@@ -101,7 +104,7 @@ var pipe = (async function (from, to, touch, watch) {
     catch {
     }
     finally {
-        tell();
+        tell(false);
     }
     try {
         await to.closeWrite();
@@ -260,10 +263,27 @@ var readHandshake = (async function (buffered, offset, afterRetry) {
         return { refused: "A malformed TLS ClientHello" };
     }
 });
-var isHelloRetry = (function (first) {
-    if (first.byteLength < 43 || first[0] !== TLS_HANDSHAKE || first[5] !== 2)
+var helloRetryIn = (function (first) {
+    const handshake = new Uint8Array(38);
+    let have = 0;
+    let offset = 0;
+    while (have < handshake.byteLength) {
+        if (first.byteLength < offset + 5)
+            return undefined;
+        if (first[offset] !== TLS_HANDSHAKE)
+            return false;
+        const length = (first[offset + 3] << 8) | first[offset + 4];
+        const payload = first.subarray(offset + 5, offset + 5 + length);
+        const taken = payload.subarray(0, handshake.byteLength - have);
+        handshake.set(taken, have);
+        have += taken.byteLength;
+        if (have < handshake.byteLength && payload.byteLength < length)
+            return undefined;
+        offset += 5 + length;
+    }
+    if (handshake[0] !== 2)
         return false;
-    return HELLO_RETRY_RANDOM.every(((byte, i) => first[11 + i] === byte));
+    return HELLO_RETRY_RANDOM.every(((byte, i) => handshake[6 + i] === byte));
 });
 var tunnelOpening = (async function (buffered) {
     if (!await buffered.fill(1))
@@ -401,10 +421,10 @@ var relayTls = (async function (client, upstream, buffered, end, granted, idleMs
     const idle = idleWatch(client, upstream, idleMs);
     try {
         await writeAll(upstream, buffered.view().slice(0, end));
-        let decide;
-        const first = new Promise(((resolve) => decide = resolve));
-        const toClient = pipe(upstream, client, idle.touch, { bytes: 43, seen: ((b) => decide(b)) });
-        if (isHelloRetry(await withTimeout(first, timeoutMs, "No answer to the ClientHello"))) {
+        let told;
+        const retry = new Promise(((resolve) => told = resolve));
+        const toClient = pipe(upstream, client, idle.touch, { decide: helloRetryIn, told });
+        if (await withTimeout(retry, timeoutMs, "No answer to the ClientHello")) {
             const second = await withTimeout(readHandshake(buffered, end, true), timeoutMs, "No second ClientHello");
             const refused = "refused" in second ? second.refused : helloRefusal(second.hello, granted);
             if (refused !== undefined)

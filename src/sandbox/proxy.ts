@@ -249,14 +249,14 @@ async function pipe(
   from: Deno.Conn,
   to: Deno.Conn,
   touch: () => void,
-  watch?: { bytes: number; seen: (first: Uint8Array) => void },
+  watch?: { decide: (first: Uint8Array) => boolean | undefined; told: (v: boolean) => void },
 ): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
-  /** The first `watch.bytes` bytes relayed, told once (fewer when the stream ends first). */
+  /** What was relayed so far, until `watch.decide` tells (false when the stream ends first). */
   let first: Uint8Array | undefined = watch && new Uint8Array(0);
-  const tell = () => {
+  const tell = (verdict: boolean) => {
     if (first === undefined) return;
-    watch!.seen(first);
+    watch!.told(verdict);
     first = undefined;
   };
   try {
@@ -269,7 +269,9 @@ async function pipe(
         joined.set(first);
         joined.set(buffer.subarray(0, n), first.byteLength);
         first = joined;
-        if (first.byteLength >= watch!.bytes) tell();
+        const verdict = watch!.decide(first);
+        if (verdict !== undefined) tell(verdict);
+        else if (first.byteLength > MAX_CLIENT_HELLO_BYTES) tell(false);
       }
       await writeAll(to, buffer.subarray(0, n));
       touch();
@@ -277,7 +279,7 @@ async function pipe(
   } catch {
     // Either side went away: the tunnel is over.
   } finally {
-    tell();
+    tell(false);
   }
   try {
     await to.closeWrite();
@@ -507,10 +509,28 @@ const HELLO_RETRY_RANDOM = Uint8Array.fromHex(
   "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c",
 );
 
-/** Whether a server's first bytes are a HelloRetryRequest (a ServerHello with its random). */
-function isHelloRetry(first: Uint8Array): boolean {
-  if (first.byteLength < 43 || first[0] !== TLS_HANDSHAKE || first[5] !== 2) return false;
-  return HELLO_RETRY_RANDOM.every((byte, i) => first[11 + i] === byte);
+/**
+ * Whether a server's first bytes are a HelloRetryRequest (a ServerHello with its random), read
+ * through records however small a server cuts them; undefined until they tell.
+ */
+function helloRetryIn(first: Uint8Array): boolean | undefined {
+  // The handshake's type, length, version and random: 38 bytes.
+  const handshake = new Uint8Array(38);
+  let have = 0;
+  let offset = 0;
+  while (have < handshake.byteLength) {
+    if (first.byteLength < offset + 5) return undefined;
+    if (first[offset] !== TLS_HANDSHAKE) return false;
+    const length = (first[offset + 3]! << 8) | first[offset + 4]!;
+    const payload = first.subarray(offset + 5, offset + 5 + length);
+    const taken = payload.subarray(0, handshake.byteLength - have);
+    handshake.set(taken, have);
+    have += taken.byteLength;
+    if (have < handshake.byteLength && payload.byteLength < length) return undefined;
+    offset += 5 + length;
+  }
+  if (handshake[0] !== 2) return false;
+  return HELLO_RETRY_RANDOM.every((byte, i) => handshake[6 + i] === byte);
 }
 
 /**
@@ -723,10 +743,10 @@ async function relayTls(
   const idle = idleWatch(client, upstream, idleMs);
   try {
     await writeAll(upstream, buffered.view().slice(0, end));
-    let decide!: (first: Uint8Array) => void;
-    const first = new Promise<Uint8Array>((resolve) => decide = resolve);
-    const toClient = pipe(upstream, client, idle.touch, { bytes: 43, seen: (b) => decide(b) });
-    if (isHelloRetry(await withTimeout(first, timeoutMs, "No answer to the ClientHello"))) {
+    let told!: (retry: boolean) => void;
+    const retry = new Promise<boolean>((resolve) => told = resolve);
+    const toClient = pipe(upstream, client, idle.touch, { decide: helloRetryIn, told });
+    if (await withTimeout(retry, timeoutMs, "No answer to the ClientHello")) {
       const second = await withTimeout(
         readHandshake(buffered, end, true),
         timeoutMs,

@@ -840,3 +840,74 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
     await accepting;
   }
 });
+
+Deno.test("startProxy() knows a HelloRetryRequest the server cut into records and TCP segments, and checks the ClientHello that answers it", async () => {
+  const random = [
+    ...Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"),
+  ];
+  const body = [3, 3, ...random, 0, 0x13, 0x01, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4];
+  const retry = [2, 0, (body.length >> 8) & 255, body.length & 255, ...body];
+  // Two records (10 bytes, then the rest), sent a few bytes at a time.
+  const records = [
+    0x16,
+    3,
+    3,
+    0,
+    10,
+    ...retry.slice(0, 10),
+    0x16,
+    3,
+    3,
+    0,
+    retry.length - 10,
+    ...retry.slice(10),
+  ];
+  const after: string[] = [];
+  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of upstream) {
+      const buffer = new Uint8Array(65536);
+      try {
+        await conn.read(buffer);
+        for (let i = 0; i < records.length; i += 7) {
+          await conn.write(Uint8Array.from(records.slice(i, i + 7)));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        const n = await conn.read(buffer);
+        if (n) after.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+      } catch {
+        // the proxy cut the tunnel
+      } finally {
+        conn.close();
+      }
+    }
+  })();
+  const connect: ProxyConnect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
+  const port = (proxy.address as Deno.NetAddr).port;
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("CONNECT api.example.test:443 HTTP/1.1\r\n\r\n"));
+    const buffer = new Uint8Array(65536);
+    await conn.read(buffer);
+    await conn.write(hello13("api.example.test", false));
+    let got = 0;
+    while (got < records.length) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      got += n;
+    }
+    assert.equal(got, records.length, "the retry request did not come through");
+    await conn.write(hello13("exfil.attacker.test", true));
+    await conn.read(buffer).catch(() => null);
+    conn.close();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(after, [], "the second ClientHello reached the server");
+    assert.match(proxy.log.at(-1)?.reason ?? "", /exfil\.attacker\.test/);
+  } finally {
+    await proxy.close();
+    upstream.close();
+    await serving;
+  }
+});
