@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 f2e5826da72c5864ffc1918d51572aeb31baa1bd2c02945f62ae02faefae67df): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 d821ef8334a1746efb537901edfd787deef1714ce646387e51782664f32f0013): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -295,7 +295,10 @@ var tunnelOpening = (async function (buffered) {
     }
     if (first >= 0x80)
         return { kind: "refused", reason: "An SSLv2-format hello is refused" };
-    if (first === 9 || first === 10 || first === 13 || (first >= 0x20 && first < 0x7f)) {
+    if (first >= 0x14 && first <= 0x18) {
+        return { kind: "refused", reason: "A TLS record other than a ClientHello came first" };
+    }
+    if ((first >= 0x09 && first <= 0x0d) || (first >= 0x1c && first < 0x7f)) {
         while (true) {
             const view = buffered.view();
             const found = findHeadEnd(view, view.byteLength);
@@ -405,13 +408,19 @@ var checkedAddresses = (async function (host, port, privateRules, resolve, timeo
 var latin1 = (function (text) {
     return Uint8Array.from(text, ((c) => c.charCodeAt(0) & 0xff));
 });
+var namesGranted = (function (raw, granted) {
+    const name = raw.toLowerCase().replace(/\.$/, "");
+    if (granted.ip === 0)
+        return /^[a-z0-9.-]+$/.test(name) && name === granted.host;
+    return name === granted.host;
+});
 var helloRefusal = (function (hello, granted) {
     if (hello.ech)
         return "An encrypted ClientHello (ECH) hides the server's name: refused";
     if (hello.serverName === null) {
         return granted.ip !== 0 ? undefined : "The TLS ClientHello names no server";
     }
-    if (canonicalHost(hello.serverName)?.host !== granted.host) {
+    if (!namesGranted(hello.serverName, granted)) {
         return `The TLS ClientHello names "${displayHost(hello.serverName)}", ` +
             `not the host the tunnel was granted for ("${granted.host}")`;
     }
@@ -459,7 +468,7 @@ var tunnelChecked = (function (opening, target) {
     const hosts = headerLines.filter(((line) => /^host\s*:/i.test(line)));
     const value = hosts.length === 1 ? hosts[0].slice(hosts[0].indexOf(":") + 1).trim() : "";
     const named = splitHostPort(value);
-    if (!named || canonicalHost(named.host)?.host !== granted.host) {
+    if (!named || !namesGranted(named.host, granted)) {
         return {
             refused: `A tunnelled request must name the host the tunnel was granted for ` +
                 `("${granted.host}") in one Host header`,
@@ -756,7 +765,13 @@ const HOP_BY_HOP = new Set([
     "host",
     "te",
     "upgrade",
+    "forwarded",
+    "x-forwarded-host",
+    "x-forwarded-server",
+    "x-original-host",
+    "x-host",
 ]);
+;
 ;
 ;
 ;

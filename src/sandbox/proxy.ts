@@ -546,10 +546,15 @@ async function tunnelOpening(buffered: Buffered): Promise<Opening> {
     const read = await readHandshake(buffered, 0, false);
     return "refused" in read ? { kind: "refused", reason: read.refused } : { kind: "tls", ...read };
   }
-  // An SSLv2-format hello (high bit set) carries no server name: never relayed.
+  // An SSLv2-format hello (high bit set) carries no server name; a TLS record of another type
+  // first (a warning alert, which rustls skips before the ClientHello it then reads) hides it.
   if (first >= 0x80) return { kind: "refused", reason: "An SSLv2-format hello is refused" };
-  // Text: an HTTP request (servers skip empty lines before it) is read to its head's end.
-  if (first === 9 || first === 10 || first === 13 || (first >= 0x20 && first < 0x7f)) {
+  if (first >= 0x14 && first <= 0x18) {
+    return { kind: "refused", reason: "A TLS record other than a ClientHello came first" };
+  }
+  // Text: an HTTP request (servers skip empty lines before it; Python's, any whitespace
+  // `str.split` knows: \v, \f, \x1c-\x1f) is read to its head's end.
+  if ((first >= 0x09 && first <= 0x0d) || (first >= 0x1c && first < 0x7f)) {
     // Text that is no HTTP/1 request (a line too long to be one, another protocol) is never
     // relayed: a server may read it as one all the same.
     while (true) {
@@ -648,6 +653,12 @@ const HOP_BY_HOP = new Set([
   "host",
   "te",
   "upgrade",
+  // Another host, as front ends that trust a proxy before them read it: never the script's word.
+  "forwarded",
+  "x-forwarded-host",
+  "x-forwarded-server",
+  "x-original-host",
+  "x-host",
 ]);
 
 /** A refusal (`403`) or a failure upstream (`502`), with the reason for the client. */
@@ -708,6 +719,18 @@ function latin1(text: string): Uint8Array {
 }
 
 /**
+ * Whether a name as a server will read it (a TLS server name, a `Host`) is `granted`, spelled as
+ * the grant's canonical form is, but for case and one trailing dot: what a parser would change (a
+ * soft hyphen `new URL` drops, `0x7f.1` for `127.0.0.1`) leaves the server a name it does not
+ * know, and its default site, another one, answers.
+ */
+function namesGranted(raw: string, granted: CanonicalHost): boolean {
+  const name = raw.toLowerCase().replace(/\.$/, "");
+  if (granted.ip === 0) return /^[a-z0-9.-]+$/.test(name) && name === granted.host;
+  return name === granted.host;
+}
+
+/**
  * Why a ClientHello asks for another site than `granted`: a server name that is not it (none
  * only for a tunnel to an address), or an encrypted ClientHello, which hides the name; else
  * undefined.
@@ -717,7 +740,7 @@ function helloRefusal(hello: ClientHello, granted: CanonicalHost): string | unde
   if (hello.serverName === null) {
     return granted.ip !== 0 ? undefined : "The TLS ClientHello names no server";
   }
-  if (canonicalHost(hello.serverName)?.host !== granted.host) {
+  if (!namesGranted(hello.serverName, granted)) {
     return `The TLS ClientHello names "${displayHost(hello.serverName)}", ` +
       `not the host the tunnel was granted for ("${granted.host}")`;
   }
@@ -793,7 +816,7 @@ function tunnelChecked(
   const hosts = headerLines.filter((line) => /^host\s*:/i.test(line));
   const value = hosts.length === 1 ? hosts[0]!.slice(hosts[0]!.indexOf(":") + 1).trim() : "";
   const named = splitHostPort(value);
-  if (!named || canonicalHost(named.host)?.host !== granted.host) {
+  if (!named || !namesGranted(named.host, granted)) {
     return {
       refused: `A tunnelled request must name the host the tunnel was granted for ` +
         `("${granted.host}") in one Host header`,

@@ -826,6 +826,31 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
     await throughTunnel(port, "api.example.test:443", Uint8Array.from([0x80, 0x2e, 1, 3, 1]));
     // Text that is no HTTP request at all.
     await throughTunnel(port, "api.example.test:80", text("HELLO exfil.attacker.test\r\n\r\n"));
+    // Bytes a server skips before what it reads: a TLS warning alert (rustls), then a ClientHello;
+    // whitespace Python's `str.split` knows, then a request.
+    const alert = Uint8Array.from([0x15, 3, 3, 0, 2, 1, 0]);
+    const hello = clientHello("exfil.attacker.test");
+    const both = new Uint8Array(alert.byteLength + hello.byteLength);
+    both.set(alert);
+    both.set(hello, alert.byteLength);
+    await throughTunnel(port, "api.example.test:443", both);
+    for (const lead of ["\x0b", "\x0c", "\x1c", "\x1f"]) {
+      await throughTunnel(
+        port,
+        "api.example.test:80",
+        text(`${lead}GET / HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n`),
+      );
+    }
+    // A name a parser changes (a soft hyphen `new URL` drops): the server would not know it.
+    await throughTunnel(port, "api.example.test:443", clientHello("api.exam\u00adple.test"));
+    await throughTunnel(
+      port,
+      "api.example.test:80",
+      Uint8Array.from(
+        "GET / HTTP/1.1\r\nHost: api.exam\u00adple.test\r\n\r\n",
+        (c) => c.charCodeAt(0),
+      ),
+    );
     const absolute = await rawExchange(
       port,
       "GET http://api.example.test/ HTTP/1.1\r\nX: a\rHost: exfil.attacker.test\r\n\r\n",
@@ -834,6 +859,18 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(seen, []);
     assert.equal(proxy.log.filter((entry) => entry.allowed).length, 0);
+    // What front ends behind a proxy read another host from never goes up.
+    await throughTunnel(
+      port,
+      "api.example.test:80",
+      text(
+        "GET / HTTP/1.1\r\nHost: api.example.test\r\nX-Forwarded-Host: exfil.attacker.test\r\n" +
+          "Forwarded: host=exfil.attacker.test\r\n\r\n",
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(seen.length, 1);
+    assert.doesNotMatch(seen[0]!, /exfil/);
   } finally {
     await proxy.close();
     upstream.close();
@@ -909,5 +946,35 @@ Deno.test("startProxy() knows a HelloRetryRequest the server cut into records an
     await proxy.close();
     upstream.close();
     await serving;
+  }
+});
+
+Deno.test("startProxy() admits a TLS server name for an address grant only as that address, spelled so", async () => {
+  const seen: string[] = [];
+  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of upstream) {
+      const buffer = new Uint8Array(65536);
+      const n = await conn.read(buffer).catch(() => null);
+      if (n) seen.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+      conn.close();
+    }
+  })();
+  const connect: ProxyConnect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const proxy = startProxy({ port: 0, allow: ["93.184.216.34"], connect });
+  const port = (proxy.address as Deno.NetAddr).port;
+  try {
+    await throughTunnel(port, "93.184.216.34:443", clientHello("0x5d.184.216.34"));
+    await throughTunnel(port, "93.184.216.34:443", clientHello("exfil.attacker.test"));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(seen, []);
+    await throughTunnel(port, "93.184.216.34:443", clientHello(null));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(seen.length, 1, "a ClientHello with no name to an address grant was refused");
+  } finally {
+    await proxy.close();
+    upstream.close();
+    await accepting;
   }
 });
