@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 d821ef8334a1746efb537901edfd787deef1714ce646387e51782664f32f0013): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 cf18b14de830fcf953bdef2986e6bcc38759b4489b825ba0c1aa97cf7bb13ab6): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -326,32 +326,44 @@ var hasControl = (function (line) {
     return false;
 });
 var oneRequest = (function (requestLine, host, headerLines) {
-    let bodyBytes = 0;
-    let lengths = 0;
+    let bodyBytes;
     const kept = [];
     if ([requestLine, ...headerLines].some(hasControl)) {
         return { refused: "A control character in the request head" };
     }
+    if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
+        return { refused: "A request line must be METHOD /path HTTP/1.x" };
+    }
     for (const line of headerLines) {
         const colon = line.indexOf(":");
-        if (colon <= 0)
+        if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) {
             return { refused: "A malformed header line" };
-        const name = line.slice(0, colon).trim().toLowerCase();
+        }
+        const name = line.slice(0, colon).toLowerCase();
         const value = line.slice(colon + 1).trim();
         if (name === "transfer-encoding") {
             return { refused: "Chunked request bodies are not relayed: send a Content-Length" };
         }
         if (name === "content-length") {
-            if (!/^\d{1,15}$/.test(value) || lengths++ > 0) {
+            if (!/^\d{1,15}$/.test(value) || bodyBytes !== undefined) {
                 return { refused: "A request needs one valid Content-Length" };
             }
             bodyBytes = Number(value);
+            continue;
         }
         if (!HOP_BY_HOP.has(name))
             kept.push(line);
     }
-    const head = [requestLine, `Host: ${host}`, ...kept, "Connection: close", "", ""].join("\r\n");
-    return { head, bodyBytes };
+    const head = [
+        requestLine,
+        `Host: ${host}`,
+        "Connection: close",
+        ...bodyBytes === undefined ? [] : [`Content-Length: ${bodyBytes}`],
+        ...kept,
+        "",
+        "",
+    ].join("\r\n");
+    return { head, bodyBytes: bodyBytes ?? 0 };
 });
 var sendBody = (async function (client, upstream, rest, bodyBytes, touch) {
     let left = bodyBytes;
@@ -756,6 +768,7 @@ const HELLO_RETRY_RANDOM = Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c
 ;
 ;
 ;
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 ;
 const HOP_BY_HOP = new Set([
     "proxy-connection",

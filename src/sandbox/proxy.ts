@@ -596,32 +596,52 @@ function oneRequest(
   host: string,
   headerLines: readonly string[],
 ): { head: string; bodyBytes: number } | { refused: string } {
-  let bodyBytes = 0;
-  let lengths = 0;
+  let bodyBytes: number | undefined;
   const kept: string[] = [];
   // A bare CR (or another control character) is a line break to some servers: a second Host.
   if ([requestLine, ...headerLines].some(hasControl)) {
     return { refused: "A control character in the request head" };
   }
+  if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
+    return { refused: "A request line must be METHOD /path HTTP/1.x" };
+  }
   for (const line of headerLines) {
+    // A field name is a token, right before its colon: a line a server does not take for a field
+    // (a space in the name, a folded line) ends its head there, and what follows, the body, was
+    // read as a second request naming another site.
     const colon = line.indexOf(":");
-    if (colon <= 0) return { refused: "A malformed header line" };
-    const name = line.slice(0, colon).trim().toLowerCase();
+    if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) {
+      return { refused: "A malformed header line" };
+    }
+    const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === "transfer-encoding") {
       return { refused: "Chunked request bodies are not relayed: send a Content-Length" };
     }
     if (name === "content-length") {
-      if (!/^\d{1,15}$/.test(value) || lengths++ > 0) {
+      if (!/^\d{1,15}$/.test(value) || bodyBytes !== undefined) {
         return { refused: "A request needs one valid Content-Length" };
       }
       bodyBytes = Number(value);
+      continue;
     }
     if (!HOP_BY_HOP.has(name)) kept.push(line);
   }
-  const head = [requestLine, `Host: ${host}`, ...kept, "Connection: close", "", ""].join("\r\n");
-  return { head, bodyBytes };
+  // What frames the request first, in the proxy's own words.
+  const head = [
+    requestLine,
+    `Host: ${host}`,
+    "Connection: close",
+    ...bodyBytes === undefined ? [] : [`Content-Length: ${bodyBytes}`],
+    ...kept,
+    "",
+    "",
+  ].join("\r\n");
+  return { head, bodyBytes: bodyBytes ?? 0 };
 }
+
+/** An HTTP field name: a token (RFC 9110, 5.1). */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Writes `bodyBytes` of the client's body upstream: `rest` first, then what it sends next. */
 async function sendBody(

