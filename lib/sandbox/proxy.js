@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 cf18b14de830fcf953bdef2986e6bcc38759b4489b825ba0c1aa97cf7bb13ab6): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 ab8472f205474eb3c49f050c9926fd305d18e7f1be39691df89f0edfcb6b7500): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -162,6 +162,9 @@ var withTimeout = (function (promise, ms, message) {
     }));
     return Promise.race([promise, timeout]).finally((() => clearTimeout(timer)));
 });
+var hidesName = (function (type) {
+    return (type >= 0xfe08 && type <= 0xfe0d) || type === 0xffce;
+});
 var readClientHello = (function (body) {
     let p = 0;
     const need = ((n) => {
@@ -177,8 +180,9 @@ var readClientHello = (function (body) {
     skip(u8());
     let serverName = null;
     let ech = false;
+    let earlyData = false;
     if (p === body.byteLength)
-        return { serverName, ech };
+        return { serverName, ech, earlyData };
     const end = u16() + p;
     if (end > body.byteLength)
         throw new RangeError("truncated extensions");
@@ -192,8 +196,10 @@ var readClientHello = (function (body) {
         if (names.has(type))
             throw new RangeError("an extension given twice");
         names.add(type);
-        if (type === EXT_ENCRYPTED_CLIENT_HELLO)
+        if (hidesName(type))
             ech = true;
+        if (type === EXT_EARLY_DATA)
+            earlyData = true;
         if (type !== EXT_SERVER_NAME)
             continue;
         let q = 2;
@@ -216,7 +222,7 @@ var readClientHello = (function (body) {
     }
     if (p !== end)
         throw new RangeError("trailing bytes");
-    return { serverName, ech };
+    return { serverName, ech, earlyData };
 });
 var readHandshake = (async function (buffered, offset, afterRetry) {
     const truncated = { refused: "Truncated TLS" };
@@ -239,6 +245,9 @@ var readHandshake = (async function (buffered, offset, afterRetry) {
         if (type === TLS_CHANGE_CIPHER_SPEC && afterRetry && handshake.byteLength === 0) {
             if (length !== 1 || payload[0] !== 1)
                 return expected;
+            continue;
+        }
+        if (type === TLS_APPLICATION_DATA && afterRetry?.earlyData && handshake.byteLength === 0) {
             continue;
         }
         if (type !== TLS_HANDSHAKE)
@@ -290,7 +299,7 @@ var tunnelOpening = (async function (buffered) {
         return { kind: "refused", reason: "The client sent nothing" };
     const first = buffered.view()[0];
     if (first === TLS_HANDSHAKE) {
-        const read = await readHandshake(buffered, 0, false);
+        const read = await readHandshake(buffered, 0);
         return "refused" in read ? { kind: "refused", reason: read.refused } : { kind: "tls", ...read };
     }
     if (first >= 0x80)
@@ -351,7 +360,7 @@ var oneRequest = (function (requestLine, host, headerLines) {
             bodyBytes = Number(value);
             continue;
         }
-        if (!HOP_BY_HOP.has(name))
+        if (!dropped(name))
             kept.push(line);
     }
     const head = [
@@ -364,6 +373,10 @@ var oneRequest = (function (requestLine, host, headerLines) {
         "",
     ].join("\r\n");
     return { head, bodyBytes: bodyBytes ?? 0 };
+});
+var dropped = (function (name) {
+    const dashed = name.toLowerCase().replaceAll("_", "-");
+    return HOP_BY_HOP.has(dashed) || /host|forwarded|^x-original/.test(dashed);
 });
 var sendBody = (async function (client, upstream, rest, bodyBytes, touch) {
     let left = bodyBytes;
@@ -438,7 +451,8 @@ var helloRefusal = (function (hello, granted) {
     }
     return undefined;
 });
-var relayTls = (async function (client, upstream, buffered, end, granted, idleMs, timeoutMs) {
+var relayTls = (async function (client, upstream, buffered, first, granted, idleMs, timeoutMs) {
+    const { end, earlyData } = first;
     const idle = idleWatch(client, upstream, idleMs);
     try {
         await writeAll(upstream, buffered.view().slice(0, end));
@@ -446,7 +460,7 @@ var relayTls = (async function (client, upstream, buffered, end, granted, idleMs
         const retry = new Promise(((resolve) => told = resolve));
         const toClient = pipe(upstream, client, idle.touch, { decide: helloRetryIn, told });
         if (await withTimeout(retry, timeoutMs, "No answer to the ClientHello")) {
-            const second = await withTimeout(readHandshake(buffered, end, true), timeoutMs, "No second ClientHello");
+            const second = await withTimeout(readHandshake(buffered, end, { earlyData }), timeoutMs, "No second ClientHello");
             const refused = "refused" in second ? second.refused : helloRefusal(second.hello, granted);
             if (refused !== undefined)
                 return refused;
@@ -585,7 +599,7 @@ export var startProxy = (function (options) {
                     return;
                 }
                 if (opening.kind === "tls") {
-                    const cut = await relayTls(client, upstream, buffered, opening.end, canonicalHost(split.host), idleTimeoutMs, timeoutMs);
+                    const cut = await relayTls(client, upstream, buffered, { end: opening.end, earlyData: opening.hello.earlyData }, canonicalHost(split.host), idleTimeoutMs, timeoutMs);
                     if (cut !== undefined) {
                         admitted.entry.allowed = false;
                         admitted.entry.reason = cut;
@@ -731,7 +745,9 @@ const TLS_HANDSHAKE = 0x16;
 const TLS_CHANGE_CIPHER_SPEC = 0x14;
 const TLS_CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
-const EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+const EXT_EARLY_DATA = 0x002a;
+;
+const TLS_APPLICATION_DATA = 0x17;
 const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
 class Buffered {
     conn;
@@ -768,6 +784,7 @@ const HELLO_RETRY_RANDOM = Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c
 ;
 ;
 ;
+;
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 ;
 const HOP_BY_HOP = new Set([
@@ -778,11 +795,6 @@ const HOP_BY_HOP = new Set([
     "host",
     "te",
     "upgrade",
-    "forwarded",
-    "x-forwarded-host",
-    "x-forwarded-server",
-    "x-original-host",
-    "x-host",
 ]);
 ;
 ;

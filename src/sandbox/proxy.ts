@@ -358,9 +358,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 const TLS_HANDSHAKE = 0x16;
 const TLS_CHANGE_CIPHER_SPEC = 0x14;
 const TLS_CLIENT_HELLO = 0x01;
-/** The ClientHello extensions read: the server's name, and an encrypted ClientHello (ECH). */
+/** The ClientHello extensions read: the server's name, and early data (0-RTT). */
 const EXT_SERVER_NAME = 0x0000;
-const EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+const EXT_EARLY_DATA = 0x002a;
+/** An encrypted name: ECH (0xfe0d, and its drafts' 0xfe08-0xfe0c) and ESNI (0xffce). */
+function hidesName(type: number): boolean {
+  return (type >= 0xfe08 && type <= 0xfe0d) || type === 0xffce;
+}
+/** A TLS record of application data (a client's early data, before a retry's second hello). */
+const TLS_APPLICATION_DATA = 0x17;
 /** The largest ClientHello read (post-quantum key shares make one ≈ 2 KiB). */
 const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
 
@@ -402,7 +408,10 @@ type Opening =
 /** What a ClientHello says of the site it asks for. */
 interface ClientHello {
   serverName: string | null;
+  /** An encrypted name (ECH, ESNI) is offered. */
   ech: boolean;
+  /** Early data (0-RTT) follows it. */
+  earlyData: boolean;
 }
 
 /** The server name and ECH flag of a ClientHello's body; throws on a malformed one. */
@@ -420,7 +429,8 @@ function readClientHello(body: Uint8Array): ClientHello {
   skip(u8()); // compression methods
   let serverName: string | null = null;
   let ech = false;
-  if (p === body.byteLength) return { serverName, ech };
+  let earlyData = false;
+  if (p === body.byteLength) return { serverName, ech, earlyData };
   const end = u16() + p;
   if (end > body.byteLength) throw new RangeError("truncated extensions");
   const names = new Set<number>();
@@ -432,7 +442,8 @@ function readClientHello(body: Uint8Array): ClientHello {
     p += length;
     if (names.has(type)) throw new RangeError("an extension given twice");
     names.add(type);
-    if (type === EXT_ENCRYPTED_CLIENT_HELLO) ech = true;
+    if (hidesName(type)) ech = true;
+    if (type === EXT_EARLY_DATA) earlyData = true;
     if (type !== EXT_SERVER_NAME) continue;
     // server_name_list: a 2-byte length, then (type, 2-byte length, name) entries; host_name
     // (0) is the only type there is, and one name the most a server reads.
@@ -451,19 +462,21 @@ function readClientHello(body: Uint8Array): ClientHello {
     }
   }
   if (p !== end) throw new RangeError("trailing bytes");
-  return { serverName, ech };
+  return { serverName, ech, earlyData };
 }
 
 /**
- * Reads one TLS handshake message from the client's records at `offset` (first skipping the
- * one-byte ChangeCipherSpec records TLS 1.3 sends for middleboxes, when `afterRetry`): it must be
- * a ClientHello that fills its records exactly (a record holding more would carry a second
- * ClientHello past the check). Returns what it asks for and where its records end.
+ * Reads one TLS handshake message from the client's records at `offset`: it must be a ClientHello
+ * that fills its records exactly (a record holding more would carry a second ClientHello past the
+ * check). Given `afterRetry` (the second hello, after a HelloRetryRequest), the one-byte
+ * ChangeCipherSpec records TLS 1.3 sends for middleboxes are skipped first, and the early data
+ * records the first hello announced (which the server drops after a retry). Returns what it asks
+ * for and where its records end.
  */
 async function readHandshake(
   buffered: Buffered,
   offset: number,
-  afterRetry: boolean,
+  afterRetry?: { earlyData: boolean },
 ): Promise<{ hello: ClientHello; end: number } | { refused: string }> {
   const truncated = { refused: "Truncated TLS" };
   const expected = { refused: "A TLS ClientHello was expected" };
@@ -482,6 +495,9 @@ async function readHandshake(
     offset += 5 + length;
     if (type === TLS_CHANGE_CIPHER_SPEC && afterRetry && handshake.byteLength === 0) {
       if (length !== 1 || payload[0] !== 1) return expected;
+      continue;
+    }
+    if (type === TLS_APPLICATION_DATA && afterRetry?.earlyData && handshake.byteLength === 0) {
       continue;
     }
     if (type !== TLS_HANDSHAKE) return expected;
@@ -543,7 +559,7 @@ async function tunnelOpening(buffered: Buffered): Promise<Opening> {
   if (!await buffered.fill(1)) return { kind: "refused", reason: "The client sent nothing" };
   const first = buffered.view()[0]!;
   if (first === TLS_HANDSHAKE) {
-    const read = await readHandshake(buffered, 0, false);
+    const read = await readHandshake(buffered, 0);
     return "refused" in read ? { kind: "refused", reason: read.refused } : { kind: "tls", ...read };
   }
   // An SSLv2-format hello (high bit set) carries no server name; a TLS record of another type
@@ -625,7 +641,7 @@ function oneRequest(
       bodyBytes = Number(value);
       continue;
     }
-    if (!HOP_BY_HOP.has(name)) kept.push(line);
+    if (!dropped(name)) kept.push(line);
   }
   // What frames the request first, in the proxy's own words.
   const head = [
@@ -638,6 +654,16 @@ function oneRequest(
     "",
   ].join("\r\n");
   return { head, bodyBytes: bodyBytes ?? 0 };
+}
+
+/**
+ * Whether a field never goes up: a hop-by-hop one, or one naming another host as a front end
+ * behind a proxy may read it (`X-Forwarded-Host`, `Forwarded`, `X-HTTP-Host-Override`…), its
+ * underscores read as dashes as WSGI's servers read them (`X_Forwarded_Host`).
+ */
+function dropped(name: string): boolean {
+  const dashed = name.toLowerCase().replaceAll("_", "-");
+  return HOP_BY_HOP.has(dashed) || /host|forwarded|^x-original/.test(dashed);
 }
 
 /** An HTTP field name: a token (RFC 9110, 5.1). */
@@ -673,12 +699,6 @@ const HOP_BY_HOP = new Set([
   "host",
   "te",
   "upgrade",
-  // Another host, as front ends that trust a proxy before them read it: never the script's word.
-  "forwarded",
-  "x-forwarded-host",
-  "x-forwarded-server",
-  "x-original-host",
-  "x-host",
 ]);
 
 /** A refusal (`403`) or a failure upstream (`502`), with the reason for the client. */
@@ -778,11 +798,12 @@ async function relayTls(
   client: Deno.Conn,
   upstream: Deno.Conn,
   buffered: Buffered,
-  end: number,
+  first: { end: number; earlyData: boolean },
   granted: CanonicalHost,
   idleMs: number,
   timeoutMs: number,
 ): Promise<string | undefined> {
+  const { end, earlyData } = first;
   const idle = idleWatch(client, upstream, idleMs);
   try {
     await writeAll(upstream, buffered.view().slice(0, end));
@@ -791,7 +812,7 @@ async function relayTls(
     const toClient = pipe(upstream, client, idle.touch, { decide: helloRetryIn, told });
     if (await withTimeout(retry, timeoutMs, "No answer to the ClientHello")) {
       const second = await withTimeout(
-        readHandshake(buffered, end, true),
+        readHandshake(buffered, end, { earlyData }),
         timeoutMs,
         "No second ClientHello",
       );
@@ -978,7 +999,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
             client,
             upstream,
             buffered,
-            opening.end,
+            { end: opening.end, earlyData: opening.hello.earlyData },
             canonicalHost(split.host)!,
             idleTimeoutMs,
             timeoutMs,

@@ -579,6 +579,15 @@ Deno.test("startProxy() relays nothing that names another site than the one gran
     );
     assert.equal(seen.length, 0, `relayed: ${seen}`);
     assert.match(proxy.log.at(-1)?.reason ?? "", /ECH/);
+    // The drafts of an encrypted name (ESNI, ECH's earlier numbers) hide it too.
+    for (const type of [0xffce, 0xfe0a]) {
+      await throughTunnel(
+        port,
+        "api.example.test:443",
+        clientHello("api.example.test", [[type, [0]]]),
+      );
+    }
+    assert.equal(seen.length, 0, `relayed: ${seen}`);
     // No name at all, to a name: refused.
     await throughTunnel(port, "api.example.test:443", clientHello(null));
     assert.equal(seen.length, 0, `relayed: ${seen}`);
@@ -881,7 +890,8 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
       "api.example.test:80",
       text(
         "GET / HTTP/1.1\r\nHost: api.example.test\r\nX-Forwarded-Host: exfil.attacker.test\r\n" +
-          "Forwarded: host=exfil.attacker.test\r\n\r\n",
+          "Forwarded: host=exfil.attacker.test\r\nX_Forwarded_Host: exfil.attacker.test\r\n" +
+          "X-HTTP-Host-Override: exfil.attacker.test\r\n\r\n",
       ),
     );
     await new Promise((r) => setTimeout(r, 100));
@@ -997,5 +1007,66 @@ Deno.test("startProxy() admits a TLS server name for an address grant only as th
     await proxy.close();
     upstream.close();
     await accepting;
+  }
+});
+
+Deno.test("startProxy() lets a retried ClientHello through after the early data its first one announced", async () => {
+  const random = [
+    ...Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"),
+  ];
+  const body = [3, 3, ...random, 0, 0x13, 0x01, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4];
+  const retry = Uint8Array.from([0x16, 3, 3, 0, body.length + 4, 2, 0, 0, body.length, ...body]);
+  const after: string[] = [];
+  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of upstream) {
+      const buffer = new Uint8Array(65536);
+      try {
+        await conn.read(buffer);
+        await conn.write(retry);
+        const n = await conn.read(buffer);
+        if (n) after.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+      } catch {
+        // the proxy cut the tunnel
+      } finally {
+        conn.close();
+      }
+    }
+  })();
+  const connect: ProxyConnect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
+  const port = (proxy.address as Deno.NetAddr).port;
+  const joined = (...parts: Uint8Array[]) => {
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const part of parts) all.set(part, (at += part.byteLength) - part.byteLength);
+    return all;
+  };
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("CONNECT api.example.test:443 HTTP/1.1\r\n\r\n"));
+    const buffer = new Uint8Array(65536);
+    await conn.read(buffer);
+    // The first hello announces early data (0-RTT), which follows it at once.
+    const earlyData = Uint8Array.from([0x17, 3, 3, 0, 4, 1, 2, 3, 4]);
+    await conn.write(joined(clientHello("api.example.test", [[0x2a, []]]), earlyData));
+    let got = 0;
+    while (got < retry.byteLength) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      got += n;
+    }
+    const changeCipherSpec = Uint8Array.from([0x14, 3, 3, 0, 1, 1]);
+    await conn.write(joined(changeCipherSpec, clientHello("api.example.test")));
+    await new Promise((r) => setTimeout(r, 100));
+    conn.close();
+    assert.equal(after.length, 1, "nothing reached the server after its retry request");
+    assert.match(after[0]!, /api\.example\.test/);
+    assert.equal(proxy.log.at(-1)?.allowed, true, proxy.log.at(-1)?.reason);
+  } finally {
+    await proxy.close();
+    upstream.close();
+    await serving;
   }
 });
