@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 ab8472f205474eb3c49f050c9926fd305d18e7f1be39691df89f0edfcb6b7500): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 9220e1bb647b5606328025212d7ddbf77c6d0b792bb08fa148d29817ac9a90b1): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -38,6 +38,13 @@ var response = (function (status, text, reason) {
     bytes.set(body, head.length);
     return bytes;
 });
+var latin1Text = (function (bytes) {
+    let text = "";
+    for (let i = 0; i < bytes.byteLength; i += 8192) {
+        text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    }
+    return text;
+});
 var writeAll = (async function (conn, bytes) {
     let offset = 0;
     while (offset < bytes.byteLength)
@@ -64,7 +71,7 @@ var readHead = (async function (conn) {
         length += n;
         const found = findHeadEnd(buffer, length);
         if (found) {
-            const head = new TextDecoder("latin1").decode(buffer.subarray(0, found.end))
+            const head = latin1Text(buffer.subarray(0, found.end))
                 .replace(/\r$/, "");
             return { head, rest: buffer.slice(found.end + found.skip, length) };
         }
@@ -163,7 +170,7 @@ var withTimeout = (function (promise, ms, message) {
     return Promise.race([promise, timeout]).finally((() => clearTimeout(timer)));
 });
 var hidesName = (function (type) {
-    return (type >= 0xfe08 && type <= 0xfe0d) || type === 0xffce;
+    return (type >= 0xfe08 && type <= 0xfe0d) || type === 0xff02 || type === 0xffce;
 });
 var readClientHello = (function (body) {
     let p = 0;
@@ -216,11 +223,11 @@ var readClientHello = (function (body) {
                 throw new RangeError("bad server_name");
             if (kind !== 0 || serverName !== null)
                 throw new RangeError("an unknown or second name");
-            serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
+            serverName = latin1Text(data.subarray(q, q + size));
             q += size;
         }
     }
-    if (p !== end)
+    if (p !== end || end !== body.byteLength)
         throw new RangeError("trailing bytes");
     return { serverName, ech, earlyData };
 });
@@ -312,7 +319,7 @@ var tunnelOpening = (async function (buffered) {
             const view = buffered.view();
             const found = findHeadEnd(view, view.byteLength);
             if (found) {
-                const head = new TextDecoder("latin1").decode(view.subarray(0, found.end))
+                const head = latin1Text(view.subarray(0, found.end))
                     .replace(/\r$/, "").replace(/^[\r\n]+/, "");
                 return { kind: "http", head, rest: view.slice(found.end + found.skip) };
             }
@@ -727,6 +734,7 @@ const PROXY_VARIABLES = [
     "npm_config_https_proxy",
     "PIP_PROXY",
 ];
+;
 ;
 ;
 ;

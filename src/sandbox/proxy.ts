@@ -211,6 +211,19 @@ function response(status: number, text: string, reason: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * Bytes as text, one character per byte (ISO-8859-1): what is checked is what {@linkcode latin1}
+ * writes back. `TextDecoder("latin1")` is windows-1252 by the web's Encoding standard: it read
+ * 0x93 as U+201C, which went up as 0x1C past the check of control characters.
+ */
+function latin1Text(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.byteLength; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return text;
+}
+
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.byteLength) offset += await conn.write(bytes.subarray(offset));
@@ -237,7 +250,7 @@ async function readHead(
     length += n;
     const found = findHeadEnd(buffer, length);
     if (found) {
-      const head = new TextDecoder("latin1").decode(buffer.subarray(0, found.end))
+      const head = latin1Text(buffer.subarray(0, found.end))
         .replace(/\r$/, "");
       return { head, rest: buffer.slice(found.end + found.skip, length) };
     }
@@ -363,7 +376,7 @@ const EXT_SERVER_NAME = 0x0000;
 const EXT_EARLY_DATA = 0x002a;
 /** An encrypted name: ECH (0xfe0d, and its drafts' 0xfe08-0xfe0c) and ESNI (0xffce). */
 function hidesName(type: number): boolean {
-  return (type >= 0xfe08 && type <= 0xfe0d) || type === 0xffce;
+  return (type >= 0xfe08 && type <= 0xfe0d) || type === 0xff02 || type === 0xffce;
 }
 /** A TLS record of application data (a client's early data, before a retry's second hello). */
 const TLS_APPLICATION_DATA = 0x17;
@@ -457,11 +470,12 @@ function readClientHello(body: Uint8Array): ClientHello {
       q += 3;
       if (q + size > listEnd) throw new RangeError("bad server_name");
       if (kind !== 0 || serverName !== null) throw new RangeError("an unknown or second name");
-      serverName = new TextDecoder("latin1").decode(data.subarray(q, q + size));
+      serverName = latin1Text(data.subarray(q, q + size));
       q += size;
     }
   }
-  if (p !== end) throw new RangeError("trailing bytes");
+  // Nothing after the extensions either: a lenient server could read a second name there.
+  if (p !== end || end !== body.byteLength) throw new RangeError("trailing bytes");
   return { serverName, ech, earlyData };
 }
 
@@ -577,7 +591,7 @@ async function tunnelOpening(buffered: Buffered): Promise<Opening> {
       const view = buffered.view();
       const found = findHeadEnd(view, view.byteLength);
       if (found) {
-        const head = new TextDecoder("latin1").decode(view.subarray(0, found.end))
+        const head = latin1Text(view.subarray(0, found.end))
           .replace(/\r$/, "").replace(/^[\r\n]+/, "");
         return { kind: "http", head, rest: view.slice(found.end + found.skip) };
       }

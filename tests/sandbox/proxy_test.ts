@@ -1070,3 +1070,40 @@ Deno.test("startProxy() lets a retried ClientHello through after the early data 
     await serving;
   }
 });
+
+Deno.test("startProxy() sends up the very bytes it checked (bytes 0x80-0x9f are no windows-1252 characters to it)", async () => {
+  const seen: Uint8Array[] = [];
+  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of upstream) {
+      const buffer = new Uint8Array(65536);
+      const n = await conn.read(buffer).catch(() => null);
+      if (n) seen.push(buffer.slice(0, n));
+      conn.close();
+    }
+  })();
+  const connect: ProxyConnect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
+  const port = (proxy.address as Deno.NetAddr).port;
+  const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+  try {
+    // 0x93 is U+201C to windows-1252, whose low byte, written back, is 0x1C.
+    const head =
+      "Host: api.example.test\r\nX-A: a\x93X-Forwarded-Host: exfil.attacker.test\r\n\r\n";
+    await throughTunnel(port, "api.example.test:80", bytes(`GET /a HTTP/1.1\r\n${head}`));
+    await throughTunnel(
+      port,
+      "api.example.test:80",
+      bytes("GET /a HTTP/1.1\x93x HTTP/1.1\r\n" + head),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(seen.length, 1);
+    assert.ok(!seen[0]!.includes(0x1c), "a control character reached the upstream");
+    assert.ok(seen[0]!.includes(0x93), "the byte sent was not the byte checked");
+  } finally {
+    await proxy.close();
+    upstream.close();
+    await accepting;
+  }
+});
