@@ -1,4 +1,4 @@
-// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 51c15fc2b574695b03b64965243ebffe020fa884130aebffe0e26e7bce7e168d): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/deno.ts by scripts/build_js.ts (sha256 14d1f0542a1dc7416e322aeb41fb6fe8e5d526696bce3e730ec7d04b4c2b2c30): do not edit; `deno task build:js` writes it.
 var systemResolve = (async function (name) {
     const { lookup } = await import("node:dns/promises");
     let timer;

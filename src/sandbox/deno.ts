@@ -529,7 +529,9 @@ export const DENO_GATE: string = "data:text/javascript," + encodeURIComponent(
  * flags only: without an OS sandbox, the special IPv6 addresses that the granted exact names
  * resolve to when the run starts are denied one by one, and an IPv4-mapped one refuses the run
  * (see {@linkcode resolvedDenials}); wildcard names and a DNS answer that changes during the run
- * are not covered.
+ * are not covered, nor another site at a granted host's address: a raw socket to the host may
+ * name any site in its own TLS handshake (`Deno.startTls`) or `Host` header, which the proxy's
+ * one-site rule never sees (Deno has no flag granting a host to `fetch` alone).
  * Inside an OS backend, the script's network goes through that backend's own proxy instead (its
  * {@linkcode SandboxBackend.proxyAddress}), which the flags then admit.
  */
