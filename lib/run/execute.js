@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 cc3da874bca8cd5232a01a301e114f384d256f00dcce4497a8724a8f1dc2f07a): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 bc004896d6cebe3f4c9aee4b24208298fe495c841c525e13988775830f161c5d): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -302,7 +302,9 @@ class UnconfinedBackend {
 }
 export const DENO_ONLY_WARNING = "warning: the bubblewrap sandbox is unavailable: this TypeScript script runs under Deno's " +
     "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
-    "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
+    "filter or its private view of the file system; a host it is granted is open to its raw " +
+    "sockets, which may ask that host's front end for any other site it serves. Install " +
+    "bubblewrap (see capibara doctor).";
 ;
 export { runDirPath } from "../_fs.js";
 ;

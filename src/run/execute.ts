@@ -153,7 +153,9 @@ class UnconfinedBackend implements SandboxBackend {
 export const DENO_ONLY_WARNING: string =
   "warning: the bubblewrap sandbox is unavailable: this TypeScript script runs under Deno's " +
   "permission flags alone, without the OS sandbox's limits (memory, processes), its seccomp " +
-  "filter or its private view of the file system. Install bubblewrap (see capibara doctor).";
+  "filter or its private view of the file system; a host it is granted is open to its raw " +
+  "sockets, which may ask that host's front end for any other site it serves. Install " +
+  "bubblewrap (see capibara doctor).";
 
 /**
  * The backend that confines scripts of `language`:
