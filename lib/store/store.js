@@ -1,4 +1,4 @@
-// Generated from src/store/store.ts by scripts/build_js.ts (sha256 674e974c8fd4bedf1222b0e4eb77327ef6fb1679ac3cde7dda48ed34d08c3da5): do not edit; `deno task build:js` writes it.
+// Generated from src/store/store.ts by scripts/build_js.ts (sha256 4b01204507822da34e14d1f58cf818c77d9078a18dc734dabadcd4b782f960b2): do not edit; `deno task build:js` writes it.
 var makeStaging = (async function (tmpRoot, prefix) {
     for (let attempt = 1;; attempt++) {
         try {
@@ -182,7 +182,7 @@ export class Store {
     }
     async lookup(fingerprint) {
         const dir = this.dirOf(fingerprint);
-        this.#checkFoldersSync();
+        this.#checkFolders();
         let text;
         try {
             text = readManifestText(dir);
@@ -357,7 +357,7 @@ export class Store {
     }
     async readEntry(fingerprint) {
         const dir = this.dirOf(fingerprint);
-        this.#checkFoldersSync();
+        this.#checkFolders();
         if (!await exists(dir)) {
             throw new ValidationError(`No cached script "${fingerprint}"`, {
                 hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
@@ -432,7 +432,6 @@ export class Store {
         await Deno.remove(tmpRoot).catch((() => { }));
     }
     async #restoreInterrupted(fp) {
-        this.#checkFoldersSync();
         const tmpRoot = join(this.base, ".tmp");
         let left;
         try {
@@ -468,7 +467,7 @@ export class Store {
     async list() {
         const entries = [];
         const broken = [];
-        await this.#checkFolders();
+        this.#checkFolders();
         let left = [];
         try {
             left = (await Array.fromAsync(Deno.readDir(join(this.base, ".tmp"))))
@@ -515,7 +514,7 @@ export class Store {
             });
         }
         const matches = [];
-        await this.#checkFolders();
+        this.#checkFolders();
         if (await exists(this.scripts)) {
             for await (const item of Deno.readDir(this.scripts)) {
                 if ((item.isDirectory || options.anyKind) && item.name.startsWith(wanted)) {
@@ -543,10 +542,6 @@ export class Store {
         }));
     }
     #checkFolders() {
-        this.#checkFoldersSync();
-        return Promise.resolve();
-    }
-    #checkFoldersSync() {
         for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
             const info = lstatSyncOrNull(dir);
             if (info && !info.isDirectory) {
@@ -559,7 +554,7 @@ export class Store {
         }
     }
     async checkWritable() {
-        await this.#checkFolders();
+        this.#checkFolders();
         for (let attempt = 0;; attempt++) {
             const found = await this.#unwritableFolder();
             if (!found)
@@ -590,7 +585,7 @@ export class Store {
         return undefined;
     }
     async #ensureBase() {
-        await this.#checkFolders();
+        this.#checkFolders();
         const made = !await exists(this.base);
         await Deno.mkdir(this.base, { recursive: true, mode: 0o755 });
         const ignore = join(this.base, ".gitignore");

@@ -239,7 +239,7 @@ export class Store {
     const dir = this.dirOf(fingerprint);
     // A repository's `scripts` or `.tmp` committed as a link would lead the read, and the put
     // back of an interrupted replacement below, out of the project.
-    this.#checkFoldersSync();
+    this.#checkFolders();
     let text: string;
     try {
       text = readManifestText(dir);
@@ -511,7 +511,7 @@ export class Store {
    */
   async readEntry(fingerprint: string): Promise<WireEntry> {
     const dir = this.dirOf(fingerprint);
-    this.#checkFoldersSync();
+    this.#checkFolders();
     if (!await exists(dir)) {
       throw new ValidationError(`No cached script "${fingerprint}"`, {
         hint: `See the cached scripts with capibara list (store: ${this.scripts})`,
@@ -609,16 +609,14 @@ export class Store {
    * Puts back the entry of `fp` that a replacement killed between its two renames left under
    * `.tmp/<fp>-old-…` (the latest, when there are several), when nothing stands at its place:
    * the entry that was there, reviewed, rather than a miss that would ask the model for a new
-   * one. It is then verified as any entry is.
+   * one. It is then verified as any entry is. Its callers (lookup, list) have checked the store's
+   * folders first: moved from `.tmp` into `scripts` through a committed link, a folder the
+   * repository brought went anywhere the user may write (a Vim plugin folder).
    *
    * @returns whether one was put back
    * @throws {IntegrityError} when one is there but cannot be put back (a read-only checkout)
    */
   async #restoreInterrupted(fp: string): Promise<boolean> {
-    // Moved from `.tmp` into `scripts`: both must be the project's own folders, or a cloned
-    // repository's links move a folder it committed anywhere the user may write (a Vim plugin
-    // folder), or one from anywhere into the project.
-    this.#checkFoldersSync();
     const tmpRoot = join(this.base, ".tmp");
     let left: { path: string; at: number }[];
     try {
@@ -658,7 +656,7 @@ export class Store {
   async list(): Promise<{ entries: Entry[]; broken: { dir: string; reason: string }[] }> {
     const entries: Entry[] = [];
     const broken: { dir: string; reason: string }[] = [];
-    await this.#checkFolders();
+    this.#checkFolders();
     // Entries a replacement cut short left under .tmp/ are put back first (or named).
     let left: string[] = [];
     try {
@@ -711,7 +709,7 @@ export class Store {
       });
     }
     const matches: string[] = [];
-    await this.#checkFolders();
+    this.#checkFolders();
     if (await exists(this.scripts)) {
       for await (const item of Deno.readDir(this.scripts)) {
         if ((item.isDirectory || options.anyKind) && item.name.startsWith(wanted)) {
@@ -752,13 +750,7 @@ export class Store {
    *
    * @throws {IntegrityError} naming the folder
    */
-  #checkFolders(): Promise<void> {
-    this.#checkFoldersSync();
-    return Promise.resolve();
-  }
-
-  /** The same, synchronously: three `lstat`s, on a hit's path too. */
-  #checkFoldersSync(): void {
+  #checkFolders(): void {
     for (const dir of [this.base, this.scripts, join(this.base, ".tmp")]) {
       const info = lstatSyncOrNull(dir);
       if (info && !info.isDirectory) {
@@ -786,7 +778,7 @@ export class Store {
    * @throws {IntegrityError} when a store folder is not a real folder
    */
   async checkWritable(): Promise<void> {
-    await this.#checkFolders();
+    this.#checkFolders();
     // Where an entry is staged (the nearest of .tmp, the store, the project that exists), and
     // where it is then renamed to (scripts/, when it exists). A folder another writer removes
     // meanwhile (an empty .tmp) is looked for again.
@@ -828,7 +820,7 @@ export class Store {
    * renamed: never empty, so `.tmp/` (staging, replaced entries) is never committed.
    */
   async #ensureBase(): Promise<() => Promise<void>> {
-    await this.#checkFolders();
+    this.#checkFolders();
     const made = !await exists(this.base);
     // Modes of their own whatever the umask (an SDK's process may run under 0000): no other user
     // may put a script where the store would run it.
