@@ -1,4 +1,4 @@
-// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 9220e1bb647b5606328025212d7ddbf77c6d0b792bb08fa148d29817ac9a90b1): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/proxy.ts by scripts/build_js.ts (sha256 bffd884a544d62cbfe678ab3716a0d0db862c0323834b25b786cc2f518b42729): do not edit; `deno task build:js` writes it.
 export var proxyEnv = (function (url) {
     const env = { NO_PROXY: "", no_proxy: "" };
     for (const name of PROXY_VARIABLES)
@@ -61,22 +61,19 @@ var findHeadEnd = (function (bytes, length) {
     }
     return null;
 });
-var readHead = (async function (conn) {
-    const buffer = new Uint8Array(PROXY_LIMITS.maxHeadBytes);
-    let length = 0;
-    while (length < buffer.byteLength) {
-        const n = await conn.read(buffer.subarray(length));
-        if (n === null)
-            return null;
-        length += n;
-        const found = findHeadEnd(buffer, length);
+var readHead = (async function (buffered) {
+    while (true) {
+        const view = buffered.view();
+        const found = findHeadEnd(view, Math.min(view.byteLength, PROXY_LIMITS.maxHeadBytes));
         if (found) {
-            const head = latin1Text(buffer.subarray(0, found.end))
-                .replace(/\r$/, "");
-            return { head, rest: buffer.slice(found.end + found.skip, length) };
+            const head = latin1Text(view.subarray(0, found.end)).replace(/\r$/, "");
+            return { head, rest: view.slice(found.end + found.skip) };
         }
+        if (view.byteLength >= PROXY_LIMITS.maxHeadBytes)
+            return "too-large";
+        if (!await buffered.fill(view.byteLength + 1))
+            return null;
     }
-    return "too-large";
 });
 var pipe = (async function (from, to, touch, watch) {
     const buffer = new Uint8Array(64 * 1024);
@@ -315,21 +312,12 @@ var tunnelOpening = (async function (buffered) {
         return { kind: "refused", reason: "A TLS record other than a ClientHello came first" };
     }
     if ((first >= 0x09 && first <= 0x0d) || (first >= 0x1c && first < 0x7f)) {
-        while (true) {
-            const view = buffered.view();
-            const found = findHeadEnd(view, view.byteLength);
-            if (found) {
-                const head = latin1Text(view.subarray(0, found.end))
-                    .replace(/\r$/, "").replace(/^[\r\n]+/, "");
-                return { kind: "http", head, rest: view.slice(found.end + found.skip) };
-            }
-            if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) {
-                return { kind: "refused", reason: "Request head too large" };
-            }
-            if (!await buffered.fill(view.byteLength + 1)) {
-                return { kind: "refused", reason: "Truncated request head" };
-            }
-        }
+        const read = await readHead(buffered);
+        if (read === null)
+            return { kind: "refused", reason: "Truncated request head" };
+        if (read === "too-large")
+            return { kind: "refused", reason: "Request head too large" };
+        return { kind: "http", head: read.head.replace(/^[\r\n]+/, ""), rest: read.rest };
     }
     return { kind: "other" };
 });
@@ -482,10 +470,7 @@ var relayTls = (async function (client, upstream, buffered, first, granted, idle
         idle.stop();
     }
 });
-var tunnelChecked = (function (opening, target) {
-    const granted = canonicalHost(target);
-    if (!granted)
-        return { refused: "Invalid host" };
+var tunnelChecked = (function (opening, granted) {
     if (opening.kind === "refused")
         return { refused: opening.reason };
     if (opening.kind === "other")
@@ -495,11 +480,11 @@ var tunnelChecked = (function (opening, target) {
         return refused === undefined ? {} : { refused };
     }
     const [requestLine = "", ...headerLines] = opening.head.split(/\r?\n/);
-    if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
-        return { refused: "A tunnelled request must be HTTP/1 in origin form (GET /path HTTP/1.1)" };
-    }
     const hosts = headerLines.filter(((line) => /^host\s*:/i.test(line)));
     const value = hosts.length === 1 ? hosts[0].slice(hosts[0].indexOf(":") + 1).trim() : "";
+    const request = oneRequest(requestLine, value, headerLines);
+    if ("refused" in request)
+        return request;
     const named = splitHostPort(value);
     if (!named || !namesGranted(named.host, granted)) {
         return {
@@ -507,8 +492,7 @@ var tunnelChecked = (function (opening, target) {
                 `("${granted.host}") in one Host header`,
         };
     }
-    const request = oneRequest(requestLine, value, headerLines);
-    return "refused" in request ? request : { request };
+    return { request: { ...request, rest: opening.rest } };
 });
 export var startProxy = (function (options) {
     const timeoutMs = options.timeoutMs ?? PROXY_LIMITS.timeoutMs;
@@ -573,7 +557,7 @@ export var startProxy = (function (options) {
     async function handle(client) {
         let upstream;
         try {
-            const read = await withTimeout(readHead(client), timeoutMs, "Request head timed out");
+            const read = await withTimeout(readHead(new Buffered(client, new Uint8Array(0))), timeoutMs, "Request head timed out");
             if (read === null)
                 return;
             if (read === "too-large") {
@@ -596,7 +580,8 @@ export var startProxy = (function (options) {
                 await writeAll(client, new TextEncoder().encode(`${version} 200 Connection established\r\n\r\n`));
                 const buffered = new Buffered(client, read.rest);
                 const opening = await withTimeout(tunnelOpening(buffered), timeoutMs, "Tunnel opening timed out");
-                const checked = tunnelChecked(opening, split.host);
+                const granted = canonicalHost(split.host);
+                const checked = tunnelChecked(opening, granted);
                 if ("refused" in checked) {
                     admitted.entry.allowed = false;
                     admitted.entry.reason = checked.refused;
@@ -606,7 +591,7 @@ export var startProxy = (function (options) {
                     return;
                 }
                 if (opening.kind === "tls") {
-                    const cut = await relayTls(client, upstream, buffered, { end: opening.end, earlyData: opening.hello.earlyData }, canonicalHost(split.host), idleTimeoutMs, timeoutMs);
+                    const cut = await relayTls(client, upstream, buffered, { end: opening.end, earlyData: opening.hello.earlyData }, granted, idleTimeoutMs, timeoutMs);
                     if (cut !== undefined) {
                         admitted.entry.allowed = false;
                         admitted.entry.reason = cut;
@@ -614,8 +599,7 @@ export var startProxy = (function (options) {
                 }
                 else if (checked.request) {
                     await writeAll(upstream, latin1(checked.request.head));
-                    const { bodyBytes } = checked.request;
-                    const rest = opening.rest;
+                    const { bodyBytes, rest } = checked.request;
                     await relay(client, upstream, idleTimeoutMs, ((touch) => sendBody(client, upstream, rest, bodyBytes, touch)));
                 }
                 else {
@@ -791,6 +775,7 @@ const HELLO_RETRY_RANDOM = Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c
 ;
 ;
 ;
+const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
 ;
 ;
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -810,6 +795,5 @@ const HOP_BY_HOP = new Set([
 ;
 ;
 ;
-const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
 ;
 ;

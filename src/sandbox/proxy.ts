@@ -238,24 +238,24 @@ function findHeadEnd(bytes: Uint8Array, length: number): { end: number; skip: nu
   return null;
 }
 
-/** Reads up to the blank line ending the request head. Null when the client hung up first. */
+/**
+ * Reads up to the blank line ending a request head, within {@linkcode PROXY_LIMITS}'s
+ * `maxHeadBytes`: the proxy's own request, and one a tunnel carries. Null when the client hung
+ * up first.
+ */
 async function readHead(
-  conn: Deno.Conn,
+  buffered: Buffered,
 ): Promise<{ head: string; rest: Uint8Array } | "too-large" | null> {
-  const buffer = new Uint8Array(PROXY_LIMITS.maxHeadBytes);
-  let length = 0;
-  while (length < buffer.byteLength) {
-    const n = await conn.read(buffer.subarray(length));
-    if (n === null) return null;
-    length += n;
-    const found = findHeadEnd(buffer, length);
+  while (true) {
+    const view = buffered.view();
+    const found = findHeadEnd(view, Math.min(view.byteLength, PROXY_LIMITS.maxHeadBytes));
     if (found) {
-      const head = latin1Text(buffer.subarray(0, found.end))
-        .replace(/\r$/, "");
-      return { head, rest: buffer.slice(found.end + found.skip, length) };
+      const head = latin1Text(view.subarray(0, found.end)).replace(/\r$/, "");
+      return { head, rest: view.slice(found.end + found.skip) };
     }
+    if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) return "too-large";
+    if (!await buffered.fill(view.byteLength + 1)) return null;
   }
-  return "too-large";
 }
 
 async function pipe(
@@ -587,21 +587,10 @@ async function tunnelOpening(buffered: Buffered): Promise<Opening> {
   if ((first >= 0x09 && first <= 0x0d) || (first >= 0x1c && first < 0x7f)) {
     // Text that is no HTTP/1 request (a line too long to be one, another protocol) is never
     // relayed: a server may read it as one all the same.
-    while (true) {
-      const view = buffered.view();
-      const found = findHeadEnd(view, view.byteLength);
-      if (found) {
-        const head = latin1Text(view.subarray(0, found.end))
-          .replace(/\r$/, "").replace(/^[\r\n]+/, "");
-        return { kind: "http", head, rest: view.slice(found.end + found.skip) };
-      }
-      if (view.byteLength >= PROXY_LIMITS.maxHeadBytes) {
-        return { kind: "refused", reason: "Request head too large" };
-      }
-      if (!await buffered.fill(view.byteLength + 1)) {
-        return { kind: "refused", reason: "Truncated request head" };
-      }
-    }
+    const read = await readHead(buffered);
+    if (read === null) return { kind: "refused", reason: "Truncated request head" };
+    if (read === "too-large") return { kind: "refused", reason: "Request head too large" };
+    return { kind: "http", head: read.head.replace(/^[\r\n]+/, ""), rest: read.rest };
   }
   return { kind: "other" };
 }
@@ -614,6 +603,9 @@ function hasControl(line: string): boolean {
   }
   return false;
 }
+
+/** A request line in origin form (`GET /path HTTP/1.1`), the only one the proxy forwards. */
+const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
 
 /**
  * The one request a connection carries, as forwarded: its head with the hop-by-hop fields
@@ -843,21 +835,17 @@ async function relayTls(
   }
 }
 
-/** A request line in origin form (`GET /path HTTP/1.1`), the only one a tunnel may carry. */
-const ORIGIN_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*|\*) HTTP\/1\.[01]$/;
-
 /**
- * Whether a tunnel's opening names only the host it was granted for (`target`, as the CONNECT
- * line gave it): a TLS server name equal to it (none only for a tunnel to an address), never an
- * encrypted ClientHello, which hides the name; an HTTP/1 request with one `Host` naming it, which
- * then goes up as the tunnel's one request. Anything else carries no name and goes up as it is.
+ * Whether a tunnel's opening names only the host it was `granted` for (as the CONNECT line gave
+ * it): a TLS server name equal to it (none only for a tunnel to an address), never an encrypted
+ * ClientHello, which hides the name; an HTTP/1 request with one `Host` naming it, which then goes
+ * up as the tunnel's one request (with what followed its head). Anything else carries no name and
+ * goes up as it is.
  */
 function tunnelChecked(
   opening: Opening,
-  target: string,
-): { refused: string } | { request?: { head: string; bodyBytes: number } } {
-  const granted = canonicalHost(target);
-  if (!granted) return { refused: "Invalid host" };
+  granted: CanonicalHost,
+): { refused: string } | { request?: { head: string; bodyBytes: number; rest: Uint8Array } } {
   if (opening.kind === "refused") return { refused: opening.reason };
   if (opening.kind === "other") return {};
   if (opening.kind === "tls") {
@@ -865,11 +853,10 @@ function tunnelChecked(
     return refused === undefined ? {} : { refused };
   }
   const [requestLine = "", ...headerLines] = opening.head.split(/\r?\n/);
-  if (!ORIGIN_REQUEST_LINE.test(requestLine)) {
-    return { refused: "A tunnelled request must be HTTP/1 in origin form (GET /path HTTP/1.1)" };
-  }
   const hosts = headerLines.filter((line) => /^host\s*:/i.test(line));
   const value = hosts.length === 1 ? hosts[0]!.slice(hosts[0]!.indexOf(":") + 1).trim() : "";
+  const request = oneRequest(requestLine, value, headerLines);
+  if ("refused" in request) return request;
   const named = splitHostPort(value);
   if (!named || !namesGranted(named.host, granted)) {
     return {
@@ -877,8 +864,7 @@ function tunnelChecked(
         `("${granted.host}") in one Host header`,
     };
   }
-  const request = oneRequest(requestLine, value, headerLines);
-  return "refused" in request ? request : { request };
+  return { request: { ...request, rest: opening.rest } };
 }
 
 /**
@@ -969,7 +955,11 @@ export function startProxy(options: ProxyOptions): RunningProxy {
   async function handle(client: Deno.Conn): Promise<void> {
     let upstream: Deno.Conn | undefined;
     try {
-      const read = await withTimeout(readHead(client), timeoutMs, "Request head timed out");
+      const read = await withTimeout(
+        readHead(new Buffered(client, new Uint8Array(0))),
+        timeoutMs,
+        "Request head timed out",
+      );
       if (read === null) return;
       if (read === "too-large") {
         await writeAll(client, response(431, "Request Header Fields Too Large", "Head too large"));
@@ -999,7 +989,9 @@ export function startProxy(options: ProxyOptions): RunningProxy {
           timeoutMs,
           "Tunnel opening timed out",
         );
-        const checked = tunnelChecked(opening, split.host);
+        // Admitted: the host is one the rules read.
+        const granted = canonicalHost(split.host)!;
+        const checked = tunnelChecked(opening, granted);
         if ("refused" in checked) {
           admitted.entry.allowed = false;
           admitted.entry.reason = checked.refused;
@@ -1014,7 +1006,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
             upstream,
             buffered,
             { end: opening.end, earlyData: opening.hello.earlyData },
-            canonicalHost(split.host)!,
+            granted,
             idleTimeoutMs,
             timeoutMs,
           );
@@ -1024,8 +1016,7 @@ export function startProxy(options: ProxyOptions): RunningProxy {
           }
         } else if (checked.request) {
           await writeAll(upstream, latin1(checked.request.head));
-          const { bodyBytes } = checked.request;
-          const rest = (opening as { rest: Uint8Array }).rest;
+          const { bodyBytes, rest } = checked.request;
           await relay(
             client,
             upstream,

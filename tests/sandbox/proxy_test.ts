@@ -539,18 +539,42 @@ async function throughTunnel(port: number, target: string, bytes: Uint8Array): P
   }
 }
 
-Deno.test("startProxy() relays nothing that names another site than the one granted: TLS server name, ECH, a tunnelled Host, a pipelined request", async () => {
-  // A front end shared by many sites, routing by TLS server name (port 443) or Host (port 80).
-  const seen: string[] = [];
-  const tls = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/**
+ * An upstream that keeps the first bytes of each connection it accepts, then closes it: as bytes,
+ * and as text (one character per byte, after `prefix`) in `seen`. `connect` leads a proxy to it.
+ */
+function recordingUpstream(seen: string[] = [], prefix = "") {
+  const bytes: Uint8Array[] = [];
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
   const accepting = (async () => {
-    for await (const conn of tls) {
-      const buffer = new Uint8Array(8192);
+    for await (const conn of listener) {
+      const buffer = new Uint8Array(65536);
       const n = await conn.read(buffer).catch(() => null);
-      if (n) seen.push("tls " + new TextDecoder("latin1").decode(buffer.subarray(0, n)));
+      if (n) {
+        bytes.push(buffer.slice(0, n));
+        seen.push(prefix + String.fromCharCode(...buffer.subarray(0, n)));
+      }
       conn.close();
     }
   })();
+  const connect: ProxyConnect = () => Deno.connect({ hostname: "127.0.0.1", port });
+  return {
+    bytes,
+    seen,
+    port,
+    connect,
+    async close() {
+      listener.close();
+      await accepting;
+    },
+  };
+}
+
+Deno.test("startProxy() relays nothing that names another site than the one granted: TLS server name, ECH, a tunnelled Host, a pipelined request", async () => {
+  // A front end shared by many sites, routing by TLS server name (port 443) or Host (port 80).
+  const seen: string[] = [];
+  const tls = recordingUpstream(seen, "tls ");
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     seen.push(`http ${request.headers.get("host")} ${new URL(request.url).pathname}`);
     return new Response("served\n");
@@ -559,7 +583,7 @@ Deno.test("startProxy() relays nothing that names another site than the one gran
     assert.equal(host, "api.example.test");
     return Deno.connect({
       hostname: "127.0.0.1",
-      port: port === 443 ? (tls.addr as Deno.NetAddr).port : http.addr.port,
+      port: port === 443 ? tls.port : http.addr.port,
     });
   };
   const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
@@ -637,8 +661,7 @@ Deno.test("startProxy() relays nothing that names another site than the one gran
   } finally {
     await proxy.close();
     await http.shutdown();
-    tls.close();
-    await accepting;
+    await tls.close();
   }
 });
 
@@ -808,18 +831,8 @@ print(tls.recv(100).decode())`,
 });
 
 Deno.test("startProxy() refuses in a tunnel what a server could read as a request naming another site: a long line, an SSLv2 hello, a bare CR", async () => {
-  const seen: string[] = [];
-  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of upstream) {
-      const buffer = new Uint8Array(65536);
-      const n = await conn.read(buffer).catch(() => null);
-      if (n) seen.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
-      conn.close();
-    }
-  })();
-  const connect: ProxyConnect = () =>
-    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const upstream = recordingUpstream();
+  const { connect, seen } = upstream;
   const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
   const port = (proxy.address as Deno.NetAddr).port;
   const text = (s: string) => new TextEncoder().encode(s);
@@ -904,8 +917,7 @@ Deno.test("startProxy() refuses in a tunnel what a server could read as a reques
     );
   } finally {
     await proxy.close();
-    upstream.close();
-    await accepting;
+    await upstream.close();
   }
 });
 
@@ -981,18 +993,8 @@ Deno.test("startProxy() knows a HelloRetryRequest the server cut into records an
 });
 
 Deno.test("startProxy() admits a TLS server name for an address grant only as that address, spelled so", async () => {
-  const seen: string[] = [];
-  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of upstream) {
-      const buffer = new Uint8Array(65536);
-      const n = await conn.read(buffer).catch(() => null);
-      if (n) seen.push(new TextDecoder("latin1").decode(buffer.subarray(0, n)));
-      conn.close();
-    }
-  })();
-  const connect: ProxyConnect = () =>
-    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const upstream = recordingUpstream();
+  const { connect, seen } = upstream;
   const proxy = startProxy({ port: 0, allow: ["93.184.216.34"], connect });
   const port = (proxy.address as Deno.NetAddr).port;
   try {
@@ -1005,8 +1007,7 @@ Deno.test("startProxy() admits a TLS server name for an address grant only as th
     assert.equal(seen.length, 1, "a ClientHello with no name to an address grant was refused");
   } finally {
     await proxy.close();
-    upstream.close();
-    await accepting;
+    await upstream.close();
   }
 });
 
@@ -1072,18 +1073,8 @@ Deno.test("startProxy() lets a retried ClientHello through after the early data 
 });
 
 Deno.test("startProxy() sends up the very bytes it checked (bytes 0x80-0x9f are no windows-1252 characters to it)", async () => {
-  const seen: Uint8Array[] = [];
-  const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of upstream) {
-      const buffer = new Uint8Array(65536);
-      const n = await conn.read(buffer).catch(() => null);
-      if (n) seen.push(buffer.slice(0, n));
-      conn.close();
-    }
-  })();
-  const connect: ProxyConnect = () =>
-    Deno.connect({ hostname: "127.0.0.1", port: (upstream.addr as Deno.NetAddr).port });
+  const upstream = recordingUpstream();
+  const { connect, bytes: seen } = upstream;
   const proxy = startProxy({ port: 0, allow: ["api.example.test"], connect });
   const port = (proxy.address as Deno.NetAddr).port;
   const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -1103,7 +1094,6 @@ Deno.test("startProxy() sends up the very bytes it checked (bytes 0x80-0x9f are 
     assert.ok(seen[0]!.includes(0x93), "the byte sent was not the byte checked");
   } finally {
     await proxy.close();
-    upstream.close();
-    await accepting;
+    await upstream.close();
   }
 });
