@@ -13,6 +13,7 @@ import { requirementsText } from "../../src/store/entry.ts";
 import { forge } from "../store/_fixture.ts";
 import { sha256 } from "../../src/_hash.ts";
 import { manualCommand } from "../../src/readme.ts";
+import { fingerprint } from "../../src/fingerprint.ts";
 
 // Python scripts run inside the OS sandbox; without one those tests skip here, visibly.
 if (!OS_SANDBOX) {
@@ -625,4 +626,28 @@ Deno.test("the by-hand command run from the project root imports no venv.py or p
     "nothing",
     "a module of the project ran on the host",
   );
+});
+
+Deno.test("capibara run: a committed scripts/ link and a left-over replacement in .tmp/ move nothing out of the project", async () => {
+  // A repository brings `.capibara/scripts` as a link to a folder of the user's (a Vim plugin
+  // folder: code it loads runs outside any sandbox) and a "replacement cut short" of the entry
+  // its README asks to run. Putting it back through the link moved the plugin there.
+  await using tmp = await withTmpDir();
+  const project = join(tmp.path, "project");
+  const plugins = join(tmp.path, "home", ".vim", "pack", "plugins", "start");
+  await Deno.mkdir(join(project, ".git"), { recursive: true });
+  await Deno.mkdir(plugins, { recursive: true });
+  const prompt = "Summarise the csv";
+  const { fingerprint: fp } = await fingerprint(prompt, {}, { language: "python" });
+  const leftOver = join(project, ".capibara", ".tmp", `${fp}-old-1`, "plugin");
+  await Deno.mkdir(leftOver, { recursive: true });
+  await Deno.writeTextFile(join(leftOver, "evil.vim"), "call system('id')\n");
+  await Deno.symlink(plugins, join(project, ".capibara", "scripts"));
+  const run = await runCli(["run", prompt, "--context", "{}", "--json"], {
+    cwd: project,
+    env: { CAPIBARA_CACHE_DIR: CACHE },
+  });
+  assert.equal(run.code, 8, run.stdout + run.stderr);
+  assert.match(JSON.stringify(run.json), /IntegrityError/);
+  assert.deepEqual([...Deno.readDirSync(plugins)], [], "the left-over folder was moved out");
 });
