@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 984c6cd01865c1b244450dd3d8bf91de02503aebeea80488ea64694420d939c2): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 f5fad8d73c227817a5d819732a6a6b16ad742bbad59a06dff783aebcca061a8d): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))
@@ -316,6 +316,8 @@ export var gitTracked = (async function (workdir, paths) {
                 "--literal-pathspecs",
                 "-c",
                 "core.fsmonitor=false",
+                "-c",
+                "safe.bareRepository=explicit",
                 "ls-files",
                 "-z",
                 "--",

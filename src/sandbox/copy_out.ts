@@ -667,6 +667,9 @@ function folderChainProblem(base: string, path: string): string | undefined {
 /**
  * The paths (relative to `workdir`) that git tracks among `paths`. Outside a repository, none;
  * when git cannot answer inside one (not installed, refused), every path is taken as tracked.
+ * Only a `.git` folder is a repository here: a bare repository found on the way up (a committed
+ * folder shaped as one, whose index would say nothing is tracked) is refused, and then every path
+ * counts as tracked when a `.git` is above.
  */
 export async function gitTracked(workdir: string, paths: string[]): Promise<Set<string>> {
   if (paths.length === 0) return new Set();
@@ -678,6 +681,10 @@ export async function gitTracked(workdir: string, paths: string[]): Promise<Set<
         "--literal-pathspecs",
         "-c",
         "core.fsmonitor=false",
+        // A folder a repository commits that is shaped as a repository of its own (HEAD,
+        // objects/, refs/, a config naming a worktree) is never taken for the project's.
+        "-c",
+        "safe.bareRepository=explicit",
         "ls-files",
         "-z",
         "--",

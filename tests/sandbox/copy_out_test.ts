@@ -325,6 +325,23 @@ Deno.test("copyOut() refuses to overwrite a tracked file unless it is a declared
   assert.equal(await Deno.readTextFile(join(fx.out, "declared.txt")), "new\n");
 });
 
+Deno.test("gitTracked() never takes a committed folder shaped as a bare repository for the project's", async () => {
+  await using fx = await fixture();
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args, cwd: fx.work, stdout: "null", stderr: "null" }).output();
+  assert.ok((await git("init", "-q")).success);
+  // The project tracks sub/notes.txt; sub/ also holds what git takes for a repository of its own
+  // with sub/ as its worktree and no index: through it, nothing would be tracked.
+  const sub = join(fx.work, "sub");
+  await Deno.mkdir(join(sub, "objects"), { recursive: true });
+  await Deno.mkdir(join(sub, "refs"));
+  await Deno.writeTextFile(join(sub, "HEAD"), "ref: refs/heads/main\n");
+  await Deno.writeTextFile(join(sub, "config"), "[core]\n\tbare = false\n\tworktree = .\n");
+  await Deno.writeTextFile(join(sub, "notes.txt"), "the user's\n");
+  assert.ok((await git("add", "sub/notes.txt")).success);
+  assert.deepEqual(await gitTracked(sub, ["notes.txt"]), new Set(["notes.txt"]));
+});
+
 Deno.test("copyOut() replaces a destination by rename, leaving no temporary file", async () => {
   await using fx = await fixture();
   await Deno.writeTextFile(join(fx.out, "r.txt"), "old");
