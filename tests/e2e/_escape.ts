@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Capibara, type CapibaraOptions } from "../../src/capibara.ts";
+import * as errors from "../../src/errors.ts";
 import { CapibaraError } from "../../src/errors.ts";
 import type { Bundle, Language } from "../../src/schema.ts";
 import { OS_SANDBOX } from "../helpers/cli.ts";
@@ -191,8 +192,9 @@ export async function processesMatching(pattern: string): Promise<string[]> {
 }
 
 /** A runner in `project` whose generator always replies with `a`'s script. */
-export function capibaraFor(a: Attack, project = a.project ?? PROJECT): Capibara {
-  const bundle: Bundle = {
+/** The bundle the fake model answers an attack with. */
+function bundleOf(a: Attack): Bundle {
+  return {
     language: a.language,
     script: a.script,
     requirements: a.requirements ?? [],
@@ -201,11 +203,14 @@ export function capibaraFor(a: Attack, project = a.project ?? PROJECT): Capibara
     needs: { network: a.needs?.network ?? [], env: a.needs?.env ?? [] },
     readme: "",
   };
-  return new Capibara({
+}
+
+/** The options of an attack's instance, but its generator and warnings. */
+function optionsOf(a: Attack, project: string): CapibaraOptions {
+  return {
     root: project,
     cwd: project,
     cacheDir: CACHE,
-    generator: fixedGenerator(bundle),
     env: {
       PATH: PYTHON_PATH,
       HOME,
@@ -220,9 +225,67 @@ export function capibaraFor(a: Attack, project = a.project ?? PROJECT): Capibara
     maxOutputFiles: 2_000,
     allow: a.allow,
     sandbox: !(NO_SANDBOX && (a.language !== "typescript" || a.osLayer)),
-    warn: () => {},
     ...a.options,
+  };
+}
+
+export function capibaraFor(a: Attack, project = a.project ?? PROJECT): Capibara {
+  return new Capibara({
+    ...optionsOf(a, project),
+    generator: fixedGenerator(bundleOf(a)),
+    warn: () => {},
   });
+}
+
+/**
+ * Runs an attack through the SDK in a child process started with the umask `mask`: a process's
+ * umask is all of its threads', and the test files beside this one run in this process. Only for
+ * attacks whose options are plain data. Returns the script's output; a Capibara error comes back
+ * as one, anything else as a plain error.
+ */
+export async function underUmask(
+  a: Attack,
+  mask: number,
+): Promise<Record<string, unknown> | undefined> {
+  const child = new URL("./_escape_child.ts", import.meta.url).pathname;
+  const process = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      `umask ${mask.toString(8).padStart(4, "0")} && exec "$@"`,
+      "sh",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-check",
+      child,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = process.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify({
+    options: optionsOf(a, a.project ?? PROJECT),
+    bundle: bundleOf(a),
+    prompt: `escape test: ${a.language}: ${a.name}`,
+    context: a.context ?? {},
+    language: a.language,
+  })));
+  await writer.close();
+  const { code, stdout, stderr } = await process.output();
+  const text = new TextDecoder().decode(stdout).trim();
+  if (code !== 0 || !text) {
+    throw new Error(`the attack's process failed (${code}): ${new TextDecoder().decode(stderr)}`);
+  }
+  const answer = JSON.parse(text.slice(text.lastIndexOf("\n") + 1));
+  if (answer.error) {
+    const kind = Object.values(errors).find((value) =>
+      typeof value === "function" && value.name === answer.error.name &&
+      value.prototype instanceof CapibaraError
+    ) as (new (message: string) => CapibaraError) | undefined;
+    throw kind ? new kind(answer.error.message) : new Error(answer.error.message);
+  }
+  return answer.output;
 }
 
 /** Adds a step of this file's suite as it is (for attacks that are not one run). */

@@ -39,6 +39,7 @@ import {
   SSH_SECRET,
   step,
   ts,
+  underUmask,
 } from "./_escape.ts";
 
 // --- files -----------------------------------------------------------------------------------
@@ -1278,16 +1279,17 @@ detail += " done: " + ",".join(done)`),
   });
   // New files and folders pass the sandbox's umask, which has no write for others whatever the
   // umask Capibara was started with.
+  // Capibara runs in a process of its own started with that umask (a umask is the whole
+  // process's: the test files beside this one must not create files under it).
   const made = join(OTHER, "umask-exports");
-  let previousMask = 0o022;
-  attack({
+  const underZero: Attack = {
     name: "make files and folders with every user's write in their mode, under a umask of 0000",
     language: "python",
     allow: { write: [made] },
     before: async () => {
       await Deno.mkdir(made, { recursive: true, mode: 0o755 });
-      previousMask = Deno.umask(0);
     },
+    via: () => underUmask(underZero, 0),
     script: py(`folder = ${JSON.stringify(made)}
 fd = os.open(os.path.join(folder, "file.txt"), os.O_CREAT | os.O_WRONLY, 0o666)
 os.close(fd)
@@ -1296,13 +1298,13 @@ modes = {name: os.stat(os.path.join(folder, name)).st_mode & 0o777 for name in o
 detail = str(modes)
 breached = any(mode & 0o002 for mode in modes.values())`),
     hostUnchanged: async () => {
-      Deno.umask(previousMask);
       for await (const entry of Deno.readDir(made)) {
         const mode = (await Deno.lstat(join(made, entry.name))).mode! & 0o777;
         assert.equal(mode & 0o002, 0, `${entry.name} is writable by every user`);
       }
     },
-  });
+  };
+  attack(underZero);
   // A script that clears its own umask makes what it creates writable by every user (the
   // filter sees only the mode asked for, 0666 as every open asks): taken off once the run is over,
   // on what the run changed only (tests/sandbox/policy_test.ts).
