@@ -1,12 +1,13 @@
-// Generated from src/_cache_folder.ts by scripts/build_js.ts (sha256 6f048dd527e6c4f1c3a93e1f80bd9a1238bd9c86a571bf8e6e8a8e78f90e29fb): do not edit; `deno task build:js` writes it.
-var givenPathProblem = (function (absolute, make = false) {
+// Generated from src/_cache_folder.ts by scripts/build_js.ts (sha256 493aa9e77dec687db9f03ea41c1a25fa4f84ccf6c871ff83519c2d831996ba19): do not edit; `deno task build:js` writes it.
+export var pathProblem = (function (absolute, options = {}) {
     const uid = Deno.uid();
+    const leaf = options.leaf ?? "own";
     let path = "";
     for (const part of ["", ...absolute.split("/").filter(((p) => p !== ""))]) {
         path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
         let info = lstatSyncOrNull(path);
         if (info === null) {
-            if (!make)
+            if (!options.make)
                 return undefined;
             try {
                 Deno.mkdirSync(path, { mode: 0o700 });
@@ -17,10 +18,14 @@ var givenPathProblem = (function (absolute, make = false) {
             if (info === null)
                 return undefined;
         }
-        if (info.uid !== uid && info.uid !== 0)
-            return `${path} belongs to uid ${info.uid}, not to you`;
-        if (info.isDirectory && path !== absolute && othersMayChange(info)) {
-            return `${path}, a folder on its way, may be changed by other users`;
+        const owned = info.uid === uid || info.uid === 0;
+        if (path !== absolute || leaf === "own" || info.isSymlink) {
+            if (!owned)
+                return `${path} belongs to uid ${info.uid}, not to you`;
+        }
+        if (info.isDirectory && (path !== absolute || leaf === "unchanged") && othersMayChange(info)) {
+            return `${path}${path === absolute ? "" : ", a folder on its way,"} may be changed by ` +
+                "other users";
         }
     }
     return undefined;
@@ -29,7 +34,7 @@ export var cacheFolderIsOwn = (function (folder) {
     if (Deno.build.os === "windows")
         return true;
     const absolute = resolve(folder);
-    if (givenPathProblem(absolute) !== undefined)
+    if (pathProblem(absolute) !== undefined)
         return false;
     const real = realPathSyncOrNull(absolute);
     return real !== null && privateFolder(real);
@@ -38,7 +43,7 @@ export var ownCacheFolder = (function (folder) {
     const absolute = resolve(folder);
     if (Deno.build.os === "windows")
         return absolute;
-    const given = givenPathProblem(absolute, true);
+    const given = pathProblem(absolute, { make: true });
     if (given !== undefined) {
         throw new PermissionError(`Cannot use the cache folder "${folder}": ${given}`, {
             hint: HINT,

@@ -1,4 +1,4 @@
-// Generated from src/_runner_folder.ts by scripts/build_js.ts (sha256 7b5f6ee2958e475c9771a7a910bd7408745311d81cc449fb1bfefc3562dfdee1): do not edit; `deno task build:js` writes it.
+// Generated from src/_runner_folder.ts by scripts/build_js.ts (sha256 04f2e6a24950e4a911d82792a7b3f21434d393efcc9a326120968b6e62df80a0): do not edit; `deno task build:js` writes it.
 var parentOf = (function (path) {
     return path.slice(0, path.lastIndexOf("/")) || "/";
 });
@@ -33,8 +33,45 @@ var listed = (function (path) {
 });
 export var othersMayChange = (function (info) {
     const mode = info.mode ?? 0o777;
-    return (info.uid !== Deno.uid() && info.uid !== 0) ||
-        ((mode & 0o022) !== 0 && (mode & 0o1000) === 0);
+    if (info.uid !== Deno.uid() && info.uid !== 0)
+        return true;
+    if ((mode & 0o1000) !== 0)
+        return false;
+    if ((mode & 0o002) !== 0)
+        return true;
+    return (mode & 0o020) !== 0 && !groupOfOwnAlone(info.gid);
+});
+var groupOfOwnAlone = (function (gid) {
+    if (gid === null || gid !== Deno.gid())
+        return false;
+    let known = ownGroups.get(gid);
+    if (known !== undefined)
+        return known;
+    known = false;
+    try {
+        const uid = Deno.uid();
+        let name;
+        let shared = false;
+        for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+            const fields = line.split(":");
+            if (fields.length < 4)
+                continue;
+            if (Number(fields[2]) === uid)
+                name = fields[0];
+            else if (Number(fields[3]) === gid)
+                shared = true;
+        }
+        const group = Deno.readTextFileSync("/etc/group").split("\n")
+            .map(((line) => line.split(":")))
+            .find(((fields) => fields.length >= 4 && Number(fields[2]) === gid));
+        const members = (group?.[3] ?? "").split(",").filter(((member) => member !== ""));
+        known = name !== undefined && group !== undefined && !shared &&
+            members.every(((member) => member === name));
+    }
+    catch {
+    }
+    ownGroups.set(gid, known);
+    return known;
 });
 export var privateFolder = (function (folder) {
     if (!plainAbsolute(folder))
@@ -64,5 +101,7 @@ export var privateFolder = (function (folder) {
 let chosen;
 ;
 ;
+;
+const ownGroups = new Map();
 ;
 ;

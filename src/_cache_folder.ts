@@ -14,20 +14,28 @@ import { othersMayChange, privateFolder } from "./_runner_folder.ts";
 import { PermissionError } from "./errors.ts";
 
 /**
- * Why the path as given could lead elsewhere later, or undefined: each part of it that exists must
- * be this user's or root's (a link too: another user's link could be pointed anywhere at any
- * moment), and each folder on the way writable by others only when sticky (as `/tmp`: nobody may
- * then rename or replace what is not theirs). With `make`, each missing part is made (0700), one at
- * a time and checked before the next: nothing is made through a part that fails.
+ * Why the path as given could lead elsewhere later, or undefined: each folder on the way that
+ * exists must be one no other user can change ({@linkcode othersMayChange}: this user's or root's,
+ * writable by others only when sticky, as `/tmp`, where nobody may rename or replace what is not
+ * theirs), and a link on the way this user's or root's (another user's link could be pointed
+ * anywhere at any moment). The end of the path, with `leaf: "own"`, must be this user's or root's
+ * too; with `leaf: "unchanged"`, a folder there must be one no other user can change, and a file
+ * may be anyone's (its content is not where it leads). With `make`, each missing part is made
+ * (0700), one at a time and checked before the next: nothing is made through a part that fails.
+ * The one walker of both the cache folder's path and the paths a run's sandbox is shown.
  */
-function givenPathProblem(absolute: string, make = false): string | undefined {
+export function pathProblem(
+  absolute: string,
+  options: { make?: boolean; leaf?: "own" | "unchanged" } = {},
+): string | undefined {
   const uid = Deno.uid();
+  const leaf = options.leaf ?? "own";
   let path = "";
   for (const part of ["", ...absolute.split("/").filter((p) => p !== "")]) {
     path = part === "" ? "/" : `${path === "/" ? "" : path}/${part}`;
     let info = lstatSyncOrNull(path);
     if (info === null) {
-      if (!make) return undefined;
+      if (!options.make) return undefined;
       try {
         // Not recursive, and never through a link: mkdir does not follow one it finds in place.
         Deno.mkdirSync(path, { mode: 0o700 });
@@ -37,9 +45,13 @@ function givenPathProblem(absolute: string, make = false): string | undefined {
       info = lstatSyncOrNull(path);
       if (info === null) return undefined;
     }
-    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, not to you`;
-    if (info.isDirectory && path !== absolute && othersMayChange(info)) {
-      return `${path}, a folder on its way, may be changed by other users`;
+    const owned = info.uid === uid || info.uid === 0;
+    if (path !== absolute || leaf === "own" || info.isSymlink) {
+      if (!owned) return `${path} belongs to uid ${info.uid}, not to you`;
+    }
+    if (info.isDirectory && (path !== absolute || leaf === "unchanged") && othersMayChange(info)) {
+      return `${path}${path === absolute ? "" : ", a folder on its way,"} may be changed by ` +
+        "other users";
     }
   }
   return undefined;
@@ -47,13 +59,13 @@ function givenPathProblem(absolute: string, make = false): string | undefined {
 
 /**
  * Whether `folder` exists and is this user's alone: the path as given leads there for good (see
- * {@linkcode givenPathProblem}) and its real path is a private folder ({@linkcode privateFolder}).
+ * {@linkcode pathProblem}) and its real path is a private folder ({@linkcode privateFolder}).
  * Always true where files have no owners to check (Windows).
  */
 export function cacheFolderIsOwn(folder: string): boolean {
   if (Deno.build.os === "windows") return true;
   const absolute = resolve(folder);
-  if (givenPathProblem(absolute) !== undefined) return false;
+  if (pathProblem(absolute) !== undefined) return false;
   const real = realPathSyncOrNull(absolute);
   return real !== null && privateFolder(real);
 }
@@ -72,7 +84,7 @@ export function cacheFolderIsOwn(folder: string): boolean {
 export function ownCacheFolder(folder: string): string {
   const absolute = resolve(folder);
   if (Deno.build.os === "windows") return absolute;
-  const given = givenPathProblem(absolute, true);
+  const given = pathProblem(absolute, { make: true });
   if (given !== undefined) {
     throw new PermissionError(`Cannot use the cache folder "${folder}": ${given}`, {
       hint: HINT,

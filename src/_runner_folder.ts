@@ -72,14 +72,55 @@ function listed(path: string): boolean | undefined {
 
 /**
  * Whether another user could change what is in `info`'s folder (add, rename or replace an entry):
- * it is neither this user's nor root's, or it is writable by its group or others and not sticky
- * (in a sticky folder, as `/tmp`, nobody renames or replaces what is not theirs). The one rule by
- * which a path on the way to a private folder is trusted (see also `_cache_folder.ts`).
+ * it is neither this user's nor root's, or it is writable by others, or by a group with another
+ * member than this user, and not sticky (in a sticky folder, as `/tmp`, nobody renames or replaces
+ * what is not theirs). A folder writable by this user's own group is not (a user private group, as
+ * Debian and Ubuntu give each user, with the umask 002 they often pair with it). The one rule by
+ * which a path on the way to a private folder, or to what a sandbox is shown, is trusted (see
+ * also `_cache_folder.ts`).
  */
 export function othersMayChange(info: Deno.FileInfo): boolean {
   const mode = info.mode ?? 0o777;
-  return (info.uid !== Deno.uid() && info.uid !== 0) ||
-    ((mode & 0o022) !== 0 && (mode & 0o1000) === 0);
+  if (info.uid !== Deno.uid() && info.uid !== 0) return true;
+  if ((mode & 0o1000) !== 0) return false;
+  if ((mode & 0o002) !== 0) return true;
+  return (mode & 0o020) !== 0 && !groupOfOwnAlone(info.gid);
+}
+
+/** The groups found to be this user's alone, or not (read once per process). */
+const ownGroups = new Map<number, boolean>();
+
+/**
+ * Whether the group `gid` has no member but this user: it is this user's own group, no other
+ * account of `/etc/passwd` has it as its group, and `/etc/group` lists it with no other member.
+ * A group these files do not name (a directory service's) is taken as shared.
+ */
+function groupOfOwnAlone(gid: number | null): boolean {
+  if (gid === null || gid !== Deno.gid()) return false;
+  let known = ownGroups.get(gid);
+  if (known !== undefined) return known;
+  known = false;
+  try {
+    const uid = Deno.uid();
+    let name: string | undefined;
+    let shared = false;
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const fields = line.split(":");
+      if (fields.length < 4) continue;
+      if (Number(fields[2]) === uid) name = fields[0];
+      else if (Number(fields[3]) === gid) shared = true;
+    }
+    const group = Deno.readTextFileSync("/etc/group").split("\n")
+      .map((line) => line.split(":"))
+      .find((fields) => fields.length >= 4 && Number(fields[2]) === gid);
+    const members = (group?.[3] ?? "").split(",").filter((member) => member !== "");
+    known = name !== undefined && group !== undefined && !shared &&
+      members.every((member) => member === name);
+  } catch {
+    // unreadable: shared, as far as this user can tell
+  }
+  ownGroups.set(gid, known);
+  return known;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Generated from src/run/plan.ts by scripts/build_js.ts (sha256 398f9338c1ad3307449b269aa092054249e3c61f0e2a4bf47d159301daf49e91): do not edit; `deno task build:js` writes it.
+// Generated from src/run/plan.ts by scripts/build_js.ts (sha256 5287f6203f61371505f8ab0bea08c56032c272a2246996468075b3bd6bc29364): do not edit; `deno task build:js` writes it.
 export var baseEnv = (function (tmpDir) {
     return {
         PATH: SCRIPT_PATH,
@@ -14,6 +14,21 @@ export var baseEnv = (function (tmpDir) {
 });
 export var checkPermissions = (function (needs, options) {
     return effectiveAllow(needs, options.grants, options.paths, options.workdir);
+});
+export var checkUnchangedByOthers = (function (paths) {
+    if (Deno.build.os === "windows")
+        return;
+    for (const path of new Set(paths)) {
+        const problem = pathProblem(path, { leaf: "unchanged" });
+        if (problem === undefined)
+            continue;
+        throw new PermissionError(`Refusing to show "${path}" to the sandbox: ${problem}, who could make it lead to a ` +
+            "file of yours while the sandbox is set up", {
+            hint: "Run in a folder only you (and root) can change: move the project, or take write " +
+                "away from its group and others (chmod go-w) on the folder named",
+            details: { path, problem },
+        });
+    }
 });
 export var planRun = (async function (input) {
     const { entry: { dir, manifest }, grants, prepared, tmpDir } = input;
@@ -49,6 +64,7 @@ export var planRun = (async function (input) {
         enclosing: enclosingFolders(input.config.env, workdir, homes),
     });
     const writeDirs = [...new Set([...outputs.map(((o) => o.target)), ...grantedWrite])];
+    checkUnchangedByOthers([workdir, ...paths.read, ...grantedRead, ...writeDirs]);
     const env = baseEnv(tmpDir);
     for (const name of allow.env) {
         const value = input.config.env[name];
@@ -99,11 +115,13 @@ export var planRun = (async function (input) {
 });
 import { basename, dirname, join } from "../_path.js";
 import { realPathSyncOrNull } from "../_fs.js";
-import { IntegrityError } from "../errors.js";
+import { IntegrityError, PermissionError } from "../errors.js";
+import { pathProblem } from "../_cache_folder.js";
 import { scriptCommand } from "../runtimes/types.js";
 import { checkOutputFolder, checkOwnPaths, contextPaths, effectiveAllow, enclosingFolders, homeFolders, ownPaths, protectedPaths, resolveGrantedPaths, } from "../sandbox/policy.js";
 import { confinementOf } from "../sandbox/mod.js";
 export const SCRIPT_PATH = "/usr/local/bin:/usr/bin:/bin";
+;
 ;
 ;
 ;

@@ -34,7 +34,33 @@ var listed = (function (path) {
 });
 var othersMayChange = (function (info) {
   const mode = info.mode ?? 511;
-  return info.uid !== Deno.uid() && info.uid !== 0 || (mode & 18) !== 0 && (mode & 512) === 0;
+  if (info.uid !== Deno.uid() && info.uid !== 0) return true;
+  if ((mode & 512) !== 0) return false;
+  if ((mode & 2) !== 0) return true;
+  return (mode & 16) !== 0 && !groupOfOwnAlone(info.gid);
+});
+var groupOfOwnAlone = (function (gid) {
+  if (gid === null || gid !== Deno.gid()) return false;
+  let known = ownGroups.get(gid);
+  if (known !== void 0) return known;
+  known = false;
+  try {
+    const uid = Deno.uid();
+    let name;
+    let shared = false;
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const fields = line.split(":");
+      if (fields.length < 4) continue;
+      if (Number(fields[2]) === uid) name = fields[0];
+      else if (Number(fields[3]) === gid) shared = true;
+    }
+    const group = Deno.readTextFileSync("/etc/group").split("\n").map((line) => line.split(":")).find((fields) => fields.length >= 4 && Number(fields[2]) === gid);
+    const members = (group?.[3] ?? "").split(",").filter((member) => member !== "");
+    known = name !== void 0 && group !== void 0 && !shared && members.every((member) => member === name);
+  } catch {
+  }
+  ownGroups.set(gid, known);
+  return known;
 });
 var privateFolder = (function (folder) {
   if (!plainAbsolute(folder)) return false;
@@ -837,6 +863,8 @@ var EXIT_CODES = {
 var chosen;
 ;
 ;
+;
+var ownGroups = /* @__PURE__ */ new Map();
 ;
 ;
 

@@ -11,7 +11,8 @@
  */
 import { basename, dirname, join } from "../_path.ts";
 import { realPathSyncOrNull } from "../_fs.ts";
-import { IntegrityError } from "../errors.ts";
+import { IntegrityError, PermissionError } from "../errors.ts";
+import { pathProblem } from "../_cache_folder.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { CommandSpec } from "../exec.ts";
 import { type PreparedRuntime, scriptCommand } from "../runtimes/types.ts";
@@ -134,6 +135,33 @@ export function checkPermissions(
 }
 
 /**
+ * Refuses a run whose workdir, inputs, read grants or written folders another user could make
+ * lead elsewhere ({@linkcode pathProblem}): a folder on the way, or the folder itself, that they
+ * may change. Between these checks and the sandbox's set-up (its binds follow the paths as they
+ * are then), such a user could swap a folder on the way for one holding a link to a file only
+ * this user (or root) may read, and the sandbox would show that file as the input; what the
+ * host does in the project afterwards (outputs moved in, entries stored) would follow them too.
+ *
+ * @throws {PermissionError} naming the path and the folder others may change.
+ */
+export function checkUnchangedByOthers(paths: readonly string[]): void {
+  if (Deno.build.os === "windows") return;
+  for (const path of new Set(paths)) {
+    const problem = pathProblem(path, { leaf: "unchanged" });
+    if (problem === undefined) continue;
+    throw new PermissionError(
+      `Refusing to show "${path}" to the sandbox: ${problem}, who could make it lead to a ` +
+        "file of yours while the sandbox is set up",
+      {
+        hint: "Run in a folder only you (and root) can change: move the project, or take write " +
+          "away from its group and others (chmod go-w) on the folder named",
+        details: { path, problem },
+      },
+    );
+  }
+}
+
+/**
  * Plans one run of an entry.
  *
  * - needs not granted → `PermissionError` naming the flag to add;
@@ -181,6 +209,7 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     enclosing: enclosingFolders(input.config.env, workdir, homes),
   });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
+  checkUnchangedByOthers([workdir, ...paths.read, ...grantedRead, ...writeDirs]);
 
   const env = baseEnv(tmpDir);
   for (const name of allow.env) {

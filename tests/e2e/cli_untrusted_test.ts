@@ -651,3 +651,39 @@ Deno.test("capibara run: a committed scripts/ link and a left-over replacement i
   assert.match(JSON.stringify(run.json), /IntegrityError/);
   assert.deepEqual([...Deno.readDirSync(plugins)], [], "the left-over folder was moved out");
 });
+
+Deno.test("capibara run in a project other users may write is refused before any sandbox is shown it, and runs once it is the user's alone", async () => {
+  // Another user who may write a folder on the way could swap the input's folder for one holding
+  // a link to a file only this user may read while the sandbox is set up: the sandbox then showed
+  // that file as the input, and the output, in the shared project, carried it to them.
+  await using tmp = await withTmpDir();
+  const project = join(tmp.path, "shared", "project");
+  const examples = new URL("../../examples/", import.meta.url).pathname;
+  await Deno.mkdir(project, { recursive: true });
+  await Deno.mkdir(join(project, ".git"));
+  await new Deno.Command("cp", {
+    args: ["-r", join(examples, ".capibara"), join(examples, "data"), project],
+  }).output();
+  const args = [
+    "run",
+    "Summarise the sales CSV: total revenue, units and revenue per region",
+    "--lang",
+    "typescript",
+    "--context",
+    JSON.stringify({ input: "data/sales.csv", output: "out/summary.json" }),
+    "--json",
+  ];
+  const options = { cwd: project, env: { CAPIBARA_CACHE_DIR: CACHE } };
+  for (const [folder, mode] of [[join(tmp.path, "shared"), 0o777], [project, 0o777]] as const) {
+    await Deno.chmod(folder, mode);
+    const refused = await runCli(args, options);
+    assert.equal(refused.code, 7, refused.stdout + refused.stderr);
+    assert.match(JSON.stringify(refused.json), /PermissionError/);
+    assert.match(JSON.stringify(refused.json), /may be changed by other users/);
+    assert.equal(await Deno.lstat(join(project, "out")).catch(() => null), null, "nothing ran");
+    await Deno.chmod(folder, 0o755);
+  }
+  const run = await runCli(args, options);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.equal((run.json as { status: string }).status, "ok");
+});

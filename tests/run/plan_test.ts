@@ -503,3 +503,47 @@ Deno.test("planRun() plans again when a top-level output file or a granted file 
   const granted = await planRun(fx.input({ grants: mergeGrants({ write: ["log.txt"] }) }));
   assert.ok(granted.policy.write.includes(join(fx.work, "log.txt")));
 });
+
+Deno.test("planRun() refuses a project, input or output folder another user could change, and takes this user's own group as this user's", async () => {
+  await using fx = await fixture();
+  const uid = Deno.uid()!;
+  const gid = Deno.gid()!;
+  // Someone else's group: the group of another account, or one with members.
+  const other = Deno.readTextFileSync("/etc/group").split("\n").map((l) => l.split(":"))
+    .find((f) => f.length >= 4 && Number(f[2]) !== gid && f[0] !== "root")!;
+  const otherGid = Number(other[2]);
+  const context = { input: "data/in.csv", output: "out/result.json" };
+  const refused = async (why: string, pattern = /may be changed by other users/) => {
+    const error = await planRun(fx.input({ context })).then(() => undefined, (e) => e);
+    assert.ok(error instanceof PermissionError, `${why}: ${error}`);
+    assert.match(error.message, pattern, why);
+    assert.ok(error.hint, why);
+  };
+  await planRun(fx.input({ context }));
+  // Writable by others: the workdir, a folder above it, an input's folder, an output's folder.
+  for (const folder of [fx.work, fx.root, join(fx.work, "data")]) {
+    await Deno.chmod(folder, 0o777);
+    await refused(`${folder} 0777`);
+    await Deno.chmod(folder, 0o755);
+  }
+  await Deno.mkdir(join(fx.work, "out"));
+  await Deno.chmod(join(fx.work, "out"), 0o777);
+  await refused("the output's folder 0777");
+  await Deno.chmod(join(fx.work, "out"), 0o755);
+  // Sticky and writable by others (as /tmp): nobody replaces what is not theirs.
+  await Deno.chmod(fx.root, 0o1777);
+  await planRun(fx.input({ context }));
+  await Deno.chmod(fx.root, 0o755);
+  // Writable by another group, then by this user's own group (a user private group).
+  await Deno.chown(join(fx.work, "data"), uid, otherGid);
+  await Deno.chmod(join(fx.work, "data"), 0o775);
+  await refused(`data 0775, group ${other[0]}`);
+  await Deno.chown(join(fx.work, "data"), uid, gid);
+  await planRun(fx.input({ context }));
+  // Another user's folder on the way.
+  if (uid === 0) {
+    await Deno.chown(join(fx.work, "data"), 65534, gid);
+    await Deno.chmod(join(fx.work, "data"), 0o755);
+    await refused("data owned by uid 65534", /belongs to uid 65534/);
+  }
+});
