@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 bc004896d6cebe3f4c9aee4b24208298fe495c841c525e13988775830f161c5d): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 648a9e34f2d4b7e5333f19f1c9a570c1a40b283a24d27601de2c4158b3398d2c): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -11,10 +11,11 @@ var sum = (function (measures) {
 var stagingError = (function (limits, used) {
     if (unmeasurable(used)) {
         return new ExecError("Script made what it writes impossible to measure (a folder of its outputs or temp dir " +
-            "that cannot be listed, or a removed file it holds that cannot be looked at): it was " +
-            "stopped", {
+            "that cannot be listed, a removed file it holds that cannot be looked at, or more open " +
+            "files across its threads than a measure looks at): it was stopped", {
             hint: "A script may not close its own folders to reading (chmod 0300), make itself not " +
-                "dumpable, or keep a file it removed mapped: fix the script",
+                "dumpable, keep a file it removed mapped, or hold about 100,000 open files across its " +
+                "threads and processes: fix the script",
             details: { max_bytes: limits.bytes, max_files: limits.files },
         });
     }

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 f5fad8d73c227817a5d819732a6a6b16ad742bbad59a06dff783aebcca061a8d): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 f098fd8ce56c8da7b1a214c456d66e89dad8e2bfabafafcf6055c2359271a2e2): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name) {
     const lower = name.toLowerCase();
     if (UNTRUSTED.has(lower))
@@ -125,10 +125,17 @@ var ending = (function (task) {
         return true;
     }
 });
-export var heldRemovedFiles = (function (root, devices) {
+export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK_BUDGET) {
     const total = { bytes: 0, files: 0 };
     if (Deno.build.os !== "linux")
         return total;
+    let looks = 0;
+    const look = (async () => {
+        looks++;
+        if (looks % HELD_LOOKS_PER_TURN === 0)
+            await new Promise(((resolve) => setTimeout(resolve, 0)));
+        return looks <= budget;
+    });
     const seen = new Set();
     const count = ((dev, ino, size) => {
         const key = `${dev}:${ino}`;
@@ -174,6 +181,8 @@ export var heldRemovedFiles = (function (root, devices) {
                 continue;
             }
             for (const entry of entries) {
+                if (!await look())
+                    return past();
                 let info;
                 try {
                     info = Deno.statSync(`${task}/fd/${entry.name}`);
@@ -195,6 +204,8 @@ export var heldRemovedFiles = (function (root, devices) {
             const dev = deviceNumber(device);
             if (inode === "0" || !devices.has(dev) || seen.has(`${dev}:${inode}`))
                 continue;
+            if (!await look())
+                return past();
             try {
                 const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
                 count(info.dev, info.ino, info.size);
@@ -231,7 +242,7 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
                 break;
             const used = usage();
             if (processes?.pid !== undefined) {
-                const held = heldRemovedFiles(processes.pid, processes.devices);
+                const held = await heldRemovedFiles(processes.pid, processes.devices);
                 used.bytes += held.bytes;
                 used.files += held.files;
             }
@@ -687,6 +698,8 @@ export const DEFAULT_STAGING_LIMITS = {
 ;
 ;
 ;
+export const HELD_LOOK_BUDGET = 100_000;
+const HELD_LOOKS_PER_TURN = 1_000;
 ;
 ;
 ;

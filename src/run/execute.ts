@@ -107,11 +107,12 @@ function stagingError(limits: StagingLimits, used: StagingLimits): ExecError {
   if (unmeasurable(used)) {
     return new ExecError(
       "Script made what it writes impossible to measure (a folder of its outputs or temp dir " +
-        "that cannot be listed, or a removed file it holds that cannot be looked at): it was " +
-        "stopped",
+        "that cannot be listed, a removed file it holds that cannot be looked at, or more open " +
+        "files across its threads than a measure looks at): it was stopped",
       {
         hint: "A script may not close its own folders to reading (chmod 0300), make itself not " +
-          "dumpable, or keep a file it removed mapped: fix the script",
+          "dumpable, keep a file it removed mapped, or hold about 100,000 open files across its " +
+          "threads and processes: fix the script",
         details: { max_bytes: limits.bytes, max_files: limits.files },
       },
     );

@@ -509,4 +509,84 @@ detail="$HOME"`),
   },
 });
 
+// The watch of the disk bound reads each thread's descriptor table (a thread may have a table of
+// its own): hundreds of threads sharing thousands of descriptors made one measure millions of
+// looks, on the caller's own thread. The time limit's timer could not fire, nothing was
+// measured meanwhile, and an SDK program (or the runner's other clients) stood still.
+const starve = (extra: string) =>
+  py(`import threading, time
+fds = []
+try:
+    while len(fds) < 19000:
+        fds.append(os.open("/dev/null", os.O_RDONLY))
+except OSError:
+    pass
+stop = threading.Event()
+for _ in range(250):
+    threading.Thread(target=stop.wait, daemon=True).start()
+${extra}`);
+attack({
+  name:
+    "stall the disk watch with 250 threads sharing thousands of descriptors, past the time limit",
+  language: "python",
+  timeout: 5,
+  options: { maxProcesses: 256 },
+  script: starve("time.sleep(60)"),
+  async via(cb, prompt) {
+    let last = performance.now();
+    let stall = 0;
+    const tick = setInterval(() => {
+      const now = performance.now();
+      stall = Math.max(stall, now - last);
+      last = now;
+    }, 10);
+    const started = performance.now();
+    const error = await cb.run(prompt, { context: {}, language: "python" })
+      .then(() => undefined, (e) => e);
+    clearInterval(tick);
+    const took = performance.now() - started;
+    const breached = took > 10_000 || stall > 2_000;
+    if (!breached && error === undefined) throw new Error("the run ended well: no attack ran");
+    return {
+      breached,
+      detail: `a run of a 5 s limit took ${Math.round(took)} ms; this process stood still ` +
+        `${Math.round(stall)} ms at most; ${String(error).slice(0, 120)}`,
+    };
+  },
+});
+attack({
+  name: "stall the disk watch, then write 1 GiB past a 128 MiB disk bound",
+  language: "python",
+  timeout: 60,
+  options: { maxProcesses: 256 },
+  script: starve(`buf = bytes(1 << 20)
+with open(os.path.join(os.environ["TMPDIR"], "fill"), "wb") as f:
+    for i in range(1024):
+        f.write(buf)
+time.sleep(30)`),
+  async via(cb, prompt) {
+    // The peak of the run's temp dirs, sampled by another process (this one may stand still).
+    const peakFile = join(ROOT, `stall-peak-${RUN_ID}`);
+    const sampler = new Deno.Command("bash", {
+      args: [
+        "-c",
+        "peak=0; while :; do s=$(du -sm /tmp/capibara-run-* 2>/dev/null | " +
+        'awk \'{t+=$1} END {print t+0}\'); if [ "$s" -gt "$peak" ]; then peak=$s; ' +
+        `echo $peak > ${peakFile}; fi; sleep 0.05; done`,
+      ],
+    }).spawn();
+    const error = await cb.run(prompt, { context: {}, language: "python" })
+      .then(() => undefined, (e) => e);
+    sampler.kill("SIGKILL");
+    await sampler.status;
+    const peak = Number(await Deno.readTextFile(peakFile).catch(() => "0"));
+    return {
+      breached: peak >= 512,
+      detail: `the run's temp dir reached ${peak} MiB (bound 128 MiB); ${
+        String(error).slice(0, 120)
+      }`,
+    };
+  },
+});
+
 Deno.test(escapeSuite("limits", { atLeast: { sandbox: 17, noSandbox: 1 } }));

@@ -554,7 +554,7 @@ else:
       new Deno.Command("python3", { args: ["-c", script, dir, "parent", script], stdout: "piped" }),
     );
     assert.ok(processesBelow(process.pid).length >= 2, "the child is found below its parent");
-    const held = heldRemovedFiles(process.pid, devicesOf([dir]));
+    const held = await heldRemovedFiles(process.pid, devicesOf([dir]));
     if (held.bytes !== Infinity) {
       assert.deepEqual(held, { bytes: 5 << 20, files: 2 });
     } else {
@@ -562,7 +562,35 @@ else:
       assert.notEqual(Deno.uid(), 0, "root measures a mapped file");
     }
     // Files on other devices are not the measured folders' (a memfd, another file system).
-    assert.deepEqual(heldRemovedFiles(process.pid, new Set()), { bytes: 0, files: 0 });
+    assert.deepEqual(await heldRemovedFiles(process.pid, new Set()), { bytes: 0, files: 0 });
+  },
+});
+
+Deno.test({
+  name:
+    "heldRemovedFiles() looks at a bounded number of descriptors, past every bound beyond it, and lets the event loop turn meanwhile",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    // Eight threads sharing 600 descriptors: 4,800 looks, each thread's table read on its own.
+    const script = `import os, threading, time
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(600)]
+stop = threading.Event()
+for _ in range(7):
+    threading.Thread(target=stop.wait, daemon=True).start()
+print("ready", flush=True)
+time.sleep(30)
+`;
+    await using process = await startReady(
+      new Deno.Command("python3", { args: ["-c", script], stdout: "piped" }),
+    );
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    const measured = await heldRemovedFiles(process.pid, new Set([0]));
+    clearInterval(timer);
+    assert.deepEqual(measured, { bytes: 0, files: 0 });
+    assert.ok(turns > 0, "the event loop stood still for the whole measure");
+    const past = await heldRemovedFiles(process.pid, new Set([0]), 4_000);
+    assert.equal(past.bytes, Infinity, "more descriptors than the budget were measured");
   },
 });
 
@@ -621,7 +649,7 @@ async function heldByUser(
   await before?.(process.pid);
   const module = new URL("../../src/sandbox/copy_out.ts", import.meta.url).href;
   const code = `const m = await import(${JSON.stringify(module)}); ` +
-    "console.log(JSON.stringify(m.heldRemovedFiles(Number(Deno.args[0]), " +
+    "console.log(JSON.stringify(await m.heldRemovedFiles(Number(Deno.args[0]), " +
     "m.devicesOf([Deno.args[1]]))));";
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", code, String(process.pid), dir],
