@@ -1,4 +1,4 @@
-// Generated from src/capibara.ts by scripts/build_js.ts (sha256 bce8497f32eecd486e5511dff8dccfb9b33f651338ae293dab8eb7557439c540): do not edit; `deno task build:js` writes it.
+// Generated from src/capibara.ts by scripts/build_js.ts (sha256 e3258602c2c462a58ca6c210cd77122d8fc61153739670d4e746838df6369c6d): do not edit; `deno task build:js` writes it.
 var sdkError = (function (what, hint) {
     return new ValidationError(`Invalid option ${what}`, { hint, details: { option: what } });
 });
@@ -327,6 +327,7 @@ export class Capibara {
                 progress: this.#options.progress,
                 sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
                 sourceBuilds: config.sourceBuilds,
+                cwd: workdir,
                 warn: this.#options.warn ?? console.error,
                 signal: options.signal,
             }),

@@ -506,6 +506,7 @@ export class Capibara {
         // Installs run in the OS sandbox too (never in the unconfined or Deno-permissions one).
         sandbox: config.sandbox ? platformBackend(config.cacheDir) : undefined,
         sourceBuilds: config.sourceBuilds,
+        cwd: workdir,
         warn: this.#options.warn ?? console.error,
         signal: options.signal,
       }),

@@ -1,4 +1,4 @@
-// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 4590d73d6c10c41a8ed0502d58e11ddf29fcb50ecd5b1149eabcd242ee3ff76b): do not edit; `deno task build:js` writes it.
+// Generated from src/runtimes/python.ts by scripts/build_js.ts (sha256 e5d82967284811577f415d00b3e643eeb945cf5f0b22a86d30b98c69a2605fe2): do not edit; `deno task build:js` writes it.
 var launchSurface = (async function (venvDir) {
     const describe = (async (path) => {
         const info = await Deno.lstat(path).catch((() => undefined));
@@ -163,24 +163,27 @@ var localPath = (function (location) {
         return undefined;
     return resolve(location);
 });
-export var pipSettings = (function (items, indexUrl) {
+export var pipSettings = (function (items, indexUrl, cwd = Deno.cwd()) {
     const get = ((key) => items[`:env:.${key}`] ?? items[`install.${key}`] ?? items[`global.${key}`]);
+    const located = ((location) => /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : resolve(cwd, location));
     const noIndex = indexUrl === undefined && truthy(get("no-index"));
+    const configured = get("index-url");
     const settings = {
-        indexUrl: indexUrl ?? (noIndex ? undefined : get("index-url") ?? PYPI_INDEX),
-        extraIndexUrls: indexUrl === undefined && !noIndex ? words(get("extra-index-url")) : [],
-        findLinks: indexUrl === undefined
-            ? words(get("find-links")).map(((link) => /^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolve(link)))
+        indexUrl: indexUrl ??
+            (noIndex ? undefined : configured !== undefined ? located(configured) : PYPI_INDEX),
+        extraIndexUrls: indexUrl === undefined && !noIndex
+            ? words(get("extra-index-url")).map(located)
             : [],
+        findLinks: indexUrl === undefined ? words(get("find-links")).map(located) : [],
         noIndex,
         trustedHosts: words(get("trusted-host")),
-        constraints: words(get("constraint")).map(((path) => resolve(path))),
+        constraints: words(get("constraint")).map(((path) => resolve(cwd, path))),
         noCacheDir: get("no-cache-dir") !== undefined &&
             !/^(n|no|f|false|off|0)$/i.test(get("no-cache-dir").trim()),
     };
     const cert = get("cert");
     if (cert)
-        settings.cert = resolve(cert);
+        settings.cert = resolve(cwd, cert);
     const timeout = get("timeout") ?? get("default-timeout");
     if (timeout && /^\d+(\.\d+)?$/.test(timeout))
         settings.timeout = timeout;
@@ -674,7 +677,7 @@ export class PythonRuntime {
                 "script runs" + (options.sourceBuilds ? " (install.source_builds is ignored)" : "") + ".");
         }
         const sourceBuilds = sourceBuildsAllowed(options);
-        const settings = pipSettings(pip.items, options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined));
+        const settings = pipSettings(pip.items, options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined), options.cwd);
         if (sourceBuilds)
             refuseCredentials(settings);
         const access = indexAccess(settings);

@@ -454,26 +454,34 @@ function localPath(location: string): string | undefined {
  * `CAPIBARA_INDEX_URL`) replaces every index and find-links location. Without any index, pip's
  * default, PyPI.
  */
-export function pipSettings(items: Record<string, string>, indexUrl?: string): PipSettings {
+export function pipSettings(
+  items: Record<string, string>,
+  indexUrl?: string,
+  cwd: string = Deno.cwd(),
+): PipSettings {
   const get = (key: string) =>
     items[`:env:.${key}`] ?? items[`install.${key}`] ?? items[`global.${key}`];
+  // A location that is a plain path, as pip takes it from the folder it runs in: the run's, which
+  // is not this process's where a resident runner serves the run.
+  const located = (location: string) =>
+    /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : resolve(cwd, location);
   const noIndex = indexUrl === undefined && truthy(get("no-index"));
+  const configured = get("index-url");
   const settings: PipSettings = {
-    indexUrl: indexUrl ?? (noIndex ? undefined : get("index-url") ?? PYPI_INDEX),
-    extraIndexUrls: indexUrl === undefined && !noIndex ? words(get("extra-index-url")) : [],
-    findLinks: indexUrl === undefined
-      ? words(get("find-links")).map((link) =>
-        /^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolve(link)
-      )
+    indexUrl: indexUrl ??
+      (noIndex ? undefined : configured !== undefined ? located(configured) : PYPI_INDEX),
+    extraIndexUrls: indexUrl === undefined && !noIndex
+      ? words(get("extra-index-url")).map(located)
       : [],
+    findLinks: indexUrl === undefined ? words(get("find-links")).map(located) : [],
     noIndex,
     trustedHosts: words(get("trusted-host")),
-    constraints: words(get("constraint")).map((path) => resolve(path)),
+    constraints: words(get("constraint")).map((path) => resolve(cwd, path)),
     noCacheDir: get("no-cache-dir") !== undefined &&
       !/^(n|no|f|false|off|0)$/i.test(get("no-cache-dir")!.trim()),
   };
   const cert = get("cert");
-  if (cert) settings.cert = resolve(cert);
+  if (cert) settings.cert = resolve(cwd, cert);
   const timeout = get("timeout") ?? get("default-timeout");
   if (timeout && /^\d+(\.\d+)?$/.test(timeout)) settings.timeout = timeout;
   const retries = get("retries");
@@ -960,6 +968,7 @@ export class PythonRuntime implements Runtime {
     const settings = pipSettings(
       pip.items,
       options.indexUrl ?? (this.#userEnv.CAPIBARA_INDEX_URL || undefined),
+      options.cwd,
     );
     if (sourceBuilds) refuseCredentials(settings);
     const access = indexAccess(settings);

@@ -33,6 +33,12 @@ export interface PrepareOptions {
    * Default: what the runtime's environment says (`CAPIBARA_INDEX_URL`, then pip's configuration).
    */
   indexUrl?: string;
+  /**
+   * The folder the run works in, which relative paths in pip's configuration (`find-links`,
+   * `constraint`, `cert`, an index that is a folder) are taken from, as pip run there would.
+   * Default: this process's.
+   */
+  cwd?: string;
   /** Receives warnings, e.g. that an install runs unconfined. Default `console.error`. */
   warn?: (message: string) => void;
   /**

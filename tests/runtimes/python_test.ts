@@ -316,6 +316,27 @@ Deno.test("pipSettings() reads pip's configuration: environment over install ove
     "/w",
   ]]);
   assert.equal(pipSettings({ ":env:.no-index": "0" }).noIndex, false);
+  // Relative paths are the run's folder's, as pip run there takes them (a resident runner serving
+  // the run works in another folder).
+  const relative = pipSettings(
+    {
+      "global.index-url": "mirror/simple",
+      "global.find-links": "wheels https://wheels.example/links",
+      "global.constraint": "c.txt",
+      "global.cert": "ca.pem",
+    },
+    undefined,
+    "/srv/project",
+  );
+  assert.deepEqual(
+    [relative.indexUrl, relative.findLinks, relative.constraints, relative.cert],
+    [
+      "/srv/project/mirror/simple",
+      ["/srv/project/wheels", "https://wheels.example/links"],
+      ["/srv/project/c.txt"],
+      "/srv/project/ca.pem",
+    ],
+  );
 });
 
 Deno.test("indexAccess() names exactly the index hosts and the local paths pip reads", () => {
