@@ -5,7 +5,7 @@ The policy is this file: default allow (like Flatpak's and Docker's blocklists),
 each system call that a script has no business making (kernel keyrings, io_uring, userfaultfd, eBPF,
 perf, ptrace, mounts and namespaces, kernel modules, clocks, hostname, terminal input injection;
 setting extended attributes or set-user-ID and set-group-ID bits, which outlive the run), socket
-families other than unix, inet, inet6 and netlink, and netlink protocols other than NETLINK_ROUTE.
+families other than unix, inet and inet6, and inet sockets other than TCP (see SOCKETS below).
 clone3 and openat2 answer ENOSYS so that libc falls back to clone and openat, whose arguments can
 be checked. A foreign architecture (i386 via int 0x80, x32) is killed.
 
@@ -73,9 +73,26 @@ SETS_MODE = [
     ("openat", 3, (2, O_CREAT)), ("openat", 3, (2, O_TMPFILE_BIT)), ("creat", 1, None),
     ("mkdir", 1, None), ("mkdirat", 2, None), ("mknod", 1, None), ("mknodat", 2, None),
 ]
-AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 AF_MAX = 64
-NETLINK_ROUTE = 0
+SOCK_STREAM, SOCK_TYPE_MASK = 1, 0xF  # the type without SOCK_NONBLOCK and SOCK_CLOEXEC
+IPPROTO_IP, IPPROTO_TCP = 0, 6
+# SOCKETS: the memory bound of a run must hold for what its sockets keep queued in the kernel.
+# unix sockets (stream, datagram, seqpacket; asyncio's self-pipe and subprocess pipes are them)
+# are charged to the run's memory cgroup, v1 and v2 alike. cgroup v2 also charges TCP and UDP
+# buffers to memory.max; cgroup v1 charges neither to memory.limit_in_bytes: TCP gets a bound of
+# its own (memory.kmem.tcp.limit_in_bytes, set by src/sandbox/linux.ts), UDP and every other inet
+# protocol none, and a datagram sent over the sandbox's own loopback to a socket that never reads
+# stays queued (up to 2 x net.core.rmem_max a socket, gigabytes in all, measured). Nothing needs
+# them: the sandbox has no way out but the proxy, over TCP, and no DNS. So inet and inet6 sockets
+# are TCP alone: SOCK_DGRAM and SOCK_RAW (UDP, UDP-Lite, ICMP ping, raw) answer EPERM, and
+# a stream of another protocol (MPTCP, SCTP) EPROTONOSUPPORT, as a kernel without it answers (Go
+# and others fall back to TCP). Netlink is refused as an unknown family: a netlink socket can send
+# to another one of the sandbox's (unicast between two user sockets), and what waits in the
+# receiver's queue is charged to no cgroup (measured: 128 MiB past a 64 MiB limit); libc then
+# answers getaddrinfo's AI_ADDRCONFIG optimistically, and only interface listings (getifaddrs,
+# if_nameindex) fail, of which the sandbox has nothing but its loopback.
+ALLOWED_FAMILIES = (AF_UNIX, AF_INET, AF_INET6)
 
 ARCHES = {"x86_64": seccomp.Arch.X86_64, "aarch64": seccomp.Arch.AARCH64}
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
@@ -158,12 +175,24 @@ def build(name, arch):
         f.add_rule(seccomp.ERRNO(EPERM), "ioctl",
                    seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, request))
     for family in range(AF_MAX):
-        if family in (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK):
+        if family in ALLOWED_FAMILIES:
             continue
         f.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.EQ, family))
     f.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.GE, AF_MAX))
-    f.add_rule(seccomp.ERRNO(EPERM), "socket",
-               seccomp.Arg(0, seccomp.EQ, AF_NETLINK), seccomp.Arg(2, seccomp.NE, NETLINK_ROUTE))
+    # inet and inet6: TCP alone (see SOCKETS above).
+    for family in (AF_INET, AF_INET6):
+        inet = seccomp.Arg(0, seccomp.EQ, family)
+        for kind in range(SOCK_TYPE_MASK + 1):
+            if kind == SOCK_STREAM:
+                continue
+            f.add_rule(seccomp.ERRNO(EPERM), "socket", inet,
+                       seccomp.Arg(1, seccomp.MASKED_EQ, SOCK_TYPE_MASK, kind))
+        stream = seccomp.Arg(1, seccomp.MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM)
+        for protocol in range(IPPROTO_IP + 1, IPPROTO_TCP):
+            f.add_rule(seccomp.ERRNO(errno.EPROTONOSUPPORT), "socket", inet, stream,
+                       seccomp.Arg(2, seccomp.EQ, protocol))
+        f.add_rule(seccomp.ERRNO(errno.EPROTONOSUPPORT), "socket", inet, stream,
+                   seccomp.Arg(2, seccomp.GT, IPPROTO_TCP))
     with tempfile.TemporaryFile() as out:
         f.export_bpf(out)
         out.seek(0)
@@ -184,7 +213,7 @@ def main():
         "mode_bits_denied": ["S_ISUID", "S_ISGID"],
         "chmod_bits_denied": ["S_IWOTH"],
         "openat2": "ENOSYS",
-        "socket_families": ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK (NETLINK_ROUTE only)"],
+        "socket_families": ["AF_UNIX", "AF_INET (TCP only)", "AF_INET6 (TCP only)"],
     }
     lines = [
         "/**",

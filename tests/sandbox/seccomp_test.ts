@@ -1,7 +1,7 @@
 /**
  * The seccomp filter: the committed program is exactly what libseccomp compiles from the reviewed
  * policy (scripts/seccomp_gen.py), and inside the bubblewrap backend the calls it refuses fail
- * while ordinary work (threads, fork, subprocesses, inet and netlink-route sockets) goes on.
+ * while ordinary work (threads, fork, subprocesses, TCP and unix sockets) goes on.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -108,13 +108,32 @@ if len(sys.argv) < 2 or sys.argv[1] == "modes":
     print("setuid_bit", 1 if os.stat(target).st_mode & 0o4000 else 0)
 if len(sys.argv) > 1:
     sys.exit(0)
-for family, proto, name in ((socket.AF_NETLINK, 9, "netlink_audit"), (socket.AF_PACKET, 0, "packet")):
+NONBLOCK_CLOEXEC = socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
+for family, kind, proto, name in (
+    (socket.AF_NETLINK, socket.SOCK_RAW, 9, "netlink_audit"),
+    (socket.AF_PACKET, socket.SOCK_RAW, 0, "packet"),
+    (socket.AF_NETLINK, socket.SOCK_RAW, 0, "netlink_route"),
+    (socket.AF_INET, socket.SOCK_DGRAM, 0, "udp"),
+    (socket.AF_INET, socket.SOCK_DGRAM | NONBLOCK_CLOEXEC, 0, "udp_nonblock_cloexec"),
+    (socket.AF_INET6, socket.SOCK_DGRAM, 0, "udp6"),
+    (socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP, "icmp_ping"),
+    (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP, "raw"),
+    (socket.AF_INET6, socket.SOCK_RAW, 58, "raw6"),
+    (socket.AF_INET, socket.SOCK_SEQPACKET, 132, "sctp"),
+    (socket.AF_INET, socket.SOCK_STREAM, 262, "mptcp"),
+    (socket.AF_INET6, socket.SOCK_STREAM | NONBLOCK_CLOEXEC, 262, "mptcp6"),
+):
     try:
-        socket.socket(family, socket.SOCK_RAW, proto).close(); print(name, 0)
+        socket.socket(family, kind, proto).close(); print(name, 0)
     except OSError as e:
         print(name, e.errno)
-socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0).close(); print("netlink_route_ok")
-socket.socket(socket.AF_INET, socket.SOCK_STREAM).close(); print("inet_ok")
+socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+socket.socket(socket.AF_INET6, socket.SOCK_STREAM | NONBLOCK_CLOEXEC, socket.IPPROTO_TCP).close()
+print("inet_ok")
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
+    a, b = socket.socketpair(socket.AF_UNIX, kind); a.send(b"x"); assert b.recv(1) == b"x"
+    socket.socket(socket.AF_UNIX, kind).close()
+print("unix_ok")
 t = threading.Thread(target=lambda: None); t.start(); t.join(); print("threads_ok")
 pid = os.fork()
 if pid == 0: os._exit(0)
@@ -182,7 +201,6 @@ Deno.test({
           "mount",
           "setns",
           "process_vm_readv",
-          "netlink_audit",
           "chmod_setuid",
           "chmod_setgid",
           "open_creat_setuid",
@@ -196,6 +214,19 @@ Deno.test({
       // Extended attributes: answered as a file system without them (EOPNOTSUPP, 95).
       assert.equal(seen.get("setxattr"), "95", `setxattr was not refused: ${stdout}`);
       assert.equal(seen.get("packet"), "97", "AF_PACKET was not refused with EAFNOSUPPORT");
+      // Sockets whose buffers a cgroup v1 memory limit does not count: inet is TCP alone (UDP,
+      // ping and raw EPERM; MPTCP and SCTP EPROTONOSUPPORT, as a kernel without them), and no
+      // netlink (one user socket can queue to another, counted by no cgroup).
+      for (const name of ["netlink_audit", "netlink_route"]) {
+        assert.equal(seen.get(name), "97", `${name} was not refused: ${stdout}`);
+      }
+      for (const name of ["udp", "udp_nonblock_cloexec", "udp6", "icmp_ping", "raw", "raw6"]) {
+        assert.equal(seen.get(name), "1", `${name} was not refused with EPERM: ${stdout}`);
+      }
+      for (const name of ["sctp", "mptcp", "mptcp6"]) {
+        // SCTP's seqpacket type is refused as no stream (EPERM) before its protocol is looked at.
+        assert.equal(seen.get(name), name === "sctp" ? "1" : "93", `${name}: ${stdout}`);
+      }
       for (const name of ["chmod_plain", "open_plain_odd_mode", "setuid_bit"]) {
         assert.equal(seen.get(name), "0", `${name}: ${stdout}`);
       }
@@ -203,7 +234,7 @@ Deno.test({
       for (const name of ["statmount", "listmount"]) {
         assert.equal(seen.get(name), "38", `${name} was not refused with ENOSYS: ${stdout}`);
       }
-      for (const ok of ["netlink_route_ok", "inet_ok", "threads_ok", "fork_ok", "subprocess_ok"]) {
+      for (const ok of ["inet_ok", "unix_ok", "threads_ok", "fork_ok", "subprocess_ok"]) {
         assert.ok(stdout.includes(ok), `${ok} missing: ordinary work broke under the filter`);
       }
 
