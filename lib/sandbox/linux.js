@@ -1,8 +1,13 @@
-// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 033dade899fd3071e65131abac8f903f4715b168218dffa3580a9d4bea439793): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/linux.ts by scripts/build_js.ts (sha256 dc8c80600990b6da5ec9b89763d8156b537725886ff301934cddb68fae8ccf71): do not edit; `deno task build:js` writes it.
 var sandboxUmask = (function () {
     const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
     const mask = own === undefined ? 0o022 : parseInt(own, 8);
     return (mask | 0o002).toString(8).padStart(4, "0");
+});
+var sandboxNofile = (function () {
+    const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(readTextSyncOrNull("/proc/self/limits") ?? "")?.[1];
+    const value = hard === undefined || hard === "unlimited" ? Infinity : Number(hard);
+    return String(Number.isFinite(value) ? Math.min(SANDBOX_NOFILE, value) : SANDBOX_NOFILE);
 });
 export var launchCommand = (function (launch) {
     const shell = [
@@ -11,6 +16,7 @@ export var launchCommand = (function (launch) {
         LAUNCH_SCRIPT,
         "capibara-sandbox",
         sandboxUmask(),
+        sandboxNofile(),
         launch.seccompFile,
         ...launch.etcFiles,
         ...launch.held ? ["--held", launch.held.signFile] : [],
@@ -688,7 +694,7 @@ var canCreateCgroup = (function (parent, limitFiles) {
     }
     try {
         for (const file of limitFiles) {
-            const value = file === "memory.limit_in_bytes" ? "1073741824" : "max";
+            const value = /^memory\..*limit_in_bytes$/.test(file) ? "1073741824" : "max";
             if (!tryWrite(`${dir}/${file}`, value))
                 return false;
         }
@@ -755,7 +761,8 @@ var planCgroups = (async function (prlimit) {
             memory: "cgroup-v2",
             processes: "cgroup-v2",
             processesEffective: true,
-            summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2})`,
+            summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2}; the memory ` +
+                "bound counts socket buffers)",
         };
         return plan;
     }
@@ -767,24 +774,32 @@ var planCgroups = (async function (prlimit) {
         const parent = ownDir(mount, ownPath);
         if (!parent)
             continue;
-        const file = controller === "pids" ? "pids.max" : "memory.limit_in_bytes";
-        if (!(await canCreateCgroup(parent, [file])))
+        if (controller === "pids") {
+            if (await canCreateCgroup(parent, ["pids.max"]))
+                plan.v1Pids = parent;
             continue;
-        if (controller === "pids")
-            plan.v1Pids = parent;
-        else
+        }
+        if (await canCreateCgroup(parent, ["memory.limit_in_bytes", V1_TCP_LIMIT])) {
+            plan.v1Memory = parent;
+            plan.v1MemoryTcp = true;
+        }
+        else if (await canCreateCgroup(parent, ["memory.limit_in_bytes"]))
             plan.v1Memory = parent;
     }
     const root = Deno.uid() === 0;
     if (plan.v1Memory) {
         plan.info.memory = "cgroup-v1";
-        notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory})`);
+        notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory}); ` +
+            (plan.v1MemoryTcp
+                ? "TCP socket buffers bounded apart at the same amount (memory.kmem.tcp.limit_in_bytes)"
+                : "TCP socket buffers NOT bounded (no writable memory.kmem.tcp.limit_in_bytes)"));
     }
     else if (prlimit) {
         plan.info.memory = "rlimit";
         notes.push("memory: RLIMIT_AS via prlimit (no writable memory cgroup); for Deno, RLIMIT_DATA at the " +
             "limit and its own reservations (≈ 600 MiB) and --max-old-space-size (Deno reserves " +
-            "more address space than any limit)");
+            "more address space than any limit); TCP socket buffers NOT bounded (kernel memory, " +
+            "which no rlimit counts)");
     }
     else {
         notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
@@ -1032,6 +1047,7 @@ var createRunCgroup = (async function (plan, policy) {
             await make(memoryDir, [
                 ["memory.limit_in_bytes", memory, true],
                 ["memory.memsw.limit_in_bytes", memory, false],
+                ...plan.v1MemoryTcp ? [[V1_TCP_LIMIT, memory, true]] : [],
             ]);
         }
         return {
@@ -1270,7 +1286,7 @@ const HELD_FD = 6;
 const SIGN_FD = 7;
 const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
     `printf '\\${GATE_PASSED.toString(8).padStart(3, "0")}' >&${SIGN_FD} || exit 125; exec ${SIGN_FD}>&-; exec "$@"`;
-const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
+const LAUNCH_SCRIPT = 'umask "$1" && ulimit -n "$2" || exit 125; shift 2; ' +
     `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map(((fd, i) => `${fd}<"$${i + 2}"`)).join(" ")} ` +
     `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
     `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null ${SIGN_FD}>"$2" || exit 125; ` +
@@ -1281,6 +1297,8 @@ const LAUNCH_SCRIPT = 'umask "$1" || exit 125; shift; ' +
     "done; shift; " +
     'if [ -n "$binding" ] && ! wait "$binding"; then ' +
     'echo "capibara: cannot bind the granted paths" >&2; exit 125; fi; exec "$@"';
+;
+export const SANDBOX_NOFILE = 4096;
 ;
 ;
 ;
@@ -1347,6 +1365,7 @@ const MAX_COPY_FILES = 1_000;
 ;
 ;
 ;
+const V1_TCP_LIMIT = "memory.kmem.tcp.limit_in_bytes";
 ;
 ;
 ;
@@ -1443,7 +1462,7 @@ export class BubblewrapBackend {
     }
     async #cachedPlan(fresh = false) {
         const file = this.#planFile();
-        const key = JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
+        const key = JSON.stringify(["3", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
         const saved = file && !fresh ? recallSync(file) : undefined;
         const limitedByCgroups = ((plan) => plan.v2 !== undefined || (plan.v1Memory !== undefined && plan.v1Pids !== undefined));
         let prlimit;

@@ -1,2 +1,2 @@
-// Generated from src/sandbox/types.ts by scripts/build_js.ts (sha256 0e6ca7f02c47f02349e2db2fbc20b24e75f716e4f3b3e6968ffae97987c45f1e): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/types.ts by scripts/build_js.ts (sha256 c173f59327e8e5a3584210d958c0dafb427c9a10dfc1f957f2312657018b0bea): do not edit; `deno task build:js` writes it.
 export {};

@@ -5,7 +5,8 @@
  *
  * ```text
  * [unshare --mount --propagation private --]                      (only when Capibara is root)
- * /bin/sh -c 'open the seccomp program on fd 9, the fake /etc files on 3-5;
+ * /bin/sh -c 'umask; ulimit -n (RLIMIT_NOFILE, at most 4096);
+ *             open the seccomp program on fd 9, the fake /etc files on 3-5;
  *             [mount --all --fstab <state dir>/binds (<granted path> → <state dir>/src/N) &]
  *             join the run's cgroup(s); [wait for the binds]; exec "$@"'  (outside, as Capibara)
  *   [setpriv --reuid=<run id> --regid=<run id> --clear-groups]     (only when Capibara is root)
@@ -34,6 +35,14 @@
  * back after. A read path that only root may read is passed in as a copy that uid may read
  * (bounded), and a workdir only root may read is shown as an empty folder holding the inputs and
  * outputs: the mapping never falls back to root.
+ *
+ * What the memory bound covers: everything the run's processes allocate, their files on the
+ * sandbox's tmpfs, and what their sockets keep queued in the kernel. unix sockets are charged to
+ * the memory cgroup (v1 and v2); cgroup v2 charges TCP buffers to `memory.max` too, and cgroup v1
+ * gets `memory.kmem.tcp.limit_in_bytes` at the same amount (it counts TCP outside
+ * `memory.limit_in_bytes`); the seccomp filter (scripts/seccomp_gen.py) refuses UDP, raw, other
+ * inet protocols and netlink sockets, whose buffers cgroup v1 charges nowhere. Under RLIMIT_AS
+ * (no memory cgroup) socket buffers are not bounded, as `capibara doctor` says.
  *
  * Why `--cap-drop ALL`: when bwrap is started by root it keeps every capability inside its user
  * namespace, and the script could then remount a read-only bind as read-write or unmount a
@@ -234,11 +243,12 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
   }' >&${SIGN_FD} || exit 125; exec ${SIGN_FD}>&-; exec "$@"`;
 
 /**
- * The launcher, one shell for the whole chain: opens the seccomp program and the fake /etc files
- * for bwrap, joins the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
- * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK SECCOMP ETC… [--held SIGN] [--mount MOUNT TABLE]
- * JOIN… -- COMMAND…`. With `--held`, the gate (standard input) moves to {@linkcode HELD_FD}, and the
- * file `SIGN` is opened (made empty) as {@linkcode SIGN_FD}.
+ * The launcher, one shell for the whole chain: sets the sandbox's umask and descriptor limit
+ * ({@linkcode sandboxNofile}), opens the seccomp program and the fake /etc files for bwrap, joins
+ * the run's cgroups (when any), then becomes the rest (setpriv, then bwrap).
+ * `sh -c LAUNCH_SCRIPT capibara-sandbox UMASK NOFILE SECCOMP ETC… [--held SIGN]
+ * [--mount MOUNT TABLE] JOIN… -- COMMAND…`. With `--held`, the gate (standard input) moves to
+ * {@linkcode HELD_FD}, and the file `SIGN` is opened (made empty) as {@linkcode SIGN_FD}.
  *
  * With `--mount` (a root run, in the private mount namespace `unshare` made), `mount --all` binds
  * every granted source at its point from one table while the shell joins the cgroups. Both are
@@ -252,8 +262,9 @@ const HELD_SCRIPT = `read -r _ <&${HELD_FD} || exit 125; exec ${HELD_FD}<&-; ` +
  * after is where it is. cgroup v2 has no such file: there `cgroup.procs` it is.
  */
 const LAUNCH_SCRIPT =
-  // The mask first (a builtin: no process), then the files.
-  'umask "$1" || exit 125; shift; ' +
+  // The mask and the descriptor limit first (builtins: no process), then the files. `ulimit -n`
+  // sets the soft and the hard limit both.
+  'umask "$1" && ulimit -n "$2" || exit 125; shift 2; ' +
   `exec ${SECCOMP_FD}<"$1" ${ETC_FDS.map((fd, i) => `${fd}<"$${i + 2}"`).join(" ")} ` +
   `|| exit 125; shift ${ETC_FDS.length + 1}; ` +
   `if [ "$1" = --held ]; then exec ${HELD_FD}<&0 </dev/null ${SIGN_FD}>"$2" || exit 125; ` +
@@ -275,6 +286,24 @@ function sandboxUmask(): string {
   const own = /^Umask:\s*([0-7]+)$/m.exec(readTextSyncOrNull("/proc/self/status") ?? "")?.[1];
   const mask = own === undefined ? 0o022 : parseInt(own, 8);
   return (mask | 0o002).toString(8).padStart(4, "0");
+}
+
+/** The most descriptors a sandboxed process may hold open (RLIMIT_NOFILE, soft and hard). */
+export const SANDBOX_NOFILE = 4096;
+
+/**
+ * The sandbox's RLIMIT_NOFILE, soft and hard: {@linkcode SANDBOX_NOFILE}, or this process's hard
+ * limit where it is lower (the launcher lowers it, never raises it). Inherited, it would be
+ * whatever Capibara's is (20,000 and more on some machines) for each of the run's processes: as
+ * many sockets, pipes and descriptors held, and descriptor tables as large for the run's
+ * watches to read.
+ */
+function sandboxNofile(): string {
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(
+    readTextSyncOrNull("/proc/self/limits") ?? "",
+  )?.[1];
+  const value = hard === undefined || hard === "unlimited" ? Infinity : Number(hard);
+  return String(Number.isFinite(value) ? Math.min(SANDBOX_NOFILE, value) : SANDBOX_NOFILE);
 }
 
 /** What the launcher opens for bwrap and joins, and what it becomes. */
@@ -306,6 +335,7 @@ export function launchCommand(launch: Launch): { program: string; args: string[]
     LAUNCH_SCRIPT,
     "capibara-sandbox",
     sandboxUmask(),
+    sandboxNofile(),
     launch.seccompFile,
     ...launch.etcFiles,
     ...launch.held ? ["--held", launch.held.signFile] : [],
@@ -412,6 +442,8 @@ interface CgroupPlan {
   v2?: string;
   v1Pids?: string;
   v1Memory?: string;
+  /** Whether v1's memory cgroups here take `memory.kmem.tcp.limit_in_bytes` (TCP's own bound). */
+  v1MemoryTcp?: boolean;
   prlimit?: string;
   info: LimitsInfo;
 }
@@ -1317,7 +1349,7 @@ function canCreateCgroup(parent: string, limitFiles: string[]): boolean {
   }
   try {
     for (const file of limitFiles) {
-      const value = file === "memory.limit_in_bytes" ? "1073741824" : "max";
+      const value = /^memory\..*limit_in_bytes$/.test(file) ? "1073741824" : "max";
       if (!tryWrite(`${dir}/${file}`, value)) return false;
     }
     return true;
@@ -1382,7 +1414,9 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
       memory: "cgroup-v2",
       processes: "cgroup-v2",
       processesEffective: true,
-      summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2})`,
+      // cgroup v2 charges socket buffers (TCP, and any other protocol's) to memory.max.
+      summary: `memory and processes: cgroup v2 (per-run cgroups under ${plan.v2}; the memory ` +
+        "bound counts socket buffers)",
     };
     return plan;
   }
@@ -1394,21 +1428,33 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
     if (!mount || ownPath === undefined) continue;
     const parent = ownDir(mount, ownPath);
     if (!parent) continue;
-    const file = controller === "pids" ? "pids.max" : "memory.limit_in_bytes";
-    if (!(await canCreateCgroup(parent, [file]))) continue;
-    if (controller === "pids") plan.v1Pids = parent;
-    else plan.v1Memory = parent;
+    if (controller === "pids") {
+      if (await canCreateCgroup(parent, ["pids.max"])) plan.v1Pids = parent;
+      continue;
+    }
+    // cgroup v1 counts TCP buffers outside memory.limit_in_bytes: they get a bound of their own
+    // where the kernel has one (memory.kmem.tcp.limit_in_bytes; one probe cgroup where it works).
+    if (await canCreateCgroup(parent, ["memory.limit_in_bytes", V1_TCP_LIMIT])) {
+      plan.v1Memory = parent;
+      plan.v1MemoryTcp = true;
+    } else if (await canCreateCgroup(parent, ["memory.limit_in_bytes"])) plan.v1Memory = parent;
   }
   const root = Deno.uid() === 0;
   if (plan.v1Memory) {
     plan.info.memory = "cgroup-v1";
-    notes.push(`memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory})`);
+    notes.push(
+      `memory: cgroup v1 memory controller (per-run cgroups under ${plan.v1Memory}); ` +
+        (plan.v1MemoryTcp
+          ? "TCP socket buffers bounded apart at the same amount (memory.kmem.tcp.limit_in_bytes)"
+          : "TCP socket buffers NOT bounded (no writable memory.kmem.tcp.limit_in_bytes)"),
+    );
   } else if (prlimit) {
     plan.info.memory = "rlimit";
     notes.push(
       "memory: RLIMIT_AS via prlimit (no writable memory cgroup); for Deno, RLIMIT_DATA at the " +
         "limit and its own reservations (≈ 600 MiB) and --max-old-space-size (Deno reserves " +
-        "more address space than any limit)",
+        "more address space than any limit); TCP socket buffers NOT bounded (kernel memory, " +
+        "which no rlimit counts)",
     );
   } else {
     notes.push("memory: not limited (no writable memory cgroup, no prlimit)");
@@ -1431,6 +1477,13 @@ async function planCgroups(prlimit: string | undefined): Promise<CgroupPlan> {
   plan.info.summary = notes.join("; ");
   return plan;
 }
+
+/**
+ * cgroup v1's bound on a memory cgroup's TCP buffers, which `memory.limit_in_bytes` does not
+ * count (cgroup v2 counts them in `memory.max`). Set on a run's memory cgroup to its memory limit;
+ * UDP and the other inet protocols v1 bounds nowhere, which is why the seccomp filter refuses them.
+ */
+const V1_TCP_LIMIT = "memory.kmem.tcp.limit_in_bytes";
 
 async function readNumber(path: string): Promise<number | undefined> {
   const text = await readTextSyncOrNull(path);
@@ -1743,6 +1796,8 @@ async function createRunCgroup(
       await make(memoryDir, [
         ["memory.limit_in_bytes", memory, true],
         ["memory.memsw.limit_in_bytes", memory, false],
+        // Before the run joins: a socket is tied to the cgroup it is made in.
+        ...plan.v1MemoryTcp ? [[V1_TCP_LIMIT, memory, true] as [string, string, boolean]] : [],
       ]);
     }
     return {
@@ -2096,7 +2151,7 @@ export class BubblewrapBackend implements SandboxBackend {
    */
   async #cachedPlan(fresh = false): Promise<CgroupPlan> {
     const file = this.#planFile();
-    const key = JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
+    const key = JSON.stringify(["3", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]);
     const saved = file && !fresh ? recallSync<{ key: string; plan: CgroupPlan }>(file) : undefined;
     // prlimit stands in only where no cgroup limits: only there can its coming or going matter
     // (a look-up along PATH, ≈ 2 ms of a cold run).

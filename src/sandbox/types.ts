@@ -34,7 +34,11 @@ export interface SandboxPolicy {
   workdir: string;
   /** Private temporary directory: writable, HOME and TMPDIR point here. */
   tmpDir: string;
-  /** Memory limit in bytes. */
+  /**
+   * Memory limit in bytes: what the run's processes allocate, their tmpfs files and (Linux, with a
+   * memory cgroup) what their sockets keep queued in the kernel; cgroup v1 bounds TCP buffers
+   * apart at the same amount (see src/sandbox/linux.ts).
+   */
   memoryBytes: number;
   /** Process limit (fork bombs die). */
   maxProcesses: number;

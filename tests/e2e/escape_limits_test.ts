@@ -1,6 +1,6 @@
 /**
- * The escape suite, limits: fork and memory bombs, endless loops, stdout floods, daemons that
- * would outlive the run, and a full disk or inode table. Each attack asserts that the attempt
+ * The escape suite, limits: fork and memory bombs, socket buffers past the memory limit, endless
+ * loops, stdout floods, daemons that would outlive the run, and a full disk or inode table. Each attack asserts that the attempt
  * failed AND that the host is unchanged (see _escape.ts).
  */
 import assert from "node:assert/strict";
@@ -139,6 +139,81 @@ for _ in range(64):
     blocks.append(bytearray(16 * 1024 * 1024))
 breached = True
 detail = "allocated 1 GiB"`),
+});
+// Socket buffers are kernel memory: cgroup v1 charges neither UDP nor TCP buffers to the memory
+// limit (an attacker's review pinned 1.6-2.2 GiB under 256 MiB, and the host's UDP and TCP memory
+// ran out). Each attack tries 3x a 128 MiB limit, queued on the sandbox's own loopback to
+// sockets that never read, and reads what the kernel holds (SO_MEMINFO: each socket's receive
+// and send queues): more than twice the limit (the memory bound and v1's TCP bound of the same
+// amount) is a breach; refused sockets or a run killed at the bound are blocked.
+const SOCKET_LIMIT = 128 * 1024 ** 2;
+const socketMemory = `import socket, struct, time
+SO_MEMINFO = 55
+def queued(sockets):
+    total = 0
+    for s in sockets:
+        info = struct.unpack("9I", s.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 36))
+        total += info[0] + info[5]  # receive queue, send queue
+    return total
+limit = ${SOCKET_LIMIT}
+target = 3 * limit
+deadline = time.monotonic() + 20
+`;
+attack({
+  name: "hold 3x the memory limit in UDP datagrams queued to loopback sockets that never read",
+  language: "python",
+  options: { memoryBytes: SOCKET_LIMIT },
+  script: py(`${socketMemory}
+sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sender.setblocking(False)
+payload = b"u" * 60000
+receivers = []
+sent = 0
+while sent < target and time.monotonic() < deadline:
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
+    r.bind(("127.0.0.1", 0))
+    receivers.append(r)
+    for _ in range(160):
+        try:
+            sent += sender.sendto(payload, r.getsockname())
+        except BlockingIOError:
+            time.sleep(0.001)
+held = queued(receivers + [sender])
+breached = held > 2 * limit
+detail = f"{held >> 20} MiB queued in {len(receivers)} UDP sockets"`),
+});
+attack({
+  name: "hold 3x the memory limit in TCP buffers of loopback connections that never read",
+  language: "python",
+  options: { memoryBytes: SOCKET_LIMIT },
+  script: py(`${socketMemory}
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(64)
+ends = []
+sent = 0
+starved = 0  # connections in a row that took almost nothing: the bound holds
+chunk = b"t" * (1 << 20)
+while sent < target and starved < 8 and time.monotonic() < deadline:
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+    client.connect(server.getsockname())
+    peer, _ = server.accept()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
+    client.setblocking(False)
+    ends += [client, peer]
+    before = sent
+    for _ in range(4):
+        try:
+            while sent < target:
+                sent += client.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.01)
+    starved = starved + 1 if sent - before < (1 << 20) else 0
+held = queued(ends)
+breached = held > 2 * limit
+detail = f"{held >> 20} MiB queued in {len(ends) // 2} TCP connections"`),
 });
 attack({
   name: "endless loop (timeout, then no process left)",
@@ -589,4 +664,4 @@ time.sleep(30)`),
   },
 });
 
-Deno.test(escapeSuite("limits", { atLeast: { sandbox: 17, noSandbox: 1 } }));
+Deno.test(escapeSuite("limits", { atLeast: { sandbox: 21, noSandbox: 1 } }));

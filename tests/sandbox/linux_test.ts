@@ -15,6 +15,7 @@ import {
   type Owners,
   returnTree,
   runIdsFree,
+  SANDBOX_NOFILE,
 } from "../../src/sandbox/linux.ts";
 import type { SandboxPolicy, SandboxUsage } from "../../src/sandbox/types.ts";
 import { which } from "../../src/_which.ts";
@@ -182,6 +183,8 @@ Deno.test({
     console.log(`limits: ${limits.summary}`);
     assert.notEqual(limits.memory, "none");
     assert.equal(limits.processesEffective, true);
+    // Whether the memory bound counts socket buffers (v2), bounds TCP's apart (v1) or not at all.
+    assert.match(limits.summary, /memory[^;]*;?[^;]*socket buffers/);
   },
 });
 
@@ -509,6 +512,88 @@ print("allocated", len(block), flush=True)
       console.warn("linux_test: no memory cgroup here: the limit's hit is not reported");
     }
     await hostIsFine();
+  },
+});
+
+Deno.test({
+  name:
+    "wrap() bounds the TCP buffers of loopback connections that are never read at the memory limit",
+  ignore,
+  async fn() {
+    const limits = await backend.describeLimits();
+    if (limits.memory !== "cgroup-v1" && limits.memory !== "cgroup-v2") {
+      console.warn("linux_test: no memory cgroup here: socket buffers are not bounded");
+      return;
+    }
+    await using layout = await makeLayout();
+    const python = await findPython();
+    const memoryBytes = 64 * 1024 * 1024;
+    const policy = policyFor(layout, { read: [layout.granted, ...python.readPaths], memoryBytes });
+    // 4x the limit, sent to peers that never read; SO_MEMINFO reads what each socket's queues
+    // hold. The bound holds when sends stall (or the run is killed) well short of the target.
+    const script = `
+import socket, struct, time
+target = ${memoryBytes} * 4
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(64)
+ends, sent, starved = [], 0, 0
+deadline = time.monotonic() + 20
+while sent < target and starved < 8 and time.monotonic() < deadline:
+    client = socket.socket(); client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+    client.connect(server.getsockname()); peer, _ = server.accept()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
+    client.setblocking(False); ends += [client, peer]; before = sent
+    for _ in range(4):
+        try:
+            while sent < target: sent += client.send(b"t" * (1 << 20))
+        except BlockingIOError:
+            time.sleep(0.01)
+    starved = starved + 1 if sent - before < (1 << 20) else 0
+held = 0
+for s in ends:
+    info = struct.unpack("9I", s.getsockopt(socket.SOL_SOCKET, 55, 36))  # SO_MEMINFO
+    held += info[0] + info[5]
+print("held", held, len(ends) // 2, flush=True)
+`;
+    const result = await runSandboxed(backend, policy, python.exe, ["-c", script], {
+      timeoutMs: 60_000,
+    });
+    const held = /^held (\d+) (\d+)$/m.exec(result.stdout);
+    if (held) {
+      // The memory bound (v2), or v1's TCP bound of the same amount: at most that, and a little
+      // each connection is always granted (a page or two of each queue).
+      const bytes = Number(held[1]);
+      const slack = Number(held[2]) * 64 * 1024;
+      assert.ok(
+        bytes <= memoryBytes + slack,
+        `${bytes >> 20} MiB queued in ${held[2]} connections past a ${memoryBytes >> 20} MiB bound`,
+      );
+    } else {
+      assert.notEqual(result.code, 0, result.stdout + result.stderr);
+      assert.equal(result.usage.memoryLimitHit, true, result.stderr);
+    }
+    await hostIsFine();
+  },
+});
+
+Deno.test({
+  name: "wrap() caps the descriptors a sandboxed process may hold (RLIMIT_NOFILE, soft and hard)",
+  ignore,
+  async fn() {
+    await using layout = await makeLayout();
+    const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(
+      await Deno.readTextFile("/proc/self/limits"),
+    )![1]!;
+    const expected = hard === "unlimited" ? SANDBOX_NOFILE : Math.min(SANDBOX_NOFILE, +hard);
+    const result = await runSandboxed(
+      backend,
+      policyFor(layout),
+      ...bash(
+        // Lowered for good: the script cannot raise it again.
+        "ulimit -Sn; ulimit -Hn; ulimit -n 100000 2>/dev/null && echo raised; true",
+      ),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), `${expected}\n${expected}`);
   },
 });
 
@@ -1888,7 +1973,7 @@ Deno.test({
     await Deno.writeTextFile(
       `${layout.root}/cache/sandbox/cgroup-plan.json`,
       JSON.stringify({
-        key: JSON.stringify(["2", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]),
+        key: JSON.stringify(["3", Deno.uid(), readTextSyncOrNull("/proc/self/cgroup")]),
         plan: {
           prlimit,
           info: { memory: "rlimit", processes: "rlimit", processesEffective: false, summary: "" },
