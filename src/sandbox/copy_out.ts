@@ -5,8 +5,9 @@
  * What is moved, all or nothing:
  * - only the artifacts the script reported, and only under the declared output paths;
  * - only regular files (no symlinks, devices, FIFOs or sockets), read without following a link;
- * - no name that a tool executes or trusts ({@linkcode UNTRUSTED_NAMES}), anywhere below the
- *   declared output folder (the user's own declared path is taken as written);
+ * - no name that a tool executes or trusts ({@linkcode untrustedName}: dot names, file names
+ *   without an extension, project, build and configuration files), anywhere below the declared
+ *   output folder, unless the file is exactly a declared output path (taken as written);
  * - nothing that overwrites a file git tracks, unless it is exactly a declared output path;
  * - into a destination whose every folder, from the working directory down, is a real folder
  *   (never a symlink), through a temporary name in the destination folder and a rename.
@@ -52,92 +53,43 @@ export const SHELL_RC_FILES: readonly string[] = [
 ];
 
 /**
- * Names that tools execute or trust when they find them in a folder, compared without case
- * (case-insensitive file systems). An artifact is refused when any part of its path below the
- * declared output folder is one of them (or matches {@linkcode UNTRUSTED_PATTERNS}):
+ * Names that tools execute or trust when they find them in the folder they work in (or in a
+ * parent of it), beyond the classes {@linkcode untrustedName} refuses whole (every dot name, every
+ * file name without an extension). Compared as {@linkcode untrustedName} compares: without case.
  *
- * - version control: `.git` (hooks, `core.fsmonitor`), `.gitmodules`, `.gitattributes`, and
- *   `HEAD`: git takes any folder holding `HEAD`, `objects/` and `refs/` for a repository of its
- *   own (a bare one), and runs what its `config` names (`core.fsmonitor`) on the next `git status`
- *   there, a shell prompt's; `commondir` and `gitdir` (a worktree's links); `.hg`, `.hgrc`,
- *   `.svn`, `.jj`, `.sl`, `.bzr`, `_darcs`, `.pijul`, `.fslckout`, `_fossil_`, and `.capibara`
- *   (scripts, grants);
- * - CI and hooks: `.github`, `.gitlab`, `.gitlab-ci.yml`, `.circleci`, `.travis.yml`,
- *   `.buildkite`, `azure-pipelines.yml`, `Jenkinsfile`, `.pre-commit-config.yaml`, `.husky`,
- *   `lefthook.yml`, `.devcontainer`;
- * - editors, debuggers and assistants: `.vscode` (tasks run on open), `.idea`, `.vim`, `.exrc`,
- *   `.nvimrc`, `.nvim.lua`, `.vimrc`, `.gvimrc`, `.lvimrc`, `.dir-locals.el`, `.zed`, `.fleet`,
- *   `.directory`, `.cursor`, `.claude`, `.mcp.json`, `.gdbinit`, `.lldbinit`, `.pdbrc`;
- * - environment loaders: `.envrc`, `.env` (direnv, dotenv, mise, `.mise.toml`, `mise.toml`,
- *   `.tool-versions`), and the shell start-up files of {@linkcode SHELL_RC_FILES};
  * - Python: `sitecustomize.py`, `usercustomize.py`, `conftest.py` (pytest), `setup.py`,
  *   `setup.cfg`, `pyproject.toml` (build backends), `pytest.ini`, `tox.ini`, `noxfile.py`,
- *   `pip.conf`, `.pypirc`, `__main__.py`;
- * - JavaScript: `package.json` (scripts), `node_modules`, `.npmrc`, `.yarnrc`, `.yarnrc.yml`,
- *   `.pnpmfile.cjs`, `deno.json`, `deno.jsonc` (tasks), `bunfig.toml`, and the tools' own
- *   configuration modules ({@linkcode UNTRUSTED_PATTERNS}: `*.config.js`, `.eslintrc.cjs`…);
- * - other languages' start-up files: `.Rprofile`, `.irbrc`, `.pryrc`, `Gemfile`, `.ipython`,
- *   `ipython_config.py`, Jupyter's `jupyter_*_config.py`;
- * - build tools: `Makefile`, `makefile`, `GNUmakefile`, `justfile`, `.justfile`, `Taskfile.yml`,
- *   `Rakefile`, `Vagrantfile`, `.cargo`, `build.rs`, `Cargo.toml`, `CMakeLists.txt`,
- *   `build.gradle`, `settings.gradle` (and `.kts`), `gradlew`, `pom.xml`, `.mvn`, `.bazelrc`,
- *   `WORKSPACE`, `MODULE.bazel`, `shell.nix`, `default.nix`, `flake.nix`;
- * - credentials a tool reads: `.netrc`, `.ssh`, `.gnupg`, `.aws`, `.docker`, `.kube`, `.config`.
+ *   `mypy.ini` (plugins), `uv.toml`, `poetry.toml`, `pdm.toml`, `hatch.toml`, `pixi.toml`,
+ *   `pip.conf`, `pip.ini`, `pydistutils.cfg`, `pyvenv.cfg`, `pyrightconfig.json`, `ruff.toml`,
+ *   `__main__.py`, `__pycache__` (byte code run in place of its source), Sphinx's `conf.py`,
+ *   `mkdocs.yml` (hooks), `fabfile.py`, `tasks.py` (Invoke), `dodo.py`, `pavement.py`,
+ *   `environment.yml` (conda), `conanfile.py`;
+ * - JavaScript: `package.json` (scripts), `node_modules`, `tsconfig.json`, `jsconfig.json`
+ *   (language service plugins), `deno.json`, `deno.jsonc` (tasks), `bunfig.toml`,
+ *   `pnpm-workspace.yaml`, `pnpmfile.cjs`, `lerna.json`, `nx.json`, `turbo.json`,
+ *   `babel.config.json`, `nodemon.json`, `tslint.json`, `biome.json`, `firebase.json`,
+ *   `vercel.json`, `netlify.toml`, `wrangler.toml`, `ember-cli-build.js`;
+ * - other languages: `config.ru`, `rakefile.rb`, `rakelib`, `mix.exs`, `rebar.config`,
+ *   `rebar.config.script`, `stack.yaml`, `cabal.project`, `hie.yaml` (a command HLS runs),
+ *   `package.yaml`, `Setup.hs`, `dune-project`, `go.mod`, `go.work`, `Cargo.toml`, `build.rs`,
+ *   `rust-toolchain.toml`, `rustfmt.toml`, `clippy.toml`, `Cross.toml`, `Makefile.toml`,
+ *   `Trunk.toml`, `build.zig`, `build.zig.zon`, `composer.json`, `phpunit.xml`, `phpstan.neon`,
+ *   `php.ini`, `Makefile.PL`, `Build.PL`, `dist.ini`, `_targets.R`, `_quarto.yml`, `_config.yml`,
+ *   `Project.toml` (Julia), `config.nims`, `nim.cfg`, `Package.swift`, `pubspec.yaml`,
+ *   `dub.json`, `shard.yml`;
+ * - build tools and environments: `CMakeLists.txt`, `CMakePresets.json`, `meson.build`,
+ *   `configure.ac`, `Makefile.am`, `vcpkg.json`, `build.gradle`, `settings.gradle` (and `.kts`),
+ *   `gradle.properties`, `gradle-wrapper.properties`, `gradlew.bat`, `pom.xml`, `mvnw.cmd`,
+ *   `build.xml`, `build.sbt`, `build.sc`, `project.clj`, `deps.edn`, `bb.edn`, `nuget.config`,
+ *   `global.json`, `Directory.Build.props` (and `.targets`), `MODULE.bazel`, `WORKSPACE.bazel`,
+ *   `BUILD.bazel`, `pants.toml`, `Taskfile.yml`, `mise.toml`, `magefile.go`, `shell.nix`,
+ *   `default.nix`, `flake.nix`, `devenv.nix`, `devbox.json`, `compose.yaml`, `skaffold.yaml`;
+ * - CI and hooks: `azure-pipelines.yml`, `bitbucket-pipelines.yml`, `appveyor.yml`,
+ *   `cloudbuild.yaml`, `buildspec.yml`, `lefthook.yml`;
+ * - Windows: `desktop.ini`, `autorun.inf` (Explorer reads them in a folder it shows).
  */
 export const UNTRUSTED_NAMES: readonly string[] = [
-  ".git",
-  ".gitmodules",
-  ".gitattributes",
-  "head",
-  "commondir",
-  "gitdir",
-  ".hg",
-  ".hgrc",
-  ".svn",
-  ".jj",
-  ".sl",
-  ".bzr",
-  "_darcs",
-  ".pijul",
-  ".fslckout",
-  "_fossil_",
-  ".capibara",
-  ".github",
-  ".gitlab",
-  ".gitlab-ci.yml",
-  ".circleci",
-  ".travis.yml",
-  ".buildkite",
-  "azure-pipelines.yml",
-  "jenkinsfile",
-  ".pre-commit-config.yaml",
-  ".husky",
-  "lefthook.yml",
-  ".devcontainer",
-  ".vscode",
-  ".idea",
-  ".vim",
-  ".exrc",
-  ".nvimrc",
-  ".nvim.lua",
-  ".dir-locals.el",
-  ".zed",
-  ".fleet",
-  ".vimrc",
-  ".gvimrc",
-  ".lvimrc",
-  ".directory",
-  ".cursor",
-  ".claude",
-  ".mcp.json",
-  ".gdbinit",
-  ".lldbinit",
-  ".pdbrc",
-  ".env",
-  ".mise.toml",
-  "mise.toml",
-  ".tool-versions",
-  ...SHELL_RC_FILES,
+  // Python
   "sitecustomize.py",
   "usercustomize.py",
   "conftest.py",
@@ -147,86 +99,294 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   "pytest.ini",
   "tox.ini",
   "noxfile.py",
+  "mypy.ini",
+  "uv.toml",
+  "poetry.toml",
+  "pdm.toml",
+  "hatch.toml",
+  "pixi.toml",
   "pip.conf",
-  ".pypirc",
+  "pip.ini",
+  "pydistutils.cfg",
+  "pyvenv.cfg",
+  "pyrightconfig.json",
+  "ruff.toml",
   "__main__.py",
+  "__pycache__",
+  "conf.py",
+  "mkdocs.yml",
+  "mkdocs.yaml",
+  "pelicanconf.py",
+  "publishconf.py",
+  "fabfile.py",
+  "tasks.py",
+  "dodo.py",
+  "pavement.py",
+  "environment.yml",
+  "environment.yaml",
+  "conanfile.py",
+  "conanfile.txt",
+  // JavaScript
   "package.json",
   "node_modules",
-  ".npmrc",
-  ".yarnrc",
-  ".yarnrc.yml",
-  ".pnpmfile.cjs",
+  "tsconfig.json",
+  "jsconfig.json",
   "deno.json",
   "deno.jsonc",
   "bunfig.toml",
-  ".rprofile",
-  ".irbrc",
-  ".pryrc",
-  "gemfile",
-  ".ipython",
-  "ipython_config.py",
-  "makefile",
-  "gnumakefile",
-  "justfile",
-  ".justfile",
-  "taskfile.yml",
-  "taskfile.yaml",
-  "rakefile",
-  "vagrantfile",
-  ".cargo",
-  "build.rs",
+  "pnpm-workspace.yaml",
+  "pnpm-lock.yaml",
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "pnpmfile.js",
+  "pnpmfile.cjs",
+  "lerna.json",
+  "nx.json",
+  "turbo.json",
+  "rush.json",
+  "babel.config.json",
+  "jest.config.json",
+  "nodemon.json",
+  "tslint.json",
+  "biome.json",
+  "biome.jsonc",
+  "dprint.json",
+  "cypress.json",
+  "firebase.json",
+  "vercel.json",
+  "netlify.toml",
+  "wrangler.toml",
+  "wrangler.json",
+  "wrangler.jsonc",
+  "ember-cli-build.js",
+  // Ruby, Elixir and Erlang, Haskell, OCaml
+  "config.ru",
+  "rakefile.rb",
+  "rakelib",
+  "mix.exs",
+  "rebar.config",
+  "rebar.config.script",
+  "elvis.config",
+  "stack.yaml",
+  "cabal.project",
+  "cabal.project.local",
+  "cabal.config",
+  "hie.yaml",
+  "package.yaml",
+  "setup.hs",
+  "setup.lhs",
+  "dune-project",
+  "dune-workspace",
+  // Go, Rust, Zig
+  "go.mod",
+  "go.sum",
+  "go.work",
+  "go.work.sum",
   "cargo.toml",
+  "build.rs",
+  "rust-toolchain.toml",
+  "rustfmt.toml",
+  "clippy.toml",
+  "deny.toml",
+  "cross.toml",
+  "makefile.toml",
+  "trunk.toml",
+  "build.zig",
+  "build.zig.zon",
+  // PHP, Perl, R, Julia, Nim, Swift, Dart, D, Crystal, Fortran
+  "composer.json",
+  "phpunit.xml",
+  "phpunit.xml.dist",
+  "phpstan.neon",
+  "phpstan.neon.dist",
+  "psalm.xml",
+  "php.ini",
+  "rector.php",
+  "ecs.php",
+  "deploy.php",
+  "robofile.php",
+  "makefile.pl",
+  "build.pl",
+  "dist.ini",
+  "cpanfile.snapshot",
+  "_targets.r",
+  "_drake.r",
+  "_quarto.yml",
+  "_quarto.yaml",
+  "_metadata.yml",
+  "_bookdown.yml",
+  "_site.yml",
+  "_pkgdown.yml",
+  "_config.yml",
+  "project.toml",
+  "manifest.toml",
+  "juliaproject.toml",
+  "juliamanifest.toml",
+  "localpreferences.toml",
+  "config.nims",
+  "nim.cfg",
+  "package.swift",
+  "package.resolved",
+  "pubspec.yaml",
+  "analysis_options.yaml",
+  "build.yaml",
+  "dub.json",
+  "dub.sdl",
+  "shard.yml",
+  "fpm.toml",
+  // C and C++, the JVM, .NET, Bazel and others
   "cmakelists.txt",
+  "cmakepresets.json",
+  "cmakeuserpresets.json",
+  "meson.build",
+  "meson.options",
+  "meson_options.txt",
+  "configure.ac",
+  "configure.in",
+  "makefile.am",
+  "makefile.in",
+  "vcpkg.json",
+  "vcpkg-configuration.json",
   "build.gradle",
   "build.gradle.kts",
   "settings.gradle",
   "settings.gradle.kts",
-  "gradlew",
+  "gradle.properties",
+  "gradle-wrapper.properties",
+  "gradle-wrapper.jar",
+  "gradlew.bat",
   "pom.xml",
-  ".mvn",
-  ".bazelrc",
-  "workspace",
+  "mvnw.cmd",
+  "maven-wrapper.properties",
+  "build.xml",
+  "build.sbt",
+  "build.sc",
+  "build.mill",
+  "project.clj",
+  "deps.edn",
+  "bb.edn",
+  "shadow-cljs.edn",
+  "build.boot",
+  "nuget.config",
+  "global.json",
+  "dotnet-tools.json",
+  "directory.build.props",
+  "directory.build.targets",
+  "directory.build.rsp",
+  "directory.packages.props",
+  "directory.solution.props",
+  "directory.solution.targets",
+  "msbuild.rsp",
   "module.bazel",
+  "workspace.bazel",
+  "workspace.bzlmod",
+  "build.bazel",
+  "pants.toml",
+  "taskfile.yml",
+  "taskfile.yaml",
+  "taskfile.dist.yml",
+  "taskfile.dist.yaml",
+  "mise",
+  "magefile.go",
   "shell.nix",
   "default.nix",
   "flake.nix",
-  ".netrc",
-  ".ssh",
-  ".gnupg",
-  ".aws",
-  ".docker",
-  ".kube",
-  ".config",
+  "devenv.nix",
+  "devenv.yaml",
+  "devbox.json",
+  "skaffold.yaml",
+  // CI and hooks
+  "azure-pipelines.yml",
+  "azure-pipelines.yaml",
+  "bitbucket-pipelines.yml",
+  "appveyor.yml",
+  "cloudbuild.yaml",
+  "cloudbuild.yml",
+  "buildspec.yml",
+  "buildspec.yaml",
+  "codemagic.yaml",
+  "bitrise.yml",
+  // Windows
+  "desktop.ini",
+  "autorun.inf",
 ];
 
 /**
- * Patterns of names tools execute or trust: Python's `*.pth` (its `import` lines run at every
- * start), dotenv variants (`.env.local`), shell rc variants (`.bashrc.d`, `.zshrc.local`),
- * editor workspaces (`*.code-workspace`, `*.sublime-project`), desktop launchers, JavaScript
- * tools' configuration modules, which they import from the folder they run in
- * (`eslint.config.js`, `vite.config.ts`, `.eslintrc.cjs`, `.mocharc.js`), and Jupyter's
- * configuration files (`jupyter_server_config.py`).
+ * Patterns of names tools execute or trust, compared as {@linkcode untrustedName} compares (without
+ * case): tools' configuration modules, which they import from the folder they run in
+ * (`vite.config.ts`, `jest.config.js`, `karma.conf.js`, `webpack.config.babel.js`), run-command
+ * files with an extension (`pylintrc.toml`, `babelrc.js`), `Gruntfile.js`, `gulpfile.ts` and
+ * their kin, lock files (`yarn.lock`, `Cargo.lock`; their sources are installed as they say),
+ * Python's `*.pth` (its `import` lines run at every start), byte code (`*.pyc`) and configuration
+ * modules (`gunicorn.conf.py`, `ipython_config.py`, Jupyter's `jupyter_server_config.py`),
+ * projects and build scripts (`*.csproj`, `*.sln`, `*.gradle`, `*.sbt`, `*.gemspec`, `*.cabal`,
+ * `*.opam`, `*.nimble`, `*.nims`, `*.rockspec`), `mise.local.toml`, Docker Compose files, editor
+ * workspaces (`*.code-workspace`, `*.sublime-project`), desktop launchers, and what Windows runs
+ * or follows from the folder it works in (`*.exe`, `*.bat`, `*.cmd`, `*.dll`, `*.lnk`, `*.url`).
  */
 export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
+  /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
+  /rc\.(?:[cm]?[jt]s|json5?|jsonc|ya?ml|toml)$/i,
+  /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
+  /\.lock(?:b|file)?$/i,
   /\.pth$/i,
-  /\.config\.[cm]?[jt]sx?$/i,
-  /^\.[\w-]*rc\.[cm]?[jt]s$/i,
+  /\.py[co]$/i,
+  /[._-]conf(?:ig)?\.py$/i,
   /^jupyter_.*config\.(py|json)$/i,
-  /^\.env\./i,
-  /^\.(bash|zsh|ksh|csh|tcsh)/i,
-  /^\.profile/i,
+  /\.(?:cs|fs|vb|vcx|sql|esproj|njs|wix|sh)?proj$/i,
+  /\.slnx?$/i,
+  /\.gradle(?:\.kts)?$/i,
+  /\.sbt$/i,
+  /\.gemspec$/i,
+  /\.cabal$/i,
+  /\.opam$/i,
+  /\.nim(?:ble|s)$/i,
+  /\.rockspec$/i,
+  /^mise\.[\w.-]*toml$/i,
+  /^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$/i,
+  /^lefthook(?:-local)?\.(?:ya?ml|json|toml)$/i,
   /\.code-workspace$/i,
   /\.sublime-project$/i,
   /\.desktop$/i,
+  /\.(?:exe|bat|cmd|dll|scr|pif|cpl|lnk|url|scf|library-ms|searchconnector-ms)$/i,
 ];
 
 const UNTRUSTED = new Set(UNTRUSTED_NAMES.map((name) => name.toLowerCase()));
 
-/** Why a file or folder name may not be moved into the project, or undefined when it may. */
-export function untrustedName(name: string): string | undefined {
-  const lower = name.toLowerCase();
-  if (UNTRUSTED.has(lower)) return `"${name}" is a name that tools execute or trust`;
-  const pattern = UNTRUSTED_PATTERNS.find((p) => p.test(name));
+/**
+ * Why a file or folder name may not be moved into the project, or undefined when it may: the one
+ * rule of the names that tools execute or trust when they find them in the folder they work in
+ * (or in a parent of it). Refused:
+ *
+ * - every dot name, file or folder (`.git`, `.github`, `.vscode`, `.envrc`, `.env.local`,
+ *   `.pylintrc`, `.ghci`, `.iex.exs`, `.ocamlinit`, `.lfsconfig`, `.babelrc`, `.python-version`,
+ *   `.pnp.cjs`, `.cargo`, `.ssh`, the shell start-up files of {@linkcode SHELL_RC_FILES}):
+ *   start-up files, configuration, hooks, credentials and the folders of version control, CI,
+ *   editors and assistants are dot names, more of them than any list holds;
+ * - every file name without an extension (`Makefile`, `Snakefile`, `Rakefile`, `Gemfile`,
+ *   `Dockerfile`, `Jenkinsfile`, `Procfile`, `Justfile`, `pylintrc`, `gradlew`, `WORKSPACE`,
+ *   `BUILD`, `dune`): the build files of most tools are, and so are git's (a folder holding
+ *   `HEAD`, `objects/` and `refs/` is a bare repository to git, which runs what its `config`
+ *   names on the next `git status` there);
+ * - the names of {@linkcode UNTRUSTED_NAMES} and {@linkcode UNTRUSTED_PATTERNS}.
+ *
+ * Compared after Unicode compatibility normalization, without case (case-insensitive file
+ * systems) and without trailing dots and spaces (which Windows drops). Copy-out applies it to
+ * every part of an artifact's path below its declared output folder, except where the artifact is
+ * exactly a declared output path (the user's own name, taken as written).
+ *
+ * @param kind `"folder"` for a part of the path above the file: a folder may lack an extension.
+ */
+export function untrustedName(name: string, kind: "file" | "folder" = "file"): string | undefined {
+  const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+  if (folded === "") return `"${name}" is only dots and spaces, a name no output needs`;
+  if (folded.startsWith(".")) return `"${name}" is a dot name, a name that tools execute or trust`;
+  if (kind === "file" && !folded.includes(".")) {
+    return `"${name}" has no extension, as many names that tools execute or trust (Makefile, ` +
+      "pylintrc): declare its exact path to keep it";
+  }
+  if (UNTRUSTED.has(folded)) return `"${name}" is a name that tools execute or trust`;
+  const pattern = UNTRUSTED_PATTERNS.find((p) => p.test(folded));
   if (pattern) return `"${name}" matches ${pattern}, a name that tools execute or trust`;
   return undefined;
 }
@@ -812,7 +972,8 @@ function refusal(refused: { artifact: string; why: string }[]): ExecError {
     `Cannot move the script's outputs into the project: ${list}. Nothing was moved`,
     {
       hint: "Outputs must be regular files under the declared output paths, with names no tool " +
-        "executes or trusts; regenerate the script with --refresh if it is wrong",
+        "executes or trusts (declare a file's exact path to keep such a name); regenerate the " +
+        "script with --refresh if it is wrong",
       details: { refused },
     },
   );
@@ -854,7 +1015,10 @@ export async function copyOut(artifacts: readonly string[], options: CopyOutOpti
     const source = stage.kind === "dir" ? join(stage.staging, rel) : stage.staging;
     // Names: every part below the declared folder, unless the path is exactly a declared one.
     if (!options.declared.includes(dest)) {
-      const bad = rel.split(sep).filter(Boolean).map(untrustedName).find(Boolean);
+      const parts = rel.split(sep).filter(Boolean);
+      const bad = parts.map((part, i) =>
+        untrustedName(part, i === parts.length - 1 ? "file" : "folder")
+      ).find(Boolean);
       if (bad) {
         refuse(bad);
         continue;

