@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 9d948c757d0d7c38364442ddc6d7a1754609de7172726a0907f765fa8c40b7fc): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 f9de4f8e788c78db4f912b9a3913a1065457c1e02ddcfb74267120823574541c): do not edit; `deno task build:js` writes it.
 export var untrustedName = (function (name, kind = "file") {
     const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
     if (folded === "")
@@ -579,6 +579,7 @@ export const UNTRUSTED_NAMES = [
     "tox.ini",
     "noxfile.py",
     "mypy.ini",
+    "pylintrc.toml",
     "uv.toml",
     "poetry.toml",
     "pdm.toml",
@@ -784,12 +785,12 @@ export const UNTRUSTED_NAMES = [
 ];
 export const UNTRUSTED_PATTERNS = [
     /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
-    /rc\.(?:[cm]?[jt]s|json5?|jsonc|ya?ml|toml)$/i,
     /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
     /\.lock(?:b|file)?$/i,
     /\.pth$/i,
     /\.py[co]$/i,
-    /[._-]conf(?:ig)?\.py$/i,
+    /(?:^|\.)conf\.py$/i,
+    /^ipython_(?:kernel_)?config\.py$/i,
     /^jupyter_.*config\.(py|json)$/i,
     /\.(?:cs|fs|vb|vcx|sql|esproj|njs|wix|sh)?proj$/i,
     /\.slnx?$/i,

@@ -100,6 +100,7 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   "tox.ini",
   "noxfile.py",
   "mypy.ini",
+  "pylintrc.toml",
   "uv.toml",
   "poetry.toml",
   "pdm.toml",
@@ -314,8 +315,8 @@ export const UNTRUSTED_NAMES: readonly string[] = [
 /**
  * Patterns of names tools execute or trust, compared as {@linkcode untrustedName} compares (without
  * case): tools' configuration modules, which they import from the folder they run in
- * (`vite.config.ts`, `jest.config.js`, `karma.conf.js`, `webpack.config.babel.js`), run-command
- * files with an extension (`pylintrc.toml`, `babelrc.js`), `Gruntfile.js`, `gulpfile.ts` and
+ * (`vite.config.ts`, `jest.config.js`, `karma.conf.js`, `webpack.config.babel.js`; run-command
+ * files are dot names, but `pylintrc.toml`, listed by name), `Gruntfile.js`, `gulpfile.ts` and
  * their kin, lock files (`yarn.lock`, `Cargo.lock`; their sources are installed as they say),
  * Python's `*.pth` (its `import` lines run at every start), byte code (`*.pyc`) and configuration
  * modules (`gunicorn.conf.py`, `ipython_config.py`, Jupyter's `jupyter_server_config.py`),
@@ -326,12 +327,12 @@ export const UNTRUSTED_NAMES: readonly string[] = [
  */
 export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
   /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
-  /rc\.(?:[cm]?[jt]s|json5?|jsonc|ya?ml|toml)$/i,
   /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
   /\.lock(?:b|file)?$/i,
   /\.pth$/i,
   /\.py[co]$/i,
-  /[._-]conf(?:ig)?\.py$/i,
+  /(?:^|\.)conf\.py$/i,
+  /^ipython_(?:kernel_)?config\.py$/i,
   /^jupyter_.*config\.(py|json)$/i,
   /\.(?:cs|fs|vb|vcx|sql|esproj|njs|wix|sh)?proj$/i,
   /\.slnx?$/i,

@@ -262,6 +262,10 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
       "main.py",
       "index.html",
       "model.onnx",
+      "src.json",
+      "calc.yaml",
+      "user_config.py",
+      "app_settings.py",
     ]
   ) {
     assert.equal(untrustedName(name), undefined, name);
