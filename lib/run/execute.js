@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 648a9e34f2d4b7e5333f19f1c9a570c1a40b283a24d27601de2c4158b3398d2c): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 6ff44c6631d7a3ad2624d432e370ee7f9f4c8460b230b52b8eafe1442445bc8f): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -249,8 +249,11 @@ export var runStaged = (async function (staged, options) {
             };
         }
         await wrapped.close();
-        await closeToOthers([...inPlace, ...plan.policy.write], began);
+        const writtenInPlace = [...inPlace, ...plan.policy.write];
+        const changed = [];
+        await closeToOthers(writtenInPlace, began, ((path, info) => changed.push({ path, info })));
         checkUnplanted(absent);
+        checkMadeInPlace(changed, { outputs: inPlace, grants: plan.policy.write }, plan.declaredOutputs, plan.policy.protect, began);
         step("sandbox teardown");
         const after = usage(true);
         if (pastBounds(after, bounds))
@@ -286,7 +289,7 @@ import { ExecError, PermissionError } from "../errors.js";
 import { execCommand, holdCommand } from "../exec.js";
 import { copyOut, DEFAULT_STAGING_LIMITS, devicesOf, makeFolders, measureTree, pastBounds, unmeasurable, watchUsage, } from "../sandbox/copy_out.js";
 import { confinementOf, NO_SANDBOX_WARNING, platformBackend, requireBackend, } from "../sandbox/mod.js";
-import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.js";
+import { checkMadeInPlace, checkUnplanted, closeToOthers, plantablePaths, } from "../sandbox/policy.js";
 import { verifiedBytes } from "../store/_verified.js";
 export const STAGING_SAMPLE_MS = 100;
 ;

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 34d8e2c690a1bbb118b25ac79a3841ce9d1632eced16a6a417f40101757edebf): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 d675737f431893586d52a5c02397da65be37203d4e95219e202873e99e5c6386): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -375,7 +375,83 @@ export var checkUnplanted = (function (absent) {
         details: { paths: [...absent].filter(((p) => moved.some(((m) => m.startsWith(p))))) },
     });
 });
-export var closeToOthers = (async function (roots, since) {
+export var checkMadeInPlace = (function (changed, places, declared, protect, since) {
+    const roots = [...places.outputs, ...places.grants];
+    const found = new Map();
+    for (const { path } of changed) {
+        if (declared.includes(path))
+            continue;
+        const root = roots.filter(((dir) => isInside(path, dir) && path !== dir))
+            .sort(((a, b) => b.length - a.length))[0];
+        if (root === undefined)
+            continue;
+        const granted = !places.outputs.includes(root);
+        const parts = path.slice(root.length).split("/").filter(((part) => part !== ""));
+        let at = root;
+        for (const [i, part] of parts.entries()) {
+            at = join(at, part);
+            if (protect.some(((kept) => isInside(at, kept))))
+                break;
+            if (protect.some(((kept) => isInside(kept, at))))
+                continue;
+            const last = i === parts.length - 1;
+            const info = last ? lstatSyncOrNull(at) : null;
+            const kind = last && !info?.isDirectory ? "file" : "folder";
+            const why = granted ? repositoryName(part, kind, at) : untrustedName(part, kind);
+            if (why === undefined)
+                continue;
+            if (!declared.includes(at) && !found.has(at))
+                found.set(at, why);
+            break;
+        }
+    }
+    if (found.size === 0)
+        return;
+    const tops = [...found.keys()].filter(((path) => ![...found.keys()].some(((other) => other !== path && isInside(path, other)))));
+    const stamp = Date.now();
+    const named = [];
+    for (const path of tops) {
+        const info = lstatSyncOrNull(path);
+        if (info === null)
+            continue;
+        const born = info.birthtime?.getTime() ?? info.ctime?.getTime() ?? Infinity;
+        if (born < since) {
+            named.push(`${path} (it was there before the run, which changed it)`);
+            continue;
+        }
+        const aside = `${path}.made-by-a-run-${stamp}`;
+        try {
+            Deno.renameSync(path, aside);
+            named.push(`${path} (now ${basename(aside)})`);
+        }
+        catch {
+            named.push(`${path} (could not be moved: remove it)`);
+        }
+    }
+    if (named.length === 0)
+        return;
+    throw new PermissionError(`The script made what tools execute or trust, in a folder it wrote in place: ${named.join(", ")}`, {
+        hint: "A .git (or a folder shaped as a repository) there runs its settings on your next " +
+            "git command there, and other names there run in the tools that find them: review the " +
+            "script (capibara show), and delete what was moved aside; to keep such a name, declare " +
+            "its exact path as an output",
+        details: { paths: tops, reasons: tops.map(((path) => found.get(path))) },
+    });
+});
+var repositoryName = (function (name, kind, path) {
+    const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+    if (TRUSTED_NAMES.some(((trusted) => trusted.toLowerCase() === folded))) {
+        return `"${name}" is a name that git, Capibara or a shell trusts`;
+    }
+    if (kind === "file" && folded === "head") {
+        const folder = dirname(path);
+        if (lstatSyncOrNull(join(folder, "objects")) && lstatSyncOrNull(join(folder, "refs"))) {
+            return `"${name}" beside objects/ and refs/ makes a repository git takes for one`;
+        }
+    }
+    return undefined;
+});
+export var closeToOthers = (async function (roots, since, onChanged) {
     if (Deno.build.os === "windows" || roots.length === 0)
         return [];
     const closed = [];
@@ -405,6 +481,8 @@ export var closeToOthers = (async function (roots, since) {
         seen.add(key);
         const mode = info.mode ?? 0;
         const changed = (info.ctime?.getTime() ?? Infinity) >= from;
+        if (changed && onChanged !== undefined && !roots.includes(path))
+            onChanged(path, info);
         let open = (mode & WRITE_OTHERS) !== 0;
         if (changed && open && await close(path, info, WRITE_OTHERS))
             open = false;
@@ -636,7 +714,7 @@ export var checkArtifacts = (async function (artifacts, workdir, writeDirs) {
 import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
 import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
-import { SHELL_RC_FILES } from "./copy_out.js";
+import { SHELL_RC_FILES, untrustedName } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.js";
 const NEVER_OUTPUT = [".git", ".capibara"];
 ;
@@ -690,6 +768,8 @@ export const MAX_PATH_PARTS = 128;
 ;
 ;
 const TRUSTED_NAMES = [".git", ".capibara", ...SHELL_RC_FILES];
+;
+;
 ;
 ;
 const O_PATH = 0o10000000;

@@ -46,7 +46,12 @@ import {
   platformBackend,
   requireBackend,
 } from "../sandbox/mod.ts";
-import { checkUnplanted, closeToOthers, plantablePaths } from "../sandbox/policy.ts";
+import {
+  checkMadeInPlace,
+  checkUnplanted,
+  closeToOthers,
+  plantablePaths,
+} from "../sandbox/policy.ts";
 import type { SandboxBackend, WrappedCommand } from "../sandbox/types.ts";
 import type { Plan } from "./plan.ts";
 import { verifiedBytes } from "../store/_verified.ts";
@@ -507,8 +512,17 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     }
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
-    await closeToOthers([...inPlace, ...plan.policy.write], began);
+    const writtenInPlace = [...inPlace, ...plan.policy.write];
+    const changed: { path: string; info: Deno.FileInfo }[] = [];
+    await closeToOthers(writtenInPlace, began, (path, info) => changed.push({ path, info }));
     checkUnplanted(absent);
+    checkMadeInPlace(
+      changed,
+      { outputs: inPlace, grants: plan.policy.write },
+      plan.declaredOutputs,
+      plan.policy.protect,
+      began,
+    );
     step("sandbox teardown");
     const after = usage(true);
     if (pastBounds(after, bounds)) exceeded ??= after;

@@ -34,7 +34,7 @@ import {
 import type { Env } from "../config.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
-import { SHELL_RC_FILES } from "./copy_out.ts";
+import { SHELL_RC_FILES, untrustedName } from "./copy_out.ts";
 import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
@@ -654,6 +654,116 @@ export function checkUnplanted(absent: readonly string[]): void {
   );
 }
 
+/**
+ * After a run, with every process of it gone: refuses what it made or changed, at any depth of a
+ * folder it wrote in place, under a name that tools execute or trust when they find it there.
+ * Outputs written in place (`places.outputs`, as every output of a TypeScript run under Deno's
+ * flags alone) hold to the rule copy-out applies to what it moves into the project
+ * ({@linkcode untrustedName}: a `.git`, a folder shaped as a bare repository (its `HEAD`), whose
+ * `core.fsmonitor` runs on the user's next `git status` there, a `.envrc`, a `Makefile`, a test
+ * file a runner finds…). A folder the user granted for writing (`places.grants`) takes what the
+ * script writes there, but never a repository or a store: a `.git` or a `.capibara` at any
+ * depth, a folder shaped as a bare repository, or a shell start-up file
+ * ({@linkcode TRUSTED_NAMES}). `changed` are the entries {@linkcode closeToOthers} found changed
+ * since `since`; a declared output's exact path is the user's own name and is taken as written,
+ * and what the sandbox shows read-only (`protect`) and the folders on the way to it are not the
+ * script's. What the run made is moved aside, as `<name>.made-by-a-run-<time>`; what it changed
+ * that was there before stays (it is named).
+ *
+ * @throws {PermissionError} naming each path.
+ */
+export function checkMadeInPlace(
+  changed: readonly { path: string; info: Deno.FileInfo }[],
+  places: { outputs: readonly string[]; grants: readonly string[] },
+  declared: readonly string[],
+  protect: readonly string[],
+  since: number,
+): void {
+  const roots = [...places.outputs, ...places.grants];
+  const found = new Map<string, string>();
+  for (const { path } of changed) {
+    if (declared.includes(path)) continue;
+    const root = roots.filter((dir) => isInside(path, dir) && path !== dir)
+      .sort((a, b) => b.length - a.length)[0];
+    if (root === undefined) continue;
+    const granted = !places.outputs.includes(root);
+    const parts = path.slice(root.length).split("/").filter((part) => part !== "");
+    let at = root;
+    for (const [i, part] of parts.entries()) {
+      at = join(at, part);
+      // What the sandbox shows read-only (Capibara's own folders a grant holds, `.capibara`,
+      // `.git`) the script cannot change, and the folders on the way to it Capibara may make.
+      if (protect.some((kept) => isInside(at, kept))) break;
+      if (protect.some((kept) => isInside(kept, at))) continue;
+      const last = i === parts.length - 1;
+      const info = last ? lstatSyncOrNull(at) : null;
+      const kind = last && !info?.isDirectory ? "file" : "folder";
+      const why = granted ? repositoryName(part, kind, at) : untrustedName(part, kind);
+      if (why === undefined) continue;
+      if (!declared.includes(at) && !found.has(at)) found.set(at, why);
+      break;
+    }
+  }
+  if (found.size === 0) return;
+  // Only the outermost of nested ones is moved: what it holds goes with it.
+  const tops = [...found.keys()].filter((path) =>
+    ![...found.keys()].some((other) => other !== path && isInside(path, other))
+  );
+  const stamp = Date.now();
+  const named: string[] = [];
+  for (const path of tops) {
+    const info = lstatSyncOrNull(path);
+    if (info === null) continue;
+    // Born before the run began (no slack: a coarse clock then names what the run made, and
+    // still refuses it, rather than move the user's own file).
+    const born = info.birthtime?.getTime() ?? info.ctime?.getTime() ?? Infinity;
+    if (born < since) {
+      named.push(`${path} (it was there before the run, which changed it)`);
+      continue;
+    }
+    const aside = `${path}.made-by-a-run-${stamp}`;
+    try {
+      Deno.renameSync(path, aside);
+      named.push(`${path} (now ${basename(aside)})`);
+    } catch {
+      named.push(`${path} (could not be moved: remove it)`);
+    }
+  }
+  if (named.length === 0) return;
+  throw new PermissionError(
+    `The script made what tools execute or trust, in a folder it wrote in place: ${
+      named.join(", ")
+    }`,
+    {
+      hint: "A .git (or a folder shaped as a repository) there runs its settings on your next " +
+        "git command there, and other names there run in the tools that find them: review the " +
+        "script (capibara show), and delete what was moved aside; to keep such a name, declare " +
+        "its exact path as an output",
+      details: { paths: tops, reasons: tops.map((path) => found.get(path)) },
+    },
+  );
+}
+
+/**
+ * Why a name in a folder granted for writing makes it a repository, a store or a shell's start-up
+ * (see {@linkcode checkMadeInPlace}), or undefined: one of {@linkcode TRUSTED_NAMES} (without
+ * case), or a `HEAD` file beside `objects` and `refs`, which git takes for a repository of its
+ * own.
+ */
+function repositoryName(name: string, kind: "file" | "folder", path: string): string | undefined {
+  const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+  if (TRUSTED_NAMES.some((trusted) => trusted.toLowerCase() === folded)) {
+    return `"${name}" is a name that git, Capibara or a shell trusts`;
+  }
+  if (kind === "file" && folded === "head") {
+    const folder = dirname(path);
+    if (lstatSyncOrNull(join(folder, "objects")) && lstatSyncOrNull(join(folder, "refs"))) {
+      return `"${name}" beside objects/ and refs/ makes a repository git takes for one`;
+    }
+  }
+  return undefined;
+}
+
 /** `O_PATH` (Linux): a descriptor that names a file without opening it. */
 const O_PATH = 0o10000000;
 /** Write permission for every other user of the machine. */
@@ -690,9 +800,16 @@ const CHANGE_CLOCK_SLACK_MS = 2000;
  * for writing, made an entry in a folder it opened to them, or moved into such a folder, keeps
  * what they hold; write for the group is kept.
  *
+ * With `onChanged`, each entry below the roots that changed since the run began is also passed to
+ * it, as the walk finds it ({@linkcode checkMadeInPlace} looks at their names).
+ *
  * @returns the paths it closed
  */
-export async function closeToOthers(roots: readonly string[], since: number): Promise<string[]> {
+export async function closeToOthers(
+  roots: readonly string[],
+  since: number,
+  onChanged?: (path: string, info: Deno.FileInfo) => void,
+): Promise<string[]> {
   if (Deno.build.os === "windows" || roots.length === 0) return [];
   const closed: string[] = [];
   const from = since - CHANGE_CLOCK_SLACK_MS;
@@ -725,6 +842,7 @@ export async function closeToOthers(roots: readonly string[], since: number): Pr
     seen.add(key);
     const mode = info.mode ?? 0;
     const changed = (info.ctime?.getTime() ?? Infinity) >= from;
+    if (changed && onChanged !== undefined && !roots.includes(path)) onChanged(path, info);
     let open = (mode & WRITE_OTHERS) !== 0;
     if (changed && open && await close(path, info, WRITE_OTHERS)) open = false;
     if (!info.isDirectory) continue;

