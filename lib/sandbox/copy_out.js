@@ -1,6 +1,10 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 f9de4f8e788c78db4f912b9a3913a1065457c1e02ddcfb74267120823574541c): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 4d8fcaece5eec773f0a4ce567c7aa7016a37e9b86d5fa0689ce8032b3206a785): do not edit; `deno task build:js` writes it.
+export var foldName = (function (name) {
+    return name.normalize("NFKD").replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, "")
+        .toLowerCase().replace(/\u0131/g, "i").replace(/[. ]+$/, "");
+});
 export var untrustedName = (function (name, kind = "file") {
-    const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+    const folded = foldName(name);
     if (folded === "")
         return `"${name}" is only dots and spaces, a name no output needs`;
     if (folded.startsWith("."))
@@ -8,6 +12,11 @@ export var untrustedName = (function (name, kind = "file") {
     if (kind === "file" && !folded.includes(".")) {
         return `"${name}" has no extension, as many names that tools execute or trust (Makefile, ` +
             "pylintrc): declare its exact path to keep it";
+    }
+    const extension = folded.slice(folded.lastIndexOf(".") + 1);
+    if (kind === "file" && CODE_EXTENSIONS.has(extension)) {
+        return `"${name}" is code, which tools execute or trust when they find it where they work ` +
+            "(test runners, imports, task runners): declare its exact path to keep it";
     }
     if (UNTRUSTED.has(folded))
         return `"${name}" is a name that tools execute or trust`;
@@ -580,6 +589,9 @@ export const UNTRUSTED_NAMES = [
     "noxfile.py",
     "mypy.ini",
     "pylintrc.toml",
+    "package.json5",
+    "project.json",
+    "gems.rb",
     "uv.toml",
     "poetry.toml",
     "pdm.toml",
@@ -784,6 +796,7 @@ export const UNTRUSTED_NAMES = [
     "autorun.inf",
 ];
 export const UNTRUSTED_PATTERNS = [
+    /^(?:build|buck)\.(?:bazel|plz|pants|v2)$/i,
     /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
     /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
     /\.lock(?:b|file)?$/i,
@@ -810,6 +823,83 @@ export const UNTRUSTED_PATTERNS = [
     /\.(?:exe|bat|cmd|dll|scr|pif|cpl|lnk|url|scf|library-ms|searchconnector-ms)$/i,
 ];
 const UNTRUSTED = new Set(UNTRUSTED_NAMES.map(((name) => name.toLowerCase())));
+export const CODE_EXTENSIONS = new Set([
+    "py",
+    "pyw",
+    "pyi",
+    "pyx",
+    "pxd",
+    "pyz",
+    "ipynb",
+    "ts",
+    "tsx",
+    "mts",
+    "cts",
+    "js",
+    "jsx",
+    "mjs",
+    "cjs",
+    "coffee",
+    "svelte",
+    "vue",
+    "sh",
+    "bash",
+    "zsh",
+    "ksh",
+    "csh",
+    "tcsh",
+    "fish",
+    "command",
+    "ps1",
+    "psm1",
+    "psd1",
+    "bat",
+    "cmd",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "wsf",
+    "wsh",
+    "msc",
+    "rb",
+    "rake",
+    "thor",
+    "ru",
+    "pl",
+    "pm",
+    "t",
+    "php",
+    "phar",
+    "phtml",
+    "go",
+    "lua",
+    "r",
+    "jl",
+    "ex",
+    "exs",
+    "erl",
+    "groovy",
+    "gvy",
+    "kts",
+    "sc",
+    "scala",
+    "swift",
+    "tcl",
+    "awk",
+    "el",
+    "vim",
+    "nu",
+    "raku",
+    "rakumod",
+    "hx",
+    "dart",
+    "clj",
+    "cljs",
+    "cljc",
+    "bb",
+]);
+;
 ;
 export const DEFAULT_STAGING_LIMITS = {
     bytes: 1024 ** 3,

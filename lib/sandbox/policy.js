@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 d675737f431893586d52a5c02397da65be37203d4e95219e202873e99e5c6386): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 e87920bbcb100e5ffddf11df651995445b3c507eb61ec17ec124aa5293eb9bc4): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -439,7 +439,7 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
     });
 });
 var repositoryName = (function (name, kind, path) {
-    const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+    const folded = foldName(name);
     if (TRUSTED_NAMES.some(((trusted) => trusted.toLowerCase() === folded))) {
         return `"${name}" is a name that git, Capibara or a shell trusts`;
     }
@@ -714,7 +714,7 @@ export var checkArtifacts = (async function (artifacts, workdir, writeDirs) {
 import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
 import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
-import { SHELL_RC_FILES, untrustedName } from "./copy_out.js";
+import { foldName, SHELL_RC_FILES, untrustedName } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.js";
 const NEVER_OUTPUT = [".git", ".capibara"];
 ;

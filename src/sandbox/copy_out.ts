@@ -101,6 +101,9 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   "noxfile.py",
   "mypy.ini",
   "pylintrc.toml",
+  "package.json5",
+  "project.json",
+  "gems.rb",
   "uv.toml",
   "poetry.toml",
   "pdm.toml",
@@ -326,6 +329,7 @@ export const UNTRUSTED_NAMES: readonly string[] = [
  * or follows from the folder it works in (`*.exe`, `*.bat`, `*.cmd`, `*.dll`, `*.lnk`, `*.url`).
  */
 export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
+  /^(?:build|buck)\.(?:bazel|plz|pants|v2)$/i,
   /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
   /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
   /\.lock(?:b|file)?$/i,
@@ -355,6 +359,99 @@ export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
 const UNTRUSTED = new Set(UNTRUSTED_NAMES.map((name) => name.toLowerCase()));
 
 /**
+ * The extensions of code that tools find and run, or import, from the folder they work in (see
+ * {@linkcode untrustedName}): scripts of the interpreted languages and their test files, shells,
+ * Windows's scripts, Go (its tests and `go generate`).
+ */
+export const CODE_EXTENSIONS: ReadonlySet<string> = new Set([
+  "py",
+  "pyw",
+  "pyi",
+  "pyx",
+  "pxd",
+  "pyz",
+  "ipynb",
+  "ts",
+  "tsx",
+  "mts",
+  "cts",
+  "js",
+  "jsx",
+  "mjs",
+  "cjs",
+  "coffee",
+  "svelte",
+  "vue",
+  "sh",
+  "bash",
+  "zsh",
+  "ksh",
+  "csh",
+  "tcsh",
+  "fish",
+  "command",
+  "ps1",
+  "psm1",
+  "psd1",
+  "bat",
+  "cmd",
+  "vbs",
+  "vbe",
+  "js",
+  "jse",
+  "wsf",
+  "wsh",
+  "msc",
+  "rb",
+  "rake",
+  "thor",
+  "ru",
+  "pl",
+  "pm",
+  "t",
+  "php",
+  "phar",
+  "phtml",
+  "go",
+  "lua",
+  "r",
+  "jl",
+  "ex",
+  "exs",
+  "erl",
+  "groovy",
+  "gvy",
+  "kts",
+  "sc",
+  "scala",
+  "swift",
+  "tcl",
+  "awk",
+  "el",
+  "vim",
+  "nu",
+  "raku",
+  "rakumod",
+  "hx",
+  "dart",
+  "clj",
+  "cljs",
+  "cljc",
+  "bb",
+]);
+
+/**
+ * A name as file systems that ignore case, compatibility forms, marks or invisible characters
+ * compare it (APFS, HFS+, NTFS, and case-insensitive ext4 folders), and as Windows keeps it
+ * (without trailing dots and spaces): what {@linkcode untrustedName} compares. Over-folding only
+ * refuses more.
+ */
+export function foldName(name: string): string {
+  return name.normalize("NFKD").replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, "")
+    .toLowerCase().replace(/\u0131/g, "i").replace(/[. ]+$/, "");
+}
+
+/**
  * Why a file or folder name may not be moved into the project, or undefined when it may: the one
  * rule of the names that tools execute or trust when they find them in the folder they work in
  * (or in a parent of it). Refused:
@@ -369,22 +466,32 @@ const UNTRUSTED = new Set(UNTRUSTED_NAMES.map((name) => name.toLowerCase()));
  *   `BUILD`, `dune`): the build files of most tools are, and so are git's (a folder holding
  *   `HEAD`, `objects/` and `refs/` is a bare repository to git, which runs what its `config`
  *   names on the next `git status` there);
+ * - every file of code ({@linkcode CODE_EXTENSIONS}): test runners find and run tests anywhere
+ *   below the folder they start in (`test_*.py` for pytest, `*_test.ts` for `deno test`,
+ *   `*.test.js` for `node --test`, `*_test.go` for `go test ./...`), and an interpreter started
+ *   in the folder imports from it first (a `socket.py` beside a `python -m http.server`): more
+ *   names than any list holds;
  * - the names of {@linkcode UNTRUSTED_NAMES} and {@linkcode UNTRUSTED_PATTERNS}.
  *
- * Compared after Unicode compatibility normalization, without case (case-insensitive file
- * systems) and without trailing dots and spaces (which Windows drops). Copy-out applies it to
+ * Compared as {@linkcode foldName} folds them: without case, compatibility forms, marks or
+ * invisible characters, as file systems that ignore them compare names. Copy-out applies it to
  * every part of an artifact's path below its declared output folder, except where the artifact is
  * exactly a declared output path (the user's own name, taken as written).
  *
  * @param kind `"folder"` for a part of the path above the file: a folder may lack an extension.
  */
 export function untrustedName(name: string, kind: "file" | "folder" = "file"): string | undefined {
-  const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+  const folded = foldName(name);
   if (folded === "") return `"${name}" is only dots and spaces, a name no output needs`;
   if (folded.startsWith(".")) return `"${name}" is a dot name, a name that tools execute or trust`;
   if (kind === "file" && !folded.includes(".")) {
     return `"${name}" has no extension, as many names that tools execute or trust (Makefile, ` +
       "pylintrc): declare its exact path to keep it";
+  }
+  const extension = folded.slice(folded.lastIndexOf(".") + 1);
+  if (kind === "file" && CODE_EXTENSIONS.has(extension)) {
+    return `"${name}" is code, which tools execute or trust when they find it where they work ` +
+      "(test runners, imports, task runners): declare its exact path to keep it";
   }
   if (UNTRUSTED.has(folded)) return `"${name}" is a name that tools execute or trust`;
   const pattern = UNTRUSTED_PATTERNS.find((p) => p.test(folded));

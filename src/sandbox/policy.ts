@@ -34,7 +34,7 @@ import {
 import type { Env } from "../config.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
-import { SHELL_RC_FILES, untrustedName } from "./copy_out.ts";
+import { foldName, SHELL_RC_FILES, untrustedName } from "./copy_out.ts";
 import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.ts";
 
 /** What the user granted (CLI flags, SDK options and `.capibara/config.json`, merged). */
@@ -751,7 +751,7 @@ export function checkMadeInPlace(
  * own.
  */
 function repositoryName(name: string, kind: "file" | "folder", path: string): string | undefined {
-  const folded = name.normalize("NFKC").toLowerCase().replace(/[. ]+$/, "");
+  const folded = foldName(name);
   if (TRUSTED_NAMES.some((trusted) => trusted.toLowerCase() === folded)) {
     return `"${name}" is a name that git, Capibara or a shell trusts`;
   }

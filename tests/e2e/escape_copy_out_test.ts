@@ -856,4 +856,36 @@ detail = "planted"`),
   });
 }
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 46, noSandbox: 8 } }));
+// Code in an output folder: test runners find tests anywhere below where they start (`deno test`,
+// pytest, `node --test`, `go test ./...`), and an interpreter started in a folder imports from it
+// first (a `socket.py` beside `python3 -m http.server`, run to look at a report). Moved in, each
+// ran on the host.
+const codeMarker = join(ROOT, "planted-code-ran");
+const plantedCode: Record<string, string> = {
+  "evil_test.ts": `Deno.writeTextFileSync(${JSON.stringify(codeMarker)}, "deno test");\n`,
+  "test_evil.py": `open(${JSON.stringify(codeMarker)}, "w").write("pytest")\n`,
+  "evil.test.js": `require("fs").writeFileSync(${JSON.stringify(codeMarker)}, "node --test");\n`,
+  "socket.py": `open(${JSON.stringify(codeMarker)}, "w").write("python -m")\n`,
+  "report/x_test.go": "package report\n",
+};
+attack({
+  name: "plant test files and a module named as the standard library's in an output folder",
+  language: "python",
+  context: { output: "code-out/" },
+  script: py(`for rel, text in json.loads(${JSON.stringify(JSON.stringify(plantedCode))}).items():
+    os.makedirs(os.path.dirname(os.path.join("code-out", rel)), exist_ok=True)
+    open(os.path.join("code-out", rel), "w").write(text)
+    artifacts.append("code-out/" + rel)
+detail = "planted"`),
+  blockedBy: [ExecError],
+  hostUnchanged: async () => {
+    const moved = [];
+    for (const rel of Object.keys(plantedCode)) {
+      if (await exists(join(PROJECT, "code-out", rel))) moved.push(rel);
+    }
+    await Deno.remove(join(PROJECT, "code-out"), { recursive: true }).catch(() => {});
+    assert.deepEqual(moved, [], "code was moved into the project");
+  },
+});
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 47, noSandbox: 8 } }));

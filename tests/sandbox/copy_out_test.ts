@@ -206,6 +206,26 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
     "karma.conf.js",
     "webpack.config.babel.js",
     "pylintrc.toml",
+    // Code, which test runners find anywhere below where they start, and interpreters import
+    // from the folder they start in.
+    "evil_test.ts",
+    "test_evil.py",
+    "evil.test.js",
+    "x_test.go",
+    "socket.py",
+    "__init__.py",
+    "manage.py",
+    "x.thor",
+    "gems.rb",
+    "package.json5",
+    "project.json",
+    "BUILD.plz",
+    "BUCK.v2",
+    "BUILD.pants",
+    // Names file systems that ignore case, marks or invisible characters take for refused ones.
+    "tsconf\u0131g.json",
+    "package\u200c.json",
+    "Make\u0301file.json".replace(".json", ""),
     "gulpfile.babel.js",
     "yarn.lock",
     "Cargo.lock",
@@ -251,21 +271,18 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
       "config.json",
       "objects.json",
       "site.config.json",
-      "chart.js",
       "summary.json",
       "report.csv",
       "final.mp4",
       "chart.png",
       "notes.txt",
       "data.parquet",
-      "config.py",
-      "main.py",
       "index.html",
       "model.onnx",
       "src.json",
       "calc.yaml",
-      "user_config.py",
-      "app_settings.py",
+      "user_config.json",
+      "app_settings.yaml",
     ]
   ) {
     assert.equal(untrustedName(name), undefined, name);
@@ -286,7 +303,7 @@ Deno.test("copyOut() refuses every name class tools execute or trust, and moves 
     "notes.txt",
     "data.parquet",
     "charts/2024/chart.png",
-    "src/main.py",
+    "src/notes.md",
     "example.com/report.json",
     "site.config.json",
   ];
@@ -424,14 +441,14 @@ Deno.test("copyOut() refuses to overwrite a tracked file unless it is a declared
   const git = (...args: string[]) =>
     new Deno.Command("git", { args, cwd: fx.work, stdout: "null", stderr: "null" }).output();
   assert.ok((await git("init", "-q")).success);
-  await Deno.writeTextFile(join(fx.out, "main.py"), "print('user code')\n");
+  await Deno.writeTextFile(join(fx.out, "notes.txt"), "print('user code')\n");
   await Deno.writeTextFile(join(fx.out, "declared.txt"), "old\n");
-  assert.ok((await git("add", "out/main.py", "out/declared.txt")).success);
+  assert.ok((await git("add", "out/notes.txt", "out/declared.txt")).success);
   assert.deepEqual(
-    await gitTracked(fx.work, ["out/main.py", "out/new.txt", "out/declared.txt"]),
-    new Set(["out/main.py", "out/declared.txt"]),
+    await gitTracked(fx.work, ["out/notes.txt", "out/new.txt", "out/declared.txt"]),
+    new Set(["out/notes.txt", "out/declared.txt"]),
   );
-  await fx.stage("main.py", "import os; os.system('evil')\n");
+  await fx.stage("notes.txt", "import os; os.system('evil')\n");
   await fx.stage("declared.txt", "new\n");
   await fx.stage("new.txt", "fresh\n");
   const options = fx.options({
@@ -439,10 +456,10 @@ Deno.test("copyOut() refuses to overwrite a tracked file unless it is a declared
     tracked: undefined, // ask git
   });
   await assert.rejects(
-    copyOut(["out/new.txt", "out/main.py"], options),
-    /"out\/main.py": it would overwrite a file git tracks/,
+    copyOut(["out/new.txt", "out/notes.txt"], options),
+    /"out\/notes.txt": it would overwrite a file git tracks/,
   );
-  assert.equal(await Deno.readTextFile(join(fx.out, "main.py")), "print('user code')\n");
+  assert.equal(await Deno.readTextFile(join(fx.out, "notes.txt")), "print('user code')\n");
   assert.equal(await lstatOrNull(join(fx.out, "new.txt")), null, "all or nothing");
   assert.deepEqual(await copyOut(["out/declared.txt", "out/new.txt"], options), [
     "out/declared.txt",
