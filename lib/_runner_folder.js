@@ -1,4 +1,4 @@
-// Generated from src/_runner_folder.ts by scripts/build_js.ts (sha256 04f2e6a24950e4a911d82792a7b3f21434d393efcc9a326120968b6e62df80a0): do not edit; `deno task build:js` writes it.
+// Generated from src/_runner_folder.ts by scripts/build_js.ts (sha256 4c5a4785b708afe80befdee9f49376d1f258d755f20b2637fb014a6237808fba): do not edit; `deno task build:js` writes it.
 var parentOf = (function (path) {
     return path.slice(0, path.lastIndexOf("/")) || "/";
 });
@@ -47,31 +47,32 @@ var groupOfOwnAlone = (function (gid) {
     let known = ownGroups.get(gid);
     if (known !== undefined)
         return known;
-    known = false;
     try {
-        const uid = Deno.uid();
-        let name;
-        let shared = false;
-        for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-            const fields = line.split(":");
-            if (fields.length < 4)
-                continue;
-            if (Number(fields[2]) === uid)
-                name = fields[0];
-            else if (Number(fields[3]) === gid)
-                shared = true;
-        }
-        const group = Deno.readTextFileSync("/etc/group").split("\n")
-            .map(((line) => line.split(":")))
-            .find(((fields) => fields.length >= 4 && Number(fields[2]) === gid));
-        const members = (group?.[3] ?? "").split(",").filter(((member) => member !== ""));
-        known = name !== undefined && group !== undefined && !shared &&
-            members.every(((member) => member === name));
+        known = groupAlone(Deno.readTextFileSync("/etc/passwd"), Deno.readTextFileSync("/etc/group"), Deno.uid() ?? -1, gid);
     }
     catch {
+        known = false;
     }
     ownGroups.set(gid, known);
     return known;
+});
+export var groupAlone = (function (passwd, group, uid, gid) {
+    const id = ((field) => /^\d+$/.test(field?.trim() ?? "") ? Number(field) : NaN);
+    let name;
+    for (const line of passwd.split("\n")) {
+        const fields = line.split(":");
+        if (fields.length < 4)
+            continue;
+        if (id(fields[2]) === uid)
+            name = fields[0];
+        else if (id(fields[3]) === gid)
+            return false;
+    }
+    const lines = group.split("\n").map(((line) => line.split(":")))
+        .filter(((fields) => fields.length >= 4 && id(fields[2]) === gid));
+    const members = lines.flatMap(((fields) => fields[3].split(",")))
+        .map(((member) => member.trim())).filter(((member) => member !== ""));
+    return name !== undefined && lines.length === 1 && members.every(((member) => member === name));
 });
 export var privateFolder = (function (folder) {
     if (!plainAbsolute(folder))
@@ -103,5 +104,6 @@ let chosen;
 ;
 ;
 const ownGroups = new Map();
+;
 ;
 ;

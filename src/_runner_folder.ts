@@ -93,34 +93,46 @@ const ownGroups = new Map<number, boolean>();
 /**
  * Whether the group `gid` has no member but this user: it is this user's own group, no other
  * account of `/etc/passwd` has it as its group, and `/etc/group` lists it with no other member.
- * A group these files do not name (a directory service's) is taken as shared.
+ * A group these files do not name (a directory service's), or name twice, is taken as shared;
+ * members a directory service adds to a group these files name are not seen.
  */
 function groupOfOwnAlone(gid: number | null): boolean {
   if (gid === null || gid !== Deno.gid()) return false;
   let known = ownGroups.get(gid);
   if (known !== undefined) return known;
-  known = false;
   try {
-    const uid = Deno.uid();
-    let name: string | undefined;
-    let shared = false;
-    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-      const fields = line.split(":");
-      if (fields.length < 4) continue;
-      if (Number(fields[2]) === uid) name = fields[0];
-      else if (Number(fields[3]) === gid) shared = true;
-    }
-    const group = Deno.readTextFileSync("/etc/group").split("\n")
-      .map((line) => line.split(":"))
-      .find((fields) => fields.length >= 4 && Number(fields[2]) === gid);
-    const members = (group?.[3] ?? "").split(",").filter((member) => member !== "");
-    known = name !== undefined && group !== undefined && !shared &&
-      members.every((member) => member === name);
+    known = groupAlone(
+      Deno.readTextFileSync("/etc/passwd"),
+      Deno.readTextFileSync("/etc/group"),
+      Deno.uid() ?? -1,
+      gid,
+    );
   } catch {
-    // unreadable: shared, as far as this user can tell
+    known = false; // unreadable: shared, as far as this user can tell
   }
   ownGroups.set(gid, known);
   return known;
+}
+
+/**
+ * Whether, by the text of `/etc/passwd` and `/etc/group`, the group `gid` has no member but the
+ * account `uid`: no other account has it as its group, and exactly one line names it, with no
+ * other member listed (a second line with the same number would add its members).
+ */
+export function groupAlone(passwd: string, group: string, uid: number, gid: number): boolean {
+  const id = (field: string | undefined) => /^\d+$/.test(field?.trim() ?? "") ? Number(field) : NaN;
+  let name: string | undefined;
+  for (const line of passwd.split("\n")) {
+    const fields = line.split(":");
+    if (fields.length < 4) continue;
+    if (id(fields[2]) === uid) name = fields[0];
+    else if (id(fields[3]) === gid) return false;
+  }
+  const lines = group.split("\n").map((line) => line.split(":"))
+    .filter((fields) => fields.length >= 4 && id(fields[2]) === gid);
+  const members = lines.flatMap((fields) => fields[3]!.split(","))
+    .map((member) => member.trim()).filter((member) => member !== "");
+  return name !== undefined && lines.length === 1 && members.every((member) => member === name);
 }
 
 /**

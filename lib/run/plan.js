@@ -1,4 +1,4 @@
-// Generated from src/run/plan.ts by scripts/build_js.ts (sha256 5287f6203f61371505f8ab0bea08c56032c272a2246996468075b3bd6bc29364): do not edit; `deno task build:js` writes it.
+// Generated from src/run/plan.ts by scripts/build_js.ts (sha256 89416216b843ab8d747fe7bb805ab2d50cc391628c54870b1448578da6c37922): do not edit; `deno task build:js` writes it.
 export var baseEnv = (function (tmpDir) {
     return {
         PATH: SCRIPT_PATH,
@@ -64,7 +64,14 @@ export var planRun = (async function (input) {
         enclosing: enclosingFolders(input.config.env, workdir, homes),
     });
     const writeDirs = [...new Set([...outputs.map(((o) => o.target)), ...grantedWrite])];
-    checkUnchangedByOthers([workdir, ...paths.read, ...grantedRead, ...writeDirs]);
+    checkUnchangedByOthers([
+        workdir,
+        ...paths.read,
+        ...grantedRead,
+        ...writeDirs,
+        join(storeRoot, ".capibara"),
+        join(storeRoot, ".capibara", "scripts"),
+    ]);
     const env = baseEnv(tmpDir);
     for (const name of allow.env) {
         const value = input.config.env[name];

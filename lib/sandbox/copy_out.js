@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 4d8fcaece5eec773f0a4ce567c7aa7016a37e9b86d5fa0689ce8032b3206a785): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 7f10976596e6be3c7d4b16136967acfc393cee9b4dcc4407537ed790648b5351): do not edit; `deno task build:js` writes it.
 export var foldName = (function (name) {
     return name.normalize("NFKD").replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, "")
         .toLowerCase().replace(/\u0131/g, "i").replace(/[. ]+$/, "");
@@ -147,6 +147,28 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
     if (Deno.build.os !== "linux")
         return total;
     let looks = 0;
+    let mapsBytes = 0;
+    const readMaps = (async (path) => {
+        using file = await Deno.open(path);
+        const pieces = [];
+        const buffer = new Uint8Array(64 * 1024);
+        for (;;) {
+            const read = await file.read(buffer);
+            if (read === null)
+                break;
+            mapsBytes += read;
+            if (mapsBytes > HELD_MAPS_BYTES_BUDGET)
+                return undefined;
+            pieces.push(buffer.slice(0, read));
+        }
+        const whole = new Uint8Array(pieces.reduce(((sum, piece) => sum + piece.length), 0));
+        let at = 0;
+        for (const piece of pieces) {
+            whole.set(piece, at);
+            at += piece.length;
+        }
+        return new TextDecoder().decode(whole);
+    });
     const look = (async () => {
         looks++;
         if (looks % HELD_LOOKS_PER_TURN === 0)
@@ -189,8 +211,12 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
             let entries;
             try {
                 entries = [...Deno.readDirSync(`${task}/fd`)];
-                if (maps === "")
-                    maps = Deno.readTextFileSync(`${task}/maps`);
+                if (maps === "") {
+                    const read = await readMaps(`${task}/maps`);
+                    if (read === undefined)
+                        return past();
+                    maps = read;
+                }
             }
             catch (error) {
                 if (unmeasured(error, pid, task))
@@ -257,12 +283,12 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
             }));
             if (!running)
                 break;
+            const held = processes?.pid === undefined
+                ? { bytes: 0, files: 0 }
+                : await heldRemovedFiles(processes.pid, processes.devices);
             const used = usage();
-            if (processes?.pid !== undefined) {
-                const held = await heldRemovedFiles(processes.pid, processes.devices);
-                used.bytes += held.bytes;
-                used.files += held.files;
-            }
+            used.bytes += held.bytes;
+            used.files += held.files;
             if (pastBounds(used, bounds)) {
                 exceeded = used;
                 stop.abort();
@@ -914,6 +940,7 @@ export const DEFAULT_STAGING_LIMITS = {
 ;
 ;
 export const HELD_LOOK_BUDGET = 100_000;
+export const HELD_MAPS_BYTES_BUDGET = 32 * 1024 ** 2;
 const HELD_LOOKS_PER_TURN = 1_000;
 ;
 ;

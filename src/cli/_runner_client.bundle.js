@@ -43,24 +43,26 @@ var groupOfOwnAlone = (function (gid) {
   if (gid === null || gid !== Deno.gid()) return false;
   let known = ownGroups.get(gid);
   if (known !== void 0) return known;
-  known = false;
   try {
-    const uid = Deno.uid();
-    let name;
-    let shared = false;
-    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-      const fields = line.split(":");
-      if (fields.length < 4) continue;
-      if (Number(fields[2]) === uid) name = fields[0];
-      else if (Number(fields[3]) === gid) shared = true;
-    }
-    const group = Deno.readTextFileSync("/etc/group").split("\n").map((line) => line.split(":")).find((fields) => fields.length >= 4 && Number(fields[2]) === gid);
-    const members = (group?.[3] ?? "").split(",").filter((member) => member !== "");
-    known = name !== void 0 && group !== void 0 && !shared && members.every((member) => member === name);
+    known = groupAlone(Deno.readTextFileSync("/etc/passwd"), Deno.readTextFileSync("/etc/group"), Deno.uid() ?? -1, gid);
   } catch {
+    known = false;
   }
   ownGroups.set(gid, known);
   return known;
+});
+var groupAlone = (function (passwd, group, uid, gid) {
+  const id = (field) => /^\d+$/.test(field?.trim() ?? "") ? Number(field) : NaN;
+  let name;
+  for (const line of passwd.split("\n")) {
+    const fields = line.split(":");
+    if (fields.length < 4) continue;
+    if (id(fields[2]) === uid) name = fields[0];
+    else if (id(fields[3]) === gid) return false;
+  }
+  const lines2 = group.split("\n").map((line) => line.split(":")).filter((fields) => fields.length >= 4 && id(fields[2]) === gid);
+  const members = lines2.flatMap((fields) => fields[3].split(",")).map((member) => member.trim()).filter((member) => member !== "");
+  return name !== void 0 && lines2.length === 1 && members.every((member) => member === name);
 });
 var privateFolder = (function (folder) {
   if (!plainAbsolute(folder)) return false;
@@ -865,6 +867,7 @@ var chosen;
 ;
 ;
 var ownGroups = /* @__PURE__ */ new Map();
+;
 ;
 ;
 

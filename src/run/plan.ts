@@ -209,7 +209,15 @@ export async function planRun(input: PlanInput): Promise<Plan> {
     enclosing: enclosingFolders(input.config.env, workdir, homes),
   });
   const writeDirs = [...new Set([...outputs.map((o) => o.target), ...grantedWrite])];
-  checkUnchangedByOthers([workdir, ...paths.read, ...grantedRead, ...writeDirs]);
+  checkUnchangedByOthers([
+    workdir,
+    ...paths.read,
+    ...grantedRead,
+    ...writeDirs,
+    // The store the host reads the entry from and writes entries into.
+    join(storeRoot, ".capibara"),
+    join(storeRoot, ".capibara", "scripts"),
+  ]);
 
   const env = baseEnv(tmpDir);
   for (const name of allow.env) {

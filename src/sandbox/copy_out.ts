@@ -660,6 +660,12 @@ function ending(task: string): boolean {
  * descriptors is 64,000 looks; a sandbox's tree holds at most its process bound of tasks.
  */
 export const HELD_LOOK_BUDGET = 100_000;
+/**
+ * The bytes of `/proc/<pid>/maps` one measure of {@linkcode heldRemovedFiles} reads, at most: a
+ * process tree whose mappings say more is past every bound. A Python process's say 30-100 KiB, a
+ * Deno's or Node's 200-400 KiB.
+ */
+export const HELD_MAPS_BYTES_BUDGET = 32 * 1024 ** 2;
 /** How many looks {@linkcode heldRemovedFiles} makes between two turns of the event loop. */
 const HELD_LOOKS_PER_TURN = 1_000;
 
@@ -678,8 +684,9 @@ const HELD_LOOKS_PER_TURN = 1_000;
  *
  * A script chooses how much there is to look at (thousands of descriptors in each of hundreds of
  * threads, each thread's table read on its own: a thread may have a table of its own). So one
- * measure looks at {@linkcode HELD_LOOK_BUDGET} descriptors and mappings at most, and a tree that
- * holds more is past every bound; and it lets the event loop turn every
+ * measure looks at {@linkcode HELD_LOOK_BUDGET} descriptors and mappings at most, and reads
+ * {@linkcode HELD_MAPS_BYTES_BUDGET} of mapping lists, and a tree that holds more is past every
+ * bound; and it lets the event loop turn every
  * {@linkcode HELD_LOOKS_PER_TURN} of them, so that the run's time limit, its other watches and the
  * rest of the process (an SDK program, the runner's other clients) go on meanwhile. Measured once
  * looking at every descriptor synchronously: a script with 19,000 descriptors in 250 threads held
@@ -693,6 +700,32 @@ export async function heldRemovedFiles(
   const total = { bytes: 0, files: 0 };
   if (Deno.build.os !== "linux") return total;
   let looks = 0;
+  let mapsBytes = 0;
+  /**
+   * A task's mappings, read a piece at a time (the event loop turns between pieces); undefined
+   * once the measure has read {@linkcode HELD_MAPS_BYTES_BUDGET} of them: a script that maps one
+   * file under a long name tens of thousands of times in each of a dozen processes made them
+   * hundreds of megabytes, read and split on the caller's thread.
+   */
+  const readMaps = async (path: string): Promise<string | undefined> => {
+    using file = await Deno.open(path);
+    const pieces: Uint8Array[] = [];
+    const buffer = new Uint8Array(64 * 1024);
+    for (;;) {
+      const read = await file.read(buffer);
+      if (read === null) break;
+      mapsBytes += read;
+      if (mapsBytes > HELD_MAPS_BYTES_BUDGET) return undefined;
+      pieces.push(buffer.slice(0, read));
+    }
+    const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      whole.set(piece, at);
+      at += piece.length;
+    }
+    return new TextDecoder().decode(whole);
+  };
   /** Counts one look; false once past the budget. Lets the event loop turn now and then. */
   const look = async (): Promise<boolean> => {
     looks++;
@@ -736,7 +769,11 @@ export async function heldRemovedFiles(
       let entries: Deno.DirEntry[];
       try {
         entries = [...Deno.readDirSync(`${task}/fd`)];
-        if (maps === "") maps = Deno.readTextFileSync(`${task}/maps`);
+        if (maps === "") {
+          const read = await readMaps(`${task}/maps`);
+          if (read === undefined) return past();
+          maps = read;
+        }
       } catch (error) {
         if (unmeasured(error, pid, task)) return past();
         continue; // ended meanwhile
@@ -825,12 +862,14 @@ export function watchUsage(
         };
       });
       if (!running) break;
+      // The removed files held first: the folders are measured after them, so what the script
+      // wrote while they were looked at counts in this measure, not the next.
+      const held = processes?.pid === undefined
+        ? { bytes: 0, files: 0 }
+        : await heldRemovedFiles(processes.pid, processes.devices);
       const used = usage();
-      if (processes?.pid !== undefined) {
-        const held = await heldRemovedFiles(processes.pid, processes.devices);
-        used.bytes += held.bytes;
-        used.files += held.files;
-      }
+      used.bytes += held.bytes;
+      used.files += held.files;
       if (pastBounds(used, bounds)) {
         exceeded = used;
         stop.abort();

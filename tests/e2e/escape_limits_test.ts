@@ -584,84 +584,125 @@ detail="$HOME"`),
   },
 });
 
-// The watch of the disk bound reads each thread's descriptor table (a thread may have a table of
-// its own): hundreds of threads sharing thousands of descriptors made one measure millions of
-// looks, on the caller's own thread. The time limit's timer could not fire, nothing was
-// measured meanwhile, and an SDK program (or the runner's other clients) stood still.
-const starve = (extra: string) =>
-  py(`import threading, time
+// The watch of the disk bound reads what each process holds: each thread's descriptor table (a
+// thread may have a table of its own) and each process's list of mappings. Hundreds of threads
+// sharing thousands of descriptors, or a dozen processes each mapping a file under a long name
+// tens of thousands of times, made one measure millions of looks or hundreds of megabytes of
+// text, on the caller's own thread: the time limit's timer could not fire, nothing was measured
+// meanwhile, and an SDK program (or the runner's other clients) stood still.
+const stallers = [
+  {
+    what: "250 threads sharing thousands of descriptors",
+    setup: `import threading
 fds = []
 try:
     while len(fds) < 19000:
         fds.append(os.open("/dev/null", os.O_RDONLY))
 except OSError:
-    pass
+    for _ in range(16):
+        os.close(fds.pop())  # room for what it writes next
 stop = threading.Event()
 for _ in range(250):
-    threading.Thread(target=stop.wait, daemon=True).start()
-${extra}`);
-attack({
-  name:
-    "stall the disk watch with 250 threads sharing thousands of descriptors, past the time limit",
-  language: "python",
-  timeout: 5,
-  options: { maxProcesses: 256 },
-  script: starve("time.sleep(60)"),
-  async via(cb, prompt) {
-    let last = performance.now();
-    let stall = 0;
-    const tick = setInterval(() => {
-      const now = performance.now();
-      stall = Math.max(stall, now - last);
-      last = now;
-    }, 10);
-    const started = performance.now();
-    const error = await cb.run(prompt, { context: {}, language: "python" })
-      .then(() => undefined, (e) => e);
-    clearInterval(tick);
-    const took = performance.now() - started;
-    const breached = took > 10_000 || stall > 2_000;
-    if (!breached && error === undefined) throw new Error("the run ended well: no attack ran");
-    return {
-      breached,
-      detail: `a run of a 5 s limit took ${Math.round(took)} ms; this process stood still ` +
-        `${Math.round(stall)} ms at most; ${String(error).slice(0, 120)}`,
-    };
+    threading.Thread(target=stop.wait, daemon=True).start()`,
   },
-});
-attack({
-  name: "stall the disk watch, then write 1 GiB past a 128 MiB disk bound",
-  language: "python",
-  timeout: 60,
-  options: { maxProcesses: 256 },
-  script: starve(`buf = bytes(1 << 20)
+  {
+    what: "a dozen processes mapping a file under a long name 65,000 times",
+    setup: `import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+p = os.environ["TMPDIR"]
+for i in range(15):
+    p = os.path.join(p, chr(97 + i) * 250)
+os.makedirs(p, exist_ok=True)
+f = os.path.join(p, "f")
+open(f, "wb").write(bytes(8192))
+fd = os.open(f, os.O_RDONLY)
+for i in range(65000):
+    r = libc.mmap(None, 4096, 1, 2, fd, (i % 2) * 4096)
+    if r is None or r == ctypes.c_void_p(-1).value:
+        break
+os.close(fd)
+for k in range(12):
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)`,
+  },
+];
+for (const { what, setup } of stallers) {
+  attack({
+    name: `stall the disk watch with ${what}, past the time limit`,
+    language: "python",
+    timeout: 5,
+    options: { maxProcesses: 256 },
+    script: py(`import time\n${setup}\ntime.sleep(60)`),
+    async via(cb, prompt) {
+      let last = performance.now();
+      let stall = 0;
+      const tick = setInterval(() => {
+        const now = performance.now();
+        stall = Math.max(stall, now - last);
+        last = now;
+      }, 10);
+      const started = performance.now();
+      const error = await cb.run(prompt, { context: {}, language: "python" })
+        .then(() => undefined, (e) => e);
+      clearInterval(tick);
+      const took = performance.now() - started;
+      const breached = took > 10_000 || stall > 2_000;
+      if (!breached && error === undefined) throw new Error("the run ended well: no attack ran");
+      return {
+        breached,
+        detail: `a run of a 5 s limit took ${Math.round(took)} ms; this process stood still ` +
+          `${Math.round(stall)} ms at most; ${String(error).slice(0, 120)}`,
+      };
+    },
+  });
+  attack({
+    name: `stall the disk watch with ${what}, then write 3 GiB past a 128 MiB disk bound`,
+    language: "python",
+    timeout: 60,
+    options: { maxProcesses: 256 },
+    script: py(`import time
+${setup}
+buf = bytes(1 << 20)
 with open(os.path.join(os.environ["TMPDIR"], "fill"), "wb") as f:
-    for i in range(1024):
+    for i in range(3072):
         f.write(buf)
 time.sleep(30)`),
-  async via(cb, prompt) {
-    // The peak of the run's temp dirs, sampled by another process (this one may stand still).
-    const peakFile = join(ROOT, `stall-peak-${RUN_ID}`);
-    const sampler = new Deno.Command("bash", {
-      args: [
-        "-c",
-        "peak=0; while :; do s=$(du -sm /tmp/capibara-run-* 2>/dev/null | " +
-        'awk \'{t+=$1} END {print t+0}\'); if [ "$s" -gt "$peak" ]; then peak=$s; ' +
-        `echo $peak > ${peakFile}; fi; sleep 0.05; done`,
-      ],
-    }).spawn();
-    const error = await cb.run(prompt, { context: {}, language: "python" })
-      .then(() => undefined, (e) => e);
-    sampler.kill("SIGKILL");
-    await sampler.status;
-    const peak = Number(await Deno.readTextFile(peakFile).catch(() => "0"));
-    return {
-      breached: peak >= 512,
-      detail: `the run's temp dir reached ${peak} MiB (bound 128 MiB); ${
-        String(error).slice(0, 120)
-      }`,
-    };
-  },
-});
+    async via(cb, prompt) {
+      // The peak of the run's temp dirs, sampled by another process (this one may stand still).
+      // Between two measures a script writes at disk speed (README): a measure that lasts, the
+      // whole file.
+      const peakFile = join(ROOT, `stall-peak-${RUN_ID}-${what.length}`);
+      const sampler = new Deno.Command("bash", {
+        args: [
+          "-c",
+          "peak=0; while :; do s=$(du -sm /tmp/capibara-run-* 2>/dev/null | " +
+          'awk \'{t+=$1} END {print t+0}\'); if [ "$s" -gt "$peak" ]; then peak=$s; ' +
+          `echo $peak > ${peakFile}; fi; sleep 0.05; done`,
+        ],
+      }).spawn();
+      const error = await cb.run(prompt, { context: {}, language: "python" })
+        .then(() => undefined, (e) => e);
+      sampler.kill("SIGKILL");
+      await sampler.status;
+      const peak = Number(await Deno.readTextFile(peakFile).catch(() => "0"));
+      // Stopped by the bound, as past it or as what cannot be measured: else the attack is broken.
+      if (
+        !(error instanceof ExecError) ||
+        !/outputs and temp dir|impossible to measure/.test(error.message)
+      ) {
+        throw new Error(`the run was not stopped by its disk bound: ${error}`);
+      }
+      return {
+        breached: peak >= 2048,
+        detail: `the run's temp dir reached ${peak} MiB (bound 128 MiB); ${
+          String(error).slice(0, 120)
+        }`,
+      };
+    },
+  });
+}
 
-Deno.test(escapeSuite("limits", { atLeast: { sandbox: 21, noSandbox: 1 } }));
+Deno.test(escapeSuite("limits", { atLeast: { sandbox: 23, noSandbox: 1 } }));

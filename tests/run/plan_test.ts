@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isInside } from "../../src/_fs.ts";
+import { groupAlone } from "../../src/_runner_folder.ts";
 import { PermissionError, ValidationError } from "../../src/errors.ts";
 import { checkPermissions, type PlanInput, planRun, SCRIPT_PATH } from "../../src/run/plan.ts";
 import type { PreparedRuntime } from "../../src/runtimes/types.ts";
@@ -530,6 +531,12 @@ Deno.test("planRun() refuses a project, input or output folder another user coul
   await Deno.chmod(join(fx.work, "out"), 0o777);
   await refused("the output's folder 0777");
   await Deno.chmod(join(fx.work, "out"), 0o755);
+  // The store the entry is read from and entries are written into.
+  for (const folder of [join(fx.work, ".capibara"), join(fx.work, ".capibara", "scripts")]) {
+    await Deno.chmod(folder, 0o777);
+    await refused(`${folder} 0777`);
+    await Deno.chmod(folder, 0o755);
+  }
   // Sticky and writable by others (as /tmp): nobody replaces what is not theirs.
   await Deno.chmod(fx.root, 0o1777);
   await planRun(fx.input({ context }));
@@ -546,4 +553,21 @@ Deno.test("planRun() refuses a project, input or output folder another user coul
     await Deno.chmod(join(fx.work, "data"), 0o755);
     await refused("data owned by uid 65534", /belongs to uid 65534/);
   }
+});
+
+Deno.test("groupAlone() takes a group for one user's own only when nobody else has it, however the files name it", () => {
+  const passwd = "root:x:0:0::/root:/bin/sh\nana:x:1000:1000::/home/ana:/bin/sh\n" +
+    "bo:x:1001:1001::/home/bo:/bin/sh\nsvc:x:998:100::/:/usr/sbin/nologin\n";
+  const own = "root:x:0:\nana:x:1000:\nbo:x:1001:\nusers:x:100:\n";
+  assert.equal(groupAlone(passwd, own, 1000, 1000), true);
+  assert.equal(groupAlone(passwd, "root:x:0:\nana:x:1000:ana\n", 1000, 1000), true);
+  // Another member listed, spaced, or added by a second line with the same number.
+  assert.equal(groupAlone(passwd, "ana:x:1000:ana,bo\n", 1000, 1000), false);
+  assert.equal(groupAlone(passwd, "ana:x:1000: bo\n", 1000, 1000), false);
+  assert.equal(groupAlone(passwd, own + "staff:x:1000:bo\n", 1000, 1000), false);
+  // Another account's own group, or a group the files do not name.
+  assert.equal(groupAlone(passwd, own, 1000, 100), false);
+  assert.equal(groupAlone(passwd, "root:x:0:\n", 1000, 1000), false);
+  // An account the files do not name.
+  assert.equal(groupAlone(passwd, own, 4242, 1000), false);
 });
