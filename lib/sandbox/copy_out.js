@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 7f10976596e6be3c7d4b16136967acfc393cee9b4dcc4407537ed790648b5351): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 741d35fce107c42ef2e9213a2084828ae23163dd3b82a0e24836a0944f5c67b9): do not edit; `deno task build:js` writes it.
 export var foldName = (function (name) {
     return name.normalize("NFKD").replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, "")
         .toLowerCase().replace(/\u0131/g, "i").replace(/[. ]+$/, "");
@@ -617,6 +617,7 @@ export const UNTRUSTED_NAMES = [
     "pylintrc.toml",
     "package.json5",
     "project.json",
+    "build.ninja",
     "gems.rb",
     "uv.toml",
     "poetry.toml",
@@ -822,6 +823,7 @@ export const UNTRUSTED_NAMES = [
     "autorun.inf",
 ];
 export const UNTRUSTED_PATTERNS = [
+    /\.app$/i,
     /^(?:build|buck)\.(?:bazel|plz|pants|v2)$/i,
     /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
     /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
@@ -924,6 +926,33 @@ export const CODE_EXTENSIONS = new Set([
     "cljs",
     "cljc",
     "bb",
+    "so",
+    "pyd",
+    "dylib",
+    "com",
+    "jar",
+    "hta",
+    "msi",
+    "reg",
+    "inf",
+    "application",
+    "appref-ms",
+    "settingcontent-ms",
+    "terminal",
+    "fileloc",
+    "scpt",
+    "workflow",
+    "mk",
+    "cmake",
+    "bzl",
+    "star",
+    "nix",
+    "ninja",
+    "cs",
+    "java",
+    "kt",
+    "rs",
+    "cr",
 ]);
 ;
 ;

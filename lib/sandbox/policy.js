@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 e87920bbcb100e5ffddf11df651995445b3c507eb61ec17ec124aa5293eb9bc4): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 e9075034519bbaed794b9203db164ff2d45cea9e32ae3f360698e6099556d55e): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -378,7 +378,19 @@ export var checkUnplanted = (function (absent) {
 export var checkMadeInPlace = (function (changed, places, declared, protect, since) {
     const roots = [...places.outputs, ...places.grants];
     const found = new Map();
-    for (const { path } of changed) {
+    const hidden = [];
+    for (const { path, opaque } of changed) {
+        if (opaque) {
+            if (!protect.some(((kept) => isInside(path, kept) || isInside(kept, path)))) {
+                if (roots.includes(path))
+                    hidden.push(path);
+                else {
+                    found.set(path, `"${basename(path)}" is a folder the run changed whose entries cannot be looked at ` +
+                        "(closed, another user's, or names that cannot be reached)");
+                }
+            }
+            continue;
+        }
         if (declared.includes(path))
             continue;
         const root = roots.filter(((dir) => isInside(path, dir) && path !== dir))
@@ -397,7 +409,7 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
             const last = i === parts.length - 1;
             const info = last ? lstatSyncOrNull(at) : null;
             const kind = last && !info?.isDirectory ? "file" : "folder";
-            const why = granted ? repositoryName(part, kind, at) : untrustedName(part, kind);
+            const why = granted ? repositoryName(part, kind) : untrustedName(part, kind);
             if (why === undefined)
                 continue;
             if (!declared.includes(at) && !found.has(at))
@@ -405,11 +417,11 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
             break;
         }
     }
-    if (found.size === 0)
+    if (found.size === 0 && hidden.length === 0)
         return;
     const tops = [...found.keys()].filter(((path) => ![...found.keys()].some(((other) => other !== path && isInside(path, other)))));
     const stamp = Date.now();
-    const named = [];
+    const named = hidden.map(((path) => `${path} (the folder itself, whose entries cannot be looked at: open it and look)`));
     for (const path of tops) {
         const info = lstatSyncOrNull(path);
         if (info === null)
@@ -435,19 +447,22 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
             "git command there, and other names there run in the tools that find them: review the " +
             "script (capibara show), and delete what was moved aside; to keep such a name, declare " +
             "its exact path as an output",
-        details: { paths: tops, reasons: tops.map(((path) => found.get(path))) },
+        details: {
+            paths: [...hidden, ...tops],
+            reasons: [
+                ...hidden.map((() => "its entries cannot be looked at")),
+                ...tops.map(((path) => found.get(path))),
+            ],
+        },
     });
 });
-var repositoryName = (function (name, kind, path) {
+var repositoryName = (function (name, kind) {
     const folded = foldName(name);
     if (TRUSTED_NAMES.some(((trusted) => trusted.toLowerCase() === folded))) {
         return `"${name}" is a name that git, Capibara or a shell trusts`;
     }
-    if (kind === "file" && folded === "head") {
-        const folder = dirname(path);
-        if (lstatSyncOrNull(join(folder, "objects")) && lstatSyncOrNull(join(folder, "refs"))) {
-            return `"${name}" beside objects/ and refs/ makes a repository git takes for one`;
-        }
+    if (kind === "file" && ["head", "commondir", "gitdir"].includes(folded)) {
+        return `"${name}" is a file git reads a repository from`;
     }
     return undefined;
 });
@@ -488,8 +503,11 @@ export var closeToOthers = (async function (roots, since, onChanged) {
             open = false;
         if (!info.isDirectory)
             continue;
-        if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0))
+        if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0)) {
+            if (changed)
+                onChanged?.(path, info, true);
             continue;
+        }
         let names;
         try {
             names = [...Deno.readDirSync(path)].map(((entry) => entry.name));
@@ -513,6 +531,8 @@ export var closeToOthers = (async function (roots, since, onChanged) {
         if (!children) {
             if (changed && (mode & ALL_OTHERS) !== 0)
                 await close(path, info, ALL_OTHERS);
+            if (changed)
+                onChanged?.(path, info, true);
             continue;
         }
         for (const child of children.reverse())

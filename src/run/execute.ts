@@ -513,8 +513,12 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
     const writtenInPlace = [...inPlace, ...plan.policy.write];
-    const changed: { path: string; info: Deno.FileInfo }[] = [];
-    await closeToOthers(writtenInPlace, began, (path, info) => changed.push({ path, info }));
+    const changed: { path: string; info: Deno.FileInfo; opaque?: boolean }[] = [];
+    await closeToOthers(
+      writtenInPlace,
+      began,
+      (path, info, opaque) => changed.push({ path, info, opaque }),
+    );
     checkUnplanted(absent);
     checkMadeInPlace(
       changed,

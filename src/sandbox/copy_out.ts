@@ -103,6 +103,7 @@ export const UNTRUSTED_NAMES: readonly string[] = [
   "pylintrc.toml",
   "package.json5",
   "project.json",
+  "build.ninja",
   "gems.rb",
   "uv.toml",
   "poetry.toml",
@@ -329,6 +330,7 @@ export const UNTRUSTED_NAMES: readonly string[] = [
  * or follows from the folder it works in (`*.exe`, `*.bat`, `*.cmd`, `*.dll`, `*.lnk`, `*.url`).
  */
 export const UNTRUSTED_PATTERNS: readonly RegExp[] = [
+  /\.app$/i,
   /^(?:build|buck)\.(?:bazel|plz|pants|v2)$/i,
   /\.conf(?:ig)?(?:\.[\w-]+)*\.[cm]?[jt]sx?$/i,
   /^(?:gruntfile|gulpfile|jakefile|brocfile|vitest\.workspace|(?:docker|container)file)\./i,
@@ -438,6 +440,37 @@ export const CODE_EXTENSIONS: ReadonlySet<string> = new Set([
   "cljs",
   "cljc",
   "bb",
+
+  // Native code an interpreter loads from the folder it starts in (`socket.so` before the
+  // standard library's, Python's `.pyd`, Lua's `./?.so`), and Windows's and macOS's launchers.
+  "so",
+  "pyd",
+  "dylib",
+  "com",
+  "jar",
+  "hta",
+  "msi",
+  "reg",
+  "inf",
+  "application",
+  "appref-ms",
+  "settingcontent-ms",
+  "terminal",
+  "fileloc",
+  "scpt",
+  "workflow",
+  // Build files by extension, and the sources test runners compile from anywhere below a project.
+  "mk",
+  "cmake",
+  "bzl",
+  "star",
+  "nix",
+  "ninja",
+  "cs",
+  "java",
+  "kt",
+  "rs",
+  "cr",
 ]);
 
 /**

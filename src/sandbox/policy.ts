@@ -673,7 +673,7 @@ export function checkUnplanted(absent: readonly string[]): void {
  * @throws {PermissionError} naming each path.
  */
 export function checkMadeInPlace(
-  changed: readonly { path: string; info: Deno.FileInfo }[],
+  changed: readonly { path: string; info: Deno.FileInfo; opaque?: boolean }[],
   places: { outputs: readonly string[]; grants: readonly string[] },
   declared: readonly string[],
   protect: readonly string[],
@@ -681,7 +681,20 @@ export function checkMadeInPlace(
 ): void {
   const roots = [...places.outputs, ...places.grants];
   const found = new Map<string, string>();
-  for (const { path } of changed) {
+  const hidden: string[] = [];
+  for (const { path, opaque } of changed) {
+    if (opaque) {
+      // What it holds cannot be looked at: the run made it so, or changed what it holds.
+      if (!protect.some((kept) => isInside(path, kept) || isInside(kept, path))) {
+        if (roots.includes(path)) hidden.push(path);
+        else {found.set(
+            path,
+            `"${basename(path)}" is a folder the run changed whose entries cannot be looked at ` +
+              "(closed, another user's, or names that cannot be reached)",
+          );}
+      }
+      continue;
+    }
     if (declared.includes(path)) continue;
     const root = roots.filter((dir) => isInside(path, dir) && path !== dir)
       .sort((a, b) => b.length - a.length)[0];
@@ -698,19 +711,21 @@ export function checkMadeInPlace(
       const last = i === parts.length - 1;
       const info = last ? lstatSyncOrNull(at) : null;
       const kind = last && !info?.isDirectory ? "file" : "folder";
-      const why = granted ? repositoryName(part, kind, at) : untrustedName(part, kind);
+      const why = granted ? repositoryName(part, kind) : untrustedName(part, kind);
       if (why === undefined) continue;
       if (!declared.includes(at) && !found.has(at)) found.set(at, why);
       break;
     }
   }
-  if (found.size === 0) return;
+  if (found.size === 0 && hidden.length === 0) return;
   // Only the outermost of nested ones is moved: what it holds goes with it.
   const tops = [...found.keys()].filter((path) =>
     ![...found.keys()].some((other) => other !== path && isInside(path, other))
   );
   const stamp = Date.now();
-  const named: string[] = [];
+  const named = hidden.map((path) =>
+    `${path} (the folder itself, whose entries cannot be looked at: open it and look)`
+  );
   for (const path of tops) {
     const info = lstatSyncOrNull(path);
     if (info === null) continue;
@@ -739,7 +754,13 @@ export function checkMadeInPlace(
         "git command there, and other names there run in the tools that find them: review the " +
         "script (capibara show), and delete what was moved aside; to keep such a name, declare " +
         "its exact path as an output",
-      details: { paths: tops, reasons: tops.map((path) => found.get(path)) },
+      details: {
+        paths: [...hidden, ...tops],
+        reasons: [
+          ...hidden.map(() => "its entries cannot be looked at"),
+          ...tops.map((path) => found.get(path)),
+        ],
+      },
     },
   );
 }
@@ -747,19 +768,18 @@ export function checkMadeInPlace(
 /**
  * Why a name in a folder granted for writing makes it a repository, a store or a shell's start-up
  * (see {@linkcode checkMadeInPlace}), or undefined: one of {@linkcode TRUSTED_NAMES} (without
- * case), or a `HEAD` file beside `objects` and `refs`, which git takes for a repository of its
- * own.
+ * case), or a file git reads a repository from (`HEAD`, `commondir`, `gitdir`): a folder holding
+ * them is a repository of its own to git.
  */
-function repositoryName(name: string, kind: "file" | "folder", path: string): string | undefined {
+function repositoryName(name: string, kind: "file" | "folder"): string | undefined {
   const folded = foldName(name);
   if (TRUSTED_NAMES.some((trusted) => trusted.toLowerCase() === folded)) {
     return `"${name}" is a name that git, Capibara or a shell trusts`;
   }
-  if (kind === "file" && folded === "head") {
-    const folder = dirname(path);
-    if (lstatSyncOrNull(join(folder, "objects")) && lstatSyncOrNull(join(folder, "refs"))) {
-      return `"${name}" beside objects/ and refs/ makes a repository git takes for one`;
-    }
+  // Git takes a folder for a repository from its HEAD, with objects/ and refs/ beside it or
+  // where a `commondir` file says; a `gitdir` file is a worktree's link to one.
+  if (kind === "file" && ["head", "commondir", "gitdir"].includes(folded)) {
+    return `"${name}" is a file git reads a repository from`;
   }
   return undefined;
 }
@@ -801,14 +821,17 @@ const CHANGE_CLOCK_SLACK_MS = 2000;
  * what they hold; write for the group is kept.
  *
  * With `onChanged`, each entry below the roots that changed since the run began is also passed to
- * it, as the walk finds it ({@linkcode checkMadeInPlace} looks at their names).
+ * it, as the walk finds it ({@linkcode checkMadeInPlace} looks at their names), and each changed
+ * folder (a root too) whose entries the walk does not list, as `opaque`: another user's (a
+ * script run as root under Deno's flags alone may hand one over), closed, or holding names that
+ * cannot be reached.
  *
  * @returns the paths it closed
  */
 export async function closeToOthers(
   roots: readonly string[],
   since: number,
-  onChanged?: (path: string, info: Deno.FileInfo) => void,
+  onChanged?: (path: string, info: Deno.FileInfo, opaque?: boolean) => void,
 ): Promise<string[]> {
   if (Deno.build.os === "windows" || roots.length === 0) return [];
   const closed: string[] = [];
@@ -846,7 +869,10 @@ export async function closeToOthers(
     let open = (mode & WRITE_OTHERS) !== 0;
     if (changed && open && await close(path, info, WRITE_OTHERS)) open = false;
     if (!info.isDirectory) continue;
-    if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0)) continue;
+    if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0)) {
+      if (changed) onChanged?.(path, info, true);
+      continue;
+    }
     let names: string[] | undefined;
     try {
       names = [...Deno.readDirSync(path)].map((entry) => entry.name);
@@ -870,6 +896,7 @@ export async function closeToOthers(
     }
     if (!children) {
       if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
+      if (changed) onChanged?.(path, info, true);
       continue;
     }
     for (const child of children.reverse()) stack.push(child);

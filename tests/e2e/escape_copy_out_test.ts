@@ -795,12 +795,16 @@ detail = "swapped " + place`),
 // execute or trust is moved aside and the run refused, at any depth.
 /** Runs `git status` in `dir` as the user would, after the run. */
 async function gitStatusIn(dir: string): Promise<void> {
-  await new Deno.Command("git", {
-    args: ["status", "--short"],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).output().catch(() => {});
+  try {
+    await new Deno.Command("git", {
+      args: ["status", "--short"],
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  } catch {
+    // the folder is gone (moved aside)
+  }
 }
 const planted = [
   {
@@ -867,9 +871,14 @@ const plantedCode: Record<string, string> = {
   "evil.test.js": `require("fs").writeFileSync(${JSON.stringify(codeMarker)}, "node --test");\n`,
   "socket.py": `open(${JSON.stringify(codeMarker)}, "w").write("python -m")\n`,
   "report/x_test.go": "package report\n",
+  // Native code Python loads before the standard library's module, and ninja's build file.
+  "lib/socket.so": "ELF",
+  "lib/socket.cpython-311-x86_64-linux-gnu.so": "ELF",
+  "build/build.ninja": `rule r\n  command = touch ${codeMarker}\nbuild all: r\n`,
 };
 attack({
-  name: "plant test files and a module named as the standard library's in an output folder",
+  name:
+    "plant test files, a module named as the standard library's, native code and a build file in an output folder",
   language: "python",
   context: { output: "code-out/" },
   script: py(`for rel, text in json.loads(${JSON.stringify(JSON.stringify(plantedCode))}).items():
@@ -888,4 +897,66 @@ detail = "planted"`),
   },
 });
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 47, noSandbox: 8 } }));
+// What the walk after the run does not list hides what it holds: a folder handed to another user
+// (a script run as root under Deno's flags alone may chown), or closed to its owner. And git
+// takes a folder for a repository through a `commondir` file as well as through objects/ and
+// refs/ beside its HEAD.
+{
+  const marker = join(ROOT, "fsmonitor-handed");
+  const config = "[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n" +
+    `\\tworktree = .\\n\\tfsmonitor = \\"touch ${marker}; false\\"\\n`;
+  attack({
+    name: "hide a repository below a folder handed to another user in an output written in place",
+    language: "typescript",
+    context: { output: "out-handed/" },
+    options: { sandbox: false },
+    script: ts(`Deno.mkdirSync("out-handed/a/b/.git/objects", { recursive: true });
+Deno.mkdirSync("out-handed/a/b/.git/refs/heads", { recursive: true });
+Deno.writeTextFileSync("out-handed/a/b/.git/HEAD", "ref: refs/heads/main\\n");
+Deno.writeTextFileSync("out-handed/a/b/.git/config", "${config}");
+try {
+  Deno.chownSync("out-handed/a", 54321, 54321);
+} catch {
+  Deno.chmodSync("out-handed/a", 0o000);
+}
+detail = "planted";`),
+    hostUnchanged: async () => {
+      const inner = join(PROJECT, "out-handed", "a", "b");
+      await Deno.chmod(join(PROJECT, "out-handed", "a"), 0o755).catch(() => {});
+      await gitStatusIn(inner);
+      const ran = await exists(marker);
+      const left = await exists(join(inner, ".git"));
+      await Deno.remove(join(PROJECT, "out-handed"), { recursive: true }).catch(() => {});
+      assert.equal(ran || left, false, `git ran its core.fsmonitor: ${ran}; left: ${left}`);
+    },
+  });
+}
+{
+  const marker = join(ROOT, "pager-commondir");
+  attack({
+    name: "make a repository through a commondir file in a folder granted for writing",
+    language: "python",
+    allow: { write: ["granted-commondir"] },
+    before: () => Deno.mkdir(join(PROJECT, "granted-commondir"), { recursive: true }),
+    script: py(`os.makedirs("granted-commondir/c/objects", exist_ok=True)
+os.makedirs("granted-commondir/c/refs/heads", exist_ok=True)
+open("granted-commondir/HEAD", "w").write("ref: refs/heads/main\\n")
+open("granted-commondir/commondir", "w").write("c\\n")
+open("granted-commondir/c/config", "w").write("[core]\\n\\tpager = touch ${marker}; cat\\n")
+detail = "planted"`),
+    hostUnchanged: async () => {
+      const folder = join(PROJECT, "granted-commondir");
+      const gitDir = await new Deno.Command("git", {
+        args: ["rev-parse", "--git-dir"],
+        cwd: folder,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const repository = new TextDecoder().decode(gitDir.stdout).trim() === ".";
+      await Deno.remove(folder, { recursive: true }).catch(() => {});
+      assert.equal(repository, false, "git takes the granted folder for a repository");
+    },
+  });
+}
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 49, noSandbox: 9 } }));

@@ -479,8 +479,12 @@ Deno.test({
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const began = Date.now();
     const collect = async () => {
-      const changed: { path: string; info: Deno.FileInfo }[] = [];
-      await closeToOthers([root], began, (path, info) => changed.push({ path, info }));
+      const changed: { path: string; info: Deno.FileInfo; opaque?: boolean }[] = [];
+      await closeToOthers(
+        [root],
+        began,
+        (path, info, opaque) => changed.push({ path, info, opaque }),
+      );
       return changed;
     };
     // Legitimate artifacts, nested: nothing to say.
@@ -554,6 +558,24 @@ Deno.test({
       PermissionError,
     );
     assert.deepEqual([left(".cache/.git"), left(".cache/capibara/venvs")], [false, true]);
+    // A folder whose entries the walk does not list (handed to another user: a script run as
+    // root under Deno's flags alone may chown; or closed to its owner) hides what it holds.
+    if (Deno.uid() === 0) {
+      await Deno.mkdir(join(root, "handed", "sub", ".git"), { recursive: true });
+      await Deno.chown(join(root, "handed"), 54321, 54321);
+      await assert.rejects(
+        async () =>
+          checkMadeInPlace(
+            await collect(),
+            { outputs: [root], grants: [] },
+            [join(root, "Makefile")],
+            [own],
+            began,
+          ),
+        /out\/handed \(now handed\.made-by-a-run-\d+\)$/,
+      );
+      assert.equal(left("handed"), false, "the folder was moved aside");
+    }
   },
 });
 
