@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 741d35fce107c42ef2e9213a2084828ae23163dd3b82a0e24836a0944f5c67b9): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 9e47f87dccfc235317c8aa8df2f8dca3a551c8da83ebbeadbbf7730e633bc682): do not edit; `deno task build:js` writes it.
 export var foldName = (function (name) {
     return name.normalize("NFKD").replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, "")
         .toLowerCase().replace(/\u0131/g, "i").replace(/[. ]+$/, "");
@@ -142,17 +142,18 @@ var ending = (function (task) {
         return true;
     }
 });
-export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK_BUDGET) {
+export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK_BUDGET, stop) {
     const total = { bytes: 0, files: 0 };
     if (Deno.build.os !== "linux")
         return total;
     let looks = 0;
     let mapsBytes = 0;
+    let stopped = false;
     const readMaps = (async (path) => {
         using file = await Deno.open(path);
         const pieces = [];
         const buffer = new Uint8Array(64 * 1024);
-        for (;;) {
+        for (let piece = 1;; piece++) {
             const read = await file.read(buffer);
             if (read === null)
                 break;
@@ -160,6 +161,8 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
             if (mapsBytes > HELD_MAPS_BYTES_BUDGET)
                 return undefined;
             pieces.push(buffer.slice(0, read));
+            if (piece % 16 === 0 && (stopped ||= stop?.() === true))
+                return "";
         }
         const whole = new Uint8Array(pieces.reduce(((sum, piece) => sum + piece.length), 0));
         let at = 0;
@@ -171,8 +174,10 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
     });
     const look = (async () => {
         looks++;
-        if (looks % HELD_LOOKS_PER_TURN === 0)
+        if (looks % HELD_LOOKS_PER_TURN === 0) {
             await new Promise(((resolve) => setTimeout(resolve, 0)));
+            stopped ||= stop?.() === true;
+        }
         return looks <= budget;
     });
     const seen = new Set();
@@ -215,6 +220,8 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
                     const read = await readMaps(`${task}/maps`);
                     if (read === undefined)
                         return past();
+                    if (stopped)
+                        return total;
                     maps = read;
                 }
             }
@@ -226,6 +233,8 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
             for (const entry of entries) {
                 if (!await look())
                     return past();
+                if (stopped)
+                    return total;
                 let info;
                 try {
                     info = Deno.statSync(`${task}/fd/${entry.name}`);
@@ -249,6 +258,8 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
                 continue;
             if (!await look())
                 return past();
+            if (stopped)
+                return total;
             try {
                 const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
                 count(info.dev, info.ino, info.size);
@@ -283,9 +294,7 @@ export var watchUsage = (function (usage, bounds, everyMs, cancel, processes) {
             }));
             if (!running)
                 break;
-            const held = processes?.pid === undefined
-                ? { bytes: 0, files: 0 }
-                : await heldRemovedFiles(processes.pid, processes.devices);
+            const held = processes?.pid === undefined ? { bytes: 0, files: 0 } : await heldRemovedFiles(processes.pid, processes.devices, HELD_LOOK_BUDGET, (() => pastBounds(usage(), bounds)));
             const used = usage();
             used.bytes += held.bytes;
             used.files += held.files;

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 e9075034519bbaed794b9203db164ff2d45cea9e32ae3f360698e6099556d55e): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 703dd2b6370d0cef4d42e59473bb7b8851b4d43c8dce016d1c87cb2a6db89b61): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -531,8 +531,18 @@ export var closeToOthers = (async function (roots, since, onChanged) {
         if (!children) {
             if (changed && (mode & ALL_OTHERS) !== 0)
                 await close(path, info, ALL_OTHERS);
-            if (changed)
+            if (changed && names === undefined)
                 onChanged?.(path, info, true);
+            else if (changed && onChanged !== undefined) {
+                for (const name of names ?? []) {
+                    if (name.includes("\uFFFD"))
+                        continue;
+                    const child = join(path, name);
+                    const found = lstatSyncOrNull(child);
+                    if (found && (found.ctime?.getTime() ?? Infinity) >= from)
+                        onChanged(child, found);
+                }
+            }
             continue;
         }
         for (const child of children.reverse())

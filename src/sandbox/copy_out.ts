@@ -723,17 +723,23 @@ const HELD_LOOKS_PER_TURN = 1_000;
  * {@linkcode HELD_LOOKS_PER_TURN} of them, so that the run's time limit, its other watches and the
  * rest of the process (an SDK program, the runner's other clients) go on meanwhile. Measured once
  * looking at every descriptor synchronously: a script with 19,000 descriptors in 250 threads held
- * the process for 16-46 s a measure, past its time limit and its disk bound.
+ * the process for 16-46 s a measure, past its time limit and its disk bound. With `stop`, asked at
+ * each turn, the measure ends early (with what it counted) once it says so: the watch asks whether
+ * the folders are past their bounds meanwhile, which a script writing at disk speed during a long
+ * measure otherwise passed by gigabytes.
  */
 export async function heldRemovedFiles(
   root: number,
   devices: ReadonlySet<number>,
   budget: number = HELD_LOOK_BUDGET,
+  stop?: () => boolean,
 ): Promise<StagingLimits> {
   const total = { bytes: 0, files: 0 };
   if (Deno.build.os !== "linux") return total;
   let looks = 0;
   let mapsBytes = 0;
+  /** Whether `stop` said so at a turn: the measure ends with what it counted. */
+  let stopped = false;
   /**
    * A task's mappings, read a piece at a time (the event loop turns between pieces); undefined
    * once the measure has read {@linkcode HELD_MAPS_BYTES_BUDGET} of them: a script that maps one
@@ -744,12 +750,13 @@ export async function heldRemovedFiles(
     using file = await Deno.open(path);
     const pieces: Uint8Array[] = [];
     const buffer = new Uint8Array(64 * 1024);
-    for (;;) {
+    for (let piece = 1;; piece++) {
       const read = await file.read(buffer);
       if (read === null) break;
       mapsBytes += read;
       if (mapsBytes > HELD_MAPS_BYTES_BUDGET) return undefined;
       pieces.push(buffer.slice(0, read));
+      if (piece % 16 === 0 && (stopped ||= stop?.() === true)) return "";
     }
     const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
     let at = 0;
@@ -762,7 +769,10 @@ export async function heldRemovedFiles(
   /** Counts one look; false once past the budget. Lets the event loop turn now and then. */
   const look = async (): Promise<boolean> => {
     looks++;
-    if (looks % HELD_LOOKS_PER_TURN === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (looks % HELD_LOOKS_PER_TURN === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      stopped ||= stop?.() === true;
+    }
     return looks <= budget;
   };
   const seen = new Set<string>();
@@ -805,6 +815,7 @@ export async function heldRemovedFiles(
         if (maps === "") {
           const read = await readMaps(`${task}/maps`);
           if (read === undefined) return past();
+          if (stopped) return total;
           maps = read;
         }
       } catch (error) {
@@ -813,6 +824,7 @@ export async function heldRemovedFiles(
       }
       for (const entry of entries) {
         if (!await look()) return past();
+        if (stopped) return total;
         let info: Deno.FileInfo;
         try {
           // The descriptor's own file (no path is resolved: one of any length is looked at).
@@ -832,6 +844,7 @@ export async function heldRemovedFiles(
       const dev = deviceNumber(device);
       if (inode === "0" || !devices.has(dev) || seen.has(`${dev}:${inode}`)) continue;
       if (!await look()) return past();
+      if (stopped) return total;
       try {
         const info = Deno.statSync(`/proc/${pid}/map_files/${range}`);
         count(info.dev, info.ino, info.size);
@@ -897,9 +910,13 @@ export function watchUsage(
       if (!running) break;
       // The removed files held first: the folders are measured after them, so what the script
       // wrote while they were looked at counts in this measure, not the next.
-      const held = processes?.pid === undefined
-        ? { bytes: 0, files: 0 }
-        : await heldRemovedFiles(processes.pid, processes.devices);
+      const held = processes?.pid === undefined ? { bytes: 0, files: 0 } : await heldRemovedFiles(
+        processes.pid,
+        processes.devices,
+        HELD_LOOK_BUDGET,
+        // Between its turns, the folders: a long measure ends as soon as they are past.
+        () => pastBounds(usage(), bounds),
+      );
       const used = usage();
       used.bytes += held.bytes;
       used.files += held.files;

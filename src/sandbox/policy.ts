@@ -823,8 +823,8 @@ const CHANGE_CLOCK_SLACK_MS = 2000;
  * With `onChanged`, each entry below the roots that changed since the run began is also passed to
  * it, as the walk finds it ({@linkcode checkMadeInPlace} looks at their names), and each changed
  * folder (a root too) whose entries the walk does not list, as `opaque`: another user's (a
- * script run as root under Deno's flags alone may hand one over), closed, or holding names that
- * cannot be reached.
+ * script run as root under Deno's flags alone may hand one over) or closed. Of a changed folder
+ * holding names that cannot all be reached, the entries it shows are passed, not what they hold.
  *
  * @returns the paths it closed
  */
@@ -896,7 +896,17 @@ export async function closeToOthers(
     }
     if (!children) {
       if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
-      if (changed) onChanged?.(path, info, true);
+      if (changed && names === undefined) onChanged?.(path, info, true);
+      else if (changed && onChanged !== undefined) {
+        // Names that cannot all be reached (one not UTF-8, a path past the longest the system
+        // takes): the folder is closed to others entirely; those it shows are still named.
+        for (const name of names ?? []) {
+          if (name.includes("\uFFFD")) continue;
+          const child = join(path, name);
+          const found = lstatSyncOrNull(child);
+          if (found && (found.ctime?.getTime() ?? Infinity) >= from) onChanged(child, found);
+        }
+      }
       continue;
     }
     for (const child of children.reverse()) stack.push(child);
