@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 a39ca3abd5400e3c595eedbb8eb2ee835f8490b1dad6e8348fbbfc2236e5dad2): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 cb7721e1dd56206ebe92351eb08843269fb40bcddab292a44d59f616f523d154): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -251,7 +251,7 @@ export var runStaged = (async function (staged, options) {
         await wrapped.close();
         const writtenInPlace = [...inPlace, ...plan.policy.write];
         const changed = [];
-        await closeToOthers(writtenInPlace, began, ((path, info, opaque) => changed.push({ path, info, opaque })));
+        await closeToOthers(writtenInPlace, began, ((path, _info, opaque) => changed.push({ path, opaque })));
         checkUnplanted(absent);
         checkMadeInPlace(changed, { outputs: inPlace, grants: plan.policy.write }, plan.declaredOutputs, plan.policy.protect, began);
         step("sandbox teardown");

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 703dd2b6370d0cef4d42e59473bb7b8851b4d43c8dce016d1c87cb2a6db89b61): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 31a2b46c8fb5a32f286534bc4a43b3449ffbca292a8ffcb7ba230ded34f0c234): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -481,23 +481,27 @@ export var closeToOthers = (async function (roots, since, onChanged) {
     });
     const owners = new Set([Deno.uid() ?? -1, 0]);
     const seen = new Set();
+    let visited = 0;
     const stack = [...roots].reverse()
         .map(((path) => ({ path, info: lstatSyncOrNull(path) })));
     while (stack.length > 0) {
         const { path, info } = stack.pop();
+        if (++visited % WALK_ENTRIES_PER_TURN === 0) {
+            await new Promise(((resolve) => setTimeout(resolve, 0)));
+        }
         if (!info || info.isSymlink)
             continue;
         const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
         if (!kinds)
             continue;
+        const changed = (info.ctime?.getTime() ?? Infinity) >= from;
+        if (changed && onChanged !== undefined && !roots.includes(path))
+            onChanged(path, info);
         const key = inodeOf(info);
         if (seen.has(key))
             continue;
         seen.add(key);
         const mode = info.mode ?? 0;
-        const changed = (info.ctime?.getTime() ?? Infinity) >= from;
-        if (changed && onChanged !== undefined && !roots.includes(path))
-            onChanged(path, info);
         let open = (mode & WRITE_OTHERS) !== 0;
         if (changed && open && await close(path, info, WRITE_OTHERS))
             open = false;
@@ -533,15 +537,26 @@ export var closeToOthers = (async function (roots, since, onChanged) {
                 await close(path, info, ALL_OTHERS);
             if (changed && names === undefined)
                 onChanged?.(path, info, true);
-            else if (changed && onChanged !== undefined) {
-                for (const name of names ?? []) {
-                    if (name.includes("\uFFFD"))
+            else if (onChanged !== undefined && names !== undefined) {
+                let folders = 0;
+                let unnamed = false;
+                const count = new Map();
+                for (const name of names)
+                    count.set(name, (count.get(name) ?? 0) + 1);
+                for (const name of names) {
+                    if (name.includes("\uFFFD") || count.get(name) > 1) {
+                        unnamed = true;
                         continue;
+                    }
                     const child = join(path, name);
                     const found = lstatSyncOrNull(child);
-                    if (found && (found.ctime?.getTime() ?? Infinity) >= from)
-                        onChanged(child, found);
+                    if (found?.isDirectory)
+                        folders++;
+                    if (found)
+                        stack.push({ path: child, info: found });
                 }
+                if (changed && unnamed && info.nlink !== 2 + folders)
+                    onChanged(path, info, true);
             }
             continue;
         }
@@ -802,6 +817,7 @@ const TRUSTED_NAMES = [".git", ".capibara", ...SHELL_RC_FILES];
 ;
 ;
 ;
+const WALK_ENTRIES_PER_TURN = 2_000;
 const O_PATH = 0o10000000;
 const WRITE_OTHERS = 0o002;
 const ALL_OTHERS = 0o007;

@@ -513,11 +513,11 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     // Every process of the run is gone before its outputs are looked at.
     await wrapped.close();
     const writtenInPlace = [...inPlace, ...plan.policy.write];
-    const changed: { path: string; info: Deno.FileInfo; opaque?: boolean }[] = [];
+    const changed: { path: string; opaque?: boolean }[] = [];
     await closeToOthers(
       writtenInPlace,
       began,
-      (path, info, opaque) => changed.push({ path, info, opaque }),
+      (path, _info, opaque) => changed.push({ path, opaque }),
     );
     checkUnplanted(absent);
     checkMadeInPlace(

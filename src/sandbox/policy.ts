@@ -673,7 +673,7 @@ export function checkUnplanted(absent: readonly string[]): void {
  * @throws {PermissionError} naming each path.
  */
 export function checkMadeInPlace(
-  changed: readonly { path: string; info: Deno.FileInfo; opaque?: boolean }[],
+  changed: readonly { path: string; opaque?: boolean }[],
   places: { outputs: readonly string[]; grants: readonly string[] },
   declared: readonly string[],
   protect: readonly string[],
@@ -784,6 +784,9 @@ function repositoryName(name: string, kind: "file" | "folder"): string | undefin
   return undefined;
 }
 
+/** How many entries {@linkcode closeToOthers} looks at between two turns of the event loop. */
+const WALK_ENTRIES_PER_TURN = 2_000;
+
 /** `O_PATH` (Linux): a descriptor that names a file without opening it. */
 const O_PATH = 0o10000000;
 /** Write permission for every other user of the machine. */
@@ -850,22 +853,29 @@ export async function closeToOthers(
   // look at what it held, and lead the walk anywhere: as root, to /tmp).
   const owners = new Set<number>([Deno.uid() ?? -1, 0]);
   const seen = new Set<string>();
+  let visited = 0;
   // Depth first, with a stack of its own: a script may nest folders deeper than any call stack.
   const stack: { path: string; info: Deno.FileInfo | null }[] = [...roots].reverse()
     .map((path) => ({ path, info: lstatSyncOrNull(path) }));
   while (stack.length > 0) {
     // Each entry as its folder's listing found it (one look at each, ≈ 6 µs here).
     const { path, info } = stack.pop()!;
+    // The event loop turns now and then: a granted folder may hold millions of entries.
+    if (++visited % WALK_ENTRIES_PER_TURN === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     if (!info || info.isSymlink) continue;
     const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
     if (!kinds) continue;
+    const changed = (info.ctime?.getTime() ?? Infinity) >= from;
+    // Every name, before the look by inode below: a second name of a file (a hard link the run
+    // made) is a name of its own.
+    if (changed && onChanged !== undefined && !roots.includes(path)) onChanged(path, info);
     // A folder held by two grants, or reached twice (a bind mount of a folder above): once.
     const key = inodeOf(info);
     if (seen.has(key)) continue;
     seen.add(key);
     const mode = info.mode ?? 0;
-    const changed = (info.ctime?.getTime() ?? Infinity) >= from;
-    if (changed && onChanged !== undefined && !roots.includes(path)) onChanged(path, info);
     let open = (mode & WRITE_OTHERS) !== 0;
     if (changed && open && await close(path, info, WRITE_OTHERS)) open = false;
     if (!info.isDirectory) continue;
@@ -897,15 +907,27 @@ export async function closeToOthers(
     if (!children) {
       if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
       if (changed && names === undefined) onChanged?.(path, info, true);
-      else if (changed && onChanged !== undefined) {
-        // Names that cannot all be reached (one not UTF-8, a path past the longest the system
-        // takes): the folder is closed to others entirely; those it shows are still named.
-        for (const name of names ?? []) {
-          if (name.includes("\uFFFD")) continue;
+      else if (onChanged !== undefined && names !== undefined) {
+        // Names that cannot all be reached (one not UTF-8, two read back alike, a path past the
+        // longest the system takes): the folder is closed to others entirely, and the walk goes
+        // on below the names it can reach, for what the run made there. A folder it cannot
+        // reach by its name hides what it holds (a folder's link count tells how many it
+        // holds, where the file system keeps it so): the folder is reported as opaque.
+        let folders = 0;
+        let unnamed = false;
+        const count = new Map<string, number>();
+        for (const name of names) count.set(name, (count.get(name) ?? 0) + 1);
+        for (const name of names) {
+          if (name.includes("\uFFFD") || count.get(name)! > 1) {
+            unnamed = true;
+            continue;
+          }
           const child = join(path, name);
           const found = lstatSyncOrNull(child);
-          if (found && (found.ctime?.getTime() ?? Infinity) >= from) onChanged(child, found);
+          if (found?.isDirectory) folders++;
+          if (found) stack.push({ path: child, info: found });
         }
+        if (changed && unnamed && info.nlink !== 2 + folders) onChanged(path, info, true);
       }
       continue;
     }

@@ -959,4 +959,100 @@ detail = "planted"`),
   });
 }
 
-Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 49, noSandbox: 9 } }));
+// A second name of a file (a hard link) is a name of its own: a bare repository whose HEAD is a
+// second name of a file the walk met first under an innocuous one ran its core.fsmonitor.
+{
+  const marker = join(ROOT, "fsmonitor-hardlink-grant");
+  const config = "[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n" +
+    `\\tworktree = .\\n\\tfsmonitor = \\"touch ${marker}; false\\"\\n`;
+  attack({
+    name: "hard-linked HEAD hides a bare repository in a granted folder",
+    language: "python",
+    allow: { write: ["granted-hl"] },
+    before: () => Deno.mkdir(join(PROJECT, "granted-hl"), { recursive: true }),
+    script: py(`d = "granted-hl/r"
+os.makedirs(d + "/objects", exist_ok=True)
+os.makedirs(d + "/refs/heads", exist_ok=True)
+open(d + "/config", "w").write("${config}")
+open(d + "/notes0.txt", "w").write("ref: refs/heads/main\\n")
+os.link(d + "/notes0.txt", d + "/HEAD")
+i = 0
+# an innocuous name that the folder lists before HEAD (ext4 lists in hash order)
+while os.listdir(d).index("HEAD") < min(os.listdir(d).index(n) for n in os.listdir(d) if n.startswith("notes")):
+    i += 1
+    os.link(d + "/notes0.txt", d + "/notes%d.txt" % i)
+detail = "planted, order: " + ",".join(os.listdir(d))`),
+    hostUnchanged: async () => {
+      const dir = join(PROJECT, "granted-hl", "r");
+      await gitStatusIn(dir);
+      const ran = await exists(marker);
+      await Deno.remove(join(PROJECT, "granted-hl"), { recursive: true }).catch(() => {});
+      assert.equal(ran, false, "git ran the planted core.fsmonitor on the host");
+    },
+  });
+}
+
+// The same with TypeScript under Deno's flags alone (Deno.linkSync needs only --allow-write):
+// test_evil.py and HEAD as second names of files the walk meets first.
+{
+  const d = "out-hl";
+  attack({
+    name: "hard-link a test file and a HEAD in an output written in place (flags alone)",
+    language: "typescript",
+    context: { output: `${d}/` },
+    options: { sandbox: false },
+    script: ts(`const d = "${d}";
+Deno.mkdirSync(d + "/objects", { recursive: true });
+Deno.mkdirSync(d + "/refs/heads", { recursive: true });
+Deno.writeTextFileSync(d + "/a0.txt", "ref: refs/heads/main\\n");
+Deno.writeTextFileSync(d + "/b0.txt", "print('planted')\\n");
+const order = () => [...Deno.readDirSync(d)].map((e) => e.name);
+const plant = (src: string, dst: string, prefix: string) => {
+  Deno.linkSync(d + "/" + src, d + "/" + dst);
+  for (let i = 1; i < 200 && order().indexOf(dst) < Math.min(...order().filter((n) => n.startsWith(prefix)).map((n) => order().indexOf(n))); i++) {
+    Deno.linkSync(d + "/" + src, d + "/" + prefix + i + ".txt");
+  }
+};
+plant("a0.txt", "HEAD", "a");
+plant("b0.txt", "test_evil.py", "b");
+detail = "planted";`),
+    hostUnchanged: async () => {
+      const left = [];
+      for (const name of ["HEAD", "test_evil.py"]) {
+        if (await exists(join(PROJECT, d, name))) left.push(name);
+      }
+      await Deno.remove(join(PROJECT, d), { recursive: true }).catch(() => {});
+      assert.deepEqual(left, [], "a second name tools trust was left in the project");
+    },
+  });
+}
+
+// A folder with one name that is not UTF-8 is closed to others; below the names it can reach, the
+// walk still looks: a bare repository one folder down ran its core.fsmonitor.
+{
+  const marker = join(ROOT, "fsmonitor-nonutf8-grant");
+  const config = "[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n" +
+    `\\tworktree = .\\n\\tfsmonitor = \\"touch ${marker}; false\\"\\n`;
+  attack({
+    name: "a name that is not UTF-8 hides a bare repository one folder down in a granted folder",
+    language: "python",
+    allow: { write: ["granted-nu"] },
+    before: () => Deno.mkdir(join(PROJECT, "granted-nu"), { recursive: true }),
+    script: py(`d = "granted-nu/d/r"
+os.makedirs(d + "/objects", exist_ok=True)
+os.makedirs(d + "/refs/heads", exist_ok=True)
+open(d + "/config", "w").write("${config}")
+open(d + "/HEAD", "w").write("ref: refs/heads/main\\n")
+open(b"granted-nu/d/\\xff", "w").write("x")
+detail = "planted"`),
+    hostUnchanged: async () => {
+      const dir = join(PROJECT, "granted-nu", "d", "r");
+      await gitStatusIn(dir);
+      const ran = await exists(marker);
+      await Deno.remove(join(PROJECT, "granted-nu"), { recursive: true }).catch(() => {});
+      assert.equal(ran, false, "git ran the planted core.fsmonitor on the host");
+    },
+  });
+}
+
+Deno.test(escapeSuite("copy-out and the host", { atLeast: { sandbox: 52, noSandbox: 10 } }));
