@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 31a2b46c8fb5a32f286534bc4a43b3449ffbca292a8ffcb7ba230ded34f0c234): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 7c2f91bfcec65a2d124188776038f40ffec1768a90c53dbb4f9bb695b220de85): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -426,7 +426,11 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
         const info = lstatSyncOrNull(path);
         if (info === null)
             continue;
-        const born = info.birthtime?.getTime() ?? info.ctime?.getTime() ?? Infinity;
+        const born = info.birthtime?.getTime();
+        if (born === undefined) {
+            named.push(`${path} (made or changed by the run: remove it if it is not yours)`);
+            continue;
+        }
         if (born < since) {
             named.push(`${path} (it was there before the run, which changed it)`);
             continue;

@@ -730,8 +730,14 @@ export function checkMadeInPlace(
     const info = lstatSyncOrNull(path);
     if (info === null) continue;
     // Born before the run began (no slack: a coarse clock then names what the run made, and
-    // still refuses it, rather than move the user's own file).
-    const born = info.birthtime?.getTime() ?? info.ctime?.getTime() ?? Infinity;
+    // still refuses it, rather than move the user's own file). Where the file system keeps no
+    // birth time, nothing is moved: a change time is one a script can renew on a file of the
+    // user's (a link, a mode), and the user's file would be moved aside.
+    const born = info.birthtime?.getTime();
+    if (born === undefined) {
+      named.push(`${path} (made or changed by the run: remove it if it is not yours)`);
+      continue;
+    }
     if (born < since) {
       named.push(`${path} (it was there before the run, which changed it)`);
       continue;
