@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 7c2f91bfcec65a2d124188776038f40ffec1768a90c53dbb4f9bb695b220de85): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 7efc7b5a69d4b51b6ce1c3e257b5c061567352923e2575227a98286b80c6af7d): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -427,11 +427,12 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
         if (info === null)
             continue;
         const born = info.birthtime?.getTime();
-        if (born === undefined) {
+        const linked = info.isFile && (info.nlink ?? 1) > 1;
+        if (born === undefined && !linked) {
             named.push(`${path} (made or changed by the run: remove it if it is not yours)`);
             continue;
         }
-        if (born < since) {
+        if (born !== undefined && born < since && !linked) {
             named.push(`${path} (it was there before the run, which changed it)`);
             continue;
         }

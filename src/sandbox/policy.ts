@@ -734,11 +734,14 @@ export function checkMadeInPlace(
     // birth time, nothing is moved: a change time is one a script can renew on a file of the
     // user's (a link, a mode), and the user's file would be moved aside.
     const born = info.birthtime?.getTime();
-    if (born === undefined) {
+    // A file with more than one name changed during the run: a name it was given (a hard link
+    // to a file older than the run), moved aside without touching its other names.
+    const linked = info.isFile && (info.nlink ?? 1) > 1;
+    if (born === undefined && !linked) {
       named.push(`${path} (made or changed by the run: remove it if it is not yours)`);
       continue;
     }
-    if (born < since) {
+    if (born !== undefined && born < since && !linked) {
       named.push(`${path} (it was there before the run, which changed it)`);
       continue;
     }

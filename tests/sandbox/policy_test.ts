@@ -587,7 +587,9 @@ Deno.test({
     await using tmp = await withTmpDir();
     const root = join(await Deno.realPath(tmp.path), "granted");
     await Deno.mkdir(join(root, "build", "bin"), { recursive: true });
-    const began = Date.now() - 1;
+    await Deno.writeTextFile(join(root, "notes.txt"), "the user's\n");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const began = Date.now();
     const check = async () => {
       const changed: { path: string; info: Deno.FileInfo }[] = [];
       await closeToOthers([root], began, (path, info) => changed.push({ path, info }));
@@ -614,5 +616,11 @@ Deno.test({
     }
     assert.equal(lstatSyncOrNull(join(root, "repo", "HEAD")), null);
     assert.ok(lstatSyncOrNull(join(root, "build", "bin", "tool")));
+    // A second name the run gave a file of the user's older than the run: that name is moved
+    // aside, the file keeps its own.
+    Deno.linkSync(join(root, "notes.txt"), join(root, "build", "HEAD"));
+    await assert.rejects(check, PermissionError);
+    assert.equal(lstatSyncOrNull(join(root, "build", "HEAD")), null);
+    assert.equal(await Deno.readTextFile(join(root, "notes.txt")), "the user's\n");
   },
 });
