@@ -1,4 +1,4 @@
-// Generated from src/readme.ts by scripts/build_js.ts (sha256 575b57c1fbf1a4175668e477603115216ad3491c6580e18839700301ab7c6933): do not edit; `deno task build:js` writes it.
+// Generated from src/readme.ts by scripts/build_js.ts (sha256 ebedfbf6965636510a55e8bc081e9887017a266bb40dfd61fdcac9c32c97bba8): do not edit; `deno task build:js` writes it.
 export var shellWord = (function (word) {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;
@@ -22,7 +22,10 @@ export var manualCommand = (function (manifest, packages) {
         }
         case "typescript": {
             const { network, env, fs } = manifest.allow;
-            const flag = ((name, list) => list.length > 0 ? [`--${name}=${shellWord(list.join(","))}`] : []);
+            const flag = ((name, list) => {
+                const items = list.filter(((item) => !item.includes(",")));
+                return items.length > 0 ? [`--${name}=${shellWord(items.join(","))}`] : [];
+            });
             const net = denoNetGrants(network.flatMap(((text) => {
                 const parsed = parseHostRule(text);
                 return parsed.ok ? [parsed.rule] : [];

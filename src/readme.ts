@@ -56,8 +56,12 @@ export function manualCommand(
     }
     case "typescript": {
       const { network, env, fs } = manifest.allow;
-      const flag = (name: string, list: readonly string[]) =>
-        list.length > 0 ? [`--${name}=${shellWord(list.join(","))}`] : [];
+      // Deno splits a flag's list on commas, with no escape ("data.csv,/home/u/.ssh" would grant
+      // ~/.ssh): an item holding one is granted nothing, as a run refuses it.
+      const flag = (name: string, list: readonly string[]) => {
+        const items = list.filter((item) => !item.includes(","));
+        return items.length > 0 ? [`--${name}=${shellWord(items.join(","))}`] : [];
+      };
       // Each port written out, a wildcard's apex taken back: as a run reads the rules.
       // A need that is no host rule is granted nothing (a run refuses it).
       const net = denoNetGrants(

@@ -39,3 +39,15 @@ Deno.test("manualCommand() runs deno with no WebGPU backend, and never lets the 
   assert.match(command, /^DENO_WEBGPU_BACKEND=none deno run /);
   assert.match(command, / --allow-env=TOKEN /);
 });
+
+Deno.test("manualCommand() grants no path holding a comma, which Deno would read as two (a run refuses it)", () => {
+  const command = manualCommand(
+    {
+      ...manifest([]),
+      allow: { ...manifest([]).allow, fs: { read: ["data.csv,/home/u/.ssh"], write: ["out"] } },
+    },
+    [],
+  );
+  assert.doesNotMatch(command, /\.ssh/);
+  assert.match(command, / --allow-read=out --allow-write=out /);
+});

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import type { Bundle, Language } from "../../src/schema.ts";
-import { type Finding, formatFindings, staticChecks } from "../../src/contract/checks/mod.ts";
+import {
+  type Finding,
+  formatFindings,
+  MAX_SCRIPT_BYTES,
+  staticChecks,
+} from "../../src/contract/checks/mod.ts";
 import { checkBundle, ContractViolation } from "../../src/contract/bundle.ts";
 import { reviewTextProblem } from "../../src/contract/contract.ts";
 import { pipedDownloads } from "../../src/contract/checks/bash.ts";
@@ -809,4 +814,22 @@ Deno.test("pipedDownloads() finds what the curl | sh expression finds, in time l
     found += expected.length;
   }
   assert.ok(found > 1000, `only ${found} matches in the generated code`);
+});
+
+Deno.test("staticChecks() analyses no script past MAX_SCRIPT_BYTES, in any language, and never starts the parser for one", async () => {
+  // Past the bound by one byte: refused without a parser (the TypeScript one runs on the host,
+  // and its memory grows with its input); at the bound, analysed as usual.
+  const line = "'a';\n";
+  const over = line.repeat(Math.floor(MAX_SCRIPT_BYTES / line.length) + 1);
+  for (const language of ["typescript", "python", "bash"] as const) {
+    // No parser exists at these paths: one started would be a finding of its own.
+    const findings = await staticChecks(bundle(language, over), {
+      deno: "/nonexistent/deno",
+      python: "/nonexistent/python3",
+      sandbox: null,
+    });
+    assertFinding(findings, "script-size", undefined, /more than the 512 KiB/);
+    assert.equal(findings.length, 1, describe(findings));
+  }
+  assertClean(await check("typescript", "console.log(JSON.stringify({}));\n"));
 });

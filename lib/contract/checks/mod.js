@@ -1,4 +1,4 @@
-// Generated from src/contract/checks/mod.ts by scripts/build_js.ts (sha256 607688dff51db2dd797fb5c05efbaa7f4b488015fcebf37dda4d76ab331044ce): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/checks/mod.ts by scripts/build_js.ts (sha256 1b58aa8b170fadc9a487acef8df83cb63a7d7b73d68df133f06b9b04d9d2b9d2): do not edit; `deno task build:js` writes it.
 export var staticChecks = (async function (bundle, options = {}) {
     const findings = [];
     const ctx = {
@@ -10,6 +10,11 @@ export var staticChecks = (async function (bundle, options = {}) {
     };
     const env = options.env ?? {};
     const timeoutMs = options.timeoutMs ?? 15_000;
+    const bytes = new TextEncoder().encode(bundle.script).length;
+    if (bytes > MAX_SCRIPT_BYTES) {
+        ctx.add("script-size", `the script is ${Math.ceil(bytes / 1024)} KiB, more than the ${MAX_SCRIPT_BYTES / 1024} KiB a script may be: write a shorter one`);
+        return findings;
+    }
     if (bundle.language === "python") {
         await checkPython(ctx, {
             python: options.python ?? "python3",
@@ -40,6 +45,7 @@ import { checkBash } from "./bash.js";
 import { checkPython } from "./python.js";
 import { checkTypeScript } from "./typescript.js";
 export { DOES_NOT_PARSE } from "./_common.js";
+export const MAX_SCRIPT_BYTES = 512 * 1024;
 ;
 const MAX_LISTED = 30;
 ;

@@ -64,6 +64,12 @@ export interface StaticChecksOptions {
 }
 
 /**
+ * The largest script the checks analyse, in bytes (UTF-8): generated scripts are a few kilobytes,
+ * and a parser's memory grows with what it reads (the TypeScript analysis runs on the host).
+ */
+export const MAX_SCRIPT_BYTES = 512 * 1024;
+
+/**
  * Runs the static checks of `bundle.script` for its language and returns what they found (empty
  * when the script passes). Never throws for a bad script: a script the checker cannot analyse is a
  * finding.
@@ -83,6 +89,18 @@ export async function staticChecks(
   };
   const env = options.env ?? {};
   const timeoutMs = options.timeoutMs ?? 15_000;
+  // A parser's memory grows with its input (`deno lint` of a 15 MB script of string literals took
+  // 3.5 GiB on the host in its 15 s): a script past the bound is not analysed at all.
+  const bytes = new TextEncoder().encode(bundle.script).length;
+  if (bytes > MAX_SCRIPT_BYTES) {
+    ctx.add(
+      "script-size",
+      `the script is ${Math.ceil(bytes / 1024)} KiB, more than the ${
+        MAX_SCRIPT_BYTES / 1024
+      } KiB a script may be: write a shorter one`,
+    );
+    return findings;
+  }
   if (bundle.language === "python") {
     await checkPython(ctx, {
       python: options.python ?? "python3",
