@@ -1,4 +1,4 @@
-// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 b5465ba5f9f007b6281702ea606267b28e74e80842892a492f1e000e1b5f3e25): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/bundle.ts by scripts/build_js.ts (sha256 18a92a3893a9fea5dc3ba358e4b8514bd0966fc9cf68df586177ecacc463432c): do not edit; `deno task build:js` writes it.
 var tryParse = (function (text) {
     try {
         return { ok: true, value: JSON.parse(text) };
@@ -231,6 +231,9 @@ export var checkBundle = (async function (raw, expected) {
         timeoutMs: expected.timeoutMs,
         env: Deno.env.toObject(),
     });
+    const size = findings.find(((f) => f.rule === "script-size"));
+    if (size)
+        throw new ContractViolation(`The script cannot be checked: ${size.message}`);
     const syntax = findings.find(((f) => f.rule === "syntax"));
     const problem = syntax
         ? syntax.message.slice(DOES_NOT_PARSE.length)

@@ -328,6 +328,9 @@ export async function checkBundle(raw: unknown, expected: CheckBundleOptions): P
     // The user's PATH (and pyenv's variables) find the interpreter; the analysis gets none.
     env: Deno.env.toObject(),
   });
+  // Too large to analyse: no parser reads it, bash's either.
+  const size = findings.find((f) => f.rule === "script-size");
+  if (size) throw new ContractViolation(`The script cannot be checked: ${size.message}`);
   const syntax = findings.find((f) => f.rule === "syntax");
   const problem = syntax
     ? syntax.message.slice(DOES_NOT_PARSE.length)

@@ -253,6 +253,15 @@ Deno.test("checkBundle() accepts a valid bash script and rejects one bash -n ref
   assert.match(err.reason, /does not compile/);
 });
 
+Deno.test("checkBundle() has no parser read a script past the checks' bound, bash's either", async () => {
+  // Valid bash, made large with comments: bash -n would pass it.
+  const big = BASH_OK + "# padding\n".repeat(60_000);
+  const err = await rejection(checkBundle(bundleObject({ language: "bash", script: big }), {
+    language: "bash",
+  }));
+  assert.match(err.reason, /cannot be checked: the script is \d+ KiB, more than the 512 KiB/);
+});
+
 Deno.test("checkBundle() rejects requirements in a bash script", async () => {
   const raw = bundleObject({
     language: "bash",
