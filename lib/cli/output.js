@@ -1,4 +1,4 @@
-// Generated from src/cli/output.ts by scripts/build_js.ts (sha256 25ee7a2f800cadbec5400702fd7d2de97b5d736e4350f94d7bd7b16f47f48fa1): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/output.ts by scripts/build_js.ts (sha256 1aafe605f13078be250bf714f5043ff397de7518c5a745a8cb2d9233f063e49a): do not edit; `deno task build:js` writes it.
 var contextTooLarge = (function (what) {
     return new ValidationError(`The context in ${what} is larger than ${MAX_CONTEXT_MIB} MiB`, {
         hint: "Pass the data as a file the script reads (its path in the context), not in it",
@@ -253,8 +253,15 @@ export var parseContext = (async function (value, io = PROCESS_IO) {
         }
     }
     let parsed;
+    let inexact;
     try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(text, (function (_key, number, context) {
+            const source = context?.source;
+            if (inexact === undefined && typeof number === "number" && source !== undefined &&
+                (!Number.isFinite(number) || (/^-?\d+$/.test(source) && !Number.isSafeInteger(number))))
+                inexact = source;
+            return number;
+        }));
     }
     catch (error) {
         const looksLikeFile = where === "--context" && /^[^{[\s"][^\s]*\.json$/i.test(value.trim());
@@ -264,6 +271,12 @@ export var parseContext = (async function (value, io = PROCESS_IO) {
                 : `Quote the JSON for your shell, e.g. --context '{"input": "data.csv"}', or read it ` +
                     "from a file with --context @context.json (@- for standard input)",
         });
+    }
+    if (inexact !== undefined) {
+        const shown = inexact.length > 40 ? `${inexact.slice(0, 40)}…` : inexact;
+        throw new ValidationError(`The context in ${where} holds the number ${shown}, which a JSON number cannot hold ` +
+            `exactly: the script would get ${Number(inexact)}, and another number alike would share ` +
+            "its cached script", { hint: `Pass it as a string: "${shown}"` });
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new ValidationError(`The context in ${where} must be a JSON object`, {

@@ -452,8 +452,20 @@ export async function parseContext(
     }
   }
   let parsed: unknown;
+  /** A number the script would get as another (an integer past 2^53, or one past a double's). */
+  let inexact: string | undefined;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(
+      text,
+      function (_key, number, context?: { source?: string }) {
+        const source = context?.source;
+        if (
+          inexact === undefined && typeof number === "number" && source !== undefined &&
+          (!Number.isFinite(number) || (/^-?\d+$/.test(source) && !Number.isSafeInteger(number)))
+        ) inexact = source;
+        return number;
+      },
+    );
   } catch (error) {
     // A file name given without its @.
     const looksLikeFile = where === "--context" && /^[^{[\s"][^\s]*\.json$/i.test(value.trim());
@@ -463,6 +475,15 @@ export async function parseContext(
         : `Quote the JSON for your shell, e.g. --context '{"input": "data.csv"}', or read it ` +
           "from a file with --context @context.json (@- for standard input)",
     });
+  }
+  if (inexact !== undefined) {
+    const shown = inexact.length > 40 ? `${inexact.slice(0, 40)}…` : inexact;
+    throw new ValidationError(
+      `The context in ${where} holds the number ${shown}, which a JSON number cannot hold ` +
+        `exactly: the script would get ${Number(inexact)}, and another number alike would share ` +
+        "its cached script",
+      { hint: `Pass it as a string: "${shown}"` },
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ValidationError(`The context in ${where} must be a JSON object`, {

@@ -139,3 +139,27 @@ Deno.test("parseContext() reads a regular file of at most 64 MiB: /dev/zero or a
   const small = { ...PROCESS_IO, stdin: () => Promise.resolve('{"n": 1}') };
   assert.deepEqual(await parseContext("@-", small), { n: 1 });
 });
+
+Deno.test("parseContext() refuses a number the script would get as another, and another number alike would share its script", async () => {
+  for (
+    const [text, shown] of [
+      ['{"id": 9007199254740993}', "9007199254740993"],
+      ['{"ids": [1, -12345678901234567890]}', "-12345678901234567890"],
+      ['{"x": 1e400}', "1e400"],
+    ]
+  ) {
+    await assert.rejects(parseContext(text!), (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.ok(error.message.includes(`the number ${shown}`), error.message);
+      assert.match(error.hint ?? "", /as a string/);
+      return true;
+    });
+  }
+  // Exact ones stay numbers: the largest safe integer, decimals, exponents.
+  assert.deepEqual(await parseContext('{"a": 9007199254740991, "b": 1.5, "c": 2e3, "d": -0}'), {
+    a: 9007199254740991,
+    b: 1.5,
+    c: 2000,
+    d: -0,
+  });
+});
