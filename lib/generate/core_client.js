@@ -1,4 +1,4 @@
-// Generated from src/generate/core_client.ts by scripts/build_js.ts (sha256 0577bc7564a73762c0f762b0f474b2c59f49264f3be353e51ae6af1f29e723db): do not edit; `deno task build:js` writes it.
+// Generated from src/generate/core_client.ts by scripts/build_js.ts (sha256 10fb5c6652e21b280c30159113546217b5083495c18aee0ea66c4e2263547b3a): do not edit; `deno task build:js` writes it.
 var isLoopback = (function (hostname) {
     const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
     return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -127,6 +127,7 @@ var sleep = (function (ms, signal) {
 });
 import { FINGERPRINT_FORM } from "../types.js";
 import { DependencyError, ExecError, IntegrityError, NetworkError, PermissionError, TemplateError, ValidationError, } from "../errors.js";
+import { MAX_MANIFEST_DEPTH, textNestsDeeperThan } from "../store/entry.js";
 import { readBounded, TooLarge } from "../_body.js";
 import { identityDiffers } from "../fingerprint.js";
 export const CORE_URL_ENV = "CAPIBARA_CORE_URL";
@@ -279,7 +280,9 @@ export class CoreClient {
         const type = clip(response.headers.get("content-type") ?? "no content type", 100);
         let json;
         try {
-            json = bytes.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+            json = bytes.length === 0 || textNestsDeeperThan(bytes, MAX_MANIFEST_DEPTH + 8)
+                ? undefined
+                : JSON.parse(new TextDecoder().decode(bytes));
         }
         catch {
             json = undefined;

@@ -1,4 +1,4 @@
-// Generated from src/store/entry.ts by scripts/build_js.ts (sha256 c54d7971f93d77a62569927a4c71aca850903f306c9c412ba377d7dfe9868444): do not edit; `deno task build:js` writes it.
+// Generated from src/store/entry.ts by scripts/build_js.ts (sha256 e246cfed772e16359585abce5fbf13469c524f5563d2f6ab743805fd17fa62d4): do not edit; `deno task build:js` writes it.
 export var requirementsText = (function (deps) {
     return deps.map(((d) => d + "\n")).join("");
 });
@@ -12,6 +12,28 @@ export var nestsDeeperThan = (function (value, max) {
             return true;
         for (const child of Object.values(item))
             stack.push([child, depth + 1]);
+    }
+    return false;
+});
+export var textNestsDeeperThan = (function (bytes, max) {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < bytes.length; i++) {
+        const byte = bytes[i];
+        if (inString) {
+            if (byte === 0x5c)
+                i++;
+            else if (byte === 0x22)
+                inString = false;
+        }
+        else if (byte === 0x22)
+            inString = true;
+        else if (byte === 0x5b || byte === 0x7b) {
+            if (++depth > max)
+                return true;
+        }
+        else if (byte === 0x5d || byte === 0x7d)
+            depth--;
     }
     return false;
 });
@@ -68,6 +90,7 @@ export const INTEGRITY_FIELD = "integrity";
 export const SIGNATURE_FIELD = "signature";
 ;
 export const MAX_MANIFEST_DEPTH = 64;
+;
 ;
 ;
 ;

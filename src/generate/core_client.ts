@@ -26,6 +26,7 @@ import {
 } from "../errors.ts";
 import type { Language, Mode } from "../types.ts";
 import type { WireEntry } from "../store/store.ts";
+import { MAX_MANIFEST_DEPTH, textNestsDeeperThan } from "../store/entry.ts";
 import { readBounded, TooLarge } from "../_body.ts";
 import { type EntryIdentity, identityDiffers } from "../fingerprint.ts";
 
@@ -369,7 +370,11 @@ export class CoreClient {
     const type = clip(response.headers.get("content-type") ?? "no content type", 100);
     let json: unknown;
     try {
-      json = bytes.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+      // An answer nests as deep as an entry's manifest at most (and its envelope): deeper is no
+      // answer of a Core's, and is not parsed.
+      json = bytes.length === 0 || textNestsDeeperThan(bytes, MAX_MANIFEST_DEPTH + 8)
+        ? undefined
+        : JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       json = undefined;
     }

@@ -58,6 +58,27 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/**
+ * Whether JSON text nests deeper than `max` arrays and objects, read before it is parsed: a parser
+ * builds every level it reads (a 16 MiB body of `[[[…` took a client ≈ 900 MiB). Brackets inside
+ * strings do not count.
+ */
+export function textNestsDeeperThan(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // a backslash: the next byte is escaped
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** The names of the files an entry of this language holds besides `manifest.json`, sorted. */
 export function entryFileNames(language: Language): string[] {
   const names = [ENTRY_FILES[language], README_FILE];

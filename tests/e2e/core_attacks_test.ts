@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CoreClient } from "../../src/generate/core_client.ts";
-import { NetworkError } from "../../src/errors.ts";
+import { CapibaraError, NetworkError } from "../../src/errors.ts";
 import { fingerprint } from "../../src/fingerprint.ts";
 import { sha256 } from "../../src/_hash.ts";
 import { Store } from "../../src/store/store.ts";
@@ -322,6 +322,28 @@ Deno.test("the Core and its clients against an attacker: crafted repositories, a
         client.getEntry(fp),
         (e) => e instanceof NetworkError && /no answer within/.test(e.message),
       );
+    },
+  );
+
+  await t.step(
+    "a Core whose answer nests deeper than any entry: not parsed, refused as no answer of a Core",
+    async () => {
+      // 4 MiB of "[": parsed, each level an array the client holds (16 MiB took ≈ 900 MiB).
+      const deep = "[".repeat(4 * 1024 ** 2) + "]".repeat(4 * 1024 ** 2);
+      answer = () => new Response(deep, { headers: { "content-type": "application/json" } });
+      const parse = JSON.parse;
+      let parsed = 0;
+      JSON.parse = (...args: Parameters<typeof JSON.parse>) => {
+        parsed++;
+        return parse(...args);
+      };
+      try {
+        const client = new CoreClient({ url: evilUrl, token: TOKEN, timeoutMs: 10_000 });
+        await assert.rejects(client.getEntry(fp), (e) => e instanceof CapibaraError);
+      } finally {
+        JSON.parse = parse;
+      }
+      assert.equal(parsed, 0, "the body was parsed");
     },
   );
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { IntegrityError, ValidationError } from "../../src/errors.ts";
-import { entryFiles, serialiseManifest } from "../../src/store/entry.ts";
+import { entryFiles, serialiseManifest, textNestsDeeperThan } from "../../src/store/entry.ts";
 import { findRoot, Store } from "../../src/store/store.ts";
 import { withTmpDir } from "../helpers/tmp.ts";
 import { sampleManifest, writeSample } from "./_fixture.ts";
@@ -309,4 +309,16 @@ Deno.test("Store.lookup() never follows a committed link of scripts/ or .tmp/ to
       "the left-over folder was moved",
     );
   }
+});
+
+Deno.test("textNestsDeeperThan() counts the arrays and objects JSON text opens, not brackets in its strings", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  assert.equal(textNestsDeeperThan(bytes("[".repeat(65) + "]".repeat(65)), 64), true);
+  assert.equal(textNestsDeeperThan(bytes("[".repeat(64) + "]".repeat(64)), 64), false);
+  assert.equal(textNestsDeeperThan(bytes('{"a": {"b": [1, {"c": 2}]}}'), 4), false);
+  assert.equal(textNestsDeeperThan(bytes('{"a": {"b": [1, {"c": 2}]}}'), 3), true);
+  // Brackets in strings, escaped quotes among them, open nothing.
+  assert.equal(textNestsDeeperThan(bytes(`{"s": "[[[[\\"[[[[", "t": "{{{{"}`), 1), false);
+  // Once every level is closed, a next one counts from the top again.
+  assert.equal(textNestsDeeperThan(bytes("[[]] [[]] [[]]"), 2), false);
 });
