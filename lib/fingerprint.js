@@ -1,4 +1,4 @@
-// Generated from src/fingerprint.ts by scripts/build_js.ts (sha256 4ae9e3cb90e9e5868fc75847210601d37537d80b684f8218b78856ce21a62d30): do not edit; `deno task build:js` writes it.
+// Generated from src/fingerprint.ts by scripts/build_js.ts (sha256 f633f9da2b2f2bd45e5343fe481201625b74e7735f42674034987a4d7eef9a55): do not edit; `deno task build:js` writes it.
 export var identityDiffers = (function (manifest, expected) {
     return IDENTITY_FIELDS.filter(((key) => manifest[key] !== expected[key]));
 });
@@ -51,17 +51,31 @@ var fold = (function (text) {
         .join("").toLowerCase().replace(SPACE_RUN, " ");
 });
 export var normalizePrompt = (function (prompt) {
+    return trimCourtesy(foldOutsideQuotes(prompt), { punctuationAfterSpace: false, sentence: true });
+});
+var foldOutsideQuotes = (function (prompt) {
     const text = prompt.normalize("NFC");
     const kept = keptRange(text);
     const folded = kept
         ? fold(text.slice(0, kept[0])) + text.slice(kept[0], kept[1]) + fold(text.slice(kept[1]))
         : fold(text);
-    return trimCourtesy(folded.trim(), { punctuationAfterSpace: false });
+    return folded.trim();
+});
+export var normalizePromptV3 = (function (prompt) {
+    return trimCourtesy(foldOutsideQuotes(prompt), { punctuationAfterSpace: false });
 });
 export var normalizePromptV2 = (function (prompt) {
     return trimCourtesy(prompt.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim(), {
         punctuationAfterSpace: true,
     });
+});
+var endsSentence = (function (text, start, end) {
+    if (end === start)
+        return false;
+    if (!/[\p{L}'"’”»›」』]/u.test(text[end - 1]))
+        return false;
+    const word = text.slice(Math.max(start, text.lastIndexOf(" ", end - 1) + 1), end);
+    return !/[*?[\]\\^$|(){}<>\/+=~#%&@!]/.test(word);
 });
 var trimCourtesy = (function (text, rule) {
     let start = 0;
@@ -81,9 +95,11 @@ var trimCourtesy = (function (text, rule) {
         const before = end;
         while (end > start && FINAL_PUNCTUATION.has(text[end - 1]))
             end--;
-        if (!rule.punctuationAfterSpace && end !== before && (end === start || text[end - 1] === " ")) {
+        if (!rule.punctuationAfterSpace && end !== before &&
+            (end === start || text[end - 1] === " " ||
+                (rule.sentence === true && /[!?]/.test(text.slice(end, before)) &&
+                    !endsSentence(text, start, end))))
             end = before;
-        }
         trimEnd();
         if (end !== before)
             changed = true;
@@ -95,8 +111,11 @@ var trimCourtesy = (function (text, rule) {
             }
             else if (text[cut] === " " && text[cut + 1] === "," && cut + 1 < end)
                 cut += 2;
-            else if (text[cut] === "," || text[cut] === " ")
+            else if (text[cut] === ",")
                 cut += 1;
+            else if (text[cut] === " " && !(rule.sentence && SUBJECT_PHRASES.has(phrase))) {
+                cut += 1;
+            }
             else
                 continue;
             start = cut;
@@ -385,6 +404,10 @@ const SPACE_RUN = /[^\S\ufeff]+/gu;
 ;
 ;
 ;
+;
+const SUBJECT_PHRASES = new Set(["thanks", "thank you"]);
+;
+;
 const LEGACY_V1_COURTESY_PHRASES = [
     "please",
     "pls",
@@ -408,6 +431,7 @@ const SPACE_OR_PUNCTUATION = /^[\s\p{P}]$/u;
 export const EARLIER_PROMPT_RULES = {
     "1": normalizePromptLegacyV1,
     "2": normalizePromptV2,
+    "3": normalizePromptV3,
 };
 ;
 ;

@@ -209,7 +209,7 @@ function fold(text: string): string {
 }
 
 /**
- * Normalises a prompt for its fingerprint (template major 3). It removes only what cannot change
+ * Normalises a prompt for its fingerprint (template major 4). It removes only what cannot change
  * what is asked, and keeps every other character, symbols and digits included:
  *
  * 1. quoted text is kept as typed, in NFC: from the first opening mark that has a closing mark of
@@ -223,10 +223,13 @@ function fold(text: string): string {
  *    becomes one space; leading and trailing space goes;
  * 3. then, until nothing changes: sentence-final punctuation (`.` `!` `?` `…`, any run of them) at
  *    the very end, where it follows a word or a symbol (not a space: "split on ." asks about the
- *    full stop); a courtesy phrase (`COURTESY_PHRASES`: "please", "could you", "can you",
- *    "kindly", "thanks", "thank you") at the very start, as whole words, with the one comma that
- *    may follow it (` ,` or `,`); the same at the very end, with the one comma that may precede
- *    it (`, ` or `,`).
+ *    full stop), and a run holding `!` or `?` only where it ends a sentence: after a letter or a
+ *    closing quotation mark, in a last word without a character of a pattern, a formula or a path
+ *    ("by 3!" is a factorial, "*.bak?" a pattern: each is kept); a courtesy phrase
+ *    (`COURTESY_PHRASES`: "please", "could you", "can you", "kindly", "thanks", "thank you") at
+ *    the very start, as whole words, with the one comma that may follow it (` ,` or `,`), and
+ *    "thanks" or "thank you" only before a comma ("thank you notes" is what is asked about); the
+ *    same at the very end, with the one comma that may precede it (`, ` or `,`).
  *
  * So "Please summarise the CSV." and "summarise the csv" are one request, while "Increase prices by
  * 10%" and "… by 10", "Send the thanks email" and "Send the email", "by 10²%" and "by 102%", or
@@ -235,12 +238,27 @@ function fold(text: string): string {
  * prompt's length ({@linkcode PROMPT_TEXT} bounds the runs of combining marks NFKC reorders).
  */
 export function normalizePrompt(prompt: string): string {
+  return trimCourtesy(foldOutsideQuotes(prompt), { punctuationAfterSpace: false, sentence: true });
+}
+
+/** Steps 1 and 2 of {@linkcode normalizePrompt} (templates 3 and 4). */
+function foldOutsideQuotes(prompt: string): string {
   const text = prompt.normalize("NFC");
   const kept = keptRange(text);
   const folded = kept
     ? fold(text.slice(0, kept[0])) + text.slice(kept[0], kept[1]) + fold(text.slice(kept[1]))
     : fold(text);
-  return trimCourtesy(folded.trim(), { punctuationAfterSpace: false });
+  return folded.trim();
+}
+
+/**
+ * The prompt rule of template major 3, frozen: as {@linkcode normalizePrompt}, but final
+ * punctuation went wherever it followed a word or a symbol ("by 3!" merged with "by 3.", "*.bak?"
+ * with "*.bak"), and "thanks" or "thank you" at the start before a space ("Thank you notes per
+ * month" merged with "Notes per month"). Used only to find and re-key entries written under it.
+ */
+export function normalizePromptV3(prompt: string): string {
+  return trimCourtesy(foldOutsideQuotes(prompt), { punctuationAfterSpace: false });
 }
 
 /**
@@ -255,11 +273,29 @@ export function normalizePromptV2(prompt: string): string {
   });
 }
 
+/** Courtesy phrases that may be a prompt's subject ("thank you notes"), not a way of asking. */
+const SUBJECT_PHRASES: ReadonlySet<string> = new Set(["thanks", "thank you"]);
+
+/**
+ * Whether a final "!" or "?" ends a sentence, as template 4 reads it: it follows a letter or a
+ * closing quotation mark, and the last word holds no character of a pattern, a formula or a path
+ * ("by 3!" is a factorial, "*.bak?" and "^https?" are patterns; "the CSV?" ends a question).
+ */
+function endsSentence(text: string, start: number, end: number): boolean {
+  if (end === start) return false;
+  if (!/[\p{L}'"’”»›」』]/u.test(text[end - 1]!)) return false;
+  const word = text.slice(Math.max(start, text.lastIndexOf(" ", end - 1) + 1), end);
+  return !/[*?[\]\\^$|(){}<>\/+=~#%&@!]/.test(word);
+}
+
 /**
  * Step 3 of {@linkcode normalizePrompt}: sentence-final punctuation at the very end and courtesy
  * phrases at the very start or end, removed until nothing changes, in time linear in the text.
  */
-function trimCourtesy(text: string, rule: { punctuationAfterSpace: boolean }): string {
+function trimCourtesy(
+  text: string,
+  rule: { punctuationAfterSpace: boolean; sentence?: boolean },
+): string {
   // After step 2 the only white space is single spaces between words, and removing a part at an
   // end leaves at most one space at that end: [start, end) is the text, trimmed at each step.
   let start = 0;
@@ -274,13 +310,17 @@ function trimCourtesy(text: string, rule: { punctuationAfterSpace: boolean }): s
   let changed = true;
   while (changed) {
     changed = false;
-    // Sentence-final punctuation at the very end (in template 3, only where it ends a word or a
+    // Sentence-final punctuation at the very end (from template 3, only where it ends a word or a
     // symbol: "split on ." asks about the full stop).
     const before = end;
     while (end > start && FINAL_PUNCTUATION.has(text[end - 1]!)) end--;
-    if (!rule.punctuationAfterSpace && end !== before && (end === start || text[end - 1] === " ")) {
-      end = before;
-    }
+    if (
+      !rule.punctuationAfterSpace && end !== before &&
+      (end === start || text[end - 1] === " " ||
+        // Template 4: a "!" or "?" only where it ends a sentence ("by 3!", "*.bak?" keep theirs).
+        (rule.sentence === true && /[!?]/.test(text.slice(end, before)) &&
+          !endsSentence(text, start, end)))
+    ) end = before;
     trimEnd();
     if (end !== before) changed = true;
     // A courtesy phrase at the very start: the phrase, then " ,", ",", " " or the end.
@@ -290,8 +330,12 @@ function trimCourtesy(text: string, rule: { punctuationAfterSpace: boolean }): s
       if (cut === end) {
         // the whole text is the phrase
       } else if (text[cut] === " " && text[cut + 1] === "," && cut + 1 < end) cut += 2;
-      else if (text[cut] === "," || text[cut] === " ") cut += 1;
-      else continue;
+      else if (text[cut] === ",") cut += 1;
+      else if (text[cut] === " " && !(rule.sentence && SUBJECT_PHRASES.has(phrase))) {
+        // "Please summarise": a phrase that asks; "thank you notes per month" (template 4): one
+        // that may be what is asked about, taken off the start only before a comma
+        cut += 1;
+      } else continue;
       start = cut;
       trimStart();
       changed = true;
@@ -404,6 +448,7 @@ function trimLegacyEnd(text: string): string {
 export const EARLIER_PROMPT_RULES: Readonly<Record<string, (prompt: string) => string>> = {
   "1": normalizePromptLegacyV1,
   "2": normalizePromptV2,
+  "3": normalizePromptV3,
 };
 
 /** The prompt rule of a template major: an earlier major's own, else the current one. */

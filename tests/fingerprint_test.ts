@@ -8,6 +8,7 @@ import {
   normalizePrompt,
   normalizePromptLegacyV1,
   normalizePromptV2,
+  normalizePromptV3,
 } from "../src/fingerprint.ts";
 import { COURTESY_PHRASES, TEMPLATE_VERSION } from "../src/contract/contract.ts";
 import { MAX_PROMPT_LENGTH, PROMPT_TEXT } from "../src/types.ts";
@@ -37,7 +38,8 @@ Deno.test("fingerprint() changes with a value, the language or the template majo
     await fingerprint(PROMPT, { ...CONTEXT, output: "other.mp4" }),
     await fingerprint(PROMPT, { ...CONTEXT, inputs: ["b.mp4", "a.mp4"] }),
     await fingerprint(PROMPT, CONTEXT, { language: "typescript" }),
-    await fingerprint(PROMPT, CONTEXT, { templateVersion: "4.0.0" }),
+    await fingerprint(PROMPT, CONTEXT, { templateVersion: "5.0.0" }),
+    await fingerprint(PROMPT, CONTEXT, { templateVersion: "3.0.0" }),
     await fingerprint(PROMPT, CONTEXT, { templateVersion: "2.0.0" }),
     await fingerprint(PROMPT, CONTEXT, { templateVersion: "1.0.0" }),
     await fingerprint(PROMPT + " and add music", CONTEXT),
@@ -45,7 +47,7 @@ Deno.test("fingerprint() changes with a value, the language or the template majo
   for (const o of others) assert.notEqual(o.fingerprint, base.fingerprint);
   // A minor template change keeps the fingerprint.
   assert.equal(
-    (await fingerprint(PROMPT, CONTEXT, { templateVersion: "3.4.2" })).fingerprint,
+    (await fingerprint(PROMPT, CONTEXT, { templateVersion: "4.4.2" })).fingerprint,
     base.fingerprint,
   );
 });
@@ -102,54 +104,105 @@ Deno.test("fingerprint() golden values pin the algorithm", async () => {
   // with Python's hashlib and unicodedata over each rule as README states it (template 3: quoted
   // text kept, NFKC but for superscripts, subscripts and other numbers, lower case, whitespace
   // collapsed, courtesy phrases and final punctuation at the ends only; the context as sorted,
-  // compact JSON).
-  assert.equal(TEMPLATE_VERSION, "3.0.0");
+  // compact JSON). Template 4 keeps final punctuation that does not end a sentence (after a digit
+  // or a symbol, or in a word of a pattern) and "thanks"/"thank you" at the start before a space.
+  assert.equal(TEMPLATE_VERSION, "4.0.0");
   const golden: [string, unknown, FingerprintOptions, [string, string, string]][] = [
     [PROMPT, CONTEXT, {}, [
-      "fp_ccc54f817f6f9949da6c4d7e229a1e14",
+      "fp_22370c7642c9bec499ddc03217533cab",
       "p_db6a152b0aae7d762b2a3bb72b183ba8",
       "c_8fbcdfb9ff9ba0a283bf3b40e3567b50",
     ]],
     ["Summarise data.csv", {}, { language: "bash" }, [
+      "fp_5d6b5f26e464078653f7e94373241865",
+      "p_5e84f7e84e73980a7b4a6148a1bdebba",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, { mode: "parametric" }, [
+      "fp_b390f30a7e81cc068b904a3467bfdc58",
+      "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
+      "c_e0ca6d5d498397be71ffbe13f57e4562",
+    ]],
+    // The "!" after a symbol is kept now, the courtesy phrase before a comma goes.
+    ["Please, increase prices by 10%!", {}, {}, [
+      "fp_6aabba4569dc8170c532ba68b7205ee9",
+      "p_37867974bc693580de960fc86c3afbb3",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Send the thanks email, thank you.", { to: "ana@example.com" }, { language: "typescript" }, [
+      "fp_6b46a2cf1a1bca31e487b3b7295f2bb3",
+      "p_6ffc7b1599d500b5137c73fe6c15ae9e",
+      "c_7013b9d9176a849613fa0957ee48f921",
+    ]],
+    ["Divide each value by 3!", {}, {}, [
+      "fp_40d651861051294b4402da9ca873d254",
+      "p_a2439b277ad7fcb821a28b2cb9d19b3a",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Thank you notes per month", {}, {}, [
+      "fp_9cfd0962de945e48e8233512cfc717ee",
+      "p_8c540e576d2ac286f48ba4c963dfc385",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    ["Set the status to 'ACTIVE', please.", {}, {}, [
+      "fp_04ca157df24b031018f922cba1a03671",
+      "p_280d28cde6968a38d0f66b5594c3514a",
+      "c_44136fa355b3678a1146ad16f7e8649e",
+    ]],
+    // Template 3 keeps its own rule and its own values, so its entries still verify.
+    [PROMPT, CONTEXT, { templateVersion: "3.0.0" }, [
+      "fp_ccc54f817f6f9949da6c4d7e229a1e14",
+      "p_db6a152b0aae7d762b2a3bb72b183ba8",
+      "c_8fbcdfb9ff9ba0a283bf3b40e3567b50",
+    ]],
+    ["Summarise data.csv", {}, { language: "bash", templateVersion: "3.0.0" }, [
       "fp_70905445dc7b5ddf761ab8e9340a2846",
       "p_5e84f7e84e73980a7b4a6148a1bdebba",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
     // A parametric request hashes its mode after the four fields.
-    ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, { mode: "parametric" }, [
+    ["Resumir el archivo", { input: "datos.csv", n: 1.50 }, {
+      mode: "parametric",
+      templateVersion: "3.0.0",
+    }, [
       "fp_09e4c242092dcd7a224627182786f415",
       "p_0550f64cb829ed4c7a85cb35c3ecdf9a",
       "c_e0ca6d5d498397be71ffbe13f57e4562",
     ]],
-    ["Please, increase prices by 10%!", {}, {}, [
+    ["Please, increase prices by 10%!", {}, { templateVersion: "3.0.0" }, [
       "fp_4b80a8fdbec139a02e2a89be49a1f48d",
       "p_c73a95aa8fb49844ba2ff8581c1fbfa8",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
-    ["Send the thanks email, thank you.", { to: "ana@example.com" }, { language: "typescript" }, [
+    ["Send the thanks email, thank you.", { to: "ana@example.com" }, {
+      language: "typescript",
+      templateVersion: "3.0.0",
+    }, [
       "fp_86367bb48b6b869dbb6e359792deb6a5",
       "p_6ffc7b1599d500b5137c73fe6c15ae9e",
       "c_7013b9d9176a849613fa0957ee48f921",
     ]],
     // What template 3 keeps that template 2 folded: a superscript, quoted case and spacing.
-    ["Increase prices by 10²%", {}, {}, [
+    ["Increase prices by 10²%", {}, { templateVersion: "3.0.0" }, [
       "fp_39fbd09d1bb9ed1f25d8a43fd70a4f20",
       "p_0ab4e24e9f9469da4f88c6eb04d63106",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
-    ["Set the status to 'ACTIVE', please.", {}, {}, [
+    ["Set the status to 'ACTIVE', please.", {}, { templateVersion: "3.0.0" }, [
       "fp_6a6373e0ba8a1850f864e1d9acf6b8e3",
       "p_280d28cde6968a38d0f66b5594c3514a",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
-    ["Split each line on \u201c ,  \u201d and keep 'Ｘ'", {}, {}, [
+    ["Split each line on \u201c ,  \u201d and keep 'Ｘ'", {}, { templateVersion: "3.0.0" }, [
       "fp_84d8e9c7bc93fbfc84d06ed377fbac16",
       "p_6890b5e03fe54c48a2ecfcb2d61799f6",
       "c_44136fa355b3678a1146ad16f7e8649e",
     ]],
     // Quotation marks paired by the first that opens and the last that closes, a letterlike
     // symbol kept, a ligature folded, a full stop after a space kept.
-    ["Since '98, replace '<B>' with '<b>' in the \u2116 column of \ufb01le.csv .", {}, {}, [
+    ["Since '98, replace '<B>' with '<b>' in the \u2116 column of \ufb01le.csv .", {}, {
+      templateVersion: "3.0.0",
+    }, [
       "fp_8b507045d065535c240f819f7e673177",
       "p_c05e66229b39cf9590aa34f9a33554d9",
       "c_44136fa355b3678a1146ad16f7e8649e",
@@ -223,6 +276,27 @@ Deno.test("normalizePrompt() removes courtesy phrases at the ends and final punc
   assert.equal(normalizePrompt("Sort. Then count!"), "sort. then count");
   assert.equal(normalizePrompt("Increase prices by 10%."), "increase prices by 10%");
   assert.equal(normalizePrompt("List files; please"), "list files;");
+  // Template 4: "!" and "?" go only where they end a sentence; "thanks" and "thank you" at the
+  // start only before a comma. Template 3 merged each of these with another request.
+  for (
+    const [prompt, v4, v3] of [
+      ["Divide each value by 3!", "divide each value by 3!", "divide each value by 3"],
+      [
+        "Delete files matching *.bak?",
+        "delete files matching *.bak?",
+        "delete files matching *.bak",
+      ],
+      ["Match URLs with ^https?", "match urls with ^https?", "match urls with ^https"],
+      ["Increase prices by 10%!", "increase prices by 10%!", "increase prices by 10%"],
+      ["Thank you notes per month", "thank you notes per month", "notes per month"],
+    ]
+  ) {
+    assert.equal(normalizePrompt(prompt!), v4, prompt);
+    assert.equal(normalizePromptV3(prompt!), v3, prompt);
+  }
+  assert.equal(normalizePrompt("Could you sort the list?"), "sort the list");
+  assert.equal(normalizePrompt("Thank you, sort the list!"), "sort the list");
+  assert.equal(normalizePrompt("Set status to 'ACTIVE'?"), "set status to 'ACTIVE'");
 });
 
 Deno.test("normalizePrompt() keeps quoted text as it is, and what NFKC would change in meaning", () => {
@@ -368,7 +442,7 @@ Deno.test("normalizePrompt() and normalizePromptV2() give what template 2's expr
     // Without quotation marks, U+FEFF or the characters NFKC would change in meaning, template
     // 3's rule is template 2's but for punctuation after a space, which it keeps.
     assert.equal(
-      normalizePrompt(prompt),
+      normalizePromptV3(prompt),
       normalizePromptByExpressions(prompt, { punctuationAfterSpace: false }),
       JSON.stringify(prompt),
     );

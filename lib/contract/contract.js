@@ -1,4 +1,4 @@
-// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 28360ebfa4a012b72a7f4c165e17dfc1833aecbdda3af7b4b174325a98165bd7): do not edit; `deno task build:js` writes it.
+// Generated from src/contract/contract.ts by scripts/build_js.ts (sha256 a8538ea405b5a059dab5978c28624db288d9892df6ec99709df049a480cfa958): do not edit; `deno task build:js` writes it.
 export var reviewTextProblem = (function (script) {
     if (!/[^\t\n\x20-\x7e]/.test(script))
         return undefined;
@@ -18,7 +18,7 @@ export var reviewTextProblem = (function (script) {
             : `the invisible character ${code}, which no terminal or diff shows and a name may hold`;
     return `line ${line} holds ${what}; write it as an escape in a string`;
 });
-export const TEMPLATE_VERSION = "3.0.0";
+export const TEMPLATE_VERSION = "4.0.0";
 export const COURTESY_PHRASES = [
     "please",
     "could you",

@@ -12,7 +12,7 @@ import type { Language } from "../schema.ts";
  * normalisation rule: majors 1 and 2 are earlier rules (kept only to find and re-key older
  * entries), major 3 the rule of src/fingerprint.ts.
  */
-export const TEMPLATE_VERSION = "3.0.0";
+export const TEMPLATE_VERSION = "4.0.0";
 
 /**
  * Courtesy phrases a fingerprint ignores, only at the very start or the very end of a prompt and

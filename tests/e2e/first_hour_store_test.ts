@@ -507,7 +507,7 @@ Deno.test("a hint's commands carry the --root the command was given, and git's p
   await using tmp = await withTmpDir();
   const work = await examplesIn(tmp.path);
   // The committed Python example, its README edited; run from another folder that has its input.
-  const fp = "fp_b4b798a6195b3dd6bdbbdb112ee13517";
+  const fp = "fp_91827e3d1a1737c6c7e51d614b21a457";
   await Deno.writeTextFile(join(work, ".capibara", "scripts", fp, "README.md"), "edited\n");
   await Deno.mkdir(join(tmp.path, "data"));
   await Deno.copyFile(join(work, "data", "sales.csv"), join(tmp.path, "data", "sales.csv"));
@@ -532,7 +532,7 @@ Deno.test("a --root whose name holds a command is never spliced into a hint's qu
   await Deno.mkdir(root);
   await Deno.rename(await examplesIn(tmp.path), join(root, "work"));
   const work = join(root, "work");
-  const fp = "fp_b4b798a6195b3dd6bdbbdb112ee13517";
+  const fp = "fp_91827e3d1a1737c6c7e51d614b21a457";
   await Deno.writeTextFile(join(work, ".capibara", "scripts", fp, "README.md"), "edited\n");
   const run = await runCli(["run", PROMPT, "--context", CONTEXT, "--root", work, "--json"], {
     cwd: work,

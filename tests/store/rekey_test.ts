@@ -272,7 +272,7 @@ Deno.test("rekeyStore() moves a template-1 entry to its new fingerprint through 
   assert.equal(m.prompt_sha, expected.prompt_sha);
   assert.equal(m.revision, 2);
   assert.deepEqual(m.history.at(-1), { revision: 2, at: at.toISOString(), reason: REKEY_REASON });
-  assert.equal(REKEY_REASON, "re-keyed to template 3");
+  assert.equal(REKEY_REASON, "re-keyed to template 4");
   assert.deepEqual(m.history.slice(0, -1), old.manifest.history);
   assert.equal(m.files["script.py"], old.manifest.files["script.py"]);
   assert.equal(m.files["requirements.txt"], old.manifest.files["requirements.txt"]);
