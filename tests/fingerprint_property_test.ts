@@ -139,9 +139,18 @@ function spell(rng: Rng, tokens: readonly string[]): string {
   let text = tokens.map((t, i) => inQuoted(i) ? t : respell(rng, t)).reduce((a, t, i) =>
     a + (inQuoted(i) && inQuoted(i - 1) ? " " : pick(rng, SPACES)) + t
   );
-  if (rng() < 0.5) text = text + pick(rng, FINAL_PUNCTUATION);
+  // A "!" or "?" goes only where it ends a sentence (template 4): after a letter or a closing
+  // quotation mark, in a last word with no character of a pattern, a formula or a path.
+  const lastWord = tokens.join(" ").slice(tokens.join(" ").lastIndexOf(" ") + 1);
+  const sentence = /[\p{L}'"’”»›」』]$/u.test(lastWord) &&
+    !/[*?[\]\\^$|(){}<>/+=~#%&@!]/.test(lastWord);
+  const finals = sentence ? FINAL_PUNCTUATION : FINAL_PUNCTUATION.filter((p) => !/[!?]/.test(p));
+  if (rng() < 0.5) text = text + pick(rng, finals);
   for (let i = Math.floor(rng() * 3); i > 0; i--) {
-    text = courtesy(rng) + (rng() < 0.5 ? "," : "") + pick(rng, SPACES) + text;
+    // "thanks" and "thank you" at the start go only before a comma (template 4).
+    const phrase = courtesy(rng);
+    const subject = /^thank/.test(phrase.normalize("NFKC").toLowerCase());
+    text = phrase + (subject || rng() < 0.5 ? "," : "") + pick(rng, SPACES) + text;
   }
   for (let i = Math.floor(rng() * 3); i > 0; i--) {
     text = text + (rng() < 0.5 ? "," : "") + pick(rng, SPACES) + courtesy(rng);
@@ -293,6 +302,11 @@ const TABLE: [string, string, boolean][] = [
   ["Ｌａｓｔ ７ days", "last 7 days", true],
   ["Increase prices by 10%", "Increase prices by 10", false],
   ["Send the thanks email", "Send the email", false],
+  // Template 3 merged each of these (an attacker's review, through the real command).
+  ["Divide each value by 3!", "Divide each value by 3.", false],
+  ["Delete files matching *.bak?", "Delete files matching *.bak", false],
+  ["Match URLs with ^https?", "Match URLs with ^https", false],
+  ["Thank you notes per month", "Notes per month", false],
   ["last 7 days", "last 30 days", false],
   ["sort ascending", "sort descending", false],
   ["in EUR", "in USD", false],
