@@ -1,4 +1,4 @@
-// Generated from src/cli/show.ts by scripts/build_js.ts (sha256 fb69d9ac7569639991ba8d0bbb4b111317d0ccc9b455105eb7e6b26ef0fd8f3e): do not edit; `deno task build:js` writes it.
+// Generated from src/cli/show.ts by scripts/build_js.ts (sha256 cefbf362ef7d3f7dadb6a1552c87268e8455293499c97723ce8d5edb427068c7): do not edit; `deno task build:js` writes it.
 var items = (function (list, none) {
     return list.map(((item) => terminalSafe(item))).join(", ") || none;
 });
@@ -85,7 +85,11 @@ export var showCommand = (function (setExit) {
             for (const [name, hash] of Object.entries(m.files)) {
                 console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);
             }
-            console.log(`\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`);
+            console.log(integrity === "ok"
+                ? `\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`
+                : "\nDo not run it by hand: it fails its integrity check (above), so it is not the " +
+                    "script its manifest records. Restore it from version control, or regenerate it " +
+                    "(capibara run --refresh). Its command, for review only:");
             const byHand = manualCommand({ ...m, entry: safe(m.entry) }, packages);
             console.log("  " + terminalSafe(byHand, { multiline: true }).split("\n").join("\n  "));
         }

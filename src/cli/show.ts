@@ -140,7 +140,11 @@ export function showCommand(setExit: (code: number) => void) {
           console.log(`  ${join(where, safe(name))}  ${safe(hash.slice(0, 19))}…`);
         }
         console.log(
-          `\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`,
+          integrity === "ok"
+            ? `\nRun it by hand, outside the sandbox, from the project root (${safe(store.root)}):`
+            : "\nDo not run it by hand: it fails its integrity check (above), so it is not the " +
+              "script its manifest records. Restore it from version control, or regenerate it " +
+              "(capibara run --refresh). Its command, for review only:",
         );
         // The entry's name is escaped before the command is built: its only line breaks are ours.
         const byHand = manualCommand({ ...m, entry: safe(m.entry) }, packages);

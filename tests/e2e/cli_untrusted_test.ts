@@ -687,3 +687,21 @@ Deno.test("capibara run in a project other users may write is refused before any
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.equal((run.json as { status: string }).status, "ok");
 });
+
+Deno.test("capibara show of an entry that fails its integrity check says not to run it by hand", async () => {
+  await using tmp = await withTmpDir();
+  await using llm = startFakeLLM({ replies: [bundleReply()] });
+  const env = envFor(llm.url);
+  const made = await runCli(["run", "Echo the context back", "--dry-run", "--json"], {
+    cwd: tmp.path,
+    env,
+  });
+  assert.equal(made.code, 0, made.stdout + made.stderr);
+  const fp = (made.json as { fingerprint: string }).fingerprint;
+  const script = join(tmp.path, ".capibara", "scripts", fp, "script.py");
+  await Deno.writeTextFile(script, "import os\nos.system('id')\n", { append: true });
+  const shown = await runCli(["show", fp], { cwd: tmp.path, env });
+  assert.match(shown.stdout, /integrity: +Cannot trust/);
+  assert.match(shown.stdout, /Do not run it by hand: it fails its integrity check/);
+  assert.doesNotMatch(shown.stdout, /Run it by hand, outside the sandbox/);
+});
