@@ -1,4 +1,4 @@
-// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 cb7721e1dd56206ebe92351eb08843269fb40bcddab292a44d59f616f523d154): do not edit; `deno task build:js` writes it.
+// Generated from src/run/execute.ts by scripts/build_js.ts (sha256 551a2f36fde3e7f09ded11b5a450de9ef695f29554e22906b435b97d12f94979): do not edit; `deno task build:js` writes it.
 export var outputModeOf = (function (backend) {
     return backend.stagesOutputs === true ? "copy-out" : "in-place";
 });
@@ -251,7 +251,7 @@ export var runStaged = (async function (staged, options) {
         await wrapped.close();
         const writtenInPlace = [...inPlace, ...plan.policy.write];
         const changed = [];
-        await closeToOthers(writtenInPlace, began, ((path, _info, opaque) => changed.push({ path, opaque })));
+        await closeToOthers(writtenInPlace, began, ((path, opaque) => changed.push({ path, opaque })));
         checkUnplanted(absent);
         checkMadeInPlace(changed, { outputs: inPlace, grants: plan.policy.write }, plan.declaredOutputs, plan.policy.protect, began);
         step("sandbox teardown");

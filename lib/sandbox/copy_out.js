@@ -1,4 +1,4 @@
-// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 9e47f87dccfc235317c8aa8df2f8dca3a551c8da83ebbeadbbf7730e633bc682): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/copy_out.ts by scripts/build_js.ts (sha256 56b4ef713c01a1c13e162e15aa2243867118d2ef17984022e7a2db29c3810c31): do not edit; `deno task build:js` writes it.
 export var foldName = (function (name) {
     return name.normalize("NFKD").replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, "")
         .toLowerCase().replace(/\u0131/g, "i").replace(/[. ]+$/, "");
@@ -150,32 +150,29 @@ export var heldRemovedFiles = (async function (root, devices, budget = HELD_LOOK
     let mapsBytes = 0;
     let stopped = false;
     const readMaps = (async (path) => {
-        using file = await Deno.open(path);
-        const pieces = [];
-        const buffer = new Uint8Array(64 * 1024);
-        for (let piece = 1;; piece++) {
-            const read = await file.read(buffer);
-            if (read === null)
-                break;
-            mapsBytes += read;
-            if (mapsBytes > HELD_MAPS_BYTES_BUDGET)
+        const ended = new AbortController();
+        let pieces = 0;
+        try {
+            const bytes = await readStream((await Deno.open(path)).readable, HELD_MAPS_BYTES_BUDGET - mapsBytes, {
+                take: ((read) => {
+                    mapsBytes += read;
+                    if (++pieces % 16 === 0 && (stopped ||= stop?.() === true))
+                        ended.abort();
+                }),
+                signal: ended.signal,
+            });
+            return new TextDecoder().decode(bytes);
+        }
+        catch (error) {
+            if (error instanceof TooLarge)
                 return undefined;
-            pieces.push(buffer.slice(0, read));
-            if (piece % 16 === 0 && (stopped ||= stop?.() === true))
-                return "";
+            throw error;
         }
-        const whole = new Uint8Array(pieces.reduce(((sum, piece) => sum + piece.length), 0));
-        let at = 0;
-        for (const piece of pieces) {
-            whole.set(piece, at);
-            at += piece.length;
-        }
-        return new TextDecoder().decode(whole);
     });
     const look = (async () => {
         looks++;
         if (looks % HELD_LOOKS_PER_TURN === 0) {
-            await new Promise(((resolve) => setTimeout(resolve, 0)));
+            await sleep(0);
             stopped ||= stop?.() === true;
         }
         return looks <= budget;
@@ -594,7 +591,8 @@ import { isInside, LEFT_PROBE, lstatOrNull, lstatSyncOrNull, pidNamespace, promi
 import { DEFAULT_PATH } from "../_which.js";
 import { ExecError } from "../errors.js";
 import { execCommand } from "../exec.js";
-import { onTimeout } from "../_timer.js";
+import { onTimeout, sleep } from "../_timer.js";
+import { readStream, TooLarge } from "../_body.js";
 export const SHELL_RC_FILES = [
     ".bashrc",
     ".bash_profile",

@@ -1,4 +1,4 @@
-// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 7efc7b5a69d4b51b6ce1c3e257b5c061567352923e2575227a98286b80c6af7d): do not edit; `deno task build:js` writes it.
+// Generated from src/sandbox/policy.ts by scripts/build_js.ts (sha256 a09a7851a36c1d5b6de4c27fdcf16a58ebf1a6ffdc2d3824c4584d789d693082): do not edit; `deno task build:js` writes it.
 export var checkOutputFolder = (function (folder, roots, what) {
     const refuse = ((why) => new ValidationError(`${what} cannot be an output: ${why}`, {
         hint: "Name an output inside a sub-folder of the project, e.g. out/report.json",
@@ -381,13 +381,13 @@ export var checkMadeInPlace = (function (changed, places, declared, protect, sin
     const hidden = [];
     for (const { path, opaque } of changed) {
         if (opaque) {
-            if (!protect.some(((kept) => isInside(path, kept) || isInside(kept, path)))) {
-                if (roots.includes(path))
-                    hidden.push(path);
-                else {
-                    found.set(path, `"${basename(path)}" is a folder the run changed whose entries cannot be looked at ` +
-                        "(closed, another user's, or names that cannot be reached)");
-                }
+            if (protect.some(((kept) => isInside(path, kept) || isInside(kept, path))))
+                continue;
+            if (roots.includes(path))
+                hidden.push(path);
+            else {
+                found.set(path, `"${basename(path)}" is a folder the run changed whose entries cannot be looked at ` +
+                    "(closed, or another user's)");
             }
             continue;
         }
@@ -491,9 +491,8 @@ export var closeToOthers = (async function (roots, since, onChanged) {
         .map(((path) => ({ path, info: lstatSyncOrNull(path) })));
     while (stack.length > 0) {
         const { path, info } = stack.pop();
-        if (++visited % WALK_ENTRIES_PER_TURN === 0) {
-            await new Promise(((resolve) => setTimeout(resolve, 0)));
-        }
+        if (++visited % WALK_ENTRIES_PER_TURN === 0)
+            await sleep(0);
         if (!info || info.isSymlink)
             continue;
         const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
@@ -501,7 +500,7 @@ export var closeToOthers = (async function (roots, since, onChanged) {
             continue;
         const changed = (info.ctime?.getTime() ?? Infinity) >= from;
         if (changed && onChanged !== undefined && !roots.includes(path))
-            onChanged(path, info);
+            onChanged(path);
         const key = inodeOf(info);
         if (seen.has(key))
             continue;
@@ -514,7 +513,7 @@ export var closeToOthers = (async function (roots, since, onChanged) {
             continue;
         if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0)) {
             if (changed)
-                onChanged?.(path, info, true);
+                onChanged?.(path, true);
             continue;
         }
         let names;
@@ -541,7 +540,7 @@ export var closeToOthers = (async function (roots, since, onChanged) {
             if (changed && (mode & ALL_OTHERS) !== 0)
                 await close(path, info, ALL_OTHERS);
             if (changed && names === undefined)
-                onChanged?.(path, info, true);
+                onChanged?.(path, true);
             else if (onChanged !== undefined && names !== undefined) {
                 let folders = 0;
                 let unnamed = false;
@@ -561,7 +560,7 @@ export var closeToOthers = (async function (roots, since, onChanged) {
                         stack.push({ path: child, info: found });
                 }
                 if (changed && unnamed && info.nlink !== 2 + folders)
-                    onChanged(path, info, true);
+                    onChanged(path, true);
             }
             continue;
         }
@@ -764,6 +763,7 @@ export var checkArtifacts = (async function (artifacts, workdir, writeDirs) {
 import { basename, cacheHome, dirname, isAbsolute, join, passwdHome, relative, resolve, sep, tmpDir, } from "../_path.js";
 import { entriesNamed, inodeOf, isInside, lstatSyncOrNull, namesReachable, realPathLoose, realPathLooseSync, realPathSyncOrNull, } from "../_fs.js";
 import { PermissionError, ValidationError } from "../errors.js";
+import { sleep } from "../_timer.js";
 import { foldName, SHELL_RC_FILES, untrustedName } from "./copy_out.js";
 import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.js";
 const NEVER_OUTPUT = [".git", ".capibara"];

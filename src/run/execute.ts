@@ -517,7 +517,7 @@ export async function runStaged(staged: Staged, options: ExecuteOptions): Promis
     await closeToOthers(
       writtenInPlace,
       began,
-      (path, _info, opaque) => changed.push({ path, opaque }),
+      (path, opaque) => changed.push({ path, opaque }),
     );
     checkUnplanted(absent);
     checkMadeInPlace(

@@ -31,7 +31,8 @@ import {
 import { DEFAULT_PATH } from "../_which.ts";
 import { ExecError } from "../errors.ts";
 import { execCommand } from "../exec.ts";
-import { onTimeout } from "../_timer.ts";
+import { onTimeout, sleep } from "../_timer.ts";
+import { readStream, TooLarge } from "../_body.ts";
 
 /** Shell start-up files: a shell runs them. Never moved out, and read-only in granted folders. */
 export const SHELL_RC_FILES: readonly string[] = [
@@ -747,30 +748,31 @@ export async function heldRemovedFiles(
    * hundreds of megabytes, read and split on the caller's thread.
    */
   const readMaps = async (path: string): Promise<string | undefined> => {
-    using file = await Deno.open(path);
-    const pieces: Uint8Array[] = [];
-    const buffer = new Uint8Array(64 * 1024);
-    for (let piece = 1;; piece++) {
-      const read = await file.read(buffer);
-      if (read === null) break;
-      mapsBytes += read;
-      if (mapsBytes > HELD_MAPS_BYTES_BUDGET) return undefined;
-      pieces.push(buffer.slice(0, read));
-      if (piece % 16 === 0 && (stopped ||= stop?.() === true)) return "";
+    const ended = new AbortController();
+    let pieces = 0;
+    try {
+      const bytes = await readStream(
+        (await Deno.open(path)).readable,
+        HELD_MAPS_BYTES_BUDGET - mapsBytes,
+        {
+          take: (read) => {
+            mapsBytes += read;
+            if (++pieces % 16 === 0 && (stopped ||= stop?.() === true)) ended.abort();
+          },
+          signal: ended.signal,
+        },
+      );
+      return new TextDecoder().decode(bytes);
+    } catch (error) {
+      if (error instanceof TooLarge) return undefined;
+      throw error;
     }
-    const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-    let at = 0;
-    for (const piece of pieces) {
-      whole.set(piece, at);
-      at += piece.length;
-    }
-    return new TextDecoder().decode(whole);
   };
   /** Counts one look; false once past the budget. Lets the event loop turn now and then. */
   const look = async (): Promise<boolean> => {
     looks++;
     if (looks % HELD_LOOKS_PER_TURN === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await sleep(0);
       stopped ||= stop?.() === true;
     }
     return looks <= budget;

@@ -34,6 +34,7 @@ import {
 import type { Env } from "../config.ts";
 import { PermissionError, ValidationError } from "../errors.ts";
 import type { Allow, Needs } from "../schema.ts";
+import { sleep } from "../_timer.ts";
 import { foldName, SHELL_RC_FILES, untrustedName } from "./copy_out.ts";
 import { hostGranted, isPublicAddress, parseHostRule } from "./host_rules.ts";
 
@@ -685,13 +686,14 @@ export function checkMadeInPlace(
   for (const { path, opaque } of changed) {
     if (opaque) {
       // What it holds cannot be looked at: the run made it so, or changed what it holds.
-      if (!protect.some((kept) => isInside(path, kept) || isInside(kept, path))) {
-        if (roots.includes(path)) hidden.push(path);
-        else {found.set(
-            path,
-            `"${basename(path)}" is a folder the run changed whose entries cannot be looked at ` +
-              "(closed, another user's, or names that cannot be reached)",
-          );}
+      if (protect.some((kept) => isInside(path, kept) || isInside(kept, path))) continue;
+      if (roots.includes(path)) hidden.push(path);
+      else {
+        found.set(
+          path,
+          `"${basename(path)}" is a folder the run changed whose entries cannot be looked at ` +
+            "(closed, or another user's)",
+        );
       }
       continue;
     }
@@ -843,7 +845,7 @@ const CHANGE_CLOCK_SLACK_MS = 2000;
 export async function closeToOthers(
   roots: readonly string[],
   since: number,
-  onChanged?: (path: string, info: Deno.FileInfo, opaque?: boolean) => void,
+  onChanged?: (path: string, opaque?: boolean) => void,
 ): Promise<string[]> {
   if (Deno.build.os === "windows" || roots.length === 0) return [];
   const closed: string[] = [];
@@ -870,16 +872,14 @@ export async function closeToOthers(
     // Each entry as its folder's listing found it (one look at each, ≈ 6 µs here).
     const { path, info } = stack.pop()!;
     // The event loop turns now and then: a granted folder may hold millions of entries.
-    if (++visited % WALK_ENTRIES_PER_TURN === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+    if (++visited % WALK_ENTRIES_PER_TURN === 0) await sleep(0);
     if (!info || info.isSymlink) continue;
     const kinds = info.isFile || info.isDirectory || info.isFifo || info.isSocket;
     if (!kinds) continue;
     const changed = (info.ctime?.getTime() ?? Infinity) >= from;
     // Every name, before the look by inode below: a second name of a file (a hard link the run
     // made) is a name of its own.
-    if (changed && onChanged !== undefined && !roots.includes(path)) onChanged(path, info);
+    if (changed && onChanged !== undefined && !roots.includes(path)) onChanged(path);
     // A folder held by two grants, or reached twice (a bind mount of a folder above): once.
     const key = inodeOf(info);
     if (seen.has(key)) continue;
@@ -889,7 +889,7 @@ export async function closeToOthers(
     if (changed && open && await close(path, info, WRITE_OTHERS)) open = false;
     if (!info.isDirectory) continue;
     if (!owners.has(info.uid ?? -1) || (open && (mode & STICKY) === 0)) {
-      if (changed) onChanged?.(path, info, true);
+      if (changed) onChanged?.(path, true);
       continue;
     }
     let names: string[] | undefined;
@@ -915,7 +915,7 @@ export async function closeToOthers(
     }
     if (!children) {
       if (changed && (mode & ALL_OTHERS) !== 0) await close(path, info, ALL_OTHERS);
-      if (changed && names === undefined) onChanged?.(path, info, true);
+      if (changed && names === undefined) onChanged?.(path, true);
       else if (onChanged !== undefined && names !== undefined) {
         // Names that cannot all be reached (one not UTF-8, two read back alike, a path past the
         // longest the system takes): the folder is closed to others entirely, and the walk goes
@@ -936,7 +936,7 @@ export async function closeToOthers(
           if (found?.isDirectory) folders++;
           if (found) stack.push({ path: child, info: found });
         }
-        if (changed && unnamed && info.nlink !== 2 + folders) onChanged(path, info, true);
+        if (changed && unnamed && info.nlink !== 2 + folders) onChanged(path, true);
       }
       continue;
     }

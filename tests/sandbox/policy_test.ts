@@ -479,12 +479,8 @@ Deno.test({
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const began = Date.now();
     const collect = async () => {
-      const changed: { path: string; info: Deno.FileInfo; opaque?: boolean }[] = [];
-      await closeToOthers(
-        [root],
-        began,
-        (path, info, opaque) => changed.push({ path, info, opaque }),
-      );
+      const changed: { path: string; opaque?: boolean }[] = [];
+      await closeToOthers([root], began, (path, opaque) => changed.push({ path, opaque }));
       return changed;
     };
     // Legitimate artifacts, nested: nothing to say.
@@ -591,8 +587,8 @@ Deno.test({
     await new Promise((resolve) => setTimeout(resolve, 5));
     const began = Date.now();
     const check = async () => {
-      const changed: { path: string; info: Deno.FileInfo }[] = [];
-      await closeToOthers([root], began, (path, info) => changed.push({ path, info }));
+      const changed: { path: string; opaque?: boolean }[] = [];
+      await closeToOthers([root], began, (path, opaque) => changed.push({ path, opaque }));
       checkMadeInPlace(changed, { outputs: [], grants: [root] }, [], [], began);
     };
     await Deno.writeTextFile(join(root, "build", "bin", "tool"), "binary");
