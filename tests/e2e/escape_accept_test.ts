@@ -234,6 +234,35 @@ attack({
   },
 });
 
+// The static checks' TypeScript parser (`deno lint`) runs on the host, and its memory grows with
+// what it reads: 15 MB of string literals took it 3.5 GiB. A script past the checks' bound is
+// refused before any parser reads it.
+attack({
+  name: "capibara accept of a hand edit too large for the checks (600 KiB of TypeScript literals)",
+  language: "typescript",
+  script: contractScript("typescript", ""),
+  via: async (cb, prompt) => {
+    const first = await cb.run(prompt, { context: {}, language: "typescript" });
+    const dir = join(PROJECT, ".capibara", "scripts", first.fingerprint);
+    const hostile = contractScript("typescript", "'a';\n".repeat(120_000));
+    try {
+      await Deno.writeTextFile(join(dir, "script.ts"), hostile);
+      const refused = await acceptEdit(cb, first.fingerprint).then(() => undefined, (e) => e);
+      if (!(refused instanceof TemplateError)) {
+        return { breached: true, detail: `accepted, or refused otherwise: ${refused}` };
+      }
+      assert.match(
+        JSON.stringify(refused.details ?? {}) + refused.message,
+        /more than the 512 KiB/,
+      );
+      throw refused;
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+  blockedBy: [TemplateError],
+});
+
 /** The manifest's fields the attacks below edit. */
 type Editable = { allow: { network: string[] }; needs: { network: string[] }; outputs: unknown[] };
 
@@ -302,4 +331,4 @@ attack({
   hostUnchanged: () => Promise.resolve(),
 });
 
-Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 14, noSandbox: 3 } }));
+Deno.test(escapeSuite("capibara accept", { atLeast: { sandbox: 15, noSandbox: 4 } }));
